@@ -1,0 +1,9 @@
+"""Assays: each turns reader output into EndpointTable rows (+ detail tables).
+
+An assay registers itself with :func:`neurotox.assays.base.register`; importing
+this package imports every assay module so the registry is complete.
+"""
+
+from neurotox.assays.base import AssayPlugin, AssayResult, get_assay, list_assays, register
+
+__all__ = ["AssayPlugin", "AssayResult", "get_assay", "list_assays", "register"]

@@ -1,0 +1,97 @@
+"""The assay plug-in interface and registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel
+
+from neurotox.errors import InputError, quoted
+from neurotox.protocols import Protocol, effective_parameters, load_protocol
+from neurotox.study import AssaySpec, Study
+
+
+@dataclass
+class AssayResult:
+    """What an assay run returns.
+
+    Attributes
+    ----------
+    endpoints
+        Validated EndpointTable (excluded values included, with reasons).
+    details
+        Assay-specific detail tables by name (per cell, per field, per bin ...),
+        written as csv + parquet next to the endpoints.
+    notes
+        Things the run decided on its own (a guessed delimiter, a default used,
+        a guideline deviation): logged and written to the manifest.
+    inputs
+        Files read, for the manifest.
+    parameters
+        Effective parameters used.
+    """
+
+    endpoints: pd.DataFrame
+    details: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AssayPlugin:
+    """An assay: its name, closed parameter model and study runner.
+
+    ``run(study, spec, params)`` reads the entry's inputs and returns an
+    :class:`AssayResult`.
+    """
+
+    name: str
+    parameters: type[BaseModel]
+    run: Callable[[Study, AssaySpec, BaseModel], AssayResult]
+    description: str = ""
+
+
+_REGISTRY: dict[str, AssayPlugin] = {}
+
+
+def register(plugin: AssayPlugin) -> AssayPlugin:
+    """Add an assay to the registry (called at import of its module)."""
+    _REGISTRY[plugin.name] = plugin
+    return plugin
+
+
+def get_assay(name: str) -> AssayPlugin:
+    """The registered assay ``name``; InputError naming the known ones otherwise."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        raise InputError(f"unknown assay {name!r}; known: {quoted(_REGISTRY)}") from None
+
+
+def list_assays() -> list[str]:
+    """Names of registered assays, sorted."""
+    return sorted(_REGISTRY)
+
+
+def resolve_parameters(protocol_name: str, overrides: dict[str, Any] | None = None, *,
+                       source: str | Path | None = None) -> tuple[Protocol, BaseModel]:
+    """Load a protocol and validate its parameters (plus overrides) for its assay."""
+    proto = load_protocol(protocol_name)
+    plugin = get_assay(proto.assay)
+    return proto, effective_parameters(proto, plugin.parameters, overrides, source=source)
+
+
+def run_study_assay(study: Study, spec: AssaySpec) -> AssayResult:
+    """Run one assay entry of a study with its protocol and overrides."""
+    proto, params = resolve_parameters(spec.protocol, spec.parameters, source=study.path)
+    if proto.assay != spec.assay:
+        raise InputError(f"protocol {proto.name!r} is for assay {proto.assay!r}, not "
+                         f"{spec.assay!r}", path=study.path, where=f"key 'assays.{spec.key}'")
+    result = get_assay(spec.assay).run(study, spec, params)
+    result.parameters = {"protocol": proto.name, **params.model_dump(mode="json")}
+    return result

@@ -1,0 +1,1 @@
+"""Command-line interface (click). Commands are thin: parse, call the library, write."""

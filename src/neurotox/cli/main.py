@@ -1,0 +1,80 @@
+"""The ``neurotox`` command group, global options and the error boundary.
+
+User mistakes (:class:`~neurotox.errors.NeurotoxError`) print one line naming the
+file and the row/column/key, and exit with status 2 -- never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from typing import Any
+
+import click
+
+from neurotox import __version__
+from neurotox.errors import NeurotoxError
+
+log = logging.getLogger("neurotox")
+
+#: Sub-command modules; each defines a click command or group named like the module.
+COMMAND_MODULES = (
+    "neurotox.cli.registry_cmds:endpoints",
+    "neurotox.cli.registry_cmds:protocols",
+    "neurotox.cli.verify:verify",
+    "neurotox.cli.simulate:simulate",
+)
+
+
+class NeurotoxGroup(click.Group):
+    """Click group that turns NeurotoxError into a one-line message and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NeurotoxError as exc:
+            log.debug("error detail", exc_info=True)
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(2)
+
+
+def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if quiet is False else logging.INFO
+    root = logging.getLogger("neurotox")
+    root.handlers.clear()
+    root.setLevel(logging.DEBUG)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(level)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root.addHandler(console)
+    if log_file:
+        fh = logging.FileHandler(log_file, encoding="utf-8")
+        fh.setLevel(logging.DEBUG)
+        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(fh)
+    root.propagate = False
+
+
+@click.group(cls=NeurotoxGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="neurotox")
+@click.option("--quiet/--verbose", default=None,
+              help="Only warnings and errors / also debug messages. Default: progress info.")
+@click.option("--log-file", type=click.Path(dir_okay=False), default=None,
+              help="Also write a detailed log to this file.")
+@click.pass_context
+def cli(ctx: click.Context, quiet: bool | None, log_file: str | None) -> None:
+    """Neurotoxicity assay analysis: raw assay output to endpoint data, statistics and
+    GLP-style summary tables."""
+    ctx.ensure_object(dict)
+    ctx.obj["quiet"] = bool(quiet)
+    _setup_logging(quiet, log_file)
+
+
+def _register() -> None:
+    for spec in COMMAND_MODULES:
+        module, name = spec.split(":")
+        cli.add_command(getattr(importlib.import_module(module), name))
+
+
+_register()

@@ -1,0 +1,54 @@
+"""Options and helpers shared by the CLI commands."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from neurotox.errors import NeurotoxError
+from neurotox.io.output import OutputDir, RunRecord
+
+
+def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``-o/--output`` and ``--force/--no-force`` to a command."""
+    f = click.option("--force/--no-force", default=False,
+                     help="Replace an existing output folder.")(f)
+    return click.option("-o", "--output", "output", required=True,
+                        type=click.Path(file_okay=False, path_type=Path),
+                        help="Output folder (must not exist unless --force).")(f)
+
+
+def open_output(output: Path, force: bool, **parameters: Any) -> OutputDir:
+    """Open an atomic output folder with a RunRecord of the command line."""
+    record = RunRecord(command=["neurotox", *sys.argv[1:]],
+                       parameters={k: _jsonable(v) for k, v in parameters.items()})
+    return OutputDir(output, force=force, record=record)
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, Path):
+        return str(v)
+    if isinstance(v, tuple | list):
+        return [_jsonable(x) for x in v]
+    return v
+
+
+def fail_with_exit_2(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorator for commands used standalone: NeurotoxError → one line + exit 2."""
+    @functools.wraps(f)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except NeurotoxError as exc:
+            raise click.exceptions.Exit(_echo(exc)) from None
+    return wrapper
+
+
+def _echo(exc: Exception) -> int:
+    click.echo(f"Error: {exc}", err=True)
+    return 2

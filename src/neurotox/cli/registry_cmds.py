@@ -1,0 +1,55 @@
+"""``neurotox endpoints`` and ``neurotox protocols``: browse the registries."""
+
+from __future__ import annotations
+
+import click
+import yaml
+
+from neurotox import endpoints as ep
+from neurotox.assays.base import resolve_parameters
+from neurotox.protocols import available, load_protocol
+from neurotox.vocab import Category
+
+
+@click.group()
+def endpoints() -> None:
+    """Browse the endpoint registry."""
+
+
+@endpoints.command("list")
+@click.option("--category", type=click.Choice([c.value for c in Category]), default=None,
+              help="Only endpoints of this OECD/EPA category.")
+@click.option("--assay", default=None, help="Only endpoints of this assay.")
+def endpoints_list(category: str | None, assay: str | None) -> None:
+    """List registered endpoints: name, assay, category, unit, type, adverse direction."""
+    rows = ep.list_endpoints(category=category, assay=assay)
+    click.echo(f"{'endpoint':38} {'assay':20} {'category':19} {'unit':10} "
+               f"{'type':11} adverse")
+    for e in rows:
+        click.echo(f"{e.name:38} {','.join(e.assays):20} {e.category.value:19} {e.unit:10} "
+                   f"{e.data_type.value:11} {e.direction.value}")
+
+
+@click.group()
+def protocols() -> None:
+    """Browse protocol templates."""
+
+
+@protocols.command("list")
+def protocols_list() -> None:
+    """List shipped protocol templates."""
+    for name in available():
+        p = load_protocol(name)
+        click.echo(f"{p.name:32} {p.assay:20} {p.title}")
+
+
+@protocols.command("show")
+@click.argument("name")
+def protocols_show(name: str) -> None:
+    """Show a protocol with its effective parameters (template values and defaults)."""
+    proto, params = resolve_parameters(name)
+    doc = {"name": proto.name, "assay": proto.assay, "title": proto.title,
+           "category": proto.category.value if proto.category else None,
+           "guidelines": list(proto.guidelines), "description": proto.description,
+           "parameters": params.model_dump(mode="json")}
+    click.echo(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).rstrip())

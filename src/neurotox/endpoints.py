@@ -1,0 +1,334 @@
+"""The EndpointTable contract and the endpoint registry.
+
+Every assay ends in an EndpointTable: a long pandas DataFrame with one row per
+measured value and exactly the columns of :data:`COLUMNS`. Statistics and
+reports read nothing else. :func:`validate` is the one place the contract is
+checked; :func:`from_records` is the one place assays build tables.
+
+The registry describes every endpoint an assay may emit: unit, data type,
+adverse direction, the OECD/EPA categories it may be reported under, and the
+guidelines that ask for it. Definitions live in ``neurotox/registry/*.yaml``
+(one file per assay) and are loaded once.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from neurotox.errors import ValidationError, quoted
+from neurotox.vocab import Category, DataType, Direction, Sex
+
+#: Columns of an EndpointTable, in order, with their pandas dtypes.
+COLUMNS: dict[str, str] = {
+    "study_id": "string",
+    "assay": "string",
+    "category": "string",
+    "endpoint": "string",
+    "unit": "string",
+    "subject": "string",
+    "group": "string",
+    "dose": "float64",
+    "dose_unit": "string",
+    "sex": "string",
+    "timepoint": "string",
+    "value": "float64",
+    "excluded": "bool",
+    "exclusion_reason": "string",
+    "batch": "string",
+    "source": "string",
+}
+
+#: Columns that identify one measured value; duplicates are rejected.
+KEY = ["study_id", "assay", "endpoint", "subject", "timepoint"]
+
+#: Defaults filled in by :func:`from_records` when a record leaves a column out.
+DEFAULTS: dict[str, Any] = {
+    "sex": Sex.NA.value,
+    "timepoint": "NA",
+    "excluded": False,
+    "exclusion_reason": "",
+    "batch": "NA",
+}
+
+
+class Endpoint(BaseModel):
+    """One registry entry.
+
+    Attributes
+    ----------
+    name
+        Registry name, used in the ``endpoint`` column.
+    assays
+        Assays that may emit it.
+    unit
+        Unit of ``value`` (``um``, ``s``, ``%``, ``mm``, ``count``, ``score`` ...).
+    data_type
+        Selects the statistical path (continuous decision tree, incidence, ordinal ...).
+    direction
+        Which change is adverse; drives one-sided tests and the arrows in tables.
+    categories
+        OECD/EPA categories it may be reported under; the first is the default.
+    guidelines
+        Guideline references that require or describe it.
+    description
+        One sentence for the report and ``neurotox endpoints list``.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    assays: tuple[str, ...] = Field(min_length=1)
+    unit: str = Field(min_length=1)
+    data_type: DataType
+    direction: Direction
+    categories: tuple[Category, ...] = Field(min_length=1)
+    guidelines: tuple[str, ...] = ()
+    description: str = Field(min_length=1)
+    label: str | None = None
+    decimals: int | None = Field(default=None, ge=0, le=6)
+
+    @property
+    def category(self) -> Category:
+        """Default category."""
+        return self.categories[0]
+
+    @property
+    def display(self) -> str:
+        """Human label: the explicit label or the name with spaces."""
+        return self.label or self.name.replace("_", " ").capitalize()
+
+    @field_validator("assays", "guidelines", mode="before")
+    @classmethod
+    def _tuple(cls, v: Any) -> Any:
+        return (v,) if isinstance(v, str) else v
+
+
+class _RegistryFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    assay: str
+    endpoints: list[dict[str, Any]]
+
+
+def _registry_files() -> list[tuple[str, str]]:
+    folder = resources.files("neurotox") / "registry"
+    return sorted((p.name, p.read_text(encoding="utf-8"))
+                  for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+@functools.cache
+def registry() -> dict[str, Endpoint]:
+    """Return the endpoint registry, name → :class:`Endpoint` (loaded once)."""
+    out: dict[str, Endpoint] = {}
+    for fname, text in _registry_files():
+        try:
+            spec = _RegistryFile.model_validate(yaml.safe_load(text))
+            for entry in spec.endpoints:
+                entry = {"assays": [spec.assay], **entry}
+                ep = Endpoint.model_validate(entry)
+                if ep.name in out:
+                    raise ValueError(f"endpoint {ep.name!r} is defined twice")
+                out[ep.name] = ep
+        except Exception as exc:  # a broken registry is a packaging bug: say where
+            raise RuntimeError(f"endpoint registry file {fname}: {exc}") from exc
+    return out
+
+
+def get(name: str) -> Endpoint:
+    """Return the registry entry for ``name``; raise ValidationError if unknown."""
+    try:
+        return registry()[name]
+    except KeyError:
+        raise ValidationError(f"unknown endpoint {name!r}; see 'neurotox endpoints list'",
+                              where="column 'endpoint'") from None
+
+
+def list_endpoints(*, category: Category | str | None = None,
+                   assay: str | None = None) -> list[Endpoint]:
+    """Registry entries, optionally restricted to a category or assay, sorted by name."""
+    eps = registry().values()
+    if category is not None:
+        eps = [e for e in eps if Category(category) in e.categories]
+    if assay is not None:
+        eps = [e for e in eps if assay in e.assays]
+    return sorted(eps, key=lambda e: e.name)
+
+
+def empty() -> pd.DataFrame:
+    """Return an EndpointTable with no rows."""
+    return pd.DataFrame({c: pd.Series(dtype=t) for c, t in COLUMNS.items()})
+
+
+def from_records(records: Iterable[Mapping[str, Any]], **common: Any) -> pd.DataFrame:
+    """Build and validate an EndpointTable from dict records.
+
+    Parameters
+    ----------
+    records
+        One mapping per value. Keys are EndpointTable columns; ``unit`` and
+        ``category`` default to the registry's, others to :data:`DEFAULTS`.
+    **common
+        Columns shared by every record (``study_id``, ``assay`` ...); a record's
+        own key wins.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A validated EndpointTable.
+    """
+    rows = []
+    for rec in records:
+        row = {**DEFAULTS, **common, **rec}
+        ep = registry().get(row.get("endpoint", ""))
+        if ep is not None:
+            row.setdefault("unit", ep.unit)
+            row.setdefault("category", ep.category.value)
+        rows.append(row)
+    if not rows:
+        return empty()
+    return validate(pd.DataFrame(rows))
+
+
+def concat(tables: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate EndpointTables and validate the result (keys must stay unique)."""
+    tables = [t for t in tables if len(t)]
+    if not tables:
+        return empty()
+    return validate(pd.concat(tables, ignore_index=True))
+
+
+def _row_label(i: int, path: str | None) -> str:
+    # CSV line numbers when the table came from a file (header is line 1).
+    return f"row {i + 2}" if path else f"row {i}"
+
+
+def _coerce(df: pd.DataFrame, path: str | None) -> pd.DataFrame:
+    out = pd.DataFrame(index=df.index)
+    for col, dtype in COLUMNS.items():
+        s = df[col]
+        if dtype == "float64":
+            num = pd.to_numeric(s, errors="coerce")
+            bad = num.isna() & s.notna() & (s.astype(str).str.strip().str.lower()
+                                            .isin(["", "nan", "na", "none"]) == False)  # noqa: E712
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise ValidationError(f"expected a number, found {s.iloc[i]!r}", path=path,
+                                      where=f"{_row_label(i, path)}, column {col!r}")
+            out[col] = num.astype("float64")
+        elif dtype == "bool":
+            out[col] = _to_bool(s, col, path)
+        else:
+            out[col] = s.astype("string").fillna("")
+    return out
+
+
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f", ""}
+
+
+def _to_bool(s: pd.Series, col: str, path: str | None) -> pd.Series:
+    if s.dtype == bool:
+        return s
+    text = s.astype("string").fillna("").str.strip().str.lower()
+    bad = ~text.isin(_TRUE | _FALSE)
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise ValidationError(f"expected true/false, found {s.iloc[i]!r}", path=path,
+                              where=f"{_row_label(i, path)}, column {col!r}")
+    return text.isin(_TRUE)
+
+
+def _first(mask: pd.Series) -> int | None:
+    idx = np.flatnonzero(mask.to_numpy())
+    return int(idx[0]) if len(idx) else None
+
+
+def _check_rows(df: pd.DataFrame, path: str | None) -> None:
+    reg = registry()
+
+    def fail(mask: pd.Series, col: str, message: str) -> None:
+        i = _first(mask)
+        if i is not None:
+            raise ValidationError(message.format(found=df[col].iloc[i]), path=path,
+                                  where=f"{_row_label(i, path)}, column {col!r}")
+
+    for col in ("study_id", "assay", "endpoint", "subject", "group"):
+        fail(df[col].str.strip() == "", col, f"{col} is empty")
+    fail(~df["endpoint"].isin(list(reg)), "endpoint",
+         "unknown endpoint {found!r}; see 'neurotox endpoints list'")
+    fail(~df["category"].isin([c.value for c in Category]), "category",
+         "unknown category {found!r}; expected one of " + quoted(c.value for c in Category))
+    allowed_cat = df["endpoint"].map(lambda e: tuple(c.value for c in reg[e].categories))
+    fail(pd.Series([c not in a for c, a in zip(df["category"], allowed_cat, strict=True)],
+                   index=df.index), "category",
+         "category {found!r} is not allowed for this endpoint")
+    units = df["endpoint"].map(lambda e: reg[e].unit)
+    fail(df["unit"] != units, "unit", "unit {found!r} differs from the registry's unit "
+         "for this endpoint")
+    assays_ok = [a in reg[e].assays for a, e in zip(df["assay"], df["endpoint"], strict=True)]
+    fail(~pd.Series(assays_ok, index=df.index), "assay",
+         "endpoint is not registered for assay {found!r}")
+    fail(~df["sex"].isin([s.value for s in Sex]), "sex", "sex {found!r} is not M, F or NA")
+    fail(~np.isfinite(df["value"]) & ~df["excluded"], "value",
+         "value {found!r} is not finite and the row is not excluded")
+    fail(df["excluded"] & (df["exclusion_reason"].str.strip() == ""), "exclusion_reason",
+         "excluded row has no exclusion_reason")
+    fail(~np.isfinite(df["dose"]), "dose", "dose {found!r} is not a finite number")
+    fail(df.duplicated(KEY, keep="first"), "subject",
+         "duplicate key (study_id, assay, endpoint, subject, timepoint) for subject {found!r}")
+
+
+def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFrame:
+    """Check a DataFrame against the EndpointTable contract and return it typed.
+
+    Parameters
+    ----------
+    df
+        Candidate table.
+    path
+        File it was read from, named in error messages (rows are then CSV line numbers).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table with exactly :data:`COLUMNS` in order, typed, index reset.
+
+    Raises
+    ------
+    ValidationError
+        Missing columns, unknown endpoint or category, unit differing from the
+        registry, non-finite values not excluded, exclusions without a reason,
+        duplicate keys.
+    """
+    path = None if path is None else str(path)
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise ValidationError(f"missing EndpointTable columns {quoted(missing)}; found "
+                              f"{quoted(df.columns)}", path=path)
+    df = _coerce(df.reset_index(drop=True), path)
+    _check_rows(df, path)
+    return df
+
+
+def read(path: str | Path) -> pd.DataFrame:
+    """Read an EndpointTable from CSV or Parquet and validate it."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError("file not found", path=path)
+    try:
+        if path.suffix.lower() == ".parquet":
+            df = pd.read_parquet(path)
+        else:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (ValueError, OSError, UnicodeDecodeError) as exc:
+        raise ValidationError(f"cannot read as an EndpointTable: {exc}", path=path) from None
+    return validate(df, path=path)

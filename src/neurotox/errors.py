@@ -1,0 +1,58 @@
+"""Exception types of neurotox.
+
+The library raises these; the CLI catches :class:`NeurotoxError` once, at its
+boundary, prints the one-line message and exits with status 2.
+
+Every message names the thing (file, row, column or key), what was expected
+and what was found, so that a user can fix the input without a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+
+class NeurotoxError(Exception):
+    """Base class of every error neurotox raises on purpose."""
+
+
+class InputError(NeurotoxError, ValueError):
+    """Bad user input: a file, a column, a key or a value that cannot be used.
+
+    Parameters
+    ----------
+    message
+        What was expected and what was found.
+    path
+        The file the problem is in, if any.
+    where
+        Location inside the file: ``"row 12, column 'dose'"``, ``"key 'groups[1].id'"``.
+    """
+
+    def __init__(self, message: str, *, path: str | Path | None = None, where: str | None = None):
+        self.path = None if path is None else str(path)
+        self.where = where
+        self.detail = message
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        prefix = ", ".join(p for p in (self.path, self.where) if p)
+        return f"{prefix}: {self.detail}" if prefix else self.detail
+
+
+class FormatError(InputError):
+    """A file is not in the layout its reader expects."""
+
+
+class ValidationError(InputError):
+    """A table or model failed validation (EndpointTable, study, protocol)."""
+
+
+class OutputExistsError(NeurotoxError):
+    """An output already exists and ``--force`` was not given."""
+
+
+def quoted(items: Iterable[object]) -> str:
+    """Return the sorted items quoted and comma-separated, for error messages."""
+    return ", ".join(repr(str(i)) for i in sorted({str(i) for i in items})) or "nothing"

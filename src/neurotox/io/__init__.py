@@ -1,0 +1,1 @@
+"""Readers for instrument formats, atomic writers and the run manifest."""

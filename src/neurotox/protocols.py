@@ -1,0 +1,99 @@
+"""Protocol templates: assay parameters with their defaults and the guideline they follow.
+
+Templates live in ``protocols/*.yaml`` at the repository root and are shipped
+inside the wheel as ``neurotox/protocols``. A template names its assay; the
+assay's own closed parameter model (registered in :mod:`neurotox.assays`)
+validates the parameters, so a misspelt parameter is an error.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticError
+
+from neurotox.errors import InputError, quoted
+from neurotox.vocab import Category
+from neurotox.yamlio import load_yaml, pydantic_message
+
+
+class Protocol(BaseModel):
+    """A protocol template (one YAML file)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9\-]*$")
+    assay: str
+    title: str
+    description: str = ""
+    category: Category | None = None
+    guidelines: tuple[str, ...] = ()
+    references: tuple[str, ...] = ()
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+def protocol_dir() -> Path:
+    """Folder holding the protocol templates (installed package or source tree)."""
+    packaged = resources.files("neurotox") / "protocols"
+    if packaged.is_dir():
+        return Path(str(packaged))
+    source_tree = Path(__file__).resolve().parents[2] / "protocols"
+    if source_tree.is_dir():
+        return source_tree
+    raise RuntimeError("protocol templates not found: neurotox is not installed correctly")
+
+
+def available() -> list[str]:
+    """Names of the shipped protocol templates, sorted."""
+    return sorted(p.stem for p in protocol_dir().glob("*.yaml"))
+
+
+def load_protocol(name_or_path: str | Path) -> Protocol:
+    """Load a shipped template by name, or a protocol YAML file by path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
+        path = candidate
+    else:
+        path = protocol_dir() / f"{name_or_path}.yaml"
+        if not path.is_file():
+            raise InputError(f"unknown protocol {str(name_or_path)!r}; available: "
+                             f"{quoted(available())}")
+    data = load_yaml(path)
+    if not isinstance(data, dict):
+        raise InputError("expected a mapping of protocol keys", path=path)
+    try:
+        proto = Protocol.model_validate(data)
+    except PydanticError as exc:
+        raise pydantic_message(exc, path) from None
+    if path.parent == protocol_dir() and proto.name != path.stem:
+        raise InputError(f"protocol name {proto.name!r} differs from file name", path=path,
+                         where="key 'name'")
+    return proto
+
+
+def effective_parameters(protocol: Protocol, model: type[BaseModel],
+                         overrides: dict[str, Any] | None = None, *,
+                         source: str | Path | None = None) -> BaseModel:
+    """Validate protocol parameters plus study overrides with the assay's model.
+
+    Parameters
+    ----------
+    protocol
+        The template.
+    model
+        The assay's closed pydantic parameter model (its defaults apply where the
+        template is silent).
+    overrides
+        Parameters from the study's assay entry; they win over the template.
+    source
+        File named in error messages (the study file for overrides).
+    """
+    merged = {**protocol.parameters, **(overrides or {})}
+    try:
+        return model.model_validate(merged)
+    except PydanticError as exc:
+        raise pydantic_message(exc, source or f"protocol {protocol.name}",
+                               prefix="parameters.") from None
