@@ -1,0 +1,41 @@
+"""Shared fixtures.
+
+``shared_data`` points at ``../shared/data`` beside the checkout (or
+``$NEUROTOX_SHARED_DATA``); tests that use it skip cleanly when it is absent,
+as on a user's machine, and run in CI where it is present.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("NEUROTOX_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Root of the shared development data; skip the test when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"shared data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    """Click test runner."""
+    return CliRunner()
+
+
+@pytest.fixture
+def invoke(runner):
+    """Invoke the neurotox CLI; returns the click Result."""
+    from neurotox.cli.main import cli
+
+    def _invoke(*args: str, **kw):
+        return runner.invoke(cli, [str(a) for a in args], catch_exceptions=False, **kw)
+    return _invoke
