@@ -81,6 +81,13 @@ class Endpoint(BaseModel):
         Guideline references that require or describe it.
     description
         One sentence for the report and ``neurotox endpoints list``.
+    label
+        Display label for tables (default: the name with spaces).
+    decimals
+        Decimals shown in tables (default: chosen from the data).
+    repeated_measures
+        Timepoints are repeated measurements of the same subject (bins, sessions):
+        analysed with a mixed model as well as per timepoint.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -95,6 +102,7 @@ class Endpoint(BaseModel):
     description: str = Field(min_length=1)
     label: str | None = None
     decimals: int | None = Field(default=None, ge=0, le=6)
+    repeated_measures: bool = False
 
     @property
     def category(self) -> Category:
