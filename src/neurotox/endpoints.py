@@ -266,7 +266,9 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
     def fail(mask: pd.Series, col: str, message: str) -> None:
         i = _first(mask)
         if i is not None:
-            raise ValidationError(message.format(found=df[col].iloc[i]), path=path,
+            found = df[col].iloc[i]
+            found = found.item() if isinstance(found, np.generic) else found
+            raise ValidationError(message.format(found=found), path=path,
                                   where=f"{_row_label(i, path)}, column {col!r}")
 
     for col in ("study_id", "assay", "endpoint", "subject", "group"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
@@ -56,10 +57,17 @@ def pydantic_location(loc: tuple[Any, ...]) -> str:
 
 def pydantic_message(exc: Any, path: str | Path, prefix: str = "") -> InputError:
     """Turn a pydantic ValidationError into an InputError naming the first bad key."""
-    err = exc.errors()[0]
+    errors = exc.errors()
+    # A misspelt key also makes the intended key "missing": report the typo first.
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = pydantic_location(tuple(err["loc"]))
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
+        missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing"
+                   and tuple(e["loc"][:-1]) == tuple(err["loc"][:-1])]
+        close = difflib.get_close_matches(str(err["loc"][-1]), missing, n=1)
+        if close:
+            msg += f" (did you mean {close[0]!r}?)"
     elif err["type"] == "missing":
         msg = "required key is missing"
     else:

@@ -22,6 +22,7 @@ log = logging.getLogger("neurotox")
 COMMAND_MODULES = (
     "neurotox.cli.registry_cmds:endpoints",
     "neurotox.cli.registry_cmds:protocols",
+    "neurotox.cli.study_cmd:check",
     "neurotox.cli.verify:verify",
     "neurotox.cli.simulate:simulate",
 )
@@ -39,10 +40,16 @@ class NeurotoxGroup(click.Group):
             ctx.exit(2)
 
 
+def _close_handlers(logger: logging.Logger) -> None:
+    for h in list(logger.handlers):
+        logger.removeHandler(h)
+        h.close()
+
+
 def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
     level = logging.WARNING if quiet else logging.DEBUG if quiet is False else logging.INFO
     root = logging.getLogger("neurotox")
-    root.handlers.clear()
+    _close_handlers(root)
     root.setLevel(logging.DEBUG)
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(level)
@@ -69,6 +76,7 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: str | None) -> None:
     ctx.ensure_object(dict)
     ctx.obj["quiet"] = bool(quiet)
     _setup_logging(quiet, log_file)
+    ctx.call_on_close(lambda: _close_handlers(logging.getLogger("neurotox")))
 
 
 def _register() -> None:

@@ -1,0 +1,96 @@
+import json
+
+import pytest
+
+from neurotox import __version__
+
+STUDY = """\
+study_id: S-1
+title: t
+test_item: X
+groups:
+  - {id: C, label: Control, dose: 0, dose_unit: mg/kg, control: true}
+  - {id: H, label: High, dose: 5, dose_unit: mg/kg}
+subjects: subjects.csv
+"""
+
+
+def test_version_and_help(invoke):
+    r = invoke("--version")
+    assert r.exit_code == 0 and __version__ in r.output
+    r = invoke("--help")
+    assert r.exit_code == 0
+    for cmd in ("endpoints", "protocols", "verify", "simulate", "check"):
+        assert cmd in r.output
+
+
+def test_endpoints_list_by_category(invoke):
+    r = invoke("endpoints", "list", "--category", "neurobehavioral")
+    assert r.exit_code == 0
+    assert "nor_discrimination_index" in r.output
+    assert "brain_weight" not in r.output
+    r = invoke("endpoints", "list", "--category", "mood")
+    assert r.exit_code == 2 and "Invalid value for '--category'" in r.output
+
+
+def test_check_valid_and_invalid_study(invoke, tmp_path):
+    (tmp_path / "study.yaml").write_text(STUDY)
+    (tmp_path / "subjects.csv").write_text("subject,group,sex\nA,C,M\nB,H,F\n")
+    r = invoke("check", tmp_path / "study.yaml")
+    assert r.exit_code == 0, r.output
+    assert "group C: Control, 0 mg/kg (control), 1 subjects" in r.output
+    (tmp_path / "subjects.csv").write_text("subject,group,sex\nA,C,M\nA,H,F\n")
+    r = invoke("check", tmp_path / "study.yaml")
+    assert r.exit_code == 2
+    lines = r.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0] == (f"Error: {tmp_path / 'subjects.csv'}, row 3, column 'subject': "
+                        "subject 'A' appears twice")
+
+
+def test_unsafe_yaml_tag_exit_2(invoke, tmp_path):
+    (tmp_path / "study.yaml").write_text(STUDY.replace("title: t", "title: !!python/object/apply"
+                                                       ":os.system ['echo hi']"))
+    r = invoke("check", tmp_path / "study.yaml")
+    assert r.exit_code == 2
+    assert "line 2: unsafe or unknown YAML tag" in r.output
+    assert "Traceback" not in r.output
+
+
+def test_simulate_unknown_kind_exit_2(invoke, tmp_path):
+    r = invoke("simulate", "nonsense", "-o", tmp_path / "o")
+    assert r.exit_code == 2
+    assert "unknown simulation kind 'nonsense'" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_verify_exit_codes(invoke, tmp_path):
+    from neurotox.io.output import OutputDir
+    out = tmp_path / "run"
+    with OutputDir(out) as od:
+        od.write_text("table.csv", "a,b\n1,2\n")
+    r = invoke("verify", out)
+    assert r.exit_code == 0 and "intact" in r.output
+    (out / "table.csv").write_text("a,b\n1,3\n")
+    r = invoke("verify", out)
+    assert r.exit_code == 1
+    assert r.output.strip() == "table.csv: changed (SHA-256 differs)"
+    r = invoke("verify", tmp_path / "nowhere")
+    assert r.exit_code == 2 and "no manifest.json" in r.output
+
+
+def test_log_file_option(invoke, tmp_path):
+    log = tmp_path / "run.log"
+    (tmp_path / "study.yaml").write_text(STUDY)
+    (tmp_path / "subjects.csv").write_text("subject,group,sex\nA,C,M\n")
+    r = invoke("--log-file", log, "check", tmp_path / "study.yaml")
+    assert r.exit_code == 0
+    assert log.exists()
+
+
+@pytest.mark.parametrize("args", [("protocols", "show", "no-such-protocol")])
+def test_unknown_protocol_exit_2(invoke, args):
+    r = invoke(*args)
+    assert r.exit_code == 2
+    assert "unknown protocol 'no-such-protocol'" in r.output
+    json.dumps(r.output)

@@ -1,0 +1,105 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurotox import endpoints as ep
+from neurotox.errors import ValidationError
+
+
+def row(**kw):
+    base = dict(study_id="S1", assay="nor", endpoint="nor_discrimination_index", subject="A1",
+                group="G1", dose=0.0, dose_unit="mg/kg/day", sex="M", value=0.25, source="sheet.csv:row 2")
+    base.update(kw)
+    return base
+
+
+def test_from_records_fills_registry_unit_category_and_defaults():
+    t = ep.from_records([row(), row(subject="A2", value=0.1)])
+    assert list(t.columns) == list(ep.COLUMNS)
+    assert t["unit"].tolist() == ["ratio", "ratio"]
+    assert t["category"].tolist() == ["neurobehavioral", "neurobehavioral"]
+    assert t["timepoint"].tolist() == ["NA", "NA"]
+    assert t["excluded"].tolist() == [False, False]
+    assert t["value"].tolist() == [0.25, 0.1]
+
+
+def test_empty_records_give_typed_empty_table():
+    t = ep.from_records([])
+    assert len(t) == 0 and list(t.columns) == list(ep.COLUMNS)
+
+
+@pytest.mark.parametrize(("change", "match"), [
+    ({"endpoint": "nor_magic"}, r"row 1, column 'endpoint': unknown endpoint 'nor_magic'"),
+    ({"category": "mood"}, r"row 1, column 'category': unknown category 'mood'"),
+    ({"category": "structural"}, r"category 'structural' is not allowed"),
+    ({"unit": "s"}, r"column 'unit': unit 's' differs from the registry"),
+    ({"sex": "X"}, r"column 'sex': sex 'X' is not M, F or NA"),
+    ({"value": math.nan}, r"column 'value': value nan is not finite and the row is not excluded"),
+    ({"value": math.nan, "excluded": True},
+     r"column 'exclusion_reason': excluded row has no exclusion_reason"),
+    ({"assay": "tmaze"}, r"endpoint is not registered for assay 'tmaze'"),
+    ({"subject": ""}, r"column 'subject': subject is empty"),
+    ({"dose": "high"}, r"row 1, column 'dose': expected a number, found 'high'"),
+    ({"excluded": "maybe"}, r"column 'excluded': expected true/false, found 'maybe'"),
+])
+def test_validation_rejects_with_row_and_column(change, match):
+    with pytest.raises(ValidationError, match=match):
+        ep.from_records([row(), row(**{"subject": "A2", **change})])
+
+
+def test_excluded_nonfinite_with_reason_is_accepted():
+    t = ep.from_records([row(value=np.nan, excluded=True, exclusion_reason="< 10 s exploration")])
+    assert bool(t["excluded"].iloc[0]) and np.isnan(t["value"].iloc[0])
+
+
+def test_duplicate_key_rejected():
+    with pytest.raises(ValidationError, match=r"row 1, column 'subject': duplicate key .* 'A1'"):
+        ep.from_records([row(), row(value=0.3)])
+
+
+def test_same_subject_other_timepoint_is_fine():
+    t = ep.from_records([row(timepoint="day1"), row(timepoint="day2")])
+    assert len(t) == 2
+
+
+def test_missing_columns_named_sorted():
+    df = ep.from_records([row()]).drop(columns=["value", "batch"])
+    with pytest.raises(ValidationError, match=r"missing EndpointTable columns 'batch', 'source', "
+                                              r"'value'"):
+        ep.validate(df.drop(columns=["source"], errors="ignore"))
+
+
+def test_read_csv_reports_file_line_numbers(tmp_path):
+    t = ep.from_records([row(), row(subject="A2")])
+    p = tmp_path / "e.csv"
+    bad = t.copy()
+    bad.loc[1, "endpoint"] = "bogus"
+    bad.to_csv(p, index=False)
+    with pytest.raises(ValidationError, match=r"e\.csv, row 3, column 'endpoint'"):
+        ep.read(p)
+
+
+def test_roundtrip_csv_and_parquet(tmp_path):
+    t = ep.from_records([row(), row(subject="A2", value=np.nan, excluded=True,
+                                    exclusion_reason="tracking lost")])
+    t.to_csv(tmp_path / "e.csv", index=False)
+    t.to_parquet(tmp_path / "e.parquet", index=False)
+    for name in ("e.csv", "e.parquet"):
+        back = ep.read(tmp_path / name)
+        pd.testing.assert_frame_equal(back, t, check_dtype=False)
+
+
+def test_registry_covers_five_categories_and_is_consistent():
+    cats = {c for e in ep.registry().values() for c in e.categories}
+    assert {c.value for c in cats} <= {"structural", "neurophysiological", "neurochemical",
+                                       "neurobehavioral", "neurodevelopmental"}
+    for e in ep.registry().values():
+        assert e.description and e.unit
+
+
+def test_list_endpoints_filters():
+    names = [e.name for e in ep.list_endpoints(category="neurobehavioral", assay="nor")]
+    assert "nor_discrimination_index" in names
+    assert all("nor" in e.assays for e in ep.list_endpoints(assay="nor"))

@@ -1,0 +1,148 @@
+import textwrap
+
+import pytest
+
+from neurotox.errors import InputError
+from neurotox.study import load_study, normalise_well
+
+STUDY = """\
+study_id: NTX-2026-001
+title: 28-day oral neurotoxicity screen of compound X in rats
+test_item: Compound X
+glp: true
+groups:
+  - {id: G1, label: Vehicle control, dose: 0, dose_unit: mg/kg/day, control: true}
+  - {id: G2, label: Low, dose: 10, dose_unit: mg/kg/day}
+  - {id: G3, label: High, dose: 100, dose_unit: mg/kg/day}
+subjects: subjects.csv
+plate_layouts: {PL01: plate01.csv}
+assays:
+  - {assay: nor, protocol: nor-standard, input: nor_scores.csv}
+statistics: {alpha: 0.05, sided: two, trend_test: true}
+"""
+SUBJECTS = "subject,group,sex\nR001,G1,M\nR002,G1,F\nR003,G2,M\nR004,G3,f\n"
+LAYOUT = "well,group,concentration\nA1,G1,0\na02,G2,1\nA03,,\nB01,blank,\nH12,G3,10\n"
+
+
+@pytest.fixture
+def study_dir(tmp_path):
+    (tmp_path / "study.yaml").write_text(STUDY)
+    (tmp_path / "subjects.csv").write_text(SUBJECTS)
+    (tmp_path / "plate01.csv").write_text(LAYOUT)
+    (tmp_path / "nor_scores.csv").write_text("animal\n")
+    return tmp_path
+
+
+def edit(folder, old, new, name="study.yaml"):
+    p = folder / name
+    text = p.read_text()
+    assert old in text, old
+    p.write_text(text.replace(old, new))
+
+
+def test_valid_study_loads(study_dir):
+    s = load_study(study_dir / "study.yaml")
+    assert s.study_id == "NTX-2026-001"
+    assert s.control.id == "G1"
+    assert list(s.groups) == ["G1", "G2", "G3"]
+    assert s.subjects["sex"].tolist() == ["M", "F", "M", "F"]
+    assert s.subjects["batch"].tolist() == ["NA"] * 4
+    lay = s.layouts["PL01"]
+    assert lay["well"].tolist() == ["A01", "A02", "A03", "B01", "H12"]
+    assert lay["blank"].tolist() == [False, False, True, True, False]
+    assert lay.attrs["n_wells"] == 96
+    assert lay["concentration"].iloc[4] == 10.0
+    assert [p.name for p in s.assay_inputs(s.spec.assays[0])] == ["nor_scores.csv"]
+
+
+@pytest.mark.parametrize(("old", "new", "match"), [
+    ("glp: true", "glp: true\ncolour: blue",
+     r"study\.yaml, key 'colour': unknown key"),
+    ("statistics: {alpha: 0.05,", "statistics: {alpah: 0.05,",
+     r"key 'statistics\.alpah': unknown key"),
+    ("  - {id: G3, label: High", "  - {id: G3, lable: High",
+     r"key 'groups\[2\]\.lable': unknown key"),
+    ("subjects: subjects.csv", "subjects: ../subjects.csv",
+     r"key 'subjects': path '\.\./subjects\.csv' leaves the study folder"),
+    ("subjects: subjects.csv", "subjects: /etc/passwd",
+     r"key 'subjects': absolute path '/etc/passwd' not allowed"),
+    ("title: 28-day", "title: !!python/object:os.system 28-day",
+     r"study\.yaml, line 2: unsafe or unknown YAML tag"),
+    ("dose_unit: mg/kg/day, control: true}", "dose_unit: mg/kg/day}",
+     r"no group has 'control: true'"),
+    ("{id: G2, label: Low, dose: 10, dose_unit: mg/kg/day}",
+     "{id: G2, label: Low, dose: 10, dose_unit: mg/kg/day, control: true}",
+     r"2 groups have 'control: true'; set 'multiple_controls: true'"),
+    ("{id: G2,", "{id: G1,", r"group id 'G1' is defined more than once"),
+    ("dose: 100,", "dose: -1,", r"key 'groups\[2\]\.dose': Input should be greater than or "
+                                 r"equal to 0 \(found -1\)"),
+    ("input: nor_scores.csv", "input: missing.csv",
+     None),  # inputs are checked when the assay runs / by `neurotox check`
+    ("groups:", "groups: [\ngroupz:", r"invalid YAML"),
+])
+def test_study_file_errors(study_dir, old, new, match):
+    edit(study_dir, old, new)
+    if match is None:
+        s = load_study(study_dir / "study.yaml")
+        with pytest.raises(InputError, match=r"key 'assays\.nor\.input\[0\]': input "
+                                             r"'missing\.csv' not found"):
+            s.assay_inputs(s.spec.assays[0])
+        return
+    with pytest.raises(InputError, match=match):
+        load_study(study_dir / "study.yaml")
+
+
+@pytest.mark.parametrize(("name", "old", "new", "match"), [
+    ("subjects.csv", "R004,G3,f", "R004,G9,f",
+     r"subjects\.csv, row 5, column 'group': group 'G9' is not defined in the study"),
+    ("subjects.csv", "R003,G2,M", "R001,G2,M",
+     r"subjects\.csv, row 4, column 'subject': subject 'R001' appears twice"),
+    ("subjects.csv", "R002,G1,F", "R002,G1,X",
+     r"row 3, column 'sex': sex 'X' is not M, F or NA"),
+    ("subjects.csv", "subject,group,sex", "animal,group,sex",
+     r"subjects\.csv: expected column\(s\) 'subject', found 'animal', 'group', 'sex'"),
+    ("plate01.csv", "a02,G2,1", "a02,G7,1",
+     r"plate01\.csv, row 3, column 'group': group 'G7' is not defined"),
+    ("plate01.csv", "A03,,", "A01,,", r"plate01\.csv, row 4, column 'well': well 'A01' "
+                                      r"appears twice"),
+    ("plate01.csv", "H12,G3,10", "Z12,G3,10", r"row 6, column 'well': well 'Z12' is outside"),
+    ("plate01.csv", "H12,G3,10", "H12,G3,ten", r"row 6, column 'concentration': expected a "
+                                               r"number, found 'ten'"),
+])
+def test_table_file_errors(study_dir, name, old, new, match):
+    edit(study_dir, old, new, name=name)
+    with pytest.raises(InputError, match=match):
+        load_study(study_dir / "study.yaml")
+
+
+def test_non_utf8_study(study_dir):
+    (study_dir / "study.yaml").write_bytes(STUDY.encode("utf-16"))
+    with pytest.raises(InputError, match=r"not UTF-8 text"):
+        load_study(study_dir / "study.yaml")
+
+
+def test_recursive_alias_is_rejected_cleanly(study_dir):
+    (study_dir / "study.yaml").write_text(STUDY + "extra: &a [*a]\n")
+    with pytest.raises(InputError):
+        load_study(study_dir / "study.yaml")
+
+
+@pytest.mark.parametrize(("well", "n", "expected"), [
+    ("A1", 96, "A01"), ("A01", 96, "A01"), ("a01", 96, "A01"), (" h12 ", 96, "H12"),
+    ("P24", 384, "P24"), ("p3", 384, "P03"),
+])
+def test_normalise_well(well, n, expected):
+    assert normalise_well(well, n_wells=n) == expected
+
+
+@pytest.mark.parametrize(("well", "n"), [("I01", 96), ("A13", 96), ("Q01", 384), ("A25", 384),
+                                         ("A", 96), ("11", 96), ("A0", 96)])
+def test_normalise_well_rejects(well, n):
+    with pytest.raises(ValueError):
+        normalise_well(well, n_wells=n)
+
+
+def test_384_layout_inferred(study_dir):
+    (study_dir / "plate01.csv").write_text("well,group\nA1,G1\nP24,G2\n")
+    s = load_study(study_dir / "study.yaml")
+    assert s.layouts["PL01"].attrs["n_wells"] == 384
