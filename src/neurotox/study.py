@@ -407,6 +407,7 @@ def load_study(path: str | Path) -> Study:
         study.layouts[plate] = read_layout(study.resolve(rel, f"plate_layouts.{plate}"),
                                            group_ids=set(study.groups))
     for k, a in enumerate(spec.assays):
+        study.assay_inputs(a)  # paths stay inside the folder and exist
         if a.layout is not None and a.layout not in study.layouts:
             raise InputError(f"layout {a.layout!r} is not among plate_layouts "
                              f"({quoted(study.layouts)})", path=path,
