@@ -1,0 +1,72 @@
+import pytest
+from pydantic import BaseModel, ConfigDict, Field
+
+from neurotox.assays.base import AssayPlugin, AssayResult, get_assay, register
+from neurotox.errors import InputError
+from neurotox.protocols import effective_parameters, load_protocol
+
+
+class DemoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    threshold_s: float = Field(default=10.0, gt=0)
+    bins: int = Field(default=6, ge=1)
+
+
+PROTO = """\
+name: demo-proto
+assay: demo_assay
+title: Demo protocol
+guidelines: [OECD TG 424]
+parameters:
+  threshold_s: 12
+"""
+
+
+@pytest.fixture
+def proto_file(tmp_path):
+    register(AssayPlugin(name="demo_assay", parameters=DemoParams,
+                         run=lambda study, spec, params: AssayResult(endpoints=None)))
+    p = tmp_path / "demo-proto.yaml"
+    p.write_text(PROTO)
+    return p
+
+
+def test_effective_parameters_merge_template_defaults_and_overrides(proto_file):
+    proto = load_protocol(proto_file)
+    params = effective_parameters(proto, get_assay("demo_assay").parameters, {"bins": 3})
+    assert params.model_dump() == {"threshold_s": 12.0, "bins": 3}
+    params = effective_parameters(proto, DemoParams)
+    assert params.model_dump() == {"threshold_s": 12.0, "bins": 6}
+
+
+@pytest.mark.parametrize(("overrides", "match"), [
+    ({"treshold_s": 5}, r"key 'parameters\.treshold_s': unknown key"),
+    ({"bins": 0}, r"key 'parameters\.bins': Input should be greater than or equal to 1"),
+    ({"threshold_s": "long"}, r"key 'parameters\.threshold_s'"),
+])
+def test_bad_overrides_name_the_key(proto_file, overrides, match):
+    proto = load_protocol(proto_file)
+    with pytest.raises(InputError, match=match):
+        effective_parameters(proto, DemoParams, overrides, source="study.yaml")
+
+
+def test_unknown_protocol_key(tmp_path):
+    p = tmp_path / "x.yaml"
+    p.write_text(PROTO + "colour: red\n")
+    with pytest.raises(InputError, match=r"x\.yaml, key 'colour': unknown key"):
+        load_protocol(p)
+
+
+def test_unknown_protocol_name_lists_available():
+    with pytest.raises(InputError, match=r"unknown protocol 'nope'; available: "):
+        load_protocol("nope")
+
+
+def test_shipped_protocols_all_validate():
+    from neurotox import assays  # noqa: F401  (registers every assay)
+    from neurotox.assays.base import resolve_parameters
+    from neurotox.protocols import available
+    for name in available():
+        proto, params = resolve_parameters(name)
+        assert proto.name == name
+        assert isinstance(params, BaseModel)
