@@ -88,6 +88,7 @@ class Endpoint(BaseModel):
     repeated_measures
         Timepoints are repeated measurements of the same subject (bins, sessions):
         analysed with a mixed model as well as per timepoint.
+
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -192,6 +193,7 @@ def from_records(records: Iterable[Mapping[str, Any]], **common: Any) -> pd.Data
     -------
     pandas.DataFrame
         A validated EndpointTable.
+
     """
     rows = []
     for rec in records:
@@ -225,8 +227,8 @@ def _coerce(df: pd.DataFrame, path: str | None) -> pd.DataFrame:
         s = df[col]
         if dtype == "float64":
             num = pd.to_numeric(s, errors="coerce")
-            bad = num.isna() & s.notna() & (s.astype(str).str.strip().str.lower()
-                                            .isin(["", "nan", "na", "none"]) == False)  # noqa: E712
+            blank = s.astype(str).str.strip().str.lower().isin(["", "nan", "na", "none"])
+            bad = num.isna() & s.notna() & ~blank
             if bad.any():
                 i = int(np.flatnonzero(bad.to_numpy())[0])
                 raise ValidationError(f"expected a number, found {s.iloc[i]!r}", path=path,
@@ -318,6 +320,7 @@ def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFram
         Missing columns, unknown endpoint or category, unit differing from the
         registry, non-finite values not excluded, exclusions without a reason,
         duplicate keys.
+
     """
     path = None if path is None else str(path)
     missing = [c for c in COLUMNS if c not in df.columns]

@@ -28,6 +28,7 @@ class InputError(NeurotoxError, ValueError):
         The file the problem is in, if any.
     where
         Location inside the file: ``"row 12, column 'dose'"``, ``"key 'groups[1].id'"``.
+
     """
 
     def __init__(self, message: str, *, path: str | Path | None = None, where: str | None = None):

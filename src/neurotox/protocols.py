@@ -90,6 +90,7 @@ def effective_parameters(protocol: Protocol, model: type[BaseModel],
         Parameters from the study's assay entry; they win over the template.
     source
         File named in error messages (the study file for overrides).
+
     """
     merged = {**protocol.parameters, **(overrides or {})}
     try:

@@ -5,7 +5,7 @@ it names. Paths are relative to the study file and may not leave its folder.
 Every model is closed (``extra="forbid"``): a misspelt key is an error, never a
 silent default.
 
-Example
+Example:
 -------
 .. code-block:: yaml
 
@@ -21,6 +21,7 @@ Example
     assays:
       - {assay: nor, protocol: nor-standard, input: nor_scores.xlsx}
     statistics: {alpha: 0.05, sided: two, trend_test: true}
+
 """
 
 from __future__ import annotations
@@ -107,6 +108,7 @@ class StatisticsPlan(BaseModel):
     litter_unit
         For developmental studies: ``none``, ``means`` (litter means) or ``mixed``
         (litter as random effect).
+
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -179,6 +181,7 @@ def normalise_well(well: str, *, n_wells: int = 384) -> str:
     ------
     ValueError
         Not a well name, or outside a plate of ``n_wells``.
+
     """
     m = _WELL.match(str(well))
     if not m:
@@ -313,6 +316,7 @@ class Study:
         Subjects table (empty when the study has none, e.g. an in-vitro study).
     layouts
         Plate layouts by plate ID.
+
     """
 
     spec: StudySpec
@@ -390,6 +394,7 @@ def load_study(path: str | Path) -> Study:
     ------
     InputError
         Any problem, naming the file and the key, row or column.
+
     """
     path = Path(path)
     data = load_yaml(path)

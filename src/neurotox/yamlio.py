@@ -19,6 +19,7 @@ def load_yaml(path: str | Path) -> Any:
     InputError
         File missing, not UTF-8, not valid YAML, or using a tag that safe loading
         refuses (``!!python/object`` and friends).
+
     """
     path = Path(path)
     try:

@@ -33,6 +33,7 @@ class AssayResult:
         Files read, for the manifest.
     parameters
         Effective parameters used.
+
     """
 
     endpoints: pd.DataFrame

@@ -32,6 +32,7 @@ class NeurotoxGroup(click.Group):
     """Click group that turns NeurotoxError into a one-line message and exit 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; report NeurotoxError as one line and exit 2."""
         try:
             return super().invoke(ctx)
         except NeurotoxError as exc:
@@ -72,7 +73,8 @@ def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool | None, log_file: str | None) -> None:
     """Neurotoxicity assay analysis: raw assay output to endpoint data, statistics and
-    GLP-style summary tables."""
+    GLP-style summary tables.
+    """
     ctx.ensure_object(dict)
     ctx.obj["quiet"] = bool(quiet)
     _setup_logging(quiet, log_file)

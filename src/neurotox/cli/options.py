@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -10,7 +9,6 @@ from typing import Any
 
 import click
 
-from neurotox.errors import NeurotoxError
 from neurotox.io.output import OutputDir, RunRecord
 
 
@@ -36,19 +34,3 @@ def _jsonable(v: Any) -> Any:
     if isinstance(v, tuple | list):
         return [_jsonable(x) for x in v]
     return v
-
-
-def fail_with_exit_2(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator for commands used standalone: NeurotoxError → one line + exit 2."""
-    @functools.wraps(f)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return f(*args, **kwargs)
-        except NeurotoxError as exc:
-            raise click.exceptions.Exit(_echo(exc)) from None
-    return wrapper
-
-
-def _echo(exc: Exception) -> int:
-    click.echo(f"Error: {exc}", err=True)
-    return 2

@@ -83,6 +83,7 @@ class RunRecord:
         Excluded values/animals/wells/fields: what, why, by which rule.
     deviations
         Guideline deviations found when validating the study.
+
     """
 
     command: list[str] = field(default_factory=lambda: list(sys.argv))
@@ -157,6 +158,7 @@ def verify(folder: str | Path) -> list[str]:
     ------
     InputError
         No folder, or no readable manifest in it.
+
     """
     folder = Path(folder)
     mpath = folder / MANIFEST
@@ -199,6 +201,7 @@ class OutputDir:
     --------
     >>> with OutputDir(out, force=False, record=rec) as od:   # doctest: +SKIP
     ...     od.write_table(df, "endpoints")
+
     """
 
     def __init__(self, path: str | Path, *, force: bool = False,

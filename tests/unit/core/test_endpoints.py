@@ -10,7 +10,8 @@ from neurotox.errors import ValidationError
 
 def row(**kw):
     base = dict(study_id="S1", assay="nor", endpoint="nor_discrimination_index", subject="A1",
-                group="G1", dose=0.0, dose_unit="mg/kg/day", sex="M", value=0.25, source="sheet.csv:row 2")
+                group="G1", dose=0.0, dose_unit="mg/kg/day", sex="M", value=0.25,
+                source="sheet.csv:row 2")
     base.update(kw)
     return base
 
