@@ -1,0 +1,104 @@
+"""Neurite enhancement (Hessian ridge filter) and hysteresis thresholding.
+
+Thin bright neurites are curvilinear ridges: across the neurite the intensity
+has a strong negative second derivative, along it almost none. The ridge
+response at scale sigma is ``sigma**2 * (-l1 - a * max(-l2, 0))`` with ``l1 <= l2`` the
+Hessian eigenvalues, so lines respond and round blobs (debris) much less.
+Thresholds are in robust noise units of the response itself, with hysteresis
+so that dim stretches connected to clear neurite are kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import ndimage as ndi
+from skimage.filters import apply_hysteresis_threshold
+
+from neurotox.imaging.preprocess import robust_sigma
+
+
+def ridge_filter(image: np.ndarray, *, sigmas: Sequence[float],
+                 blob_penalty: float = 0.5) -> np.ndarray:
+    """Scale-normalised bright-ridge response, maximum over ``sigmas``.
+
+    Parameters
+    ----------
+    image
+        2-D image (``float32``), bright neurites on a dark background.
+    sigmas
+        Gaussian scales in pixels (about half the neurite widths to detect).
+    blob_penalty
+        Weight of the second eigenvalue subtracted from the first; 0 gives
+        a plain largest-curvature filter, 1 suppresses round blobs fully
+        (and weakens crossings).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``float32`` response >= 0.
+
+    References
+    ----------
+    Sato Y. et al. (1998) Three-dimensional multi-scale line filter for
+    segmentation and visualization of curvilinear structures in medical
+    images. Med Image Anal 2:143-168.
+
+    """
+    img = np.asarray(image, dtype=np.float32)
+    out = np.zeros(img.shape, np.float32)
+    for s in sigmas:
+        hrr = ndi.gaussian_filter(img, s, order=(2, 0))
+        hcc = ndi.gaussian_filter(img, s, order=(0, 2))
+        hrc = ndi.gaussian_filter(img, s, order=(1, 1))
+        half_trace = 0.5 * (hrr + hcc)
+        root = np.sqrt(0.25 * (hrr - hcc) ** 2 + hrc ** 2)
+        l1 = half_trace - root          # most negative on a bright ridge
+        l2 = half_trace + root
+        resp = -l1 - blob_penalty * np.maximum(-l2, 0.0)
+        np.maximum(out, np.float32(s * s) * resp, out=out)
+    return out
+
+
+def neurite_sigmas(width: float) -> tuple[float, ...]:
+    """Ridge-filter scales (pixels) for neurites about ``width`` pixels wide."""
+    base = max(0.8, width / 2.5)
+    return (base, base * 2.0)
+
+
+def ridge_thresholds(response: np.ndarray, *, high: float, low: float) -> tuple[float, float]:
+    """Hysteresis thresholds: median + k x robust sigma of the response."""
+    sample = response[::2, ::2]
+    med = float(np.median(sample))
+    sig = max(robust_sigma(sample), 1e-6)
+    return med + low * sig, med + high * sig
+
+
+def neurite_mask(image: np.ndarray, *, width: float, high: float = 10.0, low: float = 4.0,
+                 blob_penalty: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    """Binary neurite mask of a background-corrected neurite channel.
+
+    Parameters
+    ----------
+    image
+        Background-corrected neurite channel.
+    width
+        Typical neurite width in pixels.
+    high, low
+        Hysteresis thresholds in robust noise units of the ridge response.
+    blob_penalty
+        See :func:`ridge_filter`.
+
+    Returns
+    -------
+    mask : numpy.ndarray
+        Boolean neurite mask.
+    response : numpy.ndarray
+        The ridge response (for overlays and QC).
+
+    """
+    response = ridge_filter(image, sigmas=neurite_sigmas(width), blob_penalty=blob_penalty)
+    t_low, t_high = ridge_thresholds(response, high=high, low=low)
+    mask = apply_hysteresis_threshold(response, t_low, t_high)
+    return mask, response

@@ -1,0 +1,72 @@
+"""Settings of the per-field image analysis, in physical units.
+
+The image operations take pixel quantities; :class:`FieldSettings` holds the
+physical values (µm) a protocol speaks in and converts them once the pixel
+size of a field is known. The assay's pydantic parameter model builds one of
+these; the imaging layer itself knows nothing about protocols.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class FieldSettings:
+    """Physical settings of the field analysis.
+
+    Attributes
+    ----------
+    nucleus_diameter_um
+        Typical nuclear diameter; sets smoothing, declumping distance and the
+        default neurite-bearing threshold (2 x this value).
+    min_nucleus_area_fraction, max_nucleus_area_fraction
+        Nuclei smaller/larger than these fractions of the typical nuclear area
+        (a disc of ``nucleus_diameter_um``) are rejected (debris, clumps).
+    nucleus_threshold_factor
+        Multiplies the Otsu threshold of the nuclear channel (< 1 keeps dim nuclei).
+    cell_body_margin_um
+        How far a cell body may extend beyond its nucleus.
+    neurite_width_um
+        Typical neurite width; sets the ridge-filter scales.
+    ridge_high, ridge_low
+        Hysteresis thresholds of the ridge response, in robust noise units
+        (median + k x MAD-sigma of the ridge image).
+    spur_length_um
+        Terminal skeleton branches shorter than this are pruned.
+    min_fragment_um
+        Unattached skeleton pieces shorter than this are discarded as debris.
+    background_radius_um
+        Radius of the rolling background estimate (larger than any cell body).
+    bearing_threshold_um
+        A cell is neurite-bearing when its longest neurite is at least this
+        long; ``None`` means 2 x ``nucleus_diameter_um``.
+    saturation_level
+        Grey value counted as saturated; ``None`` means the dtype maximum.
+
+    """
+
+    nucleus_diameter_um: float = 10.0
+    min_nucleus_area_fraction: float = 0.25
+    max_nucleus_area_fraction: float = 4.0
+    nucleus_threshold_factor: float = 0.8
+    cell_body_margin_um: float = 5.0
+    neurite_width_um: float = 1.5
+    ridge_high: float = 10.0
+    ridge_low: float = 4.0
+    spur_length_um: float = 3.0
+    min_fragment_um: float = 5.0
+    background_radius_um: float = 40.0
+    bearing_threshold_um: float | None = None
+    saturation_level: float | None = None
+
+    @property
+    def bearing_threshold(self) -> float:
+        """Neurite-bearing threshold in µm."""
+        if self.bearing_threshold_um is not None:
+            return self.bearing_threshold_um
+        return 2.0 * self.nucleus_diameter_um
+
+    def as_dict(self) -> dict[str, float | None]:
+        """Plain dict of the settings (for manifests)."""
+        return asdict(self)
