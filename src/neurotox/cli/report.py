@@ -1,0 +1,44 @@
+"""``neurotox report``: study (or EndpointTable + study) to GLP-style report files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from neurotox.cli.options import open_output, output_options
+from neurotox.pipeline import report_study
+from neurotox.report import FORMATS, parse_formats
+
+
+@click.command()
+@click.argument("study_file", required=False,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--study", "study_opt", type=click.Path(exists=True, dir_okay=False,
+                                                      path_type=Path),
+              help="Study file (alternative to the STUDY_FILE argument).")
+@click.option("--endpoints", "endpoints_file",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Report this EndpointTable (csv/parquet) instead of running the assays.")
+@click.option("--format", "formats", default=",".join(FORMATS), show_default=True,
+              help="Comma-separated formats: " + ", ".join(FORMATS) + ".")
+@output_options
+def report(study_file: Path | None, study_opt: Path | None, endpoints_file: Path | None,
+           formats: str, output: Path, force: bool) -> None:
+    """Analyse a study and write summary tables, listings, figures and methods.
+
+    Runs every assay of STUDY_FILE, applies its exclusions, runs its statistical
+    plan and writes report.xlsx, report.docx, report.html, csv/ and figures/.
+    With --endpoints, reports an EndpointTable produced elsewhere.
+    """
+    if study_file and study_opt and study_file != study_opt:
+        raise click.UsageError("give the study once: STUDY_FILE or --study")
+    study = study_file or study_opt
+    if study is None:
+        raise click.UsageError("missing the study file (STUDY_FILE or --study)")
+    fmts = parse_formats(formats)
+    with open_output(output, force, study=study, endpoints=endpoints_file,
+                     formats=fmts) as od:
+        rep = report_study(od, study, formats=fmts, endpoints_file=endpoints_file)
+    click.echo(f"wrote {len(rep.tables)} tables and {len(rep.figures)} figures "
+               f"({', '.join(fmts)}) to {output}")

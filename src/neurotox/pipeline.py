@@ -1,0 +1,269 @@
+"""Orchestration: study → assays → EndpointTable → statistics → report files.
+
+:func:`collect_endpoints` runs every assay listed in a study and concatenates
+their EndpointTables; :func:`apply_exclusions` applies the study's manual
+exclusions file; :func:`report_study` runs the whole chain into an
+:class:`~neurotox.io.output.OutputDir`, recording inputs, parameters, notes,
+exclusions and guideline deviations in its manifest.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from neurotox import endpoints
+from neurotox.errors import InputError
+from neurotox.io.output import OutputDir, RunRecord, software_versions
+from neurotox.report import Report, build_report, write_report
+from neurotox.study import Study, load_study, read_exclusions
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Collected:
+    """EndpointTable of a study with what the assays reported about themselves.
+
+    Attributes
+    ----------
+    table
+        Concatenated, validated EndpointTable of every assay.
+    details
+        Assay detail tables, keyed ``"<assay key>/<name>"``.
+    notes
+        Decisions the assays took on their own.
+    inputs
+        Raw files read.
+    parameters
+        Effective parameters per assay key.
+
+    """
+
+    table: pd.DataFrame
+    details: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    inputs: list[Path] = field(default_factory=list)
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+def collect_endpoints(study: Study) -> Collected:
+    """Run each assay of the study (with its protocol and overrides) and concatenate."""
+    import neurotox.assays  # noqa: F401  (registers every assay)
+    from neurotox.assays.base import run_study_assay
+
+    if not study.spec.assays:
+        raise InputError("the study lists no assays; give 'assays' or use --endpoints",
+                         path=study.path, where="key 'assays'")
+    out = Collected(table=endpoints.empty())
+    tables = []
+    for spec in study.spec.assays:
+        log.info("running assay %s (protocol %s)", spec.key, spec.protocol)
+        result = run_study_assay(study, spec)
+        tables.append(result.endpoints)
+        out.details.update({f"{spec.key}/{k}": v for k, v in result.details.items()})
+        out.notes += [f"{spec.key}: {n}" for n in result.notes]
+        out.inputs += list(result.inputs)
+        out.parameters[spec.key] = result.parameters
+    out.table = endpoints.concat(tables)
+    return out
+
+
+def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
+                     path: str | Path | None = None) -> tuple[pd.DataFrame, list[dict]]:
+    """Mark the rows named in a manual exclusions file as excluded, with the reason.
+
+    Parameters
+    ----------
+    table
+        EndpointTable.
+    exclusions
+        ``subject``, ``reason`` and ``endpoint`` (empty = every endpoint of the subject),
+        as returned by :func:`neurotox.study.read_exclusions`.
+    path
+        The exclusions file, named in errors.
+
+    Returns
+    -------
+    table, records
+        The table with those rows excluded (an existing reason is kept and the
+        manual one appended) and one manifest record per exclusions row.
+
+    Raises
+    ------
+    InputError
+        A subject (or subject × endpoint) that matches no value: an exclusion
+        that excludes nothing is a mistake in the file, not a no-op.
+
+    """
+    table = table.copy()
+    records = []
+    for i, row in enumerate(exclusions.itertuples(index=False)):
+        mask = table["subject"] == row.subject
+        if row.endpoint:
+            mask &= table["endpoint"] == row.endpoint
+        if not mask.any():
+            what = f"subject {row.subject!r}" + (f", endpoint {row.endpoint!r}"
+                                                 if row.endpoint else "")
+            raise InputError(f"{what} matches no value of the EndpointTable", path=path,
+                             where=f"row {i + 2}")
+        reason = f"manual exclusion: {row.reason}"
+        old = table.loc[mask, "exclusion_reason"]
+        table.loc[mask, "exclusion_reason"] = old.where(old == "", old + "; ").fillna("") + reason
+        table.loc[mask, "excluded"] = True
+        records.append({"rule": "manual exclusions file", "subject": row.subject,
+                        "endpoint": row.endpoint or "all", "reason": row.reason,
+                        "values": int(mask.sum())})
+    return endpoints.validate(table), records
+
+
+def exclusion_lines(table: pd.DataFrame) -> list[str]:
+    """One line per excluded subject × reason, naming assay, endpoints and values."""
+    exc = table[table["excluded"]]
+    lines = []
+    for (assay, subject, reason), part in exc.groupby(["assay", "subject", "exclusion_reason"],
+                                                      sort=True):
+        eps = ", ".join(sorted(part["endpoint"].unique()))
+        lines.append(f"{assay}, subject {subject} (group {part['group'].iloc[0]}, sex "
+                     f"{part['sex'].iloc[0]}): {len(part)} value(s) of {eps} excluded — "
+                     f"{reason}")
+    return lines
+
+
+def analyse(table: pd.DataFrame, study: Study) -> Any:
+    """Run the study's statistical plan on the table (``neurotox.stats.analyse``)."""
+    from neurotox.stats import analyse as stats_analyse
+
+    return stats_analyse(table, study.spec.statistics, list(study.spec.groups))
+
+
+def guideline_deviations(study: Study, table: pd.DataFrame) -> list[str]:
+    """Guideline deviations from ``neurotox.guidelines.check_study`` (empty if absent)."""
+    try:
+        guidelines = importlib.import_module("neurotox.guidelines")
+    except ModuleNotFoundError as exc:
+        if exc.name != "neurotox.guidelines":
+            raise
+        return []
+    return list(guidelines.check_study(study, table))
+
+
+def prepare(study: Study, endpoints_file: str | Path | None,
+            record: RunRecord) -> Collected:
+    """EndpointTable of a study (from its assays or a file) with exclusions applied."""
+    if endpoints_file is None:
+        collected = collect_endpoints(study)
+    else:
+        collected = Collected(table=endpoints.read(endpoints_file),
+                              inputs=[Path(endpoints_file)])
+        _check_study_ids(collected.table, study, endpoints_file)
+    for note in collected.notes:
+        record.note(note)
+    if study.spec.exclusions:
+        path = study.resolve(study.spec.exclusions, "exclusions")
+        collected.table, records = apply_exclusions(collected.table, read_exclusions(path),
+                                                    path=path)
+        record.exclusions.extend(records)
+    record.exclusions.extend(_rule_exclusions(collected.table))
+    return collected
+
+
+def _check_study_ids(table: pd.DataFrame, study: Study, path: str | Path) -> None:
+    other = sorted(set(table["study_id"]) - {study.study_id})
+    if other:
+        raise InputError(f"EndpointTable holds study {other[0]!r}, but the study file is "
+                         f"{study.study_id!r}", path=path, where="column 'study_id'")
+    unknown = sorted(set(table["group"]) - set(study.groups))
+    if unknown:
+        raise InputError(f"group {unknown[0]!r} is not defined in the study file",
+                         path=path, where="column 'group'")
+
+
+def _rule_exclusions(table: pd.DataFrame) -> list[dict]:
+    exc = table[table["excluded"] & ~table["exclusion_reason"].str.startswith("manual")]
+    return [{"rule": "assay", "assay": r.assay, "endpoint": r.endpoint, "subject": r.subject,
+             "timepoint": r.timepoint, "reason": r.exclusion_reason}
+            for r in exc.itertuples(index=False)]
+
+
+def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str],
+                 endpoints_file: str | Path | None = None, prefix: str = "",
+                 record_inputs: bool = True) -> Report:
+    """Run a study end to end and write its report into ``od`` (under ``prefix``).
+
+    Parameters
+    ----------
+    od
+        Open output folder; its record receives notes, exclusions and deviations.
+    study_file
+        The study YAML.
+    formats
+        Report formats (see :data:`neurotox.report.FORMATS`).
+    endpoints_file
+        Use this EndpointTable instead of running the study's assays.
+    prefix
+        Folder inside the output for this study's files.
+    record_inputs
+        Hash the study files and raw data as manifest inputs (off when they are
+        themselves outputs of the same run, as in ``neurotox demo``).
+
+    """
+    study = load_study(study_file)
+    record = od.record
+    collected = prepare(study, endpoints_file, record)
+    if record_inputs:
+        record.add_inputs(study.input_files())
+        record.add_inputs(collected.inputs)
+    record.parameters.setdefault("assays", {}).update(
+        {f"{prefix}:{k}" if prefix else k: v for k, v in collected.parameters.items()})
+    record.parameters.setdefault("statistics", {})[prefix or study.study_id] = \
+        study.spec.statistics.model_dump(mode="json")
+    analysis = analyse(collected.table, study)
+    deviations = guideline_deviations(study, collected.table)
+    record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
+    report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
+                          software=software_versions(), deviations=deviations,
+                          exclusions=exclusion_lines(collected.table))
+    write_report(od, report, formats, prefix=prefix)
+    for key, df in sorted(collected.details.items()):
+        od.write_table(df, f"{prefix}/details/{key}" if prefix else f"details/{key}",
+                       formats=("csv",))
+    return report
+
+
+def run_demo(od: OutputDir, *, seed: int,
+             formats: Iterable[str] = ("xlsx", "docx", "html", "csv")) -> list[str]:
+    """Simulate every registered study kind into ``studies/<kind>`` and report it.
+
+    Returns
+    -------
+    list of str
+        The kinds simulated and reported.
+
+    Raises
+    ------
+    InputError
+        No simulator is registered.
+
+    """
+    from neurotox.simulate import list_simulators
+
+    sims = list_simulators()
+    if not sims:
+        raise InputError("no study simulator is registered; nothing to demonstrate")
+    formats = list(formats)
+    for sim in sims:
+        folder = od.path(f"studies/{sim.kind}/study.yaml").parent
+        log.info("simulating %s", sim.kind)
+        truth = sim.write(folder, seed)
+        od.write_json(f"studies/{sim.kind}/truth.json", truth)
+        log.info("reporting %s", sim.kind)
+        report_study(od, folder / "study.yaml", formats=formats,
+                     prefix=f"reports/{sim.kind}", record_inputs=False)
+    return [s.kind for s in sims]

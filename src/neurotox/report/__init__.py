@@ -1,0 +1,99 @@
+"""GLP-style reports: a table model built from statistics results, and its renderers.
+
+:func:`build_report` assembles a :class:`~neurotox.report.model.Report` from the
+EndpointTable, the results and decisions of :func:`neurotox.stats.analyse` and
+the study; :func:`write_report` renders it into an output folder in any of
+:data:`FORMATS` (xlsx, docx, html, csv) plus the figures as PNG and SVG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import PurePosixPath
+
+import pandas as pd
+
+from neurotox.errors import InputError, quoted
+from neurotox.report.figures import build_figures
+from neurotox.report.methods import methods_section
+from neurotox.report.model import Cell, ColumnGroup, Figure, Report, Row, Table
+from neurotox.report.render import FORMATS, RENDERERS
+from neurotox.report.tables import build_tables, study_header
+from neurotox.study import StudySpec
+
+__all__ = ["FORMATS", "Cell", "ColumnGroup", "Figure", "Report", "Row", "Table",
+           "build_report", "parse_formats", "write_report"]
+
+
+def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
+                 decisions: pd.DataFrame, *, software: dict[str, str],
+                 deviations: Iterable[str] = (), exclusions: Iterable[str] = (),
+                 figures: bool = True) -> Report:
+    """Assemble the report model.
+
+    Parameters
+    ----------
+    spec
+        The study (header fields, groups, statistical plan).
+    table
+        The EndpointTable analysed, excluded values included.
+    results, decisions
+        Output of :func:`neurotox.stats.analyse`.
+    software
+        Software versions, quoted in the methods section.
+    deviations
+        Guideline deviations to list.
+    exclusions
+        One line per exclusion (what and why).
+    figures
+        Draw the figures (the slowest part; off for table-only checks).
+
+    Returns
+    -------
+    Report
+        Tables, figures and text, ready for any renderer.
+
+    """
+    head = study_header(spec)
+    if spec.guideline is None and "Guideline" in head:
+        del head["Guideline"]
+    return Report(
+        study_id=spec.study_id, title=spec.title, header=head,
+        tables=build_tables(results, decisions, table, spec),
+        figures=build_figures(results, decisions, table, spec) if figures else [],
+        methods=methods_section(decisions, spec.statistics, software),
+        deviations=list(deviations), exclusions=list(exclusions),
+        results=results, decisions=decisions, endpoints=table, software=dict(software))
+
+
+def parse_formats(text: str | Iterable[str]) -> list[str]:
+    """Parse ``"xlsx,docx"`` (or a list) into known format names, in canonical order."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    names = {i.strip().lower() for i in items if i.strip()}
+    unknown = names - set(FORMATS)
+    if unknown or not names:
+        raise InputError(f"unknown report format(s) {quoted(unknown) if unknown else 'none'}; "
+                         f"expected some of {quoted(FORMATS)}", where="option '--format'")
+    return [f for f in FORMATS if f in names]
+
+
+def rendered_files(report: Report, formats: Iterable[str]) -> dict[str, bytes]:
+    """Every file of the report, relative path → bytes (figures always included)."""
+    out: dict[str, bytes] = {}
+    for fmt in formats:
+        out.update(RENDERERS[fmt](report))
+    for f in report.figures:
+        out[f"figures/{f.key}.png"] = f.png
+        out[f"figures/{f.key}.svg"] = f.svg
+    return out
+
+
+def write_report(od, report: Report, formats: Iterable[str], *,
+                 prefix: str = "") -> list[str]:
+    """Render ``report`` into the OutputDir ``od`` under ``prefix``; return the paths."""
+    written = []
+    for rel, data in rendered_files(report, formats).items():
+        path = str(PurePosixPath(prefix) / rel) if prefix else rel
+        od.write_bytes(path, data)
+        written.append(path)
+    return written

@@ -1,0 +1,255 @@
+"""Report figures (matplotlib, Agg backend only; no pyplot global state).
+
+Plot helpers take ``ax=None`` and return ``(fig, ax)``. They draw what the
+results say (means, SEM, flags) plus the individual values of the
+EndpointTable; they compute no statistics. :func:`render` turns a figure into
+PNG and SVG bytes without timestamps, so that reports are byte-reproducible.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Callable
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure as MplFigure
+
+from neurotox.report.model import ARROWS, Figure, natural_key, slug
+from neurotox.report.tables import SUMMARY_TYPES, blocks, label_of
+from neurotox.study import StudySpec
+from neurotox.vocab import Sex
+
+#: Dose units treated as in-vitro concentrations (plotted on a log axis).
+CONCENTRATION_UNITS = {"nM", "uM", "µM", "mM", "M", "ug/mL", "µg/mL", "mg/L", "ng/mL"}
+
+_RC = {"svg.hashsalt": "neurotox", "svg.fonttype": "path", "font.size": 9,
+       "axes.spines.top": False, "axes.spines.right": False}
+
+
+def _new_axes(ax: Axes | None, size: tuple[float, float] = (5.0, 3.4)) -> tuple[MplFigure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig = MplFigure(figsize=size, dpi=100)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
+
+
+def _group_order(results: pd.DataFrame, spec: StudySpec) -> list[str]:
+    present = set(results["group"])
+    return [g.id for g in spec.groups if g.id in present]
+
+
+def group_means_plot(results: pd.DataFrame, values: pd.DataFrame, spec: StudySpec, *,
+                     ax: Axes | None = None, ylabel: str = "") -> tuple[MplFigure, Axes]:
+    """Group means ± SEM with the individual values, flags above significant groups.
+
+    Parameters
+    ----------
+    results
+        Results rows of one endpoint × sex × timepoint (one row per group).
+    values
+        EndpointTable rows of the same endpoint × sex × timepoint (excluded
+        values are drawn as open grey circles).
+    spec
+        Study, for group order and labels.
+    ax
+        Axes to draw on; a new figure when None.
+    ylabel
+        Y-axis label.
+
+    """
+    fig, ax = _new_axes(ax)
+    order = _group_order(results, spec)
+    by_group = results.set_index("group")
+    for x, gid in enumerate(order):
+        r = by_group.loc[gid]
+        ax.bar(x, r["mean"], width=0.6, color="#c6dbef", edgecolor="#08519c", zorder=1)
+        ax.errorbar(x, r["mean"], yerr=r["sem"], color="#08519c", capsize=4, zorder=3)
+        _points(ax, x, values[values["group"] == gid])
+        if r["flag"]:
+            top = max(float(r["mean"]) + float(np.nan_to_num(r["sem"])),
+                      float(values.loc[values["group"] == gid, "value"].max())
+                      if (values["group"] == gid).any() else float(r["mean"]))
+            ax.annotate(f"{r['flag']}{ARROWS.get(r['direction'], '')}", (x, top),
+                        ha="center", va="bottom", xytext=(0, 2), textcoords="offset points")
+    ax.set_xticks(range(len(order)), [_group_tick(spec, g) for g in order])
+    ax.set_ylabel(ylabel)
+    return fig, ax
+
+
+def _group_tick(spec: StudySpec, gid: str) -> str:
+    g = next(x for x in spec.groups if x.id == gid)
+    return f"{g.id}\n{g.dose:g} {g.dose_unit}"
+
+
+def _points(ax: Axes, x: float, rows: pd.DataFrame) -> None:
+    kept = rows[~rows["excluded"]]["value"].to_numpy(dtype=float)
+    dropped = rows[rows["excluded"]]["value"].to_numpy(dtype=float)
+    for vals, style in ((kept, {"color": "black", "s": 10}),
+                        (dropped, {"facecolors": "none", "edgecolors": "grey", "s": 14})):
+        vals = vals[np.isfinite(vals)]
+        if len(vals):
+            offsets = np.linspace(-0.18, 0.18, len(vals)) if len(vals) > 1 else np.zeros(1)
+            ax.scatter(x + offsets, vals, zorder=2, linewidths=0.8, **style)
+
+
+def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Axes | None = None,
+                     ylabel: str = "") -> tuple[MplFigure, Axes]:
+    """Group mean ± SEM over timepoints (repeated measures), one line per group.
+
+    Parameters
+    ----------
+    results
+        Results rows of one endpoint × sex, all timepoints (``ALL`` rows ignored).
+    spec
+        Study, for group order and labels.
+    ax
+        Axes to draw on; a new figure when None.
+    ylabel
+        Y-axis label.
+
+    """
+    fig, ax = _new_axes(ax, (6.0, 3.6))
+    res = results[results["timepoint"] != "ALL"]
+    tps = sorted(res["timepoint"].unique(), key=natural_key)
+    pos = {t: i for i, t in enumerate(tps)}
+    for gid in _group_order(res, spec):
+        g = res[res["group"] == gid].sort_values("timepoint", key=lambda s: s.map(pos))
+        x = g["timepoint"].map(pos).to_numpy(dtype=float)
+        ax.errorbar(x, g["mean"], yerr=g["sem"], marker="o", ms=3, capsize=2, lw=1,
+                    label=_group_tick(spec, gid).replace("\n", " "))
+        for xi, (_, r) in zip(x, g.iterrows(), strict=True):
+            if r["flag"]:
+                ax.annotate(str(r["flag"]), (xi, r["mean"]), ha="center", va="bottom",
+                            xytext=(0, 4), textcoords="offset points", fontsize=7)
+    step = max(1, len(tps) // 12)
+    ax.set_xticks(range(0, len(tps), step), tps[::step], rotation=45, ha="right")
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7, frameon=False)
+    return fig, ax
+
+
+def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
+                       curve: Callable[[np.ndarray], np.ndarray] | None = None,
+                       marker: tuple[str, float] | None = None, ax: Axes | None = None,
+                       xlabel: str = "Concentration", ylabel: str = "",
+                       ) -> tuple[MplFigure, Axes]:
+    """Concentration-response: individual values, group means ± SEM, optional fitted curve.
+
+    Parameters
+    ----------
+    results
+        Results rows of one endpoint × sex × timepoint.
+    values
+        EndpointTable rows of the same subset.
+    curve
+        Fitted response as a function of concentration (from the statistics), if any.
+    marker
+        ``(label, concentration)`` of a potency estimate (EC50, BMD) to mark.
+    ax
+        Axes to draw on; a new figure when None.
+    xlabel, ylabel
+        Axis labels. Zero concentrations are drawn one decade below the lowest
+        non-zero one, on a log axis.
+
+    """
+    fig, ax = _new_axes(ax)
+    doses = results["dose"].to_numpy(dtype=float)
+    positive = doses[doses > 0]
+    zero_at = positive.min() / 10 if len(positive) else 1.0
+
+    def xpos(d: np.ndarray) -> np.ndarray:
+        return np.where(d > 0, d, zero_at)
+
+    kept = values[~values["excluded"]]
+    ax.scatter(xpos(kept["dose"].to_numpy(dtype=float)), kept["value"], s=8, color="grey",
+               zorder=1)
+    order = np.argsort(doses)
+    ax.errorbar(xpos(doses[order]), results["mean"].to_numpy(dtype=float)[order],
+                yerr=results["sem"].to_numpy(dtype=float)[order], fmt="o", color="#08519c",
+                capsize=3, zorder=3)
+    if curve is not None and len(positive):
+        grid = np.geomspace(zero_at, positive.max() * 1.5, 200)
+        ax.plot(grid, curve(grid), color="#d94801", lw=1.2, zorder=2)
+    if marker is not None and math.isfinite(marker[1]) and marker[1] > 0:
+        ax.axvline(marker[1], color="#d94801", ls="--", lw=0.8)
+        ax.annotate(f"{marker[0]} = {marker[1]:.3g}", (marker[1], ax.get_ylim()[1]),
+                    ha="left", va="top", fontsize=7)
+    if len(positive):
+        ax.set_xscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    return fig, ax
+
+
+def render(fig: MplFigure) -> tuple[bytes, bytes]:
+    """PNG and SVG bytes of a figure, without dates or software stamps."""
+    png, svg = io.BytesIO(), io.BytesIO()
+    with matplotlib.rc_context(_RC):
+        fig.savefig(png, format="png", dpi=100, metadata={"Software": None},
+                    bbox_inches="tight")
+        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None},
+                    bbox_inches="tight")
+    return png.getvalue(), svg.getvalue()
+
+
+# ------------------------------------------------------------------ assembly
+
+def _sex_label(sex: str) -> str:
+    return Sex(sex).label if sex in {s.value for s in Sex} else sex
+
+
+def _subset(table: pd.DataFrame, assay: str, endpoint: str, sex: str,
+            timepoint: str | None = None) -> pd.DataFrame:
+    m = (table["assay"] == assay) & (table["endpoint"] == endpoint)
+    if sex != "NA":
+        m &= table["sex"] == sex
+    if timepoint is not None:
+        m &= table["timepoint"] == timepoint
+    return table[m]
+
+
+def build_figures(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataFrame,
+                  spec: StudySpec) -> list[Figure]:
+    """One figure per summary endpoint × sex (× timepoint for single-timepoint endpoints).
+
+    Endpoints with several timepoints get a time-course plot; others a group-means
+    plot, plus a concentration-response plot when doses are concentrations.
+    """
+    out: list[Figure] = []
+    for block in blocks(results, decisions, SUMMARY_TYPES):
+        for endpoint in block.endpoints:
+            rows = block.results[block.results["endpoint"] == endpoint]
+            unit = str(rows["unit"].iloc[0])
+            ylabel = f"{label_of(endpoint)} ({unit})"
+            title = f"{label_of(endpoint)} — {_sex_label(block.sex)}"
+            base = f"{slug(block.assay)}-{slug(endpoint)}-{slug(block.sex)}"
+            if block.by == "timepoint":
+                fig, _ = time_course_plot(rows, spec, ylabel=ylabel)
+                out.append(_figure(fig, f"Time course of {title} (mean ± SEM)",
+                                   f"time-course-{base}", block.category))
+                continue
+            tp = str(rows["timepoint"].iloc[0])
+            suffix = "" if tp == "NA" else f" — {tp}"
+            values = _subset(table, block.assay, endpoint, block.sex, tp)
+            fig, _ = group_means_plot(rows, values, spec, ylabel=ylabel)
+            out.append(_figure(fig, f"{title}{suffix}: group means ± SEM and individual "
+                               "values", f"groups-{base}", block.category))
+            if set(rows["dose_unit"]) <= CONCENTRATION_UNITS:
+                fig, _ = dose_response_plot(rows, values, ylabel=ylabel,
+                                            xlabel=f"Concentration ({rows['dose_unit'].iloc[0]})")
+                out.append(_figure(fig, f"{title}{suffix}: concentration-response",
+                                   f"dose-response-{base}", block.category))
+    for i, f in enumerate(out, start=1):
+        f.number = i
+    return out
+
+
+def _figure(fig: MplFigure, title: str, key: str, category: str) -> Figure:
+    png, svg = render(fig)
+    return Figure(number=0, title=title, key=key, png=png, svg=svg, category=category)

@@ -1,0 +1,127 @@
+"""The statistical methods section, written from the decisions actually taken.
+
+Each paragraph describes a path of the decision tree that was used for at least
+one endpoint, naming the pre-tests, the tests and the endpoints concerned, so
+that the text matches the analysis that produced the tables.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from neurotox.report.tables import SIDED, label_of
+from neurotox.study import StatisticsPlan
+
+PATH_TEXT = {
+    "parametric": "normally distributed data with homogeneous variances were compared "
+                  "with the control by",
+    "nonparametric": "data failing the normality or variance-homogeneity pre-test were "
+                     "compared with the control by",
+    "incidence": "incidence data (number of affected subjects) were compared with the "
+                 "control by",
+    "ordinal": "ordinal scores were compared with the control by",
+    "repeated_measures": "repeated measurements of the same subject were analysed by",
+    "insufficient_data": "no test was performed (too few values) for",
+}
+
+SOFTWARE = ("neurotox", "python", "numpy", "scipy", "statsmodels", "scikit-posthocs",
+            "pandas", "pybmds")
+
+
+def _s(v: object) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    return str(v)
+
+
+def _unique(values: pd.Series) -> list[str]:
+    return sorted({_s(v) for v in values} - {"", "none", "nan"})
+
+
+def _endpoint_list(part: pd.DataFrame) -> str:
+    return ", ".join(sorted({label_of(str(e)) for e in part["endpoint"]}))
+
+
+def _pretest_paragraph(decisions: pd.DataFrame, plan: StatisticsPlan) -> list[str]:
+    cont = decisions[decisions["path"].isin(["parametric", "nonparametric"])]
+    if not len(cont):
+        return []
+    normality = " or ".join(_unique(cont["normality_test"])) or "no normality test"
+    homogeneity = " or ".join(_unique(cont["homogeneity_test"])) or "no homogeneity test"
+    if plan.force_path:
+        return [f"Continuous endpoints were analysed on the {plan.force_path} path as set "
+                "in the statistical plan, without pre-tests."]
+    return [f"For continuous endpoints, normality was assessed with {normality} "
+            f"(α = {plan.normality_alpha:g}) and homogeneity of variances with "
+            f"{homogeneity} (α = {plan.homogeneity_alpha:g}); the outcome selected the "
+            "parametric or the non-parametric path for each endpoint, sex and timepoint."]
+
+
+def _path_paragraph(path: str, part: pd.DataFrame) -> str:
+    overall = _unique(part["overall_test"])
+    pairwise = _unique(part["pairwise_test"])
+    tests = []
+    if overall:
+        tests.append(" / ".join(overall))
+    if pairwise:
+        tests.append(("followed by " if overall else "") + " / ".join(pairwise) + " vs control")
+    lead = PATH_TEXT.get(path, f"{path.replace('_', ' ')} data were analysed by")
+    text = f"{lead[0].upper()}{lead[1:]} {' '.join(tests) or 'no test'}"
+    n = len(part)
+    return (f"{text} ({n} {'analyses' if n != 1 else 'analysis'}: {_endpoint_list(part)}).")
+
+
+def _trend_paragraph(decisions: pd.DataFrame) -> list[str]:
+    trend = _unique(decisions["trend_test"])
+    if not trend:
+        return []
+    return [f"Dose-related trends were tested with {', '.join(trend)}."]
+
+
+def _transform_paragraph(decisions: pd.DataFrame) -> list[str]:
+    out = []
+    for t in _unique(decisions["transform"]):
+        part = decisions[decisions["transform"].map(_s) == t]
+        out.append(f"Values of {_endpoint_list(part)} were {t}-transformed before analysis.")
+    return out
+
+
+def methods_section(decisions: pd.DataFrame, plan: StatisticsPlan,
+                    software: dict[str, str]) -> list[str]:
+    """Paragraphs of the statistical methods section.
+
+    Parameters
+    ----------
+    decisions
+        Decision records of :func:`neurotox.stats.analyse` (one per endpoint × sex ×
+        timepoint, plus ``ALL`` rows for mixed models).
+    plan
+        The study's statistical plan (α, sidedness, pooling).
+    software
+        Software versions (from the run manifest).
+
+    Returns
+    -------
+    list of str
+        Paragraphs, in reading order.
+
+    """
+    paras = [f"Group comparisons with the concurrent control used α = {plan.alpha:g}, "
+             f"{SIDED[plan.sided]}. "
+             + ("Sexes were pooled." if plan.pool_sexes else "Sexes were analysed separately.")]
+    if decisions is not None and len(decisions):
+        paras += _pretest_paragraph(decisions, plan)
+        for path in PATH_TEXT:
+            part = decisions[decisions["path"] == path]
+            if len(part):
+                paras.append(_path_paragraph(path, part))
+        paras += _trend_paragraph(decisions)
+        paras += _transform_paragraph(decisions)
+    paras.append(f"In the tables, * marks p ≤ {plan.alpha:g} and ** p ≤ 0.01; arrows give "
+                 "the direction of the difference from control.")
+    versions = ", ".join(f"{k} {software[k]}" for k in SOFTWARE
+                         if software.get(k) not in (None, "not installed"))
+    paras.append(f"Software: {versions}.")
+    return paras

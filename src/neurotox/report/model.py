@@ -1,0 +1,256 @@
+"""The report model: tables, figures and text, independent of any file format.
+
+Builders (:mod:`neurotox.report.tables`, :mod:`neurotox.report.methods`) turn the
+statistics results into these objects; renderers (xlsx, docx, html, csv) only
+lay them out. Nothing here computes a statistic: every number in a cell was
+read from the results or the EndpointTable.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Arrow shown after a significance flag, by the ``direction`` column of the results.
+ARROWS = {"up": "↑", "down": "↓"}
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell.
+
+    Attributes
+    ----------
+    text
+        Display text, e.g. ``"12.3 ± 1.4 (10)**↓"``.
+    numbers
+        The numbers behind the text, keyed by the table's ``number_fields``
+        (NaN when not applicable); written as numbers to spreadsheets.
+    flag
+        ``""``, ``"*"`` or ``"**"``.
+    direction
+        ``"up"``, ``"down"`` or ``""``.
+    note
+        Extra text shown with the cell (e.g. an exclusion reason).
+
+    """
+
+    text: str
+    numbers: dict[str, float] = field(default_factory=dict)
+    flag: str = ""
+    direction: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    """A table row: its label cells (group, dose or subject) and its data cells."""
+
+    labels: tuple[str, ...]
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class ColumnGroup:
+    """A heading spanning ``span`` consecutive data columns."""
+
+    label: str
+    span: int
+
+
+@dataclass
+class Table:
+    """A numbered report table.
+
+    Attributes
+    ----------
+    number
+        Table number within the report (1-based).
+    title
+        Table title, without the number.
+    kind
+        ``summary``, ``incidence``, ``severity`` or ``listing``.
+    key
+        Short identifier, unique in the report (sheet names, anchors, file names).
+    header
+        Header fields, in display order (study number, test item, sex ...).
+    row_header
+        Headings of the label columns.
+    column_groups
+        Headings spanning data columns (empty for a single header row).
+    columns
+        Headings of the data columns.
+    number_fields
+        Keys of :attr:`Cell.numbers`, in spreadsheet order.
+    rows
+        The rows.
+    footnotes
+        Footnotes, in display order.
+    category
+        OECD/EPA category of the table's endpoints (``""`` for listings).
+
+    """
+
+    number: int
+    title: str
+    kind: str
+    key: str
+    header: dict[str, str]
+    row_header: tuple[str, ...]
+    columns: tuple[str, ...]
+    rows: list[Row]
+    number_fields: tuple[str, ...] = ()
+    column_groups: tuple[ColumnGroup, ...] = ()
+    footnotes: list[str] = field(default_factory=list)
+    category: str = ""
+
+    @property
+    def caption(self) -> str:
+        """``Table N. Title``."""
+        return f"Table {self.number}. {self.title}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data view (display texts, flags, footnotes) for JSON and golden tests."""
+        return {"caption": self.caption, "kind": self.kind, "key": self.key,
+                "header": dict(self.header), "row_header": list(self.row_header),
+                "column_groups": [[g.label, g.span] for g in self.column_groups],
+                "columns": list(self.columns),
+                "rows": [{"labels": list(r.labels), "cells": [c.text for c in r.cells],
+                          "flags": [c.flag for c in r.cells]} for r in self.rows],
+                "footnotes": list(self.footnotes), "category": self.category}
+
+
+@dataclass
+class Figure:
+    """A rendered figure.
+
+    Attributes
+    ----------
+    number
+        Figure number within the report.
+    title
+        Caption without the number.
+    key
+        File stem (``figures/<key>.png`` / ``.svg``) and anchor.
+    png, svg
+        The image, rendered reproducibly (no timestamps).
+    category
+        OECD/EPA category of the endpoint shown.
+
+    """
+
+    number: int
+    title: str
+    key: str
+    png: bytes
+    svg: bytes
+    category: str = ""
+
+    @property
+    def caption(self) -> str:
+        """``Figure N. Title``."""
+        return f"Figure {self.number}. {self.title}"
+
+
+@dataclass
+class Report:
+    """Everything a study report needs, ready to render.
+
+    Attributes
+    ----------
+    study_id, title
+        Study number and title.
+    header
+        Study-level header fields (test item, species, GLP status ...).
+    tables
+        Summary, incidence and severity tables, then listings, numbered.
+    figures
+        Figures, numbered.
+    methods
+        Statistical methods section, one paragraph per item.
+    deviations
+        Guideline deviations found for the study.
+    exclusions
+        One line per excluded value or subject, with its reason.
+    results, decisions, endpoints
+        The machine-readable frames the tables were built from (written as csv).
+    software
+        Software versions, for the methods section and the title page.
+
+    """
+
+    study_id: str
+    title: str
+    header: dict[str, str]
+    tables: list[Table]
+    figures: list[Figure]
+    methods: list[str]
+    deviations: list[str] = field(default_factory=list)
+    exclusions: list[str] = field(default_factory=list)
+    results: Any = None
+    decisions: Any = None
+    endpoints: Any = None
+    software: dict[str, str] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------- formatting
+
+def decimals_for(values: list[float], preferred: int | None = None) -> int:
+    """Decimals to show for values of this magnitude.
+
+    Parameters
+    ----------
+    values
+        Means (or other values) that will share one column format.
+    preferred
+        The registry's ``decimals`` for the endpoint; used as is when given.
+
+    Returns
+    -------
+    int
+        ``preferred``, else 0 for magnitudes ≥ 100, 1 for ≥ 10, 2 for ≥ 1, 3 below,
+        so that about three significant digits are shown.
+
+    """
+    if preferred is not None:
+        return preferred
+    finite = [abs(v) for v in values if v is not None and math.isfinite(v)]
+    if not finite:
+        return 2
+    top = max(finite)
+    for limit, dec in ((100, 0), (10, 1), (1, 2)):
+        if top >= limit:
+            return dec
+    return 3
+
+
+def fmt(value: float | None, decimals: int) -> str:
+    """Format a number with fixed decimals; ``"–"`` for missing values."""
+    if value is None or not math.isfinite(value):
+        return "–"
+    text = f"{value:.{decimals}f}"
+    return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
+
+
+def fmt_p(p: float | None) -> str:
+    """Format a p-value for display (``<0.001`` below 0.001)."""
+    if p is None or not math.isfinite(p):
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+def flag_text(flag: str, direction: str) -> str:
+    """Significance flag with its direction arrow, e.g. ``"**↓"``."""
+    return f"{flag}{ARROWS.get(direction, '')}" if flag else ""
+
+
+def natural_key(text: str) -> tuple[Any, ...]:
+    """Sort key ordering ``PND4`` before ``PND21`` and ``bin2`` before ``bin10``."""
+    return tuple(int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(text)))
+
+
+def slug(text: str) -> str:
+    """Lower-case identifier from text (for keys and file names)."""
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"

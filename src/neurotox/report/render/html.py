@@ -1,0 +1,93 @@
+"""HTML renderer: one self-contained file (styles inline, figures as base64 PNG).
+
+No scripts and no external resources, so the file opens anywhere, offline,
+without console errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import html as _html
+
+from neurotox.report.model import Figure, Report, Table
+
+CSS = """
+body{font-family:Arial,Helvetica,sans-serif;font-size:13px;margin:24px;color:#111}
+h1{font-size:20px}h2{font-size:16px;margin-top:28px;border-bottom:1px solid #999}
+table.data{border-collapse:collapse;margin:6px 0}
+table.data th,table.data td{border:1px solid #888;padding:2px 6px;text-align:center}
+table.data th{background:#e8eef7}
+table.data td.label{text-align:left}
+p.caption{font-weight:bold;margin:18px 0 2px}
+p.head,p.fn{font-size:11px;margin:1px 0;color:#333}
+figure{margin:12px 0}figcaption{font-weight:bold;font-size:12px}
+dl.head dt{float:left;clear:left;width:140px;font-weight:bold}dl.head dd{margin-left:150px}
+"""
+
+
+def esc(text: object) -> str:
+    """HTML-escape text."""
+    return _html.escape(str(text), quote=True)
+
+
+def table_html(table: Table) -> str:
+    """A table with its caption, header fields and footnotes."""
+    out = [f'<section class="table" id="{esc(table.key)}">',
+           f'<p class="caption">{esc(table.caption)}</p>',
+           '<p class="head">' + "; ".join(f"{esc(k)}: {esc(v)}" for k, v in table.header.items())
+           + "</p>", f'<table class="data" data-kind="{esc(table.kind)}"><thead>']
+    if table.column_groups:
+        out.append("<tr>" + f'<th colspan="{len(table.row_header)}"></th>'
+                   + "".join(f'<th colspan="{g.span}">{esc(g.label)}</th>'
+                             for g in table.column_groups) + "</tr>")
+    out.append("<tr>" + "".join(f"<th>{esc(h)}</th>"
+                                for h in (*table.row_header, *table.columns)) + "</tr>")
+    out.append("</thead><tbody>")
+    for row in table.rows:
+        out.append("<tr>" + "".join(f'<td class="label">{esc(v)}</td>' for v in row.labels)
+                   + "".join(f"<td>{esc(c.text)}</td>" for c in row.cells) + "</tr>")
+    out.append("</tbody></table>")
+    out += [f'<p class="fn">{esc(n)}</p>' for n in table.footnotes]
+    out.append("</section>")
+    return "\n".join(out)
+
+
+def figure_html(figure: Figure) -> str:
+    """A figure as an embedded PNG with its caption."""
+    data = base64.b64encode(figure.png).decode("ascii")
+    return (f'<figure id="{esc(figure.key)}"><img alt="{esc(figure.title)}" '
+            f'src="data:image/png;base64,{data}">'
+            f"<figcaption>{esc(figure.caption)}</figcaption></figure>")
+
+
+def _contents(report: Report) -> str:
+    items = ['<li><a href="#methods">Statistical methods</a></li>',
+             '<li><a href="#deviations">Guideline deviations and exclusions</a></li>']
+    items += [f'<li><a href="#{esc(t.key)}">{esc(t.caption)}</a></li>' for t in report.tables]
+    items += [f'<li><a href="#{esc(f.key)}">{esc(f.caption)}</a></li>' for f in report.figures]
+    return '<nav id="contents"><h2>Contents</h2><ul>' + "".join(items) + "</ul></nav>"
+
+
+def _paragraphs(lines: list[str]) -> str:
+    return "".join(f"<p>{esc(line)}</p>" for line in (lines or ["None."]))
+
+
+def render_html(report: Report) -> bytes:
+    """The report as one UTF-8 HTML file."""
+    head = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in report.header.items())
+    parts = [
+        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{esc(report.study_id)} report</title><style>{CSS}</style></head><body>",
+        f"<h1>{esc(report.study_id)}: {esc(report.title)}</h1>",
+        f'<dl class="head">{head}</dl>', _contents(report),
+        f'<h2 id="methods">Statistical methods</h2>{_paragraphs(report.methods)}',
+        '<h2 id="deviations">Guideline deviations and exclusions</h2>'
+        f"<h3>Deviations</h3>{_paragraphs(report.deviations)}"
+        f"<h3>Exclusions</h3>{_paragraphs(report.exclusions)}",
+        "<h2>Summary tables</h2>",
+        *(table_html(t) for t in report.tables if t.kind != "listing"),
+        "<h2>Figures</h2>", *(figure_html(f) for f in report.figures),
+        "<h2>Individual listings</h2>",
+        *(table_html(t) for t in report.tables if t.kind == "listing"),
+        "</body></html>", ""]
+    return "\n".join(parts).encode("utf-8")

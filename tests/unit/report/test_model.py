@@ -1,0 +1,47 @@
+import math
+
+import pytest
+
+from neurotox.report.model import decimals_for, flag_text, fmt, fmt_p, natural_key, slug
+
+
+@pytest.mark.parametrize(("values", "preferred", "expected"), [
+    ([1000.0, 805.0], None, 0),
+    ([12.5, 9.1], None, 1),
+    ([1.25, 0.5], None, 2),
+    ([0.012, 0.5], None, 3),
+    ([1000.0], 3, 3),
+    ([math.nan], None, 2),
+    ([], None, 2),
+])
+def test_decimals_for(values, preferred, expected):
+    assert decimals_for(values, preferred) == expected
+
+
+@pytest.mark.parametrize(("value", "dec", "text"), [
+    (12.345, 1, "12.3"), (-0.0001, 2, "0.00"), (math.nan, 1, "–"), (None, 1, "–"),
+    (1000.0, 0, "1000"),
+])
+def test_fmt(value, dec, text):
+    assert fmt(value, dec) == text
+
+
+@pytest.mark.parametrize(("p", "text"), [(0.0004, "<0.001"), (0.0312, "0.031"),
+                                         (math.nan, ""), (None, "")])
+def test_fmt_p(p, text):
+    assert fmt_p(p) == text
+
+
+@pytest.mark.parametrize(("flag", "direction", "text"), [
+    ("**", "down", "**↓"), ("*", "up", "*↑"), ("*", "", "*"), ("", "up", "")])
+def test_flag_text(flag, direction, text):
+    assert flag_text(flag, direction) == text
+
+
+def test_natural_key_orders_numbers_numerically():
+    assert sorted(["PND21", "PND4", "bin10", "bin2"], key=natural_key) == \
+        ["bin2", "bin10", "PND4", "PND21"]
+
+
+def test_slug():
+    assert slug("Motor activity — Males") == "motor-activity-males"

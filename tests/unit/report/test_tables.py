@@ -1,0 +1,128 @@
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurotox.report.tables import build_tables, summary_cell
+
+
+def _tables(table, analysis, spec):
+    results, decisions = analysis
+    return build_tables(results, decisions, table, spec)
+
+
+def test_table_model_matches_golden(table, analysis, spec, check_golden):
+    check_golden("tables.json", [t.to_dict() for t in _tables(table, analysis, spec)])
+
+
+def test_tables_grouped_by_kind_then_listings(table, analysis, spec):
+    tables = _tables(table, analysis, spec)
+    assert [t.kind for t in tables] == ["summary"] * 4 + ["incidence"] * 2 + \
+        ["severity"] * 2 + ["listing"] * 2
+    assert [t.number for t in tables] == list(range(1, 11))
+    assert len({t.key for t in tables}) == len(tables)
+
+
+def test_summary_cell_values(table, analysis, spec):
+    grip_m = _tables(table, analysis, spec)[0]
+    assert grip_m.title.startswith("Summary: Forelimb grip strength")
+    assert grip_m.header["Sex"] == "Males"
+    assert grip_m.header["GLP status"] == "GLP"
+    texts = [r.cells[0].text for r in grip_m.rows]
+    # G2 M: 980, 940, 1000 (960 excluded): mean 973.3, SD 30.6, n 3; 97% of 1000
+    assert texts == ["1000 ± 42 (4)", "973 ± 31 (3) [97%]", "805 ± 34 (4)**↓ [80%]"]
+    high = grip_m.rows[2].cells[0]
+    assert high.numbers["mean"] == pytest.approx(805.0)
+    assert high.numbers["p_value"] == pytest.approx(0.004)
+    assert (high.flag, high.direction) == ("**", "down")
+
+
+def _p_flag(p: float, alpha: float) -> str:
+    if not math.isfinite(p):
+        return ""
+    return "**" if p <= 0.01 else "*" if p <= alpha else ""
+
+
+def test_every_flag_agrees_with_its_p_value(table, analysis, spec):
+    results, _ = analysis
+    for t in _tables(table, analysis, spec):
+        if t.kind not in ("summary", "incidence"):
+            continue
+        for row in t.rows:
+            for cell in row.cells:
+                assert cell.flag == _p_flag(cell.numbers["p_value"], 0.05)
+                assert cell.flag in cell.text
+    # and each p-value in a table is one of the results' p-values for that group
+    g3 = results[(results["group"] == "G3") & (results["endpoint"] == "tremor")]
+    assert set(g3["flag"]) == {"*"}
+
+
+def test_footnote_names_the_test_of_the_decision_path(table, analysis, spec):
+    _, decisions = analysis
+    motor_m = _tables(table, analysis, spec)[2]
+    dec = decisions[(decisions["endpoint"] == "motor_activity_counts")
+                    & (decisions["sex"] == "M")].set_index("timepoint")
+    notes = "\n".join(motor_m.footnotes)
+    for tp in ("bin1", "bin2", "bin10"):
+        line = next(n for n in motor_m.footnotes if n.split(":")[0].split(", ").count(tp))
+        assert f"{dec.loc[tp, 'pairwise_test']} vs control ({dec.loc[tp, 'path']}" in line
+    assert "all timepoints: linear mixed model" in notes
+    assert "log-transformed" in notes
+
+
+def test_columns_are_timepoints_in_natural_order(table, analysis, spec):
+    motor_m = _tables(table, analysis, spec)[2]
+    assert motor_m.columns == ("bin1", "bin2", "bin10")
+    assert motor_m.header["Unit"] == "count"
+
+
+def test_incidence_and_severity_cells(table, analysis, spec):
+    tables = _tables(table, analysis, spec)
+    inc = tables[4]
+    assert [r.cells[0].text for r in inc.rows] == ["0/4 (0%)", "1/4 (25%)", "4/4 (100%)*↑"]
+    assert inc.rows[2].cells[0].numbers["n_affected"] == 4
+    sev = tables[6]
+    assert sev.columns == ("Grade 0", "Grade 1", "Grade 2", "Median")
+    # G3 gait scores 0, 1, 2, 2 -> one 0, one 1, two 2
+    assert [c.text for c in sev.rows[2].cells] == ["1", "1", "2", "1.5*↑"]
+
+
+def test_listing_shows_excluded_value_with_reason(table, analysis, spec):
+    listing = _tables(table, analysis, spec)[8]
+    assert listing.row_header == ("Subject", "Group", "Sex")
+    row = next(r for r in listing.rows if r.labels[0] == "G2M4")
+    texts = [c.text for c in row.cells]
+    assert "[960] excluded: animal moribund" in texts
+    # every subject is listed, males first within a group
+    assert len(listing.rows) == 24
+    assert [r.labels[2] for r in listing.rows[:8]] == ["M"] * 4 + ["F"] * 4
+
+
+def test_missing_group_gets_a_footnote(table, spec, results_factory):
+    results, decisions = results_factory(table)
+    results = results[~((results["group"] == "G2") & (results["endpoint"] == "tremor"))]
+    inc = build_tables(results, decisions, table, spec)[4]
+    assert [r.labels[0] for r in inc.rows] == ["G1 Vehicle control", "G3 High"]
+    assert "Group G2 (Low) excluded: no values for this table." in inc.footnotes
+
+
+def test_pooled_sexes_make_one_table_per_endpoint(table, results_factory, spec_factory):
+    results, decisions = results_factory(table)
+    results = results[results["sex"] == "M"].assign(sex="NA")
+    decisions = decisions[decisions["sex"] == "M"].assign(sex="NA")
+    tables = build_tables(results, decisions, table, spec_factory(pool_sexes=True))
+    summaries = [t for t in tables if t.kind == "summary"]
+    assert len(summaries) == 2
+    assert summaries[0].header["Sex"] == "Sexes combined"
+
+
+def test_summary_cell_without_result_is_a_dash():
+    cell = summary_cell(None, 1, True)
+    assert cell.text == "–" and math.isnan(cell.numbers["mean"])
+
+
+def test_summary_cell_for_control_has_no_percent():
+    r = pd.Series({"mean": 10.0, "sd": 1.0, "n": 5, "percent_of_control": 100.0,
+                   "p_value": np.nan, "flag": "", "direction": "", "is_control": True})
+    assert summary_cell(r, 1, True).text == "10.0 ± 1.0 (5)"
