@@ -4,6 +4,7 @@ An assay registers itself with :func:`neurotox.assays.base.register`; importing
 this package imports every assay module so the registry is complete.
 """
 
+import neurotox.assays.battery  # noqa: F401, E402
 from neurotox.assays.base import AssayPlugin, AssayResult, get_assay, list_assays, register
 
 __all__ = ["AssayPlugin", "AssayResult", "get_assay", "list_assays", "register"]

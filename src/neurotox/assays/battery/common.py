@@ -1,0 +1,85 @@
+"""Helpers shared by the battery assays: subject look-up and record building."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from neurotox import endpoints
+from neurotox.errors import InputError
+from neurotox.study import AssaySpec, Study
+
+
+def subjects_of(study: Study, spec: AssaySpec) -> pd.DataFrame:
+    """The study's subjects indexed by ID; InputError when the study has none."""
+    if study.subjects is None or len(study.subjects) == 0:
+        raise InputError(f"assay {spec.key!r} needs a subjects file (subject, group, sex)",
+                         path=study.path, where="key 'subjects'")
+    return study.subjects.set_index("subject", drop=False)
+
+
+def one_input(study: Study, spec: AssaySpec) -> Path:
+    """The single input file of an assay entry."""
+    paths = study.assay_inputs(spec)
+    if len(paths) != 1:
+        raise InputError(f"assay {spec.key!r} expects one input file, found {len(paths)}",
+                         path=study.path, where=f"key 'assays.{spec.key}.input'")
+    return paths[0]
+
+
+def unit_batch(row: Mapping[str, Any]) -> str:
+    """Random-effect unit of a subject: its litter when known, else its batch."""
+    litter = str(row.get("litter", "NA") or "NA")
+    return litter if litter != "NA" else str(row.get("batch", "NA") or "NA")
+
+
+class Recorder:
+    """Collects EndpointTable records for one assay run of one study.
+
+    Parameters
+    ----------
+    study
+        The study (for group doses).
+    subjects
+        Subjects indexed by ID.
+    assay
+        Assay name written to every row.
+    source
+        File name used as the prefix of the ``source`` column.
+
+    """
+
+    def __init__(self, study: Study, subjects: pd.DataFrame, assay: str, source: str):
+        self.study, self.subjects, self.assay, self.source = study, subjects, assay, source
+        self.records: list[dict[str, Any]] = []
+
+    def add(self, subject: str, endpoint: str, value: float, *, timepoint: str = "NA",
+            where: str = "", reason: str = "", subject_id: str | None = None) -> None:
+        """Add one value; a non-empty ``reason`` marks it excluded."""
+        info = self.subjects.loc[subject]
+        group = self.study.groups[info["group"]]
+        self.records.append({
+            "endpoint": endpoint, "subject": subject_id or subject, "group": group.id,
+            "dose": group.dose, "dose_unit": group.dose_unit, "sex": info["sex"],
+            "timepoint": timepoint, "value": value, "excluded": bool(reason),
+            "exclusion_reason": reason, "batch": unit_batch(info),
+            "source": f"{self.source} {where}".strip()})
+
+    def extend(self, records: Iterable[dict[str, Any]]) -> None:
+        """Add ready-made records (litter means)."""
+        self.records.extend(records)
+
+    def table(self) -> pd.DataFrame:
+        """The validated EndpointTable."""
+        return endpoints.from_records(self.records, study_id=self.study.study_id,
+                                      assay=self.assay)
+
+
+def timepoint(session: str, suffix: str = "") -> str:
+    """Timepoint label from a session and an optional interval/block suffix."""
+    if session in ("", "NA"):
+        return suffix or "NA"
+    return f"{session}_{suffix}" if suffix else session

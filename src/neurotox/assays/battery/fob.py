@@ -1,0 +1,205 @@
+"""Functional observational battery: score a FOB sheet into EndpointTable rows.
+
+Each item of :mod:`neurotox.assays.battery.fob_items` becomes one endpoint per
+animal × occasion (timepoint = occasion), scored as its kind demands: ordinal
+scores checked against the scale, categorical entries turned into the incidence
+of an abnormal category, presence/absence into incidence, counts and
+continuous measurements as numbers (trial columns averaged). Empty cells are
+kept as excluded rows ("not recorded"), never dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.battery.common import Recorder, one_input, subjects_of
+from neurotox.assays.battery.fob_items import ITEMS, FobItem, by_column
+from neurotox.errors import InputError, quoted
+from neurotox.io import battery as io
+from neurotox.study import AssaySpec, Study
+
+ASSAY = "fob"
+
+_PRESENT = {"1", "yes", "y", "present", "+", "true", "t", "p"}
+_ABSENT = {"0", "no", "n", "absent", "-", "false", "f", "a"}
+_TRIAL = re.compile(r"^(?P<item>[a-z_]+?)_(?:t|trial)?(?P<n>\d+)$")
+
+
+class FobParameters(BaseModel):
+    """Parameters of the FOB assay.
+
+    Attributes
+    ----------
+    sheet
+        Worksheet of an xlsx file (default: the first).
+    aliases
+        Sheet column → catalogue column, for sheets with their own headers
+        (``{"grip_fl": "grip_fore"}``).
+    ignore_columns
+        Extra non-item columns to skip (free-text remarks).
+    min_trials
+        Trials required for a mean-of-trials measurement; fewer → excluded.
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sheet: str | None = None
+    aliases: dict[str, str] = Field(default_factory=dict)
+    ignore_columns: tuple[str, ...] = ()
+    min_trials: int = Field(default=1, ge=1, le=10)
+
+
+class _Cell:
+    """Location of one cell, for messages."""
+
+    def __init__(self, path: str, row: int, column: str):
+        self.path, self.row, self.column = path, row, column
+
+    def error(self, message: str) -> InputError:
+        return InputError(message, path=self.path, where=f"row {self.row}, column {self.column!r}")
+
+    @property
+    def label(self) -> str:
+        return f"row {self.row}, column {self.column!r}"
+
+
+def map_columns(df: pd.DataFrame, params: FobParameters) -> dict[str, list[str]]:
+    """Map catalogue columns to the sheet columns holding them (trials in order).
+
+    Raises
+    ------
+    InputError
+        A column that is neither an identifying column nor a known item.
+
+    """
+    known = by_column()
+    out: dict[str, list[tuple[int, str]]] = {}
+    skip = set(params.ignore_columns)
+    for col in io.fob_item_columns(df):
+        if col in skip:
+            continue
+        name = params.aliases.get(col, col)
+        m = _TRIAL.match(name)
+        if name in known:
+            out.setdefault(name, []).append((0, col))
+        elif m and m.group("item") in known and known[m.group("item")].trials:
+            out.setdefault(m.group("item"), []).append((int(m.group("n")), col))
+        else:
+            raise InputError(f"unknown FOB item column {col!r}; known items: {quoted(known)}",
+                             path=df.attrs["path"], where=f"row 1, column {col!r}")
+    return {k: [c for _, c in sorted(v)] for k, v in out.items()}
+
+
+def score(item: FobItem, raw: str, cell: _Cell) -> float:
+    """Score one non-empty cell of ``item``; InputError naming the cell if invalid."""
+    text = raw.strip().lower()
+    if item.kind == "ordinal":
+        return _ordinal(item, text, cell)
+    if item.kind == "categorical":
+        value = "_".join(text.replace("-", " ").split())
+        if value not in item.categories:
+            raise cell.error(f"{raw!r} is not a category of item {item.column!r}; expected "
+                             f"one of {quoted(item.categories)}")
+        return float(value not in item.normal)
+    if item.kind == "presence":
+        if text not in _PRESENT | _ABSENT:
+            raise cell.error(f"expected present/absent (1/0, yes/no) for item {item.column!r}, "
+                             f"found {raw!r}")
+        present = text in _PRESENT
+        return float(present if item.abnormal_when == "present" else not present)
+    return _number(item, text, raw, cell)
+
+
+def _ordinal(item: FobItem, text: str, cell: _Cell) -> float:
+    lo, hi = min(item.scale), max(item.scale)
+    try:
+        value = float(text)
+    except ValueError:
+        value = np.nan
+    if not (np.isfinite(value) and value.is_integer() and lo <= value <= hi):
+        raise cell.error(f"score {text!r} is outside the scale {lo}-{hi} of item "
+                         f"{item.column!r}")
+    return value
+
+
+def _number(item: FobItem, text: str, raw: str, cell: _Cell) -> float:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise cell.error(f"expected a number for item {item.column!r}, found {raw!r}") from None
+    lo, hi = item.bounds
+    if not (np.isfinite(value) and lo <= value <= hi):
+        raise cell.error(f"value {raw!r} of item {item.column!r} is outside the plausible "
+                         f"range {lo:g}-{hi:g} {item.unit}".rstrip())
+    if item.kind == "count" and not value.is_integer():
+        raise cell.error(f"expected a whole count for item {item.column!r}, found {raw!r}")
+    return value
+
+
+def score_row(item: FobItem, cols: list[str], row: pd.Series, path: str,
+              params: FobParameters) -> tuple[float, str, str]:
+    """Value, exclusion reason and source location of one item for one sheet row."""
+    cells = [(_Cell(path, int(row["row"]), c), str(row[c])) for c in cols]
+    filled = [(cell, raw) for cell, raw in cells if raw.strip() != ""]
+    where = ", ".join(cell.label for cell, _ in cells)
+    if not filled:
+        return np.nan, "not recorded in the FOB sheet", where
+    values = [score(item, raw, cell) for cell, raw in filled]
+    if item.trials and len(values) < params.min_trials:
+        return (float(np.mean(values)), f"only {len(values)} of {params.min_trials} "
+                "required trials recorded", where)
+    return float(np.mean(values)), "", where
+
+
+def score_sheet(df: pd.DataFrame, params: FobParameters) -> pd.DataFrame:
+    """Score every item of a FOB sheet into a long frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject``, ``occasion``, ``item``, ``endpoint``, ``domain``, ``kind``,
+        ``raw``, ``value``, ``reason``, ``where``.
+
+    """
+    columns = map_columns(df, params)
+    items = {i.column: i for i in ITEMS if i.column in columns}
+    rows = []
+    for _, r in df.iterrows():
+        for name, item in items.items():
+            value, reason, where = score_row(item, columns[name], r, df.attrs["path"], params)
+            rows.append({"subject": r["subject"], "occasion": r["occasion"], "item": name,
+                         "endpoint": item.endpoint, "domain": item.domain, "kind": item.kind,
+                         "raw": "; ".join(str(r[c]) for c in columns[name]), "value": value,
+                         "reason": reason, "where": where})
+    return pd.DataFrame(rows)
+
+
+def run(study: Study, spec: AssaySpec, params: FobParameters) -> AssayResult:
+    """Read and score the FOB sheet of a study's assay entry."""
+    path = one_input(study, spec)
+    subjects = subjects_of(study, spec)
+    df = io.read_fob(path, sheet=params.sheet)
+    io.check_subjects(df, subjects.index)
+    scores = score_sheet(df, params)
+    rec = Recorder(study, subjects, ASSAY, path.name)
+    for r in scores.itertuples(index=False):
+        rec.add(r.subject, r.endpoint, r.value, timepoint=r.occasion, where=r.where,
+                reason=r.reason)
+    notes = [f"FOB sheet {path.name}: {df['subject'].nunique()} animals, "
+             f"{df['occasion'].nunique()} occasion(s), {scores['item'].nunique()} items"]
+    missing = sorted(i.column for i in ITEMS if i.column not in set(scores["item"]))
+    if missing:
+        notes.append(f"FOB items not in the sheet: {', '.join(missing)}")
+    return AssayResult(endpoints=rec.table(), details={"fob_scores": scores}, notes=notes,
+                       inputs=[path])
+
+
+register(AssayPlugin(ASSAY, FobParameters, run,
+                     "Functional observational battery scoring sheet (one row per animal "
+                     "x occasion, one column per item)."))

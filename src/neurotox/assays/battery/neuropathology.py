@@ -1,0 +1,144 @@
+"""Neuropathology: incidence and severity per tissue × lesion from a findings list.
+
+Terms are checked against :mod:`neurotox.assays.battery.neuropath_terms`. For
+every tissue × lesion found in at least one animal, each examined animal gets
+an incidence row (1 present / 0 absent) and a severity row (grade 1-5, 0 when
+absent). Examined animals are those listed in the findings file (animals without
+findings appear with lesion ``NAD``) or, with ``examined: all``, every subject.
+A lesion recorded without a grade counts for incidence; its severity row is
+excluded with that reason.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.battery import neuropath_terms as terms
+from neurotox.assays.battery.common import Recorder, one_input, subjects_of
+from neurotox.errors import InputError, quoted
+from neurotox.io import battery as io
+from neurotox.study import AssaySpec, Study
+
+ASSAY = "neuropathology"
+
+
+class NeuropathologyParameters(BaseModel):
+    """Parameters of the neuropathology assay.
+
+    Attributes
+    ----------
+    examined
+        ``listed``: animals in the findings file were examined; ``all``: every subject.
+    synonyms
+        Extra term mappings (lab term → catalogue term) for tissues and lesions.
+    sheet
+        Worksheet of an xlsx file.
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    examined: Literal["listed", "all"] = "listed"
+    synonyms: dict[str, str] = Field(default_factory=dict)
+    sheet: str | None = None
+
+
+def _term(text: str, params: NeuropathologyParameters) -> str:
+    t = terms.term(text)
+    return terms.term(params.synonyms.get(t, t))
+
+
+def parse_grade(raw: str, path: str, where: str) -> float:
+    """Grade 1-5 from a number or word; NaN for ``P``/empty (present, not graded)."""
+    text = terms.term(raw)
+    if text in ("", "p", "present", "x"):
+        return float("nan")
+    if text in terms.GRADES:
+        return float(terms.GRADES[text])
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if value.is_integer() and 1 <= value <= 5:
+        return value
+    raise InputError(f"severity grade {raw!r} is not 1-5 or one of {quoted(terms.GRADES)}",
+                     path=path, where=where)
+
+
+def normalise(df: pd.DataFrame, params: NeuropathologyParameters) -> pd.DataFrame:
+    """Check terms and grades; return subject, tissue, lesion, grade, finding, row."""
+    path, rows = df.attrs["path"], []
+    for i, r in enumerate(df.itertuples(index=False)):
+        tissue, lesion = _term(r.tissue, params), _term(r.lesion, params)
+        nad = lesion in terms.NO_FINDING
+        if tissue not in terms.TISSUE_CLASS and not (nad and tissue in ("", "all", "nad")):
+            raise InputError(f"unknown tissue {r.tissue!r}; expected one of "
+                             f"{quoted(terms.TISSUE_CLASS)}", path=path,
+                             where=io.where(df, i, "tissue"))
+        allowed = terms.LESIONS[terms.TISSUE_CLASS[tissue]] if tissue in terms.TISSUE_CLASS else ()
+        if not nad and lesion not in allowed:
+            raise InputError(f"unknown lesion {r.lesion!r} for tissue {tissue!r}; expected "
+                             f"one of {quoted(allowed)} or 'NAD'", path=path,
+                             where=io.where(df, i, "lesion"))
+        grade = np.nan if nad else parse_grade(r.grade, path, io.where(df, i, "grade"))
+        rows.append({"subject": r.subject, "tissue": tissue, "lesion": "" if nad else lesion,
+                     "grade": grade, "finding": not nad, "row": int(df["row"].iloc[i])})
+    out = pd.DataFrame(rows)
+    out.attrs["path"] = path
+    found = out[out["finding"]].reset_index(drop=True)
+    found.attrs["path"] = path
+    io.check_unique(found, ["subject", "tissue", "lesion"], what="finding")
+    return out
+
+
+def emit(rec: Recorder, findings: pd.DataFrame, examined: list[str]) -> pd.DataFrame:
+    """Add incidence and severity rows; return the incidence summary per finding."""
+    found = findings[findings["finding"]]
+    summary = []
+    for (tissue, lesion), f in found.groupby(["tissue", "lesion"], sort=True):
+        by_subject = f.set_index("subject")
+        inc, sev = terms.endpoint_name(tissue, lesion), terms.severity_name(tissue, lesion)
+        for subject in examined:
+            if subject in by_subject.index:
+                hit = by_subject.loc[subject]
+                where = f"row {int(hit['row'])}"
+                grade = float(hit["grade"])
+                rec.add(subject, inc, 1.0, where=where)
+                rec.add(subject, sev, grade, where=f"{where}, column 'grade'",
+                        reason="" if np.isfinite(grade) else "lesion recorded without a grade")
+            else:
+                rec.add(subject, inc, 0.0, where="examined, not listed with this finding")
+                rec.add(subject, sev, 0.0, where="examined, not listed with this finding")
+        summary.append({"tissue": tissue, "lesion": lesion, "animals_affected": len(f),
+                        "examined": len(examined)})
+    return pd.DataFrame(summary)
+
+
+def run(study: Study, spec: AssaySpec, params: NeuropathologyParameters) -> AssayResult:
+    """Read a findings list and emit incidence and severity per tissue × lesion."""
+    path = one_input(study, spec)
+    subjects = subjects_of(study, spec)
+    df = io.read_findings(path, sheet=params.sheet)
+    io.check_subjects(df, subjects.index)
+    findings = normalise(df, params)
+    examined = (sorted(subjects.index) if params.examined == "all"
+                else sorted(findings["subject"].unique()))
+    rec = Recorder(study, subjects, ASSAY, path.name)
+    summary = emit(rec, findings, examined)
+    notes = [f"neuropathology {path.name}: {len(examined)} animals examined, "
+             f"{int(findings['finding'].sum())} findings in {len(summary)} tissue x lesion "
+             "combinations"]
+    return AssayResult(endpoints=rec.table(),
+                       details={"neuropathology_findings": findings,
+                                "neuropathology_summary": summary},
+                       notes=notes, inputs=[path])
+
+
+register(AssayPlugin(ASSAY, NeuropathologyParameters, run,
+                     "Neuropathology findings list (animal x tissue x lesion x grade): "
+                     "incidence and severity."))

@@ -1,0 +1,108 @@
+"""Auditory startle: block means, habituation across blocks and prepulse inhibition.
+
+Only pulse-alone trials enter amplitude, latency and habituation. Prepulse
+inhibition is computed per prepulse level when prepulse+pulse trials are
+present: ``PPI % = 100 × (1 − mean amplitude(prepulse+pulse) / mean amplitude(pulse
+alone))``. No-stimulus trials are kept in the detail table (background activity).
+
+References
+----------
+.. [1] US EPA (1998). OPPTS 870.6300, section (e)(3)(iii) (auditory startle,
+   habituation).
+.. [2] OECD (2007). Test No. 426, paragraph 33 (auditory startle).
+
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.battery.common import Recorder, one_input, subjects_of, timepoint
+from neurotox.io import battery as io
+from neurotox.study import AssaySpec, Study
+
+ASSAY = "startle"
+
+
+class StartleParameters(BaseModel):
+    """Parameters of the auditory startle assay.
+
+    Attributes
+    ----------
+    min_trials_per_block
+        Pulse-alone trials a block needs; blocks with fewer are excluded.
+    sheet
+        Worksheet of an xlsx export.
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_trials_per_block: int = Field(default=1, ge=1)
+    sheet: str | None = None
+
+
+def _pp_label(db: float) -> str:
+    return "pp" if not np.isfinite(db) else f"pp{db:g}"
+
+
+def emit_session(rec: Recorder, subject: str, session: str, d: pd.DataFrame,
+                 params: StartleParameters) -> dict[str, float]:
+    """Add the rows of one animal × session; return its summary."""
+    pulse = d[d["trial_type"] == "pulse"]
+    rows = f"rows {d['row'].min()}-{d['row'].max()}"
+    blocks = pulse.groupby("block")["amplitude"].agg(["mean", "size"]).sort_index()
+    for block, b in blocks.iterrows():
+        short = b["size"] < params.min_trials_per_block
+        rec.add(subject, "startle_amplitude_block", float(b["mean"]),
+                timepoint=timepoint(session, f"block{block}"), where=rows,
+                reason=f"only {int(b['size'])} pulse trials in block" if short else "")
+    tp = timepoint(session)
+    pulse_mean = float(pulse["amplitude"].mean()) if len(pulse) else float("nan")
+    none = "" if len(pulse) else "no pulse-alone trials"
+    rec.add(subject, "startle_amplitude_mean", pulse_mean, timepoint=tp, where=rows, reason=none)
+    lat = pulse["latency"].dropna()
+    if d["latency"].notna().any():
+        rec.add(subject, "startle_latency_mean", float(lat.mean()) if len(lat) else np.nan,
+                timepoint=tp, where=rows, reason="" if len(lat) else "no latency recorded")
+    if len(blocks) >= 2:
+        first, last = blocks["mean"].iloc[0], blocks["mean"].iloc[-1]
+        hab = 100.0 * (1.0 - last / first) if first > 0 else np.nan
+        rec.add(subject, "startle_habituation_pct", hab, timepoint=tp, where=rows,
+                reason="" if np.isfinite(hab) else "first block mean is not positive")
+    summary = {"subject": subject, "session": session, "pulse_trials": len(pulse),
+               "amplitude_mean": pulse_mean}
+    for db, p in d[d["trial_type"] == "prepulse"].groupby(
+            d["prepulse_db"].fillna(-np.inf), sort=True):
+        label = _pp_label(db)
+        ppi = 100.0 * (1.0 - p["amplitude"].mean() / pulse_mean) if pulse_mean > 0 else np.nan
+        rec.add(subject, "prepulse_inhibition_pct", ppi, timepoint=timepoint(session, label),
+                where=rows, reason="" if np.isfinite(ppi) else "pulse-alone mean is not positive")
+        summary[f"ppi_{label}"] = ppi
+    return summary
+
+
+def run(study: Study, spec: AssaySpec, params: StartleParameters) -> AssayResult:
+    """Read per-trial startle data and emit block, session, habituation and PPI rows."""
+    path = one_input(study, spec)
+    subjects = subjects_of(study, spec)
+    data = io.read_startle(path, sheet=params.sheet)
+    io.check_subjects(data, subjects.index)
+    rec = Recorder(study, subjects, ASSAY, path.name)
+    summary = [emit_session(rec, subject, session, d, params)
+               for (subject, session), d in data.groupby(["subject", "session"], sort=True)]
+    n_pp = int((data["trial_type"] == "prepulse").sum())
+    notes = [f"startle {path.name}: {data['subject'].nunique()} animals, "
+             f"{data['block'].nunique()} blocks, "
+             + (f"{n_pp} prepulse trials (PPI computed)" if n_pp else
+                "no prepulse trials (PPI not computed)")]
+    return AssayResult(endpoints=rec.table(), details={"startle_sessions": pd.DataFrame(summary)},
+                       notes=notes, inputs=[path])
+
+
+register(AssayPlugin(ASSAY, StartleParameters, run,
+                     "Auditory startle per-trial amplitude/latency: block means, habituation, "
+                     "prepulse inhibition."))

@@ -1,0 +1,383 @@
+"""Readers for the neurotoxicity screening battery sheets (csv or xlsx).
+
+Every reader checks the file before parsing it and returns a tidy frame of the
+sheet's content with a ``row`` column holding the spreadsheet row number
+(header = row 1), so assay modules can name file, row and column in errors.
+Readers check layout only (columns, numbers, identifiers); scoring against the
+FOB catalogue or the neuropathology terminology happens in the assay modules.
+
+Layouts
+-------
+FOB
+    One row per animal × occasion, ``subject``, ``occasion`` and one column per
+    item (trial columns ``grip_fore_1``, ``grip_fore_2`` ...).
+Motor activity
+    Long: ``subject``, ``session``, ``interval``, ``counts``; or wide: ``subject``,
+    ``session`` and one column per interval (``int01``, ``bin_2``, ``0-10 min``).
+Auditory startle
+    One row per trial: ``subject``, ``session``, ``block``, ``trial``,
+    ``trial_type`` (``pulse``, ``prepulse``, ``no_stimulus``), ``prepulse_db``,
+    ``amplitude``, ``latency``.
+Organ weights
+    ``subject``, ``body_weight``, ``brain_weight`` and optional morphometry columns.
+Neuropathology findings
+    One row per animal × tissue × lesion: ``subject``, ``tissue``, ``lesion``,
+    ``grade``; animals examined without findings appear with lesion ``NAD``.
+Developmental landmarks
+    ``subject``, ``landmark``, ``age`` (postnatal day) and optional ``body_weight``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import FormatError, InputError, quoted
+
+SheetReader = Callable[[Path, str | None], pd.DataFrame]
+_READERS: dict[str, SheetReader] = {}
+
+
+def register_reader(*suffixes: str) -> Callable[[SheetReader], SheetReader]:
+    """Register a sheet reader for file suffixes (``.csv``, ``.xlsx`` ...)."""
+    def deco(fn: SheetReader) -> SheetReader:
+        for s in suffixes:
+            _READERS[s] = fn
+        return fn
+    return deco
+
+
+@register_reader(".csv", ".txt", ".tsv")
+def _read_text(path: Path, sheet: str | None) -> pd.DataFrame:
+    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                           sep=sep, engine="python", skip_blank_lines=True)
+    except UnicodeDecodeError:
+        raise InputError("file is not UTF-8 text", path=path) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise FormatError(f"cannot parse as CSV: {str(exc).strip()}", path=path) from None
+
+
+@register_reader(".xlsx", ".xlsm")
+def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+    try:
+        book = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+    except (ValueError, OSError, KeyError) as exc:
+        raise FormatError(f"cannot read as an xlsx workbook: {exc}", path=path) from None
+    if sheet is None:
+        sheet = next(iter(book))
+    if sheet not in book:
+        raise FormatError(f"expected sheet {sheet!r}, found {quoted(book)}", path=path)
+    return book[sheet].fillna("")
+
+
+def read_sheet(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read a csv/xlsx sheet as strings with a ``row`` column (spreadsheet row number).
+
+    Column names are stripped and lower-cased with spaces replaced by ``_``;
+    cells are stripped; fully empty rows are dropped.
+
+    Raises
+    ------
+    InputError
+        File missing, unknown format, unreadable, or no data rows.
+
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", path=path)
+    reader = _READERS.get(path.suffix.lower())
+    if reader is None:
+        raise FormatError(f"unknown sheet format {path.suffix!r}; expected one of "
+                          f"{quoted(_READERS)}", path=path)
+    df = reader(path, sheet)
+    df.columns = [_column_name(c) for c in df.columns]
+    dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
+    if dup:
+        raise FormatError(f"column {dup[0]!r} appears more than once", path=path)
+    df = df.astype(str).apply(lambda s: s.str.strip())
+    df["row"] = np.arange(len(df)) + 2
+    df = df[(df.drop(columns="row") != "").any(axis=1)].reset_index(drop=True)
+    if df.empty:
+        raise InputError("sheet has no data rows", path=path)
+    df.attrs["path"] = str(path)
+    return df
+
+
+def _column_name(c: object) -> str:
+    return "_".join(str(c).strip().lower().split())
+
+
+def require_columns(df: pd.DataFrame, required: Iterable[str], *, what: str) -> None:
+    """Raise FormatError naming the missing columns and the ones found."""
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        found = [c for c in df.columns if c != "row"]
+        raise FormatError(f"expected {what} column(s) {quoted(missing)}, found {quoted(found)}",
+                          path=df.attrs.get("path"))
+
+
+def where(df: pd.DataFrame, i: int, column: str) -> str:
+    """Location string ``row N, column 'c'`` of the i-th data row."""
+    return f"row {int(df['row'].iloc[i])}, column {column!r}"
+
+
+def numbers(df: pd.DataFrame, column: str, *, allow_empty: bool = False,
+            lower: float | None = None, upper: float | None = None) -> pd.Series:
+    """Parse a column as floats; InputError naming the first bad cell.
+
+    Empty cells become NaN when ``allow_empty``; otherwise they are errors.
+    """
+    raw = df[column].astype(str).str.replace(",", ".", regex=False)
+    num = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+    bad = (num.isna() & ((raw != "") | (not allow_empty))) | ~np.isfinite(num.fillna(0))
+    if lower is not None:
+        bad |= num < lower
+    if upper is not None:
+        bad |= num > upper
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        rng = "" if lower is None and upper is None else f" in [{lower}, {upper}]"
+        raise InputError(f"expected a number{rng}, found {df[column].iloc[i]!r}",
+                         path=df.attrs.get("path"), where=where(df, i, column))
+    return num.astype(float)
+
+
+def check_subjects(df: pd.DataFrame, known: Iterable[str], *, column: str = "subject") -> None:
+    """Raise InputError for the first animal that is not in the study's subjects."""
+    known = set(known)
+    empty = df[column] == ""
+    if empty.any():
+        i = int(np.flatnonzero(empty.to_numpy())[0])
+        raise InputError("subject is empty", path=df.attrs.get("path"), where=where(df, i, column))
+    unknown = ~df[column].isin(known)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise InputError(f"animal {df[column].iloc[i]!r} is not in the study's subjects file",
+                         path=df.attrs.get("path"), where=where(df, i, column))
+
+
+def check_unique(df: pd.DataFrame, key: list[str], *, what: str) -> None:
+    """Raise InputError at the first repeated key."""
+    dup = df.duplicated(key)
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        vals = ", ".join(f"{k}={df[k].iloc[i]!r}" for k in key)
+        raise InputError(f"{what} {vals} appears twice", path=df.attrs.get("path"),
+                         where=where(df, i, key[-1]))
+
+
+# ------------------------------------------------------------------------ FOB
+
+#: Identifying columns of a FOB sheet that are not items.
+FOB_ID_COLUMNS = ("subject", "occasion", "group", "sex", "observer", "date", "time",
+                  "comment", "comments", "notes", "row")
+
+
+def read_fob(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read a FOB scoring sheet (one row per animal × occasion).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The sheet with ``subject`` and ``occasion`` (``NA`` when the sheet has no
+        occasion column); item columns untouched, as strings.
+
+    """
+    df = read_sheet(path, sheet=sheet)
+    require_columns(df, ["subject"], what="FOB")
+    if "occasion" not in df.columns:
+        df["occasion"] = "NA"
+    df["occasion"] = df["occasion"].replace("", "NA")
+    check_unique(df, ["subject", "occasion"], what="animal × occasion")
+    return df
+
+
+def fob_item_columns(df: pd.DataFrame) -> list[str]:
+    """Columns of a FOB sheet holding items (everything but identifying columns)."""
+    return [c for c in df.columns if c not in FOB_ID_COLUMNS]
+
+
+# -------------------------------------------------------------- motor activity
+
+_WIDE_INTERVAL = re.compile(r"^(?:int|interval|bin|i|b)_?0*(\d+)$")
+_WIDE_RANGE = re.compile(r"^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)_?min$")
+
+
+def read_motor_activity(path: str | Path, *, interval_minutes: float | None = None,
+                        sheet: str | None = None) -> pd.DataFrame:
+    """Read a motor-activity export, long or wide, into one row per interval.
+
+    Parameters
+    ----------
+    path
+        The export.
+    interval_minutes
+        Interval length when the file does not give it (an ``interval_min``
+        column in long files; ``0-10 min`` headers in wide files).
+    sheet
+        Worksheet of an xlsx export (default: the first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject``, ``session``, ``interval`` (1-based int), ``counts``,
+        ``minutes`` (interval length, NaN if unknown), ``row``, ``column``.
+
+    """
+    df = read_sheet(path, sheet=sheet)
+    require_columns(df, ["subject"], what="motor activity")
+    if "session" not in df.columns:
+        df["session"] = "NA"
+    df["session"] = df["session"].replace("", "NA")
+    if {"interval", "counts"} <= set(df.columns):
+        out = _motor_long(df, interval_minutes)
+    else:
+        out = _motor_wide(df, interval_minutes)
+    out.attrs["path"] = df.attrs["path"]
+    check_unique(out, ["subject", "session", "interval"], what="animal × session × interval")
+    return out
+
+
+def _motor_long(df: pd.DataFrame, interval_minutes: float | None) -> pd.DataFrame:
+    interval = numbers(df, "interval", lower=1)
+    if (interval % 1 != 0).any():
+        i = int(np.flatnonzero((interval % 1 != 0).to_numpy())[0])
+        raise InputError(f"expected an interval number, found {df['interval'].iloc[i]!r}",
+                         path=df.attrs["path"], where=where(df, i, "interval"))
+    minutes = (numbers(df, "interval_min", lower=0) if "interval_min" in df.columns
+               else pd.Series(np.nan if interval_minutes is None else interval_minutes,
+                              index=df.index, dtype=float))
+    return pd.DataFrame({"subject": df["subject"], "session": df["session"],
+                         "interval": interval.astype(int), "counts": numbers(df, "counts", lower=0),
+                         "minutes": minutes, "row": df["row"], "column": "counts"})
+
+
+def _wide_columns(df: pd.DataFrame) -> list[tuple[str, int, float]]:
+    cols = []
+    ranges = [(c, _WIDE_RANGE.match(c)) for c in df.columns]
+    ranged = [(c, m) for c, m in ranges if m]
+    for k, (c, m) in enumerate(sorted(ranged, key=lambda t: float(t[1].group(1)))):
+        cols.append((c, k + 1, float(m.group(2)) - float(m.group(1))))
+    for c in df.columns:
+        m = _WIDE_INTERVAL.match(c)
+        if m:
+            cols.append((c, int(m.group(1)), np.nan))
+    return cols
+
+
+def _motor_wide(df: pd.DataFrame, interval_minutes: float | None) -> pd.DataFrame:
+    cols = _wide_columns(df)
+    if not cols:
+        found = [c for c in df.columns if c != "row"]
+        raise FormatError("expected long columns 'interval', 'counts' or wide interval "
+                          f"columns like 'int01' or '0-10 min', found {quoted(found)}",
+                          path=df.attrs["path"])
+    parts = []
+    for col, k, minutes in cols:
+        if np.isnan(minutes) and interval_minutes is not None:
+            minutes = interval_minutes
+        parts.append(pd.DataFrame({"subject": df["subject"], "session": df["session"],
+                                   "interval": k, "counts": numbers(df, col, lower=0),
+                                   "minutes": minutes, "row": df["row"], "column": col}))
+    return pd.concat(parts, ignore_index=True).sort_values(
+        ["subject", "session", "interval"], kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------- startle
+
+TRIAL_TYPES = {"pulse": "pulse", "pulse_alone": "pulse", "p": "pulse", "startle": "pulse",
+               "prepulse": "prepulse", "prepulse_pulse": "prepulse", "pp": "prepulse",
+               "prepulse+pulse": "prepulse", "no_stimulus": "no_stimulus",
+               "null": "no_stimulus", "nostim": "no_stimulus", "background": "no_stimulus"}
+
+
+def read_startle(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read per-trial acoustic startle data.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject``, ``session``, ``block`` (int), ``trial`` (int), ``trial_type``
+        (``pulse``/``prepulse``/``no_stimulus``), ``prepulse_db`` (NaN unless
+        prepulse), ``amplitude``, ``latency`` (NaN when absent), ``row``.
+
+    """
+    df = read_sheet(path, sheet=sheet)
+    require_columns(df, ["subject", "block", "trial", "amplitude"], what="startle")
+    if "session" not in df.columns:
+        df["session"] = "NA"
+    if "trial_type" not in df.columns:
+        df["trial_type"] = "pulse"
+    types = df["trial_type"].str.lower().str.replace(" ", "_").map(TRIAL_TYPES)
+    if types.isna().any():
+        i = int(np.flatnonzero(types.isna().to_numpy())[0])
+        raise InputError(f"unknown trial type {df['trial_type'].iloc[i]!r}; expected one of "
+                         f"{quoted(TRIAL_TYPES)}", path=df.attrs["path"],
+                         where=where(df, i, "trial_type"))
+    out = pd.DataFrame({
+        "subject": df["subject"], "session": df["session"].replace("", "NA"),
+        "block": numbers(df, "block", lower=1).astype(int),
+        "trial": numbers(df, "trial", lower=1).astype(int), "trial_type": types,
+        "prepulse_db": (numbers(df, "prepulse_db", allow_empty=True)
+                        if "prepulse_db" in df.columns else np.nan),
+        "amplitude": numbers(df, "amplitude"),
+        "latency": (numbers(df, "latency", allow_empty=True, lower=0)
+                    if "latency" in df.columns else np.nan),
+        "row": df["row"]})
+    out.attrs["path"] = df.attrs["path"]
+    check_unique(out, ["subject", "session", "trial"], what="animal × session × trial")
+    return out
+
+
+# --------------------------------------------------------------- organ weights
+
+def read_organ_weights(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read a necropsy weight sheet: ``subject``, ``body_weight``, ``brain_weight``.
+
+    Other columns are returned as they are (morphometry, comments); empty brain
+    or body weights become NaN (an animal found dead, a damaged brain).
+    """
+    df = read_sheet(path, sheet=sheet)
+    require_columns(df, ["subject", "body_weight", "brain_weight"], what="organ weight")
+    check_unique(df, ["subject"], what="animal")
+    df["body_weight"] = numbers(df, "body_weight", allow_empty=True, lower=0)
+    df["brain_weight"] = numbers(df, "brain_weight", allow_empty=True, lower=0)
+    return df
+
+
+# -------------------------------------------------------------- neuropathology
+
+def read_findings(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read a neuropathology findings list (animal × tissue × lesion × grade).
+
+    ``grade`` may be empty for lesions recorded without a grade and for ``NAD``
+    rows; it is returned as text and interpreted by the assay.
+    """
+    df = read_sheet(path, sheet=sheet)
+    require_columns(df, ["subject", "tissue", "lesion"], what="neuropathology findings")
+    if "grade" not in df.columns:
+        df["grade"] = ""
+    return df
+
+
+# ---------------------------------------------------- developmental landmarks
+
+def read_landmarks(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
+    """Read developmental landmarks: ``subject``, ``landmark``, ``age`` [, ``body_weight``].
+
+    An empty ``age`` means the landmark was not attained by the end of observation.
+    """
+    df = read_sheet(path, sheet=sheet)
+    require_columns(df, ["subject", "landmark", "age"], what="landmark")
+    df["age"] = numbers(df, "age", allow_empty=True, lower=0, upper=200)
+    df["body_weight"] = (numbers(df, "body_weight", allow_empty=True, lower=0)
+                         if "body_weight" in df.columns else np.nan)
+    df["landmark"] = df["landmark"].str.lower().str.replace(" ", "_")
+    check_unique(df, ["subject", "landmark"], what="animal × landmark")
+    return df
