@@ -1,0 +1,202 @@
+"""Linear mixed models: repeated measures (subject random intercept) and litters."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import statsmodels.formula.api as smf
+from scipy import stats as sps
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
+from neurotox.study import StatisticsPlan
+
+
+@dataclass(frozen=True)
+class MixedModelResult:
+    """A fitted random-intercept linear mixed model.
+
+    Attributes
+    ----------
+    params, bse
+        Fixed-effect estimates and standard errors (patsy names).
+    llf
+        Log-likelihood (REML or ML, as fitted).
+    sd_random, sd_resid
+        Standard deviations of the random intercept and of the residual.
+    interaction
+        Wald test of all interaction terms: ``chi2``, ``df``, ``p`` (NaN if none).
+    main_effect
+        Wald test of the group main-effect terms: ``chi2``, ``df``, ``p``.
+    converged
+        Optimiser convergence; ``warnings`` lists any warning raised while fitting.
+
+    """
+
+    params: pd.Series
+    bse: pd.Series
+    llf: float
+    sd_random: float
+    sd_resid: float
+    interaction: dict[str, float]
+    main_effect: dict[str, float]
+    converged: bool
+    reml: bool
+    warnings: list[str] = field(default_factory=list)
+
+
+def _wald(params: pd.Series, cov: pd.DataFrame, names: list[str]) -> dict[str, float]:
+    if not names:
+        return {"chi2": np.nan, "df": 0.0, "p": np.nan}
+    b = params[names].to_numpy()
+    v = cov.loc[names, names].to_numpy()
+    chi2 = float(b @ np.linalg.pinv(v) @ b)
+    df = float(np.linalg.matrix_rank(v))
+    return {"chi2": chi2, "df": df, "p": float(sps.chi2.sf(chi2, df))}
+
+
+def _fit(model, reml: bool):  # noqa: ANN001, ANN202 - statsmodels objects
+    """Fit with BFGS, falling back to L-BFGS and Powell when the optimiser fails.
+
+    A random-effect variance on the boundary (0) can make gradient steps singular.
+    """
+    error: Exception | None = None
+    for method in ("bfgs", "lbfgs", "powell"):
+        try:
+            return model.fit(reml=reml, method=method)
+        except np.linalg.LinAlgError as exc:
+            error = exc
+    raise np.linalg.LinAlgError(f"mixed model could not be fitted: {error}")
+
+
+def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str = "subject",
+                group: str = "group", time: str = "timepoint", control: str | None = None,
+                reml: bool = True) -> MixedModelResult:
+    """Fit a linear mixed model with a random intercept per subject (statsmodels MixedLM).
+
+    Parameters
+    ----------
+    data
+        Long table, one row per subject x time.
+    formula
+        Patsy formula of the fixed effects; default
+        ``value ~ C(group, Treatment(control)) * C(timepoint)``.
+    subject
+        Column identifying the random-effect units (animal; litter for litter models).
+    group, time
+        Columns used by the default formula.
+    control
+        Reference level of the group factor (default: first level).
+    reml
+        Fit by REML (default) or ML.
+
+    Returns
+    -------
+    MixedModelResult
+        Estimates, likelihood, variance components and Wald tests of the
+        interaction (terms containing ``:``) and of the group main effect.
+
+    References
+    ----------
+    Pinheiro JC, Bates DM (2000). Mixed-Effects Models in S and S-PLUS. Springer.
+    Seabold S, Perktold J (2010). statsmodels: econometric and statistical
+    modeling with Python. Proc. 9th Python in Science Conference.
+
+    """
+    if formula is None:
+        ref = f", Treatment({control!r})" if control is not None else ""
+        formula = f"value ~ C({group}{ref}) * C({time})"
+    caught: list[str] = []
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        model = smf.mixedlm(formula, data, groups=data[subject])
+        fit = _fit(model, reml)
+        caught = sorted({f"{w.category.__name__}: {w.message}" for w in record})
+    fe = fit.fe_params
+    cov = fit.cov_params().loc[fe.index, fe.index]
+    inter = [n for n in fe.index if ":" in n]
+    main = [n for n in fe.index if ":" not in n and n.startswith(f"C({group}")]
+    if formula.split("~")[1].strip().startswith("C(") is False:
+        main = [n for n in fe.index if ":" not in n and n != "Intercept"]
+    return MixedModelResult(
+        params=fe, bse=fit.bse_fe, llf=float(fit.llf),
+        sd_random=float(np.sqrt(max(float(fit.cov_re.iloc[0, 0]), 0.0))),
+        sd_resid=float(np.sqrt(fit.scale)), interaction=_wald(fe, cov, inter),
+        main_effect=_wald(fe, cov, main), converged=bool(fit.converged), reml=reml,
+        warnings=[c for c in caught if ConvergenceWarning.__name__ in c or "Hessian" in c])
+
+
+def repeated_measures_decision(df: pd.DataFrame, registry: Mapping, plan: StatisticsPlan,
+                               order: Mapping[str, tuple]) -> list[dict[str, object]]:
+    """Decision rows (``timepoint="ALL"``) of the mixed model for repeated-measures endpoints.
+
+    Parameters
+    ----------
+    df
+        Prepared EndpointTable (``excluded`` covers non-finite values).
+    registry
+        Endpoint definitions; those with ``repeated_measures`` are modelled.
+    plan
+        Statistical plan (alpha).
+    order
+        Group id → (rank, dose, dose_unit, is_control).
+
+    Returns
+    -------
+    list of dict
+        One decision row per endpoint x sex with at least two timepoints.
+
+    """
+    rows = []
+    rm = [e for e in df["endpoint"].unique() if registry[e].repeated_measures]
+    if not rm:
+        return rows
+    inc = df[~df["excluded"] & df["endpoint"].isin(rm)]
+    control = next((g for g, o in order.items() if o[3]), None)
+    for key, sub in inc.groupby(["study_id", "assay", "endpoint", "sex"], sort=False):
+        if sub["timepoint"].nunique() < 2:
+            continue
+        ep = registry[key[2]]
+        rows.append(_rm_row(key, sub, ep, plan, control))
+    return rows
+
+
+def _rm_row(key: tuple, sub: pd.DataFrame, ep, plan: StatisticsPlan,  # noqa: ANN001
+            control: str | None) -> dict[str, object]:
+    row: dict[str, object] = {
+        "study_id": key[0], "assay": key[1], "endpoint": key[2], "sex": key[3],
+        "timepoint": "ALL", "data_type": ep.data_type.value, "path": "repeated_measures",
+        "transform": "log" if ep.name in plan.log_transform else "none", "sided": "two",
+        "alpha": plan.alpha, "pairwise_test": "", "trend_test": "",
+        "trend_statistic": np.nan, "trend_p": np.nan,
+        "overall_test": "MixedLM group x time interaction (Wald chi2)"}
+    for c in ("normality", "homogeneity"):
+        row.update({f"{c}_test": "", f"{c}_statistic": np.nan, f"{c}_p": np.nan})
+    data = sub[["value", "group", "timepoint", "subject"]].copy()
+    if row["transform"] == "log":
+        data["value"] = np.log(data["value"]) if (data["value"] > 0).all() else data["value"]
+    enough = data.groupby("group")["subject"].nunique()
+    if data["group"].nunique() < 2 or (enough < 2).any() or control not in set(data["group"]):
+        row.update(path="insufficient_data", overall_statistic=np.nan, overall_p=np.nan,
+                   note="mixed model needs a control and >= 2 subjects per group")
+        return row
+    try:
+        fit = mixed_model(data, control=control)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        row.update(path="insufficient_data", overall_statistic=np.nan, overall_p=np.nan,
+                   note=f"mixed model failed: {exc}")
+        return row
+    inter, main = fit.interaction, fit.main_effect
+    sig = inter["p"] <= plan.alpha
+    note = (f"REML, random intercept per subject; interaction chi2={inter['chi2']:.3g} "
+            f"(df={inter['df']:g}) p={inter['p']:.3g} "
+            + ("<= alpha: per-timepoint comparisons apply" if sig else
+               "> alpha: per-timepoint comparisons are supplementary")
+            + f"; group main effect chi2={main['chi2']:.3g} p={main['p']:.3g}")
+    if fit.warnings or not fit.converged:
+        note += "; fit warning: " + "; ".join(fit.warnings or ["not converged"])
+    row.update(overall_statistic=inter["chi2"], overall_p=inter["p"], note=note)
+    return row

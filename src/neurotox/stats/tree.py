@@ -1,0 +1,317 @@
+"""The toxicology decision tree for one stratum (endpoint x sex x timepoint).
+
+:func:`compare_to_control` takes the groups of one stratum (control first, then
+treated groups in increasing dose order) and returns every step taken: pre-tests,
+the overall test, the many-to-one test and the trend test, with a note saying why.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats as sps
+
+from neurotox.stats._common import Comparison, Trend, flag
+from neurotox.stats.control import dunn, dunnett, steel
+from neurotox.stats.incidence import cochran_armitage, fisher_vs_control
+from neurotox.stats.trend import jonckheere, shirley_williams, williams
+from neurotox.study import StatisticsPlan
+
+#: Decision-tree paths recorded in the ``path`` column.
+PATHS = ("parametric", "nonparametric", "incidence", "ordinal", "repeated_measures",
+         "insufficient_data")
+
+#: Largest total N for which the exact Cochran-Armitage test is used.
+CA_EXACT_MAX_N = 2000
+
+
+@dataclass
+class StratumOutcome:
+    """Everything decided and computed for one stratum.
+
+    Attributes
+    ----------
+    decision
+        Values of the decision-table columns (path, transform, pre-tests, overall,
+        pairwise and trend tests, note).
+    test
+        Per group (control first): name of the vs-control test ('' when not tested).
+    statistic, p_value
+        Per group vs-control statistic and p (NaN on the control and untested groups).
+    trend_statistic, trend_p, trend_flag
+        Per group trend result (Williams-type: per dose, NaN on the control; global
+        trend tests: repeated on every group).
+
+    """
+
+    decision: dict[str, object]
+    test: list[str]
+    statistic: np.ndarray
+    p_value: np.ndarray
+    trend_statistic: np.ndarray
+    trend_p: np.ndarray
+    trend_flag: list[str] = field(default_factory=list)
+
+
+def _blank(n_groups: int, decision: dict[str, object]) -> StratumOutcome:
+    nan = np.full(n_groups, np.nan)
+    return StratumOutcome(decision, [""] * n_groups, nan.copy(), nan.copy(), nan.copy(),
+                          nan.copy(), [""] * n_groups)
+
+
+def _base_decision(path: str, sided: str, alpha: float) -> dict[str, object]:
+    return {"path": path, "transform": "none", "sided": sided, "alpha": alpha,
+            "normality_test": "", "normality_statistic": np.nan, "normality_p": np.nan,
+            "homogeneity_test": "", "homogeneity_statistic": np.nan, "homogeneity_p": np.nan,
+            "overall_test": "", "overall_statistic": np.nan, "overall_p": np.nan,
+            "pairwise_test": "", "trend_test": "", "trend_statistic": np.nan,
+            "trend_p": np.nan, "note": ""}
+
+
+def _quiet(func, *args, **kwargs):  # noqa: ANN001, ANN202 - thin wrapper
+    """Call a SciPy pre-test, silencing its expected small-sample/degenerate warnings."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        return func(*args, **kwargs)
+
+
+def _pretests(groups: list[np.ndarray], decision: dict[str, object]) -> None:
+    resid = np.concatenate([g - g.mean() for g in groups])
+    if resid.size >= 3 and np.ptp(resid) > 0:
+        w, p = _quiet(sps.shapiro, resid)
+        decision.update(normality_test="Shapiro-Wilk (residuals)", normality_statistic=float(w),
+                        normality_p=float(p))
+    if all(np.ptp(g) > 0 for g in groups) or np.ptp(resid) > 0:
+        res = _quiet(sps.levene, *groups, center="median")
+        decision.update(homogeneity_test="Levene (median)",
+                        homogeneity_statistic=float(res.statistic),
+                        homogeneity_p=float(res.pvalue))
+
+
+def _choose_path(decision: dict[str, object], plan: StatisticsPlan) -> str:
+    if plan.force_path is not None:
+        return f"{plan.force_path}", f"path forced by the plan: {plan.force_path}"
+    p_n, p_h = decision["normality_p"], decision["homogeneity_p"]
+    if np.isfinite(p_n) and p_n < plan.normality_alpha:
+        return "nonparametric", (f"Shapiro-Wilk p={p_n:.3g} < {plan.normality_alpha:g}: "
+                                 "nonparametric")
+    if np.isfinite(p_h) and p_h < plan.homogeneity_alpha:
+        return "nonparametric", (f"Levene p={p_h:.3g} < {plan.homogeneity_alpha:g}: "
+                                 "nonparametric")
+    reasons = []
+    reasons.append(f"Shapiro-Wilk p={p_n:.3g}" if np.isfinite(p_n) else "Shapiro-Wilk not done")
+    reasons.append(f"Levene p={p_h:.3g}" if np.isfinite(p_h) else "Levene not done")
+    return "parametric", ", ".join(reasons) + ": parametric"
+
+
+def _trend_per_group(trend: Trend, n_groups: int, alpha: float) -> tuple:
+    stat = np.full(n_groups, np.nan)
+    pval = np.full(n_groups, np.nan)
+    flags = [""] * n_groups
+    if trend.per_dose_statistic.size:
+        stat[1:] = trend.per_dose_statistic
+        pval[1:] = trend.per_dose_p
+        sig01 = _step_down(trend.per_dose_p, min(alpha, 0.01))
+        for i, (s, s01) in enumerate(zip(trend.significant, sig01, strict=True)):
+            flags[i + 1] = "**" if s01 else ("*" if s else "")
+    else:
+        stat[:] = trend.statistic
+        pval[:] = trend.p_value
+        flags = [flag(trend.p_value, alpha)] * n_groups
+    return stat, pval, flags
+
+
+def _step_down(p: np.ndarray, alpha: float) -> np.ndarray:
+    sig = np.zeros(p.size, dtype=bool)
+    for i in range(p.size - 1, -1, -1):
+        if not p[i] <= alpha:
+            break
+        sig[i] = True
+    return sig
+
+
+def _fill(outcome: StratumOutcome, comp: Comparison, trend: Trend | None,
+          alpha: float) -> StratumOutcome:
+    k = comp.statistic.size
+    outcome.test = [""] + [comp.test] * k
+    outcome.statistic[1:] = comp.statistic
+    outcome.p_value[1:] = comp.p_value
+    outcome.decision["pairwise_test"] = comp.test
+    if trend is not None:
+        stat, pval, flags = _trend_per_group(trend, k + 1, alpha)
+        outcome.trend_statistic, outcome.trend_p, outcome.trend_flag = stat, pval, flags
+        outcome.decision.update(trend_test=trend.test, trend_statistic=trend.statistic,
+                                trend_p=trend.p_value)
+    return outcome
+
+
+def _continuous(groups: list[np.ndarray], alternative: str, plan: StatisticsPlan,
+                decision: dict[str, object], *, ordinal: bool) -> tuple[Comparison, Trend | None]:
+    if ordinal:
+        path, note = "ordinal", "ordinal scores: rank-based tests"
+    else:
+        if plan.force_path is None:
+            _pretests(groups, decision)
+        path, note = _choose_path(decision, plan)
+    decision["path"] = path
+    decision["note"] = "; ".join(x for x in (decision["note"], note) if x)
+    if path == "parametric":
+        res = _quiet(sps.f_oneway, *groups)
+        decision.update(overall_test="ANOVA", overall_statistic=float(res.statistic),
+                        overall_p=float(res.pvalue))
+        comp = dunnett(groups[0], *groups[1:], alternative=alternative)
+    else:
+        res = _quiet(sps.kruskal, *groups)
+        decision.update(overall_test="Kruskal-Wallis", overall_statistic=float(res.statistic),
+                        overall_p=float(res.pvalue))
+        rank_test = steel if plan.nonparametric == "steel" else dunn
+        comp = rank_test(groups[0], *groups[1:], alternative=alternative)
+    trend = _continuous_trend(groups, alternative, plan, path) if plan.trend_test else None
+    return comp, trend
+
+
+def _continuous_trend(groups: list[np.ndarray], alternative: str, plan: StatisticsPlan,
+                      path: str) -> Trend | None:
+    if plan.trend_method == "jonckheere" or path == "ordinal":
+        return jonckheere(groups, alternative=alternative) if len(groups) >= 2 else None
+    if path == "parametric":
+        return williams(groups, alternative=alternative, alpha=plan.alpha)
+    return shirley_williams(groups, alternative=alternative, alpha=plan.alpha)
+
+
+def _incidence(groups: list[np.ndarray], doses: np.ndarray, alternative: str,
+               plan: StatisticsPlan, decision: dict[str, object]) -> tuple[Comparison, Trend]:
+    affected = np.array([g.sum() for g in groups])
+    examined = np.array([g.size for g in groups])
+    decision["path"] = "incidence"
+    decision["note"] = "; ".join(x for x in (decision["note"], "incidence (0/1) data") if x)
+    comp = fisher_vs_control(affected, examined, alternative=alternative)
+    trend = None
+    if plan.trend_test:
+        scores = doses if np.ptp(doses) > 0 else np.arange(doses.size, dtype=float)
+        method = "exact" if examined.sum() <= CA_EXACT_MAX_N else "asymptotic"
+        try:
+            trend = cochran_armitage(affected, examined, scores, alternative=alternative,
+                                     method=method)
+        except ValueError:
+            trend = cochran_armitage(affected, examined, scores, alternative=alternative)
+        trend = Trend(f"Cochran-Armitage ({trend.method})", trend.statistic, trend.p_value,
+                      trend.alternative, method=trend.method, extra=trend.extra)
+    return comp, trend
+
+
+def _insufficient(groups: Sequence[np.ndarray]) -> str:
+    n = [g.size for g in groups]
+    if n[0] < 2:
+        return f"control has n={n[0]} < 2: no comparisons"
+    if sum(v >= 2 for v in n[1:]) == 0:
+        return "no treated group has n >= 2: no comparisons"
+    return ""
+
+
+def _usable(groups: list[np.ndarray], data_type: str) -> tuple[list[int], str]:
+    keep = [0] + [i for i, g in enumerate(groups) if i > 0 and g.size >= 2]
+    dropped = [i for i in range(1, len(groups)) if i not in keep]
+    note = f"groups {dropped} have n < 2 and are not tested" if dropped else ""
+    return keep, note
+
+
+def _log(groups: list[np.ndarray], decision: dict[str, object]) -> list[np.ndarray]:
+    if all(np.all(g > 0) for g in groups):
+        decision["transform"] = "log"
+        return [np.log(g) for g in groups]
+    decision["note"] = "log transform skipped: non-positive values"
+    return groups
+
+
+def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "continuous",
+                       alternative: str = "two-sided", plan: StatisticsPlan | None = None,
+                       doses: Sequence[float] | None = None,
+                       log_transform: bool = False) -> StratumOutcome:
+    """Run the decision tree on one stratum.
+
+    Parameters
+    ----------
+    samples
+        Control first, then treated groups in increasing dose order. Groups with
+        n < 2 are kept in the output but not tested.
+    data_type
+        ``continuous``/``count``/``proportion`` (decision tree), ``ordinal``
+        (rank-based) or ``incidence`` (values 0/1).
+    alternative
+        ``"two-sided"``, ``"greater"`` or ``"less"`` (treated vs control, and the
+        trend direction).
+    plan
+        Statistical plan (defaults of :class:`~neurotox.study.StatisticsPlan`).
+    doses
+        Doses of the groups (scores of the Cochran-Armitage test).
+    log_transform
+        Analyse log values (skipped with a note when a value is <= 0).
+
+    Returns
+    -------
+    StratumOutcome
+        Decision record and per-group results.
+
+    Notes
+    -----
+    Continuous path: Shapiro-Wilk on the residuals from the group means and Levene's
+    test (median-centred, Brown-Forsythe) at the plan's levels; both pass →
+    one-way ANOVA + Dunnett; otherwise Kruskal-Wallis + Dunn (Holm over the k
+    comparisons with control) or Steel. Trend: Williams (parametric path),
+    Shirley-Williams (nonparametric path) or Jonckheere-Terpstra (plan or ordinal).
+    Incidence: Fisher exact per group (unadjusted) and Cochran-Armitage with the
+    doses as scores (exact when N <= :data:`CA_EXACT_MAX_N`).
+
+    References
+    ----------
+    OECD (2014). Guidance Document 116 on the conduct and design of chronic
+    toxicity and carcinogenicity studies, section 4 (statistical decision tree).
+
+    """
+    plan = plan or StatisticsPlan()
+    groups = [np.asarray(s, dtype=float).ravel() for s in samples]
+    sided = "two" if alternative == "two-sided" else "one"
+    decision = _base_decision("insufficient_data", sided, plan.alpha)
+    outcome = _blank(len(groups), decision)
+    reason = _insufficient(groups)
+    if reason:
+        decision["note"] = reason
+        return outcome
+    keep, note = _usable(groups, data_type)
+    decision["note"] = note
+    used = [groups[i] for i in keep]
+    if data_type == "incidence":
+        dose_arr = np.asarray(doses if doses is not None else range(len(groups)), float)[keep]
+        comp, trend = _incidence(used, dose_arr, alternative, plan, decision)
+    else:
+        if log_transform:
+            used = _log(used, decision)
+        if np.ptp(np.concatenate(used)) == 0:
+            decision["note"] = "all values are identical: no comparisons"
+            return outcome
+        comp, trend = _continuous(used, alternative, plan, decision,
+                                  ordinal=data_type == "ordinal")
+    sub = _fill(_blank(len(keep), decision), comp, trend, plan.alpha)
+    return _expand(outcome, sub, keep)
+
+
+def _expand(outcome: StratumOutcome, sub: StratumOutcome, keep: list[int]) -> StratumOutcome:
+    for pos, i in enumerate(keep):
+        outcome.test[i] = sub.test[pos]
+        outcome.statistic[i] = sub.statistic[pos]
+        outcome.p_value[i] = sub.p_value[pos]
+        outcome.trend_statistic[i] = sub.trend_statistic[pos]
+        outcome.trend_p[i] = sub.trend_p[pos]
+        outcome.trend_flag[i] = sub.trend_flag[pos]
+    global_trend = sub.trend_statistic.size and np.isfinite(sub.trend_statistic[0])
+    if global_trend:  # a global trend test is repeated on every row, untested ones too
+        outcome.trend_statistic[:] = sub.trend_statistic[0]
+        outcome.trend_p[:] = sub.trend_p[0]
+        outcome.trend_flag = [sub.trend_flag[0]] * len(outcome.trend_flag)
+    outcome.decision = sub.decision
+    return outcome

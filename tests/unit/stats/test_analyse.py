@@ -1,0 +1,177 @@
+"""stats.analyse: the results/decisions contract with the report renderer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurotox import endpoints, stats
+from neurotox.endpoints import Endpoint
+from neurotox.errors import InputError
+from neurotox.study import Group, StatisticsPlan
+
+GROUPS = [Group(id="G1", label="Control", dose=0, dose_unit="mg/kg/day", control=True),
+          Group(id="G2", label="Low", dose=10, dose_unit="mg/kg/day"),
+          Group(id="G3", label="Mid", dose=30, dose_unit="mg/kg/day"),
+          Group(id="G4", label="High", dose=100, dose_unit="mg/kg/day")]
+
+EXTRA = {
+    "ataxia": Endpoint(name="ataxia", assays=("fob",), unit="score", data_type="incidence",
+                       direction="increase", categories=("neurobehavioral",),
+                       description="Ataxia present."),
+    "gait_score": Endpoint(name="gait_score", assays=("fob",), unit="score",
+                           data_type="ordinal", direction="increase",
+                           categories=("neurobehavioral",), description="Gait score."),
+}
+
+
+def _registry():
+    return {**endpoints.registry(), **EXTRA}
+
+
+def _table(rows):
+    base = {"study_id": "S1", "category": "neurobehavioral", "dose_unit": "mg/kg/day",
+            "timepoint": "NA", "excluded": False, "exclusion_reason": "", "batch": "NA",
+            "source": "test"}
+    dose = {g.id: g.dose for g in GROUPS}
+    return pd.DataFrame([{**base, "dose": dose[r["group"]], **r} for r in rows])
+
+
+def _grip(values_by_group, sex="M", endpoint="grip_strength_forelimb", assay="fob", unit="g"):
+    rows = []
+    for g, vals in values_by_group.items():
+        for i, v in enumerate(vals):
+            rows.append({"assay": assay, "endpoint": endpoint, "unit": unit,
+                         "subject": f"{sex}{g}{i}", "group": g, "sex": sex, "value": v})
+    return rows
+
+
+@pytest.fixture
+def grip():
+    rng = np.random.default_rng(7)
+    vals = {g.id: 100 - 8 * k + rng.normal(0, 5, 10) for k, g in enumerate(GROUPS)}
+    return endpoints.validate(_table(_grip(vals) + _grip(vals, sex="F")))
+
+
+def test_columns_and_one_row_per_cell(grip):
+    a = stats.analyse(grip, StatisticsPlan(), GROUPS)
+    assert list(a.results.columns) == stats.RESULT_COLUMNS
+    assert list(a.decisions.columns) == stats.DECISION_COLUMNS
+    assert len(a.results) == 8 and len(a.decisions) == 2
+    ctrl = a.results[a.results["is_control"]]
+    assert (ctrl["test"] == "").all() and ctrl["p_value"].isna().all()
+    assert (a.results["group"].tolist()[:4] == ["G1", "G2", "G3", "G4"])
+
+
+def test_values_match_direct_calls(grip):
+    a = stats.analyse(grip, StatisticsPlan(sided="one"), GROUPS)
+    m = a.results[a.results["sex"] == "M"]
+    samples = [grip[(grip.sex == "M") & (grip.group == g.id)]["value"].to_numpy()
+               for g in GROUPS]
+    d = stats.dunnett(samples[0], *samples[1:], alternative="less")
+    assert a.decisions.iloc[0]["path"] == "parametric"
+    np.testing.assert_allclose(m["statistic"].to_numpy()[1:], d.statistic)
+    np.testing.assert_allclose(m["p_value"].to_numpy()[1:], d.p_value)
+    assert m["mean"].iloc[1] == pytest.approx(samples[1].mean())
+    assert m["sd"].iloc[1] == pytest.approx(samples[1].std(ddof=1))
+    assert m["percent_of_control"].iloc[3] == pytest.approx(
+        100 * samples[3].mean() / samples[0].mean())
+    assert list(m["direction"]) == ["", "down", "down", "down"]
+    assert m["flag"].iloc[3] == "**"
+    assert a.decisions.iloc[0]["sided"] == "one"
+    assert (m["trend_test"] == "Williams").all()
+    w = stats.williams(samples, alternative="less")
+    np.testing.assert_allclose(m["trend_p"].to_numpy()[1:], w.per_dose_p)
+
+
+def test_excluded_rows_never_enter(grip):
+    t = grip.copy()
+    i = t.index[(t.group == "G2") & (t.sex == "M")][0]
+    t.loc[i, ["value", "excluded", "exclusion_reason"]] = [1e6, True, "outlier"]
+    a = stats.analyse(t, StatisticsPlan(), GROUPS)
+    row = a.results[(a.results.sex == "M") & (a.results.group == "G2")].iloc[0]
+    assert row["n"] == 9 and row["n_excluded"] == 1 and row["max"] < 1000
+
+
+def test_pool_sexes(grip):
+    a = stats.analyse(grip, StatisticsPlan(pool_sexes=True), GROUPS)
+    assert set(a.results["sex"]) == {"NA"} and (a.results["n"] == 20).all()
+
+
+def test_insufficient_data_never_crashes():
+    rows = _grip({"G1": [1.0], "G2": [2.0, 3.0], "G3": [4.0, 5.0]})
+    rows += _grip({"G2": [2.0, 3.0], "G3": [4.0, 5.0]}, sex="F")
+    a = stats.analyse(_table(rows), StatisticsPlan(), GROUPS)
+    assert list(a.decisions["path"]) == ["insufficient_data"] * 2
+    assert "control has n=1" in a.decisions.iloc[0]["note"]
+    assert "no control" in a.decisions.iloc[1]["note"]
+    assert a.results["p_value"].isna().all()
+
+
+def test_treated_group_with_one_value_is_not_tested():
+    rows = _grip({"G1": [1.0, 2.0, 3.0], "G2": [2.0, 3.0, 4.5], "G3": [9.0]})
+    a = stats.analyse(_table(rows), StatisticsPlan(), GROUPS)
+    r = a.results
+    assert r.loc[r.group == "G3", "test"].item() == ""
+    assert r.loc[r.group == "G2", "test"].item() == "Dunnett"
+    assert "not tested" in a.decisions.iloc[0]["note"]
+
+
+def test_incidence_path():
+    inc = {"G1": [0] * 9 + [1], "G2": [0] * 8 + [1] * 2, "G3": [0] * 5 + [1] * 5,
+           "G4": [0] * 2 + [1] * 8}
+    rows = _grip(inc, endpoint="ataxia", unit="score")
+    a = stats.analyse(_table(rows), StatisticsPlan(sided="one"), GROUPS, registry=_registry())
+    r, d = a.results, a.decisions.iloc[0]
+    assert d["path"] == "incidence" and d["pairwise_test"] == "Fisher exact"
+    assert list(r["n_affected"]) == [1, 2, 5, 8] and list(r["incidence_pct"]) == [10, 20, 50, 80]
+    f = stats.fisher_vs_control([1, 2, 5, 8], [10] * 4, alternative="greater")
+    np.testing.assert_allclose(r["p_value"].to_numpy()[1:], f.p_value)
+    ca = stats.cochran_armitage([1, 2, 5, 8], [10] * 4, [0, 10, 30, 100], method="exact")
+    assert d["trend_p"] == pytest.approx(ca.p_value)
+    assert r["trend_test"].iloc[0] == "Cochran-Armitage (exact)"
+    assert list(r["direction"]) == ["", "up", "up", "up"]
+
+
+def test_ordinal_path_uses_ranks():
+    sc = {"G1": [0, 0, 1, 0, 1, 0], "G2": [0, 1, 1, 0, 1, 1], "G3": [1, 2, 1, 2, 1, 1],
+          "G4": [2, 3, 2, 3, 2, 3]}
+    rows = _grip(sc, endpoint="gait_score", unit="score")
+    a = stats.analyse(_table(rows), StatisticsPlan(nonparametric="steel"), GROUPS,
+                      registry=_registry())
+    d = a.decisions.iloc[0]
+    assert d["path"] == "ordinal" and d["pairwise_test"] == "Steel"
+    assert d["overall_test"] == "Kruskal-Wallis" and d["trend_test"] == "Jonckheere-Terpstra"
+
+
+def test_unknown_group_is_an_input_error(grip):
+    t = grip.copy()
+    t.loc[0, "group"] = "G9"
+    with pytest.raises(InputError, match=r"group\(s\) 'G9' in the EndpointTable are not defined"):
+        stats.analyse(t, StatisticsPlan(), GROUPS)
+
+
+def test_repeated_measures_adds_all_row():
+    rng = np.random.default_rng(3)
+    rows = []
+    for k, g in enumerate(GROUPS):
+        for s in range(6):
+            subj = rng.normal(0, 10)
+            for t, tp in enumerate(["b1", "b2", "b3"]):
+                rows.append({"assay": "motor_activity", "endpoint": "motor_activity_counts",
+                             "unit": "count", "subject": f"{g.id}-{s}", "group": g.id,
+                             "sex": "M", "timepoint": tp,
+                             "value": 200 + subj - 10 * t - (15 * t * k) + rng.normal(0, 4)})
+    a = stats.analyse(_table(rows), StatisticsPlan(), GROUPS)
+    d = a.decisions
+    assert list(d["timepoint"]) == ["b1", "b2", "b3", "ALL"]
+    allrow = d.iloc[3]
+    assert allrow["path"] == "repeated_measures"
+    assert allrow["overall_p"] < 1e-6 and "per-timepoint comparisons apply" in allrow["note"]
+    assert len(a.results) == 12
+
+
+def test_log_transform_recorded(grip):
+    a = stats.analyse(grip, StatisticsPlan(log_transform=("grip_strength_forelimb",)), GROUPS)
+    assert (a.decisions["transform"] == "log").all()
