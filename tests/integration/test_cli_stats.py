@@ -1,0 +1,72 @@
+"""``neurotox stats`` end to end: files written, manifest intact, errors exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from neurotox.stats import DECISION_COLUMNS, RESULT_COLUMNS
+
+STUDY = """\
+study_id: S-STATS
+title: stats CLI test
+test_item: X
+groups:
+  - {id: C, label: Control, dose: 0, dose_unit: mg/kg/day, control: true}
+  - {id: L, label: Low, dose: 10, dose_unit: mg/kg/day}
+  - {id: H, label: High, dose: 100, dose_unit: mg/kg/day}
+statistics: {alpha: 0.05, sided: one, trend_test: true}
+"""
+
+
+def _write_inputs(folder):
+    (folder / "study.yaml").write_text(STUDY)
+    rng = np.random.default_rng(11)
+    rows = []
+    for k, (g, dose) in enumerate([("C", 0), ("L", 10), ("H", 100)]):
+        for i in range(8):
+            rows.append({"study_id": "S-STATS", "assay": "fob", "category": "neurobehavioral",
+                         "endpoint": "grip_strength_forelimb", "unit": "g",
+                         "subject": f"{g}{i}", "group": g, "dose": dose,
+                         "dose_unit": "mg/kg/day", "sex": "M", "timepoint": "NA",
+                         "value": 100 - 20 * k + rng.normal(0, 5), "excluded": False,
+                         "exclusion_reason": "", "batch": "NA", "source": "test"})
+    pd.DataFrame(rows).to_csv(folder / "endpoints.csv", index=False)
+
+
+def test_stats_writes_results_decisions_and_manifest(invoke, tmp_path):
+    _write_inputs(tmp_path)
+    out = tmp_path / "out"
+    r = invoke("stats", tmp_path / "endpoints.csv", "--study", tmp_path / "study.yaml",
+               "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "1 analyses, 3 group rows" in r.output
+    for stem in ("results", "decisions"):
+        assert (out / f"{stem}.csv").is_file() and (out / f"{stem}.parquet").is_file()
+    res = pd.read_parquet(out / "results.parquet")
+    dec = pd.read_csv(out / "decisions.csv")
+    assert list(res.columns) == RESULT_COLUMNS and list(dec.columns) == DECISION_COLUMNS
+    assert list(res["flag"].fillna("")) == ["", "**", "**"]
+    assert dec["pairwise_test"].item() == "Dunnett" and dec["sided"].item() == "one"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert "results.csv" in json.dumps(manifest) and "endpoints.csv" in json.dumps(manifest)
+    assert invoke("verify", out).exit_code == 0
+
+
+def test_stats_existing_output_and_bad_group_exit_2(invoke, tmp_path):
+    _write_inputs(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    r = invoke("stats", tmp_path / "endpoints.csv", "--study", tmp_path / "study.yaml",
+               "-o", out)
+    assert r.exit_code == 2 and "output already exists; use --force" in r.output
+    df = pd.read_csv(tmp_path / "endpoints.csv")
+    df.loc[0, "group"] = "Z"
+    df.to_csv(tmp_path / "endpoints.csv", index=False)
+    r = invoke("stats", tmp_path / "endpoints.csv", "--study", tmp_path / "study.yaml",
+               "-o", tmp_path / "out2")
+    assert r.exit_code == 2
+    assert "group(s) 'Z' in the EndpointTable are not defined in the study" in r.output
+    assert not (tmp_path / "out2").exists()
