@@ -1,0 +1,183 @@
+"""Each test against an independent truth: reductions to classical tests, brute force,
+simulation of the null, other implementations, closed forms."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+import scikit_posthocs as sp
+from scipy import stats as sps
+
+from neurotox import stats
+from neurotox.stats.control import _mw_scores, _steel_standardise
+
+
+def test_steel_k1_is_exact_mann_whitney():
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=6), rng.normal(size=5) + 1
+    for alt in ("two-sided", "greater", "less"):
+        mine = stats.steel(x, y, alternative=alt, method="exact").p_value[0]
+        ref = sps.mannwhitneyu(y, x, alternative=alt, method="exact").pvalue
+        assert mine == pytest.approx(ref, rel=1e-12), alt
+
+
+def _brute_steel(groups, alternative):
+    """Enumerate every distinct relabelling with itertools (independent of the DP code)."""
+    pooled = np.concatenate(groups)
+    labels = np.repeat(np.arange(len(groups)), [g.size for g in groups])
+    n0, n = groups[0].size, np.array([g.size for g in groups[1:]], float)
+
+    def maxz(lab):
+        u = np.array([_mw_scores(pooled[lab == 0], pooled[lab == i]).sum()
+                      for i in range(1, len(groups))])
+        z = _steel_standardise(u, n0, n)
+        return {"greater": z, "less": -z, "two-sided": np.abs(z)}[alternative]
+
+    obs = maxz(labels)
+    null = np.array([maxz(np.array(p)).max() for p in set(itertools.permutations(labels))])
+    return np.array([(null >= o - 1e-9).mean() for o in obs])
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
+def test_steel_exact_matches_brute_force_with_ties(alternative):
+    groups = [np.array([1.0, 2.0, 2.0]), np.array([2.0, 3.0]), np.array([3.0, 3.0, 5.0])]
+    mine = stats.steel(*groups, alternative=alternative, method="exact").p_value
+    np.testing.assert_allclose(mine, _brute_steel(groups, alternative), rtol=1e-12)
+
+
+def test_steel_asymptotic_matches_simulated_null():
+    """MVN with corr n/(2n+1) reproduces the simulated familywise null of max z."""
+    rng = np.random.default_rng(5)
+    n, k, nsim = 15, 3, 6000
+    sims = rng.normal(size=(nsim, k + 1, n))
+    u = np.array([[_mw_scores(s[0], s[i]).sum() for i in range(1, k + 1)] for s in sims])
+    maxz = _steel_standardise(u, n, np.full(k, float(n))).max(axis=1)
+    for c in (1.5, 2.0, 2.5):
+        p_mc = (maxz >= c).mean()
+        # find data whose first z equals c approximately: use the MVN sf directly
+        from neurotox.stats._common import max_normal_sf
+        lam = np.full(k, np.sqrt(n / (2 * n + 1)))
+        p = max_normal_sf(np.array(c), lam, two_sided=False)
+        assert abs(p - p_mc) < 4 * np.sqrt(p_mc * (1 - p_mc) / nsim) + 0.004, c
+
+
+def test_dunn_matches_scikit_posthocs_control_column():
+    rng = np.random.default_rng(2)
+    groups = [rng.normal(size=8), rng.normal(size=7) + 1, rng.normal(size=9) + 0.5]
+    df = pd.DataFrame({"v": np.concatenate(groups),
+                       "g": np.repeat([0, 1, 2], [g.size for g in groups])})
+    ref = sp.posthoc_dunn(df, val_col="v", group_col="g", p_adjust=None)
+    mine = stats.dunn(*groups, adjustment="none")
+    np.testing.assert_allclose(mine.p_value, [ref.loc[1, 0], ref.loc[2, 0]], rtol=1e-10)
+    holm = stats.dunn(*groups).p_value
+    p = np.sort(mine.p_value)
+    assert np.sort(holm)[0] == pytest.approx(2 * p[0])
+
+
+def test_williams_one_dose_is_one_sided_t_test():
+    rng = np.random.default_rng(3)
+    c, d = rng.normal(size=7), rng.normal(size=6) + 0.8
+    w = stats.williams([c, d], alternative="greater")
+    t = sps.ttest_ind(d, c, alternative="greater")
+    assert w.statistic == pytest.approx(t.statistic, rel=1e-12)
+    assert w.p_value == pytest.approx(t.pvalue, abs=2e-4)
+
+
+def test_williams_p_matches_plain_simulation():
+    rng = np.random.default_rng(4)
+    groups = [rng.normal(size=5), rng.normal(size=5), rng.normal(size=5) + 0.4,
+              rng.normal(size=5) + 0.9]
+    w = stats.williams(groups)
+    # plain simulation of the whole design under H0
+    sims = rng.normal(size=(40000, 4, 5))
+    means = sims.mean(axis=2)
+    s = np.sqrt(sims.var(axis=2, ddof=1).mean(axis=1))
+    m = np.maximum.reduce([means[:, u:].mean(axis=1) for u in range(1, 4)])
+    tbar = (m - means[:, 0]) / (s * np.sqrt(2 / 5))
+    p_mc = (tbar >= w.statistic).mean()
+    assert abs(w.p_value - p_mc) < 4 * np.sqrt(p_mc * (1 - p_mc) / 40000) + 1e-3
+
+
+def test_williams_isotonic_amalgamation_and_step_down():
+    # dose means 1, 3, 2 (non-monotone): top two amalgamate to 2.5
+    groups = [np.array([0.0, 0.1, -0.1]), np.array([1.0, 1.1, 0.9]),
+              np.array([3.0, 3.1, 2.9]), np.array([2.0, 2.1, 1.9])]
+    w = stats.williams(groups)
+    s = 0.1
+    expected_top = (2.5 - 0.0) / (s * np.sqrt(2 / 3))
+    assert w.per_dose_statistic[-1] == pytest.approx(expected_top)
+    assert w.significant.all()
+    down = stats.williams([g[::-1] * -1 for g in groups], alternative="less")
+    assert down.per_dose_statistic[-1] == pytest.approx(expected_top)
+
+
+def test_shirley_williams_detects_monotone_ranks():
+    groups = [np.arange(6.0), np.arange(6.0) + 3, np.arange(6.0) + 8, np.arange(6.0) + 20]
+    r = stats.shirley_williams(groups)
+    assert r.significant.all() and r.p_value < 0.001
+    flat = stats.shirley_williams([np.arange(6.0)] * 4)
+    assert flat.p_value > 0.3 and not flat.significant.any()
+
+
+@pytest.mark.parametrize("alternative", ["greater", "less", "two-sided"])
+def test_jonckheere_exact_and_asymptotic_agree_for_large_n(alternative):
+    rng = np.random.default_rng(6)
+    groups = [rng.normal(size=50) + 0.08 * i for i in range(3)]
+    ex = stats.jonckheere(groups, method="exact", alternative=alternative)
+    asym = stats.jonckheere(groups, method="asymptotic", alternative=alternative)
+    assert ex.p_value == pytest.approx(asym.p_value, abs=0.005)
+
+
+def test_jonckheere_ties_use_corrected_variance():
+    groups = [[1, 1, 2, 2], [2, 2, 3, 3], [3, 3, 4, 4]]
+    r = stats.jonckheere(groups)
+    assert r.method == "asymptotic"
+    # ties count 1/2: hand count between consecutive groups
+    assert r.statistic == pytest.approx(14 + 14 + 16)
+    with pytest.raises(ValueError, match="needs data without ties"):
+        stats.jonckheere(groups, method="exact")
+
+
+def test_cochran_armitage_exact_and_asymptotic_agree_for_large_n():
+    x, n = [30, 36, 40, 45], [200] * 4
+    ex = stats.cochran_armitage(x, n, [0, 1, 2, 3], method="exact")
+    asym = stats.cochran_armitage(x, n, [0, 1, 2, 3])
+    assert ex.p_value == pytest.approx(asym.p_value, abs=0.004)
+
+
+def test_cochran_armitage_score_invariance_under_affine_map():
+    x, n = [1, 2, 4, 7], [10, 10, 10, 10]
+    a = stats.cochran_armitage(x, n, [0, 10, 30, 100], method="exact")
+    b = stats.cochran_armitage(x, n, [5, 6, 8, 15], method="exact")
+    assert a.p_value == pytest.approx(b.p_value, rel=1e-12)
+
+
+def test_mixed_model_balanced_matches_anova_moments():
+    """Balanced random-intercept design: REML = ANOVA (moment) estimates when positive."""
+    rng = np.random.default_rng(8)
+    rows = []
+    for g in ("C", "T"):
+        for s in range(10):
+            b = rng.normal(0, 3)
+            for t in ("t1", "t2", "t3"):
+                rows.append({"group": g, "subject": f"{g}{s}", "timepoint": t,
+                             "value": 10 + b + (2 if (g, t) == ("T", "t3") else 0)
+                             + rng.normal(0, 1)})
+    d = pd.DataFrame(rows)
+    fit = stats.mixed_model(d, control="C")
+    cell = d.groupby(["group", "timepoint"])["value"].mean()
+    assert fit.params["Intercept"] == pytest.approx(cell[("C", "t1")], rel=1e-6)
+    subj_mean = d.groupby("subject")["value"].transform("mean")
+    cellm = d.groupby(["group", "timepoint"])["value"].transform("mean")
+    grpm = d.groupby("group")["value"].transform("mean")
+    resid = d["value"] - subj_mean - cellm + grpm
+    ms_e = (resid**2).sum() / ((20 - 2) * (3 - 1))
+    ms_s = 3 * ((d.groupby("subject")["value"].mean()
+                 - d.groupby("subject")["group"].first().map(
+                     d.groupby("group")["value"].mean())) ** 2).sum() / (20 - 2)
+    assert fit.sd_resid**2 == pytest.approx(ms_e, rel=1e-4)
+    assert fit.sd_random**2 == pytest.approx((ms_s - ms_e) / 3, rel=1e-3)
+    assert fit.interaction["df"] == 2
