@@ -1,0 +1,97 @@
+"""Hypothesis property tests: p in [0, 1]; invariance to row order, location and scale."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from neurotox import stats
+from neurotox.study import Group, StatisticsPlan
+
+GROUPS = [Group(id="C", label="Control", dose=0, dose_unit="mg/kg/day", control=True),
+          Group(id="L", label="Low", dose=3, dose_unit="mg/kg/day"),
+          Group(id="H", label="High", dose=30, dose_unit="mg/kg/day")]
+
+SETTINGS = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+values = st.integers(min_value=-50, max_value=50).map(float)
+group_values = st.lists(values, min_size=2, max_size=7)
+designs = st.tuples(group_values, group_values, group_values)
+
+
+def _table(design, *, shift=0.0, scale=1.0):
+    rows = []
+    for g, vals in zip(("C", "L", "H"), design, strict=True):
+        for i, v in enumerate(vals):
+            rows.append({"study_id": "S", "assay": "fob", "category": "neurobehavioral",
+                         "endpoint": "grip_strength_forelimb", "unit": "g",
+                         "subject": f"{g}{i}", "group": g,
+                         "dose": {"C": 0.0, "L": 3.0, "H": 30.0}[g], "dose_unit": "mg/kg/day",
+                         "sex": "M", "timepoint": "NA", "value": shift + scale * v,
+                         "excluded": False, "exclusion_reason": "", "batch": "NA",
+                         "source": "t"})
+    return pd.DataFrame(rows)
+
+
+PLANS = st.sampled_from([StatisticsPlan(), StatisticsPlan(nonparametric="steel"),
+                         StatisticsPlan(sided="one", trend_method="jonckheere"),
+                         StatisticsPlan(force_path="nonparametric")])
+
+TESTED = ["statistic", "p_value", "trend_statistic", "trend_p"]
+
+
+def _numbers(a):
+    return a.results[TESTED].to_numpy(float)
+
+
+@SETTINGS
+@given(designs, PLANS)
+def test_p_values_in_unit_interval(design, plan):
+    a = stats.analyse(_table(design), plan, GROUPS)
+    for col in ("p_value", "trend_p"):
+        p = a.results[col].to_numpy(float)
+        p = p[np.isfinite(p)]
+        assert np.all((p >= 0) & (p <= 1))
+    for col in ("normality_p", "homogeneity_p", "overall_p", "trend_p"):
+        p = a.decisions[col].to_numpy(float)
+        p = p[np.isfinite(p)]
+        assert np.all((p >= 0) & (p <= 1))
+
+
+@SETTINGS
+@given(designs, PLANS, st.randoms(use_true_random=False))
+def test_invariant_to_row_and_group_order(design, plan, rnd):
+    t = _table(design)
+    order = list(range(len(t)))
+    rnd.shuffle(order)
+    a = stats.analyse(t, plan, GROUPS)
+    b = stats.analyse(t.iloc[order].reset_index(drop=True), plan, GROUPS[::-1])
+    assert list(a.decisions["path"]) == list(b.decisions["path"])
+    np.testing.assert_allclose(_numbers(a), _numbers(b), rtol=1e-7, atol=1e-12)
+
+
+@SETTINGS
+@given(designs, PLANS, st.sampled_from([-1000.0, 0.5, 37.0, 1e4]),
+       st.sampled_from([0.25, 2.0, 8.0, 1000.0]))
+def test_invariant_to_location_and_scale(design, plan, shift, scale):
+    a = stats.analyse(_table(design), plan, GROUPS)
+    b = stats.analyse(_table(design, shift=shift, scale=scale), plan, GROUPS)
+    assert list(a.decisions["path"]) == list(b.decisions["path"])
+    np.testing.assert_allclose(_numbers(a), _numbers(b), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(b.results["mean"], shift + scale * a.results["mean"], rtol=1e-9)
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(0, 20), st.integers(20, 40)), min_size=2, max_size=5))
+def test_incidence_p_values_in_unit_interval(counts):
+    x = [c[0] for c in counts]
+    n = [c[1] for c in counts]
+    for alt in ("two-sided", "greater", "less"):
+        f = stats.fisher_vs_control(x, n, alternative=alt)
+        assert np.all((f.p_value >= 0) & (f.p_value <= 1))
+        for method in ("exact", "asymptotic"):
+            p = stats.cochran_armitage(x, n, alternative=alt, method=method).p_value
+            assert 0 <= p <= 1
