@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from neurotox.cli.options import open_output, output_options
-from neurotox.pipeline import run_demo
 
 
 @click.command()
@@ -20,6 +19,8 @@ def demo(seed: int, output: Path, force: bool) -> None:
     DIR/studies/<kind>/ holds the simulated study, DIR/reports/<kind>/ its report
     in every format; one manifest.json covers all of it.
     """
+    from neurotox.pipeline import run_demo
+
     with open_output(output, force, seed=seed) as od:
         kinds = run_demo(od, seed=seed)
     click.echo(f"demo: simulated and reported {', '.join(kinds)} in {output}")

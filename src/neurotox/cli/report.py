@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from neurotox.cli.options import open_output, output_options
-from neurotox.pipeline import report_study
-from neurotox.report import FORMATS, parse_formats
+
+#: Report formats (kept here so that ``neurotox --help`` does not import matplotlib).
+FORMATS = ("xlsx", "docx", "html", "csv")
 
 
 @click.command()
@@ -36,6 +37,9 @@ def report(study_file: Path | None, study_opt: Path | None, endpoints_file: Path
     study = study_file or study_opt
     if study is None:
         raise click.UsageError("missing the study file (STUDY_FILE or --study)")
+    from neurotox.pipeline import report_study
+    from neurotox.report import parse_formats
+
     fmts = parse_formats(formats)
     with open_output(output, force, study=study, endpoints=endpoints_file,
                      formats=fmts) as od:

@@ -108,19 +108,26 @@ def _sorted_unique(values: Iterable[str]) -> list[str]:
 
 # ------------------------------------------------------------------ blocks
 
-def blocks(results: pd.DataFrame, decisions: pd.DataFrame, data_types: tuple[str, ...],
-           ) -> list[Block]:
+def blocks(results: pd.DataFrame, decisions: pd.DataFrame, data_types: tuple[str, ...], *,
+           combine: bool = False) -> list[Block]:
     """Split results into table blocks, ordered by category, assay, endpoint and sex.
 
     An endpoint with several timepoints gets its own block (columns = timepoints);
     single-timepoint endpoints of one assay, sex and timepoint share one block
-    (columns = endpoints).
+    (columns = endpoints). With ``combine`` (incidence tables), every endpoint of
+    an assay and sex shares one block, columns grouped by endpoint then timepoint.
     """
     res = results[results["data_type"].isin(data_types) & (results["timepoint"] != "ALL")]
     out: list[Block] = []
     for (cat, assay, sex), part in res.groupby(["category", "assay", "sex"], sort=False):
         n_tp = part.groupby("endpoint")["timepoint"].nunique()
-        for endpoint in sorted(n_tp[n_tp > 1].index):
+        multi = sorted(n_tp[n_tp > 1].index)
+        if combine and multi:
+            names = tuple(sorted(part["endpoint"].unique()))
+            out.append(Block(cat, assay, sex, names, "pair", part,
+                             _decisions_for(decisions, assay, list(names), sex)))
+            continue
+        for endpoint in multi:
             rows = part[part["endpoint"] == endpoint]
             out.append(Block(cat, assay, sex, (endpoint,), "timepoint", rows,
                              _decisions_for(decisions, assay, [endpoint], sex)))
@@ -143,22 +150,34 @@ def _decisions_for(decisions: pd.DataFrame, assay: str, endpoints: list[str],
     return decisions[m]
 
 
-def _columns(block: Block) -> list[str]:
-    if block.by == "timepoint":
-        return _sorted_unique(block.results["timepoint"])
-    return list(block.endpoints)
+def _columns(block: Block) -> list[tuple[str, str]]:
+    """Data columns of a block as (endpoint, timepoint) pairs, in display order."""
+    pairs = {(e, t) for e, t in zip(block.results["endpoint"], block.results["timepoint"],
+                                    strict=True)}
+    order = {e: i for i, e in enumerate(block.endpoints)}
+    return sorted(pairs, key=lambda et: (order[et[0]], natural_key(et[1])))
 
 
-def _column_label(block: Block, col: str) -> str:
-    if block.by == "timepoint":
-        return col
-    unit = block.results.loc[block.results["endpoint"] == col, "unit"].iloc[0]
-    return f"{label_of(col)} ({unit})"
+def _unit_of(block: Block, endpoint: str) -> str:
+    return str(block.results.loc[block.results["endpoint"] == endpoint, "unit"].iloc[0])
 
 
-def _cell_rows(block: Block, col: str) -> pd.DataFrame:
-    key = "timepoint" if block.by == "timepoint" else "endpoint"
-    return block.results[block.results[key] == col]
+def _column_label(block: Block, col: tuple[str, str]) -> str:
+    if block.by == "endpoint":
+        return f"{label_of(col[0])} ({_unit_of(block, col[0])})"
+    return col[1]
+
+
+def _column_groups(block: Block, cols: list[tuple[str, str]]) -> tuple[ColumnGroup, ...]:
+    if block.by != "pair":
+        return ()
+    return tuple(ColumnGroup(label_of(e), sum(1 for x, _ in cols if x == e))
+                 for e in dict.fromkeys(e for e, _ in cols))
+
+
+def _cell_rows(block: Block, col: tuple[str, str]) -> pd.DataFrame:
+    r = block.results
+    return r[(r["endpoint"] == col[0]) & (r["timepoint"] == col[1])]
 
 
 def _header(spec: StudySpec, block: Block) -> dict[str, str]:
@@ -168,13 +187,15 @@ def _header(spec: StudySpec, block: Block) -> dict[str, str]:
     if block.by == "endpoint" and timepoints != ["NA"]:
         head["Phase/day"] = ", ".join(timepoints)
     units = _sorted_unique(block.results["unit"])
-    if block.by == "timepoint":
+    if block.by != "endpoint":
         head["Unit"] = ", ".join(units)
     return head
 
 
 def _title(block: Block, what: str) -> str:
     names = ", ".join(label_of(e) for e in block.endpoints)
+    if len(block.endpoints) > 3:
+        names = f"{block.assay.replace('_', ' ')} ({len(block.endpoints)} endpoints)"
     cat = Category(block.category).label if block.category in CATEGORY_ORDER else block.category
     sex = Sex(block.sex).label if block.sex in SEX_ORDER else block.sex
     title = f"{what}: {names} — {cat} — {sex}"
@@ -185,7 +206,7 @@ def _title(block: Block, what: str) -> str:
 
 
 def _key(prefix: str, block: Block) -> str:
-    tp = "" if block.by == "timepoint" else "-" + slug(block.results["timepoint"].iloc[0])
+    tp = "" if block.by != "endpoint" else "-" + slug(block.results["timepoint"].iloc[0])
     tp = "" if tp == "-na" else tp
     return f"{prefix}-{slug(block.assay)}-{slug(block.endpoints[0])}{tp}-{slug(block.sex)}"
 
@@ -209,6 +230,9 @@ def test_footnotes(block: Block) -> list[str]:
         return []
     key = "timepoint" if block.by == "timepoint" else "endpoint"
     per_col = dec[dec["timepoint"] != "ALL"]
+    if block.by == "pair":
+        per_col = per_col.drop_duplicates(["endpoint", "path", "pairwise_test", "trend_test",
+                                           "transform"])
     notes = []
     combos: dict[tuple[str, str, str, str], list[str]] = {}
     for row in per_col.itertuples(index=False):
@@ -309,7 +333,8 @@ def _by_group(rows: pd.DataFrame) -> dict[str, pd.Series]:
     return {str(r["group"]): r for _, r in rows.iterrows()}
 
 
-def _grid(block: Block, groups: list[Group], make) -> tuple[list[str], list[Row]]:
+def _grid(block: Block, groups: list[Group],
+          make) -> tuple[list[tuple[str, str]], list[Row]]:
     cols = _columns(block)
     per_col = {c: _by_group(_cell_rows(block, c)) for c in cols}
     present = set(block.results["group"])
@@ -330,9 +355,8 @@ def summary_table(block: Block, spec: StudySpec, number: int) -> Table:
         block.results.loc[block.results["endpoint"] == e, "mean"], errors="coerce")),
         registry_decimals(e)) for e in block.endpoints}
 
-    def make(col: str, r: pd.Series | None) -> Cell:
-        ep = block.endpoints[0] if block.by == "timepoint" else col
-        return summary_cell(r, dec_by_ep[ep], plan.percent_of_control)
+    def make(col: tuple[str, str], r: pd.Series | None) -> Cell:
+        return summary_cell(r, dec_by_ep[col[0]], plan.percent_of_control)
 
     cols, rows = _grid(block, groups, make)
     return Table(
@@ -353,6 +377,7 @@ def incidence_table(block: Block, spec: StudySpec, number: int) -> Table:
         number=number, title=_title(block, "Incidence"), kind="incidence",
         key=_key("incidence", block), header=_header(spec, block),
         row_header=("Group", "Dose"), columns=tuple(_column_label(block, c) for c in cols),
+        column_groups=_column_groups(block, cols),
         rows=rows, number_fields=("n_affected", "n_examined", "incidence_pct", "p_value"),
         footnotes=_plan_footnotes(spec.statistics, "incidence") + test_footnotes(block)
         + _group_footnotes(block, groups),
@@ -363,53 +388,70 @@ def incidence_table(block: Block, spec: StudySpec, number: int) -> Table:
 
 def severity_tables(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataFrame,
                     spec: StudySpec, start: int) -> list[Table]:
-    """Counts per grade for ordinal endpoints, one table per endpoint × sex × timepoint."""
+    """Counts per grade for ordinal endpoints, one table per endpoint × sex.
+
+    Columns are the grades observed (and the median, which carries the flag),
+    grouped by timepoint when the endpoint was scored more than once.
+    """
     out = []
     for block in blocks(results, decisions, ("ordinal",)):
-        for tp in _sorted_unique(block.results["timepoint"]):
-            sub = Block(block.category, block.assay, block.sex, block.endpoints, "timepoint",
-                        block.results[block.results["timepoint"] == tp], block.decisions[
-                            block.decisions["timepoint"].isin([tp, "ALL"])])
-            for endpoint in sub.endpoints:
-                out.append(_severity_table(sub, endpoint, tp, table, spec, start + len(out)))
+        for endpoint in block.endpoints:
+            res = block.results[block.results["endpoint"] == endpoint]
+            sub = Block(block.category, block.assay, block.sex, (endpoint,), "timepoint", res,
+                        block.decisions[block.decisions["endpoint"] == endpoint])
+            out.append(_severity_table(sub, table, spec, start + len(out)))
     return out
 
 
-def _severity_table(block: Block, endpoint: str, tp: str, table: pd.DataFrame,
-                    spec: StudySpec, number: int) -> Table:
-    vals = table[(table["assay"] == block.assay) & (table["endpoint"] == endpoint)
-                 & (table["timepoint"] == tp) & ~table["excluded"]]
+def _grade_counts(block: Block, table: pd.DataFrame) -> pd.DataFrame:
+    """Included values of the block's endpoint (and sex) from the EndpointTable."""
+    m = ((table["assay"] == block.assay) & (table["endpoint"] == block.endpoints[0])
+         & ~table["excluded"])
     if block.sex != "NA":
-        vals = vals[vals["sex"] == block.sex]
+        m &= table["sex"] == block.sex
+    return table[m]
+
+
+def _severity_cells(vals: pd.DataFrame, r: pd.Series, grades: list[float]) -> list[Cell]:
+    counts = vals["value"].value_counts()
+    cells = [Cell(str(int(counts.get(k, 0))), {"value": float(counts.get(k, 0))})
+             for k in grades]
+    flag, direction = _s(r["flag"]), _s(r["direction"])
+    cells.append(Cell(f"{fmt(_num(r['median']), 1)}{flag_text(flag, direction)}",
+                      {"value": _num(r["median"])}, flag=flag, direction=direction))
+    return cells
+
+
+def _severity_table(block: Block, table: pd.DataFrame, spec: StudySpec,
+                    number: int) -> Table:
+    vals = _grade_counts(block, table)
+    tps = _sorted_unique(block.results["timepoint"])
     grades = sorted(vals["value"].unique())
-    res = _by_group(block.results[block.results["endpoint"] == endpoint])
+    res = {(str(r["group"]), str(r["timepoint"])): r for _, r in block.results.iterrows()}
     rows = []
     for g in _ordered_groups(spec):
-        if g.id not in res:
+        if not any((g.id, tp) in res for tp in tps):
             continue
-        counts = vals.loc[vals["group"] == g.id, "value"].value_counts()
-        cells = [Cell(str(int(counts.get(k, 0))), {"value": float(counts.get(k, 0))})
-                 for k in grades]
-        r = res[g.id]
-        flag, direction = _s(r["flag"]), _s(r["direction"])
-        cells.append(Cell(f"{fmt(_num(r['median']), 1)}{flag_text(flag, direction)}",
-                          {"value": _num(r["median"])}, flag=flag, direction=direction))
+        cells: list[Cell] = []
+        for tp in tps:
+            r = res.get((g.id, tp))
+            if r is None:
+                cells += [Cell("–", {"value": math.nan})] * (len(grades) + 1)
+                continue
+            part = vals[(vals["group"] == g.id) & (vals["timepoint"] == tp)]
+            cells += _severity_cells(part, r, grades)
         rows.append(Row((f"{g.id} {g.label}", dose_text(g)), tuple(cells)))
-    sub = Block(block.category, block.assay, block.sex, (endpoint,), "timepoint",
-                block.results[block.results["endpoint"] == endpoint],
-                block.decisions[block.decisions["endpoint"] == endpoint])
-    title = _title(sub, "Severity") + ("" if tp == "NA" else f" — {tp}")
+    heads = tuple(f"Grade {fmt(k, 0)}" for k in grades) + ("Median",)
+    groups = tuple(ColumnGroup("Subjects per grade" if tp == "NA" else tp, len(heads))
+                   for tp in tps)
     return Table(
-        number=number, title=title, kind="severity",
-        key=_key("severity", sub) + ("" if tp == "NA" else f"-{slug(tp)}"),
-        header=_header(spec, sub), row_header=("Group", "Dose"),
-        column_groups=(ColumnGroup("Number of subjects per grade", len(grades)),
-                       ColumnGroup("", 1)),
-        columns=tuple(f"Grade {fmt(k, 0)}" for k in grades) + ("Median",),
-        rows=rows, number_fields=("value",),
-        footnotes=[f"* p ≤ {spec.statistics.alpha:g}; ** p ≤ 0.01 vs control "
-                   f"({SIDED[spec.statistics.sided]}), flag shown on the median."]
-        + test_footnotes(sub) + _group_footnotes(sub, _ordered_groups(spec)),
+        number=number, title=_title(block, "Severity"), kind="severity",
+        key=_key("severity", block), header=_header(spec, block), row_header=("Group", "Dose"),
+        column_groups=groups, columns=heads * len(tps), rows=rows, number_fields=("value",),
+        footnotes=["Values are numbers of subjects per grade; median grade with "
+                   f"* p ≤ {spec.statistics.alpha:g}, ** p ≤ 0.01 vs control "
+                   f"({SIDED[spec.statistics.sided]})."]
+        + test_footnotes(block) + _group_footnotes(block, _ordered_groups(spec)),
         category=block.category)
 
 
@@ -489,7 +531,7 @@ def build_tables(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataF
     out: list[Table] = []
     for block in blocks(results, decisions, SUMMARY_TYPES):
         out.append(summary_table(block, spec, len(out) + 1))
-    for block in blocks(results, decisions, ("incidence",)):
+    for block in blocks(results, decisions, ("incidence",), combine=True):
         out.append(incidence_table(block, spec, len(out) + 1))
     out += severity_tables(results, decisions, table, spec, len(out) + 1)
     out.sort(key=lambda t: CATEGORY_ORDER.get(t.category, 99))

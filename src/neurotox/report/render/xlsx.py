@@ -32,12 +32,20 @@ def sheet_name(table: Table) -> str:
 def expanded_columns(table: Table) -> list[str]:
     """Spreadsheet column headings: labels, then per data column text, numbers, flag."""
     cols = list(table.row_header)
-    for c in table.columns:
+    for c in _qualified(table):
         cols.append(c)
         cols += [f"{c} | {FIELD_LABELS.get(f, f)}" for f in table.number_fields]
         if table.kind != "listing":
             cols.append(f"{c} | flag")
     return cols
+
+
+def _qualified(table: Table) -> list[str]:
+    """Column headings prefixed with their column group (``Tremors | week4``)."""
+    groups = [g.label for g in table.column_groups for _ in range(g.span)]
+    if len(groups) != len(table.columns):
+        return list(table.columns)
+    return [f"{g} | {c}" if g else c for g, c in zip(groups, table.columns, strict=True)]
 
 
 def expanded_row(table: Table, row_index: int) -> list[object]:

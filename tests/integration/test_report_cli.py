@@ -1,0 +1,189 @@
+"""``neurotox report`` end to end on a small hand-made study, with the real statistics."""
+
+import io
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from docx import Document
+from openpyxl import load_workbook
+
+from neurotox.io.output import verify
+
+STUDY = """\
+study_id: NTX-R-001
+title: Report test study
+test_item: Compound R
+glp: true
+species: Rat
+strain: Wistar
+groups:
+  - {id: G1, label: Control, dose: 0, dose_unit: mg/kg/day, control: true}
+  - {id: G2, label: Low, dose: 10, dose_unit: mg/kg/day}
+  - {id: G3, label: High, dose: 100, dose_unit: mg/kg/day}
+subjects: subjects.csv
+exclusions: exclusions.csv
+statistics: {alpha: 0.05, sided: two}
+"""
+
+
+def _endpoint_table() -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    rows = []
+    for g, dose, shift in (("G1", 0.0, 0.0), ("G2", 10.0, -20.0), ("G3", 100.0, -250.0)):
+        for sex in ("M", "F"):
+            for i in range(8):
+                subj = f"{g}{sex}{i + 1:02d}"
+                common = {"study_id": "NTX-R-001", "assay": "fob", "category": "neurobehavioral",
+                          "subject": subj, "group": g, "dose": dose, "dose_unit": "mg/kg/day",
+                          "sex": sex, "timepoint": "NA", "excluded": False,
+                          "exclusion_reason": "", "batch": "NA", "source": "hand"}
+                rows.append({**common, "endpoint": "grip_strength_forelimb", "unit": "g",
+                             "value": round(1000 + shift + rng.normal(0, 60), 1)})
+                for k, b in enumerate(("bin1", "bin2", "bin3")):
+                    rows.append({**common, "assay": "motor_activity",
+                                 "endpoint": "motor_activity_counts", "unit": "count",
+                                 "timepoint": b,
+                                 "value": round(300 - 60 * k + (shift / 3 if k else 0)
+                                                + rng.normal(0, 25))})
+    return pd.DataFrame(rows)
+
+
+def _write_study(d):
+    d.mkdir()
+    (d / "study.yaml").write_text(STUDY)
+    table = _endpoint_table()
+    subjects = table.drop_duplicates("subject")[["subject", "group", "sex"]]
+    subjects.to_csv(d / "subjects.csv", index=False)
+    (d / "exclusions.csv").write_text("subject,reason,endpoint\n"
+                                      "G2M03,dosing error,grip_strength_forelimb\n")
+    table.to_csv(d / "endpoints.csv", index=False)
+    return d
+
+
+@pytest.fixture
+def study_dir(tmp_path):
+    return _write_study(tmp_path / "study")
+
+
+@pytest.fixture(scope="module")
+def report_dir(tmp_path_factory):
+    """One report run shared by the read-only tests of this module."""
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    base = tmp_path_factory.mktemp("report")
+    study = _write_study(base / "study")
+    out = base / "out"
+    r = CliRunner().invoke(cli, ["--quiet", "report", "--endpoints", str(study / "endpoints.csv"),
+                                 "--study", str(study / "study.yaml"), "-o", str(out)],
+                           catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+    assert "tables" in r.output
+    return out
+
+
+def test_report_writes_all_formats_and_verifies(report_dir):
+    for rel in ("report.xlsx", "report.docx", "report.html", "csv/results.csv",
+                "csv/decisions.csv", "csv/endpoints.csv", "manifest.json"):
+        assert (report_dir / rel).is_file(), rel
+    assert len(list((report_dir / "figures").glob("*.png"))) == 4
+    assert len(list((report_dir / "figures").glob("*.svg"))) == 4
+    assert verify(report_dir) == []
+
+
+def test_manual_exclusion_applied_and_recorded(report_dir):
+    manifest = json.loads((report_dir / "manifest.json").read_text())
+    assert manifest["exclusions"] == [{"rule": "manual exclusions file", "subject": "G2M03",
+                                       "endpoint": "grip_strength_forelimb",
+                                       "reason": "dosing error", "values": 1}]
+    eps = pd.read_csv(report_dir / "csv/endpoints.csv", keep_default_na=False)
+    row = eps[(eps["subject"] == "G2M03") & (eps["endpoint"] == "grip_strength_forelimb")]
+    assert row["excluded"].tolist() == [True]
+    assert row["exclusion_reason"].tolist() == ["manual exclusion: dosing error"]
+    res = pd.read_csv(report_dir / "csv/results.csv", keep_default_na=False)
+    g2m = res[(res["endpoint"] == "grip_strength_forelimb") & (res["group"] == "G2")
+              & (res["sex"] == "M")]
+    assert g2m["n"].tolist() == [7]
+    html = (report_dir / "report.html").read_text()
+    assert "excluded: manual exclusion: dosing error" in html
+
+
+def _expected_flag(p: float, alpha: float) -> str:
+    if not math.isfinite(p):
+        return ""
+    return "**" if p <= 0.01 else "*" if p <= alpha else ""
+
+
+def test_xlsx_flags_agree_with_csv_p_values(report_dir):
+    res = pd.read_csv(report_dir / "csv/results.csv", keep_default_na=False,
+                      na_values=[""])
+    wb = load_workbook(report_dir / "report.xlsx")
+    ws = wb["T01 summary"]  # grip strength, males
+    rows = list(ws.iter_rows(values_only=True))
+    head = next(i for i, r in enumerate(rows) if r[0] == "Group")
+    grip = res[(res["endpoint"] == "grip_strength_forelimb") & (res["sex"] == "M")]
+    grip = grip.set_index("group")
+    n_flagged = 0
+    for r in rows[head + 1: head + 4]:
+        gid = r[0].split()[0]
+        p = grip.loc[gid, "p_value"]
+        p = float(p) if p == p else math.nan
+        text, flag = r[2], r[8] or ""
+        expected = _expected_flag(p, 0.05)
+        assert flag.rstrip("↑↓") == expected == (grip.loc[gid, "flag"]
+                                                 if grip.loc[gid, "flag"] == grip.loc[gid, "flag"]
+                                                 else "")
+        assert (expected in text) if expected else ("*" not in text)
+        n_flagged += bool(expected)
+    assert n_flagged >= 1  # the high dose is 25 % lower: planted effect is found
+
+
+def test_footnote_names_decision_test(report_dir):
+    dec = pd.read_csv(report_dir / "csv/decisions.csv", keep_default_na=False)
+    doc = Document(io.BytesIO((report_dir / "report.docx").read_bytes()))
+    texts = [p.text for p in doc.paragraphs]
+    start = texts.index(next(t for t in texts if t.startswith("Table 1. Summary: Forelimb")))
+    notes = texts[start + 2: start + 8]
+    d = dec[(dec["endpoint"] == "grip_strength_forelimb") & (dec["sex"] == "M")].iloc[0]
+    assert any(f"{d['pairwise_test']} vs control ({d['path'].replace('_', ' ')} path"
+               in n for n in notes), notes
+    assert doc.tables[0].rows[0].cells[2].text == "Forelimb grip strength (g)"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["report", "-o", "{out}"], "missing the study file"),
+    (["report", "{study}", "--format", "pdf", "-o", "{out}"], "unknown report format(s) 'pdf'"),
+])
+def test_report_user_errors(invoke, study_dir, tmp_path, args, message):
+    args = [a.format(out=tmp_path / "o", study=study_dir / "study.yaml") for a in args]
+    r = invoke(*args)
+    assert r.exit_code == 2
+    assert message in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_report_refuses_existing_output(invoke, study_dir, report_dir):
+    r = invoke("report", "--study", study_dir / "study.yaml", "--endpoints",
+               study_dir / "endpoints.csv", "-o", report_dir)
+    assert r.exit_code == 2 and "use --force" in r.output
+
+
+def test_unknown_subject_in_exclusions_is_an_error(invoke, study_dir, tmp_path):
+    (study_dir / "exclusions.csv").write_text("subject,reason\nZ99,typo\n")
+    r = invoke("report", "--study", study_dir / "study.yaml", "--endpoints",
+               study_dir / "endpoints.csv", "-o", tmp_path / "o")
+    assert r.exit_code == 2
+    assert "exclusions.csv, row 2: subject 'Z99' matches no value" in r.output
+
+
+def test_report_is_reproducible(invoke, study_dir, report_dir, tmp_path):
+    out2 = tmp_path / "out2"
+    r = invoke("--quiet", "report", "--endpoints", study_dir / "endpoints.csv",
+               "--study", study_dir / "study.yaml", "-o", out2, "--format", "xlsx,docx,html")
+    assert r.exit_code == 0, r.output
+    for rel in ("report.xlsx", "report.docx", "report.html"):
+        assert (out2 / rel).read_bytes() == (report_dir / rel).read_bytes(), rel
