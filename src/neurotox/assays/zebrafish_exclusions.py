@@ -1,0 +1,119 @@
+"""Which larvae are excluded from statistics, and why (GLP: never silent).
+
+Rules, in order; every rule that applies is named in the reason:
+
+1. dead or malformed: a Tanguay plate map (``MO24``/``MORT`` = dead, other calls =
+   malformed, ``DNC_`` = do not count) or plate-layout columns named like
+   ``mortality``, ``dead``, ``morphology``, ``malformed``, ``exclude`` holding a
+   call (anything but empty, ``0``, ``no``, ``normal``, ``false``);
+2. removed in the export itself (EPA ``X`` columns);
+3. empty well: the tracker reports the well empty (``emptydur``) for more than
+   ``max_empty_fraction`` of the recording;
+4. no movement at all over the recording (``exclude_no_movement``);
+5. tracking errors: more than ``max_missing_fraction`` of bins (trajectories:
+   frames) missing;
+6. group viability: fewer than ``viability_min`` of a group's larvae viable
+   (rules 1–2): every larva of the group is excluded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+_CALL_COLUMNS = ("mortality", "mort", "dead", "death", "morphology", "malformed",
+                 "malformation", "exclude", "excluded", "affected", "dnc")
+_NO_CALL = {"", "0", "0.0", "no", "n", "normal", "false", "none", "nan", "ok", "alive"}
+
+
+def _join(a: pd.Series, b: pd.Series) -> pd.Series:
+    both = (a != "") & (b != "")
+    return (a + np.where(both, "; ", "") + b).astype(object)
+
+
+def layout_calls(larvae: pd.DataFrame) -> pd.Series:
+    """Reasons from plate-layout call columns (``layout_<name>``)."""
+    out = pd.Series("", index=larvae.index, dtype=object)
+    for col in [c for c in larvae.columns if c.startswith("layout_")]:
+        name = col[len("layout_"):]
+        if not any(k in name.lower() for k in _CALL_COLUMNS):
+            continue
+        val = larvae[col].astype(str).str.strip()
+        called = ~val.str.lower().isin(_NO_CALL)
+        out = _join(out, pd.Series(np.where(called, f"{name}: " + val, ""), index=out.index))
+    return out
+
+
+def plate_map_calls(larvae: pd.DataFrame, plate_map: pd.DataFrame | None) -> pd.Series:
+    """Reasons from a Tanguay plate map (dead / malformed / do not count)."""
+    if plate_map is None:
+        return pd.Series("", index=larvae.index, dtype=object)
+    pm = larvae[["plate", "well"]].merge(plate_map, how="left", on=["plate", "well"])
+    dead = np.where(pm["dead"].fillna(False).astype(bool), "dead (" + pm["calls"].fillna("")
+                    + ")", "")
+    mal = np.where(pm["malformed"].fillna(False).astype(bool) & ~pm["dead"].fillna(False)
+                   .astype(bool), "malformed (" + pm["calls"].fillna("") + ")", "")
+    dnc = np.where(pm["discard"].fillna(False).astype(bool) & (dead == "") & (mal == ""),
+                   "well marked do-not-count (DNC_)", "")
+    return pd.Series([a or b or c for a, b, c in zip(dead, mal, dnc, strict=True)],
+                     index=larvae.index, dtype=object)
+
+
+def file_removals(larvae: pd.DataFrame, file_info: pd.DataFrame | None) -> pd.Series:
+    """Removals marked in the export itself (EPA xlsx)."""
+    if file_info is None or "exclusion_reason" not in file_info.columns:
+        return pd.Series("", index=larvae.index, dtype=object)
+    info = file_info.drop_duplicates(["plate", "well"])[["plate", "well", "exclusion_reason"]]
+    pm = larvae[["plate", "well"]].merge(info, how="left", on=["plate", "well"])
+    return pd.Series(pm["exclusion_reason"].fillna("").to_numpy(object), index=larvae.index)
+
+
+def tracking_reasons(m, params) -> np.ndarray:
+    """Empty well, no movement and missing-data reasons per larva."""
+    n = len(m.D)
+    out = np.full(n, "", dtype=object)
+    duration = np.nansum(m.ends - m.starts)
+    if "emptydur" in m.extra:
+        frac = np.nansum(m.extra["emptydur"], axis=1) / duration
+        out = _add(out, frac > params.max_empty_fraction,
+                   [f"empty well (tracker: empty {f:.0%} of the time)" for f in frac])
+    moved = np.nansum(m.D, axis=1)
+    if params.exclude_no_movement:
+        out = _add(out, moved == 0, "no movement over the whole recording")
+    miss = np.isnan(m.D).mean(axis=1)
+    if "frames" in m.extra:
+        miss = np.nansum(m.extra["missing"], axis=1) / np.maximum(
+            np.nansum(m.extra["frames"], axis=1), 1)
+    out = _add(out, miss > params.max_missing_fraction,
+               [f"tracking error ({f:.0%} of samples missing)" for f in miss])
+    return out
+
+
+def _add(out: np.ndarray, mask: np.ndarray, reason) -> np.ndarray:
+    reason = np.broadcast_to(np.asarray(reason, dtype=object), out.shape)
+    sep = np.where(out != "", "; ", "")
+    return np.where(mask, out + sep + reason, out)
+
+
+def viability(larvae: pd.DataFrame, nonviable: pd.Series, params) -> pd.Series:
+    """Group-level exclusion when too few larvae of a group are viable."""
+    frac = (~nonviable).groupby(larvae["group"]).mean()
+    out = pd.Series("", index=larvae.index, dtype=object)
+    for group, f in frac.items():
+        ctrl = bool(larvae.loc[larvae["group"] == group, "control"].any())
+        need = params.viability_min_control if ctrl and params.viability_min_control \
+            is not None else params.viability_min
+        if f < need:
+            out[larvae["group"] == group] = (f"group {group} viability {f:.0%} below "
+                                             f"{need:.0%}")
+    return out
+
+
+def larva_exclusions(larvae: pd.DataFrame, m, params, *, plate_map=None,
+                     file_info=None) -> pd.Series:
+    """Exclusion reason per larva ('' = included)."""
+    bio = _join(_join(plate_map_calls(larvae, plate_map), layout_calls(larvae)),
+                file_removals(larvae, file_info))
+    track = pd.Series(tracking_reasons(m, params), index=larvae.index, dtype=object)
+    group = viability(larvae, bio != "", params)
+    return _join(_join(bio, track), group)

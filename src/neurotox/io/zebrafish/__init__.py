@@ -1,0 +1,27 @@
+"""Readers for zebrafish locomotion exports, with format auto-detection.
+
+Importing this package registers every format; :func:`read_export` detects the
+layout of a file through the registry (see :mod:`neurotox.io.zebrafish.base`)
+and returns a tidy :class:`Export`. :func:`read_plate_map` reads Tanguay-style
+plate maps with morphology/mortality calls.
+"""
+
+from neurotox.io.zebrafish import processed, trajectory, viewpoint  # noqa: F401  (register)
+from neurotox.io.zebrafish.base import (
+    ACTIVITY_COLUMNS,
+    BIN_COLUMNS,
+    FRAME_COLUMNS,
+    TRACK_COLUMNS,
+    Export,
+    Reader,
+    detect_format,
+    list_formats,
+    read_export,
+    register_reader,
+)
+from neurotox.io.zebrafish.plate import read_plate_map
+from neurotox.io.zebrafish.trajectory import bin_track
+
+__all__ = ["ACTIVITY_COLUMNS", "BIN_COLUMNS", "FRAME_COLUMNS", "TRACK_COLUMNS", "Export",
+           "Reader", "bin_track", "detect_format", "list_formats", "read_export",
+           "read_plate_map", "register_reader"]

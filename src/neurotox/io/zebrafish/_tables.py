@@ -1,0 +1,112 @@
+"""Small helpers shared by the zebrafish readers: table loading and well names."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import FormatError
+from neurotox.io.zebrafish.base import Source, norm
+from neurotox.study import normalise_well
+
+_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+NA_VALUES = ["-", "", "NA", "NaN", "nan", "N/A"]
+
+
+def decimal_mark(src: Source, skip: int = 0) -> str:
+    """``,`` when the data lines use decimal commas (only with ``;``/tab delimiters)."""
+    if src.delimiter == ",":
+        return "."
+    cells = [c for line in src.lines[skip:] for c in src.header_cells(line)]
+    return "," if any(_DECIMAL_COMMA.match(c) for c in cells) else "."
+
+
+def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None = 0,
+               dtype: dict | type | None = None, sheet: str | int = 0) -> pd.DataFrame:
+    """Load a whole text or spreadsheet table with the sniffed dialect.
+
+    Text files: delimiter, encoding and decimal mark come from :class:`Source`
+    and are recorded in ``src.notes``; ``-`` and empty cells are missing.
+    """
+    if src.container in ("xlsx", "xls"):
+        engine = "openpyxl" if src.container == "xlsx" else "xlrd"
+        return pd.read_excel(src.path, sheet_name=sheet, skiprows=skiprows, header=header,
+                             dtype=dtype, engine=engine, na_values=NA_VALUES)
+    first = skiprows if isinstance(skiprows, int) else 0
+    dec = decimal_mark(src, skip=first + 1)
+    src.notes.append(f"read as text: encoding {src.encoding}, delimiter "
+                     f"{_name(src.delimiter)}, decimal mark {dec!r}")
+    try:
+        return pd.read_csv(src.path, sep=src.delimiter, encoding=src.encoding,
+                           skiprows=skiprows, header=header, dtype=dtype, decimal=dec,
+                           na_values=NA_VALUES, keep_default_na=False, low_memory=False,
+                           compression="gzip" if src.container == "gzip" else None)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise FormatError(f"cannot parse as a delimited table: {str(exc).strip()}",
+                          path=src.path) from None
+
+
+def _name(d: str) -> str:
+    return {"\t": "tab", ";": "';'", ",": "','"}[d]
+
+
+def normalise_columns(df: pd.DataFrame, aliases: dict[str, str] | None = None) -> pd.DataFrame:
+    """Rename columns to their normalised form (:func:`norm`), then apply ``aliases``."""
+    aliases = aliases or {}
+    names = [norm(c) for c in df.columns]
+    df.columns = [aliases.get(n, n) for n in names]
+    return df
+
+
+def numeric(df: pd.DataFrame, columns: list[str], src: Source) -> pd.DataFrame:
+    """Coerce columns to float; text that is not a number or a missing marker is an error."""
+    for col in columns:
+        s = df[col]
+        if s.dtype.kind in "fiub":
+            df[col] = s.astype(float)
+            continue
+        text = s.astype("string").str.strip().str.replace(",", ".", regex=False)
+        num = pd.to_numeric(text.where(~text.isin(NA_VALUES)), errors="coerce")
+        bad = num.isna() & text.notna() & ~text.isin(NA_VALUES)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise FormatError(f"expected a number, found {s.iloc[i]!r}", path=src.path,
+                              where=f"data row {i + 1}, column {col!r}")
+        df[col] = num.astype(float)
+    return df
+
+
+def wells(values: pd.Series, src: Source, column: str) -> pd.Series:
+    """Normalise well names (``A1`` → ``A01``), naming the first bad value."""
+    uniq = pd.unique(values.astype(str))
+    mapping = {}
+    for v in uniq:
+        try:
+            mapping[v] = normalise_well(v)
+        except ValueError as exc:
+            raise FormatError(str(exc), path=src.path, where=f"column {column!r}") from None
+    return values.astype(str).map(mapping)
+
+
+def location_to_well(values: pd.Series, *, n_columns: int = 12) -> pd.Series:
+    """ZebraLab location ``c01`` … ``c96`` → well, row-major (c01 = A01, c13 = B01)."""
+    num = values.astype(str).str.extract(r"(\d+)\s*$", expand=False).astype(int) - 1
+    rows = (num // n_columns).map(lambda r: chr(65 + r))
+    return rows + ((num % n_columns) + 1).map(lambda c: f"{c:02d}")
+
+
+def plate_id(values: pd.Series) -> pd.Series:
+    """Plate identifiers as strings without zero padding (``000018103`` → ``18103``)."""
+    s = values.astype(str).str.strip()
+    stripped = s.str.lstrip("0")
+    return stripped.where(s.str.fullmatch(r"\d+") & (stripped != ""), s)
+
+
+def bins_from_starts(starts: pd.Series) -> tuple[pd.Series, float]:
+    """0-based bin index from bin start times and the (median) bin width in s."""
+    uniq = np.sort(starts.dropna().unique())
+    width = float(np.median(np.diff(uniq))) if len(uniq) > 1 else float("nan")
+    index = pd.Series(np.searchsorted(uniq, starts.to_numpy()), index=starts.index)
+    return index, width

@@ -1,0 +1,307 @@
+"""Reader registry, file sniffing and the tidy structures every zebrafish reader returns.
+
+A reader is registered under a format name with a ``match`` function (a cheap
+check of the file's first lines or sheets) and a ``read`` function. Format
+auto-detection goes through the registry: the first reader whose ``match``
+accepts the file reads it; when none does, :class:`~neurotox.errors.FormatError`
+names every layout that was expected and what the file holds.
+
+Output contract
+---------------
+Every reader returns an :class:`Export` whose ``data`` is one of
+
+``bins``
+    One row per animal × time bin: ``plate``, ``well`` (``A01``), ``animal``,
+    ``bin`` (0-based int), ``start_s``, ``end_s`` (seconds from the start of the
+    recording; NaN when the file has no times), ``distance`` (mm; NaN when the
+    export has no distance, e.g. ZebraLab quantization mode) and, where exported,
+    activity columns (:data:`ACTIVITY_COLUMNS`).
+``track``
+    One row per frame: ``plate``, ``well``, ``animal``, ``time_s``, ``x``, ``y``
+    (mm, NaN when the tracker lost the animal).
+``frames``
+    One row per frame: ``plate``, ``well``, ``animal``, ``frame`` (1-based),
+    ``activity`` (a motion index, e.g. ZebraLab EPR ``MotionTab``).
+
+``wells`` optionally carries per-well information found in the file itself
+(``concentration``, ``chemical``, ``exclusion_reason``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from neurotox.errors import FormatError, InputError, quoted
+
+#: Activity/inactivity columns of ZebraLab tracking and quantization exports.
+ACTIVITY_COLUMNS = ("inact", "inadur", "inadist", "smlct", "smldur", "smldist", "larct",
+                    "lardur", "lardist", "emptyct", "emptydur", "frect", "fredur", "midct",
+                    "middur", "burct", "burdur")
+
+BIN_COLUMNS = ("plate", "well", "animal", "bin", "start_s", "end_s", "distance")
+TRACK_COLUMNS = ("plate", "well", "animal", "time_s", "x", "y")
+FRAME_COLUMNS = ("plate", "well", "animal", "frame", "activity")
+
+Kind = Literal["bins", "track", "frames"]
+
+_PREVIEW_LINES = 60
+_OLE2 = b"\xd0\xcf\x11\xe0"
+_ZIP = b"PK\x03\x04"
+_GZIP = b"\x1f\x8b"
+
+
+@dataclass
+class Export:
+    """What a reader returns: tidy data plus what it found out about the file.
+
+    Attributes
+    ----------
+    format
+        Registry name of the reader that read it.
+    kind
+        ``bins``, ``track`` or ``frames`` (see the module docstring).
+    data
+        The tidy table.
+    path
+        File read.
+    notes
+        Decisions taken while reading (encoding, delimiter, unit conversion ...).
+    wells
+        Per-well information carried by the file (may be None).
+
+    """
+
+    format: str
+    kind: Kind
+    data: pd.DataFrame
+    path: Path
+    notes: list[str] = field(default_factory=list)
+    wells: pd.DataFrame | None = None
+
+
+class Source:
+    """A file opened for sniffing: container type, decoded text lines or sheet previews."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise InputError("file not found", path=self.path)
+        self.notes: list[str] = []
+
+    @cached_property
+    def head(self) -> bytes:
+        """First 64 KiB of the file."""
+        with open(self.path, "rb") as f:
+            return f.read(1 << 16)
+
+    @cached_property
+    def container(self) -> str:
+        """``xlsx``, ``xls`` (BIFF), ``gzip`` or ``text`` (from the bytes, not the name)."""
+        if self.head.startswith(_ZIP):
+            return "xlsx"
+        if self.head.startswith(_OLE2):
+            return "xls"
+        if self.head.startswith(_GZIP):
+            return "gzip"
+        return "text"
+
+    @cached_property
+    def encoding(self) -> str:
+        """Text encoding guessed from the BOM or the byte pattern."""
+        raw = self._raw_head()
+        if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
+            return "utf-16"
+        if raw.startswith(codecs.BOM_UTF8):
+            return "utf-8-sig"
+        if raw[1:200:2].count(0) > 50:
+            return "utf-16-le"
+        if raw[0:200:2].count(0) > 50:
+            return "utf-16-be"
+        try:
+            raw[: len(raw) - 4].decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError:
+            return "cp1252"
+
+    def _raw_head(self) -> bytes:
+        if self.container == "gzip":
+            import gzip
+
+            with gzip.open(self.path, "rb") as f:
+                return f.read(1 << 16)
+        return self.head
+
+    @cached_property
+    def lines(self) -> list[str]:
+        """First lines of a text file, decoded (empty for spreadsheets)."""
+        if self.container in ("xlsx", "xls"):
+            return []
+        text = self._raw_head().decode(self.encoding, errors="replace")
+        return text.splitlines()[:_PREVIEW_LINES]
+
+    @cached_property
+    def delimiter(self) -> str:
+        """Field delimiter of a text file: the most frequent of tab, ``;`` and ``,``."""
+        sample = "\n".join(self.lines[:_PREVIEW_LINES])
+        counts = {d: sample.count(d) for d in ("\t", ";", ",")}
+        return max(counts, key=counts.get)
+
+    def header_cells(self, line: str) -> list[str]:
+        """Split one line with the file's delimiter, strip quotes and blanks."""
+        return [c.strip().strip('"').strip() for c in line.split(self.delimiter)]
+
+    @cached_property
+    def sheets(self) -> dict[str, list[tuple]]:
+        """First rows of every sheet of a workbook (empty for text files)."""
+        if self.container == "xlsx":
+            import openpyxl
+
+            try:
+                wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
+            except Exception as exc:  # openpyxl raises many types on corrupt files
+                raise FormatError(f"cannot open as an xlsx workbook: {exc}",
+                                  path=self.path) from None
+            try:
+                return {ws.title: [r for _, r in zip(range(40), ws.iter_rows(values_only=True),
+                                                      strict=False)]
+                        for ws in wb.worksheets}
+            finally:
+                wb.close()
+        if self.container == "xls":
+            frames = pd.read_excel(self.path, sheet_name=None, header=None, nrows=40,
+                                   engine="xlrd")
+            return {k: [tuple(r) for r in v.itertuples(index=False)] for k, v in frames.items()}
+        return {}
+
+    def first_rows(self) -> list[list[str]]:
+        """First rows of the file as lists of cell strings (first sheet for workbooks)."""
+        if self.sheets:
+            rows = next(iter(self.sheets.values()))
+            return [[_cell(c) for c in r] for r in rows]
+        return [self.header_cells(line) for line in self.lines]
+
+    def describe(self) -> str:
+        """Short description of what the file holds, for error messages."""
+        rows = self.first_rows()
+        first = next((r for r in rows if any(r)), [])
+        cells = [c for c in first if c][:12]
+        where = f"sheet {next(iter(self.sheets))!r} " if self.sheets else ""
+        kind = {"xlsx": "an xlsx workbook", "xls": "an xls workbook"}.get(self.container,
+                                                                         "text")
+        return f"{kind}, {where}first row: {quoted(cells) if cells else 'empty'}"
+
+
+def _cell(c: object) -> str:
+    return "" if c is None or (isinstance(c, float) and c != c) else str(c).strip()
+
+
+def norm(name: object) -> str:
+    """Normalise a column label for matching: lower case, separators to ``_``."""
+    return re.sub(r"[^0-9a-z]+", "_", str(name).strip().lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A registered export format.
+
+    Attributes
+    ----------
+    name
+        Format name (``zebralab-tracking`` ...), used with ``--format``.
+    description
+        What the layout looks like; shown when no reader matches.
+    match
+        ``match(source) -> bool``: cheap check of the first lines/sheets.
+    read
+        ``read(source) -> Export``: validates the layout, then parses.
+
+    """
+
+    name: str
+    description: str
+    match: Callable[[Source], bool]
+    read: Callable[[Source], Export]
+
+
+_READERS: dict[str, Reader] = {}
+
+
+def register_reader(reader: Reader) -> Reader:
+    """Add a format to the registry (at import of its module)."""
+    _READERS[reader.name] = reader
+    return reader
+
+
+def list_formats() -> list[Reader]:
+    """Registered formats in detection order."""
+    return list(_READERS.values())
+
+
+def detect_format(path: str | Path) -> Reader:
+    """The reader whose layout check accepts ``path``.
+
+    Raises
+    ------
+    FormatError
+        No reader matches; the message lists the expected layouts and what was found.
+
+    """
+    src = Source(path)
+    for reader in _READERS.values():
+        if reader.match(src):
+            return reader
+    expected = "; ".join(f"{r.name} ({r.description})" for r in _READERS.values())
+    raise FormatError(f"unknown zebrafish export layout. Expected one of: {expected}. "
+                      f"Found: {src.describe()}", path=src.path)
+
+
+def read_export(path: str | Path, *, format: str | None = None) -> Export:
+    """Read a tracking export, detecting its format unless ``format`` is given.
+
+    Parameters
+    ----------
+    path
+        Export file.
+    format
+        Registry name; None to auto-detect.
+
+    Returns
+    -------
+    Export
+        Tidy data; ``notes`` records the detected format and every guess.
+
+    """
+    if format is None:
+        reader = detect_format(path)
+        how = "detected"
+    else:
+        if format not in _READERS:
+            raise InputError(f"unknown zebrafish export format {format!r}; known: "
+                             f"{quoted(_READERS)}")
+        reader = _READERS[format]
+        how = "given"
+    src = Source(path)
+    if format is not None and not reader.match(src):
+        raise FormatError(f"not in the {reader.name} layout ({reader.description}); found: "
+                          f"{src.describe()}", path=src.path)
+    out = reader.read(src)
+    out.notes.insert(0, f"{src.path.name}: format {reader.name} ({how})")
+    out.notes[1:1] = [f"{src.path.name}: {n}" for n in src.notes]
+    return out
+
+
+def require_columns(columns: list[str], required: list[str], *, path: Path,
+                    where: str | None = None) -> None:
+    """Raise FormatError naming the missing columns and the ones found."""
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise FormatError(f"expected column(s) {quoted(missing)}, found {quoted(columns)}",
+                          path=path, where=where)

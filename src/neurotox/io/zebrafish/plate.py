@@ -1,0 +1,83 @@
+"""Plate maps with morphology and mortality calls (Tanguay SARL layouts).
+
+Layouts
+-------
+Single tab file
+    ``plate_id, …, chemical_id, chemical_name, row_id, col_id, value, units, …``
+    followed by 0/1 morphology columns (``MO24, DP24, SM24, NC24, MORT, YSE_,
+    AXIS, EYE_ …``, ``DNC_``).
+Morphology table
+    ``chemical.id, [bottle.id], conc, plate|plate.id, well, …`` with the same
+    0/1 columns.
+
+Wells without chemical and concentration in a single tab file are vehicle
+(media) controls: concentration 0.
+
+Calls: ``MO24`` (dead at 24 hpf) and ``MORT`` (dead at 120 hpf) mark dead
+larvae; ``DNC_`` marks wells not to count; any other endpoint scored 1 marks a
+malformed larva. Blank scores are not findings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from neurotox.errors import FormatError
+from neurotox.io.zebrafish._tables import load_table, normalise_columns, plate_id, wells
+from neurotox.io.zebrafish.base import Source, norm
+
+DEATH_CALLS = ("mo24", "mort")
+DISCARD_CALLS = ("dnc",)
+#: Columns of a plate map that are not morphology calls.
+_NOT_CALLS = {"plate_id", "plate", "media_map", "solvent_map", "bottle_id", "chemical_id",
+              "chemical_name", "casrn", "row_id", "col_id", "value", "units",
+              "date_of_plate", "date", "comment", "conc", "well"}
+
+
+def read_plate_map(path: str | Path) -> pd.DataFrame:
+    """Read a Tanguay plate map / morphology table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``plate``, ``well``, ``concentration``, ``chemical``, ``dead``,
+        ``malformed``, ``discard`` (bool) and ``calls`` (the endpoints scored 1).
+
+    """
+    src = Source(path)
+    df = normalise_columns(load_table(src, dtype=str))
+    cols = list(df.columns)
+    if {"row_id", "col_id"} <= set(cols):
+        well = wells(df["row_id"].str.strip() + df["col_id"].str.strip(), src, "row_id/col_id")
+        conc_col = "value"
+    elif "well" in cols:
+        well = wells(df["well"], src, "well")
+        conc_col = "conc"
+    else:
+        raise FormatError(f"expected plate map columns 'row_id', 'col_id' or 'well', found "
+                          f"{sorted(cols)}", path=src.path)
+    pcol = next((c for c in ("plate_id", "plate") if c in cols), None)
+    if pcol is None or conc_col not in cols:
+        raise FormatError(f"expected columns 'plate_id'/'plate' and {conc_col!r}, found "
+                          f"{sorted(cols)}", path=src.path)
+    calls = [c for c in cols if c not in _NOT_CALLS]
+    conc = pd.to_numeric(df[conc_col], errors="coerce")
+    if "chemical_id" in cols:  # SARL: media-only wells have no chemical and no value
+        conc = conc.mask(conc.isna() & df["chemical_id"].fillna("").str.strip().eq(""), 0.0)
+    scores = df[calls].apply(pd.to_numeric, errors="coerce").fillna(0) > 0
+    out = pd.DataFrame({"plate": plate_id(df[pcol]), "well": well,
+                        "concentration": conc,
+                        "chemical": df.get("chemical_id", pd.Series("", index=df.index))})
+    out["dead"] = scores[[c for c in calls if c in DEATH_CALLS]].any(axis=1)
+    out["discard"] = scores[[c for c in calls if c in DISCARD_CALLS]].any(axis=1)
+    out["malformed"] = scores[[c for c in calls
+                               if c not in DEATH_CALLS + DISCARD_CALLS]].any(axis=1)
+    out["calls"] = scores.apply(lambda r: ", ".join(c.upper() for c in calls if r[c]), axis=1)
+    return out
+
+
+def morphology_columns(columns: list[str]) -> list[str]:
+    """Names among ``columns`` that are morphology/mortality calls."""
+    return [c for c in columns if norm(c) not in _NOT_CALLS]

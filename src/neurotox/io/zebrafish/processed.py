@@ -1,0 +1,249 @@
+"""Per-bin tables written by analysis pipelines (Tanguay SARL, bmdrc, US EPA Padilla lab).
+
+Layouts
+-------
+``tanguay-wide``
+    SARL ``FOR_GUI`` tables: ``chemical.id, [bottle.id], conc, plate|plate.id, well,
+    t0 … tN`` (one column per bin; bin width from the protocol, 6 s for LPR).
+``tanguay-long``
+    SARL per-second tables: ``well, plate.id, chemical.id, conc, starttime,
+    vd_inadist, vd_smldist, vd_lardist …``.
+``bmdrc-long``
+    bmdrc LPR input: ``chemical.id, conc, plate.id, well, variable (t0 …), value``.
+``epa-lightdark``
+    US EPA (Padilla lab) xlsx: a header row with ``Removed due to developmental
+    issues | Removed due to tracking issues/errors | Plate # | … | Well | Chemical |
+    Concentration (μM) | 20-22 | 22-24 …`` (bins labelled in minutes, distance in
+    cm per bin, converted here to mm); an ``X`` in a *Removed* column excludes the
+    larva with that column's reason.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import FormatError
+from neurotox.io.zebrafish._tables import (
+    load_table,
+    normalise_columns,
+    numeric,
+    plate_id,
+    wells,
+)
+from neurotox.io.zebrafish.base import (
+    BIN_COLUMNS,
+    Export,
+    Reader,
+    Source,
+    norm,
+    register_reader,
+    require_columns,
+)
+
+_T_COL = re.compile(r"^t_?(\d+)$")
+#: Bin width assumed for tables that carry bin numbers only (Tanguay LPR, bmdrc).
+DEFAULT_BIN_S = 6.0
+
+
+def _first_row(src: Source) -> list[str]:
+    rows = src.first_rows()
+    return [norm(c) for c in next((r for r in rows if any(r)), []) if c]
+
+
+def _well_info(df: pd.DataFrame, plate: pd.Series, well: pd.Series, conc: str,
+               chem: str | None) -> pd.DataFrame:
+    info = pd.DataFrame({"plate": plate.to_numpy(), "well": well.to_numpy(),
+                         "concentration": pd.to_numeric(df[conc], errors="coerce").to_numpy()})
+    if chem is not None:
+        info["chemical"] = df[chem].astype(str).to_numpy()
+    return info.drop_duplicates(["plate", "well"]).reset_index(drop=True)
+
+
+def _bins_frame(plate, well, bin_index, values, bin_s: float) -> pd.DataFrame:
+    bin_index = np.asarray(bin_index, dtype=int)
+    out = pd.DataFrame({"plate": np.asarray(plate, dtype=object).astype(str),
+                        "well": np.asarray(well), "animal": np.asarray(well),
+                        "bin": bin_index, "start_s": bin_index * bin_s,
+                        "end_s": (bin_index + 1) * bin_s,
+                        "distance": np.asarray(values, dtype=float)})
+    return out[list(BIN_COLUMNS)].sort_values(["plate", "animal", "bin"]).reset_index(drop=True)
+
+
+# ------------------------------------------------------------ tanguay wide
+
+
+def _match_wide(src: Source) -> bool:
+    cols = _first_row(src)
+    return ("well" in cols and "conc" in cols and any(c in cols for c in ("plate", "plate_id"))
+            and sum(bool(_T_COL.match(c)) for c in cols) >= 2)
+
+
+def _read_wide(src: Source) -> Export:
+    df = normalise_columns(load_table(src, dtype=str))
+    cols = list(df.columns)
+    pcol = "plate" if "plate" in cols else "plate_id"
+    require_columns(cols, ["well", "conc", pcol], path=src.path)
+    tcols = [c for c in cols if _T_COL.match(c)]
+    numeric(df, tcols, src)
+    plate, well = plate_id(df[pcol]), wells(df["well"], src, "well")
+    long = df[tcols].to_numpy().reshape(-1)
+    bins = np.array([int(_T_COL.match(c).group(1)) for c in tcols])
+    first = int(bins.min())
+    n = len(df)
+    out = _bins_frame(np.repeat(plate.to_numpy(), len(tcols)), np.repeat(well.to_numpy(),
+                      len(tcols)), np.tile(bins - first, n), long, DEFAULT_BIN_S)
+    chem = "chemical_id" if "chemical_id" in cols else None
+    notes = [f"bin numbers only: assumed {DEFAULT_BIN_S:g}-s bins, t{first} = bin 0",
+             "empty cells are wells removed by the lab (kept as missing)"]
+    return Export("tanguay-wide", "bins", out, src.path, notes,
+                  _well_info(df, plate, well, "conc", chem))
+
+
+register_reader(Reader(
+    "tanguay-wide",
+    "Tanguay SARL wide per-bin table: chemical.id, conc, plate, well, t0 … tN",
+    _match_wide, _read_wide))
+
+
+# ------------------------------------------------------------ tanguay long
+
+
+def _match_tlong(src: Source) -> bool:
+    cols = _first_row(src)
+    return {"well", "plate_id", "conc", "starttime", "vd_smldist"} <= set(cols)
+
+
+def _read_tlong(src: Source) -> Export:
+    df = normalise_columns(load_table(src, dtype={"plate.id": str, "well": str}))
+    require_columns(list(df.columns), ["well", "plate_id", "conc", "starttime", "vd_smldist",
+                                       "vd_lardist"], path=src.path)
+    numeric(df, ["starttime", "vd_smldist", "vd_lardist"], src)
+    plate, well = plate_id(df["plate_id"]), wells(df["well"], src, "well")
+    starts = np.sort(df["starttime"].unique())
+    width = float(np.median(np.diff(starts))) if len(starts) > 1 else 1.0
+    out = pd.DataFrame({"plate": plate, "well": well, "animal": well,
+                        "bin": np.searchsorted(starts, df["starttime"]),
+                        "start_s": df["starttime"], "end_s": df["starttime"] + width,
+                        "distance": df["vd_smldist"] + df["vd_lardist"]})
+    out = out[list(BIN_COLUMNS)].sort_values(["plate", "animal", "bin"]).reset_index(drop=True)
+    chem = "chemical_id" if "chemical_id" in df.columns else None
+    return Export("tanguay-long", "bins", out, src.path,
+                  ["distance per bin = vd_smldist + vd_lardist"],
+                  _well_info(df, plate, well, "conc", chem))
+
+
+register_reader(Reader(
+    "tanguay-long",
+    "Tanguay SARL long table: well, plate.id, conc, starttime, vd_smldist, vd_lardist",
+    _match_tlong, _read_tlong))
+
+
+# ------------------------------------------------------------ bmdrc long
+
+
+def _match_bmdrc(src: Source) -> bool:
+    cols = set(_first_row(src))
+    return {"conc", "well", "variable", "value"} <= cols and bool(cols & {"plate_id", "plate"})
+
+
+def _read_bmdrc(src: Source) -> Export:
+    df = normalise_columns(load_table(src, dtype=str))
+    pcol = "plate_id" if "plate_id" in df.columns else "plate"
+    require_columns(list(df.columns), ["conc", pcol, "well", "variable", "value"],
+                    path=src.path)
+    numeric(df, ["value"], src)
+    num = df["variable"].astype(str).str.extract(r"(\d+)", expand=False)
+    if num.isna().any():
+        bad = df["variable"][num.isna()].iloc[0]
+        raise FormatError(f"expected time labels like 't12', found {bad!r}", path=src.path,
+                          where="column 'variable'")
+    plate, well = plate_id(df[pcol]), wells(df["well"], src, "well")
+    out = _bins_frame(plate, well, num.astype(int).to_numpy(), df["value"], DEFAULT_BIN_S)
+    chem = "chemical_id" if "chemical_id" in df.columns else None
+    return Export("bmdrc-long", "bins", out, src.path,
+                  [f"bin numbers only: assumed {DEFAULT_BIN_S:g}-s bins"],
+                  _well_info(df, plate, well, "conc", chem))
+
+
+register_reader(Reader(
+    "bmdrc-long",
+    "bmdrc LPR long format: chemical.id, conc, plate.id, well, variable, value",
+    _match_bmdrc, _read_bmdrc))
+
+
+# ------------------------------------------------------------ EPA light/dark xlsx
+
+_MINUTES = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def _epa_header_row(rows: list[tuple]) -> int | None:
+    for i, r in enumerate(rows[:10]):
+        cells = [norm(c) for c in r if c is not None]
+        if "well" in cells and "plate" in cells and any("removed" in c for c in cells):
+            return i
+    return None
+
+
+def _match_epa(src: Source) -> bool:
+    return any(_epa_header_row(rows) is not None for rows in src.sheets.values())
+
+
+def _read_epa(src: Source) -> Export:
+    sheet = next(k for k, rows in src.sheets.items() if _epa_header_row(rows) is not None)
+    hdr = _epa_header_row(src.sheets[sheet])
+    df = load_table(src, skiprows=hdr, header=0, sheet=sheet)
+    df = df.loc[:, [c for c in df.columns if not str(c).startswith("Unnamed")]]
+    labels = {str(c): c for c in df.columns}
+    bins = [(c, _MINUTES.match(str(c))) for c in df.columns]
+    bins = [(c, float(m.group(1)), float(m.group(2))) for c, m in bins if m]
+    if not bins:
+        raise FormatError(f"expected bin columns like '20-22' (minutes), found "
+                          f"{sorted(labels)}", path=src.path, where=f"sheet {sheet!r}")
+    key = {norm(c): c for c in df.columns}
+    need = {"plate": "plate", "well": "well", "concentration_m": "concentration"}
+    missing = [n for n in need if n not in key]
+    if missing:
+        raise FormatError(f"expected columns 'Plate #', 'Well', 'Concentration (μM)', found "
+                          f"{sorted(labels)}", path=src.path, where=f"sheet {sheet!r}")
+    df = df[df[key["well"]].notna()].reset_index(drop=True)
+    values = df[[c for c, _, _ in bins]].apply(pd.to_numeric, errors="coerce").to_numpy() * 10
+    n, k = values.shape
+    plate = df[key["plate"]].astype(str).str.strip()
+    well = wells(df[key["well"]], src, "Well")
+    start = np.array([a for _, a, _ in bins]) * 60
+    end = np.array([b for _, _, b in bins]) * 60
+    out = pd.DataFrame({"plate": np.repeat(plate.to_numpy(), k),
+                        "well": np.repeat(well.to_numpy(), k),
+                        "animal": np.repeat(well.to_numpy(), k),
+                        "bin": np.tile(np.arange(k), n), "start_s": np.tile(start, n),
+                        "end_s": np.tile(end, n), "distance": values.reshape(-1)})
+    info = pd.DataFrame({"plate": plate, "well": well,
+                         "concentration": pd.to_numeric(df[key["concentration_m"]],
+                                                        errors="coerce")})
+    if "chemical" in key:
+        info["chemical"] = df[key["chemical"]].astype(str)
+    info["exclusion_reason"] = _epa_reasons(df)
+    notes = [f"sheet {sheet!r}, header on row {hdr + 1}",
+             "distance converted from cm to mm (x10)",
+             f"{int((info['exclusion_reason'] != '').sum())} larvae marked removed (X)"]
+    out = out.sort_values(["plate", "animal", "bin"]).reset_index(drop=True)
+    return Export("epa-lightdark", "bins", out, src.path, notes, info)
+
+
+def _epa_reasons(df: pd.DataFrame) -> pd.Series:
+    reasons = pd.Series("", index=df.index, dtype=object)
+    for col in [c for c in df.columns if "removed" in norm(c)]:
+        marked = df[col].astype(str).str.strip().str.upper().eq("X")
+        label = str(col).strip()
+        reasons = reasons.where(~marked, reasons.where(reasons == "", reasons + "; ") + label)
+    return reasons
+
+
+register_reader(Reader(
+    "epa-lightdark",
+    "US EPA light/dark xlsx: header row with 'Removed due to …', 'Plate #', 'Well', "
+    "'Concentration (μM)' and bins '20-22' (min)",
+    _match_epa, _read_epa))

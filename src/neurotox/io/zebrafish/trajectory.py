@@ -1,0 +1,289 @@
+"""Frame-level trajectories: Noldus EthoVision XT / DanioVision raw-data exports and plain CSV.
+
+Layouts
+-------
+``ethovision-raw``
+    Text export (UTF-16 or UTF-8; ``;``, ``,`` or tab): a header block whose first
+    line is ``"Number of header lines:";"N"``, key/value lines (``Arena name``,
+    ``Subject name``, ``Trial name`` …), the column-name line (``Trial time``,
+    ``Recording time``, ``X center``, ``Y center``, ``Distance moved`` …) on line
+    N-1 and the units line on line N; ``-`` marks a missing sample and decimal
+    commas are accepted. The xlsx export has the same block on one sheet per track.
+``trajectory``
+    Plain delimited table of positions: ``time`` (s), ``x``, ``y`` (mm) and
+    optionally ``plate``, ``well``/``arena``/``animal`` (R-mangled EthoVision names
+    such as ``Trial.time``, ``X.center`` are accepted; one larva when no well
+    column).
+
+:func:`bin_track` turns any track into distance per time bin, vectorised over
+all larvae at once.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import FormatError
+from neurotox.io.zebrafish._tables import NA_VALUES, decimal_mark, wells
+from neurotox.io.zebrafish.base import (
+    BIN_COLUMNS,
+    TRACK_COLUMNS,
+    Export,
+    Reader,
+    Source,
+    norm,
+    register_reader,
+    require_columns,
+)
+
+_TIME = ("time_s", "trial_time", "time", "t", "recording_time")
+_X = ("x", "x_center", "x_centre", "x_mm")
+_Y = ("y", "y_center", "y_centre", "y_mm")
+_ANIMAL = ("well", "arena", "arena_name", "animal", "larva", "subject", "location")
+_WELL_RE = re.compile(r"^[A-Pa-p]\d{1,2}$")
+
+
+def _pick(cols: list[str], options: tuple[str, ...]) -> str | None:
+    return next((c for c in options if c in cols), None)
+
+
+# ------------------------------------------------------------ EthoVision raw
+
+
+def _header_count(first: list[str]) -> int | None:
+    if len(first) >= 2 and norm(first[0]).startswith("number_of_header_lines"):
+        try:
+            return int(float(first[1].replace(",", ".")))
+        except ValueError:
+            return None
+    return None
+
+
+def _match_ethovision(src: Source) -> bool:
+    if src.sheets:
+        return any(rows and _header_count([_s(c) for c in rows[0]]) for rows in
+                   src.sheets.values())
+    return bool(src.lines) and _header_count(src.header_cells(src.lines[0])) is not None
+
+
+def _s(c: object) -> str:
+    return "" if c is None else str(c).strip()
+
+
+def _parse_block(rows: list[list[str]], where: str, src: Source) -> tuple[dict, list, list]:
+    n = _header_count(rows[0])
+    if n is None or n < 3 or len(rows) < n:
+        raise FormatError(f"expected 'Number of header lines' followed by that many lines, "
+                          f"found {len(rows)} line(s)", path=src.path, where=where)
+    meta = {norm(r[0]): r[1] for r in rows[1:n - 2] if len(r) >= 2 and r[0]}
+    names, units = rows[n - 2], rows[n - 1]
+    cols = [norm(c) for c in names]
+    require_columns(cols, ["trial_time"], path=src.path, where=where)
+    if not ({"x_center", "distance_moved"} & set(cols)):
+        raise FormatError(f"expected column 'X center' or 'Distance moved', found "
+                          f"{sorted(c for c in names if c)}", path=src.path, where=where)
+    return meta, cols, units
+
+
+def _track_id(meta: dict, fallback: str) -> tuple[str, str]:
+    plate = str(meta.get("trial_name") or meta.get("experiment") or fallback).strip()
+    for key in ("well", "arena_name", "subject_name", "arena_id"):
+        val = str(meta.get(key, "")).strip()
+        if _WELL_RE.match(val):
+            return plate, val
+    arena = str(meta.get("arena_name") or meta.get("arena_id") or fallback).strip()
+    return plate, arena
+
+
+def _frame_from_rows(cols: list[str], units: list[str], data: pd.DataFrame,
+                     meta: dict, fallback: str, src: Source, notes: list[str]) -> pd.DataFrame:
+    data.columns = cols[:data.shape[1]]
+    plate, animal = _track_id(meta, fallback)
+    scale = 10.0 if any(u.strip().lower() == "cm" for u in units) else 1.0
+    if scale != 1.0:
+        notes.append(f"{fallback}: coordinates in cm converted to mm")
+    out = pd.DataFrame({"plate": plate, "well": animal, "animal": animal,
+                        "time_s": _num(data["trial_time"]),
+                        "x": _num(data.get("x_center", pd.Series(np.nan, index=data.index)))
+                        * scale,
+                        "y": _num(data.get("y_center", pd.Series(np.nan, index=data.index)))
+                        * scale})
+    if "distance_moved" in data.columns:
+        out["step"] = _num(data["distance_moved"]) * scale
+    return out
+
+
+def _num(s: pd.Series) -> pd.Series:
+    if s.dtype.kind in "fi":
+        return s.astype(float)
+    t = s.astype("string").str.strip().str.replace(",", ".", regex=False)
+    return pd.to_numeric(t.where(~t.isin(NA_VALUES)), errors="coerce").astype(float)
+
+
+def _read_ethovision(src: Source) -> Export:
+    notes: list[str] = []
+    frames = []
+    if src.sheets:
+        all_sheets = pd.read_excel(src.path, sheet_name=None, header=None, dtype=str,
+                                   engine="openpyxl" if src.container == "xlsx" else "xlrd")
+        for name, sheet in all_sheets.items():
+            rows = [[_s(c) if c == c else "" for c in r] for r in
+                    sheet.itertuples(index=False)]
+            if not rows or _header_count(rows[0]) is None:
+                notes.append(f"sheet {name!r} skipped (no EthoVision header block)")
+                continue
+            meta, cols, units = _parse_block(rows, f"sheet {name!r}", src)
+            n = _header_count(rows[0])
+            data = sheet.iloc[n:].reset_index(drop=True)
+            frames.append(_frame_from_rows(cols, units, data, meta, name, src, notes))
+        notes.append(f"xlsx with {len(frames)} track sheet(s)")
+    else:
+        rows = [src.header_cells(line) for line in src.lines]
+        n = _header_count(rows[0])
+        if n is None or len(rows) < n:
+            raise FormatError("expected the EthoVision header block to fit in the first "
+                              f"{len(rows)} lines", path=src.path)
+        meta, cols, units = _parse_block(rows, "header block", src)
+        dec = decimal_mark(src, skip=n)
+        notes.append(f"text: encoding {src.encoding}, delimiter {src.delimiter!r}, "
+                     f"decimal mark {dec!r}, {n} header lines")
+        data = pd.read_csv(src.path, sep=src.delimiter, encoding=src.encoding, skiprows=n,
+                           header=None, dtype=str, keep_default_na=False, quotechar='"')
+        frames.append(_frame_from_rows(cols, units, data, meta, src.path.stem, src, notes))
+    if not frames:
+        raise FormatError("no sheet holds an EthoVision track", path=src.path)
+    return Export("ethovision-raw", "track", pd.concat(frames, ignore_index=True), src.path,
+                  notes)
+
+
+register_reader(Reader(
+    "ethovision-raw",
+    "EthoVision XT/DanioVision raw export: first line 'Number of header lines', then "
+    "'Trial time', 'X center', 'Y center' columns",
+    _match_ethovision, _read_ethovision))
+
+
+# ------------------------------------------------------------ plain trajectory
+
+
+def _match_plain(src: Source) -> bool:
+    if src.sheets:
+        return False
+    cols = [norm(c) for c in src.header_cells(src.lines[0])] if src.lines else []
+    return bool(_pick(cols, _TIME) and _pick(cols, _X) and _pick(cols, _Y))
+
+
+def _read_plain(src: Source) -> Export:
+    cols = [norm(c) for c in src.header_cells(src.lines[0])]
+    tcol, xcol, ycol = _pick(cols, _TIME), _pick(cols, _X), _pick(cols, _Y)
+    acol = _pick(cols, _ANIMAL)
+    pcol = "plate" if "plate" in cols else None
+    dec = decimal_mark(src, skip=1)
+    engine = "pyarrow" if dec == "." and src.container == "text" else "c"
+    df = pd.read_csv(src.path, sep=src.delimiter, encoding=src.encoding, decimal=dec,
+                     na_values=NA_VALUES, keep_default_na=False, engine=engine,
+                     compression="gzip" if src.container == "gzip" else None)
+    df.columns = cols[:df.shape[1]]
+    notes = [f"text: encoding {src.encoding}, delimiter {src.delimiter!r}, decimal mark "
+             f"{dec!r}; coordinates taken as mm, time as s"]
+    for c in (tcol, xcol, ycol):
+        if df[c].dtype.kind not in "fi":
+            df[c] = _num(df[c])
+    animal = df[acol].astype(str) if acol else pd.Series(src.path.stem, index=df.index)
+    if acol is None:
+        notes.append("no well column: one larva")
+    plate = df[pcol].astype(str) if pcol else src.path.stem
+    out = pd.DataFrame({"plate": plate, "well": animal, "animal": animal,
+                        "time_s": df[tcol].astype(float), "x": df[xcol].astype(float),
+                        "y": df[ycol].astype(float)})
+    return Export("trajectory", "track", out, src.path, notes)
+
+
+register_reader(Reader(
+    "trajectory",
+    "trajectory table: columns time (s), x, y (mm) and optionally plate, well",
+    _match_plain, _read_plain))
+
+
+# ------------------------------------------------------------ binning
+
+
+def track_wells(track: pd.DataFrame, src_path) -> pd.Series:
+    """Well names of a track: the well column if it holds well names, else as given."""
+    w = track["well"].astype(str)
+    uniq = pd.unique(w)
+    if all(_WELL_RE.match(u) for u in uniq):
+        return wells(w, Source(src_path), "well")
+    return w
+
+
+def bin_track(track: pd.DataFrame, bin_s: float, *, t0: float = 0.0,
+              max_step_mm: float | None = None) -> pd.DataFrame:
+    """Distance moved per time bin for every larva of a track, vectorised.
+
+    Parameters
+    ----------
+    track
+        Frame table with :data:`TRACK_COLUMNS` (optionally ``step``: distance moved
+        since the previous frame as exported, used instead of x/y when present).
+        Rows of one larva must be in time order.
+    bin_s
+        Bin width in seconds.
+    t0
+        Time of the start of bin 0; earlier frames are dropped.
+    max_step_mm
+        Steps longer than this (tracking jumps) are not counted; None keeps all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`BIN_COLUMNS` plus ``frames`` (samples in the bin), ``missing``
+        (samples without a position) and ``jumps`` (steps over ``max_step_mm``).
+
+    Notes
+    -----
+    A step is attributed to the bin of its end frame. Steps into or out of a
+    missing sample are not counted (the tracker lost the larva).
+
+    """
+    require_columns(list(track.columns), list(TRACK_COLUMNS), path="track")
+    codes, keys = pd.factorize(track["plate"].astype(str) + "\x1f" + track["animal"].astype(str))
+    t = track["time_s"].to_numpy(float)
+    frame_bin = np.floor((t - t0) / bin_s).astype(np.int64)
+    nb = int(frame_bin.max()) + 1 if len(t) else 0
+    n_an = len(keys)
+    if "step" in track.columns:
+        step = track["step"].to_numpy(float)[1:]
+    else:
+        x, y = track["x"].to_numpy(float), track["y"].to_numpy(float)
+        step = np.hypot(np.diff(x), np.diff(y))
+    same = codes[1:] == codes[:-1]
+    ok = same & np.isfinite(step) & (frame_bin[1:] >= 0)
+    jumps = np.zeros_like(ok)
+    if max_step_mm is not None:
+        jumps = ok & (step > max_step_mm)
+        ok &= ~jumps
+    cell = codes.astype(np.int64) * nb + frame_bin
+    size = n_an * nb
+    dist = np.bincount(cell[1:][ok], weights=step[ok], minlength=size)
+    valid = frame_bin >= 0
+    nframes = np.bincount(cell[valid], minlength=size)
+    missing = np.bincount(cell[valid & ~np.isfinite(track["x"].to_numpy(float))],
+                          minlength=size)
+    njump = np.bincount(cell[1:][jumps], minlength=size)
+    key_plate, key_animal = zip(*(k.split("\x1f", 1) for k in keys), strict=True) \
+        if n_an else ((), ())
+    an_idx = np.repeat(np.arange(n_an), nb)
+    first = pd.Series(track["well"].to_numpy()).groupby(codes).first()
+    out = pd.DataFrame({
+        "plate": np.asarray(key_plate, dtype=object)[an_idx],
+        "well": first.to_numpy()[an_idx],
+        "animal": np.asarray(key_animal, dtype=object)[an_idx],
+        "bin": np.tile(np.arange(nb), n_an),
+        "start_s": t0 + np.tile(np.arange(nb), n_an) * bin_s,
+        "end_s": t0 + (np.tile(np.arange(nb), n_an) + 1) * bin_s,
+        "distance": dist, "frames": nframes, "missing": missing, "jumps": njump})
+    return out[[*BIN_COLUMNS, "frames", "missing", "jumps"]]

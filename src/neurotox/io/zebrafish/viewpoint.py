@@ -1,0 +1,227 @@
+"""ViewPoint ZebraLab / ZebraBox exports.
+
+Layouts
+-------
+``zebralab-tracking``
+    Tracking or quantization mode, one row per location × animal × time bin:
+    ``location, animal, [an], start, end, inact, inadur, inadist, smlct, smldur,
+    smldist, larct, lardur, lardist, emptyct, emptydur …`` (tracking) or
+    ``… frect, fredur, midct, middur, burct, burdur …`` (quantization). Optional
+    settings columns (``period``, ``vtename``, ``unit`` …) and French labels
+    (``Fin de la tranche de temps``) are accepted. xlsx, real xls, or text (the
+    ``.xls`` files ZebraLab writes are often TAB-separated text).
+``zebralab-long``
+    The long per-bin layout of the Tanguay lab database export:
+    ``vd_samplecode, vd_start, vd_timebinid, vd_aname, vd_inadist, vd_smldist,
+    vd_lardist, vp_locationcode`` (``vd_aname`` = ``A01-1``).
+``zebralab-motiontab``
+    EPR frame-level motion index: ``Plate ID, Chemical ID, DATE, frames_num,
+    A01 … H12``.
+
+Distance is the distance moved in the small plus large speed classes
+(``smldist + lardist``), as the Tanguay lab computes its LPR value; the inactive
+class distance (``inadist``, tracker jitter below the inactivity threshold) is
+kept as a column but not counted.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from neurotox.io.zebrafish._tables import (
+    bins_from_starts,
+    load_table,
+    location_to_well,
+    normalise_columns,
+    numeric,
+    plate_id,
+    wells,
+)
+from neurotox.io.zebrafish.base import (
+    ACTIVITY_COLUMNS,
+    BIN_COLUMNS,
+    FRAME_COLUMNS,
+    Export,
+    Reader,
+    Source,
+    norm,
+    register_reader,
+    require_columns,
+)
+
+#: French (and older English) ZebraLab column labels → canonical names.
+ZEBRALAB_ALIASES = {
+    "emplacement": "location", "lieu": "location", "debut": "start", "d_but": "start",
+    "fin": "end", "periode": "period", "p_riode": "period", "unite": "unit",
+    "unit_": "unit", "type_de_donnees": "datatype",
+}
+_TRACKING_SIGNS = {"smldist", "lardist", "inadist"}
+_QUANT_SIGNS = {"midct", "middur", "burct", "burdur", "frect", "fredur"}
+
+
+def _first_row(src: Source) -> set[str]:
+    rows = src.first_rows()
+    first = next((r for r in rows if any(r)), [])
+    return {ZEBRALAB_ALIASES.get(norm(c), norm(c)) for c in first if c}
+
+
+# ------------------------------------------------------------ tracking / quantization
+
+
+def _match_tracking(src: Source) -> bool:
+    cols = _first_row(src)
+    return {"location", "start", "end"} <= cols and bool(cols & (_TRACKING_SIGNS | _QUANT_SIGNS))
+
+
+def _read_tracking(src: Source) -> Export:
+    df = normalise_columns(load_table(src), ZEBRALAB_ALIASES)
+    cols = list(df.columns)
+    require_columns(cols, ["location", "start", "end"], path=src.path)
+    measures = [c for c in ACTIVITY_COLUMNS if c in cols]
+    numeric(df, ["start", "end", *measures], src)
+    notes = []
+    if "an" in cols:
+        numeric(df, ["an"], src)
+        if (df["an"] == 0).any() and (df["an"] > 0).any():
+            df = df[df["an"] > 0]
+            notes.append("dropped the an=0 rows (location totals); kept animals an>=1")
+    well = _tracking_wells(df, src, notes)
+    n_animals = df.groupby(well)["an"].nunique() if "an" in df.columns else None
+    animal = well.copy()
+    if n_animals is not None and (n_animals > 1).any():
+        animal = well + "-" + df["an"].astype(int).astype(str)
+    bin_index, _ = bins_from_starts(df["start"])
+    out = pd.DataFrame({"plate": _plate_name(src), "well": well, "animal": animal,
+                        "bin": bin_index, "start_s": df["start"], "end_s": df["end"]})
+    if "smldist" in cols and "lardist" in cols:
+        out["distance"] = df["smldist"] + df["lardist"]
+        notes.append("distance per bin = smldist + lardist (inactive distance not counted)")
+    else:
+        out["distance"] = np.nan
+        notes.append("quantization-mode export: no distance; activity durations only")
+    for c in measures:
+        out[c] = df[c].to_numpy()
+    unit = _unit(df)
+    if unit not in (None, "mm"):
+        notes.append(f"distance unit in the file is {unit!r}; values kept as exported")
+    return Export("zebralab-tracking", "bins", _finish(out), src.path, notes)
+
+
+def _tracking_wells(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Series:
+    if "animal" in df.columns and df["animal"].astype(str).str.fullmatch(
+            r"[A-Pa-p]\d{1,2}").all():
+        return wells(df["animal"], src, "animal")
+    n = df["location"].astype(str).str.extract(r"(\d+)\s*$", expand=False).astype(int).max()
+    ncol = 24 if n > 96 else 12 if n > 48 else 8 if n > 24 else 6 if n > 12 else 4
+    notes.append(f"wells from ZebraLab locations, row-major on a {ncol}-column plate "
+                 "(c01 = A01)")
+    return location_to_well(df["location"], n_columns=ncol)
+
+
+def _unit(df: pd.DataFrame) -> str | None:
+    if "unit" not in df.columns:
+        return None
+    vals = df["unit"].dropna().astype(str).str.strip().unique()
+    return vals[0] if len(vals) else None
+
+
+def _plate_name(src: Source) -> str:
+    return re.sub(r"\s+", "_", src.path.stem.strip())
+
+
+def _finish(out: pd.DataFrame) -> pd.DataFrame:
+    extra = [c for c in out.columns if c not in BIN_COLUMNS]
+    out = out[[*BIN_COLUMNS, *extra]].sort_values(["plate", "animal", "bin"], kind="stable")
+    out["plate"] = out["plate"].astype(str)
+    return out.reset_index(drop=True)
+
+
+register_reader(Reader(
+    "zebralab-tracking",
+    "ZebraLab tracking/quantization: columns location, animal, start, end and "
+    "smldist/lardist or midct/burct",
+    _match_tracking, _read_tracking))
+
+
+# ------------------------------------------------------------ Tanguay long (vd_*)
+
+_LONG_REQUIRED = ["vd_samplecode", "vd_start", "vd_aname", "vd_smldist", "vd_lardist"]
+
+
+def _match_long(src: Source) -> bool:
+    return {"vd_start", "vd_aname"} <= _first_row(src)
+
+
+def _read_long(src: Source) -> Export:
+    df = normalise_columns(load_table(src, dtype={"vd_samplecode": str}))
+    require_columns(list(df.columns), _LONG_REQUIRED, path=src.path)
+    measures = [c for c in ("vd_inadist", "vd_smldist", "vd_lardist") if c in df.columns]
+    numeric(df, ["vd_start", *measures], src)
+    aname = df["vd_aname"].astype(str).str.strip()
+    parts = aname.str.extract(r"^([A-Pa-p]\d{1,2})(?:-(\d+))?$")
+    if parts[0].isna().any():
+        bad = aname[parts[0].isna()].iloc[0]
+        from neurotox.errors import FormatError
+
+        raise FormatError(f"expected animal names like 'A01-1', found {bad!r}",
+                          path=src.path, where="column 'vd_aname'")
+    well = wells(parts[0], src, "vd_aname")
+    animal = well if parts[1].fillna("1").nunique() == 1 else well + "-" + parts[1].fillna("1")
+    bin_index, width = bins_from_starts(df["vd_start"])
+    out = pd.DataFrame({"plate": plate_id(df["vd_samplecode"]), "well": well,
+                        "animal": animal, "bin": bin_index, "start_s": df["vd_start"],
+                        "end_s": df["vd_start"] + width,
+                        "distance": df["vd_smldist"] + df["vd_lardist"]})
+    for c in measures:
+        out[c[3:]] = df[c].to_numpy()
+    notes = [f"bin width {width:g} s from vd_start",
+             "distance per bin = vd_smldist + vd_lardist (inactive distance not counted)"]
+    return Export("zebralab-long", "bins", _finish(out), src.path, notes)
+
+
+register_reader(Reader(
+    "zebralab-long",
+    "ZebraLab long per-bin database export: vd_samplecode, vd_start, vd_aname, "
+    "vd_smldist, vd_lardist",
+    _match_long, _read_long))
+
+
+# ------------------------------------------------------------ MotionTab (EPR frames)
+
+
+def _match_motiontab(src: Source) -> bool:
+    cols = _first_row(src)
+    return "frames_num" in cols and "plate_id" in cols
+
+
+def _read_motiontab(src: Source) -> Export:
+    df = load_table(src, dtype={"Plate ID": str})
+    df.columns = [str(c).strip() for c in df.columns]
+    norm_cols = [norm(c) for c in df.columns]
+    require_columns(norm_cols, ["plate_id", "frames_num"], path=src.path)
+    plate_col = df.columns[norm_cols.index("plate_id")]
+    frame_col = df.columns[norm_cols.index("frames_num")]
+    well_cols = [c for c in df.columns if re.fullmatch(r"[A-Pa-p]\d{1,2}", c)]
+    if not well_cols:
+        from neurotox.errors import FormatError
+
+        raise FormatError(f"expected well columns A01 … H12, found {sorted(df.columns)}",
+                          path=src.path)
+    numeric(df, [frame_col, *well_cols], src)
+    long = df.melt(id_vars=[plate_col, frame_col], value_vars=well_cols, var_name="well",
+                   value_name="activity")
+    well = wells(long["well"], src, "well columns")
+    out = pd.DataFrame({"plate": plate_id(long[plate_col]), "well": well, "animal": well,
+                        "frame": long[frame_col].astype(int), "activity": long["activity"]})
+    out = out[list(FRAME_COLUMNS)].sort_values(["plate", "well", "frame"]).reset_index(drop=True)
+    return Export("zebralab-motiontab", "frames", out, src.path,
+                  ["EPR motion index per frame and well"])
+
+
+register_reader(Reader(
+    "zebralab-motiontab",
+    "ZebraLab EPR MotionTab: Plate ID, frames_num, A01 … H12",
+    _match_motiontab, _read_motiontab))
