@@ -79,8 +79,10 @@ def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
 def read_sheet(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
     """Read a csv/xlsx sheet as strings with a ``row`` column (spreadsheet row number).
 
-    Column names are stripped and lower-cased with spaces replaced by ``_``;
-    cells are stripped; fully empty rows are dropped.
+    Column names are stripped and lower-cased with spaces replaced by ``_``,
+    and common export spellings are renamed (:data:`ALIASES`: ``Animal ID`` →
+    ``subject``, ``Severity`` → ``grade`` ...); cells are stripped; fully empty
+    rows are dropped.
 
     Raises
     ------
@@ -97,6 +99,7 @@ def read_sheet(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
                           f"{quoted(_READERS)}", path=path)
     df = reader(path, sheet)
     df.columns = [_column_name(c) for c in df.columns]
+    df = _apply_aliases(df)
     dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
     if dup:
         raise FormatError(f"column {dup[0]!r} appears more than once", path=path)
@@ -110,7 +113,21 @@ def read_sheet(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
 
 
 def _column_name(c: object) -> str:
-    return "_".join(str(c).strip().lower().split())
+    return "_".join(str(c).strip().lower().replace(".", " ").split())
+
+
+#: Header spellings of instrument and LIMS exports → the reader's column names.
+ALIASES = {"animal": "subject", "animal_id": "subject", "animal_no": "subject",
+           "subject_id": "subject", "rat": "subject", "organ": "tissue",
+           "finding": "lesion", "diagnosis": "lesion", "severity": "grade",
+           "severity_grade": "grade", "day": "age", "pnd": "age", "bw": "body_weight",
+           "body_weight_g": "body_weight", "brain_weight_g": "brain_weight"}
+
+
+def _apply_aliases(df: pd.DataFrame) -> pd.DataFrame:
+    renames = {c: ALIASES[c] for c in df.columns
+               if c in ALIASES and ALIASES[c] not in df.columns}
+    return df.rename(columns=renames)
 
 
 def require_columns(df: pd.DataFrame, required: Iterable[str], *, what: str) -> None:

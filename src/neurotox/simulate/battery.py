@@ -9,7 +9,7 @@ per sex per group that are perfused.
 
 Planted at the high dose (week 4 or terminal): tremors (incidence), gait score
 (ordinal), forelimb grip strength −30 % and landing foot splay +35 %
-(continuous), motor activity −40 % in every interval (repeated measures),
+(continuous), motor activity −50 % in every interval (repeated measures),
 brain weight −6 % (absolute and relative) and sciatic-nerve axonal degeneration
 (incidence and severity). Everything else is drawn from the control
 distribution, so other flags are false positives.
@@ -37,11 +37,11 @@ N_INTERVALS = 6
 #: Planted effects: endpoint → (timepoints affected, description).
 PLANTED = {
     "fob_tremors": (["week4"], "incidence 0.02 -> 0.8"),
-    "fob_gait_score": (["week4"], "mostly 1 -> mostly 2-3"),
+    "fob_gait_score": (["week4"], "mostly 1 -> 2-3 in 90%"),
     "grip_strength_forelimb": (["week4"], "-30%"),
     "landing_foot_splay": (["week4"], "+35%"),
-    "motor_activity_total": (["week4"], "-40%"),
-    "motor_activity_counts": ([f"week4_bin{k:02d}" for k in range(1, N_INTERVALS + 1)], "-40%"),
+    "motor_activity_total": (["week4"], "-50%"),
+    "motor_activity_counts": ([f"week4_bin{k:02d}" for k in range(1, N_INTERVALS + 1)], "-50%"),
     "brain_weight": (["NA"], "-6%"),
     "brain_weight_relative": (["NA"], "-6% (body weight unchanged)"),
     "np_sciatic_nerve_axonal_degeneration": (["NA"], "incidence 0.1 -> 0.9"),
@@ -103,7 +103,7 @@ def fob_occasion(rng: np.random.Generator, subjects: pd.DataFrame, occasion: str
     df["fur_appearance"] = _choice(rng, ["normal", "unkempt"], [0.97, 0.03], n)
     df["gait"] = _choice(rng, ["normal", "ataxic"], [0.98, 0.02], n)
     gait = _choice(rng, [1, 2], [0.95, 0.05], n)
-    df["gait_score"] = np.where(hit, _choice(rng, [1, 2, 3], [0.2, 0.5, 0.3], n), gait)
+    df["gait_score"] = np.where(hit, _choice(rng, [1, 2, 3], [0.1, 0.5, 0.4], n), gait)
     for k, v in _ordinal_items(rng, n).items():
         df[k] = v
     df["rearing"] = rng.poisson(12, n)
@@ -140,10 +140,10 @@ def motor_activity(rng: np.random.Generator, subjects: pd.DataFrame,
     curve = 420.0 * np.exp(-k / 1.5) + 70.0
     parts = []
     for session in SESSIONS:
-        level = rng.lognormal(0, 0.2, n) * np.where(
-            _affected(subjects, effect) & (session == "week4"), 0.6, 1.0)
+        level = rng.lognormal(0, 0.15, n) * np.where(
+            _affected(subjects, effect) & (session == "week4"), 0.5, 1.0)
         mean = level[:, None] * curve[None, :]
-        counts = rng.negative_binomial(20, 20 / (20 + mean))
+        counts = rng.negative_binomial(30, 30 / (30 + mean))
         df = pd.DataFrame(counts, columns=[f"{10 * i}-{10 * (i + 1)} min" for i in k])
         df.insert(0, "session", session)
         df.insert(0, "subject", subjects["subject"].to_numpy())

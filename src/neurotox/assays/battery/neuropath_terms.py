@@ -80,6 +80,9 @@ def severity_name(tissue: str, lesion: str) -> str:
 
 
 def term(text: str) -> str:
-    """Normalise a free-text term: lower case, spaces and dashes → ``_``, synonyms mapped."""
-    t = "_".join(str(text).strip().lower().replace("-", " ").replace("/", " ").split())
+    """Normalise a free-text term: lower case, spaces and punctuation → ``_``, synonyms mapped."""
+    t = str(text).strip().lower()
+    for ch in "-/.,":
+        t = t.replace(ch, " ")
+    t = "_".join(t.split())
     return SYNONYMS.get(t, t)

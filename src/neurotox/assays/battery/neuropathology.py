@@ -50,7 +50,8 @@ class NeuropathologyParameters(BaseModel):
 
 def _term(text: str, params: NeuropathologyParameters) -> str:
     t = terms.term(text)
-    return terms.term(params.synonyms.get(t, t))
+    extra = {terms.term(k): v for k, v in params.synonyms.items()}
+    return terms.term(extra.get(t, t))
 
 
 def parse_grade(raw: str, path: str, where: str) -> float:
@@ -76,7 +77,8 @@ def normalise(df: pd.DataFrame, params: NeuropathologyParameters) -> pd.DataFram
     for i, r in enumerate(df.itertuples(index=False)):
         tissue, lesion = _term(r.tissue, params), _term(r.lesion, params)
         nad = lesion in terms.NO_FINDING
-        if tissue not in terms.TISSUE_CLASS and not (nad and tissue in ("", "all", "nad")):
+        blank_tissue = tissue in ("", "all", "all_tissues", "nad")
+        if tissue not in terms.TISSUE_CLASS and not (nad and blank_tissue):
             raise InputError(f"unknown tissue {r.tissue!r}; expected one of "
                              f"{quoted(terms.TISSUE_CLASS)}", path=path,
                              where=io.where(df, i, "tissue"))

@@ -1,0 +1,47 @@
+import pandas as pd
+import pytest
+from tests.unit.battery.conftest import DATA, run_one, value, write_study
+
+from neurotox.errors import InputError
+
+DEV = {"assay": "developmental", "protocol": "developmental-landmarks", "input": "lm.csv"}
+PUPS = pd.DataFrame({"subject": ["P1", "P2", "P3", "P4", "P5", "P6"],
+                     "group": ["G1", "G1", "G1", "G1", "G2", "G2"],
+                     "sex": ["M", "F", "M", "F", "M", "F"],
+                     "litter": ["L1", "L1", "L1", "L1", "L2", "L2"]})
+
+
+def test_litter_means(tmp_path):
+    res = run_one(write_study(tmp_path, assays=[DEV], subjects=PUPS,
+                              files={"lm.csv": DATA / "landmarks.csv"}))
+    t = res.endpoints
+    assert value(t, "dev_preputial_separation_age", "L1_M")["value"] == 43
+    assert value(t, "dev_preputial_separation_body_weight", "L1_M")["value"] == 215
+    assert value(t, "dev_vaginal_opening_age", "L1_F")["value"] == 34
+    row = value(t, "dev_vaginal_opening_age", "L2_F")
+    assert row["excluded"] and row["exclusion_reason"] == "no pup of the litter attained it"
+    assert set(t["batch"]) == {"L1", "L2"}
+    assert set(t["category"]) == {"neurodevelopmental"}
+
+
+def test_pup_unit_keeps_litter_in_batch(tmp_path):
+    res = run_one(write_study(tmp_path, assays=[{**DEV, "parameters": {"unit": "pup"}}],
+                              subjects=PUPS, files={"lm.csv": DATA / "landmarks.csv"}))
+    row = value(res.endpoints, "dev_preputial_separation_age", "P3")
+    assert row["value"] == 44 and row["batch"] == "L1"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("subject,landmark,age\nP2,preputial separation,40\n",
+     "landmark 'preputial_separation' recorded for a pup of sex 'F'"),
+    ("subject,landmark,age\nP2,tooth fairy,40\n", "unknown landmark 'tooth_fairy'"),
+])
+def test_landmark_errors(tmp_path, text, message):
+    with pytest.raises(InputError, match=message):
+        run_one(write_study(tmp_path, assays=[DEV], subjects=PUPS, files={"lm.csv": text}))
+
+
+def test_litter_required(tmp_path):
+    with pytest.raises(InputError, match="need the litter of every pup"):
+        run_one(write_study(tmp_path, assays=[DEV], subjects=PUPS.drop(columns="litter"),
+                            files={"lm.csv": DATA / "landmarks.csv"}))

@@ -1,0 +1,118 @@
+import math
+
+import pytest
+from tests.unit.battery.conftest import DATA, run_one, value, write_study
+
+from neurotox.errors import InputError
+
+FOB = {"assay": "fob", "protocol": "fob-standard", "input": "fob.csv"}
+
+
+@pytest.fixture
+def fob_result(tmp_path):
+    return run_one(write_study(tmp_path, assays=[FOB], files={"fob.csv": DATA / "fob_mixed.csv"}))
+
+
+@pytest.mark.parametrize("endpoint, values", [
+    ("fob_posture_abnormal", {"A1": 0, "A2": 0, "B1": 1, "B2": 0}),
+    ("fob_tremors", {"A1": 0, "A2": 0, "B1": 1, "B2": 1}),
+    ("fob_palpebral_closure", {"A1": 1, "A2": 2, "B1": 3, "B2": 1}),
+    ("fob_arousal", {"A1": 4, "A2": 4, "B1": 2, "B2": 5}),
+    ("fob_gait_abnormal", {"A1": 0, "A2": 0, "B1": 1, "B2": 1}),
+    ("grip_strength_forelimb", {"A1": 1100, "A2": 925, "B1": 650, "B2": 820}),
+    ("landing_foot_splay", {"A1": 82, "A2": 71, "B1": 97, "B2": 78}),
+    ("fob_body_temperature", {"A1": 37.5, "A2": 37.8, "B1": 36.9, "B2": 37.1}),
+    ("fob_body_weight", {"A1": 350.2, "A2": 230.0, "B1": 330.5, "B2": 221.0}),
+    ("fob_pupil_response_absent", {"A1": 0, "A2": 0, "B1": 1, "B2": 0}),
+    ("fob_rearing", {"A1": 12, "A2": 9, "B1": 3}),
+])
+def test_mixed_sheet_values(fob_result, endpoint, values):
+    for subject, expected in values.items():
+        row = value(fob_result.endpoints, endpoint, subject, "week4")
+        assert row["value"] == pytest.approx(expected)
+        assert not row["excluded"]
+
+
+@pytest.mark.parametrize("endpoint, data_type, unit", [
+    ("fob_posture_abnormal", "incidence", "incidence"),
+    ("fob_tremors", "incidence", "incidence"),
+    ("fob_palpebral_closure", "ordinal", "score"),
+    ("fob_rearing", "count", "count"),
+    ("grip_strength_forelimb", "continuous", "g"),
+    ("landing_foot_splay", "continuous", "mm"),
+])
+def test_item_types(fob_result, endpoint, data_type, unit):
+    from neurotox.endpoints import get
+    assert get(endpoint).data_type.value == data_type
+    rows = fob_result.endpoints[fob_result.endpoints["endpoint"] == endpoint]
+    assert set(rows["unit"]) == {unit}
+    assert set(rows["category"]) == {"neurobehavioral"}
+
+
+def test_empty_cell_is_documented_exclusion(fob_result):
+    row = value(fob_result.endpoints, "fob_rearing", "B2", "week4")
+    assert row["excluded"] and math.isnan(row["value"])
+    assert row["exclusion_reason"] == "not recorded in the FOB sheet"
+    assert "row 5, column 'rearing'" in row["source"]
+
+
+def test_group_dose_sex_and_source(fob_result):
+    row = value(fob_result.endpoints, "grip_strength_forelimb", "B1", "week4")
+    assert (row["group"], row["dose"], row["sex"]) == ("G2", 100.0, "M")
+    assert "grip_fore_1" in row["source"] and "row 4" in row["source"]
+    assert len(fob_result.endpoints) == 4 * 11
+
+
+def test_xlsx_sheet_gives_same_rows(tmp_path):
+    import pandas as pd
+    df = pd.read_csv(DATA / "fob_mixed.csv", dtype=str, keep_default_na=False)
+    df.to_excel(tmp_path / "fob.xlsx", index=False, sheet_name="FOB week 4")
+    t1 = run_one(write_study(tmp_path / "x", assays=[{**FOB, "input": "fob.xlsx"}],
+                             files={"fob.xlsx": tmp_path / "fob.xlsx"})).endpoints
+    t2 = run_one(write_study(tmp_path / "c", assays=[FOB],
+                             files={"fob.csv": DATA / "fob_mixed.csv"})).endpoints
+    cols = ["endpoint", "subject", "value", "excluded"]
+    pd.testing.assert_frame_equal(t1[cols], t2[cols])
+
+
+HEADER = "subject,occasion,tremors,palpebral_closure,posture,grip_fore_1\n"
+
+
+@pytest.mark.parametrize("body, where, message", [
+    ("A1,week4,absent,1,normal,1000\n", None, None),
+    ("A1,week4,absent,7,normal,1000\n", "row 2, column 'palpebral_closure'",
+     "score '7' is outside the scale 1-4 of item 'palpebral_closure'"),
+    ("A1,week4,maybe,1,normal,1000\n", "row 2, column 'tremors'",
+     "expected present/absent"),
+    ("A1,week4,absent,1,upside_down,1000\n", "row 2, column 'posture'",
+     "'upside_down' is not a category of item 'posture'"),
+    ("A1,week4,absent,1,normal,-5\n", "row 2, column 'grip_fore_1'", "plausible range"),
+    ("A1,week4,absent,1,normal,1000\nZ9,week4,absent,1,normal,1000\n",
+     "row 3, column 'subject'", "animal 'Z9' is not in the study's subjects file"),
+    ("A1,week4,absent,1,normal,1000\nA1,week4,absent,1,normal,1000\n",
+     "row 3, column 'occasion'", "appears twice"),
+])
+def test_sheet_validation(tmp_path, body, where, message):
+    study = write_study(tmp_path, assays=[FOB], files={"fob.csv": HEADER + body})
+    if message is None:
+        assert len(run_one(study).endpoints) == 4
+        return
+    with pytest.raises(InputError, match=message) as err:
+        run_one(study)
+    assert err.value.path.endswith("fob.csv")
+    assert err.value.where == where
+
+
+def test_unknown_item_column_names_file_and_column(tmp_path):
+    study = write_study(tmp_path, assays=[FOB],
+                        files={"fob.csv": "subject,occasion,tremor_score\nA1,w4,1\n"})
+    with pytest.raises(InputError, match=r"unknown FOB item column 'tremor_score'; known items: "
+                                         r"'approach_response'"):
+        run_one(study)
+
+
+def test_aliases_map_lab_headers(tmp_path):
+    spec = {**FOB, "parameters": {"aliases": {"grip_fl": "grip_fore"}}}
+    study = write_study(tmp_path, assays=[spec],
+                        files={"fob.csv": "subject,occasion,grip_fl\nA1,w4,1000\n"})
+    assert value(run_one(study).endpoints, "grip_strength_forelimb", "A1")["value"] == 1000

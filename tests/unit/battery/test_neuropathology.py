@@ -1,0 +1,76 @@
+import math
+
+import pytest
+from tests.unit.battery.conftest import DATA, run_one, value, write_study
+
+from neurotox.endpoints import get
+from neurotox.errors import InputError
+
+NP = {"assay": "neuropathology", "protocol": "neuropathology-standard",
+      "input": "findings.csv"}
+
+
+@pytest.fixture
+def npr(tmp_path):
+    return run_one(write_study(tmp_path, assays=[NP],
+                               files={"findings.csv": DATA / "neuropath_findings.csv"}))
+
+
+@pytest.mark.parametrize("endpoint, expected", [
+    ("np_sciatic_nerve_axonal_degeneration", {"A1": 1, "A2": 0, "B1": 1, "B2": 1}),
+    ("np_sciatic_nerve_axonal_degeneration_severity", {"A1": 1, "A2": 0, "B1": 3, "B2": 2}),
+    ("np_cerebral_cortex_vacuolation", {"A1": 1, "A2": 0, "B1": 0, "B2": 0}),
+    ("np_cerebral_cortex_vacuolation_severity", {"A1": 1, "A2": 0, "B1": 0, "B2": 0}),
+    ("np_spinal_cord_lumbar_axonal_degeneration", {"A1": 0, "A2": 0, "B1": 1, "B2": 0}),
+])
+def test_incidence_and_severity(npr, endpoint, expected):
+    for subject, v in expected.items():
+        assert value(npr.endpoints, endpoint, subject)["value"] == v
+
+
+def test_types_and_category(npr):
+    t = npr.endpoints
+    assert set(t["category"]) == {"structural"}
+    assert get("np_sciatic_nerve_axonal_degeneration").data_type.value == "incidence"
+    assert get("np_sciatic_nerve_axonal_degeneration_severity").data_type.value == "ordinal"
+    assert len(t) == 3 * 2 * 4   # 3 findings x (incidence + severity) x 4 examined animals
+
+
+def test_ungraded_lesion(npr):
+    row = value(npr.endpoints, "np_spinal_cord_lumbar_axonal_degeneration_severity", "B1")
+    assert row["excluded"] and math.isnan(row["value"])
+    assert row["exclusion_reason"] == "lesion recorded without a grade"
+
+
+def test_examined_all_adds_unlisted_animals(tmp_path):
+    text = "subject,tissue,lesion,grade\nB1,sciatic nerve,axonal degeneration,2\n"
+    listed = run_one(write_study(tmp_path / "a", assays=[NP], files={"findings.csv": text}))
+    assert len(listed.endpoints) == 2
+    every = run_one(write_study(tmp_path / "b", assays=[{**NP, "parameters": {"examined": "all"}}],
+                                files={"findings.csv": text}))
+    assert len(every.endpoints) == 8
+    assert value(every.endpoints, "np_sciatic_nerve_axonal_degeneration", "A1")["value"] == 0
+
+
+@pytest.mark.parametrize("line, where, message", [
+    ("A1,liver,necrosis,1", "row 2, column 'tissue'", "unknown tissue 'liver'"),
+    ("A1,sciatic nerve,gliosis,1", "row 2, column 'lesion'",
+     "unknown lesion 'gliosis' for tissue 'sciatic_nerve'"),
+    ("A1,sciatic nerve,axonal degeneration,9", "row 2, column 'grade'",
+     "severity grade '9' is not 1-5"),
+    ("Z1,sciatic nerve,axonal degeneration,1", "row 2, column 'subject'", "animal 'Z1'"),
+])
+def test_findings_errors(tmp_path, line, where, message):
+    study = write_study(tmp_path, assays=[NP],
+                        files={"findings.csv": "subject,tissue,lesion,grade\n" + line + "\n"})
+    with pytest.raises(InputError, match=message) as err:
+        run_one(study)
+    assert err.value.where == where
+
+
+def test_synonym_parameter(tmp_path):
+    text = "subject,tissue,lesion,grade\nA1,N. ischiadicus,axonal degeneration,mild\n"
+    study = write_study(tmp_path, assays=[{**NP, "parameters": {
+        "synonyms": {"n_ischiadicus": "sciatic_nerve"}}}], files={"findings.csv": text})
+    t = run_one(study).endpoints
+    assert value(t, "np_sciatic_nerve_axonal_degeneration_severity", "A1")["value"] == 2

@@ -1,0 +1,45 @@
+import pytest
+from tests.unit.battery.conftest import DATA, run_one, value, write_study
+
+from neurotox.errors import InputError
+
+ST = {"assay": "startle", "protocol": "startle-standard", "input": "startle.csv"}
+
+
+@pytest.fixture
+def st(tmp_path):
+    return run_one(write_study(tmp_path, assays=[ST],
+                               files={"startle.csv": DATA / "startle_trials.csv"}))
+
+
+@pytest.mark.parametrize("endpoint, timepoint, expected", [
+    ("startle_amplitude_block", "PND22_block1", 110.0),
+    ("startle_amplitude_block", "PND22_block2", 70.0),
+    ("startle_amplitude_mean", "PND22", 90.0),
+    ("startle_latency_mean", "PND22", 21.5),
+    ("startle_habituation_pct", "PND22", 100 * (1 - 70 / 110)),
+    ("prepulse_inhibition_pct", "PND22_pp75", 100 * (1 - 50 / 90)),
+])
+def test_hand_computed_values(st, endpoint, timepoint, expected):
+    assert value(st.endpoints, endpoint, "A1", timepoint)["value"] == pytest.approx(expected)
+
+
+def test_row_count_and_notes(st):
+    assert len(st.endpoints) == 6
+    assert "2 prepulse trials (PPI computed)" in st.notes[0]
+
+
+def test_no_prepulse_trials_no_ppi(tmp_path):
+    text = "subject,block,trial,amplitude\nA1,1,1,100\nA1,2,2,50\n"
+    res = run_one(write_study(tmp_path, assays=[ST], files={"startle.csv": text}))
+    assert set(res.endpoints["endpoint"]) == {"startle_amplitude_block", "startle_amplitude_mean",
+                                              "startle_habituation_pct"}
+    assert value(res.endpoints, "startle_habituation_pct", "A1", "NA")["value"] == 50
+    assert "PPI not computed" in res.notes[0]
+
+
+def test_unknown_trial_type(tmp_path):
+    text = "subject,block,trial,trial_type,amplitude\nA1,1,1,airpuff,100\n"
+    with pytest.raises(InputError, match=r"row 2, column 'trial_type': unknown trial type "
+                                         r"'airpuff'"):
+        run_one(write_study(tmp_path, assays=[ST], files={"startle.csv": text}))
