@@ -14,7 +14,7 @@ import pandas as pd
 
 from neurotox.imaging.neurites import neurite_mask
 from neurotox.imaging.params import FieldSettings
-from neurotox.imaging.preprocess import correct_background
+from neurotox.imaging.preprocess import correct_background, estimate_noise
 from neurotox.imaging.qc import focus_score, saturation_fraction
 from neurotox.imaging.segment import (
     NucleiResult,
@@ -132,7 +132,8 @@ def analyse_field(neurite_image: np.ndarray, nuclei_image: np.ndarray | None = N
                                                                   pixel_size))
     nuclei, bodies = _nuclei(nuclei_image, neurite_bc, s, pixel_size)
     mask, _ = neurite_mask(neurite_bc, width=_pixels(s.neurite_width_um, pixel_size),
-                           high=s.ridge_high, low=s.ridge_low)
+                           high=s.ridge_high, low=s.ridge_low,
+                           noise=estimate_noise(neurite_image))
     pixels = build_skeleton(mask, bodies, pixel_size=pixel_size, spur_length=s.spur_length_um)
     pixels = attribute(pixels, bodies)
     pixels, debris_length = drop_short_fragments(pixels, min_length=s.min_fragment_um)

@@ -10,13 +10,17 @@ so that dim stretches connected to clear neurite are kept.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.filters import apply_hysteresis_threshold
 
-from neurotox.imaging.preprocess import robust_sigma
+from neurotox.imaging.preprocess import estimate_noise, robust_sigma
+
+#: Cap of the field-estimated ridge noise, in multiples of the white-noise estimate.
+DENSE_CAP = 3.0
 
 
 def ridge_filter(image: np.ndarray, *, sigmas: Sequence[float],
@@ -67,16 +71,40 @@ def neurite_sigmas(width: float) -> tuple[float, ...]:
     return (base, base * 2.0)
 
 
-def ridge_thresholds(response: np.ndarray, *, high: float, low: float) -> tuple[float, float]:
-    """Hysteresis thresholds: median + k x robust sigma of the response."""
+@functools.cache
+def _white_noise_ridge(sigmas: tuple[float, ...], blob_penalty: float) -> tuple[float, float]:
+    """Median and robust sigma of the ridge response to unit white noise."""
+    noise = np.random.default_rng(0).normal(size=(256, 256)).astype(np.float32)
+    resp = ridge_filter(noise, sigmas=sigmas, blob_penalty=blob_penalty)[16:-16, 16:-16]
+    return float(np.median(resp)), robust_sigma(resp)
+
+
+def ridge_thresholds(response: np.ndarray, *, high: float, low: float,
+                     noise: float | None = None, sigmas: tuple[float, ...] = (),
+                     blob_penalty: float = 0.5) -> tuple[float, float]:
+    """Hysteresis thresholds (low, high) in robust noise units of the ridge response.
+
+    The noise level of the response is its median + MAD-sigma over the field.
+    In dense fields (neurites on most pixels) that overestimates the noise; when
+    the image's pixel ``noise`` is given, the estimate is capped at
+    :data:`DENSE_CAP` times the response expected from white noise of that
+    sigma (and never goes below it).
+    """
     sample = response[::2, ::2]
     med = float(np.median(sample))
     sig = max(robust_sigma(sample), 1e-6)
-    return med + low * sig, med + high * sig
+    t_low, t_high = med + low * sig, med + high * sig
+    if noise is None or not sigmas:
+        return t_low, t_high
+    m0, s0 = _white_noise_ridge(tuple(sigmas), blob_penalty)
+    w_low, w_high = noise * (m0 + low * s0), noise * (m0 + high * s0)
+    scale = float(np.clip(t_high / max(w_high, 1e-9), 1.0, DENSE_CAP))
+    return w_low * scale, w_high * scale
 
 
-def neurite_mask(image: np.ndarray, *, width: float, high: float = 10.0, low: float = 4.0,
-                 blob_penalty: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+def neurite_mask(image: np.ndarray, *, width: float, high: float = 8.0, low: float = 3.0,
+                 blob_penalty: float = 0.5,
+                 noise: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Binary neurite mask of a background-corrected neurite channel.
 
     Parameters
@@ -89,6 +117,10 @@ def neurite_mask(image: np.ndarray, *, width: float, high: float = 10.0, low: fl
         Hysteresis thresholds in robust noise units of the ridge response.
     blob_penalty
         See :func:`ridge_filter`.
+    noise
+        Pixel noise sigma of the raw image (:func:`estimate_noise` of the
+        image before background correction, which keeps its grey-level step);
+        estimated from ``image`` when None.
 
     Returns
     -------
@@ -98,7 +130,11 @@ def neurite_mask(image: np.ndarray, *, width: float, high: float = 10.0, low: fl
         The ridge response (for overlays and QC).
 
     """
-    response = ridge_filter(image, sigmas=neurite_sigmas(width), blob_penalty=blob_penalty)
-    t_low, t_high = ridge_thresholds(response, high=high, low=low)
+    sigmas = neurite_sigmas(width)
+    response = ridge_filter(image, sigmas=sigmas, blob_penalty=blob_penalty)
+    if noise is None:
+        noise = estimate_noise(image)
+    t_low, t_high = ridge_thresholds(response, high=high, low=low, noise=noise, sigmas=sigmas,
+                                     blob_penalty=blob_penalty)
     mask = apply_hysteresis_threshold(response, t_low, t_high)
     return mask, response

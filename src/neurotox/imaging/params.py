@@ -52,8 +52,8 @@ class FieldSettings:
     nucleus_threshold_factor: float = 0.8
     cell_body_margin_um: float = 5.0
     neurite_width_um: float = 1.5
-    ridge_high: float = 10.0
-    ridge_low: float = 4.0
+    ridge_high: float = 8.0
+    ridge_low: float = 3.0
     spur_length_um: float = 3.0
     min_fragment_um: float = 5.0
     background_radius_um: float = 40.0

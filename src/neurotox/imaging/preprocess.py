@@ -53,13 +53,25 @@ def estimate_noise(image: np.ndarray, *, step: int = 2) -> float:
     -----
     Differences of horizontally adjacent pixels cancel smooth structure; their
     MAD-sigma divided by sqrt(2) estimates white noise. Correlated noise (JPEG,
-    binned cameras) is underestimated.
+    binned cameras) is underestimated. The estimate is never below the
+    quantisation noise (step / sqrt(12)) of the grey levels present, so that
+    clipped or rescaled images (a black background of zeros, 8-bit data
+    stretched to 16 bit) do not report zero noise.
 
     """
     img = np.asarray(image, dtype=np.float32)[::step]
     if img.shape[1] < 2:
         return 0.0
-    return robust_sigma(np.diff(img, axis=1)) / np.sqrt(2.0)
+    sigma = robust_sigma(np.diff(img, axis=1)) / np.sqrt(2.0)
+    return max(sigma, grey_level_step(img) / np.sqrt(12.0))
+
+
+def grey_level_step(image: np.ndarray) -> float:
+    """Smallest difference between distinct grey levels of ``image`` (0 if constant)."""
+    levels = np.unique(np.asarray(image)[::3, ::3])
+    if len(levels) < 2:
+        return 0.0
+    return float(np.min(np.diff(levels)))
 
 
 def estimate_background(image: np.ndarray, *, radius: float) -> np.ndarray:

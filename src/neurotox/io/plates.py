@@ -1,0 +1,416 @@
+"""Plate folders of high-content images: file naming, channel planes, pixel size.
+
+A plate folder holds one TIFF (or PNG/JPEG) per well, field (site) and
+channel, named by the imager. Naming schemes are registered in
+:data:`SCHEMES` (ImageXpress, Operetta/Harmony, Cellomics/ArrayScan); a user
+pattern such as ``"{well}_f{field}_c{channel}.tif"`` adds one on the fly.
+:func:`scan_plate` picks the scheme matching most files and returns a tidy
+index (one row per file); :func:`field_sources` groups it into fields with
+their nuclear and neurite channel planes. Images are read lazily, one field at
+a time, by :func:`read_plane`.
+
+Example names::
+
+    PLATE1_B03_s2_w1.tif                      ImageXpress (w = channel, s = site)
+    PLATE1_B03_s2_w2A1B2C3D4-....tif          ImageXpress with GUID
+    PLATE1_B03_s2_w1_thumbA1B2....tif         ImageXpress thumbnail (skipped)
+    r02c03f01p01-ch1sk1fk1fl1.tiff            Operetta/Harmony (row, column, field)
+    PLATE1_B03f00d0.TIF                       Cellomics (f = field, d = channel from 0)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import tifffile
+
+from neurotox.errors import FormatError, InputError, quoted
+from neurotox.study import normalise_well
+
+IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+_THUMB = re.compile(r"thumb", re.IGNORECASE)
+#: Plausible pixel sizes (µm); metadata outside is ignored as a default dpi.
+PIXEL_SIZE_RANGE = (0.02, 50.0)
+
+
+@dataclass(frozen=True)
+class NamingScheme:
+    """A file-naming scheme: a regular expression with named groups.
+
+    Groups: ``well`` or ``row`` + ``col``; ``field``; ``channel``; optional
+    ``plate``, ``timepoint``. Channel numbers are reported 1-based
+    (``channel_base`` is added).
+    """
+
+    name: str
+    regex: re.Pattern[str]
+    description: str
+    channel_base: int = 0
+
+
+SCHEMES: dict[str, NamingScheme] = {}
+
+
+def register_scheme(scheme: NamingScheme) -> NamingScheme:
+    """Add a naming scheme to the registry used by :func:`scan_plate`."""
+    SCHEMES[scheme.name] = scheme
+    return scheme
+
+
+register_scheme(NamingScheme(
+    "imagexpress",
+    re.compile(r"^(?P<plate>.+?)_(?P<well>[A-Pa-p]\d{2})_s(?P<field>\d+)_w(?P<channel>\d)"
+               r"(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f\-]{27})?\.tiff?$", re.IGNORECASE),
+    "MetaXpress/ImageXpress: <plate>_<well>_s<site>_w<channel>[<GUID>].tif"))
+register_scheme(NamingScheme(
+    "operetta",
+    re.compile(r"^r(?P<row>\d{2})c(?P<col>\d{2})f(?P<field>\d{2})p\d{2}-ch(?P<channel>\d+)"
+               r"sk(?P<timepoint>\d+)fk\d+fl\d+\.tiff?$", re.IGNORECASE),
+    "Operetta/Harmony: r<row>c<col>f<field>p<plane>-ch<channel>sk<time>fk1fl1.tiff"))
+register_scheme(NamingScheme(
+    "cellomics",
+    re.compile(r"^(?P<plate>.+?)_(?P<well>[A-Pa-p]\d{2})f(?P<field>\d{2})d(?P<channel>\d)"
+               r"\.tiff?$", re.IGNORECASE),
+    "Cellomics/ArrayScan: <plate>_<well>f<field>d<channel>.TIF (channels from d0)",
+    channel_base=1))
+
+_PLACEHOLDERS = {
+    "plate": r"(?P<plate>.+?)", "well": r"(?P<well>[A-Pa-p]\d{1,2})",
+    "row": r"(?P<row>[A-Pa-p]|\d{1,2})", "col": r"(?P<col>\d{1,2})",
+    "field": r"(?P<field>\d+)", "channel": r"(?P<channel>[A-Za-z0-9]+?)",
+    "timepoint": r"(?P<timepoint>[A-Za-z0-9]+?)", "*": r".*?",
+}
+
+
+def pattern_scheme(pattern: str) -> NamingScheme:
+    """A naming scheme from a user pattern such as ``"{well}_f{field}_c{channel}.tif"``.
+
+    Placeholders: ``{plate}``, ``{well}``, ``{row}``, ``{col}``, ``{field}``,
+    ``{channel}``, ``{timepoint}`` and ``{*}`` (anything). Other text matches
+    literally (case-insensitive).
+
+    Raises
+    ------
+    InputError
+        Unknown placeholder, or neither ``{well}`` nor ``{row}`` + ``{col}``
+        nor ``{field}`` is present.
+
+    """
+    parts = re.split(r"(\{[^}]*\})", pattern)
+    regex = ""
+    names = set()
+    for part in parts:
+        if part.startswith("{") and part.endswith("}"):
+            key = part[1:-1]
+            if key not in _PLACEHOLDERS:
+                raise InputError(f"unknown placeholder {part!r} in --pattern; expected one of "
+                                 f"{quoted('{' + k + '}' for k in _PLACEHOLDERS)}")
+            if key in names and key != "*":
+                raise InputError(f"placeholder {part!r} appears twice in --pattern")
+            names.add(key)
+            regex += _PLACEHOLDERS[key]
+        else:
+            regex += re.escape(part)
+    if "channel" not in names:
+        raise InputError("--pattern needs a {channel} placeholder, found "
+                         f"{quoted('{' + n + '}' for n in names)}")
+    return NamingScheme("pattern", re.compile(f"^{regex}$", re.IGNORECASE),
+                        f"user pattern {pattern!r}")
+
+
+def _row_col_well(row: str, col: str) -> str:
+    r = chr(64 + int(row)) if row.isdigit() else row.upper()
+    return f"{r}{int(col):02d}"
+
+
+def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, object]:
+    g = m.groupdict()
+    if g.get("well"):
+        well = normalise_well(g["well"])
+    elif g.get("row") and g.get("col"):
+        well = normalise_well(_row_col_well(g["row"], g["col"]))
+    else:
+        well = "A01"
+    channel = g["channel"]
+    if channel.isdigit():
+        channel = str(int(channel) + scheme.channel_base)
+    return {"path": path, "plate": g.get("plate") or path.parent.name, "well": well,
+            "field": int(g.get("field") or 1), "channel": channel.lower(),
+            "timepoint": g.get("timepoint") or "NA"}
+
+
+def _match_all(files: list[Path], scheme: NamingScheme) -> list[dict[str, object]]:
+    out = []
+    for p in files:
+        m = scheme.regex.match(p.name)
+        if m:
+            try:
+                out.append(_record(m, scheme, p))
+            except ValueError:
+                continue
+    return out
+
+
+@dataclass
+class PlateIndex:
+    """Images found in a plate folder.
+
+    Attributes
+    ----------
+    folder
+        The plate folder.
+    scheme
+        Naming scheme used.
+    files
+        One row per image: path, plate, well, field, channel, timepoint.
+    thumbnails
+        Thumbnail files skipped.
+    unmatched
+        Image files whose name did not match the scheme.
+
+    """
+
+    folder: Path
+    scheme: NamingScheme
+    files: pd.DataFrame
+    thumbnails: list[Path]
+    unmatched: list[Path]
+
+    @property
+    def wells(self) -> list[str]:
+        """Wells with at least one image, sorted."""
+        return sorted(self.files["well"].unique())
+
+    @property
+    def channels(self) -> list[str]:
+        """Channel names found, sorted."""
+        return sorted(self.files["channel"].unique())
+
+
+def scan_plate(folder: str | Path, *, pattern: str | None = None) -> PlateIndex:
+    """Index the images of a plate folder (recursively).
+
+    Parameters
+    ----------
+    folder
+        Plate folder.
+    pattern
+        User naming pattern (see :func:`pattern_scheme`); otherwise the
+        registered scheme matching most files is used.
+
+    Returns
+    -------
+    PlateIndex
+        The index, sorted by plate, well, field, timepoint, channel.
+
+    Raises
+    ------
+    InputError
+        Not a folder, no images, or no naming scheme matches.
+
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("plate folder not found", path=folder)
+    images = sorted(p for p in folder.rglob("*")
+                    if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    thumbs = [p for p in images if _THUMB.search(p.name)]
+    images = [p for p in images if not _THUMB.search(p.name)]
+    if not images:
+        raise InputError(f"no image files ({', '.join(IMAGE_SUFFIXES)}) in the plate folder",
+                         path=folder)
+    candidates = [pattern_scheme(pattern)] if pattern else list(SCHEMES.values())
+    best = max(candidates, key=lambda s: len(_match_all(images, s)))
+    records = _match_all(images, best)
+    if not records:
+        names = quoted(p.name for p in images[:3])
+        raise FormatError(f"no file name matches the {best.description if pattern else ''}"
+                          f"{'' if pattern else 'known naming schemes (' + quoted(SCHEMES)}"
+                          f"{'' if pattern else '); give --pattern'}; first files: {names}",
+                          path=folder)
+    df = pd.DataFrame(records).sort_values(["plate", "well", "field", "timepoint", "channel"])
+    matched = set(df["path"])
+    unmatched = [p for p in images if p not in matched]
+    return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched)
+
+
+@dataclass(frozen=True)
+class PlaneSource:
+    """Where one channel plane of a field lives: a file and, for stacks, a plane index."""
+
+    path: Path
+    plane: int | None = None
+
+
+@dataclass(frozen=True)
+class FieldSource:
+    """The channel planes of one field (nuclei may be absent)."""
+
+    plate: str
+    well: str
+    field: int
+    timepoint: str
+    neurite: PlaneSource
+    nuclei: PlaneSource | None
+
+    @property
+    def key(self) -> str:
+        """Identifier ``plate/well/s<field>[/t<timepoint>]``."""
+        t = "" if self.timepoint == "NA" else f"/t{self.timepoint}"
+        return f"{self.plate}/{self.well}/s{self.field}{t}"
+
+
+def _channel_key(channel: str | int) -> str:
+    text = str(channel).strip().lower()
+    return str(int(text)) if text.isdigit() else text
+
+
+def field_sources(index: PlateIndex, *, neurite_channel: str | int,
+                  nuclei_channel: str | int | None) -> list[FieldSource]:
+    """Group an index into fields with their neurite and nuclear planes.
+
+    When a field has a single file, it is read as a multi-channel stack and
+    the channel numbers (1-based) select planes inside it.
+
+    Raises
+    ------
+    InputError
+        A requested channel exists in no file of the plate.
+
+    """
+    neu, nuc = _channel_key(neurite_channel), \
+        None if nuclei_channel is None else _channel_key(nuclei_channel)
+    found = set(index.files["channel"])
+    out = []
+    for (plate, well, fld, tp), grp in index.files.groupby(
+            ["plate", "well", "field", "timepoint"], sort=True):
+        by_channel = dict(zip(grp["channel"], grp["path"], strict=True))
+        if len(by_channel) == 1 and neu not in found:
+            path = next(iter(by_channel.values()))
+            out.append(FieldSource(plate, well, int(fld), tp,
+                                   PlaneSource(path, _plane(neu)),
+                                   None if nuc is None else PlaneSource(path, _plane(nuc))))
+            continue
+        missing = [c for c in (neu, nuc) if c is not None and c not in found]
+        if missing:
+            raise InputError(f"channel {missing[0]!r} not found; channels in the plate: "
+                             f"{quoted(found)}", path=index.folder)
+        if neu not in by_channel:
+            continue
+        nuc_src = PlaneSource(by_channel[nuc]) if nuc in by_channel else None
+        out.append(FieldSource(plate, well, int(fld), tp, PlaneSource(by_channel[neu]),
+                               nuc_src))
+    return out
+
+
+def _plane(channel: str) -> int:
+    if not channel.isdigit():
+        raise InputError(f"channel {channel!r} must be a number (1-based plane) for "
+                         "multi-channel stacks")
+    return int(channel) - 1
+
+
+def read_plane(source: PlaneSource | str | Path) -> np.ndarray:
+    """Read one 2-D plane (row, column) from a TIFF, OME-TIFF, PNG or JPEG file.
+
+    RGB images are converted by taking the plane ``source.plane`` (default: the
+    channel with most signal for identical channels, else the mean); stacks
+    (channel, row, column) or (row, column, channel) need ``source.plane``.
+
+    Raises
+    ------
+    FormatError
+        The file cannot be read, or the plane does not exist.
+
+    """
+    src = source if isinstance(source, PlaneSource) else PlaneSource(Path(source))
+    try:
+        data = _read_array(src.path)
+    except (OSError, ValueError, tifffile.TiffFileError) as exc:
+        raise FormatError(f"cannot read image: {exc}", path=src.path) from None
+    data = np.squeeze(data)
+    if data.ndim == 2:
+        return data
+    if data.ndim != 3:
+        raise FormatError(f"expected a 2-D image or a channel stack, found shape {data.shape}",
+                          path=src.path)
+    axis = 2 if data.shape[2] <= 4 and data.shape[0] > 4 else 0
+    if src.plane is None:
+        if axis == 2 and data.shape[2] >= 3:
+            return _rgb_to_grey(data)
+        raise FormatError(f"file holds {data.shape[axis]} channel planes; give the channel "
+                          "number", path=src.path)
+    if not 0 <= src.plane < data.shape[axis]:
+        raise FormatError(f"channel {src.plane + 1} requested, file holds {data.shape[axis]}",
+                          path=src.path)
+    return np.take(data, src.plane, axis=axis)
+
+
+def _rgb_to_grey(data: np.ndarray) -> np.ndarray:
+    rgb = data[..., :3]
+    if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]):
+        return rgb[..., 0]
+    return rgb.mean(axis=2).astype(np.float32)
+
+
+def _read_array(path: Path) -> np.ndarray:
+    if path.suffix.lower() in (".tif", ".tiff"):
+        with tifffile.TiffFile(path) as tif:
+            return tif.asarray()
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return np.asarray(im)
+
+
+def pixel_size_um(path: str | Path) -> float | None:
+    """Pixel size (µm) from file metadata, or None when the file does not say.
+
+    Looks at MetaMorph/MetaSeries spatial calibration, OME ``PhysicalSizeX``,
+    ImageJ calibration (unit micron + resolution) and the TIFF resolution tags
+    with an explicit inch/cm unit. Values outside :data:`PIXEL_SIZE_RANGE`
+    (such as a default 72 dpi) are ignored.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        return None
+    try:
+        with tifffile.TiffFile(path) as tif:
+            value = _metadata_pixel_size(tif)
+    except (OSError, ValueError, tifffile.TiffFileError):
+        return None
+    if value is None or not PIXEL_SIZE_RANGE[0] <= value <= PIXEL_SIZE_RANGE[1]:
+        return None
+    return float(value)
+
+
+def _metadata_pixel_size(tif: tifffile.TiffFile) -> float | None:
+    if tif.is_metaseries:
+        info = tif.metaseries_metadata.get("PlaneInfo", {})
+        if info.get("spatial-calibration-state") and "spatial-calibration-x" in info:
+            return float(info["spatial-calibration-x"])
+    if tif.is_ome and tif.ome_metadata:
+        m = re.search(r'PhysicalSizeX="([0-9.eE+\-]+)"', tif.ome_metadata)
+        if m:
+            return float(m.group(1))
+    page = tif.pages.first
+    tags = page.tags
+    if "XResolution" not in tags:
+        return None
+    num, den = tags["XResolution"].value
+    per_unit = num / den if den else 0.0
+    if per_unit <= 0:
+        return None
+    unit = tags["ResolutionUnit"].value if "ResolutionUnit" in tags else 2
+    ij = tif.imagej_metadata or {}
+    if str(ij.get("unit", "")).lower() in ("micron", "um", "µm", "\\u00b5m"):
+        return 1.0 / per_unit
+    if int(unit) == 2:
+        return 25400.0 / per_unit
+    if int(unit) == 3:
+        return 10000.0 / per_unit
+    return None
