@@ -92,7 +92,7 @@ def _pretests(groups: list[np.ndarray], decision: dict[str, object]) -> None:
                         homogeneity_p=float(res.pvalue))
 
 
-def _choose_path(decision: dict[str, object], plan: StatisticsPlan) -> str:
+def _choose_path(decision: dict[str, object], plan: StatisticsPlan) -> tuple[str, str]:
     if plan.force_path is not None:
         return f"{plan.force_path}", f"path forced by the plan: {plan.force_path}"
     p_n, p_h = decision["normality_p"], decision["homogeneity_p"]
@@ -157,6 +157,8 @@ def _continuous(groups: list[np.ndarray], alternative: str, plan: StatisticsPlan
         if plan.force_path is None:
             _pretests(groups, decision)
         path, note = _choose_path(decision, plan)
+        if not any(np.ptp(g) > 0 for g in groups):
+            path, note = "nonparametric", "no within-group variation: nonparametric"
     decision["path"] = path
     decision["note"] = "; ".join(x for x in (decision["note"], note) if x)
     if path == "parametric":
