@@ -10,9 +10,9 @@ per sex per group that are perfused.
 Planted at the high dose (week 4 or terminal): tremors (incidence), gait score
 (ordinal), forelimb grip strength −30 % and landing foot splay +35 %
 (continuous), motor activity −50 % in every interval (repeated measures),
-brain weight −6 % (absolute and relative) and sciatic-nerve axonal degeneration
-(incidence and severity). Everything else is drawn from the control
-distribution, so other flags are false positives.
+brain weight −6 % (relative brain weight follows, with less power) and
+sciatic-nerve axonal degeneration (incidence and severity). Everything else is
+drawn from the control distribution, so other flags are false positives.
 """
 
 from __future__ import annotations
@@ -43,10 +43,15 @@ PLANTED = {
     "motor_activity_total": (["week4"], "-50%"),
     "motor_activity_counts": ([f"week4_bin{k:02d}" for k in range(1, N_INTERVALS + 1)], "-50%"),
     "brain_weight": (["NA"], "-6%"),
-    "brain_weight_relative": (["NA"], "-6% (body weight unchanged)"),
     "np_sciatic_nerve_axonal_degeneration": (["NA"], "incidence 0.1 -> 0.9"),
     "np_sciatic_nerve_axonal_degeneration_severity": (["NA"], "grades 1-3"),
 }
+
+
+#: Endpoints derived from a planted one: they move with it but with less power
+#: (relative brain weight carries the body-weight noise), so they are neither
+#: planted nor null.
+DERIVED = {"brain_weight_relative": (["NA"], "-6% from brain weight; body weight unchanged")}
 
 
 def subjects_table() -> pd.DataFrame:
@@ -256,9 +261,12 @@ def write_study(folder: Path, seed: int, *, effect: bool = True) -> dict[str, An
     write_study_yaml(folder, study_doc(seed))
     planted = ([{"endpoint": e, "group": HIGH, "timepoints": tps, "effect": what}
                 for e, (tps, what) in PLANTED.items()] if effect else [])
+    derived = ([{"endpoint": e, "group": HIGH, "timepoints": tps, "effect": what}
+                for e, (tps, what) in DERIVED.items()] if effect else [])
     return {"kind": "oecd-424", "seed": seed, "effect_group": HIGH if effect else None,
-            "planted": planted,
-            "note": "endpoints not listed under 'planted' have no effect in any group"}
+            "planted": planted, "derived": derived,
+            "note": "endpoints not listed under 'planted' or 'derived' have no effect in any "
+                    "group"}
 
 
 register_simulator(Simulator(
