@@ -25,6 +25,8 @@ COMMAND_MODULES = (
     "neurotox.cli.study_cmd:check",
     "neurotox.cli.verify:verify",
     "neurotox.cli.simulate:simulate",
+    "neurotox.cli.rodent:nor",
+    "neurotox.cli.rodent:tmaze",
     "neurotox.cli.report:report",
     "neurotox.cli.demo:demo",
     "neurotox.cli.stats:stats",

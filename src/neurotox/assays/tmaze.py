@@ -1,0 +1,322 @@
+"""T-maze (and Y-maze) alternation: continuous sequences, discrete trials, pose tracks.
+
+Continuous spontaneous alternation
+    From each animal's arm-entry sequence, sliding windows of ``window`` entries
+    (default 3) are scored; a window is an alternation when all its arms differ.
+    Alternation % = alternations / (entries − window + 1) × 100 (``entries − 2``
+    for triplets). Non-alternating triplets are split into same-arm returns
+    (last arm = the one just left) and alternate-arm returns (last arm = the
+    first). The **chance level** is computed for the maze and the counting rule:
+    with ``k`` arms and re-entries of the arm just left counted as entries, a
+    random walk picks each next arm uniformly among ``k`` arms, so a window of
+    ``w`` entries is all-different with probability Π_{j=1}^{w-1} (k − j)/k
+    (2/9 = 22.2 % for triplets in a 3-arm maze); when re-entries are collapsed
+    it picks among the ``k − 1`` other arms, Π (k − j)/(k − 1) (50 % for
+    triplets in a 3-arm maze).
+Discrete trials (spontaneous, forced or rewarded alternation)
+    A trial is correct when the choice arm differs from the sample arm
+    (``correct_rule: alternate``) or equals it (``same``); % correct is tested
+    against 50 %. Trials without a choice within ``max_choice_latency_s`` count
+    as no-choice trials and leave the denominator.
+
+References
+----------
+Dember WN, Fowler H (1958). Spontaneous alternation behavior. Psychol Bull 55:412-428.
+Deacon RMJ, Rawlins JNP (2006). T-maze alternation in the rodent. Nat Protoc 1:7-12.
+Lalonde R (2002). The neurobiological basis of spontaneous alternation. Neurosci
+Biobehav Rev 26:91-104.
+
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+from neurotox import endpoints
+from neurotox.assays import pose as geo
+from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.nor import concat, one_sample_results, subject_info
+from neurotox.errors import InputError, quoted
+from neurotox.io.rodent import RodentData, read_rodent
+from neurotox.io.rodent.base import ENTRY_COLUMNS, TRIAL_COLUMNS
+from neurotox.study import AssaySpec, Study
+
+ASSAY = "tmaze"
+
+
+class ArmSettings(BaseModel):
+    """Arm polygons (cm) and keypoints for entries from pose tracks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    px_per_cm: float = Field(gt=0)
+    fps: float = Field(gt=0)
+    arms: tuple[geo.Shape, ...] = Field(min_length=2)
+    body: str = "body_centre"
+    keypoints: tuple[str, ...] = Field(min_length=1)
+    min_fraction: float = Field(default=0.75, gt=0, le=1)
+    min_entry_s: float = Field(default=0.0, ge=0)
+    min_likelihood: float = Field(default=0.6, ge=0, le=1)
+    max_gap_frames: int = Field(default=5, ge=0)
+
+
+class TmazeParameters(BaseModel):
+    """Closed parameter model of the T-maze assay."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["continuous", "discrete"] = "continuous"
+    paradigm: Literal["spontaneous", "forced", "rewarded"] = "spontaneous"
+    arms: tuple[str, ...] | None = None
+    window: int | None = Field(default=None, ge=2)
+    reentries: Literal["counted", "collapsed"] = "counted"
+    min_entries: int = Field(default=8, ge=3)
+    correct_rule: Literal["alternate", "same"] = "alternate"
+    min_trials: int = Field(default=1, ge=1)
+    max_choice_latency_s: float | None = Field(default=None, gt=0)
+    chance_pct: float = Field(default=50.0, gt=0, lt=100)
+    timepoint: str = "NA"
+    normality_alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    pose: ArmSettings | None = None
+
+
+# ------------------------------------------------------------ continuous alternation
+
+def chance_level(n_arms: int, window: int, *, reentries: str = "counted") -> float:
+    """Probability that ``window`` consecutive entries of a random walk are all different.
+
+    Parameters
+    ----------
+    n_arms
+        Arms of the maze (3 for a T- or Y-maze with the start arm counted).
+    window
+        Entries per scored window (3 = triplets).
+    reentries
+        ``counted``: re-entering the arm just left is a new entry (next arm uniform
+        over all ``n_arms``); ``collapsed``: consecutive repeats are merged (next arm
+        uniform over the ``n_arms - 1`` others).
+
+    """
+    if window > n_arms:
+        return 0.0
+    choices = n_arms if reentries == "counted" else n_arms - 1
+    return float(np.prod([(n_arms - j) / choices for j in range(1, window)]))
+
+
+def collapse_repeats(arms: list[str]) -> list[str]:
+    """Merge consecutive entries into the same arm."""
+    return [a for i, a in enumerate(arms) if i == 0 or a != arms[i - 1]]
+
+
+def score_sequence(arms: list[str], *, window: int = 3) -> dict[str, int]:
+    """Alternations and error types of one entry sequence (sliding windows).
+
+    Every window that is not an alternation is an error: a *same-arm return*
+    when its last entry repeats the arm just left, otherwise an *alternate-arm
+    return* (an earlier arm of the window is revisited), as in SimBA's
+    spontaneous-alternation counts.
+    """
+    n = len(arms)
+    windows = max(n - window + 1, 0)
+    alt = same = 0
+    for i in range(windows):
+        w = arms[i:i + window]
+        if len(set(w)) == window:
+            alt += 1
+        elif w[-1] == w[-2]:
+            same += 1
+    return {"entries": n, "windows": windows, "alternations": alt, "same_arm_returns": same,
+            "alternate_arm_returns": windows - alt - same}
+
+
+def alternation_table(entries: pd.DataFrame, params: TmazeParameters) -> pd.DataFrame:
+    """Per subject × condition alternation %, entries, error counts, chance and exclusions."""
+    arms = list(params.arms) if params.arms else sorted(set(entries["arm"]))
+    window = params.window or len(arms)
+    chance = 100 * chance_level(len(arms), window, reentries=params.reentries)
+    unknown = sorted(set(entries["arm"]) - set(arms))
+    if unknown:
+        raise InputError(f"arm(s) {quoted(unknown)} are not among the maze arms {quoted(arms)}")
+    rows = []
+    for (subj, cond), part in entries.groupby(["subject", "condition"], sort=True):
+        seq = list(part.sort_values("order")["arm"])
+        if params.reentries == "collapsed":
+            seq = collapse_repeats(seq)
+        s = score_sequence(seq, window=window)
+        pct = 100 * s["alternations"] / s["windows"] if s["windows"] else np.nan
+        right = _right_arm(arms)
+        bias = 100 * np.mean([a == right for a in seq]) if right else np.nan
+        reason = (f"{s['entries']} entries < minimum {params.min_entries}"
+                  if s["entries"] < params.min_entries else "")
+        rows.append({"subject": subj, "condition": cond, **s, "alternation_pct": pct,
+                     "chance_pct": chance, "side_bias_pct": bias, "excluded": bool(reason),
+                     "exclusion_reason": reason, "sequence": "".join(seq) if all(
+                         len(a) == 1 for a in seq) else " ".join(seq),
+                     "source": part["source"].iloc[0].split(":")[0]})
+    return pd.DataFrame(rows)
+
+
+def _right_arm(arms: list[str]) -> str | None:
+    hits = [a for a in arms if a.upper() in {"R", "RIGHT"}]
+    return hits[0] if hits else None
+
+
+# ------------------------------------------------------------ discrete trials
+
+def trial_table(trials: pd.DataFrame, params: TmazeParameters) -> pd.DataFrame:
+    """Trials with ``choice_made`` and ``correct`` (NaN when no choice)."""
+    t = trials.copy()
+    made = t["choice"] != "NA"
+    if params.max_choice_latency_s is not None:
+        made &= ~(t["latency_s"] > params.max_choice_latency_s)
+    t["choice_made"] = made
+    same = t["choice"] == t["sample"]
+    t["correct"] = np.where(made, (~same if params.correct_rule == "alternate" else same)
+                            .astype(float), np.nan)
+    return t
+
+
+def discrete_table(trials: pd.DataFrame, params: TmazeParameters) -> pd.DataFrame:
+    """Per subject × condition % correct, trials, no-choice trials, latency, side bias."""
+    rows = []
+    for (subj, cond), part in trials.groupby(["subject", "condition"], sort=True):
+        made = part[part["choice_made"]]
+        n = len(made)
+        reason = f"{n} trials with a choice < minimum {params.min_trials}" \
+            if n < params.min_trials else ""
+        rows.append({
+            "subject": subj, "condition": cond, "trials": n,
+            "no_choice_trials": int((~part["choice_made"]).sum()),
+            "correct": int(made["correct"].sum()),
+            "correct_pct": 100 * made["correct"].mean() if n else np.nan,
+            "chance_pct": params.chance_pct,
+            "choice_latency_s": float(made["latency_s"].median()) if n and
+            made["latency_s"].notna().any() else np.nan,
+            "side_bias_pct": 100 * float(np.mean(made["choice"].str.upper().isin(["R", "RIGHT"])))
+            if n else np.nan,
+            "excluded": bool(reason), "exclusion_reason": reason,
+            "source": part["source"].iloc[0].split(":")[0]})
+    return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------ pose tracks → entries
+
+def entries_from_poses(data: RodentData, subject: str, settings: ArmSettings) -> pd.DataFrame:
+    """Arm entries from pose tracks: body centre and ``min_fraction`` of keypoints in an arm."""
+    points = {}
+    for name in {*settings.keypoints, settings.body}:
+        xy = data.poses.point(name) / settings.px_per_cm
+        points[name] = geo.clean_track(xy, data.poses.score(name),
+                                       min_score=settings.min_likelihood,
+                                       max_gap=settings.max_gap_frames)
+    inside = {arm.name: geo.arm_membership(points, arm, centre=settings.body,
+                                           min_fraction=settings.min_fraction)
+              for arm in settings.arms}
+    seq = geo.zone_sequence(inside, min_frames=max(int(round(settings.min_entry_s *
+                                                             settings.fps)), 1))
+    return pd.DataFrame({"subject": subject, "condition": "NA", "order": np.arange(len(seq)) + 1,
+                         "arm": seq["arm"], "enter_s": seq["enter_frame"] / settings.fps,
+                         "exit_s": seq["exit_frame"] / settings.fps,
+                         "source": f"{data.path.name}:frames"}, columns=list(ENTRY_COLUMNS))
+
+
+def _pose_subject(path: Path) -> str:
+    import re
+
+    return re.split(r"DLC_|DeepCut_|\.analysis", path.stem)[0]
+
+
+def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
+    """Read every input into entries and trials tables."""
+    entries, trials, notes = [], [], []
+    for path in files:
+        data = read_rodent(path)
+        notes += data.notes
+        if data.kind == "entries":
+            entries.append(data.table)
+        elif data.kind == "trials":
+            trials.append(data.table)
+        elif data.kind == "poses":
+            if params.pose is None:
+                raise InputError("pose input given but the protocol has no 'pose' settings "
+                                 "(arms, px_per_cm, fps)", path=path)
+            entries.append(entries_from_poses(data, _pose_subject(path), params.pose))
+        else:
+            raise InputError(f"a {data.kind} file ({data.fmt}) is not a T-maze input", path=path)
+    return {"entries": concat(entries, ENTRY_COLUMNS), "trials": concat(trials, TRIAL_COLUMNS),
+            "notes": notes}
+
+
+# ------------------------------------------------------------ EndpointTable
+
+_CONT = {"tmaze_alternation_pct": "alternation_pct", "tmaze_entries": "entries",
+         "tmaze_same_arm_returns": "same_arm_returns",
+         "tmaze_alternate_arm_returns": "alternate_arm_returns", "tmaze_side_bias": "side_bias_pct"}
+_DISC = {"tmaze_correct_pct": "correct_pct", "tmaze_trials": "trials",
+         "tmaze_no_choice_trials": "no_choice_trials", "tmaze_choice_latency": "choice_latency_s",
+         "tmaze_side_bias": "side_bias_pct"}
+
+
+def tmaze_endpoints(per_animal: pd.DataFrame, study: Study, params: TmazeParameters,
+                    mapping: dict[str, str]) -> pd.DataFrame:
+    """EndpointTable from a per-animal table; timepoint = condition (or the protocol's)."""
+    recs = []
+    for _, row in per_animal.iterrows():
+        info = subject_info(study, row["subject"])
+        tp = row["condition"] if row["condition"] != "NA" else params.timepoint
+        for name, col in mapping.items():
+            value = float(row[col])
+            if name == "tmaze_choice_latency" and not np.isfinite(value):
+                continue
+            if name == "tmaze_side_bias" and not np.isfinite(value) and not row["excluded"]:
+                continue  # arms are not named left/right
+            excluded = bool(row["excluded"]) or not np.isfinite(value)
+            reason = row["exclusion_reason"] or "not computable"
+            recs.append({"endpoint": name, "subject": row["subject"], "timepoint": tp,
+                         "value": value, "excluded": excluded,
+                         "exclusion_reason": reason if excluded else "",
+                         "source": row["source"], **info})
+    return endpoints.from_records(recs, study_id=study.study_id, assay=ASSAY)
+
+
+def run(study: Study, spec: AssaySpec, params: TmazeParameters) -> AssayResult:
+    """Run the T-maze assay entry of a study."""
+    return analyse(study, study.assay_inputs(spec), params)
+
+
+def analyse(study: Study, files: list[Path], params: TmazeParameters) -> AssayResult:
+    """Analyse T-maze input files for the subjects of ``study``."""
+    data = collect(files, params)
+    details: dict[str, pd.DataFrame] = {}
+    if params.mode == "continuous":
+        if not len(data["entries"]):
+            raise InputError("mode 'continuous' needs arm-entry sequences or pose tracks; "
+                             "none among the inputs", path=study.path)
+        per = alternation_table(data["entries"], params)
+        table = tmaze_endpoints(per, study, params, _CONT)
+        details.update(tmaze_animals=per, tmaze_entries=data["entries"])
+        results = one_sample_results(table, endpoint="tmaze_alternation_pct",
+                                     reference=float(per["chance_pct"].iloc[0]),
+                                     normality_alpha=params.normality_alpha)
+    else:
+        if not len(data["trials"]):
+            raise InputError("mode 'discrete' needs a trial table; none among the inputs",
+                             path=study.path)
+        trials = trial_table(data["trials"], params)
+        per = discrete_table(trials, params)
+        table = tmaze_endpoints(per, study, params, _DISC)
+        details.update(tmaze_animals=per, tmaze_trials=trials)
+        results = one_sample_results(table, endpoint="tmaze_correct_pct",
+                                     reference=params.chance_pct,
+                                     normality_alpha=params.normality_alpha)
+    details["tmaze_one_sample"] = results
+    return AssayResult(endpoints=table, details=details, notes=data["notes"], inputs=files)
+
+
+register(AssayPlugin(ASSAY, TmazeParameters, run,
+                     "T-/Y-maze alternation: continuous sequences, discrete trials, poses"))

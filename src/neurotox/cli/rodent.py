@@ -1,0 +1,124 @@
+"""``neurotox nor`` and ``neurotox tmaze``: rodent cognition from raw files to endpoints.
+
+Each command loads the study, resolves the protocol parameters (template, then the
+study's assay entry, then ``--param`` overrides), calls the assay's ``analyse``
+and writes the EndpointTable, per-animal detail tables and the one-sample results
+into an atomic output folder whose manifest lists every exclusion.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from neurotox.assays.base import AssayResult, resolve_parameters
+from neurotox.cli.options import open_output, output_options
+from neurotox.study import load_study
+
+
+def _overrides(study: Any, assay: str, params: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for spec in study.spec.assays:
+        if spec.assay == assay:
+            out.update(spec.parameters)
+            break
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, found {item!r}", param_hint="--param")
+        out[key.strip()] = yaml.safe_load(value)
+    return out
+
+
+def _inputs(study: Any, assay: str, inputs: tuple[Path, ...]) -> list[Path]:
+    if inputs:
+        return list(inputs)
+    specs = [s for s in study.spec.assays if s.assay == assay]
+    if not specs:
+        raise click.UsageError(f"no INPUT given and the study has no '{assay}' assay entry")
+    return study.assay_inputs(specs[0])
+
+
+def _write(od: Any, result: AssayResult) -> None:
+    od.write_table(result.endpoints, "endpoints")
+    for name, table in result.details.items():
+        od.write_table(table.astype({c: str for c in table.columns
+                                     if table[c].dtype == object}), name)
+    ex = result.endpoints[result.endpoints["excluded"]]
+    od.record.exclusions.extend(
+        {"subject": r.subject, "endpoint": r.endpoint, "timepoint": r.timepoint,
+         "reason": r.exclusion_reason} for r in ex.itertuples(index=False))
+    for note in result.notes:
+        od.record.note(note)
+
+
+def _run(assay: str, module: Any, inputs: tuple[Path, ...], study_file: Path, protocol: str,
+         params: tuple[str, ...], output: Path, force: bool) -> AssayResult:
+    study = load_study(study_file)
+    proto, values = resolve_parameters(protocol, _overrides(study, assay, params),
+                                       source=study.path)
+    if proto.assay != assay:
+        raise click.BadParameter(f"protocol {proto.name!r} is for assay {proto.assay!r}",
+                                 param_hint="--protocol")
+    files = _inputs(study, assay, inputs)
+    with open_output(output, force, assay=assay, study=study_file, protocol=proto.name,
+                     inputs=files) as od:
+        od.record.parameters["effective"] = values.model_dump(mode="json")
+        od.record.add_inputs([*study.input_files(), *files])
+        result = module.analyse(study, files, values)
+        _write(od, result)
+    return result
+
+
+def _summary(result: AssayResult) -> str:
+    ep = result.endpoints
+    return (f"{ep['subject'].nunique()} animals, {len(ep)} endpoint values, "
+            f"{int(ep['excluded'].sum())} excluded")
+
+
+_INPUTS = click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False,
+                                                              path_type=Path))
+_STUDY = click.option("--study", "study_file", required=True,
+                      type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                      help="Study YAML (groups, subjects).")
+_PARAM = click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+                      help="Override a protocol parameter (YAML value); repeatable.")
+
+
+@click.command()
+@_INPUTS
+@_STUDY
+@click.option("--protocol", default="nor-standard", show_default=True,
+              help="Protocol template name or YAML file.")
+@_PARAM
+@output_options
+def nor(inputs: tuple[Path, ...], study_file: Path, protocol: str, params: tuple[str, ...],
+        output: Path, force: bool) -> None:
+    """Novel object recognition from scoring sheets, SimBA/ANY-maze/EthoVision files or poses.
+
+    INPUT files are detected by content (exploration data, novel-object key,
+    exclusion list); without INPUT the study's ``nor`` assay entry is used.
+    """
+    import neurotox.assays.nor as module
+
+    result = _run("nor", module, inputs, study_file, protocol, params, output, force)
+    click.echo(f"nor: {_summary(result)}; wrote {output}")
+
+
+@click.command()
+@_INPUTS
+@_STUDY
+@click.option("--protocol", default="tmaze-spontaneous", show_default=True,
+              help="tmaze-spontaneous, tmaze-rewarded or a protocol YAML file.")
+@_PARAM
+@output_options
+def tmaze(inputs: tuple[Path, ...], study_file: Path, protocol: str, params: tuple[str, ...],
+          output: Path, force: bool) -> None:
+    """T-/Y-maze alternation from arm-entry sequences, trial tables or pose tracks."""
+    import neurotox.assays.tmaze as module
+
+    result = _run("tmaze", module, inputs, study_file, protocol, params, output, force)
+    click.echo(f"tmaze: {_summary(result)}; wrote {output}")

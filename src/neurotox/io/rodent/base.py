@@ -1,0 +1,264 @@
+"""Reader registry and the tidy structures every rodent-cognition reader returns.
+
+A reader is registered under a format name with a ``match`` function (a cheap
+check of the file's first lines, sheets or HDF5 keys) and a ``read`` function.
+Auto-detection goes through the registry: the first reader whose ``match``
+accepts the file reads it; when none does, :class:`~neurotox.errors.FormatError`
+names every layout that was expected.
+
+Output contract
+---------------
+Every reader returns a :class:`RodentData` whose ``kind`` says what it holds:
+
+``exploration``
+    One row per subject × phase × object: ``subject``, ``phase`` (``training`` or
+    ``test``), ``object`` (label as in the file, e.g. ``Left``), ``time_s``
+    (exploration time), ``bouts`` (NaN if unknown), ``latency_s`` (first
+    exploration, NaN if unknown), ``source``.
+``key``
+    One row per subject: ``subject``, ``novel`` (side ``L``/``R`` or the label of the
+    novel object), ``source``.
+``flags``
+    Technical flags that exclude a subject's phase: ``subject``, ``phase``,
+    ``reason``, ``source``.
+``zone_samples``
+    One row per video sample (EthoVision raw data): ``time_s`` plus one 0/1 column
+    per zone and body point named ``<point>:<zone>`` (``nose:round object left``);
+    ``meta`` holds ``subject``, ``trial`` and ``start_time``.
+``trials``
+    Discrete T-maze trials: ``subject``, ``condition``, ``session``, ``trial``,
+    ``sample``, ``choice`` (arm labels, ``NA`` when no choice), ``latency_s``,
+    ``source``.
+``entries``
+    Arm-entry sequences: ``subject``, ``condition``, ``order``, ``arm``,
+    ``enter_s``, ``exit_s``, ``source``.
+``poses``
+    :class:`Poses`: keypoint tracks (DeepLabCut, SLEAP).
+``zones``
+    Zone definitions over landmark keypoints (DLCAnalyzer ``zoneinfo``):
+    ``meta['zones']`` maps zone name → ordered list of point names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import FormatError, InputError, quoted
+
+Kind = Literal["exploration", "key", "flags", "zone_samples", "trials", "entries", "poses",
+               "zones"]
+
+EXPLORATION_COLUMNS = ("subject", "phase", "object", "time_s", "bouts", "latency_s", "source")
+KEY_COLUMNS = ("subject", "novel", "source")
+FLAG_COLUMNS = ("subject", "phase", "reason", "source")
+TRIAL_COLUMNS = ("subject", "condition", "session", "trial", "sample", "choice", "latency_s",
+                 "source")
+ENTRY_COLUMNS = ("subject", "condition", "order", "arm", "enter_s", "exit_s", "source")
+
+PHASES = ("training", "test")
+
+#: Phase labels found in file and video names, mapped to ``training``/``test``.
+PHASE_ALIASES = {
+    "p1": "training", "t1": "training", "training": "training", "train": "training",
+    "sample": "training", "familiarisation": "training", "familiarization": "training",
+    "acquisition": "training", "habituation": "training",
+    "p2": "test", "t2": "test", "test": "test", "choice": "test", "retention": "test",
+    "recall": "test",
+}
+
+
+@dataclass
+class Poses:
+    """Keypoint tracks of one video.
+
+    Attributes
+    ----------
+    position
+        Array (frames, individuals, keypoints, 2) of x, y in pixels (image
+        columns, rows); NaN where the point is missing.
+    confidence
+        Array (frames, individuals, keypoints); NaN when the file has none
+        (labelled frames).
+    keypoints, individuals
+        Names along axes 2 and 1.
+    frame_labels
+        Frame index or image path of each row, as in the file.
+
+    """
+
+    position: np.ndarray
+    confidence: np.ndarray
+    keypoints: list[str]
+    individuals: list[str]
+    frame_labels: list[str] = field(default_factory=list)
+
+    def point(self, name: str, individual: int = 0) -> np.ndarray:
+        """Positions (frames, 2) of keypoint ``name``; InputError if unknown."""
+        if name not in self.keypoints:
+            raise InputError(f"keypoint {name!r} not tracked; tracked: {quoted(self.keypoints)}")
+        return self.position[:, individual, self.keypoints.index(name), :]
+
+    def score(self, name: str, individual: int = 0) -> np.ndarray:
+        """Confidence (frames,) of keypoint ``name``."""
+        if name not in self.keypoints:
+            raise InputError(f"keypoint {name!r} not tracked; tracked: {quoted(self.keypoints)}")
+        return self.confidence[:, individual, self.keypoints.index(name)]
+
+
+@dataclass
+class RodentData:
+    """What a reader returns: one kind of content, its table or poses, and provenance."""
+
+    kind: Kind
+    path: Path
+    fmt: str
+    table: pd.DataFrame | None = None
+    poses: Poses | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """A registered format: name, what it yields, a cheap matcher and the parser."""
+
+    name: str
+    kind: Kind
+    description: str
+    match: Callable[[Path], bool]
+    read: Callable[..., RodentData]
+
+
+_READERS: dict[str, Reader] = {}
+
+
+def register_reader(reader: Reader) -> Reader:
+    """Add a reader to the registry (detection order = registration order)."""
+    _READERS[reader.name] = reader
+    return reader
+
+
+def list_readers() -> list[Reader]:
+    """Registered readers in detection order."""
+    return list(_READERS.values())
+
+
+def detect(path: str | Path) -> Reader:
+    """Return the reader for ``path``; FormatError naming the expected layouts otherwise."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError("file not found", path=path)
+    for reader in _READERS.values():
+        try:
+            if reader.match(path):
+                return reader
+        except (OSError, ValueError, KeyError, UnicodeDecodeError):
+            continue
+    raise FormatError("not a recognised rodent-cognition file; expected one of "
+                      f"{quoted(r.description for r in _READERS.values())}", path=path)
+
+
+def read_rodent(path: str | Path, *, fmt: str | None = None, **options: Any) -> RodentData:
+    """Read a rodent-cognition input, detecting its format unless ``fmt`` is given."""
+    path = Path(path)
+    if fmt is None:
+        reader = detect(path)
+    elif fmt in _READERS:
+        reader = _READERS[fmt]
+    else:
+        raise InputError(f"unknown rodent format {fmt!r}; known: {quoted(_READERS)}")
+    return reader.read(path, **options)
+
+
+# ------------------------------------------------------------------ helpers
+
+def sniff_lines(path: Path, n: int = 5) -> list[str]:
+    """First ``n`` lines of a text file ('' list for binary or undecodable files)."""
+    with open(path, "rb") as f:
+        head = f.read(8192)
+    if head.startswith((b"PK\x03\x04", b"\x89HDF", b"\xd0\xcf\x11\xe0")):
+        return []
+    text = head.decode("utf-8-sig", errors="replace")
+    return text.splitlines()[:n]
+
+
+def header_cells(path: Path) -> list[str]:
+    """Normalised cells of the first line of a CSV file (lower case, stripped)."""
+    lines = sniff_lines(path, 1)
+    if not lines:
+        return []
+    sep = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    return [c.strip().strip('"').strip().lower() for c in lines[0].split(sep)]
+
+
+def is_excel(path: Path) -> bool:
+    """True for xlsx/xlsm workbooks."""
+    return path.suffix.lower() in {".xlsx", ".xlsm"}
+
+
+def read_sheet(path: Path) -> pd.DataFrame:
+    """Read a CSV or the first sheet of a workbook as strings, columns stripped."""
+    try:
+        if is_excel(path):
+            df = pd.read_excel(path, dtype=str, keep_default_na=False)
+        else:
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                             sep=None, engine="python")
+    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise FormatError(f"cannot read as a table: {str(exc).strip()}", path=path) from None
+    df.columns = [str(c).strip() for c in df.columns]
+    return df.apply(lambda s: s.astype(str).str.strip())
+
+
+def find_column(df: pd.DataFrame, aliases: tuple[str, ...], *, path: Path,
+                required: bool = True) -> str | None:
+    """The first column whose normalised name is one of ``aliases``."""
+    norm = {re.sub(r"[\s_\-]+", "_", c.lower()).strip("_"): c for c in df.columns}
+    for a in aliases:
+        if a in norm:
+            return norm[a]
+    if required:
+        raise FormatError(f"expected a column named one of {quoted(aliases)}, found "
+                          f"{quoted(df.columns)}", path=path)
+    return None
+
+
+def to_float(values: pd.Series, *, path: Path, column: str) -> pd.Series:
+    """Numbers from strings; '', '-', 'NA' → NaN; FormatError naming the first bad cell."""
+    s = values.astype(str).str.strip()
+    blank = s.str.lower().isin(["", "-", "na", "nan", "none"])
+    num = pd.to_numeric(s.where(~blank), errors="coerce")
+    bad = num.isna() & ~blank
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise FormatError(f"expected a number, found {s.iloc[i]!r}", path=path,
+                          where=f"row {i + 2}, column {column!r}")
+    return num.astype(float)
+
+
+def side_of(label: str) -> str | None:
+    """``L``/``R`` for labels naming a side (``Left``, ``round object left``, ``R``)."""
+    text = str(label).strip().lower()
+    if text in {"l", "left"} or re.search(r"\bleft\b", text):
+        return "L"
+    if text in {"r", "right"} or re.search(r"\bright\b", text):
+        return "R"
+    return None
+
+
+def phase_of(label: str, phase_map: dict[str, str] | None = None) -> str | None:
+    """``training``/``test`` for a phase label (case-insensitive), None if unknown."""
+    mapping = {**PHASE_ALIASES, **{k.lower(): v for k, v in (phase_map or {}).items()}}
+    return mapping.get(str(label).strip().lower())
+
+
+def frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
+    """A DataFrame with exactly ``columns`` (empty when there are no rows)."""
+    return pd.DataFrame(rows, columns=list(columns))

@@ -1,0 +1,120 @@
+"""EthoVision XT "Export raw data" files (xlsx, or the text export).
+
+Layout: row 1 ``Number of header lines:``, N; then key/value metadata rows
+(Experiment, Trial name, Start time, ..., user-defined independent variables such
+as ``mouse ID``), a column-name row and a units row (rows N-1 and N), then one
+row per video sample. Missing samples are the string ``-``. Zone membership is
+exported per body point as ``In zone(<zone> / <Point>-point)`` 0/1 columns.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import FormatError, quoted
+from neurotox.io.rodent.base import Reader, RodentData, is_excel, register_reader, sniff_lines
+
+_MAGIC = "number of header lines:"
+_ZONE = re.compile(r"^In zone\((?P<zone>.+?) / (?P<point>[A-Za-z]+)-point\)$")
+_SUBJECT_KEYS = ("mouse id", "animal id", "rat id", "subject id", "animal", "subject")
+
+
+def _first_rows_xlsx(path: Path, n: int) -> list[tuple]:
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        ws = wb[wb.sheetnames[0]]
+        return [tuple(r) for r, _ in zip(ws.iter_rows(values_only=True), range(n), strict=False)]
+    finally:
+        wb.close()
+
+
+def _match(path: Path) -> bool:
+    if is_excel(path):
+        first = _first_rows_xlsx(path, 1)
+        return bool(first) and str(first[0][0]).strip().lower() == _MAGIC
+    lines = sniff_lines(path, 1)
+    return bool(lines) and lines[0].strip('"').lower().startswith(_MAGIC)
+
+
+def _all_rows(path: Path) -> list[tuple]:
+    if is_excel(path):
+        return _first_rows_xlsx(path, 10**9)
+    text = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    sep = ";" if text[0].count(";") > text[0].count(",") else ","
+    return [tuple(c.strip().strip('"') for c in line.split(sep)) for line in text]
+
+
+def _metadata(rows: list[tuple]) -> dict[str, str]:
+    meta = {}
+    for r in rows:
+        if r and r[0] is not None and len(r) > 1 and r[1] is not None:
+            meta[str(r[0]).strip()] = str(r[1]).strip()
+    return meta
+
+
+def _subject(meta: dict[str, str], path: Path) -> str:
+    lower = {k.lower(): v for k, v in meta.items()}
+    for k in _SUBJECT_KEYS:
+        if lower.get(k):
+            return lower[k]
+    raise FormatError(f"no subject identifier in the header; expected one of "
+                      f"{quoted(_SUBJECT_KEYS)}, found {quoted(meta)}", path=path)
+
+
+def _samples(rows: list[tuple], n_header: int, path: Path) -> pd.DataFrame:
+    names = [str(c).strip() if c is not None else "" for c in rows[n_header - 2]]
+    data = pd.DataFrame([r[:len(names)] for r in rows[n_header:]], columns=names)
+    if "Trial time" not in data.columns:
+        raise FormatError(f"expected column 'Trial time' in header row {n_header - 1}, found "
+                          f"{quoted(c for c in names if c)}", path=path)
+    zones = {c: m for c in names if (m := _ZONE.match(c))}
+    if not zones:
+        raise FormatError("expected 'In zone(<zone> / <Point>-point)' columns, found none",
+                          path=path)
+    out = {"time_s": pd.to_numeric(data["Trial time"], errors="coerce").to_numpy(float)}
+    for c, m in zones.items():
+        col = pd.to_numeric(data[c].replace("-", np.nan), errors="coerce")
+        out[f"{m.group('point').lower()}:{m.group('zone')}"] = col.fillna(0).to_numpy(float)
+    return pd.DataFrame(out)
+
+
+def read_ethovision(path: Path, **_: Any) -> RodentData:
+    """Read an EthoVision XT raw-data export into per-sample zone flags.
+
+    Returns
+    -------
+    RodentData
+        kind ``zone_samples``: ``time_s`` and one 0/1 column ``<point>:<zone>``
+        per exported zone (missing samples count as outside); ``meta`` holds
+        ``subject`` (user-defined variable such as ``mouse ID``), ``trial``,
+        ``start_time``, ``sample_interval_s`` and the full header.
+
+    """
+    rows = _all_rows(path)
+    try:
+        n_header = int(str(rows[0][1]).strip())
+    except (IndexError, ValueError, TypeError):
+        raise FormatError("expected 'Number of header lines:' followed by an integer in "
+                          "row 1", path=path) from None
+    if len(rows) <= n_header:
+        raise FormatError(f"header says {n_header} header lines but the sheet has "
+                          f"{len(rows)} rows", path=path)
+    meta = _metadata(rows[1:n_header - 2])
+    samples = _samples(rows, n_header, path)
+    dt = float(np.nanmedian(np.diff(samples["time_s"]))) if len(samples) > 1 else np.nan
+    info = {"subject": _subject(meta, path),
+            "trial": re.sub(r"\s+", " ", meta.get("Trial name", path.stem)),
+            "start_time": meta.get("Start time", ""), "sample_interval_s": dt, "header": meta}
+    return RodentData("zone_samples", path, "ethovision-raw", table=samples, meta=info)
+
+
+register_reader(Reader("ethovision-raw", "zone_samples",
+                       "EthoVision XT raw-data export ('Number of header lines:' in A1)",
+                       _match, read_ethovision))

@@ -1,0 +1,458 @@
+"""Readers of tabular rodent-cognition files.
+
+* SimBA "machine predictions: aggregates" (``VIDEO,CLASSIFIER,MEASUREMENT,VALUE``)
+* novel-object keys (``subject``/``RatID`` + ``NovelSide``/``novel_side``/``novel_object``)
+* technical exclusion lists (``VIDEO,REASON`` or ``subject,phase,reason``)
+* NOR scoring sheets (csv/xlsx: subject, phase, one time column per object)
+* ANY-maze result sheets (``Animal`` + ``<object> : time ...`` columns)
+* discrete T-maze trial tables (subject, sample, choice ...)
+* arm-entry sequences (SimBA ``ARM_ENTRY_SEQUENCE`` or subject, arm ...)
+* DLCAnalyzer zone definitions (``*_zoneinfo.csv``)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import FormatError, quoted
+from neurotox.io.rodent.base import (
+    ENTRY_COLUMNS,
+    EXPLORATION_COLUMNS,
+    FLAG_COLUMNS,
+    KEY_COLUMNS,
+    TRIAL_COLUMNS,
+    Reader,
+    RodentData,
+    find_column,
+    frame,
+    header_cells,
+    is_excel,
+    phase_of,
+    read_sheet,
+    register_reader,
+    sniff_lines,
+    to_float,
+)
+
+#: Default pattern of video names: ``<anything>_<phase>_<subject>`` (``Dory_NOR_P2_rat01``).
+VIDEO_REGEX = r"(?:^|_)(?P<phase>P\d+|T\d+|training|train|test|sample|choice)_(?P<subject>[^_]+)$"
+
+SUBJECT_ALIASES = ("subject", "animal", "animal_id", "ratid", "rat_id", "mouse", "mouse_id",
+                   "mouseid", "id")
+
+
+def parse_video(name: str, *, video_regex: str | None = None,
+                phase_map: dict[str, str] | None = None) -> tuple[str, str] | None:
+    """(subject, phase) from a video name, or None when the name does not match."""
+    m = re.search(video_regex or VIDEO_REGEX, name, flags=re.IGNORECASE)
+    if m is None:
+        return None
+    phase = phase_of(m.group("phase"), phase_map)
+    return (m.group("subject"), phase) if phase else None
+
+
+# ------------------------------------------------------------ SimBA aggregates
+
+_SIMBA_AGG = ["video", "classifier", "measurement", "value"]
+_SIMBA_MEASURES = {"total event duration (s)": "time_s", "event count": "bouts",
+                   "first occurrence (s)": "latency_s"}
+
+
+def _match_simba_aggregates(path: Path) -> bool:
+    return header_cells(path)[:4] == _SIMBA_AGG
+
+
+def _video_filter(videos: pd.Series, include: str | None, regex: str | None,
+                  phase_map: dict[str, str] | None) -> tuple[dict[str, tuple[str, str]], list]:
+    parsed, skipped = {}, []
+    for v in sorted(set(videos)):
+        hit = parse_video(v, video_regex=regex, phase_map=phase_map)
+        if hit is None or (include and not re.search(include, v)):
+            skipped.append(v)
+        else:
+            parsed[v] = hit
+    return parsed, skipped
+
+
+def read_simba_aggregates(path: Path, *, video_regex: str | None = None,
+                          video_include: str | None = None,
+                          phase_map: dict[str, str] | None = None, **_: Any) -> RodentData:
+    """Read SimBA classifier aggregates: one row per video × classifier × measurement.
+
+    Each classifier is one object (``Left``/``Right``); ``Total event duration (s)``
+    is its exploration time, ``Event count`` its bouts. Videos are mapped to
+    subject and phase with ``video_regex`` (named groups ``subject`` and ``phase``);
+    videos not matching it or ``video_include`` are skipped and listed in notes.
+    """
+    df = read_sheet(path)
+    df.columns = [c.lower() for c in df.columns]
+    df["value_num"] = to_float(df["value"], path=path, column="VALUE")
+    parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)
+    rows = []
+    for (video, clf), part in df[df["video"].isin(list(parsed))].groupby(
+            ["video", "classifier"], sort=True):
+        measures = dict(zip(part["measurement"].str.lower(), part["value_num"], strict=True))
+        if "total event duration (s)" not in measures:
+            raise FormatError(f"video {video!r}, classifier {clf!r}: no 'Total event "
+                              f"duration (s)' row; found {quoted(part['measurement'])}",
+                              path=path)
+        subject, phase = parsed[video]
+        rec = {"subject": subject, "phase": phase, "object": clf, "bouts": np.nan,
+               "latency_s": np.nan, "source": f"{path.name}:{video}:{clf}"}
+        rec.update({_SIMBA_MEASURES[k]: v for k, v in measures.items() if k in _SIMBA_MEASURES})
+        rows.append(rec)
+    notes = [f"{path.name}: {len(skipped)} video(s) skipped (name does not match the video "
+             f"pattern/filter): {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}"
+             ] if skipped else []
+    return RodentData("exploration", path, "simba-aggregates",
+                      table=frame(rows, EXPLORATION_COLUMNS), notes=notes)
+
+
+# ------------------------------------------------------------------ key / flags
+
+_NOVEL_ALIASES = ("novelside", "novel_side", "novel_object", "novel", "novel_position")
+
+
+def _match_key(path: Path) -> bool:
+    cells = header_cells(path) if not is_excel(path) else []
+    norm = {re.sub(r"[\s_\-]+", "_", c) for c in cells}
+    return bool(norm & {"novelside", "novel_side", "novel_object", "novel_position"}) and not (
+        norm & {"phase", "left", "right"})
+
+
+def read_key(path: Path, **_: Any) -> RodentData:
+    """Read a novel-object key: subject and which side/object is novel in the test."""
+    df = read_sheet(path)
+    subj = find_column(df, SUBJECT_ALIASES, path=path)
+    nov = find_column(df, _NOVEL_ALIASES, path=path)
+    empty = df[subj] == ""
+    if empty.any():
+        i = int(np.flatnonzero(empty.to_numpy())[0])
+        raise FormatError("subject is empty", path=path, where=f"row {i + 2}, column {subj!r}")
+    rows = [{"subject": s, "novel": n, "source": f"{path.name}:row {i + 2}"}
+            for i, (s, n) in enumerate(zip(df[subj], df[nov], strict=True))]
+    return RodentData("key", path, "novel-object-key", table=frame(rows, KEY_COLUMNS))
+
+
+def _match_flags(path: Path) -> bool:
+    cells = header_cells(path)
+    return cells[:2] == ["video", "reason"] or (
+        {"subject", "phase", "reason"} <= set(cells) and len(cells) <= 4)
+
+
+def read_flags(path: Path, *, video_regex: str | None = None, video_include: str | None = None,
+               phase_map: dict[str, str] | None = None, **_: Any) -> RodentData:
+    """Read technical exclusions (``VIDEO,REASON`` or ``subject,phase,reason``)."""
+    df = read_sheet(path)
+    df.columns = [c.lower() for c in df.columns]
+    rows, notes = [], []
+    if "video" in df.columns:
+        parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)
+        for i, (v, reason) in enumerate(zip(df["video"], df["reason"], strict=True)):
+            if v in parsed:
+                rows.append({"subject": parsed[v][0], "phase": parsed[v][1], "reason": reason,
+                             "source": f"{path.name}:row {i + 2}"})
+        if skipped:
+            notes.append(f"{path.name}: {len(skipped)} flagged video(s) not of this assay")
+    else:
+        for i, r in enumerate(df.itertuples(index=False)):
+            phase = phase_of(r.phase)
+            if phase is None:
+                raise FormatError(f"phase {r.phase!r} is not training or test", path=path,
+                                  where=f"row {i + 2}, column 'phase'")
+            rows.append({"subject": r.subject, "phase": phase, "reason": r.reason,
+                         "source": f"{path.name}:row {i + 2}"})
+    return RodentData("flags", path, "exclusion-list", table=frame(rows, FLAG_COLUMNS),
+                      notes=notes)
+
+
+# ------------------------------------------------------------ NOR scoring sheet
+
+_TIME_COL = re.compile(r"^(?P<obj>left|right|novel|familiar|object[ _]?[a-z0-9]+)"
+                       r"(?:[ _]?(?:time|exploration))?(?:[ _]?\(?s\)?)?$", re.IGNORECASE)
+_LATENCY_ALIASES = ("latency_novel", "latency_novel_s", "latency_to_novel", "latency")
+_FLAG_ALIASES = ("flag", "technical_flag", "exclude", "exclusion", "exclusion_reason", "comment")
+
+
+def _time_columns(df: pd.DataFrame) -> dict[str, str]:
+    out = {}
+    for c in df.columns:
+        m = _TIME_COL.match(c.strip())
+        if m:
+            out[c] = m.group("obj").replace("_", " ").strip()
+    return out
+
+
+def _sheet_columns(path: Path) -> list[str]:
+    if is_excel(path):
+        return [str(c).strip() for c in pd.read_excel(path, nrows=0).columns]
+    return [c for c in header_cells(path)]
+
+
+def _match_scoring(path: Path) -> bool:
+    cols = _sheet_columns(path)
+    norm = [c.lower() for c in cols]
+    has_time = sum(bool(_TIME_COL.match(c)) for c in cols) >= 2
+    return "phase" in norm and has_time and any(a in norm for a in SUBJECT_ALIASES)
+
+
+def read_scoring_sheet(path: Path, *, phase_map: dict[str, str] | None = None,
+                       **_: Any) -> RodentData:
+    """Read a hand-scored NOR sheet (csv/xlsx).
+
+    Columns: a subject column, ``phase`` (training/test or T1/T2 ...), one
+    exploration-time column per object (``left``, ``right`` or ``novel``,
+    ``familiar``, ``object_a`` ..., seconds), optionally ``novel_side``,
+    ``latency_novel`` and a technical ``flag`` (non-empty = excluded, the text is
+    the reason). Returns exploration; key and flags are in ``meta``.
+    """
+    df = read_sheet(path)
+    subj = find_column(df, SUBJECT_ALIASES, path=path)
+    tcols = _time_columns(df)
+    lat = find_column(df, _LATENCY_ALIASES, path=path, required=False)
+    flag = find_column(df, _FLAG_ALIASES, path=path, required=False)
+    nov = find_column(df, _NOVEL_ALIASES, path=path, required=False)
+    times = {c: to_float(df[c], path=path, column=c) for c in tcols}
+    latency = to_float(df[lat], path=path, column=lat) if lat else None
+    rows, keys, flags = [], [], []
+    for i in range(len(df)):
+        phase = phase_of(df["phase"].iloc[i] if "phase" in df else "", phase_map)
+        if phase is None:
+            raise FormatError(f"phase {df['phase'].iloc[i]!r} is not training or test "
+                              "(or an alias such as T1/T2, sample/choice)", path=path,
+                              where=f"row {i + 2}, column 'phase'")
+        s, src = df[subj].iloc[i], f"{path.name}:row {i + 2}"
+        for c, obj in tcols.items():
+            is_novel = obj.lower() == "novel" or (
+                nov and phase == "test" and obj.lower() in _novel_labels(df[nov].iloc[i]))
+            rows.append({"subject": s, "phase": phase, "object": obj, "time_s": times[c].iloc[i],
+                         "bouts": np.nan,
+                         "latency_s": latency.iloc[i] if latency is not None and is_novel
+                         else np.nan, "source": f"{src}, column {c!r}"})
+        if nov and df[nov].iloc[i]:
+            keys.append({"subject": s, "novel": df[nov].iloc[i], "source": src})
+        if flag and df[flag].iloc[i] and df[flag].iloc[i].lower() not in {"0", "no", "false"}:
+            flags.append({"subject": s, "phase": phase, "reason": df[flag].iloc[i],
+                          "source": src})
+    meta = {"key": frame(keys, KEY_COLUMNS).drop_duplicates("subject"),
+            "flags": frame(flags, FLAG_COLUMNS)}
+    return RodentData("exploration", path, "nor-scoring-sheet",
+                      table=frame(rows, EXPLORATION_COLUMNS), meta=meta)
+
+
+def _novel_labels(value: str) -> set[str]:
+    v = str(value).strip().lower()
+    return {v, {"l": "left", "r": "right"}.get(v, v)}
+
+
+# ------------------------------------------------------------ ANY-maze results
+
+_ANYMAZE_COL = re.compile(r"^(?P<obj>.+?)\s*:\s*(?P<what>.+)$")
+
+
+def _match_anymaze(path: Path) -> bool:
+    cols = _sheet_columns(path)
+    lower = [c.lower() for c in cols]
+    return "animal" in lower and any(_ANYMAZE_COL.match(c) and "time" in c.lower()
+                                     for c in cols)
+
+
+def _anymaze_measures(cols: list[str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for c in cols:
+        m = _ANYMAZE_COL.match(c)
+        if not m:
+            continue
+        what = m.group("what").lower()
+        kind = ("latency_s" if "latency" in what else "bouts" if "entries" in what
+                or "number" in what or "episodes" in what else
+                "time_s" if "time" in what or "duration" in what else None)
+        if kind:
+            out.setdefault(m.group("obj").strip(), {})[kind] = c
+    return out
+
+
+def read_anymaze(path: Path, *, phase_map: dict[str, str] | None = None,
+                 **_: Any) -> RodentData:
+    """Read an ANY-maze results sheet (one row per test).
+
+    Columns ``Animal``, a phase column (``Stage``, ``Trial``, ``Phase`` or
+    ``Test`` holding training/test aliases) and per-object columns
+    ``<object> : <measure>`` where the measure contains ``time`` (exploration
+    time, s), ``latency`` or ``entries``/``episodes`` (bouts).
+    """
+    df = read_sheet(path)
+    animal = find_column(df, ("animal",), path=path)
+    pcol = find_column(df, ("stage", "phase", "trial", "test"), path=path)
+    measures = _anymaze_measures(list(df.columns))
+    rows = []
+    for i in range(len(df)):
+        phase = phase_of(df[pcol].iloc[i], phase_map)
+        if phase is None:
+            raise FormatError(f"{pcol} {df[pcol].iloc[i]!r} is not training or test",
+                              path=path, where=f"row {i + 2}, column {pcol!r}")
+        for obj, cols in sorted(measures.items()):
+            if "time_s" not in cols:
+                continue
+            rec = {"subject": df[animal].iloc[i], "phase": phase, "object": obj,
+                   "bouts": np.nan, "latency_s": np.nan,
+                   "source": f"{path.name}:row {i + 2}, column {cols['time_s']!r}"}
+            for kind, c in cols.items():
+                rec[kind] = to_float(df[c].iloc[[i]], path=path, column=c).iloc[0]
+            rows.append(rec)
+    return RodentData("exploration", path, "anymaze-results",
+                      table=frame(rows, EXPLORATION_COLUMNS))
+
+
+# ------------------------------------------------------------ T-maze trials
+
+_TRIAL_ALIASES = ("trial", "trialno", "trial_no", "trial_number")
+_CONDITION_ALIASES = ("condition", "injection", "treatment_condition", "drug", "session_type")
+_SESSION_ALIASES = ("session", "date", "day", "block")
+
+
+def _condition(values: pd.Series) -> pd.Series:
+    """Condition labels; empty, 'nan', 'NA' and 'none' (no condition) become 'NA'."""
+    return values.where(~values.str.lower().isin(["", "nan", "na", "none", "-"]), "NA")
+
+
+def _match_trials(path: Path) -> bool:
+    cells = set(_sheet_columns(path)) if is_excel(path) else set(header_cells(path))
+    cells = {c.lower() for c in cells}
+    return {"sample", "choice"} <= cells or {"sample_arm", "choice_arm"} <= cells
+
+
+def _session(df: pd.DataFrame, path: Path) -> pd.Series:
+    cols = [c for a in _SESSION_ALIASES
+            if (c := find_column(df, (a,), path=path, required=False))]
+    if not cols:
+        return pd.Series("NA", index=df.index)
+    return df[cols].astype(str).agg("/".join, axis=1)
+
+
+def read_trials(path: Path, **_: Any) -> RodentData:
+    """Read a discrete-trial T-maze table (one row per trial).
+
+    Required: a subject column, ``sample`` and ``choice`` arms (``L``/``R``; empty,
+    ``-`` or ``NA`` = no choice). Optional: trial number, condition (e.g.
+    ``injection``), session columns (date/block, joined), ``latency`` (s).
+    """
+    df = read_sheet(path)
+    subj = find_column(df, SUBJECT_ALIASES, path=path)
+    sample = find_column(df, ("sample", "sample_arm", "forced_arm"), path=path)
+    choice = find_column(df, ("choice", "choice_arm"), path=path)
+    trial = find_column(df, _TRIAL_ALIASES, path=path, required=False)
+    cond = find_column(df, _CONDITION_ALIASES, path=path, required=False)
+    lat = find_column(df, ("latency", "latency_s", "choice_latency"), path=path,
+                      required=False)
+    out = pd.DataFrame({
+        "subject": df[subj],
+        "condition": _condition(df[cond]) if cond else "NA",
+        "session": _session(df, path),
+        "trial": df[trial] if trial else (df.groupby(subj).cumcount() + 1).astype(str),
+        "sample": df[sample].str.upper().replace({"": "NA", "-": "NA"}),
+        "choice": df[choice].str.upper().replace({"": "NA", "-": "NA"}),
+        "latency_s": to_float(df[lat], path=path, column=lat) if lat else np.nan,
+        "source": [f"{path.name}:row {i + 2}" for i in range(len(df))],
+    })
+    empty = out["subject"] == ""
+    if empty.any():
+        i = int(np.flatnonzero(empty.to_numpy())[0])
+        raise FormatError("subject is empty", path=path, where=f"row {i + 2}, column {subj!r}")
+    return RodentData("trials", path, "tmaze-trials", table=out[list(TRIAL_COLUMNS)])
+
+
+# ------------------------------------------------------------ arm-entry sequences
+
+def _match_entries(path: Path) -> bool:
+    cells = header_cells(path)
+    return "arm_entry_sequence" in cells or ("arm" in cells and (
+        "enter_s" in cells or "order" in cells or "entry" in cells))
+
+
+def read_entries(path: Path, *, subject: str | None = None, **_: Any) -> RodentData:
+    """Read arm-entry sequences.
+
+    Either SimBA's per-video file (``ARM_ENTRY_SEQUENCE, ENTRY FRAME, EXIT FRAME,
+    ENTER TIME (s), EXIT TIME (s)``; the subject is ``subject`` or the file stem)
+    or a long table ``subject, arm`` with optional ``condition``, ``order``,
+    ``enter_s``, ``exit_s``. Entries are ordered by ``order`` or entry time.
+    """
+    df = read_sheet(path)
+    lower = {c.lower(): c for c in df.columns}
+    if "arm_entry_sequence" in lower:
+        out = pd.DataFrame({
+            "subject": subject or path.stem, "condition": "NA",
+            "arm": df[lower["arm_entry_sequence"]],
+            "enter_s": to_float(df[lower["enter time (s)"]], path=path, column="ENTER TIME (s)")
+            if "enter time (s)" in lower else np.nan,
+            "exit_s": to_float(df[lower["exit time (s)"]], path=path, column="EXIT TIME (s)")
+            if "exit time (s)" in lower else np.nan})
+    else:
+        subj = find_column(df, SUBJECT_ALIASES, path=path)
+        cond = find_column(df, _CONDITION_ALIASES, path=path, required=False)
+        out = pd.DataFrame({
+            "subject": df[subj], "condition": _condition(df[cond]) if cond else "NA",
+            "arm": df[lower["arm"]],
+            "enter_s": to_float(df[lower["enter_s"]], path=path, column="enter_s")
+            if "enter_s" in lower else np.nan,
+            "exit_s": to_float(df[lower["exit_s"]], path=path, column="exit_s")
+            if "exit_s" in lower else np.nan})
+        if "order" in lower:
+            out["_o"] = to_float(df[lower["order"]], path=path, column="order")
+            out = out.sort_values(["subject", "condition", "_o"], kind="stable")
+    out["source"] = [f"{path.name}:row {i + 2}" for i in out.index]
+    out = out.reset_index(drop=True)
+    out["order"] = out.groupby(["subject", "condition"]).cumcount() + 1
+    if (out["arm"] == "").any():
+        i = int(np.flatnonzero((out["arm"] == "").to_numpy())[0])
+        raise FormatError("arm is empty", path=path, where=f"row {i + 2}")
+    return RodentData("entries", path, "arm-entry-sequence", table=out[list(ENTRY_COLUMNS)])
+
+
+# ------------------------------------------------------------ DLCAnalyzer zones
+
+def _match_zoneinfo(path: Path) -> bool:
+    lines = sniff_lines(path, 2)
+    return bool(lines) and lines[0].count(";") >= 1 and "pointname" not in lines[0].lower() \
+        and path.stem.lower().endswith("zoneinfo")
+
+
+def read_zoneinfo(path: Path, **_: Any) -> RodentData:
+    """Read DLCAnalyzer zone definitions: one column per zone, rows = polygon corner points."""
+    df = pd.read_csv(path, sep=";", dtype=str, keep_default_na=False)
+    zones = {str(c).strip(): [p.strip() for p in df[c] if p.strip()] for c in df.columns}
+    short = sorted(z for z, pts in zones.items() if len(pts) < 3)
+    if short:
+        raise FormatError(f"zone(s) {quoted(short)} have fewer than 3 corner points", path=path)
+    return RodentData("zones", path, "dlcanalyzer-zoneinfo", meta={"zones": zones})
+
+
+for _r in (
+    Reader("simba-aggregates", "exploration",
+           "SimBA aggregates csv (VIDEO,CLASSIFIER,MEASUREMENT,VALUE)",
+           _match_simba_aggregates, read_simba_aggregates),
+    Reader("exclusion-list", "flags", "exclusion list csv (VIDEO,REASON or subject,phase,reason)",
+           _match_flags, read_flags),
+    Reader("novel-object-key", "key", "novel-object key csv (subject + NovelSide/novel_object)",
+           _match_key, read_key),
+    Reader("tmaze-trials", "trials", "T-maze trial table (subject, sample, choice)",
+           _match_trials, read_trials),
+    Reader("arm-entry-sequence", "entries",
+           "arm-entry sequence (SimBA ARM_ENTRY_SEQUENCE or subject, arm, order)",
+           _match_entries, read_entries),
+    Reader("dlcanalyzer-zoneinfo", "zones", "DLCAnalyzer *_zoneinfo.csv (zones over landmarks)",
+           _match_zoneinfo, read_zoneinfo),
+    Reader("anymaze-results", "exploration",
+           "ANY-maze results sheet (Animal, '<object> : time ...' columns)",
+           _match_anymaze, read_anymaze),
+    Reader("nor-scoring-sheet", "exploration",
+           "NOR scoring sheet csv/xlsx (subject, phase, left/right or novel/familiar times)",
+           _match_scoring, read_scoring_sheet),
+):
+    register_reader(_r)
