@@ -17,6 +17,7 @@ from neurotox.errors import InputError, quoted
 from neurotox.report.figures import build_figures
 from neurotox.report.methods import methods_section
 from neurotox.report.model import Cell, ColumnGroup, Figure, Report, Row, Table
+from neurotox.report.potency import CONCENTRATION_UNITS, concentration_fits, potency_table
 from neurotox.report.render import FORMATS, RENDERERS
 from neurotox.report.tables import build_tables, study_header
 from neurotox.study import StudySpec
@@ -55,12 +56,20 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
 
     """
     head = study_header(spec)
+    fits = concentration_fits(results, table)
+    tables = build_tables(results, decisions, table, spec)
+    if fits:
+        units = sorted({u for u in table["dose_unit"] if u in CONCENTRATION_UNITS})
+        n_summary = sum(t.kind != "listing" for t in tables)
+        tables.insert(n_summary, potency_table(fits, spec, n_summary + 1, ", ".join(units)))
+        for i, t in enumerate(tables, start=1):
+            t.number = i
     if spec.guideline is None and "Guideline" in head:
         del head["Guideline"]
     return Report(
         study_id=spec.study_id, title=spec.title, header=head,
-        tables=build_tables(results, decisions, table, spec),
-        figures=build_figures(results, decisions, table, spec) if figures else [],
+        tables=tables,
+        figures=build_figures(results, decisions, table, spec, fits) if figures else [],
         methods=methods_section(decisions, spec.statistics, software),
         deviations=list(deviations), exclusions=list(exclusions),
         results=results, decisions=decisions, endpoints=table, software=dict(software))

@@ -20,12 +20,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure as MplFigure
 
 from neurotox.report.model import ARROWS, Figure, natural_key, slug
+from neurotox.report.potency import is_concentration
 from neurotox.report.tables import SUMMARY_TYPES, blocks, label_of
+from neurotox.stats.hill import HillFit
 from neurotox.study import StudySpec
 from neurotox.vocab import Sex
-
-#: Dose units treated as in-vitro concentrations (plotted on a log axis).
-CONCENTRATION_UNITS = {"nM", "uM", "µM", "mM", "M", "ug/mL", "µg/mL", "mg/L", "ng/mL"}
 
 _RC = {"svg.hashsalt": "neurotox", "svg.fonttype": "path", "font.size": 9,
        "axes.spines.top": False, "axes.spines.right": False}
@@ -215,11 +214,12 @@ def _subset(table: pd.DataFrame, assay: str, endpoint: str, sex: str,
 
 
 def build_figures(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataFrame,
-                  spec: StudySpec) -> list[Figure]:
+                  spec: StudySpec, fits: dict | None = None) -> list[Figure]:
     """One figure per summary endpoint × sex (× timepoint for single-timepoint endpoints).
 
     Endpoints with several timepoints get a time-course plot; others a group-means
-    plot, plus a concentration-response plot when doses are concentrations.
+    plot, plus a concentration-response plot when doses are concentrations (with the
+    Hill curve of ``fits``, from :func:`neurotox.report.potency.concentration_fits`).
     """
     out: list[Figure] = []
     for block in blocks(results, decisions, SUMMARY_TYPES):
@@ -240,14 +240,28 @@ def build_figures(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.Data
             fig, _ = group_means_plot(rows, values, spec, ylabel=ylabel)
             out.append(_figure(fig, f"{title}{suffix}: group means ± SEM and individual "
                                "values", f"groups-{base}", block.category))
-            if set(rows["dose_unit"]) <= CONCENTRATION_UNITS:
-                fig, _ = dose_response_plot(rows, values, ylabel=ylabel,
-                                            xlabel=f"Concentration ({rows['dose_unit'].iloc[0]})")
-                out.append(_figure(fig, f"{title}{suffix}: concentration-response",
-                                   f"dose-response-{base}", block.category))
+            if is_concentration(rows):
+                fit = (fits or {}).get((block.assay, endpoint, block.sex, tp))
+                out.append(_concentration_figure(rows, values, fit, f"{title}{suffix}", ylabel,
+                                                 f"dose-response-{base}", block.category))
     for i, f in enumerate(out, start=1):
         f.number = i
     return out
+
+
+def _concentration_figure(rows: pd.DataFrame, values: pd.DataFrame, fit: HillFit | None,
+                          title: str, ylabel: str, key: str, category: str) -> Figure:
+    if fit is None:
+        fit = HillFit(math.nan, math.nan, math.nan, math.nan, (math.nan, math.nan),
+                      flags=("not_fitted",))
+    curve = fit.predict if fit.converged else None
+    marker = ("EC50", fit.ec50) if fit.converged else None
+    unit = rows["dose_unit"].iloc[0]
+    fig, _ = dose_response_plot(rows, values, curve=curve, marker=marker, ylabel=ylabel,
+                                xlabel=f"Concentration ({unit})")
+    how = (f"fitted four-parameter Hill curve, EC50 = {fit.ec50:.3g} {unit}"
+           if fit.converged else "no Hill fit (" + ", ".join(fit.flags) + ")")
+    return _figure(fig, f"{title}: concentration-response, {how}", key, category)
 
 
 def _figure(fig: MplFigure, title: str, key: str, category: str) -> Figure:

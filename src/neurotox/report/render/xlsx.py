@@ -19,6 +19,8 @@ from neurotox.report.model import Report, Table
 from neurotox.report.render._zip import freeze_zip
 
 BOLD = Font(bold=True)
+#: Table kinds whose cells carry significance flags (own spreadsheet column).
+FLAGGED = ("summary", "incidence", "severity")
 FIELD_LABELS = {"mean": "mean", "sd": "SD", "n": "n", "percent_of_control": "% of control",
                 "p_value": "p", "n_affected": "n affected", "n_examined": "n examined",
                 "incidence_pct": "%", "value": "value"}
@@ -35,7 +37,7 @@ def expanded_columns(table: Table) -> list[str]:
     for c in _qualified(table):
         cols.append(c)
         cols += [f"{c} | {FIELD_LABELS.get(f, f)}" for f in table.number_fields]
-        if table.kind != "listing":
+        if table.kind in FLAGGED:
             cols.append(f"{c} | flag")
     return cols
 
@@ -55,7 +57,7 @@ def expanded_row(table: Table, row_index: int) -> list[object]:
     for cell in row.cells:
         out.append(cell.text)
         out += [_number(cell.numbers.get(f)) for f in table.number_fields]
-        if table.kind != "listing":
+        if table.kind in FLAGGED:
             out.append(cell.flag + {"up": "↑", "down": "↓"}.get(cell.direction, "")
                        if cell.flag else "")
     return out
