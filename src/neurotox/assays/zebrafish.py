@@ -97,9 +97,13 @@ class ZebrafishParameters(BaseModel):
     hit_p, hit_percent
         Tanguay call: significant at p < ``hit_p`` and |percent difference| ≥
         ``hit_percent``.
-    epr_duration_s, epr_windows, frame_rate
-        EPR recording length, window (first, last second) per response, and
-        frames per second (None = frames / duration).
+    epr_duration_s, epr_windows, frame_rate, epr_scale
+        EPR recording length, window (first, last second) per response, frames
+        per second (None = frames / duration), and the factor applied to the mean
+        motion index per second (5000 reproduces the Tanguay SARL HMAT tables).
+    morphology_calls
+        Which plate-map calls exclude a larva: ``all`` or ``24hpf`` (only calls
+        scored at 24 hpf, e.g. ``MO24``; for the EPR).
     bmdrc, bmdrc_cycle_length, bmdrc_cycle_cooldown, bmdrc_starting_cycle
         Also run bmdrc's LPR dichotomisation (per-cycle AUC_k and MOV_k, abnormal
         outside the control IQR fences of the plate).
@@ -128,8 +132,10 @@ class ZebrafishParameters(BaseModel):
     hit_percent: float = Field(default=50.0, ge=0)
     epr_duration_s: float = Field(default=50.0, gt=0)
     epr_windows: dict[str, tuple[float, float]] = Field(default_factory=lambda: {
-        "background": (1, 29), "excitation": (31, 39), "refractory": (41, 48)})
+        "background": (21, 29), "excitation": (31, 39), "refractory": (41, 48)})
     frame_rate: float | None = Field(default=None, gt=0)
+    epr_scale: float = Field(default=1.0, gt=0)
+    morphology_calls: Literal["all", "24hpf"] = "all"
     bmdrc: bool = False
     bmdrc_cycle_length: int = Field(default=20, ge=1)
     bmdrc_cycle_cooldown: int = Field(default=10, ge=0)

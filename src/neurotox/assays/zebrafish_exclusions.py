@@ -44,10 +44,20 @@ def layout_calls(larvae: pd.DataFrame) -> pd.Series:
     return out
 
 
-def plate_map_calls(larvae: pd.DataFrame, plate_map: pd.DataFrame | None) -> pd.Series:
-    """Reasons from a Tanguay plate map (dead / malformed / do not count)."""
+def plate_map_calls(larvae: pd.DataFrame, plate_map: pd.DataFrame | None,
+                    which: str = "all") -> pd.Series:
+    """Reasons from a Tanguay plate map (dead / malformed / do not count).
+
+    ``which="24hpf"`` keeps only calls scored at 24 hpf (names ending in 24).
+    """
     if plate_map is None:
         return pd.Series("", index=larvae.index, dtype=object)
+    if which == "24hpf":
+        calls = plate_map["calls"].str.split(", ").map(
+            lambda cs: [c for c in cs if c.endswith("24")])
+        plate_map = plate_map.assign(
+            calls=calls.str.join(", "), dead=calls.map(lambda cs: "MO24" in cs),
+            malformed=calls.map(lambda cs: any(c != "MO24" for c in cs)), discard=False)
     pm = larvae[["plate", "well"]].merge(plate_map, how="left", on=["plate", "well"])
     dead = np.where(pm["dead"].fillna(False).astype(bool), "dead (" + pm["calls"].fillna("")
                     + ")", "")
@@ -112,7 +122,8 @@ def viability(larvae: pd.DataFrame, nonviable: pd.Series, params) -> pd.Series:
 def larva_exclusions(larvae: pd.DataFrame, m, params, *, plate_map=None,
                      file_info=None) -> pd.Series:
     """Exclusion reason per larva ('' = included)."""
-    bio = _join(_join(plate_map_calls(larvae, plate_map), layout_calls(larvae)),
+    bio = _join(_join(plate_map_calls(larvae, plate_map, params.morphology_calls),
+                      layout_calls(larvae)),
                 file_removals(larvae, file_info))
     track = pd.Series(tracking_reasons(m, params), index=larvae.index, dtype=object)
     group = viability(larvae, bio != "", params)
