@@ -1,0 +1,52 @@
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from tests.unit.battery.conftest import DATA, run_one, value, write_study
+
+from neurotox.assays.battery.fob import _Cell, score
+from neurotox.assays.battery.fob_items import ITEMS
+from neurotox.assays.battery.neuropath_terms import term
+from neurotox.errors import InputError
+from neurotox.io.battery import numbers
+
+ORDINAL = [i for i in ITEMS if i.kind == "ordinal"]
+CELL = _Cell("sheet.csv", 2, "item")
+
+
+@given(item=st.sampled_from(ORDINAL), k=st.integers(-20, 20))
+def test_ordinal_scores_accepted_exactly_inside_the_scale(item, k):
+    lo, hi = min(item.scale), max(item.scale)
+    if lo <= k <= hi:
+        assert score(item, str(k), CELL) == k
+    else:
+        with pytest.raises(InputError, match=f"outside the scale {lo}-{hi}"):
+            score(item, str(k), CELL)
+
+
+@given(x=st.floats(allow_nan=False, allow_infinity=False, min_value=-1e9, max_value=1e9))
+def test_numbers_roundtrip_and_bounds(x):
+    df = pd.DataFrame({"v": [repr(x)], "row": [2]})
+    df.attrs["path"] = "f.csv"
+    if x < 0:
+        with pytest.raises(InputError, match=r"row 2, column 'v'"):
+            numbers(df, "v", lower=0)
+    else:
+        assert numbers(df, "v", lower=0).iloc[0] == pytest.approx(x)
+
+
+@given(st.text(alphabet="ab -/.", min_size=1, max_size=12))
+def test_term_is_idempotent(text):
+    assert term(term(text)) == term(text)
+
+
+def test_pup_motor_activity_uses_litter_as_batch(tmp_path):
+    pups = pd.DataFrame({"subject": ["A1", "A2", "B1", "B2"], "group": ["G1", "G1", "G2", "G2"],
+                         "sex": ["M", "F", "M", "F"], "litter": ["L1", "L1", "L2", "L3"]})
+    text = (DATA / "motor_activity_6x10.csv").read_text().replace("week4", "PND13")
+    study = write_study(tmp_path, subjects=pups, files={"ma.csv": text},
+                        assays=[{"assay": "motor_activity", "protocol": "motor-activity-standard",
+                                 "input": "ma.csv"}])
+    t = run_one(study).endpoints
+    assert value(t, "motor_activity_total", "B2", "PND13")["batch"] == "L3"
+    assert set(t["timepoint"]) >= {"PND13", "PND13_bin01"}
