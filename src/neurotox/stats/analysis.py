@@ -15,7 +15,6 @@ import pandas as pd
 from neurotox import endpoints
 from neurotox.endpoints import Endpoint
 from neurotox.errors import InputError, quoted
-from neurotox.stats._common import flag
 from neurotox.stats.mixed import repeated_measures_decision
 from neurotox.stats.tree import StratumOutcome, compare_to_control
 from neurotox.study import Group, StatisticsPlan
@@ -183,30 +182,93 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
         raise InputError(f"unknown endpoint(s) {quoted(unknown)}", where="column 'endpoint'")
     if plan.litter_unit == "means" and (df["batch"].astype(str) != "NA").any():
         df = _litter_means(df)
-    desc = describe(df)
-    df["_rank"] = df["group"].map(lambda g: order[g][0])
-    res_rows, dec_rows = [], []
-    meta = df.groupby(STRATUM, sort=False).agg(category=("category", "first"),
-                                               unit=("unit", "first"))
+    desc = _ordered_cells(describe(df), order)
+    if desc.empty:
+        return Analysis(_empty(RESULT_COLUMNS), _empty(DECISION_COLUMNS))
     inc = df[~df["excluded"]]
     values = inc["value"].to_numpy(float)
     idx_by_cell = inc.groupby(_CELL, sort=False).indices
-    for key, cells in desc.groupby(STRATUM, sort=False):
-        ep = reg[key[2]]
-        rows, dec = _stratum(key, cells, ep, plan, order, values, idx_by_cell,
-                             meta.loc[key])
-        res_rows.append(rows)
-        dec_rows.append(dec)
+    per_row = _PerRow(len(desc))
+    dec_rows = []
+    bounds = np.flatnonzero(np.diff(desc["_stratum"].to_numpy())) + 1
+    for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(desc)], strict=True):
+        cells = desc.iloc[start:stop]
+        key = tuple(cells.iloc[0][STRATUM])
+        out, decision = _stratum(key, cells, reg[key[2]], plan, order, values, idx_by_cell)
+        per_row.put(slice(start, stop), out)
+        dec_rows.append(decision)
     dec_rows.extend(repeated_measures_decision(df, reg, plan, order))
-    results = pd.concat(res_rows, ignore_index=True) if res_rows else _empty(RESULT_COLUMNS)
+    results = _finish_results(desc, per_row, df, reg, plan, order)
     decisions = pd.DataFrame(dec_rows, columns=DECISION_COLUMNS) if dec_rows \
         else _empty(DECISION_COLUMNS)
-    return Analysis(results[RESULT_COLUMNS].reset_index(drop=True),
-                    _sort_decisions(decisions))
+    return Analysis(results, decisions.reset_index(drop=True))
 
 
-def _sort_decisions(dec: pd.DataFrame) -> pd.DataFrame:
-    return dec.reset_index(drop=True)
+def _ordered_cells(desc: pd.DataFrame, order: Mapping[str, tuple]) -> pd.DataFrame:
+    """Cells sorted by stratum (first appearance) then control first, dose ascending."""
+    desc = desc.copy()
+    desc["_stratum"] = desc.groupby(STRATUM, sort=False).ngroup()
+    desc["_rank"] = desc["group"].map(lambda g: order[g][0])
+    return desc.sort_values(["_stratum", "_rank"], kind="stable").reset_index(drop=True)
+
+
+class _PerRow:
+    """Per-result-row outputs of the stratum tests, filled stratum by stratum."""
+
+    def __init__(self, n: int):
+        self.test = np.full(n, "", dtype=object)
+        self.trend_test = np.full(n, "", dtype=object)
+        self.trend_flag = np.full(n, "", dtype=object)
+        self.statistic = np.full(n, np.nan)
+        self.p_value = np.full(n, np.nan)
+        self.trend_statistic = np.full(n, np.nan)
+        self.trend_p = np.full(n, np.nan)
+
+    def put(self, rows: slice, out: StratumOutcome) -> None:
+        self.test[rows] = out.test
+        self.trend_test[rows] = out.decision["trend_test"]
+        self.trend_flag[rows] = out.trend_flag
+        self.statistic[rows] = out.statistic
+        self.p_value[rows] = out.p_value
+        self.trend_statistic[rows] = out.trend_statistic
+        self.trend_p[rows] = out.trend_p
+
+
+def _flags(p: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(p <= min(alpha, 0.01), "**", np.where(p <= alpha, "*", ""))
+
+
+def _finish_results(desc: pd.DataFrame, per_row: _PerRow, df: pd.DataFrame,
+                    reg: Mapping[str, Endpoint], plan: StatisticsPlan,
+                    order: Mapping[str, tuple]) -> pd.DataFrame:
+    """Add the columns computed for whole table at once (no per-row Python)."""
+    r = desc
+    meta = df.groupby(STRATUM, sort=False)[["category", "unit"]].first()
+    r = r.join(meta, on=STRATUM)
+    r["data_type"] = r["endpoint"].map(lambda e: reg[e].data_type.value)
+    r["dose"] = r["group"].map(lambda g: order[g][1]).astype(float)
+    r["dose_unit"] = r["group"].map(lambda g: order[g][2])
+    r["is_control"] = r["group"].map(lambda g: order[g][3]).astype(bool)
+    incidence = (r["data_type"] == DataType.INCIDENCE.value).to_numpy()
+    n = r["n"].to_numpy(float)
+    affected = np.round(r["mean"].to_numpy() * n)
+    r["n_affected"] = np.where(incidence, affected, np.nan)
+    r["n_examined"] = np.where(incidence, n, np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r["incidence_pct"] = np.where(incidence, 100 * affected / n, np.nan)
+    ctrl = r["mean"].where(r["is_control"]).groupby(r["_stratum"]).transform("first")
+    level = np.where(incidence, r["incidence_pct"], r["mean"])
+    base = pd.Series(level).where(r["is_control"]).groupby(r["_stratum"]).transform("first")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r["percent_of_control"] = np.where(ctrl != 0, 100 * r["mean"] / ctrl, np.nan)
+    treated = ~r["is_control"].to_numpy()
+    r["direction"] = np.where(treated & (level > base), "up",
+                              np.where(treated & (level < base), "down", ""))
+    for col in ("test", "statistic", "p_value", "trend_test", "trend_statistic", "trend_p",
+                "trend_flag"):
+        r[col] = getattr(per_row, col)
+    r["flag"] = _flags(r["p_value"].to_numpy(), plan.alpha)
+    return r[RESULT_COLUMNS].reset_index(drop=True)
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
@@ -214,32 +276,30 @@ def _empty(columns: list[str]) -> pd.DataFrame:
 
 
 def _stratum(key: tuple, cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
-             order: Mapping[str, tuple], values: np.ndarray, idx_by_cell: Mapping,
-             meta: pd.Series) -> tuple[pd.DataFrame, dict]:
-    cells = cells.assign(_rank=cells["group"].map(lambda g: order[g][0]))
-    cells = cells.sort_values("_rank", kind="stable").reset_index(drop=True)
+             order: Mapping[str, tuple], values: np.ndarray,
+             idx_by_cell: Mapping) -> tuple[StratumOutcome, dict]:
+    groups = cells["group"].tolist()
     samples = [values[idx_by_cell[(*key, g)]] if (*key, g) in idx_by_cell else np.empty(0)
-               for g in cells["group"]]
-    doses = np.array([order[g][1] for g in cells["group"]])
-    is_control = np.array([order[g][3] for g in cells["group"]])
+               for g in groups]
+    doses = np.array([order[g][1] for g in groups])
+    has_control = order[groups[0]][3]
     alternative = _alternative(ep, plan)
     dt = ep.data_type.value
-    if not is_control[0]:
+    if not has_control:
         samples = [np.empty(0), *samples]  # no control in this stratum
         doses = np.concatenate([[0.0], doses])
     out = compare_to_control(samples, data_type=dt, alternative=alternative, plan=plan,
                              doses=doses, log_transform=ep.name in plan.log_transform)
-    if not is_control[0]:
+    if not has_control:
         out.decision["note"] = "no control group in this stratum: no comparisons"
         out = _drop_first(out)
-    rows = _result_rows(cells, ep, plan, out, is_control, meta, order)
     decision = dict(zip(STRATUM, key, strict=True))
     decision.update(out.decision, data_type=dt)
     if alternative != "two-sided":
         decision["note"] = "; ".join(x for x in (
             decision["note"], f"one-sided ({alternative}): adverse direction "
             f"{ep.direction.value}") if x)
-    return rows, decision
+    return out, decision
 
 
 def _drop_first(out: StratumOutcome) -> StratumOutcome:
@@ -248,44 +308,3 @@ def _drop_first(out: StratumOutcome) -> StratumOutcome:
     out.trend_statistic, out.trend_p = out.trend_statistic[1:], out.trend_p[1:]
     out.trend_flag = out.trend_flag[1:]
     return out
-
-
-def _result_rows(cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
-                 out: StratumOutcome, is_control: np.ndarray, meta: pd.Series,
-                 order: Mapping[str, tuple]) -> pd.DataFrame:
-    r = cells.drop(columns="_rank").copy()
-    r["category"], r["unit"] = meta["category"], meta["unit"]
-    r["data_type"] = ep.data_type.value
-    r["dose"] = [order[g][1] for g in r["group"]]
-    r["dose_unit"] = [order[g][2] for g in r["group"]]
-    r["is_control"] = is_control
-    ctrl_mean = r["mean"].iloc[0] if is_control[0] else np.nan
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r["percent_of_control"] = 100 * r["mean"] / ctrl_mean if ctrl_mean else np.nan
-    _incidence_columns(r, ep)
-    r["test"] = out.test
-    r["statistic"] = out.statistic
-    r["p_value"] = out.p_value
-    r["flag"] = [flag(p, plan.alpha) for p in out.p_value]
-    level = r["incidence_pct"] if ep.data_type == DataType.INCIDENCE else r["mean"]
-    base = level.iloc[0] if is_control[0] else np.nan
-    r["direction"] = [("up" if v > base else "down" if v < base else "")
-                      if not c and np.isfinite(v) and np.isfinite(base) else ""
-                      for v, c in zip(level, is_control, strict=True)]
-    r["trend_test"] = out.decision["trend_test"]
-    r["trend_statistic"] = out.trend_statistic
-    r["trend_p"] = out.trend_p
-    r["trend_flag"] = out.trend_flag
-    return r
-
-
-def _incidence_columns(r: pd.DataFrame, ep: Endpoint) -> None:
-    if ep.data_type == DataType.INCIDENCE:
-        r["n_affected"] = np.round(r["mean"] * r["n"]).astype("float")
-        r["n_examined"] = r["n"].astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            r["incidence_pct"] = 100 * r["n_affected"] / r["n_examined"]
-    else:
-        r["n_affected"] = np.nan
-        r["n_examined"] = np.nan
-        r["incidence_pct"] = np.nan

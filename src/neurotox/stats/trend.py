@@ -16,7 +16,7 @@ from scipy.stats import qmc
 from neurotox.stats._common import Trend, as_samples, check_alternative, normal_p, tie_sum
 
 #: Default number of simulated null draws for Williams p-values.
-WILLIAMS_NSIM = 2**15
+WILLIAMS_NSIM = 2**14
 
 # ---------------------------------------------------------------- Williams
 
