@@ -184,6 +184,14 @@ def file_wells(exports: list[Export]) -> pd.DataFrame | None:
 # ------------------------------------------------------------------ design
 
 
+def design_info(exports: list[Export], plate_map: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Concentrations per well from the exports, else from the plate map."""
+    info = file_wells(exports)
+    if info is None and plate_map is not None:
+        info = plate_map[["plate", "well", "concentration"]]
+    return info
+
+
 def design(larvae: pd.DataFrame, *, layouts: dict[str, pd.DataFrame] | None,
            groups: dict[str, dict[str, Any]] | None, file_info: pd.DataFrame | None,
            params: ZebrafishParameters) -> pd.DataFrame:
@@ -285,7 +293,7 @@ def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str
     bins = bins_of(exports, params)
     matrix = larva_matrix(bins)
     larvae = design(matrix.larvae, layouts=layouts, groups=groups,
-                    file_info=file_wells(exports), params=params)
+                    file_info=design_info(exports, plate_map), params=params)
     blanks = larvae["blank"].to_numpy()
     if blanks.any():
         notes.append(f"{int(blanks.sum())} blank/unassigned well(s) not analysed")

@@ -52,7 +52,7 @@ def per_second(frames: pd.DataFrame, frame_rate: float | None, duration_s: float
 def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
                 ) -> AssayResult:
     """EPR endpoints per embryo (see the module docstring)."""
-    from neurotox.assays.zebrafish import LarvaMatrix, _block, design, file_wells
+    from neurotox.assays.zebrafish import LarvaMatrix, _block, design, design_info
 
     frames = [e.data.assign(source=e.path.name) for e in exports if e.kind == "frames"]
     if len(frames) != len(exports):
@@ -62,8 +62,8 @@ def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
     notes.append(f"EPR: {fps:g} frames per second, {len(secs)} one-second bins")
     sources = frames.drop_duplicates(["plate", "animal"])["source"].to_numpy()
     m = LarvaMatrix(larvae, act, secs - 1.0, secs.astype(float), {}, sources)
-    larvae = design(larvae, layouts=layouts, groups=groups, file_info=file_wells(exports),
-                    params=params)
+    larvae = design(larvae, layouts=layouts, groups=groups,
+                    file_info=design_info(exports, plate_map), params=params)
     keep = ~larvae["blank"].to_numpy()
     larvae, m = larvae[keep].reset_index(drop=True), m.subset(keep)
     larvae["exclusion_reason"] = larva_exclusions(larvae, m, params, plate_map=plate_map)

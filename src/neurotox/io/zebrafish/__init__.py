@@ -19,9 +19,9 @@ from neurotox.io.zebrafish.base import (
     read_export,
     register_reader,
 )
-from neurotox.io.zebrafish.plate import read_plate_map
+from neurotox.io.zebrafish.plate import read_plate_layouts, read_plate_map
 from neurotox.io.zebrafish.trajectory import bin_track
 
 __all__ = ["ACTIVITY_COLUMNS", "BIN_COLUMNS", "FRAME_COLUMNS", "TRACK_COLUMNS", "Export",
            "Reader", "bin_track", "detect_format", "list_formats", "read_export",
-           "read_plate_map", "register_reader"]
+           "read_plate_layouts", "read_plate_map", "register_reader"]

@@ -81,3 +81,44 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
 def morphology_columns(columns: list[str]) -> list[str]:
     """Names among ``columns`` that are morphology/mortality calls."""
     return [c for c in columns if norm(c) not in _NOT_CALLS]
+
+
+def read_plate_layouts(path: str | Path) -> dict[str, pd.DataFrame]:
+    """Plate layout CSV for zebrafish runs, by plate.
+
+    Without a ``plate`` column the layout applies to every plate (key ``*``);
+    with one, each plate gets its own rows. Columns as
+    :func:`neurotox.study.read_layout` (``well``, ``group`` and/or
+    ``concentration``, optional call columns such as ``mortality``).
+    """
+    from neurotox.study import read_csv_table, read_layout
+
+    path = Path(path)
+    df = read_csv_table(path, required=["well"], what="plate layout")
+    if "plate" not in df.columns:
+        return {"*": read_layout(path)}
+    out = {}
+    for plate, g in df.groupby("plate", sort=True):
+        rows = g.drop(columns="plate")
+        tmp = _layout_from_frame(rows, path, plate)
+        out[str(plate).lstrip("0") or str(plate)] = tmp
+    return out
+
+
+def _layout_from_frame(df: pd.DataFrame, path: Path, plate: str) -> pd.DataFrame:
+    import tempfile
+
+    from neurotox.study import read_layout
+
+    with tempfile.TemporaryDirectory() as tmp:
+        p = Path(tmp) / f"{path.stem}_{plate}.csv"
+        df.to_csv(p, index=False)
+        try:
+            return read_layout(p)
+        except FormatError:
+            raise
+        except Exception as exc:
+            from neurotox.errors import InputError
+
+            raise InputError(f"plate {plate}: {getattr(exc, 'detail', exc)}",
+                             path=path) from None
