@@ -33,7 +33,7 @@ _RC = {"svg.hashsalt": "neurotox", "svg.fonttype": "path", "font.size": 9,
 def _new_axes(ax: Axes | None, size: tuple[float, float] = (5.0, 3.4)) -> tuple[MplFigure, Axes]:
     if ax is not None:
         return ax.figure, ax
-    fig = MplFigure(figsize=size, dpi=100)
+    fig = MplFigure(figsize=size, dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     return fig, fig.add_subplot()
 
@@ -190,10 +190,8 @@ def render(fig: MplFigure) -> tuple[bytes, bytes]:
     """PNG and SVG bytes of a figure, without dates or software stamps."""
     png, svg = io.BytesIO(), io.BytesIO()
     with matplotlib.rc_context(_RC):
-        fig.savefig(png, format="png", dpi=100, metadata={"Software": None},
-                    bbox_inches="tight")
-        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None},
-                    bbox_inches="tight")
+        fig.savefig(png, format="png", dpi=100, metadata={"Software": None})
+        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png.getvalue(), svg.getvalue()
 
 

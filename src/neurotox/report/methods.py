@@ -23,7 +23,6 @@ PATH_TEXT = {
                  "control by",
     "ordinal": "ordinal scores were compared with the control by",
     "repeated_measures": "repeated measurements of the same subject were analysed by",
-    "insufficient_data": "no test was performed (too few values) for",
 }
 
 SOFTWARE = ("neurotox", "python", "numpy", "scipy", "statsmodels", "scikit-posthocs",
@@ -60,6 +59,10 @@ def _pretest_paragraph(decisions: pd.DataFrame, plan: StatisticsPlan) -> list[st
 
 
 def _path_paragraph(path: str, part: pd.DataFrame) -> str:
+    n = len(part)
+    if path == "insufficient_data":
+        return (f"No test was performed for {n} {'analyses' if n != 1 else 'analysis'} with "
+                f"too few usable values ({_endpoint_list(part)}).")
     overall = _unique(part["overall_test"])
     pairwise = _unique(part["pairwise_test"])
     tests = []
@@ -69,7 +72,6 @@ def _path_paragraph(path: str, part: pd.DataFrame) -> str:
         tests.append(("followed by " if overall else "") + " / ".join(pairwise) + " vs control")
     lead = PATH_TEXT.get(path, f"{path.replace('_', ' ')} data were analysed by")
     text = f"{lead[0].upper()}{lead[1:]} {' '.join(tests) or 'no test'}"
-    n = len(part)
     return (f"{text} ({n} {'analyses' if n != 1 else 'analysis'}: {_endpoint_list(part)}).")
 
 
@@ -113,7 +115,7 @@ def methods_section(decisions: pd.DataFrame, plan: StatisticsPlan,
              + ("Sexes were pooled." if plan.pool_sexes else "Sexes were analysed separately.")]
     if decisions is not None and len(decisions):
         paras += _pretest_paragraph(decisions, plan)
-        for path in PATH_TEXT:
+        for path in (*PATH_TEXT, "insufficient_data"):
             part = decisions[decisions["path"] == path]
             if len(part):
                 paras.append(_path_paragraph(path, part))

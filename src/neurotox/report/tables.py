@@ -238,7 +238,8 @@ def test_footnotes(block: Block) -> list[str]:
     for row in per_col.itertuples(index=False):
         col = str(getattr(row, key))
         combo = (str(row.path), _s(row.pairwise_test), _s(row.trend_test),
-                 _transform_text(row.transform))
+                 _transform_text(row.transform) if row.path != "insufficient_data"
+                 else _trailing_note(row.note))
         combos.setdefault(combo, []).append(col if key == "timepoint" else label_of(col))
     for (path, pairwise, trend, transform), cols in combos.items():
         notes.append(_test_sentence(path, pairwise, trend, transform,
@@ -265,7 +266,7 @@ def _test_sentence(path: str, pairwise: str, trend: str, transform: str,
     where = ", ".join(c for c in cols if c != "NA")
     lead = f"{where}: " if where else ""
     if path == "insufficient_data" or not pairwise:
-        return f"{lead}not tested ({path.replace('_', ' ')})"
+        return f"{lead}not tested ({path.replace('_', ' ')}{transform})"
     text = f"{lead}{pairwise} vs control ({path.replace('_', ' ')} path{transform})"
     return text + (f"; trend: {trend}" if trend else "")
 

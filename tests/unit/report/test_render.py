@@ -126,3 +126,15 @@ def test_methods_mention_paths_taken(report):
     assert "Fisher exact" in text and "linear mixed model" in text
     assert "Software: neurotox 0.1.0, python 3.11, numpy 2.0, scipy 1.14." in text
     json.dumps(report.methods)
+
+
+def test_wide_tables_continue_in_further_word_tables(report):
+    from neurotox.report.render.docx import chunks
+
+    listing = report.tables[-1]
+    parts = chunks(listing, width=2)
+    assert [p.columns for p in parts] == [("bin1", "bin2"), ("bin10",)]
+    assert [[(g.label, g.span) for g in p.column_groups] for p in parts] == \
+        [[("Motor activity counts (count)", 2)], [("Motor activity counts (count)", 1)]]
+    assert all(len(p.rows) == len(listing.rows) for p in parts)
+    assert [c.text for c in parts[1].rows[0].cells] == [listing.rows[0].cells[2].text]

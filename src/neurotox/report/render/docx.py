@@ -9,16 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from dataclasses import replace
 
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.shared import Inches, Pt
 
-from neurotox.report.model import Figure, Report, Table
+from neurotox.report.model import ColumnGroup, Figure, Report, Row, Table
 from neurotox.report.render._zip import freeze_zip
 
 FIXED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+#: Most data columns in one Word table; wider tables continue below.
+MAX_COLUMNS = 12
 
 
 def _style(doc: DocxDocument) -> None:
@@ -60,10 +63,41 @@ def _merge_groups(wt, table: Table) -> None:
         j += g.span
 
 
+def chunks(table: Table, width: int = MAX_COLUMNS) -> list[Table]:
+    """Split a wide table into tables of at most ``width`` data columns (same rows)."""
+    n = len(table.columns)
+    if n <= width:
+        return [table]
+    groups = [g.label for g in table.column_groups for _ in range(g.span)]
+    out = []
+    for start in range(0, n, width):
+        sl = slice(start, min(start + width, n))
+        labels = groups[sl] if len(groups) == n else []
+        spans = [ColumnGroup(k, sum(1 for x in labels if x == k))
+                 for k in dict.fromkeys(labels)]
+        rows = [Row(r.labels, r.cells[sl]) for r in table.rows]
+        out.append(replace(table, columns=table.columns[sl], column_groups=tuple(spans),
+                           rows=rows))
+    return out
+
+
 def add_table(doc: DocxDocument, table: Table) -> None:
-    """Append a numbered title, header fields, the Word table and its footnotes."""
+    """Append a numbered title, header fields, the Word table(s) and the footnotes.
+
+    Tables wider than :data:`MAX_COLUMNS` data columns continue in further Word
+    tables under a "(continued)" title, so that they fit a landscape page.
+    """
     _small(doc.add_paragraph(table.caption), 10, bold=True)
     _small(doc.add_paragraph("; ".join(f"{k}: {v}" for k, v in table.header.items())))
+    for k, part in enumerate(chunks(table)):
+        if k:
+            _small(doc.add_paragraph(f"Table {table.number} (continued)"), 9, bold=True)
+        _word_table(doc, part)
+    for note in table.footnotes:
+        _small(doc.add_paragraph(note), 7.5)
+
+
+def _word_table(doc: DocxDocument, table: Table) -> None:
     heads = _header_rows(table)
     body = [list(r.labels) + [c.text for c in r.cells] for r in table.rows]
     wt = doc.add_table(rows=len(heads) + len(body), cols=len(heads[-1]))
@@ -74,8 +108,6 @@ def add_table(doc: DocxDocument, table: Table) -> None:
             cells[j].text = text
             _small(cells[j].paragraphs[0], 8, bold=i < len(heads))
     _merge_groups(wt, table)
-    for note in table.footnotes:
-        _small(doc.add_paragraph(note), 7.5)
 
 
 def add_figure(doc: DocxDocument, figure: Figure) -> None:
