@@ -497,3 +497,5 @@ def _run(study: Study, spec: AssaySpec, params: ZebrafishParameters) -> AssayRes
 
 register(AssayPlugin(ASSAY, ZebrafishParameters, _run,
                      "Zebrafish larval light/dark locomotion (LPR) and embryonic EPR"))
+
+import neurotox.assays.zebrafish_sim  # noqa: E402, F401  (registers the zebrafish-lpr simulator)
