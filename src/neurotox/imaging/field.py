@@ -28,6 +28,7 @@ from neurotox.imaging.skeleton import (
     build_skeleton,
     cell_metrics,
     drop_short_fragments,
+    drop_short_trunks,
     fragments,
 )
 
@@ -137,6 +138,7 @@ def analyse_field(neurite_image: np.ndarray, nuclei_image: np.ndarray | None = N
     pixels = build_skeleton(mask, bodies, pixel_size=pixel_size, spur_length=s.spur_length_um)
     pixels = attribute(pixels, bodies)
     pixels, debris_length = drop_short_fragments(pixels, min_length=s.min_fragment_um)
+    pixels = drop_short_trunks(pixels, min_length=s.spur_length_um)
     cells = cell_table(pixels, nuclei.labels, bodies, pixel_size=pixel_size, settings=s)
     frags = fragments(pixels)
     metrics = field_metrics(cells, frags, nuclei)

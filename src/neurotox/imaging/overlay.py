@@ -51,3 +51,50 @@ def overlay_png(image: np.ndarray, labels: FieldLabels) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(overlay_rgb(image, labels)).save(buf, format="PNG", optimize=False)
     return buf.getvalue()
+
+
+_PLATES = {96: (8, 12), 384: (16, 24)}
+
+
+def plate_heatmap_png(values: dict[str, float], *, cell: int = 28) -> bytes:
+    """PNG of a plate map: one square per well coloured by value (viridis), grey if missing.
+
+    Parameters
+    ----------
+    values
+        Well name (``A01``) → value; NaN or absent wells are grey.
+    cell
+        Square size in pixels.
+
+    Notes
+    -----
+    The colour scale runs from the minimum to the maximum finite value; the
+    value range is written in the top margin.
+
+    """
+    from matplotlib import colormaps
+    from PIL import ImageDraw
+
+    rows_n, cols_n = _PLATES[96 if all(ord(w[0]) - 64 <= 8 and int(w[1:]) <= 12
+                                       for w in values) else 384]
+    finite = np.array([v for v in values.values() if np.isfinite(v)], dtype=float)
+    lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+    top, left = 22, 22
+    img = Image.new("RGB", (left + cols_n * cell + 2, top + rows_n * cell + 2), "white")
+    draw = ImageDraw.Draw(img)
+    cmap = colormaps["viridis"]
+    for r in range(rows_n):
+        draw.text((4, top + r * cell + cell // 3), chr(65 + r), fill="black")
+        for c in range(cols_n):
+            v = values.get(f"{chr(65 + r)}{c + 1:02d}", np.nan)
+            if np.isfinite(v):
+                rgba = cmap((v - lo) / (hi - lo) if hi > lo else 0.5)
+                colour = tuple(int(255 * x) for x in rgba[:3])
+            else:
+                colour = (200, 200, 200)
+            x0, y0 = left + c * cell, top + r * cell
+            draw.rectangle([x0, y0, x0 + cell - 2, y0 + cell - 2], fill=colour)
+    draw.text((left, 4), f"min {lo:.4g}  max {hi:.4g}", fill="black")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()

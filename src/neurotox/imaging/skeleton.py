@@ -213,6 +213,25 @@ def drop_short_fragments(pixels: SkeletonPixels, *, min_length: float) -> tuple[
     return kept, float(pixels.length[drop].sum())
 
 
+def drop_short_trunks(pixels: SkeletonPixels, *, min_length: float) -> SkeletonPixels:
+    """Remove attached skeleton trees shorter than ``min_length`` µm.
+
+    Stubs where the soma edge meets the ridge filter's rim response, or a
+    noise bump next to a body, would otherwise count as neurites.
+    """
+    attached = pixels.owner > 0
+    if not attached.any() or min_length <= 0:
+        return pixels
+    comp = _components(pixels, attached)
+    key = comp.astype(np.int64) * (int(pixels.owner.max()) + 1) + pixels.owner[attached]
+    _, inverse = np.unique(key, return_inverse=True)
+    sums = np.bincount(inverse, weights=pixels.length[attached])
+    drop = np.zeros(len(pixels.rows), bool)
+    drop[np.flatnonzero(attached)] = sums[inverse] < min_length
+    return SkeletonPixels(pixels.rows[~drop], pixels.cols[~drop], pixels.length[~drop],
+                          pixels.owner[~drop], pixels.shape)
+
+
 def _components(pixels: SkeletonPixels, select: np.ndarray) -> np.ndarray:
     """8-connected component id (1..n) of each selected skeleton pixel."""
     img = np.zeros(pixels.shape, bool)

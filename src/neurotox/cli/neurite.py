@@ -1,0 +1,118 @@
+"""``neurotox neurite PLATE_DIR --layout layout.csv --protocol ... -o OUT``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from neurotox.cli.options import open_output, output_options
+
+#: Well metrics drawn as plate heatmaps.
+HEATMAPS = ("neurite_length_per_cell_um", "nuclei_count", "neurite_bearing_cells_pct",
+            "neurite_length_per_cell_pct")
+
+
+def _overrides(pairs: tuple[str, ...], **options: Any) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise click.BadParameter(f"expected KEY=VALUE, found {pair!r}", param_hint="--set")
+        key, value = pair.split("=", 1)
+        out[key.strip()] = yaml.safe_load(value)
+    out.update({k: v for k, v in options.items() if v is not None})
+    return out
+
+
+def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Path):
+    if study_path is None:
+        return None, study_id or plate_dir.name
+    from neurotox.assays.neurite import GroupInfo
+    from neurotox.study import load_study
+
+    study = load_study(study_path)
+    groups = {g.id: GroupInfo(g.id, g.dose, g.dose_unit, g.control) for g in study.spec.groups}
+    return groups, study_id or study.study_id
+
+
+@click.command()
+@click.argument("plate_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--layout", required=True, type=click.Path(exists=True, dir_okay=False,
+                                                          path_type=Path),
+              help="Plate layout CSV: well, group and/or concentration.")
+@click.option("--protocol", default="neurite-outgrowth-shsy5y", show_default=True,
+              help="Protocol template name or YAML file.")
+@click.option("--study", "study_path", type=click.Path(exists=True, dir_okay=False,
+                                                      path_type=Path),
+              help="Study YAML: study number and groups (doses, control).")
+@click.option("--study-id", help="Study number when no --study is given (default: folder name).")
+@click.option("--pattern", help='File-name pattern, e.g. "{well}_f{field}_c{channel}.tif".')
+@click.option("--pixel-size", type=float, help="µm per pixel (default: image metadata).")
+@click.option("--nuclei-channel", help="Nuclear channel number/name (default: protocol).")
+@click.option("--neurite-channel", help="Neurite channel number/name (default: protocol).")
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
+              help="Override a protocol parameter (repeatable).")
+@click.option("--overlays", type=click.Choice(["all", "flagged", "none"]), default="flagged",
+              show_default=True, help="Which fields get an overlay PNG.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: number of cores).")
+@click.option("--scheduler", help="Dask scheduler address tcp://HOST:PORT (runs the fields "
+              "on the cluster instead of local processes).")
+@output_options
+@click.pass_context
+def neurite(ctx: click.Context, plate_dir: Path, layout: Path, protocol: str,
+            study_path: Path | None, study_id: str | None, pattern: str | None,
+            pixel_size: float | None, nuclei_channel: str | None, neurite_channel: str | None,
+            sets: tuple[str, ...], overlays: str, workers: int | None, scheduler: str | None,
+            output: Path, force: bool) -> None:
+    """Analyse neurite outgrowth in the plate images of PLATE_DIR.
+
+    Writes the EndpointTable, detail tables per cell/field/well (csv + parquet),
+    concentration-response fits and the selectivity call, overlays and plate
+    heatmaps, and manifest.json.
+    """
+    from neurotox.assays.base import resolve_parameters
+    from neurotox.assays.neurite import analyse_plate
+    from neurotox.study import read_layout
+
+    over = _overrides(sets, pattern=pattern, pixel_size_um=pixel_size,
+                      nuclei_channel=nuclei_channel, neurite_channel=neurite_channel)
+    proto, params = resolve_parameters(protocol, over, source="command line")
+    groups, sid = _groups_and_id(study_path, study_id, plate_dir)
+    lay = read_layout(layout, group_ids=set(groups) if groups else None)
+    quiet = bool((ctx.find_root().obj or {}).get("quiet"))
+    with open_output(output, force, protocol=proto.name, plate_dir=plate_dir, layout=layout,
+                     overlays=overlays, workers=workers, scheduler=scheduler) as od:
+        od.record.parameters["effective"] = params.model_dump(mode="json")
+        run = analyse_plate(plate_dir, lay, params, study_id=sid, groups=groups,
+                            workers=workers, scheduler=scheduler, overlays=overlays,
+                            progress=not quiet)
+        _write(od, run)
+    n_ex = len(run.exclusions)
+    click.echo(f"{len(run.details['fields'])} fields, {len(run.details['wells'])} wells, "
+               f"{n_ex} field(s) excluded; wrote {output}")
+
+
+def _write(od: Any, run: Any) -> None:
+    from neurotox.imaging.overlay import plate_heatmap_png
+
+    od.record.add_inputs(run.inputs)
+    for msg in run.notes:
+        od.record.note(msg)
+    od.record.exclusions.extend(run.exclusions)
+    od.write_table(run.endpoints, "endpoints")
+    for name, df in run.details.items():
+        od.write_table(df, name)
+    for rel, png in run.overlays.items():
+        od.write_bytes(rel, png)
+    wells = run.details["wells"]
+    for (plate, tp), grp in wells.groupby(["plate", "timepoint"]):
+        suffix = "" if tp == "NA" else f"_t{tp}"
+        for metric in HEATMAPS:
+            if metric in grp.columns:
+                values = dict(zip(grp["well"], grp[metric].astype(float), strict=True))
+                od.write_bytes(f"heatmaps/{plate}{suffix}_{metric}.png",
+                               plate_heatmap_png(values))
