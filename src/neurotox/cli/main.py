@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "neurotox.cli.report:report",
     "neurotox.cli.demo:demo",
     "neurotox.cli.stats:stats",
+    "neurotox.cli.neurite:neurite",
     "neurotox.cli.zebrafish:zebrafish",
 )
 
