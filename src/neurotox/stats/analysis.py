@@ -187,6 +187,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
         return Analysis(_empty(RESULT_COLUMNS), _empty(DECISION_COLUMNS))
     inc = df[~df["excluded"]]
     values = inc["value"].to_numpy(float)
+    litters = inc["batch"].astype(str).to_numpy() if _litter_model(plan, inc) else None
     idx_by_cell = inc.groupby(_CELL, sort=False).indices
     per_row = _PerRow(len(desc))
     dec_rows = []
@@ -194,7 +195,8 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(desc)], strict=True):
         cells = desc.iloc[start:stop]
         key = tuple(cells.iloc[0][STRATUM])
-        out, decision = _stratum(key, cells, reg[key[2]], plan, order, values, idx_by_cell)
+        out, decision = _stratum(key, cells, reg[key[2]], plan, order, values, idx_by_cell,
+                                 litters)
         per_row.put(slice(start, stop), out)
         dec_rows.append(decision)
     dec_rows.extend(repeated_measures_decision(df, reg, plan, order))
@@ -275,12 +277,19 @@ def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
 
 
+def _litter_model(plan: StatisticsPlan, inc: pd.DataFrame) -> bool:
+    return plan.litter_unit == "mixed" and bool((inc["batch"].astype(str) != "NA").any())
+
+
 def _stratum(key: tuple, cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
-             order: Mapping[str, tuple], values: np.ndarray,
-             idx_by_cell: Mapping) -> tuple[StratumOutcome, dict]:
+             order: Mapping[str, tuple], values: np.ndarray, idx_by_cell: Mapping,
+             litters: np.ndarray | None) -> tuple[StratumOutcome, dict]:
     groups = cells["group"].tolist()
-    samples = [values[idx_by_cell[(*key, g)]] if (*key, g) in idx_by_cell else np.empty(0)
-               for g in groups]
+    index = [idx_by_cell.get((*key, g), np.empty(0, dtype=int)) for g in groups]
+    samples = [values[i] for i in index]
+    by_litter = None
+    if litters is not None and ep.data_type not in (DataType.INCIDENCE, DataType.ORDINAL):
+        by_litter = [litters[i] for i in index]
     doses = np.array([order[g][1] for g in groups])
     has_control = order[groups[0]][3]
     alternative = _alternative(ep, plan)
@@ -288,8 +297,10 @@ def _stratum(key: tuple, cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan
     if not has_control:
         samples = [np.empty(0), *samples]  # no control in this stratum
         doses = np.concatenate([[0.0], doses])
+        by_litter = None
     out = compare_to_control(samples, data_type=dt, alternative=alternative, plan=plan,
-                             doses=doses, log_transform=ep.name in plan.log_transform)
+                             doses=doses, log_transform=ep.name in plan.log_transform,
+                             litters=by_litter)
     if not has_control:
         out.decision["note"] = "no control group in this stratum: no comparisons"
         out = _drop_first(out)

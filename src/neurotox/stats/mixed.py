@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from scipy import stats as sps
-from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
+from neurotox.stats._common import Comparison, holm, normal_p
 from neurotox.study import StatisticsPlan
 
 
@@ -106,6 +105,8 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
     modeling with Python. Proc. 9th Python in Science Conference.
 
     """
+    import statsmodels.formula.api as smf  # deferred: slow import, only needed here
+
     if formula is None:
         ref = f", Treatment({control!r})" if control is not None else ""
         formula = f"value ~ C({group}{ref}) * C({time})"
@@ -118,15 +119,13 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
     fe = fit.fe_params
     cov = fit.cov_params().loc[fe.index, fe.index]
     inter = [n for n in fe.index if ":" in n]
-    main = [n for n in fe.index if ":" not in n and n.startswith(f"C({group}")]
-    if formula.split("~")[1].strip().startswith("C(") is False:
-        main = [n for n in fe.index if ":" not in n and n != "Intercept"]
+    main = [n for n in fe.index if ":" not in n and n.startswith((f"C({group}", group))]
     return MixedModelResult(
         params=fe, bse=fit.bse_fe, llf=float(fit.llf),
         sd_random=float(np.sqrt(max(float(fit.cov_re.iloc[0, 0]), 0.0))),
         sd_resid=float(np.sqrt(fit.scale)), interaction=_wald(fe, cov, inter),
         main_effect=_wald(fe, cov, main), converged=bool(fit.converged), reml=reml,
-        warnings=[c for c in caught if ConvergenceWarning.__name__ in c or "Hessian" in c])
+        warnings=[c for c in caught if "ConvergenceWarning" in c or "Hessian" in c])
 
 
 def repeated_measures_decision(df: pd.DataFrame, registry: Mapping, plan: StatisticsPlan,
@@ -200,3 +199,46 @@ def _rm_row(key: tuple, sub: pd.DataFrame, ep, plan: StatisticsPlan,  # noqa: AN
         note += "; fit warning: " + "; ".join(fit.warnings or ["not converged"])
     row.update(overall_statistic=inter["chi2"], overall_p=inter["p"], note=note)
     return row
+
+
+def litter_comparison(samples: Sequence[np.ndarray], litters: Sequence[np.ndarray], *,
+                      alternative: str = "two-sided") -> tuple[Comparison, dict[str, float]]:
+    """Compare treated groups with control using litter as a random effect.
+
+    Fits ``value ~ group`` (treatment coding, control = first group) with a random
+    intercept per litter by REML, then tests each group coefficient with a Wald z
+    test, Holm-adjusted over the k comparisons with control.
+
+    Parameters
+    ----------
+    samples
+        Values per group, control first.
+    litters
+        Litter label of every value, same shapes as ``samples``.
+    alternative
+        ``"two-sided"``, ``"greater"`` or ``"less"``.
+
+    Returns
+    -------
+    tuple of (Comparison, dict)
+        Per-group z and Holm-adjusted p; the Wald test of all group effects
+        (``chi2``, ``df``, ``p``) plus ``sd_litter`` and ``sd_resid``.
+
+    References
+    ----------
+    Haseman JK, Hogan MD (1975). Selection of the experimental unit in
+    teratology studies. Teratology 12:165-171.
+
+    """
+    data = pd.DataFrame({
+        "value": np.concatenate(samples),
+        "group": np.repeat(np.arange(len(samples)), [len(s) for s in samples]),
+        "litter": np.concatenate([np.asarray(x, dtype=str) for x in litters])})
+    fit = mixed_model(data, "value ~ C(group)", subject="litter", group="group")
+    names = [f"C(group)[T.{i}]" for i in range(1, len(samples))]
+    present = [n for n in names if n in fit.params.index]
+    z = np.array([fit.params[n] / fit.bse[n] if n in present else np.nan for n in names])
+    p = holm(np.nan_to_num(normal_p(z, alternative), nan=1.0))
+    comp = Comparison("Mixed model (litter)", z, p, alternative, method="Wald z",
+                      adjustment="holm")
+    return comp, {**fit.main_effect, "sd_litter": fit.sd_random, "sd_resid": fit.sd_resid}

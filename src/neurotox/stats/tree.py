@@ -17,6 +17,7 @@ from scipy import stats as sps
 from neurotox.stats._common import Comparison, Trend, flag
 from neurotox.stats.control import dunn, dunnett, steel
 from neurotox.stats.incidence import cochran_armitage, fisher_vs_control
+from neurotox.stats.mixed import litter_comparison
 from neurotox.stats.trend import jonckheere, shirley_williams, williams
 from neurotox.study import StatisticsPlan
 
@@ -206,6 +207,18 @@ def _incidence(groups: list[np.ndarray], doses: np.ndarray, alternative: str,
     return comp, trend
 
 
+def _litter_mixed(groups: list[np.ndarray], litters: list, alternative: str,
+                  decision: dict[str, object]) -> tuple[Comparison, None]:
+    comp, overall = litter_comparison(groups, litters, alternative=alternative)
+    decision.update(path="parametric", overall_test="MixedLM group effect (Wald chi2)",
+                    overall_statistic=overall["chi2"], overall_p=overall["p"])
+    note = (f"litter as random effect (REML): sd litter={overall['sd_litter']:.3g}, "
+            f"sd residual={overall['sd_resid']:.3g}; Wald z vs control, Holm; "
+            "no trend test with the litter model")
+    decision["note"] = "; ".join(x for x in (decision["note"], note) if x)
+    return comp, None
+
+
 def _insufficient(groups: Sequence[np.ndarray]) -> str:
     n = [g.size for g in groups]
     if n[0] < 2:
@@ -233,7 +246,8 @@ def _log(groups: list[np.ndarray], decision: dict[str, object]) -> list[np.ndarr
 def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "continuous",
                        alternative: str = "two-sided", plan: StatisticsPlan | None = None,
                        doses: Sequence[float] | None = None,
-                       log_transform: bool = False) -> StratumOutcome:
+                       log_transform: bool = False,
+                       litters: Sequence[Sequence[str]] | None = None) -> StratumOutcome:
     """Run the decision tree on one stratum.
 
     Parameters
@@ -253,6 +267,10 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
         Doses of the groups (scores of the Cochran-Armitage test).
     log_transform
         Analyse log values (skipped with a note when a value is <= 0).
+    litters
+        Litter of every value (same shapes as ``samples``): continuous data are then
+        compared with a mixed model with litter as random effect
+        (:func:`~neurotox.stats.mixed.litter_comparison`).
 
     Returns
     -------
@@ -296,8 +314,11 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
         if np.ptp(np.concatenate(used)) == 0:
             decision["note"] = "all values are identical: no comparisons"
             return outcome
-        comp, trend = _continuous(used, alternative, plan, decision,
-                                  ordinal=data_type == "ordinal")
+        if litters is not None and data_type != "ordinal":
+            comp, trend = _litter_mixed(used, [litters[i] for i in keep], alternative, decision)
+        else:
+            comp, trend = _continuous(used, alternative, plan, decision,
+                                      ordinal=data_type == "ordinal")
     sub = _fill(_blank(len(keep), decision), comp, trend, plan.alpha)
     return _expand(outcome, sub, keep)
 

@@ -175,3 +175,43 @@ def test_repeated_measures_adds_all_row():
 def test_log_transform_recorded(grip):
     a = stats.analyse(grip, StatisticsPlan(log_transform=("grip_strength_forelimb",)), GROUPS)
     assert (a.decisions["transform"] == "log").all()
+
+
+def _litter_table():
+    rng = np.random.default_rng(12)
+    rows = []
+    for k, g in enumerate(GROUPS):
+        for lit in range(5):
+            effect = rng.normal(0, 6)
+            for pup in range(4):
+                rows.append({"assay": "fob", "endpoint": "grip_strength_forelimb", "unit": "g",
+                             "subject": f"{g.id}-{lit}-{pup}", "group": g.id, "sex": "M",
+                             "batch": f"L{g.id}{lit}",
+                             "value": 100 - 3 * k + effect + rng.normal(0, 2)})
+    return _table(rows)
+
+
+def test_litter_means_are_the_units():
+    t = _litter_table()
+    a = stats.analyse(t, StatisticsPlan(litter_unit="means"), GROUPS)
+    r = a.results
+    assert (r["n"] == 5).all()
+    ctrl = t[t.group == "G1"].groupby("batch")["value"].mean()
+    assert r["mean"].iloc[0] == pytest.approx(ctrl.mean())
+    assert r["sd"].iloc[0] == pytest.approx(ctrl.std(ddof=1))
+
+
+def test_litter_random_effect_model():
+    t = _litter_table()
+    a = stats.analyse(t, StatisticsPlan(litter_unit="mixed"), GROUPS)
+    d = a.decisions.iloc[0]
+    assert d["pairwise_test"] == "Mixed model (litter)" and d["path"] == "parametric"
+    assert "litter as random effect" in d["note"]
+    samples = [t[t.group == g.id]["value"].to_numpy() for g in GROUPS]
+    litters = [t[t.group == g.id]["batch"].to_numpy() for g in GROUPS]
+    comp, overall = stats.litter_comparison(samples, litters)
+    np.testing.assert_allclose(a.results["p_value"].to_numpy()[1:], comp.p_value)
+    assert overall["sd_litter"] > 3
+    # pups as units would overstate the evidence
+    naive = stats.analyse(t, StatisticsPlan(), GROUPS).results["p_value"].to_numpy()[1:]
+    assert comp.p_value[-1] > naive[-1]
