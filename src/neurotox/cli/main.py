@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "neurotox.cli.demo:demo",
     "neurotox.cli.stats:stats",
     "neurotox.cli.neurite:neurite",
+    "neurotox.cli.battery:guidelines",
     "neurotox.cli.zebrafish:zebrafish",
 )
 

@@ -22,6 +22,7 @@ def npr(tmp_path):
     ("np_cerebral_cortex_vacuolation", {"A1": 1, "A2": 0, "B1": 0, "B2": 0}),
     ("np_cerebral_cortex_vacuolation_severity", {"A1": 1, "A2": 0, "B1": 0, "B2": 0}),
     ("np_spinal_cord_lumbar_axonal_degeneration", {"A1": 0, "A2": 0, "B1": 1, "B2": 0}),
+    ("np_any_finding", {"A1": 1, "A2": 0, "B1": 1, "B2": 1}),
 ])
 def test_incidence_and_severity(npr, endpoint, expected):
     for subject, v in expected.items():
@@ -33,7 +34,8 @@ def test_types_and_category(npr):
     assert set(t["category"]) == {"structural"}
     assert get("np_sciatic_nerve_axonal_degeneration").data_type.value == "incidence"
     assert get("np_sciatic_nerve_axonal_degeneration_severity").data_type.value == "ordinal"
-    assert len(t) == 3 * 2 * 4   # 3 findings x (incidence + severity) x 4 examined animals
+    # 3 findings x (incidence + severity) x 4 examined animals + any-finding per animal
+    assert len(t) == 3 * 2 * 4 + 4
 
 
 def test_ungraded_lesion(npr):
@@ -45,10 +47,10 @@ def test_ungraded_lesion(npr):
 def test_examined_all_adds_unlisted_animals(tmp_path):
     text = "subject,tissue,lesion,grade\nB1,sciatic nerve,axonal degeneration,2\n"
     listed = run_one(write_study(tmp_path / "a", assays=[NP], files={"findings.csv": text}))
-    assert len(listed.endpoints) == 2
+    assert len(listed.endpoints) == 3
     every = run_one(write_study(tmp_path / "b", assays=[{**NP, "parameters": {"examined": "all"}}],
                                 files={"findings.csv": text}))
-    assert len(every.endpoints) == 8
+    assert len(every.endpoints) == 12
     assert value(every.endpoints, "np_sciatic_nerve_axonal_degeneration", "A1")["value"] == 0
 
 
@@ -74,3 +76,10 @@ def test_synonym_parameter(tmp_path):
         "synonyms": {"n_ischiadicus": "sciatic_nerve"}}}], files={"findings.csv": text})
     t = run_one(study).endpoints
     assert value(t, "np_sciatic_nerve_axonal_degeneration_severity", "A1")["value"] == 2
+
+
+def test_no_findings_still_reports_examined_animals(tmp_path):
+    text = "subject,tissue,lesion,grade\nA1,,NAD,\nB1,all tissues,NAD,\n"
+    t = run_one(write_study(tmp_path, assays=[NP], files={"findings.csv": text})).endpoints
+    assert set(t["endpoint"]) == {"np_any_finding"}
+    assert t["value"].tolist() == [0.0, 0.0]

@@ -6,7 +6,8 @@ an incidence row (1 present / 0 absent) and a severity row (grade 1-5, 0 when
 absent). Examined animals are those listed in the findings file (animals without
 findings appear with lesion ``NAD``) or, with ``examined: all``, every subject.
 A lesion recorded without a grade counts for incidence; its severity row is
-excluded with that reason.
+excluded with that reason. ``np_any_finding`` (one row per examined animal)
+carries the number of animals examined even when no lesion is found.
 """
 
 from __future__ import annotations
@@ -101,6 +102,11 @@ def normalise(df: pd.DataFrame, params: NeuropathologyParameters) -> pd.DataFram
 def emit(rec: Recorder, findings: pd.DataFrame, examined: list[str]) -> pd.DataFrame:
     """Add incidence and severity rows; return the incidence summary per finding."""
     found = findings[findings["finding"]]
+    with_finding = set(found["subject"])
+    for subject in examined:
+        rec.add(subject, "np_any_finding", float(subject in with_finding),
+                where="examined animal, any finding listed" if subject in with_finding
+                else "examined animal, no finding listed")
     summary = []
     for (tissue, lesion), f in found.groupby(["tissue", "lesion"], sort=True):
         by_subject = f.set_index("subject")
