@@ -115,7 +115,7 @@ def _tracking_wells(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Serie
             r"[A-Pa-p]\d{1,2}").all():
         return wells(df["animal"], src, "animal")
     n = df["location"].astype(str).str.extract(r"(\d+)\s*$", expand=False).astype(int).max()
-    ncol = 24 if n > 96 else 12 if n > 48 else 8 if n > 24 else 6 if n > 12 else 4
+    ncol = 24 if n > 96 else 12
     notes.append(f"wells from ZebraLab locations, row-major on a {ncol}-column plate "
                  "(c01 = A01)")
     return location_to_well(df["location"], n_columns=ncol)
