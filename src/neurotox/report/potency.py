@@ -9,6 +9,7 @@ their confidence intervals.
 
 from __future__ import annotations
 
+import logging
 import math
 
 import pandas as pd
@@ -18,6 +19,8 @@ from neurotox.report.tables import SUMMARY_TYPES, label_of, study_header
 from neurotox.stats.hill import HillFit, fit_hill
 from neurotox.study import StudySpec
 from neurotox.vocab import Sex
+
+log = logging.getLogger(__name__)
 
 #: Dose units treated as in-vitro concentrations.
 CONCENTRATION_UNITS = {"nM", "uM", "µM", "mM", "M", "ug/mL", "µg/mL", "mg/L", "ng/mL"}
@@ -49,9 +52,18 @@ def concentration_fits(results: pd.DataFrame, table: pd.DataFrame) -> dict[FitKe
             continue
         kept = values_for(table, key)
         kept = kept[~kept["excluded"]]
-        fits[key] = fit_hill(kept["dose"].to_numpy(dtype=float),
-                             kept["value"].to_numpy(dtype=float))
+        fits[key] = _fit(kept["dose"].to_numpy(dtype=float), kept["value"].to_numpy(dtype=float))
     return fits
+
+
+def _fit(conc, response) -> HillFit:
+    """fit_hill, with a numerical failure shown as a flagged empty fit instead of a crash."""
+    try:
+        return fit_hill(conc, response)
+    except (OverflowError, FloatingPointError, ValueError) as exc:
+        log.warning("Hill fit failed (%s); reported as not fitted", exc)
+        return HillFit(math.nan, math.nan, math.nan, math.nan, (math.nan, math.nan),
+                       flags=(f"fit failed: {exc}",), n=len(conc))
 
 
 def _ci(ci: tuple[float, float], decimals: int = 3) -> str:

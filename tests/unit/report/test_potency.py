@@ -70,3 +70,16 @@ def test_concentration_figure_shows_fitted_curve():
     ec50 = next(iter(fits.values())).ec50
     assert f"fitted four-parameter Hill curve, EC50 = {ec50:.3g} uM" in figs[1].title
     assert figs[1].png.startswith(b"\x89PNG") and b"<svg" in figs[1].svg
+
+
+def test_numerical_failure_of_a_fit_is_flagged_not_raised(monkeypatch):
+    import neurotox.report.potency as potency
+
+    def overflow(conc, response):
+        raise OverflowError(34, "Numerical result out of range")
+
+    monkeypatch.setattr(potency, "fit_hill", overflow)
+    table, results = _plate()
+    fit = next(iter(potency.concentration_fits(results, table).values()))
+    assert not fit.converged or np.isnan(fit.ec50)
+    assert fit.flags[0].startswith("fit failed: ")
