@@ -1,0 +1,104 @@
+"""The assay end to end on simulated data with planted truth; exclusions; parameters."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurotox.assays.base import resolve_parameters, run_study_assay
+from neurotox.assays.zebrafish import ZebrafishParameters, analyse
+from neurotox.errors import InputError
+from neurotox.io.zebrafish import Export
+from neurotox.simulate import get_simulator
+from neurotox.study import load_study
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("zf")
+    truth = get_simulator("zebrafish-lpr").write(folder, 7)
+    study = load_study(folder / "study.yaml")
+    return truth, run_study_assay(study, study.spec.assays[0])
+
+
+def test_simulated_calls_match_planted_truth(sim):
+    truth, result = sim
+    calls = result.details["hit_calls"]
+    got = {f"{r.endpoint}@{r.dose:g}": r.call for r in calls.itertuples() if r.call}
+    assert got == truth["expected_calls"]
+
+
+def test_simulated_exclusions_have_reasons(sim):
+    truth, result = sim
+    larvae = result.details["larvae"]
+    ex = larvae[larvae["excluded"]].set_index("well")["exclusion_reason"]
+    assert sorted(ex.index) == sorted(truth["excluded_wells"])
+    assert ex["B02"] == "mortality: dead"
+    assert ex["D11"] == "morphology: pericardial edema"
+    assert ex["A12"].startswith("empty well (tracker: empty 100% of the time)")
+    ept = result.endpoints
+    assert (ept.loc[ept["excluded"], "exclusion_reason"] != "").all()
+    assert set(ept["group"]) == {"G1", "G2", "G3", "G4"}
+    assert set(ept.loc[ept["group"] == "G3", "dose"]) == {10.0}
+
+
+def test_group_viability_excludes_whole_group():
+    v = np.ones(10)
+    wells = [f"A{c:02d}" for c in range(1, 11)]
+    rows = [pd.DataFrame({"plate": "P", "well": w, "animal": w, "bin": np.arange(10),
+                          "start_s": np.arange(10) * 6.0, "end_s": np.arange(1, 11) * 6.0,
+                          "distance": v}) for w in wells]
+    ex = Export("t", "bins", pd.concat(rows, ignore_index=True), Path("t.xls"))
+    lay = pd.DataFrame({"well": wells, "concentration": [0.0] * 5 + [5.0] * 5,
+                        "blank": False, "mortality": [""] * 5 + ["dead", "dead", "", "", ""]})
+    r = analyse([ex], ZebrafishParameters(viability_min=0.7), layouts={"P": lay})
+    larvae = r.details["larvae"].set_index("well")
+    assert larvae.loc["A08", "exclusion_reason"] == "group C5 viability 60% below 70%"
+    assert larvae.loc["A06", "exclusion_reason"] == ("mortality: dead; group C5 viability "
+                                                     "60% below 70%")
+    assert larvae.loc["A01", "exclusion_reason"] == ""
+    r = analyse([ex], ZebrafishParameters(viability_min=0.5), layouts={"P": lay})
+    assert r.details["larvae"].set_index("well").loc["A08", "exclusion_reason"] == ""
+
+
+def test_no_movement_and_missing_bins():
+    d = {"A01": np.zeros(10), "A02": np.r_[np.ones(7), [np.nan] * 3], "A03": np.ones(10)}
+    rows = [pd.DataFrame({"plate": "P", "well": w, "animal": w, "bin": np.arange(10),
+                          "start_s": np.arange(10) * 6.0, "end_s": np.arange(1, 11) * 6.0,
+                          "distance": v}) for w, v in d.items()]
+    ex = Export("t", "bins", pd.concat(rows, ignore_index=True), Path("t.xls"))
+    lay = pd.DataFrame({"well": list(d), "concentration": 0.0, "blank": False})
+    r = analyse([ex], ZebrafishParameters(viability_min=0), layouts={"P": lay})
+    reasons = r.details["larvae"].set_index("well")["exclusion_reason"]
+    assert reasons["A01"] == "no movement over the whole recording"
+    assert reasons["A02"] == "tracking error (30% of samples missing)"
+    assert reasons["A03"] == ""
+
+
+def test_protocols_load_and_typos_are_errors():
+    for name in ("zebrafish-lpr-tanguay", "zebrafish-lightdark-epa", "zebrafish-epr"):
+        proto, params = resolve_parameters(name)
+        assert proto.assay == "zebrafish_lpr"
+    _, p = resolve_parameters("zebrafish-lightdark-epa")
+    assert [ph.name for ph in p.schedule] == ["acclimation", "light1", "dark1"]
+    assert p.viability_min == 0.75 and p.viability_min_control == 0.85
+    with pytest.raises(InputError, match="bin_sec"):
+        resolve_parameters("zebrafish-lpr-tanguay", {"bin_sec": 6})
+
+
+def test_missing_layout_is_a_clear_error():
+    ex = Export("t", "bins", pd.DataFrame({"plate": ["P"], "well": ["A01"], "animal": ["A01"],
+                                           "bin": [0], "start_s": [0.0], "end_s": [6.0],
+                                           "distance": [1.0]}), Path("t.xls"))
+    with pytest.raises(InputError, match="no plate layout: give --layout"):
+        analyse([ex], ZebrafishParameters())
+
+
+def test_truth_file_is_json(tmp_path):
+    truth = get_simulator("zebrafish-lpr").write(tmp_path, 1)
+    json.dumps(truth)
+    assert (tmp_path / "zebralab_P1.xls").read_bytes()[:8] == b"location"
