@@ -187,3 +187,29 @@ def test_report_is_reproducible(invoke, study_dir, report_dir, tmp_path):
     assert r.exit_code == 0, r.output
     for rel in ("report.xlsx", "report.docx", "report.html"):
         assert (out2 / rel).read_bytes() == (report_dir / rel).read_bytes(), rel
+
+
+def test_guideline_deviations_listed_in_report_and_manifest(invoke, study_dir, tmp_path):
+    text = (study_dir / "study.yaml").read_text()
+    (study_dir / "study.yaml").write_text(text.replace("glp: true\n",
+                                                       "glp: true\nguideline: oecd-424-screen\n"))
+    out = tmp_path / "o"
+    r = invoke("--quiet", "report", "--study", study_dir / "study.yaml", "--endpoints",
+               study_dir / "endpoints.csv", "-o", out, "--format", "html")
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    devs = manifest["deviations"]
+    assert any("2 treated group(s), at least 3 dose groups" in d for d in devs), devs
+    assert all(d.startswith("NTX-R-001: ") for d in devs)
+    html = (out / "report.html").read_text()
+    assert "2 treated group(s), at least 3 dose groups" in html
+    assert sorted(p.name for p in out.iterdir()) == ["figures", "manifest.json", "report.html"]
+
+
+def test_endpoints_of_another_study_are_refused(invoke, study_dir, tmp_path):
+    eps = pd.read_csv(study_dir / "endpoints.csv", keep_default_na=False)
+    eps.assign(study_id="OTHER-1").to_csv(study_dir / "other.csv", index=False)
+    r = invoke("report", "--study", study_dir / "study.yaml", "--endpoints",
+               study_dir / "other.csv", "-o", tmp_path / "o")
+    assert r.exit_code == 2
+    assert "other.csv, column 'study_id': EndpointTable holds study 'OTHER-1'" in r.output

@@ -1,0 +1,52 @@
+import pandas as pd
+import pytest
+
+from neurotox.errors import InputError
+from neurotox.pipeline import apply_exclusions, exclusion_lines
+
+
+@pytest.fixture
+def valid(table):
+    """The hand-made table restricted to registry endpoints (gait_score is not one)."""
+    return table[table["endpoint"] != "gait_score"].reset_index(drop=True)
+
+
+def _exclusions(rows):
+    return pd.DataFrame(rows, columns=["subject", "reason", "endpoint"])
+
+
+def test_exclusion_of_one_endpoint(valid):
+    out, records = apply_exclusions(valid, _exclusions([("G1M1", "injury",
+                                                         "grip_strength_forelimb")]))
+    hit = out[out["subject"] == "G1M1"].set_index("endpoint")
+    assert bool(hit.loc["grip_strength_forelimb", "excluded"])
+    assert hit.loc["grip_strength_forelimb", "exclusion_reason"] == "manual exclusion: injury"
+    assert not hit.loc["motor_activity_counts", "excluded"].any()
+    assert records == [{"rule": "manual exclusions file", "subject": "G1M1",
+                        "endpoint": "grip_strength_forelimb", "reason": "injury", "values": 1}]
+
+
+def test_exclusion_of_every_value_of_a_subject_keeps_earlier_reason(valid):
+    out, records = apply_exclusions(valid, _exclusions([("G2M4", "found dead", "")]))
+    hit = out[out["subject"] == "G2M4"]
+    assert hit["excluded"].all() and len(hit) == 4
+    reasons = set(hit["exclusion_reason"])
+    assert reasons == {"animal moribund; manual exclusion: found dead",
+                       "manual exclusion: found dead"}
+    assert records[0]["endpoint"] == "all" and records[0]["values"] == 4
+
+
+@pytest.mark.parametrize(("row", "message"), [
+    (("NOPE", "typo", ""), "x.csv, row 2: subject 'NOPE' matches no value"),
+    (("G1M1", "typo", "tremor"),
+     "x.csv, row 2: subject 'G1M1', endpoint 'tremor' matches no value"),
+])
+def test_exclusion_matching_nothing_is_an_error(valid, row, message):
+    with pytest.raises(InputError, match=message):
+        apply_exclusions(valid, _exclusions([row]), path="x.csv")
+
+
+def test_exclusion_lines(table):
+    assert exclusion_lines(table) == [
+        "fob, subject G2M4 (group G2, sex M): 1 value(s) of grip_strength_forelimb excluded"
+        " — animal moribund"]
