@@ -57,8 +57,12 @@ def _wilcoxon(d: np.ndarray, alternative: str) -> tuple[float, float]:
     return float(res.statistic), float(res.pvalue)
 
 
+def _nearly_constant(x: np.ndarray) -> bool:
+    return bool(np.ptp(x) <= 1e-10 * max(1.0, float(np.max(np.abs(x)))))
+
+
 def _shapiro(x: np.ndarray) -> float:
-    if len(x) < 3 or np.ptp(x) == 0:
+    if len(x) < 3 or _nearly_constant(x):
         return np.nan
     return float(stats.shapiro(x).pvalue)
 

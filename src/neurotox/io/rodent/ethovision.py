@@ -80,7 +80,7 @@ def _samples(rows: list[tuple], n_header: int, path: Path) -> pd.DataFrame:
                           path=path)
     out = {"time_s": pd.to_numeric(data["Trial time"], errors="coerce").to_numpy(float)}
     for c, m in zones.items():
-        col = pd.to_numeric(data[c].replace("-", np.nan), errors="coerce")
+        col = pd.to_numeric(data[c], errors="coerce")  # "-" (missing sample) -> NaN
         out[f"{m.group('point').lower()}:{m.group('zone')}"] = col.fillna(0).to_numpy(float)
     return pd.DataFrame(out)
 

@@ -87,7 +87,7 @@ def read_dlc_csv(path: Path, **_: Any) -> RodentData:
     if n == 0:
         raise FormatError("expected DeepLabCut header rows starting with 'scorer'", path=path)
     try:
-        df = pd.read_csv(path, header=list(range(n)), index_col=0)
+        df = pd.read_csv(path, header=list(range(n)), index_col=0, float_precision="round_trip")
     except (ValueError, pd.errors.ParserError) as exc:
         raise FormatError(f"cannot parse DeepLabCut CSV: {exc}", path=path) from None
     df.columns.names = list(_LEVELS if n == 4 else ("scorer", "bodyparts", "coords"))

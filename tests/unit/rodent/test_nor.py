@@ -1,0 +1,83 @@
+"""NOR indices and exclusions on hand-computed exploration tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurotox.assays.nor import NorParameters, nor_animals, nor_endpoints, one_sample_results
+from neurotox.errors import InputError
+
+
+def explo(rows):
+    return pd.DataFrame([{"subject": s, "phase": p, "object": o, "time_s": t, "bouts": np.nan,
+                          "latency_s": lat, "source": "x.csv"} for s, p, o, t, lat in rows])
+
+
+ROWS = [("a1", "training", "Left", 12.0, np.nan), ("a1", "training", "Right", 8.0, np.nan),
+        ("a1", "test", "Left", 15.0, 4.0), ("a1", "test", "Right", 5.0, 1.0),
+        ("a2", "test", "Left", 3.0, np.nan), ("a2", "test", "Right", 5.0, np.nan),
+        ("a3", "test", "Left", 20.0, np.nan), ("a3", "test", "Right", 20.0, np.nan),
+        ("a4", "test", "Left", 4.0, np.nan), ("a4", "test", "Right", 6.0, np.nan)]
+KEY = pd.DataFrame({"subject": ["a1", "a2", "a3", "a4"], "novel": ["L", "R", "L", "R"],
+                    "source": "k"})
+FLAGS = pd.DataFrame({"subject": ["a3"], "phase": ["test"], "reason": ["Object toppled"],
+                      "source": "f"})
+
+
+def animals(**params):
+    return nor_animals(explo(ROWS), KEY, FLAGS, NorParameters(**params)).set_index(
+        ["subject", "phase"])
+
+
+def test_indices_hand_computed():
+    a = animals()
+    row = a.loc[("a1", "test")]
+    assert (row["time_a_s"], row["time_b_s"], row["total_s"]) == (15.0, 5.0, 20.0)
+    assert row["index"] == pytest.approx(0.5)          # (15 - 5) / 20
+    assert row["ratio"] == pytest.approx(0.75)         # 15 / 20
+    assert row["latency_a_s"] == 4.0                   # latency of the novel (left) object
+    assert a.loc[("a2", "test"), "index"] == pytest.approx((5 - 3) / 8)
+    assert a.loc[("a1", "training"), "index"] == pytest.approx((12 - 8) / 20)
+
+
+def test_exclusion_reasons():
+    a = animals()
+    assert not a.loc[("a1", "test"), "excluded"]
+    assert a.loc[("a2", "test"), "exclusion_reason"] == "total test exploration 8.000 s < 10 s"
+    assert a.loc[("a3", "test"), "exclusion_reason"] == "technical flag: Object toppled"
+    assert not a.loc[("a4", "test"), "excluded"]  # exactly 10 s kept by default
+
+
+def test_threshold_inclusive_and_training_bias():
+    a = animals(threshold_inclusive=True, max_training_bias=0.1)
+    assert a.loc[("a4", "test"), "exclusion_reason"] == "total test exploration 10.000 s <= 10 s"
+    assert a.loc[("a1", "test"), "exclusion_reason"] == "training side bias |0.200| > 0.1"
+
+
+def test_missing_key_is_an_error():
+    with pytest.raises(InputError, match="no novel-object key for subject 'a1'"):
+        nor_animals(explo(ROWS), KEY.iloc[1:], FLAGS, NorParameters())
+
+
+def test_three_objects_is_an_error():
+    rows = ROWS + [("a1", "test", "Middle", 1.0, np.nan)]
+    with pytest.raises(InputError, match=r"subject 'a1', test: expected 2 objects"):
+        nor_animals(explo(rows), KEY, FLAGS, NorParameters())
+
+
+def test_endpoint_table_and_one_sample(make_study):
+    study = make_study([("a1", "C", "M"), ("a2", "C", "F"), ("a3", "H", "M"), ("a4", "H", "F")])
+    a = nor_animals(explo(ROWS), KEY, FLAGS, NorParameters())
+    table = nor_endpoints(a, study, NorParameters())
+    di = table[table["endpoint"] == "nor_discrimination_index"].set_index("subject")
+    assert di.loc["a1", "value"] == pytest.approx(0.5)
+    assert di.loc["a3", "excluded"] and di.loc["a3", "exclusion_reason"].startswith("technical")
+    assert set(table["endpoint"]) >= {"nor_exploration_novel", "nor_recognition_index",
+                                      "nor_latency_novel", "nor_training_side_bias"}
+    assert di.loc["a4", "dose"] == 10 and di.loc["a4", "group"] == "H"
+    res = one_sample_results(table, endpoint="nor_discrimination_index", reference=0.0,
+                             normality_alpha=0.05)
+    pooled = res[(res["group"] == "H") & (res["sex"] == "all")].iloc[0]
+    assert pooled["n"] == 1 and pooled["mean"] == pytest.approx(0.2)  # a4 only: (6-4)/10

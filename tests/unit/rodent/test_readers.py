@@ -1,0 +1,209 @@
+"""Readers: detection through the registry, tidy output, validation messages."""
+
+from __future__ import annotations
+
+import h5py
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from neurotox.errors import FormatError, InputError
+from neurotox.io.rodent import detect, read_rodent, side_of
+
+SIMBA = """VIDEO,CLASSIFIER,MEASUREMENT,VALUE
+Exp_NOR_P1_rat01,Left,Event count,3
+Exp_NOR_P1_rat01,Left,Total event duration (s),12.5
+Exp_NOR_P1_rat01,Right,Event count,2
+Exp_NOR_P1_rat01,Right,Total event duration (s),7.5
+Exp_NOR_P2_rat01,Left,Total event duration (s),4
+Exp_NOR_P2_rat01,Right,Total event duration (s),16
+Exp_OLT_P2_rat01,Left,Total event duration (s),1
+Exp_OLT_P2_rat01,Right,Total event duration (s),1
+"""
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_simba_aggregates_map_videos_to_subject_and_phase(tmp_path):
+    d = read_rodent(write(tmp_path, "agg.csv", SIMBA), video_include="NOR")
+    assert d.kind == "exploration" and d.fmt == "simba-aggregates"
+    t = d.table.set_index(["phase", "object"])
+    assert t.loc[("training", "Left"), "time_s"] == 12.5
+    assert t.loc[("training", "Left"), "bouts"] == 3
+    assert t.loc[("test", "Right"), "time_s"] == 16
+    assert len(d.table) == 4
+    assert "1 video(s) skipped" in d.notes[0]
+
+
+def test_simba_bad_value_names_row(tmp_path):
+    p = write(tmp_path, "agg.csv", SIMBA.replace("12.5", "twelve"))
+    with pytest.raises(FormatError, match=r"row 3, column 'VALUE': expected a number, "
+                                          r"found 'twelve'"):
+        read_rodent(p)
+
+
+def test_key_and_exclusion_list(tmp_path):
+    key = read_rodent(write(tmp_path, "key.csv", "RatID,NovelSide,Sex\nrat01,R,M\n"))
+    assert key.kind == "key" and key.table.iloc[0][["subject", "novel"]].tolist() == ["rat01", "R"]
+    flags = read_rodent(write(tmp_path, "ex.csv", "VIDEO,REASON\nExp_NOR_P2_rat01,Object toppled\n"
+                                                  "Exp_OpenField_rat02,late\n"))
+    assert flags.table[["subject", "phase", "reason"]].values.tolist() == [
+        ["rat01", "test", "Object toppled"]]
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_scoring_sheet(tmp_path, suffix):
+    df = pd.DataFrame({"animal": ["a1", "a1", "a2"], "phase": ["T1", "T2", "T2"],
+                       "left (s)": ["10", "6", "3"], "right (s)": ["12", "14", "-"],
+                       "novel_side": ["R", "R", "L"], "latency_novel": ["", "2.5", "9"],
+                       "flag": ["", "", "light failure"]})
+    p = tmp_path / f"sheet.{suffix}"
+    df.to_csv(p, index=False) if suffix == "csv" else df.to_excel(p, index=False)
+    d = read_rodent(p)
+    assert d.fmt == "nor-scoring-sheet"
+    t = d.table.set_index(["subject", "phase", "object"])
+    assert t.loc[("a1", "test", "right"), "time_s"] == 14
+    assert t.loc[("a1", "test", "right"), "latency_s"] == 2.5
+    assert np.isnan(t.loc[("a1", "test", "left"), "latency_s"])
+    assert np.isnan(t.loc[("a2", "test", "right"), "time_s"])
+    assert d.meta["flags"]["reason"].tolist() == ["light failure"]
+    assert d.meta["key"]["novel"].tolist() == ["R", "L"]
+
+
+def test_scoring_sheet_bad_phase(tmp_path):
+    p = write(tmp_path, "s.csv", "subject,phase,left,right\na,day3,1,2\n")
+    with pytest.raises(FormatError, match=r"row 2, column 'phase': phase 'day3' is not training"):
+        read_rodent(p)
+
+
+def test_anymaze_results(tmp_path):
+    p = write(tmp_path, "am.csv",
+              "Test,Animal,Stage,Left object : time investigating,Left object : latency to first "
+              "investigation,Right object : time investigating\n"
+              "1,m1,Sample,5.5,3,6.5\n2,m1,Test,4,10,12\n")
+    d = read_rodent(p)
+    assert d.fmt == "anymaze-results"
+    t = d.table.set_index(["phase", "object"])
+    assert t.loc[("test", "Left object"), "latency_s"] == 10
+    assert t.loc[("test", "Right object"), "time_s"] == 12
+
+
+def test_trials_table_conditions(tmp_path):
+    p = write(tmp_path, "t.csv", "mouse,date,injection,block,trialNo,sample,choice\n"
+                                 "m1,d1,nan,1,1,L,R\nm1,d2,CNO,1,1,R,-\n")
+    d = read_rodent(p)
+    assert d.kind == "trials"
+    assert d.table["condition"].tolist() == ["NA", "CNO"]
+    assert d.table["choice"].tolist() == ["R", "NA"]
+    assert d.table["session"].tolist() == ["d1/1", "d2/1"]
+
+
+def test_simba_entry_sequence(tmp_path):
+    p = write(tmp_path, "mouse7.csv", ",ARM_ENTRY_SEQUENCE,ENTRY FRAME,EXIT FRAME,ENTER TIME (s),"
+                                      "EXIT TIME (s)\n0,B,5,20,0.1,0.6\n1,C,30,40,1.0,1.3\n")
+    d = read_rodent(p)
+    assert d.kind == "entries"
+    assert d.table[["subject", "arm", "order"]].values.tolist() == [["mouse7", "B", 1],
+                                                                   ["mouse7", "C", 2]]
+    assert d.table["enter_s"].tolist() == [0.1, 1.0]
+
+
+def test_zoneinfo(tmp_path):
+    p = write(tmp_path, "maze_zoneinfo.csv", "arm.a;arm.b\nc1;c4\nc2;c5\nc3;c6\n")
+    d = read_rodent(p)
+    assert d.meta["zones"] == {"arm.a": ["c1", "c2", "c3"], "arm.b": ["c4", "c5", "c6"]}
+
+
+def _ethovision_rows():
+    head = [("Number of header lines:", "9"), ("Experiment", "E"), ("Trial name", "Trial     2"),
+            ("Start time", "10/03/2025 10:23:37.780"), ("User-defined Independent Variable",),
+            ("mouse ID", "M1"), (" ",)]
+    cols = ("Trial time", "X center", "In zone(obj left / Center-point)",
+            "In zone(obj left / Nose-point)", "In zone(obj right / Nose-point)")
+    units = ("s", "cm", "", "", "")
+    data = [(0.5 + 0.1 * i, "-" if i == 3 else 1.0, int(i in (6, 7)), int(2 <= i <= 7),
+             int(i == 9)) for i in range(10)]
+    return head + [cols, units] + data
+
+
+def test_ethovision_xlsx(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Track-Arena 1-Subject 1"
+    for r in _ethovision_rows():
+        ws.append(list(r))
+    p = tmp_path / "Raw data-E-Trial     2.xlsx"
+    wb.save(p)
+    d = read_rodent(p)
+    assert d.fmt == "ethovision-raw"
+    assert d.meta["subject"] == "M1" and d.meta["trial"] == "Trial 2"
+    assert d.meta["sample_interval_s"] == pytest.approx(0.1)
+    assert d.table["nose:obj left"].sum() == 6
+    assert d.table["center:obj left"].sum() == 2
+
+
+def test_ethovision_bad_header_count(tmp_path):
+    p = write(tmp_path, "ev.txt", '"Number of header lines:","x"\n')
+    with pytest.raises(FormatError, match="followed by an integer"):
+        read_rodent(p)
+
+
+def _dlc_frame(multi: bool) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    levels = [("DLC_s", "mouse1", bp, c) if multi else ("DLC_s", bp, c)
+              for bp in ("nose", "tail") for c in ("x", "y", "likelihood")]
+    names = ["scorer", "individuals", "bodyparts", "coords"] if multi else \
+        ["scorer", "bodyparts", "coords"]
+    return pd.DataFrame(rng.random((5, 6)) * 100,
+                        columns=pd.MultiIndex.from_tuples(levels, names=names))
+
+
+@pytest.mark.parametrize("multi", [False, True])
+def test_dlc_csv_and_h5_identical(tmp_path, multi):
+    df = _dlc_frame(multi)
+    df.to_csv(tmp_path / "v1DLC_x.csv")
+    df.to_hdf(tmp_path / "v1DLC_x.h5", key="df_with_missing", mode="w")
+    a, b = read_rodent(tmp_path / "v1DLC_x.csv"), read_rodent(tmp_path / "v1DLC_x.h5")
+    assert (a.fmt, b.fmt) == ("deeplabcut-csv", "deeplabcut-h5")
+    np.testing.assert_array_equal(a.poses.position, b.poses.position)
+    np.testing.assert_array_equal(a.poses.confidence, b.poses.confidence)
+    assert a.poses.keypoints == ["nose", "tail"]
+    assert a.poses.individuals == (["mouse1"] if multi else ["single"])
+    np.testing.assert_allclose(a.poses.point("tail")[:, 0], df.iloc[:, 3])
+
+
+def test_sleap_analysis_h5(tmp_path):
+    tracks = np.arange(2 * 2 * 3 * 4, dtype=float).reshape(2, 2, 3, 4)  # tracks,xy,nodes,frames
+    with h5py.File(tmp_path / "v.analysis.h5", "w") as f:
+        f["tracks"] = tracks
+        f["node_names"] = [b"nose", b"ear", b"tail"]
+        f["track_names"] = [b"a", b"b"]
+        f["point_scores"] = np.ones((2, 3, 4))
+    d = read_rodent(tmp_path / "v.analysis.h5")
+    assert d.fmt == "sleap-analysis"
+    assert d.poses.position.shape == (4, 2, 3, 2)
+    assert d.poses.position[2, 1, 0, 1] == tracks[1, 1, 0, 2]
+    assert d.poses.individuals == ["a", "b"]
+
+
+def test_unknown_file_lists_expected_layouts(tmp_path):
+    p = write(tmp_path, "x.csv", "a,b\n1,2\n")
+    with pytest.raises(FormatError, match=r"not a recognised rodent-cognition file; expected one "
+                                          r"of .*'DeepLabCut csv"):
+        detect(p)
+
+
+def test_missing_file():
+    with pytest.raises(InputError, match="file not found"):
+        detect("/nonexistent/x.csv")
+
+
+@pytest.mark.parametrize("label,side", [("Left", "L"), ("round object right", "R"), ("R", "R"),
+                                        ("object A", None)])
+def test_side_of(label, side):
+    assert side_of(label) == side

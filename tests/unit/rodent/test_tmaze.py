@@ -1,0 +1,92 @@
+"""T-maze alternation: hand-counted sequences, chance levels, discrete trials."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurotox.assays.tmaze import (
+    TmazeParameters,
+    alternation_table,
+    chance_level,
+    discrete_table,
+    score_sequence,
+    tmaze_endpoints,
+    trial_table,
+)
+
+
+def test_hand_counted_sequence():
+    # A B C A C B B A C: triplets ABC+ BCA+ CAC(alt. return) ACB+ CBB(same) BBA(alt.) BAC+
+    s = score_sequence(list("ABCACBBAC"))
+    assert s == {"entries": 9, "windows": 7, "alternations": 4, "same_arm_returns": 1,
+                 "alternate_arm_returns": 2}
+
+
+@pytest.mark.parametrize("k,w,rule,expected", [
+    (3, 3, "counted", 2 / 9), (3, 3, "collapsed", 0.5), (4, 3, "counted", 3 / 4 * 2 / 4),
+    (4, 3, "collapsed", 2 / 3), (2, 2, "counted", 0.5), (4, 4, "collapsed", 2 / 9)])
+def test_chance_level(k, w, rule, expected):
+    assert chance_level(k, w, reentries=rule) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("rule", ["counted", "collapsed"])
+def test_chance_level_matches_random_walk(rule):
+    rng = np.random.default_rng(7)
+    arms, seq = "ABC", ["A"]
+    for _ in range(30000):
+        options = arms if rule == "counted" else [a for a in arms if a != seq[-1]]
+        seq.append(options[rng.integers(len(options))])
+    s = score_sequence(seq)
+    assert s["alternations"] / s["windows"] == pytest.approx(
+        chance_level(3, 3, reentries=rule), abs=0.01)
+
+
+def entries(subject, arms, condition="NA"):
+    return pd.DataFrame({"subject": subject, "condition": condition,
+                         "order": range(1, len(arms) + 1),
+                         "arm": list(arms), "enter_s": np.nan, "exit_s": np.nan,
+                         "source": "seq.csv:row"})
+
+
+def test_alternation_table_and_exclusion():
+    e = pd.concat([entries("m1", "ABCACBBAC"), entries("m2", "ABCAB")])
+    t = alternation_table(e, TmazeParameters(min_entries=8)).set_index("subject")
+    assert t.loc["m1", "alternation_pct"] == pytest.approx(400 / 7)
+    assert t.loc["m1", "chance_pct"] == pytest.approx(200 / 9)
+    assert t.loc["m2", "exclusion_reason"] == "5 entries < minimum 8"
+    collapsed = alternation_table(e, TmazeParameters(reentries="collapsed")).set_index("subject")
+    assert collapsed.loc["m1", "entries"] == 8  # BB merged
+    assert collapsed.loc["m1", "chance_pct"] == 50
+
+
+def trials():
+    rows = [("m1", "S", "L", "R", 3.0), ("m1", "S", "R", "L", 5.0), ("m1", "S", "L", "L", 4.0),
+            ("m1", "S", "R", "NA", np.nan), ("m1", "S", "L", "R", 70.0),
+            ("m2", "S", "L", "R", 2.0)]
+    return pd.DataFrame([{"subject": s, "condition": c, "session": "1", "trial": str(i),
+                          "sample": a, "choice": b, "latency_s": lat, "source": "t.csv:row"}
+                         for i, (s, c, a, b, lat) in enumerate(rows)])
+
+
+def test_discrete_percent_correct_and_time_limit():
+    p = TmazeParameters(mode="discrete", max_choice_latency_s=60, min_trials=2)
+    per = discrete_table(trial_table(trials(), p), p).set_index("subject")
+    m1 = per.loc["m1"]
+    assert (m1["trials"], m1["no_choice_trials"], m1["correct"]) == (3, 2, 2)
+    assert m1["correct_pct"] == pytest.approx(200 / 3)
+    assert m1["choice_latency_s"] == 4.0
+    assert m1["side_bias_pct"] == pytest.approx(100 / 3)  # R, L, L
+    assert per.loc["m2", "exclusion_reason"] == "1 trials with a choice < minimum 2"
+
+
+def test_tmaze_endpoints_timepoint_is_condition(make_study):
+    study = make_study([("m1", "C", "M"), ("m2", "H", "F")])
+    p = TmazeParameters(mode="discrete")
+    per = discrete_table(trial_table(trials(), p), p)
+    from neurotox.assays.tmaze import _DISC
+    table = tmaze_endpoints(per, study, p, _DISC)
+    row = table[(table["endpoint"] == "tmaze_correct_pct") & (table["subject"] == "m1")]
+    assert row["timepoint"].item() == "S"
+    assert row["value"].item() == pytest.approx(75.0)  # 3 correct of 4 choices
