@@ -99,7 +99,8 @@ def _prepare(table: pd.DataFrame, pool_sexes: bool) -> pd.DataFrame:
     df = table.copy()
     for c in _CELL:
         df[c] = df[c].astype(str)
-    df["excluded"] = df["excluded"].astype(bool) | ~np.isfinite(df["value"].astype(float))
+    df["value"] = df["value"].astype(float)
+    df["excluded"] = df["excluded"].astype(bool) | ~np.isfinite(df["value"])
     if pool_sexes:
         df["sex"] = "NA"
     return df
@@ -127,6 +128,24 @@ def _group_order(groups: Sequence[Group]) -> dict[str, tuple[int, float, str, bo
     return {g.id: (rank, g.dose, g.dose_unit, g.control) for rank, (_, g) in enumerate(ranked)}
 
 
+def _groups_from_table(df: pd.DataFrame) -> list[Group]:
+    """Groups inferred from the table when the study's are not given: lowest dose = control."""
+    first = df.groupby("group", sort=True)[["dose", "dose_unit"]].first()
+    first = first.sort_values("dose", kind="stable")
+    return [Group(id=g, label=g, dose=float(row["dose"]), dose_unit=str(row["dose_unit"]) or "NA",
+                  control=i == 0) for i, (g, row) in enumerate(first.iterrows())]
+
+
+def _check_incidence(df: pd.DataFrame, reg: Mapping[str, Endpoint]) -> None:
+    inc = df[~df["excluded"]]
+    kinds = inc["endpoint"].map(lambda e: reg[e].data_type)
+    bad = (kinds == DataType.INCIDENCE) & ~inc["value"].isin([0.0, 1.0])
+    if bad.any():
+        row = inc[bad].iloc[0]
+        raise InputError(f"incidence endpoint {row['endpoint']!r} needs values 0 or 1, found "
+                         f"{row['value']:g} (subject {row['subject']!r})", where="column 'value'")
+
+
 def _check_groups(df: pd.DataFrame, order: Mapping[str, tuple]) -> None:
     unknown = sorted(set(df["group"]) - set(order))
     if unknown:
@@ -147,6 +166,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
         The study's statistical plan (defaults when None).
     groups
         The study's groups (``study.spec.groups``): doses, units and the control.
+        When empty, groups are taken from the table and the lowest dose is the control.
     registry
         Endpoint definitions (default: :func:`neurotox.endpoints.registry`).
 
@@ -159,7 +179,8 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     Raises
     ------
     InputError
-        The table names a group the study does not define, or an unknown endpoint.
+        The table names a group the study does not define, an unknown endpoint, or
+        an incidence endpoint has values other than 0/1.
 
     Notes
     -----
@@ -174,12 +195,13 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     """
     plan = plan or StatisticsPlan()
     reg = registry if registry is not None else endpoints.registry()
-    order = _group_order(groups)
     df = _prepare(table, plan.pool_sexes)
+    order = _group_order(groups or _groups_from_table(df))
     _check_groups(df, order)
     unknown = sorted(set(df["endpoint"]) - set(reg))
     if unknown:
         raise InputError(f"unknown endpoint(s) {quoted(unknown)}", where="column 'endpoint'")
+    _check_incidence(df, reg)
     if plan.litter_unit == "means" and (df["batch"].astype(str) != "NA").any():
         df = _litter_means(df)
     desc = _ordered_cells(describe(df), order)

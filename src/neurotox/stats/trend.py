@@ -301,8 +301,8 @@ def _mw_null_counts(m: int, n: int) -> np.ndarray:
         shifted[m + i:] = poly[:poly.size - (m + i)]
         poly = poly - shifted
         # divide by (1 - q^i): running sum with stride i
-        for j in range(i, poly.size):
-            poly[j] += poly[j - i]
+        for r in range(i):
+            poly[r::i] = np.cumsum(poly[r::i])
     return poly
 
 

@@ -215,3 +215,16 @@ def test_litter_random_effect_model():
     # pups as units would overstate the evidence
     naive = stats.analyse(t, StatisticsPlan(), GROUPS).results["p_value"].to_numpy()[1:]
     assert comp.p_value[-1] > naive[-1]
+
+
+def test_groups_inferred_from_table_when_not_given(grip):
+    a = stats.analyse(grip, StatisticsPlan())
+    b = stats.analyse(grip, StatisticsPlan(), GROUPS)
+    pd.testing.assert_frame_equal(a.results, b.results)
+
+
+def test_incidence_values_must_be_0_or_1():
+    rows = _grip({"G1": [0, 1, 0], "G2": [2, 0, 1]}, endpoint="ataxia", unit="score")
+    with pytest.raises(InputError, match=r"incidence endpoint 'ataxia' needs values 0 or 1, "
+                                         r"found 2 \(subject 'MG20'\)"):
+        stats.analyse(_table(rows), StatisticsPlan(), GROUPS, registry=_registry())
