@@ -22,7 +22,9 @@ Notes
 -----
 Some pybmds builds abort the interpreter on a GSL domain error (seen with the
 dichotomous Gamma model); the GSL error handler is switched off before fitting
-so such a fit fails with a non-converged result instead.
+so such a fit fails with a non-converged result instead. NumPy RuntimeWarnings
+raised inside pybmds while it evaluates curves at its -9999 sentinel dose are
+silenced for the duration of each fit only.
 
 """
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -124,7 +127,11 @@ def _fit(kind: str, name: str, ds, bmr: float, restricted: bool) -> dict:
     if name not in _NEVER_RESTRICTED:
         settings["priors"] = prior
     model = cls(ds, settings=settings)
-    res = model.execute()
+    with warnings.catch_warnings():
+        # pybmds evaluates its curves at a -9999 sentinel dose while summarising a
+        # fit; the overflow/log warnings that raises say nothing about the fit.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = model.execute()
     gof = res.gof.p_value if kind == "dichotomous" else res.tests.p_values[3]
     return {"model": model.name(), "bmd": _f(res.bmd), "bmdl": _f(res.bmdl),
             "bmdu": _f(res.bmdu), "aic": _f(res.fit.aic), "gof_p": _f(gof),
