@@ -448,3 +448,81 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
 
 register(AssayPlugin(ASSAY, NorParameters, run,
                      "Novel object recognition: exploration, DI, exclusions, one-sample tests"))
+
+
+# ------------------------------------------------------------ simulator
+
+SIM_GROUPS = (("G1", "Vehicle control", 0.0), ("G2", "Low dose", 10.0),
+              ("G3", "High dose", 100.0))
+#: Planted mean test DI per group: memory deficit (DI ~ 0) at the high dose.
+SIM_DI = {"G1": 0.35, "G2": 0.30, "G3": 0.0}
+
+
+def _sim_subjects() -> pd.DataFrame:
+    return pd.DataFrame([{"subject": f"{g}{s}{k:02d}", "group": g, "sex": s}
+                         for g, _, _ in SIM_GROUPS for s in ("M", "F") for k in range(1, 6)])
+
+
+def _sim_sheet(subjects: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+    rows = []
+    for i, r in enumerate(subjects.itertuples(index=False)):
+        side = "L" if i % 2 == 0 else "R"
+        total_train = rng.uniform(20, 40)
+        left = total_train * rng.uniform(0.4, 0.6)
+        total = 4.0 if i == 3 else rng.uniform(18, 45)  # one animal explores < 10 s
+        di = float(np.clip(rng.normal(SIM_DI[r.group], 0.12), -0.95, 0.95))
+        novel, familiar = total * (1 + di) / 2, total * (1 - di) / 2
+        nl, nr = (novel, familiar) if side == "L" else (familiar, novel)
+        flag = "object toppled" if i == 7 else ""
+        rows += [{"subject": r.subject, "phase": "training", "left_s": round(left, 2),
+                  "right_s": round(total_train - left, 2), "novel_side": side,
+                  "latency_novel": "", "flag": ""},
+                 {"subject": r.subject, "phase": "test", "left_s": round(nl, 2),
+                  "right_s": round(nr, 2), "novel_side": side,
+                  "latency_novel": round(rng.uniform(2, 30), 1), "flag": flag}]
+    return pd.DataFrame(rows)
+
+
+def _sim_truth(sheet: pd.DataFrame, subjects: pd.DataFrame) -> dict[str, Any]:
+    test = sheet[sheet["phase"] == "test"].set_index("subject")
+    novel = np.where(test["novel_side"] == "L", test["left_s"], test["right_s"])
+    familiar = np.where(test["novel_side"] == "L", test["right_s"], test["left_s"])
+    di = pd.Series((novel - familiar) / (novel + familiar), index=test.index)
+    excluded = {s: ("total test exploration < 10 s" if (n + f) < 10 else "technical flag")
+                for s, n, f, fl in zip(test.index, novel, familiar, test["flag"], strict=True)
+                if (n + f) < 10 or fl}
+    groups = subjects.set_index("subject")["group"]
+    kept = di.drop(list(excluded))
+    return {"planted_mean_di": SIM_DI, "di": di.round(6).to_dict(), "excluded": excluded,
+            "group_mean_di": kept.groupby(groups.loc[kept.index]).mean().round(6).to_dict(),
+            "deficit_group": "G3"}
+
+
+def simulate_study(folder: Path, seed: int) -> dict[str, Any]:
+    """Write a simulated NOR study (3 groups × 5 M + 5 F, scoring sheet xlsx)."""
+    rng = np.random.default_rng(seed)
+    subjects = _sim_subjects()
+    subjects.to_csv(folder / "subjects.csv", index=False)
+    sheet = _sim_sheet(subjects, rng)
+    sheet.to_excel(folder / "nor_scores.xlsx", index=False)
+    from neurotox.simulate import write_study_yaml
+
+    write_study_yaml(folder, {
+        "study_id": "SIM-NOR-001", "title": "Simulated novel object recognition study",
+        "test_item": "Compound X", "species": "rat",
+        "groups": [{"id": g, "label": lab, "dose": d, "dose_unit": "mg/kg/day",
+                    **({"control": True} if d == 0 else {})} for g, lab, d in SIM_GROUPS],
+        "subjects": "subjects.csv",
+        "assays": [{"assay": "nor", "protocol": "nor-standard", "input": "nor_scores.xlsx"}]})
+    return _sim_truth(sheet, subjects)
+
+
+def _register_simulator() -> None:
+    from neurotox.simulate import Simulator, register_simulator
+
+    register_simulator(Simulator("nor", "Novel object recognition: 3 groups, both sexes, "
+                                 "scoring sheet; memory deficit (DI ~ 0) at the high dose",
+                                 simulate_study))
+
+
+_register_simulator()

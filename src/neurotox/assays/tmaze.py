@@ -320,3 +320,65 @@ def analyse(study: Study, files: list[Path], params: TmazeParameters) -> AssayRe
 
 register(AssayPlugin(ASSAY, TmazeParameters, run,
                      "T-/Y-maze alternation: continuous sequences, discrete trials, poses"))
+
+
+# ------------------------------------------------------------ simulator
+
+SIM_GROUPS = (("G1", "Vehicle control", 0.0), ("G2", "Low dose", 10.0),
+              ("G3", "High dose", 100.0))
+#: Probability that an entry goes to the arm least recently visited (else: random arm,
+#: re-entries allowed). 0 at the high dose = random walk, alternation ~ 22 %.
+SIM_ALTERNATE_P = {"G1": 0.7, "G2": 0.6, "G3": 0.0}
+
+
+def _sim_sequence(rng: np.random.Generator, p_alt: float, n: int) -> list[str]:
+    seq = list(rng.choice(["A", "B", "C"], size=2, replace=False))
+    while len(seq) < n:
+        if rng.random() < p_alt:
+            seq.append(next(a for a in "ABC" if a not in seq[-2:]))
+        else:
+            seq.append(str(rng.choice(["A", "B", "C"])))
+    return seq
+
+
+def simulate_study(folder: Path, seed: int) -> dict[str, Any]:
+    """Write a simulated spontaneous-alternation study (3 groups × 5 M + 5 F)."""
+    rng = np.random.default_rng(seed)
+    subjects = pd.DataFrame([{"subject": f"{g}{s}{k:02d}", "group": g, "sex": s}
+                             for g, _, _ in SIM_GROUPS for s in ("M", "F")
+                             for k in range(1, 6)])
+    subjects.to_csv(folder / "subjects.csv", index=False)
+    rows, truth = [], {}
+    for i, r in enumerate(subjects.itertuples(index=False)):
+        n = 6 if i == 0 else int(rng.integers(15, 30))  # one animal with too few entries
+        seq = _sim_sequence(rng, SIM_ALTERNATE_P[r.group], n)
+        t = np.cumsum(rng.uniform(5, 25, size=n))
+        rows += [{"subject": r.subject, "order": k + 1, "arm": a, "enter_s": round(t[k], 2),
+                  "exit_s": round(t[k] + 3, 2)} for k, a in enumerate(seq)]
+        s = score_sequence(seq)
+        truth[r.subject] = round(100 * s["alternations"] / s["windows"], 6)
+    pd.DataFrame(rows).to_csv(folder / "tmaze_entries.csv", index=False)
+    from neurotox.simulate import write_study_yaml
+
+    write_study_yaml(folder, {
+        "study_id": "SIM-TMAZE-001", "title": "Simulated T-maze spontaneous alternation study",
+        "test_item": "Compound X", "species": "mouse",
+        "groups": [{"id": g, "label": lab, "dose": d, "dose_unit": "mg/kg/day",
+                    **({"control": True} if d == 0 else {})} for g, lab, d in SIM_GROUPS],
+        "subjects": "subjects.csv",
+        "assays": [{"assay": "tmaze", "protocol": "tmaze-spontaneous",
+                    "input": "tmaze_entries.csv"}]})
+    return {"alternation_pct": truth, "chance_pct": round(100 * 2 / 9, 6),
+            "excluded": {subjects["subject"].iloc[0]: "6 entries < minimum 8"},
+            "planted_p_alternate": SIM_ALTERNATE_P, "deficit_group": "G3"}
+
+
+def _register_simulator() -> None:
+    from neurotox.simulate import Simulator, register_simulator
+
+    register_simulator(Simulator("tmaze", "T-maze spontaneous alternation: 3 groups, both "
+                                 "sexes, arm-entry sequences; alternation at chance at the "
+                                 "high dose", simulate_study))
+
+
+_register_simulator()

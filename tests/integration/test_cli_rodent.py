@@ -1,0 +1,129 @@
+"""End-to-end: ``neurotox nor`` and ``neurotox tmaze`` on simulated and real studies."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from neurotox.io.output import verify
+
+
+@pytest.fixture
+def nor_study(tmp_path, invoke):
+    res = invoke("simulate", "nor", "-o", tmp_path / "sim")
+    assert res.exit_code == 0, res.output
+    return tmp_path / "sim"
+
+
+def test_nor_cli_recovers_planted_truth(nor_study, tmp_path, invoke):
+    out = tmp_path / "out"
+    res = invoke("nor", "--study", nor_study / "study.yaml", "-o", out)
+    assert res.exit_code == 0, res.output
+    truth = json.loads((nor_study / "truth.json").read_text())
+    ep = pd.read_csv(out / "endpoints.csv")
+    di = ep[ep["endpoint"] == "nor_discrimination_index"].set_index("subject")
+    for subject, value in truth["di"].items():
+        assert di.loc[subject, "value"] == pytest.approx(value, abs=1e-6)
+    assert set(di.index[di["excluded"]]) == set(truth["excluded"])
+    res_1s = pd.read_csv(out / "nor_one_sample.csv")
+    pooled = res_1s[res_1s["sex"] == "all"].set_index("group")
+    for g, mean in truth["group_mean_di"].items():
+        assert pooled.loc[g, "mean"] == pytest.approx(mean, abs=1e-6)
+    assert pooled.loc["G1", "p_value"] < 0.01 and pooled.loc["G3", "p_value"] > 0.05
+    manifest = json.loads((out / "manifest.json").read_text())
+    excl = {e["subject"] for e in manifest["exclusions"]}
+    assert excl >= set(truth["excluded"])
+    assert manifest["parameters"]["effective"]["min_test_exploration_s"] == 10
+    assert verify(out) == []
+    for name in ("nor_animals", "nor_exploration"):
+        assert (out / f"{name}.csv").is_file() and (out / f"{name}.parquet").is_file()
+
+
+def test_tmaze_cli_recovers_planted_truth(tmp_path, invoke):
+    assert invoke("simulate", "tmaze", "-o", tmp_path / "sim").exit_code == 0
+    out = tmp_path / "out"
+    res = invoke("tmaze", "--study", tmp_path / "sim" / "study.yaml", "-o", out)
+    assert res.exit_code == 0, res.output
+    truth = json.loads((tmp_path / "sim" / "truth.json").read_text())
+    ep = pd.read_csv(out / "endpoints.csv")
+    alt = ep[ep["endpoint"] == "tmaze_alternation_pct"].set_index("subject")
+    for subject, value in truth["alternation_pct"].items():
+        assert alt.loc[subject, "value"] == pytest.approx(value, abs=1e-5)
+    assert set(alt.index[alt["excluded"]]) == set(truth["excluded"])
+    one = pd.read_csv(out / "tmaze_one_sample.csv")
+    one = one[one["sex"] == "all"].set_index("group")
+    assert one.loc["G1", "reference"] == pytest.approx(truth["chance_pct"])
+    assert one.loc["G1", "p_value"] < 0.01 and one.loc["G3", "p_value"] > 0.05
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--protocol", "no-such-protocol"], "unknown protocol 'no-such-protocol'"),
+    (["--protocol", "tmaze-rewarded"], "protocol 'tmaze-rewarded' is for assay 'tmaze'"),
+    (["--param", "min_test_exploration_s=-1"], "min_test_exploration_s"),
+    (["--param", "no_such_parameter=1"], "no_such_parameter"),
+    (["--param", "novalue"], "expected KEY=VALUE"),
+])
+def test_nor_cli_user_errors(nor_study, tmp_path, invoke, args, message):
+    res = invoke("nor", "--study", nor_study / "study.yaml", "-o", tmp_path / "o", *args)
+    assert res.exit_code == 2
+    assert message in res.output
+    assert "Traceback" not in res.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_nor_cli_rejects_tmaze_input(nor_study, tmp_path, invoke):
+    trials = tmp_path / "trials.csv"
+    trials.write_text("mouse,sample,choice\nG1M01,L,R\n")
+    res = invoke("nor", trials, "--study", nor_study / "study.yaml", "-o", tmp_path / "o")
+    assert res.exit_code == 2
+    assert "a trials file (tmaze-trials) is not an NOR input" in res.output
+
+
+def _study(folder, subjects, groups):
+    lines = ["study_id: REAL", "title: real data", "test_item: X", "groups:"]
+    lines += [f"  - {{id: {g}, label: {g}, dose: {i}, dose_unit: mg"
+              f"{', control: true' if i == 0 else ''}}}" for i, g in enumerate(groups)]
+    lines.append("subjects: subjects.csv")
+    (folder / "study.yaml").write_text("\n".join(lines) + "\n")
+    subjects.to_csv(folder / "subjects.csv", index=False)
+    return folder / "study.yaml"
+
+
+def test_nor_cli_on_dory(shared_data, tmp_path, invoke):
+    d = shared_data / "rodent" / "dory_rat_nor_simba"
+    key = pd.read_csv(d / "ratID_key.csv")
+    study = _study(tmp_path, pd.DataFrame({"subject": key["RatID"], "group": key["Treatment"],
+                                           "sex": key["Sex"]}), ("Control", "ASO"))
+    out = tmp_path / "out"
+    res = invoke("nor", d / "data_summary.csv", d / "ratID_key.csv", d / "videos_to_exclude.csv",
+                 "--study", study, "--param", "video_include=NOR", "-o", out)
+    assert res.exit_code == 0, res.output
+    ep = pd.read_csv(out / "endpoints.csv")
+    di = ep[(ep["endpoint"] == "nor_discrimination_index") & ~ep["excluded"]]
+    ref = pd.read_csv(d / "reference_Dory_NOR_2.csv").set_index("RatID")
+    got = di.set_index("subject")["value"]
+    assert sorted(got.index) == sorted(ref.index)
+    assert (got - ref["DI"].loc[got.index]).abs().max() < 1e-12
+    one = pd.read_csv(out / "nor_one_sample.csv")
+    one = one[one["sex"] == "all"].set_index("group")
+    assert one.loc["Control", "p_ttest"] == pytest.approx(0.328, abs=1e-3)
+    assert one.loc["ASO", "p_ttest"] == pytest.approx(0.0632, abs=1e-3)
+
+
+def test_tmaze_cli_on_allen_rewarded(shared_data, tmp_path, invoke):
+    f = shared_data / "rodent" / "allen_mouse_tmaze_rewarded_alternation" / "tmaze.csv"
+    mice = sorted(pd.read_csv(f)["mouse"].unique())
+    study = _study(tmp_path, pd.DataFrame({"subject": mice, "group": "G1", "sex": "NA"}),
+                   ("G1",))
+    out = tmp_path / "out"
+    res = invoke("tmaze", f, "--study", study, "--protocol", "tmaze-rewarded", "-o", out)
+    assert res.exit_code == 0, res.output
+    ep = pd.read_csv(out / "endpoints.csv", keep_default_na=False)
+    pc = ep[ep["endpoint"] == "tmaze_correct_pct"].set_index(["subject", "timepoint"])["value"]
+    assert float(pc.loc[("Mn4656", "CNO")]) == pytest.approx(70.0)
+    assert float(pc.loc[("Mn7735", "Saline")]) == pytest.approx(58.0)
+    one = pd.read_csv(out / "tmaze_one_sample.csv", keep_default_na=False).set_index("timepoint")
+    assert float(one.loc["Saline", "mean"]) == pytest.approx(69.142857, abs=1e-5)
+    assert float(one.loc["CNO", "p_value"]) < 0.001
