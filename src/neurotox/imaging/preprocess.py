@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.transform import resize
 
 _MAD_TO_SIGMA = 1.4826
 
@@ -104,8 +103,26 @@ def estimate_background(image: np.ndarray, *, radius: float) -> np.ndarray:
     bg = ndi.uniform_filter(bg, size=size, mode="reflect")
     if factor == 1:
         return bg
-    return resize(bg, img.shape, order=1, mode="edge", anti_aliasing=False,
-                  preserve_range=True).astype(np.float32)
+    return _upsample(bg, factor, img.shape)
+
+
+def _upsample(small: np.ndarray, factor: int, shape: tuple[int, ...]) -> np.ndarray:
+    """Bilinear upsampling of a block-mean image back onto the full pixel grid."""
+    rows = (np.arange(shape[0], dtype=np.float32) - (factor - 1) / 2) / factor
+    cols = (np.arange(shape[1], dtype=np.float32) - (factor - 1) / 2) / factor
+    rows = np.clip(rows, 0, small.shape[0] - 1)
+    cols = np.clip(cols, 0, small.shape[1] - 1)
+    r0 = np.minimum(rows.astype(int), small.shape[0] - 2) if small.shape[0] > 1 else \
+        np.zeros(len(rows), int)
+    c0 = np.minimum(cols.astype(int), small.shape[1] - 2) if small.shape[1] > 1 else \
+        np.zeros(len(cols), int)
+    fr = (rows - r0)[:, None] if small.shape[0] > 1 else np.zeros((len(rows), 1), np.float32)
+    fc = (cols - c0)[None, :] if small.shape[1] > 1 else np.zeros((1, len(cols)), np.float32)
+    r1 = np.minimum(r0 + 1, small.shape[0] - 1)
+    c1 = np.minimum(c0 + 1, small.shape[1] - 1)
+    top = small[r0][:, c0] * (1 - fc) + small[r0][:, c1] * fc
+    bottom = small[r1][:, c0] * (1 - fc) + small[r1][:, c1] * fc
+    return (top * (1 - fr) + bottom * fr).astype(np.float32)
 
 
 def _block_mean(img: np.ndarray, factor: int) -> np.ndarray:

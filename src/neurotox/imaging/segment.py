@@ -95,7 +95,7 @@ def segment_nuclei(image: np.ndarray, *, diameter: float, min_area: float, max_a
     smoothed = ndi.gaussian_filter(image, sigma)
     thr = foreground_threshold(smoothed, factor=threshold_factor)
     mask = ndi.binary_fill_holes(smoothed > thr)
-    mask = remove_small_objects(mask, max_size=max(1, int(min_area * 0.25)))
+    mask = remove_small_objects(mask, max_size=3)
     labels = declump(mask, min_distance=max(2, int(round(diameter * 0.35))))
     result = filter_by_area(labels, min_area=min_area, max_area=max_area)
     result.foreground_area = int(mask.sum())
