@@ -32,6 +32,9 @@ def test_nor_cli_recovers_planted_truth(nor_study, tmp_path, invoke):
     for g, mean in truth["group_mean_di"].items():
         assert pooled.loc[g, "mean"] == pytest.approx(mean, abs=1e-6)
     assert pooled.loc["G1", "p_value"] < 0.01 and pooled.loc["G3", "p_value"] > 0.05
+    stats = pd.read_csv(out / "statistics.csv")
+    high = stats[(stats["endpoint"] == "nor_discrimination_index") & (stats["group"] == "G3")]
+    assert len(high) == 2 and (high["p_value"] < 0.05).all()  # deficit vs control, both sexes
     manifest = json.loads((out / "manifest.json").read_text())
     excl = {e["subject"] for e in manifest["exclusions"]}
     assert excl >= set(truth["excluded"])
@@ -127,3 +130,7 @@ def test_tmaze_cli_on_allen_rewarded(shared_data, tmp_path, invoke):
     one = pd.read_csv(out / "tmaze_one_sample.csv", keep_default_na=False).set_index("timepoint")
     assert float(one.loc["Saline", "mean"]) == pytest.approx(69.142857, abs=1e-5)
     assert float(one.loc["CNO", "p_value"]) < 0.001
+    model = pd.read_csv(out / "tmaze_trial_model.csv", keep_default_na=False).set_index("timepoint")
+    assert int(model.loc["CNO", "n_trials"]) == 210
+    assert float(model.loc["CNO", "p_correct"]) == pytest.approx(171 / 210)
+    assert not (out / "statistics.csv").exists()  # one group: nothing to compare

@@ -44,6 +44,7 @@ from neurotox.assays.nor import concat, one_sample_results, subject_info
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent
 from neurotox.io.rodent.base import ENTRY_COLUMNS, TRIAL_COLUMNS
+from neurotox.stats.one_sample import trial_level_glmm
 from neurotox.study import AssaySpec, Study
 
 ASSAY = "tmaze"
@@ -204,6 +205,26 @@ def discrete_table(trials: pd.DataFrame, params: TmazeParameters) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def trial_models(trials: pd.DataFrame, per: pd.DataFrame, study: Study,
+                 params: TmazeParameters) -> pd.DataFrame:
+    """Trial-level logistic model (GEE, subject clusters) of correct choices vs chance.
+
+    One model per condition × group on the trials with a choice of the animals that
+    are not excluded; complements the per-animal one-sample test.
+    """
+    kept = per.loc[~per["excluded"], ["subject", "condition"]]
+    t = trials[trials["choice_made"]].merge(kept, on=["subject", "condition"])
+    t = t.assign(group=[study.subject_info(s)["group"] for s in t["subject"]])
+    rows = []
+    for (cond, group), part in t.groupby(["condition", "group"], sort=True):
+        if part["subject"].nunique() < 2 or part["correct"].nunique() < 2:
+            continue
+        fit = trial_level_glmm(part, chance=params.chance_pct / 100, method="gee")
+        rows.append({"timepoint": cond if cond != "NA" else params.timepoint, "group": group,
+                     **fit})
+    return pd.DataFrame(rows)
+
+
 # ------------------------------------------------------------ pose tracks → entries
 
 def entries_from_poses(data: RodentData, subject: str, settings: ArmSettings) -> pd.DataFrame:
@@ -310,7 +331,8 @@ def analyse(study: Study, files: list[Path], params: TmazeParameters) -> AssayRe
         trials = trial_table(data["trials"], params)
         per = discrete_table(trials, params)
         table = tmaze_endpoints(per, study, params, _DISC)
-        details.update(tmaze_animals=per, tmaze_trials=trials)
+        details.update(tmaze_animals=per, tmaze_trials=trials,
+                       tmaze_trial_model=trial_models(trials, per, study, params))
         results = one_sample_results(table, endpoint="tmaze_correct_pct",
                                      reference=params.chance_pct,
                                      normality_alpha=params.normality_alpha)

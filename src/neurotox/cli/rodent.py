@@ -2,7 +2,8 @@
 
 Each command loads the study, resolves the protocol parameters (template, then the
 study's assay entry, then ``--param`` overrides), calls the assay's ``analyse``
-and writes the EndpointTable, per-animal detail tables and the one-sample results
+and writes the EndpointTable, per-animal detail tables, the one-sample results and
+the comparisons with control (``statistics.csv``, the stats engine's decision tree)
 into an atomic output folder whose manifest lists every exclusion.
 """
 
@@ -42,6 +43,18 @@ def _inputs(study: Any, assay: str, inputs: tuple[Path, ...]) -> list[Path]:
     return study.assay_inputs(specs[0])
 
 
+def _group_statistics(od: Any, study: Any, result: AssayResult) -> None:
+    """Comparisons with control (decision tree per endpoint x sex x timepoint)."""
+    from neurotox.stats.analysis import analyse
+
+    if len(study.groups) < 2 or result.endpoints.empty:
+        od.record.note("one group only: no comparisons with control")
+        return
+    analysis = analyse(result.endpoints, study.spec.statistics, study.spec.groups)
+    od.write_table(analysis.results, "statistics")
+    od.write_table(analysis.decisions, "statistics_decisions")
+
+
 def _write(od: Any, result: AssayResult) -> None:
     od.write_table(result.endpoints, "endpoints")
     for name, table in result.details.items():
@@ -70,6 +83,7 @@ def _run(assay: str, module: Any, inputs: tuple[Path, ...], study_file: Path, pr
         od.record.add_inputs([*study.input_files(), *files])
         result = module.analyse(study, files, values)
         _write(od, result)
+        _group_statistics(od, study, result)
     return result
 
 
