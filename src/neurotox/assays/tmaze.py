@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from neurotox import endpoints
 from neurotox.assays import pose as geo
@@ -51,19 +51,32 @@ ASSAY = "tmaze"
 
 
 class ArmSettings(BaseModel):
-    """Arm polygons (cm) and keypoints for entries from pose tracks."""
+    """Arms and keypoints for entries from pose tracks.
+
+    Arms are either fixed shapes in cm (``arms``) or zones of a DLCAnalyzer-style
+    zone file given as an input (``arm_zones`` names them), whose corners are maze
+    landmarks tracked as keypoints (median position over the video).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     px_per_cm: float = Field(gt=0)
     fps: float = Field(gt=0)
-    arms: tuple[geo.Shape, ...] = Field(min_length=2)
+    arms: tuple[geo.Shape, ...] = ()
+    arm_zones: tuple[str, ...] = ()
     body: str = "body_centre"
     keypoints: tuple[str, ...] = Field(min_length=1)
     min_fraction: float = Field(default=0.75, gt=0, le=1)
     min_entry_s: float = Field(default=0.0, ge=0)
     min_likelihood: float = Field(default=0.6, ge=0, le=1)
     max_gap_frames: int = Field(default=5, ge=0)
+
+    @model_validator(mode="after")
+    def _arms_given(self) -> ArmSettings:
+        if len(self.arms) + len(self.arm_zones) < 2:
+            raise ValueError("give at least 2 'arms' (shapes in cm) or 2 'arm_zones' "
+                             "(zone names of a zone file)")
+        return self
 
 
 class TmazeParameters(BaseModel):
@@ -227,8 +240,33 @@ def trial_models(trials: pd.DataFrame, per: pd.DataFrame, study: Study,
 
 # ------------------------------------------------------------ pose tracks → entries
 
-def entries_from_poses(data: RodentData, subject: str, settings: ArmSettings) -> pd.DataFrame:
+def landmark_arms(data: RodentData, zones: dict[str, list[str]],
+                  settings: ArmSettings) -> list[geo.Shape]:
+    """Arm polygons (cm) from zones defined over tracked maze landmarks (median position)."""
+    missing = sorted(set(settings.arm_zones) - set(zones))
+    if missing:
+        raise InputError(f"arm zone(s) {quoted(missing)} not in the zone file; it defines "
+                         f"{quoted(zones)}")
+    shapes = []
+    for name in settings.arm_zones:
+        corners = []
+        for point in zones[name]:
+            xy = data.poses.point(point).copy()
+            xy[~(data.poses.score(point) >= settings.min_likelihood)
+               & np.isfinite(data.poses.score(point))] = np.nan
+            corners.append(tuple(np.nanmedian(xy, axis=0) / settings.px_per_cm))
+        shapes.append(geo.Shape(name=name, kind="polygon", vertices=tuple(corners)))
+    return shapes
+
+
+def entries_from_poses(data: RodentData, subject: str, settings: ArmSettings,
+                       zones: dict[str, list[str]] | None = None) -> pd.DataFrame:
     """Arm entries from pose tracks: body centre and ``min_fraction`` of keypoints in an arm."""
+    arms = list(settings.arms)
+    if settings.arm_zones:
+        if zones is None:
+            raise InputError("'arm_zones' set but no zone file among the inputs", path=data.path)
+        arms += landmark_arms(data, zones, settings)
     points = {}
     for name in {*settings.keypoints, settings.body}:
         xy = data.poses.point(name) / settings.px_per_cm
@@ -237,7 +275,7 @@ def entries_from_poses(data: RodentData, subject: str, settings: ArmSettings) ->
                                        max_gap=settings.max_gap_frames)
     inside = {arm.name: geo.arm_membership(points, arm, centre=settings.body,
                                            min_fraction=settings.min_fraction)
-              for arm in settings.arms}
+              for arm in arms}
     seq = geo.zone_sequence(inside, min_frames=max(int(round(settings.min_entry_s *
                                                              settings.fps)), 1))
     return pd.DataFrame({"subject": subject, "condition": "NA", "order": np.arange(len(seq)) + 1,
@@ -253,8 +291,9 @@ def _pose_subject(path: Path) -> str:
 
 
 def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
-    """Read every input into entries and trials tables."""
-    entries, trials, notes = [], [], []
+    """Read every input into entries and trials tables (zone files apply to pose inputs)."""
+    entries, trials, poses, notes = [], [], [], []
+    zones = None
     for path in files:
         data = read_rodent(path)
         notes += data.notes
@@ -262,13 +301,17 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
             entries.append(data.table)
         elif data.kind == "trials":
             trials.append(data.table)
+        elif data.kind == "zones":
+            zones = data.meta["zones"]
         elif data.kind == "poses":
-            if params.pose is None:
-                raise InputError("pose input given but the protocol has no 'pose' settings "
-                                 "(arms, px_per_cm, fps)", path=path)
-            entries.append(entries_from_poses(data, _pose_subject(path), params.pose))
+            poses.append(data)
         else:
             raise InputError(f"a {data.kind} file ({data.fmt}) is not a T-maze input", path=path)
+    for data in poses:
+        if params.pose is None:
+            raise InputError("pose input given but the protocol has no 'pose' settings "
+                             "(arms, px_per_cm, fps)", path=data.path)
+        entries.append(entries_from_poses(data, _pose_subject(data.path), params.pose, zones))
     return {"entries": concat(entries, ENTRY_COLUMNS), "trials": concat(trials, TRIAL_COLUMNS),
             "notes": notes}
 
