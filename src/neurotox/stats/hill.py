@@ -151,6 +151,8 @@ def _log_ci(fun, p: np.ndarray, pcov: np.ndarray, tq: float) -> tuple[float, flo
         grad[i] = (math.log10(fu) - math.log10(fd)) / (2 * h)
     se = math.sqrt(max(float(grad @ pcov @ grad), 0.0))
     centre = math.log10(value)
+    if not math.isfinite(se) or tq * se > 300:
+        return (math.nan, math.nan)
     return (10 ** (centre - tq * se), 10 ** (centre + tq * se))
 
 

@@ -1,0 +1,71 @@
+"""Four-parameter log-logistic fits with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neurotox.stats.hill import fit_hill, hill
+
+CONC = np.repeat([0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0], 3)
+
+
+def test_recovers_parameters_without_noise():
+    y = hill(CONC, 100.0, 0.0, np.log10(3.0), 1.5)
+    fit = fit_hill(CONC, y)
+    assert fit.converged
+    assert fit.ec50 == pytest.approx(3.0, rel=1e-4)
+    assert fit.slope == pytest.approx(1.5, rel=1e-4)
+    # EC20 of a curve from 100 to 0: EC50 * (20/80) ** (1/slope)
+    assert fit.ecx[20.0] == pytest.approx(3.0 * 0.25 ** (1 / 1.5), rel=1e-4)
+    assert fit.ecx_flags[50.0] == ()
+
+
+def test_ci_covers_truth_with_noise():
+    rng = np.random.default_rng(7)
+    y = hill(CONC, 100.0, 5.0, np.log10(2.0), 1.2) + rng.normal(0, 5, CONC.size)
+    fit = fit_hill(CONC, y, reference=100.0)
+    lo, hi = fit.ecx_ci[50.0]
+    assert lo < fit.ecx[50.0] < hi
+    assert lo < 2.1 < hi * 1.1
+    assert fit.ec50_ci[0] < fit.ec50 < fit.ec50_ci[1]
+
+
+def test_flat_response_not_reached():
+    rng = np.random.default_rng(1)
+    fit = fit_hill(CONC, 100 + rng.normal(0, 3, CONC.size), reference=100.0)
+    assert np.isnan(fit.ecx[50.0])
+    assert fit.ecx_flags[50.0] == ("not_reached",)
+
+
+def test_extrapolated_ec_is_flagged():
+    y = hill(CONC, 100.0, 0.0, np.log10(300.0), 2.0)
+    fit = fit_hill(CONC, y)
+    assert fit.ecx[50.0] > 100
+    assert "extrapolated" in fit.ecx_flags[50.0]
+
+
+def test_too_few_points():
+    fit = fit_hill([0, 1, 2], [100, 90, 80])
+    assert fit.flags == ("too_few_points",)
+    assert not fit.converged
+    assert np.isnan(fit.ec50)
+
+
+def test_length_mismatch_and_negative_concentration():
+    with pytest.raises(ValueError, match="conc and response differ in length: 2 vs 3"):
+        fit_hill([1, 2], [1, 2, 3])
+    with pytest.raises(ValueError, match="concentrations must be >= 0, found -1.0"):
+        fit_hill([-1, 1, 2, 3, 4], [1, 2, 3, 4, 5])
+
+
+@settings(max_examples=15, deadline=None)
+@given(ec50=st.floats(0.3, 30), slope=st.floats(0.7, 3.0), scale=st.floats(0.5, 20))
+def test_ec50_invariant_to_response_scale(ec50, slope, scale):
+    y = hill(CONC, 100.0, 0.0, np.log10(ec50), slope)
+    a = fit_hill(CONC, y)
+    b = fit_hill(CONC, y * scale)
+    assert a.ecx[50.0] == pytest.approx(ec50, rel=1e-3)
+    assert b.ecx[50.0] == pytest.approx(a.ecx[50.0], rel=1e-3)

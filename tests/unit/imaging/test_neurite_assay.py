@@ -1,0 +1,180 @@
+"""The neurite-outgrowth assay: parameters, QC rules, plate run, concentration-response."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurotox.assays.base import resolve_parameters
+from neurotox.assays.neurite import (
+    NeuriteParameters,
+    analyse_plate,
+    apply_qc,
+    plan_fields,
+    run_fields,
+    selectivity,
+    write_simulated_plate,
+)
+from neurotox.endpoints import validate
+from neurotox.errors import InputError
+from neurotox.stats.hill import fit_hill, hill
+from neurotox.study import read_layout
+
+
+@pytest.fixture(scope="module")
+def sim_plate(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("neurite_plate")
+    truth = write_simulated_plate(folder, 3)
+    return folder, truth
+
+
+@pytest.fixture(scope="module")
+def plate_run(sim_plate):
+    folder, truth = sim_plate
+    _, params = resolve_parameters("neurite-outgrowth-shsy5y")
+    run = analyse_plate(folder / "images", read_layout(folder / "layout.csv"), params,
+                        study_id="SIM", workers=1, overlays="none")
+    return run, truth
+
+
+@pytest.mark.parametrize("name", ["neurite-outgrowth-shsy5y", "neurite-outgrowth-pc12"])
+def test_protocols_validate(name):
+    proto, params = resolve_parameters(name)
+    assert proto.assay == "neurite_outgrowth"
+    assert isinstance(params, NeuriteParameters)
+    assert params.settings().bearing_threshold == 2 * params.nucleus_diameter_um
+
+
+def test_misspelt_parameter_is_an_error():
+    with pytest.raises(InputError, match="nucleus_diam"):
+        resolve_parameters("neurite-outgrowth-shsy5y", {"nucleus_diam": 8})
+
+
+def _field(**kw):
+    row = {"plate": "P", "well": "B02", "field": 1, "timepoint": "NA", "nuclei_count": 10.0,
+           "cells_analysed": 10.0, "total_neurite_length_um": 500.0, "focus_score": 1.0,
+           "saturation_fraction": 0.0, "debris_fraction": 0.0}
+    return {**row, **kw}
+
+
+def test_qc_rules_exclude_with_reasons():
+    fields = pd.DataFrame([
+        _field(field=1), _field(field=2), _field(field=3),
+        _field(field=4, nuclei_count=0.0, cells_analysed=0.0, total_neurite_length_um=0.0),
+        _field(field=5, saturation_fraction=0.2),
+        _field(field=6, focus_score=0.1),
+        _field(field=7, debris_fraction=0.9),
+    ])
+    out = apply_qc(fields, NeuriteParameters()).set_index("field")
+    assert not out.loc[[1, 2, 3], "excluded"].any()
+    assert out.loc[4, "exclusion_reason"].startswith("empty field (no nuclei, no neurites)")
+    assert "cell count 0 outside [1, 5000]" in out.loc[4, "exclusion_reason"]
+    assert out.loc[5, "exclusion_reason"] == "saturated pixels 20.00% > 1.00%"
+    assert out.loc[6, "exclusion_reason"] == "focus score 0.10 x plate median < 0.3"
+    assert not out.loc[7, "excluded"]
+    assert out.loc[7, "qc_flags"] == "debris"
+
+
+def _fit(ec50, top_conc=100.0):
+    conc = np.repeat([0.0, 0.1, 0.3, 1, 3, 10, 30, top_conc], 2)
+    return fit_hill(conc, hill(conc, 100, 0, math.log10(ec50), 1.5), reference=100.0)
+
+
+@pytest.mark.parametrize(("neurite_ec50", "viability_ec50", "call"), [
+    (1.0, 1e6, "specific"),
+    (1.0, 2.0, "cytotoxic"),
+    (1e6, 1e6, "inactive"),
+    (1.0, 10.0, "specific"),
+])
+def test_selectivity_call(neurite_ec50, viability_ec50, call):
+    params = NeuriteParameters()
+    out = selectivity(_fit(neurite_ec50), _fit(viability_ec50), params)
+    assert out["call"] == call
+
+
+def test_plate_run_matches_truth(plate_run):
+    run, truth = plate_run
+    fields = run.details["fields"]
+    for r in fields.itertuples():
+        t = truth["fields"][f"{r.well}/s1"]
+        assert r.nuclei_count == pytest.approx(t["nuclei_count"], rel=0.05)
+        if t["total_neurite_length_um"] > 200:
+            assert r.total_neurite_length_um == pytest.approx(t["total_neurite_length_um"],
+                                                              rel=0.10)
+
+
+def test_plate_run_endpoint_table(plate_run):
+    run, _ = plate_run
+    table = validate(run.endpoints)
+    assert set(table["endpoint"]) >= {"neurite_length_per_cell", "nuclei_count",
+                                      "neurite_bearing_cells_pct"}
+    assert (table["category"] == "neurodevelopmental").all()
+    assert set(table["subject"]) == {f"B{c:02d}" for c in range(2, 10)}
+    controls = run.details["wells"].query("control")
+    assert controls["neurite_length_per_cell_pct"].mean() == pytest.approx(100.0)
+
+
+def test_concentration_response_and_specific_hit(plate_run):
+    run, truth = plate_run
+    fits = run.details["concentration_response"].set_index("endpoint")
+    ec50 = fits.loc["neurite_length_per_cell", "ec50"]
+    assert truth["neurite_ec50_uM"] / 2 < ec50 < truth["neurite_ec50_uM"] * 2
+    assert fits.loc["neurite_length_per_cell", "ec50_ci_low"] < ec50
+    assert fits.loc["neurite_length_per_cell", "ec20"] < ec50
+    assert run.details["selectivity"]["call"].iloc[0] == "specific"
+
+
+def test_missing_pixel_size_is_reported(tmp_path):
+    import tifffile
+
+    (tmp_path / "img").mkdir()
+    for ch in (1, 2):
+        tifffile.imwrite(tmp_path / "img" / f"P_B02_s1_w{ch}.tif", np.zeros((32, 32), np.uint16))
+    with pytest.raises(InputError, match=r"pixel size not found in the image metadata; give "
+                                         r"--pixel-size"):
+        plan_fields(tmp_path / "img", NeuriteParameters())
+
+
+def test_layout_mismatch_is_reported(sim_plate):
+    folder, _ = sim_plate
+    layout = read_layout(folder / "layout.csv")
+    layout = layout[layout["well"] != "B09"]
+    params = NeuriteParameters(pixel_size_um=0.65)
+    tasks, _ = plan_fields(folder / "images", params, overlays="none")
+    assert len(tasks) == 8
+    run = analyse_plate(folder / "images", layout, params, study_id="S", workers=1,
+                        overlays="none")
+    assert any("wells with images but no layout entry (not analysed): 'B09'" in n
+               for n in run.notes)
+    assert "B09" not in set(run.endpoints["subject"])
+
+
+def test_dask_local_cluster_equals_local_run(sim_plate):
+    distributed = pytest.importorskip("distributed")
+    folder, _ = sim_plate
+    params = NeuriteParameters()
+    tasks, _ = plan_fields(folder / "images", params, overlays="none")
+    tasks = tasks[:3]
+    local = run_fields(tasks, workers=1)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        remote = run_fields(tasks, scheduler=client)
+    for a, b in zip(local, remote, strict=True):
+        assert a.source == b.source
+        assert a.metrics == b.metrics
+        pd.testing.assert_frame_equal(a.cells, b.cells)
+
+
+def test_process_pool_equals_local_run(sim_plate):
+    folder, _ = sim_plate
+    tasks, _ = plan_fields(folder / "images", NeuriteParameters(), overlays="none")
+    tasks = tasks[:2]
+    local = run_fields(tasks, workers=1)
+    pooled = run_fields(tasks, workers=2)
+    for a, b in zip(local, pooled, strict=True):
+        assert a.metrics == b.metrics
+        pd.testing.assert_frame_equal(a.cells, b.cells)
