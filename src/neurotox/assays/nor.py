@@ -53,13 +53,17 @@ ASSAY = "nor"
 
 
 class PoseSettings(BaseModel):
-    """How exploration is derived from pose tracks (DeepLabCut/SLEAP)."""
+    """How exploration is derived from pose tracks (DeepLabCut/SLEAP).
+
+    ``objects`` (cm) apply to every video; a per-video object-layout file among the
+    inputs (pixels) overrides them for the videos it names.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     px_per_cm: float = Field(gt=0)
     fps: float = Field(gt=0)
-    objects: tuple[geo.Shape, ...] = Field(min_length=2, max_length=2)
+    objects: tuple[geo.Shape, ...] = Field(default=(), max_length=2)
     nose: str = "nose"
     head: tuple[str, ...] = Field(default=("left_ear", "right_ear"), min_length=1)
     body: str = "body_centre"
@@ -172,8 +176,12 @@ def assign_phases(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
     return pd.concat(out, ignore_index=True) if out else _empty(EXPLORATION_COLUMNS)
 
 
+def _video_stem(path: Path) -> str:
+    return re.split(r"DLC_|DeepCut_|\.analysis", path.stem)[0]
+
+
 def _pose_subject(data: RodentData, params: NorParameters) -> tuple[str, str]:
-    stem = re.split(r"DLC_|DeepCut_|\.analysis", data.path.stem)[0]
+    stem = _video_stem(data.path)
     hit = parse_video(stem, video_regex=params.video_regex, phase_map=params.phase_map)
     if hit is None:
         raise InputError(f"cannot read subject and phase from the file name {stem!r} with "
@@ -190,14 +198,37 @@ def _pose_point(data: RodentData, names: tuple[str, ...], ps: PoseSettings) -> n
     return np.nanmean(np.stack(tracks), axis=0) if len(tracks) > 1 else tracks[0]
 
 
-def exploration_from_poses(data: RodentData, params: NorParameters
+def video_objects(layout: pd.DataFrame, video: str, ps: PoseSettings
+                  ) -> tuple[tuple[geo.Shape, ...], float]:
+    """Objects (cm) and px/cm of one video from a layout table, else the protocol's."""
+    rows = layout[layout["video"] == video] if len(layout) else layout
+    if not len(rows):
+        return ps.objects, ps.px_per_cm
+    cal = rows["px_per_cm"].dropna()
+    px = float(cal.iloc[0]) if len(cal) else ps.px_per_cm
+    shapes = tuple(
+        geo.Shape(name=r.object, kind="polygon", vertices=tuple(
+            (x / px, y / px) for x, y in r.vertices)) if r.kind == "polygon" else
+        geo.Shape(name=r.object, center=(r.x / px, r.y / px), radius=r.radius / px)
+        for r in rows.itertuples(index=False))
+    return shapes, px
+
+
+def exploration_from_poses(data: RodentData, params: NorParameters,
+                           layout: pd.DataFrame | None = None
                            ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Exploration per object from a pose file; returns (exploration rows, per-frame flags)."""
-    ps = params.pose
-    if ps is None:
+    if params.pose is None:
         raise InputError("pose input given but the protocol has no 'pose' settings (objects, "
                          "px_per_cm, fps)", path=data.path)
     subject, phase = _pose_subject(data, params)
+    objects, px = video_objects(layout if layout is not None else pd.DataFrame(),
+                                _video_stem(data.path), params.pose)
+    if len(objects) != 2:
+        raise InputError(f"expected 2 objects for this video, found {len(objects)} (give "
+                         "pose.objects in the protocol or an object-layout file)",
+                         path=data.path)
+    ps = params.pose.model_copy(update={"objects": objects, "px_per_cm": px})
     nose = _pose_point(data, (ps.nose,), ps)
     head = _pose_point(data, ps.head, ps)
     body = _pose_point(data, (ps.body,), ps)
@@ -237,7 +268,8 @@ def _reader_options(params: NorParameters) -> dict[str, Any]:
 def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
     """Read every input and reduce it to exploration, key, flags and per-frame tables."""
     opts = _reader_options(params)
-    explo, keys, flags, trials, frames, notes = [], [], [], [], [], []
+    explo, keys, flags, trials, frames, notes, poses = [], [], [], [], [], [], []
+    layout = None
     for path in files:
         data = read_rodent(path, **opts)
         notes += data.notes
@@ -252,11 +284,15 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
         elif data.kind == "zone_samples":
             trials.append((data, exploration_from_zone_samples(data, params)))
         elif data.kind == "poses":
-            rows, fr = exploration_from_poses(data, params)
-            explo.append(rows)
-            frames.append(fr)
+            poses.append(data)
+        elif data.kind == "objects":
+            layout = data.table
         else:
             raise InputError(f"a {data.kind} file ({data.fmt}) is not an NOR input", path=path)
+    for data in poses:
+        rows, fr = exploration_from_poses(data, params, layout)
+        explo.append(rows)
+        frames.append(fr)
     if trials:
         explo.append(assign_phases(trials, notes))
     return {"exploration": concat(explo, EXPLORATION_COLUMNS), "key": concat(keys, KEY_COLUMNS),

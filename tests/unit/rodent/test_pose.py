@@ -8,6 +8,7 @@ import pytest
 
 from neurotox.assays import pose as geo
 from neurotox.assays.nor import NorParameters, PoseSettings, exploration_from_poses
+from neurotox.errors import FormatError, InputError
 from neurotox.io.rodent import read_rodent
 
 FPS, PX = 25.0, 10.0
@@ -119,3 +120,34 @@ def test_zone_sequence_and_arm_membership():
     assert inside.tolist() == [True, False, False, True]
     seq = geo.zone_sequence({"L": inside, "R": ~inside})
     assert seq["arm"].tolist() == ["L", "R", "L"]
+
+
+def test_per_video_object_layout_overrides_protocol(tmp_path):
+    nose, head, body = synthetic_track()
+    path = write_dlc(tmp_path / "Exp_NOR_P2_rat01DLC_test.csv", nose, head, body, np.ones(350))
+    layout = tmp_path / "objects.csv"
+    layout.write_text("video,object,x,y,radius,px_per_cm\n"
+                      f"Exp_NOR_P2_rat01,object left,300,500,30,{PX}\n"
+                      f"Exp_NOR_P2_rat01,object right,800,500,30,{PX}\n")
+    table = read_rodent(layout).table
+    assert table["kind"].tolist() == ["circle", "circle"]
+    p = NorParameters(pose=PoseSettings(px_per_cm=1.0, fps=FPS))  # no objects, wrong scale
+    rows, _ = exploration_from_poses(read_rodent(path), p, table)
+    rows = rows.set_index("object")
+    assert rows.loc["object left", "time_s"] == pytest.approx(150 / FPS, abs=1 / FPS)
+    assert rows.loc["object right", "time_s"] == 0
+
+
+def test_pose_without_objects_is_an_error(tmp_path):
+    nose, head, body = synthetic_track()
+    path = write_dlc(tmp_path / "Exp_NOR_P2_rat01DLC_test.csv", nose, head, body, np.ones(350))
+    p = NorParameters(pose=PoseSettings(px_per_cm=PX, fps=FPS))
+    with pytest.raises(InputError, match="expected 2 objects for this video, found 0"):
+        exploration_from_poses(read_rodent(path), p)
+
+
+def test_object_layout_bad_vertices(tmp_path):
+    f = tmp_path / "objects.csv"
+    f.write_text("video,object,vertices\nv1,box,1 2; 3 4\n")
+    with pytest.raises(FormatError, match=r"row 2, column 'vertices': expected vertices"):
+        read_rodent(f)

@@ -34,6 +34,9 @@ Every reader returns a :class:`RodentData` whose ``kind`` says what it holds:
     ``enter_s``, ``exit_s``, ``source``.
 ``poses``
     :class:`Poses`: keypoint tracks (DeepLabCut, SLEAP).
+``objects``
+    Per-video object layouts in pixels: ``video``, ``object``, ``kind``
+    (``circle``/``polygon``), ``x``, ``y``, ``radius``, ``vertices``, ``px_per_cm``.
 ``zones``
     Zone definitions over landmark keypoints (DLCAnalyzer ``zoneinfo``):
     ``meta['zones']`` maps zone name → ordered list of point names.
@@ -53,7 +56,7 @@ import pandas as pd
 from neurotox.errors import FormatError, InputError, quoted
 
 Kind = Literal["exploration", "key", "flags", "zone_samples", "trials", "entries", "poses",
-               "zones"]
+               "zones", "objects"]
 
 EXPLORATION_COLUMNS = ("subject", "phase", "object", "time_s", "bouts", "latency_s", "source")
 KEY_COLUMNS = ("subject", "novel", "source")

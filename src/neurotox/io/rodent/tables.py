@@ -7,6 +7,7 @@
 * ANY-maze result sheets (``Animal`` + ``<object> : time ...`` columns)
 * discrete T-maze trial tables (subject, sample, choice ...)
 * arm-entry sequences (SimBA ``ARM_ENTRY_SEQUENCE`` or subject, arm ...)
+* per-video object layouts (``video, object, x, y, radius`` in pixels)
 * DLCAnalyzer zone definitions (``*_zoneinfo.csv``)
 """
 
@@ -415,6 +416,53 @@ def read_entries(path: Path, *, subject: str | None = None, **_: Any) -> RodentD
     return RodentData("entries", path, "arm-entry-sequence", table=out[list(ENTRY_COLUMNS)])
 
 
+# ------------------------------------------------------------ per-video object layouts
+
+OBJECT_COLUMNS = ("video", "object", "kind", "x", "y", "radius", "vertices", "px_per_cm",
+                  "source")
+
+
+def _match_objects(path: Path) -> bool:
+    cells = set(header_cells(path))
+    return {"video", "object", "x", "y"} <= cells or {"video", "object", "vertices"} <= cells
+
+
+def _vertices(text: str, path: Path, row: int) -> tuple[tuple[float, float], ...] | None:
+    if not text:
+        return None
+    try:
+        pts = tuple(tuple(float(v) for v in p.split()) for p in text.split(";") if p.strip())
+    except ValueError:
+        pts = ()
+    if len(pts) < 3 or any(len(p) != 2 for p in pts):
+        raise FormatError(f"expected vertices as 'x y; x y; x y ...' (3 or more), found "
+                          f"{text!r}", path=path, where=f"row {row}, column 'vertices'")
+    return pts
+
+
+def read_objects(path: Path, **_: Any) -> RodentData:
+    """Read per-video object layouts in pixels.
+
+    Columns ``video`` (video or pose-file stem), ``object`` (label, e.g. ``left``),
+    and either ``x``, ``y``, ``radius`` (circle) or ``vertices`` (``"x y; x y; ..."``,
+    polygon); optional ``px_per_cm`` (calibration of that video).
+    """
+    df = read_sheet(path)
+    df.columns = [c.lower() for c in df.columns]
+    num = {c: to_float(df[c], path=path, column=c) if c in df else pd.Series(np.nan, df.index)
+           for c in ("x", "y", "radius", "px_per_cm")}
+    rows = []
+    for i in range(len(df)):
+        verts = _vertices(df["vertices"].iloc[i] if "vertices" in df else "", path, i + 2)
+        rec = {"video": df["video"].iloc[i], "object": df["object"].iloc[i],
+               "kind": "polygon" if verts else "circle", "vertices": verts,
+               **{c: num[c].iloc[i] for c in num}, "source": f"{path.name}:row {i + 2}"}
+        if verts is None and not np.isfinite([rec["x"], rec["y"], rec["radius"]]).all():
+            raise FormatError("a circle needs x, y and radius", path=path, where=f"row {i + 2}")
+        rows.append(rec)
+    return RodentData("objects", path, "object-layout", table=frame(rows, OBJECT_COLUMNS))
+
+
 # ------------------------------------------------------------ DLCAnalyzer zones
 
 def _match_zoneinfo(path: Path) -> bool:
@@ -446,6 +494,9 @@ for _r in (
     Reader("arm-entry-sequence", "entries",
            "arm-entry sequence (SimBA ARM_ENTRY_SEQUENCE or subject, arm, order)",
            _match_entries, read_entries),
+    Reader("object-layout", "objects",
+           "object layout csv (video, object, x, y, radius or vertices; pixels)",
+           _match_objects, read_objects),
     Reader("dlcanalyzer-zoneinfo", "zones", "DLCAnalyzer *_zoneinfo.csv (zones over landmarks)",
            _match_zoneinfo, read_zoneinfo),
     Reader("anymaze-results", "exploration",
