@@ -163,8 +163,7 @@ def alternation_table(entries: pd.DataFrame, params: TmazeParameters) -> pd.Data
             seq = collapse_repeats(seq)
         s = score_sequence(seq, window=window)
         pct = 100 * s["alternations"] / s["windows"] if s["windows"] else np.nan
-        right = _right_arm(arms)
-        bias = 100 * np.mean([a == right for a in seq]) if right else np.nan
+        bias = _entry_side_bias(seq, arms)
         reason = (f"{s['entries']} entries < minimum {params.min_entries}"
                   if s["entries"] < params.min_entries else "")
         rows.append({"subject": subj, "condition": cond, **s, "alternation_pct": pct,
@@ -175,9 +174,13 @@ def alternation_table(entries: pd.DataFrame, params: TmazeParameters) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def _right_arm(arms: list[str]) -> str | None:
-    hits = [a for a in arms if a.upper() in {"R", "RIGHT"}]
-    return hits[0] if hits else None
+def _entry_side_bias(seq: list[str], arms: list[str]) -> float:
+    """Percent of goal-arm entries into the right arm (arms named L/R or left/right)."""
+    side = {a: a.upper()[0] for a in arms if a.upper() in {"L", "R", "LEFT", "RIGHT"}}
+    goal = [side[a] for a in seq if a in side]
+    if set(side.values()) != {"L", "R"} or not goal:
+        return np.nan
+    return 100 * goal.count("R") / len(goal)
 
 
 # ------------------------------------------------------------ discrete trials

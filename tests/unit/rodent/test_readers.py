@@ -207,3 +207,12 @@ def test_missing_file():
                                         ("object A", None)])
 def test_side_of(label, side):
     assert side_of(label) == side
+
+
+def test_ethovision_text_export(tmp_path):
+    lines = [";".join(f'"{c}"' for c in r) for r in _ethovision_rows()]
+    p = write(tmp_path, "Track-Trial 2.txt", "\n".join(lines) + "\n")
+    d = read_rodent(p)
+    assert d.fmt == "ethovision-raw" and d.meta["subject"] == "M1"
+    assert d.table["nose:obj left"].sum() == 6
+    assert d.table["nose:obj right"].tolist()[-1] == 1

@@ -84,8 +84,13 @@ def test_dory_group_means_and_one_sample_p(dory, tmp_path):
     table = nor_endpoints(animals, study, params)
     res = one_sample_results(table, endpoint="nor_discrimination_index", reference=0.0,
                              normality_alpha=0.05)
-    res = res[res["sex"] == "all"].set_index("group")
     ref = pd.read_csv(d / "reference_Dory_NOR_2.csv")
+    by_st = res[res["sex"] != "all"].set_index(["sex", "group"])
+    for (sex, group), di in ref.groupby(["Sex", "Treatment"])["DI"]:  # the authors' 'st' cells
+        assert by_st.loc[(sex, group), "n"] == len(di)
+        assert by_st.loc[(sex, group), "mean"] == pytest.approx(di.mean(), abs=1e-12)
+        assert by_st.loc[(sex, group), "sd"] == pytest.approx(di.std(), abs=1e-12)
+    res = res[res["sex"] == "all"].set_index("group")
     for group, mean, p in (("Control", 0.088, 0.33), ("ASO", 0.150, 0.063)):
         di = ref.loc[ref["Treatment"] == group, "DI"]
         assert res.loc[group, "n"] == len(di) == 14

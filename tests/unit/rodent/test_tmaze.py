@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from neurotox.assays.tmaze import (
     TmazeParameters,
@@ -90,3 +92,19 @@ def test_tmaze_endpoints_timepoint_is_condition(make_study):
     row = table[(table["endpoint"] == "tmaze_correct_pct") & (table["subject"] == "m1")]
     assert row["timepoint"].item() == "S"
     assert row["value"].item() == pytest.approx(75.0)  # 3 correct of 4 choices
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from("ABC"), min_size=0, max_size=40))
+def test_sequence_counts_partition_the_windows(arms):
+    s = score_sequence(arms)
+    assert s["windows"] == max(len(arms) - 2, 0)
+    assert s["alternations"] + s["same_arm_returns"] + s["alternate_arm_returns"] == s["windows"]
+    assert min(s.values()) >= 0
+
+
+def test_entry_side_bias_counts_goal_arms_only():
+    t = alternation_table(entries("m1", "SLSRSRSL"), TmazeParameters(min_entries=3)).iloc[0]
+    assert t["side_bias_pct"] == pytest.approx(50.0)  # 2 L and 2 R entries; S ignored
+    t = alternation_table(entries("m1", "ABCAB"), TmazeParameters(min_entries=3)).iloc[0]
+    assert np.isnan(t["side_bias_pct"])
