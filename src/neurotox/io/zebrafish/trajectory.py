@@ -182,24 +182,69 @@ def _read_plain(src: Source) -> Export:
     acol = _pick(cols, _ANIMAL)
     pcol = "plate" if "plate" in cols else None
     dec = decimal_mark(src, skip=1)
-    engine = "pyarrow" if dec == "." and src.container == "text" else "c"
-    df = pd.read_csv(src.path, sep=src.delimiter, encoding=src.encoding, decimal=dec,
-                     na_values=NA_VALUES, keep_default_na=False, engine=engine,
-                     compression="gzip" if src.container == "gzip" else None)
-    df.columns = cols[:df.shape[1]]
     notes = [f"text: encoding {src.encoding}, delimiter {src.delimiter!r}, decimal mark "
              f"{dec!r}; coordinates taken as mm, time as s"]
-    for c in (tcol, xcol, ycol):
-        if df[c].dtype.kind not in "fi":
-            df[c] = _num(df[c])
-    animal = df[acol].astype(str) if acol else pd.Series(src.path.stem, index=df.index)
+    df = _load_positions(src, cols, dec, numeric=(tcol, xcol, ycol))
+    n = len(df[tcol])
     if acol is None:
         notes.append("no well column: one larva")
-    plate = df[pcol].astype(str) if pcol else src.path.stem
-    out = pd.DataFrame({"plate": plate, "well": animal, "animal": animal,
-                        "time_s": df[tcol].astype(float), "x": df[xcol].astype(float),
-                        "y": df[ycol].astype(float)})
+    stem = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[src.path.stem])
+    animal = df[acol] if acol else stem
+    # Columns are assigned one by one so pandas keeps them as separate blocks
+    # instead of copying the float columns into one 2-D block.
+    out = pd.DataFrame(index=pd.RangeIndex(n))
+    out["plate"] = df[pcol] if pcol else stem
+    out["well"] = animal
+    out["animal"] = animal
+    for name, col in (("time_s", tcol), ("x", xcol), ("y", ycol)):
+        out[name] = np.asarray(df[col], dtype=float)
     return Export("trajectory", "track", out, src.path, notes)
+
+
+def _arrow_column(col) -> np.ndarray | pd.Categorical:
+    """A pyarrow column as float array or categorical without a pandas round trip."""
+    import pyarrow as pa
+
+    col = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    if pa.types.is_dictionary(col.type):
+        col = col.unify_dictionaries() if hasattr(col, "unify_dictionaries") else col
+        codes = col.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return pd.Categorical.from_codes(codes, categories=col.dictionary.to_pylist())
+    if pa.types.is_floating(col.type) or pa.types.is_integer(col.type):
+        return col.to_numpy(zero_copy_only=False).astype(float, copy=False)
+    return col.to_numpy(zero_copy_only=False)
+
+
+def _load_positions(src: Source, cols: list[str], dec: str,
+                    numeric: tuple[str, ...]) -> dict:
+    """Parse the table into columns; identifiers categorical, coordinates float.
+
+    Plain UTF-8 files with decimal points are parsed by pyarrow (multi-threaded);
+    other dialects by pandas.
+    """
+    if dec == "." and src.encoding in ("utf-8", "utf-8-sig"):
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        names = [c or f"column{i}" for i, c in enumerate(cols)]
+        try:
+            table = pacsv.read_csv(
+                src.path, read_options=pacsv.ReadOptions(column_names=names, skip_rows=1),
+                parse_options=pacsv.ParseOptions(delimiter=src.delimiter),
+                convert_options=pacsv.ConvertOptions(
+                    null_values=NA_VALUES, strings_can_be_null=True,
+                    column_types={c: pa.float64() for c in numeric},
+                    auto_dict_encode=True, auto_dict_max_cardinality=100_000))
+        except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+            raise FormatError(f"cannot parse as a position table: {exc}",
+                              path=src.path) from None
+        return {name: _arrow_column(table.column(name)) for name in names}
+    df = pd.read_csv(src.path, sep=src.delimiter, encoding=src.encoding, decimal=dec,
+                     na_values=NA_VALUES, keep_default_na=False, dtype=str,
+                     compression="gzip" if src.container == "gzip" else None)
+    df.columns = cols[:df.shape[1]]
+    return {c: _num(df[c]).to_numpy() if c in numeric else df[c].astype("category")
+            for c in df.columns}
 
 
 register_reader(Reader(
@@ -209,6 +254,21 @@ register_reader(Reader(
 
 
 # ------------------------------------------------------------ binning
+
+
+def _larva_codes(track: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integer code per row for (plate, animal), and the plate/animal of each code."""
+    pc, pu = pd.factorize(track["plate"], sort=False)
+    ac, au = pd.factorize(track["animal"], sort=False)
+    na = max(len(au), 1)
+    combined = pc.astype(np.int64) * na + ac
+    present = np.zeros(max(len(pu), 1) * na, dtype=bool)
+    present[combined] = True
+    uniq = np.flatnonzero(present)
+    lookup = np.cumsum(present) - 1
+    codes = lookup[combined]
+    return codes, np.asarray(pu, dtype=object)[uniq // na].astype(str), \
+        np.asarray(au, dtype=object)[uniq % na].astype(str)
 
 
 def track_wells(track: pd.DataFrame, src_path) -> pd.Series:
@@ -250,11 +310,11 @@ def bin_track(track: pd.DataFrame, bin_s: float, *, t0: float = 0.0,
 
     """
     require_columns(list(track.columns), list(TRACK_COLUMNS), path="track")
-    codes, keys = pd.factorize(track["plate"].astype(str) + "\x1f" + track["animal"].astype(str))
+    codes, key_plate, key_animal = _larva_codes(track)
     t = track["time_s"].to_numpy(float)
     frame_bin = np.floor((t - t0) / bin_s).astype(np.int64)
     nb = int(frame_bin.max()) + 1 if len(t) else 0
-    n_an = len(keys)
+    n_an = len(key_plate)
     if "step" in track.columns:
         step = track["step"].to_numpy(float)[1:]
     else:
@@ -274,13 +334,14 @@ def bin_track(track: pd.DataFrame, bin_s: float, *, t0: float = 0.0,
     missing = np.bincount(cell[valid & ~np.isfinite(track["x"].to_numpy(float))],
                           minlength=size)
     njump = np.bincount(cell[1:][jumps], minlength=size)
-    key_plate, key_animal = zip(*(k.split("\x1f", 1) for k in keys), strict=True) \
-        if n_an else ((), ())
     an_idx = np.repeat(np.arange(n_an), nb)
-    first = pd.Series(track["well"].to_numpy()).groupby(codes).first()
+    first_row = np.full(n_an, -1, dtype=np.int64)
+    first_row[codes[::-1]] = np.arange(len(codes))[::-1]
+    first_well = np.asarray(track["well"].to_numpy()[first_row], dtype=object) \
+        if len(codes) else np.array([], dtype=object)
     out = pd.DataFrame({
         "plate": np.asarray(key_plate, dtype=object)[an_idx],
-        "well": first.to_numpy()[an_idx],
+        "well": first_well[an_idx],
         "animal": np.asarray(key_animal, dtype=object)[an_idx],
         "bin": np.tile(np.arange(nb), n_an),
         "start_s": t0 + np.tile(np.arange(nb), n_an) * bin_s,
