@@ -190,9 +190,17 @@ def _time_columns(df: pd.DataFrame) -> dict[str, str]:
 
 
 def _sheet_columns(path: Path) -> list[str]:
-    if is_excel(path):
-        return [str(c).strip() for c in pd.read_excel(path, nrows=0).columns]
-    return [c for c in header_cells(path)]
+    """Header cells of a CSV or of the first sheet of a workbook (first row only)."""
+    if not is_excel(path):
+        return header_cells(path)
+    import openpyxl
+
+    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        first = next(wb[wb.sheetnames[0]].iter_rows(max_row=1, values_only=True), ())
+    finally:
+        wb.close()
+    return [str(c).strip() for c in first if c is not None]
 
 
 def _match_scoring(path: Path) -> bool:
