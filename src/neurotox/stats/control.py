@@ -199,19 +199,30 @@ def _steel_exact_null(pooled: np.ndarray, n0: int, n: np.ndarray) -> np.ndarray:
     return _steel_standardise(u, n0, n)
 
 
-def _steel_asymptotic(u: np.ndarray, groups: list[np.ndarray], alternative: str) -> np.ndarray:
+def _steel_asymptotic(u: np.ndarray, groups: list[np.ndarray],
+                      alternative: str) -> tuple[np.ndarray, np.ndarray]:
+    """Steel z from tie-corrected pairwise variances; familywise p from the one-factor MVN.
+
+    ``Cov(U_i, U_j) = n0 n_i n_j tau / 12`` with ``tau = 1 - sum(t^3 - t) / (N^3 - N)``
+    over the pooled sample, so ``corr = lam_i lam_j`` with
+    ``lam_i = n_i sqrt(n0 tau / (12 Var U_i))``.
+    """
     ctrl, treated = groups[0], groups[1:]
     n0 = ctrl.size
     n = np.array([t.size for t in treated], dtype=float)
-    z = np.empty(n.size)
+    pooled = np.concatenate(groups)
+    big_n = float(pooled.size)
+    tau = 1 - tie_sum(pooled) / (big_n**3 - big_n)
+    var = np.empty(n.size)
     for i, t in enumerate(treated):
         both = np.concatenate([ctrl, t])
         big = both.size
-        var = n0 * n[i] / 12 * ((big + 1) - tie_sum(both) / (big * (big - 1)))
-        z[i] = (u[i] - n0 * n[i] / 2) / np.sqrt(var) if var > 0 else 0.0
-    lam = np.sqrt(n / (n0 + n + 1))
-    zs = _side(z, alternative)
-    return z, max_normal_sf(zs, lam, two_sided=alternative == "two-sided")
+        var[i] = n0 * n[i] / 12 * ((big + 1) - tie_sum(both) / (big * (big - 1)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(var > 0, (u - n0 * n / 2) / np.sqrt(var), 0.0)
+        lam = np.where(var > 0, n * np.sqrt(n0 * tau / (12 * var)), 0.0)
+    lam = np.clip(lam, 0.0, 0.999)
+    return z, max_normal_sf(_side(z, alternative), lam, two_sided=alternative == "two-sided")
 
 
 def steel(control: Sequence[float], *samples: Sequence[float], alternative: str = "two-sided",
@@ -249,8 +260,10 @@ def steel(control: Sequence[float], *samples: Sequence[float], alternative: str 
     ``Cov(U_i, U_j) = n0 n_i n_j / 12``, so the standardised statistics are
     one-factor correlated with ``corr = lam_i lam_j``, ``lam_i = sqrt(n_i / (n0 + n_i + 1))``
     (equicorrelation ``n / (2n + 1)`` for equal sizes, not 0.5). The asymptotic
-    method standardises each ``U_i`` with its tie-corrected pairwise variance and
-    uses that correlation; the exact method uses the no-tie standardisation for
+    method standardises each ``U_i`` with its tie-corrected pairwise variance; the
+    covariance ``n0 n_i n_j / 12`` is multiplied by the pooled-sample tie factor
+    ``1 - sum(t^3 - t) / (N^3 - N)``, which keeps the one-factor structure; the
+    exact method uses the no-tie standardisation for
     every arrangement (a monotone relabelling, so the test is exact).
 
     References

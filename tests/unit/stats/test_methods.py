@@ -181,3 +181,22 @@ def test_mixed_model_balanced_matches_anova_moments():
     assert fit.sd_resid**2 == pytest.approx(ms_e, rel=1e-4)
     assert fit.sd_random**2 == pytest.approx((ms_s - ms_e) / 3, rel=1e-3)
     assert fit.interaction["df"] == 2
+
+
+def test_steel_asymptotic_with_ties_matches_permutation_null():
+    """Tied ordinal scores, n=15: MVN p vs Monte Carlo of the exact permutation null."""
+    rng = np.random.default_rng(9)
+    groups = [rng.integers(0, 4, 15).astype(float), rng.integers(0, 4, 15) + 0.0,
+              np.minimum(rng.integers(0, 4, 15) + 1, 4).astype(float)]
+    pooled = np.concatenate(groups)
+    asym = stats.steel(*groups, method="asymptotic")
+    nperm = 4000
+    null = np.empty(nperm)
+    for b in range(nperm):
+        perm = rng.permutation(pooled)
+        c, t1, t2 = perm[:15], perm[15:30], perm[30:]
+        z = [stats.steel(c, t1, t2, method="asymptotic").statistic]
+        null[b] = np.abs(z).max()
+    for z_obs, p in zip(np.abs(asym.statistic), asym.p_value, strict=True):
+        p_mc = (null >= z_obs - 1e-12).mean()
+        assert abs(p - p_mc) < 4 * np.sqrt(p_mc * (1 - p_mc) / nperm) + 0.01
