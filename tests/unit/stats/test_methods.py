@@ -200,3 +200,35 @@ def test_steel_asymptotic_with_ties_matches_permutation_null():
     for z_obs, p in zip(np.abs(asym.statistic), asym.p_value, strict=True):
         p_mc = (null >= z_obs - 1e-12).mean()
         assert abs(p - p_mc) < 4 * np.sqrt(p_mc * (1 - p_mc) / nperm) + 0.01
+
+
+@pytest.mark.parametrize("reml", [True, False])
+def test_mixed_model_loglik_is_the_restricted_likelihood(reml):
+    """llf equals Harville's REML (or the ML) log-likelihood computed by hand at the fit."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for rat in range(12):
+        diet, b = 1 + rat // 4, rng.normal(0, 30)
+        for t in (1, 8, 15, 22, 29, 36):
+            rows.append({"Rat": str(rat), "Diet": str(diet), "Time": float(t),
+                         "weight": 250 + 100 * (diet > 1) + b + 0.4 * t + rng.normal(0, 5)})
+    d = pd.DataFrame(rows)
+    fit = stats.mixed_model(d, "weight ~ Time * C(Diet)", subject="Rat", group="Diet",
+                            reml=reml)
+    x = np.column_stack([np.ones(len(d)), d["Diet"] == "2", d["Diet"] == "3", d["Time"],
+                         d["Time"] * (d["Diet"] == "2"), d["Time"] * (d["Diet"] == "3")])
+    y = d["weight"].to_numpy()
+    z = (d["Rat"].to_numpy()[:, None] == d["Rat"].unique()).astype(float)
+    v = fit.sd_resid**2 * np.eye(len(d)) + fit.sd_random**2 * z @ z.T
+    vi = np.linalg.inv(v)
+    xtvix = x.T @ vi @ x
+    beta = np.linalg.solve(xtvix, x.T @ vi @ y)
+    r = y - x @ beta
+    n, p = x.shape
+    ll = -0.5 * (np.linalg.slogdet(v)[1] + r @ vi @ r)
+    ll += -0.5 * ((n - p) * np.log(2 * np.pi) + np.linalg.slogdet(xtvix)[1]) if reml \
+        else -0.5 * n * np.log(2 * np.pi)
+    assert fit.llf == pytest.approx(ll, abs=1e-6)
+    names = ["Intercept", "C(Diet)[T.2]", "C(Diet)[T.3]", "Time", "Time:C(Diet)[T.2]",
+             "Time:C(Diet)[T.3]"]
+    np.testing.assert_allclose(fit.params[names].to_numpy(), beta, rtol=1e-8)
