@@ -108,7 +108,8 @@ def read_ethovision(path: Path, **_: Any) -> RodentData:
                           f"{len(rows)} rows", path=path)
     meta = _metadata(rows[1:n_header - 2])
     samples = _samples(rows, n_header, path)
-    dt = float(np.nanmedian(np.diff(samples["time_s"]))) if len(samples) > 1 else np.nan
+    # sample times are exported to the ms: round away floating-point noise of the median step
+    dt = round(float(np.nanmedian(np.diff(samples["time_s"]))), 6) if len(samples) > 1 else np.nan
     info = {"subject": _subject(meta, path),
             "trial": re.sub(r"\s+", " ", meta.get("Trial name", path.stem)),
             "start_time": meta.get("Start time", ""), "sample_interval_s": dt, "header": meta}
