@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import stats as sps
 
 from neurotox import stats
 from neurotox.study import Group, StatisticsPlan
@@ -95,3 +96,31 @@ def test_incidence_p_values_in_unit_interval(counts):
         for method in ("exact", "asymptotic"):
             p = stats.cochran_armitage(x, n, alternative=alt, method=method).p_value
             assert 0 <= p <= 1
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["greater", "less", "two-sided"]))
+def test_jonckheere_exact_and_asymptotic_agree_for_large_n(seed, alternative):
+    rng = np.random.default_rng(seed)
+    groups = [rng.normal(size=50) + 0.1 * rng.normal() * i for i in range(3)]
+    ex = stats.jonckheere(groups, method="exact", alternative=alternative)
+    asym = stats.jonckheere(groups, method="asymptotic", alternative=alternative)
+    assert abs(ex.p_value - asym.p_value) < 0.006
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.integers(20, 80), min_size=3, max_size=4))
+def test_cochran_armitage_exact_and_asymptotic_agree_for_large_n(affected):
+    """Exact upper tail vs the normal tail with a half-step continuity correction.
+
+    T = sum(s_i x_i) lives on the integers (scores 0, 1, ...), so the exact tail
+    includes P(T = t); the continuity-corrected normal tail matches it for large n.
+    """
+    x, n = np.array(affected, float), np.full(len(affected), 300.0)
+    s = np.arange(x.size, dtype=float)
+    ex = stats.cochran_armitage(x, n, method="exact")
+    asym = stats.cochran_armitage(x, n)
+    pbar = x.sum() / n.sum()
+    sd = np.sqrt(pbar * (1 - pbar) * (np.sum(n * s**2) - np.sum(n * s) ** 2 / n.sum()))
+    z_cc = asym.statistic - 0.5 / sd
+    assert abs(ex.p_value - sps.norm.sf(z_cc)) < 0.006
