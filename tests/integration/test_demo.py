@@ -50,3 +50,27 @@ def test_demo_output_verifies(demo_dir):
     manifest = json.loads((demo_dir / "manifest.json").read_text())
     outputs = {o["path"] for o in manifest["outputs"]}
     assert any(p.endswith("report.docx") for p in outputs)
+
+
+def test_demo_html_reports_load_in_chromium(demo_dir, tmp_path):
+    import re
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed")
+    for page in sorted(demo_dir.glob("reports/*/report.html")):
+        proc = subprocess.run(
+            [chromium, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-first-run", f"--user-data-dir={tmp_path / 'profile'}",
+             "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
+            capture_output=True, text=True, timeout=180, check=False)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert [ln for ln in proc.stderr.splitlines() if "CONSOLE" in ln] == []
+        html = page.read_text(encoding="utf-8")
+        n_tables = len(re.findall(r'<li><a href="#[^"]+">Table \d+\.', html))
+        n_figures = len(re.findall(r'<li><a href="#[^"]+">Figure \d+\.', html))
+        assert proc.stdout.count('<table class="data"') == n_tables > 0, page
+        assert proc.stdout.count("data:image/png;base64,") == n_figures, page
