@@ -23,6 +23,8 @@ from neurotox.imaging.preprocess import robust_sigma
 
 #: Minimum threshold, in robust noise sigmas of the smoothed image.
 NOISE_FLOOR = 6.0
+#: Nuclear threshold cap, in multiples of the noise floor's height (keeps dim nuclei).
+DIM_CAP = 3.0
 
 
 @dataclass
@@ -57,17 +59,25 @@ class NucleiResult:
         return int(self.labels.max()) if self.labels.size else 0
 
 
-def foreground_threshold(smoothed: np.ndarray, *, factor: float = 1.0) -> float:
+def foreground_threshold(smoothed: np.ndarray, *, factor: float = 1.0,
+                         dim_cap: float | None = None) -> float:
     """Otsu threshold times ``factor``, never below the noise floor.
 
     The noise floor is the median plus :data:`NOISE_FLOOR` robust sigmas of the
     image, which keeps empty fields empty instead of splitting noise in two.
+    With ``dim_cap`` the threshold is at most ``dim_cap`` x the floor's height
+    above the median, so that dim objects are not lost when Otsu splits bright
+    from dim ones.
     """
     sample = smoothed[::2, ::2]
-    floor = float(np.median(sample)) + NOISE_FLOOR * max(robust_sigma(sample), 1e-6)
+    med = float(np.median(sample))
+    floor = med + NOISE_FLOOR * max(robust_sigma(sample), 1e-6)
     if np.ptp(sample) <= 0:
         return floor
-    return max(factor * float(threshold_otsu(sample)), floor)
+    thr = factor * float(threshold_otsu(sample))
+    if dim_cap is not None:
+        thr = min(thr, med + dim_cap * (floor - med))
+    return max(thr, floor)
 
 
 def segment_nuclei(image: np.ndarray, *, diameter: float, min_area: float, max_area: float,
