@@ -260,6 +260,18 @@ def concat(tables: list[pd.DataFrame], columns: tuple[str, ...]) -> pd.DataFrame
     return pd.concat(tables, ignore_index=True) if tables else _empty(columns)
 
 
+def _object_zones(table: pd.DataFrame, params: NorParameters, notes: list[str]
+                  ) -> pd.DataFrame:
+    """Keep only object zones when an input reports more than two zones per phase."""
+    if not len(table) or table.groupby(["subject", "phase"])["object"].nunique().max() <= 2:
+        return table
+    keep = table["object"].str.contains(params.object_zone_pattern, case=False, regex=True)
+    dropped = sorted(set(table.loc[~keep, "object"]))
+    notes.append(f"zones {', '.join(dropped)} ignored: names do not match the object pattern "
+                 f"{params.object_zone_pattern!r}")
+    return table[keep]
+
+
 def _reader_options(params: NorParameters) -> dict[str, Any]:
     return {"video_regex": params.video_regex, "video_include": params.video_include,
             "phase_map": dict(params.phase_map)}
@@ -295,6 +307,7 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
         frames.append(fr)
     if trials:
         explo.append(assign_phases(trials, notes))
+    explo = [_object_zones(t, params, notes) for t in explo]
     return {"exploration": concat(explo, EXPLORATION_COLUMNS), "key": concat(keys, KEY_COLUMNS),
             "flags": concat(flags, FLAG_COLUMNS), "frames": concat(frames, ()), "notes": notes}
 

@@ -204,6 +204,7 @@ def test_missing_file():
 
 
 @pytest.mark.parametrize("label,side", [("Left", "L"), ("round object right", "R"), ("R", "R"),
+                                        ("object_left", "L"), ("leftover", None),
                                         ("object A", None)])
 def test_side_of(label, side):
     assert side_of(label) == side
@@ -216,3 +217,36 @@ def test_ethovision_text_export(tmp_path):
     assert d.fmt == "ethovision-raw" and d.meta["subject"] == "M1"
     assert d.table["nose:obj left"].sum() == 6
     assert d.table["nose:obj right"].tolist()[-1] == 1
+
+
+SIMBA_ROI = """VIDEO,ANIMAL,BODY-PART,SHAPE,SHAPE TYPE,MEASUREMENT,VALUE
+NOR_T2_m1,Animal_1,Nose,object_left,circle,FIRST ROI ENTRY TIME (S),12.5
+NOR_T2_m1,Animal_1,Nose,object_left,circle,ROI ENTRIES (COUNTS),4.0
+NOR_T2_m1,Animal_1,Nose,object_left,circle,TOTAL ROI TIME (S),9.25
+NOR_T2_m1,Animal_1,Nose,object_right,circle,FIRST ROI ENTRY TIME (S),None
+NOR_T2_m1,Animal_1,Nose,object_right,circle,ROI ENTRIES (COUNTS),0.0
+NOR_T2_m1,Animal_1,Nose,object_right,circle,TOTAL ROI TIME (S),0.0
+NOR_T2_m1,Animal_1,Nose,arena_centre,rectangle,TOTAL ROI TIME (S),100.0
+"""
+
+
+def test_simba_roi_aggregates(tmp_path):
+    d = read_rodent(write(tmp_path, "ROI_descriptive statistics.csv", SIMBA_ROI))
+    assert d.fmt == "simba-roi-aggregates"
+    t = d.table.set_index("object")
+    assert (t.loc["object_left", "time_s"], t.loc["object_left", "bouts"],
+            t.loc["object_left", "latency_s"]) == (9.25, 4.0, 12.5)
+    assert np.isnan(t.loc["object_right", "latency_s"])
+    assert set(d.table["phase"]) == {"test"} and set(d.table["subject"]) == {"m1"}
+
+
+def test_simba_roi_in_nor_keeps_object_zones(tmp_path):
+    from neurotox.assays.nor import NorParameters, collect, nor_animals
+
+    roi = write(tmp_path, "roi.csv", SIMBA_ROI)
+    key = write(tmp_path, "key.csv", "subject,novel_side\nm1,L\n")
+    data = collect([roi, key], NorParameters())
+    assert "arena_centre" in data["notes"][-1]
+    a = nor_animals(data["exploration"], data["key"], data["flags"], NorParameters()).iloc[0]
+    assert (a["time_a_s"], a["latency_a_s"], a["index"]) == (9.25, 12.5, 1.0)
+    assert a["exclusion_reason"] == "total test exploration 9.250 s < 10 s"

@@ -248,7 +248,7 @@ def to_float(values: pd.Series, *, path: Path, column: str) -> pd.Series:
 
 def side_of(label: str) -> str | None:
     """``L``/``R`` for labels naming a side (``Left``, ``round object left``, ``R``)."""
-    text = str(label).strip().lower()
+    text = re.sub(r"[_\-.]+", " ", str(label)).strip().lower()
     if text in {"l", "left"} or re.search(r"\bleft\b", text):
         return "L"
     if text in {"r", "right"} or re.search(r"\bright\b", text):

@@ -1,6 +1,7 @@
 """Readers of tabular rodent-cognition files.
 
 * SimBA "machine predictions: aggregates" (``VIDEO,CLASSIFIER,MEASUREMENT,VALUE``)
+* SimBA "ROI analysis: aggregates" (``VIDEO,ANIMAL,BODY-PART,SHAPE,...,MEASUREMENT,VALUE``)
 * novel-object keys (``subject``/``RatID`` + ``NovelSide``/``novel_side``/``novel_object``)
 * technical exclusion lists (``VIDEO,REASON`` or ``subject,phase,reason``)
 * NOR scoring sheets (csv/xlsx: subject, phase, one time column per object)
@@ -111,6 +112,55 @@ def read_simba_aggregates(path: Path, *, video_regex: str | None = None,
              f"pattern/filter): {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}"
              ] if skipped else []
     return RodentData("exploration", path, "simba-aggregates",
+                      table=frame(rows, EXPLORATION_COLUMNS), notes=notes)
+
+
+# ------------------------------------------------------------ SimBA ROI aggregates
+
+_SIMBA_ROI_MEASURES = {"total roi time (s)": "time_s", "total_time": "time_s",
+                       "roi entries (counts)": "bouts", "entry_counts": "bouts",
+                       "first roi entry time (s)": "latency_s", "first_entry_time": "latency_s"}
+
+
+def _match_simba_roi(path: Path) -> bool:
+    cells = header_cells(path)
+    return cells[:1] == ["video"] and {"shape", "measurement", "value"} <= set(cells) \
+        and "classifier" not in cells
+
+
+def read_simba_roi(path: Path, *, video_regex: str | None = None,
+                   video_include: str | None = None,
+                   phase_map: dict[str, str] | None = None, **_: Any) -> RodentData:
+    """Read SimBA "ROI analysis: aggregates" (non-transposed, one row per measurement).
+
+    Columns ``VIDEO, ANIMAL, [BODY-PART,] SHAPE, [SHAPE TYPE,] MEASUREMENT, VALUE``.
+    Each ROI shape is one object: ``TOTAL ROI TIME (S)`` is the time the chosen body
+    part spent in it, ``ROI ENTRIES (COUNTS)`` the bouts and ``FIRST ROI ENTRY TIME
+    (S)`` the latency (``None`` = never entered). Videos are mapped to subject and
+    phase as for the classifier aggregates.
+    """
+    df = read_sheet(path)
+    df.columns = [c.lower() for c in df.columns]
+    if "animal" in df and df["animal"].nunique() > 1:
+        raise FormatError(f"expected one animal per video, found {quoted(df['animal'])}",
+                          path=path)
+    df["value_num"] = to_float(df["value"].replace("None", ""), path=path, column="VALUE")
+    parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)
+    rows = []
+    for (video, shape), part in df[df["video"].isin(list(parsed))].groupby(
+            ["video", "shape"], sort=True):
+        measures = {_SIMBA_ROI_MEASURES[m]: v for m, v in zip(
+            part["measurement"].str.lower(), part["value_num"], strict=True)
+            if m in _SIMBA_ROI_MEASURES}
+        if "time_s" not in measures:
+            raise FormatError(f"video {video!r}, shape {shape!r}: no 'TOTAL ROI TIME (S)' row; "
+                              f"found {quoted(part['measurement'])}", path=path)
+        subject, phase = parsed[video]
+        rows.append({"subject": subject, "phase": phase, "object": shape, "bouts": np.nan,
+                     "latency_s": np.nan, **measures, "source": f"{path.name}:{video}:{shape}"})
+    notes = [f"{path.name}: {len(skipped)} video(s) skipped (name does not match the video "
+             "pattern/filter)"] if skipped else []
+    return RodentData("exploration", path, "simba-roi-aggregates",
                       table=frame(rows, EXPLORATION_COLUMNS), notes=notes)
 
 
@@ -493,6 +543,9 @@ for _r in (
     Reader("simba-aggregates", "exploration",
            "SimBA aggregates csv (VIDEO,CLASSIFIER,MEASUREMENT,VALUE)",
            _match_simba_aggregates, read_simba_aggregates),
+    Reader("simba-roi-aggregates", "exploration",
+           "SimBA ROI aggregates csv (VIDEO,ANIMAL,SHAPE,MEASUREMENT,VALUE)",
+           _match_simba_roi, read_simba_roi),
     Reader("exclusion-list", "flags", "exclusion list csv (VIDEO,REASON or subject,phase,reason)",
            _match_flags, read_flags),
     Reader("novel-object-key", "key", "novel-object key csv (subject + NovelSide/novel_object)",
