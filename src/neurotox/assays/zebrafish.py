@@ -141,6 +141,7 @@ class ZebrafishParameters(BaseModel):
     bmdrc_cycle_cooldown: int = Field(default=10, ge=0)
     bmdrc_starting_cycle: Literal["light", "dark"] = "light"
     concentration_unit: str = "uM"
+    chemical: str | None = None
 
 
 # ------------------------------------------------------------------ inputs
@@ -294,6 +295,8 @@ def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str
     matrix = larva_matrix(bins)
     larvae = design(matrix.larvae, layouts=layouts, groups=groups,
                     file_info=design_info(exports, plate_map), params=params)
+    if params.chemical is not None:
+        larvae = select_chemical(larvae, file_wells(exports), params.chemical)
     blanks = larvae["blank"].to_numpy()
     if blanks.any():
         notes.append(f"{int(blanks.sum())} blank/unassigned well(s) not analysed")
@@ -315,6 +318,23 @@ def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str
     notes.append(f"{len(larvae)} larvae analysed, {n_ex} excluded")
     return AssayResult(endpoints=ept, details=details, notes=notes,
                        inputs=[e.path for e in exports])
+
+
+def select_chemical(larvae: pd.DataFrame, info: pd.DataFrame | None,
+                    chemical: str) -> pd.DataFrame:
+    """Mark larvae of other chemicals blank; keep controls of the chemical's plates."""
+    if info is None or "chemical" not in info.columns:
+        raise InputError(f"parameter chemical={chemical!r} but the exports carry no "
+                         "chemical names")
+    chem = larvae[["plate", "well"]].merge(info.drop_duplicates(["plate", "well"]),
+                                           how="left", on=["plate", "well"])["chemical"]
+    chem = chem.fillna("").astype(str).str.strip().to_numpy()
+    if chemical not in set(chem):
+        raise InputError(f"chemical {chemical!r} is not in the exports; found "
+                         f"{sorted(set(chem) - {''})[:20]}")
+    plates = set(larvae.loc[chem == chemical, "plate"])
+    keep = (chem == chemical) | ((larvae["dose"] == 0) & larvae["plate"].isin(plates))
+    return larvae.assign(blank=larvae["blank"] | ~keep.to_numpy())
 
 
 class LarvaMatrix:
