@@ -239,3 +239,16 @@ def test_simba_sequence_recomputed(rodent):
     assert row["alternation_pct"] == pytest.approx(55.172, abs=1e-3)
     assert (row["same_arm_returns"], row["alternate_arm_returns"]) == (2, 11)
     assert row["chance_pct"] == pytest.approx(100 * 2 / 9)
+
+
+def test_dory_object_location_counts(rodent):
+    """Same files, NPR (object location) videos: PROVENANCE counts n=31 / n=29, rat16 < 10 s."""
+    d = rodent / "dory_rat_nor_simba"
+    params = NorParameters(video_include="NPR")
+    data = collect([d / "data_summary.csv", d / "ratID_key.csv", d / "videos_to_exclude.csv"],
+                   params)
+    a = nor_animals(data["exploration"], data["key"], data["flags"], params)
+    kept = a[~a["excluded"]].groupby("phase").size()
+    assert (kept["training"], kept["test"]) == (31, 29)
+    low = a[a["exclusion_reason"].str.startswith("total test exploration")]
+    assert low["subject"].tolist() == ["rat16"]
