@@ -102,3 +102,51 @@ def test_truth_file_is_json(tmp_path):
     truth = get_simulator("zebrafish-lpr").write(tmp_path, 1)
     json.dumps(truth)
     assert (tmp_path / "zebralab_P1.xls").read_bytes()[:8] == b"location"
+
+
+def _tracking_export(tmp_path):
+    header = ["location", "animal", "an", "start", "end", "inact", "inadur", "inadist",
+              "smlct", "smldur", "smldist", "larct", "lardur", "lardist", "emptyct",
+              "emptydur"]
+    lines = ["\t".join(header)]
+    for k, well in enumerate(["A01", "A02"]):
+        for b in range(4):  # two 60-s bins of light, two of dark
+            lines.append("\t".join(map(str, [f"c{k + 1:02d}", well, 1, 60 * b, 60 * b + 60, 1,
+                                             40.0, 0.1, 3, 15.0, 2.0, 1, 5.0, 8.0, 0, 0.0])))
+    p = tmp_path / "plate.xls"
+    p.write_text("\n".join(lines))
+    return p
+
+
+def test_activity_durations_and_bouts_from_zebralab(tmp_path):
+    from neurotox.io.zebrafish import read_export
+
+    ex = read_export(_tracking_export(tmp_path))
+    lay = pd.DataFrame({"well": ["A01", "A02"], "concentration": [0.0, 1.0], "blank": False})
+    params = ZebrafishParameters(schedule=[{"name": "light1", "light": True, "duration_s": 120},
+                                           {"name": "dark1", "light": False,
+                                            "duration_s": 120}])
+    r = analyse([ex], params, layouts={"plate": lay})
+    e = r.endpoints.set_index(["subject", "endpoint", "timepoint"])["value"]
+    assert e[("plate-A01", "activity_duration", "light1")] == 40.0  # 2 x (15 + 5) s
+    assert e[("plate-A01", "inactivity_duration", "dark1")] == 80.0
+    assert e[("plate-A01", "movement_bouts", "dark1")] == 8.0
+    assert e[("plate-A01", "distance_phase", "light1")] == 20.0  # 2 x (2 + 8) mm
+    assert e[("plate-A01", "mean_velocity", "light1")] == pytest.approx(20 / 120)
+
+
+def test_chemical_selection_keeps_own_plate_controls():
+    rows, info = [], []
+    for plate, wells in {"P1": [("A01", "X", 1.0), ("A02", "DMSO", 0.0), ("A03", "Y", 1.0)],
+                         "P2": [("A01", "Y", 1.0), ("A02", "DMSO", 0.0)]}.items():
+        for w, chem, c in wells:
+            rows.append(pd.DataFrame({"plate": plate, "well": w, "animal": w, "bin": [0, 1],
+                                      "start_s": [0.0, 6.0], "end_s": [6.0, 12.0],
+                                      "distance": [1.0, 2.0]}))
+            info.append({"plate": plate, "well": w, "concentration": c, "chemical": chem})
+    ex = Export("t", "bins", pd.concat(rows, ignore_index=True), Path("t.xlsx"),
+                wells=pd.DataFrame(info))
+    r = analyse([ex], ZebrafishParameters(chemical="X", viability_min=0))
+    assert sorted(r.details["larvae"]["subject"]) == ["P1-A01", "P1-A02"]
+    with pytest.raises(InputError, match="chemical 'Z' is not in the exports"):
+        analyse([ex], ZebrafishParameters(chemical="Z"))
