@@ -1,0 +1,100 @@
+"""``neurotox neurite`` end to end on a simulated plate."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from neurotox.endpoints import read as read_endpoints
+
+
+@pytest.fixture(scope="module")
+def sim(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    out = tmp_path_factory.mktemp("sim") / "plate"
+    res = CliRunner().invoke(cli, ["simulate", "neurite-plate", "-o", str(out), "--seed", "4"],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def result(sim, tmp_path_factory):
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    out = tmp_path_factory.mktemp("run") / "out"
+    res = CliRunner().invoke(cli, ["--quiet", "neurite", str(sim / "images"), "--layout",
+                                   str(sim / "layout.csv"), "--protocol",
+                                   "neurite-outgrowth-shsy5y", "--study", str(sim / "study.yaml"),
+                                   "--workers", "1", "--overlays", "all", "-o", str(out)],
+                             catch_exceptions=False)
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_outputs_written(result):
+    for stem in ("endpoints", "cells", "fields", "wells", "concentration_response",
+                 "selectivity"):
+        assert (result / f"{stem}.csv").is_file()
+        assert (result / f"{stem}.parquet").is_file()
+    assert len(list((result / "overlays").glob("*.png"))) == 8
+    assert (result / "heatmaps" / "SIM01_neurite_length_per_cell_um.png").is_file()
+    manifest = json.loads((result / "manifest.json").read_text())
+    assert any("pixel size 0.65" in n for n in manifest["notes"])
+    assert manifest["parameters"]["effective"]["nucleus_diameter_um"] == 10.0
+
+
+def test_endpoint_table_and_truth(result, sim):
+    table = read_endpoints(result / "endpoints.csv")
+    assert set(table["study_id"]) == {"SIM-NEURITE-001"}
+    assert set(table["group"]) == {f"G{i}" for i in range(1, 8)}
+    truth = json.loads((sim / "truth.json").read_text())
+    fields = pd.read_csv(result / "fields.csv")
+    for r in fields.itertuples():
+        t = truth["fields"][f"{r.well}/s1"]
+        assert abs(r.nuclei_count - t["nuclei_count"]) <= 0.05 * t["nuclei_count"]
+    sel = pd.read_csv(result / "selectivity.csv")
+    assert sel["call"].iloc[0] == "specific"
+
+
+def test_verify_passes(result, invoke):
+    assert invoke("verify", str(result)).exit_code == 0
+
+
+def test_missing_pixel_size_exit_2(tmp_path, invoke):
+    import numpy as np
+    import tifffile
+
+    img = tmp_path / "img"
+    img.mkdir()
+    for ch in (1, 2):
+        tifffile.imwrite(img / f"P_B02_s1_w{ch}.tif", np.zeros((16, 16), np.uint16))
+    (tmp_path / "layout.csv").write_text("well,concentration\nB02,0\n")
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    res = CliRunner().invoke(cli, ["neurite", str(img), "--layout", str(tmp_path / "layout.csv"),
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "pixel size not found in the image metadata; give --pixel-size" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_bad_parameter_exit_2(sim, tmp_path):
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    res = CliRunner().invoke(cli, ["neurite", str(sim / "images"), "--layout",
+                                   str(sim / "layout.csv"), "--set", "ridge_hihg=5",
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "ridge_hihg" in res.output
