@@ -84,6 +84,22 @@ def test_nor_cli_rejects_tmaze_input(nor_study, tmp_path, invoke):
     assert "a trials file (tmaze-trials) is not an NOR input" in res.output
 
 
+def test_nor_cli_without_exploration_data(nor_study, tmp_path, invoke):
+    key = tmp_path / "key.csv"
+    key.write_text("subject,novel_side\nG1M01,L\n")
+    res = invoke("nor", key, "--study", nor_study / "study.yaml", "-o", tmp_path / "o")
+    assert res.exit_code == 2
+    assert "no exploration data among the 1 NOR input(s)" in res.output
+
+
+def test_nor_cli_unknown_subject(nor_study, tmp_path, invoke):
+    sheet = tmp_path / "s.csv"
+    sheet.write_text("subject,phase,left,right,novel_side\nX99,test,10,20,L\n")
+    res = invoke("nor", sheet, "--study", nor_study / "study.yaml", "-o", tmp_path / "o")
+    assert res.exit_code == 2
+    assert "subject(s) 'X99' in the NOR data are not in the study's subjects file" in res.output
+
+
 def _study(folder, subjects, groups):
     lines = ["study_id: REAL", "title: real data", "test_item: X", "groups:"]
     lines += [f"  - {{id: {g}, label: {g}, dose: {i}, dose_unit: mg"

@@ -478,6 +478,10 @@ def run(study: Study, spec: AssaySpec, params: NorParameters) -> AssayResult:
 def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResult:
     """Analyse NOR input files for the subjects of ``study``."""
     data = collect(files, params)
+    if not len(data["exploration"]):
+        raise InputError(f"no exploration data among the {len(files)} NOR input(s): give a "
+                         "scoring sheet, SimBA/ANY-maze/EthoVision export or pose files "
+                         "(a key or exclusion list alone is not enough)", path=study.path)
     known = set(study.subjects["subject"]) if len(study.subjects) else set()
     unknown = sorted(set(data["exploration"]["subject"]) - known)
     if unknown:
