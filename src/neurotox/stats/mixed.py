@@ -5,11 +5,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
+from neurotox.endpoints import Endpoint
 from neurotox.stats._common import Comparison, holm, normal_p
 from neurotox.study import StatisticsPlan
 
@@ -57,7 +59,7 @@ def _wald(params: pd.Series, cov: pd.DataFrame, names: list[str]) -> dict[str, f
     return {"chi2": chi2, "df": df, "p": float(sps.chi2.sf(chi2, df))}
 
 
-def _fit(model, reml: bool):  # noqa: ANN001, ANN202 - statsmodels objects
+def _fit(model: Any, reml: bool) -> Any:
     """Fit with L-BFGS, falling back to BFGS and Powell when the optimiser fails.
 
     A random-effect variance on the boundary (0) can make gradient steps singular.
@@ -163,7 +165,7 @@ def repeated_measures_decision(df: pd.DataFrame, registry: Mapping, plan: Statis
     return rows
 
 
-def _rm_row(key: tuple, sub: pd.DataFrame, ep, plan: StatisticsPlan,  # noqa: ANN001
+def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
             control: str | None) -> dict[str, object]:
     row: dict[str, object] = {
         "study_id": key[0], "assay": key[1], "endpoint": key[2], "sex": key[3],

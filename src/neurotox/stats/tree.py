@@ -8,8 +8,9 @@ the overall test, the many-to-one test and the trend test, with a note saying wh
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy import stats as sps
@@ -72,7 +73,7 @@ def _base_decision(path: str, sided: str, alpha: float) -> dict[str, object]:
             "trend_p": np.nan, "note": ""}
 
 
-def _quiet(func, *args, **kwargs):  # noqa: ANN001, ANN202 - thin wrapper
+def _quiet(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call a SciPy pre-test, silencing its expected small-sample/degenerate warnings."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
@@ -228,7 +229,7 @@ def _insufficient(groups: Sequence[np.ndarray]) -> str:
     return ""
 
 
-def _usable(groups: list[np.ndarray], data_type: str) -> tuple[list[int], str]:
+def _usable(groups: list[np.ndarray]) -> tuple[list[int], str]:
     keep = [0] + [i for i, g in enumerate(groups) if i > 0 and g.size >= 2]
     dropped = [i for i in range(1, len(groups)) if i not in keep]
     note = f"groups {dropped} have n < 2 and are not tested" if dropped else ""
@@ -302,7 +303,7 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
     if reason:
         decision["note"] = reason
         return outcome
-    keep, note = _usable(groups, data_type)
+    keep, note = _usable(groups)
     decision["note"] = note
     used = [groups[i] for i in keep]
     if data_type == "incidence":

@@ -156,9 +156,29 @@ def _williams_core(means: np.ndarray, n: np.ndarray, s: float, df: float, altern
     if alternative == "two-sided":
         p = np.minimum(1.0, 2 * p)
     p = np.clip(p, 0, 1)
+    level = alpha / 2 if alternative == "two-sided" else alpha
+    cv = design_critical_values(float(n[0]), tuple(float(v) for v in n[1:]), df, level,
+                                nsim=nsim, seed=seed)
     return Trend(name, float(t[-1]), float(p[-1]), alternative, method=method,
-                 per_dose_statistic=t, per_dose_p=p, significant=_step_down(p, alpha),
-                 extra={"direction": sign})
+                 per_dose_statistic=t, per_dose_p=p, critical_value=cv,
+                 significant=_step_down(p, alpha), extra={"direction": sign})
+
+
+@functools.lru_cache(maxsize=512)
+def design_critical_values(n0: float, n_treated: tuple[float, ...], df: float, alpha: float, *,
+                           nsim: int = WILLIAMS_NSIM, seed: int = 2024) -> np.ndarray:
+    """Upper ``alpha`` points of t-bar_i, i = 1..k, for the actual group sizes and df.
+
+    Solves ``P(T_i >= c_i) = alpha`` on the simulated null of :func:`williams`
+    (unequal replication handled directly rather than through Williams' beta).
+    """
+    n = np.asarray(n_treated, float)
+    out = np.empty(n.size)
+    for i in range(n.size):
+        def excess(c: float, i: int = i) -> float:
+            return _williams_sf(np.full(n.size, c), n0, n, df, nsim=nsim, seed=seed)[i] - alpha
+        out[i] = optimize.brentq(excess, 0.0, 20.0, xtol=1e-6)
+    return out
 
 
 def williams(samples: Sequence[Sequence[float]], *, alternative: str = "greater",
@@ -181,8 +201,10 @@ def williams(samples: Sequence[Sequence[float]], *, alternative: str = "greater"
     Returns
     -------
     Trend
-        ``per_dose_statistic`` = t-bar_i, ``per_dose_p``, ``significant`` after the
-        step-down from the highest dose; ``statistic``/``p_value`` of the highest dose.
+        ``per_dose_statistic`` = t-bar_i, ``per_dose_p``, ``critical_value`` (level
+        alpha, alpha/2 per direction when two-sided) for this design, ``significant``
+        after the step-down from the highest dose; ``statistic``/``p_value`` of the
+        highest dose.
 
     Notes
     -----

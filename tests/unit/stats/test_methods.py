@@ -232,3 +232,15 @@ def test_mixed_model_loglik_is_the_restricted_likelihood(reml):
     names = ["Intercept", "C(Diet)[T.2]", "C(Diet)[T.3]", "Time", "Time:C(Diet)[T.2]",
              "Time:C(Diet)[T.3]"]
     np.testing.assert_allclose(fit.params[names].to_numpy(), beta, rtol=1e-8)
+
+
+def test_williams_design_critical_values_match_tables_and_p():
+    # equal replication r = 1, c = 1 at df = inf: Williams (1971) Table 1, k = 1..3
+    cv = stats.trend.design_critical_values(1.0, (1.0, 1.0, 1.0), np.inf, 0.05,
+                                            nsim=2**18)
+    np.testing.assert_allclose(cv, [1.645, 1.716, 1.739], atol=0.003)
+    rng = np.random.default_rng(10)
+    groups = [rng.normal(size=8)] + [rng.normal(size=6) + d for d in (0.2, 0.6, 1.2)]
+    w = stats.williams(groups)
+    # t-bar >= critical value exactly when p <= alpha
+    assert np.array_equal(w.per_dose_statistic >= w.critical_value, w.per_dose_p <= 0.05)
