@@ -140,6 +140,10 @@ def test_xlsx_flags_agree_with_csv_p_values(report_dir):
         assert (expected in text) if expected else ("*" not in text)
         n_flagged += bool(expected)
     assert n_flagged >= 1  # the high dose is 25 % lower: planted effect is found
+    trend = rows[head + 4]
+    assert trend[0] == "Trend test"
+    assert trend[7] == pytest.approx(float(grip.loc["G3", "trend_p"]))
+    assert (trend[8] or "") == _expected_flag(float(grip.loc["G3", "trend_p"]), 0.05)
 
 
 def test_footnote_names_decision_test(report_dir):

@@ -286,6 +286,9 @@ def _plan_footnotes(plan: StatisticsPlan, kind: str) -> list[str]:
 
 def _group_footnotes(block: Block, groups: list[Group]) -> list[str]:
     notes = []
+    if "trend_test" in block.results and block.results["trend_test"].map(_s).any():
+        notes.append("Trend test row: p-value of the dose-related trend test (at the highest "
+                     "dose) with its flag.")
     present = set(block.results["group"])
     for g in groups:
         if g.id not in present:
@@ -345,7 +348,30 @@ def _grid(block: Block, groups: list[Group],
             continue
         cells = tuple(make(c, per_col[c].get(g.id)) for c in cols)
         rows.append(Row((f"{g.id} {g.label}", dose_text(g)), cells))
-    return cols, rows
+    trend = _trend_row(block, cols, groups)
+    return cols, rows + ([trend] if trend else [])
+
+
+def _trend_row(block: Block, cols: list[tuple[str, str]], groups: list[Group]) -> Row | None:
+    """Row with the trend test p-value and flag per column (highest dose group's row).
+
+    Returns None when no trend test was run for the block.
+    """
+    if "trend_test" not in block.results or not block.results["trend_test"].map(_s).any():
+        return None
+    rank = {g.id: i for i, g in enumerate(groups)}
+    cells = []
+    for c in cols:
+        rows = _cell_rows(block, c)
+        rows = rows[rows["trend_test"].map(_s) != ""]
+        if not len(rows):
+            cells.append(Cell("", {"p_value": math.nan}))
+            continue
+        r = rows.loc[rows["group"].map(rank).idxmax()]
+        p, flag = _num(r["trend_p"]), _s(r["trend_flag"])
+        text = f"p = {fmt_p(p)}{flag}" if math.isfinite(p) else "–"
+        cells.append(Cell(text, {"p_value": p}, flag=flag))
+    return Row(("Trend test", ""), tuple(cells))
 
 
 def summary_table(block: Block, spec: StudySpec, number: int) -> Table:

@@ -31,7 +31,9 @@ def test_summary_cell_values(table, analysis, spec):
     assert grip_m.header["GLP status"] == "GLP"
     texts = [r.cells[0].text for r in grip_m.rows]
     # G2 M: 980, 940, 1000 (960 excluded): mean 973.3, SD 30.6, n 3; 97% of 1000
-    assert texts == ["1000 ± 42 (4)", "973 ± 31 (3) [97%]", "805 ± 34 (4)**↓ [80%]"]
+    assert texts == ["1000 ± 42 (4)", "973 ± 31 (3) [97%]", "805 ± 34 (4)**↓ [80%]",
+                     "p = 0.002**"]
+    assert grip_m.rows[3].labels == ("Trend test", "")
     high = grip_m.rows[2].cells[0]
     assert high.numbers["mean"] == pytest.approx(805.0)
     assert high.numbers["p_value"] == pytest.approx(0.004)
@@ -80,7 +82,8 @@ def test_columns_are_timepoints_in_natural_order(table, analysis, spec):
 def test_incidence_and_severity_cells(table, analysis, spec):
     tables = _tables(table, analysis, spec)
     inc = tables[4]
-    assert [r.cells[0].text for r in inc.rows] == ["0/4 (0%)", "1/4 (25%)", "4/4 (100%)*↑"]
+    assert [r.cells[0].text for r in inc.rows] == ["0/4 (0%)", "1/4 (25%)", "4/4 (100%)*↑",
+                                                   "p = 0.004**"]
     assert inc.rows[2].cells[0].numbers["n_affected"] == 4
     sev = tables[6]
     assert sev.columns == ("Grade 0", "Grade 1", "Grade 2", "Median")
@@ -103,7 +106,7 @@ def test_missing_group_gets_a_footnote(table, spec, results_factory):
     results, decisions = results_factory(table)
     results = results[~((results["group"] == "G2") & (results["endpoint"] == "tremor"))]
     inc = build_tables(results, decisions, table, spec)[4]
-    assert [r.labels[0] for r in inc.rows] == ["G1 Vehicle control", "G3 High"]
+    assert [r.labels[0] for r in inc.rows] == ["G1 Vehicle control", "G3 High", "Trend test"]
     assert "Group G2 (Low) excluded: no values for this table." in inc.footnotes
 
 
