@@ -7,6 +7,7 @@ familywise-adjusted p-value per treated group.
 
 from __future__ import annotations
 
+import inspect
 import itertools
 import math
 import warnings
@@ -24,6 +25,9 @@ from neurotox.stats._common import (
     normal_p,
     tie_sum,
 )
+
+# SciPy >= 1.15 calls the seed ``rng``; older releases ``random_state``.
+_DUNNETT_SEED = "rng" if "rng" in inspect.signature(sps.dunnett).parameters else "random_state"
 
 #: Largest number of label arrangements enumerated by the exact Steel test.
 STEEL_EXACT_LIMIT = 400_000
@@ -66,7 +70,8 @@ def dunnett(control: Sequence[float], *samples: Sequence[float],
     with warnings.catch_warnings():
         # a group of identical values has variance exactly 0; SciPy warns anyway
         warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
-        res = sps.dunnett(*treated, control=ctrl, alternative=alternative, rng=seed)
+        res = sps.dunnett(*treated, control=ctrl, alternative=alternative,
+                          **{_DUNNETT_SEED: seed})
     return Comparison("Dunnett", np.asarray(res.statistic, float),
                       np.clip(np.asarray(res.pvalue, float), 0, 1), alternative,
                       method="multivariate t (QMC)", adjustment="dunnett")

@@ -174,6 +174,9 @@ def _continuous(groups: list[np.ndarray], alternative: str, plan: StatisticsPlan
                         overall_p=float(res.pvalue))
         rank_test = steel if plan.nonparametric == "steel" else dunn
         comp = rank_test(groups[0], *groups[1:], alternative=alternative)
+        how = (f"Holm-adjusted over the {len(groups) - 1} comparisons with control"
+               if comp.test == "Dunn" else f"{comp.method} joint null of the maximum")
+        decision["note"] = f"{decision['note']}; {comp.test}: {how}"
     trend = _continuous_trend(groups, alternative, plan, path) if plan.trend_test else None
     return comp, trend
 
