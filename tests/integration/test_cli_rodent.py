@@ -150,3 +150,19 @@ def test_tmaze_cli_on_allen_rewarded(shared_data, tmp_path, invoke):
     assert int(model.loc["CNO", "n_trials"]) == 210
     assert float(model.loc["CNO", "p_correct"]) == pytest.approx(171 / 210)
     assert not (out / "statistics.csv").exists()  # one group: nothing to compare
+
+
+def test_tmaze_cli_ymaze_novel_arm(shared_data, tmp_path, invoke):
+    d = shared_data / "rodent" / "sboya_c9orf72_ymaze_novel_arm"
+    geno = pd.read_csv(d / "C9orf72GR400-genotype.csv")
+    subjects = pd.DataFrame({"subject": geno["animal_name"],
+                             "group": geno["genotype"].str.split(":").str[1], "sex": "NA"})
+    study = _study(tmp_path, subjects, ("WT", "Het"))
+    out = tmp_path / "out"
+    res = invoke("tmaze", d / "C9ORF-BEHAV_Y-Maze_processed_data.csv", "--study", study,
+                 "--protocol", "ymaze-novel-arm", "-o", out)
+    assert res.exit_code == 0, res.output
+    one = pd.read_csv(out / "tmaze_one_sample.csv").set_index(["timepoint", "group"])
+    assert one.loc[("age12.5wk", "Het"), "mean"] == pytest.approx(0.624156, abs=1e-6)
+    assert one.loc[("age64.5wk", "WT"), "n"] == 21
+    assert (out / "statistics.csv").is_file()

@@ -13,6 +13,10 @@ Continuous spontaneous alternation
     (2/9 = 22.2 % for triplets in a 3-arm maze); when re-entries are collapsed
     it picks among the ``k − 1`` other arms, Π (k − j)/(k − 1) (50 % for
     triplets in a 3-arm maze).
+Two-trial novel arm (spatial novelty, Y-maze)
+    From zone statistics per time bin: novel-arm time / (novel + familiar arm
+    time) over the first ``test_bins`` bins of the test phase (and the same ratio
+    of entries), tested against 0.5.
 Discrete trials (spontaneous, forced or rewarded alternation)
     A trial is correct when the choice arm differs from the sample arm
     (``correct_rule: alternate``) or equals it (``same``); % correct is tested
@@ -44,6 +48,7 @@ from neurotox.assays.nor import concat, one_sample_results, subject_info
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent
 from neurotox.io.rodent.base import ENTRY_COLUMNS, TRIAL_COLUMNS
+from neurotox.io.rodent.tables import ZONE_BIN_COLUMNS
 from neurotox.stats.one_sample import trial_level_glmm
 from neurotox.study import AssaySpec, Study
 
@@ -84,7 +89,7 @@ class TmazeParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    mode: Literal["continuous", "discrete"] = "continuous"
+    mode: Literal["continuous", "discrete", "novel_arm"] = "continuous"
     paradigm: Literal["spontaneous", "forced", "rewarded"] = "spontaneous"
     arms: tuple[str, ...] | None = None
     window: int | None = Field(default=None, ge=2)
@@ -94,6 +99,10 @@ class TmazeParameters(BaseModel):
     min_trials: int = Field(default=1, ge=1)
     max_choice_latency_s: float | None = Field(default=None, gt=0)
     chance_pct: float = Field(default=50.0, gt=0, lt=100)
+    test_phase: str = "novel"
+    test_bins: int | None = Field(default=2, ge=1)
+    novel_zone: str = "novel arm"
+    familiar_zone: str = "familiar arm"
     timepoint: str = "NA"
     normality_alpha: float = Field(default=0.05, gt=0, lt=0.5)
     pose: ArmSettings | None = None
@@ -241,6 +250,41 @@ def trial_models(trials: pd.DataFrame, per: pd.DataFrame, study: Study,
     return pd.DataFrame(rows)
 
 
+# ------------------------------------------------------------ two-trial novel arm
+
+def novel_arm_table(bins: pd.DataFrame, params: TmazeParameters) -> pd.DataFrame:
+    """Per subject × timepoint novel-arm preference in the test phase of a two-trial Y-maze.
+
+    Time ratio = novel-arm time / (novel + familiar arm time) over test bins
+    ``1..test_bins`` (all bins when None); the entry ratio likewise from arm entries.
+    Chance is 0.5. A subject that entered neither arm is excluded.
+    """
+    t = bins[(bins["phase"] == params.test_phase.lower())]
+    if params.test_bins is not None:
+        t = t[t["bin"] <= params.test_bins]
+    if not len(t):
+        raise InputError(f"no bins of phase {params.test_phase!r} in the zone statistics")
+    wanted = {params.novel_zone.lower(): "novel", params.familiar_zone.lower(): "familiar"}
+    missing = sorted(set(wanted) - set(t["zone"]))
+    if missing:
+        raise InputError(f"zone(s) {quoted(missing)} not in the zone statistics; found "
+                         f"{quoted(t['zone'])}")
+    t = t[t["zone"].isin(list(wanted)) & t["measure"].isin(["duration", "frequency"])]
+    wide = t.assign(key=t["zone"].map(wanted) + "_" + t["measure"]).pivot_table(
+        index=["subject", "timepoint"], columns="key", values="value", aggfunc="sum")
+    rows = []
+    for (subj, tp), r in wide.iterrows():
+        n, f = r.get("novel_duration", np.nan), r.get("familiar_duration", np.nan)
+        ne, fe = r.get("novel_frequency", np.nan), r.get("familiar_frequency", np.nan)
+        reason = "" if n + f > 0 else "no time in the novel or familiar arm during the test"
+        rows.append({"subject": subj, "condition": tp, "novel_time_s": n,
+                     "familiar_time_s": f, "time_ratio": n / (n + f) if n + f > 0 else np.nan,
+                     "entry_ratio": ne / (ne + fe) if ne + fe > 0 else np.nan,
+                     "excluded": bool(reason), "exclusion_reason": reason,
+                     "source": t["source"].iloc[0].split(":")[0]})
+    return pd.DataFrame(rows)
+
+
 # ------------------------------------------------------------ pose tracks → entries
 
 def landmark_arms(data: RodentData, zones: dict[str, list[str]],
@@ -295,7 +339,7 @@ def _pose_subject(path: Path) -> str:
 
 def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
     """Read every input into entries and trials tables (zone files apply to pose inputs)."""
-    entries, trials, poses, notes = [], [], [], []
+    entries, trials, poses, notes, zone_bins = [], [], [], [], []
     zones = None
     for path in files:
         data = read_rodent(path)
@@ -306,6 +350,8 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
             trials.append(data.table)
         elif data.kind == "zones":
             zones = data.meta["zones"]
+        elif data.kind == "zone_bins":
+            zone_bins.append(data.table)
         elif data.kind == "poses":
             poses.append(data)
         else:
@@ -316,7 +362,7 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
                              "(arms, px_per_cm, fps)", path=data.path)
         entries.append(entries_from_poses(data, _pose_subject(data.path), params.pose, zones))
     return {"entries": concat(entries, ENTRY_COLUMNS), "trials": concat(trials, TRIAL_COLUMNS),
-            "notes": notes}
+            "zone_bins": concat(zone_bins, ZONE_BIN_COLUMNS), "notes": notes}
 
 
 # ------------------------------------------------------------ EndpointTable
@@ -324,6 +370,9 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
 _CONT = {"tmaze_alternation_pct": "alternation_pct", "tmaze_entries": "entries",
          "tmaze_same_arm_returns": "same_arm_returns",
          "tmaze_alternate_arm_returns": "alternate_arm_returns", "tmaze_side_bias": "side_bias_pct"}
+_NOVEL = {"tmaze_novel_arm_time_ratio": "time_ratio",
+          "tmaze_novel_arm_entry_ratio": "entry_ratio",
+          "tmaze_novel_arm_time": "novel_time_s", "tmaze_familiar_arm_time": "familiar_time_s"}
 _DISC = {"tmaze_correct_pct": "correct_pct", "tmaze_trials": "trials",
          "tmaze_no_choice_trials": "no_choice_trials", "tmaze_choice_latency": "choice_latency_s",
          "tmaze_side_bias": "side_bias_pct"}
@@ -356,32 +405,53 @@ def run(study: Study, spec: AssaySpec, params: TmazeParameters) -> AssayResult:
     return analyse(study, study.assay_inputs(spec), params)
 
 
+def _continuous(data: dict[str, Any], study: Study, params: TmazeParameters
+                ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+    if not len(data["entries"]):
+        raise InputError("mode 'continuous' needs arm-entry sequences or pose tracks; "
+                         "none among the inputs", path=study.path)
+    per = alternation_table(data["entries"], params)
+    table = tmaze_endpoints(per, study, params, _CONT)
+    results = one_sample_results(table, endpoint="tmaze_alternation_pct",
+                                 reference=float(per["chance_pct"].iloc[0]),
+                                 normality_alpha=params.normality_alpha)
+    return table, {"tmaze_animals": per, "tmaze_entries": data["entries"]}, results
+
+
+def _discrete(data: dict[str, Any], study: Study, params: TmazeParameters
+              ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+    if not len(data["trials"]):
+        raise InputError("mode 'discrete' needs a trial table; none among the inputs",
+                         path=study.path)
+    trials = trial_table(data["trials"], params)
+    per = discrete_table(trials, params)
+    table = tmaze_endpoints(per, study, params, _DISC)
+    results = one_sample_results(table, endpoint="tmaze_correct_pct",
+                                 reference=params.chance_pct,
+                                 normality_alpha=params.normality_alpha)
+    return table, {"tmaze_animals": per, "tmaze_trials": trials,
+                   "tmaze_trial_model": trial_models(trials, per, study, params)}, results
+
+
+def _novel_arm(data: dict[str, Any], study: Study, params: TmazeParameters
+               ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
+    if not len(data["zone_bins"]):
+        raise InputError("mode 'novel_arm' needs zone statistics per bin; none among the "
+                         "inputs", path=study.path)
+    per = novel_arm_table(data["zone_bins"], params)
+    table = tmaze_endpoints(per, study, params, _NOVEL)
+    results = one_sample_results(table, endpoint="tmaze_novel_arm_time_ratio", reference=0.5,
+                                 normality_alpha=params.normality_alpha)
+    return table, {"tmaze_animals": per}, results
+
+
+_MODES = {"continuous": _continuous, "discrete": _discrete, "novel_arm": _novel_arm}
+
+
 def analyse(study: Study, files: list[Path], params: TmazeParameters) -> AssayResult:
-    """Analyse T-maze input files for the subjects of ``study``."""
+    """Analyse T-/Y-maze input files for the subjects of ``study``."""
     data = collect(files, params)
-    details: dict[str, pd.DataFrame] = {}
-    if params.mode == "continuous":
-        if not len(data["entries"]):
-            raise InputError("mode 'continuous' needs arm-entry sequences or pose tracks; "
-                             "none among the inputs", path=study.path)
-        per = alternation_table(data["entries"], params)
-        table = tmaze_endpoints(per, study, params, _CONT)
-        details.update(tmaze_animals=per, tmaze_entries=data["entries"])
-        results = one_sample_results(table, endpoint="tmaze_alternation_pct",
-                                     reference=float(per["chance_pct"].iloc[0]),
-                                     normality_alpha=params.normality_alpha)
-    else:
-        if not len(data["trials"]):
-            raise InputError("mode 'discrete' needs a trial table; none among the inputs",
-                             path=study.path)
-        trials = trial_table(data["trials"], params)
-        per = discrete_table(trials, params)
-        table = tmaze_endpoints(per, study, params, _DISC)
-        details.update(tmaze_animals=per, tmaze_trials=trials,
-                       tmaze_trial_model=trial_models(trials, per, study, params))
-        results = one_sample_results(table, endpoint="tmaze_correct_pct",
-                                     reference=params.chance_pct,
-                                     normality_alpha=params.normality_alpha)
+    table, details, results = _MODES[params.mode](data, study, params)
     details["tmaze_one_sample"] = results
     return AssayResult(endpoints=table, details=details, notes=data["notes"], inputs=files)
 

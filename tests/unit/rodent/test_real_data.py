@@ -252,3 +252,19 @@ def test_dory_object_location_counts(rodent):
     assert (kept["training"], kept["test"]) == (31, 29)
     low = a[a["exclusion_reason"].str.startswith("total test exploration")]
     assert low["subject"].tolist() == ["rat16"]
+
+
+def test_ymaze_novel_arm_preference(rodent):
+    """Two-trial Y-maze (C9orf72): PROVENANCE NPRtime means per genotype x age."""
+    from neurotox.assays.tmaze import novel_arm_table
+
+    d = rodent / "sboya_c9orf72_ymaze_novel_arm"
+    bins = read_rodent(d / "C9ORF-BEHAV_Y-Maze_processed_data.csv").table
+    per = novel_arm_table(bins, TmazeParameters(mode="novel_arm"))
+    geno = pd.read_csv(d / "C9orf72GR400-genotype.csv").set_index("animal_name")["genotype"]
+    per["genotype"] = per["subject"].map(geno.str.split(":").str[1])
+    got = per.groupby(["genotype", "condition"])["time_ratio"].agg(["mean", "count"])
+    for (g, age, mean, n) in (("Het", "age12.5wk", 0.624, 20), ("Het", "age64.5wk", 0.451, 20),
+                              ("WT", "age12.5wk", 0.577, 21), ("WT", "age64.5wk", 0.617, 21)):
+        assert got.loc[(g, age), "count"] == n
+        assert got.loc[(g, age), "mean"] == pytest.approx(mean, abs=5e-4)

@@ -108,3 +108,49 @@ def test_entry_side_bias_counts_goal_arms_only():
     assert t["side_bias_pct"] == pytest.approx(50.0)  # 2 L and 2 R entries; S ignored
     t = alternation_table(entries("m1", "ABCAB"), TmazeParameters(min_entries=3)).iloc[0]
     assert np.isnan(t["side_bias_pct"])
+
+
+def lims_file(tmp_path):
+    rows = ["animal_name,sex,mean_experimental_age,parameter,data"]
+    for animal, novel, familiar in (("a/1", (20, 10, 5), (10, 10, 50)), ("a/2", (0, 0, 0),
+                                                                          (0, 0, 0))):
+        for b in range(3):
+            rows += [f"{animal},Male,12.5,Novel arm Duration/time:{b + 1}/phase:Novel,{novel[b]}",
+                     f"{animal},Male,12.5,Familiar Arm Duration/time:{b + 1}/phase:Novel,"
+                     f"{familiar[b]}",
+                     f"{animal},Male,12.5,Novel arm Frequency/time:{b + 1}/phase:Novel,2",
+                     f"{animal},Male,12.5,Familiar arm Frequency/time:{b + 1}/phase:Novel,1",
+                     f"{animal},Male,12.5,Novel arm Duration/time:{b + 1}/phase:Habituation,0",
+                     f"{animal},Male,12.5,Distance moved total/time:{b + 1}/phase:Novel,300"]
+    p = tmp_path / "ymaze.csv"
+    p.write_text("\n".join(rows) + "\n")
+    return p
+
+
+def test_novel_arm_ratios_first_two_bins(tmp_path):
+    from neurotox.assays.tmaze import novel_arm_table
+    from neurotox.io.rodent import read_rodent
+
+    d = read_rodent(lims_file(tmp_path))
+    assert d.kind == "zone_bins" and set(d.table["zone"]) == {
+        "novel arm", "familiar arm", "distance moved total"}
+    per = novel_arm_table(d.table, TmazeParameters(mode="novel_arm")).set_index("subject")
+    a = per.loc["a/1"]
+    assert (a["novel_time_s"], a["familiar_time_s"]) == (30, 20)   # bins 1-2 only
+    assert a["time_ratio"] == pytest.approx(0.6)
+    assert a["entry_ratio"] == pytest.approx(4 / 6)
+    assert a["condition"] == "age12.5wk"
+    assert per.loc["a/2", "exclusion_reason"] == (
+        "no time in the novel or familiar arm during the test")
+    all_bins = novel_arm_table(d.table, TmazeParameters(mode="novel_arm", test_bins=None))
+    assert all_bins.set_index("subject").loc["a/1", "time_ratio"] == pytest.approx(35 / 105)
+
+
+def test_novel_arm_bad_parameter_string(tmp_path):
+    from neurotox.errors import FormatError
+    from neurotox.io.rodent import read_rodent
+
+    p = tmp_path / "y.csv"
+    p.write_text("animal_name,parameter,data\na,Novel arm Duration,3\n")
+    with pytest.raises(FormatError, match=r"row 2, column 'parameter': expected a parameter"):
+        read_rodent(p)

@@ -34,6 +34,10 @@ Every reader returns a :class:`RodentData` whose ``kind`` says what it holds:
     ``enter_s``, ``exit_s``, ``source``.
 ``poses``
     :class:`Poses`: keypoint tracks (DeepLabCut, SLEAP).
+``zone_bins``
+    Zone statistics per time bin: ``subject``, ``timepoint``, ``phase``, ``bin``,
+    ``zone`` (lower case), ``measure`` (``duration``, ``frequency``,
+    ``latency to first``), ``value``, ``source``.
 ``objects``
     Per-video object layouts in pixels: ``video``, ``object``, ``kind``
     (``circle``/``polygon``), ``x``, ``y``, ``radius``, ``vertices``, ``px_per_cm``.
@@ -56,7 +60,7 @@ import pandas as pd
 from neurotox.errors import FormatError, InputError, quoted
 
 Kind = Literal["exploration", "key", "flags", "zone_samples", "trials", "entries", "poses",
-               "zones", "objects"]
+               "zones", "objects", "zone_bins"]
 
 EXPLORATION_COLUMNS = ("subject", "phase", "object", "time_s", "bouts", "latency_s", "source")
 KEY_COLUMNS = ("subject", "novel", "source")

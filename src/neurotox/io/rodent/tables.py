@@ -9,6 +9,7 @@
 * discrete T-maze trial tables (subject, sample, choice ...)
 * arm-entry sequences (SimBA ``ARM_ENTRY_SEQUENCE`` or subject, arm ...)
 * per-video object layouts (``video, object, x, y, radius`` in pixels)
+* zone statistics per time bin, LIMS long format (two-trial Y-maze novel arm)
 * DLCAnalyzer zone definitions (``*_zoneinfo.csv``)
 """
 
@@ -521,6 +522,46 @@ def read_objects(path: Path, **_: Any) -> RodentData:
     return RodentData("objects", path, "object-layout", table=frame(rows, OBJECT_COLUMNS))
 
 
+# ------------------------------------------------------------ zone statistics per bin (LIMS)
+
+ZONE_BIN_COLUMNS = ("subject", "timepoint", "phase", "bin", "zone", "measure", "value", "source")
+_PARAMETER = re.compile(r"^(?P<zone>.+?)(?: (?P<measure>Duration|Frequency|Latency to First))?"
+                        r"/time:(?P<bin>\d+)/phase:(?P<phase>[^/]+)$", re.IGNORECASE)
+
+
+def _match_zone_bins(path: Path) -> bool:
+    cells = set(header_cells(path))
+    return {"animal_name", "parameter", "data"} <= cells
+
+
+def read_zone_bins(path: Path, **_: Any) -> RodentData:
+    """Read harmonised zone statistics per time bin (EthoVision via a LIMS, long format).
+
+    Columns ``animal_name``, ``parameter`` (``<zone> <Duration|Frequency|Latency to
+    First>/time:<bin>/phase:<phase>``, e.g. ``Novel arm Duration/time:1/phase:Novel``)
+    and ``data``; ``mean_experimental_age`` (weeks), when present, becomes the
+    timepoint ``age<weeks>wk``. Zone names are lower-cased (exports mix ``arm``/``Arm``).
+    """
+    df = read_sheet(path)
+    parts = df["parameter"].str.extract(_PARAMETER)
+    bad = parts["zone"].isna()
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise FormatError(f"expected a parameter like '<zone> Duration/time:1/phase:<phase>', "
+                          f"found {df['parameter'].iloc[i]!r}", path=path,
+                          where=f"row {i + 2}, column 'parameter'")
+    age = df["mean_experimental_age"] if "mean_experimental_age" in df else None
+    out = pd.DataFrame({
+        "subject": df["animal_name"],
+        "timepoint": ("age" + age + "wk") if age is not None else "NA",
+        "phase": parts["phase"].str.lower(), "bin": parts["bin"].astype(int),
+        "zone": parts["zone"].str.strip().str.lower(),
+        "measure": parts["measure"].fillna("value").str.lower(),
+        "value": to_float(df["data"], path=path, column="data"),
+        "source": [f"{path.name}:row {i + 2}" for i in range(len(df))]})
+    return RodentData("zone_bins", path, "lims-zone-bins", table=out[list(ZONE_BIN_COLUMNS)])
+
+
 # ------------------------------------------------------------ DLCAnalyzer zones
 
 def _match_zoneinfo(path: Path) -> bool:
@@ -558,6 +599,9 @@ for _r in (
     Reader("object-layout", "objects",
            "object layout csv (video, object, x, y, radius or vertices; pixels)",
            _match_objects, read_objects),
+    Reader("lims-zone-bins", "zone_bins",
+           "zone statistics per bin, long format (animal_name, parameter, data)",
+           _match_zone_bins, read_zone_bins),
     Reader("dlcanalyzer-zoneinfo", "zones", "DLCAnalyzer *_zoneinfo.csv (zones over landmarks)",
            _match_zoneinfo, read_zoneinfo),
     Reader("anymaze-results", "exploration",
