@@ -73,8 +73,13 @@ def main() -> None:
     n_seeds = int(sys.argv[1]) if len(sys.argv) > 1 else 200
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
     t0 = time.perf_counter()
+    parts = []
     with Pool(workers) as pool:
-        parts = pool.map(one_seed, range(n_seeds), chunksize=1)
+        for k, part in enumerate(pool.imap_unordered(one_seed, range(n_seeds)), start=1):
+            parts.append(part)
+            if k % 20 == 0:
+                print(f"  {k}/{n_seeds} seeds, {time.perf_counter() - t0:.0f} s", file=sys.stderr,
+                      flush=True)
     results = pd.concat([p[0] for p in parts], ignore_index=True)
     rm = pd.concat([p[1] for p in parts], ignore_index=True)
     elapsed = time.perf_counter() - t0
