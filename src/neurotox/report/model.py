@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from neurotox.vocab import Category
+
 #: Arrow shown after a significance flag, by the ``direction`` column of the results.
 ARROWS = {"up": "↑", "down": "↓"}
 
@@ -193,6 +195,22 @@ class Report:
     decisions: Any = None
     endpoints: Any = None
     software: dict[str, str] = field(default_factory=dict)
+
+
+def by_category(items: list[Any]) -> list[tuple[str, list[Any]]]:
+    """Consecutive runs of tables or figures with the same category, with its label.
+
+    Items without a category (potency tables) form a run labelled ``""``.
+    """
+    runs: list[tuple[str, list[Any]]] = []
+    for item in items:
+        cat = getattr(item, "category", "")
+        label = Category(cat).label if cat in {c.value for c in Category} else ""
+        if runs and runs[-1][0] == label:
+            runs[-1][1].append(item)
+        else:
+            runs.append((label, [item]))
+    return runs
 
 
 # ----------------------------------------------------------------- formatting

@@ -138,3 +138,13 @@ def test_wide_tables_continue_in_further_word_tables(report):
         [[("Motor activity counts (count)", 2)], [("Motor activity counts (count)", 1)]]
     assert all(len(p.rows) == len(listing.rows) for p in parts)
     assert [c.text for c in parts[1].rows[0].cells] == [listing.rows[0].cells[2].text]
+
+
+def test_tables_and_figures_are_grouped_under_category_headings(report_with_figures):
+    html = render_html(report_with_figures).decode()
+    assert html.count("<h3>Neurobehavioral</h3>") == 2  # tables, figures
+    doc = Document(io.BytesIO(render_docx(report_with_figures)))
+    heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    assert heads == ["Statistical methods", "Guideline deviations", "Exclusions",
+                     "Summary tables", "Neurobehavioral", "Figures", "Neurobehavioral",
+                     "Individual listings"]

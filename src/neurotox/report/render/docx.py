@@ -16,7 +16,7 @@ from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
 from docx.shared import Inches, Pt
 
-from neurotox.report.model import ColumnGroup, Figure, Report, Row, Table
+from neurotox.report.model import ColumnGroup, Figure, Report, Row, Table, by_category
 from neurotox.report.render._zip import freeze_zip
 
 FIXED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -133,11 +133,17 @@ def render_docx(report: Report) -> bytes:
     _section(doc, "Guideline deviations", report.deviations)
     _section(doc, "Exclusions", report.exclusions)
     doc.add_heading("Summary tables", level=1)
-    for table in (t for t in report.tables if t.kind != "listing"):
-        add_table(doc, table)
+    for label, run in by_category([t for t in report.tables if t.kind != "listing"]):
+        if label:
+            doc.add_heading(label, level=2)
+        for table in run:
+            add_table(doc, table)
     doc.add_heading("Figures", level=1)
-    for figure in report.figures:
-        add_figure(doc, figure)
+    for label, run in by_category(report.figures):
+        if label:
+            doc.add_heading(label, level=2)
+        for figure in run:
+            add_figure(doc, figure)
     doc.add_heading("Individual listings", level=1)
     for table in (t for t in report.tables if t.kind == "listing"):
         add_table(doc, table)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import html as _html
 
-from neurotox.report.model import Figure, Report, Table
+from neurotox.report.model import Figure, Report, Table, by_category
 
 CSS = """
 body{font-family:Arial,Helvetica,sans-serif;font-size:13px;margin:24px;color:#111}
@@ -72,6 +72,15 @@ def _paragraphs(lines: list[str]) -> str:
     return "".join(f"<p>{esc(line)}</p>" for line in (lines or ["None."]))
 
 
+def _by_category(items: list, render) -> list[str]:
+    out = []
+    for label, run in by_category(items):
+        if label:
+            out.append(f"<h3>{esc(label)}</h3>")
+        out += [render(i) for i in run]
+    return out
+
+
 def render_html(report: Report) -> bytes:
     """The report as one UTF-8 HTML file."""
     head = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in report.header.items())
@@ -85,8 +94,8 @@ def render_html(report: Report) -> bytes:
         f"<h3>Deviations</h3>{_paragraphs(report.deviations)}"
         f"<h3>Exclusions</h3>{_paragraphs(report.exclusions)}",
         "<h2>Summary tables</h2>",
-        *(table_html(t) for t in report.tables if t.kind != "listing"),
-        "<h2>Figures</h2>", *(figure_html(f) for f in report.figures),
+        *_by_category([t for t in report.tables if t.kind != "listing"], table_html),
+        "<h2>Figures</h2>", *_by_category(report.figures, figure_html),
         "<h2>Individual listings</h2>",
         *(table_html(t) for t in report.tables if t.kind == "listing"),
         "</body></html>", ""]
