@@ -1,8 +1,8 @@
 """Simulated zebrafish LPR study (``neurotox simulate zebrafish-lpr``) with known truth.
 
 One 48-well plate (rows A–D used), ZebraLab tracking export (TAB text with an
-``.xls`` name, as ZebraBox writes it), 6-s bins over the Tanguay schedule
-(4 × 3 min light / 3 min dark). Planted: hypoactivity at 10 µM (dark-phase
+``.xls`` name, as ZebraBox writes it), 60-s bins (kept coarse so the demo is fast) over the
+Tanguay schedule (4 × 3 min light / 3 min dark). Planted: hypoactivity at 10 µM (dark-phase
 activity × 0.4) and hyperactivity at 100 µM (light-phase activity × 3); two dead
 larvae and one malformed larva in the plate map; one empty well.
 """
@@ -21,7 +21,7 @@ GROUPS = [("G1", "Vehicle control", 0.0, True), ("G2", "Low", 1.0, False),
           ("G3", "Mid", 10.0, False), ("G4", "High", 100.0, False)]
 LIGHT_FACTOR = {0.0: 1.0, 1.0: 1.0, 10.0: 1.0, 100.0: 3.0}
 DARK_FACTOR = {0.0: 1.0, 1.0: 1.0, 10.0: 0.4, 100.0: 1.0}
-BIN_S, N_BINS, PHASE_BINS = 6.0, 240, 30
+BIN_S, N_BINS, PHASE_BINS = 60.0, 24, 3
 
 
 def _wells() -> list[str]:
@@ -41,11 +41,11 @@ def _layout() -> pd.DataFrame:
 
 def _distance(rng: np.random.Generator, conc: float) -> np.ndarray:
     light = (np.arange(N_BINS) // PHASE_BINS) % 2 == 0
-    mean = np.where(light, 1.5 * LIGHT_FACTOR[conc], 8.0 * DARK_FACTOR[conc])
+    mean = np.where(light, 15.0 * LIGHT_FACTOR[conc], 80.0 * DARK_FACTOR[conc])
     onset = np.r_[False, light[:-1] & ~light[1:]]
-    mean = np.where(onset, mean * 2.5, mean)
-    larva = rng.gamma(8.0, 1 / 8.0)
-    return rng.gamma(4.0, mean * larva / 4.0)
+    mean = np.where(onset, mean * 1.5, mean)
+    larva = rng.gamma(12.0, 1 / 12.0)
+    return rng.gamma(20.0, mean * larva / 20.0)
 
 
 def _export(rng: np.random.Generator, lay: pd.DataFrame) -> pd.DataFrame:
@@ -56,7 +56,7 @@ def _export(rng: np.random.Generator, lay: pd.DataFrame) -> pd.DataFrame:
         if empty:
             d = np.zeros(N_BINS)
         sml, lar = 0.4 * d, 0.6 * d
-        smldur, lardur = np.minimum(sml / 4, 3.0), np.minimum(lar / 15, 2.0)
+        smldur, lardur = np.minimum(sml / 4, 30.0), np.minimum(lar / 15, 20.0)
         start = np.arange(N_BINS) * BIN_S
         rows.append(pd.DataFrame({
             "location": f"c{i + 1:02d}", "animal": r["well"], "an": 1, "start": start,
@@ -84,7 +84,8 @@ def write(folder: Path, seed: int) -> dict[str, Any]:
         "plate_layouts": {"P1": "plate_layout.csv"},
         "assays": [{"assay": "zebrafish_lpr", "protocol": "zebrafish-lpr-tanguay",
                     "input": "zebralab_P1.xls", "layout": "P1",
-                    "parameters": {"exclude_no_movement": True}}]})
+                    "parameters": {"exclude_no_movement": True,
+                                   "transition_window_s": 60}}]})
     return {"hypoactive_dark_uM": 10.0, "dark_factor": 0.4, "hyperactive_light_uM": 100.0,
             "light_factor": 3.0, "excluded_wells": {"B02": "dead", "C08": "dead",
                                                     "D11": "malformed", "A12": "empty"},
