@@ -363,7 +363,7 @@ def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
              training: dict[str, pd.Series], params: NorParameters) -> list[str]:
     reasons = [f"technical flag: {r}" for r in flags.get((row["subject"], row["phase"]), [])]
     if not np.isfinite(row["total_s"]):
-        reasons.append(f"no {row['phase']}-phase data")
+        reasons.append(f"{row['phase']}-phase exploration time missing")
     if row["phase"] == "test":
         thr = params.min_test_exploration_s
         low = row["total_s"] <= thr if params.threshold_inclusive else row["total_s"] < thr
