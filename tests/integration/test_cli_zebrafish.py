@@ -43,12 +43,12 @@ def test_cli_runs_and_writes_tables(invoke, plate, tmp_path):
     assert verify(out) == []
 
 
-def test_cli_bmdrc_option_and_epa_protocol(invoke, plate, tmp_path):
+def test_cli_bmdrc_option(invoke, plate, tmp_path):
     folder, _ = plate
     out = tmp_path / "out"
     res = invoke("zebrafish", folder / "zebralab_P1.xls", "--layout",
                  folder / "plate_layout.csv", "--set", "bmdrc=true", "--set",
-                 "bmdrc_cycle_length=30", "--set", "bmdrc_cycle_cooldown=0", "-o", out)
+                 "bmdrc_cycle_length=3", "--set", "bmdrc_cycle_cooldown=0", "-o", out)
     assert res.exit_code == 0, res.output
     d = pd.read_csv(out / "bmdrc_dichotomized.csv")
     assert {"AUC1", "MOV4", "ANY_AUC"} <= set(d["endpoint"])
