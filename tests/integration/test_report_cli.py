@@ -189,7 +189,9 @@ def test_report_is_reproducible(invoke, study_dir, report_dir, tmp_path):
     r = invoke("--quiet", "report", "--endpoints", study_dir / "endpoints.csv",
                "--study", study_dir / "study.yaml", "-o", out2, "--format", "xlsx,docx,html")
     assert r.exit_code == 0, r.output
-    for rel in ("report.xlsx", "report.docx", "report.html"):
+    figures = sorted(p.relative_to(out2).as_posix() for p in (out2 / "figures").iterdir())
+    assert len(figures) == 8
+    for rel in ("report.xlsx", "report.docx", "report.html", *figures):
         assert (out2 / rel).read_bytes() == (report_dir / rel).read_bytes(), rel
 
 
