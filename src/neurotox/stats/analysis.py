@@ -225,7 +225,15 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     results = _finish_results(desc, per_row, df, reg, plan, order)
     decisions = pd.DataFrame(dec_rows, columns=DECISION_COLUMNS) if dec_rows \
         else _empty(DECISION_COLUMNS)
-    return Analysis(results, decisions.reset_index(drop=True))
+    return Analysis(results, _order_decisions(decisions))
+
+
+def _order_decisions(dec: pd.DataFrame) -> pd.DataFrame:
+    """Keep stratum order; put each mixed-model ``ALL`` row after its endpoint x sex."""
+    key = ["study_id", "assay", "endpoint", "sex"]
+    block = dec.groupby(key, sort=False).ngroup()
+    order = np.lexsort(((dec["timepoint"] == "ALL").to_numpy(), block.to_numpy()))
+    return dec.iloc[order].reset_index(drop=True)
 
 
 def _ordered_cells(desc: pd.DataFrame, order: Mapping[str, tuple]) -> pd.DataFrame:

@@ -163,13 +163,16 @@ def test_repeated_measures_adds_all_row():
                              "unit": "count", "subject": f"{g.id}-{s}", "group": g.id,
                              "sex": "M", "timepoint": tp,
                              "value": 200 + subj - 10 * t - (15 * t * k) + rng.normal(0, 4)})
+    rows += [{"assay": "fob", "endpoint": "grip_strength_forelimb", "unit": "g",
+              "subject": f"{g.id}-g", "group": g.id, "sex": "M", "value": 1.0 + k}
+             for k, g in enumerate(GROUPS)]
     a = stats.analyse(_table(rows), StatisticsPlan(), GROUPS)
     d = a.decisions
-    assert list(d["timepoint"]) == ["b1", "b2", "b3", "ALL"]
+    assert list(d["timepoint"]) == ["b1", "b2", "b3", "ALL", "NA"]
     allrow = d.iloc[3]
     assert allrow["path"] == "repeated_measures"
     assert allrow["overall_p"] < 1e-6 and "per-timepoint comparisons apply" in allrow["note"]
-    assert len(a.results) == 12
+    assert len(a.results) == 16
 
 
 def test_log_transform_recorded(grip):
