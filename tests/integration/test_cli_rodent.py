@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -166,3 +167,34 @@ def test_tmaze_cli_ymaze_novel_arm(shared_data, tmp_path, invoke):
     assert one.loc[("age12.5wk", "Het"), "mean"] == pytest.approx(0.624156, abs=1e-6)
     assert one.loc[("age64.5wk", "WT"), "n"] == 21
     assert (out / "statistics.csv").is_file()
+
+
+def test_nor_cli_from_poses_with_protocol_file(tmp_path, invoke):
+    """DeepLabCut tracks + a protocol YAML with object shapes → exploration and frame flags."""
+    from tests.unit.rodent.test_pose import FPS, PX, A, B, synthetic_track, write_dlc
+
+    nose, head, body = synthetic_track()
+    for subject, phase in (("rat01", "P1"), ("rat01", "P2")):
+        write_dlc(tmp_path / f"Exp_NOR_{phase}_{subject}DLC_x.csv", nose, head, body,
+                  np.ones(len(nose)))
+    proto = tmp_path / "nor-pose.yaml"
+    proto.write_text(
+        "name: nor-pose\nassay: nor\ntitle: NOR from poses\nparameters:\n"
+        "  min_test_exploration_s: 1\n  pose:\n"
+        f"    px_per_cm: {PX}\n    fps: {FPS}\n    objects:\n"
+        f"      - {{name: {A.name}, center: [{A.center[0]}, {A.center[1]}], radius: {A.radius}}}\n"
+        f"      - {{name: {B.name}, center: [{B.center[0]}, {B.center[1]}], radius: {B.radius}}}\n")
+    (tmp_path / "key.csv").write_text("subject,novel_side\nrat01,L\n")
+    study = _study(tmp_path, pd.DataFrame({"subject": ["rat01"], "group": ["C"], "sex": ["M"]}),
+                   ("C",))
+    out = tmp_path / "out"
+    res = invoke("nor", *sorted(tmp_path.glob("*DLC_x.csv")), tmp_path / "key.csv",
+                 "--study", study, "--protocol", proto, "-o", out)
+    assert res.exit_code == 0, res.output
+    ep = pd.read_csv(out / "endpoints.csv").set_index("endpoint")
+    assert ep.loc["nor_exploration_novel", "value"] == pytest.approx(6.0, abs=1 / FPS)
+    assert ep.loc["nor_exploration_familiar", "value"] == 0
+    assert ep.loc["nor_discrimination_index", "value"] == pytest.approx(1.0)
+    frames = pd.read_parquet(out / "nor_frames.parquet")
+    assert len(frames) == 2 * 2 * len(nose)  # 2 phases x 2 objects x frames
+    assert frames["climbing"].sum() == 2 * 100
