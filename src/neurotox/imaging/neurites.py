@@ -53,9 +53,7 @@ def ridge_filter(image: np.ndarray, *, sigmas: Sequence[float],
     img = np.asarray(image, dtype=np.float32)
     out = np.zeros(img.shape, np.float32)
     for s in sigmas:
-        hrr = ndi.gaussian_filter(img, s, order=(2, 0))
-        hcc = ndi.gaussian_filter(img, s, order=(0, 2))
-        hrc = ndi.gaussian_filter(img, s, order=(1, 1))
+        hrr, hcc, hrc = hessian(ndi.gaussian_filter(img, s))
         half_trace = 0.5 * (hrr + hcc)
         root = np.sqrt(0.25 * (hrr - hcc) ** 2 + hrc ** 2)
         l1 = half_trace - root          # most negative on a bright ridge
@@ -63,6 +61,21 @@ def ridge_filter(image: np.ndarray, *, sigmas: Sequence[float],
         resp = -l1 - blob_penalty * np.maximum(-l2, 0.0)
         np.maximum(out, np.float32(s * s) * resp, out=out)
     return out
+
+
+def hessian(smoothed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Second derivatives (rr, cc, rc) of a smoothed image by central differences.
+
+    Cheaper than three derivative-of-Gaussian filters and, on an image already
+    smoothed at sigma >= 0.8 px, equal to them within a few percent. Border
+    rows and columns repeat their neighbours.
+    """
+    g = np.pad(smoothed, 1, mode="edge")
+    centre = g[1:-1, 1:-1]
+    hrr = g[2:, 1:-1] + g[:-2, 1:-1] - 2 * centre
+    hcc = g[1:-1, 2:] + g[1:-1, :-2] - 2 * centre
+    hrc = 0.25 * (g[2:, 2:] - g[2:, :-2] - g[:-2, 2:] + g[:-2, :-2])
+    return hrr, hcc, hrc
 
 
 def neurite_sigmas(width: float) -> tuple[float, ...]:
@@ -90,7 +103,7 @@ def ridge_thresholds(response: np.ndarray, *, high: float, low: float,
     :data:`DENSE_CAP` times the response expected from white noise of that
     sigma (and never goes below it).
     """
-    sample = response[::2, ::2]
+    sample = response[::4, ::4]
     med = float(np.median(sample))
     sig = max(robust_sigma(sample), 1e-6)
     t_low, t_high = med + low * sig, med + high * sig
