@@ -3,6 +3,7 @@
 import io
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -219,3 +220,26 @@ def test_endpoints_of_another_study_are_refused(invoke, study_dir, tmp_path):
                study_dir / "other.csv", "-o", tmp_path / "o")
     assert r.exit_code == 2
     assert "other.csv, column 'study_id': EndpointTable holds study 'OTHER-1'" in r.output
+
+
+def test_report_runs_the_study_assays_and_records_inputs(invoke, tmp_path):
+    from neurotox.simulate import list_simulators
+
+    if "tmaze" not in {s.kind for s in list_simulators()}:
+        pytest.skip("no tmaze simulator registered")
+    assert invoke("--quiet", "simulate", "tmaze", "-o", tmp_path / "sim").exit_code == 0
+    out = tmp_path / "rep"
+    r = invoke("--quiet", "report", tmp_path / "sim" / "study.yaml", "-o", out,
+               "--format", "csv,xlsx")
+    assert r.exit_code == 0, r.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    inputs = {Path(i["path"]).name for i in manifest["inputs"]}
+    assert {"study.yaml", "subjects.csv"} <= inputs
+    assert "tmaze" in manifest["parameters"]["assays"]
+    assert manifest["parameters"]["assays"]["tmaze"]["protocol"]
+    res = pd.read_csv(out / "csv/results.csv", keep_default_na=False)
+    assert set(res["assay"]) == {"tmaze"}
+    assert sorted(p.name for p in out.iterdir()) == ["csv", "details", "figures",
+                                                     "manifest.json", "report.xlsx"]
+    assert list((out / "details" / "tmaze").glob("*.csv"))  # assay detail tables
+    assert verify(out) == []
