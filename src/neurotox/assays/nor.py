@@ -46,7 +46,7 @@ from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent, side_of
 from neurotox.io.rodent.base import EXPLORATION_COLUMNS, FLAG_COLUMNS, KEY_COLUMNS
 from neurotox.io.rodent.tables import parse_video
-from neurotox.stats.one_sample import one_sample_table
+from neurotox.stats.one_sample import one_sample_table, sex_by_group_anova
 from neurotox.study import AssaySpec, Study
 
 ASSAY = "nor"
@@ -468,6 +468,16 @@ def one_sample_results(table: pd.DataFrame, *, endpoint: str, reference: float |
     return out
 
 
+def sex_by_group(table: pd.DataFrame) -> pd.DataFrame:
+    """Two-way ANOVA sex x group of the test-phase DI per timepoint (both sexes only)."""
+    di = table[(table["endpoint"] == "nor_discrimination_index") & ~table["excluded"]]
+    out = [sex_by_group_anova(part).assign(endpoint="nor_discrimination_index", timepoint=tp)
+           for tp, part in di.groupby("timepoint")]
+    out = [o for o in out if len(o)]
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        columns=["term", "df", "sum_sq", "F", "p_value", "endpoint", "timepoint"])
+
+
 # ------------------------------------------------------------ plug-in
 
 def run(study: Study, spec: AssaySpec, params: NorParameters) -> AssayResult:
@@ -493,7 +503,7 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
     results = one_sample_results(table, endpoint="nor_discrimination_index", reference=0.0,
                                  normality_alpha=params.normality_alpha)
     details = {"nor_animals": animals, "nor_exploration": data["exploration"],
-               "nor_one_sample": results}
+               "nor_one_sample": results, "nor_sex_by_group": sex_by_group(table)}
     if len(data["frames"]):
         details["nor_frames"] = data["frames"]
     return AssayResult(endpoints=table, details=details, notes=data["notes"], inputs=files)

@@ -209,3 +209,42 @@ def trial_level_glmm(trials: pd.DataFrame, *, chance: float = 0.5,
     p_hat = float(1 / (1 + np.exp(-(est + offset[0]))))
     return {"n_trials": len(d), "n_subjects": int(d["subject"].nunique()), "method": method,
             "log_odds": est, "se": se, "z": z, "p_value": p, "p_correct": p_hat}
+
+
+def sex_by_group_anova(df: pd.DataFrame, *, value: str = "value") -> pd.DataFrame:
+    """Two-way ANOVA ``value ~ sex * group`` (type II sums of squares).
+
+    The companion test of the per-group one-sample tests when both sexes were
+    tested (e.g. NOR discrimination index, Sex x Treatment).
+
+    Parameters
+    ----------
+    df
+        One row per subject with ``sex``, ``group`` and ``value``; NaN dropped.
+    value
+        Column of values.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per term (``sex``, ``group``, ``sex:group``, ``residual``): ``df``,
+        ``sum_sq``, ``F``, ``p_value``. Empty when there are fewer than 2 sexes or
+        groups, or an empty sex x group cell.
+
+    """
+    import statsmodels.formula.api as smf
+    from statsmodels.stats.anova import anova_lm
+
+    d = df[["sex", "group", value]].dropna().rename(columns={value: "y"})
+    cells = d.groupby(["sex", "group"]).size()
+    empty = pd.DataFrame(columns=["term", "df", "sum_sq", "F", "p_value"])
+    if d["sex"].nunique() < 2 or d["group"].nunique() < 2 or \
+            len(cells) < d["sex"].nunique() * d["group"].nunique() or len(d) <= len(cells):
+        return empty
+    fit = smf.ols("y ~ C(sex) * C(group)", data=d).fit()
+    table = anova_lm(fit, typ=2)
+    names = {"C(sex)": "sex", "C(group)": "group", "C(sex):C(group)": "sex:group",
+             "Residual": "residual"}
+    return pd.DataFrame({"term": [names[i] for i in table.index], "df": table["df"].to_numpy(),
+                         "sum_sq": table["sum_sq"].to_numpy(), "F": table["F"].to_numpy(),
+                         "p_value": table["PR(>F)"].to_numpy()})

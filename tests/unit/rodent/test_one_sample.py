@@ -56,3 +56,21 @@ def test_trial_level_model(method):
     r = trial_level_glmm(d, method=method)
     assert r["p_correct"] == pytest.approx(d["correct"].mean(), abs=0.03)
     assert r["p_value"] < 0.001 and r["n_subjects"] == 8
+
+
+def test_sex_by_group_anova_balanced_hand_computed():
+    from neurotox.stats.one_sample import sex_by_group_anova
+
+    rng = np.random.default_rng(5)
+    rows = [{"sex": s, "group": g, "value": rng.normal(0.3 * (g == "H") + 0.1 * (s == "F"), 0.1)}
+            for s in "MF" for g in "CH" for _ in range(6)]
+    df = pd.DataFrame(rows)
+    res = sex_by_group_anova(df).set_index("term")
+    grand = df["value"].mean()
+    ss_group = 12 * ((df.groupby("group")["value"].mean() - grand) ** 2).sum()
+    cell = df.groupby(["sex", "group"])["value"].transform("mean")
+    ss_res = ((df["value"] - cell) ** 2).sum()
+    assert res.loc["group", "sum_sq"] == pytest.approx(ss_group)
+    assert res.loc["residual", "df"] == 20
+    assert res.loc["group", "F"] == pytest.approx(ss_group / (ss_res / 20))
+    assert sex_by_group_anova(df[df["sex"] == "M"]).empty

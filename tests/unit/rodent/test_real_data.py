@@ -268,3 +268,17 @@ def test_ymaze_novel_arm_preference(rodent):
                               ("WT", "age12.5wk", 0.577, 21), ("WT", "age64.5wk", 0.617, 21)):
         assert got.loc[(g, age), "count"] == n
         assert got.loc[(g, age), "mean"] == pytest.approx(mean, abs=5e-4)
+
+
+def test_dory_sex_by_treatment_anova(dory, tmp_path):
+    from neurotox.assays.nor import sex_by_group
+
+    d, params, animals = dory
+    key = pd.read_csv(d / "ratID_key.csv")
+    study = load_study(write_study(tmp_path, list(zip(key["RatID"], key["Treatment"], key["Sex"],
+                                                      strict=True)),
+                                   groups=("Control", "ASO")))
+    res = sex_by_group(nor_endpoints(animals, study, params)).set_index("term")
+    assert res.loc["residual", "df"] == 24  # 28 rats, 4 cells
+    assert res.loc["group", "p_value"] == pytest.approx(0.7533, abs=1e-4)
+    assert res.loc["sex", "p_value"] == pytest.approx(0.1238, abs=1e-4)
