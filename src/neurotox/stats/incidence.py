@@ -9,6 +9,9 @@ from scipy import stats as sps
 
 from neurotox.stats._common import Comparison, Trend, check_alternative, normal_p
 
+#: Largest (affected x score-sum) grid of the exact Cochran-Armitage computation.
+EXACT_GRID_LIMIT = 1_000_000
+
 
 def _counts(affected: Sequence[float], examined: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     x = np.asarray(affected, dtype=float)
@@ -132,6 +135,9 @@ def _ca_exact_p(x: np.ndarray, n: np.ndarray, s: np.ndarray, alternative: str) -
         raise ValueError("exact Cochran-Armitage needs scores that are multiples of 0.001")
     tot = int(x.sum())
     tmax = int(np.sum(si * n))
+    if (tot + 1) * (tmax + 1) > EXACT_GRID_LIMIT:
+        raise ValueError(f"exact Cochran-Armitage would need a {tot + 1} x {tmax + 1} grid; "
+                         "use method='asymptotic'")
     grid = np.zeros((tot + 1, tmax + 1))
     grid[0, 0] = 1.0
     for score, size in zip(si, n, strict=True):

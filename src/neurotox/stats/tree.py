@@ -27,7 +27,7 @@ PATHS = ("parametric", "nonparametric", "incidence", "ordinal", "repeated_measur
          "insufficient_data")
 
 #: Largest total N for which the exact Cochran-Armitage test is used.
-CA_EXACT_MAX_N = 2000
+CA_EXACT_MAX_N = 1000
 
 
 @dataclass
