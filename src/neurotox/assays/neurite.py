@@ -188,7 +188,8 @@ def _split(result: Any) -> tuple[set, set]:
 
 
 def run_fields(tasks: list[FieldTask], *, workers: int | None = None, scheduler: Any = None,
-               progress: bool = False) -> list[FieldOutput]:
+               progress: bool = False,
+               overlay_sink: Callable[[FieldOutput], None] | None = None) -> list[FieldOutput]:
     """Analyse fields in parallel; results sorted by field key (identical on any executor).
 
     Parameters
@@ -202,6 +203,9 @@ def run_fields(tasks: list[FieldTask], *, workers: int | None = None, scheduler:
         overrides ``workers``.
     progress
         Show a tqdm progress bar.
+    overlay_sink
+        Called with each output that carries an overlay, as it arrives; the
+        overlay bytes are then dropped, so a large plate never holds them all.
 
     Returns
     -------
@@ -218,8 +222,13 @@ def run_fields(tasks: list[FieldTask], *, workers: int | None = None, scheduler:
         stream = map(process_field, tasks)
     else:
         stream = _pool_results(tasks, workers)
-    out = list(tqdm(stream, total=len(tasks), disable=not progress, unit="field",
-                    desc="neurite fields"))
+    out = []
+    for item in tqdm(stream, total=len(tasks), disable=not progress, unit="field",
+                     desc="neurite fields"):
+        if overlay_sink is not None and item.overlay is not None:
+            overlay_sink(item)
+            item.overlay = None
+        out.append(item)
     return sorted(out, key=lambda r: (r.source.plate, r.source.well, r.source.timepoint,
                                       r.source.field))
 
@@ -565,7 +574,8 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
                   study_id: str, groups: dict[str, GroupInfo] | None = None,
                   workers: int | None = None, scheduler: Any = None,
                   overlays: Literal["all", "flagged", "none"] = "flagged",
-                  progress: bool = False) -> NeuriteRun:
+                  progress: bool = False,
+                  overlay_writer: Callable[[str, bytes], Any] | None = None) -> NeuriteRun:
     """Analyse a plate folder end to end.
 
     Parameters
@@ -586,6 +596,9 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
         See :func:`run_fields`.
     overlays
         Which fields get an overlay PNG.
+    overlay_writer
+        ``writer(relative_path, png_bytes)`` called as overlays arrive; when None
+        they are returned in :attr:`NeuriteRun.overlays`.
 
     Returns
     -------
@@ -595,7 +608,12 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
 
     """
     tasks, notes = plan_fields(plate_dir, params, overlays=overlays)
-    outputs = run_fields(tasks, workers=workers, scheduler=scheduler, progress=progress)
+    sink = None
+    if overlay_writer is not None:
+        def sink(o: FieldOutput) -> None:
+            overlay_writer(overlay_name(o.source), o.overlay)
+    outputs = run_fields(tasks, workers=workers, scheduler=scheduler, progress=progress,
+                         overlay_sink=sink)
     fields = apply_qc(field_table(outputs), params)
     cells = cell_table(outputs)
     wells, more = join_layout(well_table(cells, fields), layout, groups, params)
@@ -606,13 +624,18 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
     exclusions = [{"what": f"field {r.plate}/{r.well}/s{r.field}", "timepoint": r.timepoint,
                    "reason": r.exclusion_reason, "rule": "protocol QC"}
                   for r in fields[fields["excluded"]].itertuples()]
-    overlay_files = {f"overlays/{o.source.plate}_{o.source.well}_s{o.source.field}"
-                     f"{'' if o.source.timepoint == 'NA' else '_t' + o.source.timepoint}.png":
-                     o.overlay for o in outputs if o.overlay is not None}
+    overlay_files = {overlay_name(o.source): o.overlay for o in outputs
+                     if o.overlay is not None}
     inputs = sorted({p for t in tasks for p in _paths(t.source)})
     return NeuriteRun(table, {"cells": cells, "fields": fields, "wells": wells,
                               "concentration_response": fits, "selectivity": sel},
                       notes + more + norm_notes, exclusions, overlay_files, inputs)
+
+
+def overlay_name(src: FieldSource) -> str:
+    """Relative output path of a field's overlay PNG."""
+    tp = "" if src.timepoint == "NA" else f"_t{src.timepoint}"
+    return f"overlays/{src.plate}_{src.well}_s{src.field}{tp}.png"
 
 
 def _paths(src: FieldSource) -> list[Path]:

@@ -89,7 +89,7 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path, protocol: str,
         od.record.parameters["effective"] = params.model_dump(mode="json")
         run = analyse_plate(plate_dir, lay, params, study_id=sid, groups=groups,
                             workers=workers, scheduler=scheduler, overlays=overlays,
-                            progress=not quiet)
+                            progress=not quiet, overlay_writer=od.write_bytes)
         _write(od, run)
     n_ex = len(run.exclusions)
     click.echo(f"{len(run.details['fields'])} fields, {len(run.details['wells'])} wells, "
