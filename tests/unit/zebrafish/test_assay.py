@@ -150,3 +150,34 @@ def test_chemical_selection_keeps_own_plate_controls():
     assert sorted(r.details["larvae"]["subject"]) == ["P1-A01", "P1-A02"]
     with pytest.raises(InputError, match="chemical 'Z' is not in the exports"):
         analyse([ex], ZebrafishParameters(chemical="Z"))
+
+
+def test_epa_removals_become_documented_exclusions(tmp_path):
+    import openpyxl
+
+    from neurotox.io.zebrafish import read_export
+
+    p = tmp_path / "epa.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Removed due to developmental issues", "Removed due to tracking issues/errors",
+               "Plate #", "Link plates tested together", "Well", "Chemical",
+               "Concentration (μM)", "0-2", "2-4", "4-6", "6-8"])
+    for k in range(8):
+        dev = "X" if k == 5 else None
+        trk = "X" if k == 6 else None
+        vals = [None] * 4 if dev else [1.0, 2.0, 0.5, 3.0]
+        ws.append([dev, trk, "OP-1", "A", f"A{k + 1:02d}", "C", 0 if k < 4 else 10, *vals])
+    wb.save(p)
+    _, params = resolve_parameters("zebrafish-lightdark-epa", {
+        "schedule": [{"name": "light1", "light": True, "duration_s": 240},
+                     {"name": "dark1", "light": False, "duration_s": 240}],
+        "viability_min": 0.5, "viability_min_control": 0.5})
+    r = analyse([read_export(p)], params, study_id="EPA")
+    reasons = r.details["larvae"].set_index("well")["exclusion_reason"]
+    assert reasons["A06"].startswith("Removed due to developmental issues")
+    assert reasons["A07"] == "Removed due to tracking issues/errors"
+    assert (reasons.drop(["A06", "A07"]) == "").all()
+    e = r.endpoints.set_index(["subject", "endpoint", "timepoint"])
+    assert e.loc[("OP-1-A01", "distance_phase", "light1"), "value"] == 30.0  # cm -> mm
+    assert e.loc[("OP-1-A07", "total_distance", "NA"), "excluded"]
