@@ -204,3 +204,15 @@ def check_golden():
         expected = json.loads(path.read_text(encoding="utf-8"))
         assert json.loads(text) == expected, f"differs from golden file {path}"
     return check
+
+
+@pytest.fixture(scope="session")
+def report_with_figures():
+    """The hand-made study's report with figures (drawn once per session)."""
+    from neurotox.report import build_report
+
+    table = make_table()
+    results, decisions = make_results(table)
+    return build_report(make_spec(), table, results, decisions,
+                        software={"neurotox": "0.1.0", "python": "3.11", "numpy": "2.0",
+                                  "scipy": "1.14"})

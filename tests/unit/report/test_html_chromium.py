@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from neurotox.report import build_report
 from neurotox.report.render import render_html
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -33,9 +32,8 @@ def _console_messages(stderr: str) -> list[str]:
 
 
 @pytest.fixture
-def page(tmp_path, table, analysis, spec):
-    results, decisions = analysis
-    report = build_report(spec, table, results, decisions, software={"neurotox": "0"})
+def page(tmp_path, report_with_figures):
+    report = report_with_figures
     path = tmp_path / "report.html"
     path.write_bytes(render_html(report))
     return report, path

@@ -21,12 +21,6 @@ def report(table, analysis, spec):
                         exclusions=["fob, subject G2M4: animal moribund"], figures=False)
 
 
-@pytest.fixture
-def report_with_figures(table, analysis, spec):
-    results, decisions = analysis
-    return build_report(spec, table, results, decisions, software=SOFTWARE)
-
-
 def test_csv_results_match_golden(report, check_golden):
     files = render_csv(report)
     assert sorted(files) == ["csv/decisions.csv", "csv/endpoints.csv", "csv/results.csv"]
