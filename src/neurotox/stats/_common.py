@@ -43,6 +43,8 @@ class Comparison:
         How p was obtained (``"exact"``, ``"asymptotic"``, ``"holm"`` ...).
     adjustment
         Multiplicity adjustment over the k comparisons.
+    extra
+        Intermediate quantities (rank sums, mean ranks ...), by name.
 
     """
 
@@ -52,6 +54,7 @@ class Comparison:
     alternative: str
     method: str = ""
     adjustment: str = ""
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ class Trend:
     per_dose_p: np.ndarray = field(default_factory=lambda: np.empty(0))
     critical_value: np.ndarray = field(default_factory=lambda: np.empty(0))
     significant: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=bool))
-    extra: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 def check_alternative(alternative: str) -> str:

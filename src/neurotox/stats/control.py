@@ -130,7 +130,8 @@ def dunn(control: Sequence[float], *samples: Sequence[float], alternative: str =
         p = np.minimum(1.0, p * p.size)
     elif adjustment != "none":
         raise ValueError(f"adjustment must be 'holm', 'bonferroni' or 'none', found {adjustment!r}")
-    return Comparison("Dunn", z, p, alternative, method="asymptotic", adjustment=adjustment)
+    return Comparison("Dunn", z, p, alternative, method="asymptotic", adjustment=adjustment,
+                      extra={"mean_rank": rbar, "S2": np.array(s2)})
 
 
 # ---------------------------------------------------------------- Steel
@@ -299,4 +300,5 @@ def steel(control: Sequence[float], *samples: Sequence[float], alternative: str 
     else:
         raise ValueError(f"method must be 'auto', 'exact' or 'asymptotic', found {method!r}")
     return Comparison("Steel", z, np.clip(p, 0, 1), alternative, method=method,
+                      extra={"U": u, "rank_sum": u + n * (n + 1) / 2},
                       adjustment="single-step max")

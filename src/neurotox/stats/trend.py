@@ -159,9 +159,12 @@ def _williams_core(means: np.ndarray, n: np.ndarray, s: float, df: float, altern
     level = alpha / 2 if alternative == "two-sided" else alpha
     cv = design_critical_values(float(n[0]), tuple(float(v) for v in n[1:]), df, level,
                                 nsim=nsim, seed=seed)
+    amalgamated = sign * _amalgamated_top_means(sign * means[1:], n[1:])
     return Trend(name, float(t[-1]), float(p[-1]), alternative, method=method,
                  per_dose_statistic=t, per_dose_p=p, critical_value=cv,
-                 significant=_step_down(p, alpha), extra={"direction": sign})
+                 significant=_step_down(p, alpha),
+                 extra={"direction": sign, "amalgamated_means": amalgamated,
+                        "control_mean": float(means[0]), "s": float(s), "df": df})
 
 
 @functools.lru_cache(maxsize=512)

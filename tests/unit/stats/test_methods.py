@@ -244,3 +244,16 @@ def test_williams_design_critical_values_match_tables_and_p():
     w = stats.williams(groups)
     # t-bar >= critical value exactly when p <= alpha
     assert np.array_equal(w.per_dose_statistic >= w.critical_value, w.per_dose_p <= 0.05)
+
+
+def test_intermediate_quantities_are_exposed():
+    groups = [np.array([0.0, 0.1, -0.1]), np.array([1.0, 1.1, 0.9]),
+              np.array([3.0, 3.1, 2.9]), np.array([2.0, 2.1, 1.9])]
+    w = stats.williams(groups)
+    np.testing.assert_allclose(w.extra["amalgamated_means"], [1.0, 3.0, 2.5])
+    assert w.extra["s"] == pytest.approx(0.1) and w.extra["df"] == 8
+    st = stats.steel(groups[0], groups[1], method="exact")
+    # treated ranks 4, 5, 6 in the pooled pair: rank sum 15, U = 9
+    assert st.extra["rank_sum"][0] == 15 and st.extra["U"][0] == 9
+    d = stats.dunn(*groups)
+    np.testing.assert_allclose(d.extra["mean_rank"], [2, 5, 11, 8])
