@@ -89,6 +89,8 @@ class ZebrafishParameters(BaseModel):
         Exclude a larva when more than this fraction of bins (or frames) is missing.
     max_step_mm
         Trajectory steps longer than this are tracking jumps and are not counted.
+    mm_per_unit
+        Scale of trajectory coordinates (mm per exported unit, e.g. per pixel).
     viability_min
         Minimum fraction of viable (not dead, not malformed) larvae per group; a
         group below it is excluded (Tanguay 70 %; EPA 75 % / 85 % for controls).
@@ -126,6 +128,7 @@ class ZebrafishParameters(BaseModel):
     max_empty_fraction: float = Field(default=0.5, gt=0, le=1)
     max_missing_fraction: float = Field(default=0.2, ge=0, le=1)
     max_step_mm: float | None = Field(default=None, gt=0)
+    mm_per_unit: float = Field(default=1.0, gt=0)
     viability_min: float = Field(default=0.7, ge=0, le=1)
     viability_min_control: float | None = Field(default=None, ge=0, le=1)
     hit_p: float = Field(default=0.01, gt=0, lt=1)
@@ -159,8 +162,13 @@ def bins_of(exports: list[Export], params: ZebrafishParameters) -> pd.DataFrame:
         if ex.kind == "bins":
             df = ex.data
         elif ex.kind == "track":
-            df = bin_track(ex.data, params.bin_s, t0=0.0, max_step_mm=params.max_step_mm)
-            ex.notes.append(f"{ex.path.name}: binned at {params.bin_s:g} s")
+            track = ex.data
+            if params.mm_per_unit != 1.0:
+                track = track.assign(x=track["x"] * params.mm_per_unit,
+                                     y=track["y"] * params.mm_per_unit)
+            df = bin_track(track, params.bin_s, t0=0.0, max_step_mm=params.max_step_mm)
+            ex.notes.append(f"{ex.path.name}: binned at {params.bin_s:g} s, "
+                            f"{params.mm_per_unit:g} mm per coordinate unit")
         else:
             raise InputError(f"{ex.format} holds EPR frames; use mode 'epr' "
                              "(protocol zebrafish-epr)", path=ex.path)

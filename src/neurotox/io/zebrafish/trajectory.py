@@ -12,8 +12,11 @@ Layouts
 ``trajectory``
     Plain delimited table of positions: ``time`` (s), ``x``, ``y`` (mm) and
     optionally ``plate``, ``well``/``arena``/``animal`` (R-mangled EthoVision names
-    such as ``Trial.time``, ``X.center`` are accepted; one larva when no well
-    column).
+    such as ``Trial.time``, ``X.center`` are accepted). Without a well column the
+    file is one larva, in the well named in the file name (``…_B07.csv``) or A01.
+
+EthoVision arenas named ``Arena N`` are wells in row-major order of a 96-well
+plate (Arena 1 = A01, Arena 13 = B01).
 
 :func:`bin_track` turns any track into distance per time bin, vectorised over
 all larvae at once.
@@ -95,6 +98,10 @@ def _track_id(meta: dict, fallback: str) -> tuple[str, str]:
         if _WELL_RE.match(val):
             return plate, val
     arena = str(meta.get("arena_name") or meta.get("arena_id") or fallback).strip()
+    m = re.fullmatch(r"(?i)arena\s*(\d+)", arena)
+    if m and 1 <= int(m.group(1)) <= 96:
+        k = int(m.group(1)) - 1
+        return plate, f"{chr(65 + k // 12)}{k % 12 + 1:02d}"
     return plate, arena
 
 
@@ -186,10 +193,15 @@ def _read_plain(src: Source) -> Export:
              f"{dec!r}; coordinates taken as mm, time as s"]
     df = _load_positions(src, cols, dec, numeric=(tcol, xcol, ycol))
     n = len(df[tcol])
-    if acol is None:
-        notes.append("no well column: one larva")
     stem = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[src.path.stem])
-    animal = df[acol] if acol else stem
+    if acol is None:
+        well = _well_in_name(src.path.stem)
+        notes.append(f"no well column: one larva, well {well} (from the file name)"
+                     if well != "A01" or "A01" in src.path.stem.upper() else
+                     "no well column: one larva, assigned to well A01")
+        animal = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[well])
+    else:
+        animal = df[acol]
     # Columns are assigned one by one so pandas keeps them as separate blocks
     # instead of copying the float columns into one 2-D block.
     out = pd.DataFrame(index=pd.RangeIndex(n))
@@ -199,6 +211,11 @@ def _read_plain(src: Source) -> Export:
     for name, col in (("time_s", tcol), ("x", xcol), ("y", ycol)):
         out[name] = np.asarray(df[col], dtype=float)
     return Export("trajectory", "track", out, src.path, notes)
+
+
+def _well_in_name(stem: str) -> str:
+    m = re.search(r"(?<![A-Za-z0-9])([A-Pa-p])0?(\d{1,2})(?![0-9])", stem)
+    return f"{m.group(1).upper()}{int(m.group(2)):02d}" if m else "A01"
 
 
 def _arrow_column(col) -> np.ndarray | pd.Categorical:
