@@ -204,3 +204,24 @@ def test_bmdrc_bmd_within_10_percent_for_the_same_model(bmdrc):
             assert fit["bmdl"] == pytest.approx(r.BMDL, rel=0.10), ep
         if res.model == _NAMES.get(r.Model, r.Model):
             assert res.bmd == pytest.approx(r.BMD10, rel=0.10), ep
+
+
+def test_ethovision_cadmium_trajectory_end_to_end(zf):
+    from neurotox.assays.zebrafish import ZebrafishParameters
+
+    ex = read_export(zf / "ethovision_trajectory_cadmium/_converted/cadmium_zebrafish.csv.gz")
+    sched = [{"name": "acclimation", "light": False, "duration_s": 600}]
+    for k in range(1, 7):
+        sched += [{"name": f"light{k}", "light": True, "duration_s": 600},
+                  {"name": f"dark{k}", "light": False, "duration_s": 240}]
+    params = ZebrafishParameters(bin_s=60, schedule=sched, transition_window_s=60,
+                                 viability_min=0)
+    lay = pd.DataFrame({"well": ["A01"], "concentration": [1.25], "blank": [False]})
+    r = analyse([ex], params, layouts={"x": lay})
+    e = r.endpoints
+    phases = e[e["endpoint"] == "distance_phase"]
+    assert len(phases) == 13 and not phases["excluded"].any()
+    assert len(e[e["endpoint"] == "distance_per_bin"]) == 95  # 0-5640 s in 60-s bins
+    total = e.loc[e["endpoint"] == "total_distance", "value"].iloc[0]
+    assert total == pytest.approx(phases["value"].sum() + e.loc[
+        (e["endpoint"] == "distance_per_bin") & (e["timepoint"] == "bin094"), "value"].iloc[0])

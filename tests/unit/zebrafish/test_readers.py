@@ -244,3 +244,19 @@ def test_reader_output_is_tidy(tmp_path):
                                       "distance"]
     assert not data.duplicated(["plate", "animal", "bin"]).any()
     assert isinstance(data, pd.DataFrame)
+
+
+def test_ethovision_arena_number_maps_to_well(tmp_path):
+    lines = _ethovision_lines(",", [("0.0", "0.0", "0.0"), ("1.0", "3.0", "4.0")])
+    lines[1] = '"Arena name","Arena 13"'
+    p = tmp_path / "raw.txt"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    ex = read_export(p)
+    assert set(ex.data["well"]) == {"B01"}
+
+
+def test_single_larva_trajectory_well_from_file_name(tmp_path):
+    p = tmp_path / "larva_B07.csv"
+    p.write_text("time,x,y\n0,0,0\n1,3,4\n")
+    ex = read_export(p)
+    assert set(ex.data["well"]) == {"B07"}
