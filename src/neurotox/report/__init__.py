@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 import pandas as pd
 
 from neurotox.errors import InputError, quoted
+from neurotox.io.output import OutputDir
 from neurotox.report.figures import build_figures
 from neurotox.report.methods import methods_section
 from neurotox.report.model import Cell, ColumnGroup, Figure, Report, Row, Table
@@ -97,7 +98,7 @@ def rendered_files(report: Report, formats: Iterable[str]) -> dict[str, bytes]:
     return out
 
 
-def write_report(od, report: Report, formats: Iterable[str], *,
+def write_report(od: OutputDir, report: Report, formats: Iterable[str], *,
                  prefix: str = "") -> list[str]:
     """Render ``report`` into the OutputDir ``od`` under ``prefix``; return the paths."""
     written = []

@@ -68,6 +68,9 @@ def test_docx_has_real_tables_with_titles(report):
     assert "Statistical methods" in texts
     assert any("Dunnett" in p for p in texts)
     assert doc.core_properties.created.year == 2000
+    # header rows repeat on every page
+    assert "<w:tblHeader" in first.rows[0]._tr.xml
+    assert "<w:tblHeader" not in first.rows[1]._tr.xml
 
 
 def test_docx_listing_merges_column_group(report):

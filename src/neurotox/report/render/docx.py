@@ -14,6 +14,8 @@ from dataclasses import replace
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.section import WD_ORIENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
 from docx.shared import Inches, Pt
 
 from neurotox.report.model import ColumnGroup, Figure, Report, Row, Table, by_category
@@ -108,6 +110,15 @@ def _word_table(doc: DocxDocument, table: Table) -> None:
             cells[j].text = text
             _small(cells[j].paragraphs[0], 8, bold=i < len(heads))
     _merge_groups(wt, table)
+    for row in wt.rows[:len(heads)]:
+        _repeat_as_header(row)
+
+
+def _repeat_as_header(row) -> None:
+    """Mark a Word table row as a header row, repeated at the top of each page."""
+    flag = OxmlElement("w:tblHeader")
+    flag.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(flag)
 
 
 def add_figure(doc: DocxDocument, figure: Figure) -> None:
