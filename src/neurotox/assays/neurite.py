@@ -114,6 +114,7 @@ class FieldTask:
     pixel_size: float
     settings: FieldSettings
     overlays: Literal["all", "flagged", "none"] = "flagged"
+    params: NeuriteParameters | None = None
 
 
 @dataclass
@@ -136,10 +137,22 @@ def process_field(task: FieldTask) -> FieldOutput:
     res = analyse_field(neurite, nuclei, pixel_size=task.pixel_size, settings=task.settings,
                         keep_labels=keep)
     overlay = None
-    if res.labels is not None and (task.overlays == "all" or
-                                   set(res.flags) - {"no_nuclear_channel"}):
+    if res.labels is not None and (task.overlays == "all" or _flagged(res, task.params)):
         overlay = overlay_png(neurite, res.labels)
     return FieldOutput(src, res.cells, res.metrics, res.flags, overlay)
+
+
+def _flagged(res: Any, params: NeuriteParameters | None) -> bool:
+    """Field-local QC problems (plate-relative focus is judged later, without overlay)."""
+    if set(res.flags) - {"no_nuclear_channel"}:
+        return True
+    if params is None:
+        return False
+    m = res.metrics
+    return bool(m["cells_analysed"] < params.min_cells_per_field
+                or m["cells_analysed"] > params.max_cells_per_field
+                or m["saturation_fraction"] > params.max_saturation_fraction
+                or m["debris_fraction"] > params.max_debris_fraction)
 
 
 def _bounded(submit: Callable[[FieldTask], Any], done_of: Callable[[set], tuple[set, set]],
@@ -567,7 +580,7 @@ def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
                      "neurite channel alone")
     px = _pixel_size(sources, params, notes)
     settings = params.settings()
-    return [FieldTask(s, px, settings, overlays) for s in sources], notes
+    return [FieldTask(s, px, settings, overlays, params) for s in sources], notes
 
 
 def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuriteParameters, *,
