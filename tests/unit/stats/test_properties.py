@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from neurotox import stats
+from neurotox import endpoints, stats
 from neurotox.study import Group, StatisticsPlan
 
 GROUPS = [Group(id="C", label="Control", dose=0, dose_unit="mg/kg/day", control=True),
@@ -124,3 +124,47 @@ def test_cochran_armitage_exact_and_asymptotic_agree_for_large_n(affected):
     sd = np.sqrt(pbar * (1 - pbar) * (np.sum(n * s**2) - np.sum(n * s) ** 2 / n.sum()))
     z_cc = asym.statistic - 0.5 / sd
     assert abs(ex.p_value - sps.norm.sf(z_cc)) < 0.006
+
+
+def _fuzz_registry():
+    from neurotox.endpoints import Endpoint
+
+    return {f"ep_{dt}_{d}": Endpoint(name=f"ep_{dt}_{d}", assays=("fob",), unit="u",
+                                     data_type=dt, direction=d,
+                                     categories=("neurobehavioral",), description="fuzz")
+            for dt in ("continuous", "count", "proportion", "ordinal", "incidence")
+            for d in ("increase", "decrease", "either")}
+
+
+FUZZ_REG = _fuzz_registry()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(FUZZ_REG)),
+       st.lists(st.lists(st.integers(0, 3).map(float), min_size=0, max_size=6),
+                min_size=3, max_size=3),
+       st.lists(st.booleans(), min_size=18, max_size=18),
+       st.sampled_from([StatisticsPlan(), StatisticsPlan(sided="one", nonparametric="steel"),
+                        StatisticsPlan(trend_test=False, pool_sexes=True),
+                        StatisticsPlan(force_path="parametric", trend_method="jonckheere")]))
+def test_analyse_never_crashes_and_keeps_the_contract(endpoint, design, excluded, plan):
+    rows, k = [], 0
+    for g, vals in zip(("C", "L", "H"), design, strict=True):
+        for i, v in enumerate(vals):
+            v = min(v, 1.0) if "incidence" in endpoint else v
+            rows.append({"study_id": "S", "assay": "fob", "category": "neurobehavioral",
+                         "endpoint": endpoint, "unit": "u", "subject": f"{g}{i}", "group": g,
+                         "dose": {"C": 0.0, "L": 3.0, "H": 30.0}[g], "dose_unit": "mg",
+                         "sex": "MF"[i % 2], "timepoint": "NA", "value": v,
+                         "excluded": excluded[k], "exclusion_reason": "x" if excluded[k] else "",
+                         "batch": "NA", "source": "t"})
+            k += 1
+    table = pd.DataFrame(rows, columns=list(endpoints.COLUMNS))
+    a = stats.analyse(table, plan, GROUPS, registry=FUZZ_REG)
+    assert list(a.results.columns) == stats.RESULT_COLUMNS
+    assert list(a.decisions.columns) == stats.DECISION_COLUMNS
+    assert set(a.decisions["path"]) <= {"parametric", "nonparametric", "incidence", "ordinal",
+                                        "insufficient_data"}
+    p = a.results["p_value"].to_numpy(float)
+    assert np.all((p[np.isfinite(p)] >= 0) & (p[np.isfinite(p)] <= 1))
+    assert (a.results.loc[a.results["is_control"], "test"] == "").all()
