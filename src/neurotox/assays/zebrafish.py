@@ -145,6 +145,7 @@ class ZebrafishParameters(BaseModel):
     bmdrc_starting_cycle: Literal["light", "dark"] = "light"
     concentration_unit: str = "uM"
     chemical: str | None = None
+    bmd_endpoints: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------ inputs
@@ -317,11 +318,7 @@ def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str
     ept = endpoints.from_records(table.to_dict("records"), study_id=study_id, assay=ASSAY)
     details = {"bins": bins_detail(larvae, matrix), "larvae": larvae_detail(larvae)}
     details["hit_calls"] = tanguay_calls(ept, params)
-    if params.bmdrc:
-        from neurotox.assays.zebrafish_bmdrc import bmdrc_dichotomise
-
-        details["bmdrc_dichotomized"] = bmdrc_dichotomise(
-            bins_detail(larvae, matrix, include_excluded=False), params)
+    details.update(_bmd_details(ept, larvae, matrix, params, notes))
     n_ex = int((larvae["exclusion_reason"] != "").sum())
     notes.append(f"{len(larvae)} larvae analysed, {n_ex} excluded")
     return AssayResult(endpoints=ept, details=details, notes=notes,
@@ -343,6 +340,22 @@ def select_chemical(larvae: pd.DataFrame, info: pd.DataFrame | None,
     plates = set(larvae.loc[chem == chemical, "plate"])
     keep = (chem == chemical) | ((larvae["dose"] == 0) & larvae["plate"].isin(plates))
     return larvae.assign(blank=larvae["blank"] | ~keep.to_numpy())
+
+
+def _bmd_details(ept, larvae, matrix, params, notes) -> dict[str, pd.DataFrame]:
+    from neurotox.assays.zebrafish_bmd import bmdrc_bmds, continuous_bmds
+
+    out = {}
+    if params.bmd_endpoints:
+        out["bmd"] = continuous_bmds(ept, params.bmd_endpoints, notes)
+    if params.bmdrc:
+        from neurotox.assays.zebrafish_bmdrc import bmdrc_dichotomise, dose_table
+
+        dich = bmdrc_dichotomise(bins_detail(larvae, matrix, include_excluded=False), params)
+        out["bmdrc_dichotomized"] = dich
+        out["bmdrc_dose_table"] = dose_table(dich)
+        out["bmdrc_bmd"] = bmdrc_bmds(dich, notes)
+    return out
 
 
 class LarvaMatrix:
