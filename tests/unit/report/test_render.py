@@ -53,6 +53,8 @@ def test_xlsx_numbers_are_numbers_and_header_frozen(report):
     assert high[2] == "805 ± 34 (4)**↓ [80%]"
     assert high[3] == pytest.approx(805.0) and isinstance(high[3], float | int)
     assert high[5] == 4 and high[7] == pytest.approx(0.004) and high[8] == "**↓"
+    widths = [ws.column_dimensions[c].width for c in "ABCDEFGHI"]
+    assert widths == [22, 22, 20, 10, 10, 10, 10, 10, 10]
 
 
 def test_docx_has_real_tables_with_titles(report):

@@ -86,8 +86,17 @@ def _write_table(ws: Worksheet, table: Table) -> None:
     for note in table.footnotes:
         ws.append([note])
     ws.freeze_panes = ws.cell(row=head + 1, column=len(table.row_header) + 1)
-    for j in range(1, len(table.row_header) + 1):
-        ws.column_dimensions[get_column_letter(j)].width = 22
+    _widths(ws, table)
+
+
+def _widths(ws: Worksheet, table: Table) -> None:
+    """Label columns wide, display-text columns medium, number and flag columns narrow."""
+    n_labels = len(table.row_header)
+    step = 1 + len(table.number_fields) + (table.kind in FLAGGED)
+    for j in range(1, len(expanded_columns(table)) + 1):
+        text_col = j > n_labels and (j - n_labels - 1) % step == 0
+        width = 22 if j <= n_labels else 20 if text_col else 10
+        ws.column_dimensions[get_column_letter(j)].width = width
 
 
 def _write_contents(ws: Worksheet, report: Report) -> None:
