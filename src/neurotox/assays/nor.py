@@ -20,6 +20,11 @@ phase; total test exploration below ``min_test_exploration_s`` (default 10 s;
 at the threshold too when ``threshold_inclusive``); |training side bias| above
 ``max_training_bias``; training exploration below ``min_training_exploration_s``.
 
+The novel object of each subject comes from a key (side ``L``/``R`` or object
+label), from ``novel``/``familiar`` columns of a scoring sheet, or, for files that
+do not record it (EthoVision exports), from the protocol's ``novel_default``; its
+use is written to the run notes.
+
 References
 ----------
 Ennaceur A, Delacour J (1988). Behav Brain Res 31:47-59.
@@ -90,6 +95,7 @@ class NorParameters(BaseModel):
     video_regex: str | None = None
     video_include: str | None = None
     phase_map: dict[str, Literal["training", "test"]] = Field(default_factory=dict)
+    novel_default: str | None = None
     timepoint: str = "NA"
     normality_alpha: float = Field(default=0.05, gt=0, lt=0.5)
     pose: PoseSettings | None = None
@@ -396,7 +402,7 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
 
     """
     novel = dict(zip(key["subject"], key["novel"], strict=True)) if len(key) else {}
-    rows = [_phase_row(part, phase, novel.get(subj))
+    rows = [_phase_row(part, phase, novel.get(subj, params.novel_default))
             for (subj, phase), part in exploration.groupby(["subject", "phase"], sort=True)]
     flagged: dict[tuple[str, str], list[str]] = {}
     for r in flags.itertuples(index=False):
@@ -499,6 +505,11 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
                          "subjects file", path=study.path, where="key 'subjects'")
     data["flags"] = data["flags"][data["flags"]["subject"].isin(known)]
     animals = nor_animals(data["exploration"], data["key"], data["flags"], params)
+    keyless = sorted(set(data["exploration"]["subject"]) - set(data["key"]["subject"]))
+    if keyless and params.novel_default is not None:
+        data["notes"].append(f"novel object {params.novel_default!r} (protocol 'novel_default') "
+                             f"assumed for {len(keyless)} subject(s) without a key entry: "
+                             f"{', '.join(keyless)}")
     table = nor_endpoints(animals, study, params)
     results = one_sample_results(table, endpoint="nor_discrimination_index", reference=0.0,
                                  normality_alpha=params.normality_alpha)

@@ -81,3 +81,9 @@ def test_endpoint_table_and_one_sample(make_study):
                              normality_alpha=0.05)
     pooled = res[(res["group"] == "H") & (res["sex"] == "all")].iloc[0]
     assert pooled["n"] == 1 and pooled["mean"] == pytest.approx(0.2)  # a4 only: (6-4)/10
+
+
+def test_novel_default_when_key_missing():
+    a = nor_animals(explo(ROWS), KEY.iloc[1:], FLAGS, NorParameters(novel_default="R"))
+    row = a[(a["subject"] == "a1") & (a["phase"] == "test")].iloc[0]
+    assert row["object_a"] == "Right" and row["index"] == pytest.approx(-0.5)
