@@ -24,6 +24,8 @@ def _overrides(pairs: tuple[str, ...], **options: Any) -> dict[str, Any]:
         key, value = pair.split("=", 1)
         out[key.strip()] = yaml.safe_load(value)
     out.update({k: v for k, v in options.items() if v is not None})
+    if str(out.get("nuclei_channel", "")).lower() == "none":
+        out["nuclei_channel"] = None
     return out
 
 
@@ -51,7 +53,8 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 @click.option("--study-id", help="Study number when no --study is given (default: folder name).")
 @click.option("--pattern", help='File-name pattern, e.g. "{well}_f{field}_c{channel}.tif".')
 @click.option("--pixel-size", type=float, help="µm per pixel (default: image metadata).")
-@click.option("--nuclei-channel", help="Nuclear channel number/name (default: protocol).")
+@click.option("--nuclei-channel", help="Nuclear channel number/name, 'none' for single-channel "
+              "images (default: protocol).")
 @click.option("--neurite-channel", help="Neurite channel number/name (default: protocol).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a protocol parameter (repeatable).")
