@@ -46,13 +46,28 @@ SIDED = {"two": "two-sided", "one": "one-sided in the adverse direction",
 
 @dataclass(frozen=True)
 class Block:
-    """The results behind one table: an endpoint (or endpoints) × sex (× timepoint)."""
+    """The results behind one table: an endpoint (or endpoints) × sex (× timepoint).
+
+    Attributes
+    ----------
+    category, assay, sex
+        What the table covers.
+    endpoints
+        Its endpoints, in column order.
+    by
+        What the data columns are: ``timepoint`` (one endpoint over time),
+        ``endpoint`` (several single-timepoint endpoints) or ``pair`` (endpoint ×
+        timepoint, grouped by endpoint; incidence tables).
+    results, decisions
+        The rows of the statistics output behind the table.
+
+    """
 
     category: str
     assay: str
     sex: str
     endpoints: tuple[str, ...]
-    by: str  # "timepoint" or "endpoint": what the data columns are
+    by: str
     results: pd.DataFrame
     decisions: pd.DataFrame
 
@@ -99,6 +114,7 @@ def _num(value: object) -> float:
 
 
 def _ordered_groups(spec: StudySpec) -> list[Group]:
+    """Groups in study order (the row order of every table)."""
     return list(spec.groups)
 
 
