@@ -328,9 +328,17 @@ def _stratum(key: tuple, cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan
         samples = [np.empty(0), *samples]  # no control in this stratum
         doses = np.concatenate([[0.0], doses])
         by_litter = None
-    out = compare_to_control(samples, data_type=dt, alternative=alternative, plan=plan,
-                             doses=doses, log_transform=ep.name in plan.log_transform,
-                             litters=by_litter)
+    use = [0] + [j for j in range(1, len(samples))
+                 if not (has_control and order[groups[j]][3])]  # later controls: not tested
+    out = compare_to_control([samples[j] for j in use], data_type=dt, alternative=alternative,
+                             plan=plan, doses=doses[use],
+                             log_transform=ep.name in plan.log_transform,
+                             litters=None if by_litter is None else [by_litter[j] for j in use])
+    if len(use) < len(samples):
+        out = _spread(out, use, len(samples))
+        extra = ", ".join(groups[j] for j in range(1, len(groups)) if j not in use)
+        out.decision["note"] = "; ".join(x for x in (
+            out.decision["note"], f"further control group(s) {extra} not compared") if x)
     if not has_control:
         out.decision["note"] = "no control group in this stratum: no comparisons"
         out = _drop_first(out)
@@ -341,6 +349,17 @@ def _stratum(key: tuple, cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan
             decision["note"], f"one-sided ({alternative}): adverse direction "
             f"{ep.direction.value}") if x)
     return out, decision
+
+
+def _spread(out: StratumOutcome, use: list[int], n: int) -> StratumOutcome:
+    """Place the outcome of the tested groups ``use`` among ``n`` rows (others blank)."""
+    full = StratumOutcome(out.decision, [""] * n, np.full(n, np.nan), np.full(n, np.nan),
+                          np.full(n, np.nan), np.full(n, np.nan), [""] * n)
+    for pos, j in enumerate(use):
+        full.test[j], full.trend_flag[j] = out.test[pos], out.trend_flag[pos]
+        full.statistic[j], full.p_value[j] = out.statistic[pos], out.p_value[pos]
+        full.trend_statistic[j], full.trend_p[j] = out.trend_statistic[pos], out.trend_p[pos]
+    return full
 
 
 def _drop_first(out: StratumOutcome) -> StratumOutcome:

@@ -231,3 +231,19 @@ def test_incidence_values_must_be_0_or_1():
     with pytest.raises(InputError, match=r"incidence endpoint 'ataxia' needs values 0 or 1, "
                                          r"found 2 \(subject 'MG20'\)"):
         stats.analyse(_table(rows), StatisticsPlan(), GROUPS, registry=_registry())
+
+
+def test_second_control_group_is_not_compared(grip):
+    groups = [*GROUPS, Group(id="G0", label="Untreated", dose=0, dose_unit="mg/kg/day",
+                             control=True)]
+    t = grip.copy()
+    extra = t[t.group == "G1"].assign(group="G0", dose=0.0)
+    extra["subject"] = extra["subject"] + "u"
+    a = stats.analyse(pd.concat([t, extra], ignore_index=True), StatisticsPlan(), groups)
+    m = a.results[a.results.sex == "M"]
+    assert list(m["group"]) == ["G1", "G0", "G2", "G3", "G4"]
+    assert list(m["test"]) == ["", "", "Dunnett", "Dunnett", "Dunnett"]
+    b = stats.analyse(t, StatisticsPlan(), GROUPS).results
+    np.testing.assert_allclose(m["p_value"].to_numpy()[2:],
+                               b[b.sex == "M"]["p_value"].to_numpy()[1:])
+    assert "further control group(s) G0 not compared" in a.decisions.iloc[0]["note"]
