@@ -129,3 +129,22 @@ def test_summary_cell_for_control_has_no_percent():
     r = pd.Series({"mean": 10.0, "sd": 1.0, "n": 5, "percent_of_control": 100.0,
                    "p_value": np.nan, "flag": "", "direction": "", "is_control": True})
     assert summary_cell(r, 1, True).text == "10.0 ± 1.0 (5)"
+
+
+def test_incidence_endpoints_over_time_share_one_table(table, spec, results_factory):
+    results, decisions = results_factory(table)
+    inc = results[results["endpoint"] == "tremor"]
+    other = inc.assign(endpoint="convulsions", n_affected=0.0, incidence_pct=0.0, p_value=1.0,
+                       flag="", direction="")
+    both = pd.concat([inc.assign(timepoint="day1"), inc.assign(timepoint="day10"),
+                      other.assign(timepoint="day1"), other.assign(timepoint="day10")])
+    results = pd.concat([results[results["data_type"] != "incidence"], both])
+    tables = [t for t in build_tables(results, decisions, table, spec) if t.kind == "incidence"]
+    assert len(tables) == 2  # one per sex
+    males = tables[0]
+    assert males.columns == ("day1", "day10", "day1", "day10")
+    assert [(g.label, g.span) for g in males.column_groups] == [("Convulsions", 2),
+                                                               ("Tremor", 2)]
+    assert [c.text for c in males.rows[2].cells] == ["0/4 (0%)", "0/4 (0%)", "4/4 (100%)*↑",
+                                                     "4/4 (100%)*↑"]
+    assert males.header["Unit"] == "incidence"
