@@ -43,6 +43,7 @@ def test_cli_runs_and_writes_tables(invoke, plate, tmp_path):
     assert verify(out) == []
 
 
+@pytest.mark.slow
 def test_cli_bmdrc_option(invoke, plate, tmp_path):
     folder, _ = plate
     out = tmp_path / "out"
@@ -52,6 +53,8 @@ def test_cli_bmdrc_option(invoke, plate, tmp_path):
     assert res.exit_code == 0, res.output
     d = pd.read_csv(out / "bmdrc_dichotomized.csv")
     assert {"AUC1", "MOV4", "ANY_AUC"} <= set(d["endpoint"])
+    bmd = pd.read_csv(out / "bmdrc_bmd.csv")
+    assert bmd.groupby("endpoint")["recommended"].sum().le(1).all()
 
 
 @pytest.mark.parametrize("args, message", [
