@@ -257,3 +257,29 @@ def test_intermediate_quantities_are_exposed():
     assert st.extra["rank_sum"][0] == 15 and st.extra["U"][0] == 9
     d = stats.dunn(*groups)
     np.testing.assert_allclose(d.extra["mean_rank"], [2, 5, 11, 8])
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
+def test_dunnett_p_matches_one_factor_integral(alternative):
+    """scipy.stats.dunnett p vs a deterministic 2-D integral of the multivariate t."""
+    from scipy import integrate
+
+    from neurotox.stats._common import max_normal_sf
+
+    rng = np.random.default_rng(21)
+    ctrl = rng.normal(size=9)
+    treated = [rng.normal(size=n) + d for n, d in ((7, 0.3), (8, -0.9), (6, 1.1))]
+    res = stats.dunnett(ctrl, *treated, alternative=alternative)
+    n0, n = 9, np.array([7, 8, 6])
+    lam = np.sqrt(n / (n + n0))
+    df = n0 + n.sum() - 4
+    t = {"two-sided": np.abs, "greater": lambda x: x, "less": lambda x: -x}[alternative](
+        res.statistic)
+    def sf(c):
+        def f(u):
+            return max_normal_sf(np.array(c * u), lam, two_sided=alternative == "two-sided") \
+                * sps.chi.pdf(u * np.sqrt(df), df) * np.sqrt(df)
+        return integrate.quad(f, 0, np.inf, limit=200)[0]
+
+    for ti, p in zip(t, res.p_value, strict=True):
+        assert p == pytest.approx(sf(ti), abs=5e-4)
