@@ -33,6 +33,8 @@ from neurotox.study import normalise_well
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
 _THUMB = re.compile(r"thumb", re.IGNORECASE)
+#: MetaXpress time-lapse folders: ``TimePoint_3/``.
+_TIMEPOINT_DIR = re.compile(r"^TimePoint_(\d+)$", re.IGNORECASE)
 #: Plausible pixel sizes (µm); metadata outside is ignored as a default dpi.
 PIXEL_SIZE_RANGE = (0.02, 50.0)
 
@@ -138,9 +140,13 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, obj
     channel = g["channel"]
     if channel.isdigit():
         channel = str(int(channel) + scheme.channel_base)
-    return {"path": path, "plate": g.get("plate") or path.parent.name, "well": well,
-            "field": int(g.get("field") or 1), "channel": channel.lower(),
-            "timepoint": g.get("timepoint") or "NA"}
+    timepoint = g.get("timepoint")
+    folder = _TIMEPOINT_DIR.match(path.parent.name)
+    if not timepoint and folder:
+        timepoint = folder.group(1)
+    plate = g.get("plate") or (path.parent.parent.name if folder else path.parent.name)
+    return {"path": path, "plate": plate, "well": well, "field": int(g.get("field") or 1),
+            "channel": channel.lower(), "timepoint": timepoint or "NA"}
 
 
 def _match_all(files: list[Path], scheme: NamingScheme) -> list[dict[str, object]]:
@@ -232,7 +238,10 @@ def scan_plate(folder: str | Path, *, pattern: str | None = None) -> PlateIndex:
                           f"{'' if pattern else 'known naming schemes (' + quoted(SCHEMES)}"
                           f"{'' if pattern else '); give --pattern'}; first files: {names}",
                           path=folder)
-    df = pd.DataFrame(records).sort_values(["plate", "well", "field", "timepoint", "channel"])
+    df = pd.DataFrame(records)
+    if df["timepoint"].nunique() == 1:
+        df["timepoint"] = "NA"          # a single time point is not a time series
+    df = df.sort_values(["plate", "well", "field", "timepoint", "channel"])
     matched = set(df["path"])
     unmatched = [p for p in images if p not in matched]
     return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched)

@@ -48,6 +48,16 @@ def test_naming_schemes(tmp_path, names, scheme, expected):
     assert len(idx.thumbnails) == sum("thumb" in n for n in names)
 
 
+def test_imagexpress_timepoint_folders(tmp_path):
+    for t in (1, 2):
+        (tmp_path / "PL7" / f"TimePoint_{t}").mkdir(parents=True)
+        _touch(tmp_path / "PL7" / f"TimePoint_{t}", ["PL7_A01_s1_w1.tif", "PL7_A01_s1_w2.tif"])
+    idx = scan_plate(tmp_path)
+    assert sorted(set(idx.files["timepoint"])) == ["1", "2"]
+    fields = field_sources(idx, neurite_channel=2, nuclei_channel=1)
+    assert [f.key for f in fields] == ["PL7/A01/s1/t1", "PL7/A01/s1/t2"]
+
+
 def test_user_pattern(tmp_path):
     _touch(tmp_path, ["a1_f1_c1.tif", "a1_f1_c2.tif", "c12_f3_c2.tif", "notes.tif"])
     idx = scan_plate(tmp_path, pattern="{well}_f{field}_c{channel}.tif")
@@ -103,8 +113,9 @@ def test_multichannel_stack(tmp_path):
     ({"imagej": True, "resolution": (1 / 0.65, 1 / 0.65), "metadata": {"unit": "um"}}, 0.65),
     ({"resolution": (25400 / 0.325, 25400 / 0.325), "resolutionunit": "INCH"}, 0.325),
     ({"resolution": (72, 72), "resolutionunit": "INCH"}, None),
+    ({"ome": True, "metadata": {"PhysicalSizeX": 0.5, "PhysicalSizeY": 0.5}}, 0.5),
     ({}, None),
-], ids=["imagej", "inch", "default-72dpi", "none"])
+], ids=["imagej", "inch", "default-72dpi", "ome", "none"])
 def test_pixel_size_from_metadata(tmp_path, kwargs, expected):
     path = tmp_path / "x.tif"
     tifffile.imwrite(path, np.zeros((4, 4), np.uint16), **kwargs)
