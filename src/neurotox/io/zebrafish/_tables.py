@@ -32,20 +32,28 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
     """
     if src.container in ("xlsx", "xls"):
         engine = "openpyxl" if src.container == "xlsx" else "xlrd"
-        return pd.read_excel(src.path, sheet_name=sheet, skiprows=skiprows, header=header,
-                             dtype=dtype, engine=engine, na_values=NA_VALUES)
+        df = pd.read_excel(src.path, sheet_name=sheet, skiprows=skiprows, header=header,
+                           dtype=dtype, engine=engine, na_values=NA_VALUES)
+        return _not_empty(df, src)
     first = skiprows if isinstance(skiprows, int) else 0
     dec = decimal_mark(src, skip=first + 1)
     src.notes.append(f"read as text: encoding {src.encoding}, delimiter "
                      f"{_name(src.delimiter)}, decimal mark {dec!r}")
     try:
-        return pd.read_csv(src.path, sep=src.delimiter, encoding=src.encoding,
-                           skiprows=skiprows, header=header, dtype=dtype, decimal=dec,
-                           na_values=NA_VALUES, keep_default_na=False, low_memory=False,
-                           compression="gzip" if src.container == "gzip" else None)
+        df = pd.read_csv(src.path, sep=src.delimiter, encoding=src.encoding,
+                         skiprows=skiprows, header=header, dtype=dtype, decimal=dec,
+                         na_values=NA_VALUES, keep_default_na=False, low_memory=False,
+                         compression="gzip" if src.container == "gzip" else None)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise FormatError(f"cannot parse as a delimited table: {str(exc).strip()}",
-                          path=src.path) from None
+        raise FormatError(f"cannot parse as a delimited table: "
+                          f"{' '.join(str(exc).split())}", path=src.path) from None
+    return _not_empty(df, src)
+
+
+def _not_empty(df: pd.DataFrame, src: Source) -> pd.DataFrame:
+    if df.empty:
+        raise FormatError("expected data rows below the header, found none", path=src.path)
+    return df
 
 
 def _name(d: str) -> str:

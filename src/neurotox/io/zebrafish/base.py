@@ -135,8 +135,11 @@ class Source:
         if self.container == "gzip":
             import gzip
 
-            with gzip.open(self.path, "rb") as f:
-                return f.read(1 << 16)
+            try:
+                with gzip.open(self.path, "rb") as f:
+                    return f.read(1 << 16)
+            except (OSError, EOFError) as exc:
+                raise FormatError(f"cannot decompress as gzip: {exc}", path=self.path) from None
         return self.head
 
     @cached_property
@@ -176,8 +179,12 @@ class Source:
             finally:
                 wb.close()
         if self.container == "xls":
-            frames = pd.read_excel(self.path, sheet_name=None, header=None, nrows=40,
-                                   engine="xlrd")
+            try:
+                frames = pd.read_excel(self.path, sheet_name=None, header=None, nrows=40,
+                                       engine="xlrd")
+            except Exception as exc:  # xlrd raises its own error types on corrupt files
+                raise FormatError(f"cannot open as an xls (BIFF) workbook: {exc}",
+                                  path=self.path) from None
             return {k: [tuple(r) for r in v.itertuples(index=False)] for k, v in frames.items()}
         return {}
 
@@ -292,7 +299,17 @@ def read_export(path: str | Path, *, format: str | None = None) -> Export:
     if format is not None and not reader.match(src):
         raise FormatError(f"not in the {reader.name} layout ({reader.description}); found: "
                           f"{src.describe()}", path=src.path)
-    out = reader.read(src)
+    try:
+        out = reader.read(src)
+    except (ValueError, KeyError, TypeError, IndexError, UnicodeError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        # A variant of the layout the reader does not anticipate: say so in one line.
+        raise FormatError(f"looks like {reader.name} but cannot be read: "
+                          f"{' '.join(str(exc).split()) or type(exc).__name__}",
+                          path=src.path) from None
+    if out.data.empty:
+        raise FormatError(f"{reader.name}: expected data rows, found none", path=src.path)
     out.notes.insert(0, f"{src.path.name}: format {reader.name} ({how})")
     out.notes[1:1] = [f"{src.path.name}: {n}" for n in src.notes]
     return out
