@@ -60,12 +60,12 @@ def _wald(params: pd.Series, cov: pd.DataFrame, names: list[str]) -> dict[str, f
 
 
 def _fit(model: Any, reml: bool) -> Any:
-    """Fit with L-BFGS, falling back to BFGS and Powell when the optimiser fails.
+    """Fit with BFGS, falling back to L-BFGS and Powell when the optimiser fails.
 
     A random-effect variance on the boundary (0) can make gradient steps singular.
     """
     error: Exception | None = None
-    for method in ("lbfgs", "bfgs", "powell"):
+    for method in ("bfgs", "lbfgs", "powell"):
         try:
             return model.fit(reml=reml, method=method)
         except np.linalg.LinAlgError as exc:
