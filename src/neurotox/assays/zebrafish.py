@@ -146,6 +146,7 @@ class ZebrafishParameters(BaseModel):
     concentration_unit: str = "uM"
     chemical: str | None = None
     bmd_endpoints: tuple[str, ...] = ()
+    endpoint_bin_s: float | None = Field(default=None, gt=0)
 
 
 # ------------------------------------------------------------------ inputs
@@ -412,8 +413,8 @@ def endpoint_rows(larvae: pd.DataFrame, m: LarvaMatrix,
     """All endpoint rows (long) for the larvae: one block per endpoint × timepoint."""
     wins = _windows(params)
     masks = bin_masks(m.starts, m.ends, wins)
-    blocks = [_block("distance_per_bin", f"bin{j:03d}", m.D[:, j], larvae, m)
-              for j in range(m.D.shape[1])]
+    blocks = [_block("distance_per_bin", f"bin{j:03d}", v, larvae, m)
+              for j, v in enumerate(coarse_bins(m, params.endpoint_bin_s))]
     blocks.append(_block("total_distance", "NA", m.D.sum(axis=1), larvae, m))
     dur = m.ends - m.starts
     for w in wins:
@@ -429,6 +430,19 @@ def endpoint_rows(larvae: pd.DataFrame, m: LarvaMatrix,
     blocks += _cycle_blocks(wins, masks, larvae, m, params)
     blocks += _transition_blocks(wins, masks, larvae, m, params)
     return pd.concat(blocks, ignore_index=True)
+
+
+def coarse_bins(m: LarvaMatrix, width_s: float | None) -> list[np.ndarray]:
+    """Distance per reported bin: export bins, or sums over ``width_s`` windows."""
+    if width_s is None:
+        return [m.D[:, j] for j in range(m.D.shape[1])]
+    native = float(np.nanmedian(m.ends - m.starts))
+    k = width_s / native
+    if abs(k - round(k)) > 1e-6 or round(k) < 1:
+        raise InputError(f"endpoint_bin_s {width_s:g} s is not a multiple of the export's "
+                         f"{native:g}-s bins")
+    k = int(round(k))
+    return [m.D[:, j:j + k].sum(axis=1) for j in range(0, m.D.shape[1], k)]
 
 
 def _activity_blocks(phase: str, mk: np.ndarray, larvae: pd.DataFrame,

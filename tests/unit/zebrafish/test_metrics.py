@@ -111,3 +111,21 @@ def test_endpoints_of_a_known_larva():
     assert e[("P1-A01", "mean_velocity", "dark1")] == pytest.approx(4 / 6)
     assert e[("P1-A02", "distance_per_bin", "bin009")] == 8.0
     assert not r.endpoints["excluded"].any()
+
+
+def test_coarser_reported_bins():
+    v = np.arange(10, dtype=float)
+    ex = _bins_export({"A01": v})
+    lay = pd.DataFrame({"well": ["A01"], "concentration": [0.0], "blank": [False]})
+    params = ZebrafishParameters(endpoint_bin_s=30.0, viability_min=0, schedule=[
+        {"name": "light1", "light": True, "duration_s": 60}])
+    r = analyse([ex], params, layouts={"P1": lay})
+    e = r.endpoints[r.endpoints["endpoint"] == "distance_per_bin"]
+    assert e["value"].tolist() == [10.0, 35.0]  # 0+1+2+3+4, 5+...+9
+    assert len(r.details["bins"]) == 10
+    from neurotox.errors import InputError
+
+    with pytest.raises(InputError, match="endpoint_bin_s 7 s is not a multiple of the "
+                       "export's 6-s bins"):
+        analyse([ex], params.model_copy(update={"endpoint_bin_s": 7.0}),
+                layouts={"P1": lay})
