@@ -69,7 +69,7 @@ class NeuriteParameters(BaseModel):
     nucleus_diameter_um: float = Field(default=10.0, gt=1, le=100)
     min_nucleus_area_fraction: float = Field(default=0.25, gt=0, lt=1)
     max_nucleus_area_fraction: float = Field(default=4.0, gt=1, le=50)
-    nucleus_threshold_factor: float = Field(default=0.8, gt=0.1, le=3)
+    nucleus_threshold_factor: float = Field(default=0.5, gt=0.05, lt=1)
     cell_body_margin_um: float = Field(default=5.0, ge=0, le=100)
     neurite_width_um: float = Field(default=1.5, gt=0.1, le=20)
     ridge_high: float = Field(default=8.0, gt=0, le=100)

@@ -24,7 +24,8 @@ class FieldSettings:
         Nuclei smaller/larger than these fractions of the typical nuclear area
         (a disc of ``nucleus_diameter_um``) are rejected (debris, clumps).
     nucleus_threshold_factor
-        Multiplies the Otsu threshold of the nuclear channel (< 1 keeps dim nuclei).
+        Each nucleus is outlined at this fraction of its own peak height above
+        background (0.5 = half maximum), so dim and bright nuclei get their size.
     cell_body_margin_um
         How far a cell body may extend beyond its nucleus.
     neurite_width_um
@@ -49,7 +50,7 @@ class FieldSettings:
     nucleus_diameter_um: float = 10.0
     min_nucleus_area_fraction: float = 0.25
     max_nucleus_area_fraction: float = 4.0
-    nucleus_threshold_factor: float = 0.8
+    nucleus_threshold_factor: float = 0.5
     cell_body_margin_um: float = 5.0
     neurite_width_um: float = 1.5
     ridge_high: float = 8.0

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.shared_data
 
 N1E_TIMES = ["01", "10", "20", "30", "40", "50", "60", "70", "80", "97"]
 #: N1E-115: 1.28 um/px, very dim nuclear marker (background ~206, nuclei ~230-320).
-N1E = FieldSettings(nucleus_diameter_um=12.0, neurite_width_um=2.0, nucleus_threshold_factor=0.3)
+N1E = FieldSettings(nucleus_diameter_um=12.0, neurite_width_um=2.0)
 #: DRG axons (no cell bodies), 0.221 um/px.
 DRG = FieldSettings(nucleus_diameter_um=10.0, neurite_width_um=1.0)
 DRG_PX = 0.221
