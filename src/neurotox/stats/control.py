@@ -158,15 +158,28 @@ def _side(z: np.ndarray, alternative: str) -> np.ndarray:
     return np.abs(z)
 
 
+def _equal(sizes: Sequence[int]) -> bool:
+    return len(set(sizes)) == 1
+
+
 def _partitions(sizes: Sequence[int]) -> np.ndarray:
-    """All assignments of ``sum(sizes)`` positions to labels 0..k-1 with given sizes."""
+    """All assignments of ``sum(sizes)`` positions to labels 0..k-1 with given sizes.
+
+    With equal sizes the labels are exchangeable for any symmetric statistic (the
+    maximum over groups), so only one labelling per unordered partition is listed
+    (the lowest free position always opens the next block): k! times fewer rows,
+    each standing for the same number of labelled arrangements.
+    """
     m = int(sum(sizes))
+    symmetric = _equal(sizes)
     labels = np.zeros((1, m), dtype=np.int8)
     free = [np.arange(m)]
     for lab, size in enumerate(sizes[:-1]):
         new_labels, new_free = [], []
         for row, fr in zip(labels, free, strict=True):
-            for comb in itertools.combinations(range(fr.size), size):
+            combos = ((0, *c) for c in itertools.combinations(range(1, fr.size), size - 1)) \
+                if symmetric else itertools.combinations(range(fr.size), size)
+            for comb in combos:
                 r = row.copy()
                 r[fr[list(comb)]] = lab
                 new_labels.append(r)
@@ -179,11 +192,17 @@ def _partitions(sizes: Sequence[int]) -> np.ndarray:
 
 
 def steel_arrangements(sizes: Sequence[int]) -> int:
-    """Number of distinct label arrangements the exact Steel test enumerates."""
+    """Number of label arrangements the exact Steel test enumerates (control first).
+
+    Distinct arrangements of the pooled values over the groups, divided by k! when
+    the k treated groups have equal sizes (see :func:`_partitions`).
+    """
     sizes = [int(s) for s in sizes]
     out = math.factorial(sum(sizes))
     for s in sizes:
         out //= math.factorial(s)
+    if _equal(sizes[1:]):
+        out //= math.factorial(len(sizes) - 1)
     return out
 
 
@@ -191,7 +210,9 @@ def _steel_exact_null(pooled: np.ndarray, n0: int, n: np.ndarray) -> np.ndarray:
     """Standardised Steel statistics over every arrangement of the pooled values.
 
     Returns an array (arrangements, k). Ties are handled exactly: the null is the
-    permutation distribution conditional on the observed values.
+    permutation distribution conditional on the observed values. With equal treated
+    sizes only one labelling per partition is listed, which leaves the distribution
+    of the maximum over groups unchanged.
     """
     big_n = pooled.size
     treated_labels = _partitions([int(v) for v in n])          # (P, m)

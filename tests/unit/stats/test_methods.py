@@ -48,6 +48,15 @@ def test_steel_exact_matches_brute_force_with_ties(alternative):
     np.testing.assert_allclose(mine, _brute_steel(groups, alternative), rtol=1e-12)
 
 
+@pytest.mark.parametrize("alternative", ["two-sided", "greater"])
+def test_steel_exact_equal_sizes_uses_symmetry_correctly(alternative):
+    groups = [np.array([1.0, 2.0, 4.0]), np.array([2.0, 3.0]), np.array([3.0, 6.0]),
+              np.array([0.5, 2.0])]
+    assert stats.control.steel_arrangements([3, 2, 2, 2]) == 7560 // 6
+    mine = stats.steel(*groups, alternative=alternative, method="exact").p_value
+    np.testing.assert_allclose(mine, _brute_steel(groups, alternative), rtol=1e-12)
+
+
 def test_steel_asymptotic_matches_simulated_null():
     """MVN with corr n/(2n+1) reproduces the simulated familywise null of max z."""
     rng = np.random.default_rng(5)
