@@ -74,3 +74,39 @@ def test_demo_html_reports_load_in_chromium(demo_dir, tmp_path):
         n_figures = len(re.findall(r'<li><a href="#[^"]+">Figure \d+\.', html))
         assert proc.stdout.count('<table class="data"') == n_tables > 0, page
         assert proc.stdout.count("data:image/png;base64,") == n_figures, page
+
+
+def _flag_for(p, alpha=0.05):
+    if p is None:
+        return ""
+    return "**" if p <= 0.01 else "*" if p <= alpha else ""
+
+
+def test_every_xlsx_flag_agrees_with_its_p_value(demo_dir):
+    from openpyxl import load_workbook
+
+    checked = 0
+    for path in sorted(demo_dir.glob("reports/*/report.xlsx")):
+        wb = load_workbook(path, read_only=True)
+        for ws in wb.worksheets[1:]:
+            rows = list(ws.iter_rows(values_only=True))
+            head = next((i for i, r in enumerate(rows) if r and r[0] == "Group"), None)
+            if head is None:
+                continue
+            cols = [j for j, h in enumerate(rows[head])
+                    if isinstance(h, str) and h.endswith(" | p")
+                    and str(rows[head][j + 1]).endswith(" | flag")]
+            for r in rows[head + 1:]:
+                if not r or r[0] is None:
+                    break
+                for j in cols:
+                    assert (r[j + 1] or "").rstrip("↑↓") == _flag_for(r[j]), (path, ws.title, r)
+                    checked += 1
+    assert checked > 100
+
+
+def test_csv_flags_agree_with_p_values(demo_dir):
+    for path in demo_dir.glob("reports/*/csv/results.csv"):
+        res = pd.read_csv(path, keep_default_na=False, na_values=[""])
+        for p, flag in zip(res["p_value"], res["flag"].fillna(""), strict=True):
+            assert flag == _flag_for(None if p != p else p), path
