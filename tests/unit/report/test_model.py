@@ -1,6 +1,8 @@
 import math
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from neurotox.report.model import decimals_for, flag_text, fmt, fmt_p, natural_key, slug
 
@@ -45,3 +47,20 @@ def test_natural_key_orders_numbers_numerically():
 
 def test_slug():
     assert slug("Motor activity — Males") == "motor-activity-males"
+
+
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.integers(0, 4))
+def test_fmt_round_trips_within_half_a_unit(value, decimals):
+    text = fmt(value, decimals)
+    assert abs(float(text) - value) <= 0.5 * 10 ** -decimals + 1e-9 * abs(value)
+    assert len(text.split(".")[1]) == decimals if decimals else "." not in text
+    assert not text.startswith("-0") or float(text) != 0
+
+
+@given(st.lists(st.floats(min_value=1e-4, max_value=1e5), min_size=1, max_size=8))
+def test_decimals_give_at_least_three_significant_digits_of_the_largest(values):
+    dec = decimals_for(values)
+    top = max(values)
+    assert 0 <= dec <= 3
+    digits = len(fmt(top, dec).replace(".", "").lstrip("0"))
+    assert digits >= 3 or top < 0.1
