@@ -25,8 +25,9 @@ PATH_TEXT = {
     "repeated_measures": "repeated measurements of the same subject were analysed by",
 }
 
+#: Software named in the methods section: what the analysis and figures actually used.
 SOFTWARE = ("neurotox", "python", "numpy", "scipy", "statsmodels", "scikit-posthocs",
-            "pandas", "pybmds")
+            "pandas", "matplotlib")
 
 
 def _s(v: object) -> str:
