@@ -1,0 +1,31 @@
+"""Overlay and plate-heatmap PNGs decode and show what they should."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+from neurotox.imaging import analyse_field
+from neurotox.imaging.overlay import overlay_png, overlay_rgb, plate_heatmap_png
+from neurotox.imaging.synthetic import synthetic_field
+
+
+def test_overlay_colours_skeleton_by_cell():
+    f = synthetic_field(21, n_cells=6, touching_pairs=0)
+    res = analyse_field(f.neurites, f.nuclei, pixel_size=f.pixel_size, keep_labels=True)
+    rgb = overlay_rgb(f.neurites, res.labels)
+    assert rgb.shape == (*f.neurites.shape, 3)
+    owner = res.labels.skeleton_owner
+    colours = {tuple(rgb[r, c]) for r, c in zip(*np.nonzero(owner > 0), strict=True)}
+    assert len(colours) >= min(3, int(owner.max()))
+    png = Image.open(io.BytesIO(overlay_png(f.neurites, res.labels)))
+    assert png.size == (f.neurites.shape[1], f.neurites.shape[0])
+
+
+def test_plate_heatmap_96_and_384():
+    small = Image.open(io.BytesIO(plate_heatmap_png({"A01": 1.0, "H12": 2.0, "B03": np.nan})))
+    big = Image.open(io.BytesIO(plate_heatmap_png({"A01": 1.0, "P24": 2.0})))
+    assert big.size[0] > small.size[0]
+    assert big.size[1] > small.size[1]
