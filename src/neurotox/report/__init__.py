@@ -71,9 +71,18 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         study_id=spec.study_id, title=spec.title, header=head,
         tables=tables,
         figures=build_figures(results, decisions, table, spec, fits) if figures else [],
-        methods=methods_section(decisions, spec.statistics, software),
+        methods=methods_section(decisions, spec.statistics, software) + _fit_methods(fits),
         deviations=list(deviations), exclusions=list(exclusions),
         results=results, decisions=decisions, endpoints=table, software=dict(software))
+
+
+def _fit_methods(fits: dict) -> list[str]:
+    if not fits:
+        return []
+    return [f"Concentration-response relationships ({len(fits)}) were described by a "
+            "four-parameter log-logistic (Hill) model fitted to the individual values by "
+            "non-linear least squares (scipy); EC50 and EC20 are given with delta-method "
+            "confidence intervals."]
 
 
 def parse_formats(text: str | Iterable[str]) -> list[str]:

@@ -83,3 +83,12 @@ def test_numerical_failure_of_a_fit_is_flagged_not_raised(monkeypatch):
     fit = next(iter(potency.concentration_fits(results, table).values()))
     assert not fit.converged or np.isnan(fit.ec50)
     assert fit.flags[0].startswith("fit failed: ")
+
+
+def test_methods_describe_hill_fits_only_when_fitted(report_with_figures):
+    assert not any("Hill" in m for m in report_with_figures.methods)
+    from neurotox.report import _fit_methods
+
+    table, results = _plate()
+    text = _fit_methods(concentration_fits(results, table))
+    assert text and text[0].startswith("Concentration-response relationships (1) were")
