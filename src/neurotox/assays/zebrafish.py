@@ -147,6 +147,7 @@ class ZebrafishParameters(BaseModel):
     chemical: str | None = None
     bmd_endpoints: tuple[str, ...] = ()
     endpoint_bin_s: float | None = Field(default=None, gt=0)
+    sarl_statistics: bool = False
 
 
 # ------------------------------------------------------------------ inputs
@@ -320,6 +321,13 @@ def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str
     details = {"bins": bins_detail(larvae, matrix), "larvae": larvae_detail(larvae)}
     details["hit_calls"] = tanguay_calls(ept, params)
     details.update(_bmd_details(ept, larvae, matrix, params, notes))
+    if params.sarl_statistics:
+        from neurotox.assays.zebrafish_sarl import sarl_lpr_statistics
+
+        kept = larvae.groupby("dose")["exclusion_reason"].apply(lambda r: (r == "").mean())
+        details["sarl_lpr_stats"] = sarl_lpr_statistics(
+            bins_detail(larvae, matrix, include_excluded=False), viability=kept,
+            hit_p=params.hit_p, hit_percent=params.hit_percent)
     n_ex = int((larvae["exclusion_reason"] != "").sum())
     notes.append(f"{len(larvae)} larvae analysed, {n_ex} excluded")
     return AssayResult(endpoints=ept, details=details, notes=notes,

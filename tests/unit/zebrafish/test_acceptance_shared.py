@@ -225,3 +225,38 @@ def test_ethovision_cadmium_trajectory_end_to_end(zf):
     total = e.loc[e["endpoint"] == "total_distance", "value"].iloc[0]
     assert total == pytest.approx(phases["value"].sum() + e.loc[
         (e["endpoint"] == "distance_per_bin") & (e["timepoint"] == "bin094"), "value"].iloc[0])
+
+
+def test_sarl_lpr_auc_method_statistics(zf, sarl_lpr):
+    """The lab's AUC-method and transition tables, from the raw export.
+
+    The lab's processed table lacks well 18103-F04 (present in the raw export and
+    the plate map, without any call); with that larva left out every number
+    matches the lab's output.
+    """
+    from neurotox.assays.zebrafish_sarl import sarl_lpr_statistics
+
+    lab_wells = _lab_table(zf, f"RemovedAffected/behavior_5d_FOR_GUI_LPR_{STAMP}").index
+    bins = sarl_lpr.details["bins"]
+    bins = bins[~bins["excluded"]].set_index(["plate", "well"])
+    bins = bins[bins.index.isin(lab_wells)].reset_index()
+    ours = sarl_lpr_statistics(bins).set_index(["dose", "interval"])
+    lab = pd.read_csv(zf / CV / "LPR" / ("5dpf_Behavior_Light_Dark_AUCmethod_Stats_Summary_"
+                                         "LPR_Single_Tab_File  05-10-2019 121959_2019MAY10.csv"))
+    for r in lab.itertuples():
+        o = ours.loc[(r.conc, r.interval)]
+        assert round(o["AUC"], 3) == pytest.approx(r.AUC, abs=1e-9)
+        assert round(o["PercDiff"], 3) == pytest.approx(r.PercDiff, abs=1e-9)
+        assert round(o["Pval"], 3) == r.Pval
+        assert o["activity"] == (r.activity if isinstance(r.activity, str) else "")
+    trans = pd.read_csv(zf / CV / "LPR" / ("5dpf_Behavior_Transition_Stats_Summary_LPR_"
+                                           "Single_Tab_File  05-10-2019 121959_2019MAY10.csv"))
+    for r in trans.itertuples():
+        o = ours.loc[(float(r.conc), "Light")]
+        assert round(o["trans_dist"], 3) == pytest.approx(r.trans_dist, abs=1e-9)
+        assert round(o["trans_PercDiff"], 3) == pytest.approx(r.trans_PercDiff, abs=1e-9)
+        assert round(o["trans_p"], 3) == pytest.approx(r.trans_AOV_pval, abs=1e-9)
+    # the protocol produces the same table (with F04 included: one more larva)
+    full = sarl_lpr.details["sarl_lpr_stats"].set_index(["dose", "interval"])
+    assert full.loc[(1.0, "Light"), "count"] == ours.loc[(1.0, "Light"), "count"] + 1
+    assert full.loc[(1.0, "Light"), "activity"] == "HYPER"
