@@ -325,7 +325,9 @@ def _well_row(cells: pd.DataFrame, fields: pd.DataFrame) -> dict[str, float]:
            "cells_analysed": n_cells,
            "nuclei_count": float(ok["nuclei_count"].mean()) if len(ok) else math.nan,
            "unattached_neurite_length_um": float(ok["unattached_neurite_length_um"].mean())
-           if len(ok) else math.nan}
+           if len(ok) else math.nan,
+           "fragments_per_field": float(ok["n_fragments"].mean()) if len(ok) else math.nan,
+           "mean_fragment_length_um": _ratio(ok, "unattached_neurite_length_um", "n_fragments")}
     keep = cells.merge(ok[["field", "timepoint"]], on=["field", "timepoint"]) \
         if len(cells) else cells
     if n_cells > 0:
@@ -342,6 +344,11 @@ def _well_row(cells: pd.DataFrame, fields: pd.DataFrame) -> dict[str, float]:
     row["well_note"] = ("all fields excluded: " + reason) if not len(ok) else \
         ("no cells analysed" if n_cells == 0 else "")
     return row
+
+
+def _ratio(df: pd.DataFrame, num: str, den: str) -> float:
+    total = float(df[den].sum()) if len(df) else 0.0
+    return float(df[num].sum()) / total if total > 0 else math.nan
 
 
 def well_table(cells: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:

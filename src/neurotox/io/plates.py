@@ -65,9 +65,9 @@ def register_scheme(scheme: NamingScheme) -> NamingScheme:
 
 register_scheme(NamingScheme(
     "imagexpress",
-    re.compile(r"^(?P<plate>.+?)_(?P<well>[A-Pa-p]\d{2})_s(?P<field>\d+)_w(?P<channel>\d)"
+    re.compile(r"^(?P<plate>.+?)_(?P<well>[A-Pa-p]\d{2})(?:_s(?P<field>\d+))?_w(?P<channel>\d)"
                r"(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f\-]{27})?\.tiff?$", re.IGNORECASE),
-    "MetaXpress/ImageXpress: <plate>_<well>_s<site>_w<channel>[<GUID>].tif"))
+    "MetaXpress/ImageXpress: <plate>_<well>[_s<site>]_w<channel>[<GUID>].tif"))
 register_scheme(NamingScheme(
     "operetta",
     re.compile(r"^r(?P<row>\d{2})c(?P<col>\d{2})f(?P<field>\d{2})p\d{2}-ch(?P<channel>\d+)"

@@ -33,11 +33,14 @@ def _touch(folder: Path, names: list[str], shape=(8, 8)) -> None:
      [("P1", "B03", 2, "1"), ("P1", "B03", 2, "2")]),
     ([f"P1_B03_s1_w1{GUID}.tif", f"P1_B03_s1_w2{GUID}.tif", "P1_B03_s1_w1_thumbXYZ.tif"],
      "imagexpress", [("P1", "B03", 1, "1"), ("P1", "B03", 1, "2")]),
+    (["P1_C11_w1.TIF", "P1_C11_w2.TIF"], "imagexpress",
+     [("P1", "C11", 1, "1"), ("P1", "C11", 1, "2")]),
     (["r02c03f01p01-ch1sk1fk1fl1.tiff", "r02c03f01p01-ch2sk1fk1fl1.tiff"], "operetta",
      [(None, "B03", 1, "1"), (None, "B03", 1, "2")]),
     (["PL_B03f00d0.TIF", "PL_B03f00d1.TIF"], "cellomics",
      [("PL", "B03", 0, "1"), ("PL", "B03", 0, "2")]),
-], ids=["imagexpress", "imagexpress-guid-thumb", "operetta", "cellomics"])
+], ids=["imagexpress", "imagexpress-guid-thumb", "imagexpress-single-site", "operetta",
+        "cellomics"])
 def test_naming_schemes(tmp_path, names, scheme, expected):
     _touch(tmp_path, names)
     idx = scan_plate(tmp_path)
