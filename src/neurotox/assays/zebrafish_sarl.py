@@ -15,7 +15,7 @@ applied **across the larvae** (x = larva index), giving one number per bin;
 * ``AUC`` = sum of those numbers over the light (dark) bins;
 * ``PercDiff`` = (AUC − control AUC) / control AUC × 100;
 * ``Pval`` = two-sample Kolmogorov–Smirnov test between the per-bin numbers of
-  the concentration and of the control;
+  the concentration and of the control (p-value as R 3.x computes it);
 * ``activity`` = HYPER (HYPO) when Pval ≤ 0.01, the concentration kept ≥ 70 %
   of its larvae and PercDiff > 50 (< −50);
 * ``trans_dist`` = mean distance in bin T90; ``trans_PercDiff`` relative to the
@@ -40,6 +40,21 @@ from scipy import stats
 LIGHT_BINS = [*range(61, 90), *range(120, 150), *range(180, 210)]
 DARK_BINS = [*range(90, 120), *range(150, 180), *range(210, 240)]
 TRANSITION_BIN = 90
+
+
+def ks_pvalue(x, y) -> float:
+    """Two-sample KS p-value as R 3.x ``ks.test`` computes it.
+
+    Exact when ``len(x) * len(y) < 10000`` and there are no ties; otherwise the
+    asymptotic Kolmogorov distribution (R falls back to it with ties).
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    d = stats.ks_2samp(x, y).statistic
+    pooled = np.concatenate([x, y])
+    if len(x) * len(y) < 10000 and len(np.unique(pooled)) == len(pooled):
+        return float(stats.ks_2samp(x, y, method="exact").pvalue)
+    return float(min(1.0, stats.kstwobign.sf(np.sqrt(len(x) * len(y) / (len(x) + len(y)))
+                                             * d)))
 
 
 def _wide(bins: pd.DataFrame) -> pd.DataFrame:
@@ -90,8 +105,8 @@ def _row(d, interval, per_bin, ctrl, complete, trans, viability, hit_p, hit_perc
         return row
     auc, auc_c = per_bin[d][interval].sum(), per_bin[ctrl][interval].sum()
     row.update(AUC=auc, PercDiff=(auc - auc_c) / auc_c * 100)
-    row["Pval"] = 1.0 if d == ctrl else float(stats.ks_2samp(per_bin[ctrl][interval],
-                                                             per_bin[d][interval]).pvalue)
+    row["Pval"] = 1.0 if d == ctrl else ks_pvalue(per_bin[ctrl][interval],
+                                                  per_bin[d][interval])
     if d != ctrl and ok and row["Pval"] <= hit_p:
         row["activity"] = "HYPER" if row["PercDiff"] > hit_percent else \
             "HYPO" if row["PercDiff"] < -hit_percent else ""
@@ -113,3 +128,35 @@ def _transition(wide: pd.DataFrame, complete: pd.DataFrame, doses: list) -> dict
         out[d] = {"trans_dist": m, "trans_PercDiff": (m - c_mean) / c_mean * 100,
                   "trans_p": 0.0 if k == 0 else float(pvals[k])}
     return out
+
+
+def sarl_lsr_statistics(bins: pd.DataFrame, *, n_bins: int = 10) -> pd.DataFrame:
+    """SARL larval startle response (LSR) AUC and peak statistics.
+
+    Uses the first ``n_bins`` 1-s bins after the stimulus (SARL: t0–t9 of the
+    ``STR`` export). Per concentration and complete-case larvae: the trapezoid
+    across larvae per bin; ``AUC`` = mean of those numbers, ``PercDiff`` against
+    the control, ``AUC_p`` = KS test of the per-bin numbers against the
+    control's. The peak bin is the bin of the highest control mean;
+    ``peak_dist`` = mean distance there, ``peak_p`` = KS test of the larvae's
+    values there against the control larvae's, ``PeakDiff`` in percent.
+    """
+    wide = _wide(bins[bins["bin"] < n_bins])
+    complete = wide[wide.notna().all(axis=1)]
+    doses = sorted(complete.index.get_level_values("dose").unique())
+    ctrl = complete.loc[doses[0]]
+    c_auc = np.trapezoid(ctrl.to_numpy(), axis=0)
+    peak = int(ctrl.mean(axis=0).to_numpy().argmax())
+    rows = []
+    for d in doses:
+        g = complete.loc[d]
+        auc = np.trapezoid(g.to_numpy(), axis=0)
+        p_auc = ks_pvalue(c_auc, auc) if d != doses[0] else 1.0
+        p_peak = ks_pvalue(ctrl.iloc[:, peak], g.iloc[:, peak]) if d != doses[0] else 1.0
+        rows.append({"dose": d, "count": len(g), "AUC": auc.mean(),
+                     "PercDiff": (auc.mean() - c_auc.mean()) / c_auc.mean() * 100,
+                     "AUC_p": float(p_auc), "peak_bin": peak + 1,
+                     "peak_dist": g.iloc[:, peak].mean(), "peak_p": float(p_peak),
+                     "PeakDiff": (g.iloc[:, peak].mean() - ctrl.iloc[:, peak].mean())
+                     / ctrl.iloc[:, peak].mean() * 100})
+    return pd.DataFrame(rows)

@@ -260,3 +260,41 @@ def test_sarl_lpr_auc_method_statistics(zf, sarl_lpr):
     full = sarl_lpr.details["sarl_lpr_stats"].set_index(["dose", "interval"])
     assert full.loc[(1.0, "Light"), "count"] == ours.loc[(1.0, "Light"), "count"] + 1
     assert full.loc[(1.0, "Light"), "activity"] == "HYPER"
+
+
+def test_sarl_lsr_table_and_statistics(zf):
+    """Startle (STR export): per-second table and the lab's AUC / peak statistics."""
+    from neurotox.assays.zebrafish_sarl import sarl_lsr_statistics
+
+    d = zf / CV
+    pm = read_plate_map(d / "Single_Tab_File  05-10-2019 121959.xls")
+    _, params = resolve_parameters("zebrafish-lpr-tanguay", {
+        "bin_s": 1, "schedule": [{"name": "startle", "light": False, "duration_s": 92}],
+        "sarl_statistics": False, "endpoint_bin_s": None, "exclude_no_movement": False})
+    r = analyse([read_export(d / "STR  05-10-2019 122000.xls")], params, plate_map=pm)
+    lab = pd.read_csv(d / "GUI files" / "RemovedAffected" / f"behavior_5d_FOR_GUI_LSR_{STAMP}")
+    lab["well"] = lab["well"].str.upper()
+    lab = lab.set_index([lab["plate"].astype(str), "well"])[[f"t{i}" for i in range(92)]]
+    bins = r.details["bins"]
+    bins = bins[~bins["excluded"]].set_index(["plate", "well"])
+    bins = bins[bins.index.isin(lab.index)].reset_index()
+    ours = bins.pivot(index=["plate", "well"], columns="bin", values="distance")
+    common = lab.index.intersection(ours.index)
+    ref = lab.loc[common].to_numpy()
+    ok = ~np.isnan(ref)
+    np.testing.assert_allclose(ours.loc[common].to_numpy()[ok], ref[ok], atol=1e-9)
+    st = sarl_lsr_statistics(bins).set_index("dose")
+    auc = pd.read_csv(d / "LSR" / ("5dpf_Behavior_AUC_Stats_Summary_LSR_Single_Tab_File  "
+                                   "05-10-2019 121959_2019MAY10.csv")).set_index("conc")
+    peak = pd.read_csv(d / "LSR" / ("5dpf_Behavior_Peak_Stats_Summary_LSR_Single_Tab_File  "
+                                    "05-10-2019 121959_2019MAY10.csv")).set_index("conc")
+    for c in (0, 1):
+        o = st.loc[float(c)]
+        assert o["count"] == auc.loc[c, "count"]
+        assert round(o["AUC"], 3) == pytest.approx(auc.loc[c, "AUC"], abs=1e-9)
+        assert round(o["PercDiff"], 3) == pytest.approx(auc.loc[c, "PercDiff"], abs=1e-9)
+        assert round(o["AUC_p"], 3) == auc.loc[c, "AUC.Pval"]
+        assert o["peak_bin"] == int(peak.loc[c, "Peak.no"])
+        assert round(o["peak_dist"], 3) == pytest.approx(peak.loc[c, "Peak_dist"], abs=1e-9)
+        assert round(o["peak_p"], 3) == pytest.approx(peak.loc[c, "Peak.pval"], abs=1e-9)
+        assert round(o["PeakDiff"], 3) == pytest.approx(peak.loc[c, "PeakDiff"], abs=1e-9)
