@@ -258,12 +258,35 @@ def run_demo(od: OutputDir, *, seed: int,
     if not sims:
         raise InputError("no study simulator is registered; nothing to demonstrate")
     formats = list(formats)
+    entries: list[tuple[str, str, Report]] = []
     for sim in sims:
         folder = od.path(f"studies/{sim.kind}/study.yaml").parent
         log.info("simulating %s", sim.kind)
         truth = sim.write(folder, seed)
         od.write_json(f"studies/{sim.kind}/truth.json", truth)
         log.info("reporting %s", sim.kind)
-        report_study(od, folder / "study.yaml", formats=formats,
-                     prefix=f"reports/{sim.kind}", record_inputs=False)
+        report = report_study(od, folder / "study.yaml", formats=formats,
+                              prefix=f"reports/{sim.kind}", record_inputs=False)
+        entries.append((sim.kind, sim.description, report))
+    od.write_text("index.html", demo_index(entries, formats))
     return [s.kind for s in sims]
+
+
+def demo_index(entries: list[tuple[str, str, Report]], formats: list[str]) -> str:
+    """A small HTML page linking every demo study's report files."""
+    from neurotox.report.render.html import esc
+
+    items = []
+    for kind, description, report in entries:
+        links = " · ".join(
+            f'<a href="reports/{esc(kind)}/{name}">{esc(name)}</a>'
+            for name in (f"report.{f}" for f in formats if f != "csv"))
+        if "csv" in formats:
+            links += f' · <a href="reports/{esc(kind)}/csv/results.csv">csv/results.csv</a>'
+        items.append(f"<li><b>{esc(kind)}</b>: {esc(description)} — {len(report.tables)} "
+                     f"tables, {len(report.figures)} figures<br>{links} · "
+                     f'<a href="studies/{esc(kind)}/study.yaml">study.yaml</a></li>')
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            "<title>neurotox demo</title></head><body><h1>neurotox demo</h1>"
+            "<p>Simulated studies (studies/) and their reports (reports/).</p><ul>"
+            + "".join(items) + "</ul></body></html>\n")

@@ -33,6 +33,9 @@ def test_demo_reports_every_simulated_kind_in_all_formats(demo_dir):
             assert (rep / rel).stat().st_size > 0, f"{kind}: {rel}"
         assert list((rep / "figures").glob("*.png")) and list((rep / "figures").glob("*.svg"))
     assert [p.name for p in demo_dir.rglob("manifest.json")] == ["manifest.json"]
+    index = (demo_dir / "index.html").read_text(encoding="utf-8")
+    for kind in kinds:
+        assert f'href="reports/{kind}/report.html"' in index
 
 
 def test_demo_covers_continuous_incidence_and_repeated_measures(demo_dir):
