@@ -113,3 +113,18 @@ def test_csv_flags_agree_with_p_values(demo_dir):
         res = pd.read_csv(path, keep_default_na=False, na_values=[""])
         for p, flag in zip(res["p_value"], res["flag"].fillna(""), strict=True):
             assert flag == _flag_for(None if p != p else p), path
+
+
+def test_demo_docx_reports_hold_every_table_and_figure(demo_dir):
+    import re
+
+    from docx import Document
+
+    for path in sorted(demo_dir.glob("reports/*/report.docx")):
+        doc = Document(str(path))
+        captions = [p.text for p in doc.paragraphs if re.match(r"Table \d+\. ", p.text)]
+        figures = [p.text for p in doc.paragraphs if re.match(r"Figure \d+\. ", p.text)]
+        html = (path.parent / "report.html").read_text(encoding="utf-8")
+        assert len(captions) == len(re.findall(r'<p class="caption">Table \d+\.', html)) > 0
+        assert len(doc.tables) >= len(captions)
+        assert len(doc.inline_shapes) == len(figures) == html.count("<figure ")
