@@ -87,6 +87,10 @@ def main() -> None:
           f"(4 groups x 2 sexes x 10 rats), alpha 0.05, {elapsed:.0f} s on {workers} workers")
     with pd.option_context("display.width", 140, "display.precision", 3):
         print(summarise(results, rm, n_seeds).to_string(index=False))
+    if len(rm):
+        sig = (rm["overall_p"] <= rm["alpha"]).groupby(rm["endpoint"]).mean()
+        print("\nrepeated measures, group x time interaction significant (rate per sex):")
+        print(sig.to_string())
     by_ep = results.groupby(["data_type", "endpoint"])["flagged"].mean().sort_values()
     print("\nhighest per-comparison rates by endpoint:")
     print(by_ep.tail(8).to_string())

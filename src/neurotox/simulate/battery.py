@@ -230,7 +230,10 @@ def study_doc(seed: int) -> dict[str, Any]:
             {"assay": "neuropathology", "protocol": "neuropathology-standard",
              "input": "neuropathology_findings.csv"},
         ],
-        "statistics": {"alpha": 0.05, "sided": "two", "trend_test": True},
+        # counts per interval scale with each animal's activity level, so they are
+        # analysed on the log scale (raw-scale mixed model: 13 % false interactions)
+        "statistics": {"alpha": 0.05, "sided": "two", "trend_test": True,
+                       "log_transform": ["motor_activity_counts"]},
     }
 
 
