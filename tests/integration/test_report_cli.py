@@ -123,7 +123,7 @@ def test_xlsx_flags_agree_with_csv_p_values(report_dir):
     res = pd.read_csv(report_dir / "csv/results.csv", keep_default_na=False,
                       na_values=[""])
     wb = load_workbook(report_dir / "report.xlsx")
-    ws = wb["T01 summary"]  # grip strength, males
+    ws = wb["T02 summary"]  # grip strength, males (T01 is the overview)
     rows = list(ws.iter_rows(values_only=True))
     head = next(i for i, r in enumerate(rows) if r[0] == "Group")
     grip = res[(res["endpoint"] == "grip_strength_forelimb") & (res["sex"] == "M")]
@@ -151,12 +151,12 @@ def test_footnote_names_decision_test(report_dir):
     dec = pd.read_csv(report_dir / "csv/decisions.csv", keep_default_na=False)
     doc = Document(io.BytesIO((report_dir / "report.docx").read_bytes()))
     texts = [p.text for p in doc.paragraphs]
-    start = texts.index(next(t for t in texts if t.startswith("Table 1. Summary: Forelimb")))
+    start = texts.index(next(t for t in texts if t.startswith("Table 2. Summary: Forelimb")))
     notes = texts[start + 2: start + 8]
     d = dec[(dec["endpoint"] == "grip_strength_forelimb") & (dec["sex"] == "M")].iloc[0]
     assert any(f"{d['pairwise_test']} vs control ({d['path'].replace('_', ' ')} path"
                in n for n in notes), notes
-    assert doc.tables[0].rows[0].cells[2].text == "Forelimb grip strength (g)"
+    assert doc.tables[1].rows[0].cells[2].text == "Forelimb grip strength (g)"
 
 
 @pytest.mark.parametrize(("args", "message"), [

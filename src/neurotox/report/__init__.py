@@ -18,6 +18,7 @@ from neurotox.io.output import OutputDir
 from neurotox.report.figures import build_figures
 from neurotox.report.methods import methods_section
 from neurotox.report.model import Cell, ColumnGroup, Figure, Report, Row, Table
+from neurotox.report.overview import overview_table
 from neurotox.report.potency import CONCENTRATION_UNITS, concentration_fits, potency_table
 from neurotox.report.render import FORMATS, RENDERERS
 from neurotox.report.tables import build_tables, study_header
@@ -58,13 +59,13 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     """
     head = study_header(spec)
     fits = concentration_fits(results, table)
-    tables = build_tables(results, decisions, table, spec)
+    tables = [overview_table(results, spec, 0), *build_tables(results, decisions, table, spec)]
     if fits:
         units = sorted({u for u in table["dose_unit"] if u in CONCENTRATION_UNITS})
         n_summary = sum(t.kind != "listing" for t in tables)
-        tables.insert(n_summary, potency_table(fits, spec, n_summary + 1, ", ".join(units)))
-        for i, t in enumerate(tables, start=1):
-            t.number = i
+        tables.insert(n_summary, potency_table(fits, spec, 0, ", ".join(units)))
+    for i, t in enumerate(tables, start=1):
+        t.number = i
     if spec.guideline is None and "Guideline" in head:
         del head["Guideline"]
     return Report(

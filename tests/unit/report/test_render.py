@@ -39,8 +39,8 @@ def test_xlsx_content_matches_golden(report, check_golden):
 
 def test_xlsx_numbers_are_numbers_and_header_frozen(report):
     wb = load_workbook(io.BytesIO(render_xlsx(report)))
-    assert wb.sheetnames[:3] == ["Contents", "T01 summary", "T02 summary"]
-    ws = wb["T01 summary"]
+    assert wb.sheetnames[:3] == ["Contents", "T01 overview", "T02 summary"]
+    ws = wb["T02 summary"]
     header_row = next(i for i, r in enumerate(ws.iter_rows(values_only=True), 1)
                       if r[0] == "Group")
     assert ws.freeze_panes == f"C{header_row + 1}"
@@ -63,7 +63,7 @@ def test_docx_has_real_tables_with_titles(report):
     texts = [p.text for p in doc.paragraphs]
     for t in report.tables:
         assert t.caption in texts
-    first = doc.tables[0]
+    first = doc.tables[1]  # tables[0] is the overview
     assert [c.text for c in first.rows[0].cells] == ["Group", "Dose",
                                                      "Forelimb grip strength (g)"]
     assert first.rows[3].cells[2].text == "805 ± 34 (4)**↓ [80%]"

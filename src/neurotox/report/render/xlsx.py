@@ -20,7 +20,7 @@ from neurotox.report.render._zip import freeze_zip
 
 BOLD = Font(bold=True)
 #: Table kinds whose cells carry significance flags (own spreadsheet column).
-FLAGGED = ("summary", "incidence", "severity")
+FLAGGED = ("summary", "incidence", "severity", "overview")
 FIELD_LABELS = {"mean": "mean", "sd": "SD", "n": "n", "percent_of_control": "% of control",
                 "p_value": "p", "n_affected": "n affected", "n_examined": "n examined",
                 "incidence_pct": "%", "value": "value"}
