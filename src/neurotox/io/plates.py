@@ -93,13 +93,14 @@ def pattern_scheme(pattern: str) -> NamingScheme:
 
     Placeholders: ``{plate}``, ``{well}``, ``{row}``, ``{col}``, ``{field}``,
     ``{channel}``, ``{timepoint}`` and ``{*}`` (anything). Other text matches
-    literally (case-insensitive).
+    literally (case-insensitive). Without ``{well}`` (or ``{row}`` + ``{col}``)
+    every file is well A01; without ``{channel}`` every file is channel 1;
+    without ``{field}`` every file is field 1.
 
     Raises
     ------
     InputError
-        Unknown placeholder, or neither ``{well}`` nor ``{row}`` + ``{col}``
-        nor ``{field}`` is present.
+        Unknown or repeated placeholder.
 
     """
     parts = re.split(r"(\{[^}]*\})", pattern)
@@ -117,9 +118,6 @@ def pattern_scheme(pattern: str) -> NamingScheme:
             regex += _PLACEHOLDERS[key]
         else:
             regex += re.escape(part)
-    if "channel" not in names:
-        raise InputError("--pattern needs a {channel} placeholder, found "
-                         f"{quoted('{' + n + '}' for n in names)}")
     return NamingScheme("pattern", re.compile(f"^{regex}$", re.IGNORECASE),
                         f"user pattern {pattern!r}")
 
@@ -137,7 +135,7 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, obj
         well = normalise_well(_row_col_well(g["row"], g["col"]))
     else:
         well = "A01"
-    channel = g["channel"]
+    channel = g.get("channel") or "1"     # single-channel files: channel 1
     if channel.isdigit():
         channel = str(int(channel) + scheme.channel_base)
     timepoint = g.get("timepoint")

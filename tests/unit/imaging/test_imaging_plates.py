@@ -73,12 +73,20 @@ def test_user_pattern(tmp_path):
 
 @pytest.mark.parametrize(("pattern", "message"), [
     ("{well}_{site}.tif", r"unknown placeholder '\{site\}' in --pattern"),
-    ("{well}_f{field}.tif", r"--pattern needs a \{channel\} placeholder"),
     ("{well}_{well}_{channel}.tif", r"placeholder '\{well\}' appears twice"),
 ])
 def test_bad_patterns(pattern, message):
     with pytest.raises(InputError, match=message):
         pattern_scheme(pattern)
+
+
+def test_single_channel_pattern(tmp_path):
+    _touch(tmp_path, ["007a.png", "007g.png"])
+    idx = scan_plate(tmp_path, pattern="{field}{timepoint}.png")
+    assert list(idx.files["channel"]) == ["1", "1"]
+    assert list(idx.files["timepoint"]) == ["a", "g"]
+    fields = field_sources(idx, neurite_channel=1, nuclei_channel=None)
+    assert [(f.well, f.field, f.timepoint) for f in fields] == [("A01", 7, "a"), ("A01", 7, "g")]
 
 
 def test_no_scheme_matches(tmp_path):
