@@ -108,8 +108,9 @@ def _dataset(kind, doses, n, incidence, mean, sd):
                                     stdevs=[float(x) for x in sd])
 
 
-def _fit(kind: str, name: str, ds, bmr: float, restricted: bool) -> dict:
-    from pybmds.constants import PriorClass
+def _fit(kind: str, name: str, ds, bmr: float, restricted: bool,
+         variance: str = "constant") -> dict:
+    from pybmds.constants import DistType, PriorClass
     from pybmds.models import continuous, dichotomous
 
     prior = PriorClass.frequentist_restricted if restricted \
@@ -122,7 +123,9 @@ def _fit(kind: str, name: str, ds, bmr: float, restricted: bool) -> dict:
     else:
         from pybmds.types.continuous import ContinuousRiskType
 
-        settings = {"bmr": bmr, "bmr_type": ContinuousRiskType.StandardDeviation}
+        settings = {"bmr": bmr, "bmr_type": ContinuousRiskType.StandardDeviation,
+                    "disttype": DistType.normal if variance == "constant"
+                    else DistType.normal_ncv}
         cls = getattr(continuous, name)
     if name not in _NEVER_RESTRICTED:
         settings["priors"] = prior
@@ -136,6 +139,21 @@ def _fit(kind: str, name: str, ds, bmr: float, restricted: bool) -> dict:
     return {"model": model.name(), "bmd": _f(res.bmd), "bmdl": _f(res.bmdl),
             "bmdu": _f(res.bmdu), "aic": _f(res.fit.aic), "gof_p": _f(gof),
             "converged": bool(res.has_completed)}
+
+
+def _choose_variance(ds, bmr: float) -> str:
+    """EPA's rule: constant variance unless BMDS Test 2 (homogeneity) has p < 0.05."""
+    from pybmds.constants import DistType
+    from pybmds.models import continuous
+    from pybmds.types.continuous import ContinuousRiskType
+
+    model = continuous.Linear(ds, settings={"bmr": bmr, "disttype": DistType.normal,
+                                            "bmr_type": ContinuousRiskType.StandardDeviation})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = model.execute()
+    p_test2 = _f(res.tests.p_values[1])
+    return "nonconstant" if np.isfinite(p_test2) and p_test2 < 0.05 else "constant"
 
 
 def _f(x) -> float:
@@ -170,7 +188,8 @@ def benchmark_dose(doses: Sequence[float], n: Sequence[float], *,
                    bmr: float | None = None, models: Sequence[str] | None = None,
                    selection: Literal["epa", "bmdrc"] = "epa", gof_p: float = 0.1,
                    bmdl_ratio: float = 3.0, aic_window: float = 2.0,
-                   restricted: bool = True) -> BmdResult:
+                   restricted: bool = True,
+                   variance: Literal["auto", "constant", "nonconstant"] = "auto") -> BmdResult:
     """Fit benchmark-dose models to summary data and recommend one.
 
     Parameters
@@ -193,6 +212,11 @@ def benchmark_dose(doses: Sequence[float], n: Sequence[float], *,
     restricted
         Restricted parameters (EPA default: slope/power ≥ 1 where the model has
         one); False fits the unrestricted models (as bmdrc does).
+    variance
+        Continuous models only: ``constant`` (normal, constant variance),
+        ``nonconstant`` (variance a power of the mean) or ``auto`` (EPA practice:
+        constant unless the likelihood-ratio test of homogeneous variance, BMDS
+        "Test 2", rejects at p < 0.05 in the Linear constant-variance fit).
 
     Returns
     -------
@@ -212,7 +236,9 @@ def benchmark_dose(doses: Sequence[float], n: Sequence[float], *,
     names = tuple(models or (DICHOTOMOUS_MODELS if kind == "dichotomous" else CONTINUOUS_MODELS))
     _quiet_gsl()
     ds = _dataset(kind, doses, n, incidence, mean, sd)
-    table = pd.DataFrame([_fit(kind, m, ds, bmr, restricted) for m in names])
+    if kind == "continuous" and variance == "auto":
+        variance = _choose_variance(ds, bmr)
+    table = pd.DataFrame([_fit(kind, m, ds, bmr, restricted, variance) for m in names])
     best, reason = _recommend(table, selection, gof_p, bmdl_ratio, aic_window)
     table["recommended"] = table.index == best
     import pybmds
@@ -220,6 +246,7 @@ def benchmark_dose(doses: Sequence[float], n: Sequence[float], *,
     settings = {"bmr": bmr, "bmr_type": "extra risk" if kind == "dichotomous" else "SD",
                 "selection": selection, "gof_p": gof_p, "bmdl_ratio": bmdl_ratio,
                 "aic_window": aic_window, "restricted": restricted,
+                "variance": variance if kind == "continuous" else "binomial",
                 "pybmds": pybmds.__version__}
     if best is None:
         return BmdResult(kind, bmr, None, np.nan, np.nan, np.nan, table, reason, settings)
