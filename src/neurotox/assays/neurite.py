@@ -74,6 +74,7 @@ class NeuriteParameters(BaseModel):
     neurite_width_um: float = Field(default=1.5, gt=0.1, le=20)
     ridge_high: float = Field(default=8.0, gt=0, le=100)
     ridge_low: float = Field(default=3.0, gt=0, le=100)
+    min_contrast: float = Field(default=0.0, ge=0, le=50)
     spur_length_um: float = Field(default=3.0, ge=0, le=100)
     min_fragment_um: float = Field(default=5.0, ge=0, le=1000)
     background_radius_um: float = Field(default=40.0, gt=1, le=2000)

@@ -134,7 +134,7 @@ def analyse_field(neurite_image: np.ndarray, nuclei_image: np.ndarray | None = N
     nuclei, bodies = _nuclei(nuclei_image, neurite_bc, s, pixel_size)
     mask, _ = neurite_mask(neurite_bc, width=_pixels(s.neurite_width_um, pixel_size),
                            high=s.ridge_high, low=s.ridge_low,
-                           noise=estimate_noise(neurite_image))
+                           noise=estimate_noise(neurite_image), min_contrast=s.min_contrast)
     pixels = build_skeleton(mask, bodies, pixel_size=pixel_size, spur_length=s.spur_length_um)
     pixels = attribute(pixels, bodies)
     pixels, debris_length = drop_short_fragments(pixels, min_length=s.min_fragment_um)

@@ -33,6 +33,9 @@ class FieldSettings:
     ridge_high, ridge_low
         Hysteresis thresholds of the ridge response, in robust noise units
         (median + k x MAD-sigma of the ridge image).
+    min_contrast
+        Neurite pixels must exceed the background by this many pixel-noise
+        sigmas (0 = off; 2-3 for dense or beaded axon fields).
     spur_length_um
         Terminal skeleton branches shorter than this are pruned.
     min_fragment_um
@@ -55,6 +58,7 @@ class FieldSettings:
     neurite_width_um: float = 1.5
     ridge_high: float = 8.0
     ridge_low: float = 3.0
+    min_contrast: float = 0.0
     spur_length_um: float = 3.0
     min_fragment_um: float = 5.0
     background_radius_um: float = 40.0
