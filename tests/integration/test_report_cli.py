@@ -91,8 +91,10 @@ def test_report_writes_all_formats_and_verifies(report_dir):
     for rel in ("report.xlsx", "report.docx", "report.html", "csv/results.csv",
                 "csv/decisions.csv", "csv/endpoints.csv", "manifest.json"):
         assert (report_dir / rel).is_file(), rel
-    assert len(list((report_dir / "figures").glob("*.png"))) == 4
-    assert len(list((report_dir / "figures").glob("*.svg"))) == 4
+    # grip strength per sex: group means + BMD dose-response; motor activity: time course
+    assert len(list((report_dir / "figures").glob("*.png"))) == 6
+    assert len(list((report_dir / "figures").glob("*.svg"))) == 6
+    assert any(ws.endswith(" bmd") for ws in load_workbook(report_dir / "report.xlsx").sheetnames)
     assert verify(report_dir) == []
 
 
@@ -191,7 +193,7 @@ def test_report_is_reproducible(invoke, study_dir, report_dir, tmp_path):
                "--study", study_dir / "study.yaml", "-o", out2, "--format", "xlsx,docx,html")
     assert r.exit_code == 0, r.output
     figures = sorted(p.relative_to(out2).as_posix() for p in (out2 / "figures").iterdir())
-    assert len(figures) == 8
+    assert len(figures) == 12
     for rel in ("report.xlsx", "report.docx", "report.html", *figures):
         assert (out2 / rel).read_bytes() == (report_dir / rel).read_bytes(), rel
 

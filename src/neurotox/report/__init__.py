@@ -15,6 +15,7 @@ import pandas as pd
 
 from neurotox.errors import InputError, quoted
 from neurotox.io.output import OutputDir
+from neurotox.report.bmd import bmd_table, trend_bmds
 from neurotox.report.figures import build_figures
 from neurotox.report.methods import methods_section
 from neurotox.report.model import Cell, ColumnGroup, Figure, Report, Row, Table
@@ -31,7 +32,7 @@ __all__ = ["FORMATS", "Cell", "ColumnGroup", "Figure", "Report", "Row", "Table",
 def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
                  decisions: pd.DataFrame, *, software: dict[str, str],
                  deviations: Iterable[str] = (), exclusions: Iterable[str] = (),
-                 figures: bool = True) -> Report:
+                 figures: bool = True, bmd: bool = True) -> Report:
     """Assemble the report model.
 
     Parameters
@@ -50,6 +51,9 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         One line per exclusion (what and why).
     figures
         Draw the figures (the slowest part; off for table-only checks).
+    bmd
+        Benchmark doses for single-timepoint in-vivo endpoints with a flagged trend
+        (pybmds, about 2 s each).
 
     Returns
     -------
@@ -60,10 +64,13 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     head = study_header(spec)
     fits = concentration_fits(results, table)
     tables = [overview_table(results, spec, 0), *build_tables(results, decisions, table, spec)]
+    n_summary = sum(t.kind != "listing" for t in tables)
     if fits:
         units = sorted({u for u in table["dose_unit"] if u in CONCENTRATION_UNITS})
-        n_summary = sum(t.kind != "listing" for t in tables)
         tables.insert(n_summary, potency_table(fits, spec, 0, ", ".join(units)))
+    bmds = trend_bmds(results) if bmd else {}
+    if bmds:
+        tables.insert(n_summary + bool(fits), bmd_table(bmds, spec, 0))
     for i, t in enumerate(tables, start=1):
         t.number = i
     if spec.guideline is None and "Guideline" in head:
@@ -71,8 +78,9 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     return Report(
         study_id=spec.study_id, title=spec.title, header=head,
         tables=tables,
-        figures=build_figures(results, decisions, table, spec, fits) if figures else [],
-        methods=methods_section(decisions, spec.statistics, software) + _fit_methods(fits),
+        figures=build_figures(results, decisions, table, spec, fits, bmds) if figures else [],
+        methods=methods_section(decisions, spec.statistics, software) + _fit_methods(fits)
+        + _bmd_methods(bmds),
         deviations=list(deviations), exclusions=list(exclusions),
         results=results, decisions=decisions, endpoints=table, software=dict(software))
 
@@ -84,6 +92,14 @@ def _fit_methods(fits: dict) -> list[str]:
             "four-parameter log-logistic (Hill) model fitted to the individual values by "
             "non-linear least squares (scipy); EC50 and EC20 are given with delta-method "
             "confidence intervals."]
+
+
+def _bmd_methods(bmds: dict) -> list[str]:
+    if not bmds:
+        return []
+    return [f"Benchmark doses ({len(bmds)}) were derived for continuous endpoints measured "
+            "once with a significant dose-related trend, with the US EPA pybmds models "
+            "(BMR = 1 SD of the control mean) fitted to group summaries."]
 
 
 def parse_formats(text: str | Iterable[str]) -> list[str]:

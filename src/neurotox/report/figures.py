@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import matplotlib
 import numpy as np
@@ -22,6 +22,7 @@ from matplotlib.figure import Figure as MplFigure
 from neurotox.report.model import ARROWS, Figure, natural_key, slug
 from neurotox.report.potency import is_concentration
 from neurotox.report.tables import SUMMARY_TYPES, blocks, label_of
+from neurotox.stats import BmdResult
 from neurotox.stats.hill import HillFit
 from neurotox.study import StudySpec
 from neurotox.vocab import Sex
@@ -135,7 +136,7 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Axes | None 
 
 def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
                        curve: Callable[[np.ndarray], np.ndarray] | None = None,
-                       marker: tuple[str, float] | None = None, ax: Axes | None = None,
+                       markers: Sequence[tuple[str, float]] = (), ax: Axes | None = None,
                        xlabel: str = "Concentration", ylabel: str = "",
                        ) -> tuple[MplFigure, Axes]:
     """Concentration-response: individual values, group means ± SEM, optional fitted curve.
@@ -148,8 +149,8 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
         EndpointTable rows of the same subset.
     curve
         Fitted response as a function of concentration (from the statistics), if any.
-    marker
-        ``(label, concentration)`` of a potency estimate (EC50, BMD) to mark.
+    markers
+        ``(label, dose)`` of potency estimates (EC50, BMD, BMDL) to mark.
     ax
         Axes to draw on; a new figure when None.
     xlabel, ylabel
@@ -175,10 +176,10 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
     if curve is not None and len(positive):
         grid = np.geomspace(zero_at, positive.max() * 1.5, 200)
         ax.plot(grid, curve(grid), color="#d94801", lw=1.2, zorder=2)
-    if marker is not None and math.isfinite(marker[1]) and marker[1] > 0:
-        ax.axvline(marker[1], color="#d94801", ls="--", lw=0.8)
-        ax.annotate(f"{marker[0]} = {marker[1]:.3g}", (marker[1], ax.get_ylim()[1]),
-                    ha="left", va="top", fontsize=7)
+    for k, (label, dose) in enumerate(m for m in markers if math.isfinite(m[1]) and m[1] > 0):
+        ax.axvline(dose, color="#d94801", ls="--" if k == 0 else ":", lw=0.8)
+        ax.annotate(f"{label} = {dose:.3g}", (dose, ax.get_ylim()[1]), ha="left", va="top",
+                    fontsize=7, xytext=(2, -10 * k), textcoords="offset points")
     if len(positive):
         ax.set_xscale("log")
     ax.set_xlabel(xlabel)
@@ -212,12 +213,15 @@ def _subset(table: pd.DataFrame, assay: str, endpoint: str, sex: str,
 
 
 def build_figures(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataFrame,
-                  spec: StudySpec, fits: dict | None = None) -> list[Figure]:
+                  spec: StudySpec, fits: dict | None = None,
+                  bmds: dict | None = None) -> list[Figure]:
     """One figure per summary endpoint × sex (× timepoint for single-timepoint endpoints).
 
     Endpoints with several timepoints get a time-course plot; others a group-means
     plot, plus a concentration-response plot when doses are concentrations (with the
-    Hill curve of ``fits``, from :func:`neurotox.report.potency.concentration_fits`).
+    Hill curve of ``fits``, from :func:`neurotox.report.potency.concentration_fits`),
+    and a dose-response plot with BMD and BMDL marked for the endpoints in ``bmds``
+    (from :func:`neurotox.report.bmd.trend_bmds`).
     """
     out: list[Figure] = []
     for block in blocks(results, decisions, SUMMARY_TYPES):
@@ -238,6 +242,10 @@ def build_figures(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.Data
             fig, _ = group_means_plot(rows, values, spec, ylabel=ylabel)
             out.append(_figure(fig, f"{title}{suffix}: group means ± SEM and individual "
                                "values", f"groups-{base}", block.category))
+            bmd = (bmds or {}).get((block.assay, endpoint, block.sex, tp))
+            if bmd is not None:
+                out.append(_bmd_figure(rows, values, bmd, f"{title}{suffix}", ylabel,
+                                       f"bmd-{base}", block.category))
             if is_concentration(rows):
                 fit = (fits or {}).get((block.assay, endpoint, block.sex, tp))
                 out.append(_concentration_figure(rows, values, fit, f"{title}{suffix}", ylabel,
@@ -253,13 +261,23 @@ def _concentration_figure(rows: pd.DataFrame, values: pd.DataFrame, fit: HillFit
         fit = HillFit(math.nan, math.nan, math.nan, math.nan, (math.nan, math.nan),
                       flags=("not_fitted",))
     curve = fit.predict if fit.converged else None
-    marker = ("EC50", fit.ec50) if fit.converged else None
+    markers = [("EC50", fit.ec50)] if fit.converged else []
     unit = rows["dose_unit"].iloc[0]
-    fig, _ = dose_response_plot(rows, values, curve=curve, marker=marker, ylabel=ylabel,
+    fig, _ = dose_response_plot(rows, values, curve=curve, markers=markers, ylabel=ylabel,
                                 xlabel=f"Concentration ({unit})")
     how = (f"fitted four-parameter Hill curve, EC50 = {fit.ec50:.3g} {unit}"
            if fit.converged else "no Hill fit (" + ", ".join(fit.flags) + ")")
     return _figure(fig, f"{title}: concentration-response, {how}", key, category)
+
+
+def _bmd_figure(rows: pd.DataFrame, values: pd.DataFrame, bmd: BmdResult, title: str,
+                ylabel: str, key: str, category: str) -> Figure:
+    unit = rows["dose_unit"].iloc[0]
+    fig, _ = dose_response_plot(rows, values, markers=[("BMD", bmd.bmd), ("BMDL", bmd.bmdl)],
+                                ylabel=ylabel, xlabel=f"Dose ({unit})")
+    how = (f"BMD = {bmd.bmd:.3g}, BMDL = {bmd.bmdl:.3g} {unit} ({bmd.model})"
+           if bmd.model else "no viable benchmark-dose model")
+    return _figure(fig, f"{title}: dose-response, {how}", key, category)
 
 
 def _figure(fig: MplFigure, title: str, key: str, category: str) -> Figure:

@@ -54,11 +54,11 @@ def test_html_loads_without_console_errors_with_all_tables_and_figures(tmp_path,
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert _console_messages(proc.stderr) == []
     dom = proc.stdout
-    assert dom.count('<table class="data"') == len(report.tables) == 11
+    assert dom.count('<table class="data"') == len(report.tables) == 12
     for t in report.tables:
         assert f'id="{t.key}"' in dom
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', dom)
-    assert len(images) == len(report.figures) == 4
+    assert len(images) == len(report.figures) == 6
     for data in images:
         with Image.open(io.BytesIO(base64.b64decode(data))) as im:
             assert im.size[0] > 200 and im.size[1] > 150

@@ -18,7 +18,8 @@ def report(table, analysis, spec):
     results, decisions = analysis
     return build_report(spec, table, results, decisions, software=SOFTWARE,
                         deviations=["motor activity: 3 animals per sex instead of 10"],
-                        exclusions=["fob, subject G2M4: animal moribund"], figures=False)
+                        exclusions=["fob, subject G2M4: animal moribund"], figures=False,
+                        bmd=False)
 
 
 def test_csv_results_match_golden(report, check_golden):
@@ -98,7 +99,7 @@ def test_office_files_carry_no_run_timestamp(report):
 def test_html_is_self_contained(report_with_figures):
     html = render_html(report_with_figures).decode()
     assert html.count('<table class="data"') == len(report_with_figures.tables)
-    assert html.count("data:image/png;base64,") == len(report_with_figures.figures) == 4
+    assert html.count("data:image/png;base64,") == len(report_with_figures.figures) == 6
     assert "<script" not in html and "http" not in html
     for t in report_with_figures.tables:
         assert f'href="#{t.key}"' in html
@@ -108,7 +109,7 @@ def test_figures_have_no_timestamps(report_with_figures):
     files = rendered_files(report_with_figures, ["csv"])
     svgs = [v.decode() for k, v in files.items() if k.endswith(".svg")]
     pngs = [v for k, v in files.items() if k.endswith(".png")]
-    assert len(svgs) == len(pngs) == 4
+    assert len(svgs) == len(pngs) == 6
     assert not any("<dc:date>" in s for s in svgs)
     assert not any(b"tEXtSoftware" in p or b"tIME" in p for p in pngs)
 
