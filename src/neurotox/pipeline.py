@@ -194,7 +194,7 @@ def _rule_exclusions(table: pd.DataFrame) -> list[dict]:
 
 def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str],
                  endpoints_file: str | Path | None = None, prefix: str = "",
-                 record_inputs: bool = True) -> Report:
+                 record_inputs: bool = True, bmd: bool = True) -> Report:
     """Run a study end to end and write its report into ``od`` (under ``prefix``).
 
     Parameters
@@ -212,6 +212,8 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
     record_inputs
         Hash the study files and raw data as manifest inputs (off when they are
         themselves outputs of the same run, as in ``neurotox demo``).
+    bmd
+        Derive benchmark doses (pybmds) for endpoints with a significant trend.
 
     """
     study = load_study(study_file)
@@ -229,7 +231,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
     record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
     report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
                           software=software_versions(), deviations=deviations,
-                          exclusions=exclusion_lines(collected.table))
+                          exclusions=exclusion_lines(collected.table), bmd=bmd)
     write_report(od, report, formats, prefix=prefix)
     for key, df in sorted(collected.details.items()):
         od.write_table(df, f"{prefix}/details/{key}" if prefix else f"details/{key}",

@@ -204,7 +204,7 @@ def test_guideline_deviations_listed_in_report_and_manifest(invoke, study_dir, t
                                                        "glp: true\nguideline: oecd-424-screen\n"))
     out = tmp_path / "o"
     r = invoke("--quiet", "report", "--study", study_dir / "study.yaml", "--endpoints",
-               study_dir / "endpoints.csv", "-o", out, "--format", "html")
+               study_dir / "endpoints.csv", "-o", out, "--format", "html", "--no-bmd")
     assert r.exit_code == 0, r.output
     manifest = json.loads((out / "manifest.json").read_text())
     devs = manifest["deviations"]
@@ -213,6 +213,8 @@ def test_guideline_deviations_listed_in_report_and_manifest(invoke, study_dir, t
     html = (out / "report.html").read_text()
     assert "2 treated group(s), at least 3 dose groups" in html
     assert sorted(p.name for p in out.iterdir()) == ["figures", "manifest.json", "report.html"]
+    assert not list((out / "figures").glob("bmd-*"))
+    assert manifest["parameters"]["bmd"] is False
 
 
 def test_endpoints_of_another_study_are_refused(invoke, study_dir, tmp_path):
@@ -232,7 +234,7 @@ def test_report_runs_the_study_assays_and_records_inputs(invoke, tmp_path):
     assert invoke("--quiet", "simulate", "tmaze", "-o", tmp_path / "sim").exit_code == 0
     out = tmp_path / "rep"
     r = invoke("--quiet", "report", tmp_path / "sim" / "study.yaml", "-o", out,
-               "--format", "csv,xlsx")
+               "--format", "csv,xlsx", "--no-bmd")
     assert r.exit_code == 0, r.output
     manifest = json.loads((out / "manifest.json").read_text())
     inputs = {Path(i["path"]).name for i in manifest["inputs"]}

@@ -23,9 +23,11 @@ FORMATS = ("xlsx", "docx", "html", "csv")
               help="Report this EndpointTable (csv/parquet) instead of running the assays.")
 @click.option("--format", "formats", default=",".join(FORMATS), show_default=True,
               help="Comma-separated formats: " + ", ".join(FORMATS) + ".")
+@click.option("--bmd/--no-bmd", default=True, show_default=True,
+              help="Benchmark doses (pybmds) for in-vivo endpoints with a significant trend.")
 @output_options
 def report(study_file: Path | None, study_opt: Path | None, endpoints_file: Path | None,
-           formats: str, output: Path, force: bool) -> None:
+           formats: str, bmd: bool, output: Path, force: bool) -> None:
     """Analyse a study and write summary tables, listings, figures and methods.
 
     Runs every assay of STUDY_FILE, applies its exclusions, runs its statistical
@@ -42,7 +44,7 @@ def report(study_file: Path | None, study_opt: Path | None, endpoints_file: Path
 
     fmts = parse_formats(formats)
     with open_output(output, force, study=study, endpoints=endpoints_file,
-                     formats=fmts) as od:
-        rep = report_study(od, study, formats=fmts, endpoints_file=endpoints_file)
+                     formats=fmts, bmd=bmd) as od:
+        rep = report_study(od, study, formats=fmts, endpoints_file=endpoints_file, bmd=bmd)
     click.echo(f"wrote {len(rep.tables)} tables and {len(rep.figures)} figures "
                f"({', '.join(fmts)}) to {output}")
