@@ -40,7 +40,11 @@ def _quiet_native_stdout() -> Iterator[None]:
     model table instead. Standard error is left alone.
     """
     sys.stdout.flush()
-    saved = os.dup(1)
+    try:
+        saved = os.dup(1)
+    except OSError:  # no standard output to protect (closed descriptor)
+        yield
+        return
     try:
         with open(os.devnull, "wb") as null:
             os.dup2(null.fileno(), 1)
