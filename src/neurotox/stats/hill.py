@@ -135,7 +135,17 @@ def _fit(conc: np.ndarray, resp: np.ndarray) -> tuple[np.ndarray, np.ndarray, li
 
 
 def _log_ci(fun, p: np.ndarray, pcov: np.ndarray, tq: float) -> tuple[float, float]:
-    """Delta-method CI of a positive quantity computed by ``fun(p)``, on the log10 scale."""
+    """Delta-method CI of a positive quantity computed by ``fun(p)``, on the log10 scale.
+
+    Returns ``(nan, nan)`` when the quantity or its bounds are not finite floats.
+    """
+    try:
+        return _log_ci_unguarded(fun, p, pcov, tq)
+    except (OverflowError, ZeroDivisionError):
+        return (math.nan, math.nan)
+
+
+def _log_ci_unguarded(fun, p: np.ndarray, pcov: np.ndarray, tq: float) -> tuple[float, float]:
     value = fun(p)
     if not np.isfinite(value) or value <= 0 or not np.all(np.isfinite(pcov)):
         return (math.nan, math.nan)

@@ -117,17 +117,21 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
         warnings.simplefilter("always")
         model = smf.mixedlm(formula, data, groups=data[subject])
         fit = _fit(model, reml)
+        # Standard errors of a singular fit take sqrt of negative variances: computed
+        # here, inside the recorder, they come out NaN and the warning is reported.
+        fe = fit.fe_params
+        bse = fit.bse_fe
+        cov = fit.cov_params().loc[fe.index, fe.index]
         caught = sorted({f"{w.category.__name__}: {w.message}" for w in record})
-    fe = fit.fe_params
-    cov = fit.cov_params().loc[fe.index, fe.index]
     inter = [n for n in fe.index if ":" in n]
     main = [n for n in fe.index if ":" not in n and n.startswith((f"C({group}", group))]
     return MixedModelResult(
-        params=fe, bse=fit.bse_fe, llf=float(fit.llf),
+        params=fe, bse=bse, llf=float(fit.llf),
         sd_random=float(np.sqrt(max(float(fit.cov_re.iloc[0, 0]), 0.0))),
         sd_resid=float(np.sqrt(fit.scale)), interaction=_wald(fe, cov, inter),
         main_effect=_wald(fe, cov, main), converged=bool(fit.converged), reml=reml,
-        warnings=[c for c in caught if "ConvergenceWarning" in c or "Hessian" in c])
+        warnings=[c for c in caught if "ConvergenceWarning" in c or "Hessian" in c
+                  or "invalid value" in c])
 
 
 def repeated_measures_decision(df: pd.DataFrame, registry: Mapping, plan: StatisticsPlan,

@@ -69,3 +69,19 @@ def test_ec50_invariant_to_response_scale(ec50, slope, scale):
     b = fit_hill(CONC, y * scale)
     assert a.ecx[50.0] == pytest.approx(ec50, rel=1e-3)
     assert b.ecx[50.0] == pytest.approx(a.ecx[50.0], rel=1e-3)
+
+
+def test_log_ci_overflow_gives_nan_not_an_exception():
+    import math
+
+    import numpy as np
+
+    from neurotox.stats.hill import _log_ci
+
+    def huge(p):
+        return 10.0 ** float(p[0])
+
+    lo, hi = _log_ci(huge, np.array([300.0]), np.array([[4.0]]), 2.0)
+    assert math.isnan(lo) and math.isnan(hi)
+    lo, hi = _log_ci(huge, np.array([1.0]), np.array([[0.01]]), 2.0)
+    assert lo == __import__("pytest").approx(10 ** (1 - 0.2)) and hi > 10
