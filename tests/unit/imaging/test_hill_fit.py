@@ -81,7 +81,7 @@ def test_log_ci_overflow_gives_nan_not_an_exception():
     def huge(p):
         return 10.0 ** float(p[0])
 
-    lo, hi = _log_ci(huge, np.array([300.0]), np.array([[4.0]]), 2.0)
+    lo, hi = _log_ci(huge, np.array([306.0]), np.array([[4.0]]), 2.0)
     assert math.isnan(lo) and math.isnan(hi)
     lo, hi = _log_ci(huge, np.array([1.0]), np.array([[0.01]]), 2.0)
     assert lo == __import__("pytest").approx(10 ** (1 - 0.2)) and hi > 10
