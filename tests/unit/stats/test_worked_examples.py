@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats as sps
 
@@ -189,35 +188,3 @@ def test_pybmds_continuous_regression_values(examples):
                                variance="constant")
     _check_models(res, ex["expected"]["continuous_normal_[bmd,bmdl,bmdu]_aic"],
                   bmd_tol={"rel": 0.05}, aic_tol={"rel": 0.01})
-
-
-def _r_name(name):
-    """nlme coefficient name -> patsy name of ``weight ~ Time * C(Diet)``."""
-    if name == "(Intercept)":
-        return "Intercept"
-    return ":".join(f"C(Diet)[T.{p[4:]}]" if p.startswith("Diet") else p
-                    for p in name.split(":"))
-
-
-def test_nlme_bodyweight_mixed_model(examples, shared_data):
-    """REML/ML random-intercept model of the rat body weights (nlme reference).
-
-    The 176 data rows live in ``stats/r_reference_outputs.json`` (``bodyweight.data``),
-    which is not shipped with the development data: the test skips without it.
-    """
-    ref = shared_data / "stats" / "r_reference_outputs.json"
-    if not ref.is_file():
-        pytest.skip(f"{ref.name} (BodyWeight data) not available")
-    data = pd.DataFrame(json.loads(ref.read_text())["bodyweight"]["data"])
-    data["Diet"] = data["Diet"].astype(str)
-    data["Rat"] = data["Rat"].astype(str)
-    exp = examples["nlme_bodyweight_repeated_measures"]["expected"]
-    fit = stats.mixed_model(data, "weight ~ Time * C(Diet)", subject="Rat", group="Diet")
-    for name, value in exp["REML_fixed_effects"].items():
-        assert fit.params[_r_name(name)] == pytest.approx(value, rel=1e-8), name
-    assert fit.llf == pytest.approx(exp["REML_logLik"], abs=1e-6)
-    assert fit.sd_random == pytest.approx(exp["REML_sd_Rat"], rel=1e-4)
-    assert fit.sd_resid == pytest.approx(exp["REML_sd_resid"], rel=1e-4)
-    ml = stats.mixed_model(data, "weight ~ Time * C(Diet)", subject="Rat", group="Diet",
-                           reml=False)
-    assert ml.llf == pytest.approx(exp["ML_logLik"], abs=1e-6)
