@@ -94,3 +94,19 @@ def test_unknown_protocol_exit_2(invoke, args):
     assert r.exit_code == 2
     assert "unknown protocol 'no-such-protocol'" in r.output
     json.dumps(r.output)
+
+
+def test_simulated_study_verifies_and_detects_a_flipped_byte(invoke, tmp_path):
+    out = tmp_path / "sim"
+    r = invoke("simulate", "nor", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert invoke("verify", out).exit_code == 0
+    target = out / "study.yaml"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+    r = invoke("verify", out)
+    assert r.exit_code == 1
+    assert r.output.strip() == "study.yaml: changed (SHA-256 differs)"
+    r = invoke("simulate", "nor", "-o", out)
+    assert r.exit_code == 2 and "output already exists; use --force" in r.output
