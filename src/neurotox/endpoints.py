@@ -343,5 +343,55 @@ def read(path: str | Path) -> pd.DataFrame:
         else:
             df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (ValueError, OSError, UnicodeDecodeError) as exc:
-        raise ValidationError(f"cannot read as an EndpointTable: {exc}", path=path) from None
+        raise ValidationError(f"cannot read as an EndpointTable: "
+                              f"{' '.join(str(exc).split())}", path=path) from None
+    if df.empty:
+        raise ValidationError("expected EndpointTable rows below the header, found none",
+                              path=path)
     return validate(df, path=path)
+
+
+def check_design(df: pd.DataFrame, *, study_id: str, groups: Mapping[str, tuple[float, str]],
+                 path: str | Path | None = None) -> None:
+    """Check a validated EndpointTable against the study it is analysed with.
+
+    Parameters
+    ----------
+    df
+        Output of :func:`validate` (rows are CSV lines ``index + 2``).
+    study_id
+        Study number from the study file.
+    groups
+        Group ID → (dose, dose unit) from the study file.
+    path
+        File the table came from, named in messages.
+
+    Raises
+    ------
+    ValidationError
+        A row of another study, a group the study does not define, or a dose or
+        dose unit differing from the study's value for that group.
+
+    """
+    path = None if path is None else str(path)
+
+    def fail(mask: pd.Series, column: str, message: str) -> None:
+        if mask.any():
+            i = int(np.flatnonzero(np.asarray(mask))[0])
+            raise ValidationError(f"{message}, found {df[column].iloc[i]!r}", path=path,
+                                  where=f"row {i + 2}, column {column!r}")
+
+    fail(df["study_id"] != study_id, "study_id", f"expected study {study_id!r}")
+    unknown = ~df["group"].isin(list(groups))
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise ValidationError(f"group(s) {quoted(df.loc[unknown, 'group'])} in the "
+                              f"EndpointTable are not defined in the study (defined: "
+                              f"{quoted(groups)})", path=path,
+                              where=f"row {i + 2}, column 'group'")
+    dose = df["group"].map(lambda g: groups[g][0]).astype(float)
+    fail(pd.Series(~np.isclose(df["dose"].astype(float), dose)), "dose",
+         "expected the dose the study gives this group")
+    unit = df["group"].map(lambda g: groups[g][1])
+    fail(df["dose_unit"] != unit, "dose_unit",
+         "expected the dose unit the study gives this group")

@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -232,6 +233,9 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
     ``blank``/``empty``, are blank wells (``blank`` column True).
     """
     df = read_csv_table(path, required=["well"], what="plate layout")
+    if df.empty:
+        raise InputError("expected at least one well row below the header, found none",
+                         path=path)
     if "group" not in df.columns and "concentration" not in df.columns:
         raise InputError("expected a 'group' or 'concentration' column, found "
                          f"{quoted(df.columns)}", path=path)
@@ -257,6 +261,11 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
             i = int(bad.to_numpy().nonzero()[0][0])
             raise InputError(f"expected a number, found {conc.iloc[i]!r}", path=path,
                              where=f"row {i + 2}, column 'concentration'")
+        bad = (num < 0) | ~num.fillna(0).map(math.isfinite)
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise InputError(f"expected a finite concentration >= 0, found {conc.iloc[i]!r}",
+                             path=path, where=f"row {i + 2}, column 'concentration'")
         df["concentration"] = num
     if group_ids is not None and "group" in df.columns:
         unknown = ~df["blank"] & (group != "") & ~group.isin(group_ids)

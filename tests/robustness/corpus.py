@@ -1,18 +1,23 @@
 """Helpers for the malformed-input corpus: build a case folder, run the CLI, check the outcome.
 
-Every case asserts: exit status 2, exactly one line of output starting ``Error: `` that
-names the file and matches the case's pattern, and no output folder written.
+Every error case asserts: exit status 2, exactly one line of output starting ``Error: ``
+that names the file and matches the case's pattern, and no output folder written (or,
+with ``previous=True``, an earlier output folder left byte-for-byte untouched).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from neurotox.cli.main import cli
+
+OLD_FILE = "previous-run.txt"
+OLD_TEXT = "output of an earlier complete run\n"
 
 
 @dataclass(frozen=True)
@@ -22,7 +27,9 @@ class Case:
     ``files`` maps relative path → text or bytes; ``args`` are CLI arguments in which
     ``{dir}`` is replaced by the case folder and ``{out}`` by an output folder that must
     not be created; ``match`` must occur in the one-line message; ``names`` is the file
-    the message must name (relative to the case folder).
+    the message must name (relative to the case folder). With ``previous``, an earlier
+    output folder exists before the run (the args then usually hold ``--force``) and
+    must be left untouched.
     """
 
     id: str
@@ -31,22 +38,37 @@ class Case:
     match: str
     names: str
     setup: Callable[[Path], None] | None = field(default=None, compare=False)
+    previous: bool = False
 
 
-def run_case(case: Case, folder: Path) -> None:
-    """Materialise ``case`` under ``folder``, run it and assert the contract."""
-    for rel, content in case.files.items():
+def materialise(files: dict[str, str | bytes], folder: Path) -> None:
+    """Write ``files`` (relative path → text or bytes) under ``folder``."""
+    for rel, content in files.items():
         p = folder / rel
         p.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(content, bytes):
             p.write_bytes(content)
         else:
             p.write_text(content, encoding="utf-8")
+
+
+def invoke(args: tuple[str, ...] | list[str], folder: Path) -> Result:
+    """Run the CLI with ``{dir}``/``{out}`` substituted; ``out`` is ``folder / 'out'``."""
+    out = folder / "out"
+    argv = [a.replace("{dir}", str(folder)).replace("{out}", str(out)) for a in args]
+    return CliRunner().invoke(cli, argv)
+
+
+def run_case(case: Case, folder: Path) -> None:
+    """Materialise ``case`` under ``folder``, run it and assert the contract."""
+    materialise(case.files, folder)
     if case.setup:
         case.setup(folder)
     out = folder / "out"
-    args = [a.replace("{dir}", str(folder)).replace("{out}", str(out)) for a in case.args]
-    result = CliRunner().invoke(cli, args)
+    if case.previous:
+        out.mkdir()
+        (out / OLD_FILE).write_text(OLD_TEXT)
+    result = invoke(case.args, folder)
     text = result.output.strip()
     assert result.exit_code == 2, f"exit {result.exit_code}: {text}\n{result.exception!r}"
     assert "Traceback" not in text
@@ -55,4 +77,18 @@ def run_case(case: Case, folder: Path) -> None:
     assert lines[0].startswith("Error: "), text
     assert str(folder / case.names) in lines[0] or case.names in lines[0], text
     assert case.match in lines[0], text
-    assert not out.exists(), "an output folder was written"
+    if case.previous:
+        assert sorted(p.name for p in out.iterdir()) == [OLD_FILE], "previous output changed"
+        assert (out / OLD_FILE).read_text() == OLD_TEXT
+    else:
+        assert not out.exists(), "an output folder was written"
+    assert not [p for p in folder.iterdir() if ".neurotox-" in p.name], "staging left behind"
+
+
+def run_ok(files: dict[str, str | bytes], args: tuple[str, ...], folder: Path) -> dict:
+    """Materialise ``files``, run ``args`` expecting success; return the manifest."""
+    materialise(files, folder)
+    result = invoke(args, folder)
+    assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}\n" \
+                                  f"{result.exception!r}"
+    return json.loads((folder / "out" / "manifest.json").read_text(encoding="utf-8"))

@@ -444,6 +444,23 @@ def _records(row: pd.Series, info: dict[str, Any], timepoint: str) -> list[dict[
     return recs
 
 
+def check_subjects(table: pd.DataFrame, study: Study, files: list[Path], what: str) -> None:
+    """Raise InputError naming the data file and row of the first subject not in the study.
+
+    ``table`` has ``subject`` and ``source`` (``file:row N …``) columns.
+    """
+    known = set(study.subjects["subject"]) if len(study.subjects) else set()
+    bad = ~table["subject"].astype(str).isin(known)
+    if not bad.any():
+        return
+    first = table[bad.to_numpy()].iloc[0]
+    name, _, where = str(first["source"]).partition(":")
+    path = next((p for p in files if p.name == name), name or study.path)
+    raise InputError(f"subject(s) {quoted(table.loc[bad, 'subject'])} in the {what} data are "
+                     f"not in the study's subjects file {study.spec.subjects!s}", path=path,
+                     where=where.split(",")[0] or None)
+
+
 def subject_info(study: Study, subject: str) -> dict[str, Any]:
     """Group, dose, sex and batch of a subject, as EndpointTable columns."""
     info = study.subject_info(subject)
@@ -495,14 +512,13 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
     """Analyse NOR input files for the subjects of ``study``."""
     data = collect(files, params)
     if not len(data["exploration"]):
-        raise InputError(f"no exploration data among the {len(files)} NOR input(s): give a "
-                         "scoring sheet, SimBA/ANY-maze/EthoVision export or pose files "
-                         "(a key or exclusion list alone is not enough)", path=study.path)
-    known = set(study.subjects["subject"]) if len(study.subjects) else set()
-    unknown = sorted(set(data["exploration"]["subject"]) - known)
-    if unknown:
-        raise InputError(f"subject(s) {quoted(unknown)} in the NOR data are not in the study's "
-                         "subjects file", path=study.path, where="key 'subjects'")
+        names = quoted(p.name for p in files)
+        raise InputError(f"no exploration data among the {len(files)} NOR input(s) ({names}): "
+                         "give a scoring sheet, SimBA/ANY-maze/EthoVision export or pose files "
+                         "(a key or exclusion list alone is not enough)",
+                         path=files[0] if len(files) == 1 else study.path)
+    check_subjects(data["exploration"], study, files, "NOR")
+    known = set(study.subjects["subject"])
     data["flags"] = data["flags"][data["flags"]["subject"].isin(known)]
     animals = nor_animals(data["exploration"], data["key"], data["flags"], params)
     keyless = sorted(set(data["exploration"]["subject"]) - set(data["key"]["subject"]))

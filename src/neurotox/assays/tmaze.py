@@ -44,7 +44,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from neurotox import endpoints
 from neurotox.assays import pose as geo
 from neurotox.assays.base import AssayPlugin, AssayResult, register
-from neurotox.assays.nor import concat, one_sample_results, subject_info
+from neurotox.assays.nor import check_subjects, concat, one_sample_results, subject_info
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent
 from neurotox.io.rodent.base import ENTRY_COLUMNS, TRIAL_COLUMNS
@@ -451,6 +451,9 @@ _MODES = {"continuous": _continuous, "discrete": _discrete, "novel_arm": _novel_
 def analyse(study: Study, files: list[Path], params: TmazeParameters) -> AssayResult:
     """Analyse T-/Y-maze input files for the subjects of ``study``."""
     data = collect(files, params)
+    for kind in ("entries", "trials"):
+        if len(data[kind]):
+            check_subjects(data[kind], study, files, "T-maze")
     table, details, results = _MODES[params.mode](data, study, params)
     details["tmaze_one_sample"] = results
     return AssayResult(endpoints=table, details=details, notes=data["notes"], inputs=files)

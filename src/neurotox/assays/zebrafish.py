@@ -38,7 +38,7 @@ from neurotox.assays.zebrafish_metrics import (
     trapezoid_auc,
     window_sum,
 )
-from neurotox.errors import InputError
+from neurotox.errors import InputError, quoted
 from neurotox.io.zebrafish import Export, bin_track, read_export
 from neurotox.study import AssaySpec, Study
 
@@ -261,7 +261,26 @@ def _layout_rows(larvae: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None
         raise InputError(f"no plate layout for plate(s) {missing}; layouts are given for "
                          f"{sorted(layouts)}")
     table = table.drop(columns=[c for c in ("source",) if c in table.columns])
+    path = next((df.attrs.get("path") for df in layouts.values()), None)
+    _check_layout_wells(larvae, table, path)
     return larvae[["plate", "well"]].merge(table, how="left", on=["plate", "well"])
+
+
+def _check_layout_wells(larvae: pd.DataFrame, table: pd.DataFrame, path: str | None) -> None:
+    """Every tracked well is in the layout and every non-blank layout well was tracked."""
+    data = set(zip(larvae["plate"].astype(str), larvae["well"].astype(str), strict=True))
+    used = table[~table["blank"].fillna(False).astype(bool)] if "blank" in table.columns \
+        else table
+    lay = set(zip(table["plate"].astype(str), table["well"].astype(str), strict=True))
+    wanted = set(zip(used["plate"].astype(str), used["well"].astype(str), strict=True))
+    for missing, what in ((data - lay, "are in the export but not in the layout (list empty "
+                                       "wells with group 'blank')"),
+                          (wanted - data, "are in the layout but in no export")):
+        if missing:
+            plate = sorted(missing)[0][0]
+            wells = [w for p, w in missing if p == plate]
+            raise InputError(f"well(s) {quoted(wells)} of plate {plate!r} {what}", path=path,
+                             where="column 'well'")
 
 
 # ------------------------------------------------------------------ analysis

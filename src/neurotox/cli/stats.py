@@ -29,6 +29,8 @@ def stats(endpoint_table: Path, study_file: Path, output: Path, force: bool) -> 
     with open_output(output, force, endpoint_table=endpoint_table, study=study_file,
                      statistics=plan.model_dump(mode="json")) as od:
         table = endpoints.read(endpoint_table)
+        endpoints.check_design(table, study_id=study.study_id, path=endpoint_table,
+                               groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
         analysis = analyse(table, plan, study.spec.groups)
         od.record.add_inputs([endpoint_table, *study.input_files()])
         od.write_table(analysis.results, "results")

@@ -48,7 +48,11 @@ Every reader returns a :class:`RodentData` whose ``kind`` says what it holds:
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -166,33 +170,94 @@ def detect(path: str | Path) -> Reader:
         try:
             if reader.match(path):
                 return reader
-        except (OSError, ValueError, KeyError, UnicodeDecodeError):
+        except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
             continue
     raise FormatError("not a recognised rodent-cognition file; expected one of "
                       f"{quoted(r.description for r in _READERS.values())}", path=path)
 
 
+#: Kinds whose table must hold at least one data row.
+_NEEDS_ROWS = ("exploration", "trials", "entries", "zone_bins", "zone_samples")
+
+
 def read_rodent(path: str | Path, *, fmt: str | None = None, **options: Any) -> RodentData:
-    """Read a rodent-cognition input, detecting its format unless ``fmt`` is given."""
+    """Read a rodent-cognition input, detecting its format unless ``fmt`` is given.
+
+    The detected format and, for text files, the guessed encoding and delimiter
+    are appended to the returned ``notes``.
+    """
     path = Path(path)
     if fmt is None:
-        reader = detect(path)
+        reader, how = detect(path), "detected"
     elif fmt in _READERS:
-        reader = _READERS[fmt]
+        reader, how = _READERS[fmt], "given"
     else:
         raise InputError(f"unknown rodent format {fmt!r}; known: {quoted(_READERS)}")
-    return reader.read(path, **options)
+    try:
+        data = reader.read(path, **options)
+    except InputError:
+        raise
+    except (ValueError, KeyError, TypeError, IndexError, UnicodeError, OSError,
+            zipfile.BadZipFile) as exc:
+        # A variant of the layout the reader does not anticipate: say so in one line.
+        raise FormatError(f"looks like {reader.name} but cannot be read: "
+                          f"{' '.join(str(exc).split()) or type(exc).__name__}",
+                          path=path) from None
+    if data.kind in _NEEDS_ROWS and data.table is not None and data.table.empty:
+        raise FormatError(f"{reader.name}: expected data rows below the header, found none",
+                          path=path)
+    dialect = text_dialect(path)
+    data.notes.append(f"{path.name}: format {reader.name} ({how})"
+                      + (f"; read as text: {dialect}" if dialect else ""))
+    return data
 
 
 # ------------------------------------------------------------------ helpers
 
+def _head(path: Path) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(8192)
+
+
+def _binary(head: bytes) -> bool:
+    return head.startswith((b"PK\x03\x04", b"\x89HDF", b"\xd0\xcf\x11\xe0"))
+
+
+def text_encoding(path: Path) -> str:
+    """Encoding of a text file: from its BOM, else UTF-8 if it decodes, else cp1252."""
+    head = _head(path)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    try:
+        head[: max(len(head) - 4, 0)].decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def _delimiter(line: str) -> str:
+    counts = {d: line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def text_dialect(path: Path) -> str | None:
+    """``'encoding utf-8, delimiter ','`` for text tables; None for workbooks and HDF5."""
+    if is_excel(path) or _binary(_head(path)):
+        return None
+    lines = sniff_lines(path, 1)
+    sep = _delimiter(lines[0]) if lines else ","
+    return f"encoding {text_encoding(path)}, delimiter {'tab' if sep == chr(9) else repr(sep)}"
+
+
 def sniff_lines(path: Path, n: int = 5) -> list[str]:
     """First ``n`` lines of a text file ('' list for binary or undecodable files)."""
-    with open(path, "rb") as f:
-        head = f.read(8192)
-    if head.startswith((b"PK\x03\x04", b"\x89HDF", b"\xd0\xcf\x11\xe0")):
+    head = _head(path)
+    if _binary(head):
         return []
-    text = head.decode("utf-8-sig", errors="replace")
+    text = head.decode(text_encoding(path), errors="replace").lstrip("\ufeff")
     return text.splitlines()[:n]
 
 
@@ -201,7 +266,7 @@ def header_cells(path: Path) -> list[str]:
     lines = sniff_lines(path, 1)
     if not lines:
         return []
-    sep = ";" if lines[0].count(";") > lines[0].count(",") else ","
+    sep = _delimiter(lines[0])
     return [c.strip().strip('"').strip().lower() for c in lines[0].split(sep)]
 
 
@@ -211,17 +276,43 @@ def is_excel(path: Path) -> bool:
 
 
 def read_sheet(path: Path) -> pd.DataFrame:
-    """Read a CSV or the first sheet of a workbook as strings, columns stripped."""
+    """Read a CSV or the first sheet of a workbook as strings, columns stripped.
+
+    Text files: encoding from the BOM (UTF-8, UTF-16) else UTF-8/cp1252, delimiter
+    the most frequent of ``,``, ``;`` and tab in the header line (see
+    :func:`text_dialect`); a data line with fewer cells than the header
+    (a truncated file) is an error.
+    """
     try:
         if is_excel(path):
             df = pd.read_excel(path, dtype=str, keep_default_na=False)
         else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                             sep=None, engine="python")
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise FormatError(f"cannot read as a table: {str(exc).strip()}", path=path) from None
+            text = path.read_bytes().decode(text_encoding(path)).lstrip("\ufeff")
+            lines = text.splitlines()
+            sep = _delimiter(lines[0]) if lines else ","
+            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+    except (ValueError, OSError, UnicodeError, pd.errors.ParserError,
+            zipfile.BadZipFile) as exc:
+        raise FormatError(f"cannot read as a table: {' '.join(str(exc).split())}",
+                          path=path) from None
+    if not is_excel(path):
+        check_row_lengths(text, sep, path)
     df.columns = [str(c).strip() for c in df.columns]
     return df.apply(lambda s: s.astype(str).str.strip())
+
+
+def check_row_lengths(text: str, sep: str, path: Path) -> None:
+    """FormatError at the first non-blank line with fewer cells than the header line."""
+    width = None
+    for i, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
+        if not any(c.strip() for c in row):
+            continue
+        if width is None:
+            width = len(row)
+        elif len(row) < width:
+            raise FormatError(f"expected {width} cells like the header, found {len(row)} "
+                              "(truncated file or damaged line?)", path=path,
+                              where=f"line {i + 1}")
 
 
 def find_column(df: pd.DataFrame, aliases: tuple[str, ...], *, path: Path,
@@ -237,16 +328,26 @@ def find_column(df: pd.DataFrame, aliases: tuple[str, ...], *, path: Path,
     return None
 
 
-def to_float(values: pd.Series, *, path: Path, column: str) -> pd.Series:
-    """Numbers from strings; '', '-', 'NA' → NaN; FormatError naming the first bad cell."""
+def to_float(values: pd.Series, *, path: Path, column: str,
+             nonnegative: bool = False) -> pd.Series:
+    """Numbers from strings; '', '-', 'NA' → NaN; FormatError naming the first bad cell.
+
+    With ``nonnegative``, infinite and negative numbers (times, counts) are errors too.
+    """
     s = values.astype(str).str.strip()
     blank = s.str.lower().isin(["", "-", "na", "nan", "none"])
     num = pd.to_numeric(s.where(~blank), errors="coerce")
     bad = num.isna() & ~blank
+    expected = "a number"
+    if nonnegative:
+        bad |= num.notna() & ((num < 0) | ~np.isfinite(num.astype(float)))
+        expected = "a finite number >= 0"
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise FormatError(f"expected a number, found {s.iloc[i]!r}", path=path,
-                          where=f"row {i + 2}, column {column!r}")
+        label = values.index[i]
+        row = int(label) + 2 if isinstance(label, int | np.integer) else i + 2
+        raise FormatError(f"expected {expected}, found {s.iloc[i]!r}", path=path,
+                          where=f"row {row}, column {column!r}")
     return num.astype(float)
 
 

@@ -38,6 +38,7 @@ from neurotox.io.rodent.base import (
     phase_of,
     read_sheet,
     register_reader,
+    side_of,
     sniff_lines,
     to_float,
 )
@@ -277,8 +278,9 @@ def read_scoring_sheet(path: Path, *, phase_map: dict[str, str] | None = None,
     lat = find_column(df, _LATENCY_ALIASES, path=path, required=False)
     flag = find_column(df, _FLAG_ALIASES, path=path, required=False)
     nov = find_column(df, _NOVEL_ALIASES, path=path, required=False)
-    times = {c: to_float(df[c], path=path, column=c) for c in tcols}
-    latency = to_float(df[lat], path=path, column=lat) if lat else None
+    times = {c: to_float(df[c], path=path, column=c, nonnegative=True) for c in tcols}
+    latency = to_float(df[lat], path=path, column=lat, nonnegative=True) if lat else None
+    _check_scoring_rows(df, subj, nov, list(tcols.values()), path, phase_map)
     rows, keys, flags = [], [], []
     for i in range(len(df)):
         phase = phase_of(df["phase"].iloc[i] if "phase" in df else "", phase_map)
@@ -303,6 +305,35 @@ def read_scoring_sheet(path: Path, *, phase_map: dict[str, str] | None = None,
             "flags": frame(flags, FLAG_COLUMNS)}
     return RodentData("exploration", path, "nor-scoring-sheet",
                       table=frame(rows, EXPLORATION_COLUMNS), meta=meta)
+
+
+def _first_row(mask: pd.Series) -> int:
+    return int(np.flatnonzero(mask.to_numpy())[0]) + 2
+
+
+def _check_scoring_rows(df: pd.DataFrame, subj: str, nov: str | None, objects: list[str],
+                        path: Path, phase_map: dict[str, str] | None) -> None:
+    """Subjects present, one row per subject and phase, novel side names an object."""
+    empty = df[subj] == ""
+    if empty.any():
+        raise FormatError("subject is empty", path=path,
+                          where=f"row {_first_row(empty)}, column {subj!r}")
+    if "phase" in df:
+        phases = df["phase"].map(lambda v: phase_of(v, phase_map))
+        dup = pd.DataFrame({"s": df[subj], "p": phases}).duplicated()
+        if dup.any():
+            i = _first_row(dup)
+            raise FormatError(f"subject {df[subj].iloc[i - 2]!r} has more than one "
+                              f"{phases.iloc[i - 2]} row", path=path,
+                              where=f"row {i}, column {subj!r}")
+    if nov:
+        allowed = {o.lower() for o in objects} | {"l", "r", "left", "right", ""}
+        bad = ~df[nov].str.lower().isin(allowed) & df[nov].map(side_of).isna()
+        if bad.any():
+            i = _first_row(bad)
+            raise FormatError(f"expected the novel object as L/R or one of "
+                              f"{quoted(objects)}, found {df[nov].iloc[i - 2]!r}", path=path,
+                              where=f"row {i}, column {nov!r}")
 
 
 def _novel_labels(value: str) -> set[str]:
@@ -417,13 +448,20 @@ def read_trials(path: Path, **_: Any) -> RodentData:
         "trial": df[trial] if trial else (df.groupby(subj).cumcount() + 1).astype(str),
         "sample": df[sample].str.upper().replace({"": "NA", "-": "NA"}),
         "choice": df[choice].str.upper().replace({"": "NA", "-": "NA"}),
-        "latency_s": to_float(df[lat], path=path, column=lat) if lat else np.nan,
+        "latency_s": to_float(df[lat], path=path, column=lat, nonnegative=True)
+        if lat else np.nan,
         "source": [f"{path.name}:row {i + 2}" for i in range(len(df))],
     })
     empty = out["subject"] == ""
     if empty.any():
         i = int(np.flatnonzero(empty.to_numpy())[0])
         raise FormatError("subject is empty", path=path, where=f"row {i + 2}, column {subj!r}")
+    dup = out.duplicated(["subject", "condition", "session", "trial"])
+    if dup.any():
+        i = int(np.flatnonzero(dup.to_numpy())[0])
+        raise FormatError(f"trial {out['trial'].iloc[i]!r} of subject "
+                          f"{out['subject'].iloc[i]!r} appears more than once", path=path,
+                          where=f"row {i + 2}, column {trial or 'trial'!r}")
     return RodentData("trials", path, "tmaze-trials", table=out[list(TRIAL_COLUMNS)])
 
 
@@ -449,9 +487,11 @@ def read_entries(path: Path, *, subject: str | None = None, **_: Any) -> RodentD
         out = pd.DataFrame({
             "subject": subject or path.stem, "condition": "NA",
             "arm": df[lower["arm_entry_sequence"]],
-            "enter_s": to_float(df[lower["enter time (s)"]], path=path, column="ENTER TIME (s)")
+            "enter_s": to_float(df[lower["enter time (s)"]], path=path,
+                                column="ENTER TIME (s)", nonnegative=True)
             if "enter time (s)" in lower else np.nan,
-            "exit_s": to_float(df[lower["exit time (s)"]], path=path, column="EXIT TIME (s)")
+            "exit_s": to_float(df[lower["exit time (s)"]], path=path, column="EXIT TIME (s)",
+                               nonnegative=True)
             if "exit time (s)" in lower else np.nan})
     else:
         subj = find_column(df, SUBJECT_ALIASES, path=path)
@@ -459,20 +499,36 @@ def read_entries(path: Path, *, subject: str | None = None, **_: Any) -> RodentD
         out = pd.DataFrame({
             "subject": df[subj], "condition": _condition(df[cond]) if cond else "NA",
             "arm": df[lower["arm"]],
-            "enter_s": to_float(df[lower["enter_s"]], path=path, column="enter_s")
-            if "enter_s" in lower else np.nan,
-            "exit_s": to_float(df[lower["exit_s"]], path=path, column="exit_s")
-            if "exit_s" in lower else np.nan})
+            "enter_s": to_float(df[lower["enter_s"]], path=path, column="enter_s",
+                                nonnegative=True) if "enter_s" in lower else np.nan,
+            "exit_s": to_float(df[lower["exit_s"]], path=path, column="exit_s",
+                               nonnegative=True) if "exit_s" in lower else np.nan})
         if "order" in lower:
             out["_o"] = to_float(df[lower["order"]], path=path, column="order")
             out = out.sort_values(["subject", "condition", "_o"], kind="stable")
     out["source"] = [f"{path.name}:row {i + 2}" for i in out.index]
+    _check_entries(out, path)
     out = out.reset_index(drop=True)
     out["order"] = out.groupby(["subject", "condition"]).cumcount() + 1
     if (out["arm"] == "").any():
         i = int(np.flatnonzero((out["arm"] == "").to_numpy())[0])
         raise FormatError("arm is empty", path=path, where=f"row {i + 2}")
     return RodentData("entries", path, "arm-entry-sequence", table=out[list(ENTRY_COLUMNS)])
+
+
+def _check_entries(out: pd.DataFrame, path: Path) -> None:
+    """Exit not before entry; entry order numbers unique; entry times follow the order."""
+    def fail(mask: pd.Series, message: str) -> None:
+        if mask.any():
+            raise FormatError(message, path=path,
+                              where=out.loc[mask, "source"].iloc[0].split(":", 1)[1])
+
+    fail(out["exit_s"] < out["enter_s"], "exit time before entry time")
+    if "_o" in out:
+        fail(out.duplicated(["subject", "condition", "_o"]),
+             "entry order number repeats for this subject")
+    earlier = out.groupby(["subject", "condition"])["enter_s"].diff() < 0
+    fail(earlier, "entry time earlier than the previous entry of this subject")
 
 
 # ------------------------------------------------------------ per-video object layouts

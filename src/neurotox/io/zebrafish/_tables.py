@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -44,10 +47,43 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
                          skiprows=skiprows, header=header, dtype=dtype, decimal=dec,
                          na_values=NA_VALUES, keep_default_na=False, low_memory=False,
                          compression="gzip" if src.container == "gzip" else None)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError,
+            zlib.error) as exc:
         raise FormatError(f"cannot parse as a delimited table: "
                           f"{' '.join(str(exc).split())}", path=src.path) from None
+    if header == 0 and isinstance(skiprows, int):
+        check_row_lengths(src, skiprows)
     return _not_empty(df, src)
+
+
+def _text(src: Source) -> str:
+    if src.container == "gzip":
+        import gzip
+
+        with gzip.open(src.path, "rb") as f:
+            raw = f.read()
+    else:
+        raw = src.path.read_bytes()
+    return raw.decode(src.encoding, errors="replace")
+
+
+def check_row_lengths(src: Source, skiprows: int = 0) -> None:
+    """Raise FormatError at the first non-blank data line with fewer cells than the header.
+
+    pandas pads short lines with missing values; a truncated file or a damaged
+    line would then pass as missing data. The message names the line number.
+    """
+    rows = csv.reader(io.StringIO(_text(src)), delimiter=src.delimiter)
+    width = None
+    for i, row in enumerate(rows):
+        if i < skiprows or not any(c.strip() for c in row):
+            continue
+        if width is None:
+            width = len(row)
+        elif len(row) < width:
+            raise FormatError(f"expected {width} cells like the header, found {len(row)} "
+                              "(truncated file or damaged line?)", path=src.path,
+                              where=f"line {i + 1}")
 
 
 def _not_empty(df: pd.DataFrame, src: Source) -> pd.DataFrame:

@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import codecs
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
@@ -138,7 +140,7 @@ class Source:
             try:
                 with gzip.open(self.path, "rb") as f:
                     return f.read(1 << 16)
-            except (OSError, EOFError) as exc:
+            except (OSError, EOFError, zlib.error) as exc:
                 raise FormatError(f"cannot decompress as gzip: {exc}", path=self.path) from None
         return self.head
 
@@ -310,6 +312,7 @@ def read_export(path: str | Path, *, format: str | None = None) -> Export:
                           path=src.path) from None
     if out.data.empty:
         raise FormatError(f"{reader.name}: expected data rows, found none", path=src.path)
+    check_data(out)
     out.notes.insert(0, f"{src.path.name}: format {reader.name} ({how})")
     out.notes[1:1] = [f"{src.path.name}: {n}" for n in src.notes]
     return out
@@ -322,3 +325,68 @@ def require_columns(columns: list[str], required: list[str], *, path: Path,
     if missing:
         raise FormatError(f"expected column(s) {quoted(missing)}, found {quoted(columns)}",
                           path=path, where=where)
+
+
+def _first_bad(out: Export, mask: pd.Series, message: str, column: str) -> None:
+    """Raise FormatError for the first row of ``out.data`` where ``mask`` is true."""
+    if not mask.any():
+        return
+    row = out.data[mask.to_numpy()].iloc[0]
+    key = f"larva {row['animal']!s} (plate {row['plate']!s})"
+    if "bin" in out.data.columns:
+        key += f", bin {int(row['bin'])}"
+    value = row[column]
+    shown = f"{float(value):g}" if isinstance(value, int | float | np.number) else repr(value)
+    raise FormatError(f"{message}, found {shown}", path=out.path,
+                      where=f"{key}, column {column!r}")
+
+
+def _non_finite(s: pd.Series) -> pd.Series:
+    return s.notna() & ~np.isfinite(s.to_numpy(dtype=float))
+
+
+def check_data(out: Export) -> None:
+    """Check the tidy data of any reader: times, distances and keys.
+
+    Raises
+    ------
+    FormatError
+        Negative or infinite times, end before start, partly missing times,
+        negative or infinite distances or coordinates, duplicated larva/bin keys,
+        or frame times that do not increase within a larva. The message names the
+        file, the larva (and bin) and the column.
+
+    """
+    if out.kind == "bins":
+        _check_bins(out)
+    elif out.kind == "track":
+        _check_track(out)
+
+
+def _check_bins(out: Export) -> None:
+    d = out.data
+    start = d["start_s"].astype(float)
+    if start.notna().any():
+        _first_bad(out, start.isna(), "expected a start time in every row", "start_s")
+    for col in ("start_s", "end_s", "distance"):
+        v = d[col].astype(float)
+        _first_bad(out, _non_finite(v), "expected a finite number", col)
+        _first_bad(out, v < 0, "expected a value >= 0", col)
+    _first_bad(out, d["end_s"].astype(float) < start, "expected end >= start", "end_s")
+    dup = d.duplicated(["plate", "animal", "bin"], keep="first")
+    _first_bad(out, dup, "expected each larva and bin once; this bin appears again",
+               "start_s")
+
+
+def _check_track(out: Export) -> None:
+    d = out.data
+    t = pd.Series(np.asarray(d["time_s"], dtype=float))
+    for col in ("time_s", "x", "y"):
+        _first_bad(out, _non_finite(pd.Series(np.asarray(d[col], dtype=float))),
+                   "expected a finite number", col)
+    _first_bad(out, t < 0, "expected a time >= 0", "time_s")
+    keys = pd.Series(pd.Categorical(d["plate"].astype(str) + "\x00"
+                                    + d["animal"].astype(str)).codes)
+    same = keys.eq(keys.shift())
+    _first_bad(out, same & (t.diff() <= 0),
+               "expected frame times to increase within each larva", "time_s")

@@ -96,11 +96,14 @@ def read_plate_layouts(path: str | Path) -> dict[str, pd.DataFrame]:
     path = Path(path)
     df = read_csv_table(path, required=["well"], what="plate layout")
     if "plate" not in df.columns:
-        return {"*": read_layout(path)}
+        lay = read_layout(path)
+        lay.attrs["path"] = str(path)
+        return {"*": lay}
     out = {}
     for plate, g in df.groupby("plate", sort=True):
         rows = g.drop(columns="plate")
         tmp = _layout_from_frame(rows, path, plate)
+        tmp.attrs["path"] = str(path)
         out[str(plate).lstrip("0") or str(plate)] = tmp
     return out
 

@@ -113,21 +113,29 @@ def _frame_from_rows(cols: list[str], units: list[str], data: pd.DataFrame,
     if scale != 1.0:
         notes.append(f"{fallback}: coordinates in cm converted to mm")
     out = pd.DataFrame({"plate": plate, "well": animal, "animal": animal,
-                        "time_s": _num(data["trial_time"]),
-                        "x": _num(data.get("x_center", pd.Series(np.nan, index=data.index)))
-                        * scale,
-                        "y": _num(data.get("y_center", pd.Series(np.nan, index=data.index)))
-                        * scale})
+                        "time_s": _num(data["trial_time"], src, "trial_time"),
+                        "x": _num(data.get("x_center", pd.Series(np.nan, index=data.index)),
+                                  src, "x_center") * scale,
+                        "y": _num(data.get("y_center", pd.Series(np.nan, index=data.index)),
+                                  src, "y_center") * scale})
     if "distance_moved" in data.columns:
-        out["step"] = _num(data["distance_moved"]) * scale
+        out["step"] = _num(data["distance_moved"], src, "distance_moved") * scale
     return out
 
 
-def _num(s: pd.Series) -> pd.Series:
+def _num(s: pd.Series, src: Source | None = None, column: str = "") -> pd.Series:
+    """Numbers from text (decimal commas accepted); other text is an error when ``src``."""
     if s.dtype.kind in "fi":
         return s.astype(float)
     t = s.astype("string").str.strip().str.replace(",", ".", regex=False)
-    return pd.to_numeric(t.where(~t.isin(NA_VALUES)), errors="coerce").astype(float)
+    t = t.where(~t.isin(NA_VALUES))
+    num = pd.to_numeric(t, errors="coerce").astype(float)
+    bad = num.isna() & t.notna()
+    if src is not None and bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise FormatError(f"expected a number, found {s.iloc[i]!r}", path=src.path,
+                          where=f"data row {i + 1}, column {column!r}")
+    return num
 
 
 def _read_ethovision(src: Source) -> Export:
@@ -260,7 +268,7 @@ def _load_positions(src: Source, cols: list[str], dec: str,
                      na_values=NA_VALUES, keep_default_na=False, dtype=str,
                      compression="gzip" if src.container == "gzip" else None)
     df.columns = cols[:df.shape[1]]
-    return {c: _num(df[c]).to_numpy() if c in numeric else df[c].astype("category")
+    return {c: _num(df[c], src, c).to_numpy() if c in numeric else df[c].astype("category")
             for c in df.columns}
 
 

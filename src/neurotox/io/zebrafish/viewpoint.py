@@ -31,6 +31,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from neurotox.errors import FormatError
 from neurotox.io.zebrafish._tables import (
     bins_from_starts,
     load_table,
@@ -114,7 +115,12 @@ def _tracking_wells(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Serie
     if "animal" in df.columns and df["animal"].astype(str).str.fullmatch(
             r"[A-Pa-p]\d{1,2}").all():
         return wells(df["animal"], src, "animal")
-    n = df["location"].astype(str).str.extract(r"(\d+)\s*$", expand=False).astype(int).max()
+    num = df["location"].astype(str).str.extract(r"(\d+)\s*$", expand=False)
+    if num.isna().any():
+        i = int(np.flatnonzero(num.isna().to_numpy())[0])
+        raise FormatError(f"expected a location like 'c01', found {df['location'].iloc[i]!r}",
+                          path=src.path, where=f"data row {i + 1}, column 'location'")
+    n = num.astype(int).max()
     ncol = 24 if n > 96 else 12
     notes.append(f"wells from ZebraLab locations, row-major on a {ncol}-column plate "
                  "(c01 = A01)")

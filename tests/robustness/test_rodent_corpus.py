@@ -1,0 +1,214 @@
+"""Malformed NOR and T-maze inputs through ``neurotox nor`` and ``neurotox tmaze``."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from tests.robustness.corpus import Case, run_case, run_ok
+
+SUBJECTS = ("C1", "C2", "C3", "H1", "H2", "H3")
+STUDY = """\
+study_id: R-1
+title: Rodent robustness
+test_item: X
+groups:
+  - {id: C, label: Control, dose: 0, dose_unit: mg/kg, control: true}
+  - {id: H, label: High, dose: 5, dose_unit: mg/kg}
+subjects: subjects.csv
+"""
+SUBJ = "subject,group,sex\n" + "".join(f"{s},{s[0]},M\n" for s in SUBJECTS)
+NOR_HEAD = "subject,phase,left_s,right_s,novel_side"
+NOR = NOR_HEAD + "\n" + "".join(
+    f"{s},training,{15 + i},{14 + i},L\n{s},test,{20 + i},{11 + i},L\n"
+    for i, s in enumerate(SUBJECTS))
+ARMS = "ABCACBABCBAC"
+ENTRIES = "subject,order,arm,enter_s,exit_s\n" + "".join(
+    f"{s},{k + 1},{a},{10.0 * k + i:.1f},{10.0 * k + i + 3:.1f}\n"
+    for i, s in enumerate(SUBJECTS) for k, a in enumerate(ARMS))
+TRIALS = "subject,trial,sample,choice\n" + "".join(
+    f"{s},{k + 1},{'L' if k % 2 else 'R'},{'R' if (k + i) % 3 else 'L'}\n"
+    for i, s in enumerate(SUBJECTS) for k in range(6))
+BASE = {"study.yaml": STUDY, "subjects.csv": SUBJ}
+NOR_ROW = "C2,test,21,12,L"
+ENTRY_ROW = "C2,2,B,11.0,14.0"
+
+
+def nor_args(name: str = "nor.csv", *extra: str) -> tuple[str, ...]:
+    return ("nor", f"{{dir}}/{name}", "--study", "{dir}/study.yaml", *extra, "-o", "{out}")
+
+
+def tm_args(name: str = "entries.csv", *extra: str) -> tuple[str, ...]:
+    return ("tmaze", f"{{dir}}/{name}", "--study", "{dir}/study.yaml", *extra, "-o", "{out}")
+
+
+def nor(old: str, new: str) -> dict:
+    assert old in NOR, old
+    return {**BASE, "nor.csv": NOR.replace(old, new, 1)}
+
+
+def nor_file(data: str | bytes, name: str = "nor.csv") -> dict:
+    return {**BASE, name: data}
+
+
+def ent(old: str, new: str) -> dict:
+    assert old in ENTRIES, old
+    return {**BASE, "entries.csv": ENTRIES.replace(old, new, 1)}
+
+
+def tri(old: str, new: str) -> dict:
+    assert old in TRIALS, old
+    return {**BASE, "trials.csv": TRIALS.replace(old, new, 1)}
+
+
+CASES = [
+    # --- NOR scoring sheet
+    Case("nor-empty-file", nor_file(""), nor_args(),
+         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.csv"),
+    Case("nor-header-only", nor_file(NOR_HEAD + "\n"), nor_args(),
+         "nor-scoring-sheet: expected data rows below the header, found none", "nor.csv"),
+    Case("nor-binary", nor_file(bytes(range(256)) * 4), nor_args(),
+         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.csv"),
+    Case("nor-corrupt-xlsx", nor_file(b"PK\x03\x04" + b"\x00" * 64, "nor.xlsx"),
+         nor_args("nor.xlsx"),
+         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.xlsx"),
+    Case("nor-missing-subject-col", nor("subject,phase", "animal_code,phase"), nor_args(),
+         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.csv"),
+    Case("nor-missing-phase-col", nor("subject,phase,", "subject,stage,"), nor_args(),
+         "no exploration data among the 1 NOR input(s) ('nor.csv'): give a scoring s", "nor.csv"),
+    Case("nor-one-time-column", {**BASE, "nor.csv": "subject,phase,left_s\nC1,test,3\n"},
+         nor_args(), 'not a recognised rodent-cognition file; expected one of "ANY-maze resu',
+         "nor.csv"),
+    Case("nor-text-in-time", nor(NOR_ROW, "C2,test,lots,12,L"), nor_args(),
+         "row 5, column 'left_s': expected a finite number >= 0, found 'lots'", "nor.csv"),
+    Case("nor-decimal-comma-in-comma-file", nor(NOR_ROW, 'C2,test,"21,5",12,L'), nor_args(),
+         "row 5, column 'left_s': expected a finite number >= 0, found '21,5'", "nor.csv"),
+    Case("nor-na-time", nor(NOR_ROW, "C2,test,#N/A,12,L"), nor_args(),
+         "row 5, column 'left_s': expected a finite number >= 0, found '#N/A'", "nor.csv"),
+    Case("nor-negative-time", nor(NOR_ROW, "C2,test,-21,12,L"), nor_args(),
+         "row 5, column 'left_s': expected a finite number >= 0, found '-21'", "nor.csv"),
+    Case("nor-inf-time", nor(NOR_ROW, "C2,test,inf,12,L"), nor_args(),
+         "row 5, column 'left_s': expected a finite number >= 0, found 'inf'", "nor.csv"),
+    Case("nor-bad-phase", nor(NOR_ROW, "C2,day3,21,12,L"), nor_args(),
+         "row 5, column 'phase': phase 'day3' is not training or test (or an ali", "nor.csv"),
+    Case("nor-duplicate-animal", nor(NOR_ROW, NOR_ROW + "\n" + NOR_ROW), nor_args(),
+         "row 6, column 'subject': subject 'C2' has more than one test row", "nor.csv"),
+    Case("nor-unknown-animal", nor(NOR_ROW, NOR_ROW + "\nX9,test,3,4,L"), nor_args(),
+         "row 6: subject(s) 'X9' in the NOR data are not in the study's subjects", "nor.csv"),
+    Case("nor-empty-subject", nor(NOR_ROW, ",test,21,12,L"), nor_args(),
+         "row 5, column 'subject': subject is empty", "nor.csv"),
+    Case("nor-bad-novel-side", nor(NOR_ROW, "C2,test,21,12,middle"), nor_args(),
+         "row 5, column 'novel_side': expected the novel object as L/R or one of", "nor.csv"),
+    Case("nor-short-row", nor(NOR_ROW, "C2,test,21"), nor_args(),
+         "line 5: expected 5 cells like the header, found 3 (truncated file or d", "nor.csv"),
+    Case("nor-long-row", nor(NOR_ROW, NOR_ROW + ",x,y"), nor_args(),
+         "cannot read as a table: Error tokenizing data. C error: Expected 5 fie", "nor.csv"),
+    Case("nor-extra-header-line", nor_file("NOR scoring, rater JB\n" + NOR), nor_args(),
+         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.csv"),
+    Case("nor-huge-header-block", nor_file("# scored by hand\n" * 3000 + NOR), nor_args(),
+         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.csv"),
+    Case("nor-truncated", nor_file(NOR[: len(NOR) - 7]), nor_args(),
+         "line 13: expected 5 cells like the header, found 3 (truncated file or", "nor.csv"),
+    Case("nor-param-unknown", nor_file(NOR), nor_args("nor.csv", "--param", "colour=red"),
+         "key 'parameters.colour': unknown key", "study.yaml"),
+    Case("nor-param-out-of-range", nor_file(NOR),
+         nor_args("nor.csv", "--param", "min_test_exploration_s=-1"),
+         "key 'parameters.min_test_exploration_s': Input should be greater than", "study.yaml"),
+    Case("nor-subjects-missing-animal",{**nor_file(NOR), "subjects.csv": SUBJ.replace(
+        "H3,H,M\n", "")},
+         nor_args(), "row 12: subject(s) 'H3' in the NOR data are not in the study's subject",
+         "nor.csv"),
+    # --- T-maze arm entries
+    Case("tm-empty-file", {**BASE, "entries.csv": ""}, tm_args(),
+         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "entries.csv"),
+    Case("tm-header-only", {**BASE, "entries.csv": ENTRIES.splitlines()[0] + "\n"}, tm_args(),
+         "arm-entry-sequence: expected data rows below the header, found none", "entries.csv"),
+    Case("tm-text-in-enter", ent(ENTRY_ROW, "C2,2,B,soon,14.0"), tm_args(),
+         "row 15, column 'enter_s': expected a finite number >= 0, found 'soon'", "entries.csv"),
+    Case("tm-text-in-order", ent(ENTRY_ROW, "C2,two,B,11.0,14.0"), tm_args(),
+         "row 15, column 'order': expected a number, found 'two'", "entries.csv"),
+    Case("tm-empty-arm", ent(ENTRY_ROW, "C2,2,,11.0,14.0"), tm_args(), "row 15: arm is empty",
+         "entries.csv"),
+    Case("tm-negative-time", ent(ENTRY_ROW, "C2,2,B,-11.0,14.0"), tm_args(),
+         "row 15, column 'enter_s': expected a finite number >= 0, found '-11.0'", "entries.csv"),
+    Case("tm-exit-before-enter", ent(ENTRY_ROW, "C2,2,B,11.0,4.0"), tm_args(),
+         "row 15: exit time before entry time", "entries.csv"),
+    Case("tm-non-monotonic-time", ent(ENTRY_ROW, "C2,2,B,0.5,3.5"), tm_args(),
+         "row 15: entry time earlier than the previous entry of this subject", "entries.csv"),
+    Case("tm-duplicate-order", ent(ENTRY_ROW, "C2,1,B,11.0,14.0"), tm_args(),
+         "row 15: entry order number repeats for this subject", "entries.csv"),
+    Case("tm-unknown-animal", ent(ENTRY_ROW, ENTRY_ROW + "\nZZ9,1,A,1.0,2.0"), tm_args(),
+         "row 16: subject(s) 'ZZ9' in the T-maze data are not in the study's sub", "entries.csv"),
+    Case("tm-na-time", ent(ENTRY_ROW, "C2,2,B,#N/A,14.0"), tm_args(),
+         "row 15, column 'enter_s': expected a finite number >= 0, found '#N/A'", "entries.csv"),
+    Case("tm-missing-arm-col", {**BASE, "entries.csv": ENTRIES.replace(",arm,", ",zone,", 1)},
+         tm_args(), 'not a recognised rodent-cognition file; expected one of "ANY-maze resu',
+         "entries.csv"),
+    Case("tm-short-row", ent(ENTRY_ROW, "C2,2"), tm_args(),
+         "line 15: expected 5 cells like the header, found 2 (truncated file or", "entries.csv"),
+    Case("tm-binary", {**BASE, "entries.csv": b"\x00\x01\x02" * 100}, tm_args(),
+         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "entries.csv"),
+    # --- T-maze discrete trials
+    Case("tt-missing-choice-col", {**BASE, "trials.csv": TRIALS.replace(",choice", ",pick")},
+         tm_args("trials.csv", "--protocol", "tmaze-rewarded"),
+         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "trials.csv"),
+    Case("tt-empty-subject", tri("C2,2,", ",2,"),
+         tm_args("trials.csv", "--protocol", "tmaze-rewarded"),
+         "row 9, column 'subject': subject is empty", "trials.csv"),
+    Case("tt-duplicate-trial", tri("C2,2,", "C2,1,"),
+         tm_args("trials.csv", "--protocol", "tmaze-rewarded"),
+         "row 9, column 'trial': trial '1' of subject 'C2' appears more than onc", "trials.csv"),
+    Case("tt-unknown-animal", tri("C2,2,", "Q7,2,"),
+         tm_args("trials.csv", "--protocol", "tmaze-rewarded"),
+         "row 9: subject(s) 'Q7' in the T-maze data are not in the study's subje", "trials.csv"),
+    Case("tt-text-latency",{**BASE, "trials.csv": TRIALS.replace(
+        "sample,choice\n", "sample,choice,latency\n").replace("\n", ",1.5\n").replace(
+        "choice,latency,1.5\n", "choice,latency\n").replace("C2,2,L,R,1.5", "C2,2,L,R,slow")},
+         tm_args("trials.csv", "--protocol", "tmaze-rewarded"),
+         "row 9, column 'latency': expected a finite number >= 0, found 'slow'", "trials.csv"),
+    # --- previous output kept
+    Case("nor-force-keeps-previous", nor(NOR_ROW, "C2,test,lots,12,L"),
+         nor_args("nor.csv", "--force"),
+         "row 5, column 'left_s': expected a finite number >= 0, found 'lots'", "nor.csv",
+         previous=True),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_rodent_case(case, tmp_path):
+    run_case(case, tmp_path)
+
+
+ACCEPTED = [
+    ("utf8-bom", codecs.BOM_UTF8 + NOR.encode(), "encoding utf-8-sig, delimiter ','"),
+    ("utf16", NOR.encode("utf-16"), "encoding utf-16, delimiter ','"),
+    ("semicolon", NOR.replace(",", ";").encode(), "encoding utf-8, delimiter ';'"),
+    ("tab", NOR.replace(",", "\t").encode(), "delimiter tab"),
+    ("cp1252", NOR.replace("C1,", "Cé1,").encode("cp1252"), "encoding cp1252"),
+]
+
+
+@pytest.mark.parametrize("name, data, note", ACCEPTED, ids=[a[0] for a in ACCEPTED])
+def test_nor_dialects_parse_and_guess_is_recorded(tmp_path, name, data, note):
+    """Encodings and delimiters the scoring sheet allows parse; the guess is in the notes."""
+    subj = SUBJ.replace("C1,", "Cé1,") if name == "cp1252" else SUBJ
+    manifest = run_ok({**BASE, "subjects.csv": subj, "nor.csv": data}, nor_args(), tmp_path)
+    notes = manifest["notes"]
+    assert any("format nor-scoring-sheet (detected)" in n and note in n for n in notes), notes
+
+
+def test_tmaze_guess_is_recorded(tmp_path):
+    """Arm-entry sequences: detected format and text dialect reach the manifest."""
+    manifest = run_ok({**BASE, "entries.csv": ENTRIES.encode("utf-16")}, tm_args(), tmp_path)
+    assert any("format arm-entry-sequence (detected); read as text: encoding utf-16" in n
+               for n in manifest["notes"]), manifest["notes"]
+
+
+def test_nor_exclusions_reach_manifest(tmp_path):
+    """A technical flag in the sheet excludes the animal; the manifest says what and why."""
+    sheet = NOR.replace(NOR_HEAD, NOR_HEAD + ",flag").replace(",L\n", ",L,\n")
+    sheet = sheet.replace("C2,test,21,12,L,", "C2,test,21,12,L,object moved")
+    manifest = run_ok({**BASE, "nor.csv": sheet}, nor_args(), tmp_path)
+    hits = [e for e in manifest["exclusions"] if e["subject"] == "C2"]
+    assert hits and all("object moved" in e["reason"] for e in hits), manifest["exclusions"]
