@@ -15,6 +15,8 @@ that cannot be analysed at all raise :class:`~neurotox.errors.InputError`.
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Iterable
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
@@ -215,7 +217,36 @@ def _design_deviations(study: Study, params: GuidelineParameters) -> list[str]:
     return out
 
 
-def check_study(study: Study, endpoint_table: pd.DataFrame) -> list[str]:
+#: Marker of a deviation an assay found in its own data (``DEVIATION <sentence>``),
+#: optionally after the ``<assay key>: `` prefix the pipeline adds to notes.
+_ASSAY_DEVIATION = re.compile(r"^(?:(?P<key>[^:]+): )?DEVIATION (?P<text>.+)$", re.DOTALL)
+
+
+def assay_deviations(notes: Iterable[str]) -> list[str]:
+    """Deviations the assays reported in their notes, without the ``DEVIATION`` marker.
+
+    Parameters
+    ----------
+    notes
+        Assay notes, e.g. ``"motor_activity: DEVIATION motor activity x.csv: intervals
+        of 15 min exceed the guideline maximum of 10 min"``.
+
+    Returns
+    -------
+    list of str
+        ``"<assay key>: <sentence>"`` (or the sentence alone) per marked note, in order.
+
+    """
+    out = []
+    for note in notes:
+        m = _ASSAY_DEVIATION.match(note)
+        if m:
+            out.append(f"{m['key']}: {m['text']}" if m["key"] else m["text"])
+    return out
+
+
+def check_study(study: Study, endpoint_table: pd.DataFrame,
+                notes: Iterable[str] = ()) -> list[str]:
     """List guideline deviations of a study and its EndpointTable.
 
     Parameters
@@ -225,12 +256,17 @@ def check_study(study: Study, endpoint_table: pd.DataFrame) -> list[str]:
         name such as ``oecd-424-screen``, or citation such as ``OECD TG 424``).
     endpoint_table
         Every assay's EndpointTable rows, concatenated.
+    notes
+        The assays' notes; those marked ``DEVIATION`` (motor-activity intervals
+        longer than 10 min, control activity not reaching asymptote) are listed
+        after the design deviations, whether or not the study names a guideline
+        (they are requirements of the assay's protocol).
 
     Returns
     -------
     list of str
-        One sentence per deviation; empty when the study declares no guideline
-        or meets it.
+        One sentence per deviation; empty when the study declares no guideline,
+        no assay reported a deviation, or the study meets its guideline.
 
     Raises
     ------
@@ -239,16 +275,17 @@ def check_study(study: Study, endpoint_table: pd.DataFrame) -> list[str]:
         the control group.
 
     """
+    from_assays = assay_deviations(notes)
     if not study.spec.guideline:
-        return []
+        return from_assays
     found = find_guideline(study.spec.guideline)
     if found is None:
         known = ", ".join(sorted(templates()))
         return [f"guideline {study.spec.guideline!r} has no template ({known}); the study "
-                "was not checked against it"]
+                "was not checked against it", *from_assays]
     _, params = found
     used = _check_analysable(study, endpoint_table)
     out = _design_deviations(study, params)
     for req in params.requirements:
         out += check_requirement(req, used, study, params.guideline)
-    return out
+    return out + from_assays

@@ -143,7 +143,8 @@ def analyse(table: pd.DataFrame, study: Study) -> Any:
     return stats_analyse(table, study.spec.statistics, list(study.spec.groups))
 
 
-def guideline_deviations(study: Study, table: pd.DataFrame) -> list[str]:
+def guideline_deviations(study: Study, table: pd.DataFrame,
+                         notes: Iterable[str] = ()) -> list[str]:
     """Guideline deviations from ``neurotox.guidelines.check_study`` (empty if absent)."""
     try:
         guidelines = importlib.import_module("neurotox.guidelines")
@@ -151,7 +152,7 @@ def guideline_deviations(study: Study, table: pd.DataFrame) -> list[str]:
         if exc.name != "neurotox.guidelines":
             raise
         return []
-    return list(guidelines.check_study(study, table))
+    return list(guidelines.check_study(study, table, notes))
 
 
 def prepare(study: Study, endpoints_file: str | Path | None,
@@ -227,7 +228,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
     record.parameters.setdefault("statistics", {})[prefix or study.study_id] = \
         study.spec.statistics.model_dump(mode="json")
     analysis = analyse(collected.table, study)
-    deviations = guideline_deviations(study, collected.table)
+    deviations = guideline_deviations(study, collected.table, collected.notes)
     record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
     report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
                           software=software_versions(), deviations=deviations,

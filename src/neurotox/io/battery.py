@@ -14,6 +14,7 @@ FOB
 Motor activity
     Long: ``subject``, ``session``, ``interval``, ``counts``; or wide: ``subject``,
     ``session`` and one column per interval (``int01``, ``bin_2``, ``0-10 min``).
+    An optional ``total`` column (session total) must equal the sum of the intervals.
 Auditory startle
     One row per trial: ``subject``, ``session``, ``block``, ``trial``,
     ``trial_type`` (``pulse``, ``prepulse``, ``no_stimulus``), ``prepulse_db``,
@@ -258,7 +259,47 @@ def read_motor_activity(path: str | Path, *, interval_minutes: float | None = No
         out = _motor_wide(df, interval_minutes)
     out.attrs["path"] = df.attrs["path"]
     check_unique(out, ["subject", "session", "interval"], what="animal × session × interval")
+    total = next((c for c in TOTAL_COLUMNS if c in df.columns), None)
+    if total is not None:
+        check_totals(df, out, total)
     return out
+
+
+#: Header spellings of the session-total column of a motor-activity export.
+TOTAL_COLUMNS = ("total", "total_counts", "session_total", "sum")
+
+
+def check_totals(df: pd.DataFrame, out: pd.DataFrame, column: str) -> None:
+    """Raise InputError at the first row whose stated total is not the sum of its intervals.
+
+    Parameters
+    ----------
+    df
+        The sheet as read (one row per animal × session when wide, per interval when long).
+    out
+        The tidy intervals returned by :func:`read_motor_activity`.
+    column
+        The total column of ``df``.
+
+    Notes
+    -----
+    In a long export every row of an animal × session repeats the session total.
+    Empty total cells are not checked. Counts are compared with a tolerance of
+    1e-6 of the total (exports may write totals as floats).
+
+    """
+    stated = numbers(df, column, allow_empty=True, lower=0)
+    keys = pd.MultiIndex.from_frame(df[["subject", "session"]])
+    sums = out.groupby(["subject", "session"], sort=False)["counts"].sum()
+    expected = sums.reindex(keys).to_numpy(float)
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(stated.to_numpy() - expected) > 1e-6 * np.maximum(1.0, expected)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"total {df[column].iloc[i]!r} of animal {df['subject'].iloc[i]!r} "
+                         f"session {df['session'].iloc[i]!r} is not the sum of its intervals "
+                         f"({expected[i]:g})", path=df.attrs.get("path"),
+                         where=where(df, i, column))
 
 
 def _motor_long(df: pd.DataFrame, interval_minutes: float | None) -> pd.DataFrame:

@@ -85,3 +85,45 @@ def test_motor_activity_errors(tmp_path, text, message):
     study = write_study(tmp_path, assays=[MA], files={"motor_activity.csv": text})
     with pytest.raises(InputError, match=message):
         run_one(study)
+
+
+def _with_total(total_a2: int) -> str:
+    import pandas as pd
+    wide = pd.read_csv(DATA / "motor_activity_6x10.csv")
+    wide["Total"] = wide.iloc[:, 2:].sum(axis=1)
+    wide.loc[wide["Animal ID"] == "A2", "Total"] = total_a2
+    return wide.to_csv(index=False)
+
+
+def test_total_column_matching_intervals_is_accepted(tmp_path):
+    study = write_study(tmp_path, assays=[MA], files={"motor_activity.csv": _with_total(1415)})
+    assert value(run_one(study).endpoints, "motor_activity_total", "A2", "week4")["value"] == 1415
+
+
+def test_total_column_not_the_sum_names_file_and_row(tmp_path):
+    study = write_study(tmp_path, assays=[MA], files={"motor_activity.csv": _with_total(1400)})
+    with pytest.raises(InputError, match=r"motor_activity\.csv.*row 3, column 'total'.*"
+                                         r"total '1400' of animal 'A2' session 'week4' is not "
+                                         r"the sum of its intervals \(1415\)"):
+        run_one(study)
+
+
+def test_long_intervals_and_no_asymptote_are_guideline_deviations(tmp_path):
+    from neurotox.guidelines import check_study
+    from neurotox.study import load_study
+
+    # 15-min intervals; control means of the last two intervals: 300 and 200, first 400
+    rows = ["subject,session,0-15 min,15-30 min,30-45 min",
+            "A1,week4,400,300,200", "A2,week4,400,300,200",
+            "B1,week4,200,150,100", "B2,week4,200,150,100"]
+    path = write_study(tmp_path, assays=[MA], files={"motor_activity.csv": "\n".join(rows)})
+    result = run_one(path)
+    notes = [f"motor_activity: {n}" for n in result.notes]
+    deviations = check_study(load_study(path), result.endpoints, notes)
+    assert deviations == [
+        "motor_activity: motor activity motor_activity.csv: intervals of 15 min exceed the "
+        "guideline maximum of 10 min",
+        "motor_activity: motor activity motor_activity.csv session week4: control activity "
+        "does not reach asymptote (last-interval change 25.0% of the first interval, "
+        "tolerance 10%)"]
+    assert check_study(load_study(path), result.endpoints) == []
