@@ -20,7 +20,8 @@ Auditory startle
     ``trial_type`` (``pulse``, ``prepulse``, ``no_stimulus``), ``prepulse_db``,
     ``amplitude``, ``latency``.
 Organ weights
-    ``subject``, ``body_weight``, ``brain_weight`` and optional morphometry columns.
+    ``subject``, ``body_weight``, ``brain_weight``, optional ``timepoint`` and
+    morphometry columns.
 Neuropathology findings
     One row per animal × tissue × lesion: ``subject``, ``tissue``, ``lesion``,
     ``grade``; animals examined without findings appear with lesion ``NAD``.
@@ -399,11 +400,16 @@ def read_organ_weights(path: str | Path, *, sheet: str | None = None) -> pd.Data
     """Read a necropsy weight sheet: ``subject``, ``body_weight``, ``brain_weight``.
 
     Other columns are returned as they are (morphometry, comments); empty brain
-    or body weights become NaN (an animal found dead, a damaged brain).
+    or body weights become NaN (an animal found dead, a damaged brain). An
+    optional ``timepoint`` column names the necropsy (``PND22``, ``PND70``) when a
+    sheet holds several; it is ``NA`` otherwise.
     """
     df = read_sheet(path, sheet=sheet)
     require_columns(df, ["subject", "body_weight", "brain_weight"], what="organ weight")
-    check_unique(df, ["subject"], what="animal")
+    if "timepoint" not in df.columns:
+        df["timepoint"] = "NA"
+    df["timepoint"] = df["timepoint"].replace("", "NA")
+    check_unique(df, ["subject", "timepoint"], what="animal × timepoint")
     df["body_weight"] = numbers(df, "body_weight", allow_empty=True, lower=0)
     df["brain_weight"] = numbers(df, "brain_weight", allow_empty=True, lower=0)
     return df

@@ -2,7 +2,7 @@
 
 Importing this package registers the assays ``fob``, ``motor_activity``,
 ``startle``, ``brain_weight``, ``neuropathology`` and ``developmental``, the
-``guideline`` pseudo-assay and the ``oecd-424`` simulator.
+``guideline`` pseudo-assay and the ``oecd-424`` and ``oecd-426`` simulators.
 """
 
 from neurotox.assays.battery import (  # noqa: F401
@@ -15,3 +15,4 @@ from neurotox.assays.battery import (  # noqa: F401
     startle,
 )
 from neurotox.simulate import battery as _simulator  # noqa: F401
+from neurotox.simulate import dnt as _dnt_simulator  # noqa: F401

@@ -27,7 +27,8 @@ ASSAY = "brain_weight"
 #: Morphometry columns accepted in the weight sheet (``morph_`` prefix optional).
 MORPHOMETRY = ("brain_length", "brain_width", "cortex_thickness", "hippocampus_thickness",
                "corpus_callosum_thickness", "cerebellum_height", "caudate_putamen_width")
-_OTHER = ("subject", "row", "body_weight", "brain_weight", "group", "sex", "comment",
+_OTHER = ("subject", "row", "timepoint", "body_weight", "brain_weight", "group", "sex",
+          "comment",
           "comments", "notes", "perfused", "date")
 
 
@@ -68,22 +69,24 @@ def morphometry_columns(df: pd.DataFrame) -> dict[str, str]:
 
 
 def emit(rec: Recorder, df: pd.DataFrame, morph: dict[str, str]) -> None:
-    """Add weight, relative weight and morphometry rows."""
+    """Add weight, relative weight and morphometry rows (timepoint from the sheet)."""
     for i, r in enumerate(df.itertuples(index=False)):
         row = int(df["row"].iloc[i])
-        bw, brain = r.body_weight, r.brain_weight
+        bw, brain, tp = r.body_weight, r.brain_weight, r.timepoint
         loc = f"row {row}"
         rec.add(r.subject, "terminal_body_weight", bw, where=f"{loc}, column 'body_weight'",
-                reason="" if np.isfinite(bw) else "body weight not recorded")
+                timepoint=tp, reason="" if np.isfinite(bw) else "body weight not recorded")
         rec.add(r.subject, "brain_weight", brain, where=f"{loc}, column 'brain_weight'",
-                reason="" if np.isfinite(brain) else "brain weight not recorded")
+                timepoint=tp, reason="" if np.isfinite(brain) else "brain weight not recorded")
         rel = 100.0 * brain / bw if np.isfinite(brain) and np.isfinite(bw) and bw > 0 else np.nan
         rec.add(r.subject, "brain_weight_relative", rel, where=f"{loc}, columns 'brain_weight', "
-                "'body_weight'", reason="" if np.isfinite(rel) else "brain or body weight missing")
+                "'body_weight'", timepoint=tp,
+                reason="" if np.isfinite(rel) else "brain or body weight missing")
     for col, endpoint in morph.items():
         values = io.numbers(df, col, allow_empty=True, lower=0)
         for i, v in enumerate(values):
             rec.add(df["subject"].iloc[i], endpoint, v, where=io.where(df, i, col),
+                    timepoint=df["timepoint"].iloc[i],
                     reason="" if np.isfinite(v) else "not measured")
 
 
@@ -94,17 +97,18 @@ def run_ancova(df: pd.DataFrame, subjects: pd.DataFrame, study: Study,
                      sex=subjects.loc[df["subject"], "sex"].to_numpy())
     data = data[np.isfinite(data["brain_weight"]) & np.isfinite(data["body_weight"])]
     tables, notes = [], []
-    for sex, d in data.groupby("sex", sort=True):
+    for (tp, sex), d in data.groupby(["timepoint", "sex"], sort=True):
+        what = f"brain weight ANCOVA, sex {sex}" + ("" if tp == "NA" else f", {tp}")
         counts = d["group"].value_counts()
         if len(counts) < 2 or counts.min() < 2 or len(d) <= 2 * len(counts) + 1:
-            notes.append(f"brain weight ANCOVA, sex {sex}: too few animals, not run")
+            notes.append(f"{what}: too few animals, not run")
             continue
         table, info = ancova(d["brain_weight"], d["body_weight"], d["group"], list(study.groups))
-        tables.append(table.assign(sex=sex, **info))
-        notes.append(f"brain weight ANCOVA, sex {sex}: body weight slope {info['slope']:.4g} "
+        tables.append(table.assign(sex=sex, timepoint=tp, **info))
+        notes.append(f"{what}: body weight slope {info['slope']:.4g} "
                      f"(p = {info['p_slope']:.3g}); group effect p = {info['p_group']:.3g}")
         if info["p_parallel"] < params.parallel_alpha:
-            notes.append(f"brain weight ANCOVA, sex {sex}: slopes differ between groups "
+            notes.append(f"{what}: slopes differ between groups "
                          f"(p = {info['p_parallel']:.3g}); adjusted means are not reliable")
     return (pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()), notes
 

@@ -55,17 +55,26 @@ class Recorder:
     def __init__(self, study: Study, subjects: pd.DataFrame, assay: str, source: str):
         self.study, self.subjects, self.assay, self.source = study, subjects, assay, source
         self.records: list[dict[str, Any]] = []
+        self._fixed: dict[str, dict[str, Any]] = {}
+
+    def _subject_fields(self, subject: str) -> dict[str, Any]:
+        """Group, dose, sex and batch of a subject (looked up once per subject)."""
+        fields = self._fixed.get(subject)
+        if fields is None:
+            info = self.subjects.loc[subject]
+            group = self.study.groups[info["group"]]
+            fields = {"group": group.id, "dose": group.dose, "dose_unit": group.dose_unit,
+                      "sex": info["sex"], "batch": unit_batch(info)}
+            self._fixed[subject] = fields
+        return fields
 
     def add(self, subject: str, endpoint: str, value: float, *, timepoint: str = "NA",
             where: str = "", reason: str = "", subject_id: str | None = None) -> None:
         """Add one value; a non-empty ``reason`` marks it excluded."""
-        info = self.subjects.loc[subject]
-        group = self.study.groups[info["group"]]
         self.records.append({
-            "endpoint": endpoint, "subject": subject_id or subject, "group": group.id,
-            "dose": group.dose, "dose_unit": group.dose_unit, "sex": info["sex"],
-            "timepoint": timepoint, "value": value, "excluded": bool(reason),
-            "exclusion_reason": reason, "batch": unit_batch(info),
+            "endpoint": endpoint, "subject": subject_id or subject,
+            **self._subject_fields(subject), "timepoint": timepoint, "value": value,
+            "excluded": bool(reason), "exclusion_reason": reason,
             "source": f"{self.source} {where}".strip()})
 
     def extend(self, records: Iterable[dict[str, Any]]) -> None:

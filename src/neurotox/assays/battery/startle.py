@@ -49,36 +49,77 @@ def _pp_label(db: float) -> str:
     return "pp" if not np.isfinite(db) else f"pp{db:g}"
 
 
-def emit_session(rec: Recorder, subject: str, session: str, d: pd.DataFrame,
+class SessionStats:
+    """Per animal × session aggregates of a trial table, computed in one pass each.
+
+    Parameters
+    ----------
+    data
+        Trials as returned by :func:`neurotox.io.battery.read_startle`.
+
+    """
+
+    KEY = ["subject", "session"]
+
+    def __init__(self, data: pd.DataFrame):
+        pulse = data[data["trial_type"] == "pulse"]
+        self.rows = data.groupby(self.KEY, sort=True)["row"].agg(["min", "max"])
+        self.blocks = pulse.groupby([*self.KEY, "block"], sort=True)["amplitude"].agg(
+            ["mean", "size"])
+        self.pulse = pulse.groupby(self.KEY)["amplitude"].agg(["mean", "size"])
+        self.latency = pulse.groupby(self.KEY)["latency"].mean()
+        self.has_latency = data["latency"].notna().groupby(
+            [data["subject"], data["session"]]).any()
+        pp = data[data["trial_type"] == "prepulse"]
+        self.prepulse = pp.groupby([*self.KEY, pp["prepulse_db"].fillna(-np.inf)],
+                                   sort=True)["amplitude"].mean()
+
+    def blocks_of(self, key: tuple[str, str]) -> pd.DataFrame:
+        """Pulse-alone block means and trial counts of one animal × session."""
+        try:
+            return self.blocks.xs(key, level=[0, 1])
+        except KeyError:
+            return self.blocks.iloc[:0].droplevel([0, 1])
+
+    def prepulse_of(self, key: tuple[str, str]) -> pd.Series:
+        """Mean prepulse+pulse amplitude per prepulse level of one animal × session."""
+        try:
+            return self.prepulse.xs(key, level=[0, 1])
+        except KeyError:
+            return pd.Series(dtype=float)
+
+
+def emit_session(rec: Recorder, key: tuple[str, str], stats: SessionStats,
                  params: StartleParameters) -> dict[str, float]:
     """Add the rows of one animal × session; return its summary."""
-    pulse = d[d["trial_type"] == "pulse"]
-    rows = f"rows {d['row'].min()}-{d['row'].max()}"
-    blocks = pulse.groupby("block")["amplitude"].agg(["mean", "size"]).sort_index()
+    subject, session = key
+    lo, hi = stats.rows.loc[key]
+    rows = f"rows {lo}-{hi}"
+    blocks = stats.blocks_of(key)
     for block, b in blocks.iterrows():
         short = b["size"] < params.min_trials_per_block
         rec.add(subject, "startle_amplitude_block", float(b["mean"]),
                 timepoint=timepoint(session, f"block{block}"), where=rows,
                 reason=f"only {int(b['size'])} pulse trials in block" if short else "")
     tp = timepoint(session)
-    pulse_mean = float(pulse["amplitude"].mean()) if len(pulse) else float("nan")
-    none = "" if len(pulse) else "no pulse-alone trials"
+    n_pulse = int(stats.pulse["size"].get(key, 0))
+    pulse_mean = float(stats.pulse["mean"].get(key, np.nan))
+    none = "" if n_pulse else "no pulse-alone trials"
     rec.add(subject, "startle_amplitude_mean", pulse_mean, timepoint=tp, where=rows, reason=none)
-    lat = pulse["latency"].dropna()
-    if d["latency"].notna().any():
-        rec.add(subject, "startle_latency_mean", float(lat.mean()) if len(lat) else np.nan,
-                timepoint=tp, where=rows, reason="" if len(lat) else "no latency recorded")
+    if stats.has_latency.get(key, False):
+        lat = float(stats.latency.get(key, np.nan))
+        rec.add(subject, "startle_latency_mean", lat, timepoint=tp, where=rows,
+                reason="" if np.isfinite(lat) else "no latency recorded")
     if len(blocks) >= 2:
         first, last = blocks["mean"].iloc[0], blocks["mean"].iloc[-1]
         hab = 100.0 * (1.0 - last / first) if first > 0 else np.nan
         rec.add(subject, "startle_habituation_pct", hab, timepoint=tp, where=rows,
                 reason="" if np.isfinite(hab) else "first block mean is not positive")
-    summary = {"subject": subject, "session": session, "pulse_trials": len(pulse),
+    summary = {"subject": subject, "session": session, "pulse_trials": n_pulse,
                "amplitude_mean": pulse_mean}
-    for db, p in d[d["trial_type"] == "prepulse"].groupby(
-            d["prepulse_db"].fillna(-np.inf), sort=True):
+    for db, amp in stats.prepulse_of(key).items():
         label = _pp_label(db)
-        ppi = 100.0 * (1.0 - p["amplitude"].mean() / pulse_mean) if pulse_mean > 0 else np.nan
+        ppi = 100.0 * (1.0 - amp / pulse_mean) if pulse_mean > 0 else np.nan
         rec.add(subject, "prepulse_inhibition_pct", ppi, timepoint=timepoint(session, label),
                 where=rows, reason="" if np.isfinite(ppi) else "pulse-alone mean is not positive")
         summary[f"ppi_{label}"] = ppi
@@ -92,8 +133,8 @@ def run(study: Study, spec: AssaySpec, params: StartleParameters) -> AssayResult
     data = io.read_startle(path, sheet=params.sheet)
     io.check_subjects(data, subjects.index)
     rec = Recorder(study, subjects, ASSAY, path.name)
-    summary = [emit_session(rec, subject, session, d, params)
-               for (subject, session), d in data.groupby(["subject", "session"], sort=True)]
+    stats = SessionStats(data)
+    summary = [emit_session(rec, key, stats, params) for key in stats.rows.index]
     n_pp = int((data["trial_type"] == "prepulse").sum())
     notes = [f"startle {path.name}: {data['subject'].nunique()} animals, "
              f"{data['block'].nunique()} blocks, "
