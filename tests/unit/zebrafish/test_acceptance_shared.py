@@ -4,8 +4,8 @@
 * the Tanguay SARL processed per-bin LPR tables (with and without affected
   animals removed) and the HMAT per-second table are reproduced from the raw
   ZebraLab exports, and the lab's EPR statistics from the MotionTab export;
-* bmdrc 1.2.0's LPR dichotomisation is reproduced exactly, and BMD10 where the
-  same model is fitted.
+* bmdrc 1.2.0's LPR dichotomisation is reproduced exactly, and so are its model
+  choice, BMD10 and BMDL (engine "bmdrc").
 """
 
 from __future__ import annotations
@@ -181,8 +181,34 @@ def test_bmdrc_dose_table_exact(bmdrc):
         assert (o["num_affected"], o["num_nonna"]) == (r._5, r._6)
 
 
-# Endpoints whose bmdrc-selected model pybmds fits to the same maximum likelihood
-# (AIC equal); Gamma/MOV and Multistage differ in bmdrc's parameter counting.
+def test_bmdrc_plate_groups_exact(bmdrc):
+    d, ref_dir = bmdrc
+    ref = pd.read_csv(ref_dir / "plate_groups.csv", dtype={"plate.id": str})
+    ours = dose_table(d, by_plate=True).set_index(["endpoint", "dose", "plate"])
+    assert len(ours) == len(ref) == 240
+    for r in ref.itertuples():
+        o = ours.loc[(r.endpoint, r.conc, r._3)]
+        assert (o["num_affected"], o["num_nonna"]) == (r._7, r._6)
+
+
+@pytest.mark.slow
+def test_bmdrc_bmd_reproduced_from_the_raw_table(bmdrc):
+    """Same model as bmdrc for all ten endpoints; BMD10 and BMDL to 1e-5."""
+    d, ref_dir = bmdrc
+    table = dose_table(d, by_plate=True)
+    ref = pd.read_csv(ref_dir / "bmds.csv")
+    for r in ref.itertuples():
+        ep = r._1.split()[1]
+        res = bmdrc_bmd(table, ep)
+        assert res.model == r.Model, ep
+        assert res.bmd == pytest.approx(r.BMD10, rel=1e-5), ep
+        assert res.bmdl == pytest.approx(r.BMDL, rel=1e-5, nan_ok=True), ep
+
+
+# engine="pybmds" (EPA BMDS fits, bmdrc's rule): endpoints whose bmdrc-selected model
+# pybmds fits to the same maximum likelihood (AIC equal); Gamma/MOV and Multistage
+# differ (pybmds drops parameters on a bound from the AIC, bmdrc does not), and
+# bmdrc's BMDL is its own bisected profile likelihood, not BMDS's.
 SAME_FIT = ["ANY_AUC", "ANY_MOV", "AUC1", "AUC2", "AUC3", "AUC4", "MOV2", "MOV4"]
 SAME_BMDL = ["AUC1", "AUC3", "MOV1", "MOV2"]
 _NAMES = {"Log Probit": "LogProbit", "Log Logistic": "LogLogistic",
@@ -190,13 +216,13 @@ _NAMES = {"Log Probit": "LogProbit", "Log Logistic": "LogLogistic",
 
 
 @pytest.mark.slow
-def test_bmdrc_bmd_within_10_percent_for_the_same_model(bmdrc):
+def test_bmdrc_pybmds_engine_within_10_percent_for_the_same_model(bmdrc):
     d, ref_dir = bmdrc
     table = dose_table(d)
     ref = pd.read_csv(ref_dir / "bmds.csv")
     for r in ref.itertuples():
         ep = r._1.split()[1]
-        res = bmdrc_bmd(table, ep)
+        res = bmdrc_bmd(table, ep, engine="pybmds")
         fit = res.models.set_index("model").loc[_NAMES.get(r.Model, r.Model)]
         if ep in SAME_FIT:
             assert fit["bmd"] == pytest.approx(r.BMD10, rel=0.10), ep
