@@ -523,7 +523,7 @@ def _one_blas_thread():
     return threadpool_limits(1, user_api="blas")
 
 
-def _loglik(prob, d, a, n):
+def _loglik(prob, a, n):
     return float(np.sum(a * np.log(prob) + (n - a) * np.log(1 - prob)))
 
 
@@ -569,7 +569,7 @@ def _bmdl(m: _Quantal, params, bmd: float, llf: float, d, a, n, bmr: float,
     start = [params[i] for i in m.free]
 
     def loglik(q):
-        return _loglik(m.prob(d, m.reparam(q, bmr)), d, a, n)
+        return _loglik(m.prob(d, m.reparam(q, bmr)), a, n)
 
     steps, gap, mid = 0, 1.0, np.nan
     while gap > tol and steps <= max_steps:
@@ -596,7 +596,7 @@ def _fit_bmdrc_model(name: str, d, a, n, bmr: float) -> dict:
         x0 = np.asarray(m.start(d, a, n), float)
     except np.linalg.LinAlgError:  # no starting values (bmdrc stops with an error)
         x0 = np.full(k, np.nan)
-    params, llf = _lbfgs(lambda p: _loglik(m.prob(d, p), d, a, n), x0, m.bounds, len(d))
+    params, llf = _lbfgs(lambda p: _loglik(m.prob(d, p), a, n), x0, m.bounds, len(d))
     fitted = m.prob(d, params)
     chi2 = float(np.sum(n / (fitted * (1 - fitted)) * (a / n - fitted) ** 2))
     p = float(stats.chi2.sf(chi2, len(d) - k))
@@ -656,8 +656,10 @@ def bmdrc_dichotomous(doses: Sequence[float], n: Sequence[float],
     -------
     BmdResult
         Chosen model and a table of every model with bmdrc's names, ``bmd``,
-        ``bmdl`` (on the totals per dose), ``bmd50``, ``aic``, ``gof_p``,
-        ``params``, ``viable`` and ``recommended``.
+        ``bmdl`` (on the totals per dose), ``bmd50``, ``aic``, ``gof_p``, ``llf``
+        (maximum log-likelihood), ``params`` (bmdrc's parameter order),
+        ``converged`` (finite log-likelihood), ``viable`` and ``recommended``.
+        ``bmdu`` is always missing (bmdrc has none).
 
     References
     ----------
