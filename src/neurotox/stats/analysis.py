@@ -15,6 +15,7 @@ import pandas as pd
 from neurotox import endpoints
 from neurotox.endpoints import Endpoint
 from neurotox.errors import InputError, quoted
+from neurotox.stats import ancova
 from neurotox.stats.mixed import repeated_measures_decision
 from neurotox.stats.tree import StratumOutcome, compare_to_control
 from neurotox.study import Group, StatisticsPlan
@@ -155,7 +156,8 @@ def _check_groups(df: pd.DataFrame, order: Mapping[str, tuple]) -> None:
 
 def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
             groups: Sequence[Group] = (), *,
-            registry: Mapping[str, Endpoint] | None = None) -> Analysis:
+            registry: Mapping[str, Endpoint] | None = None,
+            covariates: Mapping[str, str] | None = None) -> Analysis:
     """Analyse an EndpointTable following the statistical plan.
 
     Parameters
@@ -169,6 +171,10 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
         When empty, groups are taken from the table and the lowest dose is the control.
     registry
         Endpoint definitions (default: :func:`neurotox.endpoints.registry`).
+    covariates
+        Endpoint → covariate endpoint analysed by ANCOVA instead of the decision
+        tree's vs-control tests (default: :data:`neurotox.stats.ancova.COVARIATES`,
+        brain weight on terminal body weight); ``{}`` turns the ANCOVA off.
 
     Returns
     -------
@@ -190,7 +196,9 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     ``plan.sided`` is ``one``/``auto`` (two-sided for ``either``). Endpoints flagged
     ``repeated_measures`` also get a mixed model over all timepoints (a
     ``timepoint="ALL"`` decision row). With ``plan.litter_unit == "means"`` litter
-    (``batch``) means are the analysis units.
+    (``batch``) means are the analysis units. Endpoints with a covariate are
+    compared with control by ANCOVA (:mod:`neurotox.stats.ancova`; decision path
+    ``ancova``) unless litters enter as a random effect.
 
     """
     plan = plan or StatisticsPlan()
@@ -211,6 +219,8 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     values = inc["value"].to_numpy(float)
     litters = inc["batch"].astype(str).to_numpy() if _litter_model(plan, inc) else None
     idx_by_cell = inc.groupby(_CELL, sort=False).indices
+    covariates = ancova.COVARIATES if covariates is None else covariates
+    cov_lookup = ancova.covariate_lookup(inc, covariates) if covariates else {}
     per_row = _PerRow(len(desc))
     dec_rows = []
     bounds = np.flatnonzero(np.diff(desc["_stratum"].to_numpy())) + 1
@@ -219,6 +229,10 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
         key = tuple(cells.iloc[0][STRATUM])
         out, decision = _stratum(key, cells, reg[key[2]], plan, order, values, idx_by_cell,
                                  litters)
+        if key[2] in covariates and litters is None:
+            _apply_ancova(key, cells, out, decision, _AncovaInput(
+                covariates[key[2]], values, inc["subject"].to_numpy(), idx_by_cell, cov_lookup,
+                _alternative(reg[key[2]], plan)), order)
         per_row.put(slice(start, stop), out)
         dec_rows.append(decision)
     dec_rows.extend(repeated_measures_decision(df, reg, plan, order))
@@ -349,6 +363,39 @@ def _stratum(key: tuple, cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan
             decision["note"], f"one-sided ({alternative}): adverse direction "
             f"{ep.direction.value}") if x)
     return out, decision
+
+
+@dataclass(frozen=True)
+class _AncovaInput:
+    """What the ANCOVA of a stratum needs besides the stratum itself."""
+
+    covariate: str
+    values: np.ndarray
+    subjects: np.ndarray
+    idx_by_cell: Mapping
+    lookup: Mapping
+    alternative: str
+
+
+def _apply_ancova(key: tuple, cells: pd.DataFrame, out: StratumOutcome, decision: dict,
+                  a: _AncovaInput, order: Mapping[str, tuple]) -> None:
+    """Replace the vs-control tests of a stratum by the ANCOVA's (in place)."""
+    groups = cells["group"].tolist()
+    if not order[groups[0]][3] or any(order[g][3] for g in groups[1:]):
+        return  # no control, or several: left to the decision tree
+    index = [a.idx_by_cell.get((*key, g), np.empty(0, dtype=int)) for g in groups]
+    res = ancova.stratum_ancova(key, groups, [a.subjects[i] for i in index],
+                                [a.values[i] for i in index], a.covariate,
+                                a.covariate.replace("_", " "), a.lookup,
+                                alternative=a.alternative)
+    if isinstance(res, str):
+        decision["note"] = "; ".join(x for x in (decision["note"], res) if x)
+        return
+    out.test, out.statistic, out.p_value = res.test, res.statistic, res.p_value
+    note = "; ".join(x for x in (decision["note"], res.decision["note"],
+                                 "trend test on unadjusted values" if decision["trend_test"]
+                                 else "") if x)
+    decision.update(res.decision, note=note)
 
 
 def _spread(out: StratumOutcome, use: list[int], n: int) -> StratumOutcome:

@@ -1,0 +1,204 @@
+"""Analysis of covariance vs control for endpoints with a covariate (organ weights).
+
+Model (per endpoint × sex × timepoint): ``y = b0 + sum_g b_g [group = g] +
+beta (x - mean x) + e`` with the control group as reference, fitted by ordinary
+least squares (statsmodels). Adjusted group means are evaluated at the overall
+mean of the covariate; each dose group is compared with control by the t-test
+of its coefficient, with Holm's adjustment across dose groups. The group effect
+is the F-test of the model against the covariate-only model; homogeneity of
+slopes is the F-test of the group × covariate interaction.
+
+:func:`neurotox.stats.analyse` uses this path for the endpoints of
+:data:`COVARIATES` (brain weight, with terminal body weight as covariate): the
+vs-control tests and p-values of the results table are the ANCOVA's, the test
+is named ``ANCOVA (covariate: terminal body weight)``, and the decision row
+records the group F-test, the slope and the homogeneity-of-slopes test. The
+descriptive columns (mean, SD) stay those of the unadjusted values; the trend
+test, when requested, is the decision tree's on the unadjusted values.
+
+References
+----------
+.. [1] Shirley EA (1985). The analysis of organ weight data. Toxicology 8:13-22.
+.. [2] Sellers RS et al. (2007). Society of Toxicologic Pathology position paper:
+   organ weight recommendations for toxicology studies. Toxicologic Pathology 35:751-755.
+.. [3] Bailey SA, Zidell RH, Perry RW (2004). Relationships between organ weight
+   and body/brain weight in the rat. Toxicologic Pathology 32:448-466.
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from scipy import stats as sps
+from statsmodels.stats.multitest import multipletests
+
+#: Endpoints analysed by ANCOVA → their covariate (an endpoint of the same subject,
+#: sex and timepoint).
+COVARIATES: dict[str, str] = {"brain_weight": "terminal_body_weight"}
+
+#: Columns of the table returned by :func:`ancova`.
+COLUMNS = ["group", "n", "adjusted_mean", "difference", "se", "t", "p_value", "p_holm"]
+
+
+def _design(groups: pd.Series, x: np.ndarray, levels: Sequence[str],
+            interaction: bool) -> np.ndarray:
+    dummies = [(groups == g).to_numpy(float) for g in levels[1:]]
+    cols = [np.ones(len(x)), *dummies, x]
+    if interaction:
+        cols += [d * x for d in dummies]
+    return np.column_stack(cols)
+
+
+def ancova(y: Sequence[float], covariate: Sequence[float], groups: Sequence[str],
+           levels: Sequence[str], *,
+           alternative: str = "two-sided") -> tuple[pd.DataFrame, dict[str, float]]:
+    """Fit the ANCOVA and compare each group with the first level (control).
+
+    Parameters
+    ----------
+    y
+        Response (e.g. brain weight).
+    covariate
+        Covariate (e.g. terminal body weight).
+    groups
+        Group of each value.
+    levels
+        Groups in order, control first; levels without data are skipped.
+    alternative
+        ``two-sided``, ``less`` or ``greater`` (treated minus control).
+
+    Returns
+    -------
+    table : pandas.DataFrame
+        One row per group (:data:`COLUMNS`); control has no test.
+    info : dict
+        ``slope``, ``p_slope``, ``F`` and ``p_group`` (F-test of group),
+        ``p_parallel`` (homogeneity of slopes), ``df_resid``.
+
+    """
+    g = pd.Series(list(groups), dtype=str)
+    yv, xv = np.asarray(y, float), np.asarray(covariate, float)
+    levels = [lv for lv in levels if (g == lv).any()]
+    xc = xv - xv.mean()
+    full = sm.OLS(yv, _design(g, xc, levels, False)).fit()
+    k = len(levels)
+    reduced = sm.OLS(yv, np.column_stack([np.ones(len(xc)), xc])).fit()
+    inter = sm.OLS(yv, _design(g, xc, levels, True)).fit()
+    f_group, p_group = (full.compare_f_test(reduced)[:2] if k > 1 else (np.nan, np.nan))
+    p_parallel = float(inter.compare_f_test(full)[1]) if k > 1 else float("nan")
+    rows = [{"group": levels[0], "n": int((g == levels[0]).sum()),
+             "adjusted_mean": float(full.params[0])}]
+    for j, lv in enumerate(levels[1:], start=1):
+        t = float(full.tvalues[j])
+        rows.append({"group": lv, "n": int((g == lv).sum()),
+                     "adjusted_mean": float(full.params[0] + full.params[j]),
+                     "difference": float(full.params[j]), "se": float(full.bse[j]),
+                     "t": t, "p_value": _p(t, float(full.df_resid), alternative)})
+    table = pd.DataFrame(rows).reindex(columns=COLUMNS)
+    if k > 1:
+        table.loc[1:, "p_holm"] = multipletests(table["p_value"].iloc[1:], method="holm")[1]
+    info = {"slope": float(full.params[k]), "p_slope": float(full.pvalues[k]),
+            "F": float(f_group), "p_group": float(p_group), "p_parallel": p_parallel,
+            "df_resid": float(full.df_resid)}
+    return table, info
+
+
+def _p(t: float, df: float, alternative: str) -> float:
+    if alternative == "less":
+        return float(sps.t.cdf(t, df))
+    if alternative == "greater":
+        return float(sps.t.sf(t, df))
+    return float(2 * sps.t.sf(abs(t), df))
+
+
+@dataclass(frozen=True)
+class StratumAncova:
+    """ANCOVA of one stratum, laid out per group of the stratum (control first).
+
+    Attributes
+    ----------
+    test
+        Test name per group ('' for the control and untested groups).
+    statistic, p_value
+        t statistic and Holm-adjusted p per group (NaN for the control).
+    decision
+        Values for the decision-table columns (path, overall test, pairwise test, note).
+
+    """
+
+    test: list[str]
+    statistic: np.ndarray
+    p_value: np.ndarray
+    decision: dict[str, object]
+
+
+def covariate_lookup(included: pd.DataFrame,
+                     covariates: Mapping[str, str]) -> dict[tuple[str, ...], float]:
+    """Included covariate values keyed (study_id, endpoint, sex, timepoint, subject)."""
+    cov = included[included["endpoint"].isin(set(covariates.values()))]
+    keys = zip(cov["study_id"], cov["endpoint"], cov["sex"], cov["timepoint"], cov["subject"],
+               strict=True)
+    return dict(zip(keys, cov["value"].astype(float), strict=True))
+
+
+def stratum_ancova(key: Sequence[str], groups: Sequence[str], subjects: Sequence[np.ndarray],
+                   values: Sequence[np.ndarray], covariate: str, covariate_label: str,
+                   lookup: Mapping[tuple[str, ...], float], *,
+                   alternative: str = "two-sided") -> StratumAncova | str:
+    """ANCOVA vs control for one stratum, or the reason it cannot be run.
+
+    Parameters
+    ----------
+    key
+        Stratum ``(study_id, assay, endpoint, sex, timepoint)``.
+    groups
+        Groups of the stratum, control first.
+    subjects, values
+        Per group: subject IDs and their included values.
+    covariate
+        Covariate endpoint; its value is taken for the same subject, sex and timepoint.
+    covariate_label
+        Covariate wording in test names (``terminal body weight``).
+    lookup
+        Output of :func:`covariate_lookup`.
+    alternative
+        Direction of the vs-control tests.
+
+    Returns
+    -------
+    StratumAncova or str
+        The result, or a sentence saying why the ANCOVA was not run (fewer than
+        2 animals with both values in a group, or too few residual df).
+
+    """
+    study_id, _, _, sex, tp = key
+    ys, xs, gs = [], [], []
+    for g, subj, val in zip(groups, subjects, values, strict=True):
+        x = np.array([lookup.get((study_id, covariate, sex, tp, s), np.nan) for s in subj])
+        ok = np.isfinite(x)
+        ys.append(val[ok])
+        xs.append(x[ok])
+        gs.append(np.full(int(ok.sum()), g, dtype=object))
+    n = np.array([len(v) for v in ys])
+    if len(groups) < 2 or n.min() < 2 or n.sum() <= 2 * len(groups) + 1:
+        return (f"ANCOVA (covariate: {covariate_label}) not run: fewer than 2 animals with "
+                f"both values in a group (n: {', '.join(map(str, n))})")
+    table, info = ancova(np.concatenate(ys), np.concatenate(xs), np.concatenate(gs),
+                         list(groups), alternative=alternative)
+    name = f"ANCOVA (covariate: {covariate_label})"
+    missing = sum(len(s) for s in subjects) - int(n.sum())
+    note = (f"{name}: slope {info['slope']:.4g} per unit of covariate (p = "
+            f"{info['p_slope']:.3g}); homogeneity of slopes p = {info['p_parallel']:.3g}; "
+            "Holm-adjusted t-tests vs control; mean and SD are unadjusted"
+            + (f"; {missing} value(s) without covariate left out" if missing else ""))
+    decision = {"path": "ancova", "overall_test": f"{name} group F",
+                "overall_statistic": info["F"], "overall_p": info["p_group"],
+                "pairwise_test": name, "note": note}
+    return StratumAncova(["", *[name] * (len(groups) - 1)],
+                         np.r_[np.nan, table["t"].iloc[1:].to_numpy(float)],
+                         np.r_[np.nan, table["p_holm"].iloc[1:].to_numpy(float)], decision)

@@ -1,0 +1,86 @@
+"""ANCOVA path of ``stats.analyse``: brain weight adjusted for terminal body weight."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurotox import endpoints, stats
+from neurotox.stats.ancova import ancova
+from neurotox.study import Group, StatisticsPlan
+
+GROUPS = [Group(id="G1", label="C", dose=0, dose_unit="mg/kg/day", control=True),
+          Group(id="G2", label="H", dose=100, dose_unit="mg/kg/day")]
+
+
+def organ_table(shift: float) -> pd.DataFrame:
+    """Brain weight = 1.5 + 0.002 x body weight (+ shift in G2); G2 is 50 g heavier.
+
+    The residual pattern (+ - - +) is orthogonal to intercept and slope within each
+    group, so the least-squares slope is exactly 0.002 and the group difference
+    exactly ``shift``.
+    """
+    bw = np.r_[np.linspace(250, 300, 8), np.linspace(300, 350, 8)]
+    brain = 1.5 + 0.002 * bw + 0.004 * np.tile([1, -1, -1, 1], 4) + np.r_[np.zeros(8),
+                                                                          np.full(8, shift)]
+    recs = []
+    for i, (b, w) in enumerate(zip(brain, bw, strict=True)):
+        g = "G1" if i < 8 else "G2"
+        for endpoint, v in (("brain_weight", b), ("terminal_body_weight", w)):
+            recs.append({"assay": "brain_weight", "endpoint": endpoint, "subject": f"S{i:02d}",
+                         "group": g, "dose": 0.0 if g == "G1" else 100.0,
+                         "dose_unit": "mg/kg/day", "sex": "M", "value": v, "source": "test"})
+    return endpoints.from_records(recs, study_id="T")
+
+
+def brain_rows(analysis):
+    r = analysis.results
+    d = analysis.decisions
+    return (r[r["endpoint"] == "brain_weight"].set_index("group"),
+            d[d["endpoint"] == "brain_weight"].iloc[0])
+
+
+def test_heavier_group_is_not_flagged_by_ancova_but_by_the_unadjusted_test():
+    table = organ_table(shift=0.0)
+    res, dec = brain_rows(stats.analyse(table, StatisticsPlan(), GROUPS))
+    assert res.loc["G2", "test"] == "ANCOVA (covariate: terminal body weight)"
+    assert res.loc["G2", "p_value"] > 0.5 and res.loc["G2", "flag"] == ""
+    assert res.loc["G2", "mean"] == pytest.approx(1.5 + 0.002 * 325, abs=1e-9)  # unadjusted
+    assert dec["path"] == "ancova"
+    assert dec["pairwise_test"] == "ANCOVA (covariate: terminal body weight)"
+    assert "slope 0.002 per unit of covariate" in dec["note"]
+    raw, _ = brain_rows(stats.analyse(table, StatisticsPlan(), GROUPS, covariates={}))
+    assert raw.loc["G2", "flag"] == "**"  # brain weight follows body weight only
+
+
+def test_planted_shift_is_flagged_with_the_ols_t_statistic():
+    table = organ_table(shift=-0.05)
+    res, dec = brain_rows(stats.analyse(table, StatisticsPlan(), GROUPS))
+    b = table[table["endpoint"] == "brain_weight"]["value"].to_numpy()
+    x = table[table["endpoint"] == "terminal_body_weight"]["value"].to_numpy()
+    g = (np.arange(16) >= 8).astype(float)
+    design = np.column_stack([np.ones(16), g, x - x.mean()])
+    coef, rss, *_ = np.linalg.lstsq(design, b, rcond=None)
+    se = np.sqrt(rss[0] / 13 * np.linalg.inv(design.T @ design)[1, 1])
+    assert coef[1] == pytest.approx(-0.05, abs=1e-12)
+    assert res.loc["G2", "statistic"] == pytest.approx(coef[1] / se, rel=1e-9)
+    assert res.loc["G2", "flag"] == "**"
+    assert dec["overall_test"] == "ANCOVA (covariate: terminal body weight) group F"
+
+
+def test_missing_covariate_falls_back_to_the_decision_tree_with_a_note():
+    table = organ_table(shift=0.0)
+    table = table[table["endpoint"] == "brain_weight"]
+    res, dec = brain_rows(stats.analyse(table, StatisticsPlan(), GROUPS))
+    assert dec["path"] != "ancova"
+    assert "ANCOVA (covariate: terminal body weight) not run" in dec["note"]
+    assert res.loc["G2", "test"] != "ANCOVA (covariate: terminal body weight)"
+
+
+def test_one_sided_p_is_half_the_two_sided_in_the_adverse_direction():
+    rng = np.random.default_rng(0)
+    x = rng.normal(300, 20, 20)
+    groups = np.repeat(["G1", "G2"], 10)
+    y = 2 + 0.001 * x - np.where(groups == "G2", 0.03, 0) + rng.normal(0, 0.03, 20)
+    two, _ = ancova(y, x, groups, ["G1", "G2"])
+    less, _ = ancova(y, x, groups, ["G1", "G2"], alternative="less")
+    assert less["p_value"].iloc[1] == pytest.approx(two["p_value"].iloc[1] / 2)
