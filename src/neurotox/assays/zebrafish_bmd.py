@@ -41,7 +41,7 @@ def continuous_bmds(ept: pd.DataFrame, endpoints: tuple[str, ...],
 
 def bmdrc_bmds(dich: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     """bmdrc-style dichotomous BMD10 for every AUC_k / MOV_k / ANY_* endpoint."""
-    table = dose_table(dich)
+    table = dose_table(dich, by_plate=True)
     if table["dose"].nunique() < 3:
         notes.append("bmdrc BMD: fewer than 3 concentrations; skipped")
         return pd.DataFrame(columns=_COLUMNS)

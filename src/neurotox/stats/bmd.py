@@ -40,7 +40,6 @@ silenced for the duration of each fit only.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import warnings
@@ -516,10 +515,8 @@ def _one_blas_thread():
     L-BFGS-B calls BLAS on vectors of 2-3 elements thousands of times; a threaded
     BLAS makes each call about 20 times slower than doing it on one thread.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # optional: only a speed-up
-        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
     return threadpool_limits(1, user_api="blas")
 
 
