@@ -304,15 +304,20 @@ def read_sheet(path: Path) -> pd.DataFrame:
 def check_row_lengths(text: str, sep: str, path: Path) -> None:
     """FormatError at the first non-blank line with fewer cells than the header line."""
     width = None
-    for i, row in enumerate(csv.reader(io.StringIO(text), delimiter=sep)):
-        if not any(c.strip() for c in row):
-            continue
-        if width is None:
-            width = len(row)
-        elif len(row) < width:
-            raise FormatError(f"expected {width} cells like the header, found {len(row)} "
-                              "(truncated file or damaged line?)", path=path,
-                              where=f"line {i + 1}")
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        for row in rows:
+            if not any(c.strip() for c in row):
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) < width:
+                raise FormatError(f"expected {width} cells like the header, found {len(row)} "
+                                  "(truncated file or damaged line?)", path=path,
+                                  where=f"line {rows.line_num}")
+    except csv.Error as exc:
+        raise FormatError(f"cannot read as a table: {exc}", path=path,
+                          where=f"line {rows.line_num}") from None
 
 
 def find_column(df: pd.DataFrame, aliases: tuple[str, ...], *, path: Path,

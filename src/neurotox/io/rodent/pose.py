@@ -98,7 +98,8 @@ def read_dlc_h5(path: Path, **_: Any) -> RodentData:
     """Read a DeepLabCut H5 (pandas HDF store, MultiIndex columns)."""
     try:
         df = pd.read_hdf(path)
-    except (ValueError, KeyError, OSError) as exc:
+    except (ValueError, KeyError, OSError, RuntimeError, TypeError) as exc:
+        # PyTables raises HDF5ExtError (a RuntimeError) on files that are not HDF5
         raise FormatError(f"cannot read as a DeepLabCut HDF store: {exc}", path=path) from None
     return RodentData("poses", path, "deeplabcut-h5", poses=poses_from_dlc_frame(df, path))
 

@@ -203,6 +203,11 @@ def read_flags(path: Path, *, video_regex: str | None = None, video_include: str
     """Read technical exclusions (``VIDEO,REASON`` or ``subject,phase,reason``)."""
     df = read_sheet(path)
     df.columns = [c.lower() for c in df.columns]
+    need = ["video", "reason"] if "video" in df.columns else ["subject", "phase", "reason"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise FormatError(f"expected column(s) {quoted(missing)}, found {quoted(df.columns)}",
+                          path=path)
     rows, notes = [], []
     if "video" in df.columns:
         parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)

@@ -35,8 +35,12 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
     """
     if src.container in ("xlsx", "xls"):
         engine = "openpyxl" if src.container == "xlsx" else "xlrd"
-        df = pd.read_excel(src.path, sheet_name=sheet, skiprows=skiprows, header=header,
-                           dtype=dtype, engine=engine, na_values=NA_VALUES)
+        try:
+            df = pd.read_excel(src.path, sheet_name=sheet, skiprows=skiprows, header=header,
+                               dtype=dtype, engine=engine, na_values=NA_VALUES)
+        except Exception as exc:  # openpyxl/xlrd raise many types on corrupt workbooks
+            raise FormatError(f"cannot open as an {src.container} workbook: "
+                              f"{' '.join(str(exc).split())}", path=src.path) from None
         return _not_empty(df, src)
     first = skiprows if isinstance(skiprows, int) else 0
     dec = decimal_mark(src, skip=first + 1)
@@ -73,17 +77,21 @@ def check_row_lengths(src: Source, skiprows: int = 0) -> None:
     pandas pads short lines with missing values; a truncated file or a damaged
     line would then pass as missing data. The message names the line number.
     """
-    rows = csv.reader(io.StringIO(_text(src)), delimiter=src.delimiter)
+    rows = csv.reader(io.StringIO(_text(src), newline=""), delimiter=src.delimiter)
     width = None
-    for i, row in enumerate(rows):
-        if i < skiprows or not any(c.strip() for c in row):
-            continue
-        if width is None:
-            width = len(row)
-        elif len(row) < width:
-            raise FormatError(f"expected {width} cells like the header, found {len(row)} "
-                              "(truncated file or damaged line?)", path=src.path,
-                              where=f"line {i + 1}")
+    try:
+        for row in rows:
+            if rows.line_num <= skiprows or not any(c.strip() for c in row):
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) < width:
+                raise FormatError(f"expected {width} cells like the header, found {len(row)} "
+                                  "(truncated file or damaged line?)", path=src.path,
+                                  where=f"line {rows.line_num}")
+    except csv.Error as exc:
+        raise FormatError(f"cannot parse as a delimited table: {exc}", path=src.path,
+                          where=f"line {rows.line_num}") from None
 
 
 def _not_empty(df: pd.DataFrame, src: Source) -> pd.DataFrame:

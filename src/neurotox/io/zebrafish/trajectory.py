@@ -24,6 +24,7 @@ all larvae at once.
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -59,9 +60,10 @@ def _pick(cols: list[str], options: tuple[str, ...]) -> str | None:
 def _header_count(first: list[str]) -> int | None:
     if len(first) >= 2 and norm(first[0]).startswith("number_of_header_lines"):
         try:
-            return int(float(first[1].replace(",", ".")))
+            n = float(first[1].replace(",", "."))
         except ValueError:
             return None
+        return int(n) if math.isfinite(n) and 0 < n < 1e6 else None
     return None
 
 

@@ -1,0 +1,308 @@
+"""Fuzzing targets and hypothesis strategies for every reader (shared by tests and benchmarks).
+
+Each target reads one file and may raise only :class:`~neurotox.errors.NeurotoxError`.
+Inputs are *mutated templates*: a small valid file of the reader's format with lines
+dropped, duplicated or cut, cells replaced by hostile values, the delimiter and the
+encoding changed, junk lines inserted and bytes truncated -- so the fuzzer reaches
+the parsing code behind the format checks, not only the "unknown layout" branch.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from hypothesis import strategies as st
+
+#: Hostile cell values.
+CELLS = ("", "-", "#N/A", "NA", "nan", "inf", "-inf", "-1", "0", "1e309", "3,5", "2.5",
+         "abc", "A01", "Z99", "A1", "c01", "training", "test", "L", "R", "Left", "  ",
+         '"', "1;2", "\t", "é", "0x10", "True", "1e-300", "999999999999", "-0")
+
+
+def _lines(header: str, rows: list[str]) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+ZL_TRACK = _lines("location,animal,an,start,end,smldist,lardist,inadist",
+                  [f"c0{w},A0{w},1,{60 * b},{60 * b + 60},{b + 1}.5,{w}.25,0.1"
+                   for w in (1, 2) for b in range(3)])
+ZL_LONG = _lines("vd_samplecode,vd_start,vd_aname,vd_smldist,vd_lardist",
+                 [f"000181,{6 * b},A0{w}-1,{b}.5,{w}.0" for w in (1, 2) for b in range(3)])
+MOTIONTAB = _lines("Plate ID,frames_num,A01,A02", [f"P1,{f},0.0{f},0.1" for f in range(1, 5)])
+TANGUAY_WIDE = _lines("chemical.id,conc,plate,well,t0,t1,t2",
+                      ["3530,1,18103,A1,2,NA,3", "3530,0,18103,A2,1,2,3"])
+TANGUAY_LONG = _lines("well,plate.id,conc,starttime,vd_smldist,vd_lardist",
+                      [f"A0{w},18103,{w - 1},{6 * b},{b}.5,1" for w in (1, 2) for b in range(3)])
+BMDRC = _lines("chemical.id,conc,plate.id,well,variable,value",
+               ["2,0,20544,H01,t0,1.5", "2,0,20544,H01,t1,", "2,0,20544,H01,t2,3"])
+TRAJ = _lines("time,x,y,well", [f"{t * 0.5},{t * 0.1},{w},A0{w}" for w in (1, 2)
+                                for t in range(6)])
+ETHO = ('"Number of header lines:";"6"\n"Experiment";"E1"\n"Arena name";"Arena 1"\n'
+        '"Subject name";"A01"\n"Trial time";"X center";"Y center"\n"s";"mm";"mm"\n'
+        + "".join(f'"{t:.1f}";"{t * 0.1:.2f}";"1,0"\n' for t in range(6)))
+EPA = _lines("Removed due to death,Plate #,Well,Concentration (μM),20-22,22-24",
+             ["no,1,A01,0,1.5,2.5", "yes,1,A02,1,0.5,0.2"])
+PLATE_MAP = _lines("plate_id,chemical_id,row_id,col_id,value,units,MO24,MORT",
+                   ["18103,3530,A,1,0,uM,0,0", "18103,3530,A,2,1,uM,1,0"])
+LAYOUT = _lines("well,group,concentration", ["A01,C,0", "A02,H,5", "B01,blank,"])
+
+NOR_SHEET = _lines("subject,phase,left_s,right_s,novel_side,flag",
+                   ["R1,training,15,14,L,", "R1,test,20,11,L,", "R2,test,9,3,R,moved"])
+SIMBA = _lines("VIDEO,CLASSIFIER,MEASUREMENT,VALUE",
+               ["Exp_NOR_P1_rat01,Left,Event count,3",
+                "Exp_NOR_P1_rat01,Left,Total event duration (s),12.5",
+                "Exp_NOR_P2_rat01,Right,Total event duration (s),16"])
+SIMBA_ROI = _lines("VIDEO,ANIMAL,BODY-PART,SHAPE,SHAPE TYPE,MEASUREMENT,VALUE",
+                   ["NOR_T2_m1,Animal_1,Nose,object_left,circle,TOTAL ROI TIME (S),9.25",
+                    "NOR_T2_m1,Animal_1,Nose,object_right,circle,ROI ENTRIES (COUNTS),0.0"])
+FLAGS = _lines("VIDEO,REASON", ["Exp_NOR_P2_rat01,Object toppled"])
+KEY = _lines("subject,novel_side", ["R1,L", "R2,R"])
+TRIALS = _lines("subject,trial,sample,choice,latency", ["R1,1,L,R,2.5", "R1,2,R,L,3"])
+ENTRIES = _lines("subject,order,arm,enter_s,exit_s", ["R1,1,A,1,2", "R1,2,B,3,4"])
+ARMSEQ = _lines("ARM_ENTRY_SEQUENCE,ENTRY FRAME,EXIT FRAME,ENTER TIME (s),EXIT TIME (s)",
+                ["A,1,10,0.1,0.5", "B,20,30,1.0,1.5"])
+OBJECTS = _lines("video,object,x,y,radius,px_per_cm", ["v1,left,30,50,3,10", "v1,right,80,50,3,10"])
+ANYMAZE = _lines("Test,Animal,Stage,Left object : time investigating,Right object : time "
+                 "investigating", ["1,R1,T1,10.5,9", "2,R1,T2,4,12"])
+ZONEINFO = "arm.a;arm.b\nc1;c4\nc2;c5\nc3;c6\n"
+LIMS = _lines("animal_name,trial,bin,parameter,data",
+              ["R1,test,1,novel arm : duration,12", "R1,test,1,familiar arm : duration,8"])
+DLC = ("scorer,DLC,DLC,DLC,DLC,DLC,DLC\nbodyparts,nose,nose,nose,head,head,head\n"
+       "coords,x,y,likelihood,x,y,likelihood\n"
+       + "".join(f"{f},{f}.5,2,0.9,{f},3,0.8\n" for f in range(4)))
+
+FOB = _lines("subject,occasion,posture,gait_score,grip_fore_1,foot_splay_1,body_temperature",
+             ["M1,pretest,sitting,1,900,80,37.1", "M2,pretest,asleep,2,910,75,36.8"])
+MOTOR = _lines("subject,session,0-10 min,10-20 min", ["M1,pretest,486,245", "M2,pretest,300,200"])
+STARTLE = _lines("subject,session,block,trial,trial_type,prepulse_db,amplitude,latency",
+                 ["M1,week4,1,1,pulse,,499.3,24.6", "M1,week4,1,2,prepulse,75,300,20"])
+ORGANS = _lines("subject,body_weight,brain_weight", ["M1,337.0,2.01", "M2,327.7,2.104"])
+FINDINGS = _lines("subject,tissue,lesion,grade", ["M1,,NAD,", "M2,brain,gliosis,2"])
+LANDMARKS = _lines("subject,day,landmark", ["P1,PND2,pinna_unfolding", "P2,PND3,eye_opening"])
+EPT = _lines("study_id,assay,category,endpoint,unit,subject,group,dose,dose_unit,sex,timepoint,"
+             "value,excluded,exclusion_reason,batch,source",
+             ["S,brain_weight,structural,brain_weight,g,A1,C,0,mg,M,NA,2.0,False,,NA,f:1",
+              "S,brain_weight,structural,brain_weight,g,A2,H,5,mg,F,NA,1.9,True,dead,NA,f:2"])
+
+
+@dataclass(frozen=True)
+class Target:
+    """A reader under fuzz: how to call it on a file and which template to mutate."""
+
+    name: str
+    call: Callable[[Path], object]
+    template: str | None = None
+    suffix: str = ".csv"
+    binary: str | None = None   # "tiff" for image readers
+
+
+def _zf(fmt: str | None) -> Callable[[Path], object]:
+    def call(p: Path) -> object:
+        from neurotox.io.zebrafish import read_export
+        return read_export(p, format=fmt)
+    return call
+
+
+def _rod(fmt: str | None) -> Callable[[Path], object]:
+    def call(p: Path) -> object:
+        from neurotox.io.rodent import read_rodent
+        return read_rodent(p, fmt=fmt)
+    return call
+
+
+def _bat(name: str) -> Callable[[Path], object]:
+    def call(p: Path) -> object:
+        from neurotox.io import battery
+        return getattr(battery, name)(p)
+    return call
+
+
+def _layout(p: Path) -> object:
+    from neurotox.study import read_layout
+    return read_layout(p)
+
+
+def _zf_layouts(p: Path) -> object:
+    from neurotox.io.zebrafish import read_plate_layouts
+    return read_plate_layouts(p)
+
+
+def _zf_plate_map(p: Path) -> object:
+    from neurotox.io.zebrafish import read_plate_map
+    return read_plate_map(p)
+
+
+def _ept(p: Path) -> object:
+    from neurotox.endpoints import read
+    return read(p)
+
+
+def _plane(p: Path) -> object:
+    from neurotox.io.plates import pixel_size_um, read_plane
+    pixel_size_um(p)
+    return read_plane(p)
+
+
+def _scan(p: Path) -> object:
+    from neurotox.io.plates import scan_plate
+    return scan_plate(p.parent)
+
+
+ZF_TEMPLATES = {"tanguay-wide": TANGUAY_WIDE, "tanguay-long": TANGUAY_LONG, "bmdrc-long": BMDRC,
+                "epa-lightdark": EPA, "ethovision-raw": ETHO, "trajectory": TRAJ,
+                "zebralab-tracking": ZL_TRACK, "zebralab-long": ZL_LONG,
+                "zebralab-motiontab": MOTIONTAB}
+ROD_TEMPLATES = {"ethovision-raw": ETHO, "sleap-analysis": None, "deeplabcut-h5": None,
+                 "deeplabcut-csv": DLC, "simba-aggregates": SIMBA,
+                 "simba-roi-aggregates": SIMBA_ROI, "exclusion-list": FLAGS,
+                 "novel-object-key": KEY, "tmaze-trials": TRIALS,
+                 "arm-entry-sequence": ENTRIES, "object-layout": OBJECTS,
+                 "lims-zone-bins": LIMS, "dlcanalyzer-zoneinfo": ZONEINFO,
+                 "anymaze-results": ANYMAZE, "nor-scoring-sheet": NOR_SHEET}
+BAT_TEMPLATES = {"read_fob": FOB, "read_motor_activity": MOTOR, "read_startle": STARTLE,
+                 "read_organ_weights": ORGANS, "read_findings": FINDINGS,
+                 "read_landmarks": LANDMARKS}
+
+
+def targets() -> list[Target]:
+    """Every reader of the io registries (plus layouts, plate maps, EndpointTables)."""
+    from neurotox.io.rodent import list_readers
+    from neurotox.io.zebrafish import list_formats
+
+    out = [Target(f"zebrafish:{r.name}", _zf(r.name), ZF_TEMPLATES.get(r.name, TRAJ))
+           for r in list_formats()]
+    out.append(Target("zebrafish:detect", _zf(None), None))
+    for r in list_readers():
+        tpl = ROD_TEMPLATES.get(r.name, NOR_SHEET)
+        out.append(Target(f"rodent:{r.name}", _rod(r.name), tpl,
+                          suffix=".h5" if tpl is None else ".csv"))
+    out.append(Target("rodent:detect", _rod(None), None))
+    out += [Target(f"battery:{n}", _bat(n), t) for n, t in BAT_TEMPLATES.items()]
+    out += [Target("plates:read_plane", _plane, None, ".tif", "tiff"),
+            Target("plates:scan_plate", _scan, None, ".tif", "tiff"),
+            Target("study:read_layout", _layout, LAYOUT),
+            Target("zebrafish:plate_layouts", _zf_layouts, LAYOUT),
+            Target("zebrafish:plate_map", _zf_plate_map, PLATE_MAP),
+            Target("endpoints:read", _ept, EPT)]
+    return out
+
+
+ALL_TEMPLATES = [t for t in {**ZF_TEMPLATES, **ROD_TEMPLATES, **BAT_TEMPLATES}.values() if t]
+
+
+# ------------------------------------------------------------------ text strategies
+
+@st.composite
+def mutated_text(draw: st.DrawFn, template: str | None) -> bytes:
+    """A template with random line, cell, delimiter, encoding and byte-level damage."""
+    tpl = template if template is not None else draw(st.sampled_from(ALL_TEMPLATES))
+    lines = tpl.splitlines()
+    for _ in range(draw(st.integers(0, 4))):
+        op = draw(st.sampled_from(["cell", "cell", "cell", "drop", "dup", "junk", "cut",
+                                   "swap"]))
+        i = draw(st.integers(0, max(len(lines) - 1, 0))) if lines else 0
+        if not lines:
+            lines = [""]
+        if op == "cell":
+            sep = ";" if lines[i].count(";") > lines[i].count(",") else ","
+            cells = lines[i].split(sep)
+            j = draw(st.integers(0, len(cells) - 1))
+            cells[j] = draw(st.sampled_from(CELLS) | st.text(max_size=6))
+            lines[i] = sep.join(cells)
+        elif op == "drop":
+            del lines[i]
+        elif op == "dup":
+            lines.insert(i, lines[i])
+        elif op == "junk":
+            lines.insert(i, draw(st.text(max_size=20)))
+        elif op == "cut":
+            lines[i] = lines[i][: draw(st.integers(0, len(lines[i])))]
+        elif op == "swap" and len(lines) > 1:
+            j = draw(st.integers(0, len(lines) - 1))
+            lines[i], lines[j] = lines[j], lines[i]
+    text = "\n".join(lines) + draw(st.sampled_from(["\n", "", "\r\n"]))
+    delim = draw(st.sampled_from([None, None, ";", "\t"]))
+    if delim:
+        text = text.replace(",", delim)
+    enc = draw(st.sampled_from(["utf-8", "utf-8", "utf-8-sig", "utf-16", "cp1252"]))
+    data = text.encode(enc, errors="replace")
+    if draw(st.integers(0, 9)) == 0:
+        data = data[: draw(st.integers(0, len(data)))]
+    return data
+
+
+def any_bytes() -> st.SearchStrategy[bytes]:
+    """Arbitrary bytes, sometimes behind a container signature."""
+    magic = st.sampled_from([b"", b"PK\x03\x04", b"\xd0\xcf\x11\xe0", b"\x1f\x8b", b"\x89HDF",
+                             b"II*\x00", b"MM\x00*"])
+    return st.builds(lambda m, b: m + b, magic, st.binary(max_size=300))
+
+
+def file_bytes(target: Target) -> st.SearchStrategy[bytes]:
+    """Inputs for one target: mostly mutated templates, sometimes arbitrary bytes."""
+    if target.binary == "tiff":
+        return tiff_bytes()
+    return st.one_of(mutated_text(target.template), mutated_text(target.template), any_bytes())
+
+
+# ------------------------------------------------------------------ TIFF strategies
+
+@st.composite
+def tiff_bytes(draw: st.DrawFn) -> bytes:
+    """Small TIFFs of varied dtype, shape and metadata, sometimes truncated or bit-flipped."""
+    import tifffile
+
+    dtype = draw(st.sampled_from(["uint8", "uint16", "int16", "float32", "float64", "bool",
+                                  "uint32", "int8"]))
+    shape = draw(st.sampled_from([(4, 5), (1, 1), (3, 4, 5), (4, 5, 3), (2, 2, 4, 4),
+                                  (0, 4), (6, 6), (5, 4, 4)]))
+    rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+    scale = draw(st.sampled_from([0, 1, 255, 65535, 1e30]))
+    with np.errstate(invalid="ignore", over="ignore"):
+        arr = (rng.random(shape) * scale).astype(dtype)
+    buf = io.BytesIO()
+    kwargs: dict = {"photometric": draw(st.sampled_from(["minisblack", "rgb"]))
+                    if len(shape) == 3 and shape[-1] in (3, 4) else "minisblack"}
+    if draw(st.booleans()):
+        kwargs["resolution"] = (draw(st.sampled_from([0.0001, 1.0, 1e9, 1.538])),) * 2
+        kwargs["resolutionunit"] = draw(st.sampled_from([1, 2, 3]))
+    if draw(st.booleans()):
+        kwargs["imagej"] = dtype in ("uint8", "uint16", "float32") and len(shape) <= 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")   # zero-size and odd arrays are written on purpose
+        try:
+            tifffile.imwrite(buf, arr, **kwargs)
+        except (ValueError, TypeError):
+            buf = io.BytesIO()
+            tifffile.imwrite(buf, arr, photometric="minisblack")
+    data = bytearray(buf.getvalue())
+    damage = draw(st.sampled_from(["none", "none", "truncate", "flip", "garbage"]))
+    if damage == "truncate":
+        data = data[: draw(st.integers(0, len(data)))]
+    elif damage == "flip" and data:
+        for _ in range(draw(st.integers(1, 8))):
+            k = draw(st.integers(0, len(data) - 1))
+            data[k] = draw(st.integers(0, 255))
+    elif damage == "garbage":
+        data = bytearray(b"II*\x00" + draw(st.binary(max_size=200)))
+    return bytes(data)
+
+
+TIFF_NAMES = ("A01_f1_c1.tif", "B02_s1_w1.tif", "PLATE_C03_s2_w2.tif", "x.tif",
+              "r01c01f01p01-ch1sk1fk1fl1.tiff", "A1_f1_c2.TIF")
+
+
+def write_input(target: Target, data: bytes, folder: Path, name: str | None = None) -> Path:
+    """Write ``data`` as the target's input file under ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        if old.is_file():
+            old.unlink()
+    path = folder / (name or f"input{target.suffix}")
+    path.write_bytes(data)
+    return path
