@@ -143,3 +143,97 @@ def test_report_lists_deviations_in_report_and_manifest(tmp_path, invoke):
     assert expected in manifest["deviations"]
     html = (tmp_path / "rep" / "report.html").read_text()
     assert "fewer than 10 animals per sex per group" in html
+
+
+# ----------------------------------------------- simulated TG 426 (litter as the unit)
+
+@pytest.fixture(scope="module")
+def dnt(tmp_path_factory):
+    from neurotox.simulate.dnt import write_study as simulate_426
+
+    folder = tmp_path_factory.mktemp("dnt")
+    truth = simulate_426(folder, 20260101)
+    study = load_study(folder / "study.yaml")
+    collected = collect_endpoints(study)
+    analysis = stats.analyse(collected.table, study.spec.statistics, study.spec.groups)
+    return study, collected, analysis, truth
+
+
+def test_dnt_simulation_design(dnt):
+    from neurotox.simulate.dnt import PLANTED
+
+    study, collected, _, truth = dnt
+    subjects = study.subjects
+    assert subjects.groupby("group")["litter"].nunique().tolist() == [20] * 4
+    pups = subjects.groupby(["litter", "sex"]).size()
+    assert set(pups) == {2, 3}  # several pups of each sex per litter
+    assert study.spec.statistics.litter_unit == "means"
+    assert {p["endpoint"] for p in truth["planted"]} == set(PLANTED)
+    assert truth["experimental_unit"] == "litter"
+    t = collected.table
+    assert set(t.loc[t["endpoint"] == "motor_activity_total", "timepoint"]) == {
+        "PND13", "PND17", "PND21", "PND60"}
+    assert set(t.loc[t["endpoint"] == "startle_amplitude_mean", "timepoint"]) == {
+        "PND22", "PND60"}
+    assert set(t.loc[t["endpoint"] == "brain_weight", "timepoint"]) == {"PND22", "PND70"}
+    assert set(t["category"]) == {"neurodevelopmental", "neurobehavioral", "structural"}
+
+
+def test_dnt_analysis_is_by_litter(dnt):
+    _, collected, analysis, _ = dnt
+    t = collected.table
+    pups = t[(t["endpoint"] == "motor_activity_total") & (t["timepoint"] == "PND13")
+             & (t["group"] == "G1") & (t["sex"] == "M")]
+    assert len(pups) == 40 and pups["batch"].nunique() == 20  # 2 pups x 20 litters
+    r = analysis.results.set_index(["endpoint", "sex", "timepoint", "group"])
+    row = r.loc[("motor_activity_total", "M", "PND13", "G1")]
+    assert row["n"] == 20
+    litter_means = pups.groupby("batch")["value"].mean()
+    assert row["mean"] == pytest.approx(litter_means.mean())
+    assert row["sd"] == pytest.approx(litter_means.std(ddof=1))
+    assert r.loc[("dev_vaginal_opening_age", "F", "NA", "G4"), "n"] == 20
+    assert r.loc[("startle_amplitude_mean", "F", "PND22", "G2"), "n"] == 20
+
+
+def test_dnt_planted_effects_are_flagged(dnt):
+    from neurotox.simulate.dnt import PLANTED
+
+    _, _, analysis, _ = dnt
+    hits = flagged(analysis.results)
+    hits = hits[hits["group"] == "G4"]
+    for endpoint, (timepoints, _) in PLANTED.items():
+        for tp in timepoints:
+            sel = hits[(hits["endpoint"] == endpoint) & (hits["timepoint"] == tp)]
+            assert len(sel) >= 1, f"{endpoint} {tp} not flagged at the high dose"
+    bw = analysis.results[(analysis.results["endpoint"] == "brain_weight")
+                          & (analysis.results["group"] == "G4")]
+    assert set(bw["test"]) == {"ANCOVA (covariate: terminal body weight)"}
+    assert (bw["flag"] == "**").all()  # both sexes, PND 22 and 70
+    ma = analysis.results[(analysis.results["endpoint"] == "motor_activity_total")
+                          & (analysis.results["group"] == "G4")].set_index(["sex", "timepoint"])
+    assert ma["percent_of_control"].loc[[("M", "PND21"), ("F", "PND21")]].between(130, 190).all()
+
+
+def test_dnt_report_flags_planted_effects_with_ancova_footnote(dnt):
+    from neurotox.guidelines import check_study
+    from neurotox.report import build_report
+    from neurotox.report.tables import label_of
+    from neurotox.simulate.dnt import PLANTED as PLANTED_426
+
+    study, collected, analysis, _ = dnt
+    deviations = check_study(study, collected.table, collected.notes)
+    assert deviations == []
+    report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
+                          software={"neurotox": "test"}, deviations=deviations, figures=False,
+                          bmd=False)
+    overview = report.tables[0]
+    g4 = [i for i, c in enumerate(overview.columns) if c.startswith("G4")]
+    assert len(g4) == 2  # one per sex
+    flags = {row.labels: [row.cells[i].flag for i in g4] for row in overview.rows}
+    for endpoint, (timepoints, _) in PLANTED_426.items():
+        for tp in timepoints:
+            key = (label_of(endpoint), "" if tp == "NA" else tp)
+            assert any(flags.get(key, [])), f"{key} not flagged at G4 in the overview table"
+    brain = [t for t in report.tables if t.kind != "listing"
+             and any("ANCOVA (covariate: terminal body weight)" in f for f in t.footnotes)]
+    assert brain, "no table footnote names the ANCOVA"

@@ -83,3 +83,38 @@ def test_no_findings_still_reports_examined_animals(tmp_path):
     t = run_one(write_study(tmp_path, assays=[NP], files={"findings.csv": text})).endpoints
     assert set(t["endpoint"]) == {"np_any_finding"}
     assert t["value"].tolist() == [0.0, 0.0]
+
+
+PER_TISSUE = ("subject,tissue,lesion,grade\n"
+              "A1,sciatic nerve,axonal degeneration,2\n"
+              "A1,cerebral cortex,NAD,\n"
+              "A2,cerebral cortex,vacuolation,1\n"  # A2: cortex examined, sciatic nerve not
+              "B1,,NAD,\n"                          # B1: every tissue examined, no finding
+              "B2,sciatic nerve,NAD,\n")            # B2: sciatic nerve only
+
+
+@pytest.mark.parametrize("mode, endpoint, expected", [
+    ("per_tissue", "np_sciatic_nerve_axonal_degeneration", {"A1": 1, "B1": 0, "B2": 0}),
+    ("per_tissue", "np_sciatic_nerve_axonal_degeneration_severity", {"A1": 2, "B1": 0, "B2": 0}),
+    ("per_tissue", "np_cerebral_cortex_vacuolation", {"A1": 0, "A2": 1, "B1": 0}),
+    ("per_tissue", "np_any_finding", {"A1": 1, "A2": 1, "B1": 0, "B2": 0}),
+    ("listed", "np_sciatic_nerve_axonal_degeneration", {"A1": 1, "A2": 0, "B1": 0, "B2": 0}),
+    ("listed", "np_cerebral_cortex_vacuolation", {"A1": 0, "A2": 1, "B1": 0, "B2": 0}),
+])
+def test_per_tissue_examined_sets(tmp_path, mode, endpoint, expected):
+    study = write_study(tmp_path, assays=[{**NP, "parameters": {"examined": mode}}],
+                        files={"findings.csv": PER_TISSUE})
+    t = run_one(study).endpoints
+    rows = t[t["endpoint"] == endpoint]
+    assert dict(zip(rows["subject"], rows["value"], strict=True)) == expected
+
+
+def test_per_tissue_summary_and_note(tmp_path):
+    study = write_study(tmp_path, assays=[{**NP, "parameters": {"examined": "per_tissue"}}],
+                        files={"findings.csv": PER_TISSUE})
+    result = run_one(study)
+    summary = result.details["neuropathology_summary"].set_index("tissue")
+    assert summary["examined"].to_dict() == {"cerebral_cortex": 3, "sciatic_nerve": 3}
+    assert summary["animals_affected"].to_dict() == {"cerebral_cortex": 1, "sciatic_nerve": 1}
+    assert ("neuropathology findings.csv: examined per tissue: cerebral_cortex 3, "
+            "sciatic_nerve 3") in result.notes

@@ -5,6 +5,11 @@ every tissue × lesion found in at least one animal, each examined animal gets
 an incidence row (1 present / 0 absent) and a severity row (grade 1-5, 0 when
 absent). Examined animals are those listed in the findings file (animals without
 findings appear with lesion ``NAD``) or, with ``examined: all``, every subject.
+With ``examined: per_tissue`` each tissue has its own examined set: the animals
+with a row naming that tissue (a finding, or ``NAD`` for that tissue) and those
+with a tissue-less ``NAD`` row (every tissue examined, nothing found); an animal
+examined for the sciatic nerve but not the cortex counts in the sciatic-nerve
+denominators only.
 A lesion recorded without a grade counts for incidence; its severity row is
 excluded with that reason. ``np_any_finding`` (one row per examined animal)
 carries the number of animals examined even when no lesion is found.
@@ -27,6 +32,9 @@ from neurotox.study import AssaySpec, Study
 
 ASSAY = "neuropathology"
 
+#: Tissue entries of a ``NAD`` row meaning "every tissue examined, nothing found".
+ALL_TISSUES = ("", "all", "all_tissues", "nad")
+
 
 class NeuropathologyParameters(BaseModel):
     """Parameters of the neuropathology assay.
@@ -34,7 +42,9 @@ class NeuropathologyParameters(BaseModel):
     Attributes
     ----------
     examined
-        ``listed``: animals in the findings file were examined; ``all``: every subject.
+        ``listed``: animals in the findings file were examined (for every tissue);
+        ``all``: every subject; ``per_tissue``: per tissue, the animals with a row
+        for it or a tissue-less ``NAD`` row.
     synonyms
         Extra term mappings (lab term → catalogue term) for tissues and lesions.
     sheet
@@ -44,7 +54,7 @@ class NeuropathologyParameters(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    examined: Literal["listed", "all"] = "listed"
+    examined: Literal["listed", "all", "per_tissue"] = "listed"
     synonyms: dict[str, str] = Field(default_factory=dict)
     sheet: str | None = None
 
@@ -78,7 +88,7 @@ def normalise(df: pd.DataFrame, params: NeuropathologyParameters) -> pd.DataFram
     for i, r in enumerate(df.itertuples(index=False)):
         tissue, lesion = _term(r.tissue, params), _term(r.lesion, params)
         nad = lesion in terms.NO_FINDING
-        blank_tissue = tissue in ("", "all", "all_tissues", "nad")
+        blank_tissue = tissue in ALL_TISSUES
         if tissue not in terms.TISSUE_CLASS and not (nad and blank_tissue):
             raise InputError(f"unknown tissue {r.tissue!r}; expected one of "
                              f"{quoted(terms.TISSUE_CLASS)}", path=path,
@@ -99,8 +109,36 @@ def normalise(df: pd.DataFrame, params: NeuropathologyParameters) -> pd.DataFram
     return out
 
 
-def emit(rec: Recorder, findings: pd.DataFrame, examined: list[str]) -> pd.DataFrame:
-    """Add incidence and severity rows; return the incidence summary per finding."""
+def examined_sets(findings: pd.DataFrame, subjects: pd.Index,
+                  mode: str) -> tuple[list[str], dict[str, list[str]]]:
+    """Animals examined at all and, per tissue with a finding, those examined for it.
+
+    Parameters
+    ----------
+    findings
+        Output of :func:`normalise`.
+    subjects
+        Every subject of the study.
+    mode
+        ``listed``, ``all`` or ``per_tissue`` (see :class:`NeuropathologyParameters`).
+
+    """
+    animals = sorted(subjects) if mode == "all" else sorted(findings["subject"].unique())
+    tissues = sorted(set(findings.loc[findings["finding"], "tissue"]))
+    if mode != "per_tissue":
+        return animals, dict.fromkeys(tissues, animals)
+    whole = set(findings.loc[findings["tissue"].isin(ALL_TISSUES), "subject"])
+    return animals, {t: sorted(whole | set(findings.loc[findings["tissue"] == t, "subject"]))
+                     for t in tissues}
+
+
+def emit(rec: Recorder, findings: pd.DataFrame, examined: list[str],
+         by_tissue: dict[str, list[str]] | None = None) -> pd.DataFrame:
+    """Add incidence and severity rows; return the incidence summary per finding.
+
+    ``by_tissue`` gives the animals examined per tissue (default: ``examined``
+    for every tissue).
+    """
     found = findings[findings["finding"]]
     with_finding = set(found["subject"])
     for subject in examined:
@@ -111,7 +149,8 @@ def emit(rec: Recorder, findings: pd.DataFrame, examined: list[str]) -> pd.DataF
     for (tissue, lesion), f in found.groupby(["tissue", "lesion"], sort=True):
         by_subject = f.set_index("subject")
         inc, sev = terms.endpoint_name(tissue, lesion), terms.severity_name(tissue, lesion)
-        for subject in examined:
+        denominator = examined if by_tissue is None else by_tissue[tissue]
+        for subject in denominator:
             if subject in by_subject.index:
                 hit = by_subject.loc[subject]
                 where = f"row {int(hit['row'])}"
@@ -123,7 +162,7 @@ def emit(rec: Recorder, findings: pd.DataFrame, examined: list[str]) -> pd.DataF
                 rec.add(subject, inc, 0.0, where="examined, not listed with this finding")
                 rec.add(subject, sev, 0.0, where="examined, not listed with this finding")
         summary.append({"tissue": tissue, "lesion": lesion, "animals_affected": len(f),
-                        "examined": len(examined)})
+                        "examined": len(denominator)})
     return pd.DataFrame(summary)
 
 
@@ -134,13 +173,15 @@ def run(study: Study, spec: AssaySpec, params: NeuropathologyParameters) -> Assa
     df = io.read_findings(path, sheet=params.sheet)
     io.check_subjects(df, subjects.index)
     findings = normalise(df, params)
-    examined = (sorted(subjects.index) if params.examined == "all"
-                else sorted(findings["subject"].unique()))
+    examined, by_tissue = examined_sets(findings, subjects.index, params.examined)
     rec = Recorder(study, subjects, ASSAY, path.name)
-    summary = emit(rec, findings, examined)
+    summary = emit(rec, findings, examined, by_tissue)
     notes = [f"neuropathology {path.name}: {len(examined)} animals examined, "
              f"{int(findings['finding'].sum())} findings in {len(summary)} tissue x lesion "
              "combinations"]
+    if params.examined == "per_tissue":
+        notes.append(f"neuropathology {path.name}: examined per tissue: " + ", ".join(
+            f"{t} {len(a)}" for t, a in by_tissue.items()))
     return AssayResult(endpoints=rec.table(),
                        details={"neuropathology_findings": findings,
                                 "neuropathology_summary": summary},
