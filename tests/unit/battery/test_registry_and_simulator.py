@@ -73,3 +73,26 @@ def test_simulate_cli(invoke, tmp_path):
     for protocol in ("fob-standard", "motor-activity-standard", "startle-standard",
                      "brain-weight-standard", "neuropathology-standard"):
         assert protocol in doc
+
+
+def test_dnt_simulator_is_deterministic_with_litters(tmp_path):
+    from neurotox.simulate import get_simulator
+    from neurotox.simulate.dnt import PLANTED as PLANTED_426
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    truth = get_simulator("oecd-426").write(tmp_path / "a", 4)
+    get_simulator("oecd-426").write(tmp_path / "b", 4)
+    for name in ("landmarks.csv", "motor_activity.csv", "startle.csv", "brain_weights.csv",
+                 "neuropathology_findings.csv", "subjects.csv", "study.yaml"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    subjects = pd.read_csv(tmp_path / "a" / "subjects.csv")
+    assert subjects.groupby("group")["litter"].nunique().tolist() == [20] * 4
+    assert len(subjects) == 4 * (10 * 6 + 10 * 4)
+    motor = pd.read_csv(tmp_path / "a" / "motor_activity.csv")
+    intervals = [c for c in motor.columns if c.endswith("min")]
+    assert (motor[intervals].sum(axis=1) == motor["Total"]).all()
+    assert {p["endpoint"] for p in truth["planted"]} == set(PLANTED_426)
+    for e in [*PLANTED_426, *(d["endpoint"] for d in truth["derived"])]:
+        endpoints.get(e)
+    json.dumps(truth)
