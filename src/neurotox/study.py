@@ -277,6 +277,7 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
     rows = max((ord(w[0]) - 64 for w in df["well"]), default=1)
     cols = max((int(w[1:]) for w in df["well"]), default=1)
     df.attrs["n_wells"] = 96 if rows <= 8 and cols <= 12 else 384
+    df.attrs["path"] = str(path)
     return df
 
 

@@ -70,6 +70,22 @@ def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(fh)
     root.propagate = False
+    _quiet_third_party(root.handlers[-1] if log_file else None)
+
+
+#: Libraries that log their own warnings about damaged files (tifffile: "invalid offset
+#: …"); neurotox reports the problem itself in one line, so theirs go to the log file only.
+THIRD_PARTY_LOGGERS = ("tifffile",)
+
+
+def _quiet_third_party(file_handler: logging.Handler | None) -> None:
+    """Send third-party log records to the log file (if any), never to the console."""
+    for name in THIRD_PARTY_LOGGERS:
+        lib = logging.getLogger(name)
+        for h in list(lib.handlers):
+            lib.removeHandler(h)     # shared with neurotox's logger, closed there
+        lib.addHandler(file_handler or logging.NullHandler())
+        lib.propagate = False
 
 
 @click.group(cls=NeurotoxGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -80,8 +96,9 @@ def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
               help="Also write a detailed log to this file.")
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool | None, log_file: str | None) -> None:
-    """Neurotoxicity assay analysis: raw assay output to endpoint data, statistics and
-    GLP-style summary tables.
+    """Neurotoxicity assay analysis.
+
+    Raw assay output to endpoint data, statistics and GLP-style summary tables.
     """
     ctx.ensure_object(dict)
     ctx.obj["quiet"] = bool(quiet)

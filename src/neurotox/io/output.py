@@ -10,6 +10,7 @@ killed runs are removed by the next run on the same target.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import getpass
 import hashlib
@@ -106,6 +107,25 @@ class RunRecord:
         """Record (and log) a decision the software took itself."""
         log.info(message)
         self.notes.append(message)
+
+
+#: The run record of the output folder being written, for readers deep in the call
+#: stack that must report a guess (delimiter, encoding ...) without extra plumbing.
+_ACTIVE: contextvars.ContextVar[RunRecord | None] = contextvars.ContextVar(
+    "neurotox_active_record", default=None)
+
+
+def note(message: str) -> None:
+    """Record a decision the software took itself in the active run's manifest notes.
+
+    Outside an :class:`OutputDir` (library use) the message is only logged. The same
+    message is recorded once per run.
+    """
+    record = _ACTIVE.get()
+    if record is None:
+        log.info(message)
+    elif message not in record.notes:
+        record.note(message)
 
 
 def _canonical(doc: dict[str, Any]) -> bytes:
@@ -221,9 +241,11 @@ class OutputDir:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self._clean_stale()
         self.staging.mkdir()
+        self._token = _ACTIVE.set(self.record)
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        _ACTIVE.reset(self._token)
         if exc_type is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             return
