@@ -35,7 +35,6 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats as sps
-from statsmodels.stats.multitest import multipletests
 
 #: Endpoints analysed by ANCOVA → their covariate (an endpoint of the same subject,
 #: sex and timepoint).
@@ -101,11 +100,29 @@ def ancova(y: Sequence[float], covariate: Sequence[float], groups: Sequence[str]
                      "t": t, "p_value": _p(t, float(full.df_resid), alternative)})
     table = pd.DataFrame(rows).reindex(columns=COLUMNS)
     if k > 1:
-        table.loc[1:, "p_holm"] = multipletests(table["p_value"].iloc[1:], method="holm")[1]
+        table.loc[1:, "p_holm"] = holm(table["p_value"].iloc[1:].to_numpy(float))
     info = {"slope": float(full.params[k]), "p_slope": float(full.pvalues[k]),
             "F": float(f_group), "p_group": float(p_group), "p_parallel": p_parallel,
             "df_resid": float(full.df_resid)}
     return table, info
+
+
+def holm(p: np.ndarray) -> np.ndarray:
+    """Holm step-down adjusted p-values (capped at 1), in the order given.
+
+    Notes
+    -----
+    Written out rather than taken from ``statsmodels.stats.multitest``, whose
+    ``multipletests`` runs a full garbage collection on every call (~0.3 s).
+
+    """
+    p = np.asarray(p, float)
+    m = len(p)
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate((m - np.arange(m)) * p[order])
+    out = np.empty(m)
+    out[order] = np.minimum(stepped, 1.0)
+    return out
 
 
 def _p(t: float, df: float, alternative: str) -> float:

@@ -84,3 +84,13 @@ def test_one_sided_p_is_half_the_two_sided_in_the_adverse_direction():
     two, _ = ancova(y, x, groups, ["G1", "G2"])
     less, _ = ancova(y, x, groups, ["G1", "G2"], alternative="less")
     assert less["p_value"].iloc[1] == pytest.approx(two["p_value"].iloc[1] / 2)
+
+
+@pytest.mark.parametrize("p, expected", [
+    ([0.01, 0.04, 0.03], [0.03, 0.06, 0.06]),
+    ([0.5, 0.001], [0.5, 0.002]),
+    ([0.6, 0.7], [1.0, 1.0]),
+])
+def test_holm_by_hand(p, expected):
+    from neurotox.stats.ancova import holm
+    assert holm(np.array(p)) == pytest.approx(expected)

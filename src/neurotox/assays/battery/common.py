@@ -77,6 +77,26 @@ class Recorder:
             "excluded": bool(reason), "exclusion_reason": reason,
             "source": f"{self.source} {where}".strip()})
 
+    def add_frame(self, rows: pd.DataFrame) -> None:
+        """Add many values at once (vectorised :meth:`add`).
+
+        Parameters
+        ----------
+        rows
+            Columns ``subject``, ``endpoint``, ``value``, ``timepoint``, ``where``
+            and ``reason`` (non-empty: excluded), one row per value, in order.
+
+        """
+        if rows.empty:
+            return
+        fixed = pd.DataFrame.from_dict(
+            {s: self._subject_fields(s) for s in rows["subject"].unique()}, orient="index")
+        out = rows.join(fixed, on="subject")
+        out["excluded"] = out["reason"] != ""
+        out["source"] = (self.source + " " + out["where"]).str.strip()
+        out = out.rename(columns={"reason": "exclusion_reason"}).drop(columns="where")
+        self.records.extend(out.to_dict("records"))
+
     def extend(self, records: Iterable[dict[str, Any]]) -> None:
         """Add ready-made records (litter means)."""
         self.records.extend(records)

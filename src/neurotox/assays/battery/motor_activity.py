@@ -97,29 +97,53 @@ def asymptote_notes(data: pd.DataFrame, control_ids: set[str],
     return notes
 
 
+def _labels(sessions: pd.Series, suffixes: pd.Series | None = None) -> list[str]:
+    if suffixes is None:
+        return [timepoint(s) for s in sessions]
+    return [timepoint(s, x) for s, x in zip(sessions, suffixes, strict=True)]
+
+
 def emit(rec: Recorder, data: pd.DataFrame) -> pd.DataFrame:
-    """Add interval, total and habituation rows; return per-session summaries."""
+    """Add interval, total and habituation rows; return per-session summaries.
+
+    Rows are added per animal × session (intervals, then total, then habituation),
+    animals and sessions sorted, computed column-wise.
+    """
+    d = data.sort_values(["subject", "session", "interval"], kind="stable")
+    counts = pd.DataFrame({
+        "subject": d["subject"], "session": d["session"], "_k": 0, "_i": d["interval"],
+        "endpoint": "motor_activity_counts", "value": d["counts"].astype(float),
+        "timepoint": _labels(d["session"], "bin" + d["interval"].map("{:02d}".format)),
+        "where": "row " + d["row"].astype(str) + ", column " + d["column"].map(repr),
+        "reason": ""})
+    g = d.groupby(["subject", "session"], sort=True)
+    per = g.agg(intervals=("counts", "size"), total=("counts", "sum"),
+                first=("counts", "first"), last=("counts", "last"),
+                row_min=("row", "min"), row_max=("row", "max")).reset_index()
     n_int = data.groupby("session")["interval"].max()
-    summary = []
-    for (subject, session), d in data.groupby(["subject", "session"], sort=True):
-        d = d.sort_values("interval")
-        for r in d.itertuples(index=False):
-            rec.add(subject, "motor_activity_counts", r.counts,
-                    timepoint=timepoint(session, f"bin{r.interval:02d}"),
-                    where=f"row {r.row}, column {r.column!r}")
-        complete = len(d) == n_int[session]
-        reason = "" if complete else f"session incomplete ({len(d)} of {n_int[session]} intervals)"
-        counts = d["counts"].to_numpy()
-        rows = f"rows {d['row'].min()}-{d['row'].max()}"
-        rec.add(subject, "motor_activity_total", float(counts.sum()),
-                timepoint=timepoint(session), where=rows, reason=reason)
-        hab = habituation_pct(counts)
-        rec.add(subject, "motor_activity_habituation_pct", hab, timepoint=timepoint(session),
-                where=rows, reason=reason or ("" if np.isfinite(hab) else
-                                              "no activity in the first interval"))
-        summary.append({"subject": subject, "session": session, "intervals": len(d),
-                        "total": counts.sum(), "habituation_pct": hab})
-    return pd.DataFrame(summary)
+    expected = per["session"].map(n_int)
+    reason = np.where(per["intervals"] == expected, "",
+                      "session incomplete (" + per["intervals"].astype(str) + " of "
+                      + expected.astype(str) + " intervals)")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        hab = np.where((per["intervals"] >= 2) & (per["first"] > 0),
+                       100.0 * (1.0 - per["last"] / per["first"]), np.nan)
+    hab_reason = np.where(reason != "", reason,
+                          np.where(np.isfinite(hab), "", "no activity in the first interval"))
+    tps = _labels(per["session"])
+    where = ("rows " + per["row_min"].astype(str) + "-" + per["row_max"].astype(str)).to_numpy()
+    base = {"subject": per["subject"], "session": per["session"], "_i": 0, "timepoint": tps,
+            "where": where}
+    totals = pd.DataFrame({**base, "_k": 1, "endpoint": "motor_activity_total",
+                           "value": per["total"].astype(float), "reason": reason})
+    habs = pd.DataFrame({**base, "_k": 2, "endpoint": "motor_activity_habituation_pct",
+                         "value": hab, "reason": hab_reason})
+    rows = pd.concat([counts, totals, habs], ignore_index=True).sort_values(
+        ["subject", "session", "_k", "_i"], kind="stable")
+    rec.add_frame(rows.drop(columns=["session", "_k", "_i"]))
+    return pd.DataFrame({"subject": per["subject"], "session": per["session"],
+                         "intervals": per["intervals"], "total": per["total"],
+                         "habituation_pct": hab})
 
 
 def run(study: Study, spec: AssaySpec, params: MotorActivityParameters) -> AssayResult:
