@@ -227,3 +227,37 @@ def test_ethovision_decimal_comma_utf16(tmp_path):
     manifest = run_ok({"e.txt": data, "layout.csv": lay}, zf("e.txt"), tmp_path)
     notes = " ".join(manifest["notes"])
     assert "encoding utf-16" in notes and "format ethovision-raw" in notes
+
+
+PMAP = ("plate_id,chemical_id,row_id,col_id,value,units,MO24,MORT\n"
+        + "".join(f"zl,X,{w[0]},{int(w[1:])},{0 if i < 4 else 5},uM,0,0\n"
+                  for i, w in enumerate(WELLS)))
+
+
+def pmap(old: str, new: str) -> dict:
+    assert old in PMAP, old
+    return {"zl.csv": ZL, "layout.csv": LAYOUT, "pmap.csv": PMAP.replace(old, new, 1)}
+
+
+PMAP_CASES = [
+    Case("pmap-missing-plate-col", pmap("plate_id,", "plateau,"),
+         zf("zl.csv", "--plate-map", "{dir}/pmap.csv"),
+         "expected columns 'plate_id'/'plate' and 'value', found ['chemical_id',", "pmap.csv"),
+    Case("pmap-bad-row", pmap("zl,X,A,2,", "zl,X,Q,2,"),
+         zf("zl.csv", "--plate-map", "{dir}/pmap.csv"),
+         "column 'row_id/col_id': well 'Q2' is outside a 384-well plate", "pmap.csv"),
+    Case("pmap-text-call", pmap("uM,0,0\n", "uM,dead,0\n"),
+         zf("zl.csv", "--plate-map", "{dir}/pmap.csv"),
+         "data row 1, column 'mo24': expected a number, found 'dead'", "pmap.csv"),
+    Case("pmap-empty", {"zl.csv": ZL, "layout.csv": LAYOUT, "pmap.csv": ""},
+         zf("zl.csv", "--plate-map", "{dir}/pmap.csv"),
+         "cannot parse as a delimited table: No columns to parse from file", "pmap.csv"),
+    Case("pmap-duplicate-well", pmap("zl,X,A,2,", "zl,X,A,1,"),
+         zf("zl.csv", "--plate-map", "{dir}/pmap.csv"),
+         "data row 2: well 'A01' of plate 'zl' appears twice", "pmap.csv"),
+]
+
+
+@pytest.mark.parametrize("case", PMAP_CASES, ids=[c.id for c in PMAP_CASES])
+def test_zebrafish_plate_map_case(case, tmp_path):
+    run_case(case, tmp_path)

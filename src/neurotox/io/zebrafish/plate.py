@@ -25,7 +25,13 @@ from pathlib import Path
 import pandas as pd
 
 from neurotox.errors import FormatError
-from neurotox.io.zebrafish._tables import load_table, normalise_columns, plate_id, wells
+from neurotox.io.zebrafish._tables import (
+    load_table,
+    normalise_columns,
+    numeric,
+    plate_id,
+    wells,
+)
 from neurotox.io.zebrafish.base import Source, norm
 
 DEATH_CALLS = ("mo24", "mort")
@@ -63,10 +69,11 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
         raise FormatError(f"expected columns 'plate_id'/'plate' and {conc_col!r}, found "
                           f"{sorted(cols)}", path=src.path)
     calls = [c for c in cols if c not in _NOT_CALLS]
+    _check_unique_wells(plate_id(df[pcol]), well, src)
     conc = pd.to_numeric(df[conc_col], errors="coerce")
     if "chemical_id" in cols:  # SARL: media-only wells have no chemical and no value
         conc = conc.mask(conc.isna() & df["chemical_id"].fillna("").str.strip().eq(""), 0.0)
-    scores = df[calls].apply(pd.to_numeric, errors="coerce").fillna(0) > 0
+    scores = numeric(df, calls, src)[calls].fillna(0) > 0
     out = pd.DataFrame({"plate": plate_id(df[pcol]), "well": well,
                         "concentration": conc,
                         "chemical": df.get("chemical_id", pd.Series("", index=df.index))})
@@ -76,6 +83,15 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
                                if c not in DEATH_CALLS + DISCARD_CALLS]].any(axis=1)
     out["calls"] = scores.apply(lambda r: ", ".join(c.upper() for c in calls if r[c]), axis=1)
     return out
+
+
+def _check_unique_wells(plate: pd.Series, well: pd.Series, src: Source) -> None:
+    """FormatError at the first well listed twice on the same plate."""
+    dup = pd.DataFrame({"p": plate.to_numpy(), "w": well.to_numpy()}).duplicated()
+    if dup.any():
+        i = int(dup.to_numpy().nonzero()[0][0])
+        raise FormatError(f"well {well.iloc[i]!r} of plate {plate.iloc[i]!r} appears twice",
+                          path=src.path, where=f"data row {i + 1}")
 
 
 def morphology_columns(columns: list[str]) -> list[str]:
