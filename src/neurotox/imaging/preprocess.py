@@ -101,11 +101,29 @@ def estimate_background(image: np.ndarray, *, radius: float) -> np.ndarray:
     small = _block_mean(img, factor)
     r = max(1, int(round(radius / factor)))
     size = 2 * r + 1
-    bg = ndi.grey_opening(small, size=(size, size), mode="reflect")
-    bg = ndi.uniform_filter(bg, size=size, mode="reflect")
+    small = small.astype(np.float64)
+    plane = _plane(ndi.grey_opening(small, size=(size, size), mode="reflect"), r)
+    bg = ndi.grey_opening(small - plane, size=(size, size), mode="reflect")
+    bg = (ndi.uniform_filter(bg, size=size, mode="reflect") + plane).astype(np.float32)
     if factor == 1:
         return bg
     return _upsample(bg, factor, img.shape)
+
+
+def _plane(opened: np.ndarray, border: int) -> np.ndarray:
+    """Least-squares plane through an opened image, fitted away from its border.
+
+    Openings and mirror-padded filters bend a sloping background near the
+    image border (the opening falls short by the slope times the radius);
+    removing this plane first and adding it back afterwards keeps a linear
+    gradient exact up to the border.
+    """
+    rows, cols = np.indices(opened.shape, dtype=np.float64)
+    inner = (slice(border, -border),) * 2 if min(opened.shape) > 4 * border else \
+        (slice(None),) * 2
+    design = np.stack([np.ones_like(rows[inner]), rows[inner], cols[inner]], axis=-1)
+    coef, *_ = np.linalg.lstsq(design.reshape(-1, 3), opened[inner].ravel(), rcond=None)
+    return coef[0] + coef[1] * rows + coef[2] * cols
 
 
 def _upsample(small: np.ndarray, factor: int, shape: tuple[int, ...]) -> np.ndarray:
@@ -115,16 +133,20 @@ def _upsample(small: np.ndarray, factor: int, shape: tuple[int, ...]) -> np.ndar
     """
     r0, r1, fr = _axis_weights(shape[0], factor, small.shape[0])
     c0, c1, fc = _axis_weights(shape[1], factor, small.shape[1])
-    by_col = small[:, c0] * (1 - fc)[None, :] + small[:, c1] * fc[None, :]
-    return (by_col[r0] * (1 - fr)[:, None] + by_col[r1] * fr[:, None]).astype(np.float32)
+    # a + f (b - a): exact where neighbouring blocks are equal (flat background)
+    by_col = small[:, c0] + fc[None, :] * (small[:, c1] - small[:, c0])
+    return (by_col[r0] + fr[:, None] * (by_col[r1] - by_col[r0])).astype(np.float32)
 
 
 def _axis_weights(n: int, factor: int, n_small: int) -> tuple[np.ndarray, np.ndarray,
                                                               np.ndarray]:
-    pos = np.clip((np.arange(n, dtype=np.float32) - (factor - 1) / 2) / factor, 0, n_small - 1)
-    lo = np.floor(pos).astype(np.intp)
-    hi = np.minimum(lo + 1, n_small - 1)
-    return lo, hi, (pos - lo).astype(np.float32)
+    pos = (np.arange(n, dtype=np.float32) - (factor - 1) / 2) / factor
+    if n_small < 2:
+        zero = np.zeros(n, np.intp)
+        return zero, zero, np.zeros(n, np.float32)
+    # beyond the outermost block centres: linear extrapolation of the last two blocks
+    lo = np.clip(np.floor(pos), 0, n_small - 2).astype(np.intp)
+    return lo, lo + 1, (pos - lo).astype(np.float32)
 
 
 def _block_mean(img: np.ndarray, factor: int) -> np.ndarray:

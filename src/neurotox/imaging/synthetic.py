@@ -85,7 +85,8 @@ def _grow(rng: np.random.Generator, start: np.ndarray, angle: float, length_px: 
 
 
 def _neurites_of(rng: np.random.Generator, cell: _Cell, cells: list[_Cell],
-                 shape: tuple[int, int], px: float, scale: float) -> list[tuple[np.ndarray, bool]]:
+                 shape: tuple[int, int], px: float, scale: float,
+                 dim_fraction: float = 0.3) -> list[tuple[np.ndarray, bool]]:
     """Paths (and dim flag) of one cell's neurites; updates the cell's truth."""
     soma = SOMA_RADIUS_UM / px
     keep_out = (SOMA_RADIUS_UM + 4) / px
@@ -102,7 +103,7 @@ def _neurites_of(rng: np.random.Generator, cell: _Cell, cells: list[_Cell],
         curv = 0.0 if rng.random() < 0.4 else rng.uniform(-1, 1) / (40 / px)
         if length < 2:
             continue
-        dim = rng.random() < 0.3
+        dim = rng.random() < dim_fraction
         path = _grow(rng, start, angle, length, curv, blocked, shape, 0.25)
         if len(path) < 4:
             continue
@@ -160,7 +161,8 @@ def _camera(signal: np.ndarray, rng: np.random.Generator, *, offset: float,
 
 def synthetic_field(seed: int, *, shape: tuple[int, int] = (512, 512), pixel_size: float = 0.65,
                     n_cells: int = 12, touching_pairs: int = 2, neurite_scale: float = 1.0,
-                    n_debris: int = 6) -> SyntheticField:
+                    n_debris: int = 6, dim_fraction: float = 0.3, dim_amplitude: float = 220.0,
+                    gradient: float = 300.0) -> SyntheticField:
     """Render a two-channel field with known neurite lengths and nuclei.
 
     Parameters
@@ -179,6 +181,15 @@ def synthetic_field(seed: int, *, shape: tuple[int, int] = (512, 512), pixel_siz
         Multiplies every neurite length (0: no neurites), to mimic inhibition.
     n_debris
         Bright debris particles (in both channels).
+    dim_fraction
+        Probability that a neurite (with its branch) is dim.
+    dim_amplitude
+        Peak grey value of a dim neurite above background (bright ones: 700);
+        the pixel noise sigma at the background is about 25.
+    gradient
+        Amplitude (grey values across the field) of the additive background
+        gradient of the neurite channel (half of it in the nuclear channel), on
+        top of the 30 % vignetting.
 
     Returns
     -------
@@ -202,19 +213,22 @@ def synthetic_field(seed: int, *, shape: tuple[int, int] = (512, 512), pixel_siz
     acc_dim = np.zeros_like(acc_bright)
     sigma = NEURITE_WIDTH_UM / px / 2.355
     for cell in cells:
-        for path, dim in _neurites_of(rng, cell, cells, shape, px, neurite_scale):
+        for path, dim in _neurites_of(rng, cell, cells, shape, px, neurite_scale,
+                                      dim_fraction):
             _splat(acc_dim if dim else acc_bright, path, 0.25)
     peak = np.sqrt(2 * np.pi) * sigma
     neur = ndi.gaussian_filter(np.minimum(acc_bright[:-2, :-2], 1.5), sigma) * 700 * peak
-    neur += ndi.gaussian_filter(np.minimum(acc_dim[:-2, :-2], 1.5), sigma) * 220 * peak
+    neur += ndi.gaussian_filter(np.minimum(acc_dim[:-2, :-2], 1.5), sigma) * dim_amplitude \
+        * peak
     debris = np.zeros(shape, np.float32)
     for _ in range(n_debris):
         r, c = rng.uniform(0, shape[0]), rng.uniform(0, shape[1])
         debris += 3000 * _disc(shape, r, c, *(rng.uniform(0.8, 1.6, 2) / px))
     vignette, grad = _illumination(shape, rng)
     neurite_ch = _camera(vignette * (ndi.gaussian_filter(soma_img, 1.0) + neur + debris)
-                         + 300 * grad, rng, offset=400, read_noise=12)
-    nuclei_ch = _camera(vignette * (ndi.gaussian_filter(nuc_img, 1.0) + debris) + 150 * grad,
+                         + gradient * grad, rng, offset=400, read_noise=12)
+    nuclei_ch = _camera(vignette * (ndi.gaussian_filter(nuc_img, 1.0) + debris)
+                        + gradient / 2 * grad,
                         rng, offset=200, read_noise=10)
     truth = {
         "nuclei_count": len(cells),
