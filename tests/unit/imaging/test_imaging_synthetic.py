@@ -76,3 +76,46 @@ def test_settings_change_bearing_threshold():
                          settings=FieldSettings(bearing_threshold_um=500))
     assert low.metrics["neurite_bearing_cells_pct"] > 50
     assert high.metrics["neurite_bearing_cells_pct"] == 0
+
+
+# Harder fields, seeds not used while developing the methods: many touching nuclei,
+# only dim neurites (peak ~6x the background noise), heavy debris, a steep additive
+# gradient (1500 grey levels across the field, 5x the default), at several pixel sizes.
+TOUCHING = {"n_cells": 16, "touching_pairs": 6}
+DIM = {"dim_fraction": 1.0, "dim_amplitude": 150.0}
+DEBRIS = {"n_debris": 40}
+UNEVEN = {"gradient": 1500.0}
+HARD = ([("touching", 71, px, TOUCHING) for px in (0.4, 0.65, 1.0, 1.3)]
+        + [("dim", 72, px, DIM) for px in (0.4, 0.65, 1.0)]
+        + [("debris", 73, px, DEBRIS) for px in (0.65, 1.0, 1.3)]
+        + [("uneven", 74, px, UNEVEN) for px in (0.4, 0.65, 1.0, 1.3)]
+        + [("touching+dim+debris", 75, 0.8, {**TOUCHING, **DIM, **DEBRIS}),
+           ("touching+debris+uneven", 76, 0.8, {**TOUCHING, **DEBRIS, **UNEVEN})])
+
+
+@pytest.fixture(scope="module")
+def hard_results():
+    out = {}
+    for name, seed, px, kw in HARD:
+        f = synthetic_field(seed, pixel_size=px, **kw)
+        out[(name, px)] = (f, analyse_field(f.neurites, f.nuclei, pixel_size=px))
+    return out
+
+
+@pytest.mark.parametrize(("name", "px"), [(c[0], c[2]) for c in HARD],
+                         ids=[f"{c[0]}-px{c[2]}" for c in HARD])
+def test_hard_fields_length_and_nuclei(hard_results, name, px):
+    field, res = hard_results[(name, px)]
+    truth = field.truth
+    assert res.metrics["total_neurite_length_um"] == pytest.approx(
+        truth["total_neurite_length_um"], rel=0.10)
+    assert abs(res.metrics["nuclei_count"] - truth["nuclei_count"]) \
+        <= 0.05 * truth["nuclei_count"]
+
+
+@pytest.mark.parametrize("px", [0.5, 0.8, 1.0, 1.3])
+def test_touching_pairs_split_at_coarse_and_fine_pixels(px):
+    # nuclei field only: 6 pairs of touching nuclei among 16; every pair split
+    f = synthetic_field(77, pixel_size=px, **TOUCHING, neurite_scale=0.0, n_debris=0)
+    res = analyse_field(f.neurites, f.nuclei, pixel_size=px)
+    assert res.metrics["nuclei_count"] == f.truth["nuclei_count"]
