@@ -182,17 +182,18 @@ def test_dnt_simulation_design(dnt):
 def test_dnt_analysis_is_by_litter(dnt):
     _, collected, analysis, _ = dnt
     t = collected.table
-    pups = t[(t["endpoint"] == "motor_activity_total") & (t["timepoint"] == "PND13")
+    pups = t[(t["endpoint"] == "startle_amplitude_mean") & (t["timepoint"] == "PND22")
              & (t["group"] == "G1") & (t["sex"] == "M")]
     assert len(pups) == 40 and pups["batch"].nunique() == 20  # 2 pups x 20 litters
     r = analysis.results.set_index(["endpoint", "sex", "timepoint", "group"])
-    row = r.loc[("motor_activity_total", "M", "PND13", "G1")]
+    row = r.loc[("startle_amplitude_mean", "M", "PND22", "G1")]
     assert row["n"] == 20
     litter_means = pups.groupby("batch")["value"].mean()
     assert row["mean"] == pytest.approx(litter_means.mean())
     assert row["sd"] == pytest.approx(litter_means.std(ddof=1))
+    assert row["sd"] != pytest.approx(pups["value"].std(ddof=1), rel=1e-3)  # not pooled pups
     assert r.loc[("dev_vaginal_opening_age", "F", "NA", "G4"), "n"] == 20
-    assert r.loc[("startle_amplitude_mean", "F", "PND22", "G2"), "n"] == 20
+    assert r.loc[("motor_activity_total", "F", "PND13", "G2"), "n"] == 20
 
 
 def test_dnt_planted_effects_are_flagged(dnt):

@@ -1,9 +1,10 @@
 """Simulated developmental neurotoxicity study (OECD TG 426 / EPA OPPTS 870.6300).
 
 ``neurotox simulate oecd-426`` writes a 4-group study in rats in which the
-litter is the experimental unit: 20 litters per group, culled to 3 pups per sex.
-Pups 1 and 2 of each sex are followed to adulthood (developmental landmarks,
-motor activity on PND 13, 17, 21 and 60, auditory startle on PND 22 and 60);
+litter is the experimental unit: 20 litters per group, with 2 or 3 pups per sex.
+Pups 1 and 2 of each sex are followed to adulthood (developmental landmarks and
+auditory startle on PND 22 and 60); pup 1 of each sex is the litter's motor
+activity pup (PND 13, 17, 21 and 60; one pup per sex per litter as in TG 426);
 pup 3 is necropsied on PND 22 (litters 1-10), and pup 1 of litters 1-10 on
 PND 70 (brain weight, cortical thickness, neuropathology).
 
@@ -110,7 +111,7 @@ def landmarks(rng: np.random.Generator, subjects: pd.DataFrame, effect: bool) ->
 def motor_activity(rng: np.random.Generator, subjects: pd.DataFrame,
                    effect: bool) -> pd.DataFrame:
     """Wide export: one row per pup × session (PND 13-60), 6 × 10-min intervals."""
-    pups = _followed(subjects)
+    pups = subjects[subjects["subject"].str[-1] == "1"].reset_index(drop=True)
     k = np.arange(N_INTERVALS)
     curve = 420.0 * np.exp(-k / 1.5) + 70.0
     parts = []
