@@ -12,7 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic import ValidationError as PydanticError
 
 from neurotox.errors import InputError, quoted
@@ -33,6 +33,12 @@ class Protocol(BaseModel):
     guidelines: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     parameters: dict[str, Any] = Field(default_factory=dict)
+    _path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def path(self) -> Path | None:
+        """The YAML file the protocol was loaded from."""
+        return self._path
 
 
 def protocol_dir() -> Path:
@@ -71,6 +77,7 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     if path.parent == protocol_dir() and proto.name != path.stem:
         raise InputError(f"protocol name {proto.name!r} differs from file name", path=path,
                          where="key 'name'")
+    proto._path = path
     return proto
 
 
@@ -92,6 +99,11 @@ def effective_parameters(protocol: Protocol, model: type[BaseModel],
         File named in error messages (the study file for overrides).
 
     """
+    try:   # the template alone first, so that its mistakes name the protocol file
+        model.model_validate(protocol.parameters)
+    except PydanticError as exc:
+        raise pydantic_message(exc, protocol.path or f"protocol {protocol.name}",
+                               prefix="parameters.") from None
     merged = {**protocol.parameters, **(overrides or {})}
     try:
         return model.model_validate(merged)
