@@ -42,7 +42,8 @@ def guidelines_check(study_file: Path, guideline: str | None, strict: bool) -> N
         raise click.BadParameter(f"{text!r} is not a guideline template; known: "
                                  f"{', '.join(templates())}", param_hint="--guideline")
     study = dataclasses.replace(study, spec=study.spec.model_copy(update={"guideline": text}))
-    deviations = check_study(study, collect_endpoints(study).table)
+    collected = collect_endpoints(study)
+    deviations = check_study(study, collected.table, collected.notes)
     for d in deviations:
         click.echo(f"DEVIATION: {d}")
     if not deviations:
