@@ -233,6 +233,9 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
             _apply_ancova(key, cells, out, decision, _AncovaInput(
                 covariates[key[2]], values, inc["subject"].to_numpy(), idx_by_cell, cov_lookup,
                 _alternative(reg[key[2]], plan)), order)
+        elif key[2] in covariates:
+            decision["note"] = "; ".join(x for x in (
+                decision["note"], "ANCOVA not run: litters enter as a random effect") if x)
         per_row.put(slice(start, stop), out)
         dec_rows.append(decision)
     dec_rows.extend(repeated_measures_decision(df, reg, plan, order))

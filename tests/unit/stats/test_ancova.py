@@ -94,3 +94,11 @@ def test_one_sided_p_is_half_the_two_sided_in_the_adverse_direction():
 def test_holm_by_hand(p, expected):
     from neurotox.stats.ancova import holm
     assert holm(np.array(p)) == pytest.approx(expected)
+
+
+def test_litter_random_effect_keeps_the_litter_comparison_with_a_note():
+    table = organ_table(shift=0.0)
+    table["batch"] = [f"L{int(s[1:]) // 2}" for s in table["subject"]]
+    res, dec = brain_rows(stats.analyse(table, StatisticsPlan(litter_unit="mixed"), GROUPS))
+    assert dec["path"] != "ancova"
+    assert "ANCOVA not run: litters enter as a random effect" in dec["note"]
