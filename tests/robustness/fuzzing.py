@@ -180,7 +180,8 @@ def targets() -> list[Target]:
     for r in list_readers():
         tpl = ROD_TEMPLATES.get(r.name, NOR_SHEET)
         out.append(Target(f"rodent:{r.name}", _rod(r.name), tpl,
-                          suffix=".h5" if tpl is None else ".csv"))
+                          suffix=".h5" if tpl is None else ".csv",
+                          binary="h5" if tpl is None else None))
     out.append(Target("rodent:detect", _rod(None), None))
     out += [Target(f"battery:{n}", _bat(n), t) for n, t in BAT_TEMPLATES.items()]
     out += [Target("plates:read_plane", _plane, None, ".tif", "tiff"),
@@ -247,7 +248,40 @@ def file_bytes(target: Target) -> st.SearchStrategy[bytes]:
     """Inputs for one target: mostly mutated templates, sometimes arbitrary bytes."""
     if target.binary == "tiff":
         return tiff_bytes()
+    if target.binary == "h5":
+        return st.one_of(h5_bytes(), any_bytes())
     return st.one_of(mutated_text(target.template), mutated_text(target.template), any_bytes())
+
+
+# ------------------------------------------------------------------ HDF5 strategies
+
+_H5_SHAPES = st.lists(st.integers(0, 4), min_size=0, max_size=5).map(tuple)
+
+
+@st.composite
+def h5_bytes(draw: st.DrawFn) -> bytes:
+    """SLEAP-/DeepLabCut-like HDF5 files with random dataset shapes, types and names."""
+    import h5py
+
+    buf = io.BytesIO()
+    with h5py.File(buf, "w") as f:
+        for name in draw(st.lists(st.sampled_from(["tracks", "node_names", "track_names",
+                                                   "point_scores", "df_with_missing",
+                                                   "other"]), unique=True, max_size=5)):
+            kind = draw(st.sampled_from(["float", "names", "int"]))
+            if kind == "names":
+                f[name] = np.array([s.encode() for s in draw(
+                    st.lists(st.sampled_from(["nose", "head", "tail", "", "é"]), max_size=4))],
+                    dtype="S8")
+            else:
+                shape = draw(_H5_SHAPES)
+                rng = np.random.default_rng(draw(st.integers(0, 2**16)))
+                data = rng.normal(size=shape)
+                f[name] = data if kind == "float" else data.astype(np.int64)
+    data = buf.getvalue()
+    if draw(st.integers(0, 5)) == 0:
+        data = data[: draw(st.integers(0, len(data)))]
+    return data
 
 
 # ------------------------------------------------------------------ TIFF strategies
