@@ -16,7 +16,7 @@ import math
 import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -56,7 +56,9 @@ class NeuriteParameters(BaseModel):
     """Parameters of the neurite-outgrowth assay (protocol template + overrides).
 
     Image-analysis settings are in µm; QC rules decide which field flags
-    exclude a field (the others are reported only).
+    exclude a field (the others are reported only). ``workers`` is the number
+    of local worker processes (None: one per core); it changes the speed,
+    never the results.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -92,6 +94,7 @@ class NeuriteParameters(BaseModel):
     ec_levels: tuple[float, ...] = (50.0, 20.0)
     selectivity_level: float = Field(default=50.0, gt=0, lt=100)
     specific_hit_ratio: float = Field(default=4.0, ge=1)
+    workers: int | None = Field(default=None, ge=1)
 
     @field_validator("nuclei_channel", "neurite_channel", mode="before")
     @classmethod
@@ -144,7 +147,7 @@ def process_field(task: FieldTask) -> FieldOutput:
 
 
 def _flagged(res: Any, params: NeuriteParameters | None) -> bool:
-    """Field-local QC problems (plate-relative focus is judged later, without overlay)."""
+    """Field-local QC problems (plate-relative focus: see :func:`late_overlay_tasks`)."""
     if set(res.flags) - {"no_nuclear_channel"}:
         return True
     if params is None:
@@ -629,13 +632,23 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
 
     """
     tasks, notes = plan_fields(plate_dir, params, overlays=overlays)
-    sink = None
-    if overlay_writer is not None:
-        def sink(o: FieldOutput) -> None:
+    workers = workers or params.workers
+    written: set[str] = set()
+
+    def sink(o: FieldOutput) -> None:
+        written.add(overlay_name(o.source))
+        if overlay_writer is not None:
             overlay_writer(overlay_name(o.source), o.overlay)
     outputs = run_fields(tasks, workers=workers, scheduler=scheduler, progress=progress,
-                         overlay_sink=sink)
+                         overlay_sink=sink if overlay_writer is not None else None)
+    written.update(overlay_name(o.source) for o in outputs if o.overlay is not None)
     fields = apply_qc(field_table(outputs), params)
+    if overlays == "flagged":
+        late = late_overlay_tasks(tasks, fields, written)
+        if late:
+            extra = run_fields(late, workers=workers, scheduler=scheduler,
+                               overlay_sink=sink if overlay_writer is not None else None)
+            outputs = _with_overlays(outputs, extra)
     cells = cell_table(outputs)
     wells, more = join_layout(well_table(cells, fields), layout, groups, params)
     wells, norm_notes = normalise_to_control(wells)
@@ -651,6 +664,30 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
     return NeuriteRun(table, {"cells": cells, "fields": fields, "wells": wells,
                               "concentration_response": fits, "selectivity": sel},
                       notes + more + norm_notes, exclusions, overlay_files, inputs)
+
+
+def late_overlay_tasks(tasks: list[FieldTask], fields: pd.DataFrame,
+                       written: set[str]) -> list[FieldTask]:
+    """Tasks that re-analyse fields flagged by plate-relative QC, to draw their overlay.
+
+    A worker only knows its own field, so a field flagged against the plate
+    (focus below the plate median) gets no overlay on the first pass. Those
+    fields are read and analysed again (deterministic: same labels) with
+    ``overlays="all"``; nothing is held in memory between the passes.
+    """
+    flagged = fields[fields["qc_flags"].astype(str) != ""]
+    keys = {(r.plate, r.well, r.field, r.timepoint) for r in flagged.itertuples()}
+    return [replace(t, overlays="all") for t in tasks
+            if (t.source.plate, t.source.well, t.source.field, t.source.timepoint) in keys
+            and overlay_name(t.source) not in written]
+
+
+def _with_overlays(outputs: list[FieldOutput], extra: list[FieldOutput]) -> list[FieldOutput]:
+    """First-pass outputs with the overlays of the second pass attached."""
+    late = {overlay_name(o.source): o.overlay for o in extra if o.overlay is not None}
+    for o in outputs:
+        o.overlay = late.get(overlay_name(o.source), o.overlay)
+    return outputs
 
 
 def overlay_name(src: FieldSource) -> str:
@@ -687,7 +724,7 @@ def _run(study: Study, spec: AssaySpec, params: BaseModel) -> AssayResult:
     assert isinstance(params, NeuriteParameters)
     plate_dir = study.assay_inputs(spec)[0]
     run = analyse_plate(plate_dir, _study_layout(study, spec), params, study_id=study.study_id,
-                        groups=_study_groups(study), workers=1)
+                        groups=_study_groups(study), workers=params.workers)
     notes = run.notes + [f"excluded {e['what']}: {e['reason']}" for e in run.exclusions]
     return AssayResult(endpoints=run.endpoints, details=run.details, notes=notes,
                        inputs=run.inputs)

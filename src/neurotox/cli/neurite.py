@@ -61,7 +61,7 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 @click.option("--overlays", type=click.Choice(["all", "flagged", "none"]), default="flagged",
               show_default=True, help="Which fields get an overlay PNG.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: number of cores).")
+              help="Worker processes (default: the protocol's workers, else one per core).")
 @click.option("--scheduler", help="Dask scheduler address tcp://HOST:PORT (runs the fields "
               "on the cluster instead of local processes).")
 @output_options

@@ -178,3 +178,61 @@ def test_process_pool_equals_local_run(sim_plate):
     for a, b in zip(local, pooled, strict=True):
         assert a.metrics == b.metrics
         pd.testing.assert_frame_equal(a.cells, b.cells)
+
+
+def test_out_of_focus_field_gets_overlay_after_plate_qc(sim_plate, tmp_path):
+    # a copy of the plate whose B04 neurite image is blurred: judged against the plate
+    # median focus only after all fields finish, yet drawn in --overlays flagged mode
+    import shutil
+
+    import tifffile
+    from scipy import ndimage as ndi
+
+    folder, truth = sim_plate
+    images = tmp_path / "images"
+    images.mkdir()
+    for well in ("B02", "B03", "B04", "B05"):
+        for ch in (1, 2):
+            shutil.copy(folder / "images" / f"SIM01_{well}_s1_w{ch}.tif", images)
+    path = images / "SIM01_B04_s1_w2.tif"
+    blurred = ndi.gaussian_filter(tifffile.imread(path).astype(np.float32), 4)
+    tifffile.imwrite(path, blurred.astype(np.uint16), imagej=True,
+                     resolution=(1 / truth["pixel_size_um"], 1 / truth["pixel_size_um"]),
+                     metadata={"unit": "um"})
+    _, params = resolve_parameters("neurite-outgrowth-shsy5y")
+    tasks, _ = plan_fields(images, params, overlays="flagged")
+    b04 = [t for t in tasks if t.source.well == "B04"]
+    assert run_fields(b04, workers=1)[0].overlay is None    # the worker alone cannot tell
+    written = {}
+    layout = read_layout(folder / "layout.csv")
+    layout = layout[layout["well"].isin(["B02", "B03", "B04", "B05"])]
+    run = analyse_plate(images, layout, params, study_id="SIM", workers=1, overlays="flagged",
+                        overlay_writer=lambda rel, png: written.setdefault(rel, png))
+    fields = run.details["fields"].set_index("well")
+    assert "focus" in fields.loc["B04", "qc_flags"]
+    flagged = set(fields.index[fields["qc_flags"] != ""])
+    assert {rel.split("_")[1] for rel in written} == flagged
+    assert written["overlays/SIM01_B04_s1.png"].startswith(b"\x89PNG")
+
+
+def test_study_plugin_honours_workers(sim_plate, monkeypatch):
+    import neurotox.assays.neurite as mod
+    from neurotox.assays.base import run_study_assay
+    from neurotox.study import load_study
+
+    folder, _ = sim_plate
+    study = load_study(folder / "study.yaml")
+    spec = study.spec.assays[0]
+    pools = []
+    real = mod._pool_results
+
+    def counting(tasks, workers):
+        pools.append(workers)
+        yield from real(tasks, workers)
+    monkeypatch.setattr(mod, "_pool_results", counting)
+    one = run_study_assay(study, spec.model_copy(update={"parameters": {"workers": 1}}))
+    assert pools == []
+    two = run_study_assay(study, spec.model_copy(update={"parameters": {"workers": 2}}))
+    assert pools == [2]
+    pd.testing.assert_frame_equal(one.endpoints, two.endpoints)
+    pd.testing.assert_frame_equal(one.details["cells"], two.details["cells"])
