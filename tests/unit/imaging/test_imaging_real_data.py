@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from neurotox.assays.base import resolve_parameters
 from neurotox.imaging import FieldSettings, analyse_field
 from neurotox.io.plates import pixel_size_um, read_plane
 
@@ -13,9 +14,9 @@ pytestmark = pytest.mark.shared_data
 N1E_TIMES = ["01", "10", "20", "30", "40", "50", "60", "70", "80", "97"]
 #: N1E-115: 1.28 um/px, very dim nuclear marker (background ~206, nuclei ~230-320).
 N1E = FieldSettings(nucleus_diameter_um=12.0, neurite_width_um=2.0)
-#: DRG axons (no cell bodies), 0.221 um/px; dense hazy bundles and beaded axons: the
-#: contrast test keeps the ridge filter from linking background speckle into a mesh.
-DRG = FieldSettings(nucleus_diameter_um=10.0, neurite_width_um=1.0, min_contrast=3.0)
+#: DRG axons (no cell bodies), 0.221 um/px: the shipped protocol for fine-pixel axon
+#: fields (1 um axons, contrast test against background speckle between bundles).
+DRG_PROTOCOL = "neurite-outgrowth-drg-axons"
 DRG_PX = 0.221
 #: Pixel sizes of files without calibration, from PROVENANCE.md.
 DEFAULT_PX = {"drg_degeneration_neuritex": DRG_PX, "shsy5y_lotem": 0.325,
@@ -61,13 +62,15 @@ def _drg(imaging, name):
     path = imaging / "drg_degeneration_neuritex" / f"{name}.png"
     if not path.is_file():
         pytest.skip(f"{path.name} not present")
-    res = analyse_field(read_plane(path), None, pixel_size=DRG_PX, settings=DRG)
+    _, params = resolve_parameters(DRG_PROTOCOL)
+    res = analyse_field(read_plane(path), None, pixel_size=DRG_PX, settings=params.settings())
     return res.metrics
 
 
 def test_drg_cut_axons_fragment_more_than_uncut(imaging):
     # 007 = uncut, 010 = cut; suffix a = 4 h, g = 28 h after axotomy. As in the source's
-    # degeneration index, each scene is compared with itself at 4 h.
+    # degeneration index, each scene is compared with itself at 4 h. Settings: the
+    # neurite-outgrowth-drg-axons protocol as shipped (no test-specific values).
     uncut_a, uncut_g = _drg(imaging, "007a"), _drg(imaging, "007g")
     cut_a, cut_g = _drg(imaging, "010a"), _drg(imaging, "010g")
 
