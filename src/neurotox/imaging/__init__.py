@@ -6,7 +6,8 @@ pixels unless their name ends in ``_um``; every length and area in outputs is
 in µm / µm². Image functions take the image first and options keyword-only.
 
 Pipeline of one field (:func:`analyse_field`): background correction →
-nuclei (Otsu + distance-transform watershed + size filter) → cell bodies
+nuclei (noise floor, each outlined at half its peak, touching ones split by a
+distance-transform watershed, size filter) → cell bodies
 seeded by nuclei → ridge filter + hysteresis → skeleton graph (skan) → spur
 pruning → attribution of skeleton pixels to cells along the skeleton →
 per-cell and per-field metrics and QC measures.
