@@ -88,6 +88,9 @@ class Endpoint(BaseModel):
     repeated_measures
         Timepoints are repeated measurements of the same subject (bins, sessions):
         analysed with a mixed model as well as per timepoint.
+    covariate
+        Another endpoint of the same subject, sex and timepoint used as covariate
+        (ANCOVA vs control, e.g. brain weight on terminal body weight).
 
     """
 
@@ -104,6 +107,7 @@ class Endpoint(BaseModel):
     label: str | None = None
     decimals: int | None = Field(default=None, ge=0, le=6)
     repeated_measures: bool = False
+    covariate: str | None = None
 
     @property
     def category(self) -> Category:
@@ -149,6 +153,10 @@ def registry() -> dict[str, Endpoint]:
                 out[ep.name] = ep
         except Exception as exc:  # a broken registry is a packaging bug: say where
             raise RuntimeError(f"endpoint registry file {fname}: {exc}") from exc
+    for ep in out.values():
+        if ep.covariate is not None and ep.covariate not in out:
+            raise RuntimeError(f"endpoint {ep.name!r}: covariate {ep.covariate!r} is not a "
+                               "registered endpoint")
     return out
 
 

@@ -173,7 +173,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
         Endpoint definitions (default: :func:`neurotox.endpoints.registry`).
     covariates
         Endpoint → covariate endpoint analysed by ANCOVA instead of the decision
-        tree's vs-control tests (default: :data:`neurotox.stats.ancova.COVARIATES`,
+        tree's vs-control tests (default: :func:`neurotox.stats.ancova.registry_covariates`,
         brain weight on terminal body weight); ``{}`` turns the ANCOVA off.
 
     Returns
@@ -219,7 +219,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     values = inc["value"].to_numpy(float)
     litters = inc["batch"].astype(str).to_numpy() if _litter_model(plan, inc) else None
     idx_by_cell = inc.groupby(_CELL, sort=False).indices
-    covariates = ancova.COVARIATES if covariates is None else covariates
+    covariates = ancova.registry_covariates() if covariates is None else covariates
     cov_lookup = ancova.covariate_lookup(inc, covariates) if covariates else {}
     per_row = _PerRow(len(desc))
     dec_rows = []

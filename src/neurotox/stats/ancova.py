@@ -9,7 +9,7 @@ is the F-test of the model against the covariate-only model; homogeneity of
 slopes is the F-test of the group × covariate interaction.
 
 :func:`neurotox.stats.analyse` uses this path for the endpoints of
-:data:`COVARIATES` (brain weight, with terminal body weight as covariate): the
+:func:`registry_covariates` (brain weight, with terminal body weight as covariate): the
 vs-control tests and p-values of the results table are the ANCOVA's, the test
 is named ``ANCOVA (covariate: terminal body weight)``, and the decision row
 records the group F-test, the slope and the homogeneity-of-slopes test. The
@@ -36,9 +36,15 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats as sps
 
-#: Endpoints analysed by ANCOVA → their covariate (an endpoint of the same subject,
-#: sex and timepoint).
-COVARIATES: dict[str, str] = {"brain_weight": "terminal_body_weight"}
+from neurotox.endpoints import registry
+
+
+def registry_covariates() -> dict[str, str]:
+    """Endpoints analysed by ANCOVA → their covariate, from the registry's ``covariate``.
+
+    The covariate is an endpoint of the same subject, sex and timepoint.
+    """
+    return {name: ep.covariate for name, ep in registry().items() if ep.covariate}
 
 #: Columns of the table returned by :func:`ancova`.
 COLUMNS = ["group", "n", "adjusted_mean", "difference", "se", "t", "p_value", "p_holm"]
