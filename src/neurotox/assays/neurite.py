@@ -137,6 +137,9 @@ def process_field(task: FieldTask) -> FieldOutput:
     src = task.source
     neurite = read_plane(src.neurite)
     nuclei = read_plane(src.nuclei) if src.nuclei is not None else None
+    if nuclei is not None and nuclei.shape != neurite.shape:
+        raise InputError(f"image size {neurite.shape} differs from {nuclei.shape} of "
+                         f"{src.nuclei.path.name} in the same field", path=src.neurite.path)
     keep = task.overlays != "none"
     res = analyse_field(neurite, nuclei, pixel_size=task.pixel_size, settings=task.settings,
                         keep_labels=keep)
@@ -408,16 +411,9 @@ def join_layout(wells: pd.DataFrame, layout: pd.DataFrame,
         Wells with images but no layout entry, and layout wells without images.
 
     """
-    notes = []
+    notes: list[str] = []
     lay = layout[~layout["blank"]].set_index("well")
-    imaged = set(wells["well"])
-    missing_layout = sorted(imaged - set(layout["well"]))
-    if missing_layout:
-        notes.append(f"wells with images but no layout entry (not analysed): "
-                     f"{quoted(missing_layout)}")
-    no_images = sorted(set(lay.index) - imaged)
-    if no_images:
-        notes.append(f"layout wells without images: {quoted(no_images)}")
+    check_layout_wells(set(wells["well"]), layout)
     info = {w: _group_of(lay.loc[w], groups, params) for w in lay.index}
     bad = sorted(w for w, g in info.items() if g is None)
     if bad:
@@ -570,6 +566,44 @@ def _pixel_size(sources: list[FieldSource], params: NeuriteParameters,
     return value
 
 
+def check_layout_wells(imaged: set[str], layout: pd.DataFrame) -> None:
+    """InputError when imaged wells are missing from the layout or layout wells lack images."""
+    path = layout.attrs.get("path")
+    missing_layout = sorted(imaged - set(layout["well"]))
+    if missing_layout:
+        raise InputError(f"wells {quoted(missing_layout)} have images but are not in the "
+                         "layout (list unused wells with group 'blank')", path=path,
+                         where="column 'well'")
+    no_images = sorted(set(layout.loc[~layout["blank"], "well"]) - imaged)
+    if no_images:
+        raise InputError(f"wells {quoted(no_images)} are in the layout but have no images",
+                         path=path, where="column 'well'")
+
+
+def _check_same_calibration(sources: list[FieldSource], px: float,
+                            params: NeuriteParameters, notes: list[str]) -> None:
+    """InputError when a file's metadata pixel size disagrees with the one used.
+
+    Files without a usable calibration get ``px`` too; they are named in the notes.
+    """
+    if params.pixel_size_um is not None:
+        return
+    missing = []
+    for s in sources:
+        for plane in (s.neurite, s.nuclei):
+            if plane is None:
+                continue
+            value = pixel_size_um(plane.path)
+            if value is None:
+                missing.append(plane.path.name)
+            elif not np.isclose(value, px, rtol=1e-3):
+                raise InputError(f"pixel size {value:.4g} µm differs from {px:.4g} µm of the "
+                                 "first file; give --pixel-size", path=plane.path)
+    if missing:
+        notes.append(f"{len(missing)} file(s) without a usable pixel-size calibration "
+                     f"({quoted(missing[:5])}) taken as {px:.4g} µm")
+
+
 def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
                 overlays: Literal["all", "flagged", "none"] = "flagged"
                 ) -> tuple[list[FieldTask], list[str]]:
@@ -586,10 +620,16 @@ def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
     if not sources:
         raise InputError(f"no field has the neurite channel {params.neurite_channel!r}",
                          path=plate_dir)
+    stack = sources[0].neurite.plane is not None
+    notes.append(f"channel roles: neurites = {'plane' if stack else 'channel'} "
+                 f"{params.neurite_channel!r}, nuclei = "
+                 + (f"{'plane' if stack else 'channel'} {params.nuclei_channel!r}"
+                    if params.nuclei_channel is not None else "none (neurite channel only)"))
     if any(s.nuclei is None for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
                      "neurite channel alone")
     px = _pixel_size(sources, params, notes)
+    _check_same_calibration(sources, px, params, notes)
     settings = params.settings()
     return [FieldTask(s, px, settings, overlays, params) for s in sources], notes
 
@@ -632,6 +672,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
 
     """
     tasks, notes = plan_fields(plate_dir, params, overlays=overlays)
+    check_layout_wells({t.source.well for t in tasks}, layout)
     workers = workers or params.workers
     written: set[str] = set()
 

@@ -240,9 +240,22 @@ def scan_plate(folder: str | Path, *, pattern: str | None = None) -> PlateIndex:
     if df["timepoint"].nunique() == 1:
         df["timepoint"] = "NA"          # a single time point is not a time series
     df = df.sort_values(["plate", "well", "field", "timepoint", "channel"])
+    _check_unique_planes(df, folder)
     matched = set(df["path"])
     unmatched = [p for p in images if p not in matched]
     return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched)
+
+
+def _check_unique_planes(df: pd.DataFrame, folder: Path) -> None:
+    """FormatError when two files claim the same plate, well, field, time point and channel."""
+    key = ["plate", "well", "field", "timepoint", "channel"]
+    dup = df.duplicated(key, keep=False)
+    if dup.any():
+        first = df[dup].iloc[0]
+        same = df[dup & (df[key] == first[key]).all(axis=1)]["path"]
+        raise FormatError(f"files {quoted(p.name for p in same)} are the same field "
+                          f"(well {first['well']}, field {first['field']}, channel "
+                          f"{first['channel']}); keep one", path=folder)
 
 
 @dataclass(frozen=True)
@@ -307,7 +320,9 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
             raise InputError(f"channel {missing[0]!r} not found; channels in the plate: "
                              f"{quoted(found)}", path=index.folder)
         if neu not in by_channel:
-            continue
+            raise FormatError(f"field {well} s{fld} has no neurite channel {neu!r} file "
+                              f"(found: {quoted(p.name for p in by_channel.values())})",
+                              path=index.folder)
         nuc_src = PlaneSource(by_channel[nuc]) if nuc in by_channel else None
         out.append(FieldSource(plate, well, int(fld), tp, PlaneSource(by_channel[neu]),
                                nuc_src))
@@ -337,10 +352,17 @@ def read_plane(source: PlaneSource | str | Path) -> np.ndarray:
     src = source if isinstance(source, PlaneSource) else PlaneSource(Path(source))
     try:
         data = _read_array(src.path)
-    except (OSError, ValueError, tifffile.TiffFileError) as exc:
-        raise FormatError(f"cannot read image: {exc}", path=src.path) from None
+    except Exception as exc:  # tifffile and PIL raise many types on damaged files
+        # (IndexError, struct.error, RuntimeError 'incompatible keyframe' ...): one line
+        raise FormatError(f"cannot read image: {' '.join(str(exc).split()) or type(exc).__name__}",
+                          path=src.path) from None
+    _check_pixels(data, src.path)
     data = np.squeeze(data)
     if data.ndim == 2:
+        if src.plane not in (None, 0):
+            raise FormatError(f"channel {src.plane + 1} requested, but the file holds a "
+                              "single plane (single-channel image where two are needed?)",
+                              path=src.path)
         return data
     if data.ndim != 3:
         raise FormatError(f"expected a 2-D image or a channel stack, found shape {data.shape}",
@@ -355,6 +377,19 @@ def read_plane(source: PlaneSource | str | Path) -> np.ndarray:
         raise FormatError(f"channel {src.plane + 1} requested, file holds {data.shape[axis]}",
                           path=src.path)
     return np.take(data, src.plane, axis=axis)
+
+
+#: Pixel types the imaging operations accept (scikit-image conventions).
+PIXEL_DTYPES = ("uint8", "uint16", "float32")
+
+
+def _check_pixels(data: np.ndarray, path: Path) -> None:
+    """FormatError for empty images and pixel types outside :data:`PIXEL_DTYPES`."""
+    if data.size == 0 or min(data.shape, default=0) == 0:
+        raise FormatError(f"image has no pixels (shape {data.shape})", path=path)
+    if data.dtype.name not in PIXEL_DTYPES:
+        raise FormatError(f"expected an 8- or 16-bit unsigned integer (or 32-bit float) "
+                          f"image, found {data.dtype.name}", path=path)
 
 
 def _rgb_to_grey(data: np.ndarray) -> np.ndarray:
@@ -388,7 +423,7 @@ def pixel_size_um(path: str | Path) -> float | None:
     try:
         with tifffile.TiffFile(path) as tif:
             value = _metadata_pixel_size(tif)
-    except (OSError, ValueError, tifffile.TiffFileError):
+    except Exception:  # damaged metadata: no calibration (read_plane names the damage)
         return None
     if value is None or not PIXEL_SIZE_RANGE[0] <= value <= PIXEL_SIZE_RANGE[1]:
         return None

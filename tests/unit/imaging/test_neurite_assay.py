@@ -138,18 +138,17 @@ def test_missing_pixel_size_is_reported(tmp_path):
         plan_fields(tmp_path / "img", NeuriteParameters())
 
 
-def test_layout_mismatch_is_reported(sim_plate):
+def test_layout_mismatch_is_an_error(sim_plate):
     folder, _ = sim_plate
     layout = read_layout(folder / "layout.csv")
     layout = layout[layout["well"] != "B09"]
     params = NeuriteParameters(pixel_size_um=0.65)
     tasks, _ = plan_fields(folder / "images", params, overlays="none")
     assert len(tasks) == 8
-    run = analyse_plate(folder / "images", layout, params, study_id="S", workers=1,
-                        overlays="none")
-    assert any("wells with images but no layout entry (not analysed): 'B09'" in n
-               for n in run.notes)
-    assert "B09" not in set(run.endpoints["subject"])
+    with pytest.raises(InputError, match=r"layout.csv, column 'well': wells 'B09' have images "
+                                         r"but are not in the layout"):
+        analyse_plate(folder / "images", layout, params, study_id="S", workers=1,
+                      overlays="none")
 
 
 def test_dask_local_cluster_equals_local_run(sim_plate):
