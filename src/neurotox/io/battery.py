@@ -31,7 +31,11 @@ Developmental landmarks
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import re
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -39,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
+from neurotox.io.output import note
 
 SheetReader = Callable[[Path, str | None], pd.DataFrame]
 _READERS: dict[str, SheetReader] = {}
@@ -55,21 +60,70 @@ def register_reader(*suffixes: str) -> Callable[[SheetReader], SheetReader]:
 
 @register_reader(".csv", ".txt", ".tsv")
 def _read_text(path: Path, sheet: str | None) -> pd.DataFrame:
-    sep = "\t" if path.suffix.lower() == ".tsv" else None
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise FormatError("file is empty", path=path)
+    text, encoding = _decode(raw, path)
+    lines = [line for line in text.splitlines() if line.strip()]
+    sep = "\t" if path.suffix.lower() == ".tsv" else _delimiter(lines[0] if lines else "")
+    _check_row_lengths(text, sep, path)
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                           sep=sep, engine="python", skip_blank_lines=True)
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
+                         skip_blank_lines=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
+        raise FormatError(f"cannot parse as CSV: {' '.join(str(exc).split())}",
+                          path=path) from None
+    name = {"\t": "tab", ";": "';'", ",": "','"}[sep]
+    comma = bool(re.search(r"(?:^|[;\t\"])\s*-?\d+,\d+\s*(?:$|[;\t\"])", text, re.M))
+    note(f"{path.name}: read as text: encoding {encoding}, delimiter {name}"
+         + ("; decimal commas read as decimal points" if comma else ""))
+    return df
+
+
+def _decode(raw: bytes, path: Path) -> tuple[str, str]:
+    """Text and encoding name: UTF-16 or UTF-8 with a BOM, else UTF-8."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    elif raw.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    else:
+        encoding = "utf-8"
+    try:
+        return raw.decode(encoding), encoding
     except UnicodeDecodeError:
         raise InputError("file is not UTF-8 text", path=path) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise FormatError(f"cannot parse as CSV: {str(exc).strip()}", path=path) from None
+
+
+def _delimiter(line: str) -> str:
+    counts = {d: line.count(d) for d in (",", ";", "\t")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _check_row_lengths(text: str, sep: str, path: Path) -> None:
+    """FormatError at the first data line with fewer cells than the header (truncation)."""
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    width = None
+    try:
+        for row in rows:
+            if not any(c.strip() for c in row):
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) < width:
+                raise FormatError(f"expected {width} cells like the header, found {len(row)} "
+                                  "(truncated file or damaged line?)", path=path,
+                                  where=f"line {rows.line_num}")
+    except csv.Error as exc:
+        raise FormatError(f"cannot parse as CSV: {exc}", path=path,
+                          where=f"line {rows.line_num}") from None
 
 
 @register_reader(".xlsx", ".xlsm")
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
     try:
         book = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
-    except (ValueError, OSError, KeyError) as exc:
+    except (ValueError, OSError, KeyError, TypeError, zipfile.BadZipFile) as exc:
         raise FormatError(f"cannot read as an xlsx workbook: {exc}", path=path) from None
     if sheet is None:
         sheet = next(iter(book))
@@ -161,7 +215,8 @@ def numbers(df: pd.DataFrame, column: str, *, allow_empty: bool = False,
         bad |= num > upper
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        rng = "" if lower is None and upper is None else f" in [{lower}, {upper}]"
+        rng = ("" if lower is None and upper is None else f" >= {lower:g}" if upper is None
+               else f" <= {upper:g}" if lower is None else f" in [{lower:g}, {upper:g}]")
         raise InputError(f"expected a number{rng}, found {df[column].iloc[i]!r}",
                          path=df.attrs.get("path"), where=where(df, i, column))
     return num.astype(float)
@@ -186,7 +241,7 @@ def check_unique(df: pd.DataFrame, key: list[str], *, what: str) -> None:
     dup = df.duplicated(key)
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        vals = ", ".join(f"{k}={df[k].iloc[i]!r}" for k in key)
+        vals = ", ".join(f"{k}={str(df[k].iloc[i])!r}" for k in key)
         raise InputError(f"{what} {vals} appears twice", path=df.attrs.get("path"),
                          where=where(df, i, key[-1]))
 

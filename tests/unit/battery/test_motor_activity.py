@@ -78,7 +78,7 @@ def test_incomplete_session_total_is_excluded(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     ("subject,session,a,b\nA1,s1,1,2\n", "expected long columns 'interval', 'counts'"),
-    ("subject,session,int1\nA1,s1,-3\n", r"row 2, column 'int1': expected a number in \[0"),
+    ("subject,session,int1\nA1,s1,-3\n", r"row 2, column 'int1': expected a number >= 0"),
     ("subject,session,int1\nQ7,s1,3\n", "animal 'Q7' is not in the study's subjects file"),
 ])
 def test_motor_activity_errors(tmp_path, text, message):
