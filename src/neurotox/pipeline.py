@@ -184,6 +184,8 @@ def _check_study_ids(table: pd.DataFrame, study: Study, path: str | Path) -> Non
     if unknown:
         raise InputError(f"group {unknown[0]!r} is not defined in the study file",
                          path=path, where="column 'group'")
+    endpoints.check_design(table, study_id=study.study_id, path=path,
+                           groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
 
 
 def _rule_exclusions(table: pd.DataFrame) -> list[dict]:

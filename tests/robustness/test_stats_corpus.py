@@ -137,6 +137,8 @@ CASES = [
          "row 4, column 'dose_unit': expected the dose unit the study gives this", "ept.csv"),
     Case("ep-utf16", {**BASE, "ept.csv": EPT.encode("utf-16")}, st(),
          "cannot read as an EndpointTable: 'utf-8' codec can't decode byte 0xff", "ept.csv"),
+    Case("rep-dose-mismatch-study", cell("dose", "7"), rep(),
+         "row 4, column 'dose': expected the dose the study gives this group, fo", "ept.csv"),
     Case("rep-header-only", {**BASE, "ept.csv": HEAD + "\n"}, rep(),
          "expected EndpointTable rows below the header, found none", "ept.csv"),
 ]
