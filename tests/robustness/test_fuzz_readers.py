@@ -13,19 +13,13 @@ from hypothesis import strategies as st
 from neurotox.errors import NeurotoxError
 from tests.robustness.fuzzing import TIFF_NAMES, file_bytes, targets, write_input
 
-#: Readers owned by other engineers until their fixes land (see issue 9 notes).
-PENDING = {"battery:read_fob", "battery:read_motor_activity", "battery:read_startle",
-           "battery:read_organ_weights", "battery:read_findings", "battery:read_landmarks",
-           "plates:read_plane", "plates:scan_plate"}
-TARGETS = [pytest.param(t, marks=pytest.mark.xfail(reason="unhandled exceptions, fix pending",
-                                                   strict=False)) if t.name in PENDING else t
-           for t in targets()]
+TARGETS = targets()
 FAST = settings(max_examples=25, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in targets()])
+@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
 @FAST
 @given(data=st.data())
 def test_reader_raises_only_neurotox_errors(tmp_path, target, data):
