@@ -77,9 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--minutes", type=float, default=10.0, help="time per reader (default 10)")
     ap.add_argument("--jobs", type=int, default=1, help="readers fuzzed in parallel")
-    ap.add_argument("--only", default="", help="substring of the reader names to fuzz")
+    ap.add_argument("--only", default="",
+                    help="comma-separated substrings of the reader names to fuzz")
     args = ap.parse_args(argv)
-    names = [t.name for t in targets() if args.only in t.name]
+    wanted = [w for w in args.only.split(",") if w] or [""]
+    names = [t.name for t in targets() if any(w in t.name for w in wanted)]
     print(f"fuzzing {len(names)} reader(s), {args.minutes:g} min each, {args.jobs} job(s)",
           flush=True)
     total, bad = 0, 0
