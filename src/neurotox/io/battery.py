@@ -31,8 +31,6 @@ Developmental landmarks
 
 from __future__ import annotations
 
-import codecs
-import csv
 import io
 import re
 import zipfile
@@ -44,6 +42,7 @@ import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.io.output import note
+from neurotox.io.text import check_row_lengths, delimiter_name, guess_delimiter, guess_encoding
 
 SheetReader = Callable[[Path, str | None], pd.DataFrame]
 _READERS: dict[str, SheetReader] = {}
@@ -65,58 +64,29 @@ def _read_text(path: Path, sheet: str | None) -> pd.DataFrame:
         raise FormatError("file is empty", path=path)
     text, encoding = _decode(raw, path)
     lines = [line for line in text.splitlines() if line.strip()]
-    sep = "\t" if path.suffix.lower() == ".tsv" else _delimiter(lines[0] if lines else "")
-    _check_row_lengths(text, sep, path)
+    sep = "\t" if path.suffix.lower() == ".tsv" else guess_delimiter(lines[0] if lines else "")
+    check_row_lengths(text, sep, path)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
                          skip_blank_lines=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise FormatError(f"cannot parse as CSV: {' '.join(str(exc).split())}",
                           path=path) from None
-    name = {"\t": "tab", ";": "';'", ",": "','"}[sep]
     comma = bool(re.search(r"(?:^|[;\t\"])\s*-?\d+,\d+\s*(?:$|[;\t\"])", text, re.M))
-    note(f"{path.name}: read as text: encoding {encoding}, delimiter {name}"
+    note(f"{path.name}: read as text: encoding {encoding}, delimiter {delimiter_name(sep)}"
          + ("; decimal commas read as decimal points" if comma else ""))
     return df
 
 
 def _decode(raw: bytes, path: Path) -> tuple[str, str]:
-    """Text and encoding name: UTF-16 or UTF-8 with a BOM, else UTF-8."""
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    elif raw.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    else:
-        encoding = "utf-8"
+    """Text and encoding name: UTF-16 or UTF-8 (with or without a BOM); nothing else."""
+    encoding = guess_encoding(raw)
+    if encoding == "cp1252":
+        encoding = "utf-8"  # sheets must be Unicode: report the undecodable byte
     try:
         return raw.decode(encoding), encoding
     except UnicodeDecodeError:
         raise InputError("file is not UTF-8 text", path=path) from None
-
-
-def _delimiter(line: str) -> str:
-    counts = {d: line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
-
-
-def _check_row_lengths(text: str, sep: str, path: Path) -> None:
-    """FormatError at the first data line with fewer cells than the header (truncation)."""
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    width = None
-    try:
-        for row in rows:
-            if not any(c.strip() for c in row):
-                continue
-            if width is None:
-                width = len(row)
-            elif len(row) < width:
-                raise FormatError(f"expected {width} cells like the header, found {len(row)} "
-                                  "(truncated file or damaged line?)", path=path,
-                                  where=f"line {rows.line_num}")
-    except csv.Error as exc:
-        raise FormatError(f"cannot parse as CSV: {exc}", path=path,
-                          where=f"line {rows.line_num}") from None
 
 
 @register_reader(".xlsx", ".xlsm")

@@ -1,4 +1,4 @@
-"""Layers import downward only (DESIGN.md): cli → report/stats/assays → imaging/io → study/endpoints."""
+"""Layers import downward only (DESIGN.md): cli → report/stats/assays → imaging/io → core."""
 
 import ast
 from pathlib import Path

@@ -48,8 +48,6 @@ Every reader returns a :class:`RodentData` whose ``kind`` says what it holds:
 
 from __future__ import annotations
 
-import codecs
-import csv
 import io
 import re
 import zipfile
@@ -62,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
+from neurotox.io.text import check_row_lengths, delimiter_name, guess_delimiter, guess_encoding
 
 Kind = Literal["exploration", "key", "flags", "zone_samples", "trials", "entries", "poses",
                "zones", "objects", "zone_bins"]
@@ -224,23 +223,8 @@ def _binary(head: bytes) -> bool:
 
 
 def text_encoding(path: Path) -> str:
-    """Encoding of a text file: from its BOM, else UTF-8 if it decodes, else cp1252."""
-    head = _head(path)
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if head.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    try:
-        head[: max(len(head) - 4, 0)].decode("utf-8")
-    except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
-
-
-def _delimiter(line: str) -> str:
-    counts = {d: line.count(d) for d in (",", ";", "\t")}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else ","
+    """Encoding of a text file (see :func:`neurotox.io.text.guess_encoding`)."""
+    return guess_encoding(_head(path))
 
 
 def text_dialect(path: Path) -> str | None:
@@ -248,8 +232,8 @@ def text_dialect(path: Path) -> str | None:
     if is_excel(path) or _binary(_head(path)):
         return None
     lines = sniff_lines(path, 1)
-    sep = _delimiter(lines[0]) if lines else ","
-    return f"encoding {text_encoding(path)}, delimiter {'tab' if sep == chr(9) else repr(sep)}"
+    sep = guess_delimiter(lines[0]) if lines else ","
+    return f"encoding {text_encoding(path)}, delimiter {delimiter_name(sep)}"
 
 
 def sniff_lines(path: Path, n: int = 5) -> list[str]:
@@ -266,7 +250,7 @@ def header_cells(path: Path) -> list[str]:
     lines = sniff_lines(path, 1)
     if not lines:
         return []
-    sep = _delimiter(lines[0])
+    sep = guess_delimiter(lines[0])
     return [c.strip().strip('"').strip().lower() for c in lines[0].split(sep)]
 
 
@@ -289,7 +273,7 @@ def read_sheet(path: Path) -> pd.DataFrame:
         else:
             text = path.read_bytes().decode(text_encoding(path)).lstrip("\ufeff")
             lines = text.splitlines()
-            sep = _delimiter(lines[0]) if lines else ","
+            sep = guess_delimiter(lines[0]) if lines else ","
             df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
     except (ValueError, OSError, UnicodeError, pd.errors.ParserError,
             zipfile.BadZipFile) as exc:
@@ -299,25 +283,6 @@ def read_sheet(path: Path) -> pd.DataFrame:
         check_row_lengths(text, sep, path)
     df.columns = [str(c).strip() for c in df.columns]
     return df.apply(lambda s: s.astype(str).str.strip())
-
-
-def check_row_lengths(text: str, sep: str, path: Path) -> None:
-    """FormatError at the first non-blank line with fewer cells than the header line."""
-    width = None
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
-    try:
-        for row in rows:
-            if not any(c.strip() for c in row):
-                continue
-            if width is None:
-                width = len(row)
-            elif len(row) < width:
-                raise FormatError(f"expected {width} cells like the header, found {len(row)} "
-                                  "(truncated file or damaged line?)", path=path,
-                                  where=f"line {rows.line_num}")
-    except csv.Error as exc:
-        raise FormatError(f"cannot read as a table: {exc}", path=path,
-                          where=f"line {rows.line_num}") from None
 
 
 def find_column(df: pd.DataFrame, aliases: tuple[str, ...], *, path: Path,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import zlib
 
@@ -11,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError
+from neurotox.io.text import check_row_lengths, delimiter_name
 from neurotox.io.zebrafish.base import Source, norm
 from neurotox.study import normalise_well
 
@@ -45,7 +44,7 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
     first = skiprows if isinstance(skiprows, int) else 0
     dec = decimal_mark(src, skip=first + 1)
     src.notes.append(f"read as text: encoding {src.encoding}, delimiter "
-                     f"{_name(src.delimiter)}, decimal mark {dec!r}")
+                     f"{delimiter_name(src.delimiter)}, decimal mark {dec!r}")
     try:
         df = pd.read_csv(src.path, sep=src.delimiter, encoding=src.encoding,
                          skiprows=skiprows, header=header, dtype=dtype, decimal=dec,
@@ -56,7 +55,7 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
         raise FormatError(f"cannot parse as a delimited table: "
                           f"{' '.join(str(exc).split())}", path=src.path) from None
     if header == 0 and isinstance(skiprows, int):
-        check_row_lengths(src, skiprows)
+        check_row_lengths(_text(src), src.delimiter, src.path, skiprows)
     return _not_empty(df, src)
 
 
@@ -71,37 +70,10 @@ def _text(src: Source) -> str:
     return raw.decode(src.encoding, errors="replace")
 
 
-def check_row_lengths(src: Source, skiprows: int = 0) -> None:
-    """Raise FormatError at the first non-blank data line with fewer cells than the header.
-
-    pandas pads short lines with missing values; a truncated file or a damaged
-    line would then pass as missing data. The message names the line number.
-    """
-    rows = csv.reader(io.StringIO(_text(src), newline=""), delimiter=src.delimiter)
-    width = None
-    try:
-        for row in rows:
-            if rows.line_num <= skiprows or not any(c.strip() for c in row):
-                continue
-            if width is None:
-                width = len(row)
-            elif len(row) < width:
-                raise FormatError(f"expected {width} cells like the header, found {len(row)} "
-                                  "(truncated file or damaged line?)", path=src.path,
-                                  where=f"line {rows.line_num}")
-    except csv.Error as exc:
-        raise FormatError(f"cannot parse as a delimited table: {exc}", path=src.path,
-                          where=f"line {rows.line_num}") from None
-
-
 def _not_empty(df: pd.DataFrame, src: Source) -> pd.DataFrame:
     if df.empty:
         raise FormatError("expected data rows below the header, found none", path=src.path)
     return df
-
-
-def _name(d: str) -> str:
-    return {"\t": "tab", ";": "';'", ",": "','"}[d]
 
 
 def normalise_columns(df: pd.DataFrame, aliases: dict[str, str] | None = None) -> pd.DataFrame:

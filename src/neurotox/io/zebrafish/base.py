@@ -29,7 +29,6 @@ Every reader returns an :class:`Export` whose ``data`` is one of
 
 from __future__ import annotations
 
-import codecs
 import re
 import zlib
 from collections.abc import Callable
@@ -42,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
+from neurotox.io.text import guess_delimiter, guess_encoding
 
 #: Activity/inactivity columns of ZebraLab tracking and quantization exports.
 ACTIVITY_COLUMNS = ("inact", "inadur", "inadist", "smlct", "smldur", "smldist", "larct",
@@ -118,20 +118,7 @@ class Source:
     @cached_property
     def encoding(self) -> str:
         """Text encoding guessed from the BOM or the byte pattern."""
-        raw = self._raw_head()
-        if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
-            return "utf-16"
-        if raw.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if raw[1:200:2].count(0) > 50:
-            return "utf-16-le"
-        if raw[0:200:2].count(0) > 50:
-            return "utf-16-be"
-        try:
-            raw[: len(raw) - 4].decode("utf-8")
-            return "utf-8"
-        except UnicodeDecodeError:
-            return "cp1252"
+        return guess_encoding(self._raw_head())
 
     def _raw_head(self) -> bytes:
         if self.container == "gzip":
@@ -155,9 +142,7 @@ class Source:
     @cached_property
     def delimiter(self) -> str:
         """Field delimiter of a text file: the most frequent of tab, ``;`` and ``,``."""
-        sample = "\n".join(self.lines[:_PREVIEW_LINES])
-        counts = {d: sample.count(d) for d in ("\t", ";", ",")}
-        return max(counts, key=counts.get)
+        return guess_delimiter("\n".join(self.lines[:_PREVIEW_LINES]), ("\t", ";", ","))
 
     def header_cells(self, line: str) -> list[str]:
         """Split one line with the file's delimiter, strip quotes and blanks."""

@@ -1,0 +1,77 @@
+"""Sniffing of delimited text exports: encoding, delimiter and truncated lines.
+
+Shared by the zebrafish, rodent and battery readers so that every reader
+guesses the same way; the readers record each guess in the run notes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from pathlib import Path
+
+from neurotox.errors import FormatError
+
+DELIMITERS = (",", ";", "\t")
+
+
+def guess_encoding(raw: bytes) -> str:
+    """Encoding of the first bytes of a text file.
+
+    A byte-order mark decides (UTF-16, UTF-8); without one, many zero bytes in
+    odd (even) positions mean UTF-16-LE (-BE); otherwise UTF-8 when the bytes
+    decode as UTF-8 (a character cut at the end of the sample is allowed), else
+    Windows-1252.
+    """
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if raw[1:200:2].count(0) > 50:
+        return "utf-16-le"
+    if raw[0:200:2].count(0) > 50:
+        return "utf-16-be"
+    try:
+        raw[: max(len(raw) - 4, 0)].decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def guess_delimiter(sample: str, candidates: tuple[str, ...] = DELIMITERS) -> str:
+    """The candidate occurring most often in ``sample`` (first candidate on ties or none)."""
+    counts = {d: sample.count(d) for d in candidates}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else candidates[0]
+
+
+def delimiter_name(sep: str) -> str:
+    """``tab`` or the quoted delimiter, for notes."""
+    return "tab" if sep == "\t" else repr(sep)
+
+
+def check_row_lengths(text: str, sep: str, path: Path, skiprows: int = 0) -> None:
+    """FormatError at the first non-blank line with fewer cells than the header line.
+
+    The header is the first non-blank line after ``skiprows`` lines (a
+    vendor header block).
+
+    A shorter line is what a truncated or damaged export looks like; pandas
+    would fill it with missing values silently.
+    """
+    width = None
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    try:
+        for row in rows:
+            if rows.line_num <= skiprows or not any(c.strip() for c in row):
+                continue
+            if width is None:
+                width = len(row)
+            elif len(row) < width:
+                raise FormatError(f"expected {width} cells like the header, found {len(row)} "
+                                  "(truncated file or damaged line?)", path=path,
+                                  where=f"line {rows.line_num}")
+    except csv.Error as exc:
+        raise FormatError(f"cannot read as a table: {exc}", path=path,
+                          where=f"line {rows.line_num}") from None

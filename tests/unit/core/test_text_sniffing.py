@@ -1,0 +1,46 @@
+"""Encoding, delimiter and truncation checks shared by the text readers."""
+
+import codecs
+
+import pytest
+
+from neurotox.errors import FormatError
+from neurotox.io.text import check_row_lengths, guess_delimiter, guess_encoding
+
+TABLE = "animal;dist\nA1;1,5\nA2;2,0\n"
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    (codecs.BOM_UTF16_LE + TABLE.encode("utf-16-le"), "utf-16"),
+    (TABLE.encode("utf-16-le") * 10, "utf-16-le"),
+    (TABLE.encode("utf-16-be") * 10, "utf-16-be"),
+    (codecs.BOM_UTF8 + TABLE.encode(), "utf-8-sig"),
+    ("Température;é\n".encode(), "utf-8"),
+    ("Température;é\n".encode("cp1252"), "cp1252"),
+    # a multi-byte character cut by the end of the sniffed sample is still UTF-8
+    (("x" * 20 + "é").encode()[:-1], "utf-8"),
+])
+def test_guess_encoding(raw, expected):
+    assert guess_encoding(raw) == expected
+    text = raw.decode(expected, errors="replace").lstrip("\ufeff")
+    assert text.startswith(("animal;dist", "Température", "xxx"))
+
+
+def test_guess_delimiter_counts_and_ties():
+    assert guess_delimiter("a;b;c,d") == ";"
+    assert guess_delimiter("a\tb\tc") == "\t"
+    assert guess_delimiter("single column") == ","
+    assert guess_delimiter("single column", ("\t", ";", ",")) == "\t"
+    assert guess_delimiter("a,b;c") == ","          # tie: first candidate
+
+
+def test_check_row_lengths_names_the_short_line(tmp_path):
+    path = tmp_path / "x.csv"
+    check_row_lengths("a,b,c\n1,2,3\n\n4,5,6\n", ",", path)        # blank lines ignored
+    with pytest.raises(FormatError, match="expected 3 cells like the header, found 2") as e:
+        check_row_lengths("a,b,c\n1,2,3\n4,5\n", ",", path)
+    assert "line 3" in str(e.value) and "x.csv" in str(e.value)
+    # the header is the first line after a vendor header block
+    check_row_lengths("Header lines: 2\nx\na,b,c\n1,2,3\n", ",", path, skiprows=2)
+    with pytest.raises(FormatError, match="line 4"):
+        check_row_lengths("Header lines: 2\nx\na,b,c\n1,2\n", ",", path, skiprows=2)
