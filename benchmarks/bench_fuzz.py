@@ -4,7 +4,9 @@ Uses the hypothesis strategies of ``tests/robustness/fuzzing.py`` (mutated
 templates of each format, arbitrary bytes, damaged TIFFs). A failure is any
 exception other than :class:`~neurotox.errors.NeurotoxError` (warnings are
 errors too). Distinct failures are keyed by exception type and the innermost
-neurotox source line; the first input of each is printed.
+neurotox source line; the first input of each is printed and saved under
+``fuzz-failures/``. Each fuzzing process may use at most 6 GiB of address
+space, so that unbounded allocation shows as a MemoryError finding.
 
 Usage::
 
@@ -15,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import tempfile
 import time
@@ -25,20 +28,31 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+MEMORY_LIMIT = 6 << 30  # address space per fuzzing process (bytes)
+
 
 def fuzz_target(name: str, seconds: float) -> dict:
     """Run the strategies of target ``name`` for ``seconds``; return counts and failures."""
     import logging
 
+    from tests.robustness.fuzzing import targets
+
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
+    # a reader that tries to allocate without bound fails with MemoryError here (a
+    # finding, with its input) instead of taking the machine down
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+    target = next(t for t in targets() if t.name == name)
+    with tempfile.TemporaryDirectory(prefix="neurotox-fuzz-") as tmp:
+        return _fuzz(target, Path(tmp), seconds)
+
+
+def _fuzz(target, folder: Path, seconds: float) -> dict:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
-    from tests.robustness.fuzzing import TIFF_NAMES, file_bytes, targets, write_input
+    from tests.robustness.fuzzing import TIFF_NAMES, file_bytes, write_input
 
     from neurotox.errors import NeurotoxError
 
-    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
-    target = next(t for t in targets() if t.name == name)
-    folder = Path(tempfile.mkdtemp(prefix="neurotox-fuzz-"))
     tried, failures = 0, {}
     deadline = time.monotonic() + seconds
 
@@ -63,11 +77,12 @@ def fuzz_target(name: str, seconds: float) -> dict:
             where = (f"{frames[-1].filename.split('src/')[-1]}:{frames[-1].lineno}"
                      if frames else "outside neurotox")
             failures.setdefault(f"{type(exc).__name__} at {where}",
-                                f"{' '.join(str(exc).split())[:160]} | input {raw[:80]!r}")
+                                (f"{' '.join(str(exc).split())[:160]} | input "
+                                 f"{raw[:80]!r} ({len(raw)} bytes)", raw))
 
     while time.monotonic() < deadline:
         one()
-    return {"name": name, "tried": tried, "failures": failures, "seconds": seconds}
+    return {"name": target.name, "tried": tried, "failures": failures, "seconds": seconds}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -91,8 +106,11 @@ def main(argv: list[str] | None = None) -> int:
             bad += len(res["failures"])
             print(f"{res['name']:<40} {res['tried']:>8} examples  "
                   f"{len(res['failures'])} failure(s)", flush=True)
-            for key, detail in sorted(res["failures"].items()):
-                print(f"    {key}: {detail}", flush=True)
+            for k, (key, (detail, raw)) in enumerate(sorted(res["failures"].items())):
+                saved = Path("fuzz-failures") / f"{res['name'].replace(':', '-')}-{k}.bin"
+                saved.parent.mkdir(exist_ok=True)
+                saved.write_bytes(raw)
+                print(f"    {key}: {detail} -> {saved}", flush=True)
     print(f"total: {total} examples, {bad} distinct failure(s)")
     return 1 if bad else 0
 
