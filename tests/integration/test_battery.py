@@ -238,6 +238,9 @@ def test_dnt_report_flags_planted_effects_with_ancova_footnote(dnt):
     brain = [t for t in report.tables if t.kind != "listing"
              and any("ANCOVA (covariate: terminal body weight)" in f for f in t.footnotes)]
     assert brain, "no table footnote names the ANCOVA"
+    ancova_notes = [f for t in brain for f in t.footnotes if "ANCOVA" in f]
+    assert all("trend test on unadjusted values" in f and "Williams" in f
+               for f in ancova_notes), ancova_notes
 
 
 def test_dnt_false_flags_are_few(dnt):

@@ -253,9 +253,12 @@ def test_footnotes(block: Block) -> list[str]:
     combos: dict[tuple[str, str, str, str], list[str]] = {}
     for row in per_col.itertuples(index=False):
         col = str(getattr(row, key))
+        # notes say why a stratum was not tested, and what an ANCOVA adjusted (and not)
         combo = (str(row.path), _s(row.pairwise_test), _s(row.trend_test),
                  _transform_text(row.transform) if row.path != "insufficient_data"
                  else _trailing_note(row.note))
+        if row.path == "ancova":
+            combo = (*combo[:3], combo[3] + _trailing_note(row.note))
         combos.setdefault(combo, []).append(col if key == "timepoint" else label_of(col))
     for (path, pairwise, trend, transform), cols in combos.items():
         notes.append(_test_sentence(path, pairwise, trend, transform,
