@@ -19,7 +19,7 @@ def test_ancova_recovers_planted_group_shift():
     assert info["slope"] == pytest.approx(0.001, rel=0.02)
     g4 = table.set_index("group").loc["G4"]
     assert g4["difference"] == pytest.approx(-0.12, abs=1e-3)
-    assert g4["p_holm"] < 1e-6
+    assert g4["p_dunnett"] < 1e-6
     assert table.set_index("group").loc["G2", "p_value"] > 0.01
 
 

@@ -92,8 +92,63 @@ def test_one_sided_p_is_half_the_two_sided_in_the_adverse_direction():
     ([0.6, 0.7], [1.0, 1.0]),
 ])
 def test_holm_by_hand(p, expected):
-    from neurotox.stats.ancova import holm
+    from neurotox.stats._common import holm
     assert holm(np.array(p)) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
+def test_dunnett_adjust_matches_scipy_dunnett(alternative):
+    """With Dunnett's correlations and df, the adjustment is scipy.stats.dunnett's p."""
+    from scipy.stats import dunnett
+
+    from neurotox.stats.ancova import dunnett_adjust
+
+    rng = np.random.default_rng(3)
+    n = [10, 6, 8, 12]  # control first; unequal sizes
+    data = [rng.normal(m, 1.0, k) for m, k in zip([0, 0.4, -0.9, 1.1], n, strict=True)]
+    ref = dunnett(*data[1:], control=data[0], alternative=alternative, rng=1).pvalue
+    means = np.array([d.mean() for d in data])
+    df = sum(n) - len(n)
+    s = np.sqrt(sum(((d - d.mean()) ** 2).sum() for d in data) / df)
+    t = (means[1:] - means[0]) / (s * np.sqrt(1 / np.array(n[1:]) + 1 / n[0]))
+    ni = np.array(n[1:], float)
+    corr = np.sqrt(np.outer(ni / (ni + n[0]), ni / (ni + n[0])))
+    np.fill_diagonal(corr, 1.0)
+    got = dunnett_adjust(t, corr, df, alternative)
+    assert got == pytest.approx(ref, abs=2e-3)
+    assert np.all(got >= 0) and np.all(got <= 1)
+
+
+def test_ancova_dunnett_uses_the_coefficient_correlations():
+    """Covariate with the same values in each group: Dunnett's correlations exactly."""
+    from neurotox.stats.ancova import dunnett_adjust
+
+    rng = np.random.default_rng(5)
+    sizes = {"G1": 8, "G2": 4, "G3": 6}
+    x = np.concatenate([np.linspace(250, 300, k) - np.linspace(250, 300, k).mean() + 275
+                        for k in sizes.values()])
+    groups = np.repeat(list(sizes), list(sizes.values()))
+    y = 1.5 + 0.002 * x + rng.normal(0, 0.02, len(x)) + np.where(groups == "G3", 0.03, 0)
+    table, info = ancova(y, x, groups, list(sizes))
+    ni = np.array([4.0, 6.0])
+    corr = np.sqrt(np.outer(ni / (ni + 8), ni / (ni + 8)))
+    np.fill_diagonal(corr, 1.0)
+    expected = dunnett_adjust(table["t"].iloc[1:].to_numpy(float), corr, info["df_resid"])
+    assert info["df_resid"] == len(x) - 4
+    assert table["p_dunnett"].iloc[1:].to_numpy(float) == pytest.approx(expected, abs=1e-9)
+    # adjusted p lies between the unadjusted and the Bonferroni p
+    raw = table["p_value"].iloc[1:].to_numpy(float)
+    assert np.all(table["p_dunnett"].iloc[1:] >= raw)
+    assert np.all(table["p_dunnett"].iloc[1:] <= np.minimum(2 * raw, 1) + 1e-4)
+
+
+def test_single_dose_group_is_the_plain_t_test():
+    from scipy import stats as sps
+
+    from neurotox.stats.ancova import dunnett_adjust
+
+    assert dunnett_adjust(np.array([2.1]), np.eye(1), 17)[0] == \
+        pytest.approx(2 * sps.t.sf(2.1, 17))
 
 
 def test_litter_random_effect_keeps_the_litter_comparison_with_a_note():
