@@ -127,6 +127,23 @@ class StatisticsPlan(BaseModel):
     pool_sexes: bool = False
     litter_unit: Literal["none", "means", "mixed"] = "none"
 
+    @field_validator("log_transform")
+    @classmethod
+    def _registered(cls, names: tuple[str, ...]) -> tuple[str, ...]:
+        """A misspelt endpoint name would silently leave that endpoint untransformed."""
+        import difflib
+
+        from neurotox.endpoints import registry
+
+        known = registry()
+        for name in names:
+            if name not in known:
+                close = difflib.get_close_matches(name, known, n=1)
+                raise ValueError(f"unknown endpoint {name!r}"
+                                 + (f" (did you mean {close[0]!r}?)" if close else
+                                    "; see 'neurotox endpoints list'"))
+        return names
+
 
 class StudySpec(BaseModel):
     """Top level of a study YAML file."""

@@ -72,7 +72,7 @@ def pydantic_message(exc: Any, path: str | Path, prefix: str = "") -> InputError
     elif err["type"] == "missing":
         msg = "required key is missing"
     else:
-        msg = err["msg"]
+        msg = err["msg"].removeprefix("Value error, ")  # our validators' own sentences
         if "input" in err and not isinstance(err["input"], dict | list):
             msg += f" (found {err['input']!r})"
     return InputError(msg, path=path, where=f"key '{prefix}{loc}'")

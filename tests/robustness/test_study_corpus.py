@@ -47,6 +47,10 @@ CASES = [
          CHECK, "key 'statistics.alpha'", "study.yaml"),
     Case("sided-invalid", {**BASE, "study.yaml": STUDY + "statistics: {sided: left}\n"},
          CHECK, "key 'statistics.sided'", "study.yaml"),
+    Case("log-transform-typo",
+         {**BASE, "study.yaml": STUDY + "statistics: {log_transform: [motor_activity_count]}\n"},
+         CHECK, "key 'statistics.log_transform': unknown endpoint 'motor_activity_count' "
+         "(did you mean 'motor_activity_counts'?)", "study.yaml"),
     Case("missing-study-id", study("study_id: S-1\n", ""), CHECK,
          "key 'study_id': required key is missing", "study.yaml"),
     Case("missing-groups", study(STUDY[STUDY.index("groups:"):STUDY.index("subjects:")], ""),

@@ -115,7 +115,10 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
         Long table, one row per subject x time.
     formula
         Patsy formula of the fixed effects; default
-        ``value ~ C(group, Treatment(control)) * C(timepoint)``.
+        ``value ~ C(group, Treatment(control)) * C(timepoint, Sum)``: with time in
+        sum-to-zero coding the group coefficients are the differences from
+        control averaged over timepoints, so the group main-effect test is the
+        split-plot ANOVA's between-subject test.
     subject
         Column identifying the random-effect units (animal; litter for litter models).
     group, time
@@ -143,8 +146,10 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
     between_ddf, within_ddf = _containment_ddf(data, subject, group,
                                                time if formula is None else None)
     if formula is None:
+        # time in sum-to-zero coding: the group terms are then group differences
+        # averaged over time (the split-plot main effect), not at the first time
         ref = f", Treatment({control!r})" if control is not None else ""
-        formula = f"value ~ C({group}{ref}) * C({time})"
+        formula = f"value ~ C({group}{ref}) * C({time}, Sum)"
     caught: list[str] = []
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always")
@@ -215,8 +220,13 @@ def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
     for c in ("normality", "homogeneity"):
         row.update({f"{c}_test": "", f"{c}_statistic": np.nan, f"{c}_p": np.nan})
     data = sub[["value", "group", "timepoint", "subject"]].copy()
+    log_note = ""
     if row["transform"] == "log":
-        data["value"] = np.log(data["value"]) if (data["value"] > 0).all() else data["value"]
+        if (data["value"] > 0).all():
+            data["value"] = np.log(data["value"])
+        else:
+            row["transform"] = "none"
+            log_note = "log transform not applied: values <= 0 present; "
     enough = data.groupby("group")["subject"].nunique()
     if data["group"].nunique() < 2 or (enough < 2).any() or control not in set(data["group"]):
         row.update(path="insufficient_data", overall_statistic=np.nan, overall_p=np.nan,
@@ -230,7 +240,7 @@ def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
         return row
     inter, main = fit.interaction, fit.main_effect
     sig = inter["p"] <= plan.alpha
-    note = (f"REML, random intercept per subject; interaction F={inter['F']:.3g} "
+    note = (f"{log_note}REML, random intercept per subject; interaction F={inter['F']:.3g} "
             f"(df={inter['df']:g}, {inter['ddf']:g}) p={inter['p']:.3g} "
             + ("<= alpha: per-timepoint comparisons apply" if sig else
                "> alpha: per-timepoint comparisons are supplementary")
