@@ -128,6 +128,28 @@ CASES = [
          {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: neurite_outgrowth, protocol: a, "
                                         "input: layout.csv, layout: P9}\n"},
          CHECK, "key 'assays[0].layout': layout 'P9' is not among plate_layouts", "study.yaml"),
+    Case("protocol-file-escapes",
+         {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: nor, protocol: ../p.yaml, "
+                                        "input: layout.csv}\n"},
+         CHECK, "key 'assays.nor.protocol': path '../p.yaml' leaves", "study.yaml"),
+    Case("protocol-file-missing",
+         {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: nor, protocol: protos/p.yaml, "
+                                        "input: layout.csv}\n"},
+         CHECK, "key 'assays.nor.protocol': protocol file 'protos/p.yaml' not found",
+         "study.yaml"),
+    Case("protocol-unknown-name",
+         {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: nor, protocol: nor-standrd, "
+                                        "input: layout.csv}\n"},
+         CHECK, "key 'assays.nor.protocol': unknown protocol 'nor-standrd' (did you mean "
+         "'nor-standard'?)", "study.yaml"),
+    Case("protocol-of-other-assay",
+         {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: nor, protocol: tmaze-spontaneous, "
+                                        "input: layout.csv}\n"},
+         CHECK, "protocol 'tmaze-spontaneous' is for assay 'tmaze', not 'nor'", "study.yaml"),
+    Case("protocol-parameter-unknown",
+         {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: nor, protocol: nor-standard, "
+                                        "input: layout.csv, parameters: {min_explor: 5}}\n"},
+         CHECK, "min_explor", "study.yaml"),
     # --- subjects.csv
     Case("subject-undefined-group", with_file("subjects.csv", SUBJECTS + "A4,X,F,L4\n"), CHECK,
          "row 5, column 'group': group 'X' is not defined", "subjects.csv"),

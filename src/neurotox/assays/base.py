@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,8 +12,8 @@ import pandas as pd
 from pydantic import BaseModel
 
 from neurotox.errors import InputError, quoted
-from neurotox.protocols import Protocol, effective_parameters, load_protocol
-from neurotox.study import AssaySpec, Study
+from neurotox.protocols import Protocol, available, effective_parameters, load_protocol
+from neurotox.study import AssaySpec, Study, resolve_inside
 
 
 @dataclass
@@ -79,7 +80,7 @@ def list_assays() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def resolve_parameters(protocol_name: str, overrides: dict[str, Any] | None = None, *,
+def resolve_parameters(protocol_name: str | Path, overrides: dict[str, Any] | None = None, *,
                        source: str | Path | None = None) -> tuple[Protocol, BaseModel]:
     """Load a protocol and validate its parameters (plus overrides) for its assay."""
     proto = load_protocol(protocol_name)
@@ -87,12 +88,47 @@ def resolve_parameters(protocol_name: str, overrides: dict[str, Any] | None = No
     return proto, effective_parameters(proto, plugin.parameters, overrides, source=source)
 
 
-def run_study_assay(study: Study, spec: AssaySpec) -> AssayResult:
-    """Run one assay entry of a study with its protocol and overrides."""
-    proto, params = resolve_parameters(spec.protocol, spec.parameters, source=study.path)
+def study_protocol(study: Study, spec: AssaySpec) -> str | Path:
+    """The protocol of an assay entry: a shipped template name, or a file of the study.
+
+    A value ending in ``.yaml``/``.yml`` or containing a path separator is a file,
+    resolved against the study file's folder like every other path of the study
+    (absolute paths and escapes are errors).
+    """
+    value = spec.protocol
+    if not (value.endswith((".yaml", ".yml")) or "/" in value or "\\" in value):
+        if value not in available():
+            close = difflib.get_close_matches(value, available(), n=1)
+            raise InputError(f"unknown protocol {value!r}" + (
+                f" (did you mean {close[0]!r}?)" if close else
+                f"; available: {quoted(available())}"), path=study.path,
+                where=f"key 'assays.{spec.key}.protocol'")
+        return value
+    path = resolve_inside(study.folder, value, what=f"assays.{spec.key}.protocol",
+                          study_file=study.path)
+    if not path.is_file():
+        raise InputError(f"protocol file {value!r} not found", path=study.path,
+                         where=f"key 'assays.{spec.key}.protocol'")
+    return path
+
+
+def study_assay_parameters(study: Study, spec: AssaySpec) -> tuple[Protocol, BaseModel]:
+    """Protocol and effective parameters of an assay entry, checked against its assay."""
+    get_assay(spec.assay)
+    proto, params = resolve_parameters(study_protocol(study, spec), spec.parameters,
+                                       source=study.path)
     if proto.assay != spec.assay:
         raise InputError(f"protocol {proto.name!r} is for assay {proto.assay!r}, not "
                          f"{spec.assay!r}", path=study.path, where=f"key 'assays.{spec.key}'")
+    return proto, params
+
+
+def run_study_assay(study: Study, spec: AssaySpec) -> AssayResult:
+    """Run one assay entry of a study with its protocol and overrides."""
+    proto, params = study_assay_parameters(study, spec)
     result = get_assay(spec.assay).run(study, spec, params)
     result.parameters = {"protocol": proto.name, **params.model_dump(mode="json")}
+    protocol_file = study_protocol(study, spec)
+    if isinstance(protocol_file, Path) and protocol_file not in result.inputs:
+        result.inputs.append(protocol_file)  # hashed into the manifest with the data
     return result

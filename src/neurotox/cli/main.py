@@ -90,7 +90,7 @@ def _quiet_third_party(file_handler: logging.Handler | None) -> None:
 
 @click.group(cls=NeurotoxGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="neurotox")
-@click.option("--quiet/--verbose", default=None,
+@click.option("--quiet/--verbose", "-q/-v", default=None,
               help="Only warnings and errors / also debug messages. Default: progress info.")
 @click.option("--log-file", type=click.Path(dir_okay=False), default=None,
               help="Also write a detailed log to this file.")

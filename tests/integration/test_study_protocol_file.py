@@ -1,0 +1,35 @@
+"""A protocol file kept with the study: resolved against the study folder, hashed."""
+
+import json
+
+import yaml
+
+from neurotox.protocols import protocol_dir
+
+
+def test_protocol_file_beside_the_study_is_used_from_any_directory(invoke, tmp_path,
+                                                                   monkeypatch):
+    study = tmp_path / "study"
+    assert invoke("simulate", "tmaze", "-o", study).exit_code == 0
+    proto = yaml.safe_load((protocol_dir() / "tmaze-spontaneous.yaml").read_text())
+    proto["name"] = "lab-tmaze"
+    proto["parameters"]["min_entries"] = 12  # the lab's own rule
+    (study / "protocols").mkdir()
+    (study / "protocols" / "lab-tmaze.yaml").write_text(yaml.safe_dump(proto))
+    spec = yaml.safe_load((study / "study.yaml").read_text())
+    spec["assays"][0]["protocol"] = "protocols/lab-tmaze.yaml"
+    (study / "study.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    check = invoke("check", study / "study.yaml")
+    assert check.exit_code == 0, check.output
+    assert "assay tmaze: protocol lab-tmaze" in check.output
+    out = tmp_path / "out"
+    res = invoke("report", study / "study.yaml", "-o", out, "--format", "csv", "--no-bmd")
+    assert res.exit_code == 0, res.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    params = manifest["parameters"]["assays"]["tmaze"]
+    assert params["protocol"] == "lab-tmaze" and params["min_entries"] == 12
+    hashed = {e["path"] for e in manifest["inputs"]}
+    assert str(study / "protocols" / "lab-tmaze.yaml") in hashed
