@@ -241,6 +241,9 @@ def test_dnt_report_flags_planted_effects_with_ancova_footnote(dnt):
     ancova_notes = [f for t in brain for f in t.footnotes if "ANCOVA" in f]
     assert all("trend test on unadjusted values" in f and "Williams" in f
                for f in ancova_notes), ancova_notes
+    methods = [m for m in report.methods if "analysis of covariance" in m]
+    assert len(methods) == 1 and "ANCOVA (covariate: terminal body weight) vs control" in \
+        methods[0] and "Brain weight" in methods[0], report.methods
 
 
 def test_dnt_false_flags_are_few(dnt):

@@ -21,7 +21,9 @@ Discrete trials (spontaneous, forced or rewarded alternation)
     A trial is correct when the choice arm differs from the sample arm
     (``correct_rule: alternate``) or equals it (``same``); % correct is tested
     against 50 %. Trials without a choice within ``max_choice_latency_s`` count
-    as no-choice trials and leave the denominator.
+    as no-choice trials and leave the denominator. ``paradigm`` (spontaneous,
+    forced, rewarded) names the procedure for the record (manifest, methods);
+    the scoring is set by ``mode`` and ``correct_rule`` alone.
 
 References
 ----------

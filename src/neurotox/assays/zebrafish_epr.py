@@ -3,9 +3,11 @@
 Frames are grouped into 1-s bins (``frame_rate`` frames per second; default the
 number of frames divided by ``epr_duration_s``) and averaged; the background,
 excitation and refractory responses are the mean per-second activity within
-their windows (defaults from the Tanguay protocol: seconds 1–29 background,
+their windows (defaults from the Tanguay protocol: seconds 21–29 background,
 31–39 excitation after the first light pulse, 41–48 refractory after the
-second).
+second). ``epr_scale`` multiplies the motion index everywhere: the endpoints
+and the per-second detail table (5000 in the ``zebrafish-epr`` protocol, the
+scale of the SARL HMAT tables).
 
 References
 ----------
@@ -67,7 +69,7 @@ def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
     keep = ~larvae["blank"].to_numpy()
     larvae, m = larvae[keep].reset_index(drop=True), m.subset(keep)
     larvae["exclusion_reason"] = larva_exclusions(larvae, m, params, plate_map=plate_map)
-    values = epr_windows(m.D, secs, params.epr_windows)
+    values = epr_windows(m.D * params.epr_scale, secs, params.epr_windows)
     blocks = [_block(f"epr_{name}", "NA", v, larvae, m) for name, v in values.items()
               if f"epr_{name}" in endpoints.registry()]
     ept = endpoints.from_records(pd.concat(blocks).to_dict("records"), study_id=study_id,

@@ -23,6 +23,9 @@ PATH_TEXT = {
                  "control by",
     "ordinal": "ordinal scores were compared with the control by",
     "repeated_measures": "repeated measurements of the same subject were analysed by",
+    "ancova": "endpoints with a covariate were compared with the control by analysis of "
+              "covariance (Dunnett-type single-step adjustment over the comparisons with "
+              "control; tabulated means and SD are unadjusted):",
 }
 
 #: Software named in the methods section: what the analysis and figures actually used.
@@ -116,7 +119,9 @@ def methods_section(decisions: pd.DataFrame, plan: StatisticsPlan,
              + ("Sexes were pooled." if plan.pool_sexes else "Sexes were analysed separately.")]
     if decisions is not None and len(decisions):
         paras += _pretest_paragraph(decisions, plan)
-        for path in (*PATH_TEXT, "insufficient_data"):
+        present = set(decisions["path"].map(_s)) - {""}
+        others = sorted(present - set(PATH_TEXT) - {"insufficient_data"})
+        for path in (*PATH_TEXT, *others, "insufficient_data"):  # every path that was used
             part = decisions[decisions["path"] == path]
             if len(part):
                 paras.append(_path_paragraph(path, part))

@@ -24,7 +24,7 @@ test, when requested, is the decision tree's on the unadjusted values.
 
 References
 ----------
-.. [1] Shirley EA (1985). The analysis of organ weight data. Toxicology 8:13-22.
+.. [1] Shirley EA (1977). The analysis of organ weight data. Toxicology 8:13-22.
 .. [2] Sellers RS et al. (2007). Society of Toxicologic Pathology position paper:
    organ weight recommendations for toxicology studies. Toxicologic Pathology 35:751-755.
 .. [3] Bailey SA, Zidell RH, Perry RW (2004). Relationships between organ weight

@@ -79,6 +79,10 @@ class BmdResult:
         Why that model was recommended (or why none was).
     settings
         Settings used (bmr, bmr_type, selection, thresholds, pybmds version).
+    curve
+        The recommended model's fitted response (mean, or probability of
+        response) at ``dose`` on a grid from 0 and a tenth of the lowest
+        non-zero dose to the highest dose, log-spaced; empty without a model.
 
     """
 
@@ -91,6 +95,25 @@ class BmdResult:
     models: pd.DataFrame
     reason: str
     settings: dict = field(default_factory=dict)
+    curve: pd.DataFrame = field(default_factory=lambda: BmdResult.empty_curve())
+
+    @staticmethod
+    def empty_curve() -> pd.DataFrame:
+        """A curve table without points (no recommended model)."""
+        return pd.DataFrame({"dose": [], "response": []}, dtype=float)
+
+
+def curve_grid(doses: Sequence[float], points: int = 120) -> np.ndarray:
+    """Doses at which fitted curves are tabulated: 0, then log-spaced to the highest dose."""
+    d = np.asarray(doses, float)
+    positive = d[d > 0]
+    if not len(positive):
+        return np.zeros(1)
+    return np.concatenate([[0.0], np.geomspace(positive.min() / 10, positive.max(), points)])
+
+
+def _curve_frame(grid: np.ndarray, response: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"dose": grid, "response": np.asarray(response, float)})
 
 
 @functools.cache
@@ -120,7 +143,7 @@ def _dataset(kind, doses, n, incidence, mean, sd):
 
 
 def _fit(kind: str, name: str, ds, bmr: float, restricted: bool,
-         variance: str = "constant") -> dict:
+         variance: str = "constant", grid: np.ndarray | None = None) -> dict:
     from pybmds.constants import DistType, PriorClass
     from pybmds.models import continuous, dichotomous
 
@@ -146,10 +169,12 @@ def _fit(kind: str, name: str, ds, bmr: float, restricted: bool,
         # fit; the overflow/log warnings that raises say nothing about the fit.
         warnings.simplefilter("ignore", RuntimeWarning)
         res = model.execute()
+        curve = (model.dr_curve(grid, res.parameters.values)
+                 if grid is not None and res.has_completed else None)
     gof = res.gof.p_value if kind == "dichotomous" else res.tests.p_values[3]
     return {"model": model.name(), "bmd": _f(res.bmd), "bmdl": _f(res.bmdl),
             "bmdu": _f(res.bmdu), "aic": _f(res.fit.aic), "gof_p": _f(gof),
-            "converged": bool(res.has_completed)}
+            "converged": bool(res.has_completed), "_curve": curve}
 
 
 def _choose_variance(ds, bmr: float) -> str:
@@ -187,7 +212,8 @@ def _recommend(table: pd.DataFrame, selection: str, gof_p: float, bmdl_ratio: fl
         near = v[v["aic"] <= v["aic"].min() + aic_window]
         i = near["bmdl"].idxmin()
         return i, f"lowest BMDL among models within {aic_window:g} AIC of the best"
-    if v["bmdl"].max() / v["bmdl"].min() > bmdl_ratio:
+    lo, hi = v["bmdl"].min(), v["bmdl"].max()
+    if lo <= 0 or hi / lo > bmdl_ratio:  # a BMDL of 0 differs infinitely
         return v["bmdl"].idxmin(), f"BMDLs differ more than {bmdl_ratio:g}-fold: lowest BMDL"
     return v["aic"].idxmin(), f"BMDLs within {bmdl_ratio:g}-fold: lowest AIC"
 
@@ -263,7 +289,9 @@ def benchmark_dose(doses: Sequence[float], n: Sequence[float], *,
     ds = _dataset(kind, doses, n, incidence, mean, sd)
     if kind == "continuous" and variance == "auto":
         variance = _choose_variance(ds, bmr)
-    table = pd.DataFrame([_fit(kind, m, ds, bmr, restricted, variance) for m in names])
+    grid = curve_grid(doses)
+    table = pd.DataFrame([_fit(kind, m, ds, bmr, restricted, variance, grid) for m in names])
+    curves = table.pop("_curve")
     best, reason = _recommend(table, selection, gof_p, bmdl_ratio, aic_window)
     table["recommended"] = table.index == best
     import pybmds
@@ -276,8 +304,10 @@ def benchmark_dose(doses: Sequence[float], n: Sequence[float], *,
     if best is None:
         return BmdResult(kind, bmr, None, np.nan, np.nan, np.nan, table, reason, settings)
     row = table.loc[best]
+    curve = curves[best]
     return BmdResult(kind, bmr, row["model"], row["bmd"], row["bmdl"], row["bmdu"], table,
-                     reason, settings)
+                     reason, settings,
+                     _curve_frame(grid, curve) if curve is not None else BmdResult.empty_curve())
 
 
 # --------------------------------------------------------------------------------------
@@ -694,5 +724,7 @@ def bmdrc_dichotomous(doses: Sequence[float], n: Sequence[float],
             bmdl = float(_bmdl(_MODELS[row["model"]], row["params"], row["bmd"], row["llf"],
                                *(rows[c].to_numpy(float) for c in ("dose", "a", "n")),
                                bmr))
+        grid = curve_grid(d)
+        curve = _curve_frame(grid, _MODELS[row["model"]].prob(grid, row["params"]))
     return BmdResult("dichotomous", bmr, row["model"], row["bmd"], bmdl, np.nan, table,
-                     reason, settings)
+                     reason, settings, curve)

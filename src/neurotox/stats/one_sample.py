@@ -6,9 +6,11 @@ Decision tree, every step recorded in the result: Shapiro-Wilk normality test
 always reported so the reader can see what the other path would have given.
 
 For discrete T-maze trials, :func:`trial_level_glmm` fits a logistic model of
-trial correctness with subject as a random intercept (variational Bayes, statsmodels
-``BinomialBayesMixedGLM``) or, as a documented alternative, a GEE with an
-exchangeable working correlation, and tests the intercept against chance.
+trial correctness that allows for repeated trials of a subject: by default a
+GEE with an exchangeable working correlation (population-averaged, robust
+standard errors; what the T-maze assay uses), or a random subject intercept
+fitted by variational Bayes (statsmodels ``BinomialBayesMixedGLM``); it tests
+the intercept against chance.
 
 This module never imports assays or io: it works on plain arrays and frames.
 """

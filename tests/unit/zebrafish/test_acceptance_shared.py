@@ -150,6 +150,10 @@ def test_sarl_epr_statistics(zf):
     ref = hmat[(hmat["plate.id"] == 18103) & (hmat["well"] == "H01")].iloc[0]
     np.testing.assert_allclose([h01[i] for i in range(1, 50)],
                                [ref[f"t{i}"] for i in range(1, 50)], rtol=1e-9)
+    # the endpoint is the window mean of the same (scaled) per-second values
+    ept = r.endpoints.set_index(["subject", "endpoint"])["value"]
+    assert ept[("18103-H01", "epr_excitation")] == pytest.approx(
+        np.mean([h01[i] for i in range(31, 40)]), rel=1e-9)
 
 
 @pytest.fixture(scope="module")

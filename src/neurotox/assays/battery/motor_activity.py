@@ -2,7 +2,9 @@
 
 Counts per interval are emitted as a repeated-measures endpoint
 (``motor_activity_counts``, timepoint ``<session>_binNN``), which the statistics
-engine analyses with a mixed model (group × interval, subject random). The
+engine analyses with a mixed model (group × time, subject random), where every
+``<session>_binNN`` label is one level of time: with several sessions, one model
+covers all their intervals. The
 session total and the habituation index (decline from the first to the last
 interval) are per-session endpoints.
 

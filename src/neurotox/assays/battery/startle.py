@@ -3,7 +3,8 @@
 Only pulse-alone trials enter amplitude, latency and habituation. Prepulse
 inhibition is computed per prepulse level when prepulse+pulse trials are
 present: ``PPI % = 100 × (1 − mean amplitude(prepulse+pulse) / mean amplitude(pulse
-alone))``. No-stimulus trials are kept in the detail table (background activity).
+alone))``. No-stimulus trials (background activity) enter no endpoint and are
+not kept in the detail table.
 
 References
 ----------
