@@ -176,6 +176,10 @@ def prepare(study: Study, endpoints_file: str | Path | None,
 
 
 def _check_study_ids(table: pd.DataFrame, study: Study, path: str | Path) -> None:
+    # row-level messages first (study id, group, dose and unit per row) ...
+    endpoints.check_design(table, study_id=study.study_id, path=path,
+                           groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
+    # ... then what a row cannot show
     other = sorted(set(table["study_id"]) - {study.study_id})
     if other:
         raise InputError(f"EndpointTable holds study {other[0]!r}, but the study file is "
@@ -184,8 +188,6 @@ def _check_study_ids(table: pd.DataFrame, study: Study, path: str | Path) -> Non
     if unknown:
         raise InputError(f"group {unknown[0]!r} is not defined in the study file",
                          path=path, where="column 'group'")
-    endpoints.check_design(table, study_id=study.study_id, path=path,
-                           groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
 
 
 def _rule_exclusions(table: pd.DataFrame) -> list[dict]:

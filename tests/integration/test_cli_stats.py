@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from neurotox.stats import DECISION_COLUMNS, RESULT_COLUMNS
 
@@ -68,5 +69,25 @@ def test_stats_existing_output_and_bad_group_exit_2(invoke, tmp_path):
     r = invoke("stats", tmp_path / "endpoints.csv", "--study", tmp_path / "study.yaml",
                "-o", tmp_path / "out2")
     assert r.exit_code == 2
-    assert "group(s) 'Z' in the EndpointTable are not defined in the study" in r.output
+    assert "endpoints.csv, row 2, column 'group': group(s) 'Z' in the EndpointTable are " \
+        "not defined in the study" in r.output
     assert not (tmp_path / "out2").exists()
+
+
+def test_stats_applies_the_study_exclusions_file(invoke, tmp_path):
+    _write_inputs(tmp_path)
+    (tmp_path / "study.yaml").write_text(STUDY + "exclusions: exclusions.csv\n")
+    (tmp_path / "exclusions.csv").write_text("subject,reason\nH0,gavage error on day 2\n")
+    out = tmp_path / "out"
+    r = invoke("stats", tmp_path / "endpoints.csv", "--study", tmp_path / "study.yaml",
+               "-o", out)
+    assert r.exit_code == 0, r.output
+    res = pd.read_csv(out / "results.csv").set_index("group")
+    assert res.loc["H", "n"] == 7 and res.loc["H", "n_excluded"] == 1
+    table = pd.read_csv(tmp_path / "endpoints.csv")
+    kept = table[(table["group"] == "H") & (table["subject"] != "H0")]["value"]
+    assert res.loc["H", "mean"] == pytest.approx(kept.mean(), rel=1e-12)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["exclusions"] == [{"rule": "manual exclusions file", "subject": "H0",
+                                       "endpoint": "all", "reason": "gavage error on day 2",
+                                       "values": 1}]

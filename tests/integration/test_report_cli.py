@@ -223,7 +223,8 @@ def test_endpoints_of_another_study_are_refused(invoke, study_dir, tmp_path):
     r = invoke("report", "--study", study_dir / "study.yaml", "--endpoints",
                study_dir / "other.csv", "-o", tmp_path / "o")
     assert r.exit_code == 2
-    assert "other.csv, column 'study_id': EndpointTable holds study 'OTHER-1'" in r.output
+    assert "other.csv, row 2, column 'study_id': expected study 'NTX-R-001', found 'OTHER-1'" \
+        in r.output
 
 
 def test_report_runs_the_study_assays_and_records_inputs(invoke, tmp_path):

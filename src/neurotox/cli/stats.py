@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from neurotox import endpoints
 from neurotox.cli.options import open_output, output_options
+from neurotox.pipeline import prepare
 from neurotox.stats import analyse
 from neurotox.study import load_study
 
@@ -23,14 +23,15 @@ def stats(endpoint_table: Path, study_file: Path, output: Path, force: bool) -> 
 
     Writes results.csv/.parquet (one row per endpoint x sex x timepoint x group),
     decisions.csv/.parquet (the decision-tree path taken and why) and manifest.json.
+    The study's manual exclusions file (key ``exclusions``) is applied first and
+    recorded in the manifest with the assays' own exclusions.
     """
     study = load_study(study_file)
     plan = study.spec.statistics
     with open_output(output, force, endpoint_table=endpoint_table, study=study_file,
                      statistics=plan.model_dump(mode="json")) as od:
-        table = endpoints.read(endpoint_table)
-        endpoints.check_design(table, study_id=study.study_id, path=endpoint_table,
-                               groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
+        # the study's manual exclusions file applies here as in 'neurotox report'
+        table = prepare(study, endpoint_table, od.record).table
         analysis = analyse(table, plan, study.spec.groups)
         od.record.add_inputs([endpoint_table, *study.input_files()])
         od.write_table(analysis.results, "results")
