@@ -52,8 +52,8 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     figures
         Draw the figures (the slowest part; off for table-only checks).
     bmd
-        Benchmark doses for single-timepoint in-vivo endpoints with a flagged trend
-        (pybmds, about 2 s each).
+        Benchmark doses for single-timepoint in-vivo continuous and incidence
+        endpoints with a flagged trend (pybmds, about 2 s each).
 
     Returns
     -------
@@ -97,9 +97,20 @@ def _fit_methods(fits: dict) -> list[str]:
 def _bmd_methods(bmds: dict) -> list[str]:
     if not bmds:
         return []
-    return [f"Benchmark doses ({len(bmds)}) were derived for continuous endpoints measured "
-            "once with a significant dose-related trend, with the US EPA pybmds models "
-            "(BMR = 1 SD of the control mean) fitted to group summaries."]
+    kinds = [r.kind for r in bmds.values()]
+    parts = []
+    if "continuous" in kinds:
+        parts.append(f"{kinds.count('continuous')} continuous endpoint(s) fitted to group n, "
+                     "mean and SD (BMR = 1 SD of the control mean; constant variance unless "
+                     "the BMDS homogeneity test rejected it at p < 0.05)")
+    if "dichotomous" in kinds:
+        parts.append(f"{kinds.count('dichotomous')} incidence endpoint(s) fitted to the "
+                     "number affected of the number examined (BMR = 10% extra risk)")
+    return ["Benchmark doses were derived for endpoints measured once with a significant "
+            "dose-related trend, with the US EPA pybmds models: " + "; ".join(parts)
+            + ". Among models with goodness-of-fit p >= 0.1 and a BMDL, the lowest AIC was "
+            "recommended when the BMDLs were within 3-fold, otherwise the lowest BMDL "
+            "(EPA Benchmark Dose Technical Guidance, 2012)."]
 
 
 def parse_formats(text: str | Iterable[str]) -> list[str]:

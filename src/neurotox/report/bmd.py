@@ -1,11 +1,12 @@
 """Benchmark doses for in-vivo endpoints with a significant dose-related trend.
 
-For each continuous endpoint × sex measured once (a single timepoint) whose
-trend test is flagged at the highest dose, :func:`trend_bmds` fits the EPA
-benchmark-dose models of :func:`neurotox.stats.benchmark_dose` to the group
-summaries (n, mean, SD of the results, BMR = 1 SD); :func:`bmd_table` lists
-the recommended model with BMD, BMDL and BMDU, and the dose-response figures
-mark BMD and BMDL.
+For each continuous or incidence endpoint × sex measured once (a single
+timepoint) whose trend test is flagged at the highest dose, :func:`trend_bmds`
+fits the EPA benchmark-dose models of :func:`neurotox.stats.benchmark_dose` to
+the group summaries: continuous, n, mean and SD with BMR = 1 SD; incidence, n
+examined and n affected with BMR = 10 % extra risk. :func:`bmd_table` lists the
+recommended model with BMD, BMDL and BMDU, and the dose-response figures draw
+the recommended model's curve and mark BMD and BMDL.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def _quiet_native_stdout() -> Iterator[None]:
 
 
 def _candidates(results: pd.DataFrame) -> list[tuple[BmdKey, pd.DataFrame]]:
-    res = results[(results["data_type"] == "continuous") & (results["timepoint"] != "ALL")]
+    res = results[results["data_type"].isin(("continuous", "incidence"))
+                  & (results["timepoint"] != "ALL")]
     n_tp = res.groupby(["assay", "endpoint"])["timepoint"].nunique()
     out = []
     for key, rows in res.groupby(["assay", "endpoint", "sex", "timepoint"], sort=True):
@@ -68,17 +70,22 @@ def _candidates(results: pd.DataFrame) -> list[tuple[BmdKey, pd.DataFrame]]:
 
 
 def trend_bmds(results: pd.DataFrame) -> dict[BmdKey, BmdResult]:
-    """BMD analyses of the single-timepoint continuous endpoints with a flagged trend."""
+    """BMD analyses of the single-timepoint continuous and incidence endpoints with a trend."""
     out: dict[BmdKey, BmdResult] = {}
     for key, rows in _candidates(results):
-        ok = rows["n"].astype(float) > 0
-        rows = rows[ok & rows["sd"].astype(float).notna()]
+        if rows["data_type"].iloc[0] == "incidence":
+            rows = rows[rows["n_examined"].astype(float) > 0]
+            args = {"kind": "dichotomous", "incidence": rows["n_affected"].tolist()}
+            n = rows["n_examined"]
+        else:
+            rows = rows[(rows["n"].astype(float) > 0) & rows["sd"].astype(float).notna()]
+            args = {"kind": "continuous", "mean": rows["mean"].tolist(),
+                    "sd": rows["sd"].tolist()}
+            n = rows["n"]
         if len(rows) < 3:
             continue
         with _quiet_native_stdout():
-            out[key] = benchmark_dose(rows["dose"].tolist(), rows["n"].tolist(),
-                                      kind="continuous", mean=rows["mean"].tolist(),
-                                      sd=rows["sd"].tolist())
+            out[key] = benchmark_dose(rows["dose"].tolist(), n.tolist(), **args)
     return out
 
 
@@ -93,17 +100,24 @@ def bmd_table(bmds: dict[BmdKey, BmdResult], spec: StudySpec, number: int) -> Ta
     for (assay, endpoint, sex, tp), r in bmds.items():
         where = Sex(sex).label if sex in {s.value for s in Sex} else sex
         where += "" if tp == "NA" else f", {tp}"
-        pairs = [(r.model or "none viable", math.nan), (_g(r.bmd), r.bmd), (_g(r.bmdl), r.bmdl),
-                 (_g(r.bmdu), r.bmdu), (r.reason, math.nan)]
+        pairs = [(_bmr_text(r), math.nan), (r.model or "none viable", math.nan),
+                 (_g(r.bmd), r.bmd), (_g(r.bmdl), r.bmdl), (_g(r.bmdu), r.bmdu),
+                 (r.reason, math.nan)]
         rows.append(Row((label_of(endpoint), assay.replace("_", " "), where),
                         tuple(Cell(t, {"value": v}) for t, v in pairs)))
-    bmr = next(iter(bmds.values())).bmr if bmds else 1.0
     return Table(
         number=number, title="Benchmark doses of endpoints with a dose-related trend",
         kind="bmd", key="bmd", header={**study_header(spec), "Unit": unit},
         row_header=("Endpoint", "Assay", "Sex/timepoint"),
-        columns=("Model", f"BMD ({unit})", f"BMDL ({unit})", f"BMDU ({unit})", "Selection"),
+        columns=("BMR", "Model", f"BMD ({unit})", f"BMDL ({unit})", f"BMDU ({unit})",
+                 "Selection"),
         rows=rows, number_fields=("value",),
-        footnotes=[f"BMR = {bmr:g} SD of the control mean; models fitted with the US EPA "
-                   "pybmds to group n, mean and SD; recommendation as in the EPA Benchmark "
-                   "Dose Technical Guidance (2012)."])
+        footnotes=["BMR: benchmark response, for continuous endpoints a change of the mean "
+                   "by that many control SDs (fitted to group n, mean and SD), for "
+                   "incidence endpoints the extra risk (fitted to n affected of n "
+                   "examined). Models fitted with the US EPA pybmds; recommendation as in "
+                   "the EPA Benchmark Dose Technical Guidance (2012)."])
+
+
+def _bmr_text(r: BmdResult) -> str:
+    return f"{r.bmr:g} SD" if r.kind == "continuous" else f"{r.bmr:.0%} extra risk"

@@ -146,7 +146,7 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
     results
         Results rows of one endpoint × sex × timepoint.
     values
-        EndpointTable rows of the same subset.
+        EndpointTable rows of the same subset (empty: means only, as for incidence).
     curve
         Fitted response as a function of concentration (from the statistics), if any.
     markers
@@ -162,13 +162,17 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
     doses = results["dose"].to_numpy(dtype=float)
     positive = doses[doses > 0]
     zero_at = positive.min() / 10 if len(positive) else 1.0
+    marked = [d for _, d in markers if math.isfinite(d) and d > 0]
+    if marked and min(marked) < zero_at * 2:  # keep the controls left of every marker
+        zero_at = min(marked) / 3
 
     def xpos(d: np.ndarray) -> np.ndarray:
         return np.where(d > 0, d, zero_at)
 
-    kept = values[~values["excluded"]]
-    ax.scatter(xpos(kept["dose"].to_numpy(dtype=float)), kept["value"], s=8, color="grey",
-               zorder=1)
+    if not values.empty:  # individual values (none for incidence)
+        kept = values[~values["excluded"]]
+        ax.scatter(xpos(kept["dose"].to_numpy(dtype=float)), kept["value"], s=8,
+                   color="grey", zorder=1)
     order = np.argsort(doses)
     ax.errorbar(xpos(doses[order]), results["mean"].to_numpy(dtype=float)[order],
                 yerr=results["sem"].to_numpy(dtype=float)[order], fmt="o", color="#08519c",
@@ -179,12 +183,22 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
     for k, (label, dose) in enumerate(m for m in markers if math.isfinite(m[1]) and m[1] > 0):
         ax.axvline(dose, color="#d94801", ls="--" if k == 0 else ":", lw=0.8)
         ax.annotate(f"{label} = {dose:.3g}", (dose, ax.get_ylim()[1]), ha="left", va="top",
-                    fontsize=7, xytext=(2, -10 * k), textcoords="offset points")
+                    fontsize=7, xytext=(2, -3 - 10 * k), textcoords="offset points")
     if len(positive):
-        ax.set_xscale("log")
+        _log_dose_axis(ax, zero_at, positive)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return fig, ax
+
+
+def _log_dose_axis(ax: Axes, zero_at: float, positive: np.ndarray) -> None:
+    """Log dose axis whose first tick, where the controls are drawn, reads 0."""
+    ax.set_xscale("log")
+    lo, hi = np.floor(np.log10(positive.min())), np.ceil(np.log10(positive.max() * 1.5))
+    decades = [10.0 ** e for e in np.arange(lo, hi + 1) if 10.0 ** e > zero_at * 2]
+    decades = [d for d in decades if d <= positive.max() * 1.5]
+    ax.set_xticks([zero_at, *decades], ["0", *(f"{d:g}" for d in decades)])
+    ax.minorticks_off()
 
 
 def render(fig: MplFigure) -> tuple[bytes, bytes]:
@@ -250,6 +264,7 @@ def build_figures(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.Data
                 fit = (fits or {}).get((block.assay, endpoint, block.sex, tp))
                 out.append(_concentration_figure(rows, values, fit, f"{title}{suffix}", ylabel,
                                                  f"dose-response-{base}", block.category))
+    out += _incidence_bmd_figures(results, bmds or {})
     for i, f in enumerate(out, start=1):
         f.number = i
     return out
@@ -273,11 +288,37 @@ def _concentration_figure(rows: pd.DataFrame, values: pd.DataFrame, fit: HillFit
 def _bmd_figure(rows: pd.DataFrame, values: pd.DataFrame, bmd: BmdResult, title: str,
                 ylabel: str, key: str, category: str) -> Figure:
     unit = rows["dose_unit"].iloc[0]
-    fig, _ = dose_response_plot(rows, values, markers=[("BMD", bmd.bmd), ("BMDL", bmd.bmdl)],
+    curve = None
+    if len(bmd.curve):
+        x, y = bmd.curve["dose"].to_numpy(float), bmd.curve["response"].to_numpy(float)
+
+        def curve(g: np.ndarray) -> np.ndarray:
+            return np.interp(g, x, y, left=np.nan, right=np.nan)
+
+    if bmd.kind == "dichotomous":  # proportion affected per group, no individual 0/1 values
+        rows = rows.assign(mean=rows["n_affected"].astype(float)
+                           / rows["n_examined"].astype(float), sem=0.0)
+        values = values.iloc[:0]
+    fig, _ = dose_response_plot(rows, values, curve=curve,
+                                markers=[("BMD", bmd.bmd), ("BMDL", bmd.bmdl)],
                                 ylabel=ylabel, xlabel=f"Dose ({unit})")
-    how = (f"BMD = {bmd.bmd:.3g}, BMDL = {bmd.bmdl:.3g} {unit} ({bmd.model})"
+    how = (f"{bmd.model} model, BMD = {bmd.bmd:.3g}, BMDL = {bmd.bmdl:.3g} {unit}"
            if bmd.model else "no viable benchmark-dose model")
     return _figure(fig, f"{title}: dose-response, {how}", key, category)
+
+
+def _incidence_bmd_figures(results: pd.DataFrame, bmds: dict) -> list[Figure]:
+    out = []
+    for (assay, endpoint, sex, tp), bmd in sorted(bmds.items()):
+        if bmd.kind != "dichotomous":
+            continue
+        rows = _subset(results, assay, endpoint, sex, tp)
+        suffix = "" if tp == "NA" else f" — {tp}"
+        title = f"{label_of(endpoint)} — {_sex_label(sex)}{suffix}"
+        base = f"{slug(assay)}-{slug(endpoint)}-{slug(sex)}"
+        out.append(_bmd_figure(rows, rows.iloc[:0], bmd, title, "Proportion affected",
+                               f"bmd-{base}", str(rows["category"].iloc[0])))
+    return out
 
 
 def _figure(fig: MplFigure, title: str, key: str, category: str) -> Figure:

@@ -1,25 +1,60 @@
+import numpy as np
+
 from neurotox.report.bmd import bmd_table, trend_bmds
+from neurotox.report.figures import build_figures
 
 
 def test_bmd_for_flagged_single_timepoint_endpoints_only(analysis, spec, capfd):
     results, _ = analysis
     bmds = trend_bmds(results)
-    # grip strength has a flagged trend and one timepoint; motor activity has three
-    # timepoints, gait is ordinal and tremor incidence: none of those is modelled
+    # grip strength (continuous) and tremor (incidence) have a flagged trend and one
+    # timepoint; motor activity has three timepoints and gait is ordinal: not modelled
     assert sorted(bmds) == [("fob", "grip_strength_forelimb", "F", "NA"),
-                            ("fob", "grip_strength_forelimb", "M", "NA")]
+                            ("fob", "grip_strength_forelimb", "M", "NA"),
+                            ("fob", "tremor", "F", "NA"), ("fob", "tremor", "M", "NA")]
     for r in bmds.values():
         assert r.model is not None
-        assert 0 < r.bmdl < r.bmd < r.bmdu
+        assert 0 < r.bmdl < r.bmd
         assert r.bmd < 100  # within the dose range: the high dose is clearly affected
     assert capfd.readouterr().out == ""  # pybmds' optimiser chatter is kept off stdout
     t = bmd_table(bmds, spec, 7)
     assert t.caption == "Table 7. Benchmark doses of endpoints with a dose-related trend"
-    assert t.columns[:3] == ("Model", "BMD (mg/kg/day)", "BMDL (mg/kg/day)")
-    assert [r.labels[2] for r in t.rows] == ["Females", "Males"]
+    assert t.columns[:4] == ("BMR", "Model", "BMD (mg/kg/day)", "BMDL (mg/kg/day)")
+    assert [(r.labels[0], r.labels[2], r.cells[0].text) for r in t.rows] == [
+        ("Forelimb grip strength", "Females", "1 SD"), ("Forelimb grip strength", "Males", "1 SD"),
+        ("Tremor", "Females", "10% extra risk"), ("Tremor", "Males", "10% extra risk")]
     males = bmds[("fob", "grip_strength_forelimb", "M", "NA")]
-    assert t.rows[1].cells[1].numbers["value"] == males.bmd
-    assert t.rows[1].cells[1].text == f"{males.bmd:.3g}"
+    assert t.rows[1].cells[2].numbers["value"] == males.bmd
+    assert t.rows[1].cells[2].text == f"{males.bmd:.3g}"
+
+
+def test_bmd_curve_is_the_recommended_model(analysis):
+    """The tabulated curve reaches the benchmark response at the BMD."""
+    results, _ = analysis
+    bmds = trend_bmds(results)
+    tremor = bmds[("fob", "tremor", "M", "NA")]
+    assert tremor.kind == "dichotomous"
+    d, p = tremor.curve["dose"].to_numpy(), tremor.curve["response"].to_numpy()
+    assert d[0] == 0 and d[-1] == 100  # from the control to the highest dose
+    extra_risk = (np.interp(tremor.bmd, d, p) - p[0]) / (1 - p[0])
+    assert abs(extra_risk - 0.10) < 0.005
+    # the fitted probabilities follow the observed 0/4, 1/4, 4/4 in order
+    assert p[0] < 0.1 and np.interp(100, d, p) > 0.8
+    grip = bmds[("fob", "grip_strength_forelimb", "M", "NA")]
+    rows = results[(results["endpoint"] == "grip_strength_forelimb") & (results["sex"] == "M")]
+    fitted = np.interp(rows["dose"], grip.curve["dose"], grip.curve["response"])
+    # a model with adequate fit passes within 2 SEM of each group mean
+    assert np.all(np.abs(fitted - rows["mean"]) < 2 * rows["sem"] + 1e-9)
+
+
+def test_bmd_figures_draw_curve_and_markers(analysis, table, spec):
+    results, decisions = analysis
+    bmds = trend_bmds(results)
+    figs = {f.key: f for f in build_figures(results, decisions, table, spec, bmds=bmds)}
+    assert {"bmd-fob-grip-strength-forelimb-m", "bmd-fob-tremor-m"} <= set(figs)
+    tremor = figs["bmd-fob-tremor-m"]
+    assert "BMD = " in tremor.title and tremor.category == "neurobehavioral"
+    assert tremor.png.startswith(b"\x89PNG")
 
 
 def test_no_flagged_trend_no_bmd(analysis):

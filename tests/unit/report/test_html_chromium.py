@@ -58,7 +58,7 @@ def test_html_loads_without_console_errors_with_all_tables_and_figures(tmp_path,
     for t in report.tables:
         assert f'id="{t.key}"' in dom
     images = re.findall(r'src="data:image/png;base64,([^"]+)"', dom)
-    assert len(images) == len(report.figures) == 6
+    assert len(images) == len(report.figures) == 8
     for data in images:
         with Image.open(io.BytesIO(base64.b64decode(data))) as im:
             assert im.size[0] > 200 and im.size[1] > 150

@@ -99,7 +99,7 @@ def test_office_files_carry_no_run_timestamp(report):
 def test_html_is_self_contained(report_with_figures):
     html = render_html(report_with_figures).decode()
     assert html.count('<table class="data"') == len(report_with_figures.tables)
-    assert html.count("data:image/png;base64,") == len(report_with_figures.figures) == 6
+    assert html.count("data:image/png;base64,") == len(report_with_figures.figures) == 8
     assert "<script" not in html and "http" not in html
     for t in report_with_figures.tables:
         assert f'href="#{t.key}"' in html
@@ -109,7 +109,7 @@ def test_figures_have_no_timestamps(report_with_figures):
     files = rendered_files(report_with_figures, ["csv"])
     svgs = [v.decode() for k, v in files.items() if k.endswith(".svg")]
     pngs = [v for k, v in files.items() if k.endswith(".png")]
-    assert len(svgs) == len(pngs) == 6
+    assert len(svgs) == len(pngs) == 8
     assert not any("<dc:date>" in s for s in svgs)
     assert not any(b"tEXtSoftware" in p or b"tIME" in p for p in pngs)
 
