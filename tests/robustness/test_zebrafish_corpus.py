@@ -108,6 +108,16 @@ CASES = [
          "zl.csv"),
     Case("zl-end-before-start", zl(ROW, ROW.replace(",60,120,", ",60,30,")), zf(),
          "column 'end_s': expected end >= start, found 30", "zl.csv"),
+    # found by bench_fuzz: an alias header beside the name it stands for, a huge location
+    Case("zl-alias-twice", zl_text("\n".join(
+        [ZL_HEAD.replace("start,", "start,debut,")]
+        + [",".join([*c[:3], c[2], *c[3:]]) for c in (r.split(",") for r in _zl_rows())])),
+         zf(), "columns 'start', 'debut' all mean 'start'; keep one of them", "zl.csv"),
+    Case("zl-location-out-of-range", zl_text("\n".join(
+        [ZL_HEAD] + [",".join([c[0] if i != 5 else "c999999999999", "1", *c[2:]])
+                     for i, c in enumerate(r.split(",") for r in _zl_rows())])),
+         zf(), "data row 6, column 'location': expected a location c01 to c384, found "
+         "'c999999999999'", "zl.csv"),
     Case("zl-duplicate-bin", zl(ROW, ROW + "\n" + ROW), zf(),
          "larva A02 (plate zl), bin 1, column 'start_s': expected each larva and bin once",
          "zl.csv"),
@@ -151,6 +161,10 @@ CASES = [
     Case("traj-duplicate-time",{"t.csv": TRAJ.replace("\n2.0,", "\n0.0,", 1),
                                  "layout.csv": LAYOUT},
          zf("t.csv"), "expected frame times to increase within each larva, found 0", "t.csv"),
+    # found by bench_fuzz: invalid UTF-8 in the last bytes (past the encoding sniff)
+    Case("traj-invalid-utf8-at-end", {"t.csv": TRAJ.encode()[:-4] + b"\xef\xbf\n",
+                                      "layout.csv": LAYOUT},
+         zf("t.csv"), "column 'well': expected UTF-8 text, found bytes that are not", "t.csv"),
     Case("traj-missing-y",{"t.csv": TRAJ.replace("time,x,y,well", "time,x,z,well"),
                             "layout.csv": LAYOUT},
          zf("t.csv"), "unknown zebrafish export layout", "t.csv"),

@@ -76,11 +76,23 @@ def _not_empty(df: pd.DataFrame, src: Source) -> pd.DataFrame:
     return df
 
 
-def normalise_columns(df: pd.DataFrame, aliases: dict[str, str] | None = None) -> pd.DataFrame:
-    """Rename columns to their normalised form (:func:`norm`), then apply ``aliases``."""
+def normalise_columns(df: pd.DataFrame, aliases: dict[str, str] | None = None, *,
+                      src: Source) -> pd.DataFrame:
+    """Rename columns to their normalised form (:func:`norm`), then apply ``aliases``.
+
+    Two header cells that end up with the same name (``Start`` and ``début``,
+    ``plate.id`` and ``plate_id``) are an error: which one holds the data
+    cannot be guessed.
+    """
     aliases = aliases or {}
-    names = [norm(c) for c in df.columns]
-    df.columns = [aliases.get(n, n) for n in names]
+    original = [str(c) for c in df.columns]
+    names = [aliases.get(n, n) for n in (norm(c) for c in df.columns)]
+    for name in dict.fromkeys(names):
+        same = [o for o, n in zip(original, names, strict=True) if n == name]
+        if len(same) > 1:
+            raise FormatError(f"columns {', '.join(map(repr, same))} all mean {name!r}; "
+                              "keep one of them", path=src.path)
+    df.columns = names
     return df
 
 

@@ -370,8 +370,8 @@ def _check_track(out: Export) -> None:
         _first_bad(out, _non_finite(pd.Series(np.asarray(d[col], dtype=float))),
                    "expected a finite number", col)
     _first_bad(out, t < 0, "expected a time >= 0", "time_s")
-    keys = pd.Series(pd.Categorical(d["plate"].astype(str) + "\x00"
-                                    + d["animal"].astype(str)).codes)
+    keys = pd.Series(d.groupby(["plate", "animal"], sort=False, observed=True,
+                               dropna=False).ngroup().to_numpy())
     same = keys.eq(keys.shift())
     _first_bad(out, same & (t.diff() <= 0),
                "expected frame times to increase within each larva", "time_s")

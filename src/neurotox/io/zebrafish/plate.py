@@ -53,12 +53,8 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
 
     """
     src = Source(path)
-    df = normalise_columns(load_table(src, dtype=str))
+    df = normalise_columns(load_table(src, dtype=str), src=src)
     cols = list(df.columns)
-    dup = sorted({c for c in cols if cols.count(c) > 1})
-    if dup:
-        raise FormatError(f"column {dup[0]!r} appears more than once (after normalising "
-                          "the header)", path=src.path)
     if {"row_id", "col_id"} <= set(cols):
         well = wells(df["row_id"].str.strip() + df["col_id"].str.strip(), src, "row_id/col_id")
         conc_col = "value"

@@ -82,7 +82,7 @@ def _match_wide(src: Source) -> bool:
 
 
 def _read_wide(src: Source) -> Export:
-    df = normalise_columns(load_table(src, dtype=str))
+    df = normalise_columns(load_table(src, dtype=str), src=src)
     cols = list(df.columns)
     pcol = "plate" if "plate" in cols else "plate_id"
     require_columns(cols, ["well", "conc", pcol], path=src.path)
@@ -117,7 +117,7 @@ def _match_tlong(src: Source) -> bool:
 
 
 def _read_tlong(src: Source) -> Export:
-    df = normalise_columns(load_table(src, dtype={"plate.id": str, "well": str}))
+    df = normalise_columns(load_table(src, dtype={"plate.id": str, "well": str}), src=src)
     require_columns(list(df.columns), ["well", "plate_id", "conc", "starttime", "vd_smldist",
                                        "vd_lardist"], path=src.path)
     numeric(df, ["starttime", "vd_smldist", "vd_lardist"], src)
@@ -150,7 +150,7 @@ def _match_bmdrc(src: Source) -> bool:
 
 
 def _read_bmdrc(src: Source) -> Export:
-    df = normalise_columns(load_table(src, dtype=str))
+    df = normalise_columns(load_table(src, dtype=str), src=src)
     pcol = "plate_id" if "plate_id" in df.columns else "plate"
     require_columns(list(df.columns), ["conc", pcol, "well", "variable", "value"],
                     path=src.path)

@@ -265,6 +265,12 @@ def _load_positions(src: Source, cols: list[str], dec: str,
         except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
             raise FormatError(f"cannot parse as a position table: {exc}",
                               path=src.path) from None
+        for name in names:
+            col_type = table.column(name).type
+            value_type = col_type.value_type if pa.types.is_dictionary(col_type) else col_type
+            if pa.types.is_binary(value_type) or pa.types.is_large_binary(value_type):
+                raise FormatError("expected UTF-8 text, found bytes that are not",
+                                  path=src.path, where=f"column {name!r}")
         return {name: _arrow_column(table.column(name)) for name in names}
     df = pd.read_csv(src.path, sep=src.delimiter, encoding=src.encoding, decimal=dec,
                      na_values=NA_VALUES, keep_default_na=False, dtype=str,

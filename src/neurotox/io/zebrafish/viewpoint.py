@@ -78,7 +78,7 @@ def _match_tracking(src: Source) -> bool:
 
 
 def _read_tracking(src: Source) -> Export:
-    df = normalise_columns(load_table(src), ZEBRALAB_ALIASES)
+    df = normalise_columns(load_table(src), ZEBRALAB_ALIASES, src=src)
     cols = list(df.columns)
     require_columns(cols, ["location", "start", "end"], path=src.path)
     measures = [c for c in ACTIVITY_COLUMNS if c in cols]
@@ -120,7 +120,12 @@ def _tracking_wells(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Serie
         i = int(np.flatnonzero(num.isna().to_numpy())[0])
         raise FormatError(f"expected a location like 'c01', found {df['location'].iloc[i]!r}",
                           path=src.path, where=f"data row {i + 1}, column 'location'")
-    n = num.astype(int).max()
+    numbers = num.astype(float)
+    if (numbers < 1).any() or (numbers > 384).any():
+        i = int(np.flatnonzero(((numbers < 1) | (numbers > 384)).to_numpy())[0])
+        raise FormatError(f"expected a location c01 to c384, found {df['location'].iloc[i]!r}",
+                          path=src.path, where=f"data row {i + 1}, column 'location'")
+    n = int(numbers.max())
     ncol = 24 if n > 96 else 12
     notes.append(f"wells from ZebraLab locations, row-major on a {ncol}-column plate "
                  "(c01 = A01)")
@@ -162,7 +167,7 @@ def _match_long(src: Source) -> bool:
 
 
 def _read_long(src: Source) -> Export:
-    df = normalise_columns(load_table(src, dtype={"vd_samplecode": str}))
+    df = normalise_columns(load_table(src, dtype={"vd_samplecode": str}), src=src)
     require_columns(list(df.columns), _LONG_REQUIRED, path=src.path)
     measures = [c for c in ("vd_inadist", "vd_smldist", "vd_lardist") if c in df.columns]
     numeric(df, ["vd_start", *measures], src)
