@@ -73,6 +73,12 @@ CASES = [
     Case("nor-corrupt-xlsx", nor_file(b"PK\x03\x04" + b"\x00" * 64, "nor.xlsx"),
          nor_args("nor.xlsx"),
          'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.xlsx"),
+    # found by bench_fuzz: two header cells equal but for case (AttributeError before)
+    Case("nor-columns-differ-by-case",
+         {**BASE, "nor.csv": NOR.replace(NOR_HEAD, NOR_HEAD + ",Left_S", 1).replace(
+             "\n", ",1\n").replace(NOR_HEAD + ",Left_S,1", NOR_HEAD + ",Left_S", 1)},
+         nor_args(), "columns 'left_s' and 'Left_S' have the same name (case and spacing "
+         "aside); keep one of them", "nor.csv"),
     Case("nor-missing-subject-col", nor("subject,phase", "animal_code,phase"), nor_args(),
          'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.csv"),
     Case("nor-missing-phase-col", nor("subject,phase,", "subject,stage,"), nor_args(),
