@@ -163,7 +163,9 @@ def prepare(study: Study, endpoints_file: str | Path | None,
     else:
         collected = Collected(table=endpoints.read(endpoints_file),
                               inputs=[Path(endpoints_file)])
-        _check_study_ids(collected.table, study, endpoints_file)
+        # study id, group, dose and unit of every row, naming the first bad row
+        endpoints.check_design(collected.table, study_id=study.study_id, path=endpoints_file,
+                               groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
     for note in collected.notes:
         record.note(note)
     if study.spec.exclusions:
@@ -173,21 +175,6 @@ def prepare(study: Study, endpoints_file: str | Path | None,
         record.exclusions.extend(records)
     record.exclusions.extend(_rule_exclusions(collected.table))
     return collected
-
-
-def _check_study_ids(table: pd.DataFrame, study: Study, path: str | Path) -> None:
-    # row-level messages first (study id, group, dose and unit per row) ...
-    endpoints.check_design(table, study_id=study.study_id, path=path,
-                           groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
-    # ... then what a row cannot show
-    other = sorted(set(table["study_id"]) - {study.study_id})
-    if other:
-        raise InputError(f"EndpointTable holds study {other[0]!r}, but the study file is "
-                         f"{study.study_id!r}", path=path, where="column 'study_id'")
-    unknown = sorted(set(table["group"]) - set(study.groups))
-    if unknown:
-        raise InputError(f"group {unknown[0]!r} is not defined in the study file",
-                         path=path, where="column 'group'")
 
 
 def _rule_exclusions(table: pd.DataFrame) -> list[dict]:

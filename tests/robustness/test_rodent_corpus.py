@@ -77,8 +77,8 @@ CASES = [
     Case("nor-columns-differ-by-case",
          {**BASE, "nor.csv": NOR.replace(NOR_HEAD, NOR_HEAD + ",Left_S", 1).replace(
              "\n", ",1\n").replace(NOR_HEAD + ",Left_S,1", NOR_HEAD + ",Left_S", 1)},
-         nor_args(), "columns 'left_s' and 'Left_S' have the same name (case and spacing "
-         "aside); keep one of them", "nor.csv"),
+         nor_args(), "columns 'left_s', 'Left_S' all mean 'left_s'; keep one of them",
+         "nor.csv"),
     Case("nor-missing-subject-col", nor("subject,phase", "animal_code,phase"), nor_args(),
          'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.csv"),
     Case("nor-missing-phase-col", nor("subject,phase,", "subject,stage,"), nor_args(),

@@ -12,7 +12,13 @@ import pandas as pd
 from pydantic import BaseModel
 
 from neurotox.errors import InputError, quoted
-from neurotox.protocols import Protocol, available, effective_parameters, load_protocol
+from neurotox.protocols import (
+    Protocol,
+    available,
+    effective_parameters,
+    load_protocol,
+    protocol_dir,
+)
 from neurotox.study import AssaySpec, Study, resolve_inside
 
 
@@ -128,7 +134,7 @@ def run_study_assay(study: Study, spec: AssaySpec) -> AssayResult:
     proto, params = study_assay_parameters(study, spec)
     result = get_assay(spec.assay).run(study, spec, params)
     result.parameters = {"protocol": proto.name, **params.model_dump(mode="json")}
-    protocol_file = study_protocol(study, spec)
-    if isinstance(protocol_file, Path) and protocol_file not in result.inputs:
-        result.inputs.append(protocol_file)  # hashed into the manifest with the data
+    if proto.path is not None and proto.path.parent != protocol_dir() \
+            and proto.path not in result.inputs:
+        result.inputs.append(proto.path)  # the study's own protocol file, hashed with the data
     return result

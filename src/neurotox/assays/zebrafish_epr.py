@@ -69,7 +69,8 @@ def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
     keep = ~larvae["blank"].to_numpy()
     larvae, m = larvae[keep].reset_index(drop=True), m.subset(keep)
     larvae["exclusion_reason"] = larva_exclusions(larvae, m, params, plate_map=plate_map)
-    values = epr_windows(m.D * params.epr_scale, secs, params.epr_windows)
+    scaled = m.D * params.epr_scale  # endpoints and per-second table on one scale
+    values = epr_windows(scaled, secs, params.epr_windows)
     blocks = [_block(f"epr_{name}", "NA", v, larvae, m) for name, v in values.items()
               if f"epr_{name}" in endpoints.registry()]
     ept = endpoints.from_records(pd.concat(blocks).to_dict("records"), study_id=study_id,
@@ -78,7 +79,7 @@ def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
                             "group": np.repeat(larvae["group"].to_numpy(), len(secs)),
                             "dose": np.repeat(larvae["dose"].to_numpy(), len(secs)),
                             "second": np.tile(secs, len(larvae)),
-                            "activity": m.D.reshape(-1) * params.epr_scale,
+                            "activity": scaled.reshape(-1),
                             "excluded": np.repeat(larvae["exclusion_reason"].ne("")
                                                   .to_numpy(), len(secs))})
     from neurotox.assays.zebrafish import larvae_detail

@@ -42,7 +42,13 @@ import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.io.output import note
-from neurotox.io.text import check_row_lengths, delimiter_name, guess_delimiter, guess_encoding
+from neurotox.io.text import (
+    check_distinct_columns,
+    check_row_lengths,
+    delimiter_name,
+    guess_delimiter,
+    guess_encoding,
+)
 
 SheetReader = Callable[[Path, str | None], pd.DataFrame]
 _READERS: dict[str, SheetReader] = {}
@@ -124,11 +130,10 @@ def read_sheet(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
         raise FormatError(f"unknown sheet format {path.suffix!r}; expected one of "
                           f"{quoted(_READERS)}", path=path)
     df = reader(path, sheet)
+    header = list(df.columns)
     df.columns = [_column_name(c) for c in df.columns]
     df = _apply_aliases(df)
-    dup = sorted({c for c in df.columns if list(df.columns).count(c) > 1})
-    if dup:
-        raise FormatError(f"column {dup[0]!r} appears more than once", path=path)
+    check_distinct_columns(header, list(df.columns), path)
     df = df.astype(str).apply(lambda s: s.str.strip())
     df["row"] = np.arange(len(df)) + 2
     df = df[(df.drop(columns="row") != "").any(axis=1)].reset_index(drop=True)

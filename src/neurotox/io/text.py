@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 from neurotox.errors import FormatError
@@ -49,6 +50,22 @@ def guess_delimiter(sample: str, candidates: tuple[str, ...] = DELIMITERS) -> st
 def delimiter_name(sep: str) -> str:
     """``tab`` or the quoted delimiter, for notes."""
     return "tab" if sep == "\t" else repr(sep)
+
+
+def check_distinct_columns(header: Sequence[object], names: Sequence[str],
+                           path: Path) -> None:
+    """FormatError when header cells end up with the same name.
+
+    ``names`` are the reader's names for the ``header`` cells (normalised case
+    and spacing, aliases applied); two cells meaning one column (``y`` and
+    ``Y``, ``Start`` and ``début``) leave no way to tell which holds the data.
+    Empty names are ignored.
+    """
+    for name in dict.fromkeys(names):
+        same = [str(h) for h, n in zip(header, names, strict=True) if n == name]
+        if name and len(same) > 1:
+            raise FormatError(f"columns {', '.join(map(repr, same))} all mean {name!r}; "
+                              "keep one of them", path=path)
 
 
 def check_row_lengths(text: str, sep: str, path: Path, skiprows: int = 0) -> None:

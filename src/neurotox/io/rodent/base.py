@@ -60,7 +60,13 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
-from neurotox.io.text import check_row_lengths, delimiter_name, guess_delimiter, guess_encoding
+from neurotox.io.text import (
+    check_distinct_columns,
+    check_row_lengths,
+    delimiter_name,
+    guess_delimiter,
+    guess_encoding,
+)
 
 Kind = Literal["exploration", "key", "flags", "zone_samples", "trials", "entries", "poses",
                "zones", "objects", "zone_bins"]
@@ -282,24 +288,13 @@ def read_sheet(path: Path) -> pd.DataFrame:
     if not is_excel(path):
         check_row_lengths(text, sep, path)
     df.columns = [str(c).strip() for c in df.columns]
-    _check_distinct_columns(df, path)
+    check_distinct_columns(list(df.columns), [_column_key(c) for c in df.columns], path)
     return df.apply(lambda s: s.astype(str).str.strip())
 
 
 def _column_key(name: str) -> str:
     """Column name as :func:`find_column` compares it (case, spaces, '_' and '-' folded)."""
     return re.sub(r"[\s_\-]+", "_", name.lower()).strip("_")
-
-
-def _check_distinct_columns(df: pd.DataFrame, path: Path) -> None:
-    """Two header cells that differ only in case or spacing: which one is meant is unknown."""
-    seen: dict[str, str] = {}
-    for c in df.columns:
-        key = _column_key(c)
-        if key in seen:
-            raise FormatError(f"columns {seen[key]!r} and {c!r} have the same name (case and "
-                              "spacing aside); keep one of them", path=path)
-        seen[key] = c
 
 
 def find_column(df: pd.DataFrame, aliases: tuple[str, ...], *, path: Path,

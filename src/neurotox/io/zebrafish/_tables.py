@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError
-from neurotox.io.text import check_row_lengths, delimiter_name
+from neurotox.io.text import check_distinct_columns, check_row_lengths, delimiter_name
 from neurotox.io.zebrafish.base import Source, norm
 from neurotox.study import normalise_well
 
@@ -85,13 +85,8 @@ def normalise_columns(df: pd.DataFrame, aliases: dict[str, str] | None = None, *
     cannot be guessed.
     """
     aliases = aliases or {}
-    original = [str(c) for c in df.columns]
     names = [aliases.get(n, n) for n in (norm(c) for c in df.columns)]
-    for name in dict.fromkeys(names):
-        same = [o for o, n in zip(original, names, strict=True) if n == name]
-        if len(same) > 1:
-            raise FormatError(f"columns {', '.join(map(repr, same))} all mean {name!r}; "
-                              "keep one of them", path=src.path)
+    check_distinct_columns(list(df.columns), names, src.path)
     df.columns = names
     return df
 

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError
+from neurotox.io.text import check_distinct_columns
 from neurotox.io.zebrafish._tables import NA_VALUES, decimal_mark, wells
 from neurotox.io.zebrafish.base import (
     BIN_COLUMNS,
@@ -196,11 +197,7 @@ def _match_plain(src: Source) -> bool:
 def _read_plain(src: Source) -> Export:
     header = src.header_cells(src.lines[0])
     cols = [norm(c) for c in header]
-    for name in dict.fromkeys(cols):
-        same = [h for h, c in zip(header, cols, strict=True) if c == name]
-        if name and len(same) > 1:
-            raise FormatError(f"columns {', '.join(map(repr, same))} all mean {name!r}; "
-                              "keep one of them", path=src.path)
+    check_distinct_columns(header, cols, src.path)
     tcol, xcol, ycol = _pick(cols, _TIME), _pick(cols, _X), _pick(cols, _Y)
     acol = _pick(cols, _ANIMAL)
     pcol = "plate" if "plate" in cols else None
