@@ -54,6 +54,17 @@ PLANTED = {
 DERIVED = {"brain_weight_relative": (["NA"], "-6% from brain weight; body weight unchanged")}
 
 
+#: Assay entries (and file names) the TG 424 and TG 426 simulations share.
+SHARED_ASSAYS = (
+    {"assay": "motor_activity", "protocol": "motor-activity-standard",
+     "input": "motor_activity.csv"},
+    {"assay": "startle", "protocol": "startle-standard", "input": "startle.csv"},
+    {"assay": "brain_weight", "protocol": "brain-weight-standard",
+     "input": "brain_weights.csv"},
+    {"assay": "neuropathology", "protocol": "neuropathology-standard",
+     "input": "neuropathology_findings.csv"},
+)
+
 def subjects_table() -> pd.DataFrame:
     """Subjects: 10 per sex per group, IDs ``G1M01`` ..."""
     rows = [{"subject": f"{g}{s}{k:02d}", "group": g, "sex": s}
@@ -222,13 +233,7 @@ def study_doc(seed: int) -> dict[str, Any]:
         "subjects": "subjects.csv",
         "assays": [
             {"assay": "fob", "protocol": "fob-standard", "input": "fob.csv"},
-            {"assay": "motor_activity", "protocol": "motor-activity-standard",
-             "input": "motor_activity.csv"},
-            {"assay": "startle", "protocol": "startle-standard", "input": "startle.csv"},
-            {"assay": "brain_weight", "protocol": "brain-weight-standard",
-             "input": "brain_weights.csv"},
-            {"assay": "neuropathology", "protocol": "neuropathology-standard",
-             "input": "neuropathology_findings.csv"},
+            *SHARED_ASSAYS,
         ],
         # counts per interval scale with each animal's activity level, so they are
         # analysed on the log scale; in 200 control-vs-control seeds the mixed model's

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.simulate import Simulator, register_simulator, write_study_yaml
+from neurotox.simulate.battery import SHARED_ASSAYS
 
 GROUPS = [("G1", "Vehicle control", 0.0), ("G2", "Low dose", 3.0), ("G3", "Mid dose", 10.0),
           ("G4", "High dose", 30.0)]
@@ -200,13 +201,7 @@ def study_doc() -> dict[str, Any]:
         "assays": [
             {"assay": "developmental", "protocol": "developmental-landmarks",
              "input": "landmarks.csv"},
-            {"assay": "motor_activity", "protocol": "motor-activity-standard",
-             "input": "motor_activity.csv"},
-            {"assay": "startle", "protocol": "startle-standard", "input": "startle.csv"},
-            {"assay": "brain_weight", "protocol": "brain-weight-standard",
-             "input": "brain_weights.csv"},
-            {"assay": "neuropathology", "protocol": "neuropathology-standard",
-             "input": "neuropathology_findings.csv"},
+            *SHARED_ASSAYS,
         ],
         # pups of a litter are not independent: litter means are the analysis units
         "statistics": {"alpha": 0.05, "sided": "two", "trend_test": True,
