@@ -27,7 +27,9 @@ import numpy as np
 import tifffile
 from scipy import ndimage as ndi
 
-from neurotox.assays.neurite import NeuriteParameters, plan_fields, process_field, run_fields
+from neurotox.assays.neurite.fields import process_field, run_fields
+from neurotox.assays.neurite.params import NeuriteParameters
+from neurotox.assays.neurite.plate import plan_fields
 from neurotox.imaging import analyse_field
 from neurotox.imaging.synthetic import synthetic_field
 from neurotox.io.plates import read_plane
