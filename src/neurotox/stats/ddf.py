@@ -200,3 +200,82 @@ def t_tests(fit: RemlFit, rows: np.ndarray, *, method: str = "containment",
     with np.errstate(divide="ignore", invalid="ignore"):
         t = np.where(se > 0, est / se, np.nan)
     return {"estimate": est, "se": se, "t": t, "ddf": ddf}
+
+
+# ---------------------------------------------------------------- lmerTest's contrast bases
+#
+# The F statistic does not depend on the basis of the rows of L, but the
+# Satterthwaite (Fai-Cornelius) df of a multi-df test does. To give lmerTest's
+# numbers, its anova bases are used: type I (Doolittle) for one-term models and
+# type III for the two-factor repeated-measures model.
+
+
+def zapsmall(x: np.ndarray, digits: int = 7) -> np.ndarray:
+    """R's ``zapsmall``: round to ``digits`` significant digits of the largest entry."""
+    x = np.asarray(x, float)
+    mx = np.max(np.abs(x)) if x.size else 0.0
+    if not mx > 0:
+        return x
+    return np.round(x, max(0, digits - int(np.ceil(np.log10(mx)))))
+
+
+def sequential_contrasts(x: np.ndarray, columns: list[int]) -> np.ndarray:
+    """Type I rows for ``columns``: the unit upper-triangular factor of X'X (lmerTest).
+
+    ``X'X = L U`` without pivoting (Doolittle); the rows of ``L'`` test each term
+    adjusted for the terms before it. Entries below 1e-6 are set to 0, as lmerTest does.
+    """
+    xtx = x.T @ x
+    chol = np.linalg.cholesky(xtx)
+    lower = chol / np.diag(chol)           # unit lower factor: X'X = L D L'
+    lower[np.abs(lower) < 1e-6] = 0.0
+    return lower.T[columns]
+
+
+def type3_contrasts(group: np.ndarray, time: np.ndarray,
+                    x: np.ndarray) -> dict[str, np.ndarray]:
+    """lmerTest's type III rows for ``group``, ``time`` and ``group:time``, in X's coordinates.
+
+    Parameters
+    ----------
+    group, time
+        Level index (0 = reference) of every row.
+    x
+        The model's design matrix (any coding of the two factors and their
+        interaction, intercept included).
+
+    Notes
+    -----
+    As lmerTest's ``get_contrasts_type3``: contrasts are built on the
+    treatment-coded design, with the over-parameterised cell design giving
+    the hypothesis of each term; the columns of terms contained in the
+    interaction are orthogonalised against it; the rows are mapped to X's
+    coefficients by ``ginv(X_treatment) X``.
+
+    """
+    n = group.size
+    gi = np.eye(group.max() + 1)[group]
+    ti = np.eye(time.max() + 1)[time]
+    n_g, n_t = gi.shape[1], ti.shape[1]
+    inter = [(g, t) for t in range(1, n_t) for g in range(1, n_g)]  # R: first factor fastest
+    x_tr = np.column_stack([np.ones(n), gi[:, 1:], ti[:, 1:],
+                            *[gi[:, g] * ti[:, t] for g, t in inter]])
+    cells = [(g, t) for t in range(n_t) for g in range(n_g)]
+    rdx = np.column_stack([np.ones(n), gi, ti, *[gi[:, g] * ti[:, t] for g, t in cells]])
+    lmat = zapsmall(np.linalg.pinv(x_tr) @ rdx).T             # rdX columns x X_tr columns
+    cols = {"group": list(range(1, n_g)), "time": list(range(n_g, n_g + n_t - 1)),
+            "group:time": list(range(n_g + n_t - 1, x_tr.shape[1]))}
+    hi = lmat[:, cols["group:time"]]
+    for term in ("group", "time"):
+        coef = np.linalg.lstsq(hi, lmat[:, cols[term]], rcond=None)[0]
+        lmat[:, cols[term]] = zapsmall(lmat[:, cols[term]] - hi @ coef)
+    rows = [0, *[1 + g for g in range(1, n_g)], *[1 + n_g + t for t in range(1, n_t)],
+            *[1 + n_g + n_t + cells.index(c) for c in inter]]
+    lmat = lmat[rows]
+    to_x = zapsmall(np.linalg.pinv(x_tr) @ x)
+    out = {}
+    for term, c in cols.items():
+        rows_t = lmat[:, c].T
+        rows_t = rows_t[np.abs(rows_t).sum(axis=1) > 1e-8]
+        out[term] = rows_t @ to_x
+    return out

@@ -250,6 +250,7 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
         raise ValueError(f"ddf must be one of {ddf_mod.DDF_METHODS}, found {ddf!r}")
     between_ddf, within_ddf = _containment_ddf(data, subject, group,
                                                time if formula is None else None)
+    default = formula is None
     if formula is None:
         # time in sum-to-zero coding: the group terms are then group differences
         # averaged over time (the split-plot main effect), not at the first time
@@ -266,6 +267,9 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
     inter = [i for i, n in enumerate(names) if ":" in n]
     main = [i for i, n in enumerate(names)
             if ":" not in n and n.startswith((f"C({group}", group))]
+    rows = {"inter": np.eye(len(names))[inter], "main": np.eye(len(names))[main]}
+    if ddf == "satterthwaite":
+        rows.update(_lmertest_rows(data, x.to_numpy(), group, time, control, main, default))
     theta = dict(zip(fit.labels, map(float, fit.theta), strict=True))
     return MixedModelResult(
         params=pd.Series(fit.beta, index=names),
@@ -274,8 +278,9 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
         llf=float(fit.llf),
         sd_random=float(np.sqrt(theta["var_random"])) if "var_random" in theta else np.nan,
         sd_resid=float(np.sqrt(theta["var_residual"])) if "var_residual" in theta else np.nan,
-        interaction=_test(fit, inter, ddf, within_ddf),
-        main_effect=_test(fit, main, ddf, between_ddf if group in data else np.nan),
+        interaction=ddf_mod.wald_test(fit, rows["inter"], method=ddf, containment_ddf=within_ddf),
+        main_effect=ddf_mod.wald_test(fit, rows["main"], method=ddf,
+                                      containment_ddf=between_ddf if group in data else np.nan),
         converged=fit.converged, reml=reml,
         warnings=notes + ([] if fit.converged else ["optimiser did not report convergence"]),
         covariance=fit.structure, ddf_method=ddf, theta=theta,
@@ -283,10 +288,19 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
         aic=float(fit.aic), aic_by_structure=aics, fit=fit)
 
 
-def _test(fit: reml_mod.RemlFit, columns: list[int], method: str,
-          containment: float) -> dict[str, float]:
-    lmat = np.eye(fit.design.p)[columns]
-    return ddf_mod.wald_test(fit, lmat, method=method, containment_ddf=containment)
+def _lmertest_rows(data: pd.DataFrame, x: np.ndarray, group: str, time: str,
+                   control: str | None, main: list[int], default: bool) -> dict[str, np.ndarray]:
+    """lmerTest's anova contrast bases (they set the Satterthwaite df of multi-df tests)."""
+    if default:
+        levels = [control, *sorted(set(data[group]) - {control})] if control is not None \
+            else sorted(set(data[group]))
+        g = data[group].map({v: i for i, v in enumerate(levels)}).to_numpy(int)
+        t = data[time].map({v: i for i, v in enumerate(time_order(data[time]))}).to_numpy(int)
+        basis = ddf_mod.type3_contrasts(g, t, x)
+        return {"main": basis["group"], "inter": basis["group:time"]}
+    if main and len(main) == x.shape[1] - 1:  # one term besides the intercept
+        return {"main": ddf_mod.sequential_contrasts(x, main)}
+    return {}
 
 
 # ---------------------------------------------------------------- repeated measures
