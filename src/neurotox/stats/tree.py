@@ -219,6 +219,8 @@ def _incidence(groups: list[np.ndarray], doses: np.ndarray, alternative: str,
                                      method=method)
         except ValueError:
             trend = cochran_armitage(affected, examined, scores, alternative=alternative)
+        if trend.method == "not testable":
+            decision["note"] += f"; Cochran-Armitage not testable: {trend.extra['reason']}"
         trend = Trend(f"Cochran-Armitage ({trend.method})", trend.statistic, trend.p_value,
                       trend.alternative, method=trend.method, extra=trend.extra)
     return comp, trend
