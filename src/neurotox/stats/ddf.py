@@ -32,6 +32,7 @@ linear mixed effects models. J Stat Softw 82(13).
 Halekoh U, Højsgaard S (2014). A Kenward-Roger approximation and parametric
 bootstrap methods for tests in linear mixed models - the R package pbkrtest.
 J Stat Softw 59(9).
+
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def _inverse_info(info: np.ndarray, free: np.ndarray) -> np.ndarray:
 
 
 def _satterthwaite_df(fit: RemlFit, rows: np.ndarray, variances: np.ndarray) -> np.ndarray:
-    """df ``2 v^2 / (g' C g)`` of each contrast row with variance v."""
+    """Degrees of freedom ``2 v^2 / (g' C g)`` of each contrast row with variance v."""
     sens = fit.moments
     free = ~fit.on_boundary
     cov = _inverse_info(sens.observed_info, free)
@@ -234,7 +235,7 @@ def sequential_contrasts(x: np.ndarray, columns: list[int]) -> np.ndarray:
 
 def type3_contrasts(group: np.ndarray, time: np.ndarray,
                     x: np.ndarray) -> dict[str, np.ndarray]:
-    """lmerTest's type III rows for ``group``, ``time`` and ``group:time``, in X's coordinates.
+    """Type III rows of lmerTest for ``group``, ``time`` and ``group:time``, in X's coordinates.
 
     Parameters
     ----------

@@ -104,7 +104,7 @@ class MixedModelResult:
 
 def _containment_ddf(data: pd.DataFrame, subject: str, group: str,
                      time: str | None) -> tuple[float, float]:
-    """nlme's denominator df of the between-subject and within-subject (interaction) tests."""
+    """Denominator df (nlme's rule) of the between- and within-subject (interaction) tests."""
     n_sub = data[subject].nunique()
     n_grp = data[group].nunique() if group in data else np.nan
     between = float(n_sub - n_grp)
@@ -133,7 +133,7 @@ def _time_index(data: pd.DataFrame, subject: str,
 
 
 def _statsmodels_ratio(formula: str, data: pd.DataFrame, subject: str, reml: bool) -> list:
-    """statsmodels MixedLM's variance ratio s_b^2 / s^2 (a starting value); [] on failure.
+    """Variance ratio of statsmodels MixedLM, s_b^2 / s^2 (a starting value); [] on failure.
 
     Tried with BFGS, L-BFGS and Powell in turn; their warnings are not reported
     because the REML optimum is then checked from further starting points.
@@ -290,7 +290,7 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
 
 def _lmertest_rows(data: pd.DataFrame, x: np.ndarray, group: str, time: str,
                    control: str | None, main: list[int], default: bool) -> dict[str, np.ndarray]:
-    """lmerTest's anova contrast bases (they set the Satterthwaite df of multi-df tests)."""
+    """Contrast bases of lmerTest's anova (they set the Satterthwaite df of multi-df tests)."""
     if default:
         levels = [control, *sorted(set(data[group]) - {control})] if control is not None \
             else sorted(set(data[group]))

@@ -19,6 +19,7 @@ References
 Mehta CR, Patel NR (1983). A network algorithm for performing Fisher's exact
 test in r x c contingency tables. JASA 78:427-434 (tables as paths through
 a network of partial sums).
+
 """
 
 from __future__ import annotations

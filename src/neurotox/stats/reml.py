@@ -34,6 +34,7 @@ References
 Harville DA (1977). Maximum likelihood approaches to variance component
 estimation and to related problems. JASA 72:320-338.
 Pinheiro JC, Bates DM (2000). Mixed-Effects Models in S and S-PLUS. Springer.
+
 """
 
 from __future__ import annotations
