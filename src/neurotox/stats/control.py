@@ -338,9 +338,9 @@ def steel(control: Sequence[float], *samples: Sequence[float], alternative: str 
     else:
         if method == "exact" and size > permutation.EXACT_WORK_LIMIT:
             raise ValueError(
-                f"exact Steel test for group sizes {[g.size for g in groups]} would need about "
-                f"{size:.2g} table steps (limit {permutation.EXACT_WORK_LIMIT:.2g}); use "
-                "method='monte_carlo' or 'asymptotic'")
+                f"exact Steel test for group sizes {[g.size for g in groups]} would exceed "
+                f"{permutation.EXACT_WORK_LIMIT:.2g} table steps (estimated before running); "
+                "use method='monte_carlo' or 'asymptotic'")
         null_max, prob = _steel_null(groups, mom, alternative, method, resamples, seed)
         p = _steel_tail(null_max, prob, _side(z, alternative))
         label = "exact" if method == "exact" else \

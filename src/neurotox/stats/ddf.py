@@ -86,12 +86,18 @@ def _combine_df(nu: np.ndarray) -> float:
 
 
 def _kr_pieces(sens: Moments) -> tuple[np.ndarray, np.ndarray]:
-    """Adjusted covariance Phi_A and the inverse expected information W."""
+    """Adjusted covariance Phi_A and the inverse expected information W (cached)."""
+    if getattr(sens, "_kr", None) is None:
+        sens._kr = _kr_compute(sens)
+    return sens._kr
+
+
+def _kr_compute(sens: Moments) -> tuple[np.ndarray, np.ndarray]:
     q = sens.theta.size
     weights = _inverse_info(sens.expected_info, np.ones(q, dtype=bool))
     q_sum, r_sum = sens.weighted_blocks(weights)
     phi = sens.phi
-    pap = np.einsum("ab,apq,qr,brs->ps", weights, -sens.a, phi, -sens.a)
+    pap = np.einsum("ab,apq,qr,brs->ps", weights, sens.a, phi, sens.a, optimize=True)
     lam = q_sum - pap - 0.25 * r_sum
     phi_a = phi + 2 * phi @ lam @ phi
     return (phi_a + phi_a.T) / 2, weights

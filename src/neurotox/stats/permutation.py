@@ -85,32 +85,38 @@ def _merge(keys_cols: np.ndarray, highs: np.ndarray,
     return uniq, np.log(w) + top
 
 
-def _placed_counts(class_sizes: np.ndarray, caps: np.ndarray):
-    """Yield, class by class, the placed-count states and their number of partial tables."""
-    placed = np.zeros((1, caps.size), np.int64)
-    logn = np.zeros(1)
-    for t in class_sizes:
-        comps = compositions(int(t), caps.size)
-        new = placed[:, None, :] + comps[None, :, :]
-        si, ci = np.nonzero(np.all(new <= caps, axis=2))
-        placed, logn = _merge(new[si, ci], caps, logn[si])
-        yield placed, np.exp(logn), len(compositions(int(t), caps.size))
-
-
-def exact_cost(table: np.ndarray, stat_range: Callable[[np.ndarray], np.ndarray]) -> float:
+def exact_cost(table: np.ndarray, stat_range: Callable[[np.ndarray], np.ndarray],
+               limit: float | None = None) -> float:
     """Upper bound on the work of :func:`exact_distribution`, computed without running it.
 
     After each class the merged states are at most, per vector of counts placed,
     the smaller of the number of partial tables reaching it and the number of
     statistic values possible there (``stat_range(placed)``); the work is that
-    bound times the compositions of the next class.
+    bound times the splits of the next class. The bound is itself computed over
+    count vectors only, and abandoned (``inf``) as soon as it exceeds ``limit``
+    (default :data:`EXACT_WORK_LIMIT`) or a class has too many splits, so the
+    estimate stays cheap whatever the design.
     """
+    limit = EXACT_WORK_LIMIT if limit is None else limit
     caps = table.sum(axis=0)
-    sizes = table.sum(axis=1)
-    work, nxt = 0.0, list(sizes[1:]) + [0]
-    for (placed, count, _), t_next in zip(_placed_counts(sizes, caps), nxt, strict=True):
-        bound = float(np.minimum(count, stat_range(placed)).sum())
-        work += bound * max(len(compositions(int(t_next), caps.size)), 1)
+    sizes = [int(t) for t in table.sum(axis=1)]
+    n_splits = [math.comb(t + caps.size - 1, caps.size - 1) for t in sizes]
+    if max(n_splits) > limit:
+        return np.inf
+    placed = np.zeros((1, caps.size), np.int64)
+    logn = np.zeros(1)
+    work = 0.0
+    for j, t in enumerate(sizes):
+        if placed.shape[0] * n_splits[j] > limit:
+            return np.inf
+        comps = compositions(t, caps.size)
+        new = placed[:, None, :] + comps[None, :, :]
+        si, ci = np.nonzero(np.all(new <= caps, axis=2))
+        placed, logn = _merge(new[si, ci], caps, logn[si])
+        nxt = n_splits[j + 1] if j + 1 < len(sizes) else 1
+        work += float(np.minimum(np.exp(logn), stat_range(placed)).sum()) * nxt
+        if work > limit:
+            return np.inf
     return work
 
 

@@ -81,6 +81,43 @@ class Pattern:
         return self.y.shape[0]
 
     @functools.cached_property
+    def _unique(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        flat = self.x.reshape(self.count, -1)
+        _, first, inv, counts = np.unique(flat, axis=0, return_index=True, return_inverse=True,
+                                          return_counts=True)
+        return self.x[first], inv.ravel(), counts.astype(float)
+
+    @property
+    def xu(self) -> np.ndarray:
+        """The distinct design blocks (u, m, p); subjects of one group share one."""
+        return self._unique[0]
+
+    @property
+    def xidx(self) -> np.ndarray:
+        """Index into :attr:`xu` of every subject."""
+        return self._unique[1]
+
+    @property
+    def xcount(self) -> np.ndarray:
+        """Number of subjects with each distinct block, shape (u, 1, 1) for broadcasting."""
+        return self._unique[2][:, None, None]
+
+    def per_block(self, values: np.ndarray, axis: int = 0) -> np.ndarray:
+        """Sum a per-subject array (subjects on ``axis``) over the subjects of each block."""
+        out = np.zeros(values.shape[:axis] + (len(self.xu),) + values.shape[axis + 1:])
+        np.add.at(out, (slice(None),) * axis + (self.xidx,), values)
+        return out
+
+    @functools.cached_property
+    def ysum(self) -> np.ndarray:
+        """Responses summed over the subjects of each distinct block, (u, m)."""
+        return self.per_block(self.y)
+
+    def fitted(self, beta: np.ndarray) -> np.ndarray:
+        """X_s beta for every subject, (s, m)."""
+        return (self.xu @ beta)[self.xidx]
+
+    @functools.cached_property
     def lag(self) -> np.ndarray:
         """|t_j - t_k| for every pair of the m timepoints."""
         return np.abs(self.time[:, None] - self.time[None, :])
@@ -363,6 +400,27 @@ _STRUCTURES = {s.name: s for s in (_CompoundSymmetry, _AR1, _Unstructured)}
 # ---------------------------------------------------------------- likelihood
 
 
+def _gram(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``sum_s x_s' y_s`` for stacked blocks x (s, m, p) and y (s, m, q)."""
+    return x.reshape(-1, x.shape[2]).T @ y.reshape(-1, y.shape[2])
+
+
+def _left(a: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``a @ x_s`` for every block of x (s, m, p), as one matrix product."""
+    s_, m, p = x.shape
+    return (a @ x.transpose(1, 0, 2).reshape(m, s_ * p)).reshape(-1, s_, p).transpose(1, 0, 2)
+
+
+def _right(x: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``x_s @ b`` for every block of x (s, m, p), as one matrix product."""
+    return (x.reshape(-1, x.shape[2]) @ b).reshape(x.shape[0], x.shape[1], -1)
+
+
+def _outer_sum(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """``sum_s u_s v_s'`` for stacked blocks u, v (s, m, p): an (m, m) matrix."""
+    return np.tensordot(u, v, axes=([0, 2], [0, 2]))
+
+
 @dataclass
 class _Profile:
     """Profiled (restricted) likelihood at one psi."""
@@ -395,9 +453,9 @@ def _profile(structure: _Structure, psi: np.ndarray, *, reml: bool,
             return None
         logdet += pat.count * 2 * np.log(np.diag(factor[0])).sum()
         inv = linalg.cho_solve(factor, np.eye(pat.level.size))
-        hxp = np.einsum("jk,skl->sjl", inv, pat.x)
-        xthx += np.einsum("sjp,sjq->pq", pat.x, hxp)
-        xthy += np.einsum("sjp,sj->p", hxp, pat.y)
+        hxp = _left(inv, pat.xu)
+        xthx += _gram(pat.xu * pat.xcount, hxp)
+        xthy += _gram(hxp, pat.ysum[:, :, None])[:, 0]
         hinv.append(inv)
         hx.append(hxp)
     try:
@@ -405,7 +463,7 @@ def _profile(structure: _Structure, psi: np.ndarray, *, reml: bool,
     except linalg.LinAlgError:
         return None
     beta = linalg.cho_solve(cf, xthy)
-    resid = [pat.y - pat.x @ beta for pat in d.patterns]
+    resid = [pat.y - pat.fitted(beta) for pat in d.patterns]
     rss = sum(float(np.einsum("sj,jk,sk->", r, inv, r)) for r, inv in zip(resid, hinv,
                                                                           strict=True))
     n = d.n_obs - d.p if reml else d.n_obs
@@ -423,7 +481,7 @@ def _profile(structure: _Structure, psi: np.ndarray, *, reml: bool,
             q = r @ inv
             g = np.einsum("sj,sk->jk", q, q) / s2 - pat.count * inv
             if reml:
-                g += np.einsum("sjp,pq,skq->jk", hxp, phi_h, hxp)
+                g += _outer_sum(_right(hxp, phi_h) * pat.xcount, hxp)
             gmats.append(0.5 * g)
         out.grad = structure.grad(psi, gmats)
     return out
@@ -518,15 +576,15 @@ class Moments:
             logdet += pat.count * 2 * np.log(np.diag(factor[0])).sum()
             w = linalg.cho_solve(factor, np.eye(pat.level.size))
             w = (w + w.T) / 2
-            wx = np.einsum("jk,skp->sjp", w, pat.x)
-            xtwx += np.einsum("sjp,sjq->pq", pat.x, wx)
-            xtwy += np.einsum("sjp,sj->p", wx, pat.y)
+            wx = _left(w, pat.xu)  # per distinct design block
+            xtwx += _gram(pat.xu * pat.xcount, wx)
+            xtwy += _gram(wx, pat.ysum[:, :, None])[:, 0]
             blocks.append((pat, w, wx))
         cf = linalg.cho_factor(xtwx, lower=True)
         self.phi = linalg.cho_solve(cf, np.eye(d.p))
         self.phi = (self.phi + self.phi.T) / 2
         self.beta = linalg.cho_solve(cf, xtwy)
-        self.resid = [pat.y - pat.x @ self.beta for pat in d.patterns]
+        self.resid = [pat.y - pat.fitted(self.beta) for pat in d.patterns]
         self._blocks = [(pat, w, wx, structure.dv(self.theta, pat),
                          structure.d2v(self.theta, pat), r @ w)
                         for (pat, w, wx), r in zip(blocks, self.resid, strict=True)]
@@ -540,14 +598,14 @@ class Moments:
     @functools.cached_property
     def a(self) -> np.ndarray:
         """``A_a = X'W D_a W X``, shape (q, p, p)."""
-        return sum(np.einsum("sjp,ajk,skq->apq", wx, d, wx, optimize=True)
-                   for _, _, wx, d, _, _ in self._blocks)
+        return sum(np.stack([_gram(wx * pat.xcount, _left(da, wx)) for da in d])
+                   for pat, _, wx, d, _, _ in self._blocks)
 
-    def _k(self, wx: np.ndarray) -> np.ndarray:
+    def _k(self, pat: Pattern, wx: np.ndarray) -> np.ndarray:
         """``sum_s W X_s Phi X_s' W`` of one pattern (zero for ML)."""
         if not self.reml:
             return np.zeros((wx.shape[1], wx.shape[1]))
-        return np.einsum("sjp,pq,skq->jk", wx, self.phi, wx, optimize=True)
+        return _outer_sum(_right(wx, self.phi) * pat.xcount, wx)
 
     @functools.cached_property
     def score(self) -> np.ndarray:
@@ -555,7 +613,7 @@ class Moments:
         out = np.zeros(self.theta.size)
         for pat, w, wx, d, _, e in self._blocks:
             out += np.einsum("sj,ajk,sk->a", e, d, e, optimize=True)
-            out -= np.einsum("jk,akj->a", pat.count * w - self._k(wx), d)
+            out -= np.einsum("jk,akj->a", pat.count * w - self._k(pat, wx), d)
         return out / 2
 
     @functools.cached_property
@@ -568,7 +626,7 @@ class Moments:
             wdt = np.swapaxes(wd, 1, 2).reshape(q, -1)
             tr += pat.count * wd.reshape(q, -1) @ wdt.T  # tr(W D_a W D_b)
             if self.reml:
-                dk = (wd @ self._k(wx)).reshape(q, -1)    # W D_b K
+                dk = (wd @ self._k(pat, wx)).reshape(q, -1)    # W D_b K
                 tr -= 2 * np.swapaxes(d, 1, 2).reshape(q, -1) @ dk.T  # tr(D_a W D_b K)
         if self.reml:
             phi_a = np.einsum("pq,aqr->apr", self.phi, self.a)
@@ -583,7 +641,7 @@ class Moments:
         quad = np.zeros((q, q))
         for pat, w, wx, _, d2, e in self._blocks:
             if d2 is not None:
-                tr += np.einsum("jk,abkj->ab", pat.count * w - self._k(wx), d2)
+                tr += np.einsum("jk,abkj->ab", pat.count * w - self._k(pat, wx), d2)
                 quad += np.einsum("sj,abjk,sk->ab", e, d2, e, optimize=True)
         return tr, quad
 
@@ -593,10 +651,11 @@ class Moments:
         q = self.theta.size
         uwu = np.zeros((q, q))
         c = np.zeros((q, self.structure.design.p))
-        for _, w, wx, d, _, e in self._blocks:
+        for pat, w, wx, d, _, e in self._blocks:
             u = np.einsum("ajk,sk->asj", d, e)
             uwu += np.einsum("asj,jk,bsk->ab", u, w, u, optimize=True)
-            c += np.einsum("sjp,asj->ap", wx, u)
+            usum = pat.per_block(u, axis=1)
+            c += usum.reshape(usum.shape[0], -1) @ wx.reshape(-1, wx.shape[2])
         if self.reml:
             uwu -= c @ self.phi @ c.T
         tr_pd2, quad = self._second
@@ -605,19 +664,19 @@ class Moments:
 
     def jacobian(self) -> np.ndarray:
         """``dPhi/dtheta_a = Phi A_a Phi``, shape (q, p, p)."""
-        return np.einsum("pq,aqr,rs->aps", self.phi, self.a, self.phi)
+        return np.einsum("pq,aqr,rs->aps", self.phi, self.a, self.phi, optimize=True)
 
     def weighted_blocks(self, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``sum_ab w_ab X'W D_a W D_b W X`` and ``sum_ab w_ab X'W D_ab W X``."""
         p = self.structure.design.p
         q_sum = np.zeros((p, p))
         r_sum = np.zeros((p, p))
-        for _, w, wx, d, d2, _ in self._blocks:
+        for pat, w, wx, d, d2, _ in self._blocks:
             s = np.einsum("ab,ajk,kl,blm->jm", weights, d, w, d, optimize=True)
-            q_sum += np.einsum("sjp,jk,skq->pq", wx, s, wx, optimize=True)
+            q_sum += _gram(wx * pat.xcount, _left(s, wx))
             if d2 is not None:
-                r_sum += np.einsum("sjp,jk,skq->pq", wx, np.einsum("ab,abjk->jk", weights, d2),
-                                   wx, optimize=True)
+                r_sum += _gram(wx * pat.xcount,
+                               _left(np.einsum("ab,abjk->jk", weights, d2), wx))
         return q_sum, r_sum
 
 

@@ -480,9 +480,8 @@ def jonckheere(samples: Sequence[Sequence[float]], *, alternative: str = "greate
         if cost > permutation.EXACT_WORK_LIMIT:
             raise ValueError(
                 f"exact Jonckheere-Terpstra test for group sizes {[g.size for g in groups]} "
-                f"with ties would need about {cost:.2g} table steps (limit "
-                f"{permutation.EXACT_WORK_LIMIT:.2g}); use method='monte_carlo' or "
-                "'asymptotic'")
+                f"with ties would exceed {permutation.EXACT_WORK_LIMIT:.2g} table steps "
+                "(estimated before running); use method='monte_carlo' or 'asymptotic'")
         _, table = permutation.tie_table(groups)
         stat2, prob = permutation.exact_distribution(
             table, _jt_increment, 1, [2 * int(np.sum(np.triu(np.outer(n, n), 1)))])
