@@ -31,7 +31,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 #: Largest estimated work (:func:`exact_cost`) of an exact computation.
-EXACT_WORK_LIMIT = 2e6
+EXACT_WORK_LIMIT = 1e7
 
 #: Monte Carlo resamples and seed used when a test falls back to simulation.
 MC_RESAMPLES = 20_000
@@ -48,18 +48,28 @@ def tie_table(samples: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return codes, table
 
 
-@functools.lru_cache(maxsize=256)
 def compositions(total: int, parts: int) -> np.ndarray:
     """Every way to write ``total`` as an ordered sum of ``parts`` non-negative integers."""
+    if math.comb(total + parts - 1, parts - 1) <= 10_000:
+        return _small_compositions(total, parts)
+    return _compositions(total, parts)
+
+
+@functools.lru_cache(maxsize=256)
+def _small_compositions(total: int, parts: int) -> np.ndarray:
+    out = _compositions(total, parts)
+    out.flags.writeable = False
+    return out
+
+
+def _compositions(total: int, parts: int) -> np.ndarray:
     if parts == 1:
         return np.array([[total]], dtype=np.int64)
     rows = []
     for first in range(total, -1, -1):
         rest = compositions(total - first, parts - 1)
         rows.append(np.column_stack([np.full(len(rest), first, dtype=np.int64), rest]))
-    out = np.concatenate(rows)
-    out.flags.writeable = False
-    return out
+    return np.concatenate(rows)
 
 
 def _encode(cols: np.ndarray, highs: np.ndarray) -> np.ndarray | None:
@@ -101,8 +111,8 @@ def exact_cost(table: np.ndarray, stat_range: Callable[[np.ndarray], np.ndarray]
     caps = table.sum(axis=0)
     sizes = [int(t) for t in table.sum(axis=1)]
     n_splits = [math.comb(t + caps.size - 1, caps.size - 1) for t in sizes]
-    if max(n_splits) > limit:
-        return np.inf
+    if max(n_splits) * (caps.size + 2) > CHUNK_ELEMENTS or max(n_splits) > limit:
+        return np.inf  # one class alone would split into too many ways
     placed = np.zeros((1, caps.size), np.int64)
     logn = np.zeros(1)
     work = 0.0
@@ -110,9 +120,7 @@ def exact_cost(table: np.ndarray, stat_range: Callable[[np.ndarray], np.ndarray]
         if placed.shape[0] * n_splits[j] > limit:
             return np.inf
         comps = compositions(t, caps.size)
-        new = placed[:, None, :] + comps[None, :, :]
-        si, ci = np.nonzero(np.all(new <= caps, axis=2))
-        placed, logn = _merge(new[si, ci], caps, logn[si])
+        placed, logn = _step(placed, logn, comps, np.zeros(len(comps)), caps, caps, None)
         nxt = n_splits[j + 1] if j + 1 < len(sizes) else 1
         work += float(np.minimum(np.exp(logn), stat_range(placed)).sum()) * nxt
         if work > limit:
@@ -129,6 +137,38 @@ def arrangements(group_sizes: Sequence[int]) -> int:
 
 
 Increment = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+#: Largest number of array elements one expansion step builds at a time.
+CHUNK_ELEMENTS = 2_000_000
+
+
+def _step(keys: np.ndarray, logw: np.ndarray, comps: np.ndarray, lm: np.ndarray,
+          caps: np.ndarray, highs: np.ndarray,
+          increment: Increment | None) -> tuple[np.ndarray, np.ndarray]:
+    """Split one class over the groups from every state, merging as it goes.
+
+    ``keys`` are (counts placed, statistics); states are expanded in chunks of
+    at most :data:`CHUNK_ELEMENTS` array elements, so memory stays bounded
+    whatever the number of states.
+    """
+    g = caps.size
+    per_state = len(comps) * keys.shape[1]
+    chunk = max(1, CHUNK_ELEMENTS // per_state)
+    parts, weights = [], []
+    for start in range(0, keys.shape[0], chunk):
+        part = keys[start:start + chunk]
+        new_p = part[:, None, :g] + comps[None, :, :]
+        si, ci = np.nonzero(np.all(new_p <= caps, axis=2))
+        new = new_p[si, ci]
+        if increment is not None:
+            new = np.concatenate([new, part[si, g:] + increment(part[:, :g], comps)[si, ci]],
+                                 axis=1)
+        k, w = _merge(new, highs, logw[start:start + chunk][si] + lm[ci])
+        parts.append(k)
+        weights.append(w)
+    if len(parts) == 1:
+        return parts[0], weights[0]
+    return _merge(np.concatenate(parts), highs, np.concatenate(weights))
 
 
 def exact_distribution(table: np.ndarray, increment: Increment, n_stats: int,
@@ -164,12 +204,7 @@ def exact_distribution(table: np.ndarray, increment: Increment, n_stats: int,
     for t in table.sum(axis=1):
         comps = compositions(int(t), g)
         lm = lg[int(t)] - lg[comps].sum(axis=1)
-        placed = keys[:, :g]
-        new_p = placed[:, None, :] + comps[None, :, :]
-        si, ci = np.nonzero(np.all(new_p <= caps, axis=2))
-        inc = increment(placed, comps)
-        new = np.concatenate([new_p[si, ci], keys[si, g:] + inc[si, ci]], axis=1)
-        keys, logw = _merge(new, highs, logw[si] + lm[ci])
+        keys, logw = _step(keys, logw, comps, lm, caps, highs, increment)
     w = np.exp(logw - logw.max())
     return keys[:, g:], w / w.sum()
 
