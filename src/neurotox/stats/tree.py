@@ -191,6 +191,8 @@ def _continuous(groups: list[np.ndarray], alternative: str, plan: StatisticsPlan
                if comp.test == "Dunn" else f"{comp.method} joint null of the maximum")
         decision["note"] = f"{decision['note']}; {comp.test}: {how}"
     trend = _continuous_trend(groups, alternative, plan, path) if plan.trend_test else None
+    if trend is not None and trend.test == "Jonckheere-Terpstra":
+        decision["note"] = f"{decision['note']}; Jonckheere-Terpstra: {trend.method} p"
     return comp, trend
 
 

@@ -143,6 +143,12 @@ def test_ordinal_path_uses_ranks():
     d = a.decisions.iloc[0]
     assert d["path"] == "ordinal" and d["pairwise_test"] == "Steel"
     assert d["overall_test"] == "Kruskal-Wallis" and d["trend_test"] == "Jonckheere-Terpstra"
+    # tied scores, 4 groups of 6: both exact tie-table computations are cheap
+    assert "Steel: exact joint null of the maximum" in d["note"]
+    assert "Jonckheere-Terpstra: exact p" in d["note"]
+    groups = [sc[g.id] for g in GROUPS]
+    assert d["trend_p"] == pytest.approx(
+        stats.jonckheere(groups, method="exact", alternative="two-sided").p_value)
 
 
 def test_unknown_group_is_an_input_error(grip):
