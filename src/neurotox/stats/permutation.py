@@ -128,14 +128,6 @@ def exact_cost(table: np.ndarray, stat_range: Callable[[np.ndarray], np.ndarray]
     return work
 
 
-def arrangements(group_sizes: Sequence[int]) -> int:
-    """N! / prod n_g!: the number of distinct assignments without ties."""
-    out = math.factorial(int(sum(group_sizes)))
-    for n in group_sizes:
-        out //= math.factorial(int(n))
-    return out
-
-
 Increment = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 #: Largest number of array elements one expansion step builds at a time.
