@@ -12,6 +12,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import HealthCheck, settings
+
+# Property tests must not depend on the machine's speed: no deadline, no
+# time-based health check, and the same examples on every run (derandomize,
+# no example database), so that the suite's run time and outcome are fixed.
+# Tests that set their own max_examples keep these defaults for the rest.
+settings.register_profile("neurotox", deadline=None, derandomize=True, database=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("neurotox")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("NEUROTOX_SHARED_DATA", REPO.parent / "shared" / "data"))

@@ -95,7 +95,9 @@ class StatisticsPlan(BaseModel):
     trend_method
         ``williams`` or ``jonckheere`` for continuous data.
     normality_alpha, homogeneity_alpha
-        Levels of the Shapiro-Wilk and Levene pre-tests of the decision tree.
+        Levels of the Shapiro-Wilk and homogeneity pre-tests of the decision tree.
+    homogeneity_test
+        Variance-homogeneity pre-test: ``levene`` (median-centred) or ``bartlett``.
     nonparametric
         Many-to-one rank test used when the pre-tests fail: ``dunn`` or ``steel``.
     force_path
@@ -109,6 +111,12 @@ class StatisticsPlan(BaseModel):
     litter_unit
         For developmental studies: ``none``, ``means`` (litter means) or ``mixed``
         (litter as random effect).
+    repeated_covariance
+        Within-subject covariance of the repeated-measures mixed model:
+        ``compound_symmetry``, ``ar1``, ``unstructured`` or ``aic`` (lowest AIC).
+    mixed_ddf
+        Denominator df of mixed-model tests: ``containment``, ``satterthwaite`` or
+        ``kenward_roger``.
 
     """
 
@@ -120,12 +128,16 @@ class StatisticsPlan(BaseModel):
     trend_method: Literal["williams", "jonckheere"] = "williams"
     normality_alpha: float = Field(default=0.01, gt=0, lt=0.5)
     homogeneity_alpha: float = Field(default=0.01, gt=0, lt=0.5)
+    homogeneity_test: Literal["levene", "bartlett"] = "levene"
     nonparametric: Literal["dunn", "steel"] = "dunn"
     force_path: Literal["parametric", "nonparametric"] | None = None
     log_transform: tuple[str, ...] = ()
     percent_of_control: bool = True
     pool_sexes: bool = False
     litter_unit: Literal["none", "means", "mixed"] = "none"
+    repeated_covariance: Literal["compound_symmetry", "ar1", "unstructured",
+                                 "aic"] = "compound_symmetry"
+    mixed_ddf: Literal["containment", "satterthwaite", "kenward_roger"] = "containment"
 
     @field_validator("log_transform")
     @classmethod

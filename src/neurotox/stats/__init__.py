@@ -7,7 +7,10 @@ contract with the report renderer (:data:`RESULT_COLUMNS`, :data:`DECISION_COLUM
 Modules: ``analysis`` (analyse, describe), ``tree`` (decision tree for one
 stratum), ``control`` (Dunnett, Dunn, Steel), ``trend`` (Williams,
 Shirley-Williams, Jonckheere-Terpstra), ``incidence`` (Fisher, Cochran-Armitage),
-``mixed`` (MixedLM repeated measures and litters), ``hill`` (4-parameter
+``mixed`` (mixed models for repeated measures and litters), ``reml`` (REML
+fits with compound-symmetry, AR(1) and unstructured covariance), ``ddf``
+(containment, Satterthwaite and Kenward-Roger tests), ``permutation`` (exact and
+Monte Carlo rank-test distributions with ties), ``hill`` (4-parameter
 log-logistic), ``bmd`` (benchmark dose via pybmds), ``one_sample`` (tests against
 a reference value).
 """

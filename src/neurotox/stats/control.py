@@ -8,14 +8,13 @@ familywise-adjusted p-value per treated group.
 from __future__ import annotations
 
 import inspect
-import itertools
-import math
 import warnings
 from collections.abc import Sequence
 
 import numpy as np
 from scipy import stats as sps
 
+from neurotox.stats import permutation
 from neurotox.stats._common import (
     Comparison,
     as_samples,
@@ -28,9 +27,6 @@ from neurotox.stats._common import (
 
 # SciPy >= 1.15 calls the seed ``rng``; older releases ``random_state``.
 _DUNNETT_SEED = "rng" if "rng" in inspect.signature(sps.dunnett).parameters else "random_state"
-
-#: Largest number of label arrangements enumerated by the exact Steel test.
-STEEL_EXACT_LIMIT = 400_000
 
 
 def dunnett(control: Sequence[float], *samples: Sequence[float],
@@ -144,12 +140,6 @@ def _mw_scores(control: np.ndarray, x: np.ndarray) -> np.ndarray:
         np.searchsorted(c, x, side="right") - np.searchsorted(c, x, side="left"))
 
 
-def _steel_standardise(u: np.ndarray, n0: int, n: np.ndarray) -> np.ndarray:
-    mean = n0 * n / 2
-    sd = np.sqrt(n0 * n * (n0 + n + 1) / 12)
-    return (u - mean) / sd
-
-
 def _side(z: np.ndarray, alternative: str) -> np.ndarray:
     if alternative == "greater":
         return z
@@ -158,109 +148,132 @@ def _side(z: np.ndarray, alternative: str) -> np.ndarray:
     return np.abs(z)
 
 
-def _equal(sizes: Sequence[int]) -> bool:
-    return len(set(sizes)) == 1
+def steel_moments(groups: Sequence[np.ndarray]) -> dict[str, np.ndarray]:
+    """Null moments of the Mann-Whitney counts U_i given the pooled sample's ties.
 
-
-def _partitions(sizes: Sequence[int]) -> np.ndarray:
-    """All assignments of ``sum(sizes)`` positions to labels 0..k-1 with given sizes.
-
-    With equal sizes the labels are exchangeable for any symmetric statistic (the
-    maximum over groups), so only one labelling per unordered partition is listed
-    (the lowest free position always opens the next block): k! times fewer rows,
-    each standing for the same number of labelled arrangements.
-    """
-    m = int(sum(sizes))
-    symmetric = _equal(sizes)
-    labels = np.zeros((1, m), dtype=np.int8)
-    free = [np.arange(m)]
-    for lab, size in enumerate(sizes[:-1]):
-        new_labels, new_free = [], []
-        for row, fr in zip(labels, free, strict=True):
-            combos = ((0, *c) for c in itertools.combinations(range(1, fr.size), size - 1)) \
-                if symmetric else itertools.combinations(range(fr.size), size)
-            for comb in combos:
-                r = row.copy()
-                r[fr[list(comb)]] = lab
-                new_labels.append(r)
-                new_free.append(np.delete(fr, comb))
-        labels, free = np.array(new_labels), new_free
-    last = len(sizes) - 1
-    for row, fr in zip(labels, free, strict=True):
-        row[fr] = last
-    return labels
-
-
-def steel_arrangements(sizes: Sequence[int]) -> int:
-    """Number of label arrangements the exact Steel test enumerates (control first).
-
-    Distinct arrangements of the pooled values over the groups, divided by k! when
-    the k treated groups have equal sizes (see :func:`_partitions`).
-    """
-    sizes = [int(s) for s in sizes]
-    out = math.factorial(sum(sizes))
-    for s in sizes:
-        out //= math.factorial(s)
-    if _equal(sizes[1:]):
-        out //= math.factorial(len(sizes) - 1)
-    return out
-
-
-def _steel_exact_null(pooled: np.ndarray, n0: int, n: np.ndarray) -> np.ndarray:
-    """Standardised Steel statistics over every arrangement of the pooled values.
-
-    Returns an array (arrangements, k). Ties are handled exactly: the null is the
-    permutation distribution conditional on the observed values. With equal treated
-    sizes only one labelling per partition is listed, which leaves the distribution
-    of the maximum over groups unchanged.
-    """
-    big_n = pooled.size
-    treated_labels = _partitions([int(v) for v in n])          # (P, m)
-    onehot = (treated_labels[:, :, None] == np.arange(n.size)).astype(float)  # (P, m, k)
-    blocks = []
-    for ctrl in itertools.combinations(range(big_n), n0):
-        rest = np.delete(np.arange(big_n), ctrl)
-        scores = _mw_scores(pooled[list(ctrl)], pooled[rest])  # (m,)
-        blocks.append(np.einsum("pmk,m->pk", onehot, scores))
-    u = np.concatenate(blocks, axis=0)
-    return _steel_standardise(u, n0, n)
-
-
-def _steel_asymptotic(u: np.ndarray, groups: list[np.ndarray],
-                      alternative: str) -> tuple[np.ndarray, np.ndarray]:
-    """Steel z from tie-corrected pairwise variances; familywise p from the one-factor MVN.
-
-    ``Cov(U_i, U_j) = n0 n_i n_j tau / 12`` with ``tau = 1 - sum(t^3 - t) / (N^3 - N)``
-    over the pooled sample, so ``corr = lam_i lam_j`` with
-    ``lam_i = n_i sqrt(n0 tau / (12 Var U_i))``.
+    Under random assignment of all N pooled values (Steel 1959), with
+    ``d`` the tie-group sizes of the pooled sample,
+    ``U_i - mu_i = n_i sigma0 Z0 + sigma_i Z_i`` in the limit, where
+    ``sigma0^2 = n0/12 (1 - sum d(d-1)(d-2) / (N(N-1)(N-2)))`` and
+    ``sigma_i^2 = n0 n_i/12 (n0 + 1 - 3 sum d(d-1) / (N(N-1)) - (n0 - 2) sum
+    d(d-1)(d-2) / (N(N-1)(N-2)))``; ``tau_i^2 = n_i^2 sigma0^2 + sigma_i^2`` is the
+    exact permutation variance of U_i. These are kSamples' ``Steel.test`` moments.
     """
     ctrl, treated = groups[0], groups[1:]
-    n0 = ctrl.size
+    n0 = float(ctrl.size)
     n = np.array([t.size for t in treated], dtype=float)
     pooled = np.concatenate(groups)
-    big_n = float(pooled.size)
-    tau = 1 - tie_sum(pooled) / (big_n**3 - big_n)
-    var = np.empty(n.size)
-    for i, t in enumerate(treated):
-        both = np.concatenate([ctrl, t])
-        big = both.size
-        var[i] = n0 * n[i] / 12 * ((big + 1) - tie_sum(both) / (big * (big - 1)))
+    big = float(pooled.size)
+    _, d = np.unique(pooled, return_counts=True)
+    d = d.astype(float)
+    d2 = np.sum(d * (d - 1)) / (big * (big - 1))
+    d3 = np.sum(d * (d - 1) * (d - 2)) / (big * (big - 1) * (big - 2)) if big > 2 else 0.0
+    sig0 = np.sqrt(max(n0 / 12 * (1 - d3), 0.0))
+    sig = np.sqrt(np.maximum(n0 * n / 12 * (n0 + 1 - 3 * d2 - (n0 - 2) * d3), 0.0))
+    return {"mu": n0 * n / 2, "sigma0": np.array(sig0), "sigma": sig,
+            "tau": np.sqrt(n**2 * sig0**2 + sig**2), "n": n}
+
+
+def _steel_asymptotic(u: np.ndarray, mom: dict[str, np.ndarray], alternative: str,
+                      continuity: bool) -> np.ndarray:
+    """Familywise p of each group from the one-factor multivariate normal (kSamples)."""
+    tau = mom["tau"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(var > 0, (u - n0 * n / 2) / np.sqrt(var), 0.0)
-        lam = np.where(var > 0, n * np.sqrt(n0 * tau / (12 * var)), 0.0)
-    lam = np.clip(lam, 0.0, 0.999)
-    return z, max_normal_sf(_side(z, alternative), lam, two_sided=alternative == "two-sided")
+        lam = np.where(tau > 0, mom["n"] * mom["sigma0"] / tau, 0.0)
+        stat = np.where(tau > 0, (_side(u - mom["mu"], alternative)
+                                  - (0.5 if continuity else 0.0)) / tau, -np.inf)
+    lam = np.clip(lam, 0.0, 0.999999)
+    p = max_normal_sf(stat, lam, two_sided=alternative == "two-sided")
+    # The correction 0.5/tau_i differs between groups: keep p monotone in the
+    # uncorrected statistic, so that the most extreme group's p is the familywise p
+    # (kSamples reports that group's) and no less extreme group gets a smaller one.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = _side(np.where(tau > 0, (u - mom["mu"]) / tau, 0.0), alternative)
+    order = np.argsort(-z, kind="stable")
+    p[order] = np.maximum.accumulate(p[order])
+    return p
+
+
+def _steel_increment(placed: np.ndarray, comps: np.ndarray) -> np.ndarray:
+    """2 U_i added by a tie class split as ``comps`` after ``placed`` smaller values."""
+    return comps[None, :, 1:] * (2 * placed[:, None, :1] + comps[None, :, :1])
+
+
+def _steel_range(placed: np.ndarray) -> np.ndarray:
+    """Number of possible (2 U_1, ..., 2 U_k) after placing these counts."""
+    return np.prod(2.0 * placed[:, :1] * placed[:, 1:] + 1, axis=1)
+
+
+def _steel_tail(null_z: np.ndarray, weights: np.ndarray, obs: np.ndarray) -> np.ndarray:
+    """P(max side(z) >= obs_i) for each group i under the given null sample."""
+    order = np.argsort(null_z)
+    cum = np.concatenate([[0.0], np.cumsum(weights[order])])
+    idx = np.searchsorted(null_z[order], obs - 1e-9 * np.maximum(1.0, np.abs(obs)),
+                          side="left")
+    return cum[-1] - cum[idx]
+
+
+def _steel_null(groups: list[np.ndarray], mom: dict[str, np.ndarray], alternative: str,
+                method: str, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Null maxima of the standardised statistics with their weights (exact or simulated)."""
+    codes, table = permutation.tie_table(groups)
+    if method == "exact":
+        u2, prob = permutation.exact_distribution(table, _steel_increment, len(groups) - 1,
+                                                  2 * table[:, :1].sum() * table[:, 1:].sum(0))
+    else:
+        parts = []
+        for tabs in permutation.random_tables(codes, [g.size for g in groups], resamples,
+                                              seed):
+            low = permutation.below(tabs)
+            parts.append(np.einsum("bjg,bj->bg", tabs[:, :, 1:],
+                                   2 * low[:, :, 0] + tabs[:, :, 0]))
+        u2 = np.concatenate(parts)
+        prob = np.full(u2.shape[0], 1.0 / u2.shape[0])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (u2 / 2 - mom["mu"]) / mom["tau"]
+    return _side(np.nan_to_num(z), alternative).max(axis=1), prob
+
+
+def steel_method(groups: Sequence[np.ndarray], method: str = "auto") -> tuple[str, float]:
+    """The method ``auto`` resolves to, and the estimated work of the exact computation.
+
+    ``exact`` when :func:`~neurotox.stats.permutation.exact_cost` is at most
+    :data:`~neurotox.stats.permutation.EXACT_WORK_LIMIT` (estimated before
+    running), otherwise ``monte_carlo`` when a group has fewer than
+    :data:`STEEL_MC_BELOW` values (where the normal approximation is poor),
+    otherwise ``asymptotic``.
+    """
+    _, table = permutation.tie_table(list(groups))
+    size = permutation.exact_cost(table, _steel_range) if method in ("auto", "exact") \
+        else np.nan
+    if method != "auto":
+        return method, size
+    if size <= permutation.EXACT_WORK_LIMIT:
+        return "exact", size
+    return ("monte_carlo" if min(len(g) for g in groups) < STEEL_MC_BELOW
+            else "asymptotic"), size
+
+
+#: Below this group size ``method="auto"`` prefers Monte Carlo to the normal approximation.
+STEEL_MC_BELOW = 10
+
+#: Methods of :func:`steel`.
+STEEL_METHODS = ("auto", "exact", "monte_carlo", "asymptotic")
 
 
 def steel(control: Sequence[float], *samples: Sequence[float], alternative: str = "two-sided",
-          method: str = "auto") -> Comparison:
+          method: str = "auto", continuity: bool = True,
+          resamples: int = permutation.MC_RESAMPLES,
+          seed: int = permutation.MC_SEED) -> Comparison:
     """Steel's many-one rank test: familywise comparisons of each group with control.
 
     Each treated group is ranked with the control only (pairwise rankings); the
     statistic is the Mann-Whitney count ``U_i`` (control-treated pairs with the
-    treated value larger, ties counting 1/2), standardised to ``z_i``. The p-value of
-    group i is the probability under H0 that the *maximum* standardised statistic
-    over all k groups reaches ``z_i`` (single-step, like Dunnett).
+    treated value larger, ties counting 1/2), standardised by its permutation
+    mean and standard deviation given the pooled sample (:func:`steel_moments`).
+    The p-value of group i is the probability under H0 that the *maximum*
+    standardised statistic over all k groups reaches group i's (single-step,
+    like Dunnett); the smallest is the familywise p of kSamples' ``Steel.test``.
 
     Parameters
     ----------
@@ -269,57 +282,70 @@ def steel(control: Sequence[float], *samples: Sequence[float], alternative: str 
     *samples
         Treated groups.
     alternative
-        ``"two-sided"``, ``"greater"`` or ``"less"``.
+        ``"two-sided"`` (maximum of ``|z|``), ``"greater"`` or ``"less"``.
     method
-        ``"exact"``: permutation distribution of the k statistics jointly, enumerating
-        every arrangement of the pooled values (exact with ties, conditional on the
-        observed values); ``"asymptotic"``: multivariate normal; ``"auto"``: exact
-        when at most :data:`STEEL_EXACT_LIMIT` arrangements.
+        ``"exact"``: the permutation distribution conditional on the pooled
+        values (ties included), by enumeration of tie tables
+        (:mod:`neurotox.stats.permutation`); ``"monte_carlo"``: ``resamples``
+        random permutations with a fixed ``seed``; ``"asymptotic"``: one-factor
+        multivariate normal; ``"auto"``: see :func:`steel_method`.
+    continuity
+        Continuity correction of 1/2 on U in the asymptotic test (kSamples' default).
+    resamples, seed
+        Monte Carlo size and seed (repeated runs give identical p-values).
 
     Returns
     -------
     Comparison
-        ``z`` statistics and familywise p-values.
+        ``z = (U - mu) / tau`` and familywise p-values; ``method`` says how p was
+        obtained (``exact``, ``Monte Carlo (20000 permutations, seed ...)``,
+        ``asymptotic``).
+
+    Raises
+    ------
+    ValueError
+        ``method="exact"`` on a design whose enumeration exceeds the limit (raised
+        before enumerating).
 
     Notes
     -----
-    Without ties ``Var(U_i) = n0 n_i (n0 + n_i + 1) / 12`` and
-    ``Cov(U_i, U_j) = n0 n_i n_j / 12``, so the standardised statistics are
-    one-factor correlated with ``corr = lam_i lam_j``, ``lam_i = sqrt(n_i / (n0 + n_i + 1))``
-    (equicorrelation ``n / (2n + 1)`` for equal sizes, not 0.5). The asymptotic
-    method standardises each ``U_i`` with its tie-corrected pairwise variance; the
-    covariance ``n0 n_i n_j / 12`` is multiplied by the pooled-sample tie factor
-    ``1 - sum(t^3 - t) / (N^3 - N)``, which keeps the one-factor structure; the
-    exact method uses the no-tie standardisation for
-    every arrangement (a monotone relabelling, so the test is exact).
+    The variance is corrected for ties from the pooled sample, as in Steel (1959)
+    and kSamples, not pair by pair; the exact and Monte Carlo p-values count
+    permutations whose maximum standardised statistic is at least the observed one
+    (``>=``, ties included), Monte Carlo as a proportion of the resamples (as kSamples).
 
     References
     ----------
     Steel RGD (1959). A multiple comparison rank sum test: treatments versus
     control. Biometrics 15:560-572.
-    Scholz F (2023). On Steel's test with ties. arXiv:2308.05873.
+    Scholz F, Zhu A (2019). kSamples: K-Sample Rank Tests and their Combinations.
+    R package version 1.2-9.
 
     """
     check_alternative(alternative)
+    if method not in STEEL_METHODS:
+        raise ValueError(f"method must be one of {STEEL_METHODS}, found {method!r}")
     groups = as_samples([control, *samples])
     ctrl, treated = groups[0], groups[1:]
-    n0 = ctrl.size
-    n = np.array([t.size for t in treated], dtype=float)
     u = np.array([_mw_scores(ctrl, t).sum() for t in treated])
-    sizes = [n0, *[int(v) for v in n]]
-    if method == "auto":
-        method = "exact" if steel_arrangements(sizes) <= STEEL_EXACT_LIMIT else "asymptotic"
-    if method == "exact":
-        z = _steel_standardise(u, n0, n)
-        null_max = _side(_steel_exact_null(np.concatenate(groups), n0, n), alternative).max(1)
-        null_max = np.sort(null_max)
-        obs = _side(z, alternative)
-        ge = null_max.size - np.searchsorted(null_max, obs - 1e-9, side="left")
-        p = ge / null_max.size
-    elif method == "asymptotic":
-        z, p = _steel_asymptotic(u, groups, alternative)
+    mom = steel_moments(groups)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(mom["tau"] > 0, (u - mom["mu"]) / mom["tau"], 0.0)
+    method, size = steel_method(groups, method)
+    if method == "asymptotic":
+        p = _steel_asymptotic(u, mom, alternative, continuity)
+        label = "asymptotic" + (" (continuity-corrected)" if continuity else "")
     else:
-        raise ValueError(f"method must be 'auto', 'exact' or 'asymptotic', found {method!r}")
-    return Comparison("Steel", z, np.clip(p, 0, 1), alternative, method=method,
-                      extra={"U": u, "rank_sum": u + n * (n + 1) / 2},
+        if method == "exact" and size > permutation.EXACT_WORK_LIMIT:
+            raise ValueError(
+                f"exact Steel test for group sizes {[g.size for g in groups]} would exceed "
+                f"{permutation.EXACT_WORK_LIMIT:.2g} table steps (estimated before running); "
+                "use method='monte_carlo' or 'asymptotic'")
+        null_max, prob = _steel_null(groups, mom, alternative, method, resamples, seed)
+        p = _steel_tail(null_max, prob, _side(z, alternative))
+        label = "exact" if method == "exact" else \
+            f"Monte Carlo ({resamples} permutations, seed {seed})"
+    return Comparison("Steel", z, np.clip(p, 0, 1), alternative, method=label,
+                      extra={"U": u, "rank_sum": u + mom["n"] * (mom["n"] + 1) / 2,
+                             "tau": mom["tau"]},
                       adjustment="single-step max")

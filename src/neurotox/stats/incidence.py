@@ -57,9 +57,13 @@ def fisher_vs_control(affected: Sequence[float], examined: Sequence[float], *,
                       method="exact", adjustment="none")
 
 
+#: Two-sided exact rules of :func:`cochran_armitage`.
+TWO_SIDED_RULES = ("as_extreme", "doubling")
+
+
 def cochran_armitage(affected: Sequence[float], examined: Sequence[float],
                      scores: Sequence[float] | None = None, *, alternative: str = "greater",
-                     method: str = "asymptotic") -> Trend:
+                     method: str = "asymptotic", two_sided: str = "as_extreme") -> Trend:
     """Cochran-Armitage test for a trend in proportions.
 
     Parameters
@@ -74,13 +78,19 @@ def cochran_armitage(affected: Sequence[float], examined: Sequence[float],
         ``"asymptotic"`` (normal) or ``"exact"`` (conditional on the total number
         affected, permutation distribution of ``T = sum(s_i x_i)`` under the product
         of hypergeometric terms).
+    two_sided
+        Two-sided exact p: ``"as_extreme"`` (default) sums the outcomes with
+        ``|T - E T| >= |t - E T|``, as StatXact and coin; ``"doubling"`` doubles
+        the smaller one-sided p (capped at 1).
 
     Returns
     -------
     Trend
         ``statistic`` = Z (positive when incidence increases with score; SAS prints
         the opposite sign when the event is the first response column).
-        ``extra["chi2"] = Z**2``.
+        ``extra["chi2"] = Z**2``. When no animal (or every animal) is affected, or
+        all scores are equal, the test is not testable: ``method="not testable"``,
+        statistic and p NaN, ``extra["reason"]`` says why.
 
     Notes
     -----
@@ -91,23 +101,30 @@ def cochran_armitage(affected: Sequence[float], examined: Sequence[float],
     Cochran WG (1954). Some methods for strengthening the common chi-square tests.
     Biometrics 10:417-451. Armitage P (1955). Tests for linear trends in proportions
     and frequencies. Biometrics 11:375-386.
+    Cytel (2010). StatXact 9 User Manual, two-sided exact p-values.
 
     """
     check_alternative(alternative)
+    if method not in ("asymptotic", "exact"):
+        raise ValueError(f"method must be 'exact' or 'asymptotic', found {method!r}")
+    if two_sided not in TWO_SIDED_RULES:
+        raise ValueError(f"two_sided must be one of {TWO_SIDED_RULES}, found {two_sided!r}")
     x, n = _counts(affected, examined)
     s = np.arange(x.size, dtype=float) if scores is None else np.asarray(scores, dtype=float)
     big, tot = n.sum(), x.sum()
+    reason = ("no affected animals" if tot == 0 else "every animal affected" if tot == big
+              else "all dose scores equal" if np.ptp(s[n > 0]) == 0 else "")
+    if reason:
+        return Trend("Cochran-Armitage", np.nan, np.nan, alternative, method="not testable",
+                     extra={"chi2": np.nan, "reason": reason})
     pbar = tot / big
     sbar = np.sum(n * s) / big
     var = pbar * (1 - pbar) * (np.sum(n * s**2) - big * sbar**2)
-    num = np.sum(s * (x - n * pbar))
-    z = num / np.sqrt(var) if var > 0 else 0.0
+    z = np.sum(s * (x - n * pbar)) / np.sqrt(var)
     if method == "asymptotic":
         p = float(normal_p(np.array(z), alternative))
-    elif method == "exact":
-        p = _ca_exact_p(x, n, s, alternative)
     else:
-        raise ValueError(f"method must be 'exact' or 'asymptotic', found {method!r}")
+        p = _ca_exact_p(x, n, s, alternative, two_sided)
     return Trend("Cochran-Armitage", float(z), float(np.clip(p, 0, 1)), alternative,
                  method=method, extra={"chi2": float(z**2)})
 
@@ -124,7 +141,8 @@ def _integer_scores(s: np.ndarray) -> np.ndarray | None:
     return None
 
 
-def _ca_exact_p(x: np.ndarray, n: np.ndarray, s: np.ndarray, alternative: str) -> float:
+def _ca_exact_p(x: np.ndarray, n: np.ndarray, s: np.ndarray, alternative: str,
+                two_sided: str) -> float:
     """Exact conditional p of T = sum(s_i x_i) given sum(x_i).
 
     Dynamic programming over groups on a (number affected, T) grid; the scores are
@@ -155,4 +173,9 @@ def _ca_exact_p(x: np.ndarray, n: np.ndarray, s: np.ndarray, alternative: str) -
         return upper
     if alternative == "less":
         return lower
-    return min(1.0, 2 * min(upper, lower))
+    if two_sided == "doubling":
+        return min(1.0, 2 * min(upper, lower))
+    # as or more extreme in either direction: |T - E T| >= |t - E T| (E T = tot sum n s / N)
+    centre = tot * float(np.sum(n * si)) / float(n.sum())
+    dist = np.abs(np.arange(prob.size) - centre)
+    return float(prob[dist >= abs(t_obs - centre) - 1e-7].sum())

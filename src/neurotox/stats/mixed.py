@@ -1,4 +1,9 @@
-"""Linear mixed models: repeated measures (subject random intercept) and litters."""
+"""Linear mixed models: repeated measures (per subject) and litters (random intercept).
+
+The models are fitted by REML (:mod:`neurotox.stats.reml`); the fixed effects are
+tested by Wald F and t tests on their GLS covariance ``(X' V^-1 X)^-1`` with the
+denominator degrees of freedom of :mod:`neurotox.stats.ddf`.
+"""
 
 from __future__ import annotations
 
@@ -12,42 +17,68 @@ import pandas as pd
 from scipy import stats as sps
 
 from neurotox.endpoints import Endpoint
-from neurotox.stats._common import Comparison, holm, normal_p
+from neurotox.stats import ddf as ddf_mod
+from neurotox.stats import reml as reml_mod
+from neurotox.stats._common import Comparison, holm, time_order
 from neurotox.study import StatisticsPlan
+
+#: Covariance choices of :func:`mixed_model` (``aic``: the lowest AIC among the fitted).
+COVARIANCES = (*reml_mod.STRUCTURES, "aic")
+
+#: Display names of the covariance structures.
+COVARIANCE_LABELS = {"compound_symmetry": "compound symmetry (random intercept)",
+                     "ar1": "AR(1)", "unstructured": "unstructured"}
+
+#: Largest number of timepoints for which an unstructured covariance is fitted.
+UNSTRUCTURED_MAX_TIMES = 12
 
 
 @dataclass(frozen=True)
 class MixedModelResult:
-    """A fitted random-intercept linear mixed model.
+    """A fitted linear mixed model.
 
     Attributes
     ----------
     params, bse
-        Fixed-effect estimates and standard errors (patsy names).
+        Fixed-effect estimates and their GLS standard errors (patsy names).
+    cov_params
+        GLS covariance ``(X' V^-1 X)^-1`` of the fixed effects.
     llf
-        Log-likelihood (REML or ML, as fitted).
+        Log-likelihood (REML or ML, as fitted; nlme's convention).
     sd_random, sd_resid
-        Standard deviations of the random intercept and of the residual.
+        Standard deviations of the random intercept and of the residual
+        (compound symmetry; ``sd_resid`` also for AR(1); NaN where not defined).
     interaction
-        Wald test of all interaction terms: ``chi2``, ``df``, ``p_chi2``, and the
-        F form ``F = chi2 / df`` with ``ddf`` denominator degrees of freedom and its
-        ``p`` (NaN if there are no such terms).
+        Wald test of all interaction terms (names containing ``:``): ``F``,
+        numerator ``df``, denominator ``ddf``, ``p``; ``chi2`` and its asymptotic
+        ``p_chi2`` (NaN if there are no such terms).
     main_effect
         The same for the group main-effect terms.
+    converged
+        The optimiser reported convergence; ``warnings`` says otherwise.
+    reml
+        Fitted by REML (True) or ML.
+    covariance
+        Residual covariance structure used (:data:`COVARIANCES` without ``aic``).
+    ddf_method
+        Denominator degrees-of-freedom method (:data:`neurotox.stats.ddf.DDF_METHODS`).
+    theta
+        Variance parameters by name.
+    boundary
+        Names of variance parameters on the boundary of the parameter space
+        (``var_random`` when the REML optimum has no between-subject variance).
+    aic
+        AIC of the fit; ``aic_by_structure`` lists every structure compared when
+        the covariance was chosen by AIC.
 
     Notes
     -----
-    ``p`` is the F-test p-value with split-plot ("containment") denominator degrees
-    of freedom: subjects − groups for the between-subject group effect, and
-    observations − subjects − groups × (times − 1) for the within-subject
-    interaction. For balanced data with a positive subject variance this is the
-    exact split-plot ANOVA F test; the asymptotic χ² p-value (``p_chi2``) rejects
-    too often with the group sizes of toxicology studies (about 8 % at α = 5 %
-    with 10 animals per group in 200 simulated control-vs-control studies).
-    When the denominator degrees of freedom cannot be derived (custom formula),
-    ``p`` is the χ² p-value.
-    converged
-        Optimiser convergence; ``warnings`` lists any warning raised while fitting.
+    With the containment method, ``ddf`` is nlme's: subjects − groups for the
+    between-subject group effect, observations − subjects − groups × (times − 1)
+    for the within-subject interaction (the split-plot ANOVA's error df, so that
+    for balanced data with a positive subject variance the F tests are the exact
+    split-plot tests). When it cannot be derived (custom formula) ``p`` is the
+    χ² p-value.
 
     """
 
@@ -61,26 +92,19 @@ class MixedModelResult:
     converged: bool
     reml: bool
     warnings: list[str] = field(default_factory=list)
-
-
-def _wald(params: pd.Series, cov: pd.DataFrame, names: list[str],
-          ddf: float = np.nan) -> dict[str, float]:
-    if not names:
-        return {"chi2": np.nan, "df": 0.0, "p": np.nan, "p_chi2": np.nan, "F": np.nan,
-                "ddf": np.nan}
-    b = params[names].to_numpy()
-    v = cov.loc[names, names].to_numpy()
-    chi2 = float(b @ np.linalg.pinv(v) @ b)
-    df = float(np.linalg.matrix_rank(v))
-    p_chi2 = float(sps.chi2.sf(chi2, df))
-    f = chi2 / df if df > 0 else np.nan
-    p = float(sps.f.sf(f, df, ddf)) if np.isfinite(ddf) and ddf > 0 else p_chi2
-    return {"chi2": chi2, "df": df, "p": p, "p_chi2": p_chi2, "F": f, "ddf": float(ddf)}
+    covariance: str = "compound_symmetry"
+    ddf_method: str = "containment"
+    theta: dict[str, float] = field(default_factory=dict)
+    boundary: tuple[str, ...] = ()
+    aic: float = np.nan
+    aic_by_structure: dict[str, float] = field(default_factory=dict)
+    cov_params: pd.DataFrame | None = None
+    fit: reml_mod.RemlFit | None = field(default=None, repr=False, compare=False)
 
 
 def _containment_ddf(data: pd.DataFrame, subject: str, group: str,
                      time: str | None) -> tuple[float, float]:
-    """Denominator df of the between-subject and within-subject (interaction) tests."""
+    """Denominator df (nlme's rule) of the between- and within-subject (interaction) tests."""
     n_sub = data[subject].nunique()
     n_grp = data[group].nunique() if group in data else np.nan
     between = float(n_sub - n_grp)
@@ -90,24 +114,84 @@ def _containment_ddf(data: pd.DataFrame, subject: str, group: str,
     return between, within
 
 
-def _fit(model: Any, reml: bool) -> Any:
-    """Fit with BFGS, falling back to L-BFGS and Powell when the optimiser fails.
+def _time_index(data: pd.DataFrame, subject: str,
+                time: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Time level index and time value of every row.
 
-    A random-effect variance on the boundary (0) can make gradient steps singular.
+    Levels are in time order (:func:`~neurotox.stats._common.time_order`); the
+    value is the time itself when the column is numeric, else the level index.
+    Without a time column each subject's rows are numbered (litter models).
     """
-    error: Exception | None = None
-    for method in ("bfgs", "lbfgs", "powell"):
-        try:
-            return model.fit(reml=reml, method=method)
-        except np.linalg.LinAlgError as exc:
-            error = exc
-    raise np.linalg.LinAlgError(f"mixed model could not be fitted: {error}")
+    if time is None or time not in data:
+        level = data.groupby(subject, sort=False).cumcount().to_numpy()
+        return level, level.astype(float)
+    levels = time_order(data[time])
+    level = data[time].map({v: i for i, v in enumerate(levels)}).to_numpy(int)
+    if pd.api.types.is_numeric_dtype(data[time]):
+        return level, data[time].to_numpy(float)
+    return level, level.astype(float)
+
+
+def _statsmodels_ratio(formula: str, data: pd.DataFrame, subject: str, reml: bool) -> list:
+    """Variance ratio of statsmodels MixedLM, s_b^2 / s^2 (a starting value); [] on failure.
+
+    Tried with BFGS, L-BFGS and Powell in turn; their warnings are not reported
+    because the REML optimum is then checked from further starting points.
+    """
+    import statsmodels.formula.api as smf  # deferred: slow import, only needed here
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = smf.mixedlm(formula, data, groups=data[subject])
+        for method in ("bfgs", "lbfgs", "powell"):
+            try:
+                fit = model.fit(reml=reml, method=method)
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+            ratio = float(fit.cov_re.iloc[0, 0]) / float(fit.scale)
+            return [[max(ratio, 0.0)]] if np.isfinite(ratio) else []
+    return []
+
+
+def _unstructured_problem(design: reml_mod.Design) -> str:
+    t = design.n_levels
+    if t > UNSTRUCTURED_MAX_TIMES:
+        return f"{t} timepoints (at most {UNSTRUCTURED_MAX_TIMES})"
+    if design.n_subjects <= t + 1:
+        return f"{design.n_subjects} subjects for {t} timepoints"
+    return ""
+
+
+def _fit_structures(design: reml_mod.Design, covariance: str, reml: bool,
+                    sm_start: Any) -> tuple[reml_mod.RemlFit, dict[str, float], list[str]]:
+    """Fit the requested structure, or every feasible one and keep the lowest AIC."""
+    wanted = reml_mod.STRUCTURES if covariance == "aic" else (covariance,)
+    fits, notes = {}, []
+    for name in wanted:
+        if name != "compound_symmetry" and design.n_levels < 2:
+            problem = "fewer than 2 timepoints"
+        elif name == "unstructured":
+            problem = _unstructured_problem(design)
+        else:
+            problem = ""
+        if problem:
+            if covariance != "aic":
+                raise ValueError(f"{COVARIANCE_LABELS[name]} covariance cannot be fitted: "
+                                 f"{problem}")
+            notes.append(f"{COVARIANCE_LABELS[name]} not fitted ({problem})")
+            continue
+        starts = sm_start() if name == "compound_symmetry" else []
+        fits[name] = reml_mod.fit_reml(design, name, reml=reml, starts=starts)
+    best = min(fits.values(), key=lambda f: f.aic)
+    aics = {k: f.aic for k, f in fits.items()} if covariance == "aic" else {}
+    return best, aics, notes
 
 
 def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str = "subject",
                 group: str = "group", time: str = "timepoint", control: str | None = None,
-                reml: bool = True) -> MixedModelResult:
-    """Fit a linear mixed model with a random intercept per subject (statsmodels MixedLM).
+                reml: bool = True, covariance: str = "compound_symmetry",
+                ddf: str = "containment") -> MixedModelResult:
+    """Fit a linear mixed model for repeated measures (or litters) and test its effects.
 
     Parameters
     ----------
@@ -120,57 +204,106 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
         control averaged over timepoints, so the group main-effect test is the
         split-plot ANOVA's between-subject test.
     subject
-        Column identifying the random-effect units (animal; litter for litter models).
+        Column identifying the subjects (animal; litter for litter models).
     group, time
-        Columns used by the default formula.
+        Columns used by the default formula; ``time`` also orders the
+        timepoints for AR(1) and unstructured covariances (numeric times are
+        used as distances by AR(1)).
     control
         Reference level of the group factor (default: first level).
     reml
         Fit by REML (default) or ML.
+    covariance
+        ``compound_symmetry`` (random intercept per subject), ``ar1``,
+        ``unstructured`` or ``aic`` (every structure that can be fitted, the lowest
+        AIC kept); see :mod:`neurotox.stats.reml`.
+    ddf
+        Denominator df: ``containment``, ``satterthwaite`` or ``kenward_roger``
+        (:mod:`neurotox.stats.ddf`).
 
     Returns
     -------
     MixedModelResult
-        Estimates, likelihood, variance components and Wald tests of the
-        interaction (terms containing ``:``) and of the group main effect.
+        Estimates with GLS standard errors, likelihood, variance parameters and
+        Wald F tests of the interaction and of the group main effect.
+
+    Raises
+    ------
+    ValueError
+        Unknown covariance or ddf method, a structure that cannot be fitted to
+        these data, or a subject with two values at one timepoint.
+    numpy.linalg.LinAlgError
+        The model cannot be fitted.
 
     References
     ----------
     Pinheiro JC, Bates DM (2000). Mixed-Effects Models in S and S-PLUS. Springer.
-    Seabold S, Perktold J (2010). statsmodels: econometric and statistical
-    modeling with Python. Proc. 9th Python in Science Conference.
+    Littell RC, Pendergast J, Natarajan R (2000). Modelling covariance structure
+    in the analysis of repeated measures data. Statistics in Medicine 19:1793-1819.
 
     """
-    import statsmodels.formula.api as smf  # deferred: slow import, only needed here
+    import patsy  # deferred: only needed here
 
+    if covariance not in COVARIANCES:
+        raise ValueError(f"covariance must be one of {COVARIANCES}, found {covariance!r}")
+    if ddf not in ddf_mod.DDF_METHODS:
+        raise ValueError(f"ddf must be one of {ddf_mod.DDF_METHODS}, found {ddf!r}")
     between_ddf, within_ddf = _containment_ddf(data, subject, group,
                                                time if formula is None else None)
+    default = formula is None
     if formula is None:
         # time in sum-to-zero coding: the group terms are then group differences
         # averaged over time (the split-plot main effect), not at the first time
         ref = f", Treatment({control!r})" if control is not None else ""
         formula = f"value ~ C({group}{ref}) * C({time}, Sum)"
-    caught: list[str] = []
-    with warnings.catch_warnings(record=True) as record:
-        warnings.simplefilter("always")
-        model = smf.mixedlm(formula, data, groups=data[subject])
-        fit = _fit(model, reml)
-        # Standard errors of a singular fit take sqrt of negative variances: computed
-        # here, inside the recorder, they come out NaN and the warning is reported.
-        fe = fit.fe_params
-        bse = fit.bse_fe
-        cov = fit.cov_params().loc[fe.index, fe.index]
-        caught = sorted({f"{w.category.__name__}: {w.message}" for w in record})
-    inter = [n for n in fe.index if ":" in n]
-    main = [n for n in fe.index if ":" not in n and n.startswith((f"C({group}", group))]
+    data = data.reset_index(drop=True)
+    y, x = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="raise")
+    level, tvalue = _time_index(data, subject, time)
+    design = reml_mod.make_design(y.to_numpy().ravel(), x.to_numpy(), data[subject].to_numpy(),
+                                  level, tvalue)
+    fit, aics, notes = _fit_structures(
+        design, covariance, reml, lambda: _statsmodels_ratio(formula, data, subject, reml))
+    names = list(x.columns)
+    inter = [i for i, n in enumerate(names) if ":" in n]
+    main = [i for i, n in enumerate(names)
+            if ":" not in n and n.startswith((f"C({group}", group))]
+    rows = {"inter": np.eye(len(names))[inter], "main": np.eye(len(names))[main]}
+    if ddf == "satterthwaite":
+        rows.update(_lmertest_rows(data, x.to_numpy(), group, time, control, main, default))
+    theta = dict(zip(fit.labels, map(float, fit.theta), strict=True))
     return MixedModelResult(
-        params=fe, bse=bse, llf=float(fit.llf),
-        sd_random=float(np.sqrt(max(float(fit.cov_re.iloc[0, 0]), 0.0))),
-        sd_resid=float(np.sqrt(fit.scale)), interaction=_wald(fe, cov, inter, within_ddf),
-        main_effect=_wald(fe, cov, main, between_ddf if group in data else np.nan),
-        converged=bool(fit.converged), reml=reml,
-        warnings=[c for c in caught if "ConvergenceWarning" in c or "Hessian" in c
-                  or "invalid value" in c])
+        params=pd.Series(fit.beta, index=names),
+        bse=pd.Series(np.sqrt(np.diag(fit.cov_beta)), index=names),
+        cov_params=pd.DataFrame(fit.cov_beta, index=names, columns=names),
+        llf=float(fit.llf),
+        sd_random=float(np.sqrt(theta["var_random"])) if "var_random" in theta else np.nan,
+        sd_resid=float(np.sqrt(theta["var_residual"])) if "var_residual" in theta else np.nan,
+        interaction=ddf_mod.wald_test(fit, rows["inter"], method=ddf, containment_ddf=within_ddf),
+        main_effect=ddf_mod.wald_test(fit, rows["main"], method=ddf,
+                                      containment_ddf=between_ddf if group in data else np.nan),
+        converged=fit.converged, reml=reml,
+        warnings=notes + ([] if fit.converged else ["optimiser did not report convergence"]),
+        covariance=fit.structure, ddf_method=ddf, theta=theta,
+        boundary=tuple(lab for lab, b in zip(fit.labels, fit.on_boundary, strict=True) if b),
+        aic=float(fit.aic), aic_by_structure=aics, fit=fit)
+
+
+def _lmertest_rows(data: pd.DataFrame, x: np.ndarray, group: str, time: str,
+                   control: str | None, main: list[int], default: bool) -> dict[str, np.ndarray]:
+    """Contrast bases of lmerTest's anova (they set the Satterthwaite df of multi-df tests)."""
+    if default:
+        levels = [control, *sorted(set(data[group]) - {control})] if control is not None \
+            else sorted(set(data[group]))
+        g = data[group].map({v: i for i, v in enumerate(levels)}).to_numpy(int)
+        t = data[time].map({v: i for i, v in enumerate(time_order(data[time]))}).to_numpy(int)
+        basis = ddf_mod.type3_contrasts(g, t, x)
+        return {"main": basis["group"], "inter": basis["group:time"]}
+    if main and len(main) == x.shape[1] - 1:  # one term besides the intercept
+        return {"main": ddf_mod.sequential_contrasts(x, main)}
+    return {}
+
+
+# ---------------------------------------------------------------- repeated measures
 
 
 def repeated_measures_decision(df: pd.DataFrame, registry: Mapping, plan: StatisticsPlan,
@@ -184,7 +317,7 @@ def repeated_measures_decision(df: pd.DataFrame, registry: Mapping, plan: Statis
     registry
         Endpoint definitions; those with ``repeated_measures`` are modelled.
     plan
-        Statistical plan (alpha).
+        Statistical plan (alpha, ``repeated_covariance``, ``mixed_ddf``).
     order
         Group id → (rank, dose, dose_unit, is_control).
 
@@ -208,8 +341,7 @@ def repeated_measures_decision(df: pd.DataFrame, registry: Mapping, plan: Statis
     return rows
 
 
-def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
-            control: str | None) -> dict[str, object]:
+def _rm_base(key: tuple, ep: Endpoint, plan: StatisticsPlan) -> dict[str, object]:
     row: dict[str, object] = {
         "study_id": key[0], "assay": key[1], "endpoint": key[2], "sex": key[3],
         "timepoint": "ALL", "data_type": ep.data_type.value, "path": "repeated_measures",
@@ -219,6 +351,28 @@ def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
         "overall_test": "MixedLM group x time interaction (Wald F)"}
     for c in ("normality", "homogeneity"):
         row.update({f"{c}_test": "", f"{c}_statistic": np.nan, f"{c}_p": np.nan})
+    return row
+
+
+def _fit_description(fit: MixedModelResult) -> str:
+    """How the model was fitted: covariance (and why), df method, boundary estimates."""
+    label = COVARIANCE_LABELS[fit.covariance]
+    if fit.aic_by_structure:
+        aics = ", ".join(f"{COVARIANCE_LABELS[k]} {v:.1f}"
+                         for k, v in fit.aic_by_structure.items())
+        text = f"covariance {label} (lowest AIC: {aics})"
+    else:
+        text = f"covariance {label} (statistical plan)"
+    text += f"; {ddf_mod.DDF_LABELS[fit.ddf_method]} denominator df"
+    if fit.boundary:
+        text += "; " + ", ".join(f"{b.replace('var_', '')} variance on the boundary (0)"
+                                 for b in fit.boundary)
+    return text
+
+
+def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
+            control: str | None) -> dict[str, object]:
+    row = _rm_base(key, ep, plan)
     data = sub[["value", "group", "timepoint", "subject"]].copy()
     log_note = ""
     if row["transform"] == "log":
@@ -233,26 +387,31 @@ def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
                    note="mixed model needs a control and >= 2 subjects per group")
         return row
     try:
-        fit = mixed_model(data, control=control)
+        fit = mixed_model(data, control=control, covariance=plan.repeated_covariance,
+                          ddf=plan.mixed_ddf)
     except (np.linalg.LinAlgError, ValueError) as exc:
         row.update(path="insufficient_data", overall_statistic=np.nan, overall_p=np.nan,
                    note=f"mixed model failed: {exc}")
         return row
     inter, main = fit.interaction, fit.main_effect
     sig = inter["p"] <= plan.alpha
-    note = (f"{log_note}REML, random intercept per subject; interaction F={inter['F']:.3g} "
-            f"(df={inter['df']:g}, {inter['ddf']:g}) p={inter['p']:.3g} "
+    note = (f"{log_note}REML, {_fit_description(fit)}; interaction F={inter['F']:.3g} "
+            f"(df={inter['df']:g}, {inter['ddf']:.4g}) p={inter['p']:.3g} "
             + ("<= alpha: per-timepoint comparisons apply" if sig else
                "> alpha: per-timepoint comparisons are supplementary")
-            + f"; group main effect F={main['F']:.3g} (df={main['df']:g}, {main['ddf']:g}) "
+            + f"; group main effect F={main['F']:.3g} (df={main['df']:g}, {main['ddf']:.4g}) "
               f"p={main['p']:.3g}")
-    if fit.warnings or not fit.converged:
-        note += "; fit warning: " + "; ".join(fit.warnings or ["not converged"])
+    if fit.warnings:
+        note += "; " + "; ".join(fit.warnings)
     row.update(overall_statistic=inter["F"], overall_p=inter["p"], note=note)
     return row
 
 
-def _t_p(t: np.ndarray, df: float, alternative: str) -> np.ndarray:
+# ---------------------------------------------------------------- litters
+
+
+def _t_p(t: np.ndarray, df: np.ndarray, alternative: str) -> np.ndarray:
+    df = np.where(np.isfinite(df) & (df > 0), df, np.inf)
     if alternative == "greater":
         return sps.t.sf(t, df)
     if alternative == "less":
@@ -261,13 +420,13 @@ def _t_p(t: np.ndarray, df: float, alternative: str) -> np.ndarray:
 
 
 def litter_comparison(samples: Sequence[np.ndarray], litters: Sequence[np.ndarray], *,
-                      alternative: str = "two-sided") -> tuple[Comparison, dict[str, float]]:
+                      alternative: str = "two-sided",
+                      ddf: str = "containment") -> tuple[Comparison, dict[str, Any]]:
     """Compare treated groups with control using litter as a random effect.
 
     Fits ``value ~ group`` (treatment coding, control = first group) with a random
-    intercept per litter by REML, then tests each group coefficient with a Wald z
-    test against Student's t with litters − groups degrees of freedom, Holm-adjusted
-    over the k comparisons with control.
+    intercept per litter by REML and tests each group coefficient with a t test
+    on its GLS standard error, Holm-adjusted over the k comparisons with control.
 
     Parameters
     ----------
@@ -277,12 +436,17 @@ def litter_comparison(samples: Sequence[np.ndarray], litters: Sequence[np.ndarra
         Litter label of every value, same shapes as ``samples``.
     alternative
         ``"two-sided"``, ``"greater"`` or ``"less"``.
+    ddf
+        Denominator df: ``containment`` (litters − groups, as nlme),
+        ``satterthwaite`` or ``kenward_roger`` (per coefficient; Kenward-Roger
+        also adjusts the standard error).
 
     Returns
     -------
     tuple of (Comparison, dict)
-        Per-group z and Holm-adjusted p; the Wald test of all group effects
-        (``chi2``, ``df``, ``p``) plus ``sd_litter`` and ``sd_resid``.
+        Per-group t and Holm-adjusted p (``extra``: estimate, se, ddf and raw p);
+        the Wald F test of all group effects (``F``, ``df``, ``ddf``, ``p``,
+        ``chi2``) plus ``sd_litter``, ``sd_resid``, ``boundary`` and ``ddf_method``.
 
     References
     ----------
@@ -294,13 +458,21 @@ def litter_comparison(samples: Sequence[np.ndarray], litters: Sequence[np.ndarra
         "value": np.concatenate(samples),
         "group": np.repeat(np.arange(len(samples)), [len(s) for s in samples]),
         "litter": np.concatenate([np.asarray(x, dtype=str) for x in litters])})
-    fit = mixed_model(data, "value ~ C(group)", subject="litter", group="group")
+    fit = mixed_model(data, "value ~ C(group)", subject="litter", group="group", ddf=ddf)
     names = [f"C(group)[T.{i}]" for i in range(1, len(samples))]
-    present = [n for n in names if n in fit.params.index]
-    z = np.array([fit.params[n] / fit.bse[n] if n in present else np.nan for n in names])
-    ddf = fit.main_effect["ddf"]
-    raw = normal_p(z, alternative) if not ddf > 0 else _t_p(z, ddf, alternative)
+    cols = list(fit.params.index)
+    present = [n for n in names if n in cols]
+    rows = np.eye(len(cols))[[cols.index(n) for n in present]]
+    tt = ddf_mod.t_tests(fit.fit, rows, method=ddf, containment_ddf=fit.main_effect["ddf"]) \
+        if present else {"estimate": np.empty(0), "se": np.empty(0), "t": np.empty(0),
+                         "ddf": np.empty(0)}
+    t = np.full(len(names), np.nan)
+    df = np.full(len(names), np.nan)
+    for j, n in enumerate(present):
+        t[names.index(n)], df[names.index(n)] = tt["t"][j], tt["ddf"][j]
+    raw = _t_p(t, df, alternative)
     p = holm(np.nan_to_num(raw, nan=1.0))
-    comp = Comparison("Mixed model (litter)", z, p, alternative, method="Wald t",
-                      adjustment="holm")
-    return comp, {**fit.main_effect, "sd_litter": fit.sd_random, "sd_resid": fit.sd_resid}
+    comp = Comparison("Mixed model (litter)", t, p, alternative, method="Wald t",
+                      adjustment="holm", extra={"ddf": df, "p_raw": raw})
+    return comp, {**fit.main_effect, "sd_litter": fit.sd_random, "sd_resid": fit.sd_resid,
+                  "boundary": fit.boundary, "ddf_method": ddf}

@@ -17,6 +17,7 @@ from scipy import stats as sps
 
 from neurotox.stats._common import Comparison, Trend, flag
 from neurotox.stats.control import dunn, dunnett, steel
+from neurotox.stats.ddf import DDF_LABELS
 from neurotox.stats.incidence import cochran_armitage, fisher_vs_control
 from neurotox.stats.mixed import litter_comparison
 from neurotox.stats.trend import jonckheere, shirley_williams, williams
@@ -81,32 +82,44 @@ def _quiet(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
 
 
-def _pretests(groups: list[np.ndarray], decision: dict[str, object]) -> None:
+#: Display names of the homogeneity pre-tests (plan key ``homogeneity_test``).
+HOMOGENEITY_TESTS = {"levene": "Levene (median)", "bartlett": "Bartlett"}
+
+
+def _pretests(groups: list[np.ndarray], decision: dict[str, object], homogeneity: str) -> None:
     resid = np.concatenate([g - g.mean() for g in groups])
     if resid.size >= 3 and np.ptp(resid) > 0:
         w, p = _quiet(sps.shapiro, resid)
         decision.update(normality_test="Shapiro-Wilk (residuals)", normality_statistic=float(w),
                         normality_p=float(p))
-    if all(np.ptp(g) > 0 for g in groups) or np.ptp(resid) > 0:
+    if homogeneity == "bartlett":
+        # Bartlett needs a positive variance in every group (log of each variance)
+        if not all(np.ptp(g) > 0 for g in groups):
+            return
+        res = _quiet(sps.bartlett, *groups)
+    elif all(np.ptp(g) > 0 for g in groups) or np.ptp(resid) > 0:
         res = _quiet(sps.levene, *groups, center="median")
-        decision.update(homogeneity_test="Levene (median)",
-                        homogeneity_statistic=float(res.statistic),
-                        homogeneity_p=float(res.pvalue))
+    else:
+        return
+    decision.update(homogeneity_test=HOMOGENEITY_TESTS[homogeneity],
+                    homogeneity_statistic=float(res.statistic), homogeneity_p=float(res.pvalue))
 
 
 def _choose_path(decision: dict[str, object], plan: StatisticsPlan) -> tuple[str, str]:
     if plan.force_path is not None:
         return f"{plan.force_path}", f"path forced by the plan: {plan.force_path}"
     p_n, p_h = decision["normality_p"], decision["homogeneity_p"]
+    homogeneity = HOMOGENEITY_TESTS[plan.homogeneity_test].split(" (")[0]
     if np.isfinite(p_n) and p_n < plan.normality_alpha:
         return "nonparametric", (f"Shapiro-Wilk p={p_n:.3g} < {plan.normality_alpha:g}: "
                                  "nonparametric")
     if np.isfinite(p_h) and p_h < plan.homogeneity_alpha:
-        return "nonparametric", (f"Levene p={p_h:.3g} < {plan.homogeneity_alpha:g}: "
+        return "nonparametric", (f"{homogeneity} p={p_h:.3g} < {plan.homogeneity_alpha:g}: "
                                  "nonparametric")
     reasons = []
     reasons.append(f"Shapiro-Wilk p={p_n:.3g}" if np.isfinite(p_n) else "Shapiro-Wilk not done")
-    reasons.append(f"Levene p={p_h:.3g}" if np.isfinite(p_h) else "Levene not done")
+    reasons.append(f"{homogeneity} p={p_h:.3g}" if np.isfinite(p_h)
+                   else f"{homogeneity} not done")
     return "parametric", ", ".join(reasons) + ": parametric"
 
 
@@ -157,7 +170,7 @@ def _continuous(groups: list[np.ndarray], alternative: str, plan: StatisticsPlan
         path, note = "ordinal", "ordinal scores: rank-based tests"
     else:
         if plan.force_path is None:
-            _pretests(groups, decision)
+            _pretests(groups, decision, plan.homogeneity_test)
         path, note = _choose_path(decision, plan)
         if not any(np.ptp(g) > 0 for g in groups):
             path, note = "nonparametric", "no within-group variation: nonparametric"
@@ -178,6 +191,8 @@ def _continuous(groups: list[np.ndarray], alternative: str, plan: StatisticsPlan
                if comp.test == "Dunn" else f"{comp.method} joint null of the maximum")
         decision["note"] = f"{decision['note']}; {comp.test}: {how}"
     trend = _continuous_trend(groups, alternative, plan, path) if plan.trend_test else None
+    if trend is not None and trend.test == "Jonckheere-Terpstra":
+        decision["note"] = f"{decision['note']}; Jonckheere-Terpstra: {trend.method} p"
     return comp, trend
 
 
@@ -206,19 +221,28 @@ def _incidence(groups: list[np.ndarray], doses: np.ndarray, alternative: str,
                                      method=method)
         except ValueError:
             trend = cochran_armitage(affected, examined, scores, alternative=alternative)
+        if trend.method == "not testable":
+            decision["note"] += f"; Cochran-Armitage not testable: {trend.extra['reason']}"
         trend = Trend(f"Cochran-Armitage ({trend.method})", trend.statistic, trend.p_value,
                       trend.alternative, method=trend.method, extra=trend.extra)
     return comp, trend
 
 
 def _litter_mixed(groups: list[np.ndarray], litters: list, alternative: str,
-                  decision: dict[str, object]) -> tuple[Comparison, None]:
-    comp, overall = litter_comparison(groups, litters, alternative=alternative)
+                  decision: dict[str, object], plan: StatisticsPlan) -> tuple[Comparison, None]:
+    comp, overall = litter_comparison(groups, litters, alternative=alternative,
+                                      ddf=plan.mixed_ddf)
     decision.update(path="parametric", overall_test="MixedLM group effect (Wald F)",
                     overall_statistic=overall["F"], overall_p=overall["p"])
-    note = (f"litter as random effect (REML): sd litter={overall['sd_litter']:.3g}, "
-            f"sd residual={overall['sd_resid']:.3g}; Wald z vs control, Holm; "
-            "no trend test with the litter model")
+    sd_litter = (f"{overall['sd_litter']:.3g}" if "var_random" not in overall["boundary"]
+                 else "0 (REML optimum on the boundary)")
+    df = comp.extra["ddf"]
+    distinct = sorted({f"{v:.4g}" for v in df if np.isfinite(v)})
+    df_text = distinct[0] if len(distinct) == 1 else ", ".join(f"{v:.4g}" for v in df)
+    note = (f"litter as random effect (REML): sd litter={sd_litter}, "
+            f"sd residual={overall['sd_resid']:.3g}; GLS standard errors; t vs control "
+            f"({DDF_LABELS[plan.mixed_ddf]} df {df_text}), Holm; group F "
+            f"(df={overall['df']:g}, {overall['ddf']:.4g}); no trend test with the litter model")
     decision["note"] = "; ".join(x for x in (decision["note"], note) if x)
     return comp, None
 
@@ -319,7 +343,8 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
             decision["note"] = "all values are identical: no comparisons"
             return outcome
         if litters is not None and data_type != "ordinal":
-            comp, trend = _litter_mixed(used, [litters[i] for i in keep], alternative, decision)
+            comp, trend = _litter_mixed(used, [litters[i] for i in keep], alternative, decision,
+                                        plan)
         else:
             comp, trend = _continuous(used, alternative, plan, decision,
                                       ordinal=data_type == "ordinal")

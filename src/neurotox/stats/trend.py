@@ -13,6 +13,7 @@ from scipy import optimize, special
 from scipy import stats as sps
 from scipy.stats import qmc
 
+from neurotox.stats import permutation
 from neurotox.stats._common import Trend, as_samples, check_alternative, normal_p, tie_sum
 
 #: Default number of simulated null draws for Williams p-values.
@@ -343,8 +344,75 @@ def jonckheere_exact_distribution(sizes: Sequence[int]) -> np.ndarray:
     return dist
 
 
+def _jt_increment(placed: np.ndarray, comps: np.ndarray) -> np.ndarray:
+    """2 J added by a tie class split as ``comps`` after ``placed`` smaller values.
+
+    A value of group b in the class scores 1 for each smaller value of groups
+    a < b and 1/2 for each tied one: ``2 J += c_b (2 P_<b + C_<b)``.
+    """
+    p_before = np.cumsum(placed, axis=1) - placed          # (S, G) sum_{a<b} p_a
+    c_before = np.cumsum(comps, axis=1) - comps            # (M, G) sum_{a<b} c_a
+    return np.einsum("mb,smb->sm", comps,
+                     2 * p_before[:, None, :] + c_before[None, :, :])[..., None]
+
+
+def _jt_range(placed: np.ndarray) -> np.ndarray:
+    """Number of possible 2 J values after placing these counts."""
+    below = np.cumsum(placed, axis=1) - placed
+    return 2.0 * np.sum(placed * below, axis=1) + 1
+
+
+def _jt_twice(tables: np.ndarray) -> np.ndarray:
+    """2 J of count tables (..., classes, groups)."""
+    low = permutation.below(tables)
+    p_before = np.cumsum(low, axis=-1) - low
+    c_before = np.cumsum(tables, axis=-1) - tables
+    return np.sum(tables * (2 * p_before + c_before), axis=(-2, -1))
+
+
+def _tail_p(stat2: np.ndarray, prob: np.ndarray, obs2: int, centre2: float,
+            alternative: str) -> float:
+    """P of the integer statistic (2 J) being as or more extreme than observed."""
+    if alternative == "greater":
+        return float(prob[stat2 >= obs2].sum())
+    if alternative == "less":
+        return float(prob[stat2 <= obs2].sum())
+    return float(prob[np.abs(2 * stat2 - 2 * centre2)
+                      >= np.abs(2 * obs2 - 2 * centre2) - 1e-9].sum())
+
+
+def jt_method(groups: Sequence[np.ndarray], method: str = "auto") -> tuple[str, float]:
+    """The method ``auto`` resolves to, and the estimated work of the exact computation.
+
+    Without ties the exact distribution is a product of Gaussian binomial
+    coefficients (cheap for any size up to N = :data:`JT_EXACT_MAX_N`). With ties
+    ``exact`` when :func:`~neurotox.stats.permutation.exact_cost` is at most
+    :data:`~neurotox.stats.permutation.EXACT_WORK_LIMIT`, otherwise
+    ``monte_carlo`` when a group has fewer than 10 values, otherwise ``asymptotic``.
+    """
+    _, table = permutation.tie_table(list(groups))
+    ties = bool((table.sum(axis=1) > 1).any())
+    big = int(table.sum())
+    if method not in ("auto", "exact"):
+        return method, np.nan
+    cost = permutation.exact_cost(table, _jt_range) if ties else 0.0
+    if method == "exact":
+        return method, cost
+    if (not ties and big <= JT_EXACT_MAX_N) or (ties and cost <= permutation.EXACT_WORK_LIMIT):
+        return "exact", cost
+    return ("monte_carlo" if min(len(g) for g in groups) < 10 else "asymptotic"), cost
+
+
+#: Largest N for the exact Jonckheere-Terpstra distribution without ties under ``auto``.
+JT_EXACT_MAX_N = 200
+
+#: Methods of :func:`jonckheere`.
+JT_METHODS = ("auto", "exact", "monte_carlo", "asymptotic")
+
+
 def jonckheere(samples: Sequence[Sequence[float]], *, alternative: str = "greater",
-               method: str = "auto", exact_max_n: int = 100) -> Trend:
+               method: str = "auto", resamples: int = permutation.MC_RESAMPLES,
+               seed: int = permutation.MC_SEED) -> Trend:
     """Jonckheere-Terpstra test for ordered alternatives.
 
     Parameters
@@ -354,22 +422,36 @@ def jonckheere(samples: Sequence[Sequence[float]], *, alternative: str = "greate
     alternative
         ``"greater"`` (values increase with dose), ``"less"`` or ``"two-sided"``.
     method
-        ``"exact"`` (no ties only), ``"asymptotic"`` or ``"auto"``: exact when there
-        are no ties and N <= ``exact_max_n``.
-    exact_max_n
-        Largest total sample size for the automatic exact choice.
+        ``"exact"``: permutation distribution conditional on the pooled values
+        (ties included); ``"monte_carlo"``: ``resamples`` random permutations with
+        a fixed ``seed``; ``"asymptotic"``: normal with the tie-corrected variance;
+        ``"auto"``: see :func:`jt_method`.
+    resamples, seed
+        Monte Carlo size and seed.
 
     Returns
     -------
     Trend
-        ``statistic`` = J (ties counted 1/2); ``extra`` holds ``E_J``, ``sd_J``, ``z``.
+        ``statistic`` = J (ties counted 1/2); ``extra`` holds ``E_J``, ``sd_J``, ``z``;
+        ``method`` says how p was obtained.
+
+    Raises
+    ------
+    ValueError
+        ``method="exact"`` on tied data whose exact computation exceeds the limit
+        (raised before computing).
 
     Notes
     -----
-    ``J = sum_{i<j} #{(x in group i, y in group j): y > x} + 1/2 #ties``. The exact
-    null is the distribution of inversions of a multiset permutation (product of
-    Gaussian binomial coefficients). The normal approximation uses the tie-corrected
-    variance of Hollander and Wolfe (no continuity correction).
+    ``J = sum_{i<j} #{(x in group i, y in group j): y > x} + 1/2 #ties``. Without
+    ties the exact null is the distribution of inversions of a multiset
+    permutation (a product of Gaussian binomial coefficients); with ties it is the
+    permutation distribution given the tie pattern, computed over tie tables
+    (:mod:`neurotox.stats.permutation`), as kSamples' ``jt.test(method =
+    "exact")``. One-sided p-values count ``J >= j`` (``<=``); two-sided exact and
+    Monte Carlo p-values count ``|J - E J| >= |j - E J|`` (as StatXact), which
+    without ties equals twice the smaller tail. The normal approximation uses the
+    tie-corrected variance of Hollander and Wolfe (no continuity correction).
 
     References
     ----------
@@ -379,29 +461,43 @@ def jonckheere(samples: Sequence[Sequence[float]], *, alternative: str = "greate
 
     """
     check_alternative(alternative)
+    if method not in JT_METHODS:
+        raise ValueError(f"method must be one of {JT_METHODS}, found {method!r}")
     groups = as_samples(samples)
     j = sum(_mw_count(groups[a], groups[b])
             for a in range(len(groups)) for b in range(a + 1, len(groups)))
     n = np.array([g.size for g in groups], dtype=float)
     pooled = np.concatenate(groups)
-    big = pooled.size
     ties = tie_sum(pooled) > 0
-    mean = (big**2 - np.sum(n**2)) / 4
+    mean = (pooled.size**2 - np.sum(n**2)) / 4
     var = _jt_variance(n, pooled)
     z = (j - mean) / np.sqrt(var) if var > 0 else 0.0
-    if method == "auto":
-        method = "exact" if (not ties and big <= exact_max_n) else "asymptotic"
-    if method == "exact":
-        if ties:
-            raise ValueError("the exact Jonckheere-Terpstra test needs data without ties")
+    method, cost = jt_method(groups, method)
+    label = method
+    if method == "exact" and not ties:
         p = _jt_exact_p(j, [int(v) for v in n], alternative)
-    elif method == "asymptotic":
-        p = float(normal_p(np.array(z), alternative))
+    elif method == "exact":
+        if cost > permutation.EXACT_WORK_LIMIT:
+            raise ValueError(
+                f"exact Jonckheere-Terpstra test for group sizes {[g.size for g in groups]} "
+                f"with ties would exceed {permutation.EXACT_WORK_LIMIT:.2g} table steps "
+                "(estimated before running); use method='monte_carlo' or 'asymptotic'")
+        _, table = permutation.tie_table(groups)
+        stat2, prob = permutation.exact_distribution(
+            table, _jt_increment, 1, [2 * int(np.sum(np.triu(np.outer(n, n), 1)))])
+        p = _tail_p(stat2[:, 0], prob, int(round(2 * j)), 2 * mean, alternative)
+    elif method == "monte_carlo":
+        codes, _ = permutation.tie_table(groups)
+        stat2 = np.concatenate([_jt_twice(t) for t in permutation.random_tables(
+            codes, [g.size for g in groups], resamples, seed)])
+        p = _tail_p(stat2, np.full(stat2.size, 1.0 / stat2.size), int(round(2 * j)),
+                    2 * mean, alternative)
+        label = f"Monte Carlo ({resamples} permutations, seed {seed})"
     else:
-        raise ValueError(f"method must be 'auto', 'exact' or 'asymptotic', found {method!r}")
+        p = float(normal_p(np.array(z), alternative))
     return Trend("Jonckheere-Terpstra", float(j), float(np.clip(p, 0, 1)), alternative,
-                 method=method, extra={"E_J": float(mean), "sd_J": float(np.sqrt(var)),
-                                       "z": float(z)})
+                 method=label, extra={"E_J": float(mean), "sd_J": float(np.sqrt(var)),
+                                      "z": float(z)})
 
 
 def _jt_variance(n: np.ndarray, pooled: np.ndarray) -> float:

@@ -143,6 +143,12 @@ def test_ordinal_path_uses_ranks():
     d = a.decisions.iloc[0]
     assert d["path"] == "ordinal" and d["pairwise_test"] == "Steel"
     assert d["overall_test"] == "Kruskal-Wallis" and d["trend_test"] == "Jonckheere-Terpstra"
+    # tied scores, 4 groups of 6: both exact tie-table computations are cheap
+    assert "Steel: exact joint null of the maximum" in d["note"]
+    assert "Jonckheere-Terpstra: exact p" in d["note"]
+    groups = [sc[g.id] for g in GROUPS]
+    assert d["trend_p"] == pytest.approx(
+        stats.jonckheere(groups, method="exact", alternative="two-sided").p_value)
 
 
 def test_unknown_group_is_an_input_error(grip):
@@ -247,3 +253,80 @@ def test_second_control_group_is_not_compared(grip):
     np.testing.assert_allclose(m["p_value"].to_numpy()[2:],
                                b[b.sex == "M"]["p_value"].to_numpy()[1:])
     assert "further control group(s) G0 not compared" in a.decisions.iloc[0]["note"]
+
+
+def test_bartlett_pre_test_from_the_plan(grip):
+    from scipy import stats as sps
+
+    lev = stats.analyse(grip, StatisticsPlan(), GROUPS).decisions.iloc[0]
+    bart = stats.analyse(grip, StatisticsPlan(homogeneity_test="bartlett"), GROUPS)
+    d = bart.decisions.iloc[0]
+    assert lev["homogeneity_test"] == "Levene (median)"
+    assert d["homogeneity_test"] == "Bartlett"
+    males = grip[grip.sex == "M"]
+    ref = sps.bartlett(*[males[males.group == g.id]["value"] for g in GROUPS])
+    assert d["homogeneity_statistic"] == pytest.approx(ref.statistic, rel=1e-12)
+    assert d["homogeneity_p"] == pytest.approx(ref.pvalue, rel=1e-12)
+    assert f"Bartlett p={ref.pvalue:.3g}" in d["note"]
+
+
+def test_bartlett_with_a_constant_group_is_not_done():
+    vals = {"G1": [1.0, 1.0, 1.0], "G2": [2.0, 3.0, 4.0], "G3": [1.0, 5.0, 2.0],
+            "G4": [3.0, 3.5, 6.0]}
+    a = stats.analyse(_table(_grip(vals)), StatisticsPlan(homogeneity_test="bartlett"), GROUPS)
+    d = a.decisions.iloc[0]
+    assert d["homogeneity_test"] == "" and "Bartlett not done" in d["note"]
+
+
+def test_no_affected_animals_trend_is_not_testable():
+    rows = _grip({g.id: [0] * 8 for g in GROUPS}, endpoint="ataxia", unit="score")
+    a = stats.analyse(_table(rows), StatisticsPlan(), GROUPS, registry=_registry())
+    d = a.decisions.iloc[0]
+    assert np.isnan(d["trend_p"]) and d["trend_test"] == "Cochran-Armitage (not testable)"
+    assert "Cochran-Armitage not testable: no affected animals" in d["note"]
+    assert (a.results["trend_flag"] == "").all()
+
+
+def _rm_rows(effect=15.0, seed=3):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for k, g in enumerate(GROUPS):
+        for s in range(6):
+            subj, e = rng.normal(0, 10), 0.0
+            for t, tp in enumerate(["b1", "b2", "b3", "b4"]):
+                e = 0.7 * e + rng.normal(0, 4)
+                rows.append({"assay": "motor_activity", "endpoint": "motor_activity_counts",
+                             "unit": "count", "subject": f"{g.id}-{s}", "group": g.id,
+                             "sex": "M", "timepoint": tp,
+                             "value": 200 + subj - 10 * t - effect * t * k + e})
+    return rows
+
+
+@pytest.mark.parametrize("covariance,label", [("ar1", "AR(1) (statistical plan)"),
+                                              ("aic", "(lowest AIC: compound symmetry")])
+def test_repeated_measures_covariance_and_df_from_the_plan(covariance, label):
+    plan = StatisticsPlan(repeated_covariance=covariance, mixed_ddf="kenward_roger")
+    d = stats.analyse(_table(_rm_rows()), plan, GROUPS).decisions
+    note = d[d.timepoint == "ALL"].iloc[0]["note"]
+    assert label in note and "Kenward-Roger denominator df" in note
+    data = pd.DataFrame(_rm_rows())[["value", "group", "timepoint", "subject"]]
+    fit = stats.mixed_model(data, control="G1", covariance=covariance, ddf="kenward_roger")
+    assert d[d.timepoint == "ALL"].iloc[0]["overall_p"] == pytest.approx(fit.interaction["p"])
+    if covariance == "aic":
+        assert set(fit.aic_by_structure) == {"compound_symmetry", "ar1", "unstructured"}
+
+
+def test_litter_model_note_names_df_method_and_boundary():
+    rng = np.random.default_rng(3)  # no litter effect: this seed's REML optimum is at 0
+    rows = [{"assay": "fob", "endpoint": "grip_strength_forelimb", "unit": "g",
+             "subject": f"{g.id}-{lit}-{p}", "group": g.id, "sex": "M", "batch": f"L{g.id}{lit}",
+             "value": 100 + rng.normal(0, 2)}
+            for g in GROUPS for lit in range(5) for p in range(3)]
+    d = stats.analyse(_table(rows), StatisticsPlan(litter_unit="mixed",
+                                                   mixed_ddf="satterthwaite"),
+                      GROUPS).decisions.iloc[0]
+    fit = stats.mixed_model(pd.DataFrame(rows).rename(columns={"batch": "litter"}),
+                            "value ~ C(group)", subject="litter", group="group")
+    assert fit.boundary == ("var_random",)
+    assert "sd litter=0 (REML optimum on the boundary)" in d["note"]
+    assert "Satterthwaite df" in d["note"]

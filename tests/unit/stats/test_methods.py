@@ -12,7 +12,7 @@ import scikit_posthocs as sp
 from scipy import stats as sps
 
 from neurotox import stats
-from neurotox.stats.control import _mw_scores, _steel_standardise
+from neurotox.stats.control import _mw_scores, steel_moments
 
 
 def test_steel_k1_is_exact_mann_whitney():
@@ -25,15 +25,15 @@ def test_steel_k1_is_exact_mann_whitney():
 
 
 def _brute_steel(groups, alternative):
-    """Enumerate every distinct relabelling with itertools (independent of the DP code)."""
+    """Enumerate every distinct relabelling with itertools (independent of the table DP)."""
     pooled = np.concatenate(groups)
     labels = np.repeat(np.arange(len(groups)), [g.size for g in groups])
-    n0, n = groups[0].size, np.array([g.size for g in groups[1:]], float)
+    mom = steel_moments(groups)  # depends on the pooled sample only: the same for every relabelling
 
     def maxz(lab):
         u = np.array([_mw_scores(pooled[lab == 0], pooled[lab == i]).sum()
                       for i in range(1, len(groups))])
-        z = _steel_standardise(u, n0, n)
+        z = (u - mom["mu"]) / mom["tau"]
         return {"greater": z, "less": -z, "two-sided": np.abs(z)}[alternative]
 
     obs = maxz(labels)
@@ -49,25 +49,24 @@ def test_steel_exact_matches_brute_force_with_ties(alternative):
 
 
 @pytest.mark.parametrize("alternative", ["two-sided", "greater"])
-def test_steel_exact_equal_sizes_uses_symmetry_correctly(alternative):
+def test_steel_exact_equal_sizes_matches_brute_force(alternative):
     groups = [np.array([1.0, 2.0, 4.0]), np.array([2.0, 3.0]), np.array([3.0, 6.0]),
               np.array([0.5, 2.0])]
-    assert stats.control.steel_arrangements([3, 2, 2, 2]) == 7560 // 6
     mine = stats.steel(*groups, alternative=alternative, method="exact").p_value
     np.testing.assert_allclose(mine, _brute_steel(groups, alternative), rtol=1e-12)
 
 
 def test_steel_asymptotic_matches_simulated_null():
     """MVN with corr n/(2n+1) reproduces the simulated familywise null of max z."""
+    from neurotox.stats._common import max_normal_sf
+
     rng = np.random.default_rng(5)
     n, k, nsim = 15, 3, 6000
     sims = rng.normal(size=(nsim, k + 1, n))
     u = np.array([[_mw_scores(s[0], s[i]).sum() for i in range(1, k + 1)] for s in sims])
-    maxz = _steel_standardise(u, n, np.full(k, float(n))).max(axis=1)
+    maxz = ((u - n * n / 2) / np.sqrt(n * n * (2 * n + 1) / 12)).max(axis=1)
     for c in (1.5, 2.0, 2.5):
         p_mc = (maxz >= c).mean()
-        # find data whose first z equals c approximately: use the MVN sf directly
-        from neurotox.stats._common import max_normal_sf
         lam = np.full(k, np.sqrt(n / (2 * n + 1)))
         p = max_normal_sf(np.array(c), lam, two_sided=False)
         assert abs(p - p_mc) < 4 * np.sqrt(p_mc * (1 - p_mc) / nsim) + 0.004, c
@@ -140,14 +139,33 @@ def test_jonckheere_exact_and_asymptotic_agree_for_large_n(alternative):
     assert ex.p_value == pytest.approx(asym.p_value, abs=0.005)
 
 
-def test_jonckheere_ties_use_corrected_variance():
-    groups = [[1, 1, 2, 2], [2, 2, 3, 3], [3, 3, 4, 4]]
-    r = stats.jonckheere(groups)
-    assert r.method == "asymptotic"
+def _brute_jt(groups):
+    """Exact conditional null of J by enumerating every distinct relabelling."""
+    pooled = np.concatenate([np.asarray(g, float) for g in groups])
+    labels = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+
+    def jstat(lab):
+        parts = [pooled[lab == i] for i in range(len(groups))]
+        return sum(_mw_scores(parts[a], parts[b]).sum()
+                   for a in range(len(parts)) for b in range(a + 1, len(parts)))
+
+    return jstat(labels), np.array([jstat(np.array(p))
+                                    for p in set(itertools.permutations(labels))])
+
+
+def test_jonckheere_ties_use_corrected_variance_and_exact_conditional_null():
+    r = stats.jonckheere([[1, 1, 2, 2], [2, 2, 3, 3], [3, 3, 4, 4]], method="asymptotic")
     # ties count 1/2: hand count between consecutive groups
     assert r.statistic == pytest.approx(14 + 14 + 16)
-    with pytest.raises(ValueError, match="needs data without ties"):
-        stats.jonckheere(groups, method="exact")
+    groups = [[1, 1, 2], [2, 3], [2, 3, 3]]
+    obs, null = _brute_jt(groups)
+    centre = null.mean()
+    expected = {"greater": (null >= obs - 1e-9).mean(), "less": (null <= obs + 1e-9).mean(),
+                "two-sided": (np.abs(null - centre) >= abs(obs - centre) - 1e-9).mean()}
+    for alternative, p in expected.items():
+        ex = stats.jonckheere(groups, method="exact", alternative=alternative)
+        assert ex.method == "exact" and ex.p_value == pytest.approx(p, rel=1e-12), alternative
+    assert stats.jonckheere(groups).method == "exact"  # auto: exact is cheap here
 
 
 def test_cochran_armitage_exact_and_asymptotic_agree_for_large_n():
