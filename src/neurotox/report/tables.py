@@ -39,7 +39,7 @@ from neurotox.report.model import (
     slug,
 )
 from neurotox.study import Group, StatisticsPlan, StudySpec
-from neurotox.vocab import Category, Sex
+from neurotox.vocab import Category, Censoring, Sex
 
 SUMMARY_TYPES = ("continuous", "count", "proportion")
 SEX_ORDER = {"M": 0, "F": 1, "NA": 2}
@@ -803,8 +803,9 @@ def _unit_label(part: pd.DataFrame, endpoint: str) -> str:
     return with_unit(label_of(endpoint), unit)
 
 
-#: How censored values are shown instead of a number (``censoring`` column, when present).
-CENSORED = {"left": "< LLOQ", "right": "> cut-off"}
+#: How censored values (EndpointTable ``censoring`` column) are shown instead of a number;
+#: the bound stays in the spreadsheet's number column.
+CENSORED = {Censoring.LEFT.value: "< LLOQ", Censoring.RIGHT.value: "> cut-off"}
 
 
 def _listing_cell(r: object | None, decimals: int) -> Cell:
