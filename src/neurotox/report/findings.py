@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from neurotox import endpoints as ep_registry
@@ -172,8 +173,8 @@ def proposed_loael(results: pd.DataFrame, groups: list[Group],
     """
     res = results[(results["timepoint"] != "ALL") & (results["sex"] == sex)
                   & (results["flag"].map(_s) != "") & ~results["is_control"].astype(bool)]
-    hits = res[[_adverse(d, e) for d, e in zip(res["direction"], res["endpoint"],
-                                               strict=True)]]
+    adverse = [_adverse(d, e) for d, e in zip(res["direction"], res["endpoint"], strict=True)]
+    hits = res.loc[np.array(adverse, dtype=bool)]
     for g in sorted((g for g in groups if not g.control), key=lambda g: g.dose):
         at = hits[hits["group"] == g.id]
         if len(at):
