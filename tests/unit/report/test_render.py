@@ -197,3 +197,85 @@ def test_tables_and_figures_are_grouped_under_category_headings(report_with_figu
                      "Statistical methods", "Guideline deviations", "Exclusions",
                      "Summary tables", "Neurobehavioral", "Figures", "Neurobehavioral",
                      "Individual listings", "Appendix: messages of the software"]
+
+
+@pytest.fixture
+def stamped(table, analysis, spec):
+    from neurotox.report import RunStamp
+
+    results, decisions = analysis
+    stamp = RunStamp(run_id="20260101T120000Z-0badc0de", date="2026-01-01", time="12:00:00 UTC",
+                     command="neurotox report study.yaml -o out", software="neurotox 0.1.0",
+                     record_sha256="ab" * 32)
+    return build_report(spec, table, results, decisions, software=SOFTWARE, figures=False,
+                        bmd=False, stamp=stamp)
+
+
+def _parts(data: bytes, prefix: str) -> list[str]:
+    z = zipfile.ZipFile(io.BytesIO(data))
+    return [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith(prefix)]
+
+
+def test_docx_paginates_on_a4_with_page_fields_stamp_and_a_toc(stamped):
+    from docx.shared import Mm
+
+    data = render_docx(stamped)
+    doc = Document(io.BytesIO(data))
+    for s in doc.sections:  # A4, portrait or landscape
+        assert sorted((round(s.page_width / Mm(1)), round(s.page_height / Mm(1)))) == [210, 297]
+    assert doc.sections[0].page_width < doc.sections[0].page_height  # title page: portrait
+    footers = _parts(data, "word/footer")
+    assert any("> PAGE <" in f and "> NUMPAGES <" in f for f in footers)
+    footer_text = "".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", footers[0]))
+    assert "Report date 2026-01-01" in footer_text and "neurotox 0.1.0" in footer_text
+    assert "Run ID 20260101T120000Z-0badc0de" in footer_text
+    headers = "".join(_parts(data, "word/header"))
+    assert "Study NTX-T-001" in headers
+    for t in stamped.tables:  # each table's section names it in the page header
+        assert f"| Table {t.number}<" in headers.replace("  ", " ")
+    body = _parts(data, "word/document.xml")[0]
+    assert 'TOC \\o "1-3" \\h \\z \\u' in body
+    assert "<w:updateFields" in _parts(data, "word/settings.xml")[0]
+    texts = "\n".join(p.text for p in doc.paragraphs)
+    assert "Statement of compliance" in texts and "Quality assurance statement" in texts
+    title = next(t for t in doc.tables if t.rows[0].cells[0].text == "Study number")
+    trace = {r.cells[0].text: r.cells[1].text for t in doc.tables[:2] for r in t.rows}
+    assert trace["Run ID"] == "20260101T120000Z-0badc0de"
+    assert trace["Command"] == "neurotox report study.yaml -o out"
+    assert trace["run.json SHA-256"] == "ab" * 32
+    assert title.rows[0].cells[1].text == "NTX-T-001"
+
+
+def test_docx_on_letter_paper(stamped):
+    from dataclasses import replace
+
+    from docx.shared import Inches
+
+    stamped.front = replace(stamped.front, paper="letter")
+    doc = Document(io.BytesIO(render_docx(stamped)))
+    for s in doc.sections:
+        assert sorted((round(s.page_width / Inches(0.1)), round(s.page_height / Inches(0.1)))) \
+            == [85, 110]
+
+
+def test_pdf_pages_show_study_number_and_page_n_of_m(stamped, tmp_path):
+    import shutil
+    import subprocess
+
+    from neurotox.report.render.pdf import available, docx_to_pdf
+
+    if not available() or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice or pdftotext (poppler-utils) is not installed")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(docx_to_pdf(render_docx(stamped)))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert len(pages) >= len(stamped.tables)
+    for n, page in enumerate(pages, start=1):
+        assert "Study NTX-T-001" in page, n
+        assert f"Page {n} of {len(pages)}" in page, n
+        assert "Run ID 20260101T120000Z-0badc0de" in page, n
+    # the table of contents was filled with page numbers
+    toc = next(p for p in pages if "Contents" in p)
+    assert re.search(r"Table 3\. Summary: Forelimb grip strength.*\.{3,}\s*\d+", toc)
