@@ -122,13 +122,16 @@ def group_means_plot(results: pd.DataFrame, values: pd.DataFrame, spec: StudySpe
             ax.scatter(x + _jitter(len(dropped)), dropped, s=16, facecolors="none",
                        edgecolors="grey", linewidths=0.8, zorder=2)
         mean, err = float(r["mean"]), float(np.nan_to_num(float(r[spread])))
-        ax.hlines(mean, x - 0.25, x + 0.25, color="black", lw=1.6, zorder=3)
-        ax.errorbar(x, mean, yerr=err, color="black", capsize=4, lw=1, zorder=3)
-        top = max([mean + err, *kept, *dropped])
-        tops.append(top)
-        bottoms.append(min([mean - err, *kept, *dropped]))
+        if math.isfinite(mean):
+            ax.hlines(mean, x - 0.25, x + 0.25, color="black", lw=1.6, zorder=3)
+            ax.errorbar(x, mean, yerr=err, color="black", capsize=4, lw=1, zorder=3)
+        shown = [v for v in (mean + err, mean - err, *kept, *dropped) if math.isfinite(v)]
+        if not shown:
+            continue
+        tops.append(max(shown))
+        bottoms.append(min(shown))
         if isinstance(r["flag"], str) and r["flag"]:
-            marks.append((x, top, f"{r['flag']}{ARROWS.get(r['direction'], '')}"))
+            marks.append((x, max(shown), f"{r['flag']}{ARROWS.get(r['direction'], '')}"))
     ax.set_xticks(range(len(groups)), [_group_tick(g) for _, g in groups])
     ax.set_xlim(-0.6, len(groups) - 0.4)
     if tops:
@@ -307,9 +310,13 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
         ax.axvline(dose, color=PALETTE[4], ls="--" if k == 0 else ":", lw=0.9)
         ax.text(dose, 0.97 - 0.08 * k, f" {label} = {dose:.3g}", transform=ax.get_xaxis_transform(),
                 ha="left", va="top", fontsize=7, color=PALETTE[4])
-    if note:
-        ax.text(0.98, 0.97, note, transform=ax.transAxes, ha="right", va="top", fontsize=7,
-                wrap=True)
+    lo, hi = ax.get_ylim()
+    if lo > 0:  # responses on a ratio scale start at zero: a flat response looks flat
+        lo = 0.0
+    ax.set_ylim(lo, hi + (0.15 * (hi - lo) if note or markers else 0.0))
+    if note:  # the short verdict in the frame; the reason is in the caption
+        ax.text(0.98, 0.97, note.split(" (")[0], transform=ax.transAxes, ha="right", va="top",
+                fontsize=8, bbox={"facecolor": "white", "edgecolor": "#999999", "pad": 3})
     if len(positive):
         _log_dose_axis(ax, zero_at, positive)
     ax.set_xlabel(xlabel)
@@ -496,7 +503,8 @@ def _concentration_job(ctx: Context, rows: pd.DataFrame, values: pd.DataFrame, p
                + (f" ({flag})" if flag else ""))
     else:
         how = potency.verdict if potency is not None else "no concentration–response fitted"
-    return FigureJob(0, f"{title}: concentration–response, {how}", key, category,
+    lead = "" if how.startswith("no ") else "concentration–response, "
+    return FigureJob(0, f"{title}: {lead}{how}", key, category,
                      "dose-response", {"results": rows, "values": values, "curve": curve,
                                        "markers": markers, "ylabel": ylabel,
                                        "xlabel": f"Concentration ({unit})",
