@@ -430,7 +430,24 @@ def render_figures(jobs: list[FigureJob], *, workers: int | None = None) -> list
     """Every job drawn, in number order (in ``workers`` processes)."""
     from neurotox.report._tasks import run_tasks
 
+    if jobs:
+        _warm_up()  # fonts and caches loaded once, inherited by the worker processes
     return sorted(run_tasks(draw, jobs, workers=workers), key=lambda f: f.number)
+
+
+def _warm_up() -> None:
+    """Draw a tiny figure with text once per process (fonts, glyph and text caches)."""
+    global _WARM
+    if _WARM:
+        return
+    fig, ax = _new_axes(size=(1.0, 1.0))
+    ax.set_title("µ°–±")
+    ax.plot([0, 1], [0, 1], "o-")
+    render(fig)
+    _WARM = True
+
+
+_WARM = False
 
 
 def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
