@@ -243,7 +243,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
 
     record = record or od.record
     with run_log(od, prefix):
-        step = Progress(f"report {Path(study_file).parent.name or study_file}")
+        step = Progress(f"report {Path(study_file).resolve().parent.name}")
         study = load_study(study_file)
         collected = prepare(study, endpoints_file, record)
         step("assays", f"{len(collected.table)} values, {collected.table['endpoint'].nunique()} "

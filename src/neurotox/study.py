@@ -210,6 +210,12 @@ class ReportSettings(BaseModel):
     spread: Literal["sd", "sem"] = "sd"
     qa_inspections: tuple[QaInspection, ...] = ()
 
+    @field_validator("paper", "spread", mode="before")
+    @classmethod
+    def _lower(cls, v: Any) -> Any:
+        """``A4``, ``Letter``, ``SD`` are written as often as ``a4``, ``letter``, ``sd``."""
+        return v.strip().lower() if isinstance(v, str) else v
+
 
 class StudySpec(BaseModel):
     """Top level of a study YAML file."""

@@ -99,7 +99,7 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     labels = TimepointLabels.from_parameters(parameters or {},
                                              {a.key: a.assay for a in spec.assays})
     ctx = Context(spec, table, labels)
-    fits = concentration_fits(results, table)
+    fits = concentration_fits(results, table, decisions, alpha=spec.statistics.alpha)
     bmds = trend_bmds(results, workers=workers) if bmd else {}
     tables = _numbered(ctx, results, decisions, fits, bmds)
     head = study_header(spec)
@@ -151,12 +151,13 @@ def _fit_methods(fits: dict) -> list[str]:
     return [f"Concentration-response relationships ({len(fits)}) were described by a "
             "four-parameter log-logistic (Hill) model fitted to the individual values by "
             "non-linear least squares (scipy); EC50 and EC20 are given with delta-method "
-            "confidence intervals. A fit was reported only when it described the data better "
-            "than a constant response (extra sum-of-squares F-test, p < 0.05), changed by at "
-            "least 20% of control within the tested range and the response did not return "
-            f"towards control at higher concentrations ({shown} of {len(fits)} reported); "
-            "EC values outside the tested concentrations are given as '> highest' or "
-            "'< lowest'."]
+            "confidence intervals. No curve was fitted where neither the overall test of the "
+            "groups nor the trend test showed a concentration effect; a fit was reported only "
+            "when it described the data better than a constant response (extra "
+            "sum-of-squares F-test, p < 0.05), changed by at least 20% of control within the "
+            "tested range and the response did not return towards control at higher "
+            f"concentrations ({shown} of {len(fits)} reported); EC values outside the tested "
+            "concentrations are given as '> highest' or '< lowest'."]
 
 
 def _bmd_methods(bmds: dict) -> list[str]:

@@ -86,9 +86,16 @@ def values_for(table: pd.DataFrame, key: FitKey) -> pd.DataFrame:
     return table[m]
 
 
-def concentration_fits(results: pd.DataFrame, table: pd.DataFrame) -> dict[FitKey, Potency]:
-    """Hill fits of every concentration-response summary endpoint, keyed by stratum."""
+def concentration_fits(results: pd.DataFrame, table: pd.DataFrame,
+                       decisions: pd.DataFrame | None = None, *,
+                       alpha: float = FLAT_ALPHA) -> dict[FitKey, Potency]:
+    """Hill fits of every concentration-response summary endpoint, keyed by stratum.
+
+    With ``decisions``, strata whose overall and trend tests both have p ≥ ``alpha``
+    are not fitted (no concentration effect to describe).
+    """
     res = results[results["data_type"].isin(SUMMARY_TYPES) & (results["timepoint"] != "ALL")]
+    tests = _tests(decisions)
     fits: dict[FitKey, Potency] = {}
     for key, rows in res.groupby(["assay", "endpoint", "sex", "timepoint"], sort=True):
         if not is_concentration(rows):
@@ -97,10 +104,37 @@ def concentration_fits(results: pd.DataFrame, table: pd.DataFrame) -> dict[FitKe
         kept = kept[~kept["excluded"]]
         conc = kept["dose"].to_numpy(dtype=float)
         resp = kept["value"].to_numpy(dtype=float)
-        fits[key] = assess(conc, resp, _fit(conc, resp))
+        overall, trend = tests.get(key, (math.nan, math.nan))
+        if not (overall < alpha or trend < alpha) and not (math.isnan(overall)
+                                                              and math.isnan(trend)):
+            fits[key] = Potency(_unfitted(len(conc)), "no concentration–response (no "
+                                f"concentration effect: overall test {_p(overall)}, trend "
+                                f"test {_p(trend)})")
+        else:
+            fits[key] = assess(conc, resp, _fit(conc, resp))
         if fits[key].verdict:
             log.info("%s, %s: %s", label_of(key[1]), key[3], fits[key].verdict)
     return fits
+
+
+def _p(p: float) -> str:
+    return "not run" if not math.isfinite(p) else "p < 0.001" if p < 0.001 else f"p = {p:.2f}"
+
+
+def _tests(decisions: pd.DataFrame | None) -> dict[FitKey, tuple[float, float]]:
+    """(overall p, trend p) of each tested stratum of the decisions."""
+    if decisions is None or not len(decisions):
+        return {}
+    d = decisions[(decisions["timepoint"] != "ALL") & (decisions["path"] != "insufficient_data")]
+    num = {c: pd.to_numeric(d[c], errors="coerce") for c in ("overall_p", "trend_p")}
+    return {k: (float(o), float(t)) for k, o, t in zip(
+        zip(d["assay"], d["endpoint"], d["sex"], d["timepoint"], strict=True),
+        num["overall_p"], num["trend_p"], strict=True)}
+
+
+def _unfitted(n: int) -> HillFit:
+    return HillFit(math.nan, math.nan, math.nan, math.nan, (math.nan, math.nan),
+                   flags=("not fitted",), n=n)
 
 
 def assess(conc, resp, fit: HillFit) -> Potency:

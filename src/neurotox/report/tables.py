@@ -597,10 +597,14 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
         per_group = block.cells.get(col, {})
         dec = decimals_for([_num(r["mean"]) for r in per_group.values()],
                            registry_decimals(col[0]))
+        control = next((_num(r["mean"]) for r in per_group.values() if r.get("is_control")),
+                       math.nan)
+        # percent of a control mean at or below zero means nothing: not shown
+        pct = plan.percent_of_control and control > 0
         adjusted = adjusted_means(ctx, block, col) if col in ancova_cols else {}
         labels.append(_column_label(ctx, block, col))
-        makers.append(lambda g, pg=per_group, d=dec, a=bool(adjusted): summary_cell(
-            pg.get(g), d, plan.percent_of_control, ctx.spread, flagged=not a))
+        makers.append(lambda g, pg=per_group, d=dec, a=bool(adjusted), pc=pct: summary_cell(
+            pg.get(g), d, pc, ctx.spread, flagged=not a))
         if adjusted:
             ctrl = next((adjusted.get(g.id, math.nan) for g in groups if g.control), math.nan)
             labels.append(f"{_column_label(ctx, block, col)}: ANCOVA-adjusted mean")

@@ -137,3 +137,25 @@ def test_methods_describe_hill_fits_only_when_fitted(report_with_figures):
     text = _fit_methods(concentration_fits(results, table))
     assert text and text[0].startswith("Concentration-response relationships (1) were")
     assert "(1 of 1 reported)" in text[0]
+
+
+def test_no_curve_is_fitted_without_a_concentration_effect(monkeypatch):
+    import neurotox.report.potency as potency
+
+    def never(conc, response):
+        raise AssertionError("fitted although the tests found no concentration effect")
+
+    monkeypatch.setattr(potency, "fit_hill", never)
+    table, results = _plate(shape=lambda c: 100.0)
+    decisions = pd.DataFrame([{"assay": "neurite_outgrowth", "endpoint": "neurite_length_per_cell",
+                               "sex": "NA", "timepoint": "NA", "path": "parametric",
+                               "overall_p": 0.6, "trend_p": 0.4}])
+    p = next(iter(potency.concentration_fits(results, table, decisions).values()))
+    assert not p.shown
+    assert p.verdict == ("no concentration–response (no concentration effect: overall test "
+                         "p = 0.60, trend test p = 0.40)")
+    # an effect found by either test: the curve is fitted and judged
+    monkeypatch.undo()
+    table, results = _plate()
+    found = potency.concentration_fits(results, table, decisions.assign(trend_p=0.001))
+    assert next(iter(found.values())).shown

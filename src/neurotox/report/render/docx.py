@@ -233,7 +233,8 @@ def _glp_pages(doc: DocxDocument, report: Report) -> None:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_heading("Quality assurance statement", level=1)
     doc.add_paragraph(QA_TEXT)
-    rows = [Row((phase or " ", inspected or " ", reported or " "), ())
+    line = "____________"
+    rows = [Row((phase or line, inspected or line, reported or line), ())
             for phase, inspected, reported in front.qa_inspections]
     t = Table(0, "", "qa", "qa", {}, ("Phase inspected", "Date of inspection",
                                       "Date reported to study director and management"), (),

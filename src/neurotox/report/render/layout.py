@@ -54,7 +54,7 @@ def usable_width(paper: str, landscape: bool) -> float:
 def _text_mm(text: str, *, wrap: bool) -> float:
     if not text:
         return 0.0
-    if wrap:  # headers wrap between words: the longest word sets the width
+    if wrap and len(text) > 14:  # long headers wrap between words
         longest = max(len(w) for w in text.split())
         return min(max(longest, len(text) / 3), len(text)) * CHAR_MM
     return len(text) * CHAR_MM
