@@ -8,6 +8,7 @@ the study; :func:`write_report` renders it into an output folder in any of
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
@@ -16,7 +17,7 @@ import pandas as pd
 
 from neurotox.errors import InputError, quoted
 from neurotox.io.output import OutputDir
-from neurotox.report.bmd import bmd_table, trend_bmds
+from neurotox.report.bmd import bmd_table, reliability, trend_bmds
 from neurotox.report.context import Context
 from neurotox.report.figures import plan_figures, render_figures
 from neurotox.report.findings import conclusions_table, findings_tables
@@ -48,6 +49,8 @@ from neurotox.study import StudySpec
 __all__ = ["FORMATS", "Cell", "ColumnGroup", "Figure", "FrontMatter", "Report", "Row",
            "RunStamp", "Table", "build_report", "needs_figures", "parse_formats",
            "render_figures", "write_report"]
+
+log = logging.getLogger(__name__)
 
 #: Formats whose files show the figures (figures are drawn only when one is written).
 FIGURE_FORMATS = ("docx", "html", "pdf")
@@ -101,6 +104,7 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     ctx = Context(spec, table, labels)
     fits = concentration_fits(results, table, decisions, alpha=spec.statistics.alpha)
     bmds = trend_bmds(results, workers=workers) if bmd else {}
+    _log_bmds(bmds, [g.dose for g in spec.groups])
     tables = _numbered(ctx, results, decisions, fits, bmds)
     head = study_header(spec)
     if spec.guideline is None and "Guideline" in head:
@@ -116,6 +120,13 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     if figures:
         report.figures = render_figures(report.figure_jobs, workers=workers)
     return report
+
+
+def _log_bmds(bmds: dict, doses: list[float]) -> None:
+    for (assay, endpoint, sex, tp), r in bmds.items():
+        flag = reliability(r, doses)
+        log.info("benchmark dose %s %s %s %s: %s, BMD %.4g, BMDL %.4g%s", assay, endpoint, sex,
+                 tp, r.model or "no viable model", r.bmd, r.bmdl, f" ({flag})" if flag else "")
 
 
 def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits: dict,
