@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from tests.stamps import same_report_files
 
 from neurotox.io.output import verify
-from tests.stamps import same_report_files
 
 STUDY = """\
 study_id: NTX-R-001

@@ -34,7 +34,8 @@ from neurotox.report.model import (
     RunStamp,
     Table,
 )
-from neurotox.report.pathology import ASSAY as PATHOLOGY, pathology_listing, pathology_tables
+from neurotox.report.pathology import ASSAY as PATHOLOGY
+from neurotox.report.pathology import pathology_listing, pathology_tables
 from neurotox.report.potency import CONCENTRATION_UNITS, concentration_fits, potency_table
 from neurotox.report.render import FORMATS, RENDERERS, render_docx
 from neurotox.report.tables import (
@@ -131,8 +132,11 @@ def _log_bmds(bmds: dict, doses: list[float]) -> None:
 
 def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits: dict,
               bmds: dict) -> list[Table]:
-    """Every table in report order, numbered: findings, conclusions, group tables by
-    category (pathology with the structural ones), fits, listings."""
+    """Every table in report order, numbered.
+
+    Findings, conclusions, group tables by category (pathology with the
+    structural ones), fits, listings.
+    """
     tables = findings_tables(ctx, results, decisions, 0)
     tables.append(conclusions_table(ctx, results, 0))
     tables += by_category_order(group_tables(results, decisions, ctx.table, ctx,

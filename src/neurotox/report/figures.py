@@ -215,8 +215,7 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
 
 def _time_marks(ax: Any, pos: dict[str, float], marks: dict[str, list[tuple[str, str]]],
                 tops: list[float], bottoms: list[float]) -> None:
-    """Significance marks above each timepoint, in the colour of their group, inside the
-    frame."""
+    """Significance marks above each timepoint, coloured by group, inside the frame."""
     finite = [t for t in tops if math.isfinite(t)]
     if not finite:
         return

@@ -38,8 +38,11 @@ def _date(value: object) -> str:
 
 
 def title_block(spec: StudySpec) -> list[tuple[str, str]]:
-    """Label → value rows of the title page; empty optional fields are left out,
-    except the people and dates a GLP report must name (shown as lines to complete)."""
+    """Label → value rows of the title page.
+
+    Empty optional fields are left out, except the people and dates a GLP report
+    must name (shown as lines to complete).
+    """
     need = spec.glp
     item = spec.test_item + (f" (batch {spec.test_item_batch})" if spec.test_item_batch else "")
     system = " ".join(x for x in (spec.species, spec.strain) if x) or spec.cell_line or ""

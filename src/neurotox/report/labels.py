@@ -144,8 +144,11 @@ class TimepointLabels:
         return session_label(code)
 
     def split(self, timepoint: object, assay: str = "") -> tuple[str, str]:
-        """(session, within-session) labels: ``pretest_bin01`` → ``("Pre-test", "0–10 min")``;
-        a timepoint without bins is its own session: ``week4`` → ``("Week 4", "")``."""
+        """(session, within-session) labels of a timepoint code.
+
+        ``pretest_bin01`` → ``("Pre-test", "0–10 min")``; a timepoint without bins
+        is its own session: ``week4`` → ``("Week 4", "")``.
+        """
         code = str(timepoint)
         parts = code.split("_")
         if len(parts) > 1 and (_BIN.match(parts[-1]) or re.match(r"^block\d+$", parts[-1])):

@@ -38,7 +38,7 @@ from neurotox.report.model import (
     natural_key,
     slug,
 )
-from neurotox.study import Group, StatisticsPlan, StudySpec
+from neurotox.study import Group, StudySpec
 from neurotox.vocab import Category, Censoring, Sex
 
 SUMMARY_TYPES = ("continuous", "count", "proportion")
@@ -221,8 +221,10 @@ def _column_groups(block: Block, cols: list[tuple[str, str]]) -> tuple[ColumnGro
 
 def session_columns(ctx: Context, assay: str, labels: list[str],
                     codes: list[str]) -> tuple[list[str], tuple[ColumnGroup, ...]]:
-    """Timepoint columns grouped by session (``Pre-test``: ``0–10 min`` ...), when the
-    timepoints are bins of sessions; otherwise the labels unchanged and no groups.
+    """Timepoint columns grouped by session (``Pre-test``: ``0–10 min`` ...).
+
+    When the timepoints are not bins of sessions, the labels are returned
+    unchanged with no groups.
 
     ``labels`` are the column labels (an ANCOVA column follows its own), ``codes``
     the timepoint code of each.
@@ -482,8 +484,10 @@ def _group_rows(block: Block, groups: list[Group], columns: list) -> list[Row]:
 
 def _test_rows(block: Block, cols: list[tuple[str, str]], groups: list[Group],
                extra: dict[int, int] | None = None) -> list[Row]:
-    """The trend-test row (p-value and flag per column) and, where no comparison with
-    control was made, a row saying "not tested (reason)".
+    """The trend-test row and the "not tested (reason)" row, where they apply.
+
+    The trend row holds the p-value and flag per column; the other row says why
+    no comparison with control was made.
 
     ``extra`` maps a column index to the number of further columns shown for it
     (the ANCOVA-adjusted mean), which get empty cells in these rows.
@@ -638,12 +642,16 @@ def _counts(ctx: Context, block: Block) -> tuple[int, int] | None:
     return ctx.pups_and_litters(rows)
 
 
+def _incidence_maker(per_group: dict[str, dict[str, Any]]):
+    return lambda g: incidence_cell(per_group.get(g))
+
+
 def incidence_table(block: Block, spec: StudySpec | Context, number: int) -> Table:
     """Incidence table of one block: n affected / n examined (%) with flags."""
     ctx = spec if isinstance(spec, Context) else Context(spec, pd.DataFrame())
     groups = _ordered_groups(ctx.spec)
     cols = _columns(block)
-    makers = [lambda g, pg=block.cells.get(c, {}): incidence_cell(pg.get(g)) for c in cols]
+    makers = [_incidence_maker(block.cells.get(c, {})) for c in cols]
     rows = _group_rows(block, groups, makers) + _test_rows(block, cols, groups)
     return Table(
         number=number, title=_title(ctx, block, "Incidence"), kind="incidence",
@@ -843,8 +851,10 @@ def by_category_order(tables: list[Table]) -> list[Table]:
 
 def build_tables(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataFrame,
                  spec: StudySpec | Context) -> list[Table]:
-    """Every group and listing table of the report, numbered: summaries, incidence,
-    severity (by category), then listings."""
+    """Every group and listing table, numbered.
+
+    Summaries, incidence and severity tables (by category), then listings.
+    """
     ctx = spec if isinstance(spec, Context) else Context(spec, table)
     out = by_category_order(group_tables(results, decisions, table, ctx))
     out += listing_tables(table, ctx, 0)

@@ -1,6 +1,6 @@
-import numpy as np
-
 import math
+
+import numpy as np
 
 from neurotox.report.bmd import bmd_table, reliability, trend_bmds
 from neurotox.report.context import Context

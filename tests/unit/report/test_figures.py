@@ -80,8 +80,9 @@ def test_time_course_never_joins_different_sessions(analysis, spec):
 
 
 def test_render_is_deterministic_undated_and_300_dpi(analysis, table, spec):
-    from PIL import Image
     import io
+
+    from PIL import Image
 
     res, vals = _grip(analysis, table)
     png1, svg1 = render(group_means_plot(res, vals, spec)[0])

@@ -41,7 +41,8 @@ def main(soffice, src, dst, profile):
                 break
             except Exception:  # noqa: BLE001 (office still starting)
                 if proc.poll() is not None:
-                    raise SystemExit("LibreOffice exited before accepting a connection")
+                    raise SystemExit("LibreOffice exited before accepting a connection") \
+                        from None
                 time.sleep(0.1)
         if ctx is None:
             raise SystemExit("LibreOffice did not start within 60 s")

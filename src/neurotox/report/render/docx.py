@@ -166,8 +166,7 @@ def _caption(doc: DocxDocument, text: str) -> None:
 
 def add_table(doc: DocxDocument, report: Report, table: Table, paper: str,
               headings: tuple[tuple[str, int], ...] = ()) -> None:
-    """A table in sections of its own: headings, caption, header fields, the part(s),
-    footnotes."""
+    """A table in sections of its own: headings, caption, header, part(s), footnotes."""
     parts = plan_parts(table, paper)
     for part in parts:
         what = f"Table {table.number}" + (f" (part {part.index} of {part.count})"
