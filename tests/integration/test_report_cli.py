@@ -260,3 +260,26 @@ def test_report_runs_the_study_assays_and_records_inputs(invoke, tmp_path):
     assert run["run_id"] in (out / "run.log").read_text()
     assert list((out / "details" / "tmaze").glob("*.csv"))  # assay detail tables
     assert verify(out) == []
+
+
+def test_pdf_without_libreoffice_is_a_clear_error(invoke, study_dir, tmp_path, monkeypatch):
+    import neurotox.report.render.pdf as pdf
+
+    monkeypatch.setattr(pdf, "available", lambda: False)
+    r = invoke("report", "--study", study_dir / "study.yaml", "--endpoints",
+               study_dir / "endpoints.csv", "-o", tmp_path / "o", "--format", "docx,pdf")
+    assert r.exit_code == 2
+    assert "'pdf' needs LibreOffice (soffice) on the PATH" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_progress_lines_per_stage_and_quiet(invoke, study_dir, tmp_path):
+    args = ("report", "--study", study_dir / "study.yaml", "--endpoints",
+            study_dir / "endpoints.csv", "--format", "csv", "--no-bmd")
+    r = invoke(*args, "-o", tmp_path / "loud")
+    assert r.exit_code == 0, r.output
+    for stage in ("assays", "statistics", "tables and fits", "writing"):
+        assert f"INFO: report study: {stage}" in r.output, r.output
+    quiet = invoke("-q", *args, "-o", tmp_path / "quiet")
+    assert quiet.exit_code == 0 and "INFO" not in quiet.output
+    assert "report study: statistics" in (tmp_path / "quiet" / "run.log").read_text()
