@@ -131,7 +131,7 @@ def table_xml(part: Part, *, header: bool = True) -> str:
     tw = [int(w / 25.4 * 1440) for w in part.widths]
     n_labels = len(t.row_header)
     rows = []
-    head = '<w:trPr><w:tblHeader/><w:cantSplit/></w:trPr>'
+    head = '<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>'
     if t.column_groups:
         cells = [_cell_xml("", sum(tw[:n_labels]), span=n_labels)]
         j = n_labels
@@ -246,10 +246,28 @@ def _contents(doc: DocxDocument) -> None:
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     _small(doc.add_paragraph("Contents"), 14, bold=True)
     _field(doc.add_paragraph(), 'TOC \\o "1-3" \\h \\z \\u', TOC_PLACEHOLDER)
+    _ask_to_update_fields(doc)
+
+
+#: Elements that follow ``w:updateFields`` in the schema order of ``w:settings``.
+_AFTER_UPDATE_FIELDS = {qn(f"w:{t}") for t in (
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids",
+    "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+    "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
+    "smartTagType", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol",
+    "listSeparator")} | {"{http://schemas.openxmlformats.org/officeDocument/2006/math}mathPr"}
+
+
+def _ask_to_update_fields(doc: DocxDocument) -> None:
+    """Word updates the fields (the table of contents) when the document is opened."""
     settings = doc.settings.element
     update = OxmlElement("w:updateFields")
     update.set(qn("w:val"), "true")
-    settings.append(update)
+    later = next((el for el in settings if el.tag in _AFTER_UPDATE_FIELDS), None)
+    if later is None:
+        settings.append(update)
+    else:
+        later.addprevious(update)
 
 
 def _section_text(doc: DocxDocument, title: str, lines: list[str]) -> None:
