@@ -310,16 +310,29 @@ def run_demo(od: OutputDir, *, seed: int,
         log.info("simulating %s", sim.kind)
         truth = sim.write(folder, seed)
         od.write_json(f"studies/{sim.kind}/truth.json", truth)
-        prefix = f"reports/{sim.kind}"
-        sub = RunRecord(command=od.record.command, parameters={"seed": seed, "kind": sim.kind})
-        report = report_study(od, folder / "study.yaml", formats=formats, prefix=prefix,
-                              record_inputs=False, record=sub)
-        _merge_record(od.record, sub)
-        # each report folder verifies on its own (neurotox verify demo/reports/<kind>)
-        od.write_text(f"{prefix}/manifest.json", _manifest_text(sub, od.path(prefix)))
+        report = report_folder(od, folder / "study.yaml", f"reports/{sim.kind}",
+                               formats=formats, parameters={"seed": seed, "kind": sim.kind},
+                               record_inputs=False)
         entries.append((sim.kind, sim.description, report))
     od.write_text("index.html", demo_index(entries, formats))
     return [s.kind for s in sims]
+
+
+def report_folder(od: OutputDir, study_file: str | Path, prefix: str, *,
+                  formats: Iterable[str], parameters: dict[str, Any] | None = None,
+                  **options: Any) -> Report:
+    """Report a study into ``prefix``, a folder of ``od`` that verifies on its own.
+
+    The folder gets its own run record (run.json, run.log) and its own
+    manifest.json; its notes, exclusions and deviations are also added to
+    ``od``'s record. ``options`` are passed to :func:`report_study`.
+    """
+    sub = RunRecord(command=od.record.command, parameters=dict(parameters or {}))
+    report = report_study(od, study_file, formats=formats, prefix=prefix, record=sub,
+                          **options)
+    _merge_record(od.record, sub)
+    od.write_text(f"{prefix}/manifest.json", _manifest_text(sub, od.path(prefix)))
+    return report
 
 
 def _merge_record(into: RunRecord, sub: RunRecord) -> None:

@@ -283,3 +283,23 @@ def test_progress_lines_per_stage_and_quiet(invoke, study_dir, tmp_path):
     quiet = invoke("-q", *args, "-o", tmp_path / "quiet")
     assert quiet.exit_code == 0 and "INFO" not in quiet.output
     assert "report study: statistics" in (tmp_path / "quiet" / "run.log").read_text()
+
+
+def test_a_report_folder_inside_an_output_verifies_on_its_own(study_dir, tmp_path):
+    """As in neurotox demo: reports/<kind>/ has its own manifest, run.json and run.log."""
+    from neurotox.io.output import OutputDir, RunRecord
+    from neurotox.pipeline import report_folder
+
+    out = tmp_path / "demo"
+    with OutputDir(out, record=RunRecord(command=["neurotox", "demo"])) as od:
+        report_folder(od, study_dir / "study.yaml", "reports/r", formats=["csv", "html"],
+                      endpoints_file=study_dir / "endpoints.csv", bmd=False)
+    inner = out / "reports" / "r"
+    assert verify(out) == [] and verify(inner) == []
+    manifest = json.loads((inner / "manifest.json").read_text())
+    assert {o["path"] for o in manifest["outputs"]} >= {"report.html", "run.json", "run.log",
+                                                         "csv/results.csv"}
+    outer = json.loads((out / "manifest.json").read_text())
+    assert outer["exclusions"] == manifest["exclusions"] != []
+    (inner / "report.html").write_text("edited")
+    assert verify(inner) == ["report.html: changed (SHA-256 differs)"]
