@@ -36,7 +36,8 @@ def simulated(tmp_path_factory):
             a = analyse(collected.table, study)
             report = build_report(study.spec, collected.table, a.results, a.decisions,
                                   software={"neurotox": "test"}, figures=False,
-                                  bmd=kind == "oecd-424", parameters=collected.parameters)
+                                  bmd=kind == "oecd-424", parameters=collected.parameters,
+                                  workers=2)
             cache[kind] = (report, truth)
         return cache[kind]
     return get

@@ -1,11 +1,21 @@
 import math
 
 import numpy as np
+import pytest
 
 from neurotox.report.bmd import bmd_table, reliability, trend_bmds
 from neurotox.report.context import Context
 from neurotox.report.figures import build_figures
 from neurotox.stats import BmdResult
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """The hand-made study's results and their benchmark doses (fitted once)."""
+    from tests.unit.report.conftest import make_results, make_table
+
+    results, _ = make_results(make_table())
+    return results, trend_bmds(results, workers=2)
 
 
 def test_bmd_for_flagged_single_timepoint_endpoints_only(analysis, spec, capfd):
@@ -32,10 +42,9 @@ def test_bmd_for_flagged_single_timepoint_endpoints_only(analysis, spec, capfd):
     assert t.rows[1].cells[2].text == f"{males.bmd:.3g}"
 
 
-def test_bmd_curve_is_the_recommended_model(analysis):
+def test_bmd_curve_is_the_recommended_model(fitted):
     """The tabulated curve reaches the benchmark response at the BMD."""
-    results, _ = analysis
-    bmds = trend_bmds(results)
+    results, bmds = fitted
     tremor = bmds[("fob", "tremor", "M", "NA")]
     assert tremor.kind == "dichotomous"
     d, p = tremor.curve["dose"].to_numpy(), tremor.curve["response"].to_numpy()
@@ -51,9 +60,9 @@ def test_bmd_curve_is_the_recommended_model(analysis):
     assert np.all(np.abs(fitted - rows["mean"]) < 2 * rows["sem"] + 1e-9)
 
 
-def test_bmd_figures_draw_curve_and_markers(analysis, table, spec):
-    results, decisions = analysis
-    bmds = trend_bmds(results)
+def test_bmd_figures_draw_curve_and_markers(fitted, analysis, table, spec):
+    _, decisions = analysis
+    results, bmds = fitted
     figs = {f.key: f for f in build_figures(Context(spec, table), results, decisions,
                                             bmds=bmds)}
     assert {"bmd-fob-grip-strength-forelimb-m", "bmd-fob-tremor-m"} <= set(figs)
