@@ -238,10 +238,17 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
     input hashes; its SHA-256 is printed in the report) and ``run.log``.
 
     """
-    from neurotox.report import build_report, needs_figures, render_figures, write_report
+    from neurotox.report import (
+        build_report,
+        needs_figures,
+        needs_tables,
+        render_figures,
+        write_report,
+    )
     from neurotox.report.trace import run_log, write_run_record
 
     record = record or od.record
+    formats = list(formats)
     with run_log(od, prefix):
         step = Progress(f"report {Path(study_file).resolve().parent.name}")
         study = load_study(study_file)
@@ -267,9 +274,9 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               analysis.decisions, software=software, deviations=deviations,
                               exclusions=exclusion_lines(collected.table), bmd=bmd,
                               figures=False, parameters=collected.parameters, stamp=stamp,
-                              paper=paper, workers=workers)
-        step("tables and fits", f"{len(report.tables)} tables")
-        formats = list(formats)
+                              paper=paper, workers=workers, tables=needs_tables(formats))
+        if report.tables:
+            step("tables and fits", f"{len(report.tables)} tables")
         for msg in report.appendix:
             log.info("software message (methods appendix): %s", msg)
         if needs_figures(formats):

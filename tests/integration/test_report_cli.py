@@ -275,7 +275,7 @@ def test_pdf_without_libreoffice_is_a_clear_error(invoke, study_dir, tmp_path, m
 
 def test_progress_lines_per_stage_and_quiet(invoke, study_dir, tmp_path):
     args = ("report", "--study", study_dir / "study.yaml", "--endpoints",
-            study_dir / "endpoints.csv", "--format", "csv", "--no-bmd")
+            study_dir / "endpoints.csv", "--format", "csv,xlsx", "--no-bmd")
     r = invoke(*args, "-o", tmp_path / "loud")
     assert r.exit_code == 0, r.output
     for stage in ("assays", "statistics", "tables and fits", "writing"):
@@ -303,3 +303,14 @@ def test_a_report_folder_inside_an_output_verifies_on_its_own(study_dir, tmp_pat
     assert outer["exclusions"] == manifest["exclusions"] != []
     (inner / "report.html").write_text("edited")
     assert verify(inner) == ["report.html: changed (SHA-256 differs)"]
+
+
+def test_csv_alone_builds_no_tables_fits_or_figures(invoke, study_dir, tmp_path):
+    out = tmp_path / "o"
+    r = invoke("report", "--study", study_dir / "study.yaml", "--endpoints",
+               study_dir / "endpoints.csv", "--format", "csv", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "tables and fits" not in r.output and "benchmark dose" not in r.output
+    assert sorted(p.name for p in out.iterdir()) == ["csv", "manifest.json", "run.json",
+                                                     "run.log"]
+    assert verify(out) == []

@@ -48,7 +48,7 @@ from neurotox.report.tables import (
 from neurotox.study import StudySpec
 
 __all__ = ["FORMATS", "Cell", "ColumnGroup", "Figure", "FrontMatter", "Report", "Row",
-           "RunStamp", "Table", "build_report", "needs_figures", "parse_formats",
+           "RunStamp", "Table", "build_report", "needs_figures", "needs_tables", "parse_formats",
            "render_figures", "write_report"]
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,8 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
                  deviations: Iterable[str] = (), exclusions: Iterable[str] = (),
                  figures: bool = True, bmd: bool = True,
                  parameters: Mapping[str, Any] | None = None, stamp: RunStamp | None = None,
-                 paper: str | None = None, workers: int | None = 1) -> Report:
+                 paper: str | None = None, workers: int | None = 1,
+                 tables: bool = True) -> Report:
     """Assemble the report model.
 
     Parameters
@@ -93,6 +94,9 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         ``a4`` or ``letter`` (default: the study file's ``report.paper``).
     workers
         Processes for benchmark-dose fits and figures.
+    tables
+        Build the tables, fits and figure plan (off when only csv files are written:
+        the report then holds the machine-readable frames and the methods only).
 
     Returns
     -------
@@ -103,21 +107,22 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     labels = TimepointLabels.from_parameters(parameters or {},
                                              {a.key: a.assay for a in spec.assays})
     ctx = Context(spec, table, labels)
-    fits = concentration_fits(results, table, decisions, alpha=spec.statistics.alpha)
-    bmds = trend_bmds(results, workers=workers) if bmd else {}
+    fits = concentration_fits(results, table, decisions, alpha=spec.statistics.alpha) \
+        if tables else {}
+    bmds = trend_bmds(results, workers=workers) if bmd and tables else {}
     _log_bmds(bmds, [g.dose for g in spec.groups])
-    tables = _numbered(ctx, results, decisions, fits, bmds)
+    numbered = _numbered(ctx, results, decisions, fits, bmds) if tables else []
     head = study_header(spec)
     if spec.guideline is None and "Guideline" in head:
         del head["Guideline"]
     report = Report(
-        study_id=spec.study_id, title=spec.title, header=head, tables=tables, figures=[],
+        study_id=spec.study_id, title=spec.title, header=head, tables=numbered, figures=[],
         methods=methods_section(decisions, spec.statistics, software, _design(ctx, results))
         + _fit_methods(fits) + _bmd_methods(bmds),
         deviations=list(deviations), exclusions=list(exclusions),
         results=results, decisions=decisions, endpoints=table, software=dict(software),
         front=front_matter(spec, paper), stamp=stamp, appendix=software_messages(decisions),
-        figure_jobs=plan_figures(ctx, results, decisions, fits, bmds))
+        figure_jobs=plan_figures(ctx, results, decisions, fits, bmds) if tables else [])
     if figures:
         report.figures = render_figures(report.figure_jobs, workers=workers)
     return report
@@ -210,6 +215,11 @@ def parse_formats(text: str | Iterable[str]) -> list[str]:
         raise InputError(f"no report format given; expected some of {quoted(FORMATS)}",
                          where="option '--format'")
     return [f for f in FORMATS if f in names]
+
+
+def needs_tables(formats: Iterable[str]) -> bool:
+    """True when one of the formats shows tables (every format but csv)."""
+    return any(f != "csv" for f in formats)
 
 
 def needs_figures(formats: Iterable[str]) -> bool:
