@@ -305,22 +305,29 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
     if curve is not None and len(positive):
         ax.plot(xpos(np.asarray(curve[0], float)), curve[1], color=PALETTE[5], lw=1.3,
                 zorder=2)
-    for k, (label, dose) in enumerate(m for m in markers if math.isfinite(m[1]) and m[1] > 0):
-        ax.axvline(dose, color=PALETTE[4], ls="--" if k == 0 else ":", lw=0.9)
-        ax.text(dose, 0.97 - 0.08 * k, f" {label} = {dose:.3g}", transform=ax.get_xaxis_transform(),
-                ha="left", va="top", fontsize=7, color=PALETTE[4])
     lo, hi = ax.get_ylim()
     if lo > 0:  # responses on a ratio scale start at zero: a flat response looks flat
         lo = 0.0
-    ax.set_ylim(lo, hi + (0.15 * (hi - lo) if note or markers else 0.0))
-    if note:  # the short verdict in the frame; the reason is in the caption
-        ax.text(0.98, 0.97, note.split(" (")[0], transform=ax.transAxes, ha="right", va="top",
-                fontsize=8, bbox={"facecolor": "white", "edgecolor": "#999999", "pad": 3})
+    ax.set_ylim(lo, hi + (0.2 * (hi - lo) if note or markers else 0.0))
     if len(positive):
         _log_dose_axis(ax, zero_at, positive)
+    for k, (label, dose) in enumerate(m for m in markers if math.isfinite(m[1]) and m[1] > 0):
+        ax.axvline(dose, color=PALETTE[4], ls="--" if k == 0 else ":", lw=0.9)
+        right = ax.get_xscale() == "log" and _axis_fraction(ax, dose) > 0.65
+        ax.text(dose, 0.97 - 0.08 * k, f" {label} = {dose:.3g} ",  # left of a line near the edge
+                transform=ax.get_xaxis_transform(), ha="right" if right else "left", va="top",
+                fontsize=7, color=PALETTE[4])
+    if note:  # the short verdict in the frame, top left; the reason is in the caption
+        ax.text(0.02, 0.97, note.split(" (")[0], transform=ax.transAxes, ha="left", va="top",
+                fontsize=8, bbox={"facecolor": "white", "edgecolor": "#999999", "pad": 3})
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return fig, ax
+
+
+def _axis_fraction(ax: Any, dose: float) -> float:
+    x0, x1 = (math.log10(v) for v in ax.get_xlim())
+    return (math.log10(dose) - x0) / (x1 - x0)
 
 
 def _log_dose_axis(ax: Any, zero_at: float, positive: np.ndarray) -> None:
