@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from neurotox import endpoints
 from neurotox.errors import InputError
-from neurotox.io.output import OutputDir, RunRecord, software_versions
-from neurotox.report import Report, build_report, write_report
+from neurotox.io.output import OutputDir, RunRecord, build_manifest, software_versions
 from neurotox.study import Study, load_study, read_exclusions
+
+if TYPE_CHECKING:
+    from neurotox.report import Report
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +169,7 @@ def prepare(study: Study, endpoints_file: str | Path | None,
         # study id, group, dose and unit of every row, naming the first bad row
         endpoints.check_design(collected.table, study_id=study.study_id, path=endpoints_file,
                                groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
-    for note in collected.notes:
+    for note in [*study.notes, *collected.notes]:
         record.note(note)
     if study.spec.exclusions:
         path = study.resolve(study.spec.exclusions, "exclusions")
@@ -184,9 +187,25 @@ def _rule_exclusions(table: pd.DataFrame) -> list[dict]:
             for r in exc.itertuples(index=False)]
 
 
+class Progress:
+    """One console line per stage of a report (INFO level: hidden by ``-q``)."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.t0 = self.last = time.perf_counter()
+
+    def __call__(self, stage: str, detail: str = "") -> None:
+        """Log that ``stage`` is done (with what it did and how long it took)."""
+        now = time.perf_counter()
+        log.info("%s: %s%s (%.1f s)", self.name, stage, f": {detail}" if detail else "",
+                 now - self.last)
+        self.last = now
+
+
 def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str],
                  endpoints_file: str | Path | None = None, prefix: str = "",
-                 record_inputs: bool = True, bmd: bool = True) -> Report:
+                 record_inputs: bool = True, bmd: bool = True, paper: str | None = None,
+                 workers: int | None = None, record: RunRecord | None = None) -> Report:
     """Run a study end to end and write its report into ``od`` (under ``prefix``).
 
     Parameters
@@ -206,28 +225,68 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         themselves outputs of the same run, as in ``neurotox demo``).
     bmd
         Derive benchmark doses (pybmds) for endpoints with a significant trend.
+    paper
+        ``a4`` or ``letter`` (default: the study file's ``report.paper``).
+    workers
+        Processes for figures and benchmark-dose fits (default: one per core).
+    record
+        Run record to fill (default: ``od.record``).
+
+    Notes
+    -----
+    Besides the report files, the folder gets ``run.json`` (run ID, command,
+    input hashes; its SHA-256 is printed in the report) and ``run.log``.
 
     """
-    study = load_study(study_file)
-    record = od.record
-    collected = prepare(study, endpoints_file, record)
-    if record_inputs:
-        record.add_inputs(study.input_files())
-        record.add_inputs(collected.inputs)
-    record.parameters.setdefault("assays", {}).update(
-        {f"{prefix}:{k}" if prefix else k: v for k, v in collected.parameters.items()})
-    record.parameters.setdefault("statistics", {})[prefix or study.study_id] = \
-        study.spec.statistics.model_dump(mode="json")
-    analysis = analyse(collected.table, study)
-    deviations = guideline_deviations(study, collected.table, collected.notes)
-    record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
-    report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
-                          software=software_versions(), deviations=deviations,
-                          exclusions=exclusion_lines(collected.table), bmd=bmd)
-    write_report(od, report, formats, prefix=prefix)
-    for key, df in sorted(collected.details.items()):
-        od.write_table(df, f"{prefix}/details/{key}" if prefix else f"details/{key}",
-                       formats=("csv",))
+    from neurotox.report import (
+        build_report,
+        needs_figures,
+        needs_tables,
+        render_figures,
+        write_report,
+    )
+    from neurotox.report.trace import run_log, write_run_record
+
+    record = record or od.record
+    formats = list(formats)
+    with run_log(od, prefix):
+        step = Progress(f"report {Path(study_file).resolve().parent.name}")
+        study = load_study(study_file)
+        collected = prepare(study, endpoints_file, record)
+        step("assays", f"{len(collected.table)} values, {collected.table['endpoint'].nunique()} "
+             "endpoints")
+        inputs = study.input_files() + list(collected.inputs)
+        if record_inputs:
+            record.add_inputs(inputs)
+        record.parameters.setdefault("assays", {}).update(
+            {f"{prefix}:{k}" if prefix else k: v for k, v in collected.parameters.items()})
+        record.parameters.setdefault("statistics", {})[prefix or study.study_id] = \
+            study.spec.statistics.model_dump(mode="json")
+        analysis = analyse(collected.table, study)
+        step("statistics", f"{len(analysis.decisions)} analyses")
+        deviations = guideline_deviations(study, collected.table, collected.notes)
+        record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
+        software = software_versions()
+        stamp = write_run_record(od, prefix, record, study_id=study.study_id, inputs=inputs,
+                                 software=software)
+        log.info("run ID %s", stamp.run_id)
+        report = build_report(study.spec, collected.table, analysis.results,
+                              analysis.decisions, software=software, deviations=deviations,
+                              exclusions=exclusion_lines(collected.table), bmd=bmd,
+                              figures=False, parameters=collected.parameters, stamp=stamp,
+                              paper=paper, workers=workers, tables=needs_tables(formats))
+        if report.tables:
+            step("tables and fits", f"{len(report.tables)} tables")
+        for msg in report.appendix:
+            log.info("software message (methods appendix): %s", msg)
+        if needs_figures(formats):
+            report.figures = render_figures(report.figure_jobs, workers=workers)
+            step("figures", f"{len(report.figures)} figures")
+        written = write_report(od, report, formats, prefix=prefix, workers=workers)
+        for key, df in sorted(collected.details.items()):
+            od.write_table(df, f"{prefix}/details/{key}" if prefix else f"details/{key}",
+                           formats=("csv",))
+        step("writing", f"{len(written)} files ({', '.join(formats)})")
     return report
 
 
@@ -258,12 +317,43 @@ def run_demo(od: OutputDir, *, seed: int,
         log.info("simulating %s", sim.kind)
         truth = sim.write(folder, seed)
         od.write_json(f"studies/{sim.kind}/truth.json", truth)
-        log.info("reporting %s", sim.kind)
-        report = report_study(od, folder / "study.yaml", formats=formats,
-                              prefix=f"reports/{sim.kind}", record_inputs=False)
+        report = report_folder(od, folder / "study.yaml", f"reports/{sim.kind}",
+                               formats=formats, parameters={"seed": seed, "kind": sim.kind},
+                               record_inputs=False)
         entries.append((sim.kind, sim.description, report))
     od.write_text("index.html", demo_index(entries, formats))
     return [s.kind for s in sims]
+
+
+def report_folder(od: OutputDir, study_file: str | Path, prefix: str, *,
+                  formats: Iterable[str], parameters: dict[str, Any] | None = None,
+                  **options: Any) -> Report:
+    """Report a study into ``prefix``, a folder of ``od`` that verifies on its own.
+
+    The folder gets its own run record (run.json, run.log) and its own
+    manifest.json; its notes, exclusions and deviations are also added to
+    ``od``'s record. ``options`` are passed to :func:`report_study`.
+    """
+    sub = RunRecord(command=od.record.command, parameters=dict(parameters or {}))
+    report = report_study(od, study_file, formats=formats, prefix=prefix, record=sub,
+                          **options)
+    _merge_record(od.record, sub)
+    od.write_text(f"{prefix}/manifest.json", _manifest_text(sub, od.path(prefix)))
+    return report
+
+
+def _merge_record(into: RunRecord, sub: RunRecord) -> None:
+    for key in ("assays", "statistics"):
+        into.parameters.setdefault(key, {}).update(sub.parameters.get(key, {}))
+    into.notes.extend(n for n in sub.notes if n not in into.notes)
+    into.exclusions.extend(sub.exclusions)
+    into.deviations.extend(sub.deviations)
+
+
+def _manifest_text(record: RunRecord, folder: Path) -> str:
+    import json
+
+    return json.dumps(build_manifest(record, folder), indent=2, ensure_ascii=False) + "\n"
 
 
 def demo_index(entries: list[tuple[str, str, Report]], formats: list[str]) -> str:

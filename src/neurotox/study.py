@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticError
 
 from neurotox.errors import InputError, quoted
-from neurotox.vocab import Sex
+from neurotox.vocab import Sex, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
@@ -157,6 +158,77 @@ class StatisticsPlan(BaseModel):
         return names
 
 
+class StudyDates(BaseModel):
+    """Dates of the study plan shown on the report's title page (all optional)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    initiation: dt.date | None = None
+    experimental_start: dt.date | None = None
+    experimental_end: dt.date | None = None
+    report: dt.date | None = None
+
+
+class DoseConclusion(BaseModel):
+    """A NOAEL or LOAEL entered by the study director (the report never decides it).
+
+    Attributes
+    ----------
+    dose
+        One of the tested doses; ``null`` means "not established" (e.g. no LOAEL
+        because no adverse effect was seen at any dose).
+    sex
+        ``M``, ``F`` or ``NA`` (both sexes / sex not a factor).
+    basis
+        The findings the conclusion rests on, in the study director's words.
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    dose: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    sex: Sex = Sex.NA
+    basis: str = ""
+
+
+class QaInspection(BaseModel):
+    """One QA inspection listed in the quality assurance statement."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    phase: str = Field(min_length=1)
+    inspected: dt.date | None = None
+    reported: dt.date | None = None
+
+
+class ReportSettings(BaseModel):
+    """How the report is laid out.
+
+    Attributes
+    ----------
+    paper
+        ``a4`` (default) or ``letter``; the ``--paper`` option overrides it.
+    spread
+        Spread shown with group means in tables and figures alike: ``sd`` or ``sem``.
+    qa_inspections
+        Inspections listed in the QA statement of a GLP report (blank rows to be
+        completed by QA when empty).
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    paper: Literal["a4", "letter"] = "a4"
+    spread: Literal["sd", "sem"] = "sd"
+    qa_inspections: tuple[QaInspection, ...] = ()
+
+    @field_validator("paper", "spread", mode="before")
+    @classmethod
+    def _lower(cls, v: Any) -> Any:
+        """``A4``, ``Letter``, ``SD`` are written as often as ``a4``, ``letter``, ``sd``."""
+        return v.strip().lower() if isinstance(v, str) else v
+
+
 class StudySpec(BaseModel):
     """Top level of a study YAML file."""
 
@@ -171,6 +243,15 @@ class StudySpec(BaseModel):
     cell_line: str | None = None
     guideline: str | None = None
     sponsor: str | None = None
+    test_facility: str | None = None
+    study_director: str | None = None
+    test_item_batch: str | None = None
+    vehicle: str | None = None
+    route: str | None = None
+    dates: StudyDates = Field(default_factory=StudyDates)
+    noael: tuple[DoseConclusion, ...] = ()
+    loael: tuple[DoseConclusion, ...] = ()
+    report: ReportSettings = Field(default_factory=ReportSettings)
     groups: tuple[Group, ...] = Field(min_length=1)
     multiple_controls: bool = False
     subjects: str | None = None
@@ -195,7 +276,18 @@ class StudySpec(BaseModel):
         dup = sorted({k for k in keys if keys.count(k) > 1})
         if dup:
             raise ValueError(f"assay {dup[0]!r} is listed twice; give each entry an 'id'")
+        doses = {g.dose for g in self.groups}
+        for key, entries in (("noael", self.noael), ("loael", self.loael)):
+            for c in entries:
+                if c.dose is not None and c.dose not in doses:
+                    raise ValueError(f"{key} dose {c.dose:g} is not a tested dose (tested: "
+                                     + ", ".join(f"{d:g}" for d in sorted(doses)) + ")")
         return self
+
+    @field_validator("noael", "loael", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, dict) else v
 
 
 # ---------------------------------------------------------------- plate wells
@@ -318,6 +410,7 @@ def read_subjects(path: Path, groups: dict[str, Group]) -> pd.DataFrame:
     if extra:
         raise InputError(f"unexpected column(s) {quoted(extra)}; allowed: {quoted(allowed)}",
                          path=path)
+    mapped: dict[str, str] = {}
     for i, row in enumerate(df.itertuples(index=False)):
         where = f"row {i + 2}"
         if not row.subject:
@@ -325,10 +418,15 @@ def read_subjects(path: Path, groups: dict[str, Group]) -> pd.DataFrame:
         if row.group not in groups:
             raise InputError(f"group {row.group!r} is not defined in the study (defined: "
                              f"{quoted(groups)})", path=path, where=f"{where}, column 'group'")
-        if row.sex.upper() not in {s.value for s in Sex}:
-            raise InputError(f"sex {row.sex!r} is not M, F or NA", path=path,
+        sex = parse_sex(row.sex)
+        if sex is None:
+            raise InputError(f"sex {row.sex!r} is not M, F or NA (or a common spelling such "
+                             "as 'male', 'Female', 'w', 'männlich')", path=path,
                              where=f"{where}, column 'sex'")
-    df["sex"] = df["sex"].str.upper()
+        if row.sex != sex.value:
+            mapped[row.sex] = sex.value
+    df["sex"] = df["sex"].map(lambda s: parse_sex(s).value)  # type: ignore[union-attr]
+    df.attrs["sex_codes"] = mapped
     dup = df["subject"].duplicated()
     if dup.any():
         i = int(dup.to_numpy().nonzero()[0][0])
@@ -355,6 +453,9 @@ class Study:
         Subjects table (empty when the study has none, e.g. an in-vitro study).
     layouts
         Plate layouts by plate ID.
+    notes
+        Decisions taken while loading (sex codes mapped to M/F/NA), for the run
+        manifest.
 
     """
 
@@ -362,6 +463,7 @@ class Study:
     path: Path
     subjects: pd.DataFrame = field(default_factory=pd.DataFrame)
     layouts: dict[str, pd.DataFrame] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     @property
     def folder(self) -> Path:
@@ -447,6 +549,10 @@ def load_study(path: str | Path) -> Study:
     study = Study(spec=spec, path=path.resolve())
     if spec.subjects:
         study.subjects = read_subjects(study.resolve(spec.subjects, "subjects"), study.groups)
+        codes = study.subjects.attrs.get("sex_codes", {})
+        if codes:
+            study.notes.append(f"{spec.subjects}: sex codes mapped: " + ", ".join(
+                f"{k!r} -> {v}" for k, v in sorted(codes.items())))
     for plate, rel in spec.plate_layouts.items():
         study.layouts[plate] = read_layout(study.resolve(rel, f"plate_layouts.{plate}"),
                                            group_ids=set(study.groups))

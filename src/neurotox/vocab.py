@@ -68,6 +68,25 @@ class Sex(StrEnum):
         return {"M": "Males", "F": "Females", "NA": "Sexes combined"}[self.value]
 
 
+#: Spellings of sex found in lab files (case-insensitive) → :class:`Sex`.
+SEX_CODES = {
+    "m": "M", "male": "M", "males": "M", "man": "M", "mann": "M", "männlich": "M",
+    "maennlich": "M", "masculin": "M", "mâle": "M", "macho": "M", "♂": "M",
+    "f": "F", "female": "F", "females": "F", "w": "F", "weiblich": "F", "frau": "F",
+    "féminin": "F", "feminin": "F", "femelle": "F", "hembra": "F", "♀": "F",
+    "na": "NA", "n/a": "NA", "none": "NA", "pooled": "NA", "mixed": "NA", "both": "NA",
+}
+
+
+def parse_sex(text: str) -> Sex | None:
+    """:class:`Sex` of a code as labs write it (``M``, ``Male``, ``f``, ``weiblich``...).
+
+    Returns None for an unknown code (the caller names the file and row).
+    """
+    code = SEX_CODES.get(str(text).strip().lower())
+    return None if code is None else Sex(code)
+
+
 class Censoring(StrEnum):
     """Censoring of an EndpointTable value.
 

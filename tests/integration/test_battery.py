@@ -216,9 +216,12 @@ def test_dnt_planted_effects_are_flagged(dnt):
 
 
 def test_dnt_report_flags_planted_effects_with_ancova_footnote(dnt):
+    import re
+
     from neurotox.guidelines import check_study
     from neurotox.report import build_report
-    from neurotox.report.tables import label_of
+    from neurotox.report.labels import session_label
+    from neurotox.report.tables import dose_text, label_of
     from neurotox.simulate.dnt import PLANTED as PLANTED_426
 
     study, collected, analysis, _ = dnt
@@ -227,23 +230,63 @@ def test_dnt_report_flags_planted_effects_with_ancova_footnote(dnt):
     report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
                           software={"neurotox": "test"}, deviations=deviations, figures=False,
                           bmd=False)
-    overview = report.tables[0]
-    g4 = [i for i, c in enumerate(overview.columns) if c.startswith("G4")]
-    assert len(g4) == 2  # one per sex
-    flags = {row.labels: [row.cells[i].flag for i in g4] for row in overview.rows}
+    findings = [t for t in report.tables if t.kind == "findings"]
+    rows = {r.labels[0]: (t, r) for t in findings for r in t.rows}
+    high = dose_text(next(g for g in study.spec.groups if g.id == "G4"))
     for endpoint, (timepoints, _) in PLANTED_426.items():
-        for tp in timepoints:
-            key = (label_of(endpoint), "" if tp == "NA" else tp)
-            assert any(flags.get(key, [])), f"{key} not flagged at G4 in the overview table"
+        table, row = rows[label_of(endpoint)]
+        g4 = [c for c, col in zip(row.cells, table.columns, strict=True)
+              if col == high and c.text]  # the sexes that have the endpoint
+        assert g4 and all(c.flag for c in g4), (endpoint, [c.text for c in g4])
+        for cell in g4:  # every planted timepoint named, or counted among the flagged ones
+            counted = re.search(r"\((\d+) of \d+ timepoints\)", cell.text)
+            named = [session_label(tp) for tp in timepoints if tp != "NA"]
+            assert (counted and int(counted.group(1)) >= len(named)) or \
+                all(n in cell.text for n in named), (endpoint, cell.text)
     brain = [t for t in report.tables if t.kind != "listing"
              and any("ANCOVA (covariate: terminal body weight)" in f for f in t.footnotes)]
     assert brain, "no table footnote names the ANCOVA"
-    ancova_notes = [f for t in brain for f in t.footnotes if "ANCOVA" in f]
+    ancova_notes = [f for t in brain for f in t.footnotes if "ANCOVA (covariate" in f]
     assert all("trend test on unadjusted values" in f and "Williams" in f
                for f in ancova_notes), ancova_notes
+    assert all(any(c.endswith("ANCOVA-adjusted mean") for c in t.columns) for t in brain)
     methods = [m for m in report.methods if "analysis of covariance" in m]
     assert len(methods) == 1 and "ANCOVA (covariate: terminal body weight) vs control" in \
         methods[0] and "Brain weight" in methods[0], report.methods
+
+
+def test_tg426_report_says_litters_are_the_unit(dnt):
+    """Golden rule of TG 426: n is litters; tables and methods say so and count both."""
+    from neurotox.report import build_report
+
+    study, collected, analysis, _ = dnt
+    report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
+                          software={"neurotox": "test"}, figures=False, bmd=False)
+    summaries = [t for t in report.tables if t.kind == "summary"]
+    assert summaries
+    for t in summaries:
+        assert t.header["Unit of analysis"] == "litter (litter means), OECD TG 426"
+        assert "litter means (n = number of litters" in t.footnotes[0], t.footnotes[0]
+    brain_m = next(t for t in summaries if t.title.startswith("Summary: Brain weight — ")
+                   and t.header["Sex"] == "Males" and "PND 22" in t.columns)
+    table = collected.table
+    rows = table[(table["endpoint"] == "brain_weight") & (table["sex"] == "M")
+                 & ~table["excluded"]]
+    pups, litters = rows["subject"].nunique(), rows["batch"].nunique()
+    assert f"{pups} pups from {litters} litters" in brain_m.footnotes[0]
+    res = analysis.results
+    pnd22 = rows[rows["timepoint"] == "PND22"]
+    res22 = res[(res["endpoint"] == "brain_weight") & (res["sex"] == "M")
+                & (res["timepoint"] == "PND22")].set_index("group")["n"]
+    # n in the cells is the number of litters of each group, not the number of pups
+    assert res22.to_dict() == pnd22.groupby("group")["batch"].nunique().to_dict()
+    assert table["subject"].nunique() > table["batch"].nunique()  # pups outnumber litters
+    design = report.methods[0]
+    assert "litter was the unit of analysis" in design and "litters)" in design
+    assert "Sexes were analysed separately." in design
+    listing = next(t for t in report.tables if t.key == "listing-brain-weight")
+    assert any("statistics used litter means (n = number of litters)" in f
+               for f in listing.footnotes)
 
 
 def test_dnt_false_flags_are_few(dnt):

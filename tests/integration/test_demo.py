@@ -32,7 +32,9 @@ def test_demo_reports_every_simulated_kind_in_all_formats(demo_dir):
                     "csv/decisions.csv"):
             assert (rep / rel).stat().st_size > 0, f"{kind}: {rel}"
         assert list((rep / "figures").glob("*.png")) and list((rep / "figures").glob("*.svg"))
-    assert [p.name for p in demo_dir.rglob("manifest.json")] == ["manifest.json"]
+    # one manifest for the whole demo, and one per report folder
+    manifests = sorted(p.relative_to(demo_dir).as_posix() for p in demo_dir.rglob("manifest.json"))
+    assert manifests == ["manifest.json", *(f"reports/{k}/manifest.json" for k in sorted(kinds))]
     index = (demo_dir / "index.html").read_text(encoding="utf-8")
     for kind in kinds:
         assert f'href="reports/{kind}/report.html"' in index
@@ -55,6 +57,27 @@ def test_demo_output_verifies(demo_dir):
     assert any(p.endswith("report.docx") for p in outputs)
 
 
+def test_every_demo_report_folder_verifies_on_its_own(demo_dir, tmp_path):
+    import shutil
+
+    folders = sorted((demo_dir / "reports").iterdir())
+    assert len(folders) == len(list_simulators())
+    for folder in folders:
+        r = CliRunner().invoke(cli, ["verify", str(folder)])
+        assert r.exit_code == 0, (folder.name, r.output)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        listed = {o["path"] for o in manifest["outputs"]}
+        assert {"report.docx", "report.html", "run.json", "run.log"} <= listed, folder.name
+        run = json.loads((folder / "run.json").read_text())
+        assert run["run_id"] in (folder / "run.log").read_text()
+    # tampering with (a copy of) one report is caught by that folder's manifest
+    copy = shutil.copytree(folders[0], tmp_path / folders[0].name)
+    victim = copy / "csv" / "results.csv"
+    victim.write_text(victim.read_text() + "tampered\n")
+    r = CliRunner().invoke(cli, ["verify", str(copy)])
+    assert r.exit_code == 1 and "csv/results.csv: changed" in r.output
+
+
 def test_demo_html_reports_load_in_chromium(demo_dir, tmp_path):
     import re
     import shutil
@@ -75,7 +98,8 @@ def test_demo_html_reports_load_in_chromium(demo_dir, tmp_path):
         html = page.read_text(encoding="utf-8")
         n_tables = len(re.findall(r'<li><a href="#[^"]+">Table \d+\.', html))
         n_figures = len(re.findall(r'<li><a href="#[^"]+">Figure \d+\.', html))
-        assert proc.stdout.count('<table class="data"') == n_tables > 0, page
+        n_glp = html.count('id="qa"')  # the QA statement of a GLP study holds a table too
+        assert proc.stdout.count('<table class="data"') == n_tables + n_glp > 0, page
         assert proc.stdout.count("data:image/png;base64,") == n_figures, page
 
 

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from tests.stamps import same_report_files
 
 from neurotox.io.output import verify
 
@@ -89,7 +90,8 @@ def report_dir(tmp_path_factory):
 
 def test_report_writes_all_formats_and_verifies(report_dir):
     for rel in ("report.xlsx", "report.docx", "report.html", "csv/results.csv",
-                "csv/decisions.csv", "csv/endpoints.csv", "manifest.json"):
+                "csv/decisions.csv", "csv/endpoints.csv", "manifest.json", "run.json",
+                "run.log"):
         assert (report_dir / rel).is_file(), rel
     # grip strength per sex: group means + BMD dose-response; motor activity: time course
     assert len(list((report_dir / "figures").glob("*.png"))) == 6
@@ -125,7 +127,7 @@ def test_xlsx_flags_agree_with_csv_p_values(report_dir):
     res = pd.read_csv(report_dir / "csv/results.csv", keep_default_na=False,
                       na_values=[""])
     wb = load_workbook(report_dir / "report.xlsx")
-    ws = wb["T02 summary"]  # grip strength, males (T01 is the overview)
+    ws = wb["T03 summary"]  # grip strength, males (T01 findings, T02 NOAEL/LOAEL)
     rows = list(ws.iter_rows(values_only=True))
     head = next(i for i, r in enumerate(rows) if r[0] == "Group")
     grip = res[(res["endpoint"] == "grip_strength_forelimb") & (res["sex"] == "M")]
@@ -153,17 +155,19 @@ def test_footnote_names_decision_test(report_dir):
     dec = pd.read_csv(report_dir / "csv/decisions.csv", keep_default_na=False)
     doc = Document(io.BytesIO((report_dir / "report.docx").read_bytes()))
     texts = [p.text for p in doc.paragraphs]
-    start = texts.index(next(t for t in texts if t.startswith("Table 2. Summary: Forelimb")))
+    start = texts.index(next(t for t in texts if t.startswith("Table 3. Summary: Forelimb")))
     notes = texts[start + 2: start + 8]
     d = dec[(dec["endpoint"] == "grip_strength_forelimb") & (dec["sex"] == "M")].iloc[0]
     assert any(f"{d['pairwise_test']} vs control ({d['path'].replace('_', ' ')} path"
                in n for n in notes), notes
-    assert doc.tables[1].rows[0].cells[2].text == "Forelimb grip strength (g)"
+    grip = next(t for t in doc.tables if t.rows[0].cells[0].text == "Group")
+    assert grip.rows[0].cells[2].text == "Forelimb grip strength (g)"
 
 
 @pytest.mark.parametrize(("args", "message"), [
     (["report", "-o", "{out}"], "missing the study file"),
-    (["report", "{study}", "--format", "pdf", "-o", "{out}"], "unknown report format(s) 'pdf'"),
+    (["report", "{study}", "--format", "xlsx,pfd", "-o", "{out}"],
+     "unknown report format(s) 'pfd' (did you mean 'pdf'?)"),
 ])
 def test_report_user_errors(invoke, study_dir, tmp_path, args, message):
     args = [a.format(out=tmp_path / "o", study=study_dir / "study.yaml") for a in args]
@@ -194,8 +198,11 @@ def test_report_is_reproducible(invoke, study_dir, report_dir, tmp_path):
     assert r.exit_code == 0, r.output
     figures = sorted(p.relative_to(out2).as_posix() for p in (out2 / "figures").iterdir())
     assert len(figures) == 12
-    for rel in ("report.xlsx", "report.docx", "report.html", *figures):
-        assert (out2 / rel).read_bytes() == (report_dir / rel).read_bytes(), rel
+    rels = ["report.xlsx", "report.docx", "report.html", *figures]
+    assert same_report_files(out2, report_dir, rels) == []
+    # the stamps themselves differ: each run has its own ID
+    run1, run2 = (json.loads((d / "run.json").read_text()) for d in (report_dir, out2))
+    assert run1["run_id"] != run2["run_id"]
 
 
 def test_guideline_deviations_listed_in_report_and_manifest(invoke, study_dir, tmp_path):
@@ -212,7 +219,8 @@ def test_guideline_deviations_listed_in_report_and_manifest(invoke, study_dir, t
     assert all(d.startswith("NTX-R-001: ") for d in devs)
     html = (out / "report.html").read_text()
     assert "2 treated group(s), at least 3 dose groups" in html
-    assert sorted(p.name for p in out.iterdir()) == ["figures", "manifest.json", "report.html"]
+    assert sorted(p.name for p in out.iterdir()) == ["figures", "manifest.json", "report.html",
+                                                     "run.json", "run.log"]
     assert not list((out / "figures").glob("bmd-*"))
     assert manifest["parameters"]["bmd"] is False
 
@@ -244,7 +252,65 @@ def test_report_runs_the_study_assays_and_records_inputs(invoke, tmp_path):
     assert manifest["parameters"]["assays"]["tmaze"]["protocol"]
     res = pd.read_csv(out / "csv/results.csv", keep_default_na=False)
     assert set(res["assay"]) == {"tmaze"}
-    assert sorted(p.name for p in out.iterdir()) == ["csv", "details", "figures",
-                                                     "manifest.json", "report.xlsx"]
+    # xlsx and csv show no figures: none are drawn
+    assert sorted(p.name for p in out.iterdir()) == ["csv", "details", "manifest.json",
+                                                     "report.xlsx", "run.json", "run.log"]
+    run = json.loads((out / "run.json").read_text())
+    assert {Path(i["path"]).name for i in run["inputs"]} >= {"study.yaml", "subjects.csv"}
+    assert run["run_id"] in (out / "run.log").read_text()
     assert list((out / "details" / "tmaze").glob("*.csv"))  # assay detail tables
+    assert verify(out) == []
+
+
+def test_pdf_without_libreoffice_is_a_clear_error(invoke, study_dir, tmp_path, monkeypatch):
+    import neurotox.report.render.pdf as pdf
+
+    monkeypatch.setattr(pdf, "available", lambda: False)
+    r = invoke("report", "--study", study_dir / "study.yaml", "--endpoints",
+               study_dir / "endpoints.csv", "-o", tmp_path / "o", "--format", "docx,pdf")
+    assert r.exit_code == 2
+    assert "'pdf' needs LibreOffice (soffice) on the PATH" in r.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_progress_lines_per_stage_and_quiet(invoke, study_dir, tmp_path):
+    args = ("report", "--study", study_dir / "study.yaml", "--endpoints",
+            study_dir / "endpoints.csv", "--format", "csv,xlsx", "--no-bmd")
+    r = invoke(*args, "-o", tmp_path / "loud")
+    assert r.exit_code == 0, r.output
+    for stage in ("assays", "statistics", "tables and fits", "writing"):
+        assert f"INFO: report study: {stage}" in r.output, r.output
+    quiet = invoke("-q", *args, "-o", tmp_path / "quiet")
+    assert quiet.exit_code == 0 and "INFO" not in quiet.output
+    assert "report study: statistics" in (tmp_path / "quiet" / "run.log").read_text()
+
+
+def test_a_report_folder_inside_an_output_verifies_on_its_own(study_dir, tmp_path):
+    """As in neurotox demo: reports/<kind>/ has its own manifest, run.json and run.log."""
+    from neurotox.io.output import OutputDir, RunRecord
+    from neurotox.pipeline import report_folder
+
+    out = tmp_path / "demo"
+    with OutputDir(out, record=RunRecord(command=["neurotox", "demo"])) as od:
+        report_folder(od, study_dir / "study.yaml", "reports/r", formats=["csv", "html"],
+                      endpoints_file=study_dir / "endpoints.csv", bmd=False)
+    inner = out / "reports" / "r"
+    assert verify(out) == [] and verify(inner) == []
+    manifest = json.loads((inner / "manifest.json").read_text())
+    assert {o["path"] for o in manifest["outputs"]} >= {"report.html", "run.json", "run.log",
+                                                         "csv/results.csv"}
+    outer = json.loads((out / "manifest.json").read_text())
+    assert outer["exclusions"] == manifest["exclusions"] != []
+    (inner / "report.html").write_text("edited")
+    assert verify(inner) == ["report.html: changed (SHA-256 differs)"]
+
+
+def test_csv_alone_builds_no_tables_fits_or_figures(invoke, study_dir, tmp_path):
+    out = tmp_path / "o"
+    r = invoke("report", "--study", study_dir / "study.yaml", "--endpoints",
+               study_dir / "endpoints.csv", "--format", "csv", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "tables and fits" not in r.output and "benchmark dose" not in r.output
+    assert sorted(p.name for p in out.iterdir()) == ["csv", "manifest.json", "run.json",
+                                                     "run.log"]
     assert verify(out) == []

@@ -10,6 +10,7 @@ import pandas as pd
 from tests.robustness import test_rodent_corpus as rodent
 from tests.robustness import test_zebrafish_corpus as zf
 from tests.robustness.corpus import invoke, materialise
+from tests.stamps import same_report_files
 
 #: Manifest keys that legitimately differ between two runs of the same command.
 VOLATILE = {"started_utc", "finished_utc", "manifest_sha256", "command"}
@@ -22,16 +23,25 @@ def _run(args: tuple[str, ...], folder: Path, out: str) -> Path:
 
 
 def assert_same_outputs(a: Path, b: Path, *, ignore_parameters: tuple[str, ...] = ()) -> None:
-    """Every file byte-identical except manifest.json, whose stable keys must agree."""
+    """Every file byte-identical except manifest.json, whose stable keys must agree.
+
+    Report folders (with run.json) print their run ID, date and command: those are
+    masked before comparing; run.log (timestamps, durations) is not compared.
+    """
     files_a = sorted(p.relative_to(a) for p in a.rglob("*") if p.is_file())
     files_b = sorted(p.relative_to(b) for p in b.rglob("*") if p.is_file())
     assert files_a == files_b
-    differ = [str(p) for p in files_a if p.name != "manifest.json"
-              and (a / p).read_bytes() != (b / p).read_bytes()]
+    rels = [p.as_posix() for p in files_a if p.name not in ("manifest.json", "run.log")]
+    if (a / "run.json").is_file():
+        differ = same_report_files(a, b, rels)
+    else:
+        differ = [r for r in rels if (a / r).read_bytes() != (b / r).read_bytes()]
     assert differ == [], f"outputs differ between identical runs: {differ}"
     ma, mb = (json.loads((x / "manifest.json").read_text()) for x in (a, b))
     for key in set(ma) - VOLATILE:
         va, vb = ma[key], mb[key]
+        if key == "outputs" and (a / "run.json").is_file():  # stamped files: compared above
+            va, vb = ([o["path"] for o in v] for v in (va, vb))
         if key == "parameters":
             va = {k: v for k, v in va.items() if k not in ignore_parameters}
             vb = {k: v for k, v in vb.items() if k not in ignore_parameters}

@@ -17,10 +17,15 @@ def demo(seed: int, output: Path, force: bool) -> None:
     """Simulate every registered study kind and write its full report.
 
     DIR/studies/<kind>/ holds the simulated study, DIR/reports/<kind>/ its report
-    in every format; one manifest.json covers all of it.
+    in every format (with a PDF when LibreOffice is installed) and its own
+    manifest.json; DIR/manifest.json covers all of it.
     """
     from neurotox.pipeline import run_demo
+    from neurotox.report.render.pdf import available
 
-    with open_output(output, force, seed=seed) as od:
-        kinds = run_demo(od, seed=seed)
+    formats = ["xlsx", "docx", *(["pdf"] if available() else []), "html", "csv"]
+    with open_output(output, force, seed=seed, formats=formats) as od:
+        if "pdf" not in formats:
+            od.record.note("demo: no PDF written (LibreOffice is not installed)")
+        kinds = run_demo(od, seed=seed, formats=formats)
     click.echo(f"demo: simulated and reported {', '.join(kinds)} in {output}")

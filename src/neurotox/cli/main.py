@@ -37,7 +37,22 @@ COMMAND_MODULES = (
 
 
 class NeurotoxGroup(click.Group):
-    """Click group that turns NeurotoxError into a one-line message and exit 2."""
+    """Click group that turns NeurotoxError into a one-line message and exit 2.
+
+    Sub-commands are imported when first used (``neurotox report`` imports the
+    report command only), so that starting a command stays fast.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Names of the registered and the lazily loaded sub-commands, sorted."""
+        return sorted(set(super().list_commands(ctx)) | set(_LAZY))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The sub-command, importing its module on first use."""
+        if cmd_name not in self.commands and cmd_name in _LAZY:
+            module, attr = _LAZY[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; report NeurotoxError as one line and exit 2."""
@@ -106,10 +121,5 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: str | None) -> None:
     ctx.call_on_close(lambda: _close_handlers(logging.getLogger("neurotox")))
 
 
-def _register() -> None:
-    for spec in COMMAND_MODULES:
-        module, name = spec.split(":")
-        cli.add_command(getattr(importlib.import_module(module), name))
-
-
-_register()
+#: Command name → (module, attribute); a command is named like its function.
+_LAZY = {spec.split(":")[1]: tuple(spec.split(":")) for spec in COMMAND_MODULES}

@@ -5,11 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from neurotox.io.output import OutputDir, RunRecord
+if TYPE_CHECKING:
+    from neurotox.io.output import OutputDir
 
 
 def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -23,6 +24,8 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def open_output(output: Path, force: bool, **parameters: Any) -> OutputDir:
     """Open an atomic output folder with a RunRecord of the command line."""
+    from neurotox.io.output import OutputDir, RunRecord
+
     record = RunRecord(command=["neurotox", *sys.argv[1:]],
                        parameters={k: _jsonable(v) for k, v in parameters.items()})
     return OutputDir(output, force=force, record=record)

@@ -9,7 +9,8 @@ import click
 from neurotox.cli.options import open_output, output_options
 
 #: Report formats (kept here so that ``neurotox --help`` does not import matplotlib).
-FORMATS = ("xlsx", "docx", "html", "csv")
+FORMATS = ("xlsx", "docx", "pdf", "html", "csv")
+DEFAULT_FORMATS = ("xlsx", "docx", "html", "csv")
 
 
 @click.command()
@@ -21,18 +22,26 @@ FORMATS = ("xlsx", "docx", "html", "csv")
 @click.option("--endpoints", "endpoints_file",
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Report this EndpointTable (csv/parquet) instead of running the assays.")
-@click.option("--format", "formats", default=",".join(FORMATS), show_default=True,
-              help="Comma-separated formats: " + ", ".join(FORMATS) + ".")
+@click.option("--format", "formats", default=",".join(DEFAULT_FORMATS), show_default=True,
+              help="Comma-separated formats: " + ", ".join(FORMATS) + " (pdf: the Word "
+              "report converted by LibreOffice, which must be installed).")
+@click.option("--paper", type=click.Choice(["a4", "letter"], case_sensitive=False),
+              default=None, help="Paper size of docx/pdf/xlsx printing [default: the study "
+              "file's report.paper, else a4].")
 @click.option("--bmd/--no-bmd", default=True, show_default=True,
               help="Benchmark doses (pybmds) for in-vivo endpoints with a significant trend.")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Processes for figures and benchmark-dose fits [default: one per core].")
 @output_options
 def report(study_file: Path | None, study_opt: Path | None, endpoints_file: Path | None,
-           formats: str, bmd: bool, output: Path, force: bool) -> None:
+           formats: str, paper: str | None, bmd: bool, workers: int | None, output: Path,
+           force: bool) -> None:
     """Analyse a study and write summary tables, listings, figures and methods.
 
     Runs every assay of STUDY_FILE, applies its exclusions, runs its statistical
-    plan and writes report.xlsx, report.docx, report.html, csv/ and figures/.
-    With --endpoints, reports an EndpointTable produced elsewhere.
+    plan and writes report.xlsx, report.docx (and report.pdf), report.html, csv/
+    and figures/, with run.json, run.log and manifest.json. With --endpoints,
+    reports an EndpointTable produced elsewhere.
     """
     if study_file and study_opt and study_file != study_opt:
         raise click.UsageError("give the study once: STUDY_FILE or --study")
@@ -43,8 +52,16 @@ def report(study_file: Path | None, study_opt: Path | None, endpoints_file: Path
     from neurotox.report import parse_formats
 
     fmts = parse_formats(formats)
+    if "pdf" in fmts:
+        from neurotox.report.render.pdf import available
+
+        if not available():
+            raise click.BadParameter("'pdf' needs LibreOffice (soffice) on the PATH, e.g. "
+                                     "'apt-get install libreoffice-writer-nogui'; leave pdf "
+                                     "out or install it", param_hint="'--format'")
     with open_output(output, force, study=study, endpoints=endpoints_file,
-                     formats=fmts, bmd=bmd) as od:
-        rep = report_study(od, study, formats=fmts, endpoints_file=endpoints_file, bmd=bmd)
+                     formats=fmts, bmd=bmd, paper=paper) as od:
+        rep = report_study(od, study, formats=fmts, endpoints_file=endpoints_file, bmd=bmd,
+                           paper=paper.lower() if paper else None, workers=workers)
     click.echo(f"wrote {len(rep.tables)} tables and {len(rep.figures)} figures "
                f"({', '.join(fmts)}) to {output}")

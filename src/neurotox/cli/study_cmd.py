@@ -6,25 +6,29 @@ from pathlib import Path
 
 import click
 
-from neurotox.study import load_study
-
 
 @click.command()
 @click.argument("study_file", type=click.Path(path_type=Path))
-def check(study_file: Path) -> None:
+@click.option("--assays/--no-assays", "run_assays", default=True, show_default=True,
+              help="Also read and analyse every assay's raw data, as 'report' will "
+              "(catches bad columns and values before a report run).")
+def check(study_file: Path, run_assays: bool) -> None:
     """Validate STUDY_FILE (and the subjects, layouts, inputs and protocols it names).
 
-    Exit status 0 when valid; 2 with a one-line message naming the file and the
-    key, row or column otherwise.
+    With --assays (the default) every assay's raw files are read and analysed as
+    'neurotox report' would, without writing anything. Exit status 0 when valid;
+    2 with a one-line message naming the file and the key, row or column otherwise.
     """
     import neurotox.assays  # noqa: F401  (registers every assay)
     from neurotox.assays.base import study_assay_parameters
+    from neurotox.study import load_study
 
     study = load_study(study_file)
     spec = study.spec
     # everything is checked before anything is printed
     assays = [(a, study.assay_inputs(a), study_assay_parameters(study, a)[0])
               for a in spec.assays]
+    values = _run_assays(study) if run_assays and spec.assays else None
     click.echo(f"{spec.study_id}: {spec.title}")
     click.echo(f"test item: {spec.test_item}; GLP: {'yes' if spec.glp else 'no'}")
     for g in spec.groups:
@@ -35,5 +39,22 @@ def check(study_file: Path) -> None:
         click.echo(f"  plate {plate}: {layout.attrs['n_wells']}-well layout, "
                    f"{(~layout['blank']).sum()} wells used, {layout['blank'].sum()} blank")
     for a, files, proto in assays:
-        click.echo(f"  assay {a.key}: protocol {proto.name}, {len(files)} input file(s)")
-    click.echo("study is valid")
+        click.echo(f"  assay {a.key}: protocol {proto.name}, {len(files)} input file(s)"
+                   + (f", {values[a.key]} values" if values else ""))
+    for note in study.notes:
+        click.echo(f"  note: {note}")
+    click.echo("study is valid" + (" and every assay reads and analyses" if values else ""))
+
+
+def _run_assays(study) -> dict[str, int]:
+    """Values per assay entry, after running each assay and validating its EndpointTable."""
+    from neurotox import endpoints
+    from neurotox.assays.base import run_study_assay
+
+    out = {}
+    for a in study.spec.assays:
+        result = run_study_assay(study, a)
+        endpoints.check_design(result.endpoints, study_id=study.study_id,
+                               groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
+        out[a.key] = len(result.endpoints)
+    return out

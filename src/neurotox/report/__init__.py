@@ -8,37 +8,68 @@ the study; :func:`write_report` renders it into an output folder in any of
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
+from typing import Any
 
 import pandas as pd
 
 from neurotox.errors import InputError, quoted
 from neurotox.io.output import OutputDir
-from neurotox.report.bmd import bmd_table, trend_bmds
-from neurotox.report.figures import build_figures
-from neurotox.report.methods import methods_section
-from neurotox.report.model import Cell, ColumnGroup, Figure, Report, Row, Table
-from neurotox.report.overview import overview_table
+from neurotox.report.bmd import bmd_table, reliability, trend_bmds
+from neurotox.report.context import Context
+from neurotox.report.figures import plan_figures, render_figures
+from neurotox.report.findings import conclusions_table, findings_tables
+from neurotox.report.front import front_matter
+from neurotox.report.labels import TimepointLabels
+from neurotox.report.methods import design_paragraph, methods_section
+from neurotox.report.model import (
+    Cell,
+    ColumnGroup,
+    Figure,
+    FrontMatter,
+    Report,
+    Row,
+    RunStamp,
+    Table,
+)
+from neurotox.report.pathology import ASSAY as PATHOLOGY
+from neurotox.report.pathology import pathology_listing, pathology_tables
 from neurotox.report.potency import CONCENTRATION_UNITS, concentration_fits, potency_table
-from neurotox.report.render import FORMATS, RENDERERS
-from neurotox.report.tables import build_tables, study_header
+from neurotox.report.render import FORMATS, RENDERERS, render_docx
+from neurotox.report.tables import (
+    by_category_order,
+    group_tables,
+    listing_tables,
+    software_messages,
+    study_header,
+)
 from neurotox.study import StudySpec
 
-__all__ = ["FORMATS", "Cell", "ColumnGroup", "Figure", "Report", "Row", "Table",
-           "build_report", "parse_formats", "write_report"]
+__all__ = ["FORMATS", "Cell", "ColumnGroup", "Figure", "FrontMatter", "Report", "Row",
+           "RunStamp", "Table", "build_report", "needs_figures", "needs_tables", "parse_formats",
+           "render_figures", "write_report"]
+
+log = logging.getLogger(__name__)
+
+#: Formats whose files show the figures (figures are drawn only when one is written).
+FIGURE_FORMATS = ("docx", "html", "pdf")
 
 
 def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
                  decisions: pd.DataFrame, *, software: dict[str, str],
                  deviations: Iterable[str] = (), exclusions: Iterable[str] = (),
-                 figures: bool = True, bmd: bool = True) -> Report:
+                 figures: bool = True, bmd: bool = True,
+                 parameters: Mapping[str, Any] | None = None, stamp: RunStamp | None = None,
+                 paper: str | None = None, workers: int | None = 1,
+                 tables: bool = True) -> Report:
     """Assemble the report model.
 
     Parameters
     ----------
     spec
-        The study (header fields, groups, statistical plan).
+        The study (header fields, groups, statistical plan, front matter).
     table
         The EndpointTable analysed, excluded values included.
     results, decisions
@@ -50,48 +81,103 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     exclusions
         One line per exclusion (what and why).
     figures
-        Draw the figures (the slowest part; off for table-only checks).
+        Draw the figures now; otherwise they are planned and drawn by
+        :func:`write_report` only for formats that show them.
     bmd
         Benchmark doses for single-timepoint in-vivo continuous and incidence
-        endpoints with a flagged trend (pybmds, about 2 s each).
+        endpoints with a flagged trend (pybmds, about 1 s each).
+    parameters
+        Effective assay parameters by assay entry key (bin lengths for timepoint labels).
+    stamp
+        Run identification printed on every page.
+    paper
+        ``a4`` or ``letter`` (default: the study file's ``report.paper``).
+    workers
+        Processes for benchmark-dose fits and figures.
+    tables
+        Build the tables, fits and figure plan (off when only csv files are written:
+        the report then holds the machine-readable frames and the methods only).
 
     Returns
     -------
     Report
-        Tables, figures and text, ready for any renderer.
+        Tables, figures (or their plan) and text, ready for any renderer.
 
     """
+    labels = TimepointLabels.from_parameters(parameters or {},
+                                             {a.key: a.assay for a in spec.assays})
+    ctx = Context(spec, table, labels)
+    fits = concentration_fits(results, table, decisions, alpha=spec.statistics.alpha) \
+        if tables else {}
+    bmds = trend_bmds(results, workers=workers) if bmd and tables else {}
+    _log_bmds(bmds, [g.dose for g in spec.groups])
+    numbered = _numbered(ctx, results, decisions, fits, bmds) if tables else []
     head = study_header(spec)
-    fits = concentration_fits(results, table)
-    tables = [overview_table(results, spec, 0), *build_tables(results, decisions, table, spec)]
-    n_summary = sum(t.kind != "listing" for t in tables)
-    if fits:
-        units = sorted({u for u in table["dose_unit"] if u in CONCENTRATION_UNITS})
-        tables.insert(n_summary, potency_table(fits, spec, 0, ", ".join(units)))
-    bmds = trend_bmds(results) if bmd else {}
-    if bmds:
-        tables.insert(n_summary + bool(fits), bmd_table(bmds, spec, 0))
-    for i, t in enumerate(tables, start=1):
-        t.number = i
     if spec.guideline is None and "Guideline" in head:
         del head["Guideline"]
-    return Report(
-        study_id=spec.study_id, title=spec.title, header=head,
-        tables=tables,
-        figures=build_figures(results, decisions, table, spec, fits, bmds) if figures else [],
-        methods=methods_section(decisions, spec.statistics, software) + _fit_methods(fits)
-        + _bmd_methods(bmds),
+    report = Report(
+        study_id=spec.study_id, title=spec.title, header=head, tables=numbered, figures=[],
+        methods=methods_section(decisions, spec.statistics, software, _design(ctx, results))
+        + _fit_methods(fits) + _bmd_methods(bmds),
         deviations=list(deviations), exclusions=list(exclusions),
-        results=results, decisions=decisions, endpoints=table, software=dict(software))
+        results=results, decisions=decisions, endpoints=table, software=dict(software),
+        front=front_matter(spec, paper), stamp=stamp, appendix=software_messages(decisions),
+        figure_jobs=plan_figures(ctx, results, decisions, fits, bmds) if tables else [])
+    if figures:
+        report.figures = render_figures(report.figure_jobs, workers=workers)
+    return report
+
+
+def _log_bmds(bmds: dict, doses: list[float]) -> None:
+    for (assay, endpoint, sex, tp), r in bmds.items():
+        flag = reliability(r, doses)
+        log.info("benchmark dose %s %s %s %s: %s, BMD %.4g, BMDL %.4g%s", assay, endpoint, sex,
+                 tp, r.model or "no viable model", r.bmd, r.bmdl, f" ({flag})" if flag else "")
+
+
+def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits: dict,
+              bmds: dict) -> list[Table]:
+    """Every table in report order, numbered.
+
+    Findings, conclusions, group tables by category (pathology with the
+    structural ones), fits, listings.
+    """
+    tables = findings_tables(ctx, results, decisions, 0)
+    tables.append(conclusions_table(ctx, results, 0))
+    tables += by_category_order(group_tables(results, decisions, ctx.table, ctx,
+                                             skip_assays=[PATHOLOGY])
+                                + pathology_tables(ctx, results))
+    if fits:
+        units = sorted({u for u in ctx.table["dose_unit"] if u in CONCENTRATION_UNITS})
+        tables.append(potency_table(fits, ctx.spec, 0, ", ".join(units)))
+    if bmds:
+        tables.append(bmd_table(bmds, ctx.spec, 0))
+    tables += listing_tables(ctx.table, ctx, 0, skip=[PATHOLOGY]) + pathology_listing(ctx)
+    for i, t in enumerate(tables, start=1):
+        t.number = i
+    return tables
+
+
+def _design(ctx: Context, results: pd.DataFrame) -> str:
+    litters = ctx.pups_and_litters(ctx.table) if ctx.litters else None
+    return design_paragraph(ctx.spec.statistics, set(results["sex"]) if len(results) else set(),
+                            spread=ctx.spread, litters=litters, litter_model=ctx.litter_model)
 
 
 def _fit_methods(fits: dict) -> list[str]:
     if not fits:
         return []
+    shown = sum(p.shown for p in fits.values())
     return [f"Concentration-response relationships ({len(fits)}) were described by a "
             "four-parameter log-logistic (Hill) model fitted to the individual values by "
             "non-linear least squares (scipy); EC50 and EC20 are given with delta-method "
-            "confidence intervals."]
+            "confidence intervals. No curve was fitted where neither the overall test of the "
+            "groups nor the trend test showed a concentration effect; a fit was reported only "
+            "when it described the data better than a constant response (extra "
+            "sum-of-squares F-test, p < 0.05), changed by at least 20% of control within the "
+            "tested range and the response did not return towards control at higher "
+            f"concentrations ({shown} of {len(fits)} reported); EC values outside the tested "
+            "concentrations are given as '> highest' or '< lowest'."]
 
 
 def _bmd_methods(bmds: dict) -> list[str]:
@@ -115,31 +201,62 @@ def _bmd_methods(bmds: dict) -> list[str]:
 
 def parse_formats(text: str | Iterable[str]) -> list[str]:
     """Parse ``"xlsx,docx"`` (or a list) into known format names, in canonical order."""
+    import difflib
+
     items = text.split(",") if isinstance(text, str) else list(text)
     names = {i.strip().lower() for i in items if i.strip()}
-    unknown = names - set(FORMATS)
-    if unknown or not names:
-        raise InputError(f"unknown report format(s) {quoted(unknown) if unknown else 'none'}; "
-                         f"expected some of {quoted(FORMATS)}", where="option '--format'")
+    unknown = sorted(names - set(FORMATS))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], FORMATS, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"unknown report format(s) {quoted(unknown)}{hint}; expected some of "
+                         f"{quoted(FORMATS)}", where="option '--format'")
+    if not names:
+        raise InputError(f"no report format given; expected some of {quoted(FORMATS)}",
+                         where="option '--format'")
     return [f for f in FORMATS if f in names]
 
 
-def rendered_files(report: Report, formats: Iterable[str]) -> dict[str, bytes]:
-    """Every file of the report, relative path → bytes (figures always included)."""
+def needs_tables(formats: Iterable[str]) -> bool:
+    """True when one of the formats shows tables (every format but csv)."""
+    return any(f != "csv" for f in formats)
+
+
+def needs_figures(formats: Iterable[str]) -> bool:
+    """True when one of the formats shows figures (docx, html, pdf)."""
+    return any(f in FIGURE_FORMATS for f in formats)
+
+
+def rendered_files(report: Report, formats: Iterable[str], *,
+                   workers: int | None = 1) -> dict[str, bytes]:
+    """Every file of the report, relative path → bytes.
+
+    Figures are drawn (in ``workers`` processes) and written as PNG and SVG only
+    when a format shows them.
+    """
+    formats = list(formats)
+    if needs_figures(formats) and report.figure_jobs and not report.figures:
+        report.figures = render_figures(report.figure_jobs, workers=workers)
     out: dict[str, bytes] = {}
     for fmt in formats:
-        out.update(RENDERERS[fmt](report))
-    for f in report.figures:
-        out[f"figures/{f.key}.png"] = f.png
-        out[f"figures/{f.key}.svg"] = f.svg
+        if fmt == "pdf":
+            from neurotox.report.render.pdf import docx_to_pdf
+
+            out["report.pdf"] = docx_to_pdf(out.get("report.docx") or render_docx(report))
+        else:
+            out.update(RENDERERS[fmt](report))
+    if needs_figures(formats):
+        for f in report.figures:
+            out[f"figures/{f.key}.png"] = f.png
+            out[f"figures/{f.key}.svg"] = f.svg
     return out
 
 
 def write_report(od: OutputDir, report: Report, formats: Iterable[str], *,
-                 prefix: str = "") -> list[str]:
+                 prefix: str = "", workers: int | None = 1) -> list[str]:
     """Render ``report`` into the OutputDir ``od`` under ``prefix``; return the paths."""
     written = []
-    for rel, data in rendered_files(report, formats).items():
+    for rel, data in rendered_files(report, formats, workers=workers).items():
         path = str(PurePosixPath(prefix) / rel) if prefix else rel
         od.write_bytes(path, data)
         written.append(path)

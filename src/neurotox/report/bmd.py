@@ -20,12 +20,17 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from neurotox.report._tasks import run_tasks
+from neurotox.report.labels import unit_symbol
 from neurotox.report.model import Cell, Row, Table
 from neurotox.report.potency import is_concentration
-from neurotox.report.tables import label_of, study_header
+from neurotox.report.tables import label_of, sex_label, study_header
 from neurotox.stats import BmdResult, benchmark_dose
 from neurotox.study import StudySpec
-from neurotox.vocab import Sex
+
+#: BMD/BMDL ratio above which a BMD is flagged unreliable (EPA Benchmark Dose Technical
+#: Guidance, 2012: a wide ratio signals an imprecise estimate).
+MAX_BMD_BMDL_RATIO = 20.0
 
 log = logging.getLogger(__name__)
 
@@ -69,24 +74,56 @@ def _candidates(results: pd.DataFrame) -> list[tuple[BmdKey, pd.DataFrame]]:
     return out
 
 
-def trend_bmds(results: pd.DataFrame) -> dict[BmdKey, BmdResult]:
-    """BMD analyses of the single-timepoint continuous and incidence endpoints with a trend."""
-    out: dict[BmdKey, BmdResult] = {}
-    for key, rows in _candidates(results):
-        if rows["data_type"].iloc[0] == "incidence":
-            rows = rows[rows["n_examined"].astype(float) > 0]
-            args = {"kind": "dichotomous", "incidence": rows["n_affected"].tolist()}
-            n = rows["n_examined"]
-        else:
-            rows = rows[(rows["n"].astype(float) > 0) & rows["sd"].astype(float).notna()]
-            args = {"kind": "continuous", "mean": rows["mean"].tolist(),
-                    "sd": rows["sd"].tolist()}
-            n = rows["n"]
-        if len(rows) < 3:
-            continue
-        with _quiet_native_stdout():
-            out[key] = benchmark_dose(rows["dose"].tolist(), n.tolist(), **args)
-    return out
+def _task(key: BmdKey, rows: pd.DataFrame) -> tuple[BmdKey, list, list, dict] | None:
+    if rows["data_type"].iloc[0] == "incidence":
+        rows = rows[rows["n_examined"].astype(float) > 0]
+        args = {"kind": "dichotomous", "incidence": rows["n_affected"].tolist()}
+        n = rows["n_examined"]
+    else:
+        rows = rows[(rows["n"].astype(float) > 0) & rows["sd"].astype(float).notna()]
+        args = {"kind": "continuous", "mean": rows["mean"].tolist(), "sd": rows["sd"].tolist()}
+        n = rows["n"]
+    if len(rows) < 3:
+        return None
+    return key, rows["dose"].tolist(), n.tolist(), args
+
+
+def _fit(task: tuple[BmdKey, list, list, dict]) -> tuple[BmdKey, BmdResult]:
+    key, doses, n, args = task
+    with _quiet_native_stdout():
+        return key, benchmark_dose(doses, n, **args)
+
+
+def trend_bmds(results: pd.DataFrame, *, workers: int | None = 1) -> dict[BmdKey, BmdResult]:
+    """BMD analyses of the single-timepoint continuous and incidence endpoints with a trend.
+
+    Each endpoint is fitted once (about 1 s with pybmds); with ``workers`` > 1 the
+    fits run in that many processes.
+    """
+    tasks = [t for t in (_task(k, rows) for k, rows in _candidates(results)) if t is not None]
+    return dict(sorted(run_tasks(_fit, tasks, workers=workers)))
+
+
+def reliability(r: BmdResult, doses: list[float]) -> str:
+    """Why a recommended BMD is unreliable or extrapolated (``""`` when it is neither).
+
+    Flags, after the EPA Benchmark Dose Technical Guidance (2012): BMDL = 0 (or not
+    estimated); BMD/BMDL ratio above :data:`MAX_BMD_BMDL_RATIO`; BMD above the
+    highest dose; BMD more than 10-fold below the lowest non-zero dose.
+    """
+    if not r.model or not math.isfinite(r.bmd):
+        return ""
+    flags = []
+    if not math.isfinite(r.bmdl) or r.bmdl <= 0:
+        flags.append("unreliable: BMDL = 0")
+    elif r.bmd / r.bmdl > MAX_BMD_BMDL_RATIO:
+        flags.append(f"unreliable: BMD/BMDL = {r.bmd / r.bmdl:.0f} > {MAX_BMD_BMDL_RATIO:g}")
+    positive = [d for d in doses if d > 0]
+    if positive and r.bmd > max(positive):
+        flags.append("BMD above the highest dose (extrapolated)")
+    elif positive and r.bmd < min(positive) / 10:
+        flags.append("BMD < 1/10 of the lowest dose (extrapolated)")
+    return "; ".join(flags)
 
 
 def _g(v: float) -> str:
@@ -94,29 +131,34 @@ def _g(v: float) -> str:
 
 
 def bmd_table(bmds: dict[BmdKey, BmdResult], spec: StudySpec, number: int) -> Table:
-    """Recommended benchmark-dose model per endpoint × sex: BMD, BMDL, BMDU."""
-    unit = spec.groups[0].dose_unit
+    """Recommended benchmark-dose model per endpoint × sex: BMD, BMDL, BMDU, flags."""
+    unit = unit_symbol(spec.groups[0].dose_unit)
+    doses = [g.dose for g in spec.groups]
     rows = []
     for (assay, endpoint, sex, tp), r in bmds.items():
-        where = Sex(sex).label if sex in {s.value for s in Sex} else sex
-        where += "" if tp == "NA" else f", {tp}"
+        where = sex_label(sex) + ("" if tp == "NA" else f", {tp}")
+        flag = reliability(r, doses)
         pairs = [(_bmr_text(r), math.nan), (r.model or "none viable", math.nan),
                  (_g(r.bmd), r.bmd), (_g(r.bmdl), r.bmdl), (_g(r.bmdu), r.bmdu),
-                 (r.reason, math.nan)]
+                 (flag, math.nan), (r.reason, math.nan)]
         rows.append(Row((label_of(endpoint), assay.replace("_", " "), where),
-                        tuple(Cell(t, {"value": v}) for t, v in pairs)))
+                        tuple(Cell(t, {"value": v}, flag="!" if (k == 5 and t) else "")
+                              for k, (t, v) in enumerate(pairs))))
     return Table(
         number=number, title="Benchmark doses of endpoints with a dose-related trend",
         kind="bmd", key="bmd", header={**study_header(spec), "Unit": unit},
         row_header=("Endpoint", "Assay", "Sex/timepoint"),
         columns=("BMR", "Model", f"BMD ({unit})", f"BMDL ({unit})", f"BMDU ({unit})",
-                 "Selection"),
+                 "Reliability", "Selection"),
         rows=rows, number_fields=("value",),
         footnotes=["BMR: benchmark response, for continuous endpoints a change of the mean "
                    "by that many control SDs (fitted to group n, mean and SD), for "
                    "incidence endpoints the extra risk (fitted to n affected of n "
                    "examined). Models fitted with the US EPA pybmds; recommendation as in "
-                   "the EPA Benchmark Dose Technical Guidance (2012)."])
+                   "the EPA Benchmark Dose Technical Guidance (2012).",
+                   "Reliability: BMDL = 0 or a BMD/BMDL ratio above "
+                   f"{MAX_BMD_BMDL_RATIO:g} make the BMD unreliable; a BMD above the highest "
+                   "dose or below a tenth of the lowest dose is an extrapolation (EPA 2012)."])
 
 
 def _bmr_text(r: BmdResult) -> str:

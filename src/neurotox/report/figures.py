@@ -1,52 +1,93 @@
-"""Report figures (matplotlib, Agg backend only; no pyplot global state).
+"""Report figures, drawn as scientists draw them (matplotlib, Agg backend, no pyplot).
 
-Plot helpers take ``ax=None`` and return ``(fig, ax)``. They draw what the
-results say (means, SEM, flags) plus the individual values of the
-EndpointTable; they compute no statistics. :func:`render` turns a figure into
-PNG and SVG bytes without timestamps, so that reports are byte-reproducible.
+- Group scatter: every individual value, the group mean with ± SD (or ± SEM,
+  the spread the tables state), every tested dose labelled on the axis, the
+  significance marks inside the frame.
+- Time course: group means ± spread per timepoint; lines join timepoints of one
+  session only (bins of a test session), never different sessions or cohorts.
+- Concentration- and dose-response: individual values, means ± spread, the
+  Hill curve or benchmark-dose model only where the fit is reported.
+- Plate heatmaps: one square per well with a colour bar in the endpoint's unit.
+
+Colours are the Okabe–Ito palette (distinguishable with colour-vision
+deficiencies); PNG at 300 dpi beside an SVG of each figure. Plot helpers take
+``ax=None`` and return ``(fig, ax)``; they draw what the results say and
+compute no statistics. :func:`plan_figures` lists the figures of a report as
+picklable jobs and :func:`render_figures` draws them, in parallel.
 """
 
 from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-import matplotlib
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure as MplFigure
 
+from neurotox.report.context import Context
+from neurotox.report.labels import TimepointLabels, dose_label, unit_symbol, with_unit
 from neurotox.report.model import ARROWS, Figure, natural_key, slug
-from neurotox.report.potency import is_concentration
-from neurotox.report.tables import SUMMARY_TYPES, blocks, label_of
-from neurotox.stats import BmdResult
-from neurotox.stats.hill import HillFit
+from neurotox.report.tables import SUMMARY_TYPES, blocks, label_of, sex_label
 from neurotox.study import StudySpec
-from neurotox.vocab import Sex
 
-_RC = {"svg.hashsalt": "neurotox", "svg.fonttype": "path", "font.size": 9,
-       "axes.spines.top": False, "axes.spines.right": False}
+#: Okabe & Ito (2008) colour-blind-safe palette, control first (black), yellow left out
+#: (too light on white).
+PALETTE = ("#000000", "#E69F00", "#56B4E9", "#009E73", "#0072B2", "#D55E00", "#CC79A7",
+           "#999999")
+PNG_DPI = 300
+_RC = {"svg.hashsalt": "neurotox", "svg.fonttype": "none", "font.size": 8,
+       "axes.spines.top": False, "axes.spines.right": False, "font.family": "DejaVu Sans"}
+_MARGINS = {"left": 0.15, "right": 0.97, "bottom": 0.2, "top": 0.9}
 
 
-def _new_axes(ax: Axes | None, size: tuple[float, float] = (5.0, 3.4)) -> tuple[MplFigure, Axes]:
+def _new_axes(ax: Any = None, size: tuple[float, float] = (5.0, 3.4),
+              margins: dict | None = None) -> tuple[Any, Any]:
     if ax is not None:
         return ax.figure, ax
-    fig = MplFigure(figsize=size, dpi=100, layout="constrained")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure as MplFigure
+
+    fig = MplFigure(figsize=size, dpi=100)
     FigureCanvasAgg(fig)
+    fig.subplots_adjust(**(margins or _MARGINS))
     return fig, fig.add_subplot()
 
 
-def _group_order(results: pd.DataFrame, spec: StudySpec) -> list[str]:
+def colour(i: int) -> str:
+    """Palette colour of the i-th group (control = 0)."""
+    return PALETTE[i % len(PALETTE)]
+
+
+def _present_groups(results: pd.DataFrame, spec: StudySpec) -> list[tuple[int, Any]]:
     present = set(results["group"])
-    return [g.id for g in spec.groups if g.id in present]
+    return [(i, g) for i, g in enumerate(spec.groups) if g.id in present]
+
+
+def _group_tick(g: Any) -> str:
+    return f"{g.id}\n{dose_label(g.dose, g.dose_unit)}"
+
+
+def _jitter(n: int, width: float = 0.16) -> np.ndarray:
+    """Deterministic horizontal offsets spreading n points symmetrically."""
+    return np.linspace(-width, width, n) if n > 1 else np.zeros(max(n, 0))
+
+
+def _marks_inside(ax: Any, marks: list[tuple[float, float, str]], top: float,
+                  bottom: float) -> None:
+    """Write significance marks above their points and keep them inside the axes frame."""
+    span = (top - bottom) or abs(top) or 1.0
+    for x, y, text in marks:
+        ax.text(x, y + 0.03 * span, text, ha="center", va="bottom", fontsize=8)
+    ax.set_ylim(bottom - 0.05 * span, top + (0.14 if marks else 0.06) * span)
 
 
 def group_means_plot(results: pd.DataFrame, values: pd.DataFrame, spec: StudySpec, *,
-                     ax: Axes | None = None, ylabel: str = "") -> tuple[MplFigure, Axes]:
-    """Group means ± SEM with the individual values, flags above significant groups.
+                     ax: Any = None, ylabel: str = "", spread: str = "sd") -> tuple[Any, Any]:
+    """Group scatter: individual values, mean ± SD (or SEM), significance marks.
 
     Parameters
     ----------
@@ -56,51 +97,66 @@ def group_means_plot(results: pd.DataFrame, values: pd.DataFrame, spec: StudySpe
         EndpointTable rows of the same endpoint × sex × timepoint (excluded
         values are drawn as open grey circles).
     spec
-        Study, for group order and labels.
+        Study, for group order, doses and labels.
     ax
         Axes to draw on; a new figure when None.
     ylabel
         Y-axis label.
+    spread
+        ``sd`` or ``sem``: the error bar, as in the tables.
 
     """
     fig, ax = _new_axes(ax)
-    order = _group_order(results, spec)
     by_group = results.set_index("group")
-    for x, gid in enumerate(order):
-        r = by_group.loc[gid]
-        ax.bar(x, r["mean"], width=0.6, color="#c6dbef", edgecolor="#08519c", zorder=1)
-        ax.errorbar(x, r["mean"], yerr=r["sem"], color="#08519c", capsize=4, zorder=3)
-        _points(ax, x, values[values["group"] == gid])
-        if r["flag"]:
-            top = max(float(r["mean"]) + float(np.nan_to_num(r["sem"])),
-                      float(values.loc[values["group"] == gid, "value"].max())
-                      if (values["group"] == gid).any() else float(r["mean"]))
-            ax.annotate(f"{r['flag']}{ARROWS.get(r['direction'], '')}", (x, top),
-                        ha="center", va="bottom", xytext=(0, 2), textcoords="offset points")
-    ax.set_xticks(range(len(order)), [_group_tick(spec, g) for g in order])
+    groups = _present_groups(results, spec)
+    marks, tops, bottoms = [], [], []
+    for x, (i, g) in enumerate(groups):
+        r = by_group.loc[g.id]
+        mine = values[values["group"] == g.id]
+        kept = mine.loc[~mine["excluded"].astype(bool), "value"].to_numpy(float)
+        dropped = mine.loc[mine["excluded"].astype(bool), "value"].to_numpy(float)
+        kept, dropped = kept[np.isfinite(kept)], dropped[np.isfinite(dropped)]
+        ax.scatter(x + _jitter(len(kept)), kept, s=14, color=colour(i), alpha=0.75,
+                   linewidths=0, zorder=2)
+        if len(dropped):
+            ax.scatter(x + _jitter(len(dropped)), dropped, s=16, facecolors="none",
+                       edgecolors="grey", linewidths=0.8, zorder=2)
+        mean, err = float(r["mean"]), float(np.nan_to_num(float(r[spread])))
+        if math.isfinite(mean):
+            ax.hlines(mean, x - 0.25, x + 0.25, color="black", lw=1.6, zorder=3)
+            ax.errorbar(x, mean, yerr=err, color="black", capsize=4, lw=1, zorder=3)
+        shown = [v for v in (mean + err, mean - err, *kept, *dropped) if math.isfinite(v)]
+        if not shown:
+            continue
+        tops.append(max(shown))
+        bottoms.append(min(shown))
+        if isinstance(r["flag"], str) and r["flag"]:
+            marks.append((x, max(shown), f"{r['flag']}{ARROWS.get(r['direction'], '')}"))
+    ax.set_xticks(range(len(groups)), [_group_tick(g) for _, g in groups])
+    ax.set_xlim(-0.6, len(groups) - 0.4)
+    if tops:
+        _marks_inside(ax, marks, max(tops), min(bottoms))
     ax.set_ylabel(ylabel)
     return fig, ax
 
 
-def _group_tick(spec: StudySpec, gid: str) -> str:
-    g = next(x for x in spec.groups if x.id == gid)
-    return f"{g.id}\n{g.dose:g} {g.dose_unit}"
+def _sessions(tps: list[str]) -> list[tuple[str, list[str]]]:
+    """Timepoints grouped into sessions: ``week4_bin01`` belongs to session ``week4``."""
+    out: list[tuple[str, list[str]]] = []
+    for tp in sorted(tps, key=natural_key):
+        m = re.match(r"^(.*)_(bin|block)\d+$", tp, re.I)
+        session = m.group(1) if m else ("" if re.match(r"^(bin|block)\d+$", tp, re.I) else tp)
+        if out and out[-1][0] == session:
+            out[-1][1].append(tp)
+        else:
+            out.append((session, [tp]))
+    return out
 
 
-def _points(ax: Axes, x: float, rows: pd.DataFrame) -> None:
-    kept = rows[~rows["excluded"]]["value"].to_numpy(dtype=float)
-    dropped = rows[rows["excluded"]]["value"].to_numpy(dtype=float)
-    for vals, style in ((kept, {"color": "black", "s": 10}),
-                        (dropped, {"facecolors": "none", "edgecolors": "grey", "s": 14})):
-        vals = vals[np.isfinite(vals)]
-        if len(vals):
-            offsets = np.linspace(-0.18, 0.18, len(vals)) if len(vals) > 1 else np.zeros(1)
-            ax.scatter(x + offsets, vals, zorder=2, linewidths=0.8, **style)
-
-
-def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Axes | None = None,
-                     ylabel: str = "") -> tuple[MplFigure, Axes]:
-    """Group mean ± SEM over timepoints (repeated measures), one line per group.
+def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
+                     ylabel: str = "", spread: str = "sd",
+                     labels: TimepointLabels | None = None) -> tuple[Any, Any]:
+    """Group means ± spread over timepoints; lines only within a session.
 
     Parameters
     ----------
@@ -112,34 +168,99 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Axes | None 
         Axes to draw on; a new figure when None.
     ylabel
         Y-axis label.
+    spread
+        ``sd`` or ``sem``.
+    labels
+        Timepoint labels (bin minutes); codes are shown when None.
 
     """
-    fig, ax = _new_axes(ax, (6.0, 3.6))
+    labels = labels or TimepointLabels()
+    fig, ax = _new_axes(ax, (6.4, 3.6), {**_MARGINS, "bottom": 0.26, "top": 0.84})
     res = results[results["timepoint"] != "ALL"]
-    tps = sorted(res["timepoint"].unique(), key=natural_key)
-    pos = {t: i for i, t in enumerate(tps)}
-    for gid in _group_order(res, spec):
-        g = res[res["group"] == gid].sort_values("timepoint", key=lambda s: s.map(pos))
-        x = g["timepoint"].map(pos).to_numpy(dtype=float)
-        ax.errorbar(x, g["mean"], yerr=g["sem"], marker="o", ms=3, capsize=2, lw=1,
-                    label=_group_tick(spec, gid).replace("\n", " "))
-        for xi, (_, r) in zip(x, g.iterrows(), strict=True):
-            if r["flag"]:
-                ax.annotate(str(r["flag"]), (xi, r["mean"]), ha="center", va="bottom",
-                            xytext=(0, 4), textcoords="offset points", fontsize=7)
-    step = max(1, len(tps) // 12)
-    ax.set_xticks(range(0, len(tps), step), tps[::step], rotation=45, ha="right")
+    assay = str(res["assay"].iloc[0]) if "assay" in res and len(res) else ""
+    sessions = _sessions(list(res["timepoint"].unique()))
+    pos, x = {}, 0.0
+    for _, tps in sessions:
+        for tp in tps:
+            pos[tp] = x
+            x += 1
+        x += 0.6  # gap between sessions
+    groups = _present_groups(res, spec)
+    dodge = 0.25 / max(len(groups), 1)
+    marks: dict[str, list[tuple[str, str]]] = {}
+    tops, bottoms = [], []
+    for k, (i, g) in enumerate(groups):
+        mine = res[res["group"] == g.id].set_index("timepoint")
+        off = (k - (len(groups) - 1) / 2) * dodge
+        for s_idx, (_, tps) in enumerate(sessions):
+            here = [t for t in tps if t in mine.index]
+            means = mine.loc[here, "mean"].to_numpy(float)
+            errs = np.nan_to_num(mine.loc[here, spread].to_numpy(float))
+            ax.errorbar([pos[t] + off for t in here], means, yerr=errs, marker="o", ms=3,
+                        capsize=2, lw=1, color=colour(i), ls="-" if len(here) > 1 else "none",
+                        label=f"{g.id} {dose_label(g.dose, g.dose_unit)}" if s_idx == 0
+                        else None)
+            tops += list(means + errs)
+            bottoms += list(means - errs)
+            for t in here:
+                flag = mine.loc[t, "flag"]
+                if isinstance(flag, str) and flag:
+                    marks.setdefault(t, []).append((colour(i), flag))
+    _time_marks(ax, pos, marks, tops, bottoms)
+    _time_axis(ax, pos, sessions, labels, assay)
     ax.set_ylabel(ylabel)
-    ax.legend(fontsize=7, frameon=False)
+    fig.legend(loc="upper center", ncol=min(len(groups), 4), fontsize=7, frameon=False)
     return fig, ax
 
 
+def _time_marks(ax: Any, pos: dict[str, float], marks: dict[str, list[tuple[str, str]]],
+                tops: list[float], bottoms: list[float]) -> None:
+    """Significance marks above each timepoint, coloured by group, inside the frame."""
+    finite = [t for t in tops if math.isfinite(t)]
+    if not finite:
+        return
+    top, bottom = max(finite), min(b for b in bottoms if math.isfinite(b))
+    span = (top - bottom) or abs(top) or 1.0
+    height = max((len(v) for v in marks.values()), default=0)
+    for tp, items in marks.items():
+        for k, (col, flag) in enumerate(items):
+            ax.text(pos[tp], top + (0.04 + 0.07 * k) * span, flag, ha="center", va="bottom",
+                    fontsize=7, color=col)
+    ax.set_ylim(bottom - 0.05 * span, top + (0.08 + 0.07 * height) * span)
+
+
+def _time_axis(ax: Any, pos: dict[str, float], sessions: list[tuple[str, list[str]]],
+               labels: TimepointLabels, assay: str) -> None:
+    """Tick labels (bins within a session) and session names below them."""
+    ticks = sorted(pos, key=pos.get)
+    step = max(1, math.ceil(len(ticks) / 14))
+    binned = any(len(tps) > 1 for _, tps in sessions)
+    inner = [_bin_part(labels.label(t, assay)) if binned else labels.label(t, assay)
+             for t in ticks]
+    rotate = max((len(x) for x in inner), default=0) * len(ticks[::step]) > 90
+    ax.set_xticks([pos[t] for t in ticks[::step]], inner[::step], fontsize=6.5,
+                  rotation=45 if rotate else 0, ha="right" if rotate else "center")
+    for session, tps in sessions:
+        if len(tps) > 1 and session:
+            mid = (pos[tps[0]] + pos[tps[-1]]) / 2
+            ax.annotate(labels.label(session, assay), (mid, 0),
+                        xycoords=("data", "axes fraction"), xytext=(0, -36 if rotate else -16),
+                        textcoords="offset points", ha="center", va="top", fontsize=8,
+                        fontweight="bold")
+
+
+def _bin_part(label: str) -> str:
+    """``Pre-test 0–10 min`` → ``0–10 min`` (the session is written below the axis)."""
+    m = re.search(r"(\d[\d.]*–[\d.]+ min|Bin \d+|Block \d+)$", label)
+    return m.group(1) if m else label
+
+
 def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
-                       curve: Callable[[np.ndarray], np.ndarray] | None = None,
-                       markers: Sequence[tuple[str, float]] = (), ax: Axes | None = None,
-                       xlabel: str = "Concentration", ylabel: str = "",
-                       ) -> tuple[MplFigure, Axes]:
-    """Concentration-response: individual values, group means ± SEM, optional fitted curve.
+                       curve: tuple[Sequence[float], Sequence[float]] | None = None,
+                       markers: Sequence[tuple[str, float]] = (), ax: Any = None,
+                       xlabel: str = "Concentration", ylabel: str = "", spread: str = "sd",
+                       note: str = "") -> tuple[Any, Any]:
+    """Concentration- or dose-response: individual values, means ± spread, optional curve.
 
     Parameters
     ----------
@@ -148,19 +269,23 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
     values
         EndpointTable rows of the same subset (empty: means only, as for incidence).
     curve
-        Fitted response as a function of concentration (from the statistics), if any.
+        Fitted response ``(doses, responses)`` from the statistics, when reported.
     markers
         ``(label, dose)`` of potency estimates (EC50, BMD, BMDL) to mark.
     ax
         Axes to draw on; a new figure when None.
     xlabel, ylabel
-        Axis labels. Zero concentrations are drawn one decade below the lowest
-        non-zero one, on a log axis.
+        Axis labels. Zero doses are drawn one decade below the lowest non-zero
+        one, on a log axis; every tested dose is labelled.
+    spread
+        ``sd`` or ``sem`` (error bars).
+    note
+        Text written inside the frame (e.g. "no concentration–response").
 
     """
     fig, ax = _new_axes(ax)
     doses = results["dose"].to_numpy(dtype=float)
-    positive = doses[doses > 0]
+    positive = np.unique(doses[doses > 0])
     zero_at = positive.min() / 10 if len(positive) else 1.0
     marked = [d for _, d in markers if math.isfinite(d) and d > 0]
     if marked and min(marked) < zero_at * 2:  # keep the controls left of every marker
@@ -169,158 +294,313 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
     def xpos(d: np.ndarray) -> np.ndarray:
         return np.where(d > 0, d, zero_at)
 
-    if not values.empty:  # individual values (none for incidence)
-        kept = values[~values["excluded"]]
-        ax.scatter(xpos(kept["dose"].to_numpy(dtype=float)), kept["value"], s=8,
-                   color="grey", zorder=1)
+    if not values.empty:
+        kept = values[~values["excluded"].astype(bool)]
+        ax.scatter(xpos(kept["dose"].to_numpy(dtype=float)), kept["value"], s=9,
+                   color=PALETTE[7], alpha=0.8, linewidths=0, zorder=1)
     order = np.argsort(doses)
     ax.errorbar(xpos(doses[order]), results["mean"].to_numpy(dtype=float)[order],
-                yerr=results["sem"].to_numpy(dtype=float)[order], fmt="o", color="#08519c",
-                capsize=3, zorder=3)
+                yerr=np.nan_to_num(results[spread].to_numpy(dtype=float)[order]), fmt="o",
+                ms=4, color="black", capsize=3, zorder=3)
     if curve is not None and len(positive):
-        grid = np.geomspace(zero_at, positive.max() * 1.5, 200)
-        ax.plot(grid, curve(grid), color="#d94801", lw=1.2, zorder=2)
-    for k, (label, dose) in enumerate(m for m in markers if math.isfinite(m[1]) and m[1] > 0):
-        ax.axvline(dose, color="#d94801", ls="--" if k == 0 else ":", lw=0.8)
-        ax.annotate(f"{label} = {dose:.3g}", (dose, ax.get_ylim()[1]), ha="left", va="top",
-                    fontsize=7, xytext=(2, -3 - 10 * k), textcoords="offset points")
+        ax.plot(xpos(np.asarray(curve[0], float)), curve[1], color=PALETTE[5], lw=1.3,
+                zorder=2)
+    lo, hi = ax.get_ylim()
+    if lo > 0:  # responses on a ratio scale start at zero: a flat response looks flat
+        lo = 0.0
+    ax.set_ylim(lo, hi + (0.2 * (hi - lo) if note or markers else 0.0))
     if len(positive):
         _log_dose_axis(ax, zero_at, positive)
+    for k, (label, dose) in enumerate(m for m in markers if math.isfinite(m[1]) and m[1] > 0):
+        ax.axvline(dose, color=PALETTE[4], ls="--" if k == 0 else ":", lw=0.9)
+        right = ax.get_xscale() == "log" and _axis_fraction(ax, dose) > 0.65
+        ax.text(dose, 0.97 - 0.08 * k, f" {label} = {dose:.3g} ",  # left of a line near the edge
+                transform=ax.get_xaxis_transform(), ha="right" if right else "left", va="top",
+                fontsize=7, color=PALETTE[4])
+    if note:  # the short verdict in the frame, top left; the reason is in the caption
+        ax.text(0.02, 0.97, note.split(" (")[0], transform=ax.transAxes, ha="left", va="top",
+                fontsize=8, bbox={"facecolor": "white", "edgecolor": "#999999", "pad": 3})
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return fig, ax
 
 
-def _log_dose_axis(ax: Axes, zero_at: float, positive: np.ndarray) -> None:
-    """Log dose axis whose first tick, where the controls are drawn, reads 0."""
+def _axis_fraction(ax: Any, dose: float) -> float:
+    x0, x1 = (math.log10(v) for v in ax.get_xlim())
+    return (math.log10(dose) - x0) / (x1 - x0)
+
+
+def _log_dose_axis(ax: Any, zero_at: float, positive: np.ndarray) -> None:
+    """Log dose axis with a tick at every tested dose; the control's reads 0."""
     ax.set_xscale("log")
-    lo, hi = np.floor(np.log10(positive.min())), np.ceil(np.log10(positive.max() * 1.5))
-    decades = [10.0 ** e for e in np.arange(lo, hi + 1) if 10.0 ** e > zero_at * 2]
-    decades = [d for d in decades if d <= positive.max() * 1.5]
-    ax.set_xticks([zero_at, *decades], ["0", *(f"{d:g}" for d in decades)])
+    ax.set_xticks([zero_at, *positive], ["0", *(f"{d:g}" for d in positive)], fontsize=7)
     ax.minorticks_off()
+    ax.set_xlim(zero_at / 2, positive.max() * 2)
 
 
-def render(fig: MplFigure) -> tuple[bytes, bytes]:
-    """PNG and SVG bytes of a figure, without dates or software stamps."""
+def plate_heatmap(values: dict[str, float], *, ax: Any = None, unit: str = "",
+                  title: str = "") -> tuple[Any, Any]:
+    """Plate map: one square per well coloured by value, with a colour bar in ``unit``.
+
+    Parameters
+    ----------
+    values
+        Well (``A01``) → value; missing or NaN wells are grey.
+    ax
+        Axes to draw on; a new figure when None.
+    unit
+        Unit symbol of the colour bar.
+    title
+        Axes title.
+
+    """
+    big = any(ord(w[0]) - 64 > 8 or int(w[1:]) > 12 for w in values)
+    rows_n, cols_n = (16, 24) if big else (8, 12)
+    grid = np.full((rows_n, cols_n), np.nan)
+    for well, v in values.items():
+        grid[ord(well[0]) - 65, int(well[1:]) - 1] = v
+    fig, ax = _new_axes(ax, (6.0, 3.6), {"left": 0.07, "right": 0.9, "bottom": 0.08,
+                                          "top": 0.86})
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"].with_extremes(bad="#d9d9d9")
+    img = ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, aspect="equal")
+    ax.set_xticks(range(cols_n), [str(c + 1) for c in range(cols_n)], fontsize=6)
+    ax.set_yticks(range(rows_n), [chr(65 + r) for r in range(rows_n)], fontsize=6)
+    ax.xaxis.tick_top()
+    ax.tick_params(length=0)
+    for side in ax.spines.values():
+        side.set_visible(False)
+    bar = fig.colorbar(img, ax=ax, fraction=0.035, pad=0.02)
+    bar.set_label(unit, fontsize=7)
+    bar.ax.tick_params(labelsize=6)
+    if title:
+        ax.set_title(title, fontsize=8, pad=14)
+    return fig, ax
+
+
+def render(fig: Any) -> tuple[bytes, bytes]:
+    """PNG (300 dpi) and SVG bytes of a figure, without dates or software stamps."""
+    import matplotlib
+
     png, svg = io.BytesIO(), io.BytesIO()
     with matplotlib.rc_context(_RC):
-        fig.savefig(png, format="png", dpi=100, metadata={"Software": None})
+        fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png.getvalue(), svg.getvalue()
 
 
-# ------------------------------------------------------------------ assembly
+# ------------------------------------------------------------------ jobs
 
-def _sex_label(sex: str) -> str:
-    return Sex(sex).label if sex in {s.value for s in Sex} else sex
+@dataclass
+class FigureJob:
+    """A figure to draw: which plot helper, with which data (picklable).
 
+    Attributes
+    ----------
+    number, title, key, category
+        As in :class:`~neurotox.report.model.Figure`.
+    plot
+        Name of the plot helper in :data:`PLOTS`.
+    kwargs
+        Its arguments (data frames, labels, spread).
 
-def _subset(table: pd.DataFrame, assay: str, endpoint: str, sex: str,
-            timepoint: str | None = None) -> pd.DataFrame:
-    m = (table["assay"] == assay) & (table["endpoint"] == endpoint)
-    if sex != "NA":
-        m &= table["sex"] == sex
-    if timepoint is not None:
-        m &= table["timepoint"] == timepoint
-    return table[m]
-
-
-def build_figures(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataFrame,
-                  spec: StudySpec, fits: dict | None = None,
-                  bmds: dict | None = None) -> list[Figure]:
-    """One figure per summary endpoint × sex (× timepoint for single-timepoint endpoints).
-
-    Endpoints with several timepoints get a time-course plot; others a group-means
-    plot, plus a concentration-response plot when doses are concentrations (with the
-    Hill curve of ``fits``, from :func:`neurotox.report.potency.concentration_fits`),
-    and a dose-response plot with BMD and BMDL marked for the endpoints in ``bmds``
-    (from :func:`neurotox.report.bmd.trend_bmds`).
     """
-    out: list[Figure] = []
+
+    number: int
+    title: str
+    key: str
+    category: str
+    plot: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+PLOTS: dict[str, Callable[..., tuple[Any, Any]]] = {
+    "groups": group_means_plot, "time-course": time_course_plot,
+    "dose-response": dose_response_plot, "heatmap": plate_heatmap,
+}
+
+
+def draw(job: FigureJob) -> Figure:
+    """Draw and render one job (runs in a worker process)."""
+    import matplotlib
+
+    with matplotlib.rc_context(_RC):
+        fig, _ = PLOTS[job.plot](**job.kwargs)
+    png, svg = render(fig)
+    return Figure(number=job.number, title=job.title, key=job.key, png=png, svg=svg,
+                  category=job.category)
+
+
+def render_figures(jobs: list[FigureJob], *, workers: int | None = None) -> list[Figure]:
+    """Every job drawn, in number order (in ``workers`` processes)."""
+    from neurotox.report._tasks import run_tasks
+
+    if jobs:
+        _warm_up()  # fonts and caches loaded once, inherited by the worker processes
+    return sorted(run_tasks(draw, jobs, workers=workers), key=lambda f: f.number)
+
+
+def _warm_up() -> None:
+    """Draw a tiny figure with text once per process (fonts, glyph and text caches)."""
+    global _WARM
+    if _WARM:
+        return
+    fig, ax = _new_axes(size=(1.0, 1.0))
+    ax.set_title("µ°–±")
+    ax.plot([0, 1], [0, 1], "o-")
+    render(fig)
+    _WARM = True
+
+
+_WARM = False
+
+
+def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
+                 fits: dict | None = None, bmds: dict | None = None) -> list[FigureJob]:
+    """The figures of a report, numbered, as jobs for :func:`render_figures`.
+
+    One figure per summary endpoint × sex (× timepoint for single-timepoint
+    endpoints): a time course for endpoints with several timepoints, otherwise
+    a group scatter, plus a concentration-response figure when doses are
+    concentrations (``fits`` from :func:`neurotox.report.potency.concentration_fits`)
+    and a dose-response figure with BMD and BMDL for the endpoints in ``bmds``;
+    plate heatmaps of neurite-outgrowth endpoints.
+    """
+    from neurotox.report.potency import is_concentration
+
+    out: list[FigureJob] = []
+    spread = ctx.spread
     for block in blocks(results, decisions, SUMMARY_TYPES):
         for endpoint in block.endpoints:
             rows = block.results[block.results["endpoint"] == endpoint]
-            unit = str(rows["unit"].iloc[0])
-            ylabel = f"{label_of(endpoint)} ({unit})"
-            title = f"{label_of(endpoint)} — {_sex_label(block.sex)}"
+            ylabel = with_unit(label_of(endpoint), str(rows["unit"].iloc[0]))
+            title = f"{label_of(endpoint)} — {sex_label(block.sex)}"
             base = f"{slug(block.assay)}-{slug(endpoint)}-{slug(block.sex)}"
             if block.by == "timepoint":
-                fig, _ = time_course_plot(rows, spec, ylabel=ylabel)
-                out.append(_figure(fig, f"Time course of {title} (mean ± SEM)",
-                                   f"time-course-{base}", block.category))
+                out.append(FigureJob(0, f"Time course of {title} (mean ± "
+                                     f"{ctx.spread_label})", f"time-course-{base}",
+                                     block.category, "time-course",
+                                     {"results": rows, "spec": ctx.spec, "ylabel": ylabel,
+                                      "spread": spread, "labels": ctx.timepoints}))
                 continue
             tp = str(rows["timepoint"].iloc[0])
-            suffix = "" if tp == "NA" else f" — {tp}"
-            values = _subset(table, block.assay, endpoint, block.sex, tp)
-            fig, _ = group_means_plot(rows, values, spec, ylabel=ylabel)
-            out.append(_figure(fig, f"{title}{suffix}: group means ± SEM and individual "
-                               "values", f"groups-{base}", block.category))
-            bmd = (bmds or {}).get((block.assay, endpoint, block.sex, tp))
+            suffix = "" if tp == "NA" else f" — {ctx.tp(tp, block.assay)}"
+            values = ctx.values(block.assay, endpoint, block.sex, tp)
+            out.append(FigureJob(0, f"{title}{suffix}: individual values and group mean ± "
+                                 f"{ctx.spread_label}", f"groups-{base}", block.category,
+                                 "groups", {"results": rows, "values": values,
+                                            "spec": ctx.spec, "ylabel": ylabel,
+                                            "spread": spread}))
+            key = (block.assay, endpoint, block.sex, tp)
+            bmd = (bmds or {}).get(key)
             if bmd is not None:
-                out.append(_bmd_figure(rows, values, bmd, f"{title}{suffix}", ylabel,
-                                       f"bmd-{base}", block.category))
+                out.append(_bmd_job(ctx, rows, values, bmd, f"{title}{suffix}", ylabel,
+                                    f"bmd-{base}", block.category))
             if is_concentration(rows):
-                fit = (fits or {}).get((block.assay, endpoint, block.sex, tp))
-                out.append(_concentration_figure(rows, values, fit, f"{title}{suffix}", ylabel,
-                                                 f"dose-response-{base}", block.category))
-    out += _incidence_bmd_figures(results, bmds or {})
-    for i, f in enumerate(out, start=1):
-        f.number = i
+                out.append(_concentration_job(ctx, rows, values, (fits or {}).get(key),
+                                              f"{title}{suffix}", ylabel,
+                                              f"dose-response-{base}", block.category))
+    out += _incidence_bmd_jobs(ctx, results, bmds or {})
+    out += heatmap_jobs(ctx)
+    for i, job in enumerate(out, start=1):
+        job.number = i
     return out
 
 
-def _concentration_figure(rows: pd.DataFrame, values: pd.DataFrame, fit: HillFit | None,
-                          title: str, ylabel: str, key: str, category: str) -> Figure:
-    if fit is None:
-        fit = HillFit(math.nan, math.nan, math.nan, math.nan, (math.nan, math.nan),
-                      flags=("not_fitted",))
-    curve = fit.predict if fit.converged else None
-    markers = [("EC50", fit.ec50)] if fit.converged else []
-    unit = rows["dose_unit"].iloc[0]
-    fig, _ = dose_response_plot(rows, values, curve=curve, markers=markers, ylabel=ylabel,
-                                xlabel=f"Concentration ({unit})")
-    how = (f"fitted four-parameter Hill curve, EC50 = {fit.ec50:.3g} {unit}"
-           if fit.converged else "no Hill fit (" + ", ".join(fit.flags) + ")")
-    return _figure(fig, f"{title}: concentration-response, {how}", key, category)
+def _concentration_job(ctx: Context, rows: pd.DataFrame, values: pd.DataFrame, potency: Any,
+                       title: str, ylabel: str, key: str, category: str) -> FigureJob:
+    from neurotox.report.potency import ec_text
+
+    unit = unit_symbol(rows["dose_unit"].iloc[0])
+    curve, markers = None, []
+    if potency is not None and potency.shown:
+        fit = potency.fit
+        lo, hi = fit.tested_range
+        grid = np.geomspace(lo / 10, hi, 120)
+        curve = (grid, fit.predict(grid))
+        ec50 = fit.ecx.get(50.0, math.nan)
+        shown, flag = ec_text(ec50, fit.tested_range)
+        markers = [("EC50", ec50)] if not flag else []
+        how = (f"four-parameter Hill curve, EC50 = {shown} {unit}"
+               + (f" ({flag})" if flag else ""))
+    else:
+        how = potency.verdict if potency is not None else "no concentration–response fitted"
+    lead = "" if how.startswith("no ") else "concentration–response, "
+    return FigureJob(0, f"{title}: {lead}{how}", key, category,
+                     "dose-response", {"results": rows, "values": values, "curve": curve,
+                                       "markers": markers, "ylabel": ylabel,
+                                       "xlabel": f"Concentration ({unit})",
+                                       "spread": ctx.spread,
+                                       "note": "" if curve is not None else how})
 
 
-def _bmd_figure(rows: pd.DataFrame, values: pd.DataFrame, bmd: BmdResult, title: str,
-                ylabel: str, key: str, category: str) -> Figure:
-    unit = rows["dose_unit"].iloc[0]
+def _bmd_job(ctx: Context, rows: pd.DataFrame, values: pd.DataFrame, bmd: Any, title: str,
+             ylabel: str, key: str, category: str) -> FigureJob:
+    from neurotox.report.bmd import reliability
+
+    unit = unit_symbol(rows["dose_unit"].iloc[0])
     curve = None
     if len(bmd.curve):
-        x, y = bmd.curve["dose"].to_numpy(float), bmd.curve["response"].to_numpy(float)
-
-        def curve(g: np.ndarray) -> np.ndarray:
-            return np.interp(g, x, y, left=np.nan, right=np.nan)
-
+        curve = (bmd.curve["dose"].to_numpy(float), bmd.curve["response"].to_numpy(float))
     if bmd.kind == "dichotomous":  # proportion affected per group, no individual 0/1 values
         rows = rows.assign(mean=rows["n_affected"].astype(float)
-                           / rows["n_examined"].astype(float), sem=0.0)
+                           / rows["n_examined"].astype(float), sd=0.0, sem=0.0)
         values = values.iloc[:0]
-    fig, _ = dose_response_plot(rows, values, curve=curve,
-                                markers=[("BMD", bmd.bmd), ("BMDL", bmd.bmdl)],
-                                ylabel=ylabel, xlabel=f"Dose ({unit})")
+    flag = reliability(bmd, [g.dose for g in ctx.spec.groups])
     how = (f"{bmd.model} model, BMD = {bmd.bmd:.3g}, BMDL = {bmd.bmdl:.3g} {unit}"
            if bmd.model else "no viable benchmark-dose model")
-    return _figure(fig, f"{title}: dose-response, {how}", key, category)
+    how += f" ({flag})" if flag else ""
+    return FigureJob(0, f"{title}: dose–response, {how}", key, category, "dose-response",
+                     {"results": rows, "values": values, "curve": curve,
+                      "markers": [("BMD", bmd.bmd), ("BMDL", bmd.bmdl)] if bmd.model else [],
+                      "ylabel": ylabel, "xlabel": f"Dose ({unit})", "spread": ctx.spread,
+                      "note": flag})
 
 
-def _incidence_bmd_figures(results: pd.DataFrame, bmds: dict) -> list[Figure]:
+def _incidence_bmd_jobs(ctx: Context, results: pd.DataFrame, bmds: dict) -> list[FigureJob]:
     out = []
     for (assay, endpoint, sex, tp), bmd in sorted(bmds.items()):
         if bmd.kind != "dichotomous":
             continue
-        rows = _subset(results, assay, endpoint, sex, tp)
-        suffix = "" if tp == "NA" else f" — {tp}"
-        title = f"{label_of(endpoint)} — {_sex_label(sex)}{suffix}"
+        rows = results[(results["assay"] == assay) & (results["endpoint"] == endpoint)
+                       & (results["sex"] == sex) & (results["timepoint"] == tp)]
+        suffix = "" if tp == "NA" else f" — {ctx.tp(tp, assay)}"
+        title = f"{label_of(endpoint)} — {sex_label(sex)}{suffix}"
         base = f"{slug(assay)}-{slug(endpoint)}-{slug(sex)}"
-        out.append(_bmd_figure(rows, rows.iloc[:0], bmd, title, "Proportion affected",
-                               f"bmd-{base}", str(rows["category"].iloc[0])))
+        out.append(_bmd_job(ctx, rows, rows.iloc[:0], bmd, title, "Proportion affected",
+                            f"bmd-{base}", str(rows["category"].iloc[0])))
     return out
 
 
-def _figure(fig: MplFigure, title: str, key: str, category: str) -> Figure:
-    png, svg = render(fig)
-    return Figure(number=0, title=title, key=key, png=png, svg=svg, category=category)
+#: Neurite-outgrowth endpoints drawn as plate heatmaps.
+HEATMAP_ENDPOINTS = ("neurite_length_per_cell", "nuclei_count", "neurite_bearing_cells_pct")
+_WELL = re.compile(r"^[A-P]\d{2}$")
+
+
+def heatmap_jobs(ctx: Context) -> list[FigureJob]:
+    """Plate heatmaps of the neurite-outgrowth endpoints (subject = well, batch = plate)."""
+    t = ctx.table
+    if not len(t) or "batch" not in t:
+        return []
+    part = t[t["endpoint"].isin(HEATMAP_ENDPOINTS) & t["subject"].astype(str).str.match(_WELL)]
+    out = []
+    for (plate, endpoint, tp), rows in part.groupby(["batch", "endpoint", "timepoint"],
+                                                    sort=True):
+        unit = unit_symbol(rows["unit"].iloc[0])
+        where = f"plate {plate}" + ("" if tp == "NA" else f", {ctx.tp(tp)}")
+        vals = dict(zip(rows["subject"], rows["value"].where(~rows["excluded"].astype(bool)),
+                        strict=True))
+        out.append(FigureJob(0, f"Plate map of {label_of(endpoint)} ({where}); grey: no value "
+                             "or excluded", f"plate-{slug(plate)}-{slug(endpoint)}"
+                             + ("" if tp == "NA" else f"-{slug(tp)}"),
+                             str(rows["category"].iloc[0]), "heatmap",
+                             {"values": vals, "unit": unit, "title": label_of(endpoint)}))
+    return out
+
+
+def build_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
+                  fits: dict | None = None, bmds: dict | None = None, *,
+                  workers: int | None = 1) -> list[Figure]:
+    """Plan and draw every figure of a report (:func:`plan_figures`, :func:`render_figures`)."""
+    return render_figures(plan_figures(ctx, results, decisions, fits, bmds), workers=workers)

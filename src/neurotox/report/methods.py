@@ -25,7 +25,8 @@ PATH_TEXT = {
     "repeated_measures": "repeated measurements of the same subject were analysed by",
     "ancova": "endpoints with a covariate were compared with the control by analysis of "
               "covariance (Dunnett-type single-step adjustment over the comparisons with "
-              "control; tabulated means and SD are unadjusted):",
+              "control; the tables show the unadjusted means and spread and, beside them, "
+              "the adjusted means, which carry the flags):",
 }
 
 #: Software named in the methods section: what the analysis and figures actually used.
@@ -66,7 +67,8 @@ def _path_paragraph(path: str, part: pd.DataFrame) -> str:
     n = len(part)
     if path == "insufficient_data":
         return (f"No test was performed for {n} {'analyses' if n != 1 else 'analysis'} with "
-                f"too few usable values ({_endpoint_list(part)}).")
+                f"too few usable values ({_endpoint_list(part)}); the tables say "
+                "\"not tested\" and why.")
     overall = _unique(part["overall_test"])
     pairwise = _unique(part["pairwise_test"])
     tests = []
@@ -94,8 +96,46 @@ def _transform_paragraph(decisions: pd.DataFrame) -> list[str]:
     return out
 
 
+def design_paragraph(plan: StatisticsPlan, sexes: set[str], *, spread: str = "sd",
+                     litters: tuple[int, int] | None = None, litter_model: bool = False) -> str:
+    """How sexes and litters entered the analysis, and which spread the tables show.
+
+    Parameters
+    ----------
+    plan
+        The statistical plan.
+    sexes
+        Sexes present in the results (``{"NA"}`` for cell cultures, larvae, pooled data).
+    spread
+        ``sd`` or ``sem``.
+    litters
+        (pups, litters) when litter means were the unit of analysis.
+    litter_model
+        Litter entered as a random effect.
+
+    """
+    if plan.pool_sexes:
+        sex = "Sexes were pooled."
+    elif sexes >= {"M", "F"}:
+        sex = "Sexes were analysed separately."
+    elif sexes & {"M", "F"}:
+        sex = f"Only {'males' if 'M' in sexes else 'females'} were tested."
+    else:
+        sex = ""  # cell cultures, larvae: sex is not a factor of the design
+    parts = [sex] if sex else []
+    if litters is not None:
+        parts.append(f"The litter was the unit of analysis (OECD TG 426): the values of the "
+                     f"pups of a litter were averaged and the litter means compared, so n is "
+                     f"the number of litters ({litters[0]} pups from {litters[1]} litters).")
+    elif litter_model:
+        parts.append("Pups were analysed with the litter as a random effect (OECD TG 426).")
+    word = {"sd": "standard deviation (SD)", "sem": "standard error of the mean (SEM)"}[spread]
+    parts.append(f"Tables and figures show group means ± {word}.")
+    return " ".join(parts)
+
+
 def methods_section(decisions: pd.DataFrame, plan: StatisticsPlan,
-                    software: dict[str, str]) -> list[str]:
+                    software: dict[str, str], design: str = "") -> list[str]:
     """Paragraphs of the statistical methods section.
 
     Parameters
@@ -107,6 +147,8 @@ def methods_section(decisions: pd.DataFrame, plan: StatisticsPlan,
         The study's statistical plan (α, sidedness, pooling).
     software
         Software versions (from the run manifest).
+    design
+        Sentences on sexes, litters and spread (:func:`design_paragraph`).
 
     Returns
     -------
@@ -115,8 +157,7 @@ def methods_section(decisions: pd.DataFrame, plan: StatisticsPlan,
 
     """
     paras = [f"Group comparisons with the concurrent control used α = {plan.alpha:g}, "
-             f"{SIDED[plan.sided]}. "
-             + ("Sexes were pooled." if plan.pool_sexes else "Sexes were analysed separately.")]
+             f"{SIDED[plan.sided]}." + (f" {design}" if design else "")]
     if decisions is not None and len(decisions):
         paras += _pretest_paragraph(decisions, plan)
         present = set(decisions["path"].map(_s)) - {""}

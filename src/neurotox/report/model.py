@@ -36,6 +36,9 @@ class Cell:
         ``"up"``, ``"down"`` or ``""``.
     note
         Extra text shown with the cell (e.g. an exclusion reason).
+    decimals
+        Decimals of the numbers as displayed (spreadsheet number formats); None
+        when not set.
 
     """
 
@@ -44,6 +47,7 @@ class Cell:
     flag: str = ""
     direction: str = ""
     note: str = ""
+    decimals: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +160,62 @@ class Figure:
         return f"Figure {self.number}. {self.title}"
 
 
+@dataclass(frozen=True)
+class RunStamp:
+    """What identifies the run that produced a report, printed on every page.
+
+    Attributes
+    ----------
+    run_id
+        Unique identifier of the run (also in ``run.json``, the log and the manifest).
+    date
+        Report date (UTC, ``YYYY-MM-DD``) and ``time`` (``HH:MM:SS UTC``).
+    command
+        The command line.
+    software
+        ``neurotox <version>``.
+    record
+        File name of the run record (``run.json``) and its SHA-256; the folder's
+        ``manifest.json`` lists the same hash, so ``neurotox verify`` links the
+        printed report to the files.
+
+    """
+
+    run_id: str
+    date: str
+    time: str
+    command: str
+    software: str
+    record: str = "run.json"
+    record_sha256: str = ""
+
+
+@dataclass
+class FrontMatter:
+    """Title page and statements of a report that a study director signs.
+
+    Attributes
+    ----------
+    title_block
+        Label → value rows of the title page (sponsor, test facility, test item...).
+    glp
+        GLP study: the compliance and QA statement pages are added.
+    study_director
+        Name on the compliance statement (blank line when not given).
+    qa_inspections
+        (phase, date inspected, date reported) rows of the QA statement.
+    paper
+        ``a4`` or ``letter``.
+
+    """
+
+    title_block: list[tuple[str, str]]
+    glp: bool = False
+    study_director: str = ""
+    qa_inspections: list[tuple[str, str, str]] = field(default_factory=list)
+    paper: str = "a4"
+
+
 @dataclass
 class Report:
     """Everything a study report needs, ready to render.
@@ -180,6 +240,19 @@ class Report:
         The machine-readable frames the tables were built from (written as csv).
     software
         Software versions, for the methods section and the title page.
+    front
+        Title page and GLP statements.
+    stamp
+        Run identification printed on every page (None: not stamped, e.g. tests).
+    appendix
+        Messages of the software (convergence and fit warnings), located, for the
+        methods appendix; never shown inside tables.
+    links
+        (label, relative path) of further outputs the report points to (QC
+        overlays, plate heatmaps).
+    figure_jobs
+        The figures planned (:class:`neurotox.report.figures.FigureJob`), drawn
+        into :attr:`figures` when a format needs them.
 
     """
 
@@ -195,6 +268,11 @@ class Report:
     decisions: Any = None
     endpoints: Any = None
     software: dict[str, str] = field(default_factory=dict)
+    front: FrontMatter | None = None
+    stamp: RunStamp | None = None
+    appendix: list[str] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+    figure_jobs: list[Any] = field(default_factory=list)
 
 
 def by_category(items: list[Any]) -> list[tuple[str, list[Any]]]:
@@ -253,10 +331,10 @@ def fmt(value: float | None, decimals: int) -> str:
 
 
 def fmt_p(p: float | None) -> str:
-    """Format a p-value for display (``<0.001`` below 0.001)."""
+    """Format a p-value for a column headed "p" (``< 0.001`` below 0.001)."""
     if p is None or not math.isfinite(p):
         return ""
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
 
 
 def flag_text(flag: str, direction: str) -> str:

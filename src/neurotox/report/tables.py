@@ -15,13 +15,18 @@ come straight from the EndpointTable.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from neurotox import endpoints as ep_registry
+from neurotox.report.context import Context
+from neurotox.report.labels import dose_label, p_text, unit_symbol, with_unit
 from neurotox.report.model import (
     Cell,
     ColumnGroup,
@@ -30,18 +35,21 @@ from neurotox.report.model import (
     decimals_for,
     flag_text,
     fmt,
-    fmt_p,
     natural_key,
     slug,
 )
-from neurotox.study import Group, StatisticsPlan, StudySpec
-from neurotox.vocab import Category, Sex
+from neurotox.study import Group, StudySpec
+from neurotox.vocab import Category, Censoring, Sex
 
 SUMMARY_TYPES = ("continuous", "count", "proportion")
 SEX_ORDER = {"M": 0, "F": 1, "NA": 2}
 CATEGORY_ORDER = {c.value: i for i, c in enumerate(Category)}
 SIDED = {"two": "two-sided", "one": "one-sided in the adverse direction",
          "auto": "one-sided in the adverse direction"}
+#: Parts of decision notes that are messages of the software, not statistical decisions:
+#: kept out of tables (they go to the log and the methods appendix).
+SOFTWARE_MESSAGE = re.compile(r"warning|optimi[sz]ation failed|did not converge|hessian|"
+                              r"singular", re.I)
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,21 @@ class Block:
     results: pd.DataFrame
     decisions: pd.DataFrame
 
+    @cached_property
+    def cells(self) -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
+        """Results records by (endpoint, timepoint), then by group."""
+        out: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        for rec in self.results.to_dict("records"):
+            out.setdefault((rec["endpoint"], rec["timepoint"]), {})[str(rec["group"])] = rec
+        return out
+
+    @cached_property
+    def decision(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Decision record by (endpoint, timepoint) (``ALL`` rows included)."""
+        if not len(self.decisions):
+            return {}
+        return {(r["endpoint"], r["timepoint"]): r for r in self.decisions.to_dict("records")}
+
 
 # ------------------------------------------------------------------- helpers
 
@@ -87,8 +110,13 @@ def registry_decimals(endpoint: str) -> int | None:
 
 
 def dose_text(group: Group) -> str:
-    """Dose of a group with its unit, e.g. ``"10 mg/kg/day"``."""
-    return f"{group.dose:g} {group.dose_unit}"
+    """Dose of a group with its unit symbol, e.g. ``"10 mg/kg/day"``, ``"0.3 µM"``."""
+    return dose_label(group.dose, group.dose_unit)
+
+
+def group_text(group: Group) -> str:
+    """Row label of a group: ID and label, e.g. ``"G2 Low dose"``."""
+    return f"{group.id} {group.label.replace('uM', 'µM')}"
 
 
 def study_header(spec: StudySpec) -> dict[str, str]:
@@ -178,10 +206,10 @@ def _unit_of(block: Block, endpoint: str) -> str:
     return str(block.results.loc[block.results["endpoint"] == endpoint, "unit"].iloc[0])
 
 
-def _column_label(block: Block, col: tuple[str, str]) -> str:
+def _column_label(ctx: Context, block: Block, col: tuple[str, str]) -> str:
     if block.by == "endpoint":
-        return f"{label_of(col[0])} ({_unit_of(block, col[0])})"
-    return col[1]
+        return with_unit(label_of(col[0]), _unit_of(block, col[0]))
+    return ctx.tp(col[1], block.assay) or col[1]
 
 
 def _column_groups(block: Block, cols: list[tuple[str, str]]) -> tuple[ColumnGroup, ...]:
@@ -191,33 +219,65 @@ def _column_groups(block: Block, cols: list[tuple[str, str]]) -> tuple[ColumnGro
                  for e in dict.fromkeys(e for e, _ in cols))
 
 
-def _cell_rows(block: Block, col: tuple[str, str]) -> pd.DataFrame:
-    r = block.results
-    return r[(r["endpoint"] == col[0]) & (r["timepoint"] == col[1])]
+def session_columns(ctx: Context, assay: str, labels: list[str],
+                    codes: list[str]) -> tuple[list[str], tuple[ColumnGroup, ...]]:
+    """Timepoint columns grouped by session (``Pre-test``: ``0–10 min`` ...).
+
+    When the timepoints are not bins of sessions, the labels are returned
+    unchanged with no groups.
+
+    ``labels`` are the column labels (an ANCOVA column follows its own), ``codes``
+    the timepoint code of each.
+    """
+    split = [ctx.timepoints.split(c, assay) for c in codes]
+    if not any(inner and session for session, inner in split):
+        return labels, ()
+    out = [inner or session or lab for (session, inner), lab in zip(split, labels,
+                                                                     strict=True)]
+    groups: list[ColumnGroup] = []
+    for session, inner in split:
+        name = session if inner else ""
+        if groups and groups[-1].label == name:
+            groups[-1] = ColumnGroup(name, groups[-1].span + 1)
+        else:
+            groups.append(ColumnGroup(name, 1))
+    return out, tuple(groups)
 
 
-def _header(spec: StudySpec, block: Block) -> dict[str, str]:
-    head = study_header(spec)
-    head["Sex"] = Sex(block.sex).label if block.sex in {s.value for s in Sex} else block.sex
+def _cell_records(block: Block, col: tuple[str, str]) -> list[dict[str, Any]]:
+    return list(block.cells.get(col, {}).values())
+
+
+def sex_label(sex: str) -> str:
+    """``Males``, ``Females`` or ``Sexes combined``."""
+    return Sex(sex).label if sex in SEX_ORDER else sex
+
+
+def _header(ctx: Context, block: Block) -> dict[str, str]:
+    head = study_header(ctx.spec)
+    head["Sex"] = sex_label(block.sex)
     timepoints = _sorted_unique(block.results["timepoint"])
     if block.by == "endpoint" and timepoints != ["NA"]:
-        head["Phase/day"] = ", ".join(timepoints)
-    units = _sorted_unique(block.results["unit"])
+        head["Phase/day"] = ", ".join(ctx.tp(t, block.assay) for t in timepoints)
+    units = [unit_symbol(u) for u in _sorted_unique(block.results["unit"])]
     if block.by != "endpoint":
         head["Unit"] = ", ".join(units)
+    if ctx.litters:
+        head["Unit of analysis"] = "litter (litter means), OECD TG 426"
+    elif ctx.litter_model:
+        head["Unit of analysis"] = "pup, litter as random effect"
     return head
 
 
-def _title(block: Block, what: str) -> str:
+def _title(ctx: Context, block: Block, what: str) -> str:
     names = ", ".join(label_of(e) for e in block.endpoints)
     if len(block.endpoints) > 3:
         names = f"{block.assay.replace('_', ' ')} ({len(block.endpoints)} endpoints)"
     cat = Category(block.category).label if block.category in CATEGORY_ORDER else block.category
-    sex = Sex(block.sex).label if block.sex in SEX_ORDER else block.sex
-    title = f"{what}: {names} — {cat} — {sex}"
+    title = f"{what}: {names} — {cat} — {sex_label(block.sex)}"
     tps = _sorted_unique(block.results["timepoint"])
     if block.by == "endpoint" and tps != ["NA"]:
-        title += f" — {', '.join(tps)}"
+        title += f" — {', '.join(ctx.tp(t, block.assay) for t in tps)}"
     return title
 
 
@@ -230,43 +290,8 @@ def _key(prefix: str, block: Block) -> str:
 # --------------------------------------------------------------- footnotes
 
 def _transform_text(transform: object) -> str:
-    t = "" if transform is None or (isinstance(transform, float) and math.isnan(transform)) \
-        else str(transform)
+    t = _s(transform)
     return "" if t in ("", "none", "nan") else f"; data {t}-transformed"
-
-
-def test_footnotes(block: Block) -> list[str]:
-    """Footnotes naming the tests actually used (from the decision rows).
-
-    One footnote per distinct (path, pairwise test, trend test, transform),
-    naming the columns it applies to.
-    """
-    dec = block.decisions
-    if not len(dec):
-        return []
-    key = "timepoint" if block.by == "timepoint" else "endpoint"
-    per_col = dec[dec["timepoint"] != "ALL"]
-    if block.by == "pair":
-        per_col = per_col.drop_duplicates(["endpoint", "path", "pairwise_test", "trend_test",
-                                           "transform"])
-    notes = []
-    combos: dict[tuple[str, str, str, str], list[str]] = {}
-    for row in per_col.itertuples(index=False):
-        col = str(getattr(row, key))
-        # notes say why a stratum was not tested, and what an ANCOVA adjusted (and not)
-        combo = (str(row.path), _s(row.pairwise_test), _s(row.trend_test),
-                 _transform_text(row.transform) if row.path != "insufficient_data"
-                 else _trailing_note(row.note))
-        if row.path == "ancova":
-            combo = (*combo[:3], combo[3] + _trailing_note(row.note))
-        combos.setdefault(combo, []).append(col if key == "timepoint" else label_of(col))
-    for (path, pairwise, trend, transform), cols in combos.items():
-        notes.append(_test_sentence(path, pairwise, trend, transform,
-                                    _sorted_unique(cols) if key == "timepoint" else cols))
-    for row in dec[dec["timepoint"] == "ALL"].itertuples(index=False):
-        notes.append(f"{label_of(str(row.endpoint))}, all timepoints: {_s(row.overall_test)}"
-                     f" (p = {fmt_p(_num(row.overall_p)) or '–'}){_trailing_note(row.note)}")
-    return notes
 
 
 def _s(v: object) -> str:
@@ -275,29 +300,123 @@ def _s(v: object) -> str:
     return str(v)
 
 
+def clean_note(note: object) -> str:
+    """A decision note as a footnote: software messages dropped, ``p=0.7`` → ``p = 0.7``."""
+    parts = [p.strip() for p in _s(note).split(";")]
+    kept = [p for p in parts if p and not SOFTWARE_MESSAGE.search(p)]
+    text = "; ".join(kept)
+    text = re.sub(r"\bp=", "p = ", text)
+    return text.replace(">=", "≥").replace("<=", "≤")
+
+
 def _trailing_note(note: object) -> str:
-    n = _s(note)
+    n = clean_note(note)
     return f"; {n}" if n else ""
 
 
-def _test_sentence(path: str, pairwise: str, trend: str, transform: str,
+def not_tested_reason(rows: Iterable[dict[str, Any]], note: object = "") -> str:
+    """Why no comparison with control was made, from the group sizes and the decision note.
+
+    ``rows`` are the results records of the stratum (one per group).
+    """
+    rows = list(rows)
+    treated = [_num(r["n"]) for r in rows if not bool(r.get("is_control"))]
+    control = [_num(r["n"]) for r in rows if bool(r.get("is_control"))]
+    if treated and max(treated) <= 1:
+        return "n = 1 per group" if control and max(control) <= 1 else "n = 1 per treated group"
+    if control and max(control) < 2:
+        return f"control n = {int(max(control))}"
+    return clean_note(note) or "too few values"
+
+
+def software_messages(decisions: pd.DataFrame) -> list[str]:
+    """Messages of the software in decision notes (convergence and fit warnings), located."""
+    out: list[str] = []
+    if decisions is None or not len(decisions) or "note" not in decisions:
+        return out
+    hits = decisions[decisions["note"].map(_s).str.contains(SOFTWARE_MESSAGE)]
+    for row in hits.to_dict("records"):
+        for part in _s(row["note"]).split(";"):
+            if SOFTWARE_MESSAGE.search(part):
+                where = ", ".join(x for x in (label_of(str(row["endpoint"])), _s(row["sex"]),
+                                              _s(row["timepoint"])) if x and x != "NA")
+                out.append(f"{where}: {part.strip()}")
+    return list(dict.fromkeys(out))
+
+
+def untested(dec: dict[str, Any] | None) -> bool:
+    """True when a decision record says no comparison with control was made."""
+    return dec is not None and (_s(dec.get("path")) == "insufficient_data"
+                                or not _s(dec.get("pairwise_test")))
+
+
+def test_footnotes(ctx: Context, block: Block) -> list[str]:
+    """Footnotes naming the tests actually used (from the decision rows).
+
+    One footnote per distinct (path, pairwise test, trend test, transform),
+    naming the columns it applies to; columns without a test say "not tested"
+    and why.
+    """
+    if not block.decision:
+        return []
+    key = 1 if block.by == "timepoint" else 0  # columns are timepoints or endpoints
+    combos: dict[tuple[str, str, str, str], list[str]] = {}
+    seen = set()
+    n_cols = 0
+    for (endpoint, tp), row in block.decision.items():
+        if tp == "ALL":
+            continue
+        n_cols += 1
+        if untested(row):
+            combo = ("not tested", "", "", not_tested_reason(
+                block.cells.get((endpoint, tp), {}).values(), row["note"]))
+        else:
+            combo = (str(row["path"]), _s(row["pairwise_test"]), _s(row["trend_test"]),
+                     _transform_text(row["transform"])
+                     + (_trailing_note(row["note"]) if row["path"] == "ancova" else ""))
+        if block.by == "pair" and (endpoint, combo) in seen:
+            continue
+        seen.add((endpoint, combo))
+        col = (endpoint, tp)[key]
+        label = ctx.tp(col, block.assay) if key else label_of(col)
+        combos.setdefault(combo, []).append(label or col)
+    every = len(combos) == 1 and key == 1 and n_cols > 3
+    notes = [_test_sentence(*combo, ["All timepoints"] if every else cols)
+             for combo, cols in combos.items()]
+    for (endpoint, tp), row in block.decision.items():
+        if tp == "ALL":
+            p = p_text(_num(row["overall_p"])) or "p not available"
+            notes.append(f"{label_of(str(endpoint))}, all timepoints: "
+                         f"{_s(row['overall_test'])} ({p}){_trailing_note(row['note'])}")
+    return notes
+
+
+def _test_sentence(path: str, pairwise: str, trend: str, extra: str,
                    cols: list[str]) -> str:
-    where = ", ".join(c for c in cols if c != "NA")
+    where = ", ".join(c for c in cols if c not in ("NA", ""))
     lead = f"{where}: " if where else ""
-    if path == "insufficient_data" or not pairwise:
-        return f"{lead}not tested ({path.replace('_', ' ')}{transform})"
-    text = f"{lead}{pairwise} vs control ({path.replace('_', ' ')} path{transform})"
+    if path == "not tested":
+        return f"{lead}not tested ({extra})"
+    text = f"{lead}{pairwise} vs control ({path.replace('_', ' ')} path{extra})"
     return text + (f"; trend: {trend}" if trend else "")
 
 
-def _plan_footnotes(plan: StatisticsPlan, kind: str) -> list[str]:
+def _plan_footnotes(ctx: Context, kind: str, counts: tuple[int, int] | None = None) -> list[str]:
+    plan = ctx.spec.statistics
     notes = []
     if kind == "summary":
-        notes.append("Values are mean ± SD (n)"
+        what = f"mean ± {ctx.spread_label}"
+        if ctx.litters:
+            what += " of litter means (n = number of litters"
+            what += (f"; {counts[0]} pups from {counts[1]} litters)" if counts else ")")
+        else:
+            what += " (n)"
+        notes.append(f"Values are {what}"
                      + ("; [%] = group mean as percent of control mean." if
                         plan.percent_of_control else "."))
     elif kind == "incidence":
-        notes.append("Values are n affected / n examined (%).")
+        notes.append("Values are n affected / n examined (%)."
+                     + (" n = number of litters." if ctx.litters else ""))
     notes.append(f"* p ≤ {plan.alpha:g}; ** p ≤ 0.01 vs control ({SIDED[plan.sided]}); "
                  "↑/↓ group value above/below control.")
     return notes
@@ -322,24 +441,28 @@ def _group_footnotes(block: Block, groups: list[Group]) -> list[str]:
 
 # -------------------------------------------------------------- summary cells
 
-def summary_cell(r: pd.Series | None, decimals: int, percent: bool) -> Cell:
-    """``mean ± SD (n)`` with flag, arrow and optional percent of control."""
+def summary_cell(r: pd.Series | dict | None, decimals: int, percent: bool, spread: str = "sd",
+                 *, flagged: bool = True) -> Cell:
+    """``mean ± SD (n)`` (or ± SEM) with flag, arrow and optional percent of control.
+
+    With ``flagged=False`` the flag is left to another cell (the ANCOVA-adjusted mean).
+    """
     if r is None:
-        return Cell("–", {"mean": math.nan, "sd": math.nan, "n": math.nan,
+        return Cell("–", {"mean": math.nan, spread: math.nan, "n": math.nan,
                           "percent_of_control": math.nan, "p_value": math.nan})
-    mean, sd, n = _num(r["mean"]), _num(r["sd"]), _num(r["n"])
-    pct, p = _num(r["percent_of_control"]), _num(r["p_value"])
-    flag, direction = _s(r["flag"]), _s(r["direction"])
+    mean, sd, n = _num(r["mean"]), _num(r[spread]), _num(r["n"])
+    pct, p = _num(r["percent_of_control"]), _num(r["p_value"]) if flagged else math.nan
+    flag, direction = (_s(r["flag"]), _s(r["direction"])) if flagged else ("", "")
     n_text = "0" if not math.isfinite(n) else f"{int(n)}"
     text = f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text})"
     text += flag_text(flag, direction)
     if percent and not bool(r["is_control"]) and math.isfinite(pct):
         text += f" [{pct:.0f}%]"
-    return Cell(text, {"mean": mean, "sd": sd, "n": n, "percent_of_control": pct,
-                       "p_value": p}, flag=flag, direction=direction)
+    return Cell(text, {"mean": mean, spread: sd, "n": n, "percent_of_control": pct,
+                       "p_value": p}, flag=flag, direction=direction, decimals=decimals)
 
 
-def incidence_cell(r: pd.Series | None) -> Cell:
+def incidence_cell(r: pd.Series | dict | None) -> Cell:
     """``affected/examined (%)`` with flag and arrow."""
     if r is None:
         return Cell("–", {"n_affected": math.nan, "n_examined": math.nan,
@@ -352,100 +475,225 @@ def incidence_cell(r: pd.Series | None) -> Cell:
                 flag=flag, direction=direction)
 
 
-def _by_group(rows: pd.DataFrame) -> dict[str, pd.Series]:
-    return {str(r["group"]): r for _, r in rows.iterrows()}
-
-
-def _grid(block: Block, groups: list[Group],
-          make) -> tuple[list[tuple[str, str]], list[Row]]:
-    cols = _columns(block)
-    per_col = {c: _by_group(_cell_rows(block, c)) for c in cols}
+def _group_rows(block: Block, groups: list[Group], columns: list) -> list[Row]:
+    """One row per group present: label, dose, then ``make(group_id)`` of each column."""
     present = set(block.results["group"])
-    rows = []
-    for g in groups:
-        if g.id not in present:
-            continue
-        cells = tuple(make(c, per_col[c].get(g.id)) for c in cols)
-        rows.append(Row((f"{g.id} {g.label}", dose_text(g)), cells))
-    trend = _trend_row(block, cols, groups)
-    return cols, rows + ([trend] if trend else [])
+    return [Row((group_text(g), dose_text(g)), tuple(make(g.id) for make in columns))
+            for g in groups if g.id in present]
 
 
-def _trend_row(block: Block, cols: list[tuple[str, str]], groups: list[Group]) -> Row | None:
-    """Row with the trend test p-value and flag per column (highest dose group's row).
+def _test_rows(block: Block, cols: list[tuple[str, str]], groups: list[Group],
+               extra: dict[int, int] | None = None) -> list[Row]:
+    """The trend-test row and the "not tested (reason)" row, where they apply.
 
-    Returns None when no trend test was run for the block.
+    The trend row holds the p-value and flag per column; the other row says why
+    no comparison with control was made.
+
+    ``extra`` maps a column index to the number of further columns shown for it
+    (the ANCOVA-adjusted mean), which get empty cells in these rows.
     """
-    if "trend_test" not in block.results or not block.results["trend_test"].map(_s).any():
-        return None
     rank = {g.id: i for i, g in enumerate(groups)}
-    cells = []
+    trend_cells, untested_cells = [], []
     for c in cols:
-        rows = _cell_rows(block, c)
-        rows = rows[rows["trend_test"].map(_s) != ""]
-        if not len(rows):
-            cells.append(Cell("", {"p_value": math.nan}))
+        recs = _cell_records(block, c)
+        dec = block.decision.get(c)
+        reason = not_tested_reason(recs, dec["note"]) if untested(dec) else ""
+        untested_cells.append(Cell(f"not tested ({reason})" if reason else "",
+                                   {"p_value": math.nan}))
+        with_trend = [r for r in recs if _s(r.get("trend_test"))]
+        if not with_trend:
+            trend_cells.append(Cell("", {"p_value": math.nan}))
             continue
-        r = rows.loc[rows["group"].map(rank).idxmax()]
+        r = max(with_trend, key=lambda x: rank.get(str(x["group"]), -1))
         p, flag = _num(r["trend_p"]), _s(r["trend_flag"])
-        text = f"p = {fmt_p(p)}{flag}" if math.isfinite(p) else "–"
-        cells.append(Cell(text, {"p_value": p}, flag=flag))
-    return Row(("Trend test", ""), tuple(cells))
+        trend_cells.append(Cell(f"{p_text(p)}{flag}" if math.isfinite(p) else "–",
+                                {"p_value": p}, flag=flag))
+    out = []
+    for label, cells in (("Trend test", trend_cells), ("Comparison with control",
+                                                         untested_cells)):
+        if any(c.text for c in cells):
+            out.append(Row((label, ""), _widen(cells, extra or {})))
+    return out
 
 
-def summary_table(block: Block, spec: StudySpec, number: int) -> Table:
-    """Summary table of one block: rows = groups, cells = mean ± SD (n) with flags."""
-    plan = spec.statistics
-    groups = _ordered_groups(spec)
-    dec_by_ep = {e: decimals_for(list(pd.to_numeric(
-        block.results.loc[block.results["endpoint"] == e, "mean"], errors="coerce")),
-        registry_decimals(e)) for e in block.endpoints}
+def _widen(cells: list[Cell], extra: dict[int, int]) -> tuple[Cell, ...]:
+    out: list[Cell] = []
+    for i, c in enumerate(cells):
+        out.append(c)
+        out += [Cell("", {"p_value": math.nan})] * extra.get(i, 0)
+    return tuple(out)
 
-    def make(col: tuple[str, str], r: pd.Series | None) -> Cell:
-        return summary_cell(r, dec_by_ep[col[0]], plan.percent_of_control)
 
-    cols, rows = _grid(block, groups, make)
+def _ancova_columns(block: Block) -> set[tuple[str, str]]:
+    dec = block.decisions
+    if not len(dec):
+        return set()
+    hit = dec[dec["path"] == "ancova"]
+    return set(zip(hit["endpoint"], hit["timepoint"], strict=True))
+
+
+def adjusted_means(ctx: Context, block: Block, col: tuple[str, str]) -> dict[str, float]:
+    """ANCOVA-adjusted group means of a column, by group (empty when not computable).
+
+    The same model as the statistics (:func:`neurotox.stats.ancova.ancova`): the
+    included values with their covariate of the same subject, sex and timepoint,
+    litter means first when litters are the unit.
+    """
+    from neurotox.stats.ancova import ancova
+
+    endpoint, tp = col
+    reg = ep_registry.registry().get(endpoint)
+    if reg is None or not reg.covariate:
+        return {}
+    y = _unit_values(ctx, ctx.values(block.assay, endpoint, block.sex, tp))
+    x = _unit_values(ctx, ctx.table[(ctx.table["endpoint"] == reg.covariate)
+                                    & (ctx.table["timepoint"] == tp)
+                                    & ((ctx.table["sex"] == block.sex) if block.sex != "NA"
+                                       else True)])
+    both = y.merge(x, on=["subject", "group"], suffixes=("", "_cov"))
+    present = set(both["group"])
+    levels = [g for g in block.cells.get(col, {}) if g in present]
+    if len(levels) < 2:
+        return {}
+    try:
+        table, _ = ancova(both["value"].to_numpy(float), both["value_cov"].to_numpy(float),
+                          both["group"].to_numpy(object), levels)
+    except (ValueError, np.linalg.LinAlgError):
+        return {}
+    return dict(zip(table["group"], table["adjusted_mean"].astype(float), strict=True))
+
+
+def _unit_values(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
+    """Included values per analysis unit: subjects, or litter means when litters are the unit."""
+    inc = rows[~rows["excluded"].astype(bool)][["subject", "group", "batch", "value"]]
+    if ctx.litters:
+        inc = inc.groupby(["group", "batch"], as_index=False)["value"].mean()
+        inc = inc.rename(columns={"batch": "subject"})
+    return inc[["subject", "group", "value"]]
+
+
+def _adjusted_cell(r: pd.Series | None, adj: float, control: float, decimals: int) -> Cell:
+    if r is None or not math.isfinite(adj):
+        return Cell("–", {"mean": math.nan, "n": math.nan, "p_value": math.nan})
+    flag, direction = _s(r["flag"]), _s(r["direction"])
+    pct = 100 * adj / control if math.isfinite(control) and control else math.nan
+    text = fmt(adj, decimals) + flag_text(flag, direction)
+    if not bool(r["is_control"]) and math.isfinite(pct):
+        text += f" [{pct:.0f}%]"
+    return Cell(text, {"mean": adj, "n": _num(r["n"]), "percent_of_control": pct,
+                       "p_value": _num(r["p_value"])}, flag=flag, direction=direction,
+                decimals=decimals)
+
+
+def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table:
+    """Summary table of one block: rows = groups, cells = mean ± SD (n) with flags.
+
+    Columns analysed by ANCOVA are followed by a column of the adjusted means,
+    which carries the ANCOVA's flags (the unadjusted cell then has none).
+    """
+    ctx = spec if isinstance(spec, Context) else Context(spec, pd.DataFrame())
+    plan = ctx.spec.statistics
+    groups = _ordered_groups(ctx.spec)
+    cols = _columns(block)
+    ancova_cols = _ancova_columns(block) if len(ctx.table) else set()
+    labels, makers, extra = [], [], {}
+    for i, col in enumerate(cols):
+        per_group = block.cells.get(col, {})
+        dec = decimals_for([_num(r["mean"]) for r in per_group.values()],
+                           registry_decimals(col[0]))
+        control = next((_num(r["mean"]) for r in per_group.values() if r.get("is_control")),
+                       math.nan)
+        # percent of a control mean at or below zero means nothing: not shown
+        pct = plan.percent_of_control and control > 0
+        adjusted = adjusted_means(ctx, block, col) if col in ancova_cols else {}
+        labels.append(_column_label(ctx, block, col))
+        makers.append(lambda g, pg=per_group, d=dec, a=bool(adjusted), pc=pct: summary_cell(
+            pg.get(g), d, pc, ctx.spread, flagged=not a))
+        if adjusted:
+            ctrl = next((adjusted.get(g.id, math.nan) for g in groups if g.control), math.nan)
+            labels.append(f"{_column_label(ctx, block, col)}: ANCOVA-adjusted mean")
+            makers.append(lambda g, pg=per_group, d=dec, a=adjusted, c=ctrl: _adjusted_cell(
+                pg.get(g), a.get(g, math.nan), c, d))
+            extra[i] = 1
+    rows = _group_rows(block, groups, makers) + _test_rows(block, cols, groups, extra)
+    column_groups: tuple[ColumnGroup, ...] = ()
+    if block.by == "timepoint":
+        codes = [c[1] for i, c in enumerate(cols) for _ in range(1 + extra.get(i, 0))]
+        labels, column_groups = session_columns(ctx, block.assay, labels, codes)
+    notes = _plan_footnotes(ctx, "summary", _counts(ctx, block)) + test_footnotes(ctx, block)
+    if extra:
+        notes.append("ANCOVA-adjusted mean: group mean at the overall mean of the covariate; "
+                     "flags and % of control of ANCOVA columns refer to the adjusted means.")
     return Table(
-        number=number, title=_title(block, "Summary"), kind="summary",
-        key=_key("summary", block), header=_header(spec, block),
-        row_header=("Group", "Dose"), columns=tuple(_column_label(block, c) for c in cols),
-        rows=rows, number_fields=("mean", "sd", "n", "percent_of_control", "p_value"),
-        footnotes=_plan_footnotes(plan, "summary") + test_footnotes(block)
-        + _group_footnotes(block, groups),
-        category=block.category)
+        number=number, title=_title(ctx, block, "Summary"), kind="summary",
+        key=_key("summary", block), header=_header(ctx, block),
+        row_header=("Group", "Dose"), columns=tuple(labels), column_groups=column_groups,
+        rows=rows, number_fields=("mean", ctx.spread, "n", "percent_of_control", "p_value"),
+        footnotes=notes + _group_footnotes(block, groups), category=block.category)
 
 
-def incidence_table(block: Block, spec: StudySpec, number: int) -> Table:
+def _counts(ctx: Context, block: Block) -> tuple[int, int] | None:
+    if not ctx.litters:
+        return None
+    rows = ctx.table[(ctx.table["assay"] == block.assay)
+                     & ctx.table["endpoint"].isin(block.endpoints)]
+    if block.sex != "NA":
+        rows = rows[rows["sex"] == block.sex]
+    return ctx.pups_and_litters(rows)
+
+
+def _incidence_maker(per_group: dict[str, dict[str, Any]]):
+    return lambda g: incidence_cell(per_group.get(g))
+
+
+def incidence_table(block: Block, spec: StudySpec | Context, number: int) -> Table:
     """Incidence table of one block: n affected / n examined (%) with flags."""
-    groups = _ordered_groups(spec)
-    cols, rows = _grid(block, groups, lambda c, r: incidence_cell(r))
+    ctx = spec if isinstance(spec, Context) else Context(spec, pd.DataFrame())
+    groups = _ordered_groups(ctx.spec)
+    cols = _columns(block)
+    makers = [_incidence_maker(block.cells.get(c, {})) for c in cols]
+    rows = _group_rows(block, groups, makers) + _test_rows(block, cols, groups)
     return Table(
-        number=number, title=_title(block, "Incidence"), kind="incidence",
-        key=_key("incidence", block), header=_header(spec, block),
-        row_header=("Group", "Dose"), columns=tuple(_column_label(block, c) for c in cols),
+        number=number, title=_title(ctx, block, "Incidence"), kind="incidence",
+        key=_key("incidence", block), header=_header(ctx, block),
+        row_header=("Group", "Dose"),
+        columns=tuple(_column_label(ctx, block, c) for c in cols),
         column_groups=_column_groups(block, cols),
         rows=rows, number_fields=("n_affected", "n_examined", "incidence_pct", "p_value"),
-        footnotes=_plan_footnotes(spec.statistics, "incidence") + test_footnotes(block)
+        footnotes=_plan_footnotes(ctx, "incidence") + test_footnotes(ctx, block)
         + _group_footnotes(block, groups),
         category=block.category)
 
 
 # ---------------------------------------------------------------- severity
 
+#: Words of histopathology severity grades (INHAND / STP convention).
+GRADE_WORDS = {0: "Not present", 1: "Minimal", 2: "Mild", 3: "Moderate", 4: "Marked",
+               5: "Severe"}
+
+
+def grade_heading(grade: float, unit: str) -> str:
+    """Column heading of a grade: a word for pathology grades, ``Score k`` otherwise."""
+    if unit == "grade" and grade in GRADE_WORDS:
+        return GRADE_WORDS[int(grade)]
+    return f"Score {fmt(grade, 0)}"
+
+
 def severity_tables(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataFrame,
-                    spec: StudySpec, start: int) -> list[Table]:
+                    spec: StudySpec | Context, start: int) -> list[Table]:
     """Counts per grade for ordinal endpoints, one table per endpoint × sex.
 
     Columns are the grades observed (and the median, which carries the flag),
     grouped by timepoint when the endpoint was scored more than once.
     """
+    ctx = spec if isinstance(spec, Context) else Context(spec, table)
     out = []
     for block in blocks(results, decisions, ("ordinal",)):
         for endpoint in block.endpoints:
             res = block.results[block.results["endpoint"] == endpoint]
             sub = Block(block.category, block.assay, block.sex, (endpoint,), "timepoint", res,
                         block.decisions[block.decisions["endpoint"] == endpoint])
-            out.append(_severity_table(sub, table, spec, start + len(out)))
+            out.append(_severity_table(sub, table, ctx, start + len(out)))
     return out
 
 
@@ -458,8 +706,8 @@ def _grade_counts(block: Block, table: pd.DataFrame) -> pd.DataFrame:
     return table[m]
 
 
-def _severity_cells(vals: pd.DataFrame, r: pd.Series, grades: list[float]) -> list[Cell]:
-    counts = vals["value"].value_counts()
+def _severity_cells(counts: dict[float, int], r: dict[str, Any],
+                    grades: list[float]) -> list[Cell]:
     cells = [Cell(str(int(counts.get(k, 0))), {"value": float(counts.get(k, 0))})
              for k in grades]
     flag, direction = _s(r["flag"]), _s(r["direction"])
@@ -468,14 +716,16 @@ def _severity_cells(vals: pd.DataFrame, r: pd.Series, grades: list[float]) -> li
     return cells
 
 
-def _severity_table(block: Block, table: pd.DataFrame, spec: StudySpec,
-                    number: int) -> Table:
+def _severity_table(block: Block, table: pd.DataFrame, ctx: Context, number: int) -> Table:
     vals = _grade_counts(block, table)
     tps = _sorted_unique(block.results["timepoint"])
     grades = sorted(vals["value"].unique())
-    res = {(str(r["group"]), str(r["timepoint"])): r for _, r in block.results.iterrows()}
+    res = {(g, tp): r for (_, tp), by_group in block.cells.items() for g, r in by_group.items()}
+    counts: dict[tuple[str, str], dict[float, int]] = {}
+    for (g, tp, v), n in vals.groupby(["group", "timepoint", "value"]).size().items():
+        counts.setdefault((str(g), str(tp)), {})[float(v)] = int(n)
     rows = []
-    for g in _ordered_groups(spec):
+    for g in _ordered_groups(ctx.spec):
         if not any((g.id, tp) in res for tp in tps):
             continue
         cells: list[Cell] = []
@@ -484,35 +734,37 @@ def _severity_table(block: Block, table: pd.DataFrame, spec: StudySpec,
             if r is None:
                 cells += [Cell("–", {"value": math.nan})] * (len(grades) + 1)
                 continue
-            part = vals[(vals["group"] == g.id) & (vals["timepoint"] == tp)]
-            cells += _severity_cells(part, r, grades)
-        rows.append(Row((f"{g.id} {g.label}", dose_text(g)), tuple(cells)))
-    heads = tuple(f"Grade {fmt(k, 0)}" for k in grades) + ("Median",)
-    groups = tuple(ColumnGroup("Subjects per grade" if tp == "NA" else tp, len(heads))
-                   for tp in tps)
+            cells += _severity_cells(counts.get((g.id, tp), {}), r, grades)
+        rows.append(Row((group_text(g), dose_text(g)), tuple(cells)))
+    unit = _unit_of(block, block.endpoints[0])
+    heads = tuple(grade_heading(k, unit) for k in grades) + ("Median",)
+    groups = tuple(ColumnGroup("Subjects per grade" if tp == "NA"
+                               else ctx.tp(tp, block.assay), len(heads)) for tp in tps)
+    plan = ctx.spec.statistics
     return Table(
-        number=number, title=_title(block, "Severity"), kind="severity",
-        key=_key("severity", block), header=_header(spec, block), row_header=("Group", "Dose"),
+        number=number, title=_title(ctx, block, "Severity"), kind="severity",
+        key=_key("severity", block), header=_header(ctx, block), row_header=("Group", "Dose"),
         column_groups=groups, columns=heads * len(tps), rows=rows, number_fields=("value",),
         footnotes=["Values are numbers of subjects per grade; median grade with "
-                   f"* p ≤ {spec.statistics.alpha:g}, ** p ≤ 0.01 vs control "
-                   f"({SIDED[spec.statistics.sided]})."]
-        + test_footnotes(block) + _group_footnotes(block, _ordered_groups(spec)),
+                   f"* p ≤ {plan.alpha:g}, ** p ≤ 0.01 vs control ({SIDED[plan.sided]})."]
+        + test_footnotes(ctx, block) + _group_footnotes(block, _ordered_groups(ctx.spec)),
         category=block.category)
 
 
 # ---------------------------------------------------------------- listings
 
-def listing_tables(table: pd.DataFrame, spec: StudySpec, start: int) -> list[Table]:
+def listing_tables(table: pd.DataFrame, spec: StudySpec | Context, start: int, *,
+                   skip: Iterable[str] = ()) -> list[Table]:
     """Individual listings, one table per assay: every value of every subject."""
+    ctx = spec if isinstance(spec, Context) else Context(spec, table)
     out = []
-    for assay in sorted(table["assay"].unique()):
-        out.append(_listing(table[table["assay"] == assay], assay, spec, start + len(out)))
+    for assay in sorted(set(table["assay"].unique()) - set(skip)):
+        out.append(_listing(ctx, table[table["assay"] == assay], assay, start + len(out)))
     return out
 
 
-def _listing(part: pd.DataFrame, assay: str, spec: StudySpec, number: int) -> Table:
-    order = {g.id: i for i, g in enumerate(spec.groups)}
+def _listing(ctx: Context, part: pd.DataFrame, assay: str, number: int) -> Table:
+    order = {g.id: i for i, g in enumerate(ctx.spec.groups)}
     pairs = sorted({(e, t) for e, t in zip(part["endpoint"], part["timepoint"], strict=True)},
                    key=lambda et: (et[0], natural_key(et[1])))
     endpoints = list(dict.fromkeys(e for e, _ in pairs))
@@ -535,12 +787,17 @@ def _listing(part: pd.DataFrame, assay: str, spec: StudySpec, number: int) -> Ta
     multi = any(t != "NA" for _, t in pairs)
     groups = tuple(ColumnGroup(_unit_label(part, e), sum(1 for x, _ in pairs if x == e))
                    for e in endpoints) if multi else ()
-    columns = tuple(t if multi else _unit_label(part, e) for e, t in pairs)
+    columns = tuple((ctx.tp(t, assay) or "–") if multi else _unit_label(part, e)
+                    for e, t in pairs)
     notes = ["Every value recorded is listed; values in brackets were excluded from "
              "statistics, with the reason given."] if n_excluded else []
+    if ctx.litters and (part["batch"].astype(str) != "NA").any():
+        pups, litters = ctx.pups_and_litters(part)
+        notes.append(f"Individual pups are listed ({pups} pups from {litters} litters); "
+                     "statistics used litter means (n = number of litters).")
     return Table(number=number, title=f"Individual values: {assay.replace('_', ' ')}",
                  kind="listing", key=f"listing-{slug(assay)}",
-                 header=study_header(spec), row_header=("Subject", "Group", "Sex"),
+                 header=study_header(ctx.spec), row_header=("Subject", "Group", "Sex"),
                  columns=columns, column_groups=groups, rows=rows,
                  number_fields=("value",), footnotes=notes)
 
@@ -555,33 +812,52 @@ def _listing_decimals(values: pd.Series, endpoint: str) -> int:
 
 def _unit_label(part: pd.DataFrame, endpoint: str) -> str:
     unit = part.loc[part["endpoint"] == endpoint, "unit"].iloc[0]
-    return f"{label_of(endpoint)} ({unit})"
+    return with_unit(label_of(endpoint), unit)
+
+
+#: How censored values (EndpointTable ``censoring`` column) are shown instead of a number;
+#: the bound stays in the spreadsheet's number column.
+CENSORED = {Censoring.LEFT.value: "< LLOQ", Censoring.RIGHT.value: "> cut-off"}
 
 
 def _listing_cell(r: object | None, decimals: int) -> Cell:
     if r is None:
         return Cell("", {"value": math.nan})
     value = float(r.value)  # type: ignore[attr-defined]
+    shown = CENSORED.get(_s(getattr(r, "censoring", "")), fmt(value, decimals))
     if r.excluded:  # type: ignore[attr-defined]
         reason = str(r.exclusion_reason)  # type: ignore[attr-defined]
-        return Cell(f"[{fmt(value, decimals)}] excluded: {reason}", {"value": value},
-                    note=reason)
-    return Cell(fmt(value, decimals), {"value": value})
+        return Cell(f"[{shown}] excluded: {reason}", {"value": value}, note=reason,
+                    decimals=decimals)
+    return Cell(shown, {"value": value}, decimals=decimals)
 
 
 # ------------------------------------------------------------------ all tables
 
+def group_tables(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataFrame,
+                 ctx: Context, *, skip_assays: Iterable[str] = ()) -> list[Table]:
+    """Summary, incidence and severity tables (not numbered), skipping some assays."""
+    res = results[~results["assay"].isin(set(skip_assays))]
+    out = [summary_table(b, ctx, 0) for b in blocks(res, decisions, SUMMARY_TYPES)]
+    out += [incidence_table(b, ctx, 0) for b in blocks(res, decisions, ("incidence",),
+                                                        combine=True)]
+    return out + severity_tables(res, decisions, table, ctx, 0)
+
+
+def by_category_order(tables: list[Table]) -> list[Table]:
+    """Tables sorted by OECD/EPA category, keeping their order within a category."""
+    return sorted(tables, key=lambda t: CATEGORY_ORDER.get(t.category, 99))
+
+
 def build_tables(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataFrame,
-                 spec: StudySpec) -> list[Table]:
-    """Every table of the report, numbered: summaries, incidence, severity, listings."""
-    out: list[Table] = []
-    for block in blocks(results, decisions, SUMMARY_TYPES):
-        out.append(summary_table(block, spec, len(out) + 1))
-    for block in blocks(results, decisions, ("incidence",), combine=True):
-        out.append(incidence_table(block, spec, len(out) + 1))
-    out += severity_tables(results, decisions, table, spec, len(out) + 1)
-    out.sort(key=lambda t: CATEGORY_ORDER.get(t.category, 99))
+                 spec: StudySpec | Context) -> list[Table]:
+    """Every group and listing table, numbered.
+
+    Summaries, incidence and severity tables (by category), then listings.
+    """
+    ctx = spec if isinstance(spec, Context) else Context(spec, table)
+    out = by_category_order(group_tables(results, decisions, table, ctx))
+    out += listing_tables(table, ctx, 0)
     for i, t in enumerate(out, start=1):
         t.number = i
-    out += listing_tables(table, spec, len(out) + 1)
     return out

@@ -262,3 +262,89 @@ def _empty_fit(levels: Sequence[float], n: int, tested: tuple[float, float],
                    ecx_ci={x: nan2 for x in levels},
                    ecx_flags={x: (FLAG_NOT_REACHED,) for x in levels}, flags=(flag,), n=n,
                    tested_range=tested, confidence=confidence)
+
+
+def versus_flat(conc: Sequence[float] | np.ndarray, response: Sequence[float] | np.ndarray,
+                fit: HillFit) -> float:
+    """p-value of the Hill fit against a constant response (extra sum-of-squares F-test).
+
+    Parameters
+    ----------
+    conc, response
+        The values the fit was made on (non-finite pairs are dropped).
+    fit
+        A converged :class:`HillFit` of them.
+
+    Returns
+    -------
+    float
+        ``P(F(3, n - 4) >= F)``; NaN when the fit did not converge or n < 5. A small
+        value says the concentration explains more of the response than chance.
+
+    References
+    ----------
+    Motulsky H, Christopoulos A (2004). Fitting models to biological data using
+    linear and nonlinear regression, chapter 22 (comparing models by the extra
+    sum-of-squares F test). Oxford University Press.
+
+    """
+    conc = np.asarray(conc, dtype=float)
+    resp = np.asarray(response, dtype=float)
+    ok = np.isfinite(conc) & np.isfinite(resp)
+    conc, resp = conc[ok], resp[ok]
+    if not fit.converged or conc.size < 5:
+        return math.nan
+    rss_flat = float(np.sum((resp - resp.mean()) ** 2))
+    rss_hill = float(np.sum((resp - fit.predict(conc)) ** 2))
+    df2 = conc.size - 4
+    if rss_flat <= 0:
+        return 1.0
+    if rss_hill <= 1e-12 * rss_flat:
+        return 0.0
+    f = ((rss_flat - rss_hill) / 3.0) / (rss_hill / df2)
+    return float(stats.f.sf(max(f, 0.0), 3, df2))
+
+
+def reversal(conc: Sequence[float] | np.ndarray, response: Sequence[float] | np.ndarray, *,
+             alpha: float = 0.05, fraction: float = 0.5, min_effect: float = 0.2) -> str:
+    """Why the response is not monotone in concentration, or ``""`` when it is.
+
+    The concentration whose mean departs most from the control (concentration 0)
+    mean is the peak; it must itself differ from the control (Welch's t-test at
+    ``alpha``; without replicates, by at least ``min_effect`` of the control
+    mean). The response is non-monotone when a higher concentration comes back
+    towards the control: its mean differs from the peak's towards the control by
+    Welch's t-test at ``alpha`` (or, without replicates, by more than
+    ``fraction`` of the peak effect).
+    """
+    conc = np.asarray(conc, dtype=float)
+    resp = np.asarray(response, dtype=float)
+    ok = np.isfinite(conc) & np.isfinite(resp)
+    conc, resp = conc[ok], resp[ok]
+    levels = np.unique(conc)
+    if levels.size < 3 or levels[0] != 0:
+        return ""
+    means = np.array([resp[conc == c].mean() for c in levels])
+    effect = means - means[0]
+    peak = int(np.argmax(np.abs(effect[1:]))) + 1
+    sign = np.sign(effect[peak])
+
+    def differ(a: np.ndarray, b: np.ndarray, fallback: bool) -> bool:
+        if a.size < 2 or b.size < 2:
+            return fallback
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)  # identical values: p NaN
+            return float(stats.ttest_ind(a, b, equal_var=False).pvalue) < alpha
+
+    control, top = resp[conc == levels[0]], resp[conc == levels[peak]]
+    if not differ(control, top, abs(effect[peak]) >= min_effect * abs(means[0])):
+        return ""
+    for k in range(peak + 1, levels.size):
+        back = sign * (effect[peak] - effect[k])  # > 0: closer to control than the peak
+        if back <= 0:
+            continue
+        returns = differ(top, resp[conc == levels[k]], back > fraction * abs(effect[peak]))
+        if returns:
+            return (f"the response at {levels[k]:g} returns towards control after the "
+                    f"largest change at {levels[peak]:g}")
+    return ""

@@ -106,8 +106,9 @@ def test_sheet_validation(tmp_path, body, where, message):
 def test_unknown_item_column_names_file_and_column(tmp_path):
     study = write_study(tmp_path, assays=[FOB],
                         files={"fob.csv": "subject,occasion,tremor_score\nA1,w4,1\n"})
-    with pytest.raises(InputError, match=r"unknown FOB item column 'tremor_score'; known items: "
-                                         r"'approach_response'"):
+    with pytest.raises(InputError, match=r"fob.csv, row 1, column 'tremor_score': unknown FOB "
+                                         r"item column 'tremor_score' \(did you mean 'tremors'"
+                                         r"\?\); known items: 'approach_response'"):
         run_one(study)
 
 

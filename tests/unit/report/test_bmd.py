@@ -1,7 +1,21 @@
-import numpy as np
+import math
 
-from neurotox.report.bmd import bmd_table, trend_bmds
+import numpy as np
+import pytest
+
+from neurotox.report.bmd import bmd_table, reliability, trend_bmds
+from neurotox.report.context import Context
 from neurotox.report.figures import build_figures
+from neurotox.stats import BmdResult
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    """The hand-made study's results and their benchmark doses (fitted once)."""
+    from tests.unit.report.conftest import make_results, make_table
+
+    results, _ = make_results(make_table())
+    return results, trend_bmds(results, workers=2)
 
 
 def test_bmd_for_flagged_single_timepoint_endpoints_only(analysis, spec, capfd):
@@ -28,10 +42,9 @@ def test_bmd_for_flagged_single_timepoint_endpoints_only(analysis, spec, capfd):
     assert t.rows[1].cells[2].text == f"{males.bmd:.3g}"
 
 
-def test_bmd_curve_is_the_recommended_model(analysis):
+def test_bmd_curve_is_the_recommended_model(fitted):
     """The tabulated curve reaches the benchmark response at the BMD."""
-    results, _ = analysis
-    bmds = trend_bmds(results)
+    results, bmds = fitted
     tremor = bmds[("fob", "tremor", "M", "NA")]
     assert tremor.kind == "dichotomous"
     d, p = tremor.curve["dose"].to_numpy(), tremor.curve["response"].to_numpy()
@@ -47,10 +60,11 @@ def test_bmd_curve_is_the_recommended_model(analysis):
     assert np.all(np.abs(fitted - rows["mean"]) < 2 * rows["sem"] + 1e-9)
 
 
-def test_bmd_figures_draw_curve_and_markers(analysis, table, spec):
-    results, decisions = analysis
-    bmds = trend_bmds(results)
-    figs = {f.key: f for f in build_figures(results, decisions, table, spec, bmds=bmds)}
+def test_bmd_figures_draw_curve_and_markers(fitted, analysis, table, spec):
+    _, decisions = analysis
+    results, bmds = fitted
+    figs = {f.key: f for f in build_figures(Context(spec, table), results, decisions,
+                                            bmds=bmds)}
     assert {"bmd-fob-grip-strength-forelimb-m", "bmd-fob-tremor-m"} <= set(figs)
     tremor = figs["bmd-fob-tremor-m"]
     assert "BMD = " in tremor.title and tremor.category == "neurobehavioral"
@@ -60,3 +74,25 @@ def test_bmd_figures_draw_curve_and_markers(analysis, table, spec):
 def test_no_flagged_trend_no_bmd(analysis):
     results, _ = analysis
     assert trend_bmds(results.assign(trend_flag="")) == {}
+
+
+def _bmd(bmd, bmdl, model="Weibull"):
+    return BmdResult(kind="dichotomous", bmr=0.1, model=model, bmd=bmd, bmdl=bmdl,
+                     bmdu=math.nan, models=None, reason="")
+
+
+def test_reliability_flags_follow_epa_guidance():
+    doses = [0.0, 10.0, 30.0, 100.0]
+    assert reliability(_bmd(25.0, 10.0), doses) == ""
+    assert reliability(_bmd(75.1, 0.0), doses) == "unreliable: BMDL = 0"
+    assert reliability(_bmd(40.0, 1.5), doses) == "unreliable: BMD/BMDL = 27 > 20"
+    assert reliability(_bmd(150.0, 90.0), doses) == "BMD above the highest dose (extrapolated)"
+    assert reliability(_bmd(0.5, 0.2), doses) == "BMD < 1/10 of the lowest dose (extrapolated)"
+    assert reliability(_bmd(math.nan, math.nan, model=None), doses) == ""
+
+
+def test_bmd_table_flags_an_unreliable_bmd(spec):
+    t = bmd_table({("fob", "tremor", "M", "NA"): _bmd(75.1, 0.0)}, spec, 1)
+    assert t.columns[5] == "Reliability"
+    cell = t.rows[0].cells[5]
+    assert cell.text == "unreliable: BMDL = 0" and cell.flag == "!"

@@ -7,4 +7,4 @@ def test_demo_index_links_each_report(report_with_figures):
     assert html.startswith("<!DOCTYPE html>")
     assert '<a href="reports/oecd-424/report.docx">report.docx</a>' in html
     assert '<a href="reports/oecd-424/csv/results.csv">' in html
-    assert "Screen &lt;battery&gt; — 12 tables, 8 figures" in html
+    assert "Screen &lt;battery&gt; — 13 tables, 8 figures" in html

@@ -1,9 +1,11 @@
 import numpy as np
+import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.collections import PathCollection
+from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 
-from neurotox.report.figures import group_means_plot, render, time_course_plot
+from neurotox.report.figures import PALETTE, group_means_plot, render, time_course_plot
 
 
 def _grip(analysis, table):
@@ -13,15 +15,33 @@ def _grip(analysis, table):
     return res, vals
 
 
-def test_group_means_plot_draws_means_points_and_flags(analysis, table, spec):
+def _horizontal(ax):
+    return [seg for c in ax.collections if isinstance(c, LineCollection)
+            for seg in c.get_segments() if len(seg) == 2 and seg[0][1] == seg[1][1]]
+
+
+def _vertical(ax):
+    return [seg for c in ax.collections if isinstance(c, LineCollection)
+            for seg in c.get_segments() if len(seg) == 2 and seg[0][0] == seg[1][0]]
+
+
+@pytest.mark.parametrize("spread", ["sd", "sem"])
+def test_group_scatter_draws_values_mean_and_the_spread_of_the_tables(analysis, table, spec,
+                                                                       spread):
     res, vals = _grip(analysis, table)
-    fig, ax = group_means_plot(res, vals, spec, ylabel="Grip (g)")
-    heights = [p.get_height() for p in ax.patches]
-    assert np.allclose(heights, [1000.0, 973.333333, 805.0])
-    points = np.concatenate([c.get_offsets()[:, 1] for c in ax.collections
-                             if isinstance(c, PathCollection)])
-    assert len(points) == 12  # every value, the excluded one (open circle) included
+    fig, ax = group_means_plot(res, vals, spec, ylabel="Grip (g)", spread=spread)
+    assert len(ax.patches) == 0  # no bars: a scatter of every value with the mean
+    means = sorted(seg[0][1] for seg in _horizontal(ax))
+    assert np.allclose(means, sorted([1000.0, 973.333333, 805.0]))
+    half = sorted((seg[1][1] - seg[0][1]) / 2 for seg in _vertical(ax))
+    assert np.allclose(half, sorted(res[spread].to_numpy(float)))
+    points = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert sum(len(c.get_offsets()) for c in points) == 12  # the excluded one included
+    kept_colours = {to_hex(c.get_facecolor()[0]) for c in points if len(c.get_facecolor())}
+    assert kept_colours <= {p.lower() for p in PALETTE}
     assert [t.get_text() for t in ax.texts] == ["**↓"]
+    mark = ax.texts[0]
+    assert ax.get_ylim()[0] < mark.get_position()[1] < ax.get_ylim()[1]  # inside the frame
     assert [t.get_text() for t in ax.get_xticklabels()] == \
         ["G1\n0 mg/kg/day", "G2\n10 mg/kg/day", "G3\n100 mg/kg/day"]
     assert ax.get_ylabel() == "Grip (g)"
@@ -35,13 +55,40 @@ def test_plot_helpers_draw_on_given_axes(analysis, spec):
     ax = fig.add_subplot()
     fig2, ax2 = time_course_plot(res, spec, ax=ax)
     assert fig2 is fig and ax2 is ax
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["bin1", "bin2", "bin10"]
-    assert len(ax.get_legend().get_texts()) == 3
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Bin 1", "Bin 2", "Bin 10"]
+    assert len(fig.legends[0].get_texts()) == 3
 
 
-def test_render_is_deterministic_and_undated(analysis, table, spec):
+def test_time_course_never_joins_different_sessions(analysis, spec):
+    from neurotox.report.labels import TimepointLabels
+
+    results, _ = analysis
+    rename = {"bin1": "pretest_bin01", "bin2": "pretest_bin02", "bin10": "week4_bin01"}
+    res = results[(results["endpoint"] == "motor_activity_counts") & (results["sex"] == "M")]
+    res = res.assign(timepoint=res["timepoint"].replace(rename))
+    labels = TimepointLabels({"motor_activity": 10.0}, {"motor_activity": 1})
+    fig, ax = time_course_plot(res, spec, labels=labels)
+    pretest_x = max(ax.get_xticks()[:2])
+    week4_x = ax.get_xticks()[2]
+    for line in ax.get_lines():
+        xs = line.get_xdata()
+        if len(xs) > 1 and line.get_linestyle() != "None":
+            assert not (min(xs) <= pretest_x + 0.5 and max(xs) >= week4_x - 0.5)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0–10 min", "10–20 min", "0–10 min"]
+    assert {t.get_text() for t in ax.texts} >= {"Pre-test"}
+    assert "*" in {t.get_text() for t in ax.texts} or "**" in {t.get_text() for t in ax.texts}
+
+
+def test_render_is_deterministic_undated_and_300_dpi(analysis, table, spec):
+    import io
+
+    from PIL import Image
+
     res, vals = _grip(analysis, table)
     png1, svg1 = render(group_means_plot(res, vals, spec)[0])
     png2, svg2 = render(group_means_plot(res, vals, spec)[0])
     assert png1 == png2 and svg1 == svg2
     assert b"<dc:date>" not in svg1 and b"Software" not in png1
+    with Image.open(io.BytesIO(png1)) as im:
+        assert im.size == (1500, 1020)  # 5 x 3.4 in at 300 dpi
+        assert round(im.info["dpi"][0]) == 300

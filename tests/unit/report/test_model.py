@@ -28,7 +28,7 @@ def test_fmt(value, dec, text):
     assert fmt(value, dec) == text
 
 
-@pytest.mark.parametrize(("p", "text"), [(0.0004, "<0.001"), (0.0312, "0.031"),
+@pytest.mark.parametrize(("p", "text"), [(0.0004, "< 0.001"), (0.0312, "0.031"),
                                          (math.nan, ""), (None, "")])
 def test_fmt_p(p, text):
     assert fmt_p(p) == text

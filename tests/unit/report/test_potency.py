@@ -8,11 +8,13 @@ from neurotox.stats.hill import hill
 CONC = [0.0, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]
 
 
-def _plate(top=100.0, bottom=20.0, ec50=3.0, slope=1.5):
+def _plate(top=100.0, bottom=20.0, ec50=3.0, slope=1.5, shape=None):
     rng = np.random.default_rng(3)
     rows = []
     for c in CONC:
         mean = float(hill(np.array([c]), top, bottom, np.log10(ec50), slope)[0])
+        if shape is not None:
+            mean = shape(c)
         for w in range(4):
             rows.append({"study_id": "IV-1", "assay": "neurite_outgrowth",
                          "endpoint": "neurite_length_per_cell", "unit": "um",
@@ -30,17 +32,56 @@ def test_hill_fit_recovers_planted_ec50(spec_factory):
     table, results = _plate()
     fits = concentration_fits(results, table)
     assert list(fits) == [("neurite_outgrowth", "neurite_length_per_cell", "NA", "NA")]
-    fit = next(iter(fits.values()))
-    assert fit.ec50 == pytest.approx(3.0, rel=0.1)
+    potency = next(iter(fits.values()))
+    assert potency.shown and potency.flat_p < 1e-6
+    fit = potency.fit
+    assert fit.ec50 == pytest.approx(3.0, rel=0.1)  # the curve's midpoint
     assert fit.ec50_ci[0] < 3.0 < fit.ec50_ci[1]
+    # EC50 relative to control: 20 + 80 / (1 + (c / 3) ** 1.5) = 50 at c = 3 * (5 / 3) ** (2 / 3)
+    ec50 = 3 * (5 / 3) ** (2 / 3)
     t = potency_table(fits, spec_factory(), 5, "uM")
-    assert t.caption == "Table 5. Concentration-response: four-parameter Hill fits"
-    assert t.columns[:3] == ("EC50 (uM)", "EC50 95% CI", "EC20 (uM)")
+    assert t.caption == "Table 5. Concentration–response: four-parameter Hill fits"
+    assert t.columns[:4] == ("Concentration–response", "EC50 (µM)", "EC50 95% CI", "EC20 (µM)")
     cells = t.rows[0].cells
     assert t.rows[0].labels == ("Neurite length per cell", "neurite outgrowth", "Sexes combined")
-    assert float(cells[0].text) == pytest.approx(3.0, rel=0.1)
-    assert cells[0].numbers["value"] == pytest.approx(fit.ec50)
-    assert cells[6].text == "28"
+    assert cells[0].text == "concentration–response"
+    assert float(cells[1].text) == pytest.approx(ec50, rel=0.1)
+    assert cells[1].numbers["value"] == pytest.approx(fit.ecx[50.0])
+    assert float(cells[7].text) == pytest.approx(3.0, rel=0.1)
+    assert cells[8].text == "28"
+
+
+def _verdict(shape):
+    table, results = _plate(shape=shape)
+    return next(iter(concentration_fits(results, table).values()))
+
+
+def test_flat_response_gets_no_curve_and_no_ec50(spec_factory):
+    flat = _verdict(lambda c: 100.0)
+    assert not flat.shown
+    assert flat.verdict.startswith("no concentration–response (flat: F-test p = ")
+    cells = potency_table({("a", "neurite_length_per_cell", "NA", "NA"): flat},
+                          spec_factory(), 1, "uM").rows[0].cells
+    assert cells[0].text == flat.verdict and cells[1].text == "–"
+
+
+def test_u_shaped_response_gets_no_monotone_curve():
+    # down to 30 % of control at 3 µM, back to control from 30 µM (planted U shape)
+    u = _verdict(lambda c: 100.0 - 70.0 * np.exp(-np.log10(max(c, 1e-3) / 3.0) ** 2 / 0.1))
+    assert not u.shown
+    assert u.verdict == ("no monotone concentration–response (the response at 10 returns "
+                         "towards control after the largest change at 3)")
+
+
+def test_ec50_beyond_the_highest_concentration_is_shown_as_greater_than(spec_factory):
+    # the response falls by 31 % at 100 µM; 50 % is reached only at 150 µM (planted)
+    beyond = _verdict(lambda c: float(hill(np.array([c]), 100.0, 0.0, np.log10(150.0), 2)[0]))
+    assert beyond.shown
+    cells = potency_table({("a", "neurite_length_per_cell", "NA", "NA"): beyond},
+                          spec_factory(), 1, "uM").rows[0].cells
+    assert cells[1].text == "> 100" and cells[1].flag == "!"
+    assert cells[2].text == "–"  # no interval for an EC50 beyond the tested range
+    assert "EC50" in cells[9].text and float(cells[3].text) < 100  # EC20 within range
 
 
 def test_in_vivo_doses_are_not_fitted():
@@ -51,6 +92,7 @@ def test_in_vivo_doses_are_not_fitted():
 
 
 def test_concentration_figure_shows_fitted_curve():
+    from neurotox.report.context import Context
     from neurotox.report.figures import build_figures
     from neurotox.study import StudySpec
 
@@ -64,11 +106,12 @@ def test_concentration_figure_shows_fitted_curve():
             {"id": f"C{c}", "label": f"{c} uM", "dose": c, "dose_unit": "uM",
              "control": c == 0} for c in CONC]})
     fits = concentration_fits(results, table)
-    figs = build_figures(results, results.iloc[:0], table, spec, fits)
+    figs = build_figures(Context(spec, table), results.assign(sd=results["sem"]),
+                         results.iloc[:0], fits)
     assert [f.key for f in figs] == ["groups-neurite-outgrowth-neurite-length-per-cell-na",
                                      "dose-response-neurite-outgrowth-neurite-length-per-cell-na"]
-    ec50 = next(iter(fits.values())).ec50
-    assert f"fitted four-parameter Hill curve, EC50 = {ec50:.3g} uM" in figs[1].title
+    ec50 = next(iter(fits.values())).fit.ecx[50.0]
+    assert f"four-parameter Hill curve, EC50 = {ec50:.3g} µM" in figs[1].title
     assert figs[1].png.startswith(b"\x89PNG") and b"<svg" in figs[1].svg
 
 
@@ -80,9 +123,10 @@ def test_numerical_failure_of_a_fit_is_flagged_not_raised(monkeypatch):
 
     monkeypatch.setattr(potency, "fit_hill", overflow)
     table, results = _plate()
-    fit = next(iter(potency.concentration_fits(results, table).values()))
-    assert not fit.converged or np.isnan(fit.ec50)
-    assert fit.flags[0].startswith("fit failed: ")
+    p = next(iter(potency.concentration_fits(results, table).values()))
+    assert not p.shown and np.isnan(p.fit.ec50)
+    assert p.fit.flags[0].startswith("fit failed: ")
+    assert p.verdict.startswith("no concentration–response fitted (fit failed: ")
 
 
 def test_methods_describe_hill_fits_only_when_fitted(report_with_figures):
@@ -92,3 +136,26 @@ def test_methods_describe_hill_fits_only_when_fitted(report_with_figures):
     table, results = _plate()
     text = _fit_methods(concentration_fits(results, table))
     assert text and text[0].startswith("Concentration-response relationships (1) were")
+    assert "(1 of 1 reported)" in text[0]
+
+
+def test_no_curve_is_fitted_without_a_concentration_effect(monkeypatch):
+    import neurotox.report.potency as potency
+
+    def never(conc, response):
+        raise AssertionError("fitted although the tests found no concentration effect")
+
+    monkeypatch.setattr(potency, "fit_hill", never)
+    table, results = _plate(shape=lambda c: 100.0)
+    decisions = pd.DataFrame([{"assay": "neurite_outgrowth", "endpoint": "neurite_length_per_cell",
+                               "sex": "NA", "timepoint": "NA", "path": "parametric",
+                               "overall_p": 0.6, "trend_p": 0.4}])
+    p = next(iter(potency.concentration_fits(results, table, decisions).values()))
+    assert not p.shown
+    assert p.verdict == ("no concentration–response (no concentration effect: overall test "
+                         "p = 0.60, trend test p = 0.40)")
+    # an effect found by either test: the curve is fitted and judged
+    monkeypatch.undo()
+    table, results = _plate()
+    found = potency.concentration_fits(results, table, decisions.assign(trend_p=0.001))
+    assert next(iter(found.values())).shown

@@ -40,8 +40,8 @@ def test_xlsx_content_matches_golden(report, check_golden):
 
 def test_xlsx_numbers_are_numbers_and_header_frozen(report):
     wb = load_workbook(io.BytesIO(render_xlsx(report)))
-    assert wb.sheetnames[:3] == ["Contents", "T01 overview", "T02 summary"]
-    ws = wb["T02 summary"]
+    assert wb.sheetnames[:4] == ["Contents", "T01 findings", "T02 conclusions", "T03 summary"]
+    ws = wb["T03 summary"]
     header_row = next(i for i, r in enumerate(ws.iter_rows(values_only=True), 1)
                       if r[0] == "Group")
     assert ws.freeze_panes == f"C{header_row + 1}"
@@ -56,15 +56,33 @@ def test_xlsx_numbers_are_numbers_and_header_frozen(report):
     assert high[5] == 4 and high[7] == pytest.approx(0.004) and high[8] == "**↓"
     widths = [ws.column_dimensions[c].width for c in "ABCDEFGHI"]
     assert widths == [22, 22, 20, 10, 10, 10, 10, 10, 10]
+    # full precision stored, shown with the table's decimals; p-values 0.000 / "< 0.001"
+    formats = [c.number_format for c in ws[header_row + 3]][3:8]
+    assert formats == ["0", "0", "0", "0", '[<0.001]"< 0.001";0.000']
+
+
+def test_xlsx_sheets_print_on_a4_with_titles_and_fit_to_width(report):
+    wb = load_workbook(io.BytesIO(render_xlsx(report)))
+    ws = wb["T03 summary"]
+    header_row = next(i for i, r in enumerate(ws.iter_rows(values_only=True), 1)
+                      if r[0] == "Group")
+    assert ws.print_title_rows == f"${header_row}:${header_row}"
+    assert ws.print_title_cols == "$A:$B"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    assert ws.page_setup.paperSize == 9  # A4
+    assert ws.oddFooter.left.text == "Page &P of &N"
+    assert ws.oddHeader.left.text == "Study NTX-T-001"
 
 
 def test_docx_has_real_tables_with_titles(report):
     doc = Document(io.BytesIO(render_docx(report)))
-    assert len(doc.tables) == len(report.tables)
+    # the title block and the QA statement (GLP study) are tables too
+    assert len(doc.tables) == len(report.tables) + 2
     texts = [p.text for p in doc.paragraphs]
     for t in report.tables:
         assert t.caption in texts
-    first = doc.tables[1]  # tables[0] is the overview
+    first = next(t for t in doc.tables if t.rows[0].cells[0].text == "Group")
     assert [c.text for c in first.rows[0].cells] == ["Group", "Dose",
                                                      "Forelimb grip strength (g)"]
     assert first.rows[3].cells[2].text == "805 ± 34 (4)**↓ [80%]"
@@ -80,7 +98,7 @@ def test_docx_listing_merges_column_group(report):
     doc = Document(io.BytesIO(render_docx(report)))
     listing = doc.tables[-1]  # motor activity: counts over bins
     top = [c.text for c in listing.rows[0].cells]
-    assert top[3:] == ["Motor activity counts (count)"] * 3
+    assert top[3:] == ["Motor activity counts"] * 3
 
 
 @pytest.mark.parametrize("render", [render_xlsx, render_docx, render_html])
@@ -98,15 +116,21 @@ def test_office_files_carry_no_run_timestamp(report):
 
 def test_html_is_self_contained(report_with_figures):
     html = render_html(report_with_figures).decode()
-    assert html.count('<table class="data"') == len(report_with_figures.tables)
+    # every report table and the QA statement's inspection table (GLP study)
+    assert html.count('<table class="data"') == len(report_with_figures.tables) + 1
     assert html.count("data:image/png;base64,") == len(report_with_figures.figures) == 8
     assert "<script" not in html and "http" not in html
     for t in report_with_figures.tables:
         assert f'href="#{t.key}"' in html
 
 
+def test_figures_are_written_only_for_formats_that_show_them(report_with_figures):
+    assert not any(k.startswith("figures/") for k in rendered_files(report_with_figures,
+                                                                     ["csv", "xlsx"]))
+
+
 def test_figures_have_no_timestamps(report_with_figures):
-    files = rendered_files(report_with_figures, ["csv"])
+    files = rendered_files(report_with_figures, ["html"])
     svgs = [v.decode() for k, v in files.items() if k.endswith(".svg")]
     pngs = [v for k, v in files.items() if k.endswith(".png")]
     assert len(svgs) == len(pngs) == 8
@@ -116,8 +140,10 @@ def test_figures_have_no_timestamps(report_with_figures):
 
 def test_parse_formats():
     assert parse_formats("html, xlsx") == ["xlsx", "html"]
-    with pytest.raises(ValueError, match=r"unknown report format\(s\) 'pdf'; expected some"):
-        parse_formats("xlsx,pdf")
+    assert parse_formats("pdf,docx") == ["docx", "pdf"]
+    with pytest.raises(ValueError, match=r"unknown report format\(s\) 'pfd' \(did you mean "
+                                         r"'pdf'\?\); expected some"):
+        parse_formats("xlsx,pfd")
 
 
 def test_methods_mention_paths_taken(report):
@@ -128,23 +154,128 @@ def test_methods_mention_paths_taken(report):
     json.dumps(report.methods)
 
 
-def test_wide_tables_continue_in_further_word_tables(report):
-    from neurotox.report.render.docx import chunks
+def _wide(n_endpoints: int, n_timepoints: int):
+    from neurotox.report.model import Cell, ColumnGroup, Row, Table
 
-    listing = report.tables[-1]
-    parts = chunks(listing, width=2)
-    assert [p.columns for p in parts] == [("bin1", "bin2"), ("bin10",)]
-    assert [[(g.label, g.span) for g in p.column_groups] for p in parts] == \
-        [[("Motor activity counts (count)", 2)], [("Motor activity counts (count)", 1)]]
-    assert all(len(p.rows) == len(listing.rows) for p in parts)
-    assert [c.text for c in parts[1].rows[0].cells] == [listing.rows[0].cells[2].text]
+    cols = tuple(f"Week {k + 1}" for _ in range(n_endpoints) for k in range(n_timepoints))
+    groups = tuple(ColumnGroup(f"Endpoint {e} (unit)", n_timepoints) for e in range(n_endpoints))
+    rows = [Row((f"A{i:02d}", "G1", "M"), tuple(Cell("123.45") for _ in cols)) for i in range(5)]
+    return Table(1, "Individual values", "listing", "listing-x", {}, ("Subject", "Group", "Sex"),
+                 cols, rows, column_groups=groups)
+
+
+def test_table_orientation_follows_its_width():
+    from neurotox.report.render.layout import plan_parts
+
+    narrow, medium = _wide(1, 3), _wide(4, 4)
+    assert [p.landscape for p in plan_parts(narrow)] == [False]
+    assert [p.landscape for p in plan_parts(medium)] == [True]
+    assert sum(plan_parts(medium)[0].widths) <= 297 - 30
+
+
+def test_wide_tables_split_by_column_groups_keeping_row_labels():
+    from neurotox.report.render.layout import plan_parts
+
+    wide = _wide(6, 5)  # 30 data columns: too wide even for landscape A4
+    parts = plan_parts(wide)
+    assert len(parts) > 1 and all(p.landscape for p in parts)
+    assert [p.index for p in parts] == list(range(1, len(parts) + 1))
+    for p in parts:  # whole endpoints per part, every row with its labels
+        assert all(g.span == 5 for g in p.table.column_groups)
+        assert [r.labels for r in p.table.rows] == [r.labels for r in wide.rows]
+    assert sum(len(p.table.columns) for p in parts) == 30
+    letter = plan_parts(wide, "letter")
+    assert sum(p.widths[0] for p in letter) > 0
 
 
 def test_tables_and_figures_are_grouped_under_category_headings(report_with_figures):
     html = render_html(report_with_figures).decode()
     assert html.count("<h3>Neurobehavioral</h3>") == 2  # tables, figures
     doc = Document(io.BytesIO(render_docx(report_with_figures)))
-    heads = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
-    assert heads == ["Statistical methods", "Guideline deviations", "Exclusions",
+    heads = [p.text for p in doc.paragraphs if p.style.name in ("Heading 1", "Heading 2")]
+    assert heads == ["Statement of compliance", "Quality assurance statement",
+                     "Statistical methods", "Guideline deviations", "Exclusions",
                      "Summary tables", "Neurobehavioral", "Figures", "Neurobehavioral",
-                     "Individual listings"]
+                     "Individual listings", "Appendix: messages of the software"]
+
+
+@pytest.fixture
+def stamped(table, analysis, spec):
+    from neurotox.report import RunStamp
+
+    results, decisions = analysis
+    stamp = RunStamp(run_id="20260101T120000Z-0badc0de", date="2026-01-01", time="12:00:00 UTC",
+                     command="neurotox report study.yaml -o out", software="neurotox 0.1.0",
+                     record_sha256="ab" * 32)
+    return build_report(spec, table, results, decisions, software=SOFTWARE, figures=False,
+                        bmd=False, stamp=stamp)
+
+
+def _parts(data: bytes, prefix: str) -> list[str]:
+    z = zipfile.ZipFile(io.BytesIO(data))
+    return [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith(prefix)]
+
+
+def test_docx_paginates_on_a4_with_page_fields_stamp_and_a_toc(stamped):
+    from docx.shared import Mm
+
+    data = render_docx(stamped)
+    doc = Document(io.BytesIO(data))
+    for s in doc.sections:  # A4, portrait or landscape
+        assert sorted((round(s.page_width / Mm(1)), round(s.page_height / Mm(1)))) == [210, 297]
+    assert doc.sections[0].page_width < doc.sections[0].page_height  # title page: portrait
+    footers = _parts(data, "word/footer")
+    assert any("> PAGE <" in f and "> NUMPAGES <" in f for f in footers)
+    footer_text = "".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", footers[0]))
+    assert "Report date 2026-01-01" in footer_text and "neurotox 0.1.0" in footer_text
+    assert "Run ID 20260101T120000Z-0badc0de" in footer_text
+    headers = "".join(_parts(data, "word/header"))
+    assert "Study NTX-T-001" in headers
+    for t in stamped.tables:  # each table's section names it in the page header
+        assert f"| Table {t.number}<" in headers.replace("  ", " ")
+    body = _parts(data, "word/document.xml")[0]
+    assert 'TOC \\o "1-3" \\h \\z \\u' in body
+    assert "<w:updateFields" in _parts(data, "word/settings.xml")[0]
+    texts = "\n".join(p.text for p in doc.paragraphs)
+    assert "Statement of compliance" in texts and "Quality assurance statement" in texts
+    title = next(t for t in doc.tables if t.rows[0].cells[0].text == "Study number")
+    trace = {r.cells[0].text: r.cells[1].text for t in doc.tables[:2] for r in t.rows}
+    assert trace["Run ID"] == "20260101T120000Z-0badc0de"
+    assert trace["Command"] == "neurotox report study.yaml -o out"
+    assert trace["run.json SHA-256"] == "ab" * 32
+    assert title.rows[0].cells[1].text == "NTX-T-001"
+
+
+def test_docx_on_letter_paper(stamped):
+    from dataclasses import replace
+
+    from docx.shared import Inches
+
+    stamped.front = replace(stamped.front, paper="letter")
+    doc = Document(io.BytesIO(render_docx(stamped)))
+    for s in doc.sections:
+        assert sorted((round(s.page_width / Inches(0.1)), round(s.page_height / Inches(0.1)))) \
+            == [85, 110]
+
+
+def test_pdf_pages_show_study_number_and_page_n_of_m(stamped, tmp_path):
+    import shutil
+    import subprocess
+
+    from neurotox.report.render.pdf import available, docx_to_pdf
+
+    if not available() or shutil.which("pdftotext") is None:
+        pytest.skip("LibreOffice or pdftotext (poppler-utils) is not installed")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(docx_to_pdf(render_docx(stamped)))
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    pages = [p for p in text.split("\f") if p.strip()]
+    assert len(pages) >= len(stamped.tables)
+    for n, page in enumerate(pages, start=1):
+        assert "Study NTX-T-001" in page, n
+        assert f"Page {n} of {len(pages)}" in page, n
+        assert "Run ID 20260101T120000Z-0badc0de" in page, n
+    # the table of contents was filled with page numbers
+    toc = next(p for p in pages if "Contents" in p)
+    assert re.search(r"Table 3\. Summary: Forelimb grip strength.*\.{3,}\s*\d+", toc)

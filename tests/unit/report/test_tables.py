@@ -33,11 +33,16 @@ def test_summary_cell_values(table, analysis, spec):
     # G2 M: 980, 940, 1000 (960 excluded): mean 973.3, SD 30.6, n 3; 97% of 1000
     assert texts == ["1000 ± 42 (4)", "973 ± 31 (3) [97%]", "805 ± 34 (4)**↓ [80%]",
                      "p = 0.002**"]
+    assert high_cell_decimals(grip_m) == 0
     assert grip_m.rows[3].labels == ("Trend test", "")
     high = grip_m.rows[2].cells[0]
     assert high.numbers["mean"] == pytest.approx(805.0)
     assert high.numbers["p_value"] == pytest.approx(0.004)
     assert (high.flag, high.direction) == ("**", "down")
+
+
+def high_cell_decimals(t):
+    return t.rows[2].cells[0].decimals
 
 
 def _p_flag(p: float, alpha: float) -> str:
@@ -67,7 +72,8 @@ def test_footnote_names_the_test_of_the_decision_path(table, analysis, spec):
                     & (decisions["sex"] == "M")].set_index("timepoint")
     notes = "\n".join(motor_m.footnotes)
     for tp in ("bin1", "bin2", "bin10"):
-        line = next(n for n in motor_m.footnotes if n.split(":")[0].split(", ").count(tp))
+        label = tp.replace("bin", "Bin ")
+        line = next(n for n in motor_m.footnotes if n.split(":")[0].split(", ").count(label))
         assert f"{dec.loc[tp, 'pairwise_test']} vs control ({dec.loc[tp, 'path']}" in line
     assert "all timepoints: linear mixed model" in notes
     assert "log-transformed" in notes
@@ -75,8 +81,25 @@ def test_footnote_names_the_test_of_the_decision_path(table, analysis, spec):
 
 def test_columns_are_timepoints_in_natural_order(table, analysis, spec):
     motor_m = _tables(table, analysis, spec)[2]
-    assert motor_m.columns == ("bin1", "bin2", "bin10")
+    assert motor_m.columns == ("Bin 1", "Bin 2", "Bin 10")
+    assert motor_m.column_groups == ()
     assert motor_m.header["Unit"] == "count"
+
+
+def test_bins_of_sessions_are_labelled_with_their_minutes(table, analysis, spec):
+    from neurotox.report.context import Context
+    from neurotox.report.labels import TimepointLabels
+
+    results, decisions = analysis
+    rename = {"bin1": "pretest_bin01", "bin2": "pretest_bin02", "bin10": "week4_bin01"}
+    results = results.assign(timepoint=results["timepoint"].replace(rename))
+    decisions = decisions.assign(timepoint=decisions["timepoint"].replace(rename))
+    labels = TimepointLabels.from_parameters({"motor_activity": {"interval_minutes": 10}}, {})
+    ctx = Context(spec, table.assign(timepoint=table["timepoint"].replace(rename)), labels)
+    motor_m = build_tables(results, decisions, ctx.table, ctx)[2]
+    assert motor_m.columns == ("0–10 min", "10–20 min", "0–10 min")
+    assert [(g.label, g.span) for g in motor_m.column_groups] == [("Pre-test", 2),
+                                                                  ("Week 4", 1)]
 
 
 def test_incidence_and_severity_cells(table, analysis, spec):
@@ -86,7 +109,7 @@ def test_incidence_and_severity_cells(table, analysis, spec):
                                                    "p = 0.004**"]
     assert inc.rows[2].cells[0].numbers["n_affected"] == 4
     sev = tables[6]
-    assert sev.columns == ("Grade 0", "Grade 1", "Grade 2", "Median")
+    assert sev.columns == ("Score 0", "Score 1", "Score 2", "Median")
     # G3 gait scores 0, 1, 2, 2 -> one 0, one 1, two 2
     assert [c.text for c in sev.rows[2].cells] == ["1", "1", "2", "1.5*↑"]
 
@@ -142,7 +165,7 @@ def test_incidence_endpoints_over_time_share_one_table(table, spec, results_fact
     tables = [t for t in build_tables(results, decisions, table, spec) if t.kind == "incidence"]
     assert len(tables) == 2  # one per sex
     males = tables[0]
-    assert males.columns == ("day1", "day10", "day1", "day10")
+    assert males.columns == ("Day 1", "Day 10", "Day 1", "Day 10")
     assert [(g.label, g.span) for g in males.column_groups] == [("Convulsions", 2),
                                                                ("Tremor", 2)]
     assert [c.text for c in males.rows[2].cells] == ["0/4 (0%)", "0/4 (0%)", "4/4 (100%)*↑",

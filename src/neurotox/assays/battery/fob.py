@@ -10,7 +10,9 @@ kept as excluded rows ("not recorded"), never dropped silently.
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -69,6 +71,13 @@ class _Cell:
         return f"row {self.row}, column {self.column!r}"
 
 
+def _did_you_mean(name: str, known: Iterable[str]) -> str:
+    base = _TRIAL.match(name)
+    close = difflib.get_close_matches(base.group("item") if base else name, list(known), n=1,
+                                      cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def map_columns(df: pd.DataFrame, params: FobParameters) -> dict[str, list[str]]:
     """Map catalogue columns to the sheet columns holding them (trials in order).
 
@@ -91,7 +100,9 @@ def map_columns(df: pd.DataFrame, params: FobParameters) -> dict[str, list[str]]
         elif m and m.group("item") in known and known[m.group("item")].trials:
             out.setdefault(m.group("item"), []).append((int(m.group("n")), col))
         else:
-            raise InputError(f"unknown FOB item column {col!r}; known items: {quoted(known)}",
+            raise InputError(f"unknown FOB item column {col!r}{_did_you_mean(name, known)}; "
+                             f"known items: {quoted(known)} (map a lab's name with the "
+                             "'aliases' parameter, or skip it with 'ignore_columns')",
                              path=df.attrs["path"], where=f"row 1, column {col!r}")
     return {k: [c for _, c in sorted(v)] for k, v in out.items()}
 

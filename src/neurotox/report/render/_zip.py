@@ -24,7 +24,9 @@ def freeze_zip(data: bytes) -> bytes:
             if info.filename == "docProps/core.xml":
                 blob = _CORE_DATES.sub(rb"\g<1>" + FIXED_DATE.encode() + rb"\g<3>", blob)
             entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
-            entry.compress_type = zipfile.ZIP_DEFLATED
+            # images are compressed already: stored as they are (faster, as small)
+            entry.compress_type = zipfile.ZIP_STORED if info.filename.endswith(
+                (".png", ".jpeg", ".jpg")) else zipfile.ZIP_DEFLATED
             entry.external_attr = 0o644 << 16
             dst.writestr(entry, blob)
     return out.getvalue()

@@ -1,40 +1,49 @@
-"""docx renderer: real Word tables with titles and footnotes, figures embedded.
+"""docx renderer: a paginated study report a study director can sign.
 
-This is the file study directors paste into reports, so every table is a Word
-table in one consistent style ("Table Grid", 8 pt), preceded by its numbered
-title and header fields and followed by its footnotes.
+- A4 (or US Letter) pages; each table starts a section of its own, portrait when
+  it fits, landscape when it needs the width, split by column groups (row
+  labels repeated) when even landscape is too narrow.
+- Every page: a header with the study number, the title and the table shown;
+  a footer with "Page X of Y" (PAGE and NUMPAGES fields), the report date, the
+  software version and the run ID.
+- Front matter: title page (study file), GLP compliance and QA statements with
+  signature lines (GLP studies), a table of contents (TOC field; Word updates it
+  on opening, the PDF export fills it), methods, deviations, exclusions.
+- Tables are real Word tables ("Table Grid", 8 pt), header rows repeated on
+  every page; figures embedded as 300 dpi PNG.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
-from dataclasses import replace
+import re
+from xml.sax.saxutils import escape
 
 from docx import Document
 from docx.document import Document as DocxDocument
-from docx.enum.section import WD_ORIENT
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
-from docx.shared import Inches, Pt
+from docx.enum.section import WD_ORIENT, WD_SECTION
+from docx.enum.text import WD_BREAK
+from docx.oxml import OxmlElement, parse_xml
+from docx.oxml.ns import nsdecls, qn
+from docx.shared import Mm, Pt
 
-from neurotox.report.model import ColumnGroup, Figure, Report, Row, Table, by_category
+from neurotox.report.front import COMPLIANCE, QA_TEXT, traceability
+from neurotox.report.model import Figure, Report, Row, Table, by_category
 from neurotox.report.render._zip import freeze_zip
+from neurotox.report.render.layout import MARGIN_MM, PAPER, Part, plan_parts, usable_width
 
 FIXED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-#: Most data columns in one Word table; wider tables continue below.
-MAX_COLUMNS = 12
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+TOC_PLACEHOLDER = ("Table of contents: update fields to build it (Word asks when the "
+                   "document is opened; the PDF written alongside has it).")
 
 
-def _style(doc: DocxDocument) -> None:
-    doc.styles["Normal"].font.name = "Arial"
-    doc.styles["Normal"].font.size = Pt(9)
-    section = doc.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width, section.page_height = section.page_height, section.page_width
-    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
-        setattr(section, side, Inches(0.7))
+def _clean(text: object) -> str:
+    return escape(_CONTROL.sub("", str(text)))
 
+
+# ------------------------------------------------------------------ paragraphs
 
 def _small(paragraph, size: float = 8, bold: bool = False) -> None:
     for run in paragraph.runs:
@@ -42,122 +51,266 @@ def _small(paragraph, size: float = 8, bold: bool = False) -> None:
         run.bold = bold
 
 
-def _header_rows(table: Table) -> list[list[str]]:
+def _field(paragraph, instruction: str, cached: str = "1") -> None:
+    """Append a complex field (``PAGE``, ``NUMPAGES``, ``TOC ...``) with a cached result."""
+    def char(kind: str) -> None:
+        el = OxmlElement("w:fldChar")
+        el.set(qn("w:fldCharType"), kind)
+        paragraph.add_run()._r.append(el)
+
+    char("begin")
+    instr = OxmlElement("w:instrText")
+    instr.set(qn("xml:space"), "preserve")
+    instr.text = f" {instruction} "
+    paragraph.add_run()._r.append(instr)
+    char("separate")
+    paragraph.add_run(cached)
+    char("end")
+
+
+def _page_setup(section, paper: str, landscape: bool) -> None:
+    w, h = PAPER[paper]
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = (Mm(h), Mm(w)) if landscape else (Mm(w), Mm(h))
+    for side in ("left_margin", "right_margin", "top_margin", "bottom_margin"):
+        setattr(section, side, Mm(MARGIN_MM))
+    section.header_distance = section.footer_distance = Mm(7)
+
+
+def _header_text(report: Report, what: str) -> str:
+    title = report.title if len(report.title) <= 70 else report.title[:68] + "…"
+    return f"Study {report.study_id}  |  {title}" + (f"  |  {what}" if what else "")
+
+
+def _set_header(section, report: Report, what: str) -> None:
+    section.header.is_linked_to_previous = False
+    p = section.header.paragraphs[0]
+    p.text = _header_text(report, what)
+    _small(p, 7.5)
+
+
+def _set_footer(section, report: Report) -> None:
+    p = section.footer.paragraphs[0]
+    p.add_run("Page ")
+    _field(p, "PAGE")
+    p.add_run(" of ")
+    _field(p, "NUMPAGES")
+    s = report.stamp
+    tail = (f"  |  Report date {s.date}  |  {s.software}  |  Run ID {s.run_id}" if s
+            else "  |  neurotox")
+    p.add_run(tail)
+    _small(p, 7.5)
+
+
+def _new_section(doc: DocxDocument, report: Report, what: str, landscape: bool,
+                 paper: str):
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    _page_setup(section, paper, landscape)
+    _set_header(section, report, what)
+    return section
+
+
+# ------------------------------------------------------------------ tables
+
+def _cell_xml(text: str, width_twips: int, *, bold: bool = False, span: int = 1,
+              left: bool = False) -> str:
+    span_xml = f'<w:gridSpan w:val="{span}"/>' if span > 1 else ""
+    jc = "left" if left else "center"
+    lines = str(text).split("\n")
+    runs = '<w:r><w:br/></w:r>'.join(
+        f'<w:r><w:rPr>{"<w:b/>" if bold else ""}<w:sz w:val="16"/></w:rPr>'
+        f'<w:t xml:space="preserve">{_clean(line)}</w:t></w:r>' for line in lines)
+    return (f'<w:tc><w:tcPr><w:tcW w:w="{width_twips}" w:type="dxa"/>{span_xml}</w:tcPr>'
+            f'<w:p><w:pPr><w:spacing w:before="0" w:after="0"/><w:jc w:val="{jc}"/></w:pPr>'
+            f"{runs}</w:p></w:tc>")
+
+
+def table_xml(part: Part, *, header: bool = True) -> str:
+    """WordprocessingML of one printable part: header rows repeated, widths fixed."""
+    t = part.table
+    tw = [int(w / 25.4 * 1440) for w in part.widths]
+    n_labels = len(t.row_header)
     rows = []
-    if table.column_groups:
-        row = [""] * len(table.row_header)
-        for g in table.column_groups:
-            row += [g.label] * g.span
-        rows.append(row)
-    rows.append(list(table.row_header) + list(table.columns))
-    return rows
+    head = '<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>'
+    if t.column_groups:
+        cells = [_cell_xml("", sum(tw[:n_labels]), span=n_labels)]
+        j = n_labels
+        for g in t.column_groups:
+            cells.append(_cell_xml(g.label, sum(tw[j:j + g.span]), bold=True, span=g.span))
+            j += g.span
+        rows.append(f"<w:tr>{head}{''.join(cells)}</w:tr>")
+    heads = list(t.row_header) + list(t.columns)
+    if header:
+        rows.append(f"<w:tr>{head}" + "".join(_cell_xml(h, tw[j], bold=True, left=j < n_labels)
+                                              for j, h in enumerate(heads)) + "</w:tr>")
+    for r in t.rows:
+        texts = list(r.labels) + [c.text for c in r.cells]
+        rows.append('<w:tr><w:trPr><w:cantSplit/></w:trPr>' + "".join(
+            _cell_xml(x, tw[j], left=j < n_labels) for j, x in enumerate(texts)) + "</w:tr>")
+    grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in tw)
+    return (f"<w:tbl {nsdecls('w')}><w:tblPr><w:tblStyle w:val=\"TableGrid\"/>"
+            f'<w:tblW w:w="{sum(tw)}" w:type="dxa"/><w:tblLayout w:type="fixed"/>'
+            '<w:tblCellMar><w:left w:w="45" w:type="dxa"/><w:right w:w="45" w:type="dxa"/>'
+            f"</w:tblCellMar></w:tblPr><w:tblGrid>{grid}</w:tblGrid>{''.join(rows)}</w:tbl>")
 
 
-def _merge_groups(wt, table: Table) -> None:
-    if not table.column_groups:
+def _append_xml(doc: DocxDocument, xml: str) -> None:
+    body = doc.element.body
+    body.insert(len(body) - 1, parse_xml(xml))  # before the final sectPr
+
+
+def _caption(doc: DocxDocument, text: str) -> None:
+    p = doc.add_paragraph(text, style="Heading 3")
+    _small(p, 10, bold=True)
+
+
+def add_table(doc: DocxDocument, report: Report, table: Table, paper: str,
+              headings: tuple[tuple[str, int], ...] = ()) -> None:
+    """A table in sections of its own: headings, caption, header, part(s), footnotes."""
+    parts = plan_parts(table, paper)
+    for part in parts:
+        what = f"Table {table.number}" + (f" (part {part.index} of {part.count})"
+                                          if part.count > 1 else "")
+        _new_section(doc, report, what, part.landscape, paper)
+        if part.index == 1:
+            for text, level in headings:
+                doc.add_heading(text, level=level)
+            _caption(doc, table.caption)
+            _small(doc.add_paragraph("; ".join(f"{k}: {v}" for k, v in table.header.items())),
+                   7.5)
+        else:
+            _small(doc.add_paragraph(f"Table {table.number} (continued, part {part.index} of "
+                                     f"{part.count})"), 9, bold=True)
+        _append_xml(doc, table_xml(part))
+        if part.index == part.count:
+            for note in table.footnotes:
+                _small(doc.add_paragraph(note), 7.5)
+
+
+def add_figure(doc: DocxDocument, figure: Figure, width_mm: float) -> None:
+    """A figure (300 dpi PNG) with its numbered caption."""
+    doc.add_picture(io.BytesIO(figure.png), width=Mm(width_mm))
+    _caption(doc, figure.caption)
+
+
+# ------------------------------------------------------------------ front matter
+
+def _key_value_table(rows: list[tuple[str, str]], widths: tuple[float, float]) -> str:
+    t = Table(0, "", "kv", "kv", {}, ("", ""), (), [Row((k, v), ()) for k, v in rows])
+    return table_xml(Part(t, False, widths), header=False)
+
+
+def _title_page(doc: DocxDocument, report: Report, paper: str) -> None:
+    doc.add_paragraph(report.title, style="Title")
+    width = usable_width(paper, False)
+    front = report.front
+    rows = front.title_block if front else list(report.header.items())
+    if rows:
+        _append_xml(doc, _key_value_table(rows, (55.0, width - 55.0)))
+    trace = traceability(report.stamp)
+    if trace:
+        doc.add_paragraph()
+        _small(doc.add_paragraph("Traceability"), 10, bold=True)
+        _append_xml(doc, _key_value_table(trace, (55.0, width - 55.0)))
+
+
+def _signature(doc: DocxDocument, role: str, name: str) -> None:
+    doc.add_paragraph()
+    doc.add_paragraph(f"{role}: {name or '________________________'}")
+    doc.add_paragraph("Signature: ________________________        Date: ______________")
+
+
+def _glp_pages(doc: DocxDocument, report: Report) -> None:
+    front = report.front
+    if front is None or not front.glp:
         return
-    cells = wt.rows[0].cells
-    j = len(table.row_header)
-    for g in table.column_groups:
-        if g.span > 1:
-            cells[j].merge(cells[j + g.span - 1])
-            cells[j].text = g.label
-        j += g.span
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    doc.add_heading("Statement of compliance", level=1)
+    for text in COMPLIANCE:
+        doc.add_paragraph(text)
+    _signature(doc, "Study director", front.study_director)
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    doc.add_heading("Quality assurance statement", level=1)
+    doc.add_paragraph(QA_TEXT)
+    line = "____________"
+    rows = [Row((phase or line, inspected or line, reported or line), ())
+            for phase, inspected, reported in front.qa_inspections]
+    t = Table(0, "", "qa", "qa", {}, ("Phase inspected", "Date of inspection",
+                                      "Date reported to study director and management"), (),
+              rows)
+    _append_xml(doc, table_xml(Part(t, False, (70.0, 45.0, 65.0))))
+    _signature(doc, "Quality Assurance", "")
 
 
-def chunks(table: Table, width: int = MAX_COLUMNS) -> list[Table]:
-    """Split a wide table into tables of at most ``width`` data columns (same rows)."""
-    n = len(table.columns)
-    if n <= width:
-        return [table]
-    groups = [g.label for g in table.column_groups for _ in range(g.span)]
-    out = []
-    for start in range(0, n, width):
-        sl = slice(start, min(start + width, n))
-        labels = groups[sl] if len(groups) == n else []
-        spans = [ColumnGroup(k, sum(1 for x in labels if x == k))
-                 for k in dict.fromkeys(labels)]
-        rows = [Row(r.labels, r.cells[sl]) for r in table.rows]
-        out.append(replace(table, columns=table.columns[sl], column_groups=tuple(spans),
-                           rows=rows))
-    return out
+def _contents(doc: DocxDocument) -> None:
+    doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+    _small(doc.add_paragraph("Contents"), 14, bold=True)
+    _field(doc.add_paragraph(), 'TOC \\o "1-3" \\h \\z \\u', TOC_PLACEHOLDER)
+    _ask_to_update_fields(doc)
 
 
-def add_table(doc: DocxDocument, table: Table) -> None:
-    """Append a numbered title, header fields, the Word table(s) and the footnotes.
-
-    Tables wider than :data:`MAX_COLUMNS` data columns continue in further Word
-    tables under a "(continued)" title, so that they fit a landscape page.
-    """
-    _small(doc.add_paragraph(table.caption), 10, bold=True)
-    _small(doc.add_paragraph("; ".join(f"{k}: {v}" for k, v in table.header.items())))
-    for k, part in enumerate(chunks(table)):
-        if k:
-            _small(doc.add_paragraph(f"Table {table.number} (continued)"), 9, bold=True)
-        _word_table(doc, part)
-    for note in table.footnotes:
-        _small(doc.add_paragraph(note), 7.5)
+#: Elements that follow ``w:updateFields`` in the schema order of ``w:settings``.
+_AFTER_UPDATE_FIELDS = {qn(f"w:{t}") for t in (
+    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids",
+    "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
+    "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
+    "smartTagType", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol",
+    "listSeparator")} | {"{http://schemas.openxmlformats.org/officeDocument/2006/math}mathPr"}
 
 
-def _word_table(doc: DocxDocument, table: Table) -> None:
-    heads = _header_rows(table)
-    body = [list(r.labels) + [c.text for c in r.cells] for r in table.rows]
-    wt = doc.add_table(rows=len(heads) + len(body), cols=len(heads[-1]))
-    wt.style = "Table Grid"
-    for i, values in enumerate(heads + body):
-        cells = wt.rows[i].cells
-        for j, text in enumerate(values):
-            cells[j].text = text
-            _small(cells[j].paragraphs[0], 8, bold=i < len(heads))
-    _merge_groups(wt, table)
-    for row in wt.rows[:len(heads)]:
-        _repeat_as_header(row)
+def _ask_to_update_fields(doc: DocxDocument) -> None:
+    """Word updates the fields (the table of contents) when the document is opened."""
+    settings = doc.settings.element
+    update = OxmlElement("w:updateFields")
+    update.set(qn("w:val"), "true")
+    later = next((el for el in settings if el.tag in _AFTER_UPDATE_FIELDS), None)
+    if later is None:
+        settings.append(update)
+    else:
+        later.addprevious(update)
 
 
-def _repeat_as_header(row) -> None:
-    """Mark a Word table row as a header row, repeated at the top of each page."""
-    flag = OxmlElement("w:tblHeader")
-    flag.set(qn("w:val"), "true")
-    row._tr.get_or_add_trPr().append(flag)
-
-
-def add_figure(doc: DocxDocument, figure: Figure) -> None:
-    """Append a figure (PNG) with its numbered caption."""
-    doc.add_picture(io.BytesIO(figure.png), width=Inches(5.5))
-    _small(doc.add_paragraph(figure.caption), 9, bold=True)
-
-
-def _section(doc: DocxDocument, title: str, lines: list[str]) -> None:
+def _section_text(doc: DocxDocument, title: str, lines: list[str]) -> None:
     doc.add_heading(title, level=1)
     for line in lines or ["None."]:
         doc.add_paragraph(line)
 
 
+def _style(doc: DocxDocument) -> None:
+    doc.styles["Normal"].font.name = "Arial"
+    doc.styles["Normal"].font.size = Pt(9)
+    doc.styles["Normal"].paragraph_format.space_after = Pt(3)
+
+
+# ------------------------------------------------------------------ document
+
 def render_docx(report: Report) -> bytes:
-    """The Word document as bytes (reproducible: constant dates)."""
+    """The Word document as bytes (reproducible for the same run: constant dates)."""
+    paper = report.front.paper if report.front else "a4"
     doc = Document()
     _style(doc)
-    doc.add_heading(f"{report.study_id}: {report.title}", level=0)
-    for k, v in report.header.items():
-        doc.add_paragraph(f"{k}: {v}")
-    _section(doc, "Statistical methods", report.methods)
-    _section(doc, "Guideline deviations", report.deviations)
-    _section(doc, "Exclusions", report.exclusions)
-    doc.add_heading("Summary tables", level=1)
-    for label, run in by_category([t for t in report.tables if t.kind != "listing"]):
-        if label:
-            doc.add_heading(label, level=2)
-        for table in run:
-            add_table(doc, table)
-    doc.add_heading("Figures", level=1)
-    for label, run in by_category(report.figures):
-        if label:
-            doc.add_heading(label, level=2)
-        for figure in run:
-            add_figure(doc, figure)
-    doc.add_heading("Individual listings", level=1)
-    for table in (t for t in report.tables if t.kind == "listing"):
-        add_table(doc, table)
+    first = doc.sections[0]
+    _page_setup(first, paper, False)
+    _set_header(first, report, "")
+    _set_footer(first, report)
+    _title_page(doc, report, paper)
+    _glp_pages(doc, report)
+    _contents(doc)
+    _new_section(doc, report, "Methods", False, paper)
+    _section_text(doc, "Statistical methods", report.methods)
+    _section_text(doc, "Guideline deviations", report.deviations)
+    _section_text(doc, "Exclusions", report.exclusions)
+    _tables(doc, report, [t for t in report.tables if t.kind != "listing"], paper,
+            "Summary tables")
+    _figures(doc, report, paper)
+    _tables(doc, report, [t for t in report.tables if t.kind == "listing"], paper,
+            "Individual listings")
+    _new_section(doc, report, "Appendix", False, paper)
+    _section_text(doc, "Appendix: messages of the software", report.appendix or [
+        "None: no convergence or fit warning was raised."])
+    if report.links:
+        _section_text(doc, "Further outputs", [f"{label}: {path}" for label, path in
+                                               report.links])
     props = doc.core_properties
     props.created = props.modified = props.last_printed = FIXED
     props.author = props.last_modified_by = "neurotox"
@@ -166,3 +319,29 @@ def render_docx(report: Report) -> bytes:
     buf = io.BytesIO()
     doc.save(buf)
     return freeze_zip(buf.getvalue())
+
+
+def _tables(doc: DocxDocument, report: Report, tables: list[Table], paper: str,
+            heading: str) -> None:
+    """Tables under a level-1 heading, with a level-2 heading per category."""
+    first = True
+    for label, run in by_category(tables):
+        for k, table in enumerate(run):
+            headings = ((heading, 1),) if first else ()
+            if k == 0 and label:
+                headings += ((label, 2),)
+            add_table(doc, report, table, paper, headings)
+            first = False
+
+
+def _figures(doc: DocxDocument, report: Report, paper: str) -> None:
+    if not report.figures:
+        return
+    _new_section(doc, report, "Figures", False, paper)
+    doc.add_heading("Figures", level=1)
+    width = min(usable_width(paper, False), 165.0)
+    for label, run in by_category(report.figures):
+        if label:
+            doc.add_heading(label, level=2)
+        for figure in run:
+            add_figure(doc, figure, width)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html as _html
 
+from neurotox.report.front import COMPLIANCE, QA_TEXT, traceability
 from neurotox.report.model import Figure, Report, Table, by_category
 
 CSS = """
@@ -21,7 +22,13 @@ table.data td.label{text-align:left}
 p.caption{font-weight:bold;margin:18px 0 2px}
 p.head,p.fn{font-size:11px;margin:1px 0;color:#333}
 figure{margin:12px 0}figcaption{font-weight:bold;font-size:12px}
-dl.head dt{float:left;clear:left;width:140px;font-weight:bold}dl.head dd{margin-left:150px}
+dl.head dt{float:left;clear:left;width:190px;font-weight:bold}dl.head dd{margin-left:200px}
+p.sign{margin-top:18px}
+footer.stamp,header.stamp{font-size:11px;color:#444;border-top:1px solid #999;margin-top:24px}
+header.stamp{border-top:none;border-bottom:1px solid #999;margin:0 0 12px}
+@page{size:A4;margin:15mm}
+@media print{thead{display:table-header-group}section.table{break-inside:auto}
+tr{break-inside:avoid}}
 """
 
 
@@ -60,9 +67,37 @@ def figure_html(figure: Figure) -> str:
             f"<figcaption>{esc(figure.caption)}</figcaption></figure>")
 
 
+def _stamp(report: Report) -> str:
+    s = report.stamp
+    if s is None:
+        return ""
+    return (f"Study {esc(report.study_id)} · report date {esc(s.date)} · {esc(s.software)} · "
+            f"run ID {esc(s.run_id)}")
+
+
+def _glp(report: Report) -> str:
+    front = report.front
+    if front is None or not front.glp:
+        return ""
+    sign = ('<p class="sign">{role}: {name}<br>Signature: ________________________ '
+            "Date: ______________</p>")
+    rows = "".join(f"<tr><td>{esc(a) or '&nbsp;'}</td><td>{esc(b)}</td><td>{esc(c)}</td></tr>"
+                   for a, b, c in front.qa_inspections)
+    return ('<h2 id="compliance">Statement of compliance</h2>'
+            + _paragraphs(list(COMPLIANCE))
+            + sign.format(role="Study director",
+                          name=esc(front.study_director) or "________________________")
+            + '<h2 id="qa">Quality assurance statement</h2>' + f"<p>{esc(QA_TEXT)}</p>"
+            + '<table class="data"><thead><tr><th>Phase inspected</th><th>Date of inspection'
+            "</th><th>Date reported to study director and management</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>"
+            + sign.format(role="Quality Assurance", name="________________________"))
+
+
 def _contents(report: Report) -> str:
     items = ['<li><a href="#methods">Statistical methods</a></li>',
-             '<li><a href="#deviations">Guideline deviations and exclusions</a></li>']
+             '<li><a href="#deviations">Guideline deviations and exclusions</a></li>',
+             '<li><a href="#appendix">Appendix: messages of the software</a></li>']
     items += [f'<li><a href="#{esc(t.key)}">{esc(t.caption)}</a></li>' for t in report.tables]
     items += [f'<li><a href="#{esc(f.key)}">{esc(f.caption)}</a></li>' for f in report.figures]
     return '<nav id="contents"><h2>Contents</h2><ul>' + "".join(items) + "</ul></nav>"
@@ -81,14 +116,32 @@ def _by_category(items: list, render) -> list[str]:
     return out
 
 
+def _definitions(rows: list[tuple[str, str]]) -> str:
+    return '<dl class="head">' + "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>"
+                                         for k, v in rows) + "</dl>"
+
+
+def _links(report: Report) -> str:
+    if not report.links:
+        return ""
+    items = "".join(f'<li><a href="{esc(path)}">{esc(label)}</a></li>'
+                    for label, path in report.links)
+    return f'<h2 id="links">Further outputs</h2><ul>{items}</ul>'
+
+
 def render_html(report: Report) -> bytes:
     """The report as one UTF-8 HTML file."""
-    head = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in report.header.items())
+    rows = report.front.title_block if report.front else list(report.header.items())
+    trace = traceability(report.stamp)
+    stamp = _stamp(report)
     parts = [
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{esc(report.study_id)} report</title><style>{CSS}</style></head><body>",
+        f'<header class="stamp">{stamp}</header>' if stamp else "",
         f"<h1>{esc(report.study_id)}: {esc(report.title)}</h1>",
-        f'<dl class="head">{head}</dl>', _contents(report),
+        _definitions(rows),
+        (f"<h2>Traceability</h2>{_definitions(trace)}" if trace else ""),
+        _glp(report), _contents(report),
         f'<h2 id="methods">Statistical methods</h2>{_paragraphs(report.methods)}',
         '<h2 id="deviations">Guideline deviations and exclusions</h2>'
         f"<h3>Deviations</h3>{_paragraphs(report.deviations)}"
@@ -98,5 +151,9 @@ def render_html(report: Report) -> bytes:
         "<h2>Figures</h2>", *_by_category(report.figures, figure_html),
         "<h2>Individual listings</h2>",
         *(table_html(t) for t in report.tables if t.kind == "listing"),
+        '<h2 id="appendix">Appendix: messages of the software</h2>',
+        _paragraphs(report.appendix or ["None: no convergence or fit warning was raised."]),
+        _links(report),
+        f'<footer class="stamp">{stamp}</footer>' if stamp else "",
         "</body></html>", ""]
     return "\n".join(parts).encode("utf-8")

@@ -1,8 +1,12 @@
-"""xlsx renderer: one sheet per table, frozen header, numbers stored as numbers.
+"""xlsx renderer: one sheet per table, ready for analysis and for printing.
 
 Each data column of a table becomes its display text followed by one numeric
-column per number field (mean, SD, n, % of control, p ...) and its flag, so a
-spreadsheet user can both read and compute.
+column per number field (mean, SD, n, % of control, p ...) and a text column
+for its flag, so a spreadsheet user can both read and compute. Numbers are
+stored at full precision and shown with number formats (the decimals of the
+table, p-values as 0.000 and "< 0.001"); headers are frozen, and every sheet
+prints with its title rows and label columns repeated, fitted to the page
+width, with the study number and "Page X of Y".
 """
 
 from __future__ import annotations
@@ -15,12 +19,18 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from neurotox.report.front import traceability
 from neurotox.report.model import Report, Table
 from neurotox.report.render._zip import freeze_zip
+from neurotox.report.render.layout import plan_parts
 
 BOLD = Font(bold=True)
 #: Table kinds whose cells carry significance flags (own spreadsheet column).
-FLAGGED = ("summary", "incidence", "severity", "overview")
+FLAGGED = ("summary", "incidence", "severity", "findings", "pathology")
+#: Number format of p-values: three decimals, "< 0.001" below.
+P_FORMAT = '[<0.001]"< 0.001";0.000'
+#: openpyxl paper sizes.
+PAPER_SIZE = {"a4": 9, "letter": 1}
 FIELD_LABELS = {"mean": "mean", "sd": "SD", "n": "n", "percent_of_control": "% of control",
                 "p_value": "p", "n_affected": "n affected", "n_examined": "n examined",
                 "incidence_pct": "%", "value": "value"}
@@ -63,13 +73,56 @@ def expanded_row(table: Table, row_index: int) -> list[object]:
     return out
 
 
+def number_format(field: str, decimals: int | None) -> str:
+    """Excel number format of a number field."""
+    if field == "p_value":
+        return P_FORMAT
+    if field in ("n", "n_affected", "n_examined", "percent_of_control", "incidence_pct"):
+        return "0"
+    if decimals is None:
+        return "General"
+    return "0" if decimals == 0 else "0." + "0" * decimals
+
+
+def _formats(ws: Worksheet, table: Table, first_row: int) -> None:
+    """Number formats of the numeric columns, from the decimals each cell was shown with."""
+    n_labels = len(table.row_header)
+    step = 1 + len(table.number_fields) + (table.kind in FLAGGED)
+    for i, row in enumerate(table.rows):
+        for j, cell in enumerate(row.cells):
+            base = n_labels + j * step + 2  # 1-based column of the first number field
+            for k, f in enumerate(table.number_fields):
+                xl = ws.cell(row=first_row + i, column=base + k)
+                if xl.value is not None:
+                    xl.number_format = number_format(f, cell.decimals)
+
+
+def _print_setup(ws: Worksheet, table: Table, head: int, report: Report) -> None:
+    """Print titles, fit to the page width, orientation, paper, header and footer."""
+    paper = report.front.paper if report.front else "a4"
+    ws.print_title_rows = f"{head}:{head}"
+    ws.print_title_cols = f"A:{get_column_letter(len(table.row_header))}"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.page_setup.paperSize = PAPER_SIZE[paper]
+    wide = any(p.landscape for p in plan_parts(table, paper)) or len(table.columns) > 4
+    ws.page_setup.orientation = "landscape" if wide else "portrait"
+    ws.oddHeader.left.text = f"Study {report.study_id}"
+    ws.oddHeader.right.text = table.caption[:60]
+    stamp = report.stamp
+    ws.oddFooter.left.text = "Page &P of &N"
+    if stamp:
+        ws.oddFooter.right.text = f"{stamp.date}  {stamp.software}  Run {stamp.run_id}"
+
+
 def _number(v: float | None) -> float | int | None:
     if v is None or not math.isfinite(v):
         return None
     return int(v) if float(v).is_integer() else float(v)
 
 
-def _write_table(ws: Worksheet, table: Table) -> None:
+def _write_table(ws: Worksheet, table: Table, report: Report) -> None:
     ws.append([table.caption])
     ws.cell(row=1, column=1).font = BOLD
     for k, v in table.header.items():
@@ -82,11 +135,13 @@ def _write_table(ws: Worksheet, table: Table) -> None:
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for i in range(len(table.rows)):
         ws.append(expanded_row(table, i))
+    _formats(ws, table, head + 1)
     ws.append([])
     for note in table.footnotes:
         ws.append([note])
     ws.freeze_panes = ws.cell(row=head + 1, column=len(table.row_header) + 1)
     _widths(ws, table)
+    _print_setup(ws, table, head, report)
 
 
 def _widths(ws: Worksheet, table: Table) -> None:
@@ -102,7 +157,8 @@ def _widths(ws: Worksheet, table: Table) -> None:
 def _write_contents(ws: Worksheet, report: Report) -> None:
     ws.append([f"{report.study_id}: {report.title}"])
     ws.cell(row=1, column=1).font = BOLD
-    for k, v in report.header.items():
+    rows = report.front.title_block if report.front else list(report.header.items())
+    for k, v in [*rows, *traceability(report.stamp)]:
         ws.append([k, v])
     ws.append([])
     ws.append(["Sheet", "Table"])
@@ -112,7 +168,8 @@ def _write_contents(ws: Worksheet, report: Report) -> None:
         ws.append([sheet_name(t), t.caption])
     for title, lines in (("Statistical methods", report.methods),
                          ("Guideline deviations", report.deviations),
-                         ("Exclusions", report.exclusions)):
+                         ("Exclusions", report.exclusions),
+                         ("Appendix: messages of the software", report.appendix)):
         ws.append([])
         ws.append([title])
         ws.cell(row=ws.max_row, column=1).font = BOLD
@@ -120,6 +177,7 @@ def _write_contents(ws: Worksheet, report: Report) -> None:
             ws.append([line])
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 90
+    ws.freeze_panes = "A2"
 
 
 def render_xlsx(report: Report) -> bytes:
@@ -129,7 +187,7 @@ def render_xlsx(report: Report) -> bytes:
     ws.title = "Contents"
     _write_contents(ws, report)
     for table in report.tables:
-        _write_table(wb.create_sheet(sheet_name(table)), table)
+        _write_table(wb.create_sheet(sheet_name(table)), table, report)
     wb.properties.creator = "neurotox"
     wb.properties.title = f"{report.study_id} report"
     buf = io.BytesIO()

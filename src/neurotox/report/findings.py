@@ -1,0 +1,230 @@
+"""Summary of findings per endpoint category, and the NOAEL/LOAEL table.
+
+The summary-of-findings tables say, for every endpoint of a category, which
+treated groups differ statistically from control, by sex, in which direction
+and at which timepoints — or that no test could be run, and why. They are
+read from the results' ``flag`` and ``direction`` columns and the decision
+paths; nothing is recomputed.
+
+The NOAEL/LOAEL table shows the study director's conclusions from the study
+file (``noael``, ``loael``) beside what the statistics alone suggest: the
+lowest dose with a statistically significant change in an endpoint's adverse
+direction. The software proposes; the study director decides.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from neurotox import endpoints as ep_registry
+from neurotox.report.context import Context
+from neurotox.report.labels import dose_label
+from neurotox.report.model import ARROWS, Cell, ColumnGroup, Row, Table, natural_key, slug
+from neurotox.report.tables import (
+    CATEGORY_ORDER,
+    SEX_ORDER,
+    SIDED,
+    dose_text,
+    label_of,
+    not_tested_reason,
+    sex_label,
+    study_header,
+)
+from neurotox.study import DoseConclusion, Group
+from neurotox.vocab import Category, Direction
+
+#: Most timepoints named in one findings cell; more are counted instead.
+MAX_NAMED = 3
+
+
+def _s(v: object) -> str:
+    return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
+
+
+def _untested(decisions: pd.DataFrame) -> dict[tuple[str, str, str, str], str]:
+    """(assay, endpoint, sex, timepoint) strata without a comparison with control → note."""
+    if decisions is None or not len(decisions):
+        return {}
+    d = decisions[decisions["timepoint"] != "ALL"]
+    m = (d["path"] == "insufficient_data") | (d["pairwise_test"].map(_s) == "")
+    return {(r["assay"], r["endpoint"], r["sex"], r["timepoint"]): _s(r["note"])
+            for r in d[m].to_dict("records")}
+
+
+def _finding_cell(ctx: Context, recs: list[dict], untested: dict,
+                  stratum: list[dict]) -> Cell:
+    """Flags of one endpoint × sex × group over its timepoints (results records).
+
+    ``stratum`` holds the records of every group (for the reason no test was run).
+    """
+    if not recs:
+        return Cell("", {"p_value": math.nan})
+    first = recs[0]
+    tested = [r for r in recs
+              if (r["assay"], r["endpoint"], r["sex"], r["timepoint"]) not in untested]
+    if not tested:
+        key = (first["assay"], first["endpoint"], first["sex"], first["timepoint"])
+        same_tp = [r for r in stratum if r["timepoint"] == first["timepoint"]]
+        return Cell("n.t.", {"p_value": math.nan},
+                    note=not_tested_reason(same_tp, untested.get(key, "")))
+    hits = [r for r in tested if _s(r["flag"])]
+    if not hits:
+        ps = [float(r["p_value"]) for r in tested if math.isfinite(float(r["p_value"]))]
+        return Cell("–", {"p_value": min(ps, default=math.nan)})
+    marks = []
+    for direction in ("down", "up"):
+        part = [r for r in hits if r["direction"] == direction]
+        if part:
+            flag = "**" if any(r["flag"] == "**" for r in part) else "*"
+            marks.append(f"{ARROWS[direction]}{flag}")
+    text = "/".join(marks)
+    tps = sorted({str(r["timepoint"]) for r in hits}, key=natural_key)
+    if tps != ["NA"]:
+        named = [ctx.tp(t, first["assay"]) or t for t in tps]
+        total = len({r["timepoint"] for r in tested})
+        text += (f" ({', '.join(named)})" if len(named) <= MAX_NAMED
+                 else f" ({len(named)} of {total} timepoints)")
+    strongest = "**" if any(r["flag"] == "**" for r in hits) else "*"
+    return Cell(text, {"p_value": min(float(r["p_value"]) for r in hits)}, flag=strongest,
+                direction=hits[0]["direction"] if len(marks) == 1 else "")
+
+
+def findings_tables(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
+                    start: int) -> list[Table]:
+    """One summary-of-findings table per endpoint category present in the results."""
+    res = results[results["timepoint"] != "ALL"]
+    if not len(res):
+        return []
+    untested = _untested(decisions)
+    sexes = sorted(set(res["sex"]), key=lambda s: SEX_ORDER.get(s, 3))
+    treated = [g for g in ctx.spec.groups if not g.control]
+    by_stratum: dict[tuple[str, str], list[dict]] = {}
+    for rec in res.to_dict("records"):
+        by_stratum.setdefault((rec["assay"], rec["endpoint"], rec["sex"]), []).append(rec)
+    out = []
+    for cat in sorted(set(res["category"]), key=lambda c: CATEGORY_ORDER.get(c, 99)):
+        keys = sorted({(a, e) for a, e in zip(res.loc[res["category"] == cat, "assay"],
+                                              res.loc[res["category"] == cat, "endpoint"],
+                                              strict=True)},
+                      key=lambda ae: (ae[0], label_of(ae[1])))
+        out.append(_findings_table(ctx, cat, keys, by_stratum, sexes, treated, untested,
+                                   start + len(out)))
+    return out
+
+
+def _findings_table(ctx: Context, cat: str, keys: list[tuple[str, str]], by_stratum: dict,
+                    sexes: list[str], treated: list[Group], untested: dict,
+                    number: int) -> Table:
+    rows = []
+    for assay, endpoint in keys:
+        cells = []
+        for sex in sexes:
+            recs = by_stratum.get((assay, endpoint, sex), [])
+            for g in treated:
+                mine = [r for r in recs if r["group"] == g.id]
+                cells.append(_finding_cell(ctx, mine, untested, recs))
+        rows.append(Row((label_of(endpoint), assay.replace("_", " ")), tuple(cells)))
+    label = Category(cat).label if cat in CATEGORY_ORDER else cat
+    return Table(
+        number=number, title=f"Summary of findings: {label}", kind="findings",
+        key=f"findings-{slug(cat)}", header=study_header(ctx.spec),
+        row_header=("Endpoint", "Assay"),
+        columns=tuple(dose_text(g) for _ in sexes for g in treated),
+        column_groups=tuple(ColumnGroup(sex_label(s), len(treated)) for s in sexes),
+        rows=rows, number_fields=("p_value",), category="",
+        footnotes=_findings_notes(ctx, rows))
+
+
+def _findings_notes(ctx: Context, rows: list[Row]) -> list[str]:
+    plan = ctx.spec.statistics
+    notes = [f"↑/↓ statistically significant increase/decrease vs control, * p ≤ {plan.alpha:g},"
+             f" ** p ≤ 0.01 ({SIDED[plan.sided]}), at the timepoints given in brackets; – no "
+             "statistically significant difference; n.t. not tested. Tests and values: see "
+             "the summary, incidence and severity tables."]
+    used = sorted({c.note for r in rows for c in r.cells if c.text == "n.t." and c.note})
+    if used:
+        notes.append("n.t.: " + "; ".join(used) + ".")
+    notes.append("A statistically significant difference is not by itself an adverse "
+                 "effect; see the study director's conclusions (NOAEL/LOAEL).")
+    return notes
+
+
+# ------------------------------------------------------------------ NOAEL / LOAEL
+
+def _adverse(direction: str, endpoint: str) -> bool:
+    reg = ep_registry.registry().get(endpoint)
+    if reg is None or reg.direction == Direction.EITHER:
+        return direction in ("up", "down")
+    return direction == ("up" if reg.direction == Direction.INCREASE else "down")
+
+
+def proposed_loael(results: pd.DataFrame, groups: list[Group],
+                   sex: str) -> tuple[Group | None, list[str]]:
+    """Lowest dose group with a significant change in an endpoint's adverse direction.
+
+    Returns
+    -------
+    group, endpoints
+        The group (None when there is none) and the labels of its endpoints so changed.
+
+    """
+    res = results[(results["timepoint"] != "ALL") & (results["sex"] == sex)
+                  & (results["flag"].map(_s) != "") & ~results["is_control"].astype(bool)]
+    adverse = [_adverse(d, e) for d, e in zip(res["direction"], res["endpoint"], strict=True)]
+    hits = res.loc[np.array(adverse, dtype=bool)]
+    for g in sorted((g for g in groups if not g.control), key=lambda g: g.dose):
+        at = hits[hits["group"] == g.id]
+        if len(at):
+            return g, sorted({label_of(e) for e in at["endpoint"]})
+    return None, []
+
+
+def _director(entries: tuple[DoseConclusion, ...], sex: str, unit: str) -> str:
+    chosen = [c for c in entries if c.sex.value in (sex, "NA")]
+    if not chosen:
+        return "to be entered by the study director"
+    c = chosen[0]
+    dose = "not established" if c.dose is None else dose_label(c.dose, unit)
+    return f"{dose} ({c.basis})" if c.basis else dose
+
+
+def conclusions_table(ctx: Context, results: pd.DataFrame, number: int) -> Table:
+    """NOAEL and LOAEL per sex: the study director's, beside the statistical proposal."""
+    groups = list(ctx.spec.groups)
+    unit = groups[0].dose_unit
+    sexes = sorted(set(results["sex"]) if len(results) else {"NA"},
+                   key=lambda s: SEX_ORDER.get(s, 3))
+    rows = []
+    for sex in sexes:
+        group, endpoints = proposed_loael(results, groups, sex)
+        if group is None:
+            top = max(groups, key=lambda g: g.dose)
+            proposal = f"none up to {dose_text(top)}"
+            below = dose_text(top)
+        else:
+            proposal = dose_text(group)
+            lower = [g for g in groups if not g.control and g.dose < group.dose]
+            below = dose_text(max(lower, key=lambda g: g.dose)) if lower else \
+                "below the lowest dose tested"
+        cells = (Cell(_director(ctx.spec.noael, sex, unit)),
+                 Cell(_director(ctx.spec.loael, sex, unit)),
+                 Cell(proposal), Cell(below), Cell(", ".join(endpoints) or "–"))
+        rows.append(Row((sex_label(sex),), cells))
+    return Table(
+        number=number, title="NOAEL and LOAEL: study director's conclusions and the "
+        "statistical findings", kind="conclusions", key="noael-loael",
+        header=study_header(ctx.spec), row_header=("Sex",),
+        columns=("NOAEL (study director)", "LOAEL (study director)",
+                 "Lowest dose with a significant adverse-direction change",
+                 "Highest dose below it", "Endpoints changed at that dose"),
+        rows=rows, number_fields=(),
+        footnotes=["The study director's NOAEL and LOAEL are taken from the study file "
+                   "(keys 'noael' and 'loael'); the software does not decide them.",
+                   "The last three columns are proposals from the statistics alone: the "
+                   "lowest dose at which any endpoint differed from control in its adverse "
+                   "direction (registry), and the next lower dose. Biological relevance, "
+                   "historical control data and dose-response are for the study director "
+                   "to judge."])

@@ -1,0 +1,85 @@
+"""Title page, GLP compliance and QA statements, and the traceability block.
+
+The title block comes from the study file (sponsor, test facility, study
+director, test item and batch, vehicle, route, test system, dates). A GLP
+study (``glp: true``) also gets a compliance statement for the study
+director and a quality assurance statement with signature and date lines;
+fields the study file leaves empty are printed as lines to complete, never
+invented.
+"""
+
+from __future__ import annotations
+
+from neurotox.report.labels import unit_symbol
+from neurotox.report.model import FrontMatter, RunStamp
+from neurotox.study import StudySpec
+
+BLANK = "________________________"
+
+#: Compliance statement of a GLP study report (OECD Principles of GLP, ENV/MC/CHEM(98)17,
+#: section II.9.2: the report includes the study director's statement of compliance).
+COMPLIANCE = (
+    "This study was conducted in compliance with the OECD Principles of Good Laboratory "
+    "Practice (as revised in 1997, ENV/MC/CHEM(98)17) and the GLP regulations applicable at "
+    "the test facility, with the exceptions listed below. This report is a true and complete "
+    "account of the methods used and the results obtained.",
+    "Exceptions (if none, state \"none\"): " + BLANK * 2,
+)
+
+QA_TEXT = (
+    "The conduct of this study and this report were inspected by the Quality Assurance Unit "
+    "of the test facility. The dates of inspection and of reporting the findings to the study "
+    "director and test facility management are listed below. The report describes the "
+    "methods and procedures used and reflects the raw data.")
+
+
+def _date(value: object) -> str:
+    return value.isoformat() if value is not None else ""  # type: ignore[attr-defined]
+
+
+def title_block(spec: StudySpec) -> list[tuple[str, str]]:
+    """Label → value rows of the title page.
+
+    Empty optional fields are left out, except the people and dates a GLP report
+    must name (shown as lines to complete).
+    """
+    need = spec.glp
+    item = spec.test_item + (f" (batch {spec.test_item_batch})" if spec.test_item_batch else "")
+    system = " ".join(x for x in (spec.species, spec.strain) if x) or spec.cell_line or ""
+    doses = ", ".join(f"{g.dose:g}" for g in spec.groups)
+    rows = [("Study number", spec.study_id), ("Study title", spec.title),
+            ("Sponsor", spec.sponsor or (BLANK if need else "")),
+            ("Test facility", spec.test_facility or (BLANK if need else "")),
+            ("Study director", spec.study_director or (BLANK if need else "")),
+            ("Test item", item), ("Vehicle", spec.vehicle or ""),
+            ("Route of administration", spec.route or ""), ("Test system", system),
+            ("Dose levels", f"{doses} {unit_symbol(spec.groups[0].dose_unit)}"),
+            ("Guideline", spec.guideline or ""),
+            ("GLP", "GLP study" if spec.glp else "Non-GLP study")]
+    d = spec.dates
+    for label, value in (("Study initiation", d.initiation),
+                         ("Experimental start", d.experimental_start),
+                         ("Experimental completion", d.experimental_end),
+                         ("Report date", d.report)):
+        rows.append((label, _date(value) or (BLANK if need and label != "Report date" else "")))
+    return [(k, v) for k, v in rows if v]
+
+
+def front_matter(spec: StudySpec, paper: str | None = None) -> FrontMatter:
+    """The front matter of a study's report."""
+    qa = [(q.phase, _date(q.inspected), _date(q.reported)) for q in spec.report.qa_inspections]
+    return FrontMatter(title_block=title_block(spec), glp=spec.glp,
+                       study_director=spec.study_director or "",
+                       qa_inspections=qa or [("", "", "")] * 4,
+                       paper=paper or spec.report.paper)
+
+
+def traceability(stamp: RunStamp | None) -> list[tuple[str, str]]:
+    """Label → value rows identifying the run that produced the report."""
+    if stamp is None:
+        return []
+    return [("Run ID", stamp.run_id), ("Report generated", f"{stamp.date} {stamp.time}"),
+            ("Software", stamp.software), ("Command", stamp.command),
+            (f"{stamp.record} SHA-256", stamp.record_sha256 or "–"),
+            ("Verification", f"manifest.json of the report folder lists {stamp.record} with "
+             "this SHA-256 and every output file; check with: neurotox verify FOLDER")]

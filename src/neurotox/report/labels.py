@@ -1,0 +1,169 @@
+"""Labels people read: unit symbols, timepoint names and p-values.
+
+The EndpointTable stores units and timepoints as codes that survive any file
+format (``um``, ``degC``, ``pretest_bin01``); tables and figures show them as a
+scientist writes them (``µm``, ``°C``, ``Pre-test 0–10 min``). Bin lengths come
+from the effective assay parameters (the protocol after the study's
+overrides), so that a bin label says which minutes it covers.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Unit codes → symbols. Codes not listed are shown as they are.
+UNIT_SYMBOLS = {
+    "um": "µm", "um2": "µm²", "um^2": "µm²", "uM": "µM", "nM": "nM", "mM": "mM",
+    "ug/mL": "µg/mL", "ug/ml": "µg/mL", "ug/kg": "µg/kg", "ug/kg/day": "µg/kg/day",
+    "degC": "°C", "deg C": "°C", "mm2": "mm²", "mm^2": "mm²", "pct": "%",
+    "percent": "%", "us": "µs", "uL": "µL", "ul": "µL", "uV": "µV", "uA": "µA",
+    "mm*bin": "mm × bin", "count/cell": "per cell",
+}
+
+#: Units that are data types rather than units: not shown after a label.
+NO_UNIT = {"", "NA", "incidence", "grade", "score", "index", "ratio", "count"}
+
+_SESSION = (
+    (re.compile(r"^pre-?test$", re.I), lambda m: "Pre-test"),
+    (re.compile(r"^post-?test$", re.I), lambda m: "Post-test"),
+    (re.compile(r"^acclimation$", re.I), lambda m: "Acclimation"),
+    (re.compile(r"^(week|day|session|cycle|block|trial|occasion|hour)0*(\d+)$", re.I),
+     lambda m: f"{m.group(1).capitalize()} {m.group(2)}"),
+    (re.compile(r"^(PND|GD|LD|DPF|HPF)0*(\d+)$", re.I),
+     lambda m: f"{m.group(1).upper()} {m.group(2)}"),
+    (re.compile(r"^(light|dark)0*(\d+)$", re.I),
+     lambda m: f"{m.group(1).capitalize()} {m.group(2)}"),
+    (re.compile(r"^(light|dark)$", re.I), lambda m: m.group(1).capitalize()),
+    (re.compile(r"^w0*(\d+)$", re.I), lambda m: f"Week {m.group(1)}"),
+    (re.compile(r"^d0*(\d+)$", re.I), lambda m: f"Day {m.group(1)}"),
+)
+_BIN = re.compile(r"^bin0*(\d+)$", re.I)
+
+
+def unit_symbol(unit: object) -> str:
+    """Symbol of a unit code (``um`` → ``µm``, ``degC`` → ``°C``); others unchanged."""
+    text = "" if unit is None or (isinstance(unit, float) and math.isnan(unit)) else str(unit)
+    return UNIT_SYMBOLS.get(text, text)
+
+
+def with_unit(label: str, unit: object) -> str:
+    """``Label (unit)`` with the unit symbol, or the label alone for unit-less data."""
+    sym = unit_symbol(unit)
+    return label if sym in NO_UNIT else f"{label} ({sym})"
+
+
+def dose_label(dose: float, unit: str) -> str:
+    """A dose with its unit symbol, e.g. ``10 mg/kg/day``, ``0.3 µM``."""
+    return f"{dose:g} {unit_symbol(unit)}"
+
+
+def p_text(p: float | None) -> str:
+    """A p-value as written in a report: ``p < 0.001``, ``p = 0.012``; ``""`` if missing."""
+    if p is None or not math.isfinite(p):
+        return ""
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+
+
+def p_value(p: float | None) -> str:
+    """A p-value in a table column headed "p": ``< 0.001`` or ``0.012``."""
+    text = p_text(p)
+    return text[2:].replace("= ", "") if text else ""
+
+
+def session_label(code: str) -> str:
+    """``pretest`` → ``Pre-test``, ``week4`` → ``Week 4``, ``PND21`` → ``PND 21``."""
+    if code in ("", "NA"):
+        return ""
+    for pattern, make in _SESSION:
+        m = pattern.match(code)
+        if m:
+            return make(m)
+    if ">" in code:  # zebrafish transitions: light1>dark1
+        a, b = code.split(">", 1)
+        return f"{session_label(a)} → {session_label(b).lower()}"
+    return code.replace("_", " ").capitalize()
+
+
+@dataclass(frozen=True)
+class TimepointLabels:
+    """Turns timepoint codes into labels, using each assay's bin length.
+
+    Attributes
+    ----------
+    bin_minutes
+        Assay → minutes per bin (from the effective assay parameters).
+    first_bin
+        Assay → number of the first bin (motor activity counts from 1,
+        zebrafish bins from 0).
+
+    """
+
+    bin_minutes: Mapping[str, float] = field(default_factory=dict)
+    first_bin: Mapping[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def from_parameters(cls, parameters: Mapping[str, Mapping[str, Any]],
+                        assay_of: Mapping[str, str]) -> TimepointLabels:
+        """Bin lengths from effective assay parameters keyed by assay entry key.
+
+        ``interval_minutes`` (motor activity, bins numbered from 1) or
+        ``endpoint_bin_s`` / ``bin_s`` (zebrafish, bins numbered from 0).
+        """
+        minutes: dict[str, float] = {}
+        first: dict[str, int] = {}
+        for key, params in parameters.items():
+            assay = assay_of.get(key.split(":")[-1], key.split(":")[-1])
+            if not isinstance(params, Mapping):
+                continue
+            if params.get("interval_minutes"):
+                minutes[assay], first[assay] = float(params["interval_minutes"]), 1
+            elif params.get("endpoint_bin_s") or params.get("bin_s"):
+                seconds = params.get("endpoint_bin_s") or params.get("bin_s")
+                minutes[assay], first[assay] = float(seconds) / 60.0, 0
+        return cls(minutes, first)
+
+    def label(self, timepoint: object, assay: str = "") -> str:
+        """Label of one timepoint code; ``""`` for ``NA``.
+
+        Examples: ``pretest_bin01`` with 10-min bins → ``Pre-test 0–10 min``;
+        ``week4`` → ``Week 4``; ``bin003`` with 1-min bins from 0 → ``3–4 min``.
+        """
+        code = str(timepoint)
+        if code in ("", "NA", "nan"):
+            return ""
+        parts = code.split("_")
+        if len(parts) > 1 and (_BIN.match(parts[-1]) or re.match(r"^block\d+$", parts[-1])):
+            head = session_label("_".join(parts[:-1]))
+            return f"{head} {self._part(parts[-1], assay)}".strip()
+        if _BIN.match(code):
+            return self._part(code, assay)
+        return session_label(code)
+
+    def split(self, timepoint: object, assay: str = "") -> tuple[str, str]:
+        """(session, within-session) labels of a timepoint code.
+
+        ``pretest_bin01`` → ``("Pre-test", "0–10 min")``; a timepoint without bins
+        is its own session: ``week4`` → ``("Week 4", "")``.
+        """
+        code = str(timepoint)
+        parts = code.split("_")
+        if len(parts) > 1 and (_BIN.match(parts[-1]) or re.match(r"^block\d+$", parts[-1])):
+            return session_label("_".join(parts[:-1])), self._part(parts[-1], assay)
+        if _BIN.match(code):
+            return "", self._part(code, assay)
+        return self.label(code, assay), ""
+
+    def _part(self, part: str, assay: str) -> str:
+        m = _BIN.match(part)
+        if m is None:
+            return session_label(part)
+        k = int(m.group(1))
+        step = self.bin_minutes.get(assay)
+        if step is None:
+            return f"Bin {k}"
+        start = (k - self.first_bin.get(assay, 1)) * step
+        return f"{start:g}–{start + step:g} min"

@@ -1,0 +1,98 @@
+"""Traceability of a report folder: run ID, run record (run.json), the run's log file.
+
+Every report folder holds ``run.json`` (run ID, date, command, software
+versions, the study's input files with their SHA-256, the effective
+parameters), ``run.log`` (everything the run logged: assays, statistics,
+fits, rendering, warnings of the libraries) and ``manifest.json`` (SHA-256 of
+every file, run.json included). The report prints the run ID, the date, the
+command and run.json's SHA-256, so a printed page leads to the folder and
+``neurotox verify`` to its integrity.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+import shlex
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from neurotox.io.output import OutputDir, RunRecord, sha256_file
+from neurotox.report.model import RunStamp
+
+RUN_RECORD = "run.json"
+RUN_LOG = "run.log"
+_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def new_run_id(now: dt.datetime | None = None) -> str:
+    """A unique run ID: UTC time of the run and 8 random hex digits."""
+    now = now or dt.datetime.now(dt.UTC)
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
+
+
+def _inputs(paths: Iterable[Path], base: Path | None) -> list[dict[str, Any]]:
+    out, seen = [], set()
+    for p in paths:
+        rp = Path(p).resolve()
+        if rp in seen or not rp.is_file():
+            continue
+        seen.add(rp)
+        name = str(rp.relative_to(base)) if base is not None and rp.is_relative_to(base) \
+            else str(rp)
+        out.append({"path": name, "sha256": sha256_file(rp), "bytes": rp.stat().st_size})
+    return out
+
+
+def write_run_record(od: OutputDir, prefix: str, record: RunRecord, *, study_id: str,
+                     inputs: Iterable[Path], software: dict[str, str],
+                     run_id: str | None = None) -> RunStamp:
+    """Write ``<prefix>/run.json`` and return the stamp the report prints.
+
+    Input paths inside the output folder (``neurotox demo``) are recorded
+    relative to it.
+    """
+    now = dt.datetime.now(dt.UTC)
+    run_id = run_id or new_run_id(now)
+    command = shlex.join(record.command)
+    doc = {"format": "neurotox-run/1", "run_id": run_id, "study_id": study_id,
+           "date_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "command": record.command,
+           "software": software, "parameters": record.parameters,
+           "inputs": _inputs(inputs, od.staging.resolve())}
+    data = (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+            + "\n").encode("utf-8")
+    od.write_bytes(f"{prefix}/{RUN_RECORD}" if prefix else RUN_RECORD, data)
+    return RunStamp(run_id=run_id, date=now.strftime("%Y-%m-%d"),
+                    time=now.strftime("%H:%M:%S UTC"), command=command,
+                    software=f"neurotox {software.get('neurotox', '')}".strip(),
+                    record=RUN_RECORD, record_sha256=hashlib.sha256(data).hexdigest())
+
+
+@contextlib.contextmanager
+def run_log(od: OutputDir, prefix: str = "") -> Iterator[Path]:
+    """Write everything neurotox (and Python's warnings) log meanwhile to ``run.log``.
+
+    The file is closed when the block ends, before the manifest hashes it.
+    """
+    path = od.path(f"{prefix}/{RUN_LOG}" if prefix else RUN_LOG)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
+    loggers = [logging.getLogger("neurotox"), logging.getLogger("py.warnings")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        if lg.level == logging.NOTSET or lg.level > logging.DEBUG:
+            lg.setLevel(logging.DEBUG)
+    try:
+        yield path
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.removeHandler(handler)
+            lg.setLevel(level)
+        handler.close()

@@ -1,0 +1,67 @@
+import pytest
+
+from neurotox.errors import InputError
+from neurotox.report.front import BLANK, front_matter, title_block
+from neurotox.study import StudySpec, load_study
+
+GROUPS = [{"id": "G1", "label": "Control", "dose": 0, "dose_unit": "mg/kg/day", "control": True},
+          {"id": "G2", "label": "High", "dose": 100, "dose_unit": "mg/kg/day"}]
+
+
+def _spec(**extra):
+    return StudySpec.model_validate({"study_id": "S-1", "title": "T", "test_item": "X",
+                                     "groups": GROUPS, **extra})
+
+
+def test_title_block_from_the_study_file():
+    spec = _spec(sponsor="Acme", test_facility="Lab B", study_director="Dr A",
+                 test_item_batch="L-7", vehicle="water", route="oral gavage", species="rat",
+                 strain="Wistar", dates={"experimental_start": "2026-01-12"})
+    rows = dict(title_block(spec))
+    assert rows["Test item"] == "X (batch L-7)"
+    assert rows["Route of administration"] == "oral gavage"
+    assert rows["Test system"] == "rat Wistar"
+    assert rows["Dose levels"] == "0, 100 mg/kg/day"
+    assert rows["Experimental start"] == "2026-01-12"
+    assert "Study initiation" not in rows  # not a GLP study: nothing to complete
+
+
+def test_glp_study_gets_lines_to_complete_not_invented_values():
+    rows = dict(title_block(_spec(glp=True)))
+    assert rows["Sponsor"] == rows["Study director"] == rows["Study initiation"] == BLANK
+    front = front_matter(_spec(glp=True, report={"paper": "Letter"}))
+    assert front.glp and front.paper == "letter"
+    assert front.qa_inspections == [("", "", "")] * 4
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"noael": {"dose": 50}}, r"noael dose 50 is not a tested dose \(tested: 0, 100\)"),
+    ({"report": {"papr": "a4"}}, "papr"),
+    ({"report": {"spread": "cv"}}, "spread"),
+    ({"loael": [{"dose": 100, "sex": "X"}]}, "sex"),
+])
+def test_front_matter_keys_are_closed_and_checked(extra, message):
+    with pytest.raises(ValueError, match=message):
+        _spec(**extra)
+
+
+def test_noael_one_entry_or_one_per_sex():
+    spec = _spec(noael={"dose": 0, "basis": "effects at 100"},
+                 loael=[{"dose": 100, "sex": "M"}, {"dose": None, "sex": "F"}])
+    assert spec.noael[0].dose == 0 and spec.loael[1].dose is None
+
+
+def test_sex_codes_are_mapped_and_noted(tmp_path):
+    (tmp_path / "subjects.csv").write_text("subject,group,sex\nA1,G1,Male\nA2,G1,f\n"
+                                           "A3,G2,weiblich\nA4,G2,M\n")
+    (tmp_path / "study.yaml").write_text(
+        "study_id: S-1\ntitle: T\ntest_item: X\nsubjects: subjects.csv\ngroups:\n"
+        "  - {id: G1, label: C, dose: 0, dose_unit: mg/kg/day, control: true}\n"
+        "  - {id: G2, label: H, dose: 100, dose_unit: mg/kg/day}\n")
+    study = load_study(tmp_path / "study.yaml")
+    assert study.subjects["sex"].tolist() == ["M", "F", "F", "M"]
+    assert study.notes == ["subjects.csv: sex codes mapped: 'Male' -> M, 'f' -> F, "
+                           "'weiblich' -> F"]
+    (tmp_path / "subjects.csv").write_text("subject,group,sex\nA1,G1,x\n")
+    with pytest.raises(InputError, match=r"row 2, column 'sex': sex 'x' is not M, F or NA"):
+        load_study(tmp_path / "study.yaml")

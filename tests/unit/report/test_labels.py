@@ -1,0 +1,45 @@
+import pytest
+
+from neurotox.report.labels import TimepointLabels, p_text, session_label, unit_symbol, with_unit
+
+
+@pytest.mark.parametrize(("code", "symbol"), [
+    ("um", "µm"), ("degC", "°C"), ("uM", "µM"), ("ug/mL", "µg/mL"), ("um2", "µm²"),
+    ("g", "g"), ("mg/kg/day", "mg/kg/day"), ("", "")])
+def test_unit_symbols(code, symbol):
+    assert unit_symbol(code) == symbol
+
+
+def test_labels_leave_out_units_that_are_data_types():
+    assert with_unit("Neurite length", "um") == "Neurite length (µm)"
+    assert with_unit("Tremor", "incidence") == "Tremor"
+    assert with_unit("Gait score", "score") == "Gait score"
+
+
+@pytest.mark.parametrize(("p", "text"), [(0.0004, "p < 0.001"), (0.001, "p = 0.001"),
+                                         (0.0123, "p = 0.012"), (float("nan"), ""),
+                                         (None, "")])
+def test_p_values_as_written_in_reports(p, text):
+    assert p_text(p) == text
+
+
+@pytest.mark.parametrize(("code", "label"), [
+    ("pretest", "Pre-test"), ("week4", "Week 4"), ("PND21", "PND 21"), ("GD07", "GD 7"),
+    ("dark1", "Dark 1"), ("light1>dark1", "Light 1 → dark 1"), ("NA", ""),
+    ("acclimation_dark", "Acclimation dark")])
+def test_session_labels(code, label):
+    assert session_label(code) == label
+
+
+def test_bins_become_minutes_from_the_protocol():
+    labels = TimepointLabels.from_parameters(
+        {"reports/x:motor_activity": {"interval_minutes": 10.0},
+         "lpr": {"bin_s": 6, "endpoint_bin_s": 60}},
+        {"motor_activity": "motor_activity", "lpr": "zebrafish_lpr"})
+    assert labels.label("pretest_bin01", "motor_activity") == "Pre-test 0–10 min"
+    assert labels.label("week4_bin06", "motor_activity") == "Week 4 50–60 min"
+    assert labels.label("bin003", "zebrafish_lpr") == "3–4 min"  # zebrafish bins from 0
+    assert labels.label("PND22_block2", "startle") == "PND 22 Block 2"
+    assert labels.label("bin07", "other") == "Bin 7"  # no bin length known
+    assert labels.split("pretest_bin02", "motor_activity") == ("Pre-test", "10–20 min")
+    assert labels.split("week4", "motor_activity") == ("Week 4", "")
