@@ -434,7 +434,7 @@ def draw(job: FigureJob) -> Figure:
 
 def render_figures(jobs: list[FigureJob], *, workers: int | None = None) -> list[Figure]:
     """Every job drawn, in number order (in ``workers`` processes)."""
-    from neurotox.report._tasks import run_tasks
+    from neurotox.parallel import run_tasks
 
     if jobs:
         _warm_up()  # fonts and caches loaded once, inherited by the worker processes
