@@ -127,12 +127,20 @@ def connect(db: str | None = None, *, create: bool = True) -> sa.Engine:
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise InputError(f"cannot open database {display_url(url)}: "
-                         f"{str(exc.orig).strip().splitlines()[0]}") from None
+                         f"{_first_line(exc.orig)}") from None
     except sa.exc.DatabaseError as exc:
         engine.dispose()
         raise InputError(f"not a neurotox database {display_url(url)}: "
-                         f"{str(exc.orig).strip().splitlines()[0]}") from None
+                         f"{_first_line(exc.orig)}") from None
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
+
+
+def _first_line(exc: BaseException | None) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _sqlite_file(url: sa.URL, create: bool) -> None:

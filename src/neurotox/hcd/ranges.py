@@ -97,8 +97,13 @@ class Query(BaseModel):
     def window(self) -> tuple[dt.date, dt.date]:
         """First and last start date of the window."""
         end = self.until or dt.date.today()
-        days = round(float(self.window_years or 0) * 365.25)
-        return end - dt.timedelta(days=days), end
+        years = float(self.window_years or 0)
+        whole = int(years)
+        try:
+            start = end.replace(year=end.year - whole)
+        except ValueError:                      # 29 February
+            start = end.replace(year=end.year - whole, day=28)
+        return start - dt.timedelta(days=round((years - whole) * 365.25)), end
 
 
 def _norm(text: object) -> str:
