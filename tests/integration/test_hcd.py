@@ -1,0 +1,239 @@
+"""``neurotox hcd`` end to end on SQLite and PostgreSQL: add, concurrency, kill, ranges."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from neurotox.hcd import db, schema, store
+from neurotox.hcd.ranges import Query, ranges, select_rows
+from tests.hcd_backends import hcd_url  # noqa: F401  (fixture)
+from tests.hcd_runs import make_run
+
+REPO = Path(__file__).resolve().parents[2]
+SEEDS = range(101, 111)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[int, Path]:
+    """Ten finished runs of simulated TG 424 studies (different seeds)."""
+    base = tmp_path_factory.mktemp("runs")
+    return {seed: make_run(base, seed) for seed in SEEDS}
+
+
+def counts(url: str) -> tuple[int, ...]:
+    engine = db.connect(url)
+    try:
+        with engine.connect() as conn:
+            return tuple(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                         for t in (schema.study, schema.animal, schema.result, schema.audit))
+    finally:
+        engine.dispose()
+
+
+def test_add_list_export_remove(invoke, runs, hcd_url, tmp_path):  # noqa: F811
+    run = runs[101]
+    res = invoke("hcd", "add", run, "--db", hcd_url, "--age-weeks", "8", "--vehicle", "water",
+                 "--start-date", "2026-01-05")
+    assert res.exit_code == 0, res.output
+    assert "added study NTX-SIM-424 (id 1)" in res.output
+    assert "20 animal(s), 20 included in ranges" in res.output      # G1: 10 M + 10 F
+    table = pd.read_csv(run / "csv" / "endpoints.csv")
+    n_control = int((table["group"] == "G1").sum())
+    assert counts(hcd_url) == (1, 20, n_control, 1)
+    res = invoke("hcd", "list", "--db", hcd_url)
+    assert res.exit_code == 0 and "NTX-SIM-424" in res.output and "neurotox-run" in res.output
+    again = invoke("hcd", "add", run, "--db", hcd_url)
+    assert again.exit_code == 2
+    assert again.output.strip().splitlines()[-1].startswith("Error: ")
+    assert "is in the historical control database already (id 1)" in again.output
+    out = tmp_path / "export.parquet"
+    res = invoke("hcd", "export", "--db", hcd_url, "-o", out)
+    assert res.exit_code == 0, res.output
+    exported = pd.read_parquet(out)
+    assert len(exported) == n_control and set(exported["vehicle"]) == {"water"}
+    assert set(exported["age_days"]) == {56.0} and set(exported["group_id"]) == {"G1"}
+    res = invoke("hcd", "remove", "1", "--db", hcd_url, "--reason", "test entry")
+    assert res.exit_code == 0 and counts(hcd_url) == (0, 0, 0, 2)
+    res = invoke("hcd", "list", "--audit", "--db", hcd_url)
+    assert "remove" in res.output and "test entry" in res.output
+
+
+def test_all_groups_stores_treated_animals_not_included(invoke, runs, tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    res = invoke("hcd", "add", runs[102], "--db", url, "--all-groups")
+    assert res.exit_code == 0, res.output
+    assert "80 animal(s), 20 included in ranges" in res.output
+    assert "treated group G4 (100 mg/kg/day)" in res.output
+
+
+def test_a_changed_run_folder_is_refused(invoke, runs, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(runs[103], run)
+    csv = run / "csv" / "endpoints.csv"
+    csv.write_text(csv.read_text().replace(",G1,0,", ",G1,0,", 1) + "\n")
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    res = invoke("hcd", "add", run, "--db", url)
+    assert res.exit_code == 2
+    assert f"Error: {run}: the run folder does not match its manifest: csv/endpoints.csv: " \
+           "changed" in res.output
+    assert not (tmp_path / "h.sqlite").exists()     # nothing opened, nothing written
+
+
+def test_ranges_equal_pandas_over_ten_studies(runs, hcd_url):  # noqa: F811
+    from neurotox.hcd.run import run_batch
+
+    engine = db.connect(hcd_url)
+    try:
+        for run in runs.values():
+            store.add(engine, run_batch(run))
+        got = ranges(select_rows(store.fetch(engine, included_only=True),
+                                 Query(strain="sprague dawley")))
+    finally:
+        engine.dispose()
+    frames = []
+    for seed, run in runs.items():
+        t = pd.read_csv(run / "csv" / "endpoints.csv", keep_default_na=False,
+                        na_values=[""], dtype={"timepoint": str, "sex": str})
+        t = t[(t["group"] == "G1") & ~t["excluded"]]
+        frames.append(t.assign(study=seed))
+    hist = pd.concat(frames)
+    expect = hist.groupby(["endpoint", "sex", "timepoint"]).agg(
+        n_studies=("study", "nunique"), n_animals=("value", "size"), mean=("value", "mean"),
+        sd=("value", "std"), min=("value", "min"), max=("value", "max"),
+        p5=("value", lambda v: v.quantile(0.05)), p95=("value", lambda v: v.quantile(0.95)))
+    study_means = hist.groupby(["endpoint", "sex", "timepoint", "study"])["value"].mean()
+    expect["study_mean_min"] = study_means.groupby(level=[0, 1, 2]).min()
+    expect["study_mean_max"] = study_means.groupby(level=[0, 1, 2]).max()
+    got = got.set_index(["endpoint", "sex", "timepoint"])
+    cont = got[got["data_type"] != "incidence"]
+    assert len(got) == len(expect) and len(cont) > 100
+    for col in ("n_studies", "n_animals"):
+        assert (got[col] == expect.loc[got.index, col]).all(), col
+    for col in ("mean", "sd", "min", "max", "p5", "p95", "study_mean_min", "study_mean_max"):
+        np.testing.assert_allclose(cont[col], expect.loc[cont.index, col], rtol=1e-12,
+                                   atol=1e-12, err_msg=col)
+    inc = got[got["data_type"] == "incidence"]
+    per_study = hist.assign(hit=hist["value"] > 0).groupby(
+        ["endpoint", "sex", "timepoint", "study"])["hit"].mean() * 100
+    assert len(inc) > 10
+    np.testing.assert_allclose(inc["study_incidence_max"],
+                               per_study.groupby(level=[0, 1, 2]).max().loc[inc.index])
+    np.testing.assert_allclose(inc["study_incidence_min"],
+                               per_study.groupby(level=[0, 1, 2]).min().loc[inc.index])
+
+
+# ---------------------------------------------------------------- processes
+
+def _cli(*args: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "neurotox", "-q", "hcd", *args],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True)
+
+
+def test_two_adds_at_once_neither_lose_nor_duplicate(runs, hcd_url):  # noqa: F811
+    db.connect(hcd_url).dispose()     # schema in place; the race is on the data
+    procs = [_cli("add", str(runs[s]), "--db", hcd_url) for s in (104, 105)]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    engine = db.connect(hcd_url)
+    try:
+        listed = store.list_studies(engine)
+        rows = store.fetch(engine)
+    finally:
+        engine.dispose()
+    assert len(listed) == 2 and listed["animals"].tolist() == [20, 20]
+    expected = sum(int((pd.read_csv(runs[s] / "csv" / "endpoints.csv")["group"] == "G1").sum())
+                   for s in (104, 105))
+    assert len(rows) == expected
+    assert not rows.duplicated(["study_pk", "subject", "endpoint", "timepoint"]).any()
+
+
+def test_same_study_added_twice_at_once_is_stored_once(runs, hcd_url):  # noqa: F811
+    from concurrent.futures import ThreadPoolExecutor
+
+    from neurotox.errors import InputError
+    from neurotox.hcd.run import run_batch
+
+    batch = run_batch(runs[108])
+    engines = [db.connect(hcd_url) for _ in range(2)]
+
+    def add(engine):
+        try:
+            return store.add(engine, batch).results
+        except InputError as exc:
+            return str(exc)
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = list(pool.map(add, engines))
+    finally:
+        for e in engines:
+            e.dispose()
+    assert sorted(map(type, outcomes), key=str) == [int, str], outcomes
+    assert "is in the historical control database already" in next(
+        o for o in outcomes if isinstance(o, str))
+    assert counts(hcd_url)[:3] == (1, 20, len(batch.results))
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from neurotox.hcd import db, store
+    from neurotox.hcd.run import run_batch
+
+    marker = Path(sys.argv[1])
+    original = store._insert_results
+
+    def insert_then_wait(conn, results, ids):
+        n = original(conn, results, ids)       # every row written, nothing committed yet
+        marker.write_text(str(n))
+        time.sleep(600)
+        return n
+
+    store._insert_results = insert_then_wait
+    # what 'neurotox hcd add RUN --db URL' runs, without the CLI's slow imports
+    store.add(db.connect(sys.argv[3]), run_batch(sys.argv[2]))
+""")
+
+
+def test_killed_add_leaves_database_as_before(runs, hcd_url, tmp_path):  # noqa: F811
+    from neurotox.hcd.run import run_batch
+
+    engine = db.connect(hcd_url)
+    try:
+        store.add(engine, run_batch(runs[106]))
+    finally:
+        engine.dispose()
+    before = counts(hcd_url)
+    marker = tmp_path / "inside-transaction"
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(marker), str(runs[107]),
+                             hcd_url], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 240
+    while not marker.exists():
+        assert proc.poll() is None, proc.communicate()[0]
+        assert time.monotonic() < deadline, "the import never reached its transaction"
+        time.sleep(0.1)
+    assert int(marker.read_text()) > 1000          # it had written its values
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert counts(hcd_url) == before
+    engine = db.connect(hcd_url)                    # and the database still takes the study
+    try:
+        added = store.add(engine, run_batch(runs[107]))
+    finally:
+        engine.dispose()
+    assert added.animals == 20 and counts(hcd_url)[0] == before[0] + 1
