@@ -164,6 +164,8 @@ def _read_xport(path: Path) -> pd.DataFrame:
             df = pd.read_sas(path, format="xport", encoding=encoding)
         except UnicodeDecodeError:
             continue
+        except StopIteration:        # pandas' answer to a dataset without observations
+            raise FormatError("the dataset holds no rows", path=path) from None
         except (ValueError, KeyError, IndexError, TypeError, struct.error, OverflowError,
                 EOFError, MemoryError, AttributeError) as exc:
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
