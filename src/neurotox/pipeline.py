@@ -22,6 +22,7 @@ from neurotox import endpoints
 from neurotox.errors import InputError
 from neurotox.io.output import OutputDir, RunRecord, software_versions
 from neurotox.report import Report, build_report, write_report
+from neurotox.report.historical import HistoricalRanges
 from neurotox.study import Study, load_study, read_exclusions
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,20 @@ def _rule_exclusions(table: pd.DataFrame) -> list[dict]:
             for r in exc.itertuples(index=False)]
 
 
+def historical_controls(study: Study, table: pd.DataFrame,
+                        record: RunRecord) -> HistoricalRanges | None:
+    """Ranges from the study's ``historical_controls`` database; query and row hash recorded."""
+    spec = study.spec.historical_controls
+    if spec is None:
+        return None
+    from neurotox.hcd.compare import for_study
+
+    hist = for_study(spec, study.path, sorted(table["endpoint"].unique()))
+    record.parameters.setdefault("historical_controls", {})[study.study_id] = hist.manifest()
+    record.note(f"historical controls: {hist.describe()}")
+    return HistoricalRanges(hist.ranges, hist.describe())
+
+
 def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str],
                  endpoints_file: str | Path | None = None, prefix: str = "",
                  record_inputs: bool = True, bmd: bool = True) -> Report:
@@ -223,7 +238,8 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
     record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
     report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
                           software=software_versions(), deviations=deviations,
-                          exclusions=exclusion_lines(collected.table), bmd=bmd)
+                          exclusions=exclusion_lines(collected.table), bmd=bmd,
+                          historical=historical_controls(study, collected.table, record))
     write_report(od, report, formats, prefix=prefix)
     for key, df in sorted(collected.details.items()):
         od.write_table(df, f"{prefix}/details/{key}" if prefix else f"details/{key}",

@@ -237,3 +237,96 @@ def test_killed_add_leaves_database_as_before(runs, hcd_url, tmp_path):  # noqa:
     finally:
         engine.dispose()
     assert added.animals == 20 and counts(hcd_url)[0] == before[0] + 1
+
+
+# ---------------------------------------------------------------- report
+
+def _report(study_file: Path):
+    """The report model of a study as ``neurotox report`` builds it, without figures and BMD."""
+    from neurotox.io.output import RunRecord, software_versions
+    from neurotox.pipeline import analyse, exclusion_lines, historical_controls, prepare
+    from neurotox.report import build_report
+    from neurotox.study import load_study
+
+    study = load_study(study_file)
+    record = RunRecord()
+    collected = prepare(study, None, record)
+    analysis = analyse(collected.table, study)
+    report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
+                          software=software_versions(), figures=False, bmd=False,
+                          exclusions=exclusion_lines(collected.table),
+                          historical=historical_controls(study, collected.table, record))
+    return report, record
+
+
+def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
+    """Ten control studies in the database, an eleventh (planted effects) reported against them."""
+    import yaml
+
+    from neurotox.hcd.run import run_batch
+    from neurotox.report.tables import label_of
+    from neurotox.report.historical import MARK, ROW_LABEL
+    from neurotox.simulate import get_simulator
+
+    url = f"sqlite:///{tmp_path / 'hcd.sqlite'}"
+    engine = db.connect(url)
+    try:
+        for run in runs.values():
+            store.add(engine, run_batch(run))
+        expected = ranges(select_rows(store.fetch(engine, included_only=True),
+                                      Query(strain="Sprague-Dawley")))
+    finally:
+        engine.dispose()
+    study_dir = tmp_path / "study"
+    study_dir.mkdir()
+    truth = get_simulator("oecd-424").write(study_dir, 2026)
+    doc = yaml.safe_load((study_dir / "study.yaml").read_text())
+    doc["historical_controls"] = {"database": "../hcd.sqlite",
+                                  "strata": {"strain": "Sprague-Dawley"}}
+    (study_dir / "study.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    report, record = _report(study_dir / "study.yaml")
+    exp = expected.set_index(["endpoint", "sex", "timepoint"])
+    tables = [t for t in report.tables if any(r.labels[0] == ROW_LABEL for r in t.rows)]
+    assert len(tables) > 20
+    marked: set[tuple[str, str]] = set()
+    for t in tables:
+        hist = next(r for r in t.rows if r.labels[0] == ROW_LABEL)
+        sex = t.key.rsplit("-", 1)[1].upper()
+        spans = [g.label for g in t.column_groups for _ in range(g.span)] or list(t.columns)
+        for k, cell in enumerate(hist.cells):
+            if "hist_low" not in cell.numbers:
+                continue
+            for row in t.rows:
+                if not row.labels[0].startswith(("G2", "G3", "G4")):
+                    assert MARK not in "".join(c.text for c in row.cells)   # controls never
+                    continue
+                c = row.cells[k]
+                value = c.numbers.get("incidence_pct" if t.kind == "incidence" else "mean")
+                outside = not cell.numbers["hist_low"] <= value <= cell.numbers["hist_high"]
+                assert (MARK in c.text) == outside, (t.caption, row.labels, c.text)
+                if outside and row.labels[0].startswith("G4"):
+                    marked.add((t.key, spans[k]))
+        assert any("Historical controls: database sqlite:///" in f and "10 studies" in f
+                   and "strain Sprague-Dawley" in f for f in t.footnotes), t.footnotes
+    # the historical row shows the database's ranges (brain weight, males)
+    bw = next(t for t in tables if t.key.startswith("summary-brain-weight") and
+              t.header["Sex"] == "Males")
+    cols = list(bw.columns)
+    cell = next(r for r in bw.rows if r.labels[0] == ROW_LABEL).cells[
+        next(i for i, c in enumerate(cols) if c.startswith("Brain weight ("))]
+    want = exp.loc[("brain_weight", "M", "NA")]
+    assert cell.numbers["hist_low"] == pytest.approx(want["study_mean_min"], rel=1e-12)
+    assert cell.numbers["hist_high"] == pytest.approx(want["study_mean_max"], rel=1e-12)
+    assert cell.numbers["n"] == want["n_animals"] == 100
+    # planted high-dose effects fall outside the historical ranges and are marked
+    planted = {p["endpoint"] for p in truth["planted"]}
+    assert {"grip_strength_forelimb", "motor_activity_total", "brain_weight"} <= planted
+    keys = {k for k, _ in marked}
+    for name in ("grip-strength-forelimb", "motor-activity-total", "brain-weight"):
+        assert any(name in k for k in keys), (name, sorted(keys))
+    columns = {c for _, c in marked}
+    for endpoint in ("np_sciatic_nerve_axonal_degeneration", "fob_tremors"):
+        assert any(c.startswith(label_of(endpoint)) for c in columns), (endpoint, columns)
+    recorded = record.parameters["historical_controls"]["NTX-SIM-424"]
+    assert recorded["query"] == {"strain": "Sprague-Dawley"} and recorded["n_studies"] == 10
+    assert len(recorded["rows_sha256"]) == 64

@@ -28,7 +28,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
+
+from neurotox.study import HistoricalControls, HistoricalStrata
 
 #: Text strata and the column of :func:`neurotox.hcd.store.fetch` each one matches.
 TEXT_STRATA = {"species": "species", "strain": "strain", "route": "route",
@@ -37,16 +39,11 @@ TEXT_STRATA = {"species": "species", "strain": "strain", "route": "route",
 KEY = ["endpoint", "sex", "timepoint", "unit"]
 
 
-class Query(BaseModel):
-    """Which historical controls to use: strata and time window.
+class Query(HistoricalStrata):
+    """Which historical controls to use: strata (:class:`~neurotox.study.HistoricalStrata`) and window.
 
     Attributes
     ----------
-    species, strain, route, vehicle, guideline, facility, apparatus, session_length
-        Text strata (``None``: any).
-    age_weeks
-        Age band ``[low, high]`` in weeks at the start of the study (inclusive);
-        animals of unknown age are left out when given.
     window_years
         Only studies that started within this many years before ``until``;
         studies without a start date are left out when given.
@@ -55,28 +52,14 @@ class Query(BaseModel):
 
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    species: str | None = None
-    strain: str | None = None
-    route: str | None = None
-    vehicle: str | None = None
-    guideline: str | None = None
-    facility: str | None = None
-    apparatus: str | None = None
-    session_length: str | None = None
-    age_weeks: tuple[float, float] | None = None
     window_years: float | None = Field(default=None, gt=0, le=100)
     until: dt.date | None = None
 
-    @model_validator(mode="after")
-    def _band(self) -> Query:
-        if self.age_weeks is not None:
-            lo, hi = self.age_weeks
-            if not (math.isfinite(lo) and math.isfinite(hi) and 0 <= lo <= hi):
-                raise ValueError(f"age_weeks must be [low, high] with 0 <= low <= high, "
-                                 f"found {list(self.age_weeks)}")
-        return self
+    @classmethod
+    def from_study(cls, spec: HistoricalControls) -> Query:
+        """The query of a study file's ``historical_controls`` key."""
+        return cls(**spec.strata.model_dump(), window_years=spec.window_years,
+                   until=spec.until)
 
     def strata(self) -> dict[str, Any]:
         """The strata and window that are set, for footnotes and manifests."""

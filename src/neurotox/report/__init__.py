@@ -17,6 +17,7 @@ from neurotox.errors import InputError, quoted
 from neurotox.io.output import OutputDir
 from neurotox.report.bmd import bmd_table, trend_bmds
 from neurotox.report.figures import build_figures
+from neurotox.report.historical import HistoricalRanges
 from neurotox.report.methods import methods_section
 from neurotox.report.model import Cell, ColumnGroup, Figure, Report, Row, Table
 from neurotox.report.overview import overview_table
@@ -32,7 +33,8 @@ __all__ = ["FORMATS", "Cell", "ColumnGroup", "Figure", "Report", "Row", "Table",
 def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
                  decisions: pd.DataFrame, *, software: dict[str, str],
                  deviations: Iterable[str] = (), exclusions: Iterable[str] = (),
-                 figures: bool = True, bmd: bool = True) -> Report:
+                 figures: bool = True, bmd: bool = True,
+                 historical: HistoricalRanges | None = None) -> Report:
     """Assemble the report model.
 
     Parameters
@@ -54,6 +56,8 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     bmd
         Benchmark doses for single-timepoint in-vivo continuous and incidence
         endpoints with a flagged trend (pybmds, about 2 s each).
+    historical
+        Historical control ranges to show beside the concurrent control.
 
     Returns
     -------
@@ -63,7 +67,8 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     """
     head = study_header(spec)
     fits = concentration_fits(results, table)
-    tables = [overview_table(results, spec, 0), *build_tables(results, decisions, table, spec)]
+    tables = [overview_table(results, spec, 0),
+              *build_tables(results, decisions, table, spec, historical)]
     n_summary = sum(t.kind != "listing" for t in tables)
     if fits:
         units = sorted({u for u in table["dose_unit"] if u in CONCENTRATION_UNITS})
@@ -80,7 +85,9 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         tables=tables,
         figures=build_figures(results, decisions, table, spec, fits, bmds) if figures else [],
         methods=methods_section(decisions, spec.statistics, software) + _fit_methods(fits)
-        + _bmd_methods(bmds),
+        + _bmd_methods(bmds) + ([f"Historical control ranges were shown beside the "
+                                 f"concurrent controls; {historical.source}."]
+                                if historical is not None else []),
         deviations=list(deviations), exclusions=list(exclusions),
         results=results, decisions=decisions, endpoints=table, software=dict(software))
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox import endpoints as ep_registry
+from neurotox.report.historical import HistoricalRanges, add_to_table
 from neurotox.report.model import (
     Cell,
     ColumnGroup,
@@ -572,16 +573,28 @@ def _listing_cell(r: object | None, decimals: int) -> Cell:
 # ------------------------------------------------------------------ all tables
 
 def build_tables(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataFrame,
-                 spec: StudySpec) -> list[Table]:
-    """Every table of the report, numbered: summaries, incidence, severity, listings."""
+                 spec: StudySpec, historical: HistoricalRanges | None = None) -> list[Table]:
+    """Every table of the report, numbered: summaries, incidence, severity, listings.
+
+    With ``historical``, summary and incidence tables get the historical control
+    range row and marks (:mod:`neurotox.report.historical`).
+    """
     out: list[Table] = []
     for block in blocks(results, decisions, SUMMARY_TYPES):
         out.append(summary_table(block, spec, len(out) + 1))
+        _with_historical(out[-1], block, spec, historical)
     for block in blocks(results, decisions, ("incidence",), combine=True):
         out.append(incidence_table(block, spec, len(out) + 1))
+        _with_historical(out[-1], block, spec, historical)
     out += severity_tables(results, decisions, table, spec, len(out) + 1)
     out.sort(key=lambda t: CATEGORY_ORDER.get(t.category, 99))
     for i, t in enumerate(out, start=1):
         t.number = i
     out += listing_tables(table, spec, len(out) + 1)
     return out
+
+
+def _with_historical(t: Table, block: Block, spec: StudySpec,
+                     historical: HistoricalRanges | None) -> None:
+    if historical is not None:
+        add_to_table(t, _columns(block), block.sex, _ordered_groups(spec), historical)
