@@ -48,6 +48,8 @@ CASES = [
     Case("empty-file", domains(raw={"tx.xpt": b""}), ARGS, "not a SAS XPORT", "send/tx.xpt"),
     Case("truncated-header", domains(raw={"dm.xpt": GOOD_DM[:500]}), ARGS,
          "damaged SAS XPORT file", "send/dm.xpt"),
+    Case("cut-mid-record", domains(raw={"bw.xpt": xpt_bytes("BW", tables()["bw"])[:-37]}),
+         ARGS, "its size is not a multiple of 80 bytes", "send/bw.xpt"),
     Case("missing-column", without("dm", "SETCD"), ARGS,
          "expected SEND column(s) 'SETCD' in domain DM", "send/dm.xpt"),
     Case("missing-result-column", without("om", "OMSTRESN"), ARGS,

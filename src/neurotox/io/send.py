@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -159,15 +160,20 @@ def _head(path: Path) -> bytes:
 
 def _read_xport(path: Path) -> pd.DataFrame:
     """pandas' XPORT reader, with its many failure types turned into one FormatError."""
+    if path.stat().st_size % 80:
+        raise FormatError("damaged SAS XPORT file: its size is not a multiple of 80 bytes "
+                          "(cut short?)", path=path)
     for encoding in ("utf-8", "latin-1"):
         try:
-            df = pd.read_sas(path, format="xport", encoding=encoding)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")      # pandas warns where it should fail
+                df = pd.read_sas(path, format="xport", encoding=encoding)
         except UnicodeDecodeError:
             continue
         except StopIteration:        # pandas' answer to a dataset without observations
             raise FormatError("the dataset holds no rows", path=path) from None
         except (ValueError, KeyError, IndexError, TypeError, struct.error, OverflowError,
-                EOFError, MemoryError, AttributeError) as exc:
+                EOFError, MemoryError, AttributeError, Warning) as exc:
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise FormatError(f"damaged SAS XPORT file: {detail}", path=path) from None
         if encoding != "utf-8":
