@@ -144,9 +144,12 @@ def tables() -> dict[str, dict[str, list]]:
           "OMSTRESN": [BRAIN[i] for i in BRAIN] + [12.5], "OMSTRESU": ["g"] * len(om_ids),
           "OMSTAT": [""] * len(om_ids), "OMEXCLFL": [""] * len(BRAIN) + ["Y"],
           "OMREASEX": [""] * len(BRAIN) + ["Weighed wet"], "OMDY": [30.0] * len(om_ids)}
-    lb_rows = [("S-101", "GLUC", "SERUM", 100.0, "100", ""), ("S-102", "GLUC", "SERUM", None, "<5", ""),
-               ("S-111", "GLUC", "SERUM", 110.0, "110", ""), ("S-112", "GLUC", "SERUM", None, "", "NOT DONE"),
-               ("S-113", "PROT", "URINE", None, "NEG", ""), ("S-113", "GLUC", "SERUM", 90.0, "90", ""),
+    lb_rows = [("S-101", "GLUC", "SERUM", 100.0, "100", ""),
+               ("S-102", "GLUC", "SERUM", None, "<5", ""),
+               ("S-111", "GLUC", "SERUM", 110.0, "110", ""),
+               ("S-112", "GLUC", "SERUM", None, "", "NOT DONE"),
+               ("S-113", "PROT", "URINE", None, "NEG", ""),
+               ("S-113", "GLUC", "SERUM", 90.0, "90", ""),
                ("S-113", "GLUC", "SERUM", 95.0, "95", "")]     # a second record, same day
     lb = {"STUDYID": ["SYN-1"] * len(lb_rows), "USUBJID": [r[0] for r in lb_rows],
           "LBTESTCD": [r[1] for r in lb_rows], "LBSPEC": [r[2] for r in lb_rows],

@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from tests.hcd_backends import hcd_url  # noqa: F401  (fixture)
+from tests.hcd_runs import make_run
 
 from neurotox.hcd import db, schema, store
 from neurotox.hcd.ranges import Query, ranges, select_rows
-from tests.hcd_backends import hcd_url  # noqa: F401  (fixture)
-from tests.hcd_runs import make_run
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = range(101, 111)
@@ -29,6 +29,19 @@ def runs(tmp_path_factory) -> dict[int, Path]:
     """Ten finished runs of simulated TG 424 studies (different seeds)."""
     base = tmp_path_factory.mktemp("runs")
     return {seed: make_run(base, seed) for seed in SEEDS}
+
+
+def fill(url: str, runs: dict[int, Path], query: Query) -> pd.DataFrame:
+    """Add every run to the database at ``url``; return the ranges of ``query``."""
+    from neurotox.hcd.run import run_batch
+
+    engine = db.connect(url)
+    try:
+        for run in runs.values():
+            store.add(engine, run_batch(run))
+        return ranges(select_rows(store.fetch(engine, included_only=True), query))
+    finally:
+        engine.dispose()
 
 
 def counts(url: str) -> tuple[int, ...]:
@@ -93,16 +106,7 @@ def test_a_changed_run_folder_is_refused(invoke, runs, tmp_path):
 
 
 def test_ranges_equal_pandas_over_ten_studies(runs, hcd_url):  # noqa: F811
-    from neurotox.hcd.run import run_batch
-
-    engine = db.connect(hcd_url)
-    try:
-        for run in runs.values():
-            store.add(engine, run_batch(run))
-        got = ranges(select_rows(store.fetch(engine, included_only=True),
-                                 Query(strain="sprague dawley")))
-    finally:
-        engine.dispose()
+    got = fill(hcd_url, runs, Query(strain="sprague dawley"))
     frames = []
     for seed, run in runs.items():
         t = pd.read_csv(run / "csv" / "endpoints.csv", keep_default_na=False,
@@ -263,20 +267,11 @@ def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
     """Ten control studies in the database, an eleventh (planted effects) reported against them."""
     import yaml
 
-    from neurotox.hcd.run import run_batch
-    from neurotox.report.tables import label_of
     from neurotox.report.historical import MARK, ROW_LABEL
+    from neurotox.report.tables import label_of
     from neurotox.simulate import get_simulator
 
-    url = f"sqlite:///{tmp_path / 'hcd.sqlite'}"
-    engine = db.connect(url)
-    try:
-        for run in runs.values():
-            store.add(engine, run_batch(run))
-        expected = ranges(select_rows(store.fetch(engine, included_only=True),
-                                      Query(strain="Sprague-Dawley")))
-    finally:
-        engine.dispose()
+    expected = fill(f"sqlite:///{tmp_path / 'hcd.sqlite'}", runs, Query(strain="Sprague-Dawley"))
     study_dir = tmp_path / "study"
     study_dir.mkdir()
     truth = get_simulator("oecd-424").write(study_dir, 2026)
@@ -291,7 +286,6 @@ def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
     marked: set[tuple[str, str]] = set()
     for t in tables:
         hist = next(r for r in t.rows if r.labels[0] == ROW_LABEL)
-        sex = t.key.rsplit("-", 1)[1].upper()
         spans = [g.label for g in t.column_groups for _ in range(g.span)] or list(t.columns)
         for k, cell in enumerate(hist.cells):
             if "hist_low" not in cell.numbers:

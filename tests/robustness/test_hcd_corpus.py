@@ -20,7 +20,8 @@ def domains(changes: dict[str, dict[str, list]] | None = None, drop: tuple[str, 
     out = {}
     for dom, cols in tables().items():
         if dom not in drop:
-            out[f"send/{dom}.xpt"] = xpt_bytes(dom.upper(), {**cols, **(changes or {}).get(dom, {})})
+            cols = {**cols, **(changes or {}).get(dom, {})}
+            out[f"send/{dom}.xpt"] = xpt_bytes(dom.upper(), cols)
     out.update({f"send/{k}": v for k, v in (raw or {}).items()})
     return out
 
@@ -60,9 +61,8 @@ CASES = [
          "animal 'S-999' is not in dm.xpt", "send/bw.xpt"),
     Case("text-in-number", domains({"bw": {"BWSTRESN": ["abc"] + [""] * 9}}), ARGS,
          "row 1, column 'BWSTRESN': expected a number, found 'abc'", "send/bw.xpt"),
-    Case("no-control-set", domains(replace("tx", "TXPARMCD", 0, "XCNTRL")
-                                   | {"tx": {"TXPARMCD": ["X" if p == "TCNTRL" else p for p in
-                                                          tables()["tx"]["TXPARMCD"]]}}),
+    Case("no-control-set", domains({"tx": {"TXPARMCD": [
+        "X" if p == "TCNTRL" else p for p in tables()["tx"]["TXPARMCD"]]}}),
          ARGS, "no trial set has a control type", "send/tx.xpt"),
     Case("undefined-set", domains(replace("dm", "SETCD", 0, "9")), ARGS,
          "names trial set(s) ['9'] that tx.xpt does not define", "send/dm.xpt"),

@@ -1,4 +1,7 @@
-"""``neurotox hcd``: the historical control database (add, import-send, list, ranges, export, remove)."""
+"""``neurotox hcd``: the historical control database.
+
+Sub-commands: add, import-send, list, ranges, export, remove.
+"""
 
 from __future__ import annotations
 
@@ -20,13 +23,22 @@ def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
                              "~/.local/share/neurotox/hcd.sqlite.")(f)
 
 
-def _report(added: Any, excluded: list[str], where: str) -> None:
-    click.echo(f"added study {added.study_id} (id {added.id}) to {where}: {added.animals} "
-               f"animal(s), {added.animals_included} included in ranges, {added.results} "
-               "value(s)")
-    if excluded:
-        click.echo(f"left out of ranges ({len(excluded)}):")
-        for line in excluded:
+def _add(db: str | None, batch: Any) -> None:
+    """Add ``batch`` to the database and print what was stored and what was left out."""
+    from neurotox.hcd import db as hdb
+    from neurotox.hcd import store
+
+    engine = hdb.connect(db)
+    try:
+        added = store.add(engine, batch)
+    finally:
+        engine.dispose()
+    click.echo(f"added study {added.study_id} (id {added.id}) to "
+               f"{hdb.display_url(hdb.resolve_url(db))}: {added.animals} animal(s), "
+               f"{added.animals_included} included in ranges, {added.results} value(s)")
+    if batch.excluded:
+        click.echo(f"left out of ranges ({len(batch.excluded)}):")
+        for line in batch.excluded:
             click.echo(f"  {line}")
 
 
@@ -57,19 +69,11 @@ def add(report_dir: Path, db: str | None, all_groups: bool, age_weeks: float | N
     The folder is verified against its manifest first; its EndpointTable
     (csv/endpoints.csv) and study file give the animals and values.
     """
-    from neurotox.hcd import db as hdb
-    from neurotox.hcd import store
     from neurotox.hcd.run import run_batch
 
     _check_dates(study)
-    batch = run_batch(report_dir, all_groups=all_groups, age_weeks=age_weeks, study=study,
-                      apparatus=apparatus, session_length=session_length)
-    engine = hdb.connect(db)
-    try:
-        added = store.add(engine, batch)
-    finally:
-        engine.dispose()
-    _report(added, batch.excluded, hdb.display_url(hdb.resolve_url(db)))
+    _add(db, run_batch(report_dir, all_groups=all_groups, age_weeks=age_weeks, study=study,
+                       apparatus=apparatus, session_length=session_length))
 
 
 def _check_dates(study: dict[str, str]) -> None:
@@ -92,18 +96,10 @@ def _check_dates(study: dict[str, str]) -> None:
                    "animals never are).")
 def import_send(folder: Path, db: str | None, include_recovery: bool) -> None:
     """Add the control animals of a SEND study folder (dm, tx, ts and bw/om/lb .xpt files)."""
-    from neurotox.hcd import db as hdb
-    from neurotox.hcd import store
     from neurotox.hcd.send import send_batch
     from neurotox.io.send import read_send
 
-    batch = send_batch(read_send(folder), include_recovery=include_recovery)
-    engine = hdb.connect(db)
-    try:
-        added = store.add(engine, batch)
-    finally:
-        engine.dispose()
-    _report(added, batch.excluded, hdb.display_url(hdb.resolve_url(db)))
+    _add(db, send_batch(read_send(folder), include_recovery=include_recovery))
 
 
 @hcd.command("list")

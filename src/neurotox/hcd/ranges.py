@@ -40,7 +40,9 @@ KEY = ["endpoint", "sex", "timepoint", "unit"]
 
 
 class Query(HistoricalStrata):
-    """Which historical controls to use: strata (:class:`~neurotox.study.HistoricalStrata`) and window.
+    """Which historical controls to use: strata and time window.
+
+    The strata are those of :class:`~neurotox.study.HistoricalStrata`.
 
     Attributes
     ----------

@@ -277,6 +277,8 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
 
     Parameters
     ----------
+    engine
+        The database.
     endpoints
         Only these endpoints (all when None).
     included_only

@@ -15,6 +15,7 @@ References
 ----------
 CDISC SEND Implementation Guide 3.0/3.1; SAS Technical Note TS-140 (the XPORT v5
 transport format).
+
 """
 
 from __future__ import annotations
@@ -159,7 +160,7 @@ def _head(path: Path) -> bytes:
 
 
 def _read_xport(path: Path) -> pd.DataFrame:
-    """pandas' XPORT reader, with its many failure types turned into one FormatError."""
+    """Pandas' XPORT reader, with its many failure types turned into one FormatError."""
     if path.stat().st_size % 80:
         raise FormatError("damaged SAS XPORT file: its size is not a multiple of 80 bytes "
                           "(cut short?)", path=path)

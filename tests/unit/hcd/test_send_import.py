@@ -5,11 +5,11 @@ from __future__ import annotations
 import math
 
 import pytest
+from tests.send_files import write_study
 
 from neurotox.errors import InputError
 from neurotox.hcd.send import role_of, send_batch, trial_sets
 from neurotox.io.send import read_send
-from tests.send_files import write_study
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from tests.hcd_backends import hcd_url  # noqa: F401  (fixture)
 
 from neurotox.hcd import db, store
 from neurotox.hcd.ranges import Query, ranges, select_rows
 from neurotox.hcd.send import send_batch
 from neurotox.io.send import read_send
-from tests.hcd_backends import hcd_url  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.shared_data
 STUDIES = {"PDS": "send_pds", "instem": "send_instem"}

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from tests.hcd_backends import hcd_url  # noqa: F401  (fixture)
+from tests.send_files import write_study
 
 from neurotox.errors import InputError
 from neurotox.hcd import db, schema, store
 from neurotox.hcd.send import send_batch
 from neurotox.io.send import read_send
-from tests.hcd_backends import hcd_url  # noqa: F401  (fixture)
-from tests.send_files import write_study
 
 
 @pytest.fixture
