@@ -6,7 +6,7 @@ changed, missing or extra file is refused. The EndpointTable is the run's
 still have the SHA-256 recorded there. Only the animals of the study's control
 groups are included; with ``all_groups`` the treated animals are stored too, but
 never included in ranges. Values the run excluded are stored, not included,
-with their reason. The run's identity in the database is its manifest's
+with their reason; censored values (``censoring`` left/right) keep it. The run's identity in the database is its manifest's
 self-hash.
 """
 
@@ -121,7 +121,8 @@ def _results(table: pd.DataFrame, settings: dict[str, dict[str, str]], version: 
         "category": table["category"],
         "data_type": table["endpoint"].map(lambda e: reg[e].data_type.value),
         "timepoint": table["timepoint"], "study_day": np.nan, "value": table["value"],
-        "unit": table["unit"], "censoring": "",
+        "unit": table["unit"],
+        "censoring": table["censoring"].replace("none", "") if "censoring" in table else "",
         "method": s.map(lambda d: d.get("method", "")),
         "apparatus": overrides.get("apparatus") or s.map(lambda d: d.get("apparatus", "")),
         "session_length": overrides.get("session_length")
