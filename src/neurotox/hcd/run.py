@@ -6,8 +6,8 @@ changed, missing or extra file is refused. The EndpointTable is the run's
 still have the SHA-256 recorded there. Only the animals of the study's control
 groups are included; with ``all_groups`` the treated animals are stored too, but
 never included in ranges. Values the run excluded are stored, not included,
-with their reason; censored values (``censoring`` left/right) keep it. The run's identity in the database is its manifest's
-self-hash.
+with their reason; censored values (``censoring`` left/right) keep it. The run's
+identity in the database is its manifest's self-hash.
 """
 
 from __future__ import annotations
