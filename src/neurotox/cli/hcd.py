@@ -205,6 +205,7 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None,
     query = query_from_options(strata)
     engine = hdb.connect(db, create=False)
     try:
+        store.check_endpoints(engine, endpoints)
         rows = store.fetch(engine, endpoints=endpoints or None, included_only=True)
     finally:
         engine.dispose()

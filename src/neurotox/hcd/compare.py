@@ -53,7 +53,8 @@ def database_url(spec: HistoricalControls, study_file: Path) -> str:
     if "://" in spec.database:
         return spec.database
     path = Path(spec.database).expanduser()
-    return db.resolve_url(str(path if path.is_absolute() else study_file.parent / path))
+    return db.resolve_url(str(path if path.is_absolute() else
+                              (study_file.parent / path).resolve()))
 
 
 def for_study(spec: HistoricalControls, study_file: Path,
@@ -68,6 +69,8 @@ def for_study(spec: HistoricalControls, study_file: Path,
     """
     url = database_url(spec, study_file)
     query = Query.from_study(spec)
+    if query.window_years is not None and query.until is None:     # record the window used
+        query = query.model_copy(update={"until": query.window()[1]})
     try:
         engine = db.connect(url, create=False)
     except InputError as exc:

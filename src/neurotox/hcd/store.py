@@ -262,6 +262,23 @@ def audit_log(engine: sa.Engine) -> pd.DataFrame:
                             columns=[c.name for c in schema.audit.columns])
 
 
+def check_endpoints(engine: sa.Engine, names: Iterable[str]) -> None:
+    """InputError naming the first of ``names`` that the database holds no value of."""
+    import difflib
+
+    names = list(names)
+    if not names:
+        return
+    with engine.connect() as conn:
+        known = set(conn.execute(sa.select(schema.result.c.endpoint).distinct()).scalars())
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            raise InputError(f"no value of endpoint {name!r} in the database"
+                             + (f" (did you mean {close[0]!r}?)" if close else ""),
+                             where="option '--endpoint'")
+
+
 #: Columns of :func:`fetch` (study, animal and result fields of every value).
 FETCH_COLUMNS = (
     "study_pk", "study_id", "source_hash", "facility", "guideline", "species", "strain",

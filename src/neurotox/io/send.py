@@ -120,8 +120,11 @@ def read_send(folder: str | Path) -> SendStudy:
     files = find_domains(folder)
     missing = [d for d in DESIGN_DOMAINS if d not in files]
     if missing:
+        inside = sorted(p.name for p in folder.iterdir() if p.is_dir() and find_domains(p))
+        hint = f"; SEND study folders inside it: {', '.join(inside)}" if inside else ""
         raise InputError(f"expected SEND domain file(s) {quoted(f'{d}.xpt' for d in missing)}"
-                         f", found {quoted(p.name for p in folder.iterdir()) }", path=folder)
+                         f", found {quoted(p.name for p in folder.iterdir())}{hint}",
+                         path=folder)
     if not any(d in files for d in FINDINGS_DOMAINS):
         raise InputError("expected at least one findings domain (bw.xpt, om.xpt or lb.xpt), "
                          "found none", path=folder)
