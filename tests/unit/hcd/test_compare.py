@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from tests.send_files import write_study
 
 from neurotox.errors import InputError
 from neurotox.hcd import db, store
@@ -12,7 +13,6 @@ from neurotox.hcd.compare import database_url, for_study
 from neurotox.hcd.send import send_batch
 from neurotox.io.send import read_send
 from neurotox.study import HistoricalControls
-from tests.send_files import write_study
 
 
 def test_relative_database_is_beside_the_study_file(tmp_path):
