@@ -172,7 +172,8 @@ def run_batch(folder: str | Path, *, all_groups: bool = False, age_weeks: float 
     n_exc = int((~results["included"]).sum())
     if n_exc:
         excluded.append(f"{n_exc} value(s) stored but not included — excluded in the run")
-    return Batch(study_id=st.study_id, source_kind="neurotox-run", source_path=str(folder),
+    return Batch(study_id=st.study_id, source_kind="neurotox-run",
+                 source_path=str(folder.resolve()),
                  source_hash=manifest["manifest_sha256"],
                  study=_study_fields(st, study or {}), animals=animals, results=results,
                  software_version=f"neurotox {version}", excluded=excluded)

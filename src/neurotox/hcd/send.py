@@ -286,6 +286,7 @@ def send_batch(study: SendStudy, *, include_recovery: bool = False) -> Batch:
     if n_flag:
         excluded.append(f"{n_flag} value(s) stored but not included — flagged in SEND "
                         "(--EXCLFL)")
-    return Batch(study_id=study_id, source_kind="send", source_path=str(study.folder),
+    return Batch(study_id=study_id, source_kind="send",
+                 source_path=str(Path(study.folder).resolve()),
                  source_hash=study.source_hash, study=study_fields(ts), animals=animals,
                  results=results, excluded=excluded)
