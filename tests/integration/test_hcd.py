@@ -24,11 +24,29 @@ REPO = Path(__file__).resolve().parents[2]
 SEEDS = range(101, 111)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def runs(tmp_path_factory) -> dict[int, Path]:
-    """Ten finished runs of simulated TG 424 studies (different seeds)."""
-    base = tmp_path_factory.mktemp("runs")
-    return {seed: make_run(base, seed) for seed in SEEDS}
+    """Ten finished runs of simulated TG 424 studies (different seeds), built once per session.
+
+    The folder is shared by the pytest-xdist workers (the first builds it under a
+    file lock, the others wait and reuse it); the runs are only read.
+    """
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    root = root.parent if root.name.startswith("popen-gw") else root
+    base = root / "hcd-runs"
+    with open(root / "hcd-runs.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (base / "done").exists():
+            import shutil
+
+            shutil.rmtree(base, ignore_errors=True)
+            base.mkdir()
+            for seed in SEEDS:
+                make_run(base, seed)
+            (base / "done").touch()
+    return {seed: base / f"run{seed}" for seed in SEEDS}
 
 
 def fill(url: str, runs: dict[int, Path], query: Query) -> pd.DataFrame:
@@ -142,9 +160,11 @@ def test_ranges_equal_pandas_over_ten_studies(runs, hcd_url):  # noqa: F811
 # ---------------------------------------------------------------- processes
 
 def _cli(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "neurotox", "-q", "hcd", *args],
-                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    """``neurotox hcd ARGS`` in a new process (the hcd group alone: the full CLI imports the
+    statistics stack, which takes many seconds on a busy machine and is not under test)."""
+    return subprocess.Popen([sys.executable, "-c", "from neurotox.cli.hcd import hcd; hcd()",
+                             *args], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
 
 
 def test_two_adds_at_once_neither_lose_nor_duplicate(runs, hcd_url):  # noqa: F811
