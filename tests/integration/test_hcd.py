@@ -223,7 +223,9 @@ KILL_SCRIPT = textwrap.dedent("""
 
     def insert_then_wait(conn, results, ids):
         n = original(conn, results, ids)       # every row written, nothing committed yet
-        marker.write_text(str(n))
+        part = marker.with_suffix(".part")
+        part.write_text(str(n))
+        part.rename(marker)                    # the marker appears complete
         time.sleep(600)
         return n
 
@@ -246,14 +248,18 @@ def test_killed_add_leaves_database_as_before(runs, hcd_url, tmp_path):  # noqa:
     proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(marker), str(runs[107]),
                              hcd_url], cwd=REPO, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 240
-    while not marker.exists():
-        assert proc.poll() is None, proc.communicate()[0]
-        assert time.monotonic() < deadline, "the import never reached its transaction"
-        time.sleep(0.1)
+    try:
+        deadline = time.monotonic() + 240
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, "the import never reached its transaction"
+            time.sleep(0.1)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=60)
     assert int(marker.read_text()) > 1000          # it had written its values
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate(timeout=60)
     assert counts(hcd_url) == before
     engine = db.connect(hcd_url)                    # and the database still takes the study
     try:
