@@ -229,6 +229,51 @@ class ReportSettings(BaseModel):
         return v.strip().lower() if isinstance(v, str) else v
 
 
+class HistoricalStrata(BaseModel):
+    """Strata of the historical controls a study is compared with (``None``: any).
+
+    Text strata match without regard to case, spaces and punctuation; ``age_weeks``
+    is an inclusive band ``[low, high]`` of age at the start of the study.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    species: str | None = None
+    strain: str | None = None
+    route: str | None = None
+    vehicle: str | None = None
+    guideline: str | None = None
+    facility: str | None = None
+    apparatus: str | None = None
+    session_length: str | None = None
+    age_weeks: tuple[float, float] | None = None
+
+    @field_validator("age_weeks")
+    @classmethod
+    def _band(cls, band: tuple[float, float] | None) -> tuple[float, float] | None:
+        if band is not None and not (math.isfinite(band[0]) and math.isfinite(band[1])
+                                     and 0 <= band[0] <= band[1]):
+            raise ValueError(f"age_weeks must be [low, high] with 0 <= low <= high, found "
+                             f"{list(band)}")
+        return band
+
+
+class HistoricalControls(BaseModel):
+    """The ``historical_controls`` key: which database, strata and time window.
+
+    ``database`` is a SQLAlchemy URL or a SQLite file path (relative to the study
+    file); ``window_years`` keeps studies that started within that many years
+    before ``until`` (default: the day of the report).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    database: str = Field(min_length=1)
+    strata: HistoricalStrata = Field(default_factory=HistoricalStrata)
+    window_years: float | None = Field(default=None, gt=0, le=100)
+    until: dt.date | None = None
+
+
 class StudySpec(BaseModel):
     """Top level of a study YAML file."""
 
@@ -259,6 +304,7 @@ class StudySpec(BaseModel):
     assays: tuple[AssaySpec, ...] = ()
     statistics: StatisticsPlan = Field(default_factory=StatisticsPlan)
     exclusions: str | None = None
+    historical_controls: HistoricalControls | None = None
 
     @model_validator(mode="after")
     def _groups(self) -> StudySpec:

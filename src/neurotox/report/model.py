@@ -96,6 +96,9 @@ class Table:
         Footnotes, in display order.
     category
         OECD/EPA category of the table's endpoints (``""`` for listings).
+    sources
+        The (endpoint, timepoint) behind each data column, ``None`` for a derived
+        column (e.g. ANCOVA-adjusted means); empty when not a group table.
 
     """
 
@@ -111,6 +114,7 @@ class Table:
     column_groups: tuple[ColumnGroup, ...] = ()
     footnotes: list[str] = field(default_factory=list)
     category: str = ""
+    sources: tuple[tuple[str, str] | None, ...] = ()
 
     @property
     def caption(self) -> str:

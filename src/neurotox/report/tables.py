@@ -26,6 +26,7 @@ import pandas as pd
 
 from neurotox import endpoints as ep_registry
 from neurotox.report.context import Context
+from neurotox.report.historical import add_to_table
 from neurotox.report.labels import dose_label, p_text, unit_symbol, with_unit
 from neurotox.report.model import (
     Cell,
@@ -596,7 +597,7 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
     groups = _ordered_groups(ctx.spec)
     cols = _columns(block)
     ancova_cols = _ancova_columns(block) if len(ctx.table) else set()
-    labels, makers, extra = [], [], {}
+    labels, makers, extra, sources = [], [], {}, []
     for i, col in enumerate(cols):
         per_group = block.cells.get(col, {})
         dec = decimals_for([_num(r["mean"]) for r in per_group.values()],
@@ -607,11 +608,13 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
         pct = plan.percent_of_control and control > 0
         adjusted = adjusted_means(ctx, block, col) if col in ancova_cols else {}
         labels.append(_column_label(ctx, block, col))
+        sources.append(col)
         makers.append(lambda g, pg=per_group, d=dec, a=bool(adjusted), pc=pct: summary_cell(
             pg.get(g), d, pc, ctx.spread, flagged=not a))
         if adjusted:
             ctrl = next((adjusted.get(g.id, math.nan) for g in groups if g.control), math.nan)
             labels.append(f"{_column_label(ctx, block, col)}: ANCOVA-adjusted mean")
+            sources.append(None)
             makers.append(lambda g, pg=per_group, d=dec, a=adjusted, c=ctrl: _adjusted_cell(
                 pg.get(g), a.get(g, math.nan), c, d))
             extra[i] = 1
@@ -629,7 +632,8 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
         key=_key("summary", block), header=_header(ctx, block),
         row_header=("Group", "Dose"), columns=tuple(labels), column_groups=column_groups,
         rows=rows, number_fields=("mean", ctx.spread, "n", "percent_of_control", "p_value"),
-        footnotes=notes + _group_footnotes(block, groups), category=block.category)
+        footnotes=notes + _group_footnotes(block, groups), category=block.category,
+        sources=tuple(sources))
 
 
 def _counts(ctx: Context, block: Block) -> tuple[int, int] | None:
@@ -662,7 +666,7 @@ def incidence_table(block: Block, spec: StudySpec | Context, number: int) -> Tab
         rows=rows, number_fields=("n_affected", "n_examined", "incidence_pct", "p_value"),
         footnotes=_plan_footnotes(ctx, "incidence") + test_footnotes(ctx, block)
         + _group_footnotes(block, groups),
-        category=block.category)
+        category=block.category, sources=tuple(cols))
 
 
 # ---------------------------------------------------------------- severity
@@ -838,10 +842,19 @@ def group_tables(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataF
                  ctx: Context, *, skip_assays: Iterable[str] = ()) -> list[Table]:
     """Summary, incidence and severity tables (not numbered), skipping some assays."""
     res = results[~results["assay"].isin(set(skip_assays))]
-    out = [summary_table(b, ctx, 0) for b in blocks(res, decisions, SUMMARY_TYPES)]
-    out += [incidence_table(b, ctx, 0) for b in blocks(res, decisions, ("incidence",),
-                                                        combine=True)]
+    out = [_with_historical(summary_table(b, ctx, 0), b, ctx)
+           for b in blocks(res, decisions, SUMMARY_TYPES)]
+    out += [_with_historical(incidence_table(b, ctx, 0), b, ctx)
+            for b in blocks(res, decisions, ("incidence",), combine=True)]
     return out + severity_tables(res, decisions, table, ctx, 0)
+
+
+def _with_historical(t: Table, block: Block, ctx: Context) -> Table:
+    """``t`` with the historical control row and marks when the study has ranges."""
+    if ctx.historical is not None:
+        add_to_table(t, list(t.sources), block.sex,
+                     {group_text(g): g for g in _ordered_groups(ctx.spec)}, ctx.historical)
+    return t
 
 
 def by_category_order(tables: list[Table]) -> list[Table]:
@@ -861,3 +874,4 @@ def build_tables(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataF
     for i, t in enumerate(out, start=1):
         t.number = i
     return out
+
