@@ -288,8 +288,6 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     litters = inc["batch"].astype(str).to_numpy() if _litter_model(plan, inc) else None
     idx_by_cell = inc.groupby(_CELL, sort=False).indices
     covariates = ancova.registry_covariates() if covariates is None else covariates
-    present = set(inc["endpoint"])  # a covariate endpoint nobody measured: no ANCOVA
-    covariates = {e: c for e, c in covariates.items() if c in present}
     cov_lookup = ancova.covariate_lookup(inc, covariates) if covariates else {}
     per_row = _PerRow(len(desc))
     dec_rows = []
@@ -323,13 +321,14 @@ def _censoring_noted(rows: list[dict], df: pd.DataFrame) -> list[dict]:
     inc = df[~df["excluded"] & (df["censoring"] != Censoring.NONE.value)]
     counts = inc.groupby(["endpoint", "sex", "censoring"]).size()
     for row in rows:
-        row["censoring"] = ""
-        for side, how in ((Censoring.RIGHT.value, "at their limit (a lower bound)"),
-                          (Censoring.LEFT.value, "as in the summary statistics")):
+        said = []
+        for side, how in ((Censoring.LEFT.value, "as in the summary statistics"),
+                          (Censoring.RIGHT.value, "at their limit (a lower bound)")):
             n = int(counts.get((row["endpoint"], row["sex"], side), 0))
             if n:
-                row["censoring"] = (f"{n} {side}-censored value(s) entered the mixed model "
-                                    f"{how}; the per-timepoint tests respect the censoring")
+                said.append(f"{n} {side}-censored value(s) entered the mixed model {how}")
+        row["censoring"] = ("; ".join(said) + "; the per-timepoint tests respect the "
+                            "censoring") if said else ""
     return rows
 
 

@@ -241,3 +241,22 @@ def test_uncensored_tables_are_unchanged():
     b = stats.analyse(table, StatisticsPlan(), GROUPS)
     pd.testing.assert_frame_equal(a.results, b.results)
     assert (b.results["n_censored"] == 0).all() and (b.decisions["censoring"] == "").all()
+
+
+def test_mixed_model_row_counts_censored_values_of_both_sides():
+    rng = np.random.default_rng(4)
+    parts = []
+    for tp in ("bin1", "bin2"):
+        values = [rng.normal(100, 10, 6) for _ in range(3)]
+        codes = [np.full(6, "none", dtype=object) for _ in range(3)]
+        codes[1][0] = "left" if tp == "bin1" else "right"
+        t = _table(values, codes, endpoint="motor_activity_counts", assay="motor_activity",
+                   unit="count")
+        parts.append(t.assign(timepoint=tp))
+    table = pd.concat(parts, ignore_index=True)
+    dec = stats.analyse(table, StatisticsPlan(), GROUPS).decisions
+    row = dec[dec["timepoint"] == "ALL"].iloc[0]
+    assert row["censoring"] == (
+        "1 left-censored value(s) entered the mixed model as in the summary statistics; "
+        "1 right-censored value(s) entered the mixed model at their limit (a lower bound); "
+        "the per-timepoint tests respect the censoring")
