@@ -14,6 +14,7 @@ References
 .. [1] Lauria G et al. (2010). European Federation of Neurological Societies/
    Peripheral Nerve Society guideline on the use of skin biopsy in the diagnosis of
    small fiber neuropathy. Eur J Neurol 17:903-912.
+
 """
 
 from __future__ import annotations

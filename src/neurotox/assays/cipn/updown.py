@@ -24,6 +24,7 @@ References
 .. [3] Bonin RP, Bories C, De Koninck Y (2014). A simplified up-down method (SUDO) for
    measuring mechanical nociception in rodents using von Frey filaments. Mol Pain
    10:26.
+
 """
 
 from __future__ import annotations
