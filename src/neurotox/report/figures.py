@@ -102,6 +102,9 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Axes | None 
                      ylabel: str = "") -> tuple[MplFigure, Axes]:
     """Group mean ± SEM over timepoints (repeated measures), one line per group.
 
+    Means with censored values are marked with their count and side (``2>``: two
+    values above the limit, entered at the limit).
+
     Parameters
     ----------
     results
@@ -127,6 +130,11 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Axes | None 
             if r["flag"]:
                 ax.annotate(str(r["flag"]), (xi, r["mean"]), ha="center", va="bottom",
                             xytext=(0, 4), textcoords="offset points", fontsize=7)
+            if r.get("n_censored", 0) > 0:  # "2>": two values censored above the limit
+                sign = {"left": "<", "right": ">"}.get(str(r["censoring"]), "<>")
+                ax.annotate(f"{int(r['n_censored'])}{sign}", (xi, r["mean"]), ha="left",
+                            va="top", xytext=(3, -3), textcoords="offset points", fontsize=6,
+                            color="0.3")
     step = max(1, len(tps) // 12)
     ax.set_xticks(range(0, len(tps), step), tps[::step], rotation=45, ha="right")
     ax.set_ylabel(ylabel)
@@ -247,7 +255,10 @@ def build_figures(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.Data
             base = f"{slug(block.assay)}-{slug(endpoint)}-{slug(block.sex)}"
             if block.by == "timepoint":
                 fig, _ = time_course_plot(rows, spec, ylabel=ylabel)
-                out.append(_figure(fig, f"Time course of {title} (mean ± SEM)",
+                cens = ("; n> / n<: values censored above / below the limit, counted at it"
+                        if rows.get("n_censored", pd.Series(dtype=float)).fillna(0).gt(0).any()
+                        else "")
+                out.append(_figure(fig, f"Time course of {title} (mean ± SEM{cens})",
                                    f"time-course-{base}", block.category))
                 continue
             tp = str(rows["timepoint"].iloc[0])

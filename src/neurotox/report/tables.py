@@ -536,6 +536,8 @@ def _severity_table(block: Block, table: pd.DataFrame, spec: StudySpec,
 def listing_tables(table: pd.DataFrame, spec: StudySpec, start: int) -> list[Table]:
     """Individual listings, one table per assay: every value of every subject."""
     out = []
+    reg = ep_registry.registry()
+    table = table[~table["endpoint"].map(lambda e: e in reg and reg[e].covariate_only)]
     for assay in sorted(table["assay"].unique()):
         out.append(_listing(table[table["assay"] == assay], assay, spec, start + len(out)))
     return out

@@ -259,7 +259,9 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     values. One-sided tests follow the endpoint's adverse direction when
     ``plan.sided`` is ``one``/``auto`` (two-sided for ``either``). Endpoints flagged
     ``repeated_measures`` also get a mixed model over all timepoints (a
-    ``timepoint="ALL"`` decision row). With ``plan.litter_unit == "means"`` litter
+    ``timepoint="ALL"`` decision row). Endpoints marked ``covariate_only`` in the
+    registry serve as covariates only (no rows of their own). With
+    ``plan.litter_unit == "means"`` litter
     (``batch``) means are the analysis units. Endpoints with a covariate are
     compared with control by ANCOVA (:mod:`neurotox.stats.ancova`; decision path
     ``ancova``) unless litters enter as a random effect.
@@ -277,6 +279,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     if plan.litter_unit == "means" and (df["batch"].astype(str) != "NA").any():
         df = _litter_means(df)
     desc = _ordered_cells(describe(df), order)
+    desc = desc[~desc["endpoint"].map(lambda e: reg[e].covariate_only)].reset_index(drop=True)
     if desc.empty:
         return Analysis(_empty(RESULT_COLUMNS), _empty(DECISION_COLUMNS))
     tested = ~df["excluded"]

@@ -7,3 +7,4 @@ IENFD), ``assay`` (parameters and the runner).
 """
 
 from neurotox.assays.cipn import assay  # noqa: F401
+from neurotox.simulate import cipn as _simulator  # noqa: F401

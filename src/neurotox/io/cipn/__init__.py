@@ -127,6 +127,8 @@ def read_cipn(path: str | Path, *, test: str | None = None,
                              where=where(df, i, col))
     if "trial" not in df.columns:
         df["trial"] = "1"
+    if "section" in df.columns:  # IENFD: one row per section
+        df["trial"] = df["section"].where(df["section"] != "", df["trial"])
     for col in NUMERIC:
         if col in df.columns:
             df[col] = numbers(df, col, allow_empty=True)
