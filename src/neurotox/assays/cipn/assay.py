@@ -25,7 +25,7 @@ from neurotox.assays.cipn import nerve, thermal
 from neurotox.assays.cipn.updown import Filament, FilamentSet, sudo_threshold, updown_threshold
 from neurotox.errors import InputError
 from neurotox.io.battery import check_subjects, check_unique, where
-from neurotox.io.cipn import TEST_COLUMNS, read_cipn
+from neurotox.io.cipn import TEST_COLUMNS, found, read_cipn
 from neurotox.study import AssaySpec, Study
 
 ASSAY = "cipn"
@@ -229,7 +229,7 @@ def _counts(df: pd.DataFrame, em: _Emitter) -> None:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"cold plate count must be a whole number >= 0, found "
-                         f"{df['value'].iloc[i]!r}", path=df.attrs.get("path"),
+                         f"{found(df, i, 'value')}", path=df.attrs.get("path"),
                          where=where(df, i, "value"))
     em.emit("cold_plate_count", thermal.trial_means(df, "none"))
 
@@ -240,7 +240,7 @@ def _evf(df: pd.DataFrame, em: _Emitter) -> None:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"electronic von Frey force must be > 0 g, found "
-                         f"{df['value'].iloc[i]!r}", path=df.attrs.get("path"),
+                         f"{found(df, i, 'value')}", path=df.attrs.get("path"),
                          where=where(df, i, "value"))
     means = thermal.trial_means(df, em.params.evf_trim)
     n_trim = int(means["n_trimmed"].sum())

@@ -24,6 +24,7 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.io.battery import where
+from neurotox.io.cipn import found
 
 #: Test → (velocity endpoint, amplitude endpoint).
 NCV_ENDPOINTS = {"ncv_motor": ("motor_ncv", "cmap_amplitude"),
@@ -36,7 +37,7 @@ def _positive(df: pd.DataFrame, column: str, what: str) -> None:
     bad = ~(v > 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{what} must be a positive number, found {df[column].iloc[i]!r}",
+        raise InputError(f"{what} must be a positive number, found {found(df, i, column)}",
                          path=df.attrs.get("path"), where=where(df, i, column))
 
 
@@ -64,8 +65,8 @@ def velocities(df: pd.DataFrame, test: str, correction: dict[str, float] | None)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise InputError("proximal latency must exceed the distal latency, found "
-                             f"{d['proximal_latency_ms'].iloc[i]!r} <= "
-                             f"{d['distal_latency_ms'].iloc[i]!r}", path=d.attrs.get("path"),
+                             f"{found(d, i, 'proximal_latency_ms')} <= "
+                             f"{found(d, i, 'distal_latency_ms')}", path=d.attrs.get("path"),
                              where=where(d, i, "proximal_latency_ms"))
         d["latency_difference_ms"] = diff
         d["velocity"] = d["distance_mm"] / diff
@@ -99,7 +100,7 @@ def fibre_density(df: pd.DataFrame) -> pd.DataFrame:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"fibre count must be a whole number >= 0, found "
-                         f"{df['fibres'].iloc[i]!r}", path=df.attrs.get("path"),
+                         f"{found(df, i, 'fibres')}", path=df.attrs.get("path"),
                          where=where(df, i, "fibres"))
     d = df.assign(_density=df["fibres"] / df["length_mm"])
     g = d.groupby(["subject", "timepoint"], sort=False)

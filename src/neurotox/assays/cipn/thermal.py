@@ -18,6 +18,7 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.io.battery import where
+from neurotox.io.cipn import found
 
 
 def check_latencies(df: pd.DataFrame, cutoff: float, test: str) -> None:
@@ -28,7 +29,7 @@ def check_latencies(df: pd.DataFrame, cutoff: float, test: str) -> None:
                       (v > cutoff, f"a latency above the {test} cut-off of {cutoff:g} s")):
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"{test}: {what} ({df['value'].iloc[i]!r}); latencies lie in "
+            raise InputError(f"{test}: {what} ({found(df, i, 'value')}); latencies lie in "
                              f"[0, {cutoff:g}] s (the cut-off means: no response)",
                              path=df.attrs.get("path"), where=where(df, i, "value"))
 
@@ -94,7 +95,7 @@ def acetone_scores(df: pd.DataFrame, aggregate: str) -> pd.DataFrame:
     bad = ~np.isin(v, [0.0, 1.0, 2.0, 3.0])
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"acetone score must be 0, 1, 2 or 3, found {df['value'].iloc[i]!r}",
+        raise InputError(f"acetone score must be 0, 1, 2 or 3, found {found(df, i, 'value')}",
                          path=df.attrs.get("path"), where=where(df, i, "value"))
     g = df.groupby(["subject", "timepoint"], sort=False)
     out = g.agg(value=("value", aggregate), n_trials=("value", "size"),

@@ -76,6 +76,14 @@ _IN_CELL = re.compile(r"^\s*([XxOo0\s]+?)\s*(?:/|\(|@|;|,|\s)\s*([^\s()/@;,]+)\s
 _TRIAL = re.compile(r"^(.+?)_(?:trial|t|rep)_?(\d+)$")
 
 
+def found(df: pd.DataFrame, i: int, column: str) -> str:
+    """The i-th cell of a parsed column as an error message shows it (``'2.5'``, ``empty``)."""
+    v = df[column].iloc[i]
+    if isinstance(v, float | np.floating):
+        return "an empty cell" if np.isnan(v) else f"'{v:g}'"
+    return repr(str(v))
+
+
 def _aliased(df: pd.DataFrame) -> pd.DataFrame:
     renames = {c: ALIASES[c] for c in df.columns if c in ALIASES and ALIASES[c] not in df}
     return df.rename(columns=renames)
