@@ -98,7 +98,8 @@ def read_cipn(path: str | Path, *, test: str | None = None,
     path
         csv or xlsx file.
     test
-        Test of rows without a ``test`` column (wide sheets always need it).
+        Test of sheets without a ``test`` column and of blank ``test`` cells (wide
+        sheets without a ``test`` column need it).
     sheet
         Worksheet of an xlsx workbook (default: the first).
 
@@ -125,6 +126,8 @@ def read_cipn(path: str | Path, *, test: str | None = None,
             raise FormatError("the sheet has no 'test' column: give the test (protocol "
                               "parameter 'test')", path=df.attrs.get("path"))
         df["test"] = test
+    elif test is not None:  # blank test cells take the protocol's test
+        df["test"] = df["test"].where(df["test"] != "", test)
     df["test"] = df["test"].str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
     _check_tests(df)
     for col in ("subject", "timepoint"):
