@@ -64,8 +64,8 @@ def test_acetone_sum_and_bad_score(folder):
         run(folder, {"acetone.csv": text.replace(",2\n", ",2.5\n", 1)})
 
 
-NCV = """subject,day,test,distance_mm,proximal_latency_ms,distal_latency_ms,latency_ms,amplitude,temperature_c
-C1,28,ncv_motor,30,2.5,1.0,,12.5,35
+NCV = ("subject,day,test,distance_mm,proximal_latency_ms,distal_latency_ms,latency_ms,"
+       "amplitude,temperature_c\n") + """C1,28,ncv_motor,30,2.5,1.0,,12.5,35
 C1,28,ncv_caudal,50,,,1.25,40,37
 """
 
