@@ -71,9 +71,11 @@ CASES = [
          VF_ARGS, "expected a response series with its last filament ('oxooxx/5') or a column "
          "'d7_filament', found 'oxooxx'", "vf.csv"),
     Case("hp-negative-latency", hp("T1,0,1,8.0", "T1,0,1,-8.0"), HP_ARGS,
-         "row 4, column 'value': hot_plate: a negative latency ('-8')", "hp.csv"),
+         "row 4, column 'value': hot_plate: a negative latency; latencies lie in [0, 30] s (the "
+         "cut-off means: no response), found '-8'", "hp.csv"),
     Case("hp-latency-above-cutoff", hp("T1,0,1,8.0", "T1,0,1,31"), HP_ARGS,
-         "hot_plate: a latency above the hot_plate cut-off of 30 s ('31')", "hp.csv"),
+         "hot_plate: a latency above the hot_plate cut-off of 30 s; latencies lie in [0, 30] s "
+         "(the cut-off means: no response), found '31'", "hp.csv"),
     Case("hp-text-latency", hp("T1,0,1,8.0", "T1,0,1,fast"), HP_ARGS,
          "row 4, column 'value': expected a number, found 'fast'", "hp.csv"),
     Case("hp-bad-cutoff-param", {**BASE, "hp.csv": HP},

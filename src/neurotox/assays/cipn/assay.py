@@ -25,7 +25,7 @@ from neurotox.assays.cipn import nerve, thermal
 from neurotox.assays.cipn.updown import Filament, FilamentSet, sudo_threshold, updown_threshold
 from neurotox.errors import InputError
 from neurotox.io.battery import check_subjects, check_unique, where
-from neurotox.io.cipn import TEST_COLUMNS, found, read_cipn
+from neurotox.io.cipn import TEST_COLUMNS, fail_first, read_cipn
 from neurotox.study import AssaySpec, Study
 
 ASSAY = "cipn"
@@ -225,23 +225,14 @@ def _latency(df: pd.DataFrame, test: str, em: _Emitter) -> None:
 
 def _counts(df: pd.DataFrame, em: _Emitter) -> None:
     v = df["value"].to_numpy(float)
-    bad = ~((v >= 0) & (v == np.round(v)))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"cold plate count must be a whole number >= 0, found "
-                         f"{found(df, i, 'value')}", path=df.attrs.get("path"),
-                         where=where(df, i, "value"))
+    fail_first(df, ~((v >= 0) & (v == np.round(v))), "value",
+               "cold plate count must be a whole number >= 0")
     em.emit("cold_plate_count", thermal.trial_means(df, "none"))
 
 
 def _evf(df: pd.DataFrame, em: _Emitter) -> None:
-    v = df["value"].to_numpy(float)
-    bad = ~(v > 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"electronic von Frey force must be > 0 g, found "
-                         f"{found(df, i, 'value')}", path=df.attrs.get("path"),
-                         where=where(df, i, "value"))
+    fail_first(df, ~(df["value"].to_numpy(float) > 0), "value",
+               "electronic von Frey force must be > 0 g")
     means = thermal.trial_means(df, em.params.evf_trim)
     n_trim = int(means["n_trimmed"].sum())
     if n_trim:

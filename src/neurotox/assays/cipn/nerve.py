@@ -24,7 +24,7 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.io.battery import where
-from neurotox.io.cipn import found
+from neurotox.io.cipn import fail_first
 
 #: Test → (velocity endpoint, amplitude endpoint).
 NCV_ENDPOINTS = {"ncv_motor": ("motor_ncv", "cmap_amplitude"),
@@ -33,12 +33,8 @@ NCV_ENDPOINTS = {"ncv_motor": ("motor_ncv", "cmap_amplitude"),
 
 
 def _positive(df: pd.DataFrame, column: str, what: str) -> None:
-    v = df[column].to_numpy(float)
-    bad = ~(v > 0)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"{what} must be a positive number, found {found(df, i, column)}",
-                         path=df.attrs.get("path"), where=where(df, i, column))
+    fail_first(df, ~(df[column].to_numpy(float) > 0), column,
+               f"{what} must be a positive number")
 
 
 def velocities(df: pd.DataFrame, test: str, correction: dict[str, float] | None) -> pd.DataFrame:
@@ -61,13 +57,8 @@ def velocities(df: pd.DataFrame, test: str, correction: dict[str, float] | None)
     if test == "ncv_motor":
         _positive(d, "distal_latency_ms", "distal latency")
         diff = d["proximal_latency_ms"] - d["distal_latency_ms"]
-        bad = ~(diff.to_numpy(float) > 0)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError("proximal latency must exceed the distal latency, found "
-                             f"{found(d, i, 'proximal_latency_ms')} <= "
-                             f"{found(d, i, 'distal_latency_ms')}", path=d.attrs.get("path"),
-                             where=where(d, i, "proximal_latency_ms"))
+        fail_first(d, ~(diff.to_numpy(float) > 0), "proximal_latency_ms",
+                   "proximal latency must exceed the distal latency")
         d["latency_difference_ms"] = diff
         d["velocity"] = d["distance_mm"] / diff
     else:
@@ -96,12 +87,8 @@ def fibre_density(df: pd.DataFrame) -> pd.DataFrame:
     """
     _positive(df, "length_mm", "epidermis length")
     f = df["fibres"].to_numpy(float)
-    bad = ~((f >= 0) & (f == np.round(f)))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"fibre count must be a whole number >= 0, found "
-                         f"{found(df, i, 'fibres')}", path=df.attrs.get("path"),
-                         where=where(df, i, "fibres"))
+    fail_first(df, ~((f >= 0) & (f == np.round(f))), "fibres",
+               "fibre count must be a whole number >= 0")
     d = df.assign(_density=df["fibres"] / df["length_mm"])
     g = d.groupby(["subject", "timepoint"], sort=False)
     out = g.agg(value=("_density", "mean"), n_sections=("_density", "size"),

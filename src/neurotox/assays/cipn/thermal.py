@@ -16,9 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from neurotox.errors import InputError
-from neurotox.io.battery import where
-from neurotox.io.cipn import found
+from neurotox.io.cipn import fail_first
 
 
 def check_latencies(df: pd.DataFrame, cutoff: float, test: str) -> None:
@@ -27,11 +25,8 @@ def check_latencies(df: pd.DataFrame, cutoff: float, test: str) -> None:
     for bad, what in ((~np.isfinite(v), "no latency"),
                       (v < 0, "a negative latency"),
                       (v > cutoff, f"a latency above the {test} cut-off of {cutoff:g} s")):
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"{test}: {what} ({found(df, i, 'value')}); latencies lie in "
-                             f"[0, {cutoff:g}] s (the cut-off means: no response)",
-                             path=df.attrs.get("path"), where=where(df, i, "value"))
+        fail_first(df, bad, "value", f"{test}: {what}; latencies lie in [0, {cutoff:g}] s "
+                   "(the cut-off means: no response)")
 
 
 def session_latencies(df: pd.DataFrame, cutoff: float) -> pd.DataFrame:
@@ -91,12 +86,8 @@ def acetone_scores(df: pd.DataFrame, aggregate: str) -> pd.DataFrame:
         A score that is not 0, 1, 2 or 3.
 
     """
-    v = df["value"].to_numpy(float)
-    bad = ~np.isin(v, [0.0, 1.0, 2.0, 3.0])
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"acetone score must be 0, 1, 2 or 3, found {found(df, i, 'value')}",
-                         path=df.attrs.get("path"), where=where(df, i, "value"))
+    fail_first(df, ~np.isin(df["value"].to_numpy(float), [0.0, 1.0, 2.0, 3.0]), "value",
+               "acetone score must be 0, 1, 2 or 3")
     g = df.groupby(["subject", "timepoint"], sort=False)
     out = g.agg(value=("value", aggregate), n_trials=("value", "size"),
                 first=("row", "min"), last=("row", "max"))

@@ -84,6 +84,15 @@ def found(df: pd.DataFrame, i: int, column: str) -> str:
     return repr(str(v))
 
 
+def fail_first(df: pd.DataFrame, bad: np.ndarray | pd.Series, column: str, what: str) -> None:
+    """Raise InputError ``"<what>, found <cell>"`` at the first row where ``bad`` holds."""
+    bad = np.asarray(bad, dtype=bool)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{what}, found {found(df, i, column)}", path=df.attrs.get("path"),
+                         where=where(df, i, column))
+
+
 def _aliased(df: pd.DataFrame) -> pd.DataFrame:
     renames = {c: ALIASES[c] for c in df.columns if c in ALIASES and ALIASES[c] not in df}
     return df.rename(columns=renames)
