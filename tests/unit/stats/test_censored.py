@@ -174,12 +174,13 @@ GROUPS = [Group(id="G1", label="Control", dose=0, dose_unit="mg/kg", control=Tru
           Group(id="G3", label="High", dose=3, dose_unit="mg/kg")]
 
 
-def _table(values, codes, endpoint="grip_strength_forelimb", assay="fob", unit="g"):
+def _table(values, codes, endpoint="grip_strength_forelimb", assay="fob", unit="g",
+           category="neurobehavioral"):
     rows = []
     for gi, (vals, cds) in enumerate(zip(values, codes, strict=True)):
         for i, (v, c) in enumerate(zip(vals, cds, strict=True)):
             g = GROUPS[gi]
-            rows.append({"study_id": "S1", "assay": assay, "category": "neurobehavioral",
+            rows.append({"study_id": "S1", "assay": assay, "category": category,
                          "endpoint": endpoint, "unit": unit, "subject": f"{g.id}-{i}",
                          "group": g.id, "dose": g.dose, "dose_unit": "mg/kg", "sex": "M",
                          "timepoint": "NA", "value": float(v), "excluded": False,
@@ -241,6 +242,21 @@ def test_uncensored_tables_are_unchanged():
     b = stats.analyse(table, StatisticsPlan(), GROUPS)
     pd.testing.assert_frame_equal(a.results, b.results)
     assert (b.results["n_censored"] == 0).all() and (b.decisions["censoring"] == "").all()
+
+
+def test_optional_baseline_covariate_absent_means_no_ancova():
+    # cipn thresholds name a covariate_only baseline twin; without it: no ANCOVA, no note
+    rng = np.random.default_rng(2)
+    values = [rng.normal(5.0, 0.5, 6) for _ in range(3)]
+    table = _table(values, [np.full(6, "none")] * 3, endpoint="evf_threshold", assay="cipn")
+    dec = stats.analyse(table, StatisticsPlan(), GROUPS).decisions.iloc[0]
+    assert dec["path"] in ("parametric", "nonparametric") and "ANCOVA" not in dec["note"]
+    twin = table[table["endpoint"] == "evf_threshold"].assign(
+        endpoint="evf_threshold_baseline", value=rng.normal(5.0, 0.5, 18))
+    both = pd.concat([table, twin], ignore_index=True)
+    dec = stats.analyse(both, StatisticsPlan(), GROUPS).decisions
+    assert dec.set_index("endpoint").loc["evf_threshold", "path"] == "ancova"
+    assert "evf_threshold_baseline" not in set(dec["endpoint"])  # covariate only
 
 
 def test_mixed_model_row_counts_censored_values_of_both_sides():
