@@ -80,6 +80,37 @@ class AssaySpec(BaseModel):
         return self.id or self.assay
 
 
+class CensoredPlan(BaseModel):
+    """How censored values (``censoring`` column of the EndpointTable) are analysed.
+
+    Attributes
+    ----------
+    policy
+        Left-censored values (below a limit of quantification): ``bound`` (the
+        limit), ``half`` (limit/2), ``sqrt2`` (limit/√2), ``exclude`` (dropped from
+        the tests, counted as exclusions) or ``rank`` (always the censoring-aware
+        rank test).
+    rank_test_above
+        Censored fraction of a stratum above which the censoring-aware rank test is
+        used whatever the policy.
+    test
+        Censoring-aware test: ``peto-prentice`` (generalised Wilcoxon, the default)
+        or ``logrank``. Right-censored values (cut-offs) always use it.
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policy: Literal["bound", "half", "sqrt2", "exclude", "rank"] = "half"
+    rank_test_above: float = Field(default=0.2, ge=0, le=1)
+    test: Literal["peto-prentice", "logrank"] = "peto-prentice"
+
+    @property
+    def rho(self) -> float:
+        """Weight exponent of the weighted log-rank test (1 Peto-Prentice, 0 log-rank)."""
+        return 1.0 if self.test == "peto-prentice" else 0.0
+
+
 class StatisticsPlan(BaseModel):
     """The statistical plan; every choice of the decision tree is a setting here.
 
@@ -118,6 +149,8 @@ class StatisticsPlan(BaseModel):
     mixed_ddf
         Denominator df of mixed-model tests: ``containment``, ``satterthwaite`` or
         ``kenward_roger``.
+    censored
+        Handling of censored values (:class:`CensoredPlan`).
 
     """
 
@@ -139,6 +172,7 @@ class StatisticsPlan(BaseModel):
     repeated_covariance: Literal["compound_symmetry", "ar1", "unstructured",
                                  "aic"] = "compound_symmetry"
     mixed_ddf: Literal["containment", "satterthwaite", "kenward_roger"] = "containment"
+    censored: CensoredPlan = Field(default_factory=CensoredPlan)
 
     @field_validator("log_transform")
     @classmethod

@@ -189,6 +189,38 @@ BAT_TEMPLATES = {"read_fob": FOB, "read_motor_activity": MOTOR, "read_startle": 
                  "read_landmarks": LANDMARKS}
 
 
+CIPN_LONG = _lines(
+    "subject,day,test,trial,value,series,filament,distance_mm,latency_ms,amplitude,"
+    "temperature_c,section,fibres,length_mm",
+    ["R1,-1,von_frey_updown,1,,oxooxx,5,,,,,,,", "R2,7,von_frey_updown,1,,xxxx,1,,,,,,,",
+     "R1,-1,hot_plate,1,12.5,,,,,,,,,", "R1,7,hot_plate,1,30,,,,,,,,,",
+     "R2,-1,hot_plate,1,9,,,,,,,,,", "R1,7,acetone,1,2,,,,,,,,,",
+     "R1,28,ncv_caudal,1,,,,50,1.3,40,36.5,,,", "R1,28,ienfd,1,,,,,,,,1,12,1.5"])
+CIPN_WIDE = _lines("Animal,test,D-1,D7,D7 filament",
+                   ["R1,von_frey_updown,oxooxx/5,oxxo,4", "R2,von_frey_updown,xxxx (1),ooooo,8"])
+
+
+def _cipn_read(p: Path) -> object:
+    from neurotox.io.cipn import read_cipn
+    return read_cipn(p, test=None)
+
+
+def _cipn_panel(p: Path) -> object:
+    """The whole cipn assay on the file (series, filaments, cut-offs, NCV, IENFD checks)."""
+    from neurotox.assays.base import resolve_parameters
+    from neurotox.assays.cipn.assay import analyse
+    from neurotox.study import load_study
+
+    (p.parent / "subjects.csv").write_text("subject,group,sex\nR1,C,M\nR2,T,F\n")
+    (p.parent / "study.yaml").write_text(
+        "study_id: F\ntitle: f\ntest_item: x\nsubjects: subjects.csv\ngroups:\n"
+        "  - {id: C, label: c, dose: 0, dose_unit: mg, control: true}\n"
+        "  - {id: T, label: t, dose: 1, dose_unit: mg}\n")
+    _, params = resolve_parameters("von-frey-up-down", {"test": None, "baseline": "-1",
+                                                        "baseline_covariate": True})
+    return analyse(load_study(p.parent / "study.yaml"), [p], params)
+
+
 def targets() -> list[Target]:
     """Every reader of the io registries (plus layouts, plate maps, EndpointTables)."""
     from neurotox.io.rodent import list_readers
@@ -209,12 +241,16 @@ def targets() -> list[Target]:
             Target("study:read_layout", _layout, LAYOUT),
             Target("zebrafish:plate_layouts", _zf_layouts, LAYOUT),
             Target("zebrafish:plate_map", _zf_plate_map, PLATE_MAP),
-            Target("endpoints:read", _ept, EPT)]
+            Target("endpoints:read", _ept, EPT),
+            Target("cipn:read_cipn", _cipn_read, CIPN_LONG),
+            Target("cipn:panel", _cipn_panel, CIPN_LONG),
+            Target("cipn:panel_wide", _cipn_panel, CIPN_WIDE)]
     out += [Target(f"send:{d}", _send(d), d, ".xpt", "xpt") for d in SEND_DOMAINS]
     return out
 
 
-ALL_TEMPLATES = [t for t in {**ZF_TEMPLATES, **ROD_TEMPLATES, **BAT_TEMPLATES}.values() if t]
+ALL_TEMPLATES = [t for t in {**ZF_TEMPLATES, **ROD_TEMPLATES, **BAT_TEMPLATES}.values() if t] \
+    + [CIPN_LONG, CIPN_WIDE]
 
 
 # ------------------------------------------------------------------ text strategies

@@ -347,8 +347,9 @@ def flag_text(flag: str, direction: str) -> str:
 
 
 def natural_key(text: str) -> tuple[Any, ...]:
-    """Sort key ordering ``PND4`` before ``PND21`` and ``bin2`` before ``bin10``."""
-    return tuple(int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(text)))
+    """Sort key ordering ``PND4`` before ``PND21``, ``bin2`` before ``bin10``, ``day-1`` first."""
+    parts = re.split(r"((?:^|(?<=[A-Za-z_ ]))-\d+|\d+)", str(text))  # "day-1" before "day7"
+    return tuple(int(t) if t.lstrip("-").isdigit() else t.lower() for t in parts if t is not None)
 
 
 def slug(text: str) -> str:

@@ -40,7 +40,7 @@ from neurotox.report.model import (
     slug,
 )
 from neurotox.study import Group, StudySpec
-from neurotox.vocab import Category, Censoring, Sex
+from neurotox.vocab import Category, Sex
 
 SUMMARY_TYPES = ("continuous", "count", "proportion")
 SEX_ORDER = {"M": 0, "F": 1, "NA": 2}
@@ -295,6 +295,25 @@ def _transform_text(transform: object) -> str:
     return "" if t in ("", "none", "nan") else f"; data {t}-transformed"
 
 
+def censoring_footnotes(block: Block) -> list[str]:
+    """One footnote per censoring note of the decision rows (policy and test used)."""
+    if "censoring" not in block.decisions:
+        return []
+    key = "timepoint" if block.by == "timepoint" else "endpoint"
+    notes = []
+    for row in block.decisions.itertuples(index=False):
+        if _s(row.censoring):
+            col = str(getattr(row, key))
+            where = col if key == "timepoint" else label_of(col)
+            notes.append(f"{where}: {row.censoring}." if where != "NA" else
+                         f"{row.censoring}.")
+    if notes:
+        notes.insert(0, "< / > limit: value censored below / above the limit (n censored "
+                     "shown after n; group statistics count censored values at the "
+                     "value the policy gives them).")
+    return notes
+
+
 def _s(v: object) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
@@ -442,6 +461,10 @@ def _group_footnotes(block: Block, groups: list[Group]) -> list[str]:
 
 # -------------------------------------------------------------- summary cells
 
+#: Sign shown before the limit of a censored value.
+CENSOR_SIGN = {"left": "<", "right": ">"}
+
+
 def summary_cell(r: pd.Series | dict | None, decimals: int, percent: bool, spread: str = "sd",
                  *, flagged: bool = True) -> Cell:
     """``mean ± SD (n)`` (or ± SEM) with flag, arrow and optional percent of control.
@@ -456,6 +479,13 @@ def summary_cell(r: pd.Series | dict | None, decimals: int, percent: bool, sprea
     flag, direction = (_s(r["flag"]), _s(r["direction"])) if flagged else ("", "")
     n_text = "0" if not math.isfinite(n) else f"{int(n)}"
     text = f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text})"
+    n_cens = _num(r.get("n_censored", 0))
+    if n_cens > 0:  # "> 20.0 (8)" when all are censored, else "(8; 3 > 20.0)"
+        side = _s(r["censoring"])
+        limit = (f"{CENSOR_SIGN[side]} {fmt(_num(r['censored_bound']), decimals)}"
+                 if side in CENSOR_SIGN else "censored")
+        text = (f"{limit} ({n_text})" if n_cens == n and side in CENSOR_SIGN else
+                f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text}; {int(n_cens)} {limit})")
     text += flag_text(flag, direction)
     if percent and not bool(r["is_control"]) and math.isfinite(pct):
         text += f" [{pct:.0f}%]"
@@ -632,7 +662,8 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
         key=_key("summary", block), header=_header(ctx, block),
         row_header=("Group", "Dose"), columns=tuple(labels), column_groups=column_groups,
         rows=rows, number_fields=("mean", ctx.spread, "n", "percent_of_control", "p_value"),
-        footnotes=notes + _group_footnotes(block, groups), category=block.category,
+        footnotes=notes + _group_footnotes(block, groups) + censoring_footnotes(block),
+        category=block.category,
         sources=tuple(sources))
 
 
@@ -762,6 +793,8 @@ def listing_tables(table: pd.DataFrame, spec: StudySpec | Context, start: int, *
     """Individual listings, one table per assay: every value of every subject."""
     ctx = spec if isinstance(spec, Context) else Context(spec, table)
     out = []
+    reg = ep_registry.registry()
+    table = table[~table["endpoint"].map(lambda e: e in reg and reg[e].covariate_only)]
     for assay in sorted(set(table["assay"].unique()) - set(skip)):
         out.append(_listing(ctx, table[table["assay"] == assay], assay, start + len(out)))
     return out
@@ -819,16 +852,13 @@ def _unit_label(part: pd.DataFrame, endpoint: str) -> str:
     return with_unit(label_of(endpoint), unit)
 
 
-#: How censored values (EndpointTable ``censoring`` column) are shown instead of a number;
-#: the bound stays in the spreadsheet's number column.
-CENSORED = {Censoring.LEFT.value: "< LLOQ", Censoring.RIGHT.value: "> cut-off"}
-
-
 def _listing_cell(r: object | None, decimals: int) -> Cell:
     if r is None:
         return Cell("", {"value": math.nan})
     value = float(r.value)  # type: ignore[attr-defined]
-    shown = CENSORED.get(_s(getattr(r, "censoring", "")), fmt(value, decimals))
+    # a censored value holds its bound: "< 0.50" below a limit, "> 20.0" above a cut-off
+    sign = CENSOR_SIGN.get(_s(getattr(r, "censoring", "")), "")
+    shown = f"{sign} {fmt(value, decimals)}" if sign else fmt(value, decimals)
     if r.excluded:  # type: ignore[attr-defined]
         reason = str(r.exclusion_reason)  # type: ignore[attr-defined]
         return Cell(f"[{shown}] excluded: {reason}", {"value": value}, note=reason,
