@@ -6,7 +6,7 @@ the registry (see :mod:`neurotox.io.neurochem.base`) and returns a tidy
 :class:`PlateExport`.
 """
 
-from neurotox.io.neurochem import bioplex, xponent  # noqa: F401  (register)
+from neurotox.io.neurochem import bioplex, gen5, plate_table, xponent  # noqa: F401  (register)
 from neurotox.io.neurochem.base import (
     CONTROL_COLUMNS,
     WELL_COLUMNS,
