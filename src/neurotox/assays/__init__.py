@@ -6,6 +6,7 @@ this package imports every assay module so the registry is complete.
 
 import neurotox.assays.battery  # noqa: F401, E402
 import neurotox.assays.neurite  # noqa: F401, E402
+import neurotox.assays.neurochem  # noqa: F401, E402
 import neurotox.assays.nor  # noqa: F401, E402
 import neurotox.assays.tmaze  # noqa: F401, E402
 import neurotox.assays.zebrafish  # noqa: F401, E402

@@ -425,7 +425,8 @@ def _unpack(q: np.ndarray) -> tuple[float, float, float, float, float]:
     return q[0], q[1], c, q[3], _f_of(q[4]) if len(q) == 5 else 1.0
 
 
-def _fit_logistic(model: Model, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> Curve | None:
+def _fit_logistic(model: Model, x: np.ndarray, y: np.ndarray, w: np.ndarray, *,
+                  polish: bool = True) -> Curve | None:
     five = model is Model.FIVE_PL
     sw = np.sqrt(w)
 
@@ -438,7 +439,7 @@ def _fit_logistic(model: Model, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> 
 
     starts = _starts(x, y)
     if five:        # from the 4PL optimum with three asymmetries
-        four = _fit_logistic(Model.FOUR_PL, x, y, w)
+        four = _fit_logistic(Model.FOUR_PL, x, y, w, polish=False)
         base = starts[0] if four is None else np.array(
             [four.params[0], four.params[1], math.log(four.params[2]), four.params[3]])
         starts = [np.array([*base, _t_of(f)]) for f in (0.5, 1.0, 2.0)]
@@ -446,7 +447,9 @@ def _fit_logistic(model: Model, x: np.ndarray, y: np.ndarray, w: np.ndarray) -> 
             if q is not None]
     if not fits:
         return None
-    best = _least_squares(residuals, jacobian, min(fits, key=lambda q: q[1])[0], 1e-15)
+    best = min(fits, key=lambda q: q[1])
+    if polish:
+        best = _least_squares(residuals, jacobian, best[0], 1e-15)
     if best is None:
         return None
     return Curve(model, tuple(float(v) for v in _unpack(best[0])))
