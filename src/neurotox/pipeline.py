@@ -22,6 +22,7 @@ from neurotox import endpoints
 from neurotox.errors import InputError
 from neurotox.io.output import OutputDir, RunRecord, software_versions
 from neurotox.report import Report, build_report, write_report
+from neurotox.report.neurochem import add_neurochem_sections
 from neurotox.study import Study, load_study, read_exclusions
 
 log = logging.getLogger(__name__)
@@ -184,6 +185,12 @@ def _rule_exclusions(table: pd.DataFrame) -> list[dict]:
             for r in exc.itertuples(index=False)]
 
 
+def censoring_text(study: Study) -> str:
+    """How censored values (below/above a limit of quantification) enter the statistics."""
+    return ("censored values enter the statistics at their bound (substitution policy "
+            "'bound').")
+
+
 def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str],
                  endpoints_file: str | Path | None = None, prefix: str = "",
                  record_inputs: bool = True, bmd: bool = True) -> Report:
@@ -224,6 +231,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
     report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
                           software=software_versions(), deviations=deviations,
                           exclusions=exclusion_lines(collected.table), bmd=bmd)
+    add_neurochem_sections(report, collected.details, study.spec, censoring_text(study))
     write_report(od, report, formats, prefix=prefix)
     for key, df in sorted(collected.details.items()):
         od.write_table(df, f"{prefix}/details/{key}" if prefix else f"details/{key}",

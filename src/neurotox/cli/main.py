@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "neurotox.cli.neurite:neurite",
     "neurotox.cli.battery:guidelines",
     "neurotox.cli.zebrafish:zebrafish",
+    "neurotox.cli.neurochem:neurochem",
 )
 
 

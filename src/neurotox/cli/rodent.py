@@ -30,7 +30,12 @@ def _overrides(study: Any, assay: str, params: tuple[str, ...]) -> dict[str, Any
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, found {item!r}", param_hint="--param")
-        out[key.strip()] = yaml.safe_load(value)
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise click.BadParameter(f"{item!r} is not KEY=<YAML value>: "
+                                     f"{' '.join(str(exc).split())}",
+                                     param_hint="--param") from None
     return out
 
 

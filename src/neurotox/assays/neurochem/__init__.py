@@ -5,4 +5,4 @@ and ELISA: standard curves, LLOQ/ULOQ, QC, censored concentrations) and
 ``cholinesterase`` (Ellman kinetic reads to activity per g tissue or per mL).
 """
 
-from neurotox.assays.neurochem import immunoassay  # noqa: F401
+from neurotox.assays.neurochem import cholinesterase, immunoassay  # noqa: F401

@@ -349,8 +349,9 @@ def check_series(levels: Sequence[str], values: Sequence[float], *, what: str,
 
     Returns
     -------
-    values, notes
-        The series with repaired values, and one note per repair.
+    values, repairs
+        The series with repaired values, and one ``"<what> <level> <old> → <new>"``
+        per repair (see :func:`repair_note`).
 
     Raises
     ------
@@ -381,10 +382,7 @@ def check_series(levels: Sequence[str], values: Sequence[float], *, what: str,
                 continue
             k = round(math.log10(predicted / v[i]))
             if k != 0 and math.isclose(v[i] * 10.0 ** k, predicted, rel_tol=1e-6):
-                notes.append(f"{what}: expected concentration of {levels[i]} read as "
-                             f"{v[i]:g}, repaired to {v[i] * 10.0 ** k:g} (decimal or "
-                             f"thousands separator lost; the {1 / fold:g}-fold series "
-                             "predicts it)")
+                notes.append(f"{what} {levels[i]} {v[i]:.10g} → {v[i] * 10.0 ** k:.10g}")
                 v[i] = v[i] * 10.0 ** k
     if not _monotone(v[ok]):
         shown = ", ".join(f"{lv}={x:g}" for lv, x in zip(levels, values, strict=True))
@@ -392,6 +390,15 @@ def check_series(levels: Sequence[str], values: Sequence[float], *, what: str,
                           f"monotone and cannot be repaired ({shown}); correct the export",
                           path=path)
     return list(v), notes
+
+
+def repair_note(path: Path, repairs: list[str]) -> list[str]:
+    """One note for every repair :func:`check_series` made in a file."""
+    if not repairs:
+        return []
+    return [f"{path.name}: expected concentrations of standards whose decimal point or "
+            f"thousands separator was lost, repaired from the constant-fold dilution series "
+            f"({len(repairs)}): " + "; ".join(repairs)]
 
 
 def _monotone(v: np.ndarray) -> bool:

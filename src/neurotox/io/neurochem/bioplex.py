@@ -37,6 +37,7 @@ from neurotox.io.neurochem.base import (
     number,
     parse_value,
     register_reader,
+    repair_note,
     wells_frame,
 )
 
@@ -202,12 +203,12 @@ def _standard_series(wells: pd.DataFrame, sheet: str, path: Path) -> list[str]:
                           where=f"sheet {sheet!r}")
     first = by_level.first()
     order = sorted(first.index, key=lambda lv: int(lv[1:] or 0))
-    fixed, notes = check_series(order, [first[lv] for lv in order],
-                                what=f"{path.name} sheet {sheet!r}", path=path)
+    fixed, notes = check_series(order, [first[lv] for lv in order], what=f"sheet {sheet!r}",
+                                path=path)
     repaired = dict(zip(order, fixed, strict=True))
     wells.loc[wells["type"] == "standard", "expected"] = \
         wells.loc[wells["type"] == "standard", "level"].map(repaired)
-    return notes
+    return repair_note(path, notes)
 
 
 def _curve(footer: list[str], sheet: str, path: Path) -> tuple[VendorCurve | None, list[str]]:

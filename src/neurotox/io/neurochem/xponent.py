@@ -45,6 +45,7 @@ from neurotox.io.neurochem.base import (
     number,
     parse_value,
     register_reader,
+    repair_note,
     wells_frame,
 )
 
@@ -215,11 +216,11 @@ def _expected(blocks: dict[str, list], analytes: list[str],
     for a in analytes:
         values = [number(table[lv].get(a, ""), path=path,
                          where=f"line {table[lv]['_line']}, analyte {a!r}") for lv in levels]
-        fixed, n = check_series(levels, values, what=f"{path.name}, analyte {a}", path=path)
+        fixed, n = check_series(levels, values, what=a, path=path)
         notes += n
         out.update({(a, f"Standard{int(_STANDARD.match(lv).group(2))}"): v
                     for lv, v in zip(levels, fixed, strict=True)})
-    return out, notes
+    return out, repair_note(path, notes)
 
 
 def _cell(block: dict | None, key: str, k: int) -> str:
