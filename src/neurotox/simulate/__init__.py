@@ -60,6 +60,7 @@ def _load_all() -> None:
     # Importing the assays package imports every assay module, which registers its
     # simulators. Done lazily so importing neurotox.simulate stays cheap.
     import neurotox.assays  # noqa: F401
+    import neurotox.simulate.neurochem  # noqa: F401
 
 
 def write_study_yaml(folder: Path, doc: dict[str, Any]) -> Path:
