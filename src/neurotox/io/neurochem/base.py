@@ -360,17 +360,18 @@ def check_series(levels: Sequence[str], values: Sequence[float], *, what: str,
 
     Notes
     -----
-    A serial dilution is monotone with a constant fold. A value that breaks
-    monotony is repaired only when the other values form a constant-fold series
-    and the value times a power of ten (a lost decimal point or a thousands
-    separator read as a decimal) equals the one the series predicts to 1e-6
-    relative; every repair is noted. Anything else is an error: a damaged
-    standard is never used silently.
+    A serial dilution is monotone with a constant fold. When most neighbours
+    share one fold, a value off the series is repaired if the value times a
+    power of ten (a lost decimal point or a thousands separator read as a
+    decimal) equals the one the series predicts to 1e-6 relative; every repair
+    is noted. A series that is still not monotone is an error: a damaged
+    standard is never used silently. (A damaged value that keeps a series
+    without a constant fold monotone cannot be recognised.)
 
     """
     v = np.array(values, dtype=float)
     ok = np.isfinite(v) & (v > 0)
-    if ok.sum() < 3 or _monotone(v[ok]):
+    if ok.sum() < 3:
         return list(v), []
     fold = _fold(v, ok)
     notes = []

@@ -216,7 +216,8 @@ def _layout(plate: Gen5Plate, path: Path) -> dict[str, dict[str, Any]]:
         out[well] = {"type": kind, "sample": sample, "id": wid,
                      "level": sample if kind in ("standard", "control") else "",
                      "expected": value if kind in ("standard", "control") else math.nan,
-                     "dilution": _dilution(value) if kind == "sample" else 1.0}
+                     "dilution": _dilution(value) if kind == "sample" else 1.0,
+                     "fraction": kind == "sample" and 0 < value < 1}
     return out
 
 
@@ -266,10 +267,11 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
          **_: Any) -> PlateExport:
     """Read the endpoint (or kinetic-rate) plates of a Gen5 export into a PlateExport."""
     plates = parse_plates(src)
-    frames, curves, notes = [], {}, []
+    frames, curves, notes, fractions = [], {}, [], False
     name = analyte or ""
     for plate in plates:
         layout = _layout(plate, src.path)
+        fractions |= any(info["fraction"] for info in layout.values())
         label = _pick_signal(plate, signal, src.path)
         notes.append(f"{src.path.name}, plate {plate.name!r}: curve signal = {label!r}")
         frames.append(_plate_wells(plate, layout, label, name, src.path))
@@ -277,7 +279,7 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
         if curve is not None:
             curves[name] = curve
     wells = pd.concat(frames, ignore_index=True)
-    if (wells["dilution"] != 1).any():
+    if fractions:
         notes.append(f"{src.path.name}: sample 'Conc/Dil' values below 1 read as fractions "
                      "(0.25 = dilution 1:4)")
     if len(plates) > 1 and curves:
