@@ -58,6 +58,7 @@ analyte; ``controls`` the expected ranges of controls.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import zipfile
@@ -510,14 +511,33 @@ def read_export(path: str | Path, *, format: str | None = None, **options: Any) 
         out = reader.read(src, **options)
     except InputError:
         raise
-    except (ValueError, KeyError, TypeError, IndexError, UnicodeError, OSError,
-            zipfile.BadZipFile) as exc:
+    except _UNEXPECTED as exc:
         raise FormatError(f"looks like {reader.name} but cannot be read: "
                           f"{' '.join(str(exc).split()) or type(exc).__name__}",
                           path=src.path) from None
     check_wells(out)
     out.notes.insert(0, f"{src.path.name}: format {reader.name} ({how})")
     return out
+
+
+_UNEXPECTED = (ValueError, KeyError, TypeError, IndexError, UnicodeError, OSError,
+               zipfile.BadZipFile)
+
+
+def format_errors(read: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a reader taking a path first: an unanticipated variant of the layout becomes
+    one :class:`~neurotox.errors.FormatError` naming the file, not a traceback."""
+
+    @functools.wraps(read)
+    def wrapper(path: str | Path, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return read(path, *args, **kwargs)
+        except InputError:
+            raise
+        except _UNEXPECTED as exc:
+            raise FormatError(f"cannot be read: {' '.join(str(exc).split()) or type(exc).__name__}",
+                              path=Path(path)) from None
+    return wrapper
 
 
 def wells_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

@@ -320,7 +320,7 @@ def kinetic_reads(src: Source) -> tuple[pd.DataFrame, dict[str, dict[str, Any]],
     """Kinetic reads of every plate: (``plate, well, time_s, value``), layouts, notes."""
     frames, layouts, notes = [], {}, []
     for plate in parse_plates(src):
-        if plate.kinetic is None:
+        if plate.kinetic is None or plate.kinetic.empty:
             continue
         frames.append(plate.kinetic.assign(plate=plate.name))
         layouts[plate.name] = _layout(plate, src.path)

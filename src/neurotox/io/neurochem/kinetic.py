@@ -26,7 +26,7 @@ import pandas as pd
 
 from neurotox.errors import FormatError, quoted
 from neurotox.io.neurochem import gen5
-from neurotox.io.neurochem.base import Source, normalise_well, number
+from neurotox.io.neurochem.base import Source, format_errors, normalise_well, number
 from neurotox.io.neurochem.plate_table import columns_of, load_table
 
 READ_COLUMNS = ("plate", "well", "time_s", "value")
@@ -86,6 +86,7 @@ def _seconds(text: str, minutes: bool, path: Path, where: str) -> float:
     return v * 60 if minutes else v
 
 
+@format_errors
 def read_kinetic(path: str | Path) -> KineticReads:
     """Read kinetic plate reads (see the module docstring).
 

@@ -46,6 +46,7 @@ from neurotox.io.neurochem.base import (
     Reader,
     Source,
     cell_text,
+    format_errors,
     normalise_well,
     number,
     parse_value,
@@ -134,8 +135,12 @@ def load_table(src: Source) -> tuple[pd.DataFrame, list[str]]:
         text = src.text()
         sep = src.delimiter
         check_row_lengths(text, sep, src.path)
-        table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            skip_blank_lines=True)
+        try:
+            table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                skip_blank_lines=True)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise FormatError(f"cannot read as a table: {' '.join(str(exc).split())}",
+                              path=src.path) from None
         table.columns = [str(c).strip() for c in table.columns]
         table = table.apply(lambda s: s.str.strip())
         table.index = range(2, len(table) + 2)
@@ -250,6 +255,7 @@ def _check_standards(wells: pd.DataFrame, path: Path) -> None:
                           path=path, where=r["source"].removeprefix(path.name).strip())
 
 
+@format_errors
 def read_plate_map(path: str | Path) -> pd.DataFrame:
     """A plate map (the plain table without a signal): wells, types, samples, dilutions.
 

@@ -32,7 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from neurotox.errors import FormatError, quoted
-from neurotox.io.neurochem.base import Source, number
+from neurotox.io.neurochem.base import Source, format_errors, number
 from neurotox.io.neurochem.plate_table import load_table
 
 SHEET_COLUMNS = ("sample", "subject", "matrix", "timepoint", "plate", "dilution",
@@ -74,6 +74,7 @@ def label(text: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", text.strip().lower()).strip("_")
 
 
+@format_errors
 def read_sample_sheet(path: str | Path) -> pd.DataFrame:
     """Read and check a sample sheet (see the module docstring).
 
@@ -131,7 +132,7 @@ def _row(get: dict[str, str], line: int, cols: dict[str, str], path: Path) -> di
            "plate": get.get("plate", ""), "source": where}
     for col in ("dilution", "protein_mg_ml", "tissue_mg", "homogenate_ml"):
         v = number(get.get(col, ""), path=path, where=f"{where}, column {cols.get(col, col)!r}")
-        if math.isfinite(v) and v <= 0 or v == math.inf:
+        if math.isfinite(v) and v <= 0:
             raise FormatError(f"expected a positive number, found {get.get(col)!r}", path=path,
                               where=f"{where}, column {cols[col]!r}")
         out[col] = v
