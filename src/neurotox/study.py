@@ -79,6 +79,37 @@ class AssaySpec(BaseModel):
         return self.id or self.assay
 
 
+class CensoredPlan(BaseModel):
+    """How censored values (``censoring`` column of the EndpointTable) are analysed.
+
+    Attributes
+    ----------
+    policy
+        Left-censored values (below a limit of quantification): ``bound`` (the
+        limit), ``half`` (limit/2), ``sqrt2`` (limit/√2), ``exclude`` (dropped from
+        the tests, counted as exclusions) or ``rank`` (always the censoring-aware
+        rank test).
+    rank_test_above
+        Censored fraction of a stratum above which the censoring-aware rank test is
+        used whatever the policy.
+    test
+        Censoring-aware test: ``peto-prentice`` (generalised Wilcoxon, the default)
+        or ``logrank``. Right-censored values (cut-offs) always use it.
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policy: Literal["bound", "half", "sqrt2", "exclude", "rank"] = "half"
+    rank_test_above: float = Field(default=0.2, ge=0, le=1)
+    test: Literal["peto-prentice", "logrank"] = "peto-prentice"
+
+    @property
+    def rho(self) -> float:
+        """Weight exponent of the weighted log-rank test (1 Peto-Prentice, 0 log-rank)."""
+        return 1.0 if self.test == "peto-prentice" else 0.0
+
+
 class StatisticsPlan(BaseModel):
     """The statistical plan; every choice of the decision tree is a setting here.
 
@@ -109,6 +140,8 @@ class StatisticsPlan(BaseModel):
     litter_unit
         For developmental studies: ``none``, ``means`` (litter means) or ``mixed``
         (litter as random effect).
+    censored
+        Handling of censored values (:class:`CensoredPlan`).
 
     """
 
@@ -126,6 +159,7 @@ class StatisticsPlan(BaseModel):
     percent_of_control: bool = True
     pool_sexes: bool = False
     litter_unit: Literal["none", "means", "mixed"] = "none"
+    censored: CensoredPlan = Field(default_factory=CensoredPlan)
 
     @field_validator("log_transform")
     @classmethod

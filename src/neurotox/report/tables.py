@@ -269,6 +269,25 @@ def test_footnotes(block: Block) -> list[str]:
     return notes
 
 
+def censoring_footnotes(block: Block) -> list[str]:
+    """One footnote per censoring note of the decision rows (policy and test used)."""
+    if "censoring" not in block.decisions:
+        return []
+    key = "timepoint" if block.by == "timepoint" else "endpoint"
+    notes = []
+    for row in block.decisions.itertuples(index=False):
+        if _s(row.censoring):
+            col = str(getattr(row, key))
+            where = col if key == "timepoint" else label_of(col)
+            notes.append(f"{where}: {row.censoring}." if where != "NA" else
+                         f"{row.censoring}.")
+    if notes:
+        notes.insert(0, "< / > limit: value censored below / above the limit (n censored "
+                     "shown after n; group statistics count censored values at the "
+                     "value the policy gives them).")
+    return notes
+
+
 def _s(v: object) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
@@ -322,6 +341,10 @@ def _group_footnotes(block: Block, groups: list[Group]) -> list[str]:
 
 # -------------------------------------------------------------- summary cells
 
+#: Sign shown before the limit of a censored value.
+CENSOR_SIGN = {"left": "<", "right": ">"}
+
+
 def summary_cell(r: pd.Series | None, decimals: int, percent: bool) -> Cell:
     """``mean ± SD (n)`` with flag, arrow and optional percent of control."""
     if r is None:
@@ -332,6 +355,11 @@ def summary_cell(r: pd.Series | None, decimals: int, percent: bool) -> Cell:
     flag, direction = _s(r["flag"]), _s(r["direction"])
     n_text = "0" if not math.isfinite(n) else f"{int(n)}"
     text = f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text})"
+    n_cens = _num(r.get("n_censored", 0))
+    if n_cens > 0:  # "> 20.0 (8)" when all are censored, else "(8; 3 > 20.0)"
+        limit = f"{CENSOR_SIGN[_s(r['censoring'])]} {fmt(_num(r['censored_bound']), decimals)}"
+        text = (f"{limit} ({n_text})" if n_cens == n else
+                f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text}; {int(n_cens)} {limit})")
     text += flag_text(flag, direction)
     if percent and not bool(r["is_control"]) and math.isfinite(pct):
         text += f" [{pct:.0f}%]"
@@ -411,7 +439,7 @@ def summary_table(block: Block, spec: StudySpec, number: int) -> Table:
         row_header=("Group", "Dose"), columns=tuple(_column_label(block, c) for c in cols),
         rows=rows, number_fields=("mean", "sd", "n", "percent_of_control", "p_value"),
         footnotes=_plan_footnotes(plan, "summary") + test_footnotes(block)
-        + _group_footnotes(block, groups),
+        + _group_footnotes(block, groups) + censoring_footnotes(block),
         category=block.category)
 
 
@@ -566,7 +594,9 @@ def _listing_cell(r: object | None, decimals: int) -> Cell:
         reason = str(r.exclusion_reason)  # type: ignore[attr-defined]
         return Cell(f"[{fmt(value, decimals)}] excluded: {reason}", {"value": value},
                     note=reason)
-    return Cell(fmt(value, decimals), {"value": value})
+    sign = CENSOR_SIGN.get(str(getattr(r, "censoring", "none")), "")
+    return Cell(f"{sign} {fmt(value, decimals)}" if sign else fmt(value, decimals),
+                {"value": value})
 
 
 # ------------------------------------------------------------------ all tables
