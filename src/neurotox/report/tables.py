@@ -357,8 +357,10 @@ def summary_cell(r: pd.Series | None, decimals: int, percent: bool) -> Cell:
     text = f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text})"
     n_cens = _num(r.get("n_censored", 0))
     if n_cens > 0:  # "> 20.0 (8)" when all are censored, else "(8; 3 > 20.0)"
-        limit = f"{CENSOR_SIGN[_s(r['censoring'])]} {fmt(_num(r['censored_bound']), decimals)}"
-        text = (f"{limit} ({n_text})" if n_cens == n else
+        side = _s(r["censoring"])
+        limit = (f"{CENSOR_SIGN[side]} {fmt(_num(r['censored_bound']), decimals)}"
+                 if side in CENSOR_SIGN else "censored")
+        text = (f"{limit} ({n_text})" if n_cens == n and side in CENSOR_SIGN else
                 f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text}; {int(n_cens)} {limit})")
     text += flag_text(flag, direction)
     if percent and not bool(r["is_control"]) and math.isfinite(pct):

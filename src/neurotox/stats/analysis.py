@@ -80,7 +80,8 @@ def describe(table: pd.DataFrame, *, pool_sexes: bool = False) -> pd.DataFrame:
         mean, sd, sem, median, min, max, n_censored, censoring, censored_bound`` (SD
         with n - 1; NaN when n < 2). Censored values count at their limit (or the
         value :func:`analyse` substituted); ``n_censored`` says how many of the n are
-        censored, ``censoring`` on which side (``left``/``right``, ``""`` if none) and
+        censored, ``censoring`` on which side (``left``/``right``/``both``, ``""`` if
+        none) and
         ``censored_bound`` the limit a display can quote ("< limit" uses the largest
         left limit, "> limit" the smallest right one).
 
@@ -112,9 +113,10 @@ def _censored_cells(inc: pd.DataFrame) -> pd.DataFrame:
         if part.empty:
             continue
         got = part.groupby(_CELL, sort=False, observed=True)["_limit"].agg(["size", agg])
-        out.loc[got.index, "n_censored"] = got["size"].to_numpy()
-        out.loc[got.index, "censoring"] = side
-        out.loc[got.index, "censored_bound"] = got[agg].to_numpy()
+        both = out.loc[got.index, "censoring"].to_numpy() != ""
+        out.loc[got.index, "n_censored"] += got["size"].to_numpy()
+        out.loc[got.index, "censoring"] = np.where(both, "both", side)
+        out.loc[got.index, "censored_bound"] = np.where(both, np.nan, got[agg].to_numpy())
     return out
 
 
@@ -155,14 +157,8 @@ def _apply_censoring(df: pd.DataFrame, plan: StatisticsPlan) -> pd.DataFrame:
     strata = df.groupby(STRATUM, sort=False).ngroup().to_numpy()
     count = [np.bincount(strata, weights=m, minlength=strata.max() + 1).astype(int)
              for m in (left, right, inc)]
-    first = df.groupby(STRATUM, sort=False)["endpoint"].first().to_numpy()
-    modes = []
-    for i, (n_l, n_r, n) in enumerate(zip(*count, strict=True)):
-        try:
-            modes.append(cens.stratum_mode(n_l, n_r, n, plan.censored.policy,
-                                           plan.censored.rank_test_above))
-        except ValueError as exc:
-            raise InputError(f"endpoint {first[i]!r}: {exc}", where="column 'censoring'") from exc
+    modes = [cens.stratum_mode(n_l, n_r, n, plan.censored.policy, plan.censored.rank_test_above)
+             for n_l, n_r, n in zip(*count, strict=True)]
     mode = np.asarray(modes)[strata]
     df = df.copy()
     sub = left & (mode == "substitute")
@@ -292,6 +288,8 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     litters = inc["batch"].astype(str).to_numpy() if _litter_model(plan, inc) else None
     idx_by_cell = inc.groupby(_CELL, sort=False).indices
     covariates = ancova.registry_covariates() if covariates is None else covariates
+    present = set(inc["endpoint"])  # a covariate endpoint nobody measured: no ANCOVA
+    covariates = {e: c for e, c in covariates.items() if c in present}
     cov_lookup = ancova.covariate_lookup(inc, covariates) if covariates else {}
     per_row = _PerRow(len(desc))
     dec_rows = []
@@ -301,7 +299,10 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
         key = tuple(cells.iloc[0][STRATUM])
         out, decision = _stratum(key, cells, reg[key[2]], plan, order, (values, codes),
                                  idx_by_cell, litters)
-        if key[2] in covariates and litters is None:
+        if key[2] in covariates and decision["path"] == "censored":
+            decision["note"] = "; ".join(x for x in (
+                decision["note"], "ANCOVA not run: censored values need the rank test") if x)
+        elif key[2] in covariates and litters is None:
             _apply_ancova(key, cells, out, decision, _AncovaInput(
                 covariates[key[2]], values, inc["subject"].to_numpy(), idx_by_cell, cov_lookup,
                 _alternative(reg[key[2]], plan)), order)

@@ -12,6 +12,8 @@ the censoring-aware tests used when they cannot simply be replaced by a number.
   censoring-aware test. When more than ``censored.rank_test_above`` of a stratum is
   censored the censoring-aware test is used whatever the policy.
 * Right-censored values always go to the censoring-aware test.
+* A stratum censored on both sides (up-down thresholds below the weakest and above
+  the strongest filament) uses Gehan's scores with Mantel's permutation variance.
 
 The censoring-aware tests are the weighted log-rank family of Harrington and Fleming
 (1982): ``rho = 1`` is the Peto-Prentice generalised Wilcoxon test (weights: the
@@ -63,15 +65,12 @@ def stratum_mode(n_left: int, n_right: int, n_total: int, policy: str,
     rank_test_above
         Censored fraction above which the censoring-aware test is used.
 
-    Raises
-    ------
-    ValueError
-        Both left- and right-censored values in one stratum.
+    Notes
+    -----
+    Any right-censored value (alone or with left-censored ones) sends the stratum
+    to the censoring-aware test.
 
     """
-    if n_left and n_right:
-        raise ValueError(f"a stratum has both left-censored ({n_left}) and right-censored "
-                         f"({n_right}) values; one endpoint can be censored on one side only")
     if n_right:
         return "test"
     if not n_left:
@@ -234,6 +233,90 @@ def trend(samples: Sequence[Sequence[float]], censored: Sequence[Sequence[bool]]
                  method="asymptotic")
 
 
+# ------------------------------------------------- Gehan scores (both sides)
+
+def gehan_scores(values: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Gehan's scores for values censored on either side: #definitely lower − #definitely higher.
+
+    A value is the interval [v, v] (observed), (−∞, v] (left-censored) or [v, ∞)
+    (right-censored); i is definitely higher than j when i's interval lies above
+    j's (Gehan 1965, extended to both sides).
+    """
+    v = np.asarray(values, dtype=float)
+    lo = np.where(left, -np.inf, v)
+    hi = np.where(right, np.inf, v)
+    above = lo[:, None] > hi[None, :]
+    return above.sum(axis=1).astype(float) - above.sum(axis=0).astype(float)
+
+
+def _gehan_sums(samples: Sequence[np.ndarray], left: Sequence[np.ndarray],
+                right: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-group score sums and their permutation covariance (Mantel 1967)."""
+    sizes = np.array([np.size(x) for x in samples])
+    scores = gehan_scores(np.concatenate(samples), np.concatenate(left), np.concatenate(right))
+    t = np.array([part.sum() for part in np.split(scores, np.cumsum(sizes)[:-1])])
+    n = sizes.sum()
+    scale = float(scores @ scores) / (n * (n - 1)) if n > 1 else 0.0
+    return t, scale * (n * np.diag(sizes) - np.outer(sizes, sizes))
+
+
+def gehan_vs_control(samples: Sequence[Sequence[float]], left: Sequence[Sequence[bool]],
+                     right: Sequence[Sequence[bool]], *,
+                     alternative: str = "two-sided") -> Comparison:
+    """Gehan-Mantel test of each treated group against control, Holm-adjusted.
+
+    For values censored on both sides (an up-down threshold below the weakest or
+    above the strongest filament). z = score sum of the treated group over its
+    permutation SD (control and that group only), > 0 when the treated group lies
+    higher.
+
+    References
+    ----------
+    Gehan EA (1965). A generalized Wilcoxon test for comparing arbitrarily
+    singly-censored samples. Biometrika 52:203-223. Mantel N (1967). Ranking
+    procedures for arbitrarily restricted observation. Biometrics 23:65-78.
+
+    """
+    check_alternative(alternative)
+    z = []
+    for i in range(1, len(samples)):
+        t, v = _gehan_sums([np.asarray(samples[0], float), np.asarray(samples[i], float)],
+                           [np.asarray(left[0]), np.asarray(left[i])],
+                           [np.asarray(right[0]), np.asarray(right[i])])
+        z.append(t[1] / np.sqrt(v[1, 1]) if v[1, 1] > 0 else np.nan)
+    z_arr = np.asarray(z, dtype=float)
+    raw = normal_p(z_arr, alternative)
+    p = raw.copy()
+    ok = np.isfinite(raw)
+    p[ok] = holm(raw[ok])
+    return Comparison("Gehan-Mantel", z_arr, p, alternative, method="asymptotic",
+                      adjustment="holm", extra={"p_unadjusted": raw})
+
+
+def gehan_k_sample(samples: Sequence, left: Sequence, right: Sequence) -> tuple[float, float,
+                                                                                 int]:
+    """Overall Gehan-Mantel test: chi-square, p and degrees of freedom."""
+    t, v = _gehan_sums(samples, left, right)
+    df = int(np.linalg.matrix_rank(v[1:, 1:])) if v.shape[0] > 1 else 0
+    if df == 0:
+        return np.nan, np.nan, 0
+    chi2 = float(t[1:] @ np.linalg.pinv(v[1:, 1:]) @ t[1:])
+    return chi2, float(sps.chi2.sf(chi2, df)), df
+
+
+def gehan_trend(samples: Sequence, left: Sequence, right: Sequence, *,
+                scores: Sequence[float] | None = None,
+                alternative: str = "two-sided") -> Trend:
+    """Trend across ordered groups on Gehan scores: z = c'T / √(c'Vc), > 0 increasing."""
+    check_alternative(alternative)
+    t, v = _gehan_sums(samples, left, right)
+    c = np.arange(len(t), dtype=float) if scores is None else np.asarray(scores, float)
+    var = float(c @ v @ c)
+    z = float(c @ t) / np.sqrt(var) if var > 0 else np.nan
+    return Trend("Gehan-Mantel trend", z, float(normal_p(np.array(z), alternative)),
+                 alternative, method="asymptotic")
+
+
 # ------------------------------------------------------------------ routing
 
 @dataclass(frozen=True)
@@ -244,22 +327,28 @@ class Routed:
     ----------
     groups
         Values per group for the tests (substituted, or with excluded values dropped).
-    censored
-        Per value of ``groups``: True when censored.
+    left, right
+        Per value of ``groups``: True when left- / right-censored (all False unless
+        ``mode == "test"``).
     mode
         One of :data:`MODES`.
     side
-        ``left``, ``right`` or ``""`` when nothing is censored.
+        ``left``, ``right``, ``both`` or ``""`` when nothing is censored.
     note
         Text for the decision table's ``censoring`` column ("" when uncensored).
 
     """
 
     groups: list[np.ndarray]
-    censored: list[np.ndarray]
+    left: list[np.ndarray]
+    right: list[np.ndarray]
     mode: str
     side: str
     note: str
+
+
+def _none(groups: list[np.ndarray]) -> list[np.ndarray]:
+    return [np.zeros(g.size, bool) for g in groups]
 
 
 def route(samples: Sequence[np.ndarray], codes: Sequence[Sequence[str]], *,
@@ -289,20 +378,22 @@ def route(samples: Sequence[np.ndarray], codes: Sequence[Sequence[str]], *,
     n_total = sum(g.size for g in groups)
     mode = stratum_mode(n_left, n_right, n_total, policy, rank_test_above)
     if mode == "none":
-        return Routed(groups, [np.zeros(g.size, bool) for g in groups], mode, "", "")
-    side = "right" if n_right else "left"
-    n_cens = n_right or n_left
-    share = f"{n_cens} of {n_total} values {'right' if n_right else 'left'}-censored"
+        return Routed(groups, _none(groups), _none(groups), mode, "", "")
+    side = "both" if n_left and n_right else "right" if n_right else "left"
+    share = {"both": f"{n_left} left- and {n_right} right-censored of {n_total} values",
+             "right": f"{n_right} of {n_total} values right-censored",
+             "left": f"{n_left} of {n_total} values left-censored"}[side]
     if mode == "substitute":
-        return Routed([substituted(g, m, policy) for g, m in zip(groups, left, strict=True)],
-                      [np.zeros(g.size, bool) for g in groups], mode, side,
+        subst = [substituted(g, m, policy) for g, m in zip(groups, left, strict=True)]
+        return Routed(subst, _none(groups), _none(groups), mode, side,
                       f"{share}: {POLICY_TEXT[policy]} (policy {policy})")
     if mode == "exclude":
-        return Routed([g[~m] for g, m in zip(groups, left, strict=True)],
-                      [np.zeros(int((~m).sum()), bool) for m in left], mode, side,
+        kept = [g[~m] for g, m in zip(groups, left, strict=True)]
+        return Routed(kept, _none(kept), _none(kept), mode, side,
                       f"{share}: excluded from the tests (policy exclude)")
-    why = ("right-censored values need a censoring-aware test" if n_right else
+    why = ("values censored on both sides: Gehan scores" if side == "both" else
+           "right-censored values need a censoring-aware test" if n_right else
            f"policy {policy}" if policy == "rank" else
            f"censored fraction {n_left / n_total:.0%} > {rank_test_above:.0%}")
-    return Routed(groups, right if n_right else left, mode, side,
+    return Routed(groups, left, right, mode, side,
                   f"{share}: censoring-aware rank test ({why})")

@@ -227,19 +227,27 @@ def _litter_mixed(groups: list[np.ndarray], litters: list, alternative: str,
 def _censored(groups: list[np.ndarray], routed: cens.Routed, keep: list[int],
               alternative: str, plan: StatisticsPlan,
               decision: dict[str, object]) -> tuple[Comparison, Trend | None]:
-    """Censoring-aware path: weighted log-rank vs control (Holm), k-sample and trend."""
-    flags = [routed.censored[i] for i in keep]
-    rho, side = plan.censored.rho, routed.side
-    comp = cens.vs_control(groups, flags, side=side, alternative=alternative, rho=rho)
-    chi2, p, df = cens.k_sample(groups, flags, side=side, rho=rho)
+    """Censoring-aware path: weighted log-rank (one side) or Gehan-Mantel (both sides)."""
+    left, right = [routed.left[i] for i in keep], [routed.right[i] for i in keep]
+    if routed.side == "both":
+        comp = cens.gehan_vs_control(groups, left, right, alternative=alternative)
+        chi2, p, df = cens.gehan_k_sample(groups, left, right)
+        how = "Gehan scores, Mantel's permutation variance"
+        trend = (cens.gehan_trend(groups, left, right, alternative=alternative)
+                 if plan.trend_test else None)
+    else:
+        flags = right if routed.side == "right" else left
+        rho, side = plan.censored.rho, routed.side
+        comp = cens.vs_control(groups, flags, side=side, alternative=alternative, rho=rho)
+        chi2, p, df = cens.k_sample(groups, flags, side=side, rho=rho)
+        how = f"weighted log-rank, {side}-censored values at their limit"
+        trend = (cens.trend(groups, flags, side=side, alternative=alternative, rho=rho)
+                 if plan.trend_test else None)
     decision.update(path="censored", overall_test=f"{comp.test} k-sample (chi-square, {df} df)",
                     overall_statistic=chi2, overall_p=p)
-    note = (f"{comp.test} (weighted log-rank, {side}-censored values at their limit) vs "
-            f"control, Holm-adjusted over the {len(groups) - 1} comparisons")
+    note = (f"{comp.test} ({how}) vs control, Holm-adjusted over the {len(groups) - 1} "
+            "comparisons")
     decision["note"] = "; ".join(x for x in (decision["note"], note) if x)
-    trend = None
-    if plan.trend_test:
-        trend = cens.trend(groups, flags, side=side, alternative=alternative, rho=rho)
     return comp, trend
 
 

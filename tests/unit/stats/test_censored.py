@@ -16,7 +16,6 @@ import pytest
 from pydantic import ValidationError
 
 from neurotox import endpoints, stats
-from neurotox.errors import InputError
 from neurotox.stats import censored
 from neurotox.stats.tree import compare_to_control
 from neurotox.study import CensoredPlan, Group, StatisticsPlan
@@ -77,6 +76,7 @@ def test_left_censored_equals_survdiff_on_negated_values():
 @pytest.mark.parametrize("n_left, n_right, policy, expected", [
     (0, 0, "half", "none"),
     (0, 3, "half", "test"),
+    (1, 3, "half", "test"),
     (2, 0, "half", "substitute"),       # 2/20 = 10 % <= 20 %
     (2, 0, "exclude", "exclude"),
     (2, 0, "rank", "test"),
@@ -87,9 +87,37 @@ def test_stratum_mode(n_left, n_right, policy, expected):
     assert censored.stratum_mode(n_left, n_right, 20, policy, 0.2) == expected
 
 
-def test_both_sides_in_one_stratum_is_an_error():
-    with pytest.raises(ValueError, match=r"both left-censored \(1\) and right-censored \(2\)"):
-        censored.stratum_mode(1, 2, 10, "half", 0.2)
+def test_gehan_mantel_equals_coin_gehan_breslow():
+    # R coin 1.4-2: statistic(logrank_test(Surv(t, e) ~ g, type = "Gehan-Breslow")) on the
+    # first two groups: -1.238584236 (coin orients it the other way round)
+    two = RIGHT[:2]
+    right = RIGHT_CENS[:2]
+    left = [np.zeros(x.size, bool) for x in two]
+    comp = censored.gehan_vs_control(two, left, right)
+    assert comp.statistic[0] == pytest.approx(1.238584236, abs=1e-9)
+    mirrored = censored.gehan_vs_control([-x for x in two], right, left)
+    assert mirrored.statistic[0] == pytest.approx(-1.238584236, abs=1e-9)
+
+
+def test_gehan_scores_count_definitely_lower_minus_higher():
+    # 1 (<2: at most 2), 3, 5, 9 (>8: at least 8)
+    v = np.array([2.0, 3.0, 5.0, 8.0])
+    left, right = np.array([1, 0, 0, 0], bool), np.array([0, 0, 0, 1], bool)
+    np.testing.assert_array_equal(censored.gehan_scores(v, left, right), [-3, -1, 1, 3])
+    # "< 4" is not definitely below 3: that pair is tied
+    v = np.array([4.0, 3.0, 5.0])
+    np.testing.assert_array_equal(censored.gehan_scores(v, np.array([1, 0, 0], bool),
+                                                        np.zeros(3, bool)), [-1, -1, 2])
+
+
+def test_both_sides_in_one_stratum_use_gehan():
+    groups = [np.array([0.5, 1.0, 1.4, 2.0, 6.0]), np.array([0.02, 0.02, 0.3, 0.6, 0.9])]
+    codes = [np.array(["none"] * 4 + ["right"]), np.array(["left", "left"] + ["none"] * 3)]
+    out = compare_to_control(groups, censoring=codes)
+    assert out.decision["path"] == "censored" and out.decision["pairwise_test"] == "Gehan-Mantel"
+    assert out.decision["censoring"].startswith("2 left- and 1 right-censored of 10 values")
+    # hand count: scores of the treated values are all negative -> z < 0
+    assert out.statistic[1] < 0
 
 
 @pytest.mark.parametrize("policy, factor", [("bound", 1.0), ("half", 0.5),
@@ -195,11 +223,13 @@ def test_analyse_left_censored_policies():
     assert "excluded from the tests (policy exclude)" in a.decisions.iloc[0]["censoring"]
 
 
-def test_analyse_rejects_both_sides_in_one_endpoint():
+def test_analyse_both_sides_in_one_endpoint():
     codes = [np.array(["left"] + ["none"] * 6), np.array(["right"] + ["none"] * 7),
              np.full(7, "none")]
-    with pytest.raises(InputError, match="grip_strength_forelimb.*both left-censored"):
-        stats.analyse(_table(RIGHT, codes), StatisticsPlan(), GROUPS)
+    a = stats.analyse(_table(RIGHT, codes), StatisticsPlan(), GROUPS)
+    assert a.decisions.iloc[0]["pairwise_test"] == "Gehan-Mantel"
+    r = a.results.set_index("group")
+    assert list(r["censoring"]) == ["left", "right", ""]
 
 
 def test_uncensored_tables_are_unchanged():
