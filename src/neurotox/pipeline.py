@@ -187,8 +187,15 @@ def _rule_exclusions(table: pd.DataFrame) -> list[dict]:
 
 def censoring_text(study: Study) -> str:
     """How censored values (below/above a limit of quantification) enter the statistics."""
-    return ("censored values enter the statistics at their bound (substitution policy "
-            "'bound').")
+    from neurotox.stats.censored import POLICY_TEXT, TEST_NAMES
+
+    plan = study.spec.statistics.censored
+    test = TEST_NAMES[plan.rho]
+    return (f"for the statistics, values below the LLOQ are {POLICY_TEXT[plan.policy]} "
+            f"(substitution policy '{plan.policy}'), and a stratum with more than "
+            f"{plan.rank_test_above:.0%} censored values, or any right-censored value, is "
+            f"compared with the censoring-aware {test} rank test (statistical plan key "
+            "'censored').")
 
 
 def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str],

@@ -161,7 +161,7 @@ def methods_paragraph(details: Mapping[str, pd.DataFrame], censoring: str) -> li
 
 
 def add_neurochem_sections(report: Report, details: Mapping[str, pd.DataFrame],
-                           spec: StudySpec, censoring: str) -> None:
+                           spec: StudySpec, censoring: str, *, figures: bool = True) -> None:
     """Append the QC table, the standard-curve figures and methods text, renumbering."""
     parts: dict[str, list[pd.DataFrame]] = {}
     for k, v in details.items():
@@ -177,7 +177,8 @@ def add_neurochem_sections(report: Report, details: Mapping[str, pd.DataFrame],
         report.tables.insert(n_summary, table)
         for i, t in enumerate(report.tables, start=1):
             t.number = i
-    report.figures += curve_figures(found)
+    if figures:
+        report.figures += curve_figures(found)
     for i, f in enumerate(report.figures, start=1):
         f.number = i
     report.methods += methods_paragraph(found, censoring)

@@ -274,6 +274,7 @@ def study_doc(seed: int) -> dict[str, Any]:
                             "sample_volume_ul": CHE_VOLUMES["sample_volume_ul"]}},
         ],
         "statistics": {"alpha": 0.05, "sided": "two", "trend_test": True,
+                       "censored": {"policy": "half", "rank_test_above": 0.2},
                        "log_transform": ["il6", "il1b", "gm_csf", "ccl11", "cxcl10", "nfl",
                                          "gfap_per_protein"]},
     }

@@ -7,19 +7,26 @@ import json
 import numpy as np
 import pytest
 
-from neurotox.pipeline import analyse, collect_endpoints
+from neurotox.pipeline import analyse, censoring_text, collect_endpoints
+from neurotox.report import build_report
+from neurotox.report.neurochem import add_neurochem_sections
 from neurotox.simulate import get_simulator
 from neurotox.study import load_study
 
 
 @pytest.fixture(scope="module")
-def simulated(tmp_path_factory):
+def run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("neurochem-sim")
     truth = get_simulator("neurochem").write(folder, 7)
     study = load_study(folder / "study.yaml")
     collected = collect_endpoints(study)
-    results = analyse(collected.table, study).results
-    return truth, collected, results
+    return truth, study, collected, analyse(collected.table, study)
+
+
+@pytest.fixture(scope="module")
+def simulated(run):
+    truth, _, collected, analysis = run
+    return truth, collected, analysis.results
 
 
 def _ratio(results, endpoint, group, timepoint):
@@ -96,3 +103,22 @@ def test_values_match_the_planted_concentrations(simulated):
     true_che = truth["true_values"]["che_u"]["brain_u_per_g"]
     assert np.median([abs(che[s] / true_che[s] - 1) for s in che.index]) < 0.05
     json.dumps(truth)          # truth is JSON-serialisable
+
+
+def test_report_names_the_censoring_policy_and_shows_censored_values(run):
+    _, study, collected, analysis = run
+    report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
+                          software={}, figures=False, bmd=False)
+    add_neurochem_sections(report, collected.details, study.spec, censoring_text(study),
+                           figures=False)
+    methods = " ".join(report.methods)
+    assert "substitution policy 'half'" in methods and "left-censored" in methods
+    qc = next(t for t in report.tables if t.key == "neurochem-qc")
+    assert len(qc.rows) == 13 and all(c.text == "accepted" for r in qc.rows
+                                      for c in r.cells[-1:])
+    il1b = next(t for t in report.tables if t.kind == "summary" and any(
+        "IL-1β" in c for c in t.columns))
+    assert any("< / > limit" in f for f in il1b.footnotes)
+    listing = next(t for t in report.tables if t.key == "listing-neurochem")
+    cells = [c.text for r in listing.rows for c in r.cells]
+    assert any(c.startswith("< ") for c in cells)
