@@ -143,7 +143,7 @@ def write_multiplex(folder: Path, rng: np.random.Generator, subjects: pd.DataFra
                     effect: bool) -> dict[str, Any]:
     """Two xPONENT plates of serum samples; returns the true concentrations by analyte."""
     true: dict[str, dict[str, float]] = {}
-    for a, (key, median, sd, _, eff) in MULTIPLEX.items():
+    for key, median, sd, _, eff in MULTIPLEX.values():
         factor = _effect(subjects["group"], eff) if effect else 1.0
         values = median * factor * rng.lognormal(0.0, sd, len(subjects))
         true[key] = dict(zip(subjects["subject"], values, strict=True))

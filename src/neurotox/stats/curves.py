@@ -147,8 +147,11 @@ class Curve:
         return np.where(np.isfinite(x), x, np.nan)
 
     def status(self, y: np.ndarray | float) -> np.ndarray:
-        """Per signal: ``ok``, ``below_curve`` (lower than the lowest concentration the
-        curve can return), ``above_curve`` or ``no_signal``, in concentration terms."""
+        """Per signal: ``ok``, ``below_curve``, ``above_curve`` or ``no_signal``.
+
+        In concentration terms: ``below_curve`` is lower than the lowest concentration
+        the curve can return (beyond the zero-concentration asymptote).
+        """
         y = np.asarray(y, dtype=float)
         out = np.full(y.shape, OK, dtype=object)
         if self.logistic_family:
@@ -334,11 +337,12 @@ def fit_curve(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, 
 
     Notes
     -----
-    4PL/5PL are fitted by trust-region least squares (scipy) on
-    ``(A, B, log C, D, log F)`` from several starting points (slopes -0.5, -1,
-    -2; for 5PL, asymmetries 0.5, 1 and 2 from the 4PL optimum) with the Levenberg-Marquardt algorithm (scipy, MINPACK),
-    polishing the lowest weighted sum of squares to full precision. ``F`` is
-    kept within [0.05, 20] by a logistic transform.
+    4PL/5PL are fitted by least squares on ``(A, B, log C, D, F)`` from several
+    starting points (slopes -0.5, -1, -2; for 5PL, asymmetries 0.5, 1 and 2
+    from the 4PL optimum) with the Levenberg-Marquardt algorithm and an
+    analytic Jacobian (scipy, MINPACK), polishing the lowest weighted sum of
+    squares to full precision. ``F`` is kept within [0.05, 20] by a logistic
+    transform.
 
     References
     ----------
@@ -473,8 +477,11 @@ def _logistic_gradient(x: np.ndarray, q: np.ndarray) -> np.ndarray:
 
 
 def _starts(x: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
-    """4PL starting points ``(A, B, log C, D)``: asymptotes beyond the extreme standards,
-    C at the geometric middle of the positive concentrations, slopes -0.5, -1, -2."""
+    """4PL starting points ``(A, B, log C, D)``.
+
+    Asymptotes beyond the extreme standards, C at the geometric middle of the
+    positive concentrations, slopes -1, -0.5, -2.
+    """
     pos = x[x > 0]
     order = np.argsort(x)
     low, high = y[order[0]], y[order[-1]]
@@ -488,8 +495,9 @@ def _least_squares(residuals, jacobian, q0: np.ndarray,
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)
         try:
-            r = optimize.least_squares(residuals, q0, jac=jacobian, method="lm", x_scale="jac", xtol=tol,
-                                       ftol=tol, gtol=tol, max_nfev=4000)
+            r = optimize.least_squares(residuals, q0, jac=jacobian, method="lm",
+                                       x_scale="jac", xtol=tol, ftol=tol, gtol=tol,
+                                       max_nfev=4000)
         except (ValueError, np.linalg.LinAlgError):
             return None
     cost = float(2 * r.cost)

@@ -30,7 +30,8 @@ def plate(*, std_signal=None, samples=(), blanks=(3.0, 5.0, 4.0), controls=()) -
     def add(kind, sample, level, expected, dil, signal, flag="", excluded=False):
         nonlocal k
         k += 1
-        rows.append({"plate": "P1", "analyte": "IL6", "well": f"{'ABCDEFGH'[k % 8]}{k // 8 + 1:02d}",
+        well = f"{'ABCDEFGH'[k % 8]}{k // 8 + 1:02d}"
+        rows.append({"plate": "P1", "analyte": "IL6", "well": well,
                      "sample": sample, "type": kind, "level": level, "expected": expected,
                      "dilution": dil, "signal": signal, "raw": np.nan, "replicates": 1,
                      "count": 100.0, "vendor_value": np.nan, "vendor_censoring": "none",
@@ -42,7 +43,7 @@ def plate(*, std_signal=None, samples=(), blanks=(3.0, 5.0, 4.0), controls=()) -
             add("standard", f"Standard{i + 1}", f"Standard{i + 1}", x, 1.0, float(y))
     for b in blanks:
         add("blank", "Background0", "", np.nan, 1.0, b)
-    for name, conc, dil, *rest in controls:
+    for name, conc, dil in controls:
         for _ in range(2):
             add("control", name, name, conc, dil, float(logistic5(conc / dil, *TRUE)))
     for name, signal, dil, *flag in samples:

@@ -26,6 +26,7 @@ Ellman G.L., Courtney K.D., Andres V., Featherstone R.M. (1961) A new and rapid
 colorimetric determination of acetylcholinesterase activity. Biochem.
 Pharmacol. 7:88-95. Eyer P. et al. (2003) Molar absorption coefficients for
 the reduced Ellman reagent. Anal. Biochem. 312:224-227.
+
 """
 
 from __future__ import annotations
@@ -134,7 +135,8 @@ def sample_activity(wells: pd.DataFrame, params: CholinesteraseParameters,
         if blank.empty:
             notes.append(f"plate {plate}: no blank wells; rates not blank-corrected")
         b = float(blank.mean()) if len(blank) else 0.0
-        smp = part[part["type"] == "sample"].assign(corrected=lambda d: d["rate_per_min"] - b)
+        smp = part[part["type"] == "sample"]
+        smp = smp.assign(corrected=smp["rate_per_min"] - b)
         low_r2 = smp[smp["r2"] < params.min_r2]
         for r in low_r2.itertuples(index=False):
             notes.append(f"plate {plate}, well {r.well} (sample {r.sample}): rate R² "
@@ -176,7 +178,7 @@ def percent_of_control(table: pd.DataFrame, study: Study) -> pd.DataFrame:
     """Rows of % of the concurrent control mean (same endpoint, sex, time point)."""
     controls = {g.id for g in study.spec.groups if g.control}
     rows = []
-    for (ep, sex, tp), part in table.groupby(["endpoint", "sex", "timepoint"], sort=False):
+    for (ep, _, tp), part in table.groupby(["endpoint", "sex", "timepoint"], sort=False):
         ctl = part[part["group"].isin(controls) & ~part["excluded"]]["value"]
         mean = float(ctl.mean()) if len(ctl) else math.nan
         for r in part.itertuples(index=False):

@@ -138,8 +138,11 @@ HOOK_DROP = 0.05
 
 
 def _hook(levels: pd.DataFrame) -> tuple[bool, bool, list[str]]:
-    """(rising, hook, levels to drop): the top standard's signal more than
-    :data:`HOOK_DROP` below the highest one; the levels above the peak are dropped."""
+    """(rising, hook, levels to drop) of a standard series.
+
+    A hook: the top standard's signal more than :data:`HOOK_DROP` below the
+    highest one; the levels above the peak are dropped.
+    """
     use = levels[levels["used"] & (levels["expected"] > 0)]
     if len(use) < 4:
         return True, False, []

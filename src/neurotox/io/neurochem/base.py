@@ -525,8 +525,11 @@ _UNEXPECTED = (ValueError, KeyError, TypeError, IndexError, UnicodeError, OSErro
 
 
 def format_errors(read: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a reader taking a path first: an unanticipated variant of the layout becomes
-    one :class:`~neurotox.errors.FormatError` naming the file, not a traceback."""
+    """Wrap a reader taking a path first: unanticipated layouts become FormatError.
+
+    An unanticipated variant of the layout becomes one
+    :class:`~neurotox.errors.FormatError` naming the file, not a traceback.
+    """
 
     @functools.wraps(read)
     def wrapper(path: str | Path, *args: Any, **kwargs: Any) -> Any:
