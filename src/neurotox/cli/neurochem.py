@@ -10,11 +10,20 @@ the comparisons with control into an atomic output folder.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from neurotox.cli.options import open_output, output_options
-from neurotox.cli.rodent import _group_statistics, _inputs, _overrides, _write
+from neurotox.cli.options import output_options
+from neurotox.cli.rodent import _run
+
+
+def _curve_figures(od: Any, result: Any) -> None:
+    from neurotox.report.neurochem import curve_figures
+
+    for fig in curve_figures(result.details):
+        od.write_bytes(f"figures/{fig.key}.png", fig.png)
+        od.write_bytes(f"figures/{fig.key}.svg", fig.svg)
 
 
 @click.command()
@@ -40,40 +49,19 @@ def neurochem(inputs: tuple[Path, ...], study_file: Path, protocol: str,
     for cholinesterase, kinetic reads and a plate map. Without INPUT the study's
     entry for the protocol's assay is used.
     """
-    from neurotox.assays.base import resolve_parameters
-    from neurotox.study import load_study
+    from neurotox.protocols import load_protocol
 
-    study = load_study(study_file)
-    proto, _ = resolve_parameters(protocol)
-    assay = proto.assay
-    if assay not in ("neurochem", "cholinesterase"):
-        raise click.BadParameter(f"protocol {proto.name!r} is for assay {assay!r}, not a "
+    assay = load_protocol(protocol).assay
+    if assay == "cholinesterase":
+        import neurotox.assays.neurochem.cholinesterase as module
+    elif assay == "neurochem":
+        import neurotox.assays.neurochem.immunoassay as module
+    else:
+        raise click.BadParameter(f"protocol {protocol!r} is for assay {assay!r}, not a "
                                  "neurochemistry assay", param_hint="--protocol")
-    _, values = resolve_parameters(protocol, _overrides(study, assay, params), source=study.path)
-    files = _inputs(study, assay, inputs)
-    module = _module(assay)
-    with open_output(output, force, assay=assay, study=study_file, protocol=proto.name,
-                     inputs=files) as od:
-        od.record.parameters["effective"] = values.model_dump(mode="json")
-        od.record.add_inputs([*study.input_files(), *files])
-        result = module.analyse(study, files, values)
-        _write(od, result)
-        if figures and "neurochem_curves" in result.details:
-            from neurotox.report.neurochem import curve_figures
-
-            for fig in curve_figures(result.details):
-                od.write_bytes(f"figures/{fig.key}.png", fig.png)
-                od.write_bytes(f"figures/{fig.key}.svg", fig.svg)
-        _group_statistics(od, study, result)
+    result = _run(assay, module, inputs, study_file, protocol, params, output, force,
+                  extra=_curve_figures if figures else None)
     ep = result.endpoints
     censored = int((ep["censoring"] != "none").sum())
     click.echo(f"{assay}: {ep['subject'].nunique()} subjects, {len(ep)} endpoint values "
                f"({censored} censored, {int(ep['excluded'].sum())} excluded); wrote {output}")
-
-
-def _module(assay: str):
-    if assay == "cholinesterase":
-        import neurotox.assays.neurochem.cholinesterase as module
-    else:
-        import neurotox.assays.neurochem.immunoassay as module
-    return module

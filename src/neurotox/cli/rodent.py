@@ -9,6 +9,7 @@ into an atomic output folder whose manifest lists every exclusion.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +75,9 @@ def _write(od: Any, result: AssayResult) -> None:
 
 
 def _run(assay: str, module: Any, inputs: tuple[Path, ...], study_file: Path, protocol: str,
-         params: tuple[str, ...], output: Path, force: bool) -> AssayResult:
+         params: tuple[str, ...], output: Path, force: bool,
+         extra: Callable[[Any, AssayResult], None] | None = None) -> AssayResult:
+    """Run ``module.analyse`` into an output folder; ``extra(od, result)`` adds files."""
     study = load_study(study_file)
     proto, values = resolve_parameters(protocol, _overrides(study, assay, params),
                                        source=study.path)
@@ -88,6 +91,8 @@ def _run(assay: str, module: Any, inputs: tuple[Path, ...], study_file: Path, pr
         od.record.add_inputs([*study.input_files(), *files])
         result = module.analyse(study, files, values)
         _write(od, result)
+        if extra is not None:
+            extra(od, result)
         _group_statistics(od, study, result)
     return result
 

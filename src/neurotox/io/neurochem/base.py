@@ -72,7 +72,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
-from neurotox.io.text import guess_delimiter, guess_encoding
+from neurotox.io.zebrafish.base import Source as ZebrafishSource
 
 WELL_COLUMNS = ("plate", "analyte", "well", "sample", "type", "level", "expected", "dilution",
                 "signal", "raw", "replicates", "count", "vendor_value", "vendor_censoring",
@@ -80,9 +80,6 @@ WELL_COLUMNS = ("plate", "analyte", "well", "sample", "type", "level", "expected
 CONTROL_COLUMNS = ("analyte", "level", "expected", "low", "high")
 WELL_TYPES = ("standard", "blank", "control", "sample")
 
-_OLE2 = b"\xd0\xcf\x11\xe0"
-_ZIP = b"PK\x03\x04"
-_PREVIEW_LINES = 80
 
 
 @dataclass(frozen=True)
@@ -157,41 +154,11 @@ class PlateExport:
 
 # ------------------------------------------------------------------ sniffing
 
-class Source:
-    """A file opened for sniffing: container type and decoded first lines."""
+class Source(ZebrafishSource):
+    """A file opened for sniffing (see :class:`neurotox.io.zebrafish.base.Source`).
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        if not self.path.is_file():
-            raise InputError("file not found", path=self.path)
-
-    @cached_property
-    def head(self) -> bytes:
-        """First 64 KiB."""
-        with open(self.path, "rb") as f:
-            return f.read(1 << 16)
-
-    @cached_property
-    def container(self) -> str:
-        """``xlsx``, ``xls`` or ``text`` (from the bytes, not the name)."""
-        if self.head.startswith(_ZIP):
-            return "xlsx"
-        if self.head.startswith(_OLE2):
-            return "xls"
-        return "text"
-
-    @cached_property
-    def encoding(self) -> str:
-        """Text encoding from the BOM or the byte pattern."""
-        return guess_encoding(self.head)
-
-    @cached_property
-    def lines(self) -> list[str]:
-        """First lines of a text file, decoded (empty for workbooks)."""
-        if self.container != "text":
-            return []
-        text = self.head.decode(self.encoding, errors="replace").lstrip("\ufeff")
-        return text.splitlines()[:_PREVIEW_LINES]
+    Adds the whole decoded text and the sheets of a workbook, read once.
+    """
 
     def text(self) -> str:
         """The whole file decoded (text files only)."""
@@ -201,23 +168,10 @@ class Source:
             raise FormatError(f"cannot decode as {self.encoding} text (byte {exc.start})",
                               path=self.path) from None
 
-    def describe(self) -> str:
-        """Short description of what the file holds, for error messages."""
-        if self.container != "text":
-            return f"an {self.container} workbook"
-        first = next((ln for ln in self.lines if ln.strip()), "")
-        cells = [c.strip().strip('"') for c in re.split(r"[,;\t]", first) if c.strip()][:8]
-        return f"text, first line: {quoted(cells) if cells else 'empty'}"
-
     @cached_property
     def workbook(self) -> dict[str, pd.DataFrame]:
         """Every sheet as a frame of raw cells (workbooks only; read once)."""
         return read_workbook(self.path, self.container)
-
-    @cached_property
-    def delimiter(self) -> str:
-        """Most frequent of tab, ``,`` and ``;`` in the first lines."""
-        return guess_delimiter("\n".join(self.lines), ("\t", ",", ";"))
 
 
 def read_workbook(path: Path, container: str) -> dict[str, pd.DataFrame]:
