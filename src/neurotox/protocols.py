@@ -8,6 +8,7 @@ validates the parameters, so a misspelt parameter is an error.
 
 from __future__ import annotations
 
+import difflib
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -65,8 +66,10 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     else:
         path = protocol_dir() / f"{name_or_path}.yaml"
         if not path.is_file():
-            raise InputError(f"unknown protocol {str(name_or_path)!r}; available: "
-                             f"{quoted(available())}")
+            close = difflib.get_close_matches(str(name_or_path), available(), n=1)
+            raise InputError(f"unknown protocol {str(name_or_path)!r}" + (
+                f" (did you mean {close[0]!r}?)" if close else
+                f"; available: {quoted(available())}"))
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise InputError("expected a mapping of protocol keys", path=path)

@@ -237,12 +237,18 @@ def _record(r: dict, info, analyte: Analyte, factor: float, path: Path,
     scale, why = normaliser(info, norm)
     reason = r["reason"] or why
     value = r["value"] * factor * scale if not reason else math.nan
-    return {"subject": info.subject, "endpoint": endpoint_name(analyte, norm),
+    return {"subject": info.subject, "sample": r["sample"],
+            "endpoint": endpoint_name(analyte, norm),
             "value": value, "timepoint": info.label, "reason": reason,
             "censoring": r["censoring"] if not reason else "none",
             "dilution": r["dilution"], "plate": r["plate"], "flags": r["flags"],
             "where": f"{path.name} plate {r['plate']} sample {r['sample']} wells {r['wells']}"
                      f" (1:{r['dilution']:g})"}
+
+
+def smap_path(part: pd.DataFrame) -> str:
+    """The export named in a duplicate-sample error."""
+    return str(part["where"].iloc[0]).split(" plate ")[0]
 
 
 def _endpoint_table(study: Study, rows: list[dict], params: ImmunoassayParameters,
@@ -254,6 +260,11 @@ def _endpoint_table(study: Study, rows: list[dict], params: ImmunoassayParameter
     repeated = df.duplicated(key, keep=False)
     chosen = [df[~repeated]]
     for (_, subject, tp), part in df[repeated].groupby(key, sort=False):
+        if part["sample"].nunique() > 1:
+            raise InputError(f"samples {quoted(part['sample'])} all map to subject {subject!r}, "
+                             f"time point {tp!r}; give them their matrix or time point (sample "
+                             "sheet, or samples.pattern groups 'matrix'/'timepoint')",
+                             path=smap_path(part))
         pick, hook = choose_dilution(part.assign(reason=part["reason"].fillna("")),
                                      params.hook_dilution_ratio)
         if hook:

@@ -9,6 +9,7 @@ samples) are listed in the notes and stay out of the EndpointTable.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass
@@ -87,6 +88,14 @@ class SampleMap:
                              where="parameter 'samples.pattern'") from None
         if "subject" not in self.pattern.groupindex:
             raise InputError("samples.pattern needs a named group (?P<subject>…)",
+                             where="parameter 'samples.pattern'")
+        unknown = set(self.pattern.groupindex) - {"subject", "matrix", "timepoint"}
+        if unknown:
+            name = sorted(unknown)[0]
+            close = difflib.get_close_matches(name, ["subject", "matrix", "timepoint"], n=1)
+            raise InputError(f"samples.pattern has a group {name!r}; groups may be 'subject', "
+                             "'matrix' and 'timepoint'"
+                             + (f" (did you mean {close[0]!r}?)" if close else ""),
                              where="parameter 'samples.pattern'")
 
     def lookup(self, plate: str, sample: str) -> SampleInfo | None:
