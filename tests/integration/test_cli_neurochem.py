@@ -98,6 +98,26 @@ def test_cholinesterase_from_gen5_kinetic_reads(invoke, study):
         100 * 0.008 * 50 / ((0.049 + 0.0235) / 2 * 20), rel=1e-2)
 
 
+def test_plate_grid_of_another_reader_with_a_plate_map(invoke, study):
+    for name in ("plate_grid_small.txt", "plate_map_expected.csv"):
+        shutil.copy(DATA / name, study / name)
+    (study / "subjects.csv").write_text("subject,group,sex\n" + "".join(
+        f"R{i:02d},{'C' if i <= 20 else 'H'},F\n" for i in range(1, 41)))
+    r = invoke("--quiet", "neurochem", study / "plate_grid_small.txt",
+               study / "plate_map_expected.csv", "--study", study / "study.yaml",
+               "--protocol", "elisa-4pl", "--param", "analyte=gfap", "--param",
+               "samples={matrix: csf}", "--no-figures", "-o", study / "out")
+    assert r.exit_code == 0, r.output
+    ep = pd.read_csv(study / "out" / "endpoints.csv").set_index("subject")
+    # planted in the fixture: R01 300 pg/mL, +40 pg/mL per sample, 2 % read noise
+    assert ep.loc["R01", "value"] == pytest.approx(300, rel=0.05)
+    assert ep.loc["R40", "value"] == pytest.approx(300 + 40 * 39, rel=0.05)
+    assert set(ep["timepoint"]) == {"csf"}
+    r = invoke("neurochem", study / "plate_grid_small.txt", "--study", study / "study.yaml",
+               "--protocol", "elisa-4pl", "--param", "analyte=gfap", "-o", study / "out2")
+    assert r.exit_code == 2 and "give a plate map" in r.output
+
+
 def test_param_that_is_not_yaml_is_a_usage_error(invoke, study):
     r = invoke("neurochem", study / "xponent_small.csv", "--study", study / "study.yaml",
                "--param", 'samples={pattern: "\\d"}', "-o", study / "out")

@@ -331,3 +331,62 @@ def test_sample_sheet_errors(tmp_path, text, match):
     p.write_text(text)
     with pytest.raises(FormatError, match=match):
         read_sample_sheet(p)
+
+
+# ------------------------------------------------------------------ plate grids and maps
+
+def test_plate_grid_with_layout_grid():
+    e = read_export(DATA / "plate_grid_small.txt", analyte="gfap")
+    assert e.format == "plate-grid"
+    w = e.wells.set_index("well")
+    assert w.loc["A01", ["type", "sample", "level", "signal"]].tolist()[:3] == \
+        ["standard", "STD1", "STD1"]
+    assert w.loc["H01", "type"] == "blank" and w.loc["A03", "sample"] == "R01"
+    assert e.meta["needs_map"] and e.meta["layout"]        # standards lack concentrations
+    assert any("signal = '450 nm', layout = 'Layout'" in n for n in e.notes)
+
+
+def test_plate_map_supplies_expected_concentrations():
+    from neurotox.io.neurochem.plate_table import apply_plate_map, is_plate_map
+
+    assert is_plate_map(DATA / "plate_map_expected.csv")
+    assert not is_plate_map(DATA / "plate_table_small.csv")
+    e = apply_plate_map(read_export(DATA / "plate_grid_small.txt"),
+                        read_plate_map(DATA / "plate_map_expected.csv"))
+    w = e.wells.set_index("well")
+    assert w.loc["A02", ["type", "expected"]].tolist() == ["standard", 8000]
+    assert w.loc["G01", "expected"] == 125 and w.loc["A03", "sample"] == "R01"
+    assert len(e.wells) == 96
+
+
+def test_plate_grid_without_layout_needs_every_well_in_the_map(tmp_path):
+    from neurotox.io.neurochem.plate_table import apply_plate_map
+
+    head = ",".join(["", *map(str, range(1, 13))])
+    rows = [",".join([r, *[f"{0.1 * (i + 1):.2f}" for i in range(12)]]) for r in "ABCDEFGH"]
+    p = tmp_path / "grid.csv"
+    p.write_text("Plate 1 OD\n" + "\n".join([head, *rows]) + "\n")
+    e = read_export(p)
+    assert e.format == "plate-grid" and not e.meta["layout"]
+    assert e.wells.set_index("well").loc["B03", ["sample", "signal"]].tolist() == ["B03", 0.3]
+    m = tmp_path / "map.csv"
+    m.write_text("well,type,sample,expected\nA1,standard,S1,100\nA2,standard,S2,50\n"
+                 "B3,sample,R01,\n")
+    mapped = apply_plate_map(e, read_plate_map(m))
+    assert mapped.wells["well"].tolist() == ["A01", "A02", "B03"]
+    assert any("93 well(s) not in the map left out" in n for n in mapped.notes)
+
+
+def test_plate_grid_in_a_workbook(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Magellan export"])
+    ws.append(["Raw data"])
+    ws.append(["<>", *range(1, 13)])
+    for r in "ABCDEFGH":
+        ws.append([r, *[0.5] * 12])
+    p = tmp_path / "g.xlsx"
+    wb.save(p)
+    e = read_export(p)
+    assert e.format == "plate-grid" and len(e.wells) == 96
+    assert any("signal = 'Raw data'" in n for n in e.notes)

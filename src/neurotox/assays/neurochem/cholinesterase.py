@@ -44,7 +44,7 @@ from neurotox.assays.neurochem.subjects import SampleInfo, SampleMap, normaliser
 from neurotox.errors import InputError, quoted
 from neurotox.io.neurochem import read_export
 from neurotox.io.neurochem.kinetic import is_kinetic_table, layout_frame, rates, read_kinetic
-from neurotox.io.neurochem.plate_table import read_plate_map
+from neurotox.io.neurochem.plate_table import is_plate_map, read_plate_map
 from neurotox.study import AssaySpec, Study
 
 ASSAY = "cholinesterase"
@@ -75,14 +75,8 @@ def _classify(paths: list[Path]) -> tuple[list[Path], list[Path], list[Path], Pa
     rest, sheet = split_inputs(paths)
     kinetic = [p for p in rest if is_kinetic_table(p)]
     other = [p for p in rest if p not in kinetic]
-    maps, tables = [], []
-    for p in other:
-        try:
-            read_export(p, format="plate-table")
-            tables.append(p)
-        except InputError:
-            maps.append(p)
-    return kinetic, tables, maps, sheet
+    maps = [p for p in other if is_plate_map(p)]
+    return kinetic, [p for p in other if p not in maps], maps, sheet
 
 
 def well_rates(kinetic: list[Path], tables: list[Path], maps: list[Path],

@@ -42,6 +42,7 @@ from neurotox.assays.neurochem.subjects import (
 )
 from neurotox.errors import InputError, quoted
 from neurotox.io.neurochem import PlateExport, read_export
+from neurotox.io.neurochem.plate_table import apply_plate_map, is_plate_map, read_plate_map
 from neurotox.study import AssaySpec, Study
 
 ASSAY = "neurochem"
@@ -102,16 +103,26 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
         Effective protocol parameters.
 
     """
-    exports, sheet = split_inputs(list(files))
+    rest, sheet = split_inputs(list(files))
+    maps = [p for p in rest if is_plate_map(p)]
+    exports = [p for p in rest if p not in maps]
     if not exports:
-        raise InputError("expected at least one plate export among the inputs, found only the "
-                         f"sample sheet {sheet.name if sheet else ''}".strip())
+        raise InputError("expected at least one plate export among the inputs, found only "
+                         f"{quoted(p.name for p in [*maps, *([sheet] if sheet else [])])}")
+    plate_map = pd.concat([read_plate_map(p) for p in maps], ignore_index=True) if maps \
+        else None
     smap = SampleMap(study, sheet, params)
     col = Collector()
     rows: list[dict] = []
     for path in exports:
         export = read_export(path, format=params.format, analyte=params.analyte,
                              signal=params.signal)
+        if plate_map is not None:
+            export = apply_plate_map(export, plate_map)
+        elif export.meta.get("needs_map"):
+            raise InputError("the export has no layout (or no expected concentrations of its "
+                             "standards): give a plate map (well, type, sample, expected, "
+                             "dilution) among the inputs", path=path)
         col.notes += export.notes
         rows += _export_rows(export, smap, params, col)
     col.notes += smap.notes()
@@ -121,7 +132,7 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
                          "sheet (sample, subject, matrix …) or parameter 'samples.pattern'",
                          path=exports[0])
     return AssayResult(endpoints=table, details=col.details(), notes=col.notes,
-                       inputs=[*exports, *([sheet] if sheet else [])])
+                       inputs=[*exports, *maps, *([sheet] if sheet else [])])
 
 
 def _analyte_of(name: str, export: PlateExport, params: ImmunoassayParameters) -> Analyte:

@@ -1,12 +1,18 @@
 """Readers for multiplex-bead and ELISA plate-reader exports, with format detection.
 
 Importing this package registers every format (xPONENT, Bio-Plex Manager, Gen5,
-plain plate table); :func:`read_export` detects the layout of a file through
+plain plate table, plate grids); :func:`read_export` detects the layout of a file through
 the registry (see :mod:`neurotox.io.neurochem.base`) and returns a tidy
 :class:`PlateExport`.
 """
 
-from neurotox.io.neurochem import bioplex, gen5, plate_table, xponent  # noqa: F401  (register)
+from neurotox.io.neurochem import (  # noqa: F401  (register)
+    bioplex,
+    gen5,
+    plate_grid,
+    plate_table,
+    xponent,
+)
 from neurotox.io.neurochem.base import (
     CONTROL_COLUMNS,
     WELL_COLUMNS,

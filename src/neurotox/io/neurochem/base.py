@@ -469,7 +469,8 @@ def read_export(path: str | Path, *, format: str | None = None, **options: Any) 
         raise FormatError(f"looks like {reader.name} but cannot be read: "
                           f"{' '.join(str(exc).split()) or type(exc).__name__}",
                           path=src.path) from None
-    check_wells(out)
+    if not out.meta.get("needs_map"):
+        check_wells(out)
     out.notes.insert(0, f"{src.path.name}: format {reader.name} ({how})")
     return out
 

@@ -46,6 +46,7 @@ from neurotox.io.neurochem.base import (
     Reader,
     Source,
     cell_text,
+    check_wells,
     format_errors,
     normalise_well,
     number,
@@ -255,6 +256,59 @@ def _check_standards(wells: pd.DataFrame, path: Path) -> None:
                           path=path, where=r["source"].removeprefix(path.name).strip())
 
 
+def is_plate_map(path: str | Path) -> bool:
+    """True for a table with a ``well`` column and no signal column (a plate map)."""
+    src = Source(path)
+    if src.container not in ("text", "xlsx"):
+        return False
+    try:
+        cols = columns_of(_header_cells(src))
+    except FormatError:
+        return False
+    return "well" in cols and "signal" not in cols
+
+
+def apply_plate_map(export: PlateExport, plate_map: pd.DataFrame) -> PlateExport:
+    """Types, samples, levels, expected concentrations and dilutions from a plate map.
+
+    Map rows with an empty ``plate`` apply to every plate of the export, others to
+    the plate of that name. Wells the map lists take the columns the map gives
+    (``type``, ``sample``, ``level``, ``expected``, ``dilution``); wells it does not
+    list are dropped when the export has no layout of its own (``meta['layout']``
+    false) and kept otherwise. The result is checked like any reader's output.
+    """
+    w = export.wells
+    given = plate_map.attrs.get("given", {"type", "sample", "level", "expected", "dilution"})
+    keys = [k for k in ("type", "sample", "level", "expected", "dilution") if k in given]
+    if {"type", "sample"} & set(keys):
+        keys.append("level")
+    keys = list(dict.fromkeys(keys))
+    own = plate_map[plate_map["plate"] != ""].set_index(["plate", "well"])[keys]
+    generic = plate_map[plate_map["plate"] == ""].set_index("well")[keys]
+    has_layout = export.meta.get("layout", True)
+    rows, dropped, mapped = [], 0, 0
+    for r in w.to_dict("records"):
+        key = (r["plate"], r["well"])
+        hit = own.loc[key] if key in own.index else (
+            generic.loc[r["well"]] if r["well"] in generic.index else None)
+        if hit is None:
+            dropped += not has_layout
+            if has_layout:
+                rows.append(r)
+            continue
+        mapped += 1
+        rows.append({**r, **hit.to_dict(), "source": r["source"]})
+    wells = wells_frame(rows)
+    out = PlateExport(format=export.format, path=export.path, wells=wells,
+                      curves=export.curves, units=export.units, controls=export.controls,
+                      notes=[*export.notes, f"{export.path.name}: plate map applied to {mapped} "
+                             f"well(s)" + (f"; {dropped} well(s) not in the map left out"
+                                           if dropped else "")],
+                      meta={**export.meta, "needs_map": False})
+    check_wells(out)
+    return out
+
+
 @format_errors
 def read_plate_map(path: str | Path) -> pd.DataFrame:
     """A plate map (the plain table without a signal): wells, types, samples, dilutions.
@@ -277,6 +331,7 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
         raise FormatError("expected well rows below the header, found none", path=src.path)
     out = wells_frame(rows)[["plate", "well", "type", "sample", "level", "expected",
                              "dilution", "source"]]
+    out.attrs["given"] = set(cols)
     dup = out.duplicated(["plate", "well"])
     if dup.any():
         r = out[dup].iloc[0]
