@@ -63,6 +63,7 @@ def test_noise_free_plate_quantifies_its_samples_exactly():
     assert cal.curve.params == pytest.approx(TRUE, rel=1e-4)
     assert (cal.lloq, cal.uloq) == (pytest.approx(LEVELS[-1]), pytest.approx(LEVELS[0]))
     assert cal.passing == (8, 8)
+    assert cal.standards["residual"].abs().max() < 1e-6 * TRUE[1]
     s = sample_values(wells, cal, P).set_index("sample")
     assert s.loc["A", "value"] == pytest.approx(40.0, rel=1e-6)       # 20 × dilution 2
     assert s.loc["B", "value"] == pytest.approx(2000.0, rel=1e-6)

@@ -24,8 +24,8 @@ from neurotox.io.neurochem import VendorCurve
 from neurotox.stats.curves import ABOVE, BELOW, NO_SIGNAL, OK, Curve, CurveFit, Model, fit_curve
 
 STANDARD_COLUMNS = ("plate", "analyte", "level", "expected", "n", "mean_signal", "cv",
-                    "back_calculated", "recovery", "used", "exclusion_reason", "passes",
-                    "role")
+                    "fitted_signal", "residual", "back_calculated", "recovery", "used",
+                    "exclusion_reason", "passes", "role")
 
 
 @dataclass
@@ -226,6 +226,8 @@ def _evaluate(cal: Calibration, params: ImmunoassayParameters) -> None:
     lv = cal.standards
     with np.errstate(all="ignore"):
         back = cal.curve.inverse(lv["mean_signal"].to_numpy(float))
+        lv["fitted_signal"] = cal.curve.predict(lv["expected"].to_numpy(float))
+        lv["residual"] = lv["mean_signal"] - lv["fitted_signal"]
         lv["back_calculated"] = back
         lv["recovery"] = np.where(lv["expected"] > 0, 100 * back / lv["expected"], np.nan)
     dev = (lv["recovery"] - 100).abs()
