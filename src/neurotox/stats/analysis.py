@@ -288,8 +288,6 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     litters = inc["batch"].astype(str).to_numpy() if _litter_model(plan, inc) else None
     idx_by_cell = inc.groupby(_CELL, sort=False).indices
     covariates = ancova.registry_covariates() if covariates is None else covariates
-    present = set(inc["endpoint"])  # a covariate endpoint nobody measured: no ANCOVA
-    covariates = {e: c for e, c in covariates.items() if c in present}
     cov_lookup = ancova.covariate_lookup(inc, covariates) if covariates else {}
     per_row = _PerRow(len(desc))
     dec_rows = []
