@@ -150,6 +150,8 @@ def test_protocol_exclusion_of_a_standard_with_reason():
     cal = calibrate(plate(), params, names=NAMES)
     row = cal.standards.set_index("level").loc["Standard8"]
     assert not row["used"] and row["exclusion_reason"] == "pipetting error noted in lab book"
+    assert "2 standard well(s) left out of the fit (H02, A03): pipetting error noted in lab " \
+        "book" in cal.notes[0]
     assert cal.lloq == pytest.approx(LEVELS[6])
 
 

@@ -198,6 +198,10 @@ def calibrate(wells: pd.DataFrame, params: ImmunoassayParameters, *, names: set[
             levels.loc[hit, "used"] = False
             levels.loc[hit, "exclusion_reason"] = "hook effect: signal falls at the highest " \
                                                   "standards"
+    out = std[std["exclusion_reason"] != ""]
+    for reason, part in out.groupby("exclusion_reason", sort=True):
+        notes.append(f"plate {plate}, {analyte}: {len(part)} standard well(s) left out of the "
+                     f"fit ({', '.join(part['well'])}): {reason}")
     curve, fit = _curve(std, levels, params, vendor)
     cal = Calibration(plate=plate, analyte=analyte, curve=curve, fit=fit, standards=levels,
                       hook=hook, rising=rising, notes=notes)
