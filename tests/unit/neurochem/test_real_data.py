@@ -164,6 +164,7 @@ def test_bioplex_4pl_panel_and_xlsx_twin_agree(shared_data):
     xls, xlsx = read_export(folder / "pnLINCO20070302A.xls"), read_export(
         folder / "pnLINCO20070302A.xlsx")
     assert {c.model for c in xls.curves.values()} == {"4pl"} and len(xls.curves) == 13
+    assert set(xls.units.values()) == {"pg/ml"}              # from the project template
     cols = ["analyte", "well", "type", "signal", "vendor_value", "vendor_flag"]
     pd.testing.assert_frame_equal(xls.wells[cols], xlsx.wells[cols])
 

@@ -52,15 +52,15 @@ UNITS = {"pg/ml": 1.0, "ng/l": 1.0, "fg/ml": 1e-3, "pg/l": 1e-3, "ng/ml": 1e3, "
          "µg/l": 1e3, "ug/ml": 1e6, "µg/ml": 1e6, "mg/l": 1e6}
 
 
-def unit_factor(unit: str | None, *, analyte: str, path: Path) -> tuple[float, str]:
-    """Factor from an export's concentration unit to pg/mL, and the unit used."""
+def unit_factor(unit: str | None, *, analyte: str, path: Path) -> float:
+    """Factor from an export's concentration unit to pg/mL (1 when no unit is given)."""
     if not unit:
-        return 1.0, "pg/mL (assumed: the export names no unit; set parameter 'unit')"
+        return 1.0
     key = unit.strip().lower().replace("μ", "µ")
     if key not in UNITS:
         raise InputError(f"analyte {analyte!r}: unknown concentration unit {unit!r}; expected "
                          f"one of {quoted(UNITS)}", path=path)
-    return UNITS[key], unit
+    return UNITS[key]
 
 
 @dataclass
@@ -151,10 +151,11 @@ def _export_rows(export: PlateExport, smap: SampleMap, params: ImmunoassayParame
             col.notes.append(f"{export.path.name}: analyte {name!r} ignored (ignore_analytes)")
             continue
         analyte = _analyte_of(name, export, params)
-        factor, unit = unit_factor(export.units.get(name) or params.unit, analyte=name,
-                                   path=export.path)
-        if unit.startswith("pg/mL (assumed"):
-            col.notes.append(f"{export.path.name}, {name}: concentration unit {unit}")
+        unit = export.units.get(name) or params.unit
+        factor = unit_factor(unit, analyte=name, path=export.path)
+        if not unit:
+            col.notes.append(f"{export.path.name}, {name}: the export names no concentration "
+                             "unit; pg/mL assumed (set parameter 'unit')")
         wells = export.wells[export.wells["analyte"] == name]
         for plate, part in wells.groupby("plate", sort=False):
             plate = _unique_plate(str(plate), name, export.path, col)

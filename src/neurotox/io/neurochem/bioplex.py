@@ -101,9 +101,22 @@ def read(src: Source, **_: Any) -> PlateExport:
         notes.append(f"{src.path.name}: sheets without an analyte table skipped: "
                      f"{quoted(skipped)}")
     wells = pd.concat(frames, ignore_index=True)
-    units = {}
+    unit = next((u for name in skipped if (u := _template_unit(sheets[name]))), "")
+    units = dict.fromkeys(wells["analyte"].unique(), unit) if unit else {}
+    if unit:
+        notes.append(f"{src.path.name}: concentration unit {unit!r} from the project template")
     return PlateExport(format=NAME, path=src.path, wells=wells, curves=curves, units=units,
                        notes=notes, meta=meta)
+
+
+def _template_unit(df: pd.DataFrame) -> str:
+    """``Units of Concentration`` of a Bio-Plex project-template sheet ('' if absent)."""
+    for row in df.itertuples(index=False):
+        cells = [cell_text(c) for c in row]
+        if "Units of Concentration" in cells:
+            value = [c for c in cells[cells.index("Units of Concentration") + 1:] if c]
+            return value[-1] if value else ""
+    return ""
 
 
 def _info(df: pd.DataFrame, head: int) -> dict[str, str]:
