@@ -233,6 +233,14 @@ def test_gen5_other_signal_label_and_unknown_label():
         read_export(DATA / "gen5_small.txt", signal="OD")
 
 
+def test_gen5_prefers_a_wavelength_corrected_read_without_blank_correction(tmp_path):
+    text = (DATA / "gen5_small.txt").read_text().replace("\tBlank 450\n", "\tDelta OD\n")
+    p = tmp_path / "d.txt"
+    p.write_text(text)
+    e = read_export(p)
+    assert any("curve signal = 'Delta OD'" in n for n in e.notes)
+
+
 def test_gen5_real_shape_damage(tmp_path):
     text = (DATA / "gen5_small.txt").read_text().replace("\t0.64\t0.652\t450", "\t0.64\t450")
     p = tmp_path / "g.txt"

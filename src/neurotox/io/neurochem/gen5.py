@@ -19,8 +19,9 @@ Well IDs: ``STDn`` standards, ``BLK`` blanks, ``CTLn``/``CTRLn`` controls,
 other ID is a sample of that name.
 
 Choices made (and noted): the curve signal is the blank-corrected read
-(``Blank …``) when exported, else a kinetic rate (``Mean V``/``Max V``), else the
-first read; ``options['signal']`` names another label. A sample's ``Conc/Dil``
+(``Blank …``) when exported, else a reference-wavelength-corrected read (a label
+with ``Delta`` or ``Corrected``), else a kinetic rate (``Mean V``/``Max V``),
+else the first read; ``options['signal']`` names another label. A sample's ``Conc/Dil``
 below 1 is a fraction (0.25 = 1:4) and becomes the dilution factor 4. Gen5's
 concentration markers ``<22.500``, ``>40.000`` (censored) and ``?????`` (not
 computable) are carried as vendor values. A Gen5 plate measures one analyte:
@@ -236,6 +237,7 @@ def _pick_signal(plate: Gen5Plate, wanted: str | None, path: Path) -> str:
                               f"{quoted(data)}", path=path)
         return wanted
     for rule in (lambda k: k.lower().startswith("blank "),
+                 lambda k: "delta" in k.lower() or "corrected" in k.lower(),
                  lambda k: k.lower().startswith(("mean v", "max v")), lambda k: True):
         hit = [k for k in data if rule(k)]
         if hit:
