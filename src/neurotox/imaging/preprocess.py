@@ -98,7 +98,7 @@ def estimate_background(image: np.ndarray, *, radius: float) -> np.ndarray:
     """
     img = np.asarray(image, dtype=np.float32)
     factor = int(max(1, radius // 6))
-    small = _block_mean(img, factor)
+    small = block_mean(img, factor)
     r = max(1, int(round(radius / factor)))
     size = 2 * r + 1
     small = small.astype(np.float64)
@@ -107,7 +107,7 @@ def estimate_background(image: np.ndarray, *, radius: float) -> np.ndarray:
     bg = (ndi.uniform_filter(bg, size=size, mode="reflect") + plane).astype(np.float32)
     if factor == 1:
         return bg
-    return _upsample(bg, factor, img.shape)
+    return upsample_blocks(bg, factor, img.shape)
 
 
 def _plane(opened: np.ndarray, border: int) -> np.ndarray:
@@ -126,7 +126,7 @@ def _plane(opened: np.ndarray, border: int) -> np.ndarray:
     return coef[0] + coef[1] * rows + coef[2] * cols
 
 
-def _upsample(small: np.ndarray, factor: int, shape: tuple[int, ...]) -> np.ndarray:
+def upsample_blocks(small: np.ndarray, factor: int, shape: tuple[int, ...]) -> np.ndarray:
     """Bilinear upsampling of a block-mean image back onto the full pixel grid.
 
     Separable: columns are interpolated on the few coarse rows first, then rows.
@@ -149,7 +149,9 @@ def _axis_weights(n: int, factor: int, n_small: int) -> tuple[np.ndarray, np.nda
     return lo, lo + 1, (pos - lo).astype(np.float32)
 
 
-def _block_mean(img: np.ndarray, factor: int) -> np.ndarray:
+def block_mean(img: np.ndarray, factor: int) -> np.ndarray:
+    """Mean of ``factor`` x ``factor`` blocks (trailing rows/columns that do not fill a block
+    are dropped; :func:`upsample_blocks` extrapolates over them)."""
     if factor == 1:
         return img
     rows, cols = (img.shape[0] // factor) * factor, (img.shape[1] // factor) * factor
