@@ -233,8 +233,10 @@ def prune_spurs(skel: np.ndarray, lengths: np.ndarray, *, spur: float,
     limit = np.full(size, float(spur))
     if radius is not None:
         r = ndi.maximum_filter(np.where(junction, radius, 0).astype(np.float32), size=3)
-        local = ndi.maximum(r, labels=branches, index=np.arange(size))
-        limit = np.maximum(limit, SPUR_RADIUS_FACTOR * np.asarray(local, float))
+        hit = (r > 0) & (branches > 0)
+        local = np.zeros(size)
+        np.maximum.at(local, branches[hit], r[hit])
+        limit = np.maximum(limit, SPUR_RADIUS_FACTOR * local)
     # + the link into the junction, which the branch pixels do not carry
     spurs = (ends > 0) & touches & (length + EVEN_LINK < limit)
     spurs[0] = False
