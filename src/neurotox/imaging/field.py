@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from scipy import ndimage as ndi
-from skimage.segmentation import expand_labels, relabel_sequential
+from skimage.segmentation import relabel_sequential
 
 from neurotox.imaging.neurites import NeuriteDetection, detect_neurites
 from neurotox.imaging.params import FieldSettings
@@ -170,7 +170,9 @@ def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | N
     noise = estimate_noise(neurite_image)
     det = detect_neurites(neurite_bc, width=_pixels(s.neurite_width_um, px),
                           wide_width=_pixels(s.soma_min_width_um, px), high=s.ridge_high,
-                          low=s.ridge_low, noise=noise, min_contrast=s.min_contrast)
+                          low=s.ridge_low, noise=noise, min_contrast=s.min_contrast,
+                          max_width=None if s.neurite_max_width_um is None else
+                          _pixels(s.neurite_max_width_um, px))
     somata, _ = find_somata(det.wide, min_area=s.soma_min_area_um2 / px ** 2)
     marker = None
     if non_neuronal_image is not None:
@@ -209,6 +211,13 @@ def _check_inputs(neurite: np.ndarray | None, nuclei: np.ndarray | None,
         raise ValueError(f"pixel_size must be > 0 µm, found {pixel_size}")
 
 
+def grow_labels(labels: np.ndarray) -> np.ndarray:
+    """Labels grown by one pixel (8-neighbourhood) into the background."""
+    if not labels.any():
+        return labels
+    return np.where(labels == 0, ndi.maximum_filter(labels, size=3), labels).astype(np.int32)
+
+
 def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings,
               px: float) -> tuple[SkeletonPixels, np.ndarray, dict[str, float]]:
     """Skeleton outside all cell bodies and their outlines, attributed and cleaned.
@@ -224,7 +233,7 @@ def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings,
         others = ndi.binary_dilation(cells.other, iterations=margin)
     zone = np.where(others & (neurons == 0), -1, neurons)
     pixels = build_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um)
-    neurons = expand_labels(neurons, 1)
+    neurons = grow_labels(neurons)
     pixels = attribute(pixels, neurons)
     pixels, process = drop_processes(pixels, others, max_length=s.non_neuronal_process_um)
     if s.neurite_reach_um is not None:

@@ -105,24 +105,35 @@ def _presmooth(width: float) -> float:
     return max(0.7, width / 2.5)
 
 
+def neurite_scales(width: float, max_width: float | None = None) -> tuple[float, ...]:
+    """Ridge-filter scales (pixels): the neurite width, and the widest neurites when wider."""
+    scales = (neurite_scale(width),)
+    if max_width is not None and max_width > width * 1.2:
+        scales += (neurite_scale(max_width),)
+    return scales
+
+
 @functools.cache
-def _white_noise_ridge(presmooth: float, sigma: float, blob_penalty: float) -> tuple[float,
-                                                                                     float]:
+def _white_noise_ridge(presmooth: float, sigmas: tuple[float, ...],
+                       blob_penalty: float) -> tuple[float, float]:
     """Median and standard deviation of the ridge response to unit white noise."""
     noise = np.random.default_rng(0).normal(size=(256, 256)).astype(np.float32)
-    resp = ridge_filter(ndi.gaussian_filter(noise, presmooth), sigmas=(sigma,),
+    resp = ridge_filter(ndi.gaussian_filter(noise, presmooth), sigmas=sigmas,
                         blob_penalty=blob_penalty)[16:-16, 16:-16]
     return float(np.median(resp)), float(np.std(resp))
 
 
 def ridge_thresholds(noise: float, *, width: float, high: float, low: float,
-                     blob_penalty: float = 0.5) -> tuple[float, float]:
+                     blob_penalty: float = 0.5,
+                     max_width: float | None = None) -> tuple[float, float]:
     """Hysteresis thresholds (low, high): median + k sigma of the white-noise ridge response.
 
     ``noise`` is the pixel noise sigma of the image; ``high`` and ``low`` are
-    in standard deviations of the ridge response that such noise alone gives.
+    in standard deviations of the ridge response that such noise alone gives
+    (with the same scales, :func:`neurite_scales`).
     """
-    m0, s0 = _white_noise_ridge(_presmooth(width), neurite_scale(width), blob_penalty)
+    m0, s0 = _white_noise_ridge(_presmooth(width), neurite_scales(width, max_width),
+                                blob_penalty)
     return noise * (m0 + low * s0), noise * (m0 + high * s0)
 
 
@@ -173,7 +184,8 @@ class NeuriteDetection:
 
 def detect_neurites(image: np.ndarray, *, width: float, wide_width: float,
                     high: float = 8.0, low: float = 3.0, noise: float | None = None,
-                    min_contrast: float = 0.0, blob_penalty: float = 0.5) -> NeuriteDetection:
+                    min_contrast: float = 0.0, blob_penalty: float = 0.5,
+                    max_width: float | None = None) -> NeuriteDetection:
     """Neurite mask of a background-corrected neurite channel.
 
     Parameters
@@ -182,6 +194,9 @@ def detect_neurites(image: np.ndarray, *, width: float, wide_width: float,
         Background-corrected neurite channel.
     width
         Typical neurite width in pixels (sets the ridge scale).
+    max_width
+        Widest neurites (pixels, e.g. proximal dendrites); a second ridge
+        scale is added when markedly wider than ``width``. None: one scale.
     wide_width
         Structures at least this wide (pixels, full width at half maximum)
         are bodies, not neurites.
@@ -211,10 +226,10 @@ def detect_neurites(image: np.ndarray, *, width: float, wide_width: float,
     smoothed = ndi.gaussian_filter(img, _presmooth(width))
     opened = grey_opening_octagon(smoothed, width=wide_width)
     wide = (opened > WIDE_CONTRAST * noise) & (opened >= WIDE_FRACTION * smoothed)
-    response = ridge_filter(smoothed - opened, sigmas=(neurite_scale(width),),
+    response = ridge_filter(smoothed - opened, sigmas=neurite_scales(width, max_width),
                             blob_penalty=blob_penalty)
     t_low, t_high = ridge_thresholds(noise, width=width, high=high, low=low,
-                                     blob_penalty=blob_penalty)
+                                     blob_penalty=blob_penalty, max_width=max_width)
     from skimage.filters import apply_hysteresis_threshold
 
     mask = apply_hysteresis_threshold(response, t_low, t_high)

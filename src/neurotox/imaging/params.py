@@ -31,6 +31,9 @@ class FieldSettings:
     neurite_width_um
         Typical neurite width; sets the ridge-filter scale and the margin
         along cell outlines in which skeleton is not neurite.
+    neurite_max_width_um
+        Widest neurites to trace whole (e.g. proximal dendrites of primary
+        neurons); adds a second, coarser ridge scale. None: the neurite width.
     soma_min_width_um
         Bright structures at least this wide (full width at half maximum) are
         bodies, not neurites: they are removed before the ridge filter, so
@@ -79,6 +82,7 @@ class FieldSettings:
     nucleus_threshold_factor: float = 0.5
     cell_body_margin_um: float = 5.0
     neurite_width_um: float = 1.5
+    neurite_max_width_um: float | None = None
     soma_min_width_um: float = 8.0
     soma_min_area_um2: float = 80.0
     non_neuronal: str = "none"
