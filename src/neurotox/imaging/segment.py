@@ -155,7 +155,10 @@ def _drop_dim(objects: np.ndarray, smoothed: np.ndarray, *, med: float,
     n = int(objects.max())
     if n == 0:
         return objects, 0
-    peak = np.asarray(ndi.maximum(smoothed, labels=objects, index=np.arange(1, n + 1))) - med
+    inside = objects > 0
+    peak = np.full(n + 1, -np.inf)
+    np.maximum.at(peak, objects[inside], smoothed[inside])
+    peak = peak[1:] - med
     area = np.bincount(objects.ravel(), minlength=n + 1)[1:]
     # typical nuclei: nucleus-sized objects that a global (Otsu) threshold would find
     bright = peak + med >= foreground_threshold(smoothed)
@@ -206,8 +209,10 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
     dist = ndi.distance_transform_edt(np.pad(mask, 2)).astype(np.float32)
     dist = ndi.gaussian_filter(dist, max(0.5, diameter / 24))[2:-2, 2:-2]
     dist[~mask] = 0
+    # one search over the image (per-label searches cost a pass per object); objects
+    # are separate, so a peak can only suppress another of the same object
     peaks = peak_local_max(dist, min_distance=max(2, int(round(0.35 * diameter))),
-                           labels=pieces, exclude_border=False)
+                           threshold_abs=0.5, exclude_border=False)
     markers = np.zeros(pieces.shape, np.int32)
     markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1, dtype=np.int32)
     split = watershed(-dist, markers, mask=mask)
