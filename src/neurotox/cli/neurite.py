@@ -32,7 +32,7 @@ def _overrides(pairs: tuple[str, ...], **options: Any) -> dict[str, Any]:
 def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Path):
     if study_path is None:
         return None, study_id or plate_dir.name
-    from neurotox.assays.neurite import GroupInfo
+    from neurotox.assays.neurite.layout import GroupInfo
     from neurotox.study import load_study
 
     study = load_study(study_path)
@@ -78,7 +78,7 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path, protocol: str,
     heatmaps, and manifest.json.
     """
     from neurotox.assays.base import resolve_parameters
-    from neurotox.assays.neurite import analyse_plate
+    from neurotox.assays.neurite.plate import analyse_plate
     from neurotox.study import read_layout
 
     over = _overrides(sets, pattern=pattern, pixel_size_um=pixel_size,

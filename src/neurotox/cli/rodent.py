@@ -116,7 +116,7 @@ def nor(inputs: tuple[Path, ...], study_file: Path, protocol: str, params: tuple
     INPUT files are detected by content (exploration data, novel-object key,
     exclusion list); without INPUT the study's ``nor`` assay entry is used.
     """
-    import neurotox.assays.nor as module
+    import neurotox.assays.rodent.nor as module
 
     result = _run("nor", module, inputs, study_file, protocol, params, output, force)
     click.echo(f"nor: {_summary(result)}; wrote {output}")
@@ -132,7 +132,7 @@ def nor(inputs: tuple[Path, ...], study_file: Path, protocol: str, params: tuple
 def tmaze(inputs: tuple[Path, ...], study_file: Path, protocol: str, params: tuple[str, ...],
           output: Path, force: bool) -> None:
     """T-/Y-maze alternation from arm-entry sequences, trial tables or pose tracks."""
-    import neurotox.assays.tmaze as module
+    import neurotox.assays.rodent.tmaze as module
 
     result = _run("tmaze", module, inputs, study_file, protocol, params, output, force)
     click.echo(f"tmaze: {_summary(result)}; wrote {output}")

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neurotox.simulate import Simulator, register_simulator, write_study_yaml
+from neurotox.simulate.base import Simulator, register_simulator, write_study_yaml
 
 GROUPS = [("G1", "Vehicle control", 0.0), ("G2", "Low dose", 10.0), ("G3", "Mid dose", 30.0),
           ("G4", "High dose", 100.0)]

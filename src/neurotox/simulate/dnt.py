@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neurotox.simulate import Simulator, register_simulator, write_study_yaml
+from neurotox.simulate.base import Simulator, register_simulator, write_study_yaml
 from neurotox.simulate.battery import SHARED_ASSAYS
 
 GROUPS = [("G1", "Vehicle control", 0.0), ("G2", "Low dose", 3.0), ("G3", "Mid dose", 10.0),

@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from neurotox.assays.nor import NorParameters, nor_animals, nor_endpoints, one_sample_results
+from neurotox.assays.rodent.common import one_sample_results
+from neurotox.assays.rodent.nor import nor_animals, nor_endpoints
+from neurotox.assays.rodent.params import NorParameters
 from neurotox.errors import InputError
 
 

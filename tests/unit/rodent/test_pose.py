@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from neurotox.assays import pose as geo
-from neurotox.assays.nor import NorParameters, PoseSettings, exploration_from_poses
+from neurotox.assays.rodent import pose as geo
+from neurotox.assays.rodent.nor_inputs import exploration_from_poses
+from neurotox.assays.rodent.params import NorParameters, PoseSettings
 from neurotox.errors import FormatError, InputError
 from neurotox.io.rodent import read_rodent
 

@@ -241,7 +241,9 @@ def test_simba_roi_aggregates(tmp_path):
 
 
 def test_simba_roi_in_nor_keeps_object_zones(tmp_path):
-    from neurotox.assays.nor import NorParameters, collect, nor_animals
+    from neurotox.assays.rodent.nor import nor_animals
+    from neurotox.assays.rodent.nor_inputs import collect
+    from neurotox.assays.rodent.params import NorParameters
 
     roi = write(tmp_path, "roi.csv", SIMBA_ROI)
     key = write(tmp_path, "key.csv", "subject,novel_side\nm1,L\n")

@@ -12,17 +12,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from neurotox.assays import pose as geo
-from neurotox.assays.nor import (
-    NorParameters,
-    assign_phases,
-    collect,
-    exploration_from_zone_samples,
-    nor_animals,
-    nor_endpoints,
-    one_sample_results,
-)
-from neurotox.assays.tmaze import TmazeParameters, alternation_table, discrete_table, trial_table
+from neurotox.assays.rodent import pose as geo
+from neurotox.assays.rodent.common import one_sample_results
+from neurotox.assays.rodent.nor import nor_animals, nor_endpoints
+from neurotox.assays.rodent.nor_inputs import assign_phases, collect, exploration_from_zone_samples
+from neurotox.assays.rodent.params import NorParameters, TmazeParameters
+from neurotox.assays.rodent.tmaze import alternation_table, discrete_table, trial_table
 from neurotox.io.rodent import read_rodent
 from neurotox.study import load_study
 
@@ -256,7 +251,7 @@ def test_dory_object_location_counts(rodent):
 
 def test_ymaze_novel_arm_preference(rodent):
     """Two-trial Y-maze (C9orf72): PROVENANCE NPRtime means per genotype x age."""
-    from neurotox.assays.tmaze import novel_arm_table
+    from neurotox.assays.rodent.tmaze import novel_arm_table
 
     d = rodent / "sboya_c9orf72_ymaze_novel_arm"
     bins = read_rodent(d / "C9ORF-BEHAV_Y-Maze_processed_data.csv").table
@@ -271,7 +266,7 @@ def test_ymaze_novel_arm_preference(rodent):
 
 
 def test_dory_sex_by_treatment_anova(dory, tmp_path):
-    from neurotox.assays.nor import sex_by_group
+    from neurotox.assays.rodent.nor import sex_by_group
 
     d, params, animals = dory
     key = pd.read_csv(d / "ratID_key.csv")

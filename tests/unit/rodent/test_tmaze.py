@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from neurotox.assays.tmaze import (
-    TmazeParameters,
+from neurotox.assays.rodent.params import TmazeParameters
+from neurotox.assays.rodent.tmaze import (
     alternation_table,
     chance_level,
     discrete_table,
@@ -87,7 +87,7 @@ def test_tmaze_endpoints_timepoint_is_condition(make_study):
     study = make_study([("m1", "C", "M"), ("m2", "H", "F")])
     p = TmazeParameters(mode="discrete")
     per = discrete_table(trial_table(trials(), p), p)
-    from neurotox.assays.tmaze import _DISC
+    from neurotox.assays.rodent.tmaze import _DISC
     table = tmaze_endpoints(per, study, p, _DISC)
     row = table[(table["endpoint"] == "tmaze_correct_pct") & (table["subject"] == "m1")]
     assert row["timepoint"].item() == "S"
@@ -128,7 +128,7 @@ def lims_file(tmp_path):
 
 
 def test_novel_arm_ratios_first_two_bins(tmp_path):
-    from neurotox.assays.tmaze import novel_arm_table
+    from neurotox.assays.rodent.tmaze import novel_arm_table
     from neurotox.io.rodent import read_rodent
 
     d = read_rodent(lims_file(tmp_path))

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from neurotox.assays import pose as geo
-from neurotox.assays.tmaze import ArmSettings, TmazeParameters, analyse
+from neurotox.assays.rodent import pose as geo
+from neurotox.assays.rodent.params import ArmSettings, TmazeParameters
+from neurotox.assays.rodent.tmaze import analyse
 from neurotox.errors import InputError
 
 PX, FPS = 4.0, 30.0

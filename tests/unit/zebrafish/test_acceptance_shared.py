@@ -18,7 +18,7 @@ import pytest
 
 from neurotox.assays.base import resolve_parameters
 from neurotox.assays.zebrafish import analyse
-from neurotox.assays.zebrafish_bmdrc import bmdrc_bmd, bmdrc_dichotomise, dose_table
+from neurotox.assays.zebrafish.bmdrc import bmdrc_bmd, bmdrc_dichotomise, dose_table
 from neurotox.errors import FormatError
 from neurotox.io.zebrafish import read_export, read_plate_map
 
@@ -264,7 +264,7 @@ def test_sarl_lpr_auc_method_statistics(zf, sarl_lpr):
     the plate map, without any call); with that larva left out every number
     matches the lab's output.
     """
-    from neurotox.assays.zebrafish_sarl import sarl_lpr_statistics
+    from neurotox.assays.zebrafish.sarl import sarl_lpr_statistics
 
     lab_wells = _lab_table(zf, f"RemovedAffected/behavior_5d_FOR_GUI_LPR_{STAMP}").index
     bins = sarl_lpr.details["bins"]
@@ -294,7 +294,7 @@ def test_sarl_lpr_auc_method_statistics(zf, sarl_lpr):
 
 def test_sarl_lsr_table_and_statistics(zf):
     """Startle (STR export): per-second table and the lab's AUC / peak statistics."""
-    from neurotox.assays.zebrafish_sarl import sarl_lsr_statistics
+    from neurotox.assays.zebrafish.sarl import sarl_lsr_statistics
 
     d = zf / CV
     pm = read_plate_map(d / "Single_Tab_File  05-10-2019 121959.xls")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from neurotox.assays.zebrafish_bmd import continuous_bmds
+from neurotox.assays.zebrafish.bmd import continuous_bmds
 from neurotox.stats.bmd import benchmark_dose
 
 DOSES, NS, INC = [0, 10, 50, 150], [20, 20, 20, 20], [0, 2, 8, 15]

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from neurotox.assays.zebrafish import ZebrafishParameters, analyse
-from neurotox.assays.zebrafish_metrics import (
+from neurotox.assays.zebrafish.metrics import (
     bin_masks,
     cycles,
     phase_windows,

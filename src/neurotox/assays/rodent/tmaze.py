@@ -1,4 +1,4 @@
-"""T-maze (and Y-maze) alternation: continuous sequences, discrete trials, pose tracks.
+"""T-maze (and Y-maze) alternation: scoring of sequences, trials and novel-arm bins; plug-in.
 
 Continuous spontaneous alternation
     From each animal's arm-entry sequence, sliding windows of ``window`` entries
@@ -37,77 +37,21 @@ Biobehav Rev 26:91-104.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from neurotox import endpoints
-from neurotox.assays import pose as geo
 from neurotox.assays.base import AssayPlugin, AssayResult, register
-from neurotox.assays.nor import check_subjects, concat, one_sample_results, subject_info
+from neurotox.assays.rodent.common import check_subjects, one_sample_results, subject_info
+from neurotox.assays.rodent.params import TmazeParameters
+from neurotox.assays.rodent.tmaze_inputs import collect
 from neurotox.errors import InputError, quoted
-from neurotox.io.rodent import RodentData, read_rodent
-from neurotox.io.rodent.base import ENTRY_COLUMNS, TRIAL_COLUMNS
-from neurotox.io.rodent.tables import ZONE_BIN_COLUMNS
 from neurotox.stats.one_sample import trial_level_glmm
 from neurotox.study import AssaySpec, Study
 
 ASSAY = "tmaze"
-
-
-class ArmSettings(BaseModel):
-    """Arms and keypoints for entries from pose tracks.
-
-    Arms are either fixed shapes in cm (``arms``) or zones of a DLCAnalyzer-style
-    zone file given as an input (``arm_zones`` names them), whose corners are maze
-    landmarks tracked as keypoints (median position over the video).
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    px_per_cm: float = Field(gt=0)
-    fps: float = Field(gt=0)
-    arms: tuple[geo.Shape, ...] = ()
-    arm_zones: tuple[str, ...] = ()
-    body: str = "body_centre"
-    keypoints: tuple[str, ...] = Field(min_length=1)
-    min_fraction: float = Field(default=0.75, gt=0, le=1)
-    min_entry_s: float = Field(default=0.0, ge=0)
-    min_likelihood: float = Field(default=0.6, ge=0, le=1)
-    max_gap_frames: int = Field(default=5, ge=0)
-
-    @model_validator(mode="after")
-    def _arms_given(self) -> ArmSettings:
-        if len(self.arms) + len(self.arm_zones) < 2:
-            raise ValueError("give at least 2 'arms' (shapes in cm) or 2 'arm_zones' "
-                             "(zone names of a zone file)")
-        return self
-
-
-class TmazeParameters(BaseModel):
-    """Closed parameter model of the T-maze assay."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    mode: Literal["continuous", "discrete", "novel_arm"] = "continuous"
-    paradigm: Literal["spontaneous", "forced", "rewarded"] = "spontaneous"
-    arms: tuple[str, ...] | None = None
-    window: int | None = Field(default=None, ge=2)
-    reentries: Literal["counted", "collapsed"] = "counted"
-    min_entries: int = Field(default=8, ge=3)
-    correct_rule: Literal["alternate", "same"] = "alternate"
-    min_trials: int = Field(default=1, ge=1)
-    max_choice_latency_s: float | None = Field(default=None, gt=0)
-    chance_pct: float = Field(default=50.0, gt=0, lt=100)
-    test_phase: str = "novel"
-    test_bins: int | None = Field(default=2, ge=1)
-    novel_zone: str = "novel arm"
-    familiar_zone: str = "familiar arm"
-    timepoint: str = "NA"
-    normality_alpha: float = Field(default=0.05, gt=0, lt=0.5)
-    pose: ArmSettings | None = None
 
 
 # ------------------------------------------------------------ continuous alternation
@@ -287,85 +231,6 @@ def novel_arm_table(bins: pd.DataFrame, params: TmazeParameters) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-# ------------------------------------------------------------ pose tracks → entries
-
-def landmark_arms(data: RodentData, zones: dict[str, list[str]],
-                  settings: ArmSettings) -> list[geo.Shape]:
-    """Arm polygons (cm) from zones defined over tracked maze landmarks (median position)."""
-    missing = sorted(set(settings.arm_zones) - set(zones))
-    if missing:
-        raise InputError(f"arm zone(s) {quoted(missing)} not in the zone file; it defines "
-                         f"{quoted(zones)}")
-    shapes = []
-    for name in settings.arm_zones:
-        corners = []
-        for point in zones[name]:
-            xy = data.poses.point(point).copy()
-            xy[~(data.poses.score(point) >= settings.min_likelihood)
-               & np.isfinite(data.poses.score(point))] = np.nan
-            corners.append(tuple(np.nanmedian(xy, axis=0) / settings.px_per_cm))
-        shapes.append(geo.Shape(name=name, kind="polygon", vertices=tuple(corners)))
-    return shapes
-
-
-def entries_from_poses(data: RodentData, subject: str, settings: ArmSettings,
-                       zones: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """Arm entries from pose tracks: body centre and ``min_fraction`` of keypoints in an arm."""
-    arms = list(settings.arms)
-    if settings.arm_zones:
-        if zones is None:
-            raise InputError("'arm_zones' set but no zone file among the inputs", path=data.path)
-        arms += landmark_arms(data, zones, settings)
-    points = {}
-    for name in {*settings.keypoints, settings.body}:
-        xy = data.poses.point(name) / settings.px_per_cm
-        points[name] = geo.clean_track(xy, data.poses.score(name),
-                                       min_score=settings.min_likelihood,
-                                       max_gap=settings.max_gap_frames)
-    inside = {arm.name: geo.arm_membership(points, arm, centre=settings.body,
-                                           min_fraction=settings.min_fraction)
-              for arm in arms}
-    seq = geo.zone_sequence(inside, min_frames=max(int(round(settings.min_entry_s *
-                                                             settings.fps)), 1))
-    return pd.DataFrame({"subject": subject, "condition": "NA", "order": np.arange(len(seq)) + 1,
-                         "arm": seq["arm"], "enter_s": seq["enter_frame"] / settings.fps,
-                         "exit_s": seq["exit_frame"] / settings.fps,
-                         "source": f"{data.path.name}:frames"}, columns=list(ENTRY_COLUMNS))
-
-
-def _pose_subject(path: Path) -> str:
-    import re
-
-    return re.split(r"DLC_|DeepCut_|\.analysis", path.stem)[0]
-
-
-def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
-    """Read every input into entries and trials tables (zone files apply to pose inputs)."""
-    entries, trials, poses, notes, zone_bins = [], [], [], [], []
-    zones = None
-    for path in files:
-        data = read_rodent(path)
-        notes += data.notes
-        if data.kind == "entries":
-            entries.append(data.table)
-        elif data.kind == "trials":
-            trials.append(data.table)
-        elif data.kind == "zones":
-            zones = data.meta["zones"]
-        elif data.kind == "zone_bins":
-            zone_bins.append(data.table)
-        elif data.kind == "poses":
-            poses.append(data)
-        else:
-            raise InputError(f"a {data.kind} file ({data.fmt}) is not a T-maze input", path=path)
-    for data in poses:
-        if params.pose is None:
-            raise InputError("pose input given but the protocol has no 'pose' settings "
-                             "(arms, px_per_cm, fps)", path=data.path)
-        entries.append(entries_from_poses(data, _pose_subject(data.path), params.pose, zones))
-    return {"entries": concat(entries, ENTRY_COLUMNS), "trials": concat(trials, TRIAL_COLUMNS),
-            "zone_bins": concat(zone_bins, ZONE_BIN_COLUMNS), "notes": notes}
-
 
 # ------------------------------------------------------------ EndpointTable
 
@@ -463,65 +328,3 @@ def analyse(study: Study, files: list[Path], params: TmazeParameters) -> AssayRe
 
 register(AssayPlugin(ASSAY, TmazeParameters, run,
                      "T-/Y-maze alternation: continuous sequences, discrete trials, poses"))
-
-
-# ------------------------------------------------------------ simulator
-
-SIM_GROUPS = (("G1", "Vehicle control", 0.0), ("G2", "Low dose", 10.0),
-              ("G3", "High dose", 100.0))
-#: Probability that an entry goes to the arm least recently visited (else: random arm,
-#: re-entries allowed). 0 at the high dose = random walk, alternation ~ 22 %.
-SIM_ALTERNATE_P = {"G1": 0.7, "G2": 0.6, "G3": 0.0}
-
-
-def _sim_sequence(rng: np.random.Generator, p_alt: float, n: int) -> list[str]:
-    seq = list(rng.choice(["A", "B", "C"], size=2, replace=False))
-    while len(seq) < n:
-        if rng.random() < p_alt:
-            seq.append(next(a for a in "ABC" if a not in seq[-2:]))
-        else:
-            seq.append(str(rng.choice(["A", "B", "C"])))
-    return seq
-
-
-def simulate_study(folder: Path, seed: int) -> dict[str, Any]:
-    """Write a simulated spontaneous-alternation study (3 groups × 5 M + 5 F)."""
-    rng = np.random.default_rng(seed)
-    subjects = pd.DataFrame([{"subject": f"{g}{s}{k:02d}", "group": g, "sex": s}
-                             for g, _, _ in SIM_GROUPS for s in ("M", "F")
-                             for k in range(1, 6)])
-    subjects.to_csv(folder / "subjects.csv", index=False)
-    rows, truth = [], {}
-    for i, r in enumerate(subjects.itertuples(index=False)):
-        n = 6 if i == 0 else int(rng.integers(15, 30))  # one animal with too few entries
-        seq = _sim_sequence(rng, SIM_ALTERNATE_P[r.group], n)
-        t = np.cumsum(rng.uniform(5, 25, size=n))
-        rows += [{"subject": r.subject, "order": k + 1, "arm": a, "enter_s": round(t[k], 2),
-                  "exit_s": round(t[k] + 3, 2)} for k, a in enumerate(seq)]
-        s = score_sequence(seq)
-        truth[r.subject] = round(100 * s["alternations"] / s["windows"], 6)
-    pd.DataFrame(rows).to_csv(folder / "tmaze_entries.csv", index=False)
-    from neurotox.simulate import write_study_yaml
-
-    write_study_yaml(folder, {
-        "study_id": "SIM-TMAZE-001", "title": "Simulated T-maze spontaneous alternation study",
-        "test_item": "Compound X", "species": "mouse",
-        "groups": [{"id": g, "label": lab, "dose": d, "dose_unit": "mg/kg/day",
-                    **({"control": True} if d == 0 else {})} for g, lab, d in SIM_GROUPS],
-        "subjects": "subjects.csv",
-        "assays": [{"assay": "tmaze", "protocol": "tmaze-spontaneous",
-                    "input": "tmaze_entries.csv"}]})
-    return {"alternation_pct": truth, "chance_pct": round(100 * 2 / 9, 6),
-            "excluded": {subjects["subject"].iloc[0]: "6 entries < minimum 8"},
-            "planted_p_alternate": SIM_ALTERNATE_P, "deficit_group": "G3"}
-
-
-def _register_simulator() -> None:
-    from neurotox.simulate import Simulator, register_simulator
-
-    register_simulator(Simulator("tmaze", "T-maze spontaneous alternation: 3 groups, both "
-                                 "sexes, arm-entry sequences; alternation at chance at the "
-                                 "high dose", simulate_study))
-
-
-_register_simulator()

@@ -9,17 +9,14 @@ import pandas as pd
 import pytest
 
 from neurotox.assays.base import resolve_parameters
-from neurotox.assays.neurite import (
-    NeuriteParameters,
-    analyse_plate,
-    apply_qc,
-    plan_fields,
-    run_fields,
-    selectivity,
-    write_simulated_plate,
-)
+from neurotox.assays.neurite.fields import run_fields
+from neurotox.assays.neurite.params import NeuriteParameters
+from neurotox.assays.neurite.plate import analyse_plate, plan_fields
+from neurotox.assays.neurite.response import selectivity
+from neurotox.assays.neurite.tables import apply_qc
 from neurotox.endpoints import validate
 from neurotox.errors import InputError
+from neurotox.simulate.neurite import write_simulated_plate
 from neurotox.stats.hill import fit_hill, hill
 from neurotox.study import read_layout
 
@@ -215,7 +212,7 @@ def test_out_of_focus_field_gets_overlay_after_plate_qc(sim_plate, tmp_path):
 
 
 def test_study_plugin_honours_workers(sim_plate, monkeypatch):
-    import neurotox.assays.neurite as mod
+    import neurotox.parallel as mod
     from neurotox.assays.base import run_study_assay
     from neurotox.study import load_study
 
@@ -225,9 +222,9 @@ def test_study_plugin_honours_workers(sim_plate, monkeypatch):
     pools = []
     real = mod._pool_results
 
-    def counting(tasks, workers):
+    def counting(fn, tasks, workers):
         pools.append(workers)
-        yield from real(tasks, workers)
+        yield from real(fn, tasks, workers)
     monkeypatch.setattr(mod, "_pool_results", counting)
     one = run_study_assay(study, spec.model_copy(update={"parameters": {"workers": 1}}))
     assert pools == []

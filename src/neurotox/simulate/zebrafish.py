@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neurotox.simulate import Simulator, register_simulator, write_study_yaml
+from neurotox.simulate.base import Simulator, register_simulator, write_study_yaml
 
 GROUPS = [("G1", "Vehicle control", 0.0, True), ("G2", "Low", 1.0, False),
           ("G3", "Mid", 10.0, False), ("G4", "High", 100.0, False)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from neurotox.assays.zebrafish_bmdrc import bmdrc_bmd, dose_table
+from neurotox.assays.zebrafish.bmdrc import bmdrc_bmd, dose_table
 from neurotox.stats.bmd import benchmark_dose
 
 _COLUMNS = ["endpoint", "timepoint", "kind", "bmr", "model", "bmd", "bmdl", "bmdu", "aic",

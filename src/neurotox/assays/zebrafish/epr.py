@@ -23,8 +23,10 @@ import pandas as pd
 
 from neurotox import endpoints
 from neurotox.assays.base import AssayResult
-from neurotox.assays.zebrafish_exclusions import larva_exclusions
-from neurotox.assays.zebrafish_metrics import epr_windows
+from neurotox.assays.zebrafish.design import design, design_info
+from neurotox.assays.zebrafish.exclusions import larva_exclusions
+from neurotox.assays.zebrafish.larvae import LarvaMatrix, endpoint_block, larvae_detail
+from neurotox.assays.zebrafish.metrics import epr_windows
 from neurotox.errors import InputError
 
 _LABELS = {"background": "B", "excitation": "E", "refractory": "R"}
@@ -54,8 +56,6 @@ def per_second(frames: pd.DataFrame, frame_rate: float | None, duration_s: float
 def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
                 ) -> AssayResult:
     """EPR endpoints per embryo (see the module docstring)."""
-    from neurotox.assays.zebrafish import LarvaMatrix, _block, design, design_info
-
     frames = [e.data.assign(source=e.path.name) for e in exports if e.kind == "frames"]
     if len(frames) != len(exports):
         raise InputError("mode 'epr' needs frame-level motion exports (ZebraLab MotionTab)")
@@ -71,7 +71,7 @@ def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
     larvae["exclusion_reason"] = larva_exclusions(larvae, m, params, plate_map=plate_map)
     scaled = m.D * params.epr_scale  # endpoints and per-second table on one scale
     values = epr_windows(scaled, secs, params.epr_windows)
-    blocks = [_block(f"epr_{name}", "NA", v, larvae, m) for name, v in values.items()
+    blocks = [endpoint_block(f"epr_{name}", "NA", v, larvae, m) for name, v in values.items()
               if f"epr_{name}" in endpoints.registry()]
     ept = endpoints.from_records(pd.concat(blocks).to_dict("records"), study_id=study_id,
                                  assay="zebrafish_lpr")
@@ -82,8 +82,6 @@ def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
                             "activity": scaled.reshape(-1),
                             "excluded": np.repeat(larvae["exclusion_reason"].ne("")
                                                   .to_numpy(), len(secs))})
-    from neurotox.assays.zebrafish import larvae_detail
-
     details = {"seconds": seconds, "larvae": larvae_detail(larvae),
                "epr_stats": interval_stats(seconds[~seconds["excluded"]],
                                            params.epr_windows)}

@@ -27,7 +27,7 @@ Notes
 Because the trapezoid runs across larvae, the AUC grows with the number of
 larvae and depends on their order: it is a group total, not a per-larva mean.
 The module reproduces it for comparison with SARL reports; the per-larva AUC
-endpoints of :mod:`neurotox.assays.zebrafish` are the ones to analyse.
+endpoints of :mod:`neurotox.assays.zebrafish.lpr` are the ones to analyse.
 
 """
 

@@ -1,0 +1,105 @@
+"""Neurite field tasks: one field read and analysed per task, run in parallel.
+
+:func:`process_field` is the worker function; :func:`run_fields` runs a task
+list through :func:`neurotox.parallel.run_tasks` (in-process, a local process
+pool or a Dask cluster: same function, same results).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+from neurotox.assays.neurite.params import NeuriteParameters
+from neurotox.errors import InputError
+from neurotox.imaging import FieldSettings, analyse_field
+from neurotox.imaging.overlay import overlay_png
+from neurotox.io.plates import FieldSource, read_plane
+from neurotox.parallel import run_tasks
+
+
+@dataclass(frozen=True)
+class FieldTask:
+    """One field to analyse (picklable: sent to worker processes or a Dask cluster)."""
+
+    source: FieldSource
+    pixel_size: float
+    settings: FieldSettings
+    overlays: Literal["all", "flagged", "none"] = "flagged"
+    params: NeuriteParameters | None = None
+
+
+@dataclass
+class FieldOutput:
+    """What a worker returns for one field: small tables, metrics, optional overlay."""
+
+    source: FieldSource
+    cells: pd.DataFrame
+    metrics: dict[str, float]
+    flags: list[str]
+    overlay: bytes | None = None
+
+
+def process_field(task: FieldTask) -> FieldOutput:
+    """Read the planes of one field, analyse it, and drop the images (worker function)."""
+    src = task.source
+    neurite = read_plane(src.neurite)
+    nuclei = read_plane(src.nuclei) if src.nuclei is not None else None
+    if nuclei is not None and nuclei.shape != neurite.shape:
+        raise InputError(f"image size {neurite.shape} differs from {nuclei.shape} of "
+                         f"{src.nuclei.path.name} in the same field", path=src.neurite.path)
+    keep = task.overlays != "none"
+    res = analyse_field(neurite, nuclei, pixel_size=task.pixel_size, settings=task.settings,
+                        keep_labels=keep)
+    overlay = None
+    if res.labels is not None and (task.overlays == "all" or _flagged(res, task.params)):
+        overlay = overlay_png(neurite, res.labels)
+    return FieldOutput(src, res.cells, res.metrics, res.flags, overlay)
+
+
+def _flagged(res: Any, params: NeuriteParameters | None) -> bool:
+    """Field-local QC problems (plate-relative focus: see :func:`.plate.late_overlay_tasks`)."""
+    if set(res.flags) - {"no_nuclear_channel"}:
+        return True
+    if params is None:
+        return False
+    m = res.metrics
+    return bool(m["cells_analysed"] < params.min_cells_per_field
+                or m["cells_analysed"] > params.max_cells_per_field
+                or m["saturation_fraction"] > params.max_saturation_fraction
+                or m["debris_fraction"] > params.max_debris_fraction)
+
+
+def run_fields(tasks: list[FieldTask], *, workers: int | None = None, scheduler: Any = None,
+               progress: bool = False,
+               overlay_sink: Callable[[FieldOutput], None] | None = None) -> list[FieldOutput]:
+    """Analyse fields in parallel; results sorted by field key (identical on any executor).
+
+    Parameters
+    ----------
+    tasks
+        Fields to analyse.
+    workers, scheduler, progress
+        See :func:`neurotox.parallel.run_tasks`.
+    overlay_sink
+        Called with each output that carries an overlay, as it arrives; the
+        overlay bytes are then dropped, so a large plate never holds them all.
+
+    Returns
+    -------
+    list of FieldOutput
+        One per task, sorted by plate, well, field, timepoint.
+
+    """
+    out = []
+    for item in run_tasks(process_field, tasks, workers=workers, scheduler=scheduler,
+                          progress=progress, unit="field", desc="neurite fields"):
+        if overlay_sink is not None and item.overlay is not None:
+            overlay_sink(item)
+            item.overlay = None
+        out.append(item)
+    return sorted(out, key=lambda r: (r.source.plate, r.source.well, r.source.timepoint,
+                                      r.source.field))

@@ -1,0 +1,100 @@
+"""Neurite wells joined to the plate layout (group, dose, control) and normalised to control."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from neurotox.assays.neurite.params import NeuriteParameters
+from neurotox.errors import InputError, quoted
+
+
+@dataclass
+class GroupInfo:
+    """Dose group of a well."""
+
+    group: str
+    dose: float
+    dose_unit: str
+    control: bool
+
+
+def _group_of(row: pd.Series, groups: dict[str, GroupInfo] | None,
+              params: NeuriteParameters) -> GroupInfo | None:
+    group = str(row.get("group", "") or "")
+    conc = row.get("concentration", math.nan)
+    conc = float(conc) if conc is not None and not pd.isna(conc) else math.nan
+    if groups is not None and group in groups:
+        g = groups[group]
+        dose = conc if math.isfinite(conc) else g.dose
+        return GroupInfo(g.group, dose, g.dose_unit, g.control)
+    if not math.isfinite(conc):
+        return None
+    name = group or f"C{conc:g}"
+    control = (group == params.control_group) if params.control_group else conc == 0
+    return GroupInfo(name, conc, params.dose_unit, control)
+
+
+def join_layout(wells: pd.DataFrame, layout: pd.DataFrame,
+                groups: dict[str, GroupInfo] | None,
+                params: NeuriteParameters) -> tuple[pd.DataFrame, list[str]]:
+    """Attach group, dose and control status to wells; report mismatches.
+
+    Returns
+    -------
+    wells : pandas.DataFrame
+        Wells that are in the layout and not blank, with ``group``, ``dose``,
+        ``dose_unit``, ``control``.
+    notes : list of str
+        Wells with images but no layout entry, and layout wells without images.
+
+    """
+    notes: list[str] = []
+    lay = layout[~layout["blank"]].set_index("well")
+    check_layout_wells(set(wells["well"]), layout)
+    info = {w: _group_of(lay.loc[w], groups, params) for w in lay.index}
+    bad = sorted(w for w, g in info.items() if g is None)
+    if bad:
+        raise InputError(f"wells {quoted(bad)} have neither a study group nor a concentration "
+                         "in the layout")
+    out = wells[wells["well"].isin(lay.index)].copy()
+    for col in ("group", "dose", "dose_unit", "control"):
+        out[col] = [getattr(info[w], col) for w in out["well"]]
+    return out.reset_index(drop=True), notes
+
+
+def normalise_to_control(wells: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Percent of the mean of the vehicle-control wells of the same plate and timepoint."""
+    wells = wells.copy()
+    notes = []
+    for src, dst in (("neurite_length_per_cell_um", "neurite_length_per_cell_pct"),
+                     ("nuclei_count", "nuclei_count_pct")):
+        ref = wells[wells["control"]].groupby(["plate", "timepoint"])[src].mean()
+        keys = list(zip(wells["plate"], wells["timepoint"], strict=True))
+        denom = np.array([ref.get(k, math.nan) for k in keys], dtype=float)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wells[dst] = 100.0 * wells[src].to_numpy(dtype=float) / denom
+        lacking = sorted({f"{k[0]}" for k, d in zip(keys, denom, strict=True)
+                          if not np.isfinite(d) or d == 0})
+        if lacking:
+            notes.append(f"no usable vehicle-control wells for {src} on plate(s) "
+                         f"{quoted(lacking)}; percent of control not computed")
+    return wells, notes
+
+
+
+def check_layout_wells(imaged: set[str], layout: pd.DataFrame) -> None:
+    """InputError when imaged wells are missing from the layout or layout wells lack images."""
+    path = layout.attrs.get("path")
+    missing_layout = sorted(imaged - set(layout["well"]))
+    if missing_layout:
+        raise InputError(f"wells {quoted(missing_layout)} have images but are not in the "
+                         "layout (list unused wells with group 'blank')", path=path,
+                         where="column 'well'")
+    no_images = sorted(set(layout.loc[~layout["blank"], "well"]) - imaged)
+    if no_images:
+        raise InputError(f"wells {quoted(no_images)} are in the layout but have no images",
+                         path=path, where="column 'well'")

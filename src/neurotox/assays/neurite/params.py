@@ -1,0 +1,80 @@
+"""Neurite-outgrowth parameters: the protocol's settings model and the endpoint names."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from neurotox.imaging import FieldSettings
+
+ASSAY = "neurite_outgrowth"
+#: Well-level metrics reported as endpoints (endpoint name → column of the well table).
+WELL_ENDPOINTS = {
+    "neurite_length_per_cell": "neurite_length_per_cell_um",
+    "mean_neurite_length_per_cell": "mean_neurite_length_per_cell_um",
+    "nuclei_count": "nuclei_count",
+    "neurite_bearing_cells_pct": "neurite_bearing_cells_pct",
+    "branch_points_per_cell": "branch_points_per_cell",
+    "neurites_per_cell": "neurites_per_cell",
+    "unattached_neurite_length": "unattached_neurite_length_um",
+}
+#: Concentration-response fits: endpoint label → normalised well column.
+CR_ENDPOINTS = {"neurite_length_per_cell": "neurite_length_per_cell_pct",
+                "nuclei_count": "nuclei_count_pct"}
+QC_RULES = ("empty", "cell_count", "saturation", "focus", "debris")
+
+
+class NeuriteParameters(BaseModel):
+    """Parameters of the neurite-outgrowth assay (protocol template + overrides).
+
+    Image-analysis settings are in µm; QC rules decide which field flags
+    exclude a field (the others are reported only). ``workers`` is the number
+    of local worker processes (None: one per core); it changes the speed,
+    never the results.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    category: Literal["neurodevelopmental", "structural"] = "neurodevelopmental"
+    nuclei_channel: str | None = "1"
+    neurite_channel: str = "2"
+    pattern: str | None = None
+    pixel_size_um: float | None = Field(default=None, gt=0, le=50)
+    nucleus_diameter_um: float = Field(default=10.0, gt=1, le=100)
+    min_nucleus_area_fraction: float = Field(default=0.25, gt=0, lt=1)
+    max_nucleus_area_fraction: float = Field(default=4.0, gt=1, le=50)
+    nucleus_threshold_factor: float = Field(default=0.5, gt=0.05, lt=1)
+    cell_body_margin_um: float = Field(default=5.0, ge=0, le=100)
+    neurite_width_um: float = Field(default=1.5, gt=0.1, le=20)
+    ridge_high: float = Field(default=8.0, gt=0, le=100)
+    ridge_low: float = Field(default=3.0, gt=0, le=100)
+    min_contrast: float = Field(default=0.0, ge=0, le=50)
+    spur_length_um: float = Field(default=3.0, ge=0, le=100)
+    min_fragment_um: float = Field(default=5.0, ge=0, le=1000)
+    background_radius_um: float = Field(default=40.0, gt=1, le=2000)
+    bearing_threshold_um: float | None = Field(default=None, ge=0)
+    saturation_level: float | None = Field(default=None, gt=0)
+    min_cells_per_field: int = Field(default=1, ge=0)
+    max_cells_per_field: int = Field(default=5000, ge=1)
+    max_saturation_fraction: float = Field(default=0.01, ge=0, le=1)
+    min_relative_focus: float = Field(default=0.3, ge=0, le=1)
+    max_debris_fraction: float = Field(default=0.5, ge=0, le=1)
+    exclude_on: tuple[Literal["empty", "cell_count", "saturation", "focus", "debris"], ...] = (
+        "empty", "cell_count", "saturation", "focus")
+    control_group: str | None = None
+    dose_unit: str = "uM"
+    ec_levels: tuple[float, ...] = (50.0, 20.0)
+    selectivity_level: float = Field(default=50.0, gt=0, lt=100)
+    specific_hit_ratio: float = Field(default=4.0, ge=1)
+    workers: int | None = Field(default=None, ge=1)
+
+    @field_validator("nuclei_channel", "neurite_channel", mode="before")
+    @classmethod
+    def _channel_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+    def settings(self) -> FieldSettings:
+        """The image-analysis settings."""
+        keys = FieldSettings.__dataclass_fields__
+        return FieldSettings(**{k: getattr(self, k) for k in keys})

@@ -1,0 +1,217 @@
+"""Neurite plate run: plan one task per field, run them, and build every table of the plate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
+from neurotox.assays.neurite.layout import (
+    GroupInfo,
+    check_layout_wells,
+    join_layout,
+    normalise_to_control,
+)
+from neurotox.assays.neurite.params import NeuriteParameters
+from neurotox.assays.neurite.response import concentration_response
+from neurotox.assays.neurite.tables import (
+    apply_qc,
+    cell_table,
+    endpoint_rows,
+    field_table,
+    well_table,
+)
+from neurotox.errors import InputError, quoted
+from neurotox.io.plates import FieldSource, field_sources, pixel_size_um, scan_plate
+
+
+@dataclass
+class NeuriteRun:
+    """Everything one plate run produced."""
+
+    endpoints: pd.DataFrame
+    details: dict[str, pd.DataFrame]
+    notes: list[str] = field(default_factory=list)
+    exclusions: list[dict[str, Any]] = field(default_factory=list)
+    overlays: dict[str, bytes] = field(default_factory=dict)
+    inputs: list[Path] = field(default_factory=list)
+
+
+def _pixel_size(sources: list[FieldSource], params: NeuriteParameters,
+                notes: list[str]) -> float:
+    if params.pixel_size_um is not None:
+        return params.pixel_size_um
+    first = sources[0].neurite.path
+    value = pixel_size_um(first)
+    if value is None:
+        raise InputError("pixel size not found in the image metadata; give --pixel-size "
+                         "(µm per pixel)", path=first)
+    notes.append(f"pixel size {value:.4g} µm taken from the metadata of {first.name}")
+    return value
+
+
+
+def _check_same_calibration(sources: list[FieldSource], px: float,
+                            params: NeuriteParameters, notes: list[str]) -> None:
+    """InputError when a file's metadata pixel size disagrees with the one used.
+
+    Files without a usable calibration get ``px`` too; they are named in the notes.
+    """
+    if params.pixel_size_um is not None:
+        return
+    missing = []
+    for s in sources:
+        for plane in (s.neurite, s.nuclei):
+            if plane is None:
+                continue
+            value = pixel_size_um(plane.path)
+            if value is None:
+                missing.append(plane.path.name)
+            elif not np.isclose(value, px, rtol=1e-3):
+                raise InputError(f"pixel size {value:.4g} µm differs from {px:.4g} µm of the "
+                                 "first file; give --pixel-size", path=plane.path)
+    if missing:
+        notes.append(f"{len(missing)} file(s) without a usable pixel-size calibration "
+                     f"({quoted(missing[:5])}) taken as {px:.4g} µm")
+
+
+def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
+                overlays: Literal["all", "flagged", "none"] = "flagged"
+                ) -> tuple[list[FieldTask], list[str]]:
+    """Index a plate folder and build one task per field (nothing is read yet)."""
+    index = scan_plate(plate_dir, pattern=params.pattern)
+    notes = [f"naming scheme: {index.scheme.description}"]
+    if index.thumbnails:
+        notes.append(f"skipped {len(index.thumbnails)} thumbnail file(s)")
+    if index.unmatched:
+        notes.append(f"{len(index.unmatched)} image file(s) did not match the naming scheme: "
+                     f"{quoted(p.name for p in index.unmatched[:5])}")
+    sources = field_sources(index, neurite_channel=params.neurite_channel,
+                            nuclei_channel=params.nuclei_channel)
+    if not sources:
+        raise InputError(f"no field has the neurite channel {params.neurite_channel!r}",
+                         path=plate_dir)
+    stack = sources[0].neurite.plane is not None
+    notes.append(f"channel roles: neurites = {'plane' if stack else 'channel'} "
+                 f"{params.neurite_channel!r}, nuclei = "
+                 + (f"{'plane' if stack else 'channel'} {params.nuclei_channel!r}"
+                    if params.nuclei_channel is not None else "none (neurite channel only)"))
+    if any(s.nuclei is None for s in sources):
+        notes.append("some fields have no nuclear channel: cell bodies detected from the "
+                     "neurite channel alone")
+    px = _pixel_size(sources, params, notes)
+    _check_same_calibration(sources, px, params, notes)
+    settings = params.settings()
+    return [FieldTask(s, px, settings, overlays, params) for s in sources], notes
+
+
+def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuriteParameters, *,
+                  study_id: str, groups: dict[str, GroupInfo] | None = None,
+                  workers: int | None = None, scheduler: Any = None,
+                  overlays: Literal["all", "flagged", "none"] = "flagged",
+                  progress: bool = False,
+                  overlay_writer: Callable[[str, bytes], Any] | None = None) -> NeuriteRun:
+    """Analyse a plate folder end to end.
+
+    Parameters
+    ----------
+    plate_dir
+        Folder of images.
+    layout
+        Plate layout (:func:`neurotox.study.read_layout`).
+    params
+        Assay parameters.
+    study_id
+        Study number for the EndpointTable.
+    groups
+        Study groups by ID (dose, unit, control); None when the layout's
+        ``concentration`` column defines the groups (control = concentration 0
+        or ``params.control_group``).
+    workers, scheduler, progress
+        See :func:`run_fields`.
+    overlays
+        Which fields get an overlay PNG.
+    overlay_writer
+        ``writer(relative_path, png_bytes)`` called as overlays arrive; when None
+        they are returned in :attr:`NeuriteRun.overlays`.
+
+    Returns
+    -------
+    NeuriteRun
+        EndpointTable, detail tables (cells, fields, wells, concentration_response,
+        selectivity), notes, exclusions and overlays.
+
+    """
+    tasks, notes = plan_fields(plate_dir, params, overlays=overlays)
+    check_layout_wells({t.source.well for t in tasks}, layout)
+    workers = workers or params.workers
+    written: set[str] = set()
+
+    def sink(o: FieldOutput) -> None:
+        written.add(overlay_name(o.source))
+        if overlay_writer is not None:
+            overlay_writer(overlay_name(o.source), o.overlay)
+    outputs = run_fields(tasks, workers=workers, scheduler=scheduler, progress=progress,
+                         overlay_sink=sink if overlay_writer is not None else None)
+    written.update(overlay_name(o.source) for o in outputs if o.overlay is not None)
+    fields = apply_qc(field_table(outputs), params)
+    if overlays == "flagged":
+        late = late_overlay_tasks(tasks, fields, written)
+        if late:
+            extra = run_fields(late, workers=workers, scheduler=scheduler,
+                               overlay_sink=sink if overlay_writer is not None else None)
+            outputs = _with_overlays(outputs, extra)
+    cells = cell_table(outputs)
+    wells, more = join_layout(well_table(cells, fields), layout, groups, params)
+    wells, norm_notes = normalise_to_control(wells)
+    fits, sel = concentration_response(wells, params)
+    plate_dirs = {t.source.plate: str(plate_dir) for t in tasks}
+    table = endpoint_rows(wells, study_id=study_id, params=params, plate_dirs=plate_dirs)
+    exclusions = [{"what": f"field {r.plate}/{r.well}/s{r.field}", "timepoint": r.timepoint,
+                   "reason": r.exclusion_reason, "rule": "protocol QC"}
+                  for r in fields[fields["excluded"]].itertuples()]
+    overlay_files = {overlay_name(o.source): o.overlay for o in outputs
+                     if o.overlay is not None}
+    inputs = sorted({p for t in tasks for p in _paths(t.source)})
+    return NeuriteRun(table, {"cells": cells, "fields": fields, "wells": wells,
+                              "concentration_response": fits, "selectivity": sel},
+                      notes + more + norm_notes, exclusions, overlay_files, inputs)
+
+
+def late_overlay_tasks(tasks: list[FieldTask], fields: pd.DataFrame,
+                       written: set[str]) -> list[FieldTask]:
+    """Tasks that re-analyse fields flagged by plate-relative QC, to draw their overlay.
+
+    A worker only knows its own field, so a field flagged against the plate
+    (focus below the plate median) gets no overlay on the first pass. Those
+    fields are read and analysed again (deterministic: same labels) with
+    ``overlays="all"``; nothing is held in memory between the passes.
+    """
+    flagged = fields[fields["qc_flags"].astype(str) != ""]
+    keys = {(r.plate, r.well, r.field, r.timepoint) for r in flagged.itertuples()}
+    return [replace(t, overlays="all") for t in tasks
+            if (t.source.plate, t.source.well, t.source.field, t.source.timepoint) in keys
+            and overlay_name(t.source) not in written]
+
+
+def _with_overlays(outputs: list[FieldOutput], extra: list[FieldOutput]) -> list[FieldOutput]:
+    """First-pass outputs with the overlays of the second pass attached."""
+    late = {overlay_name(o.source): o.overlay for o in extra if o.overlay is not None}
+    for o in outputs:
+        o.overlay = late.get(overlay_name(o.source), o.overlay)
+    return outputs
+
+
+def overlay_name(src: FieldSource) -> str:
+    """Relative output path of a field's overlay PNG."""
+    tp = "" if src.timepoint == "NA" else f"_t{src.timepoint}"
+    return f"overlays/{src.plate}_{src.well}_s{src.field}{tp}.png"
+
+
+def _paths(src: FieldSource) -> list[Path]:
+    return [src.neurite.path] + ([src.nuclei.path] if src.nuclei is not None else [])

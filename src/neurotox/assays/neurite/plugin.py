@@ -1,0 +1,44 @@
+"""The neurite-outgrowth study plug-in: runs a study's ``neurite_outgrowth`` entry."""
+
+from __future__ import annotations
+
+import pandas as pd
+from pydantic import BaseModel
+
+from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.neurite.layout import GroupInfo
+from neurotox.assays.neurite.params import ASSAY, NeuriteParameters
+from neurotox.assays.neurite.plate import analyse_plate
+from neurotox.errors import InputError, quoted
+from neurotox.study import AssaySpec, Study
+
+
+def _study_groups(study: Study) -> dict[str, GroupInfo]:
+    return {g.id: GroupInfo(g.id, g.dose, g.dose_unit, g.control) for g in study.spec.groups}
+
+
+def _study_layout(study: Study, spec: AssaySpec) -> pd.DataFrame:
+    if spec.layout:
+        if spec.layout not in study.layouts:
+            raise InputError(f"layout {spec.layout!r} is not among the study's plate_layouts "
+                             f"({quoted(study.layouts)})", path=study.path,
+                             where=f"key 'assays.{spec.key}.layout'")
+        return study.layouts[spec.layout]
+    if len(study.layouts) != 1:
+        raise InputError(f"give 'layout' for assay {spec.key!r}: the study has "
+                         f"{len(study.layouts)} plate layouts", path=study.path)
+    return next(iter(study.layouts.values()))
+
+
+def _run(study: Study, spec: AssaySpec, params: BaseModel) -> AssayResult:
+    assert isinstance(params, NeuriteParameters)
+    plate_dir = study.assay_inputs(spec)[0]
+    run = analyse_plate(plate_dir, _study_layout(study, spec), params, study_id=study.study_id,
+                        groups=_study_groups(study), workers=params.workers)
+    notes = run.notes + [f"excluded {e['what']}: {e['reason']}" for e in run.exclusions]
+    return AssayResult(endpoints=run.endpoints, details=run.details, notes=notes,
+                       inputs=run.inputs)
+
+
+register(AssayPlugin(ASSAY, NeuriteParameters, _run,
+                     "Neurite outgrowth of neuronal cultures from plate images"))

@@ -1,0 +1,79 @@
+"""Neurite concentration-response: Hill fits per endpoint and the specific-hit call."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from neurotox.assays.neurite.params import CR_ENDPOINTS, NeuriteParameters
+from neurotox.stats.hill import HillFit, fit_hill
+
+
+def _fit_row(name: str, fit: HillFit, levels: Iterable[float]) -> dict[str, Any]:
+    row: dict[str, Any] = {"endpoint": name, "n": fit.n, "top": fit.top, "bottom": fit.bottom,
+                           "ec50_parameter": fit.ec50, "slope": fit.slope,
+                           "fit_flags": ";".join(fit.flags)}
+    for x in levels:
+        key = f"ec{x:g}"
+        row[key] = fit.ecx.get(x, math.nan)
+        row[f"{key}_ci_low"], row[f"{key}_ci_high"] = fit.ecx_ci.get(x, (math.nan, math.nan))
+        row[f"{key}_flags"] = ";".join(fit.ecx_flags.get(x, ()))
+    return row
+
+
+def concentration_response(wells: pd.DataFrame, params: NeuriteParameters
+                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hill fits of neurite length per cell and nuclei count (percent of control).
+
+    Returns
+    -------
+    fits : pandas.DataFrame
+        One row per endpoint and timepoint: parameters, ECx with CIs and flags.
+    selectivity : pandas.DataFrame
+        One row per timepoint: neurite and viability EC at the selectivity
+        level, their ratio and the call (``specific``, ``cytotoxic``, ``inactive``).
+
+    """
+    levels = tuple(dict.fromkeys((*params.ec_levels, params.selectivity_level)))
+    fit_rows, sel_rows = [], []
+    for tp, grp in wells.groupby("timepoint", sort=True):
+        fits = {}
+        for name, col in CR_ENDPOINTS.items():
+            ok = grp[np.isfinite(grp[col].to_numpy(dtype=float))]
+            fits[name] = fit_hill(ok["dose"], ok[col], levels=levels, reference=100.0)
+            fit_rows.append({"timepoint": tp, **_fit_row(name, fits[name], levels)})
+        sel_rows.append({"timepoint": tp, **selectivity(fits["neurite_length_per_cell"],
+                                                        fits["nuclei_count"], params)})
+    return pd.DataFrame(fit_rows), pd.DataFrame(sel_rows)
+
+
+def selectivity(neurite: HillFit, viability: HillFit, params: NeuriteParameters
+                ) -> dict[str, Any]:
+    """Specific-hit call from neurite and viability ECs at the selectivity level.
+
+    A compound is a specific neurite-outgrowth hit when the neurite EC is
+    reached within the tested range and the viability EC is at least
+    ``specific_hit_ratio`` times higher (a viability EC that is not reached
+    counts as above the highest tested concentration).
+    """
+    x = params.selectivity_level
+    ec_n = neurite.ecx.get(x, math.nan)
+    ec_v = viability.ecx.get(x, math.nan)
+    top = neurite.tested_range[1]
+    n_ok = math.isfinite(ec_n) and "extrapolated" not in neurite.ecx_flags.get(x, ())
+    v_eff = ec_v if math.isfinite(ec_v) else top
+    ratio = v_eff / ec_n if n_ok and math.isfinite(v_eff) else math.nan
+    if not n_ok:
+        call = "cytotoxic" if math.isfinite(ec_v) else "inactive"
+    elif ratio >= params.specific_hit_ratio:
+        call = "specific"
+    else:
+        call = "cytotoxic"
+    return {"level": x, "neurite_ec": ec_n, "viability_ec": ec_v,
+            "viability_ec_reached": math.isfinite(ec_v),
+            "ratio": ratio, "ratio_is_lower_bound": n_ok and not math.isfinite(ec_v),
+            "threshold": params.specific_hit_ratio, "call": call}

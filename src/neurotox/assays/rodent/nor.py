@@ -1,0 +1,238 @@
+"""Novel object recognition (NOR): exploration times, indices, exclusions and one-sample tests.
+
+Inputs (any mix, detected by :mod:`neurotox.io.rodent`): scoring sheets, SimBA
+aggregates, ANY-maze results, EthoVision XT raw data, DeepLabCut/SLEAP poses
+(with object shapes from the protocol), plus a novel-object key and technical
+exclusion lists. Every input is reduced to one exploration table (subject ×
+phase × object); the analysis below works on that table only.
+
+Endpoints (timepoint = the protocol's ``timepoint``, e.g. the retention delay):
+
+* test phase: ``nor_exploration_novel``, ``nor_exploration_familiar``,
+  ``nor_total_exploration``, ``nor_discrimination_index`` DI = (N − F)/(N + F),
+  ``nor_recognition_index`` N/(N + F), ``nor_latency_novel`` (when the input has
+  times);
+* training phase: ``nor_training_total_exploration`` and
+  ``nor_training_side_bias`` (L − R)/(L + R).
+
+Exclusions (values kept, ``excluded`` with a reason): technical flags for the
+phase; total test exploration below ``min_test_exploration_s`` (default 10 s;
+at the threshold too when ``threshold_inclusive``); |training side bias| above
+``max_training_bias``; training exploration below ``min_training_exploration_s``.
+
+The novel object of each subject comes from a key (side ``L``/``R`` or object
+label), from ``novel``/``familiar`` columns of a scoring sheet, or, for files that
+do not record it (EthoVision exports), from the protocol's ``novel_default``; its
+use is written to the run notes.
+
+References
+----------
+Ennaceur A, Delacour J (1988). Behav Brain Res 31:47-59.
+Antunes M, Biala G (2012). The novel object recognition memory: neurobiology, test
+procedure, and its modifications. Cogn Process 13:93-110.
+
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from neurotox import endpoints
+from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.rodent.common import check_subjects, one_sample_results, subject_info
+from neurotox.assays.rodent.nor_inputs import collect
+from neurotox.assays.rodent.params import NorParameters
+from neurotox.errors import InputError, quoted
+from neurotox.io.rodent import side_of
+from neurotox.stats.one_sample import sex_by_group_anova
+from neurotox.study import AssaySpec, Study
+
+ASSAY = "nor"
+
+
+# ------------------------------------------------------------ per-animal analysis
+
+def _novel_object(objects: list[str], novel: str | None, subject: str) -> str:
+    lower = {o.lower(): o for o in objects}
+    if "novel" in lower and "familiar" in lower:
+        return lower["novel"]
+    if novel is None:
+        raise InputError(f"no novel-object key for subject {subject!r} (give a key file with "
+                         "subject and novel_side/novel_object)")
+    side = side_of(novel)
+    hits = [o for o in objects if (side and side_of(o) == side) or o.lower() == novel.lower()]
+    if len(hits) != 1:
+        raise InputError(f"subject {subject!r}: novel object {novel!r} matches "
+                         f"{len(hits)} of the objects {quoted(objects)}")
+    return hits[0]
+
+
+def _left_right(objects: list[str]) -> tuple[str, str]:
+    sides = {side_of(o): o for o in objects}
+    if "L" in sides and "R" in sides:
+        return sides["L"], sides["R"]
+    a, b = sorted(objects)
+    return a, b
+
+
+def _phase_row(part: pd.DataFrame, phase: str, novel: str | None) -> dict[str, Any]:
+    subject = part["subject"].iloc[0]
+    objects = list(part["object"])
+    if len(objects) != 2 or len(set(objects)) != 2:
+        raise InputError(f"subject {subject!r}, {phase}: expected 2 objects, found "
+                         f"{quoted(objects)}")
+    t = dict(zip(part["object"], part["time_s"].astype(float), strict=True))
+    lat = dict(zip(part["object"], part["latency_s"].astype(float), strict=True))
+    if phase == "test":
+        a = _novel_object(objects, novel, subject)
+        b = next(o for o in objects if o != a)
+    else:
+        a, b = _left_right(objects)
+    total = t[a] + t[b]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        index = (t[a] - t[b]) / total
+    return {"subject": subject, "phase": phase, "object_a": a, "object_b": b,
+            "time_a_s": t[a], "time_b_s": t[b], "total_s": total, "index": index,
+            "ratio": t[a] / total if total > 0 else np.nan, "latency_a_s": lat[a],
+            "source": "; ".join(sorted(set(part["source"].str.split(",").str[0])))}
+
+
+def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
+             training: dict[str, pd.Series], params: NorParameters) -> list[str]:
+    reasons = [f"technical flag: {r}" for r in flags.get((row["subject"], row["phase"]), [])]
+    if not np.isfinite(row["total_s"]):
+        reasons.append(f"{row['phase']}-phase exploration time missing")
+    if row["phase"] == "test":
+        thr = params.min_test_exploration_s
+        low = row["total_s"] <= thr if params.threshold_inclusive else row["total_s"] < thr
+        if low:
+            op = "<=" if params.threshold_inclusive else "<"
+            reasons.append(f"total test exploration {row['total_s']:.3f} s {op} {thr:g} s")
+        tr = training.get(row["subject"])
+        if tr is not None and params.max_training_bias is not None and \
+                abs(tr["index"]) > params.max_training_bias:
+            reasons.append(f"training side bias |{tr['index']:.3f}| > "
+                           f"{params.max_training_bias:g}")
+    elif params.min_training_exploration_s is not None and \
+            row["total_s"] < params.min_training_exploration_s:
+        reasons.append(f"total training exploration {row['total_s']:.3f} s < "
+                       f"{params.min_training_exploration_s:g} s")
+    return reasons
+
+
+def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFrame,
+                params: NorParameters) -> pd.DataFrame:
+    """Per-animal, per-phase NOR table with indices and exclusion reasons.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per subject × phase: ``object_a`` (novel in the test, left in
+        training), ``object_b``, their times, ``total_s``, ``index`` (DI in the
+        test, side bias in training), ``ratio`` (recognition index / left share),
+        ``latency_a_s``, ``excluded``, ``exclusion_reason``, ``source``.
+
+    """
+    novel = dict(zip(key["subject"], key["novel"], strict=True)) if len(key) else {}
+    rows = [_phase_row(part, phase, novel.get(subj, params.novel_default))
+            for (subj, phase), part in exploration.groupby(["subject", "phase"], sort=True)]
+    flagged: dict[tuple[str, str], list[str]] = {}
+    for r in flags.itertuples(index=False):
+        flagged.setdefault((r.subject, r.phase), []).append(r.reason)
+    for subj, phase in sorted(set(flagged) - {(r["subject"], r["phase"]) for r in rows}):
+        rows.append({"subject": subj, "phase": phase, "total_s": np.nan, "index": np.nan,
+                     "ratio": np.nan, "source": "exclusion list"})
+    animals = pd.DataFrame(rows)
+    training = {r["subject"]: r for _, r in animals[animals["phase"] == "training"].iterrows()}
+    reasons = [_reasons(r, flagged, training, params) for _, r in animals.iterrows()]
+    animals["excluded"] = [bool(x) for x in reasons]
+    animals["exclusion_reason"] = ["; ".join(x) for x in reasons]
+    return animals.sort_values(["phase", "subject"], ascending=[False, True],
+                               ignore_index=True)
+
+
+# ------------------------------------------------------------ EndpointTable
+
+_TEST_ENDPOINTS = {"nor_exploration_novel": "time_a_s", "nor_exploration_familiar": "time_b_s",
+                   "nor_total_exploration": "total_s", "nor_discrimination_index": "index",
+                   "nor_recognition_index": "ratio", "nor_latency_novel": "latency_a_s"}
+_TRAINING_ENDPOINTS = {"nor_training_total_exploration": "total_s",
+                       "nor_training_side_bias": "index"}
+
+
+def _records(row: pd.Series, info: dict[str, Any], timepoint: str) -> list[dict[str, Any]]:
+    mapping = _TEST_ENDPOINTS if row["phase"] == "test" else _TRAINING_ENDPOINTS
+    recs = []
+    for name, col in mapping.items():
+        value = float(row.get(col, np.nan))
+        if name == "nor_latency_novel" and not np.isfinite(value):
+            continue  # input has no times (aggregates/sheets without latency)
+        excluded = bool(row["excluded"]) or not np.isfinite(value)
+        reason = row["exclusion_reason"] or ("" if not excluded else
+                                             "not computable (no exploration)")
+        recs.append({"endpoint": name, "subject": row["subject"], "value": value,
+                     "excluded": excluded, "exclusion_reason": reason if excluded else "",
+                     "timepoint": timepoint, "source": row["source"], **info})
+    return recs
+
+
+
+def nor_endpoints(animals: pd.DataFrame, study: Study, params: NorParameters) -> pd.DataFrame:
+    """EndpointTable of the NOR assay from :func:`nor_animals` output."""
+    recs = []
+    for _, row in animals.iterrows():
+        recs += _records(row, subject_info(study, row["subject"]), params.timepoint)
+    return endpoints.from_records(recs, study_id=study.study_id, assay=ASSAY)
+
+
+def sex_by_group(table: pd.DataFrame) -> pd.DataFrame:
+    """Two-way ANOVA sex x group of the test-phase DI per timepoint (both sexes only)."""
+    di = table[(table["endpoint"] == "nor_discrimination_index") & ~table["excluded"]]
+    out = [sex_by_group_anova(part).assign(endpoint="nor_discrimination_index", timepoint=tp)
+           for tp, part in di.groupby("timepoint")]
+    out = [o for o in out if len(o)]
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        columns=["term", "df", "sum_sq", "F", "p_value", "endpoint", "timepoint"])
+
+
+# ------------------------------------------------------------ plug-in
+
+def run(study: Study, spec: AssaySpec, params: NorParameters) -> AssayResult:
+    """Run the NOR assay entry of a study."""
+    return analyse(study, study.assay_inputs(spec), params)
+
+
+def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResult:
+    """Analyse NOR input files for the subjects of ``study``."""
+    data = collect(files, params)
+    if not len(data["exploration"]):
+        names = quoted(p.name for p in files)
+        raise InputError(f"no exploration data among the {len(files)} NOR input(s) ({names}): "
+                         "give a scoring sheet, SimBA/ANY-maze/EthoVision export or pose files "
+                         "(a key or exclusion list alone is not enough)",
+                         path=files[0] if len(files) == 1 else study.path)
+    check_subjects(data["exploration"], study, files, "NOR")
+    known = set(study.subjects["subject"])
+    data["flags"] = data["flags"][data["flags"]["subject"].isin(known)]
+    animals = nor_animals(data["exploration"], data["key"], data["flags"], params)
+    keyless = sorted(set(data["exploration"]["subject"]) - set(data["key"]["subject"]))
+    if keyless and params.novel_default is not None:
+        data["notes"].append(f"novel object {params.novel_default!r} (protocol 'novel_default') "
+                             f"assumed for {len(keyless)} subject(s) without a key entry: "
+                             f"{', '.join(keyless)}")
+    table = nor_endpoints(animals, study, params)
+    results = one_sample_results(table, endpoint="nor_discrimination_index", reference=0.0,
+                                 normality_alpha=params.normality_alpha)
+    details = {"nor_animals": animals, "nor_exploration": data["exploration"],
+               "nor_one_sample": results, "nor_sex_by_group": sex_by_group(table)}
+    if len(data["frames"]):
+        details["nor_frames"] = data["frames"]
+    return AssayResult(endpoints=table, details=details, notes=data["notes"], inputs=files)
+
+
+register(AssayPlugin(ASSAY, NorParameters, run,
+                     "Novel object recognition: exploration, DI, exclusions, one-sample tests"))

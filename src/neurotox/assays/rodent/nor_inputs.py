@@ -1,0 +1,231 @@
+"""NOR inputs: every file reduced to one exploration table (subject × phase × object).
+
+Zone samples (EthoVision) and pose tracks (DeepLabCut/SLEAP, with object shapes
+from the protocol or an object-layout file) are turned into exploration times here;
+scoring sheets, SimBA and ANY-maze aggregates arrive as exploration tables from
+:mod:`neurotox.io.rodent`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from neurotox.assays.rodent import pose as geo
+from neurotox.assays.rodent.common import concat, empty_table
+from neurotox.assays.rodent.params import NorParameters, PoseSettings
+from neurotox.errors import InputError, quoted
+from neurotox.io.rodent import RodentData, read_rodent
+from neurotox.io.rodent.base import EXPLORATION_COLUMNS, FLAG_COLUMNS, KEY_COLUMNS
+from neurotox.io.rodent.tables import parse_video
+
+
+def _dt(data: RodentData) -> float:
+    step = data.meta.get("sample_interval_s", np.nan)
+    if not np.isfinite(step) or step <= 0:
+        raise InputError("cannot determine the sample interval", path=data.path)
+    return float(step)
+
+
+def _zone_rows(times: np.ndarray, flags: dict[str, np.ndarray], step: float,
+               min_frames: int) -> dict[str, dict[str, float]]:
+    out = {}
+    for obj, mask in flags.items():
+        kept, n = geo.bouts(mask, min_frames=min_frames)
+        first = np.flatnonzero(kept)
+        out[obj] = {"time_s": float(kept.sum() * step), "bouts": float(n),
+                    "latency_s": float(times[first[0]] - times[0]) if len(first) else np.nan}
+    return out
+
+
+def exploration_from_zone_samples(data: RodentData, params: NorParameters) -> pd.DataFrame:
+    """Exploration per object from EthoVision per-sample zone flags (phase left empty).
+
+    A sample counts for an object when the ``exploration_point`` (nose) is in the
+    object zone and, with ``exclude_climbing``, the centre point is not (the animal
+    on/over the object). Zones whose name contains ``object_zone_pattern`` are objects.
+    """
+    t = data.table
+    point = params.exploration_point.lower()
+    zones = sorted(c.split(":", 1)[1] for c in t.columns if c.startswith(f"{point}:")
+                   and re.search(params.object_zone_pattern, c.split(":", 1)[1], re.I))
+    if len(zones) != 2:
+        raise InputError(f"expected 2 object zones for point {point!r} matching "
+                         f"{params.object_zone_pattern!r}, found {quoted(zones) or 'none'}",
+                         path=data.path)
+    step = _dt(data)
+    flags = {}
+    for z in zones:
+        mask = t[f"{point}:{z}"].to_numpy() > 0
+        if params.exclude_climbing and f"center:{z}" in t:
+            mask &= ~(t[f"center:{z}"].to_numpy() > 0)
+        flags[z] = mask
+    per = _zone_rows(t["time_s"].to_numpy(float), flags, step,
+                     int(round(params.min_bout_s / step)))
+    subject = data.meta["subject"]
+    return pd.DataFrame([{"subject": subject, "phase": "", "object": z, **v,
+                          "source": f"{data.path.name}:{data.meta['trial']}"}
+                         for z, v in per.items()], columns=list(EXPLORATION_COLUMNS))
+
+
+def _start(meta: dict[str, Any]) -> tuple[Any, ...]:
+    text = meta.get("start_time", "")
+    for fmt in ("%m/%d/%Y %H:%M:%S.%f", "%d/%m/%Y %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f"):
+        try:
+            return (0, dt.datetime.strptime(text, fmt))
+        except ValueError:
+            continue
+    num = re.findall(r"\d+", meta.get("trial", ""))
+    return (1, int(num[-1]) if num else 0)
+
+
+def assign_phases(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
+                  ) -> pd.DataFrame:
+    """Give per-trial exploration tables of a subject the phases training, test by start time."""
+    by_subject: dict[str, list] = {}
+    for data, table in parts:
+        by_subject.setdefault(data.meta["subject"], []).append((_start(data.meta), data, table))
+    out = []
+    for subject, trials in sorted(by_subject.items()):
+        if len(trials) > 2:
+            raise InputError(f"subject {subject!r} has {len(trials)} trials; expected a "
+                             "training and a test trial", path=trials[0][1].path)
+        trials.sort(key=lambda x: x[0])
+        phases = ("training", "test") if len(trials) == 2 else ("test",)
+        for phase, (_, data, table) in zip(phases, trials, strict=True):
+            out.append(table.assign(phase=phase))
+            notes.append(f"{data.path.name}: subject {subject} trial {data.meta['trial']} taken "
+                         f"as the {phase} phase (order of start time)")
+    return pd.concat(out, ignore_index=True) if out else empty_table(EXPLORATION_COLUMNS)
+
+
+def _video_stem(path: Path) -> str:
+    return re.split(r"DLC_|DeepCut_|\.analysis", path.stem)[0]
+
+
+def _pose_subject(data: RodentData, params: NorParameters) -> tuple[str, str]:
+    stem = _video_stem(data.path)
+    hit = parse_video(stem, video_regex=params.video_regex, phase_map=params.phase_map)
+    if hit is None:
+        raise InputError(f"cannot read subject and phase from the file name {stem!r} with "
+                         f"pattern {params.video_regex or 'default'!r}", path=data.path)
+    return hit
+
+
+def _pose_point(data: RodentData, names: tuple[str, ...], ps: PoseSettings) -> np.ndarray:
+    tracks = []
+    for name in names:
+        xy = data.poses.point(name, ps.individual) / ps.px_per_cm
+        tracks.append(geo.clean_track(xy, data.poses.score(name, ps.individual),
+                                      min_score=ps.min_likelihood, max_gap=ps.max_gap_frames))
+    return np.nanmean(np.stack(tracks), axis=0) if len(tracks) > 1 else tracks[0]
+
+
+def video_objects(layout: pd.DataFrame, video: str, ps: PoseSettings
+                  ) -> tuple[tuple[geo.Shape, ...], float]:
+    """Objects (cm) and px/cm of one video from a layout table, else the protocol's."""
+    rows = layout[layout["video"] == video] if len(layout) else layout
+    if not len(rows):
+        return ps.objects, ps.px_per_cm
+    cal = rows["px_per_cm"].dropna()
+    px = float(cal.iloc[0]) if len(cal) else ps.px_per_cm
+    shapes = tuple(
+        geo.Shape(name=r.object, kind="polygon", vertices=tuple(
+            (x / px, y / px) for x, y in r.vertices)) if r.kind == "polygon" else
+        geo.Shape(name=r.object, center=(r.x / px, r.y / px), radius=r.radius / px)
+        for r in rows.itertuples(index=False))
+    return shapes, px
+
+
+def exploration_from_poses(data: RodentData, params: NorParameters,
+                           layout: pd.DataFrame | None = None
+                           ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Exploration per object from a pose file; returns (exploration rows, per-frame flags)."""
+    if params.pose is None:
+        raise InputError("pose input given but the protocol has no 'pose' settings (objects, "
+                         "px_per_cm, fps)", path=data.path)
+    subject, phase = _pose_subject(data, params)
+    objects, px = video_objects(layout if layout is not None else pd.DataFrame(),
+                                _video_stem(data.path), params.pose)
+    if len(objects) != 2:
+        raise InputError(f"expected 2 objects for this video, found {len(objects)} (give "
+                         "pose.objects in the protocol or an object-layout file)",
+                         path=data.path)
+    ps = params.pose.model_copy(update={"objects": objects, "px_per_cm": px})
+    nose = _pose_point(data, (ps.nose,), ps)
+    head = _pose_point(data, ps.head, ps)
+    body = _pose_point(data, (ps.body,), ps)
+    min_frames = int(round(params.min_bout_s * ps.fps))
+    rows, frames = [], []
+    for shape in ps.objects:
+        f = geo.exploration_frames(nose, head, body, shape, distance_cm=ps.distance_cm,
+                                   max_angle_deg=ps.max_angle_deg, min_bout_frames=min_frames)
+        first = np.flatnonzero(f["exploring"].to_numpy())
+        _, n = geo.bouts(f["exploring"].to_numpy())
+        rows.append({"subject": subject, "phase": phase, "object": shape.name,
+                     "time_s": f["exploring"].sum() / ps.fps, "bouts": float(n),
+                     "latency_s": first[0] / ps.fps if len(first) else np.nan,
+                     "source": f"{data.path.name}:{shape.name}"})
+        frames.append(f.assign(subject=subject, phase=phase, object=shape.name,
+                               frame=np.arange(len(f)), time_s=np.arange(len(f)) / ps.fps))
+    return pd.DataFrame(rows, columns=list(EXPLORATION_COLUMNS)), pd.concat(frames)
+
+
+
+def _object_zones(table: pd.DataFrame, params: NorParameters, notes: list[str]
+                  ) -> pd.DataFrame:
+    """Keep only object zones when an input reports more than two zones per phase."""
+    if not len(table) or table.groupby(["subject", "phase"])["object"].nunique().max() <= 2:
+        return table
+    keep = table["object"].str.contains(params.object_zone_pattern, case=False, regex=True)
+    dropped = sorted(set(table.loc[~keep, "object"]))
+    notes.append(f"zones {', '.join(dropped)} ignored: names do not match the object pattern "
+                 f"{params.object_zone_pattern!r}")
+    return table[keep]
+
+
+def _reader_options(params: NorParameters) -> dict[str, Any]:
+    return {"video_regex": params.video_regex, "video_include": params.video_include,
+            "phase_map": dict(params.phase_map)}
+
+
+def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
+    """Read every input and reduce it to exploration, key, flags and per-frame tables."""
+    opts = _reader_options(params)
+    explo, keys, flags, trials, frames, notes, poses = [], [], [], [], [], [], []
+    layout = None
+    for path in files:
+        data = read_rodent(path, **opts)
+        notes += data.notes
+        if data.kind == "exploration":
+            explo.append(data.table)
+            keys.append(data.meta.get("key", empty_table(KEY_COLUMNS)))
+            flags.append(data.meta.get("flags", empty_table(FLAG_COLUMNS)))
+        elif data.kind == "key":
+            keys.append(data.table)
+        elif data.kind == "flags":
+            flags.append(data.table)
+        elif data.kind == "zone_samples":
+            trials.append((data, exploration_from_zone_samples(data, params)))
+        elif data.kind == "poses":
+            poses.append(data)
+        elif data.kind == "objects":
+            layout = data.table
+        else:
+            raise InputError(f"a {data.kind} file ({data.fmt}) is not an NOR input", path=path)
+    for data in poses:
+        rows, fr = exploration_from_poses(data, params, layout)
+        explo.append(rows)
+        frames.append(fr)
+    if trials:
+        explo.append(assign_phases(trials, notes))
+    explo = [_object_zones(t, params, notes) for t in explo]
+    return {"exploration": concat(explo, EXPLORATION_COLUMNS), "key": concat(keys, KEY_COLUMNS),
+            "flags": concat(flags, FLAG_COLUMNS), "frames": concat(frames, ()), "notes": notes}
+
+

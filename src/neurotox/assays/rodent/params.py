@@ -1,0 +1,108 @@
+"""Parameter models of the rodent assays: NOR and its pose settings, T-maze and its arms."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from neurotox.assays.rodent import pose as geo
+
+
+class PoseSettings(BaseModel):
+    """How exploration is derived from pose tracks (DeepLabCut/SLEAP).
+
+    ``objects`` (cm) apply to every video; a per-video object-layout file among the
+    inputs (pixels) overrides them for the videos it names.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    px_per_cm: float = Field(gt=0)
+    fps: float = Field(gt=0)
+    objects: tuple[geo.Shape, ...] = Field(default=(), max_length=2)
+    nose: str = "nose"
+    head: tuple[str, ...] = Field(default=("left_ear", "right_ear"), min_length=1)
+    body: str = "body_centre"
+    individual: int = Field(default=0, ge=0)
+    distance_cm: float = Field(default=2.0, gt=0)
+    max_angle_deg: float = Field(default=45.0, gt=0, le=180)
+    min_likelihood: float = Field(default=0.6, ge=0, le=1)
+    max_gap_frames: int = Field(default=5, ge=0)
+
+
+class NorParameters(BaseModel):
+    """Closed parameter model of the NOR assay (protocol ``nor-standard``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    min_test_exploration_s: float = Field(default=10.0, ge=0)
+    threshold_inclusive: bool = False
+    min_training_exploration_s: float | None = Field(default=None, ge=0)
+    max_training_bias: float | None = Field(default=None, gt=0, le=1)
+    min_bout_s: float = Field(default=0.0, ge=0)
+    exclude_climbing: bool = True
+    exploration_point: str = "nose"
+    object_zone_pattern: str = "object"
+    video_regex: str | None = None
+    video_include: str | None = None
+    phase_map: dict[str, Literal["training", "test"]] = Field(default_factory=dict)
+    novel_default: str | None = None
+    timepoint: str = "NA"
+    normality_alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    pose: PoseSettings | None = None
+
+
+class ArmSettings(BaseModel):
+    """Arms and keypoints for entries from pose tracks.
+
+    Arms are either fixed shapes in cm (``arms``) or zones of a DLCAnalyzer-style
+    zone file given as an input (``arm_zones`` names them), whose corners are maze
+    landmarks tracked as keypoints (median position over the video).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    px_per_cm: float = Field(gt=0)
+    fps: float = Field(gt=0)
+    arms: tuple[geo.Shape, ...] = ()
+    arm_zones: tuple[str, ...] = ()
+    body: str = "body_centre"
+    keypoints: tuple[str, ...] = Field(min_length=1)
+    min_fraction: float = Field(default=0.75, gt=0, le=1)
+    min_entry_s: float = Field(default=0.0, ge=0)
+    min_likelihood: float = Field(default=0.6, ge=0, le=1)
+    max_gap_frames: int = Field(default=5, ge=0)
+
+    @model_validator(mode="after")
+    def _arms_given(self) -> ArmSettings:
+        if len(self.arms) + len(self.arm_zones) < 2:
+            raise ValueError("give at least 2 'arms' (shapes in cm) or 2 'arm_zones' "
+                             "(zone names of a zone file)")
+        return self
+
+
+class TmazeParameters(BaseModel):
+    """Closed parameter model of the T-maze assay."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["continuous", "discrete", "novel_arm"] = "continuous"
+    paradigm: Literal["spontaneous", "forced", "rewarded"] = "spontaneous"
+    arms: tuple[str, ...] | None = None
+    window: int | None = Field(default=None, ge=2)
+    reentries: Literal["counted", "collapsed"] = "counted"
+    min_entries: int = Field(default=8, ge=3)
+    correct_rule: Literal["alternate", "same"] = "alternate"
+    min_trials: int = Field(default=1, ge=1)
+    max_choice_latency_s: float | None = Field(default=None, gt=0)
+    chance_pct: float = Field(default=50.0, gt=0, lt=100)
+    test_phase: str = "novel"
+    test_bins: int | None = Field(default=2, ge=1)
+    novel_zone: str = "novel arm"
+    familiar_zone: str = "familiar arm"
+    timepoint: str = "NA"
+    normality_alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    pose: ArmSettings | None = None
+
+

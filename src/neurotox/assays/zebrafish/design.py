@@ -1,0 +1,100 @@
+"""Zebrafish plate design: each larva's group, dose and blank flag from layouts or exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from neurotox.assays.zebrafish.inputs import file_wells
+from neurotox.assays.zebrafish.params import ZebrafishParameters
+from neurotox.errors import InputError, quoted
+from neurotox.io.zebrafish import Export
+
+
+def design_info(exports: list[Export], plate_map: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Concentrations per well from the exports, else from the plate map."""
+    info = file_wells(exports)
+    if info is None and plate_map is not None:
+        info = plate_map[["plate", "well", "concentration"]]
+    return info
+
+
+def design(larvae: pd.DataFrame, *, layouts: dict[str, pd.DataFrame] | None,
+           groups: dict[str, dict[str, Any]] | None, file_info: pd.DataFrame | None,
+           params: ZebrafishParameters) -> pd.DataFrame:
+    """Attach group, dose and blank flag to each larva (plate, well).
+
+    The plate layout wins; without one, concentrations carried by the export
+    (EPA, bmdrc, Tanguay tables) are used. Group IDs default to the
+    concentration (``C0``, ``C2.16`` …) when the layout has none.
+    """
+    lay = _layout_rows(larvae, layouts)
+    if lay is None and file_info is not None:
+        lay = larvae[["plate", "well"]].merge(
+            file_info.drop_duplicates(["plate", "well"]), how="left", on=["plate", "well"])
+        lay["blank"] = lay["concentration"].isna()
+    if lay is None:
+        raise InputError("no plate layout: give --layout (well, group and/or concentration) "
+                         "or an export that carries concentrations")
+    out = larvae.copy()
+    conc = pd.to_numeric(lay.get("concentration"), errors="coerce") \
+        if "concentration" in lay.columns else pd.Series(np.nan, index=lay.index)
+    has_group = "group" in lay.columns and lay["group"].fillna("").astype(str).str.strip() \
+        .ne("").any()
+    group = lay["group"].fillna("").astype(str) if has_group \
+        else conc.map(lambda c: "" if pd.isna(c) else f"C{c:g}")
+    out["group"] = group.to_numpy()
+    out["blank"] = lay["blank"].fillna(True).astype(bool).to_numpy()
+    if groups:
+        out["dose"] = [groups[g]["dose"] if g in groups else np.nan for g in out["group"]]
+        out["dose_unit"] = [groups[g]["dose_unit"] if g in groups else "" for g in out["group"]]
+        out["control"] = [bool(groups.get(g, {}).get("control")) for g in out["group"]]
+    else:
+        out["dose"] = conc.to_numpy()
+        out["dose_unit"] = params.concentration_unit
+        out["control"] = out["dose"] == 0
+    out["blank"] |= out["group"].eq("") | out["dose"].isna()
+    keep = [c for c in lay.columns if c not in ("plate", "well", "group", "concentration",
+                                                "blank")]
+    for c in keep:
+        out[f"layout_{c}"] = lay[c].to_numpy()
+    return out
+
+
+def _layout_rows(larvae: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None
+                 ) -> pd.DataFrame | None:
+    if not layouts:
+        return None
+    plates = larvae["plate"].unique()
+    if all(p in layouts for p in plates):
+        table = pd.concat([df.assign(plate=p) for p, df in layouts.items()], ignore_index=True)
+    elif len(layouts) == 1:
+        only = next(iter(layouts.values()))
+        table = pd.concat([only.assign(plate=p) for p in plates], ignore_index=True)
+    else:
+        missing = sorted(set(plates) - set(layouts))
+        raise InputError(f"no plate layout for plate(s) {missing}; layouts are given for "
+                         f"{sorted(layouts)}")
+    table = table.drop(columns=[c for c in ("source",) if c in table.columns])
+    path = next((df.attrs.get("path") for df in layouts.values()), None)
+    _check_layout_wells(larvae, table, path)
+    return larvae[["plate", "well"]].merge(table, how="left", on=["plate", "well"])
+
+
+def _check_layout_wells(larvae: pd.DataFrame, table: pd.DataFrame, path: str | None) -> None:
+    """Every tracked well is in the layout and every non-blank layout well was tracked."""
+    data = set(zip(larvae["plate"].astype(str), larvae["well"].astype(str), strict=True))
+    used = table[~table["blank"].fillna(False).astype(bool)] if "blank" in table.columns \
+        else table
+    lay = set(zip(table["plate"].astype(str), table["well"].astype(str), strict=True))
+    wanted = set(zip(used["plate"].astype(str), used["well"].astype(str), strict=True))
+    for missing, what in ((data - lay, "are in the export but not in the layout (list empty "
+                                       "wells with group 'blank')"),
+                          (wanted - data, "are in the layout but in no export")):
+        if missing:
+            plate = sorted(missing)[0][0]
+            wells = [w for p, w in missing if p == plate]
+            raise InputError(f"well(s) {quoted(wells)} of plate {plate!r} {what}", path=path,
+                             where="column 'well'")

@@ -1,0 +1,51 @@
+"""Zebrafish tracking exports read and binned into one per-bin table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from neurotox.assays.zebrafish.params import ZebrafishParameters
+from neurotox.errors import InputError
+from neurotox.io.zebrafish import Export, bin_track, read_export
+
+
+def load_exports(paths: list[Path], params: ZebrafishParameters) -> list[Export]:
+    """Read every export with the configured (or detected) format."""
+    return [read_export(p, format=params.format) for p in paths]
+
+
+def bins_of(exports: list[Export], params: ZebrafishParameters) -> pd.DataFrame:
+    """All per-bin rows of the exports (trajectories binned at ``bin_s``)."""
+    parts = []
+    for ex in exports:
+        if ex.kind == "bins":
+            df = ex.data
+        elif ex.kind == "track":
+            track = ex.data
+            if params.mm_per_unit != 1.0:
+                track = track.assign(x=track["x"] * params.mm_per_unit,
+                                     y=track["y"] * params.mm_per_unit)
+            df = bin_track(track, params.bin_s, t0=0.0, max_step_mm=params.max_step_mm)
+            ex.notes.append(f"{ex.path.name}: binned at {params.bin_s:g} s, "
+                            f"{params.mm_per_unit:g} mm per coordinate unit")
+        else:
+            raise InputError(f"{ex.format} holds EPR frames; use mode 'epr' "
+                             "(protocol zebrafish-epr)", path=ex.path)
+        if params.count_inactive_distance and "inadist" in df.columns:
+            df = df.assign(distance=df["distance"] + df["inadist"])
+        parts.append(df.assign(source=ex.path.name))
+    out = pd.concat(parts, ignore_index=True)
+    dup = out.duplicated(["plate", "animal", "bin"])
+    if dup.any():
+        r = out[dup].iloc[0]
+        raise InputError(f"larva {r['plate']}-{r['animal']} bin {r['bin']} appears in more "
+                         "than one export row; give each plate once")
+    return out
+
+
+def file_wells(exports: list[Export]) -> pd.DataFrame | None:
+    """Per-well information carried by the exports themselves (concentration, removals)."""
+    parts = [e.wells for e in exports if e.wells is not None]
+    return pd.concat(parts, ignore_index=True) if parts else None

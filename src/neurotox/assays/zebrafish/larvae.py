@@ -1,0 +1,87 @@
+"""The larva × bin matrix that LPR and EPR share, its endpoint rows and per-larva tables."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+class LarvaMatrix:
+    """Distances as a larva × bin matrix, with bin times and extra per-bin measures."""
+
+    def __init__(self, larvae: pd.DataFrame, D: np.ndarray, starts: np.ndarray,
+                 ends: np.ndarray, extra: dict[str, np.ndarray], sources: np.ndarray):
+        self.larvae, self.D, self.starts, self.ends = larvae, D, starts, ends
+        self.extra, self.sources = extra, sources
+
+    def subset(self, mask: np.ndarray) -> LarvaMatrix:
+        """Rows of ``mask`` only."""
+        return LarvaMatrix(self.larvae[mask].reset_index(drop=True), self.D[mask], self.starts,
+                           self.ends, {k: v[mask] for k, v in self.extra.items()},
+                           self.sources[mask])
+
+
+_EXTRA = ("inadur", "smldur", "lardur", "smlct", "larct", "emptydur", "frect", "fredur",
+          "midct", "middur", "burct", "burdur", "frames", "missing", "jumps")
+
+
+def larva_matrix(bins: pd.DataFrame) -> LarvaMatrix:
+    """Pivot per-bin rows into a :class:`LarvaMatrix` (bins missing for a larva → NaN)."""
+    keys = bins[["plate", "animal"]].drop_duplicates().reset_index(drop=True)
+    codes = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(
+        bins[["plate", "animal"]]))
+    nbin = int(bins["bin"].max()) + 1
+    D = np.full((len(keys), nbin), np.nan)
+    b = bins["bin"].to_numpy(int)
+    D[codes, b] = bins["distance"].to_numpy(float)
+    times = bins.groupby("bin")[["start_s", "end_s"]].median().reindex(range(nbin))
+    extra = {}
+    for col in (c for c in _EXTRA if c in bins.columns):
+        M = np.full_like(D, np.nan)
+        M[codes, b] = bins[col].to_numpy(float)
+        extra[col] = M
+    first = bins.groupby(codes).first()
+    larvae = keys.assign(well=first["well"].to_numpy())
+    larvae["subject"] = larvae["plate"].astype(str) + "-" + larvae["animal"].astype(str)
+    return LarvaMatrix(larvae, D, times["start_s"].to_numpy(float),
+                       times["end_s"].to_numpy(float), extra, first["source"].to_numpy())
+
+
+def endpoint_block(endpoint: str, timepoint: str, values: np.ndarray, larvae: pd.DataFrame,
+                   m: LarvaMatrix) -> pd.DataFrame:
+    """EndpointTable rows of one endpoint x timepoint: one per larva (NaN → excluded)."""
+    values = np.asarray(values, dtype=float)
+    reason = larvae["exclusion_reason"].to_numpy(object).copy()
+    missing = ~np.isfinite(values) & (reason == "")
+    reason[missing] = "missing value in the export"
+    return pd.DataFrame({
+        "endpoint": endpoint, "timepoint": timepoint, "subject": larvae["subject"].to_numpy(),
+        "group": larvae["group"].to_numpy(), "dose": larvae["dose"].to_numpy(float),
+        "dose_unit": larvae["dose_unit"].to_numpy(), "value": values,
+        "excluded": reason != "", "exclusion_reason": reason,
+        "batch": larvae["plate"].astype(str).to_numpy(),
+        "source": [f"{s}: plate {p}, animal {a}" for s, p, a in
+                   zip(m.sources, larvae["plate"], larvae["animal"], strict=True)]})
+
+
+def bins_detail(larvae: pd.DataFrame, m: LarvaMatrix, *,
+                include_excluded: bool = True) -> pd.DataFrame:
+    """Long per-bin table: plate, well, subject, group, dose, bin, start_s, distance."""
+    n, k = m.D.shape
+    out = pd.DataFrame({
+        "plate": np.repeat(larvae["plate"].to_numpy(), k),
+        "well": np.repeat(larvae["well"].to_numpy(), k),
+        "subject": np.repeat(larvae["subject"].to_numpy(), k),
+        "group": np.repeat(larvae["group"].to_numpy(), k),
+        "dose": np.repeat(larvae["dose"].to_numpy(float), k),
+        "bin": np.tile(np.arange(k), n), "start_s": np.tile(m.starts, n),
+        "end_s": np.tile(m.ends, n), "distance": m.D.reshape(-1),
+        "excluded": np.repeat(larvae["exclusion_reason"].ne("").to_numpy(), k)})
+    return out if include_excluded else out[~out["excluded"]].reset_index(drop=True)
+
+
+def larvae_detail(larvae: pd.DataFrame) -> pd.DataFrame:
+    """One row per larva: design and exclusion."""
+    cols = ["subject", "plate", "well", "animal", "group", "dose", "dose_unit",
+            "exclusion_reason"]
+    return larvae[cols].assign(excluded=larvae["exclusion_reason"] != "")

@@ -1,0 +1,207 @@
+"""Larval photomotor response (LPR, light/dark): endpoints per larva, calls and BMD tables.
+
+:func:`analyse_lpr` turns per-bin tracking exports plus a plate map into
+EndpointTable rows per larva, with every exclusion documented, and the detail
+tables (per-bin distances, per-larva exclusions, the Tanguay hypo/hyperactivity
+call, optionally bmdrc's LPR dichotomisation, continuous BMDs and the SARL
+statistics).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from neurotox import endpoints
+from neurotox.assays.base import AssayResult
+from neurotox.assays.zebrafish.calls import tanguay_calls
+from neurotox.assays.zebrafish.design import design, design_info
+from neurotox.assays.zebrafish.exclusions import larva_exclusions
+from neurotox.assays.zebrafish.inputs import bins_of, file_wells
+from neurotox.assays.zebrafish.larvae import (
+    LarvaMatrix,
+    bins_detail,
+    endpoint_block,
+    larva_matrix,
+    larvae_detail,
+)
+from neurotox.assays.zebrafish.metrics import (
+    bin_masks,
+    cycles,
+    phase_sum,
+    phase_windows,
+    slope_per_min,
+    transitions,
+    trapezoid_auc,
+    window_sum,
+)
+from neurotox.assays.zebrafish.params import ASSAY, ZebrafishParameters
+from neurotox.errors import InputError
+from neurotox.io.zebrafish import Export
+
+
+def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id: str,
+                layouts: dict[str, pd.DataFrame] | None,
+                groups: dict[str, dict[str, Any]] | None,
+                plate_map: pd.DataFrame | None, notes: list[str]) -> AssayResult:
+    """LPR endpoints per larva, exclusions and detail tables (see :func:`.plugin.analyse`)."""
+    bins = bins_of(exports, params)
+    matrix = larva_matrix(bins)
+    larvae = design(matrix.larvae, layouts=layouts, groups=groups,
+                    file_info=design_info(exports, plate_map), params=params)
+    if params.chemical is not None:
+        larvae = select_chemical(larvae, file_wells(exports), params.chemical)
+    blanks = larvae["blank"].to_numpy()
+    if blanks.any():
+        notes.append(f"{int(blanks.sum())} blank/unassigned well(s) not analysed")
+    keep = ~blanks
+    larvae = larvae[keep].reset_index(drop=True)
+    matrix = matrix.subset(keep)
+    larvae["exclusion_reason"] = larva_exclusions(larvae, matrix, params, plate_map=plate_map,
+                                                  file_info=file_wells(exports))
+    table = endpoint_rows(larvae, matrix, params)
+    ept = endpoints.from_records(table.to_dict("records"), study_id=study_id, assay=ASSAY)
+    details = {"bins": bins_detail(larvae, matrix), "larvae": larvae_detail(larvae)}
+    details["hit_calls"] = tanguay_calls(ept, params)
+    details.update(_bmd_details(ept, larvae, matrix, params, notes))
+    if params.sarl_statistics:
+        from neurotox.assays.zebrafish.sarl import sarl_lpr_statistics
+
+        kept = larvae.groupby("dose")["exclusion_reason"].apply(lambda r: (r == "").mean())
+        details["sarl_lpr_stats"] = sarl_lpr_statistics(
+            bins_detail(larvae, matrix, include_excluded=False), viability=kept,
+            hit_p=params.hit_p, hit_percent=params.hit_percent)
+    n_ex = int((larvae["exclusion_reason"] != "").sum())
+    notes.append(f"{len(larvae)} larvae analysed, {n_ex} excluded")
+    return AssayResult(endpoints=ept, details=details, notes=notes,
+                       inputs=[e.path for e in exports])
+
+
+def select_chemical(larvae: pd.DataFrame, info: pd.DataFrame | None,
+                    chemical: str) -> pd.DataFrame:
+    """Mark larvae of other chemicals blank; keep controls of the chemical's plates."""
+    if info is None or "chemical" not in info.columns:
+        raise InputError(f"parameter chemical={chemical!r} but the exports carry no "
+                         "chemical names")
+    chem = larvae[["plate", "well"]].merge(info.drop_duplicates(["plate", "well"]),
+                                           how="left", on=["plate", "well"])["chemical"]
+    chem = chem.fillna("").astype(str).str.strip().to_numpy()
+    if chemical not in set(chem):
+        raise InputError(f"chemical {chemical!r} is not in the exports; found "
+                         f"{sorted(set(chem) - {''})[:20]}")
+    plates = set(larvae.loc[chem == chemical, "plate"])
+    keep = (chem == chemical) | ((larvae["dose"] == 0) & larvae["plate"].isin(plates))
+    return larvae.assign(blank=larvae["blank"] | ~keep.to_numpy())
+
+
+def _bmd_details(ept, larvae, matrix, params, notes) -> dict[str, pd.DataFrame]:
+    from neurotox.assays.zebrafish.bmd import bmdrc_bmds, continuous_bmds
+
+    out = {}
+    if params.bmd_endpoints:
+        out["bmd"] = continuous_bmds(ept, params.bmd_endpoints, notes)
+    if params.bmdrc:
+        from neurotox.assays.zebrafish.bmdrc import bmdrc_dichotomise, dose_table
+
+        dich = bmdrc_dichotomise(bins_detail(larvae, matrix, include_excluded=False), params)
+        out["bmdrc_dichotomized"] = dich
+        out["bmdrc_dose_table"] = dose_table(dich)
+        out["bmdrc_bmd"] = bmdrc_bmds(dich, notes)
+    return out
+
+
+def _windows(params: ZebrafishParameters):
+    return phase_windows([(p.name, p.light, p.duration_s) for p in params.schedule],
+                         params.schedule_start_s)
+
+
+def endpoint_rows(larvae: pd.DataFrame, m: LarvaMatrix,
+                  params: ZebrafishParameters) -> pd.DataFrame:
+    """All endpoint rows (long) for the larvae: one block per endpoint × timepoint."""
+    wins = _windows(params)
+    masks = bin_masks(m.starts, m.ends, wins)
+    blocks = [endpoint_block("distance_per_bin", f"bin{j:03d}", v, larvae, m)
+              for j, v in enumerate(coarse_bins(m, params.endpoint_bin_s))]
+    blocks.append(endpoint_block("total_distance", "NA", m.D.sum(axis=1), larvae, m))
+    dur = m.ends - m.starts
+    for w in wins:
+        mk = masks[w.name]
+        if not mk.any():
+            continue
+        dist = phase_sum(m.D, mk)
+        blocks += [endpoint_block("distance_phase", w.name, dist, larvae, m),
+                   endpoint_block("mean_velocity", w.name, dist / dur[mk].sum(), larvae, m),
+                   endpoint_block("habituation_slope", w.name, slope_per_min(m.D, m.starts, mk),
+                          larvae, m)]
+        blocks += _activity_blocks(w.name, mk, larvae, m)
+    blocks += _cycle_blocks(wins, masks, larvae, m, params)
+    blocks += _transition_blocks(wins, masks, larvae, m, params)
+    return pd.concat(blocks, ignore_index=True)
+
+
+def coarse_bins(m: LarvaMatrix, width_s: float | None) -> list[np.ndarray]:
+    """Distance per reported bin: export bins, or sums over ``width_s`` windows."""
+    if width_s is None:
+        return [m.D[:, j] for j in range(m.D.shape[1])]
+    native = float(np.nanmedian(m.ends - m.starts))
+    k = width_s / native
+    if abs(k - round(k)) > 1e-6 or round(k) < 1:
+        raise InputError(f"endpoint_bin_s {width_s:g} s is not a multiple of the export's "
+                         f"{native:g}-s bins")
+    k = int(round(k))
+    return [m.D[:, j:j + k].sum(axis=1) for j in range(0, m.D.shape[1], k)]
+
+
+def _activity_blocks(phase: str, mk: np.ndarray, larvae: pd.DataFrame,
+                     m: LarvaMatrix) -> list[pd.DataFrame]:
+    out = []
+    pairs = {"activity_duration": (("smldur", "lardur"), ("middur", "burdur")),
+             "inactivity_duration": (("inadur",), ("fredur",)),
+             "movement_bouts": (("smlct", "larct"), ("midct", "burct"))}
+    for name, options in pairs.items():
+        cols = next((o for o in options if all(c in m.extra for c in o)), None)
+        if cols:
+            total = sum(m.extra[c][:, mk].sum(axis=1) for c in cols)
+            out.append(endpoint_block(name, phase, total, larvae, m))
+    return out
+
+
+def _cycle_blocks(wins, masks, larvae, m, params) -> list[pd.DataFrame]:
+    cyc = [(a, b) for a, b in cycles(wins) if masks[a.name].any() and masks[b.name].any()]
+    if not cyc:
+        return []
+    k = (params.analysed_cycle or len(cyc)) - 1
+    if k >= len(cyc):
+        raise InputError(f"analysed_cycle {k + 1} but the schedule has {len(cyc)} light/dark "
+                         "cycle(s) in the data")
+    light, dark = cyc[k]
+    auc_l = trapezoid_auc(m.D, masks[light.name])
+    auc_d = trapezoid_auc(m.D, masks[dark.name])
+    return [endpoint_block("auc_light", light.name, auc_l, larvae, m),
+            endpoint_block("auc_dark", dark.name, auc_d, larvae, m),
+            endpoint_block("auc_dark_minus_light", f"cycle{k + 1}", auc_d - auc_l, larvae, m)]
+
+
+def _transition_blocks(wins, masks, larvae, m, params) -> list[pd.DataFrame]:
+    out = []
+    w = params.transition_window_s
+    for a, b in transitions(wins, to_dark=True):
+        la, db = np.flatnonzero(masks[a.name]), np.flatnonzero(masks[b.name])
+        if not len(la) or not len(db):
+            continue
+        tp = f"{a.name}>{b.name}"
+        out.append(endpoint_block("transition_response", tp, m.D[:, db[0]] - m.D[:, la[-1]],
+                                  larvae, m))
+        out.append(endpoint_block("startle_response", tp, _around(m, b.start, w), larvae, m))
+    for a, b in transitions(wins, to_dark=False):
+        if masks[a.name].any() and masks[b.name].any():
+            out.append(endpoint_block("freeze_response", f"{a.name}>{b.name}",
+                                      _around(m, b.start, w), larvae, m))
+    return out
+
+
+def _around(m: LarvaMatrix, t: float, w: float) -> np.ndarray:
+    return window_sum(m.D, m.starts, m.ends, t, t + w) - window_sum(m.D, m.starts, m.ends,
+                                                                    t - w, t)

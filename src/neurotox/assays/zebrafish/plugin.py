@@ -1,0 +1,64 @@
+"""Zebrafish entry point :func:`analyse` (LPR or EPR by mode) and the ``zebrafish_lpr`` plug-in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.zebrafish.epr import analyse_epr
+from neurotox.assays.zebrafish.inputs import load_exports
+from neurotox.assays.zebrafish.lpr import analyse_lpr
+from neurotox.assays.zebrafish.params import ASSAY, ZebrafishParameters
+from neurotox.io.zebrafish import Export
+from neurotox.study import AssaySpec, Study
+
+
+def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str = "NA",
+            layouts: dict[str, pd.DataFrame] | None = None,
+            groups: dict[str, dict[str, Any]] | None = None,
+            plate_map: pd.DataFrame | None = None) -> AssayResult:
+    """Endpoints per larva, exclusions and detail tables from tracking exports.
+
+    Parameters
+    ----------
+    exports
+        Read exports (:func:`neurotox.io.zebrafish.read_export`).
+    params
+        Effective parameters (protocol + overrides).
+    study_id
+        Study number for the EndpointTable.
+    layouts
+        Plate layouts by plate (``well``, ``group``/``concentration``, ``blank``
+        and optional mortality/morphology columns); one layout applies to every plate.
+    groups
+        Study groups by ID (``dose``, ``dose_unit``, ``control``); None to use the
+        layout concentrations as doses.
+    plate_map
+        Morphology/mortality calls per well (:func:`neurotox.io.zebrafish.read_plate_map`).
+
+    Returns
+    -------
+    AssayResult
+        Validated EndpointTable plus ``bins``, ``larvae`` and call tables.
+
+    """
+    notes = [n for e in exports for n in e.notes]
+    if params.mode == "epr":
+        return analyse_epr(exports, params, study_id=study_id, layouts=layouts, groups=groups,
+                           plate_map=plate_map, notes=notes)
+    return analyse_lpr(exports, params, study_id=study_id, layouts=layouts, groups=groups,
+                       plate_map=plate_map, notes=notes)
+
+
+def _run(study: Study, spec: AssaySpec, params: ZebrafishParameters) -> AssayResult:
+    exports = load_exports(study.assay_inputs(spec), params)
+    layouts = study.layouts if spec.layout is None else {spec.layout: study.layouts[spec.layout]}
+    groups = {g.id: {"dose": g.dose, "dose_unit": g.dose_unit, "control": g.control}
+              for g in study.groups.values()}
+    return analyse(exports, params, study_id=study.study_id, layouts=layouts, groups=groups)
+
+
+register(AssayPlugin(ASSAY, ZebrafishParameters, _run,
+                     "Zebrafish larval light/dark locomotion (LPR) and embryonic EPR"))

@@ -1,0 +1,100 @@
+"""Task scheduling for any task list: in-process, a bounded local process pool, or Dask.
+
+:func:`run_tasks` applies one picklable function to every task and yields the
+results as they finish. With one worker (or one task) it runs in this process;
+otherwise in a local process pool, or on a Dask cluster when ``scheduler`` is
+given. At most twice as many tasks as workers are in flight at a time, so a long
+task list never holds all its pending work (or all its results) at once. Nothing
+here knows about assays; callers that need an order sort the results themselves.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any, TypeVar
+
+from neurotox.errors import InputError
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = None,
+              scheduler: Any = None, progress: bool = False, unit: str = "task",
+              desc: str | None = None) -> Iterator[R]:
+    """Yield ``fn(task)`` for every task, in the order the tasks finish.
+
+    Parameters
+    ----------
+    fn
+        Worker function (module-level, so it pickles).
+    tasks
+        Picklable task objects.
+    workers
+        Local processes (default: number of cores); 1 runs in this process.
+    scheduler
+        Dask scheduler address (``tcp://host:port``) or a ``distributed.Client``;
+        overrides ``workers``.
+    progress
+        Show a tqdm progress bar.
+    unit, desc
+        Labels of the progress bar (what a task is, what the run is).
+
+    """
+    from tqdm import tqdm
+
+    workers = workers or os.cpu_count() or 1
+    if scheduler is not None:
+        stream = _dask_results(fn, tasks, scheduler)
+    elif workers <= 1 or len(tasks) <= 1:
+        stream = map(fn, tasks)
+    else:
+        stream = _pool_results(fn, tasks, workers)
+    yield from tqdm(stream, total=len(tasks), disable=not progress, unit=unit, desc=desc)
+
+
+def _bounded(submit: Callable[[T], Any], done_of: Callable[[set], tuple[set, set]],
+             result_of: Callable[[Any], R], tasks: Iterable[T],
+             in_flight: int) -> Iterator[R]:
+    """Keep at most ``in_flight`` tasks submitted; yield results as they finish."""
+    pending: set = set()
+    for task in tasks:
+        pending.add(submit(task))
+        if len(pending) >= in_flight:
+            done, pending = done_of(pending)
+            yield from (result_of(f) for f in done)
+    while pending:
+        done, pending = done_of(pending)
+        yield from (result_of(f) for f in done)
+
+
+def _pool_results(fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterator[R]:
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        yield from _bounded(lambda t: pool.submit(fn, t),
+                            lambda p: wait(p, return_when=FIRST_COMPLETED),
+                            lambda f: f.result(), tasks, 2 * workers)
+
+
+def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Iterator[R]:
+    try:
+        from distributed import Client
+        from distributed import wait as dwait
+    except ImportError:  # pragma: no cover - optional dependency
+        raise InputError("--scheduler needs dask.distributed; install neurotox[distributed]"
+                         ) from None
+    own = isinstance(scheduler, str)
+    client = Client(scheduler) if own else scheduler
+    try:
+        n = max(1, len(client.scheduler_info().get("workers", {})))
+        yield from _bounded(lambda t: client.submit(fn, t, pure=False),
+                            lambda p: _split(dwait(p, return_when="FIRST_COMPLETED")),
+                            lambda f: f.result(), tasks, 2 * n)
+    finally:
+        if own:
+            client.close()
+
+
+def _split(result: Any) -> tuple[set, set]:
+    return set(result.done), set(result.not_done)

@@ -1,0 +1,36 @@
+"""neurotox.parallel: the same results on any executor, and a bound on tasks in flight."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from neurotox import parallel
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_run_tasks_gives_every_result_once(workers):
+    tasks = list(range(12))
+    got = list(parallel.run_tasks(math.factorial, tasks, workers=workers))
+    assert sorted(got) == [math.factorial(n) for n in tasks]
+
+
+def test_one_worker_runs_in_process_and_in_order():
+    seen = []
+    got = list(parallel.run_tasks(lambda n: seen.append(n) or n * n, [3, 1, 2], workers=1))
+    assert got == [9, 1, 4]
+    assert seen == [3, 1, 2]
+
+
+def test_bounded_keeps_at_most_in_flight_pending():
+    pending_sizes = []
+
+    def done_of(pending):
+        pending_sizes.append(len(pending))
+        first = min(pending)
+        return {first}, pending - {first}
+
+    got = list(parallel._bounded(lambda t: t, done_of, lambda f: f * 10, range(10), 3))
+    assert sorted(got) == [t * 10 for t in range(10)]
+    assert max(pending_sizes) == 3
