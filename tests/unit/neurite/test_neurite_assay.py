@@ -145,11 +145,33 @@ def test_missing_pixel_size_is_reported(tmp_path):
     import tifffile
 
     (tmp_path / "img").mkdir()
+    rng = np.random.default_rng(0)
     for ch in (1, 2):
-        tifffile.imwrite(tmp_path / "img" / f"P_B02_s1_w{ch}.tif", np.zeros((32, 32), np.uint16))
+        img = rng.normal(100, 5, (32, 32)) + 400 * (rng.random((32, 32)) > 0.9)
+        tifffile.imwrite(tmp_path / "img" / f"P_B02_s1_w{ch}.tif", img.astype(np.uint16))
     with pytest.raises(InputError, match=r"pixel size not found in the image metadata; give "
                                          r"--pixel-size"):
         plan_fields(tmp_path / "img", NeuriteParameters())
+
+
+@pytest.mark.parametrize(("channels", "message"), [
+    ({}, r"nuclear channel '1' \(plane 1\) of a\.png is blank: constant \(every pixel 0\); "
+         r"choose another channel \(RGB merge: choose the colour, e\.g\. --nuclei-channel blue"),
+    ({"nuclei_channel": "blue", "neurite_channel": "red"},
+     r"neurite channel 'red' \(plane 1\) of a\.png is blank"),
+])
+def test_blank_plane_of_an_rgb_merge_is_named_at_once(tmp_path, channels, message):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    rgb = np.zeros((64, 64, 3), np.uint8)
+    for k in (1, 2):     # dark background with bright spots: signal
+        rgb[..., k] = rng.integers(0, 3, (64, 64)) + 200 * (rng.random((64, 64)) > 0.95)
+    (tmp_path / "img").mkdir()
+    Image.fromarray(rgb).save(tmp_path / "img" / "a.png")
+    params = NeuriteParameters(pattern="{*}.png", pixel_size_um=0.5, **channels)
+    with pytest.raises(InputError, match=message):
+        plan_fields(tmp_path / "img", params)
 
 
 def test_layout_mismatch_is_an_error(sim_plate):

@@ -123,13 +123,13 @@ def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
     if any(s.nuclei is None for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
                      "neurite channel alone")
+    check_first_field(sources[0])
     if params.non_neuronal == "channel":
         raise InputError("non_neuronal 'channel' needs a third image channel, which plate runs "
                          "do not read yet; use 'all' or 'larger', or analyse_field("
                          "non_neuronal_image=...) from Python")
     px = _pixel_size(sources, params, notes)
     _check_same_calibration(sources, px, params, notes)
-    check_first_field(sources[0])
     settings = params.settings()
     return [FieldTask(s, px, settings, overlays, params) for s in sources], notes
 
