@@ -81,7 +81,7 @@ register_scheme(NamingScheme(
     channel_base=1))
 
 _PLACEHOLDERS = {
-    "plate": r"(?P<plate>.+?)", "well": r"(?P<well>[A-Pa-p]\d{1,2})",
+    "plate": r"(?P<plate>.+)", "well": r"(?P<well>[A-Pa-p]\d{1,2})",
     "row": r"(?P<row>[A-Pa-p]|\d{1,2})", "col": r"(?P<col>\d{1,2})",
     "field": r"(?P<field>\d+)", "channel": r"(?P<channel>[A-Za-z0-9]+?)",
     "timepoint": r"(?P<timepoint>[A-Za-z0-9]+?)", "*": r".*?",
@@ -92,7 +92,10 @@ def pattern_scheme(pattern: str) -> NamingScheme:
     """A naming scheme from a user pattern such as ``"{well}_f{field}_c{channel}.tif"``.
 
     Placeholders: ``{plate}``, ``{well}``, ``{row}``, ``{col}``, ``{field}``,
-    ``{channel}``, ``{timepoint}`` and ``{*}`` (anything). Other text matches
+    ``{channel}``, ``{timepoint}`` and ``{*}`` (anything). ``{plate}`` takes as
+    much as the rest of the pattern leaves, so free names such as
+    ``"ctrl_0,1_AM_3 .jpg"`` read with ``"{plate}_{field}{*}"`` give plate
+    ``ctrl_0,1_AM`` and field 3 (the last number). Other text matches
     literally (case-insensitive). Without ``{well}`` (or ``{row}`` + ``{col}``)
     every file is well A01; without ``{channel}`` every file is channel 1;
     without ``{field}`` every file is field 1.
