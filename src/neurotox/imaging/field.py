@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
 from scipy import ndimage as ndi
 from skimage.segmentation import relabel_sequential
 

@@ -154,8 +154,11 @@ def _axis_weights(n: int, factor: int, n_small: int) -> tuple[np.ndarray, np.nda
 
 
 def block_mean(img: np.ndarray, factor: int) -> np.ndarray:
-    """Mean of ``factor`` x ``factor`` blocks (trailing rows/columns that do not fill a block
-    are dropped; :func:`upsample_blocks` extrapolates over them)."""
+    """Mean of ``factor`` x ``factor`` blocks.
+
+    Trailing rows/columns that do not fill a block are dropped;
+    :func:`upsample_blocks` extrapolates over them.
+    """
     if factor == 1:
         return img
     rows, cols = (img.shape[0] // factor) * factor, (img.shape[1] // factor) * factor

@@ -12,7 +12,6 @@ from scipy import ndimage as ndi
 
 from neurotox.imaging.preprocess import estimate_noise
 
-
 #: Focus is measured on the strongest structure: pixels in the top 2 % of the
 #: coarse band that also stand this many noise sigmas above it.
 FOCUS_QUANTILE = 0.98

@@ -1,5 +1,4 @@
-"""Cell bodies found in the neurite (or soma) channel by size and shape, and which
-of them are not neurons.
+"""Cell bodies found in the neurite (or soma) channel by size and shape; which are not neurons.
 
 A soma is a wide bright structure (see :func:`neurotox.imaging.neurites.detect_neurites`:
 its full width at half maximum exceeds the protocol's ``soma_min_width_um``) with
@@ -11,7 +10,7 @@ whose outlines and processes are not neurite.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 from scipy import ndimage as ndi
@@ -19,7 +18,7 @@ from skimage.measure import label
 from skimage.segmentation import relabel_sequential
 
 
-class NonNeuronal(str, Enum):
+class NonNeuronal(StrEnum):
     """Which somata of the neurite channel are non-neuronal cells.
 
     ``none``: every soma is a neuron. ``all``: every soma is a non-neuronal cell

@@ -1,4 +1,4 @@
-"""Field analysis on culture-like images: what is not a neurite, every channel layout, QC measures."""
+"""Field analysis on culture-like images: non-neurites, every channel layout, QC measures."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def _line(shape, r0, c0, angle, length_px, width_um=1.2):
 
 
 def _coculture(neurites: bool, seed: int = 0, shape=(400, 400)):
-    """Flat non-neuronal cells (bright, wide, with a tapering process each) +/- straight neurites."""
+    """Flat non-neuronal cells (bright, wide, one with a process) +/- straight neurites."""
     rng = np.random.default_rng(seed)
     img = np.zeros(shape, np.float32)
     for r, c, ang in ((80, 90, 20), (250, 110, -35), (300, 300, 70), (110, 300, 0)):

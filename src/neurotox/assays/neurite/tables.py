@@ -156,7 +156,8 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
         # groups without a concentration: dose 0 with unit 'none' (the EndpointTable
         # needs a finite dose; the unit says there is none)
         base = {"subject": subject, "group": w["group"],
-                "dose": dose if math.isfinite(dose) else 0.0, "dose_unit": w["dose_unit"], "timepoint": w["timepoint"], "batch": w["plate"],
+                "dose": dose if math.isfinite(dose) else 0.0, "dose_unit": w["dose_unit"],
+                "timepoint": w["timepoint"], "batch": w["plate"],
                 "source": f"{plate_dirs.get(w['plate'], w['plate'])}/{w['well']} "
                           f"({w['fields_analysed']}/{w['fields_total']} fields)"}
         for name, col in WELL_ENDPOINTS.items():
