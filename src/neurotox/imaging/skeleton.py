@@ -323,10 +323,16 @@ def drop_short_fragments(pixels: SkeletonPixels, *, min_length: float) -> tuple[
         return pixels, 0.0
     comp = _components(pixels, free)
     sums = np.bincount(comp, weights=pixels.length[free])
-    short = sums < min_length
-    short[0] = False
+    return _drop_components(pixels, free, comp, sums < min_length)
+
+
+def _drop_components(pixels: SkeletonPixels, select: np.ndarray, comp: np.ndarray,
+                     drop_comp: np.ndarray) -> tuple[SkeletonPixels, float]:
+    """Remove the selected pixels whose component (id ``comp``) is marked; length removed."""
+    drop_comp = drop_comp.copy()
+    drop_comp[0] = False
     drop = np.zeros(len(pixels.rows), bool)
-    drop[np.flatnonzero(free)] = short[comp]
+    drop[np.flatnonzero(select)] = drop_comp[comp]
     kept = SkeletonPixels(pixels.rows[~drop], pixels.cols[~drop], pixels.length[~drop],
                           pixels.owner[~drop], pixels.shape)
     return kept, float(pixels.length[drop].sum())
@@ -365,18 +371,11 @@ def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *,
     if max_length <= 0 or not free.any() or not others.any():
         return pixels, 0.0
     near = ndi.binary_dilation(others, structure=_EIGHT, iterations=2)
-    rows, cols = pixels.shape
     border = np.zeros(pixels.shape, bool)
     border[:2, :] = border[-2:, :] = border[:, :2] = border[:, -2:] = True
     comp, length, touches = _touching(pixels, free, near)
     _, _, at_border = _touching(pixels, free, border)
-    process = touches & ~at_border & (length < max_length)
-    process[0] = False
-    drop = np.zeros(len(pixels.rows), bool)
-    drop[np.flatnonzero(free)] = process[comp]
-    kept = SkeletonPixels(pixels.rows[~drop], pixels.cols[~drop], pixels.length[~drop],
-                          pixels.owner[~drop], pixels.shape)
-    return kept, float(pixels.length[drop].sum())
+    return _drop_components(pixels, free, comp, touches & ~at_border & (length < max_length))
 
 
 def limit_reach(pixels: SkeletonPixels, bodies: np.ndarray, *, reach: float) -> SkeletonPixels:

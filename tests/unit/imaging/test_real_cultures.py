@@ -33,14 +33,6 @@ pytestmark = pytest.mark.shared_data
 CELLPROFILER = "tests/data/imaging/deepneurite_cellprofiler.csv"
 
 
-@pytest.fixture(scope="module")
-def imaging(shared_data):
-    folder = shared_data / "imaging"
-    if not folder.is_dir():
-        pytest.skip("no imaging folder in the shared data")
-    return folder
-
-
 def chain_length(mask: np.ndarray) -> float:
     """Skeleton length of a mask in pixels: 8-neighbour steps of 1 and sqrt(2).
 
