@@ -122,6 +122,29 @@ def _cells(nuclei_image: np.ndarray | None, neurite_bc: np.ndarray | None,
     return _Cells(nuclei, bodies, other & (bodies == 0), n_other)
 
 
+#: Without a nuclear channel, a soma dimmer than this fraction of the median
+#: neurite brightness is not a cell the neurite marker labels (an unlabelled or
+#: out-of-focus cell in a sparsely labelled culture): it is treated as non-neuronal.
+SOMA_MIN_RELATIVE = 0.5
+
+
+def dim_somata(somata: np.ndarray, image: np.ndarray, neurites: np.ndarray) -> np.ndarray:
+    """Somata (boolean per label, index 0 False) dimmer than half the typical neurite."""
+    n = int(somata.max()) if somata.size else 0
+    out = np.zeros(n + 1, bool)
+    if n == 0 or neurites.sum() < 50:
+        return out
+    typical = float(np.median(image[neurites]))
+    if typical <= 0:
+        return out
+    area = np.bincount(somata.ravel(), minlength=n + 1)
+    total = np.bincount(somata.ravel(), weights=np.asarray(image, np.float64).ravel(),
+                        minlength=n + 1)
+    mean = total / np.maximum(area, 1)
+    out[1:] = mean[1:] < SOMA_MIN_RELATIVE * typical
+    return out
+
+
 def _non_neuronal(somata: np.ndarray, s: FieldSettings, px: float,
                   marker: np.ndarray | None) -> np.ndarray:
     limit = None if s.non_neuronal_min_area_um2 is None else \
@@ -178,7 +201,10 @@ def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | N
         marker = marker_mask(correct_background(
             non_neuronal_image, radius=_pixels(s.background_radius_um, px)),
             noise=estimate_noise(non_neuronal_image))
-    cells = _cells(nuclei_image, neurite_bc, somata, _non_neuronal(somata, s, px, marker), s, px)
+    other = _non_neuronal(somata, s, px, marker)
+    if nuclei_image is None:
+        other |= dim_somata(somata, neurite_bc, det.mask)
+    cells = _cells(nuclei_image, neurite_bc, somata, other, s, px)
     pixels, outline, removed = _skeleton(det.mask, cells, s, px)
     cell_df = cell_table(pixels, cells.nuclei.labels, cells.bodies, pixel_size=px, settings=s,
                          outline=outline)
