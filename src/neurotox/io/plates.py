@@ -344,7 +344,7 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
 
 
 def _plane(channel: str) -> int:
-    from neurotox.imaging.channels import colour_index
+    from neurotox.io.channels import colour_index
 
     colour = colour_index(channel)
     if colour is not None:
@@ -400,35 +400,26 @@ def read_plane(source: PlaneSource | str | Path) -> np.ndarray:
                           f"{'colour' if axis == 2 else 'channel'} planes", path=src.path)
     plane = np.take(data, src.plane, axis=axis)
     if axis == 2 and data.shape[2] >= 3:
-        from neurotox.imaging.channels import annotation_mask, remove_annotations
+        from neurotox.io.channels import annotation_mask, remove_annotations
 
         plane = remove_annotations(plane, annotation_mask(data))
     return plane
 
 
 def _requested(src: PlaneSource) -> str:
-    from neurotox.imaging.channels import COLOUR_NAMES, colour_index
+    from neurotox.io.channels import COLOUR_NAMES, colour_index
 
     if src.channel is not None and colour_index(src.channel) is not None:
         return f"colour {COLOUR_NAMES[src.plane]!r}"
     return f"channel {src.plane + 1}"
 
 
-def blank_plane(source: PlaneSource) -> str | None:
-    """Why the plane holds no image (constant, no signal, empty colour), else None.
-
-    Reads the file; an 8-bit RGB(A) file is judged as a colour merge
-    (:func:`neurotox.imaging.channels.blank_reason`).
-    """
-    from neurotox.imaging.channels import blank_reason
-
-    plane = read_plane(source)
-    merge = False
-    if source.plane is not None and source.path.suffix.lower() in (".png", ".jpg", ".jpeg",
-                                                                    ".tif", ".tiff"):
-        data = np.squeeze(_read_array(source.path))
-        merge = data.ndim == 3 and data.shape[2] in (3, 4) and data.dtype == np.uint8
-    return blank_reason(plane, merge=merge)
+def is_colour_merge(source: PlaneSource) -> bool:
+    """True when the plane comes from an 8-bit RGB(A) file (a display-scaled colour merge)."""
+    if source.plane is None:
+        return False
+    data = np.squeeze(_read_array(source.path))
+    return data.ndim == 3 and data.shape[2] in (3, 4) and data.dtype == np.uint8
 
 
 #: Pixel types the imaging operations accept (scikit-image conventions).

@@ -8,8 +8,19 @@ import tifffile
 from PIL import Image
 
 from neurotox.errors import InputError
-from neurotox.imaging.channels import annotation_mask, blank_reason, colour_index
-from neurotox.io.plates import PlaneSource, blank_plane, field_sources, read_plane, scan_plate
+from neurotox.imaging.channels import blank_reason
+from neurotox.io.channels import annotation_mask, colour_index
+from neurotox.io.plates import (
+    PlaneSource,
+    field_sources,
+    is_colour_merge,
+    read_plane,
+    scan_plate,
+)
+
+
+def blank_plane(source: PlaneSource) -> str | None:
+    return blank_reason(read_plane(source), merge=is_colour_merge(source))
 
 
 def _merge(seed: int = 0, *, red: bool = False, bar: bool = True) -> np.ndarray:

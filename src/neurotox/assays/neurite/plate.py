@@ -27,7 +27,15 @@ from neurotox.assays.neurite.tables import (
     well_table,
 )
 from neurotox.errors import InputError, quoted
-from neurotox.io.plates import FieldSource, blank_plane, field_sources, pixel_size_um, scan_plate
+from neurotox.imaging.channels import blank_reason
+from neurotox.io.plates import (
+    FieldSource,
+    field_sources,
+    is_colour_merge,
+    pixel_size_um,
+    read_plane,
+    scan_plate,
+)
 
 
 @dataclass
@@ -90,7 +98,7 @@ def check_first_field(source: FieldSource) -> None:
     for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
         if plane is None:
             continue
-        reason = blank_plane(plane)
+        reason = blank_reason(read_plane(plane), merge=is_colour_merge(plane))
         if reason:
             hint = " (RGB merge: choose the colour, e.g. --nuclei-channel blue " \
                    "--neurite-channel green)" if plane.plane is not None else ""
