@@ -19,9 +19,10 @@ from neurotox.cli.rodent import _run
 
 
 def _curve_figures(od: Any, result: Any) -> None:
+    from neurotox.report import render_figures
     from neurotox.report.neurochem import curve_figures
 
-    for fig in curve_figures(result.details):
+    for fig in render_figures(curve_figures(result.details)):
         od.write_bytes(f"figures/{fig.key}.png", fig.png)
         od.write_bytes(f"figures/{fig.key}.svg", fig.svg)
 

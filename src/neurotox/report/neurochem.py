@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure as MplFigure
 
-from neurotox.report.figures import _new_axes, render
-from neurotox.report.model import Cell, Figure, Report, Row, Table, slug
+from neurotox.report.figures import FigureJob, _new_axes
+from neurotox.report.model import Cell, Report, Row, Table, slug
 from neurotox.report.tables import study_header
 from neurotox.stats.curves import Curve, Model
 from neurotox.study import StudySpec
@@ -34,8 +33,8 @@ def curve_of(row: Mapping[str, object]) -> Curve:
 
 
 def standard_curve_plot(row: Mapping[str, object], standards: pd.DataFrame,
-                        wells: pd.DataFrame | None = None, *, ax: Axes | None = None
-                        ) -> tuple[MplFigure, Axes]:
+                        wells: pd.DataFrame | None = None, *, ax: Any = None
+                        ) -> tuple[Any, Any]:
     """Standards (level means and wells), the fitted curve, LLOQ and ULOQ of one analyte.
 
     Parameters
@@ -82,8 +81,8 @@ def standard_curve_plot(row: Mapping[str, object], standards: pd.DataFrame,
     return fig, ax
 
 
-def curve_figures(details: Mapping[str, pd.DataFrame]) -> list[Figure]:
-    """One standard-curve figure per analyte and plate (numbered 0; renumbered by the caller)."""
+def curve_figures(details: Mapping[str, pd.DataFrame]) -> list[FigureJob]:
+    """One standard-curve figure job per analyte and plate (numbered 0; renumbered later)."""
     curves = details.get("neurochem_curves")
     if curves is None or curves.empty:
         return []
@@ -94,13 +93,13 @@ def curve_figures(details: Mapping[str, pd.DataFrame]) -> list[Figure]:
         sel = _select(standards, row)
         w = _select(wells, row)
         w = w[w["type"] == "standard"] if len(w) else w
-        fig, _ = standard_curve_plot(row, sel, w)
         verdict = "accepted" if row["accepted"] else "rejected"
-        png, svg = render(fig)
         title = (f"Standard curve of {row['analyte']}, plate {row['plate']}: "
                  f"{row['equation']} (R² {row['r2']:.4f}; {verdict})")
-        out.append(Figure(0, title, f"standard-curve-{slug(str(row['plate']))}-"
-                          f"{slug(str(row['analyte']))}", png, svg, CATEGORY))
+        out.append(FigureJob(0, title, f"standard-curve-{slug(str(row['plate']))}-"
+                             f"{slug(str(row['analyte']))}", CATEGORY,
+                             f"{__name__}:standard_curve_plot",
+                             {"row": row, "standards": sel, "wells": w}))
     return out
 
 
@@ -162,7 +161,11 @@ def methods_paragraph(details: Mapping[str, pd.DataFrame], censoring: str) -> li
 
 def add_neurochem_sections(report: Report, details: Mapping[str, pd.DataFrame],
                            spec: StudySpec, censoring: str, *, figures: bool = True) -> None:
-    """Append the QC table, the standard-curve figures and methods text, renumbering."""
+    """Append the QC table, the standard-curve figure jobs and methods text, renumbering.
+
+    The figures are drawn with the others (:func:`neurotox.report.render_figures`
+    on ``report.figure_jobs``) only for formats that show them.
+    """
     parts: dict[str, list[pd.DataFrame]] = {}
     for k, v in details.items():
         name = k.split("/")[-1]
@@ -178,7 +181,7 @@ def add_neurochem_sections(report: Report, details: Mapping[str, pd.DataFrame],
         for i, t in enumerate(report.tables, start=1):
             t.number = i
     if figures:
-        report.figures += curve_figures(found)
-    for i, f in enumerate(report.figures, start=1):
-        f.number = i
+        report.figure_jobs += curve_figures(found)
+    for i, job in enumerate(report.figure_jobs, start=1):
+        job.number = i
     report.methods += methods_paragraph(found, censoring)
