@@ -43,7 +43,8 @@ def report(study_file: Path | None, study_opt: Path | None, endpoints_file: Path
     from neurotox.report import parse_formats
 
     fmts = parse_formats(formats)
-    with open_output(output, force, study=study, endpoints=endpoints_file,
+    with open_output(output, force, inputs=[study, endpoints_file], study=study,
+                     endpoints=endpoints_file,
                      formats=fmts, bmd=bmd) as od:
         rep = report_study(od, study, formats=fmts, endpoints_file=endpoints_file, bmd=bmd)
     click.echo(f"wrote {len(rep.tables)} tables and {len(rep.figures)} figures "

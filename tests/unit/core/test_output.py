@@ -23,8 +23,9 @@ def test_manifest_lists_hashes_of_inputs_and_outputs(tmp_path):
     doc = json.loads((out / MANIFEST).read_text())
     assert doc["command"] == ["neurotox", "test"]
     assert doc["parameters"] == {"value": 1}
-    assert doc["inputs"] == [{"path": str(inp.resolve()), "sha256": sha256_file(inp),
-                              "bytes": 4}]
+    # inputs are recorded relative to the output folder, never as machine paths
+    assert doc["inputs"] == [{"path": "../in.csv", "sha256": sha256_file(inp), "bytes": 4}]
+    assert "working_directory" not in doc
     paths = [o["path"] for o in doc["outputs"]]
     assert paths == ["notes.txt", "tables/t.csv", "tables/t.parquet"]
     assert doc["software"]["pandas"] == pd.__version__
@@ -62,11 +63,23 @@ def test_failed_first_run_leaves_nothing(tmp_path):
 
 
 def test_stale_staging_of_killed_run_is_cleaned(tmp_path):
-    stale = tmp_path / ".out.neurotox-tmp-99999"
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp_path / f".out.neurotox-tmp-{dead}"
     stale.mkdir()
     (stale / "partial.csv").write_text("x")
+    (stale / ".neurotox-staging").write_text(f"{socket.gethostname()} {dead}\n")
+    # a folder with a staging-like name that neurotox did not make is left alone
+    foreign = tmp_path / ".out.neurotox-tmp-1"
+    foreign.mkdir()
+    (foreign / "mine.txt").write_text("user data")
     write_run(tmp_path / "out")
     assert not stale.exists()
+    assert (foreign / "mine.txt").read_text() == "user data"
 
 
 @pytest.mark.parametrize("tamper", ["change", "delete", "add", "manifest"])
