@@ -164,9 +164,10 @@ def check_unpacked(total: int, path: str | Path, *, what: str = "content") -> No
     """Refuse a container whose unpacked ``what`` (bytes ``total``) exceeds the limit."""
     limit = limits().max_unpacked_bytes
     if total > limit:
-        raise InputError(f"{what} unpacks to {human_size(total)}, more than the limit of "
-                         f"{human_size(limit)} (raise it with --max-unpacked-size or "
-                         f"{ENV_MAX_UNPACKED})", path=path)
+        size = human_size(total) + ", more than" if total > limit + 1 else "more than"
+        raise InputError(f"{what} unpacks to {size} the limit of {human_size(limit)} "
+                         f"(raise it with --max-unpacked-size or {ENV_MAX_UNPACKED})",
+                         path=path)
 
 
 def read_bytes(path: str | Path, *, max_bytes: int | None = None) -> bytes:
@@ -176,6 +177,26 @@ def read_bytes(path: str | Path, *, max_bytes: int | None = None) -> bytes:
         return Path(path).read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+
+
+def check_nul(text: str, path: str | Path, *, sep: str | None = None,
+              partial: bool = False) -> None:
+    """Refuse text holding a NUL character, naming its line (and cell, given ``sep``).
+
+    A NUL byte in a text export means a damaged file (or a binary one); CSV
+    parsers cut the cell there silently. ``partial`` marks a sample of the file
+    (the last line may be cut), which changes nothing but the docs.
+    """
+    at = text.find("\x00")
+    if at < 0:
+        return
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text.count("\n", 0, at) + 1
+    where = f"line {line}"
+    if sep:
+        where += f", cell {text.count(sep, line_start, at) + 1}"
+    raise InputError("NUL character in a text file (damaged or not a text export?)",
+                     path=path, where=where)
 
 
 def path_forms(path: str | Path) -> list[Path]:

@@ -264,4 +264,6 @@ def pydantic_message(exc: Any, path: str | Path, prefix: str = "") -> InputError
         msg = err["msg"].removeprefix("Value error, ")  # our validators' own sentences
         if "input" in err and not isinstance(err["input"], dict | list):
             msg += f" (found {err['input']!r})"
-    return InputError(msg, path=path, where=f"key '{prefix}{loc}'")
+    where = (f"key '{prefix}{loc}'" if err["loc"] else
+             f"key '{prefix.rstrip('.')}'" if prefix else None)
+    return InputError(msg, path=path, where=where)

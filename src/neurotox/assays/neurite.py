@@ -29,7 +29,13 @@ from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.errors import InputError, quoted
 from neurotox.imaging import FieldSettings, analyse_field
 from neurotox.imaging.overlay import overlay_png
-from neurotox.io.plates import FieldSource, field_sources, pixel_size_um, read_plane, scan_plate
+from neurotox.io.plates import (
+    FieldSource,
+    field_sources,
+    pixel_size_um,
+    read_plane_masked,
+    scan_plate,
+)
 from neurotox.stats.hill import HillFit, fit_hill
 from neurotox.study import AssaySpec, Study
 
@@ -135,18 +141,23 @@ class FieldOutput:
 def process_field(task: FieldTask) -> FieldOutput:
     """Read the planes of one field, analyse it, and drop the images (worker function)."""
     src = task.source
-    neurite = read_plane(src.neurite)
-    nuclei = read_plane(src.nuclei) if src.nuclei is not None else None
+    neurite, masked = read_plane_masked(src.neurite)
+    nuclei = None
+    if src.nuclei is not None:
+        nuclei, masked_nuclei = read_plane_masked(src.nuclei)
+        masked += masked_nuclei
     if nuclei is not None and nuclei.shape != neurite.shape:
         raise InputError(f"image size {neurite.shape} differs from {nuclei.shape} of "
                          f"{src.nuclei.path.name} in the same field", path=src.neurite.path)
     keep = task.overlays != "none"
     res = analyse_field(neurite, nuclei, pixel_size=task.pixel_size, settings=task.settings,
                         keep_labels=keep)
+    flags = res.flags + (["masked_pixels"] if masked else [])
     overlay = None
-    if res.labels is not None and (task.overlays == "all" or _flagged(res, task.params)):
+    if res.labels is not None and (task.overlays == "all" or _flagged(res, task.params)
+                                   or masked):
         overlay = overlay_png(neurite, res.labels)
-    return FieldOutput(src, res.cells, res.metrics, res.flags, overlay)
+    return FieldOutput(src, res.cells, {**res.metrics, "masked_pixels": masked}, flags, overlay)
 
 
 def _flagged(res: Any, params: NeuriteParameters | None) -> bool:
@@ -684,6 +695,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
                          overlay_sink=sink if overlay_writer is not None else None)
     written.update(overlay_name(o.source) for o in outputs if o.overlay is not None)
     fields = apply_qc(field_table(outputs), params)
+    notes += _masked_note(fields)
     if overlays == "flagged":
         late = late_overlay_tasks(tasks, fields, written)
         if late:
@@ -705,6 +717,16 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
     return NeuriteRun(table, {"cells": cells, "fields": fields, "wells": wells,
                               "concentration_response": fits, "selectivity": sel},
                       notes + more + norm_notes, exclusions, overlay_files, inputs)
+
+
+def _masked_note(fields: pd.DataFrame) -> list[str]:
+    """Run note on NaN/infinite pixels masked in float images (none: no note)."""
+    if "masked_pixels" not in fields.columns or not fields["masked_pixels"].any():
+        return []
+    hit = fields[fields["masked_pixels"] > 0]
+    return [f"{len(hit)} field(s) held NaN or infinite pixels ({int(hit['masked_pixels'].sum())}"
+            " in all): masked as background (set to the plane's lowest finite value); "
+            "see the fields table, column masked_pixels"]
 
 
 def late_overlay_tasks(tasks: list[FieldTask], fields: pd.DataFrame,

@@ -543,14 +543,14 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()
     if lies_within(cwd, target):
         raise OutputExistsError(f"{target}: refusing to write the output over the current "
                                 "folder or a folder holding it; give a new folder")
+    if exists and not force:
+        raise OutputExistsError(f"{target}: output already exists; use --force to replace it")
     conflict = input_conflict(target, inputs, replacing=exists)
     if conflict:
         raise OutputExistsError(f"{target}: refusing to use this output folder: {conflict}; "
                                 "give a folder outside the inputs")
     if not exists:
         return
-    if not force:
-        raise OutputExistsError(f"{target}: output already exists; use --force to replace it")
     mode = os.lstat(target).st_mode
     if not stat.S_ISDIR(mode):
         raise OutputExistsError(f"{target}: exists and is {file_kind(mode)}, not an output "

@@ -13,8 +13,32 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from neurotox.errors import FormatError
+from neurotox.files import check_nul, check_unpacked, limits
+
+__all__ = ["DELIMITERS", "check_distinct_columns", "check_nul", "check_row_lengths",
+           "delimiter_name", "guess_delimiter", "guess_encoding", "read_gzip"]
 
 DELIMITERS = (",", ";", "\t")
+
+
+def read_gzip(path: Path, *, limit: int | None = None) -> bytes:
+    """The unpacked bytes of a gzip file, refusing more than the unpacked-size limit.
+
+    With ``limit``, only the first ``limit`` bytes are unpacked (a sample for sniffing).
+    """
+    import gzip
+    import zlib
+
+    cap = limit if limit is not None else limits().max_unpacked_bytes
+    try:
+        with gzip.open(path, "rb") as f:
+            data = f.read(cap + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FormatError(f"cannot decompress as gzip: {exc}", path=path) from None
+    if limit is not None:
+        return data[:limit]
+    check_unpacked(len(data), path, what="the gzip file")
+    return data
 
 
 def guess_encoding(raw: bytes) -> str:
