@@ -68,6 +68,12 @@ def os_error_line(exc: OSError) -> str:
 class NeurotoxGroup(click.Group):
     """Click group whose errors end as one line on stderr and exit status 2."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse the global options; keep the sub-command's arguments for the log check."""
+        rest = super().parse_args(ctx, args)
+        ctx.meta["neurotox_command_args"] = list(rest)
+        return rest
+
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; report any failure as one line."""
         try:
@@ -241,7 +247,7 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None,
     _handle_sigterm(ctx)
     _limits(ctx, max_file_size, max_unpacked_size)
     if log_file is not None:
-        check_log_file(log_file, list(ctx.args))
+        check_log_file(log_file, ctx.meta.get("neurotox_command_args", []))
     _setup_logging(quiet, str(log_file) if log_file else None)
     ctx.call_on_close(lambda: _close_handlers(logging.getLogger("neurotox")))
 

@@ -36,7 +36,7 @@ from neurotox.files import check_input, check_unpacked
 
 #: A sheet's table is built only when its bounding box has at most this many cells,
 #: or at most :data:`FILL_FACTOR` times as many cells as hold values.
-MAX_GRID_CELLS = 10_000_000
+MAX_GRID_CELLS = 1_000_000
 FILL_FACTOR = 4
 #: Most parts an xlsx zip may hold.
 MAX_PARTS = 10_000
@@ -206,8 +206,11 @@ def _convert(value: Any) -> Any:
 
 
 def dense_rows(rows: dict[int, list[Cell]], *, sheet: str, path: Path,
-               fill: Any = "") -> list[list[Any]]:
+               fill: Any = "", convert: bool = True) -> list[list[Any]]:
     """The sheet as a list of equally long rows from row 1 and column A.
+
+    With ``convert``, whole floats become int (as pandas reads them); otherwise
+    values are as openpyxl reads them.
 
     Raises
     ------
@@ -227,7 +230,7 @@ def dense_rows(rows: dict[int, list[Cell]], *, sheet: str, path: Path,
     grid = [[fill] * n_cols for _ in range(n_rows)]
     for r, cells in rows.items():
         for col, value in cells:
-            grid[r - 1][col - 1] = _convert(value)
+            grid[r - 1][col - 1] = _convert(value) if convert else value
     return grid
 
 
@@ -253,7 +256,8 @@ def sheet_rows(path: str | Path, *, max_rows: int | None = None,
     path = Path(path)
     out = {}
     for name, rows in read_cells(path, max_rows=max_rows, sheets=sheets).items():
-        out[name] = [tuple(r) for r in dense_rows(rows, sheet=name, path=path, fill=None)]
+        out[name] = [tuple(r) for r in dense_rows(rows, sheet=name, path=path, fill=None,
+                                                  convert=False)]
     return out
 
 

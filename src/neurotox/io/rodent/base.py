@@ -334,7 +334,7 @@ def to_float(values: pd.Series, *, path: Path, column: str,
     blank = s.str.lower().isin(["", "-", "na", "nan", "none"])
     num = pd.to_numeric(s.where(~blank), errors="coerce")
     bad = (num.isna() & ~blank) | (num.notna() & ~np.isfinite(num.astype(float)))
-    expected = "a finite number"
+    expected = "a number"
     if nonnegative:
         bad |= num.notna() & (num < 0)
         expected = "a finite number >= 0"
