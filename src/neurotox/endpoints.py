@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from neurotox.errors import InputError, ValidationError, quoted
-from neurotox.files import check_input, check_nul
+from neurotox.files import check_input, check_nul, check_unpacked
 from neurotox.vocab import Category, DataType, Direction, Sex
 
 #: Columns of an EndpointTable, in order, with their pandas dtypes.
@@ -348,6 +348,11 @@ def read(path: str | Path) -> pd.DataFrame:
     check_input(path)   # a regular file within the size limit
     try:
         if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(path).metadata   # what the row groups unpack to, first
+            check_unpacked(sum(meta.row_group(i).total_byte_size
+                               for i in range(meta.num_row_groups)), path, what="the table")
             df = pd.read_parquet(path)
         else:
             text = path.read_bytes().decode("utf-8-sig")

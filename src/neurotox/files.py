@@ -51,6 +51,9 @@ class Limits:
 
 _LIMITS: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("neurotox_limits",
                                                                        default=None)
+#: Files this run writes outside its output folder (the log file): never read as inputs.
+_RESERVED: contextvars.ContextVar[tuple[tuple[Path, str], ...]] = contextvars.ContextVar(
+    "neurotox_reserved", default=())
 
 
 def parse_size(text: str, *, what: str) -> int:
@@ -92,6 +95,26 @@ def set_limits(*, max_file_bytes: int | None = None,
 def reset_limits(token: contextvars.Token) -> None:
     """Undo :func:`set_limits`."""
     _LIMITS.reset(token)
+
+
+def reserve(path: str | Path, what: str) -> contextvars.Token:
+    """Mark ``path`` (the log file) as written by this run: :func:`check_input` refuses it."""
+    return _RESERVED.set((*_RESERVED.get(), (Path(path), what)))
+
+
+def unreserve(token: contextvars.Token) -> None:
+    """Undo :func:`reserve`."""
+    _RESERVED.reset(token)
+
+
+def _reserved(path: Path) -> str | None:
+    for p, what in _RESERVED.get():
+        try:
+            if p.exists() and os.path.samefile(p, path):
+                return what
+        except OSError:
+            continue
+    return None
 
 
 def human_size(n: int) -> str:
@@ -151,6 +174,9 @@ def check_input(path: str | Path, *, max_bytes: int | None = None) -> os.stat_re
         raise InputError("expected a file, found a folder", path=path)
     if not stat.S_ISREG(st.st_mode):
         raise InputError(f"expected a regular file, found {file_kind(st.st_mode)}", path=path)
+    reserved = _reserved(path)
+    if reserved:
+        raise InputError(f"this is {reserved} of this run, not an input", path=path)
     limit = max_bytes if max_bytes is not None else limits().max_file_bytes
     if st.st_size > limit:
         hint = "" if max_bytes is not None else (f" (raise it with --max-file-size or "
@@ -180,23 +206,46 @@ def read_bytes(path: str | Path, *, max_bytes: int | None = None) -> bytes:
 
 
 def check_nul(text: str, path: str | Path, *, sep: str | None = None,
-              partial: bool = False) -> None:
+              partial: bool = False, first_line: int = 1) -> None:
     """Refuse text holding a NUL character, naming its line (and cell, given ``sep``).
 
     A NUL byte in a text export means a damaged file (or a binary one); CSV
     parsers cut the cell there silently. ``partial`` marks a sample of the file
-    (the last line may be cut), which changes nothing but the docs.
+    (the last line may be cut), which changes nothing but the docs;
+    ``first_line`` is the line number ``text`` starts at.
     """
     at = text.find("\x00")
     if at < 0:
         return
     line_start = text.rfind("\n", 0, at) + 1
-    line = text.count("\n", 0, at) + 1
+    line = text.count("\n", 0, at) + first_line
     where = f"line {line}"
-    if sep:
+    if sep and (line_start or first_line == 1):
         where += f", cell {text.count(sep, line_start, at) + 1}"
     raise InputError("NUL character in a text file (damaged or not a text export?)",
                      path=path, where=where)
+
+
+def check_hdf5(path: str | Path) -> None:
+    """Refuse an HDF5 file whose datasets hold more than the unpacked-size limit.
+
+    Compressed datasets can declare gigabytes in a small file; readers load them whole.
+    """
+    import h5py
+
+    total = 0
+
+    def add(_name: str, obj: object) -> None:
+        nonlocal total
+        if isinstance(obj, h5py.Dataset):
+            total += int(obj.size or 0) * obj.dtype.itemsize
+
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(add)
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError):
+        return   # not readable as HDF5: the reader names the problem
+    check_unpacked(total, path, what="the HDF5 file")
 
 
 def path_forms(path: str | Path) -> list[Path]:

@@ -388,10 +388,24 @@ def invisible_character(text: str) -> str | None:
     return None
 
 
+#: Letters and dashes that look like ASCII ones (Cyrillic and Greek capitals and small
+#: letters, Unicode hyphens and minus signs), for :func:`id_key`.
+LOOK_ALIKE = str.maketrans(
+    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0430\u0435\u043e"
+    "\u0440\u0441\u0443\u0445\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f"
+    "\u03a1\u03a4\u03a5\u03a7\u03bf\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63",
+    "ABEKMHOPCTXaeopcyxABEZHIKMNOPTYXo--------")
+
+
 def id_key(text: str) -> str:
-    """What an ID looks like to a reader: invisible characters dropped, NFKC, case folded."""
+    """What an ID looks like to a reader.
+
+    Invisible characters dropped, runs of spaces as one, NFKC (full-width letters
+    as ASCII), look-alike Cyrillic/Greek letters and dashes as ASCII, case folded.
+    """
     shown = "".join(ch for ch in text if invisible_character(ch) is None)
-    return unicodedata.normalize("NFKC", shown).casefold()
+    shown = " ".join(unicodedata.normalize("NFKC", shown).split())
+    return shown.translate(LOOK_ALIKE).casefold()
 
 
 def check_distinct_ids(ids: list[str], *, path: Path, column: str, first_row: int = 2) -> None:
@@ -407,8 +421,9 @@ def check_distinct_ids(ids: list[str], *, path: Path, column: str, first_row: in
         if key in seen and ids[seen[key]] != sid:
             j = seen[key]
             raise InputError(f"subject {sid!r} (row {i + first_row}) and {ids[j]!r} (row "
-                             f"{j + first_row}) differ only in letter case or invisible "
-                             "characters; give them IDs that read differently", path=path,
+                             f"{j + first_row}) differ only in letter case, invisible or "
+                             "look-alike characters; give them IDs that read differently",
+                             path=path,
                              where=f"row {i + first_row}, column {column!r}")
         seen.setdefault(key, i)
     for i, sid in enumerate(ids):

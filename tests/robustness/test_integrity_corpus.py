@@ -200,14 +200,20 @@ STUDY_ERRORS = [
         "  - {id: C, label: Control, dose: 0, dose_unit: mg/kg, control: true}\n"), CHECK,
          "group doses are not in one order with the group list (L 1, C 0, H 5)", "study.yaml"),
     Case("subject-ids-differ-in-case", subjects("A1,C,M,L1\nA2,L,F,L2\nA3,H,M,L3\na1,H,F,L4\n"),
-         CHECK, "subject 'a1' (row 5) and 'A1' (row 2) differ only in letter case or invisible "
-         "characters", "subjects.csv"),
+         CHECK, "subject 'a1' (row 5) and 'A1' (row 2) differ only in letter case, invisible or "
+         "look-alike characters", "subjects.csv"),
     Case("subject-ids-differ-by-zero-width-space",
          subjects("A1,C,M,L1\nA2,L,F,L2\nA3,H,M,L3\nA1\u200b,H,F,L4\n"), CHECK,
          "subject 'A1\\u200b' (row 5) and 'A1' (row 2) differ only", "subjects.csv"),
     Case("subject-ids-differ-by-bom",
          subjects("A1,C,M,L1\nA2,L,F,L2\nA3,H,M,L3\n\ufeffA2,H,F,L4\n"), CHECK,
          "subject '\\ufeffA2' (row 5) and 'A2' (row 3) differ only", "subjects.csv"),
+    Case("subject-ids-differ-by-cyrillic-letter",
+         subjects("A1,C,M,L1\nA2,L,F,L2\nA3,H,M,L3\n\u04101,H,F,L4\n"), CHECK,
+         "subject '\u04101' (row 5) and 'A1' (row 2) differ only", "subjects.csv"),
+    Case("subject-ids-differ-by-dash", subjects("A-1,C,M,L1\nA2,L,F,L2\nA3,H,M,L3\nA\u20131,H,"
+                                                "F,L4\n"), CHECK,
+         "subject 'A\u20131' (row 5) and 'A-1' (row 2) differ only", "subjects.csv"),
     Case("subject-ids-differ-in-width", subjects("A1,C,M,L1\nA2,L,F,L2\nA3,H,M,L3\n\uff21\uff13,H,"
                                                  "F,L4\n"), CHECK,
          "and 'A3' (row 4) differ only", "subjects.csv"),
@@ -463,3 +469,110 @@ def test_float_image_nan_pixels_are_masked_and_counted(tmp_path):
     tifffile.imwrite(tmp_path / "b.tif", np.full((4, 4), np.nan, dtype=np.float32))
     with pytest.raises(FormatError, match="no pixel of the image is a finite number"):
         read_plane_masked(tmp_path / "b.tif")
+
+
+def _sparse(name: str, size: int):
+    def setup(folder: Path) -> None:
+        with open(folder / name, "r+b") as f:
+            f.truncate(size)   # a sparse file: no disk used
+    return setup
+
+
+def _tiff_bomb(folder: Path) -> None:
+    """A 16 x 16 TIFF whose header claims 60 000 x 60 000 pixels (7.2 GB unpacked)."""
+    import numpy as np
+    import tifffile
+
+    path = folder / "plate" / "A01_f1_c1.tif"   # see PLATE_ARGS' --pattern
+    path.parent.mkdir()
+    tifffile.imwrite(path, np.zeros((16, 16), np.uint16))
+    with tifffile.TiffFile(path) as tif:
+        tags = tif.pages[0].tags
+        spots = [(tags[name].valueoffset, tags[name].dtype) for name in ("ImageWidth",
+                                                                          "ImageLength")]
+    with open(path, "r+b") as f:
+        for offset, dtype in spots:
+            f.seek(offset)
+            f.write((60_000).to_bytes(2 if dtype == 3 else 4, "little"))
+
+
+def _hdf5_bomb(folder: Path) -> None:
+    """A SLEAP-like HDF5 file whose chunked 'tracks' would unpack to 8 GB."""
+    import h5py
+
+    with h5py.File(folder / "poses.h5", "w") as f:
+        f.create_dataset("tracks", shape=(1, 2, 1, 500_000_000), dtype="f8",
+                         chunks=(1, 2, 1, 1_000_000), compression="gzip")
+        f["node_names"] = [b"nose"]
+
+
+def _parquet_bomb(folder: Path) -> None:
+    """An EndpointTable in Parquet holding 100 MB of repeated text in a small file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    n = 1_000
+    table = pa.table({"study_id": ["S-1"] * n, "source": ["x" * 100_000] * n})
+    pq.write_table(table, folder / "ept.parquet", compression="zstd", use_dictionary=False)
+
+
+def _zf_nul() -> str:
+    from tests.robustness import test_zebrafish_corpus as zf
+
+    lines = zf.ZL.splitlines()
+    lines[-1] = lines[-1][:5] + "\x00" + lines[-1][5:]
+    return "\n".join(lines) + "\n"
+
+
+def _zf_layout() -> str:
+    from tests.robustness import test_zebrafish_corpus as zf
+
+    return zf.LAYOUT
+
+
+PLATE_ARGS = ("neurite", "{dir}/plate", "--layout", "{dir}/layout.csv", "--pattern",
+              "{well}_f{field}_c{channel}.tif", "--nuclei-channel",
+              "none", "--neurite-channel", "1", "--pixel-size", "0.65", "--workers", "1",
+              "-o", "{out}")
+
+MORE_BOUNDS = [
+    Case("csv-sparse-5-gib", {**rodent.BASE, "nor.csv": rodent.NOR}, rodent.nor_args(),
+         "file is 5.0 GiB, more than the limit of 4.0 GiB", "nor.csv",
+         setup=_sparse("nor.csv", 5 << 30)),
+    Case("yaml-sparse-1-gib", BASE, CHECK, "more than the limit of 16.0 MiB", "study.yaml",
+         setup=_sparse("study.yaml", 1 << 30)),
+    Case("hdf5-datasets-unpack-too-large", rodent.BASE,
+         ("nor", "{dir}/poses.h5", "--study", "{dir}/study.yaml", "-o", "{out}"),
+         "the HDF5 file unpacks to 7.5 GiB", "poses.h5", setup=_hdf5_bomb),
+    Case("tiff-unpacks-too-large", {"layout.csv": "well,group,concentration\nA01,C,0\n"},
+         ("--quiet", *PLATE_ARGS), "the image unpacks to 6.7 GiB", "A01_f1_c1.tif",
+         setup=_tiff_bomb),
+    Case("parquet-unpacks-too-large", stats.BASE,
+         ("--max-unpacked-size", "50M", *stats.st("ept.parquet")), "the table unpacks to",
+         "ept.parquet", setup=_parquet_bomb),
+    Case("nul-deep-in-a-tracking-export", {"zl.csv": _zf_nul(), "layout.csv": _zf_layout()},
+         ("zebrafish", "{dir}/zl.csv", "--layout", "{dir}/layout.csv", "-o", "{out}"),
+         "NUL character", "zl.csv"),
+    Case("log-file-matched-as-input",
+         {**rodent.BASE, "study.yaml": rodent.STUDY + "assays:\n  - {assay: tmaze, protocol: "
+          "tmaze-spontaneous, input: 'raw/*.csv'}\n", "raw/entries.csv": rodent.ENTRIES},
+         ("--quiet", "--log-file", "{dir}/raw/zz-run.csv", "report", "{dir}/study.yaml", "--format",
+          "csv", "-o", "{out}"), "this is the log file (--log-file) of this run, not an input",
+         "zz-run.csv"),
+]
+
+
+@pytest.mark.parametrize("case", MORE_BOUNDS, ids=[c.id for c in MORE_BOUNDS])
+def test_more_bounds(case, tmp_path):
+    run_case(case, tmp_path)
+
+
+@pytest.mark.parametrize("value", ["1e999", "inf", "nan", "-inf"])
+def test_infinite_option_value_is_a_usage_error(tmp_path, value):
+    materialise({"layout.csv": "well,group,concentration\nA01,C,0\n", "plate/x.txt": "x"},
+                tmp_path)
+    r = invoke((*PLATE_ARGS[:-2], "--pixel-size", value, "-o", "{out}"), tmp_path)
+    assert r.exit_code == 2
+    assert f"Invalid value for '--pixel-size': expected a finite number, found {value!r}" \
+        in r.output
+    assert not (tmp_path / "out").exists()

@@ -18,6 +18,7 @@ import signal
 import stat
 import sys
 import threading
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ import click
 
 from neurotox import __version__
 from neurotox.errors import InputError, NeurotoxError
-from neurotox.files import file_kind, lies_within
+from neurotox.files import file_kind, lies_within, reserve, unreserve
 
 log = logging.getLogger("neurotox")
 
@@ -48,6 +49,8 @@ COMMAND_MODULES = (
 
 #: Exit status after SIGTERM (128 + signal number, as a shell reports it).
 EXIT_TERMINATED = 128 + signal.SIGTERM
+#: Exit status when standard output is a pipe whose reader went away.
+EXIT_BROKEN_PIPE = 128 + 13
 
 
 class Terminated(BaseException):
@@ -80,16 +83,24 @@ class NeurotoxGroup(click.Group):
             return super().invoke(ctx)
         except NeurotoxError as exc:
             _fail(ctx, str(exc))
+        except BrokenPipeError:
+            # the reader of our output went away (``| head``): stop quietly
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_BROKEN_PIPE)
         except OSError as exc:
             _fail(ctx, os_error_line(exc))
+        except BrokenProcessPool:
+            _fail(ctx, "a worker process died (out of memory? killed?); nothing was written")
         except MemoryError:
             _fail(ctx, "out of memory (input too large for this machine?)")
         except RecursionError:
             _fail(ctx, "input nests too deeply to be processed")
-        except Terminated:
+        except Terminated as exc:
             log.debug("terminated", exc_info=True)
-            click.echo("Error: terminated by SIGTERM; nothing was written", err=True)
-            ctx.exit(EXIT_TERMINATED)
+            name = str(exc) or "SIGTERM"
+            click.echo(f"Error: terminated by {name}; nothing was written", err=True)
+            ctx.exit(128 + signal.Signals[name].value)
 
 
 def _fail(ctx: click.Context, message: str) -> None:
@@ -185,7 +196,7 @@ def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
 
 #: Libraries that log their own warnings about damaged files (tifffile: "invalid offset
 #: …"); neurotox reports the problem itself in one line, so theirs go to the log file only.
-THIRD_PARTY_LOGGERS = ("tifffile",)
+THIRD_PARTY_LOGGERS = ("tifffile", "matplotlib", "numba", "distributed", "PIL")
 
 
 def _quiet_third_party(file_handler: logging.Handler | None) -> None:
@@ -199,15 +210,22 @@ def _quiet_third_party(file_handler: logging.Handler | None) -> None:
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
-    raise Terminated()
+    raise Terminated(signal.Signals(signum).name)
 
 
 def _handle_sigterm(ctx: click.Context) -> None:
-    """Turn SIGTERM into :class:`Terminated` for this command (main thread only)."""
+    """Turn SIGTERM (and SIGHUP) into :class:`Terminated` for this command.
+
+    Only in the main thread, and only where the signal has its default action: a
+    signal the caller chose to ignore (``nohup``) stays ignored.
+    """
     if threading.current_thread() is not threading.main_thread():
         return
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    ctx.call_on_close(lambda: signal.signal(signal.SIGTERM, previous))
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is None or signal.getsignal(sig) is not signal.SIG_DFL:
+            continue
+        previous = signal.signal(sig, _on_sigterm)
+        ctx.call_on_close(lambda sig=sig, previous=previous: signal.signal(sig, previous))
 
 
 def _limits(ctx: click.Context, max_file: str | None, max_unpacked: str | None) -> None:
@@ -249,6 +267,9 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None,
     if log_file is not None:
         check_log_file(log_file, ctx.meta.get("neurotox_command_args", []))
     _setup_logging(quiet, str(log_file) if log_file else None)
+    if log_file is not None:   # whatever the command reads, it never reads its own log
+        token = reserve(log_file, "the log file (--log-file)")
+        ctx.call_on_close(lambda: unreserve(token))
     ctx.call_on_close(lambda: _close_handlers(logging.getLogger("neurotox")))
 
 

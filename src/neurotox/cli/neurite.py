@@ -7,7 +7,13 @@ from typing import Any
 
 import click
 
-from neurotox.cli.options import check_scheduler, open_output, output_options, overrides
+from neurotox.cli.options import (
+    FINITE_FLOAT,
+    check_scheduler,
+    open_output,
+    output_options,
+    overrides,
+)
 
 #: Well metrics drawn as plate heatmaps.
 HEATMAPS = ("neurite_length_per_cell_um", "nuclei_count", "neurite_bearing_cells_pct",
@@ -45,7 +51,7 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
               help="Study YAML: study number and groups (doses, control).")
 @click.option("--study-id", help="Study number when no --study is given (default: folder name).")
 @click.option("--pattern", help='File-name pattern, e.g. "{well}_f{field}_c{channel}.tif".')
-@click.option("--pixel-size", type=float, help="µm per pixel (default: image metadata).")
+@click.option("--pixel-size", type=FINITE_FLOAT, help="µm per pixel (default: image metadata).")
 @click.option("--nuclei-channel", help="Nuclear channel number/name, 'none' for single-channel "
               "images (default: protocol).")
 @click.option("--neurite-channel", help="Neurite channel number/name (default: protocol).")

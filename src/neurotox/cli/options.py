@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import socket
 import sys
 from collections.abc import Callable, Iterable
@@ -26,6 +27,26 @@ from neurotox.yamlio import parse_overrides
 
 #: Seconds to wait for a Dask scheduler to accept a connection before giving up.
 SCHEDULER_TIMEOUT_S = 5.0
+
+
+class FiniteFloat(click.ParamType):
+    """A float option that refuses ``inf``, ``nan`` and numbers overflowing to infinity."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        """The number; a usage error for text, infinity or NaN."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a number, found {value!r}", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"expected a finite number, found {value!r}", param, ctx)
+        return number
+
+
+FINITE_FLOAT = FiniteFloat()
 
 
 def output_options(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -338,12 +338,26 @@ def read_manifest(path: Path) -> Manifest:
     if st.st_size > MAX_MANIFEST_BYTES:
         raise InputError(f"manifest is larger than {MAX_MANIFEST_BYTES >> 20} MiB", path=path)
     try:
-        doc = json.loads(path.read_bytes().decode("utf-8"))
+        doc = json.loads(path.read_bytes().decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        raise InputError(f"duplicate key {exc.args[0]!r} in a JSON object (which one "
+                         "counts?)", path=path) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(f"manifest is not readable JSON: {exc}", path=path) from None
     except RecursionError:
         raise InputError("manifest is not readable: JSON nests too deeply", path=path) from None
     return _manifest_fields(doc, path)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _DuplicateKey(next(k for k in keys if keys.count(k) > 1))
+    return dict(pairs)
 
 
 def _bad(path: Path, where: str, expected: str) -> InputError:
@@ -456,42 +470,48 @@ def _check_signature(doc: dict[str, Any], sig: dict[str, str] | None,
     return None, f"signature valid (key {key.key_id})"
 
 
+def shown(name: str) -> str:
+    """A path for a one-line message: as is, or quoted when it holds control characters."""
+    return name if name.isprintable() else repr(name)
+
+
 def _compare_tree(folder: Path, listed: dict[str, tuple[str, int | None]]) -> list[str]:
-    problems = []
-    present: dict[str, str] = {}
-    for rel, kind in walk(folder):
-        present[rel.as_posix()] = kind
+    present = {rel.as_posix(): kind for rel, kind in walk(folder)}
     present.pop(MANIFEST, None)
-    covered = {str(Path(p).parent.as_posix()) for p in listed}
-    covered |= {a.as_posix() for p in listed for a in Path(p).parents}
+    covered = {a.as_posix() for p in listed for a in Path(p).parents}
+    problems = []
     for rel in sorted(set(listed) | set(present)):
-        kind = present.get(rel)
-        if kind == "dir":
-            if rel not in covered and rel not in listed:
-                problems.append(f"{rel}/: extra folder not in the manifest")
-            elif rel in listed:
-                problems.append(f"{rel}: is a folder, expected a file")
-        elif kind is None:
-            problems.append(f"{rel}: missing")
-        elif kind == "symlink":
-            target = os.readlink(folder / rel)
-            problems.append(f"{rel}: symbolic link to {target!r}, not a file written by "
-                            "neurotox (not followed)")
-        elif kind != "file":
-            problems.append(f"{rel}: {kind}, not a regular file")
-        elif rel not in listed:
-            problems.append(f"{rel}: extra file not in the manifest")
-        else:
+        problem = _entry_problem(folder, rel, present.get(rel), rel in listed, covered)
+        if problem:
+            problems.append(f"{shown(rel)}{problem}")
+        elif present.get(rel) == "file":
             problems += _compare_file(folder / rel, rel, *listed[rel])
     return problems
+
+
+def _entry_problem(folder: Path, rel: str, kind: str | None, is_listed: bool,
+                   covered: set[str]) -> str | None:
+    """What is wrong with one path below the folder (None: compare its bytes, or fine)."""
+    if kind == "dir":
+        if is_listed:
+            return ": is a folder, expected a file"
+        return None if rel in covered else "/: extra folder not in the manifest"
+    if kind is None:
+        return ": missing"
+    if kind == "symlink":
+        return (f": symbolic link to {os.readlink(folder / rel)!r}, not a file written "
+                "by neurotox (not followed)")
+    if kind != "file":
+        return f": {kind}, not a regular file"
+    return None if is_listed else ": extra file not in the manifest"
 
 
 def _compare_file(path: Path, rel: str, digest: str, size: int | None) -> list[str]:
     try:
         if size is not None and path.stat().st_size != size or sha256_file(path) != digest:
-            return [f"{rel}: changed (SHA-256 differs)"]
+            return [f"{shown(rel)}: changed (SHA-256 differs)"]
     except OSError as exc:
-        return [f"{rel}: cannot be read ({exc.strerror or exc})"]
+        return [f"{shown(rel)}: cannot be read ({exc.strerror or exc})"]
     return []
 
 

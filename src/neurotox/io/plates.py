@@ -29,7 +29,7 @@ import pandas as pd
 import tifffile
 
 from neurotox.errors import FormatError, InputError, quoted
-from neurotox.files import check_input, file_kind
+from neurotox.files import check_input, check_unpacked, file_kind
 from neurotox.study import normalise_well
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
@@ -389,6 +389,8 @@ def _read_plane(src: PlaneSource) -> np.ndarray:
     check_input(src.path)   # a regular file within the size limit
     try:
         data = _read_array(src.path)
+    except InputError:
+        raise
     except Exception as exc:  # tifffile and PIL raise many types on damaged files
         # (IndexError, struct.error, RuntimeError 'incompatible keyframe' ...): one line
         raise FormatError(f"cannot read image: {' '.join(str(exc).split()) or type(exc).__name__}",
@@ -437,13 +439,24 @@ def _rgb_to_grey(data: np.ndarray) -> np.ndarray:
 
 
 def _read_array(path: Path) -> np.ndarray:
+    """The pixels, once the size they unpack to is known to be within the limit."""
     if path.suffix.lower() in (".tif", ".tiff"):
         with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            check_unpacked(int(np.prod(series.shape, dtype=np.int64)) * series.dtype.itemsize,
+                           path, what="the image")
             return tif.asarray()
+    import warnings
+
     from PIL import Image
 
     with Image.open(path) as im:
-        return np.asarray(im)
+        width, height = im.size
+        depth = 4 if im.mode.startswith(("I", "F")) else 1
+        check_unpacked(width * height * len(im.getbands()) * depth, path, what="the image")
+        with warnings.catch_warnings():   # the size was checked against neurotox's own limit
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return np.asarray(im)
 
 
 def pixel_size_um(path: str | Path) -> float | None:

@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
-from neurotox.files import check_input
+from neurotox.files import check_hdf5, check_input
 from neurotox.io.text import (
     check_distinct_columns,
     check_nul,
@@ -68,6 +68,7 @@ from neurotox.io.text import (
     delimiter_name,
     guess_delimiter,
     guess_encoding,
+    scan_text,
 )
 
 Kind = Literal["exploration", "key", "flags", "zone_samples", "trials", "entries", "poses",
@@ -202,6 +203,7 @@ def read_rodent(path: str | Path, *, fmt: str | None = None, **options: Any) -> 
     """
     path = Path(path)
     check_input(path)
+    _check_content(path)
     if fmt is None:
         reader, how = detect(path), "detected"
     elif fmt in _READERS:
@@ -228,6 +230,16 @@ def read_rodent(path: str | Path, *, fmt: str | None = None, **options: Any) -> 
 
 
 # ------------------------------------------------------------------ helpers
+
+def _check_content(path: Path) -> None:
+    """NUL characters in text, oversized HDF5 datasets: refused before any parser runs."""
+    head = _head(path)
+    if head.startswith(b"\x89HDF"):
+        check_hdf5(path)
+    elif not is_excel(path) and not _binary(head):
+        lines = sniff_lines(path, 1)
+        scan_text(path, text_encoding(path), sep=guess_delimiter(lines[0]) if lines else None)
+
 
 def _head(path: Path) -> bytes:
     with open(path, "rb") as f:

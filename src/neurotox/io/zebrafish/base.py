@@ -41,7 +41,7 @@ import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_input
-from neurotox.io.text import check_nul, guess_delimiter, guess_encoding, read_gzip
+from neurotox.io.text import check_nul, guess_delimiter, guess_encoding, read_gzip, scan_text
 
 #: Activity/inactivity columns of ZebraLab tracking and quantization exports.
 ACTIVITY_COLUMNS = ("inact", "inadur", "inadist", "smlct", "smldur", "smldist", "larct",
@@ -267,6 +267,8 @@ def read_export(path: str | Path, *, format: str | None = None) -> Export:
         reader = _READERS[format]
         how = "given"
     src = Source(path)
+    if src.container in ("text", "gzip"):   # NUL characters, gzip bombs: before any parser
+        scan_text(src.path, src.encoding, gzip=src.container == "gzip", sep=src.delimiter)
     if format is not None and not reader.match(src):
         raise FormatError(f"not in the {reader.name} layout ({reader.description}); found: "
                           f"{src.describe()}", path=src.path)
