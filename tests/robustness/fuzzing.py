@@ -18,10 +18,13 @@ from pathlib import Path
 import numpy as np
 from hypothesis import strategies as st
 
-#: Hostile cell values.
+#: Hostile cell values (YAML hazards among them: octal- and base-60-looking numbers,
+#: yes/no, aliases, unsafe tags, unclosed brackets, overflowing numbers).
 CELLS = ("", "-", "#N/A", "NA", "nan", "inf", "-inf", "-1", "0", "1e309", "3,5", "2.5",
          "abc", "A01", "Z99", "A1", "c01", "training", "test", "L", "R", "Left", "  ",
-         '"', "1;2", "\t", "é", "0x10", "True", "1e-300", "999999999999", "-0")
+         '"', "1;2", "\t", "é", "0x10", "True", "1e-300", "999999999999", "-0",
+         "010", "1:40", "yes", "~", "&a [*a]", "*a", "!!python/object:os.system", "{", "[",
+         "'", "1e999", ".nan", ".inf", "<<: {}", "? [a]", "\u200b", "\x00")
 
 
 def _lines(header: str, rows: list[str]) -> str:
@@ -99,6 +102,7 @@ class Target:
     template: str | None = None
     suffix: str = ".csv"
     binary: str | None = None   # "tiff" for image readers
+    file_name: str | None = None   # the input's name, when it matters (manifest.json)
 
 
 def _zf(fmt: str | None) -> Callable[[Path], object]:
@@ -189,8 +193,94 @@ def targets() -> list[Target]:
             Target("study:read_layout", _layout, LAYOUT),
             Target("zebrafish:plate_layouts", _zf_layouts, LAYOUT),
             Target("zebrafish:plate_map", _zf_plate_map, PLATE_MAP),
-            Target("endpoints:read", _ept, EPT)]
+            Target("endpoints:read", _ept, EPT),
+            Target("yaml:study", _study, STUDY_YAML, ".yaml"),
+            Target("yaml:protocol", _protocol, PROTOCOL_YAML, ".yaml"),
+            Target("cli:overrides", _overrides, OVERRIDES, ".txt"),
+            Target("manifest:verify", _verify, _manifest_template(),
+                   file_name="manifest.json")]
     return out
+
+
+STUDY_YAML = """\
+study_id: F-1
+title: Fuzzed study
+test_item: X
+groups:
+  - {id: C, label: Control, dose: 0, dose_unit: mg/kg, control: true}
+  - {id: H, label: High, dose: 5, dose_unit: mg/kg}
+subjects: subjects.csv
+exclusions: excl.csv
+assays:
+  - {assay: tmaze, protocol: tmaze-spontaneous, input: entries.csv, parameters: {window: 3}}
+statistics: {alpha: 0.05, sided: two, log_transform: [tmaze_alternation_pct]}
+"""
+STUDY_FILES = {"subjects.csv": "subject,group,sex\nC1,C,M\nH1,H,F\n",
+               "excl.csv": "subject,reason\nH1,died\n",
+               "entries.csv": ENTRIES}
+PROTOCOL_YAML = """\
+name: fuzzed
+assay: tmaze
+title: Fuzzed protocol
+guidelines: [OECD TG 426]
+parameters:
+  mode: continuous
+  paradigm: spontaneous
+  window: 3
+  reentries: counted
+  min_entries: 8
+  normality_alpha: 0.05
+"""
+OVERRIDES = "window=3\nmin_entries=8\nreentries=counted\ntimepoint=NA\nnormality_alpha=0.05\n"
+
+
+def _manifest_template() -> str:
+    """A manifest written by OutputDir for the files :func:`_verify` puts beside it."""
+    import json
+    import tempfile
+
+    from neurotox.io.output import MANIFEST, OutputDir, RunRecord
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        with OutputDir(out, record=RunRecord(command=["fuzz"])) as od:
+            for rel, text in MANIFEST_OUTPUTS.items():
+                od.write_text(rel, text)
+        return json.dumps(json.loads((out / MANIFEST).read_text()), indent=1)
+
+
+MANIFEST_OUTPUTS = {"a.csv": "x\n1\n", "sub/b.csv": "y\n2\n", "sub/manifest.json": "{}\n"}
+
+
+def _study(p: Path) -> object:
+    from neurotox.study import load_study
+    for rel, text in STUDY_FILES.items():
+        (p.parent / rel).write_text(text)
+    return load_study(p)
+
+
+def _protocol(p: Path) -> object:
+    from neurotox.assays.base import resolve_parameters
+    return resolve_parameters(p)
+
+
+def _overrides(p: Path) -> object:
+    from neurotox.assays.base import resolve_parameters
+    from neurotox.errors import InputError
+    from neurotox.yamlio import parse_overrides
+    try:
+        lines = p.read_bytes().decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8") from None   # the shell hands over text
+    return resolve_parameters("tmaze-spontaneous", parse_overrides(lines, option="--param"))
+
+
+def _verify(p: Path) -> object:
+    from neurotox.io.output import verify_folder
+    for rel, text in MANIFEST_OUTPUTS.items():
+        (p.parent / rel).parent.mkdir(parents=True, exist_ok=True)
+        (p.parent / rel).write_text(text)
+    return verify_folder(p.parent)
 
 
 ALL_TEMPLATES = [t for t in {**ZF_TEMPLATES, **ROD_TEMPLATES, **BAT_TEMPLATES}.values() if t]
@@ -335,10 +425,14 @@ TIFF_NAMES = ("A01_f1_c1.tif", "B02_s1_w1.tif", "PLATE_C03_s2_w2.tif", "x.tif",
 
 def write_input(target: Target, data: bytes, folder: Path, name: str | None = None) -> Path:
     """Write ``data`` as the target's input file under ``folder``."""
+    import shutil
+
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.iterdir():
-        if old.is_file():
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        else:
             old.unlink()
-    path = folder / (name or f"input{target.suffix}")
+    path = folder / (name or target.file_name or f"input{target.suffix}")
     path.write_bytes(data)
     return path

@@ -336,6 +336,25 @@ def test_malformed_manifest_is_one_line(tmp_path, manifest, match):
     assert match in one_line_error(r)
 
 
+def test_manifest_with_a_key_given_twice(output, tmp_path):
+    text = (output / MANIFEST).read_text()
+    (output / MANIFEST).write_text(text.replace('"outputs": [', '"outputs": [], "outputs": [', 1))
+    assert "duplicate key 'outputs' in a JSON object" in one_line_error(
+        invoke(("verify", "{out}"), tmp_path))
+
+
+def test_verify_names_odd_files_on_one_line(output):
+    (output / "two\nlines").write_text("x")
+    assert verify(output) == ["'two\\nlines': extra file not in the manifest"]
+
+
+def test_closed_output_pipe_is_quiet(tmp_path):
+    res = subprocess.run(f"'{sys.executable}' -m neurotox endpoints list | head -n 1",
+                         shell=True, capture_output=True, text=True, timeout=300)
+    assert res.stdout.startswith("endpoint")
+    assert res.stderr == ""
+
+
 def test_manifest_that_is_a_fifo_or_link(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
@@ -510,7 +529,7 @@ def _staging_of(parent: Path) -> list[Path]:
     return [p for p in parent.iterdir() if ".neurotox-tmp-" in p.name]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_signal_removes_staging(tmp_path, sig):
     """What a batch scheduler sends: the run stops, the staging folder goes, nothing is left."""
     proc = subprocess.Popen([sys.executable, "-m", "neurotox", "--quiet", "simulate", "all",
@@ -522,10 +541,10 @@ def test_signal_removes_staging(tmp_path, sig):
         pytest.skip("the run ended before it could be signalled")
     proc.send_signal(sig)
     err = proc.communicate(timeout=120)[1]
-    assert proc.returncode == (143 if sig == signal.SIGTERM else 1), err
+    assert proc.returncode == (1 if sig == signal.SIGINT else 128 + sig), err
     assert "Traceback" not in err
-    if sig == signal.SIGTERM:
-        assert err.strip() == "Error: terminated by SIGTERM; nothing was written"
+    if sig != signal.SIGINT:
+        assert err.strip() == f"Error: terminated by {sig.name}; nothing was written"
     assert list(tmp_path.iterdir()) == []
 
 

@@ -685,8 +685,12 @@ class OutputDir:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self._clean_stale()
         self.staging.mkdir()
-        (self.staging / _MARKER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
-        self._token = _ACTIVE.set(self.record)
+        try:   # a signal arriving now must not leave the staging folder behind
+            (self.staging / _MARKER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
+            self._token = _ACTIVE.set(self.record)
+        except BaseException:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
