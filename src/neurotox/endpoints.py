@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from neurotox.errors import InputError, ValidationError, quoted
 from neurotox.files import check_input, check_nul, check_unpacked
-from neurotox.vocab import Category, DataType, Direction, Sex
+from neurotox.vocab import Category, Censoring, DataType, Direction, Sex
 
 #: Columns of an EndpointTable, in order, with their pandas dtypes.
 COLUMNS: dict[str, str] = {
@@ -47,7 +47,11 @@ COLUMNS: dict[str, str] = {
     "exclusion_reason": "string",
     "batch": "string",
     "source": "string",
+    "censoring": "string",
 }
+
+#: Columns a table read from elsewhere may leave out, with the value they take.
+OPTIONAL: dict[str, str] = {"censoring": Censoring.NONE.value}
 
 #: Columns that identify one measured value; duplicates are rejected.
 KEY = ["study_id", "assay", "endpoint", "subject", "timepoint"]
@@ -59,6 +63,7 @@ DEFAULTS: dict[str, Any] = {
     "excluded": False,
     "exclusion_reason": "",
     "batch": "NA",
+    "censoring": Censoring.NONE.value,
 }
 
 
@@ -300,6 +305,8 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
     fail(~pd.Series(assays_ok, index=df.index), "assay",
          "endpoint is not registered for assay {found!r}")
     fail(~df["sex"].isin([s.value for s in Sex]), "sex", "sex {found!r} is not M, F or NA")
+    fail(~df["censoring"].isin([c.value for c in Censoring]), "censoring",
+         "censoring {found!r} is not " + " or ".join(repr(c.value) for c in Censoring))
     fail(~np.isfinite(df["value"]) & ~df["excluded"], "value",
          "value {found!r} is not finite and the row is not excluded")
     fail(df["excluded"] & (df["exclusion_reason"].str.strip() == ""), "exclusion_reason",
@@ -329,15 +336,26 @@ def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFram
     ValidationError
         Missing columns, unknown endpoint or category, unit differing from the
         registry, non-finite values not excluded, exclusions without a reason,
-        duplicate keys.
+        censoring other than ``none``/``left``/``right``, duplicate keys.
+
+    Notes
+    -----
+    Columns in :data:`OPTIONAL` (``censoring``) may be absent from tables made
+    before they existed or by other tools; they take their default. A blank
+    ``censoring`` cell means ``none``.
 
     """
     path = None if path is None else str(path)
-    missing = [c for c in COLUMNS if c not in df.columns]
+    missing = [c for c in COLUMNS if c not in df.columns and c not in OPTIONAL]
     if missing:
         raise ValidationError(f"missing EndpointTable columns {quoted(missing)}; found "
                               f"{quoted(df.columns)}", path=path)
-    df = _coerce(df.reset_index(drop=True), path)
+    df = df.reset_index(drop=True)
+    for col, default in OPTIONAL.items():
+        if col not in df.columns:
+            df = df.assign(**{col: default})
+    df = _coerce(df, path)
+    df["censoring"] = df["censoring"].str.strip().str.lower().replace("", Censoring.NONE.value)
     _check_rows(df, path)
     return df
 

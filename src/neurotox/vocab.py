@@ -68,6 +68,26 @@ class Sex(StrEnum):
         return {"M": "Males", "F": "Females", "NA": "Sexes combined"}[self.value]
 
 
+class Censoring(StrEnum):
+    """Censoring of an EndpointTable value.
+
+    ``left``: the true value is at most ``value`` (below a lower limit of
+    quantification or detection; ``value`` holds that bound). ``right``: the
+    true value is at least ``value`` (a latency stopped at the cut-off, a
+    threshold above the strongest stimulus). ``none``: ``value`` is observed.
+    """
+
+    NONE = "none"
+    LEFT = "left"
+    RIGHT = "right"
+
+    @property
+    def label(self) -> str:
+        """Display label."""
+        return {"none": "observed", "left": "below the lower limit",
+                "right": "above the upper limit"}[self.value]
+
+
 class QCVerdict(StrEnum):
     """Quality-control verdict of a field, well, plate or animal."""
 

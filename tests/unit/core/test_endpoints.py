@@ -44,6 +44,8 @@ def test_empty_records_give_typed_empty_table():
     ({"subject": ""}, r"column 'subject': subject is empty"),
     ({"dose": "high"}, r"row 1, column 'dose': expected a number, found 'high'"),
     ({"excluded": "maybe"}, r"column 'excluded': expected true/false, found 'maybe'"),
+    ({"censoring": "below"}, r"column 'censoring': censoring 'below' is not 'none' or 'left' or "
+                             r"'right'"),
 ])
 def test_validation_rejects_with_row_and_column(change, match):
     with pytest.raises(ValidationError, match=match):
@@ -104,3 +106,17 @@ def test_list_endpoints_filters():
     names = [e.name for e in ep.list_endpoints(category="neurobehavioral", assay="nor")]
     assert "nor_discrimination_index" in names
     assert all("nor" in e.assays for e in ep.list_endpoints(assay="nor"))
+
+
+def test_censoring_defaults_to_none_and_is_normalised():
+    t = ep.from_records([row(), row(subject="A2", censoring="Left"), row(subject="A3", censoring="")])
+    assert t["censoring"].tolist() == ["none", "left", "none"]
+
+
+def test_table_without_censoring_column_reads_as_uncensored(tmp_path):
+    t = ep.from_records([row(), row(subject="A2", censoring="right")])
+    path = tmp_path / "old.csv"
+    t.drop(columns="censoring").to_csv(path, index=False)
+    back = ep.read(path)
+    assert list(back.columns) == list(ep.COLUMNS)
+    assert back["censoring"].tolist() == ["none", "none"]
