@@ -541,10 +541,13 @@ def test_signal_removes_staging(tmp_path, sig):
         pytest.skip("the run ended before it could be signalled")
     proc.send_signal(sig)
     err = proc.communicate(timeout=120)[1]
-    assert proc.returncode == (1 if sig == signal.SIGINT else 128 + sig), err
+    # Ctrl-C: click's "Aborted!" (1), or Python's own report of SIGINT (-2) when the
+    # interrupt lands while the interpreter exits
+    assert proc.returncode in ((1, -2) if sig == signal.SIGINT else (128 + sig,)), err
     assert "Traceback" not in err
     if sig != signal.SIGINT:
-        assert err.strip() == f"Error: terminated by {sig.name}; nothing was written"
+        assert err.strip() == (f"Error: terminated by {sig.name}; no unfinished output is "
+                               "left behind")
     assert list(tmp_path.iterdir()) == []
 
 

@@ -99,7 +99,8 @@ class NeurotoxGroup(click.Group):
         except Terminated as exc:
             log.debug("terminated", exc_info=True)
             name = str(exc) or "SIGTERM"
-            click.echo(f"Error: terminated by {name}; nothing was written", err=True)
+            click.echo(f"Error: terminated by {name}; no unfinished output is left behind",
+                       err=True)
             ctx.exit(128 + signal.Signals[name].value)
 
 

@@ -19,6 +19,7 @@ HMAC-SHA256 that only holders of the key can recompute.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import getpass
@@ -31,6 +32,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import stat
 import sys
@@ -609,6 +611,23 @@ def foreign_content(folder: Path) -> str | None:
 
 # ------------------------------------------------------------------ the output folder
 
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGTERM, SIGINT and SIGHUP until the block ends (main thread, POSIX)."""
+    import threading
+
+    sigs = {getattr(signal, n) for n in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, n)}
+    if not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 def _short_name(name: str, suffix_bytes: int, limit: int) -> str:
     """``name`` shortened (with a hash) so that ``.name<suffix>`` fits in ``limit`` bytes."""
     room = limit - suffix_bytes - 1
@@ -684,10 +703,12 @@ class OutputDir:
     def __enter__(self) -> OutputDir:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self._clean_stale()
-        self.staging.mkdir()
-        try:   # a signal arriving now must not leave the staging folder behind
+        try:   # a signal handled right after mkdir must not leave the staging folder behind
+            self.staging.mkdir()
             (self.staging / _MARKER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
             self._token = _ACTIVE.set(self.record)
+        except FileExistsError:
+            raise   # not ours
         except BaseException:
             shutil.rmtree(self.staging, ignore_errors=True)
             raise
@@ -736,13 +757,15 @@ class OutputDir:
             # the folder may have changed during the run: check again before replacing
             check_target(self.target, force=self.force, inputs=self.inputs)
             old = self.target.parent / f"{self._base}{_OLD}{os.getpid()}"
-            os.replace(self.target, old)
-        try:
-            os.replace(self.staging, self.target)
-        except BaseException:
+        with _signals_deferred():   # the two renames are not split by SIGTERM
             if old is not None:
-                os.replace(old, self.target)
-            raise
+                os.replace(self.target, old)
+            try:
+                os.replace(self.staging, self.target)
+            except BaseException:
+                if old is not None:
+                    os.replace(old, self.target)
+                raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 

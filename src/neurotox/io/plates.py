@@ -442,9 +442,10 @@ def _read_array(path: Path) -> np.ndarray:
     """The pixels, once the size they unpack to is known to be within the limit."""
     if path.suffix.lower() in (".tif", ".tiff"):
         with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            check_unpacked(int(np.prod(series.shape, dtype=np.int64)) * series.dtype.itemsize,
-                           path, what="the image")
+            if tif.series:   # (a damaged file may have none: asarray says what it finds)
+                series = tif.series[0]
+                check_unpacked(int(np.prod(series.shape, dtype=np.int64))
+                               * series.dtype.itemsize, path, what="the image")
             return tif.asarray()
     import warnings
 

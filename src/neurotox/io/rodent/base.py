@@ -203,13 +203,13 @@ def read_rodent(path: str | Path, *, fmt: str | None = None, **options: Any) -> 
     """
     path = Path(path)
     check_input(path)
-    _check_content(path)
     if fmt is None:
         reader, how = detect(path), "detected"
     elif fmt in _READERS:
         reader, how = _READERS[fmt], "given"
     else:
         raise InputError(f"unknown rodent format {fmt!r}; known: {quoted(_READERS)}")
+    _check_content(path)   # NUL characters, oversized HDF5: before the parser
     try:
         data = reader.read(path, **options)
     except InputError:

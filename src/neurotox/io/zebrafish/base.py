@@ -41,7 +41,7 @@ import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_input
-from neurotox.io.text import check_nul, guess_delimiter, guess_encoding, read_gzip, scan_text
+from neurotox.io.text import guess_delimiter, guess_encoding, read_gzip, scan_text
 
 #: Activity/inactivity columns of ZebraLab tracking and quantization exports.
 ACTIVITY_COLUMNS = ("inact", "inadur", "inadist", "smlct", "smldur", "smldist", "larct",
@@ -130,7 +130,6 @@ class Source:
         if self.container in ("xlsx", "xls"):
             return []
         text = self._raw_head().decode(self.encoding, errors="replace")
-        check_nul(text, self.path, partial=True)
         return text.splitlines()[:_PREVIEW_LINES]
 
     @cached_property
@@ -267,11 +266,11 @@ def read_export(path: str | Path, *, format: str | None = None) -> Export:
         reader = _READERS[format]
         how = "given"
     src = Source(path)
-    if src.container in ("text", "gzip"):   # NUL characters, gzip bombs: before any parser
-        scan_text(src.path, src.encoding, gzip=src.container == "gzip", sep=src.delimiter)
     if format is not None and not reader.match(src):
         raise FormatError(f"not in the {reader.name} layout ({reader.description}); found: "
                           f"{src.describe()}", path=src.path)
+    if src.container in ("text", "gzip"):   # NUL characters, gzip bombs: before the parser
+        scan_text(src.path, src.encoding, gzip=src.container == "gzip", sep=src.delimiter)
     try:
         out = reader.read(src)
     except (ValueError, KeyError, TypeError, IndexError, UnicodeError) as exc:
