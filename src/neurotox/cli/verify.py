@@ -27,4 +27,4 @@ def verify(folder: Path, key_file: Path | None) -> None:
         click.echo(line)
     if result.problems:
         raise click.exceptions.Exit(1)
-    click.echo(f"{folder}: intact ({result.signature})")
+    click.echo(f"{folder}: intact; {result.signature}")
