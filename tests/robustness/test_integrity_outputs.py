@@ -564,3 +564,36 @@ def test_simulate_is_byte_identical_at_any_time(tmp_path):
     a.pop(MANIFEST), b.pop(MANIFEST)
     assert any(name.endswith(".xlsx") for name in a)
     assert a == b
+
+
+def test_input_changed_during_the_run_is_an_error(tmp_path):
+    """The manifest hashes inputs at the end: a file changed meanwhile must not pass."""
+    from neurotox.errors import InputError
+
+    src = tmp_path / "in.csv"
+    src.write_text("a\n1\n")
+    with pytest.raises(InputError, match=r"in\.csv: changed while the run was reading it"):
+        with OutputDir(tmp_path / "out", inputs=[src]) as od:
+            od.record.add_inputs([src])
+            od.write_text("t.csv", src.read_text())
+            src.write_text("a\n2\n")          # another process edits the input
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_non_utf8_names_in_the_manifest(tmp_path):
+    """File names that are not UTF-8 (lone surrogates in Python) cannot break the manifest."""
+    name = os.fsdecode(b"\xff\xfe")
+    r = invoke(("--quiet", "simulate", "tmaze", "-o", str(tmp_path / name)), tmp_path)
+    assert r.exit_code == 0, r.output
+    assert verify(tmp_path / name) == []
+    odd = tmp_path / os.fsdecode(b"in\xfa.csv")
+    odd.write_text("a\n1\n")
+    with OutputDir(tmp_path / "out", record=RunRecord(command=["t", str(odd)])) as od:
+        od.record.add_inputs([odd])
+        od.write_text(os.fsdecode(b"t\xfa.csv"), "x\n")
+    doc = json.loads((tmp_path / "out" / MANIFEST).read_bytes().decode("utf-8"))
+    assert doc["inputs"][0]["path"] == "../in\\xfa.csv"
+    assert [o["path"] for o in doc["outputs"]] == ["t\\xfa.csv"]
+    assert verify(tmp_path / "out") == []
+    (tmp_path / "out" / os.fsdecode(b"x\xfa")).write_text("planted")
+    assert verify(tmp_path / "out") == ["x\\xfa: extra file not in the manifest"]

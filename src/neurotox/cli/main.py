@@ -262,6 +262,9 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None,
     """
     ctx.ensure_object(dict)
     ctx.obj["quiet"] = bool(quiet)
+    for stream in (sys.stdout, sys.stderr):   # file names that are not UTF-8 print as \xff
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     ctx.obj["log_file"] = log_file
     _handle_sigterm(ctx)
     _limits(ctx, max_file_size, max_unpacked_size)

@@ -94,6 +94,15 @@ def current_user() -> str:
         return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """Size and modification time (ns) of a file, None when it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -126,15 +135,21 @@ class RunRecord:
     exclusions: list[dict[str, Any]] = field(default_factory=list)
     deviations: list[str] = field(default_factory=list)
     started: str = field(default_factory=_now)
+    _stamps: dict[Path, tuple[int, int] | None] = field(default_factory=dict, repr=False)
 
     def add_inputs(self, paths: Iterable[str | Path]) -> None:
-        """Record input files (directories are expanded to the regular files inside)."""
+        """Record input files (directories are expanded to the regular files inside).
+
+        Each file's size and modification time are noted now; a file that changes
+        before the manifest is written makes the run fail (its hash would not be
+        that of the bytes read).
+        """
         for p in map(Path, paths):
-            if p.is_dir():
-                self.inputs.extend(p / rel for rel, kind in walk(p) if kind == "file"
-                                   or (kind == "symlink" and (p / rel).is_file()))
-            else:
-                self.inputs.append(p)
+            files = ([p / rel for rel, kind in walk(p) if kind == "file"
+                      or (kind == "symlink" and (p / rel).is_file())] if p.is_dir() else [p])
+            for f in files:
+                self.inputs.append(f)
+                self._stamps.setdefault(f.resolve(), _stamp(f))
 
     def note(self, message: str) -> None:
         """Record (and log) a decision the software took itself."""
@@ -235,13 +250,37 @@ def load_key(path: str | Path) -> SigningKey:
 def key_from_environment() -> SigningKey | None:
     """The key named by ``NEUROTOX_SIGN_KEY_FILE``, if set."""
     name = os.environ.get(ENV_SIGN_KEY, "").strip()
-    return load_key(name) if name else None
+    if not name:
+        return None
+    try:
+        return load_key(name)
+    except InputError as exc:
+        raise InputError(exc.detail, path=exc.path, where=ENV_SIGN_KEY) from None
 
 
 # ------------------------------------------------------------------ the manifest
 
 def _canonical(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def unicode_safe(value: Any) -> Any:
+    r"""``value`` with every string made valid Unicode.
+
+    File names that are not UTF-8 reach Python as lone surrogates (``\udcff``);
+    they are written as ``\xff`` so that the manifest is valid UTF-8 JSON.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return value
+    if isinstance(value, dict):
+        return {unicode_safe(k): unicode_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [unicode_safe(v) for v in value]
+    return value
 
 
 def relative_path(path: Path, start: Path) -> str:
@@ -284,6 +323,9 @@ def build_manifest(record: RunRecord, folder: Path, *, target: Path | None = Non
         if rp in seen or not rp.is_file():
             continue
         seen.add(rp)
+        if record._stamps.get(rp, _stamp(rp)) != _stamp(rp):
+            raise InputError("changed while the run was reading it (size or modification "
+                             "time differs); run again on a stable copy", path=p)
         inputs.append({"path": relative_path(rp, target.resolve()), "sha256": sha256_file(rp),
                        "bytes": rp.stat().st_size})
     doc: dict[str, Any] = {
@@ -301,6 +343,7 @@ def build_manifest(record: RunRecord, folder: Path, *, target: Path | None = Non
         "exclusions": record.exclusions,
         "deviations": record.deviations,
     }
+    doc = unicode_safe(doc)
     if key is not None:
         doc["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "key_id": key.key_id,
                             "value": key.sign(doc)}
@@ -406,7 +449,7 @@ def _manifest_outputs(entries: Any, path: Path) -> dict[str, tuple[str, int | No
 
 def _safe_relative(rel: str) -> bool:
     parts = rel.split("/")
-    return (bool(rel) and "\x00" not in rel and "\\" not in rel and rel != MANIFEST
+    return (bool(rel) and "\x00" not in rel and rel != MANIFEST
             and not rel.startswith("/") and all(p not in ("", ".", "..") for p in parts))
 
 
@@ -478,16 +521,18 @@ def shown(name: str) -> str:
 
 
 def _compare_tree(folder: Path, listed: dict[str, tuple[str, int | None]]) -> list[str]:
-    present = {rel.as_posix(): kind for rel, kind in walk(folder)}
+    present = {unicode_safe(rel.as_posix()): kind for rel, kind in walk(folder)}
+    real = {unicode_safe(rel.as_posix()): rel.as_posix() for rel, _ in walk(folder)}
     present.pop(MANIFEST, None)
     covered = {a.as_posix() for p in listed for a in Path(p).parents}
     problems = []
     for rel in sorted(set(listed) | set(present)):
-        problem = _entry_problem(folder, rel, present.get(rel), rel in listed, covered)
+        on_disk = real.get(rel, rel)
+        problem = _entry_problem(folder, on_disk, present.get(rel), rel in listed, covered)
         if problem:
             problems.append(f"{shown(rel)}{problem}")
         elif present.get(rel) == "file":
-            problems += _compare_file(folder / rel, rel, *listed[rel])
+            problems += _compare_file(folder / on_disk, rel, *listed[rel])
     return problems
 
 
@@ -693,6 +738,9 @@ class OutputDir:
         self.inputs = [Path(p) for p in inputs]
         self.key = key
         check_target(self.target, force=force, inputs=self.inputs)
+        for p in self.inputs:   # input files as they are now, before anything reads them
+            if p.is_file():
+                self.record._stamps.setdefault(p.resolve(), _stamp(p))
         parent = Path(os.path.abspath(self.target)).parent
         suffix = len(_STAGING) + 2 + len(str(os.getpid())) + 12
         self._base = "." + _short_name(self.target.name, suffix, _name_max(parent)
