@@ -194,6 +194,9 @@ def targets() -> list[Target]:
             Target("zebrafish:plate_layouts", _zf_layouts, LAYOUT),
             Target("zebrafish:plate_map", _zf_plate_map, PLATE_MAP),
             Target("endpoints:read", _ept, EPT),
+            Target("excel:read_excel", _excel, NOR_SHEET, ".xlsx", "xlsx"),
+            Target("rodent:nor-scoring-sheet-xlsx", _rod(None), NOR_SHEET, ".xlsx", "xlsx"),
+            Target("battery:read_fob-xlsx", _bat("read_fob"), FOB, ".xlsx", "xlsx"),
             Target("yaml:study", _study, STUDY_YAML, ".yaml"),
             Target("yaml:protocol", _protocol, PROTOCOL_YAML, ".yaml"),
             Target("cli:overrides", _overrides, OVERRIDES, ".txt"),
@@ -338,9 +341,57 @@ def file_bytes(target: Target) -> st.SearchStrategy[bytes]:
     """Inputs for one target: mostly mutated templates, sometimes arbitrary bytes."""
     if target.binary == "tiff":
         return tiff_bytes()
+    if target.binary == "xlsx":
+        return st.one_of(xlsx_bytes(target.template), xlsx_bytes(target.template), any_bytes())
     if target.binary == "h5":
         return st.one_of(h5_bytes(), any_bytes())
     return st.one_of(mutated_text(target.template), mutated_text(target.template), any_bytes())
+
+
+# ------------------------------------------------------------------ xlsx strategies
+
+_XLSX_VALUES = st.one_of(st.sampled_from(CELLS), st.integers(-10**6, 10**6),
+                         st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
+                         st.none(), st.just("=1+1"), st.just("=A1*2"))
+
+
+@st.composite
+def xlsx_bytes(draw: st.DrawFn, template: str | None) -> bytes:
+    """Workbooks of a template's rows with random cells, far cells, formulas and damage."""
+    import openpyxl
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    tpl = template if template is not None else draw(st.sampled_from(ALL_TEMPLATES))
+    rows = [line.split(",") for line in tpl.splitlines()]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(r)
+    for _ in range(draw(st.integers(0, 4))):
+        row = draw(st.sampled_from([1, 2, 3, 40, 1000, 1_048_576]))
+        col = draw(st.sampled_from([1, 2, 5, 30, 30, 30, 30, 16_384]))
+        try:
+            ws.cell(row=row, column=col, value=draw(_XLSX_VALUES))
+        except (IllegalCharacterError, ValueError):
+            pass
+    if draw(st.booleans()):
+        wb.create_sheet(draw(st.sampled_from(["Sheet2", "Scores", "é", "x" * 31])))
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = bytearray(buf.getvalue())
+    damage = draw(st.sampled_from(["none", "none", "none", "truncate", "flip"]))
+    if damage == "truncate":
+        data = data[: draw(st.integers(0, len(data)))]
+    elif damage == "flip":
+        for _ in range(draw(st.integers(1, 8))):
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data)
+
+
+def _excel(p: Path) -> object:
+    from neurotox.io.excel import read_excel, sheet_rows
+    sheet_rows(p, max_rows=40)
+    return read_excel(p, sheet_name=None, dtype=str)
 
 
 # ------------------------------------------------------------------ HDF5 strategies
