@@ -184,6 +184,9 @@ def _yaml_error(exc: yaml.YAMLError, path: str | Path | None, where: str | None)
         return InputError(f"unsafe or unknown YAML tag: {problem}", path=path,
                           where=", ".join(p for p in (where, mark and f"line {mark.line + 1}")
                                           if p) or None)
+    context = getattr(exc, "context", None)
+    if context and problem.startswith("but "):   # "…, but found another document"
+        problem = f"{context}, {problem}"
     return InputError(f"invalid YAML: {problem}", path=path, where=loc)
 
 
