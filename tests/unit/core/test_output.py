@@ -1,4 +1,6 @@
 import json
+import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -109,3 +111,56 @@ def test_output_paths_cannot_escape(tmp_path):
     with OutputDir(tmp_path / "out") as od:
         with pytest.raises(ValueError, match="must be relative"):
             od.path("../x.txt")
+
+
+@pytest.mark.parametrize(("target", "inp", "replacing", "expected"), [
+    ("in", "in/study.yaml", False, "it holds the input"),
+    ("in/study.yaml", "in/study.yaml", False, "it is the input"),
+    (".", "in/study.yaml", False, "it holds the input"),
+    ("in/out", "in/study.yaml", True, "it lies inside the folder of the input"),
+    ("in/out", "in/study.yaml", False, None),              # a new folder beside the study
+    ("plate/out", "plate", False, "it lies inside the input folder"),
+    ("out", "in/study.yaml", True, None),
+    ("in2", "in/study.yaml", True, None),                 # a name prefix is not a parent
+])
+def test_input_conflicts(tmp_path, monkeypatch, target, inp, replacing, expected):
+    from neurotox.io.output import input_conflict
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "study.yaml").write_text("x")
+    (tmp_path / "plate").mkdir()
+    got = input_conflict(Path(target), [Path(inp)], replacing=replacing)
+    assert (got is None) if expected is None else (expected in got)
+
+
+def test_input_reached_through_a_link_is_protected(tmp_path, monkeypatch):
+    from neurotox.io.output import input_conflict
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.csv").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "data")
+    assert "holds the input" in input_conflict(Path("data"), [Path("link/x.csv")],
+                                               replacing=True)
+
+
+@pytest.mark.parametrize("name", ["r" * 250, "é" * 127, "日本" * 42, "out"])
+def test_staging_names_fit_the_name_limit(tmp_path, name):
+    with OutputDir(tmp_path / name) as od:
+        assert len(os.fsencode(od.staging.name)) <= 255
+        od.write_text("a.txt", "x")
+    assert verify(tmp_path / name) == []
+    write_run(tmp_path / name, force=True)
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_current_user_without_a_name(monkeypatch):
+    import getpass
+
+    from neurotox.io.output import current_user
+
+    def no_name():
+        raise KeyError("getpwuid(): uid not found: 54321")
+    monkeypatch.setattr(getpass, "getuser", no_name)
+    assert current_user() == f"uid {os.getuid()}"
