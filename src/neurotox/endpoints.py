@@ -14,6 +14,7 @@ guidelines that ask for it. Definitions live in ``neurotox/registry/*.yaml``
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -24,7 +25,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from neurotox.errors import ValidationError, quoted
+from neurotox.errors import InputError, ValidationError, quoted
+from neurotox.files import check_input, check_nul, check_unpacked
 from neurotox.vocab import Category, Censoring, DataType, Direction, Sex
 
 #: Columns of an EndpointTable, in order, with their pandas dtypes.
@@ -365,14 +367,22 @@ def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFram
 def read(path: str | Path) -> pd.DataFrame:
     """Read an EndpointTable from CSV or Parquet and validate it."""
     path = Path(path)
-    if not path.is_file():
-        raise ValidationError("file not found", path=path)
+    check_input(path)   # a regular file within the size limit
     try:
         if path.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            meta = pq.ParquetFile(path).metadata   # what the row groups unpack to, first
+            check_unpacked(sum(meta.row_group(i).total_byte_size
+                               for i in range(meta.num_row_groups)), path, what="the table")
             df = pd.read_parquet(path)
         else:
-            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            text = path.read_bytes().decode("utf-8-sig")
+            check_nul(text, path, sep=",")
+            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
+        if isinstance(exc, ValidationError | InputError):
+            raise
         raise ValidationError(f"cannot read as an EndpointTable: "
                               f"{' '.join(str(exc).split())}", path=path) from None
     if df.empty:

@@ -88,8 +88,9 @@ def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
     table
         EndpointTable.
     exclusions
-        ``subject``, ``reason`` and ``endpoint`` (empty = every endpoint of the subject),
-        as returned by :func:`neurotox.study.read_exclusions`.
+        ``subject``, ``reason``, ``endpoint`` and ``timepoint`` (empty = every
+        endpoint or timepoint of the subject), as returned by
+        :func:`neurotox.study.read_exclusions`.
     path
         The exclusions file, named in errors.
 
@@ -102,19 +103,21 @@ def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
     Raises
     ------
     InputError
-        A subject (or subject × endpoint) that matches no value: an exclusion
-        that excludes nothing is a mistake in the file, not a no-op.
+        A subject (or subject × endpoint × timepoint) that matches no value: an
+        exclusion that excludes nothing is a mistake in the file, not a no-op.
 
     """
     table = table.copy()
     records = []
     for i, row in enumerate(exclusions.itertuples(index=False)):
         mask = table["subject"] == row.subject
-        if row.endpoint:
-            mask &= table["endpoint"] == row.endpoint
+        what = f"subject {row.subject!r}"
+        for column in ("endpoint", "timepoint"):
+            value = getattr(row, column, "")
+            if value:
+                mask &= table[column] == value
+                what += f", {column} {value!r}"
         if not mask.any():
-            what = f"subject {row.subject!r}" + (f", endpoint {row.endpoint!r}"
-                                                 if row.endpoint else "")
             raise InputError(f"{what} matches no value of the EndpointTable", path=path,
                              where=f"row {i + 2}")
         reason = f"manual exclusion: {row.reason}"
@@ -123,7 +126,9 @@ def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
         table.loc[mask, "excluded"] = True
         records.append({"rule": "manual exclusions file", "subject": row.subject,
                         "endpoint": row.endpoint or "all", "reason": row.reason,
-                        "values": int(mask.sum())})
+                        "values": int(mask.sum())}
+                       | ({"timepoint": row.timepoint} if getattr(row, "timepoint", "")
+                          else {}))
     return endpoints.validate(table), records
 
 
@@ -170,6 +175,8 @@ def prepare(study: Study, endpoints_file: str | Path | None,
         # study id, group, dose and unit of every row, naming the first bad row
         endpoints.check_design(collected.table, study_id=study.study_id, path=endpoints_file,
                                groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
+        # animals, their groups and sexes against the subjects file
+        study.check_table_subjects(collected.table, path=endpoints_file)
     for note in [*study.notes, *collected.notes]:
         record.note(note)
     if study.spec.exclusions:
@@ -349,6 +356,7 @@ def run_demo(od: OutputDir, *, seed: int,
         folder = od.path(f"studies/{sim.kind}/study.yaml").parent
         log.info("simulating %s", sim.kind)
         truth = sim.write(folder, seed)
+        freeze_zip_files(folder)
         od.write_json(f"studies/{sim.kind}/truth.json", truth)
         report = report_folder(od, folder / "study.yaml", f"reports/{sim.kind}",
                                formats=formats, parameters={"seed": seed, "kind": sim.kind},
@@ -387,6 +395,22 @@ def _manifest_text(record: RunRecord, folder: Path) -> str:
     import json
 
     return json.dumps(build_manifest(record, folder), indent=2, ensure_ascii=False) + "\n"
+
+
+def freeze_zip_files(folder: Path) -> None:
+    """Give every zip-based file below ``folder`` (xlsx, docx) fixed dates, in place.
+
+    Writers stamp the time of writing into a workbook's zip entries and document
+    properties; simulated studies must be byte-identical for the same seed.
+    """
+    from neurotox.report.render._zip import freeze_zip
+
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and not p.is_symlink():
+            with open(p, "rb") as f:
+                magic = f.read(4)
+            if magic == b"PK\x03\x04":
+                p.write_bytes(freeze_zip(p.read_bytes()))
 
 
 def demo_index(entries: list[tuple[str, str, Report]], formats: list[str]) -> str:

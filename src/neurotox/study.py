@@ -1,9 +1,12 @@
 """The study file: groups, doses, subjects, plate layouts, assays and statistical plan.
 
-A study is a YAML file (loaded with ``yaml.safe_load`` only) plus the CSV files
-it names. Paths are relative to the study file and may not leave its folder.
-Every model is closed (``extra="forbid"``): a misspelt key is an error, never a
-silent default.
+A study is a YAML file (read as YAML 1.2 by :mod:`neurotox.yamlio`: safe tags
+only, duplicate keys refused) plus the CSV files it names. Paths are relative to
+the study file and may not leave its folder. Every model is closed
+(``extra="forbid"``): a misspelt key is an error, never a silent default. The
+study is also checked against itself: one dose unit for every group, no control
+dosed above a treated group, doses in one order with the group list, subject IDs
+that cannot be confused, exclusions that name known subjects and endpoints.
 
 Example:
 -------
@@ -27,8 +30,10 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -39,10 +44,18 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticError
 
 from neurotox.errors import InputError, quoted
+from neurotox.files import check_nul, read_bytes
 from neurotox.vocab import Sex, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+MICRO_SIGN = "\u00b5"
+GREEK_MU = "\u03bc"
+
+
+def normalise_unit(unit: str) -> str:
+    """A unit with collapsed spaces and the Greek mu (U+03BC) written as the micro sign."""
+    return " ".join(unit.split()).replace(GREEK_MU, MICRO_SIGN)
 
 
 class Group(BaseModel):
@@ -55,6 +68,14 @@ class Group(BaseModel):
     dose: float = Field(ge=0, allow_inf_nan=False)
     dose_unit: str = Field(min_length=1)
     control: bool = False
+
+    @field_validator("dose_unit")
+    @classmethod
+    def _unit(cls, unit: str) -> str:
+        unit = normalise_unit(unit)
+        if not unit:
+            raise ValueError("dose_unit is empty")
+        return unit
 
 
 class AssaySpec(BaseModel):
@@ -352,6 +373,7 @@ class StudySpec(BaseModel):
         if n_control > 1 and not self.multiple_controls:
             raise ValueError(f"{n_control} groups have 'control: true'; set "
                              "'multiple_controls: true' if that is intended")
+        _check_doses(self.groups)
         keys = [a.key for a in self.assays]
         dup = sorted({k for k in keys if keys.count(k) > 1})
         if dup:
@@ -368,6 +390,30 @@ class StudySpec(BaseModel):
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, dict) else v
+
+
+def _check_doses(groups: tuple[Group, ...]) -> None:
+    """One dose unit; no control above a treated dose; doses in one order with the list."""
+    units: dict[str, list[str]] = {}
+    for g in groups:
+        units.setdefault(g.dose_unit, []).append(g.id)
+    if len(units) > 1:
+        found = "; ".join(f"{u!r} ({', '.join(ids)})" for u, ids in units.items())
+        raise ValueError(f"groups use different dose units: {found}; give every group "
+                         "the same unit")
+    treated = [g for g in groups if not g.control]
+    if treated:
+        low = min(treated, key=lambda g: g.dose)
+        for c in (g for g in groups if g.control):
+            if c.dose > low.dose:
+                raise ValueError(f"control group {c.id!r} has dose {c.dose:g}, above the "
+                                 f"dose {low.dose:g} of treated group {low.id!r}")
+    doses = [g.dose for g in groups]
+    pairs = list(zip(doses, doses[1:], strict=False))
+    if not (all(a <= b for a, b in pairs) or all(a >= b for a, b in pairs)):
+        listed = ", ".join(f"{g.id} {g.dose:g}" for g in groups)
+        raise ValueError(f"group doses are not in one order with the group list ({listed}); "
+                         "list the groups by increasing or decreasing dose")
 
 
 # ---------------------------------------------------------------- plate wells
@@ -409,13 +455,16 @@ def resolve_inside(folder: Path, relpath: str, *, what: str, study_file: Path) -
 
 def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFrame:
     """Read a small CSV of strings, check required columns, strip whitespace."""
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"{what} file not found", path=path)
     try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                         skip_blank_lines=True)
+        text = read_bytes(path).decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("file is not UTF-8 text", path=path) from None
+    check_nul(text, path, sep=",")
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                         skip_blank_lines=True)
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"cannot parse as CSV: {str(exc).strip()}", path=path) from None
     df.columns = [str(c).strip() for c in df.columns]
@@ -512,11 +561,66 @@ def read_subjects(path: Path, groups: dict[str, Group]) -> pd.DataFrame:
         i = int(dup.to_numpy().nonzero()[0][0])
         raise InputError(f"subject {df['subject'].iloc[i]!r} appears twice", path=path,
                          where=f"row {i + 2}, column 'subject'")
+    check_distinct_ids(df["subject"].tolist(), path=path, column="subject")
     for col in ("batch", "litter"):
         if col not in df.columns:
             df[col] = "NA"
         df[col] = df[col].replace("", "NA")
     return df
+
+
+def invisible_character(text: str) -> str | None:
+    """The first invisible or control character of ``text`` as ``U+200B (ZERO WIDTH SPACE)``."""
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat[0] == "C" or cat in ("Zl", "Zp") or (cat == "Zs" and ch != " "):
+            return f"U+{ord(ch):04X} ({unicodedata.name(ch, 'control character')})"
+    return None
+
+
+#: Letters and dashes that look like ASCII ones (Cyrillic and Greek capitals and small
+#: letters, Unicode hyphens and minus signs), for :func:`id_key`.
+LOOK_ALIKE = str.maketrans(
+    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0425\u0430\u0435\u043e"
+    "\u0440\u0441\u0443\u0445\u0391\u0392\u0395\u0396\u0397\u0399\u039a\u039c\u039d\u039f"
+    "\u03a1\u03a4\u03a5\u03a7\u03bf\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63",
+    "ABEKMHOPCTXaeopcyxABEZHIKMNOPTYXo--------")
+
+
+def id_key(text: str) -> str:
+    """What an ID looks like to a reader.
+
+    Invisible characters dropped, runs of spaces as one, NFKC (full-width letters
+    as ASCII), look-alike Cyrillic/Greek letters and dashes as ASCII, case folded.
+    """
+    shown = "".join(ch for ch in text if invisible_character(ch) is None)
+    shown = " ".join(unicodedata.normalize("NFKC", shown).split())
+    return shown.translate(LOOK_ALIKE).casefold()
+
+
+def check_distinct_ids(ids: list[str], *, path: Path, column: str, first_row: int = 2) -> None:
+    """Refuse IDs that a reader cannot tell apart.
+
+    Two IDs that differ only in letter case, character width or invisible
+    characters (a BOM, a zero-width space ...) are an error naming both; so is
+    an ID holding an invisible character.
+    """
+    seen: dict[str, int] = {}
+    for i, sid in enumerate(ids):
+        key = id_key(sid)
+        if key in seen and ids[seen[key]] != sid:
+            j = seen[key]
+            raise InputError(f"subject {sid!r} (row {i + first_row}) and {ids[j]!r} (row "
+                             f"{j + first_row}) differ only in letter case, invisible or "
+                             "look-alike characters; give them IDs that read differently",
+                             path=path,
+                             where=f"row {i + first_row}, column {column!r}")
+        seen.setdefault(key, i)
+    for i, sid in enumerate(ids):
+        hidden = invisible_character(sid)
+        if hidden:
+            raise InputError(f"subject {sid!r} holds the invisible character {hidden}",
+                             path=path, where=f"row {i + first_row}, column {column!r}")
 
 
 @dataclass
@@ -565,6 +669,10 @@ class Study:
         """The (first) control group."""
         return next(g for g in self.spec.groups if g.control)
 
+    def _known_subjects(self) -> set[str] | None:
+        """Animals and litter means of the subjects file (None without one)."""
+        return set(self._subject_design().index) if len(self.subjects) else None
+
     def resolve(self, relpath: str, what: str) -> Path:
         """Resolve a path from the study file, refusing escapes from its folder."""
         return resolve_inside(self.folder, relpath, what=what, study_file=self.path)
@@ -596,6 +704,50 @@ class Study:
             raise InputError(f"subject {subject!r} is not in the study's subjects file",
                              path=self.path, where="key 'subjects'")
         return hit.iloc[0].to_dict()
+
+    def check_table_subjects(self, table: pd.DataFrame, *, path: str | Path | None) -> None:
+        """Check an EndpointTable's subjects, groups and sexes against the subjects file.
+
+        A subject is an animal of the subjects file, or ``<litter>_<sex>`` for a
+        litter mean. Without a subjects file nothing is checked; with plate
+        layouts as well, subjects not in the file are taken for wells.
+
+        Raises
+        ------
+        InputError
+            An unknown animal, or a group or sex differing from the subjects file,
+            naming the row (CSV line) and column.
+
+        """
+        if not len(self.subjects):
+            return
+        info = self._subject_design()
+        subj = table["subject"].astype(str)
+        known = subj.isin(info.index)
+        if not known.all() and not self.spec.plate_layouts:
+            i = int((~known).to_numpy().nonzero()[0][0])
+            raise InputError(f"subject {subj.iloc[i]!r} is not in the study's subjects file "
+                             f"({self.spec.subjects})", path=path,
+                             where=f"row {i + 2}, column 'subject'")
+        for column in ("group", "sex"):
+            expected = subj.map(info[column])
+            bad = known & (table[column].astype(str) != expected)
+            if bad.any():
+                i = int(bad.to_numpy().nonzero()[0][0])
+                raise InputError(f"subject {subj.iloc[i]!r} has {column} "
+                                 f"{expected.iloc[i]!r} in the subjects file, found "
+                                 f"{table[column].iloc[i]!r}", path=path,
+                                 where=f"row {i + 2}, column {column!r}")
+
+    def _subject_design(self) -> pd.DataFrame:
+        """Group and sex by subject, litter means (``<litter>_<sex>``) included."""
+        animals = self.subjects.set_index("subject")[["group", "sex", "litter"]]
+        litters = animals[animals["litter"] != "NA"].drop_duplicates(["litter", "sex"])
+        means = pd.DataFrame({"group": litters["group"].to_numpy(),
+                              "sex": litters["sex"].to_numpy()},
+                             index=litters["litter"] + "_" + litters["sex"])
+        means = means[~means.index.isin(animals.index)]
+        return pd.concat([animals[["group", "sex"]], means])
 
     def input_files(self) -> list[Path]:
         """Every file the study itself references (for the manifest)."""
@@ -643,22 +795,50 @@ def load_study(path: str | Path) -> Study:
                              f"({quoted(study.layouts)})", path=path,
                              where=f"key 'assays[{k}].layout'")
     if spec.exclusions:
-        read_exclusions(study.resolve(spec.exclusions, "exclusions"))
+        read_exclusions(study.resolve(spec.exclusions, "exclusions"),
+                        subjects=None if spec.plate_layouts else study._known_subjects())
     return study
 
 
-def read_exclusions(path: Path) -> pd.DataFrame:
-    """Read a manual exclusions file: ``subject``, ``reason`` and optional ``endpoint``.
+EXCLUSION_COLUMNS = ("subject", "endpoint", "timepoint", "reason", "comment")
 
-    Every row needs a reason (GLP: exclusions are documented, never silent).
+
+def read_exclusions(path: Path, *, subjects: set[str] | None = None) -> pd.DataFrame:
+    """Read a manual exclusions file: ``subject``, ``reason``, optional ``endpoint``, ``timepoint``.
+
+    Every row needs a reason (GLP: exclusions are documented, never silent). An
+    endpoint must be a registered endpoint; with ``subjects`` (the study's
+    animals and litter means), a subject must be one of them. A row repeating
+    an earlier one is an error. Empty ``endpoint``/``timepoint`` mean all.
     """
+    from neurotox.endpoints import registry
+
     df = read_csv_table(path, required=["subject", "reason"], what="exclusions")
-    for i, (s, r) in enumerate(zip(df["subject"], df["reason"], strict=True)):
-        if not s:
-            raise InputError("subject is empty", path=path, where=f"row {i + 2}, column 'subject'")
-        if not r:
+    extra = [c for c in df.columns if c not in EXCLUSION_COLUMNS]
+    if extra:
+        raise InputError(f"unexpected column(s) {quoted(extra)}; allowed: "
+                         f"{quoted(EXCLUSION_COLUMNS)}", path=path)
+    for col in ("endpoint", "timepoint"):
+        if col not in df.columns:
+            df[col] = ""
+    known_endpoints = registry()
+    seen: dict[tuple[str, str, str], int] = {}
+    for i, row in enumerate(df.itertuples(index=False)):
+        where = f"row {i + 2}"
+        if not row.subject:
+            raise InputError("subject is empty", path=path, where=f"{where}, column 'subject'")
+        if not row.reason:
             raise InputError("exclusion has no reason", path=path,
-                             where=f"row {i + 2}, column 'reason'")
-    if "endpoint" not in df.columns:
-        df["endpoint"] = ""
+                             where=f"{where}, column 'reason'")
+        if subjects is not None and row.subject not in subjects:
+            raise InputError(f"subject {row.subject!r} is not in the study's subjects file",
+                             path=path, where=f"{where}, column 'subject'")
+        if row.endpoint and row.endpoint not in known_endpoints:
+            raise InputError(f"unknown endpoint {row.endpoint!r}; see 'neurotox endpoints "
+                             "list'", path=path, where=f"{where}, column 'endpoint'")
+        key = (row.subject, row.endpoint, row.timepoint)
+        if key in seen:
+            raise InputError(f"repeats row {seen[key]} (same subject, endpoint and "
+                             "timepoint)", path=path, where=where)
+        seen[key] = i + 2
     return df

@@ -188,7 +188,9 @@ def test_unknown_subject_in_exclusions_is_an_error(invoke, study_dir, tmp_path):
     r = invoke("report", "--study", study_dir / "study.yaml", "--endpoints",
                study_dir / "endpoints.csv", "-o", tmp_path / "o")
     assert r.exit_code == 2
-    assert "exclusions.csv, row 2: subject 'Z99' matches no value" in r.output
+    # checked when the study is loaded, against its subjects file
+    assert ("exclusions.csv, row 2, column 'subject': subject 'Z99' is not in the study's "
+            "subjects file") in r.output
 
 
 def test_report_is_reproducible(invoke, study_dir, report_dir, tmp_path):

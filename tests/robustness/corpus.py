@@ -3,6 +3,9 @@
 Every error case asserts: exit status 2, exactly one line of output starting ``Error: ``
 that names the file and matches the case's pattern, and no output folder written (or,
 with ``previous=True``, an earlier output folder left byte-for-byte untouched).
+
+A case's files are written to ``<case folder>/in`` (``{dir}``) and its output goes to
+``<case folder>/out`` (``{out}``), beside the inputs' folder, as ``--force`` requires.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from click.testing import CliRunner, Result
 
 from neurotox.cli.main import cli
+from neurotox.io.output import OutputDir, RunRecord, verify
 
 OLD_FILE = "previous-run.txt"
 OLD_TEXT = "output of an earlier complete run\n"
@@ -27,9 +31,9 @@ class Case:
     ``files`` maps relative path → text or bytes; ``args`` are CLI arguments in which
     ``{dir}`` is replaced by the case folder and ``{out}`` by an output folder that must
     not be created; ``match`` must occur in the one-line message; ``names`` is the file
-    the message must name (relative to the case folder). With ``previous``, an earlier
-    output folder exists before the run (the args then usually hold ``--force``) and
-    must be left untouched.
+    the message must name (relative to ``{dir}``). With ``previous``, the output of an
+    earlier run exists before the run (the args then usually hold ``--force``) and
+    must be left untouched. ``setup`` receives ``{dir}`` after the files are written.
     """
 
     id: str
@@ -52,37 +56,47 @@ def materialise(files: dict[str, str | bytes], folder: Path) -> None:
             p.write_text(content, encoding="utf-8")
 
 
-def invoke(args: tuple[str, ...] | list[str], folder: Path) -> Result:
-    """Run the CLI with ``{dir}``/``{out}`` substituted; ``out`` is ``folder / 'out'``."""
+def invoke(args: tuple[str, ...] | list[str], folder: Path, *,
+           inputs: Path | None = None) -> Result:
+    """Run the CLI with ``{dir}`` → ``inputs`` (default ``folder``), ``{out}`` → ``folder/out``."""
     out = folder / "out"
-    argv = [a.replace("{dir}", str(folder)).replace("{out}", str(out)) for a in args]
+    argv = [a.replace("{dir}", str(inputs or folder)).replace("{out}", str(out))
+            for a in args]
     return CliRunner().invoke(cli, argv)
 
 
+def previous_output(out: Path) -> None:
+    """The output folder of an earlier complete run (manifest included) at ``out``."""
+    with OutputDir(out, record=RunRecord(command=["neurotox", "earlier run"])) as od:
+        od.write_text(OLD_FILE, OLD_TEXT)
+
+
 def run_case(case: Case, folder: Path) -> None:
-    """Materialise ``case`` under ``folder``, run it and assert the contract."""
-    materialise(case.files, folder)
+    """Materialise ``case`` under ``folder/in``, run it and assert the contract."""
+    inputs = folder / "in"
+    inputs.mkdir()
+    materialise(case.files, inputs)
     if case.setup:
-        case.setup(folder)
+        case.setup(inputs)
     out = folder / "out"
     if case.previous:
-        out.mkdir()
-        (out / OLD_FILE).write_text(OLD_TEXT)
-    result = invoke(case.args, folder)
+        previous_output(out)
+        before = {p: p.read_bytes() for p in out.rglob("*")}
+    result = invoke(case.args, folder, inputs=inputs)
     text = result.output.strip()
     assert result.exit_code == 2, f"exit {result.exit_code}: {text}\n{result.exception!r}"
     assert "Traceback" not in text
     lines = text.splitlines()
     assert len(lines) == 1, text
     assert lines[0].startswith("Error: "), text
-    assert str(folder / case.names) in lines[0] or case.names in lines[0], text
+    assert str(inputs / case.names) in lines[0] or case.names in lines[0], text
     assert case.match in lines[0], text
     if case.previous:
-        assert sorted(p.name for p in out.iterdir()) == [OLD_FILE], "previous output changed"
-        assert (out / OLD_FILE).read_text() == OLD_TEXT
+        assert {p: p.read_bytes() for p in out.rglob("*")} == before, "previous output changed"
+        assert verify(out) == []
     else:
         assert not out.exists(), "an output folder was written"
-    assert not [p for p in folder.iterdir() if ".neurotox-" in p.name], "staging left behind"
+    assert not [p for p in folder.rglob("*") if ".neurotox-" in p.name], "staging left behind"
 
 
 def run_ok(files: dict[str, str | bytes], args: tuple[str, ...], folder: Path) -> dict:

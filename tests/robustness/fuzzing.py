@@ -18,10 +18,13 @@ from pathlib import Path
 import numpy as np
 from hypothesis import strategies as st
 
-#: Hostile cell values.
+#: Hostile cell values (YAML hazards among them: octal- and base-60-looking numbers,
+#: yes/no, aliases, unsafe tags, unclosed brackets, overflowing numbers).
 CELLS = ("", "-", "#N/A", "NA", "nan", "inf", "-inf", "-1", "0", "1e309", "3,5", "2.5",
          "abc", "A01", "Z99", "A1", "c01", "training", "test", "L", "R", "Left", "  ",
-         '"', "1;2", "\t", "é", "0x10", "True", "1e-300", "999999999999", "-0")
+         '"', "1;2", "\t", "é", "0x10", "True", "1e-300", "999999999999", "-0",
+         "010", "1:40", "yes", "~", "&a [*a]", "*a", "!!python/object:os.system", "{", "[",
+         "'", "1e999", ".nan", ".inf", "<<: {}", "? [a]", "\u200b", "\x00")
 
 
 def _lines(header: str, rows: list[str]) -> str:
@@ -106,6 +109,7 @@ class Target:
     template: str | None = None
     suffix: str = ".csv"
     binary: str | None = None   # "tiff" for image readers
+    file_name: str | None = None   # the input's name, when it matters (manifest.json)
 
 
 def _zf(fmt: str | None) -> Callable[[Path], object]:
@@ -267,7 +271,16 @@ def targets() -> list[Target]:
             Target("endpoints:read", _ept, EPT),
             Target("cipn:read_cipn", _cipn_read, CIPN_LONG),
             Target("cipn:panel", _cipn_panel, CIPN_LONG),
-            Target("cipn:panel_wide", _cipn_panel, CIPN_WIDE)]
+            Target("cipn:panel_wide", _cipn_panel, CIPN_WIDE),
+            Target("excel:read_excel", _excel, NOR_SHEET, ".xlsx", "xlsx"),
+            Target("rodent:nor-scoring-sheet-xlsx", _rod(None), NOR_SHEET, ".xlsx", "xlsx"),
+            Target("battery:read_fob-xlsx", _bat("read_fob"), FOB, ".xlsx", "xlsx"),
+            Target("yaml:study", _study, STUDY_YAML, ".yaml"),
+            Target("yaml:protocol", _protocol, PROTOCOL_YAML, ".yaml"),
+            Target("cli:overrides", _overrides, OVERRIDES, ".txt"),
+            Target("manifest:verify", _verify, _manifest_template(),
+                   file_name="manifest.json")]
+
     out += [Target(f"send:{d}", _send(d), d, ".xpt", "xpt") for d in SEND_DOMAINS]
     out += [Target("neurochem:xponent", _nc("xponent"), XPONENT),
             Target("neurochem:gen5", _nc("gen5"), GEN5, suffix=".txt"),
@@ -283,6 +296,90 @@ def targets() -> list[Target]:
 
 ALL_TEMPLATES = [t for t in {**ZF_TEMPLATES, **ROD_TEMPLATES, **BAT_TEMPLATES}.values() if t] \
     + [CIPN_LONG, CIPN_WIDE, XPONENT, GEN5, PLATE_TABLE]
+
+
+STUDY_YAML = """\
+study_id: F-1
+title: Fuzzed study
+test_item: X
+groups:
+  - {id: C, label: Control, dose: 0, dose_unit: mg/kg, control: true}
+  - {id: H, label: High, dose: 5, dose_unit: mg/kg}
+subjects: subjects.csv
+exclusions: excl.csv
+assays:
+  - {assay: tmaze, protocol: tmaze-spontaneous, input: entries.csv, parameters: {window: 3}}
+statistics: {alpha: 0.05, sided: two, log_transform: [tmaze_alternation_pct]}
+"""
+STUDY_FILES = {"subjects.csv": "subject,group,sex\nC1,C,M\nH1,H,F\n",
+               "excl.csv": "subject,reason\nH1,died\n",
+               "entries.csv": ENTRIES}
+PROTOCOL_YAML = """\
+name: fuzzed
+assay: tmaze
+title: Fuzzed protocol
+guidelines: [OECD TG 426]
+parameters:
+  mode: continuous
+  paradigm: spontaneous
+  window: 3
+  reentries: counted
+  min_entries: 8
+  normality_alpha: 0.05
+"""
+OVERRIDES = "window=3\nmin_entries=8\nreentries=counted\ntimepoint=NA\nnormality_alpha=0.05\n"
+
+
+def _manifest_template() -> str:
+    """A manifest written by OutputDir for the files :func:`_verify` puts beside it."""
+    import json
+    import tempfile
+
+    from neurotox.io.output import MANIFEST, OutputDir, RunRecord
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "out"
+        with OutputDir(out, record=RunRecord(command=["fuzz"])) as od:
+            for rel, text in MANIFEST_OUTPUTS.items():
+                od.write_text(rel, text)
+        return json.dumps(json.loads((out / MANIFEST).read_text()), indent=1)
+
+
+MANIFEST_OUTPUTS = {"a.csv": "x\n1\n", "sub/b.csv": "y\n2\n", "sub/manifest.json": "{}\n"}
+
+
+def _study(p: Path) -> object:
+    from neurotox.study import load_study
+    for rel, text in STUDY_FILES.items():
+        (p.parent / rel).write_text(text)
+    return load_study(p)
+
+
+def _protocol(p: Path) -> object:
+    from neurotox.assays.base import resolve_parameters
+    return resolve_parameters(p)
+
+
+def _overrides(p: Path) -> object:
+    from neurotox.assays.base import resolve_parameters
+    from neurotox.errors import InputError
+    from neurotox.yamlio import parse_overrides
+    try:
+        lines = p.read_bytes().decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8") from None   # the shell hands over text
+    return resolve_parameters("tmaze-spontaneous", parse_overrides(lines, option="--param"))
+
+
+def _verify(p: Path) -> object:
+    from neurotox.io.output import verify_folder
+    for rel, text in MANIFEST_OUTPUTS.items():
+        (p.parent / rel).parent.mkdir(parents=True, exist_ok=True)
+        (p.parent / rel).write_text(text)
+    return verify_folder(p.parent)
+
+
+ALL_TEMPLATES = [t for t in {**ZF_TEMPLATES, **ROD_TEMPLATES, **BAT_TEMPLATES}.values() if t]
 
 
 # ------------------------------------------------------------------ text strategies
@@ -340,6 +437,8 @@ def file_bytes(target: Target) -> st.SearchStrategy[bytes]:
     if target.binary == "xpt":
         return st.one_of(xpt_mutated(target.template), xpt_mutated(target.template),
                          any_bytes())
+    if target.binary == "xlsx":
+        return st.one_of(xlsx_bytes(target.template), xlsx_bytes(target.template), any_bytes())
     if target.binary == "h5":
         return st.one_of(h5_bytes(), any_bytes())
     if target.binary == "bioplex":
@@ -382,6 +481,46 @@ def xpt_mutated(draw: st.DrawFn, domain: str) -> bytes:
     return bytes(data)
 
 
+# ------------------------------------------------------------------ xlsx strategies
+
+_XLSX_VALUES = st.one_of(st.sampled_from(CELLS), st.integers(-10**6, 10**6),
+                         st.floats(allow_nan=False, allow_infinity=False), st.booleans(),
+                         st.none(), st.just("=1+1"), st.just("=A1*2"))
+
+
+@st.composite
+def xlsx_bytes(draw: st.DrawFn, template: str | None) -> bytes:
+    """Workbooks of a template's rows with random cells, far cells, formulas and damage."""
+    import openpyxl
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    tpl = template if template is not None else draw(st.sampled_from(ALL_TEMPLATES))
+    rows = [line.split(",") for line in tpl.splitlines()]
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for r in rows:
+        ws.append(r)
+    for _ in range(draw(st.integers(0, 4))):
+        row = draw(st.sampled_from([1, 2, 3, 40, 1000, 1_048_576]))
+        col = draw(st.sampled_from([1, 2, 5, 30, 30, 30, 30, 16_384]))
+        try:
+            ws.cell(row=row, column=col, value=draw(_XLSX_VALUES))
+        except (IllegalCharacterError, ValueError):
+            pass
+    if draw(st.booleans()):
+        wb.create_sheet(draw(st.sampled_from(["Sheet2", "Scores", "é", "x" * 31])))
+    buf = io.BytesIO()
+    wb.save(buf)
+    data = bytearray(buf.getvalue())
+    damage = draw(st.sampled_from(["none", "none", "none", "truncate", "flip"]))
+    if damage == "truncate":
+        data = data[: draw(st.integers(0, len(data)))]
+    elif damage == "flip":
+        for _ in range(draw(st.integers(1, 8))):
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data)
+
+
 # ------------------------------------------------------------------ Bio-Plex workbooks
 
 _BIOPLEX_HEAD = ["Analyte", "Type", "Well", "Outlier", "Description", "FI", "FI - Bkgd",
@@ -420,6 +559,12 @@ def bioplex_bytes(draw: st.DrawFn) -> bytes:
     wb.save(buf)              # the file's timestamps vary: draw nothing from its length
     data = buf.getvalue()
     return data[: int(cut * len(data))]
+
+
+def _excel(p: Path) -> object:
+    from neurotox.io.excel import read_excel, sheet_rows
+    sheet_rows(p, max_rows=40)
+    return read_excel(p, sheet_name=None, dtype=str)
 
 
 # ------------------------------------------------------------------ HDF5 strategies
@@ -504,10 +649,14 @@ TIFF_NAMES = ("A01_f1_c1.tif", "B02_s1_w1.tif", "PLATE_C03_s2_w2.tif", "x.tif",
 
 def write_input(target: Target, data: bytes, folder: Path, name: str | None = None) -> Path:
     """Write ``data`` as the target's input file under ``folder``."""
+    import shutil
+
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.iterdir():
-        if old.is_file():
+        if old.is_dir() and not old.is_symlink():
+            shutil.rmtree(old)
+        else:
             old.unlink()
-    path = folder / (name or f"input{target.suffix}")
+    path = folder / (name or target.file_name or f"input{target.suffix}")
     path.write_bytes(data)
     return path

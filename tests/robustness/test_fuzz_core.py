@@ -81,3 +81,55 @@ def test_normalise_well_only_value_error(text):
     except ValueError:
         return
     assert len(w) == 3 and w[0] in "ABCDEFGHIJKLMNOP" and 1 <= int(w[1:]) <= 24
+
+
+tree_entries = st.lists(st.tuples(
+    st.sampled_from(["a.csv", "sub/b.csv", "sub/manifest.json", "x", "sub/deep/y", "two\nl",
+                     "é"]),
+    st.sampled_from(["file", "dir", "symlink-in", "symlink-out", "fifo", "delete", "edit"])),
+    max_size=6)
+
+
+@settings(max_examples=120, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree_entries)
+def test_verify_any_tree(tmp_path, entries):
+    """Whatever is planted in an output folder, verify names it on one line or is intact."""
+    import os
+    import shutil
+
+    from neurotox.io.output import OutputDir, RunRecord, verify
+
+    out = tmp_path / "out"
+    shutil.rmtree(out, ignore_errors=True)
+    with OutputDir(out, record=RunRecord(command=["fuzz"])) as od:
+        od.write_text("a.csv", "x\n1\n")
+        od.write_text("sub/b.csv", "y\n2\n")
+        od.write_text("sub/manifest.json", "{}\n")
+    for rel, kind in entries:
+        p = out / rel
+        try:
+            if kind == "delete":
+                shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+                continue
+            if os.path.lexists(p):
+                continue
+            p.parent.mkdir(parents=True, exist_ok=True)
+            if kind == "file" or kind == "edit":
+                p.write_text("planted")
+            elif kind == "dir":
+                p.mkdir()
+            elif kind == "symlink-in":
+                p.symlink_to(out / "a.csv")
+            elif kind == "symlink-out":
+                p.symlink_to(tmp_path)
+            else:
+                os.mkfifo(p)
+        except (FileNotFoundError, NotADirectoryError, FileExistsError, IsADirectoryError):
+            continue
+    try:
+        problems = verify(out)
+    except NeurotoxError:
+        return
+    assert all("\n" not in line and line for line in problems)
+    assert len(problems) == len(set(problems))

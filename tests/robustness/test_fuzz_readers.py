@@ -14,12 +14,16 @@ from neurotox.errors import NeurotoxError
 from tests.robustness.fuzzing import TIFF_NAMES, file_bytes, targets, write_input
 
 TARGETS = targets()
+#: Readers fuzzed through workbooks are slow per example: ``make test-all`` and bench_fuzz.
+SLOW = {"rodent:nor-scoring-sheet-xlsx", "battery:read_fob-xlsx"}
+PARAMS = [pytest.param(t, id=t.name, marks=[pytest.mark.slow] if t.name in SLOW else [])
+          for t in TARGETS]
 FAST = settings(max_examples=25, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
-@pytest.mark.parametrize("target", TARGETS, ids=[t.name for t in TARGETS])
+@pytest.mark.parametrize("target", PARAMS)
 @FAST
 @given(data=st.data())
 def test_reader_raises_only_neurotox_errors(tmp_path, target, data):

@@ -69,7 +69,7 @@ CASES = [
     Case("ep-binary", {**BASE, "ept.csv": bytes(range(256)) * 4}, st(),
          "cannot read as an EndpointTable: 'utf-8' codec can't decode byte 0x80", "ept.csv"),
     Case("ep-corrupt-parquet", {**BASE, "ept.parquet": b"PAR1" + b"\x00" * 50}, st("ept.parquet"),
-         "cannot read as an EndpointTable: Could not open Parquet input source '", "ept.parquet"),
+         "cannot read as an EndpointTable: Parquet magic bytes not found", "ept.parquet"),
     Case("ep-missing-value-col", drop("value"), st(),
          "missing EndpointTable columns 'value'; found 'assay', 'batch', 'catego", "ept.csv"),
     Case("ep-missing-subject-col", drop("subject"), st(),

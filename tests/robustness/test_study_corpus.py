@@ -88,13 +88,14 @@ CASES = [
     Case("custom-tag", study("title: Robustness study", "title: !secret x"), CHECK,
          "unsafe or unknown YAML tag", "study.yaml"),
     Case("recursive-alias", {**BASE, "study.yaml": STUDY + "sponsor: &a [*a]\n"}, CHECK,
-         "key 'sponsor'", "study.yaml"),
+         "line 11, column 10: recursive alias", "study.yaml"),
     Case("non-utf8-study", {**BASE, "study.yaml": STUDY.encode("utf-16")}, CHECK,
          "not UTF-8 text", "study.yaml"),
     Case("latin1-study", {**BASE, "study.yaml": STUDY.replace("Robustness", "Röbustness")
                           .encode("latin-1")}, CHECK, "not UTF-8 text", "study.yaml"),
     Case("study-missing", {}, CHECK, "file not found", "study.yaml"),
-    Case("study-is-dir", {"study.yaml/x": "x"}, CHECK, "found a directory", "study.yaml"),
+    Case("study-is-dir", {"study.yaml/x": "x"}, CHECK, "expected a file, found a folder",
+         "study.yaml"),
     # --- paths
     Case("subjects-escapes", study("subjects: subjects.csv", "subjects: ../subjects.csv"),
          CHECK, "key 'subjects': path '../subjects.csv' leaves the study folder", "study.yaml"),

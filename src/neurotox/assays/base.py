@@ -112,7 +112,7 @@ def study_protocol(study: Study, spec: AssaySpec) -> str | Path:
         return value
     path = resolve_inside(study.folder, value, what=f"assays.{spec.key}.protocol",
                           study_file=study.path)
-    if not path.is_file():
+    if not path.exists():
         raise InputError(f"protocol file {value!r} not found", path=study.path,
                          where=f"key 'assays.{spec.key}.protocol'")
     return path

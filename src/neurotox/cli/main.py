@@ -1,20 +1,32 @@
 """The ``neurotox`` command group, global options and the error boundary.
 
-User mistakes (:class:`~neurotox.errors.NeurotoxError`) print one line naming the
-file and the row/column/key, and exit with status 2 -- never a traceback.
+User mistakes (:class:`~neurotox.errors.NeurotoxError`) and failures of the
+machine (:class:`OSError`: disk full, read-only folder, name too long,
+permission denied; out of memory) print one line naming the file and the
+row/column/key, and exit with status 2 -- never a traceback. SIGTERM (what
+batch schedulers send) is handled like Ctrl-C: the run stops, its staging
+folder is removed, and the exit status is 143.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
+import re
+import signal
+import stat
 import sys
+import threading
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 import click
 
 from neurotox import __version__
-from neurotox.errors import NeurotoxError
+from neurotox.errors import InputError, NeurotoxError
+from neurotox.files import file_kind, lies_within, reserve, unreserve
 
 log = logging.getLogger("neurotox")
 
@@ -38,6 +50,26 @@ COMMAND_MODULES = (
     "neurotox.cli.neurochem:neurochem",
 )
 
+#: Exit status after SIGTERM (128 + signal number, as a shell reports it).
+EXIT_TERMINATED = 128 + signal.SIGTERM
+#: Exit status when standard output is a pipe whose reader went away.
+EXIT_BROKEN_PIPE = 128 + 13
+
+
+class Terminated(BaseException):
+    """Raised in the main thread when the process receives SIGTERM.
+
+    A BaseException, like KeyboardInterrupt, so that no ``except Exception`` in
+    the library swallows it and every ``with OutputDir`` removes its staging folder.
+    """
+
+
+def os_error_line(exc: OSError) -> str:
+    """One line for an OSError: the file(s) and the system's reason."""
+    reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    files = [str(f) for f in (exc.filename, exc.filename2) if f is not None]
+    return f"{' -> '.join(files)}: {reason}" if files else reason
+
 
 class NeurotoxGroup(click.Group):
     """Click group that turns NeurotoxError into a one-line message and exit 2.
@@ -57,20 +89,112 @@ class NeurotoxGroup(click.Group):
             self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Parse the global options; keep the sub-command's arguments for the log check."""
+        rest = super().parse_args(ctx, args)
+        ctx.meta["neurotox_command_args"] = list(rest)
+        return rest
+
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; report NeurotoxError as one line and exit 2."""
+        """Run the command; report any failure as one line."""
         try:
             return super().invoke(ctx)
         except NeurotoxError as exc:
-            log.debug("error detail", exc_info=True)
-            click.echo(f"Error: {exc}", err=True)
-            ctx.exit(2)
+            _fail(ctx, str(exc))
+        except BrokenPipeError:
+            # the reader of our output went away (``| head``): stop quietly
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass   # not a real file descriptor (a test runner's stream)
+            ctx.exit(EXIT_BROKEN_PIPE)
+        except OSError as exc:
+            _fail(ctx, os_error_line(exc))
+        except BrokenProcessPool:
+            _fail(ctx, "a worker process died (out of memory? killed?); nothing was written")
+        except MemoryError:
+            _fail(ctx, "out of memory (input too large for this machine?)")
+        except RecursionError:
+            _fail(ctx, "input nests too deeply to be processed")
+        except Terminated as exc:
+            log.debug("terminated", exc_info=True)
+            name = str(exc) or "SIGTERM"
+            click.echo(f"Error: terminated by {name}; no unfinished output is left behind",
+                       err=True)
+            ctx.exit(128 + signal.Signals[name].value)
+
+
+def _fail(ctx: click.Context, message: str) -> None:
+    log.debug("error detail", exc_info=True)
+    click.echo(f"Error: {' '.join(message.split())}", err=True)
+    ctx.exit(2)
 
 
 def _close_handlers(logger: logging.Logger) -> None:
     for h in list(logger.handlers):
         logger.removeHandler(h)
         h.close()
+
+
+#: First characters of a line this program writes to a log file.
+_LOG_LINE = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|"
+                       rb"CRITICAL) ")
+
+
+def check_log_file(log_file: Path, args: list[str]) -> None:
+    """Refuse a log file that could damage an input or is not ours to append to.
+
+    Parameters
+    ----------
+    log_file
+        The ``--log-file`` value.
+    args
+        The remaining command-line arguments: any that names an existing file or
+        folder is treated as an input (or the output folder).
+
+    Raises
+    ------
+    InputError
+        The log file is one of the arguments, lies inside a folder given as an
+        argument, is a special file other than a character device, its folder
+        does not exist, or it exists and does not start like a neurotox log.
+
+    """
+    where = "--log-file"
+    for arg in _path_args(args):
+        p = Path(arg)
+        if not p.exists():
+            continue
+        if log_file.exists() and os.path.samefile(p, log_file):
+            raise InputError(f"{log_file} is also given as {arg!r}; the log must be a file "
+                             "of its own", where=where)
+        if p.is_dir() and lies_within(log_file, p):
+            raise InputError(f"{log_file} lies inside the folder {arg!r} given to the "
+                             "command; write the log elsewhere", where=where)
+    if not log_file.exists():
+        if not log_file.parent.is_dir():
+            raise InputError(f"{log_file}: folder {str(log_file.parent)!r} does not exist",
+                             where=where)
+        return
+    mode = log_file.stat().st_mode
+    if stat.S_ISCHR(mode):
+        return  # /dev/null, a terminal
+    if not stat.S_ISREG(mode):
+        raise InputError(f"{log_file} is {file_kind(mode)}, not a log file", where=where)
+    with open(log_file, "rb") as f:
+        head = f.read(64)
+    if head and not _LOG_LINE.match(head):
+        raise InputError(f"{log_file} exists and is not a neurotox log; refusing to append "
+                         "to it", where=where)
+
+
+def _path_args(args: list[str]) -> list[str]:
+    out = []
+    for a in args:
+        out.append(a)
+        if a.startswith("-") and "=" in a:
+            out.append(a.split("=", 1)[1])
+    return [a for a in out if a and "\x00" not in a]
 
 
 def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
@@ -93,7 +217,7 @@ def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
 
 #: Libraries that log their own warnings about damaged files (tifffile: "invalid offset
 #: …"); neurotox reports the problem itself in one line, so theirs go to the log file only.
-THIRD_PARTY_LOGGERS = ("tifffile",)
+THIRD_PARTY_LOGGERS = ("tifffile", "matplotlib", "numba", "distributed", "PIL")
 
 
 def _quiet_third_party(file_handler: logging.Handler | None) -> None:
@@ -106,21 +230,70 @@ def _quiet_third_party(file_handler: logging.Handler | None) -> None:
         lib.propagate = False
 
 
+def _on_sigterm(signum: int, frame: Any) -> None:
+    raise Terminated(signal.Signals(signum).name)
+
+
+def _handle_sigterm(ctx: click.Context) -> None:
+    """Turn SIGTERM (and SIGHUP) into :class:`Terminated` for this command.
+
+    Only in the main thread, and only where the signal has its default action: a
+    signal the caller chose to ignore (``nohup``) stays ignored.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is None or signal.getsignal(sig) is not signal.SIG_DFL:
+            continue
+        previous = signal.signal(sig, _on_sigterm)
+        ctx.call_on_close(lambda sig=sig, previous=previous: signal.signal(sig, previous))
+
+
+def _limits(ctx: click.Context, max_file: str | None, max_unpacked: str | None) -> None:
+    from neurotox.files import parse_size, reset_limits, set_limits
+
+    if max_file is None and max_unpacked is None:
+        return
+    token = set_limits(
+        max_file_bytes=parse_size(max_file, what="--max-file-size") if max_file else None,
+        max_unpacked_bytes=parse_size(max_unpacked, what="--max-unpacked-size")
+        if max_unpacked else None)
+    ctx.call_on_close(lambda: reset_limits(token))
+
+
 @click.group(cls=NeurotoxGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="neurotox")
 @click.option("--quiet/--verbose", "-q/-v", default=None,
               help="Only warnings and errors / also debug messages. Default: progress info.")
-@click.option("--log-file", type=click.Path(dir_okay=False), default=None,
-              help="Also write a detailed log to this file.")
+@click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a detailed log to this file (appended; never an input).")
+@click.option("--max-file-size", metavar="SIZE", default=None,
+              help="Largest input file read, e.g. 500M, 8G [default: 4G; env "
+                   "NEUROTOX_MAX_FILE_SIZE].")
+@click.option("--max-unpacked-size", metavar="SIZE", default=None,
+              help="Largest content unpacked from one xlsx or gzip file [default: 512M; env "
+                   "NEUROTOX_MAX_UNPACKED_SIZE].")
 @click.pass_context
-def cli(ctx: click.Context, quiet: bool | None, log_file: str | None) -> None:
+def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None,
+        max_file_size: str | None, max_unpacked_size: str | None) -> None:
     """Neurotoxicity assay analysis.
 
     Raw assay output to endpoint data, statistics and GLP-style summary tables.
     """
     ctx.ensure_object(dict)
     ctx.obj["quiet"] = bool(quiet)
-    _setup_logging(quiet, log_file)
+    for stream in (sys.stdout, sys.stderr):   # file names that are not UTF-8 print as \xff
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    ctx.obj["log_file"] = log_file
+    _handle_sigterm(ctx)
+    _limits(ctx, max_file_size, max_unpacked_size)
+    if log_file is not None:
+        check_log_file(log_file, ctx.meta.get("neurotox_command_args", []))
+    _setup_logging(quiet, str(log_file) if log_file else None)
+    if log_file is not None:   # whatever the command reads, it never reads its own log
+        token = reserve(log_file, "the log file (--log-file)")
+        ctx.call_on_close(lambda: unreserve(token))
     ctx.call_on_close(lambda: _close_handlers(logging.getLogger("neurotox")))
 
 

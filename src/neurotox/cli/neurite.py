@@ -7,7 +7,13 @@ from typing import Any
 
 import click
 
-from neurotox.cli.options import open_output, output_options
+from neurotox.cli.options import (
+    FINITE_FLOAT,
+    check_scheduler,
+    open_output,
+    output_options,
+    overrides,
+)
 
 #: Well metrics drawn as plate heatmaps.
 HEATMAPS = ("neurite_length_per_cell_um", "nuclei_count", "neurite_bearing_cells_pct",
@@ -15,14 +21,7 @@ HEATMAPS = ("neurite_length_per_cell_um", "nuclei_count", "neurite_bearing_cells
 
 
 def _overrides(pairs: tuple[str, ...], **options: Any) -> dict[str, Any]:
-    import yaml
-
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        if "=" not in pair:
-            raise click.BadParameter(f"expected KEY=VALUE, found {pair!r}", param_hint="--set")
-        key, value = pair.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value)
+    out = overrides(pairs, "--set")
     out.update({k: v for k, v in options.items() if v is not None})
     if str(out.get("nuclei_channel", "")).lower() == "none":
         out["nuclei_channel"] = None
@@ -52,7 +51,7 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
               help="Study YAML: study number and groups (doses, control).")
 @click.option("--study-id", help="Study number when no --study is given (default: folder name).")
 @click.option("--pattern", help='File-name pattern, e.g. "{well}_f{field}_c{channel}.tif".')
-@click.option("--pixel-size", type=float, help="µm per pixel (default: image metadata).")
+@click.option("--pixel-size", type=FINITE_FLOAT, help="µm per pixel (default: image metadata).")
 @click.option("--nuclei-channel", help="Nuclear channel number/name, 'none' for single-channel "
               "images (default: protocol).")
 @click.option("--neurite-channel", help="Neurite channel number/name (default: protocol).")
@@ -81,13 +80,15 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path, protocol: str,
     from neurotox.assays.neurite.plate import analyse_plate
     from neurotox.study import read_layout
 
+    check_scheduler(scheduler)
     over = _overrides(sets, pattern=pattern, pixel_size_um=pixel_size,
                       nuclei_channel=nuclei_channel, neurite_channel=neurite_channel)
     proto, params = resolve_parameters(protocol, over, source="command line")
     groups, sid = _groups_and_id(study_path, study_id, plate_dir)
     lay = read_layout(layout, group_ids=set(groups) if groups else None)
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
-    with open_output(output, force, protocol=proto.name, plate_dir=plate_dir, layout=layout,
+    with open_output(output, force, inputs=[plate_dir, layout, study_path, proto.path],
+                     protocol=proto.name, plate_dir=plate_dir, layout=layout,
                      overlays=overlays, workers=workers, scheduler=scheduler) as od:
         od.record.parameters["effective"] = params.model_dump(mode="json")
         run = analyse_plate(plate_dir, lay, params, study_id=sid, groups=groups,

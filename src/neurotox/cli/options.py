@@ -2,38 +2,140 @@
 
 from __future__ import annotations
 
+import math
+import socket
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 
+from neurotox.errors import InputError
+from neurotox.files import lies_within
+
 if TYPE_CHECKING:
-    from neurotox.io.output import OutputDir
+    from neurotox.io.output import OutputDir, SigningKey
+
+#: Seconds to wait for a Dask scheduler to accept a connection before giving up.
+SCHEDULER_TIMEOUT_S = 5.0
+
+
+class FiniteFloat(click.ParamType):
+    """A float option that refuses ``inf``, ``nan`` and numbers overflowing to infinity."""
+
+    name = "number"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        """The number; a usage error for text, infinity or NaN."""
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected a number, found {value!r}", param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"expected a finite number, found {value!r}", param, ctx)
+        return number
+
+
+FINITE_FLOAT = FiniteFloat()
 
 
 def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``-o/--output`` and ``--force/--no-force`` to a command."""
+    """Add ``-o/--output``, ``--force/--no-force`` and ``--sign-key`` to a command."""
+    f = click.option("--sign-key", "sign_key", default=None, metavar="FILE",
+                     type=click.Path(dir_okay=False, path_type=Path), expose_value=False,
+                     callback=_remember_key,
+                     help="Sign manifest.json with this key file (HMAC-SHA256; env "
+                          "NEUROTOX_SIGN_KEY_FILE).")(f)
     f = click.option("--force/--no-force", default=False,
-                     help="Replace an existing output folder.")(f)
+                     help="Replace an existing output folder, if it is an earlier neurotox "
+                          "output and holds no input.")(f)
     return click.option("-o", "--output", "output", required=True,
                         type=click.Path(file_okay=False, path_type=Path),
                         help="Output folder (must not exist unless --force).")(f)
 
 
-def open_output(output: Path, force: bool, **parameters: Any) -> OutputDir:
-    """Open an atomic output folder with a RunRecord of the command line."""
+def _remember_key(ctx: click.Context, param: click.Parameter, value: Path | None) -> None:
+    ctx.meta["neurotox_sign_key"] = value
+
+
+def signing_key(path: Path | None) -> SigningKey | None:
+    """The key of ``--sign-key``/``verify --key``, else of ``NEUROTOX_SIGN_KEY_FILE``."""
+    from neurotox.io.output import key_from_environment, load_key
+
+    return load_key(path) if path is not None else key_from_environment()
+
+
+def open_output(output: Path, force: bool, *, inputs: Iterable[Path | None] = (),
+                **parameters: Any) -> OutputDir:
+    """Open an atomic output folder with a RunRecord of the command line.
+
+    ``inputs`` are the files and folders the command reads (None entries are
+    skipped): the output may not be, hold or (when replaced) lie inside them,
+    and neither may the log file or the signing key lie inside the output.
+    Path parameters are recorded relative to the output folder.
+    """
     from neurotox.io.output import OutputDir, RunRecord
 
+    ctx = click.get_current_context(silent=True)
+    key_path = ctx.meta.get("neurotox_sign_key") if ctx else None
+    key = signing_key(key_path)
+    protected = [p for p in inputs if p is not None]
+    log_file = (ctx.find_root().obj or {}).get("log_file") if ctx else None
+    _check_not_inside(output, log_file, "the log file")
+    _check_not_inside(output, key.path if key else None, "the signing key")
     record = RunRecord(command=["neurotox", *sys.argv[1:]],
-                       parameters={k: _jsonable(v) for k, v in parameters.items()})
-    return OutputDir(output, force=force, record=record)
+                       parameters={k: _jsonable(v, output) for k, v in parameters.items()})
+    return OutputDir(output, force=force, record=record, inputs=protected, key=key)
 
 
-def _jsonable(v: Any) -> Any:
+def _check_not_inside(output: Path, path: Path | None, what: str) -> None:
+    if path is None:
+        return
+    if lies_within(path, output):
+        raise InputError(f"{what} {str(path)!r} lies inside the output folder; keep it "
+                         "outside", path=output)
+
+
+def _jsonable(v: Any, output: Path) -> Any:
+    from neurotox.io.output import relative_path
+
     if isinstance(v, Path):
-        return str(v)
+        return relative_path(v, output)
     if isinstance(v, tuple | list):
-        return [_jsonable(x) for x in v]
+        return [_jsonable(x, output) for x in v]
     return v
+
+
+def overrides(items: tuple[str, ...], option: str) -> dict[str, Any]:
+    """``KEY=VALUE`` options as a dict, values read as YAML 1.2 (one line on error)."""
+    from neurotox.yamlio import parse_overrides
+
+    return parse_overrides(items, option=option)
+
+
+def check_scheduler(address: str | None) -> None:
+    """Refuse a Dask scheduler address that is malformed or does not accept connections.
+
+    Only ``tcp://HOST:PORT`` (and ``tls://``) addresses are checked by connecting,
+    with a timeout of :data:`SCHEDULER_TIMEOUT_S` seconds.
+    """
+    if address is None:
+        return
+    parts = urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname or port is None:
+        raise InputError(f"expected a scheduler address like tcp://HOST:PORT, found "
+                         f"{address!r}", where="--scheduler")
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=SCHEDULER_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise InputError(f"cannot reach the scheduler {address}: {reason}",
+                         where="--scheduler") from None

@@ -59,8 +59,8 @@ def report(study_file: Path | None, study_opt: Path | None, endpoints_file: Path
             raise click.BadParameter("'pdf' needs LibreOffice (soffice) on the PATH, e.g. "
                                      "'apt-get install libreoffice-writer-nogui'; leave pdf "
                                      "out or install it", param_hint="'--format'")
-    with open_output(output, force, study=study, endpoints=endpoints_file,
-                     formats=fmts, bmd=bmd, paper=paper) as od:
+    with open_output(output, force, inputs=[study, endpoints_file], study=study,
+                     endpoints=endpoints_file, formats=fmts, bmd=bmd, paper=paper) as od:
         rep = report_study(od, study, formats=fmts, endpoints_file=endpoints_file, bmd=bmd,
                            paper=paper.lower() if paper else None, workers=workers)
     click.echo(f"wrote {len(rep.tables)} tables and {len(rep.figures)} figures "

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from neurotox.assays.base import AssayResult, resolve_parameters
-from neurotox.cli.options import open_output, output_options
+from neurotox.cli.options import open_output, output_options, overrides
 from neurotox.study import load_study
 
 
@@ -27,16 +26,7 @@ def _overrides(study: Any, assay: str, params: tuple[str, ...]) -> dict[str, Any
         if spec.assay == assay:
             out.update(spec.parameters)
             break
-    for item in params:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise click.BadParameter(f"expected KEY=VALUE, found {item!r}", param_hint="--param")
-        try:
-            out[key.strip()] = yaml.safe_load(value)
-        except yaml.YAMLError as exc:
-            raise click.BadParameter(f"{item!r} is not KEY=<YAML value>: "
-                                     f"{' '.join(str(exc).split())}",
-                                     param_hint="--param") from None
+    out.update(overrides(params, "--param"))
     return out
 
 
@@ -85,8 +75,8 @@ def _run(assay: str, module: Any, inputs: tuple[Path, ...], study_file: Path, pr
         raise click.BadParameter(f"protocol {proto.name!r} is for assay {proto.assay!r}",
                                  param_hint="--protocol")
     files = _inputs(study, assay, inputs)
-    with open_output(output, force, assay=assay, study=study_file, protocol=proto.name,
-                     inputs=files) as od:
+    with open_output(output, force, inputs=[study_file, *files, proto.path], assay=assay,
+                     study=study_file, protocol=proto.name) as od:
         od.record.parameters["effective"] = values.model_dump(mode="json")
         od.record.add_inputs([*study.input_files(), *files])
         result = module.analyse(study, files, values)

@@ -21,11 +21,14 @@ def simulate(kind: str, seed: int, output: Path, force: bool) -> None:
     The folder holds study.yaml, subjects/layouts and raw files in instrument
     formats, plus truth.json with the planted values.
     """
+    from neurotox.pipeline import freeze_zip_files
+
     sims = list_simulators() if kind == "all" else [get_simulator(kind)]
     with open_output(output, force, kind=kind, seed=seed) as od:
         for sim in sims:
             folder = od.path(sim.kind if kind == "all" else ".")
             folder.mkdir(parents=True, exist_ok=True)
             truth = sim.write(folder, seed)
+            freeze_zip_files(folder)   # the same seed gives the same bytes, at any time
             od.write_json((Path(sim.kind) if kind == "all" else Path()) / "truth.json", truth)
     click.echo(f"wrote {', '.join(s.kind for s in sims)} to {output}")

@@ -28,7 +28,8 @@ def stats(endpoint_table: Path, study_file: Path, output: Path, force: bool) -> 
     """
     study = load_study(study_file)
     plan = study.spec.statistics
-    with open_output(output, force, endpoint_table=endpoint_table, study=study_file,
+    with open_output(output, force, inputs=[endpoint_table, study_file],
+                     endpoint_table=endpoint_table, study=study_file,
                      statistics=plan.model_dump(mode="json")) as od:
         # the study's manual exclusions file applies here as in 'neurotox report'
         table = prepare(study, endpoint_table, od.record).table

@@ -6,19 +6,7 @@ from pathlib import Path
 
 import click
 
-from neurotox.cli.options import open_output, output_options
-
-
-def _overrides(items: tuple[str, ...]) -> dict:
-    import yaml
-
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise click.BadParameter(f"expected KEY=VALUE, found {item!r}", param_hint="--set")
-        key, value = item.split("=", 1)
-        out[key.strip()] = yaml.safe_load(value)
-    return out
+from neurotox.cli.options import open_output, output_options, overrides
 
 
 @click.command()
@@ -50,13 +38,14 @@ def zebrafish(exports: tuple[Path, ...], layout: Path | None, plate_map: Path | 
     from neurotox.assays.zebrafish import analyse, load_exports
     from neurotox.io.zebrafish import read_plate_layouts, read_plate_map
 
-    overrides = _overrides(sets)
+    over = overrides(sets, "--set")
     if fmt is not None:
-        overrides["format"] = fmt
-    proto, params = resolve_parameters(protocol, overrides, source="--set")
+        over["format"] = fmt
+    proto, params = resolve_parameters(protocol, over, source="--set")
     layouts = read_plate_layouts(layout) if layout else None
     pmap = read_plate_map(plate_map) if plate_map else None
-    with open_output(output, force, protocol=proto.name, exports=list(exports),
+    with open_output(output, force, inputs=[*exports, layout, plate_map, proto.path],
+                     protocol=proto.name, exports=list(exports),
                      layout=layout, plate_map=plate_map,
                      parameters=params.model_dump(mode="json")) as od:
         od.record.add_inputs([*exports, *(p for p in (layout, plate_map) if p)])

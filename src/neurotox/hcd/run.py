@@ -60,8 +60,9 @@ def _study(folder: Path, manifest: dict[str, Any]) -> Study:
     path = Path(name)
     if not path.is_absolute():
         path = Path(manifest.get("working_directory", ".")) / path
-    recorded = {i["path"]: i["sha256"] for i in manifest.get("inputs", [])}
-    key = str(path.resolve())
+    # input paths are recorded relative to the run folder (absolute in older manifests)
+    recorded = {(folder / i["path"]).resolve(): i["sha256"] for i in manifest.get("inputs", [])}
+    key = path.resolve()
     if not path.is_file():
         raise InputError("the study file of this run is gone", path=path)
     if key in recorded and sha256_file(path) != recorded[key]:

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -41,9 +40,11 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
+from neurotox.files import check_input
 from neurotox.io.output import note
 from neurotox.io.text import (
     check_distinct_columns,
+    check_nul,
     check_row_lengths,
     delimiter_name,
     guess_delimiter,
@@ -71,6 +72,7 @@ def _read_text(path: Path, sheet: str | None) -> pd.DataFrame:
     text, encoding = _decode(raw, path)
     lines = [line for line in text.splitlines() if line.strip()]
     sep = "\t" if path.suffix.lower() == ".tsv" else guess_delimiter(lines[0] if lines else "")
+    check_nul(text, path, sep=sep)
     check_row_lengths(text, sep, path)
     try:
         df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
@@ -97,10 +99,9 @@ def _decode(raw: bytes, path: Path) -> tuple[str, str]:
 
 @register_reader(".xlsx", ".xlsm")
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
-    try:
-        book = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
-    except (ValueError, OSError, KeyError, TypeError, zipfile.BadZipFile) as exc:
-        raise FormatError(f"cannot read as an xlsx workbook: {exc}", path=path) from None
+    from neurotox.io.excel import read_excel
+
+    book = read_excel(path, sheet_name=None, dtype=str)
     if sheet is None:
         sheet = next(iter(book))
     if sheet not in book:
@@ -123,8 +124,7 @@ def read_sheet(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
 
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", path=path)
+    check_input(path)   # a regular file within the size limit
     reader = _READERS.get(path.suffix.lower())
     if reader is None:
         raise FormatError(f"unknown sheet format {path.suffix!r}; expected one of "

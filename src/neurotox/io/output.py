@@ -6,23 +6,37 @@ to a hidden staging folder beside the target; only when the run succeeds is
 that fails or is killed therefore leaves either no output folder or the
 previous complete one, never a half-written one. Stale staging folders of
 killed runs are removed by the next run on the same target.
+
+An existing target is replaced (``force``) only when it is the output of an
+earlier neurotox run -- its ``manifest.json`` says so and lists every file in
+it -- and never when it is, holds or lies inside the folder of an input.
+
+The manifest proves that the files have not changed since it was written,
+as far as its own self-hash goes: anyone able to edit files can also recompute
+that hash. With a signing key (:func:`load_key`) the manifest carries an
+HMAC-SHA256 that only holders of the key can recompute.
 """
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import datetime as dt
 import getpass
 import hashlib
+import hmac
 import io
 import json
 import logging
 import os
 import platform
+import re
 import shutil
+import signal
 import socket
+import stat
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -31,12 +45,22 @@ from typing import Any
 import pandas as pd
 
 from neurotox.errors import InputError, OutputExistsError
+from neurotox.files import check_input, file_kind, lies_within, path_forms
 
 log = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
+FORMAT = "neurotox-manifest/2"
+_FORMAT_PREFIX = "neurotox-manifest/"
 _STAGING = ".neurotox-tmp-"
 _OLD = ".neurotox-old-"
+_MARKER = ".neurotox-staging"
+#: Largest manifest ``verify`` reads.
+MAX_MANIFEST_BYTES = 256 << 20
+#: Environment variable naming the signing key file (``--sign-key``, ``verify --key``).
+ENV_SIGN_KEY = "NEUROTOX_SIGN_KEY_FILE"
+SIGNATURE_ALGORITHM = "HMAC-SHA256"
+MIN_KEY_BYTES = 16
 DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "scikit-posthocs", "pybmds",
                 "pydantic", "click", "pyyaml", "openpyxl", "python-docx", "matplotlib",
                 "scikit-image", "tifffile", "skan", "pyarrow", "h5py")
@@ -60,6 +84,23 @@ def software_versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def current_user() -> str:
+    """Login name, or ``uid N`` when the user has no name (a container's arbitrary UID)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError, ImportError):
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """Size and modification time (ns) of a file, None when it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_size, st.st_mtime_ns
 
 
 def _now() -> str:
@@ -94,14 +135,21 @@ class RunRecord:
     exclusions: list[dict[str, Any]] = field(default_factory=list)
     deviations: list[str] = field(default_factory=list)
     started: str = field(default_factory=_now)
+    _stamps: dict[Path, tuple[int, int] | None] = field(default_factory=dict, repr=False)
 
     def add_inputs(self, paths: Iterable[str | Path]) -> None:
-        """Record input files (directories are expanded to the files inside)."""
+        """Record input files (directories are expanded to the regular files inside).
+
+        Each file's size and modification time are noted now; a file that changes
+        before the manifest is written makes the run fail (its hash would not be
+        that of the bytes read).
+        """
         for p in map(Path, paths):
-            if p.is_dir():
-                self.inputs.extend(sorted(q for q in p.rglob("*") if q.is_file()))
-            else:
-                self.inputs.append(p)
+            files = ([p / rel for rel, kind in walk(p) if kind == "file"
+                      or (kind == "symlink" and (p / rel).is_file())] if p.is_dir() else [p])
+            for f in files:
+                self.inputs.append(f)
+                self._stamps.setdefault(f.resolve(), _stamp(f))
 
     def note(self, message: str) -> None:
         """Record (and log) a decision the software took itself."""
@@ -128,15 +176,146 @@ def note(message: str) -> None:
         record.note(message)
 
 
+# ------------------------------------------------------------------ walking a folder
+
+def walk(folder: Path) -> Iterator[tuple[Path, str]]:
+    """Every path below ``folder`` (relative, sorted) with its kind; links never followed.
+
+    Kinds: ``file`` (regular file), ``dir``, ``symlink`` or the description of a
+    special file (``a FIFO (named pipe)`` ...).
+    """
+    stack = [Path()]
+    while stack:
+        rel = stack.pop()
+        with os.scandir(folder / rel) as it:
+            entries = sorted(it, key=lambda e: e.name, reverse=True)
+        for e in entries:
+            sub = rel / e.name
+            mode = e.stat(follow_symlinks=False).st_mode
+            if stat.S_ISLNK(mode):
+                yield sub, "symlink"
+            elif stat.S_ISDIR(mode):
+                yield sub, "dir"
+                stack.append(sub)
+            elif stat.S_ISREG(mode):
+                yield sub, "file"
+            else:
+                yield sub, file_kind(mode)
+
+
+def _prune_empty_dirs(folder: Path) -> None:
+    for rel, kind in sorted(walk(folder), key=lambda x: -len(x[0].parts)):
+        if kind == "dir" and not any((folder / rel).iterdir()):
+            (folder / rel).rmdir()
+
+
+# ------------------------------------------------------------------ signing
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A secret for HMAC-SHA256 signatures of manifests."""
+
+    secret: bytes = field(repr=False)
+    path: Path | None = None
+
+    @property
+    def key_id(self) -> str:
+        """Public identifier of the key (an HMAC of a fixed text, not the key's hash)."""
+        return hmac.new(self.secret, b"neurotox key id", hashlib.sha256).hexdigest()[:16]
+
+    def sign(self, doc: dict[str, Any]) -> str:
+        """HMAC-SHA256 of the canonical JSON of ``doc``."""
+        return hmac.new(self.secret, _canonical(doc), hashlib.sha256).hexdigest()
+
+
+def load_key(path: str | Path) -> SigningKey:
+    """Read a signing key file (at least 16 bytes; surrounding whitespace ignored).
+
+    Raises
+    ------
+    InputError
+        Missing, not a regular file, larger than 64 KiB, or too short.
+
+    """
+    path = Path(path)
+    check_input(path, max_bytes=1 << 16)
+    secret = path.read_bytes().strip()
+    if len(secret) < MIN_KEY_BYTES:
+        raise InputError(f"a signing key needs at least {MIN_KEY_BYTES} bytes, found "
+                         f"{len(secret)} (make one with: head -c 32 /dev/urandom | base64 "
+                         "> KEYFILE)", path=path)
+    return SigningKey(secret, path)
+
+
+def key_from_environment() -> SigningKey | None:
+    """The key named by ``NEUROTOX_SIGN_KEY_FILE``, if set."""
+    name = os.environ.get(ENV_SIGN_KEY, "").strip()
+    if not name:
+        return None
+    try:
+        return load_key(name)
+    except InputError as exc:
+        raise InputError(exc.detail, path=exc.path, where=ENV_SIGN_KEY) from None
+
+
+# ------------------------------------------------------------------ the manifest
+
 def _canonical(doc: dict[str, Any]) -> bytes:
     return json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def build_manifest(record: RunRecord, folder: Path) -> dict[str, Any]:
-    """The manifest document for the files now in ``folder``."""
-    outputs = [{"path": p.relative_to(folder).as_posix(), "sha256": sha256_file(p),
-                "bytes": p.stat().st_size}
-               for p in sorted(folder.rglob("*")) if p.is_file() and p.name != MANIFEST]
+def unicode_safe(value: Any) -> Any:
+    r"""``value`` with every string made valid Unicode.
+
+    File names that are not UTF-8 reach Python as lone surrogates (``\udcff``);
+    they are written as ``\xff`` so that the manifest is valid UTF-8 JSON.
+    """
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return value
+    if isinstance(value, dict):
+        return {unicode_safe(k): unicode_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [unicode_safe(v) for v in value]
+    return value
+
+
+def relative_path(path: Path, start: Path) -> str:
+    """``path`` relative to ``start`` (POSIX separators), both made absolute first."""
+    return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(start))).as_posix()
+
+
+def build_manifest(record: RunRecord, folder: Path, *, target: Path | None = None,
+                   key: SigningKey | None = None) -> dict[str, Any]:
+    """The manifest document for the files now in ``folder``.
+
+    Parameters
+    ----------
+    record
+        Provenance of the run.
+    folder
+        Folder whose files are the outputs (the staging folder).
+    target
+        Where the folder will end up; input paths are recorded relative to it
+        (default: ``folder``).
+    key
+        Signing key; adds an HMAC-SHA256 ``signature``.
+
+    """
+    target = target if target is not None else folder
+    outputs = []
+    for rel, kind in sorted(walk(folder)):
+        if kind == "dir":
+            continue
+        if kind != "file":
+            raise RuntimeError(f"{rel}: outputs must be regular files, found {kind}")
+        if rel.as_posix() != MANIFEST:
+            p = folder / rel
+            outputs.append({"path": rel.as_posix(), "sha256": sha256_file(p),
+                            "bytes": p.stat().st_size})
     seen: set[Path] = set()
     inputs = []
     for p in record.inputs:
@@ -144,14 +323,17 @@ def build_manifest(record: RunRecord, folder: Path) -> dict[str, Any]:
         if rp in seen or not rp.is_file():
             continue
         seen.add(rp)
-        inputs.append({"path": str(rp), "sha256": sha256_file(rp), "bytes": rp.stat().st_size})
-    doc = {
-        "format": "neurotox-manifest/1",
+        if record._stamps.get(rp, _stamp(rp)) != _stamp(rp):
+            raise InputError("changed while the run was reading it (size or modification "
+                             "time differs); run again on a stable copy", path=p)
+        inputs.append({"path": relative_path(rp, target.resolve()), "sha256": sha256_file(rp),
+                       "bytes": rp.stat().st_size})
+    doc: dict[str, Any] = {
+        "format": FORMAT,
         "software": software_versions(),
         "command": record.command,
-        "working_directory": os.getcwd(),
         "host": socket.gethostname(),
-        "user": getpass.getuser(),
+        "user": current_user(),
         "started_utc": record.started,
         "finished_utc": _now(),
         "parameters": record.parameters,
@@ -161,48 +343,365 @@ def build_manifest(record: RunRecord, folder: Path) -> dict[str, Any]:
         "exclusions": record.exclusions,
         "deviations": record.deviations,
     }
+    doc = unicode_safe(doc)
+    if key is not None:
+        doc["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "key_id": key.key_id,
+                            "value": key.sign(doc)}
     doc["manifest_sha256"] = hashlib.sha256(_canonical(doc)).hexdigest()
     return doc
 
 
-def verify(folder: str | Path) -> list[str]:
-    """Re-check an output folder against its manifest.
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
-    Returns
-    -------
-    list of str
-        One line per problem (changed, missing or extra file; edited manifest);
-        empty when the folder is intact.
+
+@dataclass
+class Manifest:
+    """A manifest read back by :func:`read_manifest`."""
+
+    doc: dict[str, Any]
+    outputs: dict[str, tuple[str, int | None]]
+    claimed: str
+    signature: dict[str, str] | None
+
+
+def read_manifest(path: Path) -> Manifest:
+    """Read and check the structure of a ``manifest.json``.
 
     Raises
     ------
     InputError
-        No folder, or no readable manifest in it.
+        Not a regular file, too large, not JSON, nested too deeply, or fields of
+        the wrong type (the message names the field).
+
+    """
+    try:
+        st = path.lstat()
+    except FileNotFoundError:
+        raise InputError(f"no {MANIFEST} in this folder", path=path.parent) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"expected a regular file, found {file_kind(st.st_mode)}", path=path)
+    if st.st_size > MAX_MANIFEST_BYTES:
+        raise InputError(f"manifest is larger than {MAX_MANIFEST_BYTES >> 20} MiB", path=path)
+    try:
+        doc = json.loads(path.read_bytes().decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except _DuplicateKey as exc:
+        raise InputError(f"duplicate key {exc.args[0]!r} in a JSON object (which one "
+                         "counts?)", path=path) from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"manifest is not readable JSON: {exc}", path=path) from None
+    except RecursionError:
+        raise InputError("manifest is not readable: JSON nests too deeply", path=path) from None
+    return _manifest_fields(doc, path)
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _DuplicateKey(next(k for k in keys if keys.count(k) > 1))
+    return dict(pairs)
+
+
+def _bad(path: Path, where: str, expected: str) -> InputError:
+    return InputError(f"expected {expected}", path=path, where=f"key {where!r}")
+
+
+def _manifest_fields(doc: Any, path: Path) -> Manifest:
+    if not isinstance(doc, dict):
+        raise InputError("expected a JSON object", path=path)
+    if not isinstance(doc.get("format"), str) or not doc["format"].startswith(_FORMAT_PREFIX):
+        raise _bad(path, "format", f"'{FORMAT}'")
+    claimed = doc.get("manifest_sha256")
+    if not isinstance(claimed, str) or not _HEX64.match(claimed):
+        raise _bad(path, "manifest_sha256", "a SHA-256 hex digest")
+    sig = doc.get("signature")
+    if sig is not None and not (isinstance(sig, dict) and all(
+            isinstance(sig.get(k), str) for k in ("algorithm", "key_id", "value"))):
+        raise _bad(path, "signature", "algorithm, key_id and value")
+    return Manifest(doc=doc, outputs=_manifest_outputs(doc.get("outputs"), path),
+                    claimed=claimed, signature=sig)
+
+
+def _manifest_outputs(entries: Any, path: Path) -> dict[str, tuple[str, int | None]]:
+    if not isinstance(entries, list):
+        raise _bad(path, "outputs", "a list")
+    outputs: dict[str, tuple[str, int | None]] = {}
+    for i, o in enumerate(entries):
+        where = f"outputs[{i}]"
+        if not isinstance(o, dict) or not isinstance(o.get("path"), str):
+            raise _bad(path, f"{where}.path", "a file path")
+        if not isinstance(o.get("sha256"), str) or not _HEX64.match(o["sha256"]):
+            raise _bad(path, f"{where}.sha256", "a SHA-256 hex digest")
+        size = o.get("bytes")
+        if size is not None and (type(size) is not int or size < 0):
+            raise _bad(path, f"{where}.bytes", "a size in bytes")
+        rel = o["path"]
+        if not _safe_relative(rel):
+            raise _bad(path, f"{where}.path", f"a relative path inside the folder, found {rel!r}")
+        if rel in outputs:
+            raise _bad(path, f"{where}.path", f"each path once, found {rel!r} twice")
+        outputs[rel] = (o["sha256"], size)
+    return outputs
+
+
+def _safe_relative(rel: str) -> bool:
+    parts = rel.split("/")
+    return (bool(rel) and "\x00" not in rel and rel != MANIFEST
+            and not rel.startswith("/") and all(p not in ("", ".", "..") for p in parts))
+
+
+@dataclass
+class Verification:
+    """Outcome of :func:`verify_folder`: problems and what the signature check found."""
+
+    problems: list[str]
+    signature: str
+
+
+def verify_folder(folder: str | Path, *, key: SigningKey | None = None) -> Verification:
+    """Re-check an output folder against its manifest.
+
+    Every path below the folder is compared with the manifest, without
+    following symbolic links: changed, missing and extra files, extra (empty)
+    folders, symbolic links and special files (FIFOs, sockets, devices) are
+    problems. The manifest's self-hash is checked, and with ``key`` its
+    signature.
+
+    Returns
+    -------
+    Verification
+        ``problems`` (one line each; empty when intact) and a sentence on the signature.
+
+    Raises
+    ------
+    InputError
+        No folder, or no readable, well-formed manifest in it.
 
     """
     folder = Path(folder)
-    mpath = folder / MANIFEST
-    if not mpath.is_file():
-        raise InputError(f"no {MANIFEST} in this folder", path=folder)
-    try:
-        doc = json.loads(mpath.read_text(encoding="utf-8"))
-        listed = {o["path"]: o["sha256"] for o in doc["outputs"]}
-        claimed = doc.pop("manifest_sha256")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"manifest is not readable: {exc}", path=mpath) from None
+    if not folder.is_dir():
+        raise InputError(f"no {MANIFEST}: " + ("the folder does not exist" if not
+                         folder.exists() else "this is a file, not an output folder"),
+                         path=folder)
+    man = read_manifest(folder / MANIFEST)
+    doc = {k: v for k, v in man.doc.items() if k != "manifest_sha256"}
     problems = []
-    if hashlib.sha256(_canonical(doc)).hexdigest() != claimed:
+    if hashlib.sha256(_canonical(doc)).hexdigest() != man.claimed:
         problems.append(f"{MANIFEST}: edited after it was written (self-hash differs)")
-    present = {p.relative_to(folder).as_posix() for p in folder.rglob("*")
-               if p.is_file() and p.name != MANIFEST}
-    for rel in sorted(set(listed) | present):
-        if rel not in present:
-            problems.append(f"{rel}: missing")
-        elif rel not in listed:
-            problems.append(f"{rel}: extra file not in the manifest")
-        elif sha256_file(folder / rel) != listed[rel]:
-            problems.append(f"{rel}: changed (SHA-256 differs)")
+    signed, sentence = _check_signature(doc, man.signature, key)
+    if signed:
+        problems.append(signed)
+    problems += _compare_tree(folder, man.outputs)
+    return Verification(problems, sentence)
+
+
+def _check_signature(doc: dict[str, Any], sig: dict[str, str] | None,
+                     key: SigningKey | None) -> tuple[str | None, str]:
+    if key is None:
+        if sig is None:
+            return None, "not signed"
+        return None, f"signed with key {sig['key_id']}; signature not checked (no key given)"
+    if sig is None:
+        return f"{MANIFEST}: not signed, but a key was given (unsigned or signature " \
+               "removed)", "not signed"
+    unsigned = {k: v for k, v in doc.items() if k != "signature"}
+    if sig["algorithm"] != SIGNATURE_ALGORITHM or \
+            not hmac.compare_digest(sig["value"], key.sign(unsigned)):
+        return f"{MANIFEST}: signature does not match the key (manifest rewritten, or " \
+               "signed with another key)", "signature invalid"
+    return None, f"signature valid (key {key.key_id})"
+
+
+def shown(name: str) -> str:
+    """A path for a one-line message: as is, or quoted when it holds control characters."""
+    return name if name.isprintable() else repr(name)
+
+
+def _compare_tree(folder: Path, listed: dict[str, tuple[str, int | None]]) -> list[str]:
+    present = {unicode_safe(rel.as_posix()): kind for rel, kind in walk(folder)}
+    real = {unicode_safe(rel.as_posix()): rel.as_posix() for rel, _ in walk(folder)}
+    present.pop(MANIFEST, None)
+    covered = {a.as_posix() for p in listed for a in Path(p).parents}
+    problems = []
+    for rel in sorted(set(listed) | set(present)):
+        on_disk = real.get(rel, rel)
+        problem = _entry_problem(folder, on_disk, present.get(rel), rel in listed, covered)
+        if problem:
+            problems.append(f"{shown(rel)}{problem}")
+        elif present.get(rel) == "file":
+            problems += _compare_file(folder / on_disk, rel, *listed[rel])
     return problems
+
+
+def _entry_problem(folder: Path, rel: str, kind: str | None, is_listed: bool,
+                   covered: set[str]) -> str | None:
+    """What is wrong with one path below the folder (None: compare its bytes, or fine)."""
+    if kind == "dir":
+        if is_listed:
+            return ": is a folder, expected a file"
+        return None if rel in covered else "/: extra folder not in the manifest"
+    if kind is None:
+        return ": missing"
+    if kind == "symlink":
+        return (f": symbolic link to {os.readlink(folder / rel)!r}, not a file written "
+                "by neurotox (not followed)")
+    if kind != "file":
+        return f": {kind}, not a regular file"
+    return None if is_listed else ": extra file not in the manifest"
+
+
+def _compare_file(path: Path, rel: str, digest: str, size: int | None) -> list[str]:
+    try:
+        if size is not None and path.stat().st_size != size or sha256_file(path) != digest:
+            return [f"{shown(rel)}: changed (SHA-256 differs)"]
+    except OSError as exc:
+        return [f"{shown(rel)}: cannot be read ({exc.strerror or exc})"]
+    return []
+
+
+def verify(folder: str | Path, *, key: SigningKey | None = None) -> list[str]:
+    """Problems found by :func:`verify_folder` (empty list when intact)."""
+    return verify_folder(folder, key=key).problems
+
+
+# ------------------------------------------------------------------ what may be replaced
+
+def input_conflict(target: Path, inputs: Iterable[str | Path], *,
+                   replacing: bool) -> str | None:
+    """Why ``target`` may not be written given these inputs, or None.
+
+    The output may not be an input, hold one, or lie inside an input folder; when
+    an existing folder is to be replaced it may not lie inside the folder of an
+    input file either.
+    """
+    for raw in inputs:
+        inp = Path(raw)
+        is_dir = inp.is_dir()
+        for t in path_forms(target):
+            for i in path_forms(inp):
+                folder = i if is_dir else i.parent
+                if t == i:
+                    return f"it is the input {str(raw)!r}"
+                if i.is_relative_to(t):
+                    return f"it holds the input {str(raw)!r}"
+                if t.is_relative_to(folder) and (is_dir or replacing):
+                    what = "the input folder" if is_dir else "the folder of the input"
+                    return f"it lies inside {what} {str(raw)!r}"
+    return None
+
+
+def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()) -> None:
+    """Refuse an output folder that would overwrite or delete what is not ours.
+
+    Raises
+    ------
+    OutputExistsError
+        The target is the current folder or holds it; exists without ``force``;
+        is a file or a symbolic link; is not an earlier neurotox output (or holds
+        files that output did not write); or conflicts with an input
+        (:func:`input_conflict`).
+
+    """
+    cwd = Path.cwd()
+    exists = os.path.lexists(target)
+    if lies_within(cwd, target):
+        raise OutputExistsError(f"{target}: refusing to write the output over the current "
+                                "folder or a folder holding it; give a new folder")
+    if exists and not force:
+        raise OutputExistsError(f"{target}: output already exists; use --force to replace it")
+    conflict = input_conflict(target, inputs, replacing=exists)
+    if conflict:
+        raise OutputExistsError(f"{target}: refusing to use this output folder: {conflict}; "
+                                "give a folder outside the inputs")
+    if not exists:
+        return
+    mode = os.lstat(target).st_mode
+    if not stat.S_ISDIR(mode):
+        raise OutputExistsError(f"{target}: exists and is {file_kind(mode)}, not an output "
+                                "folder; --force replaces only an earlier neurotox output")
+    reason = foreign_content(target)
+    if reason:
+        raise OutputExistsError(f"{target}: --force refused: {reason}; move it away or "
+                                "remove it yourself")
+
+
+def foreign_content(folder: Path) -> str | None:
+    """Why ``folder`` is not (only) an earlier neurotox output, or None when it is.
+
+    An empty folder, or one whose ``manifest.json`` is a neurotox manifest
+    listing every file below it, is ours to replace.
+    """
+    entries = list(walk(folder))
+    if not entries:
+        return None
+    try:
+        listed = set(read_manifest(folder / MANIFEST).outputs)
+    except InputError:
+        return (f"the folder is not the output of an earlier neurotox run (no readable "
+                f"neurotox {MANIFEST})")
+    dirs = {a.as_posix() for p in listed for a in Path(p).parents}
+    for rel, kind in entries:
+        name = rel.as_posix()
+        if name == MANIFEST or (kind == "file" and name in listed) or \
+                (kind == "dir" and name in dirs):
+            continue
+        what = "folder" if kind == "dir" else "file" if kind == "file" else kind
+        return f"{folder / rel} ({what}) was not written by the earlier run (not in its " \
+               f"{MANIFEST})"
+    return None
+
+
+# ------------------------------------------------------------------ the output folder
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGTERM, SIGINT and SIGHUP until the block ends (main thread, POSIX)."""
+    import threading
+
+    sigs = {getattr(signal, n) for n in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, n)}
+    if not hasattr(signal, "pthread_sigmask") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def _short_name(name: str, suffix_bytes: int, limit: int) -> str:
+    """``name`` shortened (with a hash) so that ``.name<suffix>`` fits in ``limit`` bytes."""
+    room = limit - suffix_bytes - 1
+    if len(os.fsencode(name)) <= room:
+        return name
+    digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:12]
+    cut = name
+    while len(os.fsencode(cut)) > room - 13:
+        cut = cut[:-1]
+    return f"{cut}-{digest}"
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def _pid_alive(host: str, pid: int) -> bool:
+    if host != socket.gethostname():
+        return True  # another machine's run: cannot tell, leave it alone
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
 
 
 class OutputDir:
@@ -213,9 +712,15 @@ class OutputDir:
     path
         Target folder.
     force
-        Replace an existing target (only once the new run has succeeded).
+        Replace an existing target (only once the new run has succeeded, and only
+        an earlier neurotox output: see :func:`check_target`).
     record
         Provenance to write into the manifest.
+    inputs
+        Files and folders the run reads; the target may not be, hold or lie
+        inside them (:func:`input_conflict`).
+    key
+        Signing key of the manifest.
 
     Examples
     --------
@@ -225,23 +730,36 @@ class OutputDir:
     """
 
     def __init__(self, path: str | Path, *, force: bool = False,
-                 record: RunRecord | None = None):
+                 record: RunRecord | None = None, inputs: Iterable[str | Path] = (),
+                 key: SigningKey | None = None):
         self.target = Path(path)
         self.force = force
         self.record = record or RunRecord()
-        if self.target.exists() and not force:
-            raise OutputExistsError(f"{self.target}: output already exists; use --force to "
-                                    "replace it")
-        if self.target.exists() and not self.target.is_dir():
-            raise OutputExistsError(f"{self.target}: exists and is not a folder")
-        self.staging = self.target.parent / f".{self.target.name}{_STAGING}{os.getpid()}"
+        self.inputs = [Path(p) for p in inputs]
+        self.key = key
+        check_target(self.target, force=force, inputs=self.inputs)
+        for p in self.inputs:   # input files as they are now, before anything reads them
+            if p.is_file():
+                self.record._stamps.setdefault(p.resolve(), _stamp(p))
+        parent = Path(os.path.abspath(self.target)).parent
+        suffix = len(_STAGING) + 2 + len(str(os.getpid())) + 12
+        self._base = "." + _short_name(self.target.name, suffix, _name_max(parent)
+                                        if parent.is_dir() else 255)
+        self.staging = self.target.parent / f"{self._base}{_STAGING}{os.getpid()}"
 
     # -- context management
     def __enter__(self) -> OutputDir:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self._clean_stale()
-        self.staging.mkdir()
-        self._token = _ACTIVE.set(self.record)
+        try:   # a signal handled right after mkdir must not leave the staging folder behind
+            self.staging.mkdir()
+            (self.staging / _MARKER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
+            self._token = _ACTIVE.set(self.record)
+        except FileExistsError:
+            raise   # not ours
+        except BaseException:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -249,25 +767,53 @@ class OutputDir:
         if exc_type is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             return
-        self.commit()
+        try:
+            self.commit()
+        except BaseException:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise
 
     def _clean_stale(self) -> None:
-        for p in self.target.parent.glob(f".{self.target.name}.neurotox-*"):
-            if p.name.startswith(f".{self.target.name}{_STAGING}") or \
-               p.name.startswith(f".{self.target.name}{_OLD}"):
+        for p in self.target.parent.glob(f"{glob_escape(self._base)}.neurotox-*"):
+            if p.name.startswith(f"{self._base}{_STAGING}"):
+                if self._stale_staging(p):
+                    log.info("removing leftover %s of an interrupted run", p)
+                    shutil.rmtree(p, ignore_errors=True)
+            elif p.name.startswith(f"{self._base}{_OLD}") and p.is_dir() \
+                    and not p.is_symlink() and foreign_content(p) is None:
                 log.info("removing leftover %s of an interrupted run", p)
                 shutil.rmtree(p, ignore_errors=True)
 
+    @staticmethod
+    def _stale_staging(p: Path) -> bool:
+        """A staging folder of a run that is no longer running (marker file inside)."""
+        try:
+            host, pid = (p / _MARKER).read_text().split()
+            return p.is_dir() and not p.is_symlink() and not _pid_alive(host, int(pid))
+        except (OSError, ValueError):
+            return False
+
     def commit(self) -> None:
         """Write the manifest and move the staging folder onto the target."""
-        doc = build_manifest(self.record, self.staging)
+        (self.staging / _MARKER).unlink()
+        _prune_empty_dirs(self.staging)
+        doc = build_manifest(self.record, self.staging, target=self.target, key=self.key)
         self._write_atomic(self.staging / MANIFEST,
                            (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
         old = None
-        if self.target.exists():
-            old = self.target.parent / f".{self.target.name}{_OLD}{os.getpid()}"
-            os.replace(self.target, old)
-        os.replace(self.staging, self.target)
+        if os.path.lexists(self.target):
+            # the folder may have changed during the run: check again before replacing
+            check_target(self.target, force=self.force, inputs=self.inputs)
+            old = self.target.parent / f"{self._base}{_OLD}{os.getpid()}"
+        with _signals_deferred():   # the two renames are not split by SIGTERM
+            if old is not None:
+                os.replace(self.target, old)
+            try:
+                os.replace(self.staging, self.target)
+            except BaseException:
+                if old is not None:
+                    os.replace(old, self.target)
+                raise
         if old is not None:
             shutil.rmtree(old, ignore_errors=True)
 
@@ -320,3 +866,8 @@ class OutputDir:
             else:
                 raise ValueError(f"unknown table format {fmt!r}")
         return out
+
+
+def glob_escape(name: str) -> str:
+    """``name`` with glob metacharacters escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", name)

@@ -29,6 +29,7 @@ import pandas as pd
 import tifffile
 
 from neurotox.errors import FormatError, InputError, quoted
+from neurotox.files import check_input, check_unpacked, file_kind
 from neurotox.study import normalise_well
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
@@ -223,8 +224,12 @@ def scan_plate(folder: str | Path, *, pattern: str | None = None) -> PlateIndex:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("plate folder not found", path=folder)
-    images = sorted(p for p in folder.rglob("*")
-                    if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    named = [p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES]
+    for p in named:
+        if not p.is_file() and not p.is_dir():
+            kind = file_kind(p.lstat().st_mode) if not p.exists() else file_kind(p.stat().st_mode)
+            raise InputError(f"expected image files, found {kind}", path=p)
+    images = sorted(p for p in named if p.is_file())
     thumbs = [p for p in images if _THUMB.search(p.name)]
     images = [p for p in images if not _THUMB.search(p.name)]
     if not images:
@@ -364,6 +369,7 @@ def read_plane(source: PlaneSource | str | Path) -> np.ndarray:
     plane, identical colour planes give one of them and others their mean.
     Stacks (channel, row, column) or (row, column, channel) need
     ``source.plane``.
+    Non-finite pixels of float images are masked (:func:`read_plane_masked`).
 
     Raises
     ------
@@ -371,9 +377,42 @@ def read_plane(source: PlaneSource | str | Path) -> np.ndarray:
         The file cannot be read, or the plane does not exist.
 
     """
+    return read_plane_masked(source)[0]
+
+
+def read_plane_masked(source: PlaneSource | str | Path) -> tuple[np.ndarray, int]:
+    """:func:`read_plane` and the number of pixels masked.
+
+    NaN and infinite pixels of a float image carry no intensity: they are set to
+    the plane's lowest finite value (background, so they never form objects) and
+    counted, for the caller to record.
+
+    Raises
+    ------
+    FormatError
+        As :func:`read_plane`; also when no pixel of the plane is finite.
+
+    """
     src = source if isinstance(source, PlaneSource) else PlaneSource(Path(source))
+    plane = _read_plane(src)
+    if plane.dtype.kind != "f":
+        return plane, 0
+    bad = ~np.isfinite(plane)
+    n_bad = int(bad.sum())
+    if n_bad == plane.size:
+        raise FormatError("no pixel of the image is a finite number (all NaN or infinite)",
+                          path=src.path)
+    if n_bad:
+        plane = np.where(bad, plane[~bad].min(), plane).astype(plane.dtype)
+    return plane, n_bad
+
+
+def _read_plane(src: PlaneSource) -> np.ndarray:
+    check_input(src.path)   # a regular file within the size limit
     try:
         data = _read_array(src.path)
+    except InputError:
+        raise
     except Exception as exc:  # tifffile and PIL raise many types on damaged files
         # (IndexError, struct.error, RuntimeError 'incompatible keyframe' ...): one line
         raise FormatError(f"cannot read image: {' '.join(str(exc).split()) or type(exc).__name__}",
@@ -443,13 +482,25 @@ def _rgb_to_grey(data: np.ndarray) -> np.ndarray:
 
 
 def _read_array(path: Path) -> np.ndarray:
+    """The pixels, once the size they unpack to is known to be within the limit."""
     if path.suffix.lower() in (".tif", ".tiff"):
         with tifffile.TiffFile(path) as tif:
+            if tif.series:   # (a damaged file may have none: asarray says what it finds)
+                series = tif.series[0]
+                check_unpacked(int(np.prod(series.shape, dtype=np.int64))
+                               * series.dtype.itemsize, path, what="the image")
             return tif.asarray()
+    import warnings
+
     from PIL import Image
 
     with Image.open(path) as im:
-        return np.asarray(im)
+        width, height = im.size
+        depth = 4 if im.mode.startswith(("I", "F")) else 1
+        check_unpacked(width * height * len(im.getbands()) * depth, path, what="the image")
+        with warnings.catch_warnings():   # the size was checked against neurotox's own limit
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            return np.asarray(im)
 
 
 def pixel_size_um(path: str | Path) -> float | None:

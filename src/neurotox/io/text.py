@@ -13,8 +13,59 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from neurotox.errors import FormatError
+from neurotox.files import check_nul, check_unpacked, limits
+
+__all__ = ["DELIMITERS", "check_distinct_columns", "check_nul", "check_row_lengths",
+           "delimiter_name", "guess_delimiter", "guess_encoding", "read_gzip"]
 
 DELIMITERS = (",", ";", "\t")
+
+
+def read_gzip(path: Path, *, limit: int | None = None) -> bytes:
+    """The unpacked bytes of a gzip file, refusing more than the unpacked-size limit.
+
+    With ``limit``, only the first ``limit`` bytes are unpacked (a sample for sniffing).
+    """
+    import gzip
+    import zlib
+
+    cap = limit if limit is not None else limits().max_unpacked_bytes
+    try:
+        with gzip.open(path, "rb") as f:
+            data = f.read(cap + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FormatError(f"cannot decompress as gzip: {exc}", path=path) from None
+    if limit is not None:
+        return data[:limit]
+    check_unpacked(len(data), path, what="the gzip file")
+    return data
+
+
+def scan_text(path: Path, encoding: str, *, gzip: bool = False, sep: str | None = None) -> None:
+    """Read a whole text file once: refuse NUL characters and, for gzip, too much content.
+
+    Readers that hand the file to pandas or pyarrow call this first, so that a NUL
+    in line 90 000 or a gzip bomb is one clear error, not a cut cell or a full disk.
+    """
+    import gzip as gz
+    import zlib
+
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    cap = limits().max_unpacked_bytes
+    seen, line = 0, 1
+    try:
+        with (gz.open(path, "rb") if gzip else open(path, "rb")) as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                seen += len(chunk)
+                if gzip and seen > cap:   # stop reading: "more than the limit"
+                    check_unpacked(cap + 1, path, what="the gzip file")
+                text = decoder.decode(chunk)
+                at = text.find("\x00")
+                if at >= 0:
+                    check_nul(text[:at + 1], path, sep=sep, first_line=line)
+                line += text.count("\n")
+    except (OSError, EOFError, zlib.error) as exc:
+        raise FormatError(f"cannot read: {exc}", path=path) from None
 
 
 def guess_encoding(raw: bytes) -> str:

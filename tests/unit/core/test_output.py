@@ -1,4 +1,6 @@
 import json
+import os
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -23,8 +25,9 @@ def test_manifest_lists_hashes_of_inputs_and_outputs(tmp_path):
     doc = json.loads((out / MANIFEST).read_text())
     assert doc["command"] == ["neurotox", "test"]
     assert doc["parameters"] == {"value": 1}
-    assert doc["inputs"] == [{"path": str(inp.resolve()), "sha256": sha256_file(inp),
-                              "bytes": 4}]
+    # inputs are recorded relative to the output folder, never as machine paths
+    assert doc["inputs"] == [{"path": "../in.csv", "sha256": sha256_file(inp), "bytes": 4}]
+    assert "working_directory" not in doc
     paths = [o["path"] for o in doc["outputs"]]
     assert paths == ["notes.txt", "tables/t.csv", "tables/t.parquet"]
     assert doc["software"]["pandas"] == pd.__version__
@@ -62,11 +65,23 @@ def test_failed_first_run_leaves_nothing(tmp_path):
 
 
 def test_stale_staging_of_killed_run_is_cleaned(tmp_path):
-    stale = tmp_path / ".out.neurotox-tmp-99999"
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    stale = tmp_path / f".out.neurotox-tmp-{dead}"
     stale.mkdir()
     (stale / "partial.csv").write_text("x")
+    (stale / ".neurotox-staging").write_text(f"{socket.gethostname()} {dead}\n")
+    # a folder with a staging-like name that neurotox did not make is left alone
+    foreign = tmp_path / ".out.neurotox-tmp-1"
+    foreign.mkdir()
+    (foreign / "mine.txt").write_text("user data")
     write_run(tmp_path / "out")
     assert not stale.exists()
+    assert (foreign / "mine.txt").read_text() == "user data"
 
 
 @pytest.mark.parametrize("tamper", ["change", "delete", "add", "manifest"])
@@ -96,3 +111,56 @@ def test_output_paths_cannot_escape(tmp_path):
     with OutputDir(tmp_path / "out") as od:
         with pytest.raises(ValueError, match="must be relative"):
             od.path("../x.txt")
+
+
+@pytest.mark.parametrize(("target", "inp", "replacing", "expected"), [
+    ("in", "in/study.yaml", False, "it holds the input"),
+    ("in/study.yaml", "in/study.yaml", False, "it is the input"),
+    (".", "in/study.yaml", False, "it holds the input"),
+    ("in/out", "in/study.yaml", True, "it lies inside the folder of the input"),
+    ("in/out", "in/study.yaml", False, None),              # a new folder beside the study
+    ("plate/out", "plate", False, "it lies inside the input folder"),
+    ("out", "in/study.yaml", True, None),
+    ("in2", "in/study.yaml", True, None),                 # a name prefix is not a parent
+])
+def test_input_conflicts(tmp_path, monkeypatch, target, inp, replacing, expected):
+    from neurotox.io.output import input_conflict
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "study.yaml").write_text("x")
+    (tmp_path / "plate").mkdir()
+    got = input_conflict(Path(target), [Path(inp)], replacing=replacing)
+    assert (got is None) if expected is None else (expected in got)
+
+
+def test_input_reached_through_a_link_is_protected(tmp_path, monkeypatch):
+    from neurotox.io.output import input_conflict
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "x.csv").write_text("x")
+    (tmp_path / "link").symlink_to(tmp_path / "data")
+    assert "holds the input" in input_conflict(Path("data"), [Path("link/x.csv")],
+                                               replacing=True)
+
+
+@pytest.mark.parametrize("name", ["r" * 250, "é" * 127, "日本" * 42, "out"])
+def test_staging_names_fit_the_name_limit(tmp_path, name):
+    with OutputDir(tmp_path / name) as od:
+        assert len(os.fsencode(od.staging.name)) <= 255
+        od.write_text("a.txt", "x")
+    assert verify(tmp_path / name) == []
+    write_run(tmp_path / name, force=True)
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_current_user_without_a_name(monkeypatch):
+    import getpass
+
+    from neurotox.io.output import current_user
+
+    def no_name():
+        raise KeyError("getpwuid(): uid not found: 54321")
+    monkeypatch.setattr(getpass, "getuser", no_name)
+    assert current_user() == f"uid {os.getuid()}"

@@ -17,7 +17,7 @@ from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.errors import InputError
 from neurotox.imaging import FieldSettings, analyse_field
 from neurotox.imaging.overlay import overlay_png
-from neurotox.io.plates import FieldSource, read_plane
+from neurotox.io.plates import FieldSource, read_plane_masked
 from neurotox.parallel import run_tasks
 
 
@@ -46,18 +46,23 @@ class FieldOutput:
 def process_field(task: FieldTask) -> FieldOutput:
     """Read the planes of one field, analyse it, and drop the images (worker function)."""
     src = task.source
-    neurite = read_plane(src.neurite)
-    nuclei = read_plane(src.nuclei) if src.nuclei is not None else None
+    neurite, masked = read_plane_masked(src.neurite)
+    nuclei = None
+    if src.nuclei is not None:
+        nuclei, masked_nuclei = read_plane_masked(src.nuclei)
+        masked += masked_nuclei
     if nuclei is not None and nuclei.shape != neurite.shape:
         raise InputError(f"image size {neurite.shape} differs from {nuclei.shape} of "
                          f"{src.nuclei.path.name} in the same field", path=src.neurite.path)
     keep = task.overlays != "none"
     res = analyse_field(neurite, nuclei, pixel_size=task.pixel_size, settings=task.settings,
                         keep_labels=keep)
+    flags = res.flags + (["masked_pixels"] if masked else [])
     overlay = None
-    if res.labels is not None and (task.overlays == "all" or _flagged(res, task.params)):
+    if res.labels is not None and (task.overlays == "all" or _flagged(res, task.params)
+                                   or masked):
         overlay = overlay_png(neurite, res.labels)
-    return FieldOutput(src, res.cells, res.metrics, res.flags, overlay)
+    return FieldOutput(src, res.cells, {**res.metrics, "masked_pixels": masked}, flags, overlay)
 
 
 def _flagged(res: Any, params: NeuriteParameters | None) -> bool:

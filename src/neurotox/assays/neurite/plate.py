@@ -24,6 +24,7 @@ from neurotox.assays.neurite.tables import (
     cell_table,
     endpoint_rows,
     field_table,
+    masked_note,
     well_table,
 )
 from neurotox.errors import InputError, quoted
@@ -192,6 +193,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
                          overlay_sink=sink if overlay_writer is not None else None)
     written.update(overlay_name(o.source) for o in outputs if o.overlay is not None)
     fields = apply_qc(field_table(outputs), params)
+    notes += masked_note(fields)
     if overlays == "flagged":
         late = late_overlay_tasks(tasks, fields, written)
         if late:

@@ -170,3 +170,13 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
             records.append(rec)
     return ept.from_records(records, study_id=study_id, assay=ASSAY, category=params.category,
                             sex="NA")
+
+
+def masked_note(fields: pd.DataFrame) -> list[str]:
+    """Run note on NaN/infinite pixels masked in float images (none: no note)."""
+    if "masked_pixels" not in fields.columns or not fields["masked_pixels"].any():
+        return []
+    hit = fields[fields["masked_pixels"] > 0]
+    return [f"{len(hit)} field(s) held NaN or infinite pixels ({int(hit['masked_pixels'].sum())}"
+            " in all): masked as background (set to the plane's lowest finite value); "
+            "see the fields table, column masked_pixels"]

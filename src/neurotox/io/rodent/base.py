@@ -60,12 +60,15 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
+from neurotox.files import check_hdf5, check_input
 from neurotox.io.text import (
     check_distinct_columns,
+    check_nul,
     check_row_lengths,
     delimiter_name,
     guess_delimiter,
     guess_encoding,
+    scan_text,
 )
 
 Kind = Literal["exploration", "key", "flags", "zone_samples", "trials", "entries", "poses",
@@ -169,12 +172,19 @@ def list_readers() -> list[Reader]:
 def detect(path: str | Path) -> Reader:
     """Return the reader for ``path``; FormatError naming the expected layouts otherwise."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError("file not found", path=path)
+    check_input(path)   # a regular file within the size limit
+    if is_excel(path):
+        from neurotox.io.excel import check_xlsx
+
+        check_xlsx(path)
     for reader in _READERS.values():
         try:
             if reader.match(path):
                 return reader
+        except FormatError:
+            continue
+        except InputError:
+            raise       # a bad cell, a NUL: wrong whatever the format
         except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
             continue
     raise FormatError("not a recognised rodent-cognition file; expected one of "
@@ -192,12 +202,14 @@ def read_rodent(path: str | Path, *, fmt: str | None = None, **options: Any) -> 
     are appended to the returned ``notes``.
     """
     path = Path(path)
+    check_input(path)
     if fmt is None:
         reader, how = detect(path), "detected"
     elif fmt in _READERS:
         reader, how = _READERS[fmt], "given"
     else:
         raise InputError(f"unknown rodent format {fmt!r}; known: {quoted(_READERS)}")
+    _check_content(path)   # NUL characters, oversized HDF5: before the parser
     try:
         data = reader.read(path, **options)
     except InputError:
@@ -218,6 +230,16 @@ def read_rodent(path: str | Path, *, fmt: str | None = None, **options: Any) -> 
 
 
 # ------------------------------------------------------------------ helpers
+
+def _check_content(path: Path) -> None:
+    """NUL characters in text, oversized HDF5 datasets: refused before any parser runs."""
+    head = _head(path)
+    if head.startswith(b"\x89HDF"):
+        check_hdf5(path)
+    elif not is_excel(path) and not _binary(head):
+        lines = sniff_lines(path, 1)
+        scan_text(path, text_encoding(path), sep=guess_delimiter(lines[0]) if lines else None)
+
 
 def _head(path: Path) -> bytes:
     with open(path, "rb") as f:
@@ -275,11 +297,14 @@ def read_sheet(path: Path) -> pd.DataFrame:
     """
     try:
         if is_excel(path):
-            df = pd.read_excel(path, dtype=str, keep_default_na=False)
+            from neurotox.io.excel import read_excel
+
+            df = read_excel(path, dtype=str, keep_default_na=False)
         else:
             text = path.read_bytes().decode(text_encoding(path)).lstrip("\ufeff")
             lines = text.splitlines()
             sep = guess_delimiter(lines[0]) if lines else ","
+            check_nul(text, path, sep=sep)
             df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
     except (ValueError, OSError, UnicodeError, pd.errors.ParserError,
             zipfile.BadZipFile) as exc:
@@ -314,15 +339,16 @@ def to_float(values: pd.Series, *, path: Path, column: str,
              nonnegative: bool = False) -> pd.Series:
     """Numbers from strings; '', '-', 'NA' → NaN; FormatError naming the first bad cell.
 
-    With ``nonnegative``, infinite and negative numbers (times, counts) are errors too.
+    Infinite numbers (``inf``, ``1e309``) are errors; with ``nonnegative``, negative
+    numbers (times, counts) too.
     """
     s = values.astype(str).str.strip()
     blank = s.str.lower().isin(["", "-", "na", "nan", "none"])
     num = pd.to_numeric(s.where(~blank), errors="coerce")
-    bad = num.isna() & ~blank
+    bad = (num.isna() & ~blank) | (num.notna() & ~np.isfinite(num.astype(float)))
     expected = "a number"
     if nonnegative:
-        bad |= num.notna() & ((num < 0) | ~np.isfinite(num.astype(float)))
+        bad |= num.notna() & (num < 0)
         expected = "a finite number >= 0"
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, quoted
+from neurotox.files import check_nul
 from neurotox.io.rodent.base import Reader, RodentData, is_excel, register_reader, sniff_lines
 
 _MAGIC = "number of header lines:"
@@ -25,14 +26,10 @@ _SUBJECT_KEYS = ("mouse id", "animal id", "rat id", "subject id", "animal", "sub
 
 
 def _first_rows_xlsx(path: Path, n: int) -> list[tuple]:
-    import openpyxl
+    from neurotox.io.excel import sheet_rows
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        ws = wb[wb.sheetnames[0]]
-        return [tuple(r) for r, _ in zip(ws.iter_rows(values_only=True), range(n), strict=False)]
-    finally:
-        wb.close()
+    sheets = list(sheet_rows(path, max_rows=n).values())
+    return sheets[0] if sheets else []
 
 
 def _match(path: Path) -> bool:
@@ -46,7 +43,9 @@ def _match(path: Path) -> bool:
 def _all_rows(path: Path) -> list[tuple]:
     if is_excel(path):
         return _first_rows_xlsx(path, 10**9)
-    text = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    raw = path.read_text(encoding="utf-8-sig", errors="replace")
+    check_nul(raw, path)
+    text = raw.splitlines()
     sep = ";" if text[0].count(";") > text[0].count(",") else ","
     return [tuple(c.strip().strip('"') for c in line.split(sep)) for line in text]
 

@@ -250,13 +250,10 @@ def _sheet_columns(path: Path) -> list[str]:
     """Header cells of a CSV or of the first sheet of a workbook (first row only)."""
     if not is_excel(path):
         return header_cells(path)
-    import openpyxl
+    from neurotox.io.excel import sheet_rows
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        first = next(wb[wb.sheetnames[0]].iter_rows(max_row=1, values_only=True), ())
-    finally:
-        wb.close()
+    sheets = list(sheet_rows(path, max_rows=1).values())
+    first = sheets[0][0] if sheets and sheets[0] else ()
     return [str(c).strip() for c in first if c is not None]
 
 

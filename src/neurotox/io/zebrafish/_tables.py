@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import zlib
 
@@ -9,7 +10,13 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError
-from neurotox.io.text import check_distinct_columns, check_row_lengths, delimiter_name
+from neurotox.io.text import (
+    check_distinct_columns,
+    check_nul,
+    check_row_lengths,
+    delimiter_name,
+    read_gzip,
+)
 from neurotox.io.zebrafish.base import Source, norm
 from neurotox.study import normalise_well
 
@@ -32,12 +39,16 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
     Text files: delimiter, encoding and decimal mark come from :class:`Source`
     and are recorded in ``src.notes``; ``-`` and empty cells are missing.
     """
-    if src.container in ("xlsx", "xls"):
-        engine = "openpyxl" if src.container == "xlsx" else "xlrd"
+    if src.container == "xlsx":
+        from neurotox.io.excel import read_excel
+
+        return _not_empty(read_excel(src.path, sheet_name=sheet, skiprows=skiprows,
+                                     header=header, dtype=dtype, na_values=NA_VALUES), src)
+    if src.container == "xls":
         try:
             df = pd.read_excel(src.path, sheet_name=sheet, skiprows=skiprows, header=header,
-                               dtype=dtype, engine=engine, na_values=NA_VALUES)
-        except Exception as exc:  # openpyxl/xlrd raise many types on corrupt workbooks
+                               dtype=dtype, engine="xlrd", na_values=NA_VALUES)
+        except Exception as exc:  # xlrd raises many types on corrupt workbooks
             raise FormatError(f"cannot open as an {src.container} workbook: "
                               f"{' '.join(str(exc).split())}", path=src.path) from None
         return _not_empty(df, src)
@@ -45,29 +56,30 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
     dec = decimal_mark(src, skip=first + 1)
     src.notes.append(f"read as text: encoding {src.encoding}, delimiter "
                      f"{delimiter_name(src.delimiter)}, decimal mark {dec!r}")
+    text = _text(src)
     try:
-        df = pd.read_csv(src.path, sep=src.delimiter, encoding=src.encoding,
+        df = pd.read_csv(io.StringIO(text), sep=src.delimiter,
                          skiprows=skiprows, header=header, dtype=dtype, decimal=dec,
-                         na_values=NA_VALUES, keep_default_na=False, low_memory=False,
-                         compression="gzip" if src.container == "gzip" else None)
+                         na_values=NA_VALUES, keep_default_na=False, low_memory=False)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError, EOFError,
             zlib.error) as exc:
         raise FormatError(f"cannot parse as a delimited table: "
                           f"{' '.join(str(exc).split())}", path=src.path) from None
     if header == 0 and isinstance(skiprows, int):
-        check_row_lengths(_text(src), src.delimiter, src.path, skiprows)
+        check_row_lengths(text, src.delimiter, src.path, skiprows)
     return _not_empty(df, src)
 
 
 def _text(src: Source) -> str:
-    if src.container == "gzip":
-        import gzip
-
-        with gzip.open(src.path, "rb") as f:
-            raw = f.read()
-    else:
-        raw = src.path.read_bytes()
-    return raw.decode(src.encoding, errors="replace")
+    """The whole decoded text (gzip unpacked within the limit), NUL characters refused."""
+    raw = read_gzip(src.path) if src.container == "gzip" else src.path.read_bytes()
+    try:
+        text = raw.decode(src.encoding)
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"cannot decode as {src.encoding} text (byte {exc.start})",
+                          path=src.path) from None
+    check_nul(text, src.path, sep=src.delimiter)
+    return text
 
 
 def _not_empty(df: pd.DataFrame, src: Source) -> pd.DataFrame:

@@ -30,7 +30,6 @@ Every reader returns an :class:`Export` whose ``data`` is one of
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -41,7 +40,8 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
-from neurotox.io.text import guess_delimiter, guess_encoding
+from neurotox.files import check_input
+from neurotox.io.text import guess_delimiter, guess_encoding, read_gzip, scan_text
 
 #: Activity/inactivity columns of ZebraLab tracking and quantization exports.
 ACTIVITY_COLUMNS = ("inact", "inadur", "inadist", "smlct", "smldur", "smldist", "larct",
@@ -94,8 +94,7 @@ class Source:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        if not self.path.is_file():
-            raise InputError("file not found", path=self.path)
+        check_input(self.path)   # a regular file within the size limit
         self.notes: list[str] = []
 
     @cached_property
@@ -122,13 +121,7 @@ class Source:
 
     def _raw_head(self) -> bytes:
         if self.container == "gzip":
-            import gzip
-
-            try:
-                with gzip.open(self.path, "rb") as f:
-                    return f.read(1 << 16)
-            except (OSError, EOFError, zlib.error) as exc:
-                raise FormatError(f"cannot decompress as gzip: {exc}", path=self.path) from None
+            return read_gzip(self.path, limit=1 << 16)
         return self.head
 
     @cached_property
@@ -152,19 +145,9 @@ class Source:
     def sheets(self) -> dict[str, list[tuple]]:
         """First rows of every sheet of a workbook (empty for text files)."""
         if self.container == "xlsx":
-            import openpyxl
+            from neurotox.io.excel import sheet_rows
 
-            try:
-                wb = openpyxl.load_workbook(self.path, read_only=True, data_only=True)
-            except Exception as exc:  # openpyxl raises many types on corrupt files
-                raise FormatError(f"cannot open as an xlsx workbook: {exc}",
-                                  path=self.path) from None
-            try:
-                return {ws.title: [r for _, r in zip(range(40), ws.iter_rows(values_only=True),
-                                                      strict=False)]
-                        for ws in wb.worksheets}
-            finally:
-                wb.close()
+            return sheet_rows(self.path, max_rows=40)
         if self.container == "xls":
             try:
                 frames = pd.read_excel(self.path, sheet_name=None, header=None, nrows=40,
@@ -286,6 +269,8 @@ def read_export(path: str | Path, *, format: str | None = None) -> Export:
     if format is not None and not reader.match(src):
         raise FormatError(f"not in the {reader.name} layout ({reader.description}); found: "
                           f"{src.describe()}", path=src.path)
+    if src.container in ("text", "gzip"):   # NUL characters, gzip bombs: before the parser
+        scan_text(src.path, src.encoding, gzip=src.container == "gzip", sep=src.delimiter)
     try:
         out = reader.read(src)
     except (ValueError, KeyError, TypeError, IndexError, UnicodeError) as exc:

@@ -145,8 +145,13 @@ def _read_ethovision(src: Source) -> Export:
     notes: list[str] = []
     frames = []
     if src.sheets:
-        all_sheets = pd.read_excel(src.path, sheet_name=None, header=None, dtype=str,
-                                   engine="openpyxl" if src.container == "xlsx" else "xlrd")
+        if src.container == "xlsx":
+            from neurotox.io.excel import read_excel
+
+            all_sheets = read_excel(src.path, sheet_name=None, header=None, dtype=str)
+        else:
+            all_sheets = pd.read_excel(src.path, sheet_name=None, header=None, dtype=str,
+                                       engine="xlrd")
         for name, sheet in all_sheets.items():
             rows = [[_s(c) if c == c else "" for c in r] for r in
                     sheet.itertuples(index=False)]

@@ -1,0 +1,261 @@
+"""What every input file must be before it is opened: a regular file within the size limits.
+
+A FIFO, socket or device given as an input would block a reader or never end;
+a file of many gigabytes, or a small zip that unpacks to gigabytes (an xlsx
+workbook is a zip), would exhaust memory or time. Readers call
+:func:`check_input` before opening a file and :func:`check_unpacked` before
+unpacking container content, so that such inputs fail at once with one line
+naming the file.
+
+The limits do not depend on any protocol. Their defaults
+(:data:`DEFAULT_MAX_FILE_BYTES`, :data:`DEFAULT_MAX_UNPACKED_BYTES`) can be
+changed with the environment variables ``NEUROTOX_MAX_FILE_SIZE`` and
+``NEUROTOX_MAX_UNPACKED_SIZE`` or the global command-line options
+``--max-file-size`` and ``--max-unpacked-size`` (sizes such as ``500M`` or
+``4G``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from neurotox.errors import InputError
+
+#: Largest input file read (bytes): tables, images, workbooks, YAML.
+DEFAULT_MAX_FILE_BYTES = 4 << 30
+#: Largest content unpacked from one container file (the sheets and strings of an
+#: xlsx workbook, a gzip-compressed export).
+DEFAULT_MAX_UNPACKED_BYTES = 512 << 20
+#: Largest YAML file (study, protocol): these are hand-written settings.
+MAX_YAML_BYTES = 16 << 20
+
+ENV_MAX_FILE = "NEUROTOX_MAX_FILE_SIZE"
+ENV_MAX_UNPACKED = "NEUROTOX_MAX_UNPACKED_SIZE"
+
+_UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGT]?)(?:I?B)?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Size limits of input files (bytes)."""
+
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
+    max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES
+
+
+_LIMITS: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("neurotox_limits",
+                                                                       default=None)
+#: Files this run writes outside its output folder (the log file): never read as inputs.
+_RESERVED: contextvars.ContextVar[tuple[tuple[Path, str], ...]] = contextvars.ContextVar(
+    "neurotox_reserved", default=())
+
+
+def parse_size(text: str, *, what: str) -> int:
+    """Bytes of a size such as ``2048``, ``500M``, ``4G`` or ``1.5GiB``.
+
+    Raises
+    ------
+    InputError
+        Not a size, or zero.
+
+    """
+    m = _SIZE.match(str(text))
+    if not m or float(m.group(1)) <= 0:
+        raise InputError(f"expected a size such as 500M or 4G, found {text!r}", where=what)
+    return int(float(m.group(1)) * _UNITS[m.group(2).upper()])
+
+
+def limits() -> Limits:
+    """The limits in force: set by :func:`set_limits`, else the environment, else defaults."""
+    set_ = _LIMITS.get()
+    if set_ is not None:
+        return set_
+    env = {k: os.environ.get(k, "").strip() for k in (ENV_MAX_FILE, ENV_MAX_UNPACKED)}
+    return Limits(
+        max_file_bytes=parse_size(env[ENV_MAX_FILE], what=ENV_MAX_FILE)
+        if env[ENV_MAX_FILE] else DEFAULT_MAX_FILE_BYTES,
+        max_unpacked_bytes=parse_size(env[ENV_MAX_UNPACKED], what=ENV_MAX_UNPACKED)
+        if env[ENV_MAX_UNPACKED] else DEFAULT_MAX_UNPACKED_BYTES)
+
+
+def set_limits(*, max_file_bytes: int | None = None,
+               max_unpacked_bytes: int | None = None) -> contextvars.Token:
+    """Override limits (``None`` keeps the current value); returns a token to reset."""
+    now = limits()
+    return _LIMITS.set(Limits(max_file_bytes or now.max_file_bytes,
+                              max_unpacked_bytes or now.max_unpacked_bytes))
+
+
+def reset_limits(token: contextvars.Token) -> None:
+    """Undo :func:`set_limits`."""
+    _LIMITS.reset(token)
+
+
+def reserve(path: str | Path, what: str) -> contextvars.Token:
+    """Mark ``path`` (the log file) as written by this run: :func:`check_input` refuses it."""
+    return _RESERVED.set((*_RESERVED.get(), (Path(path), what)))
+
+
+def unreserve(token: contextvars.Token) -> None:
+    """Undo :func:`reserve`."""
+    _RESERVED.reset(token)
+
+
+def _reserved(path: Path) -> str | None:
+    for p, what in _RESERVED.get():
+        try:
+            if p.exists() and os.path.samefile(p, path):
+                return what
+        except OSError:
+            continue
+    return None
+
+
+def human_size(n: int) -> str:
+    """``1.5 GiB``-style size for messages."""
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if n < 1024 or unit == "GiB":
+            return f"{n} bytes" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+_KIND = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+         (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def file_kind(mode: int) -> str:
+    """What a non-regular ``st_mode`` is, for messages (``a FIFO (named pipe)`` ...)."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    return next((name for test, name in _KIND if test(mode)), "not a regular file")
+
+
+def check_input(path: str | Path, *, max_bytes: int | None = None) -> os.stat_result:
+    """Refuse an input that is missing, not a regular file, or larger than the limit.
+
+    Symbolic links are followed (a link to a regular file is fine). Nothing is
+    opened, so a FIFO or device fails at once instead of blocking.
+
+    Parameters
+    ----------
+    path
+        The input file.
+    max_bytes
+        Limit for this kind of file (default: :func:`limits` ``.max_file_bytes``).
+
+    Returns
+    -------
+    os.stat_result
+        The file's status.
+
+    Raises
+    ------
+    InputError
+        Naming the file and what it is.
+
+    """
+    path = Path(path)
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        raise InputError("file not found", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise InputError("expected a file, found a folder", path=path)
+    if not stat.S_ISREG(st.st_mode):
+        raise InputError(f"expected a regular file, found {file_kind(st.st_mode)}", path=path)
+    reserved = _reserved(path)
+    if reserved:
+        raise InputError(f"this is {reserved} of this run, not an input", path=path)
+    limit = max_bytes if max_bytes is not None else limits().max_file_bytes
+    if st.st_size > limit:
+        hint = "" if max_bytes is not None else (f" (raise it with --max-file-size or "
+                                                 f"{ENV_MAX_FILE})")
+        raise InputError(f"file is {human_size(st.st_size)}, more than the limit of "
+                         f"{human_size(limit)}{hint}", path=path)
+    return st
+
+
+def check_unpacked(total: int, path: str | Path, *, what: str = "content") -> None:
+    """Refuse a container whose unpacked ``what`` (bytes ``total``) exceeds the limit."""
+    limit = limits().max_unpacked_bytes
+    if total > limit:
+        size = human_size(total) + ", more than" if total > limit + 1 else "more than"
+        raise InputError(f"{what} unpacks to {size} the limit of {human_size(limit)} "
+                         f"(raise it with --max-unpacked-size or {ENV_MAX_UNPACKED})",
+                         path=path)
+
+
+def read_bytes(path: str | Path, *, max_bytes: int | None = None) -> bytes:
+    """The bytes of an input file, after :func:`check_input`."""
+    check_input(path, max_bytes=max_bytes)
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
+
+
+def check_nul(text: str, path: str | Path, *, sep: str | None = None,
+              partial: bool = False, first_line: int = 1) -> None:
+    """Refuse text holding a NUL character, naming its line (and cell, given ``sep``).
+
+    A NUL byte in a text export means a damaged file (or a binary one); CSV
+    parsers cut the cell there silently. ``partial`` marks a sample of the file
+    (the last line may be cut), which changes nothing but the docs;
+    ``first_line`` is the line number ``text`` starts at.
+    """
+    at = text.find("\x00")
+    if at < 0:
+        return
+    line_start = text.rfind("\n", 0, at) + 1
+    line = text.count("\n", 0, at) + first_line
+    where = f"line {line}"
+    if sep and (line_start or first_line == 1):
+        where += f", cell {text.count(sep, line_start, at) + 1}"
+    raise InputError("NUL character in a text file (damaged or not a text export?)",
+                     path=path, where=where)
+
+
+def check_hdf5(path: str | Path) -> None:
+    """Refuse an HDF5 file whose datasets hold more than the unpacked-size limit.
+
+    Compressed datasets can declare gigabytes in a small file; readers load them whole.
+    """
+    import h5py
+
+    total = 0
+
+    def add(_name: str, obj: object) -> None:
+        nonlocal total
+        if isinstance(obj, h5py.Dataset):
+            total += int(obj.size or 0) * obj.dtype.itemsize
+
+    try:
+        with h5py.File(path, "r") as f:
+            f.visititems(add)
+    except (OSError, ValueError, KeyError, RuntimeError, TypeError):
+        return   # not readable as HDF5: the reader names the problem
+    check_unpacked(total, path, what="the HDF5 file")
+
+
+def path_forms(path: str | Path) -> list[Path]:
+    """The absolute path and, when different, the path with links resolved."""
+    absolute = Path(os.path.abspath(path))
+    real = Path(path).resolve()
+    return [absolute] if real == absolute else [absolute, real]
+
+
+def lies_within(path: str | Path, folder: str | Path) -> bool:
+    """True when ``path`` is ``folder`` or below it (as given or with links resolved)."""
+    return any(p == f or p.is_relative_to(f) for p in path_forms(path)
+               for f in path_forms(folder))

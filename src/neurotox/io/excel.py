@@ -1,0 +1,332 @@
+"""Reading xlsx workbooks safely: bounded, sparse, and strict about what a cell holds.
+
+An xlsx file is a zip of XML parts. Before anything is unpacked the zip's
+directory is checked against the unpacked-size limit
+(:func:`neurotox.files.check_unpacked`), so that a small file holding
+gigabytes of sheet XML fails at once. Sheets are then streamed cell by cell
+(openpyxl's sheet parser, without its row padding): only cells that hold
+something are kept, so one stray value at ``XFD1048576`` costs one cell, not a
+grid of 17 billion. A table is built only when the cells fill a reasonable
+part of their bounding box; a far-away stray cell is an error naming it.
+
+A cell is an error, naming sheet and cell, when it
+
+* holds a formula without a saved value (the workbook was written by a program
+  that does not calculate, and its value would read as empty);
+* holds a number that overflows to infinity or is not a number;
+* holds text with a NUL character.
+
+Spreadsheet error values (``#N/A``, ``#DIV/0!``) read as missing, as pandas
+reads them.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from neurotox.errors import FormatError, InputError
+from neurotox.files import check_input, check_unpacked
+
+#: A sheet's table is built only when its bounding box has at most this many cells,
+#: or at most :data:`FILL_FACTOR` times as many cells as hold values.
+MAX_GRID_CELLS = 1_000_000
+FILL_FACTOR = 4
+#: Most parts an xlsx zip may hold.
+MAX_PARTS = 10_000
+
+Cell = tuple[int, Any]   # (column, value), 1-based column
+
+
+def check_xlsx(path: Path) -> None:
+    """Refuse a workbook that is not a regular file, not a zip, or unpacks too large."""
+    check_input(path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = z.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise FormatError(f"cannot open as an xlsx workbook: {exc}", path=path) from None
+    if len(parts) > MAX_PARTS:
+        raise FormatError(f"xlsx zip holds {len(parts)} parts, more than {MAX_PARTS}",
+                          path=path)
+    check_unpacked(sum(p.file_size for p in parts), path, what="the workbook")
+
+
+def _parser_class() -> type:
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class Parser(WorkSheetParser):
+        """openpyxl's streaming sheet parser, marking formulas without a saved value."""
+
+        def parse_cell(self, element: Any) -> dict:
+            coordinate = element.get("r")
+            try:
+                cell = super().parse_cell(element)
+            except (ValueError, IndexError, TypeError, KeyError) as exc:
+                raise _CellError(coordinate, f"cannot read the cell: {exc}") from None
+            if cell["value"] is None and element.find(FORMULA_TAG) is not None:
+                cell["no_cached_value"] = True
+            cell["coordinate"] = coordinate
+            return cell
+
+    return Parser
+
+
+class _CellError(Exception):
+    def __init__(self, coordinate: str | None, message: str):
+        super().__init__(message)
+        self.coordinate = coordinate
+        self.message = message
+
+
+def _cell_name(row: int, col: int) -> str:
+    from openpyxl.utils import get_column_letter
+
+    try:
+        return f"{get_column_letter(col)}{row}"
+    except ValueError:
+        return f"row {row}, column {col}"
+
+
+def _check_value(value: Any, name: str, sheet: str, path: Path) -> Any:
+    where = f"sheet {sheet!r}, cell {name}"
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"number {value} is not finite (overflow?)", path=path, where=where)
+    if isinstance(value, str) and "\x00" in value:
+        raise InputError("text holds a NUL character", path=path, where=where)
+    return value
+
+
+def _cells(ws: Any, wb: Any, path: Path,
+           max_rows: int | None) -> Iterator[tuple[int, list[Cell]]]:
+    """Rows of one read-only worksheet as (row number, [(column, value), ...])."""
+    parser = _parser_class()(ws._get_source(), ws._shared_strings, data_only=True,
+                             epoch=wb.epoch, date_formats=wb._date_formats,
+                             timedelta_formats=wb._timedelta_formats)
+    try:
+        for r, row in parser.parse():
+            if max_rows is not None and r > max_rows:
+                break
+            out = []
+            for c in row:
+                name = c["coordinate"] or _cell_name(r, c["column"])
+                if c.get("no_cached_value"):
+                    raise InputError("formula without a saved value (the workbook was "
+                                      "never calculated); open and save it in a spreadsheet "
+                                      "program, or paste the values", path=path,
+                                      where=f"sheet {ws.title!r}, cell {name}")
+                value = c["value"]
+                if value is None:
+                    continue
+                if c["data_type"] == "e":
+                    value = math.nan
+                else:
+                    value = _check_value(value, name, ws.title, path)
+                out.append((c["column"], value))
+            yield r, out
+    except _CellError as exc:
+        raise InputError(exc.message, path=path,
+                          where=f"sheet {ws.title!r}, cell {exc.coordinate or '?'}") from None
+    finally:
+        parser.source.close()
+
+
+def read_cells(path: str | Path, *, max_rows: int | None = None,
+               sheets: list[str] | None = None) -> dict[str, dict[int, list[Cell]]]:
+    """The cells holding values, by sheet and row number (1-based), without padding.
+
+    Parameters
+    ----------
+    path
+        The workbook.
+    max_rows
+        Stop each sheet after this row (for sniffing the first rows).
+    sheets
+        Only these sheets (default: every worksheet, in workbook order).
+
+    Raises
+    ------
+    InputError
+        Not a readable workbook, too large unpacked, or a bad cell (see module notes).
+
+    """
+    import openpyxl
+
+    path = Path(path)
+    check_xlsx(path)
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+    except InputError:
+        raise
+    except Exception as exc:  # openpyxl raises many types on corrupt files
+        raise FormatError(f"cannot open as an xlsx workbook: {' '.join(str(exc).split())}",
+                          path=path) from None
+    try:
+        out = {}
+        for ws in wb.worksheets:
+            if sheets is not None and ws.title not in sheets:
+                continue
+            if not hasattr(ws, "_get_source"):
+                continue  # not a read-only worksheet (should not happen)
+            out[ws.title] = _read_sheet_cells(ws, wb, path, max_rows)
+        return out
+    finally:
+        wb.close()
+
+
+def _read_sheet_cells(ws: Any, wb: Any, path: Path, max_rows: int | None
+                      ) -> dict[int, list[Cell]]:
+    rows: dict[int, list[Cell]] = {}
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about date cells outside the calendar; they read as errors
+            warnings.filterwarnings("ignore", message=".*outside the limits for dates.*")
+            for r, cells in _cells(ws, wb, path, max_rows):
+                if cells:
+                    rows.setdefault(r, []).extend(cells)
+    except InputError:
+        raise
+    except Exception as exc:  # broken XML, bad row numbers ...
+        raise FormatError(f"cannot read sheet {ws.title!r}: {' '.join(str(exc).split())}",
+                          path=path) from None
+    return rows
+
+
+def _convert(value: Any) -> Any:
+    """A cell value as pandas' openpyxl reader returns it (whole floats as int)."""
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    return value
+
+
+def dense_rows(rows: dict[int, list[Cell]], *, sheet: str, path: Path,
+               fill: Any = "", convert: bool = True) -> list[list[Any]]:
+    """The sheet as a list of equally long rows from row 1 and column A.
+
+    With ``convert``, whole floats become int (as pandas reads them); otherwise
+    values are as openpyxl reads them.
+
+    Raises
+    ------
+    InputError
+        The cells' bounding box is both larger than :data:`MAX_GRID_CELLS` and more
+        than :data:`FILL_FACTOR` times the number of cells holding values: a stray
+        value far from the table. The message names it.
+
+    """
+    if not rows:
+        return []
+    n_cells = sum(len(c) for c in rows.values())
+    n_rows = max(rows)
+    n_cols = max(col for cells in rows.values() for col, _ in cells)
+    if n_rows * n_cols > max(MAX_GRID_CELLS, FILL_FACTOR * n_cells):
+        raise _stray_cell(rows, sheet, path)
+    grid = [[fill] * n_cols for _ in range(n_rows)]
+    for r, cells in rows.items():
+        for col, value in cells:
+            grid[r - 1][col - 1] = _convert(value) if convert else value
+    return grid
+
+
+def _stray_cell(rows: dict[int, list[Cell]], sheet: str, path: Path) -> InputError:
+    cells = sorted(((r, c) for r, cs in rows.items() for c, _ in cs),
+                   key=lambda rc: rc[0] * rc[1], reverse=True)
+    far = cells[0]
+    rest = cells[1:]
+    end = _cell_name(max(r for r, _ in rest), max(c for _, c in rest)) if rest else None
+    table = f"the other cells end at {end}" if end else "no other cell"
+    return InputError(f"cell {_cell_name(*far)} lies far outside the table ({table}); "
+                       "delete it (a stray value?)", path=path,
+                       where=f"sheet {sheet!r}, cell {_cell_name(*far)}")
+
+
+def sheet_rows(path: str | Path, *, max_rows: int | None = None,
+               sheets: list[str] | None = None) -> dict[str, list[tuple]]:
+    """Rows of every sheet as tuples of values (None for empty cells).
+
+    Like openpyxl's ``iter_rows(values_only=True)``, but never padded beyond the
+    cells that hold values.
+    """
+    path = Path(path)
+    out = {}
+    for name, rows in read_cells(path, max_rows=max_rows, sheets=sheets).items():
+        out[name] = [tuple(r) for r in dense_rows(rows, sheet=name, path=path, fill=None,
+                                                  convert=False)]
+    return out
+
+
+def read_excel(path: str | Path, sheet_name: str | int | None = 0, *,
+               header: int | None = 0, skiprows: int | list[int] | None = None,
+               nrows: int | None = None, dtype: Any = None, na_values: Any = None,
+               keep_default_na: bool = True) -> pd.DataFrame | dict[str, pd.DataFrame]:
+    """``pandas.read_excel`` for xlsx with the safety of :func:`read_cells`.
+
+    Same results as pandas' openpyxl engine for the arguments supported here:
+    ``sheet_name`` (name, index, or None for a dict of every sheet), ``header``,
+    ``skiprows``, ``nrows``, ``dtype``, ``na_values``, ``keep_default_na``.
+    """
+    from pandas.errors import EmptyDataError
+    from pandas.io.parsers import TextParser
+
+    path = Path(path)
+    cells = read_cells(path, sheets=[sheet_name] if isinstance(sheet_name, str) else None,
+                       max_rows=_rows_needed(header, skiprows, nrows))
+    names = list(cells)
+    if sheet_name is None:
+        wanted = names
+    elif isinstance(sheet_name, int):
+        if not 0 <= sheet_name < len(names):
+            raise FormatError(f"expected at least {sheet_name + 1} sheet(s), found "
+                              f"{len(names)}", path=path)
+        wanted = [names[sheet_name]]
+    elif sheet_name in cells:
+        wanted = [sheet_name]
+    else:
+        raise FormatError(f"expected a sheet {sheet_name!r}, found {names}", path=path)
+    out = {}
+    for name in wanted:
+        data = _trimmed(dense_rows(cells[name], sheet=name, path=path))
+        if not data:
+            out[name] = pd.DataFrame()
+            continue
+        try:
+            out[name] = TextParser(data, header=header, skiprows=skiprows, nrows=nrows,
+                                   dtype=dtype, na_values=na_values,
+                                   keep_default_na=keep_default_na,
+                                   skip_blank_lines=False).read(nrows=nrows)
+        except EmptyDataError:
+            out[name] = pd.DataFrame()
+    return out if sheet_name is None else out[wanted[0]]
+
+
+def _rows_needed(header: int | None, skiprows: int | list[int] | None,
+                 nrows: int | None) -> int | None:
+    """Sheet rows to read for ``nrows`` data rows (as pandas computes it)."""
+    if nrows is None:
+        return None
+    header_rows = 1 if header is None else 1 + header
+    if skiprows is None:
+        return header_rows + nrows
+    if isinstance(skiprows, int):
+        return header_rows + nrows + skiprows
+    return header_rows + nrows + len(skiprows)
+
+
+def _trimmed(grid: list[list[Any]]) -> list[list[Any]]:
+    """Rows with trailing empty cells and trailing empty rows removed, then padded (pandas)."""
+    rows = []
+    for row in grid:
+        end = len(row)
+        while end and row[end - 1] == "":
+            end -= 1
+        rows.append(row[:end])
+    while rows and not rows[-1]:
+        rows.pop()
+    width = max((len(r) for r in rows), default=0)
+    return [r + [""] * (width - len(r)) for r in rows]

@@ -1,0 +1,613 @@
+"""Attacks on what neurotox writes: --force over inputs, the log file, tampered outputs,
+failing disks, signals, and machines without a home folder.
+
+Cases needing root (a tiny or read-only tmpfs, another user ID) skip when not root.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from neurotox.io.output import MANIFEST, OutputDir, RunRecord, load_key, verify, verify_folder
+from tests.robustness import test_rodent_corpus as rodent
+from tests.robustness import test_stats_corpus as stats
+from tests.robustness.corpus import invoke, materialise, previous_output
+
+ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+needs_root = pytest.mark.skipif(not ROOT, reason="needs root (mount, other user IDs)")
+
+TMAZE = {**rodent.BASE, "entries.csv": rodent.ENTRIES,
+         "study.yaml": rodent.STUDY + "assays:\n  - {assay: tmaze, protocol: tmaze-spontaneous, "
+                                      "input: entries.csv}\n"}
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` with its bytes (links as their target text)."""
+    out = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_symlink():
+            out[str(p.relative_to(folder))] = os.readlink(p).encode()
+        elif p.is_file():
+            out[str(p.relative_to(folder))] = p.read_bytes()
+    return out
+
+
+def one_line_error(result) -> str:
+    text = result.output.strip()
+    assert result.exit_code == 2, f"exit {result.exit_code}: {text}\n{result.exception!r}"
+    lines = text.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), text
+    assert "Traceback" not in text
+    return lines[0]
+
+
+def study_case(tmp_path: Path) -> Path:
+    """A T-maze study in ``tmp_path/in``; returns that folder."""
+    folder = tmp_path / "in"
+    materialise(TMAZE, folder)
+    return folder
+
+
+# -------------------------------------------------------------- never destroy what is not ours
+
+REPORT = ("--quiet", "report", "{dir}/study.yaml", "--format", "csv", "--no-bmd")
+
+
+@pytest.mark.parametrize(("target", "prepare", "match"), [
+    ("{dir}", None, "refusing to use this output folder: it holds the input"),
+    ("{case}", None, "it holds the input"),
+    ("{dir}/old", "previous", "it lies inside the folder of the input"),
+    ("{case}/other", "foreign", "is not the output of an earlier neurotox run"),
+    ("{case}/old", "previous+extra", "notes.txt (file) was not written by the earlier run"),
+    ("{case}/old", "previous+folder", "keep (folder) was not written by the earlier run"),
+    ("{case}/old", "fake-manifest", "is not the output of an earlier neurotox run"),
+    ("{case}/link", "symlink-to-inputs", "it holds the input"),
+])
+def test_force_never_replaces_inputs_or_foreign_folders(tmp_path, target, prepare, match):
+    folder = study_case(tmp_path)
+    t = Path(target.replace("{dir}", str(folder)).replace("{case}", str(tmp_path)))
+    if prepare and prepare.startswith("previous"):
+        previous_output(t)
+        if prepare.endswith("extra"):
+            (t / "notes.txt").write_text("my own notes\n")
+        if prepare.endswith("folder"):
+            (t / "keep").mkdir()
+    elif prepare == "foreign":
+        t.mkdir()
+        (t / "thesis.docx").write_text("years of work")
+    elif prepare == "fake-manifest":
+        t.mkdir()
+        (t / MANIFEST).write_text('{"format": "something else"}')
+        (t / "data.csv").write_text("a\n1\n")
+    elif prepare == "symlink-to-inputs":
+        t.symlink_to(folder, target_is_directory=True)
+    before = snapshot(tmp_path)
+    r = invoke((*REPORT, "-o", str(t), "--force"), tmp_path, inputs=folder)
+    line = one_line_error(r)
+    assert match in line, line
+    assert snapshot(tmp_path) == before, "something was changed or deleted"
+
+
+def test_force_with_dot_and_a_parent_of_the_working_folder(tmp_path, monkeypatch):
+    folder = study_case(tmp_path)
+    work = tmp_path / "work"
+    previous_output(work)
+    monkeypatch.chdir(work)
+    before = snapshot(tmp_path)
+    for target in (".", str(tmp_path), "./"):
+        r = invoke((*REPORT, "-o", target, "--force"), tmp_path, inputs=folder)
+        assert "refusing to write the output over the current folder" in one_line_error(r)
+    assert snapshot(tmp_path) == before
+
+
+def test_force_on_a_previous_output_holding_the_input_table(tmp_path):
+    """stats reading endpoints.csv of an earlier run may not replace that run's folder."""
+    materialise(stats.BASE, tmp_path / "in")
+    out = tmp_path / "out"
+    with OutputDir(out, record=RunRecord(command=["earlier"])) as od:
+        od.write_text("endpoints.csv", stats.EPT)
+    before = snapshot(tmp_path)
+    r = invoke(("stats", "{out}/endpoints.csv", "--study", "{dir}/study.yaml", "-o", "{out}",
+                "--force"), tmp_path, inputs=tmp_path / "in")
+    assert "it holds the input" in one_line_error(r)
+    assert snapshot(tmp_path) == before
+
+
+def test_force_replaces_an_earlier_output_beside_the_inputs(tmp_path):
+    folder = study_case(tmp_path)
+    previous_output(tmp_path / "out")
+    r = invoke((*REPORT, "-o", "{out}", "--force"), tmp_path, inputs=folder)
+    assert r.exit_code == 0, r.output
+    assert verify(tmp_path / "out") == []
+    assert not (tmp_path / "out" / "previous-run.txt").exists()
+
+
+def test_output_inside_an_input_folder_is_refused(tmp_path):
+    """A plate folder is read whole: the output may not be written inside it."""
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    (tmp_path / "layout.csv").write_text("well,group,concentration\nA01,C,0\n")
+    before = snapshot(tmp_path)
+    r = invoke(("neurite", str(plate), "--layout", str(tmp_path / "layout.csv"),
+                "-o", str(plate / "results")), tmp_path)
+    assert "it lies inside the input folder" in one_line_error(r)
+    assert snapshot(tmp_path) == before
+
+
+@pytest.mark.parametrize(("log", "match"), [
+    ("{dir}/study.yaml", "is also given as"),
+    ("{dir}/subjects.csv", "exists and is not a neurotox log; refusing to append to it"),
+    ("{dir}/entries.csv", "exists and is not a neurotox log"),
+    ("{case}/nowhere/run.log", "does not exist"),
+    ("{out}/run.log", "lies inside the folder"),
+    ("{dir}", "is a directory"),
+])
+def test_log_file_is_never_an_input(tmp_path, log, match):
+    folder = study_case(tmp_path)
+    previous_output(tmp_path / "out")
+    log = log.replace("{case}", str(tmp_path))
+    before = snapshot(tmp_path)
+    r = invoke(("--log-file", log, *REPORT[1:], "-o", "{out}", "--force"), tmp_path,
+               inputs=folder)
+    if match == "is a directory":   # click's own check: a usage error (several lines)
+        assert r.exit_code == 2 and match in r.output
+    else:
+        assert match in one_line_error(r)
+    assert snapshot(tmp_path) == before
+
+
+def test_log_file_fifo_refused_at_once(tmp_path):
+    folder = study_case(tmp_path)
+    os.mkfifo(tmp_path / "log.fifo")
+    r = invoke(("--log-file", str(tmp_path / "log.fifo"), "check", "{dir}/study.yaml"),
+               tmp_path, inputs=folder)
+    assert "is a FIFO (named pipe), not a log file" in one_line_error(r)
+
+
+def test_log_file_appends_to_its_own_log(tmp_path):
+    folder = study_case(tmp_path)
+    log = tmp_path / "run.log"
+    for _ in range(2):
+        r = invoke(("--log-file", str(log), "check", "{dir}/study.yaml"), tmp_path,
+                   inputs=folder)
+        assert r.exit_code == 0, r.output
+    assert "study is valid" in r.output
+
+
+def test_signing_key_inside_the_output_is_refused(tmp_path):
+    folder = study_case(tmp_path)
+    previous_output(tmp_path / "out")
+    key = tmp_path / "out" / "key"
+    key.write_bytes(os.urandom(32))
+    r = invoke((*REPORT, "-o", "{out}", "--force", "--sign-key", str(key)), tmp_path,
+               inputs=folder)
+    assert "lies inside the output folder" in one_line_error(r)
+    assert key.exists()
+
+
+# -------------------------------------------------------------- tamper evidence that holds
+
+@pytest.fixture
+def output(tmp_path) -> Path:
+    out = tmp_path / "out"
+    with OutputDir(out, record=RunRecord(command=["t"])) as od:
+        od.write_text("a.csv", "x\n1\n")
+        od.write_text("sub/b.csv", "y\n2\n")
+        od.write_json("sub/manifest.json", {"nested": True})
+    return out
+
+
+def _rehash(out: Path) -> None:
+    """What a forger does: recompute every hash and the self-hash of the manifest."""
+    from neurotox.io.output import _canonical  # the manifest's own canonical form
+
+    doc = json.loads((out / MANIFEST).read_text())
+    for o in doc["outputs"]:
+        o["sha256"] = hashlib.sha256((out / o["path"]).read_bytes()).hexdigest()
+        o["bytes"] = (out / o["path"]).stat().st_size
+    doc.pop("manifest_sha256")
+    doc["manifest_sha256"] = hashlib.sha256(_canonical(doc)).hexdigest()
+    (out / MANIFEST).write_text(json.dumps(doc))
+
+
+@pytest.mark.parametrize(("tamper", "expected"), [
+    ("nested-manifest", ["sub/manifest.json: changed (SHA-256 differs)"]),
+    ("symlink-to-copy", ["a.csv: symbolic link to '../copy.csv', not a file written by "
+                         "neurotox (not followed)"]),
+    ("symlinked-folder", ["sub: symbolic link to '../elsewhere', not a file written by "
+                          "neurotox (not followed)", "sub/b.csv: missing",
+                          "sub/manifest.json: missing"]),
+    ("empty-folder", ["extra/: extra folder not in the manifest"]),
+    ("fifo", ["pipe: a FIFO (named pipe), not a regular file"]),
+    ("dangling-link", ["gone: symbolic link to '/nonexistent/x', not a file written by "
+                       "neurotox (not followed)"]),
+])
+def test_verify_sees_every_path(output, tamper, expected):
+    elsewhere = output.parent / "elsewhere"
+    if tamper == "nested-manifest":
+        (output / "sub" / "manifest.json").write_text('{"nested": false}\n')
+    elif tamper == "symlink-to-copy":
+        shutil.copy(output / "a.csv", output.parent / "copy.csv")
+        (output / "a.csv").unlink()
+        (output / "a.csv").symlink_to("../copy.csv")
+    elif tamper == "symlinked-folder":
+        shutil.copytree(output / "sub", elsewhere)
+        shutil.rmtree(output / "sub")
+        (output / "sub").symlink_to("../elsewhere", target_is_directory=True)
+    elif tamper == "empty-folder":
+        (output / "extra").mkdir()
+    elif tamper == "fifo":
+        os.mkfifo(output / "pipe")
+    elif tamper == "dangling-link":
+        (output / "gone").symlink_to("/nonexistent/x")
+    assert verify(output) == expected
+
+
+def test_rehashed_manifest_is_caught_by_the_key(tmp_path):
+    key_file = tmp_path / "key"
+    key_file.write_text("a long random secret, 32+ bytes!\n")
+    r = invoke(("--quiet", "simulate", "tmaze", "-o", "{out}", "--sign-key", str(key_file)),
+               tmp_path)
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "out"
+    key = load_key(key_file)
+    assert verify_folder(out, key=key).problems == []
+    r = invoke(("verify", "{out}", "--key", str(key_file)), tmp_path)
+    assert r.exit_code == 0 and f"signature valid (key {key.key_id})" in r.output
+    # an edit with every hash recomputed: intact without the key, caught with it
+    (out / "subjects.csv").write_text((out / "subjects.csv").read_text() + "X9,G1,M\n")
+    _rehash(out)
+    assert verify(out) == []
+    r = invoke(("verify", "{out}", "--key", str(key_file)), tmp_path)
+    assert r.exit_code == 1
+    assert r.output.strip() == ("manifest.json: signature does not match the key (manifest "
+                                "rewritten, or signed with another key)")
+    # removing the signature does not help
+    doc = json.loads((out / MANIFEST).read_text())
+    doc.pop("signature")
+    (out / MANIFEST).write_text(json.dumps(doc))
+    _rehash(out)
+    assert verify_folder(out, key=key).problems == [
+        "manifest.json: not signed, but a key was given (unsigned or signature removed)"]
+
+
+def test_signing_key_from_the_environment(tmp_path, monkeypatch):
+    key_file = tmp_path / "key"
+    key_file.write_bytes(os.urandom(32))
+    monkeypatch.setenv("NEUROTOX_SIGN_KEY_FILE", str(key_file))
+    r = invoke(("--quiet", "simulate", "tmaze", "-o", "{out}"), tmp_path)
+    assert r.exit_code == 0, r.output
+    assert "signature" in json.loads((tmp_path / "out" / MANIFEST).read_text())
+    r = invoke(("verify", "{out}"), tmp_path)
+    assert r.exit_code == 0 and "signature valid" in r.output
+
+
+@pytest.mark.parametrize(("key", "match"), [(b"short", "needs at least 16 bytes, found 5"),
+                                            (b"", "found 0")])
+def test_weak_signing_key_refused(tmp_path, key, match):
+    (tmp_path / "key").write_bytes(key)
+    r = invoke(("simulate", "tmaze", "-o", "{out}", "--sign-key", str(tmp_path / "key")),
+               tmp_path)
+    assert match in one_line_error(r)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("manifest", "match"), [
+    ("[" * 100_000 + "]" * 100_000, "JSON nests too deeply"),
+    ('{"a": ' * 50_000 + "1" + "}" * 50_000, "JSON nests too deeply"),
+    ('{"format": "neurotox-manifest/2", "manifest_sha256": "' + "0" * 64 + '", "outputs": {}}',
+     "key 'outputs': expected a list"),
+    ('{"format": "neurotox-manifest/2", "manifest_sha256": "' + "0" * 64 + '", "outputs": '
+     '[{"path": 3, "sha256": "x"}]}', "key 'outputs[0].path': expected a file path"),
+    ('{"format": "neurotox-manifest/2", "manifest_sha256": "' + "0" * 64 + '", "outputs": '
+     '[{"path": "../../etc/passwd", "sha256": "' + "a" * 64 + '"}]}',
+     "expected a relative path inside the folder, found '../../etc/passwd'"),
+    ('{"format": "neurotox-manifest/2", "manifest_sha256": "' + "0" * 64 + '", "outputs": '
+     '[{"path": "/etc/passwd", "sha256": "' + "a" * 64 + '"}]}', "found '/etc/passwd'"),
+    ('{"format": "neurotox-manifest/2", "manifest_sha256": "' + "0" * 64 + '", "outputs": '
+     '[{"path": "a", "sha256": "' + "a" * 64 + '", "bytes": "many"}]}',
+     "key 'outputs[0].bytes': expected a size in bytes"),
+    ('{"format": "neurotox-manifest/2", "manifest_sha256": "' + "0" * 64 + '", "outputs": '
+     '[{"path": "a", "sha256": "' + "a" * 64 + '"}, {"path": "a", "sha256": "' + "a" * 64
+     + '"}]}', "each path once, found 'a' twice"),
+    ('{"format": "other/1"}', "key 'format': expected 'neurotox-manifest/2'"),
+    ('"just text"', "expected a JSON object"),
+    ("\udcff\udcfe", "manifest is not readable JSON"),
+    ('{"format": "neurotox-manifest/2", "manifest_sha256": 5}',
+     "key 'manifest_sha256': expected a SHA-256 hex digest"),
+    ('{"format": "neurotox-manifest/2", "manifest_sha256": "' + "0" * 64 + '", "outputs": [], '
+     '"signature": [1]}', "key 'signature': expected algorithm, key_id and value"),
+])
+def test_malformed_manifest_is_one_line(tmp_path, manifest, match):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / MANIFEST).write_bytes(manifest.encode("utf-8", "surrogateescape"))
+    r = invoke(("verify", "{out}"), tmp_path)
+    assert match in one_line_error(r)
+
+
+def test_manifest_with_a_key_given_twice(output, tmp_path):
+    text = (output / MANIFEST).read_text()
+    (output / MANIFEST).write_text(text.replace('"outputs": [', '"outputs": [], "outputs": [', 1))
+    assert "duplicate key 'outputs' in a JSON object" in one_line_error(
+        invoke(("verify", "{out}"), tmp_path))
+
+
+def test_verify_names_odd_files_on_one_line(output):
+    (output / "two\nlines").write_text("x")
+    assert verify(output) == ["'two\\nlines': extra file not in the manifest"]
+
+
+def test_closed_output_pipe_is_quiet(tmp_path, monkeypatch):
+    """``neurotox endpoints list | head``: no error line, no traceback, exit 141."""
+    import click
+
+    def closed(*args, **kwargs):
+        raise BrokenPipeError(32, "Broken pipe")
+    monkeypatch.setattr(click, "echo", closed)
+    r = invoke(("endpoints", "list"), tmp_path)
+    assert r.exit_code == 141
+    assert r.output == ""
+
+
+def test_manifest_that_is_a_fifo_or_link(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / MANIFEST)
+    assert "expected a regular file, found a FIFO" in one_line_error(
+        invoke(("verify", "{out}"), tmp_path))
+    (out / MANIFEST).unlink()
+    (out / MANIFEST).symlink_to("/etc/hostname")
+    assert "found a symbolic link" in one_line_error(invoke(("verify", "{out}"), tmp_path))
+
+
+def test_manifest_records_no_machine_paths(tmp_path):
+    folder = study_case(tmp_path)
+    r = invoke((*REPORT, "-o", "{out}"), tmp_path, inputs=folder)
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "out" / MANIFEST).read_text())
+    paths = [i["path"] for i in doc["inputs"]]
+    assert sorted(paths) == ["../in/entries.csv", "../in/study.yaml", "../in/subjects.csv"]
+    assert doc["parameters"]["study"] == "../in/study.yaml"
+    assert "working_directory" not in doc
+    text = json.dumps({k: v for k, v in doc.items() if k != "command"})
+    assert str(tmp_path) not in text
+
+
+# -------------------------------------------------------------- every failure one line
+
+def test_output_name_longer_than_staging_allows(tmp_path):
+    """A 250-character name fits the file system; its staging folder must fit too."""
+    name = "r" * 250
+    r = invoke(("--quiet", "simulate", "tmaze", "-o", str(tmp_path / name)), tmp_path)
+    assert r.exit_code == 0, r.output
+    assert verify(tmp_path / name) == []
+    r = invoke(("--quiet", "simulate", "tmaze", "-o", str(tmp_path / name), "--force"), tmp_path)
+    assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]
+
+
+def test_output_name_too_long(tmp_path):
+    line = one_line_error(invoke(("simulate", "tmaze", "-o", str(tmp_path / ("n" * 300))),
+                                 tmp_path))
+    assert "File name too long" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_output_under_a_file(tmp_path):
+    (tmp_path / "f").write_text("x")
+    line = one_line_error(invoke(("simulate", "tmaze", "-o", str(tmp_path / "f" / "out")),
+                                 tmp_path))
+    assert "Not a directory" in line or "File exists" in line
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "localhost:8786", "tcp://:1",
+                                     "tcp://256.1.1.1:80", "tcp://127.0.0.1:99999"])
+def test_unreachable_scheduler_is_one_line(tmp_path, address):
+    (tmp_path / "plate").mkdir()
+    (tmp_path / "layout.csv").write_text("well,group,concentration\nA01,C,0\n")
+    r = invoke(("neurite", str(tmp_path / "plate"), "--layout", str(tmp_path / "layout.csv"),
+                "--scheduler", address, "-o", "{out}"), tmp_path)
+    assert "--scheduler" in one_line_error(r)
+    assert not (tmp_path / "out").exists()
+
+
+def _tmpfs(path: Path, options: str) -> None:
+    path.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                         capture_output=True)
+    if res.returncode:
+        pytest.skip(f"cannot mount a tmpfs: {res.stderr.decode().strip()}")
+
+
+@needs_root
+def test_disk_full_is_one_line_and_leaves_nothing(tmp_path):
+    disk = tmp_path / "disk"
+    _tmpfs(disk, "size=8k")
+    try:
+        r = invoke(("--quiet", "simulate", "tmaze", "-o", str(disk / "out")), tmp_path)
+        assert "No space left on device" in one_line_error(r)
+        assert list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+@needs_root
+def test_read_only_output_is_one_line(tmp_path):
+    disk = tmp_path / "ro"
+    _tmpfs(disk, "size=1m,ro")
+    try:
+        r = invoke(("simulate", "tmaze", "-o", str(disk / "out")), tmp_path)
+        assert "Read-only file system" in one_line_error(r)
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def _drop() -> None:
+    os.setgroups([])
+    os.setgid(54321)
+    os.setuid(54321)
+
+
+def _as_user(code: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run Python ``code`` as user/group 54321 (no name, no home) with ``env`` only.
+
+    The interpreter and packages of this environment are used; when the interpreter
+    itself is not readable by other users (installed under /root), the system's
+    Python of the same version runs them instead, or the test is skipped.
+    """
+    import site
+
+    import neurotox
+
+    path = [*site.getsitepackages(), str(Path(neurotox.__file__).resolve().parents[1])]
+    env = {**env, "PYTHONPATH": os.pathsep.join(path)}
+    python = _interpreter_for_others(frozenset(env.items()))
+    if python is None:
+        pytest.skip("no Python interpreter readable by another user")
+    return subprocess.run([python, "-c", code], env=env, cwd=cwd, preexec_fn=_drop,
+                          capture_output=True, text=True, timeout=600)
+
+
+@functools.cache
+def _interpreter_for_others(env: frozenset) -> str | None:
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    for python in (sys.executable, shutil.which(version, path="/usr/bin:/usr/local/bin")):
+        if not python:
+            continue
+        try:   # can that user run it?
+            probe = subprocess.run([python, "-c", "import os"], env=dict(env), cwd="/",
+                                   preexec_fn=_drop, capture_output=True, timeout=600)
+        except PermissionError:
+            continue
+        if probe.returncode == 0:
+            return python
+    return None
+
+
+@pytest.fixture
+def open_tmp():
+    """A temporary folder every user can enter (pytest's own are private to root)."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="neurotox-test-"))
+    folder.chmod(0o755)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@needs_root
+def test_permission_denied_is_one_line(open_tmp):
+    locked = open_tmp / "locked"
+    locked.mkdir(mode=0o555)
+    res = _as_user("from neurotox.cli.main import cli; cli(['simulate', 'tmaze', '-o', "
+                   f"'{locked}/out'])", {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"},
+                   open_tmp)
+    assert res.returncode == 2, res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1, res.stderr
+    assert lines[0] == f"Error: {locked}/.out.neurotox-tmp-" + lines[0].split("-tmp-")[1]
+    assert lines[0].endswith(": Permission denied")
+
+
+@needs_root
+def test_runs_as_an_arbitrary_user_without_home(open_tmp):
+    """Read-only install, no writable home, a UID with no name: import, analyse, write."""
+    work = open_tmp / "work"
+    work.mkdir()
+    work.chmod(0o777)
+    code = ("from neurotox.cli.main import cli\n"
+            "from neurotox.imaging import skeleton\n"
+            "for args in (['simulate', 'tmaze', '-o', 'sim'], ['report', 'sim/study.yaml', "
+            "'--format', 'csv', '--no-bmd', '-o', 'rep']):\n"
+            "    assert not cli(['--quiet', *args], standalone_mode=False), args\n")
+    res = _as_user(code, {"PATH": "/usr/bin:/bin", "HOME": "/nonexistent"}, work)
+    assert res.returncode == 0, res.stderr[-2000:]
+    manifest = json.loads((work / "rep" / MANIFEST).read_text())
+    assert manifest["user"] == "uid 54321"
+    assert verify(work / "rep") == []
+
+
+def _staging_of(parent: Path) -> list[Path]:
+    return [p for p in parent.iterdir() if ".neurotox-tmp-" in p.name]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_removes_staging(tmp_path, sig):
+    """What a batch scheduler sends: the run stops, the staging folder goes, nothing is left."""
+    proc = subprocess.Popen([sys.executable, "-m", "neurotox", "--quiet", "simulate", "all",
+                             "-o", str(tmp_path / "out")], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not _staging_of(tmp_path) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if proc.poll() is not None:
+        pytest.skip("the run ended before it could be signalled")
+    proc.send_signal(sig)
+    err = proc.communicate(timeout=120)[1]
+    # Ctrl-C: click's "Aborted!" (1), or Python's own report of SIGINT (-2) when the
+    # interrupt lands while the interpreter exits
+    assert proc.returncode in ((1, -2) if sig == signal.SIGINT else (128 + sig,)), err
+    assert "Traceback" not in err
+    if sig != signal.SIGINT:
+        assert err.strip() == (f"Error: terminated by {sig.name}; no unfinished output is "
+                               "left behind")
+    assert list(tmp_path.iterdir()) == []
+
+
+# -------------------------------------------------------------- byte-identical simulations
+
+def test_simulate_is_byte_identical_at_any_time(tmp_path):
+    """The same seed gives the same bytes, a few seconds later too (zip and document dates)."""
+    for name in ("a", "b"):
+        if name == "b":
+            time.sleep(2.1)   # zip timestamps have a resolution of 2 s
+        r = invoke(("--quiet", "simulate", "nor", "-o", str(tmp_path / name)), tmp_path)
+        assert r.exit_code == 0, r.output
+    a, b = snapshot(tmp_path / "a"), snapshot(tmp_path / "b")
+    a.pop(MANIFEST), b.pop(MANIFEST)
+    assert any(name.endswith(".xlsx") for name in a)
+    assert a == b
+
+
+def test_input_changed_during_the_run_is_an_error(tmp_path):
+    """The manifest hashes inputs at the end: a file changed meanwhile must not pass."""
+    from neurotox.errors import InputError
+
+    src = tmp_path / "in.csv"
+    src.write_text("a\n1\n")
+    with pytest.raises(InputError, match=r"in\.csv: changed while the run was reading it"):
+        with OutputDir(tmp_path / "out", inputs=[src]) as od:
+            od.record.add_inputs([src])
+            od.write_text("t.csv", src.read_text())
+            src.write_text("a\n2\n")          # another process edits the input
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_non_utf8_names_in_the_manifest(tmp_path):
+    """File names that are not UTF-8 (lone surrogates in Python) cannot break the manifest."""
+    name = os.fsdecode(b"\xff\xfe")
+    r = invoke(("--quiet", "simulate", "tmaze", "-o", str(tmp_path / name)), tmp_path)
+    assert r.exit_code == 0, r.output
+    assert verify(tmp_path / name) == []
+    odd = tmp_path / os.fsdecode(b"in\xfa.csv")
+    odd.write_text("a\n1\n")
+    with OutputDir(tmp_path / "out", record=RunRecord(command=["t", str(odd)])) as od:
+        od.record.add_inputs([odd])
+        od.write_text(os.fsdecode(b"t\xfa.csv"), "x\n")
+    doc = json.loads((tmp_path / "out" / MANIFEST).read_bytes().decode("utf-8"))
+    assert doc["inputs"][0]["path"] == "../in\\xfa.csv"
+    assert [o["path"] for o in doc["outputs"]] == ["t\\xfa.csv"]
+    assert verify(tmp_path / "out") == []
+    (tmp_path / "out" / os.fsdecode(b"x\xfa")).write_text("planted")
+    assert verify(tmp_path / "out") == ["x\\xfa: extra file not in the manifest"]
