@@ -74,7 +74,8 @@ def _first_row(src: Source) -> set[str]:
 
 def _match_tracking(src: Source) -> bool:
     cols = _first_row(src)
-    return {"location", "start", "end"} <= cols and bool(cols & (_TRACKING_SIGNS | _QUANT_SIGNS))
+    return {"location", "start", "end"} <= cols and bool(cols & (_TRACKING_SIGNS | _QUANT_SIGNS)) \
+        and "endreason" not in cols   # newer exports with stimulus rows: zebralab-stimulus
 
 
 def _read_tracking(src: Source) -> Export:
