@@ -46,6 +46,8 @@ class Collected:
         Raw files read.
     parameters
         Effective parameters per assay key.
+    conventions
+        Result-changing rules per assay key (run notes, manifest, methods).
 
     """
 
@@ -54,6 +56,7 @@ class Collected:
     notes: list[str] = field(default_factory=list)
     inputs: list[Path] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    conventions: dict[str, list[str]] = field(default_factory=dict)
 
 
 def collect_endpoints(study: Study) -> Collected:
@@ -74,6 +77,8 @@ def collect_endpoints(study: Study) -> Collected:
         out.notes += [f"{spec.key}: {n}" for n in result.notes]
         out.inputs += list(result.inputs)
         out.parameters[spec.key] = result.parameters
+        if result.conventions:
+            out.conventions[spec.key] = list(result.conventions)
     out.table = endpoints.concat(tables)
     return out
 
@@ -262,6 +267,9 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
             {f"{prefix}:{k}" if prefix else k: v for k, v in collected.parameters.items()})
         record.parameters.setdefault("statistics", {})[prefix or study.study_id] = \
             study.spec.statistics.model_dump(mode="json")
+        if collected.conventions:
+            record.parameters.setdefault("conventions", {}).update(
+                {f"{prefix}:{k}" if prefix else k: v for k, v in collected.conventions.items()})
         analysis = analyse(collected.table, study)
         step("statistics", f"{len(analysis.decisions)} analyses")
         deviations = guideline_deviations(study, collected.table, collected.notes)
@@ -274,7 +282,8 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               analysis.decisions, software=software, deviations=deviations,
                               exclusions=exclusion_lines(collected.table), bmd=bmd,
                               figures=False, parameters=collected.parameters, stamp=stamp,
-                              paper=paper, workers=workers, tables=needs_tables(formats))
+                              paper=paper, workers=workers, tables=needs_tables(formats),
+                              conventions=collected.conventions)
         if report.tables:
             step("tables and fits", f"{len(report.tables)} tables")
         for msg in report.appendix:

@@ -23,7 +23,7 @@ from neurotox.report.figures import plan_figures, render_figures
 from neurotox.report.findings import conclusions_table, findings_tables
 from neurotox.report.front import front_matter
 from neurotox.report.labels import TimepointLabels
-from neurotox.report.methods import design_paragraph, methods_section
+from neurotox.report.methods import conventions_paragraphs, design_paragraph, methods_section
 from neurotox.report.model import (
     Cell,
     ColumnGroup,
@@ -63,7 +63,8 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
                  figures: bool = True, bmd: bool = True,
                  parameters: Mapping[str, Any] | None = None, stamp: RunStamp | None = None,
                  paper: str | None = None, workers: int | None = 1,
-                 tables: bool = True) -> Report:
+                 tables: bool = True,
+                 conventions: Mapping[str, list[str]] | None = None) -> Report:
     """Assemble the report model.
 
     Parameters
@@ -97,6 +98,8 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     tables
         Build the tables, fits and figure plan (off when only csv files are written:
         the report then holds the machine-readable frames and the methods only).
+    conventions
+        Result-changing assay rules by assay entry key, stated in the methods.
 
     Returns
     -------
@@ -118,7 +121,7 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     report = Report(
         study_id=spec.study_id, title=spec.title, header=head, tables=numbered, figures=[],
         methods=methods_section(decisions, spec.statistics, software, _design(ctx, results))
-        + _fit_methods(fits) + _bmd_methods(bmds),
+        + _fit_methods(fits) + _bmd_methods(bmds) + conventions_paragraphs(conventions),
         deviations=list(deviations), exclusions=list(exclusions),
         results=results, decisions=decisions, endpoints=table, software=dict(software),
         front=front_matter(spec, paper), stamp=stamp, appendix=software_messages(decisions),
