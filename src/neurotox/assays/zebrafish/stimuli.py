@@ -161,7 +161,7 @@ def _check_all_claimed(stimuli: tuple[Stimulus, ...], events: pd.DataFrame) -> N
             what = "matches none" if not owners else f"matches {quoted(owners)}"
             raise InputError(f"export stimulus {n!r} {what} of the protocol's stimuli "
                              f"({quoted(s.name for s in stimuli)}); set each stimulus's "
-                             "export_name")
+                             "export_name", path=_files(events[events["stimulus"] == n]))
 
 
 def _export_onsets(stim: Stimulus, own: pd.DataFrame, sched: np.ndarray | None
@@ -171,17 +171,25 @@ def _export_onsets(stim: Stimulus, own: pd.DataFrame, sched: np.ndarray | None
     onsets = per["start_s"].median().to_numpy(float)
     durations = (per["end_s"].median() - per["start_s"].median()).to_numpy(float)
     counts = own.groupby(["plate", "animal"]).size()
+    path = _files(own)
     if counts.nunique() != 1:
         raise InputError(f"stimulus {stim.name!r}: larvae have different numbers of "
-                         f"presentations in the export ({sorted(set(counts))})")
+                         f"presentations in the export ({sorted(set(counts))})", path=path)
     if sched is not None:
         if len(sched) != len(onsets):
             raise InputError(f"stimulus {stim.name!r}: the protocol schedules {len(sched)} "
-                             f"presentations, the export has {len(onsets)}")
+                             f"presentations, the export has {len(onsets)}", path=path)
         off = np.abs(sched - onsets)
         if (off > ONSET_TOLERANCE_S).any():
             k = int(np.argmax(off > ONSET_TOLERANCE_S))
             raise InputError(f"stimulus {stim.name!r} presentation {k + 1}: scheduled at "
                              f"{sched[k]:g} s, the export's row starts at {onsets[k]:g} s "
-                             f"(more than {ONSET_TOLERANCE_S:g} s apart)")
+                             f"(more than {ONSET_TOLERANCE_S:g} s apart)", path=path)
     return onsets, durations
+
+
+def _files(events: pd.DataFrame) -> str | None:
+    """The export file(s) the rows come from, for error messages."""
+    if "source" not in events.columns or events.empty:
+        return None
+    return ", ".join(sorted(set(events["source"].astype(str))))

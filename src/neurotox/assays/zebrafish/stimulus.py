@@ -143,7 +143,8 @@ def _from_bins(pres: pd.DataFrame, m: LarvaMatrix, params, notes: list[str]):
     if width > window.min() + 1e-9:
         raise InputError(f"the response window ({window.min():g} s) is shorter than the "
                          f"export's {width:g}-s bins: use the export's stimulus rows (leave "
-                         "response_window_s unset), a longer window or finer bins")
+                         "response_window_s unset), a longer window or finer bins",
+                         path=", ".join(sorted(set(map(str, m.sources)))))
     centre = (m.starts + m.ends) / 2
     masks = (centre[None, :] >= onsets[:, None]) & (centre[None, :] < (onsets + window)[:, None])
     dist = np.stack([m.D[:, mk].sum(axis=1) if mk.any() else np.full(len(m.D), np.nan)
