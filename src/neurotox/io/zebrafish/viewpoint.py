@@ -74,8 +74,9 @@ def _first_row(src: Source) -> set[str]:
 
 def _match_tracking(src: Source) -> bool:
     cols = _first_row(src)
+    stimulus = "endreason" in cols and any(c.startswith("stimuli_") for c in cols)
     return {"location", "start", "end"} <= cols and bool(cols & (_TRACKING_SIGNS | _QUANT_SIGNS)) \
-        and "endreason" not in cols   # newer exports with stimulus rows: zebralab-stimulus
+        and not stimulus   # newer exports with stimulus rows: zebralab-stimulus
 
 
 def _read_tracking(src: Source) -> Export:

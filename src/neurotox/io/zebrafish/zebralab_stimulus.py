@@ -4,7 +4,7 @@ Layout ``zebralab-stimulus``
 ----------------------------
 The tracking columns of ``zebralab-tracking`` (``location, start, end, smldist,
 lardist, inadist …``) plus ``startreason``/``endreason`` and ``stimuli_*``
-columns. Two kinds of rows interleave for every well:
+columns (exports without ``stimuli_*`` columns are ``zebralab-tracking``). Two kinds of rows interleave for every well:
 
 * regular integration periods (``Beginning of period`` → ``End of period``):
   these become the bins of :attr:`Export.data`;
@@ -59,16 +59,22 @@ from neurotox.io.zebrafish.viewpoint import (
 
 FORMAT = "zebralab-stimulus"
 #: Start/end reasons of the regular integration periods (English and French exports).
-REGULAR_REASONS = {"beginning_of_period", "end_of_period", "debut_de_la_tranche_de_temps",
-                   "d_but_de_la_tranche_de_temps", "fin_de_la_tranche_de_temps"}
+REGULAR_REASONS = {"beginning_of_period", "end_of_period", "end_of_session",
+                   "debut_de_la_tranche_de_temps", "d_but_de_la_tranche_de_temps",
+                   "fin_de_la_tranche_de_temps"}
 #: Stimulus names that mean "no stimulus" (the interval between two presentations).
 NO_STIMULUS = {"", "null", "none", "nan", "off"}
 _WELL_NAME = r"^\s*([A-Pa-p]\d{1,2})(?:[_\-\s].*)?$"
 
 
+def has_stimulus_columns(cols: set[str]) -> bool:
+    """Whether a ZebraLab header carries the stimulus chronology (``stimuli_*`` columns)."""
+    return "endreason" in cols and any(c.startswith("stimuli_") for c in cols)
+
+
 def _match(src: Source) -> bool:
     cols = _first_row(src)
-    return {"location", "start", "end", "endreason"} <= cols \
+    return {"location", "start", "end"} <= cols and has_stimulus_columns(cols) \
         and bool(cols & (_TRACKING_SIGNS | _QUANT_SIGNS))
 
 
