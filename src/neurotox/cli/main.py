@@ -27,12 +27,14 @@ COMMAND_MODULES = (
     "neurotox.cli.simulate:simulate",
     "neurotox.cli.rodent:nor",
     "neurotox.cli.rodent:tmaze",
+    "neurotox.cli.cipn:cipn",
     "neurotox.cli.report:report",
     "neurotox.cli.demo:demo",
     "neurotox.cli.stats:stats",
     "neurotox.cli.neurite:neurite",
     "neurotox.cli.battery:guidelines",
     "neurotox.cli.zebrafish:zebrafish",
+    "neurotox.cli.hcd:hcd",
 )
 
 

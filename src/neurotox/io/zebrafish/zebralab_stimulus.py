@@ -4,7 +4,8 @@ Layout ``zebralab-stimulus``
 ----------------------------
 The tracking columns of ``zebralab-tracking`` (``location, start, end, smldist,
 lardist, inadist …``) plus ``startreason``/``endreason`` and ``stimuli_*``
-columns (exports without ``stimuli_*`` columns are ``zebralab-tracking``). Two kinds of rows interleave for every well:
+columns (exports without ``stimuli_*`` columns are ``zebralab-tracking``). Two
+kinds of rows interleave for every well:
 
 * regular integration periods (``Beginning of period`` → ``End of period``):
   these become the bins of :attr:`Export.data`;
