@@ -35,6 +35,9 @@ def _plate_ids(items: tuple[str, ...], exports: tuple[Path, ...]) -> dict[str, s
             raise click.BadParameter(f"expected FILE=ID with FILE one of the exports "
                                      f"({', '.join(sorted(p.name for p in exports))}), "
                                      f"found {item!r}", param_hint="--plate-id")
+        if name in out and out[name] != plate:
+            raise click.BadParameter(f"two plate IDs for {name}: {out[name]!r} and {plate!r}",
+                                     param_hint="--plate-id")
         out[name] = plate
     return out
 

@@ -94,7 +94,7 @@ def responses(pres: pd.DataFrame, larvae: pd.DataFrame, m: LarvaMatrix, params,
         notes.append("stimulus response windows = the export's stimulus rows (the periods "
                      "the instrument integrated); latency needs finer bins: not reported")
     else:
-        dist, act, lo, hi, lat = _from_bins(pres, m, params, notes)
+        dist, act, lo, hi, lat = _from_bins(pres, m, params, notes, rows=events is not None)
     n, k = len(larvae), len(pres)
     responded = dist > params.response_threshold_mm
     out = pd.DataFrame({c: np.repeat(larvae[c].to_numpy(), k)
@@ -134,16 +134,20 @@ def _from_rows(pres: pd.DataFrame, larvae: pd.DataFrame, events: pd.DataFrame,
     return dist, act, lo, hi
 
 
-def _from_bins(pres: pd.DataFrame, m: LarvaMatrix, params, notes: list[str]):
+def _from_bins(pres: pd.DataFrame, m: LarvaMatrix, params, notes: list[str], *,
+               rows: bool = False):
     """Larva × presentation arrays from the bins (centre inside the window)."""
     width = float(np.nanmedian(m.ends - m.starts))
     onsets = pres["onset_s"].to_numpy(float)
     window = np.full(len(pres), params.response_window_s) if params.response_window_s \
         else pres["duration_s"].to_numpy(float)
     if width > window.min() + 1e-9:
+        fix = ("use the export's stimulus rows (leave response_window_s unset), a longer "
+               "window or finer bins") if rows else \
+            ("the export has no stimulus rows: export finer integration periods or give a "
+             "longer response_window_s")
         raise InputError(f"the response window ({window.min():g} s) is shorter than the "
-                         f"export's {width:g}-s bins: use the export's stimulus rows (leave "
-                         "response_window_s unset), a longer window or finer bins",
+                         f"export's {width:g}-s bins: {fix}",
                          path=", ".join(sorted(set(map(str, m.sources)))))
     centre = (m.starts + m.ends) / 2
     masks = (centre[None, :] >= onsets[:, None]) & (centre[None, :] < (onsets + window)[:, None])

@@ -35,7 +35,6 @@ from neurotox.io.zebrafish._tables import (
     load_table,
     normalise_columns,
     numeric,
-    plate_id,
     wells,
 )
 from neurotox.io.zebrafish.base import (
@@ -54,8 +53,8 @@ from neurotox.io.zebrafish.viewpoint import (
     ZEBRALAB_ALIASES,
     _finish,
     _first_row,
-    _plate_name,
     _tracking_wells,
+    plate_ids,
 )
 
 FORMAT = "zebralab-stimulus"
@@ -90,7 +89,7 @@ def _read(src: Source) -> Export:
     if not regular.any():
         raise FormatError("expected regular integration rows (endreason 'End of period'), "
                           f"found only {_reasons(df)}", path=src.path, where="column 'endreason'")
-    df = df.assign(well=_wells(df, src, notes), plate=_plate(df, src, notes))
+    df = df.assign(well=_wells(df, src, notes), plate=plate_ids(df, src, notes))
     bins = _bins(df[regular], src, notes, measures)
     events = _events(df[~regular].copy(), src, notes, measures)
     if events is not None:
@@ -116,26 +115,6 @@ def _wells(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Series:
             notes.append("wells from the animal names (column aname)")
             return wells(names, src, "aname")
     return _tracking_wells(df, src, notes)
-
-
-def _plate(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Series:
-    """Plate ID per row: ``samplecode`` when filled in, else the file name (said)."""
-    if "samplecode" in df.columns:
-        codes = df["samplecode"].astype("string").str.strip()
-        if codes.notna().all() and codes.ne("").all():
-            notes.append(f"plate ID(s) {sorted(set(plate_id(codes.astype(str))))} from the "
-                         "export's samplecode column")
-            return plate_id(codes.astype(str))
-        if codes.notna().any() and codes.ne("").any():
-            i = int(np.flatnonzero((codes.isna() | codes.eq("")).to_numpy())[0])
-            raise FormatError("expected a samplecode (plate ID) in every row or in none, "
-                              "found an empty one", path=src.path,
-                              where=f"data row {i + 1}, column 'samplecode'")
-    name = _plate_name(src)
-    why = "samplecode is empty" if "samplecode" in df.columns else "no samplecode column"
-    notes.append(f"plate ID {name!r} taken from the file name ({why}); override with "
-                 "--plate-id or the study's plate_ids")
-    return pd.Series(name, index=df.index)
 
 
 def _distance(df: pd.DataFrame) -> pd.Series:
