@@ -168,3 +168,32 @@ def test_stimulus_without_schedule_or_rows_is_an_error(tmp_path):
     with pytest.raises(InputError, match="stimulus 'tap' has no schedule"):
         analyse(load_exports([tmp_path / "zebralab_P1.xls"], params), params,
                 layouts=study.layouts)
+
+
+def test_stimulus_names_are_unique(tmp_path):
+    get_simulator("zebrafish-lpr").write(tmp_path, 1)
+    stim = {"name": "tap", "type": "tap", "onsets_s": [30.0]}
+    _, params = resolve_parameters("zebrafish-lpr-tanguay", {"stimuli": [stim, stim]})
+    study = load_study(tmp_path / "study.yaml")
+    with pytest.raises(InputError, match=r"stimulus name\(s\) \['tap'\] appear twice"):
+        analyse(load_exports([tmp_path / "zebralab_P1.xls"], params), params,
+                layouts=study.layouts)
+
+
+def test_protocol_times_on_an_export_without_stimulus_rows(tmp_path):
+    """60-s bins, one 60-s window per tap from the schedule: distance = that bin's."""
+    get_simulator("zebrafish-lpr").write(tmp_path, 1)
+    _, params = resolve_parameters("zebrafish-lpr-tanguay", {
+        "stimuli": [{"name": "tap", "type": "tap", "duration_s": 60, "onsets_s": [60, 120]}],
+        "sarl_statistics": False})
+    study = load_study(tmp_path / "study.yaml")
+    r = analyse(load_exports([tmp_path / "zebralab_P1.xls"], params), params,
+                layouts=study.layouts)
+    resp = r.details["stimulus_responses"]
+    bins = r.details["bins"].set_index(["subject", "bin"])["distance"]
+    for rep, b in ((1, 1), (2, 2)):
+        got = resp[resp["repeat"] == rep].set_index("subject")["distance"]
+        np.testing.assert_allclose(got, bins.xs(b, level="bin")[got.index])
+    assert resp["latency_s"].isna().all()
+    assert any("stimulus onsets from the protocol's schedule: 2 × tap" in n for n in r.notes)
+    assert any("latency not reported: the 60-s bins are wider" in n for n in r.notes)

@@ -67,6 +67,10 @@ def stimulus_analysis(exports: list[Export], larvae: pd.DataFrame, m: LarvaMatri
         notes.append(f"stimuli taken from the export: {', '.join(s.name for s in stimuli)}")
     if not stimuli:
         return [], {}
+    names = [s.name for s in stimuli]
+    if len(set(names)) != len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        raise InputError(f"stimulus name(s) {twice} appear twice in the protocol's stimuli")
     source = _onset_source(params, events)
     pres = presentations(stimuli, events, source=source, notes=notes)
     resp = responses(pres, larvae, m, params, notes,
