@@ -74,7 +74,8 @@ def stimulus_analysis(exports: list[Export], larvae: pd.DataFrame, m: LarvaMatri
     source = _onset_source(params, events)
     pres = presentations(stimuli, events, source=source, notes=notes)
     resp = responses(pres, larvae, m, params, notes,
-                     events=events if source == "export" else None, stimuli=stimuli)
+                     events=events if source == "export" else None, stimuli=stimuli,
+                     rows_exported=events is not None)
     return endpoint_blocks(resp, larvae, m, params), {
         "stimulus_responses": resp, "stimulus_by_repeat": by_repeat(resp)}
 
@@ -89,8 +90,12 @@ def _onset_source(params, events: pd.DataFrame | None) -> str:
 
 def responses(pres: pd.DataFrame, larvae: pd.DataFrame, m: LarvaMatrix, params,
               notes: list[str], *, events: pd.DataFrame | None,
-              stimuli: tuple[Stimulus, ...] = ()) -> pd.DataFrame:
-    """One row per larva × presentation: window, distance, activity, response, latency."""
+              stimuli: tuple[Stimulus, ...] = (), rows_exported: bool = False) -> pd.DataFrame:
+    """One row per larva × presentation: window, distance, activity, response, latency.
+
+    ``events`` are the export's stimulus rows to measure from (None: the bins);
+    ``rows_exported`` says whether the export had any (for the error message).
+    """
     use_rows = events is not None and params.response_window_s is None
     if use_rows:
         dist, act, lo, hi = _from_rows(pres, larvae, events, stimuli)
@@ -98,7 +103,8 @@ def responses(pres: pd.DataFrame, larvae: pd.DataFrame, m: LarvaMatrix, params,
         notes.append("stimulus response windows = the export's stimulus rows (the periods "
                      "the instrument integrated); latency needs finer bins: not reported")
     else:
-        dist, act, lo, hi, lat = _from_bins(pres, m, params, notes, rows=events is not None)
+        dist, act, lo, hi, lat = _from_bins(pres, m, params, notes,
+                                            rows=rows_exported or events is not None)
     n, k = len(larvae), len(pres)
     responded = dist > params.response_threshold_mm
     out = pd.DataFrame({c: np.repeat(larvae[c].to_numpy(), k)
