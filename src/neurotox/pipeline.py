@@ -223,6 +223,19 @@ def historical_controls(study: Study, table: pd.DataFrame,
     return HistoricalRanges(hist.ranges, hist.describe())
 
 
+def censoring_text(study: Study) -> str:
+    """How censored values (below/above a limit of quantification) enter the statistics."""
+    from neurotox.stats.censored import POLICY_TEXT, TEST_NAMES
+
+    plan = study.spec.statistics.censored
+    test = TEST_NAMES[plan.rho]
+    return (f"for the statistics, values below the LLOQ are {POLICY_TEXT[plan.policy]} "
+            f"(substitution policy '{plan.policy}'), and a stratum with more than "
+            f"{plan.rank_test_above:.0%} censored values, or any right-censored value, is "
+            f"compared with the censoring-aware {test} rank test (statistical plan key "
+            "'censored').")
+
+
 def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str],
                  endpoints_file: str | Path | None = None, prefix: str = "",
                  record_inputs: bool = True, bmd: bool = True, paper: str | None = None,
@@ -266,6 +279,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         render_figures,
         write_report,
     )
+    from neurotox.report.neurochem import add_neurochem_sections
     from neurotox.report.trace import run_log, write_run_record
 
     record = record or od.record
@@ -301,6 +315,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               figures=False, parameters=collected.parameters, stamp=stamp,
                               paper=paper, workers=workers, tables=needs_tables(formats),
                               historical=historical, conventions=collected.conventions)
+        add_neurochem_sections(report, collected.details, study.spec, censoring_text(study))
         if report.tables:
             step("tables and fits", f"{len(report.tables)} tables")
         for msg in report.appendix:

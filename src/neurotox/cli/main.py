@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "neurotox.cli.battery:guidelines",
     "neurotox.cli.zebrafish:zebrafish",
     "neurotox.cli.hcd:hcd",
+    "neurotox.cli.neurochem:neurochem",
 )
 
 
