@@ -47,6 +47,8 @@ class Collected:
         Raw files read.
     parameters
         Effective parameters per assay key.
+    conventions
+        Result-changing rules per assay key (run notes, manifest, methods).
 
     """
 
@@ -55,6 +57,7 @@ class Collected:
     notes: list[str] = field(default_factory=list)
     inputs: list[Path] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    conventions: dict[str, list[str]] = field(default_factory=dict)
 
 
 def collect_endpoints(study: Study) -> Collected:
@@ -75,6 +78,8 @@ def collect_endpoints(study: Study) -> Collected:
         out.notes += [f"{spec.key}: {n}" for n in result.notes]
         out.inputs += list(result.inputs)
         out.parameters[spec.key] = result.parameters
+        if result.conventions:
+            out.conventions[spec.key] = list(result.conventions)
     out.table = endpoints.concat(tables)
     return out
 
@@ -299,6 +304,9 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
             {f"{prefix}:{k}" if prefix else k: v for k, v in collected.parameters.items()})
         record.parameters.setdefault("statistics", {})[prefix or study.study_id] = \
             study.spec.statistics.model_dump(mode="json")
+        if collected.conventions:
+            record.parameters.setdefault("conventions", {}).update(
+                {f"{prefix}:{k}" if prefix else k: v for k, v in collected.conventions.items()})
         analysis = analyse(collected.table, study)
         step("statistics", f"{len(analysis.decisions)} analyses")
         deviations = guideline_deviations(study, collected.table, collected.notes)
@@ -313,7 +321,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               exclusions=exclusion_lines(collected.table), bmd=bmd,
                               figures=False, parameters=collected.parameters, stamp=stamp,
                               paper=paper, workers=workers, tables=needs_tables(formats),
-                              historical=historical)
+                              historical=historical, conventions=collected.conventions)
         add_neurochem_sections(report, collected.details, study.spec, censoring_text(study))
         if report.tables:
             step("tables and fits", f"{len(report.tables)} tables")

@@ -36,6 +36,15 @@ ZL_TRACK = _lines("location,animal,an,start,end,smldist,lardist,inadist",
                    for w in (1, 2) for b in range(3)])
 ZL_LONG = _lines("vd_samplecode,vd_start,vd_aname,vd_smldist,vd_lardist",
                  [f"000181,{6 * b},A0{w}-1,{b}.5,{w}.0" for w in (1, 2) for b in range(3)])
+ZL_STIMULUS = _lines("location,aname,start,end,startreason,endreason,stimuli_name,stimuli_start,"
+                     "smldist,lardist,inadist",
+                     [f"LocA0{w},A0{w}_Name,{a},{b},{r},{e},{n},{on},0.{w},1.{a},0.2"
+                      for w in (1, 2)
+                      for a, b, r, e, n, on in (
+                          (0, 1, "Chronolog start", "TOP_LIGHT", "Top light", 100),
+                          (1, 10, "Chronolog start", "SOUND", "Null", 0),
+                          (0, 5, "Beginning of period", "End of period", "", ""),
+                          (5, 10, "Beginning of period", "End of period", "", ""))])
 MOTIONTAB = _lines("Plate ID,frames_num,A01,A02", [f"P1,{f},0.0{f},0.1" for f in range(1, 5)])
 TANGUAY_WIDE = _lines("chemical.id,conc,plate,well,t0,t1,t2",
                       ["3530,1,18103,A1,2,NA,3", "3530,0,18103,A2,1,2,3"])
@@ -203,7 +212,7 @@ def _scan(p: Path) -> object:
 ZF_TEMPLATES = {"tanguay-wide": TANGUAY_WIDE, "tanguay-long": TANGUAY_LONG, "bmdrc-long": BMDRC,
                 "epa-lightdark": EPA, "ethovision-raw": ETHO, "trajectory": TRAJ,
                 "zebralab-tracking": ZL_TRACK, "zebralab-long": ZL_LONG,
-                "zebralab-motiontab": MOTIONTAB}
+                "zebralab-motiontab": MOTIONTAB, "zebralab-stimulus": ZL_STIMULUS}
 ROD_TEMPLATES = {"ethovision-raw": ETHO, "sleap-analysis": None, "deeplabcut-h5": None,
                  "deeplabcut-csv": DLC, "simba-aggregates": SIMBA,
                  "simba-roi-aggregates": SIMBA_ROI, "exclusion-list": FLAGS,

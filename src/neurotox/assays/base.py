@@ -40,6 +40,10 @@ class AssayResult:
         Files read, for the manifest.
     parameters
         Effective parameters used.
+    conventions
+        Rules that change results beyond rounding (a re-entry rule, an exclusion
+        default, a response threshold), one sentence each naming its parameter:
+        written to the run notes, the manifest and the report's methods.
 
     """
 
@@ -48,6 +52,7 @@ class AssayResult:
     notes: list[str] = field(default_factory=list)
     inputs: list[Path] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
+    conventions: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

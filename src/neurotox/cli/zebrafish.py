@@ -9,6 +9,27 @@ import click
 from neurotox.cli.options import open_output, output_options, overrides
 
 
+def _plate_ids(items: tuple[str, ...], exports: tuple[Path, ...]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        name, sep, plate = item.rpartition("=")
+        if not sep:
+            if len(exports) != 1:
+                raise click.BadParameter(f"with {len(exports)} exports give FILE=ID, found "
+                                         f"{item!r}", param_hint="--plate-id")
+            name = exports[0].name
+        name, plate = Path(name.strip()).name, plate.strip()
+        if name not in {p.name for p in exports} or not plate:
+            raise click.BadParameter(f"expected FILE=ID with FILE one of the exports "
+                                     f"({', '.join(sorted(p.name for p in exports))}), "
+                                     f"found {item!r}", param_hint="--plate-id")
+        if name in out and out[name] != plate:
+            raise click.BadParameter(f"two plate IDs for {name}: {out[name]!r} and {plate!r}",
+                                     param_hint="--plate-id")
+        out[name] = plate
+    return out
+
+
 @click.command()
 @click.argument("exports", nargs=-1, required=True,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -24,11 +45,14 @@ from neurotox.cli.options import open_output, output_options, overrides
               help="Export format (default: detected per file).")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a protocol parameter (YAML value), e.g. --set bmdrc=true.")
+@click.option("--plate-id", "plate_ids", multiple=True, metavar="[FILE=]ID",
+              help="Plate ID of an export (FILE=ID, or just ID with one export), "
+              "instead of the one read from the file or its name.")
 @click.option("--study-id", default="NA", show_default=True, help="Study number.")
 @output_options
 def zebrafish(exports: tuple[Path, ...], layout: Path | None, plate_map: Path | None,
-              protocol: str, fmt: str | None, sets: tuple[str, ...], study_id: str,
-              output: Path, force: bool) -> None:
+              protocol: str, fmt: str | None, sets: tuple[str, ...],
+              plate_ids: tuple[str, ...], study_id: str, output: Path, force: bool) -> None:
     """Zebrafish locomotion (LPR light/dark, EPR) from tracking EXPORTS.
 
     Writes the EndpointTable (endpoints.csv/.parquet), per-bin and per-larva
@@ -41,6 +65,8 @@ def zebrafish(exports: tuple[Path, ...], layout: Path | None, plate_map: Path | 
     over = overrides(sets, "--set")
     if fmt is not None:
         over["format"] = fmt
+    if plate_ids:
+        over["plate_ids"] = {**over.get("plate_ids", {}), **_plate_ids(plate_ids, exports)}
     proto, params = resolve_parameters(protocol, over, source="--set")
     layouts = read_plate_layouts(layout) if layout else None
     pmap = read_plate_map(plate_map) if plate_map else None
@@ -51,6 +77,7 @@ def zebrafish(exports: tuple[Path, ...], layout: Path | None, plate_map: Path | 
         od.record.add_inputs([*exports, *(p for p in (layout, plate_map) if p)])
         result = analyse(load_exports(list(exports), params), params, study_id=study_id,
                          layouts=layouts, plate_map=pmap)
+        od.record.parameters["conventions"] = result.conventions
         _write(od, result)
     n = result.endpoints["subject"].nunique()
     click.echo(f"{n} larvae, {len(result.endpoints)} endpoint values written to {output}")

@@ -312,7 +312,7 @@ def build_manifest(record: RunRecord, folder: Path, *, target: Path | None = Non
             continue
         if kind != "file":
             raise RuntimeError(f"{rel}: outputs must be regular files, found {kind}")
-        if rel.as_posix() != MANIFEST:
+        if rel.as_posix() not in (MANIFEST, _MARKER):
             p = folder / rel
             outputs.append({"path": rel.as_posix(), "sha256": sha256_file(p),
                             "bytes": p.stat().st_size})
@@ -795,11 +795,13 @@ class OutputDir:
 
     def commit(self) -> None:
         """Write the manifest and move the staging folder onto the target."""
-        (self.staging / _MARKER).unlink()
+        # the marker stays until just before the rename: a run killed while hashing
+        # its outputs leaves a staging folder the next run recognises as stale
         _prune_empty_dirs(self.staging)
         doc = build_manifest(self.record, self.staging, target=self.target, key=self.key)
         self._write_atomic(self.staging / MANIFEST,
                            (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
+        (self.staging / _MARKER).unlink()
         old = None
         if os.path.lexists(self.target):
             # the folder may have changed during the run: check again before replacing

@@ -24,7 +24,7 @@ from neurotox.report.findings import conclusions_table, findings_tables
 from neurotox.report.front import front_matter
 from neurotox.report.historical import HistoricalRanges
 from neurotox.report.labels import TimepointLabels
-from neurotox.report.methods import design_paragraph, methods_section
+from neurotox.report.methods import conventions_paragraphs, design_paragraph, methods_section
 from neurotox.report.model import (
     Cell,
     ColumnGroup,
@@ -64,7 +64,8 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
                  figures: bool = True, bmd: bool = True,
                  parameters: Mapping[str, Any] | None = None, stamp: RunStamp | None = None,
                  paper: str | None = None, workers: int | None = 1,
-                 tables: bool = True, historical: HistoricalRanges | None = None) -> Report:
+                 tables: bool = True, historical: HistoricalRanges | None = None,
+                 conventions: Mapping[str, list[str]] | None = None) -> Report:
     """Assemble the report model.
 
     Parameters
@@ -100,6 +101,8 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         the report then holds the machine-readable frames and the methods only).
     historical
         Historical control ranges to show beside the concurrent control.
+    conventions
+        Result-changing assay rules by assay entry key, stated in the methods.
 
     Returns
     -------
@@ -121,7 +124,8 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     report = Report(
         study_id=spec.study_id, title=spec.title, header=head, tables=numbered, figures=[],
         methods=methods_section(decisions, spec.statistics, software, _design(ctx, results))
-        + _fit_methods(fits) + _bmd_methods(bmds) + _historical_methods(historical),
+        + _fit_methods(fits) + _bmd_methods(bmds) + _historical_methods(historical)
+        + conventions_paragraphs(conventions),
         deviations=list(deviations), exclusions=list(exclusions),
         results=results, decisions=decisions, endpoints=table, software=dict(software),
         front=front_matter(spec, paper), stamp=stamp, appendix=software_messages(decisions),

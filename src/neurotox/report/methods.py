@@ -8,6 +8,7 @@ that the text matches the analysis that produced the tables.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import pandas as pd
 
@@ -177,3 +178,9 @@ def methods_section(decisions: pd.DataFrame, plan: StatisticsPlan,
                          if software.get(k) not in (None, "not installed"))
     paras.append(f"Software: {versions}.")
     return paras
+
+
+def conventions_paragraphs(conventions: Mapping[str, list[str]] | None) -> list[str]:
+    """One paragraph per assay entry stating its result-changing conventions."""
+    return [f"Conventions of assay {key}: {' '.join(sentences)}"
+            for key, sentences in sorted((conventions or {}).items()) if sentences]

@@ -73,6 +73,9 @@ def test_no_movement_and_missing_bins():
     ex = Export("t", "bins", pd.concat(rows, ignore_index=True), Path("t.xls"))
     lay = pd.DataFrame({"well": list(d), "concentration": 0.0, "blank": False})
     r = analyse([ex], ZebrafishParameters(viability_min=0), layouts={"P": lay})
+    assert r.details["larvae"].set_index("well").loc["A01", "exclusion_reason"] == ""  # default
+    r = analyse([ex], ZebrafishParameters(viability_min=0, exclude_no_movement=True),
+                layouts={"P": lay})
     reasons = r.details["larvae"].set_index("well")["exclusion_reason"]
     assert reasons["A01"] == "no movement over the whole recording"
     assert reasons["A02"] == "tracking error (30% of samples missing)"

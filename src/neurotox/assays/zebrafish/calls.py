@@ -5,7 +5,8 @@ AUCs are compared with the control group's by a two-sample Kolmogorov–Smirnov
 test. A concentration is a hit when p < ``hit_p`` and the percent difference
 of the mean AUC from the control mean is at least ``hit_percent`` in absolute
 value: ``HYPER`` when above control, ``HYPO`` when below. Groups whose larvae
-were excluded (e.g. failing viability) are reported with n = 0 and no call.
+were excluded (e.g. failing viability), or with fewer than two larvae left, are
+reported with their n and the call ``not tested``.
 
 References
 ----------
@@ -24,20 +25,30 @@ _COLUMNS = ["endpoint", "timepoint", "group", "dose", "n", "mean_auc", "control_
             "percent_difference", "ks_statistic", "p_value", "significant", "call"]
 
 
-def tanguay_calls(ept: pd.DataFrame, params) -> pd.DataFrame:
-    """Hit calls per concentration × phase from an EndpointTable's AUC rows."""
+def tanguay_calls(ept: pd.DataFrame, params,
+                  endpoints: tuple[str, ...] = ("auc_light", "auc_dark")) -> pd.DataFrame:
+    """Hit calls per concentration × endpoint × timepoint from an EndpointTable.
+
+    A group (or a control) without at least two larvae left is called ``not tested``.
+    """
     rows = []
-    for ep in ("auc_light", "auc_dark"):
-        sub = ept[ept["endpoint"] == ep]
-        if sub.empty:
-            continue
-        ctrl_dose = sub["dose"].min()
-        ctrl = sub[(sub["dose"] == ctrl_dose) & ~sub["excluded"]]["value"].to_numpy()
-        for (group, dose), g in sub.groupby(["group", "dose"], sort=True):
-            rows.append(_call(ep, g["timepoint"].iloc[0], group, dose, g, ctrl,
-                              dose == ctrl_dose, params))
-    return pd.DataFrame(rows, columns=_COLUMNS).sort_values(["endpoint", "dose"],
+    for ep in endpoints:
+        for tp, sub in ept[ept["endpoint"] == ep].groupby("timepoint", sort=True):
+            ctrl_dose = sub["dose"].min()
+            ctrl = sub[(sub["dose"] == ctrl_dose) & ~sub["excluded"]]["value"].to_numpy()
+            for (group, dose), g in sub.groupby(["group", "dose"], sort=True):
+                rows.append(_call(ep, tp, group, dose, g, ctrl, dose == ctrl_dose, params))
+    return pd.DataFrame(rows, columns=_COLUMNS).sort_values(["endpoint", "timepoint", "dose"],
                                                             ignore_index=True)
+
+
+def stimulus_calls(ept: pd.DataFrame, params) -> pd.DataFrame:
+    """The same call on each stimulus's response rate and window distance.
+
+    ``HYPER``/``HYPO`` here mean more/less responsive than control.
+    """
+    out = tanguay_calls(ept, params, ("stimulus_response_rate", "stimulus_distance"))
+    return out.rename(columns={"mean_auc": "mean", "control_mean_auc": "control_mean"})
 
 
 def _call(ep, tp, group, dose, g, ctrl, is_ctrl, params) -> dict:
@@ -47,8 +58,10 @@ def _call(ep, tp, group, dose, g, ctrl, is_ctrl, params) -> dict:
            "mean_auc": float(np.mean(vals)) if len(vals) else np.nan, "control_mean_auc": cm,
            "percent_difference": np.nan, "ks_statistic": np.nan, "p_value": np.nan,
            "significant": False, "call": ""}
-    if is_ctrl or len(vals) < 2 or len(ctrl) < 2:
+    if is_ctrl:
         return row
+    if len(vals) < 2 or len(ctrl) < 2:
+        return {**row, "call": "not tested"}
     ks = stats.ks_2samp(vals, ctrl)
     pd_ = (row["mean_auc"] - cm) / cm * 100 if cm != 0 else np.nan
     sig = bool(ks.pvalue < params.hit_p and abs(pd_) >= params.hit_percent)

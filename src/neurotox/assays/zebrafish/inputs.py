@@ -7,13 +7,31 @@ from pathlib import Path
 import pandas as pd
 
 from neurotox.assays.zebrafish.params import ZebrafishParameters
-from neurotox.errors import InputError
+from neurotox.errors import InputError, quoted
 from neurotox.io.zebrafish import Export, bin_track, read_export
 
 
 def load_exports(paths: list[Path], params: ZebrafishParameters) -> list[Export]:
-    """Read every export with the configured (or detected) format."""
-    return [read_export(p, format=params.format) for p in paths]
+    """Read every export with the configured (or detected) format; apply ``plate_ids``."""
+    exports = [read_export(p, format=params.format) for p in paths]
+    unknown = sorted(set(params.plate_ids) - {p.name for p in paths})
+    if unknown:
+        raise InputError(f"plate_ids name file(s) {quoted(unknown)} that are not among the "
+                         f"exports ({quoted(p.name for p in paths)})")
+    for ex in exports:
+        if ex.path.name in params.plate_ids:
+            set_plate(ex, params.plate_ids[ex.path.name])
+    return exports
+
+
+def set_plate(ex: Export, plate: str) -> None:
+    """Give every row of an export the plate ID ``plate`` (an override), said in its notes."""
+    found = sorted(set(ex.data["plate"].astype(str)))
+    for table in (ex.data, ex.wells, ex.events):
+        if table is not None and "plate" in table.columns:
+            table["plate"] = plate
+    ex.notes.append(f"{ex.path.name}: plate ID {plate!r} as given (the file gave "
+                    f"{quoted(found)})")
 
 
 def bins_of(exports: list[Export], params: ZebrafishParameters) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import pandas as pd
 
 from neurotox import endpoints
 from neurotox.assays.base import AssayResult
-from neurotox.assays.zebrafish.calls import tanguay_calls
+from neurotox.assays.zebrafish.calls import stimulus_calls, tanguay_calls
 from neurotox.assays.zebrafish.design import design, design_info
 from neurotox.assays.zebrafish.exclusions import larva_exclusions
 from neurotox.assays.zebrafish.inputs import bins_of, file_wells
@@ -38,6 +38,7 @@ from neurotox.assays.zebrafish.metrics import (
     window_sum,
 )
 from neurotox.assays.zebrafish.params import ASSAY, ZebrafishParameters
+from neurotox.assays.zebrafish.stimulus import stimulus_analysis
 from neurotox.errors import InputError
 from neurotox.io.zebrafish import Export
 
@@ -57,14 +58,22 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     if blanks.any():
         notes.append(f"{int(blanks.sum())} blank/unassigned well(s) not analysed")
     keep = ~blanks
+    if not keep.any():
+        raise InputError(f"no larva to analyse: all {len(blanks)} wells are blank or have no "
+                         "dose (give the layout a concentration column, or run from a study "
+                         "whose groups have doses)")
     larvae = larvae[keep].reset_index(drop=True)
     matrix = matrix.subset(keep)
     larvae["exclusion_reason"] = larva_exclusions(larvae, matrix, params, plate_map=plate_map,
                                                   file_info=file_wells(exports))
     table = endpoint_rows(larvae, matrix, params)
+    stim_blocks, stim_details = stimulus_analysis(exports, larvae, matrix, params, notes)
+    table = pd.concat([table, *stim_blocks], ignore_index=True)
     ept = endpoints.from_records(table.to_dict("records"), study_id=study_id, assay=ASSAY)
     details = {"bins": bins_detail(larvae, matrix), "larvae": larvae_detail(larvae)}
     details["hit_calls"] = tanguay_calls(ept, params)
+    if stim_details:
+        details.update(stim_details, stimulus_hit_calls=stimulus_calls(ept, params))
     details.update(_bmd_details(ept, larvae, matrix, params, notes))
     if params.sarl_statistics:
         from neurotox.assays.zebrafish.sarl import sarl_lpr_statistics

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from neurotox.assays.zebrafish.stimuli import Stimulus
+
 ASSAY = "zebrafish_lpr"
 
 
@@ -42,10 +44,29 @@ class ZebrafishParameters(BaseModel):
         Light→dark cycle (1-based) for AUC endpoints and the hit call; None = last.
     transition_window_s
         Window after (and before) a transition for startle and freeze responses.
+    stimuli
+        Stimuli of the protocol (vibration/tap, light or dark flash, sound) with their
+        schedule (:class:`~neurotox.assays.zebrafish.stimuli.Stimulus`); empty = those of
+        the export's stimulus rows, if any.
+    stimulus_times
+        Onsets from the export's stimulus rows (``export``), the protocol's schedule
+        (``protocol``) or the export when it has stimulus rows (``auto``).
+    response_window_s
+        Response window after each onset; None = the stimulus rows as exported
+        (else the stimulus duration, measured from the bins).
+    response_threshold_mm
+        A larva responded when it moved more than this in the response window.
+    latency_resolution_s
+        Latency is reported only from bins at most this wide.
+    habituation_block
+        Presentations averaged at each end for the last/first habituation ratio.
+    plate_ids
+        Plate ID per export file name, overriding the ID read from the file.
     count_inactive_distance
         Add ZebraLab's inactive-class distance (``inadist``) to the distance.
     exclude_no_movement
-        Exclude larvae that never moved (dead or not tracked).
+        Exclude larvae that never moved (dead or not tracked). Off by default: a larva
+        that does not move may be the finding (protocols that exclude say so).
     max_empty_fraction
         Exclude a larva when the tracker reports the well empty for more than this
         fraction of the recording (``emptydur``).
@@ -87,8 +108,15 @@ class ZebrafishParameters(BaseModel):
     schedule_start_s: float = Field(default=0.0, ge=0)
     analysed_cycle: int | None = Field(default=None, ge=1)
     transition_window_s: float = Field(default=6.0, gt=0)
+    stimuli: tuple[Stimulus, ...] = ()
+    stimulus_times: Literal["auto", "export", "protocol"] = "auto"
+    response_window_s: float | None = Field(default=None, gt=0)
+    response_threshold_mm: float = Field(default=1.0, ge=0)
+    latency_resolution_s: float = Field(default=0.1, gt=0)
+    habituation_block: int = Field(default=3, ge=1)
+    plate_ids: dict[str, str] = Field(default_factory=dict)
     count_inactive_distance: bool = False
-    exclude_no_movement: bool = True
+    exclude_no_movement: bool = False
     max_empty_fraction: float = Field(default=0.5, gt=0, le=1)
     max_missing_fraction: float = Field(default=0.2, ge=0, le=1)
     max_step_mm: float | None = Field(default=None, gt=0)

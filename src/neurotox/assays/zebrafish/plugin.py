@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.zebrafish.conventions import conventions
 from neurotox.assays.zebrafish.epr import analyse_epr
 from neurotox.assays.zebrafish.inputs import load_exports
 from neurotox.assays.zebrafish.lpr import analyse_lpr
@@ -41,15 +42,18 @@ def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str
     Returns
     -------
     AssayResult
-        Validated EndpointTable plus ``bins``, ``larvae`` and call tables.
+        Validated EndpointTable plus ``bins``, ``larvae`` and call tables (and the
+        ``stimulus_*`` tables when the protocol or the export has stimuli); its
+        ``conventions`` say the result-changing rules in effect.
 
     """
     notes = [n for e in exports for n in e.notes]
-    if params.mode == "epr":
-        return analyse_epr(exports, params, study_id=study_id, layouts=layouts, groups=groups,
-                           plate_map=plate_map, notes=notes)
-    return analyse_lpr(exports, params, study_id=study_id, layouts=layouts, groups=groups,
-                       plate_map=plate_map, notes=notes)
+    run = analyse_epr if params.mode == "epr" else analyse_lpr
+    result = run(exports, params, study_id=study_id, layouts=layouts, groups=groups,
+                 plate_map=plate_map, notes=notes)
+    result.conventions = conventions(params, stimuli="stimulus_responses" in result.details)
+    result.notes += [f"convention: {c}" for c in result.conventions]
+    return result
 
 
 def _run(study: Study, spec: AssaySpec, params: ZebrafishParameters) -> AssayResult:

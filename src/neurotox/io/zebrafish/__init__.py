@@ -6,10 +6,16 @@ and returns a tidy :class:`Export`. :func:`read_plate_map` reads Tanguay-style
 plate maps with morphology/mortality calls.
 """
 
-from neurotox.io.zebrafish import processed, trajectory, viewpoint  # noqa: F401  (register)
+from neurotox.io.zebrafish import (  # noqa: F401  (register)
+    processed,
+    trajectory,
+    viewpoint,
+    zebralab_stimulus,
+)
 from neurotox.io.zebrafish.base import (
     ACTIVITY_COLUMNS,
     BIN_COLUMNS,
+    EVENT_COLUMNS,
     FRAME_COLUMNS,
     TRACK_COLUMNS,
     Export,
@@ -22,6 +28,6 @@ from neurotox.io.zebrafish.base import (
 from neurotox.io.zebrafish.plate import read_plate_layouts, read_plate_map
 from neurotox.io.zebrafish.trajectory import bin_track
 
-__all__ = ["ACTIVITY_COLUMNS", "BIN_COLUMNS", "FRAME_COLUMNS", "TRACK_COLUMNS", "Export",
-           "Reader", "bin_track", "detect_format", "list_formats", "read_export",
+__all__ = ["ACTIVITY_COLUMNS", "BIN_COLUMNS", "EVENT_COLUMNS", "FRAME_COLUMNS", "TRACK_COLUMNS",
+           "Export", "Reader", "bin_track", "detect_format", "list_formats", "read_export",
            "read_plate_layouts", "read_plate_map", "register_reader"]

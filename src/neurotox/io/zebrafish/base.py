@@ -25,6 +25,10 @@ Every reader returns an :class:`Export` whose ``data`` is one of
 
 ``wells`` optionally carries per-well information found in the file itself
 (``concentration``, ``chemical``, ``exclusion_reason``).
+
+``events`` optionally carries stimulus presentations measured by the instrument
+(ZebraLab stimulus rows): one row per animal × stimulus, :data:`EVENT_COLUMNS`
+plus the exported activity columns.
 """
 
 from __future__ import annotations
@@ -51,6 +55,8 @@ ACTIVITY_COLUMNS = ("inact", "inadur", "inadist", "smlct", "smldur", "smldist", 
 BIN_COLUMNS = ("plate", "well", "animal", "bin", "start_s", "end_s", "distance")
 TRACK_COLUMNS = ("plate", "well", "animal", "time_s", "x", "y")
 FRAME_COLUMNS = ("plate", "well", "animal", "frame", "activity")
+EVENT_COLUMNS = ("plate", "well", "animal", "event", "stimulus", "start_s", "end_s",
+                 "distance")
 
 Kind = Literal["bins", "track", "frames"]
 
@@ -78,6 +84,8 @@ class Export:
         Decisions taken while reading (encoding, delimiter, unit conversion ...).
     wells
         Per-well information carried by the file (may be None).
+    events
+        Stimulus presentations measured in the file (may be None).
 
     """
 
@@ -87,6 +95,7 @@ class Export:
     path: Path
     notes: list[str] = field(default_factory=list)
     wells: pd.DataFrame | None = None
+    events: pd.DataFrame | None = None
 
 
 class Source:

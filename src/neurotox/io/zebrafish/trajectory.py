@@ -224,6 +224,9 @@ def _read_plain(src: Source) -> Export:
     # instead of copying the float columns into one 2-D block.
     out = pd.DataFrame(index=pd.RangeIndex(n))
     out["plate"] = df[pcol] if pcol else stem
+    if not pcol:
+        notes.append(f"plate ID {src.path.stem!r} taken from the file name (no plate column); "
+                     "override with --plate-id or the study's plate_ids")
     out["well"] = animal
     out["animal"] = animal
     for name, col in (("time_s", tcol), ("x", xcol), ("y", ycol)):

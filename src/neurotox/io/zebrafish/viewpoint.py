@@ -74,7 +74,9 @@ def _first_row(src: Source) -> set[str]:
 
 def _match_tracking(src: Source) -> bool:
     cols = _first_row(src)
-    return {"location", "start", "end"} <= cols and bool(cols & (_TRACKING_SIGNS | _QUANT_SIGNS))
+    stimulus = "endreason" in cols and any(c.startswith("stimuli_") for c in cols)
+    return {"location", "start", "end"} <= cols and bool(cols & (_TRACKING_SIGNS | _QUANT_SIGNS)) \
+        and not stimulus   # newer exports with stimulus rows: zebralab-stimulus
 
 
 def _read_tracking(src: Source) -> Export:
@@ -95,7 +97,7 @@ def _read_tracking(src: Source) -> Export:
     if n_animals is not None and (n_animals > 1).any():
         animal = well + "-" + df["an"].astype(int).astype(str)
     bin_index, _ = bins_from_starts(df["start"])
-    out = pd.DataFrame({"plate": _plate_name(src), "well": well, "animal": animal,
+    out = pd.DataFrame({"plate": plate_ids(df, src, notes), "well": well, "animal": animal,
                         "bin": bin_index, "start_s": df["start"], "end_s": df["end"]})
     if "smldist" in cols and "lardist" in cols:
         out["distance"] = df["smldist"] + df["lardist"]
@@ -137,6 +139,26 @@ def _unit(df: pd.DataFrame) -> str | None:
         return None
     vals = df["unit"].dropna().astype(str).str.strip().unique()
     return vals[0] if len(vals) else None
+
+
+def plate_ids(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Series:
+    """Plate ID per row: ``samplecode`` when filled in, else the file name (said)."""
+    if "samplecode" in df.columns:
+        codes = df["samplecode"].astype("string").str.strip()
+        if codes.notna().all() and codes.ne("").all():
+            notes.append(f"plate ID(s) {sorted(set(plate_id(codes.astype(str))))} from the "
+                         "export's samplecode column")
+            return plate_id(codes.astype(str))
+        if codes.notna().any() and codes.ne("").any():
+            i = int(np.flatnonzero((codes.isna() | codes.eq("")).to_numpy())[0])
+            raise FormatError("expected a samplecode (plate ID) in every row or in none, "
+                              "found an empty one", path=src.path,
+                              where=f"data row {i + 1}, column 'samplecode'")
+    name = _plate_name(src)
+    why = "samplecode is empty" if "samplecode" in df.columns else "no samplecode column"
+    notes.append(f"plate ID {name!r} taken from the file name ({why}); override with "
+                 "--plate-id or the study's plate_ids")
+    return pd.Series(name, index=df.index)
 
 
 def _plate_name(src: Source) -> str:

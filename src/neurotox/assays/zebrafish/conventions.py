@@ -1,0 +1,64 @@
+"""The zebrafish conventions that change results beyond rounding, said in words.
+
+Each sentence names a rule and the parameter that sets it, whichever way it is
+set (a template, the study, or the model's default), so that the run notes, the
+manifest and the report's methods say how the numbers were obtained.
+"""
+
+from __future__ import annotations
+
+
+def conventions(params, *, stimuli: bool = False) -> list[str]:
+    """Sentences on the result-changing rules in effect for a zebrafish run.
+
+    Parameters
+    ----------
+    params
+        Effective :class:`~neurotox.assays.zebrafish.params.ZebrafishParameters`.
+    stimuli
+        Whether stimulus endpoints were computed.
+
+    """
+    out = [_distance(params), _exclusions(params)]
+    if params.mode == "lpr" and stimuli:
+        out.append(_stimulus(params))
+    return out
+
+
+def _distance(params) -> str:
+    if params.mode == "epr":
+        return (f"EPR motion index: mean per second over the frames of each window, "
+                f"multiplied by {params.epr_scale:g} (epr_scale).")
+    if params.count_inactive_distance:
+        return ("Distance moved = small + large movement classes + ZebraLab's inactive-class "
+                "distance (count_inactive_distance: true).")
+    return ("Distance moved = small + large movement classes; ZebraLab's inactive-class "
+            "distance (tracker jitter below the inactivity threshold) is not counted "
+            "(count_inactive_distance: false).")
+
+
+def _exclusions(params) -> str:
+    move = ("larvae that never moved over the recording are excluded (exclude_no_movement: "
+            "true)" if params.exclude_no_movement else
+            "larvae that never moved are kept: no movement may be the effect "
+            "(exclude_no_movement: false)")
+    ctrl = params.viability_min_control
+    viab = f"{params.viability_min:.0%}" + ("" if ctrl is None else
+                                           f" ({ctrl:.0%} for the control)")
+    return (f"Exclusions: {move}; a larva whose well the tracker reports empty for more "
+            f"than {params.max_empty_fraction:.0%} of the recording (max_empty_fraction) or "
+            f"with more than {params.max_missing_fraction:.0%} of its bins missing "
+            f"(max_missing_fraction) is excluded; a group with fewer than {viab} viable "
+            "larvae is not analysed (viability_min).")
+
+
+def _stimulus(params) -> str:
+    window = ("the stimulus rows of the export (the periods the instrument integrated)"
+              if params.response_window_s is None else
+              f"{params.response_window_s:g} s after each onset")
+    return (f"Stimulus responses: a larva responded when it moved more than "
+            f"{params.response_threshold_mm:g} mm (response_threshold_mm) in the response "
+            f"window, {window} (response_window_s); latency only from bins of at most "
+            f"{params.latency_resolution_s:g} s (latency_resolution_s); habituation ratio = "
+            f"mean distance of the last {params.habituation_block} presentations / the "
+            f"first {params.habituation_block} (habituation_block).")
