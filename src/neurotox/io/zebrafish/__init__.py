@@ -6,7 +6,7 @@ and returns a tidy :class:`Export`. :func:`read_plate_map` reads Tanguay-style
 plate maps with morphology/mortality calls.
 """
 
-from neurotox.io.zebrafish import processed, trajectory, viewpoint  # noqa: F401  (register)
+from neurotox.io.zebrafish import lmr0, processed, trajectory, viewpoint  # noqa: F401  (register)
 from neurotox.io.zebrafish.base import (
     ACTIVITY_COLUMNS,
     BIN_COLUMNS,
