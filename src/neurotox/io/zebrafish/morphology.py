@@ -87,7 +87,7 @@ def read_morphology(path: str | Path) -> MorphologyTable:
     if {"endpoint", "value"} <= set(df.columns) and "row_id" not in df.columns:
         df = _widen_long(df, src)
     frame, calls = _frame(df, src)
-    merged, notes = merge_shared_wells(frame, ["concentration", *calls], src)
+    merged, notes = merge_shared_wells(frame, ["concentration", *calls], src.path)
     return MorphologyTable(merged.reset_index(drop=True), calls, src.path,
                            [f"{src.path.name}: {n}" for n in (*src.notes, *notes)])
 
@@ -151,7 +151,7 @@ def _check_calls(df: pd.DataFrame, calls: list[str], src: Source) -> None:
 
 
 def merge_shared_wells(frame: pd.DataFrame, compare: list[str],
-                       src: Source) -> tuple[pd.DataFrame, list[str]]:
+                       path: Path) -> tuple[pd.DataFrame, list[str]]:
     """One row per plate and well; identical repeats merged, conflicting ones an error.
 
     Parameters
@@ -160,7 +160,7 @@ def merge_shared_wells(frame: pd.DataFrame, compare: list[str],
         ``plate``, ``well``, ``chemical``, ``source_row`` and the ``compare`` columns.
     compare
         Columns that must agree between the rows of one well (NaN equals NaN).
-    src
+    path
         The file, for messages.
 
     Returns
@@ -174,7 +174,7 @@ def merge_shared_wells(frame: pd.DataFrame, compare: list[str],
     if not dup.any():
         return frame, []
     rep = frame[dup]
-    _check_agree(rep, compare, src)
+    _check_agree(rep, compare, path)
     chems = rep.groupby(["plate", "well"], sort=False)["chemical"].agg(
         lambda s: "; ".join(dict.fromkeys(c for c in s if c)))
     first = rep.drop_duplicates(["plate", "well"]).set_index(["plate", "well"])
@@ -187,7 +187,7 @@ def merge_shared_wells(frame: pd.DataFrame, compare: list[str],
     return merged, [note]
 
 
-def _check_agree(rep: pd.DataFrame, compare: list[str], src: Source) -> None:
+def _check_agree(rep: pd.DataFrame, compare: list[str], path: Path) -> None:
     for col in compare:
         filled = rep[col].astype(float).fillna(-1.0)
         first = filled.groupby([rep["plate"], rep["well"]]).transform("first")
@@ -198,7 +198,7 @@ def _check_agree(rep: pd.DataFrame, compare: list[str], src: Source) -> None:
             raise FormatError(
                 f"well {row['well']!r} of plate {row['plate']!r} is listed in data rows "
                 f"{int(other['source_row'])} and {int(row['source_row'])} with different "
-                f"{col!r} ({_shown(other[col])} vs {_shown(row[col])})", path=src.path)
+                f"{col!r} ({_shown(other[col])} vs {_shown(row[col])})", path=path)
 
 
 def _shown(v: object) -> str:

@@ -81,7 +81,7 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
                           "chemical": df.get("chemical_id", pd.Series("", index=df.index))
                           .fillna("").to_numpy(), "source_row": range(1, len(df) + 1)})
     frame[calls] = raw.to_numpy(float)
-    frame, merged = merge_shared_wells(frame, ["concentration", *calls], src)
+    frame, merged = merge_shared_wells(frame, ["concentration", *calls], src.path)
     scores = frame[calls].fillna(0) > 0
     out = frame[["plate", "well", "concentration", "chemical"]].copy()
     out["dead"] = scores[[c for c in calls if c in DEATH_CALLS]].any(axis=1)
