@@ -162,8 +162,10 @@ def _activity(exports, design, morph, params, notes):
     m = m.subset(pos >= 0)
     d = design.iloc[pos[pos >= 0]].reset_index(drop=True)
     larvae = pd.concat([m.larvae[["animal"]], d], axis=1)
-    reason = _join(file_removals(larvae, file_wells(exports)),
-                   pd.Series(tracking_reasons(m, params), index=larvae.index, dtype=object))
+    removed = file_removals(larvae, file_wells(exports))
+    track = pd.Series(tracking_reasons(m, params), index=larvae.index, dtype=object)
+    # a larva the lab removed has no data: not a second, tracking exclusion
+    reason = _join(removed, track.where(removed.eq(""), ""))
     if morph is not None and params.morphology_excludes_behaviour:
         reason = _join(reason, plate_map_calls(larvae, behaviour_calls(morph, params),
                                                params.morphology_calls))

@@ -14,11 +14,16 @@ exclude anything, so the group sizes can be checked against the authors'.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from neurotox.errors import InputError, quoted
 
+#: Group label of every vehicle larva in the EndpointTable (its experimental group is in
+#: the ``larvae`` table and ``batch`` holds the plate).
+VEHICLE_GROUP = "vehicle"
 DESIGN_COLUMNS = ["plate", "well", "subject", "chemical", "chemicals", "concentration",
                   "vehicle", "experimental_group", "group", "dose", "dose_unit"]
 
@@ -59,11 +64,18 @@ def screen_design(info: pd.DataFrame, params, notes: list[str]) -> pd.DataFrame:
     d["chemicals"] = _text(d["chemicals"]) if "chemicals" in d.columns else d["chemical"]
     d["experimental_group"] = _experimental_group(d, params, notes)
     d["subject"] = d["plate"].astype(str) + "-" + d["well"].astype(str)
-    d["group"] = np.where(d["vehicle"], "vehicle " + d["experimental_group"],
-                          d["chemical"] + " @ " + d["concentration"].map(lambda c: f"{c:g}"))
+    d["group"] = np.where(d["vehicle"], VEHICLE_GROUP,
+                          [group_id(c, x) for c, x in zip(d["chemical"], d["concentration"],
+                                                          strict=True)])
     d["dose"] = d["concentration"].astype(float)
     d["dose_unit"] = params.concentration_unit
     return d[DESIGN_COLUMNS]
+
+
+def group_id(chemical: str, concentration: float) -> str:
+    """Group ID of a chemical x concentration, valid in a study file: ``Pirimiphos-methyl_0.3``."""
+    stem = re.sub(r"[^A-Za-z0-9_.\-]+", "-", chemical).strip("-") or "chemical"
+    return f"{stem}_{concentration:g}"
 
 
 def _experimental_group(d: pd.DataFrame, params, notes: list[str]) -> pd.Series:

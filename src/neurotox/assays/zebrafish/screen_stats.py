@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from neurotox.assays.zebrafish.screen_design import group_id
+
 INCIDENCE_COLUMNS = ["chemical", "endpoint", "label", "concentration", "group",
                      "experimental_groups", "n_examined", "n_affected", "incidence_percent",
                      "odds_ratio", "fisher_p", "trend_z", "trend_p", "flag"]
@@ -105,7 +107,7 @@ def incidence_tables(task: ChemicalTask) -> pd.DataFrame:
                 res = fisher_vs_control([int(ctrl.sum()), a], [len(ctrl), k],
                                         alternative=task.params.fisher_alternative)
                 odds, p = float(res.statistic[0]), float(res.p_value[0])
-            out.append(_inc_row(task.chemical, ep, c, f"{task.chemical} @ {c:g}",
+            out.append(_inc_row(task.chemical, ep, c, group_id(task.chemical, c),
                                 sorted(per[c]), k, a, odds, p, tz, tp))
     return pd.DataFrame(out, columns=INCIDENCE_COLUMNS)
 
@@ -188,7 +190,7 @@ def _compare(task, ep, tp, g, egs, concs) -> list[dict]:
     for i, (c, s) in enumerate(zip([0.0, *concs], samples, strict=True)):
         out.append({
             "chemical": task.chemical, "endpoint": ep, "timepoint": tp, "concentration": c,
-            "group": "vehicle" if i == 0 else f"{task.chemical} @ {c:g}",
+            "group": "vehicle" if i == 0 else group_id(task.chemical, c),
             "experimental_groups": ", ".join(sorted(egs)), "n": len(s),
             "mean": float(np.mean(s)) if len(s) else np.nan,
             "sd": float(np.std(s, ddof=1)) if len(s) > 1 else np.nan,
