@@ -79,6 +79,10 @@ def interval_seconds(acids: pd.Series, n_intervals: int) -> tuple[float, str]:
                                 f"{DEFAULT_INTERVAL_S:g} s (EPA 2-min bins)")
 
 
+def _num(v: float) -> str:
+    return "blank" if np.isnan(v) else f"{float(v):g}"
+
+
 def _wells(df: pd.DataFrame, src: Source) -> pd.Series:
     numeric(df, ["rowi", "coli"], src)
     for col, top in (("rowi", 16), ("coli", 24)):
@@ -86,7 +90,7 @@ def _wells(df: pd.DataFrame, src: Source) -> pd.Series:
         bad = v.isna() | (v < 1) | (v > top) | (v != v.round())
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise FormatError(f"expected a whole number 1-{top}, found {v.iloc[i]!r}",
+            raise FormatError(f"expected a whole number 1-{top}, found {_num(v.iloc[i])}",
                               path=src.path, where=f"data row {i + 1}, column {col!r}")
     rows = df["rowi"].astype(int).map(lambda r: chr(64 + r))
     return rows + df["coli"].astype(int).map(lambda c: f"{c:02d}")
@@ -98,7 +102,7 @@ def _quality(df: pd.DataFrame, src: Source) -> pd.Series:
     bad = ~q.isin([0.0, 1.0])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise FormatError(f"expected well quality 0 or 1, found {q.iloc[i]!r}", path=src.path,
+        raise FormatError(f"expected well quality 0 or 1, found {_num(q.iloc[i])}", path=src.path,
                           where=f"data row {i + 1}, column 'wllq'")
     return q.astype(int)
 
