@@ -61,9 +61,18 @@ def load_inputs(paths: list[Path], params: ScreenParameters
                 raise
             try:
                 tables.append(read_morphology(p))
-            except FormatError:
-                raise exc from None
+            except FormatError as mexc:
+                if _layout_error(mexc):   # not a morphology table either
+                    raise FormatError(f"{exc.detail}; nor is it a morphology table "
+                                      f"({mexc.detail})", path=p) from None
+                raise
     return exports, tables
+
+
+def _layout_error(exc: FormatError) -> bool:
+    return exc.detail.startswith(("expected morphology", "expected columns 'plate_id'",
+                                  "expected columns 'chemical.id'", "cannot parse",
+                                  "expected data rows"))
 
 
 def _one_morphology(tables: list[MorphologyTable]) -> MorphologyTable | None:
@@ -87,9 +96,13 @@ def _wells_info(exports: list[Export], morph: MorphologyTable | None) -> pd.Data
         m = morph.calls[["plate", "well", "chemical", "chemicals", "concentration"]]
         info = m if info is None else info.merge(
             m[["plate", "well", "chemicals"]], how="left", on=["plate", "well"])
-    if info is None:
-        raise InputError("the exports carry no chemical or concentration per well; give a "
-                         "morphology table (plate, well, chemical, concentration) as well")
+    files = ", ".join(str(p) for p in [*(e.path for e in exports),
+                                       *([morph.path] if morph is not None else [])])
+    if info is None or "chemical" not in info.columns or not info["chemical"].fillna("") \
+            .astype(str).str.strip().ne("").any():
+        raise InputError("a screen needs a chemical per well; the inputs carry none (give an "
+                         "lmr0/EPA table or a morphology table with a chemical column)",
+                         path=files)
     return info
 
 

@@ -47,9 +47,6 @@ def screen_design(info: pd.DataFrame, params, notes: list[str]) -> pd.DataFrame:
 
     """
     d = info.drop_duplicates(["plate", "well"]).reset_index(drop=True).copy()
-    if "chemical" not in d.columns:
-        raise InputError("the screen needs a chemical per well; the inputs carry none "
-                         "(give a morphology table or an export with a chemical column)")
     d["chemical"] = _text(d["chemical"])
     d["concentration"] = pd.to_numeric(d["concentration"], errors="coerce")
     named_vehicle = d["chemical"].isin(params.vehicle_names)
