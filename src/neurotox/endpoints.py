@@ -96,6 +96,9 @@ class Endpoint(BaseModel):
     covariate
         Another endpoint of the same subject, sex and timepoint used as covariate
         (ANCOVA vs control, e.g. brain weight on terminal body weight).
+    covariate_only
+        Held only as another endpoint's covariate (a baseline repeated at later
+        timepoints): not analysed or tabulated on its own.
 
     """
 
@@ -113,6 +116,7 @@ class Endpoint(BaseModel):
     decimals: int | None = Field(default=None, ge=0, le=6)
     repeated_measures: bool = False
     covariate: str | None = None
+    covariate_only: bool = False
 
     @property
     def category(self) -> Category:

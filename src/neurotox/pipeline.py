@@ -26,6 +26,7 @@ from neurotox.study import Study, load_study, read_exclusions
 
 if TYPE_CHECKING:
     from neurotox.report import Report
+    from neurotox.report.historical import HistoricalRanges
 
 log = logging.getLogger(__name__)
 
@@ -202,6 +203,21 @@ class Progress:
         self.last = now
 
 
+def historical_controls(study: Study, table: pd.DataFrame,
+                        record: RunRecord) -> HistoricalRanges | None:
+    """Ranges from the study's ``historical_controls`` database; query and row hash recorded."""
+    spec = study.spec.historical_controls
+    if spec is None:
+        return None
+    from neurotox.hcd.compare import for_study
+    from neurotox.report.historical import HistoricalRanges
+
+    hist = for_study(spec, study.path, sorted(table["endpoint"].unique()))
+    record.parameters.setdefault("historical_controls", {})[study.study_id] = hist.manifest()
+    record.note(f"historical controls: {hist.describe()}")
+    return HistoricalRanges(hist.ranges, hist.describe())
+
+
 def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str],
                  endpoints_file: str | Path | None = None, prefix: str = "",
                  record_inputs: bool = True, bmd: bool = True, paper: str | None = None,
@@ -266,6 +282,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         step("statistics", f"{len(analysis.decisions)} analyses")
         deviations = guideline_deviations(study, collected.table, collected.notes)
         record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
+        historical = historical_controls(study, collected.table, record)
         software = software_versions()
         stamp = write_run_record(od, prefix, record, study_id=study.study_id, inputs=inputs,
                                  software=software)
@@ -274,7 +291,8 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               analysis.decisions, software=software, deviations=deviations,
                               exclusions=exclusion_lines(collected.table), bmd=bmd,
                               figures=False, parameters=collected.parameters, stamp=stamp,
-                              paper=paper, workers=workers, tables=needs_tables(formats))
+                              paper=paper, workers=workers, tables=needs_tables(formats),
+                              historical=historical)
         if report.tables:
             step("tables and fits", f"{len(report.tables)} tables")
         for msg in report.appendix:

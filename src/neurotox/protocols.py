@@ -65,8 +65,12 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     else:
         path = protocol_dir() / f"{name_or_path}.yaml"
         if not path.is_file():
-            raise InputError(f"unknown protocol {str(name_or_path)!r}; available: "
-                             f"{quoted(available())}")
+            import difflib
+
+            close = difflib.get_close_matches(str(name_or_path), available(), n=1)
+            raise InputError(f"unknown protocol {str(name_or_path)!r}" + (
+                f" (did you mean {close[0]!r}?)" if close else "")
+                + f"; available: {quoted(available())}")
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise InputError("expected a mapping of protocol keys", path=path)

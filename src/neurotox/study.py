@@ -80,6 +80,37 @@ class AssaySpec(BaseModel):
         return self.id or self.assay
 
 
+class CensoredPlan(BaseModel):
+    """How censored values (``censoring`` column of the EndpointTable) are analysed.
+
+    Attributes
+    ----------
+    policy
+        Left-censored values (below a limit of quantification): ``bound`` (the
+        limit), ``half`` (limit/2), ``sqrt2`` (limit/√2), ``exclude`` (dropped from
+        the tests, counted as exclusions) or ``rank`` (always the censoring-aware
+        rank test).
+    rank_test_above
+        Censored fraction of a stratum above which the censoring-aware rank test is
+        used whatever the policy.
+    test
+        Censoring-aware test: ``peto-prentice`` (generalised Wilcoxon, the default)
+        or ``logrank``. Right-censored values (cut-offs) always use it.
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    policy: Literal["bound", "half", "sqrt2", "exclude", "rank"] = "half"
+    rank_test_above: float = Field(default=0.2, ge=0, le=1)
+    test: Literal["peto-prentice", "logrank"] = "peto-prentice"
+
+    @property
+    def rho(self) -> float:
+        """Weight exponent of the weighted log-rank test (1 Peto-Prentice, 0 log-rank)."""
+        return 1.0 if self.test == "peto-prentice" else 0.0
+
+
 class StatisticsPlan(BaseModel):
     """The statistical plan; every choice of the decision tree is a setting here.
 
@@ -118,6 +149,8 @@ class StatisticsPlan(BaseModel):
     mixed_ddf
         Denominator df of mixed-model tests: ``containment``, ``satterthwaite`` or
         ``kenward_roger``.
+    censored
+        Handling of censored values (:class:`CensoredPlan`).
 
     """
 
@@ -139,6 +172,7 @@ class StatisticsPlan(BaseModel):
     repeated_covariance: Literal["compound_symmetry", "ar1", "unstructured",
                                  "aic"] = "compound_symmetry"
     mixed_ddf: Literal["containment", "satterthwaite", "kenward_roger"] = "containment"
+    censored: CensoredPlan = Field(default_factory=CensoredPlan)
 
     @field_validator("log_transform")
     @classmethod
@@ -229,6 +263,51 @@ class ReportSettings(BaseModel):
         return v.strip().lower() if isinstance(v, str) else v
 
 
+class HistoricalStrata(BaseModel):
+    """Strata of the historical controls a study is compared with (``None``: any).
+
+    Text strata match without regard to case, spaces and punctuation; ``age_weeks``
+    is an inclusive band ``[low, high]`` of age at the start of the study.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    species: str | None = None
+    strain: str | None = None
+    route: str | None = None
+    vehicle: str | None = None
+    guideline: str | None = None
+    facility: str | None = None
+    apparatus: str | None = None
+    session_length: str | None = None
+    age_weeks: tuple[float, float] | None = None
+
+    @field_validator("age_weeks")
+    @classmethod
+    def _band(cls, band: tuple[float, float] | None) -> tuple[float, float] | None:
+        if band is not None and not (math.isfinite(band[0]) and math.isfinite(band[1])
+                                     and 0 <= band[0] <= band[1]):
+            raise ValueError(f"age_weeks must be [low, high] with 0 <= low <= high, found "
+                             f"{list(band)}")
+        return band
+
+
+class HistoricalControls(BaseModel):
+    """The ``historical_controls`` key: which database, strata and time window.
+
+    ``database`` is a SQLAlchemy URL or a SQLite file path (relative to the study
+    file); ``window_years`` keeps studies that started within that many years
+    before ``until`` (default: the day of the report).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    database: str = Field(min_length=1)
+    strata: HistoricalStrata = Field(default_factory=HistoricalStrata)
+    window_years: float | None = Field(default=None, gt=0, le=100)
+    until: dt.date | None = None
+
+
 class StudySpec(BaseModel):
     """Top level of a study YAML file."""
 
@@ -259,6 +338,7 @@ class StudySpec(BaseModel):
     assays: tuple[AssaySpec, ...] = ()
     statistics: StatisticsPlan = Field(default_factory=StatisticsPlan)
     exclusions: str | None = None
+    historical_controls: HistoricalControls | None = None
 
     @model_validator(mode="after")
     def _groups(self) -> StudySpec:

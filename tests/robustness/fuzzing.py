@@ -154,6 +154,26 @@ def _ept(p: Path) -> object:
     return read(p)
 
 
+def _send(domain: str) -> Callable[[Path], object]:
+    """Read a SEND folder whose ``domain`` file is the fuzzed input (others intact)."""
+    def call(p: Path) -> object:
+        from neurotox.hcd.send import send_batch
+        from neurotox.io.send import read_send
+        from tests.send_files import tables, write_xpt
+
+        folder = p.parent / "send"
+        folder.mkdir(exist_ok=True)
+        for dom, cols in tables().items():
+            if dom != domain:
+                write_xpt(folder / f"{dom}.xpt", dom.upper(), cols)
+        (folder / f"{domain}.xpt").write_bytes(p.read_bytes())
+        return send_batch(read_send(folder), include_recovery=True)
+    return call
+
+
+SEND_DOMAINS = ("dm", "tx", "ts", "bw", "om", "lb")
+
+
 def _plane(p: Path) -> object:
     from neurotox.io.plates import pixel_size_um, read_plane
     pixel_size_um(p)
@@ -181,6 +201,38 @@ BAT_TEMPLATES = {"read_fob": FOB, "read_motor_activity": MOTOR, "read_startle": 
                  "read_landmarks": LANDMARKS}
 
 
+CIPN_LONG = _lines(
+    "subject,day,test,trial,value,series,filament,distance_mm,latency_ms,amplitude,"
+    "temperature_c,section,fibres,length_mm",
+    ["R1,-1,von_frey_updown,1,,oxooxx,5,,,,,,,", "R2,7,von_frey_updown,1,,xxxx,1,,,,,,,",
+     "R1,-1,hot_plate,1,12.5,,,,,,,,,", "R1,7,hot_plate,1,30,,,,,,,,,",
+     "R2,-1,hot_plate,1,9,,,,,,,,,", "R1,7,acetone,1,2,,,,,,,,,",
+     "R1,28,ncv_caudal,1,,,,50,1.3,40,36.5,,,", "R1,28,ienfd,1,,,,,,,,1,12,1.5"])
+CIPN_WIDE = _lines("Animal,test,D-1,D7,D7 filament",
+                   ["R1,von_frey_updown,oxooxx/5,oxxo,4", "R2,von_frey_updown,xxxx (1),ooooo,8"])
+
+
+def _cipn_read(p: Path) -> object:
+    from neurotox.io.cipn import read_cipn
+    return read_cipn(p, test=None)
+
+
+def _cipn_panel(p: Path) -> object:
+    """The whole cipn assay on the file (series, filaments, cut-offs, NCV, IENFD checks)."""
+    from neurotox.assays.base import resolve_parameters
+    from neurotox.assays.cipn.assay import analyse
+    from neurotox.study import load_study
+
+    (p.parent / "subjects.csv").write_text("subject,group,sex\nR1,C,M\nR2,T,F\n")
+    (p.parent / "study.yaml").write_text(
+        "study_id: F\ntitle: f\ntest_item: x\nsubjects: subjects.csv\ngroups:\n"
+        "  - {id: C, label: c, dose: 0, dose_unit: mg, control: true}\n"
+        "  - {id: T, label: t, dose: 1, dose_unit: mg}\n")
+    _, params = resolve_parameters("von-frey-up-down", {"test": None, "baseline": "-1",
+                                                        "baseline_covariate": True})
+    return analyse(load_study(p.parent / "study.yaml"), [p], params)
+
+
 def targets() -> list[Target]:
     """Every reader of the io registries (plus layouts, plate maps, EndpointTables)."""
     from neurotox.io.rodent import list_readers
@@ -202,11 +254,16 @@ def targets() -> list[Target]:
             Target("zebrafish:plate_layouts", _zf_layouts, LAYOUT),
             Target("zebrafish:plate_map", _zf_plate_map, PLATE_MAP),
             Target("zebrafish:morphology", _zf_morphology, MORPHOLOGY),
-            Target("endpoints:read", _ept, EPT)]
+            Target("endpoints:read", _ept, EPT),
+            Target("cipn:read_cipn", _cipn_read, CIPN_LONG),
+            Target("cipn:panel", _cipn_panel, CIPN_LONG),
+            Target("cipn:panel_wide", _cipn_panel, CIPN_WIDE)]
+    out += [Target(f"send:{d}", _send(d), d, ".xpt", "xpt") for d in SEND_DOMAINS]
     return out
 
 
-ALL_TEMPLATES = [t for t in {**ZF_TEMPLATES, **ROD_TEMPLATES, **BAT_TEMPLATES}.values() if t]
+ALL_TEMPLATES = [t for t in {**ZF_TEMPLATES, **ROD_TEMPLATES, **BAT_TEMPLATES}.values() if t] \
+    + [CIPN_LONG, CIPN_WIDE]
 
 
 # ------------------------------------------------------------------ text strategies
@@ -261,9 +318,47 @@ def file_bytes(target: Target) -> st.SearchStrategy[bytes]:
     """Inputs for one target: mostly mutated templates, sometimes arbitrary bytes."""
     if target.binary == "tiff":
         return tiff_bytes()
+    if target.binary == "xpt":
+        return st.one_of(xpt_mutated(target.template), xpt_mutated(target.template),
+                         any_bytes())
     if target.binary == "h5":
         return st.one_of(h5_bytes(), any_bytes())
     return st.one_of(mutated_text(target.template), mutated_text(target.template), any_bytes())
+
+
+# ------------------------------------------------------------------ SAS XPORT strategies
+
+#: Hostile values for numeric XPORT columns (IBM doubles cannot hold inf or > 7e75).
+XPT_NUMBERS = (None, 0.0, -1.0, 1e-70, 5e75, 1.5, 12345678.0)
+
+
+@st.composite
+def xpt_mutated(draw: st.DrawFn, domain: str) -> bytes:
+    """A domain of the hand-made SEND study with hostile cells, dropped columns and damage."""
+    from tests.send_files import tables, xpt_bytes
+
+    cols = {k: list(v) for k, v in tables()[domain].items()}
+    for _ in range(draw(st.integers(0, 3))):
+        name = draw(st.sampled_from(sorted(cols)))
+        op = draw(st.sampled_from(["cell", "cell", "number", "drop", "rows"]))
+        if op == "drop" and len(cols) > 1:
+            del cols[name]
+        elif op == "rows":
+            keep = draw(st.integers(0, len(cols[name])))
+            cols = {k: v[:keep] for k, v in cols.items()}
+        elif cols[name]:
+            i = draw(st.integers(0, len(cols[name]) - 1))
+            cols[name][i] = draw(st.sampled_from(XPT_NUMBERS)) if op == "number" else \
+                draw(st.sampled_from(CELLS) | st.text(alphabet=st.characters(
+                    max_codepoint=126, min_codepoint=32), max_size=6))
+    data = bytearray(xpt_bytes(domain.upper(), cols))
+    damage = draw(st.sampled_from(["none", "none", "truncate", "flip", "flip"]))
+    if damage == "truncate":
+        data = data[: draw(st.integers(0, len(data)))]
+    elif damage == "flip" and data:
+        for _ in range(draw(st.integers(1, 6))):
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+    return bytes(data)
 
 
 # ------------------------------------------------------------------ HDF5 strategies

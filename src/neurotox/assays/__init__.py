@@ -3,12 +3,14 @@
 One subpackage per assay family, one concern per module: :mod:`.neurite`
 (neurite outgrowth from plate images), :mod:`.zebrafish` (larval LPR, embryonic
 EPR), :mod:`.rodent` (NOR, T-maze, pose geometry) and :mod:`.battery` (the
-OECD TG 424/426 neurotoxicity battery). An assay registers itself with
+OECD TG 424/426 neurotoxicity battery) and :mod:`.cipn` (peripheral nerve
+function). An assay registers itself with
 :func:`neurotox.assays.base.register`; importing this package imports every
 family so the registry is complete. Assays never import :mod:`neurotox.simulate`.
 """
 
 import neurotox.assays.battery  # noqa: F401, E402
+import neurotox.assays.cipn  # noqa: F401, E402
 import neurotox.assays.neurite  # noqa: F401, E402
 import neurotox.assays.rodent  # noqa: F401, E402
 import neurotox.assays.zebrafish  # noqa: F401, E402

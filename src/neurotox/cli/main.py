@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "neurotox.cli.simulate:simulate",
     "neurotox.cli.rodent:nor",
     "neurotox.cli.rodent:tmaze",
+    "neurotox.cli.cipn:cipn",
     "neurotox.cli.report:report",
     "neurotox.cli.demo:demo",
     "neurotox.cli.stats:stats",
@@ -34,6 +35,7 @@ COMMAND_MODULES = (
     "neurotox.cli.battery:guidelines",
     "neurotox.cli.zebrafish:zebrafish",
     "neurotox.cli.zebrafish_screen:zebrafish_screen",
+    "neurotox.cli.hcd:hcd",
 )
 
 

@@ -22,6 +22,7 @@ from neurotox.report.context import Context
 from neurotox.report.figures import plan_figures, render_figures
 from neurotox.report.findings import conclusions_table, findings_tables
 from neurotox.report.front import front_matter
+from neurotox.report.historical import HistoricalRanges
 from neurotox.report.labels import TimepointLabels
 from neurotox.report.methods import design_paragraph, methods_section
 from neurotox.report.model import (
@@ -63,7 +64,7 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
                  figures: bool = True, bmd: bool = True,
                  parameters: Mapping[str, Any] | None = None, stamp: RunStamp | None = None,
                  paper: str | None = None, workers: int | None = 1,
-                 tables: bool = True) -> Report:
+                 tables: bool = True, historical: HistoricalRanges | None = None) -> Report:
     """Assemble the report model.
 
     Parameters
@@ -97,6 +98,8 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     tables
         Build the tables, fits and figure plan (off when only csv files are written:
         the report then holds the machine-readable frames and the methods only).
+    historical
+        Historical control ranges to show beside the concurrent control.
 
     Returns
     -------
@@ -106,7 +109,7 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     """
     labels = TimepointLabels.from_parameters(parameters or {},
                                              {a.key: a.assay for a in spec.assays})
-    ctx = Context(spec, table, labels)
+    ctx = Context(spec, table, labels, historical)
     fits = concentration_fits(results, table, decisions, alpha=spec.statistics.alpha) \
         if tables else {}
     bmds = trend_bmds(results, workers=workers) if bmd and tables else {}
@@ -118,7 +121,7 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     report = Report(
         study_id=spec.study_id, title=spec.title, header=head, tables=numbered, figures=[],
         methods=methods_section(decisions, spec.statistics, software, _design(ctx, results))
-        + _fit_methods(fits) + _bmd_methods(bmds),
+        + _fit_methods(fits) + _bmd_methods(bmds) + _historical_methods(historical),
         deviations=list(deviations), exclusions=list(exclusions),
         results=results, decisions=decisions, endpoints=table, software=dict(software),
         front=front_matter(spec, paper), stamp=stamp, appendix=software_messages(decisions),
@@ -162,6 +165,13 @@ def _design(ctx: Context, results: pd.DataFrame) -> str:
     litters = ctx.pups_and_litters(ctx.table) if ctx.litters else None
     return design_paragraph(ctx.spec.statistics, set(results["sex"]) if len(results) else set(),
                             spread=ctx.spread, litters=litters, litter_model=ctx.litter_model)
+
+
+def _historical_methods(historical: HistoricalRanges | None) -> list[str]:
+    if historical is None:
+        return []
+    return [f"Historical control ranges were shown beside the concurrent controls; "
+            f"{historical.source}."]
 
 
 def _fit_methods(fits: dict) -> list[str]:

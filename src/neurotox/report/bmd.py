@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from neurotox.report._tasks import run_tasks
+from neurotox.parallel import run_tasks
 from neurotox.report.labels import unit_symbol
 from neurotox.report.model import Cell, Row, Table
 from neurotox.report.potency import is_concentration

@@ -7,6 +7,7 @@ from functools import cached_property
 
 import pandas as pd
 
+from neurotox.report.historical import HistoricalRanges
 from neurotox.report.labels import TimepointLabels
 from neurotox.study import StudySpec
 
@@ -23,12 +24,15 @@ class Context:
         The EndpointTable analysed (excluded values included).
     timepoints
         Timepoint labels (bin lengths from the effective assay parameters).
+    historical
+        Historical control ranges shown beside the concurrent control (or None).
 
     """
 
     spec: StudySpec
     table: pd.DataFrame
     timepoints: TimepointLabels = field(default_factory=TimepointLabels)
+    historical: HistoricalRanges | None = None
 
     @property
     def spread(self) -> str:

@@ -158,6 +158,9 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
                      labels: TimepointLabels | None = None) -> tuple[Any, Any]:
     """Group means ± spread over timepoints; lines only within a session.
 
+    Means with censored values are marked with their count and side (``2>``: two
+    values above the limit, entered at the limit).
+
     Parameters
     ----------
     results
@@ -206,11 +209,21 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
                 flag = mine.loc[t, "flag"]
                 if isinstance(flag, str) and flag:
                     marks.setdefault(t, []).append((colour(i), flag))
+                _censored_mark(ax, pos[t] + off, mine.loc[t])
     _time_marks(ax, pos, marks, tops, bottoms)
     _time_axis(ax, pos, sessions, labels, assay)
     ax.set_ylabel(ylabel)
     fig.legend(loc="upper center", ncol=min(len(groups), 4), fontsize=7, frameon=False)
     return fig, ax
+
+
+def _censored_mark(ax: Any, x: float, r: pd.Series) -> None:
+    """``2>`` beside a mean with two values censored above the limit (``<``: below)."""
+    n = r.get("n_censored", 0)
+    if isinstance(n, (int, float)) and n > 0:
+        sign = {"left": "<", "right": ">"}.get(str(r.get("censoring", "")), "<>")
+        ax.annotate(f"{int(n)}{sign}", (x, r["mean"]), ha="left", va="top", xytext=(3, -3),
+                    textcoords="offset points", fontsize=6, color="0.3")
 
 
 def _time_marks(ax: Any, pos: dict[str, float], marks: dict[str, list[tuple[str, str]]],
@@ -434,7 +447,7 @@ def draw(job: FigureJob) -> Figure:
 
 def render_figures(jobs: list[FigureJob], *, workers: int | None = None) -> list[Figure]:
     """Every job drawn, in number order (in ``workers`` processes)."""
-    from neurotox.report._tasks import run_tasks
+    from neurotox.parallel import run_tasks
 
     if jobs:
         _warm_up()  # fonts and caches loaded once, inherited by the worker processes
@@ -478,8 +491,11 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
             title = f"{label_of(endpoint)} — {sex_label(block.sex)}"
             base = f"{slug(block.assay)}-{slug(endpoint)}-{slug(block.sex)}"
             if block.by == "timepoint":
+                cens = ("; n> / n<: values censored above / below the limit, counted at it"
+                        if rows.get("n_censored", pd.Series(dtype=float)).fillna(0).gt(0).any()
+                        else "")
                 out.append(FigureJob(0, f"Time course of {title} (mean ± "
-                                     f"{ctx.spread_label})", f"time-course-{base}",
+                                     f"{ctx.spread_label}{cens})", f"time-course-{base}",
                                      block.category, "time-course",
                                      {"results": rows, "spec": ctx.spec, "ylabel": ylabel,
                                       "spread": spread, "labels": ctx.timepoints}))

@@ -22,6 +22,9 @@ PATH_TEXT = {
     "incidence": "incidence data (number of affected subjects) were compared with the "
                  "control by",
     "ordinal": "ordinal scores were compared with the control by",
+    "censored": "censored data (values below a limit of quantification or above a cut-off, "
+                "at their limit) were compared with the control by the weighted log-rank "
+                "family (Holm-adjusted over the comparisons with control):",
     "repeated_measures": "repeated measurements of the same subject were analysed by",
     "ancova": "endpoints with a covariate were compared with the control by analysis of "
               "covariance (Dunnett-type single-step adjustment over the comparisons with "

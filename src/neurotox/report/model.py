@@ -96,6 +96,9 @@ class Table:
         Footnotes, in display order.
     category
         OECD/EPA category of the table's endpoints (``""`` for listings).
+    sources
+        The (endpoint, timepoint) behind each data column, ``None`` for a derived
+        column (e.g. ANCOVA-adjusted means); empty when not a group table.
 
     """
 
@@ -111,6 +114,7 @@ class Table:
     column_groups: tuple[ColumnGroup, ...] = ()
     footnotes: list[str] = field(default_factory=list)
     category: str = ""
+    sources: tuple[tuple[str, str] | None, ...] = ()
 
     @property
     def caption(self) -> str:
@@ -343,8 +347,9 @@ def flag_text(flag: str, direction: str) -> str:
 
 
 def natural_key(text: str) -> tuple[Any, ...]:
-    """Sort key ordering ``PND4`` before ``PND21`` and ``bin2`` before ``bin10``."""
-    return tuple(int(t) if t.isdigit() else t.lower() for t in re.split(r"(\d+)", str(text)))
+    """Sort key ordering ``PND4`` before ``PND21``, ``bin2`` before ``bin10``, ``day-1`` first."""
+    parts = re.split(r"((?:^|(?<=[A-Za-z_ ]))-\d+|\d+)", str(text))  # "day-1" before "day7"
+    return tuple(int(t) if t.lstrip("-").isdigit() else t.lower() for t in parts if t is not None)
 
 
 def slug(text: str) -> str:

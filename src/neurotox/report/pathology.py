@@ -23,6 +23,7 @@ import math
 import pandas as pd
 
 from neurotox.report.context import Context
+from neurotox.report.historical import MARK, footnote, outside_range, range_text
 from neurotox.report.model import Cell, ColumnGroup, Row, Table, flag_text, natural_key
 from neurotox.report.tables import (
     GRADE_WORDS,
@@ -84,13 +85,33 @@ class _Data:
                                           float(r["p_value"]))
                  for r in res.to_dict("records")}
         out = []
-        for cell, (sex, g) in zip(self.count_cells(rows, "affected"), self.columns,
-                                  strict=True):
+        examined = self.count_cells(rows, "examined")
+        for cell, n, (sex, g) in zip(self.count_cells(rows, "affected"), examined,
+                                     self.columns, strict=True):
             flag, direction, p = flags.get((sex, g.id), ("", "", math.nan))
-            out.append(Cell(cell.text + flag_text(flag, direction),
-                            {"value": cell.numbers["value"], "p_value": p}, flag=flag,
-                            direction=direction))
-        return tuple(out)
+            numbers = {"value": cell.numbers["value"], "p_value": p}
+            text = cell.text + flag_text(flag, direction)
+            pct = 100 * cell.numbers["value"] / n.numbers["value"] if n.numbers["value"] else None
+            if not g.control and pct is not None and outside_range(
+                    self.historical(endpoint, sex), pct):
+                text, numbers["outside_historical"] = f"{text} {MARK}", 1.0
+            out.append(Cell(text, numbers, flag=flag, direction=direction))
+        return tuple(out) + self.historical_cells(endpoint)
+
+    def historical(self, endpoint: str, sex: str) -> pd.Series | None:
+        """The historical control range of one finding and sex (None without one)."""
+        if self.ctx.historical is None:
+            return None
+        tps = set(self.all_rows.loc[self.all_rows["endpoint"] == endpoint, "timepoint"])
+        return next((r for tp in sorted(tps) if (r := self.ctx.historical.lookup(
+            endpoint, sex, tp)) is not None), None)
+
+    def historical_cells(self, endpoint: str | None) -> tuple[Cell, ...]:
+        """One cell per sex with the finding's historical range (none without a database)."""
+        if self.ctx.historical is None:
+            return ()
+        return tuple(Cell("") if endpoint is None else range_text(self.historical(endpoint, s))
+                     for s in self.sexes)
 
     def nad_cells(self, rows: pd.DataFrame) -> tuple[Cell, ...]:
         """Examined minus affected by any of the rows' findings, per column."""
@@ -103,12 +124,16 @@ class _Data:
     def column_heads(self) -> tuple[tuple[str, ...], tuple[ColumnGroup, ...]]:
         heads = tuple(f"{g.id} {dose_text(g)}" for _, g in self.columns)
         groups = tuple(ColumnGroup(sex_label(s), len(self.groups)) for s in self.sexes)
+        if self.ctx.historical is not None:
+            heads += tuple(sex_label(s) for s in self.sexes)
+            groups += (ColumnGroup("Historical control incidence (%)", len(self.sexes)),)
         return heads, groups
 
 
 def _incidence_rows(d: _Data) -> list[Row]:
-    rows = [Row(("All tissues", "Number examined"), d.count_cells(d.any, "examined")),
-            Row(("", NAD), d.nad_cells(d.any))]
+    blank = d.historical_cells(None)
+    rows = [Row(("All tissues", "Number examined"), d.count_cells(d.any, "examined") + blank),
+            Row(("", NAD), d.nad_cells(d.any) + blank)]
     if len(d.any):
         rows.append(Row(("", "Animals with any finding"), d.flagged_cells(ANY, d.any)))
     for tissue in d.tissues:
@@ -117,8 +142,9 @@ def _incidence_rows(d: _Data) -> list[Row]:
         # an animal is examined for the tissue when it has a row for any of its findings;
         # affected by the tissue when any of them is 1
         per_animal = part.groupby(["subject", "sex", "group"], as_index=False)["value"].max()
-        rows.append(Row((tissue, "Number examined"), d.count_cells(per_animal, "examined")))
-        rows.append(Row(("", NAD), d.nad_cells(per_animal)))
+        rows.append(Row((tissue, "Number examined"),
+                        d.count_cells(per_animal, "examined") + blank))
+        rows.append(Row(("", NAD), d.nad_cells(per_animal) + blank))
         for e in eps:
             rows.append(Row(("", tissue_and_finding(e)[1]),
                             d.flagged_cells(e, part[part["endpoint"] == e])))
@@ -140,7 +166,7 @@ def _severity_rows(d: _Data) -> list[Row]:
         if len(ungraded):
             rows.append(Row(("", "Present, not graded"), d.count_cells(ungraded, "affected")))
         if len(d.results[d.results["endpoint"] == f"{e}_severity"]):
-            flagged = d.flagged_cells(f"{e}_severity", sev.iloc[:0])
+            flagged = d.flagged_cells(f"{e}_severity", sev.iloc[:0])[:len(d.columns)]
             rows.append(Row(("", "Severity vs control"), tuple(
                 Cell(flag_text(c.flag, c.direction) or "–", {"value": math.nan,
                                                              "p_value": c.numbers["p_value"]},
@@ -158,15 +184,19 @@ def pathology_tables(ctx: Context, results: pd.DataFrame) -> list[Table]:
     flags = (f"* p ≤ {plan.alpha:g}; ** p ≤ 0.01 vs control ({SIDED[plan.sided]}); ↑ more "
              "animals affected than in the control.")
     common = {"header": study_header(ctx.spec), "row_header": ("Tissue", "Finding"),
-              "columns": heads, "column_groups": groups, "category": "structural"}
+              "columns": heads[:len(d.columns)],
+              "column_groups": groups[:len(d.sexes)], "category": "structural"}
+    notes = ["Values are numbers of animals. Number examined: animals whose tissue was "
+             "examined; no abnormality detected: examined animals without a finding in that "
+             "tissue.",
+             f"{flags} Findings: Fisher's exact test vs control; trend: Cochran-Armitage (see "
+             "the methods)."]
+    if ctx.historical is not None:
+        notes.append(footnote("incidence", ctx.historical))
     out = [Table(number=0, title="Neuropathology: incidence of findings by tissue",
                  kind="pathology", key="pathology-incidence", rows=_incidence_rows(d),
-                 number_fields=("value", "p_value"),
-                 footnotes=["Values are numbers of animals. Number examined: animals whose "
-                            "tissue was examined; no abnormality detected: examined animals "
-                            "without a finding in that tissue.",
-                            f"{flags} Findings: Fisher's exact test vs control; trend: "
-                            "Cochran-Armitage (see the methods)."], **common)]
+                 number_fields=("value", "p_value", "hist_low", "hist_high"),
+                 footnotes=notes, **{**common, "columns": heads, "column_groups": groups})]
     if d.findings:
         out.append(Table(number=0, title="Neuropathology: severity of findings", kind="pathology",
                          key="pathology-severity", rows=_severity_rows(d),

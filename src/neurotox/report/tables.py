@@ -26,6 +26,7 @@ import pandas as pd
 
 from neurotox import endpoints as ep_registry
 from neurotox.report.context import Context
+from neurotox.report.historical import add_to_table
 from neurotox.report.labels import dose_label, p_text, unit_symbol, with_unit
 from neurotox.report.model import (
     Cell,
@@ -39,7 +40,7 @@ from neurotox.report.model import (
     slug,
 )
 from neurotox.study import Group, StudySpec
-from neurotox.vocab import Category, Censoring, Sex
+from neurotox.vocab import Category, Sex
 
 SUMMARY_TYPES = ("continuous", "count", "proportion")
 SEX_ORDER = {"M": 0, "F": 1, "NA": 2}
@@ -294,6 +295,25 @@ def _transform_text(transform: object) -> str:
     return "" if t in ("", "none", "nan") else f"; data {t}-transformed"
 
 
+def censoring_footnotes(block: Block) -> list[str]:
+    """One footnote per censoring note of the decision rows (policy and test used)."""
+    if "censoring" not in block.decisions:
+        return []
+    key = "timepoint" if block.by == "timepoint" else "endpoint"
+    notes = []
+    for row in block.decisions.itertuples(index=False):
+        if _s(row.censoring):
+            col = str(getattr(row, key))
+            where = col if key == "timepoint" else label_of(col)
+            notes.append(f"{where}: {row.censoring}." if where != "NA" else
+                         f"{row.censoring}.")
+    if notes:
+        notes.insert(0, "< / > limit: value censored below / above the limit (n censored "
+                     "shown after n; group statistics count censored values at the "
+                     "value the policy gives them).")
+    return notes
+
+
 def _s(v: object) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
@@ -441,6 +461,10 @@ def _group_footnotes(block: Block, groups: list[Group]) -> list[str]:
 
 # -------------------------------------------------------------- summary cells
 
+#: Sign shown before the limit of a censored value.
+CENSOR_SIGN = {"left": "<", "right": ">"}
+
+
 def summary_cell(r: pd.Series | dict | None, decimals: int, percent: bool, spread: str = "sd",
                  *, flagged: bool = True) -> Cell:
     """``mean ± SD (n)`` (or ± SEM) with flag, arrow and optional percent of control.
@@ -455,6 +479,13 @@ def summary_cell(r: pd.Series | dict | None, decimals: int, percent: bool, sprea
     flag, direction = (_s(r["flag"]), _s(r["direction"])) if flagged else ("", "")
     n_text = "0" if not math.isfinite(n) else f"{int(n)}"
     text = f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text})"
+    n_cens = _num(r.get("n_censored", 0))
+    if n_cens > 0:  # "> 20.0 (8)" when all are censored, else "(8; 3 > 20.0)"
+        side = _s(r["censoring"])
+        limit = (f"{CENSOR_SIGN[side]} {fmt(_num(r['censored_bound']), decimals)}"
+                 if side in CENSOR_SIGN else "censored")
+        text = (f"{limit} ({n_text})" if n_cens == n and side in CENSOR_SIGN else
+                f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text}; {int(n_cens)} {limit})")
     text += flag_text(flag, direction)
     if percent and not bool(r["is_control"]) and math.isfinite(pct):
         text += f" [{pct:.0f}%]"
@@ -596,7 +627,7 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
     groups = _ordered_groups(ctx.spec)
     cols = _columns(block)
     ancova_cols = _ancova_columns(block) if len(ctx.table) else set()
-    labels, makers, extra = [], [], {}
+    labels, makers, extra, sources = [], [], {}, []
     for i, col in enumerate(cols):
         per_group = block.cells.get(col, {})
         dec = decimals_for([_num(r["mean"]) for r in per_group.values()],
@@ -607,11 +638,13 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
         pct = plan.percent_of_control and control > 0
         adjusted = adjusted_means(ctx, block, col) if col in ancova_cols else {}
         labels.append(_column_label(ctx, block, col))
+        sources.append(col)
         makers.append(lambda g, pg=per_group, d=dec, a=bool(adjusted), pc=pct: summary_cell(
             pg.get(g), d, pc, ctx.spread, flagged=not a))
         if adjusted:
             ctrl = next((adjusted.get(g.id, math.nan) for g in groups if g.control), math.nan)
             labels.append(f"{_column_label(ctx, block, col)}: ANCOVA-adjusted mean")
+            sources.append(None)
             makers.append(lambda g, pg=per_group, d=dec, a=adjusted, c=ctrl: _adjusted_cell(
                 pg.get(g), a.get(g, math.nan), c, d))
             extra[i] = 1
@@ -629,7 +662,9 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
         key=_key("summary", block), header=_header(ctx, block),
         row_header=("Group", "Dose"), columns=tuple(labels), column_groups=column_groups,
         rows=rows, number_fields=("mean", ctx.spread, "n", "percent_of_control", "p_value"),
-        footnotes=notes + _group_footnotes(block, groups), category=block.category)
+        footnotes=notes + _group_footnotes(block, groups) + censoring_footnotes(block),
+        category=block.category,
+        sources=tuple(sources))
 
 
 def _counts(ctx: Context, block: Block) -> tuple[int, int] | None:
@@ -662,7 +697,7 @@ def incidence_table(block: Block, spec: StudySpec | Context, number: int) -> Tab
         rows=rows, number_fields=("n_affected", "n_examined", "incidence_pct", "p_value"),
         footnotes=_plan_footnotes(ctx, "incidence") + test_footnotes(ctx, block)
         + _group_footnotes(block, groups),
-        category=block.category)
+        category=block.category, sources=tuple(cols))
 
 
 # ---------------------------------------------------------------- severity
@@ -758,6 +793,8 @@ def listing_tables(table: pd.DataFrame, spec: StudySpec | Context, start: int, *
     """Individual listings, one table per assay: every value of every subject."""
     ctx = spec if isinstance(spec, Context) else Context(spec, table)
     out = []
+    reg = ep_registry.registry()
+    table = table[~table["endpoint"].map(lambda e: e in reg and reg[e].covariate_only)]
     for assay in sorted(set(table["assay"].unique()) - set(skip)):
         out.append(_listing(ctx, table[table["assay"] == assay], assay, start + len(out)))
     return out
@@ -815,16 +852,13 @@ def _unit_label(part: pd.DataFrame, endpoint: str) -> str:
     return with_unit(label_of(endpoint), unit)
 
 
-#: How censored values (EndpointTable ``censoring`` column) are shown instead of a number;
-#: the bound stays in the spreadsheet's number column.
-CENSORED = {Censoring.LEFT.value: "< LLOQ", Censoring.RIGHT.value: "> cut-off"}
-
-
 def _listing_cell(r: object | None, decimals: int) -> Cell:
     if r is None:
         return Cell("", {"value": math.nan})
     value = float(r.value)  # type: ignore[attr-defined]
-    shown = CENSORED.get(_s(getattr(r, "censoring", "")), fmt(value, decimals))
+    # a censored value holds its bound: "< 0.50" below a limit, "> 20.0" above a cut-off
+    sign = CENSOR_SIGN.get(_s(getattr(r, "censoring", "")), "")
+    shown = f"{sign} {fmt(value, decimals)}" if sign else fmt(value, decimals)
     if r.excluded:  # type: ignore[attr-defined]
         reason = str(r.exclusion_reason)  # type: ignore[attr-defined]
         return Cell(f"[{shown}] excluded: {reason}", {"value": value}, note=reason,
@@ -838,10 +872,19 @@ def group_tables(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataF
                  ctx: Context, *, skip_assays: Iterable[str] = ()) -> list[Table]:
     """Summary, incidence and severity tables (not numbered), skipping some assays."""
     res = results[~results["assay"].isin(set(skip_assays))]
-    out = [summary_table(b, ctx, 0) for b in blocks(res, decisions, SUMMARY_TYPES)]
-    out += [incidence_table(b, ctx, 0) for b in blocks(res, decisions, ("incidence",),
-                                                        combine=True)]
+    out = [_with_historical(summary_table(b, ctx, 0), b, ctx)
+           for b in blocks(res, decisions, SUMMARY_TYPES)]
+    out += [_with_historical(incidence_table(b, ctx, 0), b, ctx)
+            for b in blocks(res, decisions, ("incidence",), combine=True)]
     return out + severity_tables(res, decisions, table, ctx, 0)
+
+
+def _with_historical(t: Table, block: Block, ctx: Context) -> Table:
+    """``t`` with the historical control row and marks when the study has ranges."""
+    if ctx.historical is not None:
+        add_to_table(t, list(t.sources), block.sex,
+                     {group_text(g): g for g in _ordered_groups(ctx.spec)}, ctx.historical)
+    return t
 
 
 def by_category_order(tables: list[Table]) -> list[Table]:
@@ -861,3 +904,4 @@ def build_tables(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataF
     for i, t in enumerate(out, start=1):
         t.number = i
     return out
+

@@ -5,7 +5,8 @@ layouts and raw files in an instrument's format) from a fixed seed, and returns
 the truth it planted. Generators register under a *kind* name used by
 ``neurotox simulate KIND``: :mod:`.neurite` (``neurite-plate``),
 :mod:`.zebrafish` (``zebrafish-lpr``), :mod:`.rodent` (``nor``, ``tmaze``),
-:mod:`.battery` (``oecd-424``) and :mod:`.dnt` (``oecd-426``); :mod:`.base` holds
+:mod:`.battery` (``oecd-424``), :mod:`.dnt` (``oecd-426``) and :mod:`.cipn`
+(``cipn``); :mod:`.base` holds
 the registry. Simulators import what they need from :mod:`neurotox.assays`
 (parameters, names); assays never import simulators.
 """
@@ -39,4 +40,4 @@ def list_simulators() -> list[Simulator]:
 def _load_all() -> None:
     # Importing a family module registers its simulators. Done lazily so importing
     # neurotox.simulate stays cheap.
-    from neurotox.simulate import battery, dnt, neurite, rodent, zebrafish  # noqa: F401
+    from neurotox.simulate import battery, cipn, dnt, neurite, rodent, zebrafish  # noqa: F401

@@ -16,10 +16,11 @@ from neurotox import endpoints
 from neurotox.endpoints import Endpoint
 from neurotox.errors import InputError, quoted
 from neurotox.stats import ancova
+from neurotox.stats import censored as cens
 from neurotox.stats.mixed import repeated_measures_decision
 from neurotox.stats.tree import StratumOutcome, compare_to_control
 from neurotox.study import Group, StatisticsPlan
-from neurotox.vocab import DataType, Direction
+from neurotox.vocab import Censoring, DataType, Direction
 
 #: Columns of ``Analysis.results``, in order.
 RESULT_COLUMNS = [
@@ -27,7 +28,7 @@ RESULT_COLUMNS = [
     "group", "dose", "dose_unit", "is_control", "n", "n_excluded", "mean", "sd", "sem",
     "median", "min", "max", "percent_of_control", "n_affected", "n_examined", "incidence_pct",
     "test", "statistic", "p_value", "flag", "direction", "trend_test", "trend_statistic",
-    "trend_p", "trend_flag",
+    "trend_p", "trend_flag", "n_censored", "censoring", "censored_bound",
 ]
 
 #: Columns of ``Analysis.decisions``, in order.
@@ -36,7 +37,7 @@ DECISION_COLUMNS = [
     "sided", "alpha", "normality_test", "normality_statistic", "normality_p",
     "homogeneity_test", "homogeneity_statistic", "homogeneity_p", "overall_test",
     "overall_statistic", "overall_p", "pairwise_test", "trend_test", "trend_statistic",
-    "trend_p", "note",
+    "trend_p", "note", "censoring",
 ]
 
 STRATUM = ["study_id", "assay", "endpoint", "sex", "timepoint"]
@@ -76,7 +77,13 @@ def describe(table: pd.DataFrame, *, pool_sexes: bool = False) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``study_id, assay, endpoint, sex, timepoint, group, n, n_excluded,
-        mean, sd, sem, median, min, max`` (SD with n - 1; NaN when n < 2).
+        mean, sd, sem, median, min, max, n_censored, censoring, censored_bound`` (SD
+        with n - 1; NaN when n < 2). Censored values count at their limit (or the
+        value :func:`analyse` substituted); ``n_censored`` says how many of the n are
+        censored, ``censoring`` on which side (``left``/``right``/``both``, ``""`` if
+        none) and
+        ``censored_bound`` the limit a display can quote ("< limit" uses the largest
+        left limit, "> limit" the smallest right one).
 
     """
     df = _prepare(table, pool_sexes)
@@ -86,11 +93,31 @@ def describe(table: pd.DataFrame, *, pool_sexes: bool = False) -> pd.DataFrame:
     desc["sem"] = desc["sd"] / np.sqrt(desc["n"])
     excl = df[df["excluded"]].groupby(_CELL, sort=False, observed=True).size()
     cells = df[_CELL].drop_duplicates().set_index(_CELL).index
-    desc = desc.reindex(cells)
+    desc = desc.join(_censored_cells(inc)).reindex(cells)
     desc["n"] = desc["n"].fillna(0).astype(int)
     desc["n_excluded"] = excl.reindex(cells).fillna(0).astype(int)
-    cols = ["n", "n_excluded", "mean", "sd", "sem", "median", "min", "max"]
+    desc["n_censored"] = desc["n_censored"].fillna(0).astype(int)
+    desc["censoring"] = desc["censoring"].fillna("")
+    cols = ["n", "n_excluded", "mean", "sd", "sem", "median", "min", "max", "n_censored",
+            "censoring", "censored_bound"]
     return desc[cols].reset_index()
+
+
+def _censored_cells(inc: pd.DataFrame) -> pd.DataFrame:
+    """Per cell: number of censored values, their side and the limit to quote."""
+    cells = inc.groupby(_CELL, sort=False, observed=True).size().index
+    out = pd.DataFrame({"n_censored": 0, "censoring": "", "censored_bound": np.nan},
+                       index=cells)
+    for side, agg in ((Censoring.LEFT.value, "max"), (Censoring.RIGHT.value, "min")):
+        part = inc[inc["censoring"] == side]
+        if part.empty:
+            continue
+        got = part.groupby(_CELL, sort=False, observed=True)["_limit"].agg(["size", agg])
+        both = out.loc[got.index, "censoring"].to_numpy() != ""
+        out.loc[got.index, "n_censored"] += got["size"].to_numpy()
+        out.loc[got.index, "censoring"] = np.where(both, "both", side)
+        out.loc[got.index, "censored_bound"] = np.where(both, np.nan, got[agg].to_numpy())
+    return out
 
 
 def _prepare(table: pd.DataFrame, pool_sexes: bool) -> pd.DataFrame:
@@ -102,8 +129,45 @@ def _prepare(table: pd.DataFrame, pool_sexes: bool) -> pd.DataFrame:
         df[c] = df[c].astype(str)
     df["value"] = df["value"].astype(float)
     df["excluded"] = df["excluded"].astype(bool) | ~np.isfinite(df["value"])
+    if "censoring" not in df.columns:
+        df["censoring"] = Censoring.NONE.value
+    df["censoring"] = (df["censoring"].fillna("").astype(str).str.strip().str.lower()
+                       .replace("", Censoring.NONE.value))
+    if "_limit" not in df.columns:
+        df["_limit"] = df["value"]
     if pool_sexes:
         df["sex"] = "NA"
+    return df
+
+
+def _apply_censoring(df: pd.DataFrame, plan: StatisticsPlan) -> pd.DataFrame:
+    """Substitute or exclude left-censored values by the plan's policy, per stratum.
+
+    ``_limit`` keeps the limit for the tests (which route the stratum themselves with
+    the same rule, :func:`neurotox.stats.censored.stratum_mode`); ``value`` becomes
+    what the descriptive statistics use. Values the ``exclude`` policy drops are
+    marked excluded (for the counts) and ``_policy_excluded`` (the tests still see
+    them, to say so in their decision).
+    """
+    inc = ~df["excluded"].to_numpy()
+    left = inc & (df["censoring"] == Censoring.LEFT.value).to_numpy()
+    right = inc & (df["censoring"] == Censoring.RIGHT.value).to_numpy()
+    if not (left.any() or right.any()):
+        return df
+    strata = df.groupby(STRATUM, sort=False).ngroup().to_numpy()
+    count = [np.bincount(strata, weights=m, minlength=strata.max() + 1).astype(int)
+             for m in (left, right, inc)]
+    modes = [cens.stratum_mode(n_l, n_r, n, plan.censored.policy, plan.censored.rank_test_above)
+             for n_l, n_r, n in zip(*count, strict=True)]
+    mode = np.asarray(modes)[strata]
+    df = df.copy()
+    sub = left & (mode == "substitute")
+    df.loc[sub, "value"] = cens.substituted(df.loc[sub, "value"].to_numpy(), np.ones(sub.sum(),
+                                            bool), plan.censored.policy)
+    drop = left & (mode == "exclude")
+    df.loc[drop, "excluded"] = True
+    df["_policy_excluded"] = drop
+    df.loc[drop, "exclusion_reason"] = "below the limit (left-censored); censoring policy exclude"
     return df
 
 
@@ -195,7 +259,9 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     values. One-sided tests follow the endpoint's adverse direction when
     ``plan.sided`` is ``one``/``auto`` (two-sided for ``either``). Endpoints flagged
     ``repeated_measures`` also get a mixed model over all timepoints (a
-    ``timepoint="ALL"`` decision row). With ``plan.litter_unit == "means"`` litter
+    ``timepoint="ALL"`` decision row). Endpoints marked ``covariate_only`` in the
+    registry serve as covariates only (no rows of their own). With
+    ``plan.litter_unit == "means"`` litter
     (``batch``) means are the analysis units. Endpoints with a covariate are
     compared with control by ANCOVA (:mod:`neurotox.stats.ancova`; decision path
     ``ancova``) unless litters enter as a random effect.
@@ -203,7 +269,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     """
     plan = plan or StatisticsPlan()
     reg = registry if registry is not None else endpoints.registry()
-    df = _prepare(table, plan.pool_sexes)
+    df = _apply_censoring(_prepare(table, plan.pool_sexes), plan)
     order = _group_order(groups or _groups_from_table(df))
     _check_groups(df, order)
     unknown = sorted(set(df["endpoint"]) - set(reg))
@@ -213,13 +279,21 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     if plan.litter_unit == "means" and (df["batch"].astype(str) != "NA").any():
         df = _litter_means(df)
     desc = _ordered_cells(describe(df), order)
+    desc = desc[~desc["endpoint"].map(lambda e: reg[e].covariate_only)].reset_index(drop=True)
     if desc.empty:
         return Analysis(_empty(RESULT_COLUMNS), _empty(DECISION_COLUMNS))
-    inc = df[~df["excluded"]]
-    values = inc["value"].to_numpy(float)
+    tested = ~df["excluded"]
+    if "_policy_excluded" in df.columns:
+        tested |= df["_policy_excluded"]
+    inc = df[tested]
+    values = inc["_limit"].to_numpy(float)
+    codes = inc["censoring"].to_numpy(str)
     litters = inc["batch"].astype(str).to_numpy() if _litter_model(plan, inc) else None
     idx_by_cell = inc.groupby(_CELL, sort=False).indices
     covariates = ancova.registry_covariates() if covariates is None else covariates
+    present = set(inc["endpoint"])  # an optional covariate (a baseline twin) not emitted
+    covariates = {e: c for e, c in covariates.items()
+                  if c in present or not (c in reg and reg[c].covariate_only)}
     cov_lookup = ancova.covariate_lookup(inc, covariates) if covariates else {}
     per_row = _PerRow(len(desc))
     dec_rows = []
@@ -227,9 +301,12 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(desc)], strict=True):
         cells = desc.iloc[start:stop]
         key = tuple(cells.iloc[0][STRATUM])
-        out, decision = _stratum(key, cells, reg[key[2]], plan, order, values, idx_by_cell,
-                                 litters)
-        if key[2] in covariates and litters is None:
+        out, decision = _stratum(key, cells, reg[key[2]], plan, order, (values, codes),
+                                 idx_by_cell, litters)
+        if key[2] in covariates and decision["path"] == "censored":
+            decision["note"] = "; ".join(x for x in (
+                decision["note"], "ANCOVA not run: censored values need the rank test") if x)
+        elif key[2] in covariates and litters is None:
             _apply_ancova(key, cells, out, decision, _AncovaInput(
                 covariates[key[2]], values, inc["subject"].to_numpy(), idx_by_cell, cov_lookup,
                 _alternative(reg[key[2]], plan)), order)
@@ -238,11 +315,27 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
                 decision["note"], "ANCOVA not run: litters enter as a random effect") if x)
         per_row.put(slice(start, stop), out)
         dec_rows.append(decision)
-    dec_rows.extend(repeated_measures_decision(df, reg, plan, order))
+    dec_rows.extend(_censoring_noted(repeated_measures_decision(df, reg, plan, order), df))
     results = _finish_results(desc, per_row, df, reg, plan, order)
     decisions = pd.DataFrame(dec_rows, columns=DECISION_COLUMNS) if dec_rows \
         else _empty(DECISION_COLUMNS)
     return Analysis(results, _order_decisions(decisions))
+
+
+def _censoring_noted(rows: list[dict], df: pd.DataFrame) -> list[dict]:
+    """Say on each mixed-model row how many censored values entered it, and how."""
+    inc = df[~df["excluded"] & (df["censoring"] != Censoring.NONE.value)]
+    counts = inc.groupby(["endpoint", "sex", "censoring"]).size()
+    for row in rows:
+        said = []
+        for side, how in ((Censoring.LEFT.value, "as in the summary statistics"),
+                          (Censoring.RIGHT.value, "at their limit (a lower bound)")):
+            n = int(counts.get((row["endpoint"], row["sex"], side), 0))
+            if n:
+                said.append(f"{n} {side}-censored value(s) entered the mixed model {how}")
+        row["censoring"] = ("; ".join(said) + "; the per-timepoint tests respect the "
+                            "censoring") if said else ""
+    return rows
 
 
 def _order_decisions(dec: pd.DataFrame) -> pd.DataFrame:
@@ -329,11 +422,13 @@ def _litter_model(plan: StatisticsPlan, inc: pd.DataFrame) -> bool:
 
 
 def _stratum(key: tuple, cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
-             order: Mapping[str, tuple], values: np.ndarray, idx_by_cell: Mapping,
-             litters: np.ndarray | None) -> tuple[StratumOutcome, dict]:
+             order: Mapping[str, tuple], data: tuple[np.ndarray, np.ndarray],
+             idx_by_cell: Mapping, litters: np.ndarray | None) -> tuple[StratumOutcome, dict]:
+    values, codes = data
     groups = cells["group"].tolist()
     index = [idx_by_cell.get((*key, g), np.empty(0, dtype=int)) for g in groups]
     samples = [values[i] for i in index]
+    censoring = [codes[i] for i in index]
     by_litter = None
     if litters is not None and ep.data_type not in (DataType.INCIDENCE, DataType.ORDINAL):
         by_litter = [litters[i] for i in index]
@@ -343,6 +438,7 @@ def _stratum(key: tuple, cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan
     dt = ep.data_type.value
     if not has_control:
         samples = [np.empty(0), *samples]  # no control in this stratum
+        censoring = [np.empty(0, dtype=str), *censoring]
         doses = np.concatenate([[0.0], doses])
         by_litter = None
     use = [0] + [j for j in range(1, len(samples))
@@ -350,7 +446,8 @@ def _stratum(key: tuple, cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan
     out = compare_to_control([samples[j] for j in use], data_type=dt, alternative=alternative,
                              plan=plan, doses=doses[use],
                              log_transform=ep.name in plan.log_transform,
-                             litters=None if by_litter is None else [by_litter[j] for j in use])
+                             litters=None if by_litter is None else [by_litter[j] for j in use],
+                             censoring=[censoring[j] for j in use])
     if len(use) < len(samples):
         out = _spread(out, use, len(samples))
         extra = ", ".join(groups[j] for j in range(1, len(groups)) if j not in use)

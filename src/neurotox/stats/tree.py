@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from scipy import stats as sps
 
+from neurotox.stats import censored as cens
 from neurotox.stats._common import Comparison, Trend, flag
 from neurotox.stats.control import dunn, dunnett, steel
 from neurotox.stats.ddf import DDF_LABELS
@@ -24,8 +25,8 @@ from neurotox.stats.trend import jonckheere, shirley_williams, williams
 from neurotox.study import StatisticsPlan
 
 #: Decision-tree paths recorded in the ``path`` column.
-PATHS = ("parametric", "nonparametric", "incidence", "ordinal", "repeated_measures",
-         "insufficient_data")
+PATHS = ("parametric", "nonparametric", "incidence", "ordinal", "censored",
+         "repeated_measures", "insufficient_data")
 
 #: Largest total N for which the exact Cochran-Armitage test is used.
 CA_EXACT_MAX_N = 1000
@@ -71,7 +72,7 @@ def _base_decision(path: str, sided: str, alpha: float) -> dict[str, object]:
             "homogeneity_test": "", "homogeneity_statistic": np.nan, "homogeneity_p": np.nan,
             "overall_test": "", "overall_statistic": np.nan, "overall_p": np.nan,
             "pairwise_test": "", "trend_test": "", "trend_statistic": np.nan,
-            "trend_p": np.nan, "note": ""}
+            "trend_p": np.nan, "note": "", "censoring": ""}
 
 
 def _quiet(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -247,6 +248,33 @@ def _litter_mixed(groups: list[np.ndarray], litters: list, alternative: str,
     return comp, None
 
 
+def _censored(groups: list[np.ndarray], routed: cens.Routed, keep: list[int],
+              alternative: str, plan: StatisticsPlan,
+              decision: dict[str, object]) -> tuple[Comparison, Trend | None]:
+    """Censoring-aware path: weighted log-rank (one side) or Gehan-Mantel (both sides)."""
+    left, right = [routed.left[i] for i in keep], [routed.right[i] for i in keep]
+    if routed.side == "both":
+        comp = cens.gehan_vs_control(groups, left, right, alternative=alternative)
+        chi2, p, df = cens.gehan_k_sample(groups, left, right)
+        how = "Gehan scores, Mantel's permutation variance"
+        trend = (cens.gehan_trend(groups, left, right, alternative=alternative)
+                 if plan.trend_test else None)
+    else:
+        flags = right if routed.side == "right" else left
+        rho, side = plan.censored.rho, routed.side
+        comp = cens.vs_control(groups, flags, side=side, alternative=alternative, rho=rho)
+        chi2, p, df = cens.k_sample(groups, flags, side=side, rho=rho)
+        how = f"weighted log-rank, {side}-censored values at their limit"
+        trend = (cens.trend(groups, flags, side=side, alternative=alternative, rho=rho)
+                 if plan.trend_test else None)
+    decision.update(path="censored", overall_test=f"{comp.test} k-sample (chi-square, {df} df)",
+                    overall_statistic=chi2, overall_p=p)
+    note = (f"{comp.test} ({how}) vs control, Holm-adjusted over the {len(groups) - 1} "
+            "comparisons")
+    decision["note"] = "; ".join(x for x in (decision["note"], note) if x)
+    return comp, trend
+
+
 def _insufficient(groups: Sequence[np.ndarray]) -> str:
     n = [g.size for g in groups]
     if n[0] < 2:
@@ -275,7 +303,8 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
                        alternative: str = "two-sided", plan: StatisticsPlan | None = None,
                        doses: Sequence[float] | None = None,
                        log_transform: bool = False,
-                       litters: Sequence[Sequence[str]] | None = None) -> StratumOutcome:
+                       litters: Sequence[Sequence[str]] | None = None,
+                       censoring: Sequence[Sequence[str]] | None = None) -> StratumOutcome:
     """Run the decision tree on one stratum.
 
     Parameters
@@ -299,6 +328,12 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
         Litter of every value (same shapes as ``samples``): continuous data are then
         compared with a mixed model with litter as random effect
         (:func:`~neurotox.stats.mixed.litter_comparison`).
+    censoring
+        Censoring of every value (``none``/``left``/``right``, same shapes as
+        ``samples``; censored values hold their limit). Handled by the plan's
+        ``censored`` settings (:func:`~neurotox.stats.censored.route`): left-censored
+        values substituted or excluded, or the stratum goes to the censoring-aware
+        path (weighted log-rank tests); the decision's ``censoring`` entry says which.
 
     Returns
     -------
@@ -326,6 +361,12 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
     sided = "two" if alternative == "two-sided" else "one"
     decision = _base_decision("insufficient_data", sided, plan.alpha)
     outcome = _blank(len(groups), decision)
+    routed = None
+    if censoring is not None and data_type != "incidence":
+        routed = cens.route(groups, censoring, policy=plan.censored.policy,
+                            rank_test_above=plan.censored.rank_test_above)
+        groups = routed.groups
+        decision["censoring"] = routed.note
     reason = _insufficient(groups)
     if reason:
         decision["note"] = reason
@@ -337,12 +378,18 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
         dose_arr = np.asarray(doses if doses is not None else range(len(groups)), float)[keep]
         comp, trend = _incidence(used, dose_arr, alternative, plan, decision)
     else:
-        if log_transform:
+        ranked = routed is not None and routed.mode == "test"
+        if log_transform and not ranked:
             used = _log(used, decision)
         if np.ptp(np.concatenate(used)) == 0:
             decision["note"] = "all values are identical: no comparisons"
             return outcome
-        if litters is not None and data_type != "ordinal":
+        if ranked:
+            if litters is not None:
+                decision["note"] = "; ".join(x for x in (
+                    decision["note"], "litter not modelled by the censoring-aware test") if x)
+            comp, trend = _censored(used, routed, keep, alternative, plan, decision)
+        elif litters is not None and data_type != "ordinal":
             comp, trend = _litter_mixed(used, [litters[i] for i in keep], alternative, decision,
                                         plan)
         else:

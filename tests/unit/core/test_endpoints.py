@@ -109,7 +109,8 @@ def test_list_endpoints_filters():
 
 
 def test_censoring_defaults_to_none_and_is_normalised():
-    t = ep.from_records([row(), row(subject="A2", censoring="Left"), row(subject="A3", censoring="")])
+    t = ep.from_records([row(), row(subject="A2", censoring="Left"),
+                         row(subject="A3", censoring="")])
     assert t["censoring"].tolist() == ["none", "left", "none"]
 
 

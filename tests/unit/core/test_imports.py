@@ -48,6 +48,8 @@ FORBIDDEN = {
     "assays": {"report", "simulate"},
     "io": {"imaging"},
     "imaging": {"assays"},
+    "report": {"hcd"},
+    "hcd": {"report", "assays", "stats", "imaging"},
 }
 
 

@@ -171,3 +171,31 @@ def test_incidence_endpoints_over_time_share_one_table(table, spec, results_fact
     assert [c.text for c in males.rows[2].cells] == ["0/4 (0%)", "0/4 (0%)", "4/4 (100%)*↑",
                                                      "4/4 (100%)*↑"]
     assert males.header["Unit"] == "incidence"
+
+
+@pytest.mark.parametrize("n_cens, side, expected", [
+    (0, "", "14.2 ± 3.1 (8)"),
+    (3, "right", "14.2 ± 3.1 (8; 3 > 20.0)"),
+    (8, "right", "> 20.0 (8)"),
+    (8, "left", "< 20.0 (8)"),
+])
+def test_summary_cell_shows_censored_values_as_limits(n_cens, side, expected):
+    r = pd.Series({"mean": 14.2, "sd": 3.1, "n": 8, "percent_of_control": 100.0,
+                   "p_value": np.nan, "flag": "", "direction": "", "is_control": True,
+                   "n_censored": n_cens, "censoring": side, "censored_bound": 20.0})
+    assert summary_cell(r, 1, True).text == expected
+
+
+def test_listing_and_footnote_show_censoring(table, analysis, spec):
+    results, decisions = analysis
+    grip = table["endpoint"] == "grip_strength_forelimb"
+    cens = table.assign(censoring=np.where(grip & (table["value"] >= 1050), "right", "none"))
+    decisions = decisions.assign(censoring=np.where(
+        decisions["endpoint"] == "grip_strength_forelimb",
+        "1 of 24 values right-censored: censoring-aware rank test", ""))
+    tables = build_tables(results, decisions, cens, spec)
+    listing = next(t for t in tables if t.kind == "listing" and "fob" in t.title)
+    texts = [c.text for row in listing.rows for c in row.cells]
+    assert "> 1050" in texts and "1010" in texts
+    grip_m = tables[0]
+    assert any("1 of 24 values right-censored" in f for f in grip_m.footnotes)

@@ -1,0 +1,346 @@
+"""The ``cipn`` assay: peripheral neuropathy panel sheets → EndpointTable rows.
+
+One run reads one or more sheets (:func:`neurotox.io.cipn.read_cipn`), each
+holding any of the tests of :data:`neurotox.io.cipn.TEST_COLUMNS`, and emits per
+animal × timepoint: up-down and SUDO thresholds, electronic von Frey forces,
+thermal and cold latencies (right-censored at the cut-off) with %MPE, acetone
+scores, nerve conduction velocities and amplitudes, and IENFD. Protocol
+parameters (:class:`CipnParameters`) hold the filament set, cut-offs, baseline
+session and the out-of-range policy; every choice that changes a number is
+written to the run notes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.battery.common import Recorder, subjects_of
+from neurotox.assays.cipn import nerve, thermal
+from neurotox.assays.cipn.updown import Filament, FilamentSet, sudo_threshold, updown_threshold
+from neurotox.errors import InputError
+from neurotox.io.battery import check_subjects, check_unique, where
+from neurotox.io.cipn import TEST_COLUMNS, fail_first, read_cipn
+from neurotox.study import AssaySpec, Study
+
+ASSAY = "cipn"
+
+#: Chaplan et al. (1994) rat set: Semmes-Weinstein sizes 3.61-5.18 (0.4-15 g), δ = 0.224.
+RAT_FILAMENTS = tuple(
+    Filament(marking=m, force_g=f, log_units=lu) for m, f, lu in (
+        ("3.61", 0.407, 3.61), ("3.84", 0.692, 3.84), ("4.08", 1.202, 4.08),
+        ("4.31", 2.042, 4.31), ("4.56", 3.631, 4.56), ("4.74", 5.495, 4.74),
+        ("4.93", 8.511, 4.93), ("5.18", 15.136, 5.18)))
+
+#: Latency tests and their endpoints.
+LATENCY_TESTS = {"hot_plate": "hot_plate", "tail_flick": "tail_flick",
+                 "hargreaves": "hargreaves", "cold_plate": "cold_plate"}
+
+
+class TemperatureCorrection(BaseModel):
+    """Linear NCV temperature correction: ``v + per_degree × (reference_c − recorded)``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reference_c: float = Field(ge=20, le=42)
+    per_degree: float = Field(gt=0, le=5, description="m/s per °C")
+
+
+class CipnParameters(BaseModel):
+    """Parameters of the peripheral neuropathy panel.
+
+    Attributes
+    ----------
+    test
+        Test of sheets without a ``test`` column (wide lab sheets).
+    filaments
+        The von Frey set, weakest first (marking, force in g, log units).
+    out_of_range
+        Up-down series of one response kind only (all X / all O): ``censor`` (the
+        weakest / strongest filament's force, left- / right-censored for the
+        statistics), ``limit`` (that force as an observed value) or ``exclude``.
+    sudo_offset
+        SUDO adjustment in filament steps (Bonin 2014: 0.5).
+    cutoff_s
+        Cut-off per latency test (s); a latency equal to it is censored.
+    baseline
+        Timepoint label of the baseline session (for %MPE and the covariate).
+    baseline_covariate
+        Emit each threshold's baseline as ``<endpoint>_baseline`` at every later
+        timepoint, so the per-timepoint comparisons are ANCOVAs on baseline.
+    cold_plate_measure
+        ``latency`` (s to first response, censored at the cut-off) or ``count``.
+    acetone_aggregate
+        ``sum`` or ``mean`` of the application scores.
+    evf_trim
+        Electronic von Frey: ``none`` or ``minmax`` (drop the lowest and highest of
+        >= 4 trials).
+    ncv_temperature_correction
+        Optional linear correction to a reference temperature.
+    timepoint_prefix
+        Put before numeric timepoint labels (``day`` → ``day7``).
+    sheet
+        Worksheet of xlsx inputs.
+
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    test: Literal[tuple(TEST_COLUMNS)] | None = None  # type: ignore[valid-type]
+    filaments: tuple[Filament, ...] = Field(default=RAT_FILAMENTS, min_length=2)
+    out_of_range: Literal["censor", "limit", "exclude"] = "censor"
+    sudo_offset: float = Field(default=0.5, gt=0, le=1)
+    cutoff_s: dict[Literal[tuple(LATENCY_TESTS)], float] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: {"hot_plate": 30.0, "tail_flick": 10.0, "hargreaves": 20.0,
+                                 "cold_plate": 60.0})
+    baseline: str | None = None
+    baseline_covariate: bool = False
+    cold_plate_measure: Literal["latency", "count"] = "latency"
+    acetone_aggregate: Literal["sum", "mean"] = "sum"
+    evf_trim: Literal["none", "minmax"] = "none"
+    ncv_temperature_correction: TemperatureCorrection | None = None
+    timepoint_prefix: str = ""
+    sheet: str | None = None
+
+    @field_validator("filaments")
+    @classmethod
+    def _ordered(cls, v: tuple[Filament, ...]) -> tuple[Filament, ...]:
+        FilamentSet(filaments=v)
+        return v
+
+    @field_validator("cutoff_s")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        for test, cut in v.items():
+            if not cut > 0:
+                raise ValueError(f"cut-off of {test} must be > 0 s, found {cut!r}")
+        return v
+
+    @property
+    def filament_set(self) -> FilamentSet:
+        """The filaments as a :class:`FilamentSet`."""
+        return FilamentSet(filaments=self.filaments)
+
+
+class _Emitter:
+    """Rows of one input file, by endpoint, plus detail tables and notes."""
+
+    def __init__(self, params: CipnParameters, name: str):
+        self.params, self.name = params, name
+        self.rows: list[pd.DataFrame] = []
+        self.details: dict[str, list[pd.DataFrame]] = {}
+        self.notes: list[str] = []
+
+    def emit(self, endpoint: str, frame: pd.DataFrame) -> None:
+        """Add per animal × timepoint values (``value, rows`` [+ reason, censoring])."""
+        out = pd.DataFrame({"subject": frame["subject"].to_numpy(), "endpoint": endpoint,
+                            "value": frame["value"].to_numpy(float),
+                            "timepoint": frame["timepoint"].to_numpy(),
+                            "where": frame["rows"].to_numpy(),
+                            "reason": frame.get("reason", pd.Series("", index=frame.index))
+                            .fillna("").to_numpy(),
+                            "censoring": frame.get("censoring", pd.Series(
+                                "none", index=frame.index)).to_numpy()})
+        out.loc[(out["reason"] == "") & ~np.isfinite(out["value"]), "reason"] = "no value"
+        self.rows.append(out)
+
+    def detail(self, name: str, frame: pd.DataFrame) -> None:
+        """Keep a detail table (concatenated over files)."""
+        self.details.setdefault(name, []).append(frame.assign(file=self.name))
+
+
+def _updown(df: pd.DataFrame, em: _Emitter) -> None:
+    p = em.params
+    fs = p.filament_set
+    out = []
+    for i in range(len(df)):
+        if not df["series"].iloc[i].strip():
+            out.append((np.nan, np.nan, "none", "no response series recorded", ""))
+            continue
+        try:
+            th = updown_threshold(df["series"].iloc[i], df["filament"].iloc[i], fs)
+        except ValueError as exc:
+            col = "filament" if "filament" in str(exc) and "series" not in str(exc) else "series"
+            raise InputError(str(exc), path=df.attrs.get("path"), where=where(df, i, col)) \
+                from None
+        reason, cens = "", th.censoring
+        if cens != "none" and p.out_of_range == "exclude":
+            reason, cens = th.note, "none"
+        elif cens != "none" and p.out_of_range == "limit":
+            cens = "none"
+        out.append((th.grams, th.k, cens, reason, th.note))
+    res = pd.DataFrame(out, columns=["value", "k", "censoring", "reason", "note"],
+                       index=df.index)
+    frame = pd.concat([df[["subject", "timepoint", "series", "filament", "row"]], res], axis=1)
+    frame["rows"] = "row " + frame["row"].astype(str)
+    n_out = int((res["note"] != "").sum())
+    if n_out:
+        em.notes.append(f"{em.name}: {n_out} up-down series out of range (all X or all O): "
+                        f"policy {p.out_of_range!r}")
+    em.emit("vf_threshold_updown", frame)
+    em.detail("vf_updown_sessions", frame.drop(columns=["rows"]))
+
+
+def _sudo(df: pd.DataFrame, em: _Emitter) -> None:
+    fs = em.params.filament_set
+    vals = []
+    for i in range(len(df)):
+        try:
+            vals.append(sudo_threshold(df["filament"].iloc[i], df["response"].iloc[i], fs,
+                                       offset=em.params.sudo_offset).grams)
+        except ValueError as exc:
+            col = "filament" if "filament" in str(exc) else "response"
+            raise InputError(str(exc), path=df.attrs.get("path"), where=where(df, i, col)) \
+                from None
+    frame = df.assign(value=vals, rows="row " + df["row"].astype(str))
+    em.emit("vf_threshold_sudo", frame)
+
+
+def _latency(df: pd.DataFrame, test: str, em: _Emitter) -> None:
+    p = em.params
+    if test == "cold_plate" and p.cold_plate_measure == "count":
+        _counts(df, em)
+        return
+    cutoff = p.cutoff_s.get(test)
+    if cutoff is None:
+        raise InputError(f"the protocol gives no cut-off for {test} (parameter 'cutoff_s')",
+                         path=df.attrs.get("path"))
+    thermal.check_latencies(df, cutoff, test)
+    sessions = thermal.session_latencies(df, cutoff)
+    em.emit(f"{test}_latency", sessions)
+    em.detail(f"{test}_sessions", sessions)
+    n_c = int((sessions["censoring"] == "right").sum())
+    em.notes.append(f"{em.name}: {test} cut-off {cutoff:g} s; {n_c} of {len(sessions)} "
+                    "sessions reached it (right-censored)")
+    if test != "cold_plate" and p.baseline is not None:
+        mpe = thermal.percent_mpe(sessions, p.baseline, cutoff)
+        if not mpe.empty:
+            em.emit(f"{test}_mpe", mpe)
+
+
+def _counts(df: pd.DataFrame, em: _Emitter) -> None:
+    v = df["value"].to_numpy(float)
+    fail_first(df, ~((v >= 0) & (v == np.round(v))), "value",
+               "cold plate count must be a whole number >= 0")
+    em.emit("cold_plate_count", thermal.trial_means(df, "none"))
+
+
+def _evf(df: pd.DataFrame, em: _Emitter) -> None:
+    fail_first(df, ~(df["value"].to_numpy(float) > 0), "value",
+               "electronic von Frey force must be > 0 g")
+    means = thermal.trial_means(df, em.params.evf_trim)
+    n_trim = int(means["n_trimmed"].sum())
+    if n_trim:
+        em.notes.append(f"{em.name}: electronic von Frey: {n_trim} trials trimmed (lowest "
+                        "and highest of sessions with >= 4 trials)")
+    em.emit("evf_threshold", means)
+
+
+def _ncv(df: pd.DataFrame, test: str, em: _Emitter) -> None:
+    corr = em.params.ncv_temperature_correction
+    rows = nerve.velocities(df, test, None if corr is None else corr.model_dump())
+    speed, amp = nerve.NCV_ENDPOINTS[test]
+    rows = rows.assign(value=rows["velocity"])
+    em.emit(speed, thermal.trial_means(rows, "none"))
+    if "amplitude" in rows.columns and rows["amplitude"].notna().any():
+        em.emit(amp, thermal.trial_means(rows.assign(value=rows["amplitude"]), "none"))
+    em.detail(f"{test}_recordings", rows)
+    if corr is not None:
+        em.notes.append(f"{em.name}: {test} corrected to {corr.reference_c:g} °C "
+                        f"({corr.per_degree:g} m/s per °C)")
+
+
+def _dispatch(df: pd.DataFrame, test: str, em: _Emitter) -> None:
+    if test == "von_frey_updown":
+        _updown(df, em)
+    elif test == "von_frey_sudo":
+        _sudo(df, em)
+    elif test == "electronic_von_frey":
+        _evf(df, em)
+    elif test in LATENCY_TESTS:
+        _latency(df, test, em)
+    elif test == "acetone":
+        em.emit("acetone_score", thermal.acetone_scores(df, em.params.acetone_aggregate))
+    elif test in nerve.NCV_ENDPOINTS:
+        _ncv(df, test, em)
+    else:  # ienfd
+        em.emit("ienfd", nerve.fibre_density(df))
+
+
+def _label(tp: pd.Series, prefix: str) -> pd.Series:
+    tp = tp.astype(str).str.strip()
+    if not prefix:
+        return tp
+    return tp.where(~tp.str.fullmatch(r"-?\d+(\.\d+)?"), prefix + tp)
+
+
+def _baseline_rows(rows: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """``<endpoint>_baseline`` at every later timepoint: the animal's baseline value."""
+    from neurotox.endpoints import registry
+
+    reg = registry()
+    have = rows[rows["endpoint"].map(lambda e: f"{e}_baseline" in reg)]
+    base = have[(have["timepoint"] == baseline) & (have["reason"] == "")
+                & (have["censoring"] == "none")]
+    look = base.set_index(["subject", "endpoint"])["value"]
+    post = have[have["timepoint"] != baseline]
+    key = pd.MultiIndex.from_arrays([post["subject"], post["endpoint"]])
+    vals = look.reindex(key).to_numpy()
+    out = post.assign(endpoint=post["endpoint"] + "_baseline", value=vals,
+                      censoring="none", where=f"baseline {baseline}")
+    out = out[np.isfinite(out["value"].to_numpy(float))]
+    return out.assign(reason="")
+
+
+def _read(path: Path, params: CipnParameters) -> pd.DataFrame:
+    df = read_cipn(path, test=params.test, sheet=params.sheet)
+    df["timepoint"] = _label(df["timepoint"], params.timepoint_prefix)
+    for test, part in df.groupby("test", sort=False):
+        check_unique(part, ["subject", "timepoint", "trial"], what=f"{test} measurement")
+    return df
+
+
+def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayResult:
+    """Analyse CIPN sheets of a study (the ``neurotox cipn`` command and the study runner)."""
+    subjects = subjects_of(study, AssaySpec(assay=ASSAY, protocol=ASSAY,
+                                            input=tuple(str(f) for f in files)))
+    records = Recorder(study, subjects, ASSAY, "")
+    details: dict[str, list[pd.DataFrame]] = {}
+    notes: list[str] = []
+    for path in files:
+        df = _read(path, params)
+        check_subjects(df, subjects.index)
+        em = _Emitter(params, path.name)
+        for test, part in df.groupby("test", sort=False):
+            part = part.reset_index(drop=True)
+            part.attrs = df.attrs
+            _dispatch(part, str(test), em)
+        rows = pd.concat(em.rows, ignore_index=True)
+        if params.baseline_covariate and params.baseline is not None:
+            rows = pd.concat([rows, _baseline_rows(rows, params.baseline)], ignore_index=True)
+        records.source = path.name
+        records.add_frame(rows)
+        for k, v in em.details.items():
+            details.setdefault(k, []).extend(v)
+        notes += em.notes
+    if params.baseline_covariate and params.baseline is None:
+        notes.append("baseline_covariate is set but no 'baseline' timepoint: no covariate")
+    table = records.table()
+    return AssayResult(endpoints=table,
+                       details={k: pd.concat(v, ignore_index=True) for k, v in details.items()},
+                       notes=notes, inputs=list(files))
+
+
+def run(study: Study, spec: AssaySpec, params: CipnParameters) -> AssayResult:
+    """Study runner: the entry's input files through :func:`analyse`."""
+    return analyse(study, study.assay_inputs(spec), params)
+
+
+register(AssayPlugin(ASSAY, CipnParameters, run,
+                     "Peripheral neuropathy panel: von Frey up-down/SUDO/electronic, hot plate, "
+                     "tail flick, Hargreaves, cold plate, acetone, nerve conduction, IENFD."))

@@ -1,0 +1,97 @@
+"""Nerve conduction velocities and amplitudes; intraepidermal nerve fibre density.
+
+Motor NCV (sciatic/tibial) = distance between the two stimulation sites (mm) /
+(proximal − distal CMAP onset latency, ms), in m/s. Sensory and caudal NCV =
+distance (mm) / onset latency (ms). NCV falls with limb temperature; with a
+temperature correction in the protocol each velocity is corrected linearly to
+the reference temperature: ``v + per_degree × (reference − recorded)``.
+
+IENFD = fibres crossing the dermal-epidermal junction / length of epidermis (mm)
+per section, averaged per animal (Lauria et al. 2010, EFNS/PNS guideline).
+
+References
+----------
+.. [1] Lauria G et al. (2010). European Federation of Neurological Societies/
+   Peripheral Nerve Society guideline on the use of skin biopsy in the diagnosis of
+   small fiber neuropathy. Eur J Neurol 17:903-912.
+
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import InputError
+from neurotox.io.battery import where
+from neurotox.io.cipn import fail_first
+
+#: Test → (velocity endpoint, amplitude endpoint).
+NCV_ENDPOINTS = {"ncv_motor": ("motor_ncv", "cmap_amplitude"),
+                 "ncv_sensory": ("sensory_ncv", "snap_amplitude"),
+                 "ncv_caudal": ("caudal_ncv", "caudal_amplitude")}
+
+
+def _positive(df: pd.DataFrame, column: str, what: str) -> None:
+    fail_first(df, ~(df[column].to_numpy(float) > 0), column,
+               f"{what} must be a positive number")
+
+
+def velocities(df: pd.DataFrame, test: str, correction: dict[str, float] | None) -> pd.DataFrame:
+    """Conduction velocity (m/s) of every row of one NCV test, temperature-corrected on request.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows with ``velocity`` (and ``latency_difference_ms`` for motor NCV).
+
+    Raises
+    ------
+    InputError
+        A distance or latency that is not positive, a proximal latency not above the
+        distal one, or a missing temperature when the protocol corrects for it.
+
+    """
+    d = df.copy()
+    _positive(d, "distance_mm", "distance")
+    if test == "ncv_motor":
+        _positive(d, "distal_latency_ms", "distal latency")
+        diff = d["proximal_latency_ms"] - d["distal_latency_ms"]
+        fail_first(d, ~(diff.to_numpy(float) > 0), "proximal_latency_ms",
+                   "proximal latency must exceed the distal latency")
+        d["latency_difference_ms"] = diff
+        d["velocity"] = d["distance_mm"] / diff
+    else:
+        _positive(d, "latency_ms", "onset latency")
+        d["velocity"] = d["distance_mm"] / d["latency_ms"]
+    if correction:
+        if "temperature_c" not in d.columns or d["temperature_c"].isna().any():
+            i = 0 if "temperature_c" not in d.columns else int(
+                np.flatnonzero(d["temperature_c"].isna().to_numpy())[0])
+            raise InputError("the protocol corrects NCV for temperature: a recorded "
+                             "temperature (column 'temperature_c') is needed",
+                             path=d.attrs.get("path"), where=where(d, i, "temperature_c"))
+        d["velocity"] += correction["per_degree"] * (correction["reference_c"]
+                                                     - d["temperature_c"])
+    return d
+
+
+def fibre_density(df: pd.DataFrame) -> pd.DataFrame:
+    """IENFD per animal × timepoint: mean over sections of fibres / length (fibres/mm).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``subject, timepoint, value, n_sections, rows``.
+
+    """
+    _positive(df, "length_mm", "epidermis length")
+    f = df["fibres"].to_numpy(float)
+    fail_first(df, ~((f >= 0) & (f == np.round(f))), "fibres",
+               "fibre count must be a whole number >= 0")
+    d = df.assign(_density=df["fibres"] / df["length_mm"])
+    g = d.groupby(["subject", "timepoint"], sort=False)
+    out = g.agg(value=("_density", "mean"), n_sections=("_density", "size"),
+                first=("row", "min"), last=("row", "max"))
+    out["rows"] = "rows " + out["first"].astype(str) + "-" + out["last"].astype(str)
+    return out.drop(columns=["first", "last"]).reset_index()

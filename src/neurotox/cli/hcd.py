@@ -1,0 +1,219 @@
+"""``neurotox hcd``: the historical control database.
+
+Sub-commands: add, import-send, list, ranges, export, remove.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+STUDY_OPTIONS = ("facility", "supplier", "route", "vehicle", "start_date", "end_date")
+
+
+def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--db URL``: database URL or SQLite file (default: NEUROTOX_HCD_URL or the XDG file)."""
+    return click.option("--db", default=None, metavar="URL",
+                        help="Database URL (postgresql+psycopg://user:pw@host/db) or SQLite "
+                             "file. Default: $NEUROTOX_HCD_URL, else "
+                             "~/.local/share/neurotox/hcd.sqlite.")(f)
+
+
+def _add(db: str | None, batch: Any) -> None:
+    """Add ``batch`` to the database and print what was stored and what was left out."""
+    from neurotox.hcd import db as hdb
+    from neurotox.hcd import store
+
+    engine = hdb.connect(db)
+    try:
+        added = store.add(engine, batch)
+    finally:
+        engine.dispose()
+    click.echo(f"added study {added.study_id} (id {added.id}) to "
+               f"{hdb.display_url(hdb.resolve_url(db))}: {added.animals} animal(s), "
+               f"{added.animals_included} included in ranges, {added.results} value(s)")
+    if batch.excluded:
+        click.echo(f"left out of ranges ({len(batch.excluded)}):")
+        for line in batch.excluded:
+            click.echo(f"  {line}")
+
+
+@click.group()
+def hcd() -> None:
+    """Historical control database: add studies, list them, compute ranges."""
+
+
+@hcd.command("add")
+@click.argument("report_dir", type=click.Path(path_type=Path))
+@db_option
+@click.option("--all-groups/--controls-only", default=False, show_default=True,
+              help="Also store treated animals (never included in ranges).")
+@click.option("--age-weeks", type=click.FloatRange(min=0), default=None,
+              help="Age of the animals at the start of the study, in weeks.")
+@click.option("--apparatus", default="", help="Apparatus used for every value of the run.")
+@click.option("--session-length", default="", help="Session length, e.g. '60 min'.")
+@click.option("--facility", default="", help="Test facility.")
+@click.option("--supplier", default="", help="Animal supplier.")
+@click.option("--route", default="", help="Route of administration.")
+@click.option("--vehicle", default="", help="Vehicle of the control group.")
+@click.option("--start-date", default="", help="Study start date (YYYY-MM-DD).")
+@click.option("--end-date", default="", help="Study end date (YYYY-MM-DD).")
+def add(report_dir: Path, db: str | None, all_groups: bool, age_weeks: float | None,
+        apparatus: str, session_length: str, **study: str) -> None:
+    """Add the control animals of a finished run (a 'neurotox report' folder).
+
+    The folder is verified against its manifest first; its EndpointTable
+    (csv/endpoints.csv) and study file give the animals and values.
+    """
+    from neurotox.hcd.run import run_batch
+
+    _check_dates(study)
+    _add(db, run_batch(report_dir, all_groups=all_groups, age_weeks=age_weeks, study=study,
+                       apparatus=apparatus, session_length=session_length))
+
+
+def _check_dates(study: dict[str, str]) -> None:
+    import datetime as dt
+
+    for key in ("start_date", "end_date"):
+        if study.get(key):
+            try:
+                dt.date.fromisoformat(study[key])
+            except ValueError:
+                raise click.BadParameter(f"expected YYYY-MM-DD, found {study[key]!r}",
+                                         param_hint=f"--{key.replace('_', '-')}") from None
+
+
+@hcd.command("import-send")
+@click.argument("folder", type=click.Path(path_type=Path))
+@db_option
+@click.option("--include-recovery/--main-only", default=False, show_default=True,
+              help="Include recovery-group control animals in ranges (TK and satellite "
+                   "animals never are).")
+def import_send(folder: Path, db: str | None, include_recovery: bool) -> None:
+    """Add the control animals of a SEND study folder (dm, tx, ts and bw/om/lb .xpt files)."""
+    from neurotox.hcd.send import send_batch
+    from neurotox.io.send import read_send
+
+    _add(db, send_batch(read_send(folder), include_recovery=include_recovery))
+
+
+@hcd.command("list")
+@db_option
+@click.option("--audit", is_flag=True, help="List the audit trail (adds and removals) instead.")
+def list_cmd(db: str | None, audit: bool) -> None:
+    """List the studies in the database (or its audit trail)."""
+    from neurotox.hcd import db as hdb
+    from neurotox.hcd import store
+
+    engine = hdb.connect(db, create=False)
+    try:
+        df = store.audit_log(engine) if audit else store.list_studies(engine)
+    finally:
+        engine.dispose()
+    if df.empty:
+        click.echo("no entries" if audit else "no studies")
+        return
+    if not audit:
+        df["source_hash"] = df["source_hash"].str[:12]
+    click.echo(df.to_string(index=False))
+
+
+@hcd.command("export")
+@db_option
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write: .csv or .parquet.")
+@click.option("--force/--no-force", default=False, help="Replace an existing file.")
+def export(db: str | None, output: Path, force: bool) -> None:
+    """Export every stored value with its animal and study fields (csv or parquet)."""
+    from neurotox.hcd import db as hdb
+    from neurotox.hcd import store
+
+    suffix = output.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise click.BadParameter(f"expected a .csv or .parquet file name, found {output.name!r}",
+                                 param_hint="-o/--output")
+    if output.exists() and not force:
+        raise click.UsageError(f"{output}: exists; use --force to replace it")
+    engine = hdb.connect(db, create=False)
+    try:
+        df = store.fetch(engine)
+    finally:
+        engine.dispose()
+    _write_atomic(df, output)
+    click.echo(f"wrote {len(df)} value(s) of {df['study_pk'].nunique()} stud(ies) to {output}")
+
+
+def _write_atomic(df: Any, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part{os.getpid()}")
+    try:
+        if path.suffix.lower() == ".csv":
+            df.to_csv(tmp, index=False, lineterminator="\n")
+        else:
+            df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+@hcd.command("remove")
+@click.argument("study")
+@db_option
+@click.option("--reason", required=True, help="Why the study is removed (kept in the audit).")
+def remove(study: str, db: str | None, reason: str) -> None:
+    """Remove STUDY (its id, study number or source-hash prefix), keeping an audit record."""
+    from neurotox.hcd import db as hdb
+    from neurotox.hcd import store
+
+    engine = hdb.connect(db, create=False)
+    try:
+        done = store.remove(engine, study, reason)
+    finally:
+        engine.dispose()
+    click.echo(f"removed study {done['study_id']} (id {done['id']}): {done['animals']} "
+               f"animal(s), {done['results']} value(s); reason recorded in the audit trail")
+
+
+@hcd.command("ranges")
+@db_option
+@click.option("--endpoint", "endpoints", multiple=True, help="Only this endpoint (repeatable).")
+@click.option("--strain", default=None, help="Stratum: strain.")
+@click.option("--species", default=None, help="Stratum: species.")
+@click.option("--vehicle", default=None, help="Stratum: vehicle.")
+@click.option("--route", default=None, help="Stratum: route.")
+@click.option("--apparatus", default=None, help="Stratum: apparatus.")
+@click.option("--session-length", default=None, help="Stratum: session length.")
+@click.option("--age-weeks", nargs=2, type=float, default=None, metavar="LOW HIGH",
+              help="Stratum: age band in weeks.")
+@click.option("--window-years", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Only studies started within this many years (before --until or today).")
+@click.option("--until", default=None, help="End of the window (YYYY-MM-DD).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the ranges to this .csv file instead of the screen.")
+def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None,
+               **strata: Any) -> None:
+    """Historical control ranges per endpoint x sex x timepoint within the strata given."""
+    from neurotox.hcd import db as hdb
+    from neurotox.hcd import store
+    from neurotox.hcd.ranges import query_from_options, ranges, select_rows
+
+    query = query_from_options(strata)
+    engine = hdb.connect(db, create=False)
+    try:
+        store.check_endpoints(engine, endpoints)
+        rows = store.fetch(engine, endpoints=endpoints or None, included_only=True)
+    finally:
+        engine.dispose()
+    table = ranges(select_rows(rows, query))
+    if output is not None:
+        _write_atomic(table, output)
+        click.echo(f"wrote {len(table)} range(s) ({query.describe()}) to {output}")
+    else:
+        click.echo(f"{len(table)} range(s); {query.describe()}")
+        if len(table):
+            click.echo(table.dropna(axis=1, how="all").to_string(index=False))

@@ -1,0 +1,190 @@
+"""Opening the historical control database: where it is, how it is connected, its schema.
+
+The database is named by a SQLAlchemy URL, taken from (first found): the
+``--db`` option, the environment variable ``NEUROTOX_HCD_URL``, or the default
+SQLite file ``$XDG_DATA_HOME/neurotox/hcd.sqlite`` (``~/.local/share/neurotox/
+hcd.sqlite`` when ``XDG_DATA_HOME`` is unset). A plain file path is taken as a
+SQLite file. A laboratory server is named as
+``postgresql+psycopg://user:password@host/dbname`` (``pip install neurotox[postgres]``).
+
+SQLite files run in WAL mode (readers do not block the writer) with foreign keys
+on; each write transaction takes the write lock at its start (``BEGIN
+IMMEDIATE``) and waits up to 60 s for another writer, so two imports at once
+queue rather than fail or interleave.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import logging
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from neurotox.errors import InputError
+from neurotox.hcd import schema
+
+log = logging.getLogger(__name__)
+
+ENV_URL = "NEUROTOX_HCD_URL"
+BUSY_TIMEOUT_S = 60
+#: Arbitrary constant naming neurotox's advisory lock on PostgreSQL.
+PG_LOCK_KEY = 4_242_424_242
+
+
+def default_path() -> Path:
+    """``$XDG_DATA_HOME/neurotox/hcd.sqlite`` (XDG default ``~/.local/share``)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "neurotox" / "hcd.sqlite"
+
+
+def resolve_url(db: str | None = None) -> str:
+    """The database URL from ``db``, ``NEUROTOX_HCD_URL`` or the default SQLite file.
+
+    A value without ``://`` is a path to a SQLite file.
+    """
+    text = db or os.environ.get(ENV_URL) or str(default_path())
+    if "://" in text:
+        return text
+    path = Path(text).expanduser()
+    return f"sqlite:///{path}"
+
+
+def display_url(url: str) -> str:
+    """The URL with any password hidden (for messages, footnotes and manifests)."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return url
+
+
+def now_utc() -> str:
+    """The current UTC time, ISO 8601 with seconds."""
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def who() -> str:
+    """``user@host`` of this process, for the audit table."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = f"uid{os.getuid()}"
+    return f"{user}@{socket.gethostname()}"
+
+
+def _sqlite_setup(engine: sa.Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None          # transactions are begun below
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: sa.Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def connect(db: str | None = None, *, create: bool = True) -> sa.Engine:
+    """An engine on the historical control database, its schema brought up to date.
+
+    Parameters
+    ----------
+    db
+        URL or SQLite path (see :func:`resolve_url`).
+    create
+        Create a missing SQLite file (and its folder). With ``False`` a missing
+        file is an error (for read-only commands such as ``list``).
+
+    Raises
+    ------
+    InputError
+        Unusable URL, missing driver, unreachable server, a missing file with
+        ``create=False``, or a database written by a newer neurotox.
+
+    """
+    url = resolve_url(db)
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise InputError(f"not a database URL: {url!r}", where="option '--db'") from None
+    if parsed.get_backend_name() == "sqlite":
+        _sqlite_file(parsed, create)
+    try:
+        engine = sa.create_engine(parsed, future=True,
+                                  **({"connect_args": {"connect_timeout": 10}}
+                                     if parsed.get_backend_name() == "postgresql" else {}))
+    except (ModuleNotFoundError, sa.exc.NoSuchModuleError) as exc:
+        raise InputError(f"no driver for {parsed.drivername!r} ({exc}); for PostgreSQL install "
+                         "neurotox[postgres] and use postgresql+psycopg://",
+                         where="option '--db'") from None
+    if parsed.get_backend_name() == "sqlite":
+        _sqlite_setup(engine)
+    try:
+        migrate(engine)
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        raise InputError(f"cannot open database {display_url(url)}: "
+                         f"{_first_line(exc.orig)}") from None
+    except sa.exc.DatabaseError as exc:
+        engine.dispose()
+        raise InputError(f"not a neurotox database {display_url(url)}: "
+                         f"{_first_line(exc.orig)}") from None
+    except BaseException:
+        engine.dispose()
+        raise
+    return engine
+
+
+def _first_line(exc: BaseException | None) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _sqlite_file(url: sa.URL, create: bool) -> None:
+    if not url.database or url.database == ":memory:":
+        raise InputError("an in-memory SQLite database cannot hold historical controls; "
+                         "give a file", where="option '--db'")
+    path = Path(url.database)
+    if not path.exists():
+        if not create:
+            raise InputError("no historical control database here yet (add a study first)",
+                             path=path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def current_version(conn: sa.Connection) -> int:
+    """Highest migration applied (0 for a database without neurotox tables)."""
+    if not sa.inspect(conn).has_table(schema.schema_table.name):
+        return 0
+    return int(conn.execute(sa.select(sa.func.max(schema.schema_table.c.version))).scalar()
+               or 0)
+
+
+def migrate(engine: sa.Engine) -> int:
+    """Apply the migrations the database lacks, in one transaction; return its version."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
+        version = current_version(conn)
+        if version > schema.SCHEMA_VERSION:
+            raise InputError(f"database schema version {version} is newer than this neurotox "
+                             f"knows ({schema.SCHEMA_VERSION}); upgrade neurotox")
+        if version == 0:
+            schema.schema_table.create(conn)
+        for m in schema.MIGRATIONS:
+            if m.version > version:
+                log.info("historical control database: applying migration %d (%s)",
+                         m.version, m.description)
+                m.apply(conn)
+                conn.execute(schema.schema_table.insert().values(
+                    version=m.version, description=m.description, applied_utc=now_utc()))
+        return max(version, schema.SCHEMA_VERSION)

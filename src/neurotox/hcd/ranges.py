@@ -1,0 +1,188 @@
+"""Historical control ranges per endpoint × sex × timepoint, within named strata.
+
+A :class:`Query` names the strata (strain, species, route, vehicle, age band,
+apparatus, session length, guideline) and the time window (studies started
+within ``window_years`` before ``until``). :func:`select_rows` returns the
+included values of included animals that match; :func:`ranges` summarises them.
+
+For each endpoint × sex × timepoint × unit, over individual animals: number of
+studies and animals, mean, SD (n − 1), minimum, maximum and the 5th and 95th
+percentiles (linear interpolation between order statistics, as
+``numpy.percentile`` and ``pandas.Series.quantile`` by default), and the range
+of the study means. Censored values (``<x``/``>x`` results) are counted
+(``n_censored``) but not summarised. For incidence endpoints (one 0/1 value per
+animal): animals affected of animals examined, and the range (min–max) of the
+study incidences in percent.
+
+Text strata match without regard to case, spaces and punctuation
+(``Sprague-Dawley`` = ``SPRAGUE DAWLEY``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import Field
+
+from neurotox.study import HistoricalControls, HistoricalStrata
+
+#: Text strata and the column of :func:`neurotox.hcd.store.fetch` each one matches.
+TEXT_STRATA = {"species": "species", "strain": "strain", "route": "route",
+               "vehicle": "vehicle", "guideline": "guideline", "facility": "facility",
+               "apparatus": "apparatus", "session_length": "session_length"}
+KEY = ["endpoint", "sex", "timepoint", "unit"]
+
+
+class Query(HistoricalStrata):
+    """Which historical controls to use: strata and time window.
+
+    The strata are those of :class:`~neurotox.study.HistoricalStrata`.
+
+    Attributes
+    ----------
+    window_years
+        Only studies that started within this many years before ``until``;
+        studies without a start date are left out when given.
+    until
+        End of the window (ISO date); today when not given.
+
+    """
+
+    window_years: float | None = Field(default=None, gt=0, le=100)
+    until: dt.date | None = None
+
+    @classmethod
+    def from_study(cls, spec: HistoricalControls) -> Query:
+        """The query of a study file's ``historical_controls`` key."""
+        return cls(**spec.strata.model_dump(), window_years=spec.window_years,
+                   until=spec.until)
+
+    def strata(self) -> dict[str, Any]:
+        """The strata and window that are set, for footnotes and manifests."""
+        return {k: (list(v) if isinstance(v, tuple) else str(v) if isinstance(v, dt.date)
+                    else v) for k, v in self.model_dump().items() if v is not None}
+
+    def describe(self) -> str:
+        """``strain Sprague-Dawley, age 8–12 weeks, studies 2021-12-01 to 2026-12-01``."""
+        parts = [f"{k.replace('_', ' ')} {getattr(self, k)}" for k in TEXT_STRATA
+                 if getattr(self, k) is not None]
+        if self.age_weeks is not None:
+            parts.append(f"age {self.age_weeks[0]:g}–{self.age_weeks[1]:g} weeks")
+        if self.window_years is not None:
+            start, end = self.window()
+            parts.append(f"studies started {start.isoformat()} to {end.isoformat()}")
+        return ", ".join(parts) or "no strata"
+
+    def window(self) -> tuple[dt.date, dt.date]:
+        """First and last start date of the window."""
+        end = self.until or dt.date.today()
+        years = float(self.window_years or 0)
+        whole = int(years)
+        try:
+            start = end.replace(year=end.year - whole)
+        except ValueError:                      # 29 February
+            start = end.replace(year=end.year - whole, day=28)
+        return start - dt.timedelta(days=round((years - whole) * 365.25)), end
+
+
+def _norm(text: object) -> str:
+    return re.sub(r"[^0-9a-z]+", "", str(text).casefold())
+
+
+def select_rows(rows: pd.DataFrame, query: Query) -> pd.DataFrame:
+    """The included values of included animals that match the query's strata and window."""
+    keep = rows["animal_included"] & rows["included"]
+    for name, col in TEXT_STRATA.items():
+        want = getattr(query, name)
+        if want is not None:
+            keep &= rows[col].map(_norm) == _norm(want)
+    if query.age_weeks is not None:
+        lo, hi = query.age_weeks
+        keep &= rows["age_days"].between(lo * 7, hi * 7)
+    if query.window_years is not None:
+        start, end = query.window()
+        dates = pd.to_datetime(rows["start_date"], errors="coerce", format="%Y-%m-%d")
+        keep &= dates.notna() & (dates >= pd.Timestamp(start)) & (dates <= pd.Timestamp(end))
+    return rows[keep].reset_index(drop=True)
+
+
+def _continuous(part: pd.DataFrame) -> dict[str, float]:
+    vals = part.loc[part["censoring"] == "", "value"].to_numpy(dtype=float)
+    study_means = part[part["censoring"] == ""].groupby("study_pk")["value"].mean()
+    if not len(vals):
+        return {"n_censored": float((part["censoring"] != "").sum())}
+    return {"mean": float(np.mean(vals)),
+            "sd": float(np.std(vals, ddof=1)) if len(vals) > 1 else math.nan,
+            "min": float(np.min(vals)), "max": float(np.max(vals)),
+            "p5": float(np.percentile(vals, 5)), "p95": float(np.percentile(vals, 95)),
+            "study_mean_min": float(study_means.min()),
+            "study_mean_max": float(study_means.max()),
+            "n_censored": float((part["censoring"] != "").sum())}
+
+
+def _incidence(part: pd.DataFrame) -> dict[str, float]:
+    affected = part["value"] > 0
+    per_study = affected.groupby(part["study_pk"]).mean() * 100
+    return {"n_affected": float(affected.sum()),
+            "incidence_pct": float(affected.mean() * 100),
+            "study_incidence_min": float(per_study.min()),
+            "study_incidence_max": float(per_study.max())}
+
+
+RANGE_COLUMNS = ["endpoint", "sex", "timepoint", "unit", "data_type", "n_studies", "n_animals",
+                 "mean", "sd", "min", "max", "p5", "p95", "study_mean_min", "study_mean_max",
+                 "n_censored", "n_affected", "incidence_pct", "study_incidence_min",
+                 "study_incidence_max"]
+
+
+def ranges(rows: pd.DataFrame) -> pd.DataFrame:
+    """Historical control ranges of selected rows, one row per endpoint × sex × timepoint × unit.
+
+    Columns :data:`RANGE_COLUMNS`; continuous statistics are NaN for incidence
+    endpoints and the other way round.
+    """
+    out = []
+    for key, part in rows.groupby(KEY, sort=True):
+        data_type = str(part["data_type"].iloc[0])
+        rec: dict[str, Any] = dict(zip(KEY, key, strict=True))
+        rec.update(data_type=data_type, n_studies=int(part["study_pk"].nunique()),
+                   n_animals=int(len(part)))
+        rec.update(_incidence(part) if data_type == "incidence" else _continuous(part))
+        out.append(rec)
+    return pd.DataFrame(out, columns=RANGE_COLUMNS)
+
+
+def rows_hash(rows: pd.DataFrame) -> str:
+    """SHA-256 of the rows a range was computed from (study source, animal, key, value)."""
+    cols = ["source_hash", "subject", "endpoint", "sex", "timepoint", "unit", "value",
+            "censoring"]
+    part = rows[cols].sort_values(cols[:6], kind="mergesort")
+    text = part.to_csv(index=False, lineterminator="\n", float_format="%.17g")
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def query_from_options(options: dict[str, Any], *, where: str = "options") -> Query:
+    """A :class:`Query` from CLI options or a study-file mapping (None values dropped).
+
+    Raises
+    ------
+    InputError
+        An unknown stratum or a bad value, naming it.
+
+    """
+    from pydantic import ValidationError as PydanticError
+
+    from neurotox.errors import InputError
+
+    try:
+        return Query(**{k: v for k, v in options.items() if v is not None})
+    except PydanticError as exc:
+        err = exc.errors()[0]
+        loc = ".".join(str(x) for x in err["loc"])
+        raise InputError(f"{loc}: {err['msg']}", where=where) from None

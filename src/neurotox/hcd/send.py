@@ -1,0 +1,292 @@
+"""SEND study → control animals and their values for the historical control database.
+
+Rules (each animal or value left out is listed with its rule):
+
+* **Control sets** are the trial sets of ``tx`` with a ``TCNTRL`` (control type)
+  parameter; their animals (``dm.SETCD``) are the control animals. Other animals
+  are not imported.
+* **Role** of a control animal: ``tk`` when its set's ``TKDESC`` is ``TK`` or the set
+  or arm name says TK/toxicokinetic; ``satellite`` when set or arm name says
+  satellite; ``recovery`` when set or arm name says recovery; else ``main``.
+* **Included** in ranges: main animals; recovery animals only with
+  ``include_recovery`` (their necropsy is weeks later, so the default keeps them
+  out of terminal ranges); TK and satellite animals never (they are bled or
+  kept for other purposes). An animal whose disposition date (``RFENDTC``) is
+  more than :data:`UNSCHEDULED_DAYS` days before the median of its role (an
+  unscheduled death or early sacrifice) is not included.
+* **Values**: ``bw`` terminal body weight (``TERMBW``) → ``terminal_body_weight``
+  and body weights by day → ``body_weight`` at ``dayN``; ``om`` brain weight →
+  ``brain_weight``, other organs → ``organ_weight_<organ>`` and the ratios
+  ``organ_to_body_weight_<organ>`` / ``organ_to_brain_weight_<organ>``; ``lb`` →
+  ``lb_<test>_<specimen>`` at ``dayN``. Terminal (necropsy) values have timepoint
+  ``NA``, like neurotox's own brain-weight endpoints. Standard numeric results
+  (``--STRESN``) are used; ``<x``/``>x`` character results are stored censored;
+  ``NOT DONE`` and qualitative results (``NEG``, ``1+``) are not imported;
+  records flagged ``--EXCLFL = Y`` are stored but not included, with their reason.
+  A second record with the same animal, test and day is not imported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import InputError
+from neurotox.hcd.store import Batch
+from neurotox.io.send import SendStudy
+
+#: Disposition more than this many days before its role's median → unscheduled.
+UNSCHEDULED_DAYS = 7
+AGE_UNITS = {"DAYS": 1.0, "DAY": 1.0, "WEEKS": 7.0, "WEEK": 7.0, "MONTHS": 30.4375,
+             "MONTH": 30.4375, "YEARS": 365.25, "YEAR": 365.25}
+SEX = {"M": "M", "F": "F"}
+_CENSORED = re.compile(r"^\s*([<>])\s*=?\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class SetInfo:
+    """A trial set: its parameters (``TXPARMCD`` → ``TXVAL``) and its name."""
+
+    setcd: str
+    label: str
+    params: dict[str, str]
+
+
+def trial_sets(tx: pd.DataFrame) -> dict[str, SetInfo]:
+    """Trial sets of ``tx`` by ``SETCD``: first non-empty value of each parameter."""
+    out = {}
+    for setcd, part in tx.groupby("SETCD", sort=True):
+        params: dict[str, str] = {}
+        for code, val in zip(part["TXPARMCD"], part["TXVAL"], strict=True):
+            if val and code not in params:
+                params[code.upper()] = val
+        label = next((s for s in part.get("SET", pd.Series(dtype=str)) if s), "")
+        out[str(setcd)] = SetInfo(str(setcd), label, params)
+    return out
+
+
+def ts_params(ts: pd.DataFrame) -> dict[str, str]:
+    """Trial summary parameters: first value of each ``TSPARMCD``."""
+    out: dict[str, str] = {}
+    for code, val in zip(ts["TSPARMCD"], ts["TSVAL"], strict=True):
+        if val and code.upper() not in out:
+            out[code.upper()] = val
+    return out
+
+
+def role_of(info: SetInfo, arm: str) -> str:
+    """``main``, ``recovery``, ``tk`` or ``satellite`` from the set and arm names."""
+    names = f"{info.label} {arm} {info.params.get('GRPLBL', '')}".lower()
+    tkdesc = info.params.get("TKDESC", "").upper()
+    if tkdesc == "TK" or (not tkdesc and re.search(r"(?<!non-)(?<!non )\btk\b|toxicokinetic",
+                                                   names)):
+        return "tk"
+    if "satellite" in names:
+        return "satellite"
+    if "recovery" in names:
+        return "recovery"
+    return "main"
+
+
+def _age_days(value: float, unit: str) -> float:
+    factor = AGE_UNITS.get(unit.strip().upper())
+    if factor is None or not np.isfinite(value) or value < 1e-6:
+        return float("nan")
+    return value * factor
+
+
+def _age_text_days(text: str, unit: str) -> float:
+    """Midpoint of an age text such as ``9-10`` or ``56-56 Days`` in days."""
+    nums = [float(x) for x in re.findall(r"\d+(?:\.\d+)?", text)]
+    words = re.findall(r"[A-Za-z]+", text)
+    return _age_days(float(np.mean(nums)) if nums else float("nan"),
+                     words[0] if words else unit)
+
+
+def _date(text: str) -> pd.Timestamp | None:
+    ts = pd.to_datetime(text[:10], errors="coerce", format="%Y-%m-%d") if text else None
+    return None if ts is None or pd.isna(ts) else ts
+
+
+def study_fields(ts: dict[str, str]) -> dict[str, str]:
+    """The study row's design fields from the trial summary."""
+    start = ts.get("STSTDTC") or ts.get("EXPSTDTC", "")
+    return {"title": ts.get("STITLE", ""), "facility": ts.get("TSTFNAM", ""),
+            "guideline": ts.get("SSTYP", "").lower(), "species": ts.get("SPECIES", "").lower(),
+            "strain": ts.get("STRAIN", ""), "supplier": ts.get("SPLRNAM", ""),
+            "route": ts.get("ROUTE", "").lower(), "vehicle": ts.get("TRTV", ""),
+            "start_date": start[:10], "end_date": ts.get("EXPENDTC", "")[:10]}
+
+
+def control_animals(study: SendStudy, *, include_recovery: bool) -> pd.DataFrame:
+    """The control animals with role, age, control type and inclusion (with reason)."""
+    sets = trial_sets(study.domains["tx"])
+    controls = {k for k, s in sets.items() if s.params.get("TCNTRL")}
+    if not controls:
+        raise InputError("no trial set has a control type (TXPARMCD 'TCNTRL'); cannot tell "
+                         "control animals", path=study.files["tx"])
+    dm = study.domains["dm"]
+    unknown = sorted(set(dm["SETCD"]) - set(sets))
+    if unknown:
+        raise InputError(f"dm.xpt names trial set(s) {unknown} that tx.xpt does not define",
+                         path=study.files["dm"], where="column 'SETCD'")
+    ts = ts_params(study.domains["ts"])
+    rows = []
+    for r in dm[dm["SETCD"].isin(controls)].itertuples(index=False):
+        info = sets[r.SETCD]
+        age = _age_days(getattr(r, "AGE", float("nan")), getattr(r, "AGEU", ""))
+        if not np.isfinite(age):
+            age = _age_text_days(getattr(r, "AGETXT", ""), getattr(r, "AGEU", ""))
+        if not np.isfinite(age):
+            age = _age_text_days(ts.get("AGETXT", ""), ts.get("AGEU", ""))
+        rows.append({"subject": r.USUBJID, "sex": SEX.get(r.SEX.upper(), "NA"),
+                     "age_days": age, "role": role_of(info, getattr(r, "ARM", "")),
+                     "group_id": r.ARMCD or r.SETCD, "control_type": info.params["TCNTRL"],
+                     "end": _date(getattr(r, "RFENDTC", "")), "set": r.SETCD})
+    animals = pd.DataFrame(rows)
+    if animals.empty:
+        raise InputError("the control trial sets hold no animals in dm.xpt",
+                         path=study.files["dm"])
+    return _include(animals, include_recovery)
+
+
+def _include(animals: pd.DataFrame, include_recovery: bool) -> pd.DataFrame:
+    reasons = []
+    for r in animals.itertuples(index=False):
+        if r.role in ("tk", "satellite"):
+            reasons.append(f"{'TK' if r.role == 'tk' else 'satellite'} animal (set {r.set})")
+        elif r.role == "recovery" and not include_recovery:
+            reasons.append(f"recovery animal (set {r.set}); --include-recovery to include")
+        else:
+            reasons.append("")
+    animals["exclusion_reason"] = reasons
+    ends = pd.to_datetime(animals["end"])
+    for role, part in animals.groupby("role"):
+        median = pd.to_datetime(part["end"]).dropna().median()
+        if pd.isna(median):
+            continue
+        early = (ends[part.index] < median - pd.Timedelta(days=UNSCHEDULED_DAYS)).fillna(False)
+        for i in part.index[early.to_numpy()]:
+            when = ends[i].date().isoformat()
+            reason = (f"unscheduled death or early sacrifice (disposition {when}; {role} "
+                      f"animals {median.date().isoformat()})")
+            old = animals.at[i, "exclusion_reason"]
+            animals.at[i, "exclusion_reason"] = f"{old}; {reason}" if old else reason
+    animals["included"] = animals["exclusion_reason"] == ""
+    return animals.drop(columns=["end", "set"])
+
+
+# ------------------------------------------------------------------ values
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "x"
+
+
+def _timepoint(df: pd.DataFrame, prefix: str) -> pd.Series:
+    day = df["VISITDY"] if "VISITDY" in df.columns else pd.Series(np.nan, index=df.index)
+    day = day.fillna(df[f"{prefix}DY"]) if f"{prefix}DY" in df.columns else day
+    return day.map(lambda d: f"day{int(d)}" if np.isfinite(d) else "NA")
+
+
+def _bw(df: pd.DataFrame) -> pd.DataFrame:
+    term = df["BWTESTCD"].str.upper() == "TERMBW"
+    out = pd.DataFrame({"endpoint": np.where(term, "terminal_body_weight", "body_weight"),
+                        "category": np.where(term, "structural", "body_weight")},
+                       index=df.index)
+    out["timepoint"] = _timepoint(df, "BW").where(~term, "NA")
+    return out
+
+
+def _om(df: pd.DataFrame) -> pd.DataFrame:
+    test = df["OMTESTCD"].str.upper()
+    organ = df["OMSPEC"].map(_slug)
+    base = test.map({"WEIGHT": "organ_weight", "OWBW": "organ_to_body_weight",
+                     "OWBR": "organ_to_brain_weight"}).fillna("om_" + test.str.lower())
+    name = base + "_" + organ
+    name = name.where(~((test == "WEIGHT") & (organ == "brain")), "brain_weight")
+    cat = np.where(name == "brain_weight", "structural", "organ_weight")
+    return pd.DataFrame({"endpoint": name, "category": cat, "timepoint": "NA"}, index=df.index)
+
+
+def _lb(df: pd.DataFrame) -> pd.DataFrame:
+    name = "lb_" + df["LBTESTCD"].str.lower().map(_slug) + "_" + df["LBSPEC"].map(_slug)
+    return pd.DataFrame({"endpoint": name, "category": "clinical_pathology",
+                         "timepoint": _timepoint(df, "LB")}, index=df.index)
+
+
+DOMAIN_MAP = {"bw": _bw, "om": _om, "lb": _lb}
+
+
+def _values(df: pd.DataFrame, prefix: str) -> tuple[pd.Series, pd.Series]:
+    """Numeric value and censoring (``''``, ``left``, ``right``) of each record."""
+    value = df[f"{prefix}STRESN"].astype(float)
+    cens = pd.Series("", index=df.index)
+    text = df.get(f"{prefix}STRESC", pd.Series("", index=df.index))
+    for i in value.index[value.isna()]:
+        m = _CENSORED.match(str(text[i]))
+        if m:
+            value[i] = float(m.group(2))
+            cens[i] = "left" if m.group(1) == "<" else "right"
+    return value, cens
+
+
+def domain_results(study: SendStudy, domain: str, subjects: set[str],
+                   skipped: Counter) -> pd.DataFrame:
+    """Values of one findings domain for ``subjects``; skipped records counted by reason."""
+    df = study.domains[domain]
+    df = df[df["USUBJID"].isin(subjects)]
+    p = domain.upper()
+    names = DOMAIN_MAP[domain](df)
+    value, cens = _values(df, p)
+    stat = df.get(f"{p}STAT", pd.Series("", index=df.index)).str.upper()
+    excl = df.get(f"{p}EXCLFL", pd.Series("", index=df.index)).str.upper() == "Y"
+    reason = df.get(f"{p}REASEX", pd.Series("", index=df.index))
+    out = pd.DataFrame({
+        "subject": df["USUBJID"], **{c: names[c] for c in names.columns},
+        "data_type": "continuous",
+        "study_day": df.get(f"{p}DY", pd.Series(np.nan, index=df.index)).astype(float),
+        "value": value, "unit": df[f"{p}STRESU"], "censoring": cens,
+        "method": f"SEND {p}" + (" " + df["LBMETHOD"] if "LBMETHOD" in df.columns
+                                 else ""),
+        "apparatus": "", "session_length": "", "software_version": "",
+        "included": ~excl,
+        "exclusion_reason": np.where(excl, "flagged in SEND (" + p + "EXCLFL): " + reason, "")})
+    out["method"] = out["method"].str.strip()
+    not_done = out["value"].isna() & (stat == "NOT DONE")
+    skipped.update({f"{domain}: not done": int(not_done.sum()),
+                    f"{domain}: no numeric result (qualitative)":
+                        int((out["value"].isna() & ~not_done).sum())})
+    out = out[out["value"].notna()]
+    dup = out.duplicated(["subject", "endpoint", "timepoint"])
+    skipped[f"{domain}: second record of the same animal, test and day"] += int(dup.sum())
+    return out[~dup]
+
+
+def send_batch(study: SendStudy, *, include_recovery: bool = False) -> Batch:
+    """The control animals and their values of a SEND study, ready for :func:`store.add`."""
+    ts = ts_params(study.domains["ts"])
+    animals = control_animals(study, include_recovery=include_recovery)
+    subjects = set(animals["subject"])
+    skipped: Counter = Counter()
+    parts = [domain_results(study, d, subjects, skipped) for d in ("bw", "om", "lb")
+             if study.has(d)]
+    results = pd.concat(parts, ignore_index=True)
+    study_id = study.domains["dm"]["STUDYID"].iloc[0] or ts.get("SPREFID", "") or \
+        Path(study.folder).name
+    excluded = [f"animal {r.subject} ({r.sex}, {r.control_type}): {r.exclusion_reason}"
+                for r in animals[~animals["included"]].itertuples(index=False)]
+    excluded += [f"{n} value(s) not imported — {what}" for what, n in sorted(skipped.items())
+                 if n]
+    n_flag = int((~results["included"]).sum())
+    if n_flag:
+        excluded.append(f"{n_flag} value(s) stored but not included — flagged in SEND "
+                        "(--EXCLFL)")
+    return Batch(study_id=study_id, source_kind="send",
+                 source_path=str(Path(study.folder).resolve()),
+                 source_hash=study.source_hash, study=study_fields(ts), animals=animals,
+                 results=results, excluded=excluded)

@@ -1,0 +1,320 @@
+"""Writing to and reading from the historical control database.
+
+Every change runs in one transaction: a study is added with all its animals,
+results and its audit row, or not at all (an error, a crash or a killed process
+leaves the database as it was). A study is identified by the hash of its source
+(the SEND files, or the run manifest), so the same data cannot be added twice,
+also not by two imports running at once. Removing a study needs a reason, which
+the audit table keeps with who removed it, when, and what was removed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from neurotox.errors import InputError
+from neurotox.hcd import schema
+from neurotox.hcd.db import now_utc, who
+
+log = logging.getLogger(__name__)
+
+ROLES = ("main", "recovery", "tk", "satellite")
+#: Study fields a batch may set (besides study_id, source and provenance).
+STUDY_FIELDS = ("title", "facility", "guideline", "species", "strain", "supplier", "route",
+                "vehicle", "start_date", "end_date")
+ANIMAL_COLUMNS = ("subject", "sex", "age_days", "role", "group_id", "control_type", "included",
+                  "exclusion_reason")
+RESULT_COLUMNS = ("subject", "endpoint", "category", "data_type", "timepoint", "study_day",
+                  "value", "unit", "censoring", "method", "apparatus", "session_length",
+                  "software_version", "included", "exclusion_reason")
+
+
+@dataclass
+class Batch:
+    """One study ready to be added: its design, control animals and their values.
+
+    Attributes
+    ----------
+    study_id
+        The study number (not necessarily unique across the database: simulated
+        studies share one).
+    source_kind, source_path, source_hash
+        ``send`` or ``neurotox-run``, where it came from, and the hash that
+        identifies the data (unique in the database).
+    study
+        Values of :data:`STUDY_FIELDS`.
+    animals
+        One row per animal, columns :data:`ANIMAL_COLUMNS`.
+    results
+        One row per value, columns :data:`RESULT_COLUMNS`.
+    software_version
+        Version of the software that produced the values (neurotox for a run).
+    excluded
+        One line per animal or value left out of ranges, with the rule.
+
+    """
+
+    study_id: str
+    source_kind: str
+    source_path: str
+    source_hash: str
+    study: dict[str, str]
+    animals: pd.DataFrame
+    results: pd.DataFrame
+    software_version: str = ""
+    excluded: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        """Programming-error checks on the columns and roles (the readers guarantee them)."""
+        missing = [c for c in ANIMAL_COLUMNS if c not in self.animals.columns]
+        missing += [c for c in RESULT_COLUMNS if c not in self.results.columns]
+        if missing:
+            raise ValueError(f"batch lacks columns {missing}")
+        bad = set(self.animals["role"]) - set(ROLES)
+        if bad:
+            raise ValueError(f"unknown animal roles {sorted(bad)}")
+        orphan = set(self.results["subject"]) - set(self.animals["subject"])
+        if orphan:
+            raise ValueError(f"results for animals not in the batch: {sorted(orphan)[:3]}")
+
+
+@dataclass(frozen=True)
+class Added:
+    """What :func:`add` wrote."""
+
+    id: int
+    study_id: str
+    animals: int
+    animals_included: int
+    results: int
+
+
+def _records(df: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]]:
+    out = df.loc[:, list(columns)].astype(object)
+    out = out.where(pd.notna(out), None)
+    return out.to_dict("records")
+
+
+def _existing(conn: sa.Connection, source_hash: str) -> sa.Row | None:
+    s = schema.study
+    return conn.execute(sa.select(s.c.id, s.c.study_id).where(
+        s.c.source_hash == source_hash)).first()
+
+
+def add(engine: sa.Engine, batch: Batch) -> Added:
+    """Add one study in one transaction.
+
+    Raises
+    ------
+    InputError
+        The same source (hash) is in the database already.
+
+    """
+    batch.check()
+    try:
+        with engine.begin() as conn:
+            return _add(conn, batch)
+    except sa.exc.IntegrityError:
+        # a concurrent import of the same source committed first
+        with engine.connect() as conn:
+            row = _existing(conn, batch.source_hash)
+        if row is None:
+            raise
+        raise _duplicate(batch, row) from None
+
+
+def _duplicate(batch: Batch, row: sa.Row) -> InputError:
+    return InputError(f"study {row.study_id!r} from this source is in the historical control "
+                      f"database already (id {row.id}); remove it first to add it again",
+                      path=batch.source_path)
+
+
+def _add(conn: sa.Connection, batch: Batch) -> Added:
+    row = _existing(conn, batch.source_hash)
+    if row is not None:
+        raise _duplicate(batch, row)
+    values = {k: str(batch.study.get(k) or "") for k in STUDY_FIELDS}
+    study_pk = conn.execute(schema.study.insert().values(
+        study_id=batch.study_id, source_kind=batch.source_kind, source_path=batch.source_path,
+        source_hash=batch.source_hash, software_version=batch.software_version,
+        added_utc=now_utc(), added_by=who(), **values).returning(schema.study.c.id)).scalar_one()
+    animals = _records(batch.animals, ANIMAL_COLUMNS)
+    for a in animals:
+        a["study"] = study_pk
+    if animals:
+        conn.execute(schema.animal.insert(), animals)
+    ids = dict(conn.execute(sa.select(schema.animal.c.subject, schema.animal.c.id).where(
+        schema.animal.c.study == study_pk)).all())
+    n_results = _insert_results(conn, batch.results, ids)
+    n_included = int(batch.animals["included"].sum())
+    conn.execute(schema.audit.insert().values(
+        at_utc=now_utc(), who=who(), action="add", study_id=batch.study_id,
+        source_hash=batch.source_hash, reason="",
+        detail=json.dumps({"id": study_pk, "source": batch.source_path,
+                           "animals": len(animals), "animals_included": n_included,
+                           "results": n_results}, sort_keys=True)))
+    return Added(study_pk, batch.study_id, len(animals), n_included, n_results)
+
+
+def _insert_results(conn: sa.Connection, results: pd.DataFrame, ids: dict[str, int]) -> int:
+    rows = _records(results, RESULT_COLUMNS)
+    for r in rows:
+        r["animal"] = ids[r.pop("subject")]
+    for start in range(0, len(rows), 5000):
+        conn.execute(schema.result.insert(), rows[start:start + 5000])
+    return len(rows)
+
+
+# ----------------------------------------------------------------- remove
+
+def find_study(conn: sa.Connection, key: str) -> sa.Row:
+    """The one study named by ``key``: its database id, study number or source-hash prefix.
+
+    Raises
+    ------
+    InputError
+        No study, or several (naming them, so that the id can be given).
+
+    """
+    s = schema.study
+    cond = [s.c.study_id == key]
+    if key.isdigit():
+        cond.append(s.c.id == int(key))
+    if len(key) >= 8 and all(c in "0123456789abcdef" for c in key.lower()):
+        cond.append(s.c.source_hash.startswith(key.lower()))
+    rows = conn.execute(sa.select(s).where(sa.or_(*cond)).order_by(s.c.id)).all()
+    if not rows:
+        raise InputError(f"no study {key!r} in the historical control database; see "
+                         "'neurotox hcd list'", where="argument 'STUDY'")
+    by_id = [r for r in rows if key.isdigit() and r.id == int(key)]
+    if len(rows) > 1 and not by_id:
+        listing = ", ".join(f"id {r.id} ({r.study_id}, {r.source_hash[:12]})" for r in rows)
+        raise InputError(f"{key!r} names {len(rows)} studies: {listing}; give the id",
+                         where="argument 'STUDY'")
+    return by_id[0] if by_id else rows[0]
+
+
+def remove(engine: sa.Engine, key: str, reason: str) -> dict[str, Any]:
+    """Delete one study with its animals and results; keep who, when and why in ``audit``.
+
+    Raises
+    ------
+    InputError
+        No reason given, or ``key`` names no study or several.
+
+    """
+    if not reason.strip():
+        raise InputError("a reason is required to remove a study", where="option '--reason'")
+    with engine.begin() as conn:
+        row = find_study(conn, key)
+        animal_ids = sa.select(schema.animal.c.id).where(schema.animal.c.study == row.id)
+        n_res = conn.execute(schema.result.delete().where(
+            schema.result.c.animal.in_(animal_ids))).rowcount
+        n_ani = conn.execute(schema.animal.delete().where(
+            schema.animal.c.study == row.id)).rowcount
+        conn.execute(schema.study.delete().where(schema.study.c.id == row.id))
+        detail = {"id": row.id, "source": row.source_path, "animals": n_ani, "results": n_res,
+                  "added_utc": row.added_utc, "added_by": row.added_by}
+        conn.execute(schema.audit.insert().values(
+            at_utc=now_utc(), who=who(), action="remove", study_id=row.study_id,
+            source_hash=row.source_hash, reason=reason.strip(),
+            detail=json.dumps(detail, sort_keys=True)))
+    return {"study_id": row.study_id, **detail}
+
+
+# ----------------------------------------------------------------- read
+
+def list_studies(engine: sa.Engine) -> pd.DataFrame:
+    """One row per study: design, source, numbers of animals (included) and values."""
+    s, a, r = schema.study, schema.animal, schema.result
+    n_animals = sa.select(sa.func.count()).where(a.c.study == s.c.id).scalar_subquery()
+    n_incl = sa.select(sa.func.count()).where(a.c.study == s.c.id,
+                                              a.c.included.is_(True)).scalar_subquery()
+    n_res = (sa.select(sa.func.count()).select_from(r.join(a, r.c.animal == a.c.id))
+             .where(a.c.study == s.c.id).scalar_subquery())
+    q = sa.select(s.c.id, s.c.study_id, s.c.species, s.c.strain, s.c.guideline, s.c.vehicle,
+                  s.c.start_date, s.c.source_kind, s.c.source_hash,
+                  n_animals.label("animals"), n_incl.label("animals_included"),
+                  n_res.label("results"), s.c.added_utc, s.c.added_by).order_by(s.c.id)
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).mappings().all(),
+                            columns=[c.name for c in q.selected_columns])
+
+
+def audit_log(engine: sa.Engine) -> pd.DataFrame:
+    """Every audit row, oldest first."""
+    q = sa.select(schema.audit).order_by(schema.audit.c.id)
+    with engine.connect() as conn:
+        return pd.DataFrame(conn.execute(q).mappings().all(),
+                            columns=[c.name for c in schema.audit.columns])
+
+
+def check_endpoints(engine: sa.Engine, names: Iterable[str]) -> None:
+    """InputError naming the first of ``names`` that the database holds no value of."""
+    import difflib
+
+    names = list(names)
+    if not names:
+        return
+    with engine.connect() as conn:
+        known = set(conn.execute(sa.select(schema.result.c.endpoint).distinct()).scalars())
+    for name in names:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            raise InputError(f"no value of endpoint {name!r} in the database"
+                             + (f" (did you mean {close[0]!r}?)" if close else ""),
+                             where="option '--endpoint'")
+
+
+#: Columns of :func:`fetch` (study, animal and result fields of every value).
+FETCH_COLUMNS = (
+    "study_pk", "study_id", "source_hash", "facility", "guideline", "species", "strain",
+    "supplier", "route", "vehicle", "start_date", "subject", "sex", "age_days", "role",
+    "group_id", "control_type", "animal_included", "animal_exclusion_reason", "endpoint",
+    "category", "data_type", "timepoint", "study_day", "value", "unit", "censoring", "method",
+    "apparatus", "session_length", "software_version", "included", "exclusion_reason")
+
+
+def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
+          included_only: bool = False) -> pd.DataFrame:
+    """Every value with its animal and study fields (:data:`FETCH_COLUMNS`), in a stable order.
+
+    Parameters
+    ----------
+    engine
+        The database.
+    endpoints
+        Only these endpoints (all when None).
+    included_only
+        Only values of included animals that are themselves included.
+
+    """
+    s, a, r = schema.study, schema.animal, schema.result
+    cols = [s.c.id.label("study_pk"), s.c.study_id, s.c.source_hash, s.c.facility,
+            s.c.guideline, s.c.species, s.c.strain, s.c.supplier, s.c.route, s.c.vehicle,
+            s.c.start_date, a.c.subject, a.c.sex, a.c.age_days, a.c.role, a.c.group_id,
+            a.c.control_type, a.c.included.label("animal_included"),
+            a.c.exclusion_reason.label("animal_exclusion_reason"), r.c.endpoint, r.c.category,
+            r.c.data_type, r.c.timepoint, r.c.study_day, r.c.value, r.c.unit, r.c.censoring,
+            r.c.method, r.c.apparatus, r.c.session_length, r.c.software_version, r.c.included,
+            r.c.exclusion_reason]
+    q = sa.select(*cols).select_from(r.join(a, r.c.animal == a.c.id).join(s, a.c.study == s.c.id))
+    if endpoints is not None:
+        q = q.where(r.c.endpoint.in_(sorted(set(endpoints))))
+    if included_only:
+        q = q.where(a.c.included.is_(True), r.c.included.is_(True))
+    q = q.order_by(s.c.id, a.c.subject, r.c.endpoint, r.c.timepoint)
+    with engine.connect() as conn:
+        df = pd.DataFrame(conn.execute(q).all(), columns=list(FETCH_COLUMNS))
+    for c in ("value", "age_days", "study_day"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    for c in ("animal_included", "included"):
+        df[c] = df[c].astype(bool)
+    return df

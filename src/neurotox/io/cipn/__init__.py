@@ -1,0 +1,209 @@
+"""Readers for peripheral-neuropathy lab sheets (von Frey, thermal, cold, NCV, IENFD).
+
+Two layouts, csv or xlsx (:func:`read_cipn`):
+
+Long
+    One row per subject × timepoint × test × trial: ``subject``, ``timepoint``
+    (or ``day``/``session``), optional ``test`` and ``trial``, and the columns
+    of the test (:data:`TEST_COLUMNS`): ``series`` + ``filament`` (up-down),
+    ``filament`` + ``response`` (SUDO), ``value`` (latencies, forces, counts,
+    acetone scores), ``distance_mm`` + ``latency_ms`` or
+    ``proximal_latency_ms`` + ``distal_latency_ms`` + ``amplitude`` (+
+    ``temperature_c``) for nerve conduction, ``section`` + ``fibres`` +
+    ``length_mm`` for IENFD.
+Wide (lab sheet)
+    One row per animal: ``subject`` and one column per session (``D-1``,
+    ``day 7`` ...). Numbers for value tests; for up-down the X/O string with the
+    last filament in a ``<session> filament`` column or in the cell itself
+    (``oxooxx/5``, ``oxooxx (5)``). Columns ``<session>_trial<N>`` hold trials.
+
+The reader checks layout (columns, numbers, empty cells) and returns a tidy
+frame with a ``row`` column (spreadsheet row, header = 1); series letters,
+filaments and cut-offs are checked by the assay, which knows the protocol.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import FormatError, InputError
+from neurotox.io.battery import numbers, read_sheet, require_columns, where
+
+#: Tests a sheet can hold, and the columns each needs (long layout).
+TEST_COLUMNS: dict[str, tuple[str, ...]] = {
+    "von_frey_updown": ("series", "filament"),
+    "von_frey_sudo": ("filament", "response"),
+    "electronic_von_frey": ("value",),
+    "hot_plate": ("value",),
+    "tail_flick": ("value",),
+    "hargreaves": ("value",),
+    "cold_plate": ("value",),
+    "acetone": ("value",),
+    "ncv_motor": ("distance_mm", "proximal_latency_ms", "distal_latency_ms"),
+    "ncv_sensory": ("distance_mm", "latency_ms"),
+    "ncv_caudal": ("distance_mm", "latency_ms"),
+    "ienfd": ("fibres", "length_mm"),
+}
+
+#: Numeric columns parsed when present (empty cells allowed: not every test uses them).
+NUMERIC = ("value", "distance_mm", "latency_ms", "proximal_latency_ms", "distal_latency_ms",
+           "amplitude", "temperature_c", "fibres", "length_mm")
+
+#: Header spellings seen in lab sheets → the reader's names (after lower-casing).
+ALIASES = {"mouse": "subject", "id": "subject", "animal_number": "subject",
+           "day": "timepoint", "session": "timepoint", "time": "timepoint",
+           "timepoint_sni_day": "timepoint", "visit": "timepoint",
+           "xo_series": "series", "responses": "series", "pattern": "series",
+           "xo": "series", "last_filament": "filament", "final_filament": "filament",
+           "latency": "value", "latency_s": "value", "force_g": "value",
+           "threshold": "value", "score": "value", "count": "value",
+           "distance": "distance_mm", "onset_latency_ms": "latency_ms",
+           "temperature": "temperature_c", "temp_c": "temperature_c",
+           "fibers": "fibres", "fibre_count": "fibres", "fiber_count": "fibres",
+           "length": "length_mm", "epidermis_length_mm": "length_mm",
+           "amplitude_mv": "amplitude", "amplitude_uv": "amplitude", "rep": "trial",
+           "replicate": "trial", "age": "timepoint"}
+
+#: Columns of a wide sheet that are not sessions.
+WIDE_ID = ("subject", "group", "sex", "test", "comment", "comments", "notes", "cohort",
+           "row")
+
+_IN_CELL = re.compile(r"^\s*([XxOo0\s]+?)\s*(?:/|\(|@|;|,|\s)\s*([^\s()/@;,]+)\s*\)?\s*$")
+_TRIAL = re.compile(r"^(.+?)_(?:trial|t|rep)_?(\d+)$")
+
+
+def found(df: pd.DataFrame, i: int, column: str) -> str:
+    """The i-th cell of a parsed column as an error message shows it (``'2.5'``, ``empty``)."""
+    v = df[column].iloc[i]
+    if isinstance(v, float | np.floating):
+        return "an empty cell" if np.isnan(v) else f"'{v:g}'"
+    return repr(str(v))
+
+
+def fail_first(df: pd.DataFrame, bad: np.ndarray | pd.Series, column: str, what: str) -> None:
+    """Raise InputError ``"<what>, found <cell>"`` at the first row where ``bad`` holds."""
+    bad = np.asarray(bad, dtype=bool)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{what}, found {found(df, i, column)}", path=df.attrs.get("path"),
+                         where=where(df, i, column))
+
+
+def _aliased(df: pd.DataFrame) -> pd.DataFrame:
+    renames = {c: ALIASES[c] for c in df.columns if c in ALIASES and ALIASES[c] not in df}
+    return df.rename(columns=renames)
+
+
+def read_cipn(path: str | Path, *, test: str | None = None,
+              sheet: str | None = None) -> pd.DataFrame:
+    """Read a long or wide CIPN sheet into one tidy frame.
+
+    Parameters
+    ----------
+    path
+        csv or xlsx file.
+    test
+        Test of sheets without a ``test`` column and of blank ``test`` cells (wide
+        sheets without a ``test`` column need it).
+    sheet
+        Worksheet of an xlsx workbook (default: the first).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``row, subject, timepoint, test, trial`` and the test columns present
+        (strings for ``series``/``filament``/``response``/``section``, floats for
+        :data:`NUMERIC`).
+
+    Raises
+    ------
+    InputError
+        Unknown test, missing column, bad number, empty subject or timepoint.
+
+    """
+    df = _aliased(read_sheet(path, sheet=sheet))
+    require_columns(df, ["subject"], what="subject")
+    long = "timepoint" in df.columns
+    if not long:
+        df = _wide_to_long(df, test)
+    if "test" not in df.columns or (df["test"] == "").all():
+        if test is None:
+            raise FormatError("the sheet has no 'test' column: give the test (protocol "
+                              "parameter 'test')", path=df.attrs.get("path"))
+        df["test"] = test
+    elif test is not None:  # blank test cells take the protocol's test
+        df["test"] = df["test"].where(df["test"] != "", test)
+    df["test"] = df["test"].str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    _check_tests(df)
+    for col in ("subject", "timepoint"):
+        empty = df[col] == ""
+        if empty.any():
+            i = int(np.flatnonzero(empty.to_numpy())[0])
+            raise InputError(f"{col} is empty", path=df.attrs.get("path"),
+                             where=where(df, i, col))
+    if "trial" not in df.columns:
+        df["trial"] = "1"
+    if "section" in df.columns:  # IENFD: one row per section
+        df["trial"] = df["section"].where(df["section"] != "", df["trial"])
+    for col in NUMERIC:
+        if col in df.columns:
+            df[col] = numbers(df, col, allow_empty=True)
+    return df.reset_index(drop=True)
+
+
+def _check_tests(df: pd.DataFrame) -> None:
+    unknown = ~df["test"].isin(TEST_COLUMNS)
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise InputError(f"unknown test {df['test'].iloc[i]!r}; known: "
+                         f"{', '.join(sorted(TEST_COLUMNS))}", path=df.attrs.get("path"),
+                         where=where(df, i, "test"))
+    for t in sorted(set(df["test"])):
+        require_columns(df, TEST_COLUMNS[t], what=f"{t}")
+
+
+def _wide_to_long(df: pd.DataFrame, test: str | None) -> pd.DataFrame:
+    """One row per animal × session column (× trial) from a wide lab sheet."""
+    sessions = [c for c in df.columns if c not in WIDE_ID and not c.endswith("_filament")]
+    if not sessions:
+        raise FormatError("expected a 'timepoint' column (long layout) or one column per "
+                          "session (wide layout), found neither", path=df.attrs.get("path"))
+    kind = test or (df["test"].iloc[0] if "test" in df.columns else "")
+    parts = []
+    for col in sessions:
+        m = _TRIAL.match(col)
+        tp, trial = (m.group(1), m.group(2)) if m else (col, "1")
+        part = pd.DataFrame({"row": df["row"], "subject": df["subject"], "timepoint": tp,
+                             "trial": trial, "_column": col})
+        if "test" in df.columns:
+            part["test"] = df["test"]
+        cell = df[col]
+        if kind == "von_frey_updown":
+            part["series"], part["filament"] = _split_updown(df, col)
+        else:
+            part["value"] = cell
+        parts.append(part[cell != ""])
+    out = pd.concat(parts, ignore_index=True).sort_values(["row", "_column"], kind="stable")
+    out.attrs = df.attrs
+    return out.drop(columns="_column").reset_index(drop=True)
+
+
+def _split_updown(df: pd.DataFrame, col: str) -> tuple[pd.Series, pd.Series]:
+    """Series and last filament of one session column (cell ``oxooxx/5`` or a column pair)."""
+    pair = f"{col}_filament"
+    if pair in df.columns:
+        return df[col], df[pair]
+    series, filament = [], []
+    for i, text in enumerate(df[col]):
+        m = _IN_CELL.match(text)
+        if text and not m:
+            raise InputError(f"expected a response series with its last filament "
+                             f"('oxooxx/5') or a column {pair!r}, found {text!r}",
+                             path=df.attrs.get("path"), where=where(df, i, col))
+        series.append(m.group(1) if m else "")
+        filament.append(m.group(2) if m else "")
+    return pd.Series(series, index=df.index), pd.Series(filament, index=df.index)

@@ -1,0 +1,163 @@
+"""Historical control ranges in summary and incidence tables.
+
+With ``historical_controls`` in the study file, each summary or incidence table
+whose endpoint × sex × timepoint has historical controls gets a *Historical
+control* row right below the concurrent control group. Summary cells show the
+range of the historical study means with the 5th–95th percentiles of the
+individual animals in brackets and the numbers of studies/animals; incidence
+cells show the range of historical study incidences. A treated group whose mean
+(incidence) lies outside that range is marked :data:`MARK` -- a mark separate
+from the significance flags -- and a footnote names the database, the strata,
+the window and the counts.
+
+The ranges themselves are computed elsewhere (:mod:`neurotox.hcd.ranges`); this
+module only lays them out and compares.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import pandas as pd
+
+from neurotox.report.model import Cell, Row, Table, fmt
+from neurotox.study import Group
+
+#: Mark of a treated-group value outside the historical control range.
+MARK = "†"
+ROW_LABEL = "Historical control"
+
+
+@dataclass(frozen=True)
+class HistoricalRanges:
+    """Ranges to show (columns of :func:`neurotox.hcd.ranges.ranges`) and their source."""
+
+    ranges: pd.DataFrame
+    source: str
+
+    def lookup(self, endpoint: str, sex: str, timepoint: str) -> pd.Series | None:
+        """The range row of one endpoint × sex × timepoint, or None."""
+        r = self.ranges
+        hit = r[(r["endpoint"] == endpoint) & (r["sex"] == sex) & (r["timepoint"] == timepoint)]
+        return None if hit.empty else hit.iloc[0]
+
+
+def _bounds(rng: pd.Series, kind: str) -> tuple[float, float]:
+    if kind == "incidence":
+        return float(rng["study_incidence_min"]), float(rng["study_incidence_max"])
+    return float(rng["study_mean_min"]), float(rng["study_mean_max"])
+
+
+def _hist_cell(rng: pd.Series | None, kind: str, decimals: int) -> Cell:
+    if rng is None:
+        return Cell("–", {"mean": math.nan, "sd": math.nan, "n": math.nan})
+    lo, hi = _bounds(rng, kind)
+    counts = f"({int(rng['n_studies'])}/{int(rng['n_animals'])})"
+    if kind == "incidence":
+        return Cell(f"{fmt(lo, 0)}–{fmt(hi, 0)}% {counts}",
+                    {"n_examined": float(rng["n_animals"]), "incidence_pct":
+                     float(rng["incidence_pct"]), "hist_low": lo, "hist_high": hi})
+    return Cell(f"{fmt(lo, decimals)}–{fmt(hi, decimals)} [{fmt(float(rng['p5']), decimals)}–"
+                f"{fmt(float(rng['p95']), decimals)}] {counts}",
+                {"mean": float(rng["mean"]), "sd": float(rng["sd"]),
+                 "n": float(rng["n_animals"]), "hist_low": lo, "hist_high": hi})
+
+
+def range_text(rng: pd.Series | None) -> Cell:
+    """A cell with the range of historical study incidences (%), "–" without one."""
+    return _hist_cell(rng, "incidence", 0)
+
+
+def outside_range(rng: pd.Series | None, value: float) -> bool:
+    """True when ``value`` lies outside the historical range of ``rng`` (incidence, %)."""
+    if rng is None or not math.isfinite(value):
+        return False
+    lo, hi = _bounds(rng, "incidence")
+    return not lo <= value <= hi
+
+
+def _decimals(cell: Cell) -> int:
+    """Decimals of a summary cell's mean as displayed (``12.30 ± …`` → 2)."""
+    head = cell.text.split(" ", 1)[0]
+    return len(head.split(".", 1)[1]) if "." in head else 0
+
+
+def _value(cell: Cell, kind: str) -> float:
+    key = "incidence_pct" if kind == "incidence" else "mean"
+    v = cell.numbers.get(key, math.nan)
+    return float(v) if v is not None else math.nan
+
+
+def _mark(cell: Cell, rng: pd.Series | None, kind: str) -> Cell:
+    if rng is None:
+        return cell
+    v = _value(cell, kind)
+    lo, hi = _bounds(rng, kind)
+    if not math.isfinite(v) or lo <= v <= hi:
+        return cell
+    return replace(cell, text=f"{cell.text} {MARK}",
+                   numbers={**cell.numbers, "outside_historical": 1.0})
+
+
+def add_to_table(table: Table, columns: list[tuple[str, str] | None], sex: str,
+                 groups: Mapping[str, Group], hist: HistoricalRanges) -> bool:
+    """Add the historical row and the marks to a summary or incidence table, in place.
+
+    Parameters
+    ----------
+    table
+        A summary or incidence table whose rows are ``"<id> <label>"`` group rows
+        (and possibly a trend-test row).
+    columns
+        The table's data columns as (endpoint, timepoint) pairs, in order; ``None``
+        for a derived column (no historical range, no mark).
+    sex
+        The table's sex.
+    groups
+        The study's groups by their row label, in table order.
+    hist
+        The ranges and their source.
+
+    Returns
+    -------
+    bool
+        False (table unchanged) when no column has historical controls.
+
+    """
+    kind = "incidence" if table.kind == "incidence" else "summary"
+    found = [None if c is None else hist.lookup(c[0], sex, c[1]) for c in columns]
+    if all(r is None for r in found):
+        return False
+    by_label = groups
+    control_at = max((i for i, row in enumerate(table.rows)
+                      if by_label.get(row.labels[0]) and by_label[row.labels[0]].control),
+                     default=-1)
+    decimals = [_decimals(table.rows[control_at].cells[k]) if control_at >= 0 else 2
+                for k in range(len(columns))]
+    rows = []
+    for row in table.rows:
+        g = by_label.get(row.labels[0])
+        if g is not None and not g.control:
+            row = Row(row.labels, tuple(_mark(c, r, kind)
+                                        for c, r in zip(row.cells, found, strict=True)))
+        rows.append(row)
+    hist_row = Row((ROW_LABEL, "range"), tuple(_hist_cell(r, kind, d)
+                                               for r, d in zip(found, decimals, strict=True)))
+    rows.insert(control_at + 1, hist_row)
+    table.rows = rows
+    table.footnotes.append(footnote(kind, hist))
+    return True
+
+
+def footnote(kind: str, hist: HistoricalRanges) -> str:
+    """The footnote explaining the historical row and the mark."""
+    if kind == "incidence":
+        what = ("Historical control row: range of the incidences of the historical studies "
+                f"(studies/animals); {MARK} treated-group incidence outside that range")
+    else:
+        what = ("Historical control row: range of the historical study means [5th–95th "
+                f"percentile of the animals] (studies/animals); {MARK} treated-group mean "
+                "outside the range of study means")
+    return f"{what} (not a statistical test). Historical controls: {hist.source}."

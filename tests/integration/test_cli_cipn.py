@@ -1,0 +1,86 @@
+"""``neurotox cipn`` and the cipn study: real up-down sessions and the simulated study."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from neurotox import stats
+from neurotox.cli.main import cli
+from neurotox.pipeline import collect_endpoints
+from neurotox.simulate import get_simulator
+from neurotox.study import load_study
+
+GROUPS = {"uninjured": "U", "SNI": "SNI", "drug": "DRUG"}
+
+
+def _real_study(shared_data, folder):
+    meta = pd.read_excel(shared_data / "cipn/vf_updown_sessions/metadata_timeline_experiment.xlsx")
+    pd.DataFrame({"subject": meta["animal_id"].astype(str),
+                  "group": meta["group_name"].map(GROUPS),
+                  "sex": meta["sex"].map({"male": "M", "female": "F"})}).to_csv(
+        folder / "subjects.csv", index=False)
+    (folder / "study.yaml").write_text(
+        "study_id: VF-REAL\ntitle: Up-down sessions\ntest_item: drug\nsubjects: subjects.csv\n"
+        "groups:\n  - {id: U, label: Uninjured, dose: 0, dose_unit: NA, control: true}\n"
+        "  - {id: SNI, label: Nerve injury, dose: 1, dose_unit: NA}\n"
+        "  - {id: DRUG, label: Nerve injury + drug, dose: 2, dose_unit: NA}\n"
+        "statistics: {pool_sexes: true, log_transform: [vf_threshold_updown]}\n")
+    return folder / "study.yaml"
+
+
+@pytest.mark.shared_data
+def test_real_sessions_through_the_cli(shared_data, tmp_path):
+    study = _real_study(shared_data, tmp_path)
+    xlsx = shared_data / "cipn/vf_updown_sessions/data_timeline_experiment.xlsx"
+    r = CliRunner().invoke(cli, ["--quiet", "cipn", str(xlsx), "--study", str(study),
+                                 "--protocol", "von-frey-up-down", "--param",
+                                 "timepoint_prefix=day", "-o", str(tmp_path / "out")])
+    assert r.exit_code == 0, r.output
+    out = tmp_path / "out"
+    ep = pd.read_csv(out / "endpoints.csv")
+    assert len(ep) == 295 and ep["subject"].nunique() == 59
+    assert sorted(ep["timepoint"].unique()) == ["day-1", "day14", "day21", "day3", "day7"]
+    assert (ep["censoring"] == "left").sum() == 4 and (ep["censoring"] == "right").sum() == 1
+    # equal to the tool's legacy-unit thresholds (k rounding aside)
+    tool = pd.read_csv(shared_data / "cipn/vf_updown_sessions/"
+                       "data_timeline_experiment_tool_thresholds.csv")
+    tool["timepoint"] = "day" + tool["Timepoint_SNI_day"].astype(str)
+    tool["subject"] = tool["mouse"]
+    both = ep.merge(tool, on=["subject", "timepoint"]).dropna(subset=["threshold_50_Log"])
+    assert len(both) == 289
+    assert ((both["value"] / both["threshold_50_Log"] - 1).abs() < 5e-4).all()
+    dec = pd.read_csv(out / "statistics_decisions.csv")
+    rm = dec[dec["timepoint"] == "ALL"].iloc[0]
+    assert rm["path"] == "repeated_measures" and rm["transform"] == "log"
+    assert rm["overall_p"] < 0.001  # nerve injury lowers thresholds over days
+    day21 = dec[dec["timepoint"] == "day21"].iloc[0]
+    assert day21["path"] == "censored" and day21["pairwise_test"] == "Gehan-Mantel"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert any("5 up-down series out of range" in n for n in manifest["notes"])
+
+
+def test_simulated_study_recovers_the_planted_effects(tmp_path):
+    truth = get_simulator("cipn").write(tmp_path, 11)
+    study = load_study(tmp_path / "study.yaml")
+    table = collect_endpoints(study).table
+    a = stats.analyse(table, study.spec.statistics, study.spec.groups)
+    r = a.results[~a.results["is_control"]]
+    for planted in truth["planted"]:
+        hit = r[(r["endpoint"] == planted["endpoint"]) & (r["group"] == "G3")
+                & r["timepoint"].isin(planted["timepoints"])]
+        assert len(hit) == len(planted["timepoints"])
+        assert (hit["flag"] != "").all(), planted
+        assert (hit["direction"] == "down").all(), planted
+    baseline = r[(r["endpoint"] == "vf_threshold_updown") & (r["timepoint"] == "day-1")]
+    assert len(baseline) == 2 and (baseline["flag"] == "").all()  # nothing planted before dosing
+    for name in truth["not_planted"]:
+        assert (r.loc[r["endpoint"] == name, "flag"] == "").mean() >= 0.75, name
+    hg = table[(table["endpoint"] == "hargreaves_latency") & (table["censoring"] == "right")]
+    assert len(hg) > 0
+    dec = a.decisions.set_index(["endpoint", "timepoint"])
+    for tp in hg["timepoint"].unique():
+        assert dec.loc[("hargreaves_latency", tp), "path"] == "censored"

@@ -1,0 +1,370 @@
+"""``neurotox hcd`` end to end on SQLite and PostgreSQL: add, concurrency, kill, ranges."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from tests.hcd_backends import hcd_url  # noqa: F401  (fixture)
+from tests.hcd_runs import make_run
+
+from neurotox.hcd import db, schema, store
+from neurotox.hcd.ranges import Query, ranges, select_rows
+
+REPO = Path(__file__).resolve().parents[2]
+SEEDS = range(101, 111)
+
+
+@pytest.fixture(scope="session")
+def runs(tmp_path_factory) -> dict[int, Path]:
+    """Ten finished runs of simulated TG 424 studies (different seeds), built once per session.
+
+    The folder is shared by the pytest-xdist workers (the first builds it under a
+    file lock, the others wait and reuse it); the runs are only read.
+    """
+    import fcntl
+
+    root = tmp_path_factory.getbasetemp()
+    root = root.parent if root.name.startswith("popen-gw") else root
+    base = root / "hcd-runs"
+    with open(root / "hcd-runs.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (base / "done").exists():
+            import shutil
+
+            shutil.rmtree(base, ignore_errors=True)
+            base.mkdir()
+            for seed in SEEDS:
+                make_run(base, seed)
+            (base / "done").touch()
+    return {seed: base / f"run{seed}" for seed in SEEDS}
+
+
+def fill(url: str, runs: dict[int, Path], query: Query) -> pd.DataFrame:
+    """Add every run to the database at ``url``; return the ranges of ``query``."""
+    from neurotox.hcd.run import run_batch
+
+    engine = db.connect(url)
+    try:
+        for run in runs.values():
+            store.add(engine, run_batch(run))
+        return ranges(select_rows(store.fetch(engine, included_only=True), query))
+    finally:
+        engine.dispose()
+
+
+def counts(url: str) -> tuple[int, ...]:
+    engine = db.connect(url)
+    try:
+        with engine.connect() as conn:
+            return tuple(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                         for t in (schema.study, schema.animal, schema.result, schema.audit))
+    finally:
+        engine.dispose()
+
+
+def test_add_list_export_remove(invoke, runs, hcd_url, tmp_path):  # noqa: F811
+    run = runs[101]
+    res = invoke("hcd", "add", run, "--db", hcd_url, "--age-weeks", "8", "--vehicle", "water",
+                 "--start-date", "2026-01-05")
+    assert res.exit_code == 0, res.output
+    assert "added study NTX-SIM-424 (id 1)" in res.output
+    assert "20 animal(s), 20 included in ranges" in res.output      # G1: 10 M + 10 F
+    table = pd.read_csv(run / "csv" / "endpoints.csv")
+    n_control = int((table["group"] == "G1").sum())
+    assert counts(hcd_url) == (1, 20, n_control, 1)
+    res = invoke("hcd", "list", "--db", hcd_url)
+    assert res.exit_code == 0 and "NTX-SIM-424" in res.output and "neurotox-run" in res.output
+    again = invoke("hcd", "add", run, "--db", hcd_url)
+    assert again.exit_code == 2
+    assert again.output.strip().splitlines()[-1].startswith("Error: ")
+    assert "is in the historical control database already (id 1)" in again.output
+    out = tmp_path / "export.parquet"
+    res = invoke("hcd", "export", "--db", hcd_url, "-o", out)
+    assert res.exit_code == 0, res.output
+    exported = pd.read_parquet(out)
+    assert len(exported) == n_control and set(exported["vehicle"]) == {"water"}
+    assert set(exported["age_days"]) == {56.0} and set(exported["group_id"]) == {"G1"}
+    res = invoke("hcd", "remove", "1", "--db", hcd_url, "--reason", "test entry")
+    assert res.exit_code == 0 and counts(hcd_url) == (0, 0, 0, 2)
+    res = invoke("hcd", "list", "--audit", "--db", hcd_url)
+    assert "remove" in res.output and "test entry" in res.output
+
+
+def test_all_groups_stores_treated_animals_not_included(invoke, runs, tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    res = invoke("hcd", "add", runs[102], "--db", url, "--all-groups")
+    assert res.exit_code == 0, res.output
+    assert "80 animal(s), 20 included in ranges" in res.output
+    assert "treated group G4 (100 mg/kg/day)" in res.output
+
+
+def test_a_changed_run_folder_is_refused(invoke, runs, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(runs[103], run)
+    csv = run / "csv" / "endpoints.csv"
+    csv.write_text(csv.read_text().replace(",G1,0,", ",G1,0,", 1) + "\n")
+    url = f"sqlite:///{tmp_path / 'h.sqlite'}"
+    res = invoke("hcd", "add", run, "--db", url)
+    assert res.exit_code == 2
+    assert f"Error: {run}: the run folder does not match its manifest: csv/endpoints.csv: " \
+           "changed" in res.output
+    assert not (tmp_path / "h.sqlite").exists()     # nothing opened, nothing written
+
+
+def test_ranges_equal_pandas_over_ten_studies(runs, hcd_url):  # noqa: F811
+    got = fill(hcd_url, runs, Query(strain="sprague dawley"))
+    frames = []
+    for seed, run in runs.items():
+        t = pd.read_csv(run / "csv" / "endpoints.csv", keep_default_na=False,
+                        na_values=[""], dtype={"timepoint": str, "sex": str})
+        t = t[(t["group"] == "G1") & ~t["excluded"]]
+        frames.append(t.assign(study=seed))
+    hist = pd.concat(frames)
+    expect = hist.groupby(["endpoint", "sex", "timepoint"]).agg(
+        n_studies=("study", "nunique"), n_animals=("value", "size"), mean=("value", "mean"),
+        sd=("value", "std"), min=("value", "min"), max=("value", "max"),
+        p5=("value", lambda v: v.quantile(0.05)), p95=("value", lambda v: v.quantile(0.95)))
+    study_means = hist.groupby(["endpoint", "sex", "timepoint", "study"])["value"].mean()
+    expect["study_mean_min"] = study_means.groupby(level=[0, 1, 2]).min()
+    expect["study_mean_max"] = study_means.groupby(level=[0, 1, 2]).max()
+    got = got.set_index(["endpoint", "sex", "timepoint"])
+    cont = got[got["data_type"] != "incidence"]
+    assert len(got) == len(expect) and len(cont) > 100
+    for col in ("n_studies", "n_animals"):
+        assert (got[col] == expect.loc[got.index, col]).all(), col
+    for col in ("mean", "sd", "min", "max", "p5", "p95", "study_mean_min", "study_mean_max"):
+        np.testing.assert_allclose(cont[col], expect.loc[cont.index, col], rtol=1e-12,
+                                   atol=1e-12, err_msg=col)
+    inc = got[got["data_type"] == "incidence"]
+    per_study = hist.assign(hit=hist["value"] > 0).groupby(
+        ["endpoint", "sex", "timepoint", "study"])["hit"].mean() * 100
+    assert len(inc) > 10
+    np.testing.assert_allclose(inc["study_incidence_max"],
+                               per_study.groupby(level=[0, 1, 2]).max().loc[inc.index])
+    np.testing.assert_allclose(inc["study_incidence_min"],
+                               per_study.groupby(level=[0, 1, 2]).min().loc[inc.index])
+
+
+# ---------------------------------------------------------------- processes
+
+def _cli(*args: str) -> subprocess.Popen:
+    """``neurotox hcd ARGS`` in a new process (the hcd group alone: the full CLI imports the
+    statistics stack, which takes many seconds on a busy machine and is not under test)."""
+    return subprocess.Popen([sys.executable, "-c", "from neurotox.cli.hcd import hcd; hcd()",
+                             *args], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+
+
+def test_two_adds_at_once_neither_lose_nor_duplicate(runs, hcd_url):  # noqa: F811
+    db.connect(hcd_url).dispose()     # schema in place; the race is on the data
+    procs = [_cli("add", str(runs[s]), "--db", hcd_url) for s in (104, 105)]
+    outs = [p.communicate(timeout=600)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outs
+    engine = db.connect(hcd_url)
+    try:
+        listed = store.list_studies(engine)
+        rows = store.fetch(engine)
+    finally:
+        engine.dispose()
+    assert len(listed) == 2 and listed["animals"].tolist() == [20, 20]
+    expected = sum(int((pd.read_csv(runs[s] / "csv" / "endpoints.csv")["group"] == "G1").sum())
+                   for s in (104, 105))
+    assert len(rows) == expected
+    assert not rows.duplicated(["study_pk", "subject", "endpoint", "timepoint"]).any()
+
+
+def test_same_study_added_twice_at_once_is_stored_once(runs, hcd_url):  # noqa: F811
+    from concurrent.futures import ThreadPoolExecutor
+
+    from neurotox.errors import InputError
+    from neurotox.hcd.run import run_batch
+
+    batch = run_batch(runs[108])
+    engines = [db.connect(hcd_url) for _ in range(2)]
+
+    def add(engine):
+        try:
+            return store.add(engine, batch).results
+        except InputError as exc:
+            return str(exc)
+
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = list(pool.map(add, engines))
+    finally:
+        for e in engines:
+            e.dispose()
+    assert sorted(map(type, outcomes), key=str) == [int, str], outcomes
+    assert "is in the historical control database already" in next(
+        o for o in outcomes if isinstance(o, str))
+    assert counts(hcd_url)[:3] == (1, 20, len(batch.results))
+
+
+KILL_SCRIPT = textwrap.dedent("""
+    import sys, time
+    from pathlib import Path
+    from neurotox.hcd import db, store
+    from neurotox.hcd.run import run_batch
+
+    marker = Path(sys.argv[1])
+    original = store._insert_results
+
+    def insert_then_wait(conn, results, ids):
+        n = original(conn, results, ids)       # every row written, nothing committed yet
+        part = marker.with_suffix(".part")
+        part.write_text(str(n))
+        part.rename(marker)                    # the marker appears complete
+        time.sleep(600)
+        return n
+
+    store._insert_results = insert_then_wait
+    # what 'neurotox hcd add RUN --db URL' runs, without the CLI's slow imports
+    store.add(db.connect(sys.argv[3]), run_batch(sys.argv[2]))
+""")
+
+
+def test_killed_add_leaves_database_as_before(runs, hcd_url, tmp_path):  # noqa: F811
+    from neurotox.hcd.run import run_batch
+
+    engine = db.connect(hcd_url)
+    try:
+        store.add(engine, run_batch(runs[106]))
+    finally:
+        engine.dispose()
+    before = counts(hcd_url)
+    marker = tmp_path / "inside-transaction"
+    proc = subprocess.Popen([sys.executable, "-c", KILL_SCRIPT, str(marker), str(runs[107]),
+                             hcd_url], cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 240
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()[0]
+            assert time.monotonic() < deadline, "the import never reached its transaction"
+            time.sleep(0.1)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=60)
+    assert int(marker.read_text()) > 1000          # it had written its values
+    assert counts(hcd_url) == before
+    engine = db.connect(hcd_url)                    # and the database still takes the study
+    try:
+        added = store.add(engine, run_batch(runs[107]))
+    finally:
+        engine.dispose()
+    assert added.animals == 20 and counts(hcd_url)[0] == before[0] + 1
+
+
+# ---------------------------------------------------------------- report
+
+def _report(study_file: Path):
+    """The report model of a study as ``neurotox report`` builds it, without figures and BMD."""
+    from neurotox.io.output import RunRecord, software_versions
+    from neurotox.pipeline import analyse, exclusion_lines, historical_controls, prepare
+    from neurotox.report import build_report
+    from neurotox.study import load_study
+
+    study = load_study(study_file)
+    record = RunRecord()
+    collected = prepare(study, None, record)
+    analysis = analyse(collected.table, study)
+    report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
+                          software=software_versions(), figures=False, bmd=False,
+                          exclusions=exclusion_lines(collected.table),
+                          historical=historical_controls(study, collected.table, record))
+    return report, record
+
+
+def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
+    """Ten control studies in the database, an eleventh (planted effects) reported against them."""
+    import yaml
+
+    from neurotox.report.historical import MARK, ROW_LABEL
+    from neurotox.report.tables import label_of
+    from neurotox.simulate import get_simulator
+
+    expected = fill(f"sqlite:///{tmp_path / 'hcd.sqlite'}", runs, Query(strain="Sprague-Dawley"))
+    study_dir = tmp_path / "study"
+    study_dir.mkdir()
+    truth = get_simulator("oecd-424").write(study_dir, 2026)
+    doc = yaml.safe_load((study_dir / "study.yaml").read_text())
+    doc["historical_controls"] = {"database": "../hcd.sqlite",
+                                  "strata": {"strain": "Sprague-Dawley"}}
+    (study_dir / "study.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    report, record = _report(study_dir / "study.yaml")
+    exp = expected.set_index(["endpoint", "sex", "timepoint"])
+    tables = [t for t in report.tables if any(r.labels[0] == ROW_LABEL for r in t.rows)]
+    assert len(tables) > 20
+    marked: set[tuple[str, str]] = set()
+    for t in tables:
+        hist = next(r for r in t.rows if r.labels[0] == ROW_LABEL)
+        spans = [g.label for g in t.column_groups for _ in range(g.span)] or list(t.columns)
+        for k, cell in enumerate(hist.cells):
+            if "hist_low" not in cell.numbers:
+                continue
+            for row in t.rows:
+                if not row.labels[0].startswith(("G2", "G3", "G4")):
+                    assert MARK not in "".join(c.text for c in row.cells)   # controls never
+                    continue
+                c = row.cells[k]
+                value = c.numbers.get("incidence_pct" if t.kind == "incidence" else "mean")
+                outside = not cell.numbers["hist_low"] <= value <= cell.numbers["hist_high"]
+                assert (MARK in c.text) == outside, (t.caption, row.labels, c.text)
+                if outside and row.labels[0].startswith("G4"):
+                    marked.add((t.key, spans[k]))
+        assert any("Historical controls: database sqlite:///" in f and "10 studies" in f
+                   and "strain Sprague-Dawley" in f for f in t.footnotes), t.footnotes
+    # the historical row shows the database's ranges (brain weight, males)
+    bw = next(t for t in tables if t.key.startswith("summary-brain-weight") and
+              t.header["Sex"] == "Males")
+    cols = list(bw.columns)
+    cell = next(r for r in bw.rows if r.labels[0] == ROW_LABEL).cells[
+        next(i for i, c in enumerate(cols) if c.startswith("Brain weight ("))]
+    want = exp.loc[("brain_weight", "M", "NA")]
+    assert cell.numbers["hist_low"] == pytest.approx(want["study_mean_min"], rel=1e-12)
+    assert cell.numbers["hist_high"] == pytest.approx(want["study_mean_max"], rel=1e-12)
+    assert cell.numbers["n"] == want["n_animals"] == 100
+    # planted high-dose effects fall outside the historical ranges and are marked
+    planted = {p["endpoint"] for p in truth["planted"]}
+    assert {"grip_strength_forelimb", "motor_activity_total", "brain_weight"} <= planted
+    keys = {k for k, _ in marked}
+    for name in ("grip-strength-forelimb", "motor-activity-total", "brain-weight"):
+        assert any(name in k for k in keys), (name, sorted(keys))
+    columns = {c for _, c in marked}
+    assert any(c.startswith(label_of("fob_tremors")) for c in columns), columns
+    # neuropathology (findings × groups): a historical incidence column per sex, the
+    # planted high-dose lesion marked where its incidence lies outside the range
+    path = next(t for t in report.tables if t.key == "pathology-incidence")
+    assert path.column_groups[-1].label == "Historical control incidence (%)"
+    n_groups = len(path.columns) - path.column_groups[-1].span
+    examined = next(r for r in path.rows if r.labels == ("Sciatic nerve", "Number examined"))
+    lesion = next(r for r in path.rows if r.labels[1] == "Axonal degeneration")
+    sexes = [g.label for g in path.column_groups[:-1] for _ in range(g.span)]
+    heads = list(path.columns)
+    for k in range(n_groups):
+        hist = lesion.cells[n_groups + [g.label for g in path.column_groups[:-1]].index(sexes[k])]
+        n, affected = examined.cells[k].numbers["value"], lesion.cells[k].numbers["value"]
+        pct = 100 * affected / n
+        outside = not hist.numbers["hist_low"] <= pct <= hist.numbers["hist_high"]
+        control = heads[k].startswith("G1")
+        assert (MARK in lesion.cells[k].text) == (outside and not control), (heads[k], pct)
+    assert any(MARK in c.text for c, h in zip(lesion.cells, heads, strict=False)
+               if h.startswith("G4"))
+    assert any("Historical controls: database sqlite:///" in f for f in path.footnotes)
+    recorded = record.parameters["historical_controls"]["NTX-SIM-424"]
+    assert recorded["query"] == {"strain": "Sprague-Dawley"} and recorded["n_studies"] == 10
+    assert len(recorded["rows_sha256"]) == 64

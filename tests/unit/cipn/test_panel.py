@@ -1,0 +1,205 @@
+"""The cipn assay on hand-made sheets: every value checked against a hand computation."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from tests.unit.cipn.conftest import run, value
+
+from neurotox.errors import InputError
+
+THERMAL = """subject,day,test,trial,value
+C1,-1,hargreaves,1,10.0
+C1,-1,hargreaves,2,12.0
+C1,7,hargreaves,1,20
+C1,7,hargreaves,2,14.0
+C2,-1,hargreaves,1,8.0
+C2,7,hargreaves,1,5.0
+C3,-1,hargreaves,1,20
+C3,7,hargreaves,1,9.0
+"""
+
+
+def test_latency_mean_censoring_and_mpe(folder):
+    res = run(folder, {"thermal.csv": THERMAL})
+    t = res.endpoints
+    c1 = value(t, "hargreaves_latency", "C1", "day7")
+    assert c1["value"] == 17.0 and c1["censoring"] == "right"  # one trial at the cut-off
+    assert value(t, "hargreaves_latency", "C1", "day-1")["censoring"] == "none"
+    # %MPE = 100 (post - base) / (cut-off - base)
+    assert value(t, "hargreaves_mpe", "C1", "day7")["value"] == pytest.approx(100 * 6 / 9)
+    assert value(t, "hargreaves_mpe", "C2", "day7")["value"] == pytest.approx(100 * -3 / 12)
+    c3 = value(t, "hargreaves_mpe", "C3", "day7")
+    assert c3["excluded"] and "baseline latency at the cut-off" in c3["exclusion_reason"]
+    assert "1 of 6 sessions" not in " ".join(res.notes)
+    assert any("cut-off 20 s; 2 of 6 sessions reached it" in n for n in res.notes)
+    # baseline covariate twin (protocol baseline_covariate: true): uncensored baselines only
+    twin = t[t["endpoint"] == "hargreaves_latency_baseline"].set_index("subject")["value"]
+    assert twin.to_dict() == {"C1": 11.0, "C2": 8.0}
+
+
+@pytest.mark.parametrize("cell, match", [
+    ("-1.0", "negative latency"),
+    ("20.5", "above the hargreaves cut-off of 20 s"),
+    ("", "no latency"),
+])
+def test_bad_latencies(folder, cell, match):
+    text = THERMAL.replace("C2,7,hargreaves,1,5.0", f"C2,7,hargreaves,1,{cell}")
+    with pytest.raises(InputError, match=match) as err:
+        run(folder, {"thermal.csv": text})
+    assert "row 7, column 'value'" in str(err.value)
+
+
+def test_acetone_sum_and_bad_score(folder):
+    text = "subject,day,test,trial,value\nC1,7,acetone,1,2\nC1,7,acetone,2,3\nC1,7,acetone,3,0\n"
+    res = run(folder, {"acetone.csv": text})
+    assert value(res.endpoints, "acetone_score", "C1", "day7")["value"] == 5
+    res = run(folder, {"acetone.csv": text}, acetone_aggregate="mean")
+    assert value(res.endpoints, "acetone_score", "C1", "day7")["value"] == pytest.approx(5 / 3)
+    with pytest.raises(InputError, match="acetone score must be 0, 1, 2 or 3, found '2.5'"):
+        run(folder, {"acetone.csv": text.replace(",2\n", ",2.5\n", 1)})
+
+
+NCV = ("subject,day,test,distance_mm,proximal_latency_ms,distal_latency_ms,latency_ms,"
+       "amplitude,temperature_c\n") + """C1,28,ncv_motor,30,2.5,1.0,,12.5,35
+C1,28,ncv_caudal,50,,,1.25,40,37
+"""
+
+
+def test_ncv_with_and_without_temperature_correction(folder):
+    t = run(folder, {"ncv.csv": NCV}, "nerve-conduction").endpoints
+    assert value(t, "motor_ncv", "C1", "28")["value"] == pytest.approx(20.0)  # 30 / 1.5
+    assert value(t, "caudal_ncv", "C1", "28")["value"] == pytest.approx(40.0)  # 50 / 1.25
+    assert value(t, "cmap_amplitude", "C1", "28")["value"] == 12.5
+    assert value(t, "caudal_amplitude", "C1", "28")["value"] == 40
+    # cipn-paclitaxel-rat corrects to 37 °C at 1.5 m/s per °C: +3 m/s at 35 °C
+    t = run(folder, {"ncv.csv": NCV}).endpoints
+    assert value(t, "motor_ncv", "C1", "day28")["value"] == pytest.approx(23.0)
+    assert value(t, "caudal_ncv", "C1", "day28")["value"] == pytest.approx(40.0)
+
+
+@pytest.mark.parametrize("old, new, match", [
+    ("2.5,1.0", "1.0,1.0", "proximal latency must exceed the distal latency"),
+    (",1.25,", ",0,", "onset latency must be a positive number"),
+    ("C1,28,ncv_motor,30", "C1,28,ncv_motor,-30", "distance must be a positive number"),
+])
+def test_bad_ncv(folder, old, new, match):
+    with pytest.raises(InputError, match=match):
+        run(folder, {"ncv.csv": NCV.replace(old, new)}, "nerve-conduction")
+
+
+def test_ncv_correction_needs_temperature(folder):
+    text = NCV.replace(",35\n", ",\n")
+    with pytest.raises(InputError, match="recorded temperature .* is needed") as err:
+        run(folder, {"ncv.csv": text})
+    assert "row 2, column 'temperature_c'" in str(err.value)
+
+
+def test_ienfd_mean_of_sections(folder):
+    text = ("subject,day,section,fibres,length_mm\nC1,28,1,10,1.0\nC1,28,2,12,1.5\n"
+            "C2,28,1,7,2.0\n")
+    t = run(folder, {"ienfd.csv": text}, "nerve-conduction", test="ienfd").endpoints
+    assert value(t, "ienfd", "C1", "28")["value"] == pytest.approx(9.0)  # (10 + 8) / 2
+    assert value(t, "ienfd", "C2", "28")["value"] == pytest.approx(3.5)
+    assert value(t, "ienfd", "C1", "28")["category"] == "structural"
+    with pytest.raises(InputError, match="fibre count must be a whole number"):
+        run(folder, {"ienfd.csv": text.replace(",10,", ",10.5,")}, "nerve-conduction",
+            test="ienfd")
+
+
+def test_evf_mean_and_minmax_trim(folder):
+    text = "subject,day,trial,value\n" + "".join(
+        f"C1,0,{i},{v}\n" for i, v in enumerate([10, 20, 30, 100], start=1))
+    t = run(folder, {"evf.csv": text}, "nerve-conduction", test="electronic_von_frey").endpoints
+    assert value(t, "evf_threshold", "C1", "0")["value"] == 40
+    res = run(folder, {"evf.csv": text}, "nerve-conduction", test="electronic_von_frey",
+              evf_trim="minmax")
+    assert value(res.endpoints, "evf_threshold", "C1", "0")["value"] == 25
+    assert any("2 trials trimmed" in n for n in res.notes)
+
+
+UPDOWN_LONG = """mouse,day,xo_series,last_filament
+C1,-1,oxooxx,5
+C2,-1,xxxx,1
+C3,-1,ooooo,8
+T1,-1,oxoaxx,5
+"""
+
+
+def test_updown_long_out_of_range_policies(folder):
+    text = UPDOWN_LONG.replace("T1,-1,oxoaxx,5\n", "")
+    t = run(folder, {"vf.csv": text}, "von-frey-up-down").endpoints
+    c1 = value(t, "vf_threshold_updown", "C1", "-1")
+    assert math.log10(c1["value"] * 1e4) == pytest.approx(3.61 - 0.169 * 0.4414286, abs=3e-4)
+    c2, c3 = (value(t, "vf_threshold_updown", s, "-1") for s in ("C2", "C3"))
+    assert (c2["value"], c2["censoring"]) == (0.0045, "left")
+    assert (c3["value"], c3["censoring"]) == (5.495, "right")
+    t = run(folder, {"vf.csv": text}, "von-frey-up-down", out_of_range="exclude").endpoints
+    c2 = value(t, "vf_threshold_updown", "C2", "-1")
+    assert c2["excluded"] and "all 4 responses X" in c2["exclusion_reason"]
+    t = run(folder, {"vf.csv": text}, "von-frey-up-down", out_of_range="limit").endpoints
+    assert value(t, "vf_threshold_updown", "C3", "-1")["censoring"] == "none"
+
+
+def test_updown_bad_letter_names_row_and_column(folder):
+    with pytest.raises(InputError, match=r"character 'A' at position 4") as err:
+        run(folder, {"vf.csv": UPDOWN_LONG}, "von-frey-up-down")
+    assert "row 5, column 'series'" in str(err.value)
+
+
+def test_updown_filament_not_in_set(folder):
+    text = UPDOWN_LONG.replace("T1,-1,oxoaxx,5", "T1,-1,oxooxx,0.5")
+    with pytest.raises(InputError, match="filament '0.5' is not in the set") as err:
+        run(folder, {"vf.csv": text}, "von-frey-up-down")
+    assert "column 'filament'" in str(err.value)
+
+
+def _xlsx(df):
+    buf = io.BytesIO()
+    df.to_excel(buf, index=False)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("layout", ["in-cell", "column pair"])
+def test_wide_lab_sheet_equals_long_table(folder, layout):
+    long = run(folder, {"vf.csv": UPDOWN_LONG.replace("oxoaxx", "oxooxo")},
+               "von-frey-up-down").endpoints
+    if layout == "in-cell":
+        wide = pd.DataFrame({"Animal": ["C1", "C2", "C3", "T1"],
+                             "D-1": ["oxooxx/5", "xxxx (1)", "ooooo/8", "oxooxo/5"]})
+    else:
+        wide = pd.DataFrame({"Animal": ["C1", "C2", "C3", "T1"],
+                             "D-1": ["oxooxx", "xxxx", "ooooo", "oxooxo"],
+                             "D-1 filament": [5, 1, 8, 5]})
+    got = run(folder, {"vf.xlsx": _xlsx(wide)}, "von-frey-up-down").endpoints
+    assert set(got["timepoint"]) == {"d-1"}
+    np.testing.assert_allclose(got.sort_values("subject")["value"],
+                               long.sort_values("subject")["value"])
+    assert list(got.sort_values("subject")["censoring"]) == ["none", "left", "right", "none"]
+
+
+def test_wide_sheet_needs_a_test(folder):
+    wide = "subject,baseline,day7\nC1,10.5,8.0\n"
+    with pytest.raises(InputError, match="no 'test' column: give the test"):
+        run(folder, {"w.csv": wide}, "nerve-conduction")
+    t = run(folder, {"w.csv": wide}, "hot-plate").endpoints
+    assert value(t, "hot_plate_latency", "C1", "day7")["value"] == 8.0
+    assert value(t, "hot_plate_mpe", "C1", "day7")["value"] == pytest.approx(
+        100 * (8.0 - 10.5) / (30 - 10.5))
+
+
+def test_unknown_test_and_subject(folder):
+    with pytest.raises(InputError, match="unknown test 'von_fry'"):
+        run(folder, {"x.csv": "subject,day,test,value\nC1,1,von fry,3\n"})
+    with pytest.raises(InputError, match="animal 'Z9' is not in the study"):
+        run(folder, {"x.csv": "subject,day,test,value\nZ9,1,hot_plate,3\n"})
+
+
+def test_repeated_measurement_is_an_error(folder):
+    text = "subject,day,test,value\nC1,1,hot_plate,3\nC1,1,hot_plate,4\n"
+    with pytest.raises(InputError, match="hot_plate measurement .* appears twice"):
+        run(folder, {"x.csv": text})

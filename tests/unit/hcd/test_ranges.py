@@ -1,0 +1,103 @@
+"""Range statistics and strata on hand-made rows with hand-computed answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+
+from neurotox.errors import InputError
+from neurotox.hcd.ranges import Query, query_from_options, ranges, rows_hash, select_rows
+from neurotox.hcd.store import FETCH_COLUMNS
+
+
+def rows(values: list[tuple]) -> pd.DataFrame:
+    """(study, strain, start, sex, age_days, endpoint, data_type, value) → fetch-like rows."""
+    recs = []
+    for k, (st, strain, start, sex, age, ep, dtype, value) in enumerate(values):
+        recs.append({c: "" for c in FETCH_COLUMNS} | {
+            "study_pk": st, "study_id": f"S{st}", "source_hash": f"h{st}", "strain": strain,
+            "start_date": start, "sex": sex, "age_days": age, "subject": f"A{k}",
+            "endpoint": ep, "data_type": dtype, "timepoint": "NA", "value": value,
+            "unit": "g", "animal_included": True, "included": True, "censoring": ""})
+    return pd.DataFrame(recs, columns=list(FETCH_COLUMNS))
+
+
+DATA = rows([
+    (1, "Sprague-Dawley", "2024-03-01", "M", 56, "bw", "continuous", 2.0),
+    (1, "Sprague-Dawley", "2024-03-01", "M", 56, "bw", "continuous", 2.2),
+    (2, "SPRAGUE DAWLEY", "2025-06-01", "M", 63, "bw", "continuous", 1.9),
+    (2, "SPRAGUE DAWLEY", "2025-06-01", "M", 63, "bw", "continuous", 2.1),
+    (2, "SPRAGUE DAWLEY", "2025-06-01", "M", 63, "bw", "continuous", 2.3),
+    (3, "Wistar", "2015-01-01", "M", 56, "bw", "continuous", 1.5),
+    (1, "Sprague-Dawley", "2024-03-01", "F", 56, "tremor", "incidence", 1.0),
+    (1, "Sprague-Dawley", "2024-03-01", "F", 56, "tremor", "incidence", 0.0),
+    (2, "SPRAGUE DAWLEY", "2025-06-01", "F", 63, "tremor", "incidence", 0.0),
+    (2, "SPRAGUE DAWLEY", "2025-06-01", "F", 63, "tremor", "incidence", 0.0),
+])
+
+
+def test_continuous_range_by_hand():
+    sel = select_rows(DATA, Query(strain="sprague-dawley"))
+    r = ranges(sel).set_index(["endpoint", "sex"]).loc[("bw", "M")]
+    vals = [2.0, 2.2, 1.9, 2.1, 2.3]
+    assert (r["n_studies"], r["n_animals"]) == (2, 5)
+    assert r["mean"] == pytest.approx(2.1, abs=1e-12)
+    assert r["sd"] == pytest.approx(math.sqrt(0.1 / 4), abs=1e-12)    # sum of squares 0.10
+    assert (r["min"], r["max"]) == (1.9, 2.3)
+    # linear interpolation: 5th percentile at rank 0.2 between 1.9 and 2.0
+    assert r["p5"] == pytest.approx(1.92, abs=1e-12) and r["p95"] == pytest.approx(2.28, abs=1e-12)
+    assert r["study_mean_min"] == pytest.approx(2.1) and r["study_mean_max"] == pytest.approx(2.1)
+    assert sorted(vals) == sorted(sel.loc[sel["endpoint"] == "bw", "value"])
+
+
+def test_incidence_range_by_hand():
+    r = ranges(select_rows(DATA, Query())).set_index("endpoint").loc["tremor"]
+    assert (r["n_studies"], r["n_animals"], r["n_affected"]) == (2, 4, 1)
+    assert r["incidence_pct"] == 25.0
+    assert (r["study_incidence_min"], r["study_incidence_max"]) == (0.0, 50.0)
+    assert math.isnan(r["mean"])
+
+
+def test_window_and_age_band():
+    q = Query(window_years=2, until=dt.date(2025, 12, 31))
+    assert set(select_rows(DATA, q)["study_pk"]) == {1, 2}
+    assert set(select_rows(DATA, Query(window_years=1, until=dt.date(2025, 12, 31)))
+               ["study_pk"]) == {2}
+    assert set(select_rows(DATA, Query(age_weeks=(8, 8.5)))["study_pk"]) == {1, 3}
+    assert "studies started 2023-12-31 to 2025-12-31" in q.describe()
+
+
+def test_excluded_rows_never_enter():
+    data = DATA.copy()
+    data.loc[0, "animal_included"] = False
+    data.loc[1, "included"] = False
+    sel = select_rows(data, Query(strain="Sprague-Dawley"))
+    assert sorted(sel.loc[sel["endpoint"] == "bw", "value"]) == [1.9, 2.1, 2.3]
+
+
+def test_censored_values_are_counted_not_summarised():
+    data = DATA.copy()
+    data.loc[0, "censoring"] = "left"
+    r = ranges(select_rows(data, Query(strain="Sprague-Dawley"))).set_index("endpoint").loc["bw"]
+    assert r["n_censored"] == 1 and r["mean"] == pytest.approx((2.2 + 1.9 + 2.1 + 2.3) / 4)
+
+
+def test_rows_hash_depends_on_values_only_not_order():
+    h = rows_hash(DATA)
+    assert h == rows_hash(DATA.iloc[::-1])
+    changed = DATA.copy()
+    changed.loc[0, "value"] = 2.0000001
+    assert rows_hash(changed) != h
+
+
+@pytest.mark.parametrize(("options", "match"), [
+    ({"age_weeks": (12, 8)}, "age_weeks must be"),
+    ({"window_years": -1}, "window_years"),
+    ({"strian": "x"}, "strian"),
+])
+def test_bad_query_options(options, match):
+    with pytest.raises(InputError, match=match):
+        query_from_options(options)

@@ -1,0 +1,98 @@
+"""SEND reader and import rules on a hand-made study (tests/send_files.py)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from tests.send_files import write_study
+
+from neurotox.errors import InputError
+from neurotox.hcd.send import role_of, send_batch, trial_sets
+from neurotox.io.send import read_send
+
+
+@pytest.fixture
+def study(tmp_path):
+    return read_send(write_study(tmp_path / "syn"))
+
+
+def test_reader_reads_every_domain_with_numbers_and_text(study):
+    assert sorted(study.domains) == ["bw", "dm", "lb", "om", "ts", "tx"]
+    dm = study.domains["dm"]
+    assert len(dm) == 11 and dm["USUBJID"].iloc[-1] == "S-211"
+    assert study.domains["om"]["OMSTRESN"].iloc[0] == 2.0
+    assert math.isnan(study.domains["lb"]["LBSTRESN"].iloc[1])
+    assert len(study.source_hash) == 64
+
+
+def test_control_animals_roles_and_inclusion(study):
+    batch = send_batch(study)
+    a = batch.animals.set_index("subject")
+    assert sorted(a.index) == ["S-101", "S-102", "S-103", "S-111", "S-112", "S-113", "S-121",
+                               "S-122", "S-131"]            # treated animals not imported
+    assert a.loc["S-121", "role"] == "recovery" and a.loc["S-131", "role"] == "tk"
+    assert a.loc["S-101", "role"] == "main" and a.loc["S-101", "age_days"] == 56
+    assert sorted(a.index[a["included"]]) == ["S-101", "S-102", "S-111", "S-112", "S-113"]
+    assert "unscheduled death" in a.loc["S-103", "exclusion_reason"]
+    assert "2020-01-10" in a.loc["S-103", "exclusion_reason"]
+    assert a.loc["S-131", "exclusion_reason"] == "TK animal (set 3)"
+    assert a.loc["S-101", "control_type"] == "Vehicle Control"
+    listed = "\n".join(batch.excluded)
+    for s in ("S-103", "S-121", "S-122", "S-131"):
+        assert f"animal {s} " in listed
+
+
+def test_include_recovery(study):
+    a = send_batch(study, include_recovery=True).animals.set_index("subject")
+    assert a.loc["S-121", "included"] and a.loc["S-122", "included"]
+    assert not a.loc["S-131", "included"]
+
+
+def test_values_censoring_flags_and_skips(study):
+    batch = send_batch(study)
+    r = batch.results.set_index(["subject", "endpoint"])
+    assert r.loc[("S-101", "brain_weight"), "value"] == 2.0
+    assert r.loc[("S-101", "brain_weight"), "timepoint"] == "NA"
+    assert r.loc[("S-101", "terminal_body_weight"), "value"] == 400.0
+    liver = r.loc[("S-101", "organ_weight_liver")]
+    assert not liver["included"] and liver["exclusion_reason"].endswith("Weighed wet")
+    glu = r.loc[("S-102", "lb_gluc_serum")]
+    assert (glu["value"], glu["censoring"], glu["timepoint"]) == (5.0, "left", "day29")
+    # the second same-day record of S-113 is not imported; the first one is
+    assert r.loc[("S-113", "lb_gluc_serum"), "value"] == 90.0
+    listed = "\n".join(batch.excluded)
+    assert "1 value(s) not imported — lb: not done" in listed
+    assert "1 value(s) not imported — lb: no numeric result (qualitative)" in listed
+    assert "second record of the same animal, test and day" in listed
+    assert batch.study["strain"] == "SPRAGUE-DAWLEY" and batch.study["vehicle"] == "Water"
+
+
+@pytest.mark.parametrize(("label", "arm", "tkdesc", "role"), [
+    ("Male, Vehicle, 0 mg/kg , NON-TK", "M - Vehicle", "NON-TK", "main"),
+    ("Male, Vehicle, 0 mg/kg , TK", "M - Vehicle", "TK", "tk"),
+    ("Control Vehicle TK", "Control Vehicle", "", "tk"),
+    ("Control", "M - Vehicle - with recovery", "NON-TK", "recovery"),
+    ("Control satellite", "Control", "", "satellite"),
+    ("Control non-TK", "Control", "", "main"),
+])
+def test_role_rules(label, arm, tkdesc, role):
+    from neurotox.hcd.send import SetInfo
+
+    info = SetInfo("1", label, {"TKDESC": tkdesc} if tkdesc else {})
+    assert role_of(info, arm) == role
+
+
+def test_trial_sets_take_first_value(study):
+    sets = trial_sets(study.domains["tx"])
+    assert sets["1"].params["TCNTRL"] == "Vehicle Control" and "TCNTRL" not in sets["2"].params
+
+
+def test_no_control_set_is_an_error(tmp_path):
+    from tests.send_files import tables
+
+    tx = tables()["tx"]
+    folder = write_study(tmp_path / "s", {"tx": {**tx, "TXPARMCD": [
+        "X" if p == "TCNTRL" else p for p in tx["TXPARMCD"]]}})
+    with pytest.raises(InputError, match=r"tx\.xpt: no trial set has a control type"):
+        send_batch(read_send(folder))

@@ -1,0 +1,151 @@
+"""Storage on SQLite and PostgreSQL: add, duplicate, list, remove with audit, schema versions."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from tests.hcd_backends import hcd_url  # noqa: F401  (fixture)
+from tests.send_files import write_study
+
+from neurotox.errors import InputError
+from neurotox.hcd import db, schema, store
+from neurotox.hcd.send import send_batch
+from neurotox.io.send import read_send
+
+
+@pytest.fixture
+def batch(tmp_path):
+    return send_batch(read_send(write_study(tmp_path / "syn")))
+
+
+@pytest.fixture
+def engine(hcd_url):  # noqa: F811
+    eng = db.connect(hcd_url)
+    yield eng
+    eng.dispose()
+
+
+def counts(engine):
+    with engine.connect() as conn:
+        return tuple(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+                     for t in (schema.study, schema.animal, schema.result, schema.audit))
+
+
+def test_add_stores_every_animal_and_value(engine, batch):
+    added = store.add(engine, batch)
+    assert (added.animals, added.animals_included, added.results) == (9, 5, 22)
+    assert counts(engine) == (1, 9, 22, 1)
+    rows = store.fetch(engine)
+    assert len(rows) == 22
+    bw = rows[(rows["endpoint"] == "brain_weight") & rows["animal_included"]]
+    assert sorted(bw["value"]) == [1.8, 1.9, 2.0, 2.0, 2.2]
+    assert set(rows["strain"]) == {"SPRAGUE-DAWLEY"}
+    listed = store.list_studies(engine)
+    assert listed[["study_id", "animals", "animals_included", "results"]].values.tolist() == \
+        [["SYN-1", 9, 5, 22]]
+
+
+def test_same_source_twice_is_refused_and_changes_nothing(engine, batch):
+    store.add(engine, batch)
+    with pytest.raises(InputError, match=r"study 'SYN-1' from this source is in the historical "
+                                         r"control database already \(id 1\)"):
+        store.add(engine, batch)
+    assert counts(engine) == (1, 9, 22, 1)
+
+
+def test_failed_add_leaves_nothing(engine, batch):
+    bad = batch.results.copy()
+    bad.loc[3, "censoring"] = "sideways"          # violates a CHECK constraint at insert
+    batch.results = bad
+    with pytest.raises(sa.exc.IntegrityError):
+        store.add(engine, batch)
+    assert counts(engine) == (0, 0, 0, 0)
+
+
+def test_remove_needs_reason_and_is_audited(engine, batch):
+    store.add(engine, batch)
+    with pytest.raises(InputError, match="a reason is required"):
+        store.remove(engine, "SYN-1", "  ")
+    with pytest.raises(InputError, match="no study 'NOPE'"):
+        store.remove(engine, "NOPE", "typo")
+    done = store.remove(engine, "SYN-1", "wrong strain recorded")
+    assert (done["animals"], done["results"]) == (9, 22)
+    assert counts(engine)[:3] == (0, 0, 0)
+    log = store.audit_log(engine)
+    assert log["action"].tolist() == ["add", "remove"]
+    last = log.iloc[-1]
+    assert last["reason"] == "wrong strain recorded" and "@" in last["who"]
+    assert last["source_hash"] == batch.source_hash and last["at_utc"].endswith("Z")
+
+
+def test_ambiguous_study_number_needs_the_id(engine, batch, tmp_path):
+    store.add(engine, batch)
+    other = send_batch(read_send(write_study(tmp_path / "b", {"lb": {"LBSTRESU": ["mmol/L"] * 7}})))
+    store.add(engine, other)
+    with pytest.raises(InputError, match=r"'SYN-1' names 2 studies: id 1 .*, id 2 .*give the id"):
+        store.remove(engine, "SYN-1", "duplicate")
+    assert store.remove(engine, "2", "duplicate")["id"] == 2
+
+
+def test_migrations_are_recorded_and_rerun_is_a_no_op(engine, hcd_url):  # noqa: F811
+    with engine.connect() as conn:
+        assert db.current_version(conn) == schema.SCHEMA_VERSION
+    assert db.migrate(engine) == schema.SCHEMA_VERSION
+    with engine.connect() as conn:
+        n = conn.execute(sa.select(sa.func.count()).select_from(schema.schema_table)).scalar()
+    assert n == len(schema.MIGRATIONS)
+
+
+def test_newer_schema_is_refused(engine, hcd_url):  # noqa: F811
+    with engine.begin() as conn:
+        conn.execute(schema.schema_table.insert().values(version=99, description="future",
+                                                         applied_utc="2099-01-01T00:00:00Z"))
+    engine.dispose()
+    with pytest.raises(InputError, match="schema version 99 is newer than this neurotox"):
+        db.connect(hcd_url)
+
+
+def test_sqlite_is_in_wal_mode(tmp_path):
+    eng = db.connect(str(tmp_path / "x.sqlite"))
+    with eng.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    eng.dispose()
+
+
+def test_default_location_follows_xdg(monkeypatch, tmp_path):
+    monkeypatch.delenv("NEUROTOX_HCD_URL", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert db.resolve_url() == f"sqlite:///{tmp_path / 'xdg' / 'neurotox' / 'hcd.sqlite'}"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert db.resolve_url().endswith(".local/share/neurotox/hcd.sqlite")
+    monkeypatch.setenv("NEUROTOX_HCD_URL", "postgresql+psycopg://u@h/d")
+    assert db.resolve_url() == "postgresql+psycopg://u@h/d"
+    assert db.resolve_url("other.sqlite") == "sqlite:///other.sqlite"
+
+
+def test_missing_file_for_reading_and_bad_urls(tmp_path):
+    with pytest.raises(InputError, match="no historical control database here yet"):
+        db.connect(str(tmp_path / "none.sqlite"), create=False)
+    with pytest.raises(InputError, match="in-memory SQLite"):
+        db.connect("sqlite://")
+    with pytest.raises(InputError, match="no driver for 'mysql"):
+        db.connect("mysql+nosuchdriver://u@h/d")
+    with pytest.raises(InputError, match=r"password\*\*\*|\*\*\*"):
+        db.connect("postgresql+psycopg://u:secret@127.0.0.1:1/d")
+    (tmp_path / "junk.sqlite").write_bytes(b"not a database at all" * 100)
+    with pytest.raises(InputError, match="junk.sqlite"):
+        db.connect(str(tmp_path / "junk.sqlite"))
+
+
+def test_password_never_shown():
+    assert db.display_url("postgresql+psycopg://u:secret@h/d") == "postgresql+psycopg://u:***@h/d"
+
+
+def test_fetch_types(engine, batch):
+    store.add(engine, batch)
+    rows = store.fetch(engine, endpoints=["brain_weight"], included_only=True)
+    assert len(rows) == 5 and rows["value"].dtype == float
+    assert rows["animal_included"].all() and isinstance(rows, pd.DataFrame)
