@@ -294,6 +294,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               paper=paper, workers=workers, tables=needs_tables(formats),
                               historical=historical)
         if report.tables:
+            add_screen_tables(report, collected.details, study.spec)
             step("tables and fits", f"{len(report.tables)} tables")
         for msg in report.appendix:
             log.info("software message (methods appendix): %s", msg)
@@ -392,3 +393,14 @@ def demo_index(entries: list[tuple[str, str, Report]], formats: list[str]) -> st
             "<title>neurotox demo</title></head><body><h1>neurotox demo</h1>"
             "<p>Simulated studies (studies/) and their reports (reports/).</p><ul>"
             + "".join(items) + "</ul></body></html>\n")
+
+
+def add_screen_tables(report, details: dict[str, pd.DataFrame], spec) -> None:
+    """Append the zebrafish screen tables (per-chemical incidence, exclusions, BMDs)."""
+    from neurotox.report.screen import screen_tables
+
+    extra = screen_tables(details, spec)
+    listings = [t for t in report.tables if t.kind == "listing"]
+    report.tables = [t for t in report.tables if t.kind != "listing"] + extra + listings
+    for i, t in enumerate(report.tables, start=1):
+        t.number = i

@@ -188,3 +188,24 @@ def test_unknown_chemical_is_named(sim):
     folder, _ = sim
     with pytest.raises(InputError, match="chemical\\(s\\) '999' not in the screen"):
         _run([folder / "morphology.csv"], "zebrafish-morphology-tanguay", chemicals=[999])
+
+
+def test_report_tables_of_the_screen(morph, runs, sim):
+    from neurotox.report.screen import screen_tables
+    from neurotox.study import load_study
+
+    folder, _ = sim
+    spec = load_study(folder / "study.yaml").spec
+    details = {**{f"a/{k}": v for k, v in runs["lmr0"].details.items()},
+               **{f"b/{k}": v for k, v in morph.details.items()}}
+    tables = {t.title: t for t in screen_tables(details, spec)}
+    inc = tables["Developmental morphology incidence, chemical 1021"]
+    col = inc.columns.index("ANY_MALFORMATION")
+    row = next(r for r in inc.rows if r.labels[0] == "100")
+    assert row.cells[col].text == "4/5 (80%)**"
+    assert [r.labels[0] for r in inc.rows] == ["vehicle", "0.1", "1", "10", "100"]
+    ex = tables["Zebrafish screen: larvae excluded, by rule"]
+    assert any("Group rule: experimental group P2 (vehicle): 9/12 usable (75%), required 85%."
+               == f for f in ex.footnotes)
+    bmd = tables["Zebrafish screen: benchmark concentrations per chemical"]
+    assert ("1021", "zf_pe", "") in [r.labels for r in bmd.rows]
