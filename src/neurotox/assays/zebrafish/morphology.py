@@ -25,13 +25,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from neurotox.assays.zebrafish.screen_params import MORPHOLOGY_ASSAY
+from neurotox.assays.zebrafish.screen_params import MORPHOLOGY_ASSAY, endpoint_name
 from neurotox.io.zebrafish.morphology import MorphologyTable
-
-
-def endpoint_name(code: str) -> str:
-    """Registry name of a lab call code: ``PE__`` → ``zf_pe``, ``TOT_MORT`` → ``zf_tot_mort``."""
-    return "zf_" + code.rstrip("_").lower()
 
 
 def _masks(values: pd.DataFrame, calls: list[str], params) -> dict[str, pd.Series]:

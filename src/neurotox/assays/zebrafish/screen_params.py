@@ -18,6 +18,11 @@ SCREEN_ASSAY = "zebrafish_screen"
 MORPHOLOGY_ASSAY = "zebrafish_morphology"
 
 
+def endpoint_name(code: str) -> str:
+    """Registry name of a lab call code: ``PE__`` → ``zf_pe``, ``TOT_MORT`` → ``zf_tot_mort``."""
+    return "zf_" + code.rstrip("_").lower()
+
+
 def _default_aggregates() -> dict[str, tuple[str, ...]]:
     m120 = ("YSE_", "AXIS", "EYE_", "SNOU", "JAW_", "OTIC", "PE__", "BRAI", "SOMI", "PFIN",
             "CFIN", "PIG_", "CIRC", "TRUN", "SWIM", "NC__", "CRAN", "EDEM", "MUSC", "LTRK",
@@ -98,7 +103,6 @@ class ScreenParameters(ZebrafishParameters):
 
     @model_validator(mode="after")
     def _aggregate_names(self) -> ScreenParameters:
-        from neurotox.assays.zebrafish.morphology import endpoint_name
         from neurotox.endpoints import registry
 
         unknown = sorted(a for a in self.morphology_aggregates

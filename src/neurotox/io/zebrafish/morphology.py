@@ -108,7 +108,13 @@ def _widen_long(df: pd.DataFrame, src: Source) -> pd.DataFrame:
     return normalise_columns(wide, src=src)
 
 
-def _frame(df: pd.DataFrame, src: Source) -> tuple[pd.DataFrame, list[str]]:
+def well_columns(df: pd.DataFrame, src: Source,
+                 what: str = "morphology") -> tuple[pd.Series, str, str]:
+    """Well names, plate column and concentration column of a plate map / morphology table.
+
+    SARL single tab files give the well as ``row_id`` + ``col_id`` and the
+    concentration as ``value``; the other tables ``well`` and ``conc``.
+    """
     cols = list(df.columns)
     if {"row_id", "col_id"} <= set(cols):
         well = wells(df["row_id"].str.strip() + df["col_id"].str.strip(), src, "row_id/col_id")
@@ -116,12 +122,18 @@ def _frame(df: pd.DataFrame, src: Source) -> tuple[pd.DataFrame, list[str]]:
     elif "well" in cols:
         well, conc_col = wells(df["well"], src, "well"), "conc"
     else:
-        raise FormatError(f"expected morphology columns 'row_id', 'col_id' or 'well', found "
+        raise FormatError(f"expected {what} columns 'row_id', 'col_id' or 'well', found "
                           f"{sorted(cols)}", path=src.path)
     pcol = next((c for c in ("plate_id", "plate") if c in cols), None)
     if pcol is None or conc_col not in cols:
         raise FormatError(f"expected columns 'plate_id'/'plate' and {conc_col!r}, found "
                           f"{sorted(cols)}", path=src.path)
+    return well, pcol, conc_col
+
+
+def _frame(df: pd.DataFrame, src: Source) -> tuple[pd.DataFrame, list[str]]:
+    cols = list(df.columns)
+    well, pcol, conc_col = well_columns(df, src)
     calls = [c for c in cols if c not in NOT_CALLS]
     if not calls:
         raise FormatError(f"expected morphology call columns (MO24, MORT, …), found "

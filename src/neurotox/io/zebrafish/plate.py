@@ -32,10 +32,9 @@ from neurotox.io.zebrafish._tables import (
     normalise_columns,
     numeric,
     plate_id,
-    wells,
 )
 from neurotox.io.zebrafish.base import Source, norm
-from neurotox.io.zebrafish.morphology import merge_shared_wells
+from neurotox.io.zebrafish.morphology import merge_shared_wells, well_columns
 
 DEATH_CALLS = ("mo24", "mort")
 DISCARD_CALLS = ("dnc",)
@@ -58,19 +57,7 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
     src = Source(path)
     df = normalise_columns(load_table(src, dtype=str), src=src)
     cols = list(df.columns)
-    if {"row_id", "col_id"} <= set(cols):
-        well = wells(df["row_id"].str.strip() + df["col_id"].str.strip(), src, "row_id/col_id")
-        conc_col = "value"
-    elif "well" in cols:
-        well = wells(df["well"], src, "well")
-        conc_col = "conc"
-    else:
-        raise FormatError(f"expected plate map columns 'row_id', 'col_id' or 'well', found "
-                          f"{sorted(cols)}", path=src.path)
-    pcol = next((c for c in ("plate_id", "plate") if c in cols), None)
-    if pcol is None or conc_col not in cols:
-        raise FormatError(f"expected columns 'plate_id'/'plate' and {conc_col!r}, found "
-                          f"{sorted(cols)}", path=src.path)
+    well, pcol, conc_col = well_columns(df, src, "plate map")
     calls = [c for c in cols if c not in _NOT_CALLS]
     conc = pd.to_numeric(df[conc_col], errors="coerce")
     if "chemical_id" in cols:  # SARL: media-only wells have no chemical and no value
