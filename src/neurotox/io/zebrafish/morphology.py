@@ -101,8 +101,10 @@ def _widen_long(df: pd.DataFrame, src: Source) -> pd.DataFrame:
     dup = df.duplicated([*keys, "endpoint"])
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
-        raise FormatError(f"endpoint {df['endpoint'].iloc[i]!r} appears twice for the same "
-                          "well", path=src.path, where=f"data row {i + 1}")
+        r = df.iloc[i]
+        raise FormatError(f"endpoint {r['endpoint']!r} appears twice for well {r['well']!r} "
+                          f"of plate {r[pcol]!r}, concentration {r.get('conc')!r}",
+                          path=src.path, where=f"data row {i + 1}")
     wide = df.pivot(index=keys, columns="endpoint", values="value").reset_index()
     wide.columns.name = None
     return normalise_columns(wide, src=src)
