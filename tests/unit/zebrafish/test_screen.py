@@ -209,3 +209,17 @@ def test_report_tables_of_the_screen(morph, runs, sim):
                == f for f in ex.footnotes)
     bmd = tables["Zebrafish screen: benchmark concentrations per chemical"]
     assert ("1021", "zf_pe", "") in [r.labels for r in bmd.rows]
+
+
+def test_lpr_command_reads_lmr0_and_numeric_chemical(sim, tmp_path):
+    folder, _ = sim
+    out = tmp_path / "lpr"
+    r = CliRunner().invoke(cli, ["zebrafish", str(folder / "screen_lmr0.csv.gz"), "--protocol",
+                                 "zebrafish-lightdark-epa", "--set", "chemical=725",
+                                 "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    larvae = pd.read_csv(out / "larvae.csv")
+    # 725 on both plates (4 x 12) and the vehicle rows of its plates (2 x 12)
+    assert len(larvae) == 72 and set(larvae["dose"]) == {0.0, 0.1, 1.0, 10.0, 100.0}
+    assert larvae.set_index("subject").loc["P1-B02", "exclusion_reason"].startswith(
+        "removed by the lab (wllq = 0)")

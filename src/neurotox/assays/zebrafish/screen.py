@@ -140,8 +140,8 @@ def analyse_screen(exports: list[Export], params: ScreenParameters, *,
         notes += morph.notes
     if not exports and morph is None:
         raise InputError("a screen needs locomotion exports and/or morphology tables")
-    design = select_chemicals(screen_design(_wells_info(exports, morph), params, notes),
-                              params.chemicals)
+    chosen = params.chemicals + ((params.chemical,) if params.chemical else ())
+    design = select_chemicals(screen_design(_wells_info(exports, morph), params, notes), chosen)
     parts, details = [], {}
     if exports:
         rows, larvae, rules = _activity(exports, design, morph, params, notes)
