@@ -7,6 +7,8 @@ import gzip
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from neurotox.errors import FormatError
 from neurotox.io.zebrafish import read_export, read_plate_map
@@ -150,3 +152,22 @@ def test_morphology_bad_input(tmp_path, old, new, match):
     text = MORPH.replace(old, new)
     with pytest.raises(FormatError, match=match):
         read_morphology(_write(tmp_path / "m.csv", text))
+
+
+@settings(max_examples=30, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(calls=st.lists(st.lists(st.sampled_from(["0", "1", ""]), min_size=3, max_size=3),
+                      min_size=2, max_size=8),
+       owners=st.integers(min_value=1, max_value=4))
+def test_shared_rows_merge_to_one_well_with_the_same_calls(tmp_path, calls, owners):
+    """Every well listed under 1-4 chemicals reads back once, calls unchanged."""
+    wells = [f"{'ABCDEFGH'[i]}01" for i in range(len(calls))]
+    lines = ["chemical.id,conc,plate.id,well,MO24,MORT,PE__"]
+    for k in range(owners):
+        lines += [f"C{k},0,P,{w},{','.join(c)}" for w, c in zip(wells, calls, strict=True)]
+    t = read_morphology(_write(tmp_path / "p.csv", "\n".join(lines) + "\n"))
+    assert t.calls["well"].tolist() == wells
+    got = t.calls[["MO24", "MORT", "PE__"]].to_numpy()
+    want = np.array([[float(x) if x else np.nan for x in c] for c in calls])
+    np.testing.assert_array_equal(got, want)
+    assert set(t.calls["chemicals"]) == {"; ".join(f"C{k}" for k in range(owners))}
