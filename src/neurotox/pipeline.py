@@ -218,6 +218,19 @@ def historical_controls(study: Study, table: pd.DataFrame,
     return HistoricalRanges(hist.ranges, hist.describe())
 
 
+def censoring_text(study: Study) -> str:
+    """How censored values (below/above a limit of quantification) enter the statistics."""
+    from neurotox.stats.censored import POLICY_TEXT, TEST_NAMES
+
+    plan = study.spec.statistics.censored
+    test = TEST_NAMES[plan.rho]
+    return (f"for the statistics, values below the LLOQ are {POLICY_TEXT[plan.policy]} "
+            f"(substitution policy '{plan.policy}'), and a stratum with more than "
+            f"{plan.rank_test_above:.0%} censored values, or any right-censored value, is "
+            f"compared with the censoring-aware {test} rank test (statistical plan key "
+            "'censored').")
+
+
 def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str],
                  endpoints_file: str | Path | None = None, prefix: str = "",
                  record_inputs: bool = True, bmd: bool = True, paper: str | None = None,
@@ -261,6 +274,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         render_figures,
         write_report,
     )
+    from neurotox.report.neurochem import add_neurochem_sections
     from neurotox.report.trace import run_log, write_run_record
 
     record = record or od.record
@@ -293,7 +307,10 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               figures=False, parameters=collected.parameters, stamp=stamp,
                               paper=paper, workers=workers, tables=needs_tables(formats),
                               historical=historical)
+        add_neurochem_sections(report, collected.details, study.spec, censoring_text(study))
         if report.tables:
+            from neurotox.report.screen import add_screen_tables
+
             add_screen_tables(report, collected.details, study.spec)
             step("tables and fits", f"{len(report.tables)} tables")
         for msg in report.appendix:
@@ -394,13 +411,3 @@ def demo_index(entries: list[tuple[str, str, Report]], formats: list[str]) -> st
             "<p>Simulated studies (studies/) and their reports (reports/).</p><ul>"
             + "".join(items) + "</ul></body></html>\n")
 
-
-def add_screen_tables(report, details: dict[str, pd.DataFrame], spec) -> None:
-    """Append the zebrafish screen tables (per-chemical incidence, exclusions, BMDs)."""
-    from neurotox.report.screen import screen_tables
-
-    extra = screen_tables(details, spec)
-    listings = [t for t in report.tables if t.kind == "listing"]
-    report.tables = [t for t in report.tables if t.kind != "listing"] + extra + listings
-    for i, t in enumerate(report.tables, start=1):
-        t.number = i

@@ -74,8 +74,10 @@ def test_missing_pixel_size_exit_2(tmp_path, invoke):
 
     img = tmp_path / "img"
     img.mkdir()
-    for ch in (1, 2):
-        tifffile.imwrite(img / f"P_B02_s1_w{ch}.tif", np.zeros((16, 16), np.uint16))
+    rng = np.random.default_rng(0)
+    for ch in (1, 2):   # some signal: a blank plane would be reported first
+        data = rng.normal(100, 5, (16, 16)) + 400 * (rng.random((16, 16)) > 0.9)
+        tifffile.imwrite(img / f"P_B02_s1_w{ch}.tif", data.astype(np.uint16))
     (tmp_path / "layout.csv").write_text("well,concentration\nB02,0\n")
     from click.testing import CliRunner
 

@@ -91,6 +91,13 @@ STARTLE = _lines("subject,session,block,trial,trial_type,prepulse_db,amplitude,l
 ORGANS = _lines("subject,body_weight,brain_weight", ["M1,337.0,2.01", "M2,327.7,2.104"])
 FINDINGS = _lines("subject,tissue,lesion,grade", ["M1,,NAD,", "M2,brain,gliosis,2"])
 LANDMARKS = _lines("subject,day,landmark", ["P1,PND2,pinna_unfolding", "P2,PND3,eye_opening"])
+_NC = Path(__file__).resolve().parents[1] / "data" / "neurochem"
+XPONENT = (_NC / "xponent_small.csv").read_text(encoding="utf-8")
+GEN5 = (_NC / "gen5_small.txt").read_text(encoding="utf-8")
+GEN5_KINETIC = (_NC / "gen5_kinetic_small.txt").read_text(encoding="utf-8")
+PLATE_TABLE = (_NC / "plate_table_small.csv").read_text(encoding="utf-8")
+SAMPLE_SHEET = (_NC / "samples_small.csv").read_text(encoding="utf-8")
+PLATE_GRID = (_NC / "plate_grid_small.txt").read_text(encoding="utf-8")
 EPT = _lines("study_id,assay,category,endpoint,unit,subject,group,dose,dose_unit,sex,timepoint,"
              "value,excluded,exclusion_reason,batch,source",
              ["S,brain_weight,structural,brain_weight,g,A1,C,0,mg,M,NA,2.0,False,,NA,f:1",
@@ -126,6 +133,22 @@ def _bat(name: str) -> Callable[[Path], object]:
     def call(p: Path) -> object:
         from neurotox.io import battery
         return getattr(battery, name)(p)
+    return call
+
+
+def _nc(fmt: str | None) -> Callable[[Path], object]:
+    def call(p: Path) -> object:
+        from neurotox.io.neurochem import read_export
+        return read_export(p, format=fmt)
+    return call
+
+
+def _nc_fn(name: str) -> Callable[[Path], object]:
+    def call(p: Path) -> object:
+        from neurotox.io.neurochem import kinetic, plate_table, samples
+        fn = {"kinetic": kinetic.read_kinetic, "plate_map": plate_table.read_plate_map,
+              "samples": samples.read_sample_sheet}[name]
+        return fn(p)
     return call
 
 
@@ -259,11 +282,20 @@ def targets() -> list[Target]:
             Target("cipn:panel", _cipn_panel, CIPN_LONG),
             Target("cipn:panel_wide", _cipn_panel, CIPN_WIDE)]
     out += [Target(f"send:{d}", _send(d), d, ".xpt", "xpt") for d in SEND_DOMAINS]
+    out += [Target("neurochem:xponent", _nc("xponent"), XPONENT),
+            Target("neurochem:gen5", _nc("gen5"), GEN5, suffix=".txt"),
+            Target("neurochem:plate-table", _nc("plate-table"), PLATE_TABLE),
+            Target("neurochem:plate-grid", _nc("plate-grid"), PLATE_GRID, suffix=".txt"),
+            Target("neurochem:bioplex", _nc("bioplex"), None, ".xlsx", "bioplex"),
+            Target("neurochem:detect", _nc(None), XPONENT),
+            Target("neurochem:kinetic", _nc_fn("kinetic"), GEN5_KINETIC, suffix=".txt"),
+            Target("neurochem:plate_map", _nc_fn("plate_map"), PLATE_TABLE),
+            Target("neurochem:samples", _nc_fn("samples"), SAMPLE_SHEET)]
     return out
 
 
 ALL_TEMPLATES = [t for t in {**ZF_TEMPLATES, **ROD_TEMPLATES, **BAT_TEMPLATES}.values() if t] \
-    + [CIPN_LONG, CIPN_WIDE]
+    + [CIPN_LONG, CIPN_WIDE, XPONENT, GEN5, PLATE_TABLE]
 
 
 # ------------------------------------------------------------------ text strategies
@@ -323,6 +355,8 @@ def file_bytes(target: Target) -> st.SearchStrategy[bytes]:
                          any_bytes())
     if target.binary == "h5":
         return st.one_of(h5_bytes(), any_bytes())
+    if target.binary == "bioplex":
+        return st.one_of(bioplex_bytes(), bioplex_bytes(), any_bytes())
     return st.one_of(mutated_text(target.template), mutated_text(target.template), any_bytes())
 
 
@@ -359,6 +393,46 @@ def xpt_mutated(draw: st.DrawFn, domain: str) -> bytes:
         for _ in range(draw(st.integers(1, 6))):
             data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
     return bytes(data)
+
+
+# ------------------------------------------------------------------ Bio-Plex workbooks
+
+_BIOPLEX_HEAD = ["Analyte", "Type", "Well", "Outlier", "Description", "FI", "FI - Bkgd",
+                 "Obs Conc", "Exp Conc", "Conc in Range", "Dilution"]
+_BIOPLEX_CELLS = ("B", "S1", "S2", "C1", "X1", "X9", "Q", "A1,A2", "H12", "A1;A2", "Z9", "0",
+                  "1", "---", "***", "*1.5", "OOR <", "OOR >", "12.5", "-3", "", None, 1e308,
+                  "Std. Curve: FI = 1 + (100 - 1) / ((1 + (Conc / 5)^-1))^0.5",
+                  "Std. Curve: FI = 1 + (100 + 3) / (1 + (Conc / 5)^-1)",
+                  "Regression Type: Logistic - 5PL")
+
+
+@st.composite
+def bioplex_bytes(draw: st.DrawFn) -> bytes:
+    """Bio-Plex-like workbooks: a header block, an analyte table and a footer of hostile cells."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = draw(st.sampled_from(["Hu IL-6 (19)", "Project Template", "IL-6 (12)", "x"]))
+    for _ in range(draw(st.integers(0, 4))):
+        ws.append([draw(st.sampled_from(["File Name: a.rbx", "Plate ID: P1", "Analyte: x",
+                                         ""]))])
+    head = list(_BIOPLEX_HEAD)
+    if draw(st.booleans()) and head:
+        del head[draw(st.integers(0, len(head) - 1))]
+    ws.append(head)
+    printable = st.characters(blacklist_categories=("Cc", "Cs"))
+    cell = st.sampled_from(_BIOPLEX_CELLS) | st.text(printable, max_size=6) | \
+        st.floats(allow_nan=True)
+    for _ in range(draw(st.integers(0, 6))):
+        ws.append([draw(cell) for _ in head])
+    for _ in range(draw(st.integers(0, 3))):
+        ws.append([draw(st.sampled_from(_BIOPLEX_CELLS))])
+    cut = draw(st.floats(0, 1)) if draw(st.integers(0, 6)) == 0 else 1.0
+    buf = io.BytesIO()
+    wb.save(buf)              # the file's timestamps vary: draw nothing from its length
+    data = buf.getvalue()
+    return data[: int(cut * len(data))]
 
 
 # ------------------------------------------------------------------ HDF5 strategies

@@ -12,6 +12,7 @@ family so the registry is complete. Assays never import :mod:`neurotox.simulate`
 import neurotox.assays.battery  # noqa: F401, E402
 import neurotox.assays.cipn  # noqa: F401, E402
 import neurotox.assays.neurite  # noqa: F401, E402
+import neurotox.assays.neurochem  # noqa: F401, E402
 import neurotox.assays.rodent  # noqa: F401, E402
 import neurotox.assays.zebrafish  # noqa: F401, E402
 from neurotox.assays.base import AssayPlugin, AssayResult, get_assay, list_assays, register

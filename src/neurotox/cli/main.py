@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "neurotox.cli.zebrafish:zebrafish",
     "neurotox.cli.zebrafish_screen:zebrafish_screen",
     "neurotox.cli.hcd:hcd",
+    "neurotox.cli.neurochem:neurochem",
 )
 
 

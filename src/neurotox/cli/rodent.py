@@ -9,6 +9,7 @@ into an atomic output folder whose manifest lists every exclusion.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,12 @@ def _overrides(study: Any, assay: str, params: tuple[str, ...]) -> dict[str, Any
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, found {item!r}", param_hint="--param")
-        out[key.strip()] = yaml.safe_load(value)
+        try:
+            out[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise click.BadParameter(f"{item!r} is not KEY=<YAML value>: "
+                                     f"{' '.join(str(exc).split())}",
+                                     param_hint="--param") from None
     return out
 
 
@@ -69,7 +75,9 @@ def _write(od: Any, result: AssayResult) -> None:
 
 
 def _run(assay: str, module: Any, inputs: tuple[Path, ...], study_file: Path, protocol: str,
-         params: tuple[str, ...], output: Path, force: bool) -> AssayResult:
+         params: tuple[str, ...], output: Path, force: bool,
+         extra: Callable[[Any, AssayResult], None] | None = None) -> AssayResult:
+    """Run ``module.analyse`` into an output folder; ``extra(od, result)`` adds files."""
     study = load_study(study_file)
     proto, values = resolve_parameters(protocol, _overrides(study, assay, params),
                                        source=study.path)
@@ -83,6 +91,8 @@ def _run(assay: str, module: Any, inputs: tuple[Path, ...], study_file: Path, pr
         od.record.add_inputs([*study.input_files(), *files])
         result = module.analyse(study, files, values)
         _write(od, result)
+        if extra is not None:
+            extra(od, result)
         _group_statistics(od, study, result)
     return result
 

@@ -6,11 +6,16 @@ pixels unless their name ends in ``_um``; every length and area in outputs is
 in µm / µm². Image functions take the image first and options keyword-only.
 
 Pipeline of one field (:func:`analyse_field`): background correction →
-nuclei (noise floor, each outlined at half its peak, touching ones split by a
-distance-transform watershed, size filter) → cell bodies
-seeded by nuclei → ridge filter + hysteresis → skeleton graph (skan) → spur
-pruning → attribution of skeleton pixels to cells along the skeleton →
-per-cell and per-field metrics and QC measures.
+wide structures (grey opening at the soma width) and the thin rest → ridge
+filter at the neurite scale + hysteresis → somata in the neurite channel by
+size and shape, which of them are non-neuronal → nuclei (noise floor, each
+outlined at half its peak, touching ones split, size filter) and cell bodies
+seeded by nuclei, or the neuronal somata when there is no nuclear channel →
+skeleton outside bodies and their outlines, spur pruning → attribution of
+skeleton pixels to cells along the skeleton, processes of non-neuronal cells
+removed → per-cell and per-field metrics and QC measures. Whole-image
+NumPy/SciPy/scikit-image operations only (no per-object Python loops over
+skeleton paths, no JIT compilation).
 """
 
 from neurotox.imaging.field import FieldLabels, FieldResult, analyse_field

@@ -11,31 +11,38 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage as ndi
+from skimage.segmentation import relabel_sequential
 
-from neurotox.imaging.neurites import neurite_mask
+from neurotox.imaging.neurites import NeuriteDetection, detect_neurites
 from neurotox.imaging.params import FieldSettings
 from neurotox.imaging.preprocess import correct_background, estimate_noise
 from neurotox.imaging.qc import focus_score, saturation_fraction
-from neurotox.imaging.segment import (
-    NucleiResult,
-    segment_cell_bodies,
-    segment_nuclei,
-    somata_without_nuclei,
-)
+from neurotox.imaging.segment import NucleiResult, segment_cell_bodies, segment_nuclei
 from neurotox.imaging.skeleton import (
     SkeletonPixels,
     attribute,
     build_skeleton,
     cell_metrics,
+    drop_processes,
     drop_short_fragments,
     drop_short_trunks,
     fragments,
+    limit_reach,
 )
+from neurotox.imaging.somata import find_somata, marker_mask, non_neuronal_somata
 
 #: Field-level flags that need no threshold.
 FLAG_NO_CELLS = "no_cells"
 FLAG_NO_NEURITES = "no_neurites"
 FLAG_NO_NUCLEAR_CHANNEL = "no_nuclear_channel"
+FLAG_NO_NEURITE_CHANNEL = "no_neurite_channel"
+#: Field metrics that need a neurite channel (NaN in nuclei-only fields).
+NEURITE_METRICS = ("total_neurite_length_um", "attached_neurite_length_um",
+                   "unattached_neurite_length_um", "neurite_length_per_cell_um",
+                   "mean_neurite_length_per_cell_um", "neurite_bearing_cells_pct",
+                   "branch_points_per_cell", "neurites_per_cell", "n_fragments",
+                   "mean_fragment_length_um")
 
 
 @dataclass
@@ -46,6 +53,7 @@ class FieldLabels:
     bodies: np.ndarray
     skeleton_owner: np.ndarray
     neurite: np.ndarray
+    non_neuronal: np.ndarray
 
 
 @dataclass
@@ -78,43 +86,95 @@ def _pixels(value_um: float, pixel_size: float) -> float:
     return value_um / pixel_size
 
 
-def _nuclei(nuclei_image: np.ndarray | None, neurite_bc: np.ndarray, s: FieldSettings,
-            px: float) -> tuple[NucleiResult, np.ndarray]:
-    """Nuclear labels and cell bodies (bodies stand in for nuclei without a channel)."""
-    diameter = _pixels(s.nucleus_diameter_um, px)
-    width = _pixels(s.neurite_width_um, px)
+@dataclass
+class _Cells:
+    """Neuronal cells and non-neuronal somata of a field (pixel labels)."""
+
+    nuclei: NucleiResult
+    bodies: np.ndarray          # neuronal cell bodies, labels = cell numbers
+    other: np.ndarray           # boolean mask of non-neuronal somata
+    n_other: int
+
+
+def _cells(nuclei_image: np.ndarray | None, neurite_bc: np.ndarray | None,
+           somata: np.ndarray, non_neuronal: np.ndarray, s: FieldSettings,
+           px: float) -> _Cells:
+    """Nuclei and cell bodies; somata of the neurite channel stand in for nuclei without one."""
+    other = non_neuronal[somata]
+    n_other = int(non_neuronal.sum())
     if nuclei_image is None:
-        bodies = somata_without_nuclei(neurite_bc, min_diameter=diameter, neurite_width=width)
-        return NucleiResult(labels=bodies), bodies
+        keep = np.where(non_neuronal[somata], 0, somata)
+        bodies, _, _ = relabel_sequential(keep)
+        bodies = bodies.astype(np.int32)
+        return _Cells(NucleiResult(labels=bodies), bodies, other, n_other)
+    diameter = _pixels(s.nucleus_diameter_um, px)
     typical = np.pi * diameter ** 2 / 4
     nuc_bc = correct_background(nuclei_image, radius=_pixels(s.background_radius_um, px))
     nuclei = segment_nuclei(nuc_bc, diameter=diameter,
                             min_area=s.min_nucleus_area_fraction * typical,
                             max_area=s.max_nucleus_area_fraction * typical,
                             threshold_factor=s.nucleus_threshold_factor)
-    bodies = segment_cell_bodies(neurite_bc, nuclei.labels, neurite_width=width,
+    if neurite_bc is None:
+        return _Cells(nuclei, nuclei.labels, other, n_other)
+    bodies = segment_cell_bodies(neurite_bc, nuclei.labels,
+                                 neurite_width=_pixels(s.neurite_width_um, px),
                                  margin=_pixels(s.cell_body_margin_um, px))
-    return nuclei, bodies
+    return _Cells(nuclei, bodies, other & (bodies == 0), n_other)
 
 
-def analyse_field(neurite_image: np.ndarray, nuclei_image: np.ndarray | None = None, *,
+#: Without a nuclear channel, a soma dimmer than this fraction of the median
+#: neurite brightness is not a cell the neurite marker labels (an unlabelled or
+#: out-of-focus cell in a sparsely labelled culture): it is treated as non-neuronal.
+SOMA_MIN_RELATIVE = 0.5
+
+
+def dim_somata(somata: np.ndarray, image: np.ndarray, neurites: np.ndarray) -> np.ndarray:
+    """Somata (boolean per label, index 0 False) dimmer than half the typical neurite."""
+    n = int(somata.max()) if somata.size else 0
+    out = np.zeros(n + 1, bool)
+    if n == 0 or neurites.sum() < 50:
+        return out
+    typical = float(np.median(image[neurites]))
+    if typical <= 0:
+        return out
+    area = np.bincount(somata.ravel(), minlength=n + 1)
+    total = np.bincount(somata.ravel(), weights=np.asarray(image, np.float64).ravel(),
+                        minlength=n + 1)
+    mean = total / np.maximum(area, 1)
+    out[1:] = mean[1:] < SOMA_MIN_RELATIVE * typical
+    return out
+
+
+def _non_neuronal(somata: np.ndarray, s: FieldSettings, px: float,
+                  marker: np.ndarray | None) -> np.ndarray:
+    limit = None if s.non_neuronal_min_area_um2 is None else \
+        s.non_neuronal_min_area_um2 / px ** 2
+    return non_neuronal_somata(somata, s.non_neuronal, max_neuron_area=limit, marker=marker)
+
+
+def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None = None, *,
                   pixel_size: float, settings: FieldSettings | None = None,
-                  keep_labels: bool = False) -> FieldResult:
+                  keep_labels: bool = False,
+                  non_neuronal_image: np.ndarray | None = None) -> FieldResult:
     """Measure neurites, cells and QC of one field.
 
     Parameters
     ----------
     neurite_image
-        Neurite (cytoplasm / tubulin) channel, 2-D (row, column).
+        Neurite (cytoplasm / tubulin / MAP2) channel, 2-D (row, column); None
+        for nuclei-only fields (counts only, neurite metrics NaN).
     nuclei_image
         Nuclear channel, same shape; None for single-channel images (cell
-        bodies are then the bright blobs wider than a nucleus).
+        bodies are then the somata found in the neurite channel by size and
+        shape, see :mod:`neurotox.imaging.somata`).
     pixel_size
         µm per pixel.
     settings
         Physical settings; defaults of :class:`FieldSettings` when None.
     keep_labels
         Keep label images in the result (for overlays).
+    non_neuronal_image
+        Marker channel of non-neuronal cells (``non_neuronal="channel"``).
 
     Returns
     -------
@@ -124,35 +184,122 @@ def analyse_field(neurite_image: np.ndarray, nuclei_image: np.ndarray | None = N
 
     """
     s = settings or FieldSettings()
-    if nuclei_image is not None and np.shape(nuclei_image) != np.shape(neurite_image):
-        raise ValueError(f"channel shapes differ: nuclei {np.shape(nuclei_image)}, "
-                         f"neurites {np.shape(neurite_image)}")
-    if pixel_size <= 0:
-        raise ValueError(f"pixel_size must be > 0 µm, found {pixel_size}")
-    neurite_bc = correct_background(neurite_image, radius=_pixels(s.background_radius_um,
-                                                                  pixel_size))
-    nuclei, bodies = _nuclei(nuclei_image, neurite_bc, s, pixel_size)
-    mask, _ = neurite_mask(neurite_bc, width=_pixels(s.neurite_width_um, pixel_size),
-                           high=s.ridge_high, low=s.ridge_low,
-                           noise=estimate_noise(neurite_image), min_contrast=s.min_contrast)
-    pixels = build_skeleton(mask, bodies, pixel_size=pixel_size, spur_length=s.spur_length_um)
-    pixels = attribute(pixels, bodies)
-    pixels, debris_length = drop_short_fragments(pixels, min_length=s.min_fragment_um)
-    pixels = drop_short_trunks(pixels, min_length=s.spur_length_um)
-    cells = cell_table(pixels, nuclei.labels, bodies, pixel_size=pixel_size, settings=s)
+    _check_inputs(neurite_image, nuclei_image, non_neuronal_image, pixel_size)
+    if neurite_image is None:
+        return _nuclei_only(nuclei_image, s, pixel_size, keep_labels)
+    px = pixel_size
+    neurite_bc = correct_background(neurite_image, radius=_pixels(s.background_radius_um, px))
+    noise = estimate_noise(neurite_image)
+    det = detect_neurites(neurite_bc, width=_pixels(s.neurite_width_um, px),
+                          wide_width=_pixels(s.soma_min_width_um, px), high=s.ridge_high,
+                          low=s.ridge_low, noise=noise, min_contrast=s.min_contrast,
+                          max_width=None if s.neurite_max_width_um is None else
+                          _pixels(s.neurite_max_width_um, px))
+    somata, _ = find_somata(det.wide, min_area=s.soma_min_area_um2 / px ** 2)
+    marker = None
+    if non_neuronal_image is not None:
+        marker = marker_mask(correct_background(
+            non_neuronal_image, radius=_pixels(s.background_radius_um, px)),
+            noise=estimate_noise(non_neuronal_image))
+    other = _non_neuronal(somata, s, px, marker)
+    if nuclei_image is None:
+        other |= dim_somata(somata, neurite_bc, det.mask)
+    cells = _cells(nuclei_image, neurite_bc, somata, other, s, px)
+    pixels, outline, removed = _skeleton(det.mask, cells, s, px)
+    cell_df = cell_table(pixels, cells.nuclei.labels, cells.bodies, pixel_size=px, settings=s,
+                         outline=outline)
     frags = fragments(pixels)
-    metrics = field_metrics(cells, frags, nuclei)
-    metrics.update(_qc(neurite_image, nuclei_image, nuclei, s, debris_length, pixels))
+    metrics = field_metrics(cell_df, frags, cells.nuclei)
+    metrics.update(non_neuronal_cells=float(cells.n_other),
+                   somata_in_neurite_channel=float(somata.max()),
+                   non_neuronal_process_length_um=removed["process"])
+    metrics.update(_qc(neurite_image, nuclei_image, cells.nuclei, s, removed["debris"], pixels,
+                       det))
     flags = _flags(metrics, nuclei_image is None)
     labels = None
     if keep_labels:
-        labels = FieldLabels(nuclei.labels, bodies, pixels.owner_image(), mask)
-    return FieldResult(cells, frags, metrics, flags, labels)
+        labels = FieldLabels(cells.nuclei.labels, cells.bodies, pixels.owner_image(), det.mask,
+                             cells.other)
+    return FieldResult(cell_df, frags, metrics, flags, labels)
+
+
+def _check_inputs(neurite: np.ndarray | None, nuclei: np.ndarray | None,
+                  other: np.ndarray | None, pixel_size: float) -> None:
+    if neurite is None and nuclei is None:
+        raise ValueError("a field needs a neurite or a nuclear channel")
+    ref = neurite if neurite is not None else nuclei
+    for name, img in (("nuclei", nuclei), ("non-neuronal marker", other)):
+        if img is not None and np.shape(img) != np.shape(ref):
+            raise ValueError(f"channel shapes differ: {name} {np.shape(img)}, "
+                             f"neurites {np.shape(ref)}")
+    if pixel_size <= 0:
+        raise ValueError(f"pixel_size must be > 0 µm, found {pixel_size}")
+
+
+def grow_labels(labels: np.ndarray) -> np.ndarray:
+    """Labels grown by one pixel (8-neighbourhood) into the background."""
+    if not labels.any():
+        return labels
+    return np.where(labels == 0, ndi.maximum_filter(labels, size=3), labels).astype(np.int32)
+
+
+def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings,
+              px: float) -> tuple[SkeletonPixels, np.ndarray, dict[str, float]]:
+    """Skeleton outside all cell bodies and their outlines, attributed and cleaned.
+
+    Returns the pixels, the neuronal bodies with their outline margin (the
+    zone a neurite leaves from) and the lengths removed as debris and as
+    processes of non-neuronal cells.
+    """
+    neurons = cells.bodies
+    others = np.zeros(mask.shape, bool)
+    if cells.n_other:
+        margin = max(1, int(round(_pixels(s.neurite_width_um, px))))
+        others = ndi.binary_dilation(cells.other, iterations=margin)
+    zone = np.where(others & (neurons == 0), -1, neurons)
+    pixels = build_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um)
+    neurons = grow_labels(neurons)
+    pixels = attribute(pixels, neurons)
+    pixels, process = drop_processes(pixels, others, max_length=s.non_neuronal_process_um)
+    if s.neurite_reach_um is not None:
+        pixels = limit_reach(pixels, neurons, reach=s.neurite_reach_um / px)
+    pixels, debris = drop_short_fragments(pixels, min_length=s.min_fragment_um)
+    pixels = drop_short_trunks(pixels, min_length=s.spur_length_um)
+    return pixels, neurons, {"debris": debris, "process": process}
+
+
+def _nuclei_only(nuclei_image: np.ndarray, s: FieldSettings, px: float,
+                 keep_labels: bool) -> FieldResult:
+    """Nuclei count (and QC) of a field without a neurite channel; neurite metrics NaN."""
+    cells = _cells(nuclei_image, None, np.zeros(nuclei_image.shape, np.int32),
+                   np.zeros(1, bool), s, px)
+    pixels = SkeletonPixels(np.zeros(0, np.intp), np.zeros(0, np.intp), np.zeros(0),
+                            np.zeros(0, np.int32), nuclei_image.shape)
+    cell_df = cell_table(pixels, cells.nuclei.labels, cells.bodies, pixel_size=px, settings=s)
+    metrics = field_metrics(cell_df, fragments(pixels), cells.nuclei)
+    for key in NEURITE_METRICS:
+        metrics[key] = float("nan")
+    for col in ("neurite_length_um", "longest_neurite_um"):
+        cell_df[col] = np.nan
+    cell_df["neurite_bearing"] = False
+    metrics.update(non_neuronal_cells=0.0, somata_in_neurite_channel=0.0,
+                   non_neuronal_process_length_um=float("nan"))
+    metrics.update(_qc(None, nuclei_image, cells.nuclei, s, 0.0, pixels, None))
+    flags = [FLAG_NO_NEURITE_CHANNEL] + ([FLAG_NO_CELLS] if cells.nuclei.count == 0 else [])
+    labels = None
+    if keep_labels:
+        empty = np.zeros(nuclei_image.shape, bool)
+        labels = FieldLabels(cells.nuclei.labels, cells.bodies, pixels.owner_image(), empty,
+                             empty)
+    return FieldResult(cell_df, fragments(pixels), metrics, flags, labels)
 
 
 def cell_table(pixels: SkeletonPixels, nuclei: np.ndarray, bodies: np.ndarray, *,
-               pixel_size: float, settings: FieldSettings) -> pd.DataFrame:
+               pixel_size: float, settings: FieldSettings,
+               outline: np.ndarray | None = None) -> pd.DataFrame:
     """Per-cell table: skeleton metrics plus areas, centroid and neurite-bearing flag.
+
+    ``outline`` is the body with the margin neurites leave from (default: ``bodies``).
 
     Columns: ``cell``, ``row``, ``col`` (nucleus centroid, pixels),
     ``nucleus_area_um2``, ``body_area_um2``, ``neurite_length_um``,
@@ -160,7 +307,7 @@ def cell_table(pixels: SkeletonPixels, nuclei: np.ndarray, bodies: np.ndarray, *
     ``longest_neurite_um``, ``neurite_bearing``.
     """
     n = int(nuclei.max()) if nuclei.size else 0
-    df = cell_metrics(pixels, bodies, n)
+    df = cell_metrics(pixels, bodies if outline is None else outline, n)
     area = pixel_size ** 2
     nuc_area = np.bincount(nuclei.ravel(), minlength=n + 1)[1:]
     body_area = np.bincount(bodies.ravel(), minlength=n + 1)[1:]
@@ -206,19 +353,23 @@ def field_metrics(cells: pd.DataFrame, frags: pd.DataFrame,
     }
 
 
-def _qc(neurite_image: np.ndarray, nuclei_image: np.ndarray | None, nuclei: NucleiResult,
-        s: FieldSettings, debris_length: float, pixels: SkeletonPixels) -> dict[str, float]:
-    sat = saturation_fraction(neurite_image, level=s.saturation_level)
+def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
+        nuclei: NucleiResult, s: FieldSettings, debris_length: float, pixels: SkeletonPixels,
+        det: NeuriteDetection | None) -> dict[str, float]:
+    """QC measures: focus and saturation of the analysed channel, debris."""
+    analysed = neurite_image if neurite_image is not None else nuclei_image
+    out = {"focus_score": focus_score(analysed),
+           "saturation_fraction": saturation_fraction(analysed, level=s.saturation_level),
+           "nuclei_saturation_fraction": float("nan") if nuclei_image is None else
+           saturation_fraction(nuclei_image, level=s.saturation_level),
+           "nuclei_rejected": float(nuclei.n_rejected_small + nuclei.n_rejected_large)}
     if nuclei_image is not None:
-        sat = max(sat, saturation_fraction(nuclei_image, level=s.saturation_level))
         total = nuclei.foreground_area
-        debris = nuclei.rejected_area / total if total else 0.0
+        out["debris_fraction"] = float(nuclei.rejected_area / total) if total else 0.0
     else:
         total = debris_length + pixels.total_length
-        debris = debris_length / total if total else 0.0
-    return {"focus_score": focus_score(neurite_image), "saturation_fraction": sat,
-            "debris_fraction": float(debris),
-            "nuclei_rejected": float(nuclei.n_rejected_small + nuclei.n_rejected_large)}
+        out["debris_fraction"] = float(debris_length / total) if total else 0.0
+    return out
 
 
 def _flags(metrics: dict[str, float], single_channel: bool) -> list[str]:

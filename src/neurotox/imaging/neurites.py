@@ -1,26 +1,43 @@
-"""Neurite enhancement (Hessian ridge filter) and hysteresis thresholding.
+"""Neurite enhancement scaled to the neurite width, and hysteresis thresholding.
 
-Thin bright neurites are curvilinear ridges: across the neurite the intensity
-has a strong negative second derivative, along it almost none. The ridge
-response at scale sigma is ``sigma**2 * (-l1 - a * max(-l2, 0))`` with ``l1 <= l2`` the
-Hessian eigenvalues, so lines respond and round blobs (debris) much less.
-Thresholds are in robust noise units of the response itself, with hysteresis
-so that dim stretches connected to clear neurite are kept.
+Neurites are thin bright ridges a known width across (a protocol parameter in
+µm). Everything markedly wider is something else: a soma, a non-neuronal
+cell, a clump of debris. The detection therefore works in two steps:
+
+1. **Thin structure only.** A grey opening with an octagon about
+   ``wide_width`` pixels across keeps the structures into which the octagon
+   fits (cell bodies, flat cells, debris clumps) and removes the thin ones;
+   subtracting it (a white top-hat) leaves neurites, including those running
+   over a cell, and removes the bodies *with their outlines*: an outline is
+   not a ridge in the top-hat, so it is not traced.
+2. **Ridge filter at the neurite scale.** The Hessian ridge response of the
+   top-hat at one scale matched to the neurite width, thresholded with
+   hysteresis in units of the response that white pixel noise of the field's
+   noise level gives (so an empty field stays empty however bright its cells).
+
+The wide structures are returned too: where a body is at least half as bright
+as the smoothed image at the same place (its full width at half maximum is
+wider than the octagon), it is a candidate soma (:mod:`neurotox.imaging.somata`).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage as ndi
-from skimage.filters import apply_hysteresis_threshold
 
-from neurotox.imaging.preprocess import estimate_noise, robust_sigma
+from neurotox.imaging.preprocess import block_mean, estimate_noise, upsample_blocks
 
-#: Cap of the field-estimated ridge noise, in multiples of the white-noise estimate.
-DENSE_CAP = 3.0
+#: A wide structure must be brighter than the background by this many pixel-noise sigmas.
+WIDE_CONTRAST = 3.0
+#: ... and keep at least this fraction of the smoothed brightness after the opening
+#: (its full width at half maximum is wider than the octagon).
+WIDE_FRACTION = 0.5
+#: The opening runs on a block-averaged copy when the octagon is wider than this (pixels).
+OPENING_MAX_PX = 12
 
 
 def ridge_filter(image: np.ndarray, *, sigmas: Sequence[float],
@@ -78,83 +95,144 @@ def hessian(smoothed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return hrr, hcc, hrc
 
 
-def neurite_sigmas(width: float) -> tuple[float, ...]:
-    """Ridge-filter scales (pixels) for neurites about ``width`` pixels wide."""
-    base = max(0.8, width / 2.5)
-    return (base, base * 2.0)
+def neurite_scale(width: float) -> float:
+    """Gaussian scale (pixels) of the ridge filter for neurites ``width`` pixels wide."""
+    return max(0.8, width / 2.5)
+
+
+def _presmooth(width: float) -> float:
+    """Noise-suppressing Gaussian (pixels) applied before the opening."""
+    return max(0.7, width / 2.5)
+
+
+def neurite_scales(width: float, max_width: float | None = None) -> tuple[float, ...]:
+    """Ridge-filter scales (pixels): the neurite width, and the widest neurites when wider."""
+    scales = (neurite_scale(width),)
+    if max_width is not None and max_width > width * 1.2:
+        scales += (neurite_scale(max_width),)
+    return scales
 
 
 @functools.cache
-def _white_noise_ridge(sigmas: tuple[float, ...], blob_penalty: float) -> tuple[float, float]:
-    """Median and robust sigma of the ridge response to unit white noise."""
+def _white_noise_ridge(presmooth: float, sigmas: tuple[float, ...],
+                       blob_penalty: float) -> tuple[float, float]:
+    """Median and standard deviation of the ridge response to unit white noise."""
     noise = np.random.default_rng(0).normal(size=(256, 256)).astype(np.float32)
-    resp = ridge_filter(noise, sigmas=sigmas, blob_penalty=blob_penalty)[16:-16, 16:-16]
-    return float(np.median(resp)), robust_sigma(resp)
+    resp = ridge_filter(ndi.gaussian_filter(noise, presmooth), sigmas=sigmas,
+                        blob_penalty=blob_penalty)[16:-16, 16:-16]
+    return float(np.median(resp)), float(np.std(resp))
 
 
-def ridge_thresholds(response: np.ndarray, *, high: float, low: float,
-                     noise: float | None = None, sigmas: tuple[float, ...] = (),
-                     blob_penalty: float = 0.5) -> tuple[float, float]:
-    """Hysteresis thresholds (low, high) in robust noise units of the ridge response.
+def ridge_thresholds(noise: float, *, width: float, high: float, low: float,
+                     blob_penalty: float = 0.5,
+                     max_width: float | None = None) -> tuple[float, float]:
+    """Hysteresis thresholds (low, high): median + k sigma of the white-noise ridge response.
 
-    The noise level of the response is its median + MAD-sigma over the field.
-    In dense fields (neurites on most pixels) that overestimates the noise; when
-    the image's pixel ``noise`` is given, the estimate is capped at
-    :data:`DENSE_CAP` times the response expected from white noise of that
-    sigma (and never goes below it).
+    ``noise`` is the pixel noise sigma of the image; ``high`` and ``low`` are
+    in standard deviations of the ridge response that such noise alone gives
+    (with the same scales, :func:`neurite_scales`).
     """
-    sample = response[::4, ::4]
-    med = float(np.median(sample))
-    sig = max(robust_sigma(sample), 1e-6)
-    t_low, t_high = med + low * sig, med + high * sig
-    if noise is None or not sigmas:
-        return t_low, t_high
-    m0, s0 = _white_noise_ridge(tuple(sigmas), blob_penalty)
-    w_low, w_high = noise * (m0 + low * s0), noise * (m0 + high * s0)
-    scale = float(np.clip(t_high / max(w_high, 1e-9), 1.0, DENSE_CAP))
-    return w_low * scale, w_high * scale
+    m0, s0 = _white_noise_ridge(_presmooth(width), neurite_scales(width, max_width),
+                                blob_penalty)
+    return noise * (m0 + low * s0), noise * (m0 + high * s0)
 
 
-def neurite_mask(image: np.ndarray, *, width: float, high: float = 8.0, low: float = 3.0,
-                 blob_penalty: float = 0.5, noise: float | None = None,
-                 min_contrast: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-    """Binary neurite mask of a background-corrected neurite channel.
+def grey_opening_octagon(image: np.ndarray, *, width: float) -> np.ndarray:
+    """Grey opening with an octagon about ``width`` pixels across.
+
+    Wide octagons run on a block-averaged copy (at most
+    :data:`OPENING_MAX_PX` across there) and are interpolated back: the
+    opening only has to tell bodies from neurites, not trace their edges to
+    the pixel.
+    """
+    from skimage.morphology import octagon, opening
+
+    img = np.asarray(image, dtype=np.float32)
+    factor = max(1, int(np.ceil(width / OPENING_MAX_PX)))
+    small = block_mean(img, factor) if factor > 1 else img
+    w = max(1.0, width / factor)
+    # octagon(m, n): sides m (odd, for the fast decomposition), diagonal steps n,
+    # width m + 2 n
+    n = max(0, int(round(w / 3.4)))
+    m = max(1, 2 * int(round((w - 2 * n - 1) / 2)) + 1)
+    opened = opening(small, octagon(m, n, decomposition="sequence"))
+    if factor == 1:
+        return opened
+    return np.minimum(upsample_blocks(opened, factor, img.shape), img)
+
+
+@dataclass
+class NeuriteDetection:
+    """Neurite mask and what it was made from.
+
+    Attributes
+    ----------
+    mask
+        Boolean neurite mask (thin bright ridges).
+    wide
+        Boolean mask of wide bright structures (candidate somata, flat cells,
+        debris clumps); their outlines are not in ``mask``.
+    response
+        Ridge response of the thin part (for overlays).
+
+    """
+
+    mask: np.ndarray
+    wide: np.ndarray
+    response: np.ndarray
+
+
+def detect_neurites(image: np.ndarray, *, width: float, wide_width: float,
+                    high: float = 8.0, low: float = 3.0, noise: float | None = None,
+                    min_contrast: float = 0.0, blob_penalty: float = 0.5,
+                    max_width: float | None = None) -> NeuriteDetection:
+    """Neurite mask of a background-corrected neurite channel.
 
     Parameters
     ----------
     image
         Background-corrected neurite channel.
     width
-        Typical neurite width in pixels.
+        Typical neurite width in pixels (sets the ridge scale).
+    max_width
+        Widest neurites (pixels, e.g. proximal dendrites); a second ridge
+        scale is added when markedly wider than ``width``. None: one scale.
+    wide_width
+        Structures at least this wide (pixels, full width at half maximum)
+        are bodies, not neurites.
     high, low
-        Hysteresis thresholds in robust noise units of the ridge response.
-    blob_penalty
-        See :func:`ridge_filter`.
+        Hysteresis thresholds in standard deviations of the ridge response
+        to the field's white pixel noise (:func:`ridge_thresholds`).
     noise
         Pixel noise sigma of the raw image (:func:`estimate_noise` of the
         image before background correction, which keeps its grey-level step);
         estimated from ``image`` when None.
     min_contrast
         Neurite pixels must also be brighter than the background by this many
-        ``noise`` sigmas (after smoothing at the finest ridge scale); 0 turns
-        the test off. Use 2-3 for dense, hazy fields (axon bundles, beaded
-        degenerating axons) where the ridge filter would link background speckle.
+        ``noise`` sigmas (after smoothing); 0 turns the test off. Use 2-3 for
+        dense, hazy fields (axon bundles, beaded degenerating axons).
+    blob_penalty
+        See :func:`ridge_filter`.
 
     Returns
     -------
-    mask : numpy.ndarray
-        Boolean neurite mask.
-    response : numpy.ndarray
-        The ridge response (for overlays and QC).
+    NeuriteDetection
+        Mask, wide structures and ridge response.
 
     """
-    sigmas = neurite_sigmas(width)
-    response = ridge_filter(image, sigmas=sigmas, blob_penalty=blob_penalty)
+    img = np.asarray(image, dtype=np.float32)
     if noise is None:
-        noise = estimate_noise(image)
-    t_low, t_high = ridge_thresholds(response, high=high, low=low, noise=noise, sigmas=sigmas,
-                                     blob_penalty=blob_penalty)
+        noise = estimate_noise(img)
+    smoothed = ndi.gaussian_filter(img, _presmooth(width))
+    opened = grey_opening_octagon(smoothed, width=wide_width)
+    wide = (opened > WIDE_CONTRAST * noise) & (opened >= WIDE_FRACTION * smoothed)
+    response = ridge_filter(smoothed - opened, sigmas=neurite_scales(width, max_width),
+                            blob_penalty=blob_penalty)
+    t_low, t_high = ridge_thresholds(noise, width=width, high=high, low=low,
+                                     blob_penalty=blob_penalty, max_width=max_width)
+    from skimage.filters import apply_hysteresis_threshold
+
     mask = apply_hysteresis_threshold(response, t_low, t_high)
     if min_contrast > 0:
-        mask &= ndi.gaussian_filter(image, sigmas[0]) > min_contrast * noise
-    return mask, response
+        mask &= smoothed > min_contrast * noise
+    return NeuriteDetection(mask, wide, response)

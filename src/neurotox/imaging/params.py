@@ -29,7 +29,33 @@ class FieldSettings:
     cell_body_margin_um
         How far a cell body may extend beyond its nucleus.
     neurite_width_um
-        Typical neurite width; sets the ridge-filter scales.
+        Typical neurite width; sets the ridge-filter scale and the margin
+        along cell outlines in which skeleton is not neurite.
+    neurite_max_width_um
+        Widest neurites to trace whole (e.g. proximal dendrites of primary
+        neurons); adds a second, coarser ridge scale. None: the neurite width.
+    soma_min_width_um
+        Bright structures at least this wide (full width at half maximum) are
+        bodies, not neurites: they are removed before the ridge filter, so
+        their outlines are not traced (about 4-6 neurite widths).
+    soma_min_area_um2
+        Wide structures of at least this area are somata (cell bodies in the
+        neurite channel); smaller wide spots are varicosities, crossings or
+        debris and stay part of the neurites they lie on.
+    non_neuronal
+        Which somata of the neurite channel are non-neuronal cells: ``none``,
+        ``all``, ``larger`` (area above ``non_neuronal_min_area_um2``) or
+        ``channel`` (a marker channel); see
+        :class:`neurotox.imaging.somata.NonNeuronal`.
+    non_neuronal_min_area_um2
+        ``larger`` rule: somata with a larger area are non-neuronal.
+    non_neuronal_process_um
+        Skeleton pieces that touch a non-neuronal cell, touch no neuron and
+        no image border, and are shorter than this are that cell's processes,
+        not neurite (0 = keep them).
+    neurite_reach_um
+        Skeleton farther than this along the skeleton from every cell body is
+        not attributed to a cell (counted as unattached); None = no limit.
     ridge_high, ridge_low
         Hysteresis thresholds of the ridge response, in robust noise units
         (median + k x MAD-sigma of the ridge image).
@@ -56,6 +82,13 @@ class FieldSettings:
     nucleus_threshold_factor: float = 0.5
     cell_body_margin_um: float = 5.0
     neurite_width_um: float = 1.5
+    neurite_max_width_um: float | None = None
+    soma_min_width_um: float = 8.0
+    soma_min_area_um2: float = 80.0
+    non_neuronal: str = "none"
+    non_neuronal_min_area_um2: float | None = None
+    non_neuronal_process_um: float = 0.0
+    neurite_reach_um: float | None = None
     ridge_high: float = 8.0
     ridge_low: float = 3.0
     min_contrast: float = 0.0
@@ -71,6 +104,11 @@ class FieldSettings:
         if self.bearing_threshold_um is not None:
             return self.bearing_threshold_um
         return 2.0 * self.nucleus_diameter_um
+
+    def __post_init__(self) -> None:
+        from neurotox.imaging.somata import NonNeuronal
+
+        NonNeuronal(self.non_neuronal)      # ValueError for an unknown rule
 
     def as_dict(self) -> dict[str, float | None]:
         """Plain dict of the settings (for manifests)."""

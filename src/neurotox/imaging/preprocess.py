@@ -69,7 +69,11 @@ def estimate_noise(image: np.ndarray, *, step: int = 4) -> float:
 
 def grey_level_step(image: np.ndarray) -> float:
     """Smallest difference between distinct grey levels of ``image`` (0 if constant)."""
-    levels = np.unique(np.asarray(image)[::3, ::3])
+    sample = np.asarray(image)[::3, ::3]
+    if sample.dtype in (np.uint8, np.uint16):
+        levels = np.flatnonzero(np.bincount(sample.ravel()))     # sorted, no sort needed
+    else:
+        levels = np.unique(sample)
     if len(levels) < 2:
         return 0.0
     return float(np.min(np.diff(levels)))
@@ -98,7 +102,7 @@ def estimate_background(image: np.ndarray, *, radius: float) -> np.ndarray:
     """
     img = np.asarray(image, dtype=np.float32)
     factor = int(max(1, radius // 6))
-    small = _block_mean(img, factor)
+    small = block_mean(img, factor)
     r = max(1, int(round(radius / factor)))
     size = 2 * r + 1
     small = small.astype(np.float64)
@@ -107,7 +111,7 @@ def estimate_background(image: np.ndarray, *, radius: float) -> np.ndarray:
     bg = (ndi.uniform_filter(bg, size=size, mode="reflect") + plane).astype(np.float32)
     if factor == 1:
         return bg
-    return _upsample(bg, factor, img.shape)
+    return upsample_blocks(bg, factor, img.shape)
 
 
 def _plane(opened: np.ndarray, border: int) -> np.ndarray:
@@ -126,7 +130,7 @@ def _plane(opened: np.ndarray, border: int) -> np.ndarray:
     return coef[0] + coef[1] * rows + coef[2] * cols
 
 
-def _upsample(small: np.ndarray, factor: int, shape: tuple[int, ...]) -> np.ndarray:
+def upsample_blocks(small: np.ndarray, factor: int, shape: tuple[int, ...]) -> np.ndarray:
     """Bilinear upsampling of a block-mean image back onto the full pixel grid.
 
     Separable: columns are interpolated on the few coarse rows first, then rows.
@@ -149,7 +153,12 @@ def _axis_weights(n: int, factor: int, n_small: int) -> tuple[np.ndarray, np.nda
     return lo, lo + 1, (pos - lo).astype(np.float32)
 
 
-def _block_mean(img: np.ndarray, factor: int) -> np.ndarray:
+def block_mean(img: np.ndarray, factor: int) -> np.ndarray:
+    """Mean of ``factor`` x ``factor`` blocks.
+
+    Trailing rows/columns that do not fill a block are dropped;
+    :func:`upsample_blocks` extrapolates over them.
+    """
     if factor == 1:
         return img
     rows, cols = (img.shape[0] // factor) * factor, (img.shape[1] // factor) * factor

@@ -81,7 +81,7 @@ register_scheme(NamingScheme(
     channel_base=1))
 
 _PLACEHOLDERS = {
-    "plate": r"(?P<plate>.+?)", "well": r"(?P<well>[A-Pa-p]\d{1,2})",
+    "plate": r"(?P<plate>.+)", "well": r"(?P<well>[A-Pa-p]\d{1,2})",
     "row": r"(?P<row>[A-Pa-p]|\d{1,2})", "col": r"(?P<col>\d{1,2})",
     "field": r"(?P<field>\d+)", "channel": r"(?P<channel>[A-Za-z0-9]+?)",
     "timepoint": r"(?P<timepoint>[A-Za-z0-9]+?)", "*": r".*?",
@@ -92,7 +92,10 @@ def pattern_scheme(pattern: str) -> NamingScheme:
     """A naming scheme from a user pattern such as ``"{well}_f{field}_c{channel}.tif"``.
 
     Placeholders: ``{plate}``, ``{well}``, ``{row}``, ``{col}``, ``{field}``,
-    ``{channel}``, ``{timepoint}`` and ``{*}`` (anything). Other text matches
+    ``{channel}``, ``{timepoint}`` and ``{*}`` (anything). ``{plate}`` takes as
+    much as the rest of the pattern leaves, so free names such as
+    ``"ctrl_0,1_AM_3 .jpg"`` read with ``"{plate}_{field}{*}"`` give plate
+    ``ctrl_0,1_AM`` and field 3 (the last number). Other text matches
     literally (case-insensitive). Without ``{well}`` (or ``{row}`` + ``{col}``)
     every file is well A01; without ``{channel}`` every file is channel 1;
     without ``{field}`` every file is field 1.
@@ -260,10 +263,21 @@ def _check_unique_planes(df: pd.DataFrame, folder: Path) -> None:
 
 @dataclass(frozen=True)
 class PlaneSource:
-    """Where one channel plane of a field lives: a file and, for stacks, a plane index."""
+    """Where one channel plane of a field lives: a file and, for stacks, a plane index.
+
+    ``channel`` is the channel as the user named it (``"2"``, ``"blue"``), for messages.
+    """
 
     path: Path
     plane: int | None = None
+    channel: str | None = None
+
+    def describe(self) -> str:
+        """``channel 'blue' (plane 3) of NAME`` or ``NAME``, for messages."""
+        if self.plane is None:
+            return self.path.name
+        name = f"channel {self.channel!r} " if self.channel else "channel "
+        return f"{name}(plane {self.plane + 1}) of {self.path.name}"
 
 
 @dataclass(frozen=True)
@@ -312,8 +326,8 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
         if len(by_channel) == 1 and neu not in found:
             path = next(iter(by_channel.values()))
             out.append(FieldSource(plate, well, int(fld), tp,
-                                   PlaneSource(path, _plane(neu)),
-                                   None if nuc is None else PlaneSource(path, _plane(nuc))))
+                                   PlaneSource(path, _plane(neu), neu),
+                                   None if nuc is None else PlaneSource(path, _plane(nuc), nuc)))
             continue
         missing = [c for c in (neu, nuc) if c is not None and c not in found]
         if missing:
@@ -330,18 +344,26 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
 
 
 def _plane(channel: str) -> int:
-    if not channel.isdigit():
-        raise InputError(f"channel {channel!r} must be a number (1-based plane) for "
-                         "multi-channel stacks")
+    from neurotox.io.channels import colour_index
+
+    colour = colour_index(channel)
+    if colour is not None:
+        return colour
+    if not channel.isdigit() or int(channel) < 1:
+        raise InputError(f"channel {channel!r} must be a plane number (1, 2, ...) or a colour "
+                         "(red, green, blue) for multi-channel and RGB images")
     return int(channel) - 1
 
 
 def read_plane(source: PlaneSource | str | Path) -> np.ndarray:
     """Read one 2-D plane (row, column) from a TIFF, OME-TIFF, PNG or JPEG file.
 
-    RGB images are converted by taking the plane ``source.plane`` (default: the
-    channel with most signal for identical channels, else the mean); stacks
-    (channel, row, column) or (row, column, channel) need ``source.plane``.
+    RGB(A) images give the colour plane ``source.plane`` (red 0, green 1,
+    blue 2), with burned-in white annotations (scale bar, text) set to the
+    background (:func:`neurotox.imaging.channels.annotation_mask`); without a
+    plane, identical colour planes give one of them and others their mean.
+    Stacks (channel, row, column) or (row, column, channel) need
+    ``source.plane``.
 
     Raises
     ------
@@ -374,9 +396,30 @@ def read_plane(source: PlaneSource | str | Path) -> np.ndarray:
         raise FormatError(f"file holds {data.shape[axis]} channel planes; give the channel "
                           "number", path=src.path)
     if not 0 <= src.plane < data.shape[axis]:
-        raise FormatError(f"channel {src.plane + 1} requested, file holds {data.shape[axis]}",
-                          path=src.path)
-    return np.take(data, src.plane, axis=axis)
+        raise FormatError(f"{_requested(src)} requested, file holds {data.shape[axis]} "
+                          f"{'colour' if axis == 2 else 'channel'} planes", path=src.path)
+    plane = np.take(data, src.plane, axis=axis)
+    if axis == 2 and data.shape[2] >= 3:
+        from neurotox.io.channels import annotation_mask, remove_annotations
+
+        plane = remove_annotations(plane, annotation_mask(data))
+    return plane
+
+
+def _requested(src: PlaneSource) -> str:
+    from neurotox.io.channels import COLOUR_NAMES, colour_index
+
+    if src.channel is not None and colour_index(src.channel) is not None:
+        return f"colour {COLOUR_NAMES[src.plane]!r}"
+    return f"channel {src.plane + 1}"
+
+
+def is_colour_merge(source: PlaneSource) -> bool:
+    """True when the plane comes from an 8-bit RGB(A) file (a display-scaled colour merge)."""
+    if source.plane is None:
+        return False
+    data = np.squeeze(_read_array(source.path))
+    return data.ndim == 3 and data.shape[2] in (3, 4) and data.dtype == np.uint8
 
 
 #: Pixel types the imaging operations accept (scikit-image conventions).

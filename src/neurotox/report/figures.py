@@ -414,7 +414,8 @@ class FigureJob:
     number, title, key, category
         As in :class:`~neurotox.report.model.Figure`.
     plot
-        Name of the plot helper in :data:`PLOTS`.
+        Name of the plot helper in :data:`PLOTS`, or ``module:function`` for a
+        helper defined elsewhere (e.g. an assay family's report module).
     kwargs
         Its arguments (data frames, labels, spread).
 
@@ -438,8 +439,15 @@ def draw(job: FigureJob) -> Figure:
     """Draw and render one job (runs in a worker process)."""
     import matplotlib
 
+    if ":" in job.plot:
+        import importlib
+
+        module, name = job.plot.split(":")
+        plot = getattr(importlib.import_module(module), name)
+    else:
+        plot = PLOTS[job.plot]
     with matplotlib.rc_context(_RC):
-        fig, _ = PLOTS[job.plot](**job.kwargs)
+        fig, _ = plot(**job.kwargs)
     png, svg = render(fig)
     return Figure(number=job.number, title=job.title, key=job.key, png=png, svg=svg,
                   category=job.category)

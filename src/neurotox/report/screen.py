@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from neurotox.report.model import Cell, Row, Table
+from neurotox.report.model import Cell, Report, Row, Table
 from neurotox.report.tables import study_header
 
 #: Endpoints shown in the per-chemical incidence tables (others stay in details/).
@@ -26,13 +26,35 @@ INCIDENCE_ENDPOINTS = ("zf_mo24", "zf_mort", "zf_tot_mort", "zf_any24", "zf_any_
                        "zf_any120", "zf_any_effect")
 
 
+#: Detail tables only a zebrafish screen writes (they mark its assay entries).
+SCREEN_MARKERS = ("group_rules", "exclusions_by_rule")
+
+
+def _screen_details(details: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Details of the assay entries that are zebrafish screens (``<entry>/<table>`` keys)."""
+    prefixes = {k.rsplit("/", 1)[0] for k in details if k.rsplit("/", 1)[-1] in SCREEN_MARKERS}
+    return {k: v for k, v in details.items() if "/" in k and k.rsplit("/", 1)[0] in prefixes}
+
+
 def _detail(details: Mapping[str, pd.DataFrame], name: str) -> pd.DataFrame | None:
     frames = [df for key, df in details.items() if key.split("/")[-1] == name and len(df)]
     return pd.concat(frames, ignore_index=True) if frames else None
 
 
+def add_screen_tables(report: Report, details: Mapping[str, pd.DataFrame], spec) -> None:
+    """Insert the screen tables before the listings and renumber every table."""
+    extra = screen_tables(details, spec)
+    if not extra:
+        return
+    n_summary = sum(t.kind != "listing" for t in report.tables)
+    report.tables[n_summary:n_summary] = extra
+    for i, t in enumerate(report.tables, start=1):
+        t.number = i
+
+
 def screen_tables(details: Mapping[str, pd.DataFrame], spec) -> list[Table]:
     """Screen tables (numbered 0; the caller numbers them) from the assay details."""
+    details = _screen_details(details)
     out = []
     inc = _detail(details, "incidence")
     if inc is not None:

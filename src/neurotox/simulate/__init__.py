@@ -40,4 +40,4 @@ def list_simulators() -> list[Simulator]:
 def _load_all() -> None:
     # Importing a family module registers its simulators. Done lazily so importing
     # neurotox.simulate stays cheap.
-    from neurotox.simulate import battery, cipn, dnt, neurite, rodent, zebrafish  # noqa: F401
+    from neurotox.simulate import battery, cipn, dnt, neurite, neurochem, rodent, zebrafish  # noqa: F401

@@ -11,7 +11,7 @@ from neurotox.imaging.neurites import ridge_filter
 from neurotox.imaging.preprocess import correct_background, estimate_noise
 from neurotox.imaging.qc import focus_score, saturation_fraction
 from neurotox.imaging.segment import segment_nuclei
-from neurotox.imaging.skeleton import smoothed_step_lengths
+from neurotox.imaging.skeleton import pixel_lengths
 from neurotox.imaging.synthetic import _splat
 
 PX = 0.65
@@ -42,16 +42,31 @@ def _cell_field(neurites, *, shape=(300, 400), cells=((150, 80),), seed=0, amp=7
     return img.astype(np.uint16), nimg.astype(np.uint16)
 
 
-@pytest.mark.parametrize("angle", [0.0, 13.0, 22.5, 45.0, 67.0])
-def test_smoothed_length_of_digital_straight_line(angle):
+@pytest.mark.parametrize("angle", [0.0, 13.0, 22.5, 45.0, 67.0, 110.0, 150.0])
+def test_corner_count_length_of_digital_straight_line(angle):
     # a digital (8-connected) line of known length: raw steps overestimate up to 8 %
+    from skimage.draw import line
+
     n = 200
     a = np.deg2rad(angle)
-    t = np.arange(0, n + 1)
-    pts = np.round(np.c_[t * np.sin(a), t * np.cos(a)]).astype(int)
-    pts = pts[np.r_[True, np.any(np.diff(pts, axis=0) != 0, axis=1)]]
-    measured = smoothed_step_lengths(pts).sum()
-    assert measured == pytest.approx(n, rel=0.015)
+    r1, c1 = int(round(250 + n * np.sin(a))), int(round(250 + n * np.cos(a)))
+    img = np.zeros((500, 500), bool)
+    img[line(250, 250, r1, c1)] = True
+    assert pixel_lengths(img).sum() == pytest.approx(np.hypot(r1 - 250, c1 - 250), rel=0.025)
+
+
+def test_corner_count_length_of_circle_and_junction():
+    from skimage.draw import circle_perimeter
+    from skimage.morphology import skeletonize
+
+    img = np.zeros((400, 400), bool)
+    img[circle_perimeter(200, 200, 150)] = True
+    assert pixel_lengths(skeletonize(img)).sum() == pytest.approx(2 * np.pi * 150, rel=0.01)
+    # a T junction: a triangle of links at the junction is counted once
+    t = np.zeros((50, 50), bool)
+    t[10, 5:45] = True
+    t[11:40, 25] = True
+    assert pixel_lengths(t).sum() == pytest.approx((39 + 29) * 0.98, rel=1e-9)
 
 
 @pytest.mark.parametrize("angle", [0.0, 22.5, 45.0, 110.0])

@@ -23,14 +23,6 @@ DEFAULT_PX = {"drg_degeneration_neuritex": DRG_PX, "shsy5y_lotem": 0.325,
               "neuriteanalyzer_haas": 0.5}
 
 
-@pytest.fixture(scope="module")
-def imaging(shared_data):
-    folder = shared_data / "imaging"
-    if not folder.is_dir():
-        pytest.skip("no imaging folder in the shared data")
-    return folder
-
-
 def _n1e(imaging, t):
     folder = imaging / "n1e115_neuritetracker"
     nuc = sorted(folder.glob(f"s31_t{t}_nucleus*.tif"))

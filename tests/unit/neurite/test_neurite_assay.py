@@ -57,22 +57,39 @@ def _field(**kw):
     return {**row, **kw}
 
 
-def test_qc_rules_exclude_with_reasons():
+def test_qc_rules_flag_with_values_and_exclude_only_listed_rules():
     fields = pd.DataFrame([
-        _field(field=1), _field(field=2), _field(field=3),
+        *(_field(field=k) for k in (1, 2, 3, 8, 9, 10, 11)),
         _field(field=4, nuclei_count=0.0, cells_analysed=0.0, total_neurite_length_um=0.0),
         _field(field=5, saturation_fraction=0.2),
         _field(field=6, focus_score=0.1),
         _field(field=7, debris_fraction=0.9),
     ])
-    out = apply_qc(fields, NeuriteParameters()).set_index("field")
+    params = NeuriteParameters(exclude_on=("empty", "cell_count", "saturation", "focus"))
+    out = apply_qc(fields, params).set_index("field")
     assert not out.loc[[1, 2, 3], "excluded"].any()
     assert out.loc[4, "exclusion_reason"].startswith("empty field (no nuclei, no neurites)")
     assert "cell count 0 outside [1, 5000]" in out.loc[4, "exclusion_reason"]
-    assert out.loc[5, "exclusion_reason"] == "saturated pixels 20.00% > 1.00%"
-    assert out.loc[6, "exclusion_reason"] == "focus score 0.10 x plate median < 0.3"
+    assert out.loc[5, "exclusion_reason"] == \
+        "saturated pixels 20.00% of the analysed channel > 5.00%"
+    assert out.loc[5, "qc_flags"] == "saturation=20.00%"
+    assert out.loc[6, "exclusion_reason"] == \
+        "focus score 0.100 = 0.10 x the plate median 1.000 < 0.5"
+    assert out.loc[6, "qc_flags"] == "focus=0.10x"
     assert not out.loc[7, "excluded"]
-    assert out.loc[7, "qc_flags"] == "debris"
+    assert out.loc[7, "qc_flags"] == "debris=0.90"
+    # with the default rules saturation is flagged only
+    default = apply_qc(fields, NeuriteParameters()).set_index("field")
+    assert default.loc[5, "qc_flags"] == "saturation=20.00%"
+    assert not default.loc[5, "excluded"]
+
+
+def test_focus_not_judged_on_plates_with_few_fields_or_unmeasurable_focus():
+    few = pd.DataFrame([_field(field=1), _field(field=2), _field(field=3, focus_score=0.05)])
+    assert apply_qc(few, NeuriteParameters())["qc_flags"].eq("").all()
+    many = pd.DataFrame([_field(field=k) for k in range(1, 10)]
+                        + [_field(field=10, focus_score=float("nan"))])
+    assert apply_qc(many, NeuriteParameters())["qc_flags"].eq("").all()
 
 
 def _fit(ec50, top_conc=100.0):
@@ -128,11 +145,33 @@ def test_missing_pixel_size_is_reported(tmp_path):
     import tifffile
 
     (tmp_path / "img").mkdir()
+    rng = np.random.default_rng(0)
     for ch in (1, 2):
-        tifffile.imwrite(tmp_path / "img" / f"P_B02_s1_w{ch}.tif", np.zeros((32, 32), np.uint16))
+        img = rng.normal(100, 5, (32, 32)) + 400 * (rng.random((32, 32)) > 0.9)
+        tifffile.imwrite(tmp_path / "img" / f"P_B02_s1_w{ch}.tif", img.astype(np.uint16))
     with pytest.raises(InputError, match=r"pixel size not found in the image metadata; give "
                                          r"--pixel-size"):
         plan_fields(tmp_path / "img", NeuriteParameters())
+
+
+@pytest.mark.parametrize(("channels", "message"), [
+    ({}, r"nuclear channel '1' \(plane 1\) of a\.png is blank: constant \(every pixel 0\); "
+         r"choose another channel \(RGB merge: choose the colour, e\.g\. --nuclei-channel blue"),
+    ({"nuclei_channel": "blue", "neurite_channel": "red"},
+     r"neurite channel 'red' \(plane 1\) of a\.png is blank"),
+])
+def test_blank_plane_of_an_rgb_merge_is_named_at_once(tmp_path, channels, message):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    rgb = np.zeros((64, 64, 3), np.uint8)
+    for k in (1, 2):     # dark background with bright spots: signal
+        rgb[..., k] = rng.integers(0, 3, (64, 64)) + 200 * (rng.random((64, 64)) > 0.95)
+    (tmp_path / "img").mkdir()
+    Image.fromarray(rgb).save(tmp_path / "img" / "a.png")
+    params = NeuriteParameters(pattern="{*}.png", pixel_size_um=0.5, **channels)
+    with pytest.raises(InputError, match=message):
+        plan_fields(tmp_path / "img", params)
 
 
 def test_layout_mismatch_is_an_error(sim_plate):
@@ -195,7 +234,8 @@ def test_out_of_focus_field_gets_overlay_after_plate_qc(sim_plate, tmp_path):
     tifffile.imwrite(path, blurred.astype(np.uint16), imagej=True,
                      resolution=(1 / truth["pixel_size_um"], 1 / truth["pixel_size_um"]),
                      metadata={"unit": "um"})
-    _, params = resolve_parameters("neurite-outgrowth-shsy5y")
+    # four fields: the plate median is judged from 4 (the protocol asks for 8)
+    _, params = resolve_parameters("neurite-outgrowth-shsy5y", {"min_fields_for_focus": 4})
     tasks, _ = plan_fields(images, params, overlays="flagged")
     b04 = [t for t in tasks if t.source.well == "B04"]
     assert run_fields(b04, workers=1)[0].overlay is None    # the worker alone cannot tell

@@ -22,6 +22,13 @@ class GroupInfo:
     control: bool
 
 
+#: Group names read as vehicle control in layouts with groups but no concentrations
+#: (when the protocol names no ``control_group``), compared case-insensitively.
+VEHICLE_NAMES = ("vehicle", "control", "ctrl", "dmso", "vc", "controle")
+#: Dose unit of wells whose layout gives a group but no concentration.
+NO_DOSE = "none"
+
+
 def _group_of(row: pd.Series, groups: dict[str, GroupInfo] | None,
               params: NeuriteParameters) -> GroupInfo | None:
     group = str(row.get("group", "") or "")
@@ -32,7 +39,11 @@ def _group_of(row: pd.Series, groups: dict[str, GroupInfo] | None,
         dose = conc if math.isfinite(conc) else g.dose
         return GroupInfo(g.group, dose, g.dose_unit, g.control)
     if not math.isfinite(conc):
-        return None
+        if not group:
+            return None
+        control = group == params.control_group if params.control_group else \
+            group.lower() in VEHICLE_NAMES
+        return GroupInfo(group, math.nan, NO_DOSE, control)   # no dose is invented
     name = group or f"C{conc:g}"
     control = (group == params.control_group) if params.control_group else conc == 0
     return GroupInfo(name, conc, params.dose_unit, control)

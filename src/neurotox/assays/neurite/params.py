@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from neurotox.imaging import FieldSettings
 
@@ -28,8 +28,10 @@ QC_RULES = ("empty", "cell_count", "saturation", "focus", "debris")
 class NeuriteParameters(BaseModel):
     """Parameters of the neurite-outgrowth assay (protocol template + overrides).
 
-    Image-analysis settings are in µm; QC rules decide which field flags
-    exclude a field (the others are reported only). ``workers`` is the number
+    Image-analysis settings are in µm; QC rules flag fields with the measured
+    value, and only the rules in ``exclude_on`` exclude them (the others are
+    reported only). Focus is judged against the plate's median only when the
+    plate has ``min_fields_for_focus`` fields with a measurable focus. ``workers`` is the number
     of local worker processes (None: one per core); it changes the speed,
     never the results.
     """
@@ -47,6 +49,14 @@ class NeuriteParameters(BaseModel):
     nucleus_threshold_factor: float = Field(default=0.5, gt=0.05, lt=1)
     cell_body_margin_um: float = Field(default=5.0, ge=0, le=100)
     neurite_width_um: float = Field(default=1.5, gt=0.1, le=20)
+    neurite_max_width_um: float | None = Field(default=None, gt=0.1, le=50)
+    soma_min_width_um: float = Field(default=8.0, gt=0.5, le=200)
+    soma_min_area_um2: float = Field(default=80.0, gt=0, le=1e5)
+    non_neuronal: Literal["none", "all", "larger", "channel"] = "none"
+    non_neuronal_channel: str | None = None
+    non_neuronal_min_area_um2: float | None = Field(default=None, gt=0)
+    non_neuronal_process_um: float = Field(default=0.0, ge=0, le=5000)
+    neurite_reach_um: float | None = Field(default=None, gt=0)
     ridge_high: float = Field(default=8.0, gt=0, le=100)
     ridge_low: float = Field(default=3.0, gt=0, le=100)
     min_contrast: float = Field(default=0.0, ge=0, le=50)
@@ -57,11 +67,12 @@ class NeuriteParameters(BaseModel):
     saturation_level: float | None = Field(default=None, gt=0)
     min_cells_per_field: int = Field(default=1, ge=0)
     max_cells_per_field: int = Field(default=5000, ge=1)
-    max_saturation_fraction: float = Field(default=0.01, ge=0, le=1)
-    min_relative_focus: float = Field(default=0.3, ge=0, le=1)
+    max_saturation_fraction: float = Field(default=0.05, ge=0, le=1)
+    min_relative_focus: float = Field(default=0.5, ge=0, le=1)
+    min_fields_for_focus: int = Field(default=8, ge=2)
     max_debris_fraction: float = Field(default=0.5, ge=0, le=1)
     exclude_on: tuple[Literal["empty", "cell_count", "saturation", "focus", "debris"], ...] = (
-        "empty", "cell_count", "saturation", "focus")
+        "empty", "cell_count", "focus")
     control_group: str | None = None
     dose_unit: str = "uM"
     ec_levels: tuple[float, ...] = (50.0, 20.0)
@@ -69,10 +80,18 @@ class NeuriteParameters(BaseModel):
     specific_hit_ratio: float = Field(default=4.0, ge=1)
     workers: int | None = Field(default=None, ge=1)
 
-    @field_validator("nuclei_channel", "neurite_channel", mode="before")
+    @field_validator("nuclei_channel", "neurite_channel", "non_neuronal_channel", mode="before")
     @classmethod
     def _channel_text(cls, v: Any) -> Any:
         return str(v) if isinstance(v, int) else v
+
+    @model_validator(mode="after")
+    def _rules_complete(self) -> NeuriteParameters:
+        if self.non_neuronal == "larger" and self.non_neuronal_min_area_um2 is None:
+            raise ValueError("non_neuronal 'larger' needs non_neuronal_min_area_um2")
+        if self.non_neuronal == "channel" and self.non_neuronal_channel is None:
+            raise ValueError("non_neuronal 'channel' needs non_neuronal_channel")
+        return self
 
     def settings(self) -> FieldSettings:
         """The image-analysis settings."""

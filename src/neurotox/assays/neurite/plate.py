@@ -27,7 +27,15 @@ from neurotox.assays.neurite.tables import (
     well_table,
 )
 from neurotox.errors import InputError, quoted
-from neurotox.io.plates import FieldSource, field_sources, pixel_size_um, scan_plate
+from neurotox.imaging.channels import blank_reason
+from neurotox.io.plates import (
+    FieldSource,
+    field_sources,
+    is_colour_merge,
+    pixel_size_um,
+    read_plane,
+    scan_plate,
+)
 
 
 @dataclass
@@ -80,6 +88,25 @@ def _check_same_calibration(sources: list[FieldSource], px: float,
                      f"({quoted(missing[:5])}) taken as {px:.4g} µm")
 
 
+def check_first_field(source: FieldSource) -> None:
+    """InputError at once when a channel of the first field is blank, naming file and channel.
+
+    An unused colour plane of an RGB merge (the default channels 1 and 2 are red
+    and green there), a constant image or a plane without signal would
+    otherwise be analysed as nuclei or neurites without a word, and slowly.
+    """
+    for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
+        if plane is None:
+            continue
+        reason = blank_reason(read_plane(plane), merge=is_colour_merge(plane))
+        if reason:
+            hint = " (RGB merge: choose the colour, e.g. --nuclei-channel blue " \
+                   "--neurite-channel green)" if plane.plane is not None else ""
+            raise InputError(f"{role} {plane.describe()} is blank: {reason}; choose another "
+                             f"channel{hint}, or --nuclei-channel none for single-channel "
+                             "images", path=plane.path)
+
+
 def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
                 overlays: Literal["all", "flagged", "none"] = "flagged"
                 ) -> tuple[list[FieldTask], list[str]]:
@@ -104,6 +131,11 @@ def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
     if any(s.nuclei is None for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
                      "neurite channel alone")
+    check_first_field(sources[0])
+    if params.non_neuronal == "channel":
+        raise InputError("non_neuronal 'channel' needs a third image channel, which plate runs "
+                         "do not read yet; use 'all' or 'larger', or analyse_field("
+                         "non_neuronal_image=...) from Python")
     px = _pixel_size(sources, params, notes)
     _check_same_calibration(sources, px, params, notes)
     settings = params.settings()

@@ -35,12 +35,19 @@ def concentration_response(wells: pd.DataFrame, params: NeuriteParameters
         One row per endpoint and timepoint: parameters, ECx with CIs and flags.
     selectivity : pandas.DataFrame
         One row per timepoint: neurite and viability EC at the selectivity
-        level, their ratio and the call (``specific``, ``cytotoxic``, ``inactive``).
+        level, their ratio and the call (``specific``, ``cytotoxic``, ``inactive``,
+        or ``not evaluable`` with the reason when there are no concentrations or no
+        usable vehicle control: then nothing is fitted).
 
     """
     levels = tuple(dict.fromkeys((*params.ec_levels, params.selectivity_level)))
     fit_rows, sel_rows = [], []
     for tp, grp in wells.groupby("timepoint", sort=True):
+        reason = not_evaluable(grp)
+        if reason:
+            sel_rows.append({"timepoint": tp, "level": params.selectivity_level,
+                             "call": NOT_EVALUABLE, "reason": reason})
+            continue
         fits = {}
         for name, col in CR_ENDPOINTS.items():
             ok = grp[np.isfinite(grp[col].to_numpy(dtype=float))]
@@ -49,6 +56,24 @@ def concentration_response(wells: pd.DataFrame, params: NeuriteParameters
         sel_rows.append({"timepoint": tp, **selectivity(fits["neurite_length_per_cell"],
                                                         fits["nuclei_count"], params)})
     return pd.DataFrame(fit_rows), pd.DataFrame(sel_rows)
+
+
+#: Selectivity call when no call can be made.
+NOT_EVALUABLE = "not evaluable"
+
+
+def not_evaluable(wells: pd.DataFrame) -> str:
+    """Why a concentration-response of these wells cannot be evaluated ('' when it can)."""
+    doses = wells["dose"].to_numpy(dtype=float)
+    if not np.isfinite(doses).any():
+        return "the layout gives groups but no concentrations"
+    control = wells["control"].to_numpy(dtype=bool)
+    usable = np.isfinite(wells.loc[control, "neurite_length_per_cell_um"].to_numpy(dtype=float))
+    if not usable.any():
+        return "no usable vehicle-control wells (none in the layout, or all excluded)"
+    if len(set(doses[np.isfinite(doses) & ~control])) < 2:
+        return "fewer than two treated concentrations"
+    return ""
 
 
 def selectivity(neurite: HillFit, viability: HillFit, params: NeuriteParameters

@@ -37,44 +37,62 @@ def cell_table(outputs: list[FieldOutput]) -> pd.DataFrame:
     return df[front + [c for c in df.columns if c not in front]]
 
 
-def _qc_reasons(row: pd.Series, focus_ref: float,
-                p: NeuriteParameters) -> list[tuple[str, str]]:
-    reasons = []
-    if row["nuclei_count"] == 0 and row["total_neurite_length_um"] == 0:
-        reasons.append(("empty", "empty field (no nuclei, no neurites)"))
+def _qc_findings(row: pd.Series, focus_ref: float,
+                 p: NeuriteParameters) -> list[tuple[str, str, str]]:
+    """(rule, flag with its measured value, sentence) for each QC rule the field fails."""
+    out = []
+    neurites = row["total_neurite_length_um"]
+    if row["nuclei_count"] == 0 and (neurites == 0 or pd.isna(neurites)):
+        out.append(("empty", "empty", "empty field (no nuclei, no neurites)"))
     n = row["cells_analysed"]
     if n < p.min_cells_per_field or n > p.max_cells_per_field:
-        reasons.append(("cell_count", f"cell count {n:.0f} outside "
-                        f"[{p.min_cells_per_field}, {p.max_cells_per_field}]"))
-    if row["saturation_fraction"] > p.max_saturation_fraction:
-        reasons.append(("saturation", f"saturated pixels {row['saturation_fraction']:.2%} > "
-                        f"{p.max_saturation_fraction:.2%}"))
-    if focus_ref > 0 and row["focus_score"] < p.min_relative_focus * focus_ref:
-        reasons.append(("focus", f"focus score {row['focus_score'] / focus_ref:.2f} x plate "
-                        f"median < {p.min_relative_focus}"))
+        out.append(("cell_count", f"cell_count={n:.0f}", f"cell count {n:.0f} outside "
+                    f"[{p.min_cells_per_field}, {p.max_cells_per_field}]"))
+    sat = row["saturation_fraction"]
+    if sat > p.max_saturation_fraction:
+        out.append(("saturation", f"saturation={sat:.2%}", f"saturated pixels {sat:.2%} of the "
+                    f"analysed channel > {p.max_saturation_fraction:.2%}"))
+    focus = row["focus_score"]
+    if focus_ref > 0 and pd.notna(focus) and focus < p.min_relative_focus * focus_ref:
+        rel = focus / focus_ref
+        out.append(("focus", f"focus={rel:.2f}x", f"focus score {focus:.3f} = {rel:.2f} x the "
+                    f"plate median {focus_ref:.3f} < {p.min_relative_focus}"))
     if row["debris_fraction"] > p.max_debris_fraction:
-        reasons.append(("debris", f"debris fraction {row['debris_fraction']:.2f} > "
-                        f"{p.max_debris_fraction}"))
-    return reasons
+        out.append(("debris", f"debris={row['debris_fraction']:.2f}",
+                    f"debris fraction {row['debris_fraction']:.2f} > {p.max_debris_fraction}"))
+    return out
+
+
+def focus_references(fields: pd.DataFrame, params: NeuriteParameters) -> dict[str, float]:
+    """Median focus score per plate over fields where it was measurable.
+
+    Plates with fewer than ``min_fields_for_focus`` such fields get no
+    reference (0): a few fields do not tell a blurred field from a sparse one.
+    """
+    ok = fields[fields["focus_score"].notna() & (fields["cells_analysed"] > 0)]
+    counts = ok.groupby("plate")["focus_score"].count()
+    medians = ok.groupby("plate")["focus_score"].median()
+    return {plate: float(medians[plate]) if counts[plate] >= params.min_fields_for_focus else 0.0
+            for plate in medians.index}
 
 
 def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
     """Add QC flags, ``excluded`` and ``exclusion_reason`` columns to the field table.
 
-    Focus is judged relative to the median focus score of the plate's
-    non-empty fields; the protocol's ``exclude_on`` lists the rules that
-    exclude a field (the others only flag it).
+    Every failed rule is flagged with its measured value (``qc_flags``, e.g.
+    ``saturation=7.31%;focus=0.42x``); only the rules in the protocol's
+    ``exclude_on`` exclude the field, with the full sentence as the reason.
+    Focus is judged relative to the plate's median (see :func:`focus_references`).
     """
     fields = fields.copy()
     if fields.empty:
         return fields.assign(qc_flags="", excluded=False, exclusion_reason="")
-    nonempty = fields[fields["nuclei_count"] > 0]
-    focus_ref = nonempty.groupby("plate")["focus_score"].median()
+    refs = focus_references(fields, params)
     qc_flags, excluded, reasons = [], [], []
     for _, row in fields.iterrows():
-        found = _qc_reasons(row, float(focus_ref.get(row["plate"], 0.0)), params)
-        qc_flags.append(";".join(k for k, _ in found))
-        hits = [text for k, text in found if k in params.exclude_on]
+        found = _qc_findings(row, refs.get(row["plate"], 0.0), params)
+        qc_flags.append(";".join(flag for _, flag, _ in found))
+        hits = [text for rule, _, text in found if rule in params.exclude_on]
         excluded.append(bool(hits))
         reasons.append("; ".join(hits))
     return fields.assign(qc_flags=qc_flags, excluded=excluded, exclusion_reason=reasons)
@@ -134,8 +152,12 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
     records = []
     for _, w in wells.iterrows():
         subject = f"{w['plate']}:{w['well']}" if multi_plate else w["well"]
-        base = {"subject": subject, "group": w["group"], "dose": float(w["dose"]),
-                "dose_unit": w["dose_unit"], "timepoint": w["timepoint"], "batch": w["plate"],
+        dose = float(w["dose"])
+        # groups without a concentration: dose 0 with unit 'none' (the EndpointTable
+        # needs a finite dose; the unit says there is none)
+        base = {"subject": subject, "group": w["group"],
+                "dose": dose if math.isfinite(dose) else 0.0, "dose_unit": w["dose_unit"],
+                "timepoint": w["timepoint"], "batch": w["plate"],
                 "source": f"{plate_dirs.get(w['plate'], w['plate'])}/{w['well']} "
                           f"({w['fields_analysed']}/{w['fields_total']} fields)"}
         for name, col in WELL_ENDPOINTS.items():
@@ -143,7 +165,8 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
             rec = {**base, "endpoint": name, "value": value}
             if not math.isfinite(value):
                 rec["excluded"] = True
-                rec["exclusion_reason"] = w["well_note"] or "no value (no vehicle control)"
+                rec["exclusion_reason"] = w["well_note"] or \
+                    "no value (not measured in these fields, or no vehicle control)"
             records.append(rec)
     return ept.from_records(records, study_id=study_id, assay=ASSAY, category=params.category,
                             sex="NA")

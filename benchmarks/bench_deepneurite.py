@@ -1,0 +1,147 @@
+"""Neurite length against manual tracings: the DeepNeurite PC3 co-culture set, cross-validated.
+
+The 89 single-channel fields of ``../shared/data/imaging/deepneurite_pc3_coculture``
+(neurites among PC3 cancer cells that take up the same dye) come with manual
+neurite masks; truth is the skeleton length of each mask (skan branch distances,
+pixels; no pixel size: 1 µm/px is assumed).
+
+The few physically meaningful settings of the co-culture protocol
+(``neurite-outgrowth-coculture``: soma width, length of non-neuronal processes,
+hysteresis threshold) are chosen on one half of the fields (odd field numbers)
+and the result is reported on the other half (even numbers), then on all
+fields with the protocol as shipped. Nothing is fitted per field.
+
+Usage: ``python benchmarks/bench_deepneurite.py [--grid] [--out results.csv]``
+(``--grid`` runs the tuning grid; without it only the shipped protocol is scored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "imaging" / \
+    "deepneurite_pc3_coculture"
+PROTOCOL = "neurite-outgrowth-coculture"
+GRID = {"soma_min_width_um": (10.0, 12.0, 14.0),
+        "non_neuronal_process_um": (0.0, 120.0, 240.0)}
+
+
+def truth_length(mask: np.ndarray) -> float:
+    """Skeleton length (pixels) of a manual mask: sum of skan branch distances."""
+    from skimage.morphology import skeletonize
+
+    from neurotox.numba_cache import configure
+
+    configure()
+    from skan import Skeleton, summarize
+
+    skel = skeletonize(mask > 0)
+    if skel.sum() < 2:
+        return float(skel.sum())
+    return float(summarize(Skeleton(skel), separator="_")["branch_distance"].sum())
+
+
+def load(folder: Path = DATA) -> list[tuple[str, np.ndarray, float]]:
+    """(name, image, truth) of every field with a mask."""
+    import tifffile
+
+    out = []
+    for path in sorted((folder / "image").glob("*.tif")):
+        label = folder / "label" / path.name
+        if label.is_file():
+            out.append((path.name, tifffile.imread(path), truth_length(tifffile.imread(label))))
+    return out
+
+
+def measure(fields: list, settings) -> pd.DataFrame:
+    from neurotox.imaging import analyse_field
+
+    rows = [(name, truth, analyse_field(img, None, pixel_size=1.0, settings=settings)
+             .metrics["total_neurite_length_um"]) for name, img, truth in fields]
+    return pd.DataFrame(rows, columns=["field", "truth", "measured"])
+
+
+def series(name: str) -> str:
+    return re.search(r"PC3-(\d)-", name).group(1)
+
+
+def field_number(name: str) -> int:
+    return int(re.search(r"-(\d+)\.tif$", name).group(1))
+
+
+def score(df: pd.DataFrame) -> dict[str, float]:
+    """The acceptance figures of issue 20 for a table of truth and measured lengths."""
+    big = df[df["truth"] > 100]
+    err = (big["measured"] - big["truth"]) / big["truth"]
+    dense = df[df["truth"] > 3000]
+    dense_err = (dense["measured"] - dense["truth"]) / dense["truth"]
+    slope, intercept = np.polyfit(df["truth"], df["measured"], 1)
+    s2 = df["field"].map(series) == "2"
+    ratio = df.loc[s2, "measured"].mean() / df.loc[~s2, "measured"].mean()
+    ratio_truth = df.loc[s2, "truth"].mean() / df.loc[~s2, "truth"].mean()
+    low = df.loc[df["truth"] < 100, "measured"]
+    return {"n": len(df), "median_abs_error": float(err.abs().median()),
+            "median_error": float(err.median()),
+            "dense_within_25pct": float((dense_err.abs() <= 0.25).mean()) if len(dense) else
+            float("nan"),
+            "dense_worst_error": float(dense_err.abs().max()) if len(dense) else float("nan"),
+            "slope": float(slope), "intercept_px": float(intercept),
+            "empty_fields_max_px": float(low.max()) if len(low) else float("nan"),
+            "empty_fields_median_px": float(low.median()) if len(low) else float("nan"),
+            "series_ratio_vs_truth": float(ratio / ratio_truth)}
+
+
+def _objective(s: dict[str, float]) -> float:
+    """Lower is better: median error, fit and empty fields weighted alike."""
+    return (s["median_abs_error"] + abs(s["slope"] - 1) + abs(s["intercept_px"]) / 1000
+            + s["empty_fields_median_px"] / 1000 + abs(s["series_ratio_vs_truth"] - 1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--grid", action="store_true", help="tune on odd fields, report on even")
+    ap.add_argument("--out", type=Path, help="write per-field results (shipped protocol)")
+    args = ap.parse_args()
+    if not DATA.is_dir():
+        sys.exit(f"no data at {DATA}")
+    from neurotox.assays.base import resolve_parameters
+
+    _, params = resolve_parameters(PROTOCOL)
+    base = params.settings()
+    fields = load()
+    print(f"{len(fields)} fields with manual masks")
+    if args.grid:
+        from dataclasses import replace
+
+        tune = [f for f in fields if field_number(f[0]) % 2 == 1]
+        test = [f for f in fields if field_number(f[0]) % 2 == 0]
+        results = []
+        for values in itertools.product(*GRID.values()):
+            setting = dict(zip(GRID, values, strict=True))
+            s = score(measure(tune, replace(base, **setting)))
+            results.append((_objective(s), setting, s))
+            print(f"tune {setting}: {_fmt(s)}", flush=True)
+        best = min(results, key=lambda r: r[0])
+        print(f"best on the tuning half: {best[1]}")
+        held_out = score(measure(test, replace(base, **best[1])))
+        print(f"held-out half, best setting : {_fmt(held_out)}")
+        print(f"held-out half, as shipped   : {_fmt(score(measure(test, base)))}")
+    df = measure(fields, base)
+    print(f"all fields, protocol as shipped: {_fmt(score(df))}")
+    if args.out:
+        df.to_csv(args.out, index=False, lineterminator="\n")
+
+
+def _fmt(s: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.3g}" for k, v in s.items())
+
+
+if __name__ == "__main__":
+    main()

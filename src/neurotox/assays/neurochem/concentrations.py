@@ -1,0 +1,134 @@
+"""Concentrations of wells and samples from a calibrated standard curve.
+
+:func:`well_values` turns every well's signal into a concentration (× dilution)
+with its status; :func:`sample_values` summarises replicate wells into one
+censored value per sample and dilution (below the LLOQ left-censored at it,
+above the ULOQ right-censored at it); :func:`choose_dilution` picks one
+dilution per sample.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from neurotox.assays.neurochem.params import ImmunoassayParameters
+from neurotox.assays.neurochem.quantify import Calibration
+from neurotox.stats.curves import ABOVE, BELOW, NO_SIGNAL, OK, Curve
+
+
+def well_values(wells: pd.DataFrame, curve: Curve) -> pd.DataFrame:
+    """Every well's back-calculated concentration × dilution and its status.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The wells with ``concentration`` (NaN where not computable) and ``status``
+        (``ok``, ``below_curve``, ``above_curve``, ``no_signal``).
+
+    """
+    y = wells["signal"].to_numpy(float)
+    with np.errstate(all="ignore"):
+        conc = curve.inverse(y) * wells["dilution"].to_numpy(float)
+    return wells.assign(concentration=conc, status=curve.status(y))
+
+
+SAMPLE_COLUMNS = ("plate", "analyte", "sample", "dilution", "wells", "n", "mean_signal", "cv",
+                  "concentration", "value", "censoring", "status", "reason", "flags")
+
+
+def sample_values(wells: pd.DataFrame, cal: Calibration,
+                  params: ImmunoassayParameters) -> pd.DataFrame:
+    """One value per sample and dilution: mean signal → concentration, censored at the limits.
+
+    Notes
+    -----
+    Replicate wells are summarised by their mean signal (as Bio-Plex Manager
+    does), back-calculated once; vendor outliers (``---``) and missing signals
+    are left out. Below the LLOQ (or beyond the zero-concentration asymptote)
+    the value is left-censored at LLOQ × dilution; above the ULOQ it is
+    right-censored at ULOQ × dilution (or excluded, ``above_uloq``). Without a
+    quantifiable range every value is excluded.
+
+    """
+    smp = wells[wells["type"] == "sample"]
+    if smp.empty:
+        return pd.DataFrame(columns=list(SAMPLE_COLUMNS))
+    ok = ~smp["vendor_excluded"] & np.isfinite(smp["signal"])
+    use = smp.assign(sig=smp["signal"].where(ok), flag=smp["vendor_flag"].where(
+        smp["vendor_flag"] != ""))
+    g = use.groupby(["sample", "dilution"], sort=False)
+    out = g.agg(wells=("well", ",".join), n=("sig", "count"), mean_signal=("sig", "mean"),
+                sd=("sig", "std"), flags=("flag", _flags)).reset_index()
+    mean = out["mean_signal"].to_numpy(float)
+    with np.errstate(all="ignore"):
+        out["cv"] = np.where(out["n"] > 1, 100 * out["sd"] / np.abs(mean), np.nan)
+        x = cal.curve.inverse(mean)
+    out["concentration"] = x * out["dilution"]
+    _censor(out, x, cal.curve.status(mean), cal, params)
+    high_cv = out["cv"] > params.cv_limit
+    cv_text = "replicate CV " + out["cv"].round(0).astype("Int64").astype(str) + "%"
+    out.loc[high_cv, "flags"] = (out.loc[high_cv, "flags"] + ", " +
+                                 cv_text[high_cv]).str.strip(", ")
+    if params.exclude_high_cv_samples:
+        hit = high_cv & (out["reason"] == "")
+        out.loc[hit, "reason"] = "replicate CV above " + f"{params.cv_limit:g}%"
+    return out.assign(plate=cal.plate, analyte=cal.analyte)[list(SAMPLE_COLUMNS)]
+
+
+def _flags(values: pd.Series) -> str:
+    return ", ".join(f"vendor {f}" for f in sorted(set(values.dropna())))
+
+
+def _censor(out: pd.DataFrame, x: np.ndarray, status: np.ndarray, cal: Calibration,
+            params: ImmunoassayParameters) -> None:
+    """Fill ``value``, ``censoring``, ``status`` and ``reason`` (vectorised)."""
+    n = len(out)
+    dil = out["dilution"].to_numpy(float)
+    no_signal = (out["n"] == 0).to_numpy()
+    with np.errstate(invalid="ignore"):
+        below = (status == BELOW) | ((status == OK) & (x < cal.lloq * (1 - 1e-12)))
+        above = (status == ABOVE) | ((status == OK) & (x > cal.uloq * (1 + 1e-12)))
+    value = np.where(below, cal.lloq * dil, np.where(above, cal.uloq * dil, x * dil))
+    censoring = np.where(below, "left", np.where(above, "right", "none")).astype(object)
+    state = np.where(below, "below LLOQ", np.where(above, "above ULOQ", "quantified"))
+    reason = np.full(n, "", dtype=object)
+    if params.above_uloq == "exclude":
+        reason[above] = "above the ULOQ (dilute and re-assay)"
+    if not math.isfinite(cal.lloq):
+        reason[:] = "no quantifiable range (standard curve failed)"
+    reason[no_signal] = "no signal (every replicate missing or an outlier)"
+    state = np.where(no_signal, NO_SIGNAL, state)
+    drop = reason != ""
+    value[drop] = np.nan
+    censoring[drop] = "none"
+    out["value"], out["censoring"], out["status"], out["reason"] = value, censoring, state, reason
+
+
+def choose_dilution(rows: pd.DataFrame, ratio: float) -> tuple[pd.Series, str]:
+    """The value to report for a sample measured at several dilutions, and a hook note.
+
+    The lowest dilution that is quantified is reported; when the back-calculated
+    concentration rises by more than ``ratio`` with dilution (a hook/prozone
+    effect), the highest quantified dilution is reported and the sample flagged.
+    Without a quantified dilution: the lowest left-censored bound, else the
+    highest right-censored bound.
+    """
+    rows = rows.sort_values("dilution")
+    ok = rows[(rows["censoring"] == "none") & (rows["reason"] == "") &
+              np.isfinite(rows["value"])]
+    if len(ok) >= 2 and ok["value"].iloc[-1] > ratio * ok["value"].iloc[0]:
+        return ok.iloc[-1], (f"possible hook effect: {ok['value'].iloc[0]:.4g} at 1:"
+                             f"{ok['dilution'].iloc[0]:g} but {ok['value'].iloc[-1]:.4g} at 1:"
+                             f"{ok['dilution'].iloc[-1]:g}; the highest dilution reported")
+    if len(ok):
+        return ok.iloc[0], ""
+    left = rows[rows["censoring"] == "left"]
+    if len(left):
+        return left.iloc[0], ""
+    right = rows[rows["censoring"] == "right"]
+    if len(right):
+        return right.iloc[-1], ""
+    return rows.iloc[0], ""

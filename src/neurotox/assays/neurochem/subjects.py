@@ -1,0 +1,164 @@
+"""From plate sample IDs to study subjects, matrices, time points and normalisers.
+
+A sample sheet (see :mod:`neurotox.io.neurochem.samples`) maps each sample ID;
+without one, the protocol's ``samples.pattern`` (a regular expression with a
+``subject`` group and optional ``matrix``/``timepoint`` groups) is matched
+against the whole ID. Samples that map to nothing (QC pools, other studies'
+samples) are listed in the notes and stay out of the EndpointTable.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from neurotox.assays.neurochem.params import CommonParameters
+from neurotox.errors import InputError, quoted
+from neurotox.io.neurochem.samples import is_sample_sheet, label, read_sample_sheet
+from neurotox.study import Study
+
+
+@dataclass(frozen=True)
+class SampleInfo:
+    """Where one sample comes from and how to normalise it."""
+
+    subject: str
+    matrix: str
+    timepoint: str
+    dilution: float = math.nan
+    protein_mg_ml: float = math.nan
+    tissue_mg: float = math.nan
+    homogenate_ml: float = math.nan
+    where: str = ""
+
+    @property
+    def label(self) -> str:
+        """EndpointTable time point: ``<matrix>_<timepoint>``, either alone, or ``NA``."""
+        return "_".join(p for p in (self.matrix, self.timepoint) if p) or "NA"
+
+
+def split_inputs(paths: list[Path]) -> tuple[list[Path], Path | None]:
+    """Plate exports and the (at most one) sample sheet among the input files."""
+    sheets = [p for p in paths if is_sample_sheet(p)]
+    if len(sheets) > 1:
+        raise InputError(f"expected at most one sample sheet, found {len(sheets)}: "
+                         f"{quoted(p.name for p in sheets)}", path=sheets[1])
+    return [p for p in paths if p not in sheets], (sheets[0] if sheets else None)
+
+
+class SampleMap:
+    """Look-up of sample IDs (by plate) in a sample sheet or by the protocol's pattern.
+
+    Parameters
+    ----------
+    study
+        The study (its subjects are the only valid ones).
+    sheet
+        Sample sheet file, or None to use ``params.samples``.
+    params
+        Assay parameters (sample pattern, default matrix and time point).
+
+    """
+
+    def __init__(self, study: Study, sheet: Path | None, params: CommonParameters):
+        if study.subjects is None or len(study.subjects) == 0:
+            raise InputError("neurochemistry assays need a subjects file (subject, group, sex)",
+                             path=study.path, where="key 'subjects'")
+        self.known = set(study.subjects["subject"])
+        self.sheet_path = sheet
+        self.params = params
+        self.unmapped: dict[str, list[str]] = {}
+        self.table = None if sheet is None else read_sample_sheet(sheet)
+        self._index: dict[tuple[str, str], SampleInfo] = {}
+        self._cache: dict[tuple[str, str], SampleInfo | None] = {}
+        if self.table is not None:
+            unknown = self.table[~self.table["subject"].isin(self.known)]
+            if len(unknown):
+                r = unknown.iloc[0]
+                raise InputError(f"subject {r['subject']!r} is not in the study's subjects "
+                                 "file", path=sheet, where=f"{r['source']}, column 'subject'")
+        try:
+            self.pattern = re.compile(params.samples.pattern)
+        except re.error as exc:
+            raise InputError(f"samples.pattern is not a regular expression: {exc}",
+                             where="parameter 'samples.pattern'") from None
+        if "subject" not in self.pattern.groupindex:
+            raise InputError("samples.pattern needs a named group (?P<subject>…)",
+                             where="parameter 'samples.pattern'")
+        unknown = set(self.pattern.groupindex) - {"subject", "matrix", "timepoint"}
+        if unknown:
+            name = sorted(unknown)[0]
+            close = difflib.get_close_matches(name, ["subject", "matrix", "timepoint"], n=1)
+            raise InputError(f"samples.pattern has a group {name!r}; groups may be 'subject', "
+                             "'matrix' and 'timepoint'"
+                             + (f" (did you mean {close[0]!r}?)" if close else ""),
+                             where="parameter 'samples.pattern'")
+
+    def lookup(self, plate: str, sample: str) -> SampleInfo | None:
+        """The sample's subject and matrix, or None (recorded as unmapped)."""
+        key = (plate, sample)
+        if key not in self._cache:
+            info = self._from_sheet(plate, sample) if self.table is not None \
+                else self._from_pattern(sample)
+            self._cache[key] = info
+            if info is None:
+                self.unmapped.setdefault(plate, []).append(sample)
+        return self._cache[key]
+
+    def _from_sheet(self, plate: str, sample: str) -> SampleInfo | None:
+        if not self._index:
+            default = self.params.samples
+            for r in self.table.to_dict("records"):
+                self._index[(r["plate"], r["sample"])] = SampleInfo(
+                    subject=r["subject"], matrix=r["matrix"] or label(default.matrix or ""),
+                    timepoint=r["timepoint"] or label(default.timepoint or ""),
+                    dilution=r["dilution"], protein_mg_ml=r["protein_mg_ml"],
+                    tissue_mg=r["tissue_mg"], homogenate_ml=r["homogenate_ml"],
+                    where=f"{self.sheet_path.name} {r['source']}")
+        return self._index.get((plate, sample)) or self._index.get(("", sample))
+
+    def _from_pattern(self, sample: str) -> SampleInfo | None:
+        m = self.pattern.fullmatch(sample.strip())
+        if not m or m.group("subject") not in self.known:
+            return None
+        groups: dict[str, Any] = m.groupdict()
+        default = self.params.samples
+        return SampleInfo(subject=groups["subject"],
+                          matrix=label(groups.get("matrix") or default.matrix or ""),
+                          timepoint=label(groups.get("timepoint") or default.timepoint or ""))
+
+    def notes(self) -> list[str]:
+        """One note per plate listing samples that map to no study subject."""
+        how = f"the sample sheet {self.sheet_path.name}" if self.sheet_path else \
+            f"samples.pattern {self.params.samples.pattern!r}"
+        return [f"plate {plate}: {len(set(s))} sample ID(s) not in {how}, left out: "
+                f"{quoted(s)}" for plate, s in sorted(self.unmapped.items())]
+
+
+def is_fluid(matrix: str, params: CommonParameters) -> bool:
+    """True for body fluids (concentration per mL), False for tissue homogenates."""
+    return matrix in {label(m) for m in params.fluid_matrices}
+
+
+def normaliser(info: SampleInfo, normalisation: str) -> tuple[float, str]:
+    """Factor turning a per-mL homogenate value into per-mg-protein or per-g-tissue.
+
+    Returns
+    -------
+    factor, reason
+        NaN and the reason when the sample sheet lacks what is needed.
+
+    """
+    if normalisation == "protein":
+        if not info.protein_mg_ml > 0:
+            return math.nan, "protein concentration missing in the sample sheet"
+        return 1.0 / info.protein_mg_ml, ""
+    if normalisation == "tissue":
+        if not (info.tissue_mg > 0 and info.homogenate_ml > 0):
+            return math.nan, "tissue weight or homogenate volume missing in the sample sheet"
+        return info.homogenate_ml / (info.tissue_mg / 1000.0), ""
+    return 1.0, ""

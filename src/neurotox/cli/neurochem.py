@@ -1,0 +1,68 @@
+"""``neurotox neurochem``: multiplex/ELISA exports or Ellman reads to censored endpoints.
+
+Loads the study, resolves the protocol (template, then the study's entry for the
+protocol's assay, then ``--param``), runs the ``neurochem`` or ``cholinesterase``
+assay and writes the EndpointTable, the detail tables (curves, standards,
+controls, samples, wells), one standard-curve figure per analyte and plate, and
+the comparisons with control into an atomic output folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from neurotox.cli.options import output_options
+from neurotox.cli.rodent import _run
+
+
+def _curve_figures(od: Any, result: Any) -> None:
+    from neurotox.report import render_figures
+    from neurotox.report.neurochem import curve_figures
+
+    for fig in render_figures(curve_figures(result.details)):
+        od.write_bytes(f"figures/{fig.key}.png", fig.png)
+        od.write_bytes(f"figures/{fig.key}.svg", fig.svg)
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False,
+                                                    path_type=Path))
+@click.option("--study", "study_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Study YAML (groups, subjects).")
+@click.option("--protocol", default="multiplex-cytokines", show_default=True,
+              help="multiplex-cytokines, elisa-4pl, cholinesterase-ellman or a protocol YAML.")
+@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Override a protocol parameter (YAML value, e.g. analyte=gfap); "
+                   "repeatable.")
+@click.option("--figures/--no-figures", default=True, show_default=True,
+              help="Draw a standard-curve figure per analyte and plate.")
+@output_options
+def neurochem(inputs: tuple[Path, ...], study_file: Path, protocol: str,
+              params: tuple[str, ...], figures: bool, output: Path, force: bool) -> None:
+    """Cytokines, GFAP, NfL (xPONENT, Bio-Plex, Gen5, plain plate table) or cholinesterase.
+
+    INPUT files are plate exports (format detected) plus, optionally, a sample
+    sheet (sample, subject, matrix, timepoint, dilution, protein, tissue weight);
+    for cholinesterase, kinetic reads and a plate map. Without INPUT the study's
+    entry for the protocol's assay is used.
+    """
+    from neurotox.protocols import load_protocol
+
+    assay = load_protocol(protocol).assay
+    if assay == "cholinesterase":
+        import neurotox.assays.neurochem.cholinesterase as module
+    elif assay == "neurochem":
+        import neurotox.assays.neurochem.immunoassay as module
+    else:
+        raise click.BadParameter(f"protocol {protocol!r} is for assay {assay!r}, not a "
+                                 "neurochemistry assay", param_hint="--protocol")
+    result = _run(assay, module, inputs, study_file, protocol, params, output, force,
+                  extra=_curve_figures if figures else None)
+    ep = result.endpoints
+    censored = int((ep["censoring"] != "none").sum())
+    click.echo(f"{assay}: {ep['subject'].nunique()} subjects, {len(ep)} endpoint values "
+               f"({censored} censored, {int(ep['excluded'].sum())} excluded); wrote {output}")

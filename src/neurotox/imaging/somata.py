@@ -1,0 +1,129 @@
+"""Cell bodies found in the neurite (or soma) channel by size and shape; which are not neurons.
+
+A soma is a wide bright structure (see :func:`neurotox.imaging.neurites.detect_neurites`:
+its full width at half maximum exceeds the protocol's ``soma_min_width_um``) with
+at least the protocol's soma area. Narrower or smaller wide spots (varicosities,
+crossings of neurite bundles, debris) are not somata. Used when a field has no
+nuclear channel (MAP2 / beta-III-tubulin images) and to mark non-neuronal cells
+whose outlines and processes are not neurite.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import numpy as np
+from scipy import ndimage as ndi
+from skimage.measure import label
+from skimage.segmentation import relabel_sequential
+
+
+class NonNeuronal(StrEnum):
+    """Which somata of the neurite channel are non-neuronal cells.
+
+    ``none``: every soma is a neuron. ``all``: every soma is a non-neuronal cell
+    (co-cultures where the neurons' somata lie elsewhere, e.g. a microfluidic
+    axon compartment, or axon fields of explants). ``larger``: somata larger than
+    ``non_neuronal_min_area_um2`` are non-neuronal (flat glia or tumour cells
+    among small neurons). ``channel``: a separate marker channel of the
+    non-neuronal cells (e.g. GFAP) decides.
+    """
+
+    NONE = "none"
+    ALL = "all"
+    LARGER = "larger"
+    CHANNEL = "channel"
+
+
+def find_somata(wide: np.ndarray, *, min_area: float) -> tuple[np.ndarray, np.ndarray]:
+    """Label the wide structures of at least ``min_area`` pixels as somata.
+
+    Parameters
+    ----------
+    wide
+        Boolean mask of wide bright structures.
+    min_area
+        Smallest soma area in pixels.
+
+    Returns
+    -------
+    somata : numpy.ndarray
+        ``int32`` labels 1..n (holes filled).
+    small : numpy.ndarray
+        Boolean mask of the wide structures too small to be somata.
+
+    """
+    lab, n = label(wide, connectivity=2, return_num=True)
+    if n == 0:
+        return np.zeros(wide.shape, np.int32), np.zeros(wide.shape, bool)
+    areas = np.bincount(lab.ravel(), minlength=n + 1)
+    areas[0] = 0
+    big = areas >= min_area
+    big[0] = False
+    somata = np.where(big[lab], lab, 0)
+    somata, _, _ = relabel_sequential(somata)
+    filled = ndi.binary_fill_holes(somata > 0)
+    somata = _fill_labels(somata.astype(np.int32), filled)
+    return somata, wide & ~big[lab]
+
+
+def _fill_labels(labels: np.ndarray, filled: np.ndarray) -> np.ndarray:
+    """Give filled holes the label of the object around them."""
+    holes = filled & (labels == 0)
+    if not holes.any():
+        return labels
+    from skimage.segmentation import watershed
+
+    return watershed(np.zeros(labels.shape, np.uint8), labels, mask=filled).astype(np.int32)
+
+
+def non_neuronal_somata(somata: np.ndarray, rule: NonNeuronal | str, *,
+                        max_neuron_area: float | None = None,
+                        marker: np.ndarray | None = None) -> np.ndarray:
+    """Which somata are non-neuronal: boolean per label (index 0 unused, False).
+
+    Parameters
+    ----------
+    somata
+        Soma labels.
+    rule
+        See :class:`NonNeuronal`.
+    max_neuron_area
+        ``larger`` rule: somata with more pixels than this are non-neuronal.
+    marker
+        ``channel`` rule: boolean mask of the non-neuronal marker; somata
+        with at least half their area inside it are non-neuronal.
+
+    Raises
+    ------
+    ValueError
+        ``larger`` without ``max_neuron_area`` or ``channel`` without ``marker``.
+
+    """
+    rule = NonNeuronal(rule)
+    n = int(somata.max()) if somata.size else 0
+    out = np.zeros(n + 1, bool)
+    if n == 0 or rule is NonNeuronal.NONE:
+        return out
+    if rule is NonNeuronal.ALL:
+        out[1:] = True
+        return out
+    areas = np.bincount(somata.ravel(), minlength=n + 1)
+    if rule is NonNeuronal.LARGER:
+        if max_neuron_area is None:
+            raise ValueError("the 'larger' non-neuronal rule needs non_neuronal_min_area_um2")
+        out[1:] = areas[1:] > max_neuron_area
+        return out
+    if marker is None:
+        raise ValueError("the 'channel' non-neuronal rule needs the marker channel")
+    inside = np.bincount(somata.ravel(), weights=np.asarray(marker, bool).ravel(),
+                         minlength=n + 1)
+    out[1:] = inside[1:] >= 0.5 * np.maximum(areas[1:], 1)
+    return out
+
+
+def marker_mask(image_bc: np.ndarray, *, noise: float, min_contrast: float = 3.0,
+                sigma: float = 2.0) -> np.ndarray:
+    """Foreground of a background-corrected marker channel (non-neuronal cells)."""
+    smoothed = ndi.gaussian_filter(np.asarray(image_bc, np.float32), sigma)
+    return smoothed > min_contrast * noise

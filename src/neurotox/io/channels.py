@@ -1,0 +1,51 @@
+"""Colour planes of merged images as labs save them: colour names, burned-in annotations.
+
+Labs often save fields as RGB(A) merges (nuclei blue, neurites green, an unused
+red plane) in TIFF, PNG or JPEG, with a white scale bar and its label burned in.
+Array helpers used by :mod:`neurotox.io.plates` when it reads a colour plane.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage as ndi
+
+#: Colour names accepted as channels of RGB(A) images, and their sample index.
+COLOURS = {"red": 0, "r": 0, "green": 1, "g": 1, "blue": 2, "b": 2, "alpha": 3, "a": 3}
+#: Sample index → colour name, for messages.
+COLOUR_NAMES = ("red", "green", "blue", "alpha")
+#: Near-white in every colour plane (fraction of the dtype maximum): burned-in annotation.
+ANNOTATION_LEVEL = 0.85
+
+
+def colour_index(name: str) -> int | None:
+    """Sample index of a colour name (``"blue"`` → 2), None for anything else."""
+    return COLOURS.get(str(name).strip().lower())
+
+
+def annotation_mask(rgb: np.ndarray) -> np.ndarray:
+    """Pixels of burned-in white annotations (scale bar, its label) in an RGB(A) merge.
+
+    A pixel near the maximum grey value in the red, green and blue planes at
+    once is white overlay, not fluorescence (a merge would need all three dyes
+    saturated at the same pixel). The mask is widened by 2 pixels to take in
+    JPEG ringing around the bar.
+    """
+    rgb = np.asarray(rgb)
+    if rgb.ndim != 3 or rgb.shape[2] < 3:
+        return np.zeros(rgb.shape[:2], bool)
+    top = float(np.iinfo(rgb.dtype).max) if np.issubdtype(rgb.dtype, np.integer) else \
+        float(rgb[..., :3].max())
+    white = np.min(rgb[..., :3], axis=2) >= ANNOTATION_LEVEL * top
+    if not white.any():
+        return white
+    return ndi.binary_dilation(white, iterations=2)
+
+
+def remove_annotations(plane: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The plane with annotation pixels set to its median (background) grey value."""
+    if not mask.any():
+        return plane
+    out = plane.copy()
+    out[mask] = np.median(plane[~mask]) if (~mask).any() else 0
+    return out

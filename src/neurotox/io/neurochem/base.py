@@ -1,0 +1,546 @@
+"""Reader registry, value parsing and the tidy structure every plate-assay reader returns.
+
+Readers of multiplex-bead and ELISA plate-reader exports (Luminex xPONENT,
+Bio-Rad Bio-Plex Manager, BioTek/Agilent Gen5, a plain plate table) register
+under a format name with a cheap ``match`` and a ``read``; :func:`read_export`
+detects the format through the registry.
+
+Output contract
+---------------
+:class:`PlateExport.wells` has one row per well (or per replicate group, when
+the vendor exported group means) and analyte, with the columns
+:data:`WELL_COLUMNS`:
+
+``plate``
+    Plate or batch name.
+``analyte``
+    Analyte name as the export spells it (``IL6``, ``Hu IL-6 (19)``).
+``well``
+    ``A01``; several wells joined by ``,`` for a replicate-group row.
+``sample``
+    Sample ID or description as in the export.
+``type``
+    ``standard``, ``blank``, ``control`` or ``sample``.
+``level``
+    Standard or control name (``Standard5``, ``S3``, ``STD2``, ``Control1``); empty
+    for samples and blanks.
+``expected``
+    Expected concentration of a standard or control in the export's unit (NaN
+    otherwise).
+``dilution``
+    Dilution factor of the sample (1 when the export gives none).
+``signal``
+    The signal the vendor fits the curve on: Net MFI (xPONENT), FI − Bkgd
+    (Bio-Plex), the blank-corrected OD or the kinetic mean rate (Gen5), or the
+    plain table's signal column.
+``raw``
+    The uncorrected signal (Median MFI, FI, OD); NaN when not exported.
+``replicates``
+    Wells behind the row (1 for per-well data).
+``count``
+    Bead count (NaN when not exported).
+``vendor_value``
+    The vendor's concentration; for a censored string (``< 0.105``, ``OOR >``)
+    its bound (NaN when the string gives none).
+``vendor_censoring``
+    ``none``, ``left`` or ``right``.
+``vendor_flag``
+    The vendor's own marker, verbatim: ``*``, ``OOR <``, ``OOR >``, ``---``,
+    ``***``, ``Extrapolated``, ``?????``; empty when none.
+``vendor_excluded``
+    The vendor designated the value an outlier (``---``, Outlier = 1).
+``source``
+    File and line, or sheet and row, the row came from.
+
+:class:`VendorCurve` holds the curve the vendor printed or exported per
+analyte; ``controls`` the expected ranges of controls.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import FormatError, InputError, quoted
+from neurotox.io.zebrafish.base import Source as ZebrafishSource
+
+WELL_COLUMNS = ("plate", "analyte", "well", "sample", "type", "level", "expected", "dilution",
+                "signal", "raw", "replicates", "count", "vendor_value", "vendor_censoring",
+                "vendor_flag", "vendor_excluded", "source")
+CONTROL_COLUMNS = ("analyte", "level", "expected", "low", "high")
+WELL_TYPES = ("standard", "blank", "control", "sample")
+
+
+
+@dataclass(frozen=True)
+class VendorCurve:
+    """A standard curve as the vendor printed or exported it.
+
+    Attributes
+    ----------
+    model
+        ``5pl``, ``4pl``, ``linear`` or ``other`` (printed but not recognised).
+    params
+        Coefficients by the vendor's letters (``A``…``F``/``E``/``G``).
+    form
+        ``logistic`` (``A + (B - A)/(1 + (x/C)^D)^F``), ``gen5`` (``(A - D)/(1 +
+        (X/C)^B) + D``), ``linear-ax+b`` (Gen5 ``Y = A*X + B``) or ``text``.
+    r2
+        Coefficient of determination the vendor reported (NaN when none).
+    text
+        The equation or model name as printed.
+
+    """
+
+    model: str
+    params: dict[str, float]
+    form: str
+    r2: float = math.nan
+    text: str = ""
+
+
+@dataclass
+class PlateExport:
+    """What a plate-assay reader returns.
+
+    Attributes
+    ----------
+    format
+        Registry name of the reader.
+    path
+        File read.
+    wells
+        Tidy table with :data:`WELL_COLUMNS` (see the module docstring).
+    curves
+        Vendor curve per analyte (may be empty).
+    units
+        Concentration unit per analyte as exported (``pg/mL``); missing when the
+        export gives none.
+    controls
+        Expected concentration and acceptance range of controls
+        (:data:`CONTROL_COLUMNS`); empty when the export gives none.
+    notes
+        Decisions and repairs made while reading (named quirks of the vendor).
+    meta
+        Instrument, software and batch fields found in the header.
+
+    """
+
+    format: str
+    path: Path
+    wells: pd.DataFrame
+    curves: dict[str, VendorCurve] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    controls: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        columns=list(CONTROL_COLUMNS)))
+    notes: list[str] = field(default_factory=list)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def analytes(self) -> list[str]:
+        """Analytes in export order."""
+        return list(dict.fromkeys(self.wells["analyte"]))
+
+
+# ------------------------------------------------------------------ sniffing
+
+class Source(ZebrafishSource):
+    """A file opened for sniffing (see :class:`neurotox.io.zebrafish.base.Source`).
+
+    Adds the whole decoded text and the sheets of a workbook, read once.
+    """
+
+    def text(self) -> str:
+        """The whole file decoded (text files only)."""
+        try:
+            return self.path.read_bytes().decode(self.encoding).lstrip("\ufeff")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"cannot decode as {self.encoding} text (byte {exc.start})",
+                              path=self.path) from None
+
+    @cached_property
+    def workbook(self) -> dict[str, pd.DataFrame]:
+        """Every sheet as a frame of raw cells (workbooks only; read once)."""
+        return read_workbook(self.path, self.container)
+
+
+def read_workbook(path: Path, container: str) -> dict[str, pd.DataFrame]:
+    """Every sheet of an xls/xlsx workbook as a frame of raw cells (no header)."""
+    engine = "xlrd" if container == "xls" else "openpyxl"
+    try:
+        return pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine=engine)
+    except Exception as exc:  # the engines raise many types on damaged files
+        if isinstance(exc, MemoryError):
+            raise
+        raise FormatError(f"cannot open as an {container} workbook: "
+                          f"{' '.join(str(exc).split()) or type(exc).__name__}",
+                          path=path) from None
+
+
+# ------------------------------------------------------------------ values
+
+_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+_CENSORED = re.compile(r"^(OOR\s*)?([<>])\s*([+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?)?$",
+                       re.IGNORECASE)
+_MISSING = {"", "nan", "n/a", "na", "none", "***", "?????", "---", "-", "#n/a"}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """A vendor cell read as a value: number, censoring, flag."""
+
+    value: float
+    censoring: str = "none"
+    flag: str = ""
+
+
+def cell_text(c: object) -> str:
+    """A cell as stripped text; '' for empty and NaN cells."""
+    if c is None or (isinstance(c, float) and math.isnan(c)):
+        return ""
+    if isinstance(c, float) and c.is_integer() and abs(c) < 1e15:
+        return str(int(c))
+    return str(c).strip()
+
+
+def parse_value(cell: object) -> Parsed:
+    """Read a vendor concentration or signal cell.
+
+    Numbers are numbers (a thousands separator ``1,303.5`` is accepted);
+    ``< 0.105``, ``<0.105``, ``OOR <`` are left-censored, ``> 3450``, ``OOR >``
+    right-censored with the printed bound (NaN when none is printed); ``*1.55``
+    is 1.55 flagged ``*`` (extrapolated); ``---``, ``***``, ``?????``, ``NaN``,
+    ``N/A`` and empty cells are missing with the text as flag.
+
+    Raises
+    ------
+    ValueError
+        Text that is none of these.
+
+    """
+    if isinstance(cell, int | float | np.integer | np.floating) and not isinstance(cell, bool):
+        v = float(cell)
+        return Parsed(v) if math.isfinite(v) else Parsed(math.nan, flag="" if v != v else "inf")
+    text = cell_text(cell)
+    if text.lower() in _MISSING:
+        return Parsed(math.nan, flag=text if text.lower() not in {"", "nan", "none"} else "")
+    flag = ""
+    if text.startswith("*") and len(text) > 1:
+        flag, text = "*", text[1:].strip()
+    if _NUMBER.match(text):
+        return Parsed(float(text), flag=flag)
+    if _THOUSANDS.match(text):
+        return Parsed(float(text.replace(",", "")), flag=flag)
+    m = _CENSORED.match(text)
+    if m:
+        bound = float(m.group(3)) if m.group(3) else math.nan
+        return Parsed(bound, "left" if m.group(2) == "<" else "right", cell_text(cell))
+    raise ValueError(f"expected a number or a vendor marker, found {cell_text(cell)!r}")
+
+
+def number(cell: object, *, path: Path, where: str, allow_missing: bool = True) -> float:
+    """A plain number from a cell; FormatError naming the place otherwise."""
+    try:
+        p = parse_value(cell)
+    except ValueError as exc:
+        raise FormatError(str(exc), path=path, where=where) from None
+    if p.censoring != "none" or p.flag == "*":
+        raise FormatError(f"expected a number, found {cell_text(cell)!r}", path=path,
+                          where=where)
+    if not allow_missing and not math.isfinite(p.value):
+        raise FormatError(f"expected a number, found {cell_text(cell) or 'an empty cell'!r}",
+                          path=path, where=where)
+    return p.value
+
+
+_WELL = re.compile(r"^\s*([A-Pa-p])\s*0*(\d{1,2})\s*$")
+
+
+def normalise_well(text: str) -> str | None:
+    """``A01`` for ``A1``/``a01``; None when not a well of a 96/384 plate."""
+    m = _WELL.match(str(text))
+    if not m or not 1 <= int(m.group(2)) <= 24:
+        return None
+    return f"{m.group(1).upper()}{int(m.group(2)):02d}"
+
+
+def normalise_wells(text: str, *, path: Path, where: str) -> str:
+    """``A01,A02`` for ``A1,A2`` (Bio-Plex replicate groups); FormatError otherwise."""
+    parts = [p for p in re.split(r"[,;\s]+", str(text).strip()) if p]
+    wells = [normalise_well(p) for p in parts]
+    if not wells or any(w is None for w in wells):
+        raise FormatError(f"expected well names like 'A1' or 'A1,A2', found {text!r}",
+                          path=path, where=where)
+    return ",".join(wells)
+
+
+# ------------------------------------------------------------------ standard series
+
+def check_series(levels: Sequence[str], values: Sequence[float], *, what: str,
+                 path: Path) -> tuple[list[float], list[str]]:
+    """Check an expected-concentration series in level order; repair decimal damage.
+
+    Parameters
+    ----------
+    levels
+        Level names in dilution order (``Standard1`` … ``Standard16``).
+    values
+        Expected concentrations in the same order.
+    what
+        Analyte (and plate) named in notes and errors.
+    path
+        Export named in errors.
+
+    Returns
+    -------
+    values, repairs
+        The series with repaired values, and one ``"<what> <level> <old> → <new>"``
+        per repair (see :func:`repair_note`).
+
+    Raises
+    ------
+    FormatError
+        The series is not monotone and cannot be repaired.
+
+    Notes
+    -----
+    A serial dilution is monotone with a constant fold. When most neighbours
+    share one fold, a value off the series is repaired if the value times a
+    power of ten (a lost decimal point or a thousands separator read as a
+    decimal) equals the one the series predicts to 1e-6 relative; every repair
+    is noted. A series that is still not monotone is an error: a damaged
+    standard is never used silently. (A damaged value that keeps a series
+    without a constant fold monotone cannot be recognised.)
+
+    """
+    v = np.array(values, dtype=float)
+    ok = np.isfinite(v) & (v > 0)
+    if ok.sum() < 3:
+        return list(v), []
+    fold = _fold(v, ok)
+    notes = []
+    if fold is not None:
+        anchor = _anchor(v, ok, fold)
+        for i in np.flatnonzero(ok):
+            predicted = v[anchor] * fold ** (i - anchor)
+            if math.isclose(v[i], predicted, rel_tol=1e-6):
+                continue
+            k = round(math.log10(predicted / v[i]))
+            if k != 0 and math.isclose(v[i] * 10.0 ** k, predicted, rel_tol=1e-6):
+                notes.append(f"{what} {levels[i]} {v[i]:.10g} → {v[i] * 10.0 ** k:.10g}")
+                v[i] = v[i] * 10.0 ** k
+    if not _monotone(v[ok]):
+        shown = ", ".join(f"{lv}={x:g}" for lv, x in zip(levels, values, strict=True))
+        raise FormatError(f"{what}: expected concentrations of the standards are not "
+                          f"monotone and cannot be repaired ({shown}); correct the export",
+                          path=path)
+    return list(v), notes
+
+
+def repair_note(path: Path, repairs: list[str]) -> list[str]:
+    """One note for every repair :func:`check_series` made in a file."""
+    if not repairs:
+        return []
+    return [f"{path.name}: expected concentrations of standards whose decimal point or "
+            f"thousands separator was lost, repaired from the constant-fold dilution series "
+            f"({len(repairs)}): " + "; ".join(repairs)]
+
+
+def _monotone(v: np.ndarray) -> bool:
+    d = np.diff(v)
+    return bool(np.all(d < 0) or np.all(d > 0))
+
+
+def _fold(v: np.ndarray, ok: np.ndarray) -> float | None:
+    """The series' constant ratio between neighbours, when most neighbours share it."""
+    idx = np.flatnonzero(ok)
+    ratios = [v[j] / v[i] for i, j in zip(idx[:-1], idx[1:], strict=True) if j == i + 1]
+    if len(ratios) < 2:
+        return None
+    fold = float(np.median(ratios))
+    agree = sum(math.isclose(r, fold, rel_tol=1e-6) for r in ratios)
+    return fold if agree >= max(2, len(ratios) // 2) else None
+
+
+def _anchor(v: np.ndarray, ok: np.ndarray, fold: float) -> int:
+    """Index of a value whose neighbour agrees with the fold (a trustworthy anchor)."""
+    for i in np.flatnonzero(ok)[:-1]:
+        if ok[i + 1] and math.isclose(v[i + 1] / v[i], fold, rel_tol=1e-6):
+            return int(i)
+    return int(np.flatnonzero(ok)[0])
+
+
+# ------------------------------------------------------------------ registry
+
+@dataclass(frozen=True)
+class Reader:
+    """A registered export format.
+
+    Attributes
+    ----------
+    name
+        Format name (``xponent``, ``bioplex``, ``gen5``, ``plate-table``).
+    description
+        What the layout looks like; listed when no reader matches.
+    match
+        ``match(source) -> bool``: cheap check of the first lines or the container.
+    read
+        ``read(source, **options) -> PlateExport``.
+
+    """
+
+    name: str
+    description: str
+    match: Callable[[Source], bool]
+    read: Callable[..., PlateExport]
+
+
+_READERS: dict[str, Reader] = {}
+
+
+def register_reader(reader: Reader) -> Reader:
+    """Add a format to the registry (detection order = registration order)."""
+    _READERS[reader.name] = reader
+    return reader
+
+
+def list_formats() -> list[Reader]:
+    """Registered formats in detection order."""
+    return list(_READERS.values())
+
+
+def detect_format(path: str | Path) -> Reader:
+    """The reader whose layout check accepts ``path``; FormatError listing them otherwise."""
+    src = Source(path)
+    for reader in _READERS.values():
+        if reader.match(src):
+            return reader
+    expected = "; ".join(f"{r.name} ({r.description})" for r in _READERS.values())
+    raise FormatError(f"unknown plate-assay export layout. Expected one of: {expected}. "
+                      f"Found: {src.describe()}", path=src.path)
+
+
+def read_export(path: str | Path, *, format: str | None = None, **options: Any) -> PlateExport:
+    """Read a multiplex or ELISA export, detecting its format unless ``format`` is given.
+
+    Parameters
+    ----------
+    path
+        Export file.
+    format
+        Registry name; None to auto-detect.
+    **options
+        Passed to the reader (``analyte`` for single-analyte plain tables,
+        ``signal`` for Gen5 …).
+
+    Returns
+    -------
+    PlateExport
+        Checked tidy wells; ``notes`` starts with the format and how it was chosen.
+
+    """
+    if format is None:
+        reader, how = detect_format(path), "detected"
+    elif format in _READERS:
+        reader, how = _READERS[format], "given"
+    else:
+        raise InputError(f"unknown plate-assay export format {format!r}; known: "
+                         f"{quoted(_READERS)}")
+    src = Source(path)
+    if how == "given" and not reader.match(src):
+        raise FormatError(f"not in the {reader.name} layout ({reader.description}); found: "
+                          f"{src.describe()}", path=src.path)
+    try:
+        out = reader.read(src, **options)
+    except InputError:
+        raise
+    except _UNEXPECTED as exc:
+        raise FormatError(f"looks like {reader.name} but cannot be read: "
+                          f"{' '.join(str(exc).split()) or type(exc).__name__}",
+                          path=src.path) from None
+    if not out.meta.get("needs_map"):
+        check_wells(out)
+    out.notes.insert(0, f"{src.path.name}: format {reader.name} ({how})")
+    return out
+
+
+_UNEXPECTED = (ValueError, KeyError, TypeError, IndexError, UnicodeError, OSError,
+               zipfile.BadZipFile)
+
+
+def format_errors(read: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a reader taking a path first: unanticipated layouts become FormatError.
+
+    An unanticipated variant of the layout becomes one
+    :class:`~neurotox.errors.FormatError` naming the file, not a traceback.
+    """
+
+    @functools.wraps(read)
+    def wrapper(path: str | Path, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return read(path, *args, **kwargs)
+        except InputError:
+            raise
+        except _UNEXPECTED as exc:
+            raise FormatError(f"cannot be read: {' '.join(str(exc).split()) or type(exc).__name__}",
+                              path=Path(path)) from None
+    return wrapper
+
+
+def wells_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """A wells table with exactly :data:`WELL_COLUMNS` and their dtypes."""
+    df = pd.DataFrame(rows, columns=list(WELL_COLUMNS))
+    for col in ("expected", "dilution", "signal", "raw", "count", "vendor_value"):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    df["replicates"] = df["replicates"].fillna(1).astype(int)
+    df["vendor_excluded"] = df["vendor_excluded"].fillna(False).astype(bool)
+    for col in ("plate", "analyte", "well", "sample", "type", "level", "vendor_censoring",
+                "vendor_flag", "source"):
+        df[col] = df[col].fillna("").astype(str)
+    df.loc[df["vendor_censoring"] == "", "vendor_censoring"] = "none"
+    return df
+
+
+def check_wells(out: PlateExport) -> None:
+    """Check the tidy wells of any reader.
+
+    Raises
+    ------
+    FormatError
+        No rows, an unknown well type, a standard without a positive finite expected
+        concentration, a dilution that is not a finite number >= 1, an infinite
+        signal, or one well listed twice for one analyte.
+
+    """
+    w = out.wells
+    if w.empty:
+        raise FormatError(f"{out.format}: expected well rows, found none", path=out.path)
+
+    def fail(mask: pd.Series, message: str, column: str) -> None:
+        if mask.any():
+            r = w[mask.to_numpy()].iloc[0]
+            raise FormatError(f"{message}, found {r[column]!r}", path=out.path,
+                              where=f"{r['source'] or 'well ' + r['well']} "
+                                    f"(analyte {r['analyte']!r}, column {column!r})")
+
+    fail(~w["type"].isin(WELL_TYPES), f"expected a well type among {quoted(WELL_TYPES)}",
+         "type")
+    std = w["type"] == "standard"
+    fail(std & ~(np.isfinite(w["expected"]) & (w["expected"] >= 0)),
+         "expected a standard concentration >= 0", "expected")
+    fail(~(np.isfinite(w["dilution"]) & (w["dilution"] > 0)),
+         "expected a dilution factor > 0", "dilution")
+    fail(w["signal"].abs() == np.inf, "expected a finite signal", "signal")
+    dup = w.duplicated(["plate", "analyte", "well"], keep="first") & (w["well"] != "")
+    fail(dup, "expected each well once per analyte; this well appears again", "well")

@@ -1,0 +1,257 @@
+"""Bio-Rad Bio-Plex Manager workbook exports (xls or xlsx, one sheet per analyte).
+
+Each analyte sheet has a header block (``File Name:``, ``Analyte:``, ``Plate ID:``
+…), a table whose header row starts ``Analyte, Type, Well`` (columns FI,
+``FI - Bkgd``, Std Dev, %CV, Obs Conc, Exp Conc, ``(Obs/Exp) * 100``, optional
+Outlier, Conc in Range, Bead Count, Dilution …) and a footer with the
+regression type and the fitted equation, e.g.
+``Std. Curve: FI = -0.128163 + (8826.82 + 0.128163) / ((1 + (Conc / 5853.63)^-1.83191))^0.612373``.
+Sheets without that table (``Project Template``) are skipped and noted.
+
+Type codes: ``B`` blank (background), ``S1``… standards, ``C1``… controls,
+``X1``… unknowns. Markers carried through verbatim in ``vendor_flag``: ``*``
+(extrapolated beyond the standards), ``OOR <`` / ``OOR >`` (out of range, below
+or above: censored without a printed bound), ``---`` (designated an outlier:
+``vendor_excluded``), ``***`` (value not available; in Conc in Range: outside
+the range of standards recovering 70-130 %).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from neurotox.errors import FormatError, quoted
+from neurotox.io.neurochem.base import (
+    PlateExport,
+    Reader,
+    Source,
+    VendorCurve,
+    cell_text,
+    check_series,
+    normalise_wells,
+    number,
+    parse_value,
+    register_reader,
+    repair_note,
+    wells_frame,
+)
+
+NAME = "bioplex"
+_NUM = r"([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)"
+_EQUATION = re.compile(
+    rf"FI\s*=\s*{_NUM}\s*\+\s*\(\s*{_NUM}\s*([+-])\s*{_NUM}\s*\)\s*/\s*\(*\s*1\s*\+\s*"
+    rf"\(\s*Conc\s*/\s*{_NUM}\s*\)\s*\^\s*{_NUM}\s*\)*(?:\s*\^\s*{_NUM})?", re.IGNORECASE)
+_TYPE = re.compile(r"^(B|S|C|X|E)(\d*)$", re.IGNORECASE)
+_KINDS = {"B": "blank", "S": "standard", "C": "control", "X": "sample", "E": "control"}
+_REQUIRED = ("Analyte", "Type", "Well", "FI", "FI - Bkgd", "Obs Conc")
+
+
+def _norm(c: object) -> str:
+    return re.sub(r"\s+", " ", cell_text(c)).strip()
+
+
+def match(src: Source) -> bool:
+    """A workbook whose sheets hold an ``Analyte, Type, Well`` table (checked on open)."""
+    if src.container not in ("xls", "xlsx"):
+        return False
+    try:
+        sheets = src.workbook
+    except FormatError:
+        return False
+    return any(_header_row(df) is not None for df in sheets.values())
+
+
+def _header_row(df: pd.DataFrame) -> int | None:
+    for i in range(min(len(df), 40)):
+        cells = [_norm(c) for c in df.iloc[i].tolist()[:4]]
+        if cells[:3] == ["Analyte", "Type", "Well"]:
+            return i
+    return None
+
+
+def read(src: Source, **_: Any) -> PlateExport:
+    """Read every analyte sheet of a Bio-Plex Manager workbook."""
+    sheets = src.workbook
+    frames, curves, notes, skipped, meta = [], {}, [], [], {}
+    for name, df in sheets.items():
+        head = _header_row(df)
+        if head is None:
+            skipped.append(name)
+            continue
+        wells, curve, info, sheet_notes = _read_sheet(df, head, name, src.path)
+        frames.append(wells)
+        analyte = wells["analyte"].iloc[0] if len(wells) else name
+        if analyte in curves:
+            raise FormatError(f"analyte {analyte!r} appears on two sheets", path=src.path,
+                              where=f"sheet {name!r}")
+        if curve is not None:
+            curves[analyte] = curve
+        notes += sheet_notes
+        meta.setdefault("sheets", []).append(name)
+        meta.update({k: v for k, v in info.items() if v})
+    if not frames:
+        raise FormatError("expected analyte sheets with a table starting 'Analyte, Type, "
+                          f"Well', found sheets {quoted(sheets)}", path=src.path)
+    if skipped:
+        notes.append(f"{src.path.name}: sheets without an analyte table skipped: "
+                     f"{quoted(skipped)}")
+    wells = pd.concat(frames, ignore_index=True)
+    unit = next((u for name in skipped if (u := _template_unit(sheets[name]))), "")
+    units = dict.fromkeys(wells["analyte"].unique(), unit) if unit else {}
+    if unit:
+        notes.append(f"{src.path.name}: concentration unit {unit!r} from the project template")
+    return PlateExport(format=NAME, path=src.path, wells=wells, curves=curves, units=units,
+                       notes=notes, meta=meta)
+
+
+def _template_unit(df: pd.DataFrame) -> str:
+    """``Units of Concentration`` of a Bio-Plex project-template sheet ('' if absent)."""
+    for row in df.itertuples(index=False):
+        cells = [cell_text(c) for c in row]
+        if "Units of Concentration" in cells:
+            value = [c for c in cells[cells.index("Units of Concentration") + 1:] if c]
+            return value[-1] if value else ""
+    return ""
+
+
+def _info(df: pd.DataFrame, head: int) -> dict[str, str]:
+    out = {}
+    for i in range(head):
+        text = _norm(df.iat[i, 0])
+        key, sep, value = text.partition(":")
+        if sep:
+            out[key.strip()] = value.strip()
+    return out
+
+
+def _plate_name(info: dict[str, str], path: Path) -> str:
+    if info.get("Plate ID"):
+        return info["Plate ID"]
+    file_name = info.get("File Name", "")
+    stem = re.split(r"[\\/]", file_name)[-1].rsplit(".", 1)[0] if file_name else ""
+    return stem or path.stem
+
+
+def _read_sheet(df: pd.DataFrame, head: int, sheet: str,
+                path: Path) -> tuple[pd.DataFrame, VendorCurve | None, dict, list[str]]:
+    columns = [_norm(c) for c in df.iloc[head].tolist()]
+    missing = [c for c in _REQUIRED if c not in columns]
+    if missing:
+        raise FormatError(f"expected column(s) {quoted(missing)}, found "
+                          f"{quoted(c for c in columns if c)}", path=path,
+                          where=f"sheet {sheet!r}, row {head + 1}")
+    col = {c: columns.index(c) for c in columns if c}
+    info = _info(df, head)
+    plate = _plate_name(info, path)
+    rows, end = [], head + 1
+    while end < len(df) and _norm(df.iat[end, 0]):
+        rows.append(_row(df.iloc[end].tolist(), col, sheet, end + 1, plate, path))
+        end += 1
+    if not rows:
+        raise FormatError("expected data rows below the header, found none", path=path,
+                          where=f"sheet {sheet!r}, row {head + 2}")
+    wells = wells_frame(rows)
+    notes = _standard_series(wells, sheet, path)
+    footer = [_norm(df.iat[i, 0]) for i in range(end, len(df))]
+    curve, curve_notes = _curve(footer, sheet, path)
+    return wells, curve, info, notes + curve_notes
+
+
+def _kind(code: str, sheet: str, line: int, path: Path) -> tuple[str, str]:
+    m = _TYPE.match(code.strip())
+    if not m:
+        raise FormatError(f"expected a Type like 'B', 'S1', 'C1' or 'X1', found {code!r}",
+                          path=path, where=f"sheet {sheet!r}, row {line}")
+    kind = _KINDS[m.group(1).upper()]
+    level = f"{m.group(1).upper()}{m.group(2)}" if kind in ("standard", "control") else ""
+    return kind, level
+
+
+def _row(cells: list, col: dict[str, int], sheet: str, line: int, plate: str,
+         path: Path) -> dict[str, Any]:
+    def get(name: str) -> object:
+        return cells[col[name]] if name in col and col[name] < len(cells) else None
+
+    where = f"sheet {sheet!r}, row {line}"
+    kind, level = _kind(cell_text(get("Type")), sheet, line, path)
+    wells = normalise_wells(cell_text(get("Well")), path=path, where=where)
+    fi = parse_value(get("FI"))
+    net = parse_value(get("FI - Bkgd"))
+    try:
+        obs = parse_value(get("Obs Conc"))
+    except ValueError as exc:
+        raise FormatError(str(exc), path=path, where=f"{where}, column 'Obs Conc'") from None
+    in_range = cell_text(get("Conc in Range"))
+    outlier = cell_text(get("Outlier")) == "1" or "---" in (fi.flag, net.flag, obs.flag)
+    flags = [f for f in (obs.flag, net.flag if net.flag in ("---", "***") else "") if f]
+    if in_range == "***" and "***" not in flags and kind == "sample":
+        flags.append("not in range (***)")
+    dilution = number(get("Dilution"), path=path, where=f"{where}, column 'Dilution'")
+    return {
+        "plate": plate, "analyte": cell_text(get("Analyte")), "well": wells,
+        "sample": cell_text(get("Description")) or cell_text(get("Type")), "type": kind,
+        "level": level,
+        "expected": number(get("Exp Conc"), path=path, where=f"{where}, column 'Exp Conc'"),
+        "dilution": dilution if math.isfinite(dilution) else 1.0,
+        "signal": net.value, "raw": fi.value, "replicates": wells.count(",") + 1,
+        "count": number(get("Bead Count"), path=path, where=f"{where}, column 'Bead Count'"),
+        "vendor_value": obs.value, "vendor_censoring": obs.censoring,
+        "vendor_flag": " ".join(dict.fromkeys(flags)), "vendor_excluded": outlier,
+        "source": f"{path.name} sheet {sheet!r} row {line}"}
+
+
+def _standard_series(wells: pd.DataFrame, sheet: str, path: Path) -> list[str]:
+    std = wells[wells["type"] == "standard"]
+    if std.empty:
+        return []
+    by_level = std.groupby("level", sort=False)["expected"]
+    if (by_level.nunique() > 1).any():
+        lv = by_level.nunique().idxmax()
+        raise FormatError(f"replicates of standard {lv} have different Exp Conc", path=path,
+                          where=f"sheet {sheet!r}")
+    first = by_level.first()
+    order = sorted(first.index, key=lambda lv: int(lv[1:] or 0))
+    fixed, notes = check_series(order, [first[lv] for lv in order], what=f"sheet {sheet!r}",
+                                path=path)
+    repaired = dict(zip(order, fixed, strict=True))
+    wells.loc[wells["type"] == "standard", "expected"] = \
+        wells.loc[wells["type"] == "standard", "level"].map(repaired)
+    return repair_note(path, notes)
+
+
+def _curve(footer: list[str], sheet: str, path: Path) -> tuple[VendorCurve | None, list[str]]:
+    regression = next((t.split(":", 1)[1].strip() for t in footer
+                       if t.lower().startswith("regression type")), "")
+    equation = next((t for t in footer if t.lower().startswith("std. curve")), "")
+    fit = next((t for t in footer if t.lower().startswith("fitprob")), "")
+    if not equation:
+        return None, [f"{path.name} sheet {sheet!r}: no printed standard curve"] \
+            if regression else []
+    m = _EQUATION.search(equation)
+    if not m:
+        return VendorCurve("other", {}, "text", text=equation), [
+            f"{path.name} sheet {sheet!r}: curve equation not recognised: {equation!r}"]
+    a, b, sign, a2, c, d, e = m.groups()
+    if not math.isclose(float(a), -float(a2) if sign == "+" else float(a2), rel_tol=1e-4,
+                        abs_tol=1e-6):
+        raise FormatError(f"curve equation is inconsistent (A = {a}, but B - A uses {sign}{a2})",
+                          path=path, where=f"sheet {sheet!r}")
+    params = {"A": float(a), "B": float(b), "C": float(c), "D": float(d)}
+    if e is not None:
+        params["E"] = float(e)
+    model = "5pl" if e is not None else "4pl"
+    extra = dict(re.findall(r"(FitProb|ResVar)\.?\s*=\s*" + _NUM, fit))
+    text = f"{regression}: {equation.split(':', 1)[-1].strip()}" if regression else equation
+    if extra:
+        text += " (" + ", ".join(f"{k} {v}" for k, v in extra.items()) + ")"
+    return VendorCurve(model, params, "logistic", text=text), []
+
+
+register_reader(Reader(NAME, "Bio-Rad Bio-Plex Manager workbook (xls/xlsx): one sheet per "
+                             "analyte with a table 'Analyte, Type, Well, … FI - Bkgd, Obs Conc'",
+                       match, read))

@@ -1,0 +1,245 @@
+"""Plate grids: 8 × 12 (or 16 × 24) blocks of values as most readers export them "as plate".
+
+SoftMax Pro, Tecan Magellan/i-control, BMG MARS, PerkinElmer and hand-made sheets
+write each read as a grid: a header row of column numbers ``1 … 12`` and one
+row per plate row ``A … H``. This reader takes every such block of a CSV/TSV or
+of the first sheet of an xlsx workbook, names it by the cell in the grid's corner
+or the nearest text line above it, and decides what each block is:
+
+* a grid of text is the **layout** (well IDs: ``STD1``/``S1``/``CAL1`` standards,
+  ``BLK``/``Blank`` blanks, ``QC1``/``CTL1`` controls, anything else a sample;
+  ``SPL2:1`` = sample 2, first dilution);
+* a numeric grid whose name says ``conc``/``expected``/``standard`` holds the
+  standards' **expected concentrations**, one saying ``dilution``/``dil`` the
+  **dilution factors**;
+* of the other numeric grids the one whose name says ``blank`` (blank-corrected)
+  is the **signal**, else the first (``options['signal']`` names another).
+
+Without a layout grid, every well is a sample named by its well and the assay
+needs a plate map (the plain plate table without a signal) to say which wells
+are standards, blanks and samples. Every choice is noted.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neurotox.errors import FormatError, quoted
+from neurotox.io.neurochem.base import (
+    PlateExport,
+    Reader,
+    Source,
+    cell_text,
+    normalise_well,
+    parse_value,
+    register_reader,
+    wells_frame,
+)
+from neurotox.io.neurochem.plate_table import _ID_TYPES
+
+NAME = "plate-grid"
+_LETTERS = "ABCDEFGHIJKLMNOP"
+_EXPECTED = re.compile(r"conc|expected|standard|nominal", re.I)
+_DILUTION = re.compile(r"dilution|\bdil\b|\bdf\b", re.I)
+_BLANKED = re.compile(r"blank", re.I)
+_LAYOUT = re.compile(r"layout|well ?id|content|sample|name|map", re.I)
+_SPL = re.compile(r"^(SPL|SMP|SAMPLE)\s*(\d+)(?::(\d+))?$", re.I)
+
+
+@dataclass
+class Grid:
+    """One block: its name, the line it starts on and its cells by well."""
+
+    name: str
+    line: int
+    cells: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def numeric(self) -> bool:
+        """True when at least half of the filled cells are numbers."""
+        filled = [c for c in self.cells.values() if c]
+        nums = sum(1 for c in filled if _is_number(c))
+        return bool(filled) and nums >= len(filled) / 2
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(parse_value(text).value) or parse_value(text).censoring != "none"
+    except ValueError:
+        return False
+
+
+def _rows(src: Source) -> list[list[str]]:
+    if src.container == "xlsx":
+        sheet = next(iter(src.workbook.values()))
+        return [[cell_text(c) for c in r] for r in sheet.itertuples(index=False)]
+    if src.container != "text":
+        return []
+    sep = src.delimiter
+    return [[c.strip().strip('"') for c in line.split(sep)] for line in src.text().splitlines()]
+
+
+def _header_at(cells: list[str]) -> int | None:
+    """Index of the cell holding column 1 when the row is ``[label] 1 2 … 12``."""
+    nums = [re.sub(r"\.0$", "", c) for c in cells]
+    for k in range(min(len(nums), 4)):
+        run = nums[k:k + 12]
+        if run == [str(i) for i in range(1, 13)]:
+            return k
+    return None
+
+
+def find_grids(rows: list[list[str]]) -> list[Grid]:
+    """Every grid block of the rows (see the module docstring)."""
+    grids, i = [], 0
+    while i < len(rows):
+        k = _header_at(rows[i])
+        if k is None:
+            i += 1
+            continue
+        ncol = 24 if rows[i][k:k + 24] == [str(c) for c in range(1, 25)] else 12
+        grid = Grid(_grid_name(rows, i, k), i + 1)
+        j = i + 1
+        while j < len(rows) and len(rows[j]) > max(k - 1, 0) and k >= 1 \
+                and rows[j][k - 1].upper() == _LETTERS[j - i - 1: j - i]:
+            for c in range(ncol):
+                value = rows[j][k + c] if k + c < len(rows[j]) else ""
+                grid.cells[f"{_LETTERS[j - i - 1]}{c + 1:02d}"] = value
+            j += 1
+        if grid.cells:
+            grids.append(grid)
+        i = max(j, i + 1)
+    return grids
+
+
+def _grid_name(rows: list[list[str]], i: int, k: int) -> str:
+    corner = rows[i][k - 1] if k >= 1 else ""
+    if corner and corner not in ("<>", "#"):
+        return corner
+    for back in range(i - 1, max(i - 4, -1), -1):
+        text = " ".join(c for c in rows[back] if c).strip()
+        if text:
+            return text
+    return f"grid at line {i + 1}"
+
+
+def match(src: Source) -> bool:
+    """A CSV/TSV or xlsx holding at least one 8-row grid under a ``1 … 12`` header."""
+    if src.container == "xlsx":
+        try:
+            first = next(iter(src.workbook.values()))
+        except (FormatError, StopIteration):
+            return False
+        rows = [[cell_text(c) for c in r] for r in first.head(200).itertuples(index=False)]
+    elif src.container == "text":
+        rows = [[c.strip().strip('"') for c in ln.split(src.delimiter)] for ln in src.lines]
+    else:
+        return False
+    return any(len(g.cells) >= 96 for g in find_grids(rows))
+
+
+def _roles(grids: list[Grid], signal: str | None, path: Path) -> dict[str, Grid | None]:
+    text = [g for g in grids if not g.numeric]
+    num = [g for g in grids if g.numeric]
+    roles: dict[str, Grid | None] = {
+        "layout": next((g for g in text if _LAYOUT.search(g.name)), text[0] if text else None),
+        "expected": next((g for g in num if _EXPECTED.search(g.name)), None),
+        "dilution": next((g for g in num if _DILUTION.search(g.name)), None)}
+    rest = [g for g in num if g is not roles["expected"] and g is not roles["dilution"]]
+    if signal is not None:
+        hit = [g for g in grids if g.name == signal]
+        if not hit:
+            raise FormatError(f"no grid named {signal!r}; found {quoted(g.name for g in grids)}",
+                              path=path)
+        roles["signal"] = hit[0]
+    else:
+        roles["signal"] = next((g for g in rest if _BLANKED.search(g.name)),
+                               rest[0] if rest else None)
+    if roles["signal"] is None:
+        raise FormatError(f"expected a grid of numbers (the reads), found only "
+                          f"{quoted(g.name for g in grids)}", path=path)
+    return roles
+
+
+def _kind(wid: str) -> tuple[str | None, str, str]:
+    """(type, sample, level) of a layout ID; type None for an empty well."""
+    wid = wid.strip()
+    if not wid or wid.lower() in ("empty", "-", "x"):
+        return None, "", ""
+    m = _SPL.match(wid)
+    if m:
+        return "sample", f"{m.group(1).upper()}{m.group(2)}", ""
+    for pattern, kind in _ID_TYPES:
+        if pattern.match(wid):
+            return kind, wid, wid if kind in ("standard", "control") else ""
+    return "sample", wid, ""
+
+
+def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
+         **_: Any) -> PlateExport:
+    """Read the grids of a plate export into a :class:`PlateExport`."""
+    grids = find_grids(_rows(src))
+    if not grids:
+        raise FormatError("expected plate grids (a row '1 … 12' then rows 'A … H'), found none",
+                          path=src.path)
+    roles = _roles(grids, signal, src.path)
+    notes = [f"{src.path.name}: grids {quoted(g.name for g in grids)}; signal = "
+             f"{roles['signal'].name!r}, layout = "
+             f"{roles['layout'].name if roles['layout'] else 'none (a plate map is needed)'!r}"]
+    rows = []
+    for well, value in roles["signal"].cells.items():
+        row = _row(well, value, roles, analyte or "", src.path)
+        if row is not None:
+            rows.append(row)
+    wells = wells_frame(rows)
+    if wells.empty:
+        raise FormatError("the layout names no well with a read", path=src.path)
+    std = wells["type"] == "standard"
+    needs_map = roles["layout"] is None or bool((std & wells["expected"].isna()).any())
+    return PlateExport(format=NAME, path=src.path, wells=wells, notes=notes,
+                       meta={"layout": roles["layout"] is not None, "needs_map": needs_map,
+                             "grids": [g.name for g in grids]})
+
+
+def _row(well: str, value: str, roles: dict[str, Grid | None], analyte: str,
+         path: Path) -> dict[str, Any] | None:
+    layout, where = roles["layout"], f"grid {roles['signal'].name!r}, well {well}"
+    kind, sample, level = _kind(layout.cells.get(well, "")) if layout else ("sample", well, "")
+    if kind is None:
+        return None
+    try:
+        signal = parse_value(value)
+    except ValueError as exc:
+        raise FormatError(str(exc), path=path, where=where) from None
+    if signal.censoring != "none" or not math.isfinite(signal.value):
+        if kind == "sample" and not value:
+            return None
+        raise FormatError(f"expected a read, found {value!r}", path=path, where=where)
+    expected = _number(roles["expected"], well, path)
+    dilution = _number(roles["dilution"], well, path)
+    return {"plate": path.stem, "analyte": analyte, "well": normalise_well(well) or well,
+            "sample": sample, "type": kind, "level": level,
+            "expected": expected if kind in ("standard", "control") else math.nan,
+            "dilution": dilution if math.isfinite(dilution) and dilution > 0 else 1.0,
+            "signal": signal.value, "raw": math.nan, "replicates": 1, "count": math.nan,
+            "vendor_value": math.nan, "vendor_censoring": "none", "vendor_flag": "",
+            "vendor_excluded": False, "source": f"{path.name} {where}"}
+
+
+def _number(grid: Grid | None, well: str, path: Path) -> float:
+    if grid is None:
+        return math.nan
+    try:
+        p = parse_value(grid.cells.get(well, ""))
+    except ValueError as exc:
+        raise FormatError(str(exc), path=path, where=f"grid {grid.name!r}, well {well}") from None
+    return p.value if p.censoring == "none" else math.nan
+
+
+register_reader(Reader(NAME, "plate grids (CSV/TSV/xlsx): a header row '1 … 12' and rows "
+                             "'A … H' per read, optionally a layout grid of well IDs and grids "
+                             "of concentrations or dilutions", match, read))

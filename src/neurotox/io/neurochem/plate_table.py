@@ -1,0 +1,345 @@
+"""The plain plate table: one row per well, for any reader or hand-made layout.
+
+A CSV/TSV (``,``, ``;`` or tab; UTF-8, UTF-16 or Windows-1252) or the first sheet
+of an xlsx workbook whose header row holds (case, spaces, ``_`` and ``-``
+ignored; aliases in brackets):
+
+``well`` (required)
+    ``A1`` or ``A01``.
+``signal`` (required for a plate export) [od, absorbance, abs, net mfi, mfi, fi,
+fi - bkgd, rfu, rlu, response, value, rate]
+    The signal the curve is fitted on: blank-corrected OD, Net MFI, ΔOD/min …
+``type`` [well type, sample type, role, kind]
+    ``standard`` (std, cal, calibrator, s), ``blank`` (blk, background, bkg,
+    buffer, zero, b), ``control`` (ctl, ctrl, qc, c), ``sample`` (unknown, spl, x,
+    u, test); ``empty`` rows are skipped. Without this column the type follows
+    from the sample ID (``STD3``, ``S3``, ``Standard 3``, ``CAL3`` → standard,
+    ``Blank``/``BLK`` → blank, ``QC1``/``CTL1`` → control), noted.
+``expected`` [expected concentration, exp conc, nominal, standard concentration,
+concentration, conc]
+    Concentration of standards and controls.
+``sample`` [sample id, id, name, description]; ``dilution`` [dilution factor,
+df]; ``analyte`` [target, marker]; ``plate`` [plate id, batch, run];
+``level`` [standard level]; ``result`` [calculated concentration, obs conc,
+concentration result] — the reader software's own concentration, if any.
+
+Decimal commas are read when the delimiter is ``;``; every guess (delimiter,
+encoding, decimal comma, inferred types) is noted. Without an ``analyte``
+column the file holds one analyte, named by ``options['analyte']`` or left for
+the assay protocol to name.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import FormatError, quoted
+from neurotox.io.neurochem.base import (
+    PlateExport,
+    Reader,
+    Source,
+    cell_text,
+    check_wells,
+    format_errors,
+    normalise_well,
+    number,
+    parse_value,
+    register_reader,
+    wells_frame,
+)
+from neurotox.io.text import check_distinct_columns, check_row_lengths, delimiter_name
+
+NAME = "plate-table"
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "well": ("well", "well id", "well position", "position", "wells"),
+    "signal": ("signal", "od", "absorbance", "abs", "net mfi", "mfi", "fi", "fi - bkgd",
+               "fi-bkgd", "rfu", "rlu", "response", "value", "rate", "delta od/min"),
+    "type": ("type", "well type", "sample type", "role", "kind", "content"),
+    "expected": ("expected", "expected concentration", "exp conc", "nominal",
+                 "standard concentration", "concentration", "conc", "nominal concentration"),
+    "sample": ("sample", "sample id", "id", "name", "description", "sample name"),
+    "dilution": ("dilution", "dilution factor", "df"),
+    "analyte": ("analyte", "target", "marker"),
+    "plate": ("plate", "plate id", "batch", "run"),
+    "level": ("level", "standard level"),
+    "result": ("result", "calculated concentration", "obs conc", "concentration result",
+               "calc conc"),
+}
+TYPES = {**dict.fromkeys(("standard", "std", "cal", "calibrator", "s", "standards"), "standard"),
+         **dict.fromkeys(("blank", "blk", "background", "bkg", "buffer", "zero", "b"), "blank"),
+         **dict.fromkeys(("control", "ctl", "ctrl", "qc", "c", "controls"), "control"),
+         **dict.fromkeys(("sample", "unknown", "spl", "x", "u", "test", "unk", "samples"),
+                         "sample")}
+_ID_TYPES = ((re.compile(r"^(std|standard|s|cal|calibrator)[\s_-]*\d+$", re.I), "standard"),
+             (re.compile(r"^(blank|blk|bkg|background|buffer)[\s_-]*\d*$", re.I), "blank"),
+             (re.compile(r"^(ctl|ctrl|control|qc)[\s_-]*\w*$", re.I), "control"))
+
+
+def _key(name: object) -> str:
+    return re.sub(r"[\s_]+", " ", str(name).strip().lower()).replace(" - ", "-").strip()
+
+
+_LOOKUP = {_key(a): canon for canon, names in ALIASES.items() for a in names}
+
+
+def columns_of(header: list[object]) -> dict[str, int]:
+    """Canonical column → position for the recognised cells of a header row."""
+    out: dict[str, int] = {}
+    for k, cell in enumerate(header):
+        canon = _LOOKUP.get(_key(cell))
+        if canon is not None and canon not in out:
+            out[canon] = k
+    return out
+
+
+def _header_cells(src: Source) -> list[str]:
+    if src.container == "xlsx":
+        try:
+            first = next(iter(src.workbook.values()))
+        except (FormatError, StopIteration):
+            return []
+        return [cell_text(c) for c in first.iloc[0].tolist()] if len(first) else []
+    if src.container != "text":
+        return []
+    first = next((ln for ln in src.lines if ln.strip()), "")
+    return [c.strip().strip('"') for c in first.split(src.delimiter)]
+
+
+def match(src: Source) -> bool:
+    """A table whose header has a ``well`` and a signal column."""
+    cols = columns_of(_header_cells(src))
+    return "well" in cols and "signal" in cols
+
+
+def load_table(src: Source) -> tuple[pd.DataFrame, list[str]]:
+    """The table as strings (header = first non-empty row) and the reading notes."""
+    notes = []
+    if src.container == "xlsx":
+        df = next(iter(src.workbook.values()))
+        df = df.dropna(how="all").reset_index(drop=True)
+        if df.empty:
+            raise FormatError("expected a header row, found an empty sheet", path=src.path)
+        header = [cell_text(c) for c in df.iloc[0].tolist()]
+        body = df.iloc[1:].map(cell_text)
+        body.columns = header
+        body.index = range(2, len(body) + 2)
+        table = body
+    elif src.container == "text":
+        text = src.text()
+        sep = src.delimiter
+        check_row_lengths(text, sep, src.path)
+        try:
+            table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                skip_blank_lines=True)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+            raise FormatError(f"cannot read as a table: {' '.join(str(exc).split())}",
+                              path=src.path) from None
+        table.columns = [str(c).strip() for c in table.columns]
+        table = table.apply(lambda s: s.str.strip())
+        table.index = range(2, len(table) + 2)
+        notes.append(f"{src.path.name}: read as text, encoding {src.encoding}, delimiter "
+                     f"{delimiter_name(sep)}")
+        if sep == ";" and table.apply(lambda s: s.str.match(r"^-?\d+,\d+$")).any().any():
+            table = table.apply(lambda s: s.str.replace(r"^(-?\d+),(\d+)$", r"\1.\2",
+                                                        regex=True))
+            notes.append(f"{src.path.name}: decimal commas read as decimal points")
+    else:
+        raise FormatError(f"expected a CSV/TSV table or an xlsx workbook, found an "
+                          f"{src.container} file", path=src.path)
+    cols = list(table.columns)
+    check_distinct_columns(cols, [_LOOKUP.get(_key(c), "") for c in cols], src.path)
+    return table, notes
+
+
+def _type_of(value: str, sample: str, has_expected: bool, where: str, path: Path) -> str | None:
+    if value:
+        kind = TYPES.get(value.strip().lower())
+        if kind is None and value.strip().lower() != "empty":
+            raise FormatError(f"expected a well type among 'standard', 'blank', 'control', "
+                              f"'sample' (or 'empty'), found {value!r}", path=path,
+                              where=where)
+        return kind
+    for pattern, kind in _ID_TYPES:
+        if pattern.match(sample.strip()):
+            return kind
+    return "standard" if has_expected and not sample else "sample"
+
+
+def table_rows(table: pd.DataFrame, cols: dict[str, str], path: Path, *,
+               need_signal: bool) -> tuple[list[dict[str, Any]], list[str]]:
+    """Parsed rows (well, type, sample, level, expected, dilution, signal, result …)."""
+    rows, notes, inferred = [], [], False
+    for line, r in table.iterrows():
+        get = {c: str(r[name]) if name in r.index else "" for c, name in cols.items()}
+        if not any(get.values()):
+            continue
+        where = f"row {line}"
+        well = normalise_well(get.get("well", ""))
+        if well is None:
+            raise FormatError(f"expected a well like 'A1' or 'A01', found {get.get('well')!r}",
+                              path=path, where=f"{where}, column {cols['well']!r}")
+        expected = number(get.get("expected", ""), path=path, where=f"{where}, expected")
+        kind = _type_of(get.get("type", ""), get.get("sample", ""), math.isfinite(expected),
+                        f"{where}, column {cols.get('type', 'type')!r}", path)
+        inferred |= "type" not in cols
+        if kind is None:
+            continue
+        signal = number(get.get("signal", ""), path=path,
+                        where=f"{where}, column {cols.get('signal', 'signal')!r}")
+        if need_signal and not math.isfinite(signal) and kind != "blank":
+            notes.append(f"{path.name} {where}: well {well} has no signal, skipped")
+            continue
+        rows.append(_row(get, well, kind, expected, signal, where, path))
+    if inferred:
+        notes.append(f"{path.name}: no 'type' column; well types inferred from the sample IDs "
+                     "(STDn/Sn/CALn standard, BLK/Blank blank, QC/CTL control, else sample)")
+    return rows, notes
+
+
+def _row(get: dict[str, str], well: str, kind: str, expected: float, signal: float,
+         where: str, path: Path) -> dict[str, Any]:
+    sample = get.get("sample", "") or (get.get("level", "") if kind != "sample" else "")
+    try:
+        result = parse_value(get.get("result", ""))
+    except ValueError as exc:
+        raise FormatError(str(exc), path=path, where=f"{where}, result") from None
+    dilution = number(get.get("dilution", ""), path=path, where=f"{where}, dilution")
+    level = get.get("level", "") or (sample if kind in ("standard", "control") else "")
+    if kind == "standard" and not level:
+        level = f"{expected:g}"
+    return {"plate": get.get("plate", ""), "analyte": get.get("analyte", ""), "well": well,
+            "sample": sample or well, "type": kind, "level": level, "expected": expected,
+            "dilution": dilution if math.isfinite(dilution) else 1.0, "signal": signal,
+            "raw": math.nan, "replicates": 1, "count": math.nan,
+            "vendor_value": result.value, "vendor_censoring": result.censoring,
+            "vendor_flag": result.flag, "vendor_excluded": False,
+            "source": f"{path.name} {where}"}
+
+
+def read(src: Source, *, analyte: str | None = None, **_: Any) -> PlateExport:
+    """Read a plain plate table into a :class:`PlateExport`."""
+    table, notes = load_table(src)
+    pos = columns_of(list(table.columns))
+    cols = {c: table.columns[k] for c, k in pos.items()}
+    if "well" not in cols or "signal" not in cols:
+        raise FormatError(f"expected columns 'well' and 'signal' (or od, net mfi …), found "
+                          f"{quoted(table.columns)}", path=src.path)
+    rows, more = table_rows(table, cols, src.path, need_signal=True)
+    notes += more
+    wells = wells_frame(rows)
+    if wells.empty:
+        raise FormatError("expected well rows below the header, found none", path=src.path)
+    wells.loc[wells["plate"] == "", "plate"] = src.path.stem
+    if analyte:
+        wells.loc[wells["analyte"] == "", "analyte"] = analyte
+    unused = [c for c in table.columns if c not in cols.values() and c]
+    if unused:
+        notes.append(f"{src.path.name}: columns not used: {quoted(unused)}")
+    _check_standards(wells, src.path)
+    return PlateExport(format=NAME, path=src.path, wells=wells, notes=notes)
+
+
+def _check_standards(wells: pd.DataFrame, path: Path) -> None:
+    std = wells[wells["type"] == "standard"]
+    bad = std[~np.isfinite(std["expected"])]
+    if len(bad):
+        r = bad.iloc[0]
+        raise FormatError(f"standard well {r['well']} has no expected concentration",
+                          path=path, where=r["source"].removeprefix(path.name).strip())
+
+
+def is_plate_map(path: str | Path) -> bool:
+    """True for a table with a ``well`` column and no signal column (a plate map)."""
+    src = Source(path)
+    if src.container not in ("text", "xlsx"):
+        return False
+    try:
+        cols = columns_of(_header_cells(src))
+    except FormatError:
+        return False
+    return "well" in cols and "signal" not in cols
+
+
+def apply_plate_map(export: PlateExport, plate_map: pd.DataFrame) -> PlateExport:
+    """Types, samples, levels, expected concentrations and dilutions from a plate map.
+
+    Map rows with an empty ``plate`` apply to every plate of the export, others to
+    the plate of that name. Wells the map lists take the columns the map gives
+    (``type``, ``sample``, ``level``, ``expected``, ``dilution``); wells it does not
+    list are dropped when the export has no layout of its own (``meta['layout']``
+    false) and kept otherwise. The result is checked like any reader's output.
+    """
+    w = export.wells
+    given = plate_map.attrs.get("given", {"type", "sample", "level", "expected", "dilution"})
+    keys = [k for k in ("type", "sample", "level", "expected", "dilution") if k in given]
+    if {"type", "sample"} & set(keys):
+        keys.append("level")
+    keys = list(dict.fromkeys(keys))
+    own = plate_map[plate_map["plate"] != ""].set_index(["plate", "well"])[keys]
+    generic = plate_map[plate_map["plate"] == ""].set_index("well")[keys]
+    has_layout = export.meta.get("layout", True)
+    rows, dropped, mapped = [], 0, 0
+    for r in w.to_dict("records"):
+        key = (r["plate"], r["well"])
+        hit = own.loc[key] if key in own.index else (
+            generic.loc[r["well"]] if r["well"] in generic.index else None)
+        if hit is None:
+            dropped += not has_layout
+            if has_layout:
+                rows.append(r)
+            continue
+        mapped += 1
+        rows.append({**r, **hit.to_dict(), "source": r["source"]})
+    wells = wells_frame(rows)
+    out = PlateExport(format=export.format, path=export.path, wells=wells,
+                      curves=export.curves, units=export.units, controls=export.controls,
+                      notes=[*export.notes, f"{export.path.name}: plate map applied to {mapped} "
+                             f"well(s)" + (f"; {dropped} well(s) not in the map left out"
+                                           if dropped else "")],
+                      meta={**export.meta, "needs_map": False})
+    check_wells(out)
+    return out
+
+
+@format_errors
+def read_plate_map(path: str | Path) -> pd.DataFrame:
+    """A plate map (the plain table without a signal): wells, types, samples, dilutions.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``plate, well, type, sample, level, expected, dilution, source``.
+
+    """
+    src = Source(path)
+    table, _ = load_table(src)
+    pos = columns_of(list(table.columns))
+    cols = {c: table.columns[k] for c, k in pos.items()}
+    if "well" not in cols:
+        raise FormatError(f"expected a 'well' column, found {quoted(table.columns)}",
+                          path=src.path)
+    rows, _ = table_rows(table, cols, src.path, need_signal=False)
+    if not rows:
+        raise FormatError("expected well rows below the header, found none", path=src.path)
+    out = wells_frame(rows)[["plate", "well", "type", "sample", "level", "expected",
+                             "dilution", "source"]]
+    out.attrs["given"] = set(cols)
+    dup = out.duplicated(["plate", "well"])
+    if dup.any():
+        r = out[dup].iloc[0]
+        raise FormatError(f"well {r['well']} appears twice", path=src.path,
+                          where=r["source"].removeprefix(src.path.name).strip())
+    return out
+
+
+register_reader(Reader(NAME, "plain plate table (CSV/TSV/xlsx) with columns 'well' and "
+                             "'signal' (or od, net mfi …), optional type, expected, sample, "
+                             "dilution, analyte, plate", match, read))

@@ -1,0 +1,142 @@
+"""``neurotox neurochem`` and neurochemistry in study reports, end to end on small fixtures."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "neurochem"
+STUDY = """\
+study_id: NC-2
+title: Neurochemistry end to end
+test_item: X
+groups:
+  - {id: C, label: Control, dose: 0, dose_unit: mg/kg, control: true}
+  - {id: H, label: High, dose: 5, dose_unit: mg/kg}
+subjects: subjects.csv
+"""
+
+
+@pytest.fixture
+def study(tmp_path):
+    for name in ("xponent_small.csv", "plate_table_small.csv", "gen5_kinetic_small.txt"):
+        shutil.copy(DATA / name, tmp_path / name)
+    (tmp_path / "study.yaml").write_text(STUDY)
+    (tmp_path / "subjects.csv").write_text("subject,group,sex\nR01,C,M\nR02,C,M\nR03,H,M\n")
+    (tmp_path / "serum.csv").write_text("sample,subject,matrix,timepoint\nR01,R01,serum,day7\n"
+                                        "R02,R02,serum,day7\nR03,R03,serum,day7\n")
+    (tmp_path / "ctx.csv").write_text(
+        "sample,subject,matrix,protein_mg_ml,tissue_mg,homogenate_ml\n"
+        "R01-CTX,R01,cortex,2.0,100,1\nR02-CTX,R02,cortex,2.5,100,1\n"
+        "SPL1,R01,cortex,,100,1\nSPL2,R02,cortex,,100,1\nSPL3,R03,cortex,,100,1\n")
+    return tmp_path
+
+
+def test_multiplex_export_to_censored_endpoints(invoke, study):
+    out = study / "out"
+    r = invoke("neurochem", study / "xponent_small.csv", study / "serum.csv", "--study",
+               study / "study.yaml", "--param", "min_standard_levels=5", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "3 subjects, 6 endpoint values (4 censored, 0 excluded)" in r.output
+    ep = pd.read_csv(out / "endpoints.csv", keep_default_na=False).set_index(
+        ["endpoint", "subject"])
+    assert ep.loc[("il6", "R01"), "value"] == pytest.approx(60.0, rel=1e-6)   # 30 × 1:2
+    assert ep.loc[("il6", "R01"), ["censoring", "timepoint", "unit"]].tolist() == \
+        ["none", "serum_day7", "pg/mL"]
+    assert ep.loc[("il6", "R02"), ["censoring", "value"]].tolist() == ["left", 3.90625 * 2]
+    assert ep.loc[("il6", "R03"), ["censoring", "value"]].tolist() == ["right", 1000.0]
+    assert ep.loc[("cxcl10", "R03"), ["censoring", "value"]].tolist() == ["left", 7.8125]
+    assert ep.loc[("cxcl10", "R01"), "value"] == pytest.approx(800.0, rel=1e-6)
+    curves = pd.read_csv(out / "neurochem_curves.csv")
+    assert curves["accepted"].all() and (curves["controls_passing"] == 1).all()
+    assert sorted(p.name for p in (out / "figures").glob("*.png")) == [
+        "standard-curve-fixture-plate-il6.png", "standard-curve-fixture-plate-ip10.png"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert any("15625 → 15.625" in n for n in manifest["notes"])
+    assert invoke("verify", out).exit_code == 0
+
+
+def test_failing_plate_excludes_its_values_with_the_reason(invoke, study):
+    r = invoke("neurochem", study / "xponent_small.csv", study / "serum.csv", "--study",
+               study / "study.yaml", "--no-figures", "-o", study / "out")
+    assert r.exit_code == 0, r.output
+    ep = pd.read_csv(study / "out" / "endpoints.csv", keep_default_na=False)
+    assert ep["excluded"].all()
+    assert ep["exclusion_reason"].str.contains("rejected for IL6: 5 of 5 standard levels pass "
+                                               r"\(need 75% and at least 6\)").any()
+
+
+def test_elisa_plate_table_normalised_per_mg_protein(invoke, study):
+    r = invoke("neurochem", study / "plate_table_small.csv", study / "ctx.csv", "--study",
+               study / "study.yaml", "--protocol", "elisa-4pl", "--param", "analyte=gfap",
+               "--param", "min_standard_levels=4", "--no-figures", "-o", study / "out")
+    assert r.exit_code == 0, r.output
+    ep = pd.read_csv(study / "out" / "endpoints.csv", keep_default_na=False).set_index("subject")
+    assert set(ep["endpoint"]) == {"gfap_per_protein"}
+    assert ep.loc["R01", ["unit", "censoring"]].tolist() == ["pg/mg protein", "none"]
+    samples = pd.read_csv(study / "out" / "neurochem_samples.csv").set_index("sample")
+    assert ep.loc["R01", "value"] == pytest.approx(samples.loc["R01-CTX", "value"] / 2.0)
+    lloq = pd.read_csv(study / "out" / "neurochem_curves.csv")["lloq"].iloc[0]
+    assert ep.loc["R02", ["censoring", "value"]].tolist() == ["left",
+                                                              pytest.approx(lloq * 10 / 2.5)]
+
+
+def test_cholinesterase_from_gen5_kinetic_reads(invoke, study):
+    r = invoke("neurochem", study / "gen5_kinetic_small.txt", study / "ctx.csv", "--study",
+               study / "study.yaml", "--protocol", "cholinesterase-ellman", "-o", study / "out")
+    assert r.exit_code == 0, r.output
+    ep = pd.read_csv(study / "out" / "endpoints.csv", keep_default_na=False).set_index(
+        ["endpoint", "subject"])
+    # SPL1: (0.051 - 0.002) ΔA/min / (14150 × 1 cm) × 200/10 µL × 1:20 × 1000 × 1 mL / 0.1 g
+    assert ep.loc[("brain_che_activity", "R01"), "value"] == pytest.approx(
+        0.049 / 14150 * 20 * 20 * 1000 * 10, rel=5e-3)
+    assert ep.loc[("brain_che_percent_control", "R03"), "value"] == pytest.approx(
+        100 * 0.008 * 50 / ((0.049 + 0.0235) / 2 * 20), rel=1e-2)
+
+
+def test_plate_grid_of_another_reader_with_a_plate_map(invoke, study):
+    for name in ("plate_grid_small.txt", "plate_map_expected.csv"):
+        shutil.copy(DATA / name, study / name)
+    (study / "subjects.csv").write_text("subject,group,sex\n" + "".join(
+        f"R{i:02d},{'C' if i <= 20 else 'H'},F\n" for i in range(1, 41)))
+    r = invoke("--quiet", "neurochem", study / "plate_grid_small.txt",
+               study / "plate_map_expected.csv", "--study", study / "study.yaml",
+               "--protocol", "elisa-4pl", "--param", "analyte=gfap", "--param",
+               "samples={matrix: csf}", "--no-figures", "-o", study / "out")
+    assert r.exit_code == 0, r.output
+    ep = pd.read_csv(study / "out" / "endpoints.csv").set_index("subject")
+    # planted in the fixture: R01 300 pg/mL, +40 pg/mL per sample, 2 % read noise
+    assert ep.loc["R01", "value"] == pytest.approx(300, rel=0.05)
+    assert ep.loc["R40", "value"] == pytest.approx(300 + 40 * 39, rel=0.05)
+    assert set(ep["timepoint"]) == {"csf"}
+    r = invoke("neurochem", study / "plate_grid_small.txt", "--study", study / "study.yaml",
+               "--protocol", "elisa-4pl", "--param", "analyte=gfap", "-o", study / "out2")
+    assert r.exit_code == 2 and "give a plate map" in r.output
+
+
+def test_param_that_is_not_yaml_is_a_usage_error(invoke, study):
+    r = invoke("neurochem", study / "xponent_small.csv", "--study", study / "study.yaml",
+               "--param", 'samples={pattern: "\\d"}', "-o", study / "out")
+    assert r.exit_code == 2
+    assert "is not KEY=<YAML value>" in r.output
+    assert not (study / "out").exists()
+
+
+def test_study_report_has_qc_table_curves_and_censoring_method(invoke, study):
+    with open(study / "study.yaml", "a") as f:
+        f.write("assays:\n  - assay: neurochem\n    protocol: multiplex-cytokines\n"
+                "    input: [xponent_small.csv, serum.csv]\n"
+                "    parameters: {min_standard_levels: 5}\n")
+    out = study / "rep"
+    r = invoke("--quiet", "report", study / "study.yaml", "-o", out, "--format", "html,csv")
+    assert r.exit_code == 0, r.output
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "Neurochemistry assay QC" in html
+    assert html.count("Standard curve of ") >= 2
+    assert "left-censored" in html and "substitution policy" in html
+    assert (out / "figures" / "standard-curve-fixture-plate-il6.svg").is_file()
+    assert (out / "details" / "neurochem" / "neurochem_curves.csv").is_file()

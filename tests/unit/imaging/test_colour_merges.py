@@ -1,0 +1,109 @@
+"""RGB(A) merges as labs save them: colour channels, empty planes, burned-in scale bars."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from neurotox.errors import InputError
+from neurotox.imaging.channels import blank_reason
+from neurotox.io.channels import annotation_mask, colour_index
+from neurotox.io.plates import (
+    PlaneSource,
+    field_sources,
+    is_colour_merge,
+    read_plane,
+    scan_plate,
+)
+
+
+def blank_plane(source: PlaneSource) -> str | None:
+    return blank_reason(read_plane(source), merge=is_colour_merge(source))
+
+
+def _merge(seed: int = 0, *, red: bool = False, bar: bool = True) -> np.ndarray:
+    """256 x 256 8-bit merge: blue nuclei (discs), green lines, red empty; white scale bar."""
+    rng = np.random.default_rng(seed)
+    rows, cols = np.mgrid[:256, :256]
+    rgb = np.zeros((256, 256, 3), np.uint8)
+    blue = np.zeros((256, 256))
+    for r, c in rng.integers(30, 226, size=(8, 2)):
+        blue = np.maximum(blue, 200.0 * (np.hypot(rows - r, cols - c) < 7))
+    rgb[..., 2] = np.clip(blue + rng.normal(3, 1, blue.shape), 0, 255).astype(np.uint8)
+    green = 150.0 * (np.abs(rows - 0.5 * cols - 40) < 1.5)
+    rgb[..., 1] = np.clip(green + rng.normal(3, 1, blue.shape), 0, 255).astype(np.uint8)
+    if red:
+        rgb[..., 0] = rgb[..., 2]
+    if bar:
+        rgb[240:244, 150:240] = 255
+    return rgb
+
+
+@pytest.mark.parametrize(("name", "index"), [("red", 0), ("Green", 1), (" blue ", 2), ("b", 2),
+                                              ("alpha", 3), ("2", None), ("cyan", None)])
+def test_colour_names(name, index):
+    assert colour_index(name) == index
+
+
+def test_scale_bar_is_masked_and_set_to_background(tmp_path):
+    rgb = _merge()
+    path = tmp_path / "field.png"
+    Image.fromarray(rgb).save(path)
+    assert annotation_mask(rgb)[242, 200]
+    assert not annotation_mask(rgb)[120, 120]
+    blue = read_plane(PlaneSource(path, 2, "blue"))
+    assert blue[240:244, 150:240].max() <= 10       # the bar is gone from the nuclei plane
+    assert blue.max() >= 200                         # the nuclei are not
+
+
+@pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif"])
+def test_empty_red_plane_is_named_blank(tmp_path, suffix):
+    path = tmp_path / f"field{suffix}"
+    rgb = _merge()
+    if suffix == ".tif":
+        tifffile.imwrite(path, rgb, photometric="rgb")
+    else:
+        Image.fromarray(rgb).save(path, quality=95, subsampling=0) if suffix == ".jpg" else \
+            Image.fromarray(rgb).save(path)
+    assert blank_plane(PlaneSource(path, 0, "red")) is not None
+    assert blank_plane(PlaneSource(path, 2, "blue")) is None
+    assert blank_plane(PlaneSource(path, 1, "green")) is None
+
+
+@pytest.mark.parametrize(("plane", "reason"), [
+    (np.zeros((64, 64), np.uint16), r"constant \(every pixel 0\)"),
+    (np.full((64, 64), 700, np.uint16), r"constant \(every pixel 700\)"),
+    (np.random.default_rng(0).normal(300, 5, (200, 200)).astype(np.uint16), r"no signal"),
+])
+def test_blank_reasons(plane, reason):
+    import re
+
+    assert re.search(reason, blank_reason(plane))
+
+
+def test_dim_16_bit_nuclei_are_not_blank():
+    # N1E-115-like: background ~206, nuclei ~230-320 counts on a 16-bit camera
+    rng = np.random.default_rng(1)
+    img = rng.normal(206, 3, (200, 200))
+    rows, cols = np.mgrid[:200, :200]
+    for r, c in rng.integers(20, 180, size=(10, 2)):
+        img += 60 * (np.hypot(rows - r, cols - c) < 6)
+    assert blank_reason(img.astype(np.uint16)) is None
+
+
+def test_colour_channels_select_planes_of_one_file_fields(tmp_path):
+    Image.fromarray(_merge()).save(tmp_path / "ctrl 1, 0.1 uM.png")
+    index = scan_plate(tmp_path, pattern="{*}.png")
+    src = field_sources(index, neurite_channel="green", nuclei_channel="blue")[0]
+    assert (src.neurite.plane, src.nuclei.plane) == (1, 2)
+    assert src.nuclei.describe() == "channel 'blue' (plane 3) of ctrl 1, 0.1 uM.png"
+
+
+def test_unknown_channel_name_is_an_error(tmp_path):
+    Image.fromarray(_merge()).save(tmp_path / "a.png")
+    index = scan_plate(tmp_path, pattern="{*}.png")
+    with pytest.raises(InputError, match=r"channel 'cyan' must be a plane number .* or a "
+                                         r"colour \(red, green, blue\)"):
+        field_sources(index, neurite_channel="cyan", nuclei_channel=None)

@@ -1,0 +1,191 @@
+"""Field analysis on culture-like images: non-neurites, every channel layout, QC measures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+
+from neurotox.imaging import FieldSettings, analyse_field
+from neurotox.imaging.neurites import detect_neurites
+from neurotox.imaging.qc import focus_score
+from neurotox.imaging.somata import NonNeuronal, find_somata, non_neuronal_somata
+from neurotox.imaging.synthetic import _splat
+
+PX = 0.65
+
+
+def _blob(shape, r, c, ry, rx, angle=0.0):
+    rows, cols = np.mgrid[:shape[0], :shape[1]]
+    a = np.deg2rad(angle)
+    y, x = rows - r, cols - c
+    u, v = y * np.cos(a) + x * np.sin(a), -y * np.sin(a) + x * np.cos(a)
+    return ndi.gaussian_filter(((u / ry) ** 2 + (v / rx) ** 2 <= 1).astype(np.float32), 1.0)
+
+
+def _line(shape, r0, c0, angle, length_px, width_um=1.2):
+    acc = np.zeros(shape, np.float32)
+    t = np.arange(0, length_px, 0.25)
+    a = np.deg2rad(angle)
+    _splat(acc, np.c_[r0 + t * np.sin(a), c0 + t * np.cos(a)], 0.25)
+    sigma = width_um / PX / 2.355
+    return ndi.gaussian_filter(acc, sigma) * np.sqrt(2 * np.pi) * sigma
+
+
+def _coculture(neurites: bool, seed: int = 0, shape=(400, 400)):
+    """Flat non-neuronal cells (bright, wide, one with a process) +/- straight neurites."""
+    rng = np.random.default_rng(seed)
+    img = np.zeros(shape, np.float32)
+    for r, c, ang in ((80, 90, 20), (250, 110, -35), (300, 300, 70), (110, 300, 0)):
+        img += 600 * _blob(shape, r, c, 14 / PX, 24 / PX, ang)         # ~28 x 48 um cell
+    img += 500 * _line(shape, 80, 90 + 24 / PX, 20, 30 / PX, width_um=3.0)  # a short process
+    truth = 0.0
+    if neurites:
+        for r0, c0, ang, um in ((20, 10, 12, 230), (390, 20, -30, 200)):
+            img += 400 * _line(shape, r0, c0, ang, um / PX)
+            truth += um
+    img += 300 + rng.normal(0, 12, shape)
+    return np.clip(img, 0, 65535).astype(np.uint16), truth
+
+
+COCULTURE = FieldSettings(neurite_width_um=1.5, soma_min_width_um=8.0, soma_min_area_um2=80.0,
+                          non_neuronal="all", non_neuronal_process_um=60.0,
+                          min_fragment_um=10.0)
+
+
+def test_neurite_free_coculture_field_reads_close_to_zero():
+    img, _ = _coculture(neurites=False)
+    res = analyse_field(img, None, pixel_size=PX, settings=COCULTURE)
+    assert res.metrics["non_neuronal_cells"] == 4
+    assert res.metrics["total_neurite_length_um"] < 10     # outlines and process not traced
+    assert res.metrics["non_neuronal_process_length_um"] > 0
+
+
+def test_neurites_among_non_neuronal_cells_are_measured():
+    img, truth = _coculture(neurites=True)
+    res = analyse_field(img, None, pixel_size=PX, settings=COCULTURE)
+    # neurites cross the cells: what lies on a cell body is not counted (< 25 %)
+    assert 0.75 * truth <= res.metrics["total_neurite_length_um"] <= 1.05 * truth
+
+
+def test_same_field_without_non_neuronal_rule_traces_much_more():
+    img, _ = _coculture(neurites=False)
+    plain = analyse_field(img, None, pixel_size=PX,
+                          settings=FieldSettings(neurite_width_um=1.5, min_fragment_um=10.0))
+    assert plain.metrics["non_neuronal_cells"] == 0
+    assert plain.metrics["cells_analysed"] == 4           # the cells are taken as neurons
+
+
+def test_wide_structures_are_not_in_the_neurite_mask():
+    img, _ = _coculture(neurites=False)
+    det = detect_neurites(img.astype(np.float32) - 300, width=1.5 / PX, wide_width=8 / PX,
+                          noise=12.0)
+    somata, _ = find_somata(det.wide, min_area=80 / PX ** 2)
+    assert somata.max() == 4
+
+
+@pytest.mark.parametrize(("rule", "kwargs", "expected"), [
+    ("none", {}, [False, False, False]),
+    ("all", {}, [True, True, True]),
+    ("larger", {"max_neuron_area": 150}, [False, True, False]),
+])
+def test_non_neuronal_rules(rule, kwargs, expected):
+    somata = np.zeros((60, 60), np.int32)
+    somata[5:15, 5:15] = 1          # 100 px
+    somata[20:40, 20:40] = 2        # 400 px
+    somata[45:55, 45:55] = 3
+    assert non_neuronal_somata(somata, rule, **kwargs)[1:].tolist() == expected
+
+
+def test_non_neuronal_marker_channel_rule():
+    somata = np.zeros((60, 60), np.int32)
+    somata[5:15, 5:15] = 1
+    somata[20:40, 20:40] = 2
+    marker = np.zeros((60, 60), bool)
+    marker[18:42, 18:42] = True
+    assert non_neuronal_somata(somata, NonNeuronal.CHANNEL, marker=marker)[1:].tolist() == \
+        [False, True]
+    with pytest.raises(ValueError, match="needs the marker channel"):
+        non_neuronal_somata(somata, "channel")
+
+
+def test_unknown_non_neuronal_rule_is_an_error():
+    with pytest.raises(ValueError, match="'sometimes' is not a valid NonNeuronal"):
+        FieldSettings(non_neuronal="sometimes")
+
+
+def _neurons(shape=(400, 400), seed=1):
+    """Single-channel MAP2-like field: 3 somata with known neurites, one free piece."""
+    rng = np.random.default_rng(seed)
+    img = np.zeros(shape, np.float32)
+    cells = ((100, 100), (300, 120), (200, 280))
+    lengths = {}
+    for k, (r, c) in enumerate(cells, start=1):
+        img += 900 * _blob(shape, r, c, 7 / PX, 9 / PX)
+        lengths[k] = 0.0
+        for ang, um in ((0, 60), (180, 40)) if k != 2 else ((90, 50),):
+            a = np.deg2rad(ang)
+            r0, c0 = r + 8 / PX * np.sin(a), c + 8 / PX * np.cos(a)
+            img += 500 * _line(shape, r0, c0, ang, um / PX)
+            lengths[k] += um
+    img += 500 * _line(shape, 30, 250, 0, 45 / PX)          # unattached 45 um
+    img += 200 + rng.normal(0, 10, shape)
+    return np.clip(img, 0, 65535).astype(np.uint16), cells, lengths
+
+
+def test_single_channel_neurons_get_one_cell_each_and_plausible_lengths():
+    img, cells, lengths = _neurons()
+    res = analyse_field(img, None, pixel_size=PX,
+                        settings=FieldSettings(neurite_width_um=1.2, soma_min_width_um=8.0,
+                                               soma_min_area_um2=60.0))
+    assert "no_nuclear_channel" in res.flags
+    assert len(res.cells) == 3
+    for (r, c), k in zip(cells, (1, 2, 3), strict=True):
+        d = np.hypot(res.cells["row"] - r, res.cells["col"] - c)
+        row = res.cells.iloc[int(d.argmin())]
+        assert d.min() < 5
+        assert row["neurite_length_um"] == pytest.approx(lengths[k], rel=0.12)
+    assert res.metrics["unattached_neurite_length_um"] == pytest.approx(45, rel=0.12)
+
+
+def test_reach_limit_unattributes_far_skeleton():
+    img, _, _ = _neurons()
+    far = analyse_field(img, None, pixel_size=PX,
+                        settings=FieldSettings(neurite_width_um=1.2, soma_min_area_um2=60.0,
+                                               neurite_reach_um=30.0))
+    # each neurite cut 30 um along the skeleton from its grown body (+ 3 px: margin, metrics)
+    assert far.cells["longest_neurite_um"].max() <= 30 + 3 * PX
+    assert far.metrics["unattached_neurite_length_um"] > 45
+
+
+def test_nuclei_only_field_counts_nuclei_and_reports_no_neurite_metrics():
+    shape = (200, 200)
+    nuc = np.zeros(shape, np.float32)
+    for r, c in ((50, 50), (50, 150), (150, 100)):
+        nuc += 1500 * _blob(shape, r, c, 5 / PX, 5 / PX)
+    nuc = (nuc + 200 + np.random.default_rng(2).normal(0, 10, shape)).astype(np.uint16)
+    res = analyse_field(None, nuc, pixel_size=PX)
+    assert res.metrics["nuclei_count"] == 3
+    assert np.isnan(res.metrics["total_neurite_length_um"])
+    assert "no_neurite_channel" in res.flags
+    assert len(res.cells) == 3
+
+
+def test_field_needs_a_channel():
+    with pytest.raises(ValueError, match="a field needs a neurite or a nuclear channel"):
+        analyse_field(None, None, pixel_size=1.0)
+
+
+def test_focus_is_independent_of_brightness_and_density():
+    img, _, _ = _neurons()
+    base = focus_score(img)
+    assert focus_score((img.astype(np.float32) - 200) * 4 + 200) == pytest.approx(base, rel=0.05)
+    sparse = img.copy()
+    sparse[:, 160:] = np.random.default_rng(3).normal(200, 10, sparse[:, 160:].shape)
+    assert focus_score(sparse) == pytest.approx(base, rel=0.2)
+    assert focus_score(ndi.gaussian_filter(img.astype(np.float32), 2)) < 0.6 * base
+
+
+def test_focus_of_an_empty_field_is_not_measurable():
+    noise = np.random.default_rng(0).normal(300, 10, (256, 256)).astype(np.float32)
+    assert np.isnan(focus_score(noise))

@@ -1,0 +1,67 @@
+"""Analyte names as exports spell them → registered neurochemical endpoints."""
+
+from __future__ import annotations
+
+import pytest
+
+from neurotox.assays.neurochem.analytes import ANALYTES, endpoint_name, normalise, resolve
+from neurotox.endpoints import list_endpoints, registry
+from neurotox.errors import InputError
+from neurotox.vocab import Category
+
+XPONENT_30 = ["FGF", "IL1B", "G-CSF", "IL10", "IL13", "IL6", "IL12", "RANTES", "EOTAXIN", "IL17",
+              "MIP1A", "GMCSF", "MIP1B", "MCP1", "IL15", "EGF", "IL5", "HGF", "VEGF", "IFNg",
+              "IFNa", "IL1RA", "TNFa", "IL2", "IL7", "IP10", "IL2R", "MIG", "IL4", "IL8"]
+BIOPLEX = ["Hu IL-1b (32)", "Hu IL-1ra (25)", "Hu IL-12(p70) (75)", "Hu Eotaxin (43)",
+           "Hu FGF basic (44)", "Hu G-CSF (57)", "Hu GM-CSF (34)", "Hu IFN-g (21)",
+           "Hu IP-10 (41)", "Hu MCP-1(MCAF) (53)", "Hu MIP-1a (55)", "Hu PDGF bb (47)",
+           "Hu TNF-a (36)", "IFN-gamma (35)", "TNF-alpha (40)", "IL-12p70 (25)", "IL-1b (1)"]
+
+
+def test_registry_and_analyte_table_in_step():
+    names = {e.name for e in list_endpoints(assay="neurochem")}
+    expected = {endpoint_name(a, n) for a in ANALYTES for n in ("none", "protein", "tissue")}
+    assert names == expected
+    for a in ANALYTES:
+        assert registry()[a.key].direction.value == a.direction
+        assert registry()[a.key].unit == "pg/mL"
+        assert registry()[f"{a.key}_per_protein"].unit == "pg/mg protein"
+
+
+def test_category_neurochemical_is_populated():
+    eps = {e.name for e in list_endpoints(category=Category.NEUROCHEMICAL)}
+    assert {"il6", "il1b", "gm_csf", "ccl11", "cxcl10", "gfap", "nfl", "brain_che_activity",
+            "rbc_che_activity", "brain_che_percent_control"} <= eps
+
+
+@pytest.mark.parametrize("name", XPONENT_30 + BIOPLEX)
+def test_every_name_the_real_exports_carry_resolves(name):
+    assert resolve(name).key in {a.key for a in ANALYTES}
+
+
+@pytest.mark.parametrize("name, key", [
+    ("Hu IL-6 (19)", "il6"), ("IL-6", "il6"), ("EOTAXIN", "ccl11"), ("IP10", "cxcl10"),
+    ("Hu GM-CSF (34)", "gm_csf"), ("M-CSF", "m_csf"), ("G-CSF", "g_csf"), ("IL-1β", "il1b"),
+    ("Ms KC/GRO", "cxcl1"), ("NF-L", "nfl"), ("Neurofilament light", "nfl"), ("GFAP", "gfap"),
+    ("Rat IL-6", "il6"), ("MIG", "cxcl9"), ("IL-12(p70)", "il12p70")])
+def test_aliases(name, key):
+    assert resolve(name).key == key
+
+
+def test_unknown_analyte_says_did_you_mean_and_how_to_fix():
+    with pytest.raises(InputError, match=r"analyte 'IL-66' is not a registered neurochemical "
+                                         r"endpoint \(did you mean 'il6', IL-6\?\); map it"):
+        resolve("IL-66", where="x.csv")
+    with pytest.raises(InputError, match="ignore_analytes"):
+        resolve("Bead 99")
+
+
+def test_mapping_wins_and_is_checked():
+    assert resolve("analyte1", mapping={"analyte1": "gfap"}).key == "gfap"
+    with pytest.raises(InputError, match=r"maps 'analyte1' to 'gfp'.*did you mean 'gfap'"):
+        resolve("analyte1", mapping={"analyte1": "gfp"})
+
+
+def test_normalise():
+    assert normalise("Hu IL-12(p70) (75)") == "il12p70"
+    assert normalise("  Mouse  TNF-α ") == "tnfa"

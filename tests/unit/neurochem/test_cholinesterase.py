@@ -1,0 +1,93 @@
+"""Ellman cholinesterase activity from kinetic reads, checked by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurotox.assays.neurochem.cholinesterase import activity_u_per_ml, analyse, endpoint_for
+from neurotox.assays.neurochem.params import CholinesteraseParameters
+from neurotox.errors import InputError
+from neurotox.study import load_study
+
+PARAMS = CholinesteraseParameters(path_length_cm=0.6, well_volume_ul=200, sample_volume_ul=10)
+# blank, then two wells each of R01..R04 cortex and R01 RBC; ΔA/min planted per well
+SLOPES = {"A1": 0.002, "A2": 0.002, "B1": 0.052, "B2": 0.052, "C1": 0.062, "C2": 0.062,
+          "D1": 0.032, "D2": 0.032, "E1": 0.022, "E2": 0.022, "F1": 0.027, "F2": 0.027}
+MAP = {"A1": ("blank", "BLK", ""), "A2": ("blank", "BLK", ""), "B1": ("sample", "R01-ctx", 20),
+       "B2": ("sample", "R01-ctx", 20), "C1": ("sample", "R02-ctx", 20),
+       "C2": ("sample", "R02-ctx", 20), "D1": ("sample", "R03-ctx", 20),
+       "D2": ("sample", "R03-ctx", 20), "E1": ("sample", "R04-ctx", 20),
+       "E2": ("sample", "R04-ctx", 20), "F1": ("sample", "R01-rbc", 50),
+       "F2": ("sample", "R01-rbc", 50)}
+
+
+@pytest.fixture
+def study(tmp_path):
+    (tmp_path / "study.yaml").write_text(
+        "study_id: CHE1\ntitle: t\ntest_item: OP\nsubjects: subjects.csv\ngroups:\n"
+        "  - {id: C, label: Control, dose: 0, dose_unit: mg/kg, control: true}\n"
+        "  - {id: H, label: High, dose: 5, dose_unit: mg/kg}\n")
+    (tmp_path / "subjects.csv").write_text("subject,group,sex\nR01,C,M\nR02,C,M\nR03,H,M\n"
+                                           "R04,H,M\n")
+    times = np.arange(0, 181, 30)
+    lines = ["time_s," + ",".join(SLOPES)]
+    lines += [f"{t}," + ",".join(f"{0.1 + s * t / 60:.5f}" for s in SLOPES.values())
+              for t in times]
+    (tmp_path / "kinetic.csv").write_text("\n".join(lines) + "\n")
+    (tmp_path / "map.csv").write_text("well,type,sample,dilution\n" + "".join(
+        f"{w},{t},{s},{d}\n" for w, (t, s, d) in MAP.items()))
+    (tmp_path / "samples.csv").write_text(
+        "sample,subject,matrix,timepoint,tissue_mg,homogenate_ml\n"
+        + "".join(f"R0{i}-ctx,R0{i},cortex,week4,100,1.0\n" for i in range(1, 5))
+        + "R01-rbc,R01,rbc,week4,,\n")
+    return load_study(tmp_path / "study.yaml")
+
+
+def test_activity_formula_by_hand():
+    # 0.05 ΔA/min / (14150 M-1 cm-1 × 0.6 cm) × (200/10) × 20 × 1000 = 2.3557 U/mL
+    assert activity_u_per_ml(0.05, PARAMS, 20) == pytest.approx(0.05 / 8490 * 20 * 20 * 1000)
+
+
+def test_study_values_by_hand(study):
+    files = [study.folder / f for f in ("kinetic.csv", "map.csv", "samples.csv")]
+    res = analyse(study, files, PARAMS)
+    t = res.endpoints.set_index(["endpoint", "subject"])
+    per_g = {s: r / 8490 * 20 * 20 * 1000 * (1.0 / 0.1)
+             for s, r in {"R01": 0.05, "R02": 0.06, "R03": 0.03, "R04": 0.02}.items()}
+    for s, v in per_g.items():
+        assert t.loc[("brain_che_activity", s), "value"] == pytest.approx(v, rel=1e-3)
+        assert t.loc[("brain_che_activity", s), "timepoint"] == "cortex_week4"
+        assert t.loc[("brain_che_activity", s), "unit"] == "U/g tissue"
+    assert t.loc[("rbc_che_activity", "R01"), "value"] == pytest.approx(
+        0.025 / 8490 * 20 * 50 * 1000, rel=1e-3)
+    control = (per_g["R01"] + per_g["R02"]) / 2
+    assert t.loc[("brain_che_percent_control", "R03"), "value"] == pytest.approx(
+        100 * per_g["R03"] / control, rel=1e-3)
+    assert t.loc[("brain_che_percent_control", "R01"), "value"] == pytest.approx(
+        100 * per_g["R01"] / control, rel=1e-3)
+    wells = res.details["cholinesterase_wells"]
+    assert set(wells["well"]) == {f"{w[0]}{int(w[1:]):02d}" for w in SLOPES}
+
+
+def test_protein_normalisation_needs_protein(study):
+    files = [study.folder / f for f in ("kinetic.csv", "map.csv", "samples.csv")]
+    res = analyse(study, files, PARAMS.model_copy(update={"normalisation": "protein"}))
+    row = res.endpoints.set_index(["endpoint", "subject"]).loc[
+        ("brain_che_activity_per_protein", "R01")]
+    assert row["excluded"] and row["exclusion_reason"] == \
+        "protein concentration missing in the sample sheet"
+
+
+def test_kinetic_table_without_a_plate_map(study):
+    with pytest.raises(InputError, match="give a plate map"):
+        analyse(study, [study.folder / "kinetic.csv", study.folder / "samples.csv"], PARAMS)
+
+
+@pytest.mark.parametrize("matrix, norm, endpoint", [
+    ("rbc", "tissue", "rbc_che_activity"), ("erythrocytes", "tissue", "rbc_che_activity"),
+    ("plasma", "tissue", "plasma_che_activity"), ("whole_blood", "none", "blood_che_activity"),
+    ("hippocampus", "tissue", "brain_che_activity"),
+    ("cortex", "protein", "brain_che_activity_per_protein")])
+def test_endpoint_for_matrix(matrix, norm, endpoint):
+    assert endpoint_for(matrix, norm) == endpoint

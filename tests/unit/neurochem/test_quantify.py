@@ -1,0 +1,232 @@
+"""Calibration, quantifiable range, LOD, hook, censoring and plate QC on plates of known truth."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurotox.assays.neurochem import qc
+from neurotox.assays.neurochem.concentrations import (
+    choose_dilution,
+    sample_values,
+    well_values,
+)
+from neurotox.assays.neurochem.params import ImmunoassayParameters
+from neurotox.assays.neurochem.quantify import calibrate
+from neurotox.io.neurochem.base import wells_frame
+from neurotox.stats.curves import Curve, logistic5
+
+TRUE = (3.0, 20000.0, 900.0, -1.1, 0.85)
+LEVELS = [10000 / 3 ** i for i in range(8)]          # 10000 … 4.57
+
+
+def plate(*, std_signal=None, samples=(), blanks=(3.0, 5.0, 4.0), controls=()) -> pd.DataFrame:
+    """Wells of one analyte: standards in duplicate from TRUE (or ``std_signal``)."""
+    rows, k = [], 0
+
+    def add(kind, sample, level, expected, dil, signal, flag="", excluded=False):
+        nonlocal k
+        k += 1
+        well = f"{'ABCDEFGH'[k % 8]}{k // 8 + 1:02d}"
+        rows.append({"plate": "P1", "analyte": "IL6", "well": well,
+                     "sample": sample, "type": kind, "level": level, "expected": expected,
+                     "dilution": dil, "signal": signal, "raw": np.nan, "replicates": 1,
+                     "count": 100.0, "vendor_value": np.nan, "vendor_censoring": "none",
+                     "vendor_flag": flag, "vendor_excluded": excluded, "source": f"row {k}"})
+
+    for i, x in enumerate(LEVELS):
+        for rep in range(2):
+            y = logistic5(x, *TRUE) if std_signal is None else std_signal(i, rep, x)
+            add("standard", f"Standard{i + 1}", f"Standard{i + 1}", x, 1.0, float(y))
+    for b in blanks:
+        add("blank", "Background0", "", np.nan, 1.0, b)
+    for name, conc, dil in controls:
+        for _ in range(2):
+            add("control", name, name, conc, dil, float(logistic5(conc / dil, *TRUE)))
+    for name, signal, dil, *flag in samples:
+        for s in (signal if isinstance(signal, tuple) else (signal, signal)):
+            add("sample", name, "", np.nan, dil, s, *flag)
+    return wells_frame(rows)
+
+
+P = ImmunoassayParameters()
+NAMES = {"IL6", "il6"}
+
+
+def test_noise_free_plate_quantifies_its_samples_exactly():
+    y20 = float(logistic5(20.0, *TRUE))
+    wells = plate(samples=[("A", y20, 2.0), ("B", float(logistic5(500.0, *TRUE)), 4.0)])
+    cal = calibrate(wells, P, names=NAMES)
+    assert cal.curve.params == pytest.approx(TRUE, rel=1e-4)
+    assert (cal.lloq, cal.uloq) == (pytest.approx(LEVELS[-1]), pytest.approx(LEVELS[0]))
+    assert cal.passing == (8, 8)
+    assert cal.standards["residual"].abs().max() < 1e-6 * TRUE[1]
+    s = sample_values(wells, cal, P).set_index("sample")
+    assert s.loc["A", "value"] == pytest.approx(40.0, rel=1e-6)       # 20 × dilution 2
+    assert s.loc["B", "value"] == pytest.approx(2000.0, rel=1e-6)
+    assert (s["censoring"] == "none").all() and (s["reason"] == "").all()
+
+
+def test_censoring_below_lloq_above_uloq_and_beyond_the_asymptotes():
+    lloq_signal = float(logistic5(LEVELS[-1], *TRUE))
+    wells = plate(samples=[("low", float(logistic5(2.0, *TRUE)), 2.0),
+                           ("below_asymptote", 1.0, 2.0),
+                           ("high", float(logistic5(15000.0, *TRUE)), 2.0),
+                           ("beyond_top", 25000.0, 3.0),
+                           ("at_lloq", lloq_signal, 2.0)])
+    cal = calibrate(wells, P, names=NAMES)
+    s = sample_values(wells, cal, P).set_index("sample")
+    lloq, uloq = cal.lloq, cal.uloq
+    assert s.loc["low", ["censoring", "value", "status"]].tolist() == \
+        ["left", pytest.approx(lloq * 2), "below LLOQ"]
+    assert s.loc["below_asymptote", ["censoring", "value"]].tolist() == \
+        ["left", pytest.approx(lloq * 2)]
+    assert math.isnan(s.loc["below_asymptote", "concentration"])       # not computable
+    assert s.loc["high", ["censoring", "value"]].tolist() == ["right", pytest.approx(uloq * 2)]
+    assert s.loc["beyond_top", ["censoring", "value"]].tolist() == ["right",
+                                                                    pytest.approx(uloq * 3)]
+    assert s.loc["at_lloq", "censoring"] == "none"
+    excl = sample_values(wells, cal, P.model_copy(update={"above_uloq": "exclude"}))
+    assert excl.set_index("sample").loc["high", "reason"] == "above the ULOQ (dilute and " \
+                                                            "re-assay)"
+
+
+def test_lloq_moves_up_when_the_lowest_standards_fail_recovery_or_cv():
+    def signal(i, rep, x):
+        y = float(logistic5(x, *TRUE))
+        if i in (6, 7):
+            return y * (0.7 if rep else 1.3)    # replicate CV ~ 42 % at the two lowest
+        return y
+
+    cal = calibrate(plate(std_signal=signal), P, names=NAMES)
+    roles = cal.standards.set_index("level")["role"]
+    assert cal.lloq == pytest.approx(LEVELS[5])
+    assert roles["Standard6"] == "LLOQ"
+    assert roles["Standard8"] == roles["Standard7"] == "anchor (outside range)"
+    assert cal.standards.set_index("level").loc["Standard7", "cv"] > 20
+
+    def biased(i, rep, x):                      # lowest standard reads 3 × too high
+        return float(logistic5(x, *TRUE)) * (3.0 if i == 7 else 1.0)
+
+    unweighted = P.model_copy(update={"weighting": "none"})
+    cal = calibrate(plate(std_signal=biased), unweighted, names=NAMES)
+    assert cal.standards.set_index("level").loc["Standard8", "recovery"] > 125
+    assert cal.lloq > LEVELS[7]
+
+
+def test_lod_from_blanks_by_hand():
+    blanks = (3.0, 5.0, 4.0, 6.0)
+    cal = calibrate(plate(blanks=blanks), P, names=NAMES)
+    lod_signal = np.mean(blanks) + 3 * np.std(blanks, ddof=1)
+    assert cal.lod_signal == pytest.approx(lod_signal)
+    assert cal.lod == pytest.approx(float(Curve.logistic(*TRUE).inverse(lod_signal)), rel=1e-3)
+
+
+def test_lod_beyond_the_asymptote_is_not_computable():
+    cal = calibrate(plate(blanks=(0.0, 0.0)), P, names=NAMES)
+    assert math.isnan(cal.lod)
+    assert any("LOD not computable" in n for n in cal.notes)
+
+
+def test_hook_effect_is_flagged_and_the_falling_standards_left_out():
+    def signal(i, rep, x):
+        y = float(logistic5(x, *TRUE))
+        return y * 0.6 if i == 0 else y          # top standard falls (prozone)
+
+    cal = calibrate(plate(std_signal=signal), P, names=NAMES)
+    assert cal.hook
+    top = cal.standards.set_index("level").loc["Standard1"]
+    assert not top["used"] and "hook" in top["exclusion_reason"]
+    assert cal.curve.params == pytest.approx(TRUE, rel=1e-3)     # fit unharmed
+    assert cal.uloq == pytest.approx(LEVELS[1])
+
+
+def test_protocol_exclusion_of_a_standard_with_reason():
+    params = ImmunoassayParameters.model_validate({"exclude_standards": [
+        {"analyte": "il6", "level": "Standard8", "reason": "pipetting error noted in lab book"}]})
+    cal = calibrate(plate(), params, names=NAMES)
+    row = cal.standards.set_index("level").loc["Standard8"]
+    assert not row["used"] and row["exclusion_reason"] == "pipetting error noted in lab book"
+    assert "2 standard well(s) left out of the fit (H02, A03): pipetting error noted in lab " \
+        "book" in cal.notes[0]
+    assert cal.lloq == pytest.approx(LEVELS[6])
+
+
+def test_vendor_outliers_and_missing_replicates():
+    wells = plate(samples=[("A", (800.0, 900.0), 1.0, "---", True),
+                           ("B", (np.nan, np.nan), 1.0)])
+    cal = calibrate(wells, P, names=NAMES)
+    s = sample_values(wells, cal, P).set_index("sample")
+    assert s.loc["A", "n"] == 0 and s.loc["A", "reason"].startswith("no signal")
+    assert "vendor ---" in s.loc["A", "flags"]
+    assert s.loc["B", "reason"].startswith("no signal")
+
+
+def test_replicate_cv_is_flagged_and_excluded_by_protocol_rule():
+    wells = plate(samples=[("A", (1000.0, 2000.0), 1.0)])
+    cal = calibrate(wells, P, names=NAMES)
+    s = sample_values(wells, cal, P).iloc[0]
+    assert s["cv"] == pytest.approx(100 * np.std([1000, 2000], ddof=1) / 1500)
+    assert "replicate CV 47%" in s["flags"] and s["reason"] == ""
+    strict = P.model_copy(update={"exclude_high_cv_samples": True})
+    assert sample_values(wells, cal, strict).iloc[0]["reason"] == "replicate CV above 20%"
+
+
+def test_controls_and_plate_acceptance():
+    wells = plate(controls=[("Control1", 100.0, 2.0), ("Control2", 1000.0, 1.0)])
+    wells.loc[wells["level"] == "Control2", "signal"] *= 1.3     # reads far too high
+    cal = calibrate(wells, P, names=NAMES)
+    ranges = pd.DataFrame(columns=["analyte", "level", "expected", "low", "high"])
+    ctl = qc.control_results(wells, cal, ranges, P).set_index("level")
+    assert ctl.loc["Control1", "recovery"] == pytest.approx(100, rel=1e-4)
+    assert ctl.loc["Control1", ["low", "high", "passes"]].tolist() == [80, 120, True]
+    assert not ctl.loc["Control2", "passes"]
+    reasons = qc.acceptance(cal, ctl.reset_index(), P)
+    assert reasons == ["1 of 2 controls within range (need 67%)"]
+    export_range = pd.DataFrame([{"analyte": "IL6", "level": "Control2", "expected": 1000.0,
+                                  "low": 500.0, "high": 9000.0}])
+    ctl2 = qc.control_results(wells, cal, export_range, P).set_index("level")
+    assert ctl2.loc["Control2", ["range_source", "passes"]].tolist() == ["export", True]
+
+
+def test_a_curve_with_too_few_passing_standards_fails_acceptance():
+    rng = np.random.default_rng(3)
+
+    def signal(i, rep, x):
+        return float(logistic5(x, *TRUE)) * rng.choice([0.5, 1.6])
+
+    cal = calibrate(plate(std_signal=signal), P, names=NAMES)
+    reasons = qc.acceptance(cal, pd.DataFrame(columns=qc.CONTROL_COLUMNS), P)
+    assert reasons and ("standard levels pass" in reasons[-1] or "no quantifiable" in reasons[0])
+
+
+def test_vendor_curve_source():
+    params = P.model_copy(update={"curve_source": "vendor"})
+    from neurotox.io.neurochem import VendorCurve
+
+    vc = VendorCurve("5pl", dict(zip("ABCDF", TRUE, strict=True)), "logistic")
+    cal = calibrate(plate(), params, names=NAMES, vendor=vc)
+    assert cal.fit is None and cal.curve.params == TRUE
+    assert cal.source == "vendor"
+    w = well_values(plate(), cal.curve)
+    std = w[w["type"] == "standard"]
+    assert np.allclose(std["concentration"], std["expected"], rtol=1e-9)
+
+
+def test_choose_dilution_and_hook_across_dilutions():
+    rows = pd.DataFrame([
+        {"dilution": 2.0, "value": 100.0, "censoring": "none", "reason": ""},
+        {"dilution": 8.0, "value": 104.0, "censoring": "none", "reason": ""},
+        {"dilution": 1.0, "value": 50.0, "censoring": "right", "reason": ""}])
+    pick, note = choose_dilution(rows, 1.3)
+    assert pick["dilution"] == 2.0 and note == ""
+    rows.loc[1, "value"] = 300.0                      # rises with dilution: hook
+    pick, note = choose_dilution(rows, 1.3)
+    assert pick["dilution"] == 8.0 and "possible hook effect" in note
+    only_censored = pd.DataFrame([
+        {"dilution": 2.0, "value": 10.0, "censoring": "left", "reason": ""},
+        {"dilution": 10.0, "value": 50.0, "censoring": "left", "reason": ""}])
+    assert choose_dilution(only_censored, 1.3)[0]["value"] == 10.0

@@ -1,0 +1,400 @@
+"""Plate-assay readers on small fixtures modelled on the vendors' layouts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from neurotox.errors import FormatError, InputError
+from neurotox.io.neurochem import parse_value, read_export
+from neurotox.io.neurochem.base import check_series
+from neurotox.io.neurochem.kinetic import rates, read_kinetic
+from neurotox.io.neurochem.plate_table import read_plate_map
+from neurotox.io.neurochem.samples import is_sample_sheet, read_sample_sheet
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "neurochem"
+
+
+@pytest.mark.parametrize("cell, value, censoring, flag", [
+    ("12.5", 12.5, "none", ""), (3, 3.0, "none", ""), ("1,303.5", 1303.5, "none", ""),
+    ("< 0.10528564453125", 0.10528564453125, "left", "< 0.10528564453125"),
+    ("<22.500", 22.5, "left", "<22.500"), ("> 3450", 3450.0, "right", "> 3450"),
+    ("OOR <", math.nan, "left", "OOR <"), ("OOR >", math.nan, "right", "OOR >"),
+    ("*1.55", 1.55, "none", "*"), ("---", math.nan, "none", "---"),
+    ("***", math.nan, "none", "***"), ("?????", math.nan, "none", "?????"),
+    ("NaN", math.nan, "none", ""), ("", math.nan, "none", ""), ("N/A", math.nan, "none", "N/A"),
+])
+def test_vendor_cells(cell, value, censoring, flag):
+    p = parse_value(cell)
+    assert (p.value == pytest.approx(value)) if math.isfinite(value) else math.isnan(p.value)
+    assert (p.censoring, p.flag) == (censoring, flag)
+
+
+@pytest.mark.parametrize("cell", ["abc", "1.2.3", "<<5", "5 pg"])
+def test_vendor_cells_that_are_not_values(cell):
+    with pytest.raises(ValueError, match="expected a number or a vendor marker"):
+        parse_value(cell)
+
+
+# ------------------------------------------------------------------ series repair
+
+def test_decimal_damage_in_a_two_fold_series_is_repaired_and_noted():
+    levels = [f"Standard{i}" for i in range(1, 8)]
+    values = [3450, 1725, 862.5, 431.25, 215625, 107.8125, 53.90625]
+    fixed, notes = check_series(levels, values, what="FGF", path=Path("x.csv"))
+    assert fixed == pytest.approx([3450 / 2 ** i for i in range(7)])
+    assert notes == ["FGF Standard5 215625 → 215.625"]
+
+
+def test_thousands_separator_read_as_decimal_is_repaired():
+    fixed, notes = check_series(["S1", "S2", "S3", "S4"], [4000, 1000, 250, 0.0625],
+                                what="IL6", path=Path("x.csv"))
+    assert fixed[3] == pytest.approx(62.5)
+    assert len(notes) == 1
+
+
+def test_a_non_monotone_series_that_cannot_be_repaired_is_an_error():
+    with pytest.raises(FormatError, match="not monotone and cannot be repaired"):
+        check_series(["S1", "S2", "S3", "S4", "S5"], [1000, 500, 700, 125, 62.5],
+                     what="IL6", path=Path("x.csv"))
+
+
+def test_a_monotone_series_without_constant_fold_is_left_alone():
+    fixed, notes = check_series(["S1", "S2", "S3"], [40, 35, 30], what="x", path=Path("x"))
+    assert fixed == [40, 35, 30] and notes == []
+
+
+# ------------------------------------------------------------------ xPONENT
+
+def test_xponent_fixture():
+    e = read_export(DATA / "xponent_small.csv")
+    assert e.format == "xponent"
+    assert e.analytes == ["IL6", "IP10"]
+    w = e.wells
+    assert len(w) == 18 * 2
+    il6 = w[w["analyte"] == "IL6"].set_index("well")
+    assert il6.loc["H01", "expected"] == pytest.approx(15.625)       # repaired 15625
+    assert il6.loc["A01", "type"] == "blank"
+    assert il6.loc["D02", ["type", "level", "dilution"]].tolist() == ["control", "Control1", 2]
+    assert il6.loc["G02", ["vendor_censoring", "vendor_value"]].tolist() == ["left", 3.90625]
+    assert il6.loc["A03", "vendor_flag"] == "Extrapolated"
+    assert il6.loc["A03", "raw"] == pytest.approx(il6.loc["A03", "signal"] + 10)
+    assert e.units == {"IL6": "pg/mL", "IP10": "pg/mL"}
+    assert e.curves["IP10"].params == {"A": 2, "B": 15000, "C": 800, "D": -1.2, "F": 0.8}
+    assert e.curves["IL6"].r2 == pytest.approx(0.999)
+    ctl = e.controls.set_index("analyte")
+    assert ctl.loc["IP10", ["expected", "low", "high"]].tolist() == [160, 128, 192]
+    assert any("IL6 Standard4 15625 → 15.625" in n for n in e.notes)
+    assert any("not multiplied by the dilution factor" in n for n in e.notes)
+
+
+def _edit(tmp_path: Path, old: str, new: str, name: str = "x.csv") -> Path:
+    text = (DATA / "xponent_small.csv").read_text()
+    assert old in text
+    p = tmp_path / name
+    p.write_text(text.replace(old, new, 1))
+    return p
+
+
+@pytest.mark.parametrize("old, new, match", [
+    ('"3(1,C1)"', '"3(1,Z1)"', re.escape("expected a location like '1(1,A1)'")),
+    ("Standard3,62.5,125", "Standard3,625,125", "not monotone and cannot be repaired"),
+    ('"2(1,B1)",Standard1,1000,1999.99999993', '"2(1,B1)",Standard1,1000,abc',
+     "expected a number or a vendor marker, found 'abc'"),
+    ("DataType:,Net MFI", "DataType:,Median", "block 'DataType:,Median' appears twice"),
+    ("Standard5,3.90625,7.8125,,", "Standard9,3.90625,7.8125,,",
+     "standards 'Standard5' have no expected concentration"),
+])
+def test_xponent_damage_is_one_clear_error(tmp_path, old, new, match):
+    with pytest.raises(FormatError, match=match) as err:
+        read_export(_edit(tmp_path, old, new))
+    assert "x.csv" in str(err.value)
+
+
+def test_xponent_semicolon_export_with_decimal_commas(tmp_path):
+    rows = csv.reader(io.StringIO((DATA / "xponent_small.csv").read_text()))
+    buf = io.StringIO()
+    out = csv.writer(buf, delimiter=";", lineterminator="\n")
+    for r in rows:
+        out.writerow([c.replace(".", ",") if re.fullmatch(r"-?\d+\.\d+", c) else c for c in r])
+    p = tmp_path / "eu.csv"
+    p.write_text(buf.getvalue(), encoding="utf-8")
+    e = read_export(p)
+    ref = read_export(DATA / "xponent_small.csv")
+    assert np.allclose(e.wells["signal"], ref.wells["signal"], equal_nan=True)
+    assert any("decimal commas" in n for n in e.notes)
+
+
+# ------------------------------------------------------------------ Bio-Plex
+
+def _bioplex(tmp_path: Path, *, equation: str | None = None, header_ok: bool = True) -> Path:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Project Template"
+    ws.append(["Row #", "Field", "VALUE"])
+    ws = wb.create_sheet("Hu IL-6 (19)")
+    for line in ("File Name: Z:\\data\\plate 7.rbx", "Analyte: Hu IL-6 (19)",
+                 "Acquisition Date: 11-Jan-2007", "Plate ID: ", ""):
+        ws.append([line])
+    head = ["Analyte", "Type", "Well", "Outlier", "Description", "FI", "FI - Bkgd", "Std Dev",
+            "%CV", "Obs Conc", "Exp Conc", "(Obs/Exp) * 100", "Conc in Range", "Dilution"]
+    ws.append(head if header_ok else head[:5])
+    rows = [("B", "H3,H4", 0, None, 28.5, 28.5, None, None, 1),
+            ("S1", "A1,A2", 1, None, "---", "---", None, 22154, 1),
+            ("S2", "B1,B2", 0, None, 12052, 12023.5, 5816.28, 5538.5, 1),
+            ("S3", "C1,C2", 0, None, 7703.3, 7674.8, 1315.28, 1384.63, 1),
+            ("S4", "D1,D2", 0, None, 3454.3, 3425.8, 362.24, 346.16, 1),
+            ("S5", "E1,E2", 0, None, 983.3, 954.8, 85.58, 86.54, 1),
+            ("X1", "A3,A4", 0, "11027-01", 31.8, 3.3, "*1.55", None, 4),
+            ("X2", "B3,B4", 0, "11027-02", 58.3, 29.8, 11.85, None, 4),
+            ("X3", "C3,C4", 0, "11027-03", 20.1, -8.4, "OOR <", None, 4),
+            ("X4", "D3,D4", 0, "11027-04", "***", "***", "***", None, 4)]
+    for t, well, out, desc, fi, net, obs, exp, dil in rows:
+        ws.append(["Hu IL-6 (19)", t, well, out, desc, fi, net, None, None, obs, exp, None,
+                   "***" if t == "X1" else obs, dil])
+    ws.append([])
+    ws.append(["Regression Type: Logistic - 5PL"])
+    ws.append([equation or "Std. Curve: FI = -0.269369 + (14533.9 + 0.269369) / ((1 + "
+               "(Conc / 1030.4)^-0.963123))^1.09621"])
+    ws.append(["FitProb. = 0.3444, ResVar. = 1.0660"])
+    p = tmp_path / "bioplex.xlsx"
+    wb.save(p)
+    return p
+
+
+def test_bioplex_fixture(tmp_path):
+    e = read_export(_bioplex(tmp_path))
+    assert e.format == "bioplex"
+    w = e.wells.set_index("well")
+    assert e.analytes == ["Hu IL-6 (19)"]
+    assert w.loc["A01,A02", ["type", "vendor_excluded"]].tolist() == ["standard", True]
+    assert w.loc["A03,A04", ["vendor_value", "vendor_flag", "dilution", "replicates"]].tolist() \
+        == [1.55, "* not in range (***)", 4, 2]
+    assert w.loc["C03,C04", ["vendor_censoring", "vendor_flag"]].tolist() == ["left", "OOR <"]
+    assert math.isnan(w.loc["D03,D04", "signal"]) and w.loc["D03,D04", "vendor_flag"] == "***"
+    assert w.loc["A03,A04", "plate"] == "plate 7"
+    curve = e.curves["Hu IL-6 (19)"]
+    assert curve.model == "5pl"
+    assert curve.params == {"A": -0.269369, "B": 14533.9, "C": 1030.4, "D": -0.963123,
+                            "E": 1.09621}
+    assert "FitProb 0.3444" in curve.text
+    assert any("'Project Template'" in n for n in e.notes)
+
+
+def test_bioplex_4pl_equation_with_minus(tmp_path):
+    eq = "Std. Curve: FI = 39.5352 + (27558.9 - 39.5352) / (1 + (Conc / 794.865)^-1.12724)"
+    e = read_export(_bioplex(tmp_path, equation=eq))
+    c = e.curves["Hu IL-6 (19)"]
+    assert (c.model, c.params) == ("4pl", {"A": 39.5352, "B": 27558.9, "C": 794.865,
+                                           "D": -1.12724})
+
+
+def test_bioplex_inconsistent_equation_is_an_error(tmp_path):
+    eq = "Std. Curve: FI = 39.5352 + (27558.9 - 12.0) / (1 + (Conc / 794.865)^-1.12724)"
+    with pytest.raises(FormatError, match="curve equation is inconsistent"):
+        read_export(_bioplex(tmp_path, equation=eq))
+
+
+def test_bioplex_missing_columns(tmp_path):
+    with pytest.raises(FormatError, match=r"expected column\(s\) 'FI', 'FI - Bkgd', 'Obs Conc'"):
+        read_export(_bioplex(tmp_path, header_ok=False))
+
+
+# ------------------------------------------------------------------ Gen5 and plain tables
+
+def test_gen5_fixture():
+    e = read_export(DATA / "gen5_small.txt", analyte="gfap")
+    w = e.wells.set_index("well")
+    assert e.format == "gen5"
+    assert w.loc["A01", ["type", "level", "expected"]].tolist() == ["standard", "STD1", 1000]
+    assert w.loc["A01", "signal"] == pytest.approx(2.512 - 0.051)    # blank-corrected read
+    assert w.loc["A01", "raw"] == pytest.approx(2.512)
+    assert w.loc["B03", ["sample", "dilution"]].tolist() == ["SPL2", 2.0]   # 0.5 → 1:2
+    assert w.loc["A11", ["vendor_censoring", "vendor_value"]].tolist() == ["left", 3.906]
+    assert w.loc["B07", ["vendor_censoring", "vendor_value"]].tolist() == ["right", 1000]
+    assert w.loc["B05", ["type", "expected"]].tolist() == ["control", 100]
+    assert "B11" not in w.index                                   # empty layout well
+    c = e.curves["gfap"]
+    assert (c.model, c.form, c.params["C"]) == ("4pl", "gen5", 420)
+    assert any("curve signal = 'Blank 450'" in n for n in e.notes)
+
+
+def test_gen5_other_signal_label_and_unknown_label():
+    e = read_export(DATA / "gen5_small.txt", signal="450")
+    assert e.wells.set_index("well").loc["A01", "signal"] == pytest.approx(2.512)
+    with pytest.raises(FormatError, match="no data labelled 'OD'"):
+        read_export(DATA / "gen5_small.txt", signal="OD")
+
+
+def test_gen5_prefers_a_wavelength_corrected_read_without_blank_correction(tmp_path):
+    text = (DATA / "gen5_small.txt").read_text().replace("\tBlank 450\n", "\tDelta OD\n")
+    p = tmp_path / "d.txt"
+    p.write_text(text)
+    e = read_export(p)
+    assert any("curve signal = 'Delta OD'" in n for n in e.notes)
+
+
+def test_gen5_real_shape_damage(tmp_path):
+    text = (DATA / "gen5_small.txt").read_text().replace("\t0.64\t0.652\t450", "\t0.64\t450")
+    p = tmp_path / "g.txt"
+    p.write_text(text)
+    with pytest.raises(FormatError, match="expected 12 wells and a label"):
+        read_export(p)
+
+
+def test_plain_table_fixture():
+    e = read_export(DATA / "plate_table_small.csv", analyte="gfap")
+    w = e.wells.set_index("well")
+    assert e.format == "plate-table"
+    assert w.loc["F01", ["sample", "dilution", "signal", "analyte"]].tolist() == \
+        ["R01-CTX", 10, 0.80, "gfap"]
+    assert (e.wells["type"] == "standard").sum() == 8
+
+
+@pytest.mark.parametrize("text, match", [
+    ("well,od\nA1,0.5\nZ9,0.2\n", "expected a well like 'A1' or 'A01', found 'Z9'"),
+    ("well,od,type\nA1,0.5,calib\n", "expected a well type among"),
+    ("well,od,type,expected\nA1,0.5,standard,\n", "standard well A01 has no expected conc"),
+    ("well,od\nA1,0.5\nA1,0.6\n", "each well once per analyte"),
+    ("well,od,Absorbance\nA1,0.5,1\n", "all mean 'signal'"),
+    ("well,od,dilution\nA1,0.5,0\n", "expected a dilution factor > 0"),
+])
+def test_plain_table_errors(tmp_path, text, match):
+    p = tmp_path / "t.csv"
+    p.write_text(text)
+    with pytest.raises(InputError, match=match):
+        read_export(p)
+
+
+def test_plain_table_types_inferred_from_ids_and_decimal_commas(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("Well;Sample ID;Expected;OD\nA1;STD1;100;1,5\nA2;Blank;;0,05\nA3;R9;;0,7\n")
+    e = read_export(p)
+    assert e.wells["type"].tolist() == ["standard", "blank", "sample"]
+    assert e.wells["signal"].tolist() == [1.5, 0.05, 0.7]
+    assert any("inferred" in n for n in e.notes) and any("decimal commas" in n for n in e.notes)
+
+
+def test_unknown_layout_lists_the_formats(tmp_path):
+    p = tmp_path / "u.csv"
+    p.write_text("subject,weight\nA,1\n")
+    with pytest.raises(FormatError, match="unknown plate-assay export layout.*bioplex.*gen5"
+                                          ".*plate-table.*xponent"):
+        read_export(p)
+
+
+# ------------------------------------------------------------------ kinetic, maps, samples
+
+def test_gen5_kinetic_rates_by_hand():
+    k = read_kinetic(DATA / "gen5_kinetic_small.txt")
+    r = rates(k.reads).set_index("well")
+    assert r.loc["A03", "rate_per_min"] == pytest.approx(0.050, abs=2e-4)    # 4-decimal reads
+    assert r.loc["A01", "rate_per_min"] == pytest.approx(0.002, abs=2e-4)
+    assert k.layout["Plate 1"]["A07"]["dilution"] == 50
+
+
+def test_wide_kinetic_table_in_minutes(tmp_path):
+    p = tmp_path / "k.csv"
+    p.write_text("Time (min),A1,A2\n0,0.1,0.2\n1,0.2,0.2\n2,0.3,0.2\n3,0.4,0.2\n")
+    k = read_kinetic(p)
+    assert k.reads["time_s"].max() == 180
+    r = rates(k.reads, (0, 120)).set_index("well")
+    assert r.loc["A01", "rate_per_min"] == pytest.approx(0.1)
+    assert r.loc["A01", "n"] == 3
+
+
+def test_kinetic_table_needs_three_reads(tmp_path):
+    p = tmp_path / "k.csv"
+    p.write_text("time,A1\n0,0.1\n30,0.2\n")
+    with pytest.raises(FormatError, match="has 2 read\\(s\\); a rate needs at least 3"):
+        read_kinetic(p)
+
+
+def test_plate_map_and_sample_sheet():
+    m = read_plate_map(DATA / "plate_table_small.csv")
+    assert list(m.columns) == ["plate", "well", "type", "sample", "level", "expected",
+                               "dilution", "source"]
+    assert is_sample_sheet(DATA / "samples_small.csv")
+    assert not is_sample_sheet(DATA / "plate_table_small.csv")
+    s = read_sample_sheet(DATA / "samples_small.csv").set_index("sample")
+    assert s.loc["R02-CTX", ["subject", "matrix", "protein_mg_ml", "tissue_mg"]].tolist() == \
+        ["R02", "cortex", 2.5, 120]
+
+
+@pytest.mark.parametrize("text, match", [
+    ("sample,animal\nS1,\n", "subject is empty"),
+    ("sample,subject\nS1,A\nS1,B\n", "sample 'S1' is listed twice"),
+    ("sample,subject,protein\nS1,A,-2\n", "expected a positive number"),
+    ("id,weight\nS1,2\n", "expected column\\(s\\) 'subject'"),
+])
+def test_sample_sheet_errors(tmp_path, text, match):
+    p = tmp_path / "s.csv"
+    p.write_text(text)
+    with pytest.raises(FormatError, match=match):
+        read_sample_sheet(p)
+
+
+# ------------------------------------------------------------------ plate grids and maps
+
+def test_plate_grid_with_layout_grid():
+    e = read_export(DATA / "plate_grid_small.txt", analyte="gfap")
+    assert e.format == "plate-grid"
+    w = e.wells.set_index("well")
+    assert w.loc["A01", ["type", "sample", "level", "signal"]].tolist()[:3] == \
+        ["standard", "STD1", "STD1"]
+    assert w.loc["H01", "type"] == "blank" and w.loc["A03", "sample"] == "R01"
+    assert e.meta["needs_map"] and e.meta["layout"]        # standards lack concentrations
+    assert any("signal = '450 nm', layout = 'Layout'" in n for n in e.notes)
+
+
+def test_plate_map_supplies_expected_concentrations():
+    from neurotox.io.neurochem.plate_table import apply_plate_map, is_plate_map
+
+    assert is_plate_map(DATA / "plate_map_expected.csv")
+    assert not is_plate_map(DATA / "plate_table_small.csv")
+    e = apply_plate_map(read_export(DATA / "plate_grid_small.txt"),
+                        read_plate_map(DATA / "plate_map_expected.csv"))
+    w = e.wells.set_index("well")
+    assert w.loc["A02", ["type", "expected"]].tolist() == ["standard", 8000]
+    assert w.loc["G01", "expected"] == 125 and w.loc["A03", "sample"] == "R01"
+    assert len(e.wells) == 96
+
+
+def test_plate_grid_without_layout_needs_every_well_in_the_map(tmp_path):
+    from neurotox.io.neurochem.plate_table import apply_plate_map
+
+    head = ",".join(["", *map(str, range(1, 13))])
+    rows = [",".join([r, *[f"{0.1 * (i + 1):.2f}" for i in range(12)]]) for r in "ABCDEFGH"]
+    p = tmp_path / "grid.csv"
+    p.write_text("Plate 1 OD\n" + "\n".join([head, *rows]) + "\n")
+    e = read_export(p)
+    assert e.format == "plate-grid" and not e.meta["layout"]
+    assert e.wells.set_index("well").loc["B03", ["sample", "signal"]].tolist() == ["B03", 0.3]
+    m = tmp_path / "map.csv"
+    m.write_text("well,type,sample,expected\nA1,standard,S1,100\nA2,standard,S2,50\n"
+                 "B3,sample,R01,\n")
+    mapped = apply_plate_map(e, read_plate_map(m))
+    assert mapped.wells["well"].tolist() == ["A01", "A02", "B03"]
+    assert any("93 well(s) not in the map left out" in n for n in mapped.notes)
+
+
+def test_plate_grid_in_a_workbook(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Magellan export"])
+    ws.append(["Raw data"])
+    ws.append(["<>", *range(1, 13)])
+    for r in "ABCDEFGH":
+        ws.append([r, *[0.5] * 12])
+    p = tmp_path / "g.xlsx"
+    wb.save(p)
+    e = read_export(p)
+    assert e.format == "plate-grid" and len(e.wells) == 96
+    assert any("signal = 'Raw data'" in n for n in e.notes)
