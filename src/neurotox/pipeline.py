@@ -275,6 +275,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         write_report,
     )
     from neurotox.report.neurochem import add_neurochem_sections
+    from neurotox.report.screen import add_screen_tables
     from neurotox.report.trace import run_log, write_run_record
 
     record = record or od.record
@@ -309,8 +310,6 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               historical=historical)
         add_neurochem_sections(report, collected.details, study.spec, censoring_text(study))
         if report.tables:
-            from neurotox.report.screen import add_screen_tables
-
             add_screen_tables(report, collected.details, study.spec)
             step("tables and fits", f"{len(report.tables)} tables")
         for msg in report.appendix:
@@ -410,4 +409,3 @@ def demo_index(entries: list[tuple[str, str, Report]], formats: list[str]) -> st
             "<title>neurotox demo</title></head><body><h1>neurotox demo</h1>"
             "<p>Simulated studies (studies/) and their reports (reports/).</p><ul>"
             + "".join(items) + "</ul></body></html>\n")
-
