@@ -287,6 +287,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         write_report,
     )
     from neurotox.report.neurochem import add_neurochem_sections
+    from neurotox.report.screen import add_screen_tables
     from neurotox.report.trace import run_log, write_run_record
 
     record = record or od.record
@@ -324,6 +325,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               historical=historical, conventions=collected.conventions)
         add_neurochem_sections(report, collected.details, study.spec, censoring_text(study))
         if report.tables:
+            add_screen_tables(report, collected.details, study.spec)
             step("tables and fits", f"{len(report.tables)} tables")
         for msg in report.appendix:
             log.info("software message (methods appendix): %s", msg)

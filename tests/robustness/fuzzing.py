@@ -59,6 +59,13 @@ ETHO = ('"Number of header lines:";"6"\n"Experiment";"E1"\n"Arena name";"Arena 1
         + "".join(f'"{t:.1f}";"{t * 0.1:.2f}";"1,0"\n' for t in range(6)))
 EPA = _lines("Removed due to death,Plate #,Well,Concentration (μM),20-22,22-24",
              ["no,1,A01,0,1.5,2.5", "yes,1,A02,1,0.5,0.2"])
+LMR0 = _lines("srcf,acid,cpid,apid,rowi,coli,wllt,wllq,conc,vt1,vt2,vt3,egid",
+              ["f,ZFlmrALD-2-2-2,725,P-1,1,1,t,1,0.3,1.5,2,0.25,E1",
+               "f,ZFlmrALD-2-2-2,725,P-1,1,2,t,0,0.3,NA,NA,NA,E1",
+               "f,ZFlmrALD-2-2-2,DMSO,P-1,8,12,v,1,0,1,1,1,E1"])
+MORPHOLOGY = _lines("chemical.id,conc,plate.id,well,MO24,MORT,PE__,DNC_",
+                    ["725,0,22200,A01,0,0,0,0", "1021,0,22200,A01,0,0,0,0",
+                     "725,5,22200,B01,0,,1,0", "1021,5,22200,B02,1,,,0"])
 PLATE_MAP = _lines("plate_id,chemical_id,row_id,col_id,value,units,MO24,MORT",
                    ["18103,3530,A,1,0,uM,0,0", "18103,3530,A,2,1,uM,1,0"])
 LAYOUT = _lines("well,group,concentration", ["A01,C,0", "A02,H,5", "B01,blank,"])
@@ -173,6 +180,11 @@ def _zf_plate_map(p: Path) -> object:
     return read_plate_map(p)
 
 
+def _zf_morphology(p: Path) -> object:
+    from neurotox.io.zebrafish.morphology import read_morphology
+    return read_morphology(p)
+
+
 def _ept(p: Path) -> object:
     from neurotox.endpoints import read
     return read(p)
@@ -212,7 +224,8 @@ def _scan(p: Path) -> object:
 ZF_TEMPLATES = {"tanguay-wide": TANGUAY_WIDE, "tanguay-long": TANGUAY_LONG, "bmdrc-long": BMDRC,
                 "epa-lightdark": EPA, "ethovision-raw": ETHO, "trajectory": TRAJ,
                 "zebralab-tracking": ZL_TRACK, "zebralab-long": ZL_LONG,
-                "zebralab-motiontab": MOTIONTAB, "zebralab-stimulus": ZL_STIMULUS}
+                "zebralab-motiontab": MOTIONTAB, "zebralab-stimulus": ZL_STIMULUS,
+                "epa-lmr0": LMR0}
 ROD_TEMPLATES = {"ethovision-raw": ETHO, "sleap-analysis": None, "deeplabcut-h5": None,
                  "deeplabcut-csv": DLC, "simba-aggregates": SIMBA,
                  "simba-roi-aggregates": SIMBA_ROI, "exclusion-list": FLAGS,
@@ -277,6 +290,7 @@ def targets() -> list[Target]:
             Target("study:read_layout", _layout, LAYOUT),
             Target("zebrafish:plate_layouts", _zf_layouts, LAYOUT),
             Target("zebrafish:plate_map", _zf_plate_map, PLATE_MAP),
+            Target("zebrafish:morphology", _zf_morphology, MORPHOLOGY),
             Target("endpoints:read", _ept, EPT),
             Target("cipn:read_cipn", _cipn_read, CIPN_LONG),
             Target("cipn:panel", _cipn_panel, CIPN_LONG),

@@ -269,9 +269,10 @@ PMAP_CASES = [
     Case("pmap-empty", {"zl.csv": ZL, "layout.csv": LAYOUT, "pmap.csv": ""},
          zf("zl.csv", "--plate-map", "{dir}/pmap.csv"),
          "cannot parse as a delimited table: No columns to parse from file", "pmap.csv"),
-    Case("pmap-duplicate-well", pmap("zl,X,A,2,", "zl,X,A,1,"),
+    Case("pmap-duplicate-well-conflicting", pmap("zl,X,A,2,0,uM,0,0", "zl,X,A,1,0,uM,1,0"),
          zf("zl.csv", "--plate-map", "{dir}/pmap.csv"),
-         "data row 2: well 'A01' of plate 'zl' appears twice", "pmap.csv"),
+         "well 'A01' of plate 'zl' is listed in data rows 1 and 2 with different 'mo24' (0 vs 1)",
+         "pmap.csv"),
 ]
 
 

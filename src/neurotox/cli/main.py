@@ -46,6 +46,7 @@ COMMAND_MODULES = (
     "neurotox.cli.neurite:neurite",
     "neurotox.cli.battery:guidelines",
     "neurotox.cli.zebrafish:zebrafish",
+    "neurotox.cli.zebrafish_screen:zebrafish_screen",
     "neurotox.cli.hcd:hcd",
     "neurotox.cli.neurochem:neurochem",
 )
@@ -297,5 +298,7 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None,
     ctx.call_on_close(lambda: _close_handlers(logging.getLogger("neurotox")))
 
 
-#: Command name → (module, attribute); a command is named like its function.
-_LAZY = {spec.split(":")[1]: tuple(spec.split(":")) for spec in COMMAND_MODULES}
+#: Command name → (module, attribute); a command is named like its function
+#: (``_`` shown as ``-``: ``zebrafish_screen`` is ``neurotox zebrafish-screen``).
+_LAZY = {spec.split(":")[1].replace("_", "-"): tuple(spec.split(":"))
+         for spec in COMMAND_MODULES}

@@ -75,6 +75,8 @@ def zebrafish(exports: tuple[Path, ...], layout: Path | None, plate_map: Path | 
                      layout=layout, plate_map=plate_map,
                      parameters=params.model_dump(mode="json")) as od:
         od.record.add_inputs([*exports, *(p for p in (layout, plate_map) if p)])
+        for note in pmap.attrs.get("notes", []) if pmap is not None else []:
+            od.record.note(note)
         result = analyse(load_exports(list(exports), params), params, study_id=study_id,
                          layouts=layouts, plate_map=pmap)
         od.record.parameters["conventions"] = result.conventions

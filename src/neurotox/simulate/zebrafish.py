@@ -218,3 +218,141 @@ def write_startle(folder: Path, seed: int) -> dict[str, Any]:
 register_simulator(Simulator("zebrafish-startle", "Zebrafish vibration and light-flash "
                              "startle: ZebraLab export with stimulus rows, planted response "
                              "probability, latency and habituation", write_startle))
+
+
+# ------------------------------------------------------------ whole screen (EPA / Tanguay)
+# Two 96-well plates (= experimental groups), three chemicals (IDs that look like
+# numbers included), four concentrations, vehicle in row H shared by both chemicals of
+# a plate. The same larvae are written as an EPA lmr0 table (csv.gz), as an EPA
+# light/dark table (csv) and as a Tanguay morphology table in which each shared
+# vehicle well is listed once under every chemical of its plate.
+
+SCREEN_PLATES = {"P1": ("725", "1021"), "P2": ("725", "C3")}
+SCREEN_CONCS = (0.1, 1.0, 10.0, 100.0)
+SCREEN_INTERVALS = (10, 20, 20)          # acclimation (dark), light, dark; 2-min bins
+SCREEN_DARK_FACTOR = {("725", 10.0): 0.3, ("725", 100.0): 0.3}
+#: wllq = 0 wells: P1 1021 @ 100 loses 2 of 6 (< 75 %), P2's vehicle 3 of 12 (< 85 %).
+SCREEN_WLLQ0 = {("P1", "D07"), ("P1", "D08"), ("P1", "B02"), ("P2", "H01"), ("P2", "H05"),
+                ("P2", "H09")}
+#: planted morphology calls (plate, well) → calls scored 1.
+SCREEN_CALLS = {("P1", "D07"): ("MO24",), ("P1", "D08"): ("PE__", "YSE_"),
+                ("P1", "D09"): ("PE__",), ("P1", "D10"): ("PE__", "AXIS"),
+                ("P1", "D11"): ("PE__",), ("P1", "C08"): ("YSE_",), ("P1", "C09"): ("YSE_",),
+                ("P1", "H03"): ("MORT",), ("P2", "D01"): ("AXIS",)}
+SCREEN_DNC = {("P1", "A01")}
+SCREEN_CALL_COLUMNS = ("MO24", "DP24", "SM24", "NC24", "MORT", "YSE_", "AXIS", "PE__",
+                       "TR__", "DNC_")
+
+
+def _screen_wells() -> pd.DataFrame:
+    rows = []
+    for plate, (left, right) in SCREEN_PLATES.items():
+        for r, conc in zip("ABCD", SCREEN_CONCS, strict=True):
+            rows += [(plate, f"{r}{c:02d}", left if c <= 6 else right, conc, "t")
+                     for c in range(1, 13)]
+        rows += [(plate, f"H{c:02d}", "DMSO", 0.0, "v") for c in range(1, 13)]
+    return pd.DataFrame(rows, columns=["plate", "well", "chemical", "conc", "wllt"])
+
+
+def _screen_distances(rng: np.random.Generator, wells: pd.DataFrame) -> np.ndarray:
+    acc, light, dark = SCREEN_INTERVALS
+    phase = np.r_[np.full(acc, 0.6), np.full(light, 0.4), np.full(dark, 1.6)]
+    out = np.empty((len(wells), len(phase)))
+    for i, w in enumerate(wells.itertuples()):
+        factor = np.r_[np.ones(acc + light),
+                       np.full(dark, SCREEN_DARK_FACTOR.get((w.chemical, w.conc), 1.0))]
+        out[i] = np.round(rng.gamma(8.0, phase * factor * rng.gamma(15, 1 / 15) / 8.0), 6)
+    return out
+
+
+def _lmr0(wells: pd.DataFrame, vt: np.ndarray, quality: np.ndarray) -> pd.DataFrame:
+    df = pd.DataFrame({"srcf": "simulated_screen.xlsx", "acid": "ZFlmrALD-20-40-40",
+                       "cpid": wells["chemical"], "apid": wells["plate"],
+                       "rowi": wells["well"].str[0].map(lambda r: ord(r) - 64),
+                       "coli": wells["well"].str[1:].astype(int), "wllt": wells["wllt"],
+                       "wllq": quality, "conc": wells["conc"]})
+    vals = pd.DataFrame(vt, columns=[f"vt{k + 1}" for k in range(vt.shape[1])])
+    vals[quality == 0] = np.nan
+    return pd.concat([df, vals], axis=1)
+
+
+def _lightdark(wells: pd.DataFrame, vt: np.ndarray, quality: np.ndarray) -> pd.DataFrame:
+    labels = [f"{2 * k}-{2 * k + 2}" for k in range(vt.shape[1])]
+    df = pd.DataFrame({"Removed due to developmental issues": "",
+                       "Removed due to tracking issues/errors": np.where(quality == 0, "X", ""),
+                       "Plate #": wells["plate"], "Link plates tested together": "A",
+                       "Well": wells["well"], "Chemical": wells["chemical"],
+                       "Concentration (μM)": wells["conc"]})
+    vals = pd.DataFrame(vt, columns=labels)
+    vals[quality == 0] = np.nan
+    return pd.concat([df, vals], axis=1)
+
+
+def _morphology(wells: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for w in wells.itertuples():
+        calls = SCREEN_CALLS.get((w.plate, w.well), ())
+        scored = {c: int(c in calls) for c in SCREEN_CALL_COLUMNS}
+        scored["DNC_"] = int((w.plate, w.well) in SCREEN_DNC)
+        if "MO24" in calls:  # dead at 24 hpf: not scored later (blank)
+            scored.update({c: "" for c in SCREEN_CALL_COLUMNS if c not in ("MO24", "DNC_")})
+        owners = SCREEN_PLATES[w.plate] if w.wllt == "v" else (w.chemical,)
+        rows += [{"chemical.id": chem, "bottle.id": f"B{chem}", "conc": w.conc,
+                  "plate.id": w.plate, "well": w.well, **scored} for chem in owners]
+    return pd.DataFrame(rows)
+
+
+def _screen_truth(wells: pd.DataFrame) -> dict[str, Any]:
+    """Planted truth, counted from the planted lists (not by the analysis code)."""
+    inc: dict[str, dict[str, list[int]]] = {}
+    for chem in ("725", "1021", "C3"):
+        plates = [p for p, cs in SCREEN_PLATES.items() if chem in cs]
+        for code in ("PE__", "YSE_", "AXIS", "MORT", "MO24"):
+            counts = []
+            for conc in (0.0, *SCREEN_CONCS):
+                sel = wells[wells["plate"].isin(plates) & (wells["conc"] == conc)
+                            & ((wells["chemical"] == chem) | (conc == 0.0))]
+                keys = [(p, w) for p, w in zip(sel["plate"], sel["well"], strict=True)
+                        if (p, w) not in SCREEN_DNC]
+                dead24 = [k for k in keys if "MO24" in SCREEN_CALLS.get(k, ())]
+                examined = keys if code == "MO24" else [k for k in keys if k not in dead24]
+                hits = sum(code in SCREEN_CALLS.get(k, ()) for k in examined)
+                counts.append([len(examined), hits])
+            inc[f"{chem}/{code}"] = counts
+    return {"incidence_n_affected_by_conc": inc,
+            "concentrations": [0.0, *SCREEN_CONCS],
+            "excluded_treatment_groups": [["1021", 100.0, "P1"]],
+            "excluded_experimental_groups": ["P2"],
+            "wllq0_wells": sorted(f"{p}-{w}" for p, w in SCREEN_WLLQ0),
+            "hypoactive_dark": [["725", 10.0], ["725", 100.0]],
+            "dark_factor": 0.3,
+            "shared_vehicle_wells": 24, "larvae": len(wells)}
+
+
+def write_screen(folder: Path, seed: int) -> dict[str, Any]:
+    """Write the simulated screen into ``folder``; return the planted truth."""
+    rng = np.random.default_rng(seed)
+    wells = _screen_wells()
+    vt = _screen_distances(rng, wells)
+    quality = np.array([0 if (p, w) in SCREEN_WLLQ0 else 1
+                        for p, w in zip(wells["plate"], wells["well"], strict=True)])
+    _lmr0(wells, vt, quality).to_csv(folder / "screen_lmr0.csv.gz", index=False)
+    _lightdark(wells, vt, quality).to_csv(folder / "screen_lightdark.csv", index=False)
+    _morphology(wells).to_csv(folder / "morphology.csv", index=False)
+    write_study_yaml(folder, {
+        "study_id": "SIM-ZF-SCREEN", "title": "Simulated zebrafish screen of three chemicals",
+        "test_item": "Chemicals 725, 1021, C3", "glp": False, "species": "Danio rerio",
+        "groups": [{"id": "vehicle", "label": "Vehicle (DMSO)", "dose": 0, "dose_unit": "uM",
+                    "control": True}] + [
+            {"id": f"{chem}_{conc:g}", "label": f"{chem} {conc:g} uM", "dose": conc,
+             "dose_unit": "uM"} for chem in ("1021", "725", "C3") for conc in SCREEN_CONCS],
+        "assays": [{"assay": "zebrafish_screen", "protocol": "zebrafish-screen-epa",
+                    "input": ["screen_lmr0.csv.gz", "morphology.csv"]}]})
+    return _screen_truth(wells)
+
+
+register_simulator(Simulator("zebrafish-screen", "Zebrafish screen: 3 chemicals on 2 plates "
+                             "as EPA lmr0 and light/dark tables plus a Tanguay morphology "
+                             "table with shared vehicle wells; planted wllq = 0 wells, "
+                             "group-rule failures, hypoactivity and malformations",
+                             write_screen))

@@ -11,7 +11,11 @@ Modules: ``params`` (settings model), ``inputs`` (exports read and binned),
 rows, per-larva tables: shared by LPR and EPR), ``lpr`` and ``epr`` (the two
 analyses), ``metrics`` (per-larva locomotion metrics), ``exclusions``, ``calls``
 (Tanguay hit call), ``sarl`` (SARL statistics), ``bmdrc`` and ``bmd`` (benchmark
-concentrations), ``plugin`` (:func:`analyse` and the study plug-in).
+concentrations), ``plugin`` (:func:`analyse` and the study plug-in); screens of many
+chemicals: ``screen`` (:func:`analyse_screen`, plug-in ``zebrafish_screen``),
+``screen_params``, ``screen_design`` (vehicles, experimental groups, EPA group
+rules), ``screen_stats`` (per chemical vs own vehicle) and ``morphology``
+(developmental morphology incidence endpoints).
 
 References
 ----------
@@ -25,5 +29,6 @@ Padilla S et al. (2011) Neurotoxicol Teratol 33:624 (EPA larval light/dark test)
 from neurotox.assays.zebrafish.inputs import load_exports
 from neurotox.assays.zebrafish.params import ZebrafishParameters
 from neurotox.assays.zebrafish.plugin import analyse
+from neurotox.assays.zebrafish.screen import analyse_screen, load_inputs
 
-__all__ = ["ZebrafishParameters", "analyse", "load_exports"]
+__all__ = ["ZebrafishParameters", "analyse", "analyse_screen", "load_exports", "load_inputs"]

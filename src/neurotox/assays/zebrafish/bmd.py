@@ -49,3 +49,8 @@ def bmdrc_bmds(dich: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
     for ep in sorted(table["endpoint"].unique()):
         rows += _rows(ep, "NA", bmdrc_bmd(table, ep))
     return pd.DataFrame(rows, columns=_COLUMNS)
+
+
+#: Columns of every BMD table of the zebrafish assays, and its row builder (public names).
+BMD_COLUMNS = _COLUMNS
+bmd_rows = _rows

@@ -59,11 +59,11 @@ def plate_map_calls(larvae: pd.DataFrame, plate_map: pd.DataFrame | None,
             calls=calls.str.join(", "), dead=calls.map(lambda cs: "MO24" in cs),
             malformed=calls.map(lambda cs: any(c != "MO24" for c in cs)), discard=False)
     pm = larvae[["plate", "well"]].merge(plate_map, how="left", on=["plate", "well"])
-    dead = np.where(pm["dead"].fillna(False).astype(bool), "dead (" + pm["calls"].fillna("")
-                    + ")", "")
-    mal = np.where(pm["malformed"].fillna(False).astype(bool) & ~pm["dead"].fillna(False)
-                   .astype(bool), "malformed (" + pm["calls"].fillna("") + ")", "")
-    dnc = np.where(pm["discard"].fillna(False).astype(bool) & (dead == "") & (mal == ""),
+    # eq(True): wells missing from the plate map (NaN after the merge) have no call
+    dead = np.where(pm["dead"].eq(True), "dead (" + pm["calls"].fillna("") + ")", "")
+    mal = np.where(pm["malformed"].eq(True) & ~pm["dead"].eq(True),
+                   "malformed (" + pm["calls"].fillna("") + ")", "")
+    dnc = np.where(pm["discard"].eq(True) & (dead == "") & (mal == ""),
                    "well marked do-not-count (DNC_)", "")
     return pd.Series([a or b or c for a, b, c in zip(dead, mal, dnc, strict=True)],
                      index=larvae.index, dtype=object)

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from neurotox.assays.zebrafish.stimuli import Stimulus
 
 ASSAY = "zebrafish_lpr"
+
+
+def chemical_text(value: object) -> object:
+    """Chemical IDs as text: ``--set chemical=725`` (YAML int 725) means ``"725"``."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 class Phase(BaseModel):
@@ -140,3 +147,8 @@ class ZebrafishParameters(BaseModel):
     bmd_endpoints: tuple[str, ...] = ()
     endpoint_bin_s: float | None = Field(default=None, gt=0)
     sarl_statistics: bool = False
+
+    @field_validator("chemical", mode="before")
+    @classmethod
+    def _chemical_text(cls, v: object) -> object:
+        return chemical_text(v)

@@ -7,6 +7,7 @@ plate maps with morphology/mortality calls.
 """
 
 from neurotox.io.zebrafish import (  # noqa: F401  (register)
+    lmr0,
     processed,
     trajectory,
     viewpoint,

@@ -15,7 +15,9 @@ Wells without chemical and concentration in a single tab file are vehicle
 
 Calls: ``MO24`` (dead at 24 hpf) and ``MORT`` (dead at 120 hpf) mark dead
 larvae; ``DNC_`` marks wells not to count; any other endpoint scored 1 marks a
-malformed larva. Blank scores are not findings.
+malformed larva. Blank scores are not findings. A well listed more than once on
+the same plate (a vehicle well shared by the plate's chemicals) is one well when
+the rows agree, an error naming both rows when they do not.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ from neurotox.io.zebrafish._tables import (
     normalise_columns,
     numeric,
     plate_id,
-    wells,
 )
 from neurotox.io.zebrafish.base import Source, norm
+from neurotox.io.zebrafish.morphology import merge_shared_wells, well_columns
 
 DEATH_CALLS = ("mo24", "mort")
 DISCARD_CALLS = ("dnc",)
@@ -55,43 +57,27 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
     src = Source(path)
     df = normalise_columns(load_table(src, dtype=str), src=src)
     cols = list(df.columns)
-    if {"row_id", "col_id"} <= set(cols):
-        well = wells(df["row_id"].str.strip() + df["col_id"].str.strip(), src, "row_id/col_id")
-        conc_col = "value"
-    elif "well" in cols:
-        well = wells(df["well"], src, "well")
-        conc_col = "conc"
-    else:
-        raise FormatError(f"expected plate map columns 'row_id', 'col_id' or 'well', found "
-                          f"{sorted(cols)}", path=src.path)
-    pcol = next((c for c in ("plate_id", "plate") if c in cols), None)
-    if pcol is None or conc_col not in cols:
-        raise FormatError(f"expected columns 'plate_id'/'plate' and {conc_col!r}, found "
-                          f"{sorted(cols)}", path=src.path)
+    well, pcol, conc_col = well_columns(df, src, "plate map")
     calls = [c for c in cols if c not in _NOT_CALLS]
-    _check_unique_wells(plate_id(df[pcol]), well, src)
     conc = pd.to_numeric(df[conc_col], errors="coerce")
     if "chemical_id" in cols:  # SARL: media-only wells have no chemical and no value
         conc = conc.mask(conc.isna() & df["chemical_id"].fillna("").str.strip().eq(""), 0.0)
-    scores = numeric(df, calls, src)[calls].fillna(0) > 0
-    out = pd.DataFrame({"plate": plate_id(df[pcol]), "well": well,
-                        "concentration": conc,
-                        "chemical": df.get("chemical_id", pd.Series("", index=df.index))})
+    raw = numeric(df, calls, src)[calls]
+    frame = pd.DataFrame({"plate": plate_id(df[pcol]).to_numpy(), "well": well.to_numpy(),
+                          "concentration": conc.to_numpy(),
+                          "chemical": df.get("chemical_id", pd.Series("", index=df.index))
+                          .fillna("").to_numpy(), "source_row": range(1, len(df) + 1)})
+    frame[calls] = raw.to_numpy(float)
+    frame, merged = merge_shared_wells(frame, ["concentration", *calls], src.path)
+    scores = frame[calls].fillna(0) > 0
+    out = frame[["plate", "well", "concentration", "chemical"]].copy()
     out["dead"] = scores[[c for c in calls if c in DEATH_CALLS]].any(axis=1)
     out["discard"] = scores[[c for c in calls if c in DISCARD_CALLS]].any(axis=1)
     out["malformed"] = scores[[c for c in calls
                                if c not in DEATH_CALLS + DISCARD_CALLS]].any(axis=1)
     out["calls"] = scores.apply(lambda r: ", ".join(c.upper() for c in calls if r[c]), axis=1)
+    out.attrs["notes"] = [f"{src.path.name}: {n}" for n in merged]
     return out
-
-
-def _check_unique_wells(plate: pd.Series, well: pd.Series, src: Source) -> None:
-    """FormatError at the first well listed twice on the same plate."""
-    dup = pd.DataFrame({"p": plate.to_numpy(), "w": well.to_numpy()}).duplicated()
-    if dup.any():
-        i = int(dup.to_numpy().nonzero()[0][0])
-        raise FormatError(f"well {well.iloc[i]!r} of plate {plate.iloc[i]!r} appears twice",
-                          path=src.path, where=f"data row {i + 1}")
 
 
 def morphology_columns(columns: list[str]) -> list[str]:

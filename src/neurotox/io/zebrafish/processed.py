@@ -11,11 +11,11 @@ Layouts
 ``bmdrc-long``
     bmdrc LPR input: ``chemical.id, conc, plate.id, well, variable (t0 …), value``.
 ``epa-lightdark``
-    US EPA (Padilla lab) xlsx: a header row with ``Removed due to developmental
-    issues | Removed due to tracking issues/errors | Plate # | … | Well | Chemical |
-    Concentration (μM) | 20-22 | 22-24 …`` (bins labelled in minutes, distance in
-    cm per bin, converted here to mm); an ``X`` in a *Removed* column excludes the
-    larva with that column's reason.
+    US EPA (Padilla lab) xlsx, or the same table saved as csv: a header row with
+    ``Removed due to developmental issues | Removed due to tracking issues/errors |
+    Plate # | … | Well | Chemical | Concentration (μM) | 20-22 | 22-24 …`` (bins
+    labelled in minutes, distance in cm per bin, converted here to mm); an ``X`` in
+    a *Removed* column excludes the larva with that column's reason.
 """
 
 from __future__ import annotations
@@ -187,27 +187,35 @@ def _epa_header_row(rows: list[tuple]) -> int | None:
     return None
 
 
+def _epa_tables(src: Source) -> dict[str | None, list]:
+    """Sheets of a workbook, or the first rows of a csv/txt (key None)."""
+    return src.sheets if src.container in ("xlsx", "xls") else {None: src.first_rows()}
+
+
 def _match_epa(src: Source) -> bool:
-    return any(_epa_header_row(rows) is not None for rows in src.sheets.values())
+    return any(_epa_header_row(rows) is not None for rows in _epa_tables(src).values())
 
 
 def _read_epa(src: Source) -> Export:
-    sheet = next(k for k, rows in src.sheets.items() if _epa_header_row(rows) is not None)
-    hdr = _epa_header_row(src.sheets[sheet])
-    df = load_table(src, skiprows=hdr, header=0, sheet=sheet)
+    tables = _epa_tables(src)
+    sheet = next(k for k, rows in tables.items() if _epa_header_row(rows) is not None)
+    hdr = _epa_header_row(tables[sheet])
+    df = load_table(src, skiprows=hdr, header=0, sheet=0 if sheet is None else sheet,
+                    dtype=str if sheet is None else None)
+    where = None if sheet is None else f"sheet {sheet!r}"
     df = df.loc[:, [c for c in df.columns if not str(c).startswith("Unnamed")]]
     labels = {str(c): c for c in df.columns}
     bins = [(c, _MINUTES.match(str(c))) for c in df.columns]
     bins = [(c, float(m.group(1)), float(m.group(2))) for c, m in bins if m]
     if not bins:
         raise FormatError(f"expected bin columns like '20-22' (minutes), found "
-                          f"{sorted(labels)}", path=src.path, where=f"sheet {sheet!r}")
+                          f"{sorted(labels)}", path=src.path, where=where)
     key = {norm(c): c for c in df.columns}
     need = {"plate": "plate", "well": "well", "concentration_m": "concentration"}
     missing = [n for n in need if n not in key]
     if missing:
         raise FormatError(f"expected columns 'Plate #', 'Well', 'Concentration (μM)', found "
-                          f"{sorted(labels)}", path=src.path, where=f"sheet {sheet!r}")
+                          f"{sorted(labels)}", path=src.path, where=where)
     df = df[df[key["well"]].notna()].reset_index(drop=True)
     values = df[[c for c, _, _ in bins]].apply(pd.to_numeric, errors="coerce").to_numpy() * 10
     n, k = values.shape
@@ -226,7 +234,8 @@ def _read_epa(src: Source) -> Export:
     if "chemical" in key:
         info["chemical"] = df[key["chemical"]].astype(str)
     info["exclusion_reason"] = _epa_reasons(df)
-    notes = [f"sheet {sheet!r}, header on row {hdr + 1}",
+    notes = [f"{'sheet ' + repr(sheet) + ', ' if sheet is not None else ''}header on row "
+             f"{hdr + 1}",
              "distance converted from cm to mm (x10)",
              f"{int((info['exclusion_reason'] != '').sum())} larvae marked removed (X)"]
     out = out.sort_values(["plate", "animal", "bin"]).reset_index(drop=True)
@@ -244,6 +253,6 @@ def _epa_reasons(df: pd.DataFrame) -> pd.Series:
 
 register_reader(Reader(
     "epa-lightdark",
-    "US EPA light/dark xlsx: header row with 'Removed due to …', 'Plate #', 'Well', "
+    "US EPA light/dark xlsx or csv: header row with 'Removed due to …', 'Plate #', 'Well', "
     "'Concentration (μM)' and bins '20-22' (min)",
     _match_epa, _read_epa))

@@ -1,0 +1,173 @@
+"""Readers of the screen tables: EPA lmr0, EPA light/dark as csv, morphology tables."""
+
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from neurotox.errors import FormatError
+from neurotox.io.zebrafish import read_export, read_plate_map
+from neurotox.io.zebrafish.morphology import read_morphology
+
+LMR0 = ("srcf,acid,cpid,apid,rowi,coli,wllt,wllq,conc,vt1,vt2,vt3,vt4\n"
+        "f.xlsx,ZFlmr-4-2-2,725,EPA-01,1,1,t,1,0.3,1.5,2.0,0.25,3\n"
+        "f.xlsx,ZFlmr-4-2-2,725,EPA-01,1,2,t,0,0.3,NA,NA,NA,NA\n"
+        "f.xlsx,ZFlmr-4-2-2,DMSO,EPA-01,8,12,v,1,0,1,1,1,1\n")
+
+
+def _write(path, text: str, gz: bool = False):
+    if gz:
+        with gzip.open(path, "wt", encoding="utf-8") as f:
+            f.write(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("name, gz", [("s.csv", False), ("s.csv.gz", True)])
+def test_lmr0_values_wells_quality_and_interval(tmp_path, name, gz):
+    ex = read_export(_write(tmp_path / name, LMR0, gz))
+    assert ex.format == "epa-lmr0"
+    d = ex.data.set_index(["well", "bin"])
+    # cm per interval → mm; 4 + 2 + 2 min over 4 intervals = 2-min bins
+    assert d.loc[("A01", 2), "distance"] == pytest.approx(2.5)
+    assert d.loc[("A01", 3), ["start_s", "end_s"]].tolist() == [360.0, 480.0]
+    assert np.isnan(d.loc[("A02", 0), "distance"])
+    w = ex.wells.set_index("well")
+    assert w.loc["A02", "exclusion_reason"] == "removed by the lab (wllq = 0)"
+    assert w.loc["A01", "exclusion_reason"] == ""
+    assert w.loc["A01", "chemical"] == "725" and w.loc["H12", "vehicle"]
+    assert w.loc["H12", "concentration"] == 0.0
+    assert any("interval width 120 s from assay ID 'ZFlmr-4-2-2'" in n for n in ex.notes)
+    assert any("1 of 3 larvae have wllq = 0" in n for n in ex.notes)
+
+
+def test_lmr0_experimental_group_and_default_interval(tmp_path):
+    text = LMR0.replace("ZFlmr-4-2-2", "ZFlmr").replace("vt4\n", "vt4,egid\n")
+    text = "\n".join(line + (",EG7" if i else "") for i, line in
+                     enumerate(text.strip().split("\n"))).replace("vt4,egid,EG7", "vt4,egid")
+    ex = read_export(_write(tmp_path / "e.csv", text + "\n"))
+    assert set(ex.wells["experimental_group"]) == {"EG7"}
+    assert any("assumed 120 s" in n for n in ex.notes)
+
+
+@pytest.mark.parametrize("old, new, match", [
+    (",t,0,0.3,", ",t,2,0.3,", "data row 2, column 'wllq': expected well quality 0 or 1, found 2"),
+    ("EPA-01,8,12,", "EPA-01,17,12,", "data row 3, column 'rowi': expected a whole number 1-16"),
+    ("EPA-01,1,1,", "EPA-01,1,x,", "data row 1, column 'coli': expected a number, found 'x'"),
+    (",1.5,2.0,", ",1.5,abc,", "column 'vt2': expected a number, found 'abc'"),
+])
+def test_lmr0_bad_cells_are_named(tmp_path, old, new, match):
+    with pytest.raises(FormatError, match=match):
+        read_export(_write(tmp_path / "b.csv", LMR0.replace(old, new)))
+
+
+def test_lmr0_missing_column_is_named(tmp_path):
+    text = LMR0.replace("conc,vt1", "dose,vt1")
+    with pytest.raises(FormatError, match=r"expected column\(s\) 'conc'"):
+        read_export(_write(tmp_path / "m.csv", text), format="epa-lmr0")
+
+
+def _epa_frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "Removed due to developmental issues": ["X", None, None],
+        "Removed due to tracking issues/errors": [None, None, "X"],
+        "Plate #": ["OP-1", "OP-1", "OP-1"], "Link plates tested together": "A",
+        "Well": ["A01", "A02", "H01"], "Chemical": ["Malathion", "Malathion", "DMSO"],
+        "Concentration (μM)": [10, 10, 0], "0-2": [1.5, 0.5, 2.0], "2-4": [0.25, 1.0, 0.0]})
+
+
+def test_epa_lightdark_csv_equals_xlsx(tmp_path):
+    df = _epa_frame()
+    x = tmp_path / "epa.xlsx"
+    with pd.ExcelWriter(x) as w:
+        pd.DataFrame([["Data shown is distance moved (cm) in 2 minute intervals"]]).to_excel(
+            w, index=False, header=False, startrow=0)
+        df.to_excel(w, index=False, startrow=1)
+    c = tmp_path / "epa.csv"
+    c.write_text("Data shown is distance moved (cm) in 2 minute intervals\n"
+                 + df.to_csv(index=False), encoding="utf-8")
+    a, b = read_export(x), read_export(c)
+    assert a.format == b.format == "epa-lightdark"
+    pd.testing.assert_frame_equal(a.data, b.data)
+    pd.testing.assert_frame_equal(a.wells.reset_index(drop=True),
+                                  b.wells.reset_index(drop=True), check_dtype=False)
+    assert b.data["distance"].tolist()[:2] == [15.0, 2.5]
+    assert b.wells.set_index("well").loc["H01", "exclusion_reason"] == \
+        "Removed due to tracking issues/errors"
+
+
+MORPH = ("chemical.id,bottle.id,conc,plate.id,well,MO24,MORT,PE__,DNC_\n"
+         "725,B1,0,22200,A01,0,0,0,0\n"
+         "725,B1,5,22200,B01,0,0,1,0\n"
+         "1021,B2,0,22200,A01,0,0,0,0\n"
+         "1021,B2,5,22200,B02,1,,,0\n")
+
+
+def test_shared_vehicle_well_counted_once_and_noted(tmp_path):
+    t = read_morphology(_write(tmp_path / "m.csv", MORPH))
+    c = t.calls.set_index("well")
+    assert len(t.calls) == 3
+    assert c.loc["A01", "chemicals"] == "725; 1021" and c.loc["A01", "source_row"] == 1
+    assert np.isnan(c.loc["B02", "PE__"]) and c.loc["B02", "MO24"] == 1
+    assert t.call_columns == ["MO24", "MORT", "PE__", "DNC_"]
+    assert any("1 well(s) listed more than once with identical calls" in n for n in t.notes)
+    # the plate-map reader (used to exclude dead/malformed larvae) agrees
+    pm = read_plate_map(tmp_path / "m.csv")
+    assert len(pm) == 3 and pm.attrs["notes"]
+
+
+def test_conflicting_rows_of_one_well_name_both_rows(tmp_path):
+    bad = MORPH.replace("1021,B2,0,22200,A01,0,0,0,0", "1021,B2,0,22200,A01,0,0,1,0")
+    with pytest.raises(FormatError, match=r"m.csv: well 'A01' of plate '22200' is listed in "
+                       r"data rows 1 and 3 with different 'PE__' \(0 vs 1\)"):
+        read_morphology(_write(tmp_path / "m.csv", bad))
+
+
+def test_long_morphology_table_equals_wide(tmp_path):
+    wide = pd.read_csv(pd.io.common.StringIO(MORPH), dtype=str)
+    long = wide.melt(id_vars=["chemical.id", "bottle.id", "conc", "plate.id", "well"],
+                     var_name="endpoint", value_name="value").drop(columns="bottle.id")
+    a = read_morphology(_write(tmp_path / "w.csv", MORPH))
+    b = read_morphology(_write(tmp_path / "l.csv", long.to_csv(index=False)))
+    cols = ["plate", "well", "concentration", "MO24", "MORT", "PE__", "DNC_"]
+    key = ["plate", "well"]
+    pd.testing.assert_frame_equal(a.calls[cols].sort_values(key).reset_index(drop=True),
+                                  b.calls[cols].sort_values(key).reset_index(drop=True))
+
+
+@pytest.mark.parametrize("old, new, match", [
+    ("725,B1,5,22200,B01,0,0,1,0", "725,B1,5,22200,B01,0,0,2,0",
+     "data row 2, column 'PE__': expected a call 0, 1 or blank, found 2"),
+    ("725,B1,5,22200,B01,", "725,B1,5,22200,Z99,", "column 'well'"),
+    ("plate.id,well,", "plate.id,position,",
+     "expected morphology columns 'row_id', 'col_id' or 'well'"),
+])
+def test_morphology_bad_input(tmp_path, old, new, match):
+    text = MORPH.replace(old, new)
+    with pytest.raises(FormatError, match=match):
+        read_morphology(_write(tmp_path / "m.csv", text))
+
+
+@settings(max_examples=30, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(calls=st.lists(st.lists(st.sampled_from(["0", "1", ""]), min_size=3, max_size=3),
+                      min_size=2, max_size=8),
+       owners=st.integers(min_value=1, max_value=4))
+def test_shared_rows_merge_to_one_well_with_the_same_calls(tmp_path, calls, owners):
+    """Every well listed under 1-4 chemicals reads back once, calls unchanged."""
+    wells = [f"{'ABCDEFGH'[i]}01" for i in range(len(calls))]
+    lines = ["chemical.id,conc,plate.id,well,MO24,MORT,PE__"]
+    for k in range(owners):
+        lines += [f"C{k},0,P,{w},{','.join(c)}" for w, c in zip(wells, calls, strict=True)]
+    t = read_morphology(_write(tmp_path / "p.csv", "\n".join(lines) + "\n"))
+    assert t.calls["well"].tolist() == wells
+    got = t.calls[["MO24", "MORT", "PE__"]].to_numpy()
+    want = np.array([[float(x) if x else np.nan for x in c] for c in calls])
+    np.testing.assert_array_equal(got, want)
+    assert set(t.calls["chemicals"]) == {"; ".join(f"C{k}" for k in range(owners))}
