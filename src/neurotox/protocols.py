@@ -77,7 +77,7 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     try:
         proto = Protocol.model_validate(data)
     except PydanticError as exc:
-        raise pydantic_message(exc, path) from None
+        raise pydantic_message(exc, path, model=Protocol) from None
     if path.parent == protocol_dir() and proto.name != path.stem:
         raise InputError(f"protocol name {proto.name!r} differs from file name", path=path,
                          where="key 'name'")
@@ -87,8 +87,10 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
 
 def effective_parameters(protocol: Protocol, model: type[BaseModel],
                          overrides: dict[str, Any] | None = None, *,
-                         source: str | Path | None = None) -> BaseModel:
-    """Validate protocol parameters plus study overrides with the assay's model.
+                         source: str | Path | None = None,
+                         command_line: dict[str, Any] | None = None,
+                         command_line_source: str = "--param") -> BaseModel:
+    """Validate protocol parameters plus study and command-line overrides with the model.
 
     Parameters
     ----------
@@ -101,16 +103,26 @@ def effective_parameters(protocol: Protocol, model: type[BaseModel],
         Parameters from the study's assay entry; they win over the template.
     source
         File named in error messages (the study file for overrides).
+    command_line
+        Parameters given on the command line; they win over both.
+    command_line_source
+        The option named when a bad key came from ``command_line``.
 
     """
     try:   # the template alone first, so that its mistakes name the protocol file
         model.model_validate(protocol.parameters)
     except PydanticError as exc:
         raise pydantic_message(exc, protocol.path or f"protocol {protocol.name}",
-                               prefix="parameters.") from None
-    merged = {**protocol.parameters, **(overrides or {})}
+                               prefix="parameters.", model=model) from None
+    merged = {**protocol.parameters, **(overrides or {}), **(command_line or {})}
     try:
         return model.model_validate(merged)
     except PydanticError as exc:
+        # name where the first bad key was given: the command line, else the study
+        errors = exc.errors()
+        first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+        key = first["loc"][0] if first["loc"] else None
+        if command_line and key in command_line:
+            raise pydantic_message(exc, command_line_source, model=model) from None
         raise pydantic_message(exc, source or f"protocol {protocol.name}",
-                               prefix="parameters.") from None
+                               prefix="parameters.", model=model) from None

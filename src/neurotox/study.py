@@ -787,7 +787,7 @@ def load_study(path: str | Path) -> Study:
     try:
         spec = StudySpec.model_validate(data)
     except PydanticError as exc:
-        raise pydantic_message(exc, path) from None
+        raise pydantic_message(exc, path, model=StudySpec) from None
     study = Study(spec=spec, path=path.resolve())
     if spec.subjects:
         study.subjects = read_subjects(study.resolve(spec.subjects, "subjects"), study.groups)

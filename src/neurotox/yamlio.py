@@ -248,8 +248,30 @@ def pydantic_location(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def pydantic_message(exc: Any, path: str | Path, prefix: str = "") -> InputError:
-    """Turn a pydantic ValidationError into an InputError naming the first bad key."""
+def _model_keys(model: Any, loc: tuple[Any, ...]) -> list[str]:
+    """The field names of the pydantic model found at ``loc`` below ``model`` (or none)."""
+    import typing
+
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        candidates = [field.annotation, *typing.get_args(field.annotation)]
+        model = next((c for c in candidates if hasattr(c, "model_fields")), None)
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
+
+
+def pydantic_message(exc: Any, path: str | Path, prefix: str = "", *,
+                     model: Any = None) -> InputError:
+    """Turn a pydantic ValidationError into an InputError naming the first bad key.
+
+    With the validated ``model`` class, a misspelt key is matched against every
+    key allowed at its place ("did you mean"), not only against missing ones.
+    """
     errors = exc.errors()
     # A misspelt key also makes the intended key "missing": report the typo first.
     err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
@@ -258,7 +280,9 @@ def pydantic_message(exc: Any, path: str | Path, prefix: str = "") -> InputError
         msg = "unknown key"
         missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing"
                    and tuple(e["loc"][:-1]) == tuple(err["loc"][:-1])]
-        close = difflib.get_close_matches(str(err["loc"][-1]), missing, n=1)
+        close = difflib.get_close_matches(str(err["loc"][-1]), missing, n=1) or \
+            difflib.get_close_matches(str(err["loc"][-1]),
+                                      _model_keys(model, tuple(err["loc"][:-1])), n=1)
         if close:
             msg += f" (did you mean {close[0]!r}?)"
     elif err["type"] == "missing":

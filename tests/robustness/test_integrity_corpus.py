@@ -153,7 +153,7 @@ def test_yaml_values_mean_what_they_say(tmp_path, old, new, shown):
     ("=3", "expected KEY=VALUE"),
     ("window", "expected KEY=VALUE"),
     ("min entries=3", "expected KEY=VALUE with a parameter name as KEY"),
-    ("min_entries=1:40", "key 'parameters.min_entries'"),
+    ("min_entries=1:40", "--param, key 'min_entries'"),
 ])
 def test_param_overrides_fail_in_one_line(tmp_path, param, match):
     materialise({**rodent.BASE, "entries.csv": rodent.ENTRIES}, tmp_path)

@@ -116,11 +116,22 @@ CASES = [
          'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.csv"),
     Case("nor-truncated", nor_file(NOR[: len(NOR) - 7]), nor_args(),
          "line 13: expected 5 cells like the header, found 3 (truncated file or", "nor.csv"),
+    # a bad --param names the option, not the study file it was never in
     Case("nor-param-unknown", nor_file(NOR), nor_args("nor.csv", "--param", "colour=red"),
-         "key 'parameters.colour': unknown key", "study.yaml"),
+         "--param, key 'colour': unknown key", "--param"),
+    Case("nor-param-misspelt", nor_file(NOR),
+         nor_args("nor.csv", "--param", "min_test_exploraton_s=5"),
+         "--param, key 'min_test_exploraton_s': unknown key (did you mean "
+         "'min_test_exploration_s'?)", "--param"),
     Case("nor-param-out-of-range", nor_file(NOR),
          nor_args("nor.csv", "--param", "min_test_exploration_s=-1"),
-         "key 'parameters.min_test_exploration_s': Input should be greater than", "study.yaml"),
+         "--param, key 'min_test_exploration_s': Input should be greater than", "--param"),
+    Case("nor-study-parameter-misspelt", {**nor_file(NOR), "study.yaml": STUDY + (
+        "assays:\n  - {assay: nor, protocol: nor-standard, "
+        "input: nor.csv, "
+        "parameters: {min_test_exploraton_s: 5}}\n")}, nor_args("nor.csv"),
+         "key 'parameters.min_test_exploraton_s': unknown key (did you mean "
+         "'min_test_exploration_s'?)", "study.yaml"),
     Case("nor-subjects-missing-animal",{**nor_file(NOR), "subjects.csv": SUBJ.replace(
         "H3,H,M\n", "")},
          nor_args(), "row 12: subject(s) 'H3' in the NOR data are not in the study's subject",

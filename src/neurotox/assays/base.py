@@ -92,11 +92,19 @@ def list_assays() -> list[str]:
 
 
 def resolve_parameters(protocol_name: str | Path, overrides: dict[str, Any] | None = None, *,
-                       source: str | Path | None = None) -> tuple[Protocol, BaseModel]:
-    """Load a protocol and validate its parameters (plus overrides) for its assay."""
+                       source: str | Path | None = None,
+                       command_line: dict[str, Any] | None = None,
+                       command_line_source: str = "--param") -> tuple[Protocol, BaseModel]:
+    """Load a protocol and validate its parameters (plus overrides) for its assay.
+
+    ``overrides`` come from ``source`` (the study file), ``command_line`` from
+    ``command_line_source``; an error names the one that gave the bad key.
+    """
     proto = load_protocol(protocol_name)
     plugin = get_assay(proto.assay)
-    return proto, effective_parameters(proto, plugin.parameters, overrides, source=source)
+    return proto, effective_parameters(proto, plugin.parameters, overrides, source=source,
+                                       command_line=command_line,
+                                       command_line_source=command_line_source)
 
 
 def study_protocol(study: Study, spec: AssaySpec) -> str | Path:

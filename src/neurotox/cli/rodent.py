@@ -20,14 +20,9 @@ from neurotox.cli.options import open_output, output_options, overrides
 from neurotox.study import load_study
 
 
-def _overrides(study: Any, assay: str, params: tuple[str, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for spec in study.spec.assays:
-        if spec.assay == assay:
-            out.update(spec.parameters)
-            break
-    out.update(overrides(params, "--param"))
-    return out
+def _entry_parameters(study: Any, assay: str) -> dict[str, Any]:
+    """The parameters of the study's first entry of ``assay`` (none without one)."""
+    return next((dict(s.parameters) for s in study.spec.assays if s.assay == assay), {})
 
 
 def _inputs(study: Any, assay: str, inputs: tuple[Path, ...]) -> list[Path]:
@@ -69,8 +64,9 @@ def _run(assay: str, module: Any, inputs: tuple[Path, ...], study_file: Path, pr
          extra: Callable[[Any, AssayResult], None] | None = None) -> AssayResult:
     """Run ``module.analyse`` into an output folder; ``extra(od, result)`` adds files."""
     study = load_study(study_file)
-    proto, values = resolve_parameters(protocol, _overrides(study, assay, params),
-                                       source=study.path)
+    proto, values = resolve_parameters(protocol, _entry_parameters(study, assay),
+                                       source=study.path,
+                                       command_line=overrides(params, "--param"))
     if proto.assay != assay:
         raise click.BadParameter(f"protocol {proto.name!r} is for assay {proto.assay!r}",
                                  param_hint="--protocol")

@@ -67,7 +67,7 @@ def zebrafish(exports: tuple[Path, ...], layout: Path | None, plate_map: Path | 
         over["format"] = fmt
     if plate_ids:
         over["plate_ids"] = {**over.get("plate_ids", {}), **_plate_ids(plate_ids, exports)}
-    proto, params = resolve_parameters(protocol, over, source="--set")
+    proto, params = resolve_parameters(protocol, command_line=over, command_line_source="--set")
     layouts = read_plate_layouts(layout) if layout else None
     pmap = read_plate_map(plate_map) if plate_map else None
     with open_output(output, force, inputs=[*exports, layout, plate_map, proto.path],

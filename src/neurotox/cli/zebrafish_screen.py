@@ -43,7 +43,7 @@ def zebrafish_screen(files: tuple[Path, ...], protocol: str, fmt: str | None,
     over = overrides(sets, "--set")
     if fmt is not None:
         over["format"] = fmt
-    proto, params = resolve_parameters(protocol, over, source="--set")
+    proto, params = resolve_parameters(protocol, command_line=over, command_line_source="--set")
     exports, tables = load_inputs(list(files), params)
     with open_output(output, force, inputs=[*files, proto.path], protocol=proto.name,
                      files=list(files),

@@ -40,7 +40,8 @@ def test_effective_parameters_merge_template_defaults_and_overrides(proto_file):
 
 
 @pytest.mark.parametrize(("overrides", "match"), [
-    ({"treshold_s": 5}, r"key 'parameters\.treshold_s': unknown key"),
+    ({"treshold_s": 5},
+     r"study\.yaml, key 'parameters\.treshold_s': unknown key \(did you mean 'threshold_s'\?\)"),
     ({"bins": 0}, r"key 'parameters\.bins': Input should be greater than or equal to 1"),
     ({"threshold_s": "long"}, r"key 'parameters\.threshold_s'"),
 ])
@@ -48,6 +49,25 @@ def test_bad_overrides_name_the_key(proto_file, overrides, match):
     proto = load_protocol(proto_file)
     with pytest.raises(InputError, match=match):
         effective_parameters(proto, DemoParams, overrides, source="study.yaml")
+
+
+@pytest.mark.parametrize(("study", "cli", "match"), [
+    ({}, {"treshold_s": 5},
+     r"^--param, key 'treshold_s': unknown key \(did you mean 'threshold_s'\?\)$"),
+    ({"bins": 3}, {"bins": 0}, r"^--param, key 'bins': Input should be greater than or equal"),
+    ({"bins": 0}, {"threshold_s": 5}, r"^study\.yaml, key 'parameters\.bins': Input should be"),
+    ({"bins": 0}, {"bins": 2}, None),      # the command line overrides a bad study value
+])
+def test_bad_key_names_where_it_was_given(proto_file, study, cli, match):
+    """A bad --param names the option, a bad study parameter the study file."""
+    proto = load_protocol(proto_file)
+    if match is None:
+        params = effective_parameters(proto, DemoParams, study, source="study.yaml",
+                                      command_line=cli)
+        assert params.model_dump() == {"threshold_s": 12.0, "bins": 2}
+        return
+    with pytest.raises(InputError, match=match):
+        effective_parameters(proto, DemoParams, study, source="study.yaml", command_line=cli)
 
 
 def test_unknown_protocol_key(tmp_path):
