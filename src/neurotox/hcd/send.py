@@ -16,8 +16,8 @@ Rules (each animal or value left out is listed with its rule):
   unscheduled death or early sacrifice) is not included.
 * **Values**: ``bw`` terminal body weight (``TERMBW``) → ``terminal_body_weight``
   and body weights by day → ``body_weight`` at ``dayN``; ``om`` brain weight →
-  ``brain_weight``, other organs → ``organ_weight_<organ>`` and the ratios
-  ``organ_to_body_weight_<organ>`` / ``organ_to_brain_weight_<organ>``; ``lb`` →
+  ``brain_weight``, its ratio to body weight in % → ``brain_weight_relative``,
+  other organs → ``organ_weight_<organ>`` and the ratios ``organ_to_body_weight_<organ>`` / ``organ_to_brain_weight_<organ>``; ``lb`` →
   ``lb_<test>_<specimen>`` at ``dayN``. Terminal (necropsy) values have timepoint
   ``NA``, like neurotox's own brain-weight endpoints. Standard numeric results
   (``--STRESN``) are used; ``<x``/``>x`` character results are stored censored;
@@ -208,8 +208,14 @@ def _om(df: pd.DataFrame) -> pd.DataFrame:
     base = test.map({"WEIGHT": "organ_weight", "OWBW": "organ_to_body_weight",
                      "OWBR": "organ_to_brain_weight"}).fillna("om_" + test.str.lower())
     name = base + "_" + organ
+    # brain weight and its ratio to body weight are neurotox's own battery endpoints
+    # (brain_weight_relative = 100 x brain / terminal body weight, SEND's OWBW in %)
     name = name.where(~((test == "WEIGHT") & (organ == "brain")), "brain_weight")
-    cat = np.where(name == "brain_weight", "structural", "organ_weight")
+    percent = df.get("OMSTRESU", pd.Series("", index=df.index)).fillna("").str.strip() == "%"
+    name = name.where(~((test == "OWBW") & (organ == "brain") & percent),
+                      "brain_weight_relative")
+    cat = np.where(name.isin(["brain_weight", "brain_weight_relative"]), "structural",
+                   "organ_weight")
     return pd.DataFrame({"endpoint": name, "category": cat, "timepoint": "NA"}, index=df.index)
 
 

@@ -91,6 +91,21 @@ def test_import_reproduces_reference(hcd_url, batches, send_dir):  # noqa: F811
     assert pooled["mean"] == pytest.approx(2.1252, abs=6e-5)
 
 
+def test_brain_to_body_weight_ratio_is_neurotoxs_relative_brain_weight(batches):
+    """SEND's OWBW of the brain (%, PDS only) is stored as brain_weight_relative."""
+    r = batches["PDS"].results
+    wide = r[r["endpoint"].isin(["brain_weight", "terminal_body_weight",
+                                 "brain_weight_relative"])].pivot_table(
+        index="subject", columns="endpoint", values="value")
+    assert not r["endpoint"].eq("organ_to_body_weight_brain").any()
+    assert set(r.loc[r["endpoint"] == "brain_weight_relative", "unit"]) == {"%"}
+    both = wide.dropna()
+    assert len(both) == 28      # 14 control animals of each sex with all three values
+    # the study's own ratio is 100 x brain / terminal body weight, printed to 4 decimals
+    ours = 100 * both["brain_weight"] / both["terminal_body_weight"]
+    assert (ours - both["brain_weight_relative"]).abs().max() <= 5e-5 + 1e-12
+
+
 def test_default_import_keeps_recovery_tk_and_early_deaths_out(send_dir):
     batch = send_batch(read_send(send_dir / "send_instem"))
     a = batch.animals
