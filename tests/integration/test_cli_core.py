@@ -60,8 +60,11 @@ def test_unsafe_yaml_tag_exit_2(invoke, tmp_path):
 def test_simulate_unknown_kind_exit_2(invoke, tmp_path):
     r = invoke("simulate", "nonsense", "-o", tmp_path / "o")
     assert r.exit_code == 2
-    assert "unknown simulation kind 'nonsense'" in r.output
+    assert "unknown simulation kind 'nonsense'; known: 'cipn'" in r.output
     assert not (tmp_path / "o").exists()
+    r = invoke("simulate", "oecd426", "-o", tmp_path / "o")
+    assert r.exit_code == 2 and not (tmp_path / "o").exists()
+    assert "unknown simulation kind 'oecd426' (did you mean 'oecd-426'?); known:" in r.output
 
 
 def test_verify_exit_codes(invoke, tmp_path):

@@ -26,8 +26,12 @@ def get_simulator(kind: str) -> Simulator:
     try:
         return registered()[kind]
     except KeyError:
-        raise InputError(f"unknown simulation kind {kind!r}; known: "
-                         f"{quoted(registered())}") from None
+        import difflib
+
+        close = difflib.get_close_matches(kind, list(registered()), n=1)
+        raise InputError(f"unknown simulation kind {kind!r}" + (
+            f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; known: {quoted(registered())}") from None
 
 
 def list_simulators() -> list[Simulator]:
