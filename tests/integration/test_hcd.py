@@ -293,7 +293,7 @@ def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
     """Ten control studies in the database, an eleventh (planted effects) reported against them."""
     import yaml
 
-    from neurotox.report.historical import MARK, ROW_LABEL
+    from neurotox.report.historical import CONTROL_MARK, MARK, ROW_LABEL
     from neurotox.report.tables import label_of
     from neurotox.simulate import get_simulator
 
@@ -317,13 +317,17 @@ def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
             if "hist_low" not in cell.numbers:
                 continue
             for row in t.rows:
-                if not row.labels[0].startswith(("G2", "G3", "G4")):
-                    assert MARK not in "".join(c.text for c in row.cells)   # controls never
+                if not row.labels[0].startswith(("G1", "G2", "G3", "G4")):
                     continue
                 c = row.cells[k]
                 value = c.numbers.get("incidence_pct" if t.kind == "incidence" else "mean")
                 outside = not cell.numbers["hist_low"] <= value <= cell.numbers["hist_high"]
-                assert (MARK in c.text) == outside, (t.caption, row.labels, c.text)
+                if row.labels[0].startswith("G1"):     # the concurrent control: ‡, never †
+                    assert MARK not in c.text and (CONTROL_MARK in c.text) == outside, \
+                        (t.caption, row.labels, c.text)
+                    continue
+                assert (MARK in c.text) == outside and CONTROL_MARK not in c.text, \
+                    (t.caption, row.labels, c.text)
                 if outside and row.labels[0].startswith("G4"):
                     marked.add((t.key, spans[k]))
         assert any("Historical controls: database sqlite:///" in f and "10 studies" in f
@@ -362,6 +366,7 @@ def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
         outside = not hist.numbers["hist_low"] <= pct <= hist.numbers["hist_high"]
         control = heads[k].startswith("G1")
         assert (MARK in lesion.cells[k].text) == (outside and not control), (heads[k], pct)
+        assert (CONTROL_MARK in lesion.cells[k].text) == (outside and control), (heads[k], pct)
     assert any(MARK in c.text for c, h in zip(lesion.cells, heads, strict=False)
                if h.startswith("G4"))
     assert any("Historical controls: database sqlite:///" in f for f in path.footnotes)

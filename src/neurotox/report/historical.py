@@ -7,8 +7,9 @@ range of the historical study means with the 5th–95th percentiles of the
 individual animals in brackets and the numbers of studies/animals; incidence
 cells show the range of historical study incidences. A treated group whose mean
 (incidence) lies outside that range is marked :data:`MARK` -- a mark separate
-from the significance flags -- and a footnote names the database, the strata,
-the window and the counts.
+from the significance flags --, a concurrent control outside it
+:data:`CONTROL_MARK`, and a footnote names the database, the strata, the window
+and the counts.
 
 The ranges themselves are computed elsewhere (:mod:`neurotox.hcd.ranges`); this
 module only lays them out and compares.
@@ -27,6 +28,9 @@ from neurotox.study import Group
 
 #: Mark of a treated-group value outside the historical control range.
 MARK = "†"
+#: Mark of the concurrent control's value outside the historical control range (then a
+#: treated group's † may reflect the concurrent population rather than the treatment).
+CONTROL_MARK = "‡"
 ROW_LABEL = "Historical control"
 
 
@@ -90,14 +94,14 @@ def _value(cell: Cell, kind: str) -> float:
     return float(v) if v is not None else math.nan
 
 
-def _mark(cell: Cell, rng: pd.Series | None, kind: str) -> Cell:
+def _mark(cell: Cell, rng: pd.Series | None, kind: str, mark: str = MARK) -> Cell:
     if rng is None:
         return cell
     v = _value(cell, kind)
     lo, hi = _bounds(rng, kind)
     if not math.isfinite(v) or lo <= v <= hi:
         return cell
-    return replace(cell, text=f"{cell.text} {MARK}",
+    return replace(cell, text=f"{cell.text} {mark}",
                    numbers={**cell.numbers, "outside_historical": 1.0})
 
 
@@ -139,8 +143,9 @@ def add_to_table(table: Table, columns: list[tuple[str, str] | None], sex: str,
     rows = []
     for row in table.rows:
         g = by_label.get(row.labels[0])
-        if g is not None and not g.control:
-            row = Row(row.labels, tuple(_mark(c, r, kind)
+        if g is not None:
+            mark = CONTROL_MARK if g.control else MARK
+            row = Row(row.labels, tuple(_mark(c, r, kind, mark)
                                         for c, r in zip(row.cells, found, strict=True)))
         rows.append(row)
     hist_row = Row((ROW_LABEL, "range"), tuple(_hist_cell(r, kind, d)
@@ -160,4 +165,7 @@ def footnote(kind: str, hist: HistoricalRanges) -> str:
         what = ("Historical control row: range of the historical study means [5th–95th "
                 f"percentile of the animals] (studies/animals); {MARK} treated-group mean "
                 "outside the range of study means")
-    return f"{what} (not a statistical test). Historical controls: {hist.source}."
+    control = "incidence" if kind == "incidence" else "mean"
+    return (f"{what}; {CONTROL_MARK} concurrent control {control} outside that range (a "
+            f"treated group's {MARK} may then reflect the concurrent animals rather than the "
+            f"treatment) (not a statistical test). Historical controls: {hist.source}.")

@@ -23,7 +23,7 @@ import math
 import pandas as pd
 
 from neurotox.report.context import Context
-from neurotox.report.historical import MARK, footnote, outside_range, range_text
+from neurotox.report.historical import CONTROL_MARK, MARK, footnote, outside_range, range_text
 from neurotox.report.model import Cell, ColumnGroup, Row, Table, flag_text, natural_key
 from neurotox.report.tables import (
     GRADE_WORDS,
@@ -92,9 +92,9 @@ class _Data:
             numbers = {"value": cell.numbers["value"], "p_value": p}
             text = cell.text + flag_text(flag, direction)
             pct = 100 * cell.numbers["value"] / n.numbers["value"] if n.numbers["value"] else None
-            if not g.control and pct is not None and outside_range(
-                    self.historical(endpoint, sex), pct):
-                text, numbers["outside_historical"] = f"{text} {MARK}", 1.0
+            if pct is not None and outside_range(self.historical(endpoint, sex), pct):
+                mark = CONTROL_MARK if g.control else MARK
+                text, numbers["outside_historical"] = f"{text} {mark}", 1.0
             out.append(Cell(text, numbers, flag=flag, direction=direction))
         return tuple(out) + self.historical_cells(endpoint)
 
