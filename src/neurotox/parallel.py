@@ -86,6 +86,11 @@ class TaskPool:
             self._pool = ProcessPoolExecutor(max_workers=self.workers)
         return self._pool.submit(fn, task)
 
+    @property
+    def running(self) -> bool:
+        """True once the processes are forked (what this process loads later, they do not see)."""
+        return self._pool is not None
+
     def close(self, *, cancel: bool = False) -> None:
         """Shut the processes down (waiting for running tasks; queued ones dropped if ``cancel``)."""
         if self._pool is not None:

@@ -25,6 +25,7 @@ from neurotox.io.output import OutputDir, RunRecord, build_manifest, software_ve
 from neurotox.study import Study, load_study, read_exclusions
 
 if TYPE_CHECKING:
+    from neurotox.parallel import TaskPool
     from neurotox.report import Report
     from neurotox.report.historical import HistoricalRanges
 
@@ -150,11 +151,11 @@ def exclusion_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def analyse(table: pd.DataFrame, study: Study) -> Any:
+def analyse(table: pd.DataFrame, study: Study, pool: TaskPool | None = None) -> Any:
     """Run the study's statistical plan on the table (``neurotox.stats.analyse``)."""
     from neurotox.stats import analyse as stats_analyse
 
-    return stats_analyse(table, study.spec.statistics, list(study.spec.groups))
+    return stats_analyse(table, study.spec.statistics, list(study.spec.groups), pool=pool)
 
 
 def guideline_deviations(study: Study, table: pd.DataFrame,
@@ -309,7 +310,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         if collected.conventions:
             record.parameters.setdefault("conventions", {}).update(
                 {f"{prefix}:{k}" if prefix else k: v for k, v in collected.conventions.items()})
-        analysis = analyse(collected.table, study)
+        analysis = analyse(collected.table, study, pool)
         step("statistics", f"{len(analysis.decisions)} analyses")
         deviations = guideline_deviations(study, collected.table, collected.notes)
         record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)

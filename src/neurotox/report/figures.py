@@ -473,7 +473,8 @@ class FigureQueue:
     """
 
     def __init__(self, pool: Any):
-        _warm_up()  # before the pool's processes are forked: they inherit the caches
+        if not getattr(pool, "running", False):
+            _warm_up()  # before the pool's processes are forked: they inherit the caches
         self.pool = pool
         self.started: dict[str, tuple[str, str, Any]] = {}
 
