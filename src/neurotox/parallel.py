@@ -63,15 +63,23 @@ class TaskPool:
     """Tasks submitted now, their results collected later.
 
     A local process pool of ``workers`` processes (default: one per core), forked
-    at the first submission so that they inherit what this process has loaded by
-    then; with one worker each task runs in this process when it is submitted.
+    at the first submission (or :meth:`start`) so that they inherit what this
+    process has loaded by then, each running ``initializer`` first; with one
+    worker each task runs in this process when it is submitted (no initializer).
     Use as a context manager: leaving it waits for the tasks still running, or
     cancels the queued ones when an exception leaves it.
     """
 
-    def __init__(self, workers: int | None = None):
+    def __init__(self, workers: int | None = None, *,
+                 initializer: Callable[[], Any] | None = None):
         self.workers = workers or os.cpu_count() or 1
+        self.initializer = initializer
         self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        """Fork the processes now (they run ``initializer`` while this process goes on)."""
+        if self.workers > 1 and self._pool is None:
+            self.submit(_nothing, None)
 
     def submit(self, fn: Callable[[T], R], task: T) -> Future:
         """``fn(task)`` as a future (module-level ``fn`` and picklable ``task``)."""
@@ -83,7 +91,8 @@ class TaskPool:
                 done.set_exception(exc)
             return done
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                             initializer=self.initializer)
         return self._pool.submit(fn, task)
 
     @property
@@ -102,6 +111,10 @@ class TaskPool:
 
     def __exit__(self, exc_type: Any, *rest: Any) -> None:
         self.close(cancel=exc_type is not None)
+
+
+def _nothing(_: Any) -> None:
+    return None
 
 
 def _bounded(submit: Callable[[T], Any], done_of: Callable[[set], tuple[set, set]],

@@ -284,7 +284,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
 
     from neurotox.parallel import TaskPool
     from neurotox.report import FIGURE_FORMATS, build_report, needs_figures, needs_tables, \
-        write_report
+        prepare_worker, write_report
     from neurotox.report.figures import FigureQueue
     from neurotox.report.neurochem import add_neurochem_sections
     from neurotox.report.screen import add_screen_tables
@@ -294,9 +294,13 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
     formats = list(formats)
     # Parallel work runs in processes; BLAS threads inside them only compete for the
     # cores (the matrices of these models are small). Results are the same.
-    with run_log(od, prefix), TaskPool(workers) as pool, threadpool_limits(1, user_api="blas"):
+    pool = TaskPool(workers, initializer=prepare_worker if needs_tables(formats) else None)
+    with run_log(od, prefix), pool, threadpool_limits(1, user_api="blas"):
         step = Progress(f"report {Path(study_file).resolve().parent.name}")
         study = load_study(study_file)
+        import neurotox.stats  # noqa: F401  (statsmodels, scipy: inherited by the pool)
+
+        pool.start()  # its processes load matplotlib and pybmds while the assays run
         collected = prepare(study, endpoints_file, record)
         step("assays", f"{len(collected.table)} values, {collected.table['endpoint'].nunique()} "
              "endpoints")

@@ -51,7 +51,7 @@ from neurotox.study import StudySpec
 
 __all__ = ["FORMATS", "Cell", "ColumnGroup", "Figure", "FrontMatter", "Report", "Row",
            "RunStamp", "Table", "build_report", "needs_figures", "needs_tables", "parse_formats",
-           "render_figures", "write_report"]
+           "prepare_worker", "render_figures", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +146,15 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     if figures:
         report.figures = render_figures(report.figure_jobs, workers=workers)
     return report
+
+
+def prepare_worker() -> None:
+    """Load what figures and benchmark-dose fits need, in a process of a report's pool."""
+    from neurotox.report.figures import _warm_up
+    from neurotox.stats.bmd import _quiet_gsl
+
+    _warm_up()  # matplotlib, fonts and text caches
+    _quiet_gsl()  # pybmds
 
 
 def _bmd_fits(results: pd.DataFrame, wanted: bool, workers: int | None,
