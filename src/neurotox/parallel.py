@@ -101,7 +101,7 @@ class TaskPool:
         return self._pool is not None
 
     def close(self, *, cancel: bool = False) -> None:
-        """Shut the processes down (waiting for running tasks; queued ones dropped if ``cancel``)."""
+        """Shut the processes down: wait for running tasks, drop queued ones if ``cancel``."""
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=cancel)
             self._pool = None

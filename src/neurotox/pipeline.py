@@ -283,8 +283,14 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
     from threadpoolctl import threadpool_limits
 
     from neurotox.parallel import TaskPool
-    from neurotox.report import FIGURE_FORMATS, build_report, needs_figures, needs_tables, \
-        prepare_worker, write_report
+    from neurotox.report import (
+        FIGURE_FORMATS,
+        build_report,
+        needs_figures,
+        needs_tables,
+        prepare_worker,
+        write_report,
+    )
     from neurotox.report.figures import FigureQueue
     from neurotox.report.neurochem import add_neurochem_sections
     from neurotox.report.screen import add_screen_tables
