@@ -24,7 +24,6 @@ from typing import Any
 
 import click
 
-from neurotox import __version__
 from neurotox.errors import InputError, NeurotoxError
 from neurotox.files import file_kind, lies_within, reserve, unreserve
 
@@ -231,6 +230,15 @@ def _quiet_third_party(file_handler: logging.Handler | None) -> None:
         lib.propagate = False
 
 
+def _show_version(ctx: click.Context, value: bool) -> None:
+    """``--version`` (the version is looked up only when asked for)."""
+    if value and not ctx.resilient_parsing:
+        from neurotox import __version__
+
+        click.echo(f"neurotox, version {__version__}")
+        ctx.exit()
+
+
 def _on_sigterm(signum: int, frame: Any) -> None:
     raise Terminated(signal.Signals(signum).name)
 
@@ -263,7 +271,9 @@ def _limits(ctx: click.Context, max_file: str | None, max_unpacked: str | None) 
 
 
 @click.group(cls=NeurotoxGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="neurotox")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, param, value: _show_version(ctx, value),
+              help="Show the version and exit.")
 @click.option("--quiet/--verbose", "-q/-v", default=None,
               help="Only warnings and errors / also debug messages. Default: progress info.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from neurotox.assays.base import AssayResult, resolve_parameters
 from neurotox.cli.options import open_output, output_options, overrides
-from neurotox.study import load_study
+
+if TYPE_CHECKING:
+    from neurotox.assays.base import AssayResult
 
 
 def _overrides(study: Any, assay: str, params: tuple[str, ...]) -> dict[str, Any]:
@@ -68,6 +69,9 @@ def _run(assay: str, module: Any, inputs: tuple[Path, ...], study_file: Path, pr
          params: tuple[str, ...], output: Path, force: bool,
          extra: Callable[[Any, AssayResult], None] | None = None) -> AssayResult:
     """Run ``module.analyse`` into an output folder; ``extra(od, result)`` adds files."""
+    from neurotox.assays.base import resolve_parameters
+    from neurotox.study import load_study
+
     study = load_study(study_file)
     proto, values = resolve_parameters(protocol, _overrides(study, assay, params),
                                        source=study.path)
