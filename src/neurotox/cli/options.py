@@ -109,7 +109,33 @@ def _jsonable(v: Any, output: Path) -> Any:
     return v
 
 
-def overrides(items: tuple[str, ...], option: str) -> dict[str, Any]:
+#: The option that overrides protocol parameters, in every command; ``--set`` is a hidden
+#: alias (the spelling of the zebrafish and neurite commands before 0.2).
+PARAM_OPTION = "--param"
+
+
+class _FirstNameOnly(click.Option):
+    """An option listed in ``--help`` under its first name; the others are hidden aliases."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        """The help line, naming only the first spelling."""
+        opts = self.opts
+        self.opts = opts[:1]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = opts
+
+
+def param_option(example: str | None = None, dest: str = "params") -> Callable[[Any], Any]:
+    """``--param KEY=VALUE`` (repeatable; alias ``--set``), collected into ``dest``."""
+    eg = f", e.g. --param {example}" if example else ""
+    return click.option(PARAM_OPTION, "--set", dest, cls=_FirstNameOnly, multiple=True,
+                        metavar="KEY=VALUE",
+                        help=f"Override a protocol parameter (YAML value){eg}; repeatable.")
+
+
+def overrides(items: tuple[str, ...], option: str = PARAM_OPTION) -> dict[str, Any]:
     """``KEY=VALUE`` options as a dict, values read as YAML 1.2 (one line on error)."""
     from neurotox.yamlio import parse_overrides
 

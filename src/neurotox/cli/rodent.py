@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from neurotox.cli.options import open_output, output_options, overrides
+from neurotox.cli.options import open_output, output_options, overrides, param_option
 
 if TYPE_CHECKING:
     from neurotox.assays.base import AssayResult
@@ -27,7 +27,7 @@ def _overrides(study: Any, assay: str, params: tuple[str, ...]) -> dict[str, Any
         if spec.assay == assay:
             out.update(spec.parameters)
             break
-    out.update(overrides(params, "--param"))
+    out.update(overrides(params))
     return out
 
 
@@ -102,8 +102,7 @@ _INPUTS = click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_ok
 _STUDY = click.option("--study", "study_file", required=True,
                       type=click.Path(exists=True, dir_okay=False, path_type=Path),
                       help="Study YAML (groups, subjects).")
-_PARAM = click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-                      help="Override a protocol parameter (YAML value); repeatable.")
+_PARAM = param_option()
 
 
 @click.command()

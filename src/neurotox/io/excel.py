@@ -181,7 +181,7 @@ class _Sheet(NamedTuple):
 
 
 def _load_workbook(path: Path) -> tuple[Any, list[_Sheet]]:
-    """openpyxl's read-only workbook and its worksheets, without sizing each sheet.
+    """The read-only openpyxl workbook and its worksheets, without sizing each sheet.
 
     ``openpyxl.load_workbook(read_only=True)`` reads every sheet without a
     ``<dimension>`` element whole just to size it (seconds for a tracking
