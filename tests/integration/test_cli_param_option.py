@@ -1,4 +1,4 @@
-"""One spelling for protocol overrides: ``--param KEY=VALUE`` everywhere, ``--set`` a hidden alias."""
+"""One spelling for protocol overrides: ``--param KEY=VALUE``, ``--set`` a hidden alias."""
 
 from __future__ import annotations
 

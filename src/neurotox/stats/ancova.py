@@ -93,7 +93,7 @@ def ancova(y: Sequence[float], covariate: Sequence[float], groups: Sequence[str]
         ``p_parallel`` (homogeneity of slopes), ``df_resid``.
 
     """
-    from statsmodels.regression.linear_model import OLS   # statsmodels.api takes seconds
+    from statsmodels.regression.linear_model import OLS  # statsmodels.api takes seconds
 
     g = pd.Series(list(groups), dtype=str)
     yv, xv = np.asarray(y, float), np.asarray(covariate, float)
