@@ -44,7 +44,8 @@ def zebrafish_screen(files: tuple[Path, ...], protocol: str, fmt: str | None,
         over["format"] = fmt
     proto, params = resolve_parameters(protocol, over, source=PARAM_OPTION)
     exports, tables = load_inputs(list(files), params)
-    with open_output(output, force, protocol=proto.name, files=list(files),
+    with open_output(output, force, inputs=[*files, proto.path], protocol=proto.name,
+                     files=list(files),
                      workers=workers, scheduler=scheduler,
                      parameters=params.model_dump(mode="json")) as od:
         od.record.add_inputs(list(files))
