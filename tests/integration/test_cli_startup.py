@@ -22,21 +22,27 @@ import json, sys
 import click
 from neurotox.cli.main import cli
 
-def helps(group, path):
-    ctx = click.Context(group, info_name=path[-1])
-    for name in group.list_commands(ctx):
-        cmd = group.get_command(ctx, name)
-        yield [*path[1:], name]
-        if isinstance(cmd, click.Group):
-            yield from helps(cmd, [*path, name])
+seen, loaded = {}, set()
 
-seen = {}
-for args in [[], *helps(cli, ["neurotox"])]:
+def help_of(args):
+    # each step records the heavy modules it imported first: the culprit is named
     try:
         cli([*args, "--help"], prog_name="neurotox", standalone_mode=False)
     except SystemExit:
         pass
-    seen[" ".join(args) or "(group)"] = sorted(m for m in HEAVY if m in sys.modules)
+    now = {m for m in HEAVY if m in sys.modules}
+    seen[" ".join(args) or "(group)"] = sorted(now - loaded)
+    loaded.update(now)
+
+def walk(group, path):
+    for name in group.list_commands(click.Context(group)):
+        help_of([*path, name])
+        cmd = group.get_command(click.Context(group), name)
+        if isinstance(cmd, click.Group):
+            walk(cmd, [*path, name])
+
+walk(cli, [])
+help_of([])
 print(json.dumps(seen))
 """
 
