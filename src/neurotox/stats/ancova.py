@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy import stats as sps
+from statsmodels.regression.linear_model import OLS  # not statsmodels.api: twice as slow to import
 
 from neurotox.endpoints import registry
 
