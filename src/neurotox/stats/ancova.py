@@ -94,8 +94,6 @@ def ancova(y: Sequence[float], covariate: Sequence[float], groups: Sequence[str]
         ``p_parallel`` (homogeneity of slopes), ``df_resid``.
 
     """
-    from statsmodels.regression.linear_model import OLS  # statsmodels.api takes seconds
-
     g = pd.Series(list(groups), dtype=str)
     yv, xv = np.asarray(y, float), np.asarray(covariate, float)
     levels = [lv for lv in levels if (g == lv).any()]
