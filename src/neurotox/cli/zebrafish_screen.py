@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from neurotox.cli.options import open_output, output_options
-from neurotox.cli.zebrafish import _overrides, _write
+from neurotox.cli.options import open_output, output_options, overrides
+from neurotox.cli.zebrafish import _write
 
 
 @click.command()
@@ -40,10 +40,10 @@ def zebrafish_screen(files: tuple[Path, ...], protocol: str, fmt: str | None,
     from neurotox.assays.base import resolve_parameters
     from neurotox.assays.zebrafish.screen import analyse_screen, load_inputs
 
-    overrides = _overrides(sets)
+    values = overrides(sets, "--set")
     if fmt is not None:
-        overrides["format"] = fmt
-    proto, params = resolve_parameters(protocol, overrides, source="--set")
+        values["format"] = fmt
+    proto, params = resolve_parameters(protocol, values, source="--set")
     exports, tables = load_inputs(list(files), params)
     with open_output(output, force, protocol=proto.name, files=list(files),
                      workers=workers, scheduler=scheduler,
