@@ -323,6 +323,8 @@ def test_neurochem_plate_workbook_reads_like_the_csv(tmp_path):
                                         extra=("--param", "analyte=gfap"))), folder)
         assert r.exit_code == 0, r.output
         assert verify(folder / "out") == []
-        tables.append(pd.read_csv(folder / "out" / "endpoints.csv").drop(columns="source"))
-    assert len(tables[0]) == 2 and tables[0]["value"].notna().all()
+        samples = pd.read_csv(folder / "out" / "neurochem_samples.csv")
+        tables.append(samples.drop(columns=[c for c in samples if c in ("file", "source")]))
+    assert list(tables[0]["sample"]) == ["R01-CTX", "R02-CTX"]
+    assert tables[0]["concentration"].notna().all()
     pd.testing.assert_frame_equal(tables[0], tables[1])
