@@ -40,12 +40,13 @@ def zebrafish_screen(files: tuple[Path, ...], protocol: str, fmt: str | None,
     from neurotox.assays.base import resolve_parameters
     from neurotox.assays.zebrafish.screen import analyse_screen, load_inputs
 
-    values = overrides(sets, "--set")
+    over = overrides(sets, "--set")
     if fmt is not None:
-        values["format"] = fmt
-    proto, params = resolve_parameters(protocol, values, source="--set")
+        over["format"] = fmt
+    proto, params = resolve_parameters(protocol, over, source="--set")
     exports, tables = load_inputs(list(files), params)
-    with open_output(output, force, protocol=proto.name, files=list(files),
+    with open_output(output, force, inputs=[*files, proto.path], protocol=proto.name,
+                     files=list(files),
                      workers=workers, scheduler=scheduler,
                      parameters=params.model_dump(mode="json")) as od:
         od.record.add_inputs(list(files))
