@@ -21,9 +21,9 @@ import contextvars
 import errno
 import logging
 import os
-import sys
 import re
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 

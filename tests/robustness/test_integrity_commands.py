@@ -25,8 +25,8 @@ import pytest
 
 from neurotox.io.output import verify
 from tests.robustness import test_cipn_corpus as cipn
-from tests.robustness import test_neurochem_corpus as nc
 from tests.robustness import test_neurite_corpus as neurite
+from tests.robustness import test_neurochem_corpus as nc
 from tests.robustness import test_zebrafish_screen_corpus as screen
 from tests.robustness import test_zebrafish_stimulus_corpus as stim
 from tests.robustness.corpus import invoke, materialise, previous_output
