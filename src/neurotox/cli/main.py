@@ -117,7 +117,7 @@ class NeurotoxGroup(click.Group):
         except RecursionError:
             _fail(ctx, "input nests too deeply to be processed")
         except Terminated as exc:
-            log.debug("terminated", exc_info=True)
+            _debug_detail()
             name = str(exc) or "SIGTERM"
             click.echo(f"Error: terminated by {name}; no unfinished output is left behind",
                        err=True)
@@ -125,15 +125,26 @@ class NeurotoxGroup(click.Group):
 
 
 def _fail(ctx: click.Context, message: str) -> None:
-    log.debug("error detail", exc_info=True)
+    _debug_detail()
     click.echo(f"Error: {' '.join(message.split())}", err=True)
     ctx.exit(2)
+
+
+def _debug_detail() -> None:
+    """The traceback of the failure, to the log file (which may be what failed)."""
+    try:
+        log.debug("error detail", exc_info=True)
+    except OSError:
+        pass
 
 
 def _close_handlers(logger: logging.Logger) -> None:
     for h in list(logger.handlers):
         logger.removeHandler(h)
-        h.close()
+        try:
+            h.close()
+        except OSError:
+            pass   # the log file's own write error was reported already
 
 
 #: First characters of a line this program writes to a log file.
@@ -207,7 +218,9 @@ def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root.addHandler(console)
     if log_file:
-        fh = logging.FileHandler(log_file, encoding="utf-8")
+        from neurotox.files import LogFileHandler
+
+        fh = LogFileHandler(log_file, encoding="utf-8")
         fh.setLevel(logging.DEBUG)
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(fh)
