@@ -360,9 +360,11 @@ def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
     analysed = neurite_image if neurite_image is not None else nuclei_image
     out = {"focus_score": focus_score(analysed),
            "saturation_fraction": saturation_fraction(analysed, level=s.saturation_level),
-           "nuclei_saturation_fraction": float("nan") if nuclei_image is None else
-           saturation_fraction(nuclei_image, level=s.saturation_level),
            "nuclei_rejected": float(nuclei.n_rejected_small + nuclei.n_rejected_large)}
+    if nuclei_image is not None and neurite_image is not None:
+        # a second channel's saturation; a field without one has no such measure (not NaN)
+        out["nuclei_saturation_fraction"] = saturation_fraction(nuclei_image,
+                                                                level=s.saturation_level)
     if nuclei_image is not None:
         total = nuclei.foreground_area
         out["debris_fraction"] = float(nuclei.rejected_area / total) if total else 0.0

@@ -90,8 +90,11 @@ def test_primary_neuron_calibration_from_tiff(imaging):
 
 @pytest.mark.slow
 def test_every_image_runs(imaging):
+    # micrographs only: the manual masks (label/, mask/) and tool overlays are not fields
     files = sorted(p for p in imaging.rglob("*")
-                   if p.suffix.lower() in (".tif", ".tiff", ".png", ".jpg", ".jpeg"))
+                   if p.suffix.lower() in (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+                   and p.parent.name not in ("label", "mask")
+                   and not p.name.startswith(("tool_output", "REFERENCE")))
     assert files
     for path in files:
         px = pixel_size_um(path) or DEFAULT_PX.get(path.parent.name, 1.0)
