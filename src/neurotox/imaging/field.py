@@ -21,6 +21,7 @@ from neurotox.imaging.qc import focus_score, saturation_fraction
 from neurotox.imaging.segment import NucleiResult, segment_cell_bodies, segment_nuclei
 from neurotox.imaging.skeleton import (
     SkeletonPixels,
+    add_crossings,
     attribute,
     build_skeleton,
     cell_metrics,
@@ -29,6 +30,7 @@ from neurotox.imaging.skeleton import (
     drop_short_trunks,
     fragments,
     limit_reach,
+    pruned_skeleton,
 )
 from neurotox.imaging.somata import find_somata, marker_mask, non_neuronal_somata
 
@@ -205,7 +207,7 @@ def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | N
     if nuclei_image is None:
         other |= dim_somata(somata, neurite_bc, det.mask)
     cells = _cells(nuclei_image, neurite_bc, somata, other, s, px)
-    pixels, outline, removed = _skeleton(det.mask, cells, s, px)
+    pixels, outline, removed = _skeleton(det.mask, cells, s, px, neurite_bc)
     cell_df = cell_table(pixels, cells.nuclei.labels, cells.bodies, pixel_size=px, settings=s,
                          outline=outline)
     frags = fragments(pixels)
@@ -243,8 +245,8 @@ def grow_labels(labels: np.ndarray) -> np.ndarray:
     return np.where(labels == 0, ndi.maximum_filter(labels, size=3), labels).astype(np.int32)
 
 
-def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings,
-              px: float) -> tuple[SkeletonPixels, np.ndarray, dict[str, float]]:
+def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings, px: float,
+              brightness: np.ndarray) -> tuple[SkeletonPixels, np.ndarray, dict[str, float]]:
     """Skeleton outside all cell bodies and their outlines, attributed and cleaned.
 
     Returns the pixels, the neuronal bodies with their outline margin (the
@@ -257,10 +259,18 @@ def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings,
         margin = max(1, int(round(_pixels(s.neurite_width_um, px))))
         others = ndi.binary_dilation(cells.other, iterations=margin)
     zone = np.where(others & (neurons == 0), -1, neurons)
-    pixels = build_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um)
+    skel = pruned_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um)
+    pixels = build_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um,
+                            skeleton=skel)
     neurons = grow_labels(neurons)
     pixels = attribute(pixels, neurons)
-    pixels, process = drop_processes(pixels, others, max_length=s.non_neuronal_process_um)
+    pixels, process = drop_processes(pixels, others, max_length=s.non_neuronal_process_um,
+                                     brightness=brightness,
+                                     min_contrast=s.non_neuronal_process_contrast)
+    if cells.n_other:
+        # only pieces longer than any process of theirs are certainly neurites
+        pixels, _ = add_crossings(pixels, skel & (zone < 0), pixel_size=px,
+                                  min_piece=s.non_neuronal_process_um)
     if s.neurite_reach_um is not None:
         pixels = limit_reach(pixels, neurons, reach=s.neurite_reach_um / px)
     pixels, debris = drop_short_fragments(pixels, min_length=s.min_fragment_um)
