@@ -207,7 +207,7 @@ def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | N
     if nuclei_image is None:
         other |= dim_somata(somata, neurite_bc, det.mask)
     cells = _cells(nuclei_image, neurite_bc, somata, other, s, px)
-    pixels, outline, removed = _skeleton(det.mask, cells, s, px, neurite_bc)
+    pixels, outline, removed = _skeleton(det.mask, cells, s, px)
     cell_df = cell_table(pixels, cells.nuclei.labels, cells.bodies, pixel_size=px, settings=s,
                          outline=outline)
     frags = fragments(pixels)
@@ -245,8 +245,8 @@ def grow_labels(labels: np.ndarray) -> np.ndarray:
     return np.where(labels == 0, ndi.maximum_filter(labels, size=3), labels).astype(np.int32)
 
 
-def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings, px: float,
-              brightness: np.ndarray) -> tuple[SkeletonPixels, np.ndarray, dict[str, float]]:
+def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings,
+              px: float) -> tuple[SkeletonPixels, np.ndarray, dict[str, float]]:
     """Skeleton outside all cell bodies and their outlines, attributed and cleaned.
 
     Returns the pixels, the neuronal bodies with their outline margin (the
@@ -264,9 +264,7 @@ def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings, px: float,
                             skeleton=skel)
     neurons = grow_labels(neurons)
     pixels = attribute(pixels, neurons)
-    pixels, process = drop_processes(pixels, others, max_length=s.non_neuronal_process_um,
-                                     brightness=brightness,
-                                     min_contrast=s.non_neuronal_process_contrast)
+    pixels, process = drop_processes(pixels, others, max_length=s.non_neuronal_process_um)
     if cells.n_other:
         # only pieces longer than any process of theirs are certainly neurites
         pixels, _ = add_crossings(pixels, skel & (zone < 0), pixel_size=px,

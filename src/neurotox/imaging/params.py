@@ -88,7 +88,6 @@ class FieldSettings:
     non_neuronal: str = "none"
     non_neuronal_min_area_um2: float | None = None
     non_neuronal_process_um: float = 0.0
-    non_neuronal_process_contrast: float | None = None
     neurite_reach_um: float | None = None
     ridge_high: float = 8.0
     ridge_low: float = 3.0

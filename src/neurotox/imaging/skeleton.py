@@ -430,16 +430,16 @@ def _touching(pixels: SkeletonPixels, select: np.ndarray, where: np.ndarray
     return comp, length, touches
 
 
-def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *, max_length: float,
-                   brightness: np.ndarray | None = None,
-                   min_contrast: float | None = None) -> tuple[SkeletonPixels, float]:
+def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *,
+                   max_length: float) -> tuple[SkeletonPixels, float]:
     """Remove processes of non-neuronal cells: unattached pieces touching them.
 
-    A piece of unattached skeleton that touches a non-neuronal cell (``others``,
-    its outline margin included), does not reach the image border and is
-    shorter than ``max_length`` µm is that cell's process. A piece that
-    leaves the field is kept (its length is unknown), so is any piece
-    attached to a neuron.
+    A piece of unattached skeleton that touches one non-neuronal cell
+    (``others``, its outline margin included), does not reach the image border
+    and is shorter than ``max_length`` µm is that cell's process. A piece that
+    leaves the field is kept (its length is unknown), so is a piece joining
+    two or more separate cells (a process belongs to one cell; a neurite runs
+    from cell to cell) and any piece attached to a neuron.
 
     Returns
     -------
@@ -457,31 +457,9 @@ def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *, max_length: fl
     border[:2, :] = border[-2:, :] = border[:, :2] = border[:, -2:] = True
     comp, length, touches = _touching(pixels, free, near)
     _, _, at_border = _touching(pixels, free, border)
-    cells = label(near, connectivity=2)
-    candidate = touches & ~at_border & (length < max_length)
-    if brightness is not None and min_contrast is not None:
-        candidate &= _piece_contrast(pixels, free, comp, cells, others, brightness) < min_contrast
-    else:
-        candidate &= _cells_touched(pixels, free, comp, cells) < 2
-    return _drop_components(pixels, free, comp, candidate)
-
-
-def _piece_contrast(pixels: SkeletonPixels, select: np.ndarray, comp: np.ndarray,
-                    cells: np.ndarray, others: np.ndarray, brightness: np.ndarray) -> np.ndarray:
-    """Mean brightness of each component over that of the brightest cell it touches."""
-    n = int(comp.max()) + 1 if comp.size else 1
-    value = brightness[pixels.rows[select], pixels.cols[select]]
-    mean = np.bincount(comp, weights=value, minlength=n) / np.maximum(
-        np.bincount(comp, minlength=n), 1)
-    inside = others & (cells > 0)
-    m = int(cells.max()) + 1
-    cell_mean = np.bincount(cells[inside], weights=brightness[inside], minlength=m) / \
-        np.maximum(np.bincount(cells[inside], minlength=m), 1)
-    hit = cells[pixels.rows[select], pixels.cols[select]]
-    touched = np.zeros(n)
-    np.maximum.at(touched, comp[hit > 0], cell_mean[hit[hit > 0]])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(touched > 0, mean / touched, np.inf)
+    bridges = _cells_touched(pixels, free, comp, label(near, connectivity=2)) >= 2
+    return _drop_components(pixels, free, comp,
+                            touches & ~at_border & ~bridges & (length < max_length))
 
 
 def _cells_touched(pixels: SkeletonPixels, select: np.ndarray, comp: np.ndarray,

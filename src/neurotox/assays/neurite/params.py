@@ -56,7 +56,6 @@ class NeuriteParameters(BaseModel):
     non_neuronal_channel: str | None = None
     non_neuronal_min_area_um2: float | None = Field(default=None, gt=0)
     non_neuronal_process_um: float = Field(default=0.0, ge=0, le=5000)
-    non_neuronal_process_contrast: float | None = Field(default=None, gt=0, le=100)
     neurite_reach_um: float | None = Field(default=None, gt=0)
     ridge_high: float = Field(default=8.0, gt=0, le=100)
     ridge_low: float = Field(default=3.0, gt=0, le=100)
