@@ -265,7 +265,7 @@ def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings,
     neurons = grow_labels(neurons)
     pixels = attribute(pixels, neurons)
     pixels, process = drop_processes(pixels, others, max_length=s.non_neuronal_process_um)
-    if cells.n_other:
+    if cells.n_other and s.non_neuronal != "none":
         # only pieces longer than any process of theirs are certainly neurites
         pixels, _ = add_crossings(pixels, skel & (zone < 0), pixel_size=px,
                                   min_piece=s.non_neuronal_process_um)

@@ -93,6 +93,18 @@ def test_a_neurite_joining_two_cells_is_not_a_process():
     assert res.metrics["non_neuronal_process_length_um"] > 15
 
 
+def test_a_neurite_running_over_a_cell_is_followed_across_it():
+    shape = (400, 400)
+    length = 220 / PX                                   # 220 um, 48 um of it over the cell
+    img = 600 * _blob(shape, 200, 200, 14 / PX, 24 / PX)
+    img += 400 * _line(shape, 200, 200 - length / 2, 0, length)
+    img = np.clip(img + 300 + np.random.default_rng(5).normal(0, 12, shape), 0, 65535)
+    res = analyse_field(img.astype(np.uint16), None, pixel_size=PX, settings=COCULTURE)
+    assert res.metrics["non_neuronal_cells"] == 1
+    # without the crossing: 163 um (the cell and its outline margin cut out)
+    assert res.metrics["total_neurite_length_um"] == pytest.approx(220, rel=0.05)
+
+
 def test_same_field_without_non_neuronal_rule_traces_much_more():
     img, _ = _coculture(neurites=False)
     plain = analyse_field(img, None, pixel_size=PX,
