@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neurotox.io.output import OutputDir, RunRecord
+from neurotox.io.output import OutputDir, RunRecord, relative_path
 
 
 def make_run(base: Path, seed: int) -> Path:
@@ -26,8 +26,10 @@ def make_run(base: Path, seed: int) -> Path:
     get_simulator("oecd-424").write(study_dir, seed)
     study = load_study(study_dir / "study.yaml")
     run = base / f"run{seed}"
+    # the study path recorded as the CLI records it: relative to the run folder
     record = RunRecord(command=["neurotox", "report", str(study_dir / "study.yaml")],
-                       parameters={"study": str(study_dir / "study.yaml"), "formats": ["csv"]})
+                       parameters={"study": relative_path(study_dir / "study.yaml", run),
+                                   "formats": ["csv"]})
     with OutputDir(run, record=record) as od:
         collected = collect_endpoints(study)
         record.add_inputs(study.input_files())

@@ -18,9 +18,12 @@ changed with the environment variables ``NEUROTOX_MAX_FILE_SIZE`` and
 from __future__ import annotations
 
 import contextvars
+import errno
+import logging
 import os
 import re
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,3 +262,22 @@ def lies_within(path: str | Path, folder: str | Path) -> bool:
     """True when ``path`` is ``folder`` or below it (as given or with links resolved)."""
     return any(p == f or p.is_relative_to(f) for p in path_forms(path)
                for f in path_forms(folder))
+
+
+class LogFileHandler(logging.FileHandler):
+    """A log file that fails the run when it cannot be written.
+
+    Python's own handlers print a traceback ("--- Logging error ---") and go on
+    when the disk is full or the file size limit is reached, leaving a log with
+    lines missing. This one raises the :class:`OSError`, naming the log file,
+    from the logging call, so that the CLI reports it in one line and the output
+    folder being written is removed.
+    """
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
+        """Raise the write error (naming the file) instead of printing a traceback."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, OSError):
+            code = exc.errno or errno.EIO
+            raise OSError(code, exc.strerror or os.strerror(code), self.baseFilename) from None
+        super().handleError(record)

@@ -15,14 +15,51 @@ its figures while it builds its tables).
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from neurotox.errors import InputError
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+#: Seconds to wait for a Dask scheduler to accept a connection before giving up.
+SCHEDULER_TIMEOUT_S = 5.0
+
+
+def check_scheduler(address: str | None) -> None:
+    """Refuse a Dask scheduler address that is malformed or does not accept connections.
+
+    Only ``tcp://HOST:PORT`` (and ``tls://``) addresses are checked by connecting,
+    with a timeout of :data:`SCHEDULER_TIMEOUT_S` seconds.
+
+    Raises
+    ------
+    InputError
+        Naming ``--scheduler``, the address and the reason.
+
+    """
+    if address is None:
+        return
+    parts = urlsplit(address)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname or port is None:
+        raise InputError(f"expected a scheduler address like tcp://HOST:PORT, found "
+                         f"{address!r}", where="--scheduler")
+    try:
+        with socket.create_connection((parts.hostname, port), timeout=SCHEDULER_TIMEOUT_S):
+            pass
+    except (OSError, UnicodeError) as exc:
+        reason = "timed out" if isinstance(exc, TimeoutError) else \
+            (getattr(exc, "strerror", None) or str(exc))
+        raise InputError(f"cannot reach the scheduler {address}: {reason}",
+                         where="--scheduler") from None
 
 
 def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = None,
@@ -147,7 +184,16 @@ def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Itera
         raise InputError("--scheduler needs dask.distributed; install neurotox[distributed]"
                          ) from None
     own = isinstance(scheduler, str)
-    client = Client(scheduler) if own else scheduler
+    if own:
+        check_scheduler(scheduler)
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"cannot connect to the scheduler {scheduler}: "
+                             f"{' '.join(str(exc).split()) or type(exc).__name__}",
+                             where="--scheduler") from None
+    else:
+        client = scheduler
     try:
         n = max(1, len(client.scheduler_info().get("workers", {})))
         yield from _bounded(lambda t: client.submit(fn, t, pure=False),

@@ -301,6 +301,8 @@ def targets() -> list[Target]:
             Target("yaml:study", _study, STUDY_YAML, ".yaml"),
             Target("yaml:protocol", _protocol, PROTOCOL_YAML, ".yaml"),
             Target("cli:overrides", _overrides, OVERRIDES, ".txt"),
+            *[Target(f"cli:overrides:{name}", _overrides_of(name), _override_lines(name), ".txt")
+              for name in OVERRIDE_PROTOCOLS],
             Target("manifest:verify", _verify, _manifest_template(),
                    file_name="manifest.json")]
 
@@ -392,6 +394,35 @@ def _overrides(p: Path) -> object:
     except UnicodeDecodeError:
         raise InputError("not UTF-8") from None   # the shell hands over text
     return resolve_parameters("tmaze-spontaneous", parse_overrides(lines, option="--param"))
+
+
+#: Protocols of the commands added after the first corpus (their --param/--set paths).
+OVERRIDE_PROTOCOLS = ("cipn-paclitaxel-rat", "multiplex-cytokines", "cholinesterase-ellman",
+                      "zebrafish-screen-epa", "neurite-outgrowth-pc12")
+
+
+def _override_lines(protocol: str) -> str:
+    """``KEY=VALUE`` lines of every effective parameter of ``protocol`` (YAML flow values)."""
+    import yaml
+
+    from neurotox.assays.base import resolve_parameters
+
+    values = resolve_parameters(protocol)[1].model_dump(mode="json")
+    return "".join(f"{k}={yaml.safe_dump(v, default_flow_style=True, width=10**6).strip()}"
+                   .removesuffix("\n...") + "\n" for k, v in values.items())
+
+
+def _overrides_of(protocol: str) -> Callable[[Path], object]:
+    def call(p: Path) -> object:
+        from neurotox.assays.base import resolve_parameters
+        from neurotox.errors import InputError
+        from neurotox.yamlio import parse_overrides
+        try:
+            lines = p.read_bytes().decode("utf-8").splitlines()
+        except UnicodeDecodeError:
+            raise InputError("not UTF-8") from None   # the shell hands over text
+        return resolve_parameters(protocol, parse_overrides(lines, option="--set"))
+    return call
 
 
 def _verify(p: Path) -> object:

@@ -77,3 +77,91 @@ CASES = [
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_send_case(case, tmp_path):
     run_case(case, tmp_path)
+
+
+# -------------------------------------------------------------- the database is never an input's
+
+def _foreign_db(folder) -> None:
+    import sqlite3
+
+    with sqlite3.connect(folder / "other.sqlite") as con:
+        con.execute("CREATE TABLE patients (name TEXT)")
+        con.execute("INSERT INTO patients VALUES ('kept')")
+    con.close()
+
+
+def _fifo_db(folder) -> None:
+    import os
+
+    os.mkfifo(folder / "f.sqlite")
+
+
+DB_CASES = [
+    Case("db-inside-the-send-folder", domains(), ("hcd", "import-send", "{dir}/send", "--db",
+                                                   "{dir}/send/hcd.sqlite"),
+         "the database lies inside the folder", "send/hcd.sqlite"),
+    Case("db-of-another-program", domains(), ("hcd", "import-send", "{dir}/send", "--db",
+                                              "{dir}/other.sqlite"),
+         "not a neurotox database: it holds other tables ('patients')", "other.sqlite",
+         setup=_foreign_db),
+    Case("db-is-a-fifo", domains(), ("hcd", "import-send", "{dir}/send", "--db",
+                                     "{dir}/f.sqlite"),
+         "expected a SQLite database file, found a FIFO", "f.sqlite", setup=_fifo_db),
+]
+
+
+@pytest.mark.parametrize("case", DB_CASES, ids=[c.id for c in DB_CASES])
+def test_database_never_written_into_what_is_not_ours(case, tmp_path):
+    """Before: neurotox tables were created inside another program's SQLite file and
+    inside the very folder being imported."""
+    import hashlib
+
+    folder = tmp_path / "in"
+    run_case(case, tmp_path)
+    assert not (folder / "send" / "hcd.sqlite").exists()
+    if case.setup is _foreign_db:
+        import sqlite3
+
+        con = sqlite3.connect(folder / "other.sqlite")
+        names = [r[0] for r in con.execute("SELECT name FROM sqlite_master")]
+        con.close()
+        assert names == ["patients"]
+    assert hashlib.sha256((folder / "send" / "dm.xpt").read_bytes()).hexdigest() == \
+        hashlib.sha256(GOOD_DM).hexdigest()
+
+
+@pytest.fixture
+def filled_db(tmp_path, invoke):
+    from tests.robustness.corpus import materialise
+
+    materialise(domains(), tmp_path / "src")
+    db = tmp_path / "hcd.sqlite"
+    res = invoke("--quiet", "hcd", "import-send", tmp_path / "src" / "send", "--db", db)
+    assert res.exit_code == 0, res.output
+    return db
+
+
+@pytest.mark.parametrize("command", [("ranges",), ("export",)])
+def test_file_outputs_never_overwrite_without_force(filled_db, invoke, command):
+    """Before: 'hcd ranges -o FILE' replaced any existing file, asked or not."""
+    kept = filled_db.parent / "kept.csv"
+    kept.write_text("someone's table\n")
+    res = invoke("hcd", *command, "--db", filled_db, "-o", kept)
+    assert res.exit_code == 2
+    assert res.output.strip() == f"Error: {kept}: exists; use --force to replace it"
+    assert kept.read_text() == "someone's table\n"
+    res = invoke("--quiet", "hcd", *command, "--db", filled_db, "-o", kept, "--force")
+    assert res.exit_code == 0, res.output
+    assert kept.read_text().startswith("endpoint," if command == ("ranges",) else "study_pk,")
+
+
+@pytest.mark.parametrize("command", [("ranges",), ("export",)])
+def test_file_outputs_never_replace_the_database(filled_db, invoke, command):
+    """Before: 'hcd export --db X.csv -o X.csv --force' replaced the database by its export."""
+    db = filled_db.rename(filled_db.with_name("hcd.csv"))
+    before = db.read_bytes()
+    res = invoke("hcd", *command, "--db", db, "-o", db, "--force")
+    assert res.exit_code == 2
+    assert res.output.strip() == (f"Error: {db}: refusing to write there: it is the input "
+                                  f"'{db}' (the database)")
+    assert db.read_bytes() == before

@@ -66,7 +66,7 @@ CASES = [
                                                                         "chemicals=[999]")),
          "chemical(s) '999' not in the screen", "chemicals"),
     Case("screen-typo-in-set", {"s.csv": LMR0}, zs("s.csv", extra=("--set", "chemcials=725")),
-         "chemcials", "--set"),
+         "chemcials", "--param"),
     Case("morph-conflicting-shared-well", morph("1021,0,P1,H02,0,0,0,0", "1021,0,P1,H02,1,0,0,0"),
          zs("m.csv"), "well 'H02' of plate 'P1' is listed in data rows 14 and 18 with different "
                       "'MO24' (0 vs 1)", "m.csv"),

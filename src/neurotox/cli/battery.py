@@ -7,9 +7,6 @@ from pathlib import Path
 
 import click
 
-from neurotox.guidelines import check_study, find_guideline, templates
-from neurotox.study import load_study
-
 
 @click.group()
 def guidelines() -> None:
@@ -19,6 +16,8 @@ def guidelines() -> None:
 @guidelines.command("list")
 def guidelines_list() -> None:
     """List guideline templates with their citation and number of requirements."""
+    from neurotox.guidelines import templates
+
     for name, params in templates().items():
         click.echo(f"{name:24} {params.guideline:22} {len(params.requirements)} requirements")
 
@@ -32,7 +31,9 @@ def guidelines_list() -> None:
               help="Exit with status 1 when there are deviations.")
 def guidelines_check(study_file: Path, guideline: str | None, strict: bool) -> None:
     """Run the study's assays and list its deviations from the guideline."""
+    from neurotox.guidelines import check_study, find_guideline, templates
     from neurotox.pipeline import collect_endpoints
+    from neurotox.study import load_study
 
     study = load_study(study_file)
     text = guideline or study.spec.guideline

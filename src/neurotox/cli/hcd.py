@@ -23,12 +23,12 @@ def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
                              "~/.local/share/neurotox/hcd.sqlite.")(f)
 
 
-def _add(db: str | None, batch: Any) -> None:
-    """Add ``batch`` to the database and print what was stored and what was left out."""
+def _add(db: str | None, batch: Any, source: Path) -> None:
+    """Add ``batch`` (read from ``source``) to the database; print what was stored."""
     from neurotox.hcd import db as hdb
     from neurotox.hcd import store
 
-    engine = hdb.connect(db)
+    engine = hdb.connect(db, inputs=(source,))
     try:
         added = store.add(engine, batch)
     finally:
@@ -73,7 +73,7 @@ def add(report_dir: Path, db: str | None, all_groups: bool, age_weeks: float | N
 
     _check_dates(study)
     _add(db, run_batch(report_dir, all_groups=all_groups, age_weeks=age_weeks, study=study,
-                       apparatus=apparatus, session_length=session_length))
+                       apparatus=apparatus, session_length=session_length), report_dir)
 
 
 def _check_dates(study: dict[str, str]) -> None:
@@ -99,7 +99,7 @@ def import_send(folder: Path, db: str | None, include_recovery: bool) -> None:
     from neurotox.hcd.send import send_batch
     from neurotox.io.send import read_send
 
-    _add(db, send_batch(read_send(folder), include_recovery=include_recovery))
+    _add(db, send_batch(read_send(folder), include_recovery=include_recovery), folder)
 
 
 @hcd.command("list")
@@ -137,8 +137,7 @@ def export(db: str | None, output: Path, force: bool) -> None:
     if suffix not in (".csv", ".parquet"):
         raise click.BadParameter(f"expected a .csv or .parquet file name, found {output.name!r}",
                                  param_hint="-o/--output")
-    if output.exists() and not force:
-        raise click.UsageError(f"{output}: exists; use --force to replace it")
+    _check_file_target(output, force, db)
     engine = hdb.connect(db, create=False)
     try:
         df = store.fetch(engine)
@@ -146,6 +145,21 @@ def export(db: str | None, output: Path, force: bool) -> None:
         engine.dispose()
     _write_atomic(df, output)
     click.echo(f"wrote {len(df)} value(s) of {df['study_pk'].nunique()} stud(ies) to {output}")
+
+
+def _check_file_target(output: Path, force: bool, db: str | None) -> None:
+    """Refuse to write over a file without ``force``, or ever over the database itself."""
+    from neurotox.errors import OutputExistsError
+    from neurotox.hcd import db as hdb
+    from neurotox.io.output import input_conflict
+
+    database = hdb.sqlite_path(db)
+    conflict = input_conflict(output, [database] if database else [], replacing=False)
+    if conflict:
+        raise OutputExistsError(f"{output}: refusing to write there: {conflict} (the "
+                                "database)")
+    if os.path.lexists(output) and not force:
+        raise OutputExistsError(f"{output}: exists; use --force to replace it")
 
 
 def _write_atomic(df: Any, path: Path) -> None:
@@ -195,7 +209,8 @@ def remove(study: str, db: str | None, reason: str) -> None:
 @click.option("--until", default=None, help="End of the window (YYYY-MM-DD).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the ranges to this .csv file instead of the screen.")
-def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None,
+@click.option("--force/--no-force", default=False, help="Replace an existing file.")
+def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, force: bool,
                **strata: Any) -> None:
     """Historical control ranges per endpoint x sex x timepoint within the strata given."""
     from neurotox.hcd import db as hdb
@@ -203,6 +218,8 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None,
     from neurotox.hcd.ranges import query_from_options, ranges, select_rows
 
     query = query_from_options(strata)
+    if output is not None:
+        _check_file_target(output, force, db)
     engine = hdb.connect(db, create=False)
     try:
         store.check_endpoints(engine, endpoints)

@@ -24,7 +24,6 @@ from typing import Any
 
 import click
 
-from neurotox import __version__
 from neurotox.errors import InputError, NeurotoxError
 from neurotox.files import file_kind, lies_within, reserve, unreserve
 
@@ -118,7 +117,7 @@ class NeurotoxGroup(click.Group):
         except RecursionError:
             _fail(ctx, "input nests too deeply to be processed")
         except Terminated as exc:
-            log.debug("terminated", exc_info=True)
+            _debug_detail()
             name = str(exc) or "SIGTERM"
             click.echo(f"Error: terminated by {name}; no unfinished output is left behind",
                        err=True)
@@ -126,15 +125,26 @@ class NeurotoxGroup(click.Group):
 
 
 def _fail(ctx: click.Context, message: str) -> None:
-    log.debug("error detail", exc_info=True)
+    _debug_detail()
     click.echo(f"Error: {' '.join(message.split())}", err=True)
     ctx.exit(2)
+
+
+def _debug_detail() -> None:
+    """The traceback of the failure, to the log file (which may be what failed)."""
+    try:
+        log.debug("error detail", exc_info=True)
+    except OSError:
+        pass
 
 
 def _close_handlers(logger: logging.Logger) -> None:
     for h in list(logger.handlers):
         logger.removeHandler(h)
-        h.close()
+        try:
+            h.close()
+        except OSError:
+            pass   # the log file's own write error was reported already
 
 
 #: First characters of a line this program writes to a log file.
@@ -208,7 +218,9 @@ def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     root.addHandler(console)
     if log_file:
-        fh = logging.FileHandler(log_file, encoding="utf-8")
+        from neurotox.files import LogFileHandler
+
+        fh = LogFileHandler(log_file, encoding="utf-8")
         fh.setLevel(logging.DEBUG)
         fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(fh)
@@ -229,6 +241,15 @@ def _quiet_third_party(file_handler: logging.Handler | None) -> None:
             lib.removeHandler(h)     # shared with neurotox's logger, closed there
         lib.addHandler(file_handler or logging.NullHandler())
         lib.propagate = False
+
+
+def _show_version(ctx: click.Context, value: bool) -> None:
+    """``--version`` (the version is looked up only when asked for)."""
+    if value and not ctx.resilient_parsing:
+        from neurotox import __version__
+
+        click.echo(f"neurotox, version {__version__}")
+        ctx.exit()
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
@@ -263,7 +284,9 @@ def _limits(ctx: click.Context, max_file: str | None, max_unpacked: str | None) 
 
 
 @click.group(cls=NeurotoxGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="neurotox")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, param, value: _show_version(ctx, value),
+              help="Show the version and exit.")
 @click.option("--quiet/--verbose", "-q/-v", default=None,
               help="Only warnings and errors / also debug messages. Default: progress info.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,

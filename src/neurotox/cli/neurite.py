@@ -13,6 +13,7 @@ from neurotox.cli.options import (
     open_output,
     output_options,
     overrides,
+    param_option,
 )
 
 #: Well metrics drawn as plate heatmaps.
@@ -21,7 +22,7 @@ HEATMAPS = ("neurite_length_per_cell_um", "nuclei_count", "neurite_bearing_cells
 
 
 def _overrides(pairs: tuple[str, ...], **options: Any) -> dict[str, Any]:
-    out = overrides(pairs, "--set")
+    out = overrides(pairs)
     out.update({k: v for k, v in options.items() if v is not None})
     if str(out.get("nuclei_channel", "")).lower() == "none":
         out["nuclei_channel"] = None
@@ -55,8 +56,7 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 @click.option("--nuclei-channel", help="Nuclear channel number/name, 'none' for single-channel "
               "images (default: protocol).")
 @click.option("--neurite-channel", help="Neurite channel number/name (default: protocol).")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Override a protocol parameter (repeatable).")
+@param_option("min_cells_per_field=5", dest="sets")
 @click.option("--overlays", type=click.Choice(["all", "flagged", "none"]), default="flagged",
               show_default=True, help="Which fields get an overlay PNG.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,

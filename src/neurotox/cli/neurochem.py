@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from neurotox.cli.options import output_options
+from neurotox.cli.options import output_options, param_option
 from neurotox.cli.rodent import _run
 
 
@@ -35,9 +35,7 @@ def _curve_figures(od: Any, result: Any) -> None:
               help="Study YAML (groups, subjects).")
 @click.option("--protocol", default="multiplex-cytokines", show_default=True,
               help="multiplex-cytokines, elisa-4pl, cholinesterase-ellman or a protocol YAML.")
-@click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-              help="Override a protocol parameter (YAML value, e.g. analyte=gfap); "
-                   "repeatable.")
+@param_option("analyte=gfap")
 @click.option("--figures/--no-figures", default=True, show_default=True,
               help="Draw a standard-curve figure per analyte and plate.")
 @output_options

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import math
-import socket
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import click
 
 from neurotox.errors import InputError
 from neurotox.files import lies_within
+from neurotox.parallel import check_scheduler
 
 if TYPE_CHECKING:
     from neurotox.io.output import OutputDir, SigningKey
-
-#: Seconds to wait for a Dask scheduler to accept a connection before giving up.
-SCHEDULER_TIMEOUT_S = 5.0
 
 
 class FiniteFloat(click.ParamType):
@@ -83,12 +80,27 @@ def open_output(output: Path, force: bool, *, inputs: Iterable[Path | None] = ()
     key_path = ctx.meta.get("neurotox_sign_key") if ctx else None
     key = signing_key(key_path)
     protected = [p for p in inputs if p is not None]
+    if ctx is not None:   # whatever the command was given is protected, listed or not
+        protected += [p for p in command_paths(ctx) if p not in protected]
+        check_scheduler(ctx.params.get("scheduler"))
     log_file = (ctx.find_root().obj or {}).get("log_file") if ctx else None
     _check_not_inside(output, log_file, "the log file")
     _check_not_inside(output, key.path if key else None, "the signing key")
     record = RunRecord(command=["neurotox", *sys.argv[1:]],
                        parameters={k: _jsonable(v, output) for k, v in parameters.items()})
     return OutputDir(output, force=force, record=record, inputs=protected, key=key)
+
+
+def command_paths(ctx: click.Context) -> list[Path]:
+    """The existing files and folders named by the command's parameters (not ``-o``)."""
+    found = []
+    for name, value in ctx.params.items():
+        if name == "output":
+            continue
+        for v in value if isinstance(value, tuple | list) else (value,):
+            if isinstance(v, Path) and os.path.lexists(v):
+                found.append(v)
+    return found
 
 
 def _check_not_inside(output: Path, path: Path | None, what: str) -> None:
@@ -109,33 +121,34 @@ def _jsonable(v: Any, output: Path) -> Any:
     return v
 
 
-def overrides(items: tuple[str, ...], option: str) -> dict[str, Any]:
+#: The option that overrides protocol parameters, in every command; ``--set`` is a hidden
+#: alias (the spelling of the zebrafish and neurite commands before 0.2).
+PARAM_OPTION = "--param"
+
+
+class _FirstNameOnly(click.Option):
+    """An option listed in ``--help`` under its first name; the others are hidden aliases."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        """The help line, naming only the first spelling."""
+        opts = self.opts
+        self.opts = opts[:1]
+        try:
+            return super().get_help_record(ctx)
+        finally:
+            self.opts = opts
+
+
+def param_option(example: str | None = None, dest: str = "params") -> Callable[[Any], Any]:
+    """``--param KEY=VALUE`` (repeatable; alias ``--set``), collected into ``dest``."""
+    eg = f", e.g. --param {example}" if example else ""
+    return click.option(PARAM_OPTION, "--set", dest, cls=_FirstNameOnly, multiple=True,
+                        metavar="KEY=VALUE",
+                        help=f"Override a protocol parameter (YAML value){eg}; repeatable.")
+
+
+def overrides(items: tuple[str, ...], option: str = PARAM_OPTION) -> dict[str, Any]:
     """``KEY=VALUE`` options as a dict, values read as YAML 1.2 (one line on error)."""
     from neurotox.yamlio import parse_overrides
 
     return parse_overrides(items, option=option)
-
-
-def check_scheduler(address: str | None) -> None:
-    """Refuse a Dask scheduler address that is malformed or does not accept connections.
-
-    Only ``tcp://HOST:PORT`` (and ``tls://``) addresses are checked by connecting,
-    with a timeout of :data:`SCHEDULER_TIMEOUT_S` seconds.
-    """
-    if address is None:
-        return
-    parts = urlsplit(address)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    if parts.scheme not in ("tcp", "tls") or not parts.hostname or port is None:
-        raise InputError(f"expected a scheduler address like tcp://HOST:PORT, found "
-                         f"{address!r}", where="--scheduler")
-    try:
-        with socket.create_connection((parts.hostname, port), timeout=SCHEDULER_TIMEOUT_S):
-            pass
-    except OSError as exc:
-        reason = "timed out" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
-        raise InputError(f"cannot reach the scheduler {address}: {reason}",
-                         where="--scheduler") from None

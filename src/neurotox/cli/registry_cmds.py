@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import click
-import yaml
 
-from neurotox import endpoints as ep
-from neurotox.assays.base import resolve_parameters
-from neurotox.protocols import available, load_protocol
 from neurotox.vocab import Category
 
 
@@ -22,6 +18,8 @@ def endpoints() -> None:
 @click.option("--assay", default=None, help="Only endpoints of this assay.")
 def endpoints_list(category: str | None, assay: str | None) -> None:
     """List registered endpoints: name, assay, category, unit, type, adverse direction."""
+    from neurotox import endpoints as ep
+
     rows = ep.list_endpoints(category=category, assay=assay)
     click.echo(f"{'endpoint':38} {'assay':20} {'category':19} {'unit':10} "
                f"{'type':11} adverse")
@@ -38,6 +36,8 @@ def protocols() -> None:
 @protocols.command("list")
 def protocols_list() -> None:
     """List shipped protocol templates."""
+    from neurotox.protocols import available, load_protocol
+
     for name in available():
         p = load_protocol(name)
         click.echo(f"{p.name:32} {p.assay:20} {p.title}")
@@ -47,6 +47,10 @@ def protocols_list() -> None:
 @click.argument("name")
 def protocols_show(name: str) -> None:
     """Show a protocol with its effective parameters (template values and defaults)."""
+    import yaml
+
+    from neurotox.assays.base import resolve_parameters
+
     proto, params = resolve_parameters(name)
     doc = {"name": proto.name, "assay": proto.assay, "title": proto.title,
            "category": proto.category.value if proto.category else None,

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from neurotox.assays.base import AssayResult, resolve_parameters
-from neurotox.cli.options import open_output, output_options, overrides
-from neurotox.study import load_study
+from neurotox.cli.options import open_output, output_options, overrides, param_option
+
+if TYPE_CHECKING:
+    from neurotox.assays.base import AssayResult
 
 
 def _overrides(study: Any, assay: str, params: tuple[str, ...]) -> dict[str, Any]:
@@ -26,7 +27,7 @@ def _overrides(study: Any, assay: str, params: tuple[str, ...]) -> dict[str, Any
         if spec.assay == assay:
             out.update(spec.parameters)
             break
-    out.update(overrides(params, "--param"))
+    out.update(overrides(params))
     return out
 
 
@@ -68,6 +69,9 @@ def _run(assay: str, module: Any, inputs: tuple[Path, ...], study_file: Path, pr
          params: tuple[str, ...], output: Path, force: bool,
          extra: Callable[[Any, AssayResult], None] | None = None) -> AssayResult:
     """Run ``module.analyse`` into an output folder; ``extra(od, result)`` adds files."""
+    from neurotox.assays.base import resolve_parameters
+    from neurotox.study import load_study
+
     study = load_study(study_file)
     proto, values = resolve_parameters(protocol, _overrides(study, assay, params),
                                        source=study.path)
@@ -98,8 +102,7 @@ _INPUTS = click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_ok
 _STUDY = click.option("--study", "study_file", required=True,
                       type=click.Path(exists=True, dir_okay=False, path_type=Path),
                       help="Study YAML (groups, subjects).")
-_PARAM = click.option("--param", "params", multiple=True, metavar="KEY=VALUE",
-                      help="Override a protocol parameter (YAML value); repeatable.")
+_PARAM = param_option()
 
 
 @click.command()

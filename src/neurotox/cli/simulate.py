@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from neurotox.cli.options import open_output, output_options
-from neurotox.simulate import get_simulator, list_simulators
 
 
 @click.command()
@@ -22,6 +21,7 @@ def simulate(kind: str, seed: int, output: Path, force: bool) -> None:
     formats, plus truth.json with the planted values.
     """
     from neurotox.pipeline import freeze_zip_files
+    from neurotox.simulate import get_simulator, list_simulators
 
     sims = list_simulators() if kind == "all" else [get_simulator(kind)]
     with open_output(output, force, kind=kind, seed=seed) as od:

@@ -7,9 +7,6 @@ from pathlib import Path
 import click
 
 from neurotox.cli.options import open_output, output_options
-from neurotox.pipeline import prepare
-from neurotox.stats import analyse
-from neurotox.study import load_study
 
 
 @click.command()
@@ -26,6 +23,10 @@ def stats(endpoint_table: Path, study_file: Path, output: Path, force: bool) -> 
     The study's manual exclusions file (key ``exclusions``) is applied first and
     recorded in the manifest with the assays' own exclusions.
     """
+    from neurotox.pipeline import prepare
+    from neurotox.stats import analyse
+    from neurotox.study import load_study
+
     study = load_study(study_file)
     plan = study.spec.statistics
     with open_output(output, force, inputs=[endpoint_table, study_file],

@@ -7,14 +7,14 @@ from pathlib import Path
 import click
 
 from neurotox.cli.options import signing_key
-from neurotox.io.output import ENV_SIGN_KEY, verify_folder
 
 
 @click.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @click.option("--key", "key_file", default=None, metavar="FILE",
               type=click.Path(dir_okay=False, path_type=Path),
-              help=f"Check the manifest's signature with this key file (env {ENV_SIGN_KEY}).")
+              help="Check the manifest's signature with this key file (env "
+                   "NEUROTOX_SIGN_KEY_FILE).")
 def verify(folder: Path, key_file: Path | None) -> None:
     """Compare every path in FOLDER with manifest.json and recompute every SHA-256.
 
@@ -22,6 +22,8 @@ def verify(folder: Path, key_file: Path | None) -> None:
     extra folder, symbolic link or special file, an edited manifest or (with a
     key) a signature that does not match.
     """
+    from neurotox.io.output import verify_folder
+
     result = verify_folder(folder, key=signing_key(key_file))
     for line in result.problems:
         click.echo(line)

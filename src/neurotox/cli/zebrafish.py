@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from neurotox.cli.options import open_output, output_options, overrides
+from neurotox.cli.options import PARAM_OPTION, open_output, output_options, overrides, param_option
 
 
 def _plate_ids(items: tuple[str, ...], exports: tuple[Path, ...]) -> dict[str, str]:
@@ -43,8 +43,7 @@ def _plate_ids(items: tuple[str, ...], exports: tuple[Path, ...]) -> dict[str, s
               help="Protocol template name or YAML file.")
 @click.option("--format", "fmt", default=None,
               help="Export format (default: detected per file).")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Override a protocol parameter (YAML value), e.g. --set bmdrc=true.")
+@param_option("bmdrc=true", dest="sets")
 @click.option("--plate-id", "plate_ids", multiple=True, metavar="[FILE=]ID",
               help="Plate ID of an export (FILE=ID, or just ID with one export), "
               "instead of the one read from the file or its name.")
@@ -62,12 +61,12 @@ def zebrafish(exports: tuple[Path, ...], layout: Path | None, plate_map: Path | 
     from neurotox.assays.zebrafish import analyse, load_exports
     from neurotox.io.zebrafish import read_plate_layouts, read_plate_map
 
-    over = overrides(sets, "--set")
+    over = overrides(sets)
     if fmt is not None:
         over["format"] = fmt
     if plate_ids:
         over["plate_ids"] = {**over.get("plate_ids", {}), **_plate_ids(plate_ids, exports)}
-    proto, params = resolve_parameters(protocol, over, source="--set")
+    proto, params = resolve_parameters(protocol, over, source=PARAM_OPTION)
     layouts = read_plate_layouts(layout) if layout else None
     pmap = read_plate_map(plate_map) if plate_map else None
     with open_output(output, force, inputs=[*exports, layout, plate_map, proto.path],

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from neurotox.cli.options import open_output, output_options, overrides
+from neurotox.cli.options import PARAM_OPTION, open_output, output_options, overrides, param_option
 from neurotox.cli.zebrafish import _write
 
 
@@ -18,8 +18,7 @@ from neurotox.cli.zebrafish import _write
               "zebrafish-morphology-tanguay).")
 @click.option("--format", "fmt", default=None,
               help="Export format of the locomotion files (default: detected per file).")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Override a protocol parameter (YAML value), e.g. --set chemicals=[725].")
+@param_option("chemicals=[725]", dest="sets")
 @click.option("--study-id", default="NA", show_default=True, help="Study number.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
               help="Worker processes over chemicals (default: one per core).")
@@ -40,10 +39,10 @@ def zebrafish_screen(files: tuple[Path, ...], protocol: str, fmt: str | None,
     from neurotox.assays.base import resolve_parameters
     from neurotox.assays.zebrafish.screen import analyse_screen, load_inputs
 
-    over = overrides(sets, "--set")
+    over = overrides(sets)
     if fmt is not None:
         over["format"] = fmt
-    proto, params = resolve_parameters(protocol, over, source="--set")
+    proto, params = resolve_parameters(protocol, over, source=PARAM_OPTION)
     exports, tables = load_inputs(list(files), params)
     with open_output(output, force, inputs=[*files, proto.path], protocol=proto.name,
                      files=list(files),

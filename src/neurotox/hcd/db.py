@@ -26,7 +26,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from neurotox.errors import InputError
+from neurotox.errors import InputError, quoted
+from neurotox.files import file_kind, lies_within
 from neurotox.hcd import schema
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,17 @@ def resolve_url(db: str | None = None) -> str:
         return text
     path = Path(text).expanduser()
     return f"sqlite:///{path}"
+
+
+def sqlite_path(db: str | None = None) -> Path | None:
+    """The SQLite file of ``db`` (see :func:`resolve_url`), None for a server database."""
+    try:
+        url = sa.make_url(resolve_url(db))
+    except sa.exc.ArgumentError:
+        return None
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(url.database)
 
 
 def display_url(url: str) -> str:
@@ -93,7 +105,8 @@ def _sqlite_setup(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def connect(db: str | None = None, *, create: bool = True) -> sa.Engine:
+def connect(db: str | None = None, *, create: bool = True,
+            inputs: tuple[Path, ...] = ()) -> sa.Engine:
     """An engine on the historical control database, its schema brought up to date.
 
     Parameters
@@ -103,12 +116,16 @@ def connect(db: str | None = None, *, create: bool = True) -> sa.Engine:
     create
         Create a missing SQLite file (and its folder). With ``False`` a missing
         file is an error (for read-only commands such as ``list``).
+    inputs
+        Folders the command reads: a SQLite file may not lie inside them.
 
     Raises
     ------
     InputError
         Unusable URL, missing driver, unreachable server, a missing file with
-        ``create=False``, or a database written by a newer neurotox.
+        ``create=False``, a SQLite file inside an input folder or that is not a
+        regular file, a database holding tables of another program, or a database
+        written by a newer neurotox.
 
     """
     url = resolve_url(db)
@@ -117,7 +134,7 @@ def connect(db: str | None = None, *, create: bool = True) -> sa.Engine:
     except sa.exc.ArgumentError:
         raise InputError(f"not a database URL: {url!r}", where="option '--db'") from None
     if parsed.get_backend_name() == "sqlite":
-        _sqlite_file(parsed, create)
+        _sqlite_file(parsed, create, inputs)
     try:
         engine = sa.create_engine(parsed, future=True,
                                   **({"connect_args": {"connect_timeout": 10}}
@@ -149,11 +166,18 @@ def _first_line(exc: BaseException | None) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _sqlite_file(url: sa.URL, create: bool) -> None:
+def _sqlite_file(url: sa.URL, create: bool, inputs: tuple[Path, ...] = ()) -> None:
     if not url.database or url.database == ":memory:":
         raise InputError("an in-memory SQLite database cannot hold historical controls; "
                          "give a file", where="option '--db'")
     path = Path(url.database)
+    for folder in inputs:
+        if lies_within(path, folder):
+            raise InputError(f"the database lies inside the folder {str(folder)!r} being "
+                             "added; keep it outside", path=path)
+    if path.exists() and not path.is_file():
+        raise InputError(f"expected a SQLite database file, found "
+                         f"{file_kind(path.stat().st_mode)}", path=path)
     if not path.exists():
         if not create:
             raise InputError("no historical control database here yet (add a study first)",
@@ -179,6 +203,12 @@ def migrate(engine: sa.Engine) -> int:
             raise InputError(f"database schema version {version} is newer than this neurotox "
                              f"knows ({schema.SCHEMA_VERSION}); upgrade neurotox")
         if version == 0:
+            foreign = sorted(sa.inspect(conn).get_table_names())
+            if foreign:
+                raise InputError(f"not a neurotox database: it holds other tables "
+                                 f"({quoted(foreign[:5])}); give a new file or a neurotox "
+                                 "database",
+                                 path=display_url(engine.url.render_as_string(False)))
             schema.schema_table.create(conn)
         for m in schema.MIGRATIONS:
             if m.version > version:

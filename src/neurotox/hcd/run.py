@@ -57,10 +57,12 @@ def _study(folder: Path, manifest: dict[str, Any]) -> Study:
     if not name:
         raise InputError("the manifest names no study file (parameters.study)",
                          path=folder / MANIFEST)
+    # paths are recorded relative to the run folder (older manifests: absolute, or
+    # relative to their working_directory)
     path = Path(name)
     if not path.is_absolute():
-        path = Path(manifest.get("working_directory", ".")) / path
-    # input paths are recorded relative to the run folder (absolute in older manifests)
+        base = manifest.get("working_directory")
+        path = (Path(base) if base else folder) / path
     recorded = {(folder / i["path"]).resolve(): i["sha256"] for i in manifest.get("inputs", [])}
     key = path.resolve()
     if not path.is_file():

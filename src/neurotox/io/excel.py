@@ -18,16 +18,25 @@ A cell is an error, naming sheet and cell, when it
 
 Spreadsheet error values (``#N/A``, ``#DIV/0!``) read as missing, as pandas
 reads them.
+
+Whole sheets (:func:`read_excel`, :func:`sheet_rows` without a small
+``max_rows``) are read with python-calamine where it gives the same values and
+is safe (see :mod:`neurotox.io.excel_calamine`: about ten times faster); the
+first rows of a sheet (format sniffing) and every other sheet stream through
+openpyxl. ``engine="openpyxl"`` or the environment variable
+``NEUROTOX_EXCEL_ENGINE=openpyxl`` always streams.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import warnings
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -42,6 +51,34 @@ FILL_FACTOR = 4
 MAX_PARTS = 10_000
 
 Cell = tuple[int, Any]   # (column, value), 1-based column
+
+#: Environment variable choosing the reader of whole sheets: auto (default) or openpyxl.
+ENV_ENGINE = "NEUROTOX_EXCEL_ENGINE"
+ENGINES = ("auto", "openpyxl")
+#: Reads of at most this many rows per sheet stream through openpyxl (it stops early).
+STREAM_MAX_ROWS = 1000
+
+
+def _engine(engine: str | None) -> str:
+    name = (engine or os.environ.get(ENV_ENGINE, "") or "auto").strip().lower()
+    if name not in ENGINES:
+        raise InputError(f"expected one of {', '.join(ENGINES)}, found {name!r}",
+                         where=ENV_ENGINE if engine is None else "engine")
+    return name
+
+
+def _fast_grids(path: Path, sheets: list[str] | None, max_rows: int | None,
+                engine: str | None) -> dict[str, list[list[Any]]] | None:
+    """Dense sheets read by calamine ("" for empty cells), or None to stream with openpyxl."""
+    if _engine(engine) == "openpyxl" or (max_rows is not None and max_rows <= STREAM_MAX_ROWS):
+        return None
+    from neurotox.io.excel_calamine import read_sheets
+
+    check_xlsx(path)
+    grids = read_sheets(path, sheets, max_grid=MAX_GRID_CELLS, fill_factor=FILL_FACTOR)
+    if grids is not None and max_rows is not None:
+        grids = {k: g[:max_rows] for k, g in grids.items()}
+    return grids
 
 
 def check_xlsx(path: Path) -> None:
@@ -103,11 +140,11 @@ def _check_value(value: Any, name: str, sheet: str, path: Path) -> Any:
     return value
 
 
-def _cells(ws: Any, wb: Any, path: Path,
+def _cells(sheet: _Sheet, wb: Any, path: Path,
            max_rows: int | None) -> Iterator[tuple[int, list[Cell]]]:
-    """Rows of one read-only worksheet as (row number, [(column, value), ...])."""
-    parser = _parser_class()(ws._get_source(), ws._shared_strings, data_only=True,
-                             epoch=wb.epoch, date_formats=wb._date_formats,
+    """Rows of one worksheet as (row number, [(column, value), ...])."""
+    parser = _parser_class()(wb._archive.open(sheet.part), sheet.shared_strings,
+                             data_only=True, epoch=wb.epoch, date_formats=wb._date_formats,
                              timedelta_formats=wb._timedelta_formats)
     try:
         for r, row in parser.parse():
@@ -120,21 +157,56 @@ def _cells(ws: Any, wb: Any, path: Path,
                     raise InputError("formula without a saved value (the workbook was "
                                       "never calculated); open and save it in a spreadsheet "
                                       "program, or paste the values", path=path,
-                                      where=f"sheet {ws.title!r}, cell {name}")
+                                      where=f"sheet {sheet.title!r}, cell {name}")
                 value = c["value"]
                 if value is None:
                     continue
                 if c["data_type"] == "e":
                     value = math.nan
                 else:
-                    value = _check_value(value, name, ws.title, path)
+                    value = _check_value(value, name, sheet.title, path)
                 out.append((c["column"], value))
             yield r, out
     except _CellError as exc:
         raise InputError(exc.message, path=path,
-                          where=f"sheet {ws.title!r}, cell {exc.coordinate or '?'}") from None
+                          where=f"sheet {sheet.title!r}, cell {exc.coordinate or '?'}") from None
     finally:
         parser.source.close()
+
+
+class _Sheet(NamedTuple):
+    title: str
+    part: str
+    shared_strings: list
+
+
+def _load_workbook(path: Path) -> tuple[Any, list[_Sheet]]:
+    """The read-only openpyxl workbook and its worksheets, without sizing each sheet.
+
+    ``openpyxl.load_workbook(read_only=True)`` reads every sheet without a
+    ``<dimension>`` element whole just to size it (seconds for a tracking
+    export); the sheets are listed here instead and streamed when read.
+    """
+    from openpyxl.reader.excel import ExcelReader
+
+    class Reader(ExcelReader):
+        sheets: list[_Sheet]
+
+        def read_worksheets(self) -> None:
+            self.sheets = []
+            for sheet, rel in self.parser.find_sheets():
+                if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                    self.sheets.append(_Sheet(sheet.name, rel.target, self.shared_strings))
+                # a stand-in that takes the sheet's defined names (print areas ...)
+                self.wb._sheets.append(SimpleNamespace(title=sheet.name, defined_names={}))
+
+    reader = Reader(path, read_only=True, data_only=True, keep_links=False)
+    try:
+        reader.read()
+    except BaseException:
+        reader.archive.close()
+        raise
+    return reader.wb, reader.sheets
 
 
 def read_cells(path: str | Path, *, max_rows: int | None = None,
@@ -156,37 +228,31 @@ def read_cells(path: str | Path, *, max_rows: int | None = None,
         Not a readable workbook, too large unpacked, or a bad cell (see module notes).
 
     """
-    import openpyxl
-
     path = Path(path)
     check_xlsx(path)
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
+        wb, worksheets = _load_workbook(path)
     except InputError:
         raise
     except Exception as exc:  # openpyxl raises many types on corrupt files
         raise FormatError(f"cannot open as an xlsx workbook: {' '.join(str(exc).split())}",
                           path=path) from None
     try:
-        out = {}
-        for ws in wb.worksheets:
-            if sheets is not None and ws.title not in sheets:
-                continue
-            if not hasattr(ws, "_get_source"):
-                continue  # not a read-only worksheet (should not happen)
-            out[ws.title] = _read_sheet_cells(ws, wb, path, max_rows)
-        return out
+        return {ws.title: _read_sheet_cells(ws, wb, path, max_rows) for ws in worksheets
+                if sheets is None or ws.title in sheets}
     finally:
         wb.close()
 
 
-def _read_sheet_cells(ws: Any, wb: Any, path: Path, max_rows: int | None
+def _read_sheet_cells(ws: _Sheet, wb: Any, path: Path, max_rows: int | None
                       ) -> dict[int, list[Cell]]:
     rows: dict[int, list[Cell]] = {}
     try:
         with warnings.catch_warnings():
             # openpyxl warns about date cells outside the calendar; they read as errors
             warnings.filterwarnings("ignore", message=".*outside the limits for dates.*")
+            # print headers/footers are not data
+            warnings.filterwarnings("ignore", message="Cannot parse header or footer")
             for r, cells in _cells(ws, wb, path, max_rows):
                 if cells:
                     rows.setdefault(r, []).extend(cells)
@@ -247,13 +313,17 @@ def _stray_cell(rows: dict[int, list[Cell]], sheet: str, path: Path) -> InputErr
 
 
 def sheet_rows(path: str | Path, *, max_rows: int | None = None,
-               sheets: list[str] | None = None) -> dict[str, list[tuple]]:
+               sheets: list[str] | None = None, engine: str | None = None
+               ) -> dict[str, list[tuple]]:
     """Rows of every sheet as tuples of values (None for empty cells).
 
     Like openpyxl's ``iter_rows(values_only=True)``, but never padded beyond the
-    cells that hold values.
+    cells that hold values. ``engine``: see the module notes.
     """
     path = Path(path)
+    grids = _fast_grids(path, sheets, max_rows, engine)
+    if grids is not None:
+        return {name: _none_for_empty(grid) for name, grid in grids.items()}
     out = {}
     for name, rows in read_cells(path, max_rows=max_rows, sheets=sheets).items():
         out[name] = [tuple(r) for r in dense_rows(rows, sheet=name, path=path, fill=None,
@@ -261,23 +331,43 @@ def sheet_rows(path: str | Path, *, max_rows: int | None = None,
     return out
 
 
+def _none_for_empty(grid: list[list[Any]]) -> list[tuple]:
+    """Dense calamine rows as :func:`sheet_rows` gives them (None, trimmed to the cells)."""
+    rows = [tuple(None if v == "" else v for v in row) for row in grid]
+    width = 0
+    for row in rows:
+        end = len(row)
+        while end > width and row[end - 1] is None:
+            end -= 1
+        width = max(width, end)
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    return [row[:width] for row in rows]
+
+
 def read_excel(path: str | Path, sheet_name: str | int | None = 0, *,
                header: int | None = 0, skiprows: int | list[int] | None = None,
                nrows: int | None = None, dtype: Any = None, na_values: Any = None,
-               keep_default_na: bool = True) -> pd.DataFrame | dict[str, pd.DataFrame]:
+               keep_default_na: bool = True, engine: str | None = None
+               ) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """``pandas.read_excel`` for xlsx with the safety of :func:`read_cells`.
 
     Same results as pandas' openpyxl engine for the arguments supported here:
     ``sheet_name`` (name, index, or None for a dict of every sheet), ``header``,
     ``skiprows``, ``nrows``, ``dtype``, ``na_values``, ``keep_default_na``.
+    ``engine``: see the module notes.
     """
     from pandas.errors import EmptyDataError
     from pandas.io.parsers import TextParser
 
     path = Path(path)
-    cells = read_cells(path, sheets=[sheet_name] if isinstance(sheet_name, str) else None,
-                       max_rows=_rows_needed(header, skiprows, nrows))
-    names = list(cells)
+    only = [sheet_name] if isinstance(sheet_name, str) else None
+    max_rows = _rows_needed(header, skiprows, nrows)
+    grids = _fast_grids(path, only, max_rows, engine)
+    if grids is None:
+        cells = read_cells(path, sheets=only, max_rows=max_rows)
+        grids = {name: dense_rows(rows, sheet=name, path=path) for name, rows in cells.items()}
+    names = list(grids)
     if sheet_name is None:
         wanted = names
     elif isinstance(sheet_name, int):
@@ -285,13 +375,13 @@ def read_excel(path: str | Path, sheet_name: str | int | None = 0, *,
             raise FormatError(f"expected at least {sheet_name + 1} sheet(s), found "
                               f"{len(names)}", path=path)
         wanted = [names[sheet_name]]
-    elif sheet_name in cells:
+    elif sheet_name in grids:
         wanted = [sheet_name]
     else:
         raise FormatError(f"expected a sheet {sheet_name!r}, found {names}", path=path)
     out = {}
     for name in wanted:
-        data = _trimmed(dense_rows(cells[name], sheet=name, path=path))
+        data = _trimmed(grids[name])
         if not data:
             out[name] = pd.DataFrame()
             continue

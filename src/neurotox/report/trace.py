@@ -22,6 +22,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from neurotox.files import LogFileHandler
 from neurotox.io.output import OutputDir, RunRecord, sha256_file
 from neurotox.report.model import RunStamp
 
@@ -80,7 +81,7 @@ def run_log(od: OutputDir, prefix: str = "") -> Iterator[Path]:
     The file is closed when the block ends, before the manifest hashes it.
     """
     path = od.path(f"{prefix}/{RUN_LOG}" if prefix else RUN_LOG)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    handler = LogFileHandler(path, encoding="utf-8")
     handler.setLevel(logging.DEBUG)
     handler.setFormatter(logging.Formatter(_LOG_FORMAT))
     loggers = [logging.getLogger("neurotox"), logging.getLogger("py.warnings")]

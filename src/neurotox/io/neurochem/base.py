@@ -175,10 +175,17 @@ class Source(ZebrafishSource):
 
 
 def read_workbook(path: Path, container: str) -> dict[str, pd.DataFrame]:
-    """Every sheet of an xls/xlsx workbook as a frame of raw cells (no header)."""
-    engine = "xlrd" if container == "xls" else "openpyxl"
+    """Every sheet of an xls/xlsx workbook as a frame of raw cells (no header).
+
+    xlsx goes through :func:`neurotox.io.excel.read_excel` (bounded unpacking,
+    stray far cells and formula cells without a value named).
+    """
+    if container != "xls":
+        from neurotox.io.excel import read_excel
+
+        return read_excel(path, sheet_name=None, header=None, dtype=object)
     try:
-        return pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine=engine)
+        return pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="xlrd")
     except Exception as exc:  # the engines raise many types on damaged files
         if isinstance(exc, MemoryError):
             raise
