@@ -42,6 +42,7 @@ class NorParameters(BaseModel):
     max_training_bias: float | None = Field(default=None, gt=0, le=1)
     min_bout_s: float = Field(default=0.0, ge=0)
     exclude_climbing: bool = True
+    max_climbing_s: float | None = Field(default=10.0, ge=0)
     exploration_point: str = "nose"
     object_zone_pattern: str = "object"
     video_regex: str | None = None
@@ -50,6 +51,7 @@ class NorParameters(BaseModel):
     novel_default: str | None = None
     timepoint: str = "NA"
     normality_alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    file_subjects: dict[str, str] = Field(default_factory=dict)
     pose: PoseSettings | None = None
 
 
@@ -103,6 +105,12 @@ class TmazeParameters(BaseModel):
     familiar_zone: str = "familiar arm"
     timepoint: str = "NA"
     normality_alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    zone_arms: dict[str, str] = Field(default_factory=dict)
+    centre_zones: str = r"^(?:cent(?:er|re)|arena)$"
+    zone_point: str = "center"
+    no_zone_samples: Literal["exit", "continue"] = "exit"
+    min_entry_s: float = Field(default=0.0, ge=0)
+    file_subjects: dict[str, str] = Field(default_factory=dict)
     pose: ArmSettings | None = None
 
 

@@ -6,6 +6,7 @@ output contract of each kind).
 """
 
 from neurotox.io.rodent import ethovision, pose, tables  # noqa: F401  (register readers)
+from neurotox.io.rodent import anymaze, scoring  # noqa: F401,I001  (after tables: detection order)
 from neurotox.io.rodent.base import (
     PHASES,
     Poses,

@@ -48,6 +48,7 @@ Every reader returns a :class:`RodentData` whose ``kind`` says what it holds:
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
@@ -373,6 +374,36 @@ def phase_of(label: str, phase_map: dict[str, str] | None = None) -> str | None:
     """``training``/``test`` for a phase label (case-insensitive), None if unknown."""
     mapping = {**PHASE_ALIASES, **{k.lower(): v for k, v in (phase_map or {}).items()}}
     return mapping.get(str(label).strip().lower())
+
+
+def raw_rows(path: Path, max_rows: int | None = None) -> list[list[Any]]:
+    """Rows of a csv/txt file or of a workbook's first sheet, cells as read (banner rows too)."""
+    if is_excel(path):
+        from neurotox.io.excel import sheet_rows
+
+        sheets = list(sheet_rows(path, max_rows=max_rows).values())
+        return [list(r) for r in sheets[0]] if sheets else []
+    with open(path, "rb") as f:
+        raw = f.read() if max_rows is None else f.read(65536)
+    text = raw.decode(text_encoding(path), errors="replace" if max_rows else "strict")
+    text = text.lstrip("\ufeff")
+    check_nul(text, path)
+    lines = text.splitlines()[:max_rows] if max_rows else text.splitlines()
+    sep = guess_delimiter("\n".join(lines[:30]))
+    return [[c.strip() for c in row] for row in csv.reader(io.StringIO("\n".join(lines)),
+                                                            delimiter=sep)]
+
+
+def identity(found: str | None, given: str | None, path: Path, what: str) -> tuple[str, str]:
+    """(subject, how it was obtained) from the file, the caller, or the file name."""
+    if given is not None:
+        note = f"{what} {given!r} given by the protocol's file_subjects" + (
+            f" (the file says {found!r})" if found and found != given else "")
+        return given, note
+    if found:
+        return found, f"{what} {found!r} read from the file"
+    return path.stem, (f"{what} {path.stem!r} taken from the file name (the export has no "
+                       f"{what} field; set file_subjects in the protocol to override)")
 
 
 def frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:
