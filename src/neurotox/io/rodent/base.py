@@ -14,7 +14,9 @@ Every reader returns a :class:`RodentData` whose ``kind`` says what it holds:
     One row per subject × phase × object: ``subject``, ``phase`` (``training`` or
     ``test``), ``object`` (label as in the file, e.g. ``Left``), ``time_s``
     (exploration time), ``bouts`` (NaN if unknown), ``latency_s`` (first
-    exploration, NaN if unknown), ``source``.
+    exploration, NaN if unknown), ``climbing_s`` (time taken out of the
+    exploration because the animal's centre was on the object; NaN when the input
+    cannot tell), ``source``.
 ``key``
     One row per subject: ``subject``, ``novel`` (side ``L``/``R`` or the label of the
     novel object), ``source``.
@@ -75,7 +77,8 @@ from neurotox.io.text import (
 Kind = Literal["exploration", "key", "flags", "zone_samples", "trials", "entries", "poses",
                "zones", "objects", "zone_bins"]
 
-EXPLORATION_COLUMNS = ("subject", "phase", "object", "time_s", "bouts", "latency_s", "source")
+EXPLORATION_COLUMNS = ("subject", "phase", "object", "time_s", "bouts", "latency_s",
+                       "climbing_s", "source")
 KEY_COLUMNS = ("subject", "novel", "source")
 FLAG_COLUMNS = ("subject", "phase", "reason", "source")
 TRIAL_COLUMNS = ("subject", "condition", "session", "trial", "sample", "choice", "latency_s",
