@@ -80,14 +80,14 @@ def _arm_columns(data: RodentData, params: TmazeParameters) -> dict[str, str]:
         missing = sorted(set(params.zone_arms) - set(zones))
         if missing:
             raise InputError(f"zone(s) {quoted(missing)} of zone_arms not in the file; zones of "
-                             f"point {point!r}: {quoted(zones) or 'none'}", path=data.path)
+                             f"point {point!r}: {quoted(zones)}", path=data.path)
         arms = {zones[z]: label for z, label in params.zone_arms.items()}
     else:
         arms = {c: z for z, c in zones.items()
                 if not re.search(params.centre_zones, z, re.IGNORECASE)}
     if len(arms) < 2:
         raise InputError(f"expected at least 2 arm zones of point {point!r}, found "
-                         f"{quoted(arms.values()) or 'none'} (zones: {quoted(zones) or 'none'}; "
+                         f"{quoted(arms.values())} (zones: {quoted(zones)}; "
                          "set zone_arms or centre_zones)", path=data.path)
     return arms
 

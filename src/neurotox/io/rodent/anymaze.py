@@ -127,6 +127,9 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
     if not zones:
         raise FormatError(f"expected zone columns 'In <zone>' or 'Head in <zone>', found "
                           f"{quoted(df.columns)}", path=path)
+    if df.empty:
+        raise FormatError("anymaze-zone-samples: expected data rows below the header, found "
+                          "none", path=path)
     times = clock_seconds(df[tcol], path=path, column=tcol)
     flags, blanks = _flags(df, zones, path)
     step = float(np.median(np.diff(times))) if len(times) > 1 else np.nan
@@ -145,5 +148,5 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
 
 
 register_reader(Reader("anymaze-zone-samples", "zone_samples",
-                       "ANY-maze per-sample zone export (Time + 'In <zone>' 0/1 columns)",
+                       "ANY-maze zone samples csv/xlsx (Time + 'In <zone>' 0/1 columns per sample)",
                        _match, read_anymaze_samples))

@@ -380,7 +380,11 @@ def phase_of(label: str, phase_map: dict[str, str] | None = None) -> str | None:
 
 
 def raw_rows(path: Path, max_rows: int | None = None) -> list[list[Any]]:
-    """Rows of a csv/txt file or of a workbook's first sheet, cells as read (banner rows too)."""
+    """Rows of a csv/txt file or of a workbook's first sheet, cells as read (banner rows too).
+
+    With ``max_rows`` (sniffing a format), at most that many rows from the first
+    64 kB, cut at a NUL character; a full read refuses NUL characters.
+    """
     if is_excel(path):
         from neurotox.io.excel import sheet_rows
 
@@ -390,9 +394,11 @@ def raw_rows(path: Path, max_rows: int | None = None) -> list[list[Any]]:
         raw = f.read() if max_rows is None else f.read(65536)
     text = raw.decode(text_encoding(path), errors="replace" if max_rows else "strict")
     text = text.lstrip("\ufeff")
-    check_nul(text, path)
+    if max_rows:   # sniffing: the rows before a NUL (the full read names it)
+        text = text.split("\x00", 1)[0]
     lines = text.splitlines()[:max_rows] if max_rows else text.splitlines()
     sep = guess_delimiter("\n".join(lines[:30]))
+    check_nul(text, path, sep=sep)
     return [[c.strip() for c in row] for row in csv.reader(io.StringIO("\n".join(lines)),
                                                             delimiter=sep)]
 
