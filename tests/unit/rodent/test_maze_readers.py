@@ -256,3 +256,33 @@ def test_nor_review_flag_in_notes_and_conventions(tmp_path, make_study):
                for n in res.notes)
     assert any("exclude_climbing: true" in c and "max_climbing_s" in c for c in res.conventions)
     assert not animals.loc["training", "review"]
+
+
+# ------------------------------------------------------------------ identity from the file
+
+def ethovision(subject_row: str) -> str:
+    """A small EthoVision XT text export (header block, names, units, 4 samples)."""
+    header = ['"Experiment";"NOR"', '"Trial name";"Trial     7"', '"Start time";"10/3/2025 '
+              '10:00:00.000"', *([subject_row] if subject_row else [])]
+    names = ('"Trial time";"In zone(object left / Nose-point)";"In zone(object left / '
+             'Center-point)";"In zone(object right / Nose-point)"')
+    n = len(header) + 3
+    rows = [f'"Number of header lines:";"{n}"', *header, names, '"s";"";"";""']
+    rows += [f'"{t * 0.5:.3f}";"{a}";"0";"{b}"' for t, (a, b) in enumerate(
+        [(1, 0), (1, 0), (0, 1), (0, 0)])]
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("row, given, subject, said", [
+    ('"mouse ID";"ID7701"', None, "ID7701", "subject 'ID7701' read from the file"),
+    ("", None, "trial7", "subject 'trial7' taken from the file name"),
+    ('"mouse ID";"ID7701"', "M1", "M1", "subject 'M1' given by the protocol's file_subjects "
+                                       "(the file says 'ID7701')")])
+def test_ethovision_subject_from_header_then_name_then_override(tmp_path, row, given, subject,
+                                                               said):
+    path = _write(tmp_path, "trial7.txt", ethovision(row))
+    data = read_rodent(path, **({"subject": given} if given else {}))
+    assert data.fmt == "ethovision-raw"
+    assert (data.meta["subject"], data.meta["trial"]) == (subject, "Trial 7")
+    assert any(said in n for n in data.notes), data.notes
+    assert data.table["nose:object left"].tolist() == [1, 1, 0, 0]
