@@ -91,7 +91,8 @@ ANYMAZE = _lines("Test,Animal,Stage,Left object : time investigating,Right objec
 ZONEINFO = "arm.a;arm.b\nc1;c4\nc2;c5\nc3;c6\n"
 MAZE_SHEET = ("Y maze scoring sheet,,,\nScorer: JB,,,\n,,,\n"
               + _lines("Subject #,Group,Sex,Arm entries,Notes",
-                       ["R1,C,M,ABCACBBACB,", "R2,H,F,a-b-c-a-c-c-b-a,unclear", "10.1,C,M,CABCAB,"]))
+                       ["R1,C,M,ABCACBBACB,", "R2,H,F,a-b-c-a-c-c-b-a,unclear",
+                        "10.1,C,M,CABCAB,"]))
 ANYMAZE_SAMPLES = _lines("Time,Centre posn X,Centre posn Y,In top,In left,In right,In center,"
                          "Head in top",
                          [f"0:00:{0.25 * i:05.2f},{100 + i},50,{z}"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -286,3 +285,16 @@ def test_ethovision_subject_from_header_then_name_then_override(tmp_path, row, g
     assert (data.meta["subject"], data.meta["trial"]) == (subject, "Trial 7")
     assert any(said in n for n in data.notes), data.notes
     assert data.table["nose:object left"].tolist() == [1, 1, 0, 0]
+
+
+@pytest.mark.parametrize("name, model", [
+    ("nor-standard", NorParameters), ("tmaze-spontaneous", TmazeParameters),
+    ("tmaze-rewarded", TmazeParameters), ("ymaze-novel-arm", TmazeParameters)])
+def test_protocol_defaults_are_the_same_from_a_template_or_from_scratch(name, model):
+    """Every rule a rodent template sets equals the model's default, except the mode."""
+    from neurotox.protocols import load_protocol
+
+    scratch = model().model_dump()
+    differ = {k: (v, scratch[k]) for k, v in load_protocol(name).parameters.items()
+              if scratch[k] != v and k not in ("mode", "paradigm")}
+    assert differ == {}

@@ -30,8 +30,9 @@ def tmaze_conventions(params: TmazeParameters, *, chance_pct: float | None = Non
         bins = "all bins" if params.test_bins is None else f"the first {params.test_bins} bins"
         return [f"Novel-arm preference over {bins} of phase {params.test_phase!r} "
                 "(test_bins, test_phase)."]
-    out = [_reentries(params, chance_pct), f"Animals with fewer than {params.min_entries} arm entries "
-           "are excluded (min_entries)."]
+    out = [_reentries(params, chance_pct),
+           f"Animals with fewer than {params.min_entries} arm entries are excluded "
+           "(min_entries)."]
     if from_zones:
         out.append(_zones(params))
     return out

@@ -85,18 +85,24 @@ class ArmSettings(BaseModel):
 
 
 class TmazeParameters(BaseModel):
-    """Closed parameter model of the T-maze assay."""
+    """Closed parameter model of the T-maze assay.
+
+    Defaults equal the templates' values (``tmaze-spontaneous`` for the sequence
+    rules, ``tmaze-rewarded`` for ``min_trials``), so that a protocol written from
+    scratch scores like the template. ``window: null`` scores windows of as many
+    entries as the maze has arms.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     mode: Literal["continuous", "discrete", "novel_arm"] = "continuous"
     paradigm: Literal["spontaneous", "forced", "rewarded"] = "spontaneous"
     arms: tuple[str, ...] | None = None
-    window: int | None = Field(default=None, ge=2)
+    window: int | None = Field(default=3, ge=2)
     reentries: Literal["counted", "collapsed"] = "counted"
     min_entries: int = Field(default=8, ge=3)
     correct_rule: Literal["alternate", "same"] = "alternate"
-    min_trials: int = Field(default=1, ge=1)
+    min_trials: int = Field(default=5, ge=1)
     max_choice_latency_s: float | None = Field(default=None, gt=0)
     chance_pct: float = Field(default=50.0, gt=0, lt=100)
     test_phase: str = "novel"

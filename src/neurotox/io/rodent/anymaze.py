@@ -80,11 +80,13 @@ def clock_seconds(values: pd.Series, *, path: Path, column: str) -> np.ndarray:
     if len(back):
         i = int(back[0]) + 1
         raise FormatError(f"time {s.iloc[i]!r} is earlier than the sample before it "
-                          f"({s.iloc[i - 1]!r})", path=path, where=f"row {i + 2}, column {column!r}")
+                          f"({s.iloc[i - 1]!r})", path=path,
+                          where=f"row {i + 2}, column {column!r}")
     return out
 
 
-def _flags(df: pd.DataFrame, zones: dict[str, str], path: Path) -> tuple[dict[str, np.ndarray], int]:
+def _flags(df: pd.DataFrame, zones: dict[str, str], path: Path
+           ) -> tuple[dict[str, np.ndarray], int]:
     out, blanks = {}, 0
     for c, name in zones.items():
         v = to_float(df[c], path=path, column=c)

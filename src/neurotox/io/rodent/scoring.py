@@ -36,8 +36,8 @@ from neurotox.io.rodent.base import (
     ENTRY_COLUMNS,
     Reader,
     RodentData,
-    register_reader,
     raw_rows,
+    register_reader,
 )
 
 #: Rows searched for the header row (banner rows above it are skipped).
