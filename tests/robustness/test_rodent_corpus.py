@@ -52,14 +52,18 @@ def nor_file(data: str | bytes, name: str = "nor.csv") -> dict:
     return {**BASE, name: data}
 
 
+def edited(template: str, name: str, old: str, new: str) -> dict:
+    """The case files: BASE plus ``template`` with its first ``old`` replaced, as ``name``."""
+    assert old in template, old
+    return {**BASE, name: template.replace(old, new, 1)}
+
+
 def ent(old: str, new: str) -> dict:
-    assert old in ENTRIES, old
-    return {**BASE, "entries.csv": ENTRIES.replace(old, new, 1)}
+    return edited(ENTRIES, "entries.csv", old, new)
 
 
 def tri(old: str, new: str) -> dict:
-    assert old in TRIALS, old
-    return {**BASE, "trials.csv": TRIALS.replace(old, new, 1)}
+    return edited(TRIALS, "trials.csv", old, new)
 
 
 CASES = [
@@ -233,13 +237,11 @@ ZONE_ROW = "0:00:01.00,102,50,0,1,0,0"
 
 
 def sheet(old: str, new: str) -> dict:
-    assert old in SHEET, old
-    return {**BASE, "sheet.csv": SHEET.replace(old, new, 1)}
+    return edited(SHEET, "sheet.csv", old, new)
 
 
 def zones(old: str, new: str) -> dict:
-    assert old in ZONES, old
-    return {**BASE, "C1.csv": ZONES.replace(old, new, 1)}
+    return edited(ZONES, "C1.csv", old, new)
 
 
 def with_animal(last: str) -> str:
