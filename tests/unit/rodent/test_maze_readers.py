@@ -298,3 +298,21 @@ def test_protocol_defaults_are_the_same_from_a_template_or_from_scratch(name, mo
     differ = {k: (v, scratch[k]) for k, v in load_protocol(name).parameters.items()
               if scratch[k] != v and k not in ("mode", "paradigm")}
     assert differ == {}
+
+
+def test_misspelt_override_suggests_the_parameter():
+    from neurotox.assays.base import resolve_parameters
+
+    with pytest.raises(InputError, match=r"key 'parameters.rentries': unknown key \(did you "
+                                         r"mean 'reentries'\?\)"):
+        resolve_parameters("tmaze-spontaneous", {"rentries": "collapsed"}, source="--param")
+
+
+def test_text_ids_with_float_noise_are_matched_by_value(tmp_path, make_study):
+    path = _write(tmp_path, "s.csv", "Subject,Arm entries\n10.119999999999999,ABCABCAB\n"
+                                     "10.01,ACBACBAC\n")
+    data = read_rodent(path)
+    assert data.meta["numeric_subjects"] == ["10.119999999999999"]
+    study = make_study([("10.12", "C", "M"), ("10.01", "C", "M")])
+    res = analyse(study, [path], TmazeParameters())
+    assert sorted(res.endpoints["subject"].unique()) == ["10.01", "10.12"]

@@ -125,3 +125,17 @@ def test_rrios_subject_from_file_name_is_said(rrios, tmp_path):
     assert any("subject 'ymaze' taken from the file name" in n for n in data["notes"])
     # zones named as exported: top/left/right are arms, 'center' is not
     assert set(data["entries"]["arm"]) == {"top", "left", "right"}
+
+
+def test_authors_output_sheet_reads_with_ids_written_by_r(ricap, tmp_path):
+    """R wrote 10.12 as '10.119999999999999': matched to the subjects file by value."""
+    from neurotox.assays.rodent.params import TmazeParameters
+    from neurotox.assays.rodent.tmaze import analyse
+    from neurotox.study import load_study
+
+    study = load_study(_study(tmp_path, RICAP_IDS))
+    res = analyse(study, [ricap / "test2_authors_output.xlsx"], TmazeParameters())
+    per = res.details["tmaze_animals"].set_index("subject")
+    assert sorted(per.index) == RICAP_IDS
+    assert per.loc["10.12", "alternations"] == 18
+    assert any("10.119999999999999 -> 10.12" in n for n in res.notes)

@@ -18,8 +18,10 @@ several characters is one arm only when it is a spelled-out arm name
 
 Subject IDs typed as numbers in a workbook (``10.11``) are read as the shortest
 text that gives the number back (``10.11``; a number typed ``10.10`` reads
-``10.1``); such IDs are listed in ``meta['numeric_subjects']`` so that the assay
-can match them to the study's subjects by value.
+``10.1``); such IDs, and text IDs that are numbers written with binary noise
+(``10.119999999999999``, as R writes 10.12), are listed in
+``meta['numeric_subjects']`` so that the assay can match them to the study's
+subjects by value.
 """
 
 from __future__ import annotations
@@ -77,7 +79,17 @@ def _cell_text(value: Any) -> tuple[str, bool]:
     if isinstance(value, float | np.floating):
         v = float(value)
         return (str(int(v)) if v.is_integer() else repr(v)), True
-    return str(value).strip(), False
+    text = str(value).strip()
+    return text, _float_noise(text)
+
+
+def _float_noise(text: str) -> bool:
+    """True for a number written with binary noise (``10.119999999999999`` for 10.12)."""
+    try:
+        v = float(text)
+    except ValueError:
+        return False
+    return np.isfinite(v) and len(repr(v)) < len(text) and "e" not in text.lower()
 
 
 def _find(keys: list[str], aliases: tuple[str, ...]) -> int | None:
