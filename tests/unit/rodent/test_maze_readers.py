@@ -316,3 +316,13 @@ def test_text_ids_with_float_noise_are_matched_by_value(tmp_path, make_study):
     study = make_study([("10.12", "C", "M"), ("10.01", "C", "M")])
     res = analyse(study, [path], TmazeParameters())
     assert sorted(res.endpoints["subject"].unique()) == ["10.01", "10.12"]
+
+
+def test_nor_from_centre_zones_only_cannot_tell_climbing(tmp_path):
+    train = nor_samples("0000000011111111", "0000000000001111", "1111110000000000")
+    path = _write(tmp_path, "t1.csv", train)
+    params = NorParameters(exploration_point="centre", file_subjects={"t1.csv": "R1"})
+    explo = nor_collect([path], params)["exploration"].set_index("object")
+    # 'In object left' (centre) in samples 12-15: 2 s, none removed, climbing unknown
+    assert explo.loc["object left", "time_s"] == pytest.approx(2.0)
+    assert np.isnan(explo.loc["object left", "climbing_s"])

@@ -58,10 +58,12 @@ def exploration_from_zone_samples(data: RodentData, params: NorParameters) -> pd
     A sample counts for an object when the ``exploration_point`` (nose) is in the
     object zone and, with ``exclude_climbing``, the centre point is not (the animal
     on/over the object); the time so removed is ``climbing_s``. Zones whose name
-    contains ``object_zone_pattern`` are objects.
+    contains ``object_zone_pattern`` are objects. With the centre point as the
+    exploration point (exports without head or nose zones) climbing cannot be
+    told apart: nothing is removed and ``climbing_s`` is NaN.
     """
     t = data.table
-    point = params.exploration_point.lower()
+    point = params.exploration_point.lower().replace("centre", "center")
     zones = sorted(c.split(":", 1)[1] for c in t.columns if c.startswith(f"{point}:")
                    and re.search(params.object_zone_pattern, c.split(":", 1)[1], re.I))
     if len(zones) != 2:
@@ -72,12 +74,16 @@ def exploration_from_zone_samples(data: RodentData, params: NorParameters) -> pd
     flags, removed = {}, {}
     for z in zones:
         mask = t[f"{point}:{z}"].to_numpy() > 0
-        on = t[f"center:{z}"].to_numpy() > 0 if f"center:{z}" in t else np.zeros(len(t), bool)
+        on = t[f"center:{z}"].to_numpy() > 0 if f"center:{z}" in t and point != "center" \
+            else np.zeros(len(t), bool)
         removed[z] = mask & on if params.exclude_climbing else np.zeros(len(t), bool)
         flags[z] = mask & ~removed[z]
     step = float(np.median(durations)) if len(durations) else np.nan
     per = _zone_rows(t["time_s"].to_numpy(float), flags, removed, durations,
                      int(round(params.min_bout_s / step)) if step > 0 else 1)
+    if point == "center":   # the centre point itself explores: climbing cannot be told
+        for v in per.values():
+            v["climbing_s"] = np.nan
     subject = data.meta["subject"]
     return pd.DataFrame([{"subject": subject, "phase": "", "object": z, **v,
                           "source": f"{data.path.name}:{data.meta['trial']}"}
