@@ -68,6 +68,9 @@ class Group(BaseModel):
     dose: float = Field(ge=0, allow_inf_nan=False)
     dose_unit: str = Field(min_length=1)
     control: bool = False
+    #: Which test item the group received, in studies of several (screens of many
+    #: chemicals); doses are ordered within each test item.
+    test_item: str | None = Field(default=None, min_length=1)
 
     @field_validator("dose_unit")
     @classmethod
@@ -393,7 +396,7 @@ class StudySpec(BaseModel):
 
 
 def _check_doses(groups: tuple[Group, ...]) -> None:
-    """One dose unit; no control above a treated dose; doses in one order with the list."""
+    """One dose unit; no control above a treated dose; doses in list order per test item."""
     units: dict[str, list[str]] = {}
     for g in groups:
         units.setdefault(g.dose_unit, []).append(g.id)
@@ -408,12 +411,19 @@ def _check_doses(groups: tuple[Group, ...]) -> None:
             if c.dose > low.dose:
                 raise ValueError(f"control group {c.id!r} has dose {c.dose:g}, above the "
                                  f"dose {low.dose:g} of treated group {low.id!r}")
+    for item in dict.fromkeys(g.test_item for g in treated):
+        series = [g for g in groups if g.control or g.test_item == item]
+        _check_order(series)
+
+
+def _check_order(groups: list[Group]) -> None:
     doses = [g.dose for g in groups]
     pairs = list(zip(doses, doses[1:], strict=False))
     if not (all(a <= b for a, b in pairs) or all(a >= b for a, b in pairs)):
         listed = ", ".join(f"{g.id} {g.dose:g}" for g in groups)
         raise ValueError(f"group doses are not in one order with the group list ({listed}); "
-                         "list the groups by increasing or decreasing dose")
+                         "list the groups by increasing or decreasing dose (in a study of "
+                         "several test items, give each group its test_item)")
 
 
 # ---------------------------------------------------------------- plate wells

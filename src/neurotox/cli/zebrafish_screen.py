@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from neurotox.cli.options import open_output, output_options
-from neurotox.cli.zebrafish import _overrides, _write
+from neurotox.cli.options import open_output, output_options, overrides
+from neurotox.cli.zebrafish import _write
 
 
 @click.command()
@@ -40,12 +40,13 @@ def zebrafish_screen(files: tuple[Path, ...], protocol: str, fmt: str | None,
     from neurotox.assays.base import resolve_parameters
     from neurotox.assays.zebrafish.screen import analyse_screen, load_inputs
 
-    overrides = _overrides(sets)
+    over = overrides(sets, "--set")
     if fmt is not None:
-        overrides["format"] = fmt
-    proto, params = resolve_parameters(protocol, overrides, source="--set")
+        over["format"] = fmt
+    proto, params = resolve_parameters(protocol, over, source="--set")
     exports, tables = load_inputs(list(files), params)
-    with open_output(output, force, protocol=proto.name, files=list(files),
+    with open_output(output, force, inputs=[*files, proto.path], protocol=proto.name,
+                     files=list(files),
                      workers=workers, scheduler=scheduler,
                      parameters=params.model_dump(mode="json")) as od:
         od.record.add_inputs(list(files))

@@ -345,7 +345,8 @@ def write_screen(folder: Path, seed: int) -> dict[str, Any]:
         "groups": [{"id": "vehicle", "label": "Vehicle (DMSO)", "dose": 0, "dose_unit": "uM",
                     "control": True}] + [
             {"id": f"{chem}_{conc:g}", "label": f"{chem} {conc:g} uM", "dose": conc,
-             "dose_unit": "uM"} for chem in ("1021", "725", "C3") for conc in SCREEN_CONCS],
+             "dose_unit": "uM", "test_item": chem}
+            for chem in ("1021", "725", "C3") for conc in SCREEN_CONCS],
         "assays": [{"assay": "zebrafish_screen", "protocol": "zebrafish-screen-epa",
                     "input": ["screen_lmr0.csv.gz", "morphology.csv"]}]})
     return _screen_truth(wells)

@@ -194,9 +194,15 @@ def test_dask_local_cluster_equals_local_run(sim_plate):
     tasks, _ = plan_fields(folder / "images", params, overlays="none")
     tasks = tasks[:3]
     local = run_fields(tasks, workers=1)
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    import dask
+
+    # generous timeouts: on a loaded machine start-up and shutdown of the in-process
+    # cluster can take longer than dask's defaults
+    with dask.config.set({"distributed.comm.timeouts.connect": "300s",
+                          "distributed.comm.timeouts.tcp": "300s"}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                     dashboard_address=None) as cluster, \
+            distributed.Client(cluster, timeout="300s") as client:
         remote = run_fields(tasks, scheduler=client)
     for a, b in zip(local, remote, strict=True):
         assert a.source == b.source
