@@ -6,13 +6,17 @@ otherwise in a local process pool, or on a Dask cluster when ``scheduler`` is
 given. At most twice as many tasks as workers are in flight at a time, so a long
 task list never holds all its pending work (or all its results) at once. Nothing
 here knows about assays; callers that need an order sort the results themselves.
+
+:class:`TaskPool` is for work that should go on while the caller does something
+else: tasks are submitted now and their results collected later (a report draws
+its figures while it builds its tables).
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
 
 from neurotox.errors import InputError
@@ -53,6 +57,64 @@ def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = Non
     else:
         stream = _pool_results(fn, tasks, workers)
     yield from tqdm(stream, total=len(tasks), disable=not progress, unit=unit, desc=desc)
+
+
+class TaskPool:
+    """Tasks submitted now, their results collected later.
+
+    A local process pool of ``workers`` processes (default: one per core), forked
+    at the first submission (or :meth:`start`) so that they inherit what this
+    process has loaded by then, each running ``initializer`` first; with one
+    worker each task runs in this process when it is submitted (no initializer).
+    Use as a context manager: leaving it waits for the tasks still running, or
+    cancels the queued ones when an exception leaves it.
+    """
+
+    def __init__(self, workers: int | None = None, *,
+                 initializer: Callable[[], Any] | None = None):
+        self.workers = workers or os.cpu_count() or 1
+        self.initializer = initializer
+        self._pool: ProcessPoolExecutor | None = None
+
+    def start(self) -> None:
+        """Fork the processes now (they run ``initializer`` while this process goes on)."""
+        if self.workers > 1 and self._pool is None:
+            self.submit(_nothing, None)
+
+    def submit(self, fn: Callable[[T], R], task: T) -> Future:
+        """``fn(task)`` as a future (module-level ``fn`` and picklable ``task``)."""
+        if self.workers <= 1:
+            done: Future = Future()
+            try:
+                done.set_result(fn(task))
+            except Exception as exc:  # raised again by done.result()
+                done.set_exception(exc)
+            return done
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers,
+                                             initializer=self.initializer)
+        return self._pool.submit(fn, task)
+
+    @property
+    def running(self) -> bool:
+        """True once the processes are forked (what this process loads later, they do not see)."""
+        return self._pool is not None
+
+    def close(self, *, cancel: bool = False) -> None:
+        """Shut the processes down: wait for running tasks, drop queued ones if ``cancel``."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
+
+    def __enter__(self) -> TaskPool:
+        return self
+
+    def __exit__(self, exc_type: Any, *rest: Any) -> None:
+        self.close(cancel=exc_type is not None)
+
+
+def _nothing(_: Any) -> None:
+    return None
 
 
 def _bounded(submit: Callable[[T], Any], done_of: Callable[[set], tuple[set, set]],

@@ -25,6 +25,7 @@ from neurotox.io.output import OutputDir, RunRecord, build_manifest, software_ve
 from neurotox.study import Study, load_study, read_exclusions
 
 if TYPE_CHECKING:
+    from neurotox.parallel import TaskPool
     from neurotox.report import Report
     from neurotox.report.historical import HistoricalRanges
 
@@ -150,11 +151,11 @@ def exclusion_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def analyse(table: pd.DataFrame, study: Study) -> Any:
+def analyse(table: pd.DataFrame, study: Study, pool: TaskPool | None = None) -> Any:
     """Run the study's statistical plan on the table (``neurotox.stats.analyse``)."""
     from neurotox.stats import analyse as stats_analyse
 
-    return stats_analyse(table, study.spec.statistics, list(study.spec.groups))
+    return stats_analyse(table, study.spec.statistics, list(study.spec.groups), pool=pool)
 
 
 def guideline_deviations(study: Study, table: pd.DataFrame,
@@ -279,22 +280,33 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
     input hashes; its SHA-256 is printed in the report) and ``run.log``.
 
     """
+    from threadpoolctl import threadpool_limits
+
+    from neurotox.parallel import TaskPool
     from neurotox.report import (
+        FIGURE_FORMATS,
         build_report,
         needs_figures,
         needs_tables,
-        render_figures,
+        prepare_worker,
         write_report,
     )
+    from neurotox.report.figures import FigureQueue
     from neurotox.report.neurochem import add_neurochem_sections
     from neurotox.report.screen import add_screen_tables
     from neurotox.report.trace import run_log, write_run_record
 
     record = record or od.record
     formats = list(formats)
-    with run_log(od, prefix):
+    # Parallel work runs in processes; BLAS threads inside them only compete for the
+    # cores (the matrices of these models are small). Results are the same.
+    pool = TaskPool(workers, initializer=prepare_worker if needs_tables(formats) else None)
+    with run_log(od, prefix), pool, threadpool_limits(1, user_api="blas"):
         step = Progress(f"report {Path(study_file).resolve().parent.name}")
         study = load_study(study_file)
+        import neurotox.stats  # noqa: F401  (statsmodels, scipy: inherited by the pool)
+
+        pool.start()  # its processes load matplotlib and pybmds while the assays run
         collected = prepare(study, endpoints_file, record)
         step("assays", f"{len(collected.table)} values, {collected.table['endpoint'].nunique()} "
              "endpoints")
@@ -308,7 +320,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         if collected.conventions:
             record.parameters.setdefault("conventions", {}).update(
                 {f"{prefix}:{k}" if prefix else k: v for k, v in collected.conventions.items()})
-        analysis = analyse(collected.table, study)
+        analysis = analyse(collected.table, study, pool)
         step("statistics", f"{len(analysis.decisions)} analyses")
         deviations = guideline_deviations(study, collected.table, collected.notes)
         record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
@@ -317,22 +329,29 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         stamp = write_run_record(od, prefix, record, study_id=study.study_id, inputs=inputs,
                                  software=software)
         log.info("run ID %s", stamp.run_id)
+        # benchmark-dose fits and figures run in the pool while the tables are built
+        # and the formats without figures are written
+        queue = FigureQueue(pool) if needs_figures(formats) else None
         report = build_report(study.spec, collected.table, analysis.results,
                               analysis.decisions, software=software, deviations=deviations,
                               exclusions=exclusion_lines(collected.table), bmd=bmd,
                               figures=False, parameters=collected.parameters, stamp=stamp,
                               paper=paper, workers=workers, tables=needs_tables(formats),
-                              historical=historical, conventions=collected.conventions)
+                              historical=historical, conventions=collected.conventions,
+                              pool=pool, figure_queue=queue)
         add_neurochem_sections(report, collected.details, study.spec, censoring_text(study))
         if report.tables:
             add_screen_tables(report, collected.details, study.spec)
             step("tables and fits", f"{len(report.tables)} tables")
         for msg in report.appendix:
             log.info("software message (methods appendix): %s", msg)
-        if needs_figures(formats):
-            report.figures = render_figures(report.figure_jobs, workers=workers)
+        written = write_report(od, report, [f for f in formats if f not in FIGURE_FORMATS],
+                               prefix=prefix)
+        if queue is not None:
+            report.figures = queue.figures(report.figure_jobs)
             step("figures", f"{len(report.figures)} figures")
-        written = write_report(od, report, formats, prefix=prefix, workers=workers)
+        written += write_report(od, report, [f for f in formats if f in FIGURE_FORMATS],
+                                prefix=prefix)
         for key, df in sorted(collected.details.items()):
             od.write_table(df, f"{prefix}/details/{key}" if prefix else f"details/{key}",
                            formats=("csv",))

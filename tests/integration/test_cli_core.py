@@ -110,3 +110,29 @@ def test_simulated_study_verifies_and_detects_a_flipped_byte(invoke, tmp_path):
     assert r.output.strip() == "study.yaml: changed (SHA-256 differs)"
     r = invoke("simulate", "nor", "-o", out)
     assert r.exit_code == 2 and "output already exists; use --force" in r.output
+
+
+def test_check_catches_what_report_rejects_and_notes_mapped_sex_codes(invoke, tmp_path):
+    """An unknown FOB item column fails 'check' (with "did you mean"); lab sex codes pass."""
+    (tmp_path / "subjects.csv").write_text("subject,group,sex\nA1,G1,Male\nA2,G1,weiblich\n"
+                                           "B1,G2,m\nB2,G2,Female\n", encoding="utf-8")
+    study = ("study_id: T-1\ntitle: t\ntest_item: X\nsubjects: subjects.csv\ngroups:\n"
+             "  - {id: G1, label: Control, dose: 0, dose_unit: mg/kg/day, control: true}\n"
+             "  - {id: G2, label: High, dose: 100, dose_unit: mg/kg/day}\n"
+             "assays:\n  - {assay: fob, protocol: fob-standard, input: fob.csv}\n")
+    (tmp_path / "study.yaml").write_text(study)
+    fob = "subject,occasion,{}\nA1,w4,1\nA2,w4,0\nB1,w4,1\nB2,w4,1\n"
+    (tmp_path / "fob.csv").write_text(fob.format("tremors"))
+    r = invoke("check", tmp_path / "study.yaml")
+    assert r.exit_code == 0, r.output
+    assert ("note: subjects.csv: sex codes mapped: 'Female' -> F, 'Male' -> M, 'm' -> M, "
+            "'weiblich' -> F") in r.output
+    assert "assay fob: protocol fob-standard, 1 input file(s), 4 values" in r.output
+    (tmp_path / "fob.csv").write_text(fob.format("tremor_score"))
+    r = invoke("check", tmp_path / "study.yaml")
+    assert r.exit_code == 2
+    errors = [line for line in r.output.splitlines() if not line.startswith("INFO: ")]
+    assert len(errors) == 1
+    assert errors[0].startswith(f"Error: {tmp_path / 'fob.csv'}, row 1, column 'tremor_score': "
+                                "unknown FOB item column 'tremor_score' (did you mean "
+                                "'tremors'?); known items: 'approach_response'")

@@ -31,7 +31,8 @@ DEFAULT_FORMATS = ("xlsx", "docx", "html", "csv")
 @click.option("--bmd/--no-bmd", default=True, show_default=True,
               help="Benchmark doses (pybmds) for in-vivo endpoints with a significant trend.")
 @click.option("--workers", type=click.IntRange(min=1), default=None,
-              help="Processes for figures and benchmark-dose fits [default: one per core].")
+              help="Processes for statistics, benchmark-dose fits and figures [default: one "
+              "per core].")
 @output_options
 def report(study_file: Path | None, study_opt: Path | None, endpoints_file: Path | None,
            formats: str, paper: str | None, bmd: bool, workers: int | None, output: Path,

@@ -9,7 +9,7 @@ the study; :func:`write_report` renders it into an output folder in any of
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -17,9 +17,10 @@ import pandas as pd
 
 from neurotox.errors import InputError, quoted
 from neurotox.io.output import OutputDir
-from neurotox.report.bmd import bmd_table, reliability, trend_bmds
+from neurotox.parallel import TaskPool
+from neurotox.report.bmd import bmd_table, collect_bmds, reliability, start_bmds, trend_bmds
 from neurotox.report.context import Context
-from neurotox.report.figures import plan_figures, render_figures
+from neurotox.report.figures import FigureQueue, plan_figures, render_figures
 from neurotox.report.findings import conclusions_table, findings_tables
 from neurotox.report.front import front_matter
 from neurotox.report.historical import HistoricalRanges
@@ -50,7 +51,7 @@ from neurotox.study import StudySpec
 
 __all__ = ["FORMATS", "Cell", "ColumnGroup", "Figure", "FrontMatter", "Report", "Row",
            "RunStamp", "Table", "build_report", "needs_figures", "needs_tables", "parse_formats",
-           "render_figures", "write_report"]
+           "prepare_worker", "render_figures", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,9 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
                  parameters: Mapping[str, Any] | None = None, stamp: RunStamp | None = None,
                  paper: str | None = None, workers: int | None = 1,
                  tables: bool = True, historical: HistoricalRanges | None = None,
-                 conventions: Mapping[str, list[str]] | None = None) -> Report:
+                 conventions: Mapping[str, list[str]] | None = None,
+                 pool: TaskPool | None = None,
+                 figure_queue: FigureQueue | None = None) -> Report:
     """Assemble the report model.
 
     Parameters
@@ -103,6 +106,13 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         Historical control ranges to show beside the concurrent control.
     conventions
         Result-changing assay rules by assay entry key, stated in the methods.
+    pool
+        Run the benchmark-dose fits here, while the tables are built (instead of
+        in ``workers`` processes, waiting for them).
+    figure_queue
+        Start drawing the figures here as soon as they are known (the figures
+        that do not show a benchmark dose while the fits run); the caller
+        collects them with ``figure_queue.figures(report.figure_jobs)``.
 
     Returns
     -------
@@ -113,11 +123,14 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     labels = TimepointLabels.from_parameters(parameters or {},
                                              {a.key: a.assay for a in spec.assays})
     ctx = Context(spec, table, labels, historical)
+    get_bmds = _bmd_fits(results, bmd and tables, workers, pool)
     fits = concentration_fits(results, table, decisions, alpha=spec.statistics.alpha) \
         if tables else {}
-    bmds = trend_bmds(results, workers=workers) if bmd and tables else {}
+    if figure_queue is not None and tables:
+        figure_queue.start(plan_figures(ctx, results, decisions, fits, {}))
+    numbered = _numbered(ctx, results, decisions, fits, get_bmds) if tables else []
+    bmds = get_bmds()
     _log_bmds(bmds, [g.dose for g in spec.groups])
-    numbered = _numbered(ctx, results, decisions, fits, bmds) if tables else []
     head = study_header(spec)
     if spec.guideline is None and "Guideline" in head:
         del head["Guideline"]
@@ -135,6 +148,27 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     return report
 
 
+def prepare_worker() -> None:
+    """Load what figures and benchmark-dose fits need, in a process of a report's pool."""
+    from neurotox.report.figures import _warm_up
+    from neurotox.stats.bmd import _quiet_gsl
+
+    _warm_up()  # matplotlib, fonts and text caches
+    _quiet_gsl()  # pybmds
+
+
+def _bmd_fits(results: pd.DataFrame, wanted: bool, workers: int | None,
+              pool: TaskPool | None) -> Callable[[], dict]:
+    """The benchmark doses, fitted now or started in ``pool``, as a function returning them."""
+    if not wanted:
+        return dict
+    if pool is None:
+        done = trend_bmds(results, workers=workers)
+        return lambda: done
+    started = start_bmds(results, pool)
+    return lambda: collect_bmds(started)
+
+
 def _log_bmds(bmds: dict, doses: list[float]) -> None:
     for (assay, endpoint, sex, tp), r in bmds.items():
         flag = reliability(r, doses)
@@ -143,11 +177,13 @@ def _log_bmds(bmds: dict, doses: list[float]) -> None:
 
 
 def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits: dict,
-              bmds: dict) -> list[Table]:
+              get_bmds: Callable[[], dict]) -> list[Table]:
     """Every table in report order, numbered.
 
     Findings, conclusions, group tables by category (pathology with the
-    structural ones), fits, listings.
+    structural ones), fits, listings. ``get_bmds`` gives the benchmark doses when
+    their table is reached (fits running elsewhere go on while the tables before
+    it are built).
     """
     tables = findings_tables(ctx, results, decisions, 0)
     tables.append(conclusions_table(ctx, results, 0))
@@ -157,6 +193,7 @@ def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits
     if fits:
         units = sorted({u for u in ctx.table["dose_unit"] if u in CONCENTRATION_UNITS})
         tables.append(potency_table(fits, ctx.spec, 0, ", ".join(units)))
+    bmds = get_bmds()
     if bmds:
         tables.append(bmd_table(bmds, ctx.spec, 0))
     tables += listing_tables(ctx.table, ctx, 0, skip=[PATHOLOGY]) + pathology_listing(ctx)

@@ -17,10 +17,11 @@ import math
 import os
 import sys
 from collections.abc import Iterator
+from concurrent.futures import Future
 
 import pandas as pd
 
-from neurotox.parallel import run_tasks
+from neurotox.parallel import TaskPool, run_tasks
 from neurotox.report.labels import unit_symbol
 from neurotox.report.model import Cell, Row, Table
 from neurotox.report.potency import is_concentration
@@ -100,8 +101,21 @@ def trend_bmds(results: pd.DataFrame, *, workers: int | None = 1) -> dict[BmdKey
     Each endpoint is fitted once (about 1 s with pybmds); with ``workers`` > 1 the
     fits run in that many processes.
     """
-    tasks = [t for t in (_task(k, rows) for k, rows in _candidates(results)) if t is not None]
-    return dict(sorted(run_tasks(_fit, tasks, workers=workers)))
+    return dict(sorted(run_tasks(_fit, _tasks(results), workers=workers)))
+
+
+def start_bmds(results: pd.DataFrame, pool: TaskPool) -> list[Future]:
+    """The fits of :func:`trend_bmds`, submitted to ``pool``; collect with :func:`collect_bmds`."""
+    return [pool.submit(_fit, t) for t in _tasks(results)]
+
+
+def collect_bmds(started: list[Future]) -> dict[BmdKey, BmdResult]:
+    """The results of :func:`start_bmds` (waiting for them), as :func:`trend_bmds` returns them."""
+    return dict(sorted(f.result() for f in started))
+
+
+def _tasks(results: pd.DataFrame) -> list[tuple[BmdKey, list, list, dict]]:
+    return [t for t in (_task(k, rows) for k, rows in _candidates(results)) if t is not None]
 
 
 def reliability(r: BmdResult, doses: list[float]) -> str:

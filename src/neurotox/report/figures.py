@@ -462,6 +462,39 @@ def render_figures(jobs: list[FigureJob], *, workers: int | None = None) -> list
     return sorted(run_tasks(draw, jobs, workers=workers), key=lambda f: f.number)
 
 
+class FigureQueue:
+    """Figures drawn in a :class:`~neurotox.parallel.TaskPool` while the caller goes on.
+
+    :meth:`start` submits jobs as soon as they are known (before the final
+    numbering); :meth:`figures` waits for the jobs of the final list, submitting
+    those not started yet, and numbers the figures as that list does. A started
+    job is reused for a job of the final list with the same key, plot and
+    caption (a figure's drawing does not depend on its number).
+    """
+
+    def __init__(self, pool: Any):
+        if not getattr(pool, "running", False):
+            _warm_up()  # before the pool's processes are forked: they inherit the caches
+        self.pool = pool
+        self.started: dict[str, tuple[str, str, Any]] = {}
+
+    def start(self, jobs: list[FigureJob]) -> None:
+        """Submit the jobs not submitted yet (or submitted with another plot or caption)."""
+        for job in jobs:
+            if self.started.get(job.key, ("", "", None))[:2] != (job.plot, job.title):
+                self.started[job.key] = (job.plot, job.title, self.pool.submit(draw, job))
+
+    def figures(self, jobs: list[FigureJob]) -> list[Figure]:
+        """Every job of the final list drawn, numbered and captioned as the list says."""
+        self.start(jobs)
+        out = []
+        for job in jobs:
+            fig = self.started[job.key][2].result()
+            out.append(Figure(number=job.number, title=job.title, key=job.key, png=fig.png,
+                              svg=fig.svg, category=job.category))
+        return sorted(out, key=lambda f: f.number)
+
+
 def _warm_up() -> None:
     """Draw a tiny figure with text once per process (fonts, glyph and text caches)."""
     global _WARM

@@ -6,8 +6,9 @@ are :data:`RESULT_COLUMNS` and :data:`DECISION_COLUMNS`, in that order.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,10 +18,13 @@ from neurotox.endpoints import Endpoint
 from neurotox.errors import InputError, quoted
 from neurotox.stats import ancova
 from neurotox.stats import censored as cens
-from neurotox.stats.mixed import repeated_measures_decision
+from neurotox.stats.mixed import repeated_measures_row, repeated_measures_tasks
 from neurotox.stats.tree import StratumOutcome, compare_to_control
 from neurotox.study import Group, StatisticsPlan
 from neurotox.vocab import Censoring, DataType, Direction
+
+if TYPE_CHECKING:
+    from neurotox.parallel import TaskPool
 
 #: Columns of ``Analysis.results``, in order.
 RESULT_COLUMNS = [
@@ -221,7 +225,8 @@ def _check_groups(df: pd.DataFrame, order: Mapping[str, tuple]) -> None:
 def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
             groups: Sequence[Group] = (), *,
             registry: Mapping[str, Endpoint] | None = None,
-            covariates: Mapping[str, str] | None = None) -> Analysis:
+            covariates: Mapping[str, str] | None = None,
+            pool: TaskPool | None = None) -> Analysis:
     """Analyse an EndpointTable following the statistical plan.
 
     Parameters
@@ -239,6 +244,10 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
         Endpoint → covariate endpoint analysed by ANCOVA instead of the decision
         tree's vs-control tests (default: :func:`neurotox.stats.ancova.registry_covariates`,
         brain weight on terminal body weight); ``{}`` turns the ANCOVA off.
+    pool
+        Run the tests of the strata and the mixed models in this
+        :class:`~neurotox.parallel.TaskPool` (same results; default: here, one
+        after another).
 
     Returns
     -------
@@ -298,11 +307,19 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     per_row = _PerRow(len(desc))
     dec_rows = []
     bounds = np.flatnonzero(np.diff(desc["_stratum"].to_numpy())) + 1
-    for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(desc)], strict=True):
+    strata = [(start, stop, tuple(desc.iloc[start][STRATUM]))
+              for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(desc)], strict=True)]
+    rm_tasks = repeated_measures_tasks(df, reg, plan, order)
+    if pool is None:
+        outcomes: Iterable = (_stratum(key, desc.iloc[start:stop], reg[key[2]], plan, order,
+                                       (values, codes), idx_by_cell, litters)
+                              for start, stop, key in strata)
+    else:  # the mixed models (the longest tasks) first
+        rm_started = [pool.submit(repeated_measures_row, t) for t in rm_tasks]
+        outcomes = _strata_in_pool(pool, strata, desc, reg, (plan, order, (values, codes),
+                                                            litters), idx_by_cell)
+    for (start, stop, key), (out, decision) in zip(strata, outcomes, strict=True):
         cells = desc.iloc[start:stop]
-        key = tuple(cells.iloc[0][STRATUM])
-        out, decision = _stratum(key, cells, reg[key[2]], plan, order, (values, codes),
-                                 idx_by_cell, litters)
         if key[2] in covariates and decision["path"] == "censored":
             decision["note"] = "; ".join(x for x in (
                 decision["note"], "ANCOVA not run: censored values need the rank test") if x)
@@ -315,7 +332,9 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
                 decision["note"], "ANCOVA not run: litters enter as a random effect") if x)
         per_row.put(slice(start, stop), out)
         dec_rows.append(decision)
-    dec_rows.extend(_censoring_noted(repeated_measures_decision(df, reg, plan, order), df))
+    rm_rows = ([repeated_measures_row(t) for t in rm_tasks] if pool is None
+               else [f.result() for f in rm_started])
+    dec_rows.extend(_censoring_noted(rm_rows, df))
     results = _finish_results(desc, per_row, df, reg, plan, order)
     decisions = pd.DataFrame(dec_rows, columns=DECISION_COLUMNS) if dec_rows \
         else _empty(DECISION_COLUMNS)
@@ -415,6 +434,34 @@ def _finish_results(desc: pd.DataFrame, per_row: _PerRow, df: pd.DataFrame,
 
 def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+
+
+def _strata_in_pool(pool: TaskPool, strata: list[tuple[int, int, tuple]], desc: pd.DataFrame,
+                    reg: Mapping[str, Endpoint], shared: tuple, idx_by_cell: Mapping) -> list:
+    """``_stratum`` of every stratum, computed in ``pool`` in interleaved chunks, in order."""
+    n = min(len(strata), 4 * pool.workers)
+    chunks = [range(i, len(strata), n) for i in range(n)]
+    started = []
+    for chunk in chunks:
+        items = []
+        for j in chunk:
+            start, stop, key = strata[j]
+            cells = desc.iloc[start:stop]
+            cell_keys = [(*key, g) for g in cells["group"]]
+            items.append((key, cells, reg[key[2]],
+                          {k: idx_by_cell[k] for k in cell_keys if k in idx_by_cell}))
+        started.append(pool.submit(_strata_task, (items, shared)))
+    out: list = [None] * len(strata)
+    for chunk, future in zip(chunks, started, strict=True):
+        for j, outcome in zip(chunk, future.result(), strict=True):
+            out[j] = outcome
+    return out
+
+
+def _strata_task(task: tuple) -> list[tuple[StratumOutcome, dict]]:
+    items, (plan, order, data, litters) = task
+    return [_stratum(key, cells, ep, plan, order, data, idx, litters)
+            for key, cells, ep, idx in items]
 
 
 def _litter_model(plan: StatisticsPlan, inc: pd.DataFrame) -> bool:

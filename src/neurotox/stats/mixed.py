@@ -327,18 +327,25 @@ def repeated_measures_decision(df: pd.DataFrame, registry: Mapping, plan: Statis
         One decision row per endpoint x sex with at least two timepoints.
 
     """
-    rows = []
+    return [repeated_measures_row(t) for t in repeated_measures_tasks(df, registry, plan, order)]
+
+
+def repeated_measures_tasks(df: pd.DataFrame, registry: Mapping, plan: StatisticsPlan,
+                            order: Mapping[str, tuple]) -> list[tuple]:
+    """The models of :func:`repeated_measures_decision`, one picklable task each, in row order."""
     rm = [e for e in df["endpoint"].unique() if registry[e].repeated_measures]
     if not rm:
-        return rows
+        return []
     inc = df[~df["excluded"] & df["endpoint"].isin(rm)]
     control = next((g for g, o in order.items() if o[3]), None)
-    for key, sub in inc.groupby(["study_id", "assay", "endpoint", "sex"], sort=False):
-        if sub["timepoint"].nunique() < 2:
-            continue
-        ep = registry[key[2]]
-        rows.append(_rm_row(key, sub, ep, plan, control))
-    return rows
+    return [(key, sub, registry[key[2]], plan, control)
+            for key, sub in inc.groupby(["study_id", "assay", "endpoint", "sex"], sort=False)
+            if sub["timepoint"].nunique() >= 2]
+
+
+def repeated_measures_row(task: tuple) -> dict[str, object]:
+    """The decision row of one task of :func:`repeated_measures_tasks`."""
+    return _rm_row(*task)
 
 
 def _rm_base(key: tuple, ep: Endpoint, plan: StatisticsPlan) -> dict[str, object]:

@@ -34,3 +34,20 @@ def test_bounded_keeps_at_most_in_flight_pending():
     got = list(parallel._bounded(lambda t: t, done_of, lambda f: f * 10, range(10), 3))
     assert sorted(got) == [t * 10 for t in range(10)]
     assert max(pending_sizes) == 3
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_task_pool_results_are_collected_later(workers):
+    with parallel.TaskPool(workers) as pool:
+        started = [pool.submit(math.factorial, n) for n in range(8)]
+        assert pool.running == (workers > 1)
+        assert [f.result() for f in started] == [math.factorial(n) for n in range(8)]
+    assert not pool.running
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_task_pool_raises_the_task_error_on_collection(workers):
+    with parallel.TaskPool(workers) as pool:
+        bad = pool.submit(math.factorial, -1)
+        with pytest.raises(ValueError, match="not defined for negative"):
+            bad.result()

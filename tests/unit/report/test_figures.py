@@ -92,3 +92,28 @@ def test_render_is_deterministic_undated_and_300_dpi(analysis, table, spec):
     with Image.open(io.BytesIO(png1)) as im:
         assert im.size == (1500, 1020)  # 5 x 3.4 in at 300 dpi
         assert round(im.info["dpi"][0]) == 300
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_figure_queue_reuses_started_jobs_and_numbers_as_the_final_list(analysis, table, spec,
+                                                                       workers):
+    from dataclasses import replace
+
+    from neurotox.parallel import TaskPool
+    from neurotox.report.figures import FigureJob, FigureQueue, draw
+
+    res, vals = _grip(analysis, table)
+    a = FigureJob(1, "Grip", "groups-grip", "neuromuscular", "groups",
+                  {"results": res, "values": vals, "spec": spec})
+    b = FigureJob(2, "Grip again", "groups-grip-2", "neuromuscular", "groups",
+                  {"results": res, "values": vals, "spec": spec, "spread": "sem"})
+    with TaskPool(workers) as pool:
+        queue = FigureQueue(pool)
+        queue.start([a])
+        first = queue.started["groups-grip"][2]
+        # final list: a new job first, the started one renumbered
+        final = queue.figures([replace(b, number=1), replace(a, number=2)])
+    assert queue.started["groups-grip"][2] is first  # not drawn twice
+    assert [(f.number, f.key) for f in final] == [(1, "groups-grip-2"), (2, "groups-grip")]
+    assert final[1].png == draw(a).png and final[0].png == draw(b).png
+    assert final[0].png != final[1].png  # SEM bars are not SD bars
