@@ -113,4 +113,4 @@ def effective_parameters(protocol: Protocol, model: type[BaseModel],
         return model.model_validate(merged)
     except PydanticError as exc:
         raise pydantic_message(exc, source or f"protocol {protocol.name}",
-                               prefix="parameters.") from None
+                               prefix="parameters.", known=model.model_fields) from None

@@ -23,6 +23,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -248,8 +249,13 @@ def pydantic_location(loc: tuple[Any, ...]) -> str:
     return out or "(top level)"
 
 
-def pydantic_message(exc: Any, path: str | Path, prefix: str = "") -> InputError:
-    """Turn a pydantic ValidationError into an InputError naming the first bad key."""
+def pydantic_message(exc: Any, path: str | Path, prefix: str = "",
+                     known: Iterable[str] = ()) -> InputError:
+    """Turn a pydantic ValidationError into an InputError naming the first bad key.
+
+    An unknown key gets a "did you mean" from the keys reported missing, or else
+    from ``known`` (the model's top-level keys) when it is a top-level key.
+    """
     errors = exc.errors()
     # A misspelt key also makes the intended key "missing": report the typo first.
     err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
@@ -258,6 +264,8 @@ def pydantic_message(exc: Any, path: str | Path, prefix: str = "") -> InputError
         msg = "unknown key"
         missing = [str(e["loc"][-1]) for e in errors if e["type"] == "missing"
                    and tuple(e["loc"][:-1]) == tuple(err["loc"][:-1])]
+        if not missing and len(err["loc"]) == 1:
+            missing = list(known)
         close = difflib.get_close_matches(str(err["loc"][-1]), missing, n=1)
         if close:
             msg += f" (did you mean {close[0]!r}?)"
