@@ -89,6 +89,16 @@ OBJECTS = _lines("video,object,x,y,radius,px_per_cm", ["v1,left,30,50,3,10", "v1
 ANYMAZE = _lines("Test,Animal,Stage,Left object : time investigating,Right object : time "
                  "investigating", ["1,R1,T1,10.5,9", "2,R1,T2,4,12"])
 ZONEINFO = "arm.a;arm.b\nc1;c4\nc2;c5\nc3;c6\n"
+MAZE_SHEET = ("Y maze scoring sheet,,,\nScorer: JB,,,\n,,,\n"
+              + _lines("Subject #,Group,Sex,Arm entries,Notes",
+                       ["R1,C,M,ABCACBBACB,", "R2,H,F,a-b-c-a-c-c-b-a,unclear",
+                        "10.1,C,M,CABCAB,"]))
+ANYMAZE_SAMPLES = _lines("Time,Centre posn X,Centre posn Y,In top,In left,In right,In center,"
+                         "Head in top",
+                         [f"0:00:{0.25 * i:05.2f},{100 + i},50,{z}"
+                          for i, z in enumerate(["1,0,0,0,1", "1,0,0,0,1", "0,0,0,1,0",
+                                                 "0,1,0,0,0", "0,0,0,0,0", "0,0,0,1,0",
+                                                 "0,0,1,0,0", "0,0,1,0,0"])])
 LIMS = _lines("animal_name,trial,bin,parameter,data",
               ["R1,test,1,novel arm : duration,12", "R1,test,1,familiar arm : duration,8"])
 DLC = ("scorer,DLC,DLC,DLC,DLC,DLC,DLC\nbodyparts,nose,nose,nose,head,head,head\n"
@@ -139,6 +149,26 @@ def _rod(fmt: str | None) -> Callable[[Path], object]:
     def call(p: Path) -> object:
         from neurotox.io.rodent import read_rodent
         return read_rodent(p, fmt=fmt)
+    return call
+
+
+def _maze(assay: str) -> Callable[[Path], object]:
+    """The assay's input stage on the file: entries from sheets or zones, exploration."""
+    def call(p: Path) -> object:
+        from neurotox.assays.rodent.params import NorParameters, TmazeParameters
+        if assay == "nor":
+            from neurotox.assays.rodent.nor_inputs import exploration_from_zone_samples
+            from neurotox.io.rodent import read_rodent
+            data = read_rodent(p)
+            if data.kind == "zone_samples":
+                return exploration_from_zone_samples(
+                    data, NorParameters(exploration_point="head", object_zone_pattern="."))
+            return data
+        from neurotox.assays.rodent.tmaze import alternation_table
+        from neurotox.assays.rodent.tmaze_inputs import collect
+        params = TmazeParameters(min_entries=3)
+        data = collect([p], params)
+        return alternation_table(data["entries"], params) if len(data["entries"]) else data
     return call
 
 
@@ -232,7 +262,8 @@ ROD_TEMPLATES = {"ethovision-raw": ETHO, "sleap-analysis": None, "deeplabcut-h5"
                  "novel-object-key": KEY, "tmaze-trials": TRIALS,
                  "arm-entry-sequence": ENTRIES, "object-layout": OBJECTS,
                  "lims-zone-bins": LIMS, "dlcanalyzer-zoneinfo": ZONEINFO,
-                 "anymaze-results": ANYMAZE, "nor-scoring-sheet": NOR_SHEET}
+                 "anymaze-results": ANYMAZE, "nor-scoring-sheet": NOR_SHEET,
+                 "maze-scoring-sheet": MAZE_SHEET, "anymaze-zone-samples": ANYMAZE_SAMPLES}
 BAT_TEMPLATES = {"read_fob": FOB, "read_motor_activity": MOTOR, "read_startle": STARTLE,
                  "read_organ_weights": ORGANS, "read_findings": FINDINGS,
                  "read_landmarks": LANDMARKS}
@@ -297,6 +328,10 @@ def targets() -> list[Target]:
             Target("cipn:panel_wide", _cipn_panel, CIPN_WIDE),
             Target("excel:read_excel", _excel, NOR_SHEET, ".xlsx", "xlsx"),
             Target("rodent:nor-scoring-sheet-xlsx", _rod(None), NOR_SHEET, ".xlsx", "xlsx"),
+            Target("rodent:maze-scoring-sheet-xlsx", _rod(None), MAZE_SHEET, ".xlsx", "xlsx"),
+            Target("rodent:maze-sheet-tmaze", _maze("tmaze"), MAZE_SHEET),
+            Target("rodent:anymaze-zones-tmaze", _maze("tmaze"), ANYMAZE_SAMPLES),
+            Target("rodent:anymaze-zones-nor", _maze("nor"), ANYMAZE_SAMPLES),
             Target("battery:read_fob-xlsx", _bat("read_fob"), FOB, ".xlsx", "xlsx"),
             Target("yaml:study", _study, STUDY_YAML, ".yaml"),
             Target("yaml:protocol", _protocol, PROTOCOL_YAML, ".yaml"),

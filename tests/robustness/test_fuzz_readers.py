@@ -15,7 +15,8 @@ from tests.robustness.fuzzing import TIFF_NAMES, file_bytes, targets, write_inpu
 
 TARGETS = targets()
 #: Readers fuzzed through workbooks are slow per example: ``make test-all`` and bench_fuzz.
-SLOW = {"rodent:nor-scoring-sheet-xlsx", "battery:read_fob-xlsx"}
+SLOW = {"rodent:nor-scoring-sheet-xlsx", "battery:read_fob-xlsx",
+        "rodent:maze-scoring-sheet-xlsx"}
 PARAMS = [pytest.param(t, id=t.name, marks=[pytest.mark.slow] if t.name in SLOW else [])
           for t in TARGETS]
 FAST = settings(max_examples=25, deadline=None, database=None,

@@ -56,12 +56,12 @@ COMMANDS = [
             nc.args("xp.csv", "samples.csv"), ("xp.csv", "samples.csv", "study.yaml"),
             "study.yaml", "--param", "multiplex-cytokines"),
     Command("zebrafish-stimulus", stim.files(), stim.run(), ("s.csv", "layout.csv"),
-            None, "--set", "zebrafish-light-vibration-zebralab"),
+            None, "--param", "zebrafish-light-vibration-zebralab"),
     Command("zebrafish-screen", {"s.csv": screen.LMR0, "m.csv": screen.MORPH},
-            screen.zs("s.csv", "m.csv"), ("s.csv", "m.csv"), None, "--set",
+            screen.zs("s.csv", "m.csv"), ("s.csv", "m.csv"), None, "--param",
             "zebrafish-screen-epa"),
     Command("neurite", neurite.plate(), neurite.nt(), ("layout.csv", "img/P1_A01_s1_w1.tif"),
-            None, "--set"),
+            None, "--param"),
 ]
 IDS = [c.name for c in COMMANDS]
 

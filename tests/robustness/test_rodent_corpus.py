@@ -52,14 +52,18 @@ def nor_file(data: str | bytes, name: str = "nor.csv") -> dict:
     return {**BASE, name: data}
 
 
+def edited(template: str, name: str, old: str, new: str) -> dict:
+    """The case files: BASE plus ``template`` with its first ``old`` replaced, as ``name``."""
+    assert old in template, old
+    return {**BASE, name: template.replace(old, new, 1)}
+
+
 def ent(old: str, new: str) -> dict:
-    assert old in ENTRIES, old
-    return {**BASE, "entries.csv": ENTRIES.replace(old, new, 1)}
+    return edited(ENTRIES, "entries.csv", old, new)
 
 
 def tri(old: str, new: str) -> dict:
-    assert old in TRIALS, old
-    return {**BASE, "trials.csv": TRIALS.replace(old, new, 1)}
+    return edited(TRIALS, "trials.csv", old, new)
 
 
 CASES = [
@@ -229,3 +233,107 @@ def test_nor_exclusions_reach_manifest(tmp_path):
     manifest = run_ok({**BASE, "nor.csv": sheet}, nor_args(), tmp_path)
     hits = [e for e in manifest["exclusions"] if e["subject"] == "C2"]
     assert hits and all("object moved" in e["reason"] for e in hits), manifest["exclusions"]
+
+
+# --- hand-scored maze sheets (banner rows above the header) and ANY-maze zone samples
+
+SHEET_HEAD = "Subject #,Group,Sex,Arm entries,Notes"
+SHEET = ("Y maze scoring sheet,,,,\nScorer: JB,,,,\n,,,,\n" + SHEET_HEAD + "\n" + "".join(
+    f"{s},{s[0]},M,{ARMS[i:] + ARMS[:i]},\n" for i, s in enumerate(SUBJECTS)))
+SHEET_ROW = "C2,C,M," + ARMS[1:] + ARMS[:1]
+ZONES = "Time,Centre posn X,Centre posn Y,In top,In left,In right,In center\n" + "".join(
+    f"0:00:{0.5 * k:05.2f},{100 + k},50,{z}\n" for k, z in enumerate(
+        ["1,0,0,0", "0,0,0,1", "0,1,0,0", "0,0,0,1", "0,0,1,0", "0,0,0,1"] * 3))
+ZONE_ROW = "0:00:01.00,102,50,0,1,0,0"
+
+
+def sheet(old: str, new: str) -> dict:
+    return edited(SHEET, "sheet.csv", old, new)
+
+
+def zones(old: str, new: str) -> dict:
+    return edited(ZONES, "C1.csv", old, new)
+
+
+def with_animal(last: str) -> str:
+    """The zone file with an Animal column: C1 on every sample but the last."""
+    lines = ZONES.splitlines()
+    body = [f"{line},C1" for line in lines[1:-1]] + [f"{lines[-1]},{last}"]
+    return "\n".join([lines[0] + ",Animal", *body]) + "\n"
+
+
+def zm_args(*extra: str) -> tuple[str, ...]:
+    return tm_args("C1.csv", "--param", "min_entries=3", *extra)
+
+
+MAZE_CASES = [
+    Case("sheet-bad-character", sheet(SHEET_ROW, "C2,C,M,ABX?C"), tm_args("sheet.csv"),
+         "row 6, column 'Arm entries': expected arm labels such as 'ABCACB' or 'A B C'",
+         "sheet.csv"),
+    Case("sheet-empty-sequence", sheet(SHEET_ROW, "C2,C,M,"), tm_args("sheet.csv"),
+         "row 6, column 'Arm entries': no arm entries for subject 'C2' (score the anim",
+         "sheet.csv"),
+    Case("sheet-empty-subject", sheet(SHEET_ROW, ",C,M,ABCAB"), tm_args("sheet.csv"),
+         "row 6, column 'Subject #': subject is empty", "sheet.csv"),
+    Case("sheet-duplicate-animal", sheet(SHEET_ROW, SHEET_ROW + "\n" + SHEET_ROW),
+         tm_args("sheet.csv"), "row 7, column 'Arm entries': subject 'C2' has more than one "
+         "sequence", "sheet.csv"),
+    Case("sheet-unknown-animal", sheet(SHEET_ROW, "Q9,C,M,ABCABC"), tm_args("sheet.csv"),
+         "row 6: subject(s) 'Q9' in the T-maze data are not in the study's subjects",
+         "sheet.csv"),
+    Case("sheet-group-disagrees", sheet(SHEET_ROW, "C2,H,M,ABCABC"), tm_args("sheet.csv"),
+         "row 6: subject 'C2': the sheet gives group 'H', the study says 'C' (Control)",
+         "sheet.csv"),
+    Case("sheet-header-only", {**BASE, "sheet.csv": SHEET.split(SHEET_HEAD)[0] + SHEET_HEAD},
+         tm_args("sheet.csv"), "maze-scoring-sheet: expected data rows below the header, "
+         "found none", "sheet.csv"),
+    Case("sheet-header-too-low", {**BASE, "sheet.csv": ",,,,\n" * 40 + SHEET}, tm_args(
+        "sheet.csv"), 'not a recognised rodent-cognition file; expected one of "ANY-maze resu',
+         "sheet.csv"),
+    Case("sheet-nul", sheet(SHEET_ROW, "C2,C,M,AB\x00C"), tm_args("sheet.csv"),
+         "line 6, cell 4: NUL character in a text file", "sheet.csv"),
+    Case("sheet-corrupt-xlsx", {**BASE, "sheet.xlsx": b"PK\x03\x04" + b"\x01" * 80},
+         tm_args("sheet.xlsx"), "cannot open as an xlsx workbook", "sheet.xlsx"),
+    Case("zones-bad-time", zones(ZONE_ROW, "1 min,102,50,0,1,0,0"), zm_args(),
+         "row 4, column 'Time': expected a time like '0:01:02.50' or seconds, found '1 min'",
+         "C1.csv"),
+    Case("zones-time-backwards", zones(ZONE_ROW, "0:00:00.10,102,50,0,1,0,0"), zm_args(),
+         "row 4, column 'Time': time '0:00:00.10' is earlier than the sample before it",
+         "C1.csv"),
+    Case("zones-not-zero-one", zones(ZONE_ROW, "0:00:01.00,102,50,0,yes,0,0"), zm_args(),
+         "row 4, column 'In left': expected a number, found 'yes'", "C1.csv"),
+    Case("zones-two", zones(ZONE_ROW, "0:00:01.00,102,50,0,2,0,0"), zm_args(),
+         "row 4, column 'In left': expected 0 or 1 (zone membership), found '2'", "C1.csv"),
+    Case("zones-two-arms-at-once", zones(ZONE_ROW, "0:00:01.00,102,50,1,1,0,0"), zm_args(),
+         "sample at 1 s is in two arm zones ('left', 'top')", "C1.csv"),
+    Case("zones-unknown-zone-arm", {**BASE, "C1.csv": ZONES},
+         zm_args("--param", "zone_arms={top: A, middle: B}"),
+         "zone(s) 'middle' of zone_arms not in the file; zones of point 'center':", "C1.csv"),
+    Case("zones-one-arm", {**BASE, "C1.csv": ZONES}, zm_args("--param", "centre_zones=.*"),
+         "expected at least 2 arm zones of point 'center', found nothing (zones: 'center', "
+         "'left', 'right', 'top'; set zone_arms or centre_zones)", "C1.csv"),
+    Case("zones-header-only", {**BASE, "C1.csv": ZONES.splitlines()[0] + "\n"}, zm_args(),
+         "anymaze-zone-samples: expected data rows below the header, found none", "C1.csv"),
+    Case("zones-subject-from-name-unknown", {**BASE, "Z7.csv": ZONES},
+         tm_args("Z7.csv", "--param", "min_entries=3"),
+         "subject(s) 'Z7' in the T-maze data are not in the study's subjects file", "Z7.csv"),
+    Case("zones-two-animals", {**BASE, "C1.csv": with_animal("C3")}, zm_args(),
+         "expected one value in column 'Animal' (one test per file), found 'C1', 'C3'",
+         "C1.csv"),
+]
+
+
+@pytest.mark.parametrize("case", MAZE_CASES, ids=[c.id for c in MAZE_CASES])
+def test_maze_case(case, tmp_path):
+    run_case(case, tmp_path)
+
+
+def test_maze_sheet_and_zone_runs_record_conventions(tmp_path):
+    """Both formats run; the re-entry rule and the zone rule reach the manifest."""
+    manifest = run_ok({**BASE, "sheet.csv": SHEET}, tm_args("sheet.csv"), tmp_path / "a")
+    assert any("reentries: counted" in c for c in manifest["parameters"]["conventions"])
+    manifest = run_ok({**BASE, "C1.csv": ZONES}, zm_args("--param", "reentries=collapsed"),
+                      tmp_path / "b")
+    conv = " ".join(manifest["parameters"]["conventions"])
+    assert "reentries: collapsed" in conv and "no_zone_samples: exit" in conv
+    assert any("subject 'C1' taken from the file name" in n for n in manifest["notes"])

@@ -58,6 +58,8 @@ def _write(od: Any, result: AssayResult) -> None:
          "reason": r.exclusion_reason} for r in ex.itertuples(index=False))
     for note in result.notes:
         od.record.note(note)
+    if result.conventions:
+        od.record.parameters["conventions"] = result.conventions
 
 
 def _run(assay: str, module: Any, inputs: tuple[Path, ...], study_file: Path, protocol: str,

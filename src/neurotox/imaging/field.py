@@ -21,6 +21,7 @@ from neurotox.imaging.qc import focus_score, saturation_fraction
 from neurotox.imaging.segment import NucleiResult, segment_cell_bodies, segment_nuclei
 from neurotox.imaging.skeleton import (
     SkeletonPixels,
+    add_crossings,
     attribute,
     build_skeleton,
     cell_metrics,
@@ -29,6 +30,7 @@ from neurotox.imaging.skeleton import (
     drop_short_trunks,
     fragments,
     limit_reach,
+    pruned_skeleton,
 )
 from neurotox.imaging.somata import find_somata, marker_mask, non_neuronal_somata
 
@@ -257,10 +259,16 @@ def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings,
         margin = max(1, int(round(_pixels(s.neurite_width_um, px))))
         others = ndi.binary_dilation(cells.other, iterations=margin)
     zone = np.where(others & (neurons == 0), -1, neurons)
-    pixels = build_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um)
+    skel = pruned_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um)
+    pixels = build_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um,
+                            skeleton=skel)
     neurons = grow_labels(neurons)
     pixels = attribute(pixels, neurons)
     pixels, process = drop_processes(pixels, others, max_length=s.non_neuronal_process_um)
+    if cells.n_other and s.non_neuronal != "none":
+        # only pieces longer than any process of theirs are certainly neurites
+        pixels, _ = add_crossings(pixels, skel & (zone < 0), pixel_size=px,
+                                  min_piece=s.non_neuronal_process_um)
     if s.neurite_reach_um is not None:
         pixels = limit_reach(pixels, neurons, reach=s.neurite_reach_um / px)
     pixels, debris = drop_short_fragments(pixels, min_length=s.min_fragment_um)
@@ -360,9 +368,11 @@ def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
     analysed = neurite_image if neurite_image is not None else nuclei_image
     out = {"focus_score": focus_score(analysed),
            "saturation_fraction": saturation_fraction(analysed, level=s.saturation_level),
-           "nuclei_saturation_fraction": float("nan") if nuclei_image is None else
-           saturation_fraction(nuclei_image, level=s.saturation_level),
            "nuclei_rejected": float(nuclei.n_rejected_small + nuclei.n_rejected_large)}
+    if nuclei_image is not None and neurite_image is not None:
+        # a second channel's saturation; a field without one has no such measure (not NaN)
+        out["nuclei_saturation_fraction"] = saturation_fraction(nuclei_image,
+                                                                level=s.saturation_level)
     if nuclei_image is not None:
         total = nuclei.foreground_area
         out["debris_fraction"] = float(nuclei.rejected_area / total) if total else 0.0

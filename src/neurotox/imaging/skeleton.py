@@ -243,8 +243,23 @@ def prune_spurs(skel: np.ndarray, lengths: np.ndarray, *, spur: float,
     return skel & ~spurs[branches]
 
 
+def pruned_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
+                    spur_length: float) -> np.ndarray:
+    """Skeleton of neurites + bodies (one pixel wide), pruned of spurs, bodies included.
+
+    See :func:`build_skeleton`; this is the skeleton before the body pixels are dropped.
+    """
+    inside = np.asarray(bodies) != 0
+    skel = skeletonize(mask | inside)
+    if skel.sum() < 2:
+        return skel
+    # half-widths for the spur rule (chamfer distance: a few % off Euclidean, much cheaper)
+    radius = ndi.distance_transform_cdt(mask | inside, metric="chessboard").astype(np.float32)
+    return prune_spurs(skel, pixel_lengths(skel), spur=spur_length / pixel_size, radius=radius)
+
+
 def build_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
-                   spur_length: float) -> SkeletonPixels:
+                   spur_length: float, skeleton: np.ndarray | None = None) -> SkeletonPixels:
     """Skeletonise neurites + bodies, prune spurs, cut at bodies, measure pixels.
 
     Parameters
@@ -259,6 +274,8 @@ def build_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
         µm per pixel.
     spur_length
         Terminal branches shorter than this (µm) are removed.
+    skeleton
+        The :func:`pruned_skeleton` of the same input when already computed.
 
     Returns
     -------
@@ -267,17 +284,81 @@ def build_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
 
     """
     shape = mask.shape
-    inside = np.asarray(bodies) != 0
-    skel = skeletonize(mask | inside)
+    skel = pruned_skeleton(mask, bodies, pixel_size=pixel_size, spur_length=spur_length) \
+        if skeleton is None else skeleton
     if skel.sum() < 2:
         return _empty(shape)
-    # half-widths for the spur rule (chamfer distance: a few % off Euclidean, much cheaper)
-    radius = ndi.distance_transform_cdt(mask | inside, metric="chessboard").astype(np.float32)
-    skel = prune_spurs(skel, pixel_lengths(skel), spur=spur_length / pixel_size, radius=radius)
-    skel &= ~inside
+    skel = skel & (np.asarray(bodies) == 0)
+    return _measured(skel, pixel_size, np.zeros(int(skel.sum()), np.int32))
+
+
+def _measured(skel: np.ndarray, pixel_size: float, owner: np.ndarray) -> SkeletonPixels:
     weights = pixel_lengths(skel) * pixel_size
     rows, cols = np.nonzero(skel)
-    return SkeletonPixels(rows, cols, weights[rows, cols], np.zeros(len(rows), np.int32), shape)
+    return SkeletonPixels(rows, cols, weights[rows, cols], owner, skel.shape)
+
+
+def add_crossings(pixels: SkeletonPixels, inner: np.ndarray, *, pixel_size: float,
+                  min_piece: float = 0.0) -> tuple[SkeletonPixels, float]:
+    """Add the skeleton inside cells that joins kept neurite pieces on two sides.
+
+    A neurite running over a (non-neuronal) cell is cut by the cell's zone;
+    the cell's own skeleton (``inner``: the pruned skeleton through it) is
+    kept where it lies on a path between two points at which kept skeleton
+    leaves the cell, i.e. terminal branches of ``inner`` are pruned until
+    every remaining end touches kept skeleton. Added pixels are unattached
+    (owner 0); all lengths are recomputed on the joined skeleton.
+
+    Returns
+    -------
+    pixels : SkeletonPixels
+        Kept pixels plus the crossings.
+    added_length : float
+        Length (µm) of the crossings.
+
+    """
+    kept = pixels.mask()
+    inner = np.asarray(inner, bool) & ~kept
+    if min_piece > 0 and kept.any():
+        comp = _components(pixels, np.ones(len(pixels.rows), bool))
+        long = np.bincount(comp, weights=pixels.length) >= min_piece
+        kept = np.zeros(inner.shape, bool)
+        sel = long[comp]
+        kept[pixels.rows[sel], pixels.cols[sel]] = True
+    if not inner.any() or not kept.any():
+        return pixels, 0.0
+    from scipy.sparse import coo_matrix
+
+    n = int(inner.sum())
+    index = np.full(inner.shape, -1, np.int64)
+    index[inner] = np.arange(n)
+    joined = inner | kept
+    src, dst, to_kept = [], [], np.zeros(n)
+    for dr, dc, link in _links(joined):
+        start, end = link, _shift(link, -dr, -dc)       # end = start + (dr, dc)
+        both = start & inner & _shift(inner, dr, dc)
+        src.append(index[both])
+        dst.append(_shift(index, dr, dc)[both])
+        to_kept += np.bincount(index[start & inner & _shift(kept, dr, dc)], minlength=n)
+        to_kept += np.bincount(index[end & inner & _shift(kept, -dr, -dc)], minlength=n)
+    a, b = np.concatenate(src), np.concatenate(dst)
+    adj = coo_matrix((np.ones(2 * len(a)), (np.concatenate([a, b]), np.concatenate([b, a]))),
+                     shape=(n, n)).tocsr()
+    alive = np.ones(n, bool)
+    while True:
+        leaves = alive & (adj @ alive.astype(np.float64) + to_kept <= 1)
+        if not leaves.any():
+            break
+        alive &= ~leaves
+    if not alive.any():
+        return pixels, 0.0
+    cross = np.zeros(inner.shape, bool)
+    cross[inner] = alive
+    owner_img = np.zeros(inner.shape, np.int32)
+    owner_img[pixels.rows, pixels.cols] = pixels.owner
+    out = _measured(pixels.mask() | cross, pixel_size, np.zeros(0, np.int32))
+    out.owner = owner_img[out.rows, out.cols]
+    return out, float(out.length[cross[out.rows, out.cols]].sum())
 
 
 def attribute(pixels: SkeletonPixels, bodies: np.ndarray) -> SkeletonPixels:
@@ -353,11 +434,12 @@ def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *,
                    max_length: float) -> tuple[SkeletonPixels, float]:
     """Remove processes of non-neuronal cells: unattached pieces touching them.
 
-    A piece of unattached skeleton that touches a non-neuronal cell (``others``,
-    its outline margin included), does not reach the image border and is
-    shorter than ``max_length`` µm is that cell's process. A piece that
-    leaves the field is kept (its length is unknown), so is any piece
-    attached to a neuron.
+    A piece of unattached skeleton that touches one non-neuronal cell
+    (``others``, its outline margin included), does not reach the image border
+    and is shorter than ``max_length`` µm is that cell's process. A piece that
+    leaves the field is kept (its length is unknown), so is a piece joining
+    two or more separate cells (a process belongs to one cell; a neurite runs
+    from cell to cell) and any piece attached to a neuron.
 
     Returns
     -------
@@ -375,7 +457,18 @@ def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *,
     border[:2, :] = border[-2:, :] = border[:, :2] = border[:, -2:] = True
     comp, length, touches = _touching(pixels, free, near)
     _, _, at_border = _touching(pixels, free, border)
-    return _drop_components(pixels, free, comp, touches & ~at_border & (length < max_length))
+    bridges = _cells_touched(pixels, free, comp, label(near, connectivity=2)) >= 2
+    return _drop_components(pixels, free, comp,
+                            touches & ~at_border & ~bridges & (length < max_length))
+
+
+def _cells_touched(pixels: SkeletonPixels, select: np.ndarray, comp: np.ndarray,
+                   cells: np.ndarray) -> np.ndarray:
+    """Number of distinct labelled cells each component (id ``comp``) touches."""
+    n = int(comp.max()) + 1 if comp.size else 1
+    hit = cells[pixels.rows[select], pixels.cols[select]]
+    pairs = np.unique(np.stack([comp[hit > 0], hit[hit > 0]]), axis=1)
+    return np.bincount(pairs[0], minlength=n)
 
 
 def limit_reach(pixels: SkeletonPixels, bodies: np.ndarray, *, reach: float) -> SkeletonPixels:

@@ -3,7 +3,8 @@
 Both are 3 groups × 5 M + 5 F with a deficit at the high dose: ``neurotox simulate
 nor`` writes an NOR scoring sheet (xlsx) with the test discrimination index at
 chance (DI ~ 0) in G3; ``neurotox simulate tmaze`` writes arm-entry sequences with
-alternation at chance (a random walk) in G3.
+alternation at chance (a random walk) in G3; ``neurotox simulate ymaze-sheet`` writes
+the same kind of sequences as a hand-scored sheet (banner rows, one string per animal).
 """
 
 from __future__ import annotations
@@ -129,9 +130,51 @@ def simulate_tmaze(folder: Path, seed: int) -> dict[str, Any]:
             "planted_p_alternate": SIM_ALTERNATE_P, "deficit_group": "G3"}
 
 
+# ------------------------------------------------------------ hand-scored Y-maze sheet
+
+def _sheet_text(seq: list[str], k: int) -> str:
+    """The sequence as scorers write it: plain, lower case, dashed or in groups of three."""
+    text = "".join(seq)
+    styles = (text, text.lower(), "-".join(seq),
+              " ".join(text[i:i + 3] for i in range(0, len(text), 3)))
+    return styles[k % len(styles)]
+
+
+def simulate_ymaze_sheet(folder: Path, seed: int) -> dict[str, Any]:
+    """Write a hand-scored Y-maze sheet (xlsx with banner rows) and its study."""
+    import openpyxl
+
+    rng = np.random.default_rng(seed)
+    subjects = _subjects(folder)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for banner in (["Behavior scoring sheet -- Spontaneous alternation (Y maze)"],
+                   ["Scorer: simulated"], []):
+        ws.append(banner)
+    ws.append(["Animal ID", "Group", "Sex", "Arm entries", "Notes"])
+    truth: dict[str, Any] = {"alternation_pct": {}, "reentries": {}}
+    for i, r in enumerate(subjects.itertuples(index=False)):
+        seq = _sim_sequence(rng, SIM_ALTERNATE_P[r.group], int(rng.integers(15, 30)))
+        ws.append([r.subject, r.group, r.sex, _sheet_text(seq, i),
+                   "entry at 3 min unclear" if i == 4 else None])
+        s = score_sequence(seq)
+        truth["alternation_pct"][r.subject] = round(100 * s["alternations"] / s["windows"], 6)
+        truth["reentries"][r.subject] = sum(a == b for a, b in zip(seq, seq[1:], strict=False))
+    wb.save(folder / "ymaze_scoring_sheet.xlsx")
+    _write_study(folder, study_id="SIM-YMAZE-001",
+                 title="Simulated Y-maze spontaneous alternation study (hand-scored)",
+                 species="rat", assay={"assay": "tmaze", "protocol": "tmaze-spontaneous",
+                                       "input": "ymaze_scoring_sheet.xlsx"})
+    return {**truth, "chance_pct": round(100 * 2 / 9, 6), "banner_rows": 3,
+            "planted_p_alternate": SIM_ALTERNATE_P, "deficit_group": "G3"}
+
+
 register_simulator(Simulator("nor", "Novel object recognition: 3 groups, both sexes, "
                              "scoring sheet; memory deficit (DI ~ 0) at the high dose",
                              simulate_nor))
 register_simulator(Simulator("tmaze", "T-maze spontaneous alternation: 3 groups, both "
                              "sexes, arm-entry sequences; alternation at chance at the "
                              "high dose", simulate_tmaze))
+register_simulator(Simulator("ymaze-sheet", "Y-maze spontaneous alternation scored by hand: "
+                             "xlsx sheet with banner rows, sequences as scorers write them; "
+                             "alternation at chance at the high dose", simulate_ymaze_sheet))

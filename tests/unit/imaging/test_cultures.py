@@ -68,6 +68,43 @@ def test_neurites_among_non_neuronal_cells_are_measured():
     assert 0.75 * truth <= res.metrics["total_neurite_length_um"] <= 1.05 * truth
 
 
+def _bridge(seed: int = 4, shape=(400, 400)):
+    """Two flat cells 82 um apart joined by a neurite, plus a 30 um process of one cell."""
+    rng = np.random.default_rng(seed)
+    img = np.zeros(shape, np.float32)
+    for c in (100, 300):
+        img += 600 * _blob(shape, 200, c, 14 / PX, 24 / PX)
+    gap = (300 - 100) - 2 * 24 / PX                          # cell edge to cell edge, px
+    img += 400 * _line(shape, 200, 100 + 24 / PX - 4, 0, gap + 8)
+    img += 500 * _line(shape, 200 - 14 / PX, 300, -90, 30 / PX, width_um=3.0)
+    img += 300 + rng.normal(0, 12, shape)
+    return np.clip(img, 0, 65535).astype(np.uint16), gap * PX
+
+
+def test_a_neurite_joining_two_cells_is_not_a_process():
+    img, gap_um = _bridge()
+    settings = FieldSettings(neurite_width_um=1.5, soma_min_width_um=8.0,
+                             soma_min_area_um2=80.0, non_neuronal="all",
+                             non_neuronal_process_um=120.0, min_fragment_um=10.0)
+    res = analyse_field(img, None, pixel_size=PX, settings=settings)
+    assert res.metrics["non_neuronal_cells"] == 2
+    # the bridge (82 um, shorter than a process may be) is kept, the free-ended process is not
+    assert res.metrics["total_neurite_length_um"] == pytest.approx(gap_um, rel=0.1)
+    assert res.metrics["non_neuronal_process_length_um"] > 15
+
+
+def test_a_neurite_running_over_a_cell_is_followed_across_it():
+    shape = (400, 400)
+    length = 220 / PX                                   # 220 um, 48 um of it over the cell
+    img = 600 * _blob(shape, 200, 200, 14 / PX, 24 / PX)
+    img += 400 * _line(shape, 200, 200 - length / 2, 0, length)
+    img = np.clip(img + 300 + np.random.default_rng(5).normal(0, 12, shape), 0, 65535)
+    res = analyse_field(img.astype(np.uint16), None, pixel_size=PX, settings=COCULTURE)
+    assert res.metrics["non_neuronal_cells"] == 1
+    # without the crossing: 163 um (the cell and its outline margin cut out)
+    assert res.metrics["total_neurite_length_um"] == pytest.approx(220, rel=0.05)
+
+
 def test_same_field_without_non_neuronal_rule_traces_much_more():
     img, _ = _coculture(neurites=False)
     plain = analyse_field(img, None, pixel_size=PX,

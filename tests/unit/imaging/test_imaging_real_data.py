@@ -45,9 +45,10 @@ def test_n1e115_pixel_size_and_stable_nuclei_counts(imaging):
     if len(counts) < 3:
         pytest.skip("fewer than 3 N1E-115 time points present")
     counts = np.array(counts)
+    # measured on the 6 frames t01-t50: 16, 17, 16, 16, 16, 17 (issue 20: vary <= 15 %)
     assert counts.min() >= 10
-    assert counts.std() / counts.mean() < 0.10
-    assert counts.max() / counts.min() <= 1.3
+    assert counts.std() / counts.mean() < 0.05
+    assert counts.max() / counts.min() <= 1.15
 
 
 def _drg(imaging, name):
@@ -90,8 +91,11 @@ def test_primary_neuron_calibration_from_tiff(imaging):
 
 @pytest.mark.slow
 def test_every_image_runs(imaging):
+    # micrographs only: the manual masks (label/, mask/) and tool overlays are not fields
     files = sorted(p for p in imaging.rglob("*")
-                   if p.suffix.lower() in (".tif", ".tiff", ".png", ".jpg", ".jpeg"))
+                   if p.suffix.lower() in (".tif", ".tiff", ".png", ".jpg", ".jpeg")
+                   and p.parent.name not in ("label", "mask")
+                   and not p.name.startswith(("tool_output", "REFERENCE")))
     assert files
     for path in files:
         px = pixel_size_um(path) or DEFAULT_PX.get(path.parent.name, 1.0)

@@ -40,6 +40,62 @@ def check_subjects(table: pd.DataFrame, study: Study, files: list[Path], what: s
                      where=where.split(",")[0] or None)
 
 
+def _number(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def match_numeric_subjects(tables: list[pd.DataFrame], numeric: list[str], study: Study,
+                           notes: list[str]) -> list[pd.DataFrame]:
+    """Rename IDs typed as numbers in a workbook to the study's ID of the same value.
+
+    ``10.1`` (a cell holding the number 10.10) becomes ``10.10`` when that is the
+    one subject of the study with this value; each renaming is written to ``notes``.
+    """
+    known = [str(k) for k in study.subjects["subject"]] if len(study.subjects) else []
+    mapping = {}
+    for s in sorted(set(numeric) - set(known)):
+        value = _number(s)
+        hits = [k for k in known if value is not None and _number(k) == value]
+        if len(hits) == 1:
+            mapping[s] = hits[0]
+    if mapping:
+        notes.append("subject IDs stored as numbers matched to the study's subjects by value: "
+                     + ", ".join(f"{a} -> {b}" for a, b in mapping.items()))
+    return [t.assign(subject=t["subject"].replace(mapping)) if len(t) else t for t in tables]
+
+
+def _same(value: str, *accepted: str) -> bool:
+    return not value or value.strip().casefold() in {a.strip().casefold() for a in accepted}
+
+
+_SEX_WORDS = {"male": "M", "female": "F", "m": "M", "f": "F"}
+
+
+def check_sheet_groups(animals: pd.DataFrame, study: Study, files: list[Path]) -> None:
+    """Group and sex written on a scoring sheet must agree with the study's subjects file.
+
+    ``animals`` has ``subject``, ``group``, ``sex`` (empty = not given) and
+    ``source``; the group may be written as the group's ID or label.
+    """
+    for row in animals.itertuples(index=False):
+        info = study.subject_info(row.subject)
+        group = study.groups[info["group"]]
+        sex = _SEX_WORDS.get(str(row.sex).strip().lower(), str(row.sex))
+        what = None
+        if not _same(str(row.group), group.id, group.label):
+            what = f"group {row.group!r}, the study says {group.id!r} ({group.label})"
+        elif not _same(sex, str(info["sex"])):
+            what = f"sex {row.sex!r}, the study says {info['sex']!r}"
+        if what:
+            name, _, where = str(row.source).partition(":")
+            path = next((p for p in files if p.name == name), name)
+            raise InputError(f"subject {row.subject!r}: the sheet gives {what}; correct the "
+                             "sheet or the subjects file", path=path, where=where.split(",")[0])
+
+
 def subject_info(study: Study, subject: str) -> dict[str, Any]:
     """Group, dose, sex and batch of a subject, as EndpointTable columns."""
     info = study.subject_info(subject)

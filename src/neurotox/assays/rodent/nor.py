@@ -44,6 +44,7 @@ import pandas as pd
 from neurotox import endpoints
 from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.rodent.common import check_subjects, one_sample_results, subject_info
+from neurotox.assays.rodent.conventions import nor_conventions
 from neurotox.assays.rodent.nor_inputs import collect
 from neurotox.assays.rodent.params import NorParameters
 from neurotox.errors import InputError, quoted
@@ -95,9 +96,12 @@ def _phase_row(part: pd.DataFrame, phase: str, novel: str | None) -> dict[str, A
     total = t[a] + t[b]
     with np.errstate(invalid="ignore", divide="ignore"):
         index = (t[a] - t[b]) / total
+    climbing = part["climbing_s"].astype(float).sum(min_count=1) \
+        if "climbing_s" in part else np.nan
     return {"subject": subject, "phase": phase, "object_a": a, "object_b": b,
             "time_a_s": t[a], "time_b_s": t[b], "total_s": total, "index": index,
             "ratio": t[a] / total if total > 0 else np.nan, "latency_a_s": lat[a],
+            "climbing_s": climbing,
             "source": "; ".join(sorted(set(part["source"].str.split(",").str[0])))}
 
 
@@ -124,6 +128,16 @@ def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
     return reasons
 
 
+def _review(row: pd.Series, params: NorParameters) -> str:
+    """Why a trial needs a look at its video ('' when it does not)."""
+    removed = float(row.get("climbing_s", np.nan))
+    if params.max_climbing_s is None or not removed > params.max_climbing_s:
+        return ""
+    return (f"{removed:.1f} s with the centre point on an object (climbing or sitting on it) "
+            f"removed from the exploration time (> {params.max_climbing_s:g} s, "
+            "max_climbing_s): check the video")
+
+
 def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFrame,
                 params: NorParameters) -> pd.DataFrame:
     """Per-animal, per-phase NOR table with indices and exclusion reasons.
@@ -134,7 +148,10 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
         One row per subject × phase: ``object_a`` (novel in the test, left in
         training), ``object_b``, their times, ``total_s``, ``index`` (DI in the
         test, side bias in training), ``ratio`` (recognition index / left share),
-        ``latency_a_s``, ``excluded``, ``exclusion_reason``, ``source``.
+        ``latency_a_s``, ``climbing_s`` (time removed because the centre point was
+        on an object; NaN when the input cannot tell), ``excluded``,
+        ``exclusion_reason``, ``review`` and ``review_reason`` (more than
+        ``max_climbing_s`` removed: flagged, not excluded), ``source``.
 
     """
     novel = dict(zip(key["subject"], key["novel"], strict=True)) if len(key) else {}
@@ -151,6 +168,8 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
     reasons = [_reasons(r, flagged, training, params) for _, r in animals.iterrows()]
     animals["excluded"] = [bool(x) for x in reasons]
     animals["exclusion_reason"] = ["; ".join(x) for x in reasons]
+    animals["review_reason"] = [_review(r, params) for _, r in animals.iterrows()]
+    animals["review"] = animals["review_reason"] != ""
     return animals.sort_values(["phase", "subject"], ascending=[False, True],
                                ignore_index=True)
 
@@ -224,6 +243,8 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
         data["notes"].append(f"novel object {params.novel_default!r} (protocol 'novel_default') "
                              f"assumed for {len(keyless)} subject(s) without a key entry: "
                              f"{', '.join(keyless)}")
+    data["notes"] += [f"review: subject {r.subject}, {r.phase} phase: {r.review_reason}"
+                      for r in animals[animals["review"]].itertuples()]
     table = nor_endpoints(animals, study, params)
     results = one_sample_results(table, endpoint="nor_discrimination_index", reference=0.0,
                                  normality_alpha=params.normality_alpha)
@@ -231,7 +252,11 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
                "nor_one_sample": results, "nor_sex_by_group": sex_by_group(table)}
     if len(data["frames"]):
         details["nor_frames"] = data["frames"]
-    return AssayResult(endpoints=table, details=details, notes=data["notes"], inputs=files)
+    conventions = nor_conventions(
+        params, zone_input=bool(data["exploration"]["climbing_s"].notna().any()))
+    notes = data["notes"] + [f"convention: {c}" for c in conventions]
+    return AssayResult(endpoints=table, details=details, notes=notes, inputs=files,
+                       conventions=conventions)
 
 
 register(AssayPlugin(ASSAY, NorParameters, run,

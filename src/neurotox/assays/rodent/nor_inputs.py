@@ -32,41 +32,58 @@ def _dt(data: RodentData) -> float:
     return float(step)
 
 
-def _zone_rows(times: np.ndarray, flags: dict[str, np.ndarray], step: float,
-               min_frames: int) -> dict[str, dict[str, float]]:
+def _zone_rows(times: np.ndarray, flags: dict[str, np.ndarray], removed: dict[str, np.ndarray],
+               durations: np.ndarray, min_frames: int) -> dict[str, dict[str, float]]:
     out = {}
     for obj, mask in flags.items():
         kept, n = geo.bouts(mask, min_frames=min_frames)
         first = np.flatnonzero(kept)
-        out[obj] = {"time_s": float(kept.sum() * step), "bouts": float(n),
-                    "latency_s": float(times[first[0]] - times[0]) if len(first) else np.nan}
+        out[obj] = {"time_s": float(durations[kept].sum()), "bouts": float(n),
+                    "latency_s": float(times[first[0]] - times[0]) if len(first) else np.nan,
+                    "climbing_s": float(durations[removed[obj]].sum())}
     return out
 
 
+def sample_durations(data: RodentData) -> np.ndarray:
+    """Seconds each sample stands for: the reader's (uneven ANY-maze samples) or the step."""
+    given = data.meta.get("sample_durations")
+    if given is not None:
+        return np.asarray(given, float)
+    return np.full(len(data.table), _dt(data))
+
+
 def exploration_from_zone_samples(data: RodentData, params: NorParameters) -> pd.DataFrame:
-    """Exploration per object from EthoVision per-sample zone flags (phase left empty).
+    """Exploration per object from per-sample zone flags (EthoVision, ANY-maze; no phase).
 
     A sample counts for an object when the ``exploration_point`` (nose) is in the
     object zone and, with ``exclude_climbing``, the centre point is not (the animal
-    on/over the object). Zones whose name contains ``object_zone_pattern`` are objects.
+    on/over the object); the time so removed is ``climbing_s``. Zones whose name
+    contains ``object_zone_pattern`` are objects. With the centre point as the
+    exploration point (exports without head or nose zones) climbing cannot be
+    told apart: nothing is removed and ``climbing_s`` is NaN.
     """
     t = data.table
-    point = params.exploration_point.lower()
+    point = params.exploration_point.lower().replace("centre", "center")
     zones = sorted(c.split(":", 1)[1] for c in t.columns if c.startswith(f"{point}:")
                    and re.search(params.object_zone_pattern, c.split(":", 1)[1], re.I))
     if len(zones) != 2:
         raise InputError(f"expected 2 object zones for point {point!r} matching "
                          f"{params.object_zone_pattern!r}, found {quoted(zones) or 'none'}",
                          path=data.path)
-    step = _dt(data)
-    flags = {}
+    durations = sample_durations(data)
+    flags, removed = {}, {}
     for z in zones:
         mask = t[f"{point}:{z}"].to_numpy() > 0
-        if params.exclude_climbing and f"center:{z}" in t:
-            mask &= ~(t[f"center:{z}"].to_numpy() > 0)
-        flags[z] = mask
-    per = _zone_rows(t["time_s"].to_numpy(float), flags, step,
-                     int(round(params.min_bout_s / step)))
+        on = t[f"center:{z}"].to_numpy() > 0 if f"center:{z}" in t and point != "center" \
+            else np.zeros(len(t), bool)
+        removed[z] = mask & on if params.exclude_climbing else np.zeros(len(t), bool)
+        flags[z] = mask & ~removed[z]
+    step = float(np.median(durations)) if len(durations) else np.nan
+    per = _zone_rows(t["time_s"].to_numpy(float), flags, removed, durations,
+                     int(round(params.min_bout_s / step)) if step > 0 else 1)
+    if point == "center":   # the centre point itself explores: climbing cannot be told
+        for v in per.values():
+            v["climbing_s"] = np.nan
     subject = data.meta["subject"]
     return pd.DataFrame([{"subject": subject, "phase": "", "object": z, **v,
                           "source": f"{data.path.name}:{data.meta['trial']}"}
@@ -167,9 +184,11 @@ def exploration_from_poses(data: RodentData, params: NorParameters,
                                    max_angle_deg=ps.max_angle_deg, min_bout_frames=min_frames)
         first = np.flatnonzero(f["exploring"].to_numpy())
         _, n = geo.bouts(f["exploring"].to_numpy())
+        on = (f["near"] & f["oriented"] & f["climbing"] & f["tracked"]).sum()
         rows.append({"subject": subject, "phase": phase, "object": shape.name,
                      "time_s": f["exploring"].sum() / ps.fps, "bouts": float(n),
                      "latency_s": first[0] / ps.fps if len(first) else np.nan,
+                     "climbing_s": float(on) / ps.fps,
                      "source": f"{data.path.name}:{shape.name}"})
         frames.append(f.assign(subject=subject, phase=phase, object=shape.name,
                                frame=np.arange(len(f)), time_s=np.arange(len(f)) / ps.fps))
@@ -200,7 +219,8 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
     explo, keys, flags, trials, frames, notes, poses = [], [], [], [], [], [], []
     layout = None
     for path in files:
-        data = read_rodent(path, **opts)
+        given = params.file_subjects.get(path.name)
+        data = read_rodent(path, **opts, **({"subject": given} if given is not None else {}))
         notes += data.notes
         if data.kind == "exploration":
             explo.append(data.table)

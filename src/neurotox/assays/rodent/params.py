@@ -42,6 +42,7 @@ class NorParameters(BaseModel):
     max_training_bias: float | None = Field(default=None, gt=0, le=1)
     min_bout_s: float = Field(default=0.0, ge=0)
     exclude_climbing: bool = True
+    max_climbing_s: float | None = Field(default=10.0, ge=0)
     exploration_point: str = "nose"
     object_zone_pattern: str = "object"
     video_regex: str | None = None
@@ -50,6 +51,7 @@ class NorParameters(BaseModel):
     novel_default: str | None = None
     timepoint: str = "NA"
     normality_alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    file_subjects: dict[str, str] = Field(default_factory=dict)
     pose: PoseSettings | None = None
 
 
@@ -83,18 +85,24 @@ class ArmSettings(BaseModel):
 
 
 class TmazeParameters(BaseModel):
-    """Closed parameter model of the T-maze assay."""
+    """Closed parameter model of the T-maze assay.
+
+    Defaults equal the templates' values (``tmaze-spontaneous`` for the sequence
+    rules, ``tmaze-rewarded`` for ``min_trials``), so that a protocol written from
+    scratch scores like the template. ``window: null`` scores windows of as many
+    entries as the maze has arms.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     mode: Literal["continuous", "discrete", "novel_arm"] = "continuous"
     paradigm: Literal["spontaneous", "forced", "rewarded"] = "spontaneous"
     arms: tuple[str, ...] | None = None
-    window: int | None = Field(default=None, ge=2)
+    window: int | None = Field(default=3, ge=2)
     reentries: Literal["counted", "collapsed"] = "counted"
     min_entries: int = Field(default=8, ge=3)
     correct_rule: Literal["alternate", "same"] = "alternate"
-    min_trials: int = Field(default=1, ge=1)
+    min_trials: int = Field(default=5, ge=1)
     max_choice_latency_s: float | None = Field(default=None, gt=0)
     chance_pct: float = Field(default=50.0, gt=0, lt=100)
     test_phase: str = "novel"
@@ -103,6 +111,12 @@ class TmazeParameters(BaseModel):
     familiar_zone: str = "familiar arm"
     timepoint: str = "NA"
     normality_alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    zone_arms: dict[str, str] = Field(default_factory=dict)
+    centre_zones: str = r"^(?:cent(?:er|re)|arena)$"
+    zone_point: str = "center"
+    no_zone_samples: Literal["exit", "continue"] = "exit"
+    min_entry_s: float = Field(default=0.0, ge=0)
+    file_subjects: dict[str, str] = Field(default_factory=dict)
     pose: ArmSettings | None = None
 
 

@@ -44,7 +44,14 @@ import pandas as pd
 
 from neurotox import endpoints
 from neurotox.assays.base import AssayPlugin, AssayResult, register
-from neurotox.assays.rodent.common import check_subjects, one_sample_results, subject_info
+from neurotox.assays.rodent.common import (
+    check_sheet_groups,
+    check_subjects,
+    match_numeric_subjects,
+    one_sample_results,
+    subject_info,
+)
+from neurotox.assays.rodent.conventions import tmaze_conventions
 from neurotox.assays.rodent.params import TmazeParameters
 from neurotox.assays.rodent.tmaze_inputs import collect
 from neurotox.errors import InputError, quoted
@@ -82,6 +89,19 @@ def collapse_repeats(arms: list[str]) -> list[str]:
     return [a for i, a in enumerate(arms) if i == 0 or a != arms[i - 1]]
 
 
+def reentries(arms: list[str], *, window: int = 3) -> dict[str, float]:
+    """Re-entries ("doubles") of a sequence as scored: entries repeating the arm just left.
+
+    ``reentry_pct`` = re-entries / (entries − window + 1) × 100, the "doubles
+    index" of hand-scoring sheets (per scored triplet); NaN when no window fits.
+    Counted on the sequence before any collapsing, so it says how much
+    ``reentries: collapsed`` removed.
+    """
+    n = sum(a == b for a, b in zip(arms, arms[1:], strict=False))
+    windows = len(arms) - window + 1
+    return {"reentries": n, "reentry_pct": 100 * n / windows if windows > 0 else np.nan}
+
+
 def score_sequence(arms: list[str], *, window: int = 3) -> dict[str, int]:
     """Alternations and error types of one entry sequence (sliding windows).
 
@@ -114,9 +134,10 @@ def alternation_table(entries: pd.DataFrame, params: TmazeParameters) -> pd.Data
     rows = []
     for (subj, cond), part in entries.groupby(["subject", "condition"], sort=True):
         seq = list(part.sort_values("order")["arm"])
+        doubles = reentries(seq, window=window)
         if params.reentries == "collapsed":
             seq = collapse_repeats(seq)
-        s = score_sequence(seq, window=window)
+        s = {**score_sequence(seq, window=window), **doubles}
         pct = 100 * s["alternations"] / s["windows"] if s["windows"] else np.nan
         bias = _entry_side_bias(seq, arms)
         reason = (f"{s['entries']} entries < minimum {params.min_entries}"
@@ -235,6 +256,7 @@ def novel_arm_table(bins: pd.DataFrame, params: TmazeParameters) -> pd.DataFrame
 # ------------------------------------------------------------ EndpointTable
 
 _CONT = {"tmaze_alternation_pct": "alternation_pct", "tmaze_entries": "entries",
+         "tmaze_reentries": "reentries", "tmaze_reentry_pct": "reentry_pct",
          "tmaze_same_arm_returns": "same_arm_returns",
          "tmaze_alternate_arm_returns": "alternate_arm_returns", "tmaze_side_bias": "side_bias_pct"}
 _NOVEL = {"tmaze_novel_arm_time_ratio": "time_ratio",
@@ -278,6 +300,9 @@ def _continuous(data: dict[str, Any], study: Study, params: TmazeParameters
         raise InputError("mode 'continuous' needs arm-entry sequences or pose tracks; "
                          "none among the inputs", path=study.path)
     per = alternation_table(data["entries"], params)
+    if len(data["sheets"]):
+        per = per.merge(data["sheets"][["subject", "condition", "notes"]],
+                        on=["subject", "condition"], how="left").fillna({"notes": ""})
     table = tmaze_endpoints(per, study, params, _CONT)
     results = one_sample_results(table, endpoint="tmaze_alternation_pct",
                                  reference=float(per["chance_pct"].iloc[0]),
@@ -318,12 +343,21 @@ _MODES = {"continuous": _continuous, "discrete": _discrete, "novel_arm": _novel_
 def analyse(study: Study, files: list[Path], params: TmazeParameters) -> AssayResult:
     """Analyse T-/Y-maze input files for the subjects of ``study``."""
     data = collect(files, params)
+    data["entries"], data["trials"], data["sheets"] = match_numeric_subjects(
+        [data["entries"], data["trials"], data["sheets"]], data["numeric_subjects"], study,
+        data["notes"])
     for kind in ("entries", "trials"):
         if len(data[kind]):
             check_subjects(data[kind], study, files, "T-maze")
+    check_sheet_groups(data["sheets"], study, files)
     table, details, results = _MODES[params.mode](data, study, params)
     details["tmaze_one_sample"] = results
-    return AssayResult(endpoints=table, details=details, notes=data["notes"], inputs=files)
+    chance = float(details["tmaze_animals"]["chance_pct"].iloc[0]) \
+        if params.mode == "continuous" and len(details["tmaze_animals"]) else None
+    conventions = tmaze_conventions(params, chance_pct=chance, from_zones=data["from_zones"])
+    notes = data["notes"] + [f"convention: {c}" for c in conventions]
+    return AssayResult(endpoints=table, details=details, notes=notes, inputs=files,
+                       conventions=conventions)
 
 
 register(AssayPlugin(ASSAY, TmazeParameters, run,

@@ -1,7 +1,13 @@
-"""T-maze inputs: every file read into entries, trials and zone-bin tables (poses → entries)."""
+"""T-maze inputs: every file read into entries, trials and zone-bin tables.
+
+Pose tracks and per-sample zone flags (ANY-maze, EthoVision) become arm entries
+here; hand-scored sheets and entry tables arrive as entries from
+:mod:`neurotox.io.rodent`.
+"""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +20,7 @@ from neurotox.assays.rodent.params import ArmSettings, TmazeParameters
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent
 from neurotox.io.rodent.base import ENTRY_COLUMNS, TRIAL_COLUMNS
+from neurotox.io.rodent.scoring import SHEET_COLUMNS
 from neurotox.io.rodent.tables import ZONE_BIN_COLUMNS
 
 
@@ -61,21 +68,101 @@ def entries_from_poses(data: RodentData, subject: str, settings: ArmSettings,
                          "source": f"{data.path.name}:frames"}, columns=list(ENTRY_COLUMNS))
 
 
-def _pose_subject(path: Path) -> str:
-    import re
+def _zone(column: str) -> str:
+    return column.split(":", 1)[1]
 
+
+def _arm_columns(data: RodentData, params: TmazeParameters) -> dict[str, str]:
+    """``{zone column: arm label}`` of the zone flags of ``params.zone_point``."""
+    point = params.zone_point.lower().replace("centre", "center")
+    zones = {c.split(":", 1)[1]: c for c in data.table.columns if c.startswith(f"{point}:")}
+    if params.zone_arms:
+        missing = sorted(set(params.zone_arms) - set(zones))
+        if missing:
+            raise InputError(f"zone(s) {quoted(missing)} of zone_arms not in the file; zones of "
+                             f"point {point!r}: {quoted(zones)}", path=data.path)
+        arms = {zones[z]: label for z, label in params.zone_arms.items()}
+    else:
+        arms = {c: z for z, c in zones.items()
+                if not re.search(params.centre_zones, z, re.IGNORECASE)}
+    if len(arms) < 2:
+        raise InputError(f"expected at least 2 arm zones of point {point!r}, found "
+                         f"{quoted(arms.values())} (zones: {quoted(zones)}; "
+                         "set zone_arms or centre_zones)", path=data.path)
+    return arms
+
+
+def entries_from_zone_samples(data: RodentData, params: TmazeParameters
+                              ) -> tuple[pd.DataFrame, str]:
+    """Arm entries from per-sample zone flags; returns (entries, a note on the rule).
+
+    A run of samples in one arm zone is one entry; samples in another zone of the
+    point (the centre) end it. Samples in no zone at all (a boundary between
+    zones, a lost sample) end it too (``no_zone_samples: exit``) or continue the
+    zone before them (``continue``). Entries shorter than ``min_entry_s``
+    are dropped. Consecutive entries into the same arm (out to the centre and
+    back) stay separate entries here; ``reentries`` decides how they are scored.
+    """
+    arms = _arm_columns(data, params)
+    t = data.table
+    point = params.zone_point.lower().replace("centre", "center")
+    in_arm = np.stack([t[c].to_numpy() > 0 for c in arms])
+    both = np.flatnonzero(in_arm.sum(axis=0) > 1)
+    if len(both):
+        raise InputError(f"sample at {t['time_s'].iloc[both[0]]:g} s is in two arm zones "
+                         f"({quoted(a for c, a in arms.items() if t[c].iloc[both[0]] > 0)})",
+                         path=data.path)
+    others = [c for c in t.columns if c.startswith(f"{point}:") and c not in arms]
+    elsewhere = np.any(np.stack([t[c].to_numpy() > 0 for c in others]), axis=0) \
+        if others else np.zeros(len(t), bool)
+    state = pd.Series(np.where(in_arm.any(axis=0), in_arm.argmax(axis=0), -1).astype(float))
+    if params.no_zone_samples == "continue":   # a boundary or lost sample: the zone before
+        state[~in_arm.any(axis=0) & ~elsewhere] = np.nan
+    state = state.ffill().fillna(-1).to_numpy(int)
+    labels = list(arms.values())
+    seq = geo.zone_sequence({labels[k]: state == k for k in range(len(labels))})
+    times = t["time_s"].to_numpy(float)
+    durations = data.meta.get("sample_durations")
+    if durations is None:
+        durations = np.full(len(t), data.meta.get("sample_interval_s", np.nan))
+    ends = np.r_[0.0, np.cumsum(durations)]
+    length = ends[seq["exit_frame"]] - ends[seq["enter_frame"]]
+    seq = seq[length >= params.min_entry_s] if params.min_entry_s else seq
+    out = pd.DataFrame({"subject": data.meta["subject"], "condition": "NA",
+                        "order": np.arange(len(seq)) + 1, "arm": seq["arm"].to_numpy(),
+                        "enter_s": times[seq["enter_frame"]],
+                        "exit_s": times[seq["enter_frame"]] + length[seq.index],
+                        "source": f"{data.path.name}:samples"}, columns=list(ENTRY_COLUMNS))
+    named = ", ".join(f"{_zone(c)}={a}" for c, a in arms.items())
+    rest = ", ".join(_zone(c) for c in others) or "none"
+    note = (f"{data.path.name}: {len(out)} arm entries from zone samples of point {point!r} "
+            f"(arms: {named}; other zones, no arm: {rest}; samples in no zone: "
+            f"{params.no_zone_samples})")
+    return out, note
+
+
+def _pose_subject(path: Path) -> str:
     return re.split(r"DLC_|DeepCut_|\.analysis", path.stem)[0]
 
 
 def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
     """Read every input into entries and trials tables (zone files apply to pose inputs)."""
-    entries, trials, poses, notes, zone_bins = [], [], [], [], []
-    zones = None
+    entries, trials, poses, notes, zone_bins, sheets, numeric = [], [], [], [], [], [], []
+    zones, from_zones = None, False
     for path in files:
-        data = read_rodent(path)
+        given = params.file_subjects.get(path.name)
+        data = read_rodent(path, **({"subject": given} if given is not None else {}))
         notes += data.notes
         if data.kind == "entries":
             entries.append(data.table)
+            if "animals" in data.meta:
+                sheets.append(data.meta["animals"])
+                numeric += data.meta["numeric_subjects"]
+        elif data.kind == "zone_samples":
+            table, note = entries_from_zone_samples(data, params)
+            from_zones = True
+            entries.append(table)
+            notes.append(note)
         elif data.kind == "trials":
             trials.append(data.table)
         elif data.kind == "zones":
@@ -92,6 +179,8 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
                              "(arms, px_per_cm, fps)", path=data.path)
         entries.append(entries_from_poses(data, _pose_subject(data.path), params.pose, zones))
     return {"entries": concat(entries, ENTRY_COLUMNS), "trials": concat(trials, TRIAL_COLUMNS),
-            "zone_bins": concat(zone_bins, ZONE_BIN_COLUMNS), "notes": notes}
+            "zone_bins": concat(zone_bins, ZONE_BIN_COLUMNS), "notes": notes,
+            "sheets": concat(sheets, SHEET_COLUMNS), "numeric_subjects": numeric,
+            "from_zones": from_zones}
 
 

@@ -14,7 +14,9 @@ Every reader returns a :class:`RodentData` whose ``kind`` says what it holds:
     One row per subject × phase × object: ``subject``, ``phase`` (``training`` or
     ``test``), ``object`` (label as in the file, e.g. ``Left``), ``time_s``
     (exploration time), ``bouts`` (NaN if unknown), ``latency_s`` (first
-    exploration, NaN if unknown), ``source``.
+    exploration, NaN if unknown), ``climbing_s`` (time taken out of the
+    exploration because the animal's centre was on the object; NaN when the input
+    cannot tell), ``source``.
 ``key``
     One row per subject: ``subject``, ``novel`` (side ``L``/``R`` or the label of the
     novel object), ``source``.
@@ -48,6 +50,7 @@ Every reader returns a :class:`RodentData` whose ``kind`` says what it holds:
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zipfile
@@ -74,7 +77,8 @@ from neurotox.io.text import (
 Kind = Literal["exploration", "key", "flags", "zone_samples", "trials", "entries", "poses",
                "zones", "objects", "zone_bins"]
 
-EXPLORATION_COLUMNS = ("subject", "phase", "object", "time_s", "bouts", "latency_s", "source")
+EXPLORATION_COLUMNS = ("subject", "phase", "object", "time_s", "bouts", "latency_s",
+                       "climbing_s", "source")
 KEY_COLUMNS = ("subject", "novel", "source")
 FLAG_COLUMNS = ("subject", "phase", "reason", "source")
 TRIAL_COLUMNS = ("subject", "condition", "session", "trial", "sample", "choice", "latency_s",
@@ -373,6 +377,42 @@ def phase_of(label: str, phase_map: dict[str, str] | None = None) -> str | None:
     """``training``/``test`` for a phase label (case-insensitive), None if unknown."""
     mapping = {**PHASE_ALIASES, **{k.lower(): v for k, v in (phase_map or {}).items()}}
     return mapping.get(str(label).strip().lower())
+
+
+def raw_rows(path: Path, max_rows: int | None = None) -> list[list[Any]]:
+    """Rows of a csv/txt file or of a workbook's first sheet, cells as read (banner rows too).
+
+    With ``max_rows`` (sniffing a format), at most that many rows from the first
+    64 kB, cut at a NUL character; a full read refuses NUL characters.
+    """
+    if is_excel(path):
+        from neurotox.io.excel import sheet_rows
+
+        sheets = list(sheet_rows(path, max_rows=max_rows).values())
+        return [list(r) for r in sheets[0]] if sheets else []
+    with open(path, "rb") as f:
+        raw = f.read() if max_rows is None else f.read(65536)
+    text = raw.decode(text_encoding(path), errors="replace" if max_rows else "strict")
+    text = text.lstrip("\ufeff")
+    if max_rows:   # sniffing: the rows before a NUL (the full read names it)
+        text = text.split("\x00", 1)[0]
+    lines = text.splitlines()[:max_rows] if max_rows else text.splitlines()
+    sep = guess_delimiter("\n".join(lines[:30]))
+    check_nul(text, path, sep=sep)
+    return [[c.strip() for c in row] for row in csv.reader(io.StringIO("\n".join(lines)),
+                                                            delimiter=sep)]
+
+
+def identity(found: str | None, given: str | None, path: Path, what: str) -> tuple[str, str]:
+    """(subject, how it was obtained) from the file, the caller, or the file name."""
+    if given is not None:
+        note = f"{what} {given!r} given by the protocol's file_subjects" + (
+            f" (the file says {found!r})" if found and found != given else "")
+        return given, note
+    if found:
+        return found, f"{what} {found!r} read from the file"
+    return path.stem, (f"{what} {path.stem!r} taken from the file name (the export has no "
+                       f"{what} field; set file_subjects in the protocol to override)")
 
 
 def frame(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> pd.DataFrame:

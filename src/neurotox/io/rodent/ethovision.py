@@ -18,7 +18,14 @@ import pandas as pd
 
 from neurotox.errors import FormatError, quoted
 from neurotox.files import check_nul
-from neurotox.io.rodent.base import Reader, RodentData, is_excel, register_reader, sniff_lines
+from neurotox.io.rodent.base import (
+    Reader,
+    RodentData,
+    identity,
+    is_excel,
+    register_reader,
+    sniff_lines,
+)
 
 _MAGIC = "number of header lines:"
 _ZONE = re.compile(r"^In zone\((?P<zone>.+?) / (?P<point>[A-Za-z]+)-point\)$")
@@ -58,13 +65,9 @@ def _metadata(rows: list[tuple]) -> dict[str, str]:
     return meta
 
 
-def _subject(meta: dict[str, str], path: Path) -> str:
+def _subject(meta: dict[str, str]) -> str | None:
     lower = {k.lower(): v for k, v in meta.items()}
-    for k in _SUBJECT_KEYS:
-        if lower.get(k):
-            return lower[k]
-    raise FormatError(f"no subject identifier in the header; expected one of "
-                      f"{quoted(_SUBJECT_KEYS)}, found {quoted(meta)}", path=path)
+    return next((lower[k] for k in _SUBJECT_KEYS if lower.get(k)), None)
 
 
 def _samples(rows: list[tuple], n_header: int, path: Path) -> pd.DataFrame:
@@ -84,7 +87,7 @@ def _samples(rows: list[tuple], n_header: int, path: Path) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def read_ethovision(path: Path, **_: Any) -> RodentData:
+def read_ethovision(path: Path, *, subject: str | None = None, **_: Any) -> RodentData:
     """Read an EthoVision XT raw-data export into per-sample zone flags.
 
     Returns
@@ -92,8 +95,9 @@ def read_ethovision(path: Path, **_: Any) -> RodentData:
     RodentData
         kind ``zone_samples``: ``time_s`` and one 0/1 column ``<point>:<zone>``
         per exported zone (missing samples count as outside); ``meta`` holds
-        ``subject`` (user-defined variable such as ``mouse ID``), ``trial``,
-        ``start_time``, ``sample_interval_s`` and the full header.
+        ``subject`` (user-defined variable such as ``mouse ID``; else the
+        ``subject`` given by the caller, else the file name, said in the notes),
+        ``trial``, ``start_time``, ``sample_interval_s`` and the full header.
 
     """
     rows = _all_rows(path)
@@ -109,10 +113,12 @@ def read_ethovision(path: Path, **_: Any) -> RodentData:
     samples = _samples(rows, n_header, path)
     # sample times are exported to the ms: round away floating-point noise of the median step
     dt = round(float(np.nanmedian(np.diff(samples["time_s"]))), 6) if len(samples) > 1 else np.nan
-    info = {"subject": _subject(meta, path),
+    subj, how = identity(_subject(meta), subject, path, "subject")
+    info = {"subject": subj,
             "trial": re.sub(r"\s+", " ", meta.get("Trial name", path.stem)),
             "start_time": meta.get("Start time", ""), "sample_interval_s": dt, "header": meta}
-    return RodentData("zone_samples", path, "ethovision-raw", table=samples, meta=info)
+    return RodentData("zone_samples", path, "ethovision-raw", table=samples, meta=info,
+                      notes=[f"{path.name}: {how}; trial {info['trial']!r}"])
 
 
 register_reader(Reader("ethovision-raw", "zone_samples",

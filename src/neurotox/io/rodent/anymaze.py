@@ -1,0 +1,154 @@
+"""ANY-maze per-sample zone exports (csv/txt or xlsx): one row per sample, one 0/1 column per zone.
+
+Layout: a header row with a time column (``Time``: ``H:MM:SS.ss``, ``MM:SS.ss``
+or seconds) and zone columns ``In <zone>`` (the animal's centre in the zone) or
+``<Head|Nose|Tail> in <zone>`` (that body point), each 0 or 1 per sample;
+position columns (``Centre posn X`` ...) are ignored. ANY-maze writes a sample
+when something changes, so samples are not evenly spaced: each sample lasts
+until the next one (the last one a median step).
+
+Identity: the subject comes from an ``Animal``/``Animal ID``/``Subject``
+column and the trial from ``Test``/``Trial`` when the export has them (one value
+per file); otherwise the file name's stem is the subject, said in the notes.
+A ``subject`` given by the caller (the protocol's ``file_subjects``) wins.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from neurotox.errors import FormatError, quoted
+from neurotox.io.rodent.base import (
+    Reader,
+    RodentData,
+    find_column,
+    identity,
+    raw_rows,
+    read_sheet,
+    register_reader,
+    to_float,
+)
+
+_ZONE = re.compile(r"^(?:(?P<point>head|nose|tail|centre|center|body)\s+)?in\s+(?P<zone>.+)$",
+                   re.IGNORECASE)
+_TIME = ("time", "time_s", "time_(s)", "trial_time", "test_time")
+_ANIMAL = ("animal", "animal_id", "animal_no", "subject", "subject_id")
+_TRIAL = ("test", "test_no", "trial", "trial_no", "trial_name")
+
+
+def zone_columns(columns: list[str]) -> dict[str, str]:
+    """``{column: '<point>:<zone>'}`` for the zone columns of a header (centre = ``center``)."""
+    out = {}
+    for c in columns:
+        m = _ZONE.match(str(c).strip())
+        if m and not m.group("zone").lower().startswith("zone("):   # EthoVision's In zone(...)
+            point = (m.group("point") or "center").lower().replace("centre", "center")
+            out[c] = f"{point}:{m.group('zone').strip()}"
+    return out
+
+
+def _match(path: Path) -> bool:
+    rows = raw_rows(path, max_rows=2)
+    if not rows:
+        return False
+    head = [str(c).strip() for c in rows[0] if c is not None]
+    keys = {re.sub(r"[\s_\-]+", "_", c.lower()) for c in head}
+    return bool(keys & set(_TIME)) and len(zone_columns(head)) >= 1
+
+
+def clock_seconds(values: pd.Series, *, path: Path, column: str) -> np.ndarray:
+    """Seconds from ``H:MM:SS.ss``, ``MM:SS.ss`` or plain numbers; FormatError naming the row."""
+    s = values.astype(str).str.strip()
+    parts = s.str.split(":")
+    out = np.full(len(s), np.nan)
+    for i, p in enumerate(parts):
+        try:
+            nums = [float(x) for x in p]
+        except ValueError:
+            nums = []
+        if 1 <= len(nums) <= 3 and all(np.isfinite(nums)) and min(nums) >= 0:
+            out[i] = sum(v * 60 ** k for k, v in enumerate(reversed(nums)))
+        else:
+            raise FormatError(f"expected a time like '0:01:02.50' or seconds, found {s.iloc[i]!r}",
+                              path=path, where=f"row {i + 2}, column {column!r}")
+    back = np.flatnonzero(np.diff(out) < 0)
+    if len(back):
+        i = int(back[0]) + 1
+        raise FormatError(f"time {s.iloc[i]!r} is earlier than the sample before it "
+                          f"({s.iloc[i - 1]!r})", path=path,
+                          where=f"row {i + 2}, column {column!r}")
+    return out
+
+
+def _flags(df: pd.DataFrame, zones: dict[str, str], path: Path
+           ) -> tuple[dict[str, np.ndarray], int]:
+    out, blanks = {}, 0
+    for c, name in zones.items():
+        v = to_float(df[c], path=path, column=c)
+        bad = v.notna() & ~v.isin([0.0, 1.0])
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise FormatError(f"expected 0 or 1 (zone membership), found {df[c].iloc[i]!r}",
+                              path=path, where=f"row {i + 2}, column {c!r}")
+        blanks += int(v.isna().sum())
+        out[name] = v.fillna(0).to_numpy(float)
+    return out, blanks
+
+
+def _one_value(df: pd.DataFrame, aliases: tuple[str, ...], path: Path) -> str | None:
+    col = find_column(df, aliases, path=path, required=False)
+    if col is None:
+        return None
+    values = sorted(set(df[col]) - {""})
+    if len(values) > 1:
+        raise FormatError(f"expected one value in column {col!r} (one test per file), found "
+                          f"{quoted(values)}", path=path)
+    return values[0] if values else None
+
+
+def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) -> RodentData:
+    """Read an ANY-maze per-sample zone export into zone flags (kind ``zone_samples``).
+
+    Returns
+    -------
+    RodentData
+        ``table``: ``time_s`` and one 0/1 column ``<point>:<zone>`` per zone
+        column (``center:top`` for ``In top``, ``head:object 1`` for ``Head in
+        object 1``); ``meta``: ``subject``, ``trial``, ``sample_interval_s`` (median
+        step), ``sample_durations`` (s, each sample until the next) and ``start_time``.
+
+    """
+    df = read_sheet(path)
+    tcol = find_column(df, _TIME, path=path)
+    zones = zone_columns(list(df.columns))
+    if not zones:
+        raise FormatError(f"expected zone columns 'In <zone>' or 'Head in <zone>', found "
+                          f"{quoted(df.columns)}", path=path)
+    if df.empty:
+        raise FormatError("anymaze-zone-samples: expected data rows below the header, found "
+                          "none", path=path)
+    times = clock_seconds(df[tcol], path=path, column=tcol)
+    flags, blanks = _flags(df, zones, path)
+    step = float(np.median(np.diff(times))) if len(times) > 1 else np.nan
+    durations = np.diff(times, append=times[-1] + (step if np.isfinite(step) else 0.0))
+    subj, how = identity(_one_value(df, _ANIMAL, path), subject, path, "subject")
+    trial = _one_value(df, _TRIAL, path) or path.stem
+    notes = [f"{path.name}: {how}; {len(times)} samples, {times[-1] - times[0]:.2f} s, zones "
+             f"{', '.join(zones.values())}"]
+    if blanks:
+        notes.append(f"{path.name}: {blanks} empty zone cell(s) read as 'not in the zone'")
+    table = pd.DataFrame({"time_s": times, **flags})
+    return RodentData("zone_samples", path, "anymaze-zone-samples", table=table,
+                      meta={"subject": subj, "trial": trial, "start_time": "",
+                            "sample_interval_s": round(step, 6) if np.isfinite(step) else step,
+                            "sample_durations": durations}, notes=notes)
+
+
+register_reader(Reader("anymaze-zone-samples", "zone_samples",
+                       "ANY-maze zone samples csv/xlsx (Time + 'In <zone>' 0/1 columns per sample)",
+                       _match, read_anymaze_samples))

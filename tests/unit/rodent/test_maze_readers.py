@@ -1,0 +1,328 @@
+"""Hand-scored maze sheets and ANY-maze per-sample zone files: small files with hand counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from neurotox.assays.rodent.nor import nor_animals
+from neurotox.assays.rodent.nor_inputs import collect as nor_collect
+from neurotox.assays.rodent.params import NorParameters, TmazeParameters
+from neurotox.assays.rodent.tmaze import alternation_table, analyse, reentries
+from neurotox.assays.rodent.tmaze_inputs import collect
+from neurotox.errors import FormatError, InputError
+from neurotox.io.rodent import read_rodent
+from neurotox.io.rodent.scoring import parse_sequence
+
+BANNER = "Spontaneous alternation (Y maze) scoring sheet,,,\nScorer: JB,,,\n,,,\n"
+SHEET = BANNER + ("Animal ID,Group,Sex,Arm entries,Notes\n"
+                  "R1,C,M,ABCACBBAC,\n"
+                  "R2,H,F,a-b-c-a-b-a-c-c-b,unclear entry at 4 min\n"
+                  ",,,,\n")
+
+
+def _write(folder, name, text):
+    (folder / name).write_text(text)
+    return folder / name
+
+
+@pytest.mark.parametrize("text, arms", [
+    ("ABCACB", list("ABCACB")), ("abcacb", list("ABCACB")), ("A B C", list("ABC")),
+    ("a-b-c", list("ABC")), ("A,B;C/A", list("ABCA")), ("ABC ACB", list("ABCACB")),
+    ("A -> B -> C", list("ABC")), ("L R L", ["L", "R", "L"]),
+    ("left, start, right", ["LEFT", "START", "RIGHT"]), ("123", ["1", "2", "3"]),
+    ("", []), ("AB*C", None), ("A.B", None), ("AB+", None)])
+def test_parse_sequence(text, arms):
+    assert parse_sequence(text) == arms
+
+
+@given(st.lists(st.sampled_from("ABC"), min_size=1, max_size=40),
+       st.sampled_from(["", " ", "-", ", ", " -> "]), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_parse_sequence_round_trip(arms, sep, lower):
+    text = sep.join(arms)
+    assert parse_sequence(text.lower() if lower else text) == arms
+
+
+def test_sheet_with_banner_rows_read(tmp_path):
+    data = read_rodent(_write(tmp_path, "sheet.csv", SHEET))
+    assert data.fmt == "maze-scoring-sheet" and data.kind == "entries"
+    seq = data.table.groupby("subject")["arm"].apply("".join).to_dict()
+    assert seq == {"R1": "ABCACBBAC", "R2": "ABCABACCB"}
+    assert data.table["source"].iloc[0] == "sheet.csv:row 5, column 'Arm entries'"
+    animals = data.meta["animals"].set_index("subject")
+    assert animals.loc["R2", "notes"] == "unclear entry at 4 min"
+    assert any("header in row 4 (3 banner row(s)" in n for n in data.notes)
+    assert any("subject R2 (row 6) note: unclear entry" in n for n in data.notes)
+
+
+def test_sheet_hand_counted_doubles_and_alternations(tmp_path, make_study):
+    # R1 ABCACBBAC: triplets ABC+ BCA+ CAC ACB+ CBB BBA BAC+ -> 4 of 7; one double (BB)
+    # R2 ABCABACCB: ABC+ BCA+ CAB+ ABA BAC+ ACC CCB -> 4 of 7; one double (CC)
+    study = make_study([("R1", "C", "M"), ("R2", "H", "F")])
+    res = analyse(study, [_write(study.folder, "sheet.csv", SHEET)], TmazeParameters())
+    per = res.details["tmaze_animals"].set_index("subject")
+    assert per.loc["R1", ["entries", "alternations", "reentries"]].tolist() == [9, 4, 1]
+    assert per.loc["R2", ["entries", "alternations", "reentries"]].tolist() == [9, 4, 1]
+    assert per.loc["R1", "reentry_pct"] == pytest.approx(100 / 7)
+    assert per.loc["R2", "notes"] == "unclear entry at 4 min"
+    assert any("reentries: counted" in c for c in res.conventions)
+    assert any(n.startswith("convention: Arm re-entries") for n in res.notes)
+
+
+def test_sheet_group_or_sex_disagreeing_with_the_study_is_an_error(tmp_path, make_study):
+    study = make_study([("R1", "C", "M"), ("R2", "C", "F")])
+    path = _write(study.folder, "sheet.csv", SHEET)
+    with pytest.raises(InputError, match=r"sheet.csv, row 6: subject 'R2': the sheet gives "
+                                         r"group 'H', the study says 'C' \(C\)"):
+        analyse(study, [path], TmazeParameters())
+    study = make_study([("R1", "C", "F"), ("R2", "H", "F")])
+    with pytest.raises(InputError, match="row 5: subject 'R1': the sheet gives sex 'M', the "
+                                         "study says 'F'"):
+        analyse(study, [path], TmazeParameters())
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("R1,C,M,ABCACBBAC", "R1,C,M,ABC?ACB", "row 5, column 'Arm entries': expected arm labels "
+                                            "such as 'ABCACB'"),
+    ("R1,C,M,ABCACBBAC", "R1,C,M,", "row 5, column 'Arm entries': no arm entries for "
+                                    "subject 'R1'"),
+    ("R1,C,M,ABCACBBAC", ",C,M,ABCACBBAC", "row 5, column 'Animal ID': subject is empty"),
+    ("R2,H,F", "R1,H,F", "row 6, column 'Arm entries': subject 'R1' has more than one"),
+    ("Animal ID,", "Animal name,", "expected a header row with a subject column")])
+def test_sheet_errors_name_row_and_column(tmp_path, old, new, message):
+    path = _write(tmp_path, "sheet.csv", SHEET.replace(old, new, 1))
+    with pytest.raises(FormatError, match=message):
+        read_rodent(path, fmt="maze-scoring-sheet")
+
+
+def test_sheet_xlsx_numeric_ids(tmp_path, make_study):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["Y maze scoring"], [], ["Subject #", "Arm entries", "Notes"],
+                ["10.01", "ABCABCAB", None], [10.1, "ACBACBAC", "typed as a number"],
+                [12, "abcabcab", None]):
+        ws.append(row)
+    wb.save(tmp_path / "sheet.xlsx")
+    data = read_rodent(tmp_path / "sheet.xlsx")
+    assert list(data.meta["animals"]["subject"]) == ["10.01", "10.1", "12"]
+    assert data.meta["numeric_subjects"] == ["10.1", "12"]
+    study = make_study([("10.01", "C", "M"), ("10.10", "C", "M"), ("12", "H", "M")])
+    res = analyse(study, [tmp_path / "sheet.xlsx"], TmazeParameters())
+    assert sorted(res.endpoints["subject"].unique()) == ["10.01", "10.10", "12"]
+
+
+@pytest.mark.parametrize("seq, expected", [
+    ("ABCA", (0, 0.0)), ("AABC", (1, 50.0)), ("AAAA", (3, 150.0)), ("AB", (0, np.nan))])
+def test_reentries_hand_counted(seq, expected):
+    got = reentries(list(seq))
+    assert got["reentries"] == expected[0]
+    np.testing.assert_equal(got["reentry_pct"], expected[1])
+
+
+# ------------------------------------------------------------------ ANY-maze zone samples
+
+def anymaze(zones: str, times: list[float] | None = None, extra: str = "") -> str:
+    """A per-sample export; ``zones`` one letter per sample: T/L/R arm, X centre, 0 none."""
+    cols = {"T": "1,0,0,0", "L": "0,1,0,0", "R": "0,0,1,0", "X": "0,0,0,1", "0": "0,0,0,0"}
+    times = times or [0.25 * i for i in range(len(zones))]
+    rows = [f"0:{int(t // 60):02d}:{t % 60:05.2f},{100 + i},{50},{cols[z]}{extra}"
+            for i, (t, z) in enumerate(zip(times, zones, strict=True))]
+    head = "Time,Centre posn X,Centre posn Y,In top,In left,In right,In centre"
+    return "\n".join([head + (",Animal" if extra else "")] + rows) + "\n"
+
+
+def test_anymaze_entries_hand_counted(tmp_path):
+    # T T X L L 0 L X L X T 0 0 X R: runs T, L, L(after a gap), L, T, R
+    path = _write(tmp_path, "m7.csv", anymaze("TTXLL0LXLXT00XR"))
+    data = read_rodent(path)
+    assert data.fmt == "anymaze-zone-samples"
+    assert list(data.table.columns) == ["time_s", "center:top", "center:left", "center:right",
+                                        "center:centre"]
+    entries = {"exit": "TLLLTR", "continue": "TLLTR"}   # before the re-entry rule
+    scored = {("exit", "counted"): "TLLLTR", ("continue", "counted"): "TLLTR",
+              ("exit", "collapsed"): "TLTR", ("continue", "collapsed"): "TLTR"}
+    for (gap, rule), expected in scored.items():
+        params = TmazeParameters(no_zone_samples=gap, reentries=rule, min_entries=3,
+                                 zone_arms={"top": "T", "left": "L", "right": "R"})
+        e = collect([path], params)["entries"]
+        assert "".join(e["arm"]) == entries[gap]
+        assert e["subject"].unique().tolist() == ["m7"]
+        assert alternation_table(e, params).iloc[0]["sequence"] == expected
+
+
+def test_anymaze_entry_times_and_minimum_duration(tmp_path):
+    # uneven samples: an entry lasts until the next sample outside it
+    times = [0.0, 0.1, 0.9, 1.0, 1.05, 1.4, 2.0]
+    path = _write(tmp_path, "m1.csv", anymaze("TTXLXRR", times))
+    params = TmazeParameters(min_entries=3)
+    e = collect([path], params)["entries"]
+    assert list(e["arm"]) == ["top", "left", "right"]
+    np.testing.assert_allclose(e["enter_s"], [0.0, 1.0, 1.4])
+    np.testing.assert_allclose(e["exit_s"], [0.9, 1.05, 2.0 + 0.225])  # last: + median step
+    short = collect([path], params.model_copy(update={"min_entry_s": 0.1}))["entries"]
+    assert list(short["arm"]) == ["top", "right"]
+
+
+def test_anymaze_subject_column_and_override(tmp_path):
+    path = _write(tmp_path, "trial 3.csv", anymaze("TXLXR", extra=",Mouse 12"))
+    data = read_rodent(path)
+    assert data.meta["subject"] == "Mouse 12"
+    assert any("subject 'Mouse 12' read from the file" in n for n in data.notes)
+    data = read_rodent(path, subject="M12")
+    assert data.meta["subject"] == "M12"
+    assert any("the file says 'Mouse 12'" in n for n in data.notes)
+
+
+@pytest.mark.parametrize("text, message", [
+    (anymaze("TXL").replace("0:00:00.25", "soon"), "row 3, column 'Time': expected a time like"),
+    (anymaze("TXL").replace("0:00:00.50", "0:00:00.10"), "row 4, column 'Time': time "
+                                                           "'0:00:00.10' is earlier"),
+    (anymaze("TXL").replace(",0,0,0,1\n", ",0,0,0,2\n"), "row 3, column 'In centre': expected "
+                                                          "0 or 1"),
+    (anymaze("TXL", extra=",M1").replace("M1\n0:00:00.50", "M2\n0:00:00.50"),
+     "expected one value in column 'Animal' \\(one test per file\\)")])
+def test_anymaze_errors(tmp_path, text, message):
+    with pytest.raises(FormatError, match=message):
+        read_rodent(_write(tmp_path, "bad.csv", text), fmt="anymaze-zone-samples")
+
+
+def test_anymaze_zone_errors(tmp_path):
+    path = _write(tmp_path, "m.csv", anymaze("TXL"))
+    with pytest.raises(InputError, match="zone\\(s\\) 'middle' of zone_arms not in the file"):
+        collect([path], TmazeParameters(zone_arms={"middle": "A", "top": "B"}))
+    two = anymaze("TXL").replace("1,0,0,0\n", "1,1,0,0\n")
+    with pytest.raises(InputError, match="sample at 0 s is in two arm zones"):
+        collect([_write(tmp_path, "two.csv", two)], TmazeParameters())
+
+
+# ------------------------------------------------------------------ NOR from zone samples
+
+def nor_samples(head_left: str, centre_left: str, head_right: str) -> str:
+    """ANY-maze NOR export at 0.5 s per sample: head and centre in each object zone."""
+    rows = ["Time,In object left,In object right,Head in object left,Head in object right"]
+    for i, (hl, cl, hr) in enumerate(zip(head_left, centre_left, head_right, strict=True)):
+        rows.append(f"{i * 0.5},{cl},0,{hl},{hr}")
+    return "\n".join(rows) + "\n"
+
+
+def test_nor_from_anymaze_head_zones_with_climbing_on_record(tmp_path):
+    # left: head in 8 samples, 4 of them with the centre on the object -> 2 s kept, 2 s removed
+    # right: head in 6 samples (3 s), no climbing
+    train = nor_samples("0000000011111111", "0000000000001111", "1111110000000000")
+    test = nor_samples("1111111111110000", "0000000011111111", "0000000000111111")
+    paths = [_write(tmp_path, "t1.csv", train), _write(tmp_path, "t2.csv", test)]
+    params = NorParameters(exploration_point="head", novel_default="L", max_climbing_s=1.5,
+                           file_subjects={"t1.csv": "R1", "t2.csv": "R1"})
+    data = nor_collect(paths, params)
+    explo = data["exploration"].set_index(["phase", "object"])
+    assert explo.loc[("training", "object left"), "time_s"] == pytest.approx(2.0)
+    assert explo.loc[("training", "object left"), "climbing_s"] == pytest.approx(2.0)
+    assert explo.loc[("training", "object right"), "time_s"] == pytest.approx(3.0)
+    # test: head on the left object in samples 0-11, centre on it in 8-11 -> 8 kept (4 s)
+    assert explo.loc[("test", "object left"), "time_s"] == pytest.approx(4.0)
+    assert explo.loc[("test", "object left"), "climbing_s"] == pytest.approx(2.0)
+    animals = nor_animals(data["exploration"], data["key"], data["flags"], params)
+    animals = animals.set_index("phase")
+    assert animals.loc["test", "climbing_s"] == pytest.approx(2.0)
+    assert bool(animals.loc["test", "review"])
+    assert animals.loc["test", "review_reason"].startswith(
+        "2.0 s with the centre point on an object (climbing or sitting on it) removed")
+    kept = nor_collect(paths, params.model_copy(update={"exclude_climbing": False}))
+    k = kept["exploration"].set_index(["phase", "object"])
+    assert k.loc[("test", "object left"), "time_s"] == pytest.approx(6.0)
+    assert k.loc[("test", "object left"), "climbing_s"] == 0
+
+
+def test_nor_review_flag_in_notes_and_conventions(tmp_path, make_study):
+    from neurotox.assays.rodent.nor import analyse as nor_analyse
+
+    train = nor_samples("1" * 30 + "0" * 30, "0" * 60, "0" * 30 + "1" * 30)
+    test = nor_samples("1" * 40 + "0" * 20, "0" * 10 + "1" * 30 + "0" * 20, "0" * 40 + "1" * 20)
+    study = make_study([("R1", "C", "M")], groups=("C",))
+    paths = [_write(study.folder, "t1.csv", train), _write(study.folder, "t2.csv", test)]
+    params = NorParameters(exploration_point="head", novel_default="L",
+                           file_subjects={"t1.csv": "R1", "t2.csv": "R1"})
+    res = nor_analyse(study, paths, params)
+    animals = res.details["nor_animals"].set_index("phase")
+    assert animals.loc["test", "climbing_s"] == pytest.approx(15.0)
+    assert animals.loc["test", "time_a_s"] == pytest.approx(5.0)
+    assert any(n.startswith("review: subject R1, test phase: 15.0 s with the centre point")
+               for n in res.notes)
+    assert any("exclude_climbing: true" in c and "max_climbing_s" in c for c in res.conventions)
+    assert not animals.loc["training", "review"]
+
+
+# ------------------------------------------------------------------ identity from the file
+
+def ethovision(subject_row: str) -> str:
+    """A small EthoVision XT text export (header block, names, units, 4 samples)."""
+    header = ['"Experiment";"NOR"', '"Trial name";"Trial     7"', '"Start time";"10/3/2025 '
+              '10:00:00.000"', *([subject_row] if subject_row else [])]
+    names = ('"Trial time";"In zone(object left / Nose-point)";"In zone(object left / '
+             'Center-point)";"In zone(object right / Nose-point)"')
+    n = len(header) + 3
+    rows = [f'"Number of header lines:";"{n}"', *header, names, '"s";"";"";""']
+    rows += [f'"{t * 0.5:.3f}";"{a}";"0";"{b}"' for t, (a, b) in enumerate(
+        [(1, 0), (1, 0), (0, 1), (0, 0)])]
+    return "\n".join(rows) + "\n"
+
+
+@pytest.mark.parametrize("row, given, subject, said", [
+    ('"mouse ID";"ID7701"', None, "ID7701", "subject 'ID7701' read from the file"),
+    ("", None, "trial7", "subject 'trial7' taken from the file name"),
+    ('"mouse ID";"ID7701"', "M1", "M1", "subject 'M1' given by the protocol's file_subjects "
+                                       "(the file says 'ID7701')")])
+def test_ethovision_subject_from_header_then_name_then_override(tmp_path, row, given, subject,
+                                                               said):
+    path = _write(tmp_path, "trial7.txt", ethovision(row))
+    data = read_rodent(path, **({"subject": given} if given else {}))
+    assert data.fmt == "ethovision-raw"
+    assert (data.meta["subject"], data.meta["trial"]) == (subject, "Trial 7")
+    assert any(said in n for n in data.notes), data.notes
+    assert data.table["nose:object left"].tolist() == [1, 1, 0, 0]
+
+
+@pytest.mark.parametrize("name, model", [
+    ("nor-standard", NorParameters), ("tmaze-spontaneous", TmazeParameters),
+    ("tmaze-rewarded", TmazeParameters), ("ymaze-novel-arm", TmazeParameters)])
+def test_protocol_defaults_are_the_same_from_a_template_or_from_scratch(name, model):
+    """Every rule a rodent template sets equals the model's default, except the mode."""
+    from neurotox.protocols import load_protocol
+
+    scratch = model().model_dump()
+    differ = {k: (v, scratch[k]) for k, v in load_protocol(name).parameters.items()
+              if scratch[k] != v and k not in ("mode", "paradigm")}
+    assert differ == {}
+
+
+def test_misspelt_override_suggests_the_parameter():
+    from neurotox.assays.base import resolve_parameters
+
+    with pytest.raises(InputError, match=r"key 'parameters.rentries': unknown key \(did you "
+                                         r"mean 'reentries'\?\)"):
+        resolve_parameters("tmaze-spontaneous", {"rentries": "collapsed"}, source="--param")
+
+
+def test_text_ids_with_float_noise_are_matched_by_value(tmp_path, make_study):
+    path = _write(tmp_path, "s.csv", "Subject,Arm entries\n10.119999999999999,ABCABCAB\n"
+                                     "10.01,ACBACBAC\n")
+    data = read_rodent(path)
+    assert data.meta["numeric_subjects"] == ["10.119999999999999"]
+    study = make_study([("10.12", "C", "M"), ("10.01", "C", "M")])
+    res = analyse(study, [path], TmazeParameters())
+    assert sorted(res.endpoints["subject"].unique()) == ["10.01", "10.12"]
+
+
+def test_nor_from_centre_zones_only_cannot_tell_climbing(tmp_path):
+    train = nor_samples("0000000011111111", "0000000000001111", "1111110000000000")
+    path = _write(tmp_path, "t1.csv", train)
+    params = NorParameters(exploration_point="centre", file_subjects={"t1.csv": "R1"})
+    explo = nor_collect([path], params)["exploration"].set_index("object")
+    # 'In object left' (centre) in samples 12-15: 2 s, none removed, climbing unknown
+    assert explo.loc["object left", "time_s"] == pytest.approx(2.0)
+    assert np.isnan(explo.loc["object left", "climbing_s"])
