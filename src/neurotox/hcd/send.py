@@ -17,7 +17,8 @@ Rules (each animal or value left out is listed with its rule):
 * **Values**: ``bw`` terminal body weight (``TERMBW``) → ``terminal_body_weight``
   and body weights by day → ``body_weight`` at ``dayN``; ``om`` brain weight →
   ``brain_weight``, its ratio to body weight in % → ``brain_weight_relative``,
-  other organs → ``organ_weight_<organ>`` and the ratios ``organ_to_body_weight_<organ>`` / ``organ_to_brain_weight_<organ>``; ``lb`` →
+  other organs → ``organ_weight_<organ>`` and the ratios
+  ``organ_to_body_weight_<organ>`` / ``organ_to_brain_weight_<organ>``; ``lb`` →
   ``lb_<test>_<specimen>`` at ``dayN``. Terminal (necropsy) values have timepoint
   ``NA``, like neurotox's own brain-weight endpoints. Standard numeric results
   (``--STRESN``) are used; ``<x``/``>x`` character results are stored censored;

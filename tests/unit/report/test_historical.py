@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from neurotox.report.historical import (CONTROL_MARK, MARK, ROW_LABEL, HistoricalRanges,
-                                        add_to_table)
+from neurotox.report.historical import CONTROL_MARK, MARK, ROW_LABEL, HistoricalRanges, add_to_table
 from neurotox.report.model import Cell, Row, Table
 from neurotox.study import Group
 
