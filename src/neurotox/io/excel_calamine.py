@@ -34,6 +34,7 @@ import datetime as dt
 import math
 import re
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.etree import ElementTree
@@ -165,7 +166,8 @@ def read_sheets(path: Path, sheets: list[str] | None, *, max_grid: int,
                 data = _sheet_xml(z, parts[name])
                 if data is None or not safe_sheet(data, max_grid, fill_factor):
                     return None
-    except (zipfile.BadZipFile, OSError, KeyError, ValueError, ElementTree.ParseError):
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, EOFError, zlib.error,
+            ElementTree.ParseError):   # corrupt parts: openpyxl's path names the problem
         return None
     try:
         return _calamine(path, wanted)

@@ -692,6 +692,24 @@ def _name_max(folder: Path) -> int:
         return 255
 
 
+def _remove_replaced(folder: Path) -> None:
+    """Delete a replaced earlier output, its manifest last.
+
+    A run killed half-way through leaves a folder that still reads as an earlier
+    neurotox output (files missing from a manifest are allowed), so the next run
+    removes it instead of keeping it as foreign content.
+    """
+    for p in folder.iterdir():
+        if p.name == MANIFEST:
+            continue
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            p.unlink(missing_ok=True)
+    (folder / MANIFEST).unlink(missing_ok=True)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def _pid_alive(host: str, pid: int) -> bool:
     if host != socket.gethostname():
         return True  # another machine's run: cannot tell, leave it alone
@@ -782,7 +800,7 @@ class OutputDir:
             elif p.name.startswith(f"{self._base}{_OLD}") and p.is_dir() \
                     and not p.is_symlink() and foreign_content(p) is None:
                 log.info("removing leftover %s of an interrupted run", p)
-                shutil.rmtree(p, ignore_errors=True)
+                _remove_replaced(p)
 
     @staticmethod
     def _stale_staging(p: Path) -> bool:
@@ -817,7 +835,7 @@ class OutputDir:
                     os.replace(old, self.target)
                 raise
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            _remove_replaced(old)
 
     # -- writers
     def path(self, relpath: str | Path) -> Path:

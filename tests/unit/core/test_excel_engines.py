@@ -254,3 +254,23 @@ def test_ethovision_export_reads_the_same_with_both_engines(shared_data, monkeyp
     assert blank == {"LED pattern", "Sof file"}
     assert fast.meta == {**slow.meta, "header": {k: v for k, v in slow.meta["header"].items()
                                                  if k not in blank}}
+
+
+def test_corrupt_sheet_stream_is_a_format_error(tmp_path):
+    """Fuzzing find: a damaged deflate stream raised a raw zlib.error from the scan."""
+    src = _xlsx(tmp_path / "ok.xlsx", ROWS * 40)
+    with zipfile.ZipFile(src) as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+    data = bytearray(src.read_bytes())
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    seen = set()
+    for k in range(0, min(info.compress_size, 400), 7):   # many damaged positions
+        bad = bytearray(data)
+        bad[start + k] ^= 0xFF
+        path = tmp_path / "bad.xlsx"
+        path.write_bytes(bytes(bad))
+        try:
+            excel.read_excel(path)
+        except InputError as exc:
+            seen.add(type(exc).__name__)
+    assert seen    # the damage was noticed, always as a neurotox error (others propagate)
