@@ -180,8 +180,11 @@ def _updown(df: pd.DataFrame, em: _Emitter) -> None:
     frame["rows"] = "row " + frame["row"].astype(str)
     n_out = int((res["note"] != "").sum())
     if n_out:
+        kept = ("; kept as censored values, which group statistics handle by the study's "
+                "statistics.censored.policy (rank is recommended for up-down thresholds)"
+                if p.out_of_range == "censor" else "")
         em.notes.append(f"{em.name}: {n_out} up-down series out of range (all X or all O): "
-                        f"policy {p.out_of_range!r}")
+                        f"policy {p.out_of_range!r}{kept}")
     em.emit("vf_threshold_updown", frame)
     em.detail("vf_updown_sessions", frame.drop(columns=["rows"]))
 
