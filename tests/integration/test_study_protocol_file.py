@@ -28,6 +28,10 @@ def test_protocol_file_beside_the_study_is_used_from_any_directory(invoke, tmp_p
     out = tmp_path / "out"
     res = invoke("report", study / "study.yaml", "-o", out, "--format", "csv", "--no-bmd")
     assert res.exit_code == 0, res.output
+    # csv alone builds no summary tables: the message names what was written
+    assert "wrote the endpoint values, statistical results and decisions (csv)" in res.output
+    assert {p.name for p in (out / "csv").iterdir()} >= {"endpoints.csv", "results.csv",
+                                                        "decisions.csv"}
     manifest = json.loads((out / "manifest.json").read_text())
     params = manifest["parameters"]["assays"]["tmaze"]
     assert params["protocol"] == "lab-tmaze" and params["min_entries"] == 12

@@ -64,5 +64,6 @@ def report(study_file: Path | None, study_opt: Path | None, endpoints_file: Path
                      endpoints=endpoints_file, formats=fmts, bmd=bmd, paper=paper) as od:
         rep = report_study(od, study, formats=fmts, endpoints_file=endpoints_file, bmd=bmd,
                            paper=paper.lower() if paper else None, workers=workers)
-    click.echo(f"wrote {len(rep.tables)} tables and {len(rep.figures)} figures "
-               f"({', '.join(fmts)}) to {output}")
+    wrote = (f"{len(rep.tables)} tables and {len(rep.figures)} figures" if rep.tables else
+             "the endpoint values, statistical results and decisions")
+    click.echo(f"wrote {wrote} ({', '.join(fmts)}) to {output}")
