@@ -36,12 +36,8 @@ GRID = {"soma_min_width_um": (8.0, 10.0, 12.0),
 
 def truth_length(mask: np.ndarray) -> float:
     """Skeleton length (pixels) of a manual mask: sum of skan branch distances."""
+    from skan import Skeleton, summarize  # numba's cache folder: set by importing neurotox
     from skimage.morphology import skeletonize
-
-    from neurotox.numba_cache import configure
-
-    configure()
-    from skan import Skeleton, summarize
 
     skel = skeletonize(mask > 0)
     if skel.sum() < 2:
