@@ -39,7 +39,7 @@ from neurotox.report.model import (
 from neurotox.report.pathology import ASSAY as PATHOLOGY
 from neurotox.report.pathology import pathology_listing, pathology_tables
 from neurotox.report.potency import CONCENTRATION_UNITS, concentration_fits, potency_table
-from neurotox.report.render import FORMATS, RENDERERS, render_docx
+from neurotox.report.render import FORMATS, RENDERERS
 from neurotox.report.tables import (
     by_category_order,
     group_tables,
@@ -293,7 +293,8 @@ def rendered_files(report: Report, formats: Iterable[str], *,
         if fmt == "pdf":
             from neurotox.report.render.pdf import docx_to_pdf
 
-            out["report.pdf"] = docx_to_pdf(out.get("report.docx") or render_docx(report))
+            out["report.pdf"] = docx_to_pdf(out.get("report.docx")
+                                            or RENDERERS["docx"](report)["report.docx"])
         else:
             out.update(RENDERERS[fmt](report))
     if needs_figures(formats):

@@ -398,7 +398,10 @@ def render(fig: Any) -> tuple[bytes, bytes]:
 
     png, svg = io.BytesIO(), io.BytesIO()
     with matplotlib.rc_context(_RC):
-        fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None})
+        # zlib level 1: a quarter larger files than the default level 6, written in
+        # half the time (a report writes dozens of 300-dpi images)
+        fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None},
+                    pil_kwargs={"compress_level": 1})
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
     return png.getvalue(), svg.getvalue()
 
