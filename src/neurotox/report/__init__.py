@@ -244,7 +244,9 @@ def _bmd_methods(bmds: dict) -> list[str]:
         parts.append(f"{kinds.count('dichotomous')} incidence endpoint(s) fitted to the "
                      "number affected of the number examined (BMR = 10% extra risk)")
     return ["Benchmark doses were derived for endpoints measured once with a significant "
-            "dose-related trend, with the US EPA pybmds models: " + "; ".join(parts)
+            "dose-related trend (for the neuropathology, per lesion: the any-finding "
+            "summary pools lesions of different tissues and was not modelled), with the "
+            "US EPA pybmds models: " + "; ".join(parts)
             + ". Among models with goodness-of-fit p >= 0.1 and a BMDL, the lowest AIC was "
             "recommended when the BMDLs were within 3-fold, otherwise the lowest BMDL "
             "(EPA Benchmark Dose Technical Guidance, 2012)."]
