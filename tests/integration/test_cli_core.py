@@ -139,3 +139,25 @@ def test_check_catches_what_report_rejects_and_notes_mapped_sex_codes(invoke, tm
     assert errors[0].startswith(f"Error: {tmp_path / 'fob.csv'}, row 1, column 'tremor_score': "
                                 "unknown FOB item column 'tremor_score' (did you mean "
                                 "'tremors'?); known items: 'approach_response'")
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (["report", "s.yaml", "-o", "out", "--formats", "csv"],
+     "Error: neurotox report: No such option '--formats' (did you mean '--format'?); "
+     "see 'neurotox report --help'"),
+    (["reprot"],
+     "Error: neurotox: No such command 'reprot' (did you mean 'report'?); "
+     "see 'neurotox --help'"),
+    (["report", "s.yaml", "-o", "out", "--workers", "zero"],
+     "Error: neurotox report: Invalid value for '--workers': 'zero' is not a valid "
+     "integer range; see 'neurotox report --help'"),
+    (["hcd", "ad"],
+     "Error: neurotox hcd: No such command 'ad' (did you mean 'add'?); "
+     "see 'neurotox hcd --help'"),
+    (["report"], "Error: neurotox report: Missing option '-o' / '--output'; "
+                 "see 'neurotox report --help'"),
+])
+def test_command_line_mistakes_are_one_line_with_a_suggestion(invoke, args, line):
+    r = invoke(*args)
+    assert r.exit_code == 2
+    assert r.output.strip() == line

@@ -10,6 +10,7 @@ folder is removed, and the exit status is 143.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 import os
@@ -71,6 +72,27 @@ def os_error_line(exc: OSError) -> str:
     return f"{' -> '.join(files)}: {reason}" if files else reason
 
 
+class UsageLine(click.UsageError):
+    """A command-line mistake shown as one line: the command, the problem, where to look."""
+
+    def show(self, file: Any = None) -> None:
+        """``Error: neurotox report: No such option '--formats' (did you mean …)``."""
+        click.echo(f"Error: {' '.join(self.format_message().split())}", err=True)
+
+    @classmethod
+    def of(cls, exc: click.UsageError) -> UsageLine:
+        """Click's usage error (usage, hint and message on four lines) as one line."""
+        path = exc.ctx.command_path if exc.ctx is not None else "neurotox"
+        if isinstance(exc, click.NoSuchOption):
+            close = difflib.get_close_matches(exc.option_name, exc.possibilities or [], n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            problem = f"No such option {exc.option_name!r}{hint}"
+        else:
+            problem = re.sub(r"\. Did you mean (.+)\?$", r" (did you mean \1?)",
+                             exc.format_message()).rstrip(".")
+        return cls(f"{path}: {problem}; see '{path} --help'", exc.ctx)
+
+
 class NeurotoxGroup(click.Group):
     """Click group that turns NeurotoxError into a one-line message and exit 2.
 
@@ -89,6 +111,25 @@ class NeurotoxGroup(click.Group):
             self.add_command(getattr(importlib.import_module(module), attr), cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def make_context(self, info_name: str | None, args: list[str],
+                     parent: click.Context | None = None, **extra: Any) -> click.Context:
+        """The group's context; a mistake in the global options is one line."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            raise UsageLine.of(exc) from None
+
+    def resolve_command(self, ctx: click.Context,
+                        args: list[str]) -> tuple[str | None, click.Command | None, list[str]]:
+        """The sub-command named first in ``args``; an unknown name gets a suggestion."""
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UsageLine(f"{ctx.command_path}: No such command {name!r}{hint}; see "
+                            f"'{ctx.command_path} --help'", ctx)
+        return super().resolve_command(ctx, args)
+
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """Parse the global options; keep the sub-command's arguments for the log check."""
         rest = super().parse_args(ctx, args)
@@ -99,6 +140,10 @@ class NeurotoxGroup(click.Group):
         """Run the command; report any failure as one line."""
         try:
             return super().invoke(ctx)
+        except UsageLine:
+            raise
+        except click.UsageError as exc:  # a sub-command's options or arguments
+            raise UsageLine.of(exc) from None
         except NeurotoxError as exc:
             _fail(ctx, str(exc))
         except BrokenPipeError:
@@ -283,7 +328,8 @@ def _limits(ctx: click.Context, max_file: str | None, max_unpacked: str | None) 
     ctx.call_on_close(lambda: reset_limits(token))
 
 
-@click.group(cls=NeurotoxGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="neurotox", cls=NeurotoxGroup,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
               callback=lambda ctx, param, value: _show_version(ctx, value),
               help="Show the version and exit.")
