@@ -143,6 +143,11 @@ class _RegistryFile(BaseModel):
     endpoints: list[dict[str, Any]]
 
 
+#: The registry is package data (~270 kB of YAML, read at every start): libyaml's
+#: loader when PyYAML has it (7x faster, the same safe schema), else the Python one.
+_REGISTRY_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _registry_files() -> list[tuple[str, str]]:
     folder = resources.files("neurotox") / "registry"
     return sorted((p.name, p.read_text(encoding="utf-8"))
@@ -155,7 +160,7 @@ def registry() -> dict[str, Endpoint]:
     out: dict[str, Endpoint] = {}
     for fname, text in _registry_files():
         try:
-            spec = _RegistryFile.model_validate(yaml.safe_load(text))
+            spec = _RegistryFile.model_validate(yaml.load(text, Loader=_REGISTRY_LOADER))
             for entry in spec.endpoints:
                 entry = {"assays": [spec.assay], **entry}
                 ep = Endpoint.model_validate(entry)

@@ -63,7 +63,6 @@ class Collected:
 
 def collect_endpoints(study: Study) -> Collected:
     """Run each assay of the study (with its protocol and overrides) and concatenate."""
-    import neurotox.assays  # noqa: F401  (registers every assay)
     from neurotox.assays.base import run_study_assay
 
     if not study.spec.assays:
@@ -304,7 +303,9 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
     with run_log(od, prefix), pool, threadpool_limits(1, user_api="blas"):
         step = Progress(f"report {Path(study_file).resolve().parent.name}")
         study = load_study(study_file)
-        import neurotox.stats  # noqa: F401  (statsmodels, scipy: inherited by the pool)
+        from neurotox.stats import load_all
+
+        load_all()  # statsmodels, scipy: inherited by the pool's processes
 
         pool.start()  # its processes load matplotlib and pybmds while the assays run
         collected = prepare(study, endpoints_file, record)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,6 +72,27 @@ class AssayPlugin:
 
 _REGISTRY: dict[str, AssayPlugin] = {}
 
+#: The module that registers each assay, imported the first time the assay is asked
+#: for: a run loads only the families it uses (a neurite plate does not import the
+#: statistics of the rodent battery). A test checks this table against the registry.
+PROVIDERS: dict[str, str] = {
+    "brain_weight": "neurotox.assays.battery.brain_weight",
+    "cholinesterase": "neurotox.assays.neurochem.cholinesterase",
+    "cipn": "neurotox.assays.cipn.assay",
+    "developmental": "neurotox.assays.battery.developmental",
+    "fob": "neurotox.assays.battery.fob",
+    "guideline": "neurotox.assays.battery.guideline",
+    "motor_activity": "neurotox.assays.battery.motor_activity",
+    "neurite_outgrowth": "neurotox.assays.neurite.plugin",
+    "neurochem": "neurotox.assays.neurochem.immunoassay",
+    "neuropathology": "neurotox.assays.battery.neuropathology",
+    "nor": "neurotox.assays.rodent.nor",
+    "startle": "neurotox.assays.battery.startle",
+    "tmaze": "neurotox.assays.rodent.tmaze",
+    "zebrafish_lpr": "neurotox.assays.zebrafish.plugin",
+    "zebrafish_screen": "neurotox.assays.zebrafish.screen",
+}
+
 
 def register(plugin: AssayPlugin) -> AssayPlugin:
     """Add an assay to the registry (called at import of its module)."""
@@ -79,15 +101,26 @@ def register(plugin: AssayPlugin) -> AssayPlugin:
 
 
 def get_assay(name: str) -> AssayPlugin:
-    """The registered assay ``name``; InputError naming the known ones otherwise."""
-    try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise InputError(f"unknown assay {name!r}; known: {quoted(_REGISTRY)}") from None
+    """The assay ``name`` (its module imported if needed); InputError naming the known ones."""
+    if name not in _REGISTRY and name in PROVIDERS:
+        importlib.import_module(PROVIDERS[name])
+    if name not in _REGISTRY:
+        known = list_assays()
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"unknown assay {name!r}{hint}; known: {quoted(known)}")
+    return _REGISTRY[name]
+
+
+def load_all() -> None:
+    """Import every assay module of :data:`PROVIDERS` (registering every assay)."""
+    for module in sorted(set(PROVIDERS.values())):
+        importlib.import_module(module)
 
 
 def list_assays() -> list[str]:
-    """Names of registered assays, sorted."""
+    """Names of all assays (every provider imported), sorted."""
+    load_all()
     return sorted(_REGISTRY)
 
 

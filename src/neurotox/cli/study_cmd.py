@@ -19,7 +19,6 @@ def check(study_file: Path, run_assays: bool) -> None:
     'neurotox report' would, without writing anything. Exit status 0 when valid;
     2 with a one-line message naming the file and the key, row or column otherwise.
     """
-    import neurotox.assays  # noqa: F401  (registers every assay)
     from neurotox.assays.base import study_assay_parameters
     from neurotox.study import load_study
 

@@ -39,7 +39,7 @@ from neurotox.report.model import (
 from neurotox.report.pathology import ASSAY as PATHOLOGY
 from neurotox.report.pathology import pathology_listing, pathology_tables
 from neurotox.report.potency import CONCENTRATION_UNITS, concentration_fits, potency_table
-from neurotox.report.render import FORMATS, RENDERERS, render_docx
+from neurotox.report.render import FORMATS, RENDERERS
 from neurotox.report.tables import (
     by_category_order,
     group_tables,
@@ -244,7 +244,9 @@ def _bmd_methods(bmds: dict) -> list[str]:
         parts.append(f"{kinds.count('dichotomous')} incidence endpoint(s) fitted to the "
                      "number affected of the number examined (BMR = 10% extra risk)")
     return ["Benchmark doses were derived for endpoints measured once with a significant "
-            "dose-related trend, with the US EPA pybmds models: " + "; ".join(parts)
+            "dose-related trend (for the neuropathology, per lesion: the any-finding "
+            "summary pools lesions of different tissues and was not modelled), with the "
+            "US EPA pybmds models: " + "; ".join(parts)
             + ". Among models with goodness-of-fit p >= 0.1 and a BMDL, the lowest AIC was "
             "recommended when the BMDLs were within 3-fold, otherwise the lowest BMDL "
             "(EPA Benchmark Dose Technical Guidance, 2012)."]
@@ -293,7 +295,8 @@ def rendered_files(report: Report, formats: Iterable[str], *,
         if fmt == "pdf":
             from neurotox.report.render.pdf import docx_to_pdf
 
-            out["report.pdf"] = docx_to_pdf(out.get("report.docx") or render_docx(report))
+            out["report.pdf"] = docx_to_pdf(out.get("report.docx")
+                                            or RENDERERS["docx"](report)["report.docx"])
         else:
             out.update(RENDERERS[fmt](report))
     if needs_figures(formats):

@@ -6,7 +6,9 @@ fits the EPA benchmark-dose models of :func:`neurotox.stats.benchmark_dose` to
 the group summaries: continuous, n, mean and SD with BMR = 1 SD; incidence, n
 examined and n affected with BMR = 10 % extra risk. :func:`bmd_table` lists the
 recommended model with BMD, BMDL and BMDU, and the dose-response figures draw
-the recommended model's curve and mark BMD and BMDL.
+the recommended model's curve and mark BMD and BMDL. The neuropathology's
+any-finding summary is not modelled: it pools lesions of different tissues, and
+each lesion with a trend has its own benchmark dose.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import pandas as pd
 from neurotox.parallel import TaskPool, run_tasks
 from neurotox.report.labels import unit_symbol
 from neurotox.report.model import Cell, Row, Table
+from neurotox.report.pathology import ANY as ANY_FINDING
 from neurotox.report.potency import is_concentration
 from neurotox.report.tables import label_of, sex_label, study_header
 from neurotox.stats import BmdResult, benchmark_dose
@@ -67,7 +70,7 @@ def _candidates(results: pd.DataFrame) -> list[tuple[BmdKey, pd.DataFrame]]:
     n_tp = res.groupby(["assay", "endpoint"])["timepoint"].nunique()
     out = []
     for key, rows in res.groupby(["assay", "endpoint", "sex", "timepoint"], sort=True):
-        if n_tp[(key[0], key[1])] != 1 or is_concentration(rows):
+        if n_tp[(key[0], key[1])] != 1 or is_concentration(rows) or key[1] == ANY_FINDING:
             continue
         top = rows.loc[rows["dose"].idxmax()]
         if isinstance(top["trend_flag"], str) and top["trend_flag"]:

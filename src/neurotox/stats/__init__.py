@@ -13,57 +13,51 @@ fits with compound-symmetry, AR(1) and unstructured covariance), ``ddf``
 Monte Carlo rank-test distributions with ties), ``hill`` (4-parameter
 log-logistic), ``bmd`` (benchmark dose via pybmds), ``one_sample`` (tests against
 a reference value).
+
+The names below are loaded on first use (importing this package loads none of
+scipy or statsmodels): a neurite plate that only fits Hill curves does not pay for
+the mixed models. :func:`load_all` imports every module at once (done before a
+report forks its worker processes, so that they inherit them).
 """
 
-from neurotox.stats._common import Comparison, Trend
-from neurotox.stats.analysis import (
-    DECISION_COLUMNS,
-    RESULT_COLUMNS,
-    Analysis,
-    analyse,
-    describe,
-)
-from neurotox.stats.bmd import BmdResult, benchmark_dose
-from neurotox.stats.control import dunn, dunnett, steel
-from neurotox.stats.hill import HillFit, fit_hill
-from neurotox.stats.incidence import cochran_armitage, fisher_vs_control
-from neurotox.stats.mixed import MixedModelResult, litter_comparison, mixed_model
-from neurotox.stats.one_sample import OneSampleResult, one_sample_table, one_sample_test
-from neurotox.stats.tree import StratumOutcome, compare_to_control
-from neurotox.stats.trend import (
-    jonckheere,
-    shirley_williams,
-    williams,
-    williams_critical_values,
-)
+from __future__ import annotations
 
-__all__ = [
-    "DECISION_COLUMNS",
-    "RESULT_COLUMNS",
-    "Analysis",
-    "BmdResult",
-    "Comparison",
-    "HillFit",
-    "MixedModelResult",
-    "OneSampleResult",
-    "StratumOutcome",
-    "Trend",
-    "analyse",
-    "benchmark_dose",
-    "cochran_armitage",
-    "compare_to_control",
-    "describe",
-    "dunn",
-    "dunnett",
-    "fisher_vs_control",
-    "fit_hill",
-    "jonckheere",
-    "litter_comparison",
-    "mixed_model",
-    "one_sample_table",
-    "one_sample_test",
-    "shirley_williams",
-    "steel",
-    "williams",
-    "williams_critical_values",
-]
+import importlib
+from typing import Any
+
+#: Public name → the module that defines it.
+_WHERE = {
+    "Comparison": "_common", "Trend": "_common",
+    "DECISION_COLUMNS": "analysis", "RESULT_COLUMNS": "analysis", "Analysis": "analysis",
+    "analyse": "analysis", "describe": "analysis",
+    "BmdResult": "bmd", "benchmark_dose": "bmd",
+    "dunn": "control", "dunnett": "control", "steel": "control",
+    "HillFit": "hill", "fit_hill": "hill",
+    "cochran_armitage": "incidence", "fisher_vs_control": "incidence",
+    "MixedModelResult": "mixed", "litter_comparison": "mixed", "mixed_model": "mixed",
+    "OneSampleResult": "one_sample", "one_sample_table": "one_sample",
+    "one_sample_test": "one_sample",
+    "StratumOutcome": "tree", "compare_to_control": "tree",
+    "jonckheere": "trend", "shirley_williams": "trend", "williams": "trend",
+    "williams_critical_values": "trend",
+}
+
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module 'neurotox.stats' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"neurotox.stats.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))
+
+
+def load_all() -> None:
+    """Import every statistics module now."""
+    for module in sorted(set(_WHERE.values())):
+        importlib.import_module(f"neurotox.stats.{module}")

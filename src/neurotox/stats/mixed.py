@@ -138,11 +138,12 @@ def _statsmodels_ratio(formula: str, data: pd.DataFrame, subject: str, reml: boo
     Tried with BFGS, L-BFGS and Powell in turn; their warnings are not reported
     because the REML optimum is then checked from further starting points.
     """
-    import statsmodels.formula.api as smf  # deferred: slow import, only needed here
+    # deferred, and not statsmodels.formula.api (which imports every model family)
+    from statsmodels.regression.mixed_linear_model import MixedLM
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = smf.mixedlm(formula, data, groups=data[subject])
+        model = MixedLM.from_formula(formula, data, groups=data[subject])
         for method in ("bfgs", "lbfgs", "powell"):
             try:
                 fit = model.fit(reml=reml, method=method)

@@ -234,7 +234,7 @@ def sex_by_group_anova(df: pd.DataFrame, *, value: str = "value") -> pd.DataFram
         groups, or an empty sex x group cell.
 
     """
-    import statsmodels.formula.api as smf
+    from statsmodels.regression.linear_model import OLS
     from statsmodels.stats.anova import anova_lm
 
     d = df[["sex", "group", value]].dropna().rename(columns={value: "y"})
@@ -243,7 +243,7 @@ def sex_by_group_anova(df: pd.DataFrame, *, value: str = "value") -> pd.DataFram
     if d["sex"].nunique() < 2 or d["group"].nunique() < 2 or \
             len(cells) < d["sex"].nunique() * d["group"].nunique() or len(d) <= len(cells):
         return empty
-    fit = smf.ols("y ~ C(sex) * C(group)", data=d).fit()
+    fit = OLS.from_formula("y ~ C(sex) * C(group)", data=d).fit()
     table = anova_lm(fit, typ=2)
     names = {"C(sex)": "sex", "C(group)": "group", "C(sex):C(group)": "sex:group",
              "Residual": "residual"}

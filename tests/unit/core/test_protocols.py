@@ -90,3 +90,33 @@ def test_shipped_protocols_all_validate():
         proto, params = resolve_parameters(name)
         assert proto.name == name
         assert isinstance(params, BaseModel)
+
+
+def test_providers_table_names_the_module_that_registers_each_assay():
+    from neurotox.assays.base import _REGISTRY, PROVIDERS, list_assays
+
+    shipped = [name for name in list_assays() if name != "demo_assay"]
+    assert shipped == sorted(PROVIDERS)
+    for name in shipped:
+        assert _REGISTRY[name].run.__module__ == PROVIDERS[name], name
+
+
+def test_an_assay_loads_only_its_own_family():
+    """Asking for the neurite assay imports neither the battery nor the mixed models."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from neurotox.assays import get_assay; get_assay('neurite_outgrowth'); "
+            "print(sorted(m for m in ('neurotox.assays.battery', 'neurotox.assays.rodent', "
+            "'neurotox.stats.analysis', 'statsmodels') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_unknown_assay_suggests_the_close_name():
+    from neurotox.assays import get_assay
+    from neurotox.errors import InputError
+
+    with pytest.raises(InputError, match="did you mean 'motor_activity'"):
+        get_assay("motor_activty")

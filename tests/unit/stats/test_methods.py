@@ -168,6 +168,19 @@ def test_jonckheere_ties_use_corrected_variance_and_exact_conditional_null():
     assert stats.jonckheere(groups).method == "exact"  # auto: exact is cheap here
 
 
+def test_jonckheere_exact_null_reused_for_the_same_tie_pattern():
+    """The exact null is cached by margins: data with the same tie pattern but other
+    values per group (another endpoint of the study) still get their own exact p."""
+    first = [[1, 1, 2], [2, 3], [2, 3, 3]]
+    second = [[3, 2, 3], [1, 2], [1, 2, 3]]  # class sizes 2, 3, 3; groups 3, 2, 3 again
+    stats.jonckheere(first, method="exact", alternative="greater")
+    obs, null = _brute_jt(second)
+    again = stats.jonckheere(second, method="exact", alternative="greater")
+    assert again.p_value == pytest.approx((null >= obs - 1e-9).mean(), rel=1e-12)
+    assert again.p_value != pytest.approx(
+        stats.jonckheere(first, method="exact", alternative="greater").p_value)
+
+
 def test_cochran_armitage_exact_and_asymptotic_agree_for_large_n():
     x, n = [30, 36, 40, 45], [200] * 4
     ex = stats.cochran_armitage(x, n, [0, 1, 2, 3], method="exact")
