@@ -11,9 +11,13 @@ hysteresis threshold) are chosen on one half of the fields (odd field numbers)
 and the result is reported on the other half (even numbers), then on all
 fields with the protocol as shipped. Nothing is fitted per field.
 
-Usage: ``python benchmarks/bench_deepneurite.py [--grid] [--out results.csv]``
-(``--grid`` runs the tuning grid, on odd/even field numbers and across the two
-series; without it only the shipped protocol is scored).
+Usage: ``python benchmarks/bench_deepneurite.py [--grid] [--out results.csv]
+[--overlays DIR]`` (``--grid`` runs the tuning grid, on odd/even field numbers
+and across the two series; without it only the shipped protocol is scored;
+``--overlays`` writes a PNG per field worth a look: the image beside it with
+the manual tracing only in green, neurotox's skeleton only in red, both in
+yellow and the non-neuronal cells outlined in blue, so that a false neurite of
+neurotox can be told from a neurite the mask leaves out).
 """
 
 from __future__ import annotations
@@ -55,6 +59,45 @@ def load(folder: Path = DATA) -> list[tuple[str, np.ndarray, float]]:
         if label.is_file():
             out.append((path.name, tifffile.imread(path), truth_length(tifffile.imread(label))))
     return out
+
+
+#: Fields worth a look: |relative error| above this, or empty fields reading more than EMPTY_PX.
+LOOK_ERROR, EMPTY_PX = 0.25, 150.0
+
+
+def write_overlays(fields: list, df: pd.DataFrame, settings, folder: Path) -> int:
+    """PNG overlays (image | tracing vs skeleton) of the fields worth a look; how many."""
+    import tifffile
+    from PIL import Image
+    from scipy import ndimage as ndi
+    from skimage.morphology import skeletonize
+    from skimage.segmentation import find_boundaries
+
+    from neurotox.imaging import analyse_field
+
+    err = (df["measured"] - df["truth"]) / df["truth"].where(df["truth"] > 0)
+    look = set(df.loc[((err.abs() > LOOK_ERROR) & (df["truth"] >= 100))
+                      | ((df["truth"] < 100) & (df["measured"] > EMPTY_PX)), "field"])
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, img, _ in fields:
+        if name not in look:
+            continue
+        res = analyse_field(img, None, pixel_size=1.0, settings=settings, keep_labels=True)
+        ours = res.labels.skeleton_owner != 0
+        truth = skeletonize(tifffile.imread(DATA / "label" / name) > 0)
+        near_truth = ndi.distance_transform_edt(~truth) <= 3
+        near_ours = ndi.distance_transform_edt(~ours) <= 3
+        top = max(float(np.percentile(img, 99.8)), 1.0)
+        grey = np.clip(img.astype(np.float32) / top * 255, 0, 255).astype(np.uint8)
+        left = np.repeat(grey[..., None], 3, axis=2)
+        right = left.copy()
+        right[find_boundaries(res.labels.non_neuronal)] = (60, 120, 255)
+        right[ndi.binary_dilation(truth & ~near_ours)] = (0, 255, 0)
+        right[ndi.binary_dilation(ours & ~near_truth)] = (255, 0, 0)
+        right[ours & near_truth] = (255, 255, 0)
+        Image.fromarray(np.concatenate([left, right], axis=1)).save(
+            folder / (Path(name).stem + ".png"))
+    return len(look)
 
 
 def measure(fields: list, settings) -> pd.DataFrame:
@@ -105,6 +148,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--grid", action="store_true", help="tune on odd fields, report on even")
     ap.add_argument("--out", type=Path, help="write per-field results (shipped protocol)")
+    ap.add_argument("--overlays", type=Path, metavar="DIR",
+                    help="write PNG overlays of the fields worth a look (shipped protocol)")
     args = ap.parse_args()
     if not DATA.is_dir():
         sys.exit(f"no data at {DATA}")
@@ -135,6 +180,9 @@ def main() -> None:
     print(f"all fields, protocol as shipped: {_fmt(score(df))}")
     if args.out:
         df.to_csv(args.out, index=False, lineterminator="\n")
+    if args.overlays:
+        n = write_overlays(fields, df, base, args.overlays)
+        print(f"{n} overlays in {args.overlays}")
 
 
 def _cross_series(fields: list, base) -> None:

@@ -99,8 +99,11 @@ def test_deepneurite_all_fields(imaging):
     dense = df[df["truth"] > 3000]
     dense_err = ((dense["measured"] - dense["truth"]) / dense["truth"]).abs()
     # measured on all 89: median |error| 0.112 (goal 0.10), slope 1.03, intercept 84 px,
-    # 20 of 21 fields > 3000 px within 25 % (worst 0.31, PC3-2-42: bright axon bundles
-    # taken for cells), series ratio 0.83 of the truth's (goal 0.9-1.1)
+    # 20 of 21 fields > 3000 px within 25 % (worst +0.31, PC3-2-37: out-of-focus neurites
+    # the tracing leaves out; most negative -0.24, PC3-2-10: neurites over tumour cells
+    # not followed across them), series ratio 0.83 of the truth's (goal 0.9-1.1; 0.89
+    # without four sparse fields of series 3 whose masks leave out clear neurites: see
+    # docs/assays.md)
     assert ours["median_abs_error"] <= 0.12
     assert 0.9 <= ours["slope"] <= 1.1
     assert ours["intercept"] <= 150
