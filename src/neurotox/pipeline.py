@@ -348,11 +348,14 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
             log.info("software message (methods appendix): %s", msg)
         written = write_report(od, report, [f for f in formats if f not in FIGURE_FORMATS],
                                prefix=prefix)
+        shown = [f for f in formats if f in FIGURE_FORMATS]
+        if queue is not None:  # laid out while the pool draws, each figure waited for
+            report.figures = queue.pending(report.figure_jobs)
+        written += write_report(od, report, shown, prefix=prefix)
         if queue is not None:
             report.figures = queue.figures(report.figure_jobs)
-            step("figures", f"{len(report.figures)} figures")
-        written += write_report(od, report, [f for f in formats if f in FIGURE_FORMATS],
-                                prefix=prefix)
+            step("figures", f"{len(report.figures)} figures, laid out in {', '.join(shown)} "
+                 "while drawn")
         for key, df in sorted(collected.details.items()):
             od.write_table(df, f"{prefix}/details/{key}" if prefix else f"details/{key}",
                            formats=("csv",))

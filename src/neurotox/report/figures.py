@@ -21,6 +21,7 @@ from __future__ import annotations
 import io
 import math
 import re
+import struct
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -398,14 +399,43 @@ def render(fig: Any) -> tuple[bytes, bytes]:
     """PNG (300 dpi) and SVG bytes of a figure, without dates or software stamps."""
     import matplotlib
 
-    png, svg = io.BytesIO(), io.BytesIO()
+    svg = io.BytesIO()
     with matplotlib.rc_context(_RC):
-        # zlib's run-length strategy: a plot is runs of one colour; a third faster than
-        # the default strategy and a quarter smaller than its fastest level
-        fig.savefig(png, format="png", dpi=PNG_DPI, metadata={"Software": None},
-                    pil_kwargs={"compress_type": zlib.Z_RLE})
+        png = _png(fig, PNG_DPI)
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
-    return png.getvalue(), svg.getvalue()
+    return png, svg.getvalue()
+
+
+def _png(fig: Any, dpi: int) -> bytes:
+    """The figure drawn by Agg at ``dpi``, as PNG with its resolution recorded.
+
+    Encoded by libpng (imagecodecs) with the "sub" filter and zlib's run-length
+    strategy: three times faster than the adaptive filtering of matplotlib's
+    Pillow path, for files about half as large again (a report writes dozens).
+    """
+    import imagecodecs
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    shown = fig.dpi
+    fig.set_dpi(dpi)
+    try:
+        canvas = FigureCanvasAgg(fig)
+        canvas.draw()
+        data = imagecodecs.png_encode(np.asarray(canvas.buffer_rgba()), level=1,
+                                      strategy=imagecodecs.PNG.STRATEGY.RLE,
+                                      filter=imagecodecs.PNG.FILTER.SUB)
+    finally:
+        fig.set_dpi(shown)
+    return _with_resolution(data, dpi)
+
+
+def _with_resolution(png: bytes, dpi: int) -> bytes:
+    """``png`` with a pHYs chunk (pixels per metre) after its header chunk."""
+    ppm = round(dpi / 0.0254)
+    body = b"pHYs" + struct.pack(">IIB", ppm, ppm, 1)
+    chunk = struct.pack(">I", 9) + body + struct.pack(">I", zlib.crc32(body))
+    end_of_header = 8 + 4 + 4 + 13 + 4  # signature, IHDR length, type, data, CRC
+    return png[:end_of_header] + chunk + png[end_of_header:]
 
 
 # ------------------------------------------------------------------ jobs
@@ -489,6 +519,15 @@ class FigureQueue:
             if self.started.get(job.key, ("", "", None))[:2] != (job.plot, job.title):
                 self.started[job.key] = (job.plot, job.title, self.pool.submit(draw, job))
 
+    def pending(self, jobs: list[FigureJob]) -> list[Figure]:
+        """The final list at once, as figures whose images are waited for when read.
+
+        A renderer lays out what comes before a figure (the Word document's
+        summary tables) while the pool is still drawing it.
+        """
+        self.start(jobs)
+        return [PendingFigure(job, self.started[job.key][2]) for job in jobs]
+
     def figures(self, jobs: list[FigureJob]) -> list[Figure]:
         """Every job of the final list drawn, numbered and captioned as the list says."""
         self.start(jobs)
@@ -498,6 +537,25 @@ class FigureQueue:
             out.append(Figure(number=job.number, title=job.title, key=job.key, png=fig.png,
                               svg=fig.svg, category=job.category))
         return sorted(out, key=lambda f: f.number)
+
+
+class PendingFigure(Figure):
+    """A figure (number, caption, key) still being drawn: ``png`` and ``svg`` wait for it."""
+
+    def __init__(self, job: FigureJob, future: Any):
+        self.number, self.title, self.key = job.number, job.title, job.key
+        self.category = job.category
+        self._future = future
+
+    @property  # type: ignore[override]
+    def png(self) -> bytes:
+        """The PNG, once drawn."""
+        return self._future.result().png
+
+    @property  # type: ignore[override]
+    def svg(self) -> bytes:
+        """The SVG, once drawn."""
+        return self._future.result().svg
 
 
 def _warm_up() -> None:

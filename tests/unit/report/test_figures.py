@@ -92,6 +92,13 @@ def test_render_is_deterministic_undated_and_300_dpi(analysis, table, spec):
     with Image.open(io.BytesIO(png1)) as im:
         assert im.size == (1500, 1020)  # 5 x 3.4 in at 300 dpi
         assert round(im.info["dpi"][0]) == 300
+        im.verify()  # chunk CRCs, the added resolution chunk included
+    # the same pixels as matplotlib's own PNG of the figure
+    fig = group_means_plot(res, vals, spec)[0]
+    own = io.BytesIO()
+    fig.savefig(own, format="png", dpi=300)
+    with Image.open(io.BytesIO(png1)) as ours, Image.open(own) as theirs:
+        assert np.array_equal(np.asarray(ours), np.asarray(theirs))
 
 
 @pytest.mark.parametrize("workers", [1, 2])
