@@ -145,6 +145,19 @@ def test_output_inside_an_input_folder_is_refused(tmp_path):
     assert snapshot(tmp_path) == before
 
 
+def test_output_inside_an_earlier_output_is_refused(tmp_path):
+    """A simulated study is itself a neurotox output: a report written inside it would
+    make its manifest fail verification, so it goes elsewhere."""
+    r = invoke(("simulate", "oecd-424", "-o", str(tmp_path / "study")), tmp_path)
+    assert r.exit_code == 0
+    before = snapshot(tmp_path)
+    r = invoke(("report", str(tmp_path / "study" / "study.yaml"), "--format", "csv",
+                "-o", str(tmp_path / "study" / "report")), tmp_path)
+    assert "refusing to write inside the neurotox output" in one_line_error(r)
+    assert snapshot(tmp_path) == before
+    assert verify(tmp_path / "study") == []
+
+
 @pytest.mark.parametrize(("log", "match"), [
     ("{dir}/study.yaml", "is also given as"),
     ("{dir}/subjects.csv", "exists and is not a neurotox log; refusing to append to it"),

@@ -616,6 +616,11 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()
     if conflict:
         raise OutputExistsError(f"{target}: refusing to use this output folder: {conflict}; "
                                 "give a folder outside the inputs")
+    outer = enclosing_output(target)
+    if outer is not None:
+        raise OutputExistsError(f"{target}: refusing to write inside the neurotox output "
+                                f"{str(outer)!r} (its manifest would no longer verify); give "
+                                "a folder outside it")
     if not exists:
         return
     mode = os.lstat(target).st_mode
@@ -626,6 +631,19 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()
     if reason:
         raise OutputExistsError(f"{target}: --force refused: {reason}; move it away or "
                                 "remove it yourself")
+
+
+def enclosing_output(target: Path) -> Path | None:
+    """The nearest folder above ``target`` that is a neurotox output (has our manifest)."""
+    for folder in Path(os.path.abspath(target)).parents:
+        manifest = folder / MANIFEST
+        if manifest.is_file():
+            try:
+                read_manifest(manifest)
+            except InputError:
+                continue  # someone else's manifest.json
+            return folder
+    return None
 
 
 def foreign_content(folder: Path) -> str | None:
