@@ -21,7 +21,7 @@ import pandas as pd
 
 from neurotox import endpoints as ep_registry
 from neurotox.report.context import Context
-from neurotox.report.labels import dose_label
+from neurotox.report.labels import dose_label, is_pre_dose
 from neurotox.report.model import ARROWS, Cell, ColumnGroup, Row, Table, natural_key, slug
 from neurotox.report.tables import (
     CATEGORY_ORDER,
@@ -165,6 +165,9 @@ def proposed_loael(results: pd.DataFrame, groups: list[Group],
                    sex: str) -> tuple[Group | None, list[str]]:
     """Lowest dose group with a significant change in an endpoint's adverse direction.
 
+    Differences in sessions before dosing (pre-test, baseline: :func:`is_pre_dose`)
+    are not treatment effects and do not count.
+
     Returns
     -------
     group, endpoints
@@ -172,7 +175,8 @@ def proposed_loael(results: pd.DataFrame, groups: list[Group],
 
     """
     res = results[(results["timepoint"] != "ALL") & (results["sex"] == sex)
-                  & (results["flag"].map(_s) != "") & ~results["is_control"].astype(bool)]
+                  & (results["flag"].map(_s) != "") & ~results["is_control"].astype(bool)
+                  & ~results["timepoint"].map(is_pre_dose).astype(bool)]
     adverse = [_adverse(d, e) for d, e in zip(res["direction"], res["endpoint"], strict=True)]
     hits = res.loc[np.array(adverse, dtype=bool)]
     for g in sorted((g for g in groups if not g.control), key=lambda g: g.dose):
@@ -225,6 +229,7 @@ def conclusions_table(ctx: Context, results: pd.DataFrame, number: int) -> Table
                    "(keys 'noael' and 'loael'); the software does not decide them.",
                    "The last three columns are proposals from the statistics alone: the "
                    "lowest dose at which any endpoint differed from control in its adverse "
-                   "direction (registry), and the next lower dose. Biological relevance, "
+                   "direction (registry), sessions before dosing (pre-test, baseline) "
+                   "not counted, and the next lower dose. Biological relevance, "
                    "historical control data and dose-response are for the study director "
                    "to judge."])

@@ -43,6 +43,12 @@ _SESSION = (
 )
 _BIN = re.compile(r"^bin0*(\d+)$", re.I)
 
+#: Sessions recorded before the first dose (their differences are not treatment effects).
+_PRE_DOSE = re.compile(r"^(pre-?test|pre-?dose|pre-?treatment|pre-?exposure|baseline|"
+                       r"acclimation)$", re.I)
+#: A timepoint code's part within its session: ``pretest_bin01``, ``week4_block2``.
+_WITHIN = re.compile(r"_(bin|block|pp|trial)\d+$", re.I)
+
 
 def unit_symbol(unit: object) -> str:
     """Symbol of a unit code (``um`` → ``µm``, ``degC`` → ``°C``); others unchanged."""
@@ -72,6 +78,15 @@ def p_value(p: float | None) -> str:
     """A p-value in a table column headed "p": ``< 0.001`` or ``0.012``."""
     text = p_text(p)
     return text[2:].replace("= ", "") if text else ""
+
+
+def is_pre_dose(code: object) -> bool:
+    """True for a timepoint of a session before dosing.
+
+    ``pretest``, ``pretest_bin03``, ``baseline``, ``pre-dose``, ``acclimation`` ...
+    """
+    text = "" if code is None or (isinstance(code, float) and math.isnan(code)) else str(code)
+    return bool(_PRE_DOSE.match(_WITHIN.sub("", text)))
 
 
 def session_label(code: str) -> str:

@@ -357,6 +357,12 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
 
     """
     plan = plan or StatisticsPlan()
+    unordered = ""
+    if plan.trend_test and doses is not None and len(doses) > 2 and \
+            not np.all(np.diff(np.asarray(doses, dtype=float)) > 0):
+        # a dose-trend test needs groups in increasing dose order (not: sham, model, drug)
+        plan = plan.model_copy(update={"trend_test": False})
+        unordered = "no trend test: the groups are not ordered by increasing dose"
     groups = [np.asarray(s, dtype=float).ravel() for s in samples]
     sided = "two" if alternative == "two-sided" else "one"
     decision = _base_decision("insufficient_data", sided, plan.alpha)
@@ -395,6 +401,8 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
         else:
             comp, trend = _continuous(used, alternative, plan, decision,
                                       ordinal=data_type == "ordinal")
+    if unordered:
+        decision["note"] = "; ".join(x for x in (decision["note"], unordered) if x)
     sub = _fill(_blank(len(keep), decision), comp, trend, plan.alpha)
     return _expand(outcome, sub, keep)
 

@@ -324,3 +324,15 @@ def test_dunnett_p_matches_one_factor_integral(alternative):
 
     for ti, p in zip(t, res.p_value, strict=True):
         assert p == pytest.approx(sf(ti), abs=5e-4)
+
+
+def test_no_dose_trend_test_when_the_groups_are_not_ordered_by_dose():
+    """Sham, model and drug at dose 0 (a CIPN design): comparisons with control, no trend."""
+    rng = np.random.default_rng(1)
+    samples = [rng.normal(10, 1, 8), rng.normal(12, 1, 8), rng.normal(11, 1, 8)]
+    flat = stats.compare_to_control(samples, doses=[0, 0, 0])
+    ordered = stats.compare_to_control(samples, doses=[0, 1, 2])
+    assert flat.decision["trend_test"] == "" and np.isnan(flat.trend_p).all()
+    assert "not ordered by increasing dose" in flat.decision["note"]
+    assert ordered.decision["trend_test"] == "Williams"
+    np.testing.assert_array_equal(flat.p_value, ordered.p_value)  # same Dunnett tests
