@@ -54,17 +54,19 @@ def estimate_noise(image: np.ndarray, *, step: int = 4) -> float:
     -----
     Differences of horizontally adjacent pixels cancel smooth structure; their
     MAD-sigma divided by sqrt(2) estimates white noise. Correlated noise (JPEG,
-    binned cameras) is underestimated. The estimate is never below the
-    quantisation noise (step / sqrt(12)) of the grey levels present, so that
-    clipped or rescaled images (a black background of zeros, 8-bit data
-    stretched to 16 bit) do not report zero noise.
+    binned cameras) is underestimated. The estimate is never below one step
+    between the grey levels present, so that clipped or rescaled images (a
+    black background of zeros, 8-bit data stretched to 16 bit) do not report
+    zero noise, and the rounding and compression artefacts of 8-bit exports
+    (JPEG specks of one to three grey levels on a clipped background) are not
+    read as structure.
 
     """
     img = np.asarray(image, dtype=np.float32)[::step]
     if img.shape[1] < 2:
         return 0.0
     sigma = robust_sigma(np.diff(img, axis=1)) / np.sqrt(2.0)
-    return max(sigma, grey_level_step(img) / np.sqrt(12.0))
+    return max(sigma, grey_level_step(img))
 
 
 def grey_level_step(image: np.ndarray) -> float:
