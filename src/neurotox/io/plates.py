@@ -20,6 +20,7 @@ Example names::
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,8 +115,10 @@ def pattern_scheme(pattern: str) -> NamingScheme:
         if part.startswith("{") and part.endswith("}"):
             key = part[1:-1]
             if key not in _PLACEHOLDERS:
-                raise InputError(f"unknown placeholder {part!r} in --pattern; expected one of "
-                                 f"{quoted('{' + k + '}' for k in _PLACEHOLDERS)}")
+                close = difflib.get_close_matches(key, list(_PLACEHOLDERS), n=1)
+                hint = f" (did you mean '{{{close[0]}}}'?)" if close else ""
+                raise InputError(f"unknown placeholder {part!r}{hint} in --pattern; expected "
+                                 f"one of {quoted('{' + k + '}' for k in _PLACEHOLDERS)}")
             if key in names and key != "*":
                 raise InputError(f"placeholder {part!r} appears twice in --pattern")
             names.add(key)
@@ -331,8 +334,9 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
         if len(by_channel) == 1 and neu not in found:
             path = next(iter(by_channel.values()))
             out.append(FieldSource(plate, well, int(fld), tp,
-                                   PlaneSource(path, _plane(neu), neu),
-                                   None if nuc is None else PlaneSource(path, _plane(nuc), nuc)))
+                                   PlaneSource(path, _plane(neu, "--neurite-channel"), neu),
+                                   None if nuc is None else
+                                   PlaneSource(path, _plane(nuc, "--nuclei-channel"), nuc)))
             continue
         missing = [c for c in (neu, nuc) if c is not None and c not in found]
         if missing:
@@ -348,15 +352,18 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
     return out
 
 
-def _plane(channel: str) -> int:
-    from neurotox.io.channels import colour_index
+def _plane(channel: str, option: str) -> int:
+    from neurotox.io.channels import COLOURS, colour_index
 
     colour = colour_index(channel)
     if colour is not None:
         return colour
     if not channel.isdigit() or int(channel) < 1:
-        raise InputError(f"channel {channel!r} must be a plane number (1, 2, ...) or a colour "
-                         "(red, green, blue) for multi-channel and RGB images")
+        close = difflib.get_close_matches(channel.strip().lower(), list(COLOURS), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"channel {channel!r}{hint} must be a plane number (1, 2, ...) or a "
+                         "colour (red, green, blue) for multi-channel and RGB images",
+                         where=option)
     return int(channel) - 1
 
 

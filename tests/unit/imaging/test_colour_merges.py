@@ -107,3 +107,21 @@ def test_unknown_channel_name_is_an_error(tmp_path):
     with pytest.raises(InputError, match=r"channel 'cyan' must be a plane number .* or a "
                                          r"colour \(red, green, blue\)"):
         field_sources(index, neurite_channel="cyan", nuclei_channel=None)
+
+
+def test_misspelt_channel_colour_names_the_option_and_the_colour(tmp_path):
+    Image.fromarray(_merge()).save(tmp_path / "a.png")
+    index = scan_plate(tmp_path, pattern="{*}.png")
+    with pytest.raises(InputError, match=r"--neurite-channel: channel 'gren' \(did you mean "
+                                         r"'green'\?\)"):
+        field_sources(index, neurite_channel="gren", nuclei_channel="blue")
+    with pytest.raises(InputError, match=r"--nuclei-channel: channel 'bleu' \(did you mean "
+                                         r"'blue'\?\)"):
+        field_sources(index, neurite_channel="green", nuclei_channel="bleu")
+
+
+def test_misspelt_pattern_placeholder_gets_a_suggestion(tmp_path):
+    Image.fromarray(_merge()).save(tmp_path / "A01_s1.png")
+    with pytest.raises(InputError, match=r"unknown placeholder '\{feild\}' \(did you mean "
+                                         r"'\{field\}'\?\)"):
+        scan_plate(tmp_path, pattern="{well}_s{feild}.png")
