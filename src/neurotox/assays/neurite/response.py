@@ -55,7 +55,14 @@ def concentration_response(wells: pd.DataFrame, params: NeuriteParameters
             fit_rows.append({"timepoint": tp, **_fit_row(name, fits[name], levels)})
         sel_rows.append({"timepoint": tp, **selectivity(fits["neurite_length_per_cell"],
                                                         fits["nuclei_count"], params)})
-    return pd.DataFrame(fit_rows), pd.DataFrame(sel_rows)
+    # with nothing fitted the table still has its header (an empty csv says what is missing)
+    return pd.DataFrame(fit_rows, columns=_fit_columns(levels)), pd.DataFrame(sel_rows)
+
+
+def _fit_columns(levels: Iterable[float]) -> list[str]:
+    ecx = [f"ec{x:g}{part}" for x in levels for part in ("", "_ci_low", "_ci_high", "_flags")]
+    return ["timepoint", "endpoint", "n", "top", "bottom", "ec50_parameter", "slope",
+            "fit_flags", *ecx]
 
 
 #: Selectivity call when no call can be made.
