@@ -509,7 +509,10 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
     dup = df["well"].duplicated()
     if dup.any():
         i = int(dup.to_numpy().nonzero()[0][0])
-        raise InputError(f"well {df['well'].iloc[i]!r} appears twice", path=path,
+        why = ("; a layout describes one plate (its 'plate' column is not read): give each "
+               "plate its own layout and run, or name the images by well "
+               "(--pattern '{well}_...')" if "plate" in df.columns else "")
+        raise InputError(f"well {df['well'].iloc[i]!r} appears twice{why}", path=path,
                          where=f"row {i + 2}, column 'well'")
     group = df["group"] if "group" in df.columns else pd.Series("", index=df.index)
     conc = df["concentration"] if "concentration" in df.columns else pd.Series("", index=df.index)

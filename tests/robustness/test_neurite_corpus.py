@@ -111,6 +111,10 @@ CASES = [
          "column 'well': wells 'A04' have images but are not in the layout (list", "layout.csv"),
     Case("lay-duplicate-well", plate(**{"layout.csv": LAYOUT + "A01,H,3\n"}), nt(),
          "row 6, column 'well': well 'A01' appears twice", "layout.csv"),
+    Case("lay-plate-column", plate(**{"layout.csv": "plate,well,group,concentration\n"
+                                                   "P1,A01,C,0\nP2,A01,H,3\n"}), nt(),
+         "well 'A01' appears twice; a layout describes one plate (its 'plate' column is "
+         "not read)", "layout.csv"),
     Case("lay-text-concentration",
          plate(**{"layout.csv": LAYOUT.replace("A03,H,3", "A03,H,three")}), nt(),
          "row 4, column 'concentration': expected a number, found 'three'", "layout.csv"),
