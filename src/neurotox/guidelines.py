@@ -134,6 +134,12 @@ def find_guideline(text: str) -> tuple[str, GuidelineParameters] | None:
     return None
 
 
+def guideline_citation(text: str) -> str:
+    """How a study's ``guideline`` value is cited (``oecd-424-screen`` → ``OECD TG 424``)."""
+    found = find_guideline(text)
+    return found[1].guideline if found is not None and found[1].guideline else text
+
+
 def _check_analysable(study: Study, table: pd.DataFrame) -> pd.DataFrame:
     used = table[~table["excluded"]]
     if used.empty:

@@ -129,7 +129,9 @@ def study_header(spec: StudySpec) -> dict[str, str]:
     if species:
         head["Species/strain"] = species
     if spec.guideline:
-        head["Guideline"] = spec.guideline
+        from neurotox.guidelines import guideline_citation
+
+        head["Guideline"] = guideline_citation(spec.guideline)
     head["GLP status"] = "GLP" if spec.glp else "Non-GLP"
     return head
 

@@ -130,8 +130,10 @@ class CipnParameters(BaseModel):
 class _Emitter:
     """Rows of one input file, by endpoint, plus detail tables and notes."""
 
-    def __init__(self, params: CipnParameters, name: str):
+    def __init__(self, params: CipnParameters, name: str, censored_policy: str = ""):
         self.params, self.name = params, name
+        #: The study's statistics.censored.policy (named in notes on censored values).
+        self.censored_policy = censored_policy
         self.rows: list[pd.DataFrame] = []
         self.details: dict[str, list[pd.DataFrame]] = {}
         self.notes: list[str] = []
@@ -180,8 +182,10 @@ def _updown(df: pd.DataFrame, em: _Emitter) -> None:
     frame["rows"] = "row " + frame["row"].astype(str)
     n_out = int((res["note"] != "").sum())
     if n_out:
+        advice = "" if em.censored_policy == "rank" else \
+            "; 'rank' is recommended for up-down thresholds"
         kept = ("; kept as censored values, which group statistics handle by the study's "
-                "statistics.censored.policy (rank is recommended for up-down thresholds)"
+                f"statistics.censored.policy ({em.censored_policy!r}{advice})"
                 if p.out_of_range == "censor" else "")
         em.notes.append(f"{em.name}: {n_out} up-down series out of range (all X or all O): "
                         f"policy {p.out_of_range!r}{kept}")
@@ -318,7 +322,7 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
     for path in files:
         df = _read(path, params)
         check_subjects(df, subjects.index)
-        em = _Emitter(params, path.name)
+        em = _Emitter(params, path.name, study.spec.statistics.censored.policy)
         for test, part in df.groupby("test", sort=False):
             part = part.reset_index(drop=True)
             part.attrs = df.attrs
