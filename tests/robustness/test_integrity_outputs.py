@@ -242,6 +242,8 @@ def _rehash(out: Path) -> None:
                           "neurotox (not followed)", "sub/b.csv: missing",
                           "sub/manifest.json: missing"]),
     ("empty-folder", ["extra/: extra folder not in the manifest"]),
+    # a report written into the folder: one line for it, not one per file
+    ("full-folder", ["extra/: extra folder not in the manifest (4 entries inside)"]),
     ("fifo", ["pipe: a FIFO (named pipe), not a regular file"]),
     ("dangling-link", ["gone: symbolic link to '/nonexistent/x', not a file written by "
                        "neurotox (not followed)"]),
@@ -260,6 +262,10 @@ def test_verify_sees_every_path(output, tamper, expected):
         (output / "sub").symlink_to("../elsewhere", target_is_directory=True)
     elif tamper == "empty-folder":
         (output / "extra").mkdir()
+    elif tamper == "full-folder":
+        (output / "extra" / "figures").mkdir(parents=True)
+        for name in ("report.html", "figures/a.png", "figures/a.svg"):
+            (output / "extra" / name).write_text("x")
     elif tamper == "fifo":
         os.mkfifo(output / "pipe")
     elif tamper == "dangling-link":

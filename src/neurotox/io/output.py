@@ -525,15 +525,25 @@ def _compare_tree(folder: Path, listed: dict[str, tuple[str, int | None]]) -> li
     real = {unicode_safe(rel.as_posix()): rel.as_posix() for rel, _ in walk(folder)}
     present.pop(MANIFEST, None)
     covered = {a.as_posix() for p in listed for a in Path(p).parents}
+    extra_dirs = {rel for rel, kind in present.items()
+                  if kind == "dir" and rel not in covered and rel not in listed}
     problems = []
     for rel in sorted(set(listed) | set(present)):
+        if rel not in listed and any(a.as_posix() in extra_dirs for a in Path(rel).parents):
+            continue  # inside an extra folder: counted on that folder's line
         on_disk = real.get(rel, rel)
         problem = _entry_problem(folder, on_disk, present.get(rel), rel in listed, covered)
+        if problem == _EXTRA_DIR:
+            below = sum(1 for other in present if other.startswith(f"{rel}/"))
+            problem += f" ({below} entries inside)" if below else ""
         if problem:
             problems.append(f"{shown(rel)}{problem}")
         elif present.get(rel) == "file":
             problems += _compare_file(folder / on_disk, rel, *listed[rel])
     return problems
+
+
+_EXTRA_DIR = "/: extra folder not in the manifest"
 
 
 def _entry_problem(folder: Path, rel: str, kind: str | None, is_listed: bool,
@@ -542,7 +552,7 @@ def _entry_problem(folder: Path, rel: str, kind: str | None, is_listed: bool,
     if kind == "dir":
         if is_listed:
             return ": is a folder, expected a file"
-        return None if rel in covered else "/: extra folder not in the manifest"
+        return None if rel in covered else _EXTRA_DIR
     if kind is None:
         return ": missing"
     if kind == "symlink":
