@@ -49,3 +49,14 @@ def test_a_bad_override_names_param_whatever_the_spelling():
         overrides(("a=1", "a=2"))
     with pytest.raises(InputError, match=r"--param x, line 1, column 2: invalid YAML"):
         overrides(("x=[",))
+
+
+def test_param_without_equals_is_refused_before_its_value_is_taken_for_an_input(invoke,
+                                                                                tmp_path):
+    """``--param timepoint_prefix day``: 'day' was reported as a missing input file."""
+    r = invoke("cipn", str(tmp_path), "--param", "timepoint_prefix", "day",
+               "-o", str(tmp_path / "out"))
+    assert r.exit_code == 2
+    assert "expected KEY=VALUE, found 'timepoint_prefix' (write --param " \
+           "timepoint_prefix=VALUE" in r.output
+    assert not (tmp_path / "out").exists()

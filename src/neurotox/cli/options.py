@@ -143,8 +143,19 @@ def param_option(example: str | None = None, dest: str = "params") -> Callable[[
     """``--param KEY=VALUE`` (repeatable; alias ``--set``), collected into ``dest``."""
     eg = f", e.g. --param {example}" if example else ""
     return click.option(PARAM_OPTION, "--set", dest, cls=_FirstNameOnly, multiple=True,
-                        metavar="KEY=VALUE",
+                        metavar="KEY=VALUE", is_eager=True, callback=_key_equals_value,
                         help=f"Override a protocol parameter (YAML value){eg}; repeatable.")
+
+
+def _key_equals_value(ctx: click.Context, param: click.Parameter,
+                      items: tuple[str, ...]) -> tuple[str, ...]:
+    """Refuse ``--param KEY VALUE`` (no ``=``) before the VALUE is taken for an input."""
+    for item in items:
+        if "=" not in item:
+            raise click.BadParameter(f"expected KEY=VALUE, found {item!r} (write "
+                                     f"--param {item}=VALUE, without spaces around '=')",
+                                     ctx=ctx, param=param)
+    return items
 
 
 def overrides(items: tuple[str, ...], option: str = PARAM_OPTION) -> dict[str, Any]:
