@@ -68,9 +68,9 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
             import difflib
 
             close = difflib.get_close_matches(str(name_or_path), available(), n=1)
-            raise InputError(f"unknown protocol {str(name_or_path)!r}" + (
-                f" (did you mean {close[0]!r}?)" if close else "")
-                + f"; available: {quoted(available())}")
+            more = (f" (did you mean {close[0]!r}?); 'neurotox protocols list' shows all"
+                    if close else f"; available: {quoted(available())}")
+            raise InputError(f"unknown protocol {str(name_or_path)!r}{more}")
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise InputError("expected a mapping of protocol keys", path=path)

@@ -120,3 +120,10 @@ def test_unknown_assay_suggests_the_close_name():
 
     with pytest.raises(InputError, match="did you mean 'motor_activity'"):
         get_assay("motor_activty")
+
+
+def test_misspelt_protocol_gets_the_close_name_not_the_whole_list():
+    with pytest.raises(InputError) as err:
+        load_protocol("von-frey-updown")
+    assert str(err.value).endswith("unknown protocol 'von-frey-updown' (did you mean "
+                                   "'von-frey-up-down'?); 'neurotox protocols list' shows all")
