@@ -86,7 +86,8 @@ def _path_paragraph(path: str, part: pd.DataFrame) -> str:
 
 
 def _trend_paragraph(decisions: pd.DataFrame) -> list[str]:
-    trend = _unique(decisions["trend_test"])
+    # a test that could not run (e.g. Cochran-Armitage with no affected animal) was not used
+    trend = [t for t in _unique(decisions["trend_test"]) if not t.endswith("(not testable)")]
     if not trend:
         return []
     return [f"Dose-related trends were tested with {', '.join(trend)}."]

@@ -76,3 +76,15 @@ def test_proposed_loael_ignores_differences_before_dosing():
                             for e, g, tp, d, f in rows])
     group, endpoints = proposed_loael(results, groups, "M")
     assert group.id == "G4" and endpoints == ["Tremors"]
+
+
+def test_methods_do_not_list_a_trend_test_that_could_not_run():
+    import pandas as pd
+
+    from neurotox.report.methods import _trend_paragraph
+
+    decisions = pd.DataFrame({"trend_test": ["Williams", "Cochran-Armitage (not testable)",
+                                             "Cochran-Armitage (exact)", ""]})
+    assert _trend_paragraph(decisions) == [
+        "Dose-related trends were tested with Cochran-Armitage (exact), Williams."]
+    assert _trend_paragraph(decisions.iloc[[1]]) == []
