@@ -11,14 +11,31 @@ A case's files are written to ``<case folder>/in`` (``{dir}``) and its output go
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner, Result
 
 from neurotox.cli.main import cli
 from neurotox.io.output import OutputDir, RunRecord, verify
+
+#: Cases that mount a small file system or switch user IDs.
+needs_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                                reason="needs root (mount, other user IDs)")
+
+
+def mount_tmpfs(path: Path, options: str) -> None:
+    """Mount a tmpfs (e.g. ``size=8k``, ``ro``) at the new folder ``path``; skip if refused."""
+    path.mkdir()
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
+                         capture_output=True)
+    if res.returncode:
+        pytest.skip(f"cannot mount a tmpfs: {res.stderr.decode().strip()}")
+
 
 OLD_FILE = "previous-run.txt"
 OLD_TEXT = "output of an earlier complete run\n"

@@ -29,10 +29,13 @@ from tests.robustness import test_neurite_corpus as neurite
 from tests.robustness import test_neurochem_corpus as nc
 from tests.robustness import test_zebrafish_screen_corpus as screen
 from tests.robustness import test_zebrafish_stimulus_corpus as stim
-from tests.robustness.corpus import invoke, materialise, previous_output
-
-needs_root = pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
-                                reason="mounting a small file system needs root")
+from tests.robustness.corpus import (
+    invoke,
+    materialise,
+    mount_tmpfs,
+    needs_root,
+    previous_output,
+)
 
 
 @dataclass(frozen=True)
@@ -217,19 +220,11 @@ def test_unreachable_scheduler_is_one_line(cmd, tmp_path):
             "--scheduler: cannot reach the scheduler tcp://127.0.0.1:9")
 
 
-def _mounted(path: Path, options: str) -> None:
-    path.mkdir()
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
-                         capture_output=True)
-    if res.returncode:
-        pytest.skip(f"cannot mount a tmpfs: {res.stderr.decode().strip()}")
-
-
 @needs_root
 @pytest.mark.parametrize("cmd", COMMANDS, ids=IDS)
 def test_disk_full_is_one_line(cmd, tmp_path):
     disk = tmp_path / "disk"
-    _mounted(disk, "size=8k")
+    mount_tmpfs(disk, "size=8k")
     try:
         refused(cmd, tmp_path, argv(cmd, str(disk / "out")), "No space left on device")
         assert list(disk.iterdir()) == []
@@ -241,7 +236,7 @@ def test_disk_full_is_one_line(cmd, tmp_path):
 def test_log_file_on_a_full_disk_fails_the_run(tmp_path):
     """Before: the log stayed empty, a traceback-free exit 0 hid the lost lines."""
     disk = tmp_path / "disk"
-    _mounted(disk, "size=4k")
+    mount_tmpfs(disk, "size=4k")
     try:
         (disk / "pad").write_bytes(b"\0" * 4096)
         cmd = COMMANDS[0]

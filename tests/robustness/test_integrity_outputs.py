@@ -22,10 +22,13 @@ import pytest
 from neurotox.io.output import MANIFEST, OutputDir, RunRecord, load_key, verify, verify_folder
 from tests.robustness import test_rodent_corpus as rodent
 from tests.robustness import test_stats_corpus as stats
-from tests.robustness.corpus import invoke, materialise, previous_output
-
-ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
-needs_root = pytest.mark.skipif(not ROOT, reason="needs root (mount, other user IDs)")
+from tests.robustness.corpus import (
+    invoke,
+    materialise,
+    mount_tmpfs,
+    needs_root,
+    previous_output,
+)
 
 TMAZE = {**rodent.BASE, "entries.csv": rodent.ENTRIES,
          "study.yaml": rodent.STUDY + "assays:\n  - {assay: tmaze, protocol: tmaze-spontaneous, "
@@ -442,18 +445,10 @@ def test_unreachable_scheduler_is_one_line(tmp_path, address):
     assert not (tmp_path / "out").exists()
 
 
-def _tmpfs(path: Path, options: str) -> None:
-    path.mkdir()
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(path)],
-                         capture_output=True)
-    if res.returncode:
-        pytest.skip(f"cannot mount a tmpfs: {res.stderr.decode().strip()}")
-
-
 @needs_root
 def test_disk_full_is_one_line_and_leaves_nothing(tmp_path):
     disk = tmp_path / "disk"
-    _tmpfs(disk, "size=8k")
+    mount_tmpfs(disk, "size=8k")
     try:
         r = invoke(("--quiet", "simulate", "tmaze", "-o", str(disk / "out")), tmp_path)
         assert "No space left on device" in one_line_error(r)
@@ -465,7 +460,7 @@ def test_disk_full_is_one_line_and_leaves_nothing(tmp_path):
 @needs_root
 def test_read_only_output_is_one_line(tmp_path):
     disk = tmp_path / "ro"
-    _tmpfs(disk, "size=1m,ro")
+    mount_tmpfs(disk, "size=1m,ro")
     try:
         r = invoke(("simulate", "tmaze", "-o", str(disk / "out")), tmp_path)
         assert "Read-only file system" in one_line_error(r)

@@ -43,11 +43,19 @@ _SESSION = (
 )
 _BIN = re.compile(r"^bin0*(\d+)$", re.I)
 
+_BLOCK = re.compile(r"^block\d+$")
+
 #: Sessions recorded before the first dose (their differences are not treatment effects).
 _PRE_DOSE = re.compile(r"^(pre-?test|pre-?dose|pre-?treatment|pre-?exposure|baseline|"
                        r"acclimation)$", re.I)
-#: A timepoint code's part within its session: ``pretest_bin01``, ``week4_block2``.
-_WITHIN = re.compile(r"_(bin|block|pp|trial)\d+$", re.I)
+
+
+def _session_and_part(code: str) -> tuple[str, str]:
+    """``pretest_bin01`` → ``("pretest", "bin01")``; ``week4`` → ``("week4", "")``."""
+    parts = code.split("_")
+    if len(parts) > 1 and (_BIN.match(parts[-1]) or _BLOCK.match(parts[-1])):
+        return "_".join(parts[:-1]), parts[-1]
+    return code, ""
 
 
 def unit_symbol(unit: object) -> str:
@@ -86,7 +94,7 @@ def is_pre_dose(code: object) -> bool:
     ``pretest``, ``pretest_bin03``, ``baseline``, ``pre-dose``, ``acclimation`` ...
     """
     text = "" if code is None or (isinstance(code, float) and math.isnan(code)) else str(code)
-    return bool(_PRE_DOSE.match(_WITHIN.sub("", text)))
+    return bool(_PRE_DOSE.match(text.split("_")[0]))  # the session: pretest_bin03, ...
 
 
 def session_label(code: str) -> str:
@@ -150,10 +158,9 @@ class TimepointLabels:
         code = str(timepoint)
         if code in ("", "NA", "nan"):
             return ""
-        parts = code.split("_")
-        if len(parts) > 1 and (_BIN.match(parts[-1]) or re.match(r"^block\d+$", parts[-1])):
-            head = session_label("_".join(parts[:-1]))
-            return f"{head} {self._part(parts[-1], assay)}".strip()
+        session, part = _session_and_part(code)
+        if part:
+            return f"{session_label(session)} {self._part(part, assay)}".strip()
         if _BIN.match(code):
             return self._part(code, assay)
         return session_label(code)
@@ -165,9 +172,9 @@ class TimepointLabels:
         is its own session: ``week4`` → ``("Week 4", "")``.
         """
         code = str(timepoint)
-        parts = code.split("_")
-        if len(parts) > 1 and (_BIN.match(parts[-1]) or re.match(r"^block\d+$", parts[-1])):
-            return session_label("_".join(parts[:-1])), self._part(parts[-1], assay)
+        session, part = _session_and_part(code)
+        if part:
+            return session_label(session), self._part(part, assay)
         if _BIN.match(code):
             return "", self._part(code, assay)
         return self.label(code, assay), ""

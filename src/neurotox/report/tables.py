@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox import endpoints as ep_registry
+from neurotox.guidelines import guideline_citation
 from neurotox.report.context import Context
 from neurotox.report.historical import add_to_table
 from neurotox.report.labels import dose_label, p_text, unit_symbol, with_unit
@@ -129,8 +130,6 @@ def study_header(spec: StudySpec) -> dict[str, str]:
     if species:
         head["Species/strain"] = species
     if spec.guideline:
-        from neurotox.guidelines import guideline_citation
-
         head["Guideline"] = guideline_citation(spec.guideline)
     head["GLP status"] = "GLP" if spec.glp else "Non-GLP"
     return head

@@ -130,7 +130,7 @@ class CipnParameters(BaseModel):
 class _Emitter:
     """Rows of one input file, by endpoint, plus detail tables and notes."""
 
-    def __init__(self, params: CipnParameters, name: str, censored_policy: str = ""):
+    def __init__(self, params: CipnParameters, name: str, censored_policy: str):
         self.params, self.name = params, name
         #: The study's statistics.censored.policy (named in notes on censored values).
         self.censored_policy = censored_policy

@@ -56,10 +56,13 @@ def concentration_response(wells: pd.DataFrame, params: NeuriteParameters
         sel_rows.append({"timepoint": tp, **selectivity(fits["neurite_length_per_cell"],
                                                         fits["nuclei_count"], params)})
     # with nothing fitted the table still has its header (an empty csv says what is missing)
-    return pd.DataFrame(fit_rows, columns=_fit_columns(levels)), pd.DataFrame(sel_rows)
+    fit_table = pd.DataFrame(fit_rows) if fit_rows else \
+        pd.DataFrame(columns=_fit_columns(levels))
+    return fit_table, pd.DataFrame(sel_rows)
 
 
 def _fit_columns(levels: Iterable[float]) -> list[str]:
+    """The columns :func:`_fit_row` writes (after ``timepoint``), for an empty table."""
     ecx = [f"ec{x:g}{part}" for x in levels for part in ("", "_ci_low", "_ci_high", "_flags")]
     return ["timepoint", "endpoint", "n", "top", "bottom", "ec50_parameter", "slope",
             "fit_flags", *ecx]
