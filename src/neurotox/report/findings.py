@@ -15,6 +15,7 @@ direction. The software proposes; the study director decides.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
@@ -132,7 +133,7 @@ def _findings_table(ctx: Context, cat: str, keys: list[tuple[str, str]], by_stra
         number=number, title=f"Summary of findings: {label}", kind="findings",
         key=f"findings-{slug(cat)}", header=study_header(ctx.spec),
         row_header=("Endpoint", "Assay"),
-        columns=tuple(dose_text(g) for _ in sexes for g in treated),
+        columns=tuple(_column(g, ctx.spec.groups) for _ in sexes for g in treated),
         column_groups=tuple(ColumnGroup(sex_label(s), len(treated)) for s in sexes),
         rows=rows, number_fields=("p_value",), category="",
         footnotes=_findings_notes(ctx, rows))
@@ -195,16 +196,38 @@ def _director(entries: tuple[DoseConclusion, ...], sex: str, unit: str) -> str:
     return f"{dose} ({c.basis})" if c.basis else dose
 
 
+def doses_ordered(groups: Iterable[Group]) -> bool:
+    """True when every treated group has its own dose above the control's.
+
+    Not so in designs whose groups differ otherwise (sham, nerve injury, injury +
+    drug, all at dose 0): there a dose is no label and there is no lowest effect dose.
+    """
+    groups = list(groups)
+    control = [g.dose for g in groups if g.control]
+    treated = [g.dose for g in groups if not g.control]
+    return len(set(treated)) == len(treated) and all(d > max(control, default=0.0)
+                                                     for d in treated)
+
+
+def _column(group: Group, groups: Iterable[Group]) -> str:
+    """A treated group's column heading: its dose, or its label without dose order."""
+    return dose_text(group) if doses_ordered(groups) else group.label
+
+
 def conclusions_table(ctx: Context, results: pd.DataFrame, number: int) -> Table:
     """NOAEL and LOAEL per sex: the study director's, beside the statistical proposal."""
     groups = list(ctx.spec.groups)
     unit = groups[0].dose_unit
     sexes = sorted(set(results["sex"]) if len(results) else {"NA"},
                    key=lambda s: SEX_ORDER.get(s, 3))
+    ordered = doses_ordered(groups)
     rows = []
     for sex in sexes:
         group, endpoints = proposed_loael(results, groups, sex)
-        if group is None:
+        if not ordered:
+            proposal, below, endpoints = \
+                "not applicable: the groups are not ordered by dose", "–", []
+        elif group is None:
             top = max(groups, key=lambda g: g.dose)
             proposal = f"none up to {dose_text(top)}"
             below = dose_text(top)

@@ -53,38 +53,3 @@ def test_pre_dose_sessions(code, pre):
     from neurotox.report.labels import is_pre_dose
 
     assert is_pre_dose(code) is pre
-
-
-def test_proposed_loael_ignores_differences_before_dosing():
-    """A significant difference at the pre-test is no treatment effect (stranger's trial:
-    'Rears' at the pre-test made 10 mg/kg the proposed LOAEL of a study whose effects
-    were all at 100 mg/kg)."""
-    import pandas as pd
-
-    from neurotox.report.findings import proposed_loael
-    from neurotox.study import Group
-
-    groups = [Group(id="G1", label="Control", dose=0, dose_unit="mg/kg/day", control=True),
-              Group(id="G2", label="Low", dose=10, dose_unit="mg/kg/day"),
-              Group(id="G4", label="High", dose=100, dose_unit="mg/kg/day")]
-    rows = [("fob_rearing", "G2", "pretest", "up", "*"),
-            ("fob_rearing", "G2", "pretest", "down", "*"),
-            ("motor_activity_counts", "G2", "pretest_bin02", "down", "*"),
-            ("fob_tremors", "G4", "week4", "up", "**")]
-    results = pd.DataFrame([{"endpoint": e, "group": g, "timepoint": tp, "direction": d,
-                             "flag": f, "sex": "M", "is_control": False}
-                            for e, g, tp, d, f in rows])
-    group, endpoints = proposed_loael(results, groups, "M")
-    assert group.id == "G4" and endpoints == ["Tremors"]
-
-
-def test_methods_do_not_list_a_trend_test_that_could_not_run():
-    import pandas as pd
-
-    from neurotox.report.methods import _trend_paragraph
-
-    decisions = pd.DataFrame({"trend_test": ["Williams", "Cochran-Armitage (not testable)",
-                                             "Cochran-Armitage (exact)", ""]})
-    assert _trend_paragraph(decisions) == [
-        "Dose-related trends were tested with Cochran-Armitage (exact), Williams."]
-    assert _trend_paragraph(decisions.iloc[[1]]) == []
