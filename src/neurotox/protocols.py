@@ -57,6 +57,16 @@ def available() -> list[str]:
     return sorted(p.stem for p in protocol_dir().glob("*.yaml"))
 
 
+def unknown_protocol(name: str) -> str:
+    """What to say of a protocol name that is not shipped: the close name, or the list."""
+    import difflib
+
+    close = difflib.get_close_matches(name, available(), n=1)
+    more = (f" (did you mean {close[0]!r}?); 'neurotox protocols list' shows all" if close
+            else f"; available: {quoted(available())}")
+    return f"unknown protocol {name!r}{more}"
+
+
 def load_protocol(name_or_path: str | Path) -> Protocol:
     """Load a shipped template by name, or a protocol YAML file by path."""
     candidate = Path(name_or_path)
@@ -65,12 +75,7 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     else:
         path = protocol_dir() / f"{name_or_path}.yaml"
         if not path.is_file():
-            import difflib
-
-            close = difflib.get_close_matches(str(name_or_path), available(), n=1)
-            more = (f" (did you mean {close[0]!r}?); 'neurotox protocols list' shows all"
-                    if close else f"; available: {quoted(available())}")
-            raise InputError(f"unknown protocol {str(name_or_path)!r}{more}")
+            raise InputError(unknown_protocol(str(name_or_path)))
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise InputError("expected a mapping of protocol keys", path=path)

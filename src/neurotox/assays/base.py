@@ -19,6 +19,7 @@ from neurotox.protocols import (
     effective_parameters,
     load_protocol,
     protocol_dir,
+    unknown_protocol,
 )
 from neurotox.study import AssaySpec, Study, resolve_inside
 
@@ -150,11 +151,8 @@ def study_protocol(study: Study, spec: AssaySpec) -> str | Path:
     value = spec.protocol
     if not (value.endswith((".yaml", ".yml")) or "/" in value or "\\" in value):
         if value not in available():
-            close = difflib.get_close_matches(value, available(), n=1)
-            raise InputError(f"unknown protocol {value!r}" + (
-                f" (did you mean {close[0]!r}?)" if close else
-                f"; available: {quoted(available())}"), path=study.path,
-                where=f"key 'assays.{spec.key}.protocol'")
+            raise InputError(unknown_protocol(value), path=study.path,
+                             where=f"key 'assays.{spec.key}.protocol'")
         return value
     path = resolve_inside(study.folder, value, what=f"assays.{spec.key}.protocol",
                           study_file=study.path)
