@@ -42,9 +42,9 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 
 @click.command()
 @click.argument("plate_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--layout", required=True, type=click.Path(exists=True, dir_okay=False,
-                                                          path_type=Path),
-              help="Plate layout CSV: well, group and/or concentration.")
+@click.option("--layout", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Plate layout CSV: well, group and/or concentration (not needed when "
+              "--pattern has {group}).")
 @click.option("--protocol", default="neurite-outgrowth-shsy5y", show_default=True,
               help="Protocol template name or YAML file.")
 @click.option("--study", "study_path", type=click.Path(exists=True, dir_okay=False,
@@ -65,7 +65,7 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
               "on the cluster instead of local processes).")
 @output_options
 @click.pass_context
-def neurite(ctx: click.Context, plate_dir: Path, layout: Path, protocol: str,
+def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: str,
             study_path: Path | None, study_id: str | None, pattern: str | None,
             pixel_size: float | None, nuclei_channel: str | None, neurite_channel: str | None,
             sets: tuple[str, ...], overlays: str, workers: int | None, scheduler: str | None,
@@ -85,7 +85,12 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path, protocol: str,
                       nuclei_channel=nuclei_channel, neurite_channel=neurite_channel)
     proto, params = resolve_parameters(protocol, over, source="command line")
     groups, sid = _groups_and_id(study_path, study_id, plate_dir)
-    lay = read_layout(layout, group_ids=set(groups) if groups else None)
+    if layout is None and "{group}" not in (params.pattern or ""):
+        raise click.UsageError("give --layout (a CSV of well, group and/or concentration), "
+                               "or take the groups from the file names with {group} in "
+                               "--pattern")
+    lay = None if layout is None else read_layout(layout, group_ids=set(groups) if groups
+                                                   else None)
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     with open_output(output, force, inputs=[plate_dir, layout, study_path, proto.path],
                      protocol=proto.name, plate_dir=plate_dir, layout=layout,
@@ -112,7 +117,10 @@ def _write(od: Any, run: Any) -> None:
         od.write_table(df, name)
     for rel, png in run.overlays.items():
         od.write_bytes(rel, png)
+    from neurotox.study import WELL_NAME
+
     wells = run.details["wells"]
+    wells = wells[wells["well"].astype(str).str.match(WELL_NAME)]   # not images as replicates
     for (plate, tp), grp in wells.groupby(["plate", "timepoint"]):
         suffix = "" if tp == "NA" else f"_t{tp}"
         for metric in HEATMAPS:

@@ -15,6 +15,7 @@ from neurotox.assays.neurite.layout import (
     GroupInfo,
     check_layout_wells,
     join_layout,
+    layout_from_names,
     normalise_to_control,
 )
 from neurotox.assays.neurite.params import NeuriteParameters
@@ -143,7 +144,7 @@ def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
     return [FieldTask(s, px, settings, overlays, params) for s in sources], notes
 
 
-def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuriteParameters, *,
+def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: NeuriteParameters, *,
                   study_id: str, groups: dict[str, GroupInfo] | None = None,
                   workers: int | None = None, scheduler: Any = None,
                   overlays: Literal["all", "flagged", "none"] = "flagged",
@@ -156,7 +157,9 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
     plate_dir
         Folder of images.
     layout
-        Plate layout (:func:`neurotox.study.read_layout`).
+        Plate layout (:func:`neurotox.study.read_layout`); None when the file
+        names give the groups (``{group}`` in the pattern: each image without a
+        well in its name is then one replicate of its group).
     params
         Assay parameters.
     study_id
@@ -181,6 +184,12 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
 
     """
     tasks, notes = plan_fields(plate_dir, params, overlays=overlays)
+    if layout is None:
+        layout = layout_from_names([t.source for t in tasks], groups)
+        per_image = not any(k in (params.pattern or "") for k in ("{well}", "{row}"))
+        notes.append(f"groups from the file names: {quoted(sorted(set(layout['group'])))}"
+                     + ("; no well in the names: each image is one replicate" if per_image
+                        else ""))
     check_layout_wells({t.source.well for t in tasks}, layout)
     workers = workers or params.workers
     written: set[str] = set()
