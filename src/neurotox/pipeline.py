@@ -189,16 +189,8 @@ def prepare(study: Study, endpoints_file: str | Path | None,
         collected.table, records = apply_exclusions(collected.table, read_exclusions(path),
                                                     path=path)
         record.exclusions.extend(records)
-    record.exclusions.extend(rule_exclusions(collected.table))
+    record.exclusions.extend(endpoints.exclusion_records(collected.table))
     return collected
-
-
-def rule_exclusions(table: pd.DataFrame) -> list[dict]:
-    """Manifest records of the rows an assay's own rules excluded (not manual exclusions)."""
-    exc = table[table["excluded"] & ~table["exclusion_reason"].str.startswith("manual")]
-    return [{"rule": "assay", "assay": r.assay, "endpoint": r.endpoint, "subject": r.subject,
-             "timepoint": r.timepoint, "reason": r.exclusion_reason}
-            for r in exc.itertuples(index=False)]
 
 
 class Progress:

@@ -62,6 +62,13 @@ def test_stats_existing_output_and_bad_group_exit_2(invoke, tmp_path):
     out.mkdir()
     r = invoke("stats", tmp_path / "endpoints.csv", "--study", tmp_path / "study.yaml",
                "-o", out)
+    # beside its input file an existing folder is never replaced, so --force is not offered
+    assert r.exit_code == 2 and "it lies inside the folder of the input" in r.output
+    elsewhere = tmp_path / "in"
+    elsewhere.mkdir()
+    _write_inputs(elsewhere)
+    r = invoke("stats", elsewhere / "endpoints.csv", "--study", elsewhere / "study.yaml",
+               "-o", out)
     assert r.exit_code == 2 and "output already exists; use --force" in r.output
     df = pd.read_csv(tmp_path / "endpoints.csv")
     df.loc[0, "group"] = "Z"

@@ -53,7 +53,6 @@ def stats(endpoint_table: Path, study_file: Path | None, control: str | None, ou
 def _without_study(endpoint_table: Path, control: str | None, output: Path,
                    force: bool) -> None:
     from neurotox import endpoints
-    from neurotox.pipeline import rule_exclusions
     from neurotox.stats import analyse
     from neurotox.stats.analysis import groups_from_table
     from neurotox.study import StatisticsPlan
@@ -72,7 +71,7 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
     with open_output(output, force, inputs=[endpoint_table], endpoint_table=endpoint_table,
                      control=next(g.id for g in groups if g.control),
                      statistics=plan.model_dump(mode="json")) as od:
-        od.record.exclusions.extend(rule_exclusions(table))
+        od.record.exclusions.extend(endpoints.exclusion_records(table))
         analysis = analyse(table, plan, groups)
         od.write_table(analysis.results, "results")
         od.write_table(analysis.decisions, "decisions")

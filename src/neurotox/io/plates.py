@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,16 @@ class NamingScheme:
     regex: re.Pattern[str]
     description: str
     channel_base: int = 0
+    #: Further expressions tried in turn when ``regex`` does not match (user patterns).
+    alternatives: tuple[re.Pattern[str], ...] = ()
+
+    def match(self, name: str) -> re.Match[str] | None:
+        """The first of the scheme's expressions that matches ``name``."""
+        for regex in (self.regex, *self.alternatives):
+            m = regex.match(name)
+            if m:
+                return m
+        return None
 
 
 SCHEMES: dict[str, NamingScheme] = {}
@@ -90,7 +101,7 @@ _PLACEHOLDERS = {
 }
 
 
-def pattern_scheme(pattern: str) -> NamingScheme:
+def pattern_scheme(pattern: str | Sequence[str]) -> NamingScheme:
     """A naming scheme from a user pattern such as ``"{well}_f{field}_c{channel}.tif"``.
 
     Placeholders: ``{plate}``, ``{well}``, ``{row}``, ``{col}``, ``{field}``,
@@ -102,7 +113,9 @@ def pattern_scheme(pattern: str) -> NamingScheme:
     ``{well}`` (or ``{row}`` + ``{col}``) every file is well A01, or, when the
     name gives the group, each image is its own replicate (well
     ``<group>-<field>``); without ``{channel}`` every file is channel 1;
-    without ``{field}`` every file is field 1.
+    without ``{field}`` every file is field 1. Several patterns (a lab whose
+    names changed between sessions) are tried in turn; each file is read by
+    the first that matches it.
 
     Raises
     ------
@@ -110,6 +123,14 @@ def pattern_scheme(pattern: str) -> NamingScheme:
         Unknown or repeated placeholder.
 
     """
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+    regexes = [_pattern_regex(p) for p in patterns]
+    label = "user patterns" if len(patterns) > 1 else "user pattern"
+    return NamingScheme("pattern", regexes[0], f"{label} {', '.join(map(repr, patterns))}",
+                        alternatives=tuple(regexes[1:]))
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]*\})", pattern)
     regex = ""
     names = set()
@@ -127,8 +148,7 @@ def pattern_scheme(pattern: str) -> NamingScheme:
             regex += _PLACEHOLDERS[key]
         else:
             regex += re.escape(part)
-    return NamingScheme("pattern", re.compile(f"^{regex}$", re.IGNORECASE),
-                        f"user pattern {pattern!r}")
+    return re.compile(f"^{regex}$", re.IGNORECASE)
 
 
 def _row_col_well(row: str, col: str) -> str:
@@ -162,7 +182,7 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, obj
 def _match_all(files: list[Path], scheme: NamingScheme) -> list[dict[str, object]]:
     out = []
     for p in files:
-        m = scheme.regex.match(p.name)
+        m = scheme.match(p.name)
         if m:
             try:
                 out.append(_record(m, scheme, p))
@@ -208,7 +228,8 @@ class PlateIndex:
         return sorted(self.files["channel"].unique())
 
 
-def scan_plate(folder: str | Path, *, pattern: str | None = None) -> PlateIndex:
+def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
+               ) -> PlateIndex:
     """Index the images of a plate folder (recursively).
 
     Parameters

@@ -28,6 +28,7 @@ from neurotox.assays.neurite.tables import (
     masked_note,
     well_table,
 )
+from neurotox.endpoints import exclusion_records
 from neurotox.errors import InputError, quoted
 from neurotox.imaging.channels import blank_reason
 from neurotox.io.plates import (
@@ -50,6 +51,8 @@ class NeuriteRun:
     exclusions: list[dict[str, Any]] = field(default_factory=list)
     overlays: dict[str, bytes] = field(default_factory=dict)
     inputs: list[Path] = field(default_factory=list)
+    #: Image files in the folder that matched no naming pattern (not analysed).
+    unmatched: int = 0
 
 
 def _pixel_size(sources: list[FieldSource], params: NeuriteParameters,
@@ -87,7 +90,7 @@ def _check_same_calibration(sources: list[FieldSource], px: float,
                                  "first file; give --pixel-size", path=plane.path)
     if missing:
         notes.append(f"{len(missing)} file(s) without a usable pixel-size calibration "
-                     f"({quoted(missing[:5])}) taken as {px:.4g} µm")
+                     f"({quoted(missing, limit=5)}) taken as {px:.4g} µm")
 
 
 def check_first_field(source: FieldSource) -> None:
@@ -113,13 +116,21 @@ def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
                 overlays: Literal["all", "flagged", "none"] = "flagged"
                 ) -> tuple[list[FieldTask], list[str]]:
     """Index a plate folder and build one task per field (nothing is read yet)."""
+    tasks, notes, _ = _plan(plate_dir, params, overlays)
+    return tasks, notes
+
+
+def _plan(plate_dir: str | Path, params: NeuriteParameters,
+          overlays: Literal["all", "flagged", "none"]
+          ) -> tuple[list[FieldTask], list[str], int]:
+    """Tasks, notes and the number of image files that matched no naming pattern."""
     index = scan_plate(plate_dir, pattern=params.pattern)
     notes = [f"naming scheme: {index.scheme.description}"]
     if index.thumbnails:
         notes.append(f"skipped {len(index.thumbnails)} thumbnail file(s)")
     if index.unmatched:
         notes.append(f"{len(index.unmatched)} image file(s) did not match the naming scheme: "
-                     f"{quoted(p.name for p in index.unmatched[:5])}")
+                     f"{quoted((p.name for p in index.unmatched), limit=5)}")
     sources = field_sources(index, neurite_channel=params.neurite_channel,
                             nuclei_channel=params.nuclei_channel)
     if not sources:
@@ -141,7 +152,8 @@ def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
     px = _pixel_size(sources, params, notes)
     _check_same_calibration(sources, px, params, notes)
     settings = params.settings()
-    return [FieldTask(s, px, settings, overlays, params) for s in sources], notes
+    return ([FieldTask(s, px, settings, overlays, params) for s in sources], notes,
+            len(index.unmatched))
 
 
 def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: NeuriteParameters, *,
@@ -183,10 +195,10 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
         selectivity), notes, exclusions and overlays.
 
     """
-    tasks, notes = plan_fields(plate_dir, params, overlays=overlays)
+    tasks, notes, unmatched = _plan(plate_dir, params, overlays)
     if layout is None:
         layout = layout_from_names([t.source for t in tasks], groups)
-        per_image = not any(k in (params.pattern or "") for k in ("{well}", "{row}"))
+        per_image = not (params.names_give("well") or params.names_give("row"))
         notes.append(f"groups from the file names: {quoted(sorted(set(layout['group'])))}"
                      + ("; no well in the names: each image is one replicate" if per_image
                         else ""))
@@ -218,12 +230,13 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
     exclusions = [{"what": f"field {r.plate}/{r.well}/s{r.field}", "timepoint": r.timepoint,
                    "reason": r.exclusion_reason, "rule": "protocol QC"}
                   for r in fields[fields["excluded"]].itertuples()]
+    exclusions += exclusion_records(table)          # wells without a value
     overlay_files = {overlay_name(o.source): o.overlay for o in outputs
                      if o.overlay is not None}
     inputs = sorted({p for t in tasks for p in _paths(t.source)})
     return NeuriteRun(table, {"cells": cells, "fields": fields, "wells": wells,
                               "concentration_response": fits, "selectivity": sel},
-                      notes + more + norm_notes, exclusions, overlay_files, inputs)
+                      notes + more + norm_notes, exclusions, overlay_files, inputs, unmatched)
 
 
 def late_overlay_tasks(tasks: list[FieldTask], fields: pd.DataFrame,

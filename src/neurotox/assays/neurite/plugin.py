@@ -19,7 +19,7 @@ def _study_groups(study: Study) -> dict[str, GroupInfo]:
 
 def _study_layout(study: Study, spec: AssaySpec, params: NeuriteParameters
                   ) -> pd.DataFrame | None:
-    if not spec.layout and not study.layouts and "{group}" in (params.pattern or ""):
+    if not spec.layout and not study.layouts and params.names_give("group"):
         return None                                   # groups from the file names
     if spec.layout:
         if spec.layout not in study.layouts:
