@@ -18,6 +18,9 @@ WELL_ENDPOINTS = {
     "branch_points_per_cell": "branch_points_per_cell",
     "neurites_per_cell": "neurites_per_cell",
     "unattached_neurite_length": "unattached_neurite_length_um",
+    "total_neurite_length": "total_neurite_length_um",
+    "neurite_fragments": "fragments_per_field",
+    "mean_fragment_length": "mean_fragment_length_um",
 }
 #: Concentration-response fits: endpoint label → normalised well column.
 CR_ENDPOINTS = {"neurite_length_per_cell": "neurite_length_per_cell_pct",

@@ -36,9 +36,11 @@ def _study_layout(study: Study, spec: AssaySpec, params: NeuriteParameters
 def _run(study: Study, spec: AssaySpec, params: BaseModel) -> AssayResult:
     assert isinstance(params, NeuriteParameters)
     plate_dir = study.assay_inputs(spec)[0]
-    run = analyse_plate(plate_dir, _study_layout(study, spec, params), params, study_id=study.study_id,
+    layout = _study_layout(study, spec, params)
+    run = analyse_plate(plate_dir, layout, params, study_id=study.study_id,
                         groups=_study_groups(study), workers=params.workers)
-    notes = run.notes + [f"excluded {e['what']}: {e['reason']}" for e in run.exclusions]
+    notes = run.notes + [f"excluded {e['what']}: {e['reason']}" for e in run.exclusions
+                         if "what" in e]        # endpoint rows: recorded by the pipeline
     return AssayResult(endpoints=run.endpoints, details=run.details, notes=notes,
                        inputs=run.inputs)
 

@@ -106,6 +106,8 @@ def _well_row(cells: pd.DataFrame, fields: pd.DataFrame) -> dict[str, float]:
            "nuclei_count": float(ok["nuclei_count"].mean()) if len(ok) else math.nan,
            "unattached_neurite_length_um": float(ok["unattached_neurite_length_um"].mean())
            if len(ok) else math.nan,
+           "total_neurite_length_um": float(ok["total_neurite_length_um"].mean())
+           if len(ok) else math.nan,
            "fragments_per_field": float(ok["n_fragments"].mean()) if len(ok) else math.nan,
            "mean_fragment_length_um": _ratio(ok, "unattached_neurite_length_um", "n_fragments")}
     keep = cells.merge(ok[["field", "timepoint"]], on=["field", "timepoint"]) \
