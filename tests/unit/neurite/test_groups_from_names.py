@@ -89,3 +89,14 @@ def test_cli_without_layout(named_folder, tmp_path):
     assert res.exit_code == 0, res.output
     assert f"{len(truth)} fields, {len(truth)} wells" in res.output
     assert not (out / "heatmaps").exists()          # images are not plate positions
+
+
+def test_groups_from_names_and_a_layout_is_an_error(named_folder, tmp_path):
+    folder, _ = named_folder
+    (tmp_path / "layout.csv").write_text("well,group\nA01,DMSO\n")
+    res = CliRunner().invoke(cli, ["neurite", str(folder), "--pattern", "SH_{group}_{field}{*}",
+                                   "--layout", str(tmp_path / "layout.csv"),
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "layout.csv: the groups would come both from the file names" in res.output
+    assert not (tmp_path / "out").exists()

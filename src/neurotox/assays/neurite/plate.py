@@ -196,6 +196,10 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
 
     """
     tasks, notes, unmatched = _plan(plate_dir, params, overlays)
+    if layout is not None and params.names_give("group"):
+        raise InputError("the groups would come both from the file names ({group} in the "
+                         "pattern) and from the plate layout; give one of them",
+                         path=layout.attrs.get("path"))
     if layout is None:
         layout = layout_from_names([t.source for t in tasks], groups)
         per_image = not (params.names_give("well") or params.names_give("row"))
