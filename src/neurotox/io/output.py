@@ -152,8 +152,14 @@ class RunRecord:
                 self._stamps.setdefault(f.resolve(), _stamp(f))
 
     def note(self, message: str) -> None:
-        """Record (and log) a decision the software took itself."""
-        log.info(message)
+        """Record (and log) a decision the software took itself.
+
+        A message starting ``warning:`` is logged as a warning (shown with --quiet too).
+        """
+        if message.startswith("warning: "):
+            log.warning(message.removeprefix("warning: "))
+        else:
+            log.info(message)
         self.notes.append(message)
 
 

@@ -373,7 +373,7 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
             ["plate", "well", "field", "timepoint"], sort=True):
         by_channel = dict(zip(grp["channel"], grp["path"], strict=True))
         group = grp["group"].iloc[0]
-        if len(by_channel) == 1 and neu not in found:
+        if len(by_channel) == 1 and not {neu, nuc} - {None} <= found:   # one multi-plane file
             path = next(iter(by_channel.values()))
             out.append(FieldSource(plate, well, int(fld), tp,
                                    PlaneSource(path, _plane(neu, "--neurite-channel"), neu),

@@ -100,3 +100,14 @@ def test_groups_from_names_and_a_layout_is_an_error(named_folder, tmp_path):
     assert res.exit_code == 2
     assert "layout.csv: the groups would come both from the file names" in res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_swapped_channels_are_warned_about(named_folder, tmp_path):
+    """Nuclear plane 2, neurite plane 1 (swapped): the run goes on, with a warning."""
+    folder, _ = named_folder
+    swapped = _params(nuclei_channel="2", neurite_channel="1")
+    run = analyse_plate(folder, None, swapped, study_id="S1", workers=1, overlays="none")
+    warned = [n for n in run.notes if n.startswith("warning: ")]
+    assert len(warned) == 1 and "are --nuclei-channel and --neurite-channel swapped?" in warned[0]
+    right = analyse_plate(folder, None, _params(), study_id="S1", workers=1, overlays="none")
+    assert not any(n.startswith("warning: ") for n in right.notes)

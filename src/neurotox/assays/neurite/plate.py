@@ -30,7 +30,7 @@ from neurotox.assays.neurite.tables import (
 )
 from neurotox.endpoints import exclusion_records
 from neurotox.errors import InputError, quoted
-from neurotox.imaging.channels import blank_reason
+from neurotox.imaging.channels import blank_reason, swapped_channels
 from neurotox.io.plates import (
     FieldSource,
     field_sources,
@@ -93,23 +93,38 @@ def _check_same_calibration(sources: list[FieldSource], px: float,
                      f"({quoted(missing, limit=5)}) taken as {px:.4g} µm")
 
 
-def check_first_field(source: FieldSource) -> None:
+def check_first_field(source: FieldSource) -> str | None:
     """InputError at once when a channel of the first field is blank, naming file and channel.
 
     An unused colour plane of an RGB merge (the default channels 1 and 2 are red
     and green there), a constant image or a plane without signal would
     otherwise be analysed as nuclei or neurites without a word, and slowly.
+
+    Returns
+    -------
+    str or None
+        A warning when the nuclear plane shows thinner structures than the
+        neurite plane (:func:`~neurotox.imaging.channels.swapped_channels`:
+        the two channels are most likely swapped).
+
     """
+    planes = {}
     for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
         if plane is None:
             continue
-        reason = blank_reason(read_plane(plane), merge=is_colour_merge(plane))
+        planes[role] = read_plane(plane)
+        reason = blank_reason(planes[role], merge=is_colour_merge(plane))
         if reason:
             hint = " (RGB merge: choose the colour, e.g. --nuclei-channel blue " \
                    "--neurite-channel green)" if plane.plane is not None else ""
             raise InputError(f"{role} {plane.describe()} is blank: {reason}; choose another "
                              f"channel{hint}, or --nuclei-channel none for single-channel "
                              "images", path=plane.path)
+    if source.nuclei is not None and swapped_channels(planes["nuclear"], planes["neurite"]):
+        return (f"the nuclear channel ({source.nuclei.describe()}) shows thinner structures "
+                f"than the neurite channel ({source.neurite.describe()}): are "
+                "--nuclei-channel and --neurite-channel swapped?")
+    return None
 
 
 def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
@@ -144,7 +159,9 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
     if any(s.nuclei is None for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
                      "neurite channel alone")
-    check_first_field(sources[0])
+    warning = check_first_field(sources[0])
+    if warning:
+        notes.append("warning: " + warning)
     if params.non_neuronal == "channel":
         raise InputError("non_neuronal 'channel' needs a third image channel, which plate runs "
                          "do not read yet; use 'all' or 'larger', or analyse_field("
