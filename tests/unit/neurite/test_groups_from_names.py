@@ -60,6 +60,8 @@ def test_each_image_is_a_replicate_of_the_group_in_its_name(named_folder):
     table = run.endpoints
     assert set(table["group"]) == set(GROUPS)
     assert set(table["subject"]) == set(truth)
+    one = table[table["subject"] == "drug 10,0 uM-2"]["source"].iloc[0]
+    assert one == f"{folder}/SH_drug 10,0 uM_2 _hflu.tif (1/1 fields)"   # the raw file
     assert run.details["concentration_response"].empty
 
 
