@@ -89,8 +89,9 @@ def _check_same_calibration(sources: list[FieldSource], px: float,
                 raise InputError(f"pixel size {value:.4g} µm differs from {px:.4g} µm of the "
                                  "first file; give --pixel-size", path=plane.path)
     if missing:
-        notes.append(f"{len(missing)} file(s) without a usable pixel-size calibration "
-                     f"({quoted(missing, limit=5)}) taken as {px:.4g} µm")
+        notes.append(f"warning: {len(missing)} file(s) without a usable pixel-size "
+                     f"calibration ({quoted(missing, limit=5)}) taken as {px:.4g} µm like the "
+                     "first file; give --pixel-size if that is wrong")
 
 
 def check_first_field(source: FieldSource) -> str | None:
