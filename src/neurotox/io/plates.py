@@ -539,6 +539,7 @@ def _read_array(path: Path) -> np.ndarray:
                 series = tif.series[0]
                 check_unpacked(int(np.prod(series.shape, dtype=np.int64))
                                * series.dtype.itemsize, path, what="the image")
+                _check_not_a_volume(series.axes, series.shape, path)
             return tif.asarray()
     import warnings
 
@@ -551,6 +552,21 @@ def _read_array(path: Path) -> np.ndarray:
         with warnings.catch_warnings():   # the size was checked against neurotox's own limit
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return np.asarray(im)
+
+
+#: TIFF axes (tifffile's codes) a 2-D field cannot hold more than one plane along.
+_VOLUME_AXES = {"Z": ("a z-stack", "save a maximum-intensity projection (ImageJ: Image > "
+                      "Stacks > Z Project)"),
+                "T": ("a time series", "save one file per time point")}
+
+
+def _check_not_a_volume(axes: str, shape: tuple[int, ...], path: Path) -> None:
+    """FormatError when the file's metadata says its planes are depths or times, not channels."""
+    for axis, size in zip(axes.upper(), shape, strict=False):
+        if axis in _VOLUME_AXES and size > 1:
+            what, fix = _VOLUME_AXES[axis]
+            raise FormatError(f"the file holds {what} of {size} planes (axes {axes}), not a 2-D "
+                              f"field or channels; {fix}", path=path)
 
 
 def pixel_size_um(path: str | Path) -> float | None:

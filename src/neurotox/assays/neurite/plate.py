@@ -121,6 +121,12 @@ def check_first_field(source: FieldSource) -> str | None:
             raise InputError(f"{role} {plane.describe()} is blank: {reason}; choose another "
                              f"channel{hint}, or --nuclei-channel none for single-channel "
                              "images", path=plane.path)
+    if source.nuclei is not None and planes["nuclear"].shape == planes["neurite"].shape and \
+            np.array_equal(planes["nuclear"], planes["neurite"]):
+        raise InputError(f"the nuclear channel ({source.nuclei.describe()}) and the neurite "
+                         f"channel ({source.neurite.describe()}) hold the same image; choose "
+                         "two different channels, or --nuclei-channel none for single-channel "
+                         "images", path=source.neurite.path)
     if source.nuclei is not None and swapped_channels(planes["nuclear"], planes["neurite"]):
         return (f"the nuclear channel ({source.nuclei.describe()}) shows thinner structures "
                 f"than the neurite channel ({source.neurite.describe()}): are "
