@@ -333,6 +333,9 @@ def test_no_dose_trend_test_when_the_groups_are_not_ordered_by_dose():
     flat = stats.compare_to_control(samples, doses=[0, 0, 0])
     ordered = stats.compare_to_control(samples, doses=[0, 1, 2])
     assert flat.decision["trend_test"] == "" and np.isnan(flat.trend_p).all()
-    assert "not ordered by increasing dose" in flat.decision["note"]
+    assert "no trend test: every group has the same dose (or none)" in flat.decision["note"]
+    shuffled = stats.compare_to_control(samples, doses=[0, 2, 1])
+    assert "not ordered by increasing dose" in shuffled.decision["note"]
+    assert np.isnan(shuffled.trend_p).all()
     assert ordered.decision["trend_test"] == "Williams"
     np.testing.assert_array_equal(flat.p_value, ordered.p_value)  # same Dunnett tests
