@@ -407,6 +407,30 @@ def drop_short_fragments(pixels: SkeletonPixels, *, min_length: float) -> tuple[
     return _drop_components(pixels, free, comp, sums < min_length)
 
 
+def drop_faint_fragments(pixels: SkeletonPixels, strength: np.ndarray, *,
+                         min_mean: float) -> tuple[SkeletonPixels, float]:
+    """Remove unattached pieces whose ``strength`` (an image), averaged along them, is low.
+
+    The average is weighted by the length each pixel carries. Returns the
+    remaining pixels and the length (µm) removed.
+    """
+    free = pixels.owner == 0
+    if min_mean <= 0 or not free.any():
+        return pixels, 0.0
+    comp = _components(pixels, free)
+    return _drop_components(pixels, free, comp,
+                            _component_mean(pixels, free, comp, strength) < min_mean)
+
+
+def _component_mean(pixels: SkeletonPixels, select: np.ndarray, comp: np.ndarray,
+                    image: np.ndarray) -> np.ndarray:
+    """Length-weighted mean of ``image`` over each component (id ``comp``) of the selected pixels."""
+    weight = pixels.length[select]
+    value = image[pixels.rows[select], pixels.cols[select]]
+    return np.bincount(comp, weights=weight * value) / np.maximum(
+        np.bincount(comp, weights=weight), 1e-12)
+
+
 def _drop_components(pixels: SkeletonPixels, select: np.ndarray, comp: np.ndarray,
                      drop_comp: np.ndarray) -> tuple[SkeletonPixels, float]:
     """Remove the selected pixels whose component (id ``comp``) is marked; length removed."""
@@ -430,8 +454,9 @@ def _touching(pixels: SkeletonPixels, select: np.ndarray, where: np.ndarray
     return comp, length, touches
 
 
-def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *,
-                   max_length: float) -> tuple[SkeletonPixels, float]:
+def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *, max_length: float,
+                   strength: np.ndarray | None = None,
+                   max_strength: float = np.inf) -> tuple[SkeletonPixels, float]:
     """Remove processes of non-neuronal cells: unattached pieces touching them.
 
     A piece of unattached skeleton that touches one non-neuronal cell
@@ -439,7 +464,9 @@ def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *,
     and is shorter than ``max_length`` µm is that cell's process. A piece that
     leaves the field is kept (its length is unknown), so is a piece joining
     two or more separate cells (a process belongs to one cell; a neurite runs
-    from cell to cell) and any piece attached to a neuron.
+    from cell to cell) and any piece attached to a neuron. With ``strength``
+    (an image), a piece whose length-weighted mean strength is at least
+    ``max_strength`` is kept too (brighter than the cells' own processes).
 
     Returns
     -------
@@ -458,8 +485,10 @@ def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *,
     comp, length, touches = _touching(pixels, free, near)
     _, _, at_border = _touching(pixels, free, border)
     bridges = _cells_touched(pixels, free, comp, label(near, connectivity=2)) >= 2
+    faint = True if strength is None else \
+        _component_mean(pixels, free, comp, strength) < max_strength
     return _drop_components(pixels, free, comp,
-                            touches & ~at_border & ~bridges & (length < max_length))
+                            touches & ~at_border & ~bridges & (length < max_length) & faint)
 
 
 def _cells_touched(pixels: SkeletonPixels, select: np.ndarray, comp: np.ndarray,
