@@ -209,7 +209,7 @@ def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | N
         other |= dim_somata(somata, neurite_bc, det.mask)
     cells = _cells(nuclei_image, neurite_bc, somata, other, s, px)
     strength = None
-    if s.min_piece_ridge > 0 or s.process_max_ridge is not None:
+    if s.min_piece_ridge > 0 or s.bright_neurite_ridge is not None:
         strength = ridge_sigmas(det.response, noise, width=_pixels(s.neurite_width_um, px),
                                 max_width=None if s.neurite_max_width_um is None else
                                 _pixels(s.neurite_max_width_um, px))
@@ -272,19 +272,23 @@ def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings, px: float,
                             skeleton=skel)
     neurons = grow_labels(neurons)
     pixels = attribute(pixels, neurons)
-    bright = {} if s.process_max_ridge is None or strength is None else \
-        {"strength": strength, "max_strength": s.process_max_ridge}
+    bright = {} if s.bright_neurite_ridge is None or strength is None else \
+        {"strength": strength, "max_strength": s.bright_neurite_ridge}
     pixels, process = drop_processes(pixels, others, max_length=s.non_neuronal_process_um,
                                      **bright)
     if cells.n_other and s.non_neuronal != "none":
         # only pieces longer than any process of theirs are certainly neurites
+        bright = {} if not bright else \
+            {"strength": strength, "min_strength": s.bright_neurite_ridge}
         pixels, _ = add_crossings(pixels, skel & (zone < 0), pixel_size=px,
-                                  min_piece=s.non_neuronal_process_um)
+                                  min_piece=s.non_neuronal_process_um, **bright)
     if s.neurite_reach_um is not None:
         pixels = limit_reach(pixels, neurons, reach=s.neurite_reach_um / px)
     pixels, debris = drop_short_fragments(pixels, min_length=s.min_fragment_um)
     if strength is not None and s.min_piece_ridge > 0:
-        pixels, faint = drop_faint_fragments(pixels, strength, min_mean=s.min_piece_ridge)
+        pixels, faint = drop_faint_fragments(
+            pixels, strength, min_mean=s.min_piece_ridge,
+            max_length=np.inf if s.faint_piece_max_um is None else s.faint_piece_max_um)
         debris += faint
     pixels = drop_short_trunks(pixels, min_length=s.spur_length_um)
     return pixels, neurons, {"debris": debris, "process": process}

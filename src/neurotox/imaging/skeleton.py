@@ -299,7 +299,8 @@ def _measured(skel: np.ndarray, pixel_size: float, owner: np.ndarray) -> Skeleto
 
 
 def add_crossings(pixels: SkeletonPixels, inner: np.ndarray, *, pixel_size: float,
-                  min_piece: float = 0.0) -> tuple[SkeletonPixels, float]:
+                  min_piece: float = 0.0, strength: np.ndarray | None = None,
+                  min_strength: float = np.inf) -> tuple[SkeletonPixels, float]:
     """Add the skeleton inside cells that joins kept neurite pieces on two sides.
 
     A neurite running over a (non-neuronal) cell is cut by the cell's zone;
@@ -307,7 +308,9 @@ def add_crossings(pixels: SkeletonPixels, inner: np.ndarray, *, pixel_size: floa
     kept where it lies on a path between two points at which kept skeleton
     leaves the cell, i.e. terminal branches of ``inner`` are pruned until
     every remaining end touches kept skeleton. Added pixels are unattached
-    (owner 0); all lengths are recomputed on the joined skeleton.
+    (owner 0); all lengths are recomputed on the joined skeleton. Only kept
+    pieces of at least ``min_piece`` µm, or whose length-weighted mean
+    ``strength`` (an image) is at least ``min_strength``, count.
 
     Returns
     -------
@@ -322,6 +325,9 @@ def add_crossings(pixels: SkeletonPixels, inner: np.ndarray, *, pixel_size: floa
     if min_piece > 0 and kept.any():
         comp = _components(pixels, np.ones(len(pixels.rows), bool))
         long = np.bincount(comp, weights=pixels.length) >= min_piece
+        if strength is not None:
+            every = np.ones(len(pixels.rows), bool)
+            long |= _component_mean(pixels, every, comp, strength) >= min_strength
         kept = np.zeros(inner.shape, bool)
         sel = long[comp]
         kept[pixels.rows[sel], pixels.cols[sel]] = True
@@ -407,19 +413,21 @@ def drop_short_fragments(pixels: SkeletonPixels, *, min_length: float) -> tuple[
     return _drop_components(pixels, free, comp, sums < min_length)
 
 
-def drop_faint_fragments(pixels: SkeletonPixels, strength: np.ndarray, *,
-                         min_mean: float) -> tuple[SkeletonPixels, float]:
-    """Remove unattached pieces whose ``strength`` (an image), averaged along them, is low.
+def drop_faint_fragments(pixels: SkeletonPixels, strength: np.ndarray, *, min_mean: float,
+                         max_length: float = np.inf) -> tuple[SkeletonPixels, float]:
+    """Remove unattached pieces shorter than ``max_length`` µm whose ``strength`` is low.
 
-    The average is weighted by the length each pixel carries. Returns the
-    remaining pixels and the length (µm) removed.
+    ``strength`` is an image, averaged along each piece weighted by the
+    length each pixel carries. Returns the remaining pixels and the length
+    (µm) removed.
     """
     free = pixels.owner == 0
     if min_mean <= 0 or not free.any():
         return pixels, 0.0
     comp = _components(pixels, free)
+    short = np.bincount(comp, weights=pixels.length[free]) < max_length
     return _drop_components(pixels, free, comp,
-                            _component_mean(pixels, free, comp, strength) < min_mean)
+                            short & (_component_mean(pixels, free, comp, strength) < min_mean))
 
 
 def _component_mean(pixels: SkeletonPixels, select: np.ndarray, comp: np.ndarray,
