@@ -95,13 +95,17 @@ def test_a_neurite_joining_two_cells_is_not_a_process():
     assert res.metrics["non_neuronal_process_length_um"] > 15
 
 
-def test_a_neurite_running_over_a_cell_is_followed_across_it():
-    shape = (400, 400)
-    length = 220 / PX                                   # 220 um, 48 um of it over the cell
+def _crossing(length_um: float, brightness: float, shape=(400, 400)) -> np.ndarray:
+    """A straight neurite centred on a flat cell (48 um of it over the cell)."""
+    length = length_um / PX
     img = 600 * _blob(shape, 200, 200, 14 / PX, 24 / PX)
-    img += 400 * _line(shape, 200, 200 - length / 2, 0, length)
+    img += brightness * _line(shape, 200, 200 - length / 2, 0, length)
     img = np.clip(img + 300 + np.random.default_rng(5).normal(0, 12, shape), 0, 65535)
-    res = analyse_field(img.astype(np.uint16), None, pixel_size=PX, settings=COCULTURE)
+    return img.astype(np.uint16)
+
+
+def test_a_neurite_running_over_a_cell_is_followed_across_it():
+    res = analyse_field(_crossing(220, 400), None, pixel_size=PX, settings=COCULTURE)
     assert res.metrics["non_neuronal_cells"] == 1
     # without the crossing: 163 um (the cell and its outline margin cut out)
     assert res.metrics["total_neurite_length_um"] == pytest.approx(220, rel=0.05)
@@ -270,12 +274,7 @@ def test_faint_short_pieces_are_dropped_long_ones_kept():
 
 
 def test_a_bright_neurite_crossing_a_cell_is_followed_though_its_pieces_are_short():
-    shape = (400, 400)
-    length = 150 / PX                                   # 150 um, 48 um of it over the cell
-    img = 600 * _blob(shape, 200, 200, 14 / PX, 24 / PX)
-    img += 1500 * _line(shape, 200, 200 - length / 2, 0, length)
-    img = np.clip(img + 300 + np.random.default_rng(5).normal(0, 12, shape), 0, 65535)
-    img = img.astype(np.uint16)
+    img = _crossing(150, 1500)
     plain = analyse_field(img, None, pixel_size=PX, settings=PIECES)
     # each side (~50 um) touches one cell only and is shorter than 120 um: a process
     assert plain.metrics["total_neurite_length_um"] < 10
