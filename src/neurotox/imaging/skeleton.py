@@ -432,7 +432,7 @@ def drop_faint_fragments(pixels: SkeletonPixels, strength: np.ndarray, *, min_me
 
 def _component_mean(pixels: SkeletonPixels, select: np.ndarray, comp: np.ndarray,
                     image: np.ndarray) -> np.ndarray:
-    """Length-weighted mean of ``image`` over each component (id ``comp``) of the selected pixels."""
+    """Length-weighted mean of ``image`` over each component (id ``comp``) of ``select``."""
     weight = pixels.length[select]
     value = image[pixels.rows[select], pixels.cols[select]]
     return np.bincount(comp, weights=weight * value) / np.maximum(
