@@ -7,7 +7,8 @@ pixels; no pixel size: 1 µm/px is assumed).
 
 The few physically meaningful settings of the co-culture protocol
 (``neurite-outgrowth-coculture``: soma width, length of non-neuronal processes,
-hysteresis threshold) are chosen on one half of the fields (odd field numbers)
+how bright a traced piece must be to count, and to count as a neurite whatever
+cell it touches) are chosen on one half of the fields (odd field numbers)
 and the result is reported on the other half (even numbers), then on all
 fields with the protocol as shipped. Nothing is fitted per field.
 
@@ -34,8 +35,11 @@ import pandas as pd
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "imaging" / \
     "deepneurite_pc3_coculture"
 PROTOCOL = "neurite-outgrowth-coculture"
-GRID = {"soma_min_width_um": (8.0, 10.0, 12.0),
-        "non_neuronal_process_um": (60.0, 120.0, 240.0)}
+#: Tuned on one half: how bright (mean ridge response along a piece, noise sigmas) a piece
+#: must be to count as a neurite whatever it touches, and to count at all. Soma width
+#: (10 µm) and process length (120 µm) were tuned the same way before (docs/assays.md).
+GRID = {"bright_neurite_ridge": (40.0, 60.0, 80.0),
+        "min_piece_ridge": (0.0, 6.0, 8.0, 10.0)}
 
 
 def truth_length(mask: np.ndarray) -> float:
@@ -139,9 +143,32 @@ def score(df: pd.DataFrame) -> dict[str, float]:
 
 
 def _objective(s: dict[str, float]) -> float:
-    """Lower is better: median error, fit and empty fields weighted alike."""
-    return (s["median_abs_error"] + abs(s["slope"] - 1) + abs(s["intercept_px"]) / 1000
-            + s["empty_fields_median_px"] / 1000 + abs(s["series_ratio_vs_truth"] - 1))
+    """Lower is better: the two per-field accuracy goals (median |error|, dense fields in ±25 %).
+
+    The neurite-free fields, the intercept and the series ratio are not used
+    for tuning: on this set they are dominated by clear neurites some masks
+    leave out (docs/assays.md), so rewarding them rewards dropping neurites.
+    """
+    return s["median_abs_error"] + (1 - s["dense_within_25pct"])
+
+
+#: Settings whose objective is within this of the lowest form the plateau tuned to.
+PLATEAU = 0.01
+
+
+def _plateau_centre(results: list) -> dict[str, float]:
+    """The grid setting nearest the centre of the plateau (ties: the lower values).
+
+    The median |error| of half the fields moves by a few hundredths between
+    neighbouring settings for no physical reason (fields near the median swap
+    places), so the lowest single setting is a lottery; the centre of the
+    settings within :data:`PLATEAU` of it is not.
+    """
+    low = min(r[0] for r in results)
+    index = [[GRID[k].index(r[1][k]) for k in GRID] for r in results if r[0] <= low + PLATEAU]
+    centre = np.mean(index, axis=0)
+    pick = min(index, key=lambda i: (float(np.sum((np.array(i) - centre) ** 2)), i))
+    return {k: GRID[k][j] for k, j in zip(GRID, pick, strict=True)}
 
 
 def main() -> None:
@@ -170,10 +197,13 @@ def main() -> None:
             s = score(measure(tune, replace(base, **setting)))
             results.append((_objective(s), setting, s))
             print(f"tune {setting}: {_fmt(s)}", flush=True)
-        best = min(results, key=lambda r: r[0])
-        print(f"best on the tuning half: {best[1]}")
-        held_out = score(measure(test, replace(base, **best[1])))
-        print(f"held-out half, best setting : {_fmt(held_out)}")
+        first = min(results, key=lambda r: r[0])
+        best = _plateau_centre(results)
+        print(f"lowest on the tuning half: {first[1]}; centre of the settings within "
+              f"{PLATEAU} of it: {best}")
+        for name, setting in (("lowest", first[1]), ("centre", best)):
+            held_out = score(measure(test, replace(base, **setting)))
+            print(f"held-out half, {name} setting: {_fmt(held_out)}")
         print(f"held-out half, as shipped   : {_fmt(score(measure(test, base)))}")
         _cross_series(fields, base)
     df = measure(fields, base)

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import ndimage as ndi
 from skimage.segmentation import relabel_sequential
 
-from neurotox.imaging.neurites import NeuriteDetection, detect_neurites
+from neurotox.imaging.neurites import NeuriteDetection, detect_neurites, ridge_sigmas
 from neurotox.imaging.params import FieldSettings
 from neurotox.imaging.preprocess import correct_background, estimate_noise
 from neurotox.imaging.qc import focus_score, saturation_fraction
@@ -25,6 +25,7 @@ from neurotox.imaging.skeleton import (
     attribute,
     build_skeleton,
     cell_metrics,
+    drop_faint_fragments,
     drop_processes,
     drop_short_fragments,
     drop_short_trunks,
@@ -207,7 +208,12 @@ def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | N
     if nuclei_image is None:
         other |= dim_somata(somata, neurite_bc, det.mask)
     cells = _cells(nuclei_image, neurite_bc, somata, other, s, px)
-    pixels, outline, removed = _skeleton(det.mask, cells, s, px)
+    strength = None
+    if s.min_piece_ridge > 0 or s.bright_neurite_ridge is not None:
+        strength = ridge_sigmas(det.response, noise, width=_pixels(s.neurite_width_um, px),
+                                max_width=None if s.neurite_max_width_um is None else
+                                _pixels(s.neurite_max_width_um, px))
+    pixels, outline, removed = _skeleton(det.mask, cells, s, px, strength)
     cell_df = cell_table(pixels, cells.nuclei.labels, cells.bodies, pixel_size=px, settings=s,
                          outline=outline)
     frags = fragments(pixels)
@@ -245,13 +251,15 @@ def grow_labels(labels: np.ndarray) -> np.ndarray:
     return np.where(labels == 0, ndi.maximum_filter(labels, size=3), labels).astype(np.int32)
 
 
-def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings,
-              px: float) -> tuple[SkeletonPixels, np.ndarray, dict[str, float]]:
+def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings, px: float,
+              strength: np.ndarray | None = None
+              ) -> tuple[SkeletonPixels, np.ndarray, dict[str, float]]:
     """Skeleton outside all cell bodies and their outlines, attributed and cleaned.
 
     Returns the pixels, the neuronal bodies with their outline margin (the
     zone a neurite leaves from) and the lengths removed as debris and as
-    processes of non-neuronal cells.
+    processes of non-neuronal cells. ``strength`` is the ridge response in
+    noise sigmas, for the ``min_piece_ridge`` rule.
     """
     neurons = cells.bodies
     others = np.zeros(mask.shape, bool)
@@ -264,14 +272,24 @@ def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings,
                             skeleton=skel)
     neurons = grow_labels(neurons)
     pixels = attribute(pixels, neurons)
-    pixels, process = drop_processes(pixels, others, max_length=s.non_neuronal_process_um)
+    bright = {} if s.bright_neurite_ridge is None or strength is None else \
+        {"strength": strength, "max_strength": s.bright_neurite_ridge}
+    pixels, process = drop_processes(pixels, others, max_length=s.non_neuronal_process_um,
+                                     **bright)
     if cells.n_other and s.non_neuronal != "none":
         # only pieces longer than any process of theirs are certainly neurites
+        bright = {} if not bright else \
+            {"strength": strength, "min_strength": s.bright_neurite_ridge}
         pixels, _ = add_crossings(pixels, skel & (zone < 0), pixel_size=px,
-                                  min_piece=s.non_neuronal_process_um)
+                                  min_piece=s.non_neuronal_process_um, **bright)
     if s.neurite_reach_um is not None:
         pixels = limit_reach(pixels, neurons, reach=s.neurite_reach_um / px)
     pixels, debris = drop_short_fragments(pixels, min_length=s.min_fragment_um)
+    if strength is not None and s.min_piece_ridge > 0:
+        pixels, faint = drop_faint_fragments(
+            pixels, strength, min_mean=s.min_piece_ridge,
+            max_length=np.inf if s.faint_piece_max_um is None else s.faint_piece_max_um)
+        debris += faint
     pixels = drop_short_trunks(pixels, min_length=s.spur_length_um)
     return pixels, neurons, {"debris": debris, "process": process}
 

@@ -161,6 +161,14 @@ def grey_opening_octagon(image: np.ndarray, *, width: float) -> np.ndarray:
     return np.minimum(upsample_blocks(opened, factor, img.shape), img)
 
 
+def ridge_sigmas(response: np.ndarray, noise: float, *, width: float,
+                 blob_penalty: float = 0.5, max_width: float | None = None) -> np.ndarray:
+    """Ridge response in the units of :func:`ridge_thresholds` (sigmas of the noise response)."""
+    m0, s0 = _white_noise_ridge(_presmooth(width), neurite_scales(width, max_width),
+                                blob_penalty)
+    return (np.asarray(response, np.float32) / max(noise, 1e-12) - m0) / s0
+
+
 @dataclass
 class NeuriteDetection:
     """Neurite mask and what it was made from.

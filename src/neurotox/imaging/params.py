@@ -53,12 +53,27 @@ class FieldSettings:
         Skeleton pieces that touch a non-neuronal cell, touch no neuron and
         no image border, and are shorter than this are that cell's processes,
         not neurite (0 = keep them).
+    bright_neurite_ridge
+        Unattached pieces whose ridge response, averaged along them, reaches
+        this many noise sigmas are neurites wherever they lie: the
+        ``non_neuronal_process_um`` rule does not drop them (brighter than a
+        non-neuronal cell's own processes) and they are followed across the
+        cells they meet like pieces longer than ``non_neuronal_process_um``
+        (None = off).
     neurite_reach_um
         Skeleton farther than this along the skeleton from every cell body is
         not attributed to a cell (counted as unattached); None = no limit.
     ridge_high, ridge_low
         Hysteresis thresholds of the ridge response, in robust noise units
         (median + k x MAD-sigma of the ridge image).
+    min_piece_ridge
+        Unattached skeleton pieces whose ridge response, averaged along the
+        piece, is below this many noise sigmas (the units of ``ridge_high``)
+        are dropped: a neurite stands out of the noise along its length, not
+        only at the one point that passed ``ridge_high`` (0 = off).
+    faint_piece_max_um
+        The ``min_piece_ridge`` rule spares pieces at least this long (a long
+        continuous line is a neurite however faint); None = no limit.
     min_contrast
         Neurite pixels must exceed the background by this many pixel-noise
         sigmas (0 = off; 2-3 for dense or beaded axon fields).
@@ -88,10 +103,13 @@ class FieldSettings:
     non_neuronal: str = "none"
     non_neuronal_min_area_um2: float | None = None
     non_neuronal_process_um: float = 0.0
+    bright_neurite_ridge: float | None = None
     neurite_reach_um: float | None = None
     ridge_high: float = 8.0
     ridge_low: float = 3.0
     min_contrast: float = 0.0
+    min_piece_ridge: float = 0.0
+    faint_piece_max_um: float | None = None
     spur_length_um: float = 3.0
     min_fragment_um: float = 5.0
     background_radius_um: float = 40.0

@@ -299,7 +299,8 @@ def _measured(skel: np.ndarray, pixel_size: float, owner: np.ndarray) -> Skeleto
 
 
 def add_crossings(pixels: SkeletonPixels, inner: np.ndarray, *, pixel_size: float,
-                  min_piece: float = 0.0) -> tuple[SkeletonPixels, float]:
+                  min_piece: float = 0.0, strength: np.ndarray | None = None,
+                  min_strength: float = np.inf) -> tuple[SkeletonPixels, float]:
     """Add the skeleton inside cells that joins kept neurite pieces on two sides.
 
     A neurite running over a (non-neuronal) cell is cut by the cell's zone;
@@ -307,7 +308,9 @@ def add_crossings(pixels: SkeletonPixels, inner: np.ndarray, *, pixel_size: floa
     kept where it lies on a path between two points at which kept skeleton
     leaves the cell, i.e. terminal branches of ``inner`` are pruned until
     every remaining end touches kept skeleton. Added pixels are unattached
-    (owner 0); all lengths are recomputed on the joined skeleton.
+    (owner 0); all lengths are recomputed on the joined skeleton. Only kept
+    pieces of at least ``min_piece`` µm, or whose length-weighted mean
+    ``strength`` (an image) is at least ``min_strength``, count.
 
     Returns
     -------
@@ -322,6 +325,9 @@ def add_crossings(pixels: SkeletonPixels, inner: np.ndarray, *, pixel_size: floa
     if min_piece > 0 and kept.any():
         comp = _components(pixels, np.ones(len(pixels.rows), bool))
         long = np.bincount(comp, weights=pixels.length) >= min_piece
+        if strength is not None:
+            every = np.ones(len(pixels.rows), bool)
+            long |= _component_mean(pixels, every, comp, strength) >= min_strength
         kept = np.zeros(inner.shape, bool)
         sel = long[comp]
         kept[pixels.rows[sel], pixels.cols[sel]] = True
@@ -407,6 +413,32 @@ def drop_short_fragments(pixels: SkeletonPixels, *, min_length: float) -> tuple[
     return _drop_components(pixels, free, comp, sums < min_length)
 
 
+def drop_faint_fragments(pixels: SkeletonPixels, strength: np.ndarray, *, min_mean: float,
+                         max_length: float = np.inf) -> tuple[SkeletonPixels, float]:
+    """Remove unattached pieces shorter than ``max_length`` µm whose ``strength`` is low.
+
+    ``strength`` is an image, averaged along each piece weighted by the
+    length each pixel carries. Returns the remaining pixels and the length
+    (µm) removed.
+    """
+    free = pixels.owner == 0
+    if min_mean <= 0 or not free.any():
+        return pixels, 0.0
+    comp = _components(pixels, free)
+    short = np.bincount(comp, weights=pixels.length[free]) < max_length
+    return _drop_components(pixels, free, comp,
+                            short & (_component_mean(pixels, free, comp, strength) < min_mean))
+
+
+def _component_mean(pixels: SkeletonPixels, select: np.ndarray, comp: np.ndarray,
+                    image: np.ndarray) -> np.ndarray:
+    """Length-weighted mean of ``image`` over each component (id ``comp``) of ``select``."""
+    weight = pixels.length[select]
+    value = image[pixels.rows[select], pixels.cols[select]]
+    return np.bincount(comp, weights=weight * value) / np.maximum(
+        np.bincount(comp, weights=weight), 1e-12)
+
+
 def _drop_components(pixels: SkeletonPixels, select: np.ndarray, comp: np.ndarray,
                      drop_comp: np.ndarray) -> tuple[SkeletonPixels, float]:
     """Remove the selected pixels whose component (id ``comp``) is marked; length removed."""
@@ -430,8 +462,9 @@ def _touching(pixels: SkeletonPixels, select: np.ndarray, where: np.ndarray
     return comp, length, touches
 
 
-def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *,
-                   max_length: float) -> tuple[SkeletonPixels, float]:
+def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *, max_length: float,
+                   strength: np.ndarray | None = None,
+                   max_strength: float = np.inf) -> tuple[SkeletonPixels, float]:
     """Remove processes of non-neuronal cells: unattached pieces touching them.
 
     A piece of unattached skeleton that touches one non-neuronal cell
@@ -439,7 +472,9 @@ def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *,
     and is shorter than ``max_length`` µm is that cell's process. A piece that
     leaves the field is kept (its length is unknown), so is a piece joining
     two or more separate cells (a process belongs to one cell; a neurite runs
-    from cell to cell) and any piece attached to a neuron.
+    from cell to cell) and any piece attached to a neuron. With ``strength``
+    (an image), a piece whose length-weighted mean strength is at least
+    ``max_strength`` is kept too (brighter than the cells' own processes).
 
     Returns
     -------
@@ -458,8 +493,10 @@ def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *,
     comp, length, touches = _touching(pixels, free, near)
     _, _, at_border = _touching(pixels, free, border)
     bridges = _cells_touched(pixels, free, comp, label(near, connectivity=2)) >= 2
+    faint = True if strength is None else \
+        _component_mean(pixels, free, comp, strength) < max_strength
     return _drop_components(pixels, free, comp,
-                            touches & ~at_border & ~bridges & (length < max_length))
+                            touches & ~at_border & ~bridges & (length < max_length) & faint)
 
 
 def _cells_touched(pixels: SkeletonPixels, select: np.ndarray, comp: np.ndarray,

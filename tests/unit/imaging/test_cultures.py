@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
@@ -93,13 +95,17 @@ def test_a_neurite_joining_two_cells_is_not_a_process():
     assert res.metrics["non_neuronal_process_length_um"] > 15
 
 
-def test_a_neurite_running_over_a_cell_is_followed_across_it():
-    shape = (400, 400)
-    length = 220 / PX                                   # 220 um, 48 um of it over the cell
+def _crossing(length_um: float, brightness: float, shape=(400, 400)) -> np.ndarray:
+    """A straight neurite centred on a flat cell (48 um of it over the cell)."""
+    length = length_um / PX
     img = 600 * _blob(shape, 200, 200, 14 / PX, 24 / PX)
-    img += 400 * _line(shape, 200, 200 - length / 2, 0, length)
+    img += brightness * _line(shape, 200, 200 - length / 2, 0, length)
     img = np.clip(img + 300 + np.random.default_rng(5).normal(0, 12, shape), 0, 65535)
-    res = analyse_field(img.astype(np.uint16), None, pixel_size=PX, settings=COCULTURE)
+    return img.astype(np.uint16)
+
+
+def test_a_neurite_running_over_a_cell_is_followed_across_it():
+    res = analyse_field(_crossing(220, 400), None, pixel_size=PX, settings=COCULTURE)
     assert res.metrics["non_neuronal_cells"] == 1
     # without the crossing: 163 um (the cell and its outline margin cut out)
     assert res.metrics["total_neurite_length_um"] == pytest.approx(220, rel=0.05)
@@ -226,3 +232,52 @@ def test_focus_is_independent_of_brightness_and_density():
 def test_focus_of_an_empty_field_is_not_measurable():
     noise = np.random.default_rng(0).normal(300, 10, (256, 256)).astype(np.float32)
     assert np.isnan(focus_score(noise))
+
+
+def _bright_and_faint(seed: int = 3, shape=(400, 400)):
+    """A flat cell with a bright 50 um neurite and a dim 40 um process leaving it, plus two
+    faint isolated lines (30 and 150 um)."""
+    img = 600 * _blob(shape, 200, 200, 14 / PX, 24 / PX)
+    img += 1500 * _line(shape, 200, 200 + 24 / PX - 4, 0, 50 / PX)
+    img += 300 * _line(shape, 200 - 14 / PX + 4, 200, -90, 40 / PX, width_um=3.0)
+    img += 40 * _line(shape, 40, 40, 0, 30 / PX)
+    img += 40 * _line(shape, 360, 40, 0, 150 / PX)
+    img = np.clip(img + 300 + np.random.default_rng(seed).normal(0, 12, shape), 0, 65535)
+    return img.astype(np.uint16)
+
+
+PIECES = replace(COCULTURE, non_neuronal_process_um=120.0)
+
+
+def test_a_bright_piece_touching_a_cell_is_a_neurite_not_its_process():
+    img = _bright_and_faint()
+    plain = analyse_field(img, None, pixel_size=PX, settings=PIECES)
+    # both pieces touching the cell are shorter than 120 um: taken as its processes
+    assert sorted(plain.fragments["length_um"].round()) == [32, 150]
+    bright = analyse_field(img, None, pixel_size=PX,
+                           settings=replace(PIECES, bright_neurite_ridge=60.0))
+    # the bright one (mean ridge response ~370 noise sigmas) is kept, the dim one (~50) is not
+    assert sorted(bright.fragments["length_um"].round()) == [32, 45, 150]
+    assert bright.metrics["non_neuronal_process_length_um"] == pytest.approx(
+        plain.metrics["non_neuronal_process_length_um"] - 44.6, abs=1.0)
+
+
+def test_faint_short_pieces_are_dropped_long_ones_kept():
+    img = _bright_and_faint()
+    # the faint lines' ridge response averages 8-10 noise sigmas along them
+    faint = analyse_field(img, None, pixel_size=PX, settings=replace(PIECES, min_piece_ridge=12.0))
+    assert faint.metrics["total_neurite_length_um"] == 0
+    spared = analyse_field(img, None, pixel_size=PX,
+                           settings=replace(PIECES, min_piece_ridge=8.0, faint_piece_max_um=120.0))
+    assert spared.fragments["length_um"].round().tolist() == [150]
+    assert spared.metrics["debris_fraction"] > 0        # the dropped length counts as debris
+
+
+def test_a_bright_neurite_crossing_a_cell_is_followed_though_its_pieces_are_short():
+    img = _crossing(150, 1500)
+    plain = analyse_field(img, None, pixel_size=PX, settings=PIECES)
+    # each side (~50 um) touches one cell only and is shorter than 120 um: a process
+    assert plain.metrics["total_neurite_length_um"] < 10
+    bright = analyse_field(img, None, pixel_size=PX,
+                           settings=replace(PIECES, bright_neurite_ridge=60.0))
+    assert bright.metrics["total_neurite_length_um"] == pytest.approx(150, rel=0.05)

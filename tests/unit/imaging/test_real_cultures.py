@@ -79,11 +79,11 @@ def _figures(df: pd.DataFrame, column: str) -> dict[str, float]:
 def test_deepneurite_lengths_follow_manual_tracings_better_than_cellprofiler(imaging):
     df = _deepneurite(imaging, stride=3)
     ours, cp = _figures(df, "measured"), _figures(df, "cellprofiler_px")
-    # measured on these 30 fields: median |error| 0.07 (CellProfiler 0.32), slope 1.04
-    # (0.48), intercept 165 px (559); the 4 fields with < 100 px of tracing read 158-860 px
-    # (PC3-3-15 and PC3-3-6 hold bright neurites their masks leave out). The issue's
-    # intercept goal (<= 150 px) is for all 89 fields: see the slow test.
-    assert ours["median_abs_error"] <= 0.10
+    # measured on these 30 fields: median |error| 0.061 (CellProfiler 0.32), slope 1.01
+    # (0.48), intercept 166 px (558); the 4 fields with < 100 px of tracing read
+    # 143-846 px (PC3-3-15 and PC3-3-6 hold bright neurites their masks leave out). The
+    # issue's intercept goal (<= 150 px) is for all 89 fields: see the slow test.
+    assert ours["median_abs_error"] <= 0.08
     assert 0.9 <= ours["slope"] <= 1.1
     assert ours["intercept"] <= 200
     assert ours["empty_median"] < cp["empty_median"]
@@ -98,17 +98,15 @@ def test_deepneurite_all_fields(imaging):
     ours, cp = _figures(df, "measured"), _figures(df, "cellprofiler_px")
     dense = df[df["truth"] > 3000]
     dense_err = ((dense["measured"] - dense["truth"]) / dense["truth"]).abs()
-    # measured on all 89: median |error| 0.112 (goal 0.10), slope 1.03, intercept 84 px,
-    # 20 of 21 fields > 3000 px within 25 % (worst +0.31, PC3-2-37: out-of-focus neurites
-    # the tracing leaves out; most negative -0.24, PC3-2-10: neurites over tumour cells
-    # not followed across them), series ratio 0.83 of the truth's (goal 0.9-1.1; 0.89
-    # without four sparse fields of series 3 whose masks leave out clear neurites: see
-    # docs/assays.md)
-    assert ours["median_abs_error"] <= 0.12
+    # measured on all 89: median |error| 0.073 (goal 0.10; 0.086 on the even-numbered
+    # half the settings were not tuned on), slope 1.01, intercept 76 px, all 21 fields
+    # > 3000 px within 25 % (worst +0.22), series ratio 0.85 of the truth's (goal 0.9-1.1;
+    # 0.91 without four sparse fields of series 3 whose masks leave out clear neurites:
+    # see docs/assays.md)
+    assert ours["median_abs_error"] <= 0.10
     assert 0.9 <= ours["slope"] <= 1.1
     assert ours["intercept"] <= 150
-    assert (dense_err <= 0.35).all()
-    assert (dense_err <= 0.25).mean() >= 0.9
+    assert (dense_err <= 0.25).all()
     assert ours["ratio"] >= 0.8
     assert ours["median_abs_error"] < cp["median_abs_error"]
 

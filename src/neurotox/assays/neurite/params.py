@@ -59,10 +59,13 @@ class NeuriteParameters(BaseModel):
     non_neuronal_channel: str | None = None
     non_neuronal_min_area_um2: float | None = Field(default=None, gt=0)
     non_neuronal_process_um: float = Field(default=0.0, ge=0, le=5000)
+    bright_neurite_ridge: float | None = Field(default=None, gt=0, le=1000)
     neurite_reach_um: float | None = Field(default=None, gt=0)
     ridge_high: float = Field(default=8.0, gt=0, le=100)
     ridge_low: float = Field(default=3.0, gt=0, le=100)
     min_contrast: float = Field(default=0.0, ge=0, le=50)
+    min_piece_ridge: float = Field(default=0.0, ge=0, le=100)
+    faint_piece_max_um: float | None = Field(default=None, gt=0)
     spur_length_um: float = Field(default=3.0, ge=0, le=100)
     min_fragment_um: float = Field(default=5.0, ge=0, le=1000)
     background_radius_um: float = Field(default=40.0, gt=1, le=2000)
