@@ -170,6 +170,26 @@ def block_mean(img: np.ndarray, factor: int) -> np.ndarray:
     return view.mean(axis=(1, 3), dtype=np.float32)
 
 
+def fill_holes(mask: np.ndarray) -> np.ndarray:
+    """Boolean mask with its holes filled (same result as ``ndi.binary_fill_holes``).
+
+    A hole is background that no 4-connected path of background joins to the
+    image border. One labelling of the background instead of the iterated
+    dilation scipy uses (several times faster on large, sparse fields).
+    """
+    mask = np.asarray(mask, bool)
+    if mask.ndim != 2 or min(mask.shape) == 0:
+        return ndi.binary_fill_holes(mask)
+    background, n = ndi.label(~mask)
+    if n == 0:
+        return mask.copy()
+    outside = np.zeros(n + 1, bool)
+    for edge in (background[0], background[-1], background[:, 0], background[:, -1]):
+        outside[edge] = True
+    outside[0] = False
+    return ~outside[background]
+
+
 def correct_background(image: np.ndarray, *, radius: float) -> np.ndarray:
     """Subtract a smooth background (uneven illumination, offset) from an image.
 

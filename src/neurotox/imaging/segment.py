@@ -19,7 +19,7 @@ from skimage.filters import threshold_otsu
 from skimage.measure import label
 from skimage.segmentation import relabel_sequential, watershed
 
-from neurotox.imaging.preprocess import robust_sigma
+from neurotox.imaging.preprocess import fill_holes, robust_sigma
 
 #: Minimum threshold, in robust noise sigmas of the smoothed image.
 NOISE_FLOOR = 6.0
@@ -122,7 +122,7 @@ def segment_nuclei(image: np.ndarray, *, diameter: float, min_area: float, max_a
     n_objects = int(objects.max())
     cuts = _object_cuts(smoothed, objects, n_objects, floor=floor, med=med,
                         factor=threshold_factor)
-    cut_mask = ndi.binary_fill_holes((objects > 0) & (smoothed > cuts[objects]))
+    cut_mask = fill_holes((objects > 0) & (smoothed > cuts[objects]))
     pieces, n_pieces = label(cut_mask, return_num=True)
     sizes = np.bincount(pieces.ravel(), minlength=n_pieces + 1)
     tiny = sizes <= 3
@@ -390,6 +390,6 @@ def somata_without_nuclei(image: np.ndarray, *, min_diameter: float,
     fg = smoothed > foreground_threshold(smoothed)
     radius = max(1, int(round(min_diameter / 2)))
     fg = open_mask(fg, radius)
-    fg = ndi.binary_fill_holes(fg)
+    fg = fill_holes(fg)
     labels = label(fg).astype(np.int32)
     return labels
