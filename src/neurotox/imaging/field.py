@@ -16,7 +16,7 @@ from skimage.segmentation import relabel_sequential
 
 from neurotox.imaging.neurites import NeuriteDetection, detect_neurites
 from neurotox.imaging.params import FieldSettings
-from neurotox.imaging.preprocess import correct_background, estimate_noise
+from neurotox.imaging.preprocess import box_extreme, correct_background, estimate_noise
 from neurotox.imaging.qc import focus_score, saturation_fraction
 from neurotox.imaging.segment import NucleiResult, segment_cell_bodies, segment_nuclei
 from neurotox.imaging.skeleton import (
@@ -242,7 +242,7 @@ def grow_labels(labels: np.ndarray) -> np.ndarray:
     """Labels grown by one pixel (8-neighbourhood) into the background."""
     if not labels.any():
         return labels
-    return np.where(labels == 0, ndi.maximum_filter(labels, size=3), labels).astype(np.int32)
+    return np.where(labels == 0, box_extreme(labels, 3, np.maximum), labels).astype(np.int32)
 
 
 def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings,

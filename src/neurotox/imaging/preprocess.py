@@ -170,6 +170,48 @@ def block_mean(img: np.ndarray, factor: int) -> np.ndarray:
     return view.mean(axis=(1, 3), dtype=np.float32)
 
 
+def box_extreme(image: np.ndarray, size: int | tuple[int, int], op) -> np.ndarray:
+    """Minimum (``op=np.minimum``) or maximum (``np.maximum``) over a centred box of odd ``size``.
+
+    The values of ``ndi.minimum_filter`` / ``ndi.maximum_filter`` with mode
+    ``reflect``, computed per axis by doubling windows (a window of ``2 w``
+    is the extreme of two of ``w``; any size is the extreme of two
+    overlapping power-of-two windows): a few whole-array operations instead
+    of a pass per pixel and window element.
+    """
+    sizes = (size,) * image.ndim if np.isscalar(size) else tuple(size)
+    out = np.asarray(image)
+    for axis, n in enumerate(sizes):
+        if n <= 1:
+            continue
+        if n % 2 == 0 or n // 2 >= out.shape[axis]:
+            filt = ndi.minimum_filter1d if op is np.minimum else ndi.maximum_filter1d
+            out = filt(out, n, axis=axis, mode="reflect")
+            continue
+        out = _window_extreme(out, n, axis, op)
+    return out
+
+
+def _window_extreme(a: np.ndarray, size: int, axis: int, op) -> np.ndarray:
+    half = size // 2
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (half, half)
+    cur = np.pad(a, pad, mode="symmetric")          # = ndimage's "reflect"
+
+    def part(x: np.ndarray, start: int, length: int) -> np.ndarray:
+        index = [slice(None)] * x.ndim
+        index[axis] = slice(start, start + length)
+        return x[tuple(index)]
+
+    width = 1                                        # cur[i] = extreme of padded[i:i + width]
+    while 2 * width <= size:
+        length = cur.shape[axis] - width
+        cur = op(part(cur, 0, length), part(cur, width, length))
+        width *= 2
+    n = a.shape[axis]
+    return op(part(cur, 0, n), part(cur, size - width, n))
+
+
 def fill_holes(mask: np.ndarray) -> np.ndarray:
     """Boolean mask with its holes filled (same result as ``ndi.binary_fill_holes``).
 

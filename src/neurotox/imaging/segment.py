@@ -19,7 +19,7 @@ from skimage.filters import threshold_otsu
 from skimage.measure import label
 from skimage.segmentation import relabel_sequential, watershed
 
-from neurotox.imaging.preprocess import fill_holes, robust_sigma
+from neurotox.imaging.preprocess import box_extreme, fill_holes, robust_sigma
 
 #: Minimum threshold, in robust noise sigmas of the smoothed image.
 NOISE_FLOOR = 6.0
@@ -394,14 +394,14 @@ def _resampled_mask(smoothed: np.ndarray, mask: np.ndarray, cut: float, k: int) 
 def open_mask(mask: np.ndarray, radius: int) -> np.ndarray:
     """Binary opening with a square of side ``2 * radius + 1`` (separable, fast)."""
     size = 2 * radius + 1
-    m = mask.astype(np.uint8)
-    return ndi.maximum_filter(ndi.minimum_filter(m, size=size), size=size).astype(bool)
+    m = np.asarray(mask, bool)
+    return box_extreme(box_extreme(m, size, np.minimum), size, np.maximum)
 
 
 def near_objects(labels: np.ndarray, margin: float) -> np.ndarray:
     """Pixels within ``margin`` (chessboard distance, pixels) of a labelled object."""
     size = 2 * int(round(margin)) + 1
-    return ndi.maximum_filter((labels > 0).astype(np.uint8), size=size).astype(bool)
+    return box_extreme(labels > 0, size, np.maximum)
 
 
 def filter_by_area(labels: np.ndarray, *, min_area: float, max_area: float) -> NucleiResult:
