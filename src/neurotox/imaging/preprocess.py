@@ -139,9 +139,24 @@ def upsample_blocks(small: np.ndarray, factor: int, shape: tuple[int, ...]) -> n
     """
     r0, r1, fr = _axis_weights(shape[0], factor, small.shape[0])
     c0, c1, fc = _axis_weights(shape[1], factor, small.shape[1])
-    # a + f (b - a): exact where neighbouring blocks are equal (flat background)
-    by_col = small[:, c0] + fc[None, :] * (small[:, c1] - small[:, c0])
-    return (by_col[r0] + fr[:, None] * (by_col[r1] - by_col[r0])).astype(np.float32)
+    # a + f (b - a): exact where neighbouring blocks are equal (flat background); the
+    # differences b - a are taken on the coarse grid (r1 = r0 + 1 or r0) and gathered
+    by_col = _step(small, c0, c1, axis=1)
+    by_col *= fc[None, :]
+    by_col += np.take(small, c0, axis=1)
+    out = _step(by_col, r0, r1, axis=0)
+    out *= fr[:, None]
+    out += np.take(by_col, r0, axis=0)
+    return out.astype(np.float32, copy=False)
+
+
+def _step(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, *, axis: int) -> np.ndarray:
+    """``a[hi] - a[lo]`` along ``axis`` (``hi``: ``lo`` or ``lo + 1``), from coarse differences."""
+    diff = np.diff(a, axis=axis, append=np.take(a, [-1], axis=axis))  # last: a - a = 0
+    out = np.take(diff, lo, axis=axis)
+    if not np.array_equal(hi, lo + 1):
+        out[(slice(None),) * axis + (hi == lo,)] = 0
+    return out
 
 
 def _axis_weights(n: int, factor: int, n_small: int) -> tuple[np.ndarray, np.ndarray,

@@ -649,13 +649,15 @@ def _components(pixels: SkeletonPixels, select: np.ndarray) -> np.ndarray:
     return out
 
 
-def _near(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Whether ``mask`` holds the pixel or one of its 8 neighbours (a 3 x 3 dilation, sampled)."""
-    padded = np.pad(mask, 1)
+def _near(labels: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Whether the pixel or one of its 8 neighbours is labelled (> 0): a 3 x 3 dilation, sampled."""
     out = np.zeros(len(rows), bool)
-    for dr in (0, 1, 2):
-        for dc in (0, 1, 2):
-            out |= padded[rows + dr, cols + dc]
+    n_rows, n_cols = labels.shape
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            r, c = rows + dr, cols + dc
+            inside = (r >= 0) & (r < n_rows) & (c >= 0) & (c < n_cols)
+            out[inside] |= labels[r[inside], c[inside]] > 0
     return out
 
 
@@ -706,7 +708,7 @@ def cell_metrics(pixels: SkeletonPixels, bodies: np.ndarray, n_cells: int) -> pd
     out["neurite_length_um"] = np.bincount(own, weights=pixels.length,
                                            minlength=n_cells + 1)[1:]
     degree = _degrees(pixels)
-    near_body = _near(bodies > 0, pixels.rows, pixels.cols)
+    near_body = _near(bodies, pixels.rows, pixels.cols)
     ends = (degree == 1) & ~near_body & (own > 0)
     out["n_end_points"] = np.bincount(own[ends], minlength=n_cells + 1)[1:]
     out["n_branch_points"] = _count_clusters(pixels, (degree >= 3) & (own > 0), n_cells)
