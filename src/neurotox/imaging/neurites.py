@@ -71,12 +71,25 @@ def ridge_filter(image: np.ndarray, *, sigmas: Sequence[float],
     out = np.zeros(img.shape, np.float32)
     for s in sigmas:
         hrr, hcc, hrc = hessian(ndi.gaussian_filter(img, s))
-        half_trace = 0.5 * (hrr + hcc)
-        root = np.sqrt(0.25 * (hrr - hcc) ** 2 + hrc ** 2)
-        l1 = half_trace - root          # most negative on a bright ridge
-        l2 = half_trace + root
-        resp = -l1 - blob_penalty * np.maximum(-l2, 0.0)
-        np.maximum(out, np.float32(s * s) * resp, out=out)
+        # in place, in the order of: half_trace = 0.5 (hrr + hcc),
+        # root = sqrt(0.25 (hrr - hcc)^2 + hrc^2), l1, l2 = half_trace -/+ root,
+        # resp = -l1 - blob_penalty max(-l2, 0)
+        half_trace = hrr + hcc
+        half_trace *= 0.5
+        root = np.subtract(hrr, hcc, out=hrr)
+        np.square(root, out=root)
+        root *= 0.25
+        root += np.square(hrc, out=hrc)
+        np.sqrt(root, out=root)
+        l1 = np.subtract(half_trace, root, out=hcc)     # most negative on a bright ridge
+        l2 = np.add(half_trace, root, out=half_trace)
+        np.negative(l2, out=l2)
+        np.maximum(l2, 0.0, out=l2)
+        l2 *= blob_penalty
+        resp = np.negative(l1, out=l1)
+        resp -= l2
+        resp *= np.float32(s * s)
+        np.maximum(out, resp, out=out)
     return out
 
 
@@ -88,10 +101,15 @@ def hessian(smoothed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows and columns repeat their neighbours.
     """
     g = np.pad(smoothed, 1, mode="edge")
-    centre = g[1:-1, 1:-1]
-    hrr = g[2:, 1:-1] + g[:-2, 1:-1] - 2 * centre
-    hcc = g[1:-1, 2:] + g[1:-1, :-2] - 2 * centre
-    hrc = 0.25 * (g[2:, 2:] - g[2:, :-2] - g[:-2, 2:] + g[:-2, :-2])
+    two_centre = 2 * g[1:-1, 1:-1]
+    hrr = g[2:, 1:-1] + g[:-2, 1:-1]
+    hrr -= two_centre
+    hcc = g[1:-1, 2:] + g[1:-1, :-2]
+    hcc -= two_centre
+    hrc = g[2:, 2:] - g[2:, :-2]            # 0.25 (g[2:, 2:] - g[2:, :-2] - g[:-2, 2:] + ...)
+    hrc -= g[:-2, 2:]
+    hrc += g[:-2, :-2]
+    hrc *= 0.25
     return hrr, hcc, hrc
 
 
