@@ -216,7 +216,7 @@ def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | N
                    somata_in_neurite_channel=float(somata.max()),
                    non_neuronal_process_length_um=removed["process"])
     metrics.update(_qc(neurite_image, nuclei_image, cells.nuclei, s, removed["debris"], pixels,
-                       det))
+                       det, noise=noise))
     flags = _flags(metrics, nuclei_image is None)
     labels = None
     if keep_labels:
@@ -366,10 +366,10 @@ def field_metrics(cells: pd.DataFrame, frags: pd.DataFrame,
 
 def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
         nuclei: NucleiResult, s: FieldSettings, debris_length: float, pixels: SkeletonPixels,
-        det: NeuriteDetection | None) -> dict[str, float]:
-    """QC measures: focus and saturation of the analysed channel, debris."""
+        det: NeuriteDetection | None, *, noise: float | None = None) -> dict[str, float]:
+    """QC measures: focus and saturation of the analysed channel (pixel noise ``noise``), debris."""
     analysed = neurite_image if neurite_image is not None else nuclei_image
-    out = {"focus_score": focus_score(analysed),
+    out = {"focus_score": focus_score(analysed, noise=noise),
            "saturation_fraction": saturation_fraction(analysed, level=s.saturation_level),
            "nuclei_rejected": float(nuclei.n_rejected_small + nuclei.n_rejected_large)}
     if nuclei_image is not None and neurite_image is not None:

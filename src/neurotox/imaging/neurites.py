@@ -180,6 +180,18 @@ def grey_opening_octagon(image: np.ndarray, *, width: float) -> np.ndarray:
     return np.minimum(upsample_blocks(opened, factor, img.shape), img)
 
 
+def hysteresis(image: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Pixels above ``low`` (at most ``high``) connected to one above ``high``.
+
+    The result of scikit-image's ``apply_hysteresis_threshold``, without its
+    per-label sums over the whole image.
+    """
+    labels, n = ndi.label(image > min(low, high))
+    connected = np.zeros(n + 1, bool)
+    connected[labels[image > high]] = True
+    return connected[labels]
+
+
 _CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
 
 
@@ -283,9 +295,7 @@ def detect_neurites(image: np.ndarray, *, width: float, wide_width: float,
                             blob_penalty=blob_penalty)
     t_low, t_high = ridge_thresholds(noise, width=width, high=high, low=low,
                                      blob_penalty=blob_penalty, max_width=max_width)
-    from skimage.filters import apply_hysteresis_threshold
-
-    mask = apply_hysteresis_threshold(response, t_low, t_high)
+    mask = hysteresis(response, t_low, t_high)
     if min_contrast > 0:
         mask &= smoothed > min_contrast * noise
     return NeuriteDetection(mask, wide, response)

@@ -29,13 +29,21 @@ FOCUS_SAMPLE_PIXELS = 1 << 20
 FOCUS_TILE = 256
 
 
-def focus_score(image: np.ndarray) -> float:
+def focus_score(image: np.ndarray, *, noise: float | None = None) -> float:
     """Sharpness of the field's structure, independent of brightness and density.
 
     Ratio of fine-band (Gaussian 0.7 - 1.5 px) to coarse-band (1.5 - 4 px) contrast
     on the pixels of the strongest structure: a blurred field loses fine-band
     contrast first, while a brighter exposure or a field with few cells
     changes both bands alike. A blur of 2 px (Gaussian sigma) halves it.
+
+    Parameters
+    ----------
+    image
+        2-D image.
+    noise
+        Its pixel noise (:func:`~neurotox.imaging.preprocess.estimate_noise`)
+        when already known.
 
     Returns
     -------
@@ -66,7 +74,8 @@ def focus_score(image: np.ndarray) -> float:
     fine = np.concatenate([b[0].ravel() for b in bands])
     coarse = np.concatenate([b[1].ravel() for b in bands])
     sample = np.concatenate([b[1][::2, ::2].ravel() for b in bands])
-    noise = estimate_noise(img)
+    if noise is None:
+        noise = estimate_noise(img)
     # white noise of sigma n leaves a standard deviation of about 0.15 n in the coarse band
     sel = (coarse >= np.quantile(sample, FOCUS_QUANTILE)) & \
         (coarse > FOCUS_MIN_SNR * 0.15 * max(noise, 1e-6))
