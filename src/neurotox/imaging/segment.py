@@ -227,151 +227,66 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
 
     Same geometry as :func:`split_object` (markers: maxima of the smoothed
     distance transform at least 0.35 diameters apart, above 0.5 px), object by
-    object: each object with a margin around it is laid into one compact
-    canvas (a whole-image distance transform costs more than the canvas on a
-    field of sparse nuclei). The distance transform is smoothed exactly as on
-    the whole image (each box reaches far enough for every value the
-    smoothing reads; boxes at the field's edge are filtered on their own, so
-    the edge is treated as the whole image's filters treat it); a maximum of
-    one object never suppresses one of another. Nuclei are numbered as one
-    search over the image numbers its maxima: by height, then raster order;
-    objects without a maximum keep their outline and come last.
+    object in a box around each (a whole-image distance transform costs more
+    than all the boxes on a field of sparse nuclei). The distance transform
+    is smoothed exactly as on the whole image (each box reaches far enough
+    for every value the smoothing reads); a maximum of one object never
+    suppresses one of another. Nuclei are numbered as one search over the
+    image numbers its maxima: by height, then raster order; objects without a
+    maximum keep their outline and come last.
     """
     shape = pieces.shape
     if not pieces.any():
         return np.zeros(shape, np.int32)
     sigma = max(0.5, diameter / 24)
     reach = int(4.0 * sigma + 0.5)                   # gaussian_filter's kernel radius
+    # a pixel within ``reach`` of an object has background within reach * sqrt(2)
+    margin = reach + int(np.ceil(reach * np.sqrt(2))) + 1
     min_distance = max(2, int(round(0.35 * diameter)))
-    # a pixel within ``reach`` of an object has background within reach * sqrt(2);
-    # the search for maxima reads min_distance around each pixel
-    margin = max(reach + int(np.ceil(reach * np.sqrt(2))) + 1, min_distance + 1)
     # the distance transform of the original ran on the mask padded by two pixels
     padded = np.pad(pieces, 2)
     big = padded.shape
-    labels, windows = [], []
+    found = []          # (object's pixels in padded flat indices, watershed ids there)
+    peak_obj, peak_local, peak_val, peak_flat = [], [], [], []
     for k, box in enumerate(ndi.find_objects(padded), start=1):
-        if box is not None:
-            labels.append(k)
-            windows.append(tuple(slice(max(b.start - margin, 0), min(b.stop + margin, n))
-                                 for b, n in zip(box, big, strict=True)))
-    edge = np.array([w[0].start == 0 or w[1].start == 0 or w[0].stop == big[0]
-                     or w[1].stop == big[1] for w in windows])
-    found = _SplitPieces(len(labels))
-    for j in np.flatnonzero(edge):
-        win = windows[j]
+        if box is None:
+            continue
+        win = tuple(slice(max(b.start - margin, 0), min(b.stop + margin, n))
+                    for b, n in zip(box, big, strict=True))
         crop = padded[win]
-        dist = ndi.gaussian_filter(ndi.distance_transform_edt(crop > 0).astype(np.float32),
-                                   sigma)
-        own = crop == labels[j]
+        dist = ndi.distance_transform_edt(crop > 0).astype(np.float32)
+        dist = ndi.gaussian_filter(dist, sigma)
+        own = crop == k
         dist[~own] = 0
         ids, peaks = _split_one(dist, own, min_distance)
-        found.add(j, win, own, ids, peaks, dist, big)
-    inner = np.flatnonzero(~edge)
-    if len(inner):
-        _split_in_canvas(padded, [labels[j] for j in inner], [windows[j] for j in inner],
-                         inner, sigma, min_distance, found)
-    out = np.zeros(padded.size, np.int32)
-    flat, values = found.numbered()
-    out[flat] = values
-    return np.ascontiguousarray(out.reshape(big)[2:-2, 2:-2])
-
-
-class _SplitPieces:
-    """Pixels (padded flat index), watershed ids and maxima of each object, then numbered."""
-
-    def __init__(self, n: int):
-        self.pixels: list = [None] * n
-        self.ids: list = [None] * n
-        self.peak_obj, self.peak_val, self.peak_flat = [], [], []
-
-    def add(self, j: int, win: tuple[slice, slice], own: np.ndarray, ids: np.ndarray,
-            peaks: np.ndarray, dist: np.ndarray, big: tuple[int, int]) -> None:
         rows, cols = np.nonzero(own)
-        self.pixels[j] = (rows + win[0].start) * big[1] + cols + win[1].start
-        self.ids[j] = ids[rows, cols]
+        flat = (rows + win[0].start) * big[1] + cols + win[1].start
+        found.append((flat, ids[rows, cols]))
         if len(peaks):
             pr, pc = peaks[:, 0], peaks[:, 1]
-            self.peak_obj.append(np.full(len(peaks), j))
-            self.peak_val.append(dist[pr, pc])
-            self.peak_flat.append((pr + win[0].start) * big[1] + pc + win[1].start)
-
-    def numbered(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every object's pixels and their nucleus numbers."""
-        n = len(self.pixels)
-        counts = np.zeros(n, np.int64)
-        rank = np.zeros(0, np.int32)
-        if self.peak_val:
-            # each object's maxima in its local order (ids 1..m), objects in order
-            obj = np.concatenate(self.peak_obj)
-            grouped = np.argsort(obj, kind="stable")
-            obj = obj[grouped]
-            order = np.lexsort((np.concatenate(self.peak_flat)[grouped],
-                                -np.concatenate(self.peak_val)[grouped]))
-            counts = np.bincount(obj, minlength=n)
-            rank = np.empty(len(order), np.int32)
-            rank[order] = np.arange(1, len(order) + 1, dtype=np.int32)
-        base = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        extra = len(rank)
-        flats, values = [], []
-        for j in range(n):
-            ids = self.ids[j]
-            lut = np.zeros(int(counts[j]) + 1, np.int32)
-            lut[1:] = rank[base[j]:base[j] + counts[j]]
-            if (ids == 0).any():            # an object without a maximum keeps its outline
-                extra += 1
-                lut[0] = extra
-            flats.append(self.pixels[j])
-            values.append(lut[ids])
-        return np.concatenate(flats), np.concatenate(values)
-
-
-def _split_in_canvas(padded: np.ndarray, labels: list[int], windows: list, index: np.ndarray,
-                     sigma: float, min_distance: int, found: _SplitPieces) -> None:
-    """:func:`split_all` for objects whose boxes lie inside the field, all in one canvas."""
-    heights = np.array([w[0].stop - w[0].start for w in windows])
-    widths = np.array([w[1].stop - w[1].start for w in windows])
-    width = max(int(widths.max()), 1024)
-    origin = np.zeros((len(windows), 2), np.intp)        # shelves, left to right
-    row = col = shelf = 0
-    for i, (h, w) in enumerate(zip(heights, widths, strict=True)):
-        if col + w > width:
-            row, col, shelf = row + shelf, 0, 0
-        origin[i] = row, col
-        col += w
-        shelf = max(shelf, h)
-    canvas = np.zeros((row + shelf, width), np.int32)
-    own = np.zeros(canvas.shape, np.int32)               # i + 1 on object i's pixels
-    slots = []
-    for i, win in enumerate(windows):
-        slot = (slice(origin[i, 0], origin[i, 0] + heights[i]),
-                slice(origin[i, 1], origin[i, 1] + widths[i]))
-        crop = padded[win]
-        canvas[slot] = crop
-        own[slot][crop == labels[i]] = i + 1
-        slots.append(slot)
-    dist = ndi.gaussian_filter(ndi.distance_transform_edt(canvas > 0).astype(np.float32), sigma)
-    dist[own == 0] = 0
-    # maxima as peak_local_max finds them (each object's window stays in its box)
-    size = 2 * min_distance + 1
-    top = (dist == box_extreme(dist, size, np.maximum)) & (dist > 0.5)
-    n_top = np.bincount(own[top], minlength=len(windows) + 1)[1:]
-    pieces4, n4 = ndi.label(own > 0)                     # 4-connected parts of each object
-    part_of = np.zeros(n4 + 1, np.intp)
-    inside = own > 0
-    part_of[pieces4[inside]] = own[inside]
-    n_parts = np.bincount(part_of[1:], minlength=len(windows) + 1)[1:]
-    simple = (n_top <= 1) & (n_parts == 1)
-    for i, slot in enumerate(slots):
-        mask = own[slot] == i + 1
-        d = dist[slot]
-        if simple[i]:
-            # no maximum: unreached; one maximum in one 4-connected piece: floods it all
-            ids = mask.astype(np.int32) if n_top[i] else np.zeros(mask.shape, np.int32)
-            peaks = np.argwhere(top[slot]) if n_top[i] else np.zeros((0, 2), np.intp)
-        else:
-            ids, peaks = _split_one(d.copy(), mask, min_distance)
-        found.add(int(index[i]), windows[i], mask, ids, peaks, d, padded.shape)
+            peak_obj.append(np.full(len(peaks), len(found) - 1))
+            peak_local.append(np.arange(1, len(peaks) + 1))
+            peak_val.append(dist[pr, pc])
+            peak_flat.append((pr + win[0].start) * big[1] + pc + win[1].start)
+    n_peaks = 0
+    number = {}
+    if peak_val:
+        obj, local = np.concatenate(peak_obj), np.concatenate(peak_local)
+        order = np.lexsort((np.concatenate(peak_flat), -np.concatenate(peak_val)))
+        n_peaks = len(order)
+        for rank, i in enumerate(order, start=1):
+            number[(int(obj[i]), int(local[i]))] = rank
+    out = np.zeros(padded.size, np.int32)
+    extra = n_peaks
+    for j, (flat, ids) in enumerate(found):
+        lut = np.zeros(int(ids.max()) + 1, np.int32)
+        for local_id in range(1, len(lut)):
+            lut[local_id] = number[(j, local_id)]
+        if (ids == 0).any():                # an object without a maximum keeps its outline
+            extra += 1
+            lut[0] = extra
+        out[flat] = lut[ids]
+    return out.reshape(big)[2:-2, 2:-2]
 
 
 def _split_one(dist: np.ndarray, own: np.ndarray,
