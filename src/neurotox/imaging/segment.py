@@ -286,7 +286,7 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
             extra += 1
             lut[0] = extra
         out[flat] = lut[ids]
-    return out.reshape(big)[2:-2, 2:-2]
+    return np.ascontiguousarray(out.reshape(big)[2:-2, 2:-2])
 
 
 def _split_one(dist: np.ndarray, own: np.ndarray,
