@@ -440,3 +440,11 @@ def check_design(df: pd.DataFrame, *, study_id: str, groups: Mapping[str, tuple[
     unit = df["group"].map(lambda g: groups[g][1])
     fail(df["dose_unit"] != unit, "dose_unit",
          "expected the dose unit the study gives this group")
+
+
+def exclusion_records(table: pd.DataFrame) -> list[dict]:
+    """Manifest records of the rows an assay's own rules excluded (not manual exclusions)."""
+    exc = table[table["excluded"] & ~table["exclusion_reason"].str.startswith("manual")]
+    return [{"rule": "assay", "assay": r.assay, "endpoint": r.endpoint, "subject": r.subject,
+             "timepoint": r.timepoint, "reason": r.exclusion_reason}
+            for r in exc.itertuples(index=False)]

@@ -54,6 +54,12 @@ class OutputExistsError(NeurotoxError):
     """An output already exists and ``--force`` was not given."""
 
 
-def quoted(items: Iterable[object]) -> str:
-    """Return the sorted items quoted and comma-separated, for error messages."""
-    return ", ".join(repr(str(i)) for i in sorted({str(i) for i in items})) or "nothing"
+def quoted(items: Iterable[object], *, limit: int | None = None) -> str:
+    """Return the sorted items quoted and comma-separated, for error messages.
+
+    With ``limit``, at most that many are named, followed by ``and N more``.
+    """
+    names = sorted({str(i) for i in items})
+    more = len(names) - limit if limit is not None and len(names) > limit else 0
+    text = ", ".join(repr(n) for n in names[:len(names) - more]) or "nothing"
+    return f"{text} and {more} more" if more else text

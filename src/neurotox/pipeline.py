@@ -189,15 +189,8 @@ def prepare(study: Study, endpoints_file: str | Path | None,
         collected.table, records = apply_exclusions(collected.table, read_exclusions(path),
                                                     path=path)
         record.exclusions.extend(records)
-    record.exclusions.extend(_rule_exclusions(collected.table))
+    record.exclusions.extend(endpoints.exclusion_records(collected.table))
     return collected
-
-
-def _rule_exclusions(table: pd.DataFrame) -> list[dict]:
-    exc = table[table["excluded"] & ~table["exclusion_reason"].str.startswith("manual")]
-    return [{"rule": "assay", "assay": r.assay, "endpoint": r.endpoint, "subject": r.subject,
-             "timepoint": r.timepoint, "reason": r.exclusion_reason}
-            for r in exc.itertuples(index=False)]
 
 
 class Progress:

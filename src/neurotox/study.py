@@ -430,6 +430,8 @@ def _check_order(groups: list[Group]) -> None:
 
 _WELL = re.compile(r"^\s*([A-Za-z])\s*0*(\d{1,2})\s*$")
 PLATE_FORMATS = {96: (8, 12), 384: (16, 24)}
+#: A canonical well name (``A01`` ... ``P24``), as :func:`normalise_well` returns.
+WELL_NAME = re.compile(r"^[A-P]\d{2}$")
 
 
 def normalise_well(well: str, *, n_wells: int = 384) -> str:

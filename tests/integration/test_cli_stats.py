@@ -62,6 +62,13 @@ def test_stats_existing_output_and_bad_group_exit_2(invoke, tmp_path):
     out.mkdir()
     r = invoke("stats", tmp_path / "endpoints.csv", "--study", tmp_path / "study.yaml",
                "-o", out)
+    # beside its input file an existing folder is never replaced, so --force is not offered
+    assert r.exit_code == 2 and "it lies inside the folder of the input" in r.output
+    elsewhere = tmp_path / "in"
+    elsewhere.mkdir()
+    _write_inputs(elsewhere)
+    r = invoke("stats", elsewhere / "endpoints.csv", "--study", elsewhere / "study.yaml",
+               "-o", out)
     assert r.exit_code == 2 and "output already exists; use --force" in r.output
     df = pd.read_csv(tmp_path / "endpoints.csv")
     df.loc[0, "group"] = "Z"
@@ -91,3 +98,49 @@ def test_stats_applies_the_study_exclusions_file(invoke, tmp_path):
     assert manifest["exclusions"] == [{"rule": "manual exclusions file", "subject": "H0",
                                        "endpoint": "all", "reason": "gavage error on day 2",
                                        "values": 1}]
+
+
+def _unnamed_dose_table(folder):
+    """The same values under free group names with no doses (a neurite run's table)."""
+    _write_inputs(folder)
+    t = pd.read_csv(folder / "endpoints.csv")
+    t["group"] = t["group"].map({"C": "DMSO", "L": "drug 0,1 uM", "H": "drug_1,0 uM"})
+    t["dose"], t["dose_unit"] = 0.0, "none"
+    t.to_csv(folder / "named.csv", index=False)
+    return t
+
+
+def test_stats_without_study_names_the_control(invoke, tmp_path):
+    from neurotox.stats import analyse
+    from neurotox.study import Group, StatisticsPlan
+
+    _unnamed_dose_table(tmp_path)
+    r = invoke("stats", tmp_path / "named.csv", "-o", tmp_path / "no")
+    assert r.exit_code == 2 and "name the control group with --control: the table gives no " \
+        "doses" in r.output
+    r = invoke("stats", tmp_path / "named.csv", "--control", "DSMO", "-o", tmp_path / "no")
+    assert r.exit_code == 2 and "'DSMO' (did you mean 'DMSO'?)" in r.output
+    assert "named.csv" in r.output and not (tmp_path / "no").exists()
+    out = tmp_path / "out"
+    r = invoke("stats", tmp_path / "named.csv", "--control", "DMSO", "-o", out)
+    assert r.exit_code == 0, r.output
+    res = pd.read_csv(out / "results.csv")
+    assert list(res.loc[res["is_control"], "group"]) == ["DMSO"]
+    # the same numbers as the study-defined groups under the default plan
+    table = pd.read_csv(tmp_path / "endpoints.csv")
+    ref = analyse(table, StatisticsPlan(), [
+        Group(id="C", label="C", dose=0, dose_unit="mg/kg/day", control=True),
+        Group(id="L", label="L", dose=10, dose_unit="mg/kg/day"),
+        Group(id="H", label="H", dose=100, dose_unit="mg/kg/day")]).results
+    by_name = res.set_index("group").loc[["DMSO", "drug 0,1 uM", "drug_1,0 uM"]]
+    np.testing.assert_allclose(by_name["mean"], ref["mean"])
+    np.testing.assert_allclose(by_name["p_value"].iloc[1:], ref["p_value"].iloc[1:])
+    assert by_name["trend_p"].isna().all()          # no doses: no dose-trend test
+    assert invoke("verify", out).exit_code == 0
+
+
+def test_control_option_needs_no_study(invoke, tmp_path):
+    _write_inputs(tmp_path)
+    r = invoke("stats", tmp_path / "endpoints.csv", "--study", tmp_path / "study.yaml",
+               "--control", "C", "-o", tmp_path / "out")
+    assert r.exit_code == 2 and "--control is for tables analysed without --study" in r.output

@@ -30,7 +30,8 @@ def tif(data: np.ndarray, *, pixel_size: float | None = 0.65, **kw) -> bytes:
         if pixel_size is None:
             tifffile.imwrite(buf, data, photometric="minisblack", **kw)
         else:
-            tifffile.imwrite(buf, data, imagej=True, metadata={"unit": "um"},
+            kw.setdefault("metadata", {"unit": "um"})
+            tifffile.imwrite(buf, data, imagej=True,
                              resolution=(1 / pixel_size, 1 / pixel_size), **kw)
     return buf.getvalue()
 
@@ -95,6 +96,13 @@ CASES = [
          "/P1_A01_s1_w1.tif: channel 2 requested, but the file holds a single pl", "img"),
     Case("img-3d-stack", plate(**{NEU: tif(np.ones((3, 96, 96), np.uint16))}), nt(),
          "file holds 3 channel planes; give the channel number", f"img/{NEU}"),
+    Case("img-z-stack", plate(**{NEU: tif(np.ones((3, 96, 96), np.uint16),
+                                          metadata={"unit": "um", "axes": "ZYX"})}), nt(),
+         "the file holds a z-stack of 3 planes (axes ZYX), not a 2-D field or channels; save "
+         "a maximum-intensity projection", f"img/{NEU}"),
+    Case("img-same-image-both-channels", plate(**{"P1_A01_s1_w1.tif": _field(0)[1]}), nt(),
+         "the nuclear channel (P1_A01_s1_w1.tif) and the neurite channel (P1_A01_s1_w2.tif) "
+         "hold the same image", "img/P1_A01_s1_w2.tif"),
     Case("img-pixel-size-differs",
          plate(**{NEU: tif(_u16, pixel_size=0.325), NUC: tif(_u16, pixel_size=0.325)}), nt(),
          "pixel size 0.325 µm differs from 0.65 µm of the first file; give --pix", f"img/{NEU}"),

@@ -42,16 +42,17 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 
 @click.command()
 @click.argument("plate_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--layout", required=True, type=click.Path(exists=True, dir_okay=False,
-                                                          path_type=Path),
-              help="Plate layout CSV: well, group and/or concentration.")
+@click.option("--layout", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Plate layout CSV: well, group and/or concentration (not needed when "
+              "--pattern has {group}).")
 @click.option("--protocol", default="neurite-outgrowth-shsy5y", show_default=True,
               help="Protocol template name or YAML file.")
 @click.option("--study", "study_path", type=click.Path(exists=True, dir_okay=False,
                                                       path_type=Path),
               help="Study YAML: study number and groups (doses, control).")
 @click.option("--study-id", help="Study number when no --study is given (default: folder name).")
-@click.option("--pattern", help='File-name pattern, e.g. "{well}_f{field}_c{channel}.tif".')
+@click.option("--pattern", multiple=True, help='File-name pattern, e.g. '
+              '"{well}_f{field}_c{channel}.tif"; repeat it for names in several forms.')
 @click.option("--pixel-size", type=FINITE_FLOAT, help="µm per pixel (default: image metadata).")
 @click.option("--nuclei-channel", help="Nuclear channel number/name, 'none' for single-channel "
               "images (default: protocol).")
@@ -65,8 +66,8 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
               "on the cluster instead of local processes).")
 @output_options
 @click.pass_context
-def neurite(ctx: click.Context, plate_dir: Path, layout: Path, protocol: str,
-            study_path: Path | None, study_id: str | None, pattern: str | None,
+def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: str,
+            study_path: Path | None, study_id: str | None, pattern: tuple[str, ...],
             pixel_size: float | None, nuclei_channel: str | None, neurite_channel: str | None,
             sets: tuple[str, ...], overlays: str, workers: int | None, scheduler: str | None,
             output: Path, force: bool) -> None:
@@ -81,11 +82,20 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path, protocol: str,
     from neurotox.study import read_layout
 
     check_scheduler(scheduler)
-    over = _overrides(sets, pattern=pattern, pixel_size_um=pixel_size,
+    over = _overrides(sets, pattern=pattern or None, pixel_size_um=pixel_size,
                       nuclei_channel=nuclei_channel, neurite_channel=neurite_channel)
     proto, params = resolve_parameters(protocol, over, source="command line")
     groups, sid = _groups_and_id(study_path, study_id, plate_dir)
-    lay = read_layout(layout, group_ids=set(groups) if groups else None)
+    if params.pattern:
+        from neurotox.io.plates import pattern_scheme
+
+        pattern_scheme(params.pattern)          # a misspelt placeholder is named first
+    if layout is None and not params.names_give("group"):
+        raise click.UsageError("give --layout (a CSV of well, group and/or concentration), "
+                               "or take the groups from the file names with {group} in "
+                               "--pattern")
+    lay = None if layout is None else read_layout(layout, group_ids=set(groups) if groups
+                                                   else None)
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     with open_output(output, force, inputs=[plate_dir, layout, study_path, proto.path],
                      protocol=proto.name, plate_dir=plate_dir, layout=layout,
@@ -95,9 +105,11 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path, protocol: str,
                             workers=workers, scheduler=scheduler, overlays=overlays,
                             progress=not quiet, overlay_writer=od.write_bytes)
         _write(od, run)
-    n_ex = len(run.exclusions)
+    n_ex = sum(1 for e in run.exclusions if e.get("what", "").startswith("field "))
+    skipped = f"; {run.unmatched} image file(s) matched no naming pattern (listed in the " \
+        "manifest notes)" if run.unmatched else ""
     click.echo(f"{len(run.details['fields'])} fields, {len(run.details['wells'])} wells, "
-               f"{n_ex} field(s) excluded; wrote {output}")
+               f"{n_ex} field(s) excluded{skipped}; wrote {output}")
 
 
 def _write(od: Any, run: Any) -> None:
@@ -112,7 +124,10 @@ def _write(od: Any, run: Any) -> None:
         od.write_table(df, name)
     for rel, png in run.overlays.items():
         od.write_bytes(rel, png)
+    from neurotox.study import WELL_NAME
+
     wells = run.details["wells"]
+    wells = wells[wells["well"].astype(str).str.match(WELL_NAME)]   # not images as replicates
     for (plate, tp), grp in wells.groupby(["plate", "timepoint"]):
         suffix = "" if tp == "NA" else f"_t{tp}"
         for metric in HEATMAPS:

@@ -11,18 +11,27 @@ from neurotox.cli.options import open_output, output_options
 
 @click.command()
 @click.argument("endpoint_table", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--study", "study_file", required=True,
-              type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--study", "study_file", type=click.Path(dir_okay=False, path_type=Path),
               help="Study YAML: groups, doses and the statistical plan.")
+@click.option("--control", help="Without --study: the control group (default: the group with "
+              "the lowest dose).")
 @output_options
-def stats(endpoint_table: Path, study_file: Path, output: Path, force: bool) -> None:
+def stats(endpoint_table: Path, study_file: Path | None, control: str | None, output: Path,
+          force: bool) -> None:
     """Analyse ENDPOINT_TABLE (csv or parquet) with the study's statistical plan.
 
     Writes results.csv/.parquet (one row per endpoint x sex x timepoint x group),
     decisions.csv/.parquet (the decision-tree path taken and why) and manifest.json.
     The study's manual exclusions file (key ``exclusions``) is applied first and
-    recorded in the manifest with the assays' own exclusions.
+    recorded in the manifest with the assays' own exclusions. Without --study the
+    groups are the table's and the plan is the default one.
     """
+    if study_file is None:
+        _without_study(endpoint_table, control, output, force)
+        return
+    if control is not None:
+        raise click.UsageError("--control is for tables analysed without --study; the study "
+                               "file names its control group")
     from neurotox.pipeline import prepare
     from neurotox.stats import analyse
     from neurotox.study import load_study
@@ -38,6 +47,38 @@ def stats(endpoint_table: Path, study_file: Path, output: Path, force: bool) -> 
         od.record.add_inputs([endpoint_table, *study.input_files()])
         od.write_table(analysis.results, "results")
         od.write_table(analysis.decisions, "decisions")
+    _summary(analysis, output)
+
+
+def _without_study(endpoint_table: Path, control: str | None, output: Path,
+                   force: bool) -> None:
+    from neurotox import endpoints
+    from neurotox.stats import analyse
+    from neurotox.stats.analysis import groups_from_table
+    from neurotox.study import StatisticsPlan
+
+    table = endpoints.read(endpoint_table)
+    groups = groups_from_table(table, control, path=str(endpoint_table))
+    zero = [g.id for g in groups if g.dose == groups[0].dose]
+    if control is None and groups[0].dose_unit == "none":
+        raise click.UsageError(f"name the control group with --control: the table gives no "
+                               f"doses (groups: {', '.join(map(repr, zero))})")
+    if control is None and len(zero) > 1:
+        raise click.UsageError(f"name the control group with --control: groups "
+                               f"{', '.join(map(repr, zero))} share the lowest dose "
+                               f"({groups[0].dose:g} {groups[0].dose_unit})")
+    plan = StatisticsPlan()
+    with open_output(output, force, inputs=[endpoint_table], endpoint_table=endpoint_table,
+                     control=next(g.id for g in groups if g.control),
+                     statistics=plan.model_dump(mode="json")) as od:
+        od.record.exclusions.extend(endpoints.exclusion_records(table))
+        analysis = analyse(table, plan, groups)
+        od.write_table(analysis.results, "results")
+        od.write_table(analysis.decisions, "decisions")
+    _summary(analysis, output)
+
+
+def _summary(analysis, output: Path) -> None:
     n_sig = int((analysis.results["flag"] != "").sum())
     click.echo(f"{len(analysis.decisions)} analyses, {len(analysis.results)} group rows, "
                f"{n_sig} significant vs control; wrote {output}")

@@ -206,7 +206,7 @@ def migrate(engine: sa.Engine) -> int:
             foreign = sorted(sa.inspect(conn).get_table_names())
             if foreign:
                 raise InputError(f"not a neurotox database: it holds other tables "
-                                 f"({quoted(foreign[:5])}); give a new file or a neurotox "
+                                 f"({quoted(foreign, limit=5)}); give a new file or a neurotox "
                                  "database",
                                  path=display_url(engine.url.render_as_string(False)))
             schema.schema_table.create(conn)

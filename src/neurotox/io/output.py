@@ -152,8 +152,14 @@ class RunRecord:
                 self._stamps.setdefault(f.resolve(), _stamp(f))
 
     def note(self, message: str) -> None:
-        """Record (and log) a decision the software took itself."""
-        log.info(message)
+        """Record (and log) a decision the software took itself.
+
+        A message starting ``warning:`` is logged as a warning (shown with --quiet too).
+        """
+        if message.startswith("warning: "):
+            log.warning(message.removeprefix("warning: "))
+        else:
+            log.info(message)
         self.notes.append(message)
 
 
@@ -620,12 +626,12 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()
     if lies_within(cwd, target):
         raise OutputExistsError(f"{target}: refusing to write the output over the current "
                                 "folder or a folder holding it; give a new folder")
-    if exists and not force:
-        raise OutputExistsError(f"{target}: output already exists; use --force to replace it")
     conflict = input_conflict(target, inputs, replacing=exists)
-    if conflict:
+    if conflict:          # before "exists": --force would not help
         raise OutputExistsError(f"{target}: refusing to use this output folder: {conflict}; "
                                 "give a folder outside the inputs")
+    if exists and not force:
+        raise OutputExistsError(f"{target}: output already exists; use --force to replace it")
     outer = enclosing_output(target)
     if outer is not None:
         raise OutputExistsError(f"{target}: refusing to write inside the neurotox output "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,6 +55,16 @@ class NamingScheme:
     regex: re.Pattern[str]
     description: str
     channel_base: int = 0
+    #: Further expressions tried in turn when ``regex`` does not match (user patterns).
+    alternatives: tuple[re.Pattern[str], ...] = ()
+
+    def match(self, name: str) -> re.Match[str] | None:
+        """The first of the scheme's expressions that matches ``name``."""
+        for regex in (self.regex, *self.alternatives):
+            m = regex.match(name)
+            if m:
+                return m
+        return None
 
 
 SCHEMES: dict[str, NamingScheme] = {}
@@ -86,21 +97,25 @@ _PLACEHOLDERS = {
     "plate": r"(?P<plate>.+)", "well": r"(?P<well>[A-Pa-p]\d{1,2})",
     "row": r"(?P<row>[A-Pa-p]|\d{1,2})", "col": r"(?P<col>\d{1,2})",
     "field": r"(?P<field>\d+)", "channel": r"(?P<channel>[A-Za-z0-9]+?)",
-    "timepoint": r"(?P<timepoint>[A-Za-z0-9]+?)", "*": r".*?",
+    "timepoint": r"(?P<timepoint>[A-Za-z0-9]+?)", "group": r"(?P<group>.+)", "*": r".*?",
 }
 
 
-def pattern_scheme(pattern: str) -> NamingScheme:
+def pattern_scheme(pattern: str | Sequence[str]) -> NamingScheme:
     """A naming scheme from a user pattern such as ``"{well}_f{field}_c{channel}.tif"``.
 
     Placeholders: ``{plate}``, ``{well}``, ``{row}``, ``{col}``, ``{field}``,
-    ``{channel}``, ``{timepoint}`` and ``{*}`` (anything). ``{plate}`` takes as
-    much as the rest of the pattern leaves, so free names such as
-    ``"ctrl_0,1_AM_3 .jpg"`` read with ``"{plate}_{field}{*}"`` give plate
-    ``ctrl_0,1_AM`` and field 3 (the last number). Other text matches
-    literally (case-insensitive). Without ``{well}`` (or ``{row}`` + ``{col}``)
-    every file is well A01; without ``{channel}`` every file is channel 1;
-    without ``{field}`` every file is field 1.
+    ``{channel}``, ``{timepoint}``, ``{group}`` and ``{*}`` (anything).
+    ``{plate}`` and ``{group}`` take as much as the rest of the pattern leaves,
+    so free names such as ``"ctrl_0,1_AM_3 .jpg"`` read with
+    ``"{group}_{field}{*}"`` give group ``ctrl_0,1_AM`` and field 3 (the last
+    number). Other text matches literally (case-insensitive). Without
+    ``{well}`` (or ``{row}`` + ``{col}``) every file is well A01, or, when the
+    name gives the group, each image is its own replicate (well
+    ``<group>-<field>``); without ``{channel}`` every file is channel 1;
+    without ``{field}`` every file is field 1. Several patterns (a lab whose
+    names changed between sessions) are tried in turn; each file is read by
+    the first that matches it.
 
     Raises
     ------
@@ -108,6 +123,14 @@ def pattern_scheme(pattern: str) -> NamingScheme:
         Unknown or repeated placeholder.
 
     """
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+    regexes = [_pattern_regex(p) for p in patterns]
+    label = "user patterns" if len(patterns) > 1 else "user pattern"
+    return NamingScheme("pattern", regexes[0], f"{label} {', '.join(map(repr, patterns))}",
+                        alternatives=tuple(regexes[1:]))
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]*\})", pattern)
     regex = ""
     names = set()
@@ -125,8 +148,7 @@ def pattern_scheme(pattern: str) -> NamingScheme:
             regex += _PLACEHOLDERS[key]
         else:
             regex += re.escape(part)
-    return NamingScheme("pattern", re.compile(f"^{regex}$", re.IGNORECASE),
-                        f"user pattern {pattern!r}")
+    return re.compile(f"^{regex}$", re.IGNORECASE)
 
 
 def _row_col_well(row: str, col: str) -> str:
@@ -136,10 +158,13 @@ def _row_col_well(row: str, col: str) -> str:
 
 def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, object]:
     g = m.groupdict()
+    group = g.get("group")
     if g.get("well"):
         well = normalise_well(g["well"])
     elif g.get("row") and g.get("col"):
         well = normalise_well(_row_col_well(g["row"], g["col"]))
+    elif group:
+        well = f"{group}-{int(g.get('field') or 1)}"    # each image is one replicate
     else:
         well = "A01"
     channel = g.get("channel") or "1"     # single-channel files: channel 1
@@ -151,13 +176,13 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, obj
         timepoint = folder.group(1)
     plate = g.get("plate") or (path.parent.parent.name if folder else path.parent.name)
     return {"path": path, "plate": plate, "well": well, "field": int(g.get("field") or 1),
-            "channel": channel.lower(), "timepoint": timepoint or "NA"}
+            "channel": channel.lower(), "timepoint": timepoint or "NA", "group": group}
 
 
 def _match_all(files: list[Path], scheme: NamingScheme) -> list[dict[str, object]]:
     out = []
     for p in files:
-        m = scheme.regex.match(p.name)
+        m = scheme.match(p.name)
         if m:
             try:
                 out.append(_record(m, scheme, p))
@@ -177,7 +202,8 @@ class PlateIndex:
     scheme
         Naming scheme used.
     files
-        One row per image: path, plate, well, field, channel, timepoint.
+        One row per image: path, plate, well, field, channel, timepoint and
+        group (None unless the pattern has ``{group}``).
     thumbnails
         Thumbnail files skipped.
     unmatched
@@ -202,7 +228,8 @@ class PlateIndex:
         return sorted(self.files["channel"].unique())
 
 
-def scan_plate(folder: str | Path, *, pattern: str | None = None) -> PlateIndex:
+def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
+               ) -> PlateIndex:
     """Index the images of a plate folder (recursively).
 
     Parameters
@@ -252,6 +279,7 @@ def scan_plate(folder: str | Path, *, pattern: str | None = None) -> PlateIndex:
         df["timepoint"] = "NA"          # a single time point is not a time series
     df = df.sort_values(["plate", "well", "field", "timepoint", "channel"])
     _check_unique_planes(df, folder)
+    _check_one_group_per_well(df, folder)
     matched = set(df["path"])
     unmatched = [p for p in images if p not in matched]
     return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched)
@@ -267,6 +295,18 @@ def _check_unique_planes(df: pd.DataFrame, folder: Path) -> None:
         raise FormatError(f"files {quoted(p.name for p in same)} are the same field "
                           f"(well {first['well']}, field {first['field']}, channel "
                           f"{first['channel']}); keep one", path=folder)
+
+
+def _check_one_group_per_well(df: pd.DataFrame, folder: Path) -> None:
+    """FormatError when file names give one well two groups."""
+    if df["group"].isna().all():
+        return
+    groups = df.groupby(["plate", "well"])["group"].unique()
+    two = groups[groups.map(len) > 1]
+    if len(two):
+        (plate, well), names = two.index[0], two.iloc[0]
+        raise FormatError(f"well {well} of plate {plate} has images of groups "
+                          f"{quoted(names)}; a well holds one group", path=folder)
 
 
 @dataclass(frozen=True)
@@ -298,6 +338,7 @@ class FieldSource:
     timepoint: str
     neurite: PlaneSource
     nuclei: PlaneSource | None
+    group: str | None = None
 
     @property
     def key(self) -> str:
@@ -331,12 +372,14 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
     for (plate, well, fld, tp), grp in index.files.groupby(
             ["plate", "well", "field", "timepoint"], sort=True):
         by_channel = dict(zip(grp["channel"], grp["path"], strict=True))
-        if len(by_channel) == 1 and neu not in found:
+        group = grp["group"].iloc[0]
+        if len(by_channel) == 1 and not {neu, nuc} - {None} <= found:   # one multi-plane file
             path = next(iter(by_channel.values()))
             out.append(FieldSource(plate, well, int(fld), tp,
                                    PlaneSource(path, _plane(neu, "--neurite-channel"), neu),
                                    None if nuc is None else
-                                   PlaneSource(path, _plane(nuc, "--nuclei-channel"), nuc)))
+                                   PlaneSource(path, _plane(nuc, "--nuclei-channel"), nuc),
+                                   group))
             continue
         missing = [c for c in (neu, nuc) if c is not None and c not in found]
         if missing:
@@ -348,7 +391,7 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
                               path=index.folder)
         nuc_src = PlaneSource(by_channel[nuc]) if nuc in by_channel else None
         out.append(FieldSource(plate, well, int(fld), tp, PlaneSource(by_channel[neu]),
-                               nuc_src))
+                               nuc_src, group))
     return out
 
 
@@ -496,6 +539,7 @@ def _read_array(path: Path) -> np.ndarray:
                 series = tif.series[0]
                 check_unpacked(int(np.prod(series.shape, dtype=np.int64))
                                * series.dtype.itemsize, path, what="the image")
+                _check_not_a_volume(series.axes, series.shape, path)
             return tif.asarray()
     import warnings
 
@@ -508,6 +552,21 @@ def _read_array(path: Path) -> np.ndarray:
         with warnings.catch_warnings():   # the size was checked against neurotox's own limit
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return np.asarray(im)
+
+
+#: TIFF axes (tifffile's codes) a 2-D field cannot hold more than one plane along.
+_VOLUME_AXES = {"Z": ("a z-stack", "save a maximum-intensity projection (ImageJ: Image > "
+                      "Stacks > Z Project)"),
+                "T": ("a time series", "save one file per time point")}
+
+
+def _check_not_a_volume(axes: str, shape: tuple[int, ...], path: Path) -> None:
+    """FormatError when the file's metadata says its planes are depths or times, not channels."""
+    for axis, size in zip(axes.upper(), shape, strict=False):
+        if axis in _VOLUME_AXES and size > 1:
+            what, fix = _VOLUME_AXES[axis]
+            raise FormatError(f"the file holds {what} of {size} planes (axes {axes}), not a 2-D "
+                              f"field or channels; {fix}", path=path)
 
 
 def pixel_size_um(path: str | Path) -> float | None:

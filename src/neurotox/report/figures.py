@@ -34,7 +34,7 @@ from neurotox.report.context import Context
 from neurotox.report.labels import TimepointLabels, dose_label, unit_symbol, with_unit
 from neurotox.report.model import ARROWS, Figure, natural_key, slug
 from neurotox.report.tables import SUMMARY_TYPES, blocks, label_of, sex_label
-from neurotox.study import StudySpec
+from neurotox.study import WELL_NAME, StudySpec
 
 #: Okabe & Ito (2008) colour-blind-safe palette, control first (black), yellow left out
 #: (too light on white).
@@ -695,7 +695,6 @@ def _incidence_bmd_jobs(ctx: Context, results: pd.DataFrame, bmds: dict) -> list
 
 #: Neurite-outgrowth endpoints drawn as plate heatmaps.
 HEATMAP_ENDPOINTS = ("neurite_length_per_cell", "nuclei_count", "neurite_bearing_cells_pct")
-_WELL = re.compile(r"^[A-P]\d{2}$")
 
 
 def heatmap_jobs(ctx: Context) -> list[FigureJob]:
@@ -703,7 +702,7 @@ def heatmap_jobs(ctx: Context) -> list[FigureJob]:
     t = ctx.table
     if not len(t) or "batch" not in t:
         return []
-    part = t[t["endpoint"].isin(HEATMAP_ENDPOINTS) & t["subject"].astype(str).str.match(_WELL)]
+    part = t[t["endpoint"].isin(HEATMAP_ENDPOINTS) & t["subject"].astype(str).str.match(WELL_NAME)]
     out = []
     for (plate, endpoint, tp), rows in part.groupby(["batch", "endpoint", "timepoint"],
                                                     sort=True):

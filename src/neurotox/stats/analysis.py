@@ -6,6 +6,7 @@ are :data:`RESULT_COLUMNS` and :data:`DECISION_COLUMNS`, in that order.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -20,7 +21,7 @@ from neurotox.stats import ancova
 from neurotox.stats import censored as cens
 from neurotox.stats.mixed import repeated_measures_row, repeated_measures_tasks
 from neurotox.stats.tree import StratumOutcome, compare_to_control
-from neurotox.study import Group, StatisticsPlan
+from neurotox.study import Group, StatisticsPlan, normalise_unit
 from neurotox.vocab import Censoring, DataType, Direction
 
 if TYPE_CHECKING:
@@ -197,12 +198,33 @@ def _group_order(groups: Sequence[Group]) -> dict[str, tuple[int, float, str, bo
     return {g.id: (rank, g.dose, g.dose_unit, g.control) for rank, (_, g) in enumerate(ranked)}
 
 
-def _groups_from_table(df: pd.DataFrame) -> list[Group]:
-    """Groups inferred from the table when the study's are not given: lowest dose = control."""
-    first = df.groupby("group", sort=True)[["dose", "dose_unit"]].first()
+def groups_from_table(table: pd.DataFrame, control: str | None = None, *,
+                      path: str | None = None) -> list[Group]:
+    """Groups of an EndpointTable analysed without a study, by increasing dose.
+
+    The control is the group named ``control``, else the group with the lowest
+    dose. Group names are kept as the table gives them (file names may hold
+    spaces or commas), so they are not checked against the study ID rules.
+
+    Raises
+    ------
+    InputError
+        ``control`` is not a group of the table.
+
+    """
+    first = table.groupby("group", sort=True)[["dose", "dose_unit"]].first()
     first = first.sort_values("dose", kind="stable")
-    return [Group(id=g, label=g, dose=float(row["dose"]), dose_unit=str(row["dose_unit"]) or "NA",
-                  control=i == 0) for i, (g, row) in enumerate(first.iterrows())]
+    if control is not None and control not in first.index:
+        close = [g for g in first.index if g.lower() == control.lower()] or \
+            difflib.get_close_matches(control, list(first.index), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"control group {control!r}{hint} is not in the EndpointTable "
+                         f"(groups: {quoted(first.index)})", path=path, where="column 'group'")
+    control = first.index[0] if control is None else control
+    return [Group.model_construct(id=g, label=g, dose=float(row["dose"]),
+                                  dose_unit=normalise_unit(str(row["dose_unit"])) or "NA",
+                                  control=g == control, test_item=None)
+            for g, row in first.iterrows()]
 
 
 def _check_incidence(df: pd.DataFrame, reg: Mapping[str, Endpoint]) -> None:
@@ -279,7 +301,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     plan = plan or StatisticsPlan()
     reg = registry if registry is not None else endpoints.registry()
     df = _apply_censoring(_prepare(table, plan.pool_sexes), plan)
-    order = _group_order(groups or _groups_from_table(df))
+    order = _group_order(groups or groups_from_table(df))
     _check_groups(df, order)
     unknown = sorted(set(df["endpoint"]) - set(reg))
     if unknown:

@@ -362,7 +362,9 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
             not np.all(np.diff(np.asarray(doses, dtype=float)) > 0):
         # a dose-trend test needs groups in increasing dose order (not: sham, model, drug)
         plan = plan.model_copy(update={"trend_test": False})
-        unordered = "no trend test: the groups are not ordered by increasing dose"
+        unordered = ("no trend test: the groups have no doses" if np.all(np.asarray(
+            doses, dtype=float) == doses[0]) else
+            "no trend test: the groups are not ordered by increasing dose")
     groups = [np.asarray(s, dtype=float).ravel() for s in samples]
     sided = "two" if alternative == "two-sided" else "one"
     decision = _base_decision("insufficient_data", sided, plan.alpha)

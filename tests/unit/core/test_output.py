@@ -164,3 +164,15 @@ def test_current_user_without_a_name(monkeypatch):
         raise KeyError("getpwuid(): uid not found: 54321")
     monkeypatch.setattr(getpass, "getuser", no_name)
     assert current_user() == f"uid {os.getuid()}"
+
+
+def test_the_input_folder_as_output_is_refused_before_force_is_offered(tmp_path, monkeypatch):
+    """--force could not help: the message says why, not 'already exists'."""
+    from neurotox.io.output import OutputExistsError, check_target
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plate").mkdir()
+    (tmp_path / "plate" / "a.tif").write_text("x")
+    for force in (False, True):
+        with pytest.raises(OutputExistsError, match="it is the input 'plate'"):
+            check_target(Path("plate"), force=force, inputs=[Path("plate")])

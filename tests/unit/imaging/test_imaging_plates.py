@@ -145,3 +145,17 @@ def test_imagexpress_names_round_trip(row, col, site, channel):
     rec = _record(m, SCHEMES["imagexpress"], Path(name))
     assert (rec["plate"], rec["well"], rec["field"], rec["channel"]) == (
         "PLATE-7", f"{chr(64 + row)}{col:02d}", site, str(channel))
+
+
+def test_several_patterns_each_file_read_by_the_first_that_matches(tmp_path):
+    _touch(tmp_path, ["C3-DIV14_DMSO24h_MAP2_160.tif", "C3-DIV14_Trici24h_MAP2_7.tif",
+                      "MAX_24h_DMSO_FGF14_568_MAP2_647_01_blue.tif", "notes.tif"])
+    idx = scan_plate(tmp_path, pattern=["{*}DIV14_{group}24h_{*}_{field}.tif",
+                                        "MAX_24h_{group}_FGF14{*}_{field}_blue.tif"])
+    got = sorted(zip(idx.files["group"], idx.files["field"], idx.files["well"], strict=True))
+    assert got == [("DMSO", 1, "DMSO-1"), ("DMSO", 160, "DMSO-160"), ("Trici", 7, "Trici-7")]
+    assert [p.name for p in idx.unmatched] == ["notes.tif"]
+    assert idx.scheme.description.startswith("user patterns '{*}DIV14")
+    with pytest.raises(InputError, match=r"unknown placeholder '\{grup\}' \(did you mean "
+                                         r"'\{group\}'\?\)"):
+        pattern_scheme(["{group}_{field}.tif", "{grup}_{field}.png"])

@@ -131,6 +131,23 @@ def test_plate_run_endpoint_table(plate_run):
     assert controls["neurite_length_per_cell_pct"].mean() == pytest.approx(100.0)
 
 
+def test_total_length_and_fragments_reach_the_endpoint_table(plate_run):
+    """Axon density and fragmentation read-outs (degeneration scenes) are endpoints too."""
+    run, truth = plate_run
+    table = validate(run.endpoints).set_index(["subject", "endpoint"])["value"]
+    fields = run.details["fields"].set_index("well")          # one field per well here
+    for well, f in fields.iterrows():
+        t = truth["fields"][f"{well}/s1"]["total_neurite_length_um"]
+        total = table[(well, "total_neurite_length")]
+        assert total == pytest.approx(f["total_neurite_length_um"])
+        if t > 200:
+            assert total == pytest.approx(t, rel=0.10)
+        assert table[(well, "neurite_fragments")] == f["n_fragments"]
+        if f["n_fragments"]:
+            assert table[(well, "mean_fragment_length")] == pytest.approx(
+                f["unattached_neurite_length_um"] / f["n_fragments"])
+
+
 def test_concentration_response_and_specific_hit(plate_run):
     run, truth = plate_run
     fits = run.details["concentration_response"].set_index("endpoint")

@@ -97,6 +97,33 @@ def normalise_to_control(wells: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 
+def layout_from_names(sources: list, groups: dict[str, GroupInfo] | None) -> pd.DataFrame:
+    """A plate layout (well, group) from the groups the file names give (``{group}``).
+
+    Raises
+    ------
+    InputError
+        A file name gives no group (the pattern has no ``{group}``), a group is
+        not defined in the study, or one well is given two groups.
+
+    """
+    if not sources or any(s.group is None for s in sources):
+        raise InputError("no plate layout: give --layout (a CSV of well, group and/or "
+                         "concentration), or take the groups from the file names with "
+                         "{group} in --pattern")
+    by_well: dict[str, str] = {}
+    for s in sources:
+        if groups is not None and s.group not in groups:
+            raise InputError(f"group {s.group!r} (from the file name) is not defined in the "
+                             f"study (defined: {quoted(groups)})", path=s.neurite.path)
+        if by_well.setdefault(s.well, s.group) != s.group:
+            raise InputError(f"well {s.well} has images of groups {by_well[s.well]!r} and "
+                             f"{s.group!r} (plates differ); a layout from file names needs "
+                             "one group per well", path=s.neurite.path)
+    return pd.DataFrame({"well": list(by_well), "group": list(by_well.values()),
+                         "blank": False})
+
+
 def check_layout_wells(imaged: set[str], layout: pd.DataFrame) -> None:
     """InputError when imaged wells are missing from the layout or layout wells lack images."""
     path = layout.attrs.get("path")

@@ -18,6 +18,9 @@ WELL_ENDPOINTS = {
     "branch_points_per_cell": "branch_points_per_cell",
     "neurites_per_cell": "neurites_per_cell",
     "unattached_neurite_length": "unattached_neurite_length_um",
+    "total_neurite_length": "total_neurite_length_um",
+    "neurite_fragments": "fragments_per_field",
+    "mean_fragment_length": "mean_fragment_length_um",
 }
 #: Concentration-response fits: endpoint label → normalised well column.
 CR_ENDPOINTS = {"neurite_length_per_cell": "neurite_length_per_cell_pct",
@@ -41,7 +44,7 @@ class NeuriteParameters(BaseModel):
     category: Literal["neurodevelopmental", "structural"] = "neurodevelopmental"
     nuclei_channel: str | None = "1"
     neurite_channel: str = "2"
-    pattern: str | None = None
+    pattern: tuple[str, ...] | None = None
     pixel_size_um: float | None = Field(default=None, gt=0, le=50)
     nucleus_diameter_um: float = Field(default=10.0, gt=1, le=100)
     min_nucleus_area_fraction: float = Field(default=0.25, gt=0, lt=1)
@@ -84,6 +87,17 @@ class NeuriteParameters(BaseModel):
     @classmethod
     def _channel_text(cls, v: Any) -> Any:
         return str(v) if isinstance(v, int) else v
+
+    @field_validator("pattern", mode="before")
+    @classmethod
+    def _patterns(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return (v,)
+        return tuple(v) or None if isinstance(v, list | tuple) else v
+
+    def names_give(self, key: str) -> bool:
+        """Whether the file-name pattern(s) have the placeholder ``{key}``."""
+        return any("{" + key + "}" in p for p in self.pattern or ())
 
     @model_validator(mode="after")
     def _rules_complete(self) -> NeuriteParameters:

@@ -15,6 +15,7 @@ from neurotox.assays.neurite.layout import (
     GroupInfo,
     check_layout_wells,
     join_layout,
+    layout_from_names,
     normalise_to_control,
 )
 from neurotox.assays.neurite.params import NeuriteParameters
@@ -27,8 +28,9 @@ from neurotox.assays.neurite.tables import (
     masked_note,
     well_table,
 )
+from neurotox.endpoints import exclusion_records
 from neurotox.errors import InputError, quoted
-from neurotox.imaging.channels import blank_reason
+from neurotox.imaging.channels import blank_reason, swapped_channels
 from neurotox.io.plates import (
     FieldSource,
     field_sources,
@@ -49,6 +51,8 @@ class NeuriteRun:
     exclusions: list[dict[str, Any]] = field(default_factory=list)
     overlays: dict[str, bytes] = field(default_factory=dict)
     inputs: list[Path] = field(default_factory=list)
+    #: Image files in the folder that matched no naming pattern (not analysed).
+    unmatched: int = 0
 
 
 def _pixel_size(sources: list[FieldSource], params: NeuriteParameters,
@@ -85,40 +89,70 @@ def _check_same_calibration(sources: list[FieldSource], px: float,
                 raise InputError(f"pixel size {value:.4g} µm differs from {px:.4g} µm of the "
                                  "first file; give --pixel-size", path=plane.path)
     if missing:
-        notes.append(f"{len(missing)} file(s) without a usable pixel-size calibration "
-                     f"({quoted(missing[:5])}) taken as {px:.4g} µm")
+        notes.append(f"warning: {len(missing)} file(s) without a usable pixel-size "
+                     f"calibration ({quoted(missing, limit=5)}) taken as {px:.4g} µm like the "
+                     "first file; give --pixel-size if that is wrong")
 
 
-def check_first_field(source: FieldSource) -> None:
+def check_first_field(source: FieldSource) -> str | None:
     """InputError at once when a channel of the first field is blank, naming file and channel.
 
     An unused colour plane of an RGB merge (the default channels 1 and 2 are red
     and green there), a constant image or a plane without signal would
     otherwise be analysed as nuclei or neurites without a word, and slowly.
+
+    Returns
+    -------
+    str or None
+        A warning when the nuclear plane shows thinner structures than the
+        neurite plane (:func:`~neurotox.imaging.channels.swapped_channels`:
+        the two channels are most likely swapped).
+
     """
+    planes = {}
     for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
         if plane is None:
             continue
-        reason = blank_reason(read_plane(plane), merge=is_colour_merge(plane))
+        planes[role] = read_plane(plane)
+        reason = blank_reason(planes[role], merge=is_colour_merge(plane))
         if reason:
             hint = " (RGB merge: choose the colour, e.g. --nuclei-channel blue " \
                    "--neurite-channel green)" if plane.plane is not None else ""
             raise InputError(f"{role} {plane.describe()} is blank: {reason}; choose another "
                              f"channel{hint}, or --nuclei-channel none for single-channel "
                              "images", path=plane.path)
+    if source.nuclei is not None and planes["nuclear"].shape == planes["neurite"].shape and \
+            np.array_equal(planes["nuclear"], planes["neurite"]):
+        raise InputError(f"the nuclear channel ({source.nuclei.describe()}) and the neurite "
+                         f"channel ({source.neurite.describe()}) hold the same image; choose "
+                         "two different channels, or --nuclei-channel none for single-channel "
+                         "images", path=source.neurite.path)
+    if source.nuclei is not None and swapped_channels(planes["nuclear"], planes["neurite"]):
+        return (f"the nuclear channel ({source.nuclei.describe()}) shows thinner structures "
+                f"than the neurite channel ({source.neurite.describe()}): are "
+                "--nuclei-channel and --neurite-channel swapped?")
+    return None
 
 
 def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
                 overlays: Literal["all", "flagged", "none"] = "flagged"
                 ) -> tuple[list[FieldTask], list[str]]:
     """Index a plate folder and build one task per field (nothing is read yet)."""
+    tasks, notes, _ = _plan(plate_dir, params, overlays)
+    return tasks, notes
+
+
+def _plan(plate_dir: str | Path, params: NeuriteParameters,
+          overlays: Literal["all", "flagged", "none"]
+          ) -> tuple[list[FieldTask], list[str], int]:
+    """Tasks, notes and the number of image files that matched no naming pattern."""
     index = scan_plate(plate_dir, pattern=params.pattern)
     notes = [f"naming scheme: {index.scheme.description}"]
     if index.thumbnails:
         notes.append(f"skipped {len(index.thumbnails)} thumbnail file(s)")
     if index.unmatched:
         notes.append(f"{len(index.unmatched)} image file(s) did not match the naming scheme: "
-                     f"{quoted(p.name for p in index.unmatched[:5])}")
+                     f"{quoted((p.name for p in index.unmatched), limit=5)}")
     sources = field_sources(index, neurite_channel=params.neurite_channel,
                             nuclei_channel=params.nuclei_channel)
     if not sources:
@@ -132,7 +166,9 @@ def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
     if any(s.nuclei is None for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
                      "neurite channel alone")
-    check_first_field(sources[0])
+    warning = check_first_field(sources[0])
+    if warning:
+        notes.append("warning: " + warning)
     if params.non_neuronal == "channel":
         raise InputError("non_neuronal 'channel' needs a third image channel, which plate runs "
                          "do not read yet; use 'all' or 'larger', or analyse_field("
@@ -140,10 +176,11 @@ def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
     px = _pixel_size(sources, params, notes)
     _check_same_calibration(sources, px, params, notes)
     settings = params.settings()
-    return [FieldTask(s, px, settings, overlays, params) for s in sources], notes
+    return ([FieldTask(s, px, settings, overlays, params) for s in sources], notes,
+            len(index.unmatched))
 
 
-def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuriteParameters, *,
+def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: NeuriteParameters, *,
                   study_id: str, groups: dict[str, GroupInfo] | None = None,
                   workers: int | None = None, scheduler: Any = None,
                   overlays: Literal["all", "flagged", "none"] = "flagged",
@@ -156,7 +193,9 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
     plate_dir
         Folder of images.
     layout
-        Plate layout (:func:`neurotox.study.read_layout`).
+        Plate layout (:func:`neurotox.study.read_layout`); None when the file
+        names give the groups (``{group}`` in the pattern: each image without a
+        well in its name is then one replicate of its group).
     params
         Assay parameters.
     study_id
@@ -180,7 +219,17 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
         selectivity), notes, exclusions and overlays.
 
     """
-    tasks, notes = plan_fields(plate_dir, params, overlays=overlays)
+    tasks, notes, unmatched = _plan(plate_dir, params, overlays)
+    if layout is not None and params.names_give("group"):
+        raise InputError("the groups would come both from the file names ({group} in the "
+                         "pattern) and from the plate layout; give one of them",
+                         path=layout.attrs.get("path"))
+    if layout is None:
+        layout = layout_from_names([t.source for t in tasks], groups)
+        per_image = not (params.names_give("well") or params.names_give("row"))
+        notes.append(f"groups from the file names: {quoted(sorted(set(layout['group'])))}"
+                     + ("; no well in the names: each image is one replicate" if per_image
+                        else ""))
     check_layout_wells({t.source.well for t in tasks}, layout)
     workers = workers or params.workers
     written: set[str] = set()
@@ -209,12 +258,13 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame, params: NeuritePa
     exclusions = [{"what": f"field {r.plate}/{r.well}/s{r.field}", "timepoint": r.timepoint,
                    "reason": r.exclusion_reason, "rule": "protocol QC"}
                   for r in fields[fields["excluded"]].itertuples()]
+    exclusions += exclusion_records(table)          # wells without a value
     overlay_files = {overlay_name(o.source): o.overlay for o in outputs
                      if o.overlay is not None}
     inputs = sorted({p for t in tasks for p in _paths(t.source)})
     return NeuriteRun(table, {"cells": cells, "fields": fields, "wells": wells,
                               "concentration_response": fits, "selectivity": sel},
-                      notes + more + norm_notes, exclusions, overlay_files, inputs)
+                      notes + more + norm_notes, exclusions, overlay_files, inputs, unmatched)
 
 
 def late_overlay_tasks(tasks: list[FieldTask], fields: pd.DataFrame,

@@ -17,7 +17,10 @@ def _study_groups(study: Study) -> dict[str, GroupInfo]:
     return {g.id: GroupInfo(g.id, g.dose, g.dose_unit, g.control) for g in study.spec.groups}
 
 
-def _study_layout(study: Study, spec: AssaySpec) -> pd.DataFrame:
+def _study_layout(study: Study, spec: AssaySpec, params: NeuriteParameters
+                  ) -> pd.DataFrame | None:
+    if not spec.layout and not study.layouts and params.names_give("group"):
+        return None                                   # groups from the file names
     if spec.layout:
         if spec.layout not in study.layouts:
             raise InputError(f"layout {spec.layout!r} is not among the study's plate_layouts "
@@ -33,9 +36,11 @@ def _study_layout(study: Study, spec: AssaySpec) -> pd.DataFrame:
 def _run(study: Study, spec: AssaySpec, params: BaseModel) -> AssayResult:
     assert isinstance(params, NeuriteParameters)
     plate_dir = study.assay_inputs(spec)[0]
-    run = analyse_plate(plate_dir, _study_layout(study, spec), params, study_id=study.study_id,
+    layout = _study_layout(study, spec, params)
+    run = analyse_plate(plate_dir, layout, params, study_id=study.study_id,
                         groups=_study_groups(study), workers=params.workers)
-    notes = run.notes + [f"excluded {e['what']}: {e['reason']}" for e in run.exclusions]
+    notes = run.notes + [f"excluded {e['what']}: {e['reason']}" for e in run.exclusions
+                         if "what" in e]        # endpoint rows: recorded by the pipeline
     return AssayResult(endpoints=run.endpoints, details=run.details, notes=notes,
                        inputs=run.inputs)
 

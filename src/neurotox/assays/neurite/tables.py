@@ -106,6 +106,8 @@ def _well_row(cells: pd.DataFrame, fields: pd.DataFrame) -> dict[str, float]:
            "nuclei_count": float(ok["nuclei_count"].mean()) if len(ok) else math.nan,
            "unattached_neurite_length_um": float(ok["unattached_neurite_length_um"].mean())
            if len(ok) else math.nan,
+           "total_neurite_length_um": float(ok["total_neurite_length_um"].mean())
+           if len(ok) else math.nan,
            "fragments_per_field": float(ok["n_fragments"].mean()) if len(ok) else math.nan,
            "mean_fragment_length_um": _ratio(ok, "unattached_neurite_length_um", "n_fragments")}
     keep = cells.merge(ok[["field", "timepoint"]], on=["field", "timepoint"]) \
@@ -137,7 +139,9 @@ def well_table(cells: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
     for (plate, well, tp), grp in fields.groupby(["plate", "well", "timepoint"], sort=True):
         sel = cells[(cells["plate"] == plate) & (cells["well"] == well) &
                     (cells["timepoint"] == tp)] if len(cells) else cells
-        rows.append({"plate": plate, "well": well, "timepoint": tp, **_well_row(sel, grp)})
+        rows.append({"plate": plate, "well": well, "timepoint": tp, **_well_row(sel, grp),
+                     # one image per well (images as replicates): the value's raw file
+                     "image": grp["neurite_file"].iloc[0] if len(grp) == 1 else ""})
     return pd.DataFrame(rows)
 
 
@@ -158,7 +162,8 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
         base = {"subject": subject, "group": w["group"],
                 "dose": dose if math.isfinite(dose) else 0.0, "dose_unit": w["dose_unit"],
                 "timepoint": w["timepoint"], "batch": w["plate"],
-                "source": f"{plate_dirs.get(w['plate'], w['plate'])}/{w['well']} "
+                "source": f"{plate_dirs.get(w['plate'], w['plate'])}/"
+                          f"{w.get('image') or w['well']} "
                           f"({w['fields_analysed']}/{w['fields_total']} fields)"}
         for name, col in WELL_ENDPOINTS.items():
             value = float(w[col]) if col in w and pd.notna(w[col]) else math.nan

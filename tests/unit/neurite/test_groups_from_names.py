@@ -1,0 +1,115 @@
+"""Freely named images whose names give the group (``{group}`` in the pattern), no layout."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+from click.testing import CliRunner
+
+from neurotox.assays.neurite.layout import GroupInfo
+from neurotox.assays.neurite.params import NeuriteParameters
+from neurotox.assays.neurite.plate import analyse_plate
+from neurotox.cli.main import cli
+from neurotox.errors import InputError
+from neurotox.imaging.synthetic import synthetic_field
+
+PX = 0.65
+#: group -> neurite scale of its synthetic fields (the drug halves outgrowth).
+GROUPS = {"DMSO": 1.0, "drug 10,0 uM": 0.5}
+
+
+@pytest.fixture(scope="module")
+def named_folder(tmp_path_factory):
+    """Two groups x 3 images, two-plane TIFFs named like a lab's (spaces, commas)."""
+    folder = tmp_path_factory.mktemp("named")
+    truth = {}
+    for g, (group, scale) in enumerate(GROUPS.items()):
+        for i in (1, 2, 3):
+            f = synthetic_field(100 + 10 * g + i, shape=(384, 384), pixel_size=PX,
+                                n_cells=8, neurite_scale=scale)
+            tifffile.imwrite(folder / f"SH_{group}_{i} _hflu.tif",
+                             np.stack([f.nuclei, f.neurites]), imagej=True,
+                             resolution=(1 / PX, 1 / PX), metadata={"unit": "um", "axes": "CYX"})
+            truth[f"{group}-{i}"] = (f.truth["total_neurite_length_um"], f.truth["nuclei_count"])
+    return folder, truth
+
+
+def _params(**kw):
+    return NeuriteParameters(pattern="SH_{group}_{field}{*}", **kw)
+
+
+def test_each_image_is_a_replicate_of_the_group_in_its_name(named_folder):
+    folder, truth = named_folder
+    run = analyse_plate(folder, None, _params(), study_id="S1", workers=1, overlays="none")
+    wells = run.details["wells"].set_index("well")
+    assert sorted(wells.index) == sorted(truth)
+    for name, (length, nuclei) in truth.items():
+        w = wells.loc[name]
+        assert w["group"] == name.rsplit("-", 1)[0]
+        assert w["dose_unit"] == "none" and np.isnan(w["dose"])     # no dose invented
+        assert w["control"] == name.startswith("DMSO")
+        total = w["neurite_length_per_cell_um"] * w["nuclei_count"]
+        assert total == pytest.approx(length, rel=0.15)
+        assert w["nuclei_count"] == pytest.approx(nuclei, abs=1)
+    # percent of the DMSO images' mean: the drug's images read about half
+    drug = wells.loc[wells["group"] == "drug 10,0 uM", "neurite_length_per_cell_pct"]
+    assert 35 < drug.mean() < 70
+    assert any("groups from the file names" in n and "each image is one replicate" in n
+               for n in run.notes)
+    table = run.endpoints
+    assert set(table["group"]) == set(GROUPS)
+    assert set(table["subject"]) == set(truth)
+    one = table[table["subject"] == "drug 10,0 uM-2"]["source"].iloc[0]
+    assert one == f"{folder}/SH_drug 10,0 uM_2 _hflu.tif (1/1 fields)"   # the raw file
+    assert run.details["concentration_response"].empty
+
+
+def test_groups_from_names_must_be_study_groups(named_folder):
+    folder, _ = named_folder
+    groups = {"DMSO": GroupInfo("DMSO", 0.0, "uM", True)}
+    with pytest.raises(InputError, match=r"group 'drug 10,0 uM' \(from the file name\) is not "
+                                         r"defined in the study \(defined: 'DMSO'\)"):
+        analyse_plate(folder, None, _params(), study_id="S1", groups=groups, workers=1,
+                      overlays="none")
+
+
+def test_no_layout_and_no_group_placeholder_is_a_usage_error(named_folder, tmp_path):
+    folder, _ = named_folder
+    res = CliRunner().invoke(cli, ["neurite", str(folder), "--pattern", "SH_{plate}_{field}{*}",
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "give --layout" in res.output and "{group} in --pattern" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_without_layout(named_folder, tmp_path):
+    folder, truth = named_folder
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["neurite", str(folder), "--pattern", "SH_{group}_{field}{*}",
+                                   "--workers", "1", "--overlays", "none", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert f"{len(truth)} fields, {len(truth)} wells" in res.output
+    assert not (out / "heatmaps").exists()          # images are not plate positions
+
+
+def test_groups_from_names_and_a_layout_is_an_error(named_folder, tmp_path):
+    folder, _ = named_folder
+    (tmp_path / "layout.csv").write_text("well,group\nA01,DMSO\n")
+    res = CliRunner().invoke(cli, ["neurite", str(folder), "--pattern", "SH_{group}_{field}{*}",
+                                   "--layout", str(tmp_path / "layout.csv"),
+                                   "-o", str(tmp_path / "out")])
+    assert res.exit_code == 2
+    assert "layout.csv: the groups would come both from the file names" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_swapped_channels_are_warned_about(named_folder, tmp_path):
+    """Nuclear plane 2, neurite plane 1 (swapped): the run goes on, with a warning."""
+    folder, _ = named_folder
+    swapped = _params(nuclei_channel="2", neurite_channel="1")
+    run = analyse_plate(folder, None, swapped, study_id="S1", workers=1, overlays="none")
+    warned = [n for n in run.notes if n.startswith("warning: ")]
+    assert len(warned) == 1 and "are --nuclei-channel and --neurite-channel swapped?" in warned[0]
+    right = analyse_plate(folder, None, _params(), study_id="S1", workers=1, overlays="none")
+    assert not any(n.startswith("warning: ") for n in right.notes)
