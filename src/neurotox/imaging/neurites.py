@@ -180,52 +180,6 @@ def grey_opening_octagon(image: np.ndarray, *, width: float) -> np.ndarray:
     return np.minimum(upsample_blocks(opened, factor, img.shape), img)
 
 
-def hysteresis(image: np.ndarray, low: float, high: float) -> np.ndarray:
-    """Pixels above ``low`` (at most ``high``) connected to one above ``high``.
-
-    The result of scikit-image's ``apply_hysteresis_threshold``, without its
-    per-label sums over the whole image.
-    """
-    labels, n = ndi.label(image > min(low, high))
-    connected = np.zeros(n + 1, bool)
-    connected[labels[image > high]] = True
-    return connected[labels]
-
-
-_CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
-
-
-def _grey(image: np.ndarray, footprints, op) -> np.ndarray:
-    """Grey erosion (``op`` = np.minimum) or dilation (np.maximum) by a footprint sequence.
-
-    The values of scikit-image's ``erosion`` / ``dilation`` (mode ``reflect``)
-    with the same decomposed footprint, faster: erosions commute, so the
-    sequence's rectangles are merged into one separable filter, and 3 x 3
-    crosses are minima (maxima) of shifted copies.
-    """
-    size = np.ones(2, int)
-    crosses, other = 0, []
-    for fp, reps in footprints:
-        fp = np.asarray(fp, bool)
-        if fp.all():
-            size += (np.array(fp.shape) - 1) * reps
-        elif np.array_equal(fp, _CROSS):
-            crosses += reps
-        else:
-            other.append((fp, reps))
-    erode = op is np.minimum
-    out = box_extreme(image, tuple(size), op)
-    for _ in range(crosses):
-        p = np.pad(out, 1, mode="symmetric")          # = ndimage's "reflect"
-        out = op(op(op(p[1:-1, 1:-1], p[:-2, 1:-1]), op(p[2:, 1:-1], p[1:-1, :-2])),
-                 p[1:-1, 2:])
-    for fp, reps in other:
-        for _ in range(reps):
-            out = (ndi.grey_erosion if erode else ndi.grey_dilation)(out, footprint=fp,
-                                                                      mode="reflect")
-    return out
-
-
 @dataclass
 class NeuriteDetection:
     """Neurite mask and what it was made from.
@@ -299,3 +253,49 @@ def detect_neurites(image: np.ndarray, *, width: float, wide_width: float,
     if min_contrast > 0:
         mask &= smoothed > min_contrast * noise
     return NeuriteDetection(mask, wide, response)
+
+
+def hysteresis(image: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Pixels above ``low`` (at most ``high``) connected to one above ``high``.
+
+    The result of scikit-image's ``apply_hysteresis_threshold``, without its
+    per-label sums over the whole image.
+    """
+    labels, n = ndi.label(image > min(low, high))
+    connected = np.zeros(n + 1, bool)
+    connected[labels[image > high]] = True
+    return connected[labels]
+
+
+_CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
+
+
+def _grey(image: np.ndarray, footprints, op) -> np.ndarray:
+    """Grey erosion (``op`` = np.minimum) or dilation (np.maximum) by a footprint sequence.
+
+    The values of scikit-image's ``erosion`` / ``dilation`` (mode ``reflect``)
+    with the same decomposed footprint, faster: erosions commute, so the
+    sequence's rectangles are merged into one separable filter, and 3 x 3
+    crosses are minima (maxima) of shifted copies.
+    """
+    size = np.ones(2, int)
+    crosses, other = 0, []
+    for fp, reps in footprints:
+        fp = np.asarray(fp, bool)
+        if fp.all():
+            size += (np.array(fp.shape) - 1) * reps
+        elif np.array_equal(fp, _CROSS):
+            crosses += reps
+        else:
+            other.append((fp, reps))
+    erode = op is np.minimum
+    out = box_extreme(image, tuple(size), op)
+    for _ in range(crosses):
+        p = np.pad(out, 1, mode="symmetric")          # = ndimage's "reflect"
+        out = op(op(op(p[1:-1, 1:-1], p[:-2, 1:-1]), op(p[2:, 1:-1], p[1:-1, :-2])),
+                 p[1:-1, 2:])
+    for fp, reps in other:
+        for _ in range(reps):
+            out = (ndi.grey_erosion if erode else ndi.grey_dilation)(out, footprint=fp,
+                                                                      mode="reflect")
+    return out
