@@ -105,7 +105,7 @@ CASES = [
          "hold the same image", "img/P1_A01_s1_w2.tif"),
     Case("img-pixel-size-differs",
          plate(**{NEU: tif(_u16, pixel_size=0.325), NUC: tif(_u16, pixel_size=0.325)}), nt(),
-         "pixel size 0.325 µm differs from 0.65 µm of the first file; give --pix", f"img/{NEU}"),
+         "pixel size 0.325 µm differs from 0.65 µm of P1_A01_s1_w2.tif; give --pix", f"img/{NEU}"),
     Case("img-no-images", {"layout.csv": LAYOUT, "img/readme.txt": "nothing"}, nt(),
          "no image files (.tif, .tiff, .png, .jpg, .jpeg) in the plate folder", "img"),
     Case("img-unparsable-names", {"layout.csv": LAYOUT, "img/foo.tif": _field(0)[0]}, nt(),

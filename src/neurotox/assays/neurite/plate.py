@@ -57,41 +57,37 @@ class NeuriteRun:
 
 def _pixel_size(sources: list[FieldSource], params: NeuriteParameters,
                 notes: list[str]) -> float:
-    if params.pixel_size_um is not None:
-        return params.pixel_size_um
-    first = sources[0].neurite.path
-    value = pixel_size_um(first)
-    if value is None:
-        raise InputError("pixel size not found in the image metadata; give --pixel-size "
-                         "(µm per pixel)", path=first)
-    notes.append(f"pixel size {value:.4g} µm taken from the metadata of {first.name}")
-    return value
+    """The plate's pixel size: ``--pixel-size``, else the first calibrated file's.
 
+    Files without a usable calibration get that value too (a warning names them);
+    a file whose calibration differs is an error.
 
+    Raises
+    ------
+    InputError
+        No file has a calibration, or two files disagree.
 
-def _check_same_calibration(sources: list[FieldSource], px: float,
-                            params: NeuriteParameters, notes: list[str]) -> None:
-    """InputError when a file's metadata pixel size disagrees with the one used.
-
-    Files without a usable calibration get ``px`` too; they are named in the notes.
     """
     if params.pixel_size_um is not None:
-        return
-    missing = []
-    for s in sources:
-        for plane in (s.neurite, s.nuclei):
-            if plane is None:
-                continue
-            value = pixel_size_um(plane.path)
-            if value is None:
-                missing.append(plane.path.name)
-            elif not np.isclose(value, px, rtol=1e-3):
-                raise InputError(f"pixel size {value:.4g} µm differs from {px:.4g} µm of the "
-                                 "first file; give --pixel-size", path=plane.path)
+        return params.pixel_size_um
+    paths = [p.path for s in sources for p in (s.neurite, s.nuclei) if p is not None]
+    values = {path: pixel_size_um(path) for path in dict.fromkeys(paths)}
+    known = [(path, v) for path, v in values.items() if v is not None]
+    if not known:
+        raise InputError("pixel size not found in the image metadata; give --pixel-size "
+                         "(µm per pixel)", path=paths[0])
+    ref, px = known[0]
+    notes.append(f"pixel size {px:.4g} µm taken from the metadata of {ref.name}")
+    for path, value in known:
+        if not np.isclose(value, px, rtol=1e-3):
+            raise InputError(f"pixel size {value:.4g} µm differs from {px:.4g} µm of "
+                             f"{ref.name}; give --pixel-size", path=path)
+    missing = [path.name for path, v in values.items() if v is None]
     if missing:
         notes.append(f"warning: {len(missing)} file(s) without a usable pixel-size "
-                     f"calibration ({quoted(missing, limit=5)}) taken as {px:.4g} µm like the "
-                     "first file; give --pixel-size if that is wrong")
+                     f"calibration ({quoted(missing, limit=5)}) taken as {px:.4g} µm like "
+                     f"{ref.name}; give --pixel-size if that is wrong")
+    return px
 
 
 def check_first_field(source: FieldSource) -> str | None:
@@ -174,7 +170,6 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
                          "do not read yet; use 'all' or 'larger', or analyse_field("
                          "non_neuronal_image=...) from Python")
     px = _pixel_size(sources, params, notes)
-    _check_same_calibration(sources, px, params, notes)
     settings = params.settings()
     return ([FieldTask(s, px, settings, overlays, params) for s in sources], notes,
             len(index.unmatched))
