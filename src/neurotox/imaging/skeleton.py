@@ -27,8 +27,6 @@ from skimage.segmentation import watershed
 
 from neurotox.imaging.preprocess import box_extreme
 
-_EIGHT = np.ones((3, 3), dtype=bool)
-
 
 @dataclass
 class SkeletonPixels:
@@ -293,27 +291,16 @@ def _empty(shape: tuple[int, int]) -> SkeletonPixels:
 SPUR_RADIUS_FACTOR = 2.5
 
 
-def branch_labels(skel: np.ndarray, junction: np.ndarray) -> tuple[np.ndarray, int]:
-    """Label the branches of a skeleton: pieces joined by non-redundant links, junctions out.
+def _spur_pixels(graph: PixelGraph, lengths: np.ndarray, *, spur: float,
+                 radius: np.ndarray | None) -> np.ndarray:
+    """Pixels (boolean per pixel of ``graph``) of the terminal branches that are spurs.
 
-    Unlike 8-connected labelling, two pixels that only touch diagonally
-    across a junction pixel are in different branches.
-    """
-    rows, cols, graph = _graph_of(skel)
-    branch = graph.components(~np.asarray(junction, bool)[rows, cols], links_only=True)
-    out = np.zeros(skel.shape, np.int32)
-    out[rows, cols] = branch
-    return out, int(branch.max()) if len(branch) else 0
-
-
-def prune_spurs(skel: np.ndarray, lengths: np.ndarray, *, spur: float,
-                radius: np.ndarray | None = None) -> np.ndarray:
-    """Remove terminal branches shorter than ``spur`` (pixels) that end in a junction.
-
-    Branches are the pieces left when junction pixels (3 or more neighbours)
-    are taken out; a branch holding a free end and touching a junction is a
-    spur when it is shorter than ``spur`` or than :data:`SPUR_RADIUS_FACTOR`
-    times the mask's half-width ``radius`` (distance transform) at that
+    Branches are the pieces left when junction pixels (3 or more
+    non-redundant links) are taken out; two pixels touching only diagonally
+    across a junction are in different branches. A branch holding a free end
+    and touching a junction is a spur when it is shorter than ``spur``
+    (pixels; ``lengths`` per pixel) or than :data:`SPUR_RADIUS_FACTOR` times
+    the mask's half-width ``radius`` (per pixel, distance transform) at that
     junction. Isolated pieces (no junction) are left for the fragment rules.
 
     References
@@ -322,21 +309,6 @@ def prune_spurs(skel: np.ndarray, lengths: np.ndarray, *, spur: float,
     Underst 69:156-169.
 
     """
-    if spur <= 0 or not skel.any():
-        return skel
-    rows, cols, graph = _graph_of(skel)
-    spurs = _spur_pixels(graph, lengths[rows, cols], spur=spur,
-                         radius=None if radius is None else radius[rows, cols])
-    if not spurs.any():
-        return skel
-    out = skel.copy()
-    out[rows[spurs], cols[spurs]] = False
-    return out
-
-
-def _spur_pixels(graph: PixelGraph, lengths: np.ndarray, *, spur: float,
-                 radius: np.ndarray | None) -> np.ndarray:
-    """Pixels of the spurs of :func:`prune_spurs` (boolean per pixel of ``graph``)."""
     none = np.zeros(graph.n, bool)
     degree = graph.degree()
     junction = degree >= 3
