@@ -23,7 +23,8 @@ FOCUS_MIN_PIXELS = 200
 #: Fields of more pixels than :data:`FOCUS_MAX_PIXELS` are judged on tiles of
 #: :data:`FOCUS_TILE` pixels, those holding the most strong structure, adding up
 #: to :data:`FOCUS_SAMPLE_PIXELS` (a 2048 x 2048 field: a quarter of it, about 3 times
-#: faster; the score within about 5 % of the whole field's).
+#: faster; on synthetic 2048 x 2048 fields, sharp, blurred and sparse, the score was
+#: within 5 % of the whole field's).
 FOCUS_MAX_PIXELS = 1 << 21
 FOCUS_SAMPLE_PIXELS = 1 << 20
 FOCUS_TILE = 256
