@@ -16,7 +16,7 @@ from skimage.segmentation import relabel_sequential
 
 from neurotox.imaging.neurites import NeuriteDetection, detect_neurites, ridge_sigmas
 from neurotox.imaging.params import FieldSettings
-from neurotox.imaging.preprocess import correct_background, estimate_noise
+from neurotox.imaging.preprocess import box_extreme, correct_background, estimate_noise
 from neurotox.imaging.qc import focus_score, saturation_fraction
 from neurotox.imaging.segment import NucleiResult, segment_cell_bodies, segment_nuclei
 from neurotox.imaging.skeleton import (
@@ -222,7 +222,7 @@ def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | N
                    somata_in_neurite_channel=float(somata.max()),
                    non_neuronal_process_length_um=removed["process"])
     metrics.update(_qc(neurite_image, nuclei_image, cells.nuclei, s, removed["debris"], pixels,
-                       det))
+                       det, noise=noise))
     flags = _flags(metrics, nuclei_image is None)
     labels = None
     if keep_labels:
@@ -248,7 +248,7 @@ def grow_labels(labels: np.ndarray) -> np.ndarray:
     """Labels grown by one pixel (8-neighbourhood) into the background."""
     if not labels.any():
         return labels
-    return np.where(labels == 0, ndi.maximum_filter(labels, size=3), labels).astype(np.int32)
+    return np.where(labels == 0, box_extreme(labels, 3, np.maximum), labels).astype(np.int32)
 
 
 def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings, px: float,
@@ -335,13 +335,16 @@ def cell_table(pixels: SkeletonPixels, nuclei: np.ndarray, bodies: np.ndarray, *
     n = int(nuclei.max()) if nuclei.size else 0
     df = cell_metrics(pixels, bodies if outline is None else outline, n)
     area = pixel_size ** 2
-    nuc_area = np.bincount(nuclei.ravel(), minlength=n + 1)[1:]
-    body_area = np.bincount(bodies.ravel(), minlength=n + 1)[1:]
-    rows, cols = np.indices(nuclei.shape, sparse=True)
+    # sums over the labelled pixels only (in raster order, as over the whole image)
+    inside = np.flatnonzero(nuclei)
+    lab = nuclei.ravel()[inside]
+    nuc_area = np.bincount(lab, minlength=n + 1)[1:]
+    body_area = np.bincount(bodies.ravel()[np.flatnonzero(bodies)], minlength=n + 1)[1:]
+    rows, cols = np.divmod(inside, nuclei.shape[1])
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.bincount(nuclei.ravel(), weights=np.broadcast_to(rows, nuclei.shape).ravel(),
+        r = np.bincount(lab, weights=rows.astype(np.float64),
                         minlength=n + 1)[1:] / np.maximum(nuc_area, 1)
-        c = np.bincount(nuclei.ravel(), weights=np.broadcast_to(cols, nuclei.shape).ravel(),
+        c = np.bincount(lab, weights=cols.astype(np.float64),
                         minlength=n + 1)[1:] / np.maximum(nuc_area, 1)
     df.insert(1, "row", r)
     df.insert(2, "col", c)
@@ -381,10 +384,10 @@ def field_metrics(cells: pd.DataFrame, frags: pd.DataFrame,
 
 def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
         nuclei: NucleiResult, s: FieldSettings, debris_length: float, pixels: SkeletonPixels,
-        det: NeuriteDetection | None) -> dict[str, float]:
-    """QC measures: focus and saturation of the analysed channel, debris."""
+        det: NeuriteDetection | None, *, noise: float | None = None) -> dict[str, float]:
+    """QC measures: focus and saturation of the analysed channel (pixel noise ``noise``), debris."""
     analysed = neurite_image if neurite_image is not None else nuclei_image
-    out = {"focus_score": focus_score(analysed),
+    out = {"focus_score": focus_score(analysed, noise=noise),
            "saturation_fraction": saturation_fraction(analysed, level=s.saturation_level),
            "nuclei_rejected": float(nuclei.n_rejected_small + nuclei.n_rejected_large)}
     if nuclei_image is not None and neurite_image is not None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from neurotox.imaging.preprocess import block_mean, estimate_noise, upsample_blocks
+from neurotox.imaging.preprocess import block_mean, box_extreme, estimate_noise, upsample_blocks
 
 #: A wide structure must be brighter than the background by this many pixel-noise sigmas.
 WIDE_CONTRAST = 3.0
@@ -71,12 +71,25 @@ def ridge_filter(image: np.ndarray, *, sigmas: Sequence[float],
     out = np.zeros(img.shape, np.float32)
     for s in sigmas:
         hrr, hcc, hrc = hessian(ndi.gaussian_filter(img, s))
-        half_trace = 0.5 * (hrr + hcc)
-        root = np.sqrt(0.25 * (hrr - hcc) ** 2 + hrc ** 2)
-        l1 = half_trace - root          # most negative on a bright ridge
-        l2 = half_trace + root
-        resp = -l1 - blob_penalty * np.maximum(-l2, 0.0)
-        np.maximum(out, np.float32(s * s) * resp, out=out)
+        # in place, in the order of: half_trace = 0.5 (hrr + hcc),
+        # root = sqrt(0.25 (hrr - hcc)^2 + hrc^2), l1, l2 = half_trace -/+ root,
+        # resp = -l1 - blob_penalty max(-l2, 0)
+        half_trace = hrr + hcc
+        half_trace *= 0.5
+        root = np.subtract(hrr, hcc, out=hrr)
+        np.square(root, out=root)
+        root *= 0.25
+        root += np.square(hrc, out=hrc)
+        np.sqrt(root, out=root)
+        l1 = np.subtract(half_trace, root, out=hcc)     # most negative on a bright ridge
+        l2 = np.add(half_trace, root, out=half_trace)
+        np.negative(l2, out=l2)
+        np.maximum(l2, 0.0, out=l2)
+        l2 *= blob_penalty
+        resp = np.negative(l1, out=l1)
+        resp -= l2
+        resp *= np.float32(s * s)
+        np.maximum(out, resp, out=out)
     return out
 
 
@@ -88,10 +101,15 @@ def hessian(smoothed: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rows and columns repeat their neighbours.
     """
     g = np.pad(smoothed, 1, mode="edge")
-    centre = g[1:-1, 1:-1]
-    hrr = g[2:, 1:-1] + g[:-2, 1:-1] - 2 * centre
-    hcc = g[1:-1, 2:] + g[1:-1, :-2] - 2 * centre
-    hrc = 0.25 * (g[2:, 2:] - g[2:, :-2] - g[:-2, 2:] + g[:-2, :-2])
+    two_centre = 2 * g[1:-1, 1:-1]
+    hrr = g[2:, 1:-1] + g[:-2, 1:-1]
+    hrr -= two_centre
+    hcc = g[1:-1, 2:] + g[1:-1, :-2]
+    hcc -= two_centre
+    hrc = g[2:, 2:] - g[2:, :-2]            # 0.25 (g[2:, 2:] - g[2:, :-2] - g[:-2, 2:] + ...)
+    hrc -= g[:-2, 2:]
+    hrc += g[:-2, :-2]
+    hrc *= 0.25
     return hrr, hcc, hrc
 
 
@@ -145,7 +163,7 @@ def grey_opening_octagon(image: np.ndarray, *, width: float) -> np.ndarray:
     opening only has to tell bodies from neurites, not trace their edges to
     the pixel.
     """
-    from skimage.morphology import octagon, opening
+    from skimage.morphology import octagon
 
     img = np.asarray(image, dtype=np.float32)
     factor = max(1, int(np.ceil(width / OPENING_MAX_PX)))
@@ -155,7 +173,8 @@ def grey_opening_octagon(image: np.ndarray, *, width: float) -> np.ndarray:
     # width m + 2 n
     n = max(0, int(round(w / 3.4)))
     m = max(1, 2 * int(round((w - 2 * n - 1) / 2)) + 1)
-    opened = opening(small, octagon(m, n, decomposition="sequence"))
+    footprints = octagon(m, n, decomposition="sequence")
+    opened = _grey(_grey(small, footprints, np.minimum), footprints, np.maximum)
     if factor == 1:
         return opened
     return np.minimum(upsample_blocks(opened, factor, img.shape), img)
@@ -238,9 +257,53 @@ def detect_neurites(image: np.ndarray, *, width: float, wide_width: float,
                             blob_penalty=blob_penalty)
     t_low, t_high = ridge_thresholds(noise, width=width, high=high, low=low,
                                      blob_penalty=blob_penalty, max_width=max_width)
-    from skimage.filters import apply_hysteresis_threshold
-
-    mask = apply_hysteresis_threshold(response, t_low, t_high)
+    mask = hysteresis(response, t_low, t_high)
     if min_contrast > 0:
         mask &= smoothed > min_contrast * noise
     return NeuriteDetection(mask, wide, response)
+
+
+def hysteresis(image: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Pixels above ``low`` (at most ``high``) connected to one above ``high``.
+
+    The result of scikit-image's ``apply_hysteresis_threshold``, without its
+    per-label sums over the whole image.
+    """
+    labels, n = ndi.label(image > min(low, high))
+    connected = np.zeros(n + 1, bool)
+    connected[labels[image > high]] = True
+    return connected[labels]
+
+
+_CROSS = np.array([[0, 1, 0], [1, 1, 1], [0, 1, 0]], bool)
+
+
+def _grey(image: np.ndarray, footprints, op) -> np.ndarray:
+    """Grey erosion (``op`` = np.minimum) or dilation (np.maximum) by a footprint sequence.
+
+    The values of scikit-image's ``erosion`` / ``dilation`` (mode ``reflect``)
+    with the same decomposed footprint, faster: erosions commute, so the
+    sequence's rectangles are merged into one separable filter, and 3 x 3
+    crosses are minima (maxima) of shifted copies.
+    """
+    size = np.ones(2, int)
+    crosses, other = 0, []
+    for fp, reps in footprints:
+        fp = np.asarray(fp, bool)
+        if fp.all():
+            size += (np.array(fp.shape) - 1) * reps
+        elif np.array_equal(fp, _CROSS):
+            crosses += reps
+        else:
+            other.append((fp, reps))
+    erode = op is np.minimum
+    out = box_extreme(image, tuple(size), op)
+    for _ in range(crosses):
+        p = np.pad(out, 1, mode="symmetric")          # = ndimage's "reflect"
+        out = op(op(op(p[1:-1, 1:-1], p[:-2, 1:-1]), op(p[2:, 1:-1], p[1:-1, :-2])),
+                 p[1:-1, 2:])
+    for fp, reps in other:
+        for _ in range(reps):
+            out = (ndi.grey_erosion if erode else ndi.grey_dilation)(out, footprint=fp,
+                                                                      mode="reflect")
+    return out

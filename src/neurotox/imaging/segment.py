@@ -19,7 +19,7 @@ from skimage.filters import threshold_otsu
 from skimage.measure import label
 from skimage.segmentation import relabel_sequential, watershed
 
-from neurotox.imaging.preprocess import robust_sigma
+from neurotox.imaging.preprocess import box_extreme, fill_holes, robust_sigma
 
 #: Minimum threshold, in robust noise sigmas of the smoothed image.
 NOISE_FLOOR = 6.0
@@ -117,17 +117,19 @@ def segment_nuclei(image: np.ndarray, *, diameter: float, min_area: float, max_a
     sample = smoothed[::4, ::4]
     med = float(np.median(sample))
     floor = med + NOISE_FLOOR * max(robust_sigma(sample), 1e-6)
-    objects, n_objects = label(smoothed > floor, return_num=True)
-    objects, n_dim = _drop_dim(objects, smoothed, med=med, min_area=min_area)
+    objects = label(smoothed > floor)
+    values = _ObjectValues(objects, smoothed)
+    objects, n_dim = _drop_dim(objects, smoothed, med=med, min_area=min_area, values=values)
     n_objects = int(objects.max())
     cuts = _object_cuts(smoothed, objects, n_objects, floor=floor, med=med,
-                        factor=threshold_factor)
-    cut_mask = ndi.binary_fill_holes((objects > 0) & (smoothed > cuts[objects]))
+                        factor=threshold_factor, values=values)
+    cut_mask = fill_holes((objects > 0) & (smoothed > cuts[objects]))
     pieces, n_pieces = label(cut_mask, return_num=True)
     sizes = np.bincount(pieces.ravel(), minlength=n_pieces + 1)
     tiny = sizes <= 3
     tiny[0] = True
-    pieces[tiny[pieces]] = 0
+    if tiny[1:].any():
+        pieces[tiny[pieces]] = 0
     if int(np.ceil(DECLUMP_DIAMETER / diameter)) > 1:
         labels = _split_each(smoothed, objects, pieces, cuts, diameter=diameter)
     else:
@@ -147,21 +149,44 @@ def segment_nuclei(image: np.ndarray, *, diameter: float, min_area: float, max_a
 DIM_FRACTION = 0.3
 
 
+class _ObjectValues:
+    """Grey values of each labelled object, sorted within the object (one sort for all rules).
+
+    ``values[starts[k]:starts[k] + counts[k]]`` are object ``k``'s values in
+    ascending order.
+    """
+
+    def __init__(self, objects: np.ndarray, smoothed: np.ndarray):
+        inside = np.flatnonzero(objects)
+        lab = objects.ravel()[inside]
+        val = smoothed.ravel()[inside]
+        order = np.lexsort((val, lab))
+        self.values = val[order]
+        self.counts = np.bincount(lab, minlength=int(objects.max()) + 1)
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
+
+    def keep(self, keep: np.ndarray) -> None:
+        """Keep the objects marked in ``keep`` (index = old label), renumbered in order."""
+        take = np.repeat(keep, self.counts)
+        self.values = self.values[take]
+        self.counts = np.concatenate([[0], self.counts[keep]])
+        self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
+
+
 def _drop_dim(objects: np.ndarray, smoothed: np.ndarray, *, med: float,
-              min_area: float) -> tuple[np.ndarray, int]:
+              min_area: float, values: _ObjectValues | None = None) -> tuple[np.ndarray, int]:
     """Remove objects much dimmer than the typical nucleus; return labels and the count removed.
 
     The typical nucleus is the median peak of the nucleus-sized objects above
-    the field's Otsu threshold (:func:`foreground_threshold`).
+    the field's Otsu threshold (:func:`foreground_threshold`). ``values``
+    (the objects' sorted values) is updated to the kept objects.
     """
     n = int(objects.max())
     if n == 0:
         return objects, 0
-    inside = objects > 0
-    peak = np.full(n + 1, -np.inf)
-    np.maximum.at(peak, objects[inside], smoothed[inside])
-    peak = peak[1:] - med
-    area = np.bincount(objects.ravel(), minlength=n + 1)[1:]
+    values = values or _ObjectValues(objects, smoothed)
+    area = values.counts[1:]
+    peak = values.values[values.starts[1:] + area - 1] - med
     # typical nuclei: nucleus-sized objects that a global (Otsu) threshold would find
     bright = peak + med >= foreground_threshold(smoothed)
     sized = peak[(area >= min_area) & bright]
@@ -170,13 +195,14 @@ def _drop_dim(objects: np.ndarray, smoothed: np.ndarray, *, med: float,
     dim = peak < DIM_FRACTION * float(np.median(sized))
     if not dim.any():
         return objects, 0
-    keep = np.concatenate([[0], np.where(dim, 0, np.arange(1, n + 1))])
-    out, _, _ = relabel_sequential(keep[objects])
-    return out.astype(np.int32), int(dim.sum())
+    keep = np.concatenate([[False], ~dim])
+    values.keep(keep)
+    out = (np.cumsum(keep) * keep).astype(np.int32)[objects]        # renumbered in order
+    return out, int(dim.sum())
 
 
 def _object_cuts(smoothed: np.ndarray, objects: np.ndarray, n: int, *, floor: float,
-                 med: float, factor: float) -> np.ndarray:
+                 med: float, factor: float, values: _ObjectValues | None = None) -> np.ndarray:
     """Per object (index = label): ``factor`` of its 95th-percentile height above ``med``.
 
     Never below ``floor``; index 0 (background) is +inf.
@@ -184,46 +210,106 @@ def _object_cuts(smoothed: np.ndarray, objects: np.ndarray, n: int, *, floor: fl
     cuts = np.full(n + 1, np.inf, np.float32)
     if n == 0:
         return cuts
-    inside = objects > 0
-    lab, val = objects[inside], smoothed[inside]
-    order = np.lexsort((val, lab))
-    lab, val = lab[order], val[order]
-    counts = np.bincount(lab, minlength=n + 1)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    values = values or _ObjectValues(objects, smoothed)
+    counts, starts = values.counts, values.starts
     present = counts > 0
+    present[0] = False
     # the 95th percentile (nearest rank) of each object's values
     pos = starts[present] + np.floor(0.95 * (counts[present] - 1)).astype(np.int64)
-    p95 = val[pos]
+    p95 = values.values[pos]
     cuts[present] = np.maximum(floor, med + factor * (p95 - med))
     cuts[0] = np.inf
     return cuts
 
 
 def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
-    """Split every labelled object into touching nuclei at once (distance-transform watershed).
+    """Split every labelled object into touching nuclei (distance-transform watershed).
 
     Same geometry as :func:`split_object` (markers: maxima of the smoothed
-    distance transform at least 0.35 diameters apart), on the whole image.
+    distance transform at least 0.35 diameters apart, above 0.5 px), object by
+    object in a box around each (a whole-image distance transform costs more
+    than all the boxes on a field of sparse nuclei). The distance transform
+    is smoothed exactly as on the whole image (each box reaches far enough
+    for every value the smoothing reads); a maximum of one object never
+    suppresses one of another. Nuclei are numbered as one search over the
+    image numbers its maxima: by height, then raster order; objects without a
+    maximum keep their outline and come last.
     """
-    mask = pieces > 0
-    if not mask.any():
-        return np.zeros(pieces.shape, np.int32)
-    dist = ndi.distance_transform_edt(np.pad(mask, 2)).astype(np.float32)
-    dist = ndi.gaussian_filter(dist, max(0.5, diameter / 24))[2:-2, 2:-2]
-    dist[~mask] = 0
-    # one search over the image (per-label searches cost a pass per object); objects
-    # are separate, so a peak can only suppress another of the same object
-    peaks = peak_local_max(dist, min_distance=max(2, int(round(0.35 * diameter))),
-                           threshold_abs=0.5, exclude_border=False)
-    markers = np.zeros(pieces.shape, np.int32)
+    shape = pieces.shape
+    if not pieces.any():
+        return np.zeros(shape, np.int32)
+    sigma = max(0.5, diameter / 24)
+    reach = int(4.0 * sigma + 0.5)                   # gaussian_filter's kernel radius
+    # a pixel within ``reach`` of an object has background within reach * sqrt(2)
+    margin = reach + int(np.ceil(reach * np.sqrt(2))) + 1
+    min_distance = max(2, int(round(0.35 * diameter)))
+    # the distance transform of the original ran on the mask padded by two pixels
+    padded = np.pad(pieces, 2)
+    big = padded.shape
+    found = []          # (object's pixels in padded flat indices, watershed ids there)
+    peak_obj, peak_local, peak_val, peak_flat = [], [], [], []
+    for k, box in enumerate(ndi.find_objects(padded), start=1):
+        if box is None:
+            continue
+        win = tuple(slice(max(b.start - margin, 0), min(b.stop + margin, n))
+                    for b, n in zip(box, big, strict=True))
+        crop = padded[win]
+        dist = ndi.distance_transform_edt(crop > 0).astype(np.float32)
+        dist = ndi.gaussian_filter(dist, sigma)
+        own = crop == k
+        dist[~own] = 0
+        ids, peaks = _split_one(dist, own, min_distance)
+        rows, cols = np.nonzero(own)
+        flat = (rows + win[0].start) * big[1] + cols + win[1].start
+        found.append((flat, ids[rows, cols]))
+        if len(peaks):
+            pr, pc = peaks[:, 0], peaks[:, 1]
+            peak_obj.append(np.full(len(peaks), len(found) - 1))
+            peak_local.append(np.arange(1, len(peaks) + 1))
+            peak_val.append(dist[pr, pc])
+            peak_flat.append((pr + win[0].start) * big[1] + pc + win[1].start)
+    n_peaks = 0
+    number = {}
+    if peak_val:
+        obj, local = np.concatenate(peak_obj), np.concatenate(peak_local)
+        order = np.lexsort((np.concatenate(peak_flat), -np.concatenate(peak_val)))
+        n_peaks = len(order)
+        for rank, i in enumerate(order, start=1):
+            number[(int(obj[i]), int(local[i]))] = rank
+    out = np.zeros(padded.size, np.int32)
+    extra = n_peaks
+    for j, (flat, ids) in enumerate(found):
+        lut = np.zeros(int(ids.max()) + 1, np.int32)
+        for local_id in range(1, len(lut)):
+            lut[local_id] = number[(j, local_id)]
+        if (ids == 0).any():                # an object without a maximum keeps its outline
+            extra += 1
+            lut[0] = extra
+        out[flat] = lut[ids]
+    return np.ascontiguousarray(out.reshape(big)[2:-2, 2:-2])
+
+
+def _split_one(dist: np.ndarray, own: np.ndarray,
+               min_distance: int) -> tuple[np.ndarray, np.ndarray]:
+    """Watershed ids (1..m, 0 unreached) of one object and its maxima (row, col), highest first.
+
+    The maxima are those of ``peak_local_max`` (threshold 0.5 px, ``min_distance``).
+    """
+    size = 2 * min_distance + 1
+    top = (dist == ndi.maximum_filter(dist, size=size, mode="nearest")) & (dist > 0.5)
+    n_top = int(top.sum())
+    if n_top == 0:
+        return np.zeros(dist.shape, np.int32), np.zeros((0, 2), np.intp)
+    if n_top == 1:
+        peaks = np.argwhere(top)
+        if ndi.label(own)[1] == 1:          # one 4-connected piece: the watershed floods it all
+            return own.astype(np.int32), peaks
+    else:
+        peaks = peak_local_max(dist, min_distance=min_distance, threshold_abs=0.5,
+                               exclude_border=False)
+    markers = np.zeros(dist.shape, np.int32)
     markers[tuple(peaks.T)] = np.arange(1, len(peaks) + 1, dtype=np.int32)
-    split = watershed(-dist, markers, mask=mask)
-    missed = mask & (split == 0)        # an object without a maximum keeps its outline
-    if missed.any():
-        extra, _, _ = relabel_sequential(np.where(missed, pieces, 0))
-        split = np.where(missed, extra + split.max(), split)
-    out, _, _ = relabel_sequential(split.astype(np.int32))
-    return out.astype(np.int32)
+    return watershed(-dist, markers, mask=own).astype(np.int32), peaks
 
 
 def _split_each(smoothed: np.ndarray, objects: np.ndarray, pieces: np.ndarray,
@@ -308,14 +394,14 @@ def _resampled_mask(smoothed: np.ndarray, mask: np.ndarray, cut: float, k: int) 
 def open_mask(mask: np.ndarray, radius: int) -> np.ndarray:
     """Binary opening with a square of side ``2 * radius + 1`` (separable, fast)."""
     size = 2 * radius + 1
-    m = mask.astype(np.uint8)
-    return ndi.maximum_filter(ndi.minimum_filter(m, size=size), size=size).astype(bool)
+    m = np.asarray(mask, bool)
+    return box_extreme(box_extreme(m, size, np.minimum), size, np.maximum)
 
 
 def near_objects(labels: np.ndarray, margin: float) -> np.ndarray:
     """Pixels within ``margin`` (chessboard distance, pixels) of a labelled object."""
     size = 2 * int(round(margin)) + 1
-    return ndi.maximum_filter((labels > 0).astype(np.uint8), size=size).astype(bool)
+    return box_extreme(labels > 0, size, np.maximum)
 
 
 def filter_by_area(labels: np.ndarray, *, min_area: float, max_area: float) -> NucleiResult:
@@ -325,10 +411,9 @@ def filter_by_area(labels: np.ndarray, *, min_area: float, max_area: float) -> N
     small = (areas > 0) & (areas < min_area)
     large = areas > max_area
     drop = small | large
-    keep = labels.copy()
-    keep[drop[labels]] = 0
-    keep, _, _ = relabel_sequential(keep)
-    return NucleiResult(labels=keep.astype(np.int32), n_rejected_small=int(small.sum()),
+    kept = (areas > 0) & ~drop
+    keep = (np.cumsum(kept) * kept).astype(np.int32)[labels]      # renumbered in order
+    return NucleiResult(labels=keep, n_rejected_small=int(small.sum()),
                         n_rejected_large=int(large.sum()), rejected_area=int(areas[drop].sum()))
 
 
@@ -390,6 +475,6 @@ def somata_without_nuclei(image: np.ndarray, *, min_diameter: float,
     fg = smoothed > foreground_threshold(smoothed)
     radius = max(1, int(round(min_diameter / 2)))
     fg = open_mask(fg, radius)
-    fg = ndi.binary_fill_holes(fg)
+    fg = fill_holes(fg)
     labels = label(fg).astype(np.int32)
     return labels

@@ -4,8 +4,11 @@ The skeleton of neurites plus cell bodies is built with skimage, pruned of
 short terminal spurs, and cut at the cell bodies. Each skeleton pixel carries
 a length (half of each link it takes part in, corner-count weights: see
 :func:`pixel_lengths`), so lengths can be summed over any set of pixels: per
-cell, per neurite, per unattached fragment. Everything is whole-image NumPy /
-SciPy work (no per-path loops, no JIT compilation). Pixels are attributed to the cell body they are
+cell, per neurite, per unattached fragment. Everything is vectorised NumPy /
+SciPy work (no per-path loops, no JIT compilation); the graph rules (links,
+lengths, branches, components) work on the list of skeleton pixels and their
+neighbours (:class:`PixelGraph`), so their cost follows the skeleton's size,
+not the image's. Pixels are attributed to the cell body they are
 connected to by flooding along the skeleton from the bodies (nearest body
 along the skeleton wins), as CellProfiler's MeasureObjectSkeleton does with
 its seed objects. Skeleton pieces no body reaches are *unattached*.
@@ -22,7 +25,7 @@ from skimage.measure import label
 from skimage.morphology import skeletonize
 from skimage.segmentation import watershed
 
-_EIGHT = np.ones((3, 3), dtype=bool)
+from neurotox.imaging.preprocess import box_extreme
 
 
 @dataclass
@@ -100,6 +103,137 @@ def _links(skel: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
     return out
 
 
+#: The eight neighbour offsets (row, column).
+_OFFSETS = tuple((dr, dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc)
+
+
+class PixelGraph:
+    """Skeleton pixels and the index of each one's eight neighbours (-1: none).
+
+    The same links as :func:`_links` (each pair once, redundant diagonals
+    left out), found on the pixel list, so the cost follows the skeleton's
+    size rather than the image's.
+
+    Parameters
+    ----------
+    rows, cols
+        Pixel coordinates, any order, no duplicates.
+    shape
+        Shape of the image.
+
+    """
+
+    def __init__(self, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]):
+        self.n = len(rows)
+        width = shape[1] + 2                  # a one-pixel margin: no neighbour wraps round
+        flat = (np.asarray(rows, np.intp) + 1) * width + np.asarray(cols, np.intp) + 1
+        find = _finder(flat, (shape[0] + 2) * width)
+        self.neighbour = {off: find(flat + off[0] * width + off[1]) for off in _OFFSETS}
+        self._links: list[tuple[int, int, np.ndarray, np.ndarray]] | None = None
+
+    def links(self) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+        """(dr, dc, start, end) of the non-redundant links; end pixel = start + (dr, dc)."""
+        if self._links is None:
+            self._links = []
+            for dr, dc in _LINKS:
+                end = self.neighbour[(dr, dc)]
+                start = np.flatnonzero(end >= 0)
+                if dr and dc:
+                    start = start[(self.neighbour[(dr, 0)][start] < 0)
+                                  & (self.neighbour[(0, dc)][start] < 0)]
+                self._links.append((dr, dc, start, end[start]))
+        return self._links
+
+    def degree(self) -> np.ndarray:
+        """Number of non-redundant links of each pixel (see :func:`neighbour_count`)."""
+        degree = np.zeros(self.n, np.int8)
+        for _, _, start, end in self.links():
+            degree[start] += 1
+            degree[end] += 1
+        return degree
+
+    def lengths(self) -> np.ndarray:
+        """Length (pixels) carried by each pixel (see :func:`pixel_lengths`)."""
+        out = np.zeros(self.n, np.float64)
+        step_r = np.zeros(self.n, np.int8)
+        step_c = np.zeros(self.n, np.int8)
+        degree = np.zeros(self.n, np.int8)
+        for dr, dc, start, end in self.links():
+            half = 0.5 * (ODD_LINK if dr and dc else EVEN_LINK)
+            out[start] += half
+            out[end] += half
+            step_r[start] += dr
+            step_c[start] += dc
+            step_r[end] -= dr
+            step_c[end] -= dc
+            degree[start] += 1
+            degree[end] += 1
+        out[(degree == 2) & ((step_r != 0) | (step_c != 0))] += CORNER
+        return out
+
+    def any_neighbour(self, flag: np.ndarray) -> np.ndarray:
+        """Whether any of each pixel's eight neighbours has ``flag`` (boolean per pixel)."""
+        flag = np.append(np.asarray(flag, bool), False)       # index -1: no neighbour
+        out = np.zeros(self.n, bool)
+        for nb in self.neighbour.values():
+            out |= flag[nb]
+        return out
+
+    def components(self, select: np.ndarray, *, links_only: bool = False) -> np.ndarray:
+        """Connected component (1..k, 0 for pixels not selected) of the selected pixels.
+
+        Eight-connected (``links_only``: through non-redundant links only, so
+        that two pixels touching diagonally across a removed junction stay apart).
+        """
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        select = np.asarray(select, bool)
+        pairs = [(a, b) for _, _, a, b in self.links()] if links_only else \
+            [(np.flatnonzero(self.neighbour[off] >= 0), self.neighbour[off]
+              [self.neighbour[off] >= 0]) for off in _LINKS]
+        a = np.concatenate([p[0] for p in pairs])
+        b = np.concatenate([p[1] for p in pairs])
+        both = select[a] & select[b]
+        graph = coo_matrix((np.ones(int(both.sum()), np.int8), (a[both], b[both])),
+                           shape=(self.n, self.n))
+        _, comp = connected_components(graph, directed=False)
+        return _first_seen_order(comp, select)
+
+
+def _finder(keys: np.ndarray, size: int):
+    """Function giving the position of each query in ``keys`` (distinct ints < ``size``), or -1."""
+    if len(keys) * 16 > size:            # dense: an index image is cheaper than a search
+        index = np.full(size, -1, np.intp)
+        index[keys] = np.arange(len(keys))
+        return lambda queries: index[queries]
+    order = np.argsort(keys, kind="stable")
+    ordered = np.append(keys[order], -1)    # a sentinel no query equals
+    position = np.append(order, -1)
+
+    def find(queries: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(ordered[:-1], queries)
+        return np.where(ordered[pos] == queries, position[pos], -1)
+    return find
+
+
+def _first_seen_order(comp: np.ndarray, select: np.ndarray) -> np.ndarray:
+    """Component ids renumbered 1..k in the order of their first selected pixel, 0 elsewhere."""
+    out = np.zeros(len(comp), np.int64)
+    if not select.any():
+        return out
+    _, first, inverse = np.unique(comp[select], return_index=True, return_inverse=True)
+    rank = np.empty(len(first), np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(1, len(first) + 1)
+    out[select] = rank[inverse]
+    return out
+
+
+def _graph_of(skel: np.ndarray) -> tuple[np.ndarray, np.ndarray, PixelGraph]:
+    rows, cols = np.nonzero(skel)
+    return rows, cols, PixelGraph(rows, cols, skel.shape)
+
+
 def pixel_lengths(skel: np.ndarray) -> np.ndarray:
     """Length (pixels) carried by each skeleton pixel: half of each of its links.
 
@@ -126,23 +260,9 @@ def pixel_lengths(skel: np.ndarray) -> np.ndarray:
 
     """
     skel = np.asarray(skel, dtype=bool)
+    rows, cols, graph = _graph_of(skel)
     out = np.zeros(skel.shape, np.float64)
-    step_r = np.zeros(skel.shape, np.int8)
-    step_c = np.zeros(skel.shape, np.int8)
-    degree = np.zeros(skel.shape, np.int8)
-    for dr, dc, link in _links(skel):
-        half = 0.5 * (ODD_LINK if dr and dc else EVEN_LINK)
-        out[link] += half
-        end = _shift(link, -dr, -dc)
-        out[end] += half
-        step_r[link] += dr
-        step_c[link] += dc
-        step_r[end] -= dr
-        step_c[end] -= dc
-        degree[link] += 1
-        degree[end] += 1
-    corner = skel & (degree == 2) & ((step_r != 0) | (step_c != 0))
-    out[corner] += CORNER
+    out[rows, cols] = graph.lengths()
     return out
 
 
@@ -154,10 +274,9 @@ def neighbour_count(skel: np.ndarray) -> np.ndarray:
     a junction and a pixel sticking out of a line end is a 1-pixel spur.
     """
     skel = np.asarray(skel, dtype=bool)
+    rows, cols, graph = _graph_of(skel)
     degree = np.zeros(skel.shape, np.int8)
-    for dr, dc, link in _links(skel):
-        degree[link] += 1
-        degree[_shift(link, -dr, -dc)] += 1
+    degree[rows, cols] = graph.degree()
     return degree
 
 
@@ -172,42 +291,16 @@ def _empty(shape: tuple[int, int]) -> SkeletonPixels:
 SPUR_RADIUS_FACTOR = 2.5
 
 
-def branch_labels(skel: np.ndarray, junction: np.ndarray) -> tuple[np.ndarray, int]:
-    """Label the branches of a skeleton: pieces joined by non-redundant links, junctions out.
+def _spur_pixels(graph: PixelGraph, lengths: np.ndarray, *, spur: float,
+                 radius: np.ndarray | None) -> np.ndarray:
+    """Pixels (boolean per pixel of ``graph``) of the terminal branches that are spurs.
 
-    Unlike 8-connected labelling, two pixels that only touch diagonally
-    across a junction pixel are in different branches.
-    """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
-    keep = skel & ~junction
-    index = np.full(skel.shape, -1, np.int64)
-    n = int(keep.sum())
-    if n == 0:
-        return np.zeros(skel.shape, np.int32), 0
-    index[keep] = np.arange(n)
-    src, dst = [], []
-    for dr, dc, link in _links(skel):
-        both = link & keep & _shift(keep, dr, dc)
-        src.append(index[both])
-        dst.append(_shift(index, dr, dc)[both])
-    a, b = np.concatenate(src), np.concatenate(dst)
-    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
-    count, comp = connected_components(graph, directed=False)
-    out = np.zeros(skel.shape, np.int32)
-    out[keep] = comp + 1
-    return out, int(count)
-
-
-def prune_spurs(skel: np.ndarray, lengths: np.ndarray, *, spur: float,
-                radius: np.ndarray | None = None) -> np.ndarray:
-    """Remove terminal branches shorter than ``spur`` (pixels) that end in a junction.
-
-    Branches are the pieces left when junction pixels (3 or more neighbours)
-    are taken out; a branch holding a free end and touching a junction is a
-    spur when it is shorter than ``spur`` or than :data:`SPUR_RADIUS_FACTOR`
-    times the mask's half-width ``radius`` (distance transform) at that
+    Branches are the pieces left when junction pixels (3 or more
+    non-redundant links) are taken out; two pixels touching only diagonally
+    across a junction are in different branches. A branch holding a free end
+    and touching a junction is a spur when it is shorter than ``spur``
+    (pixels; ``lengths`` per pixel) or than :data:`SPUR_RADIUS_FACTOR` times
+    the mask's half-width ``radius`` (per pixel, distance transform) at that
     junction. Isolated pieces (no junction) are left for the fragment rules.
 
     References
@@ -216,31 +309,35 @@ def prune_spurs(skel: np.ndarray, lengths: np.ndarray, *, spur: float,
     Underst 69:156-169.
 
     """
-    if spur <= 0 or not skel.any():
-        return skel
-    degree = neighbour_count(skel)
-    junction = skel & (degree >= 3)
+    none = np.zeros(graph.n, bool)
+    degree = graph.degree()
+    junction = degree >= 3
     if not junction.any():
-        return skel
-    branches, n = branch_labels(skel, junction)
+        return none
+    branches = graph.components(~junction, links_only=True)
+    n = int(branches.max())
     if n == 0:
-        return skel
+        return none
     size = n + 1
-    length = np.bincount(branches.ravel(), weights=lengths.ravel(), minlength=size)
-    ends = np.bincount(branches[skel & (degree == 1)], minlength=size)
-    near_junction = ndi.binary_dilation(junction, structure=_EIGHT)
-    touches = np.bincount(branches[near_junction & (branches > 0)], minlength=size) > 0
+    length = np.bincount(branches, weights=lengths, minlength=size)
+    ends = np.bincount(branches[degree == 1], minlength=size)
+    in_branch = branches > 0
+    touches = np.bincount(branches[graph.any_neighbour(junction) & in_branch],
+                          minlength=size) > 0
     limit = np.full(size, float(spur))
     if radius is not None:
-        r = ndi.maximum_filter(np.where(junction, radius, 0).astype(np.float32), size=3)
-        hit = (r > 0) & (branches > 0)
+        at_junction = np.append(np.where(junction, radius, 0).astype(np.float32), 0)
+        r = np.zeros(graph.n, np.float32)
+        for nb in graph.neighbour.values():
+            np.maximum(r, at_junction[nb], out=r)
+        hit = (r > 0) & in_branch
         local = np.zeros(size)
         np.maximum.at(local, branches[hit], r[hit])
         limit = np.maximum(limit, SPUR_RADIUS_FACTOR * local)
     # + the link into the junction, which the branch pixels do not carry
     spurs = (ends > 0) & touches & (length + EVEN_LINK < limit)
     spurs[0] = False
-    return skel & ~spurs[branches]
+    return spurs[branches]
 
 
 def pruned_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
@@ -251,11 +348,15 @@ def pruned_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
     """
     inside = np.asarray(bodies) != 0
     skel = skeletonize(mask | inside)
-    if skel.sum() < 2:
+    if skel.sum() < 2 or spur_length <= 0:
         return skel
     # half-widths for the spur rule (chamfer distance: a few % off Euclidean, much cheaper)
     radius = ndi.distance_transform_cdt(mask | inside, metric="chessboard").astype(np.float32)
-    return prune_spurs(skel, pixel_lengths(skel), spur=spur_length / pixel_size, radius=radius)
+    rows, cols, graph = _graph_of(skel)
+    spurs = _spur_pixels(graph, graph.lengths(), spur=spur_length / pixel_size,
+                         radius=radius[rows, cols])
+    skel[rows[spurs], cols[spurs]] = False
+    return skel
 
 
 def build_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
@@ -293,9 +394,8 @@ def build_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
 
 
 def _measured(skel: np.ndarray, pixel_size: float, owner: np.ndarray) -> SkeletonPixels:
-    weights = pixel_lengths(skel) * pixel_size
-    rows, cols = np.nonzero(skel)
-    return SkeletonPixels(rows, cols, weights[rows, cols], owner, skel.shape)
+    rows, cols, graph = _graph_of(skel)
+    return SkeletonPixels(rows, cols, graph.lengths() * pixel_size, owner, skel.shape)
 
 
 def add_crossings(pixels: SkeletonPixels, inner: np.ndarray, *, pixel_size: float,
@@ -487,7 +587,7 @@ def drop_processes(pixels: SkeletonPixels, others: np.ndarray, *, max_length: fl
     free = pixels.owner == 0
     if max_length <= 0 or not free.any() or not others.any():
         return pixels, 0.0
-    near = ndi.binary_dilation(others, structure=_EIGHT, iterations=2)
+    near = box_extreme(np.asarray(others, bool), 5, np.maximum)     # 3 x 3 dilation, twice
     border = np.zeros(pixels.shape, bool)
     border[:2, :] = border[-2:, :] = border[:, :2] = border[:, -2:] = True
     comp, length, touches = _touching(pixels, free, near)
@@ -549,14 +649,29 @@ def drop_short_trunks(pixels: SkeletonPixels, *, min_length: float) -> SkeletonP
 
 def _components(pixels: SkeletonPixels, select: np.ndarray) -> np.ndarray:
     """8-connected component id (1..n) of each selected skeleton pixel."""
-    img = np.zeros(pixels.shape, bool)
-    img[pixels.rows[select], pixels.cols[select]] = True
-    lab = label(img, connectivity=2)
-    return lab[pixels.rows[select], pixels.cols[select]]
+    rows, cols = pixels.rows[select], pixels.cols[select]
+    order = np.lexsort((cols, rows))            # numbered in raster order, as label() does
+    comp = PixelGraph(rows[order], cols[order], pixels.shape).components(
+        np.ones(len(order), bool))
+    out = np.empty(len(order), np.int64)
+    out[order] = comp
+    return out
+
+
+def _near(labels: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Whether the pixel or one of its 8 neighbours is labelled (> 0): a 3 x 3 dilation, sampled."""
+    out = np.zeros(len(rows), bool)
+    n_rows, n_cols = labels.shape
+    for dr in (-1, 0, 1):
+        for dc in (-1, 0, 1):
+            r, c = rows + dr, cols + dc
+            inside = (r >= 0) & (r < n_rows) & (c >= 0) & (c < n_cols)
+            out[inside] |= labels[r[inside], c[inside]] > 0
+    return out
 
 
 def _degrees(pixels: SkeletonPixels) -> np.ndarray:
-    return neighbour_count(pixels.mask())[pixels.rows, pixels.cols]
+    return PixelGraph(pixels.rows, pixels.cols, pixels.shape).degree()
 
 
 def fragments(pixels: SkeletonPixels) -> pd.DataFrame:
@@ -602,7 +717,7 @@ def cell_metrics(pixels: SkeletonPixels, bodies: np.ndarray, n_cells: int) -> pd
     out["neurite_length_um"] = np.bincount(own, weights=pixels.length,
                                            minlength=n_cells + 1)[1:]
     degree = _degrees(pixels)
-    near_body = ndi.binary_dilation(bodies > 0, structure=_EIGHT)[pixels.rows, pixels.cols]
+    near_body = _near(bodies, pixels.rows, pixels.cols)
     ends = (degree == 1) & ~near_body & (own > 0)
     out["n_end_points"] = np.bincount(own[ends], minlength=n_cells + 1)[1:]
     out["n_branch_points"] = _count_clusters(pixels, (degree >= 3) & (own > 0), n_cells)

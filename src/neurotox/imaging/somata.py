@@ -15,7 +15,8 @@ from enum import StrEnum
 import numpy as np
 from scipy import ndimage as ndi
 from skimage.measure import label
-from skimage.segmentation import relabel_sequential
+
+from neurotox.imaging.preprocess import fill_holes
 
 
 class NonNeuronal(StrEnum):
@@ -60,10 +61,9 @@ def find_somata(wide: np.ndarray, *, min_area: float) -> tuple[np.ndarray, np.nd
     areas[0] = 0
     big = areas >= min_area
     big[0] = False
-    somata = np.where(big[lab], lab, 0)
-    somata, _, _ = relabel_sequential(somata)
-    filled = ndi.binary_fill_holes(somata > 0)
-    somata = _fill_labels(somata.astype(np.int32), filled)
+    somata = (np.cumsum(big) * big).astype(np.int32)[lab]      # kept labels renumbered 1..k
+    filled = fill_holes(somata > 0)
+    somata = _fill_labels(somata, filled)
     return somata, wide & ~big[lab]
 
 
