@@ -120,6 +120,8 @@ def test_stats_without_study_names_the_control(invoke, tmp_path):
         "doses" in r.output
     r = invoke("stats", tmp_path / "named.csv", "--control", "DSMO", "-o", tmp_path / "no")
     assert r.exit_code == 2 and "'DSMO' (did you mean 'DMSO'?)" in r.output
+    r = invoke("stats", tmp_path / "named.csv", "--control", "dmso", "-o", tmp_path / "no")
+    assert r.exit_code == 2 and "'dmso' (did you mean 'DMSO'?)" in r.output
     assert "named.csv" in r.output and not (tmp_path / "no").exists()
     out = tmp_path / "out"
     r = invoke("stats", tmp_path / "named.csv", "--control", "DMSO", "-o", out)

@@ -146,6 +146,9 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
                 raise InputError(f"placeholder {part!r} appears twice in --pattern")
             names.add(key)
             regex += _PLACEHOLDERS[key]
+        elif "{" in part or "}" in part:
+            raise InputError(f"unmatched brace in --pattern {pattern!r}: placeholders are "
+                             "written {name}, e.g. {field}")
         else:
             regex += re.escape(part)
     return re.compile(f"^{regex}$", re.IGNORECASE)

@@ -215,7 +215,8 @@ def groups_from_table(table: pd.DataFrame, control: str | None = None, *,
     first = table.groupby("group", sort=True)[["dose", "dose_unit"]].first()
     first = first.sort_values("dose", kind="stable")
     if control is not None and control not in first.index:
-        close = [g for g in first.index if g.lower() == control.lower()] or \
+        close = [g for g in first.index if g.lower() == control.lower()
+                 or g.lstrip("0") == control.lstrip("0")] or \
             difflib.get_close_matches(control, list(first.index), n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         raise InputError(f"control group {control!r}{hint} is not in the EndpointTable "

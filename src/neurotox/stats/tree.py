@@ -358,7 +358,7 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
     """
     plan = plan or StatisticsPlan()
     unordered = ""
-    if plan.trend_test and doses is not None and len(doses) > 2 and \
+    if plan.trend_test and doses is not None and len(doses) >= 2 and \
             not np.all(np.diff(np.asarray(doses, dtype=float)) > 0):
         # a dose-trend test needs groups in increasing dose order (not: sham, model, drug)
         plan = plan.model_copy(update={"trend_test": False})

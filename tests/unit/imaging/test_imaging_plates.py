@@ -159,3 +159,8 @@ def test_several_patterns_each_file_read_by_the_first_that_matches(tmp_path):
     with pytest.raises(InputError, match=r"unknown placeholder '\{grup\}' \(did you mean "
                                          r"'\{group\}'\?\)"):
         pattern_scheme(["{group}_{field}.tif", "{grup}_{field}.png"])
+
+
+def test_unmatched_brace_in_a_pattern_is_named():
+    with pytest.raises(InputError, match=r"unmatched brace in --pattern 'SH_\{group\}_\{\*'"):
+        pattern_scheme("SH_{group}_{*")

@@ -113,3 +113,11 @@ def test_swapped_channels_are_warned_about(named_folder, tmp_path):
     assert len(warned) == 1 and "are --nuclei-channel and --neurite-channel swapped?" in warned[0]
     right = analyse_plate(folder, None, _params(), study_id="S1", workers=1, overlays="none")
     assert not any(n.startswith("warning: ") for n in right.notes)
+
+
+def test_a_control_group_that_is_no_group_is_an_error(named_folder):
+    folder, _ = named_folder
+    with pytest.raises(InputError, match=r"control_group 'DMS0' \(did you mean 'DMSO'\?\) is "
+                                         r"not a group of the plate"):
+        analyse_plate(folder, None, _params(control_group="DMS0"), study_id="S1", workers=1,
+                      overlays="none")

@@ -337,5 +337,7 @@ def test_no_dose_trend_test_when_the_groups_are_not_ordered_by_dose():
     shuffled = stats.compare_to_control(samples, doses=[0, 2, 1])
     assert "not ordered by increasing dose" in shuffled.decision["note"]
     assert np.isnan(shuffled.trend_p).all()
+    two = stats.compare_to_control(samples[:2], doses=[0, 0])     # two undosed groups
+    assert two.decision["trend_test"] == "" and "same dose" in two.decision["note"]
     assert ordered.decision["trend_test"] == "Williams"
     np.testing.assert_array_equal(flat.p_value, ordered.p_value)  # same Dunnett tests

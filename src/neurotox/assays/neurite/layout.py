@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 
@@ -71,6 +72,12 @@ def join_layout(wells: pd.DataFrame, layout: pd.DataFrame,
     if bad:
         raise InputError(f"wells {quoted(bad)} have neither a study group nor a concentration "
                          "in the layout")
+    names = {g.group for g in info.values() if g is not None}
+    if params.control_group and groups is None and params.control_group not in names:
+        close = difflib.get_close_matches(params.control_group, sorted(names), n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"control_group {params.control_group!r}{hint} is not a group of "
+                         f"the plate (groups: {quoted(names)})", where="parameter 'control_group'")
     out = wells[wells["well"].isin(lay.index)].copy()
     for col in ("group", "dose", "dose_unit", "control"):
         out[col] = [getattr(info[w], col) for w in out["well"]]
