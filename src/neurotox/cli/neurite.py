@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from neurotox.cli.options import (
-    FINITE_FLOAT,
+    PIXEL_SIZE,
     check_scheduler,
     open_output,
     output_options,
@@ -53,7 +53,7 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 @click.option("--study-id", help="Study number when no --study is given (default: folder name).")
 @click.option("--pattern", multiple=True, help='File-name pattern, e.g. '
               '"{well}_f{field}_c{channel}.tif"; repeat it for names in several forms.')
-@click.option("--pixel-size", type=FINITE_FLOAT, help="µm per pixel (default: image metadata).")
+@click.option("--pixel-size", type=PIXEL_SIZE, help="µm per pixel (default: image metadata).")
 @click.option("--nuclei-channel", help="Nuclear channel number/name, 'none' for single-channel "
               "images (default: protocol).")
 @click.option("--neurite-channel", help="Neurite channel number/name (default: protocol).")

@@ -20,9 +20,15 @@ if TYPE_CHECKING:
 
 
 class FiniteFloat(click.ParamType):
-    """A float option that refuses ``inf``, ``nan`` and numbers overflowing to infinity."""
+    """A float option that refuses ``inf``, ``nan`` and numbers overflowing to infinity.
+
+    With ``low``/``high``, numbers must lie in ``(low, high]`` too.
+    """
 
     name = "number"
+
+    def __init__(self, low: float | None = None, high: float | None = None) -> None:
+        self.low, self.high = low, high
 
     def convert(self, value: Any, param: click.Parameter | None,
                 ctx: click.Context | None) -> float:
@@ -33,10 +39,17 @@ class FiniteFloat(click.ParamType):
             self.fail(f"expected a number, found {value!r}", param, ctx)
         if not math.isfinite(number):
             self.fail(f"expected a finite number, found {value!r}", param, ctx)
+        if (self.low is not None and number <= self.low) or \
+                (self.high is not None and number > self.high):
+            bounds = [f"above {self.low:g}"] if self.low is not None else []
+            bounds += [f"at most {self.high:g}"] if self.high is not None else []
+            self.fail(f"expected a number {' and '.join(bounds)}, found {value!r}", param, ctx)
         return number
 
 
 FINITE_FLOAT = FiniteFloat()
+#: Pixel size in µm: what the imaging parameters accept.
+PIXEL_SIZE = FiniteFloat(0.0, 50.0)
 
 
 def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
