@@ -9,6 +9,7 @@ and what was found, so that a user can fix the input without a traceback.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,3 +64,24 @@ def quoted(items: Iterable[object], *, limit: int | None = None) -> str:
     more = len(names) - limit if limit is not None and len(names) > limit else 0
     text = ", ".join(repr(n) for n in names[:len(names) - more]) or "nothing"
     return f"{text} and {more} more" if more else text
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice ``word`` most likely meant, or None when none is close.
+
+    The same apart from case, the same number (``7`` for ``007``), else the
+    closest spelling (difflib).
+    """
+    options = [str(c) for c in choices]
+    key = word.strip().lower()
+    for c in options:
+        if c.lower() == key or (c.isdigit() and key.isdigit() and int(c) == int(key)):
+            return c
+    close = difflib.get_close_matches(word, options, n=1)
+    return close[0] if close else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest choice (:func:`closest`), else ``""``."""
+    hit = closest(word, choices)
+    return f" (did you mean {hit!r}?)" if hit is not None else ""

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic import ValidationError as PydanticError
 
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.vocab import Category
 from neurotox.yamlio import load_yaml, pydantic_message
 
@@ -59,10 +59,8 @@ def available() -> list[str]:
 
 def unknown_protocol(name: str) -> str:
     """What to say of a protocol name that is not shipped: the close name, or the list."""
-    import difflib
-
-    close = difflib.get_close_matches(name, available(), n=1)
-    more = (f" (did you mean {close[0]!r}?); 'neurotox protocols list' shows all" if close
+    hint = did_you_mean(name, available())
+    more = (f"{hint}; 'neurotox protocols list' shows all" if hint
             else f"; available: {quoted(available())}")
     return f"unknown protocol {name!r}{more}"
 

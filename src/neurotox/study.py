@@ -43,7 +43,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
 
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.files import check_nul, read_bytes
 from neurotox.vocab import Sex, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
@@ -202,17 +202,14 @@ class StatisticsPlan(BaseModel):
     @classmethod
     def _registered(cls, names: tuple[str, ...]) -> tuple[str, ...]:
         """A misspelt endpoint name would silently leave that endpoint untransformed."""
-        import difflib
-
         from neurotox.endpoints import registry
 
         known = registry()
         for name in names:
             if name not in known:
-                close = difflib.get_close_matches(name, known, n=1)
                 raise ValueError(f"unknown endpoint {name!r}"
-                                 + (f" (did you mean {close[0]!r}?)" if close else
-                                    "; see 'neurotox endpoints list'"))
+                                 + (did_you_mean(name, known)
+                                    or "; see 'neurotox endpoints list'"))
         return names
 
 

@@ -165,6 +165,10 @@ def test_blank_and_saturated_fields_give_zeros_and_qc_flag(tmp_path, value, flag
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     hit = [e for e in manifest["exclusions"] if e.get("what") == "field P1/A02/s1"]
     assert hit and hit[0]["rule"] == "protocol QC" and hit[0]["reason"]
+    # the well's EndpointTable rows without a value are listed too, each with its reason
+    rows = [e for e in manifest["exclusions"] if e.get("subject") == "A02"]
+    assert rows and all(e["rule"] == "assay" and "all fields excluded" in e["reason"]
+                        for e in rows)
     assert not fields[fields["well"] != "A02"]["excluded"].astype(bool).any()
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.protocols import (
     Protocol,
     available,
@@ -107,9 +106,8 @@ def get_assay(name: str) -> AssayPlugin:
         importlib.import_module(PROVIDERS[name])
     if name not in _REGISTRY:
         known = list_assays()
-        close = difflib.get_close_matches(name, known, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise InputError(f"unknown assay {name!r}{hint}; known: {quoted(known)}")
+        raise InputError(f"unknown assay {name!r}{did_you_mean(name, known)}; known: "
+                         f"{quoted(known)}")
     return _REGISTRY[name]
 
 

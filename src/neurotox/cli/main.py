@@ -10,7 +10,6 @@ folder is removed, and the exit status is 143.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 import logging
 import os
@@ -25,7 +24,7 @@ from typing import Any
 
 import click
 
-from neurotox.errors import InputError, NeurotoxError
+from neurotox.errors import InputError, NeurotoxError, did_you_mean
 from neurotox.files import file_kind, lies_within, reserve, unreserve
 
 log = logging.getLogger("neurotox")
@@ -84,8 +83,7 @@ class UsageLine(click.UsageError):
         """Click's usage error (usage, hint and message on four lines) as one line."""
         path = exc.ctx.command_path if exc.ctx is not None else "neurotox"
         if isinstance(exc, click.NoSuchOption):
-            close = difflib.get_close_matches(exc.option_name, exc.possibilities or [], n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(exc.option_name, exc.possibilities or [])
             problem = f"No such option {exc.option_name!r}{hint}"
         else:
             problem = re.sub(r"\. Did you mean (.+)\?$", r" (did you mean \1?)",
@@ -124,8 +122,7 @@ class NeurotoxGroup(click.Group):
         """The sub-command named first in ``args``; an unknown name gets a suggestion."""
         name = args[0] if args else ""
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
-            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1)
-            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            hint = did_you_mean(name, self.list_commands(ctx))
             raise UsageLine(f"{ctx.command_path}: No such command {name!r}{hint}; see "
                             f"'{ctx.command_path} --help'", ctx)
         return super().resolve_command(ctx, args)

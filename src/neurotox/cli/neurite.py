@@ -86,14 +86,6 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
                       nuclei_channel=nuclei_channel, neurite_channel=neurite_channel)
     proto, params = resolve_parameters(protocol, over, source="command line")
     groups, sid = _groups_and_id(study_path, study_id, plate_dir)
-    if params.pattern:
-        from neurotox.io.plates import pattern_scheme
-
-        pattern_scheme(params.pattern)          # a misspelt placeholder is named first
-    if layout is None and not params.names_give("group"):
-        raise click.UsageError("give --layout (a CSV of well, group and/or concentration), "
-                               "or take the groups from the file names with {group} in "
-                               "--pattern")
     lay = None if layout is None else read_layout(layout, group_ids=set(groups) if groups
                                                    else None)
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
@@ -105,7 +97,7 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
                             workers=workers, scheduler=scheduler, overlays=overlays,
                             progress=not quiet, overlay_writer=od.write_bytes)
         _write(od, run)
-    n_ex = sum(1 for e in run.exclusions if e.get("what", "").startswith("field "))
+    n_ex = len(run.exclusions)
     skipped = f"; {run.unmatched} image file(s) matched no naming pattern (listed in the " \
         "manifest notes)" if run.unmatched else ""
     click.echo(f"{len(run.details['fields'])} fields, {len(run.details['wells'])} wells, "
@@ -113,12 +105,14 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
 
 
 def _write(od: Any, run: Any) -> None:
+    from neurotox.endpoints import exclusion_records
     from neurotox.imaging.overlay import plate_heatmap_png
 
     od.record.add_inputs(run.inputs)
     for msg in run.notes:
         od.record.note(msg)
-    od.record.exclusions.extend(run.exclusions)
+    od.record.exclusions.extend(run.exclusions)                     # fields, by QC
+    od.record.exclusions.extend(exclusion_records(run.endpoints))   # wells without a value
     od.write_table(run.endpoints, "endpoints")
     for name, df in run.details.items():
         od.write_table(df, name)

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
-from neurotox.errors import InputError
+from neurotox.errors import InputError, did_you_mean
 from neurotox.hcd import schema
 from neurotox.hcd.db import now_utc, who
 
@@ -258,8 +258,6 @@ def audit_log(engine: sa.Engine) -> pd.DataFrame:
 
 def check_endpoints(engine: sa.Engine, names: Iterable[str]) -> None:
     """InputError naming the first of ``names`` that the database holds no value of."""
-    import difflib
-
     names = list(names)
     if not names:
         return
@@ -267,9 +265,8 @@ def check_endpoints(engine: sa.Engine, names: Iterable[str]) -> None:
         known = set(conn.execute(sa.select(schema.result.c.endpoint).distinct()).scalars())
     for name in names:
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
             raise InputError(f"no value of endpoint {name!r} in the database"
-                             + (f" (did you mean {close[0]!r}?)" if close else ""),
+                             + did_you_mean(name, sorted(known)),
                              where="option '--endpoint'")
 
 

@@ -20,7 +20,6 @@ Example names::
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ import numpy as np
 import pandas as pd
 import tifffile
 
-from neurotox.errors import FormatError, InputError, quoted
+from neurotox.errors import FormatError, InputError, closest, did_you_mean, quoted
 from neurotox.files import check_input, check_unpacked, file_kind
 from neurotox.study import normalise_well
 
@@ -138,8 +137,8 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
         if part.startswith("{") and part.endswith("}"):
             key = part[1:-1]
             if key not in _PLACEHOLDERS:
-                close = difflib.get_close_matches(key, list(_PLACEHOLDERS), n=1)
-                hint = f" (did you mean '{{{close[0]}}}'?)" if close else ""
+                close = closest(key, _PLACEHOLDERS)
+                hint = f" (did you mean '{{{close}}}'?)" if close else ""
                 raise InputError(f"unknown placeholder {part!r}{hint} in --pattern; expected "
                                  f"one of {quoted('{' + k + '}' for k in _PLACEHOLDERS)}")
             if key in names and key != "*":
@@ -282,7 +281,6 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
         df["timepoint"] = "NA"          # a single time point is not a time series
     df = df.sort_values(["plate", "well", "field", "timepoint", "channel"])
     _check_unique_planes(df, folder)
-    _check_one_group_per_well(df, folder)
     matched = set(df["path"])
     unmatched = [p for p in images if p not in matched]
     return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched)
@@ -298,18 +296,6 @@ def _check_unique_planes(df: pd.DataFrame, folder: Path) -> None:
         raise FormatError(f"files {quoted(p.name for p in same)} are the same field "
                           f"(well {first['well']}, field {first['field']}, channel "
                           f"{first['channel']}); keep one", path=folder)
-
-
-def _check_one_group_per_well(df: pd.DataFrame, folder: Path) -> None:
-    """FormatError when file names give one well two groups."""
-    if df["group"].isna().all():
-        return
-    groups = df.groupby(["plate", "well"])["group"].unique()
-    two = groups[groups.map(len) > 1]
-    if len(two):
-        (plate, well), names = two.index[0], two.iloc[0]
-        raise FormatError(f"well {well} of plate {plate} has images of groups "
-                          f"{quoted(names)}; a well holds one group", path=folder)
 
 
 @dataclass(frozen=True)
@@ -405,8 +391,7 @@ def _plane(channel: str, option: str) -> int:
     if colour is not None:
         return colour
     if not channel.isdigit() or int(channel) < 1:
-        close = difflib.get_close_matches(channel.strip().lower(), list(COLOURS), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(channel.strip().lower(), COLOURS)
         raise InputError(f"channel {channel!r}{hint} must be a plane number (1, 2, ...) or a "
                          "colour (red, green, blue) for multi-channel and RGB images",
                          where=option)

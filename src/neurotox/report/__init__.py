@@ -15,7 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io.output import OutputDir
 from neurotox.parallel import TaskPool
 from neurotox.report.bmd import bmd_table, collect_bmds, reliability, start_bmds, trend_bmds
@@ -254,15 +254,12 @@ def _bmd_methods(bmds: dict) -> list[str]:
 
 def parse_formats(text: str | Iterable[str]) -> list[str]:
     """Parse ``"xlsx,docx"`` (or a list) into known format names, in canonical order."""
-    import difflib
-
     items = text.split(",") if isinstance(text, str) else list(text)
     names = {i.strip().lower() for i in items if i.strip()}
     unknown = sorted(names - set(FORMATS))
     if unknown:
-        close = difflib.get_close_matches(unknown[0], FORMATS, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise InputError(f"unknown report format(s) {quoted(unknown)}{hint}; expected some of "
+        raise InputError(f"unknown report format(s) {quoted(unknown)}"
+                         f"{did_you_mean(unknown[0], FORMATS)}; expected some of "
                          f"{quoted(FORMATS)}", where="option '--format'")
     if not names:
         raise InputError(f"no report format given; expected some of {quoted(FORMATS)}",

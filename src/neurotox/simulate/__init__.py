@@ -13,7 +13,7 @@ the registry. Simulators import what they need from :mod:`neurotox.assays`
 
 from __future__ import annotations
 
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.simulate.base import Simulator, register_simulator, registered, write_study_yaml
 
 __all__ = ["Simulator", "get_simulator", "list_simulators", "register_simulator",
@@ -26,12 +26,8 @@ def get_simulator(kind: str) -> Simulator:
     try:
         return registered()[kind]
     except KeyError:
-        import difflib
-
-        close = difflib.get_close_matches(kind, list(registered()), n=1)
-        raise InputError(f"unknown simulation kind {kind!r}" + (
-            f" (did you mean {close[0]!r}?)" if close else "")
-            + f"; known: {quoted(registered())}") from None
+        raise InputError(f"unknown simulation kind {kind!r}{did_you_mean(kind, registered())}"
+                         f"; known: {quoted(registered())}") from None
 
 
 def list_simulators() -> list[Simulator]:

@@ -6,7 +6,6 @@ are :data:`RESULT_COLUMNS` and :data:`DECISION_COLUMNS`, in that order.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -16,7 +15,7 @@ import pandas as pd
 
 from neurotox import endpoints
 from neurotox.endpoints import Endpoint
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.stats import ancova
 from neurotox.stats import censored as cens
 from neurotox.stats.mixed import repeated_measures_row, repeated_measures_tasks
@@ -215,11 +214,8 @@ def groups_from_table(table: pd.DataFrame, control: str | None = None, *,
     first = table.groupby("group", sort=True)[["dose", "dose_unit"]].first()
     first = first.sort_values("dose", kind="stable")
     if control is not None and control not in first.index:
-        close = [g for g in first.index if g.lower() == control.lower()
-                 or g.lstrip("0") == control.lstrip("0")] or \
-            difflib.get_close_matches(control, list(first.index), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise InputError(f"control group {control!r}{hint} is not in the EndpointTable "
+        raise InputError(f"control group {control!r}{did_you_mean(control, first.index)} is "
+                         f"not in the EndpointTable "
                          f"(groups: {quoted(first.index)})", path=path, where="column 'group'")
     control = first.index[0] if control is None else control
     return [Group.model_construct(id=g, label=g, dose=float(row["dose"]),

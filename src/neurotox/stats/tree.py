@@ -358,12 +358,13 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
     """
     plan = plan or StatisticsPlan()
     unordered = ""
-    if plan.trend_test and doses is not None and len(doses) >= 2 and \
-            not np.all(np.diff(np.asarray(doses, dtype=float)) > 0):
+    dose_values = None if doses is None else np.asarray(doses, dtype=float)
+    if plan.trend_test and dose_values is not None and len(dose_values) >= 2 and \
+            not np.all(np.diff(dose_values) > 0):
         # a dose-trend test needs groups in increasing dose order (not: sham, model, drug)
         plan = plan.model_copy(update={"trend_test": False})
         unordered = ("no trend test: every group has the same dose (or none)"
-                     if np.all(np.asarray(doses, dtype=float) == doses[0]) else
+                     if np.all(dose_values == dose_values[0]) else
                      "no trend test: the groups are not ordered by increasing dose")
     groups = [np.asarray(s, dtype=float).ravel() for s in samples]
     sided = "two" if alternative == "two-sided" else "one"

@@ -10,7 +10,6 @@ kept as excluded rows ("not recorded"), never dropped silently.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 
@@ -21,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.battery.common import Recorder, one_input, subjects_of
 from neurotox.assays.battery.fob_items import ITEMS, FobItem, by_column
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io import battery as io
 from neurotox.study import AssaySpec, Study
 
@@ -73,9 +72,7 @@ class _Cell:
 
 def _did_you_mean(name: str, known: Iterable[str]) -> str:
     base = _TRIAL.match(name)
-    close = difflib.get_close_matches(base.group("item") if base else name, list(known), n=1,
-                                      cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    return did_you_mean(base.group("item") if base else name, known)
 
 
 def map_columns(df: pd.DataFrame, params: FobParameters) -> dict[str, list[str]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass
 
@@ -10,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.neurite.params import NeuriteParameters
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError, did_you_mean, quoted
+from neurotox.io.plates import FieldSource
 
 
 @dataclass
@@ -74,8 +74,7 @@ def join_layout(wells: pd.DataFrame, layout: pd.DataFrame,
                          "in the layout")
     names = {g.group for g in info.values() if g is not None}
     if params.control_group and groups is None and params.control_group not in names:
-        close = difflib.get_close_matches(params.control_group, sorted(names), n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(params.control_group, sorted(names))
         raise InputError(f"control_group {params.control_group!r}{hint} is not a group of "
                          f"the plate (groups: {quoted(names)})", where="parameter 'control_group'")
     out = wells[wells["well"].isin(lay.index)].copy()
@@ -104,7 +103,8 @@ def normalise_to_control(wells: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 
 
 
-def layout_from_names(sources: list, groups: dict[str, GroupInfo] | None) -> pd.DataFrame:
+def layout_from_names(sources: list[FieldSource],
+                      groups: dict[str, GroupInfo] | None) -> pd.DataFrame:
     """A plate layout (well, group) from the groups the file names give (``{group}``).
 
     Raises
@@ -125,8 +125,7 @@ def layout_from_names(sources: list, groups: dict[str, GroupInfo] | None) -> pd.
                              f"study (defined: {quoted(groups)})", path=s.neurite.path)
         if by_well.setdefault(s.well, s.group) != s.group:
             raise InputError(f"well {s.well} has images of groups {by_well[s.well]!r} and "
-                             f"{s.group!r} (plates differ); a layout from file names needs "
-                             "one group per well", path=s.neurite.path)
+                             f"{s.group!r}; a well holds one group", path=s.neurite.path)
     return pd.DataFrame({"well": list(by_well), "group": list(by_well.values()),
                          "blank": False})
 

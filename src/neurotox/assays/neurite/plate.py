@@ -28,7 +28,6 @@ from neurotox.assays.neurite.tables import (
     masked_note,
     well_table,
 )
-from neurotox.endpoints import exclusion_records
 from neurotox.errors import InputError, quoted
 from neurotox.imaging.channels import blank_reason, swapped_channels
 from neurotox.io.plates import (
@@ -253,7 +252,6 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
     exclusions = [{"what": f"field {r.plate}/{r.well}/s{r.field}", "timepoint": r.timepoint,
                    "reason": r.exclusion_reason, "rule": "protocol QC"}
                   for r in fields[fields["excluded"]].itertuples()]
-    exclusions += exclusion_records(table)          # wells without a value
     overlay_files = {overlay_name(o.source): o.overlay for o in outputs
                      if o.overlay is not None}
     inputs = sorted({p for t in tasks for p in _paths(t.source)})

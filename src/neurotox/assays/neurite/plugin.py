@@ -39,8 +39,7 @@ def _run(study: Study, spec: AssaySpec, params: BaseModel) -> AssayResult:
     layout = _study_layout(study, spec, params)
     run = analyse_plate(plate_dir, layout, params, study_id=study.study_id,
                         groups=_study_groups(study), workers=params.workers)
-    notes = run.notes + [f"excluded {e['what']}: {e['reason']}" for e in run.exclusions
-                         if "what" in e]        # endpoint rows: recorded by the pipeline
+    notes = run.notes + [f"excluded {e['what']}: {e['reason']}" for e in run.exclusions]
     return AssayResult(endpoints=run.endpoints, details=run.details, notes=notes,
                        inputs=run.inputs)
 

@@ -9,7 +9,6 @@ samples) are listed in the notes and stay out of the EndpointTable.
 
 from __future__ import annotations
 
-import difflib
 import math
 import re
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from neurotox.assays.neurochem.params import CommonParameters
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io.neurochem.samples import is_sample_sheet, label, read_sample_sheet
 from neurotox.study import Study
 
@@ -92,10 +91,9 @@ class SampleMap:
         unknown = set(self.pattern.groupindex) - {"subject", "matrix", "timepoint"}
         if unknown:
             name = sorted(unknown)[0]
-            close = difflib.get_close_matches(name, ["subject", "matrix", "timepoint"], n=1)
             raise InputError(f"samples.pattern has a group {name!r}; groups may be 'subject', "
                              "'matrix' and 'timepoint'"
-                             + (f" (did you mean {close[0]!r}?)" if close else ""),
+                             + did_you_mean(name, ["subject", "matrix", "timepoint"]),
                              where="parameter 'samples.pattern'")
 
     def lookup(self, plate: str, sample: str) -> SampleInfo | None:
