@@ -103,9 +103,9 @@ CASES = [
     Case("img-same-image-both-channels", plate(**{"P1_A01_s1_w1.tif": _field(0)[1]}), nt(),
          "the nuclear channel (P1_A01_s1_w1.tif) and the neurite channel (P1_A01_s1_w2.tif) "
          "hold the same image", "img/P1_A01_s1_w2.tif"),
-    Case("img-pixel-size-differs",
-         plate(**{NEU: tif(_u16, pixel_size=0.325), NUC: tif(_u16, pixel_size=0.325)}), nt(),
-         "pixel size 0.325 µm differs from 0.65 µm of P1_A01_s1_w2.tif; give --pix", f"img/{NEU}"),
+    Case("img-pixel-size-differs", plate(**{NEU: tif(_u16, pixel_size=0.325)}), nt(),
+         "pixel sizes 0.325 and 0.65 µm differ between the channels of field P1/A02/s1; "
+         "give --pixel-size", f"img/{NEU}"),
     Case("img-no-images", {"layout.csv": LAYOUT, "img/readme.txt": "nothing"}, nt(),
          "no image files (.tif, .tiff, .png, .jpg, .jpeg) in the plate folder", "img"),
     Case("img-unparsable-names", {"layout.csv": LAYOUT, "img/foo.tif": _field(0)[0]}, nt(),

@@ -121,3 +121,21 @@ def test_a_control_group_that_is_no_group_is_an_error(named_folder):
                                          r"not a group of the plate"):
         analyse_plate(folder, None, _params(control_group="DMS0"), study_id="S1", workers=1,
                       overlays="none")
+
+
+def test_fields_at_two_magnifications_are_each_measured_at_their_own(tmp_path):
+    """Images taken at 0.65 and 0.325 µm/px (their ImageJ calibration): lengths in µm."""
+    truth = {}
+    for i, px in ((1, 0.65), (2, 0.325), (3, 0.65), (4, 0.325)):
+        f = synthetic_field(300 + i, shape=(384, 384) if px == 0.65 else (768, 768),
+                            pixel_size=px, n_cells=8)
+        tifffile.imwrite(tmp_path / f"SH_DMSO_{i}.tif", np.stack([f.nuclei, f.neurites]),
+                         imagej=True, resolution=(1 / px, 1 / px),
+                         metadata={"unit": "um", "axes": "CYX"})
+        truth[f"DMSO-{i}"] = f.truth["total_neurite_length_um"]
+    run = analyse_plate(tmp_path, None, _params(), study_id="S1", workers=1, overlays="none")
+    fields = run.details["fields"].set_index("well")
+    for well, length in truth.items():
+        assert fields.loc[well, "total_neurite_length_um"] == pytest.approx(length, rel=0.15)
+    assert any("each measured at its own: 0.325 µm (2 field(s)), 0.65 µm (2 field(s))" in n
+               for n in run.notes)

@@ -54,39 +54,50 @@ class NeuriteRun:
     unmatched: int = 0
 
 
-def _pixel_size(sources: list[FieldSource], params: NeuriteParameters,
-                notes: list[str]) -> float:
-    """The plate's pixel size: ``--pixel-size``, else the first calibrated file's.
+def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
+                 notes: list[str]) -> list[float]:
+    """The pixel size of each field: ``--pixel-size``, else the field's own calibration.
 
-    Files without a usable calibration get that value too (a warning names them);
-    a file whose calibration differs is an error.
+    Fields whose files carry no usable calibration get the first calibrated
+    file's value (a warning names them). Fields calibrated differently (images
+    taken at two magnifications) are each measured at their own pixel size, as
+    every read-out is in µm; a note lists the sizes.
 
     Raises
     ------
     InputError
-        No file has a calibration, or two files disagree.
+        No file has a calibration, or the two channels of one field disagree.
 
     """
     if params.pixel_size_um is not None:
-        return params.pixel_size_um
-    paths = [p.path for s in sources for p in (s.neurite, s.nuclei) if p is not None]
-    values = {path: pixel_size_um(path) for path in dict.fromkeys(paths)}
-    known = [(path, v) for path, v in values.items() if v is not None]
+        return [params.pixel_size_um] * len(sources)
+    own: list[float | None] = []
+    for s in sources:
+        values = {p.path: pixel_size_um(p.path) for p in (s.neurite, s.nuclei) if p is not None}
+        found = [v for v in values.values() if v is not None]
+        if found and not np.allclose(found, found[0], rtol=1e-3):
+            raise InputError(f"pixel sizes {' and '.join(f'{v:.4g}' for v in found)} µm "
+                             f"differ between the channels of field {s.key}; give "
+                             "--pixel-size", path=s.neurite.path)
+        own.append(found[0] if found else None)
+    known = [(s, v) for s, v in zip(sources, own, strict=True) if v is not None]
     if not known:
         raise InputError("pixel size not found in the image metadata; give --pixel-size "
-                         "(µm per pixel)", path=paths[0])
-    ref, px = known[0]
-    notes.append(f"pixel size {px:.4g} µm taken from the metadata of {ref.name}")
-    for path, value in known:
-        if not np.isclose(value, px, rtol=1e-3):
-            raise InputError(f"pixel size {value:.4g} µm differs from {px:.4g} µm of "
-                             f"{ref.name}; give --pixel-size", path=path)
-    missing = [path.name for path, v in values.items() if v is None]
+                         "(µm per pixel)", path=sources[0].neurite.path)
+    ref, px = known[0][0].neurite.path, known[0][1]
+    sizes = sorted({round(v, 4) for _, v in known})
+    if len(sizes) == 1:
+        notes.append(f"pixel size {px:.4g} µm taken from the metadata of {ref.name}")
+    else:
+        count = {v: sum(1 for _, w in known if round(w, 4) == v) for v in sizes}
+        notes.append("fields calibrated at different pixel sizes, each measured at its own: "
+                     + ", ".join(f"{v:g} µm ({n} field(s))" for v, n in count.items()))
+    missing = [s.neurite.path.name for s, v in zip(sources, own, strict=True) if v is None]
     if missing:
-        notes.append(f"warning: {len(missing)} file(s) without a usable pixel-size "
+        notes.append(f"warning: {len(missing)} field(s) without a usable pixel-size "
                      f"calibration ({quoted(missing, limit=5)}) taken as {px:.4g} µm like "
                      f"{ref.name}; give --pixel-size if that is wrong")
-    return px
+    return [px if v is None else v for v in own]
 
 
 def check_first_field(source: FieldSource) -> str | None:
@@ -168,9 +179,10 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
         raise InputError("non_neuronal 'channel' needs a third image channel, which plate runs "
                          "do not read yet; use 'all' or 'larger', or analyse_field("
                          "non_neuronal_image=...) from Python")
-    px = _pixel_size(sources, params, notes)
+    sizes = _pixel_sizes(sources, params, notes)
     settings = params.settings()
-    return ([FieldTask(s, px, settings, overlays, params) for s in sources], notes,
+    return ([FieldTask(s, px, settings, overlays, params)
+             for s, px in zip(sources, sizes, strict=True)], notes,
             len(index.unmatched))
 
 
