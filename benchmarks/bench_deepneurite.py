@@ -186,11 +186,15 @@ def with_settings(params, assignments: list[str]):
     """Field settings of the protocol ``params`` with ``KEY=VALUE`` changes, validated."""
     from pydantic import ValidationError
 
+    from neurotox.errors import did_you_mean
+
+    known = type(params).model_fields
     changes = {}
     for text in assignments:
         key, sep, value = text.partition("=")
-        if not sep or key not in type(params).model_fields:
-            sys.exit(f"--set {text!r}: expected KEY=VALUE with KEY a protocol parameter")
+        if not sep or key not in known:
+            sys.exit(f"--set {text!r}: expected KEY=VALUE with KEY a protocol parameter"
+                     + did_you_mean(key, known))
         changes[key] = None if value.lower() in ("none", "null") else value
     try:
         return type(params).model_validate({**params.model_dump(), **changes}).settings()
