@@ -42,6 +42,11 @@ class FieldSettings:
         Wide structures of at least this area are somata (cell bodies in the
         neurite channel); smaller wide spots are varicosities, crossings or
         debris and stay part of the neurites they lie on.
+    soma_min_core_um
+        Somata must also hold a disk this wide (µm; the structure's largest
+        inscribed diameter), e.g. 1.5 x the widest neurite: the wide halo that
+        runs along a bright thick dendrite is a strip, not a soma, however long.
+        None: area alone decides.
     non_neuronal
         Which somata of the neurite channel are non-neuronal cells: ``none``,
         ``all``, ``larger`` (area above ``non_neuronal_min_area_um2``) or
@@ -100,6 +105,7 @@ class FieldSettings:
     neurite_max_width_um: float | None = None
     soma_min_width_um: float = 8.0
     soma_min_area_um2: float = 80.0
+    soma_min_core_um: float | None = None
     non_neuronal: str = "none"
     non_neuronal_min_area_um2: float | None = None
     non_neuronal_process_um: float = 0.0

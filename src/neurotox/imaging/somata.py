@@ -36,7 +36,8 @@ class NonNeuronal(StrEnum):
     CHANNEL = "channel"
 
 
-def find_somata(wide: np.ndarray, *, min_area: float) -> tuple[np.ndarray, np.ndarray]:
+def find_somata(wide: np.ndarray, *, min_area: float,
+                min_core: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Label the wide structures of at least ``min_area`` pixels as somata.
 
     Parameters
@@ -45,6 +46,12 @@ def find_somata(wide: np.ndarray, *, min_area: float) -> tuple[np.ndarray, np.nd
         Boolean mask of wide bright structures.
     min_area
         Smallest soma area in pixels.
+    min_core
+        Smallest core width in pixels: the diameter of the widest disk that
+        fits inside the structure, holes filled (twice its largest distance
+        to the outside).
+        A soma is round; the wide halo along a bright thick dendrite is a
+        strip, however long. None: area alone decides.
 
     Returns
     -------
@@ -61,6 +68,10 @@ def find_somata(wide: np.ndarray, *, min_area: float) -> tuple[np.ndarray, np.nd
     areas[0] = 0
     big = areas >= min_area
     big[0] = False
+    if min_core is not None:
+        depth = ndi.distance_transform_edt(fill_holes(wide))    # a dark nucleus is inside
+        core = 2.0 * np.asarray(ndi.maximum(depth, lab, np.arange(n + 1)))
+        big &= core >= min_core
     somata = (np.cumsum(big) * big).astype(np.int32)[lab]      # kept labels renumbered 1..k
     filled = fill_holes(somata > 0)
     somata = _fill_labels(somata, filled)
