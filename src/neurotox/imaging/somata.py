@@ -69,8 +69,12 @@ def find_somata(wide: np.ndarray, *, min_area: float,
     big = areas >= min_area
     big[0] = False
     if min_core is not None:
-        depth = ndi.distance_transform_edt(fill_holes(wide))    # a dark nucleus is inside
-        core = 2.0 * np.asarray(ndi.maximum(depth, lab, np.arange(n + 1)))
+        # measured with holes filled: a dark nucleus is inside its soma
+        whole = fill_holes(wide)
+        whole_lab, m = label(whole, connectivity=2, return_num=True)
+        depth = ndi.distance_transform_edt(whole)
+        whole_core = 2.0 * np.asarray(ndi.maximum(depth, whole_lab, np.arange(m + 1)))
+        core = np.asarray(ndi.maximum(whole_core[whole_lab], lab, np.arange(n + 1)))
         big &= core >= min_core
     somata = (np.cumsum(big) * big).astype(np.int32)[lab]      # kept labels renumbered 1..k
     filled = fill_holes(somata > 0)
