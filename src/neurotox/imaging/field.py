@@ -134,7 +134,7 @@ def _with_spread(cells: _Cells, neurite_bc: np.ndarray, noise: float, s: FieldSe
 
     width = _pixels(s.neurite_width_um, px)
     spread = spread_areas(neurite_bc, noise=noise, min_width=_pixels(s.spread_min_width_um, px),
-                          sigma=neurite_scale(width), margin=width)
+                          sigma=neurite_scale(width), margin=width, nuclei=cells.nuclei.labels)
     bodies, orphan = join_spread(cells.bodies, spread)
     return _Cells(cells.nuclei, bodies, cells.other & (bodies == 0), cells.n_other, orphan)
 

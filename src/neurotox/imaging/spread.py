@@ -33,7 +33,8 @@ SPREAD_CONTRAST = 3.0
 
 
 def spread_areas(image: np.ndarray, *, noise: float, min_width: float, sigma: float,
-                 margin: float, contrast: float = SPREAD_CONTRAST) -> np.ndarray:
+                 margin: float, nuclei: np.ndarray | None = None,
+                 contrast: float = SPREAD_CONTRAST) -> np.ndarray:
     """Marker-positive regions at least ``min_width`` pixels across, with an outline margin.
 
     Parameters
@@ -52,6 +53,10 @@ def spread_areas(image: np.ndarray, *, noise: float, min_width: float, sigma: fl
     margin
         The area is grown by this many pixels (the outline, where the ridge
         filter answers to the cell's edge and its edge fibres).
+    nuclei
+        Nuclear labels: nuclei (grown by ``margin``) count as marker-positive.
+        A cytoplasmic marker leaves the nucleus dark, and a flat cell's
+        nucleus must not break its spread area in two.
     contrast
         Marker-positive threshold in noise sigmas.
 
@@ -70,6 +75,8 @@ def spread_areas(image: np.ndarray, *, noise: float, min_width: float, sigma: fl
     """
     smoothed = ndi.gaussian_filter(np.asarray(image, np.float32), sigma)
     positive = smoothed > contrast * noise
+    if nuclei is not None and nuclei.any():
+        positive |= ndi.distance_transform_edt(nuclei == 0) <= margin
     radius = min_width / 2
     if not positive.any():
         return positive
