@@ -44,9 +44,15 @@ class FieldSettings:
         debris and stay part of the neurites they lie on.
     soma_min_core_um
         Somata must also hold a disk this wide (µm; the structure's largest
-        inscribed diameter), e.g. 1.5 x the widest neurite: the wide halo that
+        inscribed diameter), e.g. 5 µm where dendrites reach 3 µm: the wide halo that
         runs along a bright thick dendrite is a strip, not a soma, however long.
         None: area alone decides.
+    spread_min_width_um
+        Two-channel fields: marker-positive regions of the neurite channel at
+        least this wide (a disc this wide fits inside) are spread cell area,
+        cell body and not neurite (flat, substrate-adherent cells whose
+        cytoskeletal fibres would be traced as a honeycomb); wider than a
+        neuronal soma. None = off. See :mod:`neurotox.imaging.spread`.
     non_neuronal
         Which somata of the neurite channel are non-neuronal cells: ``none``,
         ``all``, ``larger`` (area above ``non_neuronal_min_area_um2``) or
@@ -106,6 +112,7 @@ class FieldSettings:
     soma_min_width_um: float = 8.0
     soma_min_area_um2: float = 80.0
     soma_min_core_um: float | None = None
+    spread_min_width_um: float | None = None
     non_neuronal: str = "none"
     non_neuronal_min_area_um2: float | None = None
     non_neuronal_process_um: float = 0.0
