@@ -30,7 +30,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 import re
 import unicodedata
@@ -43,8 +42,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
 
+from neurotox.delimited import read_table
 from neurotox.errors import InputError, did_you_mean, quoted
-from neurotox.files import check_nul, read_bytes
 from neurotox.vocab import Sex, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
 
@@ -463,25 +462,22 @@ def resolve_inside(folder: Path, relpath: str, *, what: str, study_file: Path) -
 
 
 def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFrame:
-    """Read a small CSV of strings, check required columns, strip whitespace."""
+    """Read a small CSV of strings, check required columns, strip whitespace.
+
+    Read as labs save it (:func:`neurotox.delimited.read_table`): UTF-8, UTF-16 or
+    Windows-1252; ``,``, ``;`` or tab; decimal commas in ``;``/tab files. How it
+    was read is in ``df.attrs["dialect"]``.
+    """
     if not path.exists():
         raise InputError(f"{what} file not found", path=path)
-    try:
-        text = read_bytes(path).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("file is not UTF-8 text", path=path) from None
-    check_nul(text, path, sep=",")
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                         skip_blank_lines=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot parse as CSV: {str(exc).strip()}", path=path) from None
-    df.columns = [str(c).strip() for c in df.columns]
+    table = read_table(path)
+    df = table.data
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputError(f"expected column(s) {quoted(missing)}, found {quoted(df.columns)}",
                          path=path)
-    return df.apply(lambda s: s.str.strip())
+    df.attrs["dialect"] = table.describe()
+    return df
 
 
 def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFrame:
