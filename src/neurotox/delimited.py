@@ -36,9 +36,11 @@ DELIMITERS = (",", ";", "\t")
 
 #: A number written with a decimal comma, optionally with dots grouping thousands.
 _COMMA_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+([eE][+-]?\d+)?$")
-_PLAIN_NUMBER = re.compile(r"^[+-]?\d+([eE][+-]?\d+)?$")
-#: Cells that stand for a missing value in exports (compared in lower case).
-_MISSING = {"", "-", "na", "n/a", "#n/a", "nan", "none", "."}
+_POINT_NUMBER = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+#: Columns holding identifiers, never numbers (names compared as letters only).
+ID_COLUMNS = {"subject", "subjectid", "animal", "animalid", "group", "groupid", "sample",
+              "sampleid", "well", "wellid", "plate", "plateid", "id", "label", "name",
+              "batch", "litter", "dam", "cage", "arena", "location"}
 
 
 def guess_encoding(raw: bytes) -> str:
@@ -132,22 +134,21 @@ def decimal_commas(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Numbers written with a decimal comma (``21,5``, ``1.234,5``) as decimal points.
 
     For tables of strings from ``;``- or tab-delimited files (a ``,`` file cannot
-    hold an unquoted decimal comma). Only columns whose every cell is a number,
-    blank or a missing-value mark change, so that identifiers such as a group
-    ``0,5`` in a column of names stay as written. Returns the table and the
-    number of cells changed.
+    hold an unquoted decimal comma). Identifier columns (:data:`ID_COLUMNS`: a
+    group ``0,5`` stays as written) and columns that also hold numbers with a
+    decimal point (which convention would they follow?) are left alone; vendor
+    marks (``OVRFLW``, ``<LLOQ``) beside the numbers do not matter. Returns the
+    table and the number of cells changed.
     """
     changed = 0
 
     def fix(s: pd.Series) -> pd.Series:
         nonlocal changed
+        if re.sub(r"[^a-z]", "", str(s.name).lower()) in ID_COLUMNS:
+            return s
         text = s.astype(str).str.strip()
         hit = text.str.match(_COMMA_NUMBER)
-        if not hit.any():
-            return s
-        other = text[~hit]
-        numeric = other.str.match(_PLAIN_NUMBER) | other.str.lower().isin(_MISSING)
-        if not numeric.all():
+        if not hit.any() or text.str.match(_POINT_NUMBER).any():
             return s
         changed += int(hit.sum())
         fixed = text[hit].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)

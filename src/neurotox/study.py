@@ -57,6 +57,13 @@ def normalise_unit(unit: str) -> str:
     return " ".join(unit.split()).replace(GREEK_MU, MICRO_SIGN)
 
 
+def not_boolean(v: Any) -> Any:
+    """``v``, refusing ``true``/``false`` where a number is meant (pydantic reads True as 1)."""
+    if isinstance(v, bool):
+        raise ValueError("expected a number, not a true/false value")
+    return v
+
+
 class Group(BaseModel):
     """A dose group."""
 
@@ -70,6 +77,11 @@ class Group(BaseModel):
     #: Which test item the group received, in studies of several (screens of many
     #: chemicals); doses are ordered within each test item.
     test_item: str | None = Field(default=None, min_length=1)
+
+    @field_validator("dose", mode="before")
+    @classmethod
+    def _dose_is_a_number(cls, v: Any) -> Any:
+        return not_boolean(v)
 
     @field_validator("dose_unit")
     @classmethod
@@ -244,6 +256,11 @@ class DoseConclusion(BaseModel):
     sex: Sex = Sex.NA
     basis: str = ""
 
+    @field_validator("dose", mode="before")
+    @classmethod
+    def _dose_is_a_number(cls, v: Any) -> Any:
+        return not_boolean(v)
+
 
 class QaInspection(BaseModel):
     """One QA inspection listed in the quality assurance statement."""
@@ -366,6 +383,11 @@ class StudySpec(BaseModel):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"group id {dup[0]!r} is defined more than once")
+        labels = [g.label.strip().casefold() for g in self.groups]
+        same = [g for g in self.groups if labels.count(g.label.strip().casefold()) > 1]
+        if same:   # tables and figures head their columns with the labels
+            raise ValueError(f"groups {quoted(g.id for g in same)} have the same label "
+                             f"{same[0].label!r}; give each group its own label")
         n_control = sum(g.control for g in self.groups)
         if n_control == 0:
             raise ValueError("no group has 'control: true'")
