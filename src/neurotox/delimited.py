@@ -189,7 +189,11 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
 
     path = Path(path)
     if text is None:
-        text, encoding = decode(read_bytes(path), path)
+        raw = read_bytes(path)
+        if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+            raise FormatError("this is a spreadsheet workbook (xlsx/xls), not a text table; "
+                              "save it as CSV", path=path)
+        text, encoding = decode(raw, path)
     lines = text.splitlines()[skiprows:]
     first = next((n for n, line in enumerate(lines) if line.strip()), None)
     if sep is None:
