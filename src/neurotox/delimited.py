@@ -107,22 +107,23 @@ def check_header_names(header: Sequence[object], path: str | Path, *,
         seen[name] = k
 
 
-def check_repeated_header(rows: Sequence[Sequence[object]], header: Sequence[object],
-                          path: str | Path, *, first_row: int = 2) -> None:
-    """FormatError at the first data row that repeats the header (exports joined).
+def check_repeated_header(df: pd.DataFrame, path: str | Path, *, first_row: int = 2) -> None:
+    """FormatError at the first row of ``df`` (strings) that repeats its header.
 
-    ``rows`` are the data rows below the header; ``first_row`` is the row number of
-    the first one (the header is row 1).
+    Two exports joined into one file carry the second header as a data row.
+    ``first_row`` is the row number of the first data row (the header is row 1).
     """
-    names = [str(c).strip() for c in header if str(c).strip()]
-    if len(names) < 2:
+    names = [c for c in df.columns if str(c).strip()]
+    if len(names) < 2 or df.empty:
         return
-    for i, row in enumerate(rows):
-        cells = [str(c).strip() for c in row if str(c).strip()]
-        if cells == names:
-            raise FormatError("this row repeats the header line (two exports joined into "
-                              "one file?); remove it, or give the exports as separate files",
-                              path=path, where=f"row {first_row + i}")
+    same = df[names[0]] == names[0]
+    for c in names[1:]:
+        same &= df[c] == c
+    if same.any():
+        i = int(same.to_numpy().nonzero()[0][0])
+        raise FormatError("this row repeats the header line (two exports joined into "
+                          "one file?); remove it, or give the exports as separate files",
+                          path=path, where=f"row {first_row + i}")
 
 
 def looks_like_decimal_comma(cell: str) -> bool:
@@ -213,9 +214,11 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
              and not df[c].astype(str).str.strip().any()]
     df = df.drop(columns=empty)
     df.columns = [str(c).strip() for c in df.columns]
-    df = df.apply(lambda s: s.astype(str).str.strip())
-    check_repeated_header(list(df.itertuples(index=False)), df.columns, path,
-                          first_row=skiprows + 2)
+    blank = " " if sep == "\t" else " \t"
+    d = re.escape(sep)
+    if re.search(rf"[{blank}]({d}|\r?$)|(^|{d})[{blank}]", text, re.M):   # a padded cell
+        df = df.apply(lambda s: s.str.strip())
+    check_repeated_header(df, path, first_row=skiprows + 2)
     n = 0
     if sep != ",":
         df, n = decimal_commas(df)
