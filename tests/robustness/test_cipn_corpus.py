@@ -140,3 +140,39 @@ def test_hot_plate_sheets_as_labs_save_them(tmp_path, name, data):
     text', 'unknown sheet format .xls', 'sheet has no data rows')."""
     run_ok({**BASE, name: data}, args(name, "hot-plate"), tmp_path)
     assert _latencies(tmp_path) == {"C1": 12.5, "C2": 30.0, "T1": 8.0, "T2": 9.5}
+
+
+def _titled_sheet(bad: str | None = None) -> bytes:
+    """The hot-plate sheet under a merged title row and an empty row (header on row 3)."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Hot plate, study CIPN-1"])
+    ws.merge_cells("A1:D1")
+    ws.append([])
+    for row in csv_rows(HP):
+        ws.append(row)
+    if bad:
+        ws["D5"] = bad   # C2's latency
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_title_rows_above_the_header(tmp_path):
+    """A merged title row above the table: the header is found on row 3, the latencies
+    are right, and the notes say so (before: 'expected subject column(s)')."""
+    manifest = run_ok({**BASE, "hp.xlsx": _titled_sheet()}, args("hp.xlsx", "hot-plate"),
+                      tmp_path)
+    assert "hp.xlsx: header on row 3, below 2 title row(s)" in manifest["notes"]
+    assert _latencies(tmp_path) == {"C1": 12.5, "C2": 30.0, "T1": 8.0, "T2": 9.5}
+
+
+def test_title_rows_keep_spreadsheet_row_numbers(tmp_path):
+    run_case(Case("hp-title-rows-bad-cell", {**BASE, "hp.xlsx": _titled_sheet("slow")},
+                  args("hp.xlsx", "hot-plate"),
+                  "row 5, column 'value': expected a number, found 'slow'", "hp.xlsx"),
+             tmp_path)

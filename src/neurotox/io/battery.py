@@ -117,8 +117,26 @@ def _pick_sheet(book: dict[str, pd.DataFrame], sheet: str | None, path: Path) ->
         sheet = _first_sheet_with_data(book, path)
     if sheet not in book:
         raise FormatError(f"expected sheet {sheet!r}, found {quoted(book)}", path=path)
-    check_header_names(list(book[sheet].columns), path, line=1)
-    return book[sheet].fillna("")
+    return _below_title_rows(book[sheet].fillna(""), path)
+
+
+def _below_title_rows(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The table under title rows: a sheet whose first rows hold one cell each (a study
+    title, often merged across the table) has its header on the first row with two or
+    more cells. ``attrs['header_row']`` is the header's spreadsheet row number."""
+    header_row = 1
+    names = [str(c) for c in df.columns]
+    if sum(1 for c in names if c.strip() and not c.startswith("Unnamed:")) <= 1 < len(names):
+        filled = (df.astype(str).apply(lambda s: s.str.strip()) != "").sum(axis=1)
+        at = next((i for i, n in enumerate(filled.head(20)) if n >= 2), None)
+        if at is not None:
+            header_row = at + 2
+            df = df.iloc[at + 1:].set_axis([str(c).strip() for c in df.iloc[at]], axis=1)
+            note(f"{path.name}: header on row {header_row}, below {header_row - 1} title "
+                 "row(s)")
+    check_header_names(list(df.columns), path, line=header_row)
+    df.attrs["header_row"] = header_row
+    return df
 
 
 def read_sheet(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
@@ -143,12 +161,13 @@ def read_sheet(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
         raise FormatError(f"expected a CSV/TSV text table or an xlsx/xls workbook, found a "
                           f"{kind} file", path=path)
     df = reader(path, sheet)
+    header_row = df.attrs.get("header_row", 1)
     header = list(df.columns)
     df.columns = [_column_name(c) for c in df.columns]
     df = _apply_aliases(df)
     check_distinct_columns(header, list(df.columns), path)
     df = df.astype(str).apply(lambda s: s.str.strip())
-    df["row"] = np.arange(len(df)) + 2
+    df["row"] = np.arange(len(df)) + header_row + 1
     df = df[(df.drop(columns="row") != "").any(axis=1)].reset_index(drop=True)
     if df.empty:
         raise InputError("sheet has no data rows", path=path)
