@@ -205,6 +205,15 @@ CASES = [
     Case("nor-absurdly-large-time", nor(NOR_ROW, "C2,test,1e308,12,L"), nor_args(),
          "nor.csv:row 5, endpoint 'nor_exploration_novel', value: value 1e+308 is too large",
          "nor.csv"),
+    Case("nor-param-true-for-a-number", nor_file(NOR),
+         nor_args("nor.csv", "--param", "min_test_exploration_s=true"),
+         "--param, key 'min_test_exploration_s': expected a number, not a true/false value",
+         "--param"),
+    Case("nor-study-parameter-true", {**nor_file(NOR), "study.yaml": STUDY + (
+        "assays:\n  - {assay: nor, protocol: nor-standard, input: nor.csv, "
+        "parameters: {min_test_exploration_s: true}}\n")}, nor_args("nor.csv"),
+         "key 'parameters.min_test_exploration_s': expected a number, not a true/false",
+         "study.yaml"),
     Case("nor-password-protected-xlsx", nor_file(ENCRYPTED_XLSX, "nor.xlsx"),
          nor_args("nor.xlsx"), "the workbook is password-protected (encrypted)", "nor.xlsx"),
     Case("nor-old-xls-workbook", nor_file(OLD_XLS, "nor.xls"), nor_args("nor.xls"),
