@@ -79,14 +79,15 @@ def delimiter_name(sep: str) -> str:
 
 
 def decode(raw: bytes, path: str | Path) -> tuple[str, str]:
-    """The text of a whole file (byte-order mark removed) and the encoding used."""
+    """The text of a whole file (byte-order marks removed) and the encoding used."""
     encoding = guess_encoding(raw)
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         raise InputError(f"cannot decode as {encoding} text (byte {exc.start})",
                          path=path) from None
-    return text.lstrip("\ufeff"), encoding
+    # a byte-order mark further down is a second export pasted on: never data
+    return text.replace("\ufeff", ""), encoding
 
 
 def check_header_names(header: Sequence[object], path: str | Path, *,
@@ -158,6 +159,25 @@ def decimal_commas(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return df.apply(fix), changed
 
 
+def _without_empty_tail(text: str, sep: str) -> str:
+    """``text`` less the delimiters that end every non-blank line.
+
+    A sheet saved with formatting far to the right ends each line in thousands of
+    delimiters (16 383 for a whole Excel row): columns with neither a name nor a
+    value, which cost pandas minutes. Files with quotes are left to pandas (a
+    quoted cell may hold a line break).
+    """
+    if '"' in text or not text.rstrip().endswith(sep):
+        return text
+    lines = text.splitlines()
+    k = min((len(line) - len(line.rstrip(sep)) for line in lines if line.strip(sep + " ")),
+            default=0)
+    if k == 0:
+        return text
+    return "\n".join(line[:-k] if line.strip(sep + " ") else line.rstrip(sep)
+                     for line in lines) + "\n"
+
+
 @dataclass
 class Table:
     """A delimited text table read by :func:`read_table`: strings, and how it was read."""
@@ -186,6 +206,7 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
     cells than the header (``pd.errors.ParserError`` is turned into a FormatError).
     Columns with an empty name and no value are dropped.
     """
+    import numpy as np
     import pandas as pd
 
     path = Path(path)
@@ -200,6 +221,8 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
     if sep is None:
         sep = guess_delimiter(lines[first] if first is not None else "")
     check_nul(text, path, sep=sep)
+    text = _without_empty_tail(text, sep)
+    lines = text.splitlines()[skiprows:]
     if first is None:
         raise FormatError("file is empty (no header line)", path=path)
     header = next(csv.reader([lines[first]], delimiter=sep))
@@ -210,9 +233,10 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
         raise FormatError(f"cannot read as a table: {' '.join(str(exc).split())}",
                           path=path) from None
-    empty = [c for c in df.columns if str(c).startswith("Unnamed: ")
-             and not df[c].astype(str).str.strip().any()]
-    df = df.drop(columns=empty)
+    unnamed = [c for c in df.columns if str(c).startswith("Unnamed: ")]
+    if unnamed:   # empty trailing columns the trim above left (a file with quotes)
+        blank = np.char.strip(df[unnamed].to_numpy(dtype=str)) == ""
+        df = df.drop(columns=[c for c, b in zip(unnamed, blank.all(axis=0), strict=True) if b])
     df.columns = [str(c).strip() for c in df.columns]
     blank = " " if sep == "\t" else " \t"
     d = re.escape(sep)

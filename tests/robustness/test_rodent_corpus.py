@@ -214,6 +214,12 @@ CASES = [
         "parameters: {min_test_exploration_s: true}}\n")}, nor_args("nor.csv"),
          "key 'parameters.min_test_exploration_s': expected a number, not a true/false",
          "study.yaml"),
+    Case("nor-same-file-twice", nor_file(NOR),
+         ("nor", "{dir}/nor.csv", "{dir}/./nor.csv", "--study", "{dir}/study.yaml", "-o",
+          "{out}"), "nor.csv' is given twice", "nor.csv"),
+    Case("nor-two-exports-joined-with-their-boms",
+         nor_file(codecs.BOM_UTF8 + NOR.encode() + codecs.BOM_UTF8 + NOR.encode()), nor_args(),
+         "row 14: this row repeats the header line", "nor.csv"),
     Case("nor-password-protected-xlsx", nor_file(ENCRYPTED_XLSX, "nor.xlsx"),
          nor_args("nor.xlsx"), "the workbook is password-protected (encrypted)", "nor.xlsx"),
     Case("nor-old-xls-workbook", nor_file(OLD_XLS, "nor.xls"), nor_args("nor.xls"),
@@ -240,6 +246,10 @@ ACCEPTED = [
     ("utf16-tab-crlf", NOR.replace(",", "\t").replace("\n", "\r\n").encode("utf-16"),
      "encoding utf-16, delimiter tab"),
     ("trailing-empty-columns", "".join(f"{line},,,\n" for line in NOR.splitlines()).encode(),
+     "delimiter ','"),
+    # a whole Excel row formatted: 16 383 empty columns (minutes in pandas before)
+    ("excel-row-wide-empty-tail", "".join(f"{line}{',' * 16383}\n"
+                                          for line in NOR.splitlines()).encode(),
      "delimiter ','"),
 ]
 

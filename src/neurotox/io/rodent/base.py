@@ -64,7 +64,7 @@ import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_hdf5, check_input
-from neurotox.delimited import looks_like_decimal_comma, read_table
+from neurotox.delimited import decode, looks_like_decimal_comma, read_table
 from neurotox.io.text import (
     check_distinct_columns,
     check_not_encrypted,
@@ -315,8 +315,7 @@ def read_sheet(path: Path) -> pd.DataFrame:
 
             df = read_excel(path, dtype=str, keep_default_na=False)
         else:
-            encoding = text_encoding(path)
-            text = path.read_bytes().decode(encoding).lstrip("\ufeff")
+            text, encoding = decode(path.read_bytes(), path)
             lines = text.splitlines()
             sep = guess_delimiter(lines[0]) if lines else ","
             check_nul(text, path, sep=sep)
