@@ -300,9 +300,9 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
             found = df[col].iloc[i]
             found = found.item() if isinstance(found, np.generic) else found
             where = f"{_row_label(i, path)}, column {col!r}"
-            source = df["source"].iloc[i] if path is None else ""
-            if source:   # a table made by an assay: name the input row it came from
-                where = f"{source}, endpoint {df['endpoint'].iloc[i]!r}, {col}"
+            source = df["source"].iloc[i] if path is None and col == "value" else ""
+            if source:   # a value an assay read: name the input row it came from
+                where += f" (endpoint {df['endpoint'].iloc[i]!r} from {source})"
             raise ValidationError(message.format(found=found), path=path, where=where)
 
     for col in ("study_id", "assay", "endpoint", "subject", "group"):

@@ -199,7 +199,7 @@ CASES = [
                                                             "group,group")),
          zf(), "line 1: column 'group' appears twice in the header", "layout.csv"),
     Case("zl-distance-1e308", zl(ROW, ROW.rsplit(",", 1)[0] + ",1e308"), zf(),
-         "zl.csv: plate zl, animal A02, endpoint 'distance_per_bin', value: value 1e+308 is "
+         "(endpoint 'distance_per_bin' from zl.csv: plate zl, animal A02): value 1e+308 is "
          "too large", "zl.csv"),
     Case("zl-password-protected", zl_text(ENCRYPTED_XLSX, "zl.xlsx"), zf("zl.xlsx"),
          "the workbook is password-protected (encrypted)", "zl.xlsx"),

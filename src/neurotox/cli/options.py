@@ -21,8 +21,10 @@ if TYPE_CHECKING:
 
 def distinct_files(ctx: click.Context, param: click.Parameter,
                    value: tuple[Path, ...]) -> tuple[Path, ...]:
-    """Click callback: refuse one file given twice (by two names, a link, ``./``), which
-    reads every row twice and fails later with a message about duplicate animals."""
+    """Click callback: refuse one file given twice (by two names, a link, ``./``).
+
+    Read twice, every row would be a duplicate animal, reported far from its cause.
+    """
     seen: dict[Path, Path] = {}
     for p in value:
         key = Path(os.path.realpath(p))

@@ -56,8 +56,11 @@ _READERS: dict[str, SheetReader] = {}
 
 
 def register_reader(*containers: str) -> Callable[[SheetReader], SheetReader]:
-    """Register a sheet reader for file containers (``text``, ``xlsx``, ``ole2``: what
-    :func:`neurotox.io.text.container` finds in the bytes, whatever the name says)."""
+    """Register a sheet reader for file containers (``text``, ``xlsx``, ``ole2``).
+
+    The container is what :func:`neurotox.io.text.container` finds in the bytes,
+    whatever the name says.
+    """
     def deco(fn: SheetReader) -> SheetReader:
         for s in containers:
             _READERS[s] = fn
@@ -121,9 +124,11 @@ def _pick_sheet(book: dict[str, pd.DataFrame], sheet: str | None, path: Path) ->
 
 
 def _below_title_rows(df: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """The table under title rows: a sheet whose first rows hold one cell each (a study
-    title, often merged across the table) has its header on the first row with two or
-    more cells. ``attrs['header_row']`` is the header's spreadsheet row number."""
+    """The table under title rows (``attrs['header_row']``: the header's row number).
+
+    A sheet whose first rows hold one cell each (a study title, often merged across
+    the table) has its header on the first row with two or more cells.
+    """
     header_row = 1
     names = [str(c) for c in df.columns]
     if sum(1 for c in names if c.strip() and not c.startswith("Unnamed:")) <= 1 < len(names):

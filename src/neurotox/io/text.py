@@ -117,8 +117,11 @@ _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 
 
 def container(path: Path) -> str:
-    """``xlsx`` (zip), ``ole2`` (old .xls, or a password-protected workbook), ``gzip`` or
-    ``text``, from the first bytes, whatever the file is named."""
+    """What the first bytes say the file is, whatever it is named.
+
+    ``xlsx`` (a zip), ``ole2`` (an old .xls, or a password-protected workbook),
+    ``gzip`` or ``text``.
+    """
     with open(path, "rb") as f:
         head = f.read(8)
     if head.startswith(ZIP_MAGIC):
@@ -131,8 +134,11 @@ def container(path: Path) -> str:
 
 
 def check_not_encrypted(path: Path) -> None:
-    """FormatError for a password-protected Office workbook (an OLE2 file wrapping an
-    encrypted xlsx): no reader can open it, and the engines' own messages mislead."""
+    """FormatError for a password-protected Office workbook.
+
+    Such a workbook is an OLE2 file wrapping the encrypted xlsx: no reader can
+    open it, and the engines' own messages mislead.
+    """
     if container(path) != "ole2":
         return
     with open(path, "rb") as f:

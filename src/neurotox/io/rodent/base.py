@@ -62,9 +62,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from neurotox.delimited import decode, looks_like_decimal_comma, read_table
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_hdf5, check_input
-from neurotox.delimited import decode, looks_like_decimal_comma, read_table
 from neurotox.io.text import (
     check_distinct_columns,
     check_not_encrypted,
