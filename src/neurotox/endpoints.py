@@ -14,7 +14,6 @@ guidelines that ask for it. Definitions live in ``neurotox/registry/*.yaml``
 from __future__ import annotations
 
 import functools
-import io
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -25,8 +24,9 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from neurotox.delimited import read_table
 from neurotox.errors import InputError, ValidationError, quoted
-from neurotox.files import check_input, check_nul, check_unpacked
+from neurotox.files import check_input, check_unpacked
 from neurotox.vocab import Category, Censoring, DataType, Direction, Sex
 
 #: Columns of an EndpointTable, in order, with their pandas dtypes.
@@ -286,6 +286,11 @@ def _first(mask: pd.Series) -> int | None:
     return int(idx[0]) if len(idx) else None
 
 
+#: Largest magnitude of a value: squares and sums of squares in the statistics must
+#: stay finite in double precision (no assay measures anything near this).
+MAX_VALUE = 1e100
+
+
 def _check_rows(df: pd.DataFrame, path: str | None) -> None:
     reg = registry()
 
@@ -294,8 +299,11 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
         if i is not None:
             found = df[col].iloc[i]
             found = found.item() if isinstance(found, np.generic) else found
-            raise ValidationError(message.format(found=found), path=path,
-                                  where=f"{_row_label(i, path)}, column {col!r}")
+            where = f"{_row_label(i, path)}, column {col!r}"
+            source = df["source"].iloc[i] if path is None and col == "value" else ""
+            if source:   # a value an assay read: name the input row it came from
+                where += f" (endpoint {df['endpoint'].iloc[i]!r} from {source})"
+            raise ValidationError(message.format(found=found), path=path, where=where)
 
     for col in ("study_id", "assay", "endpoint", "subject", "group"):
         fail(df[col].str.strip() == "", col, f"{col} is empty")
@@ -318,6 +326,9 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
          "censoring {found!r} is not " + " or ".join(repr(c.value) for c in Censoring))
     fail(~np.isfinite(df["value"]) & ~df["excluded"], "value",
          "value {found!r} is not finite and the row is not excluded")
+    fail((np.abs(df["value"]) > MAX_VALUE) & ~df["excluded"], "value",
+         f"value {{found!r}} is too large to analyse (magnitude above {MAX_VALUE:g}; "
+         "a unit or export error?)")
     fail(df["excluded"] & (df["exclusion_reason"].str.strip() == ""), "exclusion_reason",
          "excluded row has no exclusion_reason")
     fail(~np.isfinite(df["dose"]), "dose", "dose {found!r} is not a finite number")
@@ -382,9 +393,12 @@ def read(path: str | Path) -> pd.DataFrame:
                                for i in range(meta.num_row_groups)), path, what="the table")
             df = pd.read_parquet(path)
         else:
-            text = path.read_bytes().decode("utf-8-sig")
-            check_nul(text, path, sep=",")
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+            with open(path, "rb") as f:
+                head = f.read(8)
+            if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+                raise ValidationError("this is a spreadsheet workbook, not a CSV or Parquet "
+                                      "EndpointTable; save it as CSV", path=path)
+            df = read_table(path).data
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, ValidationError | InputError):
             raise

@@ -8,6 +8,7 @@ validates the parameters, so a misspelt parameter is an error.
 
 from __future__ import annotations
 
+import typing
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,15 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     return proto
 
 
+def _numeric_field(model: type[BaseModel], key: str) -> bool:
+    """True when parameter ``key`` holds a number and cannot hold true/false."""
+    field = model.model_fields.get(key)
+    if field is None:
+        return False
+    kinds = set(typing.get_args(field.annotation)) or {field.annotation}
+    return bool(kinds & {int, float}) and bool not in kinds
+
+
 def effective_parameters(protocol: Protocol, model: type[BaseModel],
                          overrides: dict[str, Any] | None = None, *,
                          source: str | Path | None = None,
@@ -118,6 +128,13 @@ def effective_parameters(protocol: Protocol, model: type[BaseModel],
         raise pydantic_message(exc, protocol.path or f"protocol {protocol.name}",
                                prefix="parameters.", model=model) from None
     merged = {**protocol.parameters, **(overrides or {}), **(command_line or {})}
+    for key, value in merged.items():   # pydantic reads true as 1 for a number
+        if isinstance(value, bool) and _numeric_field(model, key):
+            cli = bool(command_line) and key in command_line
+            raise InputError("expected a number, not a true/false value",
+                             path=command_line_source if cli else source or
+                             f"protocol {protocol.name}",
+                             where=f"key '{'' if cli else 'parameters.'}{key}'")
     try:
         return model.model_validate(merged)
     except PydanticError as exc:

@@ -30,7 +30,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 import re
 import unicodedata
@@ -43,8 +42,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
 
+from neurotox.delimited import read_table
 from neurotox.errors import InputError, did_you_mean, quoted
-from neurotox.files import check_nul, read_bytes
 from neurotox.vocab import Sex, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
 
@@ -56,6 +55,13 @@ GREEK_MU = "\u03bc"
 def normalise_unit(unit: str) -> str:
     """A unit with collapsed spaces and the Greek mu (U+03BC) written as the micro sign."""
     return " ".join(unit.split()).replace(GREEK_MU, MICRO_SIGN)
+
+
+def not_boolean(v: Any) -> Any:
+    """``v``, refusing ``true``/``false`` where a number is meant (pydantic reads True as 1)."""
+    if isinstance(v, bool):
+        raise ValueError("expected a number, not a true/false value")
+    return v
 
 
 class Group(BaseModel):
@@ -71,6 +77,11 @@ class Group(BaseModel):
     #: Which test item the group received, in studies of several (screens of many
     #: chemicals); doses are ordered within each test item.
     test_item: str | None = Field(default=None, min_length=1)
+
+    @field_validator("dose", mode="before")
+    @classmethod
+    def _dose_is_a_number(cls, v: Any) -> Any:
+        return not_boolean(v)
 
     @field_validator("dose_unit")
     @classmethod
@@ -245,6 +256,11 @@ class DoseConclusion(BaseModel):
     sex: Sex = Sex.NA
     basis: str = ""
 
+    @field_validator("dose", mode="before")
+    @classmethod
+    def _dose_is_a_number(cls, v: Any) -> Any:
+        return not_boolean(v)
+
 
 class QaInspection(BaseModel):
     """One QA inspection listed in the quality assurance statement."""
@@ -367,6 +383,11 @@ class StudySpec(BaseModel):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"group id {dup[0]!r} is defined more than once")
+        labels = [g.label.strip().casefold() for g in self.groups]
+        same = [g for g in self.groups if labels.count(g.label.strip().casefold()) > 1]
+        if same:   # tables and figures head their columns with the labels
+            raise ValueError(f"groups {quoted(g.id for g in same)} have the same label "
+                             f"{same[0].label!r}; give each group its own label")
         n_control = sum(g.control for g in self.groups)
         if n_control == 0:
             raise ValueError("no group has 'control: true'")
@@ -463,25 +484,22 @@ def resolve_inside(folder: Path, relpath: str, *, what: str, study_file: Path) -
 
 
 def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFrame:
-    """Read a small CSV of strings, check required columns, strip whitespace."""
+    """Read a small CSV of strings, check required columns, strip whitespace.
+
+    Read as labs save it (:func:`neurotox.delimited.read_table`): UTF-8, UTF-16 or
+    Windows-1252; ``,``, ``;`` or tab; decimal commas in ``;``/tab files. How it
+    was read is in ``df.attrs["dialect"]``.
+    """
     if not path.exists():
         raise InputError(f"{what} file not found", path=path)
-    try:
-        text = read_bytes(path).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("file is not UTF-8 text", path=path) from None
-    check_nul(text, path, sep=",")
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                         skip_blank_lines=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot parse as CSV: {str(exc).strip()}", path=path) from None
-    df.columns = [str(c).strip() for c in df.columns]
+    table = read_table(path)
+    df = table.data
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputError(f"expected column(s) {quoted(missing)}, found {quoted(df.columns)}",
                          path=path)
-    return df.apply(lambda s: s.str.strip())
+    df.attrs["dialect"] = table.describe()
+    return df
 
 
 def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFrame:

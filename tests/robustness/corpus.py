@@ -123,3 +123,42 @@ def run_ok(files: dict[str, str | bytes], args: tuple[str, ...], folder: Path) -
     assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}\n" \
                                   f"{result.exception!r}"
     return json.loads((folder / "out" / "manifest.json").read_text(encoding="utf-8"))
+
+
+#: What a password-protected xlsx looks like from outside: an OLE2 compound file
+#: whose directory names an ``EncryptedPackage`` stream (a real one, made with
+#: msoffcrypto-tool, holds these bytes; the rest is the encrypted zip).
+ENCRYPTED_XLSX = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 1016
+                  + "EncryptedPackage".encode("utf-16-le") + b"\x00" * 1024)
+#: An OLE2 file without that stream: an old-format .xls (damaged here).
+OLD_XLS = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 2048
+
+
+def xlsx_bytes(*sheets: tuple[str, list[list[object]]]) -> bytes:
+    """A workbook with the given (name, rows) sheets, as bytes."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets:
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def csv_rows(text: str) -> list[list[object]]:
+    """The rows of a small CSV text, numbers as numbers (for :func:`xlsx_bytes`)."""
+    def cell(c: str) -> object:
+        try:
+            return int(c)
+        except ValueError:
+            try:
+                return float(c)
+            except ValueError:
+                return c
+    return [[cell(c) for c in line.split(",")] for line in text.splitlines()]

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from tests.robustness.corpus import Case, run_case, run_ok
+from tests.robustness.corpus import (
+    ENCRYPTED_XLSX,
+    Case,
+    csv_rows,
+    run_case,
+    run_ok,
+    xlsx_bytes,
+)
 
 SUBJECTS = ("C1", "C2", "T1", "T2")
 STUDY = """\
@@ -87,6 +94,15 @@ CASES = [
     Case("protocol-typo", {**BASE, "vf.csv": VF}, args("vf.csv", "von-frey-updown"),
          "unknown protocol 'von-frey-updown' (did you mean 'von-frey-up-down'?)",
          "von-frey-updown"),
+    # --- hostile inputs (attack24)
+    Case("hp-column-named-twice", hp("trial,value", "value,value"), HP_ARGS,
+         "line 1: column 'value' appears twice in the header (columns 3 and 4)", "hp.csv"),
+    Case("hp-header-repeated", hp("T1,0,1,8.0", "subject,day,trial,value\nT1,0,1,8.0"),
+         HP_ARGS, "row 4: this row repeats the header line", "hp.csv"),
+    Case("hp-password-protected", {**BASE, "hp.xlsx": ENCRYPTED_XLSX},
+         args("hp.xlsx", "hot-plate"), "the workbook is password-protected", "hp.xlsx"),
+    Case("hp-every-sheet-empty", {**BASE, "hp.xlsx": xlsx_bytes(("Notes", []), ("Data", []))},
+         args("hp.xlsx", "hot-plate"), "every sheet is empty ('Data', 'Notes')", "hp.xlsx"),
     Case("ncv-proximal-before-distal", {**BASE, "ncv.csv": NCV.replace("2.9,1.0", "0.9,1.0")},
          args("ncv.csv", "nerve-conduction", "--param", "test=ncv_motor"),
          "row 4, column 'proximal_latency_ms': proximal latency must exceed the distal",
@@ -102,3 +118,61 @@ def test_malformed_cipn_input(tmp_path, case):
 def test_valid_sheets_run(tmp_path):
     manifest = run_ok({**BASE, "vf.csv": VF}, VF_ARGS, tmp_path)
     assert any("1 up-down series out of range" in n for n in manifest["notes"])
+
+
+def _latencies(folder) -> dict:
+    import pandas as pd
+
+    t = pd.read_csv(folder / "out" / "endpoints.csv")
+    t = t[t["endpoint"] == "hot_plate_latency"]
+    return dict(zip(t["subject"], t["value"], strict=True))
+
+
+@pytest.mark.parametrize("name, data", [
+    ("hp.csv", HP.replace(",", ";").replace(".", ",").encode("cp1252")),
+    ("hp.csv", xlsx_bytes(("Sheet1", csv_rows(HP)))),
+    ("hp.xlsx", xlsx_bytes(("Notes", []), ("Hot plate", csv_rows(HP)))),
+    ("hp.xls", HP.replace(",", "\t").encode("utf-16")),
+], ids=["semicolon-decimal-comma-cp1252", "workbook-named-csv", "first-sheet-empty",
+        "unicode-text-named-xls"])
+def test_hot_plate_sheets_as_labs_save_them(tmp_path, name, data):
+    """Each gives the latencies of the plain CSV (refused before: 'file is not UTF-8
+    text', 'unknown sheet format .xls', 'sheet has no data rows')."""
+    run_ok({**BASE, name: data}, args(name, "hot-plate"), tmp_path)
+    assert _latencies(tmp_path) == {"C1": 12.5, "C2": 30.0, "T1": 8.0, "T2": 9.5}
+
+
+def _titled_sheet(bad: str | None = None) -> bytes:
+    """The hot-plate sheet under a merged title row and an empty row (header on row 3)."""
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Hot plate, study CIPN-1"])
+    ws.merge_cells("A1:D1")
+    ws.append([])
+    for row in csv_rows(HP):
+        ws.append(row)
+    if bad:
+        ws["D5"] = bad   # C2's latency
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_title_rows_above_the_header(tmp_path):
+    """A merged title row above the table: the header is found on row 3, the latencies
+    are right, and the notes say so (before: 'expected subject column(s)')."""
+    manifest = run_ok({**BASE, "hp.xlsx": _titled_sheet()}, args("hp.xlsx", "hot-plate"),
+                      tmp_path)
+    assert "hp.xlsx: header on row 3, below 2 title row(s)" in manifest["notes"]
+    assert _latencies(tmp_path) == {"C1": 12.5, "C2": 30.0, "T1": 8.0, "T2": 9.5}
+
+
+def test_title_rows_keep_spreadsheet_row_numbers(tmp_path):
+    run_case(Case("hp-title-rows-bad-cell", {**BASE, "hp.xlsx": _titled_sheet("slow")},
+                  args("hp.xlsx", "hot-plate"),
+                  "row 5, column 'value': expected a number, found 'slow'", "hp.xlsx"),
+             tmp_path)

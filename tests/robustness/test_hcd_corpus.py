@@ -71,6 +71,12 @@ CASES = [
     Case("two-files-one-domain", domains(raw={"DM.XPT": GOOD_DM}), ARGS,
          "two files for domain 'dm'", "send"),
     Case("no-folder", {"other.txt": "x"}, ARGS, "SEND study folder not found", "send"),
+    # a folder or a broken link named bw.xpt was skipped silently: no body weights
+    Case("domain-is-a-folder", {**domains(drop=("bw",)), "send/bw.xpt/x": "x"}, ARGS,
+         "cannot read file: Is a directory", "send/bw.xpt"),
+    Case("domain-is-a-broken-link", domains(drop=("bw",)), ARGS,
+         "cannot read file: No such file or directory", "send/bw.xpt",
+         setup=lambda d: (d / "send" / "bw.xpt").symlink_to(d / "gone.xpt")),
 ]
 
 

@@ -127,7 +127,7 @@ CASES = [
          plate(**{"layout.csv": LAYOUT.replace("A03,H,3", "A03,H,three")}), nt(),
          "row 4, column 'concentration': expected a number, found 'three'", "layout.csv"),
     Case("lay-empty", plate(**{"layout.csv": ""}), nt(),
-         "cannot parse as CSV: No columns to parse from file", "layout.csv"),
+         "file is empty (no header line)", "layout.csv"),
     Case("opt-bad-channel", plate(), nt("--neurite-channel", "7"),
          "channel '7' not found; channels in the plate: '1', '2'", "img"),
     Case("opt-bad-pixel-size", plate(), nt("--pixel-size", "-1"),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.robustness.corpus import Case, run_case, run_ok
+from tests.robustness.corpus import ENCRYPTED_XLSX, Case, run_case, run_ok
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "neurochem"
 XP = (DATA / "xponent_small.csv").read_text(encoding="utf-8")
@@ -41,6 +41,18 @@ def xp(old: str, new: str) -> dict:
 
 
 CASES = [
+    # --- hostile inputs (attack24); a column named twice ran into a traceback
+    Case("table-column-named-twice", {**BASE, "t.csv": TABLE.replace("dilution,od", "od,od"),
+                                      "samples.csv": SAMPLES},
+         args("t.csv", "samples.csv", protocol="elisa-4pl", extra=("--param", "analyte=gfap")),
+         "line 1: column 'od' appears twice in the header (columns 5 and 6)", "t.csv"),
+    Case("table-header-repeated", {**BASE, "t.csv": TABLE + TABLE.splitlines()[0] + "\n",
+                                   "samples.csv": SAMPLES},
+         args("t.csv", "samples.csv", protocol="elisa-4pl", extra=("--param", "analyte=gfap")),
+         "this row repeats the header line", "t.csv"),
+    Case("table-password-protected", {**BASE, "t.xlsx": ENCRYPTED_XLSX, "samples.csv": SAMPLES},
+         args("t.xlsx", "samples.csv", protocol="elisa-4pl", extra=("--param", "analyte=gfap")),
+         "the workbook is password-protected (encrypted)", "t.xlsx"),
     Case("xponent-truncated", {**BASE, "xp.csv": XP[: XP.index("DataType:,Net MFI")],
                                "samples.csv": XP_SHEET},
          args("xp.csv", "samples.csv"), "have no expected concentration", "xp.csv"),
@@ -100,3 +112,20 @@ def test_the_corpus_base_runs(tmp_path):
                       args("xp.csv", "samples.csv",
                            extra=("--param", "min_standard_levels=5")), tmp_path)
     assert any("15625 → 15.625" in n for n in manifest["notes"])
+
+
+def test_european_plate_table_reads_like_the_csv(tmp_path):
+    """';' and decimal commas give the same concentrations as the plain table."""
+    import pandas as pd
+
+    extra = ("--param", "analyte=gfap")
+    (tmp_path / "a").mkdir()
+    run_ok({**BASE, "t.csv": TABLE, "samples.csv": SAMPLES},
+           args("t.csv", "samples.csv", protocol="elisa-4pl", extra=extra), tmp_path / "a")
+    manifest = run_ok({**BASE, "t.csv": TABLE.replace(",", ";").replace(".", ","),
+                       "samples.csv": SAMPLES.replace(",", ";")},
+                      args("t.csv", "samples.csv", protocol="elisa-4pl", extra=extra), tmp_path)
+    assert any("decimal commas read as decimal points" in n for n in manifest["notes"])
+    want = pd.read_csv(tmp_path / "a" / "out" / "endpoints.csv")
+    got = pd.read_csv(tmp_path / "out" / "endpoints.csv")
+    pd.testing.assert_series_equal(got["value"], want["value"])

@@ -76,13 +76,13 @@ CASES = [
     Case("bw-short-row", edit("brain.csv", "C2,335.0,2.020", "C2,335.0"), RP,
          "line 3: expected 3 cells like the header, found 2 (truncated file or d", "brain.csv"),
     Case("bw-long-row", edit("brain.csv", "C2,335.0,2.020", "C2,335.0,2.020,1,2"), RP,
-         "cannot parse as CSV: Error tokenizing data. C error: Expected 3 fields", "brain.csv"),
-    Case("bw-binary", put("brain.csv", bytes(range(256)) * 3), RP, "file is not UTF-8 text",
-         "brain.csv"),
+         "cannot read as a table: Error tokenizing data. C error: Expected 3 fields", "brain.csv"),
+    Case("bw-binary", put("brain.csv", bytes(range(256)) * 3), RP,
+         "cannot decode as cp1252 text (byte 129)", "brain.csv"),
     Case("bw-extra-header-line", put("brain.csv", "Necropsy export 2026\n" + BRAIN), RP,
          "expected organ weight column(s) 'body_weight', 'brain_weight', 'subjec", "brain.csv"),
     Case("bw-huge-header-block", put("brain.csv", "# LIMS export\n" * 3000 + BRAIN), RP,
-         "cannot parse as CSV: Error tokenizing data. C error: Expected 1 fields", "brain.csv"),
+         "cannot read as a table: Error tokenizing data. C error: Expected 1 fields", "brain.csv"),
     Case("bw-truncated", put("brain.csv", BRAIN[:-9]), RP,
          "line 7: expected 3 cells like the header, found 2 (truncated file or d", "brain.csv"),
     # --- motor activity
@@ -135,6 +135,11 @@ CASES = [
     # --- study-level
     Case("study-input-missing", {k: v for k, v in BASE.items() if k != "motor.csv"}, RP,
          "key 'assays.motor_activity.input[0]': input 'motor.csv' not found", "study.yaml"),
+    # --- hostile inputs (attack24): a quoted '1,400' in a comma file was read as 1.4
+    Case("ma-quoted-thousands", edit("motor.csv", "C2,week4,410,", 'C2,week4,"1,410",'), RP,
+         "row 3, column '0-10_min': expected a number >= 0, found '1,410'", "motor.csv"),
+    Case("bw-column-named-twice", put("brain.csv", BRAIN.replace("body_weight,", "brain_weight,")),
+         RP, "column 'brain_weight' appears twice in the header", "brain.csv"),
     Case("bw-force-keeps-previous", edit("brain.csv", "C2,335.0,2.020", "C2,335.0,heavy"),
          (*RP[:-1], "{out}", "--force"),
          "row 3, column 'brain_weight': expected a number >= 0, found 'heavy'", "brain.csv",
@@ -160,3 +165,13 @@ def test_battery_dialects_parse_and_guess_is_recorded(tmp_path, name, data, note
     """Encodings and delimiters a sheet may have parse; the guess reaches the manifest."""
     manifest = run_ok(put("brain.csv", data), RP, tmp_path)
     assert any("brain.csv" in n and note in n for n in manifest["notes"]), manifest["notes"]
+
+
+def test_constant_body_weight_skips_the_ancova_with_a_reason(tmp_path):
+    """One body weight for every animal: no ANCOVA (the design is singular; before, it ran
+    with rank warnings and a division by zero), and the notes say why."""
+    brain = "subject,body_weight,brain_weight\n" + "".join(
+        f"{a},330.0,{2.0 + 0.02 * i:.3f}\n" for i, a in enumerate(ANIMALS))
+    manifest = run_ok(put("brain.csv", brain), RP, tmp_path)
+    assert any("brain weight ANCOVA, sex M: not run: the covariate has the same value (330)"
+               in n for n in manifest["notes"]), manifest["notes"]

@@ -6,7 +6,15 @@ import codecs
 
 import pytest
 
-from tests.robustness.corpus import Case, run_case, run_ok
+from tests.robustness.corpus import (
+    ENCRYPTED_XLSX,
+    OLD_XLS,
+    Case,
+    csv_rows,
+    run_case,
+    run_ok,
+    xlsx_bytes,
+)
 
 SUBJECTS = ("C1", "C2", "C3", "H1", "H2", "H3")
 STUDY = """\
@@ -188,6 +196,34 @@ CASES = [
         "choice,latency,1.5\n", "choice,latency\n").replace("C2,2,L,R,1.5", "C2,2,L,R,slow")},
          tm_args("trials.csv", "--protocol", "tmaze-rewarded"),
          "row 9, column 'latency': expected a finite number >= 0, found 'slow'", "trials.csv"),
+    # --- hostile inputs (attack24)
+    Case("nor-column-named-twice", nor(NOR_HEAD, NOR_HEAD.replace("right_s", "left_s")),
+         nor_args(), "line 1: column 'left_s' appears twice in the header (columns 3 and 4)",
+         "nor.csv"),
+    Case("nor-header-repeated-mid-file", nor("H1,training", NOR_HEAD + "\nH1,training"),
+         nor_args(), "row 8: this row repeats the header line (two exports joined", "nor.csv"),
+    Case("nor-absurdly-large-time", nor(NOR_ROW, "C2,test,1e308,12,L"), nor_args(),
+         "(endpoint 'nor_exploration_novel' from nor.csv:row 5): value 1e+308 is too large",
+         "nor.csv"),
+    Case("nor-param-true-for-a-number", nor_file(NOR),
+         nor_args("nor.csv", "--param", "min_test_exploration_s=true"),
+         "--param, key 'min_test_exploration_s': expected a number, not a true/false value",
+         "--param"),
+    Case("nor-study-parameter-true", {**nor_file(NOR), "study.yaml": STUDY + (
+        "assays:\n  - {assay: nor, protocol: nor-standard, input: nor.csv, "
+        "parameters: {min_test_exploration_s: true}}\n")}, nor_args("nor.csv"),
+         "key 'parameters.min_test_exploration_s': expected a number, not a true/false",
+         "study.yaml"),
+    Case("nor-same-file-twice", nor_file(NOR),
+         ("nor", "{dir}/nor.csv", "{dir}/./nor.csv", "--study", "{dir}/study.yaml", "-o",
+          "{out}"), "nor.csv' is given twice", "nor.csv"),
+    Case("nor-two-exports-joined-with-their-boms",
+         nor_file(codecs.BOM_UTF8 + NOR.encode() + codecs.BOM_UTF8 + NOR.encode()), nor_args(),
+         "row 14: this row repeats the header line", "nor.csv"),
+    Case("nor-password-protected-xlsx", nor_file(ENCRYPTED_XLSX, "nor.xlsx"),
+         nor_args("nor.xlsx"), "the workbook is password-protected (encrypted)", "nor.xlsx"),
+    Case("nor-old-xls-workbook", nor_file(OLD_XLS, "nor.xls"), nor_args("nor.xls"),
+         "an old-format Excel workbook (.xls, BIFF); save it as .xlsx or CSV", "nor.xls"),
     # --- previous output kept
     Case("nor-force-keeps-previous", nor(NOR_ROW, "C2,test,lots,12,L"),
          nor_args("nor.csv", "--force"),
@@ -207,6 +243,14 @@ ACCEPTED = [
     ("semicolon", NOR.replace(",", ";").encode(), "encoding utf-8, delimiter ';'"),
     ("tab", NOR.replace(",", "\t").encode(), "delimiter tab"),
     ("cp1252", NOR.replace("C1,", "Cé1,").encode("cp1252"), "encoding cp1252"),
+    ("utf16-tab-crlf", NOR.replace(",", "\t").replace("\n", "\r\n").encode("utf-16"),
+     "encoding utf-16, delimiter tab"),
+    ("trailing-empty-columns", "".join(f"{line},,,\n" for line in NOR.splitlines()).encode(),
+     "delimiter ','"),
+    # a whole Excel row formatted: 16 383 empty columns (minutes in pandas before)
+    ("excel-row-wide-empty-tail", "".join(f"{line}{',' * 16383}\n"
+                                          for line in NOR.splitlines()).encode(),
+     "delimiter ','"),
 ]
 
 
@@ -337,3 +381,35 @@ def test_maze_sheet_and_zone_runs_record_conventions(tmp_path):
     conv = " ".join(manifest["parameters"]["conventions"])
     assert "reentries: collapsed" in conv and "no_zone_samples: exit" in conv
     assert any("subject 'C1' taken from the file name" in n for n in manifest["notes"])
+
+
+def _exploration(manifest_folder) -> dict:
+    import pandas as pd
+
+    t = pd.read_csv(manifest_folder / "out" / "endpoints.csv")
+    rows = t[t["endpoint"] == "nor_total_exploration"]
+    return dict(zip(rows["subject"], rows["value"], strict=True))
+
+
+@pytest.mark.parametrize("sheet", [
+    NOR.replace(",", ";").replace("C2;test;21;12", "C2;test;21,5;12"),
+    NOR.replace(",", "\t").replace("C2\ttest\t21\t12", "C2\ttest\t21,5\t12"),
+    NOR.replace(",", ";").replace("C2;test;21;12", "C2;test;1.021,5;12"),
+], ids=["semicolon", "tab", "thousands-dot"])
+def test_nor_decimal_commas_give_the_numbers(tmp_path, sheet):
+    """European ';'/tab sheets with decimal commas load with the right values (21,5 s is
+    21.5 s; 1.021,5 s is 1021.5 s) and say so; before, the cell was an error."""
+    manifest = run_ok({**BASE, "nor.csv": sheet}, nor_args(), tmp_path)
+    assert any("decimal commas read as decimal points" in n for n in manifest["notes"])
+    expected = 1021.5 + 12 if "1.021,5" in sheet else 21.5 + 12
+    assert _exploration(tmp_path)["C2"] == pytest.approx(expected)
+    assert _exploration(tmp_path)["C1"] == pytest.approx(20 + 11)
+
+
+@pytest.mark.parametrize("name", ["nor.csv", "nor.xlsx"])
+def test_nor_workbook_read_by_content_whatever_its_name(tmp_path, name):
+    """An xlsx saved as 'nor.csv' is read as the workbook it is (openpyxl refused the name);
+    a CSV saved as 'nor.xlsx' is read as text."""
+    data = xlsx_bytes(("Scores", csv_rows(NOR))) if name == "nor.csv" else NOR
+    run_ok({**BASE, name: data}, nor_args(name), tmp_path)
+    assert _exploration(tmp_path)["C2"] == pytest.approx(21 + 12)

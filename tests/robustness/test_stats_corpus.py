@@ -63,11 +63,11 @@ def drop(column: str) -> dict:
 
 CASES = [
     Case("ep-empty-file", {**BASE, "ept.csv": ""}, st(),
-         "cannot read as an EndpointTable: No columns to parse from file", "ept.csv"),
+         "file is empty (no header line)", "ept.csv"),
     Case("ep-header-only", {**BASE, "ept.csv": HEAD + "\n"}, st(),
          "expected EndpointTable rows below the header, found none", "ept.csv"),
     Case("ep-binary", {**BASE, "ept.csv": bytes(range(256)) * 4}, st(),
-         "cannot read as an EndpointTable: 'utf-8' codec can't decode byte 0x80", "ept.csv"),
+         "cannot decode as cp1252 text (byte 129)", "ept.csv"),
     Case("ep-corrupt-parquet", {**BASE, "ept.parquet": b"PAR1" + b"\x00" * 50}, st("ept.parquet"),
          "cannot read as an EndpointTable: Parquet magic bytes not found", "ept.parquet"),
     Case("ep-missing-value-col", drop("value"), st(),
@@ -75,11 +75,11 @@ CASES = [
     Case("ep-missing-subject-col", drop("subject"), st(),
          "missing EndpointTable columns 'subject'; found 'assay', 'batch', 'cate", "ept.csv"),
     Case("ep-renamed-column", {**BASE, "ept.csv": EPT.replace(",value,", ",Value ,", 1)}, st(),
-         "missing EndpointTable columns 'value'; found 'Value ', 'assay', 'batch", "ept.csv"),
+         "missing EndpointTable columns 'value'; found 'Value', 'assay', 'batch", "ept.csv"),
     Case("ep-extra-header-line", {**BASE, "ept.csv": "# exported 2026-01-01\n" + EPT}, st(),
          "missing EndpointTable columns 'assay', 'batch', 'category', 'dose', 'd", "ept.csv"),
     Case("ep-huge-header-block", {**BASE, "ept.csv": "# comment\n" * 2000 + EPT}, st(),
-         "cannot read as an EndpointTable: Error tokenizing data. C error: Expec", "ept.csv"),
+         "cannot read as a table: Error tokenizing data. C error: Expec", "ept.csv"),
     Case("ep-text-value", cell("value", "heavy"), st(),
          "row 4, column 'value': expected a number, found 'heavy'", "ept.csv"),
     Case("ep-decimal-comma", cell("value", '"2,01"'), st(),
@@ -117,7 +117,7 @@ CASES = [
     Case("ep-short-row", ept(R, ",".join(R.split(",")[:8])), st(),
          "row 4, column 'sex': sex '' is not M, F or NA", "ept.csv"),
     Case("ep-long-row", ept(R, R + ",extra,cells"), st(),
-         "cannot read as an EndpointTable: Error tokenizing data. C error: Expec", "ept.csv"),
+         "cannot read as a table: Error tokenizing data. C error: Expec", "ept.csv"),
     Case("ep-truncated", {**BASE, "ept.csv": EPT[:-30]}, st(),
          "row 11, column 'value': value nan is not finite and the row is not exc", "ept.csv"),
     Case("ep-force-keeps-previous", cell("value", "heavy"), st("ept.csv", "--force"),
@@ -130,14 +130,23 @@ CASES = [
     Case("rep-unknown-endpoint", cell("endpoint", "brain_mass"), rep(),
          "row 4, column 'endpoint': unknown endpoint 'brain_mass'; see 'neurotox", "ept.csv"),
     Case("rep-empty-file", {**BASE, "ept.csv": ""}, rep(),
-         "cannot read as an EndpointTable: No columns to parse from file", "ept.csv"),
+         "file is empty (no header line)", "ept.csv"),
     Case("rep-group-not-in-study", cell("group", "M"), rep(),
          "row 4, column 'group': group(s) 'M' in the EndpointTable are not defined",
          "ept.csv"),
     Case("ep-dose-unit-mismatch", cell("dose_unit", "mg/kg/day"), st(),
          "row 4, column 'dose_unit': expected the dose unit the study gives this", "ept.csv"),
-    Case("ep-utf16", {**BASE, "ept.csv": EPT.encode("utf-16")}, st(),
-         "cannot read as an EndpointTable: 'utf-8' codec can't decode byte 0xff", "ept.csv"),
+    # --- hostile inputs (attack24)
+    Case("ep-column-named-twice", {**BASE, "ept.csv": EPT.replace(",batch,", ",value,", 1)},
+         st(), "line 1: column 'value' appears twice in the header (columns 12 and 15)",
+         "ept.csv"),
+    Case("ep-header-repeated", ept(R, HEAD + "\n" + R), st(),
+         "row 4: this row repeats the header line (two exports joined", "ept.csv"),
+    Case("ep-value-1e308", cell("value", "1e308"), st(),
+         "row 4, column 'value': value 1e+308 is too large to analyse (magnitude above 1e+100",
+         "ept.csv"),
+    Case("ep-workbook", {**BASE, "ept.csv": b"PK\x03\x04" + b"\x00" * 64}, st(),
+         "this is a spreadsheet workbook, not a CSV or Parquet EndpointTable", "ept.csv"),
     Case("rep-dose-mismatch-study", cell("dose", "7"), rep(),
          "row 4, column 'dose': expected the dose the study gives this group, fo", "ept.csv"),
     Case("rep-header-only", {**BASE, "ept.csv": HEAD + "\n"}, rep(),
@@ -153,3 +162,36 @@ def test_stats_case(case, tmp_path):
 def test_stats_accepts_utf8_bom(tmp_path):
     """An EndpointTable saved by Excel with a BOM still reads."""
     run_ok({**BASE, "ept.csv": codecs.BOM_UTF8 + EPT.encode()}, st(), tmp_path)
+
+
+@pytest.mark.parametrize("data", [
+    EPT.encode("utf-16"),
+    EPT.replace(",", "\t").replace("\n", "\r\n").encode("utf-16"),
+    EPT.replace(",", ";").replace(".", ",").encode("cp1252"),
+    "".join(f"{line},,\n" for line in EPT.splitlines()).encode(),
+], ids=["utf16", "excel-unicode-text", "european-semicolon-decimal-comma",
+        "trailing-empty-columns"])
+def test_stats_reads_the_table_as_excel_saves_it(tmp_path, data):
+    """The same table saved in other dialects gives the same results as the plain CSV
+    (before, UTF-16 and ';' with decimal commas were refused)."""
+    import pandas as pd
+
+    (tmp_path / "plain").mkdir()
+    run_ok(BASE, st(), tmp_path / "plain")
+    run_ok({**BASE, "ept.csv": data}, st(), tmp_path)
+    want = pd.read_csv(tmp_path / "plain" / "out" / "results.csv")
+    got = pd.read_csv(tmp_path / "out" / "results.csv")
+    pd.testing.assert_frame_equal(got, want)
+    assert want["p_value"].notna().any()
+
+
+def test_zero_variance_everywhere_is_no_finding(tmp_path):
+    """All values identical: no test, no flag, and the reason in the decisions."""
+    import pandas as pd
+
+    rows = [_row(i, g, d, 2.0) for g, d in (("C", 0), ("H", 5)) for i in range(5)]
+    run_ok({**BASE, "ept.csv": "\n".join([HEAD, *rows]) + "\n"}, st(), tmp_path)
+    res = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert res["p_value"].isna().all() and res["flag"].isna().all()
+    dec = pd.read_csv(tmp_path / "out" / "decisions.csv")
+    assert dec["note"].str.contains("all values are identical").all()

@@ -165,12 +165,25 @@ CASES = [
     Case("subjects-extra-column", with_file("subjects.csv", "subject,group,sex,weight\n"
                                                             "A1,C,M,300\n"), CHECK,
          "unexpected column(s) 'weight'", "subjects.csv"),
-    Case("subjects-empty-file", with_file("subjects.csv", ""), CHECK, "cannot parse as CSV",
-         "subjects.csv"),
-    Case("subjects-utf16", with_file("subjects.csv", SUBJECTS.encode("utf-16")), CHECK,
-         "not UTF-8 text", "subjects.csv"),
+    Case("subjects-empty-file", with_file("subjects.csv", ""), CHECK,
+         "file is empty (no header line)", "subjects.csv"),
     Case("subjects-ragged", with_file("subjects.csv", SUBJECTS + "A4,C,M,L4,extra,more\n"),
-         CHECK, "cannot parse as CSV", "subjects.csv"),
+         CHECK, "cannot read as a table: Error tokenizing data", "subjects.csv"),
+    # --- hostile inputs (attack24)
+    Case("subjects-column-named-twice",
+         with_file("subjects.csv", SUBJECTS.replace("litter", "group", 1)), CHECK,
+         "line 1: column 'group' appears twice in the header (columns 2 and 4)",
+         "subjects.csv"),
+    Case("subjects-header-repeated",
+         with_file("subjects.csv", SUBJECTS + "subject,group,sex,litter\nA4,C,M,L4\n"), CHECK,
+         "row 5: this row repeats the header line", "subjects.csv"),
+    Case("subjects-saved-as-workbook", with_file("subjects.csv", b"PK\x03\x04" + b"\x00" * 40),
+         CHECK, "this is a spreadsheet workbook (xlsx/xls), not a text table", "subjects.csv"),
+    Case("dose-true", study("dose: 5,", "dose: true,"), CHECK,
+         "key 'groups[2].dose': expected a number, not a true/false value", "study.yaml"),
+    Case("two-groups-one-label", study("label: Low", "label: high"), CHECK,
+         "groups 'H', 'L' have the same label 'high'; give each group its own label",
+         "study.yaml"),
     # --- layout.csv
     Case("layout-no-well-column", with_file("layout.csv", "position,group\nA01,C\n"), CHECK,
          "expected column(s) 'well'", "layout.csv"),
@@ -212,3 +225,34 @@ def test_base_case_is_valid(tmp_path, invoke):
         (tmp_path / rel).write_text(text)
     r = invoke("check", tmp_path / "study.yaml")
     assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("files", [
+    {"subjects.csv": SUBJECTS.encode("utf-16")},
+    {"subjects.csv": SUBJECTS.replace(",", "\t").replace("\n", "\r\n").encode("utf-16")},
+    {"subjects.csv": SUBJECTS.replace(",", ";").replace("L1", "Lé1").encode("cp1252")},
+    {"subjects.csv": "".join(f"{line},,\n" for line in SUBJECTS.splitlines())},
+    {"exclusions.csv": EXCL.encode("utf-16")},
+    {"layout.csv": LAYOUT.replace(",", ";")},
+], ids=["subjects-utf16", "subjects-excel-unicode-text", "subjects-semicolon-cp1252",
+        "subjects-trailing-empty-columns", "exclusions-utf16", "layout-semicolon"])
+def test_study_tables_as_excel_saves_them(tmp_path, invoke, files):
+    """Encodings, delimiters and empty trailing columns Excel writes are read (refused
+    before: 'file is not UTF-8 text', 'unexpected column(s) Unnamed: 4')."""
+    for rel, data in {**BASE, **files}.items():
+        p = tmp_path / rel
+        p.write_bytes(data if isinstance(data, bytes) else data.encode())
+    r = invoke("check", tmp_path / "study.yaml")
+    assert r.exit_code == 0, r.output
+
+
+def test_layout_decimal_comma_concentration(tmp_path):
+    """A ';' layout with decimal commas gives the concentrations (0,5 is 0.5); a group
+    named like a number stays as written."""
+    from neurotox.study import read_layout
+
+    (tmp_path / "layout.csv").write_text("well;group;concentration\nA01;C;0\nA02;0,5;0,5\n"
+                                         "A03;H;1.234,5\n")
+    df = read_layout(tmp_path / "layout.csv")
+    assert df["concentration"].tolist() == [0, 0.5, 1234.5]
+    assert df["group"].tolist() == ["C", "0,5", "H"]

@@ -11,7 +11,7 @@ import gzip
 
 import pytest
 
-from tests.robustness.corpus import Case, run_case, run_ok
+from tests.robustness.corpus import ENCRYPTED_XLSX, Case, run_case, run_ok
 
 WELLS = ("A01", "A02", "A03", "A04", "B01", "B02", "B03", "B04")
 ZL_HEAD = "location,animal,start,end,smldist,lardist"
@@ -141,11 +141,12 @@ CASES = [
          "row 6, column 'concentration': expected a number, found 'high'", "layout.csv"),
     Case("layout-negative-concentration", layout(LAYOUT.replace("B01,H,5", "B01,H,-5")), zf(),
          "row 6, column 'concentration': expected a finite concentration >= 0", "layout.csv"),
-    Case("layout-empty", layout(""), zf(), "cannot parse as CSV", "layout.csv"),
+    Case("layout-empty", layout(""), zf(), "file is empty (no header line)", "layout.csv"),
     Case("layout-header-only", layout("well,group,concentration\n"), zf(),
          "expected at least one well row below the header, found none", "layout.csv"),
-    Case("layout-binary", layout(b"\xff\xfe\x00\x01garbage\x00"), zf(), "file is not UTF-8 text",
-         "layout.csv"),
+    # a UTF-16 byte-order mark, then noise
+    Case("layout-binary", layout(b"\xff\xfe\x00\x01garbage\x00"), zf(),
+         "expected column(s) 'well', found", "layout.csv"),
     # --- trajectory table
     Case("traj-text-in-x",{"t.csv": TRAJ.replace("\n0.0,0.00,", "\n0.0,left,", 1),
                             "layout.csv": LAYOUT},
@@ -190,6 +191,18 @@ CASES = [
          zf("e.txt"), "data row 2, column 'x_center': expected a number, found 'abc'", "e.txt"),
     Case("etho-truncated-header", {"e.txt": ETHO_HEAD[:60], "layout.csv": LAYOUT}, zf("e.txt"),
          "expected the EthoVision header block to fit in the first 3 lines", "e.txt"),
+    # --- hostile inputs (attack24); a column named twice ran into a traceback
+    Case("zl-column-named-twice", zl_text(ZL.replace("smldist,lardist", "lardist,lardist")),
+         zf(), "line 1: column 'lardist' appears twice in the header (columns 5 and 6)",
+         "zl.csv"),
+    Case("layout-column-named-twice", layout(LAYOUT.replace("group,concentration",
+                                                            "group,group")),
+         zf(), "line 1: column 'group' appears twice in the header", "layout.csv"),
+    Case("zl-distance-1e308", zl(ROW, ROW.rsplit(",", 1)[0] + ",1e308"), zf(),
+         "(endpoint 'distance_per_bin' from zl.csv: plate zl, animal A02): value 1e+308 is "
+         "too large", "zl.csv"),
+    Case("zl-password-protected", zl_text(ENCRYPTED_XLSX, "zl.xlsx"), zf("zl.xlsx"),
+         "the workbook is password-protected (encrypted)", "zl.xlsx"),
     # --- previous output kept
     Case("zl-force-keeps-previous", zl(ROW, ROW.rsplit(",", 1)[0] + ",fast"),
          zf("zl.csv", "--force"), "expected a number, found 'fast'", "zl.csv", previous=True),
@@ -214,6 +227,9 @@ ACCEPTED = [
     ("tab-delimited", ZL.replace(",", "\t").encode(), "delimiter tab"),
     ("crlf-line-ends", ZL.replace("\n", "\r\n").encode(), "delimiter ','"),
     ("gzip", gzip.compress(ZL.encode(), mtime=0), "delimiter ','"),
+    ("lone-cr-line-ends", ZL.replace("\n", "\r").encode(), "delimiter ','"),
+    ("trailing-empty-columns", "".join(f"{line},,\n" for line in ZL.splitlines()).encode(),
+     "delimiter ','"),
 ]
 
 
@@ -279,3 +295,15 @@ PMAP_CASES = [
 @pytest.mark.parametrize("case", PMAP_CASES, ids=[c.id for c in PMAP_CASES])
 def test_zebrafish_plate_map_case(case, tmp_path):
     run_case(case, tmp_path)
+
+
+def test_every_larva_excluded_is_a_result_not_a_traceback(tmp_path):
+    """Every distance missing: each larva is excluded with its reason and the run ends
+    (the SARL table indexed an empty dose list before: IndexError)."""
+    rows = [",".join(r.split(",")[:4] + ["-", "-"]) for r in _zl_rows()]
+    manifest = run_ok({"zl.csv": "\n".join([ZL_HEAD, *rows]) + "\n", "layout.csv": LAYOUT},
+                      zf(), tmp_path)
+    reasons = {e["subject"]: e["reason"] for e in manifest["exclusions"]}
+    assert len(reasons) == len(WELLS)
+    assert set(reasons.values()) == {"tracking error (100% of samples missing)"}
+    assert "8 larvae analysed, 8 excluded" in manifest["notes"]

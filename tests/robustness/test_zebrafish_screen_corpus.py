@@ -49,6 +49,16 @@ def morph(old: str, new: str) -> dict:
 
 
 CASES = [
+    # --- hostile inputs (attack24); 1e308 printed an overflow warning before the error
+    Case("lmr0-column-named-twice", {**lmr0("vt3,vt4", "vt3,vt3"), "m.csv": MORPH},
+         zs("s.csv", "m.csv"), "line 1: column 'vt3' appears twice in the header", "s.csv"),
+    Case("morph-column-named-twice", {"s.csv": LMR0, **morph("PE__,DNC_", "PE__,PE__")},
+         zs("s.csv", "m.csv"), "line 1: column 'PE__' appears twice in the header", "m.csv"),
+    Case("lmr0-distance-1e308", {**lmr0(",1.5,1,2,1", ",1e308,1,2,1"), "m.csv": MORPH},
+         zs("s.csv", "m.csv"), "column 'distance': expected a finite number, found inf",
+         "s.csv"),
+    Case("lmr0-given-twice", {"s.csv": LMR0, "m.csv": MORPH}, zs("s.csv", "s.csv", "m.csv"),
+         "s.csv' is given twice", "s.csv"),
     Case("lmr0-wllq-two", lmr0("P1,1,2,t,1,", "P1,1,2,t,2,"), zs("s.csv"),
          "data row 2, column 'wllq': expected well quality 0 or 1, found 2", "s.csv"),
     Case("lmr0-row-out-of-plate", lmr0("P1,8,1,v", "P1,17,1,v"), zs("s.csv"),

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from neurotox.cli.options import output_options, param_option
+from neurotox.cli.options import distinct_files, output_options, param_option
 from neurotox.cli.rodent import _run
 
 
@@ -29,7 +29,7 @@ def _curve_figures(od: Any, result: Any) -> None:
 
 @click.command()
 @click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False,
-                                                    path_type=Path))
+                                                    path_type=Path), callback=distinct_files)
 @click.option("--study", "study_file", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Study YAML (groups, subjects).")

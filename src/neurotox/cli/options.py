@@ -19,6 +19,22 @@ if TYPE_CHECKING:
     from neurotox.io.output import OutputDir, SigningKey
 
 
+def distinct_files(ctx: click.Context, param: click.Parameter,
+                   value: tuple[Path, ...]) -> tuple[Path, ...]:
+    """Click callback: refuse one file given twice (by two names, a link, ``./``).
+
+    Read twice, every row would be a duplicate animal, reported far from its cause.
+    """
+    seen: dict[Path, Path] = {}
+    for p in value:
+        key = Path(os.path.realpath(p))
+        if key in seen:
+            same = "" if str(seen[key]) == str(p) else f" (as '{seen[key]}' and '{p}')"
+            raise click.BadParameter(f"the file '{key}' is given twice{same}", ctx, param)
+        seen[key] = p
+    return value
+
+
 class FiniteFloat(click.ParamType):
     """A float option that refuses ``inf``, ``nan`` and numbers overflowing to infinity.
 

@@ -15,7 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from neurotox.cli.options import open_output, output_options, overrides, param_option
+from neurotox.cli.options import (
+    distinct_files,
+    open_output,
+    output_options,
+    overrides,
+    param_option,
+)
 
 if TYPE_CHECKING:
     from neurotox.assays.base import AssayResult
@@ -96,7 +102,8 @@ def _summary(result: AssayResult) -> str:
 
 
 _INPUTS = click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False,
-                                                              path_type=Path))
+                                                              path_type=Path),
+                         callback=distinct_files)
 _STUDY = click.option("--study", "study_file", required=True,
                       type=click.Path(exists=True, dir_okay=False, path_type=Path),
                       help="Study YAML (groups, subjects).")

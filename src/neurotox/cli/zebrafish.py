@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from neurotox.cli.options import PARAM_OPTION, open_output, output_options, overrides, param_option
+from neurotox.cli.options import (
+    PARAM_OPTION,
+    distinct_files,
+    open_output,
+    output_options,
+    overrides,
+    param_option,
+)
 
 
 def _plate_ids(items: tuple[str, ...], exports: tuple[Path, ...]) -> dict[str, str]:
@@ -31,7 +38,7 @@ def _plate_ids(items: tuple[str, ...], exports: tuple[Path, ...]) -> dict[str, s
 
 
 @click.command()
-@click.argument("exports", nargs=-1, required=True,
+@click.argument("exports", nargs=-1, required=True, callback=distinct_files,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--layout", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="Plate layout CSV: well, group and/or concentration "

@@ -6,12 +6,19 @@ from pathlib import Path
 
 import click
 
-from neurotox.cli.options import PARAM_OPTION, open_output, output_options, overrides, param_option
+from neurotox.cli.options import (
+    PARAM_OPTION,
+    distinct_files,
+    open_output,
+    output_options,
+    overrides,
+    param_option,
+)
 from neurotox.cli.zebrafish import _write
 
 
 @click.command()
-@click.argument("files", nargs=-1, required=True,
+@click.argument("files", nargs=-1, required=True, callback=distinct_files,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--protocol", default="zebrafish-screen-epa", show_default=True,
               help="Protocol template name or YAML file (zebrafish-screen-epa, "

@@ -31,7 +31,6 @@ Developmental landmarks
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -39,74 +38,110 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from neurotox.delimited import check_header_names, decode, read_table
 from neurotox.errors import FormatError, InputError, quoted
-from neurotox.files import check_input
+from neurotox.files import check_input, read_bytes
 from neurotox.io.output import note
 from neurotox.io.text import (
     check_distinct_columns,
+    check_not_encrypted,
     check_nul,
     check_row_lengths,
-    delimiter_name,
+    container,
     guess_delimiter,
-    guess_encoding,
 )
 
 SheetReader = Callable[[Path, str | None], pd.DataFrame]
 _READERS: dict[str, SheetReader] = {}
 
 
-def register_reader(*suffixes: str) -> Callable[[SheetReader], SheetReader]:
-    """Register a sheet reader for file suffixes (``.csv``, ``.xlsx`` ...)."""
+def register_reader(*containers: str) -> Callable[[SheetReader], SheetReader]:
+    """Register a sheet reader for file containers (``text``, ``xlsx``, ``ole2``).
+
+    The container is what :func:`neurotox.io.text.container` finds in the bytes,
+    whatever the name says.
+    """
     def deco(fn: SheetReader) -> SheetReader:
-        for s in suffixes:
+        for s in containers:
             _READERS[s] = fn
         return fn
     return deco
 
 
-@register_reader(".csv", ".txt", ".tsv")
+@register_reader("text")
 def _read_text(path: Path, sheet: str | None) -> pd.DataFrame:
-    raw = path.read_bytes()
+    raw = read_bytes(path)
     if not raw.strip():
         raise FormatError("file is empty", path=path)
-    text, encoding = _decode(raw, path)
+    text, encoding = decode(raw, path)
     lines = [line for line in text.splitlines() if line.strip()]
     sep = "\t" if path.suffix.lower() == ".tsv" else guess_delimiter(lines[0] if lines else "")
     check_nul(text, path, sep=sep)
     check_row_lengths(text, sep, path)
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
-                         skip_blank_lines=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
-        raise FormatError(f"cannot parse as CSV: {' '.join(str(exc).split())}",
-                          path=path) from None
-    comma = bool(re.search(r"(?:^|[;\t\"])\s*-?\d+,\d+\s*(?:$|[;\t\"])", text, re.M))
-    note(f"{path.name}: read as text: encoding {encoding}, delimiter {delimiter_name(sep)}"
-         + ("; decimal commas read as decimal points" if comma else ""))
-    return df
+    table = read_table(path, text=text, encoding=encoding, sep=sep)
+    note(f"{path.name}: read as text: {table.describe()}")
+    return table.data
 
 
-def _decode(raw: bytes, path: Path) -> tuple[str, str]:
-    """Text and encoding name: UTF-16 or UTF-8 (with or without a BOM); nothing else."""
-    encoding = guess_encoding(raw)
-    if encoding == "cp1252":
-        encoding = "utf-8"  # sheets must be Unicode: report the undecodable byte
-    try:
-        return raw.decode(encoding), encoding
-    except UnicodeDecodeError:
-        raise InputError("file is not UTF-8 text", path=path) from None
+def _first_sheet_with_data(book: dict[str, pd.DataFrame], path: Path) -> str:
+    """The first sheet holding a cell (a workbook may open on an empty or notes sheet)."""
+    for name, frame in book.items():
+        if len(frame.columns) and (frame.shape[0] or any(
+                not str(c).startswith("Unnamed:") for c in frame.columns)):
+            if name != next(iter(book)):
+                note(f"{path.name}: sheet {name!r} read (the sheets before it are empty)")
+            return name
+    raise FormatError(f"every sheet is empty ({quoted(book)})", path=path)
 
 
-@register_reader(".xlsx", ".xlsm")
+@register_reader("xlsx")
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
     from neurotox.io.excel import read_excel
 
-    book = read_excel(path, sheet_name=None, dtype=str)
+    return _pick_sheet(read_excel(path, sheet_name=None, dtype=str), sheet, path)
+
+
+@register_reader("ole2")
+def _read_xls(path: Path, sheet: str | None) -> pd.DataFrame:
+    check_not_encrypted(path)
+    try:
+        book = pd.read_excel(path, sheet_name=None, dtype=str, engine="xlrd")
+    except Exception as exc:  # xlrd raises its own error types on damaged files
+        if isinstance(exc, MemoryError):
+            raise
+        raise FormatError(f"cannot open as an xls (BIFF) workbook: "
+                          f"{' '.join(str(exc).split()) or type(exc).__name__}",
+                          path=path) from None
+    return _pick_sheet(book, sheet, path)
+
+
+def _pick_sheet(book: dict[str, pd.DataFrame], sheet: str | None, path: Path) -> pd.DataFrame:
     if sheet is None:
-        sheet = next(iter(book))
+        sheet = _first_sheet_with_data(book, path)
     if sheet not in book:
         raise FormatError(f"expected sheet {sheet!r}, found {quoted(book)}", path=path)
-    return book[sheet].fillna("")
+    return _below_title_rows(book[sheet].fillna(""), path)
+
+
+def _below_title_rows(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """The table under title rows (``attrs['header_row']``: the header's row number).
+
+    A sheet whose first rows hold one cell each (a study title, often merged across
+    the table) has its header on the first row with two or more cells.
+    """
+    header_row = 1
+    names = [str(c) for c in df.columns]
+    if sum(1 for c in names if c.strip() and not c.startswith("Unnamed:")) <= 1 < len(names):
+        filled = (df.astype(str).apply(lambda s: s.str.strip()) != "").sum(axis=1)
+        at = next((i for i, n in enumerate(filled.head(20)) if n >= 2), None)
+        if at is not None:
+            header_row = at + 2
+            df = df.iloc[at + 1:].set_axis([str(c).strip() for c in df.iloc[at]], axis=1)
+            note(f"{path.name}: header on row {header_row}, below {header_row - 1} title "
+                 "row(s)")
+    check_header_names(list(df.columns), path, line=header_row)
+    df.attrs["header_row"] = header_row
+    return df
 
 
 def read_sheet(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
@@ -125,17 +160,19 @@ def read_sheet(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
     """
     path = Path(path)
     check_input(path)   # a regular file within the size limit
-    reader = _READERS.get(path.suffix.lower())
+    kind = container(path)
+    reader = _READERS.get(kind)
     if reader is None:
-        raise FormatError(f"unknown sheet format {path.suffix!r}; expected one of "
-                          f"{quoted(_READERS)}", path=path)
+        raise FormatError(f"expected a CSV/TSV text table or an xlsx/xls workbook, found a "
+                          f"{kind} file", path=path)
     df = reader(path, sheet)
+    header_row = df.attrs.get("header_row", 1)
     header = list(df.columns)
     df.columns = [_column_name(c) for c in df.columns]
     df = _apply_aliases(df)
     check_distinct_columns(header, list(df.columns), path)
     df = df.astype(str).apply(lambda s: s.str.strip())
-    df["row"] = np.arange(len(df)) + 2
+    df["row"] = np.arange(len(df)) + header_row + 1
     df = df[(df.drop(columns="row") != "").any(axis=1)].reset_index(drop=True)
     if df.empty:
         raise InputError("sheet has no data rows", path=path)
@@ -181,7 +218,7 @@ def numbers(df: pd.DataFrame, column: str, *, allow_empty: bool = False,
 
     Empty cells become NaN when ``allow_empty``; otherwise they are errors.
     """
-    raw = df[column].astype(str).str.replace(",", ".", regex=False)
+    raw = df[column].astype(str)   # decimal commas: read_table converts them in ';' files
     num = pd.to_numeric(raw.where(raw != ""), errors="coerce")
     bad = (num.isna() & ((raw != "") | (not allow_empty))) | ~np.isfinite(num.fillna(0))
     if lower is not None:

@@ -200,7 +200,10 @@ def _load_workbook(path: Path) -> tuple[Any, list[_Sheet]]:
                 # a stand-in that takes the sheet's defined names (print areas ...)
                 self.wb._sheets.append(SimpleNamespace(title=sheet.name, defined_names={}))
 
-    reader = Reader(path, read_only=True, data_only=True, keep_links=False)
+    with open(path, "rb") as f:   # a file object: openpyxl goes by the name's extension
+        reader = Reader(f, read_only=True, data_only=True, keep_links=False)
+        reader.archive.close()       # (a workbook saved as .csv is still a workbook)
+    reader.archive = zipfile.ZipFile(path)
     try:
         reader.read()
     except BaseException:

@@ -84,7 +84,9 @@ def find_domains(folder: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for p in sorted(folder.iterdir()):
         name = p.name.lower()
-        if p.is_file() and name.endswith(".xpt") and name[:-4] in REQUIRED:
+        # not only regular files: a folder or a broken link named bw.xpt is an error
+        # when read, never a domain left out without a word
+        if name.endswith(".xpt") and name[:-4] in REQUIRED:
             if name[:-4] in found:
                 raise InputError(f"two files for domain {name[:-4]!r}: "
                                  f"{found[name[:-4]].name!r} and {p.name!r}", path=folder)

@@ -12,13 +12,12 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from neurotox.delimited import DELIMITERS, delimiter_name, guess_delimiter, guess_encoding
 from neurotox.errors import FormatError
 from neurotox.files import check_nul, check_unpacked, limits
 
 __all__ = ["DELIMITERS", "check_distinct_columns", "check_nul", "check_row_lengths",
            "delimiter_name", "guess_delimiter", "guess_encoding", "read_gzip"]
-
-DELIMITERS = (",", ";", "\t")
 
 
 def read_gzip(path: Path, *, limit: int | None = None) -> bytes:
@@ -68,41 +67,6 @@ def scan_text(path: Path, encoding: str, *, gzip: bool = False, sep: str | None 
         raise FormatError(f"cannot read: {exc}", path=path) from None
 
 
-def guess_encoding(raw: bytes) -> str:
-    """Encoding of the first bytes of a text file.
-
-    A byte-order mark decides (UTF-16, UTF-8); without one, many zero bytes in
-    odd (even) positions mean UTF-16-LE (-BE); otherwise UTF-8 when the bytes
-    decode as UTF-8 (a character cut at the end of the sample is allowed), else
-    Windows-1252.
-    """
-    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
-    if raw.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if raw[1:200:2].count(0) > 50:
-        return "utf-16-le"
-    if raw[0:200:2].count(0) > 50:
-        return "utf-16-be"
-    try:
-        raw[: max(len(raw) - 4, 0)].decode("utf-8")
-    except UnicodeDecodeError:
-        return "cp1252"
-    return "utf-8"
-
-
-def guess_delimiter(sample: str, candidates: tuple[str, ...] = DELIMITERS) -> str:
-    """The candidate occurring most often in ``sample`` (first candidate on ties or none)."""
-    counts = {d: sample.count(d) for d in candidates}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else candidates[0]
-
-
-def delimiter_name(sep: str) -> str:
-    """``tab`` or the quoted delimiter, for notes."""
-    return "tab" if sep == "\t" else repr(sep)
-
-
 def check_distinct_columns(header: Sequence[object], names: Sequence[str],
                            path: Path) -> None:
     """FormatError when header cells end up with the same name.
@@ -143,3 +107,42 @@ def check_row_lengths(text: str, sep: str, path: Path, skiprows: int = 0) -> Non
     except csv.Error as exc:
         raise FormatError(f"cannot read as a table: {exc}", path=path,
                           where=f"line {rows.line_num}") from None
+
+
+ZIP_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: Stream that an OLE2 compound file holds when it wraps an encrypted
+#: (password-protected) xlsx workbook, as its directory spells it (UTF-16-LE).
+_ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
+
+
+def container(path: Path) -> str:
+    """What the first bytes say the file is, whatever it is named.
+
+    ``xlsx`` (a zip), ``ole2`` (an old .xls, or a password-protected workbook),
+    ``gzip`` or ``text``.
+    """
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(ZIP_MAGIC):
+        return "xlsx"
+    if head.startswith(OLE2_MAGIC[:4]):
+        return "ole2"
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    return "text"
+
+
+def check_not_encrypted(path: Path) -> None:
+    """FormatError for a password-protected Office workbook.
+
+    Such a workbook is an OLE2 file wrapping the encrypted xlsx: no reader can
+    open it, and the engines' own messages mislead.
+    """
+    if container(path) != "ole2":
+        return
+    with open(path, "rb") as f:
+        data = f.read(limits().max_unpacked_bytes)
+    if _ENCRYPTED_STREAM in data:
+        raise FormatError("the workbook is password-protected (encrypted); save a copy "
+                          "without a password and give that", path=path)

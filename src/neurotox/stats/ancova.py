@@ -67,6 +67,19 @@ def _design(groups: pd.Series, x: np.ndarray, levels: Sequence[str],
     return np.column_stack(cols)
 
 
+def singular(y: Sequence[float], covariate: Sequence[float]) -> str | None:
+    """Why an ANCOVA of ``y`` on ``covariate`` cannot be fitted, or None.
+
+    A covariate (or response) with one value in every animal leaves the design
+    singular: no slope, no residual variance, F-tests dividing by zero.
+    """
+    for what, v in (("covariate", np.asarray(covariate, float)),
+                    ("response", np.asarray(y, float))):
+        if len(v) and np.ptp(v) == 0:
+            return f"the {what} has the same value ({v[0]:g}) in every animal"
+    return None
+
+
 def ancova(y: Sequence[float], covariate: Sequence[float], groups: Sequence[str],
            levels: Sequence[str], *,
            alternative: str = "two-sided") -> tuple[pd.DataFrame, dict[str, float]]:
@@ -85,6 +98,11 @@ def ancova(y: Sequence[float], covariate: Sequence[float], groups: Sequence[str]
     alternative
         ``two-sided``, ``less`` or ``greater`` (treated minus control).
 
+    Raises
+    ------
+    ValueError
+        The design is singular (see :func:`singular`).
+
     Returns
     -------
     table : pandas.DataFrame
@@ -96,6 +114,9 @@ def ancova(y: Sequence[float], covariate: Sequence[float], groups: Sequence[str]
     """
     g = pd.Series(list(groups), dtype=str)
     yv, xv = np.asarray(y, float), np.asarray(covariate, float)
+    why = singular(yv, xv)
+    if why:
+        raise ValueError(f"ANCOVA cannot be fitted: {why}")
     levels = [lv for lv in levels if (g == lv).any()]
     xc = xv - xv.mean()
     full = OLS(yv, _design(g, xc, levels, False)).fit()
@@ -251,8 +272,12 @@ def stratum_ancova(key: Sequence[str], groups: Sequence[str], subjects: Sequence
     if len(groups) < 2 or n.min() < 2 or n.sum() <= 2 * len(groups) + 1:
         return (f"ANCOVA (covariate: {covariate_label}) not run: fewer than 2 animals with "
                 f"both values in a group (n: {', '.join(map(str, n))})")
-    table, info = ancova(np.concatenate(ys), np.concatenate(xs), np.concatenate(gs),
-                         list(groups), alternative=alternative)
+    y_all, x_all = np.concatenate(ys), np.concatenate(xs)
+    why = singular(y_all, x_all)
+    if why:
+        return f"ANCOVA (covariate: {covariate_label}) not run: {why}"
+    table, info = ancova(y_all, x_all, np.concatenate(gs), list(groups),
+                         alternative=alternative)
     name = f"ANCOVA (covariate: {covariate_label})"
     missing = sum(len(s) for s in subjects) - int(n.sum())
     note = (f"{name}: slope {info['slope']:.4g} per unit of covariate (p = "

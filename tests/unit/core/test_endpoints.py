@@ -37,7 +37,8 @@ def test_empty_records_give_typed_empty_table():
     ({"category": "structural"}, r"category 'structural' is not allowed"),
     ({"unit": "s"}, r"column 'unit': unit 's' differs from the registry"),
     ({"sex": "X"}, r"column 'sex': sex 'X' is not M, F or NA"),
-    ({"value": math.nan}, r"column 'value': value nan is not finite and the row is not excluded"),
+    ({"value": math.nan}, r"column 'value' \(endpoint 'nor_discrimination_index' from "
+     r"sheet.csv:row 2\): value nan is not finite and the row is not excluded"),
     ({"value": math.nan, "excluded": True},
      r"column 'exclusion_reason': excluded row has no exclusion_reason"),
     ({"assay": "tmaze"}, r"endpoint is not registered for assay 'tmaze'"),

@@ -16,7 +16,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 from neurotox.assays.base import AssayPlugin, AssayResult, register
-from neurotox.assays.battery.ancova import ancova
+from neurotox.assays.battery.ancova import ancova, singular
 from neurotox.assays.battery.common import Recorder, one_input, subjects_of
 from neurotox.errors import InputError, quoted
 from neurotox.io import battery as io
@@ -102,6 +102,10 @@ def run_ancova(df: pd.DataFrame, subjects: pd.DataFrame, study: Study,
         counts = d["group"].value_counts()
         if len(counts) < 2 or counts.min() < 2 or len(d) <= 2 * len(counts) + 1:
             notes.append(f"{what}: too few animals, not run")
+            continue
+        why = singular(d["brain_weight"], d["body_weight"])
+        if why:
+            notes.append(f"{what}: not run: {why}")
             continue
         table, info = ancova(d["brain_weight"], d["body_weight"], d["group"], list(study.groups))
         tables.append(table.assign(sex=sex, timepoint=tp, **info))

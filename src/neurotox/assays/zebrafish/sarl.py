@@ -78,7 +78,7 @@ def sarl_lpr_statistics(bins: pd.DataFrame, *, viability: pd.Series | None = Non
         Significance level and percent-difference cutoff of the call.
 
     """
-    if bins["bin"].max() < max(DARK_BINS):
+    if bins.empty or bins["bin"].max() < max(DARK_BINS):   # every larva excluded, or short
         return pd.DataFrame()
     wide = _wide(bins)
     complete = wide[wide.notna().all(axis=1)]

@@ -31,7 +31,6 @@ the assay protocol to name.
 
 from __future__ import annotations
 
-import io
 import math
 import re
 from pathlib import Path
@@ -40,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neurotox.delimited import check_header_names, read_table
 from neurotox.errors import FormatError, quoted
 from neurotox.io.neurochem.base import (
     PlateExport,
@@ -54,7 +54,7 @@ from neurotox.io.neurochem.base import (
     register_reader,
     wells_frame,
 )
-from neurotox.io.text import check_distinct_columns, check_row_lengths, delimiter_name
+from neurotox.io.text import check_distinct_columns, check_row_lengths
 
 NAME = "plate-table"
 
@@ -128,29 +128,18 @@ def load_table(src: Source) -> tuple[pd.DataFrame, list[str]]:
         if df.empty:
             raise FormatError("expected a header row, found an empty sheet", path=src.path)
         header = [cell_text(c) for c in df.iloc[0].tolist()]
+        check_header_names(header, src.path, line=1)
         body = df.iloc[1:].map(cell_text)
         body.columns = header
         body.index = range(2, len(body) + 2)
         table = body
     elif src.container == "text":
         text = src.text()
-        sep = src.delimiter
-        check_row_lengths(text, sep, src.path)
-        try:
-            table = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                                skip_blank_lines=True)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise FormatError(f"cannot read as a table: {' '.join(str(exc).split())}",
-                              path=src.path) from None
-        table.columns = [str(c).strip() for c in table.columns]
-        table = table.apply(lambda s: s.str.strip())
+        check_row_lengths(text, src.delimiter, src.path)
+        read = read_table(src.path, text=text, encoding=src.encoding, sep=src.delimiter)
+        table = read.data
         table.index = range(2, len(table) + 2)
-        notes.append(f"{src.path.name}: read as text, encoding {src.encoding}, delimiter "
-                     f"{delimiter_name(sep)}")
-        if sep == ";" and table.apply(lambda s: s.str.match(r"^-?\d+,\d+$")).any().any():
-            table = table.apply(lambda s: s.str.replace(r"^(-?\d+),(\d+)$", r"\1.\2",
-                                                        regex=True))
-            notes.append(f"{src.path.name}: decimal commas read as decimal points")
+        notes.append(f"{src.path.name}: read as text, {read.describe()}")
     else:
         raise FormatError(f"expected a CSV/TSV table or an xlsx workbook, found an "
                           f"{src.container} file", path=src.path)

@@ -62,12 +62,15 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from neurotox.delimited import decode, looks_like_decimal_comma, read_table
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_hdf5, check_input
 from neurotox.io.text import (
     check_distinct_columns,
+    check_not_encrypted,
     check_nul,
     check_row_lengths,
+    container,
     delimiter_name,
     guess_delimiter,
     guess_encoding,
@@ -177,6 +180,10 @@ def detect(path: str | Path) -> Reader:
     """Return the reader for ``path``; FormatError naming the expected layouts otherwise."""
     path = Path(path)
     check_input(path)   # a regular file within the size limit
+    if container(path) == "ole2":
+        check_not_encrypted(path)
+        raise FormatError("an old-format Excel workbook (.xls, BIFF); save it as .xlsx or "
+                          "CSV", path=path)
     if is_excel(path):
         from neurotox.io.excel import check_xlsx
 
@@ -263,9 +270,12 @@ def text_dialect(path: Path) -> str | None:
     """``'encoding utf-8, delimiter ','`` for text tables; None for workbooks and HDF5."""
     if is_excel(path) or _binary(_head(path)):
         return None
-    lines = sniff_lines(path, 1)
+    lines = sniff_lines(path, 200)
     sep = guess_delimiter(lines[0]) if lines else ","
-    return f"encoding {text_encoding(path)}, delimiter {delimiter_name(sep)}"
+    comma = sep != "," and any(looks_like_decimal_comma(c.strip().strip('"'))
+                               for line in lines[1:] for c in line.split(sep))
+    return (f"encoding {text_encoding(path)}, delimiter {delimiter_name(sep)}"
+            + (", decimal commas read as decimal points" if comma else ""))
 
 
 def sniff_lines(path: Path, n: int = 5) -> list[str]:
@@ -287,8 +297,8 @@ def header_cells(path: Path) -> list[str]:
 
 
 def is_excel(path: Path) -> bool:
-    """True for xlsx/xlsm workbooks."""
-    return path.suffix.lower() in {".xlsx", ".xlsm"}
+    """True for xlsx/xlsm workbooks: from the bytes (a zip), whatever the name says."""
+    return container(path) == "xlsx"
 
 
 def read_sheet(path: Path) -> pd.DataFrame:
@@ -305,17 +315,18 @@ def read_sheet(path: Path) -> pd.DataFrame:
 
             df = read_excel(path, dtype=str, keep_default_na=False)
         else:
-            text = path.read_bytes().decode(text_encoding(path)).lstrip("\ufeff")
+            text, encoding = decode(path.read_bytes(), path)
             lines = text.splitlines()
             sep = guess_delimiter(lines[0]) if lines else ","
             check_nul(text, path, sep=sep)
-            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep)
+            check_row_lengths(text, sep, path)
+            df = read_table(path, text=text, encoding=encoding, sep=sep).data
     except (ValueError, OSError, UnicodeError, pd.errors.ParserError,
             zipfile.BadZipFile) as exc:
+        if isinstance(exc, InputError):
+            raise
         raise FormatError(f"cannot read as a table: {' '.join(str(exc).split())}",
                           path=path) from None
-    if not is_excel(path):
-        check_row_lengths(text, sep, path)
     df.columns = [str(c).strip() for c in df.columns]
     check_distinct_columns(list(df.columns), [_column_key(c) for c in df.columns], path)
     return df.apply(lambda s: s.astype(str).str.strip())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 import zlib
@@ -9,6 +10,7 @@ import zlib
 import numpy as np
 import pandas as pd
 
+from neurotox.delimited import check_header_names
 from neurotox.errors import FormatError
 from neurotox.io.text import (
     check_distinct_columns,
@@ -66,6 +68,11 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
         raise FormatError(f"cannot parse as a delimited table: "
                           f"{' '.join(str(exc).split())}", path=src.path) from None
     if header == 0 and isinstance(skiprows, int):
+        lines = text.splitlines()[skiprows:]
+        at = next((n for n, line in enumerate(lines) if line.strip()), None)
+        if at is not None:
+            check_header_names(next(csv.reader([lines[at]], delimiter=src.delimiter)),
+                               src.path, line=skiprows + at + 1)
         check_row_lengths(text, src.delimiter, src.path, skiprows)
     return _not_empty(df, src)
 

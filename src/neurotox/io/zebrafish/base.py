@@ -45,7 +45,13 @@ import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_input
-from neurotox.io.text import guess_delimiter, guess_encoding, read_gzip, scan_text
+from neurotox.io.text import (
+    check_not_encrypted,
+    guess_delimiter,
+    guess_encoding,
+    read_gzip,
+    scan_text,
+)
 
 #: Activity/inactivity columns of ZebraLab tracking and quantization exports.
 ACTIVITY_COLUMNS = ("inact", "inadur", "inadist", "smlct", "smldur", "smldist", "larct",
@@ -118,6 +124,7 @@ class Source:
         if self.head.startswith(_ZIP):
             return "xlsx"
         if self.head.startswith(_OLE2):
+            check_not_encrypted(self.path)   # a password-protected xlsx is an OLE2 file too
             return "xls"
         if self.head.startswith(_GZIP):
             return "gzip"

@@ -124,7 +124,8 @@ def _read(src: Source) -> Export:
     conc = df["conc"].mask(vehicle & df["conc"].isna(), 0.0)
     width, how = interval_seconds(df["acid"] if "acid" in cols else pd.Series(dtype=str),
                                   len(vts))
-    values = df[vts].to_numpy(float) * 10.0
+    with np.errstate(over="ignore"):   # 1e308 cm → inf mm: refused as not finite below
+        values = df[vts].to_numpy(float) * 10.0
     n, k = values.shape
     idx = np.tile(np.arange(k), n)
     data = pd.DataFrame({"plate": np.repeat(plate.to_numpy(), k),

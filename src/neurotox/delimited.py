@@ -1,0 +1,249 @@
+"""Delimited text tables as labs save them: encoding, delimiter, decimal commas, headers.
+
+The lowest layer's part of reading a CSV/TSV export, shared by the study tables
+(subjects, layouts, exclusions), the EndpointTable and the family readers in
+``neurotox.io`` (``neurotox.io.text`` re-exports the sniffing functions):
+
+* the encoding from the byte-order mark or the byte pattern (UTF-8, UTF-16 as
+  Excel's "Unicode text" saves it, else Windows-1252 as Excel's "CSV" saves it
+  on a Western-European Windows);
+* the delimiter from the header line (``,``, ``;`` or tab);
+* decimal commas in ``;``- and tab-delimited files (European locales), with
+  dots as thousands separators (``1.234,5``);
+* header cells that name one column twice, and a header line repeated further
+  down (two exports joined), refused with the line named;
+* trailing columns with neither a name nor a value (Excel leaves them) dropped.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from neurotox.errors import FormatError, InputError
+from neurotox.files import check_nul, read_bytes
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+DELIMITERS = (",", ";", "\t")
+
+#: A number written with a decimal comma, optionally with dots grouping thousands.
+_COMMA_NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+([eE][+-]?\d+)?$")
+_POINT_NUMBER = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+#: Columns holding identifiers, never numbers (names compared as letters only).
+ID_COLUMNS = {"subject", "subjectid", "animal", "animalid", "group", "groupid", "sample",
+              "sampleid", "well", "wellid", "plate", "plateid", "id", "label", "name",
+              "batch", "litter", "dam", "cage", "arena", "location"}
+
+
+def guess_encoding(raw: bytes) -> str:
+    """Encoding of the first bytes of a text file.
+
+    A byte-order mark decides (UTF-16, UTF-8); without one, many zero bytes in
+    odd (even) positions mean UTF-16-LE (-BE); otherwise UTF-8 when the bytes
+    decode as UTF-8 (a character cut at the end of the sample is allowed), else
+    Windows-1252.
+    """
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if raw.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if raw[1:200:2].count(0) > 50:
+        return "utf-16-le"
+    if raw[0:200:2].count(0) > 50:
+        return "utf-16-be"
+    try:
+        raw[: max(len(raw) - 4, 0)].decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def guess_delimiter(sample: str, candidates: tuple[str, ...] = DELIMITERS) -> str:
+    """The candidate occurring most often in ``sample`` (first candidate on ties or none)."""
+    counts = {d: sample.count(d) for d in candidates}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else candidates[0]
+
+
+def delimiter_name(sep: str) -> str:
+    """``tab`` or the quoted delimiter, for notes."""
+    return "tab" if sep == "\t" else repr(sep)
+
+
+def decode(raw: bytes, path: str | Path) -> tuple[str, str]:
+    """The text of a whole file (byte-order marks removed) and the encoding used."""
+    encoding = guess_encoding(raw)
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise InputError(f"cannot decode as {encoding} text (byte {exc.start})",
+                         path=path) from None
+    # a byte-order mark further down is a second export pasted on: never data
+    return text.replace("\ufeff", ""), encoding
+
+
+def check_header_names(header: Sequence[object], path: str | Path, *,
+                       line: int = 1) -> None:
+    """FormatError when two header cells hold the same name (after trimming blanks).
+
+    Readers would keep one of them silently (pandas renames the second ``x.1``).
+    """
+    seen: dict[str, int] = {}
+    for k, cell in enumerate(header, start=1):
+        name = "" if cell is None else str(cell).strip()
+        if not name or name.lower() == "nan":
+            continue
+        if name in seen:
+            raise FormatError(f"column {name!r} appears twice in the header (columns "
+                              f"{seen[name]} and {k}); keep one of them", path=path,
+                              where=f"line {line}")
+        seen[name] = k
+
+
+def check_repeated_header(df: pd.DataFrame, path: str | Path, *, first_row: int = 2) -> None:
+    """FormatError at the first row of ``df`` (strings) that repeats its header.
+
+    Two exports joined into one file carry the second header as a data row.
+    ``first_row`` is the row number of the first data row (the header is row 1).
+    """
+    names = [c for c in df.columns if str(c).strip()]
+    if len(names) < 2 or df.empty:
+        return
+    same = df[names[0]] == names[0]
+    for c in names[1:]:
+        same &= df[c] == c
+    if same.any():
+        i = int(same.to_numpy().nonzero()[0][0])
+        raise FormatError("this row repeats the header line (two exports joined into "
+                          "one file?); remove it, or give the exports as separate files",
+                          path=path, where=f"row {first_row + i}")
+
+
+def looks_like_decimal_comma(cell: str) -> bool:
+    """True for ``21,5`` or ``1.234,5`` (a number with a decimal comma)."""
+    return bool(_COMMA_NUMBER.match(cell))
+
+
+def decimal_commas(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Numbers written with a decimal comma (``21,5``, ``1.234,5``) as decimal points.
+
+    For tables of strings from ``;``- or tab-delimited files (a ``,`` file cannot
+    hold an unquoted decimal comma). Identifier columns (:data:`ID_COLUMNS`: a
+    group ``0,5`` stays as written) and columns that also hold numbers with a
+    decimal point (which convention would they follow?) are left alone; vendor
+    marks (``OVRFLW``, ``<LLOQ``) beside the numbers do not matter. Returns the
+    table and the number of cells changed.
+    """
+    changed = 0
+
+    def fix(s: pd.Series) -> pd.Series:
+        nonlocal changed
+        if re.sub(r"[^a-z]", "", str(s.name).lower()) in ID_COLUMNS:
+            return s
+        text = s.astype(str).str.strip()
+        hit = text.str.match(_COMMA_NUMBER)
+        if not hit.any() or text.str.match(_POINT_NUMBER).any():
+            return s
+        changed += int(hit.sum())
+        fixed = text[hit].str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        return s.mask(hit, fixed)
+
+    return df.apply(fix), changed
+
+
+def _without_empty_tail(text: str, sep: str) -> str:
+    """``text`` less the delimiters that end every non-blank line.
+
+    A sheet saved with formatting far to the right ends each line in thousands of
+    delimiters (16 383 for a whole Excel row): columns with neither a name nor a
+    value, which cost pandas minutes. Files with quotes are left to pandas (a
+    quoted cell may hold a line break).
+    """
+    if '"' in text or not text.rstrip().endswith(sep):
+        return text
+    lines = text.splitlines()
+    k = min((len(line) - len(line.rstrip(sep)) for line in lines if line.strip(sep + " ")),
+            default=0)
+    if k == 0:
+        return text
+    return "\n".join(line[:-k] if line.strip(sep + " ") else line.rstrip(sep)
+                     for line in lines) + "\n"
+
+
+@dataclass
+class Table:
+    """A delimited text table read by :func:`read_table`: strings, and how it was read."""
+
+    data: pd.DataFrame
+    encoding: str
+    delimiter: str
+    decimal_commas: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """``encoding utf-8, delimiter ';', decimal commas read as decimal points``."""
+        text = f"encoding {self.encoding}, delimiter {delimiter_name(self.delimiter)}"
+        if self.decimal_commas:
+            text += ", decimal commas read as decimal points"
+        return text
+
+
+def read_table(path: str | Path, *, text: str | None = None, encoding: str | None = None,
+               sep: str | None = None, skiprows: int = 0) -> Table:
+    """A delimited text file as a table of stripped strings (header on the first line).
+
+    ``text``/``encoding``/``sep``: already decoded text and its dialect (else sniffed).
+    ``skiprows``: lines above the header (a vendor block). Refused: NUL characters,
+    a header naming one column twice, a header line repeated below, rows with more
+    cells than the header (``pd.errors.ParserError`` is turned into a FormatError).
+    Columns with an empty name and no value are dropped.
+    """
+    import numpy as np
+    import pandas as pd
+
+    path = Path(path)
+    if text is None:
+        raw = read_bytes(path)
+        if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+            raise FormatError("this is a spreadsheet workbook (xlsx/xls), not a text table; "
+                              "save it as CSV", path=path)
+        text, encoding = decode(raw, path)
+    lines = text.splitlines()[skiprows:]
+    first = next((n for n, line in enumerate(lines) if line.strip()), None)
+    if sep is None:
+        sep = guess_delimiter(lines[first] if first is not None else "")
+    check_nul(text, path, sep=sep)
+    text = _without_empty_tail(text, sep)
+    lines = text.splitlines()[skiprows:]
+    if first is None:
+        raise FormatError("file is empty (no header line)", path=path)
+    header = next(csv.reader([lines[first]], delimiter=sep))
+    check_header_names(header, path, line=skiprows + first + 1)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                         skip_blank_lines=True, skiprows=skiprows)
+    except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+        raise FormatError(f"cannot read as a table: {' '.join(str(exc).split())}",
+                          path=path) from None
+    unnamed = [c for c in df.columns if str(c).startswith("Unnamed: ")]
+    if unnamed:   # empty trailing columns the trim above left (a file with quotes)
+        blank = np.char.strip(df[unnamed].to_numpy(dtype=str)) == ""
+        df = df.drop(columns=[c for c, b in zip(unnamed, blank.all(axis=0), strict=True) if b])
+    df.columns = [str(c).strip() for c in df.columns]
+    blank = " " if sep == "\t" else " \t"
+    d = re.escape(sep)
+    if re.search(rf"[{blank}]({d}|\r?$)|(^|{d})[{blank}]", text, re.M):   # a padded cell
+        df = df.apply(lambda s: s.str.strip())
+    check_repeated_header(df, path, first_row=skiprows + 2)
+    n = 0
+    if sep != ",":
+        df, n = decimal_commas(df)
+    return Table(df, encoding or "utf-8", sep, n)
