@@ -442,7 +442,25 @@ def read_plane_masked(source: PlaneSource | str | Path) -> tuple[np.ndarray, int
                           path=src.path)
     if n_bad:
         plane = np.where(bad, plane[~bad].min(), plane).astype(plane.dtype)
-    return plane, n_bad
+    return _moderate_scale(plane), n_bad
+
+
+#: Float planes whose largest magnitude lies outside this range are rescaled (by a power of
+#: two: exact) into it; squares and sums of values near the float32 limits overflow.
+FLOAT_RANGE = (2.0 ** -40, 2.0 ** 40)
+
+
+def _moderate_scale(plane: np.ndarray) -> np.ndarray:
+    """The float plane scaled by a power of two into :data:`FLOAT_RANGE` when outside it.
+
+    The analysis depends on intensity ratios only, so this changes no result; it
+    keeps values such as 1e30 (or 1e-30) from overflowing (or underflowing) in
+    float32 arithmetic, which would silently give a field without neurites.
+    """
+    top = float(np.abs(plane).max())
+    if top == 0 or FLOAT_RANGE[0] <= top <= FLOAT_RANGE[1]:
+        return plane
+    return np.ldexp(plane, -int(np.ceil(np.log2(top)))).astype(plane.dtype)
 
 
 def _read_plane(src: PlaneSource) -> np.ndarray:
@@ -508,8 +526,9 @@ def _check_pixels(data: np.ndarray, path: Path) -> None:
     if data.size == 0 or min(data.shape, default=0) == 0:
         raise FormatError(f"image has no pixels (shape {data.shape})", path=path)
     if data.dtype.name not in PIXEL_DTYPES:
+        found = "1-bit (black and white)" if data.dtype == bool else data.dtype.name
         raise FormatError(f"expected an 8- or 16-bit unsigned integer (or 32-bit float) "
-                          f"image, found {data.dtype.name}", path=path)
+                          f"image, found {found}", path=path)
 
 
 def _rgb_to_grey(data: np.ndarray) -> np.ndarray:
@@ -520,7 +539,12 @@ def _rgb_to_grey(data: np.ndarray) -> np.ndarray:
 
 
 def _read_array(path: Path) -> np.ndarray:
-    """The pixels, once the size they unpack to is known to be within the limit."""
+    """The pixels as intensities, once the size they unpack to is known to be within the limit.
+
+    Stored values that are not intensities are converted: palette indices
+    through the palette, inverted grey (TIFF min-is-white) back to min-is-black,
+    CMYK/YCbCr/LAB/HSV colours to RGB; an alpha plane beside a grey plane is dropped.
+    """
     if path.suffix.lower() in (".tif", ".tiff"):
         with tifffile.TiffFile(path) as tif:
             if tif.series:   # (a damaged file may have none: asarray says what it finds)
@@ -528,18 +552,99 @@ def _read_array(path: Path) -> np.ndarray:
                 check_unpacked(int(np.prod(series.shape, dtype=np.int64))
                                * series.dtype.itemsize, path, what="the image")
                 _check_not_a_volume(series.axes, series.shape, path)
-            return tif.asarray()
+                dims = dict(zip(series.axes, series.shape, strict=False))
+                _check_field_pixels(dims.get("Y", 1), dims.get("X", 1), path)
+            data = _tiff_pixels(tif, path)
+            return _tiff_intensities(tif.pages.first, data, path) if len(tif.pages) else data
     import warnings
 
     from PIL import Image
 
-    with Image.open(path) as im:
-        width, height = im.size
-        depth = 4 if im.mode.startswith(("I", "F")) else 1
-        check_unpacked(width * height * len(im.getbands()) * depth, path, what="the image")
-        with warnings.catch_warnings():   # the size was checked against neurotox's own limit
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return np.asarray(im)
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None   # neurotox's limit applies
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+            depth = 4 if im.mode.startswith(("I", "F")) else 1
+            check_unpacked(width * height * max(len(im.getbands()), 3) * depth, path,
+                           what="the image")
+            _check_field_pixels(height, width, path)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                mode = _PIL_CONVERT.get(im.mode)
+                return np.asarray(im.convert(mode) if mode else im)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def _tiff_pixels(tif: tifffile.TiffFile, path: Path) -> np.ndarray:
+    """The first image series, or the channel stack of a file of single 2-D pages.
+
+    Files saved page by page (one channel per page, each its own series) give
+    their pages stacked as channels; pages of different sizes are no channels
+    of one field.
+    """
+    shapes = [tuple(s.shape) for s in tif.series]
+    if len(shapes) < 2 or any(len(sh) != 2 for sh in shapes):
+        return tif.asarray()
+    if len(set(shapes)) > 1:
+        raise FormatError(f"the file holds {len(shapes)} images of different sizes ("
+                          + ", ".join(f"{h} x {w}" for h, w in shapes[:4])
+                          + ("..." if len(shapes) > 4 else "")
+                          + "); the channels of one field must have one size", path=path)
+    check_unpacked(sum(int(np.prod(s.shape)) * s.dtype.itemsize for s in tif.series), path,
+                   what="the image")
+    return np.stack([s.asarray() for s in tif.series])
+
+
+#: Bytes per pixel of a field plane in the analysis (64-bit floats; its working memory is
+#: several times this): the unpacked-size limit bounds a field's pixels with it.
+ANALYSIS_BYTES_PER_PIXEL = 8
+
+
+def _check_field_pixels(height: int, width: int, path: Path) -> None:
+    """InputError when one plane is too large to analyse within the unpacked-size limit.
+
+    A 20000 x 20000 8-bit image is a 400 MB file, but its analysis needs tens of
+    gigabytes; it is refused at once rather than exhausting the machine's memory.
+    """
+    check_unpacked(int(height) * int(width) * ANALYSIS_BYTES_PER_PIXEL, path,
+                   what=f"the {height} x {width} pixel field (analysed at "
+                        f"{ANALYSIS_BYTES_PER_PIXEL} bytes per pixel)")
+
+
+#: PIL image modes whose stored values are not grey or red/green/blue intensities → the mode
+#: they are read as (palette indices, print or video colour spaces, alpha beside grey).
+_PIL_CONVERT = {"P": "RGB", "PA": "RGB", "LA": "L", "La": "L", "CMYK": "RGB", "YCbCr": "RGB",
+                "LAB": "RGB", "HSV": "RGB", "RGBa": "RGBA", "RGBX": "RGB"}
+
+
+def _tiff_intensities(page: tifffile.TiffPage, data: np.ndarray, path: Path) -> np.ndarray:
+    """TIFF samples as intensities (see :func:`_read_array`)."""
+    photometric = int(page.photometric)
+    if photometric == 3 and page.colormap is not None and data.dtype.kind == "u":   # palette
+        cmap = np.asarray(page.colormap)
+        if data.max(initial=0) >= cmap.shape[-1]:
+            raise FormatError(f"palette image uses colour {int(data.max())} of a palette of "
+                              f"{cmap.shape[-1]}", path=path)
+        return np.moveaxis(cmap[:, data], 0, -1)
+    if photometric == 5:
+        raise FormatError("CMYK (print colour) TIFF: save the image as RGB or greyscale",
+                          path=path)
+    if photometric in (0, 1) and page.samplesperpixel == 2 and \
+            tuple(int(e) for e in page.extrasamples) in ((1,), (2,)) and \
+            data.ndim >= 3 and data.shape[-1] == 2:
+        data = data[..., 0]                         # grey + alpha: the grey plane
+    if photometric == 0:                            # min-is-white: inverted grey
+        if data.dtype == bool:
+            return ~data
+        if data.dtype.kind == "u":
+            top = (1 << int(page.bitspersample)) - 1 if page.bitspersample < 64 else \
+                np.iinfo(data.dtype).max
+            return (np.asarray(top, data.dtype) - data).astype(data.dtype)
+        if data.dtype.kind == "f" and np.isfinite(data).any():
+            finite = data[np.isfinite(data)]
+            return (finite.max() + finite.min() - data).astype(data.dtype)
+    return data
 
 
 #: TIFF axes (tifffile's codes) a 2-D field cannot hold more than one plane along.
