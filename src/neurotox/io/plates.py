@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 import numpy as np
@@ -210,6 +211,11 @@ class PlateIndex:
         Thumbnail files skipped.
     unmatched
         Image files whose name did not match the scheme.
+    hidden
+        Hidden image-named files skipped (``._NAME`` macOS resource forks,
+        files in hidden or ``__MACOSX`` folders).
+    folders
+        Folders named like images (searched, not read as images).
 
     """
 
@@ -218,6 +224,8 @@ class PlateIndex:
     files: pd.DataFrame
     thumbnails: list[Path]
     unmatched: list[Path]
+    hidden: list[Path] = dataclass_field(default_factory=list)
+    folders: list[Path] = dataclass_field(default_factory=list)
 
     @property
     def wells(self) -> list[str]:
@@ -257,10 +265,13 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
     if not folder.is_dir():
         raise InputError("plate folder not found", path=folder)
     named = [p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES]
+    hidden = sorted(p for p in named if _hidden(p.relative_to(folder)))
+    named = [p for p in named if not _hidden(p.relative_to(folder))]
     for p in named:
         if not p.is_file() and not p.is_dir():
             kind = file_kind(p.lstat().st_mode) if not p.exists() else file_kind(p.stat().st_mode)
             raise InputError(f"expected image files, found {kind}", path=p)
+    folders = sorted(p for p in named if p.is_dir())
     images = sorted(p for p in named if p.is_file())
     thumbs = [p for p in images if _THUMB.search(p.name)]
     images = [p for p in images if not _THUMB.search(p.name)]
@@ -283,7 +294,18 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
     _check_unique_planes(df, folder)
     matched = set(df["path"])
     unmatched = [p for p in images if p not in matched]
-    return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched)
+    return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched, hidden,
+                      folders)
+
+
+def _hidden(relative: Path) -> bool:
+    """A hidden file or a file in a hidden folder (``.name``), or in macOS's ``__MACOSX``.
+
+    macOS writes a ``._NAME`` resource fork beside every file it copies to a
+    USB disk or network share, and ``__MACOSX/`` folders into zip files: named
+    like the images, they are not images.
+    """
+    return any(part.startswith(".") or part == "__MACOSX" for part in relative.parts)
 
 
 def _check_unique_planes(df: pd.DataFrame, folder: Path) -> None:
@@ -683,15 +705,23 @@ def pixel_size_um(path: str | Path) -> float | None:
     return float(value)
 
 
+#: OME length units (``PhysicalSizeXUnit``) → µm.
+_OME_UNITS_UM = {"pm": 1e-6, "Å": 1e-4, "nm": 1e-3, "\u00b5m": 1.0, "\u03bcm": 1.0,
+                 "um": 1.0, "mm": 1e3, "cm": 1e4, "m": 1e6}
+
+
 def _metadata_pixel_size(tif: tifffile.TiffFile) -> float | None:
     if tif.is_metaseries:
         info = tif.metaseries_metadata.get("PlaneInfo", {})
         if info.get("spatial-calibration-state") and "spatial-calibration-x" in info:
             return float(info["spatial-calibration-x"])
     if tif.is_ome and tif.ome_metadata:
-        m = re.search(r'PhysicalSizeX="([0-9.eE+\-]+)"', tif.ome_metadata)
+        pixels = re.search(r"<(?:\w+:)?Pixels\b[^>]*>", tif.ome_metadata)
+        m = re.search(r'PhysicalSizeX="([0-9.eE+\-]+)"', pixels.group(0) if pixels else "")
         if m:
-            return float(m.group(1))
+            unit = re.search(r'PhysicalSizeXUnit="([^"]*)"', pixels.group(0))
+            factor = _OME_UNITS_UM.get(unit.group(1) if unit else "um")   # OME default: µm
+            return None if factor is None else float(m.group(1)) * factor
     page = tif.pages.first
     tags = page.tags
     if "XResolution" not in tags:
