@@ -29,6 +29,7 @@ Example:
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import math
@@ -463,25 +464,89 @@ def resolve_inside(folder: Path, relpath: str, *, what: str, study_file: Path) -
 
 
 def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFrame:
-    """Read a small CSV of strings, check required columns, strip whitespace."""
+    """Read a small CSV (or the first sheet of an xlsx workbook) of strings, check
+    required columns, strip whitespace.
+
+    As spreadsheets save it: UTF-8 (with or without BOM), UTF-16 or Windows-1252;
+    comma, semicolon or tab between cells (guessed from the header line, kept in
+    ``attrs["sep"]``); column names in any case; rows of empty cells below the
+    table (``,,``) dropped. Two columns of one name are an error.
+    """
+    from neurotox.io.text import check_distinct_columns
+
     if not path.exists():
         raise InputError(f"{what} file not found", path=path)
-    try:
-        text = read_bytes(path).decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("file is not UTF-8 text", path=path) from None
-    check_nul(text, path, sep=",")
-    try:
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                         skip_blank_lines=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"cannot parse as CSV: {str(exc).strip()}", path=path) from None
-    df.columns = [str(c).strip() for c in df.columns]
+    raw = read_bytes(path)
+    if raw.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError("this is an old Excel (.xls) or other Office file, not CSV: save it "
+                         "as CSV (or xlsx)", path=path)
+    header, df, sep = _xlsx_table(path) if raw.startswith(b"PK\x03\x04") else \
+        _csv_table(raw, path)
+    names = [str(c).strip().lower() for c in header]
+    check_distinct_columns(header, names, path)
+    df.columns = names
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputError(f"expected column(s) {quoted(missing)}, found {quoted(df.columns)}",
                          path=path)
-    return df.apply(lambda s: s.str.strip())
+    df = df.apply(lambda s: s.str.strip())
+    filled = (df != "").any(axis=1).to_numpy()
+    df = df.iloc[:filled.nonzero()[0][-1] + 1 if filled.any() else 0]   # no trailing ,,,
+    df.attrs["sep"] = sep
+    return df
+
+
+def _csv_table(raw: bytes, path: Path) -> tuple[list[str], pd.DataFrame, str]:
+    """Header cells, the rows (strings) and the delimiter of a CSV file's bytes."""
+    from neurotox.io.text import guess_delimiter
+
+    text = _decode_text(raw, path)
+    first = next((line for line in text.splitlines() if line.strip()), "")
+    sep = guess_delimiter(first)
+    check_nul(text, path, sep=sep)
+    try:
+        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                         skip_blank_lines=True, sep=sep)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"cannot parse as CSV: {str(exc).strip()}", path=path) from None
+    header = next(csv.reader([first], delimiter=sep), [])
+    return (header if len(header) == len(df.columns) else list(df.columns)), df, sep
+
+
+def _decode_text(raw: bytes, path: Path) -> str:
+    """Text of a CSV file saved as UTF-8, UTF-16 (with BOM) or Windows-1252.
+
+    Bytes with control characters, or UTF-16 whose first line is not plain
+    ASCII (column names), are no text export.
+    """
+    import codecs
+
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            text = raw.decode("utf-16")
+            if text.split("\n", 1)[0].isascii():
+                return text
+        elif not re.search(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]", raw):
+            return raw.decode("cp1252")
+    except UnicodeDecodeError:
+        pass
+    raise InputError("file is not UTF-8 text (nor UTF-16 or Windows-1252 text)", path=path)
+
+
+def _xlsx_table(path: Path) -> tuple[list[str], pd.DataFrame, str]:
+    """Header cells and rows (strings) of the first sheet of an xlsx workbook."""
+    from neurotox.io.excel import read_excel
+
+    grid = read_excel(path, 0, header=None, dtype=str, keep_default_na=False)
+    if grid.empty:
+        raise InputError("the first sheet of the workbook is empty", path=path)
+    header = [str(c) for c in grid.iloc[0]]
+    df = grid.iloc[1:].reset_index(drop=True)
+    return header, df, "xlsx"
 
 
 def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFrame:
@@ -515,6 +580,8 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
                          where=f"row {i + 2}, column 'well'")
     group = df["group"] if "group" in df.columns else pd.Series("", index=df.index)
     conc = df["concentration"] if "concentration" in df.columns else pd.Series("", index=df.index)
+    if df.attrs.get("sep") != ",":   # semicolon or tab CSV (European): decimal comma
+        conc = conc.str.replace(r"^([+-]?\d*),(\d+)$", r"\1.\2", regex=True)
     df["blank"] = group.str.lower().isin(["blank", "empty"]) | ((group == "") & (conc == ""))
     if "concentration" in df.columns:
         num = pd.to_numeric(conc.where(conc != ""), errors="coerce")
@@ -528,6 +595,13 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
             i = int(bad.to_numpy().nonzero()[0][0])
             raise InputError(f"expected a finite concentration >= 0, found {conc.iloc[i]!r}",
                              path=path, where=f"row {i + 2}, column 'concentration'")
+        dosed = set(group[num.notna()])
+        lacking = num.isna() & ~df["blank"] & group.isin(dosed)
+        if lacking.any():
+            i = int(lacking.to_numpy().nonzero()[0][0])
+            raise InputError(f"empty, while other wells of group {group.iloc[i]!r} give a "
+                             "concentration", path=path,
+                             where=f"row {i + 2}, column 'concentration'")
         df["concentration"] = num
     if group_ids is not None and "group" in df.columns:
         unknown = ~df["blank"] & (group != "") & ~group.isin(group_ids)

@@ -167,8 +167,8 @@ CASES = [
          "unexpected column(s) 'weight'", "subjects.csv"),
     Case("subjects-empty-file", with_file("subjects.csv", ""), CHECK, "cannot parse as CSV",
          "subjects.csv"),
-    Case("subjects-utf16", with_file("subjects.csv", SUBJECTS.encode("utf-16")), CHECK,
-         "not UTF-8 text", "subjects.csv"),
+    Case("subjects-not-text", with_file("subjects.csv", b"\xff\xfe\x00\x01garbage\x00"),
+         CHECK, "not UTF-8 text", "subjects.csv"),
     Case("subjects-ragged", with_file("subjects.csv", SUBJECTS + "A4,C,M,L4,extra,more\n"),
          CHECK, "cannot parse as CSV", "subjects.csv"),
     # --- layout.csv
