@@ -131,7 +131,7 @@ CASES = [
     Case("opt-bad-channel", plate(), nt("--neurite-channel", "7"),
          "channel '7' not found; channels in the plate: '1', '2'", "img"),
     Case("opt-bad-pixel-size", plate(), nt("--pixel-size", "-1"),
-         "Invalid value for '--pixel-size': expected a number above 0 and at most 50, "
+         "Invalid value for '--pixel-size': expected a number above 0.02 and at most 50, "
          "found '-1'", "pixel"),
     Case("opt-bad-pattern", plate(), nt("--pattern", "{well}_{nope}.tif"),
          "unknown placeholder '{nope}' in --pattern; expected one of '{*}', '{ch", "pattern"),
