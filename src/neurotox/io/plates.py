@@ -154,6 +154,10 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$", re.IGNORECASE)
 
 
+#: Largest field (site) number read from a file name (tables store it as a 32-bit integer).
+MAX_FIELD_NUMBER = 2**31 - 1
+
+
 def _row_col_well(row: str, col: str) -> str:
     r = chr(64 + int(row)) if row.isdigit() else row.upper()
     return f"{r}{int(col):02d}"
@@ -178,7 +182,11 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, obj
     if not timepoint and folder:
         timepoint = folder.group(1)
     plate = g.get("plate") or (path.parent.parent.name if folder else path.parent.name)
-    return {"path": path, "plate": plate, "well": well, "field": int(g.get("field") or 1),
+    field_no = int(g.get("field") or 1)
+    if field_no > MAX_FIELD_NUMBER:
+        raise FormatError(f"field number {field_no} in the file name is above "
+                          f"{MAX_FIELD_NUMBER} (not a field?); give --pattern", path=path)
+    return {"path": path, "plate": plate, "well": well, "field": field_no,
             "channel": channel.lower(), "timepoint": timepoint or "NA", "group": group}
 
 
@@ -189,6 +197,8 @@ def _match_all(files: list[Path], scheme: NamingScheme) -> list[dict[str, object
         if m:
             try:
                 out.append(_record(m, scheme, p))
+            except FormatError:
+                raise
             except ValueError:
                 continue
     return out
@@ -283,6 +293,8 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
     records = _match_all(images, best)
     if not records:
         names = quoted(p.name for p in images[:3])
+        if pattern and any("*" in p.replace("{*}", "") for p in best.description.split("'")):
+            names += " (in --pattern, 'anything' is written {*}, not *)"
         raise FormatError(f"no file name matches the {best.description if pattern else ''}"
                           f"{'' if pattern else 'known naming schemes (' + quoted(SCHEMES)}"
                           f"{'' if pattern else '); give --pattern'}; first files: {names}",
