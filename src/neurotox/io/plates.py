@@ -512,7 +512,8 @@ def _read_plane(src: PlaneSource) -> np.ndarray:
     if data.ndim == 2:
         if src.plane not in (None, 0):
             raise FormatError(f"channel {src.plane + 1} requested, but the file holds a "
-                              "single plane (single-channel image where two are needed?)",
+                              "single plane (single-channel images: --neurite-channel 1 "
+                              "--nuclei-channel none)",
                               path=src.path)
         return data
     if data.ndim != 3:
