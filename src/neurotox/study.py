@@ -45,7 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic import ValidationError as PydanticError
 
 from neurotox.errors import InputError, did_you_mean, quoted
-from neurotox.files import check_nul, read_bytes
+from neurotox.files import check_distinct_columns, check_nul, guess_delimiter, read_bytes
 from neurotox.vocab import Sex, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
 
@@ -464,24 +464,24 @@ def resolve_inside(folder: Path, relpath: str, *, what: str, study_file: Path) -
 
 
 def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFrame:
-    """Read a small CSV (or the first sheet of an xlsx workbook) of strings, check
-    required columns, strip whitespace.
+    """Read a small CSV of strings, check required columns, strip whitespace.
 
     As spreadsheets save it: UTF-8 (with or without BOM), UTF-16 or Windows-1252;
     comma, semicolon or tab between cells (guessed from the header line, kept in
     ``attrs["sep"]``); column names in any case; rows of empty cells below the
-    table (``,,``) dropped. Two columns of one name are an error.
+    table (``,,``) dropped. Two columns of one name are an error; so is an xlsx or
+    xls workbook (named as such, not read as garbled text).
     """
-    from neurotox.io.text import check_distinct_columns
-
     if not path.exists():
         raise InputError(f"{what} file not found", path=path)
     raw = read_bytes(path)
     if raw.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError("this is an old Excel (.xls) or other Office file, not CSV: save it "
                          "as CSV (or xlsx)", path=path)
-    header, df, sep = _xlsx_table(path) if raw.startswith(b"PK\x03\x04") else \
-        _csv_table(raw, path)
+    if raw.startswith(b"PK\x03\x04"):
+        raise InputError("this is an Excel workbook (xlsx) or another zip file, not CSV: save "
+                         "the sheet as CSV", path=path)
+    header, df, sep = _csv_table(raw, path)
     names = [str(c).strip().lower() for c in header]
     check_distinct_columns(header, names, path)
     df.columns = names
@@ -498,8 +498,6 @@ def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFram
 
 def _csv_table(raw: bytes, path: Path) -> tuple[list[str], pd.DataFrame, str]:
     """Header cells, the rows (strings) and the delimiter of a CSV file's bytes."""
-    from neurotox.io.text import guess_delimiter
-
     text = _decode_text(raw, path)
     first = next((line for line in text.splitlines() if line.strip()), "")
     sep = guess_delimiter(first)
@@ -535,18 +533,6 @@ def _decode_text(raw: bytes, path: Path) -> str:
     except UnicodeDecodeError:
         pass
     raise InputError("file is not UTF-8 text (nor UTF-16 or Windows-1252 text)", path=path)
-
-
-def _xlsx_table(path: Path) -> tuple[list[str], pd.DataFrame, str]:
-    """Header cells and rows (strings) of the first sheet of an xlsx workbook."""
-    from neurotox.io.excel import read_excel
-
-    grid = read_excel(path, 0, header=None, dtype=str, keep_default_na=False)
-    if grid.empty:
-        raise InputError("the first sheet of the workbook is empty", path=path)
-    header = [str(c) for c in grid.iloc[0]]
-    df = grid.iloc[1:].reset_index(drop=True)
-    return header, df, "xlsx"
 
 
 def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFrame:

@@ -86,6 +86,17 @@ def _declared_tiff(width: int, height: int) -> bytes:
     return head + b"\x00" * (1024 - len(head))
 
 
+def _xlsx(csv_text: str) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for line in csv_text.strip().split("\n"):
+        wb.active.append(line.split(","))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
 NUC = "P1_A02_s1_w1.tif"
 NEU = "P1_A02_s1_w2.tif"
 _u16 = np.full(SHAPE, 100, np.uint16)
@@ -184,6 +195,10 @@ CASES = [
          "gives concentrations", "layout.csv"),
     Case("lay-old-excel", plate(**{"layout.csv": b"\xd0\xcf\x11\xe0" + b"\x00" * 600}), nt(),
          "this is an old Excel (.xls) or other Office file, not CSV", "layout.csv"),
+    Case("lay-xlsx", plate(**{"layout.csv": None}) | {"layout.xlsx": _xlsx(LAYOUT)},
+         nt()[:4] + ("{dir}/layout.xlsx",) + nt()[5:],
+         "this is an Excel workbook (xlsx) or another zip file, not CSV: save the sheet as CSV",
+         "layout.xlsx"),
     Case("opt-tiny-pixel-size", plate(), nt("--pixel-size", "0.0000001"),   # never ended
          "expected a number above 0.02 and at most 50, found '0.0000001'", "pixel"),
     Case("opt-tiny-pixel-size-param", plate(), nt("--param", "pixel_size_um=1e-7"),
@@ -414,26 +429,18 @@ def test_group_at_several_concentrations_is_one_group_per_concentration(tmp_path
 
 
 @pytest.mark.parametrize("encoding, sep", [(e, s) for e in ("utf-8-sig", "utf-16", "cp1252")
-                                           for s in (",", ";", "\t")] + [("xlsx", "")])
+                                           for s in (",", ";", "\t")])
 def test_layouts_as_spreadsheets_save_them(tmp_path, encoding, sep):
-    """Semicolons, tabs, decimal commas, BOM, UTF-16, Windows-1252, capitalised headers,
-    trailing empty rows and xlsx all read as the plain CSV."""
+    """Semicolons, tabs, decimal commas, BOM, UTF-16, Windows-1252, capitalised headers
+    and trailing empty rows all read as the plain CSV."""
     from neurotox.study import read_layout
 
     rows = [["Well", "Group", "Concentration"], ["A01", "Contrôle", "0"], ["a2", "H", "0.5"],
             ["A03", "H", "10"], ["", "", ""]]
-    path = tmp_path / ("layout.xlsx" if encoding == "xlsx" else "layout.csv")
-    if encoding == "xlsx":
-        import openpyxl
-
-        wb = openpyxl.Workbook()
-        for r in rows:
-            wb.active.append([float(c) if c[:1].isdigit() else c or None for c in r])
-        wb.save(path)
-    else:
-        decimal = "," if sep != "," else "."
-        text = "\n".join(sep.join(c.replace(".", decimal) for c in r) for r in rows) + "\n"
-        path.write_bytes(text.encode(encoding))
+    path = tmp_path / "layout.csv"
+    decimal = "," if sep != "," else "."
+    text = "\n".join(sep.join(c.replace(".", decimal) for c in r) for r in rows) + "\n"
+    path.write_bytes(text.encode(encoding))
     lay = read_layout(path)
     assert lay[["well", "group", "concentration"]].to_dict("list") == {
         "well": ["A01", "A02", "A03"], "group": ["Contrôle", "H", "H"],

@@ -9,16 +9,21 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Sequence
 from pathlib import Path
 
 from neurotox.errors import FormatError
-from neurotox.files import check_nul, check_unpacked, limits
+from neurotox.files import (
+    DELIMITERS,
+    check_distinct_columns,
+    check_nul,
+    check_unpacked,
+    guess_delimiter,
+    limits,
+)
 
 __all__ = ["DELIMITERS", "check_distinct_columns", "check_nul", "check_row_lengths",
            "delimiter_name", "guess_delimiter", "guess_encoding", "read_gzip"]
 
-DELIMITERS = (",", ";", "\t")
 
 
 def read_gzip(path: Path, *, limit: int | None = None) -> bytes:
@@ -91,32 +96,9 @@ def guess_encoding(raw: bytes) -> str:
     return "utf-8"
 
 
-def guess_delimiter(sample: str, candidates: tuple[str, ...] = DELIMITERS) -> str:
-    """The candidate occurring most often in ``sample`` (first candidate on ties or none)."""
-    counts = {d: sample.count(d) for d in candidates}
-    best = max(counts, key=counts.get)
-    return best if counts[best] else candidates[0]
-
-
 def delimiter_name(sep: str) -> str:
     """``tab`` or the quoted delimiter, for notes."""
     return "tab" if sep == "\t" else repr(sep)
-
-
-def check_distinct_columns(header: Sequence[object], names: Sequence[str],
-                           path: Path) -> None:
-    """FormatError when header cells end up with the same name.
-
-    ``names`` are the reader's names for the ``header`` cells (normalised case
-    and spacing, aliases applied); two cells meaning one column (``y`` and
-    ``Y``, ``Start`` and ``début``) leave no way to tell which holds the data.
-    Empty names are ignored.
-    """
-    for name in dict.fromkeys(names):
-        same = [str(h) for h, n in zip(header, names, strict=True) if n == name]
-        if name and len(same) > 1:
-            raise FormatError(f"columns {', '.join(map(repr, same))} all mean {name!r}; "
-                              "keep one of them", path=path)
 
 
 def check_row_lengths(text: str, sep: str, path: Path, skiprows: int = 0) -> None:
