@@ -74,7 +74,8 @@ def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = Non
     tasks
         Picklable task objects.
     workers
-        Local processes (default: number of cores); 1 runs in this process.
+        Local processes (default, and at most: the number of cores, and no more
+        than the tasks); 1 runs in this process.
     scheduler
         Dask scheduler address (``tcp://host:port``) or a ``distributed.Client``;
         overrides ``workers``.
@@ -86,7 +87,10 @@ def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = Non
     """
     from tqdm import tqdm
 
-    workers = workers or os.cpu_count() or 1
+    cores = os.cpu_count() or 1
+    # never more processes than tasks or cores (CPU-bound tasks: more only cost forks and
+    # memory; --workers 999 forked 999 processes for 4 fields)
+    workers = min(workers or cores, cores, max(len(tasks), 1))
     if scheduler is not None:
         stream = _dask_results(fn, tasks, scheduler)
     elif workers <= 1 or len(tasks) <= 1:

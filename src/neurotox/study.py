@@ -44,6 +44,7 @@ from pydantic import ValidationError as PydanticError
 
 from neurotox.delimited import read_table
 from neurotox.errors import InputError, did_you_mean, quoted
+from neurotox.files import check_distinct_columns
 from neurotox.vocab import Sex, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
 
@@ -487,17 +488,25 @@ def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFram
     """Read a small CSV of strings, check required columns, strip whitespace.
 
     Read as labs save it (:func:`neurotox.delimited.read_table`): UTF-8, UTF-16 or
-    Windows-1252; ``,``, ``;`` or tab; decimal commas in ``;``/tab files. How it
-    was read is in ``df.attrs["dialect"]``.
+    Windows-1252; ``,``, ``;`` or tab; decimal commas in ``;``/tab files; column
+    names in any case; rows of empty cells below the table (``,,``) dropped. Two
+    columns of one name, or a workbook (xlsx, xls) are errors. How it was read is
+    in ``df.attrs["dialect"]``.
     """
     if not path.exists():
         raise InputError(f"{what} file not found", path=path)
     table = read_table(path)
     df = table.data
+    header = list(df.columns)
+    df.columns = [str(c).strip().lower() for c in header]
+    check_distinct_columns(header, list(df.columns), path)
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise InputError(f"expected column(s) {quoted(missing)}, found {quoted(df.columns)}",
                          path=path)
+    df = df.apply(lambda s: s.str.strip())
+    filled = (df != "").any(axis=1).to_numpy()
+    df = df.iloc[:filled.nonzero()[0][-1] + 1 if filled.any() else 0]   # no trailing ,,,
     df.attrs["dialect"] = table.describe()
     return df
 
@@ -546,6 +555,13 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
             i = int(bad.to_numpy().nonzero()[0][0])
             raise InputError(f"expected a finite concentration >= 0, found {conc.iloc[i]!r}",
                              path=path, where=f"row {i + 2}, column 'concentration'")
+        dosed = set(group[num.notna()])
+        lacking = num.isna() & ~df["blank"] & group.isin(dosed)
+        if lacking.any():
+            i = int(lacking.to_numpy().nonzero()[0][0])
+            raise InputError(f"empty, while other wells of group {group.iloc[i]!r} give a "
+                             "concentration", path=path,
+                             where=f"row {i + 2}, column 'concentration'")
         df["concentration"] = num
     if group_ids is not None and "group" in df.columns:
         unknown = ~df["blank"] & (group != "") & ~group.isin(group_ids)

@@ -28,7 +28,8 @@ def tif(data: np.ndarray, *, pixel_size: float | None = 0.65, **kw) -> bytes:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")   # zero-size arrays are written on purpose
         if pixel_size is None:
-            tifffile.imwrite(buf, data, photometric="minisblack", **kw)
+            kw.setdefault("photometric", "minisblack")
+            tifffile.imwrite(buf, data, **kw)
         else:
             kw.setdefault("metadata", {"unit": "um"})
             tifffile.imwrite(buf, data, imagej=True,
@@ -63,6 +64,37 @@ def plate(**replace: bytes | None) -> dict:
 def nt(*extra: str) -> tuple[str, ...]:
     return ("--quiet", "neurite", "{dir}/img", "--layout", "{dir}/layout.csv", "--workers",
             "1", "--overlays", "none", *extra, "-o", "{out}")
+
+
+def _pages(*planes: np.ndarray) -> bytes:
+    """A TIFF of one page (image series) per plane, as some exporters save channels."""
+    buf = io.BytesIO()
+    with tifffile.TiffWriter(buf) as w:
+        for p in planes:
+            w.write(p, photometric="minisblack")
+    return buf.getvalue()
+
+
+def _declared_tiff(width: int, height: int) -> bytes:
+    """A 1 kB uncompressed 8-bit TIFF whose header declares ``width`` x ``height`` pixels."""
+    import struct
+
+    tags = [(256, 4, width), (257, 4, height), (258, 3, 8), (259, 3, 1), (262, 3, 1),
+            (273, 4, 200), (277, 3, 1), (278, 4, height), (279, 4, width * height)]
+    ifd = b"".join(struct.pack("<HHII", t, typ, 1, v) for t, typ, v in tags)
+    head = b"II*\x00" + struct.pack("<IH", 8, len(tags)) + ifd + b"\x00" * 4
+    return head + b"\x00" * (1024 - len(head))
+
+
+def _xlsx(csv_text: str) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for line in csv_text.strip().split("\n"):
+        wb.active.append(line.split(","))
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
 
 
 NUC = "P1_A02_s1_w1.tif"
@@ -131,10 +163,50 @@ CASES = [
     Case("opt-bad-channel", plate(), nt("--neurite-channel", "7"),
          "channel '7' not found; channels in the plate: '1', '2'", "img"),
     Case("opt-bad-pixel-size", plate(), nt("--pixel-size", "-1"),
-         "Invalid value for '--pixel-size': expected a number above 0 and at most 50, "
+         "Invalid value for '--pixel-size': expected a number above 0.02 and at most 50, "
          "found '-1'", "pixel"),
     Case("opt-bad-pattern", plate(), nt("--pattern", "{well}_{nope}.tif"),
          "unknown placeholder '{nope}' in --pattern; expected one of '{*}', '{ch", "pattern"),
+    Case("img-cmyk-tiff", plate(**{NEU: tif(np.zeros((*SHAPE, 4), np.uint8), pixel_size=None,
+                                            photometric="separated")}), nt(),
+         "CMYK (print colour) TIFF: save the image as RGB or greyscale", f"img/{NEU}"),
+    Case("img-pages-of-different-sizes", plate(**{NEU: _pages(_u16, _u16[:64, :80])}), nt(),
+         "the file holds 2 images of different sizes (96 x 96, 64 x 80)", f"img/{NEU}"),
+    # a 512 MB 16000 x 16000 8-bit field passes the unpacked-size limit as bytes, but its
+    # analysis would take tens of GB: refused before any pixel is read
+    Case("img-field-too-large-to-analyse", plate(**{NEU: _declared_tiff(16000, 16000)}), nt(),
+         "the 16000 x 16000 pixel field (analysed at 8 bytes per pixel) unpacks to 1.9 GiB, "
+         "more than the limit of", f"img/{NEU}"),
+    Case("img-huge-field-number", {"layout.csv": LAYOUT,
+                                   "img/P1_A01_s99999999999999999999999_w1.tif": _field(0)[0]},
+         nt(), "field number 99999999999999999999999 in the file name is above 2147483647",
+         "img/P1_A01_s99999999999999999999999_w1.tif"),
+    Case("lay-column-twice", plate(**{"layout.csv": "well,group,concentration,Concentration\n"
+                                                   "A01,C,0,0\nA02,C,0,0\nA03,H,3,3\n"
+                                                   "A04,H,10,10\n"}), nt(),
+         "columns 'concentration', 'Concentration' all mean 'concentration'", "layout.csv"),
+    Case("lay-dosed-group-well-without-concentration",
+         plate(**{"layout.csv": LAYOUT.replace("A03,H,3", "A03,H,")}), nt(),
+         "row 4, column 'concentration': empty, while other wells of group 'H' give a "
+         "concentration", "layout.csv"),
+    Case("lay-undosed-group-on-dosed-plate",
+         plate(**{"layout.csv": LAYOUT.replace("A03,H,3", "A03,X,")}), nt(),
+         "well A03, column 'concentration': group 'X' has no concentration while the layout "
+         "gives concentrations", "layout.csv"),
+    Case("lay-old-excel", plate(**{"layout.csv": b"\xd0\xcf\x11\xe0" + b"\x00" * 600}), nt(),
+         "this is an old Excel (.xls) or other Office file, not CSV", "layout.csv"),
+    Case("lay-xlsx", plate(**{"layout.csv": None}) | {"layout.xlsx": _xlsx(LAYOUT)},
+         nt()[:4] + ("{dir}/layout.xlsx",) + nt()[5:],
+         "this is an Excel workbook (xlsx) or another zip file, not CSV: save the sheet as CSV",
+         "layout.xlsx"),
+    Case("opt-tiny-pixel-size", plate(), nt("--pixel-size", "0.0000001"),   # never ended
+         "expected a number above 0.02 and at most 50, found '0.0000001'", "pixel"),
+    Case("opt-tiny-pixel-size-param", plate(), nt("--param", "pixel_size_um=1e-7"),
+         "Input should be greater than or equal to 0.02", "pixel_size_um"),
+    Case("opt-ec-level-above-100", plate(), nt("--param", "ec_levels=[150]"),
+         "Input should be less than 100 (found 150)", "ec_levels[0]"),
+    Case("opt-pattern-glob-star", plate(), nt("--pattern", "*_{well}_s{field}_w{channel}.tif"),
+         "(in --pattern, 'anything' is written {*}, not *)", "img"),
     Case("img-force-keeps-previous", plate(**{NEU: b"II*\x00" + b"\x07" * 400}), nt("--force"),
          "image has no pixels (shape (0,))", f"img/{NEU}", previous=True),
 ]
@@ -199,3 +271,177 @@ def test_parallel_and_serial_runs_are_identical(tmp_path):
         res = invoke(args, tmp_path)
         assert res.exit_code == 0, res.output
     assert_same_outputs(tmp_path / "a", tmp_path / "b", ignore_parameters=("workers",))
+
+
+# --- unusual but valid inputs: the same intensities stored another way give the same result
+
+def _png(img) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _grey8(seed: int, channel: int) -> np.ndarray:
+    """The field's plane scaled to 8 bits (PNG variants compare with plain 8-bit grey)."""
+    plane = tifffile.imread(io.BytesIO(_field(seed)[channel]))
+    return (plane.astype(np.float64) * (255 / plane.max())).astype(np.uint8)
+
+
+def _inverted_palette(grey: np.ndarray) -> bytes:
+    """Palette PNG whose index i is grey 255 - i (indices are not the intensities)."""
+    from PIL import Image
+
+    img = Image.fromarray(255 - grey, "P")
+    img.putpalette([v for i in range(256) for v in (255 - i,) * 3])
+    return _png(img)
+
+
+def _grey_alpha(grey: np.ndarray) -> bytes:
+    from PIL import Image
+
+    return _png(Image.fromarray(np.stack([grey, np.full_like(grey, 255)], axis=2), "LA"))
+
+
+def _png_plate(encode) -> dict:
+    from PIL import Image
+
+    files: dict = {"layout.csv": LAYOUT}
+    for i, w in enumerate(WELLS):
+        for ch in (1, 2):
+            grey = _grey8(i, ch - 1)
+            files[f"img/P1_{w}_s1_w{ch}.png"] = encode(grey) if encode else \
+                _png(Image.fromarray(grey))
+    return files
+
+
+def _tiff_plate(encode) -> dict:
+    files: dict = {"layout.csv": LAYOUT}
+    for i, w in enumerate(WELLS):
+        for ch in (1, 2):
+            files[f"img/P1_{w}_s1_w{ch}.tif"] = encode(
+                tifffile.imread(io.BytesIO(_field(i)[ch - 1])))
+    return files
+
+
+def _palette_tiff(plane: np.ndarray) -> bytes:
+    cmap = np.repeat((65535 - np.arange(65536)).astype(np.uint16)[None], 3, axis=0)
+    return tif((65535 - plane).astype(np.uint16), pixel_size=None, photometric="palette",
+               colormap=cmap)
+
+
+def _ome(plane: np.ndarray, size: float, unit: str) -> bytes:
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, plane, ome=True, metadata={
+        "axes": "YX", "PhysicalSizeX": size, "PhysicalSizeXUnit": unit,
+        "PhysicalSizeY": size, "PhysicalSizeYUnit": unit})
+    return buf.getvalue()
+
+
+def _one_file_per_field(encode) -> dict:
+    files: dict = {"layout.csv": LAYOUT}
+    for i, w in enumerate(WELLS):
+        nuc, neu = (tifffile.imread(io.BytesIO(b)) for b in _field(i))
+        files[f"img/P1_{w}_s1.tif"] = encode(nuc, neu)
+    return files
+
+
+PNG = ("--pattern", "P1_{well}_s{field}_w{channel}.png", "--pixel-size", "0.65")
+STACK = ("--pattern", "P1_{well}_s{field}.tif", "--pixel-size", "0.65")
+#: variant id → (files, extra CLI args, reference files, reference args): same fields expected.
+VARIANTS = {
+    # palette indices were read as intensities (inverted palette: no cell found)
+    "png-palette": (lambda: _png_plate(_inverted_palette), PNG, lambda: _png_plate(None), PNG),
+    # grey + alpha PNG was refused as "file holds 2 channel planes"
+    "png-grey-alpha": (lambda: _png_plate(_grey_alpha), PNG, lambda: _png_plate(None), PNG),
+    "tiff-palette": (lambda: _tiff_plate(_palette_tiff), ("--pixel-size", "0.65"), plate, ()),
+    # min-is-white TIFF was read inverted
+    "tiff-min-is-white": (lambda: _tiff_plate(lambda p: tif(
+        (65535 - p).astype(np.uint16), pixel_size=None, photometric="miniswhite")),
+        ("--pixel-size", "0.65"), plate, ()),
+    "tiff-grey-alpha": (lambda: _tiff_plate(lambda p: tif(
+        np.stack([p, np.full_like(p, 65535)], axis=2), pixel_size=None,
+        planarconfig="contig", extrasamples=["unassalpha"])), ("--pixel-size", "0.65"),
+        plate, ()),
+    # float pixels near the float32 limits overflowed (1e30: no neurites, warnings printed)
+    # or underflowed (1e-35: no nuclei)
+    "float-1e30": (lambda: _tiff_plate(lambda p: tif(p.astype(np.float32) * 1e30)), (),
+                   plate, ()),
+    "float-1e-35": (lambda: _tiff_plate(lambda p: tif(p.astype(np.float32) * 1e-35)), (),
+                    plate, ()),
+    # channels saved one page each were "a single plane"
+    "tiff-page-per-channel": (lambda: _one_file_per_field(_pages), STACK, plate, ()),
+    # OME PhysicalSizeXUnit was ignored (650 nm read as 650 µm: refused; 20 nm as 20 µm)
+    "ome-size-in-nm": (lambda: _tiff_plate(lambda p: _ome(p, 650, "nm")), (), plate, ()),
+}
+
+
+def _fields(files: dict, extra: tuple[str, ...], folder) -> "pd.DataFrame":
+    import pandas as pd
+
+    materialise(files, folder)
+    res = invoke(nt(*extra), folder)
+    assert res.exit_code == 0, res.output
+    return pd.read_csv(folder / "out" / "fields.csv")[
+        ["well", "nuclei_count", "total_neurite_length_um", "qc_flags"]]
+
+
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_encodings_of_the_same_pixels_give_the_same_fields(variant, tmp_path):
+    import pandas as pd
+
+    files, extra, ref_files, ref_extra = VARIANTS[variant]
+    want = _fields(ref_files(), ref_extra, tmp_path / "ref")
+    assert want["nuclei_count"].sum() > 0 and want["total_neurite_length_um"].sum() > 0
+    got = _fields(files(), extra, tmp_path / "variant")
+    pd.testing.assert_frame_equal(got, want)
+
+
+def test_hidden_resource_forks_are_skipped_and_noted(tmp_path):
+    """macOS '._NAME' forks (and __MACOSX/) made a plate '._P1' whose field lacked a channel."""
+    fork = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + b"\x00" * 64
+    files = {**plate(), "img/._P1_A01_s1_w1.tif": fork, "img/__MACOSX/._P1_A01_s1_w2.tif": fork,
+             "img/.DS_Store": b"\x00\x00\x00\x01Bud1"}
+    materialise(files, tmp_path)
+    res = invoke(nt(), tmp_path)
+    assert res.exit_code == 0, res.output
+    notes = json.loads((tmp_path / "out" / "manifest.json").read_text())["notes"]
+    assert any("skipped 2 hidden file(s)" in n and "'__MACOSX/._P1_A01_s1_w2.tif'" in n
+               for n in notes), notes
+
+
+def test_group_at_several_concentrations_is_one_group_per_concentration(tmp_path):
+    """Layout group H at 3 and 10 µM: statistics pooled both as group 'H' at dose 3."""
+    import pandas as pd
+
+    layout = "well;Group;Concentration\nA01;DMSO;\nA02;DMSO;\nA03;H;0,3\nA04;H;10\n"
+    materialise(plate(**{"layout.csv": layout}), tmp_path)
+    res = invoke(nt(), tmp_path)
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(tmp_path / "out" / "endpoints.csv")
+    groups = table.drop_duplicates("subject").set_index("subject")[["group", "dose", "dose_unit"]]
+    assert groups.to_dict("index") == {
+        "A01": {"group": "DMSO", "dose": 0.0, "dose_unit": "uM"},   # vehicle: dose 0, plate unit
+        "A02": {"group": "DMSO", "dose": 0.0, "dose_unit": "uM"},
+        "A03": {"group": "H_0.3", "dose": 0.3, "dose_unit": "uM"},
+        "A04": {"group": "H_10", "dose": 10.0, "dose_unit": "uM"}}
+    notes = json.loads((tmp_path / "out" / "manifest.json").read_text())["notes"]
+    assert "one group per concentration: group 'H' at 0.3, 10 became 'H_0.3', 'H_10'" in notes
+
+
+@pytest.mark.parametrize("encoding, sep", [(e, s) for e in ("utf-8-sig", "utf-16", "cp1252")
+                                           for s in (",", ";", "\t")])
+def test_layouts_as_spreadsheets_save_them(tmp_path, encoding, sep):
+    """Semicolons, tabs, decimal commas, BOM, UTF-16, Windows-1252, capitalised headers
+    and trailing empty rows all read as the plain CSV."""
+    from neurotox.study import read_layout
+
+    rows = [["Well", "Group", "Concentration"], ["A01", "Contrôle", "0"], ["a2", "H", "0.5"],
+            ["A03", "H", "10"], ["", "", ""]]
+    path = tmp_path / "layout.csv"
+    decimal = "," if sep != "," else "."
+    text = "\n".join(sep.join(c.replace(".", decimal) for c in r) for r in rows) + "\n"
+    path.write_bytes(text.encode(encoding))
+    lay = read_layout(path)
+    assert lay[["well", "group", "concentration"]].to_dict("list") == {
+        "well": ["A01", "A02", "A03"], "group": ["Contrôle", "H", "H"],
+        "concentration": [0.0, 0.5, 10.0]}

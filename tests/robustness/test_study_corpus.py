@@ -167,6 +167,8 @@ CASES = [
          "unexpected column(s) 'weight'", "subjects.csv"),
     Case("subjects-empty-file", with_file("subjects.csv", ""), CHECK,
          "file is empty (no header line)", "subjects.csv"),
+    Case("subjects-not-text", with_file("subjects.csv", b"\xff\xfe\x00\x01garbage\x00"),
+         CHECK, "expected column(s) 'group', 'sex', 'subject', found", "subjects.csv"),
     Case("subjects-ragged", with_file("subjects.csv", SUBJECTS + "A4,C,M,L4,extra,more\n"),
          CHECK, "cannot read as a table: Error tokenizing data", "subjects.csv"),
     # --- hostile inputs (attack24)

@@ -64,8 +64,9 @@ class FiniteFloat(click.ParamType):
 
 
 FINITE_FLOAT = FiniteFloat()
-#: Pixel size in µm: what the imaging parameters accept.
-PIXEL_SIZE = FiniteFloat(0.0, 50.0)
+#: Pixel size in µm: what the imaging parameters accept (neurotox.io.plates.PIXEL_SIZE_RANGE;
+#: far smaller sizes make every µm setting millions of pixels: a field would never end).
+PIXEL_SIZE = FiniteFloat(0.02, 50.0)
 
 
 def output_options(f: Callable[..., Any]) -> Callable[..., Any]:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 
 import numpy as np
@@ -153,6 +154,10 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}$", re.IGNORECASE)
 
 
+#: Largest field (site) number read from a file name (tables store it as a 32-bit integer).
+MAX_FIELD_NUMBER = 2**31 - 1
+
+
 def _row_col_well(row: str, col: str) -> str:
     r = chr(64 + int(row)) if row.isdigit() else row.upper()
     return f"{r}{int(col):02d}"
@@ -177,7 +182,11 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, obj
     if not timepoint and folder:
         timepoint = folder.group(1)
     plate = g.get("plate") or (path.parent.parent.name if folder else path.parent.name)
-    return {"path": path, "plate": plate, "well": well, "field": int(g.get("field") or 1),
+    field_no = int(g.get("field") or 1)
+    if field_no > MAX_FIELD_NUMBER:
+        raise FormatError(f"field number {field_no} in the file name is above "
+                          f"{MAX_FIELD_NUMBER} (not a field?); give --pattern", path=path)
+    return {"path": path, "plate": plate, "well": well, "field": field_no,
             "channel": channel.lower(), "timepoint": timepoint or "NA", "group": group}
 
 
@@ -188,6 +197,8 @@ def _match_all(files: list[Path], scheme: NamingScheme) -> list[dict[str, object
         if m:
             try:
                 out.append(_record(m, scheme, p))
+            except FormatError:
+                raise
             except ValueError:
                 continue
     return out
@@ -210,6 +221,11 @@ class PlateIndex:
         Thumbnail files skipped.
     unmatched
         Image files whose name did not match the scheme.
+    hidden
+        Hidden image-named files skipped (``._NAME`` macOS resource forks,
+        files in hidden or ``__MACOSX`` folders).
+    folders
+        Folders named like images (searched, not read as images).
 
     """
 
@@ -218,6 +234,8 @@ class PlateIndex:
     files: pd.DataFrame
     thumbnails: list[Path]
     unmatched: list[Path]
+    hidden: list[Path] = dataclass_field(default_factory=list)
+    folders: list[Path] = dataclass_field(default_factory=list)
 
     @property
     def wells(self) -> list[str]:
@@ -257,10 +275,13 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
     if not folder.is_dir():
         raise InputError("plate folder not found", path=folder)
     named = [p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES]
+    hidden = sorted(p for p in named if _hidden(p.relative_to(folder)))
+    named = [p for p in named if not _hidden(p.relative_to(folder))]
     for p in named:
         if not p.is_file() and not p.is_dir():
             kind = file_kind(p.lstat().st_mode) if not p.exists() else file_kind(p.stat().st_mode)
             raise InputError(f"expected image files, found {kind}", path=p)
+    folders = sorted(p for p in named if p.is_dir())
     images = sorted(p for p in named if p.is_file())
     thumbs = [p for p in images if _THUMB.search(p.name)]
     images = [p for p in images if not _THUMB.search(p.name)]
@@ -272,6 +293,8 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
     records = _match_all(images, best)
     if not records:
         names = quoted(p.name for p in images[:3])
+        if pattern and any("*" in p.replace("{*}", "") for p in best.description.split("'")):
+            names += " (in --pattern, 'anything' is written {*}, not *)"
         raise FormatError(f"no file name matches the {best.description if pattern else ''}"
                           f"{'' if pattern else 'known naming schemes (' + quoted(SCHEMES)}"
                           f"{'' if pattern else '); give --pattern'}; first files: {names}",
@@ -283,7 +306,18 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
     _check_unique_planes(df, folder)
     matched = set(df["path"])
     unmatched = [p for p in images if p not in matched]
-    return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched)
+    return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched, hidden,
+                      folders)
+
+
+def _hidden(relative: Path) -> bool:
+    """A hidden file or a file in a hidden folder (``.name``), or in macOS's ``__MACOSX``.
+
+    macOS writes a ``._NAME`` resource fork beside every file it copies to a
+    USB disk or network share, and ``__MACOSX/`` folders into zip files: named
+    like the images, they are not images.
+    """
+    return any(part.startswith(".") or part == "__MACOSX" for part in relative.parts)
 
 
 def _check_unique_planes(df: pd.DataFrame, folder: Path) -> None:
@@ -442,7 +476,25 @@ def read_plane_masked(source: PlaneSource | str | Path) -> tuple[np.ndarray, int
                           path=src.path)
     if n_bad:
         plane = np.where(bad, plane[~bad].min(), plane).astype(plane.dtype)
-    return plane, n_bad
+    return _moderate_scale(plane), n_bad
+
+
+#: Float planes whose largest magnitude lies outside this range are rescaled (by a power of
+#: two: exact) into it; squares and sums of values near the float32 limits overflow.
+FLOAT_RANGE = (2.0 ** -40, 2.0 ** 40)
+
+
+def _moderate_scale(plane: np.ndarray) -> np.ndarray:
+    """The float plane scaled by a power of two into :data:`FLOAT_RANGE` when outside it.
+
+    The analysis depends on intensity ratios only, so this changes no result; it
+    keeps values such as 1e30 (or 1e-30) from overflowing (or underflowing) in
+    float32 arithmetic, which would silently give a field without neurites.
+    """
+    top = float(np.abs(plane).max())
+    if top == 0 or FLOAT_RANGE[0] <= top <= FLOAT_RANGE[1]:
+        return plane
+    return np.ldexp(plane, -int(np.ceil(np.log2(top)))).astype(plane.dtype)
 
 
 def _read_plane(src: PlaneSource) -> np.ndarray:
@@ -460,7 +512,8 @@ def _read_plane(src: PlaneSource) -> np.ndarray:
     if data.ndim == 2:
         if src.plane not in (None, 0):
             raise FormatError(f"channel {src.plane + 1} requested, but the file holds a "
-                              "single plane (single-channel image where two are needed?)",
+                              "single plane (single-channel images: --neurite-channel 1 "
+                              "--nuclei-channel none)",
                               path=src.path)
         return data
     if data.ndim != 3:
@@ -508,8 +561,9 @@ def _check_pixels(data: np.ndarray, path: Path) -> None:
     if data.size == 0 or min(data.shape, default=0) == 0:
         raise FormatError(f"image has no pixels (shape {data.shape})", path=path)
     if data.dtype.name not in PIXEL_DTYPES:
+        found = "1-bit (black and white)" if data.dtype == bool else data.dtype.name
         raise FormatError(f"expected an 8- or 16-bit unsigned integer (or 32-bit float) "
-                          f"image, found {data.dtype.name}", path=path)
+                          f"image, found {found}", path=path)
 
 
 def _rgb_to_grey(data: np.ndarray) -> np.ndarray:
@@ -520,7 +574,12 @@ def _rgb_to_grey(data: np.ndarray) -> np.ndarray:
 
 
 def _read_array(path: Path) -> np.ndarray:
-    """The pixels, once the size they unpack to is known to be within the limit."""
+    """The pixels as intensities, once the size they unpack to is known to be within the limit.
+
+    Stored values that are not intensities are converted: palette indices
+    through the palette, inverted grey (TIFF min-is-white) back to min-is-black,
+    CMYK/YCbCr/LAB/HSV colours to RGB; an alpha plane beside a grey plane is dropped.
+    """
     if path.suffix.lower() in (".tif", ".tiff"):
         with tifffile.TiffFile(path) as tif:
             if tif.series:   # (a damaged file may have none: asarray says what it finds)
@@ -528,18 +587,99 @@ def _read_array(path: Path) -> np.ndarray:
                 check_unpacked(int(np.prod(series.shape, dtype=np.int64))
                                * series.dtype.itemsize, path, what="the image")
                 _check_not_a_volume(series.axes, series.shape, path)
-            return tif.asarray()
+                dims = dict(zip(series.axes, series.shape, strict=False))
+                _check_field_pixels(dims.get("Y", 1), dims.get("X", 1), path)
+            data = _tiff_pixels(tif, path)
+            return _tiff_intensities(tif.pages.first, data, path) if len(tif.pages) else data
     import warnings
 
     from PIL import Image
 
-    with Image.open(path) as im:
-        width, height = im.size
-        depth = 4 if im.mode.startswith(("I", "F")) else 1
-        check_unpacked(width * height * len(im.getbands()) * depth, path, what="the image")
-        with warnings.catch_warnings():   # the size was checked against neurotox's own limit
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            return np.asarray(im)
+    limit, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, None   # neurotox's limit applies
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+            depth = 4 if im.mode.startswith(("I", "F")) else 1
+            check_unpacked(width * height * max(len(im.getbands()), 3) * depth, path,
+                           what="the image")
+            _check_field_pixels(height, width, path)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                mode = _PIL_CONVERT.get(im.mode)
+                return np.asarray(im.convert(mode) if mode else im)
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def _tiff_pixels(tif: tifffile.TiffFile, path: Path) -> np.ndarray:
+    """The first image series, or the channel stack of a file of single 2-D pages.
+
+    Files saved page by page (one channel per page, each its own series) give
+    their pages stacked as channels; pages of different sizes are no channels
+    of one field.
+    """
+    shapes = [tuple(s.shape) for s in tif.series]
+    if len(shapes) < 2 or any(len(sh) != 2 for sh in shapes):
+        return tif.asarray()
+    if len(set(shapes)) > 1:
+        raise FormatError(f"the file holds {len(shapes)} images of different sizes ("
+                          + ", ".join(f"{h} x {w}" for h, w in shapes[:4])
+                          + ("..." if len(shapes) > 4 else "")
+                          + "); the channels of one field must have one size", path=path)
+    check_unpacked(sum(int(np.prod(s.shape)) * s.dtype.itemsize for s in tif.series), path,
+                   what="the image")
+    return np.stack([s.asarray() for s in tif.series])
+
+
+#: Bytes per pixel of a field plane in the analysis (64-bit floats; its working memory is
+#: several times this): the unpacked-size limit bounds a field's pixels with it.
+ANALYSIS_BYTES_PER_PIXEL = 8
+
+
+def _check_field_pixels(height: int, width: int, path: Path) -> None:
+    """InputError when one plane is too large to analyse within the unpacked-size limit.
+
+    A 20000 x 20000 8-bit image is a 400 MB file, but its analysis needs tens of
+    gigabytes; it is refused at once rather than exhausting the machine's memory.
+    """
+    check_unpacked(int(height) * int(width) * ANALYSIS_BYTES_PER_PIXEL, path,
+                   what=f"the {height} x {width} pixel field (analysed at "
+                        f"{ANALYSIS_BYTES_PER_PIXEL} bytes per pixel)")
+
+
+#: PIL image modes whose stored values are not grey or red/green/blue intensities → the mode
+#: they are read as (palette indices, print or video colour spaces, alpha beside grey).
+_PIL_CONVERT = {"P": "RGB", "PA": "RGB", "LA": "L", "La": "L", "CMYK": "RGB", "YCbCr": "RGB",
+                "LAB": "RGB", "HSV": "RGB", "RGBa": "RGBA", "RGBX": "RGB"}
+
+
+def _tiff_intensities(page: tifffile.TiffPage, data: np.ndarray, path: Path) -> np.ndarray:
+    """TIFF samples as intensities (see :func:`_read_array`)."""
+    photometric = int(page.photometric)
+    if photometric == 3 and page.colormap is not None and data.dtype.kind == "u":   # palette
+        cmap = np.asarray(page.colormap)
+        if data.max(initial=0) >= cmap.shape[-1]:
+            raise FormatError(f"palette image uses colour {int(data.max())} of a palette of "
+                              f"{cmap.shape[-1]}", path=path)
+        return np.moveaxis(cmap[:, data], 0, -1)
+    if photometric == 5:
+        raise FormatError("CMYK (print colour) TIFF: save the image as RGB or greyscale",
+                          path=path)
+    if photometric in (0, 1) and page.samplesperpixel == 2 and \
+            tuple(int(e) for e in page.extrasamples) in ((1,), (2,)) and \
+            data.ndim >= 3 and data.shape[-1] == 2:
+        data = data[..., 0]                         # grey + alpha: the grey plane
+    if photometric == 0:                            # min-is-white: inverted grey
+        if data.dtype == bool:
+            return ~data
+        if data.dtype.kind == "u":
+            top = (1 << int(page.bitspersample)) - 1 if page.bitspersample < 64 else \
+                np.iinfo(data.dtype).max
+            return (np.asarray(top, data.dtype) - data).astype(data.dtype)
+        if data.dtype.kind == "f" and np.isfinite(data).any():
+            finite = data[np.isfinite(data)]
+            return (finite.max() + finite.min() - data).astype(data.dtype)
+    return data
 
 
 #: TIFF axes (tifffile's codes) a 2-D field cannot hold more than one plane along.
@@ -578,15 +718,23 @@ def pixel_size_um(path: str | Path) -> float | None:
     return float(value)
 
 
+#: OME length units (``PhysicalSizeXUnit``) → µm.
+_OME_UNITS_UM = {"pm": 1e-6, "Å": 1e-4, "nm": 1e-3, "\u00b5m": 1.0, "\u03bcm": 1.0,
+                 "um": 1.0, "mm": 1e3, "cm": 1e4, "m": 1e6}
+
+
 def _metadata_pixel_size(tif: tifffile.TiffFile) -> float | None:
     if tif.is_metaseries:
         info = tif.metaseries_metadata.get("PlaneInfo", {})
         if info.get("spatial-calibration-state") and "spatial-calibration-x" in info:
             return float(info["spatial-calibration-x"])
     if tif.is_ome and tif.ome_metadata:
-        m = re.search(r'PhysicalSizeX="([0-9.eE+\-]+)"', tif.ome_metadata)
+        pixels = re.search(r"<(?:\w+:)?Pixels\b[^>]*>", tif.ome_metadata)
+        m = re.search(r'PhysicalSizeX="([0-9.eE+\-]+)"', pixels.group(0) if pixels else "")
         if m:
-            return float(m.group(1))
+            unit = re.search(r'PhysicalSizeXUnit="([^"]*)"', pixels.group(0))
+            factor = _OME_UNITS_UM.get(unit.group(1) if unit else "um")   # OME default: µm
+            return None if factor is None else float(m.group(1)) * factor
     page = tif.pages.first
     tags = page.tags
     if "XResolution" not in tags:

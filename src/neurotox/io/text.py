@@ -9,12 +9,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Sequence
 from pathlib import Path
 
 from neurotox.delimited import DELIMITERS, delimiter_name, guess_delimiter, guess_encoding
 from neurotox.errors import FormatError
-from neurotox.files import check_nul, check_unpacked, limits
+from neurotox.files import check_distinct_columns, check_nul, check_unpacked, limits
 
 __all__ = ["DELIMITERS", "check_distinct_columns", "check_nul", "check_row_lengths",
            "delimiter_name", "guess_delimiter", "guess_encoding", "read_gzip"]
@@ -67,20 +66,6 @@ def scan_text(path: Path, encoding: str, *, gzip: bool = False, sep: str | None 
         raise FormatError(f"cannot read: {exc}", path=path) from None
 
 
-def check_distinct_columns(header: Sequence[object], names: Sequence[str],
-                           path: Path) -> None:
-    """FormatError when header cells end up with the same name.
-
-    ``names`` are the reader's names for the ``header`` cells (normalised case
-    and spacing, aliases applied); two cells meaning one column (``y`` and
-    ``Y``, ``Start`` and ``début``) leave no way to tell which holds the data.
-    Empty names are ignored.
-    """
-    for name in dict.fromkeys(names):
-        same = [str(h) for h, n in zip(header, names, strict=True) if n == name]
-        if name and len(same) > 1:
-            raise FormatError(f"columns {', '.join(map(repr, same))} all mean {name!r}; "
-                              "keep one of them", path=path)
 
 
 def check_row_lengths(text: str, sep: str, path: Path, skiprows: int = 0) -> None:

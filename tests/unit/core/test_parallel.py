@@ -51,3 +51,19 @@ def test_task_pool_raises_the_task_error_on_collection(workers):
         bad = pool.submit(math.factorial, -1)
         with pytest.raises(ValueError, match="not defined for negative"):
             bad.result()
+
+
+def test_run_tasks_starts_no_more_processes_than_cores_or_tasks(monkeypatch):
+    """``--workers 999`` for 3 fields forked 999 processes (87 s for a 4-field plate)."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
+    sizes = []
+
+    class Recording(ProcessPoolExecutor):
+        def __init__(self, max_workers=None, **kw):
+            sizes.append(max_workers)
+            super().__init__(max_workers=max_workers, **kw)
+    monkeypatch.setattr(parallel, "ProcessPoolExecutor", Recording)
+    assert sorted(parallel.run_tasks(math.factorial, [3, 4, 5], workers=999)) == [6, 24, 120]
+    assert sizes == ([] if (os.cpu_count() or 1) == 1 else [min(3, os.cpu_count() or 1)])

@@ -31,7 +31,8 @@ NO_DOSE = "none"
 
 
 def _group_of(row: pd.Series, groups: dict[str, GroupInfo] | None,
-              params: NeuriteParameters) -> GroupInfo | None:
+              params: NeuriteParameters, dosed: bool = False) -> GroupInfo | None:
+    """The well's group; ``dosed``: other wells of the layout give concentrations."""
     group = str(row.get("group", "") or "")
     conc = row.get("concentration", math.nan)
     conc = float(conc) if conc is not None and not pd.isna(conc) else math.nan
@@ -44,6 +45,13 @@ def _group_of(row: pd.Series, groups: dict[str, GroupInfo] | None,
             return None
         control = group == params.control_group if params.control_group else \
             group.lower() in VEHICLE_NAMES
+        if dosed and control:     # the vehicle of a dosed plate: concentration 0
+            return GroupInfo(group, 0.0, params.dose_unit, True)
+        if dosed:
+            raise InputError(f"group {group!r} has no concentration while the layout gives "
+                             "concentrations (only the vehicle control may leave it empty)",
+                             path=row.attrs.get("path"), where=f"well {row.name}, column "
+                             "'concentration'")
         return GroupInfo(group, math.nan, NO_DOSE, control)   # no dose is invented
     name = group or f"C{conc:g}"
     control = (group == params.control_group) if params.control_group else conc == 0
@@ -67,11 +75,13 @@ def join_layout(wells: pd.DataFrame, layout: pd.DataFrame,
     notes: list[str] = []
     lay = layout[~layout["blank"]].set_index("well")
     check_layout_wells(set(wells["well"]), layout)
-    info = {w: _group_of(lay.loc[w], groups, params) for w in lay.index}
+    dosed = "concentration" in lay.columns and bool(lay["concentration"].notna().any())
+    info = {w: _group_of(lay.loc[w], groups, params, dosed) for w in lay.index}
     bad = sorted(w for w, g in info.items() if g is None)
     if bad:
         raise InputError(f"wells {quoted(bad)} have neither a study group nor a concentration "
                          "in the layout")
+    _one_dose_per_group(info, notes, study=groups is not None, path=layout.attrs.get("path"))
     names = {g.group for g in info.values() if g is not None}
     if params.control_group and groups is None and params.control_group not in names:
         hint = did_you_mean(params.control_group, sorted(names))
@@ -87,6 +97,36 @@ def join_layout(wells: pd.DataFrame, layout: pd.DataFrame,
     for col in ("group", "dose", "dose_unit", "control"):
         out[col] = [getattr(info[w], col) for w in out["well"]]
     return out.reset_index(drop=True), notes
+
+
+def _one_dose_per_group(info: dict[str, GroupInfo | None], notes: list[str], *,
+                        study: bool, path: str | None) -> None:
+    """Give each concentration of a layout group its own group (statistics compare groups).
+
+    A layout whose ``group`` names the compound and whose ``concentration``
+    varies (``H`` at 3 and 10 µM) would otherwise pool the concentrations in
+    one group. Without a study each concentration becomes group ``H_3``,
+    ``H_10`` (noted); a study group holds one dose, so several layout
+    concentrations of one study group are an error.
+    """
+    doses: dict[str, set[float]] = {}
+    for g in info.values():
+        if g is not None and math.isfinite(g.dose):
+            doses.setdefault(g.group, set()).add(g.dose)
+    several = {k: sorted(v) for k, v in doses.items() if len(v) > 1}
+    if not several:
+        return
+    if study:
+        name, values = next(iter(sorted(several.items())))
+        raise InputError(f"study group {name!r} has wells at concentrations "
+                         f"{', '.join(f'{v:g}' for v in values)}; a study group has one dose",
+                         path=path, where="column 'concentration'")
+    for w, g in info.items():
+        if g is not None and g.group in several:
+            info[w] = GroupInfo(f"{g.group}_{g.dose:g}", g.dose, g.dose_unit, g.control)
+    notes.append("one group per concentration: " + "; ".join(
+        f"group {k!r} at {', '.join(f'{v:g}' for v in vals)} became "
+        f"{quoted(f'{k}_{v:g}' for v in vals)}" for k, vals in sorted(several.items())))
 
 
 def normalise_to_control(wells: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

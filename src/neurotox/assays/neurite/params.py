@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from neurotox.imaging import FieldSettings
+from neurotox.io.plates import PIXEL_SIZE_RANGE
 
 ASSAY = "neurite_outgrowth"
 #: Well-level metrics reported as endpoints (endpoint name → column of the well table).
@@ -45,7 +46,8 @@ class NeuriteParameters(BaseModel):
     nuclei_channel: str | None = "1"
     neurite_channel: str = "2"
     pattern: tuple[str, ...] | None = None
-    pixel_size_um: float | None = Field(default=None, gt=0, le=50)
+    pixel_size_um: float | None = Field(default=None, ge=PIXEL_SIZE_RANGE[0],
+                                        le=PIXEL_SIZE_RANGE[1])
     nucleus_diameter_um: float = Field(default=10.0, gt=1, le=100)
     min_nucleus_area_fraction: float = Field(default=0.25, gt=0, lt=1)
     max_nucleus_area_fraction: float = Field(default=4.0, gt=1, le=50)
@@ -83,7 +85,7 @@ class NeuriteParameters(BaseModel):
         "empty", "cell_count", "focus")
     control_group: str | None = None
     dose_unit: str = "uM"
-    ec_levels: tuple[float, ...] = (50.0, 20.0)
+    ec_levels: tuple[Annotated[float, Field(gt=0, lt=100)], ...] = (50.0, 20.0)
     selectivity_level: float = Field(default=50.0, gt=0, lt=100)
     specific_hit_ratio: float = Field(default=4.0, ge=1)
     workers: int | None = Field(default=None, ge=1)

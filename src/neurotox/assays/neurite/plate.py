@@ -31,6 +31,7 @@ from neurotox.assays.neurite.tables import (
 from neurotox.errors import InputError, quoted
 from neurotox.imaging.channels import binary_values, blank_reason, swapped_channels
 from neurotox.io.plates import (
+    PIXEL_SIZE_RANGE,
     FieldSource,
     field_sources,
     is_colour_merge,
@@ -82,8 +83,10 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
         own.append(found[0] if found else None)
     known = [(s, v) for s, v in zip(sources, own, strict=True) if v is not None]
     if not known:
+        low, high = PIXEL_SIZE_RANGE
         raise InputError("pixel size not found in the image metadata; give --pixel-size "
-                         "(µm per pixel)", path=sources[0].neurite.path)
+                         f"(µm per pixel; metadata values outside {low:g}-{high:g} µm are "
+                         "ignored)", path=sources[0].neurite.path)
     ref, px = known[0][0].neurite.path, known[0][1]
     sizes = sorted({round(v, 4) for _, v in known})
     if len(sizes) == 1:
@@ -164,6 +167,13 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
     notes = [f"naming scheme: {index.scheme.description}"]
     if index.thumbnails:
         notes.append(f"skipped {len(index.thumbnails)} thumbnail file(s)")
+    if index.hidden:
+        notes.append(f"skipped {len(index.hidden)} hidden file(s) (macOS '._' resource forks, "
+                     f"hidden or __MACOSX folders): "
+                     f"{quoted((str(p.relative_to(index.folder)) for p in index.hidden), limit=5)}")
+    if index.folders:
+        notes.append(f"{len(index.folders)} folder(s) named like images, searched but not read "
+                     f"as images: {quoted((p.name for p in index.folders), limit=5)}")
     if index.unmatched:
         notes.append(f"warning: {len(index.unmatched)} image file(s) did not match the naming "
                      "scheme and are not analysed: "
