@@ -194,10 +194,11 @@ CASES = [
          "well A03, column 'concentration': group 'X' has no concentration while the layout "
          "gives concentrations", "layout.csv"),
     Case("lay-old-excel", plate(**{"layout.csv": b"\xd0\xcf\x11\xe0" + b"\x00" * 600}), nt(),
-         "this is an old Excel (.xls) or other Office file, not CSV", "layout.csv"),
+         "this is a spreadsheet workbook (xlsx/xls), not a text table; save it as CSV",
+         "layout.csv"),
     Case("lay-xlsx", plate(**{"layout.csv": None}) | {"layout.xlsx": _xlsx(LAYOUT)},
          nt()[:4] + ("{dir}/layout.xlsx",) + nt()[5:],
-         "this is an Excel workbook (xlsx) or another zip file, not CSV: save the sheet as CSV",
+         "this is a spreadsheet workbook (xlsx/xls), not a text table; save it as CSV",
          "layout.xlsx"),
     Case("opt-tiny-pixel-size", plate(), nt("--pixel-size", "0.0000001"),   # never ended
          "expected a number above 0.02 and at most 50, found '0.0000001'", "pixel"),
