@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
+from neurotox.imaging.compiled import gaussian
 from neurotox.imaging.preprocess import block_mean, box_extreme, estimate_noise, upsample_blocks
 
 #: A wide structure must be brighter than the background by this many pixel-noise sigmas.
@@ -70,7 +71,7 @@ def ridge_filter(image: np.ndarray, *, sigmas: Sequence[float],
     img = np.asarray(image, dtype=np.float32)
     out = np.zeros(img.shape, np.float32)
     for s in sigmas:
-        hrr, hcc, hrc = hessian(ndi.gaussian_filter(img, s))
+        hrr, hcc, hrc = hessian(gaussian(img, s))
         # in place, in the order of: half_trace = 0.5 (hrr + hcc),
         # root = sqrt(0.25 (hrr - hcc)^2 + hrc^2), l1, l2 = half_trace -/+ root,
         # resp = -l1 - blob_penalty max(-l2, 0)
@@ -136,7 +137,7 @@ def _white_noise_ridge(presmooth: float, sigmas: tuple[float, ...],
                        blob_penalty: float) -> tuple[float, float]:
     """Median and standard deviation of the ridge response to unit white noise."""
     noise = np.random.default_rng(0).normal(size=(256, 256)).astype(np.float32)
-    resp = ridge_filter(ndi.gaussian_filter(noise, presmooth), sigmas=sigmas,
+    resp = ridge_filter(gaussian(noise, presmooth), sigmas=sigmas,
                         blob_penalty=blob_penalty)[16:-16, 16:-16]
     return float(np.median(resp)), float(np.std(resp))
 
@@ -250,7 +251,7 @@ def detect_neurites(image: np.ndarray, *, width: float, wide_width: float,
     img = np.asarray(image, dtype=np.float32)
     if noise is None:
         noise = estimate_noise(img)
-    smoothed = ndi.gaussian_filter(img, _presmooth(width))
+    smoothed = gaussian(img, _presmooth(width))
     opened = grey_opening_octagon(smoothed, width=wide_width)
     wide = (opened > WIDE_CONTRAST * noise) & (opened >= WIDE_FRACTION * smoothed)
     response = ridge_filter(smoothed - opened, sigmas=neurite_scales(width, max_width),

@@ -17,8 +17,9 @@ from scipy import ndimage as ndi
 from skimage.feature import peak_local_max
 from skimage.filters import threshold_otsu
 from skimage.measure import label
-from skimage.segmentation import relabel_sequential, watershed
+from skimage.segmentation import relabel_sequential
 
+from neurotox.imaging.compiled import gaussian, watershed
 from neurotox.imaging.preprocess import box_extreme, fill_holes, robust_sigma
 
 #: Minimum threshold, in robust noise sigmas of the smoothed image.
@@ -113,7 +114,7 @@ def segment_nuclei(image: np.ndarray, *, diameter: float, min_area: float, max_a
 
     """
     sigma = max(0.6, diameter / 12.0)
-    smoothed = ndi.gaussian_filter(np.asarray(image, dtype=np.float32), sigma)
+    smoothed = gaussian(np.asarray(image, dtype=np.float32), sigma)
     sample = smoothed[::4, ::4]
     med = float(np.median(sample))
     floor = med + NOISE_FLOOR * max(robust_sigma(sample), 1e-6)
@@ -255,7 +256,7 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
                     for b, n in zip(box, big, strict=True))
         crop = padded[win]
         dist = ndi.distance_transform_edt(crop > 0).astype(np.float32)
-        dist = ndi.gaussian_filter(dist, sigma)
+        dist = gaussian(dist, sigma)
         own = crop == k
         dist[~own] = 0
         ids, peaks = _split_one(dist, own, min_distance)
@@ -365,7 +366,7 @@ def split_object(smoothed: np.ndarray, mask: np.ndarray, *, cut: float,
     fine = _resampled_mask(smoothed, mask, cut, k) if k > 1 else mask
     d = diameter * k
     dist = ndi.distance_transform_edt(np.pad(fine, 2)).astype(np.float32)
-    dist = ndi.gaussian_filter(dist, max(0.5, d / 24))[2:-2, 2:-2]
+    dist = gaussian(dist, max(0.5, d / 24))[2:-2, 2:-2]
     dist[~fine] = 0
     peaks = peak_local_max(dist, min_distance=max(2, int(round(0.35 * d))),
                            labels=fine.astype(np.int32), exclude_border=False)
@@ -378,7 +379,7 @@ def split_object(smoothed: np.ndarray, mask: np.ndarray, *, cut: float,
         seeds = np.where(mask, split[k // 2::k, k // 2::k][:mask.shape[0], :mask.shape[1]], 0)
         if not seeds.any():
             return mask.astype(np.int32)
-        split = watershed(np.zeros(mask.shape, np.uint8), seeds, mask=mask)
+        split = watershed(None, seeds, mask=mask)
         split, _, _ = relabel_sequential(split)
     return split.astype(np.int32)
 
@@ -440,7 +441,7 @@ def segment_cell_bodies(image: np.ndarray, nuclei: np.ndarray, *, neurite_width:
     """
     if nuclei.max() == 0:
         return np.zeros(nuclei.shape, np.int32)
-    smoothed = ndi.gaussian_filter(image, max(1.0, neurite_width / 2))
+    smoothed = gaussian(image, max(1.0, neurite_width / 2))
     fg = smoothed > foreground_threshold(smoothed)
     radius = max(1, int(round(neurite_width * 1.5)))
     fg = open_mask(fg, radius)
@@ -471,7 +472,7 @@ def somata_without_nuclei(image: np.ndarray, *, min_diameter: float,
         ``int32`` labels.
 
     """
-    smoothed = ndi.gaussian_filter(image, max(1.0, neurite_width / 2))
+    smoothed = gaussian(image, max(1.0, neurite_width / 2))
     fg = smoothed > foreground_threshold(smoothed)
     radius = max(1, int(round(min_diameter / 2)))
     fg = open_mask(fg, radius)

@@ -23,8 +23,8 @@ import pandas as pd
 from scipy import ndimage as ndi
 from skimage.measure import label
 from skimage.morphology import skeletonize
-from skimage.segmentation import watershed
 
+from neurotox.imaging.compiled import watershed
 from neurotox.imaging.preprocess import box_extreme
 
 
@@ -487,8 +487,7 @@ def attribute(pixels: SkeletonPixels, bodies: np.ndarray) -> SkeletonPixels:
         pixels.owner = np.zeros(len(pixels.rows), np.int32)
         return pixels
     region = pixels.mask() | (bodies > 0)
-    flooded = watershed(np.zeros(bodies.shape, np.uint8), markers=bodies, mask=region,
-                        connectivity=2)
+    flooded = watershed(None, bodies, mask=region, connectivity=2)
     pixels.owner = flooded[pixels.rows, pixels.cols].astype(np.int32)
     return pixels
 

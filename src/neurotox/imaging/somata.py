@@ -13,9 +13,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 import numpy as np
-from scipy import ndimage as ndi
 from skimage.measure import label
 
+from neurotox.imaging.compiled import gaussian, watershed
 from neurotox.imaging.preprocess import fill_holes
 
 
@@ -72,9 +72,7 @@ def _fill_labels(labels: np.ndarray, filled: np.ndarray) -> np.ndarray:
     holes = filled & (labels == 0)
     if not holes.any():
         return labels
-    from skimage.segmentation import watershed
-
-    return watershed(np.zeros(labels.shape, np.uint8), labels, mask=filled).astype(np.int32)
+    return watershed(None, labels, mask=filled).astype(np.int32)
 
 
 def non_neuronal_somata(somata: np.ndarray, rule: NonNeuronal | str, *,
@@ -125,5 +123,5 @@ def non_neuronal_somata(somata: np.ndarray, rule: NonNeuronal | str, *,
 def marker_mask(image_bc: np.ndarray, *, noise: float, min_contrast: float = 3.0,
                 sigma: float = 2.0) -> np.ndarray:
     """Foreground of a background-corrected marker channel (non-neuronal cells)."""
-    smoothed = ndi.gaussian_filter(np.asarray(image_bc, np.float32), sigma)
+    smoothed = gaussian(np.asarray(image_bc, np.float32), sigma)
     return smoothed > min_contrast * noise
