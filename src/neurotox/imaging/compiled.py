@@ -1,8 +1,10 @@
-"""Compiled twins of two whole-image library operations: the same values, less time.
+"""Compiled twins of library image operations: the same values, less time.
 
 :func:`gaussian` gives the values of :func:`scipy.ndimage.gaussian_filter`
-(mode ``reflect``) and :func:`watershed` those of
-:func:`skimage.segmentation.watershed` (no compactness, no watershed lines),
+(mode ``reflect``), :func:`watershed` those of
+:func:`skimage.segmentation.watershed` (no compactness, no watershed lines)
+and :func:`chessboard_distance_at` those of
+:func:`scipy.ndimage.distance_transform_cdt` (chessboard) at a few pixels,
 bit for bit (the unit tests compare them on random and real images), in a
 fraction of the time on large fields:
 
@@ -13,7 +15,8 @@ fraction of the time on large fields:
 * the flooding reads the image and the markers where they are, without the
   ``float64`` copy and the padded arrays scikit-image builds around its heap,
   and keeps the same heap (value, then order of entry; markers in raster
-  order), so that ties between equal values resolve in the same order.
+  order), so that ties between equal values resolve in the same order;
+* the distance is searched for only where it is needed.
 
 numba compiles the kernels once per machine and caches the machine code
 (``NUMBA_CACHE_DIR``, set by :mod:`neurotox.cachedirs`).
@@ -90,6 +93,50 @@ def _smooth_rows(a, w):                           # pragma: no cover - compiled
                 acc[j] += (np.float64(before[j]) + np.float64(after[j])) * wk
         for j in range(m):
             a[i, j] = np.float32(acc[j])
+
+
+def chessboard_distance_at(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """``scipy.ndimage.distance_transform_cdt(mask, metric="chessboard")[rows, cols]``.
+
+    Chessboard distance (``int32``) from each given pixel to the nearest
+    background pixel of the image (0 on background, -1 when the image has
+    none), found by searching square rings outwards from the few pixels
+    asked for rather than by transforming the whole image.
+    """
+    mask = np.ascontiguousarray(mask, dtype=bool)
+    return _ring_search(mask, np.asarray(rows, np.int64), np.asarray(cols, np.int64))
+
+
+@numba.njit(cache=True, nogil=True)
+def _ring_search(mask, rows, cols):              # pragma: no cover - compiled
+    n, m = mask.shape
+    out = np.full(rows.shape[0], -1, np.int32)
+    for t in range(rows.shape[0]):
+        r, c = rows[t], cols[t]
+        if not mask[r, c]:
+            out[t] = 0
+            continue
+        for k in range(1, max(n, m)):
+            top, bottom, left, right = r - k, r + k, c - k, c + k
+            if top < 0 and bottom >= n and left < 0 and right >= m:
+                break                           # the ring lies wholly outside the image
+            c0, c1 = max(left, 0), min(right, m - 1)
+            r0, r1 = max(top + 1, 0), min(bottom - 1, n - 1)
+            found = False
+            for rr in (top, bottom):
+                if 0 <= rr < n:
+                    for cc in range(c0, c1 + 1):
+                        if not mask[rr, cc]:
+                            found = True
+            for cc in (left, right):
+                if 0 <= cc < m:
+                    for rr in range(r0, r1 + 1):
+                        if not mask[rr, cc]:
+                            found = True
+            if found:
+                out[t] = k
+                break
+    return out
 
 
 def watershed(image: np.ndarray | None, markers: np.ndarray, *,

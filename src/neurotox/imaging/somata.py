@@ -36,7 +36,8 @@ class NonNeuronal(StrEnum):
     CHANNEL = "channel"
 
 
-def find_somata(wide: np.ndarray, *, min_area: float) -> tuple[np.ndarray, np.ndarray]:
+def find_somata(wide: np.ndarray, *, min_area: float,
+                fill: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Label the wide structures of at least ``min_area`` pixels as somata.
 
     Parameters
@@ -45,11 +46,14 @@ def find_somata(wide: np.ndarray, *, min_area: float) -> tuple[np.ndarray, np.nd
         Boolean mask of wide bright structures.
     min_area
         Smallest soma area in pixels.
+    fill
+        Fill the somata's holes (False: same somata and count, holes left
+        open, for callers that only count them).
 
     Returns
     -------
     somata : numpy.ndarray
-        ``int32`` labels 1..n (holes filled).
+        ``int32`` labels 1..n (holes filled when ``fill``).
     small : numpy.ndarray
         Boolean mask of the wide structures too small to be somata.
 
@@ -62,8 +66,8 @@ def find_somata(wide: np.ndarray, *, min_area: float) -> tuple[np.ndarray, np.nd
     big = areas >= min_area
     big[0] = False
     somata = (np.cumsum(big) * big).astype(np.int32)[lab]      # kept labels renumbered 1..k
-    filled = fill_holes(somata > 0)
-    somata = _fill_labels(somata, filled)
+    if fill:
+        somata = _fill_labels(somata, fill_holes(somata > 0))
     return somata, wide & ~big[lab]
 
 

@@ -14,7 +14,7 @@ import pytest
 from scipy import ndimage as ndi
 from skimage.segmentation import watershed as skimage_watershed
 
-from neurotox.imaging.compiled import gaussian, watershed
+from neurotox.imaging.compiled import chessboard_distance_at, gaussian, watershed
 from neurotox.imaging.synthetic import synthetic_field
 
 RNG = np.random.default_rng(11)
@@ -89,3 +89,13 @@ def test_watershed_without_markers_or_mask():
     markers[2, 3], markers[8, 9] = 1, 2
     np.testing.assert_array_equal(watershed(image, markers),
                                   skimage_watershed(image, markers))
+
+
+@pytest.mark.parametrize("shape", [(40, 60), (7, 3), (1, 9)])
+@pytest.mark.parametrize("fill", [0.5, 0.9, 0.99, 1.0])
+def test_chessboard_distance_equals_scipy(shape, fill):
+    mask = RNG.random(shape) < fill
+    mask = ndi.binary_closing(mask, iterations=2) if min(shape) > 4 else mask
+    rows, cols = np.nonzero(np.ones(shape, bool))
+    want = ndi.distance_transform_cdt(mask, metric="chessboard")[rows, cols]
+    np.testing.assert_array_equal(chessboard_distance_at(mask, rows, cols), want)
