@@ -117,26 +117,29 @@ def _ring_search(mask, rows, cols):              # pragma: no cover - compiled
             out[t] = 0
             continue
         for k in range(1, max(n, m)):
-            top, bottom, left, right = r - k, r + k, c - k, c + k
-            if top < 0 and bottom >= n and left < 0 and right >= m:
-                break                           # the ring lies wholly outside the image
-            c0, c1 = max(left, 0), min(right, m - 1)
-            r0, r1 = max(top + 1, 0), min(bottom - 1, n - 1)
-            found = False
-            for rr in (top, bottom):
-                if 0 <= rr < n:
-                    for cc in range(c0, c1 + 1):
-                        if not mask[rr, cc]:
-                            found = True
-            for cc in (left, right):
-                if 0 <= cc < m:
-                    for rr in range(r0, r1 + 1):
-                        if not mask[rr, cc]:
-                            found = True
-            if found:
+            if _ring_has_background(mask, r, c, k):
                 out[t] = k
                 break
     return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _ring_has_background(mask, r, c, k):         # pragma: no cover - compiled
+    """Whether a pixel of the square ring at chessboard distance ``k`` from (r, c) is 0."""
+    n, m = mask.shape
+    c0, c1 = max(c - k, 0), min(c + k, m - 1)
+    r0, r1 = max(r - k + 1, 0), min(r + k - 1, n - 1)
+    for rr in (r - k, r + k):
+        if 0 <= rr < n:
+            for cc in range(c0, c1 + 1):
+                if not mask[rr, cc]:
+                    return True
+    for cc in (c - k, c + k):
+        if 0 <= cc < m:
+            for rr in range(r0, r1 + 1):
+                if not mask[rr, cc]:
+                    return True
+    return False
 
 
 def watershed(image: np.ndarray | None, markers: np.ndarray, *,

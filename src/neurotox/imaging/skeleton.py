@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage as ndi
 from skimage.measure import label
 from skimage.morphology import skeletonize
 
