@@ -14,7 +14,13 @@ import pytest
 from scipy import ndimage as ndi
 from skimage.segmentation import watershed as skimage_watershed
 
-from neurotox.imaging.compiled import chessboard_distance_at, gaussian, watershed
+from neurotox.imaging.compiled import (
+    block_mean,
+    chessboard_distance_at,
+    gaussian,
+    ridge_response,
+    watershed,
+)
 from neurotox.imaging.synthetic import synthetic_field
 
 RNG = np.random.default_rng(11)
@@ -99,3 +105,29 @@ def test_chessboard_distance_equals_scipy(shape, fill):
     rows, cols = np.nonzero(np.ones(shape, bool))
     want = ndi.distance_transform_cdt(mask, metric="chessboard")[rows, cols]
     np.testing.assert_array_equal(chessboard_distance_at(mask, rows, cols), want)
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4, 7])
+def test_block_mean_equals_numpy(factor):
+    img = (RNG.random((101, 67)) * 1000).astype(np.float32)
+    rows, cols = (101 // factor) * factor, (67 // factor) * factor
+    want = img[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor).mean(
+        axis=(1, 3), dtype=np.float32)
+    np.testing.assert_array_equal(block_mean(img[:rows, :cols], factor), want)
+
+
+def test_ridge_response_is_the_hessian_eigenvalue_rule():
+    """s^2 (-l1 - b max(-l2, 0)) from the eigenvalues of the central-difference Hessian."""
+    g = ndi.gaussian_filter(RNG.random((40, 50)), 1.5).astype(np.float32)
+    p = np.pad(g.astype(np.float64), 1, mode="edge")
+    hrr = p[2:, 1:-1] + p[:-2, 1:-1] - 2 * p[1:-1, 1:-1]
+    hcc = p[1:-1, 2:] + p[1:-1, :-2] - 2 * p[1:-1, 1:-1]
+    hrc = 0.25 * (p[2:, 2:] - p[2:, :-2] - p[:-2, 2:] + p[:-2, :-2])
+    eig = np.linalg.eigvalsh(np.stack([np.stack([hrr, hrc], -1), np.stack([hrc, hcc], -1)], -1))
+    want = 4.0 * (-eig[..., 0] - 0.5 * np.maximum(-eig[..., 1], 0))
+    out = np.full(g.shape, -np.inf, np.float32)
+    ridge_response(g, scale=2.0, blob_penalty=0.5, out=out)
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-6 * np.abs(want).max())
+    floor = np.full(g.shape, 0.01, np.float32)
+    ridge_response(g, scale=2.0, blob_penalty=0.5, out=floor)
+    np.testing.assert_array_equal(floor, np.maximum(out, np.float32(0.01)))
