@@ -160,6 +160,76 @@ def _block_sums(a, f, out):                       # pragma: no cover - compiled
             out[r, c] = total
 
 
+def box_any(mask: np.ndarray, size: int, axis: int) -> np.ndarray:
+    """Whether any pixel of a centred window of odd ``size`` along ``axis`` is set.
+
+    The maximum filter of a boolean image along one axis; at the borders the
+    window is cut to the image, which for a window shorter than the image is
+    what ndimage's ``reflect`` mode gives (the mirrored pixels lie in it already).
+    """
+    mask = np.ascontiguousarray(mask, dtype=bool)
+    out = np.empty(mask.shape, bool)
+    (_window_any_down if axis == 0 else _window_any_along)(mask, size // 2, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _window_any_along(mask, half, out):          # pragma: no cover - compiled
+    """Per row: whether a pixel in columns [j - half, j + half] is set (a running count)."""
+    n, m = mask.shape
+    for i in range(n):
+        count = 0
+        for j in range(min(half, m)):
+            count += mask[i, j]
+        for j in range(m):
+            if j + half < m:
+                count += mask[i, j + half]
+            if j > half:
+                count -= mask[i, j - half - 1]
+            out[i, j] = count > 0
+
+
+@numba.njit(cache=True, nogil=True)
+def _window_any_down(mask, half, out):           # pragma: no cover - compiled
+    """Per column: whether a pixel in rows [i - half, i + half] is set (running counts)."""
+    n, m = mask.shape
+    count = np.zeros(m, np.int64)
+    for i in range(min(half, n)):
+        for j in range(m):
+            count[j] += mask[i, j]
+    for i in range(n):
+        if i + half < n:
+            for j in range(m):
+                count[j] += mask[i + half, j]
+        if i > half:
+            for j in range(m):
+                count[j] -= mask[i - half - 1, j]
+        for j in range(m):
+            out[i, j] = count[j] > 0
+
+
+def grow_labels(labels: np.ndarray) -> np.ndarray:
+    """Background pixels (0) take the largest label of their 8 neighbours (``int32`` result)."""
+    labels = np.ascontiguousarray(labels, dtype=np.int32)
+    out = labels.copy()
+    _grow(labels, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _grow(labels, out):                           # pragma: no cover - compiled
+    n, m = labels.shape
+    for i in range(n):
+        for j in range(m):
+            if labels[i, j] != 0:
+                continue
+            top = 0
+            for r in range(max(i - 1, 0), min(i + 2, n)):
+                for c in range(max(j - 1, 0), min(j + 2, m)):
+                    top = max(top, labels[r, c])
+            out[i, j] = top
+
+
 def chessboard_distance_at(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``scipy.ndimage.distance_transform_cdt(mask, metric="chessboard")[rows, cols]``.
 

@@ -14,9 +14,10 @@ import pandas as pd
 from scipy import ndimage as ndi
 from skimage.segmentation import relabel_sequential
 
+from neurotox.imaging import compiled
 from neurotox.imaging.neurites import NeuriteDetection, detect_neurites, ridge_sigmas
 from neurotox.imaging.params import FieldSettings
-from neurotox.imaging.preprocess import box_extreme, correct_background, estimate_noise
+from neurotox.imaging.preprocess import correct_background, estimate_noise
 from neurotox.imaging.qc import focus_score, saturation_fraction
 from neurotox.imaging.segment import NucleiResult, segment_cell_bodies, segment_nuclei
 from neurotox.imaging.skeleton import (
@@ -250,7 +251,7 @@ def grow_labels(labels: np.ndarray) -> np.ndarray:
     """Labels grown by one pixel (8-neighbourhood) into the background."""
     if not labels.any():
         return labels
-    return np.where(labels == 0, box_extreme(labels, 3, np.maximum), labels).astype(np.int32)
+    return compiled.grow_labels(labels)
 
 
 def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings, px: float,

@@ -206,9 +206,20 @@ def box_extreme(image: np.ndarray, size: int | tuple[int, int], op) -> np.ndarra
         if n % 2 == 0 or n // 2 >= out.shape[axis]:
             filt = ndi.minimum_filter1d if op is np.minimum else ndi.maximum_filter1d
             out = filt(out, n, axis=axis, mode="reflect")
-            continue
-        out = _window_extreme(out, n, axis, op)
+        elif out.dtype == bool and out.ndim == 2:
+            out = _bool_window(out, n, axis, op)
+        else:
+            out = _window_extreme(out, n, axis, op)
     return out
+
+
+def _bool_window(mask: np.ndarray, size: int, axis: int, op) -> np.ndarray:
+    """Boolean maximum (any) or minimum (all: not any of the complement) along one axis."""
+    from neurotox.imaging.compiled import box_any
+
+    if op is np.maximum:
+        return box_any(mask, size, axis)
+    return ~box_any(~mask, size, axis)
 
 
 def _window_extreme(a: np.ndarray, size: int, axis: int, op) -> np.ndarray:

@@ -18,6 +18,7 @@ from neurotox.imaging.compiled import (
     block_mean,
     chessboard_distance_at,
     gaussian,
+    grow_labels,
     ridge_response,
     watershed,
 )
@@ -131,3 +132,11 @@ def test_ridge_response_is_the_hessian_eigenvalue_rule():
     floor = np.full(g.shape, 0.01, np.float32)
     ridge_response(g, scale=2.0, blob_penalty=0.5, out=floor)
     np.testing.assert_array_equal(floor, np.maximum(out, np.float32(0.01)))
+
+
+@pytest.mark.parametrize("shape", [(30, 41), (1, 7), (5, 1)])
+def test_grow_labels_is_a_3x3_maximum_into_the_background(shape):
+    labels = RNG.integers(-1, 6, shape).astype(np.int32) * (RNG.random(shape) < 0.3)
+    want = np.where(labels == 0, np.maximum(ndi.maximum_filter(labels, 3, mode="reflect"), 0),
+                    labels)
+    np.testing.assert_array_equal(grow_labels(labels), want)
