@@ -218,16 +218,18 @@ def grow_labels(labels: np.ndarray) -> np.ndarray:
 
 @numba.njit(cache=True, nogil=True)
 def _grow(labels, out):                           # pragma: no cover - compiled
+    """Maximum over 3 columns (cut at the borders), then over 3 rows where ``labels`` is 0."""
     n, m = labels.shape
+    across = np.empty((n, m), np.int32)
     for i in range(n):
         for j in range(m):
-            if labels[i, j] != 0:
-                continue
-            top = 0
-            for r in range(max(i - 1, 0), min(i + 2, n)):
-                for c in range(max(j - 1, 0), min(j + 2, m)):
-                    top = max(top, labels[r, c])
-            out[i, j] = top
+            across[i, j] = max(labels[i, max(j - 1, 0)], labels[i, j],
+                               labels[i, min(j + 1, m - 1)])
+    for i in range(n):
+        up, down = max(i - 1, 0), min(i + 1, n - 1)
+        for j in range(m):
+            if labels[i, j] == 0:
+                out[i, j] = max(across[up, j], across[i, j], across[down, j])
 
 
 def chessboard_distance_at(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

@@ -200,8 +200,8 @@ def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | N
                           max_width=None if s.neurite_max_width_um is None else
                           _pixels(s.neurite_max_width_um, px))
     # with a nuclear channel and every soma a neuron, the somata are only counted
-    somata, _ = find_somata(det.wide, min_area=s.soma_min_area_um2 / px ** 2,
-                            fill=nuclei_image is None or s.non_neuronal != "none")
+    somata = find_somata(det.wide, min_area=s.soma_min_area_um2 / px ** 2,
+                         fill=nuclei_image is None or s.non_neuronal != "none")
     marker = None
     if non_neuronal_image is not None:
         marker = marker_mask(correct_background(

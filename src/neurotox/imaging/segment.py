@@ -58,19 +58,27 @@ class NucleiResult:
         return int(self.labels.max()) if self.labels.size else 0
 
 
-def foreground_threshold(smoothed: np.ndarray, *, factor: float = 1.0) -> float:
+def foreground_threshold(smoothed: np.ndarray, *, factor: float = 1.0,
+                         floor: float | None = None) -> float:
     """Otsu threshold times ``factor``, never below the noise floor.
 
     The noise floor is the median plus :data:`NOISE_FLOOR` robust sigmas of the
-    image, which keeps empty fields empty instead of splitting noise in two.
+    image (:func:`noise_floor`; pass ``floor`` when already known), which keeps
+    empty fields empty instead of splitting noise in two.
     """
     sample = smoothed[::4, ::4]
-    med = float(np.median(sample))
-    floor = med + NOISE_FLOOR * max(robust_sigma(sample), 1e-6)
+    if floor is None:
+        floor = noise_floor(sample)[1]
     if np.ptp(sample) <= 0:
         return floor
     thr = factor * float(threshold_otsu(sample))
     return max(thr, floor)
+
+
+def noise_floor(sample: np.ndarray) -> tuple[float, float]:
+    """Median and noise floor (median + :data:`NOISE_FLOOR` robust sigmas) of a sample."""
+    med = float(np.median(sample))
+    return med, med + NOISE_FLOOR * max(robust_sigma(sample), 1e-6)
 
 
 #: Touching nuclei are split on a grid where a typical nucleus is at least this many
@@ -115,12 +123,11 @@ def segment_nuclei(image: np.ndarray, *, diameter: float, min_area: float, max_a
     """
     sigma = max(0.6, diameter / 12.0)
     smoothed = gaussian(np.asarray(image, dtype=np.float32), sigma)
-    sample = smoothed[::4, ::4]
-    med = float(np.median(sample))
-    floor = med + NOISE_FLOOR * max(robust_sigma(sample), 1e-6)
+    med, floor = noise_floor(smoothed[::4, ::4])
     objects = label(smoothed > floor)
     values = _ObjectValues(objects, smoothed)
-    objects, n_dim = _drop_dim(objects, smoothed, med=med, min_area=min_area, values=values)
+    objects, n_dim = _drop_dim(objects, smoothed, med=med, floor=floor, min_area=min_area,
+                               values=values)
     n_objects = int(objects.max())
     cuts = _object_cuts(smoothed, objects, n_objects, floor=floor, med=med,
                         factor=threshold_factor, values=values)
@@ -189,7 +196,8 @@ def _sorted_by_object(labels: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def _drop_dim(objects: np.ndarray, smoothed: np.ndarray, *, med: float,
-              min_area: float, values: _ObjectValues | None = None) -> tuple[np.ndarray, int]:
+              floor: float | None = None, min_area: float,
+              values: _ObjectValues | None = None) -> tuple[np.ndarray, int]:
     """Remove objects much dimmer than the typical nucleus; return labels and the count removed.
 
     The typical nucleus is the median peak of the nucleus-sized objects above
@@ -203,7 +211,7 @@ def _drop_dim(objects: np.ndarray, smoothed: np.ndarray, *, med: float,
     area = values.counts[1:]
     peak = values.values[values.starts[1:] + area - 1] - med
     # typical nuclei: nucleus-sized objects that a global (Otsu) threshold would find
-    bright = peak + med >= foreground_threshold(smoothed)
+    bright = peak + med >= foreground_threshold(smoothed, floor=floor)
     sized = peak[(area >= min_area) & bright]
     if len(sized) < 3:
         return objects, 0

@@ -37,7 +37,7 @@ class NonNeuronal(StrEnum):
 
 
 def find_somata(wide: np.ndarray, *, min_area: float,
-                fill: bool = True) -> tuple[np.ndarray, np.ndarray]:
+                fill: bool = True) -> np.ndarray:
     """Label the wide structures of at least ``min_area`` pixels as somata.
 
     Parameters
@@ -52,15 +52,13 @@ def find_somata(wide: np.ndarray, *, min_area: float,
 
     Returns
     -------
-    somata : numpy.ndarray
-        ``int32`` labels 1..n (holes filled when ``fill``).
-    small : numpy.ndarray
-        Boolean mask of the wide structures too small to be somata.
+    numpy.ndarray
+        ``int32`` labels 1..n of the somata (holes filled when ``fill``).
 
     """
     lab, n = label(wide, connectivity=2, return_num=True)
     if n == 0:
-        return np.zeros(wide.shape, np.int32), np.zeros(wide.shape, bool)
+        return np.zeros(wide.shape, np.int32)
     areas = np.bincount(lab.ravel(), minlength=n + 1)
     areas[0] = 0
     big = areas >= min_area
@@ -68,7 +66,7 @@ def find_somata(wide: np.ndarray, *, min_area: float,
     somata = (np.cumsum(big) * big).astype(np.int32)[lab]      # kept labels renumbered 1..k
     if fill:
         somata = _fill_labels(somata, fill_holes(somata > 0))
-    return somata, wide & ~big[lab]
+    return somata
 
 
 def _fill_labels(labels: np.ndarray, filled: np.ndarray) -> np.ndarray:
