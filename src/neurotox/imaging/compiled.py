@@ -232,6 +232,39 @@ def _grow(labels, out):                           # pragma: no cover - compiled
                 out[i, j] = max(across[up, j], across[i, j], across[down, j])
 
 
+def grow_above(image: np.ndarray, low: np.floating, high: np.floating) -> np.ndarray:
+    """Pixels above ``low`` 4-connected to a pixel above ``high`` (``high`` >= ``low``)."""
+    image = np.ascontiguousarray(image, dtype=np.float32)
+    out = np.zeros(image.shape, bool)
+    _grow_above(image, low, high, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _grow_above(image, low, high, out):          # pragma: no cover - compiled
+    """Flood from each pixel above ``high`` through the pixels above ``low`` (4 neighbours)."""
+    n, m = image.shape
+    flat = image.ravel()
+    done = out.ravel()
+    stack = np.empty(64, np.int64)
+    for start in range(n * m):
+        if done[start] or not flat[start] > high:
+            continue
+        done[start] = True
+        stack[0], top = start, 1
+        while top > 0:
+            top -= 1
+            p = stack[top]
+            r, c = p // m, p % m
+            for q, ok in ((p - m, r > 0), (p + m, r < n - 1), (p - 1, c > 0), (p + 1, c < m - 1)):
+                if ok and not done[q] and flat[q] > low:
+                    done[q] = True
+                    if top == stack.shape[0]:
+                        stack = np.concatenate((stack, np.empty_like(stack)))
+                    stack[top] = q
+                    top += 1
+
+
 def chessboard_distance_at(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``scipy.ndimage.distance_transform_cdt(mask, metric="chessboard")[rows, cols]``.
 

@@ -266,10 +266,11 @@ def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings, px: float,
     """
     neurons = cells.bodies
     others = np.zeros(mask.shape, bool)
+    zone = neurons
     if cells.n_other:
         margin = max(1, int(round(_pixels(s.neurite_width_um, px))))
         others = ndi.binary_dilation(cells.other, iterations=margin)
-    zone = np.where(others & (neurons == 0), -1, neurons)
+        zone = np.where(others & (neurons == 0), -1, neurons)
     skel = pruned_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um)
     pixels = build_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um,
                             skeleton=skel)

@@ -345,8 +345,8 @@ def pruned_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
 
     See :func:`build_skeleton`; this is the skeleton before the body pixels are dropped.
     """
-    inside = np.asarray(bodies) != 0
-    skel = skeletonize(mask | inside)
+    region = mask | (np.asarray(bodies) != 0)
+    skel = skeletonize(region)
     if skel.sum() < 2 or spur_length <= 0:
         return skel
     rows, cols, graph = _graph_of(skel)
@@ -354,7 +354,7 @@ def pruned_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
     # distance: a few % off Euclidean, much cheaper)
     junction = graph.degree() >= 3
     radius = np.zeros(graph.n, np.float32)
-    radius[junction] = chessboard_distance_at(mask | inside, rows[junction], cols[junction])
+    radius[junction] = chessboard_distance_at(region, rows[junction], cols[junction])
     spurs = _spur_pixels(graph, graph.lengths(), spur=spur_length / pixel_size, radius=radius)
     skel[rows[spurs], cols[spurs]] = False
     return skel

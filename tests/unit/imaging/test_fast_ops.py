@@ -150,12 +150,14 @@ def test_focus_of_a_large_field_on_tiles_reads_as_the_whole_field(monkeypatch):
     assert tiles[1] < 0.6 * tiles[0]                     # a 2 px blur still reads as blur
 
 
+@pytest.mark.parametrize("threshold_type", [float, np.float64, np.float32])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("low,high", [(0.9, 0.99), (0.5, 0.999), (0.99, 0.9)])
-def test_hysteresis_equals_scikit_image(low, high):
+def test_hysteresis_equals_scikit_image(low, high, dtype, threshold_type):
     from skimage.filters import apply_hysteresis_threshold
 
     from neurotox.imaging.neurites import hysteresis
 
-    img = ndi.gaussian_filter(RNG.normal(size=(150, 130)), 1.5)
-    lo, hi = np.quantile(img, [low, high])
+    img = ndi.gaussian_filter(RNG.normal(size=(150, 130)), 1.5).astype(dtype)
+    lo, hi = (threshold_type(q) for q in np.quantile(img.astype(np.float64), [low, high]))
     np.testing.assert_array_equal(hysteresis(img, lo, hi), apply_hysteresis_threshold(img, lo, hi))
