@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import ndimage as ndi
 from skimage.measure import label
 from skimage.morphology import skeletonize
 
@@ -339,6 +340,30 @@ def _spur_pixels(graph: PixelGraph, lengths: np.ndarray, *, spur: float,
     return spurs[branches]
 
 
+#: :func:`thin` works component by component when a field has at most one
+#: 8-connected component per this many pixels (else the per-call cost of many
+#: small components would outweigh the saving).
+THIN_PIXELS_PER_COMPONENT = 4096
+
+
+def thin(region: np.ndarray) -> np.ndarray:
+    """``skimage.morphology.skeletonize(region)``, one 8-connected component at a time.
+
+    The same skeleton (thinning decides each pixel from its 8 neighbours,
+    which lie in its own component), but each component is thinned in its
+    bounding box for as many passes as its own thickness needs, where one
+    call on the whole field passes over every pixel as often as the thickest
+    body needs (on a 2048 x 2048 field about half the work).
+    """
+    labels, n = ndi.label(region, structure=np.ones((3, 3), bool))
+    if n > max(16, region.size // THIN_PIXELS_PER_COMPONENT):
+        return skeletonize(region)
+    out = np.zeros(region.shape, bool)
+    for k, box in enumerate(ndi.find_objects(labels), start=1):
+        out[box] |= skeletonize(labels[box] == k)
+    return out
+
+
 def pruned_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
                     spur_length: float) -> np.ndarray:
     """Skeleton of neurites + bodies (one pixel wide), pruned of spurs, bodies included.
@@ -346,7 +371,7 @@ def pruned_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
     See :func:`build_skeleton`; this is the skeleton before the body pixels are dropped.
     """
     region = mask | (np.asarray(bodies) != 0)
-    skel = skeletonize(region)
+    skel = thin(region)
     if skel.sum() < 2 or spur_length <= 0:
         return skel
     rows, cols, graph = _graph_of(skel)

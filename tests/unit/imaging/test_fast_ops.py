@@ -161,3 +161,18 @@ def test_hysteresis_equals_scikit_image(low, high, dtype, threshold_type):
     img = ndi.gaussian_filter(RNG.normal(size=(150, 130)), 1.5).astype(dtype)
     lo, hi = (threshold_type(q) for q in np.quantile(img.astype(np.float64), [low, high]))
     np.testing.assert_array_equal(hysteresis(img, lo, hi), apply_hysteresis_threshold(img, lo, hi))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_thin_by_component_equals_skeletonize(seed):
+    from skimage.morphology import skeletonize
+
+    from neurotox.imaging.skeleton import thin
+
+    rng = np.random.default_rng(seed)
+    region = ndi.gaussian_filter(rng.random((300, 260)), 6) > 0.495    # blobs and bridges
+    region[100:140, 50:120] = True                                      # one thick body
+    assert 1 < ndi.label(region, structure=np.ones((3, 3)))[1] <= 16    # thinned one by one
+    np.testing.assert_array_equal(thin(region), skeletonize(region))
+    speckled = rng.random((64, 64)) > 0.7                               # many components
+    np.testing.assert_array_equal(thin(speckled), skeletonize(speckled))
