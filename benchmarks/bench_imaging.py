@@ -12,8 +12,10 @@ names, ImageJ calibration) and times
 * the **floor**: read both channels and apply one Gaussian filter to each
   (goal: per-field compute <= 5 x floor).
 
-No JIT compilation is involved (the field analysis uses NumPy/SciPy/scikit-image
-only), so the first field costs what the others cost.
+The field analysis' compiled filters (numba, :mod:`neurotox.imaging.compiled`)
+are compiled once per machine and cached; each process loads them on its first
+field. The whole run includes that (and numba's import); per-field compute is
+measured after a warm-up field, as the floor's SciPy filter needs none.
 
 Usage: ``python benchmarks/bench_imaging.py [N_FIELDS]`` (default 4).
 """
