@@ -70,15 +70,20 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice ``word`` most likely meant, or None when none is close.
 
     The same apart from case, the same number (``7`` for ``007``), else the
-    closest spelling (difflib).
+    closest spelling (difflib), as typed and then ignoring case (``dmso2`` →
+    ``DMSO``).
     """
     options = [str(c) for c in choices]
     key = word.strip().lower()
     for c in options:
         if c.lower() == key or (c.isdigit() and key.isdigit() and int(c) == int(key)):
             return c
-    close = difflib.get_close_matches(word, options, n=1)
-    return close[0] if close else None
+    close = difflib.get_close_matches(word, options, n=1) or \
+        difflib.get_close_matches(key, [c.lower() for c in options], n=1)
+    if not close:
+        return None
+    return next((c for c in options if c == close[0]), None) or \
+        next(c for c in options if c.lower() == close[0])
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

@@ -57,6 +57,9 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 @click.option("--nuclei-channel", help="Nuclear channel number/name, 'none' for single-channel "
               "images (default: protocol).")
 @click.option("--neurite-channel", help="Neurite channel number/name (default: protocol).")
+@click.option("--control", "control_group", metavar="GROUP",
+              help="Vehicle-control group (default: concentration 0, or a group named "
+              "DMSO, vehicle, control, ...; with --study: the study's control).")
 @param_option("min_cells_per_field=5", dest="sets")
 @click.option("--overlays", type=click.Choice(["all", "flagged", "none"]), default="flagged",
               show_default=True, help="Which fields get an overlay PNG.")
@@ -69,7 +72,7 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: str,
             study_path: Path | None, study_id: str | None, pattern: tuple[str, ...],
             pixel_size: float | None, nuclei_channel: str | None, neurite_channel: str | None,
-            sets: tuple[str, ...], overlays: str, workers: int | None, scheduler: str | None,
+            control_group: str | None, sets: tuple[str, ...], overlays: str, workers: int | None, scheduler: str | None,
             output: Path, force: bool) -> None:
     """Analyse neurite outgrowth in the plate images of PLATE_DIR.
 
@@ -82,8 +85,12 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
     from neurotox.study import read_layout
 
     check_scheduler(scheduler)
+    if control_group is not None and study_path is not None:
+        raise click.UsageError("--control and --study together: the study file's groups name "
+                               "the control; drop --control")
     over = _overrides(sets, pattern=pattern or None, pixel_size_um=pixel_size,
-                      nuclei_channel=nuclei_channel, neurite_channel=neurite_channel)
+                      nuclei_channel=nuclei_channel, neurite_channel=neurite_channel,
+                      control_group=control_group)
     proto, params = resolve_parameters(protocol, over, source="command line")
     groups, sid = _groups_and_id(study_path, study_id, plate_dir)
     lay = None if layout is None else read_layout(layout, group_ids=set(groups) if groups
@@ -100,8 +107,10 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
     n_ex = len(run.exclusions)
     skipped = f"; {run.unmatched} image file(s) matched no naming pattern (listed in the " \
         "manifest notes)" if run.unmatched else ""
+    warned = sum(n.startswith("warning: ") for n in run.notes)
+    warnings = f" ({warned} warning(s) above, also in the manifest notes)" if warned else ""
     click.echo(f"{len(run.details['fields'])} fields, {len(run.details['wells'])} wells, "
-               f"{n_ex} field(s) excluded{skipped}; wrote {output}")
+               f"{n_ex} field(s) excluded{skipped}; wrote {output}{warnings}")
 
 
 def _write(od: Any, run: Any) -> None:

@@ -46,6 +46,20 @@ def blank_reason(plane: np.ndarray, *, merge: bool = False) -> str | None:
     return None
 
 
+def binary_values(plane: np.ndarray) -> tuple[float, float] | None:
+    """The two grey values of a plane that holds only two (a mask, a thresholded image), else None.
+
+    Fluorescence has noise: no camera image holds exactly two grey values.
+    Large planes are judged on every second pixel of every second row.
+    """
+    img = np.asarray(plane)
+    sample = img[::2, ::2] if img.size > 1 << 20 else img
+    lo, hi = sample.min(), sample.max()
+    if lo == hi or np.count_nonzero((sample != lo) & (sample != hi)):
+        return None
+    return float(lo), float(hi)
+
+
 def thinness(plane: np.ndarray) -> float:
     """Skeleton pixels per foreground pixel: about 1/width of what the plane shows.
 

@@ -22,18 +22,29 @@ def _grey(image: np.ndarray) -> np.ndarray:
     return np.repeat(scaled.astype(np.uint8)[..., None], 3, axis=2)
 
 
+#: Hue bands (degrees) kept for cell colours: none near yellow (unattached
+#: skeleton, 60°) or the nuclear outline blue (213°), so no cell reads as either.
+_CELL_HUES = np.concatenate([np.arange(0, 36, 12), np.arange(108, 180, 12),
+                             np.arange(252, 360, 12)])
+
+
 def _palette(n: int) -> np.ndarray:
-    rng = np.random.default_rng(0)
-    pal = rng.integers(60, 256, size=(n + 1, 3)).astype(np.uint8)
-    pal[:, 0] = np.maximum(pal[:, 0], 150)
-    return pal
+    """Colour per cell label 1..n (row 0 unused): distinct hues, shuffled so neighbours differ."""
+    from matplotlib.colors import hsv_to_rgb
+
+    hues = np.random.default_rng(0).permutation(_CELL_HUES)
+    hsv = np.ones((n + 1, 3))
+    hsv[:, 0] = hues[np.arange(n + 1) % hues.size] / 360
+    hsv[:, 2] = np.where((np.arange(n + 1) // hues.size) % 2, 0.7, 1.0)
+    return (hsv_to_rgb(hsv) * 255).round().astype(np.uint8)
 
 
 def overlay_rgb(image: np.ndarray, labels: FieldLabels) -> np.ndarray:
     """RGB overlay (row, column, 3) of a field's segmentation.
 
     Nuclei outlines are blue, cell-body outlines white, skeleton pixels coloured
-    by owning cell (one colour per cell), unattached skeleton yellow.
+    by owning cell (one colour per cell; no cell is yellow or blue), unattached
+    skeleton yellow.
     """
     rgb = _grey(image)
     rgb[find_boundaries(labels.bodies, mode="inner")] = _BODY

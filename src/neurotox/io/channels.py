@@ -16,6 +16,12 @@ COLOURS = {"red": 0, "r": 0, "green": 1, "g": 1, "blue": 2, "b": 2, "alpha": 3, 
 COLOUR_NAMES = ("red", "green", "blue", "alpha")
 #: Near-white in every colour plane (fraction of the dtype maximum): burned-in annotation.
 ANNOTATION_LEVEL = 0.85
+#: Grey (R ≈ G ≈ B) pixels at least this bright (fraction of the maximum) that touch
+#: an annotation are its soft edge (JPEG blur, anti-aliasing): fluorescence in a
+#: merge is coloured, so only an overlay fades through grey.
+ANNOTATION_EDGE_LEVEL = 0.1
+#: How far the three planes may differ, relative to the brightest, and still be grey.
+ANNOTATION_GREY_SPREAD = 0.25
 
 
 def colour_index(name: str) -> int | None:
@@ -28,17 +34,23 @@ def annotation_mask(rgb: np.ndarray) -> np.ndarray:
 
     A pixel near the maximum grey value in the red, green and blue planes at
     once is white overlay, not fluorescence (a merge would need all three dyes
-    saturated at the same pixel). The mask is widened by 2 pixels to take in
-    JPEG ringing around the bar.
+    saturated at the same pixel). The grey fringe such a bar fades through
+    (JPEG blur, anti-aliased edges: R ≈ G ≈ B well above the background) is
+    taken in with it, then the mask is widened by 2 pixels for JPEG ringing:
+    a fringe left behind would be traced as a thin bright line beside the bar.
     """
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] < 3:
         return np.zeros(rgb.shape[:2], bool)
     top = float(np.iinfo(rgb.dtype).max) if np.issubdtype(rgb.dtype, np.integer) else \
         float(rgb[..., :3].max())
-    white = np.min(rgb[..., :3], axis=2) >= ANNOTATION_LEVEL * top
+    low = np.min(rgb[..., :3], axis=2).astype(np.float32)
+    white = low >= ANNOTATION_LEVEL * top
     if not white.any():
         return white
+    high = np.max(rgb[..., :3], axis=2).astype(np.float32)
+    grey = (low >= ANNOTATION_EDGE_LEVEL * top) & (high - low <= ANNOTATION_GREY_SPREAD * high)
+    white = ndi.binary_propagation(white, structure=np.ones((3, 3), bool), mask=grey | white)
     return ndi.binary_dilation(white, iterations=2)
 
 

@@ -11,6 +11,7 @@ from neurotox.errors import closest, did_you_mean, quoted
     ("dmso", "DMSO"),          # case
     ("7", "007"),              # the same number
     ("DMS0", "DMSO"),          # spelling
+    ("dmso2", "DMSO"),         # spelling, ignoring case
     ("vehicle", None),         # nothing close
 ])
 def test_closest(word, expected):

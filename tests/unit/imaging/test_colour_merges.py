@@ -58,6 +58,20 @@ def test_scale_bar_is_masked_and_set_to_background(tmp_path):
     assert blue.max() >= 200                         # the nuclei are not
 
 
+@pytest.mark.parametrize("suffix", [".png", ".jpg"])
+def test_soft_grey_edge_of_a_scale_bar_goes_with_it(tmp_path, suffix):
+    # Saved as JPEG, a thin white bar fades through grey rows (R = G = B of 70-130)
+    # that are not near-white; left behind, they were traced as a neurite.
+    rgb = _merge(bar=False)
+    rgb[242, 150:240] = 255
+    rgb[241, 150:240], rgb[240, 150:240], rgb[239, 150:240] = 130, 100, 74
+    path = tmp_path / f"field{suffix}"
+    Image.fromarray(rgb).save(path, **({"quality": 90} if suffix == ".jpg" else {}))
+    green = read_plane(PlaneSource(path, 1, "green"))
+    assert green[236:247, 152:238].max() <= 12
+    assert green.max() >= 120                        # the green line is kept
+
+
 @pytest.mark.parametrize("suffix", [".png", ".jpg", ".tif"])
 def test_empty_red_plane_is_named_blank(tmp_path, suffix):
     path = tmp_path / f"field{suffix}"

@@ -29,3 +29,14 @@ def test_plate_heatmap_96_and_384():
     big = Image.open(io.BytesIO(plate_heatmap_png({"A01": 1.0, "P24": 2.0})))
     assert big.size[0] > small.size[0]
     assert big.size[1] > small.size[1]
+
+
+def test_no_cell_is_drawn_in_the_unattached_yellow_or_the_outline_blue():
+    from matplotlib.colors import rgb_to_hsv
+
+    from neurotox.imaging.overlay import _NUCLEUS, _UNATTACHED, _palette
+
+    hues = rgb_to_hsv(_palette(200)[1:] / 255)[:, 0] * 360
+    for reserved in (_UNATTACHED, _NUCLEUS):
+        hue = rgb_to_hsv(reserved / 255)[0] * 360
+        assert np.abs((hues - hue + 180) % 360 - 180).min() >= 30

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import tifffile
 from click.testing import CliRunner
@@ -139,3 +140,32 @@ def test_fields_at_two_magnifications_are_each_measured_at_their_own(tmp_path):
         assert fields.loc[well, "total_neurite_length_um"] == pytest.approx(length, rel=0.15)
     assert any("each measured at its own: 0.325 µm (2 field(s)), 0.65 µm (2 field(s))" in n
                for n in run.notes)
+
+
+def test_two_vehicle_groups_are_pooled_with_a_warning_or_one_is_named(named_folder, tmp_path):
+    """'DMSO' and 'controle' both read as vehicle controls: said, and --control picks one."""
+    folder, _ = named_folder
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    for f in folder.glob("SH_*.tif"):
+        (plate / f.name).symlink_to(f)
+        if f.name.startswith("SH_drug"):            # the drug's images again, as 'controle'
+            (plate / f.name.replace("drug 10,0 uM", "controle")).symlink_to(f)
+    base = ["neurite", str(plate), "--pattern", "SH_{group}_{field}{*}", "--workers", "1",
+            "--overlays", "none"]
+    pooled = CliRunner().invoke(cli, [*base, "-o", str(tmp_path / "pooled")])
+    assert pooled.exit_code == 0, pooled.output
+    assert "groups 'DMSO', 'controle' are all read as vehicle controls and pooled" in \
+        pooled.output
+    assert pooled.output.strip().endswith("(1 warning(s) above, also in the manifest notes)")
+    named = CliRunner().invoke(cli, [*base, "--control", "DMSO", "-o", str(tmp_path / "named")])
+    assert named.exit_code == 0, named.output
+    assert "vehicle controls" not in named.output
+    wells = pd.read_csv(tmp_path / "named" / "wells.csv")
+    assert set(wells.loc[wells["control"], "group"]) == {"DMSO"}
+    drug = wells.loc[wells["group"] == "controle", "neurite_length_per_cell_pct"]
+    assert 35 < drug.mean() < 70                    # against DMSO alone: about half
+    (tmp_path / "study.yaml").write_text("study_id: S1\n")
+    both = CliRunner().invoke(cli, [*base, "--control", "DMSO", "--study",
+                                    str(tmp_path / "study.yaml"), "-o", str(tmp_path / "x")])
+    assert both.exit_code == 2 and "--control and --study together" in both.output

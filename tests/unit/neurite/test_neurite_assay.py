@@ -295,3 +295,22 @@ def test_study_plugin_honours_workers(sim_plate, monkeypatch):
     assert pools == [2]
     pd.testing.assert_frame_equal(one.endpoints, two.endpoints)
     pd.testing.assert_frame_equal(one.details["cells"], two.details["cells"])
+
+
+def test_masks_beside_the_images_are_refused_naming_the_file(tmp_path):
+    # A folder of raw images with its annotation masks in a subfolder: run on the
+    # parent, the masks (two grey values) were analysed as a second plate.
+    import tifffile
+
+    rng = np.random.default_rng(1)
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+    raw = rng.normal(100, 5, (64, 64)) + 400 * (rng.random((64, 64)) > 0.95)
+    tifffile.imwrite(tmp_path / "images" / "f_1.tif", raw.astype(np.uint16))
+    tifffile.imwrite(tmp_path / "masks" / "f_1.tif", (255 * (raw > 300)).astype(np.uint8))
+    params = NeuriteParameters(pattern="f_{field}.tif", pixel_size_um=0.5, nuclei_channel=None,
+                               neurite_channel="1")
+    assert len(plan_fields(tmp_path / "images", params)[0]) == 1
+    with pytest.raises(InputError, match=r"f_1\.tif.*holds only the values 0 and 255: a mask "
+                                         r"or thresholded image"):
+        plan_fields(tmp_path, params)

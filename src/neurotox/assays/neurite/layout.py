@@ -77,6 +77,12 @@ def join_layout(wells: pd.DataFrame, layout: pd.DataFrame,
         hint = did_you_mean(params.control_group, sorted(names))
         raise InputError(f"control_group {params.control_group!r}{hint} is not a group of "
                          f"the plate (groups: {quoted(names)})", where="parameter 'control_group'")
+    vehicles = sorted({g.group for g in info.values() if g is not None and g.control})
+    if groups is None and not params.control_group and len(vehicles) > 1 and \
+            all(v.lower() in VEHICLE_NAMES for v in vehicles):
+        notes.append(f"warning: groups {quoted(vehicles)} are all read as vehicle controls and "
+                     "pooled as the reference of percent of control; name one with --control "
+                     "NAME (--param control_group=NAME)")
     out = wells[wells["well"].isin(lay.index)].copy()
     for col in ("group", "dose", "dose_unit", "control"):
         out[col] = [getattr(info[w], col) for w in out["well"]]

@@ -29,7 +29,7 @@ from neurotox.assays.neurite.tables import (
     well_table,
 )
 from neurotox.errors import InputError, quoted
-from neurotox.imaging.channels import blank_reason, swapped_channels
+from neurotox.imaging.channels import binary_values, blank_reason, swapped_channels
 from neurotox.io.plates import (
     FieldSource,
     field_sources,
@@ -101,11 +101,13 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
 
 
 def check_first_field(source: FieldSource) -> str | None:
-    """InputError at once when a channel of the first field is blank, naming file and channel.
+    """InputError at once when a channel of a plate's first field is blank or binary.
 
-    An unused colour plane of an RGB merge (the default channels 1 and 2 are red
-    and green there), a constant image or a plane without signal would
-    otherwise be analysed as nuclei or neurites without a word, and slowly.
+    The message names file and channel. A mask saved beside the images (two
+    grey values only), an unused colour plane of an RGB merge (the default
+    channels 1 and 2 are red and green there), a constant image or a plane
+    without signal would otherwise be analysed as nuclei or neurites without a
+    word, and slowly.
 
     Returns
     -------
@@ -120,6 +122,12 @@ def check_first_field(source: FieldSource) -> str | None:
         if plane is None:
             continue
         planes[role] = read_plane(plane)
+        two = binary_values(planes[role])
+        if two is not None:
+            raise InputError(f"{role} {plane.describe()} holds only the values {two[0]:g} and "
+                             f"{two[1]:g}: a mask or thresholded image, not a fluorescence "
+                             "image; analyse the folder of raw images, or give a --pattern "
+                             "that leaves the masks out", path=plane.path)
         reason = blank_reason(planes[role], merge=is_colour_merge(plane))
         if reason:
             hint = " (RGB merge: choose the colour, e.g. --nuclei-channel blue " \
@@ -157,7 +165,8 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
     if index.thumbnails:
         notes.append(f"skipped {len(index.thumbnails)} thumbnail file(s)")
     if index.unmatched:
-        notes.append(f"{len(index.unmatched)} image file(s) did not match the naming scheme: "
+        notes.append(f"warning: {len(index.unmatched)} image file(s) did not match the naming "
+                     "scheme and are not analysed: "
                      f"{quoted((p.name for p in index.unmatched), limit=5)}")
     sources = field_sources(index, neurite_channel=params.neurite_channel,
                             nuclei_channel=params.nuclei_channel)
@@ -172,8 +181,10 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
     if any(s.nuclei is None for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
                      "neurite channel alone")
-    warning = check_first_field(sources[0])
-    if warning:
+    firsts: dict[str, FieldSource] = {}
+    for source in sources:
+        firsts.setdefault(source.plate, source)
+    for warning in filter(None, map(check_first_field, firsts.values())):
         notes.append("warning: " + warning)
     if params.non_neuronal == "channel":
         raise InputError("non_neuronal 'channel' needs a third image channel, which plate runs "

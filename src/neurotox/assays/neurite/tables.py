@@ -170,11 +170,18 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
             rec = {**base, "endpoint": name, "value": value}
             if not math.isfinite(value):
                 rec["excluded"] = True
-                rec["exclusion_reason"] = w["well_note"] or \
-                    "no value (not measured in these fields, or no vehicle control)"
+                rec["exclusion_reason"] = _missing_reason(w, col)
             records.append(rec)
     return ept.from_records(records, study_id=study_id, assay=ASSAY, category=params.category,
                             sex="NA")
+
+
+def _missing_reason(well: pd.Series, column: str) -> str:
+    """Why a well has no value for an endpoint column (its exclusion reason)."""
+    if well["fields_analysed"] and column == "mean_fragment_length_um":
+        return ("no unattached neurite fragment in the analysed fields: mean fragment length "
+                "undefined")
+    return well["well_note"] or "no value: not measured in these fields"
 
 
 def masked_note(fields: pd.DataFrame) -> list[str]:
