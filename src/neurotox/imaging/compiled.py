@@ -273,6 +273,31 @@ def _grow_above(image, low, high, out):          # pragma: no cover - compiled
                     top += 1
 
 
+def interpolate_rows(coarse: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                     weight: np.ndarray) -> np.ndarray:
+    """Rows ``coarse[lo] + weight (coarse[hi] - coarse[lo])``, in float32, in one pass.
+
+    The second step of :func:`neurotox.imaging.preprocess.upsample_blocks`
+    (``hi`` is ``lo`` or ``lo + 1``), with its operations in its order.
+    """
+    out = np.empty((len(lo), coarse.shape[1]), np.float32)
+    _interpolate_rows(coarse, lo, hi, np.asarray(weight, np.float32), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _interpolate_rows(coarse, lo, hi, weight, out):   # pragma: no cover - compiled
+    n, m = out.shape
+    for i in range(n):
+        a, w = lo[i], weight[i]
+        if hi[i] == a:
+            for j in range(m):
+                out[i, j] = np.float32(0) * w + coarse[a, j]
+        else:
+            for j in range(m):
+                out[i, j] = (coarse[a + 1, j] - coarse[a, j]) * w + coarse[a, j]
+
+
 def chessboard_distance_at(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """``scipy.ndimage.distance_transform_cdt(mask, metric="chessboard")[rows, cols]``.
 
