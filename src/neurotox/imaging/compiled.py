@@ -24,6 +24,8 @@ numba compiles the kernels once per machine and caches the machine code
 
 from __future__ import annotations
 
+import functools
+
 import numba
 import numpy as np
 from scipy import ndimage as ndi
@@ -40,15 +42,22 @@ def gaussian(image: np.ndarray, sigma: float, *, truncate: float = 4.0) -> np.nd
     if img.ndim != 2 or img.dtype != np.float32 or float(sigma) <= 1e-15 or \
             min(img.shape) < max(radius, 1):
         return ndi.gaussian_filter(image, sigma, truncate=truncate)
-    # SciPy's kernel: exp(-x^2 / (2 sigma^2)) normalised, x = -radius..radius (symmetric)
-    x = np.arange(-radius, radius + 1)
-    phi = np.exp(-0.5 / (sigma * sigma) * x ** 2)
-    phi = phi / phi.sum()
-    half = np.ascontiguousarray(phi[radius:], dtype=np.float64)    # centre, then k = 1..radius
+    half = _half_kernel(sigma, radius)
     out = np.empty(img.shape, np.float32)
     _smooth_columns(np.ascontiguousarray(img), half, out)
     _smooth_rows(out, half)
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _half_kernel(sigma: float, radius: int) -> np.ndarray:
+    """SciPy's kernel, exp(-x^2 / (2 sigma^2)) normalised over x = -radius..radius: x >= 0."""
+    x = np.arange(-radius, radius + 1)
+    phi = np.exp(-0.5 / (sigma * sigma) * x ** 2)
+    phi = phi / phi.sum()
+    half = np.ascontiguousarray(phi[radius:], dtype=np.float64)    # centre, then k = 1..radius
+    half.flags.writeable = False
+    return half
 
 
 @numba.njit(cache=True, nogil=True)
@@ -296,6 +305,22 @@ def _interpolate_rows(coarse, lo, hi, weight, out):   # pragma: no cover - compi
         else:
             for j in range(m):
                 out[i, j] = (coarse[a + 1, j] - coarse[a, j]) * w + coarse[a, j]
+
+
+def above_own_level(image: np.ndarray, labels: np.ndarray, levels: np.ndarray) -> np.ndarray:
+    """``image > levels[labels]`` in one pass (``levels[0]`` = +inf: background stays False)."""
+    out = np.empty(image.shape, bool)
+    _above_own_level(np.ascontiguousarray(image, dtype=np.float32),
+                     np.ascontiguousarray(labels), np.asarray(levels, np.float32), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _above_own_level(image, labels, levels, out):  # pragma: no cover - compiled
+    n, m = image.shape
+    for i in range(n):
+        for j in range(m):
+            out[i, j] = image[i, j] > levels[labels[i, j]]
 
 
 def chessboard_distance_at(mask: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:

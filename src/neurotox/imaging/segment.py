@@ -19,7 +19,7 @@ from skimage.filters import threshold_otsu
 from skimage.measure import label
 from skimage.segmentation import relabel_sequential
 
-from neurotox.imaging.compiled import gaussian, watershed
+from neurotox.imaging.compiled import above_own_level, gaussian, watershed
 from neurotox.imaging.preprocess import box_extreme, fill_holes, robust_sigma
 
 #: Minimum threshold, in robust noise sigmas of the smoothed image.
@@ -131,7 +131,7 @@ def segment_nuclei(image: np.ndarray, *, diameter: float, min_area: float, max_a
     n_objects = int(objects.max())
     cuts = _object_cuts(smoothed, objects, n_objects, floor=floor, med=med,
                         factor=threshold_factor, values=values)
-    cut_mask = fill_holes((objects > 0) & (smoothed > cuts[objects]))
+    cut_mask = fill_holes(above_own_level(smoothed, objects, cuts))     # cuts[0] = +inf
     pieces, n_pieces = label(cut_mask, return_num=True)
     sizes = np.bincount(pieces.ravel(), minlength=n_pieces + 1)
     tiny = sizes <= 3
