@@ -98,6 +98,7 @@ class _Cells:
     bodies: np.ndarray          # neuronal cell bodies, labels = cell numbers
     other: np.ndarray           # boolean mask of non-neuronal somata
     n_other: int
+    orphan: np.ndarray | None = None    # spread cell areas no body reaches (not neurite)
 
 
 def _cells(nuclei_image: np.ndarray | None, neurite_bc: np.ndarray | None,
@@ -124,6 +125,19 @@ def _cells(nuclei_image: np.ndarray | None, neurite_bc: np.ndarray | None,
                                  neurite_width=_pixels(s.neurite_width_um, px),
                                  margin=_pixels(s.cell_body_margin_um, px))
     return _Cells(nuclei, bodies, other & (bodies == 0), n_other)
+
+
+def _with_spread(cells: _Cells, neurite_bc: np.ndarray, noise: float, s: FieldSettings,
+                 px: float) -> _Cells:
+    """Cell bodies grown over the spread cell areas they touch (:mod:`.spread`)."""
+    from neurotox.imaging.neurites import neurite_scale
+    from neurotox.imaging.spread import join_spread, spread_areas
+
+    width = _pixels(s.neurite_width_um, px)
+    spread = spread_areas(neurite_bc, noise=noise, min_width=_pixels(s.spread_min_width_um, px),
+                          sigma=neurite_scale(width), margin=width, nuclei=cells.nuclei.labels)
+    bodies, orphan = join_spread(cells.bodies, spread)
+    return _Cells(cells.nuclei, bodies, cells.other & (bodies == 0), cells.n_other, orphan)
 
 
 #: Without a nuclear channel, a soma dimmer than this fraction of the median
@@ -211,6 +225,8 @@ def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | N
     if nuclei_image is None:
         other |= dim_somata(somata, neurite_bc, det.mask)
     cells = _cells(nuclei_image, neurite_bc, somata, other, s, px)
+    if s.spread_min_width_um is not None and nuclei_image is not None:
+        cells = _with_spread(cells, neurite_bc, noise, s, px)
     strength = None
     if s.min_piece_ridge > 0 or s.bright_neurite_ridge is not None:
         strength = ridge_sigmas(det.response, noise, width=_pixels(s.neurite_width_um, px),
@@ -270,6 +286,9 @@ def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings, px: float,
     if cells.n_other:
         margin = max(1, int(round(_pixels(s.neurite_width_um, px))))
         others = ndi.binary_dilation(cells.other, iterations=margin)
+    if cells.orphan is not None:
+        others = others | cells.orphan
+    if cells.n_other or cells.orphan is not None:
         zone = np.where(others & (neurons == 0), -1, neurons)
     skel = pruned_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um)
     pixels = build_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um,

@@ -42,6 +42,12 @@ class FieldSettings:
         Wide structures of at least this area are somata (cell bodies in the
         neurite channel); smaller wide spots are varicosities, crossings or
         debris and stay part of the neurites they lie on.
+    spread_min_width_um
+        Two-channel fields: marker-positive regions of the neurite channel at
+        least this wide (a disc this wide fits inside) are spread cell area,
+        cell body and not neurite (flat, substrate-adherent cells whose
+        cytoskeletal fibres would be traced as a honeycomb); wider than a
+        neuronal soma. None = off. See :mod:`neurotox.imaging.spread`.
     non_neuronal
         Which somata of the neurite channel are non-neuronal cells: ``none``,
         ``all``, ``larger`` (area above ``non_neuronal_min_area_um2``) or
@@ -100,6 +106,7 @@ class FieldSettings:
     neurite_max_width_um: float | None = None
     soma_min_width_um: float = 8.0
     soma_min_area_um2: float = 80.0
+    spread_min_width_um: float | None = None
     non_neuronal: str = "none"
     non_neuronal_min_area_um2: float | None = None
     non_neuronal_process_um: float = 0.0

@@ -281,3 +281,53 @@ def test_a_bright_neurite_crossing_a_cell_is_followed_though_its_pieces_are_shor
     bright = analyse_field(img, None, pixel_size=PX,
                            settings=replace(PIECES, bright_neurite_ridge=60.0))
     assert bright.metrics["total_neurite_length_um"] == pytest.approx(150, rel=0.05)
+
+
+def _flat_cell_and_neuron(seed: int = 0, shape=(400, 400)):
+    """A flat spread cell (dim 50 um disc, bright fibres in it) and a neuron with one neurite.
+
+    Returns the neurite channel, the nuclear channel, the flat cell's and the
+    neuron's nucleus centres (row, col) and the neurite's drawn length (µm,
+    from the soma's edge).
+    """
+    rng = np.random.default_rng(seed)
+    img = np.zeros(shape, np.float32)
+    flat, neuron = (130, 140), (320, 60)
+    img += 90 * _blob(shape, *flat, 25 / PX, 25 / PX)                 # spread cytoplasm
+    inside = _blob(shape, *flat, 23 / PX, 23 / PX) > 0.5
+    for _ in range(14):                       # cytoskeletal fibres crossing it, 80 um long
+        angle = rng.uniform(0, 360)
+        a = np.deg2rad(angle)
+        r0 = flat[0] + rng.uniform(-30, 30) - 40 / PX * np.sin(a)
+        c0 = flat[1] + rng.uniform(-30, 30) - 40 / PX * np.cos(a)
+        img += 150 * np.where(inside, _line(shape, r0, c0, angle, 80 / PX, width_um=1.0), 0)
+    img += 700 * _blob(shape, *neuron, 6 / PX, 6 / PX)                # round neuronal soma
+    length_um = 150.0
+    img += 400 * _line(shape, neuron[0], neuron[1] + 6 / PX, -15, length_um / PX)
+    img += 300 + rng.normal(0, 12, shape)
+    nuclei = sum(600 * _blob(shape, r, c, 5 / PX, 5 / PX) for r, c in (flat, neuron))
+    nuclei += 100 + rng.normal(0, 8, shape)
+    as_u16 = lambda a: np.clip(a, 0, 65535).astype(np.uint16)       # noqa: E731
+    return as_u16(img), as_u16(nuclei), flat, neuron, length_um
+
+
+def _cell_at(res, centre):
+    d = (res.cells["row"] - centre[0]) ** 2 + (res.cells["col"] - centre[1]) ** 2
+    return res.cells.loc[d.idxmin()]
+
+
+def test_flat_spread_cell_gets_no_neurite_and_a_neuron_keeps_its_neurite():
+    from neurotox.assays.base import resolve_parameters
+
+    img, nuclei, flat, neuron, length = _flat_cell_and_neuron()
+    shipped = resolve_parameters("neurite-outgrowth-shsy5y")[1].settings()
+    assert shipped.spread_min_width_um is not None
+    res = analyse_field(img, nuclei, pixel_size=PX, settings=shipped)
+    assert res.metrics["nuclei_count"] == 2
+    assert _cell_at(res, flat)["neurite_length_um"] < 5.0              # ~0: no honeycomb
+    assert _cell_at(res, flat)["body_area_um2"] > 1000                 # its spread area is body
+    assert _cell_at(res, neuron)["neurite_length_um"] == pytest.approx(length, rel=0.10)
+    # the same field without the rule: the fibres are traced as the flat cell's neurite
+    off = analyse_field(img, nuclei, pixel_size=PX,
+                        settings=replace(shipped, spread_min_width_um=None))
+    assert _cell_at(off, flat)["neurite_length_um"] > 100
