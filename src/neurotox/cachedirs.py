@@ -1,6 +1,7 @@
 """Cache folders that work on any machine: read-only installs, no home, arbitrary user IDs.
 
-numba (through skan) compiles on first use and caches the machine code; by
+numba (the compiled image filters of :mod:`neurotox.imaging.compiled`, and skan)
+compiles on first use and caches the machine code; by
 default it writes beside the installed package or under the home folder, and
 an import fails when neither is writable (a read-only container image run
 with an arbitrary UID). matplotlib likewise wants a writable configuration

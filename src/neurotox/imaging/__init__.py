@@ -14,8 +14,10 @@ seeded by nuclei, or the neuronal somata when there is no nuclear channel →
 skeleton outside bodies and their outlines, spur pruning → attribution of
 skeleton pixels to cells along the skeleton, processes of non-neuronal cells
 removed → per-cell and per-field metrics and QC measures. Whole-image
-NumPy/SciPy/scikit-image operations only (no per-object Python loops over
-skeleton paths, no JIT compilation).
+NumPy/SciPy/scikit-image operations (no per-object Python loops over skeleton
+paths); Gaussian smoothing and watershed flooding run as compiled twins of
+SciPy's and scikit-image's, with the same values (:mod:`neurotox.imaging.compiled`,
+compiled once per machine).
 """
 
 from neurotox.imaging.field import FieldLabels, FieldResult, analyse_field

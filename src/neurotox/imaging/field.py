@@ -14,9 +14,10 @@ import pandas as pd
 from scipy import ndimage as ndi
 from skimage.segmentation import relabel_sequential
 
+from neurotox.imaging import compiled
 from neurotox.imaging.neurites import NeuriteDetection, detect_neurites, ridge_sigmas
 from neurotox.imaging.params import FieldSettings
-from neurotox.imaging.preprocess import box_extreme, correct_background, estimate_noise
+from neurotox.imaging.preprocess import correct_background, estimate_noise
 from neurotox.imaging.qc import focus_score, saturation_fraction
 from neurotox.imaging.segment import NucleiResult, segment_cell_bodies, segment_nuclei
 from neurotox.imaging.skeleton import (
@@ -212,9 +213,11 @@ def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | N
                           low=s.ridge_low, noise=noise, min_contrast=s.min_contrast,
                           max_width=None if s.neurite_max_width_um is None else
                           _pixels(s.neurite_max_width_um, px))
-    somata, _ = find_somata(det.wide, min_area=s.soma_min_area_um2 / px ** 2,
-                            min_core=None if s.soma_min_core_um is None else
-                            _pixels(s.soma_min_core_um, px))
+    # with a nuclear channel and every soma a neuron, the somata are only counted
+    somata = find_somata(det.wide, min_area=s.soma_min_area_um2 / px ** 2,
+                         min_core=None if s.soma_min_core_um is None else
+                         _pixels(s.soma_min_core_um, px),
+                         fill=nuclei_image is None or s.non_neuronal != "none")
     marker = None
     if non_neuronal_image is not None:
         marker = marker_mask(correct_background(
@@ -266,7 +269,7 @@ def grow_labels(labels: np.ndarray) -> np.ndarray:
     """Labels grown by one pixel (8-neighbourhood) into the background."""
     if not labels.any():
         return labels
-    return np.where(labels == 0, box_extreme(labels, 3, np.maximum), labels).astype(np.int32)
+    return compiled.grow_labels(labels)
 
 
 def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings, px: float,
@@ -281,12 +284,14 @@ def _skeleton(mask: np.ndarray, cells: _Cells, s: FieldSettings, px: float,
     """
     neurons = cells.bodies
     others = np.zeros(mask.shape, bool)
+    zone = neurons
     if cells.n_other:
         margin = max(1, int(round(_pixels(s.neurite_width_um, px))))
         others = ndi.binary_dilation(cells.other, iterations=margin)
     if cells.orphan is not None:
         others = others | cells.orphan
-    zone = np.where(others & (neurons == 0), -1, neurons)
+    if cells.n_other or cells.orphan is not None:
+        zone = np.where(others & (neurons == 0), -1, neurons)
     skel = pruned_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um)
     pixels = build_skeleton(mask, zone, pixel_size=px, spur_length=s.spur_length_um,
                             skeleton=skel)

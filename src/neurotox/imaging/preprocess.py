@@ -144,6 +144,10 @@ def upsample_blocks(small: np.ndarray, factor: int, shape: tuple[int, ...]) -> n
     by_col = _step(small, c0, c1, axis=1)
     by_col *= fc[None, :]
     by_col += np.take(small, c0, axis=1)
+    if by_col.dtype == np.float32:
+        from neurotox.imaging.compiled import interpolate_rows
+
+        return interpolate_rows(by_col, r0, r1, fr)
     out = _step(by_col, r0, r1, axis=0)
     out *= fr[:, None]
     out += np.take(by_col, r0, axis=0)
@@ -181,6 +185,10 @@ def block_mean(img: np.ndarray, factor: int) -> np.ndarray:
     rows, cols = (img.shape[0] // factor) * factor, (img.shape[1] // factor) * factor
     if rows == 0 or cols == 0:
         return img
+    if factor < 8:
+        from neurotox.imaging import compiled
+
+        return compiled.block_mean(img[:rows, :cols], factor)
     view = img[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor)
     return view.mean(axis=(1, 3), dtype=np.float32)
 
@@ -202,9 +210,20 @@ def box_extreme(image: np.ndarray, size: int | tuple[int, int], op) -> np.ndarra
         if n % 2 == 0 or n // 2 >= out.shape[axis]:
             filt = ndi.minimum_filter1d if op is np.minimum else ndi.maximum_filter1d
             out = filt(out, n, axis=axis, mode="reflect")
-            continue
-        out = _window_extreme(out, n, axis, op)
+        elif out.dtype == bool and out.ndim == 2:
+            out = _bool_window(out, n, axis, op)
+        else:
+            out = _window_extreme(out, n, axis, op)
     return out
+
+
+def _bool_window(mask: np.ndarray, size: int, axis: int, op) -> np.ndarray:
+    """Boolean maximum (any) or minimum (all: not any of the complement) along one axis."""
+    from neurotox.imaging.compiled import box_any
+
+    if op is np.maximum:
+        return box_any(mask, size, axis)
+    return ~box_any(~mask, size, axis)
 
 
 def _window_extreme(a: np.ndarray, size: int, axis: int, op) -> np.ndarray:

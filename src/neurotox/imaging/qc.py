@@ -8,8 +8,8 @@ need no threshold (no cells, no neurites), which the field analysis flags.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
 
+from neurotox.imaging.compiled import gaussian
 from neurotox.imaging.preprocess import block_mean, estimate_noise
 
 #: Focus is measured on the strongest structure: pixels in the top 2 % of the
@@ -87,7 +87,7 @@ def focus_score(image: np.ndarray, *, noise: float | None = None) -> float:
 
 def _bands(img: np.ndarray, inner: tuple[slice, slice]) -> tuple[np.ndarray, np.ndarray]:
     """Fine and coarse band (absolute differences of Gaussians) of ``img``, cut to ``inner``."""
-    fine_s, mid_s, coarse_s = (ndi.gaussian_filter(img, s)[inner] for s in FOCUS_SCALES)
+    fine_s, mid_s, coarse_s = (gaussian(img, s)[inner] for s in FOCUS_SCALES)
     return np.abs(fine_s - mid_s), np.abs(mid_s - coarse_s)
 
 
@@ -108,8 +108,8 @@ def _focus_tiles(img: np.ndarray) -> list[tuple[tuple[slice, slice], tuple[slice
     step = 4
     side = FOCUS_TILE // step
     small = block_mean(img[:rows * FOCUS_TILE, :cols * FOCUS_TILE], step)
-    proxy = np.abs(ndi.gaussian_filter(small, FOCUS_SCALES[1] / step)
-                   - ndi.gaussian_filter(small, FOCUS_SCALES[2] / step))
+    proxy = np.abs(gaussian(small, FOCUS_SCALES[1] / step)
+                   - gaussian(small, FOCUS_SCALES[2] / step))
     strong = proxy >= np.quantile(proxy, FOCUS_QUANTILE)
     contrast = strong.reshape(rows, side, cols, side).sum(axis=(1, 3)).ravel()
     keep = np.sort(np.argsort(-contrast, kind="stable")[:n_keep])

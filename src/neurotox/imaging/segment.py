@@ -17,8 +17,9 @@ from scipy import ndimage as ndi
 from skimage.feature import peak_local_max
 from skimage.filters import threshold_otsu
 from skimage.measure import label
-from skimage.segmentation import relabel_sequential, watershed
+from skimage.segmentation import relabel_sequential
 
+from neurotox.imaging.compiled import above_own_level, gaussian, watershed
 from neurotox.imaging.preprocess import box_extreme, fill_holes, robust_sigma
 
 #: Minimum threshold, in robust noise sigmas of the smoothed image.
@@ -57,19 +58,27 @@ class NucleiResult:
         return int(self.labels.max()) if self.labels.size else 0
 
 
-def foreground_threshold(smoothed: np.ndarray, *, factor: float = 1.0) -> float:
+def foreground_threshold(smoothed: np.ndarray, *, factor: float = 1.0,
+                         floor: float | None = None) -> float:
     """Otsu threshold times ``factor``, never below the noise floor.
 
     The noise floor is the median plus :data:`NOISE_FLOOR` robust sigmas of the
-    image, which keeps empty fields empty instead of splitting noise in two.
+    image (:func:`noise_floor`; pass ``floor`` when already known), which keeps
+    empty fields empty instead of splitting noise in two.
     """
     sample = smoothed[::4, ::4]
-    med = float(np.median(sample))
-    floor = med + NOISE_FLOOR * max(robust_sigma(sample), 1e-6)
+    if floor is None:
+        floor = noise_floor(sample)[1]
     if np.ptp(sample) <= 0:
         return floor
     thr = factor * float(threshold_otsu(sample))
     return max(thr, floor)
+
+
+def noise_floor(sample: np.ndarray) -> tuple[float, float]:
+    """Median and noise floor (median + :data:`NOISE_FLOOR` robust sigmas) of a sample."""
+    med = float(np.median(sample))
+    return med, med + NOISE_FLOOR * max(robust_sigma(sample), 1e-6)
 
 
 #: Touching nuclei are split on a grid where a typical nucleus is at least this many
@@ -113,17 +122,16 @@ def segment_nuclei(image: np.ndarray, *, diameter: float, min_area: float, max_a
 
     """
     sigma = max(0.6, diameter / 12.0)
-    smoothed = ndi.gaussian_filter(np.asarray(image, dtype=np.float32), sigma)
-    sample = smoothed[::4, ::4]
-    med = float(np.median(sample))
-    floor = med + NOISE_FLOOR * max(robust_sigma(sample), 1e-6)
+    smoothed = gaussian(np.asarray(image, dtype=np.float32), sigma)
+    med, floor = noise_floor(smoothed[::4, ::4])
     objects = label(smoothed > floor)
     values = _ObjectValues(objects, smoothed)
-    objects, n_dim = _drop_dim(objects, smoothed, med=med, min_area=min_area, values=values)
+    objects, n_dim = _drop_dim(objects, smoothed, med=med, floor=floor, min_area=min_area,
+                               values=values)
     n_objects = int(objects.max())
     cuts = _object_cuts(smoothed, objects, n_objects, floor=floor, med=med,
                         factor=threshold_factor, values=values)
-    cut_mask = fill_holes((objects > 0) & (smoothed > cuts[objects]))
+    cut_mask = fill_holes(above_own_level(smoothed, objects, cuts))     # cuts[0] = +inf
     pieces, n_pieces = label(cut_mask, return_num=True)
     sizes = np.bincount(pieces.ravel(), minlength=n_pieces + 1)
     tiny = sizes <= 3
@@ -159,9 +167,8 @@ class _ObjectValues:
     def __init__(self, objects: np.ndarray, smoothed: np.ndarray):
         inside = np.flatnonzero(objects)
         lab = objects.ravel()[inside]
-        val = smoothed.ravel()[inside]
-        order = np.lexsort((val, lab))
-        self.values = val[order]
+        val = np.asarray(smoothed.ravel()[inside], np.float32)
+        self.values = _sorted_by_object(lab, val)
         self.counts = np.bincount(lab, minlength=int(objects.max()) + 1)
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
 
@@ -173,8 +180,24 @@ class _ObjectValues:
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
 
 
+def _sorted_by_object(labels: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """``values`` (``float32``) sorted by label, then by value: one sort of 64-bit keys.
+
+    The key holds the label in its high half and the value's bits, mapped so
+    that unsigned order is numeric order, in its low half (faster than a
+    two-key ``lexsort``; equal values need no stable order).
+    """
+    bits = values.view(np.uint32)
+    key = np.where(bits >> 31, ~bits, bits | np.uint32(1 << 31)).astype(np.uint64)
+    key |= labels.astype(np.uint64) << np.uint64(32)
+    key.sort()
+    low = key.astype(np.uint32)                         # the low half
+    return np.where(low >> 31, low & np.uint32((1 << 31) - 1), ~low).view(np.float32)
+
+
 def _drop_dim(objects: np.ndarray, smoothed: np.ndarray, *, med: float,
-              min_area: float, values: _ObjectValues | None = None) -> tuple[np.ndarray, int]:
+              floor: float | None = None, min_area: float,
+              values: _ObjectValues | None = None) -> tuple[np.ndarray, int]:
     """Remove objects much dimmer than the typical nucleus; return labels and the count removed.
 
     The typical nucleus is the median peak of the nucleus-sized objects above
@@ -188,7 +211,7 @@ def _drop_dim(objects: np.ndarray, smoothed: np.ndarray, *, med: float,
     area = values.counts[1:]
     peak = values.values[values.starts[1:] + area - 1] - med
     # typical nuclei: nucleus-sized objects that a global (Otsu) threshold would find
-    bright = peak + med >= foreground_threshold(smoothed)
+    bright = peak + med >= foreground_threshold(smoothed, floor=floor)
     sized = peak[(area >= min_area) & bright]
     if len(sized) < 3:
         return objects, 0
@@ -255,7 +278,7 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
                     for b, n in zip(box, big, strict=True))
         crop = padded[win]
         dist = ndi.distance_transform_edt(crop > 0).astype(np.float32)
-        dist = ndi.gaussian_filter(dist, sigma)
+        dist = gaussian(dist, sigma)
         own = crop == k
         dist[~own] = 0
         ids, peaks = _split_one(dist, own, min_distance)
@@ -365,7 +388,7 @@ def split_object(smoothed: np.ndarray, mask: np.ndarray, *, cut: float,
     fine = _resampled_mask(smoothed, mask, cut, k) if k > 1 else mask
     d = diameter * k
     dist = ndi.distance_transform_edt(np.pad(fine, 2)).astype(np.float32)
-    dist = ndi.gaussian_filter(dist, max(0.5, d / 24))[2:-2, 2:-2]
+    dist = gaussian(dist, max(0.5, d / 24))[2:-2, 2:-2]
     dist[~fine] = 0
     peaks = peak_local_max(dist, min_distance=max(2, int(round(0.35 * d))),
                            labels=fine.astype(np.int32), exclude_border=False)
@@ -378,7 +401,7 @@ def split_object(smoothed: np.ndarray, mask: np.ndarray, *, cut: float,
         seeds = np.where(mask, split[k // 2::k, k // 2::k][:mask.shape[0], :mask.shape[1]], 0)
         if not seeds.any():
             return mask.astype(np.int32)
-        split = watershed(np.zeros(mask.shape, np.uint8), seeds, mask=mask)
+        split = watershed(None, seeds, mask=mask)
         split, _, _ = relabel_sequential(split)
     return split.astype(np.int32)
 
@@ -440,7 +463,7 @@ def segment_cell_bodies(image: np.ndarray, nuclei: np.ndarray, *, neurite_width:
     """
     if nuclei.max() == 0:
         return np.zeros(nuclei.shape, np.int32)
-    smoothed = ndi.gaussian_filter(image, max(1.0, neurite_width / 2))
+    smoothed = gaussian(image, max(1.0, neurite_width / 2))
     fg = smoothed > foreground_threshold(smoothed)
     radius = max(1, int(round(neurite_width * 1.5)))
     fg = open_mask(fg, radius)
@@ -471,7 +494,7 @@ def somata_without_nuclei(image: np.ndarray, *, min_diameter: float,
         ``int32`` labels.
 
     """
-    smoothed = ndi.gaussian_filter(image, max(1.0, neurite_width / 2))
+    smoothed = gaussian(image, max(1.0, neurite_width / 2))
     fg = smoothed > foreground_threshold(smoothed)
     radius = max(1, int(round(min_diameter / 2)))
     fg = open_mask(fg, radius)

@@ -23,8 +23,8 @@ import pandas as pd
 from scipy import ndimage as ndi
 from skimage.measure import label
 from skimage.morphology import skeletonize
-from skimage.segmentation import watershed
 
+from neurotox.imaging.compiled import chessboard_distance_at, watershed
 from neurotox.imaging.preprocess import box_extreme
 
 
@@ -300,7 +300,7 @@ def _spur_pixels(graph: PixelGraph, lengths: np.ndarray, *, spur: float,
     across a junction are in different branches. A branch holding a free end
     and touching a junction is a spur when it is shorter than ``spur``
     (pixels; ``lengths`` per pixel) or than :data:`SPUR_RADIUS_FACTOR` times
-    the mask's half-width ``radius`` (per pixel, distance transform) at that
+    the mask's half-width ``radius`` (per pixel; only junction pixels are read) at that
     junction. Isolated pieces (no junction) are left for the fragment rules.
 
     References
@@ -340,21 +340,47 @@ def _spur_pixels(graph: PixelGraph, lengths: np.ndarray, *, spur: float,
     return spurs[branches]
 
 
+#: :func:`thin` works component by component when a field has at most one
+#: 8-connected component per this many pixels (else the per-call cost of many
+#: small components would outweigh the saving).
+THIN_PIXELS_PER_COMPONENT = 4096
+
+
+def thin(region: np.ndarray) -> np.ndarray:
+    """``skimage.morphology.skeletonize(region)``, one 8-connected component at a time.
+
+    The same skeleton (thinning decides each pixel from its 8 neighbours,
+    which lie in its own component), but each component is thinned in its
+    bounding box for as many passes as its own thickness needs, where one
+    call on the whole field passes over every pixel as often as the thickest
+    body needs (on a 2048 x 2048 field about half the work).
+    """
+    labels, n = ndi.label(region, structure=np.ones((3, 3), bool))
+    if n > max(16, region.size // THIN_PIXELS_PER_COMPONENT):
+        return skeletonize(region)
+    out = np.zeros(region.shape, bool)
+    for k, box in enumerate(ndi.find_objects(labels), start=1):
+        out[box] |= skeletonize(labels[box] == k)
+    return out
+
+
 def pruned_skeleton(mask: np.ndarray, bodies: np.ndarray, *, pixel_size: float,
                     spur_length: float) -> np.ndarray:
     """Skeleton of neurites + bodies (one pixel wide), pruned of spurs, bodies included.
 
     See :func:`build_skeleton`; this is the skeleton before the body pixels are dropped.
     """
-    inside = np.asarray(bodies) != 0
-    skel = skeletonize(mask | inside)
+    region = mask | (np.asarray(bodies) != 0)
+    skel = thin(region)
     if skel.sum() < 2 or spur_length <= 0:
         return skel
-    # half-widths for the spur rule (chamfer distance: a few % off Euclidean, much cheaper)
-    radius = ndi.distance_transform_cdt(mask | inside, metric="chessboard").astype(np.float32)
     rows, cols, graph = _graph_of(skel)
-    spurs = _spur_pixels(graph, graph.lengths(), spur=spur_length / pixel_size,
-                         radius=radius[rows, cols])
+    # half-widths at the junctions, the only ones the spur rule reads (chessboard
+    # distance: a few % off Euclidean, much cheaper)
+    junction = graph.degree() >= 3
+    radius = np.zeros(graph.n, np.float32)
+    radius[junction] = chessboard_distance_at(region, rows[junction], cols[junction])
+    spurs = _spur_pixels(graph, graph.lengths(), spur=spur_length / pixel_size, radius=radius)
     skel[rows[spurs], cols[spurs]] = False
     return skel
 
@@ -487,8 +513,7 @@ def attribute(pixels: SkeletonPixels, bodies: np.ndarray) -> SkeletonPixels:
         pixels.owner = np.zeros(len(pixels.rows), np.int32)
         return pixels
     region = pixels.mask() | (bodies > 0)
-    flooded = watershed(np.zeros(bodies.shape, np.uint8), markers=bodies, mask=region,
-                        connectivity=2)
+    flooded = watershed(None, bodies, mask=region, connectivity=2)
     pixels.owner = flooded[pixels.rows, pixels.cols].astype(np.int32)
     return pixels
 

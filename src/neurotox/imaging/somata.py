@@ -13,9 +13,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 import numpy as np
-from scipy import ndimage as ndi
 from skimage.measure import label
 
+from neurotox.imaging.compiled import gaussian, watershed
 from neurotox.imaging.preprocess import fill_holes
 
 
@@ -37,7 +37,7 @@ class NonNeuronal(StrEnum):
 
 
 def find_somata(wide: np.ndarray, *, min_area: float,
-                min_core: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+                min_core: float | None = None, fill: bool = True) -> np.ndarray:
     """Label the wide structures of at least ``min_area`` pixels as somata.
 
     Parameters
@@ -52,18 +52,19 @@ def find_somata(wide: np.ndarray, *, min_area: float,
         to the outside).
         A soma is round; the wide halo along a bright thick dendrite is a
         strip, however long. None: area alone decides.
+    fill
+        Fill the somata's holes (False: same somata and count, holes left
+        open, for callers that only count them).
 
     Returns
     -------
-    somata : numpy.ndarray
-        ``int32`` labels 1..n (holes filled).
-    small : numpy.ndarray
-        Boolean mask of the wide structures too small to be somata.
+    numpy.ndarray
+        ``int32`` labels 1..n of the somata (holes filled when ``fill``).
 
     """
     lab, n = label(wide, connectivity=2, return_num=True)
     if n == 0:
-        return np.zeros(wide.shape, np.int32), np.zeros(wide.shape, bool)
+        return np.zeros(wide.shape, np.int32)
     areas = np.bincount(lab.ravel(), minlength=n + 1)
     areas[0] = 0
     big = areas >= min_area
@@ -77,9 +78,9 @@ def find_somata(wide: np.ndarray, *, min_area: float,
         core = np.asarray(ndi.maximum(whole_core[whole_lab], lab, np.arange(n + 1)))
         big &= core >= min_core
     somata = (np.cumsum(big) * big).astype(np.int32)[lab]      # kept labels renumbered 1..k
-    filled = fill_holes(somata > 0)
-    somata = _fill_labels(somata, filled)
-    return somata, wide & ~big[lab]
+    if fill:
+        somata = _fill_labels(somata, fill_holes(somata > 0))
+    return somata
 
 
 def _fill_labels(labels: np.ndarray, filled: np.ndarray) -> np.ndarray:
@@ -87,9 +88,7 @@ def _fill_labels(labels: np.ndarray, filled: np.ndarray) -> np.ndarray:
     holes = filled & (labels == 0)
     if not holes.any():
         return labels
-    from skimage.segmentation import watershed
-
-    return watershed(np.zeros(labels.shape, np.uint8), labels, mask=filled).astype(np.int32)
+    return watershed(None, labels, mask=filled).astype(np.int32)
 
 
 def non_neuronal_somata(somata: np.ndarray, rule: NonNeuronal | str, *,
@@ -140,5 +139,5 @@ def non_neuronal_somata(somata: np.ndarray, rule: NonNeuronal | str, *,
 def marker_mask(image_bc: np.ndarray, *, noise: float, min_contrast: float = 3.0,
                 sigma: float = 2.0) -> np.ndarray:
     """Foreground of a background-corrected marker channel (non-neuronal cells)."""
-    smoothed = ndi.gaussian_filter(np.asarray(image_bc, np.float32), sigma)
+    smoothed = gaussian(np.asarray(image_bc, np.float32), sigma)
     return smoothed > min_contrast * noise

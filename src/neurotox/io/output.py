@@ -63,7 +63,7 @@ SIGNATURE_ALGORITHM = "HMAC-SHA256"
 MIN_KEY_BYTES = 16
 DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "scikit-posthocs", "pybmds",
                 "pydantic", "click", "pyyaml", "openpyxl", "python-docx", "matplotlib",
-                "scikit-image", "tifffile", "skan", "pyarrow", "h5py")
+                "scikit-image", "tifffile", "skan", "numba", "pyarrow", "h5py")
 
 
 def sha256_file(path: str | Path) -> str:

@@ -123,7 +123,7 @@ def test_wide_structures_are_not_in_the_neurite_mask():
     img, _ = _coculture(neurites=False)
     det = detect_neurites(img.astype(np.float32) - 300, width=1.5 / PX, wide_width=8 / PX,
                           noise=12.0)
-    somata, _ = find_somata(det.wide, min_area=80 / PX ** 2)
+    somata = find_somata(det.wide, min_area=80 / PX ** 2)
     assert somata.max() == 4
 
 

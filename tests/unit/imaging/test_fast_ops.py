@@ -150,12 +150,29 @@ def test_focus_of_a_large_field_on_tiles_reads_as_the_whole_field(monkeypatch):
     assert tiles[1] < 0.6 * tiles[0]                     # a 2 px blur still reads as blur
 
 
+@pytest.mark.parametrize("threshold_type", [float, np.float64, np.float32])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("low,high", [(0.9, 0.99), (0.5, 0.999), (0.99, 0.9)])
-def test_hysteresis_equals_scikit_image(low, high):
+def test_hysteresis_equals_scikit_image(low, high, dtype, threshold_type):
     from skimage.filters import apply_hysteresis_threshold
 
     from neurotox.imaging.neurites import hysteresis
 
-    img = ndi.gaussian_filter(RNG.normal(size=(150, 130)), 1.5)
-    lo, hi = np.quantile(img, [low, high])
+    img = ndi.gaussian_filter(RNG.normal(size=(150, 130)), 1.5).astype(dtype)
+    lo, hi = (threshold_type(q) for q in np.quantile(img.astype(np.float64), [low, high]))
     np.testing.assert_array_equal(hysteresis(img, lo, hi), apply_hysteresis_threshold(img, lo, hi))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_thin_by_component_equals_skeletonize(seed):
+    from skimage.morphology import skeletonize
+
+    from neurotox.imaging.skeleton import thin
+
+    rng = np.random.default_rng(seed)
+    region = ndi.gaussian_filter(rng.random((300, 260)), 6) > 0.495    # blobs and bridges
+    region[100:140, 50:120] = True                                      # one thick body
+    assert 1 < ndi.label(region, structure=np.ones((3, 3)))[1] <= 16    # thinned one by one
+    np.testing.assert_array_equal(thin(region), skeletonize(region))
+    speckled = rng.random((64, 64)) > 0.7                               # many components
+    np.testing.assert_array_equal(thin(speckled), skeletonize(speckled))

@@ -1,0 +1,142 @@
+"""The compiled Gaussian and watershed give the library functions' values, bit for bit.
+
+:mod:`neurotox.imaging.compiled` replaces ``scipy.ndimage.gaussian_filter``
+and ``skimage.segmentation.watershed`` in the field analysis; every output of
+the analysis rests on them being equal, so they are compared to the last bit
+on random images, on images with many equal values (ties in the flooding
+order) and on a synthetic field.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage as ndi
+from skimage.segmentation import watershed as skimage_watershed
+
+from neurotox.imaging.compiled import (
+    block_mean,
+    chessboard_distance_at,
+    gaussian,
+    grow_labels,
+    ridge_response,
+    watershed,
+)
+from neurotox.imaging.synthetic import synthetic_field
+
+RNG = np.random.default_rng(11)
+
+
+@pytest.fixture(scope="module")
+def field():
+    return synthetic_field(3, pixel_size=0.5, n_cells=10, touching_pairs=2)
+
+
+@pytest.mark.parametrize("shape", [(64, 50), (9, 300), (300, 9), (3, 3), (1, 40)])
+@pytest.mark.parametrize("sigma", [0.5, 0.7, 5 / 6, 1.2, 1.5, 2.0, 4.0])
+def test_gaussian_equals_scipy(shape, sigma):
+    img = (RNG.random(shape) * 1000 - 200).astype(np.float32)
+    np.testing.assert_array_equal(gaussian(img, sigma), ndi.gaussian_filter(img, sigma))
+
+
+def test_gaussian_equals_scipy_on_a_field(field):
+    img = field.neurites.astype(np.float32)
+    for sigma in (1.2, 5 / 3, 3.0):
+        np.testing.assert_array_equal(gaussian(img, sigma), ndi.gaussian_filter(img, sigma))
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float64, bool])
+def test_gaussian_of_other_types_is_scipy_s(dtype):
+    img = (RNG.random((20, 30)) * 100).astype(dtype)
+    np.testing.assert_array_equal(gaussian(img, 1.5), ndi.gaussian_filter(img, 1.5))
+
+
+def _case(shape, n_markers, levels):
+    markers = np.zeros(shape, np.int32)
+    where = RNG.choice(markers.size, n_markers, replace=False)
+    markers.flat[where] = RNG.integers(1, 5, n_markers)
+    image = RNG.integers(0, levels, shape).astype(np.float32) if levels else \
+        RNG.normal(size=shape).astype(np.float32)
+    return image, markers, RNG.random(shape) > 0.25
+
+
+@pytest.mark.parametrize("connectivity", [1, 2])
+@pytest.mark.parametrize("levels", [0, 3, 1])          # continuous, few ties, flat
+def test_watershed_equals_skimage(connectivity, levels):
+    for _ in range(25):
+        shape = tuple(RNG.integers(2, 60, 2))
+        image, markers, mask = _case(shape, int(RNG.integers(1, 12)), levels)
+        want = skimage_watershed(image, markers, mask=mask, connectivity=connectivity)
+        got = watershed(image, markers, mask=mask, connectivity=connectivity)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+        flat = skimage_watershed(np.zeros(shape, np.uint8), markers, mask=mask,
+                                 connectivity=connectivity)
+        np.testing.assert_array_equal(watershed(None, markers, mask=mask,
+                                                connectivity=connectivity), flat)
+
+
+def test_watershed_equals_skimage_on_a_field(field):
+    """Cell bodies from nuclei on the smoothed neurite channel (many markers, long plateaus)."""
+    smoothed = ndi.gaussian_filter(field.neurites.astype(np.float32), 1.5)
+    markers, _ = ndi.label(field.nuclei > np.percentile(field.nuclei, 90))
+    mask = smoothed > np.percentile(smoothed, 40)
+    np.testing.assert_array_equal(watershed(-smoothed, markers, mask=mask),
+                                  skimage_watershed(-smoothed, markers, mask=mask))
+    np.testing.assert_array_equal(watershed(None, markers, mask=mask, connectivity=2),
+                                  skimage_watershed(np.zeros(mask.shape), markers, mask=mask,
+                                                    connectivity=2))
+
+
+def test_watershed_without_markers_or_mask():
+    image = RNG.random((10, 12)).astype(np.float32)
+    none = np.zeros((10, 12), np.int32)
+    np.testing.assert_array_equal(watershed(image, none), none)
+    markers = none.copy()
+    markers[2, 3], markers[8, 9] = 1, 2
+    np.testing.assert_array_equal(watershed(image, markers),
+                                  skimage_watershed(image, markers))
+
+
+@pytest.mark.parametrize("shape", [(40, 60), (7, 3), (1, 9)])
+@pytest.mark.parametrize("fill", [0.5, 0.9, 0.99, 1.0])
+def test_chessboard_distance_equals_scipy(shape, fill):
+    mask = RNG.random(shape) < fill
+    mask = ndi.binary_closing(mask, iterations=2) if min(shape) > 4 else mask
+    rows, cols = np.nonzero(np.ones(shape, bool))
+    want = ndi.distance_transform_cdt(mask, metric="chessboard")[rows, cols]
+    np.testing.assert_array_equal(chessboard_distance_at(mask, rows, cols), want)
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4, 7])
+def test_block_mean_equals_numpy(factor):
+    img = (RNG.random((101, 67)) * 1000).astype(np.float32)
+    rows, cols = (101 // factor) * factor, (67 // factor) * factor
+    want = img[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor).mean(
+        axis=(1, 3), dtype=np.float32)
+    np.testing.assert_array_equal(block_mean(img[:rows, :cols], factor), want)
+
+
+def test_ridge_response_is_the_hessian_eigenvalue_rule():
+    """s^2 (-l1 - b max(-l2, 0)) from the eigenvalues of the central-difference Hessian."""
+    g = ndi.gaussian_filter(RNG.random((40, 50)), 1.5).astype(np.float32)
+    p = np.pad(g.astype(np.float64), 1, mode="edge")
+    hrr = p[2:, 1:-1] + p[:-2, 1:-1] - 2 * p[1:-1, 1:-1]
+    hcc = p[1:-1, 2:] + p[1:-1, :-2] - 2 * p[1:-1, 1:-1]
+    hrc = 0.25 * (p[2:, 2:] - p[2:, :-2] - p[:-2, 2:] + p[:-2, :-2])
+    eig = np.linalg.eigvalsh(np.stack([np.stack([hrr, hrc], -1), np.stack([hrc, hcc], -1)], -1))
+    want = 4.0 * (-eig[..., 0] - 0.5 * np.maximum(-eig[..., 1], 0))
+    out = np.full(g.shape, -np.inf, np.float32)
+    ridge_response(g, scale=2.0, blob_penalty=0.5, out=out)
+    np.testing.assert_allclose(out, want, rtol=1e-4, atol=1e-6 * np.abs(want).max())
+    floor = np.full(g.shape, 0.01, np.float32)
+    ridge_response(g, scale=2.0, blob_penalty=0.5, out=floor)
+    np.testing.assert_array_equal(floor, np.maximum(out, np.float32(0.01)))
+
+
+@pytest.mark.parametrize("shape", [(30, 41), (1, 7), (5, 1)])
+def test_grow_labels_is_a_3x3_maximum_into_the_background(shape):
+    labels = RNG.integers(-1, 6, shape).astype(np.int32) * (RNG.random(shape) < 0.3)
+    want = np.where(labels == 0, np.maximum(ndi.maximum_filter(labels, 3, mode="reflect"), 0),
+                    labels)
+    np.testing.assert_array_equal(grow_labels(labels), want)
