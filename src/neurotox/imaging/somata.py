@@ -13,6 +13,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 import numpy as np
+from scipy import ndimage as ndi
 from skimage.measure import label
 
 from neurotox.imaging.compiled import gaussian, watershed
