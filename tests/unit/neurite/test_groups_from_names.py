@@ -118,7 +118,7 @@ def test_swapped_channels_are_warned_about(named_folder, tmp_path):
 
 def test_a_control_group_that_is_no_group_is_an_error(named_folder):
     folder, _ = named_folder
-    with pytest.raises(InputError, match=r"control_group 'DMS0' \(did you mean 'DMSO'\?\) is "
+    with pytest.raises(InputError, match=r"control group 'DMS0' \(did you mean 'DMSO'\?\) is "
                                          r"not a group of the plate"):
         analyse_plate(folder, None, _params(control_group="DMS0"), study_id="S1", workers=1,
                       overlays="none")
@@ -169,3 +169,16 @@ def test_two_vehicle_groups_are_pooled_with_a_warning_or_one_is_named(named_fold
     both = CliRunner().invoke(cli, [*base, "--control", "DMSO", "--study",
                                     str(tmp_path / "study.yaml"), "-o", str(tmp_path / "x")])
     assert both.exit_code == 2 and "--control and --study together" in both.output
+
+
+def test_a_misspelt_control_is_refused_before_any_field_is_analysed(named_folder, monkeypatch):
+    import neurotox.assays.neurite.plate as plate
+
+    def no_fields(*args, **kwargs):
+        raise AssertionError("fields analysed before the layout was checked")
+
+    monkeypatch.setattr(plate, "run_fields", no_fields)
+    folder, _ = named_folder
+    with pytest.raises(InputError, match=r"control group 'dmso2' \(did you mean 'DMSO'\?\)"):
+        analyse_plate(folder, None, _params(control_group="dmso2"), study_id="S1", workers=1,
+                      overlays="none")

@@ -85,8 +85,9 @@ def join_layout(wells: pd.DataFrame, layout: pd.DataFrame,
     names = {g.group for g in info.values() if g is not None}
     if params.control_group and groups is None and params.control_group not in names:
         hint = did_you_mean(params.control_group, sorted(names))
-        raise InputError(f"control_group {params.control_group!r}{hint} is not a group of "
-                         f"the plate (groups: {quoted(names)})", where="parameter 'control_group'")
+        raise InputError(f"control group {params.control_group!r}{hint} is not a group of "
+                         f"the plate (groups: {quoted(names)})",
+                         where="--control (parameter 'control_group')")
     vehicles = sorted({g.group for g in info.values() if g is not None and g.control})
     if groups is None and not params.control_group and len(vehicles) > 1 and \
             all(v.lower() in VEHICLE_NAMES for v in vehicles):

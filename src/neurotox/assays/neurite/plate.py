@@ -13,7 +13,6 @@ import pandas as pd
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
     GroupInfo,
-    check_layout_wells,
     join_layout,
     layout_from_names,
     normalise_to_control,
@@ -257,7 +256,9 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
         notes.append(f"groups from the file names: {quoted(sorted(set(layout['group'])))}"
                      + ("; no well in the names: each image is one replicate" if per_image
                         else ""))
-    check_layout_wells({t.source.well for t in tasks}, layout)
+    # layout errors (wells, groups, control group) before any field is analysed
+    join_layout(pd.DataFrame({"well": sorted({t.source.well for t in tasks})}), layout, groups,
+                params)
     workers = workers or params.workers
     written: set[str] = set()
 
