@@ -125,7 +125,12 @@ def _per_field(plate: Path, wells: list[str], repeats: int = 2) -> dict[str, flo
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 4
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("fields", nargs="?", type=int, default=4,
+                        help="number of 2048 x 2048 fields (default 4)")
+    n = parser.parse_args().fields
     with tempfile.TemporaryDirectory() as tmp:
         plate = Path(tmp) / "plate"
         plate.mkdir()
