@@ -115,3 +115,19 @@ def configure() -> None:
                 os.environ["MPLCONFIGDIR"] = str(folder)
     except Exception:  # noqa: BLE001 - a cache location must never stop the program
         pass
+
+
+def numba_cache_empty(package: str, module: str) -> bool:
+    """True when numba's cache holds no compiled code of ``package``'s ``module`` yet.
+
+    The first run on a machine then compiles it (seconds, silently); a caller can
+    say so. A best guess, never raising: numba keys its cache on the source file,
+    and a copy of the package elsewhere (another checkout) counts as compiled.
+    """
+    folder = os.environ.get("NUMBA_CACHE_DIR")
+    if not folder:
+        return False
+    try:
+        return not any(Path(folder).glob(f"{package}_*/{module}.*.nbi"))
+    except OSError:
+        return False

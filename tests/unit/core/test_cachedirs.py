@@ -50,3 +50,16 @@ def test_nothing_writable_leaves_the_variable_unset(monkeypatch, unset):
     monkeypatch.setattr(tempfile, "mkdtemp", refuse)
     cachedirs.configure()
     assert "NUMBA_CACHE_DIR" not in os.environ
+
+
+def test_numba_cache_empty_says_when_the_first_run_will_compile(tmp_path, monkeypatch):
+    from neurotox.cachedirs import numba_cache_empty
+
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    assert not numba_cache_empty("imaging", "compiled")         # no cache: nothing to say
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert numba_cache_empty("imaging", "compiled")
+    (tmp_path / "imaging_0a1b").mkdir()
+    (tmp_path / "imaging_0a1b" / "compiled._smooth_rows-82.py311.nbi").write_bytes(b"x")
+    assert not numba_cache_empty("imaging", "compiled")
+    assert numba_cache_empty("imaging", "other")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,6 +28,7 @@ from neurotox.assays.neurite.tables import (
     masked_note,
     well_table,
 )
+from neurotox.cachedirs import numba_cache_empty
 from neurotox.errors import InputError, quoted
 from neurotox.imaging.channels import binary_values, blank_reason, swapped_channels
 from neurotox.io.plates import (
@@ -38,6 +40,8 @@ from neurotox.io.plates import (
     read_plane,
     scan_plate,
 )
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -260,6 +264,9 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
     join_layout(pd.DataFrame({"well": sorted({t.source.well for t in tasks})}), layout, groups,
                 params)
     workers = workers or params.workers
+    if numba_cache_empty("imaging", "compiled"):
+        log.info("first run on this machine: compiling the image filters (once, about 10-20 s "
+                 "before the first field)")
     written: set[str] = set()
 
     def sink(o: FieldOutput) -> None:
