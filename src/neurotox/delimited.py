@@ -108,6 +108,23 @@ def check_header_names(header: Sequence[object], path: str | Path, *,
         seen[name] = k
 
 
+def check_distinct_columns(header: Sequence[object], names: Sequence[str],
+                           path: Path) -> None:
+    """FormatError when header cells end up with the same name.
+
+    ``names`` are the reader's names for the ``header`` cells (normalised case
+    and spacing, aliases applied); two cells meaning one column (``y`` and
+    ``Y``, ``Start`` and ``début``) leave no way to tell which holds the data.
+    Empty names are ignored.
+    """
+    for name in dict.fromkeys(names):
+        same = [str(h) for h, n in zip(header, names, strict=True) if n == name]
+        if name and len(same) > 1:
+            raise FormatError(f"columns {', '.join(map(repr, same))} all mean {name!r}; "
+                              "keep one of them", path=path)
+
+
+
 def check_repeated_header(df: pd.DataFrame, path: str | Path, *, first_row: int = 2) -> None:
     """FormatError at the first row of ``df`` (strings) that repeats its header.
 

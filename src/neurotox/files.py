@@ -24,11 +24,10 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from neurotox.errors import FormatError, InputError
+from neurotox.errors import InputError
 
 #: Largest input file read (bytes): tables, images, workbooks, YAML.
 DEFAULT_MAX_FILE_BYTES = 4 << 30
@@ -283,19 +282,3 @@ class LogFileHandler(logging.FileHandler):
             raise OSError(code, exc.strerror or os.strerror(code), self.baseFilename) from None
         super().handleError(record)
 
-
-
-def check_distinct_columns(header: Sequence[object], names: Sequence[str],
-                           path: Path) -> None:
-    """FormatError when header cells end up with the same name.
-
-    ``names`` are the reader's names for the ``header`` cells (normalised case
-    and spacing, aliases applied); two cells meaning one column (``y`` and
-    ``Y``, ``Start`` and ``début``) leave no way to tell which holds the data.
-    Empty names are ignored.
-    """
-    for name in dict.fromkeys(names):
-        same = [str(h) for h, n in zip(header, names, strict=True) if n == name]
-        if name and len(same) > 1:
-            raise FormatError(f"columns {', '.join(map(repr, same))} all mean {name!r}; "
-                              "keep one of them", path=path)

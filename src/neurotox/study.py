@@ -42,9 +42,8 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticError
 
-from neurotox.delimited import read_table
+from neurotox.delimited import check_distinct_columns, read_table
 from neurotox.errors import InputError, did_you_mean, quoted
-from neurotox.files import check_distinct_columns
 from neurotox.vocab import Sex, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
 

@@ -12,6 +12,7 @@ import warnings
 from functools import cache
 
 import numpy as np
+import pandas as pd
 import pytest
 import tifffile
 
@@ -223,8 +224,6 @@ def test_neurite_case(case, tmp_path):
 def test_blank_and_saturated_fields_give_zeros_and_qc_flag(tmp_path, value, flag):
     """An all-black or saturated field is analysed, not an error: zeros, a QC flag, and
     the exclusion (what, why, rule) in the manifest."""
-    import pandas as pd
-
     flat = tif(np.full(SHAPE, value, np.uint16))
     materialise(plate(**{NUC: flat, NEU: flat}), tmp_path)
     res = invoke(nt(), tmp_path)
@@ -376,9 +375,7 @@ VARIANTS = {
 }
 
 
-def _fields(files: dict, extra: tuple[str, ...], folder) -> "pd.DataFrame":
-    import pandas as pd
-
+def _fields(files: dict, extra: tuple[str, ...], folder) -> pd.DataFrame:
     materialise(files, folder)
     res = invoke(nt(*extra), folder)
     assert res.exit_code == 0, res.output
@@ -388,8 +385,6 @@ def _fields(files: dict, extra: tuple[str, ...], folder) -> "pd.DataFrame":
 
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_encodings_of_the_same_pixels_give_the_same_fields(variant, tmp_path):
-    import pandas as pd
-
     files, extra, ref_files, ref_extra = VARIANTS[variant]
     want = _fields(ref_files(), ref_extra, tmp_path / "ref")
     assert want["nuclei_count"].sum() > 0 and want["total_neurite_length_um"].sum() > 0
@@ -412,8 +407,6 @@ def test_hidden_resource_forks_are_skipped_and_noted(tmp_path):
 
 def test_group_at_several_concentrations_is_one_group_per_concentration(tmp_path):
     """Layout group H at 3 and 10 µM: statistics pooled both as group 'H' at dose 3."""
-    import pandas as pd
-
     layout = "well;Group;Concentration\nA01;DMSO;\nA02;DMSO;\nA03;H;0,3\nA04;H;10\n"
     materialise(plate(**{"layout.csv": layout}), tmp_path)
     res = invoke(nt(), tmp_path)

@@ -72,8 +72,8 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: str,
             study_path: Path | None, study_id: str | None, pattern: tuple[str, ...],
             pixel_size: float | None, nuclei_channel: str | None, neurite_channel: str | None,
-            control_group: str | None, sets: tuple[str, ...], overlays: str, workers: int | None, scheduler: str | None,
-            output: Path, force: bool) -> None:
+            control_group: str | None, sets: tuple[str, ...], overlays: str,
+            workers: int | None, scheduler: str | None, output: Path, force: bool) -> None:
     """Analyse neurite outgrowth in the plate images of PLATE_DIR.
 
     Writes the EndpointTable, detail tables per cell/field/well (csv + parquet),

@@ -11,9 +11,15 @@ import csv
 import io
 from pathlib import Path
 
-from neurotox.delimited import DELIMITERS, delimiter_name, guess_delimiter, guess_encoding
+from neurotox.delimited import (
+    DELIMITERS,
+    check_distinct_columns,
+    delimiter_name,
+    guess_delimiter,
+    guess_encoding,
+)
 from neurotox.errors import FormatError
-from neurotox.files import check_distinct_columns, check_nul, check_unpacked, limits
+from neurotox.files import check_nul, check_unpacked, limits
 
 __all__ = ["DELIMITERS", "check_distinct_columns", "check_nul", "check_row_lengths",
            "delimiter_name", "guess_delimiter", "guess_encoding", "read_gzip"]

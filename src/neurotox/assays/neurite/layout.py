@@ -58,23 +58,25 @@ def _group_of(row: pd.Series, groups: dict[str, GroupInfo] | None,
     return GroupInfo(name, conc, params.dose_unit, control)
 
 
-def join_layout(wells: pd.DataFrame, layout: pd.DataFrame,
-                groups: dict[str, GroupInfo] | None,
-                params: NeuriteParameters) -> tuple[pd.DataFrame, list[str]]:
-    """Attach group, dose and control status to wells; report mismatches.
+def well_groups(imaged: set[str], layout: pd.DataFrame, groups: dict[str, GroupInfo] | None,
+                params: NeuriteParameters) -> tuple[dict[str, GroupInfo], list[str]]:
+    """Group, dose and control status of each non-blank layout well, checked.
+
+    Checked before any image is analysed: imaged wells and layout wells match,
+    every well has a group or concentration, one dose per group, the control
+    group exists.
 
     Returns
     -------
-    wells : pandas.DataFrame
-        Wells that are in the layout and not blank, with ``group``, ``dose``,
-        ``dose_unit``, ``control``.
+    info : dict
+        Well → :class:`GroupInfo`.
     notes : list of str
-        Wells with images but no layout entry, and layout wells without images.
+        Groups split by concentration, vehicle groups pooled (a warning).
 
     """
     notes: list[str] = []
     lay = layout[~layout["blank"]].set_index("well")
-    check_layout_wells(set(wells["well"]), layout)
+    check_layout_wells(imaged, layout)
     dosed = "concentration" in lay.columns and bool(lay["concentration"].notna().any())
     info = {w: _group_of(lay.loc[w], groups, params, dosed) for w in lay.index}
     bad = sorted(w for w, g in info.items() if g is None)
@@ -94,10 +96,18 @@ def join_layout(wells: pd.DataFrame, layout: pd.DataFrame,
         notes.append(f"warning: groups {quoted(vehicles)} are all read as vehicle controls and "
                      "pooled as the reference of percent of control; name one with --control "
                      "NAME (--param control_group=NAME)")
-    out = wells[wells["well"].isin(lay.index)].copy()
+    return info, notes
+
+
+def join_layout(wells: pd.DataFrame, info: dict[str, GroupInfo]) -> pd.DataFrame:
+    """The wells that are in the layout, with their group, dose, unit and control status.
+
+    ``info`` is the layout read by :func:`well_groups`.
+    """
+    out = wells[wells["well"].isin(info)].copy()
     for col in ("group", "dose", "dose_unit", "control"):
         out[col] = [getattr(info[w], col) for w in out["well"]]
-    return out.reset_index(drop=True), notes
+    return out.reset_index(drop=True)
 
 
 def _one_dose_per_group(info: dict[str, GroupInfo | None], notes: list[str], *,

@@ -17,6 +17,7 @@ from neurotox.assays.neurite.layout import (
     join_layout,
     layout_from_names,
     normalise_to_control,
+    well_groups,
 )
 from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.assays.neurite.response import concentration_response
@@ -261,8 +262,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
                      + ("; no well in the names: each image is one replicate" if per_image
                         else ""))
     # layout errors (wells, groups, control group) before any field is analysed
-    join_layout(pd.DataFrame({"well": sorted({t.source.well for t in tasks})}), layout, groups,
-                params)
+    info, layout_notes = well_groups({t.source.well for t in tasks}, layout, groups, params)
     workers = workers or params.workers
     if numba_cache_empty("imaging", "compiled"):
         log.info("first run on this machine: compiling the image filters (once, about 10-20 s "
@@ -285,8 +285,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
                                overlay_sink=sink if overlay_writer is not None else None)
             outputs = _with_overlays(outputs, extra)
     cells = cell_table(outputs)
-    wells, more = join_layout(well_table(cells, fields), layout, groups, params)
-    wells, norm_notes = normalise_to_control(wells)
+    wells, norm_notes = normalise_to_control(join_layout(well_table(cells, fields), info))
     fits, sel = concentration_response(wells, params)
     plate_dirs = {t.source.plate: str(plate_dir) for t in tasks}
     table = endpoint_rows(wells, study_id=study_id, params=params, plate_dirs=plate_dirs)
@@ -298,7 +297,8 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
     inputs = sorted({p for t in tasks for p in _paths(t.source)})
     return NeuriteRun(table, {"cells": cells, "fields": fields, "wells": wells,
                               "concentration_response": fits, "selectivity": sel},
-                      notes + more + norm_notes, exclusions, overlay_files, inputs, unmatched)
+                      notes + layout_notes + norm_notes, exclusions, overlay_files, inputs,
+                      unmatched)
 
 
 def late_overlay_tasks(tasks: list[FieldTask], fields: pd.DataFrame,
