@@ -92,6 +92,36 @@ def test_focus_not_judged_on_plates_with_few_fields_or_unmeasurable_focus():
     assert apply_qc(many, NeuriteParameters())["qc_flags"].eq("").all()
 
 
+def test_field_of_non_neuronal_cells_without_neurite_is_a_measured_zero_not_empty():
+    # a co-culture field (non_neuronal: all): 16 tumour cells, no neuron, no neurite
+    # (DeepNeurite PC3-3-10): its total length 0 is a result, not an empty field
+    fields = pd.DataFrame([
+        _field(field=1, nuclei_count=0.0, cells_analysed=0.0, non_neuronal_cells=16.0,
+               total_neurite_length_um=0.0),
+        _field(field=2, nuclei_count=0.0, cells_analysed=0.0, non_neuronal_cells=0.0,
+               total_neurite_length_um=0.0),
+    ])
+    params = NeuriteParameters(exclude_on=("empty",), min_cells_per_field=0)
+    out = apply_qc(fields, params).set_index("field")
+    assert not out.loc[1, "excluded"]
+    assert out.loc[1, "qc_flags"] == ""
+    assert out.loc[2, "exclusion_reason"] == "empty field (no nuclei, no neurites)"
+
+
+def test_focus_is_judged_on_axon_fields_without_cells():
+    # DRG axon fields: every soma is non-neuronal, no cell is analysed, the axons are
+    # measured; a blurred field among ten must still fail the plate-relative focus rule
+    fields = pd.DataFrame([_field(field=k, nuclei_count=0.0, cells_analysed=0.0,
+                                  non_neuronal_cells=0.0) for k in range(1, 10)]
+                          + [_field(field=10, nuclei_count=0.0, cells_analysed=0.0,
+                                    non_neuronal_cells=0.0, focus_score=0.2)])
+    params = NeuriteParameters(exclude_on=("empty", "focus"), min_cells_per_field=0)
+    out = apply_qc(fields, params).set_index("field")
+    assert out.loc[10, "exclusion_reason"] == \
+        "focus score 0.200 = 0.20 x the plate median 1.000 < 0.5"
+    assert not out.loc[1:9, "excluded"].any()
+
+
 def _fit(ec50, top_conc=100.0):
     conc = np.repeat([0.0, 0.1, 0.3, 1, 3, 10, 30, top_conc], 2)
     return fit_hill(conc, hill(conc, 100, 0, math.log10(ec50), 1.5), reference=100.0)

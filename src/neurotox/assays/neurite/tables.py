@@ -37,12 +37,14 @@ def cell_table(outputs: list[FieldOutput]) -> pd.DataFrame:
     return df[front + [c for c in df.columns if c not in front]]
 
 
-def _qc_findings(row: pd.Series, focus_ref: float,
+def _qc_findings(row: pd.Series, holds: bool, focus_ref: float,
                  p: NeuriteParameters) -> list[tuple[str, str, str]]:
-    """(rule, flag with its measured value, sentence) for each QC rule the field fails."""
+    """(rule, flag with its measured value, sentence) for each QC rule the field fails.
+
+    ``holds``: the field holds nuclei, cells or neurites (:func:`_holds_objects`).
+    """
     out = []
-    neurites = row["total_neurite_length_um"]
-    if row["nuclei_count"] == 0 and (neurites == 0 or pd.isna(neurites)):
+    if not holds:
         out.append(("empty", "empty", "empty field (no nuclei, no neurites)"))
     n = row["cells_analysed"]
     if n < p.min_cells_per_field or n > p.max_cells_per_field:
@@ -63,13 +65,26 @@ def _qc_findings(row: pd.Series, focus_ref: float,
     return out
 
 
+def _holds_objects(fields: pd.DataFrame) -> pd.Series:
+    """Per field: whether it holds nuclei, cells of any kind or neurites (else it is empty).
+
+    Non-neuronal cells count: a co-culture field of tumour cells without a
+    neurite is a measured zero length, not an empty field.
+    """
+    others = fields["non_neuronal_cells"] if "non_neuronal_cells" in fields else 0.0
+    return ((fields["nuclei_count"] > 0) | (others > 0)
+            | (fields["total_neurite_length_um"].fillna(0.0) > 0))
+
+
 def focus_references(fields: pd.DataFrame, params: NeuriteParameters) -> dict[str, float]:
     """Median focus score per plate over fields where it was measurable.
 
+    Only fields holding something (:func:`_holds_objects`) count; in axon and
+    co-culture fields no cell is analysed, but their neurites are.
     Plates with fewer than ``min_fields_for_focus`` such fields get no
     reference (0): a few fields do not tell a blurred field from a sparse one.
     """
-    ok = fields[fields["focus_score"].notna() & (fields["cells_analysed"] > 0)]
+    ok = fields[fields["focus_score"].notna() & _holds_objects(fields)]
     counts = ok.groupby("plate")["focus_score"].count()
     medians = ok.groupby("plate")["focus_score"].median()
     return {plate: float(medians[plate]) if counts[plate] >= params.min_fields_for_focus else 0.0
@@ -89,8 +104,8 @@ def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
         return fields.assign(qc_flags="", excluded=False, exclusion_reason="")
     refs = focus_references(fields, params)
     qc_flags, excluded, reasons = [], [], []
-    for _, row in fields.iterrows():
-        found = _qc_findings(row, refs.get(row["plate"], 0.0), params)
+    for (_, row), holds in zip(fields.iterrows(), _holds_objects(fields), strict=True):
+        found = _qc_findings(row, holds, refs.get(row["plate"], 0.0), params)
         qc_flags.append(";".join(flag for _, flag, _ in found))
         hits = [text for rule, _, text in found if rule in params.exclude_on]
         excluded.append(bool(hits))
