@@ -13,7 +13,8 @@ from neurotox.assays.neurite.fields import run_fields
 from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.assays.neurite.plate import analyse_plate, plan_fields
 from neurotox.assays.neurite.response import selectivity
-from neurotox.assays.neurite.tables import apply_qc
+from neurotox.assays.neurite.params import WELL_ENDPOINTS
+from neurotox.assays.neurite.tables import apply_qc, endpoint_rows
 from neurotox.endpoints import validate
 from neurotox.errors import InputError
 from neurotox.simulate.neurite import write_simulated_plate
@@ -120,6 +121,47 @@ def test_focus_is_judged_on_axon_fields_without_cells():
     assert out.loc[10, "exclusion_reason"] == \
         "focus score 0.200 = 0.20 x the plate median 1.000 < 0.5"
     assert not out.loc[1:9, "excluded"].any()
+
+
+def _coculture_wells() -> pd.DataFrame:
+    # two wells of a co-culture run: all neurite unattached, no neuron, nuclei 0
+    rows = []
+    for well, total in (("3-1", 1200.0), ("2-1", 2600.0)):
+        row = {"plate": "P", "well": well, "timepoint": "NA", "group": well[0], "dose": 0.0,
+               "dose_unit": "none", "image": f"{well}.tif", "fields_analysed": 1,
+               "fields_total": 1, "well_note": "no cells analysed"}
+        row.update({col: math.nan for col in WELL_ENDPOINTS.values()})
+        row.update(nuclei_count=0.0, total_neurite_length_um=total,
+                   unattached_neurite_length_um=total, fragments_per_field=7.0,
+                   mean_fragment_length_um=total / 7)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_coculture_endpoints_that_no_neuron_can_give_are_excluded_with_the_reason():
+    _, params = resolve_parameters("neurite-outgrowth-coculture",
+                                   {"nuclei_channel": None})
+    table = endpoint_rows(_coculture_wells(), study_id="S", params=params,
+                          plate_dirs={"P": "images"}).set_index(["subject", "endpoint"])
+    validate(table.reset_index())
+    # a nuclei count of 0 was never measured (no nuclear channel, no neuron)
+    nuclei = table.loc[("3-1", "nuclei_count")]
+    assert nuclei["excluded"] and math.isnan(nuclei["value"])
+    assert nuclei["exclusion_reason"] == \
+        "not measured: no neuron in view (non_neuronal: all, no nuclear channel)"
+    # unattached length repeats total length: kept as a value, not tested twice
+    unattached = table.loc[("2-1", "unattached_neurite_length")]
+    assert unattached["excluded"] and unattached["value"] == 2600.0
+    assert unattached["exclusion_reason"].startswith("same values as total_neurite_length")
+    for name in ("total_neurite_length", "neurite_fragments", "mean_fragment_length"):
+        assert not table.loc[("2-1", name), "excluded"]
+    assert table.loc[("2-1", "total_neurite_length"), "value"] == 2600.0
+    # a protocol with neurons in view keeps the nuclei count and unattached length
+    _, shsy5y = resolve_parameters("neurite-outgrowth-shsy5y")
+    plain = endpoint_rows(_coculture_wells(), study_id="S", params=shsy5y,
+                          plate_dirs={"P": "images"}).set_index(["subject", "endpoint"])
+    assert not plain.loc[("3-1", "nuclei_count"), "excluded"]
+    assert not plain.loc[("3-1", "unattached_neurite_length"), "excluded"]
 
 
 def _fit(ec50, top_conc=100.0):

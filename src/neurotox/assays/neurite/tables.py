@@ -168,6 +168,7 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
                   plate_dirs: dict[str, str]) -> pd.DataFrame:
     """EndpointTable rows: one per well and endpoint; wells without data are excluded."""
     multi_plate = wells["plate"].nunique() > 1
+    unmeasured = unmeasured_endpoints(params)
     records = []
     for _, w in wells.iterrows():
         subject = f"{w['plate']}:{w['well']}" if multi_plate else w["well"]
@@ -183,12 +184,36 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
         for name, col in WELL_ENDPOINTS.items():
             value = float(w[col]) if col in w and pd.notna(w[col]) else math.nan
             rec = {**base, "endpoint": name, "value": value}
-            if not math.isfinite(value):
+            if name in unmeasured:
+                rec["value"] = value if name == "unattached_neurite_length" else math.nan
+                rec["excluded"] = True
+                rec["exclusion_reason"] = unmeasured[name]
+            elif not math.isfinite(value):
                 rec["excluded"] = True
                 rec["exclusion_reason"] = _missing_reason(w, col)
             records.append(rec)
     return ept.from_records(records, study_id=study_id, assay=ASSAY, category=params.category,
                             sex="NA")
+
+
+def unmeasured_endpoints(params: NeuriteParameters) -> dict[str, str]:
+    """Endpoints a protocol cannot measure, with the reason their rows are excluded.
+
+    Without a nuclear channel and with every soma a non-neuronal cell
+    (``non_neuronal: all``: co-cultures, axon fields) no neuron is ever found:
+    the nuclei count would read 0 and the per-cell endpoints are undefined; all
+    neurite is unattached, so unattached length repeats total length (value
+    kept, excluded from statistics: the two have opposite adverse directions).
+    """
+    if params.nuclei_channel is not None or params.non_neuronal != "all":
+        return {}
+    why = "no neuron in view (non_neuronal: all, no nuclear channel)"
+    out = {name: f"not measured: {why}" for name in
+           ("neurite_length_per_cell", "mean_neurite_length_per_cell", "nuclei_count",
+            "neurite_bearing_cells_pct", "branch_points_per_cell", "neurites_per_cell")}
+    out["unattached_neurite_length"] = (f"same values as total_neurite_length: {why}, "
+                                        "all neurite is unattached")
+    return out
 
 
 def _missing_reason(well: pd.Series, column: str) -> str:
