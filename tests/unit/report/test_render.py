@@ -279,3 +279,18 @@ def test_pdf_pages_show_study_number_and_page_n_of_m(stamped, tmp_path):
     # the table of contents was filled with page numbers
     toc = next(p for p in pages if "Contents" in p)
     assert re.search(r"Table 3\. Summary: Forelimb grip strength.*\.{3,}\s*\d+", toc)
+
+
+def test_docx_figure_keeps_with_its_own_caption_not_the_next_figure(report_with_figures):
+    # captions sit below their figure and are headings (for the contents); a heading
+    # keeps with the next paragraph, so each caption used to be pulled onto the page
+    # of the NEXT figure (seen in a DRG report: "Figure 2" above figure 3's plot)
+    doc = Document(io.BytesIO(render_docx(report_with_figures)))
+    paras = doc.paragraphs
+    pictures = [i for i, p in enumerate(paras) if p._p.xpath(".//pic:pic")]
+    assert len(pictures) >= 2
+    for i in pictures:
+        caption = paras[i + 1]
+        assert caption.text.startswith("Figure ")
+        assert paras[i].paragraph_format.keep_with_next is True
+        assert caption.paragraph_format.keep_with_next is False

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from neurotox.report.tables import build_tables, summary_cell
+from neurotox.report.tables import build_tables, not_tested_reason, summary_cell
 
 
 def _tables(table, analysis, spec):
@@ -199,3 +199,19 @@ def test_listing_and_footnote_show_censoring(table, analysis, spec):
     assert "> 1050" in texts and "1010" in texts
     grip_m = tables[0]
     assert any("1 of 24 values right-censored" in f for f in grip_m.footnotes)
+
+
+@pytest.mark.parametrize(("control_n", "treated_n", "reason"), [
+    (1, [1, 1], "n = 1 per group"),
+    (5, [1, 1], "n = 1 per treated group"),
+    # every value excluded (per-cell endpoints of a co-culture run): n is 0, not 1
+    (0, [0, 0], "no values (all excluded)"),
+    (1, [0, 1], "n = 1 per group"),
+    (4, [1, 0], "n = 1 per treated group"),
+    (0, [3, 4], "control n = 0"),
+    (1, [3, 4], "control n = 1"),
+])
+def test_not_tested_reason_states_the_group_sizes(control_n, treated_n, reason):
+    rows = [{"n": control_n, "is_control": True}] + [{"n": n, "is_control": False}
+                                                      for n in treated_n]
+    assert not_tested_reason(rows) == reason

@@ -27,6 +27,7 @@ from docx.enum.text import WD_BREAK
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
+from docx.text.paragraph import Paragraph
 
 from neurotox.report.front import COMPLIANCE, QA_TEXT, traceability
 from neurotox.report.model import Figure, Report, Row, Table, by_category
@@ -159,9 +160,10 @@ def _append_xml(doc: DocxDocument, xml: str) -> None:
     body.insert(len(body) - 1, parse_xml(xml))  # before the final sectPr
 
 
-def _caption(doc: DocxDocument, text: str) -> None:
+def _caption(doc: DocxDocument, text: str) -> Paragraph:
     p = doc.add_paragraph(text, style="Heading 3")
     _small(p, 10, bold=True)
+    return p
 
 
 def add_table(doc: DocxDocument, report: Report, table: Table, paper: str,
@@ -188,9 +190,16 @@ def add_table(doc: DocxDocument, report: Report, table: Table, paper: str,
 
 
 def add_figure(doc: DocxDocument, figure: Figure, width_mm: float) -> None:
-    """A figure (300 dpi PNG) with its numbered caption."""
+    """A figure (300 dpi PNG) with its numbered caption below it, on the same page.
+
+    The caption is a heading (for the table of contents), and headings keep
+    with the paragraph after them: below a figure that tied each caption to
+    the next figure across a page break. The picture keeps with its caption
+    instead, and the caption with nothing.
+    """
     doc.add_picture(io.BytesIO(figure.png), width=Mm(width_mm))
-    _caption(doc, figure.caption)
+    doc.paragraphs[-1].paragraph_format.keep_with_next = True
+    _caption(doc, figure.caption).paragraph_format.keep_with_next = False
 
 
 # ------------------------------------------------------------------ front matter
