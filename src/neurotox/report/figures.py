@@ -582,7 +582,8 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
     a group scatter, plus a concentration-response figure when doses are
     concentrations (``fits`` from :func:`neurotox.report.potency.concentration_fits`)
     and a dose-response figure with BMD and BMDL for the endpoints in ``bmds``;
-    plate heatmaps of neurite-outgrowth endpoints.
+    plate heatmaps of neurite-outgrowth endpoints. An endpoint × sex without a
+    single included value gets no figure (its tables say why).
     """
     from neurotox.report.potency import is_concentration
 
@@ -591,6 +592,8 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
     for block in blocks(results, decisions, SUMMARY_TYPES):
         for endpoint in block.endpoints:
             rows = block.results[block.results["endpoint"] == endpoint]
+            if not pd.to_numeric(rows["n"], errors="coerce").fillna(0).gt(0).any():
+                continue  # every value excluded: empty axes (the tables say why)
             ylabel = with_unit(label_of(endpoint), str(rows["unit"].iloc[0]))
             title = f"{label_of(endpoint)} — {sex_label(block.sex)}"
             base = f"{slug(block.assay)}-{slug(endpoint)}-{slug(block.sex)}"

@@ -124,3 +124,19 @@ def test_figure_queue_reuses_started_jobs_and_numbers_as_the_final_list(analysis
     assert [(f.number, f.key) for f in final] == [(1, "groups-grip-2"), (2, "groups-grip")]
     assert final[1].png == draw(a).png and final[0].png == draw(b).png
     assert final[0].png != final[1].png  # SEM bars are not SD bars
+
+
+def test_endpoint_without_included_values_gets_no_figure(analysis, table, spec):
+    # e.g. the per-cell endpoints of a co-culture run: every value excluded, n = 0 in
+    # every group; the report drew empty axes (-0.04 ... 0.04) for each of them
+    from neurotox.report.context import Context
+    from neurotox.report.figures import plan_figures
+
+    results, decisions = analysis
+    grip_m = (results["endpoint"] == "grip_strength_forelimb") & (results["sex"] == "M")
+    assert grip_m.any()
+    emptied = results.copy()
+    emptied.loc[grip_m, ["n", "mean", "sd", "sem"]] = [0, np.nan, np.nan, np.nan]
+    keys = {j.key for j in plan_figures(Context(spec, table), emptied, decisions)}
+    before = {j.key for j in plan_figures(Context(spec, table), results, decisions)}
+    assert before - keys == {"groups-fob-grip-strength-forelimb-m"}
