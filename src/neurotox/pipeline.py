@@ -138,11 +138,26 @@ def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
 
 
 def exclusion_lines(table: pd.DataFrame) -> list[str]:
-    """One line per excluded subject × reason, naming assay, endpoints and values."""
+    """One line per excluded subject × reason, naming assay, endpoints and values.
+
+    A reason that excludes the same endpoints of every subject of an assay (an
+    endpoint its protocol cannot measure) is one line for all of them, before
+    the per-subject lines.
+    """
     exc = table[table["excluded"]]
-    lines = []
+    lines, whole = [], set()
+    for (assay, reason), part in exc.groupby(["assay", "exclusion_reason"], sort=True):
+        n_subjects = table.loc[table["assay"] == assay, "subject"].nunique()
+        per_subject = part.groupby("subject")["endpoint"].agg(frozenset)
+        if n_subjects > 1 and len(per_subject) == n_subjects and per_subject.nunique() == 1:
+            whole.add((assay, reason))
+            eps = ", ".join(sorted(per_subject.iloc[0]))
+            lines.append(f"{assay}, all {n_subjects} subjects: {len(part)} value(s) of {eps} "
+                         f"excluded — {reason}")
     for (assay, subject, reason), part in exc.groupby(["assay", "subject", "exclusion_reason"],
                                                       sort=True):
+        if (assay, reason) in whole:
+            continue
         eps = ", ".join(sorted(part["endpoint"].unique()))
         lines.append(f"{assay}, subject {subject} (group {part['group'].iloc[0]}, sex "
                      f"{part['sex'].iloc[0]}): {len(part)} value(s) of {eps} excluded — "

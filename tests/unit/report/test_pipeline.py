@@ -50,3 +50,18 @@ def test_exclusion_lines(table):
     assert exclusion_lines(table) == [
         "fob, subject G2M4 (group G2, sex M): 1 value(s) of grip_strength_forelimb excluded"
         " — animal moribund"]
+
+
+def test_exclusion_of_the_same_endpoints_in_every_subject_is_one_line(table):
+    # a co-culture run: no per-cell value in any of its 89 wells; the report listed
+    # every well on its own line (4 pages) and buried the real exclusions
+    t = table.copy()
+    fob = t["assay"] == "fob"
+    gait = fob & (t["endpoint"] == "gait_score")
+    t.loc[gait, ["excluded", "exclusion_reason"]] = [True, "not measured: no scorer"]
+    n = t.loc[fob, "subject"].nunique()
+    assert exclusion_lines(t) == [
+        f"fob, all {n} subjects: {gait.sum()} value(s) of gait_score excluded"
+        " — not measured: no scorer",
+        "fob, subject G2M4 (group G2, sex M): 1 value(s) of grip_strength_forelimb excluded"
+        " — animal moribund"]
