@@ -344,7 +344,7 @@ def not_tested_reason(rows: Iterable[dict[str, Any]], note: object = "") -> str:
     treated = [_num(r["n"]) for r in rows if not bool(r.get("is_control"))]
     control = [_num(r["n"]) for r in rows if bool(r.get("is_control"))]
     if max(treated + control, default=1) == 0:
-        return "no values (all excluded)"
+        return "no included values"
     if treated and max(treated) <= 1:
         return "n = 1 per group" if control and max(control) <= 1 else "n = 1 per treated group"
     if control and max(control) < 2:

@@ -205,7 +205,7 @@ def test_listing_and_footnote_show_censoring(table, analysis, spec):
     (1, [1, 1], "n = 1 per group"),
     (5, [1, 1], "n = 1 per treated group"),
     # every value excluded (per-cell endpoints of a co-culture run): n is 0, not 1
-    (0, [0, 0], "no values (all excluded)"),
+    (0, [0, 0], "no included values"),
     (1, [0, 1], "n = 1 per group"),
     (4, [1, 0], "n = 1 per treated group"),
     (0, [3, 4], "control n = 0"),
