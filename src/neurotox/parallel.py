@@ -80,7 +80,8 @@ def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = Non
         Dask scheduler address (``tcp://host:port``) or a ``distributed.Client``;
         overrides ``workers``.
     progress
-        Show a tqdm progress bar.
+        Show a tqdm progress bar when standard error is a terminal (a batch job's
+        log file gets no carriage-return updates).
     unit, desc
         Labels of the progress bar (what a task is, what the run is).
 
@@ -97,7 +98,9 @@ def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = Non
         stream = map(fn, tasks)
     else:
         stream = _pool_results(fn, tasks, workers)
-    yield from tqdm(stream, total=len(tasks), disable=not progress, unit=unit, desc=desc)
+    # disable=None: tqdm itself turns the bar off when its stream is not a terminal
+    yield from tqdm(stream, total=len(tasks), disable=None if progress else True, unit=unit,
+                    desc=desc)
 
 
 class TaskPool:

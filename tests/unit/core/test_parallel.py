@@ -67,3 +67,11 @@ def test_run_tasks_starts_no_more_processes_than_cores_or_tasks(monkeypatch):
     monkeypatch.setattr(parallel, "ProcessPoolExecutor", Recording)
     assert sorted(parallel.run_tasks(math.factorial, [3, 4, 5], workers=999)) == [6, 24, 120]
     assert sizes == ([] if (os.cpu_count() or 1) == 1 else [min(3, os.cpu_count() or 1)])
+
+
+def test_progress_bar_only_on_a_terminal(capsys, monkeypatch):
+    # a batch job's stderr is a file: 90 fields wrote 90 '\r'-joined bar updates into it
+    got = list(parallel.run_tasks(math.factorial, [3, 4], workers=1, progress=True,
+                                  desc="fields"))
+    assert got == [6, 24]
+    assert capsys.readouterr().err == ""
