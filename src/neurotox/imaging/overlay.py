@@ -13,6 +13,8 @@ from neurotox.imaging.field import FieldLabels
 _UNATTACHED = np.array([255, 255, 0], np.uint8)
 _NUCLEUS = np.array([80, 160, 255], np.uint8)
 _BODY = np.array([255, 255, 255], np.uint8)
+#: Outline of somata taken for non-neuronal cells (and dim somata): grey, no cell's colour.
+_NON_NEURONAL = np.array([150, 150, 150], np.uint8)
 
 
 def _grey(image: np.ndarray) -> np.ndarray:
@@ -42,11 +44,12 @@ def _palette(n: int) -> np.ndarray:
 def overlay_rgb(image: np.ndarray, labels: FieldLabels) -> np.ndarray:
     """RGB overlay (row, column, 3) of a field's segmentation.
 
-    Nuclei outlines are blue, cell-body outlines white, skeleton pixels coloured
-    by owning cell (one colour per cell; no cell is yellow or blue), unattached
-    skeleton yellow.
+    Nuclei outlines are blue, cell-body outlines white, outlines of somata taken
+    for non-neuronal cells grey, skeleton pixels coloured by owning cell (one
+    colour per cell; no cell is yellow or blue), unattached skeleton yellow.
     """
     rgb = _grey(image)
+    rgb[find_boundaries(labels.non_neuronal, mode="inner")] = _NON_NEURONAL
     rgb[find_boundaries(labels.bodies, mode="inner")] = _BODY
     rgb[find_boundaries(labels.nuclei, mode="inner")] = _NUCLEUS
     owner = labels.skeleton_owner

@@ -40,3 +40,21 @@ def test_no_cell_is_drawn_in_the_unattached_yellow_or_the_outline_blue():
     for reserved in (_UNATTACHED, _NUCLEUS):
         hue = rgb_to_hsv(reserved / 255)[0] * 360
         assert np.abs((hues - hue + 180) % 360 - 180).min() >= 30
+
+
+def test_non_neuronal_somata_are_outlined_grey():
+    # a co-culture field: 16 tumour cells taken as non-neuronal were not drawn at all,
+    # so a reviewer could not see why a neurite stopped at them
+    from neurotox.imaging.field import FieldLabels
+    from neurotox.imaging.overlay import _NON_NEURONAL
+
+    shape = (40, 40)
+    rr, cc = np.mgrid[:40, :40]
+    other = (rr - 20) ** 2 + (cc - 20) ** 2 <= 64
+    zeros = np.zeros(shape, np.int32)
+    labels = FieldLabels(zeros, zeros, zeros, np.zeros(shape, bool), other)
+    rgb = overlay_rgb(np.zeros(shape, np.uint8) + (other * 100).astype(np.uint8), labels)
+    grey = np.all(rgb == _NON_NEURONAL, axis=2)
+    assert grey[other].sum() >= 20            # its outline
+    assert not grey[~other].any()             # nothing outside it
+    assert not grey[12:29, 16:25][4:-4].any()  # nor its inside
