@@ -440,7 +440,14 @@ def check_design(df: pd.DataFrame, *, study_id: str, groups: Mapping[str, tuple[
             raise ValidationError(f"{message}, found {df[column].iloc[i]!r}", path=path,
                                   where=f"row {i + 2}, column {column!r}")
 
-    fail(df["study_id"] != study_id, "study_id", f"expected study {study_id!r}")
+    other = df["study_id"] != study_id
+    if other.any():
+        i = int(np.flatnonzero(other.to_numpy())[0])
+        # the assay commands stamp the folder name (or NA) when run without a study
+        raise ValidationError(f"expected study {study_id!r}, found {df['study_id'].iloc[i]!r} "
+                              "(run the assay command with --study STUDY_FILE, or --study-id, "
+                              "to write the study number)", path=path,
+                              where=f"row {i + 2}, column 'study_id'")
     unknown = ~df["group"].isin(list(groups))
     if unknown.any():
         i = int(np.flatnonzero(unknown.to_numpy())[0])

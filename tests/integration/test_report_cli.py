@@ -237,6 +237,9 @@ def test_endpoints_of_another_study_are_refused(invoke, study_dir, tmp_path):
     assert r.exit_code == 2
     assert "other.csv, row 2, column 'study_id': expected study 'NTX-R-001', found 'OTHER-1'" \
         in r.output
+    # the usual cause: `neurotox neurite` run without --study stamps the folder name
+    assert "(run the assay command with --study STUDY_FILE, or --study-id, to write the " \
+        "study number)" in r.output
 
 
 def test_report_runs_the_study_assays_and_records_inputs(invoke, tmp_path):

@@ -42,7 +42,8 @@ def report(study_file: Path | None, study_opt: Path | None, endpoints_file: Path
     Runs every assay of STUDY_FILE, applies its exclusions, runs its statistical
     plan and writes report.xlsx, report.docx (and report.pdf), report.html, csv/
     and figures/, with run.json, run.log and manifest.json. With --endpoints,
-    reports an EndpointTable produced elsewhere.
+    reports an EndpointTable produced elsewhere (e.g. by neurotox neurite
+    --study); the study file is still needed for the groups, doses and plan.
     """
     if study_file and study_opt and study_file != study_opt:
         raise click.UsageError("give the study once: STUDY_FILE or --study")
