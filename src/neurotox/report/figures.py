@@ -33,7 +33,13 @@ import pandas as pd
 from neurotox.report.context import Context
 from neurotox.report.labels import TimepointLabels, dose_label, unit_symbol, with_unit
 from neurotox.report.model import ARROWS, Figure, natural_key, slug
-from neurotox.report.tables import SUMMARY_TYPES, blocks, label_of, sex_label
+from neurotox.report.tables import (
+    SUMMARY_TYPES,
+    blocks,
+    label_of,
+    sex_label,
+    with_included_values,
+)
 from neurotox.study import WELL_NAME, StudySpec
 
 #: Okabe & Ito (2008) colour-blind-safe palette, control first (black), yellow left out
@@ -589,11 +595,9 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
 
     out: list[FigureJob] = []
     spread = ctx.spread
-    for block in blocks(results, decisions, SUMMARY_TYPES):
+    for block in blocks(with_included_values(results), decisions, SUMMARY_TYPES):
         for endpoint in block.endpoints:
             rows = block.results[block.results["endpoint"] == endpoint]
-            if not pd.to_numeric(rows["n"], errors="coerce").fillna(0).gt(0).any():
-                continue  # every value excluded: empty axes (the tables say why)
             ylabel = with_unit(label_of(endpoint), str(rows["unit"].iloc[0]))
             title = f"{label_of(endpoint)} — {sex_label(block.sex)}"
             base = f"{slug(block.assay)}-{slug(endpoint)}-{slug(block.sex)}"

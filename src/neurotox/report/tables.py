@@ -187,6 +187,20 @@ def blocks(results: pd.DataFrame, decisions: pd.DataFrame, data_types: tuple[str
     return out
 
 
+def with_included_values(results: pd.DataFrame) -> pd.DataFrame:
+    """Results of the endpoints (per assay and sex) with at least one included value.
+
+    An endpoint whose every value is excluded (one its protocol cannot measure)
+    gets no summary table, column or figure: empty "– ± – (0)" cells and axes.
+    The summary of findings and the listings still show it, with the reason.
+    """
+    if not len(results) or "n" not in results:
+        return results
+    n = pd.to_numeric(results["n"], errors="coerce").fillna(0)
+    best = n.groupby([results["assay"], results["endpoint"], results["sex"]]).transform("max")
+    return results[best > 0]
+
+
 def _decisions_for(decisions: pd.DataFrame, assay: str, endpoints: list[str],
                    sex: str) -> pd.DataFrame:
     if decisions is None or not len(decisions):
@@ -876,7 +890,7 @@ def group_tables(results: pd.DataFrame, decisions: pd.DataFrame, table: pd.DataF
     """Summary, incidence and severity tables (not numbered), skipping some assays."""
     res = results[~results["assay"].isin(set(skip_assays))]
     out = [_with_historical(summary_table(b, ctx, 0), b, ctx)
-           for b in blocks(res, decisions, SUMMARY_TYPES)]
+           for b in blocks(with_included_values(res), decisions, SUMMARY_TYPES)]
     out += [_with_historical(incidence_table(b, ctx, 0), b, ctx)
             for b in blocks(res, decisions, ("incidence",), combine=True)]
     return out + severity_tables(res, decisions, table, ctx, 0)

@@ -215,3 +215,17 @@ def test_not_tested_reason_states_the_group_sizes(control_n, treated_n, reason):
     rows = [{"n": control_n, "is_control": True}] + [{"n": n, "is_control": False}
                                                       for n in treated_n]
     assert not_tested_reason(rows) == reason
+
+
+def test_endpoint_without_included_values_gets_no_summary_table(table, analysis, spec):
+    # DRG axon fields: five per-cell endpoints without a single value each printed
+    # two pages of "– ± – (0)"; the findings table still lists them as not tested
+    results, decisions = analysis
+    grip_m = (results["endpoint"] == "grip_strength_forelimb") & (results["sex"] == "M")
+    emptied = results.copy()
+    emptied.loc[grip_m, ["n", "mean", "sd", "sem"]] = [0, np.nan, np.nan, np.nan]
+    before = [t.title for t in build_tables(results, decisions, table, spec)]
+    after = [t.title for t in build_tables(emptied, decisions, table, spec)]
+    gone = [t for t in before if t not in after]
+    assert len(gone) == 1 and gone[0].startswith("Summary: Forelimb grip strength")
+    assert "Males" in gone[0]
