@@ -43,8 +43,8 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 @click.command()
 @click.argument("plate_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--layout", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Plate layout CSV: well, group and/or concentration (not needed when "
-              "--pattern has {group}).")
+              help="Plate layout (CSV or xlsx): well, group and/or concentration (not needed when "
+              "--pattern has {group}; without either, each image is measured alone).")
 @click.option("--protocol", default="neurite-outgrowth-shsy5y", show_default=True,
               help="Protocol template name or YAML file.")
 @click.option("--study", "study_path", type=click.Path(exists=True, dir_okay=False,

@@ -134,6 +134,7 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]*\})", pattern)
     regex = ""
     names = set()
+    anything = 0
     for part in parts:
         if part.startswith("{") and part.endswith("}"):
             key = part[1:-1]
@@ -145,6 +146,10 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
             if key in names and key != "*":
                 raise InputError(f"placeholder {part!r} appears twice in --pattern")
             names.add(key)
+            if key == "*":      # named, so that the text can name a field (see _record)
+                anything += 1
+                regex += f"(?P<any{anything}>.*?)"
+                continue
             regex += _PLACEHOLDERS[key]
         elif "{" in part or "}" in part:
             raise InputError(f"unmatched brace in --pattern {pattern!r}: placeholders are "
@@ -186,8 +191,12 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, obj
     if field_no > MAX_FIELD_NUMBER:
         raise FormatError(f"field number {field_no} in the file name is above "
                           f"{MAX_FIELD_NUMBER} (not a field?); give --pattern", path=path)
+    located = any(g.get(k) for k in ("well", "row", "field", "group"))
+    free = None if located else "\0".join(v for k, v in sorted(g.items())
+                                             if k.startswith("any") and v is not None)
     return {"path": path, "plate": plate, "well": well, "field": field_no,
-            "channel": channel.lower(), "timepoint": timepoint or "NA", "group": group}
+            "channel": channel.lower(), "timepoint": timepoint or "NA", "group": group,
+            "free": free}
 
 
 def _match_all(files: list[Path], scheme: NamingScheme) -> list[dict[str, object]]:
@@ -299,15 +308,31 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
                           f"{'' if pattern else 'known naming schemes (' + quoted(SCHEMES)}"
                           f"{'' if pattern else '); give --pattern'}; first files: {names}",
                           path=folder)
-    df = pd.DataFrame(records)
+    df = _number_free_names(pd.DataFrame(records))
     if df["timepoint"].nunique() == 1:
         df["timepoint"] = "NA"          # a single time point is not a time series
     df = df.sort_values(["plate", "well", "field", "timepoint", "channel"])
-    _check_unique_planes(df, folder)
+    _check_unique_planes(df, folder, pattern=bool(pattern))
     matched = set(df["path"])
     unmatched = [p for p in images if p not in matched]
     return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched, hidden,
                       folders)
+
+
+def _number_free_names(df: pd.DataFrame) -> pd.DataFrame:
+    """Fields numbered by the text ``{*}`` matched, where the pattern locates nothing else.
+
+    A pattern without ``{well}``, ``{row}``, ``{field}`` or ``{group}``
+    (``"{*}.tif"``, ``"{*}_{channel}.tif"``) names each field by the text its
+    ``{*}`` placeholders match: files that differ only in the channel are one
+    field; distinct texts are fields 1, 2, ... in name order (per plate).
+    """
+    free = df["free"].notna()
+    if free.any():
+        sub = df[free]
+        number = sub.groupby("plate")["free"].rank(method="dense").astype(int)
+        df.loc[free, "field"] = number
+    return df.drop(columns="free")
 
 
 def _hidden(relative: Path) -> bool:
@@ -320,7 +345,7 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") or part == "__MACOSX" for part in relative.parts)
 
 
-def _check_unique_planes(df: pd.DataFrame, folder: Path) -> None:
+def _check_unique_planes(df: pd.DataFrame, folder: Path, *, pattern: bool = False) -> None:
     """FormatError when two files claim the same plate, well, field, time point and channel."""
     key = ["plate", "well", "field", "timepoint", "channel"]
     dup = df.duplicated(key, keep=False)
@@ -329,7 +354,10 @@ def _check_unique_planes(df: pd.DataFrame, folder: Path) -> None:
         same = df[dup & (df[key] == first[key]).all(axis=1)]["path"]
         raise FormatError(f"files {quoted(p.name for p in same)} are the same field "
                           f"(well {first['well']}, field {first['field']}, channel "
-                          f"{first['channel']}); keep one", path=folder)
+                          f"{first['channel']}); keep one"
+                          + (", or tell them apart in --pattern ({well}, {field}, {group}; "
+                             "or {*} alone, e.g. '{*}.tif': each file one field)"
+                             if pattern else ""), path=folder)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,8 @@ class GroupInfo:
 VEHICLE_NAMES = ("vehicle", "control", "ctrl", "dmso", "vc", "controle")
 #: Dose unit of wells whose layout gives a group but no concentration.
 NO_DOSE = "none"
+#: Group of every image of a measure-only run (no layout, no ``{group}``, no study).
+MEASURE_GROUP = "all"
 
 
 def _group_of(row: pd.Series, groups: dict[str, GroupInfo] | None,

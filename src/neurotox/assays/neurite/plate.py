@@ -13,6 +13,7 @@ import pandas as pd
 
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
+    MEASURE_GROUP,
     GroupInfo,
     join_layout,
     layout_from_names,
@@ -255,12 +256,20 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
         raise InputError("the groups would come both from the file names ({group} in the "
                          "pattern) and from the plate layout; give one of them",
                          path=layout.attrs.get("path"))
+    measure_only = layout is None and groups is None and not params.names_give("group")
+    if measure_only:
+        tasks = _measure_only(tasks, params)
+        notes.append(f"warning: no --layout, no {{group}} in --pattern and no --study: each "
+                     f"image is measured as one replicate of group {MEASURE_GROUP!r}; no group "
+                     "comparison or concentration-response (give --layout, or {group} in "
+                     "--pattern, for those)")
     if layout is None:
         layout = layout_from_names([t.source for t in tasks], groups)
         per_image = not (params.names_give("well") or params.names_give("row"))
-        notes.append(f"groups from the file names: {quoted(sorted(set(layout['group'])))}"
-                     + ("; no well in the names: each image is one replicate" if per_image
-                        else ""))
+        if not measure_only:
+            notes.append(f"groups from the file names: {quoted(sorted(set(layout['group'])))}"
+                         + ("; no well in the names: each image is one replicate" if per_image
+                            else ""))
     # layout errors (wells, groups, control group) before any field is analysed
     info, layout_notes = well_groups({t.source.well for t in tasks}, layout, groups, params)
     workers = workers or params.workers
@@ -286,6 +295,8 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
             outputs = _with_overlays(outputs, extra)
     cells = cell_table(outputs)
     wells, norm_notes = normalise_to_control(join_layout(well_table(cells, fields), info))
+    if measure_only:
+        norm_notes = []         # no control to normalise to, as the warning above says
     fits, sel = concentration_response(wells, params)
     plate_dirs = {t.source.plate: str(plate_dir) for t in tasks}
     table = endpoint_rows(wells, study_id=study_id, params=params, plate_dirs=plate_dirs)
@@ -299,6 +310,23 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
                               "concentration_response": fits, "selectivity": sel},
                       notes + layout_notes + norm_notes, exclusions, overlay_files, inputs,
                       unmatched)
+
+
+def _measure_only(tasks: list[FieldTask], params: NeuriteParameters) -> list[FieldTask]:
+    """The tasks of a run without groups: every image is one replicate of group ``all``.
+
+    Wells named in the file names are kept (their fields are averaged as
+    usual); otherwise each image is its own replicate (well ``all-<field>``).
+    """
+    if params.control_group:
+        raise InputError(f"control group {params.control_group!r} given, but the run has no "
+                         "groups: give --layout, or {group} in --pattern",
+                         where="--control (parameter 'control_group')")
+    per_image = not (params.names_give("well") or params.names_give("row"))
+    return [replace(t, source=replace(
+        t.source, group=MEASURE_GROUP,
+        well=f"{MEASURE_GROUP}-{t.source.field}" if per_image else t.source.well))
+        for t in tasks]
 
 
 def late_overlay_tasks(tasks: list[FieldTask], fields: pd.DataFrame,

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neurotox.assays.neurite.layout import MEASURE_GROUP
 from neurotox.assays.neurite.params import CR_ENDPOINTS, NeuriteParameters
 from neurotox.stats.hill import HillFit, fit_hill
 
@@ -75,6 +76,8 @@ NOT_EVALUABLE = "not evaluable"
 def not_evaluable(wells: pd.DataFrame) -> str:
     """Why a concentration-response of these wells cannot be evaluated ('' when it can)."""
     doses = wells["dose"].to_numpy(dtype=float)
+    if set(wells["group"]) == {MEASURE_GROUP}:
+        return "measured only: the run has no groups (no layout, no {group} in the pattern)"
     if not np.isfinite(doses).any():
         return "the layout gives groups but no concentrations"
     control = wells["control"].to_numpy(dtype=bool)
