@@ -307,7 +307,10 @@ def _workbook_table(path: Path) -> Table:
             cells.append("" if value is None else
                          value.isoformat() if isinstance(value, dt.date | dt.time) else
                          str(value))
-        writer.writerow(cells)
+        if any(cells):
+            writer.writerow(cells)
+        else:
+            out.write("\n")      # a blank row is a blank line (not a quoted empty cell)
     table = read_table(path, text=out.getvalue(), encoding="utf-8", sep=",")
     table.sheet = sheet
     return table

@@ -160,7 +160,8 @@ def test_layout_and_subjects_as_xlsx_read_like_their_csv(study_dir):
 
     from neurotox.study import read_layout
 
-    _workbook(study_dir / "plate01.xlsx", [["Well", "Group", "Concentration"], ["A1", "G1", 0],
+    _workbook(study_dir / "plate01.xlsx", [[None], ["Well", "Group", "Concentration"],
+                                            ["A1", "G1", 0],
                                             ["a02", "G2", 1.0], ["A03", None, None],
                                             ["B01", "blank", None], ["H12", "G3", 10.5]])
     from_csv = read_layout(study_dir / "plate01.csv")
