@@ -22,7 +22,6 @@ neurite: they are returned as a mask for the caller to exclude.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
 
 from neurotox.imaging.compiled import euclidean_distance, gaussian
 from neurotox.imaging.preprocess import fill_holes
