@@ -391,7 +391,19 @@ def euclidean_distance(mask: np.ndarray) -> np.ndarray:
 def _squared_distance(inside, out):              # pragma: no cover - compiled
     rows, cols = inside.shape
     far = float(rows + cols) ** 2                # more than any squared distance
-    # down each column (walked along rows): distance to the nearest zero above/below
+    _column_distance(inside, out, far)
+    f = np.empty(cols, np.float64)
+    v = np.empty(cols, np.int64)
+    z = np.empty(cols + 1, np.float64)
+    for i in range(rows):
+        f[:] = out[i]
+        _row_envelope(f, v, z, far, out[i])
+
+
+@numba.njit(cache=True, nogil=True)
+def _column_distance(inside, out, far):          # pragma: no cover - compiled
+    """Squared distance to the nearest zero in the same column (walked along rows)."""
+    rows, cols = inside.shape
     for j in range(cols):
         out[0, j] = far if inside[0, j] else 0.0
     for i in range(1, rows):
@@ -399,42 +411,39 @@ def _squared_distance(inside, out):              # pragma: no cover - compiled
             out[i, j] = out[i - 1, j] + 1.0 if inside[i, j] else 0.0
     for i in range(rows - 2, -1, -1):
         for j in range(cols):
-            if out[i + 1, j] + 1.0 < out[i, j]:
-                out[i, j] = out[i + 1, j] + 1.0
+            out[i, j] = min(out[i, j], out[i + 1, j] + 1.0)
     for i in range(rows):
         for j in range(cols):
             d = out[i, j]
             out[i, j] = d * d if d < far else far
-    # along each row: lower envelope of the parabolas (x - q)^2 + f(q)
-    f = np.empty(cols, np.float64)
-    v = np.empty(cols, np.int64)
-    z = np.empty(cols + 1, np.float64)
-    for i in range(rows):
-        for j in range(cols):
-            f[j] = out[i, j]
-        k = -1
-        for q in range(cols):
-            if f[q] >= far:
-                continue                         # no zero in this column
-            while k >= 0:
-                s = ((f[q] + q * q) - (f[v[k]] + v[k] * v[k])) / (2.0 * (q - v[k]))
-                if s <= z[k]:
-                    k -= 1
-                else:
-                    break
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_envelope(f, v, z, far, out):            # pragma: no cover - compiled
+    """The lower envelope of the parabolas (x - q)^2 + f[q]: its value at every x."""
+    k = -1
+    for q in range(f.size):
+        if f[q] >= far:
+            continue                             # no zero in this column
+        s = -np.inf
+        while k >= 0:
+            s = ((f[q] + q * q) - (f[v[k]] + v[k] * v[k])) / (2.0 * (q - v[k]))
+            if s > z[k]:
+                break
+            k -= 1
+            s = -np.inf
+        k += 1
+        v[k] = q
+        z[k] = s
+        z[k + 1] = np.inf
+    if k < 0:
+        return                                   # no zero in the image (handled by SciPy)
+    k = 0
+    for x in range(f.size):
+        while z[k + 1] < x:
             k += 1
-            v[k] = q
-            z[k] = -np.inf if k == 0 else \
-                ((f[q] + q * q) - (f[v[k - 1]] + v[k - 1] * v[k - 1])) / (2.0 * (q - v[k - 1]))
-            z[k + 1] = np.inf
-        if k < 0:
-            continue                             # the whole row keeps "far" (never: a zero exists)
-        k = 0
-        for x in range(cols):
-            while z[k + 1] < x:
-                k += 1
-            d = x - v[k]
-            out[i, x] = d * d + f[v[k]]
+        d = x - v[k]
+        out[x] = d * d + f[v[k]]
 
 
 def watershed(image: np.ndarray | None, markers: np.ndarray, *,
