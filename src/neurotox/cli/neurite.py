@@ -24,8 +24,9 @@ HEATMAPS = ("neurite_length_per_cell_um", "nuclei_count", "neurite_bearing_cells
 def _overrides(pairs: tuple[str, ...], **options: Any) -> dict[str, Any]:
     out = overrides(pairs)
     out.update({k: v for k, v in options.items() if v is not None})
-    if str(out.get("nuclei_channel", "")).lower() == "none":
-        out["nuclei_channel"] = None
+    for key in ("nuclei_channel", "neurite_channel"):
+        if str(out.get(key, "")).lower() == "none":
+            out[key] = None
     return out
 
 
@@ -56,7 +57,8 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 @click.option("--pixel-size", type=PIXEL_SIZE, help="µm per pixel (default: image metadata).")
 @click.option("--nuclei-channel", help="Nuclear channel number/name, 'none' for single-channel "
               "images (default: protocol).")
-@click.option("--neurite-channel", help="Neurite channel number/name (default: protocol).")
+@click.option("--neurite-channel", help="Neurite channel number/name, 'none' for nuclei-only "
+              "fields (nuclei counts only; default: protocol).")
 @click.option("--control", "control_group", metavar="GROUP",
               help="Vehicle-control group (default: concentration 0, or a group named "
               "DMSO, vehicle, control, ...; with --study: the study's control).")
@@ -134,7 +136,7 @@ def _write(od: Any, run: Any) -> None:
     for (plate, tp), grp in wells.groupby(["plate", "timepoint"]):
         suffix = "" if tp == "NA" else f"_t{tp}"
         for metric in HEATMAPS:
-            if metric in grp.columns:
+            if metric in grp.columns and grp[metric].notna().any():
                 values = dict(zip(grp["well"], grp[metric].astype(float), strict=True))
                 od.write_bytes(f"heatmaps/{plate}{suffix}_{metric}.png",
                                plate_heatmap_png(values))

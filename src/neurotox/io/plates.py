@@ -381,15 +381,27 @@ class PlaneSource:
 
 @dataclass(frozen=True)
 class FieldSource:
-    """The channel planes of one field (nuclei may be absent)."""
+    """The channel planes of one field (nuclei or, for nuclei-only fields, neurites absent)."""
 
     plate: str
     well: str
     field: int
     timepoint: str
-    neurite: PlaneSource
+    neurite: PlaneSource | None
     nuclei: PlaneSource | None
     group: str | None = None
+
+    @property
+    def first(self) -> PlaneSource:
+        """The neurite plane, or the nuclear one of a nuclei-only field (names, messages)."""
+        plane = self.neurite or self.nuclei
+        assert plane is not None, "a field has at least one plane"
+        return plane
+
+    @property
+    def planes(self) -> list[PlaneSource]:
+        """The field's planes (neurite first)."""
+        return [p for p in (self.neurite, self.nuclei) if p is not None]
 
     @property
     def key(self) -> str:
@@ -403,12 +415,13 @@ def _channel_key(channel: str | int) -> str:
     return str(int(text)) if text.isdigit() else text
 
 
-def field_sources(index: PlateIndex, *, neurite_channel: str | int,
+def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
                   nuclei_channel: str | int | None) -> list[FieldSource]:
     """Group an index into fields with their neurite and nuclear planes.
 
     When a field has a single file, it is read as a multi-channel stack and
-    the channel numbers (1-based) select planes inside it.
+    the channel numbers (1-based) select planes inside it. One of the two
+    channels may be None (single-channel neurite images, nuclei-only fields).
 
     Raises
     ------
@@ -416,8 +429,10 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
         A requested channel exists in no file of the plate.
 
     """
-    neu, nuc = _channel_key(neurite_channel), \
-        None if nuclei_channel is None else _channel_key(nuclei_channel)
+    neu, nuc = (None if c is None else _channel_key(c) for c in (neurite_channel, nuclei_channel))
+    if neu is None and nuc is None:
+        raise InputError("neither a neurite nor a nuclear channel: name at least one",
+                         where="--neurite-channel / --nuclei-channel")
     found = set(index.files["channel"])
     out = []
     for (plate, well, fld, tp), grp in index.files.groupby(
@@ -427,6 +442,7 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
         if len(by_channel) == 1 and not {neu, nuc} - {None} <= found:   # one multi-plane file
             path = next(iter(by_channel.values()))
             out.append(FieldSource(plate, well, int(fld), tp,
+                                   None if neu is None else
                                    PlaneSource(path, _plane(neu, "--neurite-channel"), neu),
                                    None if nuc is None else
                                    PlaneSource(path, _plane(nuc, "--nuclei-channel"), nuc),
@@ -436,13 +452,14 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
         if missing:
             raise InputError(f"channel {missing[0]!r} not found; channels in the plate: "
                              f"{quoted(found)}", path=index.folder)
-        if neu not in by_channel:
-            raise FormatError(f"field {well} s{fld} has no neurite channel {neu!r} file "
+        if neu is not None and neu not in by_channel or neu is None and nuc not in by_channel:
+            role = "neurite" if neu is not None else "nuclear"
+            raise FormatError(f"field {well} s{fld} has no {role} channel {neu or nuc!r} file "
                               f"(found: {quoted(p.name for p in by_channel.values())})",
                               path=index.folder)
         nuc_src = PlaneSource(by_channel[nuc]) if nuc in by_channel else None
-        out.append(FieldSource(plate, well, int(fld), tp, PlaneSource(by_channel[neu]),
-                               nuc_src, group))
+        neu_src = None if neu is None else PlaneSource(by_channel[neu])
+        out.append(FieldSource(plate, well, int(fld), tp, neu_src, nuc_src, group))
     return out
 
 

@@ -79,20 +79,20 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
         return [params.pixel_size_um] * len(sources)
     own: list[float | None] = []
     for s in sources:
-        values = {p.path: pixel_size_um(p.path) for p in (s.neurite, s.nuclei) if p is not None}
+        values = {p.path: pixel_size_um(p.path) for p in s.planes}
         found = [v for v in values.values() if v is not None]
         if found and not np.allclose(found, found[0], rtol=1e-3):
             raise InputError(f"pixel sizes {' and '.join(f'{v:.4g}' for v in found)} µm "
                              f"differ between the channels of field {s.key}; give "
-                             "--pixel-size", path=s.neurite.path)
+                             "--pixel-size", path=s.first.path)
         own.append(found[0] if found else None)
     known = [(s, v) for s, v in zip(sources, own, strict=True) if v is not None]
     if not known:
         low, high = PIXEL_SIZE_RANGE
         raise InputError("pixel size not found in the image metadata; give --pixel-size "
                          f"(µm per pixel; metadata values outside {low:g}-{high:g} µm are "
-                         "ignored)", path=sources[0].neurite.path)
-    ref, px = known[0][0].neurite.path, known[0][1]
+                         "ignored)", path=sources[0].first.path)
+    ref, px = known[0][0].first.path, known[0][1]
     sizes = sorted({round(v, 4) for _, v in known})
     if len(sizes) == 1:
         notes.append(f"pixel size {px:.4g} µm taken from the metadata of {ref.name}")
@@ -100,7 +100,7 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
         count = {v: sum(1 for _, w in known if round(w, 4) == v) for v in sizes}
         notes.append("fields calibrated at different pixel sizes, each measured at its own: "
                      + ", ".join(f"{v:g} µm ({n} field(s))" for v, n in count.items()))
-    missing = [s.neurite.path.name for s, v in zip(sources, own, strict=True) if v is None]
+    missing = [s.first.path.name for s, v in zip(sources, own, strict=True) if v is None]
     if missing:
         notes.append(f"warning: {len(missing)} field(s) without a usable pixel-size "
                      f"calibration ({quoted(missing, limit=5)}) taken as {px:.4g} µm like "
@@ -143,13 +143,13 @@ def check_first_field(source: FieldSource) -> str | None:
             raise InputError(f"{role} {plane.describe()} is blank: {reason}; choose another "
                              f"channel{hint}, or --nuclei-channel none for single-channel "
                              "images", path=plane.path)
-    if source.nuclei is not None and planes["nuclear"].shape == planes["neurite"].shape and \
+    if len(planes) == 2 and planes["nuclear"].shape == planes["neurite"].shape and \
             np.array_equal(planes["nuclear"], planes["neurite"]):
         raise InputError(f"the nuclear channel ({source.nuclei.describe()}) and the neurite "
                          f"channel ({source.neurite.describe()}) hold the same image; choose "
                          "two different channels, or --nuclei-channel none for single-channel "
                          "images", path=source.neurite.path)
-    if source.nuclei is not None and swapped_channels(planes["nuclear"], planes["neurite"]):
+    if len(planes) == 2 and swapped_channels(planes["nuclear"], planes["neurite"]):
         return (f"the nuclear channel ({source.nuclei.describe()}) shows thinner structures "
                 f"than the neurite channel ({source.neurite.describe()}): are "
                 "--nuclei-channel and --neurite-channel swapped?")
@@ -188,10 +188,12 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
     if not sources:
         raise InputError(f"no field has the neurite channel {params.neurite_channel!r}",
                          path=plate_dir)
-    stack = sources[0].neurite.plane is not None
-    notes.append(f"channel roles: neurites = {'plane' if stack else 'channel'} "
-                 f"{params.neurite_channel!r}, nuclei = "
-                 + (f"{'plane' if stack else 'channel'} {params.nuclei_channel!r}"
+    kind = "plane" if sources[0].first.plane is not None else "channel"
+    notes.append("channel roles: neurites = "
+                 + (f"{kind} {params.neurite_channel!r}" if params.neurite_channel is not None
+                    else "none (nuclei-only fields: nuclei counts, no neurite measures)")
+                 + ", nuclei = "
+                 + (f"{kind} {params.nuclei_channel!r}"
                     if params.nuclei_channel is not None else "none (neurite channel only)"))
     if any(s.nuclei is None for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
@@ -294,7 +296,10 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
                                overlay_sink=sink if overlay_writer is not None else None)
             outputs = _with_overlays(outputs, extra)
     cells = cell_table(outputs)
-    wells, norm_notes = normalise_to_control(join_layout(well_table(cells, fields), info))
+    wells = well_table(cells, fields)
+    if params.neurite_channel is None:
+        cells, wells = _nuclei_only(cells), _nuclei_only(wells)
+    wells, norm_notes = normalise_to_control(join_layout(wells, info))
     if measure_only:
         norm_notes = []         # no control to normalise to, as the warning above says
     fits, sel = concentration_response(wells, params)
@@ -329,6 +334,23 @@ def _measure_only(tasks: list[FieldTask], params: NeuriteParameters) -> list[Fie
         for t in tasks]
 
 
+#: Cell and well columns that hold neurite measures (not measured without a neurite channel).
+_NEURITE_COLUMNS = ("neurite_length_um", "n_neurites", "n_branch_points", "n_end_points",
+                    "longest_neurite_um", "neurite_bearing", "unattached_neurite_length_um",
+                    "total_neurite_length_um", "fragments_per_field", "mean_fragment_length_um",
+                    "neurite_length_per_cell_um", "mean_neurite_length_per_cell_um",
+                    "neurite_bearing_cells_pct", "branch_points_per_cell", "neurites_per_cell")
+
+
+def _nuclei_only(table: pd.DataFrame) -> pd.DataFrame:
+    """Neurite columns emptied: nuclei-only fields measure no neurite (not zero neurite)."""
+    table = table.copy()
+    for col in _NEURITE_COLUMNS:
+        if col in table.columns:
+            table[col] = pd.Series(np.nan, index=table.index, dtype=float)
+    return table
+
+
 def late_overlay_tasks(tasks: list[FieldTask], fields: pd.DataFrame,
                        written: set[str]) -> list[FieldTask]:
     """Tasks that re-analyse fields flagged by plate-relative QC, to draw their overlay.
@@ -360,4 +382,4 @@ def overlay_name(src: FieldSource) -> str:
 
 
 def _paths(src: FieldSource) -> list[Path]:
-    return [src.neurite.path] + ([src.nuclei.path] if src.nuclei is not None else [])
+    return [p.path for p in src.planes]
