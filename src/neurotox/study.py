@@ -36,10 +36,17 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 from pydantic import ValidationError as PydanticError
 
 from neurotox.delimited import check_distinct_columns, read_table
@@ -47,7 +54,21 @@ from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.vocab import Sex, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
 
-_ID = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+_ID_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+
+
+def _identifier(value: str) -> str:
+    """A study, group or assay ID: letters, digits, ``_ . -``, starting with a letter or digit."""
+    if not _ID_CHARS.fullmatch(value):
+        bad = sorted({c for c in value if not (c.isascii() and (c.isalnum() or c in "_.-"))})
+        what = (f"holds {', '.join(repr(c) for c in bad)}" if bad
+                else "does not start with a letter or digit")
+        raise ValueError(f"an ID {what}: use letters, digits, '_', '.' and '-' only, starting "
+                         "with a letter or digit (e.g. a decimal comma as '.' or '_')")
+    return value
+
+
+Identifier = Annotated[str, AfterValidator(_identifier)]
 MICRO_SIGN = "\u00b5"
 GREEK_MU = "\u03bc"
 
@@ -69,7 +90,7 @@ class Group(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: str = Field(pattern=_ID)
+    id: Identifier
     label: str = Field(min_length=1)
     dose: float = Field(ge=0, allow_inf_nan=False)
     dose_unit: str = Field(min_length=1)
@@ -102,7 +123,7 @@ class AssaySpec(BaseModel):
     input: tuple[str, ...] = Field(min_length=1)
     layout: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
-    id: str | None = Field(default=None, pattern=_ID)
+    id: Identifier | None = None
 
     @field_validator("input", mode="before")
     @classmethod
@@ -350,7 +371,7 @@ class StudySpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    study_id: str = Field(pattern=_ID)
+    study_id: Identifier
     title: str = Field(min_length=1)
     test_item: str = Field(min_length=1)
     glp: bool = False

@@ -78,6 +78,14 @@ def test_valid_study_loads(study_dir):
     ("input: nor_scores.csv", "input: missing.csv",
      r"key 'assays\.nor\.input\[0\]': input 'missing\.csv' not found"),
     ("groups:", "groups: [\ngroupz:", r"invalid YAML"),
+    # a group named as in files with a decimal comma (neuriteScan 'dif_HU_0,1'): the
+    # message was pydantic's regex "String should match pattern '^[A-Za-z0-9]...'"
+    ("{id: G2,", "{id: 'HU_0,1',", r"key 'groups\[1\]\.id': an ID holds ',': use letters, "
+                                   r"digits, '_', '\.' and '-' only, starting with a letter or "
+                                   r"digit \(e\.g\. a decimal comma as '\.' or '_'\) "
+                                   r"\(found 'HU_0,1'\)"),
+    ("study_id: NTX", "study_id: _NTX",
+     r"key 'study_id': an ID does not start with a letter or digit"),
 ])
 def test_study_file_errors(study_dir, old, new, match):
     edit(study_dir, old, new)
