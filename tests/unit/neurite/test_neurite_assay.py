@@ -10,10 +10,9 @@ import pytest
 
 from neurotox.assays.base import resolve_parameters
 from neurotox.assays.neurite.fields import run_fields
-from neurotox.assays.neurite.params import NeuriteParameters
+from neurotox.assays.neurite.params import WELL_ENDPOINTS, NeuriteParameters
 from neurotox.assays.neurite.plate import analyse_plate, plan_fields
 from neurotox.assays.neurite.response import selectivity
-from neurotox.assays.neurite.params import WELL_ENDPOINTS
 from neurotox.assays.neurite.tables import apply_qc, endpoint_rows
 from neurotox.endpoints import validate
 from neurotox.errors import InputError
