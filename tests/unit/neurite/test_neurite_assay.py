@@ -163,6 +163,29 @@ def test_coculture_endpoints_that_no_neuron_can_give_are_excluded_with_the_reaso
     assert not plain.loc[("3-1", "unattached_neurite_length"), "excluded"]
 
 
+def test_coculture_dose_plate_makes_no_call_from_endpoints_it_cannot_measure():
+    # a dosed co-culture plate: every well has nuclei_count 0 (never measured) and no
+    # per-cell length; the call said "no neurite channel (nuclei-only fields)" and fitted
+    # the constant nuclei count
+    from neurotox.assays.neurite.response import concentration_response
+
+    conc = [0.0, 0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0]
+    wells = pd.DataFrame({"plate": "P", "well": [f"B{k + 2:02d}" for k in range(8)],
+                          "timepoint": "NA", "group": ["DMSO", "DMSO"] + [f"X_{c:g}"
+                                                                          for c in conc[2:]],
+                          "dose": conc, "control": [True, True] + [False] * 6,
+                          "nuclei_count": 0.0, "neurite_length_per_cell_um": math.nan,
+                          "nuclei_count_pct": math.nan, "neurite_length_per_cell_pct": math.nan,
+                          "total_neurite_length_um": [3000, 2800, 2900, 2500, 1800, 900,
+                                                      300, 100]})
+    _, params = resolve_parameters("neurite-outgrowth-coculture", {"nuclei_channel": None})
+    fits, sel = concentration_response(wells, params)
+    assert fits.empty
+    assert sel["call"].tolist() == ["not evaluable"]
+    assert sel["reason"].iloc[0].startswith("no neuron in view (non_neuronal: all, no "
+                                            "nuclear channel)")
+
+
 def _fit(ec50, top_conc=100.0):
     conc = np.repeat([0.0, 0.1, 0.3, 1, 3, 10, 30, top_conc], 2)
     return fit_hill(conc, hill(conc, 100, 0, math.log10(ec50), 1.5), reference=100.0)

@@ -11,6 +11,7 @@ import pandas as pd
 
 from neurotox.assays.neurite.layout import MEASURE_GROUP
 from neurotox.assays.neurite.params import CR_ENDPOINTS, NeuriteParameters
+from neurotox.assays.neurite.tables import unmeasured_endpoints
 from neurotox.stats.hill import HillFit, fit_hill
 
 
@@ -43,7 +44,12 @@ def concentration_response(wells: pd.DataFrame, params: NeuriteParameters
     """
     levels = tuple(dict.fromkeys((*params.ec_levels, params.selectivity_level)))
     fit_rows, sel_rows = [], []
+    no_neuron = bool(unmeasured_endpoints(params))
     for tp, grp in wells.groupby("timepoint", sort=True):
+        if no_neuron:       # co-culture, axon fields: neither fitted endpoint is measured
+            sel_rows.append({"timepoint": tp, "level": params.selectivity_level,
+                             "call": NOT_EVALUABLE, "reason": NO_NEURON})
+            continue
         counts_only = nuclei_only(grp)
         reason = not_evaluable(grp, "nuclei_count" if counts_only else
                                "neurite_length_per_cell_um")
@@ -78,6 +84,11 @@ def _fit_columns(levels: Iterable[float]) -> list[str]:
 #: Selectivity call when no call can be made.
 NOT_EVALUABLE = "not evaluable"
 
+
+#: Selectivity reason when no neuron can be in view (no nuclear channel, non_neuronal: all).
+NO_NEURON = ("no neuron in view (non_neuronal: all, no nuclear channel): neurite length per "
+             "cell and nuclei count are not measured; compare total_neurite_length between "
+             "groups (neurotox stats)")
 
 #: Selectivity reason of nuclei-only fields (nuclei counts are fitted, no call is made).
 NUCLEI_ONLY = "no neurite channel (nuclei-only fields): nuclei counts only"
