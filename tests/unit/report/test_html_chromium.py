@@ -76,3 +76,21 @@ def test_html_screenshot_is_not_blank(tmp_path, page):
     dark = (pixels < 128).mean()
     assert 0.005 < dark < 0.5  # text and table lines on a white page
     assert pixels.std() > 10
+
+
+def test_figures_fit_the_page_width(tmp_path, page):
+    # the 300 dpi PNGs were shown at their pixel size (about 1900 px wide): the DRG
+    # report's time courses ran off a 1200 px window and hid the last timepoints
+    _, path = page
+    probe = tmp_path / "probe.html"
+    script = ("<script>window.addEventListener('load',()=>{const w=[...document.images].map("
+              "i=>Math.round(i.getBoundingClientRect().right));document.body.setAttribute("
+              "'data-right',Math.max(...w));document.body.setAttribute('data-page',"
+              "document.documentElement.clientWidth)});</script>")
+    probe.write_text(path.read_text(encoding="utf-8").replace("</body>", script + "</body>"),
+                     encoding="utf-8")
+    proc = _chromium(tmp_path, probe, "--dump-dom", "--window-size=800,1200")
+    right = re.search(r'data-right="(\d+)"', proc.stdout)
+    width = re.search(r'data-page="(\d+)"', proc.stdout)
+    assert right and width, proc.stdout[-500:]
+    assert 0 < int(right.group(1)) <= int(width.group(1))

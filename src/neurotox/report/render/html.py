@@ -22,6 +22,7 @@ table.data td.label{text-align:left}
 p.caption{font-weight:bold;margin:18px 0 2px}
 p.head,p.fn{font-size:11px;margin:1px 0;color:#333}
 figure{margin:12px 0}figcaption{font-weight:bold;font-size:12px}
+figure img{width:900px;max-width:100%;height:auto}
 dl.head dt{float:left;clear:left;width:190px;font-weight:bold}dl.head dd{margin-left:200px}
 p.sign{margin-top:18px}
 footer.stamp,header.stamp{font-size:11px;color:#444;border-top:1px solid #999;margin-top:24px}
