@@ -38,7 +38,8 @@ class NonNeuronal(StrEnum):
 
 
 def find_somata(wide: np.ndarray, *, min_area: float,
-                min_core: float | None = None, fill: bool = True) -> np.ndarray:
+                min_core: float | None = None, split_core: float | None = None,
+                split_depth: float = 0.0, fill: bool = True) -> np.ndarray:
     """Label the wide structures of at least ``min_area`` pixels as somata.
 
     Parameters
@@ -53,6 +54,8 @@ def find_somata(wide: np.ndarray, *, min_area: float,
         to the outside).
         A soma is round; the wide halo along a bright thick dendrite is a
         strip, however long. None: area alone decides.
+    split_core, split_depth
+        Split touching somata (pixels): see :func:`split_somata`. None: no split.
     fill
         Fill the somata's holes (False: same somata and count, holes left
         open, for callers that only count them).
@@ -79,9 +82,65 @@ def find_somata(wide: np.ndarray, *, min_area: float,
         core = np.asarray(ndi.maximum(whole_core[whole_lab], lab, np.arange(n + 1)))
         big &= core >= min_core
     somata = (np.cumsum(big) * big).astype(np.int32)[lab]      # kept labels renumbered 1..k
-    if fill:
+    if fill or split_core is not None:
         somata = _fill_labels(somata, fill_holes(somata > 0))
+    if split_core is not None:
+        somata = split_somata(somata, min_core=split_core, depth=split_depth)
+        if not fill:
+            somata = np.where(wide, somata, 0)
     return somata
+
+
+def split_somata(somata: np.ndarray, *, min_core: float, depth: float) -> np.ndarray:
+    """Split somata that touch: one soma per core, cut along the narrowest neck.
+
+    The shape declumping of nuclei segmentation (CellProfiler's "shape"
+    method; the distance-transform watershed of scikit-image's gallery),
+    applied to the soma mask: each soma's distance to the outside is flooded
+    from its cores, the domes of the distance transform (its h-maxima: peaks
+    that stand at least ``depth`` above the saddle to any higher peak) whose
+    peak holds a disk ``min_core`` across. A body with one such core is left
+    as it is (an elongated soma, the dendrite stumps and crossings that reach
+    it); a body with two or more is cut where the floods meet.
+
+    Parameters
+    ----------
+    somata
+        Soma labels, holes filled.
+    min_core
+        Smallest core of a soma that is cut off (pixels, diameter of the disk).
+    depth
+        How much narrower (pixels, in radius: half the width) the neck between two
+        cores is than the smaller core.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``int32`` labels 1..n; somata cut in several parts get new labels.
+
+    """
+    from skimage.morphology import local_maxima, reconstruction
+
+    out = np.zeros(somata.shape, np.int32)
+    n = 0
+    for i, box in enumerate(ndi.find_objects(somata), 1):
+        if box is None:
+            continue
+        own = somata[box] == i
+        dist = _inner_distance(own, box, somata.shape)
+        cores = np.zeros(own.shape, np.int32)
+        if (dist >= min_core / 2).any():
+            domes = reconstruction(np.maximum(dist - depth, 0), dist)
+            cores = label(local_maxima(domes, connectivity=2) & (dist >= min_core / 2),
+                          connectivity=2)
+        if cores.max() < 2:
+            out[box][own] = n + 1
+            n += 1
+            continue
+        parts = watershed(-dist.astype(np.float32), cores, mask=own)
+        out[box][own] = parts[own] + n
+        n += int(cores.max())
+    return out
 
 
 def _fill_labels(labels: np.ndarray, filled: np.ndarray) -> np.ndarray:
@@ -142,3 +201,10 @@ def marker_mask(image_bc: np.ndarray, *, noise: float, min_contrast: float = 3.0
     """Foreground of a background-corrected marker channel (non-neuronal cells)."""
     smoothed = gaussian(np.asarray(image_bc, np.float32), sigma)
     return smoothed > min_contrast * noise
+
+
+def _inner_distance(own: np.ndarray, box: tuple[slice, slice], shape: tuple[int, int]) -> np.ndarray:
+    """Distance to the outside of a cropped object, the image border not counted as outside."""
+    pad = [(int(sl.start > 0), int(sl.stop < size)) for sl, size in zip(box, shape)]
+    dist = ndi.distance_transform_edt(np.pad(own, pad))
+    return dist[pad[0][0]:dist.shape[0] - pad[0][1], pad[1][0]:dist.shape[1] - pad[1][1]]
