@@ -10,6 +10,7 @@ whose outlines and processes are not neurite.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -37,9 +38,31 @@ class NonNeuronal(StrEnum):
     CHANNEL = "channel"
 
 
+@dataclass(frozen=True)
+class SomaSplit:
+    """How touching somata are cut apart (pixels; see :func:`split_somata`).
+
+    Attributes
+    ----------
+    min_core
+        Smallest core of a soma that is cut off: the diameter of the widest
+        disk inside it.
+    depth
+        How far (in radius) the neck between two cores lies below the
+        smaller core's peak at least.
+    min_neck
+        Narrowest contact (width) along which two somata are cut apart.
+
+    """
+
+    min_core: float
+    depth: float
+    min_neck: float
+
+
 def find_somata(wide: np.ndarray, *, min_area: float,
-                min_core: float | None = None, split_core: float | None = None,
-                split_depth: float = 0.0, fill: bool = True) -> np.ndarray:
+                min_core: float | None = None, split: SomaSplit | None = None,
+                fill: bool = True) -> np.ndarray:
     """Label the wide structures of at least ``min_area`` pixels as somata.
 
     Parameters
@@ -54,8 +77,8 @@ def find_somata(wide: np.ndarray, *, min_area: float,
         to the outside).
         A soma is round; the wide halo along a bright thick dendrite is a
         strip, however long. None: area alone decides.
-    split_core, split_depth
-        Split touching somata (pixels): see :func:`split_somata`. None: no split.
+    split
+        Split touching somata (see :func:`split_somata`); None: no split.
     fill
         Fill the somata's holes (False: same somata and count, holes left
         open, for callers that only count them).
@@ -82,36 +105,35 @@ def find_somata(wide: np.ndarray, *, min_area: float,
         core = np.asarray(ndi.maximum(whole_core[whole_lab], lab, np.arange(n + 1)))
         big &= core >= min_core
     somata = (np.cumsum(big) * big).astype(np.int32)[lab]      # kept labels renumbered 1..k
-    if fill or split_core is not None:
+    if fill or split is not None:
         somata = _fill_labels(somata, fill_holes(somata > 0))
-    if split_core is not None:
-        somata = split_somata(somata, min_core=split_core, depth=split_depth)
+    if split is not None:
+        somata = split_somata(somata, split)
         if not fill:
             somata = np.where(wide, somata, 0)
     return somata
 
 
-def split_somata(somata: np.ndarray, *, min_core: float, depth: float) -> np.ndarray:
-    """Split somata that touch: one soma per core, cut along the narrowest neck.
+def split_somata(somata: np.ndarray, split: SomaSplit) -> np.ndarray:
+    """Split somata that touch: one soma per core, cut along the neck between them.
 
     The shape declumping of nuclei segmentation (CellProfiler's "shape"
-    method; the distance-transform watershed of scikit-image's gallery),
-    applied to the soma mask: each soma's distance to the outside is flooded
-    from its cores, the domes of the distance transform (its h-maxima: peaks
-    that stand at least ``depth`` above the saddle to any higher peak) whose
-    peak holds a disk ``min_core`` across. A body with one such core is left
-    as it is (an elongated soma, the dendrite stumps and crossings that reach
-    it); a body with two or more is cut where the floods meet.
+    method, the distance-transform watershed of scikit-image's gallery)
+    applied to each soma: its distance to the outside is flooded from its
+    cores, the domes of the distance (h-maxima: peaks at least ``split.depth``
+    above the saddle towards any higher peak) whose peak holds a disk
+    ``split.min_core`` across. Two parts stay one soma unless they meet along a
+    neck at least ``split.min_neck`` wide: a wide piece that hangs on the body by a
+    thinner link (a crossing of thick dendrites reached along a dendrite) is
+    not a soma touching it. A body with one core is left as it is (an
+    elongated soma, with the dendrite stumps that reach it).
 
     Parameters
     ----------
     somata
         Soma labels, holes filled.
-    min_core
-        Smallest core of a soma that is cut off (pixels, diameter of the disk).
-    depth
-        How much narrower (pixels, in radius: half the width) the neck between two
-        cores is than the smaller core.
+    split
+        Sizes in pixels.
 
     Returns
     -------
@@ -119,28 +141,58 @@ def split_somata(somata: np.ndarray, *, min_core: float, depth: float) -> np.nda
         ``int32`` labels 1..n; somata cut in several parts get new labels.
 
     """
-    from skimage.morphology import local_maxima, reconstruction
-
     out = np.zeros(somata.shape, np.int32)
     n = 0
     for i, box in enumerate(ndi.find_objects(somata), 1):
         if box is None:
             continue
         own = somata[box] == i
-        dist = _inner_distance(own, box, somata.shape)
-        cores = np.zeros(own.shape, np.int32)
-        if (dist >= min_core / 2).any():
-            domes = reconstruction(np.maximum(dist - depth, 0), dist)
-            cores = label(local_maxima(domes, connectivity=2) & (dist >= min_core / 2),
-                          connectivity=2)
-        if cores.max() < 2:
-            out[box][own] = n + 1
-            n += 1
-            continue
-        parts = watershed(-dist.astype(np.float32), cores, mask=own)
+        parts = _split_one(own, _inner_distance(own, box, somata.shape), split)
         out[box][own] = parts[own] + n
-        n += int(cores.max())
+        n += int(parts.max())
     return out
+
+
+def _split_one(own: np.ndarray, dist: np.ndarray, split: SomaSplit) -> np.ndarray:
+    """Labels 1..k of the parts of one soma (see :func:`split_somata`)."""
+    from skimage.morphology import local_maxima, reconstruction
+
+    deep = dist >= split.min_core / 2
+    if np.count_nonzero(deep) < 2:
+        return own.astype(np.int32)
+    domes = reconstruction(np.maximum(dist - split.depth, 0), dist)
+    cores = label(local_maxima(domes, connectivity=2) & deep, connectivity=2)
+    if cores.max() < 2:
+        return own.astype(np.int32)
+    parts = watershed(-dist.astype(np.float32), cores, mask=own)
+    return _join_narrow(parts, dist, split.min_neck / 2)
+
+
+def _join_narrow(parts: np.ndarray, dist: np.ndarray, min_depth: float) -> np.ndarray:
+    """Join parts that meet nowhere at ``dist`` >= ``min_depth``; labels renumbered 1..k."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    k = int(parts.max())
+    broad = np.zeros((k + 1, k + 1), bool)
+    touch = np.zeros((k + 1, k + 1), bool)
+    for a, b, da, db in _neighbour_pairs(parts, dist):
+        sel = (a != b) & (a > 0) & (b > 0)
+        touch[a[sel], b[sel]] = True
+        deep = sel & (np.minimum(da, db) >= min_depth)
+        broad[a[deep], b[deep]] = True
+    narrow = touch & ~(broad | broad.T)
+    _, group = connected_components(coo_matrix(narrow[1:, 1:]), directed=False)
+    return np.concatenate([[0], group + 1]).astype(np.int32)[parts]
+
+
+def _neighbour_pairs(labels: np.ndarray, values: np.ndarray):
+    """(label, label, value, value) of the pixel pairs next to each other (8 neighbours)."""
+    rows, cols = labels.shape
+    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        here = (slice(0, rows - dr), slice(max(-dc, 0), cols - max(dc, 0)))
+        there = (slice(dr, rows), slice(max(dc, 0), cols - max(-dc, 0)))
+        yield labels[here], labels[there], values[here], values[there]
 
 
 def _fill_labels(labels: np.ndarray, filled: np.ndarray) -> np.ndarray:
