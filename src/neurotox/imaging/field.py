@@ -176,7 +176,8 @@ def _soma_split(s: FieldSettings, px: float) -> SomaSplit | None:
         return None
     neck = s.neurite_width_um if s.neurite_max_width_um is None else s.neurite_max_width_um
     return SomaSplit(min_core=_pixels(s.soma_min_width_um, px),
-                     depth=_pixels(s.soma_split_depth_um, px), min_neck=_pixels(neck, px))
+                     depth=_pixels(s.soma_split_depth_um, px), min_neck=_pixels(neck, px),
+                     min_area=s.soma_min_area_um2 / px ** 2)
 
 
 def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None = None, *,

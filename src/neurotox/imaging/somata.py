@@ -52,12 +52,15 @@ class SomaSplit:
         smaller core's peak at least.
     min_neck
         Narrowest contact (width) along which two somata are cut apart.
+    min_area
+        Smallest part cut off (area): a smaller one stays with its neighbour.
 
     """
 
     min_core: float
     depth: float
     min_neck: float
+    min_area: float = 0.0
 
 
 def find_somata(wide: np.ndarray, *, min_area: float,
@@ -123,9 +126,9 @@ def split_somata(somata: np.ndarray, split: SomaSplit) -> np.ndarray:
     cores, the domes of the distance (h-maxima: peaks at least ``split.depth``
     above the saddle towards any higher peak) whose peak holds a disk
     ``split.min_core`` across. Two parts stay one soma unless they meet along a
-    neck at least ``split.min_neck`` wide: a wide piece that hangs on the body by a
-    thinner link (a crossing of thick dendrites reached along a dendrite) is
-    not a soma touching it. A body with one core is left as it is (an
+    neck at least ``split.min_neck`` wide (a wide piece that hangs on the body by a
+    thinner link, a crossing of thick dendrites reached along a dendrite, is
+    not a soma touching it) and each has at least ``split.min_area`` pixels. A body with one core is left as it is (an
     elongated soma, with the dendrite stumps that reach it).
 
     Parameters
@@ -165,15 +168,18 @@ def _split_one(own: np.ndarray, dist: np.ndarray, split: SomaSplit) -> np.ndarra
     if cores.max() < 2:
         return own.astype(np.int32)
     parts = watershed(-dist.astype(np.float32), cores, mask=own)
-    return _join_narrow(parts, dist, split.min_neck / 2)
+    return _join_narrow(parts, dist, split.min_neck / 2, split.min_area)
 
 
-def _join_narrow(parts: np.ndarray, dist: np.ndarray, min_depth: float) -> np.ndarray:
-    """Join parts that meet nowhere at ``dist`` >= ``min_depth``; labels renumbered 1..k."""
+def _join_narrow(parts: np.ndarray, dist: np.ndarray, min_depth: float,
+                 min_area: float) -> np.ndarray:
+    """Join parts that meet nowhere at ``dist`` >= ``min_depth``, and parts under
+    ``min_area`` pixels to their neighbours; labels renumbered 1..k."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     k = int(parts.max())
+    small = np.bincount(parts.ravel(), minlength=k + 1) < min_area
     broad = np.zeros((k + 1, k + 1), bool)
     touch = np.zeros((k + 1, k + 1), bool)
     for a, b, da, db in _neighbour_pairs(parts, dist):
@@ -181,7 +187,7 @@ def _join_narrow(parts: np.ndarray, dist: np.ndarray, min_depth: float) -> np.nd
         touch[a[sel], b[sel]] = True
         deep = sel & (np.minimum(da, db) >= min_depth)
         broad[a[deep], b[deep]] = True
-    narrow = touch & ~(broad | broad.T)
+    narrow = touch & (~(broad | broad.T) | small[:, None] | small[None, :])
     _, group = connected_components(coo_matrix(narrow[1:, 1:]), directed=False)
     return np.concatenate([[0], group + 1]).astype(np.int32)[parts]
 
