@@ -5,7 +5,8 @@ its full width at half maximum exceeds the protocol's ``soma_min_width_um``) wit
 at least the protocol's soma area. Narrower or smaller wide spots (varicosities,
 crossings of neurite bundles, debris) are not somata. Used when a field has no
 nuclear channel (MAP2 / beta-III-tubulin images) and to mark non-neuronal cells
-whose outlines and processes are not neurite.
+whose outlines and processes are not neurite. Somata that touch are cut apart
+where two soma-sized cores meet along a neck (:func:`split_somata`).
 """
 
 from __future__ import annotations
@@ -125,11 +126,13 @@ def split_somata(somata: np.ndarray, split: SomaSplit) -> np.ndarray:
     applied to each soma: its distance to the outside is flooded from its
     cores, the domes of the distance (h-maxima: peaks at least ``split.depth``
     above the saddle towards any higher peak) whose peak holds a disk
-    ``split.min_core`` across. Two parts stay one soma unless they meet along a
-    neck at least ``split.min_neck`` wide (a wide piece that hangs on the body by a
-    thinner link, a crossing of thick dendrites reached along a dendrite, is
-    not a soma touching it) and each has at least ``split.min_area`` pixels. A body with one core is left as it is (an
-    elongated soma, with the dendrite stumps that reach it).
+    ``split.min_core`` across. A part stays a soma of its own when it has at
+    least ``split.min_area`` pixels and meets a neighbour along a neck at least
+    ``split.min_neck`` wide; any other part joins the neighbour it meets most
+    broadly (a wide piece that hangs on the body by a link thinner than a
+    dendrite, such as a crossing of thick dendrites, is not a soma touching
+    it). A body with one core is left as it is (an elongated soma, with the
+    dendrite stumps that reach it).
 
     Parameters
     ----------
@@ -142,6 +145,13 @@ def split_somata(somata: np.ndarray, split: SomaSplit) -> np.ndarray:
     -------
     numpy.ndarray
         ``int32`` labels 1..n; somata cut in several parts get new labels.
+
+    References
+    ----------
+    Soille, P. (2003). Morphological Image Analysis, 2nd ed., Springer
+    (h-maxima, 6.3.4). Carpenter, A. E. et al. (2006). CellProfiler: image
+    analysis software for identifying and quantifying cell phenotypes.
+    Genome Biology 7, R100 (declumping by shape).
 
     """
     out = np.zeros(somata.shape, np.int32)
@@ -167,28 +177,41 @@ def _split_one(own: np.ndarray, dist: np.ndarray, split: SomaSplit) -> np.ndarra
     cores = label(local_maxima(domes, connectivity=2) & deep, connectivity=2)
     if cores.max() < 2:
         return own.astype(np.int32)
-    parts = watershed(-dist.astype(np.float32), cores, mask=own)
-    return _join_narrow(parts, dist, split.min_neck / 2, split.min_area)
+    parts = watershed(-dist.astype(np.float32), cores, mask=own, connectivity=2)
+    k = int(parts.max())
+    whole = np.bincount(parts.ravel(), minlength=k + 1) >= split.min_area
+    return _join_parts(parts, _contacts(parts, dist), whole, split.min_neck / 2)
 
 
-def _join_narrow(parts: np.ndarray, dist: np.ndarray, min_depth: float,
-                 min_area: float) -> np.ndarray:
-    """Join parts that meet nowhere at ``dist`` >= ``min_depth``, and parts under
-    ``min_area`` pixels to their neighbours; labels renumbered 1..k."""
+def _contacts(parts: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """Width of the contact of each pair of parts, as depth: largest ``dist`` along it."""
+    k = int(parts.max())
+    depth = np.zeros((k + 1, k + 1))
+    for a, b, da, db in _neighbour_pairs(parts, dist):
+        sel = (a != b) & (a > 0) & (b > 0)
+        np.maximum.at(depth, (a[sel], b[sel]), np.minimum(da, db)[sel])
+    return np.maximum(depth, depth.T)
+
+
+def _join_parts(parts: np.ndarray, contact: np.ndarray, whole: np.ndarray,
+                min_depth: float) -> np.ndarray:
+    """Each part that is not a soma of its own joins the neighbour it meets most broadly.
+
+    A part is a soma of its own when ``whole`` (at least the soma area) and
+    when it meets some neighbour along a contact at least ``min_depth`` deep.
+    Labels renumbered 1..k.
+    """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
-    k = int(parts.max())
-    small = np.bincount(parts.ravel(), minlength=k + 1) < min_area
-    broad = np.zeros((k + 1, k + 1), bool)
-    touch = np.zeros((k + 1, k + 1), bool)
-    for a, b, da, db in _neighbour_pairs(parts, dist):
-        sel = (a != b) & (a > 0) & (b > 0)
-        touch[a[sel], b[sel]] = True
-        deep = sel & (np.minimum(da, db) >= min_depth)
-        broad[a[deep], b[deep]] = True
-    narrow = touch & (~(broad | broad.T) | small[:, None] | small[None, :])
-    _, group = connected_components(coo_matrix(narrow[1:, 1:]), directed=False)
+    k = len(whole) - 1
+    widest = contact.max(axis=1)
+    joins = [(j, int(np.argmax(contact[j]))) for j in range(1, k + 1)
+             if widest[j] > 0 and not (whole[j] and widest[j] >= min_depth)]
+    graph = np.zeros((k, k), bool)
+    for j, to in joins:
+        graph[j - 1, to - 1] = True
+    _, group = connected_components(coo_matrix(graph), directed=False)
     return np.concatenate([[0], group + 1]).astype(np.int32)[parts]
 
 
@@ -261,8 +284,9 @@ def marker_mask(image_bc: np.ndarray, *, noise: float, min_contrast: float = 3.0
     return smoothed > min_contrast * noise
 
 
-def _inner_distance(own: np.ndarray, box: tuple[slice, slice], shape: tuple[int, int]) -> np.ndarray:
+def _inner_distance(own: np.ndarray, box: tuple[slice, slice],
+                    shape: tuple[int, int]) -> np.ndarray:
     """Distance to the outside of a cropped object, the image border not counted as outside."""
-    pad = [(int(sl.start > 0), int(sl.stop < size)) for sl, size in zip(box, shape)]
+    pad = [(int(sl.start > 0), int(sl.stop < size)) for sl, size in zip(box, shape, strict=True)]
     dist = ndi.distance_transform_edt(np.pad(own, pad))
     return dist[pad[0][0]:dist.shape[0] - pad[0][1], pad[1][0]:dist.shape[1] - pad[1][1]]
