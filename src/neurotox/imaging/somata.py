@@ -39,6 +39,12 @@ class NonNeuronal(StrEnum):
     CHANNEL = "channel"
 
 
+#: Two cores are told apart only when the neck lies at least this many pixels (in
+#: radius) below the smaller one, whatever the pixel size: shallower dips of the
+#: distance transform are the pixel steps of the outline.
+MIN_SPLIT_DEPTH_PX = 2.0
+
+
 @dataclass(frozen=True)
 class SomaSplit:
     """How touching somata are cut apart (pixels; see :func:`split_somata`).
@@ -173,7 +179,8 @@ def _split_one(own: np.ndarray, dist: np.ndarray, split: SomaSplit) -> np.ndarra
     deep = dist >= split.min_core / 2
     if np.count_nonzero(deep) < 2:
         return own.astype(np.int32)
-    domes = reconstruction(np.maximum(dist - split.depth, 0), dist)
+    depth = max(split.depth, MIN_SPLIT_DEPTH_PX)
+    domes = reconstruction(np.maximum(dist - depth, 0), dist)
     cores = label(local_maxima(domes, connectivity=2) & deep, connectivity=2)
     if cores.max() < 2:
         return own.astype(np.int32)

@@ -168,8 +168,9 @@ def test_split_keeps_single_and_linked_somata_whole(shape, n):
         mask = ((rows - 50) / 16) ** 2 + ((cols - 80) / 60) ** 2 <= 1
     elif shape == "waist":
         mask = _bodies((50, 70, 20), (50, 86, 20))
-        deeper = split_somata(mask.astype(np.int32), SomaSplit(min_core=30, depth=0.5, min_neck=8))
-        assert deeper.max() == 2            # the depth decides
+        # a 1 px dip is the outline's pixel steps, whatever depth is asked for
+        finer = split_somata(mask.astype(np.int32), SomaSplit(min_core=30, depth=0.5, min_neck=8))
+        assert finer.max() == 1
     elif shape == "small":
         mask = _bodies((50, 60, 20), (50, 88, 10))
     elif shape == "thin link":
@@ -180,4 +181,23 @@ def test_split_keeps_single_and_linked_somata_whole(shape, n):
         mask[40:60, 40:120] = True          # a 20 px contact, well below both peaks
     parts = split_somata(mask.astype(np.int32), SPLIT)
     assert parts.max() == n
+    assert (parts > 0).sum() == mask.sum()
+
+
+@pytest.mark.parametrize(("depth", "n"), [(2, 2), (4, 1)])
+def test_split_depth_decides_at_a_waist(depth, n):
+    # peaks 20 px, waist 17 px between them: cut when asked for a dip of 2 px, not of 4
+    mask = _bodies((50, 70, 20), (50, 94, 20))
+    parts = split_somata(mask.astype(np.int32), SomaSplit(min_core=30, depth=depth, min_neck=8))
+    assert parts.max() == n
+
+
+def test_a_small_part_between_two_somata_joins_one_of_them():
+    # two somata that touch broadly, and a third core over their neck (789 px)
+    mask = _bodies((60, 60, 20), (60, 94, 20), (30, 77, 16))
+    assert split_somata(mask.astype(np.int32), SPLIT).max() == 3
+    parts = split_somata(mask.astype(np.int32),
+                         SomaSplit(min_core=30, depth=2, min_neck=8, min_area=1000))
+    assert parts.max() == 2                 # under min_area: joins one neighbour, not both
+    assert parts[60, 60] != parts[60, 94]
     assert (parts > 0).sum() == mask.sum()
