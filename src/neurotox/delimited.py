@@ -204,9 +204,12 @@ class Table:
     delimiter: str
     decimal_commas: int = 0
     notes: list[str] = field(default_factory=list)
+    sheet: str | None = None
 
     def describe(self) -> str:
         """``encoding utf-8, delimiter ';', decimal commas read as decimal points``."""
+        if self.sheet is not None:
+            return f"sheet {self.sheet!r} of an xlsx workbook"
         text = f"encoding {self.encoding}, delimiter {delimiter_name(self.delimiter)}"
         if self.decimal_commas:
             text += ", decimal commas read as decimal points"
@@ -229,9 +232,11 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
     path = Path(path)
     if text is None:
         raw = read_bytes(path)
-        if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-            raise FormatError("this is a spreadsheet workbook (xlsx/xls), not a text table; "
-                              "save it as CSV", path=path)
+        if raw.startswith(b"\xd0\xcf\x11\xe0"):
+            raise FormatError("this is an old-format Excel workbook (xls); save it as xlsx or "
+                              "CSV", path=path)
+        if raw.startswith(b"PK\x03\x04"):
+            return _workbook_table(path)
         text, encoding = decode(raw, path)
     lines = text.splitlines()[skiprows:]
     first = next((n for n, line in enumerate(lines) if line.strip()), None)
@@ -264,3 +269,48 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
     if sep != ",":
         df, n = decimal_commas(df)
     return Table(df, encoding or "utf-8", sep, n)
+
+
+def _workbook_table(path: Path) -> Table:
+    """The first sheet of an xlsx workbook as a table of strings, read like a CSV of it.
+
+    Numbers are written as Python writes them (whole numbers without ``.0``),
+    dates as ISO dates; true/false cells are refused (no table column here
+    takes them). Only the first sheet is read: a workbook whose other sheets
+    hold values too is an error, since which one is meant cannot be known.
+    """
+    import datetime as dt
+
+    from neurotox.workbook import check_xlsx, sheet_rows
+
+    check_xlsx(path)
+    sheets = sheet_rows(path)
+    filled = [name for name, rows in sheets.items() if rows]
+    if not filled:
+        raise FormatError("the workbook holds no values", path=path)
+    if len(filled) > 1:
+        raise FormatError(f"the workbook has values on sheets {filled!r}; keep the table on "
+                          "one sheet (or save that sheet as CSV)", path=path)
+    sheet = filled[0]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for r, row in enumerate(sheets[sheet], start=1):
+        cells = []
+        for c, value in enumerate(row, start=1):
+            if isinstance(value, bool):
+                raise FormatError(f"sheet {sheet!r}, row {r}, column {c}: a TRUE/FALSE cell; "
+                                  "write the value as text or a number", path=path)
+            if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+                value = int(value)
+            elif isinstance(value, dt.datetime) and value.time() == dt.time():
+                value = value.date()
+            cells.append("" if value is None else
+                         value.isoformat() if isinstance(value, dt.date | dt.time) else
+                         str(value))
+        if any(cells):
+            writer.writerow(cells)
+        else:
+            out.write("\n")      # a blank row is a blank line (not a quoted empty cell)
+    table = read_table(path, text=out.getvalue(), encoding="utf-8", sep=",")
+    table.sheet = sheet
+    return table

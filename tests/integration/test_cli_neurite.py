@@ -64,6 +64,42 @@ def test_endpoint_table_and_truth(result, sim):
     assert sel["call"].iloc[0] == "specific"
 
 
+def test_nuclei_only_fields_give_nuclei_counts_only(sim, result, tmp_path):
+    """--neurite-channel none: nuclei counted as in the two-channel run, no neurite measure."""
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    out = tmp_path / "nuclei"
+    res = CliRunner().invoke(cli, ["neurite", str(sim / "images"), "--layout",
+                                   str(sim / "layout.csv"), "--study", str(sim / "study.yaml"),
+                                   "--neurite-channel", "none", "--workers", "1",
+                                   "--overlays", "none", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "neurites = none (nuclei-only fields" in res.output
+    truth = json.loads((sim / "truth.json").read_text())
+    fields = pd.read_csv(out / "fields.csv").set_index("well")
+    for well, r in fields.iterrows():
+        t = truth["fields"][f"{well}/s1"]
+        assert abs(r["nuclei_count"] - t["nuclei_count"]) <= 0.05 * t["nuclei_count"]
+        assert pd.isna(r["total_neurite_length_um"])
+    table = read_endpoints(out / "endpoints.csv")
+    assert set(table["endpoint"]) == {"nuclei_count"}        # no neurite endpoint, not zeros
+    wells = pd.read_csv(out / "wells.csv")
+    assert wells["neurite_length_per_cell_um"].isna().all()
+    assert wells["nuclei_count_pct"].notna().all()
+    sel = pd.read_csv(out / "selectivity.csv")
+    assert set(sel["call"]) == {"not evaluable"}
+    assert "no neurite channel" in sel["reason"].iloc[0]
+    # the viability fit is the two-channel run's: same counts, same curve
+    fits = pd.read_csv(out / "concentration_response.csv")
+    both = pd.read_csv(result / "concentration_response.csv")
+    assert fits["endpoint"].tolist() == ["nuclei_count"]
+    pd.testing.assert_series_equal(fits.iloc[0], both[both["endpoint"] == "nuclei_count"].iloc[0],
+                                   check_names=False)
+    assert sorted(p.name for p in (out / "heatmaps").iterdir()) == ["SIM01_nuclei_count.png"]
+
+
 def test_verify_passes(result, invoke):
     assert invoke("verify", str(result)).exit_code == 0
 

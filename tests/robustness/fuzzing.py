@@ -655,7 +655,7 @@ def bioplex_bytes(draw: st.DrawFn) -> bytes:
 
 
 def _excel(p: Path) -> object:
-    from neurotox.io.excel import read_excel, sheet_rows
+    from neurotox.workbook import read_excel, sheet_rows
     sheet_rows(p, max_rows=40)
     return read_excel(p, sheet_name=None, dtype=str)
 

@@ -436,7 +436,7 @@ def test_workbook_read_matches_pandas_and_skips_stray_cells_cheaply(tmp_path):
     """The sparse reader gives pandas' table; a far cell costs one cell, not a grid."""
     import pandas as pd
 
-    from neurotox.io.excel import read_cells, read_excel
+    from neurotox.workbook import read_cells, read_excel
 
     p = tmp_path / "a.xlsx"
     p.write_bytes(_xlsx([["a", "b", "c"], [1, 2.5, "x"], [None, 3, None], [4, None, "#N/A"]]))

@@ -87,12 +87,14 @@ def _declared_tiff(width: int, height: int) -> bytes:
     return head + b"\x00" * (1024 - len(head))
 
 
-def _xlsx(csv_text: str) -> bytes:
+def _xlsx(csv_text: str, *, extra_sheet: bool = False) -> bytes:
     import openpyxl
 
     wb = openpyxl.Workbook()
     for line in csv_text.strip().split("\n"):
         wb.active.append(line.split(","))
+    if extra_sheet:
+        wb.create_sheet("notes").append(["plate map drawn by hand"])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -195,11 +197,11 @@ CASES = [
          "well A03, column 'concentration': group 'X' has no concentration while the layout "
          "gives concentrations", "layout.csv"),
     Case("lay-old-excel", plate(**{"layout.csv": b"\xd0\xcf\x11\xe0" + b"\x00" * 600}), nt(),
-         "this is a spreadsheet workbook (xlsx/xls), not a text table; save it as CSV",
-         "layout.csv"),
-    Case("lay-xlsx", plate(**{"layout.csv": None}) | {"layout.xlsx": _xlsx(LAYOUT)},
+         "this is an old-format Excel workbook (xls); save it as xlsx or CSV", "layout.csv"),
+    Case("lay-xlsx-two-sheets", plate(**{"layout.csv": None})
+         | {"layout.xlsx": _xlsx(LAYOUT, extra_sheet=True)},
          nt()[:4] + ("{dir}/layout.xlsx",) + nt()[5:],
-         "this is a spreadsheet workbook (xlsx/xls), not a text table; save it as CSV",
+         "the workbook has values on sheets ['Sheet', 'notes']; keep the table on one sheet",
          "layout.xlsx"),
     Case("opt-tiny-pixel-size", plate(), nt("--pixel-size", "0.0000001"),   # never ended
          "expected a number above 0.02 and at most 50, found '0.0000001'", "pixel"),

@@ -180,7 +180,7 @@ CASES = [
          with_file("subjects.csv", SUBJECTS + "subject,group,sex,litter\nA4,C,M,L4\n"), CHECK,
          "row 5: this row repeats the header line", "subjects.csv"),
     Case("subjects-saved-as-workbook", with_file("subjects.csv", b"PK\x03\x04" + b"\x00" * 40),
-         CHECK, "this is a spreadsheet workbook (xlsx/xls), not a text table", "subjects.csv"),
+         CHECK, "cannot open as an xlsx workbook", "subjects.csv"),
     Case("dose-true", study("dose: 5,", "dose: true,"), CHECK,
          "key 'groups[2].dose': expected a number, not a true/false value", "study.yaml"),
     Case("two-groups-one-label", study("label: Low", "label: high"), CHECK,

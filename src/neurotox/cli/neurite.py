@@ -24,8 +24,9 @@ HEATMAPS = ("neurite_length_per_cell_um", "nuclei_count", "neurite_bearing_cells
 def _overrides(pairs: tuple[str, ...], **options: Any) -> dict[str, Any]:
     out = overrides(pairs)
     out.update({k: v for k, v in options.items() if v is not None})
-    if str(out.get("nuclei_channel", "")).lower() == "none":
-        out["nuclei_channel"] = None
+    for key in ("nuclei_channel", "neurite_channel"):
+        if str(out.get(key, "")).lower() == "none":
+            out[key] = None
     return out
 
 
@@ -43,8 +44,8 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 @click.command()
 @click.argument("plate_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--layout", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Plate layout CSV: well, group and/or concentration (not needed when "
-              "--pattern has {group}).")
+              help="Plate layout (CSV or xlsx): well, group and/or concentration (not needed when "
+              "--pattern has {group}; without either, each image is measured alone).")
 @click.option("--protocol", default="neurite-outgrowth-shsy5y", show_default=True,
               help="Protocol template name or YAML file.")
 @click.option("--study", "study_path", type=click.Path(exists=True, dir_okay=False,
@@ -56,7 +57,8 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
 @click.option("--pixel-size", type=PIXEL_SIZE, help="µm per pixel (default: image metadata).")
 @click.option("--nuclei-channel", help="Nuclear channel number/name, 'none' for single-channel "
               "images (default: protocol).")
-@click.option("--neurite-channel", help="Neurite channel number/name (default: protocol).")
+@click.option("--neurite-channel", help="Neurite channel number/name, 'none' for nuclei-only "
+              "fields (nuclei counts only; default: protocol).")
 @click.option("--control", "control_group", metavar="GROUP",
               help="Vehicle-control group (default: concentration 0, or a group named "
               "DMSO, vehicle, control, ...; with --study: the study's control).")
@@ -134,7 +136,7 @@ def _write(od: Any, run: Any) -> None:
     for (plate, tp), grp in wells.groupby(["plate", "timepoint"]):
         suffix = "" if tp == "NA" else f"_t{tp}"
         for metric in HEATMAPS:
-            if metric in grp.columns:
+            if metric in grp.columns and grp[metric].notna().any():
                 values = dict(zip(grp["well"], grp[metric].astype(float), strict=True))
                 od.write_bytes(f"heatmaps/{plate}{suffix}_{metric}.png",
                                plate_heatmap_png(values))

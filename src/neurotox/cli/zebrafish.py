@@ -41,7 +41,7 @@ def _plate_ids(items: tuple[str, ...], exports: tuple[Path, ...]) -> dict[str, s
 @click.argument("exports", nargs=-1, required=True, callback=distinct_files,
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--layout", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              default=None, help="Plate layout CSV: well, group and/or concentration "
+              default=None, help="Plate layout (CSV or xlsx): well, group and/or concentration "
               "[, plate, mortality/morphology calls]. Optional when the export carries "
               "concentrations.")
 @click.option("--plate-map", type=click.Path(exists=True, dir_okay=False, path_type=Path),

@@ -370,6 +370,82 @@ def _ring_has_background(mask, r, c, k):         # pragma: no cover - compiled
     return False
 
 
+def euclidean_distance(mask: np.ndarray) -> np.ndarray:
+    """``scipy.ndimage.distance_transform_edt(mask)`` of a 2-D mask (unit sampling).
+
+    The exact squared distance to the nearest zero pixel by the lower envelope
+    of parabolas (Felzenszwalb and Huttenlocher, *Theory of Computing* 8, 2012):
+    one pass down the columns, one along the rows. Squared distances are whole
+    numbers, exact in double precision, and their square roots are correctly
+    rounded, as SciPy's are. A mask without zero pixels goes to SciPy.
+    """
+    m = np.asarray(mask)
+    if m.ndim != 2 or m.size == 0 or m.all():
+        return ndi.distance_transform_edt(mask)
+    out = np.empty(m.shape, np.float64)
+    _squared_distance(np.ascontiguousarray(m != 0), out)
+    return np.sqrt(out, out=out)
+
+
+@numba.njit(cache=True, nogil=True)
+def _squared_distance(inside, out):              # pragma: no cover - compiled
+    rows, cols = inside.shape
+    far = float(rows + cols) ** 2                # more than any squared distance
+    _column_distance(inside, out, far)
+    f = np.empty(cols, np.float64)
+    v = np.empty(cols, np.int64)
+    z = np.empty(cols + 1, np.float64)
+    for i in range(rows):
+        f[:] = out[i]
+        _row_envelope(f, v, z, far, out[i])
+
+
+@numba.njit(cache=True, nogil=True)
+def _column_distance(inside, out, far):          # pragma: no cover - compiled
+    """Squared distance to the nearest zero in the same column (walked along rows)."""
+    rows, cols = inside.shape
+    for j in range(cols):
+        out[0, j] = far if inside[0, j] else 0.0
+    for i in range(1, rows):
+        for j in range(cols):
+            out[i, j] = out[i - 1, j] + 1.0 if inside[i, j] else 0.0
+    for i in range(rows - 2, -1, -1):
+        for j in range(cols):
+            out[i, j] = min(out[i, j], out[i + 1, j] + 1.0)
+    for i in range(rows):
+        for j in range(cols):
+            d = out[i, j]
+            out[i, j] = d * d if d < far else far
+
+
+@numba.njit(cache=True, nogil=True)
+def _row_envelope(f, v, z, far, out):            # pragma: no cover - compiled
+    """The lower envelope of the parabolas (x - q)^2 + f[q]: its value at every x."""
+    k = -1
+    for q in range(f.size):
+        if f[q] >= far:
+            continue                             # no zero in this column
+        s = -np.inf
+        while k >= 0:
+            s = ((f[q] + q * q) - (f[v[k]] + v[k] * v[k])) / (2.0 * (q - v[k]))
+            if s > z[k]:
+                break
+            k -= 1
+            s = -np.inf
+        k += 1
+        v[k] = q
+        z[k] = s
+        z[k + 1] = np.inf
+    if k < 0:
+        return                                   # no zero in the image (handled by SciPy)
+    k = 0
+    for x in range(f.size):
+        while z[k + 1] < x:
+            k += 1
+        d = x - v[k]
+        out[x] = d * d + f[v[k]]
+
+
 def watershed(image: np.ndarray | None, markers: np.ndarray, *,
               mask: np.ndarray | None = None, connectivity: int = 1) -> np.ndarray:
     """``skimage.segmentation.watershed(image, markers, mask=mask, connectivity=connectivity)``.

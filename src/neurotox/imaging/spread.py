@@ -22,8 +22,8 @@ neurite: they are returned as a mask for the caller to exclude.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage as ndi
 
+from neurotox.imaging.compiled import euclidean_distance, gaussian
 from neurotox.imaging.preprocess import fill_holes
 
 #: The neurite channel is marker-positive where its lightly smoothed value exceeds
@@ -73,18 +73,18 @@ def spread_areas(image: np.ndarray, *, noise: float, min_width: float, sigma: fl
     centre.
 
     """
-    smoothed = ndi.gaussian_filter(np.asarray(image, np.float32), sigma)
+    smoothed = gaussian(np.asarray(image, np.float32), sigma)
     positive = smoothed > contrast * noise
     if nuclei is not None and nuclei.any():
-        positive |= ndi.distance_transform_edt(nuclei == 0) <= margin
+        positive |= euclidean_distance(nuclei == 0) <= margin
     radius = min_width / 2
     if not positive.any():
         return positive
     # a disc may touch the image border: the field continues beyond it
-    centres = ndi.distance_transform_edt(np.pad(positive, 1, mode="edge"))[1:-1, 1:-1] >= radius
+    centres = euclidean_distance(np.pad(positive, 1, mode="edge"))[1:-1, 1:-1] >= radius
     if not centres.any():
         return centres
-    return fill_holes(ndi.distance_transform_edt(~centres) <= radius + margin)
+    return fill_holes(euclidean_distance(~centres) <= radius + margin)
 
 
 def join_spread(bodies: np.ndarray, spread: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

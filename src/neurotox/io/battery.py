@@ -96,7 +96,7 @@ def _first_sheet_with_data(book: dict[str, pd.DataFrame], path: Path) -> str:
 
 @register_reader("xlsx")
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
-    from neurotox.io.excel import read_excel
+    from neurotox.workbook import read_excel
 
     return _pick_sheet(read_excel(path, sheet_name=None, dtype=str), sheet, path)
 

@@ -134,6 +134,7 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}]*\})", pattern)
     regex = ""
     names = set()
+    anything = 0
     for part in parts:
         if part.startswith("{") and part.endswith("}"):
             key = part[1:-1]
@@ -145,6 +146,10 @@ def _pattern_regex(pattern: str) -> re.Pattern[str]:
             if key in names and key != "*":
                 raise InputError(f"placeholder {part!r} appears twice in --pattern")
             names.add(key)
+            if key == "*":      # named, so that the text can name a field (see _record)
+                anything += 1
+                regex += f"(?P<any{anything}>.*?)"
+                continue
             regex += _PLACEHOLDERS[key]
         elif "{" in part or "}" in part:
             raise InputError(f"unmatched brace in --pattern {pattern!r}: placeholders are "
@@ -186,8 +191,12 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, obj
     if field_no > MAX_FIELD_NUMBER:
         raise FormatError(f"field number {field_no} in the file name is above "
                           f"{MAX_FIELD_NUMBER} (not a field?); give --pattern", path=path)
+    located = any(g.get(k) for k in ("well", "row", "field", "group"))
+    free = None if located else "\0".join(v for k, v in sorted(g.items())
+                                             if k.startswith("any") and v is not None)
     return {"path": path, "plate": plate, "well": well, "field": field_no,
-            "channel": channel.lower(), "timepoint": timepoint or "NA", "group": group}
+            "channel": channel.lower(), "timepoint": timepoint or "NA", "group": group,
+            "free": free}
 
 
 def _match_all(files: list[Path], scheme: NamingScheme) -> list[dict[str, object]]:
@@ -299,15 +308,31 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
                           f"{'' if pattern else 'known naming schemes (' + quoted(SCHEMES)}"
                           f"{'' if pattern else '); give --pattern'}; first files: {names}",
                           path=folder)
-    df = pd.DataFrame(records)
+    df = _number_free_names(pd.DataFrame(records))
     if df["timepoint"].nunique() == 1:
         df["timepoint"] = "NA"          # a single time point is not a time series
     df = df.sort_values(["plate", "well", "field", "timepoint", "channel"])
-    _check_unique_planes(df, folder)
+    _check_unique_planes(df, folder, pattern=bool(pattern))
     matched = set(df["path"])
     unmatched = [p for p in images if p not in matched]
     return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched, hidden,
                       folders)
+
+
+def _number_free_names(df: pd.DataFrame) -> pd.DataFrame:
+    """Fields numbered by the text ``{*}`` matched, where the pattern locates nothing else.
+
+    A pattern without ``{well}``, ``{row}``, ``{field}`` or ``{group}``
+    (``"{*}.tif"``, ``"{*}_{channel}.tif"``) names each field by the text its
+    ``{*}`` placeholders match: files that differ only in the channel are one
+    field; distinct texts are fields 1, 2, ... in name order (per plate).
+    """
+    free = df["free"].notna()
+    if free.any():
+        sub = df[free]
+        number = sub.groupby("plate")["free"].rank(method="dense").astype(int)
+        df.loc[free, "field"] = number
+    return df.drop(columns="free")
 
 
 def _hidden(relative: Path) -> bool:
@@ -320,7 +345,7 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") or part == "__MACOSX" for part in relative.parts)
 
 
-def _check_unique_planes(df: pd.DataFrame, folder: Path) -> None:
+def _check_unique_planes(df: pd.DataFrame, folder: Path, *, pattern: bool = False) -> None:
     """FormatError when two files claim the same plate, well, field, time point and channel."""
     key = ["plate", "well", "field", "timepoint", "channel"]
     dup = df.duplicated(key, keep=False)
@@ -329,7 +354,10 @@ def _check_unique_planes(df: pd.DataFrame, folder: Path) -> None:
         same = df[dup & (df[key] == first[key]).all(axis=1)]["path"]
         raise FormatError(f"files {quoted(p.name for p in same)} are the same field "
                           f"(well {first['well']}, field {first['field']}, channel "
-                          f"{first['channel']}); keep one", path=folder)
+                          f"{first['channel']}); keep one"
+                          + (", or tell them apart in --pattern ({well}, {field}, {group}; "
+                             "or {*} alone, e.g. '{*}.tif': each file one field)"
+                             if pattern else ""), path=folder)
 
 
 @dataclass(frozen=True)
@@ -353,15 +381,27 @@ class PlaneSource:
 
 @dataclass(frozen=True)
 class FieldSource:
-    """The channel planes of one field (nuclei may be absent)."""
+    """The channel planes of one field (nuclei or, for nuclei-only fields, neurites absent)."""
 
     plate: str
     well: str
     field: int
     timepoint: str
-    neurite: PlaneSource
+    neurite: PlaneSource | None
     nuclei: PlaneSource | None
     group: str | None = None
+
+    @property
+    def first(self) -> PlaneSource:
+        """The neurite plane, or the nuclear one of a nuclei-only field (names, messages)."""
+        plane = self.neurite or self.nuclei
+        assert plane is not None, "a field has at least one plane"
+        return plane
+
+    @property
+    def planes(self) -> list[PlaneSource]:
+        """The field's planes (neurite first)."""
+        return [p for p in (self.neurite, self.nuclei) if p is not None]
 
     @property
     def key(self) -> str:
@@ -375,12 +415,13 @@ def _channel_key(channel: str | int) -> str:
     return str(int(text)) if text.isdigit() else text
 
 
-def field_sources(index: PlateIndex, *, neurite_channel: str | int,
+def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
                   nuclei_channel: str | int | None) -> list[FieldSource]:
     """Group an index into fields with their neurite and nuclear planes.
 
     When a field has a single file, it is read as a multi-channel stack and
-    the channel numbers (1-based) select planes inside it.
+    the channel numbers (1-based) select planes inside it. One of the two
+    channels may be None (single-channel neurite images, nuclei-only fields).
 
     Raises
     ------
@@ -388,8 +429,10 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
         A requested channel exists in no file of the plate.
 
     """
-    neu, nuc = _channel_key(neurite_channel), \
-        None if nuclei_channel is None else _channel_key(nuclei_channel)
+    neu, nuc = (None if c is None else _channel_key(c) for c in (neurite_channel, nuclei_channel))
+    if neu is None and nuc is None:
+        raise InputError("neither a neurite nor a nuclear channel: name at least one",
+                         where="--neurite-channel / --nuclei-channel")
     found = set(index.files["channel"])
     out = []
     for (plate, well, fld, tp), grp in index.files.groupby(
@@ -399,6 +442,7 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
         if len(by_channel) == 1 and not {neu, nuc} - {None} <= found:   # one multi-plane file
             path = next(iter(by_channel.values()))
             out.append(FieldSource(plate, well, int(fld), tp,
+                                   None if neu is None else
                                    PlaneSource(path, _plane(neu, "--neurite-channel"), neu),
                                    None if nuc is None else
                                    PlaneSource(path, _plane(nuc, "--nuclei-channel"), nuc),
@@ -408,13 +452,14 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int,
         if missing:
             raise InputError(f"channel {missing[0]!r} not found; channels in the plate: "
                              f"{quoted(found)}", path=index.folder)
-        if neu not in by_channel:
-            raise FormatError(f"field {well} s{fld} has no neurite channel {neu!r} file "
+        if neu is not None and neu not in by_channel or neu is None and nuc not in by_channel:
+            role = "neurite" if neu is not None else "nuclear"
+            raise FormatError(f"field {well} s{fld} has no {role} channel {neu or nuc!r} file "
                               f"(found: {quoted(p.name for p in by_channel.values())})",
                               path=index.folder)
         nuc_src = PlaneSource(by_channel[nuc]) if nuc in by_channel else None
-        out.append(FieldSource(plate, well, int(fld), tp, PlaneSource(by_channel[neu]),
-                               nuc_src, group))
+        neu_src = None if neu is None else PlaneSource(by_channel[neu])
+        out.append(FieldSource(plate, well, int(fld), tp, neu_src, nuc_src, group))
     return out
 
 

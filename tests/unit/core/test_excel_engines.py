@@ -19,9 +19,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from neurotox import workbook as excel
 from neurotox.errors import InputError
-from neurotox.io import excel
-from neurotox.io.excel_calamine import _beyond, _greater, _letters, safe_sheet
+from neurotox.workbook_calamine import _beyond, _greater, _letters, safe_sheet
 
 ROWS = [
     ["name", "count", "dose", "when", "time", "flag", "note"],
@@ -109,7 +109,7 @@ def test_whole_sheets_take_the_calamine_path(tmp_path, no_streaming):
 def test_first_rows_stream(tmp_path, monkeypatch):
     """Sniffing a few rows streams (openpyxl stops early; calamine reads the whole sheet)."""
     p = _xlsx(tmp_path / "a.xlsx", ROWS)
-    monkeypatch.setattr("neurotox.io.excel_calamine.read_sheets",
+    monkeypatch.setattr("neurotox.workbook_calamine.read_sheets",
                         lambda *a, **k: pytest.fail("calamine used for 2 rows"))
     assert excel.sheet_rows(p, max_rows=2)["Sheet"][0][0] == "name"
 

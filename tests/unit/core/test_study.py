@@ -139,3 +139,62 @@ def test_384_layout_inferred(study_dir):
     (study_dir / "plate01.csv").write_text("well,group\nA1,G1\nP24,G2\n")
     s = load_study(study_dir / "study.yaml")
     assert s.layouts["PL01"].attrs["n_wells"] == 384
+
+
+def _workbook(path, rows, **sheets):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for row in rows:
+        wb.active.append(row)
+    for name, extra in sheets.items():
+        for row in extra:
+            wb.create_sheet(name).append(row)
+    wb.save(path)
+    return path
+
+
+def test_layout_and_subjects_as_xlsx_read_like_their_csv(study_dir):
+    """Typed cells (numbers, whole numbers stored as floats) read as the CSV's text does."""
+    import datetime as dt
+
+    from neurotox.study import read_layout
+
+    _workbook(study_dir / "plate01.xlsx", [[None], ["Well", "Group", "Concentration"],
+                                            ["A1", "G1", 0],
+                                            ["a02", "G2", 1.0], ["A03", None, None],
+                                            ["B01", "blank", None], ["H12", "G3", 10.5]])
+    from_csv = read_layout(study_dir / "plate01.csv")
+    from_xlsx = read_layout(study_dir / "plate01.xlsx")
+    assert from_xlsx.attrs["dialect"] == "sheet 'Sheet' of an xlsx workbook"
+    assert from_xlsx["well"].tolist() == ["A01", "A02", "A03", "B01", "H12"]
+    assert from_xlsx["group"].tolist() == from_csv["group"].tolist()
+    assert from_xlsx["concentration"].tolist()[:2] == [0.0, 1.0]
+    assert from_xlsx["concentration"].iloc[4] == 10.5
+    assert from_xlsx["blank"].tolist() == from_csv["blank"].tolist()
+    _workbook(study_dir / "subjects.xlsx", [["subject", "group", "sex", "batch"],
+                                             [1001, "G1", "M", dt.datetime(2026, 3, 2)],
+                                             [1002, "G2", "F", dt.datetime(2026, 3, 2)]])
+    text = (study_dir / "study.yaml").read_text()
+    (study_dir / "study.yaml").write_text(text.replace("subjects.csv", "subjects.xlsx")
+                                          .replace("plate01.csv", "plate01.xlsx"))
+    s = load_study(study_dir / "study.yaml")
+    assert s.subjects["subject"].tolist() == ["1001", "1002"]    # not 1001.0
+    assert s.subjects["batch"].tolist() == ["2026-03-02"] * 2    # a date cell, as a date
+    assert s.layouts["PL01"]["concentration"].iloc[4] == 10.5
+
+
+def test_xlsx_table_refusals_name_the_sheet(tmp_path):
+    from neurotox.errors import FormatError
+    from neurotox.study import read_layout
+
+    two = _workbook(tmp_path / "two.xlsx", [["well", "group"], ["A1", "C"]],
+                    notes=[["drawn by hand"]])
+    with pytest.raises(FormatError, match=r"values on sheets \['Sheet', 'notes'\]"):
+        read_layout(two)
+    flag = _workbook(tmp_path / "flag.xlsx", [["well", "group"], ["A1", True]])
+    with pytest.raises(FormatError, match=r"sheet 'Sheet', row 2, column 2: a TRUE/FALSE cell"):
+        read_layout(flag)
+    (tmp_path / "old.csv").write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 600)
+    with pytest.raises(FormatError, match=r"old-format Excel workbook \(xls\); save it as xlsx"):
+        read_layout(tmp_path / "old.csv")

@@ -17,6 +17,7 @@ from skimage.segmentation import watershed as skimage_watershed
 from neurotox.imaging.compiled import (
     block_mean,
     chessboard_distance_at,
+    euclidean_distance,
     gaussian,
     grow_labels,
     ridge_response,
@@ -106,6 +107,21 @@ def test_chessboard_distance_equals_scipy(shape, fill):
     rows, cols = np.nonzero(np.ones(shape, bool))
     want = ndi.distance_transform_cdt(mask, metric="chessboard")[rows, cols]
     np.testing.assert_array_equal(chessboard_distance_at(mask, rows, cols), want)
+
+
+@pytest.mark.parametrize("shape", [(40, 60), (7, 3), (1, 9), (9, 1), (120, 97)])
+@pytest.mark.parametrize("fill", [0.3, 0.9, 0.99, 0.999, 1.0])
+def test_euclidean_distance_equals_scipy(shape, fill):
+    mask = RNG.random(shape) < fill
+    mask = ndi.binary_closing(mask, iterations=2) if min(shape) > 4 else mask
+    np.testing.assert_array_equal(euclidean_distance(mask),
+                                  ndi.distance_transform_edt(mask))
+
+
+def test_euclidean_distance_equals_scipy_on_a_field(field):
+    for mask in (field.neurites > np.percentile(field.neurites, 60), field.nuclei == 0):
+        np.testing.assert_array_equal(euclidean_distance(mask),
+                                      ndi.distance_transform_edt(mask))
 
 
 @pytest.mark.parametrize("factor", [2, 3, 4, 7])

@@ -40,6 +40,12 @@ def _params(**kw):
     return NeuriteParameters(pattern="SH_{group}_{field}{*}", **kw)
 
 
+def _neurite(folder, out, pattern, *options):
+    """``neurotox neurite FOLDER --pattern PATTERN OPTIONS -o OUT`` (one worker, no overlays)."""
+    return CliRunner().invoke(cli, ["neurite", str(folder), "--pattern", pattern, "--workers",
+                                    "1", "--overlays", "none", *options, "-o", str(out)])
+
+
 def test_each_image_is_a_replicate_of_the_group_in_its_name(named_folder):
     folder, truth = named_folder
     run = analyse_plate(folder, None, _params(), study_id="S1", workers=1, overlays="none")
@@ -75,20 +81,48 @@ def test_groups_from_names_must_be_study_groups(named_folder):
                       overlays="none")
 
 
-def test_no_layout_and_no_group_placeholder_is_a_usage_error(named_folder, tmp_path):
+def test_without_layout_or_group_each_image_is_measured(named_folder, tmp_path):
+    """Measure only: every image one replicate of group 'all', its own numbers, no call."""
+    folder, truth = named_folder
+    out = tmp_path / "out"
+    res = _neurite(folder, out, "{*}.tif")
+    assert res.exit_code == 0, res.output
+    assert "WARNING: no --layout, no {group} in --pattern and no --study" in res.output
+    fields = pd.read_csv(out / "fields.csv")
+    assert len(fields) == len(truth) and fields["field"].nunique() == len(truth)
+    named = pd.read_csv(out / "wells.csv").merge(fields[["well", "neurite_file"]], on="well")
+    assert set(named["group"]) == {"all"} and not named["control"].any()
+    for r in named.itertuples():        # each image keeps its own values
+        group, number = r.neurite_file[3:].rsplit(" _hflu", 1)[0].rsplit("_", 1)
+        length, nuclei = truth[f"{group}-{number}"]
+        assert r.neurite_length_per_cell_um * r.nuclei_count == pytest.approx(length, rel=0.15)
+        assert r.nuclei_count == pytest.approx(nuclei, abs=1)
+    assert named["neurite_length_per_cell_pct"].isna().all()     # no control to divide by
+    call = pd.read_csv(out / "selectivity.csv").iloc[0]
+    assert call["call"] == "not evaluable" and "no groups" in call["reason"]
+
+
+def test_control_without_groups_is_refused(named_folder, tmp_path):
     folder, _ = named_folder
-    res = CliRunner().invoke(cli, ["neurite", str(folder), "--pattern", "SH_{plate}_{field}{*}",
-                                   "-o", str(tmp_path / "out")])
+    res = _neurite(folder, tmp_path / "out", "{*}.tif", "--control", "DMSO")
     assert res.exit_code == 2
-    assert "give --layout" in res.output and "{group} in --pattern" in res.output
+    assert "control group 'DMSO' given, but the run has no groups" in res.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_images_the_pattern_cannot_tell_apart(named_folder, tmp_path):
+    folder, _ = named_folder
+    res = _neurite(folder, tmp_path / "out", "SH_{*}_{field}{*}")
+    assert res.exit_code == 2
+    assert "are the same field (well A01, field 1" in res.output
+    assert "tell them apart in --pattern" in res.output
     assert not (tmp_path / "out").exists()
 
 
 def test_cli_without_layout(named_folder, tmp_path):
     folder, truth = named_folder
     out = tmp_path / "out"
-    res = CliRunner().invoke(cli, ["neurite", str(folder), "--pattern", "SH_{group}_{field}{*}",
-                                   "--workers", "1", "--overlays", "none", "-o", str(out)])
+    res = _neurite(folder, out, "SH_{group}_{field}{*}")
     assert res.exit_code == 0, res.output
     assert f"{len(truth)} fields, {len(truth)} wells" in res.output
     assert not (out / "heatmaps").exists()          # images are not plate positions

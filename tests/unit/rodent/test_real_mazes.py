@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from neurotox.cli.main import cli
-from neurotox.io.excel import read_excel
+from neurotox.workbook import read_excel
 
 SHEET = "RICAP Y Maze Scoring Sheet copy.xlsx"
 RICAP_IDS = [f"10.{k:02d}" for k in range(1, 15)]

@@ -46,14 +46,16 @@ class FieldOutput:
 def process_field(task: FieldTask) -> FieldOutput:
     """Read the planes of one field, analyse it, and drop the images (worker function)."""
     src = task.source
-    neurite, masked = read_plane_masked(src.neurite)
-    nuclei = None
+    neurite = nuclei = None
+    masked = 0
+    if src.neurite is not None:
+        neurite, masked = read_plane_masked(src.neurite)
     if src.nuclei is not None:
         nuclei, masked_nuclei = read_plane_masked(src.nuclei)
         masked += masked_nuclei
-    if nuclei is not None and nuclei.shape != neurite.shape:
+    if nuclei is not None and neurite is not None and nuclei.shape != neurite.shape:
         raise InputError(f"image size {neurite.shape} differs from {nuclei.shape} of "
-                         f"{src.nuclei.path.name} in the same field", path=src.neurite.path)
+                         f"{src.nuclei.path.name} in the same field", path=src.first.path)
     keep = task.overlays != "none"
     res = analyse_field(neurite, nuclei, pixel_size=task.pixel_size, settings=task.settings,
                         keep_labels=keep)
@@ -61,13 +63,13 @@ def process_field(task: FieldTask) -> FieldOutput:
     overlay = None
     if res.labels is not None and (task.overlays == "all" or _flagged(res, task.params)
                                    or masked):
-        overlay = overlay_png(neurite, res.labels)
+        overlay = overlay_png(neurite if neurite is not None else nuclei, res.labels)
     return FieldOutput(src, res.cells, {**res.metrics, "masked_pixels": masked}, flags, overlay)
 
 
 def _flagged(res: Any, params: NeuriteParameters | None) -> bool:
     """Field-local QC problems (plate-relative focus: see :func:`.plate.late_overlay_tasks`)."""
-    if set(res.flags) - {"no_nuclear_channel"}:
+    if set(res.flags) - {"no_nuclear_channel", "no_neurite_channel"}:
         return True
     if params is None:
         return False

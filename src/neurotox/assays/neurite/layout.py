@@ -28,6 +28,8 @@ class GroupInfo:
 VEHICLE_NAMES = ("vehicle", "control", "ctrl", "dmso", "vc", "controle")
 #: Dose unit of wells whose layout gives a group but no concentration.
 NO_DOSE = "none"
+#: Group of every image of a measure-only run (no layout, no ``{group}``, no study).
+MEASURE_GROUP = "all"
 
 
 def _group_of(row: pd.Series, groups: dict[str, GroupInfo] | None,
@@ -146,6 +148,9 @@ def normalise_to_control(wells: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     notes = []
     for src, dst in (("neurite_length_per_cell_um", "neurite_length_per_cell_pct"),
                      ("nuclei_count", "nuclei_count_pct")):
+        if wells[src].isna().all():       # not measured (nuclei-only fields): nothing to say
+            wells[dst] = np.nan
+            continue
         ref = wells[wells["control"]].groupby(["plate", "timepoint"])[src].mean()
         keys = list(zip(wells["plate"], wells["timepoint"], strict=True))
         denom = np.array([ref.get(k, math.nan) for k in keys], dtype=float)
@@ -179,10 +184,10 @@ def layout_from_names(sources: list[FieldSource],
     for s in sources:
         if groups is not None and s.group not in groups:
             raise InputError(f"group {s.group!r} (from the file name) is not defined in the "
-                             f"study (defined: {quoted(groups)})", path=s.neurite.path)
+                             f"study (defined: {quoted(groups)})", path=s.first.path)
         if by_well.setdefault(s.well, s.group) != s.group:
             raise InputError(f"well {s.well} has images of groups {by_well[s.well]!r} and "
-                             f"{s.group!r}; a well holds one group", path=s.neurite.path)
+                             f"{s.group!r}; a well holds one group", path=s.first.path)
     return pd.DataFrame({"well": list(by_well), "group": list(by_well.values()),
                          "blank": False})
 

@@ -44,7 +44,7 @@ class NeuriteParameters(BaseModel):
 
     category: Literal["neurodevelopmental", "structural"] = "neurodevelopmental"
     nuclei_channel: str | None = "1"
-    neurite_channel: str = "2"
+    neurite_channel: str | None = "2"
     pattern: tuple[str, ...] | None = None
     pixel_size_um: float | None = Field(default=None, ge=PIXEL_SIZE_RANGE[0],
                                         le=PIXEL_SIZE_RANGE[1])

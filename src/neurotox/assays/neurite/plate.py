@@ -13,6 +13,7 @@ import pandas as pd
 
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
+    MEASURE_GROUP,
     GroupInfo,
     join_layout,
     layout_from_names,
@@ -78,20 +79,20 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
         return [params.pixel_size_um] * len(sources)
     own: list[float | None] = []
     for s in sources:
-        values = {p.path: pixel_size_um(p.path) for p in (s.neurite, s.nuclei) if p is not None}
+        values = {p.path: pixel_size_um(p.path) for p in s.planes}
         found = [v for v in values.values() if v is not None]
         if found and not np.allclose(found, found[0], rtol=1e-3):
             raise InputError(f"pixel sizes {' and '.join(f'{v:.4g}' for v in found)} µm "
                              f"differ between the channels of field {s.key}; give "
-                             "--pixel-size", path=s.neurite.path)
+                             "--pixel-size", path=s.first.path)
         own.append(found[0] if found else None)
     known = [(s, v) for s, v in zip(sources, own, strict=True) if v is not None]
     if not known:
         low, high = PIXEL_SIZE_RANGE
         raise InputError("pixel size not found in the image metadata; give --pixel-size "
                          f"(µm per pixel; metadata values outside {low:g}-{high:g} µm are "
-                         "ignored)", path=sources[0].neurite.path)
-    ref, px = known[0][0].neurite.path, known[0][1]
+                         "ignored)", path=sources[0].first.path)
+    ref, px = known[0][0].first.path, known[0][1]
     sizes = sorted({round(v, 4) for _, v in known})
     if len(sizes) == 1:
         notes.append(f"pixel size {px:.4g} µm taken from the metadata of {ref.name}")
@@ -99,7 +100,7 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
         count = {v: sum(1 for _, w in known if round(w, 4) == v) for v in sizes}
         notes.append("fields calibrated at different pixel sizes, each measured at its own: "
                      + ", ".join(f"{v:g} µm ({n} field(s))" for v, n in count.items()))
-    missing = [s.neurite.path.name for s, v in zip(sources, own, strict=True) if v is None]
+    missing = [s.first.path.name for s, v in zip(sources, own, strict=True) if v is None]
     if missing:
         notes.append(f"warning: {len(missing)} field(s) without a usable pixel-size "
                      f"calibration ({quoted(missing, limit=5)}) taken as {px:.4g} µm like "
@@ -142,13 +143,13 @@ def check_first_field(source: FieldSource) -> str | None:
             raise InputError(f"{role} {plane.describe()} is blank: {reason}; choose another "
                              f"channel{hint}, or --nuclei-channel none for single-channel "
                              "images", path=plane.path)
-    if source.nuclei is not None and planes["nuclear"].shape == planes["neurite"].shape and \
+    if len(planes) == 2 and planes["nuclear"].shape == planes["neurite"].shape and \
             np.array_equal(planes["nuclear"], planes["neurite"]):
         raise InputError(f"the nuclear channel ({source.nuclei.describe()}) and the neurite "
                          f"channel ({source.neurite.describe()}) hold the same image; choose "
                          "two different channels, or --nuclei-channel none for single-channel "
                          "images", path=source.neurite.path)
-    if source.nuclei is not None and swapped_channels(planes["nuclear"], planes["neurite"]):
+    if len(planes) == 2 and swapped_channels(planes["nuclear"], planes["neurite"]):
         return (f"the nuclear channel ({source.nuclei.describe()}) shows thinner structures "
                 f"than the neurite channel ({source.neurite.describe()}): are "
                 "--nuclei-channel and --neurite-channel swapped?")
@@ -187,10 +188,12 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
     if not sources:
         raise InputError(f"no field has the neurite channel {params.neurite_channel!r}",
                          path=plate_dir)
-    stack = sources[0].neurite.plane is not None
-    notes.append(f"channel roles: neurites = {'plane' if stack else 'channel'} "
-                 f"{params.neurite_channel!r}, nuclei = "
-                 + (f"{'plane' if stack else 'channel'} {params.nuclei_channel!r}"
+    kind = "plane" if sources[0].first.plane is not None else "channel"
+    notes.append("channel roles: neurites = "
+                 + (f"{kind} {params.neurite_channel!r}" if params.neurite_channel is not None
+                    else "none (nuclei-only fields: nuclei counts, no neurite measures)")
+                 + ", nuclei = "
+                 + (f"{kind} {params.nuclei_channel!r}"
                     if params.nuclei_channel is not None else "none (neurite channel only)"))
     if any(s.nuclei is None for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
@@ -255,12 +258,20 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
         raise InputError("the groups would come both from the file names ({group} in the "
                          "pattern) and from the plate layout; give one of them",
                          path=layout.attrs.get("path"))
+    measure_only = layout is None and groups is None and not params.names_give("group")
+    if measure_only:
+        tasks = _measure_only(tasks, params)
+        notes.append(f"warning: no --layout, no {{group}} in --pattern and no --study: each "
+                     f"image is measured as one replicate of group {MEASURE_GROUP!r}; no group "
+                     "comparison or concentration-response (give --layout, or {group} in "
+                     "--pattern, for those)")
     if layout is None:
         layout = layout_from_names([t.source for t in tasks], groups)
         per_image = not (params.names_give("well") or params.names_give("row"))
-        notes.append(f"groups from the file names: {quoted(sorted(set(layout['group'])))}"
-                     + ("; no well in the names: each image is one replicate" if per_image
-                        else ""))
+        if not measure_only:
+            notes.append(f"groups from the file names: {quoted(sorted(set(layout['group'])))}"
+                         + ("; no well in the names: each image is one replicate" if per_image
+                            else ""))
     # layout errors (wells, groups, control group) before any field is analysed
     info, layout_notes = well_groups({t.source.well for t in tasks}, layout, groups, params)
     workers = workers or params.workers
@@ -285,7 +296,12 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
                                overlay_sink=sink if overlay_writer is not None else None)
             outputs = _with_overlays(outputs, extra)
     cells = cell_table(outputs)
-    wells, norm_notes = normalise_to_control(join_layout(well_table(cells, fields), info))
+    wells = well_table(cells, fields)
+    if params.neurite_channel is None:
+        cells, wells = _nuclei_only(cells), _nuclei_only(wells)
+    wells, norm_notes = normalise_to_control(join_layout(wells, info))
+    if measure_only:
+        norm_notes = []         # no control to normalise to, as the warning above says
     fits, sel = concentration_response(wells, params)
     plate_dirs = {t.source.plate: str(plate_dir) for t in tasks}
     table = endpoint_rows(wells, study_id=study_id, params=params, plate_dirs=plate_dirs)
@@ -299,6 +315,40 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
                               "concentration_response": fits, "selectivity": sel},
                       notes + layout_notes + norm_notes, exclusions, overlay_files, inputs,
                       unmatched)
+
+
+def _measure_only(tasks: list[FieldTask], params: NeuriteParameters) -> list[FieldTask]:
+    """The tasks of a run without groups: every image is one replicate of group ``all``.
+
+    Wells named in the file names are kept (their fields are averaged as
+    usual); otherwise each image is its own replicate (well ``all-<field>``).
+    """
+    if params.control_group:
+        raise InputError(f"control group {params.control_group!r} given, but the run has no "
+                         "groups: give --layout, or {group} in --pattern",
+                         where="--control (parameter 'control_group')")
+    per_image = not (params.names_give("well") or params.names_give("row"))
+    return [replace(t, source=replace(
+        t.source, group=MEASURE_GROUP,
+        well=f"{MEASURE_GROUP}-{t.source.field}" if per_image else t.source.well))
+        for t in tasks]
+
+
+#: Cell and well columns that hold neurite measures (not measured without a neurite channel).
+_NEURITE_COLUMNS = ("neurite_length_um", "n_neurites", "n_branch_points", "n_end_points",
+                    "longest_neurite_um", "neurite_bearing", "unattached_neurite_length_um",
+                    "total_neurite_length_um", "fragments_per_field", "mean_fragment_length_um",
+                    "neurite_length_per_cell_um", "mean_neurite_length_per_cell_um",
+                    "neurite_bearing_cells_pct", "branch_points_per_cell", "neurites_per_cell")
+
+
+def _nuclei_only(table: pd.DataFrame) -> pd.DataFrame:
+    """Neurite columns emptied: nuclei-only fields measure no neurite (not zero neurite)."""
+    table = table.copy()
+    for col in _NEURITE_COLUMNS:
+        if col in table.columns:
+            table[col] = pd.Series(np.nan, index=table.index, dtype=float)
+    return table
 
 
 def late_overlay_tasks(tasks: list[FieldTask], fields: pd.DataFrame,
@@ -332,4 +382,4 @@ def overlay_name(src: FieldSource) -> str:
 
 
 def _paths(src: FieldSource) -> list[Path]:
-    return [src.neurite.path] + ([src.nuclei.path] if src.nuclei is not None else [])
+    return [p.path for p in src.planes]

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neurotox.assays.neurite.layout import MEASURE_GROUP
 from neurotox.assays.neurite.params import CR_ENDPOINTS, NeuriteParameters
 from neurotox.stats.hill import HillFit, fit_hill
 
@@ -43,18 +44,24 @@ def concentration_response(wells: pd.DataFrame, params: NeuriteParameters
     levels = tuple(dict.fromkeys((*params.ec_levels, params.selectivity_level)))
     fit_rows, sel_rows = [], []
     for tp, grp in wells.groupby("timepoint", sort=True):
-        reason = not_evaluable(grp)
-        if reason:
+        counts_only = nuclei_only(grp)
+        reason = not_evaluable(grp, "nuclei_count" if counts_only else
+                               "neurite_length_per_cell_um")
+        if reason or counts_only:
             sel_rows.append({"timepoint": tp, "level": params.selectivity_level,
-                             "call": NOT_EVALUABLE, "reason": reason})
+                             "call": NOT_EVALUABLE, "reason": reason or NUCLEI_ONLY})
+        if reason:
             continue
         fits = {}
         for name, col in CR_ENDPOINTS.items():
+            if counts_only and name != "nuclei_count":
+                continue
             ok = grp[np.isfinite(grp[col].to_numpy(dtype=float))]
             fits[name] = fit_hill(ok["dose"], ok[col], levels=levels, reference=100.0)
             fit_rows.append({"timepoint": tp, **_fit_row(name, fits[name], levels)})
-        sel_rows.append({"timepoint": tp, **selectivity(fits["neurite_length_per_cell"],
-                                                        fits["nuclei_count"], params)})
+        if not counts_only:
+            sel_rows.append({"timepoint": tp, **selectivity(fits["neurite_length_per_cell"],
+                                                            fits["nuclei_count"], params)})
     # with nothing fitted the table still has its header (an empty csv says what is missing)
     fit_table = pd.DataFrame(fit_rows) if fit_rows else \
         pd.DataFrame(columns=_fit_columns(levels))
@@ -72,13 +79,25 @@ def _fit_columns(levels: Iterable[float]) -> list[str]:
 NOT_EVALUABLE = "not evaluable"
 
 
-def not_evaluable(wells: pd.DataFrame) -> str:
-    """Why a concentration-response of these wells cannot be evaluated ('' when it can)."""
+#: Selectivity reason of nuclei-only fields (nuclei counts are fitted, no call is made).
+NUCLEI_ONLY = "no neurite channel (nuclei-only fields): nuclei counts only"
+
+
+def nuclei_only(wells: pd.DataFrame) -> bool:
+    """Wells of nuclei-only fields: nuclei counted, no neurite measured."""
+    return bool(wells["neurite_length_per_cell_um"].isna().all()
+                and wells["nuclei_count"].notna().any())
+
+
+def not_evaluable(wells: pd.DataFrame, column: str = "neurite_length_per_cell_um") -> str:
+    """Why a concentration-response of ``column`` cannot be evaluated ('' when it can)."""
     doses = wells["dose"].to_numpy(dtype=float)
+    if set(wells["group"]) == {MEASURE_GROUP}:
+        return "measured only: the run has no groups (no layout, no {group} in the pattern)"
     if not np.isfinite(doses).any():
         return "the layout gives groups but no concentrations"
     control = wells["control"].to_numpy(dtype=bool)
-    usable = np.isfinite(wells.loc[control, "neurite_length_per_cell_um"].to_numpy(dtype=float))
+    usable = np.isfinite(wells.loc[control, column].to_numpy(dtype=float))
     if not usable.any():
         return "no usable vehicle-control wells (none in the layout, or all excluded)"
     if len(set(doses[np.isfinite(doses) & ~control])) < 2:

@@ -17,7 +17,7 @@ def field_table(outputs: list[FieldOutput]) -> pd.DataFrame:
     for o in outputs:
         s = o.source
         rows.append({"plate": s.plate, "well": s.well, "field": s.field,
-                     "timepoint": s.timepoint, "neurite_file": s.neurite.path.name,
+                     "timepoint": s.timepoint, "neurite_file": s.first.path.name,
                      **o.metrics, "flags": ";".join(o.flags)})
     return pd.DataFrame(rows)
 
@@ -166,6 +166,8 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
                           f"{w.get('image') or w['well']} "
                           f"({w['fields_analysed']}/{w['fields_total']} fields)"}
         for name, col in WELL_ENDPOINTS.items():
+            if params.neurite_channel is None and name != "nuclei_count":
+                continue            # nuclei-only fields: nothing else was measured
             value = float(w[col]) if col in w and pd.notna(w[col]) else math.nan
             rec = {**base, "endpoint": name, "value": value}
             if not math.isfinite(value):

@@ -177,11 +177,11 @@ class Source(ZebrafishSource):
 def read_workbook(path: Path, container: str) -> dict[str, pd.DataFrame]:
     """Every sheet of an xls/xlsx workbook as a frame of raw cells (no header).
 
-    xlsx goes through :func:`neurotox.io.excel.read_excel` (bounded unpacking,
+    xlsx goes through :func:`neurotox.workbook.read_excel` (bounded unpacking,
     stray far cells and formula cells without a value named).
     """
     if container != "xls":
-        from neurotox.io.excel import read_excel
+        from neurotox.workbook import read_excel
 
         return read_excel(path, sheet_name=None, header=None, dtype=object)
     try:

@@ -185,7 +185,7 @@ def detect(path: str | Path) -> Reader:
         raise FormatError("an old-format Excel workbook (.xls, BIFF); save it as .xlsx or "
                           "CSV", path=path)
     if is_excel(path):
-        from neurotox.io.excel import check_xlsx
+        from neurotox.workbook import check_xlsx
 
         check_xlsx(path)
     for reader in _READERS.values():
@@ -311,7 +311,7 @@ def read_sheet(path: Path) -> pd.DataFrame:
     """
     try:
         if is_excel(path):
-            from neurotox.io.excel import read_excel
+            from neurotox.workbook import read_excel
 
             df = read_excel(path, dtype=str, keep_default_na=False)
         else:
@@ -397,7 +397,7 @@ def raw_rows(path: Path, max_rows: int | None = None) -> list[list[Any]]:
     64 kB, cut at a NUL character; a full read refuses NUL characters.
     """
     if is_excel(path):
-        from neurotox.io.excel import sheet_rows
+        from neurotox.workbook import sheet_rows
 
         sheets = list(sheet_rows(path, max_rows=max_rows).values())
         return [list(r) for r in sheets[0]] if sheets else []

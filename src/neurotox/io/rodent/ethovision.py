@@ -33,7 +33,7 @@ _SUBJECT_KEYS = ("mouse id", "animal id", "rat id", "subject id", "animal", "sub
 
 
 def _first_rows_xlsx(path: Path, n: int) -> list[tuple]:
-    from neurotox.io.excel import sheet_rows
+    from neurotox.workbook import sheet_rows
 
     sheets = list(sheet_rows(path, max_rows=n).values())
     return sheets[0] if sheets else []

@@ -250,7 +250,7 @@ def _sheet_columns(path: Path) -> list[str]:
     """Header cells of a CSV or of the first sheet of a workbook (first row only)."""
     if not is_excel(path):
         return header_cells(path)
-    from neurotox.io.excel import sheet_rows
+    from neurotox.workbook import sheet_rows
 
     sheets = list(sheet_rows(path, max_rows=1).values())
     first = sheets[0][0] if sheets and sheets[0] else ()

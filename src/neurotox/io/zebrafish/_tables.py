@@ -42,7 +42,7 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
     and are recorded in ``src.notes``; ``-`` and empty cells are missing.
     """
     if src.container == "xlsx":
-        from neurotox.io.excel import read_excel
+        from neurotox.workbook import read_excel
 
         return _not_empty(read_excel(src.path, sheet_name=sheet, skiprows=skiprows,
                                      header=header, dtype=dtype, na_values=NA_VALUES), src)

@@ -161,7 +161,7 @@ class Source:
     def sheets(self) -> dict[str, list[tuple]]:
         """First rows of every sheet of a workbook (empty for text files)."""
         if self.container == "xlsx":
-            from neurotox.io.excel import sheet_rows
+            from neurotox.workbook import sheet_rows
 
             return sheet_rows(self.path, max_rows=40)
         if self.container == "xls":

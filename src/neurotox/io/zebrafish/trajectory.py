@@ -146,7 +146,7 @@ def _read_ethovision(src: Source) -> Export:
     frames = []
     if src.sheets:
         if src.container == "xlsx":
-            from neurotox.io.excel import read_excel
+            from neurotox.workbook import read_excel
 
             all_sheets = read_excel(src.path, sheet_name=None, header=None, dtype=str)
         else:

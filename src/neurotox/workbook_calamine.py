@@ -10,13 +10,13 @@ scanned first (plain byte searches, no parsing), and calamine is used only when
 * the sheet XML holds no formula and no error value;
 * every cell has a reference, no cell lies beyond the first and last cells'
   rows or the columns seen, and the grid from A1 to the last cell is no larger
-  than :data:`neurotox.io.excel.MAX_GRID_CELLS` or
-  :data:`neurotox.io.excel.FILL_FACTOR` times the number of cells;
+  than :data:`neurotox.workbook.MAX_GRID_CELLS` or
+  :data:`neurotox.workbook.FILL_FACTOR` times the number of cells;
 * the sheet XML unpacks to at most :data:`MAX_SHEET_XML` bytes (it is held in
   memory while scanned).
 
 Otherwise :func:`read_sheets` returns None and the caller streams the sheet
-through openpyxl (:func:`neurotox.io.excel.read_cells`), which reads anything
+through openpyxl (:func:`neurotox.workbook.read_cells`), which reads anything
 within the size limits and names a stray cell, a formula without a value or a
 bad number exactly.
 

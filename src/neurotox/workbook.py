@@ -21,7 +21,7 @@ reads them.
 
 Whole sheets (:func:`read_excel`, :func:`sheet_rows` without a small
 ``max_rows``) are read with python-calamine where it gives the same values and
-is safe (see :mod:`neurotox.io.excel_calamine`: about ten times faster); the
+is safe (see :mod:`neurotox.workbook_calamine`: about ten times faster); the
 first rows of a sheet (format sniffing) and every other sheet stream through
 openpyxl. ``engine="openpyxl"`` or the environment variable
 ``NEUROTOX_EXCEL_ENGINE=openpyxl`` always streams.
@@ -72,7 +72,7 @@ def _fast_grids(path: Path, sheets: list[str] | None, max_rows: int | None,
     """Dense sheets read by calamine ("" for empty cells), or None to stream with openpyxl."""
     if _engine(engine) == "openpyxl" or (max_rows is not None and max_rows <= STREAM_MAX_ROWS):
         return None
-    from neurotox.io.excel_calamine import read_sheets
+    from neurotox.workbook_calamine import read_sheets
 
     check_xlsx(path)
     grids = read_sheets(path, sheets, max_grid=MAX_GRID_CELLS, fill_factor=FILL_FACTOR)
