@@ -10,6 +10,7 @@ border count when more than half is inside.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -19,6 +20,7 @@ from scipy import ndimage as ndi
 from neurotox.assays.base import resolve_parameters
 from neurotox.imaging import analyse_field
 from neurotox.imaging.somata import SomaSplit, find_somata, split_somata
+from neurotox.imaging.synthetic import synthetic_field
 from neurotox.io.plates import read_plane
 
 PX = 0.279     # µm per pixel (ImageJ calibration of the C3-GRAY files; same optics for all)
@@ -201,3 +203,18 @@ def test_a_small_part_between_two_somata_joins_one_of_them():
     assert parts.max() == 2                 # under min_area: joins one neighbour, not both
     assert parts[60, 60] != parts[60, 94]
     assert (parts > 0).sum() == mask.sum()
+
+
+def test_single_channel_field_counts_touching_somata_apart():
+    # a simulated field read as MAP2-like (neurite channel only, somata bright in it):
+    # 10 cells, three pairs touching; the protocol's split against none
+    # (seeds 0-5: 10, 10, 9, 10, 10, 10 cells with the split, 7 or 6 without)
+    f = synthetic_field(0, pixel_size=0.3, n_cells=10, touching_pairs=3, n_debris=0)
+    _, params = resolve_parameters("neurite-outgrowth-primary-neurons")
+    settings = params.settings()
+    split = analyse_field(f.neurites, None, pixel_size=0.3, settings=settings).metrics
+    joined = analyse_field(f.neurites, None, pixel_size=0.3,
+                           settings=dataclasses.replace(settings, soma_split_depth_um=None)).metrics
+    assert f.truth["nuclei_count"] == 10
+    assert split["cells_analysed"] == 10
+    assert joined["cells_analysed"] == 7                 # each touching pair one cell
