@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from neurotox.cli.options import (
+    PARAM_OPTION,
     PIXEL_SIZE,
     check_scheduler,
     open_output,
@@ -93,7 +94,8 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
     over = _overrides(sets, pattern=pattern or None, pixel_size_um=pixel_size,
                       nuclei_channel=nuclei_channel, neurite_channel=neurite_channel,
                       control_group=control_group)
-    proto, params = resolve_parameters(protocol, over, source="command line")
+    proto, params = resolve_parameters(protocol, command_line=over,
+                                       command_line_source=PARAM_OPTION)
     groups, sid = _groups_and_id(study_path, study_id, plate_dir)
     lay = None if layout is None else read_layout(layout, group_ids=set(groups) if groups
                                                    else None)

@@ -79,6 +79,11 @@ def test_groups_from_names_must_be_study_groups(named_folder):
                                          r"defined in the study \(defined: 'DMSO'\)"):
         analyse_plate(folder, None, _params(), study_id="S1", groups=groups, workers=1,
                       overlays="none")
+    groups["drug 10,0 um"] = GroupInfo("drug 10,0 um", 10.0, "uM", False)   # case differs
+    with pytest.raises(InputError, match=r"group 'drug 10,0 uM' \(did you mean 'drug 10,0 "
+                                         r"um'\?\) \(from the file name\)"):
+        analyse_plate(folder, None, _params(), study_id="S1", groups=groups, workers=1,
+                      overlays="none")
 
 
 def test_without_layout_or_group_each_image_is_measured(named_folder, tmp_path):

@@ -183,8 +183,9 @@ def layout_from_names(sources: list[FieldSource],
     by_well: dict[str, str] = {}
     for s in sources:
         if groups is not None and s.group not in groups:
-            raise InputError(f"group {s.group!r} (from the file name) is not defined in the "
-                             f"study (defined: {quoted(groups)})", path=s.first.path)
+            raise InputError(f"group {s.group!r}{did_you_mean(s.group, sorted(groups))} (from "
+                             f"the file name) is not defined in the study (defined: "
+                             f"{quoted(groups)})", path=s.first.path)
         if by_well.setdefault(s.well, s.group) != s.group:
             raise InputError(f"well {s.well} has images of groups {by_well[s.well]!r} and "
                              f"{s.group!r}; a well holds one group", path=s.first.path)
