@@ -34,7 +34,7 @@ from neurotox.imaging.skeleton import (
     limit_reach,
     pruned_skeleton,
 )
-from neurotox.imaging.somata import find_somata, marker_mask, non_neuronal_somata
+from neurotox.imaging.somata import SomaSplit, find_somata, marker_mask, non_neuronal_somata
 
 #: Field-level flags that need no threshold.
 FLAG_NO_CELLS = "no_cells"
@@ -170,6 +170,16 @@ def _non_neuronal(somata: np.ndarray, s: FieldSettings, px: float,
     return non_neuronal_somata(somata, s.non_neuronal, max_neuron_area=limit, marker=marker)
 
 
+def _soma_split(s: FieldSettings, px: float) -> SomaSplit | None:
+    """Pixel sizes of the touching-somata split, None when the protocol has none."""
+    if s.soma_split_depth_um is None:
+        return None
+    neck = s.neurite_width_um if s.neurite_max_width_um is None else s.neurite_max_width_um
+    return SomaSplit(min_core=_pixels(s.soma_min_width_um, px),
+                     depth=_pixels(s.soma_split_depth_um, px), min_neck=_pixels(neck, px),
+                     min_area=s.soma_min_area_um2 / px ** 2)
+
+
 def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None = None, *,
                   pixel_size: float, settings: FieldSettings | None = None,
                   keep_labels: bool = False,
@@ -216,7 +226,7 @@ def analyse_field(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | N
     # with a nuclear channel and every soma a neuron, the somata are only counted
     somata = find_somata(det.wide, min_area=s.soma_min_area_um2 / px ** 2,
                          min_core=None if s.soma_min_core_um is None else
-                         _pixels(s.soma_min_core_um, px),
+                         _pixels(s.soma_min_core_um, px), split=_soma_split(s, px),
                          fill=nuclei_image is None or s.non_neuronal != "none")
     marker = None
     if non_neuronal_image is not None:

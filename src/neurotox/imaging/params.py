@@ -47,6 +47,13 @@ class FieldSettings:
         inscribed diameter), e.g. 5 µm where dendrites reach 3 µm: the wide halo that
         runs along a bright thick dendrite is a strip, not a soma, however long.
         None: area alone decides.
+    soma_split_depth_um
+        Split touching somata (:func:`neurotox.imaging.somata.split_somata`):
+        a body is cut between two cores, peaks of its distance to the outside
+        that stand this far (µm, in radius) above the neck between them, each
+        at least ``soma_min_width_um`` across and meeting along a contact at
+        least ``neurite_max_width_um`` (else ``neurite_width_um``) wide.
+        None: no split.
     spread_min_width_um
         Two-channel fields: marker-positive regions of the neurite channel at
         least this wide (a disc this wide fits inside) are spread cell area,
@@ -112,6 +119,7 @@ class FieldSettings:
     soma_min_width_um: float = 8.0
     soma_min_area_um2: float = 80.0
     soma_min_core_um: float | None = None
+    soma_split_depth_um: float | None = None
     spread_min_width_um: float | None = None
     non_neuronal: str = "none"
     non_neuronal_min_area_um2: float | None = None

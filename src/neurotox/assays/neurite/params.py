@@ -58,6 +58,7 @@ class NeuriteParameters(BaseModel):
     soma_min_width_um: float = Field(default=8.0, gt=0.5, le=200)
     soma_min_area_um2: float = Field(default=80.0, gt=0, le=1e5)
     soma_min_core_um: float | None = Field(default=None, gt=0, le=200)
+    soma_split_depth_um: float | None = Field(default=None, gt=0, le=50)
     spread_min_width_um: float | None = Field(default=None, gt=0, le=1e5)
     non_neuronal: Literal["none", "all", "larger", "channel"] = "none"
     non_neuronal_channel: str | None = None
