@@ -102,7 +102,8 @@ def effective_parameters(protocol: Protocol, model: type[BaseModel],
                          overrides: dict[str, Any] | None = None, *,
                          source: str | Path | None = None,
                          command_line: dict[str, Any] | None = None,
-                         command_line_source: str = "--param") -> BaseModel:
+                         command_line_source: str = "--param",
+                         overrides_key: str = "parameters.") -> BaseModel:
     """Validate protocol parameters plus study and command-line overrides with the model.
 
     Parameters
@@ -120,6 +121,9 @@ def effective_parameters(protocol: Protocol, model: type[BaseModel],
         Parameters given on the command line; they win over both.
     command_line_source
         The option named when a bad key came from ``command_line``.
+    overrides_key
+        Where ``overrides`` sit in ``source``, named before a bad key
+        (``assays.nor.parameters.`` in a study file).
 
     """
     try:   # the template alone first, so that its mistakes name the protocol file
@@ -131,10 +135,10 @@ def effective_parameters(protocol: Protocol, model: type[BaseModel],
     for key, value in merged.items():   # pydantic reads true as 1 for a number
         if isinstance(value, bool) and _numeric_field(model, key):
             cli = bool(command_line) and key in command_line
+            place = "" if cli else overrides_key if key in (overrides or {}) else "parameters."
             raise InputError("expected a number, not a true/false value",
                              path=command_line_source if cli else source or
-                             f"protocol {protocol.name}",
-                             where=f"key '{'' if cli else 'parameters.'}{key}'")
+                             f"protocol {protocol.name}", where=f"key '{place}{key}'")
     try:
         return model.model_validate(merged)
     except PydanticError as exc:
@@ -145,4 +149,5 @@ def effective_parameters(protocol: Protocol, model: type[BaseModel],
         if command_line and key in command_line:
             raise pydantic_message(exc, command_line_source, model=model) from None
         raise pydantic_message(exc, source or f"protocol {protocol.name}",
-                               prefix="parameters.", model=model) from None
+                               prefix=overrides_key if key in (overrides or {}) else
+                               "parameters.", model=model) from None

@@ -37,3 +37,19 @@ def test_protocol_file_beside_the_study_is_used_from_any_directory(invoke, tmp_p
     assert params["protocol"] == "lab-tmaze" and params["min_entries"] == 12
     hashed = {e["path"] for e in manifest["inputs"]}
     assert "../study/protocols/lab-tmaze.yaml" in hashed   # relative to the output folder
+
+
+def test_misspelt_assay_parameter_names_its_place_in_the_study(invoke, tmp_path):
+    # a stranger's `patern:` under a neurite assay entry was reported as
+    # "key 'parameters.patern'", as if the study file had a top-level 'parameters'
+    folder = tmp_path / "study"
+    assert invoke("simulate", "tmaze", "-o", folder).exit_code == 0
+    study = folder / "study.yaml"
+    text = study.read_text(encoding="utf-8")
+    assert "  input: tmaze_entries.csv\n" in text
+    study.write_text(text.replace("  input: tmaze_entries.csv\n",
+                                  "  input: tmaze_entries.csv\n  parameters: {min_entriez: 3}\n"),
+                     encoding="utf-8")
+    r = invoke("check", "--no-assays", study)
+    assert r.exit_code == 2
+    assert "study.yaml, key 'assays.tmaze.parameters.min_entriez': unknown key" in r.output

@@ -126,17 +126,20 @@ def list_assays() -> list[str]:
 def resolve_parameters(protocol_name: str | Path, overrides: dict[str, Any] | None = None, *,
                        source: str | Path | None = None,
                        command_line: dict[str, Any] | None = None,
-                       command_line_source: str = "--param") -> tuple[Protocol, BaseModel]:
+                       command_line_source: str = "--param",
+                       overrides_key: str = "parameters.") -> tuple[Protocol, BaseModel]:
     """Load a protocol and validate its parameters (plus overrides) for its assay.
 
-    ``overrides`` come from ``source`` (the study file), ``command_line`` from
-    ``command_line_source``; an error names the one that gave the bad key.
+    ``overrides`` come from ``source`` (the study file, at ``overrides_key``),
+    ``command_line`` from ``command_line_source``; an error names the one that
+    gave the bad key.
     """
     proto = load_protocol(protocol_name)
     plugin = get_assay(proto.assay)
     return proto, effective_parameters(proto, plugin.parameters, overrides, source=source,
                                        command_line=command_line,
-                                       command_line_source=command_line_source)
+                                       command_line_source=command_line_source,
+                                       overrides_key=overrides_key)
 
 
 def study_protocol(study: Study, spec: AssaySpec) -> str | Path:
@@ -164,7 +167,8 @@ def study_assay_parameters(study: Study, spec: AssaySpec) -> tuple[Protocol, Bas
     """Protocol and effective parameters of an assay entry, checked against its assay."""
     get_assay(spec.assay)
     proto, params = resolve_parameters(study_protocol(study, spec), spec.parameters,
-                                       source=study.path)
+                                       source=study.path,
+                                       overrides_key=f"assays.{spec.key}.parameters.")
     if proto.assay != spec.assay:
         raise InputError(f"protocol {proto.name!r} is for assay {proto.assay!r}, not "
                          f"{spec.assay!r}", path=study.path, where=f"key 'assays.{spec.key}'")
