@@ -76,7 +76,7 @@ def _present_groups(results: pd.DataFrame, spec: StudySpec) -> list[tuple[int, A
 
 
 def _group_tick(g: Any) -> str:
-    return f"{g.id}\n{dose_label(g.dose, g.dose_unit)}"
+    return f"{g.id}\n{dose_label(g.dose, g.dose_unit)}".strip()
 
 
 def _jitter(n: int, width: float = 0.16) -> np.ndarray:
@@ -210,7 +210,7 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
             errs = np.nan_to_num(np.array([rows[t][spread] for t in here], float))
             ax.errorbar([pos[t] + off for t in here], means, yerr=errs, marker="o", ms=3,
                         capsize=2, lw=1, color=colour(i), ls="-" if len(here) > 1 else "none",
-                        label=f"{g.id} {dose_label(g.dose, g.dose_unit)}" if s_idx == 0
+                        label=f"{g.id} {dose_label(g.dose, g.dose_unit)}".strip() if s_idx == 0
                         else None)
             tops += list(means + errs)
             bottoms += list(means - errs)

@@ -71,7 +71,13 @@ def with_unit(label: str, unit: object) -> str:
 
 
 def dose_label(dose: float, unit: str) -> str:
-    """A dose with its unit symbol, e.g. ``10 mg/kg/day``, ``0.3 µM``."""
+    """A dose with its unit symbol, e.g. ``10 mg/kg/day``, ``0.3 µM``; ``""`` for no dose.
+
+    Groups without a dose (image groups, a layout without concentrations) carry
+    dose 0 with unit ``none`` in the EndpointTable: that is no dose of 0.
+    """
+    if str(unit) == "none":
+        return ""
     return f"{dose:g} {unit_symbol(unit)}"
 
 
@@ -108,7 +114,9 @@ def session_label(code: str) -> str:
     if ">" in code:  # zebrafish transitions: light1>dark1
         a, b = code.split(">", 1)
         return f"{session_label(a)} → {session_label(b).lower()}"
-    return code.replace("_", " ").capitalize()
+    text = code.replace("_", " ")
+    # a word is capitalised ("baseline"); a code ("a", "t01", "3b") keeps its case
+    return text.capitalize() if re.fullmatch(r"[a-z]{2,}( \w+)*", text) else text
 
 
 @dataclass(frozen=True)

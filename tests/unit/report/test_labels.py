@@ -1,6 +1,13 @@
 import pytest
 
-from neurotox.report.labels import TimepointLabels, p_text, session_label, unit_symbol, with_unit
+from neurotox.report.labels import (
+    TimepointLabels,
+    dose_label,
+    p_text,
+    session_label,
+    unit_symbol,
+    with_unit,
+)
 
 
 @pytest.mark.parametrize(("code", "symbol"), [
@@ -26,9 +33,16 @@ def test_p_values_as_written_in_reports(p, text):
 @pytest.mark.parametrize(("code", "label"), [
     ("pretest", "Pre-test"), ("week4", "Week 4"), ("PND21", "PND 21"), ("GD07", "GD 7"),
     ("dark1", "Dark 1"), ("light1>dark1", "Light 1 → dark 1"), ("NA", ""),
-    ("acclimation_dark", "Acclimation dark")])
+    ("acclimation_dark", "Acclimation dark"), ("baseline", "Baseline"),
+    # codes keep their case: DRG scenes 'a'..'g' are not 'A'..'G'
+    ("a", "a"), ("g", "g"), ("t01", "t01"), ("3b", "3b"), ("serum_24h", "Serum 24h")])
 def test_session_labels(code, label):
     assert session_label(code) == label
+
+
+def test_groups_without_a_dose_show_no_dose():
+    assert dose_label(0.3, "uM") == "0.3 µM"
+    assert dose_label(0.0, "none") == ""         # not "0 none"
 
 
 def test_bins_become_minutes_from_the_protocol():
