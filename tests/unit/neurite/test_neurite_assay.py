@@ -163,24 +163,30 @@ def test_coculture_endpoints_that_no_neuron_can_give_are_excluded_with_the_reaso
     assert not plain.loc[("3-1", "unattached_neurite_length"), "excluded"]
 
 
-def test_coculture_dose_plate_makes_no_call_from_endpoints_it_cannot_measure():
-    # a dosed co-culture plate: every well has nuclei_count 0 (never measured) and no
-    # per-cell length; the call said "no neurite channel (nuclei-only fields)" and fitted
-    # the constant nuclei count
+def test_coculture_dose_plate_fits_total_length_and_makes_no_call():
+    # a dosed co-culture plate: the nuclei count (0) and per-cell length are never
+    # measured; total length per field is, and it follows a planted Hill curve
+    # (EC50 2, slope 1.5, control 3000 µm): the fit recovers it, and no selectivity
+    # call is made from endpoints the protocol cannot measure
+    from neurotox.assays.neurite.layout import normalise_to_control
     from neurotox.assays.neurite.response import concentration_response
 
-    conc = [0.0, 0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0]
+    conc = np.array([0.0, 0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0])
+    total = 3000.0 / (1.0 + (conc / 2.0) ** 1.5)
     wells = pd.DataFrame({"plate": "P", "well": [f"B{k + 2:02d}" for k in range(8)],
                           "timepoint": "NA", "group": ["DMSO", "DMSO"] + [f"X_{c:g}"
                                                                           for c in conc[2:]],
                           "dose": conc, "control": [True, True] + [False] * 6,
-                          "nuclei_count": 0.0, "neurite_length_per_cell_um": math.nan,
-                          "nuclei_count_pct": math.nan, "neurite_length_per_cell_pct": math.nan,
-                          "total_neurite_length_um": [3000, 2800, 2900, 2500, 1800, 900,
-                                                      300, 100]})
+                          "nuclei_count": math.nan, "neurite_length_per_cell_um": math.nan,
+                          "total_neurite_length_um": total})
+    wells, notes = normalise_to_control(wells)
+    assert notes == []                    # nothing said about what was not measured
+    assert wells["total_neurite_length_pct"].iloc[:2].tolist() == [100.0, 100.0]
     _, params = resolve_parameters("neurite-outgrowth-coculture", {"nuclei_channel": None})
     fits, sel = concentration_response(wells, params)
-    assert fits.empty
+    assert fits["endpoint"].tolist() == ["total_neurite_length"]
+    assert fits["ec50"].iloc[0] == pytest.approx(2.0, rel=1e-3)
+    assert fits["slope"].iloc[0] == pytest.approx(1.5, rel=1e-2)
     assert sel["call"].tolist() == ["not evaluable"]
     assert sel["reason"].iloc[0].startswith("no neuron in view (non_neuronal: all, no "
                                             "nuclear channel)")

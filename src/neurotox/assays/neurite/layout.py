@@ -142,13 +142,21 @@ def _one_dose_per_group(info: dict[str, GroupInfo | None], notes: list[str], *,
         f"{quoted(f'{k}_{v:g}' for v in vals)}" for k, vals in sorted(several.items())))
 
 
+#: Well metrics given as percent of the vehicle control (``<metric>_pct``).
+PERCENT_OF_CONTROL = ("neurite_length_per_cell_um", "nuclei_count", "total_neurite_length_um")
+
+
 def normalise_to_control(wells: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """Percent of the mean of the vehicle-control wells of the same plate and timepoint."""
+    """Percent of the mean of the vehicle-control wells of the same plate and timepoint.
+
+    Metrics that were not measured (all empty: nuclei-only fields, protocols
+    without neurons in view) get an empty percent column and no note.
+    """
     wells = wells.copy()
-    notes = []
-    for src, dst in (("neurite_length_per_cell_um", "neurite_length_per_cell_pct"),
-                     ("nuclei_count", "nuclei_count_pct")):
-        if wells[src].isna().all():       # not measured (nuclei-only fields): nothing to say
+    lacking: dict[str, list[str]] = {}
+    for src in PERCENT_OF_CONTROL:
+        dst = src.removesuffix("_um") + "_pct"
+        if wells[src].isna().all():
             wells[dst] = np.nan
             continue
         ref = wells[wells["control"]].groupby(["plate", "timepoint"])[src].mean()
@@ -156,11 +164,11 @@ def normalise_to_control(wells: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         denom = np.array([ref.get(k, math.nan) for k in keys], dtype=float)
         with np.errstate(invalid="ignore", divide="ignore"):
             wells[dst] = 100.0 * wells[src].to_numpy(dtype=float) / denom
-        lacking = sorted({f"{k[0]}" for k, d in zip(keys, denom, strict=True)
-                          if not np.isfinite(d) or d == 0})
-        if lacking:
-            notes.append(f"no usable vehicle-control wells for {src} on plate(s) "
-                         f"{quoted(lacking)}; percent of control not computed")
+        for plate in sorted({f"{k[0]}" for k, d in zip(keys, denom, strict=True)
+                             if not np.isfinite(d) or d == 0}):
+            lacking.setdefault(plate, []).append(src)
+    notes = [f"no usable vehicle-control wells for {', '.join(metrics)} on plate {plate!r}; "
+             "percent of control not computed" for plate, metrics in lacking.items()]
     return wells, notes
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +20,7 @@ from neurotox.assays.neurite.layout import (
     normalise_to_control,
     well_groups,
 )
-from neurotox.assays.neurite.params import NeuriteParameters
+from neurotox.assays.neurite.params import WELL_ENDPOINTS, NeuriteParameters
 from neurotox.assays.neurite.response import concentration_response
 from neurotox.assays.neurite.tables import (
     apply_qc,
@@ -28,6 +28,7 @@ from neurotox.assays.neurite.tables import (
     endpoint_rows,
     field_table,
     masked_note,
+    unmeasured_endpoints,
     well_table,
 )
 from neurotox.cachedirs import numba_cache_empty
@@ -297,8 +298,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
             outputs = _with_overlays(outputs, extra)
     cells = cell_table(outputs)
     wells = well_table(cells, fields)
-    if params.neurite_channel is None:
-        cells, wells = _nuclei_only(cells), _nuclei_only(wells)
+    cells, wells = _unmeasured_emptied(cells, wells, params)
     wells, norm_notes = normalise_to_control(join_layout(wells, info))
     if measure_only:
         norm_notes = []         # no control to normalise to, as the warning above says
@@ -342,13 +342,26 @@ _NEURITE_COLUMNS = ("neurite_length_um", "n_neurites", "n_branch_points", "n_end
                     "neurite_bearing_cells_pct", "branch_points_per_cell", "neurites_per_cell")
 
 
-def _nuclei_only(table: pd.DataFrame) -> pd.DataFrame:
-    """Neurite columns emptied: nuclei-only fields measure no neurite (not zero neurite)."""
-    table = table.copy()
-    for col in _NEURITE_COLUMNS:
-        if col in table.columns:
-            table[col] = pd.Series(np.nan, index=table.index, dtype=float)
-    return table
+def _unmeasured_emptied(cells: pd.DataFrame, wells: pd.DataFrame, params: NeuriteParameters
+                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Cell and well tables with what the protocol cannot measure emptied (not zero).
+
+    Nuclei-only fields measure no neurite; where no neuron can be in view
+    (:func:`.tables.unmeasured_endpoints`) a nuclei count of 0 and the per-cell
+    values are not measurements either.
+    """
+    if params.neurite_channel is None:
+        cells, wells = _emptied(cells, _NEURITE_COLUMNS), _emptied(wells, _NEURITE_COLUMNS)
+    unmeasured = [WELL_ENDPOINTS[name] for name, why in unmeasured_endpoints(params).items()
+                  if why.startswith("not measured")]
+    return cells, _emptied(wells, unmeasured)
+
+
+def _emptied(table: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    """``table`` with the named columns (those present) set to NaN."""
+    present = [c for c in columns if c in table.columns]
+    return table.assign(**{c: pd.Series(np.nan, index=table.index, dtype=float)
+                           for c in present}) if present else table
 
 
 def late_overlay_tasks(tasks: list[FieldTask], fields: pd.DataFrame,

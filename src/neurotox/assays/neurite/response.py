@@ -31,6 +31,11 @@ def concentration_response(wells: pd.DataFrame, params: NeuriteParameters
                            ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Hill fits of neurite length per cell and nuclei count (percent of control).
 
+    Nuclei-only fields (no neurite channel) fit the nuclei count alone; where no
+    neuron can be in view (no nuclear channel, ``non_neuronal: all``: co-culture
+    and axon fields) total neurite length per field is fitted instead. Neither
+    makes a selectivity call (``not evaluable``, with the reason).
+
     Returns
     -------
     fits : pandas.DataFrame
@@ -45,27 +50,27 @@ def concentration_response(wells: pd.DataFrame, params: NeuriteParameters
     levels = tuple(dict.fromkeys((*params.ec_levels, params.selectivity_level)))
     fit_rows, sel_rows = [], []
     no_neuron = bool(unmeasured_endpoints(params))
+    counts_only = params.neurite_channel is None
+    # what is fitted: per-cell length and nuclei count; the nuclei count alone for
+    # nuclei-only fields; total length per field where no neuron can be in view
+    endpoints = ({"total_neurite_length": "total_neurite_length_pct"} if no_neuron else
+                 {"nuclei_count": "nuclei_count_pct"} if counts_only else CR_ENDPOINTS)
+    no_call = NO_NEURON if no_neuron else NUCLEI_ONLY if counts_only else ""
+    basis = ("total_neurite_length_um" if no_neuron else "nuclei_count" if counts_only
+             else "neurite_length_per_cell_um")        # the controls must have this
     for tp, grp in wells.groupby("timepoint", sort=True):
-        if no_neuron:       # co-culture, axon fields: neither fitted endpoint is measured
+        reason = not_evaluable(grp, basis)
+        if reason or no_call:
             sel_rows.append({"timepoint": tp, "level": params.selectivity_level,
-                             "call": NOT_EVALUABLE, "reason": NO_NEURON})
-            continue
-        counts_only = nuclei_only(grp)
-        reason = not_evaluable(grp, "nuclei_count" if counts_only else
-                               "neurite_length_per_cell_um")
-        if reason or counts_only:
-            sel_rows.append({"timepoint": tp, "level": params.selectivity_level,
-                             "call": NOT_EVALUABLE, "reason": reason or NUCLEI_ONLY})
+                             "call": NOT_EVALUABLE, "reason": reason or no_call})
         if reason:
             continue
         fits = {}
-        for name, col in CR_ENDPOINTS.items():
-            if counts_only and name != "nuclei_count":
-                continue
+        for name, col in endpoints.items():
             ok = grp[np.isfinite(grp[col].to_numpy(dtype=float))]
             fits[name] = fit_hill(ok["dose"], ok[col], levels=levels, reference=100.0)
             fit_rows.append({"timepoint": tp, **_fit_row(name, fits[name], levels)})
-        if not counts_only:
+        if not no_call:
             sel_rows.append({"timepoint": tp, **selectivity(fits["neurite_length_per_cell"],
                                                             fits["nuclei_count"], params)})
     # with nothing fitted the table still has its header (an empty csv says what is missing)
@@ -87,17 +92,11 @@ NOT_EVALUABLE = "not evaluable"
 
 #: Selectivity reason when no neuron can be in view (no nuclear channel, non_neuronal: all).
 NO_NEURON = ("no neuron in view (non_neuronal: all, no nuclear channel): neurite length per "
-             "cell and nuclei count are not measured; compare total_neurite_length between "
-             "groups (neurotox stats)")
+             "cell and nuclei count are not measured; total neurite length per field is "
+             "fitted instead, and no call is made without a viability count")
 
 #: Selectivity reason of nuclei-only fields (nuclei counts are fitted, no call is made).
 NUCLEI_ONLY = "no neurite channel (nuclei-only fields): nuclei counts only"
-
-
-def nuclei_only(wells: pd.DataFrame) -> bool:
-    """Wells of nuclei-only fields: nuclei counted, no neurite measured."""
-    return bool(wells["neurite_length_per_cell_um"].isna().all()
-                and wells["nuclei_count"].notna().any())
 
 
 def not_evaluable(wells: pd.DataFrame, column: str = "neurite_length_per_cell_um") -> str:
