@@ -100,6 +100,24 @@ def test_nuclei_only_fields_give_nuclei_counts_only(sim, result, tmp_path):
     assert sorted(p.name for p in (out / "heatmaps").iterdir()) == ["SIM01_nuclei_count.png"]
 
 
+def test_plate_names_without_a_layout_keep_their_wells(sim, result, tmp_path):
+    """Measure only on ImageXpress names: each well its own replicate (they were all merged)."""
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    out = tmp_path / "measured"
+    res = CliRunner().invoke(cli, ["neurite", str(sim / "images"), "--workers", "1",
+                                   "--overlays", "none", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "8 fields, 8 wells" in res.output
+    wells = pd.read_csv(out / "wells.csv").set_index("well")
+    grouped = pd.read_csv(result / "wells.csv").set_index("well")
+    assert set(wells["group"]) == {"all"}
+    pd.testing.assert_series_equal(wells["total_neurite_length_um"].sort_index(),
+                                   grouped["total_neurite_length_um"].sort_index())
+
+
 def test_verify_passes(result, invoke):
     assert invoke("verify", str(result)).exit_code == 0
 

@@ -327,7 +327,9 @@ def _measure_only(tasks: list[FieldTask], params: NeuriteParameters) -> list[Fie
         raise InputError(f"control group {params.control_group!r} given, but the run has no "
                          "groups: give --layout, or {group} in --pattern",
                          where="--control (parameter 'control_group')")
-    per_image = not (params.names_give("well") or params.names_give("row"))
+    # the known naming schemes (no --pattern) all give the well
+    per_image = params.pattern is not None and not (params.names_give("well")
+                                                    or params.names_give("row"))
     return [replace(t, source=replace(
         t.source, group=MEASURE_GROUP,
         well=f"{MEASURE_GROUP}-{t.source.field}" if per_image else t.source.well))
