@@ -531,8 +531,44 @@ def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFram
     return df
 
 
+#: Layout concentration units (as written, case ignored) and their EndpointTable form.
+LAYOUT_UNITS = {"nm": "nM", "um": "uM", "µm": "uM", "μm": "uM", "mm": "mM", "m": "M",
+                "ug/ml": "ug/mL", "µg/ml": "ug/mL", "mg/l": "mg/L", "ng/ml": "ng/mL",
+                "mg/ml": "mg/mL", "%": "%"}
+_CONC_HEADER = re.compile(r"^(?:concentration|conc\.?)(?:\s*[(\[]\s*(?P<bracket>[^)\]]+?)\s*"
+                          r"[)\]]|[\s_]+(?P<suffix>\S+))?$")
+
+
+def _concentration_column(df: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A ``Concentration (µM)``/``conc_uM`` column read as ``concentration`` with its unit.
+
+    The unit goes to ``df.attrs["concentration_unit"]`` (EndpointTable form,
+    ``uM``). A column that starts like a concentration but cannot be read as
+    one is an error rather than a column silently left out.
+    """
+    if "concentration" in df.columns:
+        return df
+    for col in df.columns:
+        if not str(col).startswith("conc"):
+            continue
+        m = _CONC_HEADER.match(str(col))
+        unit = m and (m.group("bracket") or m.group("suffix"))
+        if m is None or unit is not None and unit.lower() not in LAYOUT_UNITS:
+            raise InputError(f"column {col!r} is not read: name it 'concentration', or "
+                             f"'concentration (UNIT)' with UNIT one of "
+                             f"{quoted(sorted(set(LAYOUT_UNITS.values())))}", path=path)
+        df = df.rename(columns={col: "concentration"})
+        if unit is not None:
+            df.attrs["concentration_unit"] = LAYOUT_UNITS[unit.lower()]
+        return df
+    return df
+
+
 def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFrame:
     """Read a plate layout CSV: ``well`` plus ``group`` and/or ``concentration``.
+
+    The concentration column may carry its unit (``Concentration (µM)``,
+    ``conc_uM``): ``df.attrs["concentration_unit"]``.
 
     Wells are normalised to ``A01``; the plate format (96 or 384) is inferred from
     the wells used. Rows with an empty group and concentration, or group
@@ -542,6 +578,7 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
     if df.empty:
         raise InputError("expected at least one well row below the header, found none",
                          path=path)
+    df = _concentration_column(df, path)
     if "group" not in df.columns and "concentration" not in df.columns:
         raise InputError("expected a 'group' or 'concentration' column, found "
                          f"{quoted(df.columns)}", path=path)

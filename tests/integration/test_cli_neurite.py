@@ -118,6 +118,28 @@ def test_plate_names_without_a_layout_keep_their_wells(sim, result, tmp_path):
                                    grouped["total_neurite_length_um"].sort_index())
 
 
+def test_layout_header_gives_the_concentration_unit(sim, result, tmp_path):
+    """'Concentration (nM)' in the layout: the doses are nM (they were dropped unread)."""
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    layout = (sim / "layout.csv").read_text().replace("concentration", "Concentration (nM)", 1)
+    (tmp_path / "layout.csv").write_text(layout)
+    out = tmp_path / "nm"
+    res = CliRunner().invoke(cli, ["neurite", str(sim / "images"), "--layout",
+                                   str(tmp_path / "layout.csv"), "--workers", "1",
+                                   "--overlays", "none", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "concentration unit nM from the layout's column header" in res.output
+    table = read_endpoints(out / "endpoints.csv")
+    assert set(table.loc[~table["dose"].eq(0), "dose_unit"]) == {"nM"}
+    fits = pd.read_csv(out / "concentration_response.csv").set_index("endpoint")
+    same = pd.read_csv(result / "concentration_response.csv").set_index("endpoint")
+    assert fits.loc["neurite_length_per_cell", "ec50"] == pytest.approx(
+        same.loc["neurite_length_per_cell", "ec50"], rel=1e-6)
+
+
 def test_verify_passes(result, invoke):
     assert invoke("verify", str(result)).exit_code == 0
 

@@ -1,4 +1,6 @@
 
+import re
+
 import pytest
 
 from neurotox.errors import InputError
@@ -206,3 +208,26 @@ def test_xlsx_table_refusals_name_the_sheet(tmp_path):
     (tmp_path / "old.csv").write_bytes(b"\xd0\xcf\x11\xe0" + b"\x00" * 600)
     with pytest.raises(FormatError, match=r"old-format Excel workbook \(xls\); save it as xlsx"):
         read_layout(tmp_path / "old.csv")
+
+
+@pytest.mark.parametrize(("header", "unit"), [
+    ("Concentration (µM)", "uM"), ("concentration [nM]", "nM"), ("Conc_uM", "uM"),
+    ("conc (ug/mL)", "ug/mL"), ("Conc", None)])
+def test_layout_concentration_header_with_its_unit(tmp_path, header, unit):
+    from neurotox.study import read_layout
+
+    (tmp_path / "lay.csv").write_text(f"well,group,{header}\nA1,C,0\nA2,X,0.3\n",
+                                      encoding="utf-8")
+    lay = read_layout(tmp_path / "lay.csv")
+    assert lay["concentration"].tolist() == [0.0, 0.3]
+    assert lay.attrs.get("concentration_unit") == unit
+
+
+@pytest.mark.parametrize("header", ["concentratoin", "conc (furlongs)", "Conc. µM extra"])
+def test_layout_concentration_like_header_not_read_is_an_error(tmp_path, header):
+    from neurotox.study import read_layout
+
+    (tmp_path / "lay.csv").write_text(f"well,group,{header}\nA1,C,0\n", encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(f"column '{header.lower()}' is not read: "
+                                                   "name it 'concentration'")):
+        read_layout(tmp_path / "lay.csv")

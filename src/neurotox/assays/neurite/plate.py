@@ -14,6 +14,7 @@ import pandas as pd
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
     MEASURE_GROUP,
+    NO_DOSE,
     GroupInfo,
     join_layout,
     layout_from_names,
@@ -259,6 +260,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
         raise InputError("the groups would come both from the file names ({group} in the "
                          "pattern) and from the plate layout; give one of them",
                          path=layout.attrs.get("path"))
+    params = _layout_unit(layout, params, groups, notes)
     measure_only = layout is None and groups is None and not params.names_give("group")
     if measure_only:
         tasks = _measure_only(tasks, params)
@@ -315,6 +317,28 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
                               "concentration_response": fits, "selectivity": sel},
                       notes + layout_notes + norm_notes, exclusions, overlay_files, inputs,
                       unmatched)
+
+
+def _layout_unit(layout: pd.DataFrame | None, params: NeuriteParameters,
+                 groups: dict[str, GroupInfo] | None, notes: list[str]) -> NeuriteParameters:
+    """The parameters with the concentration unit the layout's header gives (``conc (nM)``).
+
+    Without a study the layout's unit replaces the protocol's ``dose_unit``
+    (noted); with a study its groups' unit must be the same.
+    """
+    unit = None if layout is None else layout.attrs.get("concentration_unit")
+    if unit is None or unit == params.dose_unit:
+        return params
+    if groups is not None:
+        units = sorted({g.dose_unit for g in groups.values() if g.dose_unit != NO_DOSE})
+        if units and units != [unit]:
+            raise InputError(f"the layout gives concentrations in {unit}, the study's groups "
+                             f"in {', '.join(units)}", path=layout.attrs.get("path"),
+                             where="column 'concentration'")
+        return params
+    notes.append(f"concentration unit {unit} from the layout's column header (the protocol's "
+                 f"dose_unit is {params.dose_unit})")
+    return params.model_copy(update={"dose_unit": unit})
 
 
 def _measure_only(tasks: list[FieldTask], params: NeuriteParameters) -> list[FieldTask]:
