@@ -98,6 +98,12 @@ def _pretests(groups: list[np.ndarray], decision: dict[str, object], homogeneity
         if not all(np.ptp(g) > 0 for g in groups):
             return
         res = _quiet(sps.bartlett, *groups)
+    elif min(len(g) for g in groups) < 3:
+        # two values lie equally far from their median: the group adds no spread to
+        # Levene's test, whose F then runs to infinity (p ~ 0 for any data)
+        decision["note"] = "; ".join(x for x in (
+            decision.get("note"), "Levene not done: a group has fewer than 3 values") if x)
+        return
     elif all(np.ptp(g) > 0 for g in groups) or np.ptp(resid) > 0:
         res = _quiet(sps.levene, *groups, center="median")
     else:

@@ -330,3 +330,30 @@ def test_litter_model_note_names_df_method_and_boundary():
     assert fit.boundary == ("var_random",)
     assert "sd litter=0 (REML optimum on the boundary)" in d["note"]
     assert "Satterthwaite df" in d["note"]
+
+
+def test_duplicate_wells_are_not_sent_nonparametric_by_a_degenerate_levene():
+    """Two values per group: Levene's F runs to infinity for any data (p 1e-120 on a plate).
+
+    Duplicate wells per concentration: the two values of a group lie equally far from
+    their median, so no group has spread in Levene's deviations. The test is not done
+    and the path is parametric. R 4 (aov, multcomp::glht Dunnett single-step) on the
+    same values: F = 289.3 (6, 7 df), p = 5.05e-08; Dunnett p 0.815846 and 0.00674745
+    for the two lowest doses (smaller p-values are below R's default precision).
+    """
+    from neurotox.stats.tree import compare_to_control
+
+    groups = [[3000, 2800], [2900, 3100], [2500, 2300], [1800, 1700], [900, 1000],
+              [300, 280], [100, 90]]
+    out = compare_to_control(groups, doses=[0, 0.1, 0.3, 1, 3, 10, 30])
+    d = out.decision
+    assert d["path"] == "parametric" and d["homogeneity_test"] == ""
+    assert "Levene not done: a group has fewer than 3 values" in d["note"]
+    assert d["overall_statistic"] == pytest.approx(289.341, rel=1e-5)
+    assert d["overall_p"] == pytest.approx(5.05e-08, rel=1e-2)
+    assert out.p_value[1] == pytest.approx(0.815846, rel=1e-4)
+    assert out.p_value[2] == pytest.approx(0.00674745, rel=1e-3)
+    assert out.p_value[3] < 1e-3
+    # three values per group: Levene is done as before
+    three = compare_to_control([g + [g[0]] for g in groups], doses=[0, 0.1, 0.3, 1, 3, 10, 30])
+    assert three.decision["homogeneity_test"] == "Levene (median)"
