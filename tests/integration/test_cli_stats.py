@@ -141,6 +141,17 @@ def test_stats_without_study_names_the_control(invoke, tmp_path):
     assert invoke("verify", out).exit_code == 0
 
 
+def test_a_table_of_one_group_is_refused(invoke, tmp_path):
+    """A measure-only neurite run (group 'all'): nothing to compare, said at once."""
+    t = _unnamed_dose_table(tmp_path)
+    t.assign(group="all").to_csv(tmp_path / "one.csv", index=False)
+    for extra in ((), ("--control", "all")):
+        r = invoke("stats", tmp_path / "one.csv", *extra, "-o", tmp_path / "no")
+        assert r.exit_code == 2
+        assert "column 'group': the table has one group ('all'): nothing to compare" in r.output
+    assert not (tmp_path / "no").exists()
+
+
 def test_control_option_needs_no_study(invoke, tmp_path):
     _write_inputs(tmp_path)
     r = invoke("stats", tmp_path / "endpoints.csv", "--study", tmp_path / "study.yaml",

@@ -53,11 +53,17 @@ def stats(endpoint_table: Path, study_file: Path | None, control: str | None, ou
 def _without_study(endpoint_table: Path, control: str | None, output: Path,
                    force: bool) -> None:
     from neurotox import endpoints
+    from neurotox.errors import InputError
     from neurotox.stats import analyse
     from neurotox.stats.analysis import groups_from_table
     from neurotox.study import StatisticsPlan
 
     table = endpoints.read(endpoint_table)
+    names = sorted(set(table["group"]))
+    if len(names) == 1:
+        raise InputError(f"the table has one group ({names[0]!r}): nothing to compare with a "
+                         "control (a neurite run without a layout or {group} measures every "
+                         "image as group 'all')", path=endpoint_table, where="column 'group'")
     groups = groups_from_table(table, control, path=str(endpoint_table))
     zero = [g.id for g in groups if g.dose == groups[0].dose]
     if control is None and groups[0].dose_unit == "none":
