@@ -700,8 +700,9 @@ def _incidence_bmd_jobs(ctx: Context, results: pd.DataFrame, bmds: dict) -> list
     return out
 
 
-#: Neurite-outgrowth endpoints drawn as plate heatmaps.
-HEATMAP_ENDPOINTS = ("neurite_length_per_cell", "nuclei_count", "neurite_bearing_cells_pct")
+#: Neurite-outgrowth endpoints drawn as plate heatmaps (those with an included value).
+HEATMAP_ENDPOINTS = ("neurite_length_per_cell", "nuclei_count", "neurite_bearing_cells_pct",
+                     "total_neurite_length")
 
 
 def heatmap_jobs(ctx: Context) -> list[FigureJob]:
@@ -713,6 +714,8 @@ def heatmap_jobs(ctx: Context) -> list[FigureJob]:
     out = []
     for (plate, endpoint, tp), rows in part.groupby(["batch", "endpoint", "timepoint"],
                                                     sort=True):
+        if rows["excluded"].astype(bool).all():
+            continue            # not measured on this plate (an all-grey map says nothing)
         unit = unit_symbol(rows["unit"].iloc[0])
         where = f"plate {plate}" + ("" if tp == "NA" else f", {ctx.tp(tp)}")
         vals = dict(zip(rows["subject"], rows["value"].where(~rows["excluded"].astype(bool)),
