@@ -83,6 +83,7 @@ def test_nuclei_only_fields_give_nuclei_counts_only(sim, result, tmp_path):
         t = truth["fields"][f"{well}/s1"]
         assert abs(r["nuclei_count"] - t["nuclei_count"]) <= 0.05 * t["nuclei_count"]
         assert pd.isna(r["total_neurite_length_um"])
+        assert pd.isna(r["neurite_file"]) and r["nuclei_file"].endswith("_w1.tif")
     table = read_endpoints(out / "endpoints.csv")
     assert set(table["endpoint"]) == {"nuclei_count"}        # no neurite endpoint, not zeros
     wells = pd.read_csv(out / "wells.csv")

@@ -17,7 +17,9 @@ def field_table(outputs: list[FieldOutput]) -> pd.DataFrame:
     for o in outputs:
         s = o.source
         rows.append({"plate": s.plate, "well": s.well, "field": s.field,
-                     "timepoint": s.timepoint, "neurite_file": s.first.path.name,
+                     "timepoint": s.timepoint,
+                     "neurite_file": "" if s.neurite is None else s.neurite.path.name,
+                     "nuclei_file": "" if s.nuclei is None else s.nuclei.path.name,
                      **o.metrics, "flags": ";".join(o.flags)})
     return pd.DataFrame(rows)
 
@@ -156,7 +158,8 @@ def well_table(cells: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
                     (cells["timepoint"] == tp)] if len(cells) else cells
         rows.append({"plate": plate, "well": well, "timepoint": tp, **_well_row(sel, grp),
                      # one image per well (images as replicates): the value's raw file
-                     "image": grp["neurite_file"].iloc[0] if len(grp) == 1 else ""})
+                     "image": (grp["neurite_file"].iloc[0] or grp["nuclei_file"].iloc[0])
+                     if len(grp) == 1 else ""})
     return pd.DataFrame(rows)
 
 
