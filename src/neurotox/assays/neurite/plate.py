@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -14,14 +14,14 @@ import pandas as pd
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
     MEASURE_GROUP,
-    NO_DOSE,
     GroupInfo,
     join_layout,
     layout_from_names,
     normalise_to_control,
     well_groups,
 )
-from neurotox.assays.neurite.params import WELL_ENDPOINTS, NeuriteParameters
+from neurotox.assays.neurite.measured import layout_unit, measure_only_tasks, unmeasured_emptied
+from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.assays.neurite.response import concentration_response
 from neurotox.assays.neurite.tables import (
     apply_qc,
@@ -29,7 +29,6 @@ from neurotox.assays.neurite.tables import (
     endpoint_rows,
     field_table,
     masked_note,
-    unmeasured_endpoints,
     well_table,
 )
 from neurotox.cachedirs import numba_cache_empty
@@ -260,10 +259,10 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
         raise InputError("the groups would come both from the file names ({group} in the "
                          "pattern) and from the plate layout; give one of them",
                          path=layout.attrs.get("path"))
-    params = _layout_unit(layout, params, groups, notes)
+    params = layout_unit(layout, params, groups, notes)
     measure_only = layout is None and groups is None and not params.names_give("group")
     if measure_only:
-        tasks = _measure_only(tasks, params)
+        tasks = measure_only_tasks(tasks, params)
         notes.append(f"warning: no --layout, no {{group}} in --pattern and no --study: each "
                      f"image is measured as one replicate of group {MEASURE_GROUP!r}; no group "
                      "comparison or concentration-response (give --layout, or {group} in "
@@ -300,7 +299,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
             outputs = _with_overlays(outputs, extra)
     cells = cell_table(outputs)
     wells = well_table(cells, fields)
-    cells, wells = _unmeasured_emptied(cells, wells, params)
+    cells, wells = unmeasured_emptied(cells, wells, params)
     wells, norm_notes = normalise_to_control(join_layout(wells, info))
     if measure_only:
         norm_notes = []         # no control to normalise to, as the warning above says
@@ -317,77 +316,6 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
                               "concentration_response": fits, "selectivity": sel},
                       notes + layout_notes + norm_notes, exclusions, overlay_files, inputs,
                       unmatched)
-
-
-def _layout_unit(layout: pd.DataFrame | None, params: NeuriteParameters,
-                 groups: dict[str, GroupInfo] | None, notes: list[str]) -> NeuriteParameters:
-    """The parameters with the concentration unit the layout's header gives (``conc (nM)``).
-
-    Without a study the layout's unit replaces the protocol's ``dose_unit``
-    (noted); with a study its groups' unit must be the same.
-    """
-    unit = None if layout is None else layout.attrs.get("concentration_unit")
-    if unit is None or unit == params.dose_unit:
-        return params
-    if groups is not None:
-        units = sorted({g.dose_unit for g in groups.values() if g.dose_unit != NO_DOSE})
-        if units and units != [unit]:
-            raise InputError(f"the layout gives concentrations in {unit}, the study's groups "
-                             f"in {', '.join(units)}", path=layout.attrs.get("path"),
-                             where="column 'concentration'")
-        return params
-    notes.append(f"concentration unit {unit} from the layout's column header (the protocol's "
-                 f"dose_unit is {params.dose_unit})")
-    return params.model_copy(update={"dose_unit": unit})
-
-
-def _measure_only(tasks: list[FieldTask], params: NeuriteParameters) -> list[FieldTask]:
-    """The tasks of a run without groups: every image is one replicate of group ``all``.
-
-    Wells named in the file names are kept (their fields are averaged as
-    usual); otherwise each image is its own replicate (well ``all-<field>``).
-    """
-    if params.control_group:
-        raise InputError(f"control group {params.control_group!r} given, but the run has no "
-                         "groups: give --layout, or {group} in --pattern",
-                         where="--control (parameter 'control_group')")
-    # the known naming schemes (no --pattern) all give the well
-    per_image = params.pattern is not None and not (params.names_give("well")
-                                                    or params.names_give("row"))
-    return [replace(t, source=replace(
-        t.source, group=MEASURE_GROUP,
-        well=f"{MEASURE_GROUP}-{t.source.field}" if per_image else t.source.well))
-        for t in tasks]
-
-
-#: Cell and well columns that hold neurite measures (not measured without a neurite channel).
-_NEURITE_COLUMNS = ("neurite_length_um", "n_neurites", "n_branch_points", "n_end_points",
-                    "longest_neurite_um", "neurite_bearing", "unattached_neurite_length_um",
-                    "total_neurite_length_um", "fragments_per_field", "mean_fragment_length_um",
-                    "neurite_length_per_cell_um", "mean_neurite_length_per_cell_um",
-                    "neurite_bearing_cells_pct", "branch_points_per_cell", "neurites_per_cell")
-
-
-def _unmeasured_emptied(cells: pd.DataFrame, wells: pd.DataFrame, params: NeuriteParameters
-                       ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Cell and well tables with what the protocol cannot measure emptied (not zero).
-
-    Nuclei-only fields measure no neurite; where no neuron can be in view
-    (:func:`.tables.unmeasured_endpoints`) a nuclei count of 0 and the per-cell
-    values are not measurements either.
-    """
-    if params.neurite_channel is None:
-        cells, wells = _emptied(cells, _NEURITE_COLUMNS), _emptied(wells, _NEURITE_COLUMNS)
-    unmeasured = [WELL_ENDPOINTS[name] for name, why in unmeasured_endpoints(params).items()
-                  if why.startswith("not measured")]
-    return cells, _emptied(wells, unmeasured)
-
-
-def _emptied(table: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
-    """``table`` with the named columns (those present) set to NaN."""
-    present = [c for c in columns if c in table.columns]
-    return table.assign(**{c: pd.Series(np.nan, index=table.index, dtype=float)
-                           for c in present}) if present else table
 
 
 def late_overlay_tasks(tasks: list[FieldTask], fields: pd.DataFrame,
