@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -154,6 +154,10 @@ def assess(conc, resp, fit: HillFit) -> Potency:
         return Potency(fit, "no concentration–response (fitted change "
                        f"{100 * change / abs(fit.top):.0f}% < {MIN_EFFECT_PCT:g}% of control "
                        "within the tested range)", p)
+    if fit.bottom < 0 <= min(resp):
+        # a lower plateau below zero for values that cannot be negative: the curve is
+        # an extrapolation there (a decline still steep at the top concentration)
+        fit = replace(fit, flags=(*fit.flags, "lower_plateau_below_0"))
     return Potency(fit, "", p)
 
 

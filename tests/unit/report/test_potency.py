@@ -159,3 +159,17 @@ def test_no_curve_is_fitted_without_a_concentration_effect(monkeypatch):
     table, results = _plate()
     found = potency.concentration_fits(results, table, decisions.assign(trend_p=0.001))
     assert next(iter(found.values())).shown
+
+
+def test_linear_decline_is_shown_with_its_plateau_below_zero_flagged(spec_factory):
+    # 100 - 0.9 c (planted): still falling steeply at 100 µM, so the fitted lower plateau
+    # lies far below zero (a length cannot be negative); the EC50 within the tested range
+    # is right (50 at c = 55.6) and is shown, flagged
+    decline = _verdict(lambda c: 100.0 - 0.9 * c)
+    assert decline.shown and decline.fit.bottom < 0
+    assert decline.fit.ecx[50.0] == pytest.approx(50 / 0.9, rel=0.05)
+    cells = potency_table({("a", "neurite_length_per_cell", "NA", "NA"): decline},
+                          spec_factory(), 1, "uM").rows[0].cells
+    assert "lower plateau below 0" in cells[-1].text
+    planted = _verdict(None)        # the planted Hill curve (bottom 20) is not flagged
+    assert "lower_plateau_below_0" not in planted.fit.flags
