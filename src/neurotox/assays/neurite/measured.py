@@ -49,7 +49,8 @@ def measure_only_tasks(tasks: list[FieldTask], params: NeuriteParameters) -> lis
     """The tasks of a run without groups: every image is one replicate of group ``all``.
 
     Wells named in the file names are kept (their fields are averaged as
-    usual); otherwise each image is its own replicate (well ``all-<field>``).
+    usual); otherwise each image is its own replicate (well ``all-<field>``, the field
+    number zero-padded so that the wells sort in field order).
     """
     if params.control_group:
         raise InputError(f"control group {params.control_group!r} given, but the run has no "
@@ -58,9 +59,10 @@ def measure_only_tasks(tasks: list[FieldTask], params: NeuriteParameters) -> lis
     # the known naming schemes (no --pattern) all give the well
     per_image = params.pattern is not None and not (params.names_give("well")
                                                     or params.names_give("row"))
+    width = len(str(max((t.source.field for t in tasks), default=1)))   # all-02 before all-10
     return [replace(t, source=replace(
         t.source, group=MEASURE_GROUP,
-        well=f"{MEASURE_GROUP}-{t.source.field}" if per_image else t.source.well))
+        well=f"{MEASURE_GROUP}-{t.source.field:0{width}d}" if per_image else t.source.well))
         for t in tasks]
 
 
