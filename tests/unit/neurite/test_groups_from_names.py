@@ -90,8 +90,10 @@ def test_without_layout_or_group_each_image_is_measured(named_folder, tmp_path):
     """Measure only: every image one replicate of group 'all', its own numbers, no call."""
     folder, truth = named_folder
     out = tmp_path / "out"
-    res = _neurite(folder, out, "{*}.tif")
+    res = _neurite(folder, out, "{*}.tif", "--overlays", "all")
     assert res.exit_code == 0, res.output
+    overlays = sorted(p.name for p in (out / "overlays").iterdir())   # named after the image
+    assert overlays[0] == f"{folder.name}_SH_DMSO_1 _hflu_s1.png" and len(overlays) == 6
     assert "WARNING: no --layout, no {group} in --pattern and no --study" in res.output
     fields = pd.read_csv(out / "fields.csv")
     assert len(fields) == len(truth) and fields["field"].nunique() == len(truth)

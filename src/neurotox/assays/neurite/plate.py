@@ -43,6 +43,7 @@ from neurotox.io.plates import (
     read_plane,
     scan_plate,
 )
+from neurotox.study import WELL_NAME
 
 log = logging.getLogger(__name__)
 
@@ -343,9 +344,15 @@ def _with_overlays(outputs: list[FieldOutput], extra: list[FieldOutput]) -> list
 
 
 def overlay_name(src: FieldSource) -> str:
-    """Relative output path of a field's overlay PNG."""
+    """Relative output path of a field's overlay PNG.
+
+    ``<plate>_<well>_s<field>[_t<tp>]``; an image that is no plate position
+    (each image one replicate) is named after its file instead:
+    ``<plate>_<image name>_s<field>[_t<tp>]``.
+    """
     tp = "" if src.timepoint == "NA" else f"_t{src.timepoint}"
-    return f"overlays/{src.plate}_{src.well}_s{src.field}{tp}.png"
+    where = src.well if WELL_NAME.match(src.well) else src.first.path.stem
+    return f"overlays/{src.plate}_{where}_s{src.field}{tp}.png"
 
 
 def _paths(src: FieldSource) -> list[Path]:
