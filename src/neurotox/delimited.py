@@ -236,7 +236,7 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
             raise FormatError("this is an old-format Excel workbook (xls); save it as xlsx or "
                               "CSV", path=path)
         if raw.startswith(b"PK\x03\x04"):
-            return _workbook_table(path)
+            return _workbook_table(path, skiprows)
         text, encoding = decode(raw, path)
     lines = text.splitlines()[skiprows:]
     first = next((n for n, line in enumerate(lines) if line.strip()), None)
@@ -271,7 +271,7 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
     return Table(df, encoding or "utf-8", sep, n)
 
 
-def _workbook_table(path: Path) -> Table:
+def _workbook_table(path: Path, skiprows: int = 0) -> Table:
     """The first sheet of an xlsx workbook as a table of strings, read like a CSV of it.
 
     Numbers are written as Python writes them (whole numbers without ``.0``),
@@ -311,6 +311,6 @@ def _workbook_table(path: Path) -> Table:
             writer.writerow(cells)
         else:
             out.write("\n")      # a blank row is a blank line (not a quoted empty cell)
-    table = read_table(path, text=out.getvalue(), encoding="utf-8", sep=",")
+    table = read_table(path, text=out.getvalue(), encoding="utf-8", sep=",", skiprows=skiprows)
     table.sheet = sheet
     return table

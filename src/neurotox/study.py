@@ -49,8 +49,8 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticError
 
-from neurotox.delimited import check_distinct_columns, read_table
-from neurotox.errors import InputError, did_you_mean, quoted
+from neurotox.delimited import Table, check_distinct_columns, read_table
+from neurotox.errors import FormatError, InputError, did_you_mean, quoted
 from neurotox.vocab import Sex, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
 
@@ -515,7 +515,7 @@ def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFram
     """
     if not path.exists():
         raise InputError(f"{what} file not found", path=path)
-    table = read_table(path)
+    table, above = _table_below_title(path, required)
     df = table.data
     header = list(df.columns)
     df.columns = [str(c).strip().lower() for c in header]
@@ -527,8 +527,47 @@ def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFram
     df = df.apply(lambda s: s.str.strip())
     filled = (df != "").any(axis=1).to_numpy()
     df = df.iloc[:filled.nonzero()[0][-1] + 1 if filled.any() else 0]   # no trailing ,,,
-    df.attrs["dialect"] = table.describe()
+    df.attrs["dialect"] = table.describe() + (f", header on line {above + 1} (title "
+                                              f"line(s) above it skipped)" if above else "")
+    df.attrs["first_row"] = above + 2
     return df
+
+
+def _row(df: pd.DataFrame, i: int) -> int:
+    """The file's row number of data row ``i`` (the header row is 1, unless titles are above)."""
+    return i + int(df.attrs.get("first_row", 2))
+
+
+#: Title lines above a table's header that are looked through for it.
+MAX_TITLE_LINES = 3
+
+
+def _table_below_title(path: Path, required: list[str]) -> tuple[Table, int]:
+    """The table, and how many title lines above its header were skipped (0 usually).
+
+    Labs put a title line or two above a layout or subjects table ("Plate 1 layout,
+    compound X"). When the first line is not a header holding the required
+    columns, the next :data:`MAX_TITLE_LINES` lines are tried as the header;
+    if none is, the first reading's error (or missing columns) stands.
+    """
+    try:
+        table = read_table(path)
+    except FormatError as exc:
+        table, error = None, exc
+    else:
+        error = None
+        if set(required) <= {str(c).strip().lower() for c in table.data.columns}:
+            return table, 0
+    for above in range(1, MAX_TITLE_LINES + 1):
+        try:
+            below = read_table(path, skiprows=above)
+        except (FormatError, InputError):
+            continue
+        if set(required) <= {str(c).strip().lower() for c in below.data.columns}:
+            return below, above
+    if error is not None:
+        raise error
+    return table, 0
 
 
 #: Layout concentration units (as written, case ignored) and their EndpointTable form.
@@ -587,7 +626,8 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
         try:
             wells.append(normalise_well(w))
         except ValueError as exc:
-            raise InputError(str(exc), path=path, where=f"row {i + 2}, column 'well'") from None
+            raise InputError(str(exc), path=path,
+                             where=f"row {_row(df, i)}, column 'well'") from None
     df["well"] = wells
     dup = df["well"].duplicated()
     if dup.any():
@@ -596,7 +636,7 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
                "plate its own layout and run, or name the images by well "
                "(--pattern '{well}_...')" if "plate" in df.columns else "")
         raise InputError(f"well {df['well'].iloc[i]!r} appears twice{why}", path=path,
-                         where=f"row {i + 2}, column 'well'")
+                         where=f"row {_row(df, i)}, column 'well'")
     group = df["group"] if "group" in df.columns else pd.Series("", index=df.index)
     conc = df["concentration"] if "concentration" in df.columns else pd.Series("", index=df.index)
     df["blank"] = group.str.lower().isin(["blank", "empty"]) | ((group == "") & (conc == ""))
@@ -606,19 +646,19 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
         if bad.any():
             i = int(bad.to_numpy().nonzero()[0][0])
             raise InputError(f"expected a number, found {conc.iloc[i]!r}", path=path,
-                             where=f"row {i + 2}, column 'concentration'")
+                             where=f"row {_row(df, i)}, column 'concentration'")
         bad = (num < 0) | ~num.fillna(0).map(math.isfinite)
         if bad.any():
             i = int(bad.to_numpy().nonzero()[0][0])
             raise InputError(f"expected a finite concentration >= 0, found {conc.iloc[i]!r}",
-                             path=path, where=f"row {i + 2}, column 'concentration'")
+                             path=path, where=f"row {_row(df, i)}, column 'concentration'")
         dosed = set(group[num.notna()])
         lacking = num.isna() & ~df["blank"] & group.isin(dosed)
         if lacking.any():
             i = int(lacking.to_numpy().nonzero()[0][0])
             raise InputError(f"empty, while other wells of group {group.iloc[i]!r} give a "
                              "concentration", path=path,
-                             where=f"row {i + 2}, column 'concentration'")
+                             where=f"row {_row(df, i)}, column 'concentration'")
         df["concentration"] = num
     if group_ids is not None and "group" in df.columns:
         unknown = ~df["blank"] & (group != "") & ~group.isin(group_ids)
@@ -626,7 +666,7 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
             i = int(unknown.to_numpy().nonzero()[0][0])
             raise InputError(f"group {group.iloc[i]!r} is not defined in the study "
                              f"(defined: {quoted(group_ids)})", path=path,
-                             where=f"row {i + 2}, column 'group'")
+                             where=f"row {_row(df, i)}, column 'group'")
     rows = max((ord(w[0]) - 64 for w in df["well"]), default=1)
     cols = max((int(w[1:]) for w in df["well"]), default=1)
     df.attrs["n_wells"] = 96 if rows <= 8 and cols <= 12 else 384
@@ -644,7 +684,7 @@ def read_subjects(path: Path, groups: dict[str, Group]) -> pd.DataFrame:
                          path=path)
     mapped: dict[str, str] = {}
     for i, row in enumerate(df.itertuples(index=False)):
-        where = f"row {i + 2}"
+        where = f"row {_row(df, i)}"
         if not row.subject:
             raise InputError("subject is empty", path=path, where=f"{where}, column 'subject'")
         if row.group not in groups:
@@ -663,8 +703,9 @@ def read_subjects(path: Path, groups: dict[str, Group]) -> pd.DataFrame:
     if dup.any():
         i = int(dup.to_numpy().nonzero()[0][0])
         raise InputError(f"subject {df['subject'].iloc[i]!r} appears twice", path=path,
-                         where=f"row {i + 2}, column 'subject'")
-    check_distinct_ids(df["subject"].tolist(), path=path, column="subject")
+                         where=f"row {_row(df, i)}, column 'subject'")
+    check_distinct_ids(df["subject"].tolist(), path=path, column="subject",
+                       first_row=_row(df, 0))
     for col in ("batch", "litter"):
         if col not in df.columns:
             df[col] = "NA"
@@ -927,7 +968,7 @@ def read_exclusions(path: Path, *, subjects: set[str] | None = None) -> pd.DataF
     known_endpoints = registry()
     seen: dict[tuple[str, str, str], int] = {}
     for i, row in enumerate(df.itertuples(index=False)):
-        where = f"row {i + 2}"
+        where = f"row {_row(df, i)}"
         if not row.subject:
             raise InputError("subject is empty", path=path, where=f"{where}, column 'subject'")
         if not row.reason:

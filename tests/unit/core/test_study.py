@@ -231,3 +231,23 @@ def test_layout_concentration_like_header_not_read_is_an_error(tmp_path, header)
     with pytest.raises(InputError, match=re.escape(f"column '{header.lower()}' is not read: "
                                                    "name it 'concentration'")):
         read_layout(tmp_path / "lay.csv")
+
+
+def test_title_lines_above_a_table_header_are_skipped(tmp_path):
+    """'Plate 1 layout' above the header (a lab's habit): found, and rows still counted right."""
+    from neurotox.study import read_layout
+
+    (tmp_path / "lay.csv").write_text("Plate SIM01 layout, compound X\nwell,group,concentration\n"
+                                      "A1,C,0\nA2,X,0.3\n")
+    lay = read_layout(tmp_path / "lay.csv")
+    assert lay["concentration"].tolist() == [0.0, 0.3]
+    assert "header on line 2 (title line(s) above it skipped)" in lay.attrs["dialect"]
+    _workbook(tmp_path / "lay.xlsx", [["Plate SIM01 layout"], ["Date", "2026-12-01"],
+                                      ["Well", "Group", "Concentration"], ["A1", "C", 0],
+                                      ["A2", "X", "3O"]])
+    with pytest.raises(InputError, match=r"row 5, column 'concentration': expected a number, "
+                                         r"found '3O'"):
+        read_layout(tmp_path / "lay.xlsx")
+    (tmp_path / "none.csv").write_text("title\nposition,group\nA1,C\n")
+    with pytest.raises(InputError, match=r"expected column\(s\) 'well', found 'title'"):
+        read_layout(tmp_path / "none.csv")
