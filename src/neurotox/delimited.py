@@ -272,15 +272,11 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
 
 
 def _workbook_table(path: Path, skiprows: int = 0) -> Table:
-    """The first sheet of an xlsx workbook as a table of strings, read like a CSV of it.
+    """The one sheet of an xlsx workbook holding values, read as a CSV of it would be.
 
-    Numbers are written as Python writes them (whole numbers without ``.0``),
-    dates as ISO dates; true/false cells are refused (no table column here
-    takes them). Only the first sheet is read: a workbook whose other sheets
-    hold values too is an error, since which one is meant cannot be known.
+    Cells are written as :func:`_cell_text` gives them. A workbook with values
+    on two sheets is an error, since which one is meant cannot be known.
     """
-    import datetime as dt
-
     from neurotox.workbook import check_xlsx, sheet_rows
 
     check_xlsx(path)
@@ -295,18 +291,8 @@ def _workbook_table(path: Path, skiprows: int = 0) -> Table:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     for r, row in enumerate(sheets[sheet], start=1):
-        cells = []
-        for c, value in enumerate(row, start=1):
-            if isinstance(value, bool):
-                raise FormatError(f"sheet {sheet!r}, row {r}, column {c}: a TRUE/FALSE cell; "
-                                  "write the value as text or a number", path=path)
-            if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-                value = int(value)
-            elif isinstance(value, dt.datetime) and value.time() == dt.time():
-                value = value.date()
-            cells.append("" if value is None else
-                         value.isoformat() if isinstance(value, dt.date | dt.time) else
-                         str(value))
+        cells = [_cell_text(value, f"sheet {sheet!r}, row {r}, column {c}", path)
+                 for c, value in enumerate(row, start=1)]
         if any(cells):
             writer.writerow(cells)
         else:
@@ -314,3 +300,24 @@ def _workbook_table(path: Path, skiprows: int = 0) -> Table:
     table = read_table(path, text=out.getvalue(), encoding="utf-8", sep=",", skiprows=skiprows)
     table.sheet = sheet
     return table
+
+
+def _cell_text(value: object, where: str, path: Path) -> str:
+    """A workbook cell as its CSV text: whole numbers without ``.0``, dates as ISO dates.
+
+    A TRUE/FALSE cell is refused: no table column here takes one.
+    """
+    import datetime as dt
+
+    from neurotox.workbook import pandas_value
+
+    if isinstance(value, bool):
+        raise FormatError(f"{where}: a TRUE/FALSE cell; write the value as text or a number",
+                          path=path)
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime) and value.time() == dt.time():
+        value = value.date()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(pandas_value(value))

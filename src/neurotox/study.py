@@ -508,10 +508,12 @@ def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFram
     """Read a small CSV of strings, check required columns, strip whitespace.
 
     Read as labs save it (:func:`neurotox.delimited.read_table`): UTF-8, UTF-16 or
-    Windows-1252; ``,``, ``;`` or tab; decimal commas in ``;``/tab files; column
-    names in any case; rows of empty cells below the table (``,,``) dropped. Two
-    columns of one name, or a workbook (xlsx, xls) are errors. How it was read is
-    in ``df.attrs["dialect"]``.
+    Windows-1252; ``,``, ``;`` or tab; decimal commas in ``;``/tab files; an xlsx
+    workbook's one sheet with values; column names in any case; title lines above
+    the header skipped; rows of empty cells below the table (``,,``) dropped. Two
+    columns of one name, or an old xls workbook, are errors. How it was read is in
+    ``df.attrs["dialect"]``; ``df.attrs["first_row"]`` is the file's row of the
+    first data row.
     """
     if not path.exists():
         raise InputError(f"{what} file not found", path=path)

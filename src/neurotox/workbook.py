@@ -267,7 +267,7 @@ def _read_sheet_cells(ws: _Sheet, wb: Any, path: Path, max_rows: int | None
     return rows
 
 
-def _convert(value: Any) -> Any:
+def pandas_value(value: Any) -> Any:
     """A cell value as pandas' openpyxl reader returns it (whole floats as int)."""
     if isinstance(value, float) and math.isfinite(value) and value.is_integer():
         return int(value)
@@ -299,7 +299,7 @@ def dense_rows(rows: dict[int, list[Cell]], *, sheet: str, path: Path,
     grid = [[fill] * n_cols for _ in range(n_rows)]
     for r, cells in rows.items():
         for col, value in cells:
-            grid[r - 1][col - 1] = _convert(value) if convert else value
+            grid[r - 1][col - 1] = pandas_value(value) if convert else value
     return grid
 
 

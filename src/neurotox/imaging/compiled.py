@@ -2,7 +2,8 @@
 
 :func:`gaussian` gives the values of :func:`scipy.ndimage.gaussian_filter`
 (mode ``reflect``), :func:`watershed` those of
-:func:`skimage.segmentation.watershed` (no compactness, no watershed lines)
+:func:`skimage.segmentation.watershed` (no compactness, no watershed lines),
+:func:`euclidean_distance` those of :func:`scipy.ndimage.distance_transform_edt`
 and :func:`chessboard_distance_at` those of
 :func:`scipy.ndimage.distance_transform_cdt` (chessboard) at a few pixels,
 bit for bit (the unit tests compare them on random and real images), in a

@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.measure import label
 
-from neurotox.imaging.compiled import gaussian, watershed
+from neurotox.imaging.compiled import euclidean_distance, gaussian, watershed
 from neurotox.imaging.preprocess import fill_holes
 
 
@@ -110,7 +110,7 @@ def find_somata(wide: np.ndarray, *, min_area: float,
         # measured with holes filled: a dark nucleus is inside its soma
         whole = fill_holes(wide)
         whole_lab, m = label(whole, connectivity=2, return_num=True)
-        depth = ndi.distance_transform_edt(whole)
+        depth = euclidean_distance(whole)
         whole_core = 2.0 * np.asarray(ndi.maximum(depth, whole_lab, np.arange(m + 1)))
         core = np.asarray(ndi.maximum(whole_core[whole_lab], lab, np.arange(n + 1)))
         big &= core >= min_core
@@ -295,5 +295,5 @@ def _inner_distance(own: np.ndarray, box: tuple[slice, slice],
                     shape: tuple[int, int]) -> np.ndarray:
     """Distance to the outside of a cropped object, the image border not counted as outside."""
     pad = [(int(sl.start > 0), int(sl.stop < size)) for sl, size in zip(box, shape, strict=True)]
-    dist = ndi.distance_transform_edt(np.pad(own, pad))
+    dist = euclidean_distance(np.pad(own, pad))
     return dist[pad[0][0]:dist.shape[0] - pad[0][1], pad[1][0]:dist.shape[1] - pad[1][1]]

@@ -19,7 +19,7 @@ import pandas as pd
 from neurotox.assays.neurite.fields import FieldTask
 from neurotox.assays.neurite.layout import MEASURE_GROUP, NO_DOSE, GroupInfo
 from neurotox.assays.neurite.params import WELL_ENDPOINTS, NeuriteParameters
-from neurotox.assays.neurite.tables import unmeasured_endpoints
+from neurotox.assays.neurite.tables import NO_NEURON_UNMEASURED, no_neuron_in_view
 from neurotox.errors import InputError
 
 
@@ -79,14 +79,14 @@ def unmeasured_emptied(cells: pd.DataFrame, wells: pd.DataFrame, params: Neurite
     """Cell and well tables with what the protocol cannot measure emptied (not zero).
 
     Nuclei-only fields measure no neurite; where no neuron can be in view
-    (:func:`.tables.unmeasured_endpoints`) a nuclei count of 0 and the per-cell
+    (:func:`.tables.no_neuron_in_view`) a nuclei count of 0 and the per-cell
     values are not measurements either.
     """
     if params.neurite_channel is None:
         cells, wells = _emptied(cells, NEURITE_COLUMNS), _emptied(wells, NEURITE_COLUMNS)
-    unmeasured = [WELL_ENDPOINTS[name] for name, why in unmeasured_endpoints(params).items()
-                  if why.startswith("not measured")]
-    return cells, _emptied(wells, unmeasured)
+    if no_neuron_in_view(params):
+        wells = _emptied(wells, [WELL_ENDPOINTS[name] for name in NO_NEURON_UNMEASURED])
+    return cells, wells
 
 
 def _emptied(table: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:

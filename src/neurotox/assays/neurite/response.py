@@ -11,7 +11,7 @@ import pandas as pd
 
 from neurotox.assays.neurite.layout import MEASURE_GROUP
 from neurotox.assays.neurite.params import CR_ENDPOINTS, NeuriteParameters
-from neurotox.assays.neurite.tables import unmeasured_endpoints
+from neurotox.assays.neurite.tables import no_neuron_in_view
 from neurotox.stats.hill import HillFit, fit_hill
 
 
@@ -49,7 +49,7 @@ def concentration_response(wells: pd.DataFrame, params: NeuriteParameters
     """
     levels = tuple(dict.fromkeys((*params.ec_levels, params.selectivity_level)))
     fit_rows, sel_rows = [], []
-    no_neuron = bool(unmeasured_endpoints(params))
+    no_neuron = no_neuron_in_view(params)
     counts_only = params.neurite_channel is None
     # what is fitted: per-cell length and nuclei count; the nuclei count alone for
     # nuclei-only fields; total length per field where no neuron can be in view

@@ -190,7 +190,7 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
             value = float(w[col]) if col in w and pd.notna(w[col]) else math.nan
             rec = {**base, "endpoint": name, "value": value}
             if name in unmeasured:
-                rec["value"] = value if name == "unattached_neurite_length" else math.nan
+                rec["value"] = math.nan if name in NO_NEURON_UNMEASURED else value
                 rec["excluded"] = True
                 rec["exclusion_reason"] = unmeasured[name]
             elif not math.isfinite(value):
@@ -201,21 +201,31 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
                             sex="NA")
 
 
+#: Endpoints that a protocol with no neuron in view (:func:`no_neuron_in_view`) cannot
+#: measure: their rows are excluded and empty.
+NO_NEURON_UNMEASURED = ("neurite_length_per_cell", "mean_neurite_length_per_cell",
+                        "nuclei_count", "neurite_bearing_cells_pct", "branch_points_per_cell",
+                        "neurites_per_cell")
+
+
+def no_neuron_in_view(params: NeuriteParameters) -> bool:
+    """No nuclear channel and every soma a non-neuronal cell (co-culture, axon fields)."""
+    return params.nuclei_channel is None and params.non_neuronal == "all"
+
+
 def unmeasured_endpoints(params: NeuriteParameters) -> dict[str, str]:
     """Endpoints a protocol cannot measure, with the reason their rows are excluded.
 
-    Without a nuclear channel and with every soma a non-neuronal cell
-    (``non_neuronal: all``: co-cultures, axon fields) no neuron is ever found:
-    the nuclei count would read 0 and the per-cell endpoints are undefined; all
-    neurite is unattached, so unattached length repeats total length (value
-    kept, excluded from statistics: the two have opposite adverse directions).
+    With no neuron in view (:func:`no_neuron_in_view`) no neuron is ever
+    found: the nuclei count would read 0 and the per-cell endpoints are
+    undefined (:data:`NO_NEURON_UNMEASURED`); all neurite is unattached, so
+    unattached length repeats total length (value kept, excluded from
+    statistics: the two have opposite adverse directions).
     """
-    if params.nuclei_channel is not None or params.non_neuronal != "all":
+    if not no_neuron_in_view(params):
         return {}
     why = "no neuron in view (non_neuronal: all, no nuclear channel)"
-    out = {name: f"not measured: {why}" for name in
-           ("neurite_length_per_cell", "mean_neurite_length_per_cell", "nuclei_count",
-            "neurite_bearing_cells_pct", "branch_points_per_cell", "neurites_per_cell")}
+    out = {name: f"not measured: {why}" for name in NO_NEURON_UNMEASURED}
     out["unattached_neurite_length"] = (f"same values as total_neurite_length: {why}, "
                                         "all neurite is unattached")
     return out
