@@ -433,13 +433,6 @@ def check_design(df: pd.DataFrame, *, study_id: str, groups: Mapping[str, tuple[
 
     """
     path = None if path is None else str(path)
-
-    def fail(mask: pd.Series, column: str, message: str) -> None:
-        if mask.any():
-            i = int(np.flatnonzero(np.asarray(mask))[0])
-            raise ValidationError(f"{message}, found {df[column].iloc[i]!r}", path=path,
-                                  where=f"row {i + 2}, column {column!r}")
-
     other = df["study_id"] != study_id
     if other.any():
         i = int(np.flatnonzero(other.to_numpy())[0])
@@ -456,11 +449,18 @@ def check_design(df: pd.DataFrame, *, study_id: str, groups: Mapping[str, tuple[
                               f"{quoted(groups)})", path=path,
                               where=f"row {i + 2}, column 'group'")
     dose = df["group"].map(lambda g: groups[g][0]).astype(float)
-    fail(pd.Series(~np.isclose(df["dose"].astype(float), dose)), "dose",
-         "expected the dose the study gives this group")
     unit = df["group"].map(lambda g: groups[g][1])
-    fail(df["dose_unit"] != unit, "dose_unit",
-         "expected the dose unit the study gives this group")
+    for column, wrong in (("dose", ~np.isclose(df["dose"].astype(float), dose)),
+                          ("dose_unit", (df["dose_unit"] != unit).to_numpy())):
+        if wrong.any():
+            i = int(np.flatnonzero(wrong)[0])
+            g = df["group"].iloc[i]
+            found = df[column].iloc[i]
+            found = f"{found:g}" if column == "dose" else repr(found)
+            raise ValidationError(
+                f"group {g!r}: the study gives {groups[g][0]:g} {groups[g][1]}, found "
+                f"{column} {found} (run the assay command with --study STUDY_FILE to take "
+                "doses from the study)", path=path, where=f"row {i + 2}, column {column!r}")
 
 
 def exclusion_records(table: pd.DataFrame) -> list[dict]:

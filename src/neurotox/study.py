@@ -69,6 +69,23 @@ def _identifier(value: str) -> str:
 
 
 Identifier = Annotated[str, AfterValidator(_identifier)]
+
+
+def _group_id(value: str) -> str:
+    """A group ID: any printable text without edge spaces (file names give ``dif_HU_0,1``).
+
+    Group IDs are matched against subjects tables, layouts and the groups an
+    assay reads from file names; they never name a file, so the characters of
+    study and assay IDs are not required of them.
+    """
+    if not value or value != value.strip():
+        raise ValueError("a group ID may not be empty or start or end with a space")
+    if not value.isprintable():
+        raise ValueError("a group ID may not hold control characters (tab, line break)")
+    return value
+
+
+GroupId = Annotated[str, AfterValidator(_group_id)]
 MICRO_SIGN = "\u00b5"
 GREEK_MU = "\u03bc"
 
@@ -90,7 +107,7 @@ class Group(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    id: Identifier
+    id: GroupId
     label: str = Field(min_length=1)
     dose: float = Field(ge=0, allow_inf_nan=False)
     dose_unit: str = Field(min_length=1)

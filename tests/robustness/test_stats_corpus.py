@@ -111,7 +111,7 @@ CASES = [
     Case("ep-group-not-in-study", cell("group", "M"), st(),
          "row 4, column 'group': group(s) 'M' in the EndpointTable are not", "ept.csv"),
     Case("ep-dose-mismatch-study", cell("dose", "7"), st(),
-         "row 4, column 'dose': expected the dose the study gives this group, fo", "ept.csv"),
+         "row 4, column 'dose': group 'C': the study gives 0 mg/kg, found dose 7 (", "ept.csv"),
     Case("ep-study-id-mismatch", cell("study_id", "S-2"), st(),
          "row 4, column 'study_id': expected study 'S-1', found 'S-2'", "ept.csv"),
     Case("ep-short-row", ept(R, ",".join(R.split(",")[:8])), st(),
@@ -135,7 +135,7 @@ CASES = [
          "row 4, column 'group': group(s) 'M' in the EndpointTable are not defined",
          "ept.csv"),
     Case("ep-dose-unit-mismatch", cell("dose_unit", "mg/kg/day"), st(),
-         "row 4, column 'dose_unit': expected the dose unit the study gives this", "ept.csv"),
+         "row 4, column 'dose_unit': group 'C': the study gives 0 mg/kg, found dose_unit 'mg/kg/day'", "ept.csv"),
     # --- hostile inputs (attack24)
     Case("ep-column-named-twice", {**BASE, "ept.csv": EPT.replace(",batch,", ",value,", 1)},
          st(), "line 1: column 'value' appears twice in the header (columns 12 and 15)",
@@ -148,7 +148,7 @@ CASES = [
     Case("ep-workbook", {**BASE, "ept.csv": b"PK\x03\x04" + b"\x00" * 64}, st(),
          "this is a spreadsheet workbook, not a CSV or Parquet EndpointTable", "ept.csv"),
     Case("rep-dose-mismatch-study", cell("dose", "7"), rep(),
-         "row 4, column 'dose': expected the dose the study gives this group, fo", "ept.csv"),
+         "row 4, column 'dose': group 'C': the study gives 0 mg/kg, found dose 7 (", "ept.csv"),
     Case("rep-header-only", {**BASE, "ept.csv": HEAD + "\n"}, rep(),
          "expected EndpointTable rows below the header, found none", "ept.csv"),
 ]

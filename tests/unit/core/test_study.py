@@ -80,12 +80,11 @@ def test_valid_study_loads(study_dir):
     ("input: nor_scores.csv", "input: missing.csv",
      r"key 'assays\.nor\.input\[0\]': input 'missing\.csv' not found"),
     ("groups:", "groups: [\ngroupz:", r"invalid YAML"),
-    # a group named as in files with a decimal comma (neuriteScan 'dif_HU_0,1'): the
-    # message was pydantic's regex "String should match pattern '^[A-Za-z0-9]...'"
-    ("{id: G2,", "{id: 'HU_0,1',", r"key 'groups\[1\]\.id': an ID holds ',': use letters, "
-                                   r"digits, '_', '\.' and '-' only, starting with a letter or "
-                                   r"digit \(e\.g\. a decimal comma as '\.' or '_'\) "
-                                   r"\(found 'HU_0,1'\)"),
+    # study and assay IDs name files: only letters, digits, '_', '.', '-'
+    ("study_id: NTX-2026-001", "study_id: 'NTX 2026,1'", r"key 'study_id': an ID holds ' ', ',': use "
+                                            r"letters, digits, '_', '\.' and '-' only"),
+    ("{id: G2,", "{id: ' HU',", r"key 'groups\[1\]\.id': a group ID may not be empty or start "
+                               r"or end with a space"),
     ("study_id: NTX", "study_id: _NTX",
      r"key 'study_id': an ID does not start with a letter or digit"),
 ])
@@ -251,3 +250,15 @@ def test_title_lines_above_a_table_header_are_skipped(tmp_path):
     (tmp_path / "none.csv").write_text("title\nposition,group\nA1,C\n")
     with pytest.raises(InputError, match=r"expected column\(s\) 'well', found 'title'"):
         read_layout(tmp_path / "none.csv")
+
+
+def test_group_ids_as_file_names_give_them(study_dir):
+    # neuriteScan names its groups with decimal commas and spaces ('dif_HU_0,1_AM'); the
+    # subjects table quotes such an ID and the study keeps it as written
+    edit(study_dir, "{id: G2,", "{id: 'dif_HU_0,1 AM',")
+    edit(study_dir, "R003,G2,M", 'R003,"dif_HU_0,1 AM",M', name="subjects.csv")
+    edit(study_dir, "a02,G2,1", 'a02,"dif_HU_0,1 AM",1', name="plate01.csv")
+    s = load_study(study_dir / "study.yaml")
+    assert list(s.groups) == ["G1", "dif_HU_0,1 AM", "G3"]
+    assert s.subjects["group"].tolist() == ["G1", "G1", "dif_HU_0,1 AM", "G3"]
+    assert s.layouts["PL01"]["group"].iloc[1] == "dif_HU_0,1 AM"
