@@ -152,8 +152,19 @@ def test_coculture_endpoints_that_no_neuron_can_give_are_excluded_with_the_reaso
     unattached = table.loc[("2-1", "unattached_neurite_length")]
     assert unattached["excluded"] and unattached["value"] == 2600.0
     assert unattached["exclusion_reason"].startswith("same values as total_neurite_length")
-    for name in ("total_neurite_length", "neurite_fragments", "mean_fragment_length"):
+    for name in ("total_neurite_length", "mean_fragment_length"):
         assert not table.loc[("2-1", name), "excluded"]
+    # the pieces are neurites broken by the cells they cross: their count is kept, not
+    # tested as fragmentation (more pieces = more neurite here)
+    pieces = table.loc[("2-1", "neurite_fragments")]
+    assert pieces["excluded"] and pieces["value"] == 7.0
+    assert pieces["exclusion_reason"].startswith("not a degeneration read-out with this "
+                                                 "protocol (fragments_are_degeneration: false)")
+    # the degeneration protocol (DRG axons) tests it
+    _, drg = resolve_parameters("neurite-outgrowth-drg-axons")
+    axons = endpoint_rows(_coculture_wells(), study_id="S", params=drg,
+                          plate_dirs={"P": "images"}).set_index(["subject", "endpoint"])
+    assert not axons.loc[("2-1", "neurite_fragments"), "excluded"]
     assert table.loc[("2-1", "total_neurite_length"), "value"] == 2600.0
     # a protocol with neurons in view keeps the nuclei count and unattached length
     _, shsy5y = resolve_parameters("neurite-outgrowth-shsy5y")

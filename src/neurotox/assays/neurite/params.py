@@ -37,7 +37,11 @@ class NeuriteParameters(BaseModel):
     reported only). Focus is judged against the plate's median only when the
     plate has ``min_fields_for_focus`` fields with a measurable focus. ``workers`` is the number
     of local worker processes (None: one per core); it changes the speed,
-    never the results.
+    never the results. ``fragments_are_degeneration: false`` says that the
+    unattached pieces are whole neurites broken only where they cross the
+    cells among them (co-cultures), not fragments of degenerating axons: their
+    count then grows with the amount of neurite, so the ``neurite_fragments``
+    rows keep their values but are excluded from statistics, with the reason.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -82,6 +86,7 @@ class NeuriteParameters(BaseModel):
     min_relative_focus: float = Field(default=0.5, ge=0, le=1)
     min_fields_for_focus: int = Field(default=8, ge=2)
     max_debris_fraction: float = Field(default=0.5, ge=0, le=1)
+    fragments_are_degeneration: bool = True
     exclude_on: tuple[Literal["empty", "cell_count", "saturation", "focus", "debris"], ...] = (
         "empty", "cell_count", "focus")
     control_group: str | None = None

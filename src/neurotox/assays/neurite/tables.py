@@ -220,12 +220,20 @@ def unmeasured_endpoints(params: NeuriteParameters) -> dict[str, str]:
     found: the nuclei count would read 0 and the per-cell endpoints are
     undefined (:data:`NO_NEURON_UNMEASURED`); all neurite is unattached, so
     unattached length repeats total length (value kept, excluded from
-    statistics: the two have opposite adverse directions).
+    statistics: the two have opposite adverse directions). Without
+    ``fragments_are_degeneration`` the fragment count is kept but excluded
+    (it measures neurite amount, with the opposite adverse direction).
     """
+    out = {}
+    if not params.fragments_are_degeneration:
+        out["neurite_fragments"] = ("not a degeneration read-out with this protocol "
+                                    "(fragments_are_degeneration: false): the pieces are "
+                                    "neurites broken where they cross other cells, their "
+                                    "count grows with neurite amount")
     if not no_neuron_in_view(params):
-        return {}
+        return out
     why = "no neuron in view (non_neuronal: all, no nuclear channel)"
-    out = {name: f"not measured: {why}" for name in NO_NEURON_UNMEASURED}
+    out.update({name: f"not measured: {why}" for name in NO_NEURON_UNMEASURED})
     out["unattached_neurite_length"] = (f"same values as total_neurite_length: {why}, "
                                         "all neurite is unattached")
     return out
