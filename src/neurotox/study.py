@@ -637,6 +637,10 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
         raise InputError("expected at least one well row below the header, found none",
                          path=path)
     df = _concentration_column(df, path)
+    for col in [] if "group" in df.columns else df.columns:
+        hint = did_you_mean(str(col), ["group"]) if str(col).startswith("gr") else ""
+        if hint:        # else the groups would silently come from the concentrations
+            raise InputError(f"column {col!r} is not read{hint}", path=path)
     if "group" not in df.columns and "concentration" not in df.columns:
         raise InputError("expected a 'group' or 'concentration' column, found "
                          f"{quoted(df.columns)}", path=path)

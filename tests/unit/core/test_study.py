@@ -4,7 +4,7 @@ import re
 import pytest
 
 from neurotox.errors import InputError
-from neurotox.study import load_study, normalise_well
+from neurotox.study import load_study, normalise_well, read_layout
 
 STUDY = """\
 study_id: NTX-2026-001
@@ -167,7 +167,6 @@ def test_layout_and_subjects_as_xlsx_read_like_their_csv(study_dir):
     """Typed cells (numbers, whole numbers stored as floats) read as the CSV's text does."""
     import datetime as dt
 
-    from neurotox.study import read_layout
 
     _workbook(study_dir / "plate01.xlsx", [[None], ["Well", "Group", "Concentration"],
                                             ["A1", "G1", 0],
@@ -262,3 +261,12 @@ def test_group_ids_as_file_names_give_them(study_dir):
     assert list(s.groups) == ["G1", "dif_HU_0,1 AM", "G3"]
     assert s.subjects["group"].tolist() == ["G1", "G1", "dif_HU_0,1 AM", "G3"]
     assert s.layouts["PL01"]["group"].iloc[1] == "dif_HU_0,1 AM"
+
+
+@pytest.mark.parametrize("header", ["grup", "Groups", "group_id"])
+def test_layout_group_like_header_not_read_is_an_error(tmp_path, header):
+    # a misspelt group column was left out: groups then came from the concentrations
+    (tmp_path / "layout.csv").write_text(f"well,{header},concentration\nA01,G1,0\nA02,G2,1\n")
+    with pytest.raises(InputError, match=rf"layout\.csv: column '{header.lower()}' is not "
+                                         r"read \(did you mean 'group'\?\)"):
+        read_layout(tmp_path / "layout.csv")
