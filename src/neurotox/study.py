@@ -622,6 +622,17 @@ def _concentration_column(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     return df
 
 
+def _no_misspelt_group(df: pd.DataFrame, path: Path) -> None:
+    """Refuse a header close to ``group`` (``grup``) where there is no ``group`` column.
+
+    Left out, it would let the groups come silently from the concentrations.
+    """
+    for col in [] if "group" in df.columns else df.columns:
+        hint = did_you_mean(str(col), ["group"]) if str(col).startswith("gr") else ""
+        if hint:
+            raise InputError(f"column {col!r} is not read{hint}", path=path)
+
+
 def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFrame:
     """Read a plate layout CSV: ``well`` plus ``group`` and/or ``concentration``.
 
@@ -637,10 +648,7 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
         raise InputError("expected at least one well row below the header, found none",
                          path=path)
     df = _concentration_column(df, path)
-    for col in [] if "group" in df.columns else df.columns:
-        hint = did_you_mean(str(col), ["group"]) if str(col).startswith("gr") else ""
-        if hint:        # else the groups would silently come from the concentrations
-            raise InputError(f"column {col!r} is not read{hint}", path=path)
+    _no_misspelt_group(df, path)
     if "group" not in df.columns and "concentration" not in df.columns:
         raise InputError("expected a 'group' or 'concentration' column, found "
                          f"{quoted(df.columns)}", path=path)

@@ -135,7 +135,8 @@ CASES = [
          "row 4, column 'group': group(s) 'M' in the EndpointTable are not defined",
          "ept.csv"),
     Case("ep-dose-unit-mismatch", cell("dose_unit", "mg/kg/day"), st(),
-         "row 4, column 'dose_unit': group 'C': the study gives 0 mg/kg, found dose_unit 'mg/kg/day'", "ept.csv"),
+         "row 4, column 'dose_unit': group 'C': the study gives 0 mg/kg, found dose_unit "
+         "'mg/kg/day'", "ept.csv"),
     # --- hostile inputs (attack24)
     Case("ep-column-named-twice", {**BASE, "ept.csv": EPT.replace(",batch,", ",value,", 1)},
          st(), "line 1: column 'value' appears twice in the header (columns 12 and 15)",

@@ -81,8 +81,8 @@ def test_valid_study_loads(study_dir):
      r"key 'assays\.nor\.input\[0\]': input 'missing\.csv' not found"),
     ("groups:", "groups: [\ngroupz:", r"invalid YAML"),
     # study and assay IDs name files: only letters, digits, '_', '.', '-'
-    ("study_id: NTX-2026-001", "study_id: 'NTX 2026,1'", r"key 'study_id': an ID holds ' ', ',': use "
-                                            r"letters, digits, '_', '\.' and '-' only"),
+    ("study_id: NTX-2026-001", "study_id: 'NTX 2026,1'",
+     r"key 'study_id': an ID holds ' ', ',': use letters, digits, '_', '\.' and '-' only"),
     ("{id: G2,", "{id: ' HU',", r"key 'groups\[1\]\.id': a group ID may not be empty or start "
                                r"or end with a space"),
     ("study_id: NTX", "study_id: _NTX",
@@ -194,7 +194,6 @@ def test_layout_and_subjects_as_xlsx_read_like_their_csv(study_dir):
 
 def test_xlsx_table_refusals_name_the_sheet(tmp_path):
     from neurotox.errors import FormatError
-    from neurotox.study import read_layout
 
     two = _workbook(tmp_path / "two.xlsx", [["well", "group"], ["A1", "C"]],
                     notes=[["drawn by hand"]])
@@ -212,7 +211,6 @@ def test_xlsx_table_refusals_name_the_sheet(tmp_path):
     ("Concentration (µM)", "uM"), ("concentration [nM]", "nM"), ("Conc_uM", "uM"),
     ("conc (ug/mL)", "ug/mL"), ("Conc", None)])
 def test_layout_concentration_header_with_its_unit(tmp_path, header, unit):
-    from neurotox.study import read_layout
 
     (tmp_path / "lay.csv").write_text(f"well,group,{header}\nA1,C,0\nA2,X,0.3\n",
                                       encoding="utf-8")
@@ -223,7 +221,6 @@ def test_layout_concentration_header_with_its_unit(tmp_path, header, unit):
 
 @pytest.mark.parametrize("header", ["concentratoin", "conc (furlongs)", "Conc. µM extra"])
 def test_layout_concentration_like_header_not_read_is_an_error(tmp_path, header):
-    from neurotox.study import read_layout
 
     (tmp_path / "lay.csv").write_text(f"well,group,{header}\nA1,C,0\n", encoding="utf-8")
     with pytest.raises(InputError, match=re.escape(f"column '{header.lower()}' is not read: "
@@ -233,7 +230,6 @@ def test_layout_concentration_like_header_not_read_is_an_error(tmp_path, header)
 
 def test_title_lines_above_a_table_header_are_skipped(tmp_path):
     """'Plate 1 layout' above the header (a lab's habit): found, and rows still counted right."""
-    from neurotox.study import read_layout
 
     (tmp_path / "lay.csv").write_text("Plate SIM01 layout, compound X\nwell,group,concentration\n"
                                       "A1,C,0\nA2,X,0.3\n")
