@@ -125,16 +125,25 @@ def _focus_tiles(img: np.ndarray) -> list[tuple[tuple[slice, slice], tuple[slice
     return out
 
 
+#: Grey-value ceilings of 10-, 12- and 14-bit cameras, whose images are saved in 16 bits.
+CAMERA_CEILINGS = (2**10 - 1, 2**12 - 1, 2**14 - 1)
+
+
 def saturation_fraction(image: np.ndarray, *, level: float | None = None) -> float:
     """Fraction of pixels at or above the saturation ``level``.
 
-    ``level=None`` uses the dtype maximum of integer images (float images: the
-    image maximum only when more than 0.1 % of pixels share it).
+    ``level=None`` uses the dtype maximum of integer images, or the camera's
+    ceiling when a 10-, 12- or 14-bit image is saved in 16 bits and reaches it
+    (a maximum of exactly 1023, 4095 or 16383); float images: the image
+    maximum only when more than 0.1 % of pixels share it.
     """
     img = np.asarray(image)
     if level is None:
         if np.issubdtype(img.dtype, np.integer):
             level = float(np.iinfo(img.dtype).max)
+            top = int(img.max()) if img.size else 0
+            if img.dtype.itemsize > 1 and top in CAMERA_CEILINGS:
+                level = float(top)
         else:
             level = float(img.max()) if img.size else 0.0
             frac = float(np.mean(img >= level)) if img.size else 0.0

@@ -205,6 +205,10 @@ def test_qc_measures():
     img = np.zeros((64, 64), np.uint8)
     img[:8] = 255
     assert saturation_fraction(img) == pytest.approx(8 / 64)
+    # a 12-bit camera saved in 16 bits clips at 4095, not 65535
+    twelve = np.where(img == 255, 4095, 200).astype(np.uint16)
+    assert saturation_fraction(twelve) == pytest.approx(8 / 64)
+    assert saturation_fraction(twelve - 1) == 0.0       # never at the ceiling
     sharp, _ = _cell_field([(150, 80 + 8 / PX, 0.0, 80.0)])
     blurred = ndi.gaussian_filter(sharp.astype(np.float32), 4)
     assert focus_score(blurred) < 0.5 * focus_score(sharp)
