@@ -236,3 +236,22 @@ def test_jpeg_export_with_a_black_background_traces_only_the_neurite():
     # (with a noise floor of a third of a grey level: 151 um and 30 um unattached)
     assert res.cells.iloc[0]["neurite_length_um"] == pytest.approx(120.0, rel=0.05)
     assert res.metrics["unattached_neurite_length_um"] < 5.0
+
+
+def test_the_same_field_saved_in_8_or_16_bits_reads_the_same():
+    # a 16-bit field stretched to 8 bits (ImageJ "8-bit") keeps ~1.5 grey levels of noise;
+    # the MAD of whole-number differences read 1 level for it, a quarter too little, and
+    # the field read half again as much neurite (stranger's trial: +50 % to +85 %)
+    from neurotox.imaging import analyse_field
+    from neurotox.imaging.synthetic import synthetic_field
+
+    f = synthetic_field(5, dim_amplitude=120.0)
+    # the display range of the export leaves 1.4 grey levels of noise (as the N1E-115 field)
+    scale = estimate_noise(f.neurites) / 1.4
+    eight = np.rint((f.neurites - f.neurites.min()) / scale).astype(np.uint8)
+    assert eight.max() < 255
+    assert estimate_noise(eight) * scale == pytest.approx(estimate_noise(f.neurites), rel=0.08)
+    sixteen = analyse_field(f.neurites, f.nuclei, pixel_size=f.pixel_size).metrics
+    stretched = analyse_field(eight, f.nuclei, pixel_size=f.pixel_size).metrics
+    assert stretched["total_neurite_length_um"] == pytest.approx(
+        sixteen["total_neurite_length_um"], rel=0.08)
