@@ -425,3 +425,24 @@ def test_masks_beside_the_images_are_refused_naming_the_file(tmp_path):
     with pytest.raises(InputError, match=r"f_1\.tif.*holds only the values 0 and 255: a mask "
                                          r"or thresholded image"):
         plan_fields(tmp_path, params)
+
+
+def test_colour_jpeg_merges_are_named_in_a_warning(tmp_path):
+    # re-saved as colour JPEG, a merge with a flat background read +50 % neurite (block
+    # and ringing artefacts traced; stranger's trial F7): the run says which fields are such
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    rgb = np.zeros((64, 64, 3), np.uint8)
+    for k in (1, 2):
+        rgb[..., k] = 10 + rng.integers(0, 3, (64, 64)) + 200 * (rng.random((64, 64)) > 0.95)
+    (tmp_path / "img").mkdir()
+    for name in ("a.jpg", "b.png"):
+        Image.fromarray(rgb).save(tmp_path / "img" / name)
+    params = NeuriteParameters(pattern="{*}", pixel_size_um=0.5, nuclei_channel="blue",
+                               neurite_channel="green")
+    _, notes = plan_fields(tmp_path / "img", params, overlays="none")
+    lossy = [n for n in notes if "colour JPEG" in n]
+    assert lossy == ["warning: 1 field(s) are colour JPEG merges ('a.jpg'): their compression "
+                     "artefacts can be traced as faint neurite where the background is flat; "
+                     "analyse the original TIFF or PNG files if there are any"]

@@ -200,6 +200,14 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
     if any(s.nuclei is None for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
                      "neurite channel alone")
+    lossy = [s for s in sources if s.neurite is not None and s.neurite.plane is not None
+             and s.neurite.path.suffix.lower() in (".jpg", ".jpeg")]
+    if lossy:       # a colour JPEG mixes the planes' compression errors into each other
+        notes.append(f"warning: {len(lossy)} field(s) are colour JPEG merges "
+                     f"({quoted((s.neurite.path.name for s in lossy), limit=3)}): their "
+                     "compression artefacts can be traced as faint neurite where the "
+                     "background is flat; analyse the original TIFF or PNG files if there are "
+                     "any")
     firsts: dict[str, FieldSource] = {}
     for source in sources:
         firsts.setdefault(source.plate, source)
