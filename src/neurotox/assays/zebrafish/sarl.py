@@ -96,7 +96,8 @@ def sarl_lpr_statistics(bins: pd.DataFrame, *, viability: pd.Series | None = Non
     ctrl = doses[0]
     analysed = wide.reindex(columns=LIGHT_BINS + DARK_BINS).notna()
     counts = analysed.groupby(level="dose").sum().max(axis=1)
-    sizes = wide.groupby(level="dose").size() if group_sizes is None else group_sizes
+    sizes = wide.notna().any(axis=1).groupby(level="dose").sum() if group_sizes is None \
+        else group_sizes   # (pivot_table with dropna=False adds empty dose × well rows)
     per_bin = {d: {"Light": np.trapezoid(complete.loc[d][LIGHT_BINS].to_numpy(), axis=0),
                    "Dark": np.trapezoid(complete.loc[d][DARK_BINS].to_numpy(), axis=0)}
                for d in doses if d in complete.index.get_level_values("dose")}
