@@ -129,3 +129,23 @@ def test_count_is_the_most_larvae_with_a_value_in_an_analysed_bin():
     assert t.loc[(0.0, "Dark"), ["count", "n_auc", "org_ss"]].tolist() == [3, 2, 3]
     assert t.loc[(0.0, "Dark"), "AUC"] == pytest.approx(1.5 * 90)   # (1 + 2) / 2 per bin
     assert t.loc[(1.0, "Dark"), "AUC"] == pytest.approx(8.0 * 90)   # 12 − (2 + 6) / 2
+
+
+def test_disagreement_with_a_group_not_tested_prints_no_nan():
+    """A group the per-larva call could not test is named without empty numbers."""
+    from neurotox.assays.zebrafish.sarl import sarl_notes
+
+    table = pd.DataFrame({"dose": [0.0, 5.0], "interval": "Dark", "count": [4, 1],
+                          "n_auc": [4, 1], "org_ss": [4, 4], "AUC": [30.0, np.nan],
+                          "PercDiff": [0.0, np.nan], "Pval": [1.0, np.nan],
+                          "activity": ["", ""]})
+    hits = pd.DataFrame({"endpoint": "auc_dark", "timepoint": "dark3", "dose": [0.0, 5.0],
+                         "n": [4, 1], "percent_difference": [np.nan, np.nan],
+                         "p_value": np.nan, "call": ["", "not tested"]})
+    bins = pd.DataFrame({"dose": 0.0, "plate": "P", "well": "A01", "bin": range(3),
+                         "distance": 1.0})
+    assert sarl_notes(table, bins, hits) == [
+        "hit_calls and sarl_lpr_stats disagree for dose 5 Dark: SARL's across-larvae AUC "
+        "gives no call (1 complete larvae); the per-larva call gives not tested (auc_dark "
+        "dark3: n 1 vs 4). hit_calls is the per-larva result; SARL's AUC grows with the "
+        "number of larvae (see the hit-call convention)"]

@@ -21,6 +21,8 @@ class LarvaMatrix:
                            self.sources[mask])
 
 
+MAX_NAMED = 20   # larvae named in one note; the larvae table lists them all
+
 _EXTRA = ("inadur", "smldur", "lardur", "smlct", "larct", "emptydur", "frect", "fredur",
           "midct", "middur", "burct", "burdur", "frames", "missing", "jumps")
 
@@ -105,7 +107,9 @@ def partial_larvae_note(larvae: pd.DataFrame, m: LarvaMatrix) -> str:
     named = "; ".join(
         f"{larvae['subject'].iloc[i]} (group {larvae['group'].iloc[i]}, "
         + ", ".join(f"{m.starts[j]:g} s" for j in np.flatnonzero(miss[i])[:5])
-        + (" …" if miss[i].sum() > 5 else "") + ")" for i in rows)
+        + (" …" if miss[i].sum() > 5 else "") + ")" for i in rows[:MAX_NAMED])
+    if len(rows) > MAX_NAMED:
+        named += f"; and {len(rows) - MAX_NAMED} more (larvae table, column missing_bins)"
     return (f"{len(rows)} included larva(e) lack a value in some bins of the export: {named}. "
             "They count as included in the larvae table, but each endpoint whose window holds "
             "such a bin is excluded for them ('missing value in the export'), so that "

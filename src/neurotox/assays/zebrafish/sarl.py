@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from neurotox.assays.zebrafish.larvae import MAX_NAMED
+
 LIGHT_BINS = [*range(61, 90), *range(120, 150), *range(180, 210)]
 DARK_BINS = [*range(90, 120), *range(150, 180), *range(210, 240)]
 TRANSITION_BIN = 90
@@ -158,7 +160,8 @@ def sarl_notes(table: pd.DataFrame, bins: pd.DataFrame, hit_calls: pd.DataFrame)
     wide = _wide(bins)
     partial = wide[wide.notna().any(axis=1) & wide.isna().any(axis=1)]
     if len(partial):
-        names = ", ".join(f"{p}-{w}" for _, p, w in partial.index)
+        names = ", ".join(f"{p}-{w}" for _, p, w in partial.index[:MAX_NAMED]) + (
+            f" and {len(partial) - MAX_NAMED} more" if len(partial) > MAX_NAMED else "")
         notes.append(f"sarl_lpr_stats: 'count' is SARL's (the most larvae with a value in any "
                      f"analysed bin) and includes {len(partial)} larva(e) with a bin without a "
                      f"value ({names}); 'AUC', 'Pval' and 'trans_dist' use only the larvae "
@@ -176,13 +179,16 @@ def _disagreement(r, hit_calls: pd.DataFrame) -> str:
     h = hc.iloc[0]
     ctrl_n = hit_calls.loc[(hit_calls["endpoint"] == ep)
                            & (hit_calls["dose"] == hit_calls["dose"].min()), "n"]
+    sarl = (f"AUC {r.PercDiff:+.1f} % vs control, a group total over {r.n_auc} larvae; "
+            f"p {r.Pval:.2g}" if np.isfinite(r.PercDiff) else f"{r.n_auc} complete larvae")
+    larva = (f"mean {h['percent_difference']:+.1f} %, KS p {h['p_value']:.2g}, "
+             if np.isfinite(h["percent_difference"]) else "")
+    n_c = int(ctrl_n.iloc[0]) if len(ctrl_n) else 0
     return (f"hit_calls and sarl_lpr_stats disagree for dose {r.dose:g} {r.interval}: SARL's "
-            f"across-larvae AUC gives {r.activity or 'no call'} (AUC {r.PercDiff:+.1f} % vs "
-            f"control, a group total over {r.n_auc} larvae; p {r.Pval:.2g}); the per-larva call "
-            f"gives {h['call'] or 'no call'} ({ep} {h['timepoint']}: mean "
-            f"{h['percent_difference']:+.1f} %, KS p {h['p_value']:.2g}, n {h['n']} vs "
-            f"{int(ctrl_n.iloc[0]) if len(ctrl_n) else 0}). hit_calls is the per-larva result; "
-            "SARL's AUC grows with the number of larvae (see the hit-call convention)")
+            f"across-larvae AUC gives {r.activity or 'no call'} ({sarl}); the per-larva call "
+            f"gives {h['call'] or 'no call'} ({ep} {h['timepoint']}: {larva}n {h['n']} vs "
+            f"{n_c}). hit_calls is the per-larva result; SARL's AUC grows with the number of "
+            "larvae (see the hit-call convention)")
 
 
 def sarl_lsr_statistics(bins: pd.DataFrame, *, n_bins: int = 10) -> pd.DataFrame:
