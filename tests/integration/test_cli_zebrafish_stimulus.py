@@ -50,4 +50,4 @@ def test_cli_with_plate_id_and_stimulus_tables(invoke, startle, tmp_path):
     resp = pd.read_csv(out / "stimulus_responses.csv")
     assert set(resp["plate"]) == {"PL01"} and set(resp["stimulus"]) == {"vibration", "flash"}
     manifest = json.loads((out / "manifest.json").read_text())
-    assert len(manifest["parameters"]["conventions"]) == 3
+    assert len(manifest["parameters"]["conventions"]) == 4

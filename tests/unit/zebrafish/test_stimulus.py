@@ -131,7 +131,7 @@ def test_conventions_are_said_in_the_notes(sim):
     _, _, _, result = sim
     assert any(n.startswith("convention: Stimulus responses: a larva responded when it moved "
                             "more than 1 mm") for n in result.notes)
-    assert len(result.conventions) == 3
+    assert len(result.conventions) == 4
 
 
 def test_stimulus_schedule_validation():

@@ -8,6 +8,14 @@ value: ``HYPER`` when above control, ``HYPO`` when below. Groups whose larvae
 were excluded (e.g. failing viability), or with fewer than two larvae left, are
 reported with their n and the call ``not tested``.
 
+Notes
+-----
+This is a per-larva call with the Tanguay lab's thresholds, and deliberately
+not the SARL lab's own call (:mod:`neurotox.assays.zebrafish.sarl`), whose AUC
+is a trapezoid across larvae summed over three cycles: a group total that grows
+with the number of larvae, so with unequal groups it can call HYPER or HYPO
+where the larvae do not differ. The run notes name every disagreement.
+
 References
 ----------
 Reif DM et al. (2016) Arch Toxicol 90:1459; Truong L et al. (2022) J Hazard

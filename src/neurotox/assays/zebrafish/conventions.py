@@ -22,6 +22,8 @@ def conventions(params, *, stimuli: bool = False) -> list[str]:
     out = [_distance(params), _exclusions(params)]
     if params.mode == "lpr" and stimuli:
         out.append(_stimulus(params))
+    if params.mode == "lpr":
+        out.append(_hit_call(params))
     return out
 
 
@@ -50,6 +52,17 @@ def _exclusions(params) -> str:
             f"with more than {params.max_missing_fraction:.0%} of its bins missing "
             f"(max_missing_fraction) is excluded; a group with fewer than {viab} viable "
             "larvae is not analysed (viability_min).")
+
+
+def _hit_call(params) -> str:
+    return (f"Hit call (hit_calls), per larva: each group's auc_light and auc_dark of the "
+            f"analysed cycle against the control larvae by a two-sample Kolmogorov-Smirnov "
+            f"test, HYPER/HYPO when p < {params.hit_p:g} (hit_p) and the group mean differs "
+            f"from the control mean by at least {params.hit_percent:g} % (hit_percent). This "
+            "deliberately differs from the SARL (Tanguay lab) call of sarl_lpr_stats and the "
+            "lab's reports: SARL applies the trapezoid rule across larvae and sums it over "
+            "three cycles, a group total that grows with the number of larvae, so with "
+            "unequal group sizes it can call HYPER or HYPO where the larvae do not differ.")
 
 
 def _stimulus(params) -> str:

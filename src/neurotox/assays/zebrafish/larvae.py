@@ -21,6 +21,8 @@ class LarvaMatrix:
                            self.sources[mask])
 
 
+MAX_NAMED = 20   # larvae named in one note; the larvae table lists them all
+
 _EXTRA = ("inadur", "smldur", "lardur", "smlct", "larct", "emptydur", "frect", "fredur",
           "midct", "middur", "burct", "burdur", "frames", "missing", "jumps")
 
@@ -80,8 +82,35 @@ def bins_detail(larvae: pd.DataFrame, m: LarvaMatrix, *,
     return out if include_excluded else out[~out["excluded"]].reset_index(drop=True)
 
 
-def larvae_detail(larvae: pd.DataFrame) -> pd.DataFrame:
-    """One row per larva: design and exclusion."""
+def larvae_detail(larvae: pd.DataFrame, m: LarvaMatrix | None = None) -> pd.DataFrame:
+    """One row per larva: design and exclusion (and, given the matrix, ``missing_bins``)."""
     cols = ["subject", "plate", "well", "animal", "group", "dose", "dose_unit",
             "exclusion_reason"]
-    return larvae[cols].assign(excluded=larvae["exclusion_reason"] != "")
+    out = larvae[cols].assign(excluded=larvae["exclusion_reason"] != "")
+    if m is not None:
+        out["missing_bins"] = np.isnan(m.D).sum(axis=1)
+    return out
+
+
+def partial_larvae_note(larvae: pd.DataFrame, m: LarvaMatrix) -> str:
+    """Name the included larvae with some (not all) bins missing, and what that does to n.
+
+    Such a larva counts as included in ``larvae``, but every endpoint whose
+    window holds a missing bin is excluded for it, so an endpoint's n can be
+    smaller than the group's included larvae.
+    """
+    miss = np.isnan(m.D)
+    rows = np.flatnonzero(miss.any(axis=1) & ~miss.all(axis=1)
+                          & (larvae["exclusion_reason"] == "").to_numpy())
+    if not len(rows):
+        return ""
+    named = "; ".join(
+        f"{larvae['subject'].iloc[i]} (group {larvae['group'].iloc[i]}, "
+        + ", ".join(f"{m.starts[j]:g} s" for j in np.flatnonzero(miss[i])[:5])
+        + (" …" if miss[i].sum() > 5 else "") + ")" for i in rows[:MAX_NAMED])
+    if len(rows) > MAX_NAMED:
+        named += f"; and {len(rows) - MAX_NAMED} more (larvae table, column missing_bins)"
+    return (f"{len(rows)} included larva(e) lack a value in some bins of the export: {named}. "
+            "They count as included in the larvae table, but each endpoint whose window holds "
+            "such a bin is excluded for them ('missing value in the export'), so that "
+            "endpoint's n (endpoints, hit_calls) is smaller than the group's included larvae")

@@ -26,6 +26,7 @@ from neurotox.assays.zebrafish.larvae import (
     endpoint_block,
     larva_matrix,
     larvae_detail,
+    partial_larvae_note,
 )
 from neurotox.assays.zebrafish.metrics import (
     bin_masks,
@@ -70,22 +71,31 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     stim_blocks, stim_details = stimulus_analysis(exports, larvae, matrix, params, notes)
     table = pd.concat([table, *stim_blocks], ignore_index=True)
     ept = endpoints.from_records(table.to_dict("records"), study_id=study_id, assay=ASSAY)
-    details = {"bins": bins_detail(larvae, matrix), "larvae": larvae_detail(larvae)}
+    details = {"bins": bins_detail(larvae, matrix), "larvae": larvae_detail(larvae, matrix)}
     details["hit_calls"] = tanguay_calls(ept, params)
+    if partial := partial_larvae_note(larvae, matrix):
+        notes.append(partial)
     if stim_details:
         details.update(stim_details, stimulus_hit_calls=stimulus_calls(ept, params))
     details.update(_bmd_details(ept, larvae, matrix, params, notes))
     if params.sarl_statistics:
-        from neurotox.assays.zebrafish.sarl import sarl_lpr_statistics
-
-        kept = larvae.groupby("dose")["exclusion_reason"].apply(lambda r: (r == "").mean())
-        details["sarl_lpr_stats"] = sarl_lpr_statistics(
-            bins_detail(larvae, matrix, include_excluded=False), viability=kept,
-            hit_p=params.hit_p, hit_percent=params.hit_percent)
+        details["sarl_lpr_stats"] = _sarl_table(larvae, matrix, details["hit_calls"], params,
+                                                notes)
     n_ex = int((larvae["exclusion_reason"] != "").sum())
     notes.append(f"{len(larvae)} larvae analysed, {n_ex} excluded")
     return AssayResult(endpoints=ept, details=details, notes=notes,
                        inputs=[e.path for e in exports])
+
+
+def _sarl_table(larvae, matrix, hit_calls, params, notes) -> pd.DataFrame:
+    from neurotox.assays.zebrafish.sarl import sarl_lpr_statistics, sarl_notes
+
+    kept = larvae.groupby("dose")["exclusion_reason"].apply(lambda r: (r == "").mean())
+    bins = bins_detail(larvae, matrix, include_excluded=False)
+    table = sarl_lpr_statistics(bins, viability=kept, group_sizes=larvae.groupby("dose").size(),
+                                hit_p=params.hit_p, hit_percent=params.hit_percent)
+    notes += sarl_notes(table, bins, hit_calls)
+    return table
 
 
 def select_chemical(larvae: pd.DataFrame, info: pd.DataFrame | None,

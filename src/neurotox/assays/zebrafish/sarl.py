@@ -7,27 +7,31 @@ Input: 6-s bins numbered t0, t1 …; light bins T61–89, T120–149, T180–209
 bins T90–119, T150–179, T210–239 (the three cycles after acclimation; the first
 light bin T60 is not used); the transition bin is T90.
 
-Per concentration, only larvae with a value in every bin are used (*complete
-cases*: affected larvae, set missing, drop out, and so do larvae with a single
-missing bin), in plate-then-well order. For every bin the trapezoid rule is
-applied **across the larvae** (x = larva index), giving one number per bin;
+Per concentration, two numbers of larvae are reported, as SARL's table has them:
 
-* ``AUC`` = sum of those numbers over the light (dark) bins;
-* ``PercDiff`` = (AUC − control AUC) / control AUC × 100;
-* ``Pval`` = two-sample Kolmogorov–Smirnov test between the per-bin numbers of
-  the concentration and of the control (p-value as R 3.x computes it);
-* ``activity`` = HYPER (HYPO) when Pval ≤ 0.01, the concentration kept ≥ 70 %
-  of its larvae and PercDiff > 50 (< −50);
-* ``trans_dist`` = mean distance in bin T90; ``trans_PercDiff`` relative to the
-  control; ``trans_p`` = Tukey HSD p against the control (one-way ANOVA of T90
-  over all larvae with a T90 value).
+* ``count`` = the most larvae with a value in any analysed bin (T61–T239):
+  SARL's ``count``, which includes larvae with a single missing bin;
+* ``n_auc`` = the larvae with a value in **every** bin of the recording
+  (*complete cases*, in plate-then-well order): only these enter ``AUC``,
+  ``Pval`` and ``trans_dist`` (SARL's R code drops the other rows with
+  ``complete.cases`` before the AUC);
+* ``org_ss`` = all larvae of the concentration, excluded ones included
+  (when ``group_sizes`` is given).
+
+For every bin the trapezoid rule is applied **across the larvae** (x = larva
+index), giving one number per bin;
 
 Notes
 -----
 Because the trapezoid runs across larvae, the AUC grows with the number of
 larvae and depends on their order: it is a group total, not a per-larva mean.
-The module reproduces it for comparison with SARL reports; the per-larva AUC
-endpoints of :mod:`neurotox.assays.zebrafish.lpr` are the ones to analyse.
+With unequal groups ``PercDiff`` mostly measures the ratio of group sizes, so
+SARL's HYPER/HYPO call can disagree with the per-larva call of
+:mod:`neurotox.assays.zebrafish.calls` (``hit_calls``);
+:func:`disagreement_notes` names every such disagreement in the run notes.
+The module reproduces the SARL table for comparison with SARL reports; the
+per-larva AUC endpoints of :mod:`neurotox.assays.zebrafish.lpr` are the ones
+to analyse.
 
 """
 
@@ -37,9 +41,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from neurotox.assays.zebrafish.larvae import MAX_NAMED
+
 LIGHT_BINS = [*range(61, 90), *range(120, 150), *range(180, 210)]
 DARK_BINS = [*range(90, 120), *range(150, 180), *range(210, 240)]
 TRANSITION_BIN = 90
+_COLUMNS = ["dose", "interval", "count", "n_auc", "org_ss", "AUC", "PercDiff", "Pval", "viable",
+            "activity", "trans_dist", "trans_PercDiff", "trans_p"]
 
 
 def ks_pvalue(x, y) -> float:
@@ -64,7 +72,8 @@ def _wide(bins: pd.DataFrame) -> pd.DataFrame:
 
 
 def sarl_lpr_statistics(bins: pd.DataFrame, *, viability: pd.Series | None = None,
-                        hit_p: float = 0.01, hit_percent: float = 50.0) -> pd.DataFrame:
+                        group_sizes: pd.Series | None = None, hit_p: float = 0.01,
+                        hit_percent: float = 50.0) -> pd.DataFrame:
     """SARL AUC-method table per concentration × interval (see the module docstring).
 
     Parameters
@@ -74,6 +83,9 @@ def sarl_lpr_statistics(bins: pd.DataFrame, *, viability: pd.Series | None = Non
         ``distance``); excluded larvae must already be left out.
     viability
         Fraction of larvae kept per dose (for the 70 % rule); None = all pass.
+    group_sizes
+        All larvae per dose, excluded ones included (column ``org_ss``); None =
+        the larvae in ``bins``.
     hit_p, hit_percent
         Significance level and percent-difference cutoff of the call.
 
@@ -84,6 +96,10 @@ def sarl_lpr_statistics(bins: pd.DataFrame, *, viability: pd.Series | None = Non
     complete = wide[wide.notna().all(axis=1)]
     doses = sorted(wide.index.get_level_values("dose").unique())
     ctrl = doses[0]
+    analysed = wide.reindex(columns=LIGHT_BINS + DARK_BINS).notna()
+    counts = analysed.groupby(level="dose").sum().max(axis=1)
+    sizes = wide.notna().any(axis=1).groupby(level="dose").sum() if group_sizes is None \
+        else group_sizes   # (pivot_table with dropna=False adds empty dose × well rows)
     per_bin = {d: {"Light": np.trapezoid(complete.loc[d][LIGHT_BINS].to_numpy(), axis=0),
                    "Dark": np.trapezoid(complete.loc[d][DARK_BINS].to_numpy(), axis=0)}
                for d in doses if d in complete.index.get_level_values("dose")}
@@ -91,15 +107,16 @@ def sarl_lpr_statistics(bins: pd.DataFrame, *, viability: pd.Series | None = Non
     rows = []
     for d in doses:
         for interval in ("Dark", "Light"):
-            rows.append(_row(d, interval, per_bin, ctrl, complete, trans, viability, hit_p,
-                             hit_percent))
-    return pd.DataFrame(rows)
+            rows.append({**_row(d, interval, per_bin, ctrl, complete, trans, viability, hit_p,
+                                hit_percent), "count": int(counts.get(d, 0)),
+                         "org_ss": int(sizes.get(d, 0))})
+    return pd.DataFrame(rows, columns=_COLUMNS)
 
 
 def _row(d, interval, per_bin, ctrl, complete, trans, viability, hit_p, hit_percent) -> dict:
     ok = viability is None or viability.get(d, 1.0) >= 0.7
     n = len(complete.loc[d]) if d in per_bin else 0
-    row = {"dose": d, "interval": interval, "count": n, "AUC": np.nan, "PercDiff": np.nan,
+    row = {"dose": d, "interval": interval, "n_auc": n, "AUC": np.nan, "PercDiff": np.nan,
            "Pval": np.nan, "viable": ok, "activity": "", **trans.get(d, {})}
     if d not in per_bin or n < 2 or ctrl not in per_bin:
         return row
@@ -128,6 +145,50 @@ def _transition(wide: pd.DataFrame, complete: pd.DataFrame, doses: list) -> dict
         out[d] = {"trans_dist": m, "trans_PercDiff": (m - c_mean) / c_mean * 100,
                   "trans_p": 0.0 if k == 0 else float(pvals[k])}
     return out
+
+
+def sarl_notes(table: pd.DataFrame, bins: pd.DataFrame, hit_calls: pd.DataFrame) -> list[str]:
+    """Run notes that explain how ``sarl_lpr_stats`` differs from the other tables.
+
+    Names the larvae counted in ``count`` but left out of the AUC (a bin
+    without a value), and every concentration × interval where SARL's call and
+    the per-larva call of ``hit_calls`` disagree.
+    """
+    if table.empty:
+        return []
+    notes = []
+    wide = _wide(bins)
+    partial = wide[wide.notna().any(axis=1) & wide.isna().any(axis=1)]
+    if len(partial):
+        names = ", ".join(f"{p}-{w}" for _, p, w in partial.index[:MAX_NAMED]) + (
+            f" and {len(partial) - MAX_NAMED} more" if len(partial) > MAX_NAMED else "")
+        notes.append(f"sarl_lpr_stats: 'count' is SARL's (the most larvae with a value in any "
+                     f"analysed bin) and includes {len(partial)} larva(e) with a bin without a "
+                     f"value ({names}); 'AUC', 'Pval' and 'trans_dist' use only the larvae "
+                     "with a value in every bin ('n_auc'), as SARL's code does")
+    notes += [_disagreement(r, hit_calls) for r in table.itertuples()
+              if r.dose != table["dose"].min()]
+    return [n for n in notes if n]
+
+
+def _disagreement(r, hit_calls: pd.DataFrame) -> str:
+    ep = "auc_dark" if r.interval == "Dark" else "auc_light"
+    hc = hit_calls[(hit_calls["endpoint"] == ep) & (hit_calls["dose"] == r.dose)]
+    if hc.empty or hc["call"].iloc[0] == r.activity:
+        return ""
+    h = hc.iloc[0]
+    ctrl_n = hit_calls.loc[(hit_calls["endpoint"] == ep)
+                           & (hit_calls["dose"] == hit_calls["dose"].min()), "n"]
+    sarl = (f"AUC {r.PercDiff:+.1f} % vs control, a group total over {r.n_auc} larvae; "
+            f"p {r.Pval:.2g}" if np.isfinite(r.PercDiff) else f"{r.n_auc} complete larvae")
+    larva = (f"mean {h['percent_difference']:+.1f} %, KS p {h['p_value']:.2g}, "
+             if np.isfinite(h["percent_difference"]) else "")
+    n_c = int(ctrl_n.iloc[0]) if len(ctrl_n) else 0
+    return (f"hit_calls and sarl_lpr_stats disagree for dose {r.dose:g} {r.interval}: SARL's "
+            f"across-larvae AUC gives {r.activity or 'no call'} ({sarl}); the per-larva call "
+            f"gives {h['call'] or 'no call'} ({ep} {h['timepoint']}: {larva}n {h['n']} vs "
+            f"{n_c}). hit_calls is the per-larva result; SARL's AUC grows with the number of "
+            "larvae (see the hit-call convention)")
 
 
 def sarl_lsr_statistics(bins: pd.DataFrame, *, n_bins: int = 10) -> pd.DataFrame:
