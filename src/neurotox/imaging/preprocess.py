@@ -320,3 +320,32 @@ def correct_background(image: np.ndarray, *, radius: float) -> np.ndarray:
     """
     img = as_float(image)
     return img - estimate_background(img, radius=radius)
+
+
+def unpadded_box(image: np.ndarray, *, min_width: int = 2) -> tuple[slice, slice]:
+    """The rectangle of ``image`` inside constant padding bands at its edges.
+
+    Stitching, registration and drift correction pad a field with whole rows
+    or columns of one value (0, or the type's minimum) that no pixel of the
+    image itself takes. Analysed as they are, the step from the band to the
+    camera's background is a bright edge along the whole field (a column of
+    false nuclei). A band is a run of whole edge rows (columns), at least
+    ``min_width`` wide, holding only the image's lowest value, when that value
+    occurs nowhere else. Without bands: the whole image.
+    """
+    img = np.asarray(image)
+    whole = (slice(0, img.shape[0]), slice(0, img.shape[1])) if img.ndim == 2 else ()
+    if img.ndim != 2 or img.size == 0:
+        return whole
+    low = img.min()
+    edges = []
+    for axis in (0, 1):
+        full = np.all(img == low, axis=1 - axis)        # whole rows (axis 0) or columns
+        if full.all():
+            return whole
+        widths = [int(np.argmin(run)) for run in (full, full[::-1])]
+        edges.append([w if w >= min_width else 0 for w in widths])
+    box = tuple(slice(a, n - b) for (a, b), n in zip(edges, img.shape, strict=True))
+    if box == whole or np.any(img[box] == low):
+        return whole
+    return box

@@ -446,3 +446,34 @@ def test_colour_jpeg_merges_are_named_in_a_warning(tmp_path):
     assert lossy == ["warning: 1 field(s) are colour JPEG merges ('a.jpg'): their compression "
                      "artefacts can be traced as faint neurite where the background is flat; "
                      "analyse the original TIFF or PNG files if there are any"]
+
+
+def test_a_zero_padding_band_is_cropped_off(tmp_path):
+    # registration/stitching pads a field with a band of zeros: the step to the camera's
+    # background read as a column of false nuclei (17 -> 52; stranger's trial F12); the
+    # padded field now reads what the same field cropped reads
+    import tifffile
+
+    from neurotox.assays.neurite.fields import FieldTask, process_field
+    from neurotox.imaging import FieldSettings
+    from neurotox.imaging.synthetic import synthetic_field
+    from neurotox.io.plates import FieldSource, PlaneSource
+
+    f = synthetic_field(2)
+    out = {}
+    for name, band in (("crop", None), ("padded", 40)):
+        folder = tmp_path / name
+        folder.mkdir()
+        planes = {}
+        for ch, img in (("w1", f.nuclei), ("w2", f.neurites)):
+            img = img[:, :-40].copy() if band is None else img.copy()
+            if band is not None:
+                img[:, -band:] = 0
+            tifffile.imwrite(folder / f"P_A01_s1_{ch}.tif", img)
+            planes[ch] = PlaneSource(folder / f"P_A01_s1_{ch}.tif")
+        src = FieldSource("P", "A01", 1, "NA", planes["w2"], planes["w1"])
+        out[name] = process_field(FieldTask(src, f.pixel_size, FieldSettings(), "none", None))
+    assert out["padded"].metrics["padding_pixels"] == 40 * f.neurites.shape[0]
+    assert "padding" in out["padded"].flags
+    for key in ("nuclei_count", "total_neurite_length_um"):
+        assert out["padded"].metrics[key] == out["crop"].metrics[key]

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.errors import InputError
 from neurotox.imaging import FieldSettings, analyse_field
 from neurotox.imaging.overlay import overlay_png
+from neurotox.imaging.preprocess import unpadded_box
 from neurotox.io.plates import FieldSource, read_plane_masked
 from neurotox.parallel import run_tasks
 
@@ -56,15 +58,33 @@ def process_field(task: FieldTask) -> FieldOutput:
     if nuclei is not None and neurite is not None and nuclei.shape != neurite.shape:
         raise InputError(f"image size {neurite.shape} differs from {nuclei.shape} of "
                          f"{src.nuclei.path.name} in the same field", path=src.first.path)
+    neurite, nuclei, padded = _without_padding(neurite, nuclei)
     keep = task.overlays != "none"
     res = analyse_field(neurite, nuclei, pixel_size=task.pixel_size, settings=task.settings,
                         keep_labels=keep)
-    flags = res.flags + (["masked_pixels"] if masked else [])
+    flags = res.flags + (["masked_pixels"] if masked else []) + (["padding"] if padded else [])
     overlay = None
     if res.labels is not None and (task.overlays == "all" or _flagged(res, task.params)
-                                   or masked):
+                                   or masked or padded):
         overlay = overlay_png(neurite if neurite is not None else nuclei, res.labels)
-    return FieldOutput(src, res.cells, {**res.metrics, "masked_pixels": masked}, flags, overlay)
+    return FieldOutput(src, res.cells, {**res.metrics, "masked_pixels": masked,
+                                        "padding_pixels": padded}, flags, overlay)
+
+
+def _without_padding(*planes: np.ndarray | None) -> tuple[Any, ...]:
+    """The planes cropped inside every plane's padding bands, and the pixels left out.
+
+    See :func:`~neurotox.imaging.preprocess.unpadded_box`.
+    """
+    present = [p for p in planes if p is not None]
+    boxes = [unpadded_box(p) for p in present]
+    rows = slice(max(b[0].start for b in boxes), min(b[0].stop for b in boxes))
+    cols = slice(max(b[1].start for b in boxes), min(b[1].stop for b in boxes))
+    size = present[0].size
+    kept = (rows.stop - rows.start) * (cols.stop - cols.start)
+    if kept == size:
+        return (*planes, 0)
+    return (*(None if p is None else p[rows, cols] for p in planes), size - kept)
 
 
 def _flagged(res: Any, params: NeuriteParameters | None) -> bool:

@@ -248,10 +248,17 @@ def _missing_reason(well: pd.Series, column: str) -> str:
 
 
 def masked_note(fields: pd.DataFrame) -> list[str]:
-    """Run note on NaN/infinite pixels masked in float images (none: no note)."""
-    if "masked_pixels" not in fields.columns or not fields["masked_pixels"].any():
-        return []
-    hit = fields[fields["masked_pixels"] > 0]
-    return [f"{len(hit)} field(s) held NaN or infinite pixels ({int(hit['masked_pixels'].sum())}"
-            " in all): masked as background (set to the plane's lowest finite value); "
-            "see the fields table, column masked_pixels"]
+    """Run notes on pixels left out: NaN/infinite ones, padding bands (none: no note)."""
+    notes = []
+    for column, text in (
+            ("masked_pixels", "held NaN or infinite pixels ({n} in all): masked as background "
+                              "(set to the plane's lowest finite value)"),
+            ("padding_pixels", "had constant padding bands at their edges, as stitching or "
+                               "registration leave ({n} pixels in all): cropped off, the rest "
+                               "analysed")):
+        if column not in fields.columns or not fields[column].any():
+            continue
+        hit = fields[fields[column] > 0]
+        notes.append(f"{len(hit)} field(s) {text.format(n=int(hit[column].sum()))}; see the "
+                     f"fields table, column {column}")
+    return notes
