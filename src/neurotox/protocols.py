@@ -8,12 +8,13 @@ validates the parameters, so a misspelt parameter is an error.
 
 from __future__ import annotations
 
+import re
 import typing
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from pydantic import ValidationError as PydanticError
 
 from neurotox.errors import InputError, did_you_mean, quoted
@@ -34,7 +35,18 @@ class Protocol(BaseModel):
     guidelines: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     parameters: dict[str, Any] = Field(default_factory=dict)
+    #: A shipped template whose parameters this protocol starts from; its own
+    #: parameters replace them key by key.
+    based_on: str | None = None
     _path: Path | None = PrivateAttr(default=None)
+
+    @field_validator("based_on")
+    @classmethod
+    def _template_name(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[a-z0-9][a-z0-9\-]*", v):
+            raise ValueError("based_on names a shipped template ('neurotox protocols list'), "
+                             "not a file")
+        return v
 
     @property
     def path(self) -> Path | None:
@@ -67,7 +79,12 @@ def unknown_protocol(name: str) -> str:
 
 
 def load_protocol(name_or_path: str | Path) -> Protocol:
-    """Load a shipped template by name, or a protocol YAML file by path."""
+    """Load a shipped template by name, or a protocol YAML file by path.
+
+    A protocol with ``based_on`` starts from that shipped template's
+    parameters (and its category, guidelines and references where it gives
+    none); it must be of the same assay.
+    """
     candidate = Path(name_or_path)
     if candidate.suffix in {".yaml", ".yml"} or candidate.exists():
         path = candidate
@@ -85,8 +102,27 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     if path.parent == protocol_dir() and proto.name != path.stem:
         raise InputError(f"protocol name {proto.name!r} differs from file name", path=path,
                          where="key 'name'")
+    if proto.based_on is not None:
+        proto = _based(proto, path)
     proto._path = path
     return proto
+
+
+def _based(proto: Protocol, path: Path) -> Protocol:
+    """``proto`` with the parameters of the shipped template it is based on filled in."""
+    ref = proto.based_on
+    base_path = protocol_dir() / f"{ref}.yaml"
+    if not base_path.is_file():
+        raise InputError(unknown_protocol(ref), path=path, where="key 'based_on'")
+    base = load_protocol(base_path)
+    if base.assay != proto.assay:
+        raise InputError(f"based on protocol {ref!r} of assay {base.assay!r}, not "
+                         f"{proto.assay!r}", path=path, where="key 'based_on'")
+    return proto.model_copy(update={
+        "parameters": {**base.parameters, **proto.parameters},
+        "category": proto.category or base.category,
+        "guidelines": proto.guidelines or base.guidelines,
+        "references": proto.references or base.references})
 
 
 def _numeric_field(model: type[BaseModel], key: str) -> bool:

@@ -127,3 +127,26 @@ def test_misspelt_protocol_gets_the_close_name_not_the_whole_list():
         load_protocol("von-frey-updown")
     assert str(err.value).endswith("unknown protocol 'von-frey-updown' (did you mean "
                                    "'von-frey-up-down'?); 'neurotox protocols list' shows all")
+
+
+def test_a_lab_protocol_based_on_a_shipped_template(tmp_path):
+    # two lines of a lab's own protocol used to start from the bare assay defaults
+    # (+30..65 % neurite length against the SH-SY5Y template; stranger's trial F21)
+    own = tmp_path / "ours.yaml"
+    own.write_text("name: our-shsy5y\nassay: neurite_outgrowth\ntitle: Our SH-SY5Y\n"
+                   "based_on: neurite-outgrowth-shsy5y\n"
+                   "parameters: {nuclei_channel: DAPI, neurite_channel: FITC}\n")
+    ours, template = load_protocol(own), load_protocol("neurite-outgrowth-shsy5y")
+    assert ours.parameters == {**template.parameters, "nuclei_channel": "DAPI",
+                               "neurite_channel": "FITC"}
+    assert ours.guidelines == template.guidelines
+    own.write_text(own.read_text().replace("assay: neurite_outgrowth", "assay: nor"))
+    with pytest.raises(InputError, match=r"ours\.yaml, key 'based_on': based on protocol "
+                                         r"'neurite-outgrowth-shsy5y' of assay "
+                                         r"'neurite_outgrowth', not 'nor'"):
+        load_protocol(own)
+    text = own.read_text().replace("shsy5y\n", "shsy5\n")
+    own.write_text(text.replace("assay: nor", "assay: neurite_outgrowth"))
+    with pytest.raises(InputError, match=r"key 'based_on': unknown protocol "
+                                         r"'neurite-outgrowth-shsy5' \(did you mean"):
+        load_protocol(own)
