@@ -20,6 +20,9 @@ ANNOTATION_LEVEL = 0.85
 #: an annotation are its soft edge (JPEG blur, anti-aliasing): fluorescence in a
 #: merge is coloured, so only an overlay fades through grey.
 ANNOTATION_EDGE_LEVEL = 0.1
+#: Coloured pixels at least this bright (fraction of the maximum) around a white spot make
+#: it an overlap of dyes (fluorescence), not a burned-in annotation.
+COLOURED_LEVEL = 0.25
 #: How far the three planes may differ, relative to the brightest, and still be grey.
 ANNOTATION_GREY_SPREAD = 0.25
 
@@ -50,8 +53,32 @@ def annotation_mask(rgb: np.ndarray) -> np.ndarray:
         return white
     high = np.max(rgb[..., :3], axis=2).astype(np.float32)
     grey = (low >= ANNOTATION_EDGE_LEVEL * top) & (high - low <= ANNOTATION_GREY_SPREAD * high)
+    white = _not_fluorescence(white, high, low, top)
     white = ndi.binary_propagation(white, structure=np.ones((3, 3), bool), mask=grey | white)
     return ndi.binary_dilation(white, iterations=2)
+
+
+def _not_fluorescence(white: np.ndarray, high: np.ndarray, low: np.ndarray,
+                      top: float) -> np.ndarray:
+    """The white spots that are overlay: those not ringed by bright colour.
+
+    Where two dyes of a merge overlap brightly (a magenta nucleus in bright
+    green cytoplasm) the pixels are white too, but they fade into the colours
+    of the dyes around them; a burned-in bar or label lies on background or
+    fades through grey. A white spot whose ring (2 pixels around it) is
+    mostly bright and coloured is fluorescence and is kept.
+    """
+    labels, n = ndi.label(white, structure=np.ones((3, 3), bool))
+    if n == 0:
+        return white
+    grown = ndi.grey_dilation(labels, size=(5, 5))
+    ring = (grown > 0) & ~white
+    coloured = (high >= COLOURED_LEVEL * top) & (high - low > ANNOTATION_GREY_SPREAD * high)
+    around = np.bincount(grown[ring], minlength=n + 1)
+    hue = np.bincount(grown[ring], weights=coloured[ring], minlength=n + 1)
+    dye = hue > 0.5 * np.maximum(around, 1)
+    dye[0] = False
+    return white & ~dye[labels]
 
 
 def remove_annotations(plane: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -139,3 +139,19 @@ def test_misspelt_pattern_placeholder_gets_a_suggestion(tmp_path):
     with pytest.raises(InputError, match=r"unknown placeholder '\{feild\}' \(did you mean "
                                          r"'\{field\}'\?\)"):
         scan_plate(tmp_path, pattern="{well}_s{feild}.png")
+
+
+def test_white_where_dyes_overlap_in_a_magenta_green_merge_is_kept():
+    # colour-blind-safe merges: nuclei magenta (red + blue), neurites/cytoplasm green; a
+    # bright nucleus in bright cytoplasm is white and was erased as a burned-in label
+    # (its cell lost; stranger's trial F16). The scale bar on background still goes.
+    rows, cols = np.mgrid[:128, :128]
+    rgb = np.zeros((128, 128, 3), np.uint8)
+    cyto = np.hypot(rows - 60, cols - 60) < 22
+    nucleus = np.hypot(rows - 60, cols - 60) < 9
+    rgb[cyto, 1] = 240
+    rgb[nucleus, 0] = rgb[nucleus, 2] = 240
+    rgb[110:113, 20:90] = 255                            # the bar, on black
+    mask = annotation_mask(rgb)
+    assert not mask[60, 60] and not mask[cyto].any()
+    assert mask[111, 20:90].all()
