@@ -293,10 +293,11 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("plate folder not found", path=folder)
-    named = [p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES]
+    found = list(folder.rglob("*"))
+    named = [p for p in found if p.suffix.lower() in IMAGE_SUFFIXES]
     hidden = sorted(p for p in named if _hidden(p.relative_to(folder)))
     named = [p for p in named if not _hidden(p.relative_to(folder))]
-    outputs = _earlier_outputs(folder)
+    outputs = _earlier_outputs(folder, found)
     named = [p for p in named if not any(p.is_relative_to(o) for o in outputs)]
     for p in named:
         if not p.is_file() and not p.is_dir():
@@ -331,8 +332,10 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
                       folders, outputs)
 
 
-def _earlier_outputs(folder: Path) -> list[Path]:
+def _earlier_outputs(folder: Path, paths: list[Path]) -> list[Path]:
     """Folders below ``folder`` holding a neurotox ``manifest.json``: earlier outputs.
+
+    ``paths`` are the paths below ``folder`` (the plate folder is walked once).
 
     Labs save results beside the images; an earlier run's overlay PNGs would
     otherwise be measured as fields. A ``manifest.json`` that is not neurotox's
@@ -341,7 +344,7 @@ def _earlier_outputs(folder: Path) -> list[Path]:
     from neurotox.io.output import MANIFEST, read_manifest
 
     found = []
-    for manifest in sorted(folder.rglob(MANIFEST)):
+    for manifest in sorted(p for p in paths if p.name == MANIFEST):
         out = manifest.parent
         if out == folder or _hidden(out.relative_to(folder)) or \
                 any(out.is_relative_to(o) for o in found):
