@@ -737,7 +737,10 @@ def _image_series(tif: tifffile.TiffFile, path: Path) -> list[tifffile.TiffPageS
 
     A page flagged as a reduced-resolution image (TIFF NewSubfileType bit 0: a
     preview or thumbnail some acquisition software writes after the image) is
-    no channel: left out. Several OME images in one file are several fields
+    no channel: left out. So are the images of a multi-file OME dataset that
+    the metadata places in other files (each position's file of a
+    Micro-Manager acquisition describes them all): each file gives its own
+    pixels. Several OME images in one file are several fields
     (positions of a multi-position acquisition): refused, since a field is one
     file and reading only the first would drop the others silently.
 
@@ -747,7 +750,11 @@ def _image_series(tif: tifffile.TiffFile, path: Path) -> list[tifffile.TiffPageS
         The file holds more than one OME image.
 
     """
-    series = [s for s in tif.series if not s.keyframe.is_reduced] or list(tif.series)
+    own = [s for s in tif.series if s.keyframe is not None and s.keyframe.parent is tif]
+    if tif.series and not own:
+        raise FormatError("the file's OME metadata places all its images in other files; "
+                          "give the files that hold the pixels", path=path)
+    series = [s for s in own if not s.keyframe.is_reduced] or own
     if tif.is_ome and len(series) > 1:
         raise FormatError(f"the file holds {len(series)} OME images (series), e.g. the "
                           "positions of a multi-position acquisition; neurotox reads one field "

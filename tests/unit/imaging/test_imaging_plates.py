@@ -299,3 +299,33 @@ def test_imagej_calibration_units(tmp_path, unit, per_unit, expected):
                            "neurotox converts (nm, µm (um, micron), mm, cm, m, inch)")
     else:
         assert problem is None
+
+
+def _ome_dataset_file(folder: Path, name: str, own: str, files: list[tuple[str, str]],
+                      planes: np.ndarray) -> None:
+    """One file of a multi-file OME dataset: its pixels, and XML describing every file."""
+    images = "".join(
+        f'<Image ID="Image:{i}"><Pixels ID="Pixels:{i}" DimensionOrder="XYCZT" Type="uint16" '
+        f'SizeX="{planes.shape[2]}" SizeY="{planes.shape[1]}" SizeC="2" SizeZ="1" SizeT="1">'
+        f'<Channel ID="Channel:{i}:0" SamplesPerPixel="1"/>'
+        f'<Channel ID="Channel:{i}:1" SamplesPerPixel="1"/>'
+        f'<TiffData FirstC="0" IFD="0" PlaneCount="2"><UUID FileName="{fn}">{u}</UUID>'
+        f'</TiffData></Pixels></Image>' for i, (fn, u) in enumerate(files))
+    xml = ('<?xml version="1.0" encoding="UTF-8"?><OME xmlns="http://www.openmicroscopy.org/'
+           f'Schemas/OME/2016-06" UUID="{own}">{images}</OME>')
+    tifffile.imwrite(folder / name, planes, photometric="minisblack", description=xml,
+                     metadata=None)
+
+
+def test_each_file_of_a_multi_file_ome_dataset_gives_its_own_pixels(tmp_path):
+    """Every position's file describes all positions (Micro-Manager): each file gives its
+    own pixels and is not refused as a multi-series file (F17's refusal counts only the
+    images stored in the file itself)."""
+    files = [("pos0.ome.tif", "urn:uuid:00000000-0000-4000-8000-000000000000"),
+             ("pos1.ome.tif", "urn:uuid:00000000-0000-4000-8000-000000000001")]
+    planes = np.arange(2 * 8 * 9, dtype=np.uint16).reshape(2, 8, 9)
+    for k, (name, own) in enumerate(files):
+        _ome_dataset_file(tmp_path, name, own, files, planes + 1000 * k)
+    for k, (name, _) in enumerate(files):
+        got = read_plane(PlaneSource(tmp_path / name, 1))
+        assert np.array_equal(got, planes[1] + 1000 * k)
