@@ -843,6 +843,9 @@ def _tiff_intensities(page: tifffile.TiffPage, data: np.ndarray, path: Path) -> 
             top = (1 << int(page.bitspersample)) - 1 if page.bitspersample < 64 else \
                 np.iinfo(data.dtype).max
             return (np.asarray(top, data.dtype) - data).astype(data.dtype)
+        if data.dtype.kind == "i":                  # signed: mirrored within its range
+            wide = data.astype(np.int64)
+            return (wide.max() + wide.min() - wide).astype(data.dtype)
         if data.dtype.kind == "f" and np.isfinite(data).any():
             finite = data[np.isfinite(data)]
             return (finite.max() + finite.min() - data).astype(data.dtype)

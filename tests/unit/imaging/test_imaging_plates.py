@@ -252,6 +252,14 @@ def test_other_pixel_types_read_as_float32_with_their_values(tmp_path, dtype):
     assert np.array_equal(got, values.astype(np.float32))
 
 
+def test_signed_min_is_white_is_inverted_back(tmp_path):
+    """Signed pixels, read since F19, are inverted back like the other types."""
+    values = np.array([[-300, 0, 7], [100, 1000, 2000]], np.int16)
+    tifffile.imwrite(tmp_path / "x.tif", values, photometric="miniswhite")
+    got = read_plane(tmp_path / "x.tif")
+    assert np.array_equal(got, (2000 - 300 - values.astype(np.float32)))
+
+
 def test_float64_beyond_float32_is_scaled_exactly(tmp_path):
     values = np.array([[1e300, 2e300], [0.0, 4e300]])
     tifffile.imwrite(tmp_path / "x.tif", values)
