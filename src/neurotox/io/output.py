@@ -834,7 +834,10 @@ class OutputDir:
             raise
 
     def _clean_stale(self) -> None:
+        """Remove what killed runs on this target left: never a folder holding an input."""
         for p in self.target.parent.glob(f"{glob_escape(self._base)}.neurotox-*"):
+            if input_conflict(p, self.inputs):
+                continue
             if p.name.startswith(f"{self._base}{_STAGING}"):
                 if self._stale_staging(p):
                     log.info("removing leftover %s of an interrupted run", p)

@@ -84,6 +84,21 @@ def test_stale_staging_of_killed_run_is_cleaned(tmp_path):
     assert (foreign / "mine.txt").read_text() == "user data"
 
 
+def test_leftover_of_a_killed_run_holding_an_input_is_kept(tmp_path):
+    """A replaced output moved aside (``.out.neurotox-old-PID``) by a run killed before it
+    was deleted is removed by the next run, unless this run reads a file in it."""
+    leftover = tmp_path / ".out.neurotox-old-1"
+    write_run(leftover)
+    held = leftover / "notes.txt"
+    rec = RunRecord()
+    rec.add_inputs([held])
+    with OutputDir(tmp_path / "out", record=rec, inputs=[held]) as od:
+        od.write_text("a.txt", "x")
+    assert held.read_text() == "value 1\n"
+    write_run(tmp_path / "out", force=True)
+    assert not leftover.exists()
+
+
 @pytest.mark.parametrize("tamper", ["change", "delete", "add", "manifest"])
 def test_verify_detects_tampering(tmp_path, tamper):
     out = write_run(tmp_path / "out")
