@@ -251,6 +251,15 @@ def check_hdf5(path: str | Path) -> None:
     check_unpacked(total, path, what="the HDF5 file")
 
 
+def folder_name(path: str | Path) -> str:
+    """The name of a folder as its user calls it, also when given as ``.``, ``./`` or ``..``.
+
+    ``Path(".").name`` is empty; the absolute path (links not followed) names the
+    folder the user is in. Empty only for the file-system root.
+    """
+    return Path(os.path.abspath(path)).name
+
+
 def path_forms(path: str | Path) -> list[Path]:
     """The absolute path and, when different, the path with links resolved."""
     absolute = Path(os.path.abspath(path))

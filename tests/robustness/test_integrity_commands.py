@@ -124,10 +124,30 @@ def test_force_never_replaces_the_inputs(cmd, target, tmp_path):
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=IDS)
-def test_force_never_replaces_an_output_inside_the_inputs_folder(cmd, tmp_path):
-    """An earlier output beside the inputs is theirs too (failed for zebrafish-screen)."""
-    refused(cmd, tmp_path, (*argv(cmd, "{dir}/results"), "--force"), "lies inside the folder",
-            prepare=lambda folder: previous_output(folder / "results"))
+def test_force_replaces_an_earlier_output_beside_the_input_files(cmd, tmp_path):
+    """The folder holding input files is no input folder: an output there is created and
+    replaced alike (stranger26 F15, stranger27 F2); the inputs stay byte for byte."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    materialise(cmd.files, folder)
+    previous_output(folder / "results")
+    before = {k: v for k, v in snapshot(folder).items() if not k.startswith("results")}
+    r = invoke((*argv(cmd, "{dir}/results"), "--force"), tmp_path, inputs=folder)
+    assert r.exit_code == 0, r.output
+    assert verify(folder / "results") == []
+    assert {k: v for k, v in snapshot(folder).items() if not k.startswith("results")} == before
+
+
+@pytest.mark.parametrize("prepare", [None, lambda folder: previous_output(
+    folder / "img" / "results")], ids=["new", "earlier-output"])
+def test_output_inside_the_plate_folder_is_refused_with_force_too(tmp_path, prepare):
+    """A plate folder is an input folder: nothing is written or replaced inside it."""
+    cmd = next(c for c in COMMANDS if c.name == "neurite")
+    line = refused(cmd, tmp_path, (*argv(cmd, "{dir}/img/results"), "--force"),
+                   "it lies inside the input folder", prepare=prepare)
+    assert line == (f"Error: {tmp_path}/in/img/results: refusing to use this output folder: "
+                    f"it lies inside the input folder '{tmp_path}/in/img'; give a folder "
+                    "outside the inputs")
 
 
 @pytest.mark.parametrize("cmd", COMMANDS, ids=IDS)

@@ -70,7 +70,6 @@ REPORT = ("--quiet", "report", "{dir}/study.yaml", "--format", "csv", "--no-bmd"
 @pytest.mark.parametrize(("target", "prepare", "match"), [
     ("{dir}", None, "refusing to use this output folder: it holds the input"),
     ("{case}", None, "it holds the input"),
-    ("{dir}/old", "previous", "it lies inside the folder of the input"),
     ("{case}/other", "foreign", "is not the output of an earlier neurotox run"),
     ("{case}/old", "previous+extra", "notes.txt (file) was not written by the earlier run"),
     ("{case}/old", "previous+folder", "keep (folder) was not written by the earlier run"),
@@ -134,6 +133,38 @@ def test_force_replaces_an_earlier_output_beside_the_inputs(tmp_path):
     assert r.exit_code == 0, r.output
     assert verify(tmp_path / "out") == []
     assert not (tmp_path / "out" / "previous-run.txt").exists()
+
+
+def test_force_replaces_an_earlier_output_in_the_study_folder(tmp_path):
+    """stranger27 F2 / stranger26 F15: the first run creates ``out`` beside study.yaml;
+    the re-run without --force says it exists, with --force replaces it."""
+    folder = study_case(tmp_path)
+    r = invoke((*REPORT, "-o", "{dir}/out"), tmp_path, inputs=folder)
+    assert r.exit_code == 0, r.output
+    r = invoke((*REPORT, "-o", "{dir}/out"), tmp_path, inputs=folder)
+    assert one_line_error(r) == (f"Error: {folder}/out: output already exists; use --force "
+                                 "to replace it")
+    inputs = {k: v for k, v in snapshot(folder).items() if not k.startswith("out")}
+    r = invoke((*REPORT, "-o", "{dir}/out", "--force"), tmp_path, inputs=folder)
+    assert r.exit_code == 0, r.output
+    assert verify(folder / "out") == []
+    assert {k: v for k, v in snapshot(folder).items() if not k.startswith("out")} == inputs
+
+
+def test_force_never_replaces_an_earlier_output_holding_a_file_the_study_reads(tmp_path):
+    """The study's entries come from an earlier output: only the loaded study names that
+    file, so the check before replacing catches it (nothing deleted, no staging left)."""
+    folder = study_case(tmp_path)
+    with OutputDir(folder / "old", record=RunRecord(command=["earlier"])) as od:
+        od.write_text("entries.csv", rodent.ENTRIES)
+    study = folder / "study.yaml"
+    study.write_text(study.read_text().replace("input: entries.csv", "input: old/entries.csv"))
+    before = snapshot(tmp_path)
+    r = invoke((*REPORT, "-o", "{dir}/old", "--force"), tmp_path, inputs=folder)
+    assert one_line_error(r) == (f"Error: {folder}/old: refusing to use this output folder: it "
+                                 f"holds the input '{folder}/old/entries.csv'; give a folder "
+                                 "outside the inputs")
+    assert snapshot(tmp_path) == before
 
 
 def test_output_inside_an_input_folder_is_refused(tmp_path):

@@ -76,6 +76,17 @@ def _pages(*planes: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _two_ome_positions() -> bytes:
+    """One OME-TIFF holding two fields as two OME images (a multi-position acquisition)."""
+    buf = io.BytesIO()
+    with tifffile.TiffWriter(buf, ome=True) as w:
+        for i in (0, 1):
+            planes = np.stack([tifffile.imread(io.BytesIO(b)) for b in _field(i)])
+            w.write(planes, metadata={"axes": "CYX", "PhysicalSizeX": 0.65,
+                                      "PhysicalSizeY": 0.65})
+    return buf.getvalue()
+
+
 def _declared_tiff(width: int, height: int) -> bytes:
     """A 1 kB uncompressed 8-bit TIFF whose header declares ``width`` x ``height`` pixels."""
     import struct
@@ -115,14 +126,26 @@ CASES = [
          "cannot read image: not a TIFF file: header=b''", f"img/{NEU}"),
     Case("img-zero-size-image", plate(**{NEU: tif(np.zeros((0, 96), np.uint16))}), nt(),
          "image has no pixels (shape (0, 0))", f"img/{NEU}"),
-    Case("img-float-bit-depth", plate(**{NEU: tif(np.ones(SHAPE, np.float64), pixel_size=None)}),
-         nt(), "expected an 8- or 16-bit unsigned integer (or 32-bit float) image, fou",
-         f"img/{NEU}"),
     Case("img-bool-bit-depth", plate(**{NEU: tif(np.ones(SHAPE, bool), pixel_size=None)}), nt(),
-         "expected an 8- or 16-bit unsigned integer (or 32-bit float) image, fou", f"img/{NEU}"),
-    Case("img-int32-bit-depth", plate(**{NEU: tif(np.ones(SHAPE, np.int32), pixel_size=None)}),
-         nt(), "expected an 8- or 16-bit unsigned integer (or 32-bit float) image, fou",
-         f"img/{NEU}"),
+         "expected integer or floating-point intensities, found 1-bit (black and white: a "
+         "mask?)", f"img/{NEU}"),
+    Case("img-complex-pixels", plate(**{NEU: tif(np.ones(SHAPE, np.complex64),
+                                                 pixel_size=None)}), nt(),
+         "expected integer or floating-point intensities, found complex64", f"img/{NEU}"),
+    # stranger26 F17: the second position was dropped silently (the first analysed)
+    Case("img-multi-series-ome", {"layout.csv": "well,group,concentration\nA01,C,0\n",
+                                  "img/plate.ome.tif": _two_ome_positions()},
+         nt("--pattern", "{*}.ome.tif", "--nuclei-channel", "1", "--neurite-channel", "2"),
+         "the file holds 2 OME images (series), e.g. the positions of a multi-position "
+         "acquisition; neurotox reads one field per file", "img/plate.ome.tif"),
+    # stranger26 F2: a calibration in a unit neurotox does not know is named as such
+    Case("img-calibration-unknown-unit",
+         {**plate(), **{f"img/P1_{w}_s1_w{c + 1}.tif": tif(
+             tifffile.imread(io.BytesIO(_field(i)[c])), pixel_size=2.0,
+             metadata={"unit": "furlong"}) for i, w in enumerate(WELLS) for c in (0, 1)}}, nt(),
+         "no usable pixel size: its ImageJ calibration is in 'furlong', not a length unit "
+         "neurotox converts (nm, µm (um, micron), mm, cm, m, inch); give --pixel-size",
+         "img/P1_A01_s1_w2.tif"),
     Case("img-size-mismatch-in-field", plate(**{NEU: tif(np.ones((64, 80), np.uint16))}), nt(),
          "image size (64, 80) differs from (96, 96) of P1_A02_s1_w1.tif in the s", f"img/{NEU}"),
     Case("img-missing-channel", plate(**{NEU: None}), nt(),
@@ -339,6 +362,30 @@ def _ome(plane: np.ndarray, size: float, unit: str) -> bytes:
     return buf.getvalue()
 
 
+def _imagej_unit(plane: np.ndarray, size: float, unit: str) -> bytes:
+    """An ImageJ TIFF calibrated ``size`` ``unit`` per pixel (the description as UTF-8)."""
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, plane, description=f"ImageJ=1.54f\nunit={unit}\n".encode(),
+                     metadata=None, resolution=(1 / size, 1 / size))
+    return buf.getvalue()
+
+
+def _in_cm(plane: np.ndarray) -> bytes:
+    """A plain TIFF calibrated 0.65 µm per pixel by its resolution tags (pixels per cm)."""
+    return tif(plane, pixel_size=None, resolution=(1e4 / 0.65, 1e4 / 0.65),
+               resolutionunit="CENTIMETER")
+
+
+def _with_preview(plane: np.ndarray) -> bytes:
+    """The plane, then a quarter-size page flagged as a reduced-resolution image (preview)."""
+    buf = io.BytesIO()
+    with tifffile.TiffWriter(buf) as w:
+        w.write(plane, photometric="minisblack")
+        w.write((plane[::4, ::4] >> 8).astype(np.uint8), photometric="minisblack",
+                subfiletype=1)          # an 8-bit preview: tifffile makes it its own series
+    return buf.getvalue()
+
+
 def _one_file_per_field(encode) -> dict:
     files: dict = {"layout.csv": LAYOUT}
     for i, w in enumerate(WELLS):
@@ -374,6 +421,26 @@ VARIANTS = {
     "tiff-page-per-channel": (lambda: _one_file_per_field(_pages), STACK, plate, ()),
     # OME PhysicalSizeXUnit was ignored (650 nm read as 650 µm: refused; 20 nm as 20 µm)
     "ome-size-in-nm": (lambda: _tiff_plate(lambda p: _ome(p, 650, "nm")), (), plate, ()),
+    # stranger26 F2: ImageJ calibrations in these units were "pixel size not found"
+    **{f"imagej-unit-{name}": (lambda size=size, unit=unit: _tiff_plate(
+        lambda p: _imagej_unit(p, size, unit)), (), plate, ())
+       for name, size, unit in [("nm", 650.0, "nm"), ("mm", 0.00065, "mm"),
+                                ("inch", 0.65 / 25400, "inch"), ("microns", 0.65, "microns"),
+                                ("greek-mu", 0.65, "\u03bcm"), ("micrometre", 0.65, "Micrometre")]},
+    # stranger26 F19: other pixel types were refused; read as float32 with the same values
+    **{f"pixels-{dtype}": (lambda dtype=dtype: _tiff_plate(lambda p: _in_cm(p.astype(dtype))),
+                           (), plate, ())
+       for dtype in ("float64", "int32", "uint32", "int64", "int16")},
+    # signed pixels keep their values, negative ones included (a background-subtracted image)
+    "pixels-int16-negative": (lambda: _tiff_plate(lambda p: _in_cm(
+        (p.astype(np.int32) - 30000).astype(np.int16))), (), plate, ()),
+    "pixels-float64-huge": (lambda: _tiff_plate(lambda p: _in_cm(p * 1e300)), (), plate, ()),
+    # stranger26 F18: a reduced-resolution preview page was "2 images of different sizes"
+    "tiff-preview-page": (lambda: _tiff_plate(_with_preview), ("--pixel-size", "0.65"),
+                          plate, ()),
+    # stranger26 F6: MetaXpress names with unpadded wells were skipped
+    "imagexpress-unpadded-wells": (lambda: {k.replace("_A0", "_A"): v
+                                            for k, v in plate().items()}, (), plate, ()),
 }
 
 
@@ -441,3 +508,43 @@ def test_layouts_as_spreadsheets_save_them(tmp_path, encoding, sep):
     assert lay[["well", "group", "concentration"]].to_dict("list") == {
         "well": ["A01", "A02", "A03"], "group": ["Contrôle", "H", "H"],
         "concentration": [0.0, 0.5, 10.0]}
+
+
+@pytest.mark.parametrize("dot", [".", "./"])
+def test_plate_folder_given_as_dot_names_the_study(tmp_path, monkeypatch, dot):
+    """stranger26 F13: ``neurotox neurite .`` failed after the analysis with
+    "row 0, column 'study_id': study_id is empty"."""
+    materialise(plate(), tmp_path)
+    monkeypatch.chdir(tmp_path / "img")
+    res = invoke(("--quiet", "neurite", dot, "--layout", "../layout.csv", "--workers", "1",
+                  "--overlays", "none", "-o", "{out}"), tmp_path)
+    assert res.exit_code == 0, res.output
+    table = pd.read_csv(tmp_path / "out" / "endpoints.csv")
+    assert set(table["study_id"]) == {"img"}
+    wells = pd.read_csv(tmp_path / "out" / "wells.csv")
+    assert list(wells["plate"]) == ["P1"] * 4 and len(table)
+
+
+def test_an_earlier_output_inside_the_plate_folder_is_not_read(tmp_path):
+    """stranger26 F10: an earlier run saved inside the image folder had its overlay PNGs
+    measured as fields; now skipped, and the note names the folder."""
+    materialise(plate(), tmp_path / "a")
+    res = invoke(("--quiet", "neurite", "{dir}/img", "--pattern", "{*}", "--nuclei-channel",
+                  "none", "--neurite-channel", "1", "--workers", "1", "--overlays", "all",
+                  "-o", "{dir}/img-results"), tmp_path, inputs=tmp_path / "a")
+    assert res.exit_code == 0, res.output
+    import shutil
+
+    first = pd.read_csv(tmp_path / "a" / "img-results" / "fields.csv")
+    assert len(first) == 8 and list((tmp_path / "a" / "img-results" / "overlays").glob("*.png"))
+    shutil.move(tmp_path / "a" / "img-results", tmp_path / "a" / "img" / "analysis 1")
+    res = invoke(("--quiet", "neurite", "{dir}/img", "--pattern", "{*}", "--nuclei-channel",
+                  "none", "--neurite-channel", "1", "--workers", "1", "--overlays", "none",
+                  "-o", "{out}"), tmp_path, inputs=tmp_path / "a")
+    assert res.exit_code == 0, res.output
+    again = pd.read_csv(tmp_path / "out" / "fields.csv")
+    cols = ["neurite_file", "nuclei_count", "total_neurite_length_um"]
+    pd.testing.assert_frame_equal(again[cols], first[cols])
+    notes = json.loads((tmp_path / "out" / "manifest.json").read_text())["notes"]
+    assert "skipped 1 earlier neurotox output folder(s) inside the plate folder (they hold " \
+           "a neurotox manifest.json): 'analysis 1'" in notes

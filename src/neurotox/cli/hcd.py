@@ -154,7 +154,7 @@ def _check_file_target(output: Path, force: bool, db: str | None) -> None:
     from neurotox.io.output import input_conflict
 
     database = hdb.sqlite_path(db)
-    conflict = input_conflict(output, [database] if database else [], replacing=False)
+    conflict = input_conflict(output, [database] if database else [])
     if conflict:
         raise OutputExistsError(f"{output}: refusing to write there: {conflict} (the "
                                 "database)")

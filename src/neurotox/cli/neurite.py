@@ -33,7 +33,14 @@ def _overrides(pairs: tuple[str, ...], **options: Any) -> dict[str, Any]:
 
 def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Path):
     if study_path is None:
-        return None, study_id or plate_dir.name
+        from neurotox.errors import InputError
+        from neurotox.files import folder_name
+
+        sid = study_id or folder_name(plate_dir)    # '.' and './' name the current folder
+        if not sid.strip():
+            raise InputError("the study number defaults to the plate folder's name, and this "
+                             "folder has none; give --study-id", path=plate_dir)
+        return None, sid
     from neurotox.assays.neurite.layout import GroupInfo
     from neurotox.study import load_study
 

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import InputError
+from neurotox.files import folder_name
 from neurotox.hcd.store import Batch
 from neurotox.io.send import SendStudy
 
@@ -284,7 +285,7 @@ def send_batch(study: SendStudy, *, include_recovery: bool = False) -> Batch:
              if study.has(d)]
     results = pd.concat(parts, ignore_index=True)
     study_id = study.domains["dm"]["STUDYID"].iloc[0] or ts.get("SPREFID", "") or \
-        Path(study.folder).name
+        folder_name(study.folder)          # '.' names the current folder
     excluded = [f"animal {r.subject} ({r.sex}, {r.control_type}): {r.exclusion_reason}"
                 for r in animals[~animals["included"]].itertuples(index=False)]
     excluded += [f"{n} value(s) not imported — {what}" for what, n in sorted(skipped.items())

@@ -9,7 +9,9 @@ killed runs are removed by the next run on the same target.
 
 An existing target is replaced (``force``) only when it is the output of an
 earlier neurotox run -- its ``manifest.json`` says so and lists every file in
-it -- and never when it is, holds or lies inside the folder of an input.
+it. The target, new or replaced, is never an input, never holds one (nothing
+holding an input is deleted) and never lies inside an input folder (a plate
+folder); a folder beside an input file (the study folder) is no input folder.
 
 The manifest proves that the files have not changed since it was written,
 as far as its own self-hash goes: anyone able to edit files can also recompute
@@ -135,6 +137,9 @@ class RunRecord:
     exclusions: list[dict[str, Any]] = field(default_factory=list)
     deviations: list[str] = field(default_factory=list)
     started: str = field(default_factory=_now)
+    #: Folders given as inputs (a plate folder), expanded into ``inputs``; the output
+    #: folder may not lie inside them.
+    input_folders: list[Path] = field(default_factory=list)
     _stamps: dict[Path, tuple[int, int] | None] = field(default_factory=dict, repr=False)
 
     def add_inputs(self, paths: Iterable[str | Path]) -> None:
@@ -145,6 +150,8 @@ class RunRecord:
         that of the bytes read).
         """
         for p in map(Path, paths):
+            if p.is_dir():
+                self.input_folders.append(p)
             files = ([p / rel for rel, kind in walk(p) if kind == "file"
                       or (kind == "symlink" and (p / rel).is_file())] if p.is_dir() else [p])
             for f in files:
@@ -585,27 +592,27 @@ def verify(folder: str | Path, *, key: SigningKey | None = None) -> list[str]:
 
 # ------------------------------------------------------------------ what may be replaced
 
-def input_conflict(target: Path, inputs: Iterable[str | Path], *,
-                   replacing: bool) -> str | None:
+def input_conflict(target: Path, inputs: Iterable[str | Path]) -> str | None:
     """Why ``target`` may not be written given these inputs, or None.
 
-    The output may not be an input, hold one, or lie inside an input folder; when
-    an existing folder is to be replaced it may not lie inside the folder of an
-    input file either.
+    The output may not be an input, hold one (replacing it would delete the
+    input) or lie inside an input *folder* (a plate folder: its new files would
+    be read as part of it). The folder that merely holds an input *file* (the
+    study folder beside ``study.yaml``, the project folder beside a layout) is
+    no input: a new output may be written there, and an earlier one replaced,
+    alike.
     """
     for raw in inputs:
         inp = Path(raw)
         is_dir = inp.is_dir()
         for t in path_forms(target):
             for i in path_forms(inp):
-                folder = i if is_dir else i.parent
                 if t == i:
                     return f"it is the input {str(raw)!r}"
                 if i.is_relative_to(t):
                     return f"it holds the input {str(raw)!r}"
-                if t.is_relative_to(folder) and (is_dir or replacing):
-                    what = "the input folder" if is_dir else "the folder of the input"
-                    return f"it lies inside {what} {str(raw)!r}"
+                if is_dir and t.is_relative_to(i):
+                    return f"it lies inside the input folder {str(raw)!r}"
     return None
 
 
@@ -626,7 +633,7 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()
     if lies_within(cwd, target):
         raise OutputExistsError(f"{target}: refusing to write the output over the current "
                                 "folder or a folder holding it; give a new folder")
-    conflict = input_conflict(target, inputs, replacing=exists)
+    conflict = input_conflict(target, inputs)
     if conflict:          # before "exists": --force would not help
         raise OutputExistsError(f"{target}: refusing to use this output folder: {conflict}; "
                                 "give a folder outside the inputs")
@@ -769,8 +776,9 @@ class OutputDir:
     record
         Provenance to write into the manifest.
     inputs
-        Files and folders the run reads; the target may not be, hold or lie
-        inside them (:func:`input_conflict`).
+        Files and folders the run reads; the target may not be or hold them, nor
+        lie inside an input folder (:func:`input_conflict`). Inputs recorded
+        later in ``record`` are checked again before the target is written.
     key
         Signing key of the manifest.
 
@@ -826,7 +834,10 @@ class OutputDir:
             raise
 
     def _clean_stale(self) -> None:
+        """Remove what killed runs on this target left: never a folder holding an input."""
         for p in self.target.parent.glob(f"{glob_escape(self._base)}.neurotox-*"):
+            if input_conflict(p, self.inputs):
+                continue
             if p.name.startswith(f"{self._base}{_STAGING}"):
                 if self._stale_staging(p):
                     log.info("removing leftover %s of an interrupted run", p)
@@ -854,10 +865,17 @@ class OutputDir:
         self._write_atomic(self.staging / MANIFEST,
                            (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
         (self.staging / _MARKER).unlink()
+        # every file and folder the run read (a study names its inputs only once loaded):
+        # the output may not be, hold or lie inside any of them
+        read = [*self.inputs, *self.record.input_folders, *self.record.inputs]
+        conflict = input_conflict(self.target, read)
+        if conflict:
+            raise OutputExistsError(f"{self.target}: refusing to use this output folder: "
+                                    f"{conflict}; give a folder outside the inputs")
         old = None
         if os.path.lexists(self.target):
             # the folder may have changed during the run: check again before replacing
-            check_target(self.target, force=self.force, inputs=self.inputs)
+            check_target(self.target, force=self.force, inputs=read)
             old = self.target.parent / f"{self._base}{_OLD}{os.getpid()}"
         with _signals_deferred():   # the two renames are not split by SIGTERM
             if old is not None:

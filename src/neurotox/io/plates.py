@@ -20,11 +20,13 @@ Example names::
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,14 +34,17 @@ import tifffile
 
 from neurotox.errors import FormatError, InputError, closest, did_you_mean, quoted
 from neurotox.files import check_input, check_unpacked, file_kind
+from neurotox.io.calibration import (  # noqa: F401 (re-exported: the plate reader's API)
+    PIXEL_SIZE_RANGE,
+    calibration_problem,
+    pixel_size_um,
+)
 from neurotox.study import normalise_well
 
 IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
 _THUMB = re.compile(r"thumb", re.IGNORECASE)
 #: MetaXpress time-lapse folders: ``TimePoint_3/``.
 _TIMEPOINT_DIR = re.compile(r"^TimePoint_(\d+)$", re.IGNORECASE)
-#: Plausible pixel sizes (µm); metadata outside is ignored as a default dpi.
-PIXEL_SIZE_RANGE = (0.02, 50.0)
 
 
 @dataclass(frozen=True)
@@ -78,9 +83,9 @@ def register_scheme(scheme: NamingScheme) -> NamingScheme:
 
 register_scheme(NamingScheme(
     "imagexpress",
-    re.compile(r"^(?P<plate>.+?)_(?P<well>[A-Pa-p]\d{2})(?:_s(?P<field>\d+))?_w(?P<channel>\d)"
+    re.compile(r"^(?P<plate>.+?)_(?P<well>[A-Pa-p]\d{1,2})(?:_s(?P<field>\d+))?_w(?P<channel>\d)"
                r"(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f\-]{27})?\.tiff?$", re.IGNORECASE),
-    "MetaXpress/ImageXpress: <plate>_<well>[_s<site>]_w<channel>[<GUID>].tif"))
+    "MetaXpress/ImageXpress: <plate>_<well>[_s<site>]_w<channel>[<GUID>].tif (well A01 or A1)"))
 register_scheme(NamingScheme(
     "operetta",
     re.compile(r"^r(?P<row>\d{2})c(?P<col>\d{2})f(?P<field>\d{2})p\d{2}-ch(?P<channel>\d+)"
@@ -186,7 +191,8 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, obj
     folder = _TIMEPOINT_DIR.match(path.parent.name)
     if not timepoint and folder:
         timepoint = folder.group(1)
-    plate = g.get("plate") or (path.parent.parent.name if folder else path.parent.name)
+    parent = Path(os.path.abspath(path.parent))     # a plate read as '.' has a name too
+    plate = g.get("plate") or (parent.parent.name if folder else parent.name)
     field_no = int(g.get("field") or 1)
     if field_no > MAX_FIELD_NUMBER:
         raise FormatError(f"field number {field_no} in the file name is above "
@@ -195,8 +201,8 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, obj
     free = None if located else "\0".join(v for k, v in sorted(g.items())
                                              if k.startswith("any") and v is not None)
     return {"path": path, "plate": plate, "well": well, "field": field_no,
-            "channel": channel.lower(), "timepoint": timepoint or "NA", "group": group,
-            "free": free}
+            "channel": channel.lower(), "channel_named": bool(g.get("channel")),
+            "timepoint": timepoint or "NA", "group": group, "free": free}
 
 
 def _match_all(files: list[Path], scheme: NamingScheme) -> list[dict[str, object]]:
@@ -235,6 +241,9 @@ class PlateIndex:
         files in hidden or ``__MACOSX`` folders).
     folders
         Folders named like images (searched, not read as images).
+    outputs
+        Earlier neurotox output folders inside the plate folder (they hold a
+        neurotox ``manifest.json``), skipped: their overlays are no images.
 
     """
 
@@ -245,6 +254,7 @@ class PlateIndex:
     unmatched: list[Path]
     hidden: list[Path] = dataclass_field(default_factory=list)
     folders: list[Path] = dataclass_field(default_factory=list)
+    outputs: list[Path] = dataclass_field(default_factory=list)
 
     @property
     def wells(self) -> list[str]:
@@ -283,9 +293,12 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("plate folder not found", path=folder)
-    named = [p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES]
+    found = list(folder.rglob("*"))
+    named = [p for p in found if p.suffix.lower() in IMAGE_SUFFIXES]
     hidden = sorted(p for p in named if _hidden(p.relative_to(folder)))
     named = [p for p in named if not _hidden(p.relative_to(folder))]
+    outputs = _earlier_outputs(folder, found)
+    named = [p for p in named if not any(p.is_relative_to(o) for o in outputs)]
     for p in named:
         if not p.is_file() and not p.is_dir():
             kind = file_kind(p.lstat().st_mode) if not p.exists() else file_kind(p.stat().st_mode)
@@ -316,7 +329,32 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
     matched = set(df["path"])
     unmatched = [p for p in images if p not in matched]
     return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched, hidden,
-                      folders)
+                      folders, outputs)
+
+
+def _earlier_outputs(folder: Path, paths: list[Path]) -> list[Path]:
+    """Folders below ``folder`` holding a neurotox ``manifest.json``: earlier outputs.
+
+    ``paths`` are the paths below ``folder`` (the plate folder is walked once).
+
+    Labs save results beside the images; an earlier run's overlay PNGs would
+    otherwise be measured as fields. A ``manifest.json`` that is not neurotox's
+    does not make a folder an output.
+    """
+    from neurotox.io.output import MANIFEST, read_manifest
+
+    found = []
+    for manifest in sorted(p for p in paths if p.name == MANIFEST):
+        out = manifest.parent
+        if out == folder or _hidden(out.relative_to(folder)) or \
+                any(out.is_relative_to(o) for o in found):
+            continue
+        try:
+            read_manifest(manifest)
+        except InputError:
+            continue
+        found.append(out)
+    return found
 
 
 def _number_free_names(df: pd.DataFrame) -> pd.DataFrame:
@@ -365,11 +403,15 @@ class PlaneSource:
     """Where one channel plane of a field lives: a file and, for stacks, a plane index.
 
     ``channel`` is the channel as the user named it (``"2"``, ``"blue"``), for messages.
+    ``stack_plane`` is the plane a channel number selects should the file turn
+    out to be a channel stack although its name carries no channel (``{*}.tif``
+    with ``--neurite-channel 1``); a 2-D file or an RGB merge is read whole.
     """
 
     path: Path
     plane: int | None = None
     channel: str | None = None
+    stack_plane: int | None = None
 
     def describe(self) -> str:
         """``channel 'blue' (plane 3) of NAME`` or ``NAME``, for messages."""
@@ -457,10 +499,18 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
             raise FormatError(f"field {well} s{fld} has no {role} channel {neu or nuc!r} file "
                               f"(found: {quoted(p.name for p in by_channel.values())})",
                               path=index.folder)
-        nuc_src = PlaneSource(by_channel[nuc]) if nuc in by_channel else None
-        neu_src = None if neu is None else PlaneSource(by_channel[neu])
+        named = bool(grp["channel_named"].any())   # else each file is "channel 1"
+        nuc_src = PlaneSource(by_channel[nuc], stack_plane=None if named else _number(nuc)) \
+            if nuc in by_channel else None
+        neu_src = None if neu is None else \
+            PlaneSource(by_channel[neu], stack_plane=None if named else _number(neu))
         out.append(FieldSource(plate, well, int(fld), tp, neu_src, nuc_src, group))
     return out
+
+
+def _number(channel: str) -> int | None:
+    """The plane index of a channel number (``"1"`` → 0), None for a name."""
+    return int(channel) - 1 if channel.isdigit() and int(channel) >= 1 else None
 
 
 def _plane(channel: str, option: str) -> int:
@@ -553,7 +603,7 @@ def _read_plane(src: PlaneSource) -> np.ndarray:
         raise FormatError(f"cannot read image: {' '.join(str(exc).split()) or type(exc).__name__}",
                           path=src.path) from None
     _check_pixels(data, src.path)
-    data = np.squeeze(data)
+    data = np.squeeze(_analysed_pixels(data))
     if data.ndim == 2:
         if src.plane not in (None, 0):
             raise FormatError(f"channel {src.plane + 1} requested, but the file holds a "
@@ -568,8 +618,11 @@ def _read_plane(src: PlaneSource) -> np.ndarray:
     if src.plane is None:
         if axis == 2 and data.shape[2] >= 3:
             return _rgb_to_grey(data)
-        raise FormatError(f"file holds {data.shape[axis]} channel planes; give the channel "
-                          "number", path=src.path)
+        if src.stack_plane is None:
+            raise FormatError(f"file holds {data.shape[axis]} channel planes; give the channel "
+                              "number (--neurite-channel / --nuclei-channel 1, 2, ...)",
+                              path=src.path)
+        src = PlaneSource(src.path, src.stack_plane, src.channel)
     if not 0 <= src.plane < data.shape[axis]:
         raise FormatError(f"{_requested(src)} requested, file holds {data.shape[axis]} "
                           f"{'colour' if axis == 2 else 'channel'} planes", path=src.path)
@@ -597,18 +650,38 @@ def is_colour_merge(source: PlaneSource) -> bool:
     return data.ndim == 3 and data.shape[2] in (3, 4) and data.dtype == np.uint8
 
 
-#: Pixel types the imaging operations accept (scikit-image conventions).
+#: Pixel types the imaging operations accept (scikit-image conventions); other integer and
+#: float types are read as 32-bit floats (:func:`_analysed_pixels`).
 PIXEL_DTYPES = ("uint8", "uint16", "float32")
 
 
 def _check_pixels(data: np.ndarray, path: Path) -> None:
-    """FormatError for empty images and pixel types outside :data:`PIXEL_DTYPES`."""
+    """FormatError for empty images and pixels that are no intensities (1-bit, complex)."""
     if data.size == 0 or min(data.shape, default=0) == 0:
         raise FormatError(f"image has no pixels (shape {data.shape})", path=path)
-    if data.dtype.name not in PIXEL_DTYPES:
-        found = "1-bit (black and white)" if data.dtype == bool else data.dtype.name
-        raise FormatError(f"expected an 8- or 16-bit unsigned integer (or 32-bit float) "
-                          f"image, found {found}", path=path)
+    if data.dtype.kind not in "uif":
+        found = "1-bit (black and white: a mask?)" if data.dtype == bool else data.dtype.name
+        raise FormatError(f"expected integer or floating-point intensities, found {found}",
+                          path=path)
+
+
+def _analysed_pixels(data: np.ndarray) -> np.ndarray:
+    """Pixels outside :data:`PIXEL_DTYPES` as 32-bit floats holding the same values.
+
+    Signed integers (int8/16/32/64) keep their values, negative ones included;
+    float16 and integers up to 2**24 convert exactly; larger integers and float64
+    keep 24 significant bits (a relative rounding of 6e-8, far below any image's
+    noise). float64 values beyond float32's range are first scaled by a power of
+    two (exact; the analysis depends on intensity ratios only).
+    """
+    if data.dtype.name in PIXEL_DTYPES:
+        return data
+    if data.dtype.kind == "f" and data.dtype.itemsize > 4:
+        finite = np.isfinite(data)
+        top = float(np.abs(data[finite]).max()) if finite.any() else 0.0
+        if top and not FLOAT_RANGE[0] <= top <= FLOAT_RANGE[1]:
+            data = np.ldexp(data, -int(np.ceil(np.log2(top))))
+    return data.astype(np.float32)
 
 
 def _rgb_to_grey(data: np.ndarray) -> np.ndarray:
@@ -627,15 +700,18 @@ def _read_array(path: Path) -> np.ndarray:
     """
     if path.suffix.lower() in (".tif", ".tiff"):
         with tifffile.TiffFile(path) as tif:
-            if tif.series:   # (a damaged file may have none: asarray says what it finds)
-                series = tif.series[0]
-                check_unpacked(int(np.prod(series.shape, dtype=np.int64))
-                               * series.dtype.itemsize, path, what="the image")
-                _check_not_a_volume(series.axes, series.shape, path)
-                dims = dict(zip(series.axes, series.shape, strict=False))
-                _check_field_pixels(dims.get("Y", 1), dims.get("X", 1), path)
-            data = _tiff_pixels(tif, path)
-            return _tiff_intensities(tif.pages.first, data, path) if len(tif.pages) else data
+            images = _image_series(tif, path)
+            if not images:   # a damaged file may have none: asarray says what it finds
+                data = tif.asarray()
+                return _tiff_intensities(tif.pages.first, data, path) if len(tif.pages) \
+                    else data
+            series = images[0]
+            check_unpacked(int(np.prod(series.shape, dtype=np.int64))
+                           * series.dtype.itemsize, path, what="the image")
+            _check_not_a_volume(series.axes, series.shape, path)
+            dims = dict(zip(series.axes, series.shape, strict=False))
+            _check_field_pixels(dims.get("Y", 1), dims.get("X", 1), path)
+            return _tiff_intensities(series.keyframe, _tiff_pixels(images, path), path)
     import warnings
 
     from PIL import Image
@@ -650,30 +726,61 @@ def _read_array(path: Path) -> np.ndarray:
             _check_field_pixels(height, width, path)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                mode = _PIL_CONVERT.get(im.mode)
+                mode = "L" if _grey_palette(im) else _PIL_CONVERT.get(im.mode)
                 return np.asarray(im.convert(mode) if mode else im)
     finally:
         Image.MAX_IMAGE_PIXELS = limit
 
 
-def _tiff_pixels(tif: tifffile.TiffFile, path: Path) -> np.ndarray:
+def _image_series(tif: tifffile.TiffFile, path: Path) -> list[tifffile.TiffPageSeries]:
+    """The file's full-resolution image series.
+
+    A page flagged as a reduced-resolution image (TIFF NewSubfileType bit 0: a
+    preview or thumbnail some acquisition software writes after the image) is
+    no channel: left out. So are the images of a multi-file OME dataset that
+    the metadata places in other files (each position's file of a
+    Micro-Manager acquisition describes them all): each file gives its own
+    pixels. Several OME images in one file are several fields
+    (positions of a multi-position acquisition): refused, since a field is one
+    file and reading only the first would drop the others silently.
+
+    Raises
+    ------
+    FormatError
+        The file holds more than one OME image.
+
+    """
+    own = [s for s in tif.series if s.keyframe is not None and s.keyframe.parent is tif]
+    if tif.series and not own:
+        raise FormatError("the file's OME metadata places all its images in other files; "
+                          "give the files that hold the pixels", path=path)
+    series = [s for s in own if not s.keyframe.is_reduced] or own
+    if tif.is_ome and len(series) > 1:
+        raise FormatError(f"the file holds {len(series)} OME images (series), e.g. the "
+                          "positions of a multi-position acquisition; neurotox reads one field "
+                          "per file: save each series as its own file (Fiji: File > Save As "
+                          "for each series; bfconvert -series N)", path=path)
+    return series
+
+
+def _tiff_pixels(images: list[tifffile.TiffPageSeries], path: Path) -> np.ndarray:
     """The first image series, or the channel stack of a file of single 2-D pages.
 
     Files saved page by page (one channel per page, each its own series) give
     their pages stacked as channels; pages of different sizes are no channels
     of one field.
     """
-    shapes = [tuple(s.shape) for s in tif.series]
+    shapes = [tuple(s.shape) for s in images]
     if len(shapes) < 2 or any(len(sh) != 2 for sh in shapes):
-        return tif.asarray()
+        return images[0].asarray()
     if len(set(shapes)) > 1:
         raise FormatError(f"the file holds {len(shapes)} images of different sizes ("
                           + ", ".join(f"{h} x {w}" for h, w in shapes[:4])
                           + ("..." if len(shapes) > 4 else "")
                           + "); the channels of one field must have one size", path=path)
-    check_unpacked(sum(int(np.prod(s.shape)) * s.dtype.itemsize for s in tif.series), path,
+    check_unpacked(sum(int(np.prod(s.shape)) * s.dtype.itemsize for s in images), path,
                    what="the image")
-    return np.stack([s.asarray() for s in tif.series])
+    return np.stack([s.asarray() for s in images])
 
 
 #: Bytes per pixel of a field plane in the analysis (64-bit floats; its working memory is
@@ -698,6 +805,18 @@ _PIL_CONVERT = {"P": "RGB", "PA": "RGB", "LA": "L", "La": "L", "CMYK": "RGB", "Y
                 "LAB": "RGB", "HSV": "RGB", "RGBa": "RGBA", "RGBX": "RGB"}
 
 
+def _grey_palette(im: Any) -> bool:
+    """True for a PIL palette image whose used colours are all greys (one plane, not RGB)."""
+    if im.mode not in ("P", "PA"):
+        return False
+    palette = np.asarray(im.getpalette("RGB") or [], np.uint8).reshape(-1, 3)
+    used = np.unique(np.asarray(im.getchannel(0) if im.mode == "PA" else im))
+    if not len(palette) or used.max(initial=0) >= len(palette):
+        return False
+    rgb = palette[used]
+    return bool((rgb == rgb[:, :1]).all())
+
+
 def _tiff_intensities(page: tifffile.TiffPage, data: np.ndarray, path: Path) -> np.ndarray:
     """TIFF samples as intensities (see :func:`_read_array`)."""
     photometric = int(page.photometric)
@@ -706,6 +825,9 @@ def _tiff_intensities(page: tifffile.TiffPage, data: np.ndarray, path: Path) -> 
         if data.max(initial=0) >= cmap.shape[-1]:
             raise FormatError(f"palette image uses colour {int(data.max())} of a palette of "
                               f"{cmap.shape[-1]}", path=path)
+        used = cmap[:, np.unique(data)]
+        if (used == used[:1]).all():            # a grey palette: one plane
+            return cmap[0][data]
         return np.moveaxis(cmap[:, data], 0, -1)
     if photometric == 5:
         raise FormatError("CMYK (print colour) TIFF: save the image as RGB or greyscale",
@@ -721,6 +843,9 @@ def _tiff_intensities(page: tifffile.TiffPage, data: np.ndarray, path: Path) -> 
             top = (1 << int(page.bitspersample)) - 1 if page.bitspersample < 64 else \
                 np.iinfo(data.dtype).max
             return (np.asarray(top, data.dtype) - data).astype(data.dtype)
+        if data.dtype.kind == "i":                  # signed: mirrored within its range
+            wide = data.astype(np.int64)
+            return (wide.max() + wide.min() - wide).astype(data.dtype)
         if data.dtype.kind == "f" and np.isfinite(data).any():
             finite = data[np.isfinite(data)]
             return (finite.max() + finite.min() - data).astype(data.dtype)
@@ -740,60 +865,3 @@ def _check_not_a_volume(axes: str, shape: tuple[int, ...], path: Path) -> None:
             what, fix = _VOLUME_AXES[axis]
             raise FormatError(f"the file holds {what} of {size} planes (axes {axes}), not a 2-D "
                               f"field or channels; {fix}", path=path)
-
-
-def pixel_size_um(path: str | Path) -> float | None:
-    """Pixel size (µm) from file metadata, or None when the file does not say.
-
-    Looks at MetaMorph/MetaSeries spatial calibration, OME ``PhysicalSizeX``,
-    ImageJ calibration (unit micron + resolution) and the TIFF resolution tags
-    with an explicit inch/cm unit. Values outside :data:`PIXEL_SIZE_RANGE`
-    (such as a default 72 dpi) are ignored.
-    """
-    path = Path(path)
-    if path.suffix.lower() not in (".tif", ".tiff"):
-        return None
-    try:
-        with tifffile.TiffFile(path) as tif:
-            value = _metadata_pixel_size(tif)
-    except Exception:  # damaged metadata: no calibration (read_plane names the damage)
-        return None
-    if value is None or not PIXEL_SIZE_RANGE[0] <= value <= PIXEL_SIZE_RANGE[1]:
-        return None
-    return float(value)
-
-
-#: OME length units (``PhysicalSizeXUnit``) → µm.
-_OME_UNITS_UM = {"pm": 1e-6, "Å": 1e-4, "nm": 1e-3, "\u00b5m": 1.0, "\u03bcm": 1.0,
-                 "um": 1.0, "mm": 1e3, "cm": 1e4, "m": 1e6}
-
-
-def _metadata_pixel_size(tif: tifffile.TiffFile) -> float | None:
-    if tif.is_metaseries:
-        info = tif.metaseries_metadata.get("PlaneInfo", {})
-        if info.get("spatial-calibration-state") and "spatial-calibration-x" in info:
-            return float(info["spatial-calibration-x"])
-    if tif.is_ome and tif.ome_metadata:
-        pixels = re.search(r"<(?:\w+:)?Pixels\b[^>]*>", tif.ome_metadata)
-        m = re.search(r'PhysicalSizeX="([0-9.eE+\-]+)"', pixels.group(0) if pixels else "")
-        if m:
-            unit = re.search(r'PhysicalSizeXUnit="([^"]*)"', pixels.group(0))
-            factor = _OME_UNITS_UM.get(unit.group(1) if unit else "um")   # OME default: µm
-            return None if factor is None else float(m.group(1)) * factor
-    page = tif.pages.first
-    tags = page.tags
-    if "XResolution" not in tags:
-        return None
-    num, den = tags["XResolution"].value
-    per_unit = num / den if den else 0.0
-    if per_unit <= 0:
-        return None
-    unit = tags["ResolutionUnit"].value if "ResolutionUnit" in tags else 2
-    ij = tif.imagej_metadata or {}
-    if str(ij.get("unit", "")).lower() in ("micron", "um", "µm", "\\u00b5m"):
-        return 1.0 / per_unit
-    if int(unit) == 2:
-        return 25400.0 / per_unit
-    if int(unit) == 3:
-        return 10000.0 / per_unit
-    return None

@@ -84,6 +84,21 @@ def test_stale_staging_of_killed_run_is_cleaned(tmp_path):
     assert (foreign / "mine.txt").read_text() == "user data"
 
 
+def test_leftover_of_a_killed_run_holding_an_input_is_kept(tmp_path):
+    """A replaced output moved aside (``.out.neurotox-old-PID``) by a run killed before it
+    was deleted is removed by the next run, unless this run reads a file in it."""
+    leftover = tmp_path / ".out.neurotox-old-1"
+    write_run(leftover)
+    held = leftover / "notes.txt"
+    rec = RunRecord()
+    rec.add_inputs([held])
+    with OutputDir(tmp_path / "out", record=rec, inputs=[held]) as od:
+        od.write_text("a.txt", "x")
+    assert held.read_text() == "value 1\n"
+    write_run(tmp_path / "out", force=True)
+    assert not leftover.exists()
+
+
 @pytest.mark.parametrize("tamper", ["change", "delete", "add", "manifest"])
 def test_verify_detects_tampering(tmp_path, tamper):
     out = write_run(tmp_path / "out")
@@ -113,25 +128,74 @@ def test_output_paths_cannot_escape(tmp_path):
             od.path("../x.txt")
 
 
-@pytest.mark.parametrize(("target", "inp", "replacing", "expected"), [
-    ("in", "in/study.yaml", False, "it holds the input"),
-    ("in/study.yaml", "in/study.yaml", False, "it is the input"),
-    (".", "in/study.yaml", False, "it holds the input"),
-    ("in/out", "in/study.yaml", True, "it lies inside the folder of the input"),
-    ("in/out", "in/study.yaml", False, None),              # a new folder beside the study
-    ("plate/out", "plate", False, "it lies inside the input folder"),
-    ("out", "in/study.yaml", True, None),
-    ("in2", "in/study.yaml", True, None),                 # a name prefix is not a parent
+@pytest.mark.parametrize(("target", "inp", "expected"), [
+    ("in", "in/study.yaml", "it holds the input"),
+    ("in/study.yaml", "in/study.yaml", "it is the input"),
+    (".", "in/study.yaml", "it holds the input"),
+    ("in/out", "in/study.yaml", None),                # beside the study file: no input folder
+    ("in/deep/out", "in/study.yaml", None),
+    ("plate/out", "plate", "it lies inside the input folder"),
+    ("plate/a/b", "plate", "it lies inside the input folder"),
+    ("plate", "plate/a.tif", "it holds the input"),
+    ("out", "in/study.yaml", None),
+    ("in2", "in/study.yaml", None),                   # a name prefix is not a parent
+    ("plate2", "plate", None),
 ])
-def test_input_conflicts(tmp_path, monkeypatch, target, inp, replacing, expected):
+def test_input_conflicts(tmp_path, monkeypatch, target, inp, expected):
     from neurotox.io.output import input_conflict
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "study.yaml").write_text("x")
     (tmp_path / "plate").mkdir()
-    got = input_conflict(Path(target), [Path(inp)], replacing=replacing)
+    (tmp_path / "plate" / "a.tif").write_text("x")
+    got = input_conflict(Path(target), [Path(inp)])
     assert (got is None) if expected is None else (expected in got)
+
+
+def test_first_run_and_force_rerun_beside_an_input_file_agree(tmp_path, monkeypatch):
+    """stranger26 F15 / stranger27 F2: an output created beside study.yaml (or a layout)
+    could never be replaced, and without --force the refusal hid that it existed."""
+    from neurotox.io.output import OutputExistsError, check_target
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "study.yaml").write_text("x")
+    inputs = [Path("study.yaml")]
+    check_target(Path("out"), force=False, inputs=inputs)        # first run: allowed
+    write_run(tmp_path / "out")
+    with pytest.raises(OutputExistsError, match=r"^out: output already exists; use --force"):
+        check_target(Path("out"), force=False, inputs=inputs)
+    check_target(Path("out"), force=True, inputs=inputs)         # re-run: replaceable
+    with OutputDir(Path("out"), force=True, inputs=inputs) as od:
+        od.write_text("new.txt", "second run")
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["manifest.json",
+                                                                   "new.txt"]
+    assert (tmp_path / "study.yaml").read_text() == "x"
+
+
+def test_an_input_read_during_the_run_protects_its_folder(tmp_path, monkeypatch):
+    """Inputs a study names are known only once it is read: before the earlier output
+    is replaced, every file the run read is checked again, and nothing is deleted."""
+    from neurotox.io.output import OutputExistsError
+
+    monkeypatch.chdir(tmp_path)
+    write_run(tmp_path / "old")
+    held = tmp_path / "old" / "notes.txt"
+    before = {p: p.read_bytes() for p in (tmp_path / "old").rglob("*") if p.is_file()}
+    with pytest.raises(OutputExistsError, match="it holds the input .*notes.txt"):
+        with OutputDir(Path("old"), force=True) as od:
+            od.record.add_inputs([held])          # a file the run read, named by the study
+            od.write_text("t.csv", "a\n")
+    assert {p: p.read_bytes() for p in (tmp_path / "old").rglob("*") if p.is_file()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["old"]       # no staging folder left
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    (plate / "a.tif").write_text("x")
+    with pytest.raises(OutputExistsError, match="it lies inside the input folder"):
+        with OutputDir(plate / "results") as od:
+            od.record.add_inputs([plate])         # a plate folder named by the study
+            od.write_text("t.csv", "a\n")
+    assert sorted(p.name for p in plate.iterdir()) == ["a.tif"]
 
 
 def test_input_reached_through_a_link_is_protected(tmp_path, monkeypatch):
@@ -141,8 +205,7 @@ def test_input_reached_through_a_link_is_protected(tmp_path, monkeypatch):
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "x.csv").write_text("x")
     (tmp_path / "link").symlink_to(tmp_path / "data")
-    assert "holds the input" in input_conflict(Path("data"), [Path("link/x.csv")],
-                                               replacing=True)
+    assert "holds the input" in input_conflict(Path("data"), [Path("link/x.csv")])
 
 
 @pytest.mark.parametrize("name", ["r" * 250, "é" * 127, "日本" * 42, "out"])

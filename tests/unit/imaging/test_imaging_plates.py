@@ -164,3 +164,176 @@ def test_several_patterns_each_file_read_by_the_first_that_matches(tmp_path):
 def test_unmatched_brace_in_a_pattern_is_named():
     with pytest.raises(InputError, match=r"unmatched brace in --pattern 'SH_\{group\}_\{\*'"):
         pattern_scheme("SH_{group}_{*")
+
+
+def test_imagexpress_unpadded_wells(tmp_path):
+    """stranger26 F6: MetaXpress names with wells A1, H12 were skipped by the scheme."""
+    _touch(tmp_path, ["PL1_A1_s1_w1.tif", "PL1_A1_s1_w2.tif", "PL1_H12_s2_w1.tif",
+                      "PL1_P24_w2.tif"])
+    idx = scan_plate(tmp_path)
+    assert idx.scheme.name == "imagexpress" and idx.unmatched == []
+    assert [(r.well, r.field, r.channel) for r in idx.files.itertuples()] == [
+        ("A01", 1, "1"), ("A01", 1, "2"), ("H12", 2, "1"), ("P24", 1, "2")]
+
+
+def test_plate_read_as_dot_is_named_after_its_folder(tmp_path, monkeypatch):
+    """stranger26 F13: ``neurotox neurite .`` gave plate (and study) names ''."""
+    (tmp_path / "plate7").mkdir()
+    _touch(tmp_path / "plate7", ["a.tif"])
+    monkeypatch.chdir(tmp_path / "plate7")
+    for folder in (".", "./"):
+        idx = scan_plate(folder, pattern="{*}.tif")
+        assert list(idx.files["plate"]) == ["plate7"]
+
+
+def test_earlier_neurotox_outputs_in_the_plate_folder_are_skipped(tmp_path):
+    """stranger26 F10: an earlier run's overlay PNGs saved beside the images were measured."""
+    from neurotox.io.output import OutputDir
+
+    _touch(tmp_path, ["a.tif", "b.tif"])
+    with OutputDir(tmp_path / "analysis" / "run1") as od:
+        od.write_bytes("overlays/a.png", b"not read")
+    (tmp_path / "own").mkdir()     # someone else's manifest.json: an ordinary folder
+    (tmp_path / "own" / "manifest.json").write_text('{"files": []}')
+    _touch(tmp_path / "own", ["c.tif"])
+    idx = scan_plate(tmp_path, pattern="{*}")
+    assert sorted(p.name for p in idx.files["path"]) == ["a.tif", "b.tif", "c.tif"]
+    assert idx.outputs == [tmp_path / "analysis" / "run1"]
+
+
+def test_channel_number_picks_a_plane_of_a_file_without_channel_names(tmp_path):
+    """stranger26 F9: ``--neurite-channel 1`` on a 3-page TIFF named without a channel
+    was 'give the channel number'; plane 2 worked."""
+    stack = np.stack([np.full((6, 7), v, np.uint16) for v in (10, 20, 30)])
+    tifffile.imwrite(tmp_path / "field.tif", stack, photometric="minisblack", metadata=None)
+    tifffile.imwrite(tmp_path / "grey.tif", np.full((6, 7), 5, np.uint16))
+    idx = scan_plate(tmp_path, pattern="{*}.tif")
+    for channel, want in ((1, [10, 5]), (2, [20, None]), (3, [30, None])):
+        fields = field_sources(idx, neurite_channel=channel, nuclei_channel=None)
+        got = []
+        for f in fields:
+            try:
+                got.append(int(read_plane(f.neurite).max()))
+            except FormatError as exc:
+                assert "requested, but the file holds a single plane" in str(exc)
+                got.append(None)
+        assert got == want
+
+
+def test_grey_palette_png_is_one_plane(tmp_path):
+    """stranger26 F4: a grey palette PNG was read as RGB ('plane 2 ... is blank')."""
+    from PIL import Image
+
+    grey = (np.arange(48, dtype=np.uint8).reshape(6, 8) * 5)
+    img = Image.fromarray(grey, "L").convert("P")
+    img.save(tmp_path / "grey.png")
+    colour = Image.fromarray(grey, "P")
+    colour.putpalette([v for i in range(256) for v in (i, 255 - i, 0)])
+    colour.save(tmp_path / "fire.png")
+    got = read_plane(tmp_path / "grey.png")
+    assert got.ndim == 2 and np.array_equal(got, grey)
+    with pytest.raises(FormatError, match="channel 2 requested, but the file holds a single"):
+        read_plane(PlaneSource(tmp_path / "grey.png", 1))
+    assert np.array_equal(read_plane(PlaneSource(tmp_path / "fire.png", 1)), 255 - grey)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float16", "int8", "int16", "int32", "uint32",
+                                   "int64"])
+def test_other_pixel_types_read_as_float32_with_their_values(tmp_path, dtype):
+    """stranger26 F19: these were refused; signed values keep their sign."""
+    values = np.array([[-100, 0, 7], [100, 1000, 2047]])
+    if np.dtype(dtype).kind == "u":
+        values = values + 100
+    if dtype == "int8":
+        values = np.clip(values, -128, 127)
+    tifffile.imwrite(tmp_path / "x.tif", values.astype(dtype))
+    got = read_plane(tmp_path / "x.tif")
+    assert got.dtype == np.float32
+    assert np.array_equal(got, values.astype(np.float32))
+
+
+def test_signed_min_is_white_is_inverted_back(tmp_path):
+    """Signed pixels, read since F19, are inverted back like the other types."""
+    values = np.array([[-300, 0, 7], [100, 1000, 2000]], np.int16)
+    tifffile.imwrite(tmp_path / "x.tif", values, photometric="miniswhite")
+    got = read_plane(tmp_path / "x.tif")
+    assert np.array_equal(got, (2000 - 300 - values.astype(np.float32)))
+
+
+def test_float64_beyond_float32_is_scaled_exactly(tmp_path):
+    values = np.array([[1e300, 2e300], [0.0, 4e300]])
+    tifffile.imwrite(tmp_path / "x.tif", values)
+    got = read_plane(tmp_path / "x.tif")
+    assert np.isfinite(got).all() and got[1, 0] == 0
+    assert got[0, 1] / got[0, 0] == pytest.approx(2.0, rel=1e-7)
+    assert got[1, 1] / got[0, 0] == pytest.approx(4.0, rel=1e-7)
+
+
+def test_multi_series_ome_is_refused_and_a_preview_page_skipped(tmp_path):
+    """stranger26 F17: the second OME image (position) was dropped silently;
+    F18: a reduced-resolution preview page was read as a second channel."""
+    planes = np.arange(2 * 8 * 9, dtype=np.uint16).reshape(2, 8, 9)
+    with tifffile.TiffWriter(tmp_path / "p.ome.tif", ome=True) as w:
+        for k in range(3):
+            w.write(planes + k, metadata={"axes": "CYX"})
+    with pytest.raises(FormatError, match=r"p\.ome\.tif: the file holds 3 OME images "
+                                          r"\(series\), e\.g\. the positions"):
+        read_plane(PlaneSource(tmp_path / "p.ome.tif", 0))
+    with tifffile.TiffWriter(tmp_path / "prev.tif") as w:
+        w.write(planes[1], photometric="minisblack")
+        w.write(planes[1, ::2, ::2].astype(np.uint8), photometric="minisblack", subfiletype=1)
+    assert np.array_equal(read_plane(tmp_path / "prev.tif"), planes[1])
+
+
+@pytest.mark.parametrize(("unit", "per_unit", "expected"), [
+    ("nm", 1 / 650, 0.65), ("mm", 1 / 0.00065, 0.65), ("inch", 25400 / 0.65, 0.65),
+    ("microns", 1 / 0.65, 0.65), ("\u03bcm", 1 / 0.65, 0.65), ("\u00b5m", 1 / 0.65, 0.65),
+    ("Micrometer", 1 / 0.65, 0.65), (" um ", 1 / 0.65, 0.65), ("cm", 1 / 0.000065, 0.65),
+    ("pixel", 1.0, None), ("furlong", 1.0, None),
+])
+def test_imagej_calibration_units(tmp_path, unit, per_unit, expected):
+    """stranger26 F2: ImageJ nm/mm/inch/microns/Greek-mu calibrations were 'not found'."""
+    from neurotox.io.calibration import calibration_problem
+
+    path = tmp_path / "x.tif"
+    tifffile.imwrite(path, np.zeros((4, 4), np.uint16), metadata=None,
+                     description=f"ImageJ=1.54f\nunit={unit}\n".encode(),
+                     resolution=(per_unit, per_unit))
+    got = pixel_size_um(path)
+    assert got == (pytest.approx(expected, rel=1e-6) if expected else None)
+    problem = calibration_problem(path)
+    if unit == "furlong":
+        assert problem == ("its ImageJ calibration is in 'furlong', not a length unit "
+                           "neurotox converts (nm, µm (um, micron), mm, cm, m, inch)")
+    else:
+        assert problem is None
+
+
+def _ome_dataset_file(folder: Path, name: str, own: str, files: list[tuple[str, str]],
+                      planes: np.ndarray) -> None:
+    """One file of a multi-file OME dataset: its pixels, and XML describing every file."""
+    images = "".join(
+        f'<Image ID="Image:{i}"><Pixels ID="Pixels:{i}" DimensionOrder="XYCZT" Type="uint16" '
+        f'SizeX="{planes.shape[2]}" SizeY="{planes.shape[1]}" SizeC="2" SizeZ="1" SizeT="1">'
+        f'<Channel ID="Channel:{i}:0" SamplesPerPixel="1"/>'
+        f'<Channel ID="Channel:{i}:1" SamplesPerPixel="1"/>'
+        f'<TiffData FirstC="0" IFD="0" PlaneCount="2"><UUID FileName="{fn}">{u}</UUID>'
+        f'</TiffData></Pixels></Image>' for i, (fn, u) in enumerate(files))
+    xml = ('<?xml version="1.0" encoding="UTF-8"?><OME xmlns="http://www.openmicroscopy.org/'
+           f'Schemas/OME/2016-06" UUID="{own}">{images}</OME>')
+    tifffile.imwrite(folder / name, planes, photometric="minisblack", description=xml,
+                     metadata=None)
+
+
+def test_each_file_of_a_multi_file_ome_dataset_gives_its_own_pixels(tmp_path):
+    """Every position's file describes all positions (Micro-Manager): each file gives its
+    own pixels and is not refused as a multi-series file (F17's refusal counts only the
+    images stored in the file itself)."""
+    files = [("pos0.ome.tif", "urn:uuid:00000000-0000-4000-8000-000000000000"),
+             ("pos1.ome.tif", "urn:uuid:00000000-0000-4000-8000-000000000001")]
+    planes = np.arange(2 * 8 * 9, dtype=np.uint16).reshape(2, 8, 9)
+    for k, (name, own) in enumerate(files):
+        _ome_dataset_file(tmp_path, name, own, files, planes + 1000 * k)
+    for k, (name, _) in enumerate(files):
+        got = read_plane(PlaneSource(tmp_path / name, 1))
+        assert np.array_equal(got, planes[1] + 1000 * k)

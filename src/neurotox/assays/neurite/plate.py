@@ -37,6 +37,7 @@ from neurotox.imaging.channels import binary_values, blank_reason, swapped_chann
 from neurotox.io.plates import (
     PIXEL_SIZE_RANGE,
     FieldSource,
+    calibration_problem,
     field_sources,
     is_colour_merge,
     pixel_size_um,
@@ -91,6 +92,11 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
     known = [(s, v) for s, v in zip(sources, own, strict=True) if v is not None]
     if not known:
         low, high = PIXEL_SIZE_RANGE
+        why = next(((p.path, w) for s in sources[:20] for p in s.planes
+                    if (w := calibration_problem(p.path))), None)
+        if why:     # a calibration is there, in a unit (or at a size) that cannot be used
+            raise InputError(f"no usable pixel size: {why[1]}; give --pixel-size (µm per "
+                             "pixel)", path=why[0])
         raise InputError("pixel size not found in the image metadata; give --pixel-size "
                          f"(µm per pixel; metadata values outside {low:g}-{high:g} µm are "
                          "ignored)", path=sources[0].first.path)
@@ -178,6 +184,10 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
         notes.append(f"skipped {len(index.hidden)} hidden file(s) (macOS '._' resource forks, "
                      f"hidden or __MACOSX folders): "
                      f"{quoted((str(p.relative_to(index.folder)) for p in index.hidden), limit=5)}")
+    if index.outputs:
+        outputs = quoted((str(p.relative_to(index.folder)) for p in index.outputs), limit=5)
+        notes.append(f"skipped {len(index.outputs)} earlier neurotox output folder(s) inside "
+                     f"the plate folder (they hold a neurotox manifest.json): {outputs}")
     if index.folders:
         notes.append(f"{len(index.folders)} folder(s) named like images, searched but not read "
                      f"as images: {quoted((p.name for p in index.folders), limit=5)}")

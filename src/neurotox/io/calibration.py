@@ -1,0 +1,124 @@
+"""Pixel size (µm) from the calibration image files carry: MetaMorph, OME, ImageJ, TIFF tags.
+
+Every calibration is a length per pixel in some unit; the unit is converted to
+µm through one table (:data:`LENGTH_UNITS_UM`) whichever format names it, so
+an ImageJ ``unit=nm`` reads like an OME ``PhysicalSizeXUnit="nm"``. A file
+that holds a calibration in a unit that is no length neurotox knows says so
+(:func:`calibration_problem`), rather than passing for uncalibrated.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import tifffile
+
+#: Plausible pixel sizes (µm); metadata outside is ignored as a default dpi.
+PIXEL_SIZE_RANGE = (0.02, 50.0)
+
+_MICRO = ("\u00b5", "\u03bc", "u")          # micro sign, Greek mu, ASCII u
+#: Length units as microscope software and hand-edited ImageJ descriptions spell them
+#: (lower case, spaces collapsed) → µm.
+LENGTH_UNITS_UM: dict[str, float] = {
+    **{f"{m}m": 1.0 for m in _MICRO},
+    **dict.fromkeys(("micron", "microns", "micrometer", "micrometers", "micrometre",
+                     "micrometres", "\\u00b5m", "\\u03bcm"), 1.0),
+    **dict.fromkeys(("nm", "nanometer", "nanometers", "nanometre", "nanometres"), 1e-3),
+    **dict.fromkeys(("pm", "picometer", "picometers", "picometre", "picometres"), 1e-6),
+    **dict.fromkeys(("\u00e5", "\u212b", "angstrom", "angstroms", "\u00e5ngstr\u00f6m"), 1e-4),
+    **dict.fromkeys(("mm", "millimeter", "millimeters", "millimetre", "millimetres"), 1e3),
+    **dict.fromkeys(("cm", "centimeter", "centimeters", "centimetre", "centimetres"), 1e4),
+    **dict.fromkeys(("m", "meter", "meters", "metre", "metres"), 1e6),
+    **dict.fromkeys(("in", "inch", "inches", '"'), 25400.0),
+    "thou": 25.4, "mil": 25.4, "ft": 304800.0,
+}
+#: Units saying that the image is not calibrated (ImageJ's default ``pixel``).
+_UNCALIBRATED = {"", "pixel", "pixels", "px"}
+#: The units a message offers as understood.
+_SHOWN = "nm, µm (um, micron), mm, cm, m, inch"
+
+
+def length_um(unit: str) -> float | None:
+    """µm per ``unit`` (``"nm"`` → 0.001), None when ``unit`` is no known length."""
+    return LENGTH_UNITS_UM.get(" ".join(str(unit).split()).lower())
+
+
+def pixel_size_um(path: str | Path) -> float | None:
+    """Pixel size (µm) from file metadata, or None when the file does not say.
+
+    Looks at MetaMorph/MetaSeries spatial calibration, OME ``PhysicalSizeX``,
+    ImageJ calibration (unit and resolution) and the TIFF resolution tags with
+    an explicit inch/cm unit. Values outside :data:`PIXEL_SIZE_RANGE` (such as a
+    default 72 dpi) are ignored; so is a calibration in an unknown unit
+    (:func:`calibration_problem` names it).
+    """
+    value, _ = _read(path)
+    if value is None or not PIXEL_SIZE_RANGE[0] <= value <= PIXEL_SIZE_RANGE[1]:
+        return None
+    return float(value)
+
+
+def calibration_problem(path: str | Path) -> str | None:
+    """Why the calibration the file holds gives no pixel size, or None.
+
+    ``"its ImageJ calibration is in 'furlong', not a length unit neurotox
+    converts (nm, µm ...)"`` when a unit is there but unknown. None when the file
+    holds no calibration, a usable one, or one outside :data:`PIXEL_SIZE_RANGE`
+    (a default 72 dpi: the caller says such values are ignored).
+    """
+    return _read(path)[1]
+
+
+def _read(path: str | Path) -> tuple[float | None, str | None]:
+    path = Path(path)
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        return None, None
+    try:
+        with tifffile.TiffFile(path) as tif:
+            return _metadata_pixel_size(tif)
+    except Exception:  # damaged metadata: no calibration (read_plane names the damage)
+        return None, None
+
+
+def _unknown(what: str, unit: str) -> tuple[None, str]:
+    return None, (f"its {what} calibration is in {unit!r}, not a length unit neurotox "
+                  f"converts ({_SHOWN})")
+
+
+def _metadata_pixel_size(tif: tifffile.TiffFile) -> tuple[float | None, str | None]:
+    if tif.is_metaseries:
+        info = tif.metaseries_metadata.get("PlaneInfo", {})
+        if info.get("spatial-calibration-state") and "spatial-calibration-x" in info:
+            return float(info["spatial-calibration-x"]), None
+    if tif.is_ome and tif.ome_metadata:
+        pixels = re.search(r"<(?:\w+:)?Pixels\b[^>]*>", tif.ome_metadata)
+        m = re.search(r'PhysicalSizeX="([0-9.eE+\-]+)"', pixels.group(0) if pixels else "")
+        if m:
+            unit = re.search(r'PhysicalSizeXUnit="([^"]*)"', pixels.group(0))
+            name = unit.group(1) if unit else "µm"          # OME default: µm
+            factor = length_um(name)
+            return (None, _unknown("OME", name)[1]) if factor is None else \
+                (float(m.group(1)) * factor, None)
+    return _resolution_pixel_size(tif)
+
+
+def _resolution_pixel_size(tif: tifffile.TiffFile) -> tuple[float | None, str | None]:
+    """ImageJ calibration (unit + resolution), else the TIFF resolution tags (inch, cm)."""
+    tags = tif.pages.first.tags
+    if "XResolution" not in tags:
+        return None, None
+    num, den = tags["XResolution"].value
+    per_unit = num / den if den else 0.0
+    if per_unit <= 0:
+        return None, None
+    unit = tags["ResolutionUnit"].value if "ResolutionUnit" in tags else 2
+    ij_unit = str((tif.imagej_metadata or {}).get("unit", "")).strip()
+    if ij_unit.lower() not in _UNCALIBRATED:
+        factor = length_um(ij_unit)
+        return _unknown("ImageJ", ij_unit) if factor is None else (factor / per_unit, None)
+    if int(unit) == 2:
+        return 25400.0 / per_unit, None
+    if int(unit) == 3:
+        return 10000.0 / per_unit, None
+    return None, None
