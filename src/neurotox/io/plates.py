@@ -244,6 +244,9 @@ class PlateIndex:
     outputs
         Earlier neurotox output folders inside the plate folder (they hold a
         neurotox ``manifest.json``), skipped: their overlays are no images.
+    channels_from_zero
+        The file names number the channels from 0 (``_ch00``, ``_ch01``):
+        channel 1 is the file labelled 0, as channel numbers are 1-based.
 
     """
 
@@ -255,6 +258,7 @@ class PlateIndex:
     hidden: list[Path] = dataclass_field(default_factory=list)
     folders: list[Path] = dataclass_field(default_factory=list)
     outputs: list[Path] = dataclass_field(default_factory=list)
+    channels_from_zero: bool = False
 
     @property
     def wells(self) -> list[str]:
@@ -322,6 +326,9 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
                           f"{'' if pattern else '); give --pattern'}; first files: {names}",
                           path=folder)
     df = _number_free_names(pd.DataFrame(records))
+    from_zero = _channels_from_zero(df)
+    if from_zero:       # ch00, ch01 ...: channel numbers are 1-based, like plane numbers
+        df["channel"] = [str(int(c) + 1) for c in df["channel"]]
     if df["timepoint"].nunique() == 1:
         df["timepoint"] = "NA"          # a single time point is not a time series
     df = df.sort_values(["plate", "well", "field", "timepoint", "channel"])
@@ -329,7 +336,13 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
     matched = set(df["path"])
     unmatched = [p for p in images if p not in matched]
     return PlateIndex(folder, best, df.reset_index(drop=True), thumbs, unmatched, hidden,
-                      folders, outputs)
+                      folders, outputs, from_zero)
+
+
+def _channels_from_zero(df: pd.DataFrame) -> bool:
+    """Whether the file names number the channels from 0 (``_ch00``, ``_ch01``, ``_c0``)."""
+    named = df[df["channel_named"]]["channel"]
+    return bool(len(named)) and all(c.isdigit() for c in named) and "0" in set(named)
 
 
 def _earlier_outputs(folder: Path, paths: list[Path]) -> list[Path]:
@@ -452,9 +465,16 @@ class FieldSource:
         return f"{self.plate}/{self.well}/s{self.field}{t}"
 
 
-def _channel_key(channel: str | int) -> str:
+def _channel_key(channel: str | int, from_zero: bool = False) -> str:
+    """A channel as the index keys it.
+
+    With file labels from 0, a label written as in the file names (``00``,
+    ``01``, or ``0``) is that file's channel; other numbers are 1-based.
+    """
     text = str(channel).strip().lower()
-    return str(int(text)) if text.isdigit() else text
+    if not text.isdigit():
+        return text
+    return str(int(text) + (1 if from_zero and text.startswith("0") else 0))
 
 
 def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
@@ -471,7 +491,8 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
         A requested channel exists in no file of the plate.
 
     """
-    neu, nuc = (None if c is None else _channel_key(c) for c in (neurite_channel, nuclei_channel))
+    neu, nuc = (None if c is None else _channel_key(c, index.channels_from_zero)
+                for c in (neurite_channel, nuclei_channel))
     if neu is None and nuc is None:
         raise InputError("neither a neurite nor a nuclear channel: name at least one",
                          where="--neurite-channel / --nuclei-channel")

@@ -337,3 +337,21 @@ def test_each_file_of_a_multi_file_ome_dataset_gives_its_own_pixels(tmp_path):
     for k, (name, _) in enumerate(files):
         got = read_plane(PlaneSource(tmp_path / name, 1))
         assert np.array_equal(got, planes[1] + 1000 * k)
+
+
+def test_channels_numbered_from_zero_in_the_names_are_1_based(tmp_path):
+    # Leica-style _ch00/_ch01/_ch02: '--nuclei-channel 1' took the file labelled 01 (the
+    # second channel) silently (stranger's trial F5); channel numbers are 1-based, a label
+    # written as in the names ('00') still names its file
+    _touch(tmp_path, [f"A01_s1_ch{c:02d}.tif" for c in range(3)])
+    index = scan_plate(tmp_path, pattern="{well}_s{field}_ch{channel}.tif")
+    assert index.channels_from_zero and index.channels == ["1", "2", "3"]
+    (src,) = field_sources(index, neurite_channel="2", nuclei_channel="1")
+    assert (src.nuclei.path.name, src.neurite.path.name) == ("A01_s1_ch00.tif",
+                                                             "A01_s1_ch01.tif")
+    (src,) = field_sources(index, neurite_channel="01", nuclei_channel="00")
+    assert (src.nuclei.path.name, src.neurite.path.name) == ("A01_s1_ch00.tif",
+                                                             "A01_s1_ch01.tif")
+    (tmp_path / "w").mkdir()
+    _touch(tmp_path / "w", [f"P_A01_s1_w{c}.tif" for c in (1, 2)])   # from 1: unchanged
+    assert not scan_plate(tmp_path / "w").channels_from_zero

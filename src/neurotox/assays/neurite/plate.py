@@ -37,6 +37,7 @@ from neurotox.imaging.channels import binary_values, blank_reason, swapped_chann
 from neurotox.io.plates import (
     PIXEL_SIZE_RANGE,
     FieldSource,
+    PlateIndex,
     calibration_problem,
     field_sources,
     is_colour_merge,
@@ -172,11 +173,8 @@ def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
     return tasks, notes
 
 
-def _plan(plate_dir: str | Path, params: NeuriteParameters,
-          overlays: Literal["all", "flagged", "none"]
-          ) -> tuple[list[FieldTask], list[str], int]:
-    """Tasks, notes and the number of image files that matched no naming pattern."""
-    index = scan_plate(plate_dir, pattern=params.pattern)
+def _index_notes(index: PlateIndex) -> list[str]:
+    """Run notes on how the plate folder was read: scheme, files skipped, channel labels."""
     notes = [f"naming scheme: {index.scheme.description}"]
     if index.thumbnails:
         notes.append(f"skipped {len(index.thumbnails)} thumbnail file(s)")
@@ -188,6 +186,9 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
         outputs = quoted((str(p.relative_to(index.folder)) for p in index.outputs), limit=5)
         notes.append(f"skipped {len(index.outputs)} earlier neurotox output folder(s) inside "
                      f"the plate folder (they hold a neurotox manifest.json): {outputs}")
+    if index.channels_from_zero:
+        notes.append("the file names number the channels from 0: channel 1 is the file "
+                     "labelled 0, channel 2 the one labelled 1 (channel numbers are 1-based)")
     if index.folders:
         notes.append(f"{len(index.folders)} folder(s) named like images, searched but not read "
                      f"as images: {quoted((p.name for p in index.folders), limit=5)}")
@@ -195,6 +196,15 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
         notes.append(f"warning: {len(index.unmatched)} image file(s) did not match the naming "
                      "scheme and are not analysed: "
                      f"{quoted((p.name for p in index.unmatched), limit=5)}")
+    return notes
+
+
+def _plan(plate_dir: str | Path, params: NeuriteParameters,
+          overlays: Literal["all", "flagged", "none"]
+          ) -> tuple[list[FieldTask], list[str], int]:
+    """Tasks, notes and the number of image files that matched no naming pattern."""
+    index = scan_plate(plate_dir, pattern=params.pattern)
+    notes = _index_notes(index)
     sources = field_sources(index, neurite_channel=params.neurite_channel,
                             nuclei_channel=params.nuclei_channel)
     if not sources:
