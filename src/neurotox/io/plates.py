@@ -853,6 +853,9 @@ def _tiff_intensities(page: tifffile.TiffPage, data: np.ndarray, path: Path) -> 
     if photometric == 5:
         raise FormatError("CMYK (print colour) TIFF: save the image as RGB or greyscale",
                           path=path)
+    if photometric == 2 and int(page.planarconfig) == 2 and data.ndim == 3 and \
+            data.shape[0] in (3, 4):
+        data = np.moveaxis(data, 0, -1)             # RGB stored plane by plane: samples last
     if photometric in (0, 1) and page.samplesperpixel == 2 and \
             tuple(int(e) for e in page.extrasamples) in ((1,), (2,)) and \
             data.ndim >= 3 and data.shape[-1] == 2:

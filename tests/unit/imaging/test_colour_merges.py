@@ -155,3 +155,17 @@ def test_white_where_dyes_overlap_in_a_magenta_green_merge_is_kept():
     mask = annotation_mask(rgb)
     assert not mask[60, 60] and not mask[cyto].any()
     assert mask[111, 20:90].all()
+
+
+def test_an_rgb_tiff_stored_plane_by_plane_is_the_same_merge(tmp_path):
+    # photometric RGB with planarconfig 'separate' (3 x rows x cols) kept its scale bar,
+    # measured as neurite and nuclei (stranger's trial F8)
+    rgb = _merge()
+    tifffile.imwrite(tmp_path / "chunky.tif", rgb, photometric="rgb")
+    tifffile.imwrite(tmp_path / "planar.tif", np.moveaxis(rgb, -1, 0), photometric="rgb",
+                     planarconfig="separate")
+    for colour, k in (("green", 1), ("blue", 2)):
+        chunky, planar = (read_plane(PlaneSource(tmp_path / name, k, colour))
+                          for name in ("chunky.tif", "planar.tif"))
+        assert np.array_equal(chunky, planar)
+        assert planar[240:244, 150:240].max() <= 10        # the bar is gone
