@@ -340,9 +340,13 @@ def _limits(ctx: click.Context, max_file: str | None, max_unpacked: str | None) 
 @click.option("--max-unpacked-size", metavar="SIZE", default=None,
               help="Largest content unpacked from one xlsx or gzip file [default: 512M; env "
                    "NEUROTOX_MAX_UNPACKED_SIZE].")
+@click.option("--warnings-as-errors", is_flag=True, default=False,
+              help="Fail the run (exit 2, nothing written) on any warning it would record "
+                   "(swapped channels, uncalibrated fields ...): for unattended pipelines.")
 @click.pass_context
 def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None,
-        max_file_size: str | None, max_unpacked_size: str | None) -> None:
+        max_file_size: str | None, max_unpacked_size: str | None,
+        warnings_as_errors: bool) -> None:
     """Neurotoxicity assay analysis.
 
     Raw assay output to endpoint data, statistics and GLP-style summary tables.
@@ -355,6 +359,11 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None,
     ctx.obj["log_file"] = log_file
     _handle_sigterm(ctx)
     _limits(ctx, max_file_size, max_unpacked_size)
+    if warnings_as_errors:
+        from neurotox.io.output import WARNINGS_AS_ERRORS
+
+        token = WARNINGS_AS_ERRORS.set(True)
+        ctx.call_on_close(lambda: WARNINGS_AS_ERRORS.reset(token))
     if log_file is not None:
         check_log_file(log_file, ctx.meta.get("neurotox_command_args", []))
     _setup_logging(quiet, str(log_file) if log_file else None)

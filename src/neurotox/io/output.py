@@ -161,14 +161,23 @@ class RunRecord:
     def note(self, message: str) -> None:
         """Record (and log) a decision the software took itself.
 
-        A message starting ``warning:`` is logged as a warning (shown with --quiet too).
+        A message starting ``warning:`` is logged as a warning (shown with --quiet too),
+        or, under ``neurotox --warnings-as-errors``, fails the run (nothing is written).
         """
         if message.startswith("warning: "):
+            if WARNINGS_AS_ERRORS.get():
+                raise InputError(message.removeprefix("warning: ")
+                                 + " (a warning, an error under --warnings-as-errors)")
             log.warning(message.removeprefix("warning: "))
         else:
             log.info(message)
         self.notes.append(message)
 
+
+#: ``neurotox --warnings-as-errors``: a warning note fails the run (unattended pipelines
+#: that judge a run by its exit code).
+WARNINGS_AS_ERRORS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "neurotox_warnings_as_errors", default=False)
 
 #: The run record of the output folder being written, for readers deep in the call
 #: stack that must report a guess (delimiter, encoding ...) without extra plumbing.

@@ -157,6 +157,22 @@ def test_swapped_channels_are_warned_about(named_folder, tmp_path):
     assert not any(n.startswith("warning: ") for n in right.notes)
 
 
+def test_warnings_as_errors_fails_a_swapped_run_and_writes_nothing(named_folder, tmp_path):
+    # an unattended pipeline judges a run by its exit code (stranger's trial F20)
+    folder, _ = named_folder
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["--warnings-as-errors", "neurite", str(folder), "--pattern",
+                                   "SH_{group}_{field}{*}", "--nuclei-channel", "2",
+                                   "--neurite-channel", "1", "--workers", "1", "-o", str(out)])
+    assert res.exit_code == 2
+    assert "are --nuclei-channel and --neurite-channel swapped? (a warning, an error under " \
+           "--warnings-as-errors)" in res.output
+    assert not out.exists()
+    res = CliRunner().invoke(cli, ["--warnings-as-errors", "neurite", str(folder), "--pattern",
+                                   "SH_{group}_{field}{*}", "--workers", "1", "-o", str(out)])
+    assert res.exit_code == 0, res.output       # no warning: runs as before
+
+
 def test_a_control_group_that_is_no_group_is_an_error(named_folder):
     folder, _ = named_folder
     with pytest.raises(InputError, match=r"control group 'DMS0' \(did you mean 'DMSO'\?\) is "
