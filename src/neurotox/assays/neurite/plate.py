@@ -318,7 +318,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
     outputs = run_fields(tasks, workers=workers, scheduler=scheduler, progress=progress,
                          overlay_sink=sink if overlay_writer is not None else None)
     written.update(overlay_name(o.source) for o in outputs if o.overlay is not None)
-    fields = apply_qc(field_table(outputs), params)
+    fields = apply_qc(field_table(outputs, Path(plate_dir)), params)
     notes += masked_note(fields)
     if overlays == "flagged":
         late = late_overlay_tasks(tasks, fields, written)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -11,16 +14,26 @@ from neurotox.assays.neurite.fields import FieldOutput
 from neurotox.assays.neurite.params import ASSAY, WELL_ENDPOINTS, NeuriteParameters
 
 
-def field_table(outputs: list[FieldOutput]) -> pd.DataFrame:
-    """One row per field: identifiers, metrics, QC measures and intrinsic flags."""
+def field_table(outputs: list[FieldOutput], folder: Path | None = None) -> pd.DataFrame:
+    """One row per field: identifiers, files, metrics, QC measures and intrinsic flags.
+
+    The files are named by their path inside the plate ``folder`` (fields of
+    ``TimePoint_1/`` and ``TimePoint_2/`` share file names), else by name.
+    """
+    def where(plane: Any) -> str:
+        if plane is None:
+            return ""
+        path = Path(os.path.abspath(plane.path))
+        if folder is not None and path.is_relative_to(os.path.abspath(folder)):
+            return path.relative_to(os.path.abspath(folder)).as_posix()
+        return path.name
+
     rows = []
     for o in outputs:
         s = o.source
         rows.append({"plate": s.plate, "well": s.well, "field": s.field,
-                     "timepoint": s.timepoint,
-                     "neurite_file": "" if s.neurite is None else s.neurite.path.name,
-                     "nuclei_file": "" if s.nuclei is None else s.nuclei.path.name,
-                     **o.metrics, "flags": ";".join(o.flags)})
+                     "timepoint": s.timepoint, "neurite_file": where(s.neurite),
+                     "nuclei_file": where(s.nuclei), **o.metrics, "flags": ";".join(o.flags)})
     return pd.DataFrame(rows)
 
 
