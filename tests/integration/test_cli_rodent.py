@@ -198,3 +198,28 @@ def test_nor_cli_from_poses_with_protocol_file(tmp_path, invoke):
     frames = pd.read_parquet(out / "nor_frames.parquet")
     assert len(frames) == 2 * 2 * len(nose)  # 2 phases x 2 objects x frames
     assert frames["climbing"].sum() == 2 * 100
+
+
+def test_tmaze_study_entry_protocol_is_used(tmp_path, invoke):
+    """F4: a study's tmaze-rewarded entry runs as rewarded (it fell back to spontaneous)."""
+    # forced sample run always to L: a choice of R is correct (non-matching-to-place)
+    choices = {"m1": "RRRRRR", "m2": "RRLRRL", "m3": "LRLRLL"}   # 6, 4, 2 of 6 correct
+    rows = [f"{m},d1,1,{i + 1},L,{c}" for m, seq in choices.items() for i, c in enumerate(seq)]
+    (tmp_path / "trials.csv").write_text("mouse,date,block,trialNo,sample,choice\n"
+                                         + "\n".join(rows) + "\n")
+    study = _study(tmp_path, pd.DataFrame({"subject": list(choices), "group": "G1",
+                                           "sex": "NA"}), ("G1",))
+    study.write_text(study.read_text() + "assays:\n- {assay: tmaze, protocol: tmaze-rewarded, "
+                     "input: trials.csv}\n")
+    res = invoke("-q", "tmaze", "--study", study, "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    ep = pd.read_csv(tmp_path / "out" / "endpoints.csv")
+    pc = ep[ep["endpoint"] == "tmaze_correct_pct"].set_index("subject")["value"]
+    assert pc.to_dict() == pytest.approx({"m1": 100.0, "m2": 400 / 6, "m3": 200 / 6})
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["parameters"]["protocol"] == "tmaze-rewarded"
+    res = invoke("tmaze", "--study", study, "--protocol", "tmaze-spontaneous",
+                 "-o", tmp_path / "out2")
+    assert res.exit_code == 2
+    assert ("--protocol 'tmaze-spontaneous' contradicts the study's 'tmaze' entry, which "
+            "names protocol 'tmaze-rewarded'") in res.output
