@@ -16,7 +16,8 @@ def check(study_file: Path, run_assays: bool) -> None:
     """Validate STUDY_FILE (and the subjects, layouts, inputs and protocols it names).
 
     With --assays (the default) every assay's raw files are read and analysed as
-    'neurotox report' would, without writing anything. Exit status 0 when valid;
+    'neurotox report' would, and the study's exclusions file is applied to the
+    values, without writing anything. Exit status 0 when valid;
     2 with a one-line message naming the file and the key, row or column otherwise.
     """
     from neurotox.assays.base import study_assay_parameters
@@ -46,14 +47,21 @@ def check(study_file: Path, run_assays: bool) -> None:
 
 
 def _run_assays(study) -> dict[str, int]:
-    """Values per assay entry, after running each assay and validating its EndpointTable."""
+    """Values per assay entry; each assay run and validated, then the exclusions applied.
+
+    The study's manual exclusions file is matched against all the values as
+    'report' and 'stats' will match it: a row that excludes nothing is an error.
+    """
     from neurotox import endpoints
     from neurotox.assays.base import run_study_assay
+    from neurotox.pipeline import study_exclusions
 
-    out = {}
+    out, tables = {}, []
     for a in study.spec.assays:
         result = run_study_assay(study, a)
         endpoints.check_design(result.endpoints, study_id=study.study_id,
                                groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
         out[a.key] = len(result.endpoints)
+        tables.append(result.endpoints)
+    study_exclusions(study, endpoints.concat(tables))
     return out
