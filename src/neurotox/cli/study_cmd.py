@@ -36,8 +36,11 @@ def check(study_file: Path, run_assays: bool) -> None:
         ctrl = " (control)" if g.control else ""
         click.echo(f"  group {g.id}: {g.label}, {g.dose:g} {g.dose_unit}{ctrl}, {n} subjects")
     for plate, layout in study.layouts.items():
-        click.echo(f"  plate {plate}: {layout.attrs['n_wells']}-well layout, "
-                   f"{(~layout['blank']).sum()} wells used, {layout['blank'].sum()} blank")
+        plates = layout.attrs.get("plates")
+        what = (f"{len(plates)} plates ({', '.join(map(repr, plates))})" if plates else
+                f"{layout.attrs['n_wells']}-well layout")
+        click.echo(f"  plate {plate}: {what}, {(~layout['blank']).sum()} wells used, "
+                   f"{layout['blank'].sum()} blank")
     for a, files, proto in assays:
         click.echo(f"  assay {a.key}: protocol {proto.name}, {len(files)} input file(s)"
                    + (f", {values[a.key]} values" if values else ""))
