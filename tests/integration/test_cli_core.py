@@ -179,3 +179,19 @@ def test_check_applies_the_exclusions_to_the_assay_values(invoke, tmp_path):
     r = invoke("check", study)
     assert r.exit_code == 0, r.output
     assert r.output.strip().endswith("study is valid and every assay reads and analyses")
+
+
+@pytest.mark.parametrize("args, shown", [
+    (["report", "s.yaml", "-o", "x", "--format", "csv", "-q"], "'neurotox -q report …'"),
+    (["tmaze", "a.csv", "--study", "s.yaml", "-o", "o", "--verbose"],
+     "'neurotox --verbose tmaze …'"),
+    (["stats", "e.csv", "--log-file", "run.log"], "'neurotox --log-file FILE stats …'"),
+])
+def test_global_option_after_the_command_says_where_it_goes(invoke, args, shown):
+    """F10: '-q' typed at the end gets the place it belongs, not a bare 'No such option'."""
+    r = invoke(*args)
+    assert r.exit_code == 2
+    opt = shown.split()[1]
+    assert r.output.strip() == (
+        f"Error: neurotox {args[0]}: {opt!r} is an option of 'neurotox' itself: give it "
+        f"before the command ({shown}); see 'neurotox {args[0]} --help'")
