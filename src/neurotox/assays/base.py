@@ -165,7 +165,11 @@ def study_protocol(study: Study, spec: AssaySpec) -> str | Path:
 
 def study_assay_parameters(study: Study, spec: AssaySpec) -> tuple[Protocol, BaseModel]:
     """Protocol and effective parameters of an assay entry, checked against its assay."""
-    get_assay(spec.assay)
+    try:
+        get_assay(spec.assay)
+    except InputError as exc:   # name the study file and the entry's key
+        raise InputError(exc.detail, path=study.path,
+                         where=f"key 'assays.{spec.key}.assay'") from None
     proto, params = resolve_parameters(study_protocol(study, spec), spec.parameters,
                                        source=study.path,
                                        overrides_key=f"assays.{spec.key}.parameters.")
