@@ -223,3 +223,27 @@ def test_tmaze_study_entry_protocol_is_used(tmp_path, invoke):
     assert res.exit_code == 2
     assert ("--protocol 'tmaze-spontaneous' contradicts the study's 'tmaze' entry, which "
             "names protocol 'tmaze-rewarded'") in res.output
+
+
+def test_subject_from_the_file_name_points_to_file_subjects(tmp_path, invoke):
+    """F17: a subject taken from the file name says so and how to name it."""
+    seq = tmp_path / "ymaze.csv"
+    seq.write_text(",ARM_ENTRY_SEQUENCE,ENTRY FRAME,EXIT FRAME,ENTER TIME (s),EXIT TIME (s)\n"
+                   + "".join(f"{i},{a},{i},{i + 1},{i}.0,{i}.5\n"
+                             for i, a in enumerate("ABCABCBACB")))
+    study = _study(tmp_path, pd.DataFrame({"subject": ["M1"], "group": "G1", "sex": "M"}),
+                   ("G1",))
+    res = invoke("tmaze", seq, "--study", study, "-o", tmp_path / "o")
+    assert res.exit_code == 2
+    assert ("subject(s) 'ymaze' in the T-maze data are not in the study's subjects file "
+            "subjects.csv (the subject 'ymaze' was taken from the file name: name it with the "
+            "parameter file_subjects, e.g. --param \"file_subjects={ymaze.csv: ID}\")"
+            ) in res.output
+    res = invoke("-q", "tmaze", seq, "--study", study, "--param",
+                 "file_subjects={ymaze.csv: M1}", "-o", tmp_path / "o")
+    assert res.exit_code == 0, res.output
+    ep = pd.read_csv(tmp_path / "o" / "endpoints.csv")
+    assert set(ep["subject"]) == {"M1"}
+    # ABCABCBACB: triplets ABC BCA CAB ABC BCB CBA BAC ACB, 7 of 8 all-different
+    alt = ep[ep["endpoint"] == "tmaze_alternation_pct"]["value"]
+    assert alt.tolist() == pytest.approx([87.5])
