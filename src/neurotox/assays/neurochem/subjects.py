@@ -133,6 +133,11 @@ class SampleMap:
                           matrix=label(groups.get("matrix") or default.matrix or ""),
                           timepoint=label(groups.get("timepoint") or default.timepoint or ""))
 
+    def unmapped_text(self) -> str:
+        """``; the exports' sample IDs: 'X1', 'X2' … and N more`` (empty when none)."""
+        ids = {s for samples in self.unmapped.values() for s in samples}
+        return f"; the exports' sample IDs: {quoted(ids, limit=6)}" if ids else ""
+
     def notes(self) -> list[str]:
         """What the mapping left out or assumed, one note each.
 
