@@ -60,6 +60,9 @@ def test_tmaze_cli_recovers_planted_truth(tmp_path, invoke):
     one = one[one["sex"] == "all"].set_index("group")
     assert one.loc["G1", "reference"] == pytest.approx(truth["chance_pct"])
     assert one.loc["G1", "p_value"] < 0.01 and one.loc["G3", "p_value"] > 0.05
+    notes = json.loads((out / "manifest.json").read_text())["notes"]
+    assert any(f"tested against chance {truth['chance_pct']:.1f} % for a 3-arm maze (n_arms)"
+               in n for n in notes)
 
 
 @pytest.mark.parametrize("args,message", [
