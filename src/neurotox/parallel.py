@@ -14,7 +14,9 @@ its figures while it builds its tables).
 
 from __future__ import annotations
 
+import functools
 import os
+import signal
 import socket
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -135,8 +137,7 @@ class TaskPool:
                 done.set_exception(exc)
             return done
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers,
-                                             initializer=self.initializer)
+            self._pool = _executor(self.workers, self.initializer)
         return self._pool.submit(fn, task)
 
     @property
@@ -161,6 +162,30 @@ def _nothing(_: Any) -> None:
     return None
 
 
+#: Signals whose Python handlers (KeyboardInterrupt, the CLI's Terminated) a forked worker
+#: inherits: each would print a worker traceback when a Ctrl-C or a SIGTERM reaches the
+#: whole process group. Workers take the default action (end quietly); this process
+#: reports and cleans up. A signal ignored here (nohup, a background job) stays ignored.
+_WORKER_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")
+                        if hasattr(signal, n))
+
+
+def _worker_start(initializer: Callable[[], Any] | None = None) -> None:
+    """First thing in every worker process: default signal actions, then ``initializer``."""
+    for sig in _WORKER_SIGNALS:
+        if callable(signal.getsignal(sig)):
+            signal.signal(sig, signal.SIG_DFL)
+    if initializer is not None:
+        initializer()
+
+
+def _executor(workers: int, initializer: Callable[[], Any] | None = None
+              ) -> ProcessPoolExecutor:
+    """A process pool whose workers leave signals to this process (:func:`_worker_start`)."""
+    return ProcessPoolExecutor(max_workers=workers,
+                               initializer=functools.partial(_worker_start, initializer))
+
+
 def _bounded(submit: Callable[[T], Any], done_of: Callable[[set], tuple[set, set]],
              result_of: Callable[[Any], R], tasks: Iterable[T],
              in_flight: int) -> Iterator[R]:
@@ -177,7 +202,7 @@ def _bounded(submit: Callable[[T], Any], done_of: Callable[[set], tuple[set, set
 
 
 def _pool_results(fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterator[R]:
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with _executor(workers) as pool:
         yield from _bounded(lambda t: pool.submit(fn, t),
                             lambda p: wait(p, return_when=FIRST_COMPLETED),
                             lambda f: f.result(), tasks, 2 * workers)

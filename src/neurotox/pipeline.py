@@ -137,6 +137,18 @@ def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
     return endpoints.validate(table), records
 
 
+def study_exclusions(study: Study, table: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """The study's manual exclusions file (if any) applied to ``table``.
+
+    The one place ``report``, ``stats`` and ``check`` apply it, so that a row
+    ``check`` passes is a row the report can apply.
+    """
+    if not study.spec.exclusions:
+        return table, []
+    path = study.resolve(study.spec.exclusions, "exclusions")
+    return apply_exclusions(table, read_exclusions(path), path=path)
+
+
 def exclusion_lines(table: pd.DataFrame) -> list[str]:
     """One line per excluded subject × reason, naming assay, endpoints and values.
 
@@ -199,11 +211,8 @@ def prepare(study: Study, endpoints_file: str | Path | None,
         study.check_table_subjects(collected.table, path=endpoints_file)
     for note in [*study.notes, *collected.notes]:
         record.note(note)
-    if study.spec.exclusions:
-        path = study.resolve(study.spec.exclusions, "exclusions")
-        collected.table, records = apply_exclusions(collected.table, read_exclusions(path),
-                                                    path=path)
-        record.exclusions.extend(records)
+    collected.table, records = study_exclusions(study, collected.table)
+    record.exclusions.extend(records)
     record.exclusions.extend(endpoints.exclusion_records(collected.table))
     return collected
 

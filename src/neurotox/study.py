@@ -633,7 +633,8 @@ def _no_misspelt_group(df: pd.DataFrame, path: Path) -> None:
             raise InputError(f"column {col!r} is not read{hint}", path=path)
 
 
-def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFrame:
+def read_layout(path: Path, *, group_ids: set[str] | None = None,
+                multi_plate: bool = False) -> pd.DataFrame:
     """Read a plate layout CSV: ``well`` plus ``group`` and/or ``concentration``.
 
     The concentration column may carry its unit (``Concentration (µM)``,
@@ -642,6 +643,11 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
     Wells are normalised to ``A01``; the plate format (96 or 384) is inferred from
     the wells used. Rows with an empty group and concentration, or group
     ``blank``/``empty``, are blank wells (``blank`` column True).
+
+    With ``multi_plate``, a ``plate`` column naming several plates makes one file
+    the layout of each (a well is unique per plate; ``df.attrs["plates"]`` lists
+    them, :func:`split_plates` separates them): zebrafish runs, whose exports
+    name their plates. Otherwise a layout is one plate.
     """
     df = read_csv_table(path, required=["well"], what="plate layout")
     if df.empty:
@@ -652,22 +658,7 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
     if "group" not in df.columns and "concentration" not in df.columns:
         raise InputError("expected a 'group' or 'concentration' column, found "
                          f"{quoted(df.columns)}", path=path)
-    wells = []
-    for i, w in enumerate(df["well"]):
-        try:
-            wells.append(normalise_well(w))
-        except ValueError as exc:
-            raise InputError(str(exc), path=path,
-                             where=f"row {_row(df, i)}, column 'well'") from None
-    df["well"] = wells
-    dup = df["well"].duplicated()
-    if dup.any():
-        i = int(dup.to_numpy().nonzero()[0][0])
-        why = ("; a layout describes one plate (its 'plate' column is not read): give each "
-               "plate its own layout and run, or name the images by well "
-               "(--pattern '{well}_...')" if "plate" in df.columns else "")
-        raise InputError(f"well {df['well'].iloc[i]!r} appears twice{why}", path=path,
-                         where=f"row {_row(df, i)}, column 'well'")
+    plates = _layout_wells(df, path, multi_plate)
     group = df["group"] if "group" in df.columns else pd.Series("", index=df.index)
     conc = df["concentration"] if "concentration" in df.columns else pd.Series("", index=df.index)
     df["blank"] = group.str.lower().isin(["blank", "empty"]) | ((group == "") & (conc == ""))
@@ -702,7 +693,68 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None) -> pd.DataFram
     cols = max((int(w[1:]) for w in df["well"]), default=1)
     df.attrs["n_wells"] = 96 if rows <= 8 and cols <= 12 else 384
     df.attrs["path"] = str(path)
+    if plates:
+        df.attrs["plates"] = plates
     return df
+
+
+def _layout_wells(df: pd.DataFrame, path: Path, multi_plate: bool) -> list[str]:
+    """Normalise the ``well`` column in place; a well twice (per plate) is an error.
+
+    Returns the plates of a multi-plate layout (:func:`_layout_plates`), else [].
+    """
+    wells = []
+    for i, w in enumerate(df["well"]):
+        try:
+            wells.append(normalise_well(w))
+        except ValueError as exc:
+            raise InputError(str(exc), path=path,
+                             where=f"row {_row(df, i)}, column 'well'") from None
+    df["well"] = wells
+    plates = _layout_plates(df, path) if multi_plate else []
+    dup = df.duplicated(["plate", "well"]) if plates else df["well"].duplicated()
+    if dup.any():
+        i = int(dup.to_numpy().nonzero()[0][0])
+        if plates:
+            why = f" on plate {df['plate'].iloc[i]!r}"
+        elif "plate" in df.columns:
+            why = ("; a layout describes one plate (its 'plate' column is not read): give "
+                   "each plate its own layout and run, or name the images by well "
+                   "(--pattern '{well}_...')")
+        else:
+            why = ""
+        raise InputError(f"well {df['well'].iloc[i]!r} appears twice{why}", path=path,
+                         where=f"row {_row(df, i)}, column 'well'")
+    return plates
+
+
+def _layout_plates(df: pd.DataFrame, path: Path) -> list[str]:
+    """The plates of a layout's ``plate`` column when it names more than one, else []."""
+    if "plate" not in df.columns or df["plate"].nunique() < 2:
+        return []
+    empty = df["plate"] == ""
+    if empty.any():
+        i = int(empty.to_numpy().nonzero()[0][0])
+        raise InputError("plate is empty (other rows name their plate)", path=path,
+                         where=f"row {_row(df, i)}, column 'plate'")
+    return sorted(set(df["plate"]))
+
+
+def split_plates(layout: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """One layout per plate of a multi-plate layout (:func:`read_layout`), keyed by plate.
+
+    Plate IDs lose leading zeros (``018103`` → ``18103``), as export plate IDs do.
+    A layout without a (filled) ``plate`` column is returned as is, under ``"*"``
+    (every plate).
+    """
+    if "plate" not in layout.columns or (layout["plate"] == "").any():
+        return {"*": layout}
+    out = {}
+    for plate, rows in layout.groupby("plate", sort=True):
+        part = rows.drop(columns="plate").reset_index(drop=True)
+        part.attrs = {k: v for k, v in layout.attrs.items() if k != "plates"}
+        out[str(plate).lstrip("0") or str(plate)] = part
+    return out
 
 
 def read_subjects(path: Path, groups: dict[str, Group]) -> pd.DataFrame:
@@ -935,6 +987,26 @@ class Study:
         return files
 
 
+#: Assays whose entry takes a layout with a ``plate`` column naming several plates
+#: (the exports name their plates); every other assay reads one plate per layout.
+MULTI_PLATE_ASSAYS = frozenset({"zebrafish_lpr"})
+
+
+def _one_plate_layout(study: Study, spec: AssaySpec) -> None:
+    """Refuse a multi-plate layout for an entry that reads one plate per layout."""
+    if spec.assay in MULTI_PLATE_ASSAYS:
+        return
+    key = spec.layout or (next(iter(study.layouts)) if len(study.layouts) == 1 and
+                          spec.assay == "neurite_outgrowth" else None)
+    plates = study.layouts[key].attrs.get("plates") if key is not None else None
+    if plates:
+        raise InputError(f"layout {key!r} names {len(plates)} plates ({quoted(plates)}) in its "
+                         f"'plate' column, but a {spec.assay} entry ({spec.key!r}) reads one "
+                         "plate per layout: give each plate its own file in plate_layouts and "
+                         "name it in the entry's 'layout'",
+                         path=study.layouts[key].attrs.get("path"), where="column 'plate'")
+
+
 def load_study(path: str | Path) -> Study:
     """Load, validate and return a study.
 
@@ -962,13 +1034,14 @@ def load_study(path: str | Path) -> Study:
                 f"{k!r} -> {v}" for k, v in sorted(codes.items())))
     for plate, rel in spec.plate_layouts.items():
         study.layouts[plate] = read_layout(study.resolve(rel, f"plate_layouts.{plate}"),
-                                           group_ids=set(study.groups))
+                                           group_ids=set(study.groups), multi_plate=True)
     for k, a in enumerate(spec.assays):
         study.assay_inputs(a)  # paths stay inside the folder and exist
         if a.layout is not None and a.layout not in study.layouts:
             raise InputError(f"layout {a.layout!r} is not among plate_layouts "
                              f"({quoted(study.layouts)})", path=path,
                              where=f"key 'assays[{k}].layout'")
+        _one_plate_layout(study, a)
     if spec.exclusions:
         read_exclusions(study.resolve(spec.exclusions, "exclusions"),
                         subjects=None if spec.plate_layouts else study._known_subjects())

@@ -84,3 +84,65 @@ def test_simulated_study_recovers_the_planted_effects(tmp_path):
     dec = a.decisions.set_index(["endpoint", "timepoint"])
     for tp in hg["timepoint"].unique():
         assert dec.loc[("hargreaves_latency", tp), "path"] == "censored"
+
+
+#: Mouse up-down sessions (legacy calculator's set): 'oxooxx' ending on filament 5 has
+#: Dixon's k = -0.169, so the threshold is 10^(3.61 - 0.169 * 0.4414286) / 10 000 g
+#: (0.342 g); with the rat set of cipn-paclitaxel-rat filament 5 is another force.
+MOUSE_SESSIONS = "mouse,day,xo_series,last_filament\n" + "".join(
+    f"{s},{d},oxooxx,5\n" for s in ("C1", "C2", "C3", "T1", "T2", "T3") for d in (-1, 7))
+MOUSE_THRESHOLD = 10 ** (3.61 - 0.169 * 0.4414286) / 1e4
+
+
+def _entry_study(folder, protocol="von-frey-up-down", extra_entry=""):
+    from tests.unit.cipn.conftest import write
+
+    study = write(folder, {"vf.csv": MOUSE_SESSIONS})
+    study.write_text(study.read_text() + f"assays:\n- {{assay: cipn, protocol: {protocol}, "
+                     f"input: vf.csv}}\n{extra_entry}")
+    return study
+
+
+def test_study_entry_protocol_is_used(tmp_path, invoke):
+    """F4: without --protocol the entry's protocol (mouse set) is used, not the rat default."""
+    study = _entry_study(tmp_path)
+    r = invoke("-q", "cipn", "--study", study, "-o", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    ep = pd.read_csv(tmp_path / "out" / "endpoints.csv")
+    assert len(ep) == 12 and set(ep["endpoint"]) == {"vf_threshold_updown"}
+    assert ep["value"].to_numpy() == pytest.approx(MOUSE_THRESHOLD, rel=1e-3)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["parameters"]["protocol"] == "von-frey-up-down"
+    assert manifest["parameters"]["effective"]["filaments"][4]["force_g"] == 0.407
+    assert "protocol 'von-frey-up-down' and parameters from the study's 'cipn' entry" \
+        in manifest["notes"]
+    # the same protocol named on the command line agrees with the entry
+    r = invoke("-q", "cipn", "--study", study, "--protocol", "von-frey-up-down",
+               "-o", tmp_path / "out2")
+    assert r.exit_code == 0, r.output
+
+
+def test_protocol_contradicting_the_study_entry_is_an_error(tmp_path, invoke):
+    study = _entry_study(tmp_path)
+    r = invoke("cipn", "--study", study, "--protocol", "cipn-paclitaxel-rat",
+               "-o", tmp_path / "out")
+    assert r.exit_code == 2
+    assert r.output.strip() == (
+        f"Error: {study}, key 'assays.cipn.protocol': --protocol 'cipn-paclitaxel-rat' "
+        "contradicts the study's 'cipn' entry, which names protocol 'von-frey-up-down'; drop "
+        "--protocol or change the study's entry")
+    assert not (tmp_path / "out").exists()
+
+
+def test_several_entries_need_protocol_to_choose(tmp_path, invoke):
+    study = _entry_study(tmp_path, extra_entry="- {assay: cipn, id: rat, protocol: "
+                         "cipn-paclitaxel-rat, input: vf.csv}\n")
+    r = invoke("cipn", "--study", study, "-o", tmp_path / "out")
+    assert r.exit_code == 2
+    assert ("the study has 2 entries for this command: 'cipn' (von-frey-up-down), 'rat' "
+            "(cipn-paclitaxel-rat); give --protocol naming one entry's protocol") in r.output
+    r = invoke("-q", "cipn", "--study", study, "--protocol", "von-frey-up-down",
+               "-o", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    ep = pd.read_csv(tmp_path / "out" / "endpoints.csv")
+    assert ep["value"].to_numpy() == pytest.approx(MOUSE_THRESHOLD, rel=1e-3)

@@ -161,3 +161,37 @@ def test_command_line_mistakes_are_one_line_with_a_suggestion(invoke, args, line
     r = invoke(*args)
     assert r.exit_code == 2
     assert r.output.strip() == line
+
+
+def test_check_applies_the_exclusions_to_the_assay_values(invoke, tmp_path):
+    """F9: check passed an exclusions row that stats/report then refused."""
+    assert invoke("simulate", "nor", "-o", tmp_path / "sim").exit_code == 0
+    study = tmp_path / "sim" / "study.yaml"
+    study.write_text(study.read_text() + "exclusions: exclusions.csv\n")
+    ex = tmp_path / "sim" / "exclusions.csv"
+    ex.write_text("subject,endpoint,timepoint,reason\nG1M01,,day99,video lost\n")
+    r = invoke("check", study)
+    assert r.exit_code == 2
+    assert r.output.strip() == (f"Error: {ex}, row 2: subject 'G1M01', timepoint 'day99' "
+                                "matches no value of the EndpointTable")
+    ex.write_text("subject,endpoint,timepoint,reason\nG1M01,nor_discrimination_index,,"
+                  "video lost\n")
+    r = invoke("check", study)
+    assert r.exit_code == 0, r.output
+    assert r.output.strip().endswith("study is valid and every assay reads and analyses")
+
+
+@pytest.mark.parametrize("args, shown", [
+    (["report", "s.yaml", "-o", "x", "--format", "csv", "-q"], "'neurotox -q report …'"),
+    (["tmaze", "a.csv", "--study", "s.yaml", "-o", "o", "--verbose"],
+     "'neurotox --verbose tmaze …'"),
+    (["stats", "e.csv", "--log-file", "run.log"], "'neurotox --log-file FILE stats …'"),
+])
+def test_global_option_after_the_command_says_where_it_goes(invoke, args, shown):
+    """F10: '-q' typed at the end gets the place it belongs, not a bare 'No such option'."""
+    r = invoke(*args)
+    assert r.exit_code == 2
+    opt = shown.split()[1]
+    assert r.output.strip() == (
+        f"Error: neurotox {args[0]}: {opt!r} is an option of 'neurotox' itself: give it "
+        f"before the command ({shown}); see 'neurotox {args[0]} --help'")

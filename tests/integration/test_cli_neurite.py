@@ -177,3 +177,24 @@ def test_bad_parameter_exit_2(sim, tmp_path):
                                    "-o", str(tmp_path / "out")])
     assert res.exit_code == 2
     assert "ridge_hihg" in res.output
+
+
+def test_protocol_other_than_the_study_entry_is_an_error(tmp_path, invoke):
+    """F4 (neurite): --study gives the groups only, but never silently another protocol."""
+    (tmp_path / "images").mkdir()
+    study = tmp_path / "study.yaml"
+    study.write_text("study_id: S\ntitle: t\ntest_item: x\ngroups:\n"
+                     "  - {id: C, label: C, dose: 0, dose_unit: uM, control: true}\n"
+                     "assays:\n  - {assay: neurite_outgrowth, protocol: "
+                     "neurite-outgrowth-drg-axons, input: images}\n")
+    r = invoke("neurite", tmp_path / "images", "--study", study, "-o", tmp_path / "o")
+    assert r.exit_code == 2
+    assert r.output.strip() == (
+        f"Error: {study}, key 'assays.neurite_outgrowth.protocol': the default protocol "
+        "'neurite-outgrowth-shsy5y' is not the protocol of the study's neurite_outgrowth entry "
+        "'neurite_outgrowth' (neurite-outgrowth-drg-axons); this command reads only the "
+        "study's groups: give --protocol neurite-outgrowth-drg-axons (and the entry's "
+        "parameters as --param), or run 'neurotox report'")
+    r = invoke("neurite", tmp_path / "images", "--study", study, "--protocol",
+               "neurite-outgrowth-drg-axons", "-o", tmp_path / "o")
+    assert r.exit_code == 2 and "no image files" in r.output   # past the protocol check

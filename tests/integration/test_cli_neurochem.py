@@ -85,6 +85,31 @@ def test_elisa_plate_table_normalised_per_mg_protein(invoke, study):
                                                               pytest.approx(lloq * 10 / 2.5)]
 
 
+def test_sample_sheet_notes_unmeasured_rows_and_samples_without_matrix(invoke, study):
+    """F14: no silent assumptions: a sheet row no export measured, a sample with no matrix."""
+    (study / "nomatrix.csv").write_text("sample,subject,protein_mg_ml\nR01-CTX,R01,2.0\n"
+                                        "R02-CTX,R02,2.5\nR99-CTX,R03,2.0\n")
+    r = invoke("-q", "neurochem", study / "plate_table_small.csv", study / "nomatrix.csv",
+               "--study", study / "study.yaml", "--protocol", "elisa-4pl", "--param",
+               "analyte=gfap", "--param", "min_standard_levels=4", "--no-figures",
+               "-o", study / "out")
+    assert r.exit_code == 0, r.output
+    notes = json.loads((study / "out" / "manifest.json").read_text())["notes"]
+    assert "sample sheet nomatrix.csv: 1 sample(s) listed but measured in no export: " \
+        "'R99-CTX'" in notes
+    assert "2 sample(s) have no matrix (the sample sheet nomatrix.csv) and are taken as body " \
+        "fluids, per mL and not normalised per protein: 'R01-CTX', 'R02-CTX'" in notes
+    ep = pd.read_csv(study / "out" / "endpoints.csv", keep_default_na=False)
+    assert set(ep["endpoint"]) == {"gfap"} and set(ep["unit"]) == {"pg/mL"}
+    (study / "typo.csv").write_text((study / "ctx.csv").read_text().replace("matrix",
+                                                                            "matirx", 1))
+    r = invoke("neurochem", study / "plate_table_small.csv", study / "typo.csv", "--study",
+               study / "study.yaml", "--protocol", "elisa-4pl", "-o", study / "out2")
+    assert r.exit_code == 2 and not (study / "out2").exists()
+    assert r.output.startswith(f"Error: {study / 'typo.csv'}, column 'matirx': sample sheet: "
+                               "unknown column 'matirx' (did you mean 'matrix'?)")
+
+
 def test_cholinesterase_from_gen5_kinetic_reads(invoke, study):
     r = invoke("neurochem", study / "gen5_kinetic_small.txt", study / "ctx.csv", "--study",
                study / "study.yaml", "--protocol", "cholinesterase-ellman", "-o", study / "out")

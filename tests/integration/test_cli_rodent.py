@@ -60,6 +60,9 @@ def test_tmaze_cli_recovers_planted_truth(tmp_path, invoke):
     one = one[one["sex"] == "all"].set_index("group")
     assert one.loc["G1", "reference"] == pytest.approx(truth["chance_pct"])
     assert one.loc["G1", "p_value"] < 0.01 and one.loc["G3", "p_value"] > 0.05
+    notes = json.loads((out / "manifest.json").read_text())["notes"]
+    assert any(f"tested against chance {truth['chance_pct']:.1f} % for a 3-arm maze (n_arms)"
+               in n for n in notes)
 
 
 @pytest.mark.parametrize("args,message", [
@@ -198,3 +201,52 @@ def test_nor_cli_from_poses_with_protocol_file(tmp_path, invoke):
     frames = pd.read_parquet(out / "nor_frames.parquet")
     assert len(frames) == 2 * 2 * len(nose)  # 2 phases x 2 objects x frames
     assert frames["climbing"].sum() == 2 * 100
+
+
+def test_tmaze_study_entry_protocol_is_used(tmp_path, invoke):
+    """F4: a study's tmaze-rewarded entry runs as rewarded (it fell back to spontaneous)."""
+    # forced sample run always to L: a choice of R is correct (non-matching-to-place)
+    choices = {"m1": "RRRRRR", "m2": "RRLRRL", "m3": "LRLRLL"}   # 6, 4, 2 of 6 correct
+    rows = [f"{m},d1,1,{i + 1},L,{c}" for m, seq in choices.items() for i, c in enumerate(seq)]
+    (tmp_path / "trials.csv").write_text("mouse,date,block,trialNo,sample,choice\n"
+                                         + "\n".join(rows) + "\n")
+    study = _study(tmp_path, pd.DataFrame({"subject": list(choices), "group": "G1",
+                                           "sex": "NA"}), ("G1",))
+    study.write_text(study.read_text() + "assays:\n- {assay: tmaze, protocol: tmaze-rewarded, "
+                     "input: trials.csv}\n")
+    res = invoke("-q", "tmaze", "--study", study, "-o", tmp_path / "out")
+    assert res.exit_code == 0, res.output
+    ep = pd.read_csv(tmp_path / "out" / "endpoints.csv")
+    pc = ep[ep["endpoint"] == "tmaze_correct_pct"].set_index("subject")["value"]
+    assert pc.to_dict() == pytest.approx({"m1": 100.0, "m2": 400 / 6, "m3": 200 / 6})
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["parameters"]["protocol"] == "tmaze-rewarded"
+    res = invoke("tmaze", "--study", study, "--protocol", "tmaze-spontaneous",
+                 "-o", tmp_path / "out2")
+    assert res.exit_code == 2
+    assert ("--protocol 'tmaze-spontaneous' contradicts the study's 'tmaze' entry, which "
+            "names protocol 'tmaze-rewarded'") in res.output
+
+
+def test_subject_from_the_file_name_points_to_file_subjects(tmp_path, invoke):
+    """F17: a subject taken from the file name says so and how to name it."""
+    seq = tmp_path / "ymaze.csv"
+    seq.write_text(",ARM_ENTRY_SEQUENCE,ENTRY FRAME,EXIT FRAME,ENTER TIME (s),EXIT TIME (s)\n"
+                   + "".join(f"{i},{a},{i},{i + 1},{i}.0,{i}.5\n"
+                             for i, a in enumerate("ABCABCBACB")))
+    study = _study(tmp_path, pd.DataFrame({"subject": ["M1"], "group": "G1", "sex": "M"}),
+                   ("G1",))
+    res = invoke("tmaze", seq, "--study", study, "-o", tmp_path / "o")
+    assert res.exit_code == 2
+    assert ("subject(s) 'ymaze' in the T-maze data are not in the study's subjects file "
+            "subjects.csv (the subject 'ymaze' was taken from the file name: name it with the "
+            "parameter file_subjects, e.g. --param \"file_subjects={ymaze.csv: ID}\")"
+            ) in res.output
+    res = invoke("-q", "tmaze", seq, "--study", study, "--param",
+                 "file_subjects={ymaze.csv: M1}", "-o", tmp_path / "o")
+    assert res.exit_code == 0, res.output
+    ep = pd.read_csv(tmp_path / "o" / "endpoints.csv")
+    assert set(ep["subject"]) == {"M1"}
+    # ABCABCBACB: triplets ABC BCA CAB ABC BCB CBA BAC ACB, 7 of 8 all-different
+    alt = ep[ep["endpoint"] == "tmaze_alternation_pct"]["value"]
+    assert alt.tolist() == pytest.approx([87.5])

@@ -78,3 +78,75 @@ def test_cli_unknown_export_layout(invoke, tmp_path):
     assert res.exit_code == 2
     assert "unknown zebrafish export layout. Expected one of:" in res.output
     assert "Found: text, first row: 'score', 'subject'" in res.output
+
+
+def _two_plates(folder, tmp_path):
+    """The simulated plate twice (P1, P2) with one layout file; P2's groups reversed."""
+    import shutil
+
+    d = tmp_path / "two"
+    d.mkdir()
+    for p in ("P1", "P2"):
+        shutil.copy(folder / "zebralab_P1.xls", d / f"zebralab_{p}.xls")
+    one = pd.read_csv(folder / "plate_layout.csv", dtype=str, keep_default_na=False)
+    swap = {"G1": "G4", "G4": "G1", "G2": "G3", "G3": "G2"}
+    dose = {"G1": "0.0", "G2": "1.0", "G3": "10.0", "G4": "100.0"}
+    two = one.assign(group=one["group"].map(swap))
+    two = two.assign(concentration=two["group"].map(dose))
+    pd.concat([one.assign(plate="P1"), two.assign(plate="P2")])[
+        ["plate", *one.columns]].to_csv(d / "layout.csv", index=False)
+    study = (folder / "study.yaml").read_text().replace("P1: plate_layout.csv", "ALL: layout.csv")
+    study = study.replace("input: zebralab_P1.xls", "input: [zebralab_P1.xls, zebralab_P2.xls]")
+    study = study.replace("layout: P1", "layout: ALL").replace(
+        "    transition_window_s: 60\n", "    transition_window_s: 60\n    plate_ids: "
+        "{zebralab_P1.xls: P1, zebralab_P2.xls: P2}\n")
+    (d / "study.yaml").write_text(study)
+    return d, one.set_index("well")["group"]
+
+
+def test_study_layout_with_plate_column_as_from_the_cli(invoke, plate, tmp_path):
+    """F12: a layout naming its plates is read from a study as from --layout."""
+    from neurotox.pipeline import collect_endpoints
+    from neurotox.study import load_study
+
+    d, p1_groups = _two_plates(plate[0], tmp_path)
+    r = invoke("check", d / "study.yaml")
+    assert r.exit_code == 0, r.output
+    assert "plate ALL: 2 plates ('P1', 'P2'), 96 wells used" in r.output
+    table = collect_endpoints(load_study(d / "study.yaml")).table
+    larva = table.drop_duplicates("subject").set_index("subject")["group"]
+    assert len(larva) == 96
+    assert larva["P1-A01"] == p1_groups["A01"] == "G1" and larva["P2-A01"] == "G4"
+    swap = {"G1": "G4", "G4": "G1", "G2": "G3", "G3": "G2"}
+    for well, group in p1_groups.items():
+        assert (larva[f"P1-{well}"], larva[f"P2-{well}"]) == (group, swap[group])
+    # the same file through --layout gives the same values
+    r = invoke("-q", "zebrafish", d / "zebralab_P1.xls", d / "zebralab_P2.xls", "--layout",
+               d / "layout.csv", "--plate-id", "zebralab_P1.xls=P1", "--plate-id",
+               "zebralab_P2.xls=P2", "--param", "exclude_no_movement=true", "--param",
+               "transition_window_s=60", "-o", tmp_path / "cli")
+    assert r.exit_code == 0, r.output
+    cli = pd.read_parquet(tmp_path / "cli" / "endpoints.parquet")
+    both = table.merge(cli, on=["subject", "endpoint", "timepoint"], suffixes=("", "_cli"))
+    assert len(both) == len(table) == len(cli)
+    assert (both["group"] == both["group_cli"]).all()
+    assert ((both["value"] - both["value_cli"]).abs().fillna(0) < 1e-12).all()
+
+
+def test_multi_plate_layout_for_a_one_plate_entry_names_the_plates(tmp_path, invoke):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "layout.csv").write_text("plate,well,group\nP1,A01,C\nP2,A01,H\n")
+    (tmp_path / "study.yaml").write_text(
+        "study_id: S\ntitle: t\ntest_item: x\ngroups:\n"
+        "  - {id: C, label: C, dose: 0, dose_unit: uM, control: true}\n"
+        "  - {id: H, label: H, dose: 1, dose_unit: uM}\n"
+        "plate_layouts: {L: layout.csv}\n"
+        "assays:\n  - {assay: neurite_outgrowth, protocol: neurite-outgrowth-shsy5y, "
+        "input: images, layout: L}\n")
+    r = invoke("check", "--no-assays", tmp_path / "study.yaml")
+    assert r.exit_code == 2
+    assert r.output.strip() == (
+        f"Error: {tmp_path / 'layout.csv'}, column 'plate': layout 'L' names 2 plates ('P1', "
+        "'P2') in its 'plate' column, but a neurite_outgrowth entry ('neurite_outgrowth') "
+        "reads one plate per layout: give each plate its own file in plate_layouts and name "
+        "it in the entry's 'layout'")

@@ -147,6 +147,26 @@ def filled_db(tmp_path, invoke):
     return db
 
 
+def test_import_send_counts_animals_and_values_apart(tmp_path, invoke):
+    """F17: the count said "(9)" for 4 animals and 4 lines of values."""
+    from tests.robustness.corpus import materialise
+
+    materialise(domains(), tmp_path / "src")
+    res = invoke("--quiet", "hcd", "import-send", tmp_path / "src" / "send", "--db",
+                 tmp_path / "h.sqlite")
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    assert lines[1] == "left out of ranges: 4 animal(s) and 4 further value(s):"
+    assert sum(line.startswith("  animal ") for line in lines) == 4
+
+
+def test_ranges_bad_until_names_the_option(tmp_path, invoke):
+    res = invoke("hcd", "ranges", "--db", tmp_path / "h.sqlite", "--until", "2026-13-01")
+    assert res.exit_code == 2
+    assert res.output.strip() == ("Error: option '--until': expected a date YYYY-MM-DD, found "
+                                  "'2026-13-01' (month value is outside expected range of 1-12)")
+
+
 @pytest.mark.parametrize("command", [("ranges",), ("export",)])
 def test_file_outputs_never_overwrite_without_force(filled_db, invoke, command):
     """Before: 'hcd ranges -o FILE' replaced any existing file, asked or not."""

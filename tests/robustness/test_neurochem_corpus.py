@@ -70,7 +70,9 @@ CASES = [
          args("xp.csv", "samples.csv"), "subject 'R99' is not in the study", "samples.csv"),
     Case("no-sample-maps", {**BASE, "xp.csv": XP},
          args("xp.csv", extra=("--param", "samples={pattern: 'X(?P<subject>.+)'}")),
-         "no sample of the exports maps to a study subject", "xp.csv"),
+         "no sample of the exports maps to a study subject; give a sample sheet (sample, "
+         "subject, matrix …) or parameter 'samples.pattern'; the exports' sample IDs: 'R01', "
+         "'R02', 'R03'", "xp.csv"),
     Case("gen5-no-layout", {**BASE, "g.txt": GEN5.replace("Well ID", "Name"),
                             "samples.csv": XP_SHEET},
          args("g.txt", "samples.csv", protocol="elisa-4pl", extra=("--param", "analyte=gfap")),

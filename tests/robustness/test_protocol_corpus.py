@@ -38,7 +38,7 @@ CASES = [
     Case("proto-parameter-negative", proto("exploration_s: 10", "exploration_s: -3"), ARGS,
          "key 'parameters.min_test_exploration_s': Input should be greater than", "p.yaml"),
     Case("proto-wrong-assay", proto("assay: nor", "assay: tmaze"), ARGS,
-         "key 'parameters.min_test_exploration_s': unknown key", "p.yaml"),
+         "key 'assay': protocol 'my-nor' is for assay 'tmaze', not 'nor'", "p.yaml"),
     Case("proto-unknown-top-key", proto("title:", "colour: red\ntitle:"), ARGS,
          "key 'colour': unknown key", "p.yaml"),
     Case("proto-bad-category", proto("category: neurobehavioral", "category: fun"), ARGS,

@@ -142,7 +142,7 @@ CASES = [
         "assays:\n  - {assay: nor, protocol: nor-standard, "
         "input: nor.csv, "
         "parameters: {min_test_exploraton_s: 5}}\n")}, nor_args("nor.csv"),
-         "key 'parameters.min_test_exploraton_s': unknown key (did you mean "
+         "key 'assays.nor.parameters.min_test_exploraton_s': unknown key (did you mean "
          "'min_test_exploration_s'?)", "study.yaml"),
     Case("nor-subjects-missing-animal",{**nor_file(NOR), "subjects.csv": SUBJ.replace(
         "H3,H,M\n", "")},
@@ -212,7 +212,8 @@ CASES = [
     Case("nor-study-parameter-true", {**nor_file(NOR), "study.yaml": STUDY + (
         "assays:\n  - {assay: nor, protocol: nor-standard, input: nor.csv, "
         "parameters: {min_test_exploration_s: true}}\n")}, nor_args("nor.csv"),
-         "key 'parameters.min_test_exploration_s': expected a number, not a true/false",
+         "key 'assays.nor.parameters.min_test_exploration_s': expected a number, not a "
+         "true/false",
          "study.yaml"),
     Case("nor-same-file-twice", nor_file(NOR),
          ("nor", "{dir}/nor.csv", "{dir}/./nor.csv", "--study", "{dir}/study.yaml", "-o",

@@ -125,6 +125,11 @@ CASES = [
          {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: nor, protocol: a, input: x}\n"
                                         "  - {assay: nor, protocol: b, input: y}\n"},
          CHECK, "assay 'nor' is listed twice", "study.yaml"),
+    Case("assay-name-misspelt",
+         {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: cipm, protocol: "
+                                        "cipn-paclitaxel-rat, input: layout.csv}\n"},
+         CHECK, "key 'assays.cipm.assay': unknown assay 'cipm' (did you mean 'cipn'?)",
+         "study.yaml"),
     Case("assay-layout-unknown",
          {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: neurite_outgrowth, protocol: a, "
                                         "input: layout.csv, layout: P9}\n"},

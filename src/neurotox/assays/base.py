@@ -165,7 +165,11 @@ def study_protocol(study: Study, spec: AssaySpec) -> str | Path:
 
 def study_assay_parameters(study: Study, spec: AssaySpec) -> tuple[Protocol, BaseModel]:
     """Protocol and effective parameters of an assay entry, checked against its assay."""
-    get_assay(spec.assay)
+    try:
+        get_assay(spec.assay)
+    except InputError as exc:   # name the study file and the entry's key
+        raise InputError(exc.detail, path=study.path,
+                         where=f"key 'assays.{spec.key}.assay'") from None
     proto, params = resolve_parameters(study_protocol(study, spec), spec.parameters,
                                        source=study.path,
                                        overrides_key=f"assays.{spec.key}.parameters.")
@@ -184,3 +188,72 @@ def run_study_assay(study: Study, spec: AssaySpec) -> AssayResult:
             and proto.path not in result.inputs:
         result.inputs.append(proto.path)  # the study's own protocol file, hashed with the data
     return result
+
+
+def _same_protocol(a: Protocol, b: Protocol) -> bool:
+    return a.path is not None and b.path is not None and a.path.resolve() == b.path.resolve()
+
+
+def command_entry(study: Study, assays: tuple[str, ...], protocol: str | Path | None,
+                  default: str) -> tuple[Protocol, AssaySpec | None]:
+    """Protocol and study entry of an assay command (``nor``, ``tmaze``, ``cipn`` ...).
+
+    The study's entry of one of ``assays`` decides the protocol, as it does for
+    ``neurotox report``; a ``protocol`` given on the command line must be the
+    entry's (the same template or file) or pick one of several entries. Without
+    an entry, ``protocol`` or else ``default`` is used.
+
+    Raises
+    ------
+    InputError
+        ``protocol`` contradicts the study's entry, or several entries qualify
+        and ``protocol`` does not tell them apart.
+
+    """
+    given = None if protocol is None else load_protocol(protocol)
+    if given is not None and given.assay not in assays:
+        raise InputError(f"protocol {given.name!r} is for assay {given.assay!r}, not "
+                         f"{' or '.join(repr(a) for a in assays)}", path=given.path,
+                         where="key 'assay'")
+    wanted = assays if given is None else (given.assay,)
+    entries = [s for s in study.spec.assays if s.assay in wanted]
+    if not entries:
+        return given or load_protocol(default), None
+    protos = [load_protocol(study_protocol(study, s)) for s in entries]
+    if given is not None:
+        matching = [i for i, p in enumerate(protos) if _same_protocol(p, given)]
+        if len(entries) == 1 and not matching:
+            raise InputError(
+                f"--protocol {given.name!r} contradicts the study's {entries[0].key!r} entry, "
+                f"which names protocol {entries[0].protocol!r}; drop --protocol or change the "
+                "study's entry", path=study.path, where=f"key 'assays.{entries[0].key}.protocol'")
+        if len(matching) == 1:
+            return protos[matching[0]], entries[matching[0]]
+    if len(entries) == 1:
+        return protos[0], entries[0]
+    listed = ", ".join(f"{s.key!r} ({s.protocol})" for s in entries)
+    pick = ("" if given is None else
+            f"; --protocol {given.name!r} is not the protocol of exactly one of them")
+    raise InputError(f"the study has {len(entries)} entries for this command: {listed}{pick}; "
+                     "give --protocol naming one entry's protocol, or run 'neurotox report'",
+                     path=study.path, where="key 'assays'")
+
+
+def check_entry_protocol(study: Study, assay: str, proto: Protocol, *, given: bool) -> None:
+    """Refuse a protocol that is none of the study's ``assay`` entries' protocols.
+
+    For commands that take ``--study`` for its groups only (``neurotox neurite``):
+    they do not run the entry, but must not run another protocol than it names
+    without saying so.
+    """
+    entries = [s for s in study.spec.assays if s.assay == assay]
+    protos = [load_protocol(study_protocol(study, s)) for s in entries]
+    if not entries or any(_same_protocol(p, proto) for p in protos):
+        return
+    what = "--protocol" if given else "the default protocol"
+    listed = ", ".join(f"{s.key!r} ({s.protocol})" for s in entries)
+    raise InputError(f"{what} {proto.name!r} is not the protocol of the study's {assay} "
+                     f"entry {listed}; this command reads only the study's groups: give "
+                     f"--protocol {entries[0].protocol} (and the entry's parameters as --param), "
+                     "or run 'neurotox report'", path=study.path,
+                     where=f"key 'assays.{entries[0].key}.protocol'")

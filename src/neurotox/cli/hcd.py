@@ -37,7 +37,11 @@ def _add(db: str | None, batch: Any, source: Path) -> None:
                f"{hdb.display_url(hdb.resolve_url(db))}: {added.animals} animal(s), "
                f"{added.animals_included} included in ranges, {added.results} value(s)")
     if batch.excluded:
-        click.echo(f"left out of ranges ({len(batch.excluded)}):")
+        animals = sum(line.startswith("animal ") for line in batch.excluded)
+        values = sum(int(line.split(" ", 1)[0]) for line in batch.excluded
+                     if line.split(" ", 1)[0].isdigit())
+        click.echo(f"left out of ranges: {animals} animal(s)"
+                   + (f" and {values} further value(s)" if values else "") + ":")
         for line in batch.excluded:
             click.echo(f"  {line}")
 
@@ -217,7 +221,7 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     from neurotox.hcd import store
     from neurotox.hcd.ranges import query_from_options, ranges, select_rows
 
-    query = query_from_options(strata)
+    query = query_from_options(strata, cli=True)
     if output is not None:
         _check_file_target(output, force, db)
     engine = hdb.connect(db, create=False)

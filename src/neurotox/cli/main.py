@@ -82,13 +82,26 @@ class UsageLine(click.UsageError):
     def of(cls, exc: click.UsageError) -> UsageLine:
         """Click's usage error (usage, hint and message on four lines) as one line."""
         path = exc.ctx.command_path if exc.ctx is not None else "neurotox"
-        if isinstance(exc, click.NoSuchOption):
+        root = exc.ctx.find_root() if exc.ctx is not None else None
+        if isinstance(exc, click.NoSuchOption) and root is not None and root is not exc.ctx \
+                and exc.option_name in _option_names(root.command):
+            opt = _option_names(root.command)[exc.option_name]
+            problem = (f"{exc.option_name!r} is an option of '{root.info_name}' itself: give it "
+                       f"before the command ('{root.info_name} {opt} {exc.ctx.info_name} …')")
+        elif isinstance(exc, click.NoSuchOption):
             hint = did_you_mean(exc.option_name, exc.possibilities or [])
             problem = f"No such option {exc.option_name!r}{hint}"
         else:
             problem = re.sub(r"\. Did you mean (.+)\?$", r" (did you mean \1?)",
                              exc.format_message()).rstrip(".")
         return cls(f"{path}: {problem}; see '{path} --help'", exc.ctx)
+
+
+def _option_names(command: click.Command) -> dict[str, str]:
+    """Every spelling of every option of ``command`` → how it is written (``--log-file FILE``)."""
+    return {o: o if p.is_flag else f"{o} {p.metavar or 'VALUE'}"
+            for p in command.params if isinstance(p, click.Option)
+            for o in (*p.opts, *p.secondary_opts)}
 
 
 class NeurotoxGroup(click.Group):
@@ -333,6 +346,7 @@ def _limits(ctx: click.Context, max_file: str | None, max_unpacked: str | None) 
 @click.option("--quiet/--verbose", "-q/-v", default=None,
               help="Only warnings and errors / also debug messages. Default: progress info.")
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="FILE",
               help="Also write a detailed log to this file (appended; never an input).")
 @click.option("--max-file-size", metavar="SIZE", default=None,
               help="Largest input file read, e.g. 500M, 8G [default: 4G; env "

@@ -103,6 +103,12 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
                       control_group=control_group)
     proto, params = resolve_parameters(protocol, command_line=over,
                                        command_line_source=PARAM_OPTION)
+    if study_path is not None:   # the study's neurite entry must not name another protocol
+        from neurotox.assays.base import check_entry_protocol
+        from neurotox.study import load_study
+
+        given = ctx.get_parameter_source("protocol") is not click.core.ParameterSource.DEFAULT
+        check_entry_protocol(load_study(study_path), "neurite_outgrowth", proto, given=given)
     groups, sid = _groups_and_id(study_path, study_id, plate_dir)
     lay = None if layout is None else read_layout(layout, group_ids=set(groups) if groups
                                                    else None)

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from neurotox.cli.options import distinct_files, output_options, param_option
-from neurotox.cli.rodent import _run
+from neurotox.cli.rodent import _protocol_help, _run
 
 
 def _curve_figures(od: Any, result: Any) -> None:
@@ -33,33 +33,27 @@ def _curve_figures(od: Any, result: Any) -> None:
 @click.option("--study", "study_file", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Study YAML (groups, subjects).")
-@click.option("--protocol", default="multiplex-cytokines", show_default=True,
-              help="multiplex-cytokines, elisa-4pl, cholinesterase-ellman or a protocol YAML.")
+@click.option("--protocol", default=None,
+              help=_protocol_help("multiplex-cytokines, elisa-4pl, cholinesterase-ellman or a "
+                                  "protocol YAML.", "multiplex-cytokines"))
 @param_option("analyte=gfap")
 @click.option("--figures/--no-figures", default=True, show_default=True,
               help="Draw a standard-curve figure per analyte and plate.")
 @output_options
-def neurochem(inputs: tuple[Path, ...], study_file: Path, protocol: str,
+def neurochem(inputs: tuple[Path, ...], study_file: Path, protocol: str | None,
               params: tuple[str, ...], figures: bool, output: Path, force: bool) -> None:
     """Cytokines, GFAP, NfL (xPONENT, Bio-Plex, Gen5, plain plate table) or cholinesterase.
 
     INPUT files are plate exports (format detected) plus, optionally, a sample
     sheet (sample, subject, matrix, timepoint, dilution, protein, tissue weight);
-    for cholinesterase, kinetic reads and a plate map. Without INPUT the study's
-    entry for the protocol's assay is used.
+    for cholinesterase, kinetic reads and a plate map. The study's ``neurochem``
+    or ``cholinesterase`` entry gives the protocol and parameters and, without
+    INPUT, the files.
     """
-    from neurotox.protocols import load_protocol
-
-    assay = load_protocol(protocol).assay
-    if assay == "cholinesterase":
-        import neurotox.assays.neurochem.cholinesterase as module
-    elif assay == "neurochem":
-        import neurotox.assays.neurochem.immunoassay as module
-    else:
-        raise click.BadParameter(f"protocol {protocol!r} is for assay {assay!r}, not a "
-                                 "neurochemistry assay", param_hint="--protocol")
-    result = _run(assay, module, inputs, study_file, protocol, params, output, force,
-                  extra=_curve_figures if figures else None)
+    proto, result = _run(("neurochem", "cholinesterase"), "multiplex-cytokines", inputs,
+                         study_file, protocol, params, output, force,
+                         extra=_curve_figures if figures else None)
+    assay = proto.assay
     ep = result.endpoints
     censored = int((ep["censoring"] != "none").sum())
     click.echo(f"{assay}: {ep['subject'].nunique()} subjects, {len(ep)} endpoint values "

@@ -25,20 +25,15 @@ from neurotox.cli.options import (
 
 if TYPE_CHECKING:
     from neurotox.assays.base import AssayResult
+    from neurotox.protocols import Protocol
 
 
-def _entry_parameters(study: Any, assay: str) -> dict[str, Any]:
-    """The parameters of the study's first entry of ``assay`` (none without one)."""
-    return next((dict(s.parameters) for s in study.spec.assays if s.assay == assay), {})
-
-
-def _inputs(study: Any, assay: str, inputs: tuple[Path, ...]) -> list[Path]:
+def _inputs(study: Any, entry: Any, assay: str, inputs: tuple[Path, ...]) -> list[Path]:
     if inputs:
         return list(inputs)
-    specs = [s for s in study.spec.assays if s.assay == assay]
-    if not specs:
+    if entry is None:
         raise click.UsageError(f"no INPUT given and the study has no '{assay}' assay entry")
-    return study.assay_inputs(specs[0])
+    return study.assay_inputs(entry)
 
 
 def _group_statistics(od: Any, study: Any, result: AssayResult) -> None:
@@ -68,31 +63,43 @@ def _write(od: Any, result: AssayResult) -> None:
         od.record.parameters["conventions"] = result.conventions
 
 
-def _run(assay: str, module: Any, inputs: tuple[Path, ...], study_file: Path, protocol: str,
-         params: tuple[str, ...], output: Path, force: bool,
-         extra: Callable[[Any, AssayResult], None] | None = None) -> AssayResult:
-    """Run ``module.analyse`` into an output folder; ``extra(od, result)`` adds files."""
-    from neurotox.assays.base import resolve_parameters
+def _run(assays: tuple[str, ...], default: str, inputs: tuple[Path, ...], study_file: Path,
+         protocol: str | None, params: tuple[str, ...], output: Path, force: bool,
+         extra: Callable[[Any, AssayResult], None] | None = None
+         ) -> tuple[Protocol, AssayResult]:
+    """Run the assay of the study's entry (or of ``protocol``) into an output folder.
+
+    The protocol is the study entry's (``--protocol`` must agree with it, or pick
+    one of several entries), else ``protocol``, else ``default``; the entry's
+    parameters and, without INPUT, its files are used. ``extra(od, result)`` adds
+    files.
+    """
+    import importlib
+
+    from neurotox.assays.base import PROVIDERS, command_entry, resolve_parameters
     from neurotox.study import load_study
 
     study = load_study(study_file)
-    proto, values = resolve_parameters(protocol, _entry_parameters(study, assay),
-                                       source=study.path,
-                                       command_line=overrides(params))
-    if proto.assay != assay:
-        raise click.BadParameter(f"protocol {proto.name!r} is for assay {proto.assay!r}",
-                                 param_hint="--protocol")
-    files = _inputs(study, assay, inputs)
-    with open_output(output, force, inputs=[study_file, *files, proto.path], assay=assay,
+    chosen, entry = command_entry(study, assays, protocol, default)
+    proto, values = resolve_parameters(
+        chosen.path or chosen.name, dict(entry.parameters) if entry else {},
+        source=study.path, command_line=overrides(params),
+        overrides_key=f"assays.{entry.key}.parameters." if entry else "parameters.")
+    files = _inputs(study, entry, proto.assay, inputs)
+    module = importlib.import_module(PROVIDERS[proto.assay])
+    with open_output(output, force, inputs=[study_file, *files, proto.path], assay=proto.assay,
                      study=study_file, protocol=proto.name) as od:
         od.record.parameters["effective"] = values.model_dump(mode="json")
+        if entry is not None:
+            od.record.note(f"protocol {proto.name!r} and parameters from the study's "
+                           f"{entry.key!r} entry")
         od.record.add_inputs([*study.input_files(), *files])
         result = module.analyse(study, files, values)
         _write(od, result)
         if extra is not None:
             extra(od, result)
         _group_statistics(od, study, result)
-    return result
+    return proto, result
 
 
 def _summary(result: AssayResult) -> str:
@@ -110,37 +117,41 @@ _STUDY = click.option("--study", "study_file", required=True,
 _PARAM = param_option()
 
 
+def _protocol_help(text: str, default: str) -> str:
+    return (f"{text} Default: the protocol of the study's entry for the assay, else "
+            f"{default}; a different --protocol is an error.")
+
+
 @click.command()
 @_INPUTS
 @_STUDY
-@click.option("--protocol", default="nor-standard", show_default=True,
-              help="Protocol template name or YAML file.")
+@click.option("--protocol", default=None,
+              help=_protocol_help("Protocol template name or YAML file.", "nor-standard"))
 @_PARAM
 @output_options
-def nor(inputs: tuple[Path, ...], study_file: Path, protocol: str, params: tuple[str, ...],
-        output: Path, force: bool) -> None:
+def nor(inputs: tuple[Path, ...], study_file: Path, protocol: str | None,
+        params: tuple[str, ...], output: Path, force: bool) -> None:
     """Novel object recognition from scoring sheets, SimBA/ANY-maze/EthoVision files or poses.
 
     INPUT files are detected by content (exploration data, novel-object key,
     exclusion list); without INPUT the study's ``nor`` assay entry is used.
     """
-    import neurotox.assays.rodent.nor as module
-
-    result = _run("nor", module, inputs, study_file, protocol, params, output, force)
+    _, result = _run(("nor",), "nor-standard", inputs, study_file, protocol, params, output,
+                     force)
     click.echo(f"nor: {_summary(result)}; wrote {output}")
 
 
 @click.command()
 @_INPUTS
 @_STUDY
-@click.option("--protocol", default="tmaze-spontaneous", show_default=True,
-              help="tmaze-spontaneous, tmaze-rewarded or a protocol YAML file.")
+@click.option("--protocol", default=None,
+              help=_protocol_help("tmaze-spontaneous, tmaze-rewarded or a protocol YAML file.",
+                                  "tmaze-spontaneous"))
 @_PARAM
 @output_options
-def tmaze(inputs: tuple[Path, ...], study_file: Path, protocol: str, params: tuple[str, ...],
-          output: Path, force: bool) -> None:
+def tmaze(inputs: tuple[Path, ...], study_file: Path, protocol: str | None,
+          params: tuple[str, ...], output: Path, force: bool) -> None:
     """T-/Y-maze alternation from arm-entry sequences, trial tables or pose tracks."""
-    import neurotox.assays.rodent.tmaze as module
-
-    result = _run("tmaze", module, inputs, study_file, protocol, params, output, force)
+    _, result = _run(("tmaze",), "tmaze-spontaneous", inputs, study_file, protocol, params,
+                     output, force)
     click.echo(f"tmaze: {_summary(result)}; wrote {output}")

@@ -16,7 +16,8 @@ def check(study_file: Path, run_assays: bool) -> None:
     """Validate STUDY_FILE (and the subjects, layouts, inputs and protocols it names).
 
     With --assays (the default) every assay's raw files are read and analysed as
-    'neurotox report' would, without writing anything. Exit status 0 when valid;
+    'neurotox report' would, and the study's exclusions file is applied to the
+    values, without writing anything. Exit status 0 when valid;
     2 with a one-line message naming the file and the key, row or column otherwise.
     """
     from neurotox.assays.base import study_assay_parameters
@@ -35,8 +36,11 @@ def check(study_file: Path, run_assays: bool) -> None:
         ctrl = " (control)" if g.control else ""
         click.echo(f"  group {g.id}: {g.label}, {g.dose:g} {g.dose_unit}{ctrl}, {n} subjects")
     for plate, layout in study.layouts.items():
-        click.echo(f"  plate {plate}: {layout.attrs['n_wells']}-well layout, "
-                   f"{(~layout['blank']).sum()} wells used, {layout['blank'].sum()} blank")
+        plates = layout.attrs.get("plates")
+        what = (f"{len(plates)} plates ({', '.join(map(repr, plates))})" if plates else
+                f"{layout.attrs['n_wells']}-well layout")
+        click.echo(f"  plate {plate}: {what}, {(~layout['blank']).sum()} wells used, "
+                   f"{layout['blank'].sum()} blank")
     for a, files, proto in assays:
         click.echo(f"  assay {a.key}: protocol {proto.name}, {len(files)} input file(s)"
                    + (f", {values[a.key]} values" if values else ""))
@@ -46,14 +50,21 @@ def check(study_file: Path, run_assays: bool) -> None:
 
 
 def _run_assays(study) -> dict[str, int]:
-    """Values per assay entry, after running each assay and validating its EndpointTable."""
+    """Values per assay entry; each assay run and validated, then the exclusions applied.
+
+    The study's manual exclusions file is matched against all the values as
+    'report' and 'stats' will match it: a row that excludes nothing is an error.
+    """
     from neurotox import endpoints
     from neurotox.assays.base import run_study_assay
+    from neurotox.pipeline import study_exclusions
 
-    out = {}
+    out, tables = {}, []
     for a in study.spec.assays:
         result = run_study_assay(study, a)
         endpoints.check_design(result.endpoints, study_id=study.study_id,
                                groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
         out[a.key] = len(result.endpoints)
+        tables.append(result.endpoints)
+    study_exclusions(study, endpoints.concat(tables))
     return out

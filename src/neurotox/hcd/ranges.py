@@ -167,8 +167,11 @@ def rows_hash(rows: pd.DataFrame) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def query_from_options(options: dict[str, Any], *, where: str = "options") -> Query:
+def query_from_options(options: dict[str, Any], *, where: str = "options",
+                       cli: bool = False) -> Query:
     """A :class:`Query` from CLI options or a study-file mapping (None values dropped).
+
+    With ``cli``, an error names the command-line option (``option '--until'``).
 
     Raises
     ------
@@ -185,4 +188,11 @@ def query_from_options(options: dict[str, Any], *, where: str = "options") -> Qu
     except PydanticError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
-        raise InputError(f"{loc}: {err['msg']}", where=where) from None
+        msg = err["msg"]
+        if str(err["type"]).startswith("date"):   # pydantic: 'Input should be a valid date …'
+            why = msg.split(", ", 1)[1] if ", " in msg else ""
+            msg = f"expected a date YYYY-MM-DD, found {err.get('input')!r}" + \
+                (f" ({why})" if why else "")
+        if cli:
+            raise InputError(msg, where=f"option '--{loc.replace('_', '-')}'") from None
+        raise InputError(f"{loc}: {msg}", where=where) from None

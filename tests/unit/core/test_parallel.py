@@ -75,3 +75,62 @@ def test_progress_bar_only_on_a_terminal(capsys, monkeypatch):
                                   desc="fields"))
     assert got == [6, 24]
     assert capsys.readouterr().err == ""
+
+
+#: A parent with a Python SIGTERM handler (as the CLI has) whose pool workers are busy in
+#: their initializer (as a report's workers load matplotlib) when a signal reaches the
+#: whole process group (Ctrl-C, timeout, scancel).
+_GROUP_SIGNAL_SCRIPT = """
+import signal, sys, time
+from neurotox.parallel import TaskPool
+
+class Terminated(Exception):
+    pass
+
+def _term(*_):
+    raise Terminated()
+
+def init():
+    time.sleep(60)
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _term)
+    try:
+        with TaskPool(2, initializer=init) as pool:
+            pool.start()
+            print("ready", flush=True)
+            time.sleep(60)
+    except KeyboardInterrupt:
+        print("aborted", flush=True)
+        sys.exit(1)
+    except Terminated:
+        print("terminated", flush=True)
+        sys.exit(143)
+"""
+
+
+@pytest.mark.parametrize("sig, said, code", [("SIGINT", "aborted", 1),
+                                             ("SIGTERM", "terminated", 143)])
+def test_group_signal_ends_workers_quietly(tmp_path, sig, said, code):
+    """F3: workers leave signals to the parent: no worker tracebacks, no wait for them."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "run.py"
+    script.write_text(_GROUP_SIGNAL_SCRIPT)
+    proc = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+        time.sleep(1.0)   # the workers are forked and inside their initializer
+        t0 = time.monotonic()
+        os.killpg(proc.pid, getattr(signal, sig))
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert (proc.returncode, out.strip(), err) == (code, said, "")
+    assert time.monotonic() - t0 < 10   # the dead workers are not waited for

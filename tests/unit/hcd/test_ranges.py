@@ -97,6 +97,8 @@ def test_rows_hash_depends_on_values_only_not_order():
     ({"age_weeks": (12, 8)}, "age_weeks must be"),
     ({"window_years": -1}, "window_years"),
     ({"strian": "x"}, "strian"),
+    ({"until": "2026-13-01"}, r"options: until: expected a date YYYY-MM-DD, found "
+                              r"'2026-13-01' \(month value is outside expected range of 1-12\)"),
 ])
 def test_bad_query_options(options, match):
     with pytest.raises(InputError, match=match):

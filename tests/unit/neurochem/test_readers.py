@@ -328,11 +328,29 @@ def test_plate_map_and_sample_sheet():
         ["R02", "cortex", 2.5, 120]
 
 
+def test_sample_sheet_free_text_columns_are_not_read(tmp_path):
+    p = tmp_path / "s.csv"
+    p.write_text("Sample ID,Animal,Tissue,Comment,notes\nS1,A,Cortex,re-assayed,x\n")
+    assert read_sample_sheet(p)[["sample", "subject", "matrix"]].values.tolist() == \
+        [["S1", "A", "cortex"]]
+
+
 @pytest.mark.parametrize("text, match", [
     ("sample,animal\nS1,\n", "subject is empty"),
     ("sample,subject\nS1,A\nS1,B\n", "sample 'S1' is listed twice"),
     ("sample,subject,protein\nS1,A,-2\n", "expected a positive number"),
     ("id,weight\nS1,2\n", "expected column\\(s\\) 'subject'"),
+    # an open table let a misspelt column change matrix, units and time points silently
+    ("sample,subject,matirx\nS1,A,cortex\n",
+     r"column 'matirx': sample sheet: unknown column 'matirx' \(did you mean 'matrix'\?\)"),
+    ("sample,subject,tissue_type\nS1,A,cortex\n", r"'tissue_type' \(did you mean 'matrix'\?\)"),
+    ("sample,subject,Protien mg/ml\nS1,A,2\n",
+     r"'Protien mg/ml' \(did you mean 'protein_mg_ml'\?\)"),
+    ("sample,subject,timpoint\nS1,A,day1\n", r"'timpoint' \(did you mean 'timepoint'\?\)"),
+    ("sample,subject,group\nS1,A,C\n",
+     r"unknown column 'group' \(the study's subjects file gives each subject's group\)"),
+    ("sample,subject,matrix,tissue\nS1,A,serum,cortex\n",
+     "columns 'matrix' and 'tissue' both give the matrix; keep one"),
 ])
 def test_sample_sheet_errors(tmp_path, text, match):
     p = tmp_path / "s.csv"

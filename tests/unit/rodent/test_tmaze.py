@@ -17,6 +17,7 @@ from neurotox.assays.rodent.tmaze import (
     tmaze_endpoints,
     trial_table,
 )
+from neurotox.errors import InputError
 
 
 def test_hand_counted_sequence():
@@ -61,6 +62,38 @@ def test_alternation_table_and_exclusion():
     collapsed = alternation_table(e, TmazeParameters(reentries="collapsed")).set_index("subject")
     assert collapsed.loc["m1", "entries"] == 8  # BB merged
     assert collapsed.loc["m1", "chance_pct"] == 50
+
+
+def test_one_typo_does_not_make_the_maze_four_armed():
+    """F8: a foreign letter in one animal's sequence is an error, not a 4th arm for all."""
+    e = pd.concat([entries("m1", "ABCACBCBABCACBCAB"), entries("m2", "ABCABCBACBA"),
+                   entries("m3", "ABCACBCBABXACBCAB")])
+    e.loc[e["subject"] == "m3", "source"] = "sheet.csv:row 6, column 'Arm entries'"
+    with pytest.raises(InputError) as err:
+        alternation_table(e, TmazeParameters())
+    assert str(err.value) == (
+        "sheet.csv, row 6, column 'Arm entries': subject 'm3', entry 11: arm 'X' is not one "
+        "of the 3 arms of the maze (parameter 'n_arms'; the other labels seen: 'A', 'B', "
+        "'C'); 1 entry(ies) of 1 animal(s) name it: correct the sequence, or give the maze's "
+        "'arms' (or 'n_arms')")
+    # a maze that has four arms says so; chance is then 3/4 x 2/4 = 37.5 %
+    t = alternation_table(e, TmazeParameters(n_arms=4))
+    assert t["chance_pct"].tolist() == pytest.approx([37.5] * 3)
+    with pytest.raises(InputError, match=r"arm 'X' is not one of the maze arms 'A', 'B', "
+                                         r"'C' \(parameter 'arms'\)"):
+        alternation_table(e, TmazeParameters(arms=("A", "B", "C")))
+
+
+def test_chance_comes_from_the_maze_not_from_the_labels_seen():
+    # only two labels in a whole run of a 3-arm maze: an error, never a 2-arm chance level
+    with pytest.raises(InputError, match=r"name 2 arm\(s\) \('L', 'R'\) in a 3-arm maze"):
+        alternation_table(entries("m1", "LRLRLLRL"), TmazeParameters(window=2))
+    t = alternation_table(entries("m1", "LRLRLLRL"), TmazeParameters(n_arms=2, window=2))
+    assert t["chance_pct"].item() == pytest.approx(50.0)
+    assert t["alternation_pct"].item() == pytest.approx(100 * 6 / 7)
+    # n_arms: null keeps the labels seen (the former rule)
+    t = alternation_table(entries("m1", "ABCACBCBABXACBCAB"), TmazeParameters(n_arms=None))
+    assert t["chance_pct"].item() == pytest.approx(37.5)
 
 
 def trials():

@@ -208,7 +208,8 @@ def analyse(study: Study, files: list[Path], params: CholinesteraseParameters) -
     notes += smap.notes()
     if not records:
         raise InputError("no sample maps to a study subject; give a sample sheet (sample, "
-                         "subject, matrix …) or parameter 'samples.pattern'")
+                         "subject, matrix …) or parameter 'samples.pattern'"
+                         + smap.unmapped_text())
     subjects = study.subjects.set_index("subject", drop=False)
     rec = Recorder(study, subjects, ASSAY, "")
     rec.add_frame(pd.DataFrame(records)[["subject", "endpoint", "value", "timepoint", "where",

@@ -128,8 +128,8 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
     table = _endpoint_table(study, rows, params, col)
     if table.empty:
         raise InputError("no sample of the exports maps to a study subject; give a sample "
-                         "sheet (sample, subject, matrix …) or parameter 'samples.pattern'",
-                         path=exports[0])
+                         "sheet (sample, subject, matrix …) or parameter 'samples.pattern'"
+                         + smap.unmapped_text(), path=exports[0])
     return AssayResult(endpoints=table, details=col.details(), notes=col.notes,
                        inputs=[*exports, *maps, *([sheet] if sheet else [])])
 

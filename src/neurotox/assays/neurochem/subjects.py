@@ -74,6 +74,7 @@ class SampleMap:
         self.table = None if sheet is None else read_sample_sheet(sheet)
         self._index: dict[tuple[str, str], SampleInfo] = {}
         self._cache: dict[tuple[str, str], SampleInfo | None] = {}
+        self._used: set[tuple[str, str]] = set()
         if self.table is not None:
             unknown = self.table[~self.table["subject"].isin(self.known)]
             if len(unknown):
@@ -117,7 +118,10 @@ class SampleMap:
                     dilution=r["dilution"], protein_mg_ml=r["protein_mg_ml"],
                     tissue_mg=r["tissue_mg"], homogenate_ml=r["homogenate_ml"],
                     where=f"{self.sheet_path.name} {r['source']}")
-        return self._index.get((plate, sample)) or self._index.get(("", sample))
+        key = (plate, sample) if (plate, sample) in self._index else ("", sample)
+        if key in self._index:
+            self._used.add(key)
+        return self._index.get(key)
 
     def _from_pattern(self, sample: str) -> SampleInfo | None:
         m = self.pattern.fullmatch(sample.strip())
@@ -129,12 +133,32 @@ class SampleMap:
                           matrix=label(groups.get("matrix") or default.matrix or ""),
                           timepoint=label(groups.get("timepoint") or default.timepoint or ""))
 
+    def unmapped_text(self) -> str:
+        """``; the exports' sample IDs: 'X1', 'X2' … and N more`` (empty when none)."""
+        ids = {s for samples in self.unmapped.values() for s in samples}
+        return f"; the exports' sample IDs: {quoted(ids, limit=6)}" if ids else ""
+
     def notes(self) -> list[str]:
-        """One note per plate listing samples that map to no study subject."""
+        """What the mapping left out or assumed, one note each.
+
+        Samples mapping to no study subject (per plate), sample-sheet rows that no
+        export measured and, with a normalisation, samples without a matrix (taken
+        as body fluids).
+        """
         how = f"the sample sheet {self.sheet_path.name}" if self.sheet_path else \
             f"samples.pattern {self.params.samples.pattern!r}"
-        return [f"plate {plate}: {len(set(s))} sample ID(s) not in {how}, left out: "
-                f"{quoted(s)}" for plate, s in sorted(self.unmapped.items())]
+        out = [f"plate {plate}: {len(set(s))} sample ID(s) not in {how}, left out: "
+               f"{quoted(s)}" for plate, s in sorted(self.unmapped.items())]
+        unused = sorted(set(self._index) - self._used)
+        if unused:
+            out.append(f"sample sheet {self.sheet_path.name}: {len(unused)} sample(s) listed "
+                       f"but measured in no export: {quoted((s for _, s in unused), limit=10)}")
+        no_matrix = {s for (_, s), info in self._cache.items() if info and not info.matrix}
+        if no_matrix and self.params.normalisation != "none":
+            out.append(f"{len(no_matrix)} sample(s) have no matrix ({how}) and are taken as "
+                       f"body fluids, per mL and not normalised per "
+                       f"{self.params.normalisation}: {quoted(no_matrix, limit=10)}")
+        return out
 
 
 def is_fluid(matrix: str, params: CommonParameters) -> bool:

@@ -35,9 +35,12 @@ def check_subjects(table: pd.DataFrame, study: Study, files: list[Path], what: s
     first = table[bad.to_numpy()].iloc[0]
     name, _, where = str(first["source"]).partition(":")
     path = next((p for p in files if p.name == name), name or study.path)
+    hint = (f" (the subject {first['subject']!r} was taken from the file name: name it with "
+            f"the parameter file_subjects, e.g. --param \"file_subjects={{{name}: ID}}\")"
+            if name and str(first["subject"]) == Path(name).stem else "")
     raise InputError(f"subject(s) {quoted(table.loc[bad, 'subject'])} in the {what} data are "
-                     f"not in the study's subjects file {study.spec.subjects!s}", path=path,
-                     where=where.split(",")[0] or None)
+                     f"not in the study's subjects file {study.spec.subjects!s}{hint}",
+                     path=path, where=where.split(",")[0] or None)
 
 
 def _number(text: str) -> float | None:

@@ -40,7 +40,11 @@ def tmaze_conventions(params: TmazeParameters, *, chance_pct: float | None = Non
 
 def _reentries(params: TmazeParameters, chance_pct: float | None) -> str:
     w = params.window or 3
-    chance = "" if chance_pct is None else f"; tested against chance {chance_pct:.1f} %"
+    maze = (f"the maze arms {', '.join(params.arms)} (arms)" if params.arms else
+            f"a {params.n_arms}-arm maze (n_arms)" if params.n_arms else
+            "the arm labels seen in the data (n_arms: null)")
+    chance = "" if chance_pct is None else \
+        f"; tested against chance {chance_pct:.1f} % for {maze}"
     if params.reentries == "collapsed":
         return (f"Arm re-entries: consecutive entries into the same arm are merged into one "
                 f"entry before scoring (reentries: collapsed); alternation % = alternations / "

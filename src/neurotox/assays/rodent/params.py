@@ -90,7 +90,9 @@ class TmazeParameters(BaseModel):
     Defaults equal the templates' values (``tmaze-spontaneous`` for the sequence
     rules, ``tmaze-rewarded`` for ``min_trials``), so that a protocol written from
     scratch scores like the template. ``window: null`` scores windows of as many
-    entries as the maze has arms.
+    entries as the maze has arms. The maze has ``arms`` (names) if given, else
+    ``n_arms`` (3: a T- or Y-maze) arms named as in the data; ``n_arms: null``
+    takes the arms seen in the data.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -98,6 +100,7 @@ class TmazeParameters(BaseModel):
     mode: Literal["continuous", "discrete", "novel_arm"] = "continuous"
     paradigm: Literal["spontaneous", "forced", "rewarded"] = "spontaneous"
     arms: tuple[str, ...] | None = None
+    n_arms: int | None = Field(default=3, ge=2)
     window: int | None = Field(default=3, ge=2)
     reentries: Literal["counted", "collapsed"] = "counted"
     min_entries: int = Field(default=8, ge=3)

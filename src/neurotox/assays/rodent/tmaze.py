@@ -53,7 +53,7 @@ from neurotox.assays.rodent.common import (
 )
 from neurotox.assays.rodent.conventions import tmaze_conventions
 from neurotox.assays.rodent.params import TmazeParameters
-from neurotox.assays.rodent.tmaze_inputs import collect
+from neurotox.assays.rodent.tmaze_inputs import collect, maze_arms
 from neurotox.errors import InputError, quoted
 from neurotox.stats.one_sample import trial_level_glmm
 from neurotox.study import AssaySpec, Study
@@ -125,12 +125,9 @@ def score_sequence(arms: list[str], *, window: int = 3) -> dict[str, int]:
 
 def alternation_table(entries: pd.DataFrame, params: TmazeParameters) -> pd.DataFrame:
     """Per subject × condition alternation %, entries, error counts, chance and exclusions."""
-    arms = list(params.arms) if params.arms else sorted(set(entries["arm"]))
-    window = params.window or len(arms)
-    chance = 100 * chance_level(len(arms), window, reentries=params.reentries)
-    unknown = sorted(set(entries["arm"]) - set(arms))
-    if unknown:
-        raise InputError(f"arm(s) {quoted(unknown)} are not among the maze arms {quoted(arms)}")
+    arms, n_arms = maze_arms(entries, params)
+    window = params.window or n_arms
+    chance = 100 * chance_level(n_arms, window, reentries=params.reentries)
     rows = []
     for (subj, cond), part in entries.groupby(["subject", "condition"], sort=True):
         seq = list(part.sort_values("order")["arm"])

@@ -24,6 +24,52 @@ from neurotox.io.rodent.scoring import SHEET_COLUMNS
 from neurotox.io.rodent.tables import ZONE_BIN_COLUMNS
 
 
+def maze_arms(entries: pd.DataFrame, params: TmazeParameters) -> tuple[list[str], int]:
+    """The maze's arm labels and its number of arms (which set the chance level).
+
+    ``arms`` fixes the labels; else ``n_arms`` fixes the count and the labels are
+    those seen in the data; ``n_arms: null`` takes the arms seen. A label beyond
+    the maze's arms (a typo in a hand-scored sequence) is an error naming its
+    file, row, subject and entry, and so are fewer labels than arms in the
+    whole run (sequences of the goal arms only need ``n_arms: 2``): either would
+    change the chance level of every animal.
+    """
+    seen = sorted(set(entries["arm"].astype(str)))
+    if params.arms:
+        arms = list(params.arms)
+        extra = [a for a in seen if a not in arms]
+        if extra:
+            raise _foreign_arm(entries, extra[0], f"the maze arms {quoted(arms)} (parameter "
+                               "'arms')")
+        return arms, len(arms)
+    if params.n_arms is None or len(seen) == params.n_arms:
+        return seen, len(seen)
+    if len(seen) < params.n_arms:
+        raise InputError(f"the arm entries name {len(seen)} arm(s) ({quoted(seen)}) in a "
+                         f"{params.n_arms}-arm maze (parameter 'n_arms'), which sets the chance "
+                         "level; if the sequences record fewer arms (only the goal arms of a "
+                         f"T-maze), set n_arms: {len(seen)} (and window), else give 'arms'",
+                         path=str(entries["source"].iloc[0]).partition(":")[0] or None)
+    # the label too many is the rarest: used by the fewest animals, then entries
+    use = entries.groupby("arm")["subject"].agg(["nunique", "size"]).sort_values(
+        ["nunique", "size"], kind="stable")
+    rare = str(use.index[0])
+    others = quoted(a for a in seen if a != rare)
+    raise _foreign_arm(entries, rare, f"the {params.n_arms} arms of the maze (parameter "
+                       f"'n_arms'; the other labels seen: {others})")
+
+
+def _foreign_arm(entries: pd.DataFrame, arm: str, maze: str) -> InputError:
+    hits = entries[entries["arm"].astype(str) == arm]
+    first = hits.iloc[0]
+    file, _, where = str(first["source"]).partition(":")
+    return InputError(f"subject {first['subject']!r}, entry {int(first['order'])}: arm {arm!r} "
+                      f"is not one of {maze}; {len(hits)} entry(ies) of "
+                      f"{hits['subject'].nunique()} animal(s) name it: correct the sequence, or "
+                      "give the maze's 'arms' (or 'n_arms')", path=file or None,
+                      where=where or None)
+
+
 def landmark_arms(data: RodentData, zones: dict[str, list[str]],
                   settings: ArmSettings) -> list[geo.Shape]:
     """Arm polygons (cm) from zones defined over tracked maze landmarks (median position)."""

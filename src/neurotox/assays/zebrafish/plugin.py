@@ -13,7 +13,7 @@ from neurotox.assays.zebrafish.inputs import load_exports
 from neurotox.assays.zebrafish.lpr import analyse_lpr
 from neurotox.assays.zebrafish.params import ASSAY, ZebrafishParameters
 from neurotox.io.zebrafish import Export
-from neurotox.study import AssaySpec, Study
+from neurotox.study import AssaySpec, Study, split_plates
 
 
 def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str = "NA",
@@ -58,7 +58,11 @@ def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str
 
 def _run(study: Study, spec: AssaySpec, params: ZebrafishParameters) -> AssayResult:
     exports = load_exports(study.assay_inputs(spec), params)
-    layouts = study.layouts if spec.layout is None else {spec.layout: study.layouts[spec.layout]}
+    chosen = study.layouts if spec.layout is None else {spec.layout: study.layouts[spec.layout]}
+    layouts = {}   # a layout with a 'plate' column is one layout per plate, as from the CLI
+    for key, layout in chosen.items():
+        parts = split_plates(layout)
+        layouts.update({key: layout} if "*" in parts else parts)
     groups = {g.id: {"dose": g.dose, "dose_unit": g.dose_unit, "control": g.control}
               for g in study.groups.values()}
     return analyse(exports, params, study_id=study.study_id, layouts=layouts, groups=groups)

@@ -21,6 +21,12 @@ aliases in brackets):
     Total protein of a homogenate (mg/mL), for per-protein normalisation.
 ``tissue_mg`` [tissue weight mg, wet weight mg], ``homogenate_ml`` [homogenate volume ml]
     Wet tissue weight and homogenate volume, for per-g-tissue normalisation.
+``comment`` [comments, note, notes]
+    Free text, not read.
+
+Any other column is an error naming the close column (a misspelt ``matrix``
+would otherwise turn homogenates into body fluids), and so are two columns
+for one field (``matrix`` and ``tissue``).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from neurotox.errors import FormatError, quoted
+from neurotox.errors import FormatError, closest, quoted
 from neurotox.io.neurochem.base import Source, format_errors, number
 from neurotox.io.neurochem.plate_table import load_table
 
@@ -49,6 +55,10 @@ _ALIASES = {
     "tissue_mg": ("tissue mg", "tissue weight mg", "wet weight mg", "tissue weight (mg)"),
     "homogenate_ml": ("homogenate ml", "homogenate volume ml", "homogenate volume (ml)"),
 }
+
+
+#: Free-text columns: allowed, never read.
+FREE_COLUMNS = ("comment", "comments", "note", "notes")
 
 
 def _key(name: object) -> str:
@@ -93,15 +103,12 @@ def read_sample_sheet(path: str | Path) -> pd.DataFrame:
     """
     src = Source(path)
     table, _ = load_table(src)
-    cols = {}
-    for c in table.columns:
-        canon = _LOOKUP.get(_key(c))
-        if canon is not None and canon not in cols:
-            cols[canon] = c
-    missing = [c for c in ("sample", "subject") if c not in cols]
+    found = {_LOOKUP.get(_key(c)) for c in table.columns}
+    missing = [c for c in ("sample", "subject") if c not in found]
     if missing:
         raise FormatError(f"sample sheet: expected column(s) {quoted(missing)}, found "
                           f"{quoted(table.columns)}", path=src.path)
+    cols = _columns(table.columns, src.path)
     rows = []
     for line, r in table.iterrows():
         get = {c: str(r[name]).strip() for c, name in cols.items()}
@@ -119,6 +126,28 @@ def read_sample_sheet(path: str | Path) -> pd.DataFrame:
                           "when sample IDs repeat across plates)", path=src.path,
                           where=r["source"])
     return out
+
+
+def _columns(names: pd.Index, path: Path) -> dict[str, object]:
+    """Canonical field → header; an unknown header or a field given twice is an error."""
+    cols: dict[str, object] = {}
+    for c in names:
+        canon = _LOOKUP.get(_key(c))
+        if canon is None and _key(c) not in FREE_COLUMNS:
+            hit = closest(_key(c), list(_LOOKUP))
+            hint = f" (did you mean {_LOOKUP[hit]!r}?)" if hit else ""
+            if _key(c) in ("group", "sex", "dose"):
+                hint = f" (the study's subjects file gives each subject's {_key(c)})"
+            raise FormatError(f"sample sheet: unknown column {str(c)!r}{hint}; expected "
+                              f"{', '.join(_ALIASES)} (aliases in the docs) and free text in "
+                              "'comment'", path=path, where=f"column {str(c)!r}")
+        if canon in cols:
+            raise FormatError(f"sample sheet: columns {cols[canon]!r} and {str(c)!r} both "
+                              f"give the {canon}; keep one", path=path,
+                              where=f"column {str(c)!r}")
+        if canon is not None:
+            cols[canon] = c
+    return cols
 
 
 def _row(get: dict[str, str], line: int, cols: dict[str, str], path: Path) -> dict:

@@ -26,7 +26,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from neurotox.errors import FormatError
 from neurotox.io.zebrafish._tables import (
     load_table,
     normalise_columns,
@@ -91,39 +90,9 @@ def read_plate_layouts(path: str | Path) -> dict[str, pd.DataFrame]:
     Without a ``plate`` column the layout applies to every plate (key ``*``);
     with one, each plate gets its own rows. Columns as
     :func:`neurotox.study.read_layout` (``well``, ``group`` and/or
-    ``concentration``, optional call columns such as ``mortality``).
+    ``concentration``, optional call columns such as ``mortality``); a study's
+    ``plate_layouts`` file is read the same way.
     """
-    from neurotox.study import read_csv_table, read_layout
+    from neurotox.study import read_layout, split_plates
 
-    path = Path(path)
-    df = read_csv_table(path, required=["well"], what="plate layout")
-    if "plate" not in df.columns:
-        lay = read_layout(path)
-        lay.attrs["path"] = str(path)
-        return {"*": lay}
-    out = {}
-    for plate, g in df.groupby("plate", sort=True):
-        rows = g.drop(columns="plate")
-        tmp = _layout_from_frame(rows, path, plate)
-        tmp.attrs["path"] = str(path)
-        out[str(plate).lstrip("0") or str(plate)] = tmp
-    return out
-
-
-def _layout_from_frame(df: pd.DataFrame, path: Path, plate: str) -> pd.DataFrame:
-    import tempfile
-
-    from neurotox.study import read_layout
-
-    with tempfile.TemporaryDirectory() as tmp:
-        p = Path(tmp) / f"{path.stem}_{plate}.csv"
-        df.to_csv(p, index=False)
-        try:
-            return read_layout(p)
-        except FormatError:
-            raise
-        except Exception as exc:
-            from neurotox.errors import InputError
-
-            raise InputError(f"plate {plate}: {getattr(exc, 'detail', exc)}",
-                             path=path) from None
+    return split_plates(read_layout(Path(path), multi_plate=True))
