@@ -146,6 +146,9 @@ def test_one_group_study_says_why_it_has_no_comparison_and_where_the_chance_test
     assert (f"Spontaneous alternation: each group tested against chance (22.2%) in Table "
             f"{one.number}.") in summary.footnotes
     assert not any("too few usable values" in m for m in report.methods)
+    noael = next(t for t in report.tables if t.kind == "conclusions")
+    assert [c.text for c in noael.rows[0].cells][2:4] == ["not applicable: no treated group",
+                                                          "–"]
     assert any(m.startswith("No comparison between groups was made for 1 analysis with one "
                             "group only (Spontaneous alternation)") for m in report.methods)
 
