@@ -686,6 +686,10 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
         codes = [c[1] for i, c in enumerate(cols) for _ in range(1 + extra.get(i, 0))]
         labels, column_groups = session_columns(ctx, block.assay, labels, codes)
     notes = _plan_footnotes(ctx, "summary", _counts(ctx, block)) + test_footnotes(ctx, block)
+    signed = [label_of(e) for e in dict.fromkeys(c[0] for c in cols) if not ratio_scale(e)]
+    if plan.percent_of_control and signed:
+        notes.append(f"No [%] for {', '.join(signed)}: a signed index or difference, whose "
+                     "zero is no effect, has no meaningful percent of control.")
     if extra:
         notes.append("ANCOVA-adjusted mean: group mean at the overall mean of the covariate; "
                      "flags and % of control of ANCOVA columns refer to the adjusted means.")
