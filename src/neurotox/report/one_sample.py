@@ -98,13 +98,24 @@ def _flag(p: float, alpha: float) -> str:
     return "**" if p <= 0.01 else "*" if p <= alpha else ""
 
 
-def _strata(values: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
-    """Sexes pooled (``all``), then each sex when both were tested."""
+def _strata(values: pd.DataFrame, litters: bool) -> list[tuple[str, pd.DataFrame]]:
+    """Sexes pooled (``all``), then each sex when both were tested.
+
+    With litters as the unit of analysis, each stratum holds litter means (pups of
+    one litter are not independent).
+    """
     sexes = [s for s in ("M", "F") if s in set(values["sex"])]
     out = [("all", values)]
     if len(sexes) > 1:
         out += [(s, values[values["sex"] == s]) for s in sexes]
+    if litters:
+        out = [(s, part.groupby("batch", as_index=False)["value"].mean()) for s, part in out]
     return out
+
+
+def _litter_means(data: pd.DataFrame) -> pd.DataFrame:
+    """Mean per litter × sex × group × timepoint (the unit of the sex × group ANOVA)."""
+    return data.groupby(["timepoint", "group", "sex", "batch"], as_index=False)["value"].mean()
 
 
 def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, what: str,
@@ -124,7 +135,7 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
             part = data[(data["timepoint"] == tp) & (data["group"] == g.id)]
             if not len(part):
                 continue
-            for sex, values in _strata(part):
+            for sex, values in _strata(part, ctx.litters):
                 r = one_sample_test(values["value"].to_numpy(float), reference,
                                     normality_alpha=normality_alpha)
                 p, flag = r.p_value, _flag(r.p_value, alpha)
@@ -141,6 +152,7 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
                               flag=flag))
                 rows.append(Row(labels, cells))
     reg = ep_registry.registry()[endpoint]
+    unit = ", litter means (n = litters)" if ctx.litters else ""
     return Table(
         number=0, title=f"Test against {what}: {label_of(endpoint)}",
         kind="one_sample", key=f"one-sample-{assay}-{endpoint}".replace("_", "-"),
@@ -149,7 +161,7 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
         columns=("n", "Mean", "SD", "Test", "Statistic", "p"),
         rows=rows, number_fields=("value",), category=reg.category.value,
         footnotes=[f"Each group tested on its own against {what} (two-sided), included values "
-                   f"only: Shapiro-Wilk (α = {normality_alpha:g}) → one-sample t-test "
+                   f"only{unit}: Shapiro-Wilk (α = {normality_alpha:g}) → one-sample t-test "
                    "(statistic t) when normality is not rejected, else Wilcoxon signed-rank "
                    "(statistic: the smaller signed-rank sum); with n < 3 the t-test.",
                    f"* p ≤ {alpha:g}; ** p ≤ 0.01 vs {what}."],
@@ -162,6 +174,8 @@ def sex_group_table(ctx: Context, assay: str, endpoint: str) -> Table | None:
 
     data = ctx.values(assay, endpoint, "NA")
     data = data[~data["excluded"].astype(bool)]
+    if ctx.litters:
+        data = _litter_means(data)
     rows = []
     names = {"sex": "Sex", "group": "Group", "sex:group": "Sex × group",
              "residual": "Residual"}
@@ -188,8 +202,9 @@ def sex_group_table(ctx: Context, assay: str, endpoint: str) -> Table | None:
         row_header=(("Timepoint",) if timepoints != ["NA"] else ()) + ("Term",),
         columns=("df", "Sum of squares", "F", "p"), rows=rows, number_fields=("value",),
         category=reg.category.value,
-        footnotes=["Linear model value ~ sex + group + sex × group on the included values, "
-                   "type II sums of squares (statsmodels anova_lm).",
+        footnotes=["Linear model value ~ sex + group + sex × group on the included values"
+                   + (" (means per litter and sex)" if ctx.litters else "")
+                   + ", type II sums of squares (statsmodels anova_lm).",
                    f"* p ≤ {ctx.spec.statistics.alpha:g}; ** p ≤ 0.01."],
         sources=tuple((endpoint, str(tp)) for tp in timepoints))
 

@@ -189,3 +189,25 @@ def test_cross_reference_names_the_reason_when_no_reference_is_known():
     ("G2", "Low dose", "G2 Low dose"), ("C", "1 uM", "C 1 µM")])
 def test_group_label_is_printed_once_when_it_repeats_the_id(gid, label, text):
     assert group_text(Group(id=gid, label=label, dose=0, dose_unit="uM")) == text
+
+
+def test_with_litters_as_the_unit_the_test_is_on_litter_means():
+    spec = StudySpec.model_validate({
+        "study_id": "S1", "title": "t", "test_item": "X", "groups": NOR_GROUPS[:1],
+        "statistics": {"litter_unit": "means"}})
+    pups = {"L1": [0.1, 0.3], "L2": [0.5], "L3": [0.4, 0.2], "L4": [0.0]}
+    rows = []
+    for litter, vals in pups.items():
+        for i, v in enumerate(vals):
+            rows += [{**r, "subject": f"{litter}p{i}", "batch": litter} for r in
+                     _rows("nor", "nor_discrimination_index", "ratio", {("C", "M"): [v]})]
+    ctx = Context(spec, pd.DataFrame(rows))
+    assert ctx.litters
+    (one,), _ = reference_tables(ctx, {}, {})
+    got = _cells(one)[("C Control", "All")]
+    # R: t.test(c(0.2, 0.5, 0.3, 0.0)), the four litter means
+    assert got["n"] == 4
+    assert got["SD"] == pytest.approx(0.208166599946613, rel=1e-12)
+    assert got["Statistic"] == pytest.approx(2.40192230707631, rel=1e-10)
+    assert got["p"] == pytest.approx(0.0957089246340297, rel=1e-8)
+    assert "litter means (n = litters)" in one.footnotes[0]
