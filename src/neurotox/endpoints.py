@@ -17,7 +17,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -101,6 +101,16 @@ class Endpoint(BaseModel):
     covariate_only
         Held only as another endpoint's covariate (a baseline repeated at later
         timepoints): not analysed or tabulated on its own.
+    scale
+        ``ratio`` (a true zero: 0 means none of the quantity, so a group mean
+        as percent of the control mean is meaningful) or ``interval`` (a signed
+        index or difference whose zero is a balance point, e.g. a discrimination
+        index or a dark-minus-light AUC: percent of control is not computed).
+    reference
+        Null value against which each group is tested on its own (one-sample
+        test): a number (0 for a discrimination index, 0.5 for a preference
+        ratio), ``chance`` for the chance level the assay entry computes for its
+        maze and protocol (its effective parameter ``references``), or None.
 
     """
 
@@ -119,6 +129,8 @@ class Endpoint(BaseModel):
     repeated_measures: bool = False
     covariate: str | None = None
     covariate_only: bool = False
+    scale: Literal["ratio", "interval"] = "ratio"
+    reference: float | Literal["chance"] | None = None
 
     @property
     def category(self) -> Category:

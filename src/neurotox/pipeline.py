@@ -84,6 +84,18 @@ def collect_endpoints(study: Study) -> Collected:
     return out
 
 
+def protocol_parameters(study: Study) -> dict[str, Any]:
+    """Parameters each assay entry would record, by entry key, without running the assays.
+
+    For a report from an EndpointTable (``--endpoints``): bin lengths for the
+    timepoint labels and the reference values (chance levels) of one-sample tests
+    come from the study's protocols.
+    """
+    from neurotox.assays.base import entry_parameters
+
+    return {spec.key: entry_parameters(study, spec) for spec in study.spec.assays}
+
+
 def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
                      path: str | Path | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Mark the rows named in a manual exclusions file as excluded, with the reason.
@@ -320,6 +332,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
     with run_log(od, prefix), pool, threadpool_limits(1, user_api="blas"):
         step = Progress(f"report {Path(study_file).resolve().parent.name}")
         study = load_study(study_file)
+        step.name = f"report {study.study_id}"
         from neurotox.stats import load_all
 
         load_all()  # statsmodels, scipy: inherited by the pool's processes
@@ -353,7 +366,9 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         report = build_report(study.spec, collected.table, analysis.results,
                               analysis.decisions, software=software, deviations=deviations,
                               exclusions=exclusion_lines(collected.table), bmd=bmd,
-                              figures=False, parameters=collected.parameters, stamp=stamp,
+                              figures=False, stamp=stamp,
+                              parameters=collected.parameters if endpoints_file is None
+                              else protocol_parameters(study),
                               paper=paper, workers=workers, tables=needs_tables(formats),
                               historical=historical, conventions=collected.conventions,
                               pool=pool, figure_queue=queue)

@@ -250,3 +250,53 @@ def test_subject_from_the_file_name_points_to_file_subjects(tmp_path, invoke):
     # ABCABCBACB: triplets ABC BCA CAB ABC BCB CBA BAC ACB, 7 of 8 all-different
     alt = ep[ep["endpoint"] == "tmaze_alternation_pct"]["value"]
     assert alt.tolist() == pytest.approx([87.5])
+
+
+def test_report_shows_the_test_against_chance_from_the_raw_data_and_from_endpoints(
+        tmp_path, invoke):
+    sim = tmp_path / "sim"
+    assert invoke("simulate", "tmaze", "-o", sim).exit_code == 0
+    out = tmp_path / "tm"
+    assert invoke("tmaze", "--study", sim / "study.yaml", "-o", out).exit_code == 0
+    one = pd.read_csv(out / "tmaze_one_sample.csv")
+    g1 = one[(one["sex"] == "all") & (one["group"] == "G1")].iloc[0]
+    expected = f"<td>{g1['n']}</td><td>{g1['mean']:.1f}</td><td>{g1['sd']:.1f}</td>"
+    rep = tmp_path / "rep"
+    res = invoke("-q", "report", sim / "study.yaml", "-o", rep, "--format", "html,xlsx")
+    assert res.exit_code == 0, res.output
+    html = (rep / "report.html").read_text(encoding="utf-8")
+    assert "Test against chance (22.2%): Spontaneous alternation" in html
+    assert expected in html and f"{g1['statistic']:.3f}" in html
+    sheets = pd.read_excel(rep / "report.xlsx", sheet_name=None, header=None)
+    assert any("Test against chance (22.2%)" in str(df.iloc[0, 0]) for df in sheets.values())
+    # from the EndpointTable: with n_arms: null the protocol does not fix the arms, so the
+    # chance level is not known, and the report says so instead of testing against a guess
+    study = (sim / "study.yaml").read_text()
+    (sim / "study.yaml").write_text(study.replace(
+        "  input: tmaze_entries.csv", "  input: tmaze_entries.csv\n  parameters: {n_arms: null}"))
+    rep2 = tmp_path / "rep2"
+    res = invoke("-q", "report", sim / "study.yaml", "--endpoints", out / "endpoints.csv",
+                 "-o", rep2, "--format", "html")
+    assert res.exit_code == 0, res.output
+    html = (rep2 / "report.html").read_text(encoding="utf-8")
+    assert "Test against chance" not in html
+    assert "not tested against chance (chance level not known: it depends on the arms" in html
+    # ... and with the arms in the study's protocol parameters (or the protocol's n_arms: 3),
+    # the same test as the assay's
+    study = study.replace(
+        "  input: tmaze_entries.csv", "  input: tmaze_entries.csv\n  parameters: {arms: [A, B, C]}")
+    (sim / "study.yaml").write_text(study)
+    rep3 = tmp_path / "rep3"
+    res = invoke("-q", "report", sim / "study.yaml", "--endpoints", out / "endpoints.csv",
+                 "-o", rep3, "--format", "html")
+    assert res.exit_code == 0, res.output
+    html = (rep3 / "report.html").read_text(encoding="utf-8")
+    assert "Test against chance (22.2%): Spontaneous alternation" in html
+    assert expected in html and f"{g1['statistic']:.3f}" in html
+    # the shipped protocol's n_arms: 3 gives the chance level without any parameter
+    (sim / "study.yaml").write_text(study.replace("\n  parameters: {arms: [A, B, C]}", ""))
+    rep4 = tmp_path / "rep4"
+    res = invoke("-q", "report", sim / "study.yaml", "--endpoints", out / "endpoints.csv",
+                 "-o", rep4, "--format", "html")
+    assert res.exit_code == 0, res.output
+    assert "Test against chance (22.2%)" in (rep4 / "report.html").read_text(encoding="utf-8")

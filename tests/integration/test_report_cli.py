@@ -286,10 +286,10 @@ def test_progress_lines_per_stage_and_quiet(invoke, study_dir, tmp_path):
     r = invoke(*args, "-o", tmp_path / "loud")
     assert r.exit_code == 0, r.output
     for stage in ("assays", "statistics", "tables and fits", "writing"):
-        assert f"INFO: report study: {stage}" in r.output, r.output
+        assert f"INFO: report NTX-R-001: {stage}" in r.output, r.output
     quiet = invoke("-q", *args, "-o", tmp_path / "quiet")
     assert quiet.exit_code == 0 and "INFO" not in quiet.output
-    assert "report study: statistics" in (tmp_path / "quiet" / "run.log").read_text()
+    assert "report NTX-R-001: statistics" in (tmp_path / "quiet" / "run.log").read_text()
 
 
 def test_a_report_folder_inside_an_output_verifies_on_its_own(study_dir, tmp_path):

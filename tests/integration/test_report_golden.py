@@ -89,7 +89,7 @@ def test_u_shaped_zebrafish_response_gets_no_monotone_hill_curve(simulated):
     report, truth = simulated("zebrafish-lpr")
     assert truth["expected_calls"] == {"auc_dark@10": "HYPO", "auc_light@100": "HYPER"}
     potency = _table(report, "potency")
-    dark = _row(potency, "Auc dark")
+    dark = _row(potency, "AUC, dark phase")
     assert dark.cells[0].text.startswith("no monotone concentration–response (the response "
                                          "at 100 returns towards control after the largest "
                                          "change at 10)")
@@ -97,7 +97,7 @@ def test_u_shaped_zebrafish_response_gets_no_monotone_hill_curve(simulated):
     job = next(j for j in report.figure_jobs if j.key.startswith("dose-response-zebrafish-lpr"
                                                                  "-auc-dark-na"))
     assert job.kwargs["curve"] is None and "no monotone" in job.title
-    light = _row(potency, "Auc light")  # hyperactive at the top concentration only
+    light = _row(potency, "AUC, light phase")  # hyperactive at the top concentration only
     assert light.cells[0].text == "concentration–response"
 
 

@@ -61,13 +61,18 @@ class AssayPlugin:
     """An assay: its name, closed parameter model and study runner.
 
     ``run(study, spec, params)`` reads the entry's inputs and returns an
-    :class:`AssayResult`.
+    :class:`AssayResult`. ``derived(params)``, when given, returns values that
+    follow from the parameters alone (``references``: the null value of each
+    one-sample endpoint, e.g. a maze's chance level), recorded with the
+    effective parameters even when the report reads an EndpointTable instead of
+    running the assay.
     """
 
     name: str
     parameters: type[BaseModel]
     run: Callable[[Study, AssaySpec, BaseModel], AssayResult]
     description: str = ""
+    derived: Callable[[BaseModel], dict[str, Any]] | None = None
 
 
 _REGISTRY: dict[str, AssayPlugin] = {}
@@ -179,11 +184,30 @@ def study_assay_parameters(study: Study, spec: AssaySpec) -> tuple[Protocol, Bas
     return proto, params
 
 
+def recorded_parameters(proto: Protocol, params: BaseModel, assay: str,
+                        found: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Protocol name, effective parameters, derived values and what the run ``found``.
+
+    ``found`` (the run's own :attr:`AssayResult.parameters`, e.g. the chance level of
+    the arms seen in the data) overrides the values derived from the parameters.
+    """
+    plugin = get_assay(assay)
+    derived = plugin.derived(params) if plugin.derived is not None else {}
+    return {"protocol": proto.name, **params.model_dump(mode="json"), **derived,
+            **(found or {})}
+
+
+def entry_parameters(study: Study, spec: AssaySpec) -> dict[str, Any]:
+    """What :func:`run_study_assay` records as parameters, without reading the inputs."""
+    proto, params = study_assay_parameters(study, spec)
+    return recorded_parameters(proto, params, spec.assay)
+
+
 def run_study_assay(study: Study, spec: AssaySpec) -> AssayResult:
     """Run one assay entry of a study with its protocol and overrides."""
     proto, params = study_assay_parameters(study, spec)
     result = get_assay(spec.assay).run(study, spec, params)
-    result.parameters = {"protocol": proto.name, **params.model_dump(mode="json")}
+    result.parameters = recorded_parameters(proto, params, spec.assay, result.parameters)
     if proto.path is not None and proto.path.parent != protocol_dir() \
             and proto.path not in result.inputs:
         result.inputs.append(proto.path)  # the study's own protocol file, hashed with the data

@@ -36,6 +36,7 @@ from neurotox.report.model import (
     RunStamp,
     Table,
 )
+from neurotox.report.one_sample import cross_reference, reference_tables
 from neurotox.report.pathology import ASSAY as PATHOLOGY
 from neurotox.report.pathology import pathology_listing, pathology_tables
 from neurotox.report.potency import CONCENTRATION_UNITS, concentration_fits, potency_table
@@ -128,7 +129,9 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         if tables else {}
     if figure_queue is not None and tables:
         figure_queue.start(plan_figures(ctx, results, decisions, fits, {}))
-    numbered = _numbered(ctx, results, decisions, fits, get_bmds) if tables else []
+    assay_of = {a.key: a.assay for a in spec.assays}
+    refs = reference_tables(ctx, parameters or {}, assay_of) if tables else ([], {})
+    numbered = _numbered(ctx, results, decisions, fits, get_bmds, refs) if tables else []
     bmds = get_bmds()
     _log_bmds(bmds, [g.dose for g in spec.groups])
     head = study_header(spec)
@@ -177,11 +180,13 @@ def _log_bmds(bmds: dict, doses: list[float]) -> None:
 
 
 def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits: dict,
-              get_bmds: Callable[[], dict]) -> list[Table]:
+              get_bmds: Callable[[], dict],
+              refs: tuple[list[Table], dict[str, str]] = ([], {})) -> list[Table]:
     """Every table in report order, numbered.
 
     Findings, conclusions, group tables by category (pathology with the
-    structural ones), fits, listings. ``get_bmds`` gives the benchmark doses when
+    structural ones; the tests against a reference value after the summaries of
+    their category), fits, listings. ``get_bmds`` gives the benchmark doses when
     their table is reached (fits running elsewhere go on while the tables before
     it are built).
     """
@@ -189,7 +194,7 @@ def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits
     tables.append(conclusions_table(ctx, results, 0))
     tables += by_category_order(group_tables(results, decisions, ctx.table, ctx,
                                              skip_assays=[PATHOLOGY])
-                                + pathology_tables(ctx, results))
+                                + pathology_tables(ctx, results) + refs[0])
     if fits:
         units = sorted({u for u in ctx.table["dose_unit"] if u in CONCENTRATION_UNITS})
         tables.append(potency_table(fits, ctx.spec, 0, ", ".join(units)))
@@ -199,6 +204,7 @@ def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits
     tables += listing_tables(ctx.table, ctx, 0, skip=[PATHOLOGY]) + pathology_listing(ctx)
     for i, t in enumerate(tables, start=1):
         t.number = i
+    cross_reference(tables, refs[1])
     return tables
 
 

@@ -24,7 +24,7 @@ from concurrent.futures import Future
 import pandas as pd
 
 from neurotox.parallel import TaskPool, run_tasks
-from neurotox.report.labels import unit_symbol
+from neurotox.report.labels import assay_label, unit_symbol
 from neurotox.report.model import Cell, Row, Table
 from neurotox.report.pathology import ANY as ANY_FINDING
 from neurotox.report.potency import is_concentration
@@ -158,7 +158,7 @@ def bmd_table(bmds: dict[BmdKey, BmdResult], spec: StudySpec, number: int) -> Ta
         pairs = [(_bmr_text(r), math.nan), (r.model or "none viable", math.nan),
                  (_g(r.bmd), r.bmd), (_g(r.bmdl), r.bmdl), (_g(r.bmdu), r.bmdu),
                  (flag, math.nan), (r.reason, math.nan)]
-        rows.append(Row((label_of(endpoint), assay.replace("_", " "), where),
+        rows.append(Row((label_of(endpoint), assay_label(assay), where),
                         tuple(Cell(t, {"value": v}, flag="!" if (k == 5 and t) else "")
                               for k, (t, v) in enumerate(pairs))))
     return Table(

@@ -22,7 +22,7 @@ import pandas as pd
 
 from neurotox import endpoints as ep_registry
 from neurotox.report.context import Context
-from neurotox.report.labels import dose_label, is_pre_dose
+from neurotox.report.labels import assay_label, dose_label, is_pre_dose
 from neurotox.report.model import ARROWS, Cell, ColumnGroup, Row, Table, natural_key, slug
 from neurotox.report.tables import (
     CATEGORY_ORDER,
@@ -127,7 +127,7 @@ def _findings_table(ctx: Context, cat: str, keys: list[tuple[str, str]], by_stra
             for g in treated:
                 mine = [r for r in recs if r["group"] == g.id]
                 cells.append(_finding_cell(ctx, mine, untested, recs))
-        rows.append(Row((label_of(endpoint), assay.replace("_", " ")), tuple(cells)))
+        rows.append(Row((label_of(endpoint), assay_label(assay)), tuple(cells)))
     label = Category(cat).label if cat in CATEGORY_ORDER else cat
     return Table(
         number=number, title=f"Summary of findings: {label}", kind="findings",
@@ -224,7 +224,9 @@ def conclusions_table(ctx: Context, results: pd.DataFrame, number: int) -> Table
     rows = []
     for sex in sexes:
         group, endpoints = proposed_loael(results, groups, sex)
-        if not ordered:
+        if not any(not g.control for g in groups):
+            proposal, below, endpoints = "not applicable: no treated group", "–", []
+        elif not ordered:
             proposal, below, endpoints = \
                 "not applicable: the groups are not ordered by dose", "–", []
         elif group is None:

@@ -24,6 +24,10 @@ UNIT_SYMBOLS = {
     "mm*bin": "mm × bin", "count/cell": "per cell",
 }
 
+#: Assay names whose code is no word a reader knows; others are shown with spaces
+#: for underscores (``motor_activity`` → "motor activity").
+ASSAY_LABELS = {"nor": "novel object recognition", "tmaze": "T-/Y-maze"}
+
 #: Units that are data types rather than units: not shown after a label.
 NO_UNIT = {"", "NA", "incidence", "grade", "score", "index", "ratio", "count"}
 
@@ -62,6 +66,11 @@ def unit_symbol(unit: object) -> str:
     """Symbol of a unit code (``um`` → ``µm``, ``degC`` → ``°C``); others unchanged."""
     text = "" if unit is None or (isinstance(unit, float) and math.isnan(unit)) else str(unit)
     return UNIT_SYMBOLS.get(text, text)
+
+
+def assay_label(assay: str) -> str:
+    """An assay as named in a table title: ``tmaze`` → "T-/Y-maze"."""
+    return ASSAY_LABELS.get(assay, assay.replace("_", " "))
 
 
 def with_unit(label: str, unit: object) -> str:

@@ -70,9 +70,23 @@ def _pretest_paragraph(decisions: pd.DataFrame, plan: StatisticsPlan) -> list[st
 def _path_paragraph(path: str, part: pd.DataFrame) -> str:
     n = len(part)
     if path == "insufficient_data":
-        return (f"No test was performed for {n} {'analyses' if n != 1 else 'analysis'} with "
-                f"too few usable values ({_endpoint_list(part)}); the tables say "
-                "\"not tested\" and why.")
+        from neurotox.stats.tree import ONE_GROUP
+
+        one = part["note"].map(_s).str.startswith(ONE_GROUP)
+        texts = []
+        if one.any():
+            k = int(one.sum())
+            texts.append(f"No comparison between groups was made for {k} "
+                         f"{'analyses' if k != 1 else 'analysis'} with one group only "
+                         f"({_endpoint_list(part[one])}); where the protocol sets a reference "
+                         "value (chance, 0), each group was tested against it (one-sample "
+                         "tables).")
+        if (~one).any():
+            k = int((~one).sum())
+            texts.append(f"No test was performed for {k} {'analyses' if k != 1 else 'analysis'} "
+                         f"with too few usable values ({_endpoint_list(part[~one])}); the "
+                         "tables say \"not tested\" and why.")
+        return " ".join(texts)
     overall = _unique(part["overall_test"])
     pairwise = _unique(part["pairwise_test"])
     tests = []

@@ -114,6 +114,12 @@ def _g(v: object, digits: int = 4) -> str:
     return f"{v:.{digits}g}" if math.isfinite(v) else "—"
 
 
+def _lod_marks(r: Mapping[str, object]) -> str:
+    """† LOD above the LLOQ, ‡ LOD from too few blank wells (flags of the curve row)."""
+    return ("†" if r.get("lod_above_lloq") is True else "") + \
+        ("‡" if r.get("lod_few_blanks") is True else "")
+
+
 def qc_table(details: Mapping[str, pd.DataFrame], spec: StudySpec, number: int) -> Table | None:
     """Assay QC per analyte and plate: fit, range, LOD, standards, controls, verdict."""
     curves = details.get("neurochem_curves")
@@ -124,7 +130,7 @@ def qc_table(details: Mapping[str, pd.DataFrame], spec: StudySpec, number: int) 
         verdict = "accepted" if r["accepted"] else f"rejected: {r['reasons']}"
         cells = (Cell(f"{r['model']}, {r['weighting']}"), Cell(_g(r["r2"], 5), {"r2": r["r2"]}),
                  Cell(_g(r["lloq"]), {"lloq": r["lloq"]}), Cell(_g(r["uloq"]), {"uloq": r["uloq"]}),
-                 Cell(_g(r["lod"]), {"lod": r["lod"]}),
+                 Cell(_g(r["lod"]) + _lod_marks(r), {"lod": r["lod"]}),
                  Cell(f"{r['standards_passing']}/{r['standards_in_range']}"),
                  Cell(f"{r['controls_passing']}/{r['controls']}" if r["controls"] else "—"),
                  Cell("yes" if r["hook"] else "no"), Cell(verdict, note=r["reasons"]))
@@ -135,6 +141,10 @@ def qc_table(details: Mapping[str, pd.DataFrame], spec: StudySpec, number: int) 
              "by the curve (— when it lies beyond the curve's asymptote). Standards: levels "
              "passing / levels in the range; controls: results within range / controls. A "
              "rejected plate excludes that analyte's values on that plate."]
+    if any(_lod_marks(r) for r in curves.to_dict("records")):
+        notes.append("† LOD above the LLOQ: values below the LOD are reported as '< LOD × "
+                     "dilution' (not quantified). ‡ LOD from fewer than 3 blank "
+                     "wells: the SD of so few blanks is unreliable, and so is the LOD.")
     return Table(number=number, title="Neurochemistry assay QC: standard curves, quantifiable "
                  "range and acceptance per analyte and plate", kind="qc", key="neurochem-qc",
                  header=study_header(spec), row_header=("Plate", "Analyte", "Unit"),
@@ -155,7 +165,9 @@ def methods_paragraph(details: Mapping[str, pd.DataFrame], censoring: str) -> li
             "concentrations are the inverse of the curve times the sample dilution. The "
             "quantifiable range (LLOQ–ULOQ) follows ICH M10 (back-fit recovery ±20 %, ±25 % "
             "at the limits; replicate CV ≤ 20 %). Values below the LLOQ are reported as "
-            "'< LLOQ × dilution' (left-censored), values above the ULOQ as '> ULOQ × "
+            "'< LLOQ × dilution' (left-censored; where the LOD, mean + k·SD of the blanks, "
+            "lies above the LLOQ, values below the LOD as '< LOD × dilution'), values above "
+            "the ULOQ as '> ULOQ × "
             f"dilution'; {censoring}"]
 
 

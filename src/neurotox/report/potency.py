@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from neurotox.report.labels import unit_symbol
+from neurotox.report.labels import assay_label, unit_symbol
 from neurotox.report.model import Cell, Row, Table, fmt
 from neurotox.report.tables import SUMMARY_TYPES, label_of, sex_label, study_header
 from neurotox.stats.hill import HillFit, fit_hill, reversal, versus_flat
@@ -225,7 +225,7 @@ def potency_table(fits: dict[FitKey, Potency], spec: StudySpec, number: int,
     rows = []
     for (assay, endpoint, sex, tp), p in fits.items():
         where = sex_label(sex) + ("" if tp == "NA" else f", {tp}")
-        rows.append(Row((label_of(endpoint), assay.replace("_", " "), where), _fit_cells(p)))
+        rows.append(Row((label_of(endpoint), assay_label(assay), where), _fit_cells(p)))
     conf = next(iter(fits.values())).fit.confidence if fits else 0.95
     sym = unit_symbol(unit)
     return Table(

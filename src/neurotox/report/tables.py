@@ -28,7 +28,7 @@ from neurotox import endpoints as ep_registry
 from neurotox.guidelines import guideline_citation
 from neurotox.report.context import Context
 from neurotox.report.historical import add_to_table
-from neurotox.report.labels import dose_label, p_text, unit_symbol, with_unit
+from neurotox.report.labels import assay_label, dose_label, p_text, unit_symbol, with_unit
 from neurotox.report.model import (
     Cell,
     ColumnGroup,
@@ -105,6 +105,12 @@ def label_of(endpoint: str) -> str:
     return reg.display if reg else endpoint.replace("_", " ").capitalize()
 
 
+def ratio_scale(endpoint: str) -> bool:
+    """False for a signed index or difference (registry ``scale: interval``): no % of control."""
+    reg = ep_registry.registry().get(endpoint)
+    return reg is None or reg.scale == "ratio"
+
+
 def registry_decimals(endpoint: str) -> int | None:
     """Decimals the registry asks for, if any."""
     reg = ep_registry.registry().get(endpoint)
@@ -117,8 +123,14 @@ def dose_text(group: Group) -> str:
 
 
 def group_text(group: Group) -> str:
-    """Row label of a group: ID and label, e.g. ``"G2 Low dose"``."""
-    return f"{group.id} {group.label.replace('uM', 'µM')}"
+    """Row label of a group: ID and label, e.g. ``"G2 Low dose"``.
+
+    The label alone when it only repeats the ID (``"Control"``, not ``"Control Control"``).
+    """
+    label = group.label.replace('uM', 'µM')
+    if group.id.casefold() == group.label.casefold():
+        return label
+    return f"{group.id} {label}"
 
 
 def study_header(spec: StudySpec) -> dict[str, str]:
@@ -288,7 +300,7 @@ def _header(ctx: Context, block: Block) -> dict[str, str]:
 def _title(ctx: Context, block: Block, what: str) -> str:
     names = ", ".join(label_of(e) for e in block.endpoints)
     if len(block.endpoints) > 3:
-        names = f"{block.assay.replace('_', ' ')} ({len(block.endpoints)} endpoints)"
+        names = f"{assay_label(block.assay)} ({len(block.endpoints)} endpoints)"
     cat = Category(block.category).label if block.category in CATEGORY_ORDER else block.category
     title = f"{what}: {names} — {cat} — {sex_label(block.sex)}"
     tps = _sorted_unique(block.results["timepoint"])
@@ -467,7 +479,8 @@ def _group_footnotes(block: Block, groups: list[Group]) -> list[str]:
     present = set(block.results["group"])
     for g in groups:
         if g.id not in present:
-            notes.append(f"Group {g.id} ({g.label}) excluded: no values for this table.")
+            name = g.id if g.id.casefold() == g.label.casefold() else f"{g.id} ({g.label})"
+            notes.append(f"Group {name} excluded: no values for this table.")
     n_exc = pd.to_numeric(block.results.get("n_excluded", pd.Series(dtype=float)),
                           errors="coerce").fillna(0)
     if n_exc.sum() > 0:
@@ -651,8 +664,9 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
                            registry_decimals(col[0]))
         control = next((_num(r["mean"]) for r in per_group.values() if r.get("is_control")),
                        math.nan)
-        # percent of a control mean at or below zero means nothing: not shown
-        pct = plan.percent_of_control and control > 0
+        # percent of a control mean at or below zero, or of a signed index, means
+        # nothing: not shown
+        pct = plan.percent_of_control and control > 0 and ratio_scale(col[0])
         adjusted = adjusted_means(ctx, block, col) if col in ancova_cols else {}
         labels.append(_column_label(ctx, block, col))
         sources.append(col)
@@ -662,8 +676,9 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
             ctrl = next((adjusted.get(g.id, math.nan) for g in groups if g.control), math.nan)
             labels.append(f"{_column_label(ctx, block, col)}: ANCOVA-adjusted mean")
             sources.append(None)
-            makers.append(lambda g, pg=per_group, d=dec, a=adjusted, c=ctrl: _adjusted_cell(
-                pg.get(g), a.get(g, math.nan), c, d))
+            makers.append(lambda g, pg=per_group, d=dec, a=adjusted, c=ctrl, pc=pct:
+                          _adjusted_cell(pg.get(g), a.get(g, math.nan), c if pc else math.nan,
+                                         d))
             extra[i] = 1
     rows = _group_rows(block, groups, makers) + _test_rows(block, cols, groups, extra)
     column_groups: tuple[ColumnGroup, ...] = ()
@@ -671,6 +686,10 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
         codes = [c[1] for i, c in enumerate(cols) for _ in range(1 + extra.get(i, 0))]
         labels, column_groups = session_columns(ctx, block.assay, labels, codes)
     notes = _plan_footnotes(ctx, "summary", _counts(ctx, block)) + test_footnotes(ctx, block)
+    signed = [label_of(e) for e in dict.fromkeys(c[0] for c in cols) if not ratio_scale(e)]
+    if plan.percent_of_control and signed:
+        notes.append(f"No [%] for {', '.join(signed)}: a signed index or difference, whose "
+                     "zero is no effect, has no meaningful percent of control.")
     if extra:
         notes.append("ANCOVA-adjusted mean: group mean at the overall mean of the covariate; "
                      "flags and % of control of ANCOVA columns refer to the adjusted means.")
@@ -849,7 +868,7 @@ def _listing(ctx: Context, part: pd.DataFrame, assay: str, number: int) -> Table
         pups, litters = ctx.pups_and_litters(part)
         notes.append(f"Individual pups are listed ({pups} pups from {litters} litters); "
                      "statistics used litter means (n = number of litters).")
-    return Table(number=number, title=f"Individual values: {assay.replace('_', ' ')}",
+    return Table(number=number, title=f"Individual values: {assay_label(assay)}",
                  kind="listing", key=f"listing-{slug(assay)}",
                  header=study_header(ctx.spec), row_header=("Subject", "Group", "Sex"),
                  columns=columns, column_groups=groups, rows=rows,

@@ -28,6 +28,9 @@ from neurotox.study import StatisticsPlan
 PATHS = ("parametric", "nonparametric", "incidence", "ordinal", "censored",
          "repeated_measures", "insufficient_data")
 
+#: Decision note of a stratum with a single group (nothing to compare it with).
+ONE_GROUP = "one group only: no between-group comparison"
+
 #: Largest total N for which the exact Cochran-Armitage test is used.
 CA_EXACT_MAX_N = 1000
 
@@ -283,6 +286,8 @@ def _censored(groups: list[np.ndarray], routed: cens.Routed, keep: list[int],
 
 def _insufficient(groups: Sequence[np.ndarray]) -> str:
     n = [g.size for g in groups]
+    if len(n) == 1:
+        return ONE_GROUP
     if n[0] < 2:
         return f"control has n={n[0]} < 2: no comparisons"
     if sum(v >= 2 for v in n[1:]) == 0:

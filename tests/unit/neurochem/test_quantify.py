@@ -230,3 +230,38 @@ def test_choose_dilution_and_hook_across_dilutions():
         {"dilution": 2.0, "value": 10.0, "censoring": "left", "reason": ""},
         {"dilution": 10.0, "value": 50.0, "censoring": "left", "reason": ""}])
     assert choose_dilution(only_censored, 1.3)[0]["value"] == 10.0
+
+
+def test_lod_above_the_lloq_raises_the_reporting_limit_and_is_flagged():
+    # two noisy blanks: LOD signal 60 + 3 × 56.57 = 229.7, above the lowest standard's 145.9
+    blanks = (20.0, 100.0)
+    lod_signal = 60.0 + 3 * float(np.std(blanks, ddof=1))
+    lod = float(Curve.logistic(*TRUE).inverse(lod_signal))
+    assert LEVELS[-1] < 6.0 < lod < 8.0
+    wells = plate(blanks=blanks, samples=[("between", float(logistic5(6.0, *TRUE)), 2.0),
+                                          ("low", float(logistic5(2.0, *TRUE)), 2.0),
+                                          ("above", float(logistic5(20.0, *TRUE)), 2.0)])
+    cal = calibrate(wells, P, names=NAMES)
+    assert cal.lloq == pytest.approx(LEVELS[-1])
+    assert cal.lod == pytest.approx(lod, rel=1e-3)
+    assert cal.lod_blanks == 2 and cal.reporting_limit == cal.lod
+    s = sample_values(wells, cal, P).set_index("sample")
+    # between LLOQ and LOD: not quantified, left-censored at LOD × dilution
+    assert s.loc["between", ["censoring", "value", "status"]].tolist() == \
+        ["left", pytest.approx(2 * cal.lod), "below LOD"]
+    assert s.loc["between", "concentration"] == pytest.approx(12.0, rel=1e-4)
+    # below the LLOQ: one reporting limit for every left-censored value
+    assert s.loc["low", ["censoring", "value", "status"]].tolist() == \
+        ["left", pytest.approx(2 * cal.lod), "below LLOQ"]
+    assert s.loc["above", ["censoring", "value", "status"]].tolist() == \
+        ["none", pytest.approx(40.0, rel=1e-5), "quantified"]
+    assert f"plate P1, IL6: LOD {cal.lod:.4g} rests on 2 blank wells (an SD of fewer than 3 " \
+           "values is unreliable)" in cal.notes
+    assert f"plate P1, IL6: LOD {cal.lod:.4g} lies above the LLOQ {cal.lloq:.4g}; values " \
+           "below the LOD are reported as '< LOD' (not quantified)" in cal.notes
+
+
+def test_lod_below_the_lloq_changes_nothing():
+    cal = calibrate(plate(blanks=(3.0, 5.0, 4.0, 6.0)), P, names=NAMES)
+    assert cal.lod < cal.lloq and cal.reporting_limit == cal.lloq and cal.lod_blanks == 4
+    assert not any("LOD" in n for n in cal.notes)

@@ -67,3 +67,12 @@ def test_pre_dose_sessions(code, pre):
     from neurotox.report.labels import is_pre_dose
 
     assert is_pre_dose(code) is pre
+
+
+@pytest.mark.parametrize(("assay", "label"), [("tmaze", "T-/Y-maze"),
+                                              ("nor", "novel object recognition"),
+                                              ("motor_activity", "motor activity")])
+def test_assay_label(assay, label):
+    from neurotox.report.labels import assay_label
+
+    assert assay_label(assay) == label

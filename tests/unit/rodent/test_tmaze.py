@@ -187,3 +187,21 @@ def test_novel_arm_bad_parameter_string(tmp_path):
     p.write_text("animal_name,parameter,data\na,Novel arm Duration,3\n")
     with pytest.raises(FormatError, match=r"row 2, column 'parameter': expected a parameter"):
         read_rodent(p)
+
+
+@pytest.mark.parametrize(("update", "expected"), [
+    ({"arms": ("A", "B", "C")}, {"tmaze_alternation_pct": 100 * 2 / 9}),
+    ({"arms": ("A", "B", "C"), "reentries": "collapsed"}, {"tmaze_alternation_pct": 50.0}),
+    ({"arms": ("A", "B", "C", "D"), "window": None}, {"tmaze_alternation_pct": 100 * 6 / 64}),
+    ({}, {"tmaze_alternation_pct": 100 * 2 / 9}),   # n_arms: 3 by default
+    ({"n_arms": None}, {"tmaze_alternation_pct": None}),   # arms seen: known after a run
+    ({"mode": "discrete", "chance_pct": 50.0}, {"tmaze_correct_pct": 50.0}),
+])
+def test_reference_values_from_the_parameters_alone(update, expected):
+    from neurotox.assays.rodent.tmaze import references
+
+    got = references(TmazeParameters(**update))["references"]
+    assert got.keys() == expected.keys()
+    for k, v in expected.items():
+        assert got[k] == (pytest.approx(v) if v is not None else None)
+    assert references(TmazeParameters(mode="novel_arm")) == {}

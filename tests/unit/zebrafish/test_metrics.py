@@ -105,7 +105,7 @@ def test_endpoints_of_a_known_larva():
     assert e[("P1-A01", "distance_phase", "dark1")] == 20.0
     assert e[("P1-A01", "auc_light", "light1")] == 4.0
     assert e[("P1-A01", "auc_dark", "dark1")] == 16.0
-    assert e[("P1-A01", "auc_dark_minus_light", "cycle1")] == 12.0
+    assert e[("P1-A01", "auc_dark_minus_light", "light1>dark1")] == 12.0
     assert e[("P1-A01", "transition_response", "light1>dark1")] == 3.0
     assert e[("P1-A01", "startle_response", "light1>dark1")] == 6.0
     assert e[("P1-A01", "mean_velocity", "dark1")] == pytest.approx(4 / 6)

@@ -48,7 +48,9 @@ def sample_values(wells: pd.DataFrame, cal: Calibration,
     Replicate wells are summarised by their mean signal (as Bio-Plex Manager
     does), back-calculated once; vendor outliers (``---``) and missing signals
     are left out. Below the LLOQ (or beyond the zero-concentration asymptote)
-    the value is left-censored at LLOQ × dilution; above the ULOQ it is
+    the value is left-censored at LLOQ × dilution, or at LOD × dilution when the
+    LOD lies above the LLOQ (:attr:`Calibration.reporting_limit`: a value below
+    the LOD is not told from a blank, status ``below LOD``); above the ULOQ it is
     right-censored at ULOQ × dilution (or excluded, ``above_uloq``). Without a
     quantifiable range every value is excluded.
 
@@ -88,12 +90,15 @@ def _censor(out: pd.DataFrame, x: np.ndarray, status: np.ndarray, cal: Calibrati
     n = len(out)
     dil = out["dilution"].to_numpy(float)
     no_signal = (out["n"] == 0).to_numpy()
+    floor = cal.reporting_limit
     with np.errstate(invalid="ignore"):
-        below = (status == BELOW) | ((status == OK) & (x < cal.lloq * (1 - 1e-12)))
+        below_lloq = (status == BELOW) | ((status == OK) & (x < cal.lloq * (1 - 1e-12)))
+        below = below_lloq | ((status == OK) & (x < floor * (1 - 1e-12)))
         above = (status == ABOVE) | ((status == OK) & (x > cal.uloq * (1 + 1e-12)))
-    value = np.where(below, cal.lloq * dil, np.where(above, cal.uloq * dil, x * dil))
+    value = np.where(below, floor * dil, np.where(above, cal.uloq * dil, x * dil))
     censoring = np.where(below, "left", np.where(above, "right", "none")).astype(object)
-    state = np.where(below, "below LLOQ", np.where(above, "above ULOQ", "quantified"))
+    state = np.where(below_lloq, "below LLOQ", np.where(
+        below, "below LOD", np.where(above, "above ULOQ", "quantified")))
     reason = np.full(n, "", dtype=object)
     if params.above_uloq == "exclude":
         reason[above] = "above the ULOQ (dilute and re-assay)"

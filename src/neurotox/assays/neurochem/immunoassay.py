@@ -32,7 +32,7 @@ from neurotox.assays.neurochem.concentrations import (
     well_values,
 )
 from neurotox.assays.neurochem.params import ImmunoassayParameters
-from neurotox.assays.neurochem.quantify import Calibration, calibrate
+from neurotox.assays.neurochem.quantify import MIN_LOD_BLANKS, Calibration, calibrate
 from neurotox.assays.neurochem.subjects import (
     SampleMap,
     is_fluid,
@@ -228,6 +228,9 @@ def _curve_row(cal: Calibration, export: PlateExport, analyte: Analyte, reasons:
         "weighted_ss": fit.ss if fit else math.nan,
         "standards_used": fit.n_used if fit else int(cal.standards["used"].sum()),
         "lloq": cal.lloq, "uloq": cal.uloq, "lod": cal.lod, "lod_signal": cal.lod_signal,
+        "lod_blanks": cal.lod_blanks, "reporting_limit": cal.reporting_limit,
+        "lod_above_lloq": bool(cal.lod > cal.lloq),
+        "lod_few_blanks": bool(math.isfinite(cal.lod) and cal.lod_blanks < MIN_LOD_BLANKS),
         "standards_passing": cal.passing[0], "standards_in_range": cal.passing[1],
         "controls_passing": int(controls["passes"].sum()) if len(controls) else 0,
         "controls": len(controls), "hook": cal.hook, "accepted": not reasons,

@@ -45,6 +45,8 @@ class Calibration:
         none); in the export's unit, before dilution.
     lod, lod_signal
         Limit of detection (concentration and signal); NaN when not computable.
+    lod_blanks
+        Blank wells the LOD rests on.
     hook
         Signal falls at the highest standards (hook/prozone effect).
     rising
@@ -65,10 +67,22 @@ class Calibration:
     uloq: float = math.nan
     lod: float = math.nan
     lod_signal: float = math.nan
+    lod_blanks: int = 0
     hook: bool = False
     rising: bool = True
     passing: tuple[int, int] = (0, 0)
     notes: list[str] = field(default_factory=list)
+
+    @property
+    def reporting_limit(self) -> float:
+        """Lowest quantified concentration: the LLOQ, or the LOD when it lies above it.
+
+        A value below the LOD cannot be told from a blank, whatever the
+        standards' recovery says.
+        """
+        if math.isfinite(self.lod) and self.lod > self.lloq:
+            return self.lod
+        return self.lloq
 
     @property
     def source(self) -> str:
@@ -272,9 +286,14 @@ def _best_range(at_limit: np.ndarray, inner: np.ndarray, eligible: np.ndarray,
     return best
 
 
+#: Fewest blank wells for an LOD whose SD means something (flagged below it).
+MIN_LOD_BLANKS = 3
+
+
 def _lod(cal: Calibration, wells: pd.DataFrame, params: ImmunoassayParameters) -> None:
     blank = wells.loc[(wells["type"] == "blank") & ~wells["vendor_excluded"], "signal"]
     blank = blank[np.isfinite(blank)].to_numpy(float)
+    cal.lod_blanks = int(blank.size)
     if blank.size < 2:
         cal.notes.append(f"plate {cal.plate}, {cal.analyte}: LOD not computed (fewer than two "
                          "blank wells)")
@@ -285,3 +304,12 @@ def _lod(cal: Calibration, wells: pd.DataFrame, params: ImmunoassayParameters) -
     if not math.isfinite(cal.lod):
         cal.notes.append(f"plate {cal.plate}, {cal.analyte}: LOD signal {cal.lod_signal:.4g} "
                          "lies beyond the curve's lower asymptote; LOD not computable")
+        return
+    if blank.size < MIN_LOD_BLANKS:
+        cal.notes.append(f"plate {cal.plate}, {cal.analyte}: LOD {cal.lod:.4g} rests on "
+                         f"{blank.size} blank wells (an SD of fewer than {MIN_LOD_BLANKS} "
+                         "values is unreliable)")
+    if cal.lod > cal.lloq:
+        cal.notes.append(f"plate {cal.plate}, {cal.analyte}: LOD {cal.lod:.4g} lies above the "
+                         f"LLOQ {cal.lloq:.4g}; values below the LOD are reported as "
+                         "'< LOD' (not quantified)")

@@ -353,9 +353,28 @@ def analyse(study: Study, files: list[Path], params: TmazeParameters) -> AssayRe
         if params.mode == "continuous" and len(details["tmaze_animals"]) else None
     conventions = tmaze_conventions(params, chance_pct=chance, from_zones=data["from_zones"])
     notes = data["notes"] + [f"convention: {c}" for c in conventions]
+    found = {"references": {"tmaze_alternation_pct": chance}} if chance is not None else {}
     return AssayResult(endpoints=table, details=details, notes=notes, inputs=files,
-                       conventions=conventions)
+                       conventions=conventions, parameters=found)
+
+
+def references(params: TmazeParameters) -> dict[str, Any]:
+    """Chance level (%) of the mode's endpoint, from the parameters alone.
+
+    None for continuous alternation when neither ``arms`` nor ``n_arms`` is set:
+    the chance level then depends on the arms seen in the sequences (the run
+    records it).
+    """
+    if params.mode == "discrete":
+        return {"references": {"tmaze_correct_pct": params.chance_pct}}
+    if params.mode == "continuous":
+        k = len(params.arms) if params.arms else params.n_arms
+        chance = 100 * chance_level(k, params.window or k, reentries=params.reentries) \
+            if k else None
+        return {"references": {"tmaze_alternation_pct": chance}}
+    return {}
 
 
 register(AssayPlugin(ASSAY, TmazeParameters, run,
-                     "T-/Y-maze alternation: continuous sequences, discrete trials, poses"))
+                     "T-/Y-maze alternation: continuous sequences, discrete trials, poses",
+                     derived=references))

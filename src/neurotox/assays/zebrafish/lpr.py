@@ -200,7 +200,10 @@ def _cycle_blocks(wins, masks, larvae, m, params) -> list[pd.DataFrame]:
     auc_d = trapezoid_auc(m.D, masks[dark.name])
     return [endpoint_block("auc_light", light.name, auc_l, larvae, m),
             endpoint_block("auc_dark", dark.name, auc_d, larvae, m),
-            endpoint_block("auc_dark_minus_light", f"cycle{k + 1}", auc_d - auc_l, larvae, m)]
+            # named by its two phases, as auc_light/auc_dark and the transitions are: a
+            # cycle number would count an acclimation pair the phase names do not
+            endpoint_block("auc_dark_minus_light", f"{light.name}>{dark.name}", auc_d - auc_l,
+                           larvae, m)]
 
 
 def _transition_blocks(wins, masks, larvae, m, params) -> list[pd.DataFrame]:

@@ -48,7 +48,8 @@ class ZebrafishParameters(BaseModel):
     schedule, schedule_start_s
         Consecutive light/dark phases and the time the first one starts.
     analysed_cycle
-        Light→dark cycle (1-based) for AUC endpoints and the hit call; None = last.
+        Light→dark cycle (1-based, every light phase followed by a dark one, an
+        acclimation pair included) for AUC endpoints and the hit call; None = last.
     transition_window_s
         Window after (and before) a transition for startle and freeze responses.
     stimuli
