@@ -79,6 +79,18 @@ def test_protein_normalisation_needs_protein(study):
         "protein concentration missing in the sample sheet"
 
 
+def test_two_samples_of_one_subject_name_the_sample_sheet(study):
+    # a re-assayed sample (or a typo) mapped two samples to R01 cortex: the message named
+    # no file and an EndpointTable row the user never wrote (stranger's trial F5)
+    sheet = study.folder / "samples.csv"
+    sheet.write_text(sheet.read_text().replace("R02-ctx,R02,", "R02-ctx,R01,"))
+    files = [study.folder / f for f in ("kinetic.csv", "map.csv", "samples.csv")]
+    with pytest.raises(InputError, match=r"samples\.csv: samples 'R01-ctx', 'R02-ctx' all map "
+                                         r"to subject 'R01' \(brain_che_activity, time point "
+                                         r"'cortex_week4'\); give each subject one sample"):
+        analyse(study, files, PARAMS)
+
+
 def test_kinetic_table_without_a_plate_map(study):
     with pytest.raises(InputError, match="give a plate map"):
         analyse(study, [study.folder / "kinetic.csv", study.folder / "samples.csv"], PARAMS)

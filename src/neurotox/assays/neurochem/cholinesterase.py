@@ -210,6 +210,7 @@ def analyse(study: Study, files: list[Path], params: CholinesteraseParameters) -
         raise InputError("no sample maps to a study subject; give a sample sheet (sample, "
                          "subject, matrix …) or parameter 'samples.pattern'"
                          + smap.unmapped_text())
+    _one_sample_each(pd.DataFrame(records), sheet)
     subjects = study.subjects.set_index("subject", drop=False)
     rec = Recorder(study, subjects, ASSAY, "")
     rec.add_frame(pd.DataFrame(records)[["subject", "endpoint", "value", "timepoint", "where",
@@ -223,6 +224,25 @@ def analyse(study: Study, files: list[Path], params: CholinesteraseParameters) -
     details = {"cholinesterase_wells": wells, "cholinesterase_samples": pd.DataFrame(detail)}
     return AssayResult(endpoints=table, details=details, notes=notes,
                        inputs=[*kinetic, *tables, *maps, *([sheet] if sheet else [])])
+
+
+def _one_sample_each(records: pd.DataFrame, sheet: Path | None) -> None:
+    """InputError when samples map to one subject, matrix and time point.
+
+    A re-assay or a typo in the sample sheet: which one to report is the
+    user's call, not ours.
+    """
+    key = ["subject", "endpoint", "timepoint"]
+    repeated = records[records.duplicated(key, keep=False)]
+    if repeated.empty:
+        return
+    first = repeated[repeated[key].apply(tuple, axis=1) == tuple(repeated[key].iloc[0])]
+    samples = [w.split(" sample ")[1].split(" wells ")[0] for w in first["where"]]
+    subject, endpoint, tp = first[key].iloc[0]
+    raise InputError(f"samples {quoted(samples)} all map to subject {subject!r} "
+                     f"({endpoint}, time point {tp!r}); give each subject one sample per "
+                     "matrix and time point (a re-assayed sample: keep one in the sample sheet)",
+                     path=sheet)
 
 
 def run(study: Study, spec: AssaySpec, params: CholinesteraseParameters) -> AssayResult:
