@@ -393,9 +393,14 @@ def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFram
 
 
 def read(path: str | Path) -> pd.DataFrame:
-    """Read an EndpointTable from CSV or Parquet and validate it."""
+    """Read an EndpointTable from CSV or Parquet and validate it.
+
+    A CSV read otherwise than neurotox writes it (a spreadsheet's re-save:
+    ``;``, decimal commas, Windows-1252) says how in ``attrs["dialect"]``.
+    """
     path = Path(path)
     check_input(path)   # a regular file within the size limit
+    dialect = ""
     try:
         if path.suffix.lower() == ".parquet":
             import pyarrow.parquet as pq
@@ -410,7 +415,9 @@ def read(path: str | Path) -> pd.DataFrame:
             if head.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
                 raise ValidationError("this is a spreadsheet workbook, not a CSV or Parquet "
                                       "EndpointTable; save it as CSV", path=path)
-            df = read_table(path).data
+            table = read_table(path)
+            df = table.data
+            dialect = table.describe()
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, ValidationError | InputError):
             raise
@@ -419,7 +426,14 @@ def read(path: str | Path) -> pd.DataFrame:
     if df.empty:
         raise ValidationError("expected EndpointTable rows below the header, found none",
                               path=path)
-    return validate(df, path=path)
+    out = validate(df, path=path)
+    if dialect not in ("", PLAIN_CSV):      # a locale's re-save: say how it was read
+        out.attrs["dialect"] = f"{Path(path).name} read with {dialect}"
+    return out
+
+
+#: How a CSV EndpointTable as neurotox writes it is read (no note needed).
+PLAIN_CSV = "encoding utf-8, delimiter ','"
 
 
 def check_design(df: pd.DataFrame, *, study_id: str, groups: Mapping[str, tuple[float, str]],

@@ -221,7 +221,8 @@ def prepare(study: Study, endpoints_file: str | Path | None,
                                groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
         # animals, their groups and sexes against the subjects file
         study.check_table_subjects(collected.table, path=endpoints_file)
-    for note in [*study.notes, *collected.notes]:
+    dialect = collected.table.attrs.get("dialect")
+    for note in [*study.notes, *collected.notes, *([dialect] if dialect else [])]:
         record.note(note)
     collected.table, records = study_exclusions(study, collected.table)
     record.exclusions.extend(records)

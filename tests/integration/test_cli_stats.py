@@ -156,3 +156,23 @@ def test_control_option_needs_no_study(invoke, tmp_path):
     r = invoke("stats", tmp_path / "endpoints.csv", "--study", tmp_path / "study.yaml",
                "--control", "C", "-o", tmp_path / "out")
     assert r.exit_code == 2 and "--control is for tables analysed without --study" in r.output
+
+
+def test_an_endpoint_table_resaved_by_a_spreadsheet_is_read_and_noted(invoke, tmp_path):
+    # Excel in a German locale: ';' between cells, decimal commas, Windows-1252; the results
+    # are those of the original and the manifest says how the table was read (stranger F16)
+    _write_inputs(tmp_path)
+    table = pd.read_csv(tmp_path / "endpoints.csv", keep_default_na=False)
+    table.to_csv(tmp_path / "excel.csv", sep=";", decimal=",", index=False, encoding="cp1252")
+    for name in ("endpoints.csv", "excel.csv"):
+        r = invoke("stats", tmp_path / name, "--study", tmp_path / "study.yaml",
+                   "-o", tmp_path / f"out-{name}")
+        assert r.exit_code == 0, r.output
+    a, b = (pd.read_parquet(tmp_path / f"out-{n}" / "results.parquet")
+            for n in ("endpoints.csv", "excel.csv"))
+    pd.testing.assert_frame_equal(a, b)
+    notes = [json.loads((tmp_path / f"out-{n}" / "manifest.json").read_text())["notes"]
+             for n in ("endpoints.csv", "excel.csv")]
+    assert not any("read with" in n for n in notes[0])
+    assert any(n.startswith("excel.csv read with encoding") and "delimiter ';'" in n
+               and "decimal commas read as decimal points" in n for n in notes[1])

@@ -61,9 +61,11 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
     table = endpoints.read(endpoint_table)
     names = sorted(set(table["group"]))
     if len(names) == 1:
+        why = (" (a neurite run without a layout or {group} measures every image as group "
+               "'all')" if set(table["assay"]) == {"neurite_outgrowth"} else
+               "; tests against chance or 0 are in 'neurotox report'")
         raise InputError(f"the table has one group ({names[0]!r}): nothing to compare with a "
-                         "control (a neurite run without a layout or {group} measures every "
-                         "image as group 'all')", path=endpoint_table, where="column 'group'")
+                         f"control{why}", path=endpoint_table, where="column 'group'")
     groups = groups_from_table(table, control, path=str(endpoint_table))
     zero = [g.id for g in groups if g.dose == groups[0].dose]
     if control is None and groups[0].dose_unit == "none":
@@ -78,6 +80,8 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
                      control=next(g.id for g in groups if g.control),
                      statistics=plan.model_dump(mode="json")) as od:
         od.record.exclusions.extend(endpoints.exclusion_records(table))
+        if table.attrs.get("dialect"):
+            od.record.note(table.attrs["dialect"])
         analysis = analyse(table, plan, groups)
         od.write_table(analysis.results, "results")
         od.write_table(analysis.decisions, "decisions")
