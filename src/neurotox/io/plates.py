@@ -716,7 +716,9 @@ def _read_array(path: Path) -> np.ndarray:
     """The pixels as intensities, once the size they unpack to is known to be within the limit.
 
     Stored values that are not intensities are converted: palette indices
-    through the palette, inverted grey (TIFF min-is-white) back to min-is-black,
+    through the palette (unless the palette is a display LUT whose brightness
+    rises with the index, :func:`display_lut`: then the indices are the data),
+    inverted grey (TIFF min-is-white) back to min-is-black,
     CMYK/YCbCr/LAB/HSV colours to RGB; an alpha plane beside a grey plane is dropped.
     """
     if path.suffix.lower() in (".tif", ".tiff"):
@@ -747,6 +749,12 @@ def _read_array(path: Path) -> np.ndarray:
             _check_field_pixels(height, width, path)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                if im.mode in ("P", "PA") and not _grey_palette(im):
+                    index = np.asarray(im.getchannel(0) if im.mode == "PA" else im)
+                    palette = np.asarray(im.getpalette("RGB") or [], np.uint8).reshape(-1, 3)
+                    used = np.unique(index)
+                    if used.max(initial=0) < len(palette) and display_lut(palette[used]):
+                        return index                    # an ImageJ LUT: indices are data
                 mode = "L" if _grey_palette(im) else _PIL_CONVERT.get(im.mode)
                 return np.asarray(im.convert(mode) if mode else im)
     finally:
@@ -826,6 +834,20 @@ _PIL_CONVERT = {"P": "RGB", "PA": "RGB", "LA": "L", "La": "L", "CMYK": "RGB", "Y
                 "LAB": "RGB", "HSV": "RGB", "RGBa": "RGBA", "RGBX": "RGB"}
 
 
+def display_lut(colours: np.ndarray) -> bool:
+    """Whether palette colours (rows RGB, in index order) form a display look-up table.
+
+    ImageJ saves an 8-bit image shown with a colour LUT ("Fire", "Green") as a
+    palette image: the indices are the data and the LUT only colours them.
+    Colours whose brightness (luma) rises with the index, within 5 % of its
+    range, are such a LUT; the intensities are then the indices.
+    """
+    luma = np.asarray(colours, np.float64)[:, :3] @ np.array([0.299, 0.587, 0.114])
+    span = luma.max(initial=0) - luma.min(initial=0)
+    return len(luma) > 1 and span > 0 and bool((np.diff(luma) >= -0.05 * span).all()) \
+        and luma[-1] > luma[0]
+
+
 def _grey_palette(im: Any) -> bool:
     """True for a PIL palette image whose used colours are all greys (one plane, not RGB)."""
     if im.mode not in ("P", "PA"):
@@ -849,6 +871,8 @@ def _tiff_intensities(page: tifffile.TiffPage, data: np.ndarray, path: Path) -> 
         used = cmap[:, np.unique(data)]
         if (used == used[:1]).all():            # a grey palette: one plane
             return cmap[0][data]
+        if display_lut(used.T):                 # an ImageJ LUT ("Fire"): indices are data
+            return data
         return np.moveaxis(cmap[:, data], 0, -1)
     if photometric == 5:
         raise FormatError("CMYK (print colour) TIFF: save the image as RGB or greyscale",

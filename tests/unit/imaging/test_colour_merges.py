@@ -169,3 +169,19 @@ def test_an_rgb_tiff_stored_plane_by_plane_is_the_same_merge(tmp_path):
                           for name in ("chunky.tif", "planar.tif"))
         assert np.array_equal(chunky, planar)
         assert planar[240:244, 150:240].max() <= 10        # the bar is gone
+
+
+def test_an_imagej_fire_lut_is_read_as_its_indices(tmp_path):
+    # ImageJ saves an 8-bit image shown with a colour LUT as a palette TIFF: the indices
+    # are the data. Read through the 'Fire' colours, a MAP2 field gave 7 cells instead of 3
+    # (stranger's trial F14); a palette whose colours are categories is still read as colour
+    index = np.arange(256)
+    fire = np.stack([np.clip(index * 3, 0, 255), np.clip(index * 2 - 255, 0, 255),
+                     np.clip(np.where(index < 85, index * 3, 510 - index * 3), 0, 255)])
+    img = (np.add.outer(np.arange(32), np.arange(32)) * 4).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "fire.tif", img, photometric="palette",
+                     colormap=(fire * 257).astype(np.uint16))
+    assert np.array_equal(read_plane(PlaneSource(tmp_path / "fire.tif")), img)
+    from neurotox.io.plates import display_lut
+    assert display_lut(fire.T)
+    assert not display_lut(np.array([[0, 0, 0], [255, 255, 255], [0, 0, 255], [255, 0, 0]]))
