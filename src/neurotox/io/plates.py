@@ -860,20 +860,24 @@ def _grey_palette(im: Any) -> bool:
     return bool((rgb == rgb[:, :1]).all())
 
 
+def _tiff_palette(cmap: np.ndarray, data: np.ndarray, path: Path) -> np.ndarray:
+    """Palette indices as intensities: one grey plane, the indices of a LUT, or RGB."""
+    if data.max(initial=0) >= cmap.shape[-1]:
+        raise FormatError(f"palette image uses colour {int(data.max())} of a palette of "
+                          f"{cmap.shape[-1]}", path=path)
+    used = cmap[:, np.unique(data)]
+    if (used == used[:1]).all():            # a grey palette: one plane
+        return cmap[0][data]
+    if display_lut(used.T):                 # an ImageJ LUT ("Fire"): indices are data
+        return data
+    return np.moveaxis(cmap[:, data], 0, -1)
+
+
 def _tiff_intensities(page: tifffile.TiffPage, data: np.ndarray, path: Path) -> np.ndarray:
     """TIFF samples as intensities (see :func:`_read_array`)."""
     photometric = int(page.photometric)
     if photometric == 3 and page.colormap is not None and data.dtype.kind == "u":   # palette
-        cmap = np.asarray(page.colormap)
-        if data.max(initial=0) >= cmap.shape[-1]:
-            raise FormatError(f"palette image uses colour {int(data.max())} of a palette of "
-                              f"{cmap.shape[-1]}", path=path)
-        used = cmap[:, np.unique(data)]
-        if (used == used[:1]).all():            # a grey palette: one plane
-            return cmap[0][data]
-        if display_lut(used.T):                 # an ImageJ LUT ("Fire"): indices are data
-            return data
-        return np.moveaxis(cmap[:, data], 0, -1)
+        return _tiff_palette(np.asarray(page.colormap), data, path)
     if photometric == 5:
         raise FormatError("CMYK (print colour) TIFF: save the image as RGB or greyscale",
                           path=path)
