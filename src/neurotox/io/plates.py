@@ -506,9 +506,9 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
             path = next(iter(by_channel.values()))
             out.append(FieldSource(plate, well, int(fld), tp,
                                    None if neu is None else
-                                   PlaneSource(path, _plane(neu, "--neurite-channel"), neu),
+                                   PlaneSource(path, _plane(neu, "--neurite-channel", path), neu),
                                    None if nuc is None else
-                                   PlaneSource(path, _plane(nuc, "--nuclei-channel"), nuc),
+                                   PlaneSource(path, _plane(nuc, "--nuclei-channel", path), nuc),
                                    group))
             continue
         missing = [c for c in (neu, nuc) if c is not None and c not in found]
@@ -534,18 +534,48 @@ def _number(channel: str) -> int | None:
     return int(channel) - 1 if channel.isdigit() and int(channel) >= 1 else None
 
 
-def _plane(channel: str, option: str) -> int:
+def _plane(channel: str, option: str, path: Path | None = None) -> int:
     from neurotox.io.channels import COLOURS, colour_index
 
     colour = colour_index(channel)
     if colour is not None:
         return colour
-    if not channel.isdigit() or int(channel) < 1:
-        hint = did_you_mean(channel.strip().lower(), COLOURS)
-        raise InputError(f"channel {channel!r}{hint} must be a plane number (1, 2, ...) or a "
-                         "colour (red, green, blue) for multi-channel and RGB images",
-                         where=option)
-    return int(channel) - 1
+    if channel.isdigit() and int(channel) >= 1:
+        return int(channel) - 1
+    names = [] if path is None else ome_channel_names(path)
+    lowered = [n.lower() for n in names]
+    if channel.strip().lower() in lowered:
+        return lowered.index(channel.strip().lower())
+    if names:
+        raise InputError(f"channel {channel!r}{did_you_mean(channel, names)} is not a channel "
+                         f"of {path.name} (its channels: {', '.join(map(repr, names))}; or a "
+                         "plane number 1, 2, ...)", where=option)
+    hint = did_you_mean(channel.strip().lower(), COLOURS)
+    raise InputError(f"channel {channel!r}{hint} must be a plane number (1, 2, ...) or a "
+                     "colour (red, green, blue) for multi-channel and RGB images",
+                     where=option)
+
+
+def ome_channel_names(path: Path) -> list[str]:
+    """Names of the channels of an OME-TIFF's first image, in plane order ([] if none)."""
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        return []
+    import xml.etree.ElementTree as ET
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            xml = tif.ome_metadata
+        if not xml:
+            return []
+        root = ET.fromstring(xml)
+    except Exception:   # noqa: BLE001 - no readable names: planes by number only
+        return []
+    image = next((e for e in root if e.tag.endswith("}Image")), None)
+    pixels = None if image is None else next((e for e in image if e.tag.endswith("}Pixels")),
+                                             None)
+    if pixels is None:
+        return []
+    return [c.get("Name") or "" for c in pixels if c.tag.endswith("}Channel")]
 
 
 def read_plane(source: PlaneSource | str | Path) -> np.ndarray:

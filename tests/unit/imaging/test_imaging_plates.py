@@ -355,3 +355,18 @@ def test_channels_numbered_from_zero_in_the_names_are_1_based(tmp_path):
     (tmp_path / "w").mkdir()
     _touch(tmp_path / "w", [f"P_A01_s1_w{c}.tif" for c in (1, 2)])   # from 1: unchanged
     assert not scan_plate(tmp_path / "w").channels_from_zero
+
+
+def test_ome_channel_names_choose_the_planes(tmp_path):
+    # an OME-TIFF from the microscope names its channels; '--nuclei-channel DAPI' was
+    # refused as neither a number nor a colour (stranger's trial F3)
+    planes = np.stack([np.full((8, 8), 10, np.uint16), np.full((8, 8), 20, np.uint16)])
+    tifffile.imwrite(tmp_path / "f1.ome.tif", planes, ome=True,
+                     metadata={"axes": "CYX", "Channel": {"Name": ["DAPI", "FITC"]}})
+    index = scan_plate(tmp_path, pattern="f{field}.ome.tif")
+    (src,) = field_sources(index, neurite_channel="fitc", nuclei_channel="DAPI")
+    assert read_plane(src.nuclei).max() == 10 and read_plane(src.neurite).max() == 20
+    with pytest.raises(InputError, match=r"--neurite-channel: channel 'ftic' \(did you mean "
+                                         r"'FITC'\?\) is not a channel of f1\.ome\.tif \(its "
+                                         r"channels: 'DAPI', 'FITC'"):
+        field_sources(index, neurite_channel="FTIC", nuclei_channel="DAPI")
