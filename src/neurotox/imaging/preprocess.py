@@ -338,6 +338,8 @@ def unpadded_box(image: np.ndarray, *, min_width: int = 2) -> tuple[slice, slice
     if img.ndim != 2 or img.size == 0:
         return whole
     low = img.min()
+    if not any((edge == low).all() for edge in (img[0], img[-1], img[:, 0], img[:, -1])):
+        return whole                                    # the common case, at once
     edges = []
     for axis in (0, 1):
         full = np.all(img == low, axis=1 - axis)        # whole rows (axis 0) or columns
