@@ -376,8 +376,8 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None,
     if warnings_as_errors:
         from neurotox.io.output import WARNINGS_AS_ERRORS
 
-        token = WARNINGS_AS_ERRORS.set(True)
-        ctx.call_on_close(lambda: WARNINGS_AS_ERRORS.reset(token))
+        strict = WARNINGS_AS_ERRORS.set(True)
+        ctx.call_on_close(lambda: WARNINGS_AS_ERRORS.reset(strict))
     if log_file is not None:
         check_log_file(log_file, ctx.meta.get("neurotox_command_args", []))
     _setup_logging(quiet, str(log_file) if log_file else None)

@@ -168,9 +168,11 @@ def test_warnings_as_errors_fails_a_swapped_run_and_writes_nothing(named_folder,
     assert "are --nuclei-channel and --neurite-channel swapped? (a warning, an error under " \
            "--warnings-as-errors)" in res.output
     assert not out.exists()
-    res = CliRunner().invoke(cli, ["--warnings-as-errors", "neurite", str(folder), "--pattern",
-                                   "SH_{group}_{field}{*}", "--workers", "1", "-o", str(out)])
-    assert res.exit_code == 0, res.output       # no warning: runs as before
+    res = CliRunner().invoke(cli, ["--warnings-as-errors", "--log-file", str(tmp_path / "l.log"),
+                                   "neurite", str(folder), "--pattern", "SH_{group}_{field}{*}",
+                                   "--workers", "1", "-o", str(out)])
+    assert res.exit_code == 0, res.output       # no warning: runs as before (with a log file:
+    assert res.exception is None                # the two options' cleanups once crashed)
 
 
 def test_a_control_group_that_is_no_group_is_an_error(named_folder):
