@@ -477,3 +477,33 @@ def test_a_zero_padding_band_is_cropped_off(tmp_path):
     assert "padding" in out["padded"].flags
     for key in ("nuclei_count", "total_neurite_length_um"):
         assert out["padded"].metrics[key] == out["crop"].metrics[key]
+
+
+def test_an_empty_first_well_does_not_block_the_plate(tmp_path):
+    # a top dose that killed every cell in A01: its planes hold no signal. The blank check
+    # of the plate's first field stopped the whole run (stranger's re-trial F13); it now
+    # looks on, and only a plate whose first fields are all blank is an error
+    import tifffile
+
+    from neurotox.imaging.synthetic import synthetic_field
+
+    rng = np.random.default_rng(4)
+    (tmp_path / "img").mkdir()
+    for well, seed in (("A01", None), ("A02", 1), ("A03", 2)):
+        f = None if seed is None else synthetic_field(seed, shape=(128, 128))
+        for ch in (1, 2):
+            img = rng.normal(300, 3, (128, 128)) if f is None else \
+                (f.nuclei if ch == 1 else f.neurites)
+            tifffile.imwrite(tmp_path / "img" / f"P_{well}_s1_w{ch}.tif", img.astype(np.uint16))
+    params = NeuriteParameters(pixel_size_um=0.65)
+    tasks, _ = plan_fields(tmp_path / "img", params, overlays="none")
+    assert len(tasks) == 3
+    for well in ("A02", "A03"):
+        for ch in (1, 2):
+            (tmp_path / "img" / f"P_{well}_s1_w{ch}.tif").unlink()
+            tifffile.imwrite(tmp_path / "img" / f"P_{well}_s1_w{ch}.tif",
+                             rng.normal(300, 3, (128, 128)).astype(np.uint16))
+    with pytest.raises(InputError, match=r"P_A01_s1_w2\.tif: neurite P_A01_s1_w2\.tif is blank: "
+                                         r"no signal .* \(so are the plate's next 2 "
+                                         r"field\(s\)\)"):
+        plan_fields(tmp_path / "img", params, overlays="none")

@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from neurotox.assays.neurite.checks import check_plate_start
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
     MEASURE_GROUP,
@@ -33,16 +34,13 @@ from neurotox.assays.neurite.tables import (
 )
 from neurotox.cachedirs import numba_cache_empty
 from neurotox.errors import InputError, quoted
-from neurotox.imaging.channels import binary_values, blank_reason, swapped_channels
 from neurotox.io.plates import (
     PIXEL_SIZE_RANGE,
     FieldSource,
     PlateIndex,
     calibration_problem,
     field_sources,
-    is_colour_merge,
     pixel_size_um,
-    read_plane,
     scan_plate,
 )
 from neurotox.study import WELL_NAME
@@ -117,54 +115,6 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
     return [px if v is None else v for v in own]
 
 
-def check_first_field(source: FieldSource) -> str | None:
-    """InputError at once when a channel of a plate's first field is blank or binary.
-
-    The message names file and channel. A mask saved beside the images (two
-    grey values only), an unused colour plane of an RGB merge (the default
-    channels 1 and 2 are red and green there), a constant image or a plane
-    without signal would otherwise be analysed as nuclei or neurites without a
-    word, and slowly.
-
-    Returns
-    -------
-    str or None
-        A warning when the nuclear plane shows thinner structures than the
-        neurite plane (:func:`~neurotox.imaging.channels.swapped_channels`:
-        the two channels are most likely swapped).
-
-    """
-    planes = {}
-    for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
-        if plane is None:
-            continue
-        planes[role] = read_plane(plane)
-        two = binary_values(planes[role])
-        if two is not None:
-            raise InputError(f"{role} {plane.describe()} holds only the values {two[0]:g} and "
-                             f"{two[1]:g}: a mask or thresholded image, not a fluorescence "
-                             "image; analyse the folder of raw images, or give a --pattern "
-                             "that leaves the masks out", path=plane.path)
-        reason = blank_reason(planes[role], merge=is_colour_merge(plane))
-        if reason:
-            hint = " (RGB merge: choose the colour, e.g. --nuclei-channel blue " \
-                   "--neurite-channel green)" if plane.plane is not None else ""
-            raise InputError(f"{role} {plane.describe()} is blank: {reason}; choose another "
-                             f"channel{hint}, or --nuclei-channel none for single-channel "
-                             "images", path=plane.path)
-    if len(planes) == 2 and planes["nuclear"].shape == planes["neurite"].shape and \
-            np.array_equal(planes["nuclear"], planes["neurite"]):
-        raise InputError(f"the nuclear channel ({source.nuclei.describe()}) and the neurite "
-                         f"channel ({source.neurite.describe()}) hold the same image; choose "
-                         "two different channels, or --nuclei-channel none for single-channel "
-                         "images", path=source.neurite.path)
-    if len(planes) == 2 and swapped_channels(planes["nuclear"], planes["neurite"]):
-        return (f"the nuclear channel ({source.nuclei.describe()}) shows thinner structures "
-                f"than the neurite channel ({source.neurite.describe()}): are "
-                "--nuclei-channel and --neurite-channel swapped?")
-    return None
-
-
 def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
                 overlays: Literal["all", "flagged", "none"] = "flagged"
                 ) -> tuple[list[FieldTask], list[str]]:
@@ -228,10 +178,10 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
                      "compression artefacts can be traced as faint neurite where the "
                      "background is flat; analyse the original TIFF or PNG files if there are "
                      "any")
-    firsts: dict[str, FieldSource] = {}
+    plates: dict[str, list[FieldSource]] = {}
     for source in sources:
-        firsts.setdefault(source.plate, source)
-    for warning in filter(None, map(check_first_field, firsts.values())):
+        plates.setdefault(source.plate, []).append(source)
+    for warning in filter(None, map(check_plate_start, plates.values())):
         notes.append("warning: " + warning)
     if params.non_neuronal == "channel":
         raise InputError("non_neuronal 'channel' needs a third image channel, which plate runs "

@@ -1,0 +1,82 @@
+"""Checks of a plate's channels before any field is analysed: blank, binary, swapped."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from neurotox.errors import InputError
+from neurotox.imaging.channels import binary_values, blank_reason, swapped_channels
+from neurotox.io.plates import FieldSource, is_colour_merge, read_plane
+
+#: Fields of a plate checked for blank or binary channels before its first good one: the
+#: first wells may hold no cells (a top dose that killed them, a no-cell control).
+FIELDS_CHECKED = 8
+
+
+def check_plate_start(sources: list[FieldSource]) -> str | None:
+    """:func:`check_first_field` on a plate's fields until one passes.
+
+    A blank first field is an empty well as often as a wrong channel: the
+    error is raised only when the first :data:`FIELDS_CHECKED` fields (or all,
+    if fewer) fail, naming the first.
+    """
+    checked = sources[:FIELDS_CHECKED]
+    first: InputError | None = None
+    for source in checked:
+        try:
+            return check_first_field(source)
+        except InputError as exc:
+            first = first or exc
+    assert first is not None
+    if len(checked) > 1:
+        raise InputError(f"{first.detail} (so are the plate's next {len(checked) - 1} "
+                         "field(s))", path=first.path, where=first.where)
+    raise first
+
+
+def check_first_field(source: FieldSource) -> str | None:
+    """InputError at once when a channel of a plate's first field is blank or binary.
+
+    The message names file and channel. A mask saved beside the images (two
+    grey values only), an unused colour plane of an RGB merge (the default
+    channels 1 and 2 are red and green there), a constant image or a plane
+    without signal would otherwise be analysed as nuclei or neurites without a
+    word, and slowly.
+
+    Returns
+    -------
+    str or None
+        A warning when the nuclear plane shows thinner structures than the
+        neurite plane (:func:`~neurotox.imaging.channels.swapped_channels`:
+        the two channels are most likely swapped).
+
+    """
+    planes = {}
+    for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
+        if plane is None:
+            continue
+        planes[role] = read_plane(plane)
+        two = binary_values(planes[role])
+        if two is not None:
+            raise InputError(f"{role} {plane.describe()} holds only the values {two[0]:g} and "
+                             f"{two[1]:g}: a mask or thresholded image, not a fluorescence "
+                             "image; analyse the folder of raw images, or give a --pattern "
+                             "that leaves the masks out", path=plane.path)
+        reason = blank_reason(planes[role], merge=is_colour_merge(plane))
+        if reason:
+            hint = " (RGB merge: choose the colour, e.g. --nuclei-channel blue " \
+                   "--neurite-channel green)" if plane.plane is not None else ""
+            raise InputError(f"{role} {plane.describe()} is blank: {reason}; choose another "
+                             f"channel{hint}, or --nuclei-channel none for single-channel "
+                             "images", path=plane.path)
+    if len(planes) == 2 and planes["nuclear"].shape == planes["neurite"].shape and \
+            np.array_equal(planes["nuclear"], planes["neurite"]):
+        raise InputError(f"the nuclear channel ({source.nuclei.describe()}) and the neurite "
+                         f"channel ({source.neurite.describe()}) hold the same image; choose "
+                         "two different channels, or --nuclei-channel none for single-channel "
+                         "images", path=source.neurite.path)
+    if len(planes) == 2 and swapped_channels(planes["nuclear"], planes["neurite"]):
+        return (f"the nuclear channel ({source.nuclei.describe()}) shows thinner structures "
+                f"than the neurite channel ({source.neurite.describe()}): are "
+                "--nuclei-channel and --neurite-channel swapped?")
+    return None
