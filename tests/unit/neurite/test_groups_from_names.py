@@ -214,8 +214,8 @@ def test_two_vehicle_groups_are_pooled_with_a_warning_or_one_is_named(named_fold
             "--overlays", "none"]
     pooled = CliRunner().invoke(cli, [*base, "-o", str(tmp_path / "pooled")])
     assert pooled.exit_code == 0, pooled.output
-    assert "groups 'DMSO', 'controle' are all read as vehicle controls and pooled" in \
-        pooled.output
+    assert "groups 'DMSO' (3 well(s)), 'controle' (3 well(s)) are all read as vehicle " \
+           "controls and pooled" in pooled.output
     assert pooled.output.strip().endswith("(1 warning(s) above, also in the manifest notes)")
     named = CliRunner().invoke(cli, [*base, "--control", "DMSO", "-o", str(tmp_path / "named")])
     assert named.exit_code == 0, named.output

@@ -507,3 +507,19 @@ def test_an_empty_first_well_does_not_block_the_plate(tmp_path):
                                          r"no signal .* \(so are the plate's next 2 "
                                          r"field\(s\)\)"):
         plan_fields(tmp_path / "img", params, overlays="none")
+
+
+def test_a_misspelt_control_well_is_named_as_a_likely_typo(tmp_path):
+    # 'DMS0' typed in one control well: two groups at concentration 0 were pooled as
+    # controls without a word (stranger's re-trial F11)
+    from neurotox.assays.neurite.layout import well_groups
+
+    (tmp_path / "layout.csv").write_text(
+        "well,group,concentration\nA01,DMSO,0\nA02,DMSO,0\nA03,DMS0,0\nB01,X,1\nB02,X,1\n")
+    layout = read_layout(tmp_path / "layout.csv")
+    info, notes = well_groups(set(layout["well"]), layout, None, NeuriteParameters())
+    assert info["A03"].control and info["A01"].control
+    assert notes == ["warning: groups 'DMS0' (1 well(s)), 'DMSO' (2 well(s)) are all read as "
+                     "vehicle controls and pooled as the reference of percent of control; a "
+                     "typo? 'DMS0' (did you mean 'DMSO'?); name one with --control NAME "
+                     "(--param control_group=NAME)"]

@@ -93,12 +93,24 @@ def well_groups(imaged: set[str], layout: pd.DataFrame, groups: dict[str, GroupI
                          f"the plate (groups: {quoted(names)})",
                          where="--control (parameter 'control_group')")
     vehicles = sorted({g.group for g in info.values() if g is not None and g.control})
-    if groups is None and not params.control_group and len(vehicles) > 1 and \
-            all(v.lower() in VEHICLE_NAMES for v in vehicles):
-        notes.append(f"warning: groups {quoted(vehicles)} are all read as vehicle controls and "
-                     "pooled as the reference of percent of control; name one with --control "
-                     "NAME (--param control_group=NAME)")
+    if groups is None and not params.control_group and len(vehicles) > 1:
+        notes.append(_pooled_controls(vehicles, [g.group for g in info.values() if g]))
     return info, notes
+
+
+def _pooled_controls(vehicles: list[str], well_groups: list[str]) -> str:
+    """The warning for several groups read as vehicle controls, naming likely typos."""
+    wells = {v: well_groups.count(v) for v in vehicles}
+    counts = ", ".join(f"{v!r} ({wells[v]} well(s))" for v in vehicles)
+    typos = []
+    for v in vehicles:         # 'DMS0' in one well beside 'DMSO' in fifteen
+        hint = did_you_mean(v, [o for o in vehicles if wells[o] > wells[v]])
+        if hint:
+            typos.append(f"{v!r}{hint}")
+    typo = f"; a typo? {', '.join(typos)}" if typos else ""
+    return (f"warning: groups {counts} are all read as vehicle controls and pooled as the "
+            f"reference of percent of control{typo}; name one with --control NAME "
+            "(--param control_group=NAME)")
 
 
 def join_layout(wells: pd.DataFrame, info: dict[str, GroupInfo]) -> pd.DataFrame:
