@@ -8,7 +8,6 @@ validates the parameters, so a misspelt parameter is an error.
 
 from __future__ import annotations
 
-import re
 import typing
 from importlib import resources
 from pathlib import Path
@@ -43,7 +42,7 @@ class Protocol(BaseModel):
     @field_validator("based_on")
     @classmethod
     def _template_name(cls, v: str | None) -> str | None:
-        if v is not None and not re.fullmatch(r"[a-z0-9][a-z0-9\-]*", v):
+        if v is not None and ("/" in v or "\\" in v or v.lower().endswith((".yaml", ".yml"))):
             raise ValueError("based_on names a shipped template ('neurotox protocols list'), "
                              "not a file")
         return v
@@ -112,7 +111,7 @@ def _based(proto: Protocol, path: Path) -> Protocol:
     """``proto`` with the parameters of the shipped template it is based on filled in."""
     ref = proto.based_on
     base_path = protocol_dir() / f"{ref}.yaml"
-    if not base_path.is_file():
+    if ref not in available():
         raise InputError(unknown_protocol(ref), path=path, where="key 'based_on'")
     base = load_protocol(base_path)
     if base.assay != proto.assay:

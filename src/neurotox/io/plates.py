@@ -491,7 +491,12 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
         A requested channel exists in no file of the plate.
 
     """
-    neu, nuc = (None if c is None else _channel_key(c, index.channels_from_zero)
+    # with labels from 0, a '0' among the channels given says they are all labels ('0', '1')
+    labels = index.channels_from_zero and "0" in {str(c).strip() for c in
+                                                  (neurite_channel, nuclei_channel)}
+    neu, nuc = (None if c is None else
+                _channel_key(("0" if labels and str(c).strip().isdigit() else "")
+                             + str(c).strip(), index.channels_from_zero)
                 for c in (neurite_channel, nuclei_channel))
     if neu is None and nuc is None:
         raise InputError("neither a neurite nor a nuclear channel: name at least one",

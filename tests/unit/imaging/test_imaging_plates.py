@@ -349,9 +349,10 @@ def test_channels_numbered_from_zero_in_the_names_are_1_based(tmp_path):
     (src,) = field_sources(index, neurite_channel="2", nuclei_channel="1")
     assert (src.nuclei.path.name, src.neurite.path.name) == ("A01_s1_ch00.tif",
                                                              "A01_s1_ch01.tif")
-    (src,) = field_sources(index, neurite_channel="01", nuclei_channel="00")
-    assert (src.nuclei.path.name, src.neurite.path.name) == ("A01_s1_ch00.tif",
-                                                             "A01_s1_ch01.tif")
+    for nuc, neu in (("00", "01"), ("0", "1")):    # written as the labels: '0' says so
+        (src,) = field_sources(index, neurite_channel=neu, nuclei_channel=nuc)
+        assert (src.nuclei.path.name, src.neurite.path.name) == ("A01_s1_ch00.tif",
+                                                                 "A01_s1_ch01.tif")
     (tmp_path / "w").mkdir()
     _touch(tmp_path / "w", [f"P_A01_s1_w{c}.tif" for c in (1, 2)])   # from 1: unchanged
     assert not scan_plate(tmp_path / "w").channels_from_zero
