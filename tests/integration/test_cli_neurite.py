@@ -198,3 +198,15 @@ def test_protocol_other_than_the_study_entry_is_an_error(tmp_path, invoke):
     r = invoke("neurite", tmp_path / "images", "--study", study, "--protocol",
                "neurite-outgrowth-drg-axons", "-o", tmp_path / "o")
     assert r.exit_code == 2 and "no image files" in r.output   # past the protocol check
+
+
+def test_the_study_entry_gives_the_layout(sim, result, tmp_path, invoke):
+    # '--study' without '--layout' said "no plate layout" although the study's neurite entry
+    # names one (stranger's re-trial F9): it is used, as --layout would be
+    out = tmp_path / "out"
+    res = invoke("neurite", sim / "images", "--study", sim / "study.yaml", "--workers", "1",
+                 "--overlays", "none", "-o", out)
+    assert res.exit_code == 0, res.output
+    assert "plate layout 'SIM01' of the study's neurite entry" in res.output
+    ours, theirs = (pd.read_csv(p / "endpoints.csv") for p in (out, result))
+    pd.testing.assert_frame_equal(ours.drop(columns="source"), theirs.drop(columns="source"))

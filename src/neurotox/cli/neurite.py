@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,32 @@ def _overrides(pairs: tuple[str, ...], **options: Any) -> dict[str, Any]:
         if str(out.get(key, "")).lower() == "none":
             out[key] = None
     return out
+
+
+def _study_layout(study_path: Path, plate_dir: Path):
+    """The plate layout the study's neurite entry names (None: it names none).
+
+    With several neurite entries naming layouts, the one whose input is the
+    plate folder; none matching is an error asking for --layout.
+    """
+    from neurotox.errors import InputError
+    from neurotox.study import load_study
+
+    study = load_study(study_path)
+    entries = [a for a in study.spec.assays if a.assay == "neurite_outgrowth" and a.layout]
+    if len(entries) > 1:
+        here = plate_dir.resolve()
+        entries = [a for a in entries if any(p.resolve() == here
+                                             for p in study.assay_inputs(a))]
+        if len(entries) != 1:
+            raise InputError("the study's neurite entries name several plate layouts; give "
+                             "--layout", path=study_path, where="key 'assays'")
+    if not entries:
+        return None
+    logging.getLogger(__name__).info("plate layout %r of the study's neurite entry: %s",
+                                     entries[0].layout,
+                                     study.layouts[entries[0].layout].attrs["path"])
+    return study.layouts[entries[0].layout]
 
 
 def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Path):
@@ -112,6 +139,9 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
     groups, sid = _groups_and_id(study_path, study_id, plate_dir)
     lay = None if layout is None else read_layout(layout, group_ids=set(groups) if groups
                                                    else None)
+    if lay is None and study_path is not None:
+        lay = _study_layout(study_path, plate_dir)
+        layout = None if lay is None else Path(lay.attrs["path"])
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     with open_output(output, force, inputs=[plate_dir, layout, study_path, proto.path],
                      protocol=proto.name, plate_dir=plate_dir, layout=layout,
