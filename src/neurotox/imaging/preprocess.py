@@ -351,3 +351,38 @@ def unpadded_box(image: np.ndarray, *, min_width: int = 2) -> tuple[slice, slice
     if box == whole or np.any(img[box] == low):
         return whole
     return box
+
+
+def fill_padding(image: np.ndarray, *, min_pixels: int = 64) -> tuple[np.ndarray, int]:
+    """Padding of no-data pixels that is not a whole band, set to the image's lowest value.
+
+    A field rotated or registered onto a reference has wedges of one value (0)
+    in its corners that no other pixel takes: regions of the image's lowest
+    value, touching the border, at least ``min_pixels`` together. They are
+    set to the lowest value of the rest of the image, as NaN pixels are
+    (:func:`neurotox.io.plates.read_plane_masked`), so the step from them to
+    the camera's background is no brighter than its noise. Whole bands are
+    better cropped (:func:`unpadded_box`).
+
+    Returns
+    -------
+    image : numpy.ndarray
+        ``image`` unchanged, or a copy with the padding filled.
+    n_pixels : int
+        Pixels filled.
+
+    """
+    img = np.asarray(image)
+    if img.ndim != 2 or img.size == 0:
+        return img, 0
+    low = img.min()
+    if not any((edge == low).any() for edge in (img[0], img[-1], img[:, 0], img[:, -1])):
+        return img, 0
+    at_low = img == low
+    labels, _ = ndi.label(at_low)
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    pad = np.isin(labels, border[border > 0])
+    n = int(pad.sum())
+    if n < min_pixels or n == img.size or (at_low & ~pad).any():
+        return img, 0
+    return np.where(pad, img[~pad].min(), img).astype(img.dtype), n

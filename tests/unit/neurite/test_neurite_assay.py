@@ -523,3 +523,36 @@ def test_a_misspelt_control_well_is_named_as_a_likely_typo(tmp_path):
                      "vehicle controls and pooled as the reference of percent of control; a "
                      "typo? 'DMS0' (did you mean 'DMSO'?); name one with --control NAME "
                      "(--param control_group=NAME)"]
+
+
+def test_the_zero_wedges_of_a_rotated_field_read_like_nan_wedges(tmp_path):
+    # a field rotated (or rigidly registered) onto a reference has zero-filled corners:
+    # 51 nuclei instead of 18 on the N1E-115 field (stranger's re-trial F3); NaN corners,
+    # masked to the lowest value, were already right, and zero corners now read the same
+    import tifffile
+    from scipy import ndimage as ndi
+
+    from neurotox.assays.neurite.fields import FieldTask, process_field
+    from neurotox.imaging import FieldSettings
+    from neurotox.imaging.synthetic import synthetic_field
+    from neurotox.io.plates import FieldSource, PlaneSource
+
+    f = synthetic_field(3)
+    out = {}
+    for name, fill in (("zero", 0.0), ("nan", np.nan)):
+        folder = tmp_path / name
+        folder.mkdir()
+        planes = {}
+        for ch, img in (("w1", f.nuclei), ("w2", f.neurites)):
+            inside = ndi.rotate(np.ones(img.shape), 3, order=0, reshape=False) > 0.5
+            turned = ndi.rotate(img.astype(np.float32), 3, order=1, reshape=False)
+            turned = np.where(inside, np.maximum(turned, 1), fill)
+            tifffile.imwrite(folder / f"P_A01_s1_{ch}.tif",
+                             turned.astype(np.uint16) if name == "zero" else turned)
+            planes[ch] = PlaneSource(folder / f"P_A01_s1_{ch}.tif")
+        src = FieldSource("P", "A01", 1, "NA", planes["w2"], planes["w1"])
+        out[name] = process_field(FieldTask(src, f.pixel_size, FieldSettings(), "none", None))
+    assert out["zero"].metrics["padding_pixels"] > 1000
+    assert out["zero"].metrics["nuclei_count"] == out["nan"].metrics["nuclei_count"]
+    assert out["zero"].metrics["total_neurite_length_um"] == pytest.approx(
+        out["nan"].metrics["total_neurite_length_um"], rel=0.05)

@@ -18,7 +18,7 @@ from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.errors import InputError
 from neurotox.imaging import FieldSettings, analyse_field
 from neurotox.imaging.overlay import overlay_png
-from neurotox.imaging.preprocess import unpadded_box
+from neurotox.imaging.preprocess import fill_padding, unpadded_box
 from neurotox.io.plates import FieldSource, read_plane_masked
 from neurotox.parallel import run_tasks
 
@@ -72,9 +72,12 @@ def process_field(task: FieldTask) -> FieldOutput:
 
 
 def _without_padding(*planes: np.ndarray | None) -> tuple[Any, ...]:
-    """The planes cropped inside every plane's padding bands, and the pixels left out.
+    """The planes without padding, and the number of pixels left out or filled.
 
-    See :func:`~neurotox.imaging.preprocess.unpadded_box`.
+    Bands are cropped off and other padding (the wedges of a rotation) filled.
+
+    See :func:`~neurotox.imaging.preprocess.unpadded_box` and
+    :func:`~neurotox.imaging.preprocess.fill_padding`.
     """
     present = [p for p in planes if p is not None]
     boxes = [unpadded_box(p) for p in present]
@@ -82,9 +85,9 @@ def _without_padding(*planes: np.ndarray | None) -> tuple[Any, ...]:
     cols = slice(max(b[1].start for b in boxes), min(b[1].stop for b in boxes))
     size = present[0].size
     kept = (rows.stop - rows.start) * (cols.stop - cols.start)
-    if kept == size:
-        return (*planes, 0)
-    return (*(None if p is None else p[rows, cols] for p in planes), size - kept)
+    cropped = [None if p is None else p[rows, cols] for p in planes]
+    filled = [(None, 0) if p is None else fill_padding(p) for p in cropped]
+    return (*(f[0] for f in filled), size - kept + max(f[1] for f in filled))
 
 
 def _flagged(res: Any, params: NeuriteParameters | None) -> bool:

@@ -266,8 +266,9 @@ def masked_note(fields: pd.DataFrame) -> list[str]:
     for column, text in (
             ("masked_pixels", "held NaN or infinite pixels ({n} in all): masked as background "
                               "(set to the plane's lowest finite value)"),
-            ("padding_pixels", "had constant padding bands at their edges, as stitching or "
-                               "registration leave ({n} pixels in all): cropped off, the rest "
+            ("padding_pixels", "had padding at their edges, as stitching, registration or "
+                               "rotation leave ({n} pixels in all): whole bands cropped off, "
+                               "other padding set to the image's lowest value, the rest "
                                "analysed")):
         if column not in fields.columns or not fields[column].any():
             continue
