@@ -552,6 +552,16 @@ def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFram
     return df
 
 
+#: How a study table written as plain CSV is read (no note needed).
+PLAIN_TABLE = "encoding utf-8, delimiter ','"
+
+
+def dialect_note(name: str, df: pd.DataFrame) -> list[str]:
+    """A note on how a study table was read, unless it is a plain UTF-8 CSV."""
+    dialect = df.attrs.get("dialect", "")
+    return [f"{name}: read with {dialect}"] if dialect and dialect != PLAIN_TABLE else []
+
+
 def _row(df: pd.DataFrame, i: int) -> int:
     """The file's row number of data row ``i`` (the header row is 1, unless titles are above)."""
     return i + int(df.attrs.get("first_row", 2))
@@ -576,17 +586,31 @@ def _table_below_title(path: Path, required: list[str]) -> tuple[Table, int]:
     else:
         error = None
         if set(required) <= {str(c).strip().lower() for c in table.data.columns}:
-            return table, 0
+            return table, _blank_lines(path, table, 0)
     for above in range(1, MAX_TITLE_LINES + 1):
         try:
             below = read_table(path, skiprows=above)
         except (FormatError, InputError):
             continue
         if set(required) <= {str(c).strip().lower() for c in below.data.columns}:
-            return below, above
+            return below, above + _blank_lines(path, below, above)
     if error is not None:
         raise error
     return table, 0
+
+
+def _blank_lines(path: Path, table: Table, start: int) -> int:
+    """Empty lines from line ``start`` (0-based) on, which the reader skipped before the header.
+
+    Counted so that row numbers in messages stay the file's line numbers.
+    """
+    if table.sheet is not None:
+        return 0
+    lines = path.read_text(encoding=table.encoding, errors="replace").splitlines()
+    n = 0
+    while start + n < len(lines) and not lines[start + n].strip():
+        n += 1
+    return n
 
 
 #: Layout concentration units (as written, case ignored) and their EndpointTable form.
@@ -1028,6 +1052,7 @@ def load_study(path: str | Path) -> Study:
     study = Study(spec=spec, path=path.resolve())
     if spec.subjects:
         study.subjects = read_subjects(study.resolve(spec.subjects, "subjects"), study.groups)
+        study.notes += dialect_note(spec.subjects, study.subjects)
         codes = study.subjects.attrs.get("sex_codes", {})
         if codes:
             study.notes.append(f"{spec.subjects}: sex codes mapped: " + ", ".join(
@@ -1035,6 +1060,7 @@ def load_study(path: str | Path) -> Study:
     for plate, rel in spec.plate_layouts.items():
         study.layouts[plate] = read_layout(study.resolve(rel, f"plate_layouts.{plate}"),
                                            group_ids=set(study.groups), multi_plate=True)
+        study.notes += dialect_note(rel, study.layouts[plate])
     for k, a in enumerate(spec.assays):
         study.assay_inputs(a)  # paths stay inside the folder and exist
         if a.layout is not None and a.layout not in study.layouts:

@@ -8,7 +8,12 @@ from neurotox.errors import InputError
 from neurotox.imaging.channels import binary_values, blank_reason, swapped_channels
 from neurotox.io.plates import FieldSource, is_colour_merge, read_plane
 
-#: Fields of a plate checked for blank or binary channels before its first good one: the
+
+class BlankChannel(InputError):
+    """A channel of a field holds no signal (an empty well, or the wrong channel)."""
+
+
+#: Fields of a plate checked for blank channels before its first good one: the
 #: first wells may hold no cells (a top dose that killed them, a no-cell control).
 FIELDS_CHECKED = 8
 
@@ -18,14 +23,15 @@ def check_plate_start(sources: list[FieldSource]) -> str | None:
 
     A blank first field is an empty well as often as a wrong channel: the
     error is raised only when the first :data:`FIELDS_CHECKED` fields (or all,
-    if fewer) fail, naming the first.
+    if fewer) are blank, naming the first. A mask or the same image in both
+    channels is an error at once.
     """
     checked = sources[:FIELDS_CHECKED]
     first: InputError | None = None
     for source in checked:
         try:
             return check_first_field(source)
-        except InputError as exc:
+        except BlankChannel as exc:        # a mask or one image twice is no empty well
             first = first or exc
     assert first is not None
     if len(checked) > 1:
@@ -66,7 +72,7 @@ def check_first_field(source: FieldSource) -> str | None:
         if reason:
             hint = " (RGB merge: choose the colour, e.g. --nuclei-channel blue " \
                    "--neurite-channel green)" if plane.plane is not None else ""
-            raise InputError(f"{role} {plane.describe()} is blank: {reason}; choose another "
+            raise BlankChannel(f"{role} {plane.describe()} is blank: {reason}; choose another "
                              f"channel{hint}, or --nuclei-channel none for single-channel "
                              "images", path=plane.path)
     if len(planes) == 2 and planes["nuclear"].shape == planes["neurite"].shape and \
