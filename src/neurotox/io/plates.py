@@ -62,6 +62,9 @@ class NamingScheme:
     channel_base: int = 0
     #: Further expressions tried in turn when ``regex`` does not match (user patterns).
     alternatives: tuple[re.Pattern[str], ...] = ()
+    #: The expressions match the path inside the plate folder (``Green/VID_A1_1.tif``:
+    #: a pattern with ``/``), not the file name alone.
+    paths: bool = False
 
     def match(self, name: str) -> re.Match[str] | None:
         """The first of the scheme's expressions that matches ``name``."""
@@ -132,7 +135,7 @@ def pattern_scheme(pattern: str | Sequence[str]) -> NamingScheme:
     regexes = [_pattern_regex(p) for p in patterns]
     label = "user patterns" if len(patterns) > 1 else "user pattern"
     return NamingScheme("pattern", regexes[0], f"{label} {', '.join(map(repr, patterns))}",
-                        alternatives=tuple(regexes[1:]))
+                        alternatives=tuple(regexes[1:]), paths=any("/" in p for p in patterns))
 
 
 def _pattern_regex(pattern: str) -> re.Pattern[str]:
@@ -205,10 +208,12 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, obj
             "timepoint": timepoint or "NA", "group": group, "free": free}
 
 
-def _match_all(files: list[Path], scheme: NamingScheme) -> list[dict[str, object]]:
+def _match_all(files: list[Path], scheme: NamingScheme,
+               folder: Path | None = None) -> list[dict[str, object]]:
     out = []
     for p in files:
-        m = scheme.match(p.name)
+        m = scheme.match(p.relative_to(folder).as_posix() if scheme.paths and folder
+                         else p.name)
         if m:
             try:
                 out.append(_record(m, scheme, p))
@@ -315,8 +320,8 @@ def scan_plate(folder: str | Path, *, pattern: str | Sequence[str] | None = None
         raise InputError(f"no image files ({', '.join(IMAGE_SUFFIXES)}) in the plate folder",
                          path=folder)
     candidates = [pattern_scheme(pattern)] if pattern else list(SCHEMES.values())
-    best = max(candidates, key=lambda s: len(_match_all(images, s)))
-    records = _match_all(images, best)
+    best = max(candidates, key=lambda s: len(_match_all(images, s, folder)))
+    records = _match_all(images, best, folder)
     if not records:
         names = quoted(p.name for p in images[:3])
         if pattern and any("*" in p.replace("{*}", "") for p in best.description.split("'")):
@@ -396,6 +401,14 @@ def _hidden(relative: Path) -> bool:
     return any(part.startswith(".") or part == "__MACOSX" for part in relative.parts)
 
 
+def _inside(path: Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` where it lies inside it, else its name."""
+    try:
+        return path.relative_to(folder).as_posix()
+    except ValueError:
+        return path.name
+
+
 def _check_unique_planes(df: pd.DataFrame, folder: Path, *, pattern: bool = False) -> None:
     """FormatError when two files claim the same plate, well, field, time point and channel."""
     key = ["plate", "well", "field", "timepoint", "channel"]
@@ -403,12 +416,16 @@ def _check_unique_planes(df: pd.DataFrame, folder: Path, *, pattern: bool = Fals
     if dup.any():
         first = df[dup].iloc[0]
         same = df[dup & (df[key] == first[key]).all(axis=1)]["path"]
-        raise FormatError(f"files {quoted(p.name for p in same)} are the same field "
+        raise FormatError(f"files {quoted(_inside(p, folder) for p in same)} are the same "
+                          "field "
                           f"(well {first['well']}, field {first['field']}, channel "
                           f"{first['channel']}); keep one"
                           + (", or tell them apart in --pattern ({well}, {field}, {group}; "
                              "or {*} alone, e.g. '{*}.tif': each file one field)"
-                             if pattern else ""), path=folder)
+                             if pattern else "")
+                          + ("; they lie in different folders, which a pattern may name: "
+                             "'{channel}/...'" if len({p.parent for p in same}) > 1 else ""),
+                          path=folder)
 
 
 @dataclass(frozen=True)

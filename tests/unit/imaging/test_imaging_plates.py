@@ -371,3 +371,22 @@ def test_ome_channel_names_choose_the_planes(tmp_path):
                                          r"'FITC'\?\) is not a channel of f1\.ome\.tif \(its "
                                          r"channels: 'DAPI', 'FITC'"):
         field_sources(index, neurite_channel="FTIC", nuclei_channel="DAPI")
+
+
+def test_a_pattern_may_name_the_folders_channel_per_folder_exports(tmp_path):
+    # Incucyte and ZEN/Harmony export one folder per channel (Green/, Red/) with the same
+    # file names: a pattern with '/' reads the path inside the plate folder (stranger's
+    # re-trial F15); without it, the duplicate message names the folders
+    for ch in ("Green", "Red"):
+        (tmp_path / ch).mkdir()
+        _touch(tmp_path / ch, ["VID42_A1_1_00d00h00m.tif", "VID42_B2_1_00d00h00m.tif"])
+    index = scan_plate(tmp_path, pattern="{channel}/{plate}_{well}_{field}_{timepoint}.tif")
+    assert sorted(index.channels) == ["green", "red"] and index.wells == ["A01", "B02"]
+    sources = field_sources(index, neurite_channel="Green", nuclei_channel="Red")
+    assert [(s.neurite.path.parent.name, s.nuclei.path.parent.name) for s in sources] == \
+        [("Green", "Red")] * 2
+    with pytest.raises(FormatError, match=r"files 'Green/VID42_A1_1_00d00h00m\.tif', "
+                                          r"'Red/VID42_A1_1_00d00h00m\.tif' are the same field.*"
+                                          r"they lie in different folders, which a pattern may "
+                                          r"name: '\{channel\}/\.\.\.'"):
+        scan_plate(tmp_path, pattern="{plate}_{well}_{field}_{timepoint}.tif")
