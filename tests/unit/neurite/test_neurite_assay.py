@@ -556,3 +556,15 @@ def test_the_zero_wedges_of_a_rotated_field_read_like_nan_wedges(tmp_path):
     assert out["zero"].metrics["nuclei_count"] == out["nan"].metrics["nuclei_count"]
     assert out["zero"].metrics["total_neurite_length_um"] == pytest.approx(
         out["nan"].metrics["total_neurite_length_um"], rel=0.05)
+
+
+def test_wells_with_fewer_fields_are_noted():
+    # a well whose second field was never acquired had its mean of one field without a word
+    # (stranger's re-trial F12)
+    from neurotox.assays.neurite.tables import field_count_note
+
+    wells = pd.DataFrame({"plate": "P", "timepoint": "NA", "well": ["A01", "A02", "A03"],
+                          "fields_total": [2, 1, 2]})
+    assert field_count_note(wells) == ["plate P: wells with fewer image fields than the "
+                                       "others (2): A02 (1)"]
+    assert field_count_note(wells.assign(fields_total=2)) == []

@@ -28,6 +28,7 @@ from neurotox.assays.neurite.tables import (
     apply_qc,
     cell_table,
     endpoint_rows,
+    field_count_note,
     field_table,
     masked_note,
     well_table,
@@ -279,6 +280,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
     cells = cell_table(outputs)
     wells = well_table(cells, fields)
     cells, wells = unmeasured_emptied(cells, wells, params)
+    notes += field_count_note(wells)
     wells, norm_notes = normalise_to_control(join_layout(wells, info))
     if measure_only:
         norm_notes = []         # no control to normalise to, as the warning above says

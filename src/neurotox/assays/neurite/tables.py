@@ -276,3 +276,23 @@ def masked_note(fields: pd.DataFrame) -> list[str]:
         notes.append(f"{len(hit)} field(s) {text.format(n=int(hit[column].sum()))}; see the "
                      f"fields table, column {column}")
     return notes
+
+
+def field_count_note(wells: pd.DataFrame) -> list[str]:
+    """A note naming the wells with fewer image fields than the plate's other wells.
+
+    A well whose imaging stopped early (a field not acquired, an interrupted
+    copy) has fewer fields; its mean rests on fewer, which the record says.
+    """
+    notes = []
+    for (plate, tp), grp in wells.groupby(["plate", "timepoint"], sort=True):
+        most = int(grp["fields_total"].max())
+        short = grp[grp["fields_total"] < most]
+        if len(short) and not short["well"].str.startswith("all-").all():
+            where = f"plate {plate}" + ("" if tp == "NA" else f", time point {tp}")
+            listed = ", ".join(f"{w} ({n})" for w, n in zip(short["well"], short["fields_total"],
+                                                             strict=True))
+            notes.append(f"{where}: wells with fewer image fields than the others ({most}): "
+                         f"{listed}")
+    return notes
+
