@@ -122,3 +122,33 @@ def _resolution_pixel_size(tif: tifffile.TiffFile) -> tuple[float | None, str | 
     if int(unit) == 3:
         return 10000.0 / per_unit, None
     return None, None
+
+
+def pixel_aspect(path: str | Path) -> float | None:
+    """The pixel height over its width from the file's calibration, None when square or unknown.
+
+    Lengths are measured with one pixel size (the width): a field calibrated
+    with taller pixels reads lengths along its columns short.
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        return None
+    try:
+        with tifffile.TiffFile(path) as tif:
+            if tif.is_ome and tif.ome_metadata:
+                pixels = re.search(r"<(?:\w+:)?Pixels\b[^>]*>", tif.ome_metadata)
+                sizes = [re.search(rf'PhysicalSize{a}="([0-9.eE+\-]+)"',
+                                   pixels.group(0) if pixels else "") for a in "XY"]
+                x, y = (float(m.group(1)) if m else None for m in sizes)
+            else:
+                tags = tif.pages.first.tags
+                if "XResolution" not in tags or "YResolution" not in tags:
+                    return None
+                (xn, xd), (yn, yd) = tags["XResolution"].value, tags["YResolution"].value
+                x, y = (xd / xn if xn else None), (yd / yn if yn else None)
+    except Exception:  # damaged metadata: no calibration (read_plane names the damage)
+        return None
+    if not x or not y or abs(y / x - 1) <= 0.01:
+        return None
+    return y / x
+

@@ -37,6 +37,7 @@ from neurotox.files import check_input, check_unpacked, file_kind
 from neurotox.io.calibration import (  # noqa: F401 (re-exported: the plate reader's API)
     PIXEL_SIZE_RANGE,
     calibration_problem,
+    pixel_aspect,
     pixel_size_um,
 )
 from neurotox.study import normalise_well

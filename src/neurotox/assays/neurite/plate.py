@@ -41,6 +41,7 @@ from neurotox.io.plates import (
     PlateIndex,
     calibration_problem,
     field_sources,
+    pixel_aspect,
     pixel_size_um,
     scan_plate,
 )
@@ -108,6 +109,12 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
         count = {v: sum(1 for _, w in known if round(w, 4) == v) for v in sizes}
         notes.append("fields calibrated at different pixel sizes, each measured at its own: "
                      + ", ".join(f"{v:g} µm ({n} field(s))" for v, n in count.items()))
+    aspect = next(((s.first.path, a) for s in sources[:20]
+                   if (a := pixel_aspect(s.first.path)) is not None), None)
+    if aspect is not None:
+        notes.append(f"warning: {aspect[0].name} has non-square pixels (height {aspect[1]:.3g} "
+                     "x width): lengths are measured with the width, so those along the "
+                     "columns read short; resample the images to square pixels")
     missing = [s.first.path.name for s, v in zip(sources, own, strict=True) if v is None]
     if missing:
         notes.append(f"warning: {len(missing)} field(s) without a usable pixel-size "
