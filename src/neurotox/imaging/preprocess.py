@@ -64,8 +64,9 @@ def estimate_noise(image: np.ndarray, *, step: int = 4) -> float:
     the MAD is read between the levels instead (:func:`grouped_mad_sigma`);
     above it the rounding is a random error of at most half a level, as
     before. Correlated noise (JPEG, binned cameras) is underestimated. The
-    estimate is never below one step between the grey levels present, so
-    that clipped or rescaled images (a black background of zeros, 8-bit data
+    estimate is never below one grey level of the data as saved (the spacing
+    of the levels the image uses, :func:`level_spacing`), so that clipped or
+    rescaled images (a black background of zeros, 8-bit data
     stretched to 16 bit) do not report zero noise, and the rounding and
     compression artefacts of 8-bit exports (JPEG specks of one to three grey
     levels on a clipped background) are not read as structure.
