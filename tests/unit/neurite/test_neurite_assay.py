@@ -568,3 +568,21 @@ def test_wells_with_fewer_fields_are_noted():
     assert field_count_note(wells) == ["plate P: wells with fewer image fields than the "
                                        "others (2): A02 (1)"]
     assert field_count_note(wells.assign(fields_total=2)) == []
+
+
+def test_wells_not_imaged_are_named_and_blank_wells_noted(tmp_path):
+    # two planned wells the imager skipped: the error says how to go on, and once marked
+    # blank the run notes still name them (stranger's re-trial F12)
+    from neurotox.assays.neurite.layout import well_groups
+
+    (tmp_path / "layout.csv").write_text(
+        "well,group,concentration\nA01,DMSO,0\nA02,DMSO,0\nA03,X,1\nA04,X,3\n")
+    layout = read_layout(tmp_path / "layout.csv")
+    with pytest.raises(InputError, match=r"wells 'A04' are in the layout but have no images "
+                                         r"\(wells not imaged: write 'blank'"):
+        well_groups({"A01", "A02", "A03"}, layout, None, NeuriteParameters())
+    (tmp_path / "layout.csv").write_text(
+        "well,group,concentration\nA01,DMSO,0\nA02,DMSO,0\nA03,X,1\nA04,blank,\n")
+    layout = read_layout(tmp_path / "layout.csv")
+    _, notes = well_groups({"A01", "A02", "A03"}, layout, None, NeuriteParameters())
+    assert notes == ["1 blank well(s) in the layout, not analysed: 'A04'"]

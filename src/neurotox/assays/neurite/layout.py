@@ -79,6 +79,10 @@ def well_groups(imaged: set[str], layout: pd.DataFrame, groups: dict[str, GroupI
     notes: list[str] = []
     lay = layout[~layout["blank"]].set_index("well")
     check_layout_wells(imaged, layout)
+    blank = sorted(layout.loc[layout["blank"], "well"])
+    if blank:
+        notes.append(f"{len(blank)} blank well(s) in the layout, not analysed: "
+                     f"{quoted(blank, limit=12)}")
     dosed = "concentration" in lay.columns and bool(lay["concentration"].notna().any())
     info = {w: _group_of(lay.loc[w], groups, params, dosed) for w in lay.index}
     bad = sorted(w for w, g in info.items() if g is None)
@@ -223,5 +227,6 @@ def check_layout_wells(imaged: set[str], layout: pd.DataFrame) -> None:
                          where="column 'well'")
     no_images = sorted(set(layout.loc[~layout["blank"], "well"]) - imaged)
     if no_images:
-        raise InputError(f"wells {quoted(no_images)} are in the layout but have no images",
-                         path=path, where="column 'well'")
+        raise InputError(f"wells {quoted(no_images)} are in the layout but have no images "
+                         "(wells not imaged: write 'blank' in their group column, and the "
+                         "run notes name them)", path=path, where="column 'well'")
