@@ -195,6 +195,15 @@ def _without_empty_tail(text: str, sep: str) -> str:
                      for line in lines) + "\n"
 
 
+#: How a table saved as plain CSV is read (:meth:`Table.describe`): no note needed.
+PLAIN_CSV = "encoding utf-8, delimiter ','"
+
+
+def dialect_note(name: str, dialect: str) -> list[str]:
+    """A run note on how table ``name`` was read, unless it was a plain UTF-8 CSV."""
+    return [f"{name} read with {dialect}"] if dialect and dialect != PLAIN_CSV else []
+
+
 @dataclass
 class Table:
     """A delimited text table read by :func:`read_table`: strings, and how it was read."""

@@ -395,8 +395,8 @@ def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFram
 def read(path: str | Path) -> pd.DataFrame:
     """Read an EndpointTable from CSV or Parquet and validate it.
 
-    A CSV read otherwise than neurotox writes it (a spreadsheet's re-save:
-    ``;``, decimal commas, Windows-1252) says how in ``attrs["dialect"]``.
+    How a CSV was read (a spreadsheet's re-save: ``;``, decimal commas,
+    Windows-1252) is in ``attrs["dialect"]``.
     """
     path = Path(path)
     check_input(path)   # a regular file within the size limit
@@ -427,13 +427,8 @@ def read(path: str | Path) -> pd.DataFrame:
         raise ValidationError("expected EndpointTable rows below the header, found none",
                               path=path)
     out = validate(df, path=path)
-    if dialect not in ("", PLAIN_CSV):      # a locale's re-save: say how it was read
-        out.attrs["dialect"] = f"{Path(path).name} read with {dialect}"
+    out.attrs["dialect"] = dialect      # a locale's re-save is noted (delimited.dialect_note)
     return out
-
-
-#: How a CSV EndpointTable as neurotox writes it is read (no note needed).
-PLAIN_CSV = "encoding utf-8, delimiter ','"
 
 
 def check_design(df: pd.DataFrame, *, study_id: str, groups: Mapping[str, tuple[float, str]],

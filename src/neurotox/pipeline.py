@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from neurotox import endpoints
+from neurotox.delimited import dialect_note
 from neurotox.errors import InputError
 from neurotox.io.output import OutputDir, RunRecord, build_manifest, software_versions
 from neurotox.study import Study, load_study, read_exclusions
@@ -221,8 +222,9 @@ def prepare(study: Study, endpoints_file: str | Path | None,
                                groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
         # animals, their groups and sexes against the subjects file
         study.check_table_subjects(collected.table, path=endpoints_file)
-    dialect = collected.table.attrs.get("dialect")
-    for note in [*study.notes, *collected.notes, *([dialect] if dialect else [])]:
+    read_as = [] if endpoints_file is None else \
+        dialect_note(Path(endpoints_file).name, collected.table.attrs.get("dialect", ""))
+    for note in [*study.notes, *collected.notes, *read_as]:
         record.note(note)
     collected.table, records = study_exclusions(study, collected.table)
     record.exclusions.extend(records)

@@ -49,7 +49,7 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticError
 
-from neurotox.delimited import Table, check_distinct_columns, read_table
+from neurotox.delimited import Table, check_distinct_columns, dialect_note, read_table
 from neurotox.errors import FormatError, InputError, did_you_mean, quoted
 from neurotox.vocab import Sex, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
@@ -552,16 +552,6 @@ def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFram
     return df
 
 
-#: How a study table written as plain CSV is read (no note needed).
-PLAIN_TABLE = "encoding utf-8, delimiter ','"
-
-
-def dialect_note(name: str, df: pd.DataFrame) -> list[str]:
-    """A note on how a study table was read, unless it is a plain UTF-8 CSV."""
-    dialect = df.attrs.get("dialect", "")
-    return [f"{name}: read with {dialect}"] if dialect and dialect != PLAIN_TABLE else []
-
-
 def _row(df: pd.DataFrame, i: int) -> int:
     """The file's row number of data row ``i`` (the header row is 1, unless titles are above)."""
     return i + int(df.attrs.get("first_row", 2))
@@ -1052,7 +1042,7 @@ def load_study(path: str | Path) -> Study:
     study = Study(spec=spec, path=path.resolve())
     if spec.subjects:
         study.subjects = read_subjects(study.resolve(spec.subjects, "subjects"), study.groups)
-        study.notes += dialect_note(spec.subjects, study.subjects)
+        study.notes += dialect_note(spec.subjects, study.subjects.attrs.get("dialect", ""))
         codes = study.subjects.attrs.get("sex_codes", {})
         if codes:
             study.notes.append(f"{spec.subjects}: sex codes mapped: " + ", ".join(
@@ -1060,7 +1050,7 @@ def load_study(path: str | Path) -> Study:
     for plate, rel in spec.plate_layouts.items():
         study.layouts[plate] = read_layout(study.resolve(rel, f"plate_layouts.{plate}"),
                                            group_ids=set(study.groups), multi_plate=True)
-        study.notes += dialect_note(rel, study.layouts[plate])
+        study.notes += dialect_note(rel, study.layouts[plate].attrs.get("dialect", ""))
     for k, a in enumerate(spec.assays):
         study.assay_inputs(a)  # paths stay inside the folder and exist
         if a.layout is not None and a.layout not in study.layouts:

@@ -119,7 +119,8 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
     """
     from neurotox.assays.base import resolve_parameters
     from neurotox.assays.neurite.plate import analyse_plate
-    from neurotox.study import dialect_note, read_layout
+    from neurotox.delimited import dialect_note
+    from neurotox.study import read_layout
 
     check_scheduler(scheduler)
     if control_group is not None and study_path is not None:
@@ -147,7 +148,8 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
                      protocol=proto.name, plate_dir=plate_dir, layout=layout,
                      overlays=overlays, workers=workers, scheduler=scheduler) as od:
         od.record.parameters["effective"] = params.model_dump(mode="json")
-        for note in [] if lay is None else dialect_note(Path(lay.attrs["path"]).name, lay):
+        for note in [] if lay is None else dialect_note(Path(lay.attrs["path"]).name,
+                                                        lay.attrs.get("dialect", "")):
             od.record.note(note)
         run = analyse_plate(plate_dir, lay, params, study_id=sid, groups=groups,
                             workers=workers, scheduler=scheduler, overlays=overlays,

@@ -53,6 +53,7 @@ def stats(endpoint_table: Path, study_file: Path | None, control: str | None, ou
 def _without_study(endpoint_table: Path, control: str | None, output: Path,
                    force: bool) -> None:
     from neurotox import endpoints
+    from neurotox.delimited import dialect_note
     from neurotox.errors import InputError
     from neurotox.stats import analyse
     from neurotox.stats.analysis import groups_from_table
@@ -80,8 +81,8 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
                      control=next(g.id for g in groups if g.control),
                      statistics=plan.model_dump(mode="json")) as od:
         od.record.exclusions.extend(endpoints.exclusion_records(table))
-        if table.attrs.get("dialect"):
-            od.record.note(table.attrs["dialect"])
+        for note in dialect_note(endpoint_table.name, table.attrs.get("dialect", "")):
+            od.record.note(note)
         analysis = analyse(table, plan, groups)
         od.write_table(analysis.results, "results")
         od.write_table(analysis.decisions, "decisions")
