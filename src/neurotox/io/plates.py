@@ -26,7 +26,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -802,13 +801,12 @@ def _read_array(path: Path) -> np.ndarray:
             _check_field_pixels(height, width, path)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-                if im.mode in ("P", "PA") and not _grey_palette(im):
+                palette = np.asarray(im.getpalette("RGB") or [], np.uint8).reshape(-1, 3) \
+                    if im.mode in ("P", "PA") else None
+                if palette is not None and len(palette):    # grey, LUT indices or RGB
                     index = np.asarray(im.getchannel(0) if im.mode == "PA" else im)
-                    palette = np.asarray(im.getpalette("RGB") or [], np.uint8).reshape(-1, 3)
-                    used = np.unique(index)
-                    if used.max(initial=0) < len(palette) and display_lut(palette[used]):
-                        return index                    # an ImageJ LUT: indices are data
-                mode = "L" if _grey_palette(im) else _PIL_CONVERT.get(im.mode)
+                    return _tiff_palette(palette.T, index, path)
+                mode = _PIL_CONVERT.get(im.mode)
                 return np.asarray(im.convert(mode) if mode else im)
     finally:
         Image.MAX_IMAGE_PIXELS = limit
@@ -901,20 +899,12 @@ def display_lut(colours: np.ndarray) -> bool:
         and luma[-1] > luma[0]
 
 
-def _grey_palette(im: Any) -> bool:
-    """True for a PIL palette image whose used colours are all greys (one plane, not RGB)."""
-    if im.mode not in ("P", "PA"):
-        return False
-    palette = np.asarray(im.getpalette("RGB") or [], np.uint8).reshape(-1, 3)
-    used = np.unique(np.asarray(im.getchannel(0) if im.mode == "PA" else im))
-    if not len(palette) or used.max(initial=0) >= len(palette):
-        return False
-    rgb = palette[used]
-    return bool((rgb == rgb[:, :1]).all())
-
-
 def _tiff_palette(cmap: np.ndarray, data: np.ndarray, path: Path) -> np.ndarray:
-    """Palette indices as intensities: one grey plane, the indices of a LUT, or RGB."""
+    """Palette indices as intensities: one grey plane, the indices of a LUT, or RGB.
+
+    ``cmap`` holds the colours by plane (3 x n), as TIFF colour maps do; PIL
+    palette images (PNG) are read through it too.
+    """
     if data.max(initial=0) >= cmap.shape[-1]:
         raise FormatError(f"palette image uses colour {int(data.max())} of a palette of "
                           f"{cmap.shape[-1]}", path=path)
