@@ -32,34 +32,35 @@ def _overrides(pairs: tuple[str, ...], **options: Any) -> dict[str, Any]:
     return out
 
 
-def _study_layout(study_path: Path, plate_dir: Path):
-    """The plate layout the study's neurite entry names (None: it names none).
+def _study_layout(study: Any, plate_dir: Path, params: Any):
+    """The plate layout of the study's neurite entry, as ``report`` takes it (None: none).
 
-    With several neurite entries naming layouts, the one whose input is the
-    plate folder; none matching is an error asking for --layout.
+    With several neurite entries, the one whose input is the plate folder.
     """
+    from neurotox.assays.neurite.plugin import study_layout
     from neurotox.errors import InputError
-    from neurotox.study import load_study
 
-    study = load_study(study_path)
-    entries = [a for a in study.spec.assays if a.assay == "neurite_outgrowth" and a.layout]
+    entries = [a for a in study.spec.assays if a.assay == "neurite_outgrowth"]
     if len(entries) > 1:
         here = plate_dir.resolve()
         entries = [a for a in entries if any(p.resolve() == here
                                              for p in study.assay_inputs(a))]
         if len(entries) != 1:
-            raise InputError("the study's neurite entries name several plate layouts; give "
-                             "--layout", path=study_path, where="key 'assays'")
-    if not entries:
+            raise InputError("the study has several neurite entries and none (or several) "
+                             "reads this plate folder; give --layout", path=study.path,
+                             where="key 'assays'")
+    if not entries or not study.layouts:
         return None
-    logging.getLogger(__name__).info("plate layout %r of the study's neurite entry: %s",
-                                     entries[0].layout,
-                                     study.layouts[entries[0].layout].attrs["path"])
-    return study.layouts[entries[0].layout]
+    lay = study_layout(study, entries[0], params)
+    if lay is not None:
+        plate = next(k for k, v in study.layouts.items() if v is lay)
+        logging.getLogger(__name__).info("plate layout %r of the study's neurite entry: %s",
+                                         plate, lay.attrs["path"])
+    return lay
 
 
-def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Path):
-    if study_path is None:
+def _groups_and_id(study: Any, study_id: str | None, plate_dir: Path):
+    if study is None:
         from neurotox.errors import InputError
         from neurotox.files import folder_name
 
@@ -69,9 +70,7 @@ def _groups_and_id(study_path: Path | None, study_id: str | None, plate_dir: Pat
                              "folder has none; give --study-id", path=plate_dir)
         return None, sid
     from neurotox.assays.neurite.layout import GroupInfo
-    from neurotox.study import load_study
 
-    study = load_study(study_path)
     groups = {g.id: GroupInfo(g.id, g.dose, g.dose_unit, g.control) for g in study.spec.groups}
     return groups, study_id or study.study_id
 
@@ -131,17 +130,19 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
                       control_group=control_group)
     proto, params = resolve_parameters(protocol, command_line=over,
                                        command_line_source=PARAM_OPTION)
+    study = None
     if study_path is not None:   # the study's neurite entry must not name another protocol
         from neurotox.assays.base import check_entry_protocol
         from neurotox.study import load_study
 
+        study = load_study(study_path)
         given = ctx.get_parameter_source("protocol") is not click.core.ParameterSource.DEFAULT
-        check_entry_protocol(load_study(study_path), "neurite_outgrowth", proto, given=given)
-    groups, sid = _groups_and_id(study_path, study_id, plate_dir)
+        check_entry_protocol(study, "neurite_outgrowth", proto, given=given)
+    groups, sid = _groups_and_id(study, study_id, plate_dir)
     lay = None if layout is None else read_layout(layout, group_ids=set(groups) if groups
                                                    else None)
-    if lay is None and study_path is not None:
-        lay = _study_layout(study_path, plate_dir)
+    if lay is None and study is not None:
+        lay = _study_layout(study, plate_dir, params)
         layout = None if lay is None else Path(lay.attrs["path"])
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     with open_output(output, force, inputs=[plate_dir, layout, study_path, proto.path],

@@ -17,8 +17,9 @@ def _study_groups(study: Study) -> dict[str, GroupInfo]:
     return {g.id: GroupInfo(g.id, g.dose, g.dose_unit, g.control) for g in study.spec.groups}
 
 
-def _study_layout(study: Study, spec: AssaySpec, params: NeuriteParameters
-                  ) -> pd.DataFrame | None:
+def study_layout(study: Study, spec: AssaySpec, params: NeuriteParameters
+                 ) -> pd.DataFrame | None:
+    """The plate layout of a neurite entry: the one it names, else the study's only one."""
     if not spec.layout and not study.layouts and params.names_give("group"):
         return None                                   # groups from the file names
     if spec.layout:
@@ -36,7 +37,7 @@ def _study_layout(study: Study, spec: AssaySpec, params: NeuriteParameters
 def _run(study: Study, spec: AssaySpec, params: BaseModel) -> AssayResult:
     assert isinstance(params, NeuriteParameters)
     plate_dir = study.assay_inputs(spec)[0]
-    layout = _study_layout(study, spec, params)
+    layout = study_layout(study, spec, params)
     run = analyse_plate(plate_dir, layout, params, study_id=study.study_id,
                         groups=_study_groups(study), workers=params.workers)
     notes = run.notes + [f"excluded {e['what']}: {e['reason']}" for e in run.exclusions]
