@@ -150,3 +150,18 @@ def test_multi_plate_layout_for_a_one_plate_entry_names_the_plates(tmp_path, inv
         "'P2') in its 'plate' column, but a neurite_outgrowth entry ('neurite_outgrowth') "
         "reads one plate per layout: give each plate its own file in plate_layouts and name "
         "it in the entry's 'layout'")
+
+
+def test_layout_concentration_unit_is_the_dose_unit(invoke, plate, tmp_path):
+    # a 'conc (nM)' header is read by the shared layout reader; the zebrafish run labelled
+    # such doses with the parameter's default unit (uM) without a word (review)
+    folder, _ = plate
+    text = (folder / "plate_layout.csv").read_text()
+    header, rest = text.split("\n", 1)
+    assert "concentration" in header
+    (tmp_path / "nm.csv").write_text(header.replace("concentration", "conc (nM)") + "\n" + rest)
+    out = tmp_path / "out"
+    res = invoke("zebrafish", folder / "zebralab_P1.xls", "--layout", tmp_path / "nm.csv",
+                 "--study-id", "S", "-o", out)
+    assert res.exit_code == 0, res.output
+    assert set(endpoints.read(out / "endpoints.csv")["dose_unit"]) == {"nM"}

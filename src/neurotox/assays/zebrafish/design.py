@@ -53,7 +53,7 @@ def design(larvae: pd.DataFrame, *, layouts: dict[str, pd.DataFrame] | None,
         out["control"] = [bool(groups.get(g, {}).get("control")) for g in out["group"]]
     else:
         out["dose"] = conc.to_numpy()
-        out["dose_unit"] = params.concentration_unit
+        out["dose_unit"] = _layout_unit(layouts, params)
         out["control"] = out["dose"] == 0
     out["blank"] |= out["group"].eq("") | out["dose"].isna()
     keep = [c for c in lay.columns if c not in ("plate", "well", "group", "concentration",
@@ -61,6 +61,19 @@ def design(larvae: pd.DataFrame, *, layouts: dict[str, pd.DataFrame] | None,
     for c in keep:
         out[f"layout_{c}"] = lay[c].to_numpy()
     return out
+
+
+def _layout_unit(layouts: dict[str, pd.DataFrame] | None, params: ZebrafishParameters) -> str:
+    """The concentration unit of the layouts' headers (``conc (nM)``), else the parameter's.
+
+    Layouts that give different units are an error: one run has one dose unit.
+    """
+    units = {df.attrs["concentration_unit"] for df in (layouts or {}).values()
+             if "concentration_unit" in df.attrs}
+    if len(units) > 1:
+        raise InputError(f"the plate layouts give concentrations in {quoted(units)}; give "
+                         "them in one unit")
+    return units.pop() if units else params.concentration_unit
 
 
 def _layout_rows(larvae: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None
