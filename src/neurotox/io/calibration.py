@@ -93,14 +93,24 @@ def _metadata_pixel_size(tif: tifffile.TiffFile) -> tuple[float | None, str | No
             return float(info["spatial-calibration-x"]), None
     if tif.is_ome and tif.ome_metadata:
         pixels = re.search(r"<(?:\w+:)?Pixels\b[^>]*>", tif.ome_metadata)
-        m = re.search(r'PhysicalSizeX="([0-9.eE+\-]+)"', pixels.group(0) if pixels else "")
-        if m:
-            unit = re.search(r'PhysicalSizeXUnit="([^"]*)"', pixels.group(0))
-            name = unit.group(1) if unit else "µm"          # OME default: µm
-            factor = length_um(name)
-            return (None, _unknown("OME", name)[1]) if factor is None else \
-                (float(m.group(1)) * factor, None)
+        unit = re.search(r'PhysicalSizeXUnit="([^"]*)"', pixels.group(0) if pixels else "")
+        name = unit.group(1) if unit else "µm"              # OME default: µm
+        if length_um(name) is None and "PhysicalSizeX=" in (pixels.group(0) if pixels else ""):
+            return _unknown("OME", name)
+        size = _ome_size(tif.ome_metadata, "X")
+        if size is not None:
+            return size, None
     return _resolution_pixel_size(tif)
+
+
+def _ome_size(ome: str, axis: str) -> float | None:
+    """OME ``PhysicalSize<axis>`` of the first image in µm (None: absent or unknown unit)."""
+    pixels = re.search(r"<(?:\w+:)?Pixels\b[^>]*>", ome)
+    tag = pixels.group(0) if pixels else ""
+    m = re.search(rf'PhysicalSize{axis}="([0-9.eE+\-]+)"', tag)
+    unit = re.search(rf'PhysicalSize{axis}Unit="([^"]*)"', tag)
+    factor = length_um(unit.group(1) if unit else "µm")  # OME default: µm
+    return None if m is None or factor is None else float(m.group(1)) * factor
 
 
 def _resolution_pixel_size(tif: tifffile.TiffFile) -> tuple[float | None, str | None]:
@@ -136,10 +146,7 @@ def pixel_aspect(path: str | Path) -> float | None:
     try:
         with tifffile.TiffFile(path) as tif:
             if tif.is_ome and tif.ome_metadata:
-                pixels = re.search(r"<(?:\w+:)?Pixels\b[^>]*>", tif.ome_metadata)
-                sizes = [re.search(rf'PhysicalSize{a}="([0-9.eE+\-]+)"',
-                                   pixels.group(0) if pixels else "") for a in "XY"]
-                x, y = (float(m.group(1)) if m else None for m in sizes)
+                x, y = (_ome_size(tif.ome_metadata, axis) for axis in "XY")
             else:
                 tags = tif.pages.first.tags
                 if "XResolution" not in tags or "YResolution" not in tags:

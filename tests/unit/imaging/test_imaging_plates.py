@@ -404,3 +404,8 @@ def test_non_square_pixels_are_warned_about(tmp_path):
                      metadata={"unit": "um"})
     assert pixel_aspect(tmp_path / "a.tif") == pytest.approx(1.40 / 1.28)
     assert pixel_aspect(tmp_path / "b.tif") is None
+    # OME sizes in their own units: 1280 nm wide, 1.28 um tall is square
+    tifffile.imwrite(tmp_path / "c.ome.tif", img, ome=True,
+                     metadata={"PhysicalSizeX": 1280, "PhysicalSizeXUnit": "nm",
+                               "PhysicalSizeY": 1.28, "PhysicalSizeYUnit": "µm"})
+    assert pixel_aspect(tmp_path / "c.ome.tif") is None
