@@ -164,7 +164,7 @@ def _record(r: dict, info: SampleInfo, params: CholinesteraseParameters) -> dict
         reason = reason or "no rate (every replicate missing)"
     return {"subject": info.subject, "endpoint": endpoint_for(info.matrix, norm),
             "value": r["activity_u_per_ml"] * scale if not reason else math.nan,
-            "timepoint": info.label, "reason": reason, "censoring": "none",
+            "timepoint": info.label, "reason": reason, "censoring": "none", "sample": r["sample"],
             "where": f"{r['source']} plate {r['plate']} sample {r['sample']} wells {r['wells']}"}
 
 
@@ -210,11 +210,12 @@ def analyse(study: Study, files: list[Path], params: CholinesteraseParameters) -
         raise InputError("no sample maps to a study subject; give a sample sheet (sample, "
                          "subject, matrix …) or parameter 'samples.pattern'"
                          + smap.unmapped_text())
-    _one_sample_each(pd.DataFrame(records), sheet)
+    frame = pd.DataFrame(records)
+    _one_sample_each(frame, sheet)
     subjects = study.subjects.set_index("subject", drop=False)
     rec = Recorder(study, subjects, ASSAY, "")
-    rec.add_frame(pd.DataFrame(records)[["subject", "endpoint", "value", "timepoint", "where",
-                                         "reason", "censoring"]])
+    rec.add_frame(frame[["subject", "endpoint", "value", "timepoint", "where", "reason",
+                         "censoring"]])
     table = rec.table()
     if params.percent_of_control:
         pct = percent_of_control(table, study)
@@ -237,9 +238,8 @@ def _one_sample_each(records: pd.DataFrame, sheet: Path | None) -> None:
     if repeated.empty:
         return
     first = repeated[repeated[key].apply(tuple, axis=1) == tuple(repeated[key].iloc[0])]
-    samples = [w.split(" sample ")[1].split(" wells ")[0] for w in first["where"]]
     subject, endpoint, tp = first[key].iloc[0]
-    raise InputError(f"samples {quoted(samples)} all map to subject {subject!r} "
+    raise InputError(f"samples {quoted(first['sample'])} all map to subject {subject!r} "
                      f"({endpoint}, time point {tp!r}); give each subject one sample per "
                      "matrix and time point (a re-assayed sample: keep one in the sample sheet)",
                      path=sheet)
