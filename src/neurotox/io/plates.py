@@ -482,16 +482,16 @@ class FieldSource:
         return f"{self.plate}/{self.well}/s{self.field}{t}"
 
 
-def _channel_key(channel: str | int, from_zero: bool = False) -> str:
-    """A channel as the index keys it.
+def _channel_key(channel: str | int, *, label: bool = False) -> str:
+    """A channel as the index keys it: a name, or a 1-based channel number.
 
-    With file labels from 0, a label written as in the file names (``00``,
-    ``01``, or ``0``) is that file's channel; other numbers are 1-based.
+    ``label``: a number is a file label of names that count channels from 0
+    (``01`` is the second channel, keyed ``2``).
     """
     text = str(channel).strip().lower()
     if not text.isdigit():
         return text
-    return str(int(text) + (1 if from_zero and text.startswith("0") else 0))
+    return str(int(text) + (1 if label else 0))
 
 
 def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
@@ -509,12 +509,14 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
 
     """
     # with labels from 0, a '0' among the channels given says they are all labels ('0', '1')
-    labels = index.channels_from_zero and "0" in {str(c).strip() for c in
-                                                  (neurite_channel, nuclei_channel)}
+    # with labels from 0, a number written as the names write it ('00', '01') is a label,
+    # and so is every number given beside a '0'; other numbers are 1-based
+    given = [None if c is None else str(c).strip() for c in (neurite_channel, nuclei_channel)]
+    beside_zero = "0" in given
     neu, nuc = (None if c is None else
-                _channel_key(("0" if labels and str(c).strip().isdigit() else "")
-                             + str(c).strip(), index.channels_from_zero)
-                for c in (neurite_channel, nuclei_channel))
+                _channel_key(c, label=index.channels_from_zero
+                             and (beside_zero or (c.startswith("0") and c.isdigit())))
+                for c in given)
     if neu is None and nuc is None:
         raise InputError("neither a neurite nor a nuclear channel: name at least one",
                          where="--neurite-channel / --nuclei-channel")
