@@ -20,6 +20,7 @@ Example names::
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Sequence
@@ -584,22 +585,28 @@ def ome_channel_names(path: Path) -> list[str]:
     """Names of the channels of an OME-TIFF's first image, in plane order ([] if none)."""
     if path.suffix.lower() not in (".tif", ".tiff"):
         return []
+    return list(_ome_channel_names(str(path), path.stat().st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=64)
+def _ome_channel_names(path: str, mtime_ns: int) -> tuple[str, ...]:
+    """:func:`ome_channel_names`, parsed once per file (both channels of a field ask)."""
     import xml.etree.ElementTree as ET
 
     try:
         with tifffile.TiffFile(path) as tif:
             xml = tif.ome_metadata
         if not xml:
-            return []
+            return ()
         root = ET.fromstring(xml)
     except Exception:   # noqa: BLE001 - no readable names: planes by number only
-        return []
+        return ()
     image = next((e for e in root if e.tag.endswith("}Image")), None)
     pixels = None if image is None else next((e for e in image if e.tag.endswith("}Pixels")),
                                              None)
     if pixels is None:
-        return []
-    return [c.get("Name") or "" for c in pixels if c.tag.endswith("}Channel")]
+        return ()
+    return tuple(c.get("Name") or "" for c in pixels if c.tag.endswith("}Channel"))
 
 
 def read_plane(source: PlaneSource | str | Path) -> np.ndarray:

@@ -121,15 +121,14 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         Tables, figures (or their plan) and text, ready for any renderer.
 
     """
-    labels = TimepointLabels.from_parameters(parameters or {},
-                                             {a.key: a.assay for a in spec.assays})
+    assay_of = {a.key: a.assay for a in spec.assays}
+    labels = TimepointLabels.from_parameters(parameters or {}, assay_of)
     ctx = Context(spec, table, labels, historical)
     get_bmds = _bmd_fits(results, bmd and tables, workers, pool)
     fits = concentration_fits(results, table, decisions, alpha=spec.statistics.alpha) \
         if tables else {}
     if figure_queue is not None and tables:
         figure_queue.start(plan_figures(ctx, results, decisions, fits, {}))
-    assay_of = {a.key: a.assay for a in spec.assays}
     refs = reference_tables(ctx, parameters or {}, assay_of) if tables else ([], {})
     numbered = _numbered(ctx, results, decisions, fits, get_bmds, refs) if tables else []
     bmds = get_bmds()
