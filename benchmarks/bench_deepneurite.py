@@ -108,6 +108,50 @@ def write_overlays(fields: list, df: pd.DataFrame, settings, folder: Path) -> in
     return len(look)
 
 
+def _pieces(img: np.ndarray, truth_mask: np.ndarray, settings):
+    """Contrast (noise sigmas) of neurotox's skeleton pixels near and away from the mask.
+
+    Contrast is the white top-hat (disc of radius 6 px: wider than any neurite,
+    narrower than a cell body) at each skeleton pixel over the field's noise.
+    """
+    from scipy import ndimage as ndi
+    from skimage.morphology import disk, skeletonize, white_tophat
+
+    from neurotox.imaging import analyse_field
+    from neurotox.imaging.preprocess import as_float, estimate_noise
+
+    res = analyse_field(img, None, pixel_size=1.0, settings=settings, keep_labels=True)
+    ours = res.labels.skeleton_owner != 0
+    near = ndi.distance_transform_edt(~skeletonize(truth_mask > 0)) <= 3
+    grey = as_float(img)
+    contrast = white_tophat(grey, disk(6)) / max(estimate_noise(grey), 1e-12)
+    return contrast[ours & near], contrast[ours & ~near]
+
+
+def audit(fields: list, settings, *, min_px: int = 150) -> pd.DataFrame:
+    """Fields where neurotox traces, away from the mask, lines as bright as the mask's neurites.
+
+    For each series, the reference contrast is the median contrast of the
+    skeleton pixels that lie on the manual tracing (within 3 px). A field is
+    listed when at least ``min_px`` skeleton pixels lie away from the tracing
+    with a median contrast at or above its series' reference: bright lines the
+    annotators left out (or non-neuronal processes as bright as neurites).
+    """
+    from skimage.io import imread
+
+    per_field, on_mask = [], {"2": [], "3": []}
+    for name, img, truth in fields:
+        inside, outside = _pieces(img, imread(DATA / "label" / name), settings)
+        on_mask[series(name)].append(inside)
+        per_field.append((name, truth, outside))
+    reference = {k: float(np.median(np.concatenate(v))) for k, v in on_mask.items() if v}
+    rows = [(name, series(name), truth, out.size, float(np.median(out)), reference[series(name)])
+            for name, truth, out in per_field
+            if out.size >= min_px and np.median(out) >= reference[series(name)]]
+    return pd.DataFrame(rows, columns=["field", "series", "truth_px", "unlabelled_px",
+                                       "unlabelled_contrast", "labelled_contrast_series"])
+
+
 def measure(fields: list, settings) -> pd.DataFrame:
     from neurotox.imaging import analyse_field
 
@@ -210,6 +254,8 @@ def main() -> None:
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                     help="change a protocol setting for this run (repeatable)")
     ap.add_argument("--out", type=Path, help="write per-field results (the protocol as run)")
+    ap.add_argument("--audit", action="store_true",
+                    help="list fields with traced lines off the mask as bright as its neurites")
     ap.add_argument("--overlays", type=Path, metavar="DIR",
                     help="write PNG overlays of the fields worth a look (the protocol as run)")
     args = ap.parse_args()
@@ -221,6 +267,10 @@ def main() -> None:
     base = with_settings(params, args.set)
     fields = load()
     print(f"{len(fields)} fields with manual masks")
+    if args.audit:
+        found = audit(fields, base)
+        print(found.to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+        return
     if args.grid:
         from dataclasses import replace
 
