@@ -18,7 +18,7 @@ from neurotox.imaging import compiled
 from neurotox.imaging.neurites import NeuriteDetection, detect_neurites, ridge_sigmas
 from neurotox.imaging.params import FieldSettings
 from neurotox.imaging.preprocess import correct_background, estimate_noise
-from neurotox.imaging.qc import focus_score, saturation_fraction
+from neurotox.imaging.qc import focus_score, saturated_objects_pct, saturation_fraction
 from neurotox.imaging.segment import NucleiResult, segment_cell_bodies, segment_nuclei
 from neurotox.imaging.skeleton import (
     SkeletonPixels,
@@ -430,6 +430,8 @@ def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
         out["nuclei_saturation_fraction"] = saturation_fraction(nuclei_image,
                                                                 level=s.saturation_level)
     if nuclei_image is not None:
+        out["saturated_nuclei_pct"] = saturated_objects_pct(nuclei.labels, nuclei_image,
+                                                            level=s.saturation_level)
         total = nuclei.foreground_area
         out["debris_fraction"] = float(nuclei.rejected_area / total) if total else 0.0
     else:

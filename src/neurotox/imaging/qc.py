@@ -129,23 +129,71 @@ def _focus_tiles(img: np.ndarray) -> list[tuple[tuple[slice, slice], tuple[slice
 CAMERA_CEILINGS = (2**10 - 1, 2**12 - 1, 2**14 - 1)
 
 
-def saturation_fraction(image: np.ndarray, *, level: float | None = None) -> float:
-    """Fraction of pixels at or above the saturation ``level``.
+#: A clipped image: its top grey value holds at least CLIP_MIN_PIXELS pixels and
+#: CLIP_SPIKE times the mean count of the three grey levels present below it, in an
+#: image of at least CLIP_MIN_LEVELS grey levels (a histogram that runs up to a wall;
+#: an unclipped image thins out towards its maximum, one or a few pixels at the top).
+CLIP_MIN_PIXELS = 10
+CLIP_SPIKE = 4.0
+CLIP_MIN_LEVELS = 16
 
-    ``level=None`` uses the dtype maximum of integer images, or the camera's
-    ceiling when a 10-, 12- or 14-bit image is saved in 16 bits and reaches it
-    (a maximum of exactly 1023, 4095 or 16383); float images: the image
-    maximum only when more than 0.1 % of pixels share it.
+
+def saturation_level(image: np.ndarray, *, level: float | None = None) -> float | None:
+    """Grey value at which ``image`` is saturated, or None when nothing reaches one.
+
+    ``level`` given: that value. Integer images: the dtype maximum, or the
+    camera's ceiling when a 10-, 12- or 14-bit image is saved in 16 bits and
+    reaches it (a maximum of exactly 1023, 4095 or 16383), or else the image's
+    maximum when the histogram ends in a spike there (:data:`CLIP_SPIKE`: an
+    export clipped below the type's range, e.g. an auto-contrast copy). Float
+    images: the image maximum when more than 0.1 % of pixels share it.
     """
     img = np.asarray(image)
-    if level is None:
-        if np.issubdtype(img.dtype, np.integer):
-            level = float(np.iinfo(img.dtype).max)
-            top = int(img.max()) if img.size else 0
-            if img.dtype.itemsize > 1 and top in CAMERA_CEILINGS:
-                level = float(top)
-        else:
-            level = float(img.max()) if img.size else 0.0
-            frac = float(np.mean(img >= level)) if img.size else 0.0
-            return frac if frac > 1e-3 else 0.0
-    return float(np.mean(img >= level)) if img.size else 0.0
+    if level is not None:
+        return float(level)
+    if not img.size:
+        return None
+    top = img.max()
+    if not np.issubdtype(img.dtype, np.integer):
+        return float(top) if float(np.mean(img >= top)) > 1e-3 else None
+    if int(top) == np.iinfo(img.dtype).max or (img.dtype.itemsize > 1
+                                               and int(top) in CAMERA_CEILINGS):
+        return float(top)
+    return float(top) if _clipped_top(img, int(top)) else None
+
+
+def _clipped_top(img: np.ndarray, top: int) -> bool:
+    """Whether the histogram of an integer image ends in a spike at ``top``."""
+    low = int(img.min())
+    if top - low > 1 << 20:             # 32-bit data spread wide: the grey values present
+        values, counts = np.unique(img, return_counts=True)
+    else:
+        counts = np.bincount((img.ravel() - low).astype(np.int64, copy=False))
+        values = np.flatnonzero(counts)
+        counts = counts[values]
+    if len(counts) < CLIP_MIN_LEVELS or counts[-1] < CLIP_MIN_PIXELS:
+        return False
+    return bool(counts[-1] >= CLIP_SPIKE * counts[-4:-1].mean())
+
+
+def saturation_fraction(image: np.ndarray, *, level: float | None = None) -> float:
+    """Fraction of pixels at or above the saturation level (:func:`saturation_level`)."""
+    img = np.asarray(image)
+    ceiling = saturation_level(img, level=level)
+    return float(np.mean(img >= ceiling)) if ceiling is not None else 0.0
+
+
+def saturated_objects_pct(labels: np.ndarray, image: np.ndarray, *,
+                          level: float | None = None) -> float:
+    """Percentage of the labelled objects holding a saturated pixel of ``image`` (0: none).
+
+    Objects that reach the ceiling have an unknown peak: a nucleus drawn at a
+    fraction of its own peak is drawn too wide, and a clipped brightest nucleus
+    no longer sets what "typical" is.
+    """
+    n = int(labels.max()) if labels.size else 0
+    ceiling = saturation_level(image, level=level)
+    if n == 0 or ceiling is None:
+        return 0.0
+    hit = np.unique(labels[(np.asarray(image) >= ceiling) & (labels > 0)])
+    return 100.0 * len(hit) / n

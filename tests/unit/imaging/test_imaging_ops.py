@@ -9,7 +9,12 @@ from scipy import ndimage as ndi
 from neurotox.imaging import FieldSettings, analyse_field
 from neurotox.imaging.neurites import ridge_filter
 from neurotox.imaging.preprocess import correct_background, estimate_noise
-from neurotox.imaging.qc import focus_score, saturation_fraction
+from neurotox.imaging.qc import (
+    focus_score,
+    saturated_objects_pct,
+    saturation_fraction,
+    saturation_level,
+)
 from neurotox.imaging.segment import segment_nuclei
 from neurotox.imaging.skeleton import pixel_lengths
 from neurotox.imaging.synthetic import _splat
@@ -209,6 +214,24 @@ def test_qc_measures():
     twelve = np.where(img == 255, 4095, 200).astype(np.uint16)
     assert saturation_fraction(twelve) == pytest.approx(8 / 64)
     assert saturation_fraction(twelve - 1) == 0.0       # never at the ceiling
+
+
+def test_clipped_export_saturates_below_the_type_maximum():
+    # a smooth noisy blob field, as a camera gives it, then clipped at its 99.8th
+    # percentile (an auto-contrast copy): the histogram ends in a wall there
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[:128, :128]
+    raw = 200 + 150 * np.exp(-((yy - 64) ** 2 + (xx - 64) ** 2) / 200) + rng.normal(0, 3, yy.shape)
+    raw = np.round(raw).astype(np.uint16)
+    assert saturation_level(raw) is None                # thins out to its maximum
+    ceiling = np.percentile(raw, 99.5)
+    clipped = np.minimum(raw, ceiling).astype(np.uint16)
+    assert saturation_level(clipped) == ceiling
+    assert saturation_fraction(clipped) == pytest.approx(np.mean(raw >= ceiling))
+    labels = np.zeros(raw.shape, np.int32)
+    labels[54:75, 54:75], labels[:10, :10] = 1, 2       # the blob and a corner
+    assert saturated_objects_pct(labels, clipped) == 50.0
+    assert saturated_objects_pct(labels, raw) == 0.0
     sharp, _ = _cell_field([(150, 80 + 8 / PX, 0.0, 80.0)])
     blurred = ndi.gaussian_filter(sharp.astype(np.float32), 4)
     assert focus_score(blurred) < 0.5 * focus_score(sharp)

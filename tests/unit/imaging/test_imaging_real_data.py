@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from neurotox.assays.base import resolve_parameters
+from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.imaging import FieldSettings, analyse_field
+from neurotox.imaging.qc import saturation_level
 from neurotox.io.plates import pixel_size_um, read_plane
 
 pytestmark = pytest.mark.shared_data
@@ -49,6 +51,24 @@ def test_n1e115_pixel_size_and_stable_nuclei_counts(imaging):
     assert counts.min() >= 10
     assert counts.std() / counts.mean() < 0.05
     assert counts.max() / counts.min() <= 1.15
+
+
+def test_n1e115_clipped_nuclear_channel_is_flagged_not_silent(imaging):
+    # the dim nuclear marker clipped at its 99.825th percentile (an auto-contrast copy):
+    # 10 of 16 nuclei lose their peaks and the count moves (16 -> 20-23); the share of
+    # nuclei holding clipped pixels says so (measured 55 %, 43.5 %, 43.5 %)
+    shares = []
+    for t in ("01", "20", "40"):
+        planes = _n1e(imaging, t)
+        if planes is None:
+            pytest.skip("N1E-115 frames not present")
+        body, nuc, px = planes
+        assert saturation_level(nuc) is None              # the original is not clipped
+        clipped = np.minimum(nuc, np.percentile(nuc, 99.825)).astype(nuc.dtype)
+        res = analyse_field(body, clipped, pixel_size=px, settings=N1E)
+        shares.append(res.metrics["saturated_nuclei_pct"])
+    assert min(shares) > NeuriteParameters().max_saturated_nuclei_pct
+    assert shares == pytest.approx([55.0, 43.5, 43.5], abs=0.1)
 
 
 def _drg(imaging, name):

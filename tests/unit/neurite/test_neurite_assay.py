@@ -13,7 +13,7 @@ from neurotox.assays.neurite.fields import run_fields
 from neurotox.assays.neurite.params import WELL_ENDPOINTS, NeuriteParameters
 from neurotox.assays.neurite.plate import analyse_plate, plan_fields
 from neurotox.assays.neurite.response import selectivity
-from neurotox.assays.neurite.tables import apply_qc, endpoint_rows
+from neurotox.assays.neurite.tables import apply_qc, endpoint_rows, qc_flag_note
 from neurotox.endpoints import validate
 from neurotox.errors import InputError
 from neurotox.simulate.neurite import write_simulated_plate
@@ -82,6 +82,25 @@ def test_qc_rules_flag_with_values_and_exclude_only_listed_rules():
     default = apply_qc(fields, NeuriteParameters()).set_index("field")
     assert default.loc[5, "qc_flags"] == "saturation=20.00%"
     assert not default.loc[5, "excluded"]
+
+
+def test_saturated_nuclei_flagged_with_share_and_counted_in_the_run_note():
+    fields = pd.DataFrame([_field(field=1, saturated_nuclei_pct=20.0),
+                           _field(field=2, saturated_nuclei_pct=43.5),
+                           _field(field=3, saturated_nuclei_pct=60.0, debris_fraction=0.9)])
+    out = apply_qc(fields, NeuriteParameters()).set_index("field")
+    assert out["qc_flags"].tolist() == ["", "nuclei_saturation=44%",
+                                        "nuclei_saturation=60%;debris=0.90"]
+    assert not out["excluded"].any()
+    assert qc_flag_note(out.reset_index()) == [
+        "field(s) flagged by QC rules that do not exclude (analysed as they are): debris 1, "
+        "nuclei_saturation 2; see the fields table, column qc_flags"]
+    strict = apply_qc(fields, NeuriteParameters(exclude_on=("nuclei_saturation",)))
+    assert strict["exclusion_reason"].iloc[1] == (
+        "44 % of nuclei hold saturated pixels of the nuclear channel > 25 % (their outlines "
+        "and the count are uncertain)")
+    assert strict["excluded"].tolist() == [False, True, True]
+    assert qc_flag_note(strict) == []       # the excluded fields are in the exclusions
 
 
 def test_focus_not_judged_on_plates_with_few_fields_or_unmeasurable_focus():

@@ -7,7 +7,7 @@ pool or a Dask cluster: same function, same results).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -94,13 +94,43 @@ def _flagged(res: Any, params: NeuriteParameters | None) -> bool:
     """Field-local QC problems (plate-relative focus: see :func:`.plate.late_overlay_tasks`)."""
     if set(res.flags) - {"no_nuclear_channel", "no_neurite_channel"}:
         return True
-    if params is None:
-        return False
-    m = res.metrics
-    return bool(m["cells_analysed"] < params.min_cells_per_field
-                or m["cells_analysed"] > params.max_cells_per_field
-                or m["saturation_fraction"] > params.max_saturation_fraction
-                or m["debris_fraction"] > params.max_debris_fraction)
+    return params is not None and bool(qc_findings(res.metrics, True, 0.0, params))
+
+
+def qc_findings(row: Mapping[str, Any], holds: bool, focus_ref: float,
+                p: NeuriteParameters) -> list[tuple[str, str, str]]:
+    """(rule, flag with its measured value, sentence) for each QC rule the field fails.
+
+    ``row``: the field's metrics. ``holds``: the field holds nuclei, cells or
+    neurites (``tables._holds_objects``). ``focus_ref``: the plate's median focus
+    (0: focus not judged).
+    """
+    out = []
+    if not holds:
+        out.append(("empty", "empty", "empty field (no nuclei, no neurites)"))
+    n = row["cells_analysed"]
+    if n < p.min_cells_per_field or n > p.max_cells_per_field:
+        out.append(("cell_count", f"cell_count={n:.0f}", f"cell count {n:.0f} outside "
+                    f"[{p.min_cells_per_field}, {p.max_cells_per_field}]"))
+    sat = row["saturation_fraction"]
+    if sat > p.max_saturation_fraction:
+        out.append(("saturation", f"saturation={sat:.2%}", f"saturated pixels {sat:.2%} of the "
+                    f"analysed channel > {p.max_saturation_fraction:.2%}"))
+    clipped = row.get("saturated_nuclei_pct", 0.0)
+    if clipped > p.max_saturated_nuclei_pct:
+        out.append(("nuclei_saturation", f"nuclei_saturation={clipped:.0f}%",
+                    f"{clipped:.0f} % of nuclei hold saturated pixels of the nuclear channel > "
+                    f"{p.max_saturated_nuclei_pct:g} % (their outlines and the count are "
+                    "uncertain)"))
+    focus = row["focus_score"]
+    if focus_ref > 0 and pd.notna(focus) and focus < p.min_relative_focus * focus_ref:
+        rel = focus / focus_ref
+        out.append(("focus", f"focus={rel:.2f}x", f"focus score {focus:.3f} = {rel:.2f} x the "
+                    f"plate median {focus_ref:.3f} < {p.min_relative_focus}"))
+    if row["debris_fraction"] > p.max_debris_fraction:
+        out.append(("debris", f"debris={row['debris_fraction']:.2f}",
+                    f"debris fraction {row['debris_fraction']:.2f} > {p.max_debris_fraction}"))
+    return out
 
 
 def run_fields(tasks: list[FieldTask], *, workers: int | None = None, scheduler: Any = None,

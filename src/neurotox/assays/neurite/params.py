@@ -26,7 +26,7 @@ WELL_ENDPOINTS = {
 #: Concentration-response fits: endpoint label → normalised well column.
 CR_ENDPOINTS = {"neurite_length_per_cell": "neurite_length_per_cell_pct",
                 "nuclei_count": "nuclei_count_pct"}
-QC_RULES = ("empty", "cell_count", "saturation", "focus", "debris")
+QC_RULES = ("empty", "cell_count", "saturation", "nuclei_saturation", "focus", "debris")
 
 
 class NeuriteParameters(BaseModel):
@@ -83,11 +83,13 @@ class NeuriteParameters(BaseModel):
     min_cells_per_field: int = Field(default=1, ge=0)
     max_cells_per_field: int = Field(default=5000, ge=1)
     max_saturation_fraction: float = Field(default=0.05, ge=0, le=1)
+    max_saturated_nuclei_pct: float = Field(default=25.0, ge=0, le=100)
     min_relative_focus: float = Field(default=0.5, ge=0, le=1)
     min_fields_for_focus: int = Field(default=8, ge=2)
     max_debris_fraction: float = Field(default=0.5, ge=0, le=1)
     fragments_are_degeneration: bool = True
-    exclude_on: tuple[Literal["empty", "cell_count", "saturation", "focus", "debris"], ...] = (
+    exclude_on: tuple[Literal["empty", "cell_count", "saturation", "nuclei_saturation", "focus",
+                              "debris"], ...] = (
         "empty", "cell_count", "focus")
     control_group: str | None = None
     dose_unit: str = "uM"

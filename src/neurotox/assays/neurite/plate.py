@@ -31,6 +31,7 @@ from neurotox.assays.neurite.tables import (
     field_count_note,
     field_table,
     masked_note,
+    qc_flag_note,
     well_table,
 )
 from neurotox.cachedirs import numba_cache_empty
@@ -277,7 +278,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
                          overlay_sink=sink if overlay_writer is not None else None)
     written.update(overlay_name(o.source) for o in outputs if o.overlay is not None)
     fields = apply_qc(field_table(outputs, Path(plate_dir)), params)
-    notes += masked_note(fields)
+    notes += masked_note(fields) + qc_flag_note(fields)
     if overlays == "flagged":
         late = late_overlay_tasks(tasks, fields, written)
         if late:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from neurotox import endpoints as ept
-from neurotox.assays.neurite.fields import FieldOutput
+from neurotox.assays.neurite.fields import FieldOutput, qc_findings
 from neurotox.assays.neurite.params import ASSAY, WELL_ENDPOINTS, NeuriteParameters
 
 
@@ -50,34 +50,6 @@ def cell_table(outputs: list[FieldOutput]) -> pd.DataFrame:
     df = pd.concat(parts, ignore_index=True)
     front = ["plate", "well", "field", "timepoint", "cell"]
     return df[front + [c for c in df.columns if c not in front]]
-
-
-def _qc_findings(row: pd.Series, holds: bool, focus_ref: float,
-                 p: NeuriteParameters) -> list[tuple[str, str, str]]:
-    """(rule, flag with its measured value, sentence) for each QC rule the field fails.
-
-    ``holds``: the field holds nuclei, cells or neurites (:func:`_holds_objects`).
-    """
-    out = []
-    if not holds:
-        out.append(("empty", "empty", "empty field (no nuclei, no neurites)"))
-    n = row["cells_analysed"]
-    if n < p.min_cells_per_field or n > p.max_cells_per_field:
-        out.append(("cell_count", f"cell_count={n:.0f}", f"cell count {n:.0f} outside "
-                    f"[{p.min_cells_per_field}, {p.max_cells_per_field}]"))
-    sat = row["saturation_fraction"]
-    if sat > p.max_saturation_fraction:
-        out.append(("saturation", f"saturation={sat:.2%}", f"saturated pixels {sat:.2%} of the "
-                    f"analysed channel > {p.max_saturation_fraction:.2%}"))
-    focus = row["focus_score"]
-    if focus_ref > 0 and pd.notna(focus) and focus < p.min_relative_focus * focus_ref:
-        rel = focus / focus_ref
-        out.append(("focus", f"focus={rel:.2f}x", f"focus score {focus:.3f} = {rel:.2f} x the "
-                    f"plate median {focus_ref:.3f} < {p.min_relative_focus}"))
-    if row["debris_fraction"] > p.max_debris_fraction:
-        out.append(("debris", f"debris={row['debris_fraction']:.2f}",
-                    f"debris fraction {row['debris_fraction']:.2f} > {p.max_debris_fraction}"))
-    return out
 
 
 def _holds_objects(fields: pd.DataFrame) -> pd.Series:
@@ -120,7 +92,7 @@ def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
     refs = focus_references(fields, params)
     qc_flags, excluded, reasons = [], [], []
     for (_, row), holds in zip(fields.iterrows(), _holds_objects(fields), strict=True):
-        found = _qc_findings(row, holds, refs.get(row["plate"], 0.0), params)
+        found = qc_findings(row, holds, refs.get(row["plate"], 0.0), params)
         qc_flags.append(";".join(flag for _, flag, _ in found))
         hits = [text for rule, _, text in found if rule in params.exclude_on]
         excluded.append(bool(hits))
@@ -276,6 +248,17 @@ def masked_note(fields: pd.DataFrame) -> list[str]:
         notes.append(f"{len(hit)} field(s) {text.format(n=int(hit[column].sum()))}; see the "
                      f"fields table, column {column}")
     return notes
+
+
+def qc_flag_note(fields: pd.DataFrame) -> list[str]:
+    """A run note counting the fields each QC rule flagged without excluding them."""
+    kept = fields.loc[~fields["excluded"], "qc_flags"] if len(fields) else pd.Series(dtype=str)
+    rules = kept[kept != ""].str.split(";").explode().str.split("=").str[0]
+    if rules.empty:
+        return []
+    counts = ", ".join(f"{rule} {n}" for rule, n in rules.value_counts().sort_index().items())
+    return [f"field(s) flagged by QC rules that do not exclude (analysed as they are): {counts}; "
+            "see the fields table, column qc_flags"]
 
 
 def field_count_note(wells: pd.DataFrame) -> list[str]:
