@@ -683,8 +683,9 @@ def bmdrc_dichotomous(doses: Sequence[float], n: Sequence[float],
     -------
     BmdResult
         Chosen model and a table of every model with bmdrc's names, ``bmd``,
-        ``bmdl`` (on the totals per dose), ``bmd50``, ``aic``, ``gof_p``, ``llf``
-        (maximum log-likelihood), ``params`` (bmdrc's parameter order),
+        ``bmdl`` (on the totals per dose, which the choice compares; the recommended
+        model's is the BMDL reported, recomputed on the rows as given), ``bmd50``,
+        ``aic``, ``gof_p``, ``llf`` (maximum log-likelihood), ``params`` (bmdrc's parameter order),
         ``converged`` (finite log-likelihood), ``viable`` and ``recommended``.
         ``bmdu`` is always missing (bmdrc has none).
 
@@ -724,6 +725,7 @@ def bmdrc_dichotomous(doses: Sequence[float], n: Sequence[float],
             bmdl = float(_bmdl(_MODELS[row["model"]], row["params"], row["bmd"], row["llf"],
                                *(rows[c].to_numpy(float) for c in ("dose", "a", "n")),
                                bmr))
+            table.loc[best, "bmdl"] = bmdl      # the table shows the BMDL reported
         grid = curve_grid(d)
         curve = _curve_frame(grid, _MODELS[row["model"]].prob(grid, row["params"]))
     return BmdResult("dichotomous", bmr, row["model"], row["bmd"], bmdl, np.nan, table,
