@@ -9,6 +9,7 @@ that holds a calibration in a unit that is no length neurotox knows says so
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -53,7 +54,7 @@ def pixel_size_um(path: str | Path) -> float | None:
     default 72 dpi) are ignored; so is a calibration in an unknown unit
     (:func:`calibration_problem` names it).
     """
-    value, _ = _read(path)
+    value = _read(path)[0]
     if value is None or not PIXEL_SIZE_RANGE[0] <= value <= PIXEL_SIZE_RANGE[1]:
         return None
     return float(value)
@@ -70,15 +71,28 @@ def calibration_problem(path: str | Path) -> str | None:
     return _read(path)[1]
 
 
-def _read(path: str | Path) -> tuple[float | None, str | None]:
+def _read(path: str | Path) -> tuple[float | None, str | None, float | None]:
+    """(pixel size, calibration problem, pixel aspect) of a file: one read per file version."""
     path = Path(path)
     if path.suffix.lower() not in (".tif", ".tiff"):
-        return None, None
+        return None, None, None
     try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:                     # read_plane names the missing file
+        return None, None, None
+    return _read_tiff(str(path), stamp)
+
+
+@functools.lru_cache(maxsize=256)
+def _read_tiff(path: str, mtime_ns: int) -> tuple[float | None, str | None, float | None]:
+    size, problem, aspect = None, None, None
+    try:        # damaged metadata: no calibration (read_plane names the damage)
         with tifffile.TiffFile(path) as tif:
-            return _metadata_pixel_size(tif)
-    except Exception:  # damaged metadata: no calibration (read_plane names the damage)
-        return None, None
+            size, problem = _metadata_pixel_size(tif)
+            aspect = _aspect(tif)
+    except Exception:  # noqa: BLE001
+        pass
+    return size, problem, aspect
 
 
 def _unknown(what: str, unit: str) -> tuple[None, str]:
@@ -140,22 +154,18 @@ def pixel_aspect(path: str | Path) -> float | None:
     Lengths are measured with one pixel size (the width): a field calibrated
     with taller pixels reads lengths along its columns short.
     """
-    path = Path(path)
-    if path.suffix.lower() not in (".tif", ".tiff"):
-        return None
-    try:
-        with tifffile.TiffFile(path) as tif:
-            if tif.is_ome and tif.ome_metadata:
-                x, y = (_ome_size(tif.ome_metadata, axis) for axis in "XY")
-            else:
-                tags = tif.pages.first.tags
-                if "XResolution" not in tags or "YResolution" not in tags:
-                    return None
-                (xn, xd), (yn, yd) = tags["XResolution"].value, tags["YResolution"].value
-                x, y = (xd / xn if xn else None), (yd / yn if yn else None)
-    except Exception:  # damaged metadata: no calibration (read_plane names the damage)
-        return None
+    return _read(path)[2]
+
+
+def _aspect(tif: tifffile.TiffFile) -> float | None:
+    if tif.is_ome and tif.ome_metadata:
+        x, y = (_ome_size(tif.ome_metadata, axis) for axis in "XY")
+    else:
+        tags = tif.pages.first.tags
+        if "XResolution" not in tags or "YResolution" not in tags:
+            return None
+        (xn, xd), (yn, yd) = tags["XResolution"].value, tags["YResolution"].value
+        x, y = (xd / xn if xn else None), (yd / yn if yn else None)
     if not x or not y or abs(y / x - 1) <= 0.01:
         return None
     return y / x
-
