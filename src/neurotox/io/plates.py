@@ -668,7 +668,8 @@ def _moderate_scale(plane: np.ndarray) -> np.ndarray:
     keeps values such as 1e30 (or 1e-30) from overflowing (or underflowing) in
     float32 arithmetic, which would silently give a field without neurites.
     """
-    top = float(np.abs(plane).max())
+    finite = np.isfinite(plane)
+    top = float(np.abs(plane[finite]).max()) if finite.any() else 0.0
     if top == 0 or FLOAT_RANGE[0] <= top <= FLOAT_RANGE[1]:
         return plane
     return np.ldexp(plane, -int(np.ceil(np.log2(top)))).astype(plane.dtype)
@@ -759,10 +760,7 @@ def _analysed_pixels(data: np.ndarray) -> np.ndarray:
     if data.dtype.name in PIXEL_DTYPES:
         return data
     if data.dtype.kind == "f" and data.dtype.itemsize > 4:
-        finite = np.isfinite(data)
-        top = float(np.abs(data[finite]).max()) if finite.any() else 0.0
-        if top and not FLOAT_RANGE[0] <= top <= FLOAT_RANGE[1]:
-            data = np.ldexp(data, -int(np.ceil(np.log2(top))))
+        data = _moderate_scale(data)
     return data.astype(np.float32)
 
 
