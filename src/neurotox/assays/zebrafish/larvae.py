@@ -66,8 +66,7 @@ def endpoint_block(endpoint: str, timepoint: str, values: np.ndarray, larvae: pd
                    zip(m.sources, larvae["plate"], larvae["animal"], strict=True)]})
 
 
-def bins_detail(larvae: pd.DataFrame, m: LarvaMatrix, *,
-                include_excluded: bool = True) -> pd.DataFrame:
+def bins_detail(larvae: pd.DataFrame, m: LarvaMatrix) -> pd.DataFrame:
     """Long per-bin table: plate, well, subject, group, dose, bin, start_s, distance."""
     n, k = m.D.shape
     out = pd.DataFrame({
@@ -79,7 +78,7 @@ def bins_detail(larvae: pd.DataFrame, m: LarvaMatrix, *,
         "bin": np.tile(np.arange(k), n), "start_s": np.tile(m.starts, n),
         "end_s": np.tile(m.ends, n), "distance": m.D.reshape(-1),
         "excluded": np.repeat(larvae["exclusion_reason"].ne("").to_numpy(), k)})
-    return out if include_excluded else out[~out["excluded"]].reset_index(drop=True)
+    return out
 
 
 def larvae_detail(larvae: pd.DataFrame, m: LarvaMatrix | None = None) -> pd.DataFrame:

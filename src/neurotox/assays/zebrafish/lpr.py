@@ -72,14 +72,15 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     table = pd.concat([table, *stim_blocks], ignore_index=True)
     ept = endpoints.from_records(table.to_dict("records"), study_id=study_id, assay=ASSAY)
     details = {"bins": bins_detail(larvae, matrix), "larvae": larvae_detail(larvae, matrix)}
+    kept_bins = details["bins"][~details["bins"]["excluded"]].reset_index(drop=True)
     details["hit_calls"] = tanguay_calls(ept, params)
     if partial := partial_larvae_note(larvae, matrix):
         notes.append(partial)
     if stim_details:
         details.update(stim_details, stimulus_hit_calls=stimulus_calls(ept, params))
-    details.update(_bmd_details(ept, larvae, matrix, params, notes))
+    details.update(_bmd_details(ept, kept_bins, params, notes))
     if params.sarl_statistics:
-        details["sarl_lpr_stats"] = _sarl_table(larvae, matrix, details["hit_calls"], params,
+        details["sarl_lpr_stats"] = _sarl_table(larvae, kept_bins, details["hit_calls"], params,
                                                 notes)
     n_ex = int((larvae["exclusion_reason"] != "").sum())
     notes.append(f"{len(larvae)} larvae analysed, {n_ex} excluded")
@@ -87,11 +88,11 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
                        inputs=[e.path for e in exports])
 
 
-def _sarl_table(larvae, matrix, hit_calls, params, notes) -> pd.DataFrame:
+def _sarl_table(larvae, bins, hit_calls, params, notes) -> pd.DataFrame:
+    """SARL's LPR statistics of the included larvae's ``bins``."""
     from neurotox.assays.zebrafish.sarl import sarl_lpr_statistics, sarl_notes
 
     kept = larvae.groupby("dose")["exclusion_reason"].apply(lambda r: (r == "").mean())
-    bins = bins_detail(larvae, matrix, include_excluded=False)
     table = sarl_lpr_statistics(bins, viability=kept, group_sizes=larvae.groupby("dose").size(),
                                 hit_p=params.hit_p, hit_percent=params.hit_percent)
     notes += sarl_notes(table, bins, hit_calls)
@@ -115,7 +116,8 @@ def select_chemical(larvae: pd.DataFrame, info: pd.DataFrame | None,
     return larvae.assign(blank=larvae["blank"] | ~keep.to_numpy())
 
 
-def _bmd_details(ept, larvae, matrix, params, notes) -> dict[str, pd.DataFrame]:
+def _bmd_details(ept, bins, params, notes) -> dict[str, pd.DataFrame]:
+    """Continuous BMDs of the endpoints, and bmdrc's of the included larvae's ``bins``."""
     from neurotox.assays.zebrafish.bmd import bmdrc_bmds, continuous_bmds
 
     out = {}
@@ -124,7 +126,7 @@ def _bmd_details(ept, larvae, matrix, params, notes) -> dict[str, pd.DataFrame]:
     if params.bmdrc:
         from neurotox.assays.zebrafish.bmdrc import bmdrc_dichotomise, dose_table
 
-        dich = bmdrc_dichotomise(bins_detail(larvae, matrix, include_excluded=False), params)
+        dich = bmdrc_dichotomise(bins, params)
         out["bmdrc_dichotomized"] = dich
         out["bmdrc_dose_table"] = dose_table(dich)
         out["bmdrc_bmd"] = bmdrc_bmds(dich, notes)
