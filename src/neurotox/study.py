@@ -534,7 +534,8 @@ def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFram
     """
     if not path.exists():
         raise InputError(f"{what} file not found", path=path)
-    table, above = _table_below_title(path, required)
+    table, titles, blank = _table_below_title(path, required)
+    above = titles + blank
     df = table.data
     header = list(df.columns)
     df.columns = [str(c).strip().lower() for c in header]
@@ -547,7 +548,7 @@ def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFram
     filled = (df != "").any(axis=1).to_numpy()
     df = df.iloc[:filled.nonzero()[0][-1] + 1 if filled.any() else 0]   # no trailing ,,,
     df.attrs["dialect"] = table.describe() + (f", header on line {above + 1} (title "
-                                              f"line(s) above it skipped)" if above else "")
+                                              f"line(s) above it skipped)" if titles else "")
     df.attrs["first_row"] = above + 2
     return df
 
@@ -561,8 +562,8 @@ def _row(df: pd.DataFrame, i: int) -> int:
 MAX_TITLE_LINES = 3
 
 
-def _table_below_title(path: Path, required: list[str]) -> tuple[Table, int]:
-    """The table, and how many title lines above its header were skipped (0 usually).
+def _table_below_title(path: Path, required: list[str]) -> tuple[Table, int, int]:
+    """The table, how many title lines above its header were skipped (0 usually), and blank ones.
 
     Labs put a title line or two above a layout or subjects table ("Plate 1 layout,
     compound X"). When the first line is not a header holding the required
@@ -576,17 +577,17 @@ def _table_below_title(path: Path, required: list[str]) -> tuple[Table, int]:
     else:
         error = None
         if set(required) <= {str(c).strip().lower() for c in table.data.columns}:
-            return table, _blank_lines(path, table, 0)
+            return table, 0, _blank_lines(path, table, 0)
     for above in range(1, MAX_TITLE_LINES + 1):
         try:
             below = read_table(path, skiprows=above)
         except (FormatError, InputError):
             continue
         if set(required) <= {str(c).strip().lower() for c in below.data.columns}:
-            return below, above + _blank_lines(path, below, above)
+            return below, above, _blank_lines(path, below, above)
     if error is not None:
         raise error
-    return table, 0
+    return table, 0, 0
 
 
 def _blank_lines(path: Path, table: Table, start: int) -> int:
@@ -595,10 +596,15 @@ def _blank_lines(path: Path, table: Table, start: int) -> int:
     Counted so that row numbers in messages stay the file's line numbers.
     """
     if table.sheet is not None:
-        return 0
-    lines = path.read_text(encoding=table.encoding, errors="replace").splitlines()
+        from neurotox.workbook import sheet_rows
+
+        rows = sheet_rows(path, sheets=[table.sheet])[table.sheet]
+        blank = [all(v is None or str(v).strip() == "" for v in row) for row in rows]
+    else:
+        lines = path.read_text(encoding=table.encoding, errors="replace").splitlines()
+        blank = [not line.strip() for line in lines]
     n = 0
-    while start + n < len(lines) and not lines[start + n].strip():
+    while start + n < len(blank) and blank[start + n]:
         n += 1
     return n
 

@@ -266,3 +266,28 @@ def test_layout_group_like_header_not_read_is_an_error(tmp_path, header):
     with pytest.raises(InputError, match=rf"layout\.csv: column '{header.lower()}' is not "
                                          r"read \(did you mean 'group'\?\)"):
         read_layout(tmp_path / "layout.csv")
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_blank_rows_above_a_header_keep_the_files_row_numbers(tmp_path, kind):
+    # two empty rows, the header on row 3, an unknown sex on the 4th data row = row 7
+    from neurotox.study import _row, read_csv_table
+
+    rows = [["subject", "group", "sex"]] + [[f"A{i}", "G1", "M"] for i in range(1, 5)]
+    rows[4][2] = "X"
+    path = tmp_path / f"subjects.{kind}"
+    if kind == "csv":
+        path.write_text("\n\n" + "\n".join(",".join(r) for r in rows) + "\n")
+    else:
+        import openpyxl
+
+        wb = openpyxl.Workbook()
+        ws = wb.active
+        ws.append([])
+        ws.append([])
+        for r in rows:
+            ws.append(r)
+        wb.save(path)
+    df = read_csv_table(path, required=["subject", "group", "sex"], what="subjects")
+    assert df["sex"].tolist() == ["M", "M", "M", "X"]
+    assert _row(df, 3) == 7
