@@ -173,9 +173,10 @@ def _add(conn: sa.Connection, batch: Batch, replace: str | None) -> Added:
         _remove(conn, m.id, f"replaced by {batch.source_path}: {replace.strip()}")
     values = {k: str(batch.study.get(k) or "") for k in STUDY_FIELDS}
     study_pk = conn.execute(schema.study.insert().values(
-        study_id=batch.study_id, source_kind=batch.source_kind, source_path=batch.source_path,
-        source_hash=batch.source_hash, software_version=batch.software_version,
-        added_utc=now_utc(), added_by=who(), **values).returning(schema.study.c.id)).scalar_one()
+        **_fresh_id(conn), study_id=batch.study_id, source_kind=batch.source_kind,
+        source_path=batch.source_path, source_hash=batch.source_hash,
+        software_version=batch.software_version, added_utc=now_utc(), added_by=who(),
+        **values).returning(schema.study.c.id)).scalar_one()
     files = [{"study": study_pk, "path": p, "sha256": h}
              for p, h in sorted(data_hashes(batch.inputs).items())]
     if files:
@@ -198,6 +199,21 @@ def _add(conn: sa.Connection, batch: Batch, replace: str | None) -> Added:
                            **({"replaces": [m.id for m in found]} if found else {})},
                           sort_keys=True)))
     return Added(study_pk, batch.study_id, len(animals), n_included, n_results, tuple(found))
+
+
+def _fresh_id(conn: sa.Connection) -> dict[str, int]:
+    """On SQLite, an id never used before (SQLite would reuse the highest id once removed).
+
+    The audit trail and report manifests name studies by id, so an id stays with one
+    entry for the life of the database. PostgreSQL's sequence never reuses one.
+    """
+    if conn.dialect.name != "sqlite":
+        return {}
+    used = [int(json.loads(d).get("id", 0)) for d in conn.execute(
+        sa.select(schema.audit.c.detail).where(schema.audit.c.action.in_(("add", "remove"))))
+        .scalars()]
+    highest = conn.execute(sa.select(sa.func.max(schema.study.c.id))).scalar() or 0
+    return {"id": max([highest, *used]) + 1}
 
 
 def _insert_results(conn: sa.Connection, results: pd.DataFrame, ids: dict[str, int]) -> int:

@@ -104,7 +104,7 @@ def test_replace_removes_the_earlier_entry_in_the_same_transaction(engine, tmp_p
     with pytest.raises(InputError, match="a reason is required to replace a study"):
         store.add(engine, again, replace="  ")
     added = store.add(engine, again, replace="lb units corrected")
-    assert [m.id for m in added.replaced] == [1]
+    assert added.id == 2 and [m.id for m in added.replaced] == [1]     # ids are never reused
     assert added.replaced[0].reasons == ("same study number",)
     listed = store.list_studies(engine)
     assert listed["id"].tolist() == [added.id] and listed["source_hash"][0] == again.source_hash
