@@ -15,20 +15,34 @@ from pathlib import Path
 from neurotox.io.output import OutputDir, RunRecord, relative_path
 
 
+def study_id(seed: int) -> str:
+    """The study number of the simulated study of ``seed``."""
+    return f"NTX-SIM-424-{seed}"
+
+
 def make_run(base: Path, seed: int) -> Path:
     """Simulate a TG 424 study with ``seed`` under ``base`` and write its run folder."""
-    from neurotox.pipeline import collect_endpoints
     from neurotox.simulate import get_simulator
-    from neurotox.study import load_study
 
     study_dir = base / f"study{seed}"
     study_dir.mkdir(parents=True)
     get_simulator("oecd-424").write(study_dir, seed)
-    study = load_study(study_dir / "study.yaml")
-    run = base / f"run{seed}"
+    # each simulated study its own study number (the database holds one study per number)
+    yaml_file = study_dir / "study.yaml"
+    yaml_file.write_text(yaml_file.read_text().replace(
+        "study_id: NTX-SIM-424\n", f"study_id: {study_id(seed)}\n", 1))
+    return write_run(study_dir / "study.yaml", base / f"run{seed}")
+
+
+def write_run(study_file: Path, run: Path) -> Path:
+    """Run the study's assays and write the run folder ``run`` as ``neurotox report`` would."""
+    from neurotox.pipeline import collect_endpoints
+    from neurotox.study import load_study
+
+    study = load_study(study_file)
     # the study path recorded as the CLI records it: relative to the run folder
-    record = RunRecord(command=["neurotox", "report", str(study_dir / "study.yaml")],
-                       parameters={"study": relative_path(study_dir / "study.yaml", run),
+    record = RunRecord(command=["neurotox", "report", str(study_file)],
+                       parameters={"study": relative_path(study_file, run),
                                    "formats": ["csv"]})
     with OutputDir(run, record=record) as od:
         collected = collect_endpoints(study)

@@ -247,16 +247,22 @@ class Progress:
         self.last = now
 
 
-def historical_controls(study: Study, table: pd.DataFrame,
-                        record: RunRecord) -> HistoricalRanges | None:
-    """Ranges from the study's ``historical_controls`` database; query and row hash recorded."""
+def historical_controls(study: Study, table: pd.DataFrame, record: RunRecord,
+                        inputs: Iterable[str | Path] = ()) -> HistoricalRanges | None:
+    """Ranges from the study's ``historical_controls`` database; query and row hash recorded.
+
+    ``inputs`` are the study's data files: stored entries with the same data (or
+    the same study number) are this study and are left out of its own range.
+    """
     spec = study.spec.historical_controls
     if spec is None:
         return None
     from neurotox.hcd.compare import for_study
+    from neurotox.hcd.identity import file_hashes
     from neurotox.report.historical import HistoricalRanges
 
-    hist = for_study(spec, study.path, sorted(table["endpoint"].unique()))
+    hist = for_study(spec, study.path, sorted(table["endpoint"].unique()),
+                     study_id=study.study_id, inputs=file_hashes(inputs))
     record.parameters.setdefault("historical_controls", {})[study.study_id] = hist.manifest()
     record.note(f"historical controls: {hist.describe()}")
     return HistoricalRanges(hist.ranges, hist.describe())
@@ -358,7 +364,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         step("statistics", f"{len(analysis.decisions)} analyses")
         deviations = guideline_deviations(study, collected.table, collected.notes)
         record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
-        historical = historical_controls(study, collected.table, record)
+        historical = historical_controls(study, collected.table, record, collected.inputs)
         software = software_versions()
         stamp = write_run_record(od, prefix, record, study_id=study.study_id, inputs=inputs,
                                  software=software)

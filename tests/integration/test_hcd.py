@@ -77,17 +77,20 @@ def test_add_list_export_remove(invoke, runs, hcd_url, tmp_path):  # noqa: F811
     res = invoke("hcd", "add", run, "--db", hcd_url, "--age-weeks", "8", "--vehicle", "water",
                  "--start-date", "2026-01-05")
     assert res.exit_code == 0, res.output
-    assert "added study NTX-SIM-424 (id 1)" in res.output
+    assert "added study NTX-SIM-424-101 (id 1)" in res.output
     assert "20 animal(s), 20 included in ranges" in res.output      # G1: 10 M + 10 F
     table = pd.read_csv(run / "csv" / "endpoints.csv")
     n_control = int((table["group"] == "G1").sum())
     assert counts(hcd_url) == (1, 20, n_control, 1)
     res = invoke("hcd", "list", "--db", hcd_url)
-    assert res.exit_code == 0 and "NTX-SIM-424" in res.output and "neurotox-run" in res.output
+    assert res.exit_code == 0 and "NTX-SIM-424-101" in res.output and "neurotox-run" in res.output
     again = invoke("hcd", "add", run, "--db", hcd_url)
     assert again.exit_code == 2
     assert again.output.strip().splitlines()[-1].startswith("Error: ")
-    assert "is in the historical control database already (id 1)" in again.output
+    assert "study 'NTX-SIM-424-101' is in the historical control database already as id 1 " \
+        "(study 'NTX-SIM-424-101', added " in again.output
+    assert "; same source, same study number, same data files: brain_weights.csv, fob.csv, " \
+        "motor_activity.csv and 2 more)" in again.output
     out = tmp_path / "export.parquet"
     res = invoke("hcd", "export", "--db", hcd_url, "-o", out)
     assert res.exit_code == 0, res.output
@@ -212,6 +215,44 @@ def test_same_study_added_twice_at_once_is_stored_once(runs, hcd_url):  # noqa: 
     assert counts(hcd_url)[:3] == (1, 20, len(batch.results))
 
 
+def test_two_runs_of_one_study_added_at_once_are_stored_once(runs, hcd_url):  # noqa: F811
+    """Two report folders of one study (different manifests) added at the same moment."""
+    import dataclasses
+    import threading
+
+    from neurotox.errors import InputError
+    from neurotox.hcd.run import run_batch
+
+    first = run_batch(runs[109])
+    second = dataclasses.replace(first, source_hash="f" * 64, source_path="/elsewhere/rerun")
+    engines = [db.connect(hcd_url) for _ in range(2)]
+    start = threading.Barrier(2)
+
+    def add(engine, batch):
+        start.wait()
+        try:
+            return store.add(engine, batch).results
+        except InputError as exc:
+            return str(exc)
+
+    try:
+        threads = []
+        outcomes: list = [None, None]
+        for i, (engine, batch) in enumerate(zip(engines, (first, second), strict=True)):
+            threads.append(threading.Thread(
+                target=lambda i=i, e=engine, b=batch: outcomes.__setitem__(i, add(e, b))))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(600)
+    finally:
+        for e in engines:
+            e.dispose()
+    assert sorted(map(type, outcomes), key=str) == [int, str], outcomes
+    assert "same study number" in next(o for o in outcomes if isinstance(o, str))
+    assert counts(hcd_url)[:3] == (1, 20, len(first.results))
+
+
 KILL_SCRIPT = textwrap.dedent("""
     import sys, time
     from pathlib import Path
@@ -285,7 +326,8 @@ def _report(study_file: Path):
     report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
                           software=software_versions(), figures=False, bmd=False,
                           exclusions=exclusion_lines(collected.table),
-                          historical=historical_controls(study, collected.table, record))
+                          historical=historical_controls(study, collected.table, record,
+                                                         collected.inputs))
     return report, record
 
 
@@ -373,3 +415,79 @@ def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
     recorded = record.parameters["historical_controls"]["NTX-SIM-424"]
     assert recorded["query"] == {"strain": "Sprague-Dawley"} and recorded["n_studies"] == 10
     assert len(recorded["rows_sha256"]) == 64
+
+
+def test_a_re_run_is_refused_replaced_and_left_out_of_its_own_range(invoke, runs, tmp_path):
+    """A study re-reported after the NOAEL was entered: a new manifest, the same study."""
+    import shutil
+
+    import yaml
+    from tests.hcd_runs import study_id, write_run
+
+    from neurotox.report.historical import ROW_LABEL
+
+    url = f"sqlite:///{tmp_path / 'hcd.sqlite'}"
+    for seed in (101, 102, 103):
+        assert invoke("hcd", "add", runs[seed], "--db", url).exit_code == 0
+    study = tmp_path / "study"
+    shutil.copytree(runs[101].parent / "study101", study)
+    doc = yaml.safe_load((study / "study.yaml").read_text())
+    doc["noael"] = {"dose": 30, "basis": "reduced brain weight at 100 mg/kg/day"}
+    (study / "study.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    rerun = write_run(study / "study.yaml", tmp_path / "rerun")
+    res = invoke("hcd", "add", rerun, "--db", url)
+    assert res.exit_code == 2
+    line = res.output.strip()
+    assert "\n" not in line and line.startswith(
+        f"Error: {rerun}: study '{study_id(101)}' is in the historical control database "
+        f"already as id 1 (study '{study_id(101)}', added ")
+    assert line.endswith(f"from {runs[101]}; same study number, same data files: "
+                         "brain_weights.csv, fob.csv, motor_activity.csv and 2 more); to add "
+                         "this one instead, give --replace --reason TEXT, or remove it first "
+                         "('neurotox hcd remove 1 --reason TEXT')")
+    # renumbered, the same raw data: still the same study
+    doc["study_id"] = "NTX-RENUMBERED"
+    (study / "study.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    renumbered = write_run(study / "study.yaml", tmp_path / "renumbered")
+    res = invoke("hcd", "add", renumbered, "--db", url)
+    assert res.exit_code == 2 and "study 'NTX-RENUMBERED' is in the historical control " \
+        f"database already as id 1 (study '{study_id(101)}', added " in res.output
+    assert f"from {runs[101]}; same data files: brain_weights.csv" in res.output
+    assert invoke("hcd", "add", renumbered, "--db", url, "--replace").exit_code == 2
+    res = invoke("hcd", "add", renumbered, "--db", url, "--replace", "--reason", "renumbered")
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith(f"replaced id 1 (study '{study_id(101)}', added ")
+    engine = db.connect(url)
+    try:
+        listed = store.list_studies(engine)
+        log = store.audit_log(engine)
+    finally:
+        engine.dispose()
+    assert sorted(listed["study_id"]) == ["NTX-RENUMBERED", study_id(102), study_id(103)]
+    assert log["action"].tolist() == ["add"] * 3 + ["remove", "add"]
+    assert log["reason"].iloc[3] == f"replaced by {renumbered}: renumbered"
+    # reporting the study against a database that holds it: its own controls are left out
+    doc["historical_controls"] = {"database": "../hcd.sqlite",
+                                  "strata": {"strain": "Sprague-Dawley"}}
+    (study / "study.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    expected = fill(f"sqlite:///{tmp_path / 'two.sqlite'}", {s: runs[s] for s in (102, 103)},
+                    Query(strain="Sprague-Dawley")).set_index(["endpoint", "sex", "timepoint"])
+    report, record = _report(study / "study.yaml")
+    bw = next(t for t in report.tables if t.key.startswith("summary-brain-weight") and
+              t.header["Sex"] == "Males")
+    col = next(i for i, c in enumerate(bw.columns) if c.startswith("Brain weight ("))
+    cell = next(r for r in bw.rows if r.labels[0] == ROW_LABEL).cells[col]
+    want = expected.loc[("brain_weight", "M", "NA")]
+    assert cell.numbers["hist_low"] == pytest.approx(want["study_mean_min"], rel=1e-12)
+    assert cell.numbers["hist_high"] == pytest.approx(want["study_mean_max"], rel=1e-12)
+    assert cell.numbers["n"] == want["n_animals"] == 20
+    note = ("2 studies, 40 control animal(s), {} value(s); left out as the study being "
+            "reported (same study number or data files): 1 study, 20 control animal(s) "
+            "(database id ")
+    recorded = record.parameters["historical_controls"]["NTX-RENUMBERED"]
+    assert any(note.format(recorded["n_values"]) in f for f in bw.footnotes), bw.footnotes
+    assert (recorded["n_studies"], recorded["n_animals"]) == (2, 40)
+    assert recorded["left_out"]["n_studies"] == 1 and recorded["left_out"]["n_animals"] == 20
+    assert recorded["left_out"]["entries"][0]["why"] == [
+        "same study number", "same data files: brain_weights.csv, fob.csv, motor_activity.csv "
+        "and 2 more"]

@@ -23,16 +23,37 @@ def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
                              "~/.local/share/neurotox/hcd.sqlite.")(f)
 
 
-def _add(db: str | None, batch: Any, source: Path) -> None:
+def replace_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """``--replace/--no-replace`` and ``--reason``: replace the earlier entries of the study."""
+    f = click.option("--reason", default=None,
+                     help="Why the earlier entries are replaced (with --replace; kept in the "
+                          "audit trail).")(f)
+    return click.option("--replace/--no-replace", default=False, show_default=True,
+                        help="Remove the entries of the same study (same source, study number "
+                             "or data files) and add this one in their place.")(f)
+
+
+def _replace_reason(replace: bool, reason: str | None) -> str | None:
+    if reason is not None and not replace:
+        raise click.UsageError("--reason is given without --replace; give both to replace "
+                               "the earlier entries of this study")
+    if replace and not (reason or "").strip():
+        raise click.UsageError("--replace needs --reason TEXT (kept in the audit trail)")
+    return reason.strip() if replace and reason else None
+
+
+def _add(db: str | None, batch: Any, source: Path, replace: str | None = None) -> None:
     """Add ``batch`` (read from ``source``) to the database; print what was stored."""
     from neurotox.hcd import db as hdb
     from neurotox.hcd import store
 
     engine = hdb.connect(db, inputs=(source,))
     try:
-        added = store.add(engine, batch)
+        added = store.add(engine, batch, replace=replace)
     finally:
         engine.dispose()
+    for m in added.replaced:
+        click.echo(f"replaced {m.describe()}: removed, reason recorded in the audit trail")
     click.echo(f"added study {added.study_id} (id {added.id}) to "
                f"{hdb.display_url(hdb.resolve_url(db))}: {added.animals} animal(s), "
                f"{added.animals_included} included in ranges, {added.results} value(s)")
@@ -66,18 +87,23 @@ def hcd() -> None:
 @click.option("--vehicle", default="", help="Vehicle of the control group.")
 @click.option("--start-date", default="", help="Study start date (YYYY-MM-DD).")
 @click.option("--end-date", default="", help="Study end date (YYYY-MM-DD).")
+@replace_options
 def add(report_dir: Path, db: str | None, all_groups: bool, age_weeks: float | None,
-        apparatus: str, session_length: str, **study: str) -> None:
+        apparatus: str, session_length: str, replace: bool, reason: str | None,
+        **study: str) -> None:
     """Add the control animals of a finished run (a 'neurotox report' folder).
 
     The folder is verified against its manifest first; its EndpointTable
-    (csv/endpoints.csv) and study file give the animals and values.
+    (csv/endpoints.csv) and study file give the animals and values. A study
+    already in the database (same study number or data files) is refused unless
+    --replace is given.
     """
     from neurotox.hcd.run import run_batch
 
+    why = _replace_reason(replace, reason)
     _check_dates(study)
     _add(db, run_batch(report_dir, all_groups=all_groups, age_weeks=age_weeks, study=study,
-                       apparatus=apparatus, session_length=session_length), report_dir)
+                       apparatus=apparatus, session_length=session_length), report_dir, why)
 
 
 def _check_dates(study: dict[str, str]) -> None:
@@ -98,12 +124,19 @@ def _check_dates(study: dict[str, str]) -> None:
 @click.option("--include-recovery/--main-only", default=False, show_default=True,
               help="Include recovery-group control animals in ranges (TK and satellite "
                    "animals never are).")
-def import_send(folder: Path, db: str | None, include_recovery: bool) -> None:
-    """Add the control animals of a SEND study folder (dm, tx, ts and bw/om/lb .xpt files)."""
+@replace_options
+def import_send(folder: Path, db: str | None, include_recovery: bool, replace: bool,
+                reason: str | None) -> None:
+    """Add the control animals of a SEND study folder (dm, tx, ts and bw/om/lb .xpt files).
+
+    A study already in the database (same study number or .xpt files) is refused
+    unless --replace is given.
+    """
     from neurotox.hcd.send import send_batch
     from neurotox.io.send import read_send
 
-    _add(db, send_batch(read_send(folder), include_recovery=include_recovery), folder)
+    why = _replace_reason(replace, reason)
+    _add(db, send_batch(read_send(folder), include_recovery=include_recovery), folder, why)
 
 
 @hcd.command("list")

@@ -6,11 +6,17 @@ strata and window for the endpoints of its EndpointTable, and returns the
 ranges with what a report footnote and the run manifest must say about them:
 the database (password hidden), strata and window, numbers of studies and
 animals, and the SHA-256 of the rows used.
+
+The study being reported is left out of its own historical controls: entries with
+its study number or its data files (:mod:`neurotox.hcd.identity`, as for ``hcd
+add``) would otherwise put the concurrent controls into the range they are
+compared with. The footnote says how many studies and animals were left out.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +24,37 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.hcd import db, store
+from neurotox.hcd.identity import Match, matches
 from neurotox.hcd.ranges import Query, ranges, rows_hash, select_rows
 from neurotox.study import HistoricalControls
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """Entries of the reported study itself, left out of its historical controls.
+
+    Attributes
+    ----------
+    entries
+        The stored studies that are the reported study (and why).
+    n_studies, n_animals
+        How many of them, and of their animals, fell within the strata and window
+        (and so would have entered the range).
+
+    """
+
+    entries: tuple[Match, ...] = ()
+    n_studies: int = 0
+    n_animals: int = 0
+
+    def describe(self) -> str:
+        """``; left out: …`` for the footnote, or nothing."""
+        if not self.n_studies:         # not in the strata: nothing to leave out
+            return ""
+        ids = ", ".join(str(m.id) for m in self.entries)
+        return (f"; left out as the study being reported (same study number or data files): "
+                f"{self.n_studies} stud{'y' if self.n_studies == 1 else 'ies'}, "
+                f"{self.n_animals} control animal(s) (database id {ids})")
 
 
 @dataclass(frozen=True)
@@ -33,19 +68,26 @@ class Historical:
     n_animals: int
     n_values: int
     rows_sha256: str
+    left_out: LeftOut = field(default_factory=LeftOut)
 
     def describe(self) -> str:
         """One sentence for the report footnote: database, strata, window and counts."""
         return (f"database {self.database}; {self.query.describe()}; {self.n_studies} "
                 f"stud{'y' if self.n_studies == 1 else 'ies'}, {self.n_animals} control "
-                f"animal(s), {self.n_values} value(s)")
+                f"animal(s), {self.n_values} value(s){self.left_out.describe()}")
 
     def manifest(self) -> dict[str, Any]:
         """What the run manifest records: the query and the hash of the rows used."""
-        return {"database": self.database, "query": self.query.strata(),
-                "description": self.query.describe(), "n_studies": self.n_studies,
-                "n_animals": self.n_animals, "n_values": self.n_values,
-                "rows_sha256": self.rows_sha256}
+        out = {"database": self.database, "query": self.query.strata(),
+               "description": self.query.describe(), "n_studies": self.n_studies,
+               "n_animals": self.n_animals, "n_values": self.n_values,
+               "rows_sha256": self.rows_sha256}
+        if self.left_out.entries:
+            out["left_out"] = {
+                "entries": [{"id": m.id, "study_id": m.study_id, "source": m.source_path,
+                             "why": list(m.reasons)} for m in self.left_out.entries],
+                "n_studies": self.left_out.n_studies, "n_animals": self.left_out.n_animals}
+        return out
 
 
 def database_url(spec: HistoricalControls, study_file: Path) -> str:
@@ -57,9 +99,21 @@ def database_url(spec: HistoricalControls, study_file: Path) -> str:
                               (study_file.parent / path).resolve()))
 
 
-def for_study(spec: HistoricalControls, study_file: Path,
-              endpoints: list[str]) -> Historical:
+def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], *,
+              study_id: str = "", inputs: Mapping[str, str] | None = None) -> Historical:
     """Historical control ranges of ``endpoints`` for the study in ``study_file``.
+
+    Parameters
+    ----------
+    spec
+        The study file's ``historical_controls``.
+    study_file
+        The study file (a relative SQLite path is taken relative to it).
+    endpoints
+        Endpoints of the report.
+    study_id, inputs
+        Study number and ``path → sha256`` of the data files of the study being
+        reported: stored entries of the same study are left out.
 
     Raises
     ------
@@ -77,10 +131,19 @@ def for_study(spec: HistoricalControls, study_file: Path,
         raise InputError(exc.detail, path=study_file,
                          where="key 'historical_controls.database'") from None
     try:
+        with engine.connect() as conn:
+            own = matches(conn, study_id=study_id, inputs=inputs) if study_id or inputs else []
         rows = select_rows(store.fetch(engine, endpoints=endpoints, included_only=True), query)
     finally:
         engine.dispose()
+    mine = rows["study_pk"].isin([m.id for m in own])
+    left_out = LeftOut(tuple(own), int(rows.loc[mine, "study_pk"].nunique()),
+                       _n_animals(rows[mine]))
+    rows = rows[~mine].reset_index(drop=True)
     return Historical(ranges=ranges(rows), database=db.display_url(url), query=query,
-                      n_studies=int(rows["study_pk"].nunique()),
-                      n_animals=int(rows[["study_pk", "subject"]].drop_duplicates().shape[0]),
-                      n_values=len(rows), rows_sha256=rows_hash(rows))
+                      n_studies=int(rows["study_pk"].nunique()), n_animals=_n_animals(rows),
+                      n_values=len(rows), rows_sha256=rows_hash(rows), left_out=left_out)
+
+
+def _n_animals(rows: pd.DataFrame) -> int:
+    return int(rows[["study_pk", "subject"]].drop_duplicates().shape[0])

@@ -34,8 +34,11 @@ log = logging.getLogger(__name__)
 
 ENV_URL = "NEUROTOX_HCD_URL"
 BUSY_TIMEOUT_S = 60
-#: Arbitrary constant naming neurotox's advisory lock on PostgreSQL.
+#: Arbitrary constant naming neurotox's advisory lock on PostgreSQL (migrations).
 PG_LOCK_KEY = 4_242_424_242
+#: Advisory lock that queues adding transactions on PostgreSQL, so that two imports
+#: of one study (different sources, same study number) cannot both pass the check.
+PG_ADD_LOCK_KEY = 4_242_424_243
 
 
 def default_path() -> Path:

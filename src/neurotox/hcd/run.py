@@ -7,7 +7,10 @@ still have the SHA-256 recorded there. Only the animals of the study's control
 groups are included; with ``all_groups`` the treated animals are stored too, but
 never included in ranges. Values the run excluded are stored, not included,
 with their reason; censored values (``censoring`` left/right) keep it. The run's
-identity in the database is its manifest's self-hash.
+source hash is its manifest's self-hash; its data files (the manifest's inputs
+other than the study file, subjects file, plate layouts and exclusion list, with
+their recorded SHA-256) and its study number identify the study across re-runs
+(:mod:`neurotox.hcd.identity`).
 """
 
 from __future__ import annotations
@@ -52,6 +55,18 @@ def _endpoints_file(folder: Path, manifest: dict[str, Any]) -> Path:
     return folder / found[0]
 
 
+def _recorded_inputs(folder: Path, manifest: dict[str, Any]) -> dict[Path, str]:
+    """Resolved path → SHA-256 of every input the manifest records."""
+    return {(folder / i["path"]).resolve(): i["sha256"] for i in manifest.get("inputs", [])}
+
+
+def _data_inputs(folder: Path, manifest: dict[str, Any], study: Study) -> dict[str, str]:
+    """``path → sha256`` of the run's data files: its inputs less the study's own files."""
+    own = {p.resolve() for p in study.input_files()}
+    return {str(p): h for p, h in sorted(_recorded_inputs(folder, manifest).items())
+            if p not in own}
+
+
 def _study(folder: Path, manifest: dict[str, Any]) -> Study:
     name = (manifest.get("parameters") or {}).get("study")
     if not name:
@@ -63,7 +78,7 @@ def _study(folder: Path, manifest: dict[str, Any]) -> Study:
     if not path.is_absolute():
         base = manifest.get("working_directory")
         path = (Path(base) if base else folder) / path
-    recorded = {(folder / i["path"]).resolve(): i["sha256"] for i in manifest.get("inputs", [])}
+    recorded = _recorded_inputs(folder, manifest)
     key = path.resolve()
     if not path.is_file():
         raise InputError("the study file of this run is gone", path=path)
@@ -179,4 +194,5 @@ def run_batch(folder: str | Path, *, all_groups: bool = False, age_weeks: float 
                  source_path=str(folder.resolve()),
                  source_hash=manifest["manifest_sha256"],
                  study=_study_fields(st, study or {}), animals=animals, results=results,
-                 software_version=f"neurotox {version}", excluded=excluded)
+                 software_version=f"neurotox {version}", excluded=excluded,
+                 inputs=_data_inputs(folder, manifest, st))

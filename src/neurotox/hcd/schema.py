@@ -19,6 +19,12 @@ Tables
     One row per measured value: endpoint, category, data type, timepoint, value,
     unit, censoring, method, apparatus, session length, software version, and
     whether it enters ranges (``included``) and why not.
+``study_input``
+    One row per data file a study was read from (a run's raw data files, a SEND
+    folder's ``.xpt`` files): its path when added and SHA-256. With the study
+    number it identifies the study's data across re-runs and copies
+    (:mod:`neurotox.hcd.identity`). Added in version 2; studies added before
+    have none.
 ``audit``
     One row per change: who (user@host), when (UTC), what, why.
 """
@@ -115,6 +121,16 @@ audit = sa.Table(
 )
 
 
+study_input = sa.Table(
+    "study_input", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("study", sa.Integer, sa.ForeignKey("study.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False, index=True),
+)
+
+
 @dataclass(frozen=True)
 class Migration:
     """One step of the schema: ``apply(connection)`` runs inside the caller's transaction."""
@@ -129,8 +145,13 @@ def _v1(conn: sa.Connection) -> None:
         t.create(conn)
 
 
+def _v2(conn: sa.Connection) -> None:
+    study_input.create(conn)
+
+
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "study, animal, result and audit tables", _v1),
+    Migration(2, "study_input: SHA-256 of the data files of each study", _v2),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -297,4 +297,6 @@ def send_batch(study: SendStudy, *, include_recovery: bool = False) -> Batch:
     return Batch(study_id=study_id, source_kind="send",
                  source_path=str(Path(study.folder).resolve()),
                  source_hash=study.source_hash, study=study_fields(ts), animals=animals,
-                 results=results, excluded=excluded)
+                 results=results, excluded=excluded,
+                 inputs={str(Path(study.files[d]).resolve()): h
+                         for d, h in sorted(study.file_sha256.items())})

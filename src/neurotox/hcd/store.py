@@ -2,10 +2,12 @@
 
 Every change runs in one transaction: a study is added with all its animals,
 results and its audit row, or not at all (an error, a crash or a killed process
-leaves the database as it was). A study is identified by the hash of its source
-(the SEND files, or the run manifest), so the same data cannot be added twice,
-also not by two imports running at once. Removing a study needs a reason, which
-the audit table keeps with who removed it, when, and what was removed.
+leaves the database as it was). A study already in the database — the same
+source, the same study number or the same data files
+(:mod:`neurotox.hcd.identity`) — is refused, also when two imports run at once
+(the adding transactions are serialised), unless the earlier entries are replaced
+on request. Removing a study needs a reason, which the audit table keeps with who
+removed it, when, and what was removed.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import sqlalchemy as sa
 from neurotox.errors import InputError, did_you_mean
 from neurotox.hcd import schema
 from neurotox.hcd.db import now_utc, who
+from neurotox.hcd.identity import Match, data_hashes, matches
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +46,10 @@ class Batch:
     Attributes
     ----------
     study_id
-        The study number (not necessarily unique across the database: simulated
-        studies share one).
+        The study number (one study per number in the database).
     source_kind, source_path, source_hash
-        ``send`` or ``neurotox-run``, where it came from, and the hash that
-        identifies the data (unique in the database).
+        ``send`` or ``neurotox-run``, where it came from, and the hash of that
+        source (unique in the database).
     study
         Values of :data:`STUDY_FIELDS`.
     animals
@@ -58,6 +60,9 @@ class Batch:
         Version of the software that produced the values (neurotox for a run).
     excluded
         One line per animal or value left out of ranges, with the rule.
+    inputs
+        ``path → sha256`` of the data files the values were read from (see
+        :mod:`neurotox.hcd.identity`).
 
     """
 
@@ -70,6 +75,7 @@ class Batch:
     results: pd.DataFrame
     software_version: str = ""
     excluded: list[str] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)
 
     def check(self) -> None:
         """Programming-error checks on the columns and roles (the readers guarantee them)."""
@@ -94,6 +100,7 @@ class Added:
     animals: int
     animals_included: int
     results: int
+    replaced: tuple[Match, ...] = ()
 
 
 def _records(df: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]]:
@@ -102,49 +109,78 @@ def _records(df: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]]:
     return out.to_dict("records")
 
 
-def _existing(conn: sa.Connection, source_hash: str) -> sa.Row | None:
-    s = schema.study
-    return conn.execute(sa.select(s.c.id, s.c.study_id).where(
-        s.c.source_hash == source_hash)).first()
-
-
-def add(engine: sa.Engine, batch: Batch) -> Added:
+def add(engine: sa.Engine, batch: Batch, *, replace: str | None = None) -> Added:
     """Add one study in one transaction.
+
+    Parameters
+    ----------
+    engine
+        The database.
+    batch
+        The study.
+    replace
+        The reason for replacing: the stored entries of the same study (same
+        source, study number or data files) are removed first, in the same
+        transaction, each with an audit row. Without it such entries refuse the
+        study.
 
     Raises
     ------
     InputError
-        The same source (hash) is in the database already.
+        The same study is in the database already (naming the earlier entries),
+        or ``replace`` is given but blank.
 
     """
     batch.check()
+    if replace is not None and not replace.strip():
+        raise InputError("a reason is required to replace a study", where="option '--reason'")
     try:
         with engine.begin() as conn:
-            return _add(conn, batch)
+            return _add(conn, batch, replace)
     except sa.exc.IntegrityError:
         # a concurrent import of the same source committed first
         with engine.connect() as conn:
-            row = _existing(conn, batch.source_hash)
-        if row is None:
+            found = matches(conn, study_id=batch.study_id, source_hash=batch.source_hash)
+        if not found:
             raise
-        raise _duplicate(batch, row) from None
+        raise _duplicate(batch, found) from None
 
 
-def _duplicate(batch: Batch, row: sa.Row) -> InputError:
-    return InputError(f"study {row.study_id!r} from this source is in the historical control "
-                      f"database already (id {row.id}); remove it first to add it again",
+def _duplicate(batch: Batch, found: list[Match]) -> InputError:
+    first = found[0]
+    entries = "; ".join(m.describe() for m in found)
+    return InputError(f"study {batch.study_id!r} is in the historical control database already "
+                      f"as {entries}; to add this one instead, give --replace --reason TEXT, "
+                      f"or remove it first ('neurotox hcd remove {first.id} --reason TEXT')",
                       path=batch.source_path)
 
 
-def _add(conn: sa.Connection, batch: Batch) -> Added:
-    row = _existing(conn, batch.source_hash)
-    if row is not None:
-        raise _duplicate(batch, row)
+def _serialise(conn: sa.Connection) -> None:
+    """Queue adding transactions (SQLite: BEGIN IMMEDIATE already holds the write lock)."""
+    from neurotox.hcd.db import PG_ADD_LOCK_KEY
+
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_ADD_LOCK_KEY})
+
+
+def _add(conn: sa.Connection, batch: Batch, replace: str | None) -> Added:
+    _serialise(conn)
+    found = matches(conn, study_id=batch.study_id, source_hash=batch.source_hash,
+                    inputs=batch.inputs)
+    if found and replace is None:
+        raise _duplicate(batch, found)
+    for m in found:
+        _remove(conn, m.id, f"replaced by {batch.source_path}: {replace.strip()}")
     values = {k: str(batch.study.get(k) or "") for k in STUDY_FIELDS}
     study_pk = conn.execute(schema.study.insert().values(
-        study_id=batch.study_id, source_kind=batch.source_kind, source_path=batch.source_path,
-        source_hash=batch.source_hash, software_version=batch.software_version,
-        added_utc=now_utc(), added_by=who(), **values).returning(schema.study.c.id)).scalar_one()
+        **_fresh_id(conn), study_id=batch.study_id, source_kind=batch.source_kind,
+        source_path=batch.source_path, source_hash=batch.source_hash,
+        software_version=batch.software_version, added_utc=now_utc(), added_by=who(),
+        **values).returning(schema.study.c.id)).scalar_one()
+    files = [{"study": study_pk, "path": p, "sha256": h}
+             for p, h in sorted(data_hashes(batch.inputs).items())]
+    if files:
+        conn.execute(schema.study_input.insert(), files)
     animals = _records(batch.animals, ANIMAL_COLUMNS)
     for a in animals:
         a["study"] = study_pk
@@ -156,11 +192,28 @@ def _add(conn: sa.Connection, batch: Batch) -> Added:
     n_included = int(batch.animals["included"].sum())
     conn.execute(schema.audit.insert().values(
         at_utc=now_utc(), who=who(), action="add", study_id=batch.study_id,
-        source_hash=batch.source_hash, reason="",
+        source_hash=batch.source_hash, reason=replace.strip() if found else "",
         detail=json.dumps({"id": study_pk, "source": batch.source_path,
                            "animals": len(animals), "animals_included": n_included,
-                           "results": n_results}, sort_keys=True)))
-    return Added(study_pk, batch.study_id, len(animals), n_included, n_results)
+                           "results": n_results, "data_files": len(files),
+                           **({"replaces": [m.id for m in found]} if found else {})},
+                          sort_keys=True)))
+    return Added(study_pk, batch.study_id, len(animals), n_included, n_results, tuple(found))
+
+
+def _fresh_id(conn: sa.Connection) -> dict[str, int]:
+    """On SQLite, an id never used before (SQLite would reuse the highest id once removed).
+
+    The audit trail and report manifests name studies by id, so an id stays with one
+    entry for the life of the database. PostgreSQL's sequence never reuses one.
+    """
+    if conn.dialect.name != "sqlite":
+        return {}
+    used = [int(json.loads(d).get("id", 0)) for d in conn.execute(
+        sa.select(schema.audit.c.detail).where(schema.audit.c.action.in_(("add", "remove"))))
+        .scalars()]
+    highest = conn.execute(sa.select(sa.func.max(schema.study.c.id))).scalar() or 0
+    return {"id": max([highest, *used]) + 1}
 
 
 def _insert_results(conn: sa.Connection, results: pd.DataFrame, ids: dict[str, int]) -> int:
@@ -214,19 +267,25 @@ def remove(engine: sa.Engine, key: str, reason: str) -> dict[str, Any]:
         raise InputError("a reason is required to remove a study", where="option '--reason'")
     with engine.begin() as conn:
         row = find_study(conn, key)
-        animal_ids = sa.select(schema.animal.c.id).where(schema.animal.c.study == row.id)
-        n_res = conn.execute(schema.result.delete().where(
-            schema.result.c.animal.in_(animal_ids))).rowcount
-        n_ani = conn.execute(schema.animal.delete().where(
-            schema.animal.c.study == row.id)).rowcount
-        conn.execute(schema.study.delete().where(schema.study.c.id == row.id))
-        detail = {"id": row.id, "source": row.source_path, "animals": n_ani, "results": n_res,
-                  "added_utc": row.added_utc, "added_by": row.added_by}
-        conn.execute(schema.audit.insert().values(
-            at_utc=now_utc(), who=who(), action="remove", study_id=row.study_id,
-            source_hash=row.source_hash, reason=reason.strip(),
-            detail=json.dumps(detail, sort_keys=True)))
+        detail = _remove(conn, row.id, reason.strip())
     return {"study_id": row.study_id, **detail}
+
+
+def _remove(conn: sa.Connection, pk: int, reason: str) -> dict[str, Any]:
+    """Delete study ``pk`` with its animals, values and data files; write its audit row."""
+    row = conn.execute(sa.select(schema.study).where(schema.study.c.id == pk)).one()
+    animal_ids = sa.select(schema.animal.c.id).where(schema.animal.c.study == pk)
+    n_res = conn.execute(schema.result.delete().where(
+        schema.result.c.animal.in_(animal_ids))).rowcount
+    n_ani = conn.execute(schema.animal.delete().where(schema.animal.c.study == pk)).rowcount
+    conn.execute(schema.study_input.delete().where(schema.study_input.c.study == pk))
+    conn.execute(schema.study.delete().where(schema.study.c.id == pk))
+    detail = {"id": pk, "source": row.source_path, "animals": n_ani, "results": n_res,
+              "added_utc": row.added_utc, "added_by": row.added_by}
+    conn.execute(schema.audit.insert().values(
+        at_utc=now_utc(), who=who(), action="remove", study_id=row.study_id,
+        source_hash=row.source_hash, reason=reason, detail=json.dumps(detail, sort_keys=True)))
+    return detail
 
 
 # ----------------------------------------------------------------- read

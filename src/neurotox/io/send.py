@@ -65,6 +65,8 @@ class SendStudy:
     source_hash
         SHA-256 over the names and SHA-256 digests of the files read: the
         identity of this study's data in the historical control database.
+    file_sha256
+        Domain name → SHA-256 of its file.
 
     """
 
@@ -73,6 +75,7 @@ class SendStudy:
     files: dict[str, Path]
     source_hash: str = ""
     notes: list[str] = field(default_factory=list)
+    file_sha256: dict[str, str] = field(default_factory=dict)
 
     def has(self, domain: str) -> bool:
         """True when the folder holds ``domain``."""
@@ -132,10 +135,11 @@ def read_send(folder: str | Path) -> SendStudy:
                          "found none", path=folder)
     domains = {d: read_domain(p, d) for d, p in files.items()}
     _check_subjects(domains, files)
+    digests = {d: sha256_file(files[d]) for d in sorted(files)}
     h = hashlib.sha256()
-    for d in sorted(files):
-        h.update(f"{d}:{sha256_file(files[d])}\n".encode())
-    return SendStudy(folder, domains, files, h.hexdigest())
+    for d, digest in digests.items():
+        h.update(f"{d}:{digest}\n".encode())
+    return SendStudy(folder, domains, files, h.hexdigest(), file_sha256=digests)
 
 
 def read_domain(path: Path, domain: str) -> pd.DataFrame:

@@ -44,3 +44,54 @@ def test_ranges_counts_and_recorded_query(tmp_path):
     assert rec["query"]["strain"] == "Sprague Dawley" and rec["query"]["window_years"] == 10
     assert rec["query"]["until"] == dt.date.today().isoformat()     # the window used
     assert len(rec["rows_sha256"]) == 64 and "1 study, 5 control animal(s)" in hist.describe()
+
+
+def _two_studies(tmp_path):
+    """SYN-1 (brain weight F 1.8/1.9/2.0, M 2.0/2.2) and SYN-2 (every brain 0.5 g heavier)."""
+    from tests.send_files import BRAIN
+
+    engine = db.connect(str(tmp_path / "hcd.sqlite"))
+    store.add(engine, send_batch(read_send(write_study(tmp_path / "syn1"))))
+    heavier = [BRAIN[i] + 0.5 for i in BRAIN] + [12.5]
+    store.add(engine, send_batch(read_send(write_study(
+        tmp_path / "syn2", {"dm": {"STUDYID": ["SYN-2"] * 11}, "om": {"OMSTRESN": heavier}}))))
+    engine.dispose()
+    return HistoricalControls(database="hcd.sqlite")
+
+
+def test_the_reported_study_is_left_out_of_its_own_range(tmp_path):
+    spec = _two_studies(tmp_path)
+    both = for_study(spec, tmp_path / "study.yaml", ["brain_weight"]).ranges.set_index("sex")
+    assert both.loc["F", "study_mean_min"] == pytest.approx(1.9)
+    assert both.loc["F", "study_mean_max"] == pytest.approx(2.4)
+    hist = for_study(spec, tmp_path / "study.yaml", ["brain_weight"], study_id="SYN-1")
+    r = hist.ranges.set_index("sex")
+    assert r.loc["F", "study_mean_min"] == r.loc["F", "study_mean_max"] == pytest.approx(2.4)
+    assert r.loc["M", "mean"] == pytest.approx(2.6) and r.loc["M", "n_animals"] == 2
+    assert (hist.n_studies, hist.n_animals, hist.n_values) == (1, 5, 5)
+    assert hist.describe().endswith(
+        "1 study, 5 control animal(s), 5 value(s); left out as the study being reported (same "
+        "study number or data files): 1 study, 5 control animal(s) (database id 1)")
+    left = hist.manifest()["left_out"]
+    assert (left["n_studies"], left["n_animals"]) == (1, 5)
+    assert [(e["id"], e["study_id"], e["why"]) for e in left["entries"]] == \
+        [(1, "SYN-1", ["same study number"])]
+
+
+def test_the_reported_study_is_recognised_by_its_data_files(tmp_path):
+    from neurotox.hcd.identity import file_hashes
+
+    spec = _two_studies(tmp_path)
+    # renumbered, but read from SYN-2's files
+    hist = for_study(spec, tmp_path / "study.yaml", ["brain_weight"], study_id="NEW-9",
+                     inputs=file_hashes([tmp_path / "syn2"]))
+    r = hist.ranges.set_index("sex")
+    assert r.loc["F", "mean"] == pytest.approx(1.9) and hist.n_studies == 1
+    assert "left out as the study being reported (same study number or data files): 1 study, " \
+        "5 control animal(s) (database id 2)" in hist.describe()
+    assert hist.manifest()["left_out"]["entries"][0]["why"] == [
+        "same data files: bw.xpt, dm.xpt, lb.xpt and 3 more"]
+    # a study that is not in the database leaves nothing out and says nothing
+    other = for_study(spec, tmp_path / "study.yaml", ["brain_weight"], study_id="NEW-9")
+    assert other.n_studies == 2 and "left out" not in other.describe()
+    assert "left_out" not in other.manifest()

@@ -48,8 +48,8 @@ def test_add_stores_every_animal_and_value(engine, batch):
 
 def test_same_source_twice_is_refused_and_changes_nothing(engine, batch):
     store.add(engine, batch)
-    with pytest.raises(InputError, match=r"study 'SYN-1' from this source is in the historical "
-                                         r"control database already \(id 1\)"):
+    with pytest.raises(InputError, match=r"study 'SYN-1' is in the historical control database "
+                                         r"already as id 1 \(study 'SYN-1', added "):
         store.add(engine, batch)
     assert counts(engine) == (1, 9, 22, 1)
 
@@ -81,8 +81,11 @@ def test_remove_needs_reason_and_is_audited(engine, batch):
 
 def test_ambiguous_study_number_needs_the_id(engine, batch, tmp_path):
     store.add(engine, batch)
-    other = send_batch(read_send(write_study(tmp_path / "b", {"lb": {"LBSTRESU": ["mmol/L"] * 7}})))
+    other = send_batch(read_send(write_study(tmp_path / "b", {"dm": {"STUDYID": ["SYN-2"] * 11},
+                                                              "lb": {"LBSTRESU": ["mmol/L"] * 7}})))
     store.add(engine, other)
+    with engine.begin() as conn:     # two entries of one number, as added before schema v2
+        conn.execute(schema.study.update().where(schema.study.c.id == 2).values(study_id="SYN-1"))
     with pytest.raises(InputError, match=r"'SYN-1' names 2 studies: id 1 .*, id 2 .*give the id"):
         store.remove(engine, "SYN-1", "duplicate")
     assert store.remove(engine, "2", "duplicate")["id"] == 2

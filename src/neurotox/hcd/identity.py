@@ -1,0 +1,139 @@
+"""Which stored studies are the same study as a new one: by source, study number or data.
+
+A study may reach the database more than once: a report re-run after the study
+file was edited is a new folder with a new manifest; a SEND study exported twice
+or copied elsewhere has other bytes or another folder. Its control animals would
+then count twice in every range. A stored study is the same study as a new one when
+
+* its source hash is the same (the same manifest, the same SEND files), or
+* its study number is the same (compared without regard to case and surrounding
+  spaces), or
+* its data files are the same: the SHA-256 digests of the new study's data files
+  are all among the stored study's, or the stored study's are all among the new
+  one's (a re-run that adds or drops an assay entry). Data files are those the
+  values were read from — a run's raw data (not the study file, subjects file,
+  plate layouts or exclusion list, which studies of one design may share), a SEND
+  folder's ``.xpt`` files. Empty files are not compared. One shared file alone (a
+  plate read for two studies) does not make two studies the same.
+
+``neurotox hcd add``/``import-send`` refuse such a study (or, with ``--replace``,
+remove the earlier entries first); a report leaves its own study out of its
+historical control range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from neurotox.hcd import schema
+
+#: SHA-256 of zero bytes: an empty file identifies nothing.
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+_CHUNK = 500          # bound parameters per IN (...) clause
+
+
+@dataclass(frozen=True)
+class Match:
+    """A stored study that is the same study as a new one, and why."""
+
+    id: int
+    study_id: str
+    source_path: str
+    added_utc: str
+    reasons: tuple[str, ...]
+
+    def describe(self) -> str:
+        """``id 3 (study 'X', added … from /path; same study number)``."""
+        return (f"id {self.id} (study {self.study_id!r}, added {self.added_utc} from "
+                f"{self.source_path}; {', '.join(self.reasons)})")
+
+
+def study_key(study_id: str) -> str:
+    """The study number as compared: without surrounding spaces, case folded."""
+    return str(study_id).strip().casefold()
+
+
+def data_hashes(inputs: Mapping[str, str]) -> dict[str, str]:
+    """``path → sha256`` without empty files."""
+    return {p: h for p, h in inputs.items() if h and h != EMPTY_SHA256}
+
+
+def file_hashes(paths: Iterable[str | Path]) -> dict[str, str]:
+    """``path → sha256`` of the regular files among ``paths`` (folders expanded)."""
+    from neurotox.io.output import sha256_file, walk
+
+    out: dict[str, str] = {}
+    for p in map(Path, paths):
+        files = [p / rel for rel, kind in walk(p) if kind == "file"] if p.is_dir() else [p]
+        for f in files:
+            if f.is_file():
+                out[str(f.resolve())] = sha256_file(f)
+    return data_hashes(out)
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start:start + _CHUNK]
+
+
+def _same_data(conn: sa.Connection, hashes: set[str]) -> dict[int, list[str]]:
+    """Stored study → the new study's files it shares, where one file set holds the other."""
+    if not hashes:
+        return {}
+    si = schema.study_input
+    shared: dict[int, set[str]] = {}
+    for part in _chunks(sorted(hashes)):
+        for study, sha in conn.execute(sa.select(si.c.study, si.c.sha256)
+                                       .where(si.c.sha256.in_(part))):
+            shared.setdefault(study, set()).add(sha)
+    if not shared:
+        return {}
+    totals = dict(conn.execute(
+        sa.select(si.c.study, sa.func.count(sa.distinct(si.c.sha256)))
+        .where(si.c.study.in_(sorted(shared)), si.c.sha256 != EMPTY_SHA256)
+        .group_by(si.c.study)).all())
+    return {study: sorted(common) for study, common in shared.items()
+            if len(common) in (len(hashes), totals.get(study, 0))}
+
+
+def matches(conn: sa.Connection, *, study_id: str, source_hash: str = "",
+            inputs: Mapping[str, str] | None = None) -> list[Match]:
+    """Stored studies that are the same study as the one described, oldest first.
+
+    Parameters
+    ----------
+    conn
+        Connection (inside the adding transaction, so that the answer holds).
+    study_id
+        The new study's number.
+    source_hash
+        Its source hash (none for a report's own study).
+    inputs
+        ``path → sha256`` of its data files.
+
+    """
+    s = schema.study
+    inputs = data_hashes(inputs or {})
+    by_hash = {h: p for p, h in inputs.items()}
+    reasons: dict[int, list[str]] = {}
+    if source_hash:
+        for (pk,) in conn.execute(sa.select(s.c.id).where(s.c.source_hash == source_hash)):
+            reasons.setdefault(pk, []).append("same source")
+    key = study_key(study_id)
+    for pk, sid in conn.execute(sa.select(s.c.id, s.c.study_id)):
+        if study_key(sid) == key:
+            reasons.setdefault(pk, []).append("same study number")
+    for pk, common in _same_data(conn, set(by_hash)).items():
+        names = sorted(Path(by_hash[h]).name for h in common)
+        more = f" and {len(names) - 3} more" if len(names) > 3 else ""
+        reasons.setdefault(pk, []).append(f"same data files: {', '.join(names[:3])}{more}")
+    if not reasons:
+        return []
+    rows = conn.execute(sa.select(s.c.id, s.c.study_id, s.c.source_path, s.c.added_utc)
+                        .where(s.c.id.in_(sorted(reasons))).order_by(s.c.id)).all()
+    return [Match(r.id, r.study_id, r.source_path, r.added_utc, tuple(reasons[r.id]))
+            for r in rows]
