@@ -51,6 +51,9 @@ class Collected:
         Effective parameters per assay key.
     conventions
         Result-changing rules per assay key (run notes, manifest, methods).
+    missing
+        Subjects of the study with no value in an assay entry (``assay`` = entry
+        key, ``subject``, ``group``, ``sex``, ``reason``).
 
     """
 
@@ -60,6 +63,14 @@ class Collected:
     inputs: list[Path] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     conventions: dict[str, list[str]] = field(default_factory=dict)
+    missing: list[dict[str, str]] = field(default_factory=list)
+
+
+def keyed_note(key: str, note: str) -> str:
+    """An assay's note prefixed with its entry key; a ``warning:`` note stays a warning."""
+    if note.startswith("warning: "):
+        return f"warning: {key}: {note.removeprefix('warning: ')}"
+    return f"{key}: {note}"
 
 
 def collect_endpoints(study: Study) -> Collected:
@@ -76,7 +87,8 @@ def collect_endpoints(study: Study) -> Collected:
         result = run_study_assay(study, spec)
         tables.append(result.endpoints)
         out.details.update({f"{spec.key}/{k}": v for k, v in result.details.items()})
-        out.notes += [f"{spec.key}: {n}" for n in result.notes]
+        out.notes += [keyed_note(spec.key, n) for n in result.notes]
+        out.missing += [{"assay": spec.key, **m} for m in result.missing]
         out.inputs += list(result.inputs)
         out.parameters[spec.key] = result.parameters
         if result.conventions:
@@ -190,6 +202,33 @@ def exclusion_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+def missing_lines(missing: Iterable[dict[str, str]]) -> list[str]:
+    """One report line per subject of the study an assay has no value for."""
+    return [f"{m['assay']}, subject {m['subject']} (group {m['group']}, sex {m['sex']}): no "
+            f"value — {m['reason']}" for m in missing]
+
+
+def table_coverage(study: Study, table: pd.DataFrame,
+                   path: str | Path) -> tuple[list[dict[str, str]], list[str]]:
+    """Subjects of the study without a value in an EndpointTable read from ``path``.
+
+    Per assay of the table, against the study's subjects (of the cohorts of the
+    study's entries for that assay; every subject when an entry names none).
+    Returns the missing records and one ``warning:`` note per assay.
+    """
+    from neurotox.assays.base import unaccounted_subjects
+
+    missing, notes = [], []
+    for assay, part in table.groupby("assay", sort=True):
+        entries = [s for s in study.spec.assays if s.assay == assay]
+        cohorts = () if not entries or any(not s.cohorts for s in entries) else \
+            tuple(sorted({c for s in entries for c in s.cohorts}))
+        records, note = unaccounted_subjects(study, part, [Path(path)], cohorts=cohorts)
+        missing += [{"assay": str(assay), **r} for r in records]
+        notes += [keyed_note(str(assay), note)] if note else []
+    return missing, notes
+
+
 def analyse(table: pd.DataFrame, study: Study, pool: TaskPool | None = None) -> Any:
     """Run the study's statistical plan on the table (``neurotox.stats.analyse``)."""
     from neurotox.stats import analyse as stats_analyse
@@ -222,6 +261,8 @@ def prepare(study: Study, endpoints_file: str | Path | None,
                                groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
         # animals, their groups and sexes against the subjects file
         study.check_table_subjects(collected.table, path=endpoints_file)
+        collected.missing, collected.notes = table_coverage(study, collected.table,
+                                                            endpoints_file)
     read_as = [] if endpoints_file is None else \
         dialect_note(Path(endpoints_file).name, collected.table.attrs.get("dialect", ""))
     for note in [*study.notes, *collected.notes, *read_as]:
@@ -229,6 +270,7 @@ def prepare(study: Study, endpoints_file: str | Path | None,
     collected.table, records = study_exclusions(study, collected.table)
     record.exclusions.extend(records)
     record.exclusions.extend(endpoints.exclusion_records(collected.table))
+    record.exclusions.extend({"rule": "no data", **m} for m in collected.missing)
     return collected
 
 
@@ -374,7 +416,8 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         queue = FigureQueue(pool) if needs_figures(formats) else None
         report = build_report(study.spec, collected.table, analysis.results,
                               analysis.decisions, software=software, deviations=deviations,
-                              exclusions=exclusion_lines(collected.table), bmd=bmd,
+                              exclusions=exclusion_lines(collected.table)
+                              + missing_lines(collected.missing), bmd=bmd,
                               figures=False, stamp=stamp,
                               parameters=collected.parameters if endpoints_file is None
                               else protocol_parameters(study),

@@ -141,8 +141,10 @@ class AssaySpec(BaseModel):
     layout: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     id: Identifier | None = None
+    #: Cohorts of the subjects file this entry measures (empty: every subject).
+    cohorts: tuple[Annotated[str, Field(min_length=1)], ...] = ()
 
-    @field_validator("input", mode="before")
+    @field_validator("input", "cohorts", mode="before")
     @classmethod
     def _listify(cls, v: Any) -> Any:
         return (v,) if isinstance(v, str) else v
@@ -778,9 +780,13 @@ def split_plates(layout: pd.DataFrame) -> dict[str, pd.DataFrame]:
 
 
 def read_subjects(path: Path, groups: dict[str, Group]) -> pd.DataFrame:
-    """Read the subjects CSV (subject, group, sex, optional batch/litter) and check it."""
+    """Read the subjects CSV (subject, group, sex, optional batch/litter/cohort) and check it.
+
+    An empty ``batch`` or ``litter`` is ``NA``; an empty (or absent) ``cohort`` is
+    ``""``: the subject belongs to no cohort.
+    """
     df = read_csv_table(path, required=["subject", "group", "sex"], what="subjects")
-    allowed = {"subject", "group", "sex", "batch", "litter", "id_note"}
+    allowed = {"subject", "group", "sex", "batch", "litter", "cohort", "id_note"}
     extra = [c for c in df.columns if c not in allowed]
     if extra:
         raise InputError(f"unexpected column(s) {quoted(extra)}; allowed: {quoted(allowed)}",
@@ -813,6 +819,8 @@ def read_subjects(path: Path, groups: dict[str, Group]) -> pd.DataFrame:
         if col not in df.columns:
             df[col] = "NA"
         df[col] = df[col].replace("", "NA")
+    if "cohort" not in df.columns:
+        df["cohort"] = ""
     return df
 
 
@@ -996,6 +1004,49 @@ class Study:
         means = means[~means.index.isin(animals.index)]
         return pd.concat([animals[["group", "sex"]], means])
 
+    def expected_subjects(self, cohorts: tuple[str, ...] = ()) -> pd.DataFrame:
+        """Animals an assay entry measures: those of ``cohorts``, else every animal.
+
+        Columns ``subject``, ``group``, ``sex``, ``litter``; empty without a
+        subjects file.
+        """
+        if not len(self.subjects):
+            return pd.DataFrame(columns=["subject", "group", "sex", "litter"])
+        animals = self.subjects
+        if cohorts:
+            animals = animals[animals["cohort"].isin(cohorts)]
+        return animals[["subject", "group", "sex", "litter"]].reset_index(drop=True)
+
+    def assay_subjects(self, table: pd.DataFrame,
+                       cohorts: tuple[str, ...] = ()) -> pd.DataFrame | None:
+        """Subjects an assay entry should hold a value for, in the form its table uses.
+
+        Parameters
+        ----------
+        table
+            The EndpointTable of one assay entry.
+        cohorts
+            The entry's ``cohorts`` (empty: every animal of the subjects file).
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            ``subject``, ``group``, ``sex``, sorted by subject: the animals, or
+            their litter means (``<litter>_<sex>``) when the table holds litter
+            means. None when the table's subjects are neither (wells, larvae);
+            empty without a subjects file.
+
+        """
+        expected = self.expected_subjects(cohorts)
+        present = set(table["subject"].astype(str))
+        if len(self.subjects) and present and not present & set(self.subjects["subject"]):
+            if not present & set(self._subject_design().index):
+                return None
+            expected = expected[expected["litter"] != "NA"]
+            expected = expected.assign(subject=expected["litter"] + "_" + expected["sex"])
+            expected = expected.drop_duplicates("subject")
+        return expected[["subject", "group", "sex"]].sort_values("subject", ignore_index=True)
+
     def input_files(self) -> list[Path]:
         """Every file the study itself references (for the manifest)."""
         files = [self.path]
@@ -1025,6 +1076,23 @@ def _one_plate_layout(study: Study, spec: AssaySpec) -> None:
                          "plate per layout: give each plate its own file in plate_layouts and "
                          "name it in the entry's 'layout'",
                          path=study.layouts[key].attrs.get("path"), where="column 'plate'")
+
+
+def _known_cohorts(study: Study, spec: AssaySpec, k: int) -> None:
+    """Refuse an entry's cohort that no subject of the subjects file belongs to."""
+    if not spec.cohorts:
+        return
+    where = f"key 'assays[{k}].cohorts'"
+    if not len(study.subjects):
+        raise InputError(f"the {spec.key!r} entry names cohorts, but the study has no subjects "
+                         "file", path=study.path, where=where)
+    known = sorted(set(study.subjects["cohort"]) - {""})
+    for cohort in spec.cohorts:
+        if cohort not in known:
+            found = f"its cohorts: {quoted(known)}" if known else "it has no 'cohort' column"
+            raise InputError(f"cohort {cohort!r} is not in the subjects file "
+                             f"({study.spec.subjects}){did_you_mean(cohort, known)}; {found}",
+                             path=study.path, where=where)
 
 
 def load_study(path: str | Path) -> Study:
@@ -1064,6 +1132,7 @@ def load_study(path: str | Path) -> Study:
                              f"({quoted(study.layouts)})", path=path,
                              where=f"key 'assays[{k}].layout'")
         _one_plate_layout(study, a)
+        _known_cohorts(study, a, k)
     if spec.exclusions:
         read_exclusions(study.resolve(spec.exclusions, "exclusions"),
                         subjects=None if spec.plate_layouts else study._known_subjects())

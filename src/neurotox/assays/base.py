@@ -45,6 +45,11 @@ class AssayResult:
         Rules that change results beyond rounding (a re-entry rule, an exclusion
         default, a response threshold), one sentence each naming its parameter:
         written to the run notes, the manifest and the report's methods.
+    missing
+        Subjects of the study (of the entry's cohorts) with no value at all:
+        ``subject``, ``group``, ``sex``, ``reason`` ("no data in <files>"), set by
+        :func:`account_for_subjects`; listed under the exclusions of the manifest
+        and the report.
 
     """
 
@@ -54,6 +59,7 @@ class AssayResult:
     inputs: list[Path] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     conventions: list[str] = field(default_factory=list)
+    missing: list[dict[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -203,10 +209,99 @@ def entry_parameters(study: Study, spec: AssaySpec) -> dict[str, Any]:
     return recorded_parameters(proto, params, spec.assay)
 
 
+#: Subject IDs a "no data" warning names before "and N more" (the report lists them all).
+SHOWN_IDS = 5
+
+
+def _file_names(files: list[Path], limit: int = 3) -> str:
+    names = sorted({p.name for p in files})
+    more = f" and {len(names) - limit} more file(s)" if len(names) > limit else ""
+    return ", ".join(names[:limit]) + more
+
+
+def unaccounted_subjects(study: Study, table: pd.DataFrame, files: list[Path], *,
+                         cohorts: tuple[str, ...] = ()) -> tuple[list[dict[str, str]], str]:
+    """Subjects of the study with no value in an assay's table, and the warning saying so.
+
+    GLP accountability: an animal of the subjects file (of the entry's
+    ``cohorts``) that an assay's input holds nothing for, e.g. an export
+    truncated at a row boundary, is named, never dropped in silence.
+
+    Parameters
+    ----------
+    study
+        The study (its subjects file).
+    table
+        EndpointTable of one assay entry.
+    files
+        The entry's input files, named as where the data were missing.
+    cohorts
+        The entry's ``cohorts``; subjects of other cohorts are not expected.
+
+    Returns
+    -------
+    records, note
+        One record per missing subject (``subject``, ``group``, ``sex``,
+        ``reason``) and a one-line ``warning:`` note with the count and the first
+        :data:`SHOWN_IDS` IDs (``""`` when none is missing).
+
+    """
+    expected = study.assay_subjects(table, cohorts)
+    if expected is None:
+        return [], ""
+    missing = expected[~expected["subject"].isin(set(table["subject"].astype(str)))]
+    if missing.empty:
+        return [], ""
+    reason = f"no data in {_file_names(files)}"
+    records = [{"subject": r.subject, "group": r.group, "sex": r.sex, "reason": reason}
+               for r in missing.itertuples(index=False)]
+    ids = list(missing["subject"])
+    shown = ", ".join(ids[:SHOWN_IDS]) + (f" and {len(ids) - SHOWN_IDS} more"
+                                          if len(ids) > SHOWN_IDS else "")
+    of = f"{len(expected)} subject(s)" + (f" of cohort(s) {', '.join(cohorts)}" if cohorts
+                                          else " of the study")
+    note = (f"warning: {len(ids)} of {of} have no value ({reason}): {shown}; not analysed, "
+            "listed under exclusions")
+    return records, note
+
+
+def account_for_subjects(study: Study, result: AssayResult, files: list[Path], *,
+                         cohorts: tuple[str, ...] = ()) -> AssayResult:
+    """Record in ``result`` the study's subjects its table holds nothing for.
+
+    Sets :attr:`AssayResult.missing` and adds the warning note
+    (:func:`unaccounted_subjects`). The one place both ``neurotox report`` and the
+    assay commands (``neurotox nor --study`` ...) account for every subject.
+    """
+    result.missing, note = unaccounted_subjects(study, result.endpoints, files,
+                                                cohorts=cohorts)
+    if note:
+        result.notes.append(note)
+    return result
+
+
+def analyse_files(study: Study, assay: str, files: list[Path], params: BaseModel,
+                  spec: AssaySpec | None = None) -> AssayResult:
+    """Run an assay's ``analyse(study, files, params)`` and account for every subject.
+
+    For the assay commands, whose files come from the command line or the
+    study's entry ``spec`` (whose ``cohorts`` say which subjects are expected).
+    """
+    module = importlib.import_module(PROVIDERS[assay])
+    result = module.analyse(study, files, params)
+    return account_for_subjects(study, result, files,
+                                cohorts=spec.cohorts if spec is not None else ())
+
+
 def run_study_assay(study: Study, spec: AssaySpec) -> AssayResult:
-    """Run one assay entry of a study with its protocol and overrides."""
+    """Run one assay entry of a study with its protocol and overrides.
+
+    Subjects of the study (of the entry's ``cohorts``) with no value are
+    recorded (:func:`account_for_subjects`).
+    """
     proto, params = study_assay_parameters(study, spec)
     result = get_assay(spec.assay).run(study, spec, params)
+    account_for_subjects(study, result, study.assay_inputs(spec), cohorts=spec.cohorts)
     result.parameters = recorded_parameters(proto, params, spec.assay, result.parameters)
     if proto.path is not None and proto.path.parent != protocol_dir() \
             and proto.path not in result.inputs:

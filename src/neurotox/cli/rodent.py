@@ -57,6 +57,7 @@ def _write(od: Any, result: AssayResult) -> None:
     od.record.exclusions.extend(
         {"subject": r.subject, "endpoint": r.endpoint, "timepoint": r.timepoint,
          "reason": r.exclusion_reason} for r in ex.itertuples(index=False))
+    od.record.exclusions.extend({"rule": "no data", **m} for m in result.missing)
     for note in result.notes:
         od.record.note(note)
     if result.conventions:
@@ -74,9 +75,7 @@ def _run(assays: tuple[str, ...], default: str, inputs: tuple[Path, ...], study_
     parameters and, without INPUT, its files are used. ``extra(od, result)`` adds
     files.
     """
-    import importlib
-
-    from neurotox.assays.base import PROVIDERS, command_entry, resolve_parameters
+    from neurotox.assays.base import analyse_files, command_entry, resolve_parameters
     from neurotox.study import load_study
 
     study = load_study(study_file)
@@ -86,7 +85,6 @@ def _run(assays: tuple[str, ...], default: str, inputs: tuple[Path, ...], study_
         source=study.path, command_line=overrides(params),
         overrides_key=f"assays.{entry.key}.parameters." if entry else "parameters.")
     files = _inputs(study, entry, proto.assay, inputs)
-    module = importlib.import_module(PROVIDERS[proto.assay])
     with open_output(output, force, inputs=[study_file, *files, proto.path], assay=proto.assay,
                      study=study_file, protocol=proto.name) as od:
         od.record.parameters["effective"] = values.model_dump(mode="json")
@@ -94,7 +92,7 @@ def _run(assays: tuple[str, ...], default: str, inputs: tuple[Path, ...], study_
             od.record.note(f"protocol {proto.name!r} and parameters from the study's "
                            f"{entry.key!r} entry")
         od.record.add_inputs([*study.input_files(), *files])
-        result = module.analyse(study, files, values)
+        result = analyse_files(study, proto.assay, files, values, entry)
         _write(od, result)
         if extra is not None:
             extra(od, result)
@@ -104,8 +102,10 @@ def _run(assays: tuple[str, ...], default: str, inputs: tuple[Path, ...], study_
 
 def _summary(result: AssayResult) -> str:
     ep = result.endpoints
+    missing = (f", {len(result.missing)} subject(s) of the study without data (see the "
+               "warning)") if result.missing else ""
     return (f"{ep['subject'].nunique()} animals, {len(ep)} endpoint values, "
-            f"{int(ep['excluded'].sum())} excluded")
+            f"{int(ep['excluded'].sum())} excluded{missing}")
 
 
 _INPUTS = click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False,

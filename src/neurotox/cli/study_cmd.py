@@ -57,11 +57,15 @@ def _run_assays(study) -> dict[str, int]:
     """
     from neurotox import endpoints
     from neurotox.assays.base import run_study_assay
-    from neurotox.pipeline import study_exclusions
+    from neurotox.io.output import RunRecord
+    from neurotox.pipeline import keyed_note, study_exclusions
 
-    out, tables = {}, []
+    out, tables, record = {}, [], RunRecord()
     for a in study.spec.assays:
         result = run_study_assay(study, a)
+        for note in result.notes:   # subjects without data ... (an error under
+            if note.startswith("warning: "):  # --warnings-as-errors)
+                record.note(keyed_note(a.key, note))
         endpoints.check_design(result.endpoints, study_id=study.study_id,
                                groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
         out[a.key] = len(result.endpoints)

@@ -66,8 +66,9 @@ SHARED_ASSAYS = (
 )
 
 def subjects_table() -> pd.DataFrame:
-    """Subjects: 10 per sex per group, IDs ``G1M01`` ..."""
-    rows = [{"subject": f"{g}{s}{k:02d}", "group": g, "sex": s}
+    """Subjects: 10 per sex per group, IDs ``G1M01`` ...; the first 5 in cohort ``perfusion``."""
+    rows = [{"subject": f"{g}{s}{k:02d}", "group": g, "sex": s,
+             "cohort": "perfusion" if k <= N_PERFUSED else "main"}
             for g, _, _ in GROUPS for s in ("M", "F") for k in range(1, N_PER_SEX + 1)]
     return pd.DataFrame(rows)
 
@@ -233,7 +234,9 @@ def study_doc(seed: int) -> dict[str, Any]:
         "subjects": "subjects.csv",
         "assays": [
             {"assay": "fob", "protocol": "fob-standard", "input": "fob.csv"},
-            *SHARED_ASSAYS,
+            *SHARED_ASSAYS[:-1],
+            # only the perfused animals are examined (the others have no findings row)
+            {**SHARED_ASSAYS[-1], "cohorts": ["perfusion"]},
         ],
         # counts per interval scale with each animal's activity level, so they are
         # analysed on the log scale; in 200 control-vs-control seeds the mixed model's

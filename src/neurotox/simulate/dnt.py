@@ -65,14 +65,37 @@ DERIVED = {
 }
 
 
+#: The assay entries each cohort of pups goes to (the subjects file's ``cohort``).
+COHORTS = {
+    "developmental": ["adult-necropsy", "motor-activity", "followed"],
+    "motor_activity": ["adult-necropsy", "motor-activity"],
+    "startle": ["adult-necropsy", "motor-activity", "followed"],
+    "brain_weight": ["adult-necropsy", "weaning-necropsy"],
+    "neuropathology": ["adult-necropsy"],
+}
+
+
+def _cohort(pup: int, litter_no: int) -> str:
+    if pup == 3:
+        return "weaning-necropsy"
+    if pup == 2:
+        return "followed"
+    return "adult-necropsy" if litter_no <= N_NECROPSY_LITTERS else "motor-activity"
+
+
 def subjects_table() -> pd.DataFrame:
-    """Pups ``G1L01M1`` ...: 3 per sex in necropsy litters (1-10), 2 per sex in the others."""
+    """Pups ``G1L01M1`` ...: 3 per sex in necropsy litters (1-10), 2 per sex in the others.
+
+    Cohorts: pup 1 ``adult-necropsy`` (litters 1-10) or ``motor-activity``, pup 2
+    ``followed``, pup 3 ``weaning-necropsy`` (see :data:`COHORTS`).
+    """
     rows = []
     for g, _, _ in GROUPS:
         for li in range(1, N_LITTERS + 1):
             litter = f"{g}L{li:02d}"
             n = 3 if li <= N_NECROPSY_LITTERS else 2
-            rows += [{"subject": f"{litter}{s}{k}", "group": g, "sex": s, "litter": litter}
+            rows += [{"subject": f"{litter}{s}{k}", "group": g, "sex": s, "litter": litter,
+                      "cohort": _cohort(k, li)}
                      for s in ("M", "F") for k in range(1, n + 1)]
     return pd.DataFrame(rows)
 
@@ -198,11 +221,11 @@ def study_doc() -> dict[str, Any]:
         "groups": [{"id": g, "label": lab, "dose": dose, "dose_unit": "mg/kg/day",
                     **({"control": True} if dose == 0 else {})} for g, lab, dose in GROUPS],
         "subjects": "subjects.csv",
-        "assays": [
+        "assays": [{**entry, "cohorts": COHORTS[entry["assay"]]} for entry in (
             {"assay": "developmental", "protocol": "developmental-landmarks",
              "input": "landmarks.csv"},
             *SHARED_ASSAYS,
-        ],
+        )],
         # pups of a litter are not independent: litter means are the analysis units
         "statistics": {"alpha": 0.05, "sided": "two", "trend_test": True,
                        "litter_unit": "means", "log_transform": ["motor_activity_counts"]},

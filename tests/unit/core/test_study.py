@@ -291,3 +291,56 @@ def test_blank_rows_above_a_header_keep_the_files_row_numbers(tmp_path, kind):
     df = read_csv_table(path, required=["subject", "group", "sex"], what="subjects")
     assert df["sex"].tolist() == ["M", "M", "M", "X"]
     assert _row(df, 3) == 7
+
+
+# ------------------------------------------------------------ cohorts: who an assay expects
+
+COHORT_SUBJECTS = ("subject,group,sex,litter,cohort\nR001,G1,M,L1,perfusion\nR002,G1,F,L1,main\n"
+                   "R003,G2,M,L2,perfusion\nR004,G3,F,L3,\n")
+
+
+def _table(subjects):
+    import pandas as pd
+
+    return pd.DataFrame({"subject": list(subjects)})
+
+
+def test_cohorts_name_the_subjects_an_entry_expects(study_dir):
+    (study_dir / "subjects.csv").write_text(COHORT_SUBJECTS)
+    edit(study_dir, "input: nor_scores.csv}", "input: nor_scores.csv, cohorts: perfusion}")
+    s = load_study(study_dir / "study.yaml")
+    assert s.spec.assays[0].cohorts == ("perfusion",)
+    assert s.subjects["cohort"].tolist() == ["perfusion", "main", "perfusion", ""]
+    expected = s.assay_subjects(_table(["R001"]), ("perfusion",))
+    assert expected.to_dict("list") == {"subject": ["R001", "R003"], "group": ["G1", "G2"],
+                                        "sex": ["M", "M"]}
+    assert s.assay_subjects(_table(["R001"]))["subject"].tolist() == ["R001", "R002", "R003",
+                                                                      "R004"]
+    # litter means: the means of the expected animals' litters and sexes
+    means = s.assay_subjects(_table(["L1_M"]))
+    assert means.to_dict("list") == {"subject": ["L1_F", "L1_M", "L2_M", "L3_F"],
+                                     "group": ["G1", "G1", "G2", "G3"],
+                                     "sex": ["F", "M", "M", "F"]}
+    assert s.assay_subjects(_table(["A01", "B02"])) is None      # wells: not animals
+
+
+@pytest.mark.parametrize(("subjects", "cohorts", "match"), [
+    (COHORT_SUBJECTS, "perfused", r"study\.yaml, key 'assays\[0\]\.cohorts': cohort 'perfused' "
+     r"is not in the subjects file \(subjects\.csv\) \(did you mean 'perfusion'\?\); its "
+     r"cohorts: 'main', 'perfusion'$"),
+    (SUBJECTS, "perfusion", r"key 'assays\[0\]\.cohorts': cohort 'perfusion' is not in the "
+     r"subjects file \(subjects\.csv\); it has no 'cohort' column$"),
+])
+def test_unknown_cohort_is_an_error(study_dir, subjects, cohorts, match):
+    (study_dir / "subjects.csv").write_text(subjects)
+    edit(study_dir, "input: nor_scores.csv}", f"input: nor_scores.csv, cohorts: [{cohorts}]}}")
+    with pytest.raises(InputError, match=match):
+        load_study(study_dir / "study.yaml")
+
+
+def test_cohorts_without_a_subjects_file_is_an_error(study_dir):
+    edit(study_dir, "subjects: subjects.csv\n", "")
+    edit(study_dir, "input: nor_scores.csv}", "input: nor_scores.csv, cohorts: [a]}")
+    with pytest.raises(InputError, match=r"key 'assays\[0\]\.cohorts': the 'nor' entry names "
+                                         r"cohorts, but the study has no subjects file$"):
+        load_study(study_dir / "study.yaml")

@@ -54,8 +54,42 @@ def test_exclusion_reasons():
 
 def test_threshold_inclusive_and_training_bias():
     a = animals(threshold_inclusive=True, max_training_bias=0.1)
-    assert a.loc[("a4", "test"), "exclusion_reason"] == "total test exploration 10.000 s <= 10 s"
+    # a4 has no training record: its side bias is unknown, so the rule cannot pass it
+    assert a.loc[("a4", "test"), "exclusion_reason"] == (
+        "total test exploration 10.000 s <= 10 s; training side bias unknown (no training "
+        "exploration), max_training_bias cannot be checked")
     assert a.loc[("a1", "test"), "exclusion_reason"] == "training side bias |0.200| > 0.1"
+
+
+def test_animal_without_training_record_is_excluded_in_that_phase():
+    """An animal with a test trial and no familiarisation record (the inputs record
+    training for others) gets an excluded training row; its test values stand."""
+    a = animals()
+    assert len(a) == 8                                  # 4 animals x 2 phases
+    row = a.loc[("a2", "training")]
+    assert row["excluded"] and np.isnan(row["total_s"]) and np.isnan(row["index"])
+    assert row["exclusion_reason"] == ("training-phase exploration time missing (no training "
+                                       "record in the inputs)")
+    assert row["source"] == "no record in the inputs"
+    assert not a.loc[("a4", "test"), "excluded"]        # exactly 10 s; test phase unaffected
+    assert not a.loc[("a1", "training"), "excluded"]
+
+
+def test_animal_without_test_record_is_excluded_in_the_test_phase():
+    rows = ROWS + [("a5", "training", "Left", 10.0, np.nan),
+                   ("a5", "training", "Right", 10.0, np.nan)]
+    key = pd.concat([KEY, pd.DataFrame({"subject": ["a5"], "novel": ["L"], "source": "k"})])
+    a = nor_animals(explo(rows), key, FLAGS, NorParameters()).set_index(["subject", "phase"])
+    assert a.loc[("a5", "test"), "exclusion_reason"] == ("test-phase exploration time missing "
+                                                         "(no test record in the inputs)")
+    assert a.loc[("a5", "training"), "index"] == 0.0 and not a.loc[("a5", "training"),
+                                                                    "excluded"]
+
+
+def test_single_phase_inputs_get_no_missing_phase():
+    rows = [r for r in ROWS if r[1] == "test"]
+    a = nor_animals(explo(rows), KEY, FLAGS, NorParameters())
+    assert set(a["phase"]) == {"test"} and len(a) == 4
 
 
 def test_missing_key_is_an_error():

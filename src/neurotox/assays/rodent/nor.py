@@ -109,7 +109,9 @@ def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
              training: dict[str, pd.Series], params: NorParameters) -> list[str]:
     reasons = [f"technical flag: {r}" for r in flags.get((row["subject"], row["phase"]), [])]
     if not np.isfinite(row["total_s"]):
-        reasons.append(f"{row['phase']}-phase exploration time missing")
+        unrecorded = f" (no {row['phase']} record in the inputs)" \
+            if row["source"] == NO_RECORD else ""
+        reasons.append(f"{row['phase']}-phase exploration time missing{unrecorded}")
     if row["phase"] == "test":
         thr = params.min_test_exploration_s
         low = row["total_s"] <= thr if params.threshold_inclusive else row["total_s"] < thr
@@ -117,10 +119,13 @@ def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
             op = "<=" if params.threshold_inclusive else "<"
             reasons.append(f"total test exploration {row['total_s']:.3f} s {op} {thr:g} s")
         tr = training.get(row["subject"])
-        if tr is not None and params.max_training_bias is not None and \
-                abs(tr["index"]) > params.max_training_bias:
-            reasons.append(f"training side bias |{tr['index']:.3f}| > "
-                           f"{params.max_training_bias:g}")
+        if tr is not None and params.max_training_bias is not None:
+            if not np.isfinite(tr["index"]):
+                reasons.append("training side bias unknown (no training exploration), "
+                               "max_training_bias cannot be checked")
+            elif abs(tr["index"]) > params.max_training_bias:
+                reasons.append(f"training side bias |{tr['index']:.3f}| > "
+                               f"{params.max_training_bias:g}")
     elif params.min_training_exploration_s is not None and \
             row["total_s"] < params.min_training_exploration_s:
         reasons.append(f"total training exploration {row['total_s']:.3f} s < "
@@ -136,6 +141,26 @@ def _review(row: pd.Series, params: NorParameters) -> str:
     return (f"{removed:.1f} s with the centre point on an object (climbing or sitting on it) "
             f"removed from the exploration time (> {params.max_climbing_s:g} s, "
             "max_climbing_s): check the video")
+
+
+#: ``source`` of a phase row standing for a trial the inputs hold no record of.
+NO_RECORD = "no record in the inputs"
+
+
+def _unrecorded_phases(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A row without values for each phase the inputs record for others, not for an animal.
+
+    An animal with a test trial and no training (familiarisation) record, or the
+    reverse, is not analysed as if the phase were not part of the design: the
+    missing phase is a row whose exploration time is missing, excluded like any
+    other missing phase.
+    """
+    phases = sorted({r["phase"] for r in rows})
+    seen = {(r["subject"], r["phase"]) for r in rows}
+    return [{"subject": subj, "phase": phase, "total_s": np.nan, "index": np.nan,
+             "ratio": np.nan, "source": NO_RECORD}
+            for subj in sorted({r["subject"] for r in rows}) for phase in phases
+            if (subj, phase) not in seen]
 
 
 def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFrame,
@@ -163,6 +188,7 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
     for subj, phase in sorted(set(flagged) - {(r["subject"], r["phase"]) for r in rows}):
         rows.append({"subject": subj, "phase": phase, "total_s": np.nan, "index": np.nan,
                      "ratio": np.nan, "source": "exclusion list"})
+    rows += _unrecorded_phases(rows)
     animals = pd.DataFrame(rows)
     training = {r["subject"]: r for _, r in animals[animals["phase"] == "training"].iterrows()}
     reasons = [_reasons(r, flagged, training, params) for _, r in animals.iterrows()]

@@ -1,0 +1,205 @@
+"""Every subject of the study accounted for: an animal with no data warns, is recorded, is listed.
+
+Fixtures are simulated studies (``neurotox simulate``) with rows of one animal
+removed, as a truncated export would lose them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from neurotox.assays.base import run_study_assay
+from neurotox.study import load_study
+
+WARNING = ("1 of 30 subject(s) of the study have no value (no data in tmaze_entries.csv): "
+           "G1M01; not analysed, listed under exclusions")
+RECORD = {"rule": "no data", "subject": "G1M01", "group": "G1", "sex": "M",
+          "reason": "no data in tmaze_entries.csv"}
+
+
+@pytest.fixture(scope="module")
+def truncated(tmp_path_factory):
+    """The simulated T-maze study with every row of G1M01 removed from its entries file."""
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    base = tmp_path_factory.mktemp("acc")
+    res = CliRunner().invoke(cli, ["--quiet", "simulate", "tmaze", "-o", str(base / "sim")])
+    assert res.exit_code == 0, res.output
+    entries = base / "sim" / "tmaze_entries.csv"
+    lines = entries.read_text().splitlines(keepends=True)
+    kept = [line for line in lines if not line.startswith("G1M01,")]
+    assert len(lines) - len(kept) > 5
+    entries.write_text("".join(kept))
+    return base / "sim"
+
+
+def _manifest(out):
+    return json.loads((out / "manifest.json").read_text())
+
+
+def test_assay_command_warns_and_records_the_subject(truncated, tmp_path, invoke):
+    out = tmp_path / "out"
+    res = invoke("tmaze", "--study", truncated / "study.yaml", "-o", out)
+    assert res.exit_code == 0, res.output
+    assert f"WARNING: {WARNING}" in res.output
+    assert "29 animals" in res.output and "1 subject(s) of the study without data" in res.output
+    manifest = _manifest(out)
+    assert f"warning: {WARNING}" in manifest["notes"]
+    assert [e for e in manifest["exclusions"] if e.get("rule") == "no data"] == [RECORD]
+    ep = pd.read_csv(out / "endpoints.csv")
+    assert ep["subject"].nunique() == 29 and "G1M01" not in set(ep["subject"])
+
+
+def test_warnings_as_errors_fails_the_truncated_run(truncated, tmp_path, invoke):
+    out = tmp_path / "out"
+    res = invoke("--warnings-as-errors", "tmaze", "--study", truncated / "study.yaml", "-o", out)
+    assert res.exit_code == 2
+    assert f"{WARNING} (a warning, an error under --warnings-as-errors)" in res.output
+    assert not out.exists()
+
+
+def test_report_lists_the_subject_under_exclusions(truncated, tmp_path, invoke):
+    out = tmp_path / "rep"
+    res = invoke("report", truncated / "study.yaml", "-o", out, "--format", "html,csv",
+                 "--no-bmd", "--workers", "1")
+    assert res.exit_code == 0, res.output
+    assert f"WARNING: tmaze: {WARNING}" in res.output
+    html = (out / "report.html").read_text()
+    assert "tmaze, subject G1M01 (group G1, sex M): no value — no data in tmaze_entries.csv" \
+        in html
+    manifest = _manifest(out)
+    assert f"warning: tmaze: {WARNING}" in manifest["notes"]
+    assert [e for e in manifest["exclusions"] if e.get("rule") == "no data"] == \
+        [{"rule": "no data", "assay": "tmaze", **{k: v for k, v in RECORD.items()
+                                                 if k != "rule"}}]
+    assert f"WARNING neurotox.io.output: tmaze: {WARNING}" in (out / "run.log").read_text()
+
+
+def test_an_endpoint_table_without_the_subject_warns_too(truncated, tmp_path, invoke):
+    first = tmp_path / "first"
+    assert invoke("--quiet", "tmaze", "--study", truncated / "study.yaml", "-o",
+                  first).exit_code == 0
+    out = tmp_path / "stats"
+    res = invoke("stats", first / "endpoints.csv", "--study", truncated / "study.yaml", "-o", out)
+    assert res.exit_code == 0, res.output
+    text = ("tmaze: 1 of 30 subject(s) of the study have no value (no data in endpoints.csv): "
+            "G1M01; not analysed, listed under exclusions")
+    assert f"WARNING: {text}" in res.output
+    assert f"warning: {text}" in _manifest(out)["notes"]
+
+
+def test_a_complete_study_does_not_warn(tmp_path, invoke):
+    assert invoke("--quiet", "simulate", "tmaze", "-o", tmp_path / "sim").exit_code == 0
+    res = invoke("tmaze", "--study", tmp_path / "sim" / "study.yaml", "-o", tmp_path / "out")
+    assert res.exit_code == 0 and "WARNING" not in res.output
+    assert not [e for e in _manifest(tmp_path / "out")["exclusions"]
+                if e.get("rule") == "no data"]
+
+
+# ------------------------------------------------------------ battery: cohorts
+
+@pytest.fixture(scope="module")
+def tg424(tmp_path_factory):
+    from neurotox.simulate import get_simulator
+
+    folder = tmp_path_factory.mktemp("tg424")
+    get_simulator("oecd-424").write(folder, 20260101)
+    return folder
+
+
+def _entry(study, key):
+    return next(a for a in study.spec.assays if a.key == key)
+
+
+def test_neuropathology_subset_named_by_cohort_does_not_warn(tg424):
+    """5 of 10 rats per sex and group are perfused (cohort 'perfusion'); the other 40 have
+    no findings row and are not expected."""
+    study = load_study(tg424 / "study.yaml")
+    entry = _entry(study, "neuropathology")
+    assert entry.cohorts == ("perfusion",)
+    result = run_study_assay(study, entry)
+    assert result.missing == [] and not [n for n in result.notes if n.startswith("warning")]
+    assert result.endpoints["subject"].nunique() == 40
+
+
+def test_neuropathology_without_cohorts_names_the_unexamined_animals(tg424, tmp_path):
+    text = (tg424 / "study.yaml").read_text()
+    assert "  cohorts:\n  - perfusion\n" in text
+    (tg424 / "no_cohorts.yaml").write_text(text.replace("  cohorts:\n  - perfusion\n", ""))
+    study = load_study(tg424 / "no_cohorts.yaml")
+    result = run_study_assay(study, _entry(study, "neuropathology"))
+    assert len(result.missing) == 40
+    assert {m["reason"] for m in result.missing} == {"no data in neuropathology_findings.csv"}
+    assert result.notes[-1] == (
+        "warning: 40 of 80 subject(s) of the study have no value (no data in "
+        "neuropathology_findings.csv): G1F06, G1F07, G1F08, G1F09, G1F10 and 35 more; not "
+        "analysed, listed under exclusions")
+
+
+def test_brain_weight_row_removed_is_named(tg424):
+    """The stranger's case: G1M01's row cut from the brain-weight sheet (n 10 -> 9)."""
+    path = tg424 / "brain_weights.csv"
+    original = path.read_text()
+    try:
+        path.write_text("".join(line for line in original.splitlines(keepends=True)
+                                if not line.startswith("G1M01,")))
+        study = load_study(tg424 / "study.yaml")
+        result = run_study_assay(study, _entry(study, "brain_weight"))
+    finally:
+        path.write_text(original)
+    assert result.missing == [{"subject": "G1M01", "group": "G1", "sex": "M",
+                               "reason": "no data in brain_weights.csv"}]
+    assert result.notes[-1] == (
+        "warning: 1 of 80 subject(s) of the study have no value (no data in "
+        "brain_weights.csv): G1M01; not analysed, listed under exclusions")
+
+
+def test_a_perfused_animal_missing_from_the_findings_is_named(tg424):
+    path = tg424 / "neuropathology_findings.csv"
+    original = path.read_text()
+    try:
+        path.write_text("".join(line for line in original.splitlines(keepends=True)
+                                if not line.startswith("G2F03,")))
+        study = load_study(tg424 / "study.yaml")
+        result = run_study_assay(study, _entry(study, "neuropathology"))
+    finally:
+        path.write_text(original)
+    assert [m["subject"] for m in result.missing] == ["G2F03"]
+    assert result.notes[-1] == (
+        "warning: 1 of 40 subject(s) of cohort(s) perfusion have no value (no data in "
+        "neuropathology_findings.csv): G2F03; not analysed, listed under exclusions")
+
+
+# ------------------------------------------------------------ NOR: a phase not recorded
+
+def test_nor_animal_without_training_record_is_excluded_in_training(tmp_path, invoke):
+    assert invoke("--quiet", "simulate", "nor", "-o", tmp_path / "sim").exit_code == 0
+    sheet = tmp_path / "sim" / "nor_scores.xlsx"
+    df = pd.read_excel(sheet)
+    df = df[~((df["subject"] == "G1M01") & (df["phase"] == "training"))]
+    df.to_excel(sheet, index=False)
+    out = tmp_path / "out"
+    res = invoke("nor", "--study", tmp_path / "sim" / "study.yaml", "-o", out)
+    assert res.exit_code == 0, res.output
+    assert "WARNING" not in res.output          # the animal has values: its test phase
+    animals = pd.read_csv(out / "nor_animals.csv").set_index(["subject", "phase"])
+    reason = "training-phase exploration time missing (no training record in the inputs)"
+    assert animals.loc[("G1M01", "training"), "exclusion_reason"] == reason
+    assert not animals.loc[("G1M01", "test"), "excluded"]
+    excl = [e for e in _manifest(out)["exclusions"] if e["subject"] == "G1M01"]
+    assert sorted(e["endpoint"] for e in excl) == ["nor_training_side_bias",
+                                                    "nor_training_total_exploration"]
+    assert {e["reason"] for e in excl} == {reason}
+
+
+def test_check_warns_and_fails_under_warnings_as_errors(truncated, invoke):
+    res = invoke("check", truncated / "study.yaml")
+    assert res.exit_code == 0 and f"WARNING: tmaze: {WARNING}" in res.output
+    res = invoke("--warnings-as-errors", "check", truncated / "study.yaml")
+    assert res.exit_code == 2
+    assert f"tmaze: {WARNING} (a warning, an error under --warnings-as-errors)" in res.output
