@@ -336,7 +336,8 @@ def write_screen(folder: Path, seed: int) -> dict[str, Any]:
     vt = _screen_distances(rng, wells)
     quality = np.array([0 if (p, w) in SCREEN_WLLQ0 else 1
                         for p, w in zip(wells["plate"], wells["well"], strict=True)])
-    _lmr0(wells, vt, quality).to_csv(folder / "screen_lmr0.csv.gz", index=False)
+    _lmr0(wells, vt, quality).to_csv(folder / "screen_lmr0.csv.gz", index=False,
+                                     compression={"method": "gzip", "mtime": 0})
     _lightdark(wells, vt, quality).to_csv(folder / "screen_lightdark.csv", index=False)
     _morphology(wells).to_csv(folder / "morphology.csv", index=False)
     write_study_yaml(folder, {
