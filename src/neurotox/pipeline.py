@@ -110,7 +110,8 @@ def protocol_parameters(study: Study) -> dict[str, Any]:
 
 
 def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
-                     path: str | Path | None = None) -> tuple[pd.DataFrame, list[dict]]:
+                     path: str | Path | None = None,
+                     known: set[str] | None = None) -> tuple[pd.DataFrame, list[dict]]:
     """Mark the rows named in a manual exclusions file as excluded, with the reason.
 
     Parameters
@@ -123,6 +124,8 @@ def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
         :func:`neurotox.study.read_exclusions`.
     path
         The exclusions file, named in errors.
+    known
+        The study's subjects (None: none known).
 
     Returns
     -------
@@ -134,7 +137,10 @@ def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
     ------
     InputError
         A subject (or subject × endpoint × timepoint) that matches no value: an
-        exclusion that excludes nothing is a mistake in the file, not a no-op.
+        exclusion that excludes nothing is a mistake in the file, not a no-op;
+        except a whole-subject row for an animal of ``known`` (the study's) that
+        has no value at all (it died or was lost before the assay): recorded with
+        0 values, it accounts for the animal.
 
     """
     table = table.copy()
@@ -148,6 +154,12 @@ def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
                 mask &= table[column] == value
                 what += f", {column} {value!r}"
         if not mask.any():
+            whole = not getattr(row, "endpoint", "") and not getattr(row, "timepoint", "")
+            if whole and known is not None and row.subject in known:
+                # an animal of the study with no data (died, lost): the row accounts for it
+                records.append({"rule": "manual exclusions file", "subject": row.subject,
+                                "endpoint": "all", "reason": row.reason, "values": 0})
+                continue
             raise InputError(f"{what} matches no value of the EndpointTable", path=path,
                              where=f"row {i + 2}")
         reason = f"manual exclusion: {row.reason}"
@@ -171,7 +183,8 @@ def study_exclusions(study: Study, table: pd.DataFrame) -> tuple[pd.DataFrame, l
     if not study.spec.exclusions:
         return table, []
     path = study.resolve(study.spec.exclusions, "exclusions")
-    return apply_exclusions(table, read_exclusions(path), path=path)
+    return apply_exclusions(table, read_exclusions(path), path=path,
+                            known=study.known_subjects())
 
 
 def exclusion_lines(table: pd.DataFrame) -> list[str]:

@@ -924,7 +924,7 @@ class Study:
         """The (first) control group."""
         return next(g for g in self.spec.groups if g.control)
 
-    def _known_subjects(self) -> set[str] | None:
+    def known_subjects(self) -> set[str] | None:
         """Animals and litter means of the subjects file (None without one)."""
         return set(self._subject_design().index) if len(self.subjects) else None
 
@@ -1135,7 +1135,7 @@ def load_study(path: str | Path) -> Study:
         _known_cohorts(study, a, k)
     if spec.exclusions:
         read_exclusions(study.resolve(spec.exclusions, "exclusions"),
-                        subjects=None if spec.plate_layouts else study._known_subjects())
+                        subjects=None if spec.plate_layouts else study.known_subjects())
     return study
 
 

@@ -203,3 +203,30 @@ def test_check_warns_and_fails_under_warnings_as_errors(truncated, invoke):
     res = invoke("--warnings-as-errors", "check", truncated / "study.yaml")
     assert res.exit_code == 2
     assert f"tmaze: {WARNING} (a warning, an error under --warnings-as-errors)" in res.output
+
+
+def test_an_animal_the_exclusions_file_excludes_whole_is_accounted_for(truncated, tmp_path,
+                                                                         invoke):
+    # G1M01 died before the test: a whole-subject row of the exclusions file says so; the
+    # run neither warns nor refuses the row (it matches no value), and records both
+    import shutil
+
+    study = tmp_path / "study"
+    shutil.copytree(truncated, study)
+    (study / "exclusions.csv").write_text("subject,reason\nG1M01,found dead on day 3\n")
+    with (study / "study.yaml").open("a") as f:
+        f.write("exclusions: exclusions.csv\n")
+    out = tmp_path / "rep"
+    res = invoke("--warnings-as-errors", "report", study / "study.yaml", "-o", out,
+                 "--format", "html,csv", "--no-bmd", "--workers", "1")
+    assert res.exit_code == 0, res.output
+    assert "WARNING" not in res.output
+    manifest = _manifest(out)
+    assert {"rule": "manual exclusions file", "subject": "G1M01", "endpoint": "all",
+            "reason": "found dead on day 3", "values": 0} in manifest["exclusions"]
+    assert [e for e in manifest["exclusions"] if e.get("rule") == "no data"] == [
+        {"rule": "no data", "assay": "tmaze", "subject": "G1M01", "group": "G1", "sex": "M",
+         "reason": "no data in tmaze_entries.csv; manual exclusion: found dead on day 3"}]
+    assert ("tmaze, subject G1M01 (group G1, sex M): no value — no data in "
+            "tmaze_entries.csv; manual exclusion: found dead on day 3") in \
+        (out / "report.html").read_text()

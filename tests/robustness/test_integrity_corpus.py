@@ -280,7 +280,10 @@ STATS_ERRORS = [
          "subject 'C9' is not in the study's subjects file", "ept.csv"),
     Case("exclusion-unknown-timepoint",
          {**_stats_cell("value", "2.02"), "study.yaml": stats.STUDY + "subjects: subjects.csv\n"
-          "exclusions: excl.csv\n", "excl.csv": "subject,timepoint,reason\nC2,week9,sick\n"},
+          "exclusions: excl.csv\n", "excl.csv": "subject,timepoint,reason\nC2,week9,sick\n",
+          # every animal has values (one without would rightly warn first)
+          "subjects.csv": "subject,group,sex\n" + "".join(f"{g}{i},{g},M\n" for g in "CH"
+                                                          for i in range(5))},
          stats.st(), "row 2: subject 'C2', timepoint 'week9' matches no value", "excl.csv"),
 ]
 

@@ -225,7 +225,9 @@ def unaccounted_subjects(study: Study, table: pd.DataFrame, files: list[Path], *
 
     GLP accountability: an animal of the subjects file (of the entry's
     ``cohorts``) that an assay's input holds nothing for, e.g. an export
-    truncated at a row boundary, is named, never dropped in silence.
+    truncated at a row boundary, is named, never dropped in silence. An animal
+    the study's exclusions file excludes whole (it died or was lost before the
+    assay) is recorded with that reason too, but not warned about.
 
     Parameters
     ----------
@@ -253,8 +255,14 @@ def unaccounted_subjects(study: Study, table: pd.DataFrame, files: list[Path], *
     if missing.empty:
         return [], ""
     reason = f"no data in {_file_names(files)}"
-    records = [{"subject": r.subject, "group": r.group, "sex": r.sex, "reason": reason}
+    declared = _whole_subject_exclusions(study)
+    records = [{"subject": r.subject, "group": r.group, "sex": r.sex,
+                "reason": reason + (f"; manual exclusion: {declared[r.subject]}"
+                                    if r.subject in declared else "")}
                for r in missing.itertuples(index=False)]
+    missing = missing[~missing["subject"].isin(set(declared))]
+    if missing.empty:       # each one accounted for by the exclusions file
+        return records, ""
     ids = list(missing["subject"])
     shown = ", ".join(ids[:SHOWN_IDS]) + (f" and {len(ids) - SHOWN_IDS} more"
                                           if len(ids) > SHOWN_IDS else "")
@@ -263,6 +271,17 @@ def unaccounted_subjects(study: Study, table: pd.DataFrame, files: list[Path], *
     note = (f"warning: {len(ids)} of {of} have no value ({reason}): {shown}; not analysed, "
             "listed under exclusions")
     return records, note
+
+
+def _whole_subject_exclusions(study: Study) -> dict[str, str]:
+    """Subject → reason of the exclusions file's rows that exclude a whole subject."""
+    if not study.spec.exclusions:
+        return {}
+    from neurotox.study import read_exclusions
+
+    table = read_exclusions(study.resolve(study.spec.exclusions, "exclusions"))
+    whole = table[(table["endpoint"] == "") & (table["timepoint"] == "")]
+    return dict(zip(whole["subject"], whole["reason"], strict=True))
 
 
 def account_for_subjects(study: Study, result: AssayResult, files: list[Path], *,
