@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 
 from neurotox.report.labels import assay_label, unit_symbol
-from neurotox.report.model import Cell, Row, Table, fmt
+from neurotox.report.model import Cell, Row, Table, fmt, natural_key
 from neurotox.report.tables import SUMMARY_TYPES, label_of, sex_label, study_header
 from neurotox.stats.hill import HillFit, fit_hill, reversal, versus_flat
 from neurotox.study import StudySpec
@@ -97,7 +97,8 @@ def concentration_fits(results: pd.DataFrame, table: pd.DataFrame,
     res = results[results["data_type"].isin(SUMMARY_TYPES) & (results["timepoint"] != "ALL")]
     tests = _tests(decisions)
     fits: dict[FitKey, Potency] = {}
-    for key, rows in res.groupby(["assay", "endpoint", "sex", "timepoint"], sort=True):
+    strata = res.groupby(["assay", "endpoint", "sex", "timepoint"], sort=False)
+    for key, rows in sorted(strata, key=lambda kv: (*kv[0][:3], natural_key(kv[0][3]))):
         if not is_concentration(rows):
             continue
         kept = values_for(table, key)

@@ -195,7 +195,7 @@ def blocks(results: pd.DataFrame, decisions: pd.DataFrame, data_types: tuple[str
             out.append(Block(cat, assay, sex, names, "endpoint", rows,
                              _decisions_for(decisions, assay, list(names), sex)))
     out.sort(key=lambda b: (CATEGORY_ORDER.get(b.category, 99), b.assay, b.endpoints[0],
-                            str(b.results["timepoint"].iloc[0]), SEX_ORDER.get(b.sex, 3)))
+                            natural_key(b.results["timepoint"].iloc[0]), SEX_ORDER.get(b.sex, 3)))
     return out
 
 
