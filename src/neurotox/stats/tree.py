@@ -21,7 +21,7 @@ from neurotox.stats.control import dunn, dunnett, steel
 from neurotox.stats.ddf import DDF_LABELS
 from neurotox.stats.incidence import cochran_armitage, fisher_vs_control
 from neurotox.stats.mixed import litter_comparison
-from neurotox.stats.trend import jonckheere, shirley_williams, williams
+from neurotox.stats.trend import jonckheere, shirley_williams, step_down_p, williams
 from neurotox.study import StatisticsPlan
 
 #: Decision-tree paths recorded in the ``path`` column.
@@ -139,24 +139,16 @@ def _trend_per_group(trend: Trend, n_groups: int, alpha: float) -> tuple:
     flags = [""] * n_groups
     if trend.per_dose_statistic.size:
         stat[1:] = trend.per_dose_statistic
-        pval[1:] = trend.per_dose_p
-        sig01 = _step_down(trend.per_dose_p, min(alpha, 0.01))
-        for i, (s, s01) in enumerate(zip(trend.significant, sig01, strict=True)):
-            flags[i + 1] = "**" if s01 else ("*" if s else "")
+        # step-down adjusted: the p of a dose is the largest p of it and every higher
+        # dose, the smallest alpha at which the step-down from the top reaches it;
+        # the flag read from this p is the step-down's decision (Williams 1972)
+        pval[1:] = step_down_p(trend.per_dose_p)
+        flags[1:] = [flag(p, alpha) for p in pval[1:]]
     else:
         stat[:] = trend.statistic
         pval[:] = trend.p_value
         flags = [flag(trend.p_value, alpha)] * n_groups
     return stat, pval, flags
-
-
-def _step_down(p: np.ndarray, alpha: float) -> np.ndarray:
-    sig = np.zeros(p.size, dtype=bool)
-    for i in range(p.size - 1, -1, -1):
-        if not p[i] <= alpha:
-            break
-        sig[i] = True
-    return sig
 
 
 def _fill(outcome: StratumOutcome, comp: Comparison, trend: Trend | None,
