@@ -19,7 +19,7 @@ from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.stats import ancova
 from neurotox.stats import censored as cens
 from neurotox.stats.mixed import repeated_measures_row, repeated_measures_tasks
-from neurotox.stats.tree import StratumOutcome, compare_to_control
+from neurotox.stats.tree import StratumOutcome, compare_to_control, replaced_comparisons
 from neurotox.study import Group, StatisticsPlan, normalise_unit
 from neurotox.timepoints import time_order
 from neurotox.vocab import Censoring, DataType, Direction
@@ -570,7 +570,8 @@ def _apply_ancova(key: tuple, cells: pd.DataFrame, out: StratumOutcome, decision
         decision["note"] = "; ".join(x for x in (decision["note"], res) if x)
         return
     out.test, out.statistic, out.p_value = res.test, res.statistic, res.p_value
-    note = "; ".join(x for x in (decision["note"], res.decision["note"],
+    note = "; ".join(x for x in (replaced_comparisons(decision["note"], "ANCOVA"),
+                                 res.decision["note"],
                                  "trend test on unadjusted values" if decision["trend_test"]
                                  else "") if x)
     decision.update(res.decision, note=note)

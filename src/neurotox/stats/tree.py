@@ -7,6 +7,7 @@ the overall test, the many-to-one test and the trend test, with a note saying wh
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -196,6 +197,23 @@ def _continuous(groups: list[np.ndarray], alternative: str, plan: StatisticsPlan
     if trend is not None and trend.test == "Jonckheere-Terpstra":
         decision["note"] = f"{decision['note']}; Jonckheere-Terpstra: {trend.method} p"
     return comp, trend
+
+
+#: The vs-control part of a continuous stratum's note, as :func:`_continuous` writes it.
+_COMPARISON_NOTE = re.compile(r"; (Dunn: Holm-adjusted over the \d+ comparisons with control"
+                              r"|Steel: [^;]*joint null of the maximum)")
+
+
+def replaced_comparisons(note: str, by: str) -> str:
+    """The note of a stratum whose vs-control tests were replaced by the test ``by``.
+
+    The tree's own comparison (Dunn, Steel) is dropped from the note, and a path
+    chosen as nonparametric by the pre-tests (or the plan) is said to choose the
+    trend test only, because ``by`` (the ANCOVA, a parametric model) ran instead.
+    """
+    note = _COMPARISON_NOTE.sub("", note)
+    return re.sub(r": nonparametric(?=;|$)", f": nonparametric path not taken for the "
+                  f"comparisons with control, {by} run regardless (parametric)", note, count=1)
 
 
 def _continuous_trend(groups: list[np.ndarray], alternative: str, plan: StatisticsPlan,
