@@ -7,8 +7,9 @@ Timepoints are labels in the EndpointTable (``day-1``, ``pretest_bin03``,
    ``acclimation`` ..., also with a bin: ``pretest_bin03``) come first.
 2. Then every other label, by its parts: numbers compare as signed numbers
    (``day-1`` before ``day3``, ``-1`` before ``3``, ``bin2`` before ``bin10``),
-   text alphabetically (case-insensitive). A leading day, week or hour count
-   compares in days, so ``day21`` comes before ``week4`` and ``3`` ties ``day3``.
+   text alphabetically (case-insensitive). A count of hours, days or weeks
+   compares in days, so ``day21`` comes before ``week4``, ``24hpf`` before
+   ``5dpf``, and ``3`` ties ``day3``.
 3. Missing labels (``NA``, empty) and the all-timepoints row ``ALL`` come last.
 
 Ties (``Day3`` and ``day3``) are broken by the label itself, so the order is total
@@ -30,9 +31,11 @@ PRE_DOSE = re.compile(r"^(pre-?test|pre-?dose|pre-?treatment|pre-?exposure|basel
 #: underscore (``day-1``, ``day -1``, ``-1``), not after a digit (``1-2`` is a range).
 _NUMBER = re.compile(r"((?:(?:^|(?<=[A-Za-z_ ]))[-−])?\d+(?:\.\d+)?)")
 
-#: Leading units converted to days, so counts in different units compare.
+#: Units converted to days, so counts in different units compare: before the
+#: number (``day3``, ``week 4``) or after it (``24h``, ``5dpf``).
 _DAYS = {"h": 1 / 24, "hr": 1 / 24, "hour": 1 / 24, "d": 1.0, "day": 1.0, "w": 7.0,
          "wk": 7.0, "week": 7.0}
+_DAYS_AFTER = {**_DAYS, "min": 1 / 1440, "hpf": 1 / 24, "dpf": 1.0}
 
 _LAST = {"", "NA", "NAN", "NONE", "ALL"}
 
@@ -51,6 +54,10 @@ def _parts(text: str) -> list[tuple[int, Any]]:
         scale = _DAYS.get(parts[0][1].strip(" _").rstrip("s"))
         if scale is not None:  # day3, week 4, h24: a count of days
             parts[:2] = [(0, parts[1][1] * scale)]
+    elif len(parts) == 2 and parts[0][0] == 0 and parts[1][0] == 1:
+        scale = _DAYS_AFTER.get(parts[1][1].strip(" _").rstrip("s"))
+        if scale is not None:  # 24h, 5dpf, 30 min: days, the unit breaks ties
+            parts[0] = (0, parts[0][1] * scale)
     return parts
 
 

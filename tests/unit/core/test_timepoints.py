@@ -28,6 +28,8 @@ from neurotox.timepoints import time_key, time_order
     # counts in days, weeks and hours compare on one scale
     ["hour6", "day1", "day21", "week4", "week13"],
     ["3", "day3", "week1"],
+    ["6h", "24h", "3d"],
+    ["30min", "2h", "24hpf", "48hpf", "5dpf"],
     # developmental prefixes and bins
     ["GD18", "PND4", "PND11", "PND21"],
     ["bin1", "bin2", "bin10"],
