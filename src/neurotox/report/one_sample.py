@@ -115,14 +115,6 @@ def _strata(values: pd.DataFrame, litters: bool) -> list[tuple[str, pd.DataFrame
     return out
 
 
-def _no_values_row(labels: tuple[str, ...]) -> Row:
-    """A group whose values were all excluded: n = 0, not tested."""
-    nan = {"value": math.nan}
-    return Row(labels, (Cell("0", {"value": 0}), Cell("–", nan), Cell("–", nan),
-                        Cell("not tested (no included values)", nan), Cell("–", nan),
-                        Cell("–", nan)))
-
-
 def _litter_means(data: pd.DataFrame) -> pd.DataFrame:
     """Mean per litter × sex × group × timepoint (the unit of the sex × group ANOVA)."""
     return data.groupby(["timepoint", "group", "sex", "batch"], as_index=False)["value"].mean()
@@ -133,8 +125,8 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
     """Per timepoint × group (× sex): n, mean, SD, test, statistic and p against ``reference``."""
     from neurotox.stats.one_sample import one_sample_test
 
-    every = ctx.values(assay, endpoint, "NA")
-    data = every[~every["excluded"].astype(bool)]
+    data = ctx.values(assay, endpoint, "NA")
+    data = data[~data["excluded"].astype(bool)]
     timepoints = time_order(data["timepoint"])
     multi_tp = timepoints != ["NA"]
     dec = registry_decimals(endpoint) or 3
@@ -143,10 +135,7 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
     for tp in timepoints:
         for g in ctx.spec.groups:
             part = data[(data["timepoint"] == tp) & (data["group"] == g.id)]
-            if not len(part):  # every value excluded: the group is shown with n = 0
-                if ((every["timepoint"] == tp) & (every["group"] == g.id)).any():
-                    rows.append(_no_values_row(((ctx.tp(tp, assay),) if multi_tp else ())
-                                               + (group_text(g), "All")))
+            if not len(part):
                 continue
             for sex, values in _strata(part, ctx.litters):
                 r = one_sample_test(values["value"].to_numpy(float), reference,

@@ -211,17 +211,3 @@ def test_with_litters_as_the_unit_the_test_is_on_litter_means():
     assert got["Statistic"] == pytest.approx(2.40192230707631, rel=1e-10)
     assert got["p"] == pytest.approx(0.0957089246340297, rel=1e-8)
     assert "litter means (n = litters)" in one.footnotes[0]
-
-
-def test_a_group_whose_values_were_all_excluded_is_shown_with_n_0():
-    # EthoVision NOR: every treated test trial under 10 s exploration, excluded
-    rows = _rows("nor", "nor_discrimination_index", "ratio",
-                 {("C", "M"): DI[("C", "M")], ("T", "M"): [0.4, 0.35]})
-    rows = [{**r, "excluded": True, "exclusion_reason": "less than 10 s exploration"}
-            if r["group"] == "T" else r for r in rows]
-    ctx = Context(_spec(NOR_GROUPS), pd.DataFrame(rows))
-    (one, *_), _ = reference_tables(ctx, {}, {})
-    assert [r.labels for r in one.rows] == [("C Control", "All"), ("T Treated", "All")]
-    assert [c.text for c in one.rows[1].cells] == ["0", "–", "–",
-                                                   "not tested (no included values)", "–", "–"]
-    assert one.rows[0].cells[0].text == "5"
