@@ -2,6 +2,8 @@
 
 - the neurite plate has one well per treated concentration: no comparison with
   control is possible, and the tables say "not tested (n = 1 per treated group)";
+  the mean fragment length has no value at the two highest (no fragment), and
+  says so: "n ≤ 1 per treated group (n = 1, 1, 1, 1, 0, 0)";
   the flat nuclei count gets "no concentration–response" and no EC50, the planted
   neurite-length EC50 (1 µM) is recovered;
 - the zebrafish LPR study plants hypoactivity in the dark at 10 µM only (a U-shaped
@@ -55,12 +57,15 @@ def test_one_well_per_concentration_prints_not_tested(simulated):
     report, _ = simulated("neurite-plate")
     summary = _table(report, "summary")
     untested = _row(summary, "Comparison with control")
-    assert {c.text for c in untested.cells} == {"not tested (n = 1 per treated group)"}
+    sizes = "n = 1 per treated group"
+    fragments = "n ≤ 1 per treated group (n = 1, 1, 1, 1, 0, 0)"  # mean fragment length
+    assert {c.text for c in untested.cells} == {f"not tested ({sizes})",
+                                                f"not tested ({fragments})"}
     assert not any(c.flag for r in summary.rows for c in r.cells)
-    assert any("not tested (n = 1 per treated group)" in f for f in summary.footnotes)
+    assert any(f"not tested ({sizes})" in f for f in summary.footnotes)
     findings = _table(report, "findings")
     assert {c.text for r in findings.rows for c in r.cells} == {"n.t."}
-    assert "n.t.: n = 1 per treated group." in findings.footnotes
+    assert f"n.t.: {sizes}; {fragments}." in findings.footnotes
     assert not any("No statistically significant difference" in f
                    for t in report.tables for f in t.footnotes)
 

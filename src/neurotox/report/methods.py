@@ -104,7 +104,12 @@ def _trend_paragraph(decisions: pd.DataFrame) -> list[str]:
     trend = [t for t in _unique(decisions["trend_test"]) if not t.endswith("(not testable)")]
     if not trend:
         return []
-    return [f"Dose-related trends were tested with {', '.join(trend)}."]
+    text = f"Dose-related trends were tested with {', '.join(trend)}."
+    if any(t.startswith(("Williams", "Shirley-Williams")) for t in trend):
+        text += (" Williams-type tests step down from the highest dose: the p-value of a "
+                 "dose is step-down adjusted (the largest p of that dose and every higher "
+                 "dose), so its flag is the step-down's decision.")
+    return [text]
 
 
 def _transform_paragraph(decisions: pd.DataFrame) -> list[str]:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from neurotox.timepoints import time_key
 from neurotox.vocab import Category
 
 #: Arrow shown after a significance flag, by the ``direction`` column of the results.
@@ -347,9 +348,12 @@ def flag_text(flag: str, direction: str) -> str:
 
 
 def natural_key(text: str) -> tuple[Any, ...]:
-    """Sort key ordering ``PND4`` before ``PND21``, ``bin2`` before ``bin10``, ``day-1`` first."""
-    parts = re.split(r"((?:^|(?<=[A-Za-z_ ]))-\d+|\d+)", str(text))  # "day-1" before "day7"
-    return tuple(int(t) if t.lstrip("-").isdigit() else t.lower() for t in parts if t is not None)
+    """Sort key in time order: :func:`neurotox.timepoints.time_key`, the one rule.
+
+    ``pretest`` before ``day-1`` before ``day3``; ``PND4`` before ``PND21``; ``bin2``
+    before ``bin10``; the statistics order timepoints by the same key.
+    """
+    return time_key(text)
 
 
 def slug(text: str) -> str:

@@ -34,6 +34,7 @@ from neurotox.report.tables import (
     sex_label,
     study_header,
 )
+from neurotox.timepoints import time_order
 
 #: Why no reference is known for a ``chance`` endpoint when the entry did not record it.
 NO_CHANCE = ("chance level not known: it depends on the arms seen in the raw sequences "
@@ -126,7 +127,7 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
 
     data = ctx.values(assay, endpoint, "NA")
     data = data[~data["excluded"].astype(bool)]
-    timepoints = sorted(set(data["timepoint"]), key=str)
+    timepoints = time_order(data["timepoint"])
     multi_tp = timepoints != ["NA"]
     dec = registry_decimals(endpoint) or 3
     alpha = ctx.spec.statistics.alpha
@@ -180,7 +181,7 @@ def sex_group_table(ctx: Context, assay: str, endpoint: str) -> Table | None:
     rows = []
     names = {"sex": "Sex", "group": "Group", "sex:group": "Sex × group",
              "residual": "Residual"}
-    timepoints = sorted(set(data["timepoint"]), key=str)
+    timepoints = time_order(data["timepoint"])
     for tp in timepoints:
         res = sex_by_group_anova(data[data["timepoint"] == tp])
         for t in res.itertuples(index=False):

@@ -34,6 +34,7 @@ from neurotox.report.tables import (
     sex_label,
     study_header,
 )
+from neurotox.timepoints import time_order
 
 ASSAY = "neuropathology"
 ANY = "np_any_finding"
@@ -103,7 +104,7 @@ class _Data:
         if self.ctx.historical is None:
             return None
         tps = set(self.all_rows.loc[self.all_rows["endpoint"] == endpoint, "timepoint"])
-        return next((r for tp in sorted(tps) if (r := self.ctx.historical.lookup(
+        return next((r for tp in time_order(tps) if (r := self.ctx.historical.lookup(
             endpoint, sex, tp)) is not None), None)
 
     def historical_cells(self, endpoint: str | None) -> tuple[Cell, ...]:

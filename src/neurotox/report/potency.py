@@ -31,6 +31,7 @@ from neurotox.report.model import Cell, Row, Table, fmt
 from neurotox.report.tables import SUMMARY_TYPES, label_of, sex_label, study_header
 from neurotox.stats.hill import HillFit, fit_hill, reversal, versus_flat
 from neurotox.study import StudySpec
+from neurotox.timepoints import time_key
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,8 @@ def concentration_fits(results: pd.DataFrame, table: pd.DataFrame,
             fits[key] = assess(conc, resp, _fit(conc, resp))
         if fits[key].verdict:
             log.info("%s, %s: %s", label_of(key[1]), key[3], fits[key].verdict)
-    return fits
+    # assay, endpoint, sex, then timepoints in time order (groupby sorted them as text)
+    return dict(sorted(fits.items(), key=lambda kv: (*kv[0][:3], time_key(kv[0][3]))))
 
 
 def _p(p: float) -> str:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from neurotox.report.model import Cell, Report, Row, Table
+from neurotox.report.model import Cell, Report, Row, Table, natural_key
 from neurotox.report.tables import study_header
 
 #: Endpoints shown in the per-chemical incidence tables (others stay in details/).
@@ -127,7 +127,9 @@ def _exclusions(ex: pd.DataFrame, rules: pd.DataFrame | None, spec) -> Table:
 
 
 def _bmds(b: pd.DataFrame, spec) -> Table:
-    rec = b[b["recommended"].astype(bool)].sort_values(["chemical", "endpoint", "timepoint"])
+    rec = b[b["recommended"].astype(bool)].sort_values(
+        ["chemical", "endpoint", "timepoint"], kind="stable",
+        key=lambda col: col.map(natural_key) if col.name == "timepoint" else col)
     rows = []
     for r in rec.itertuples():
         cells = [(f"{r.bmr:g} SD" if r.kind == "continuous" else f"{r.bmr:.0%} extra risk",

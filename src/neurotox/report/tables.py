@@ -195,7 +195,7 @@ def blocks(results: pd.DataFrame, decisions: pd.DataFrame, data_types: tuple[str
             out.append(Block(cat, assay, sex, names, "endpoint", rows,
                              _decisions_for(decisions, assay, list(names), sex)))
     out.sort(key=lambda b: (CATEGORY_ORDER.get(b.category, 99), b.assay, b.endpoints[0],
-                            str(b.results["timepoint"].iloc[0]), SEX_ORDER.get(b.sex, 3)))
+                            natural_key(b.results["timepoint"].iloc[0]), SEX_ORDER.get(b.sex, 3)))
     return out
 
 
@@ -367,15 +367,34 @@ def not_tested_reason(rows: Iterable[dict[str, Any]], note: object = "") -> str:
     ``rows`` are the results records of the stratum (one per group).
     """
     rows = list(rows)
-    treated = [_num(r["n"]) for r in rows if not bool(r.get("is_control"))]
-    control = [_num(r["n"]) for r in rows if bool(r.get("is_control"))]
+    treated = [_count(r["n"]) for r in rows if not bool(r.get("is_control"))]
+    control = [_count(r["n"]) for r in rows if bool(r.get("is_control"))]
     if max(treated + control, default=1) == 0:
         return "no included values"
     if treated and max(treated) <= 1:
-        return "n = 1 per group" if control and max(control) <= 1 else "n = 1 per treated group"
+        if control and max(control) <= 1:
+            if set(treated + control) == {1}:
+                return "n = 1 per group"
+            return f"{_sizes(control, 'control')}, {_sizes(treated, 'treated group')}"
+        return _sizes(treated, "treated group")
     if control and max(control) < 2:
-        return f"control n = {int(max(control))}"
+        return _sizes(control, "control")
     return clean_note(note) or "too few values"
+
+
+def _count(n: object) -> int:
+    v = _num(n)
+    return int(v) if math.isfinite(v) else 0
+
+
+def _sizes(ns: list[int], who: str) -> str:
+    """Group sizes as a reason (``n = 1 per treated group``, ``n ≤ 1 per ... (n = 1, 0)``)."""
+    empty = " (no values)" if set(ns) == {0} else ""
+    if len(ns) == 1:
+        return f"{who} n = {ns[0]}{empty}"
+    if len(set(ns)) == 1:
+        return f"n = {ns[0]} per {who}{empty}"
+    return f"n ≤ {max(ns)} per {who} (n = {', '.join(map(str, ns))})"
 
 
 def software_messages(decisions: pd.DataFrame) -> list[str]:

@@ -193,15 +193,3 @@ def tie_sum(values: np.ndarray, power: int = 3) -> float:
     _, t = np.unique(values, return_counts=True)
     t = t.astype(float)
     return float(np.sum(t**power - t))
-
-
-def time_order(labels: object) -> list[object]:
-    """Distinct labels in time order: numbers numerically, ``bin2`` before ``bin10``."""
-    import re
-
-    def key(text: object) -> tuple:
-        if isinstance(text, int | float | np.integer | np.floating):
-            return ((0, float(text)),)
-        return tuple((0, int(t)) if t.isdigit() else (1, t.lower())
-                     for t in re.split(r"(\d+)", str(text)) if t)
-    return sorted(set(labels), key=key)  # type: ignore[arg-type]

@@ -19,8 +19,9 @@ from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.stats import ancova
 from neurotox.stats import censored as cens
 from neurotox.stats.mixed import repeated_measures_row, repeated_measures_tasks
-from neurotox.stats.tree import StratumOutcome, compare_to_control
+from neurotox.stats.tree import StratumOutcome, compare_to_control, replaced_comparisons
 from neurotox.study import Group, StatisticsPlan, normalise_unit
+from neurotox.timepoints import time_order
 from neurotox.vocab import Censoring, DataType, Direction
 
 if TYPE_CHECKING:
@@ -385,9 +386,17 @@ def _order_decisions(dec: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ordered_cells(desc: pd.DataFrame, order: Mapping[str, tuple]) -> pd.DataFrame:
-    """Cells sorted by stratum (first appearance) then control first, dose ascending."""
+    """Cells sorted by stratum, then control first, dose ascending.
+
+    Strata keep the first appearance of their endpoint x sex; its timepoints are
+    in time order (:func:`neurotox.timepoints.time_key`).
+    """
     desc = desc.copy()
-    desc["_stratum"] = desc.groupby(STRATUM, sort=False).ngroup()
+    block = desc.groupby(STRATUM[:-1], sort=False).ngroup()
+    tps = time_order(desc["timepoint"])
+    when = desc["timepoint"].map({t: i for i, t in enumerate(tps)})
+    key = block.to_numpy() * (len(tps) + 1) + when.to_numpy(int)
+    desc["_stratum"] = np.unique(key, return_inverse=True)[1].ravel()
     desc["_rank"] = desc["group"].map(lambda g: order[g][0])
     return desc.sort_values(["_stratum", "_rank"], kind="stable").reset_index(drop=True)
 
@@ -561,7 +570,8 @@ def _apply_ancova(key: tuple, cells: pd.DataFrame, out: StratumOutcome, decision
         decision["note"] = "; ".join(x for x in (decision["note"], res) if x)
         return
     out.test, out.statistic, out.p_value = res.test, res.statistic, res.p_value
-    note = "; ".join(x for x in (decision["note"], res.decision["note"],
+    note = "; ".join(x for x in (replaced_comparisons(decision["note"], "ANCOVA"),
+                                 res.decision["note"],
                                  "trend test on unadjusted values" if decision["trend_test"]
                                  else "") if x)
     decision.update(res.decision, note=note)

@@ -36,6 +36,7 @@ References
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -109,7 +110,8 @@ def ancova(y: Sequence[float], covariate: Sequence[float], groups: Sequence[str]
         One row per group (:data:`COLUMNS`); control has no test.
     info : dict
         ``slope``, ``p_slope``, ``F`` and ``p_group`` (F-test of group),
-        ``p_parallel`` (homogeneity of slopes), ``df_resid``.
+        ``p_parallel`` (homogeneity of slopes), ``df_resid``, ``p_normal``
+        (Shapiro-Wilk on the model's residuals; NaN below 3 values or without spread).
 
     """
     g = pd.Series(list(groups), dtype=str)
@@ -140,9 +142,12 @@ def ancova(y: Sequence[float], covariate: Sequence[float], groups: Sequence[str]
         table.loc[1:, "p_dunnett"] = dunnett_adjust(
             table["t"].iloc[1:].to_numpy(float), cov / np.outer(se, se),
             float(full.df_resid), alternative)
+    resid = np.asarray(full.resid, float)
+    spread = np.ptp(resid) > 1e-12 * max(1.0, float(np.abs(yv).max()))  # not an exact fit
+    p_normal = float(sps.shapiro(resid).pvalue) if resid.size >= 3 and spread else math.nan
     info = {"slope": float(full.params[k]), "p_slope": float(full.pvalues[k]),
             "F": float(f_group), "p_group": float(p_group), "p_parallel": p_parallel,
-            "df_resid": float(full.df_resid)}
+            "df_resid": float(full.df_resid), "p_normal": p_normal}
     return table, info
 
 
@@ -282,7 +287,9 @@ def stratum_ancova(key: Sequence[str], groups: Sequence[str], subjects: Sequence
     missing = sum(len(s) for s in subjects) - int(n.sum())
     note = (f"{name}: slope {info['slope']:.4g} per unit of covariate (p = "
             f"{info['p_slope']:.3g}); homogeneity of slopes p = {info['p_parallel']:.3g}; "
-            "Dunnett-adjusted t-tests vs control; mean and SD are unadjusted"
+            + (f"Shapiro-Wilk on the ANCOVA residuals p = {info['p_normal']:.3g}; "
+               if np.isfinite(info["p_normal"]) else "")
+            + "Dunnett-adjusted t-tests vs control; mean and SD are unadjusted"
             + (f"; {missing} value(s) without covariate left out" if missing else ""))
     decision = {"path": "ancova", "overall_test": f"{name} group F",
                 "overall_statistic": info["F"], "overall_p": info["p_group"],

@@ -19,8 +19,9 @@ from scipy import stats as sps
 from neurotox.endpoints import Endpoint
 from neurotox.stats import ddf as ddf_mod
 from neurotox.stats import reml as reml_mod
-from neurotox.stats._common import Comparison, holm, time_order
+from neurotox.stats._common import Comparison, holm
 from neurotox.study import StatisticsPlan
+from neurotox.timepoints import time_order
 
 #: Covariance choices of :func:`mixed_model` (``aic``: the lowest AIC among the fitted).
 COVARIANCES = (*reml_mod.STRUCTURES, "aic")
@@ -118,7 +119,7 @@ def _time_index(data: pd.DataFrame, subject: str,
                 time: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Time level index and time value of every row.
 
-    Levels are in time order (:func:`~neurotox.stats._common.time_order`); the
+    Levels are in time order (:func:`~neurotox.timepoints.time_order`); the
     value is the time itself when the column is numeric, else the level index.
     Without a time column each subject's rows are numbered (litter models).
     """
@@ -208,8 +209,12 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
         Column identifying the subjects (animal; litter for litter models).
     group, time
         Columns used by the default formula; ``time`` also orders the
-        timepoints for AR(1) and unstructured covariances (numeric times are
-        used as distances by AR(1)).
+        timepoints for AR(1) and unstructured covariances
+        (:func:`neurotox.timepoints.time_order`: ``day-1`` before ``day3``). AR(1)
+        lags are positions apart in that order (nlme ``corAR1``) for text labels,
+        which is what the EndpointTable holds, also ``"-1"`` or ``"day3"``; only a
+        numeric column (a library caller's) is used as distance in its own units
+        (nlme ``corCAR1``).
     control
         Reference level of the group factor (default: first level).
     reml
@@ -403,7 +408,11 @@ def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
         return row
     inter, main = fit.interaction, fit.main_effect
     sig = inter["p"] <= plan.alpha
-    note = (f"{log_note}REML, {_fit_description(fit)}; interaction F={inter['F']:.3g} "
+    order = ""
+    if fit.covariance == "ar1":  # the one structure whose fit depends on the order
+        order = ("; AR(1) lag = positions apart in time order "
+                 + " < ".join(map(str, time_order(data["timepoint"]))))
+    note = (f"{log_note}REML, {_fit_description(fit)}{order}; interaction F={inter['F']:.3g} "
             f"(df={inter['df']:g}, {inter['ddf']:.4g}) p={inter['p']:.3g} "
             + ("<= alpha: per-timepoint comparisons apply" if sig else
                "> alpha: per-timepoint comparisons are supplementary")

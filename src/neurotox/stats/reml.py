@@ -10,9 +10,10 @@ structures of :data:`STRUCTURES` over the subject's timepoints:
 ``ar1``
     First-order autoregressive: ``V_i = s^2 phi^|t_j - t_k|`` (nlme
     ``gls(correlation = corAR1(form = ~ t | subject))``; SAS ``REPEATED / TYPE=AR(1)``).
-    ``t`` is the timepoint's position in time order, or the numeric time itself
-    when the time column is numeric (then, for non-integer distances,
-    ``phi >= 0``: nlme ``corCAR1``).
+    ``t`` is the timepoint's position in time order (:mod:`neurotox.timepoints`),
+    or the time itself when the caller's time column is numeric (then, for
+    non-integer distances, ``phi >= 0``: nlme ``corCAR1``). The EndpointTable's
+    timepoints are labels, so ``neurotox stats`` and reports use positions.
 ``unstructured``
     ``V_i = Sigma[t_i, t_i]`` with Sigma a free T x T covariance matrix (nlme
     ``gls(correlation = corSymm(), weights = varIdent())``; SAS ``TYPE=UN``).

@@ -7,6 +7,7 @@ the overall test, the many-to-one test and the trend test, with a note saying wh
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from neurotox.stats.control import dunn, dunnett, steel
 from neurotox.stats.ddf import DDF_LABELS
 from neurotox.stats.incidence import cochran_armitage, fisher_vs_control
 from neurotox.stats.mixed import litter_comparison
-from neurotox.stats.trend import jonckheere, shirley_williams, williams
+from neurotox.stats.trend import jonckheere, shirley_williams, step_down_p, williams
 from neurotox.study import StatisticsPlan
 
 #: Decision-tree paths recorded in the ``path`` column.
@@ -139,24 +140,16 @@ def _trend_per_group(trend: Trend, n_groups: int, alpha: float) -> tuple:
     flags = [""] * n_groups
     if trend.per_dose_statistic.size:
         stat[1:] = trend.per_dose_statistic
-        pval[1:] = trend.per_dose_p
-        sig01 = _step_down(trend.per_dose_p, min(alpha, 0.01))
-        for i, (s, s01) in enumerate(zip(trend.significant, sig01, strict=True)):
-            flags[i + 1] = "**" if s01 else ("*" if s else "")
+        # step-down adjusted: the p of a dose is the largest p of it and every higher
+        # dose, the smallest alpha at which the step-down from the top reaches it;
+        # the flag read from this p is the step-down's decision (Williams 1972)
+        pval[1:] = step_down_p(trend.per_dose_p)
+        flags[1:] = [flag(p, alpha) for p in pval[1:]]
     else:
         stat[:] = trend.statistic
         pval[:] = trend.p_value
         flags = [flag(trend.p_value, alpha)] * n_groups
     return stat, pval, flags
-
-
-def _step_down(p: np.ndarray, alpha: float) -> np.ndarray:
-    sig = np.zeros(p.size, dtype=bool)
-    for i in range(p.size - 1, -1, -1):
-        if not p[i] <= alpha:
-            break
-        sig[i] = True
-    return sig
 
 
 def _fill(outcome: StratumOutcome, comp: Comparison, trend: Trend | None,
@@ -204,6 +197,23 @@ def _continuous(groups: list[np.ndarray], alternative: str, plan: StatisticsPlan
     if trend is not None and trend.test == "Jonckheere-Terpstra":
         decision["note"] = f"{decision['note']}; Jonckheere-Terpstra: {trend.method} p"
     return comp, trend
+
+
+#: The vs-control part of a continuous stratum's note, as :func:`_continuous` writes it.
+_COMPARISON_NOTE = re.compile(r"; (Dunn: Holm-adjusted over the \d+ comparisons with control"
+                              r"|Steel: [^;]*joint null of the maximum)")
+
+
+def replaced_comparisons(note: str, by: str) -> str:
+    """The note of a stratum whose vs-control tests were replaced by the test ``by``.
+
+    The tree's own comparison (Dunn, Steel) is dropped from the note, and a path
+    chosen as nonparametric by the pre-tests (or the plan) is said to choose the
+    trend test only, because ``by`` (the ANCOVA, a parametric model) ran instead.
+    """
+    note = _COMPARISON_NOTE.sub("", note)
+    return re.sub(r": nonparametric(?=;|$)", f": nonparametric path not taken for the "
+                  f"comparisons with control, {by} run regardless (parametric)", note, count=1)
 
 
 def _continuous_trend(groups: list[np.ndarray], alternative: str, plan: StatisticsPlan,

@@ -136,13 +136,19 @@ def _williams_one_direction(means: np.ndarray, n: np.ndarray, s: float, *, nsim:
     return t, _williams_sf(t, n[0], n[1:], df, nsim=nsim, seed=seed)
 
 
+def step_down_p(p: np.ndarray) -> np.ndarray:
+    """Step-down adjusted p of doses in increasing order: max over this and higher doses.
+
+    A dose is significant at alpha in the step-down from the highest dose exactly
+    when its adjusted p is <= alpha; a missing p (NaN) stops the step-down, so it
+    makes every lower dose's adjusted p NaN.
+    """
+    p = np.asarray(p, dtype=float)
+    return np.maximum.accumulate(p[::-1])[::-1] if p.size else p
+
+
 def _step_down(p: np.ndarray, alpha: float) -> np.ndarray:
-    sig = np.zeros(p.size, dtype=bool)
-    for i in range(p.size - 1, -1, -1):
-        if p[i] > alpha:
-            break
-        sig[i] = True
-    return sig
+    return step_down_p(p) <= alpha
 
 
 def _williams_core(means: np.ndarray, n: np.ndarray, s: float, df: float, alternative: str,

@@ -8,7 +8,7 @@ layers below it, never one above:
 
     cli, __main__ → pipeline → simulate → report / stats / assays / hcd
     → imaging / io / parallel → study / endpoints / protocols / guidelines
-    → errors / vocab / yamlio (and the package root, for ``__version__``)
+    → errors / vocab / yamlio / timepoints (and the package root, for ``__version__``)
 
 plus the rules within a layer: ``stats`` never imports ``assays``, ``io``,
 ``imaging``, ``report`` or ``hcd``; ``assays`` never imports ``report``; ``io``
@@ -35,7 +35,7 @@ SRC = Path(__file__).resolve().parents[3] / "src" / "neurotox"
 #: Top-level package or module → layer (higher imports lower, never the reverse).
 LAYERS = {
     "neurotox": 0, "errors": 0, "vocab": 0, "files": 0, "cachedirs": 0,
-    "yamlio": 0, "delimited": 0, "workbook": 0, "workbook_calamine": 0,
+    "yamlio": 0, "timepoints": 0, "delimited": 0, "workbook": 0, "workbook_calamine": 0,
     "study": 1, "endpoints": 1, "protocols": 1, "guidelines": 1,
     "imaging": 2, "io": 2, "parallel": 2,
     "report": 3, "stats": 3, "assays": 3, "hcd": 3,

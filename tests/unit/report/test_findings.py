@@ -32,8 +32,13 @@ def test_methods_do_not_list_a_trend_test_that_could_not_run():
     decisions = pd.DataFrame({"trend_test": ["Williams", "Cochran-Armitage (not testable)",
                                              "Cochran-Armitage (exact)", ""]})
     assert _trend_paragraph(decisions) == [
-        "Dose-related trends were tested with Cochran-Armitage (exact), Williams."]
+        "Dose-related trends were tested with Cochran-Armitage (exact), Williams. "
+        "Williams-type tests step down from the highest dose: the p-value of a dose is "
+        "step-down adjusted (the largest p of that dose and every higher dose), so its "
+        "flag is the step-down's decision."]
     assert _trend_paragraph(decisions.iloc[[1]]) == []
+    assert _trend_paragraph(decisions.iloc[[2]]) == [
+        "Dose-related trends were tested with Cochran-Armitage (exact)."]
 
 
 def test_groups_without_dose_order_get_labels_and_no_lowest_effect_dose():

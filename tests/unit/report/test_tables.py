@@ -206,9 +206,14 @@ def test_listing_and_footnote_show_censoring(table, analysis, spec):
     (5, [1, 1], "n = 1 per treated group"),
     # every value excluded (per-cell endpoints of a co-culture run): n is 0, not 1
     (0, [0, 0], "no included values"),
-    (1, [0, 1], "n = 1 per group"),
-    (4, [1, 0], "n = 1 per treated group"),
-    (0, [3, 4], "control n = 0"),
+    # a treated group without values has n = 0, not 1 (EthoVision NOR: 5 of 6 excluded)
+    (1, [0], "control n = 1, treated group n = 0 (no values)"),
+    (3, [0], "treated group n = 0 (no values)"),
+    (5, [1], "treated group n = 1"),
+    (1, [0, 1], "control n = 1, n ≤ 1 per treated group (n = 0, 1)"),
+    (4, [1, 0], "n ≤ 1 per treated group (n = 1, 0)"),
+    (4, [0, 0], "n = 0 per treated group (no values)"),
+    (0, [3, 4], "control n = 0 (no values)"),
     (1, [3, 4], "control n = 1"),
 ])
 def test_not_tested_reason_states_the_group_sizes(control_n, treated_n, reason):

@@ -9,6 +9,7 @@ import pytest
 from neurotox import endpoints, stats
 from neurotox.endpoints import Endpoint
 from neurotox.errors import InputError
+from neurotox.stats._common import flag
 from neurotox.study import Group, StatisticsPlan
 
 GROUPS = [Group(id="G1", label="Control", dose=0, dose_unit="mg/kg/day", control=True),
@@ -82,7 +83,36 @@ def test_values_match_direct_calls(grip):
     assert a.decisions.iloc[0]["sided"] == "one"
     assert (m["trend_test"] == "Williams").all()
     w = stats.williams(samples, alternative="less")
-    np.testing.assert_allclose(m["trend_p"].to_numpy()[1:], w.per_dose_p)
+    # step-down adjusted: each dose's p is the largest of it and the higher doses
+    np.testing.assert_allclose(m["trend_p"].to_numpy()[1:],
+                               np.maximum.accumulate(w.per_dose_p[::-1])[::-1])
+
+
+WILLIAMS_STEP = [[11.6, 10.7, 9.0, 9.8, 9.7, 12.4, 9.1, 11.4],
+                 [11.7, 12.6, 11.6, 12.0, 12.1, 11.7, 12.3, 11.9],
+                 [12.6, 13.2, 11.3, 11.2, 11.8, 9.7, 11.7, 10.9]]
+
+
+def test_williams_prints_the_step_down_p_its_flag_is_read_from():
+    # low dose alone p 0.0049, top dose 0.0152: the 1 % step-down stops at the top,
+    # so the low dose is "*" and its printed p is 0.0152, not 0.0049 with one star
+    rows = _grip(dict(zip(["G1", "G2", "G3"], WILLIAMS_STEP, strict=True)))
+    a = stats.analyse(_table(rows), StatisticsPlan(), GROUPS[:3])
+    m = a.results
+    w = stats.williams([np.array(v) for v in WILLIAMS_STEP], alternative="two-sided")
+    np.testing.assert_allclose(w.per_dose_p, [0.00489773, 0.01522567], rtol=1e-5)
+    np.testing.assert_allclose(m["trend_p"].to_numpy()[1:], [w.per_dose_p[1]] * 2)
+    assert list(m["trend_flag"]) == ["", "*", "*"]
+    assert a.decisions.iloc[0]["trend_p"] == pytest.approx(w.per_dose_p[1])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_trend_flags_are_read_from_the_printed_p(seed):
+    rng = np.random.default_rng(seed)
+    vals = {g.id: 10 + 0.6 * k + rng.normal(0, 1, 8) for k, g in enumerate(GROUPS)}
+    m = stats.analyse(_table(_grip(vals)), StatisticsPlan(), GROUPS).results.iloc[1:]
+    assert list(m["trend_flag"]) == [flag(p, 0.05) for p in m["trend_p"]]
+    assert np.all(np.diff(m["trend_p"].to_numpy()) <= 0)  # never below a higher dose's
 
 
 def test_excluded_rows_never_enter(grip):

@@ -157,3 +157,47 @@ def test_litter_random_effect_keeps_the_litter_comparison_with_a_note():
     res, dec = brain_rows(stats.analyse(table, StatisticsPlan(litter_unit="mixed"), GROUPS))
     assert dec["path"] != "ancova"
     assert "ANCOVA not run: litters enter as a random effect" in dec["note"]
+
+
+# Right-skewed brain weights (3 groups x 8 rats) with terminal body weight.
+# R 4.2.2: shapiro.test(brain - ave(brain, group))$p.value = 0.00081784506120135 (the
+# tree's pre-test: nonparametric); m <- lm(brain ~ group + bw):
+# shapiro.test(residuals(m)) W = 0.90706612411709, p = 0.0304765412178428;
+# t G2, G3 = -2.03443537665504, -2.24188326696007; multcomp glht Dunnett p =
+# 0.0921617082326101, 0.0616866472614427; slope 0.00243899162042459.
+SKEWED_BW = [300.5, 320.4, 318.4, 292.3, 295.5, 292.1, 308.5, 299.2, 302.4, 287.0, 287.7,
+             300.3, 276.9, 267.3, 295.9, 279.9, 268.8, 285.8, 290.8, 275.5, 288.2, 295.6,
+             276.9, 267.8]
+SKEWED_BRAIN = [2.0643, 2.0455, 2.1805, 2.0118, 2.0502, 2.0104, 2.0375, 2.0461, 1.9892,
+                1.9673, 1.9742, 1.9897, 1.9405, 1.9457, 2.0454, 1.9636, 1.9401, 1.97, 2.0316,
+                1.9193, 1.9519, 1.9642, 1.9191, 1.9296]
+GROUPS3 = [*GROUPS[:1], Group(id="G2", label="L", dose=30, dose_unit="mg/kg/day"),
+           Group(id="G3", label="H", dose=100, dose_unit="mg/kg/day")]
+
+
+def test_a_failed_pre_test_does_not_name_the_rank_test_the_ancova_replaced():
+    recs = []
+    for i, (w, b) in enumerate(zip(SKEWED_BW, SKEWED_BRAIN, strict=True)):
+        g = GROUPS3[i // 8]
+        recs += [{"assay": "brain_weight", "endpoint": e, "subject": f"S{i:02d}",
+                  "group": g.id, "dose": g.dose, "dose_unit": "mg/kg/day", "sex": "M",
+                  "value": v, "source": "test"}
+                 for e, v in (("brain_weight", b), ("terminal_body_weight", w))]
+    res, dec = brain_rows(stats.analyse(endpoints.from_records(recs, study_id="T"),
+                                        StatisticsPlan(), GROUPS3))
+    assert dec["normality_p"] == pytest.approx(0.00081784506120135, rel=1e-6)
+    assert dec["path"] == "ancova" and dec["trend_test"] == "Shirley-Williams"
+    np.testing.assert_allclose(res["statistic"].to_numpy()[1:],
+                               [-2.03443537665504, -2.24188326696007], rtol=1e-9)
+    np.testing.assert_allclose(res["p_value"].to_numpy()[1:],
+                               [0.0921617082326101, 0.0616866472614427], atol=5e-4)
+    note = dec["note"]
+    assert "Dunn" not in note.replace("Dunnett", "")  # the rank test that did not run
+    assert note.startswith("Shapiro-Wilk p=0.000818 < 0.01: nonparametric path not taken "
+                           "for the comparisons with control, ANCOVA run regardless "
+                           "(parametric); ANCOVA (covariate: terminal body weight): slope "
+                           "0.002439 per unit of covariate")
+    assert "Shapiro-Wilk on the ANCOVA residuals p = 0.0305" in note
+    table, info = ancova(np.array(SKEWED_BRAIN), np.array(SKEWED_BW),
+                         np.repeat(["G1", "G2", "G3"], 8), ["G1", "G2", "G3"])
+    assert info["p_normal"] == pytest.approx(0.0304765412178428, rel=1e-6)

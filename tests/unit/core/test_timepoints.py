@@ -1,0 +1,66 @@
+"""neurotox.timepoints: the one time order of timepoint labels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from neurotox.report.model import natural_key
+from neurotox.timepoints import time_key, time_order
+
+
+@pytest.mark.parametrize("expected", [
+    # a negative (pre-dose) day first: the AR(1) bug put day-1 after day21
+    ["day-1", "day3", "day7", "day14", "day21"],
+    ["Day −2", "day -1", "day0", "day1"],
+    ["week-1", "week1", "week2", "week10"],
+    # numbers as numbers, also written as text (timepoint_prefix: "")
+    ["-1", "3", "7", "14", "21"],
+    [-1, 3, 7, 14, 21],
+    [-1.5, 0.25, 2],
+    # sessions before dosing named so come first, with their bins
+    ["pretest", "pretest_bin02", "pretest_bin10", "week4", "week4_bin01", "week13"],
+    ["baseline", "day1", "day8"],
+    ["pre-dose", "day1"],
+    ["acclimation", "dark1", "light1"],
+    # counts in days, weeks and hours compare on one scale
+    ["hour6", "day1", "day21", "week4", "week13"],
+    ["3", "day3", "week1"],
+    ["6h", "24h", "3d"],
+    ["30min", "2h", "24hpf", "48hpf", "5dpf"],
+    # developmental prefixes and bins
+    ["GD18", "PND4", "PND11", "PND21"],
+    ["bin1", "bin2", "bin10"],
+    ["bin001", "bin002", "bin010"],
+    # missing labels and the all-timepoints row last
+    ["day-1", "day3", "ALL", "NA"],
+])
+def test_labels_in_time_order(expected):
+    shuffled = list(reversed(expected))
+    assert sorted(shuffled, key=time_key) == expected
+    assert time_order(shuffled + shuffled[:1]) == expected
+
+
+def test_numbers_and_labels_of_one_kind_mix_without_error():
+    # numpy numbers, text numbers and prefixed labels in one column
+    labels = [np.int64(7), "day3", "-1", np.float64(14.0), "NA"]
+    assert time_order(labels) == ["-1", "day3", np.int64(7), np.float64(14.0), "NA"]
+
+
+def test_ties_are_broken_by_the_label():
+    assert time_order(["day3", "Day3", "3"]) == ["3", "Day3", "day3"]
+
+
+def test_report_tables_and_figures_use_the_same_key():
+    labels = ["day21", "week4", "day-1", "pretest", "day3"]
+    assert sorted(labels, key=natural_key) == time_order(labels) == \
+        ["pretest", "day-1", "day3", "day21", "week4"]
+
+
+@given(st.lists(st.integers(-30, 400), min_size=1, max_size=12, unique=True),
+       st.sampled_from(["day", "Day ", "d", "PND", "bin", "week_", ""]))
+def test_prefixed_counts_sort_as_signed_numbers(days, prefix):
+    labels = [f"{prefix}{d}" for d in days]
+    assert time_order(labels) == [f"{prefix}{d}" for d in sorted(days)]
