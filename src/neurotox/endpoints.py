@@ -439,17 +439,18 @@ def check_values(df: pd.DataFrame, reg: Mapping[str, Endpoint] | None = None, *,
     """
     reg = registry() if reg is None else reg
     value = df["value"].to_numpy(float)
-    eps = [reg[e] for e in df["endpoint"]]
-    lo = np.array([-np.inf if e.minimum is None else e.minimum for e in eps])
-    hi = np.array([np.inf if e.maximum is None else e.maximum for e in eps])
-    whole = np.array([e.integer for e in eps], dtype=bool)
+    at, names = pd.factorize(df["endpoint"])
+    eps = [reg[n] for n in names]      # one lookup per endpoint, spread over its rows
+    lo = np.array([-np.inf if e.minimum is None else e.minimum for e in eps])[at]
+    hi = np.array([np.inf if e.maximum is None else e.maximum for e in eps])[at]
+    whole = np.array([e.integer for e in eps], dtype=bool)[at]
     with np.errstate(invalid="ignore"):
         bad = (value < lo) | (value > hi) | (whole & (value != np.round(value)))
     bad &= np.isfinite(value) & ~df["excluded"].to_numpy(bool)
     if not bad.any():
         return
     i = int(np.flatnonzero(bad)[0])
-    ep, row = eps[i], df.iloc[i]
+    ep, row = eps[at[i]], df.iloc[i]
     where = f"{_row_label(i, path)}, column 'value'"
     if path is None and str(row.get("source", "")):
         where += f" (from {row['source']})"
