@@ -50,8 +50,8 @@ def test_tmaze_same_animal_in_two_files_is_refused(tmaze_study, tmp_path, invoke
                    "-o", tmp_path / "o")
         assert r.exit_code == 2, r.output
         assert (f"Error: {other}: subject {subject!r}: arm entries found in two input files, "
-                f"{entries} and {other}; give each animal's arm entries in one file (a copy or "
-                "re-export given as well?)") in r.output
+                f"{entries} and {other}; give each animal's arm entries in one file, or tell "
+                "its sessions apart by condition (a copy or re-export given as well?)") in r.output
         assert not (tmp_path / "o").exists()
 
 

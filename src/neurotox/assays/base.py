@@ -304,4 +304,5 @@ def refuse_repeats(parts: list[tuple[Path, pd.DataFrame]], keys: list[str], what
                 raise InputError(
                     f"subject {key[0]!r}{f' ({extra})' if extra else ''}: {what} found in two "
                     f"input files, {parts[first][0]} and {path}; give each animal's {what} in "
-                    "one file (a copy or re-export given as well?)", path=path)
+                    f"one file, or tell its sessions apart by {' / '.join(keys[1:])} (a copy or "
+                    "re-export given as well?)", path=path)
