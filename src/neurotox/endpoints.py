@@ -22,7 +22,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from neurotox.delimited import read_table
 from neurotox.errors import InputError, ValidationError, quoted
@@ -111,6 +111,21 @@ class Endpoint(BaseModel):
         test): a number (0 for a discrimination index, 0.5 for a preference
         ratio), ``chance`` for the chance level the assay entry computes for its
         maze and protocol (its effective parameter ``references``), or None.
+    minimum, maximum
+        Smallest and largest value the endpoint can take (inclusive; None: no
+        bound). Defaults come from the data type, unit and scale (see Notes).
+    integer
+        Only whole numbers (scores, grades, tallies).
+
+    Notes
+    -----
+    The domain of ``value`` (:func:`check_values`) defaults, unless the entry
+    says otherwise, to: 0 or 1 for ``incidence``; whole numbers 0-5 for unit
+    ``grade`` (severity, 0 = lesion absent); whole numbers of 0 or more for
+    ``count`` data; 0-100 for ``proportion`` in ``%``; 0 or more for a
+    ``ratio``-scale time, length, weight, tally, density or speed (a true zero:
+    nothing is less than none). Ordinal scores, bounded percentages and indices
+    name their ends in the registry.
 
     """
 
@@ -131,6 +146,16 @@ class Endpoint(BaseModel):
     covariate_only: bool = False
     scale: Literal["ratio", "interval"] = "ratio"
     reference: float | Literal["chance"] | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    integer: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _domain_defaults(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        return {**_default_domain(data), **data}
 
     @property
     def category(self) -> Category:
@@ -146,6 +171,30 @@ class Endpoint(BaseModel):
     @classmethod
     def _tuple(cls, v: Any) -> Any:
         return (v,) if isinstance(v, str) else v
+
+
+#: Units of quantities that cannot be negative when measured on a ``ratio`` scale:
+#: times, lengths, weights, tallies, densities, speeds and areas under distance
+#: curves. (Not activities, concentrations or amplitudes, which a blank or baseline
+#: subtraction may take below zero, nor slopes, indices and percent changes.)
+_NON_NEGATIVE_UNITS = frozenset({"s", "ms", "day", "mm", "um", "g", "count", "count/cell",
+                                 "fibres/mm", "m/s", "mm/s", "mm*bin"})
+
+
+def _default_domain(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Domain of an entry's values implied by its data type, unit and scale."""
+    data_type, unit = str(entry.get("data_type", "")), str(entry.get("unit", ""))
+    if data_type == DataType.INCIDENCE:
+        return {"minimum": 0.0, "maximum": 1.0, "integer": True}
+    if unit == "grade":
+        return {"minimum": 0.0, "maximum": 5.0, "integer": True}
+    if data_type == DataType.COUNT:
+        return {"minimum": 0.0, "integer": True}
+    if data_type == DataType.PROPORTION and unit == "%":
+        return {"minimum": 0.0, "maximum": 100.0}
+    if entry.get("scale", "ratio") == "ratio" and unit in _NON_NEGATIVE_UNITS:
+        return {"minimum": 0.0}
+    return {}
 
 
 class _RegistryFile(BaseModel):
@@ -343,9 +392,71 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
          "a unit or export error?)")
     fail(df["excluded"] & (df["exclusion_reason"].str.strip() == ""), "exclusion_reason",
          "excluded row has no exclusion_reason")
+    check_values(df, reg, path=path)
     fail(~np.isfinite(df["dose"]), "dose", "dose {found!r} is not a finite number")
     fail(df.duplicated(KEY, keep="first"), "subject",
          "duplicate key (study_id, assay, endpoint, subject, timepoint) for subject {found!r}")
+
+
+def domain_text(ep: Endpoint) -> str:
+    """The values ``ep`` can take, in words: ``whole numbers from 1 to 4``."""
+    lo, hi = ep.minimum, ep.maximum
+    if ep.integer and lo == 0 and hi == 1:
+        return "values 0 or 1"
+    kind = "whole numbers" if ep.integer else "values"
+    if lo is not None and hi is not None:
+        text = f"{kind} from {lo:g} to {hi:g}"
+    elif lo is not None:
+        text = f"{kind} of {lo:g} or more"
+    elif hi is not None:
+        text = f"{kind} of {hi:g} or less"
+    else:
+        return "any number"
+    return text if ep.unit in ("score", "grade", "count", "incidence") else f"{text} ({ep.unit})"
+
+
+def check_values(df: pd.DataFrame, reg: Mapping[str, Endpoint] | None = None, *,
+                 path: str | None = None) -> None:
+    """Check that every included ``value`` lies in its endpoint's domain.
+
+    Parameters
+    ----------
+    df
+        An EndpointTable (endpoints known to ``reg``, values numeric).
+    reg
+        Endpoint definitions (default: :func:`registry`).
+    path
+        File the table came from, named in the message (rows are CSV lines).
+
+    Raises
+    ------
+    ValidationError
+        The first value outside ``minimum``/``maximum`` or not a whole number
+        where the endpoint takes whole numbers (an ordinal score off its scale,
+        a negative or fractional count, a percentage above 100, a negative
+        duration). Excluded rows and non-finite values are not checked here.
+
+    """
+    reg = registry() if reg is None else reg
+    value = df["value"].to_numpy(float)
+    at, names = pd.factorize(df["endpoint"])
+    eps = [reg[n] for n in names]      # one lookup per endpoint, spread over its rows
+    lo = np.array([-np.inf if e.minimum is None else e.minimum for e in eps])[at]
+    hi = np.array([np.inf if e.maximum is None else e.maximum for e in eps])[at]
+    whole = np.array([e.integer for e in eps], dtype=bool)[at]
+    with np.errstate(invalid="ignore"):
+        bad = (value < lo) | (value > hi) | (whole & (value != np.round(value)))
+    bad &= np.isfinite(value) & ~df["excluded"].to_numpy(bool)
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    ep, row = eps[at[i]], df.iloc[i]
+    where = f"{_row_label(i, path)}, column 'value'"
+    if path is None and str(row.get("source", "")):
+        where += f" (from {row['source']})"
+    raise ValidationError(f"{ep.data_type.value} endpoint {ep.name!r} needs {domain_text(ep)}, "
+                          f"found {value[i]:g} (subject {row['subject']!r})",
+                          path=path, where=where)
 
 
 def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFrame:
@@ -367,8 +478,9 @@ def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFram
     ------
     ValidationError
         Missing columns, unknown endpoint or category, unit differing from the
-        registry, non-finite values not excluded, exclusions without a reason,
-        censoring other than ``none``/``left``/``right``, duplicate keys.
+        registry, non-finite values not excluded, values outside the endpoint's
+        domain (:func:`check_values`), exclusions without a reason, censoring
+        other than ``none``/``left``/``right``, duplicate keys.
 
     Notes
     -----

@@ -251,6 +251,32 @@ def check_hdf5(path: str | Path) -> None:
     check_unpacked(total, path, what="the HDF5 file")
 
 
+def same_content(paths: list[Path]) -> tuple[Path, Path] | None:
+    """The first two regular files of ``paths`` holding the same bytes, or None.
+
+    A copy or an identical re-export of an input given beside it would enter
+    every animal, well or plate twice (a plate named after its file even counts
+    as a second plate). Only files of equal size are hashed (SHA-256).
+    """
+    import hashlib
+
+    by_size: dict[int, list[Path]] = {}
+    for p in paths:
+        if Path(p).is_file():
+            by_size.setdefault(Path(p).stat().st_size, []).append(Path(p))
+    seen: dict[bytes, Path] = {}
+    for group in by_size.values():
+        if len(group) < 2:
+            continue
+        for p in group:
+            with open(p, "rb") as f:
+                digest = hashlib.file_digest(f, "sha256").digest()
+            first = seen.setdefault(digest, p)
+            if first != p:
+                return first, p
+    return None
+
+
 def folder_name(path: str | Path) -> str:
     """The name of a folder as its user calls it, also when given as ``.``, ``./`` or ``..``.
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -51,6 +52,7 @@ from pydantic import ValidationError as PydanticError
 
 from neurotox.delimited import Table, check_distinct_columns, dialect_note, read_table
 from neurotox.errors import FormatError, InputError, did_you_mean, quoted
+from neurotox.files import same_content
 from neurotox.vocab import Sex, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
 
@@ -933,24 +935,48 @@ class Study:
         return resolve_inside(self.folder, relpath, what=what, study_file=self.path)
 
     def assay_inputs(self, spec: AssaySpec) -> list[Path]:
-        """Resolved input files of an assay entry (globs allowed, sorted)."""
+        """Resolved input files of an assay entry (globs allowed, sorted).
+
+        A file named twice (the same path twice, by two spellings or a link, or
+        matched by two patterns), or two files with the same bytes (a copy), is
+        an error, as on the command line: read twice, every animal would be a
+        duplicate or its data doubled.
+        """
         out: list[Path] = []
+        seen: dict[Path, int] = {}
         for k, rel in enumerate(spec.input):
-            if any(ch in rel for ch in "*?["):
-                self.resolve(rel.split("*")[0] or ".", f"assays.{spec.key}.input[{k}]")
-                matches = sorted(p for p in self.folder.glob(rel)
-                                 if p.resolve().is_relative_to(self.folder.resolve()))
-                if not matches:
-                    raise InputError(f"pattern {rel!r} matches no file", path=self.path,
-                                     where=f"key 'assays.{spec.key}.input[{k}]'")
-                out.extend(matches)
-            else:
-                p = self.resolve(rel, f"assays.{spec.key}.input[{k}]")
-                if not p.exists():
-                    raise InputError(f"input {rel!r} not found", path=self.path,
-                                     where=f"key 'assays.{spec.key}.input[{k}]'")
+            where = f"key 'assays.{spec.key}.input[{k}]'"
+            for p in self._input_paths(spec, k, rel):
+                first = seen.setdefault(Path(os.path.realpath(p)), k)
+                if first != k:
+                    raise InputError(f"input {rel!r} names the file '{p.name}' a second time "
+                                     f"(input[{first}] is {spec.input[first]!r}); list each "
+                                     "input file once", path=self.path, where=where)
                 out.append(p)
+        twins = same_content(out)
+        if twins:
+            k = next(k for k, rel in enumerate(spec.input) if twins[1] in
+                     self._input_paths(spec, k, rel))
+            raise InputError(f"the inputs '{twins[0].name}' and '{twins[1].name}' hold the same "
+                             "bytes (a copy listed as well?); list each input file once",
+                             path=self.path, where=f"key 'assays.{spec.key}.input[{k}]'")
         return out
+
+    def _input_paths(self, spec: AssaySpec, k: int, rel: str) -> list[Path]:
+        """The files one entry of an assay's ``input`` list names."""
+        if any(ch in rel for ch in "*?["):
+            self.resolve(rel.split("*")[0] or ".", f"assays.{spec.key}.input[{k}]")
+            matches = sorted(p for p in self.folder.glob(rel)
+                             if p.resolve().is_relative_to(self.folder.resolve()))
+            if not matches:
+                raise InputError(f"pattern {rel!r} matches no file", path=self.path,
+                                 where=f"key 'assays.{spec.key}.input[{k}]'")
+            return matches
+        p = self.resolve(rel, f"assays.{spec.key}.input[{k}]")
+        if not p.exists():
+            raise InputError(f"input {rel!r} not found", path=self.path,
+                             where=f"key 'assays.{spec.key}.input[{k}]'")
+        return [p]
 
     def subject_info(self, subject: str) -> dict[str, str]:
         """Group, sex and batch/litter of one subject; InputError if unknown."""

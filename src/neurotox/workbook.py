@@ -33,6 +33,7 @@ import math
 import os
 import warnings
 import zipfile
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -92,7 +93,27 @@ def check_xlsx(path: Path) -> None:
     if len(parts) > MAX_PARTS:
         raise FormatError(f"xlsx zip holds {len(parts)} parts, more than {MAX_PARTS}",
                           path=path)
+    counts = Counter(p.filename for p in parts)
+    twice = sorted(n for n, k in counts.items() if k > 1)
+    if twice:   # which copy a spreadsheet program shows is undefined: refuse, not guess
+        raise FormatError(f"the xlsx zip holds the part {twice[0]!r} twice (a damaged or "
+                          "crafted workbook); open and save it again in a spreadsheet program",
+                          path=path)
     check_unpacked(sum(p.file_size for p in parts), path, what="the workbook")
+
+
+def hidden_sheets(path: Path) -> set[str]:
+    """Names of the worksheets a spreadsheet program hides (state hidden or veryHidden)."""
+    from xml.etree import ElementTree
+
+    check_xlsx(path)
+    try:
+        with zipfile.ZipFile(path) as z:
+            book = ElementTree.fromstring(z.read("xl/workbook.xml"))
+    except (KeyError, ElementTree.ParseError, zipfile.BadZipFile, OSError):
+        return set()     # the sheet reader names what is wrong with the workbook
+    return {el.get("name", "") for el in book.iter() if el.tag.endswith("}sheet")
+            and el.get("state", "visible") != "visible"}
 
 
 def _parser_class() -> type:
@@ -332,6 +353,33 @@ def sheet_rows(path: str | Path, *, max_rows: int | None = None,
         out[name] = [tuple(r) for r in dense_rows(rows, sheet=name, path=path, fill=None,
                                                   convert=False)]
     return out
+
+
+def data_sheet(path: str | Path) -> str | None:
+    """The sheet a one-table reader takes: the first visible worksheet holding values.
+
+    Hidden sheets are never read (a spreadsheet program does not show them: an
+    old version kept hidden must not replace the table the user sees). Another
+    visible sheet starting with the same header row (three or more cells, so not
+    a banner line such as EthoVision's ``Number of header lines:``) holds a second
+    version of the table; which one is meant cannot be known, so that is an error
+    naming both sheets. None for a workbook without worksheets.
+    """
+    path = Path(path)
+    hidden = hidden_sheets(path)
+    heads = {name: next((r for r in rows if any(v is not None for v in r)), None)
+             for name, rows in sheet_rows(path, max_rows=30).items() if name not in hidden}
+    filled = [name for name, head in heads.items() if head is not None]
+    if not filled:
+        return next(iter(heads), None)
+    first = heads[filled[0]]
+    table = sum(v is not None for v in first) >= 3
+    twins = [name for name in filled[1:] if table and heads[name] == first]
+    if twins:
+        raise InputError(f"sheets {filled[0]!r} and {twins[0]!r} both hold a table with the "
+                          "same header; keep one version of the table (delete or rename the "
+                          "other sheet's header)", path=path)
+    return filled[0]
 
 
 def _none_for_empty(grid: list[list[Any]]) -> list[tuple]:

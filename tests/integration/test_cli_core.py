@@ -29,6 +29,10 @@ def test_endpoints_list_by_category(invoke):
     assert r.exit_code == 0
     assert "nor_discrimination_index" in r.output
     assert "brain_weight" not in r.output
+    lines = {x.split()[0]: x for x in r.output.splitlines()}
+    assert lines["fob_gait_score"].endswith("increase  whole numbers from 1 to 4")
+    assert lines["tmaze_alternation_pct"].endswith("values from 0 to 100 (%)")
+    assert lines["nor_discrimination_index"].endswith("values from -1 to 1 (ratio)")
     r = invoke("endpoints", "list", "--category", "mood")
     assert r.exit_code == 2 and "Invalid value for '--category'" in r.output
 

@@ -176,3 +176,34 @@ def test_an_endpoint_table_resaved_by_a_spreadsheet_is_read_and_noted(invoke, tm
     assert not any("read with" in n for n in notes[0])
     assert any(n.startswith("excel.csv read with encoding") and "delimiter ';'" in n
                and "decimal commas read as decimal points" in n for n in notes[1])
+
+
+@pytest.mark.parametrize(("endpoint", "unit", "value", "expected"), [
+    ("grip_strength_forelimb", "g", -12.5, "continuous endpoint 'grip_strength_forelimb' needs "
+     "values of 0 or more (g), found -12.5 (subject 'C3')"),
+    ("fob_gait_score", "score", 7, "ordinal endpoint 'fob_gait_score' needs whole numbers "
+     "from 1 to 4, found 7 (subject 'C3')"),
+    ("fob_tremors", "incidence", 2, "incidence endpoint 'fob_tremors' needs values 0 or 1, "
+     "found 2 (subject 'C3')"),
+])
+def test_stats_and_report_refuse_a_value_outside_the_endpoint_domain(invoke, tmp_path, endpoint,
+                                                                     unit, value, expected):
+    """stranger29 F1/F2: impossible values were analysed (scores, counts, %) or named no row."""
+    _write_inputs(tmp_path)
+    df = pd.read_csv(tmp_path / "endpoints.csv")
+    ok = {"grip_strength_forelimb": df["value"], "fob_gait_score": 2, "fob_tremors": 0}[endpoint]
+    df = df.assign(endpoint=endpoint, unit=unit, value=ok)
+    df.to_csv(tmp_path / "valid.csv", index=False)
+    df.loc[3, "value"] = value
+    df.to_csv(tmp_path / "endpoints.csv", index=False)
+    r = invoke("stats", tmp_path / "valid.csv", "--study", tmp_path / "study.yaml",
+               "-o", tmp_path / "ok")
+    assert r.exit_code == 0, r.output
+    line = f"{tmp_path / 'endpoints.csv'}, row 5, column 'value': {expected}"
+    r = invoke("stats", tmp_path / "endpoints.csv", "--study", tmp_path / "study.yaml",
+               "-o", tmp_path / "out")
+    assert r.exit_code == 2 and line in r.output, r.output
+    assert not (tmp_path / "out").exists()
+    r = invoke("report", tmp_path / "study.yaml", "--endpoints", tmp_path / "endpoints.csv",
+               "--format", "csv", "-o", tmp_path / "rep")
+    assert r.exit_code == 2 and line in r.output, r.output

@@ -81,13 +81,20 @@ def test_cli_unknown_export_layout(invoke, tmp_path):
 
 
 def _two_plates(folder, tmp_path):
-    """The simulated plate twice (P1, P2) with one layout file; P2's groups reversed."""
+    """Two simulated plates (P1; P2 of another seed) with one layout file; P2's groups reversed.
+
+    (A byte copy of P1 as P2 would be refused: a copy of an input is not a second plate.)
+    """
     import shutil
+
+    from neurotox.simulate import get_simulator
 
     d = tmp_path / "two"
     d.mkdir()
-    for p in ("P1", "P2"):
-        shutil.copy(folder / "zebralab_P1.xls", d / f"zebralab_{p}.xls")
+    (tmp_path / "seed12").mkdir()
+    get_simulator("zebrafish-lpr").write(tmp_path / "seed12", 12)
+    shutil.copy(folder / "zebralab_P1.xls", d / "zebralab_P1.xls")
+    shutil.copy(tmp_path / "seed12" / "zebralab_P1.xls", d / "zebralab_P2.xls")
     one = pd.read_csv(folder / "plate_layout.csv", dtype=str, keep_default_na=False)
     swap = {"G1": "G4", "G4": "G1", "G2": "G3", "G3": "G2"}
     dose = {"G1": "0.0", "G2": "1.0", "G3": "10.0", "G4": "100.0"}

@@ -395,3 +395,28 @@ def check_entry_protocol(study: Study, assay: str, proto: Protocol, *, given: bo
                      f"--protocol {entries[0].protocol} (and the entry's parameters as --param), "
                      "or run 'neurotox report'", path=study.path,
                      where=f"key 'assays.{entries[0].key}.protocol'")
+
+
+def refuse_repeats(parts: list[tuple[Path, pd.DataFrame]], keys: list[str], what: str) -> None:
+    """Raise InputError when one subject's ``what`` comes from two input files.
+
+    ``parts`` pairs each input file with the table read from it (in the order
+    given); ``keys`` starts with ``subject`` and adds what may legitimately
+    differ between files (session, phase, condition). Merging two files that
+    hold the same animal's session (a re-export, a copy, one file given twice)
+    would interleave or double its data, so it is refused, naming both files.
+    """
+    seen: dict[tuple, int] = {}
+    for n, (path, table) in enumerate(parts):
+        if not len(table):
+            continue
+        for key in sorted(set(table[keys].astype(str).itertuples(index=False, name=None))):
+            first = seen.setdefault(key, n)
+            if first != n:
+                extra = ", ".join(f"{k} {v!r}" for k, v in zip(keys[1:], key[1:], strict=True)
+                                  if v not in ("", "nan", "NA"))
+                raise InputError(
+                    f"subject {key[0]!r}{f' ({extra})' if extra else ''}: {what} found in two "
+                    f"input files, {parts[first][0]} and {path}; give each animal's {what} in "
+                    f"one file, or tell its sessions apart by {' / '.join(keys[1:])} (a copy or "
+                    "re-export given as well?)", path=path)

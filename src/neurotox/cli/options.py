@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from neurotox.errors import InputError
-from neurotox.files import lies_within
+from neurotox.files import lies_within, same_content
 from neurotox.parallel import check_scheduler
 
 if TYPE_CHECKING:
@@ -23,7 +23,8 @@ def distinct_files(ctx: click.Context, param: click.Parameter,
                    value: tuple[Path, ...]) -> tuple[Path, ...]:
     """Click callback: refuse one file given twice (by two names, a link, ``./``).
 
-    Read twice, every row would be a duplicate animal, reported far from its cause.
+    Read twice, every row would be a duplicate animal, reported far from its cause;
+    so is a copy of a file under another name (the same bytes).
     """
     seen: dict[Path, Path] = {}
     for p in value:
@@ -32,6 +33,10 @@ def distinct_files(ctx: click.Context, param: click.Parameter,
             same = "" if str(seen[key]) == str(p) else f" (as '{seen[key]}' and '{p}')"
             raise click.BadParameter(f"the file '{key}' is given twice{same}", ctx, param)
         seen[key] = p
+    twins = same_content(list(value))
+    if twins:
+        raise click.BadParameter(f"the files '{twins[0]}' and '{twins[1]}' hold the same bytes "
+                                 "(a copy given as well?); give each input once", ctx, param)
     return value
 
 

@@ -17,15 +17,19 @@ def endpoints() -> None:
               help="Only endpoints of this OECD/EPA category.")
 @click.option("--assay", default=None, help="Only endpoints of this assay.")
 def endpoints_list(category: str | None, assay: str | None) -> None:
-    """List registered endpoints: name, assay, category, unit, type, adverse direction."""
+    """List registered endpoints: name, assay, category, unit, type, adverse direction, values.
+
+    ``values`` is the endpoint's domain: a value outside it in an EndpointTable
+    is an error.
+    """
     from neurotox import endpoints as ep
 
     rows = ep.list_endpoints(category=category, assay=assay)
     click.echo(f"{'endpoint':38} {'assay':20} {'category':19} {'unit':10} "
-               f"{'type':11} adverse")
+               f"{'type':11} {'adverse':9} values")
     for e in rows:
         click.echo(f"{e.name:38} {','.join(e.assays):20} {e.category.value:19} {e.unit:10} "
-                   f"{e.data_type.value:11} {e.direction.value}")
+                   f"{e.data_type.value:11} {e.direction.value:9} {ep.domain_text(e)}")
 
 
 @click.group()

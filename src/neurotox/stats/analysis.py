@@ -225,16 +225,6 @@ def groups_from_table(table: pd.DataFrame, control: str | None = None, *,
             for g, row in first.iterrows()]
 
 
-def _check_incidence(df: pd.DataFrame, reg: Mapping[str, Endpoint]) -> None:
-    inc = df[~df["excluded"]]
-    kinds = inc["endpoint"].map(lambda e: reg[e].data_type)
-    bad = (kinds == DataType.INCIDENCE) & ~inc["value"].isin([0.0, 1.0])
-    if bad.any():
-        row = inc[bad].iloc[0]
-        raise InputError(f"incidence endpoint {row['endpoint']!r} needs values 0 or 1, found "
-                         f"{row['value']:g} (subject {row['subject']!r})", where="column 'value'")
-
-
 def _check_groups(df: pd.DataFrame, order: Mapping[str, tuple]) -> None:
     unknown = sorted(set(df["group"]) - set(order))
     if unknown:
@@ -304,7 +294,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     unknown = sorted(set(df["endpoint"]) - set(reg))
     if unknown:
         raise InputError(f"unknown endpoint(s) {quoted(unknown)}", where="column 'endpoint'")
-    _check_incidence(df, reg)
+    endpoints.check_values(df, reg)   # a table built without validate, or another registry
     if plan.litter_unit == "means" and (df["batch"].astype(str) != "NA").any():
         df = _litter_means(df)
     desc = _ordered_cells(describe(df), order)

@@ -18,6 +18,10 @@ def test_every_fob_item_is_registered_with_its_type(item):
     assert item.domain in DOMAINS
     if item.kind == "ordinal":
         assert sorted(item.scale) == list(range(min(item.scale), max(item.scale) + 1))
+        # the registry's domain is the sheet's scale: tables from elsewhere are held to it
+        assert (ep.minimum, ep.maximum, ep.integer) == (min(item.scale), max(item.scale), True)
+    if item.kind == "count":
+        assert (ep.minimum, ep.maximum, ep.integer) == (0, None, True)
     if item.kind == "categorical":
         assert set(item.normal) < set(item.categories)
 

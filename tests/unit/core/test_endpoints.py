@@ -1,4 +1,5 @@
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -122,3 +123,91 @@ def test_table_without_censoring_column_reads_as_uncensored(tmp_path):
     back = ep.read(path)
     assert list(back.columns) == list(ep.COLUMNS)
     assert back["censoring"].tolist() == ["none", "none"]
+
+
+#: Values outside an endpoint's domain (registry minimum / maximum / integer), each
+#: refused naming the file's CSV line, column 'value', the endpoint and its range.
+OUT_OF_DOMAIN = [
+    ("fob", "fob_gait_score", "score", 7.0,
+     "ordinal endpoint 'fob_gait_score' needs whole numbers from 1 to 4, found 7"),
+    ("fob", "fob_gait_score", "score", 2.5,
+     "ordinal endpoint 'fob_gait_score' needs whole numbers from 1 to 4, found 2.5"),
+    ("fob", "fob_arousal", "score", 0.0,
+     "ordinal endpoint 'fob_arousal' needs whole numbers from 1 to 6, found 0"),
+    ("neuropathology", "np_cerebral_cortex_vacuolation_severity", "grade", 9.0,
+     "ordinal endpoint 'np_cerebral_cortex_vacuolation_severity' needs whole numbers from 0 "
+     "to 5, found 9"),
+    ("fob", "fob_tremors", "incidence", 2.0,
+     "incidence endpoint 'fob_tremors' needs values 0 or 1, found 2"),
+    ("fob", "fob_tremors", "incidence", 0.5,
+     "incidence endpoint 'fob_tremors' needs values 0 or 1, found 0.5"),
+    ("tmaze", "tmaze_entries", "count", -5.0,
+     "count endpoint 'tmaze_entries' needs whole numbers of 0 or more, found -5"),
+    ("tmaze", "tmaze_entries", "count", 2.5,
+     "count endpoint 'tmaze_entries' needs whole numbers of 0 or more, found 2.5"),
+    ("tmaze", "tmaze_alternation_pct", "%", 150.0,
+     r"continuous endpoint 'tmaze_alternation_pct' needs values from 0 to 100 \(%\), found 150"),
+    ("tmaze", "tmaze_alternation_pct", "%", -90.0,
+     r"continuous endpoint 'tmaze_alternation_pct' needs values from 0 to 100 \(%\), found -90"),
+    ("nor", "nor_discrimination_index", "ratio", 1.5,
+     r"continuous endpoint 'nor_discrimination_index' needs values from -1 to 1 \(ratio\), "
+     "found 1.5"),
+    ("nor", "nor_total_exploration", "s", -3.0,
+     r"continuous endpoint 'nor_total_exploration' needs values of 0 or more \(s\), found -3"),
+]
+
+
+def _file_with(tmp_path, assay, endpoint, unit, value):
+    category = ep.get(endpoint).category.value
+    good = {"fob_gait_score": 2.0, "fob_arousal": 4.0, "fob_tremors": 1.0,
+            "np_cerebral_cortex_vacuolation_severity": 0.0, "tmaze_entries": 24.0,
+            "tmaze_alternation_pct": 62.5, "nor_discrimination_index": -0.2,
+            "nor_total_exploration": 31.5}[endpoint]
+    rows = [{**ep.DEFAULTS, **row(assay=assay, endpoint=endpoint, category=category, unit=unit,
+                                  subject=s, value=v)} for s, v in (("A1", good), ("A2", value))]
+    p = tmp_path / "outside.csv"
+    pd.DataFrame(rows).to_csv(p, index=False)
+    return p
+
+
+@pytest.mark.parametrize(("assay", "endpoint", "unit", "value", "message"),
+                         OUT_OF_DOMAIN)
+def test_values_outside_the_endpoint_domain_name_file_row_and_range(tmp_path, assay, endpoint,
+                                                                    unit, value, message):
+    p = _file_with(tmp_path, assay, endpoint, unit, value)
+    where = rf"^{re.escape(str(p))}, row 3, column 'value': "
+    with pytest.raises(ValidationError, match=rf"{where}{message} \(subject 'A2'\)$"):
+        ep.read(p)
+
+
+@pytest.mark.parametrize(("endpoint", "unit", "assay", "value"), [
+    ("fob_gait_score", "score", "fob", 4.0), ("fob_arousal", "score", "fob", 1.0),
+    ("np_cerebral_cortex_vacuolation_severity", "grade", "neuropathology", 5.0),
+    ("fob_tremors", "incidence", "fob", 0.0), ("tmaze_entries", "count", "tmaze", 0.0),
+    ("tmaze_alternation_pct", "%", "tmaze", 100.0),
+    ("nor_discrimination_index", "ratio", "nor", -1.0),
+    ("nor_total_exploration", "s", "nor", 0.0)])
+def test_values_at_the_ends_of_the_domain_pass(tmp_path, endpoint, unit, assay, value):
+    t = ep.read(_file_with(tmp_path, assay, endpoint, unit, value))
+    assert t["value"].tolist()[1] == value
+
+
+def test_excluded_value_outside_the_domain_is_not_checked():
+    t = ep.from_records([row(value=3.0, excluded=True, exclusion_reason="scoring error")])
+    assert t["value"].tolist() == [3.0]
+
+
+def test_domain_comes_from_data_type_unit_and_registry_entry():
+    def dom(name):
+        e = ep.get(name)
+        return e.minimum, e.maximum, e.integer
+    assert dom("fob_tremors") == (0, 1, True)                # incidence
+    assert dom("np_hippocampus_neuronal_necrosis_severity") == (0, 5, True)   # grade
+    assert dom("tmaze_entries") == (0, None, True)           # count
+    assert dom("nuclei_count") == (0, None, False)           # a mean per field
+    assert dom("stimulus_response_rate") == (0, 100, False)  # proportion in %
+    assert dom("brain_weight") == (0, None, False)           # a weight
+    assert dom("transition_response") == (None, None, False)  # a difference (interval)
+    assert dom("habituation_slope") == (None, None, False)   # a slope
+    assert dom("prepulse_inhibition_pct") == (None, 100, False)
+    assert dom("fob_gait_score") == (1, 4, True)             # its scale's ends

@@ -123,3 +123,16 @@ def test_novel_default_when_key_missing():
     a = nor_animals(explo(ROWS), KEY.iloc[1:], FLAGS, NorParameters(novel_default="R"))
     row = a[(a["subject"] == "a1") & (a["phase"] == "test")].iloc[0]
     assert row["object_a"] == "Right" and row["index"] == pytest.approx(-0.5)
+
+
+@pytest.mark.parametrize("phase", ["training", "test"])
+def test_an_animal_that_explored_nothing_has_no_index_and_no_crash(phase):
+    """stranger29 F7: 0 s + 0 s raised ZeroDivisionError (a traceback from every command)."""
+    rows = [r if (r[0], r[1]) != ("a1", phase) else (*r[:3], 0.0, r[4]) for r in ROWS]
+    a = nor_animals(explo(rows), KEY, FLAGS, NorParameters()).set_index(["subject", "phase"])
+    row = a.loc[("a1", phase)]
+    assert row["total_s"] == 0.0 and np.isnan(row["index"]) and np.isnan(row["ratio"])
+    if phase == "test":   # excluded by the exploration rule like any animal below 10 s
+        assert row["exclusion_reason"] == "total test exploration 0.000 s < 10 s"
+    else:                 # the test phase of the animal keeps its index
+        assert a.loc[("a1", "test"), "index"] == pytest.approx(0.5)

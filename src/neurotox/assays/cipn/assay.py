@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.base import AssayPlugin, AssayResult, refuse_repeats, register
 from neurotox.assays.battery.common import Recorder, subjects_of
 from neurotox.assays.cipn import nerve, thermal
 from neurotox.assays.cipn.updown import Filament, FilamentSet, sudo_threshold, updown_threshold
@@ -319,8 +319,9 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
     records = Recorder(study, subjects, ASSAY, "")
     details: dict[str, list[pd.DataFrame]] = {}
     notes: list[str] = []
-    for path in files:
-        df = _read(path, params)
+    parts = [(path, _read(path, params)) for path in files]
+    refuse_repeats(parts, ["subject", "test", "timepoint"], "measurement")
+    for path, df in parts:
         check_subjects(df, subjects.index)
         em = _Emitter(params, path.name, study.spec.statistics.censored.policy)
         for test, part in df.groupby("test", sort=False):

@@ -94,8 +94,8 @@ def _phase_row(part: pd.DataFrame, phase: str, novel: str | None) -> dict[str, A
     else:
         a, b = _left_right(objects)
     total = t[a] + t[b]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        index = (t[a] - t[b]) / total
+    # no exploration at all (an animal that froze): no index; the exploration rules exclude it
+    index = (t[a] - t[b]) / total if total > 0 else np.nan
     climbing = part["climbing_s"].astype(float).sum(min_count=1) \
         if "climbing_s" in part else np.nan
     return {"subject": subject, "phase": phase, "object_a": a, "object_b": b,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neurotox.assays.base import refuse_repeats
 from neurotox.assays.rodent import pose as geo
 from neurotox.assays.rodent.common import concat, empty_table
 from neurotox.assays.rodent.params import NorParameters, PoseSettings
@@ -104,6 +105,17 @@ def _start(meta: dict[str, Any]) -> tuple[Any, ...]:
 def assign_phases(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
                   ) -> pd.DataFrame:
     """Give per-trial exploration tables of a subject the phases training, test by start time."""
+    out = [table for _, table in _phased(parts, notes)]
+    return pd.concat(out, ignore_index=True) if out else empty_table(EXPLORATION_COLUMNS)
+
+
+def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
+            ) -> list[tuple[Path, pd.DataFrame]]:
+    """Per-trial tables with their phase, each with the file it came from.
+
+    Two files holding the same subject's trial with the same start (a copy, a
+    re-export) are refused: ordered by start time, one would become the test.
+    """
     by_subject: dict[str, list] = {}
     for data, table in parts:
         by_subject.setdefault(data.meta["subject"], []).append((_start(data.meta), data, table))
@@ -113,12 +125,18 @@ def assign_phases(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
             raise InputError(f"subject {subject!r} has {len(trials)} trials; expected a "
                              "training and a test trial", path=trials[0][1].path)
         trials.sort(key=lambda x: x[0])
+        if len(trials) == 2 and trials[0][0] == trials[1][0] and trials[0][0] != (1, 0):
+            raise InputError(f"subject {subject!r}: the same trial (start "
+                             f"{trials[0][1].meta.get('start_time') or trials[0][1].meta['trial']}"
+                             f") found in two input files, {trials[0][1].path} and "
+                             f"{trials[1][1].path}; give each trial in one file (a copy or "
+                             "re-export given as well?)", path=trials[1][1].path)
         phases = ("training", "test") if len(trials) == 2 else ("test",)
         for phase, (_, data, table) in zip(phases, trials, strict=True):
-            out.append(table.assign(phase=phase))
+            out.append((data.path, table.assign(phase=phase)))
             notes.append(f"{data.path.name}: subject {subject} trial {data.meta['trial']} taken "
                          f"as the {phase} phase (order of start time)")
-    return pd.concat(out, ignore_index=True) if out else empty_table(EXPLORATION_COLUMNS)
+    return out
 
 
 def _video_stem(path: Path) -> str:
@@ -223,7 +241,7 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
         data = read_rodent(path, **opts, **({"subject": given} if given is not None else {}))
         notes += data.notes
         if data.kind == "exploration":
-            explo.append(data.table)
+            explo.append((path, data.table))
             keys.append(data.meta.get("key", empty_table(KEY_COLUMNS)))
             flags.append(data.meta.get("flags", empty_table(FLAG_COLUMNS)))
         elif data.kind == "key":
@@ -240,11 +258,11 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
             raise InputError(f"a {data.kind} file ({data.fmt}) is not an NOR input", path=path)
     for data in poses:
         rows, fr = exploration_from_poses(data, params, layout)
-        explo.append(rows)
+        explo.append((data.path, rows))
         frames.append(fr)
-    if trials:
-        explo.append(assign_phases(trials, notes))
-    explo = [_object_zones(t, params, notes) for t in explo]
+    explo += _phased(trials, notes)
+    refuse_repeats(explo, ["subject", "phase"], "exploration")
+    explo = [_object_zones(t, params, notes) for _, t in explo]
     return {"exploration": concat(explo, EXPLORATION_COLUMNS), "key": concat(keys, KEY_COLUMNS),
             "flags": concat(flags, FLAG_COLUMNS), "frames": concat(frames, ()), "notes": notes}
 

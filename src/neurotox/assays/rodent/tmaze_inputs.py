@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neurotox.assays.base import refuse_repeats
 from neurotox.assays.rodent import pose as geo
 from neurotox.assays.rodent.common import concat
 from neurotox.assays.rodent.params import ArmSettings, TmazeParameters
@@ -192,7 +193,12 @@ def _pose_subject(path: Path) -> str:
 
 
 def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
-    """Read every input into entries and trials tables (zone files apply to pose inputs)."""
+    """Read every input into entries and trials tables (zone files apply to pose inputs).
+
+    An animal's entries, trials or zone bins found in two files are refused
+    (:func:`~neurotox.assays.base.refuse_repeats`): merged, two copies
+    of a sequence would interleave into one with no alternation.
+    """
     entries, trials, poses, notes, zone_bins, sheets, numeric = [], [], [], [], [], [], []
     zones, from_zones = None, False
     for path in files:
@@ -200,21 +206,21 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
         data = read_rodent(path, **({"subject": given} if given is not None else {}))
         notes += data.notes
         if data.kind == "entries":
-            entries.append(data.table)
+            entries.append((path, data.table))
             if "animals" in data.meta:
                 sheets.append(data.meta["animals"])
                 numeric += data.meta["numeric_subjects"]
         elif data.kind == "zone_samples":
             table, note = entries_from_zone_samples(data, params)
             from_zones = True
-            entries.append(table)
+            entries.append((path, table))
             notes.append(note)
         elif data.kind == "trials":
-            trials.append(data.table)
+            trials.append((path, data.table))
         elif data.kind == "zones":
             zones = data.meta["zones"]
         elif data.kind == "zone_bins":
-            zone_bins.append(data.table)
+            zone_bins.append((path, data.table))
         elif data.kind == "poses":
             poses.append(data)
         else:
@@ -223,10 +229,13 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
         if params.pose is None:
             raise InputError("pose input given but the protocol has no 'pose' settings "
                              "(arms, px_per_cm, fps)", path=data.path)
-        entries.append(entries_from_poses(data, _pose_subject(data.path), params.pose, zones))
-    return {"entries": concat(entries, ENTRY_COLUMNS), "trials": concat(trials, TRIAL_COLUMNS),
-            "zone_bins": concat(zone_bins, ZONE_BIN_COLUMNS), "notes": notes,
+        entries.append((data.path, entries_from_poses(data, _pose_subject(data.path),
+                                                      params.pose, zones)))
+    refuse_repeats(entries, ["subject", "condition"], "arm entries")
+    refuse_repeats(trials, ["subject", "condition", "session", "trial"], "trial")
+    refuse_repeats(zone_bins, ["subject", "timepoint", "phase"], "zone time bins")
+    return {"entries": concat([t for _, t in entries], ENTRY_COLUMNS),
+            "trials": concat([t for _, t in trials], TRIAL_COLUMNS),
+            "zone_bins": concat([t for _, t in zone_bins], ZONE_BIN_COLUMNS), "notes": notes,
             "sheets": concat(sheets, SHEET_COLUMNS), "numeric_subjects": numeric,
             "from_zones": from_zones}
-
-

@@ -12,6 +12,7 @@ from neurotox.assays.zebrafish.epr import analyse_epr
 from neurotox.assays.zebrafish.inputs import load_exports
 from neurotox.assays.zebrafish.lpr import analyse_lpr
 from neurotox.assays.zebrafish.params import ASSAY, ZebrafishParameters
+from neurotox.errors import InputError
 from neurotox.io.zebrafish import Export
 from neurotox.study import AssaySpec, Study, split_plates
 
@@ -47,6 +48,7 @@ def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str
         ``conventions`` say the result-changing rules in effect.
 
     """
+    refuse_same_tracking(exports)
     notes = [n for e in exports for n in e.notes]
     run = analyse_epr if params.mode == "epr" else analyse_lpr
     result = run(exports, params, study_id=study_id, layouts=layouts, groups=groups,
@@ -54,6 +56,26 @@ def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str
     result.conventions = conventions(params, stimuli="stimulus_responses" in result.details)
     result.notes += [f"convention: {c}" for c in result.conventions]
     return result
+
+
+def refuse_same_tracking(exports: list[Export]) -> None:
+    """Raise InputError when two exports hold the same tracking data under two plate names.
+
+    A plate is named after its file (or ``plate_ids``): a re-export or renamed copy
+    of one plate would enter as a second plate, doubling every larva's group n.
+    """
+    import hashlib
+
+    seen: dict[str, Export] = {}
+    for e in exports:
+        body = e.data.drop(columns=["plate"], errors="ignore")
+        digest = hashlib.sha256(repr(list(body.columns)).encode())
+        digest.update(pd.util.hash_pandas_object(body, index=False).to_numpy().tobytes())
+        first = seen.setdefault(digest.hexdigest(), e)
+        if first is not e:
+            raise InputError(f"the exports {first.path} and {e.path} hold the same tracking "
+                             "data (one plate exported or copied twice?); give each plate once",
+                             path=e.path)
 
 
 def _run(study: Study, spec: AssaySpec, params: ZebrafishParameters) -> AssayResult:

@@ -302,7 +302,9 @@ def is_excel(path: Path) -> bool:
 
 
 def read_sheet(path: Path) -> pd.DataFrame:
-    """Read a CSV or the first sheet of a workbook as strings, columns stripped.
+    """Read a CSV or a workbook's table sheet as strings, columns stripped.
+
+    Workbooks: the first visible sheet holding values (:func:`neurotox.workbook.data_sheet`).
 
     Text files: encoding from the BOM (UTF-8, UTF-16) else UTF-8/cp1252, delimiter
     the most frequent of ``,``, ``;`` and tab in the header line (see
@@ -311,9 +313,9 @@ def read_sheet(path: Path) -> pd.DataFrame:
     """
     try:
         if is_excel(path):
-            from neurotox.workbook import read_excel
+            from neurotox.workbook import data_sheet, read_excel
 
-            df = read_excel(path, dtype=str, keep_default_na=False)
+            df = read_excel(path, data_sheet(path) or 0, dtype=str, keep_default_na=False)
         else:
             text, encoding = decode(path.read_bytes(), path)
             lines = text.splitlines()
@@ -391,16 +393,18 @@ def phase_of(label: str, phase_map: dict[str, str] | None = None) -> str | None:
 
 
 def raw_rows(path: Path, max_rows: int | None = None) -> list[list[Any]]:
-    """Rows of a csv/txt file or of a workbook's first sheet, cells as read (banner rows too).
+    """Rows of a csv/txt file or of a workbook's table sheet, cells as read (banner rows too).
 
     With ``max_rows`` (sniffing a format), at most that many rows from the first
     64 kB, cut at a NUL character; a full read refuses NUL characters.
     """
     if is_excel(path):
-        from neurotox.workbook import sheet_rows
+        from neurotox.workbook import data_sheet, sheet_rows
 
-        sheets = list(sheet_rows(path, max_rows=max_rows).values())
-        return [list(r) for r in sheets[0]] if sheets else []
+        name = data_sheet(path)
+        if name is None:
+            return []
+        return [list(r) for r in sheet_rows(path, max_rows=max_rows, sheets=[name])[name]]
     with open(path, "rb") as f:
         raw = f.read() if max_rows is None else f.read(65536)
     text = raw.decode(text_encoding(path), errors="replace" if max_rows else "strict")

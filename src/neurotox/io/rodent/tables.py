@@ -247,13 +247,14 @@ def _time_columns(df: pd.DataFrame) -> dict[str, str]:
 
 
 def _sheet_columns(path: Path) -> list[str]:
-    """Header cells of a CSV or of the first sheet of a workbook (first row only)."""
+    """Header cells of a CSV or of a workbook's table sheet (first row only)."""
     if not is_excel(path):
         return header_cells(path)
-    from neurotox.workbook import sheet_rows
+    from neurotox.workbook import data_sheet, sheet_rows
 
-    sheets = list(sheet_rows(path, max_rows=1).values())
-    first = sheets[0][0] if sheets and sheets[0] else ()
+    name = data_sheet(path)
+    rows = sheet_rows(path, max_rows=1, sheets=[name])[name] if name is not None else []
+    first = rows[0] if rows else ()
     return [str(c).strip() for c in first if c is not None]
 
 
