@@ -37,7 +37,10 @@ from neurotox.report.model import (
     decimals_for,
     flag_text,
     fmt,
+    limit_decimals,
+    limit_text,
     natural_key,
+    sig_decimals,
     slug,
 )
 from neurotox.study import Group, StudySpec
@@ -512,7 +515,7 @@ def summary_cell(r: pd.Series | dict | None, decimals: int, percent: bool, sprea
     n_cens = _num(r.get("n_censored", 0))
     if n_cens > 0:  # "> 20.0 (8)" when all are censored, else "(8; 3 > 20.0)"
         side = _s(r["censoring"])
-        limit = (f"{CENSOR_SIGN[side]} {fmt(_num(r['censored_bound']), decimals)}"
+        limit = (limit_text(CENSOR_SIGN[side], _num(r["censored_bound"]), decimals)
                  if side in CENSOR_SIGN else "censored")
         text = (f"{limit} ({n_text})" if n_cens == n and side in CENSOR_SIGN else
                 f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text}; {int(n_cens)} {limit})")
@@ -892,14 +895,23 @@ def _listing_cell(r: object | None, decimals: int) -> Cell:
     if r is None:
         return Cell("", {"value": math.nan})
     value = float(r.value)  # type: ignore[attr-defined]
-    # a censored value holds its bound: "< 0.50" below a limit, "> 20.0" above a cut-off
+    # a censored value holds its bound: "< 0.0045" below a limit, "> 20.0" above a cut-off,
+    # printed so that rounding never moves it; small values keep 3 significant figures
     sign = CENSOR_SIGN.get(_s(getattr(r, "censoring", "")), "")
-    shown = f"{sign} {fmt(value, decimals)}" if sign else fmt(value, decimals)
+    dec: int | None
+    if sign:
+        dec = limit_decimals(value, decimals)
+        shown = limit_text(sign, value, dec)
+        if shown != f"{sign} {fmt(value, dec)}":  # rounded outward: the number in full
+            dec = None
+    else:
+        dec = sig_decimals(value, decimals)
+        shown = fmt(value, dec)
     if r.excluded:  # type: ignore[attr-defined]
         reason = str(r.exclusion_reason)  # type: ignore[attr-defined]
         return Cell(f"[{shown}] excluded: {reason}", {"value": value}, note=reason,
-                    decimals=decimals)
-    return Cell(shown, {"value": value}, decimals=decimals)
+                    decimals=dec)
+    return Cell(shown, {"value": value}, decimals=dec)
 
 
 # ------------------------------------------------------------------ all tables
