@@ -60,6 +60,10 @@ class Context:
         """Label of a timepoint code (``""`` for ``NA``)."""
         return self.timepoints.label(code, assay)
 
+    def pre_dose(self, code: object, assay: str = "") -> bool:
+        """True for a session before dosing (pre-test, baseline, negative day)."""
+        return self.timepoints.pre_dose(code, assay)
+
     def values(self, assay: str, endpoint: str, sex: str,
                timepoint: str | None = None) -> pd.DataFrame:
         """EndpointTable rows of one assay × endpoint × sex (× timepoint)."""
