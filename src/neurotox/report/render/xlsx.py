@@ -1,5 +1,8 @@
 """xlsx renderer: one sheet per table, ready for analysis and for printing.
 
+Every text cell is written as text, never as a formula (:mod:`neurotox.io.xlsx`):
+an animal ID or title beginning with ``=`` shows as typed.
+
 Each data column of a table becomes its display text followed by one numeric
 column per number field (mean, SD, n, % of control, p ...) and a text column
 for its flag, so a spreadsheet user can both read and compute. Numbers are
@@ -19,6 +22,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from neurotox.io.xlsx import header_text, text_cells
 from neurotox.report.front import traceability
 from neurotox.report.model import Report, Table
 from neurotox.report.render._zip import freeze_zip
@@ -108,12 +112,13 @@ def _print_setup(ws: Worksheet, table: Table, head: int, report: Report) -> None
     ws.page_setup.paperSize = PAPER_SIZE[paper]
     wide = any(p.landscape for p in plan_parts(table, paper)) or len(table.columns) > 4
     ws.page_setup.orientation = "landscape" if wide else "portrait"
-    ws.oddHeader.left.text = f"Study {report.study_id}"
-    ws.oddHeader.right.text = table.caption[:60]
+    ws.oddHeader.left.text = header_text(f"Study {report.study_id}")
+    ws.oddHeader.right.text = header_text(table.caption[:60])
     stamp = report.stamp
     ws.oddFooter.left.text = "Page &P of &N"
     if stamp:
-        ws.oddFooter.right.text = f"{stamp.date}  {stamp.software}  Run {stamp.run_id}"
+        ws.oddFooter.right.text = header_text(f"{stamp.date}  {stamp.software}  "
+                                              f"Run {stamp.run_id}")
 
 
 def _number(v: float | None) -> float | int | None:
@@ -139,6 +144,7 @@ def _write_table(ws: Worksheet, table: Table, report: Report) -> None:
     ws.append([])
     for note in table.footnotes:
         ws.append([note])
+    text_cells(ws)
     ws.freeze_panes = ws.cell(row=head + 1, column=len(table.row_header) + 1)
     _widths(ws, table)
     _print_setup(ws, table, head, report)
@@ -175,6 +181,7 @@ def _write_contents(ws: Worksheet, report: Report) -> None:
         ws.cell(row=ws.max_row, column=1).font = BOLD
         for line in lines or ["None."]:
             ws.append([line])
+    text_cells(ws)
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 90
     ws.freeze_panes = "A2"
