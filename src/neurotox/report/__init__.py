@@ -203,7 +203,7 @@ def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits
         tables.append(potency_table(fits, ctx.spec, 0, ", ".join(units)))
     bmds = get_bmds()
     if bmds:
-        tables.append(bmd_table(bmds, ctx.spec, 0))
+        tables.append(bmd_table(bmds, ctx.spec, 0, ctx.tp))
     tables += listing_tables(ctx.table, ctx, 0, skip=[PATHOLOGY]) + pathology_listing(ctx)
     for i, t in enumerate(tables, start=1):
         t.number = i

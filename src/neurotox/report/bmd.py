@@ -18,7 +18,7 @@ import logging
 import math
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 
 import pandas as pd
@@ -147,13 +147,18 @@ def _g(v: float) -> str:
     return "–" if not math.isfinite(v) else f"{v:.3g}"
 
 
-def bmd_table(bmds: dict[BmdKey, BmdResult], spec: StudySpec, number: int) -> Table:
-    """Recommended benchmark-dose model per endpoint × sex: BMD, BMDL, BMDU, flags."""
+def bmd_table(bmds: dict[BmdKey, BmdResult], spec: StudySpec, number: int,
+              tp: Callable[[str, str], str] | None = None) -> Table:
+    """Recommended benchmark-dose model per endpoint × sex: BMD, BMDL, BMDU, flags.
+
+    ``tp(timepoint, assay)`` labels a timepoint as the other tables do (the code
+    itself when None).
+    """
     unit = unit_symbol(spec.groups[0].dose_unit)
     doses = [g.dose for g in spec.groups]
     rows = []
-    for (assay, endpoint, sex, tp), r in bmds.items():
-        where = sex_label(sex) + ("" if tp == "NA" else f", {tp}")
+    for (assay, endpoint, sex, tpc), r in bmds.items():
+        where = sex_label(sex) + ("" if tpc == "NA" else f", {tp(tpc, assay) if tp else tpc}")
         flag = reliability(r, doses)
         pairs = [(_bmr_text(r), math.nan), (r.model or "none viable", math.nan),
                  (_g(r.bmd), r.bmd), (_g(r.bmdl), r.bmdl), (_g(r.bmdu), r.bmdu),

@@ -135,9 +135,9 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
     """Per timepoint × group (× sex): n, mean, SD, test, statistic and p against ``reference``."""
     from neurotox.stats.one_sample import one_sample_test
 
-    data = ctx.values(assay, endpoint, "NA")
-    data = data[~data["excluded"].astype(bool)]
-    timepoints = sorted(set(data["timepoint"]), key=str)
+    recorded = ctx.values(assay, endpoint, "NA")
+    data = recorded[~recorded["excluded"].astype(bool)]
+    timepoints = sorted(set(recorded["timepoint"]), key=str)
     multi_tp = timepoints != ["NA"]
     dec = registry_decimals(endpoint) or 3
     alpha = ctx.spec.statistics.alpha
@@ -145,7 +145,10 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
     for tp in timepoints:
         for g in ctx.spec.groups:
             part = data[(data["timepoint"] == tp) & (data["group"] == g.id)]
-            if not len(part):
+            if not len(part):  # every value excluded: said, not left out
+                if ((recorded["timepoint"] == tp) & (recorded["group"] == g.id)).any():
+                    rows.append(Row(((ctx.tp(tp, assay),) if multi_tp else ())
+                                    + (group_text(g), "All"), _no_values()))
                 continue
             for sex, values in _strata(part, ctx.litters):
                 r = one_sample_test(values["value"].to_numpy(float), reference,
@@ -178,6 +181,14 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
                    "(statistic: the smaller signed-rank sum); with n < 3 the t-test.",
                    f"* p ≤ {alpha:g}; ** p ≤ 0.01 vs {what}."],
         sources=tuple((endpoint, str(tp)) for tp in timepoints))
+
+
+def _no_values() -> tuple[Cell, ...]:
+    """Cells of a group whose every value was excluded."""
+    return (Cell("0", {"value": 0.0}), Cell("–", {"value": math.nan}),
+            Cell("–", {"value": math.nan}),
+            Cell("not tested (no included values)", {"value": math.nan}),
+            Cell("–", {"value": math.nan}), Cell("–", {"value": math.nan}))
 
 
 def sex_group_table(ctx: Context, assay: str, endpoint: str) -> Table | None:

@@ -237,3 +237,16 @@ def test_trial_model_follows_the_one_sample_test_and_says_which_group_was_not_mo
     # without the assay's details (a report from an EndpointTable) there is no trial table
     assert [t.kind for t in reference_tables(ctx, params, {"rew": "tmaze"})[0]] == [
         "one_sample"]
+
+
+def test_a_group_whose_every_value_was_excluded_is_shown_not_tested():
+    """stranger30 L11: 5 of 6 EthoVision test trials excluded (< 10 s); the treated group
+    (n = 0) was left out of the 'Test against 0' table instead of said."""
+    rows = _rows("nor", "nor_discrimination_index", "ratio",
+                 {("C", "M"): [0.10, 0.25, -0.05], ("T", "M"): [0.40, 0.35]})
+    for r in rows[3:]:
+        r.update(excluded=True, exclusion_reason="total test exploration 4.0 s < 10 s")
+    ctx = Context(_spec(NOR_GROUPS), pd.DataFrame(rows))
+    one = reference_tables(ctx, {}, {})[0][0]
+    assert [(r.labels, [c.text for c in r.cells]) for r in one.rows][-1] == (
+        ("T Treated", "All"), ["0", "–", "–", "not tested (no included values)", "–", "–"])
