@@ -144,7 +144,6 @@ def _write_table(ws: Worksheet, table: Table, report: Report) -> None:
     ws.append([])
     for note in table.footnotes:
         ws.append([note])
-    text_cells(ws)
     ws.freeze_panes = ws.cell(row=head + 1, column=len(table.row_header) + 1)
     _widths(ws, table)
     _print_setup(ws, table, head, report)
@@ -181,7 +180,6 @@ def _write_contents(ws: Worksheet, report: Report) -> None:
         ws.cell(row=ws.max_row, column=1).font = BOLD
         for line in lines or ["None."]:
             ws.append([line])
-    text_cells(ws)
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 90
     ws.freeze_panes = "A2"
@@ -195,6 +193,8 @@ def render_xlsx(report: Report) -> bytes:
     _write_contents(ws, report)
     for table in report.tables:
         _write_table(wb.create_sheet(sheet_name(table)), table, report)
+    for sheet in wb.worksheets:  # every sheet, whoever wrote it: text is never a formula
+        text_cells(sheet)
     wb.properties.creator = "neurotox"
     wb.properties.title = f"{report.study_id} report"
     buf = io.BytesIO()
