@@ -200,10 +200,10 @@ def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits
                                 + pathology_tables(ctx, results) + refs[0])
     if fits:
         units = sorted({u for u in ctx.table["dose_unit"] if u in CONCENTRATION_UNITS})
-        tables.append(potency_table(fits, ctx.spec, 0, ", ".join(units)))
+        tables.append(potency_table(fits, ctx.spec, 0, ", ".join(units), ctx))
     bmds = get_bmds()
     if bmds:
-        tables.append(bmd_table(bmds, ctx.spec, 0, ctx.tp))
+        tables.append(bmd_table(bmds, ctx.spec, 0, ctx))
     tables += listing_tables(ctx.table, ctx, 0, skip=[PATHOLOGY]) + pathology_listing(ctx)
     for i, t in enumerate(tables, start=1):
         t.number = i

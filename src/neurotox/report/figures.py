@@ -37,7 +37,6 @@ from neurotox.report.tables import (
     SUMMARY_TYPES,
     blocks,
     label_of,
-    sex_label,
     with_included_values,
 )
 from neurotox.study import WELL_NAME, StudySpec
@@ -625,7 +624,7 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
         for endpoint in block.endpoints:
             rows = block.results[block.results["endpoint"] == endpoint]
             ylabel = with_unit(label_of(endpoint), str(rows["unit"].iloc[0]))
-            title = f"{label_of(endpoint)} — {sex_label(block.sex)}"
+            title = " — ".join(t for t in (label_of(endpoint), ctx.sex(block.sex)) if t)
             base = f"{slug(block.assay)}-{slug(endpoint)}-{slug(block.sex)}"
             if block.by == "timepoint":
                 cens = ("; n> / n<: values censored above / below the limit, counted at it"
@@ -723,7 +722,7 @@ def _incidence_bmd_jobs(ctx: Context, results: pd.DataFrame, bmds: dict) -> list
         rows = results[(results["assay"] == assay) & (results["endpoint"] == endpoint)
                        & (results["sex"] == sex) & (results["timepoint"] == tp)]
         suffix = "" if tp == "NA" else f" — {ctx.tp(tp, assay)}"
-        title = f"{label_of(endpoint)} — {sex_label(sex)}{suffix}"
+        title = " — ".join(t for t in (label_of(endpoint), ctx.sex(sex)) if t) + suffix
         base = f"{slug(assay)}-{slug(endpoint)}-{slug(sex)}"
         out.append(_bmd_job(ctx, rows, rows.iloc[:0], bmd, title, "Proportion affected",
                             f"bmd-{base}", str(rows["category"].iloc[0])))

@@ -32,7 +32,6 @@ from neurotox.report.tables import (
     dose_text,
     label_of,
     not_tested_reason,
-    sex_label,
     study_header,
 )
 from neurotox.study import DoseConclusion, Group
@@ -168,7 +167,8 @@ def _findings_table(ctx: Context, cat: str, keys: list[tuple[str, str]], by_stra
         key=f"findings-{slug(cat)}", header=study_header(ctx.spec),
         row_header=("Endpoint", "Assay"),
         columns=tuple(_column(g, ctx.spec.groups) for _ in sexes for g in treated),
-        column_groups=tuple(ColumnGroup(sex_label(s), len(treated)) for s in sexes),
+        column_groups=tuple(ColumnGroup(ctx.sex(s), len(treated)) for s in sexes
+                            if ctx.sex(s)),
         rows=rows, number_fields=("p_value",), category="",
         footnotes=_findings_notes(ctx, rows))
 
@@ -285,7 +285,7 @@ def conclusions_table(ctx: Context, results: pd.DataFrame, number: int) -> Table
         cells = (Cell(_director(ctx.spec.noael, sex, unit)),
                  Cell(_director(ctx.spec.loael, sex, unit)),
                  Cell(proposal), Cell(below), Cell(", ".join(endpoints) or "–"))
-        rows.append(Row((sex_label(sex),), cells))
+        rows.append(Row((ctx.sex(sex) or "All",), cells))
     return Table(
         number=number, title="NOAEL and LOAEL: study director's conclusions and the "
         "statistical findings", kind="conclusions", key="noael-loael",

@@ -26,9 +26,10 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from neurotox.report.context import Context
 from neurotox.report.labels import assay_label, unit_symbol
 from neurotox.report.model import Cell, Row, Table, fmt
-from neurotox.report.tables import SUMMARY_TYPES, label_of, sex_label, study_header
+from neurotox.report.tables import SUMMARY_TYPES, label_of, sex_and_timepoint, study_header
 from neurotox.stats.hill import HillFit, fit_hill, reversal, versus_flat
 from neurotox.study import StudySpec
 
@@ -220,11 +221,14 @@ def _fit_cells(p: Potency) -> tuple[Cell, ...]:
 
 
 def potency_table(fits: dict[FitKey, Potency], spec: StudySpec, number: int,
-                  unit: str) -> Table:
-    """One row per endpoint × sex × timepoint: verdict, EC50 (CI), EC20, curve parameters."""
+                  unit: str, ctx: Context | None = None) -> Table:
+    """One row per endpoint × sex × timepoint: verdict, EC50 (CI), EC20, curve parameters.
+
+    With ``ctx`` timepoints and sexes are labelled as the other tables label them.
+    """
     rows = []
-    for (assay, endpoint, sex, tp), p in fits.items():
-        where = sex_label(sex) + ("" if tp == "NA" else f", {tp}")
+    for (assay, endpoint, sex, tpc), p in fits.items():
+        where = sex_and_timepoint(sex, tpc, assay, ctx)
         rows.append(Row((label_of(endpoint), assay_label(assay), where), _fit_cells(p)))
     conf = next(iter(fits.values())).fit.confidence if fits else 0.95
     sym = unit_symbol(unit)

@@ -284,9 +284,23 @@ def sex_label(sex: str) -> str:
     return Sex(sex).label if sex in SEX_ORDER else sex
 
 
+def sex_and_timepoint(sex: str, timepoint: str, assay: str = "",
+                      ctx: Context | None = None) -> str:
+    """``Males, Week 4`` (``Males`` alone without a timepoint) for a row label.
+
+    With ``ctx`` the timepoint is labelled as every table labels it
+    (:meth:`Context.tp`) and a study without sexes names none; otherwise the
+    code itself is shown.
+    """
+    sex_text = ctx.sex(sex) if ctx else sex_label(sex)
+    tp_text = "" if timepoint == "NA" else ctx.tp(timepoint, assay) if ctx else timepoint
+    return ", ".join(t for t in (sex_text, tp_text) if t) or "–"
+
+
 def _header(ctx: Context, block: Block) -> dict[str, str]:
     head = study_header(ctx.spec)
-    head["Sex"] = sex_label(block.sex)
+    if ctx.sex(block.sex):
+        head["Sex"] = ctx.sex(block.sex)
     timepoints = _sorted_unique(block.results["timepoint"])
     if block.by == "endpoint" and timepoints != ["NA"]:
         head["Phase/day"] = ", ".join(ctx.tp(t, block.assay) for t in timepoints)
@@ -305,7 +319,7 @@ def _title(ctx: Context, block: Block, what: str) -> str:
     if len(block.endpoints) > 3:
         names = f"{assay_label(block.assay)} ({len(block.endpoints)} endpoints)"
     cat = Category(block.category).label if block.category in CATEGORY_ORDER else block.category
-    title = f"{what}: {names} — {cat} — {sex_label(block.sex)}"
+    title = " — ".join(t for t in (f"{what}: {names}", cat, ctx.sex(block.sex)) if t)
     tps = _sorted_unique(block.results["timepoint"])
     if block.by == "endpoint" and tps != ["NA"]:
         title += f" — {', '.join(ctx.tp(t, block.assay) for t in tps)}"

@@ -105,5 +105,5 @@ def test_bmd_table_labels_timepoints_as_the_other_tables(spec):
     ctx = Context(spec, pd.DataFrame())
     bmds = {("neurochem", "nfl", "M", "plasma_day1"): _bmd(25.0, 10.0),
             ("cipn", "vf_threshold_updown", "F", "day-1"): _bmd(25.0, 10.0)}
-    t = bmd_table(bmds, spec, 1, ctx.tp)
+    t = bmd_table(bmds, spec, 1, ctx)
     assert [r.labels[2] for r in t.rows] == ["Males, Plasma day1", "Females, Baseline (Day −1)"]

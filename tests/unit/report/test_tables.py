@@ -143,6 +143,26 @@ def test_pooled_sexes_make_one_table_per_endpoint(table, results_factory, spec_f
     assert summaries[0].header["Sex"] == "Sexes combined"
 
 
+def test_a_study_without_sexes_names_no_sex(table, results_factory, spec_factory):
+    """stranger30 L2: larvae tables were headed 'Sexes combined' (larvae have no sex)."""
+    from neurotox.report import build_report
+
+    results, decisions = results_factory(table)
+    results = results[results["sex"] == "M"].assign(sex="NA")
+    decisions = decisions[decisions["sex"] == "M"].assign(sex="NA")
+    larvae = table[table["sex"] == "M"].assign(sex="NA")
+    report = build_report(spec_factory(), larvae, results, decisions,
+                          software={"neurotox": "0"}, figures=False, bmd=False)
+    summary = next(t for t in report.tables if t.kind == "summary")
+    assert "Sex" not in summary.header
+    assert summary.title == "Summary: Forelimb grip strength — Neurobehavioral"
+    findings, conclusions = report.tables[:2]
+    assert findings.column_groups == ()
+    assert [r.labels for r in conclusions.rows] == [("All",)]
+    assert all("Sexes combined" not in j.title and "— —" not in j.title
+               for j in report.figure_jobs)
+
+
 def test_summary_cell_without_result_is_a_dash():
     cell = summary_cell(None, 1, True)
     assert cell.text == "–" and math.isnan(cell.numbers["mean"])
