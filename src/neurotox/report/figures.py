@@ -616,7 +616,7 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
     plate heatmaps of neurite-outgrowth endpoints. An endpoint × sex without a
     single included value gets no figure (its tables say why).
     """
-    from neurotox.report.potency import is_concentration
+    from neurotox.report.potency import curve_design
 
     out: list[FigureJob] = []
     spread = ctx.spread
@@ -653,7 +653,7 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
             if bmd is not None:
                 out.append(_bmd_job(ctx, rows, values, bmd, f"{title}{suffix}", ylabel,
                                     f"bmd-{base}", block.category))
-            if is_concentration(rows):
+            if curve_design(rows):
                 out.append(_concentration_job(ctx, rows, values, (fits or {}).get(key),
                                               f"{title}{suffix}", ylabel,
                                               f"dose-response-{base}", block.category))

@@ -77,6 +77,24 @@ def is_concentration(rows: pd.DataFrame) -> bool:
     return bool(len(rows)) and set(rows["dose_unit"]) <= CONCENTRATION_UNITS
 
 
+#: Fewest tested concentrations above the control for a concentration-response curve.
+MIN_CONCENTRATIONS = 3
+
+
+def curve_design(rows: pd.DataFrame) -> bool:
+    """True for concentrations with at least :data:`MIN_CONCENTRATIONS` tested above 0.
+
+    A four-parameter curve through the control and one or two concentrations
+    describes nothing the group comparisons do not: such endpoints get no fit,
+    no potency row and no concentration-response figure.
+    """
+    if not is_concentration(rows):
+        return False
+    tested = rows[(rows["dose"].astype(float) > 0) & (rows["n"].fillna(0).astype(float) > 0)] \
+        if "n" in rows else rows[rows["dose"].astype(float) > 0]
+    return tested["dose"].nunique() >= MIN_CONCENTRATIONS
+
+
 def values_for(table: pd.DataFrame, key: FitKey) -> pd.DataFrame:
     """EndpointTable rows of one assay × endpoint × sex × timepoint."""
     assay, endpoint, sex, tp = key
@@ -93,13 +111,14 @@ def concentration_fits(results: pd.DataFrame, table: pd.DataFrame,
     """Hill fits of every concentration-response summary endpoint, keyed by stratum.
 
     With ``decisions``, strata whose overall and trend tests both have p ≥ ``alpha``
-    are not fitted (no concentration effect to describe).
+    are not fitted (no concentration effect to describe). Strata tested at fewer
+    than :data:`MIN_CONCENTRATIONS` concentrations are left out (:func:`curve_design`).
     """
     res = results[results["data_type"].isin(SUMMARY_TYPES) & (results["timepoint"] != "ALL")]
     tests = _tests(decisions)
     fits: dict[FitKey, Potency] = {}
     for key, rows in res.groupby(["assay", "endpoint", "sex", "timepoint"], sort=True):
-        if not is_concentration(rows):
+        if not curve_design(rows):
             continue
         kept = values_for(table, key)
         kept = kept[~kept["excluded"]]

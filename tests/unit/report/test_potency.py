@@ -189,3 +189,16 @@ def test_potency_rows_label_timepoints_as_the_other_tables(spec_factory):
     pooled = Context(spec_factory(), pd.DataFrame({"sex": ["M", "F"]}))
     assert potency_table(fits, spec_factory(), 1, "uM", pooled).rows[0].labels[2] == \
         "Sexes combined, Light 1"
+
+
+@pytest.mark.parametrize(("kept", "fitted"), [
+    ([0.0, 10.0], False),  # stranger30 L6: control and one concentration
+    ([0.0, 3.0, 10.0], False),
+    ([0.0, 1.0, 3.0, 10.0], True),
+])
+def test_no_curve_for_fewer_than_three_concentrations(kept, fitted):
+    """A Hill table row and a 'no concentration–response' figure for 0 and 10 µM only
+    were noise pages: a four-parameter curve needs concentrations to describe."""
+    table, results = _plate()
+    table, results = table[table["dose"].isin(kept)], results[results["dose"].isin(kept)]
+    assert bool(concentration_fits(results, table)) is fitted
