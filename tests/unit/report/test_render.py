@@ -173,6 +173,21 @@ def test_table_orientation_follows_its_width():
     assert sum(plan_parts(medium)[0].widths) <= 297 - 30
 
 
+def test_capitals_get_the_width_they_print_with():
+    """stranger30 L2: the QC table's analyte 'EOTAXIN' printed as 'EOTAXI' / 'N' in the PDF
+    (widths assumed 1.6 mm per character; capitals of 8 pt Arial are about 2 mm)."""
+    from neurotox.report.model import Cell, Row, Table
+    from neurotox.report.render.layout import column_widths
+
+    t = Table(1, "QC", "qc", "qc", {}, ("Plate", "Analyte"), ("Unit",),
+              [Row(("plate_1", "EOTAXIN"), (Cell("pg/mL"),)),
+               Row(("plate_1", "IL17"), (Cell("pg/mL"),))])
+    plate, analyte, unit = column_widths(t)
+    assert analyte == pytest.approx(7 * 2.0 + 2.6)  # "EOTAXIN", not 7 x 1.6 + 2.6
+    assert plate == pytest.approx(7 * 1.6 + 2.6)  # "plate_1"
+    assert unit == pytest.approx(4 * 1.6 + 2.0 + 2.6)  # "pg/mL": one capital
+
+
 def test_wide_tables_split_by_column_groups_keeping_row_labels():
     from neurotox.report.render.layout import plan_parts
 
