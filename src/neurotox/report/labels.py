@@ -39,6 +39,7 @@ _SESSION = (
      lambda m: f"{m.group(1).capitalize()} {m.group(2)}"),
     (re.compile(r"^(week|day|hour|w|d|h)\s*[-−]\s*0*(\d+)$", re.I),
      lambda m: f"{_UNITS[m.group(1).lower()]} −{m.group(2)}"),
+    (re.compile(r"^[-−]\s*0*(\d+)$"), lambda m: f"−{m.group(1)}"),  # a numeric time: -1
     (re.compile(r"^(PND|GD|LD|DPF|HPF)0*(\d+)$", re.I),
      lambda m: f"{m.group(1).upper()} {m.group(2)}"),
     (re.compile(r"^(light|dark)0*(\d+)$", re.I),
@@ -55,8 +56,8 @@ _BLOCK = re.compile(r"^block\d+$")
 #: Sessions recorded before the first dose (their differences are not treatment effects).
 _PRE_DOSE = re.compile(r"^(pre-?test|pre-?dose|pre-?treatment|pre-?exposure|baseline|"
                        r"acclimation)$", re.I)
-#: Sessions numbered before the first day of dosing: ``day-1``, ``week-2``, ``d-7``.
-_NEGATIVE = re.compile(r"^(week|day|hour|w|d|h)\s*[-−]\s*0*\d+$", re.I)
+#: Sessions numbered before the first day of dosing: ``day-1``, ``week-2``, ``d-7``, ``-1``.
+_NEGATIVE = re.compile(r"^(week|day|hour|w|d|h)?\s*[-−]\s*0*\d+$", re.I)
 
 
 def _session_and_part(code: str) -> tuple[str, str]:

@@ -73,6 +73,7 @@ def test_baseline_sessions_are_labelled_as_such():
     assert labels.label("baseline", "hot_plate") == "Baseline"
     assert labels.label("pretest", "cipn") == "Pre-test"
     assert labels.label("day3", "cipn") == "Day 3"
+    assert labels.label("-1", "cipn") == "Baseline (−1)"  # numeric times (timepoint_prefix "")
     assert labels.pre_dose("day0", "cipn") and not labels.pre_dose("day0", "other")
 
 
@@ -80,7 +81,8 @@ def test_baseline_sessions_are_labelled_as_such():
     ("pretest", True), ("pretest_bin03", True), ("Pre-test", True), ("baseline", True),
     ("pre-dose", True), ("acclimation_trial2", True), ("week4", False), ("week4_bin01", False),
     ("post-test", False), ("NA", False), (float("nan"), False), ("day1", False),
-    ("day-1", True), ("week-2_bin01", True), ("d-7", True), ("day0", False)])
+    ("day-1", True), ("week-2_bin01", True), ("d-7", True), ("day0", False), ("-1", True),
+    ("3", False)])
 def test_pre_dose_sessions(code, pre):
     from neurotox.report.labels import is_pre_dose
 
