@@ -436,7 +436,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               else protocol_parameters(study),
                               paper=paper, workers=workers, tables=needs_tables(formats),
                               historical=historical, conventions=collected.conventions,
-                              pool=pool, figure_queue=queue)
+                              pool=pool, figure_queue=queue, details=collected.details)
         add_neurochem_sections(report, collected.details, study.spec, censoring_text(study))
         if report.tables:
             add_screen_tables(report, collected.details, study.spec)

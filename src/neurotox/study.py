@@ -303,6 +303,12 @@ class DoseConclusion(BaseModel):
     def _dose_is_a_number(cls, v: Any) -> Any:
         return not_boolean(v)
 
+    @field_validator("sex", mode="before")
+    @classmethod
+    def _sex_as_labs_write_it(cls, v: Any) -> Any:
+        """``female``, ``Males``, ``f``: the spellings the subjects file accepts."""
+        return (parse_sex(v) or v) if isinstance(v, str) else v
+
 
 class QaInspection(BaseModel):
     """One QA inspection listed in the quality assurance statement."""

@@ -302,3 +302,60 @@ def test_report_shows_the_test_against_chance_from_the_raw_data_and_from_endpoin
                  "-o", rep4, "--format", "html")
     assert res.exit_code == 0, res.output
     assert "Test against chance (22.2%)" in (rep4 / "report.html").read_text(encoding="utf-8")
+
+
+def _rewarded_trials(folder):
+    """Rewarded alternation, Allen layout: 12 trials per mouse, the first k correct."""
+    correct = {"C1": 9, "C2": 10, "C3": 8, "T1": 7, "T2": 5, "T3": 6, "T4": 12}
+    rows = []
+    for mouse, k in correct.items():
+        for i in range(12):
+            sample = "LR"[i % 2]
+            choice = {"L": "R", "R": "L"}[sample] if i < k else sample
+            rows.append({"mouse": mouse, "date": "2026-01-05", "injection": "Saline",
+                         "block": 1, "trialNo": i + 1, "sample": sample, "choice": choice})
+    pd.DataFrame(rows).to_csv(folder / "trials.csv", index=False)
+    subjects = pd.DataFrame({"subject": list(correct), "group": [m[0] for m in correct],
+                             "sex": "NA"})
+    study = _study(folder, subjects, ("C", "T"))
+    study.write_text(study.read_text() + "assays:\n  - {assay: tmaze, protocol: "
+                     "tmaze-rewarded, input: trials.csv}\n")
+    return study
+
+
+def test_report_shows_the_tmaze_trial_level_model(tmp_path, invoke):
+    """The GEE against chance was computed but not in the report; now its table follows
+    the one-sample test. Known truth: C 27/36 correct, T 30/48; z and p from R geepack
+    (geeglm, binomial, exchangeable): C z 5.2436, T z 1.0672 p 0.285903."""
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    study = _rewarded_trials(tmp_path)
+    out = tmp_path / "rep"
+    res = invoke("report", study, "-o", out, "--format", "xlsx,docx,html", "--no-bmd")
+    assert res.exit_code == 0, res.output
+    wb = load_workbook(out / "report.xlsx")
+    names = [n for n in wb.sheetnames if n.endswith(("one_sample", "trial_model"))]
+    assert [n.split(" ")[1] for n in names] == ["one_sample", "trial_model"]
+    rows = {r[1]: r for r in wb[names[1]].iter_rows(values_only=True) if r[0] == "Saline"}
+    texts = {g: r[2::2] for g, r in rows.items()}
+    assert texts == {"C": ("3", "36", "0.750", "1.099", "0.210", "5.244", "< 0.001**"),
+                     "T": ("4", "48", "0.625", "0.511", "0.479", "1.067", "0.286")}
+    assert rows["T"][11] == pytest.approx(0.478681, abs=1e-6)  # SE
+    assert rows["T"][13] == pytest.approx(1.0672, abs=1e-4)  # z
+    assert rows["T"][15] == pytest.approx(0.285903, abs=1e-6)  # p
+    one = wb[names[0]]
+    caption = one["A1"].value
+    assert caption.startswith("Table ") and "Test against chance (50%)" in caption
+    model_no = int(wb[names[1]]["A1"].value.split(".")[0].split()[1])
+    summary = [c.value for n in wb.sheetnames if n.endswith("summary") for c in wb[n]["A"]
+               if c.value and "individual trials" in str(c.value)]
+    assert summary == [f"Correct choices: each group tested against chance (50%) in Table "
+                       f"{model_no - 1}, its individual trials in Table {model_no}."]
+    html = (out / "report.html").read_text()
+    assert "Trial-level model against chance (50%): Correct choices" in html
+    docx = [c.text for t in Document(io.BytesIO((out / "report.docx").read_bytes())).tables
+            for r in t.rows for c in r.cells]
+    assert "0.625" in docx and "5.244" in docx

@@ -69,7 +69,8 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
                  tables: bool = True, historical: HistoricalRanges | None = None,
                  conventions: Mapping[str, list[str]] | None = None,
                  pool: TaskPool | None = None,
-                 figure_queue: FigureQueue | None = None) -> Report:
+                 figure_queue: FigureQueue | None = None,
+                 details: Mapping[str, pd.DataFrame] | None = None) -> Report:
     """Assemble the report model.
 
     Parameters
@@ -114,6 +115,9 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         Start drawing the figures here as soon as they are known (the figures
         that do not show a benchmark dose while the fits run); the caller
         collects them with ``figure_queue.figures(report.figure_jobs)``.
+    details
+        The assays' detail tables by ``<entry key>/<name>`` (the T-maze trial-level
+        model is shown beside its one-sample test).
 
     Returns
     -------
@@ -129,7 +133,7 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         if tables else {}
     if figure_queue is not None and tables:
         figure_queue.start(plan_figures(ctx, results, decisions, fits, {}))
-    refs = reference_tables(ctx, parameters or {}, assay_of) if tables else ([], {})
+    refs = reference_tables(ctx, parameters or {}, assay_of, details) if tables else ([], {})
     numbered = _numbered(ctx, results, decisions, fits, get_bmds, refs) if tables else []
     bmds = get_bmds()
     _log_bmds(bmds, [g.dose for g in spec.groups])
@@ -196,10 +200,10 @@ def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits
                                 + pathology_tables(ctx, results) + refs[0])
     if fits:
         units = sorted({u for u in ctx.table["dose_unit"] if u in CONCENTRATION_UNITS})
-        tables.append(potency_table(fits, ctx.spec, 0, ", ".join(units)))
+        tables.append(potency_table(fits, ctx.spec, 0, ", ".join(units), ctx))
     bmds = get_bmds()
     if bmds:
-        tables.append(bmd_table(bmds, ctx.spec, 0))
+        tables.append(bmd_table(bmds, ctx.spec, 0, ctx))
     tables += listing_tables(ctx.table, ctx, 0, skip=[PATHOLOGY]) + pathology_listing(ctx)
     for i, t in enumerate(tables, start=1):
         t.number = i

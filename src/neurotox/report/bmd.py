@@ -24,11 +24,12 @@ from concurrent.futures import Future
 import pandas as pd
 
 from neurotox.parallel import TaskPool, run_tasks
+from neurotox.report.context import Context
 from neurotox.report.labels import assay_label, unit_symbol
 from neurotox.report.model import Cell, Row, Table
 from neurotox.report.pathology import ANY as ANY_FINDING
 from neurotox.report.potency import is_concentration
-from neurotox.report.tables import label_of, sex_label, study_header
+from neurotox.report.tables import label_of, sex_and_timepoint, study_header
 from neurotox.stats import BmdResult, benchmark_dose
 from neurotox.study import StudySpec
 
@@ -147,13 +148,18 @@ def _g(v: float) -> str:
     return "–" if not math.isfinite(v) else f"{v:.3g}"
 
 
-def bmd_table(bmds: dict[BmdKey, BmdResult], spec: StudySpec, number: int) -> Table:
-    """Recommended benchmark-dose model per endpoint × sex: BMD, BMDL, BMDU, flags."""
+def bmd_table(bmds: dict[BmdKey, BmdResult], spec: StudySpec, number: int,
+              ctx: Context | None = None) -> Table:
+    """Recommended benchmark-dose model per endpoint × sex: BMD, BMDL, BMDU, flags.
+
+    With ``ctx`` timepoints and sexes are labelled as the other tables label them
+    (the codes themselves when None).
+    """
     unit = unit_symbol(spec.groups[0].dose_unit)
     doses = [g.dose for g in spec.groups]
     rows = []
-    for (assay, endpoint, sex, tp), r in bmds.items():
-        where = sex_label(sex) + ("" if tp == "NA" else f", {tp}")
+    for (assay, endpoint, sex, tpc), r in bmds.items():
+        where = sex_and_timepoint(sex, tpc, assay, ctx)
         flag = reliability(r, doses)
         pairs = [(_bmr_text(r), math.nan), (r.model or "none viable", math.nan),
                  (_g(r.bmd), r.bmd), (_g(r.bmdl), r.bmdl), (_g(r.bmdu), r.bmdu),

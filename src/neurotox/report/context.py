@@ -56,9 +56,28 @@ class Context:
         return (self.spec.statistics.litter_unit == "mixed" and "batch" in self.table
                 and bool((self.table["batch"].astype(str) != "NA").any()))
 
+    @cached_property
+    def sex_recorded(self) -> bool:
+        """True when some value of the EndpointTable is of a male or a female.
+
+        Not so for cell cultures, plates of larvae or a study whose subjects file
+        has no sex: their ``NA`` is no "sexes combined".
+        """
+        return "sex" in self.table and bool(self.table["sex"].isin(["M", "F"]).any())
+
+    def sex(self, code: str) -> str:
+        """``Males``, ``Females``, ``Sexes combined``; ``""`` for ``NA`` without sexes."""
+        from neurotox.report.tables import sex_label
+
+        return "" if code == "NA" and not self.sex_recorded else sex_label(code)
+
     def tp(self, code: object, assay: str = "") -> str:
         """Label of a timepoint code (``""`` for ``NA``)."""
         return self.timepoints.label(code, assay)
+
+    def pre_dose(self, code: object, assay: str = "") -> bool:
+        """True for a session before dosing (pre-test, baseline, negative day)."""
+        return self.timepoints.pre_dose(code, assay)
 
     def values(self, assay: str, endpoint: str, sex: str,
                timepoint: str | None = None) -> pd.DataFrame:

@@ -37,7 +37,6 @@ from neurotox.report.tables import (
     SUMMARY_TYPES,
     blocks,
     label_of,
-    sex_label,
     with_included_values,
 )
 from neurotox.study import WELL_NAME, StudySpec
@@ -103,7 +102,9 @@ def group_means_plot(results: pd.DataFrame, values: pd.DataFrame, spec: StudySpe
         Results rows of one endpoint × sex × timepoint (one row per group).
     values
         EndpointTable rows of the same endpoint × sex × timepoint (excluded
-        values are drawn as open grey circles).
+        values are drawn as open grey circles; values censored below / above a
+        limit, EndpointTable ``censoring`` left / right, as open triangles ▽ / △
+        in the group's colour, at the value recorded).
     spec
         Study, for group order, doses and labels.
     ax
@@ -123,9 +124,11 @@ def group_means_plot(results: pd.DataFrame, values: pd.DataFrame, spec: StudySpe
         mine = values[values["group"] == g.id]
         kept = mine.loc[~mine["excluded"].astype(bool), "value"].to_numpy(float)
         dropped = mine.loc[mine["excluded"].astype(bool), "value"].to_numpy(float)
-        kept, dropped = kept[np.isfinite(kept)], dropped[np.isfinite(dropped)]
-        ax.scatter(x + _jitter(len(kept)), kept, s=14, color=colour(i), alpha=0.75,
-                   linewidths=0, zorder=2)
+        side = (mine.loc[~mine["excluded"].astype(bool), "censoring"].astype(str).to_numpy()
+                if "censoring" in mine else np.full(len(kept), "none"))
+        ok = np.isfinite(kept)
+        kept, side, dropped = kept[ok], side[ok], dropped[np.isfinite(dropped)]
+        _individual_values(ax, x, kept, side, colour(i))
         if len(dropped):
             ax.scatter(x + _jitter(len(dropped)), dropped, s=16, facecolors="none",
                        edgecolors="grey", linewidths=0.8, zorder=2)
@@ -218,7 +221,7 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
                 flag = rows[t].get("flag")
                 if isinstance(flag, str) and flag:
                     marks.setdefault(t, []).append((colour(i), flag))
-                _censored_mark(ax, pos[t] + off, rows[t])
+                _censored_mark(ax, pos[t] + off, rows[t], colour(i))
     _time_marks(ax, pos, marks, tops, bottoms)
     _time_axis(ax, pos, sessions, labels, assay)
     ax.set_ylabel(ylabel)
@@ -226,13 +229,17 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
     return fig, ax
 
 
-def _censored_mark(ax: Any, x: float, r: Mapping[str, Any]) -> None:
-    """``2>`` beside a mean with two values censored above the limit (``<``: below)."""
+def _censored_mark(ax: Any, x: float, r: Mapping[str, Any], color: str = "0.3") -> None:
+    """``2>`` beside a mean with two values censored above the limit (``<``: below).
+
+    Written in the group's colour, so that it is read with its own mean where
+    the means of several groups lie close together.
+    """
     n = r.get("n_censored", 0)
     if isinstance(n, (int, float)) and n > 0:
         sign = {"left": "<", "right": ">"}.get(str(r.get("censoring", "")), "<>")
         ax.annotate(f"{int(n)}{sign}", (x, r["mean"]), ha="left", va="top", xytext=(3, -3),
-                    textcoords="offset points", fontsize=6, color="0.3")
+                    textcoords="offset points", fontsize=6, color=color)
 
 
 def _time_marks(ax: Any, pos: dict[str, float], marks: dict[str, list[tuple[str, str]]],
@@ -579,6 +586,24 @@ def _warm_up() -> None:
 _WARM = False
 
 
+#: Marker of a value censored below (left) or above (right) its limit.
+CENSOR_MARKERS = {"left": "v", "right": "^"}
+
+
+def _individual_values(ax: Any, x: float, values: np.ndarray, side: np.ndarray,
+                       color: str) -> None:
+    """Included values: filled dots, censored ones as open triangles (▽ below, △ above)."""
+    offsets = x + _jitter(len(values))
+    plain = ~np.isin(side, list(CENSOR_MARKERS))
+    ax.scatter(offsets[plain], values[plain], s=14, color=color, alpha=0.75, linewidths=0,
+               zorder=2)
+    for where, marker in CENSOR_MARKERS.items():
+        m = side == where
+        if m.any():
+            ax.scatter(offsets[m], values[m], s=22, marker=marker, facecolors="none",
+                       edgecolors=color, linewidths=0.9, zorder=2)
+
+
 def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
                  fits: dict | None = None, bmds: dict | None = None) -> list[FigureJob]:
     """The figures of a report, numbered, as jobs for :func:`render_figures`.
@@ -591,7 +616,7 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
     plate heatmaps of neurite-outgrowth endpoints. An endpoint × sex without a
     single included value gets no figure (its tables say why).
     """
-    from neurotox.report.potency import is_concentration
+    from neurotox.report.potency import curve_design
 
     out: list[FigureJob] = []
     spread = ctx.spread
@@ -599,7 +624,7 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
         for endpoint in block.endpoints:
             rows = block.results[block.results["endpoint"] == endpoint]
             ylabel = with_unit(label_of(endpoint), str(rows["unit"].iloc[0]))
-            title = f"{label_of(endpoint)} — {sex_label(block.sex)}"
+            title = " — ".join(t for t in (label_of(endpoint), ctx.sex(block.sex)) if t)
             base = f"{slug(block.assay)}-{slug(endpoint)}-{slug(block.sex)}"
             if block.by == "timepoint":
                 cens = ("; n> / n<: values censored above / below the limit, counted at it"
@@ -614,8 +639,12 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
             tp = str(rows["timepoint"].iloc[0])
             suffix = "" if tp == "NA" else f" — {ctx.tp(tp, block.assay)}"
             values = ctx.values(block.assay, endpoint, block.sex, tp)
+            censored = ("; ▽ / △ value censored below / above its limit, drawn at the limit"
+                        if "censoring" in values
+                        and values["censoring"].isin(list(CENSOR_MARKERS)).any() else "")
             out.append(FigureJob(0, f"{title}{suffix}: individual values and group mean ± "
-                                 f"{ctx.spread_label}", f"groups-{base}", block.category,
+                                 f"{ctx.spread_label}{censored}", f"groups-{base}",
+                                 block.category,
                                  "groups", {"results": rows, "values": values,
                                             "spec": ctx.spec, "ylabel": ylabel,
                                             "spread": spread}))
@@ -624,7 +653,7 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
             if bmd is not None:
                 out.append(_bmd_job(ctx, rows, values, bmd, f"{title}{suffix}", ylabel,
                                     f"bmd-{base}", block.category))
-            if is_concentration(rows):
+            if curve_design(rows):
                 out.append(_concentration_job(ctx, rows, values, (fits or {}).get(key),
                                               f"{title}{suffix}", ylabel,
                                               f"dose-response-{base}", block.category))
@@ -693,7 +722,7 @@ def _incidence_bmd_jobs(ctx: Context, results: pd.DataFrame, bmds: dict) -> list
         rows = results[(results["assay"] == assay) & (results["endpoint"] == endpoint)
                        & (results["sex"] == sex) & (results["timepoint"] == tp)]
         suffix = "" if tp == "NA" else f" — {ctx.tp(tp, assay)}"
-        title = f"{label_of(endpoint)} — {sex_label(sex)}{suffix}"
+        title = " — ".join(t for t in (label_of(endpoint), ctx.sex(sex)) if t) + suffix
         base = f"{slug(assay)}-{slug(endpoint)}-{slug(sex)}"
         out.append(_bmd_job(ctx, rows, rows.iloc[:0], bmd, title, "Proportion affected",
                             f"bmd-{base}", str(rows["category"].iloc[0])))

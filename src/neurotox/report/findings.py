@@ -15,7 +15,8 @@ direction. The software proposes; the study director decides.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,6 @@ from neurotox.report.tables import (
     dose_text,
     label_of,
     not_tested_reason,
-    sex_label,
     study_header,
 )
 from neurotox.study import DoseConclusion, Group
@@ -60,12 +60,51 @@ def _finding_cell(ctx: Context, recs: list[dict], untested: dict,
     """Flags of one endpoint × sex × group over its timepoints (results records).
 
     ``stratum`` holds the records of every group (for the reason no test was run).
+    Differences in sessions before dosing (:meth:`Context.pre_dose`) are shown in
+    square brackets after the findings and are not counted among them.
     """
     if not recs:
         return Cell("", {"p_value": math.nan})
+    before = [r for r in recs if ctx.pre_dose(r["timepoint"], r["assay"])]
+    after = [r for r in recs if not ctx.pre_dose(r["timepoint"], r["assay"])]
+    cell = _dosed_cell(ctx, after, untested, stratum) if after else \
+        Cell("–", {"p_value": math.nan})
+    shown = [f"{ctx.tp(r['timepoint'], r['assay'])} {_marks(hits)}"
+             for r, hits in _by_timepoint(before, untested) if hits]
+    if not shown:
+        return cell
+    return replace(cell, text=f"{cell.text} [{', '.join(shown)}]")
+
+
+def _tested(recs: list[dict], untested: dict) -> list[dict]:
+    return [r for r in recs
+            if (r["assay"], r["endpoint"], r["sex"], r["timepoint"]) not in untested]
+
+
+def _by_timepoint(recs: list[dict], untested: dict) -> list[tuple[dict, list[dict]]]:
+    """(first record, flagged tested records) per timepoint, in time order."""
+    tps = sorted({str(r["timepoint"]) for r in recs}, key=natural_key)
+    tested = _tested(recs, untested)
+    return [(next(r for r in recs if str(r["timepoint"]) == t),
+             [r for r in tested if str(r["timepoint"]) == t and _s(r["flag"])]) for t in tps]
+
+
+def _marks(hits: list[dict]) -> str:
+    """``↓**``, ``↑*`` or ``↓*/↑*`` of flagged records (the strongest flag per direction)."""
+    marks = []
+    for direction in ("down", "up"):
+        part = [r for r in hits if r["direction"] == direction]
+        if part:
+            flag = "**" if any(r["flag"] == "**" for r in part) else "*"
+            marks.append(f"{ARROWS[direction]}{flag}")
+    return "/".join(marks)
+
+
+def _dosed_cell(ctx: Context, recs: list[dict], untested: dict,
+                stratum: list[dict]) -> Cell:
+    """The findings of the sessions after the start of dosing."""
     first = recs[0]
-    tested = [r for r in recs
-              if (r["assay"], r["endpoint"], r["sex"], r["timepoint"]) not in untested]
+    tested = _tested(recs, untested)
     if not tested:
         key = (first["assay"], first["endpoint"], first["sex"], first["timepoint"])
         same_tp = [r for r in stratum if r["timepoint"] == first["timepoint"]]
@@ -75,13 +114,7 @@ def _finding_cell(ctx: Context, recs: list[dict], untested: dict,
     if not hits:
         ps = [float(r["p_value"]) for r in tested if math.isfinite(float(r["p_value"]))]
         return Cell("–", {"p_value": min(ps, default=math.nan)})
-    marks = []
-    for direction in ("down", "up"):
-        part = [r for r in hits if r["direction"] == direction]
-        if part:
-            flag = "**" if any(r["flag"] == "**" for r in part) else "*"
-            marks.append(f"{ARROWS[direction]}{flag}")
-    text = "/".join(marks)
+    marks = text = _marks(hits)
     tps = sorted({str(r["timepoint"]) for r in hits}, key=natural_key)
     if tps != ["NA"]:
         named = [ctx.tp(t, first["assay"]) or t for t in tps]
@@ -90,7 +123,7 @@ def _finding_cell(ctx: Context, recs: list[dict], untested: dict,
                  else f" ({len(named)} of {total} timepoints)")
     strongest = "**" if any(r["flag"] == "**" for r in hits) else "*"
     return Cell(text, {"p_value": min(float(r["p_value"]) for r in hits)}, flag=strongest,
-                direction=hits[0]["direction"] if len(marks) == 1 else "")
+                direction=hits[0]["direction"] if "/" not in marks else "")
 
 
 def findings_tables(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
@@ -134,7 +167,8 @@ def _findings_table(ctx: Context, cat: str, keys: list[tuple[str, str]], by_stra
         key=f"findings-{slug(cat)}", header=study_header(ctx.spec),
         row_header=("Endpoint", "Assay"),
         columns=tuple(_column(g, ctx.spec.groups) for _ in sexes for g in treated),
-        column_groups=tuple(ColumnGroup(sex_label(s), len(treated)) for s in sexes),
+        column_groups=tuple(ColumnGroup(ctx.sex(s), len(treated)) for s in sexes
+                            if ctx.sex(s)),
         rows=rows, number_fields=("p_value",), category="",
         footnotes=_findings_notes(ctx, rows))
 
@@ -148,6 +182,10 @@ def _findings_notes(ctx: Context, rows: list[Row]) -> list[str]:
     used = sorted({c.note for r in rows for c in r.cells if c.text == "n.t." and c.note})
     if used:
         notes.append("n.t.: " + "; ".join(used) + ".")
+    if any(c.text.endswith("]") for r in rows for c in r.cells):
+        notes.append("[ ]: statistically significant differences in sessions before dosing "
+                     "(baseline, pre-test), shown but not counted as findings: they reflect "
+                     "the allocation of animals to groups, not the treatment.")
     notes.append("A statistically significant difference is not by itself an adverse "
                  "effect; see the study director's conclusions (NOAEL/LOAEL).")
     return notes
@@ -162,12 +200,14 @@ def _adverse(direction: str, endpoint: str) -> bool:
     return direction == ("up" if reg.direction == Direction.INCREASE else "down")
 
 
-def proposed_loael(results: pd.DataFrame, groups: list[Group],
-                   sex: str) -> tuple[Group | None, list[str]]:
+def proposed_loael(results: pd.DataFrame, groups: list[Group], sex: str,
+                   pre_dose: Callable[[object, str], bool] | None = None
+                   ) -> tuple[Group | None, list[str]]:
     """Lowest dose group with a significant change in an endpoint's adverse direction.
 
-    Differences in sessions before dosing (pre-test, baseline: :func:`is_pre_dose`)
-    are not treatment effects and do not count.
+    Differences in sessions before dosing (pre-test, baseline, negative days:
+    ``pre_dose(timepoint, assay)``, by default :func:`is_pre_dose`) are not
+    treatment effects and do not count.
 
     Returns
     -------
@@ -175,9 +215,13 @@ def proposed_loael(results: pd.DataFrame, groups: list[Group],
         The group (None when there is none) and the labels of its endpoints so changed.
 
     """
+    before = pre_dose or (lambda tp, assay: is_pre_dose(tp))
+    assays = results["assay"] if "assay" in results else pd.Series("", index=results.index)
+    pre = np.array([before(t, a) for t, a in zip(results["timepoint"], assays, strict=True)],
+                   dtype=bool)
     res = results[(results["timepoint"] != "ALL") & (results["sex"] == sex)
                   & (results["flag"].map(_s) != "") & ~results["is_control"].astype(bool)
-                  & ~results["timepoint"].map(is_pre_dose).astype(bool)]
+                  & ~pre]
     adverse = [_adverse(d, e) for d, e in zip(res["direction"], res["endpoint"], strict=True)]
     hits = res.loc[np.array(adverse, dtype=bool)]
     for g in sorted((g for g in groups if not g.control), key=lambda g: g.dose):
@@ -223,7 +267,7 @@ def conclusions_table(ctx: Context, results: pd.DataFrame, number: int) -> Table
     ordered = doses_ordered(groups)
     rows = []
     for sex in sexes:
-        group, endpoints = proposed_loael(results, groups, sex)
+        group, endpoints = proposed_loael(results, groups, sex, ctx.pre_dose)
         if not any(not g.control for g in groups):
             proposal, below, endpoints = "not applicable: no treated group", "–", []
         elif not ordered:
@@ -241,7 +285,7 @@ def conclusions_table(ctx: Context, results: pd.DataFrame, number: int) -> Table
         cells = (Cell(_director(ctx.spec.noael, sex, unit)),
                  Cell(_director(ctx.spec.loael, sex, unit)),
                  Cell(proposal), Cell(below), Cell(", ".join(endpoints) or "–"))
-        rows.append(Row((sex_label(sex),), cells))
+        rows.append(Row((ctx.sex(sex) or "All",), cells))
     return Table(
         number=number, title="NOAEL and LOAEL: study director's conclusions and the "
         "statistical findings", kind="conclusions", key="noael-loael",
@@ -254,7 +298,7 @@ def conclusions_table(ctx: Context, results: pd.DataFrame, number: int) -> Table
                    "(keys 'noael' and 'loael'); the software does not decide them.",
                    "The last three columns are proposals from the statistics alone: the "
                    "lowest dose at which any endpoint differed from control in its adverse "
-                   "direction (registry), sessions before dosing (pre-test, baseline) "
-                   "not counted, and the next lower dose. Biological relevance, "
+                   "direction (registry), sessions before dosing (pre-test, baseline, "
+                   "negative days) not counted, and the next lower dose. Biological relevance, "
                    "historical control data and dose-response are for the study director "
                    "to judge."])

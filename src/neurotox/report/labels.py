@@ -37,6 +37,9 @@ _SESSION = (
     (re.compile(r"^acclimation$", re.I), lambda m: "Acclimation"),
     (re.compile(r"^(week|day|session|cycle|block|trial|occasion|hour)0*(\d+)$", re.I),
      lambda m: f"{m.group(1).capitalize()} {m.group(2)}"),
+    (re.compile(r"^(week|day|hour|w|d|h)\s*[-−]\s*0*(\d+)$", re.I),
+     lambda m: f"{_UNITS[m.group(1).lower()]} −{m.group(2)}"),
+    (re.compile(r"^[-−]\s*0*(\d+)$"), lambda m: f"−{m.group(1)}"),  # a numeric time: -1
     (re.compile(r"^(PND|GD|LD|DPF|HPF)0*(\d+)$", re.I),
      lambda m: f"{m.group(1).upper()} {m.group(2)}"),
     (re.compile(r"^(light|dark)0*(\d+)$", re.I),
@@ -46,12 +49,15 @@ _SESSION = (
     (re.compile(r"^d0*(\d+)$", re.I), lambda m: f"Day {m.group(1)}"),
 )
 _BIN = re.compile(r"^bin0*(\d+)$", re.I)
+_UNITS = {"w": "Week", "d": "Day", "h": "Hour", "week": "Week", "day": "Day", "hour": "Hour"}
 
 _BLOCK = re.compile(r"^block\d+$")
 
 #: Sessions recorded before the first dose (their differences are not treatment effects).
 _PRE_DOSE = re.compile(r"^(pre-?test|pre-?dose|pre-?treatment|pre-?exposure|baseline|"
                        r"acclimation)$", re.I)
+#: Sessions numbered before the first day of dosing: ``day-1``, ``week-2``, ``d-7``, ``-1``.
+_NEGATIVE = re.compile(r"^(week|day|hour|w|d|h)?\s*[-−]\s*0*\d+$", re.I)
 
 
 def _session_and_part(code: str) -> tuple[str, str]:
@@ -106,10 +112,14 @@ def p_value(p: float | None) -> str:
 def is_pre_dose(code: object) -> bool:
     """True for a timepoint of a session before dosing.
 
-    ``pretest``, ``pretest_bin03``, ``baseline``, ``pre-dose``, ``acclimation`` ...
+    ``pretest``, ``pretest_bin03``, ``baseline``, ``pre-dose``, ``acclimation``, and
+    negative days or weeks (``day-1``, ``week-2``: day 1 or 0 is the first of dosing).
+    A protocol's ``baseline`` session of another name is known to
+    :meth:`TimepointLabels.pre_dose`.
     """
     text = "" if code is None or (isinstance(code, float) and math.isnan(code)) else str(code)
-    return bool(_PRE_DOSE.match(text.split("_")[0]))  # the session: pretest_bin03, ...
+    session = text.split("_")[0]  # the session: pretest_bin03, day-1_bin02 ...
+    return bool(_PRE_DOSE.match(session) or _NEGATIVE.match(session))
 
 
 def session_label(code: str) -> str:
@@ -130,7 +140,10 @@ def session_label(code: str) -> str:
 
 @dataclass(frozen=True)
 class TimepointLabels:
-    """Turns timepoint codes into labels, using each assay's bin length.
+    """Turns timepoint codes into labels, using each assay's bin length and baseline.
+
+    A session before dosing that is not named so (the protocol's ``baseline``
+    parameter, a negative day) is labelled ``Baseline (Day −1)``.
 
     Attributes
     ----------
@@ -139,32 +152,53 @@ class TimepointLabels:
     first_bin
         Assay → number of the first bin (motor activity counts from 1,
         zebrafish bins from 0).
+    baselines
+        Assay → timepoint codes of its baseline sessions (the ``baseline``
+        parameter of its entries).
 
     """
 
     bin_minutes: Mapping[str, float] = field(default_factory=dict)
     first_bin: Mapping[str, int] = field(default_factory=dict)
+    baselines: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_parameters(cls, parameters: Mapping[str, Mapping[str, Any]],
                         assay_of: Mapping[str, str]) -> TimepointLabels:
-        """Bin lengths from effective assay parameters keyed by assay entry key.
+        """Bin lengths and baselines from effective assay parameters keyed by entry key.
 
         ``interval_minutes`` (motor activity, bins numbered from 1) or
-        ``endpoint_bin_s`` / ``bin_s`` (zebrafish, bins numbered from 0).
+        ``endpoint_bin_s`` / ``bin_s`` (zebrafish, bins numbered from 0);
+        ``baseline`` (the timepoint of the session before dosing).
         """
         minutes: dict[str, float] = {}
         first: dict[str, int] = {}
+        baselines: dict[str, frozenset[str]] = {}
         for key, params in parameters.items():
             assay = assay_of.get(key.split(":")[-1], key.split(":")[-1])
             if not isinstance(params, Mapping):
                 continue
+            if params.get("baseline"):
+                baselines[assay] = baselines.get(assay, frozenset()) | {str(params["baseline"])}
             if params.get("interval_minutes"):
                 minutes[assay], first[assay] = float(params["interval_minutes"]), 1
             elif params.get("endpoint_bin_s") or params.get("bin_s"):
                 seconds = params.get("endpoint_bin_s") or params.get("bin_s")
                 minutes[assay], first[assay] = float(seconds) / 60.0, 0
-        return cls(minutes, first)
+        return cls(minutes, first, baselines)
+
+    def pre_dose(self, timepoint: object, assay: str = "") -> bool:
+        """True for a session before dosing: :func:`is_pre_dose`, or the assay's baseline."""
+        code = str(timepoint)
+        declared = self.baselines.get(assay, frozenset())
+        return is_pre_dose(code) or bool({code, _session_and_part(code)[0]} & declared)
+
+    def _session(self, session: str, assay: str) -> str:
+        """Label of a session; ``Baseline (Day −1)`` before dosing when not so named."""
+        text = session_label(session)
+        if text and self.pre_dose(session, assay) and not _PRE_DOSE.match(session):
+            return f"Baseline ({text})"
+        return text
 
     def label(self, timepoint: object, assay: str = "") -> str:
         """Label of one timepoint code; ``""`` for ``NA``.
@@ -177,10 +211,10 @@ class TimepointLabels:
             return ""
         session, part = _session_and_part(code)
         if part:
-            return f"{session_label(session)} {self._part(part, assay)}".strip()
+            return f"{self._session(session, assay)} {self._part(part, assay)}".strip()
         if _BIN.match(code):
             return self._part(code, assay)
-        return session_label(code)
+        return self._session(code, assay)
 
     def split(self, timepoint: object, assay: str = "") -> tuple[str, str]:
         """(session, within-session) labels of a timepoint code.
@@ -191,7 +225,7 @@ class TimepointLabels:
         code = str(timepoint)
         session, part = _session_and_part(code)
         if part:
-            return session_label(session), self._part(part, assay)
+            return self._session(session, assay), self._part(part, assay)
         if _BIN.match(code):
             return "", self._part(code, assay)
         return self.label(code, assay), ""

@@ -335,6 +335,68 @@ def fmt(value: float | None, decimals: int) -> str:
     return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
 
 
+#: Most significant figures a censoring limit is printed with (rounded outward beyond).
+LIMIT_SIG = 4
+
+
+def limit_decimals(value: float, decimals: int) -> int:
+    """Decimals that print a censoring limit exactly, at least ``decimals``.
+
+    ``0.0045`` needs 4 where the column has 3; a limit with more significant
+    figures than :data:`LIMIT_SIG` keeps the decimals of that many (the caller
+    rounds it outward, :func:`limit_text`).
+    """
+    if not math.isfinite(value) or value == 0:
+        return decimals
+    cap = max(decimals, LIMIT_SIG - 1 - math.floor(math.log10(abs(value))))
+    for d in range(decimals, cap + 1):
+        if math.isclose(float(f"{value:.{d}f}"), value, rel_tol=1e-9, abs_tol=0.0):
+            return d
+    return cap
+
+
+def limit_text(sign: str, value: float, decimals: int) -> str:
+    """A censoring limit as printed (``< 0.0045``, ``> 20.0``): rounding never moves it.
+
+    The limit gets the decimals it needs (:func:`limit_decimals`); one that still
+    does not print exactly is rounded outward, up after ``<`` and down after ``>``,
+    so the statement stays true (``< 4.063`` for a limit of 4.06225).
+
+    Parameters
+    ----------
+    sign
+        ``<`` (value below the limit) or ``>`` (above).
+    value
+        The limit.
+    decimals
+        Decimals of the column the limit is printed in (the fewest used).
+
+    """
+    d = limit_decimals(value, decimals)
+    if not math.isfinite(value):
+        return f"{sign} {fmt(value, d)}"
+    scaled = value * 10 ** d
+    if not math.isclose(scaled, round(scaled), rel_tol=1e-9, abs_tol=0.0):
+        scaled = math.ceil(scaled) if sign == "<" else math.floor(scaled)
+        value = scaled / 10 ** d
+    return f"{sign} {fmt(value, d)}"
+
+
+def sig_decimals(value: float, decimals: int, *, sig: int = 3) -> int:
+    """Decimals for one listed value: ``decimals``, or ``sig`` significant figures when small.
+
+    A value that ``decimals`` would print with fewer than two significant figures
+    (0.009235 at 3 decimals: "0.009") gets ``sig`` of them ("0.00924"); zero and
+    values of 1 or more keep ``decimals``.
+    """
+    if not math.isfinite(value) or value == 0 or abs(value) >= 1:
+        return decimals
+    first = -math.floor(math.log10(abs(value)))  # decimal of the first significant digit
+    if decimals >= first + 1:  # two significant figures or more already
+        return decimals
+    return max(decimals, first + sig - 1)
+
+
 def fmt_p(p: float | None) -> str:
     """Format a p-value for a column headed "p" (``< 0.001`` below 0.001)."""
     if p is None or not math.isfinite(p):

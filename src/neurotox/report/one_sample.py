@@ -12,6 +12,14 @@ signed-rank, :func:`neurotox.stats.one_sample.one_sample_test`), its statistic
 and p. When both sexes were tested in at least two groups, a second table
 gives the two-way ANOVA value ~ sex × group (type II sums of squares).
 
+Where the assay also fitted a trial-level model against the same reference
+(the T-maze rewarded alternation: a logistic GEE of the individual choices,
+``tmaze_trial_model``), its table follows the one-sample table: per
+timepoint × group, animals, trials, the model's probability of a correct
+choice, log-odds above chance, SE, z and p. It is read from the assay's detail
+table, so a report from an EndpointTable alone (``--endpoints``) has no trial
+table to show it from.
+
 The tables are computed from the EndpointTable alone, so a report from an
 EndpointTable (``--endpoints``) shows them as a report that ran the assays.
 """
@@ -35,6 +43,9 @@ from neurotox.report.tables import (
     study_header,
 )
 from neurotox.timepoints import time_order
+
+#: Trial-level models of an endpoint's reference test: (assay, endpoint) -> detail table.
+TRIAL_MODELS = {("tmaze", "tmaze_correct_pct"): "tmaze_trial_model"}
 
 #: Why no reference is known for a ``chance`` endpoint when the entry did not record it.
 NO_CHANCE = ("chance level not known: it depends on the arms seen in the raw sequences "
@@ -125,9 +136,9 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
     """Per timepoint × group (× sex): n, mean, SD, test, statistic and p against ``reference``."""
     from neurotox.stats.one_sample import one_sample_test
 
-    data = ctx.values(assay, endpoint, "NA")
-    data = data[~data["excluded"].astype(bool)]
-    timepoints = time_order(data["timepoint"])
+    recorded = ctx.values(assay, endpoint, "NA")
+    data = recorded[~recorded["excluded"].astype(bool)]
+    timepoints = time_order(recorded["timepoint"])
     multi_tp = timepoints != ["NA"]
     dec = registry_decimals(endpoint) or 3
     alpha = ctx.spec.statistics.alpha
@@ -135,7 +146,10 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
     for tp in timepoints:
         for g in ctx.spec.groups:
             part = data[(data["timepoint"] == tp) & (data["group"] == g.id)]
-            if not len(part):
+            if not len(part):  # every value excluded: said, not left out
+                if ((recorded["timepoint"] == tp) & (recorded["group"] == g.id)).any():
+                    rows.append(Row(((ctx.tp(tp, assay),) if multi_tp else ())
+                                    + (group_text(g), "All"), _no_values()))
                 continue
             for sex, values in _strata(part, ctx.litters):
                 r = one_sample_test(values["value"].to_numpy(float), reference,
@@ -168,6 +182,14 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
                    "(statistic: the smaller signed-rank sum); with n < 3 the t-test.",
                    f"* p ≤ {alpha:g}; ** p ≤ 0.01 vs {what}."],
         sources=tuple((endpoint, str(tp)) for tp in timepoints))
+
+
+def _no_values() -> tuple[Cell, ...]:
+    """Cells of a group whose every value was excluded."""
+    return (Cell("0", {"value": 0.0}), Cell("–", {"value": math.nan}),
+            Cell("–", {"value": math.nan}),
+            Cell("not tested (no included values)", {"value": math.nan}),
+            Cell("–", {"value": math.nan}), Cell("–", {"value": math.nan}))
 
 
 def sex_group_table(ctx: Context, assay: str, endpoint: str) -> Table | None:
@@ -211,9 +233,82 @@ def sex_group_table(ctx: Context, assay: str, endpoint: str) -> Table | None:
         sources=tuple((endpoint, str(tp)) for tp in timepoints))
 
 
+def trial_models(details: Mapping[str, pd.DataFrame], assay_of: Mapping[str, str],
+                 assay: str, name: str) -> pd.DataFrame:
+    """The detail table ``name`` of every entry of ``assay`` (keys ``<entry>/<name>``)."""
+    frames = [df for key, df in details.items()
+              if key.rsplit("/", 1)[-1] == name and len(df)
+              and assay_of.get(key.rsplit("/", 1)[0].split(":")[-1], "") == assay]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def trial_model_table(ctx: Context, assay: str, endpoint: str, model: pd.DataFrame,
+                      what: str) -> Table:
+    """Per timepoint × group: the trial-level logistic model of correct choices vs ``what``.
+
+    ``model`` has one row per timepoint × group (:func:`~neurotox.assays.rodent.tmaze.
+    trial_models`): n_subjects, n_trials, p_correct, log_odds, se, z, p_value. A
+    group of the EndpointTable without a row was not modelled (fewer than two
+    animals, or every choice alike) and is shown so.
+    """
+    data = ctx.values(assay, endpoint, "NA")
+    data = data[~data["excluded"].astype(bool)]
+    timepoints = sorted(set(data["timepoint"]) | set(model["timepoint"].astype(str)), key=str)
+    multi_tp = timepoints != ["NA"]
+    fits = {(str(r["timepoint"]), str(r["group"])): r for r in model.to_dict("records")}
+    alpha = ctx.spec.statistics.alpha
+    rows, missing = [], False
+    for tp in timepoints:
+        for g in ctx.spec.groups:
+            r = fits.get((tp, g.id))
+            if r is None and not ((data["timepoint"] == tp) & (data["group"] == g.id)).any():
+                continue
+            labels = ((ctx.tp(tp, assay),) if multi_tp else ()) + (group_text(g),)
+            missing |= r is None
+            rows.append(Row(labels, _model_cells(r, alpha)))
+    notes = [f"Logistic GEE on the individual trials with a choice (correct = 1) of the "
+             f"animals included in the per-animal test, sexes pooled: binomial family, "
+             f"exchangeable correlation within animal, robust (sandwich) SE, the logit of "
+             f"{what} as offset so that the log-odds are those above it (statsmodels GEE). "
+             f"P(correct): the model's population-averaged probability of a correct choice.",
+             f"* p ≤ {alpha:g}; ** p ≤ 0.01 vs {what} (two-sided Wald z)."]
+    if missing:
+        notes.append("not modelled: fewer than two animals, or every choice of the group "
+                     "correct (or every one wrong).")
+    reg = ep_registry.registry()[endpoint]
+    return Table(
+        number=0, title=f"Trial-level model against {what}: {label_of(endpoint)}",
+        kind="trial_model", key=f"trial-model-{assay}-{endpoint}".replace("_", "-"),
+        header={**study_header(ctx.spec), "Reference": what},
+        row_header=(("Timepoint",) if multi_tp else ()) + ("Group",),
+        columns=("Animals", "Trials", "P(correct)", "Log-odds vs reference", "SE", "z", "p"),
+        rows=rows, number_fields=("value",), category=reg.category.value, footnotes=notes,
+        sources=tuple((endpoint, str(tp)) for tp in timepoints))
+
+
+def _model_cells(r: Mapping[str, Any] | None, alpha: float) -> tuple[Cell, ...]:
+    if r is None:
+        return (Cell("not modelled", {"value": math.nan}),
+                *(Cell("–", {"value": math.nan}) for _ in range(6)))
+    p = float(r["p_value"])
+    flag = _flag(p, alpha)
+    return (Cell(f"{int(r['n_subjects'])}", {"value": float(r["n_subjects"])}),
+            Cell(f"{int(r['n_trials'])}", {"value": float(r["n_trials"])}),
+            Cell(fmt(float(r["p_correct"]), 3), {"value": float(r["p_correct"])}, decimals=3),
+            Cell(fmt(float(r["log_odds"]), 3), {"value": float(r["log_odds"])}, decimals=3),
+            Cell(fmt(float(r["se"]), 3), {"value": float(r["se"])}, decimals=3),
+            Cell(fmt(float(r["z"]), 3), {"value": float(r["z"])}, decimals=3),
+            Cell(fmt_p(p) + flag if math.isfinite(p) else "–", {"value": p}, flag=flag))
+
+
 def reference_tables(ctx: Context, parameters: Mapping[str, Any],
-                     assay_of: Mapping[str, str]) -> tuple[list[Table], dict[str, str]]:
-    """The one-sample (and sex × group) tables, and why an endpoint was not tested.
+                     assay_of: Mapping[str, str],
+                     details: Mapping[str, pd.DataFrame] | None = None
+                     ) -> tuple[list[Table], dict[str, str]]:
+    """The one-sample (sex × group, trial-level model) tables, and why one was not tested.
+
+    ``details`` are the assays' detail tables by ``<entry>/<name>`` (the trial-level
+    models, :data:`TRIAL_MODELS`).
 
     Returns
     -------
@@ -236,6 +331,10 @@ def reference_tables(ctx: Context, parameters: Mapping[str, Any],
             continue
         alpha = _alpha_of(parameters, assay_of, assay, ctx.spec.statistics.normality_alpha)
         tables.append(one_sample_table(ctx, assay, endpoint, value, what, alpha))
+        model = trial_models(details or {}, assay_of, assay,
+                             TRIAL_MODELS.get((assay, endpoint), ""))
+        if len(model):
+            tables.append(trial_model_table(ctx, assay, endpoint, model, what))
         anova = sex_group_table(ctx, assay, endpoint)
         if anova is not None:
             tables.append(anova)
@@ -247,18 +346,23 @@ def cross_reference(tables: list[Table], untested: Mapping[str, str]) -> None:
 
     The footnote gives the table number, or why the endpoint was not tested.
     """
-    where = {}
+    where, models = {}, {}
     for t in tables:
         if t.kind == "one_sample" and t.sources:
             where[t.sources[0][0]] = t
+        if t.kind == "trial_model" and t.sources:
+            models[t.sources[0][0]] = t
     for t in tables:
         if t.kind != "summary":
             continue
         for endpoint in dict.fromkeys(s[0] for s in t.sources if s is not None):
             ref = where.get(endpoint)
+            model = models.get(endpoint)
             if ref is not None:
                 t.footnotes.append(f"{label_of(endpoint)}: each group tested against "
-                                   f"{ref.header['Reference']} in Table {ref.number}.")
+                                   f"{ref.header['Reference']} in Table {ref.number}"
+                                   + (f", its individual trials in Table {model.number}"
+                                      if model is not None else "") + ".")
             elif endpoint in untested:
                 t.footnotes.append(f"{label_of(endpoint)}: not tested against chance "
                                    f"({untested[endpoint]}).")

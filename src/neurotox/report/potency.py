@@ -26,9 +26,10 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from neurotox.report.context import Context
 from neurotox.report.labels import assay_label, unit_symbol
 from neurotox.report.model import Cell, Row, Table, fmt
-from neurotox.report.tables import SUMMARY_TYPES, label_of, sex_label, study_header
+from neurotox.report.tables import SUMMARY_TYPES, label_of, sex_and_timepoint, study_header
 from neurotox.stats.hill import HillFit, fit_hill, reversal, versus_flat
 from neurotox.study import StudySpec
 from neurotox.timepoints import time_key
@@ -77,6 +78,24 @@ def is_concentration(rows: pd.DataFrame) -> bool:
     return bool(len(rows)) and set(rows["dose_unit"]) <= CONCENTRATION_UNITS
 
 
+#: Fewest tested concentrations above the control for a concentration-response curve.
+MIN_CONCENTRATIONS = 3
+
+
+def curve_design(rows: pd.DataFrame) -> bool:
+    """True for concentrations with at least :data:`MIN_CONCENTRATIONS` tested above 0.
+
+    A four-parameter curve through the control and one or two concentrations
+    describes nothing the group comparisons do not: such endpoints get no fit,
+    no potency row and no concentration-response figure.
+    """
+    if not is_concentration(rows):
+        return False
+    tested = rows[(rows["dose"].astype(float) > 0) & (rows["n"].fillna(0).astype(float) > 0)] \
+        if "n" in rows else rows[rows["dose"].astype(float) > 0]
+    return tested["dose"].nunique() >= MIN_CONCENTRATIONS
+
+
 def values_for(table: pd.DataFrame, key: FitKey) -> pd.DataFrame:
     """EndpointTable rows of one assay × endpoint × sex × timepoint."""
     assay, endpoint, sex, tp = key
@@ -93,13 +112,14 @@ def concentration_fits(results: pd.DataFrame, table: pd.DataFrame,
     """Hill fits of every concentration-response summary endpoint, keyed by stratum.
 
     With ``decisions``, strata whose overall and trend tests both have p ≥ ``alpha``
-    are not fitted (no concentration effect to describe).
+    are not fitted (no concentration effect to describe). Strata tested at fewer
+    than :data:`MIN_CONCENTRATIONS` concentrations are left out (:func:`curve_design`).
     """
     res = results[results["data_type"].isin(SUMMARY_TYPES) & (results["timepoint"] != "ALL")]
     tests = _tests(decisions)
     fits: dict[FitKey, Potency] = {}
     for key, rows in res.groupby(["assay", "endpoint", "sex", "timepoint"], sort=True):
-        if not is_concentration(rows):
+        if not curve_design(rows):
             continue
         kept = values_for(table, key)
         kept = kept[~kept["excluded"]]
@@ -222,11 +242,14 @@ def _fit_cells(p: Potency) -> tuple[Cell, ...]:
 
 
 def potency_table(fits: dict[FitKey, Potency], spec: StudySpec, number: int,
-                  unit: str) -> Table:
-    """One row per endpoint × sex × timepoint: verdict, EC50 (CI), EC20, curve parameters."""
+                  unit: str, ctx: Context | None = None) -> Table:
+    """One row per endpoint × sex × timepoint: verdict, EC50 (CI), EC20, curve parameters.
+
+    With ``ctx`` timepoints and sexes are labelled as the other tables label them.
+    """
     rows = []
-    for (assay, endpoint, sex, tp), p in fits.items():
-        where = sex_label(sex) + ("" if tp == "NA" else f", {tp}")
+    for (assay, endpoint, sex, tpc), p in fits.items():
+        where = sex_and_timepoint(sex, tpc, assay, ctx)
         rows.append(Row((label_of(endpoint), assay_label(assay), where), _fit_cells(p)))
     conf = next(iter(fits.values())).fit.confidence if fits else 0.95
     sym = unit_symbol(unit)

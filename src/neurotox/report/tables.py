@@ -37,7 +37,10 @@ from neurotox.report.model import (
     decimals_for,
     flag_text,
     fmt,
+    limit_decimals,
+    limit_text,
     natural_key,
+    sig_decimals,
     slug,
 )
 from neurotox.study import Group, StudySpec
@@ -281,9 +284,23 @@ def sex_label(sex: str) -> str:
     return Sex(sex).label if sex in SEX_ORDER else sex
 
 
+def sex_and_timepoint(sex: str, timepoint: str, assay: str = "",
+                      ctx: Context | None = None) -> str:
+    """``Males, Week 4`` (``Males`` alone without a timepoint) for a row label.
+
+    With ``ctx`` the timepoint is labelled as every table labels it
+    (:meth:`Context.tp`) and a study without sexes names none; otherwise the
+    code itself is shown.
+    """
+    sex_text = ctx.sex(sex) if ctx else sex_label(sex)
+    tp_text = "" if timepoint == "NA" else ctx.tp(timepoint, assay) if ctx else timepoint
+    return ", ".join(t for t in (sex_text, tp_text) if t) or "–"
+
+
 def _header(ctx: Context, block: Block) -> dict[str, str]:
     head = study_header(ctx.spec)
-    head["Sex"] = sex_label(block.sex)
+    if ctx.sex(block.sex):
+        head["Sex"] = ctx.sex(block.sex)
     timepoints = _sorted_unique(block.results["timepoint"])
     if block.by == "endpoint" and timepoints != ["NA"]:
         head["Phase/day"] = ", ".join(ctx.tp(t, block.assay) for t in timepoints)
@@ -302,7 +319,7 @@ def _title(ctx: Context, block: Block, what: str) -> str:
     if len(block.endpoints) > 3:
         names = f"{assay_label(block.assay)} ({len(block.endpoints)} endpoints)"
     cat = Category(block.category).label if block.category in CATEGORY_ORDER else block.category
-    title = f"{what}: {names} — {cat} — {sex_label(block.sex)}"
+    title = " — ".join(t for t in (f"{what}: {names}", cat, ctx.sex(block.sex)) if t)
     tps = _sorted_unique(block.results["timepoint"])
     if block.by == "endpoint" and tps != ["NA"]:
         title += f" — {', '.join(ctx.tp(t, block.assay) for t in tps)}"
@@ -531,7 +548,7 @@ def summary_cell(r: pd.Series | dict | None, decimals: int, percent: bool, sprea
     n_cens = _num(r.get("n_censored", 0))
     if n_cens > 0:  # "> 20.0 (8)" when all are censored, else "(8; 3 > 20.0)"
         side = _s(r["censoring"])
-        limit = (f"{CENSOR_SIGN[side]} {fmt(_num(r['censored_bound']), decimals)}"
+        limit = (limit_text(CENSOR_SIGN[side], _num(r["censored_bound"]), decimals)
                  if side in CENSOR_SIGN else "censored")
         text = (f"{limit} ({n_text})" if n_cens == n and side in CENSOR_SIGN else
                 f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text}; {int(n_cens)} {limit})")
@@ -911,14 +928,23 @@ def _listing_cell(r: object | None, decimals: int) -> Cell:
     if r is None:
         return Cell("", {"value": math.nan})
     value = float(r.value)  # type: ignore[attr-defined]
-    # a censored value holds its bound: "< 0.50" below a limit, "> 20.0" above a cut-off
+    # a censored value holds its bound: "< 0.0045" below a limit, "> 20.0" above a cut-off,
+    # printed so that rounding never moves it; small values keep 3 significant figures
     sign = CENSOR_SIGN.get(_s(getattr(r, "censoring", "")), "")
-    shown = f"{sign} {fmt(value, decimals)}" if sign else fmt(value, decimals)
+    dec: int | None
+    if sign:
+        dec = limit_decimals(value, decimals)
+        shown = limit_text(sign, value, dec)
+        if shown != f"{sign} {fmt(value, dec)}":  # rounded outward: the number in full
+            dec = None
+    else:
+        dec = sig_decimals(value, decimals)
+        shown = fmt(value, dec)
     if r.excluded:  # type: ignore[attr-defined]
         reason = str(r.exclusion_reason)  # type: ignore[attr-defined]
         return Cell(f"[{shown}] excluded: {reason}", {"value": value}, note=reason,
-                    decimals=decimals)
-    return Cell(shown, {"value": value}, decimals=decimals)
+                    decimals=dec)
+    return Cell(shown, {"value": value}, decimals=dec)
 
 
 # ------------------------------------------------------------------ all tables

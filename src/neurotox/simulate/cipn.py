@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neurotox.io.xlsx import write_frame
 from neurotox.simulate.base import Simulator, register_simulator, write_study_yaml
 
 GROUPS = [("G1", "Vehicle", 0.0), ("G2", "Paclitaxel low", 1.0), ("G3", "Paclitaxel high", 2.0)]
@@ -158,7 +159,7 @@ def write_study(folder: Path, seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     subjects = subjects_table()
     subjects.to_csv(folder / "subjects.csv", index=False)
-    von_frey(rng, subjects).to_excel(folder / "von_frey.xlsx", index=False)
+    write_frame(von_frey(rng, subjects), folder / "von_frey.xlsx")
     sensory(rng, subjects).to_csv(folder / "sensory.csv", index=False)
     nerve_conduction(rng, subjects).to_csv(folder / "nerve_conduction.csv", index=False)
     ienfd(rng, subjects).to_csv(folder / "ienfd.csv", index=False)

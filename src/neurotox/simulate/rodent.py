@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.rodent.tmaze import score_sequence
+from neurotox.io.xlsx import text_cells, write_frame
 from neurotox.simulate.base import Simulator, register_simulator, write_study_yaml
 
 GROUPS = (("G1", "Vehicle control", 0.0), ("G2", "Low dose", 10.0),
@@ -87,7 +88,7 @@ def simulate_nor(folder: Path, seed: int) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     subjects = _subjects(folder)
     sheet = _sim_sheet(subjects, rng)
-    sheet.to_excel(folder / "nor_scores.xlsx", index=False)
+    write_frame(sheet, folder / "nor_scores.xlsx")
     _write_study(folder, study_id="SIM-NOR-001",
                  title="Simulated novel object recognition study", species="rat",
                  assay={"assay": "nor", "protocol": "nor-standard", "input": "nor_scores.xlsx"})
@@ -160,6 +161,7 @@ def simulate_ymaze_sheet(folder: Path, seed: int) -> dict[str, Any]:
         s = score_sequence(seq)
         truth["alternation_pct"][r.subject] = round(100 * s["alternations"] / s["windows"], 6)
         truth["reentries"][r.subject] = sum(a == b for a, b in zip(seq, seq[1:], strict=False))
+    text_cells(ws)
     wb.save(folder / "ymaze_scoring_sheet.xlsx")
     _write_study(folder, study_id="SIM-YMAZE-001",
                  title="Simulated Y-maze spontaneous alternation study (hand-scored)",

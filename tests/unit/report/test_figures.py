@@ -140,3 +140,25 @@ def test_endpoint_without_included_values_gets_no_figure(analysis, table, spec):
     keys = {j.key for j in plan_figures(Context(spec, table), emptied, decisions)}
     before = {j.key for j in plan_figures(Context(spec, table), results, decisions)}
     assert before - keys == {"groups-fob-grip-strength-forelimb-m"}
+
+
+def test_censored_values_are_drawn_as_open_triangles_and_the_caption_says_so(analysis, table,
+                                                                            spec):
+    """stranger30 L4: '< LOD' values were plotted as ordinary dots, like measured values."""
+    from neurotox.report.context import Context
+    from neurotox.report.figures import plan_figures
+
+    res, vals = _grip(analysis, table)
+    side = np.where(vals["value"] >= 1050, "right", np.where(vals["value"] <= 760, "left", "none"))
+    vals = vals.assign(censoring=side)
+    fig, ax = group_means_plot(res, vals, spec)
+    points = [c for c in ax.collections if isinstance(c, PathCollection)]
+    open_tri = [c for c in points if len(c.get_offsets()) and not len(c.get_facecolor())
+                and to_hex(c.get_edgecolor()[0]) != "#808080"]  # not the excluded (grey)
+    drawn = sorted(float(y) for c in open_tri for _, y in c.get_offsets())
+    assert drawn == [760.0, 1050.0]  # G3M2 below, G1M3 above, at the values recorded
+    assert sum(len(c.get_offsets()) for c in points) == 12  # every value still drawn once
+    captions = {j.key: j.title for j in plan_figures(Context(spec, table.assign(
+        censoring=np.where(table["value"] >= 1050, "right", "none"))), *analysis)}
+    assert captions["groups-fob-grip-strength-forelimb-m"].endswith(
+        "mean ± SD; ▽ / △ value censored below / above its limit, drawn at the limit")

@@ -53,3 +53,100 @@ def test_groups_without_dose_order_get_labels_and_no_lowest_effect_dose():
     assert doses_ordered([g("C", 0, True), g("L", 10), g("H", 100)])
     assert not doses_ordered([g("sham", 0, True), g("SNI", 0), g("drug", 0)])
     assert not doses_ordered([g("C", 0, True), g("A", 10), g("B", 10)])
+
+
+def _baseline_study(baseline_p: dict, later_p: dict, *, tp0: str = "day-1"):
+    """Von Frey thresholds (g) at a pre-dose session ``tp0``, Day 7 and Day 14 (males).
+
+    ``baseline_p`` and ``later_p`` give the vs-control p of G2/G3 at ``tp0`` and Day 7
+    (Day 14 is never significant). Values: G3 lower than control everywhere.
+    """
+    import pandas as pd
+
+    from .conftest import GROUPS, _decision, _result, _row
+
+    dose = {g: d for g, _, d, _ in GROUPS}
+    rows = []
+    for g, *_ in GROUPS:
+        for i in range(4):
+            for tp in (tp0, "day7", "day14"):
+                v = 10.0 + i - (3 if g == "G3" else 0)
+                rows.append(_row(assay="cipn", category="neurobehavioral",
+                                 endpoint="vf_threshold_updown", unit="g", subject=f"{g}M{i}",
+                                 group=g, dose=dose[g], sex="M", timepoint=tp, value=v))
+    table = pd.DataFrame(rows)
+    p_of = {**{(g, tp0): p for g, p in baseline_p.items()},
+            **{(g, "day7"): p for g, p in later_p.items()}}
+    res = [_result(table, "cipn", "vf_threshold_updown", "continuous", "M", tp, g,
+                   p_of.get((g, tp), 0.5) if g != "G1" else float("nan"), "Dunnett", "Williams")
+           for tp in (tp0, "day7", "day14") for g, *_ in GROUPS]
+    dec = [_decision("cipn", "vf_threshold_updown", "continuous", "M", tp, "parametric",
+                     "Dunnett", "one-way ANOVA", "Williams") for tp in (tp0, "day7", "day14")]
+    return table, pd.DataFrame(res), pd.DataFrame(dec)
+
+
+def test_baseline_differences_are_shown_but_not_counted_as_findings():
+    """stranger30 M1: a pre-dose (Day -1) difference was counted in the Summary of findings
+    ("↓** (4 of 5 timepoints)") while the NOAEL table left it out. Rendered values."""
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from neurotox.report import build_report
+    from neurotox.report.render import render_docx, render_html, render_xlsx
+
+    from .conftest import make_spec
+
+    table, results, decisions = _baseline_study({"G2": 0.02, "G3": 0.03}, {"G3": 0.004})
+    report = build_report(make_spec(), table, results, decisions, software={"neurotox": "0"},
+                          figures=False, bmd=False, parameters={"cipn": {"baseline": "day-1"}})
+    findings = report.tables[0]
+    assert findings.kind == "findings"
+    low, high = findings.rows[0].cells
+    assert low.text == "– [Baseline (Day −1) ↓*]" and low.flag == ""
+    assert high.text == "↓** (Day 7) [Baseline (Day −1) ↓*]" and high.flag == "**"
+    assert high.numbers["p_value"] == 0.004  # the dosed finding's p, not the baseline's
+    note = ("[ ]: statistically significant differences in sessions before dosing (baseline, "
+            "pre-test), shown but not counted as findings: they reflect the allocation of "
+            "animals to groups, not the treatment.")
+    assert note in findings.footnotes
+    # the NOAEL table agrees: the low dose (baseline difference only) is no LOAEL
+    conclusions = report.tables[1]
+    assert conclusions.rows[0].cells[2].text == "100 mg/kg/day"
+
+    html = render_html(report).decode()
+    assert "↓** (Day 7) [Baseline (Day −1) ↓*]" in html
+    assert "– [Baseline (Day −1) ↓*]" in html and "day-1" not in html
+    docx_text = [c.text for t in Document(io.BytesIO(render_docx(report))).tables
+                 for r in t.rows for c in r.cells]
+    assert "↓** (Day 7) [Baseline (Day −1) ↓*]" in docx_text
+    ws = load_workbook(io.BytesIO(render_xlsx(report)))["T01 findings"]
+    row = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Von Frey 50% threshold "
+               "(up-down)")
+    assert row[2:8] == ("– [Baseline (Day −1) ↓*]", 0.5, None,
+                        "↓** (Day 7) [Baseline (Day −1) ↓*]", 0.004, "**↓")
+    # the summary and listing tables label the session the same way
+    assert [t.columns[0] for t in report.tables[2:]] == ["Baseline (Day −1)"] * 2
+
+
+def test_negative_day_is_pre_dose_without_a_protocol_baseline_and_day0_when_declared():
+    """Day -1 is before dosing by its number; Day 0 only when the protocol says so."""
+    from neurotox.report.context import Context
+    from neurotox.report.findings import findings_tables
+    from neurotox.report.labels import TimepointLabels
+
+    from .conftest import make_spec
+
+    table, results, decisions = _baseline_study({"G3": 0.03}, {}, tp0="day-1")
+    ctx = Context(make_spec(), table)
+    cells = findings_tables(ctx, results, decisions, 1)[0].rows[0].cells
+    assert [c.text for c in cells] == ["–", "– [Baseline (Day −1) ↓*]"]
+
+    table, results, decisions = _baseline_study({"G3": 0.03}, {}, tp0="day0")
+    cells = findings_tables(Context(make_spec(), table), results, decisions, 1)[0].rows[0].cells
+    assert cells[1].text == "↓* (Day 0)"  # no baseline declared: a dosing day
+    labels = TimepointLabels.from_parameters({"vf": {"baseline": "day0"}}, {"vf": "cipn"})
+    cells = findings_tables(Context(make_spec(), table, labels), results, decisions,
+                            1)[0].rows[0].cells
+    assert cells[1].text == "– [Baseline (Day 0) ↓*]"

@@ -51,6 +51,14 @@ def test_noael_one_entry_or_one_per_sex():
     assert spec.noael[0].dose == 0 and spec.loael[1].dose is None
 
 
+def test_noael_sex_is_read_as_the_subjects_file_reads_it():
+    """stranger30 L3: 'female' was refused here while subjects.csv accepts it."""
+    spec = _spec(noael=[{"dose": 0, "sex": "female"}, {"dose": 0, "sex": "Males"}])
+    assert [c.sex.value for c in spec.noael] == ["F", "M"]
+    with pytest.raises(ValueError, match="Input should be 'M', 'F' or 'NA'"):
+        _spec(noael={"dose": 0, "sex": "x"})
+
+
 def test_sex_codes_are_mapped_and_noted(tmp_path):
     (tmp_path / "subjects.csv").write_text("subject,group,sex\nA1,G1,Male\nA2,G1,f\n"
                                            "A3,G2,weiblich\nA4,G2,M\n")

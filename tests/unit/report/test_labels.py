@@ -59,10 +59,30 @@ def test_bins_become_minutes_from_the_protocol():
     assert labels.split("week4", "motor_activity") == ("Week 4", "")
 
 
+def test_baseline_sessions_are_labelled_as_such():
+    """stranger30 M1: the protocol's baseline 'day-1' printed raw beside 'Day 3'."""
+    from neurotox.report.labels import TimepointLabels
+
+    labels = TimepointLabels.from_parameters(
+        {"vf": {"baseline": "day0"}, "hp": {"baseline": "baseline"}},
+        {"vf": "cipn", "hp": "hot_plate"})
+    assert labels.label("day-1", "cipn") == "Baseline (Day −1)"  # negative: before dosing
+    assert labels.label("day0", "cipn") == "Baseline (Day 0)"  # the protocol's baseline
+    assert labels.label("day0", "other") == "Day 0"
+    assert labels.label("week-2", "cipn") == "Baseline (Week −2)"
+    assert labels.label("baseline", "hot_plate") == "Baseline"
+    assert labels.label("pretest", "cipn") == "Pre-test"
+    assert labels.label("day3", "cipn") == "Day 3"
+    assert labels.label("-1", "cipn") == "Baseline (−1)"  # numeric times (timepoint_prefix "")
+    assert labels.pre_dose("day0", "cipn") and not labels.pre_dose("day0", "other")
+
+
 @pytest.mark.parametrize(("code", "pre"), [
     ("pretest", True), ("pretest_bin03", True), ("Pre-test", True), ("baseline", True),
     ("pre-dose", True), ("acclimation_trial2", True), ("week4", False), ("week4_bin01", False),
-    ("post-test", False), ("NA", False), (float("nan"), False), ("day1", False)])
+    ("post-test", False), ("NA", False), (float("nan"), False), ("day1", False),
+    ("day-1", True), ("week-2_bin01", True), ("d-7", True), ("day0", False), ("-1", True),
+    ("3", False)])
 def test_pre_dose_sessions(code, pre):
     from neurotox.report.labels import is_pre_dose
 

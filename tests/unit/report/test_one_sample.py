@@ -211,3 +211,42 @@ def test_with_litters_as_the_unit_the_test_is_on_litter_means():
     assert got["Statistic"] == pytest.approx(2.40192230707631, rel=1e-10)
     assert got["p"] == pytest.approx(0.0957089246340297, rel=1e-8)
     assert "litter means (n = litters)" in one.footnotes[0]
+
+
+def test_trial_model_follows_the_one_sample_test_and_says_which_group_was_not_modelled():
+    """The tmaze_trial_model detail table (one row per timepoint × group) is shown after
+    the per-animal test; a group the assay could not model (every choice correct) says so."""
+    table = pd.DataFrame(_rows("tmaze", "tmaze_correct_pct", "%",
+                               {("C", "M"): [75.0, 83.3, 66.7], ("T", "M"): [100.0, 100.0]}))
+    ctx = Context(_spec(NOR_GROUPS), table)
+    model = pd.DataFrame([{"timepoint": "NA", "group": "C", "n_trials": 36, "n_subjects": 3,
+                           "method": "gee", "log_odds": 1.09861228866811,
+                           "se": 0.2095131203515697, "z": 5.243644344681631,
+                           "p_value": 1.574355364288601e-07, "p_correct": 0.75}])
+    params = {"rew": {"references": {"tmaze_correct_pct": 50.0}}}
+    tables, _ = reference_tables(ctx, params, {"rew": "tmaze"},
+                                 {"rew/tmaze_trial_model": model, "rew/tmaze_trials": table})
+    assert [t.kind for t in tables] == ["one_sample", "trial_model"]
+    trial = tables[1]
+    assert trial.title == "Trial-level model against chance (50%): Correct choices"
+    assert trial.row_header == ("Group",)
+    assert [(r.labels, [c.text for c in r.cells]) for r in trial.rows] == [
+        (("C Control",), ["3", "36", "0.750", "1.099", "0.210", "5.244", "< 0.001**"]),
+        (("T Treated",), ["not modelled", "–", "–", "–", "–", "–", "–"])]
+    assert trial.footnotes[-1].startswith("not modelled: fewer than two animals")
+    # without the assay's details (a report from an EndpointTable) there is no trial table
+    assert [t.kind for t in reference_tables(ctx, params, {"rew": "tmaze"})[0]] == [
+        "one_sample"]
+
+
+def test_a_group_whose_every_value_was_excluded_is_shown_not_tested():
+    """stranger30 L11: 5 of 6 EthoVision test trials excluded (< 10 s); the treated group
+    (n = 0) was left out of the 'Test against 0' table instead of said."""
+    rows = _rows("nor", "nor_discrimination_index", "ratio",
+                 {("C", "M"): [0.10, 0.25, -0.05], ("T", "M"): [0.40, 0.35]})
+    for r in rows[3:]:
+        r.update(excluded=True, exclusion_reason="total test exploration 4.0 s < 10 s")
+    ctx = Context(_spec(NOR_GROUPS), pd.DataFrame(rows))
+    one = reference_tables(ctx, {}, {})[0][0]
+    assert [(r.labels, [c.text for c in r.cells]) for r in one.rows][-1] == (
+        ("T Treated", "All"), ["0", "–", "–", "not tested (no included values)", "–", "–"])

@@ -173,3 +173,32 @@ def test_linear_decline_is_shown_with_its_plateau_below_zero_flagged(spec_factor
     assert "lower plateau below 0" in cells[-1].text
     planted = _verdict(None)        # the planted Hill curve (bottom 20) is not flagged
     assert "lower_plateau_below_0" not in planted.fit.flags
+
+
+def test_potency_rows_label_timepoints_as_the_other_tables(spec_factory):
+    """Like the BMD table, the potency table printed timepoint codes ('light1')."""
+    import pandas as pd
+
+    from neurotox.report.context import Context
+
+    flat = _verdict(lambda c: 100.0)
+    fits = {("zebrafish_lpr", "zf_lpr_distance", "NA", "light1"): flat}
+    larvae = Context(spec_factory(), pd.DataFrame({"sex": ["NA", "NA"]}))
+    t = potency_table(fits, spec_factory(), 1, "uM", larvae)
+    assert t.rows[0].labels[2] == "Light 1"  # larvae have no sex: no "Sexes combined"
+    pooled = Context(spec_factory(), pd.DataFrame({"sex": ["M", "F"]}))
+    assert potency_table(fits, spec_factory(), 1, "uM", pooled).rows[0].labels[2] == \
+        "Sexes combined, Light 1"
+
+
+@pytest.mark.parametrize(("kept", "fitted"), [
+    ([0.0, 10.0], False),  # stranger30 L6: control and one concentration
+    ([0.0, 3.0, 10.0], False),
+    ([0.0, 1.0, 3.0, 10.0], True),
+])
+def test_no_curve_for_fewer_than_three_concentrations(kept, fitted):
+    """A Hill table row and a 'no concentration–response' figure for 0 and 10 µM only
+    were noise pages: a four-parameter curve needs concentrations to describe."""
+    table, results = _plate()
+    table, results = table[table["dose"].isin(kept)], results[results["dose"].isin(kept)]
+    assert bool(concentration_fits(results, table)) is fitted

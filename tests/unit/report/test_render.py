@@ -173,6 +173,21 @@ def test_table_orientation_follows_its_width():
     assert sum(plan_parts(medium)[0].widths) <= 297 - 30
 
 
+def test_capitals_get_the_width_they_print_with():
+    """stranger30 L2: the QC table's analyte 'EOTAXIN' printed as 'EOTAXI' / 'N' in the PDF
+    (widths assumed 1.6 mm per character; capitals of 8 pt Arial are about 2 mm)."""
+    from neurotox.report.model import Cell, Row, Table
+    from neurotox.report.render.layout import column_widths
+
+    t = Table(1, "QC", "qc", "qc", {}, ("Plate", "Analyte"), ("Unit",),
+              [Row(("plate_1", "EOTAXIN"), (Cell("pg/mL"),)),
+               Row(("plate_1", "IL17"), (Cell("pg/mL"),))])
+    plate, analyte, unit = column_widths(t)
+    assert analyte == pytest.approx(7 * 2.0 + 2.6)  # "EOTAXIN", not 7 x 1.6 + 2.6
+    assert plate == pytest.approx(7 * 1.6 + 2.6)  # "plate_1"
+    assert unit == pytest.approx(4 * 1.6 + 2.0 + 2.6)  # "pg/mL": one capital
+
+
 def test_wide_tables_split_by_column_groups_keeping_row_labels():
     from neurotox.report.render.layout import plan_parts
 
@@ -294,3 +309,54 @@ def test_docx_figure_keeps_with_its_own_caption_not_the_next_figure(report_with_
         assert caption.text.startswith("Figure ")
         assert paras[i].paragraph_format.keep_with_next is True
         assert caption.paragraph_format.keep_with_next is False
+
+
+def test_xlsx_writes_text_from_the_study_as_text_never_as_a_formula(table, analysis):
+    """stranger29 F6: a title '=HYPERLINK(...)' became a live link in 'Contents' and an
+    animal '=1+1' showed as 2 in the listing (openpyxl stores '=...' as a formula)."""
+    from .conftest import make_spec
+
+    results, decisions = analysis
+    spec = make_spec().model_copy(update={"title": '=HYPERLINK("http://evil","click")',
+                                          "test_item": "@SUM(A1) & R&D"})
+    swap = {"G2M1": "=1+1", "G2M2": "+1", "G2M3": "-G2", "G3M1": "#N/A"}
+    report = build_report(spec, table.replace({"subject": swap}), results, decisions,
+                          software=SOFTWARE, figures=False, bmd=False)
+    wb = load_workbook(io.BytesIO(render_xlsx(report)))
+    kinds = {c.data_type for ws in wb for row in ws.iter_rows() for c in row
+             if c.value is not None}
+    assert "f" not in kinds and "e" not in kinds
+    contents = wb["Contents"]
+    assert contents["A1"].value == 'NTX-T-001: =HYPERLINK("http://evil","click")'
+    title = next(r for r in contents.iter_rows() if r[0].value == "Study title")[1]
+    assert (title.value, title.data_type, title.quotePrefix) == (
+        '=HYPERLINK("http://evil","click")', "s", True)
+    listing = next(wb[n] for n in wb.sheetnames if n.endswith("listing") and
+                   any(c.value == "=1+1" for r in wb[n].iter_rows() for c in r))
+    ids = {c.value: (c.data_type, c.quotePrefix) for c in listing["A"] if c.value in
+           {"=1+1", "+1", "-G2", "#N/A", "G2M4"}}
+    assert ids == {"=1+1": ("s", True), "+1": ("s", True), "-G2": ("s", True),
+                   "#N/A": ("s", False), "G2M4": ("s", False)}
+
+
+def test_xlsx_header_and_footer_double_ampersands():
+    from neurotox.io.xlsx import header_text
+
+    assert header_text("Study R&D-1 &P") == "Study R&&D-1 &&P"
+
+
+def test_write_frame_writes_text_as_text_and_missing_as_empty(tmp_path):
+    """The simulated instrument sheets are written the same way (no formula, no NaN)."""
+    import numpy as np
+    import pandas as pd
+
+    from neurotox.io.xlsx import write_frame
+
+    df = pd.DataFrame({"Animal": ["=1+1", "R2"], "DI": [np.float64(0.25), np.nan],
+                       "n": np.array([3, 4], dtype=np.int64)})
+    write_frame(df, tmp_path / "s.xlsx")
+    ws = load_workbook(tmp_path / "s.xlsx")["Sheet1"]
+    assert [[c.value for c in r] for r in ws.iter_rows()] == [
+        ["Animal", "DI", "n"], ["=1+1", 0.25, 3], ["R2", None, 4]]
+    assert (ws["A2"].data_type, ws["A2"].quotePrefix) == ("s", True)
+    assert pd.read_excel(tmp_path / "s.xlsx")["Animal"].tolist() == ["=1+1", "R2"]

@@ -143,6 +143,26 @@ def test_pooled_sexes_make_one_table_per_endpoint(table, results_factory, spec_f
     assert summaries[0].header["Sex"] == "Sexes combined"
 
 
+def test_a_study_without_sexes_names_no_sex(table, results_factory, spec_factory):
+    """stranger30 L2: larvae tables were headed 'Sexes combined' (larvae have no sex)."""
+    from neurotox.report import build_report
+
+    results, decisions = results_factory(table)
+    results = results[results["sex"] == "M"].assign(sex="NA")
+    decisions = decisions[decisions["sex"] == "M"].assign(sex="NA")
+    larvae = table[table["sex"] == "M"].assign(sex="NA")
+    report = build_report(spec_factory(), larvae, results, decisions,
+                          software={"neurotox": "0"}, figures=False, bmd=False)
+    summary = next(t for t in report.tables if t.kind == "summary")
+    assert "Sex" not in summary.header
+    assert summary.title == "Summary: Forelimb grip strength — Neurobehavioral"
+    findings, conclusions = report.tables[:2]
+    assert findings.column_groups == ()
+    assert [r.labels for r in conclusions.rows] == [("All",)]
+    assert all("Sexes combined" not in j.title and "— —" not in j.title
+               for j in report.figure_jobs)
+
+
 def test_summary_cell_without_result_is_a_dash():
     cell = summary_cell(None, 1, True)
     assert cell.text == "–" and math.isnan(cell.numbers["mean"])
@@ -184,6 +204,68 @@ def test_summary_cell_shows_censored_values_as_limits(n_cens, side, expected):
                    "p_value": np.nan, "flag": "", "direction": "", "is_control": True,
                    "n_censored": n_cens, "censoring": side, "censored_bound": 20.0})
     assert summary_cell(r, 1, True).text == expected
+
+
+@pytest.mark.parametrize(("bound", "side", "decimals", "expected"), [
+    # stranger30 M3: the up-down floor 0.0045 g printed "< 0.004", an LLOQ x dilution of
+    # 1.37 pg/mL "< 1": rounding moved the limit and made the statement false
+    (0.0045, "left", 3, "0.321 ± 0.120 (10; 1 < 0.0045)"),
+    (0.685 * 2, "left", 0, "0 ± 0 (10; 1 < 1.37)"),
+    (4.06225, "left", 1, "0.3 ± 0.1 (10; 1 < 4.063)"),  # beyond 4 figures: rounded up
+    (17.94567, "right", 1, "0.3 ± 0.1 (10; 1 > 17.94)"),  # and down after ">"
+    (20.0, "right", 1, "0.3 ± 0.1 (10; 1 > 20.0)"),
+])
+def test_censoring_limits_print_so_that_rounding_never_moves_them(bound, side, decimals,
+                                                                   expected):
+    r = pd.Series({"mean": 0.321, "sd": 0.12, "n": 10, "percent_of_control": 100.0,
+                   "p_value": np.nan, "flag": "", "direction": "", "is_control": True,
+                   "n_censored": 1, "censoring": side, "censored_bound": bound})
+    assert summary_cell(r, decimals, True).text == expected
+
+
+def test_listing_prints_limits_exactly_and_small_values_with_three_figures():
+    """Rendered listing (html, docx, xlsx): "< 0.0045" not "< 0.004"; 0.009235 g as
+    "0.00924" (not "0.01"), each with the number format of its text."""
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from neurotox.report import build_report
+    from neurotox.report.render import render_docx, render_html, render_xlsx
+
+    from .conftest import GROUPS, make_spec
+
+    values = {"G1": [1.41, 2.2, 0.41], "G2": [0.6, 0.009235, 0.0045], "G3": [0.0045, 0.05, 1.0]}
+    rows = [{"study_id": "NTX-T-001", "assay": "cipn", "category": "neurobehavioral",
+             "endpoint": "vf_threshold_updown", "unit": "g", "subject": f"{g}M{i}", "group": g,
+             "dose": d, "dose_unit": "mg/kg/day", "sex": "M", "timepoint": "day7",
+             "value": values[g][i], "excluded": False, "exclusion_reason": "", "batch": "NA",
+             "source": "hand", "censoring": "left" if values[g][i] == 0.0045 else "none"}
+            for g, _, d, _ in GROUPS for i in range(3)]
+    table = pd.DataFrame(rows)
+    spec = make_spec()
+    from neurotox.stats import analyse
+
+    found = analyse(table, spec.statistics, spec.groups)
+    report = build_report(spec, table, found.results, found.decisions,
+                          software={"neurotox": "0"}, figures=False, bmd=False)
+    listing = next(t for t in report.tables if t.kind == "listing")
+    texts = [c.text for r in listing.rows for c in r.cells]
+    # registry decimals 3; 0.009235 would print "0.009" (one figure), 0.05 keeps "0.050"
+    assert texts == ["1.410", "2.200", "0.410", "0.600", "0.00924", "< 0.0045", "< 0.0045",
+                     "0.050", "1.000"]
+    html = render_html(report).decode()
+    assert "< 0.0045" in html.replace("&lt;", "<") and "0.00924" in html
+    docx = [c.text for t in Document(io.BytesIO(render_docx(report))).tables
+            for r in t.rows for c in r.cells]
+    assert "< 0.0045" in docx and "0.00924" in docx and "< 0.004" not in docx
+    ws = load_workbook(io.BytesIO(render_xlsx(report)))[f"T{listing.number:02d} listing"]
+    cells = {r[0]: (r[3], r[4], ws.cell(i, 5).number_format)
+             for i, r in enumerate(ws.iter_rows(values_only=True), 1) if r[0] in ("G2M1",
+                                                                                  "G2M2")}
+    assert cells == {"G2M1": ("0.00924", 0.009235, "0.00000"),
+                     "G2M2": ("< 0.0045", 0.0045, "0.0000")}
 
 
 def test_listing_and_footnote_show_censoring(table, analysis, spec):

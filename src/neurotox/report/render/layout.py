@@ -17,6 +17,7 @@ from neurotox.report.model import ColumnGroup, Row, Table
 PAPER = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 MARGIN_MM = 15.0
 CHAR_MM = 1.6      # mean width of a character at 8 pt Arial
+UPPER_MM = 2.0     # capitals are wider (Arial ~0.7 em at 8 pt): "EOTAXIN" broke mid-word
 PAD_MM = 2.6       # cell padding and borders
 MAX_CELL_MM = 48.0  # longer texts wrap
 
@@ -51,13 +52,19 @@ def usable_width(paper: str, landscape: bool) -> float:
     return (h if landscape else w) - 2 * MARGIN_MM
 
 
+def _chars_mm(text: str) -> float:
+    """Estimated printed width of text at 8 pt Arial, capitals wider than the rest."""
+    upper = sum(c.isupper() for c in text)
+    return upper * UPPER_MM + (len(text) - upper) * CHAR_MM
+
+
 def _text_mm(text: str, *, wrap: bool) -> float:
     if not text:
         return 0.0
-    if wrap and len(text) > 14:  # long headers wrap between words
-        longest = max(len(w) for w in text.split())
-        return min(max(longest, len(text) / 3), len(text)) * CHAR_MM
-    return len(text) * CHAR_MM
+    if wrap and len(text) > 14:  # long headers wrap between words, never inside one
+        longest = max(_chars_mm(w) for w in text.split())
+        return min(max(longest, _chars_mm(text) / 3), _chars_mm(text))
+    return _chars_mm(text)
 
 
 def column_widths(table: Table) -> list[float]:

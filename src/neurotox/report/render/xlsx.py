@@ -1,5 +1,8 @@
 """xlsx renderer: one sheet per table, ready for analysis and for printing.
 
+Every text cell is written as text, never as a formula (:mod:`neurotox.io.xlsx`):
+an animal ID or title beginning with ``=`` shows as typed.
+
 Each data column of a table becomes its display text followed by one numeric
 column per number field (mean, SD, n, % of control, p ...) and a text column
 for its flag, so a spreadsheet user can both read and compute. Numbers are
@@ -19,6 +22,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from neurotox.io.xlsx import header_text, text_cells
 from neurotox.report.front import traceability
 from neurotox.report.model import Report, Table
 from neurotox.report.render._zip import freeze_zip
@@ -108,12 +112,13 @@ def _print_setup(ws: Worksheet, table: Table, head: int, report: Report) -> None
     ws.page_setup.paperSize = PAPER_SIZE[paper]
     wide = any(p.landscape for p in plan_parts(table, paper)) or len(table.columns) > 4
     ws.page_setup.orientation = "landscape" if wide else "portrait"
-    ws.oddHeader.left.text = f"Study {report.study_id}"
-    ws.oddHeader.right.text = table.caption[:60]
+    ws.oddHeader.left.text = header_text(f"Study {report.study_id}")
+    ws.oddHeader.right.text = header_text(table.caption[:60])
     stamp = report.stamp
     ws.oddFooter.left.text = "Page &P of &N"
     if stamp:
-        ws.oddFooter.right.text = f"{stamp.date}  {stamp.software}  Run {stamp.run_id}"
+        ws.oddFooter.right.text = header_text(f"{stamp.date}  {stamp.software}  "
+                                              f"Run {stamp.run_id}")
 
 
 def _number(v: float | None) -> float | int | None:
@@ -188,6 +193,8 @@ def render_xlsx(report: Report) -> bytes:
     _write_contents(ws, report)
     for table in report.tables:
         _write_table(wb.create_sheet(sheet_name(table)), table, report)
+    for sheet in wb.worksheets:  # every sheet, whoever wrote it: text is never a formula
+        text_cells(sheet)
     wb.properties.creator = "neurotox"
     wb.properties.title = f"{report.study_id} report"
     buf = io.BytesIO()
