@@ -27,7 +27,7 @@ from neurotox.study import Study, load_study, read_exclusions
 
 if TYPE_CHECKING:
     from neurotox.parallel import TaskPool
-    from neurotox.report import Report
+    from neurotox.report import MethodsBlock, Report, RunStamp
     from neurotox.report.historical import HistoricalRanges
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,10 @@ class Collected:
         Effective parameters per assay key.
     conventions
         Result-changing rules per assay key (run notes, manifest, methods).
+    protocols
+        The protocol each assay key used (:func:`neurotox.protocols.protocol_record`).
+    entry_inputs, entry_notes
+        Raw files read and notes, per assay key (the report's materials and methods).
 
     """
 
@@ -60,6 +64,9 @@ class Collected:
     inputs: list[Path] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     conventions: dict[str, list[str]] = field(default_factory=dict)
+    protocols: dict[str, dict[str, Any]] = field(default_factory=dict)
+    entry_inputs: dict[str, list[Path]] = field(default_factory=dict)
+    entry_notes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def collect_endpoints(study: Study) -> Collected:
@@ -79,6 +86,9 @@ def collect_endpoints(study: Study) -> Collected:
         out.notes += [f"{spec.key}: {n}" for n in result.notes]
         out.inputs += list(result.inputs)
         out.parameters[spec.key] = result.parameters
+        out.protocols[spec.key] = result.protocol
+        out.entry_inputs[spec.key] = list(result.inputs)
+        out.entry_notes[spec.key] = list(result.notes)
         if result.conventions:
             out.conventions[spec.key] = list(result.conventions)
     out.table = endpoints.concat(tables)
@@ -262,6 +272,45 @@ def historical_controls(study: Study, table: pd.DataFrame,
     return HistoricalRanges(hist.ranges, hist.describe())
 
 
+def materials_of(study: Study, collected: Collected, stamp: RunStamp, base: Path,
+                 endpoints_file: str | Path | None = None) -> list[MethodsBlock]:
+    """The report's materials and methods of the analysis, from what the run recorded.
+
+    ``base`` is the folder ``run.json`` names inputs relative to (the output's
+    staging folder); the SHA-256 printed are the ones ``run.json`` lists. Files
+    are named relative to the study file's folder (the same text wherever the
+    study is kept), or as ``run.json`` names them when outside it.
+    """
+    from neurotox.report.materials import EntryRecord, materials_section
+    from neurotox.report.trace import input_name
+
+    listed = dict(stamp.inputs)
+    folder = study.folder.resolve()
+    shown: dict[str, str] = {}
+
+    def names(paths: Iterable[str | Path]) -> list[str]:
+        out = []
+        for p in paths:
+            rp = Path(p).resolve()
+            name = rp.relative_to(folder).as_posix() if rp.is_relative_to(folder) \
+                else input_name(rp, base)
+            if input_name(rp, base) in listed:
+                shown[name] = listed[input_name(rp, base)]
+            out.append(name)
+        return out
+
+    entries = [] if endpoints_file is not None else [
+        EntryRecord(spec.key, spec.assay, collected.protocols.get(spec.key, {}),
+                    names(collected.entry_inputs.get(spec.key, [])),
+                    collected.conventions.get(spec.key, []),
+                    collected.entry_notes.get(spec.key, []))
+        for spec in study.spec.assays]
+    return materials_section(entries, study_files=names(study.input_files()),
+                             endpoints_file=None if endpoints_file is None
+                             else names([endpoints_file])[0],
+                             inputs=list(shown.items()), software=stamp.software)
+
+
 def censoring_text(study: Study) -> str:
     """How censored values (below/above a limit of quantification) enter the statistics."""
     from neurotox.stats.censored import POLICY_TEXT, TEST_NAMES
@@ -354,6 +403,9 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         if collected.conventions:
             record.parameters.setdefault("conventions", {}).update(
                 {f"{prefix}:{k}" if prefix else k: v for k, v in collected.conventions.items()})
+        if collected.protocols:
+            record.parameters.setdefault("protocols", {}).update(
+                {f"{prefix}:{k}" if prefix else k: v for k, v in collected.protocols.items()})
         analysis = analyse(collected.table, study, pool)
         step("statistics", f"{len(analysis.decisions)} analyses")
         deviations = guideline_deviations(study, collected.table, collected.notes)
@@ -373,8 +425,9 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               parameters=collected.parameters if endpoints_file is None
                               else protocol_parameters(study),
                               paper=paper, workers=workers, tables=needs_tables(formats),
-                              historical=historical, conventions=collected.conventions,
-                              pool=pool, figure_queue=queue)
+                              historical=historical, pool=pool, figure_queue=queue,
+                              materials=materials_of(study, collected, stamp,
+                                                     od.staging.resolve(), endpoints_file))
         add_neurochem_sections(report, collected.details, study.spec, censoring_text(study))
         if report.tables:
             add_screen_tables(report, collected.details, study.spec)

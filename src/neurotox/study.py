@@ -44,6 +44,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -322,6 +323,16 @@ class ReportSettings(BaseModel):
     qa_inspections
         Inspections listed in the QA statement of a GLP report (blank rows to be
         completed by QA when empty).
+    glp_exceptions
+        The study director's exceptions to GLP compliance, one item each (``none``
+        when there are none), printed in the statement of compliance (a line to
+        complete when not given).
+    compliance_statement
+        The compliance statement's text, when the facility's differs from the
+        OECD one (e.g. naming 21 CFR Part 58).
+    archive
+        Where the study plan, raw data, specimens and the final report are stored
+        (OECD GLP II.9.2), printed under the statement of compliance.
 
     """
 
@@ -330,6 +341,16 @@ class ReportSettings(BaseModel):
     paper: Literal["a4", "letter"] = "a4"
     spread: Literal["sd", "sem"] = "sd"
     qa_inspections: tuple[QaInspection, ...] = ()
+    glp_exceptions: tuple[Annotated[str, StringConstraints(strip_whitespace=True,
+                                                           min_length=1)], ...] = ()
+    compliance_statement: str | None = Field(default=None, min_length=1)
+    archive: str | None = Field(default=None, min_length=1)
+
+    @field_validator("glp_exceptions", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        """One exception may be written as text, several as a list."""
+        return (v,) if isinstance(v, str) else v
 
     @field_validator("paper", "spread", mode="before")
     @classmethod

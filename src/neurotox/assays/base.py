@@ -18,6 +18,7 @@ from neurotox.protocols import (
     effective_parameters,
     load_protocol,
     protocol_dir,
+    protocol_record,
     unknown_protocol,
 )
 from neurotox.study import AssaySpec, Study, resolve_inside
@@ -45,6 +46,10 @@ class AssayResult:
         Rules that change results beyond rounding (a re-entry rule, an exclusion
         default, a response threshold), one sentence each naming its parameter:
         written to the run notes, the manifest and the report's methods.
+    protocol
+        The protocol used: name, file and SHA-256, and the parameters that differ
+        from its template (:func:`neurotox.protocols.protocol_record`), for the
+        manifest and the report's methods.
 
     """
 
@@ -54,6 +59,7 @@ class AssayResult:
     inputs: list[Path] = field(default_factory=list)
     parameters: dict[str, Any] = field(default_factory=dict)
     conventions: list[str] = field(default_factory=list)
+    protocol: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -208,6 +214,7 @@ def run_study_assay(study: Study, spec: AssaySpec) -> AssayResult:
     proto, params = study_assay_parameters(study, spec)
     result = get_assay(spec.assay).run(study, spec, params)
     result.parameters = recorded_parameters(proto, params, spec.assay, result.parameters)
+    result.protocol = protocol_record(proto, params, spec.parameters)
     if proto.path is not None and proto.path.parent != protocol_dir() \
             and proto.path not in result.inputs:
         result.inputs.append(proto.path)  # the study's own protocol file, hashed with the data
