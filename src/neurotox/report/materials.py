@@ -51,11 +51,11 @@ class EntryRecord:
 
 
 def value_text(value: Any) -> str:
-    """A parameter value as YAML flow text (``true``, ``null``, ``[0.4, 1]``, ``{a: 1}``).
+    """A parameter value as YAML flow text (``true``, ``null``, ``""``, ``[0.4, 1]``, ``{a: 1}``).
 
     Floats keep every digit (``0.441428571``); a whole float loses its ``.0``.
     """
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool) or value is None or value == "":
         return json.dumps(value)
     if isinstance(value, float):
         text = repr(value)
@@ -119,7 +119,7 @@ def entry_block(entry: EntryRecord, hashes: Mapping[str, str],
         paras.append(f"Conventions of assay {entry.key}: {' '.join(entry.conventions)}")
     notes = [n for n in entry.notes if not n.startswith(CONVENTION_NOTE)]
     if notes:
-        paras.append("Notes of the run on this assay: " + "; ".join(notes) + ".")
+        paras += ["Notes of the run on this assay:", *(f"– {n}" for n in notes)]
     files = _files(entry.files, hashes)
     if files:
         paras.append("Files read (SHA-256 as listed in run.json):")

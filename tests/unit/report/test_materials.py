@@ -9,6 +9,7 @@ SHA_A, SHA_B, SHA_P = "a" * 64, "b" * 64, "c" * 64
 
 @pytest.mark.parametrize(("value", "text"), [
     (0.441428571, "0.441428571"), (30.0, "30"), (True, "true"), (None, "null"), ("day-1", "day-1"),
+    ("", '""'),
     ({"hot_plate": 30.0, "tail_flick": 12.5}, "{hot_plate: 30, tail_flick: 12.5}"),
     ([0.008, 0.02, 1.4], "[0.008, 0.02, 1.4]"),
 ])
@@ -34,8 +35,8 @@ def test_a_lab_protocol_file_its_template_its_changes_notes_and_files():
         "Parameters that differ from the template von-frey-up-down: delta = 0.4414 (template: "
         "0.224; set in the protocol file). run.json records the effective value of every "
         "parameter.",
-        "Notes of the run on this assay: vf.xlsx: 5 up-down series out of range (all X or all "
-        "O).",
+        "Notes of the run on this assay:",
+        "– vf.xlsx: 5 up-down series out of range (all X or all O)",
         "Files read (SHA-256 as listed in run.json):"]
     assert block.files == [("/data/vf.xlsx", SHA_A)]
     # a file run.json does not list gets no invented hash

@@ -7,7 +7,8 @@ thermal and cold latencies (right-censored at the cut-off) with %MPE, acetone
 scores, nerve conduction velocities and amplitudes, and IENFD. Protocol
 parameters (:class:`CipnParameters`) hold the filament set, cut-offs, baseline
 session and the out-of-range policy; every choice that changes a number is
-written to the run notes.
+written to the run notes, and the rules in effect for the tests read are said
+as conventions (:func:`neurotox.assays.cipn.conventions.cipn_conventions`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.battery.common import Recorder, subjects_of
 from neurotox.assays.cipn import nerve, thermal
+from neurotox.assays.cipn.conventions import cipn_conventions
 from neurotox.assays.cipn.updown import Filament, FilamentSet, sudo_threshold, updown_threshold
 from neurotox.errors import InputError
 from neurotox.io.battery import check_subjects, check_unique, where
@@ -319,6 +321,7 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
     records = Recorder(study, subjects, ASSAY, "")
     details: dict[str, list[pd.DataFrame]] = {}
     notes: list[str] = []
+    tests: set[str] = set()
     for path in files:
         df = _read(path, params)
         check_subjects(df, subjects.index)
@@ -335,12 +338,15 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
         for k, v in em.details.items():
             details.setdefault(k, []).extend(v)
         notes += em.notes
+        tests.update(df["test"].astype(str))
     if params.baseline_covariate and params.baseline is None:
         notes.append("baseline_covariate is set but no 'baseline' timepoint: no covariate")
+    conventions = cipn_conventions(params, tests)
     table = records.table()
     return AssayResult(endpoints=table,
                        details={k: pd.concat(v, ignore_index=True) for k, v in details.items()},
-                       notes=notes, inputs=list(files))
+                       notes=notes + [f"convention: {c}" for c in conventions],
+                       inputs=list(files), conventions=conventions)
 
 
 def run(study: Study, spec: AssaySpec, params: CipnParameters) -> AssayResult:
