@@ -23,7 +23,7 @@ from neurotox import endpoints
 from neurotox.delimited import dialect_note
 from neurotox.errors import InputError
 from neurotox.io.output import OutputDir, RunRecord, build_manifest, software_versions
-from neurotox.study import Study, load_study, read_exclusions
+from neurotox.study import Study, left_to_complete, load_study, read_exclusions
 
 if TYPE_CHECKING:
     from neurotox.parallel import TaskPool
@@ -411,6 +411,10 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         deviations = guideline_deviations(study, collected.table, collected.notes)
         record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
         historical = historical_controls(study, collected.table, record)
+        missing = left_to_complete(study.spec)
+        if missing:
+            record.note(f"GLP report: left to complete before signing (study-file keys): "
+                        f"{', '.join(missing)}")
         software = software_versions()
         stamp = write_run_record(od, prefix, record, study_id=study.study_id, inputs=inputs,
                                  software=software)

@@ -885,6 +885,26 @@ def check_distinct_ids(ids: list[str], *, path: Path, column: str, first_row: in
                              path=path, where=f"row {i + first_row}, column {column!r}")
 
 
+def left_to_complete(spec: StudySpec) -> list[str]:
+    """Study-file keys whose absence leaves something to complete in a GLP report.
+
+    A line to complete on the title page or in the statements, or a NOAEL/LOAEL
+    "to be entered by the study director". Empty for a non-GLP study, and for a
+    GLP study whose report is ready to be signed.
+    """
+    if not spec.glp:
+        return []
+    d, r = spec.dates, spec.report
+    keys = (("sponsor", spec.sponsor), ("test_facility", spec.test_facility),
+            ("study_director", spec.study_director), ("dates.initiation", d.initiation),
+            ("dates.experimental_start", d.experimental_start),
+            ("dates.experimental_end", d.experimental_end),
+            ("report.qa_inspections", r.qa_inspections),
+            ("report.glp_exceptions", r.glp_exceptions), ("report.archive", r.archive),
+            ("noael", spec.noael), ("loael", spec.loael))
+    return [k for k, v in keys if v is None or v == ()]
+
+
 @dataclass
 class Study:
     """A loaded and validated study.

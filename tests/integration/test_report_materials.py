@@ -107,12 +107,21 @@ def test_docx_has_the_section_and_the_completed_compliance_statement(finalised):
     assert not any(t.startswith("Exceptions (if none") for t in texts)
 
 
-def test_the_finalised_report_verifies(finalised):
+def test_the_finalised_report_verifies_and_says_what_is_left_to_complete(finalised):
     from click.testing import CliRunner
 
     from neurotox.cli.main import cli
 
-    _, out = finalised
+    study, out = finalised
     res = CliRunner().invoke(cli, ["verify", str(out)])
     assert res.exit_code == 0, res.output
     assert "intact" in res.output
+    left = ("sponsor, test_facility, study_director, dates.initiation, "
+            "dates.experimental_start, dates.experimental_end, report.qa_inspections, noael, "
+            "loael")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert ("GLP report: left to complete before signing (study-file keys): " + left
+            in manifest["notes"])
+    res = CliRunner().invoke(cli, ["check", str(study / "study.yaml"), "--no-assays"])
+    assert res.exit_code == 0, res.output
+    assert f"  GLP report: left to complete before signing: {left}\n" in res.output

@@ -97,3 +97,20 @@ def test_finalising_keys_are_checked(report, message, tmp_path):
         "groups:\n  - {id: G1, label: C, dose: 0, dose_unit: mg/kg/day, control: true}\n")
     with pytest.raises(InputError, match=message):
         load_study(tmp_path / "study.yaml")
+
+
+def test_what_a_glp_report_leaves_to_complete():
+    from neurotox.study import left_to_complete
+
+    assert left_to_complete(_spec()) == []   # not a GLP study: nothing to sign
+    assert left_to_complete(_spec(glp=True, sponsor="Acme", report={"archive": "Room 2"})) == [
+        "test_facility", "study_director", "dates.initiation", "dates.experimental_start",
+        "dates.experimental_end", "report.qa_inspections", "report.glp_exceptions", "noael",
+        "loael"]
+    ready = _spec(glp=True, sponsor="Acme", test_facility="Lab", study_director="Dr A",
+                  dates={"initiation": "2026-01-05", "experimental_start": "2026-01-12",
+                         "experimental_end": "2026-02-09"},
+                  report={"archive": "Room 2", "glp_exceptions": "none",
+                          "qa_inspections": [{"phase": "report", "inspected": "2026-03-02"}]},
+                  noael={"dose": 0}, loael={"dose": 100})
+    assert left_to_complete(ready) == []
