@@ -292,10 +292,10 @@ def materials_of(study: Study, collected: Collected, stamp: RunStamp, base: Path
         out = []
         for p in paths:
             rp = Path(p).resolve()
-            name = rp.relative_to(folder).as_posix() if rp.is_relative_to(folder) \
-                else input_name(rp, base)
-            if input_name(rp, base) in listed:
-                shown[name] = listed[input_name(rp, base)]
+            key = input_name(rp, base)
+            name = rp.relative_to(folder).as_posix() if rp.is_relative_to(folder) else key
+            if key in listed:
+                shown[name] = listed[key]
             out.append(name)
         return out
 

@@ -20,6 +20,9 @@ table.data{border-collapse:collapse;margin:6px 0}
 table.data th,table.data td{border:1px solid #888;padding:2px 6px;text-align:center}
 table.data th{background:#e8eef7}
 table.data td.label{text-align:left}
+table.files{border-collapse:collapse;margin:6px 0}
+table.files th,table.files td{border:1px solid #888;padding:2px 6px;text-align:left}
+table.files th{background:#e8eef7}
 p.caption{font-weight:bold;margin:18px 0 2px}
 p.head,p.fn{font-size:11px;margin:1px 0;color:#333}
 figure{margin:12px 0}figcaption{font-weight:bold;font-size:12px}
@@ -135,7 +138,7 @@ def _materials(report: Report) -> str:
         if block.files:
             rows = "".join(f"<tr><td>{esc(name)}</td><td><code>{esc(sha)}</code></td></tr>"
                            for name, sha in block.files)
-            out.append('<table class="data"><thead><tr><th>File</th><th>SHA-256</th></tr>'
+            out.append('<table class="files"><thead><tr><th>File</th><th>SHA-256</th></tr>'
                        f"</thead><tbody>{rows}</tbody></table>")
     return "".join(out)
 
