@@ -343,7 +343,7 @@ def render_docx(report: Report) -> bytes:
     props.revision = 1
     buf = io.BytesIO()
     doc.save(buf)
-    return freeze_zip(buf.getvalue())
+    return freeze_zip(buf.getvalue(), report.stamp.date if report.stamp else None)
 
 
 def _tables(doc: DocxDocument, report: Report, tables: list[Table], paper: str,

@@ -221,4 +221,4 @@ def render_xlsx(report: Report) -> bytes:
     wb.properties.title = f"{report.study_id} report"
     buf = io.BytesIO()
     wb.save(buf)
-    return freeze_zip(buf.getvalue())
+    return freeze_zip(buf.getvalue(), report.stamp.date if report.stamp else None)
