@@ -9,12 +9,9 @@ materials and methods say how the numbers were obtained.
 from __future__ import annotations
 
 from collections.abc import Set
-from typing import TYPE_CHECKING
 
 from neurotox.assays.cipn.nerve import NCV_ENDPOINTS
-
-if TYPE_CHECKING:
-    from neurotox.assays.cipn.assay import CipnParameters
+from neurotox.assays.cipn.params import CipnParameters
 
 #: Latency tests whose latency is censored at a cut-off (cold plate unless counted).
 LATENCY = ("hot_plate", "tail_flick", "hargreaves", "cold_plate")
