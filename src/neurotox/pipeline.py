@@ -509,7 +509,7 @@ def report_folder(od: OutputDir, study_file: str | Path, prefix: str, *,
 
 
 def _merge_record(into: RunRecord, sub: RunRecord) -> None:
-    for key in ("assays", "statistics"):
+    for key in ("assays", "statistics", "conventions", "protocols"):
         into.parameters.setdefault(key, {}).update(sub.parameters.get(key, {}))
     into.notes.extend(n for n in sub.notes if n not in into.notes)
     into.exclusions.extend(sub.exclusions)
