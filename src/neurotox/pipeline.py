@@ -23,11 +23,11 @@ from neurotox import endpoints
 from neurotox.delimited import dialect_note
 from neurotox.errors import InputError
 from neurotox.io.output import OutputDir, RunRecord, build_manifest, software_versions
-from neurotox.study import Study, load_study, read_exclusions
+from neurotox.study import Study, left_to_complete, load_study, read_exclusions
 
 if TYPE_CHECKING:
     from neurotox.parallel import TaskPool
-    from neurotox.report import Report
+    from neurotox.report import MethodsBlock, Report, RunStamp
     from neurotox.report.historical import HistoricalRanges
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,10 @@ class Collected:
     missing
         Subjects of the study with no value in an assay entry (``assay`` = entry
         key, ``subject``, ``group``, ``sex``, ``reason``).
+    protocols
+        The protocol each assay key used (:func:`neurotox.protocols.protocol_record`).
+    entry_inputs, entry_notes
+        Raw files read and notes, per assay key (the report's materials and methods).
 
     """
 
@@ -64,6 +68,9 @@ class Collected:
     parameters: dict[str, Any] = field(default_factory=dict)
     conventions: dict[str, list[str]] = field(default_factory=dict)
     missing: list[dict[str, str]] = field(default_factory=list)
+    protocols: dict[str, dict[str, Any]] = field(default_factory=dict)
+    entry_inputs: dict[str, list[Path]] = field(default_factory=dict)
+    entry_notes: dict[str, list[str]] = field(default_factory=dict)
 
 
 def keyed_note(key: str, note: str) -> str:
@@ -91,6 +98,9 @@ def collect_endpoints(study: Study) -> Collected:
         out.missing += [{"assay": spec.key, **m} for m in result.missing]
         out.inputs += list(result.inputs)
         out.parameters[spec.key] = result.parameters
+        out.protocols[spec.key] = result.protocol
+        out.entry_inputs[spec.key] = list(result.inputs)
+        out.entry_notes[spec.key] = list(result.notes)
         if result.conventions:
             out.conventions[spec.key] = list(result.conventions)
     out.table = endpoints.concat(tables)
@@ -323,6 +333,45 @@ def historical_controls(study: Study, table: pd.DataFrame, record: RunRecord,
     return HistoricalRanges(hist.ranges, hist.describe())
 
 
+def materials_of(study: Study, collected: Collected, stamp: RunStamp, base: Path,
+                 endpoints_file: str | Path | None = None) -> list[MethodsBlock]:
+    """The report's materials and methods of the analysis, from what the run recorded.
+
+    ``base`` is the folder ``run.json`` names inputs relative to (the output's
+    staging folder); the SHA-256 printed are the ones ``run.json`` lists. Files
+    are named relative to the study file's folder (the same text wherever the
+    study is kept), or as ``run.json`` names them when outside it.
+    """
+    from neurotox.report.materials import EntryRecord, materials_section
+    from neurotox.report.trace import input_name
+
+    listed = dict(stamp.inputs)
+    folder = study.folder.resolve()
+    shown: dict[str, str] = {}
+
+    def names(paths: Iterable[str | Path]) -> list[str]:
+        out = []
+        for p in paths:
+            rp = Path(p).resolve()
+            key = input_name(rp, base)
+            name = rp.relative_to(folder).as_posix() if rp.is_relative_to(folder) else key
+            if key in listed:
+                shown[name] = listed[key]
+            out.append(name)
+        return out
+
+    entries = [] if endpoints_file is not None else [
+        EntryRecord(spec.key, spec.assay, collected.protocols.get(spec.key, {}),
+                    names(collected.entry_inputs.get(spec.key, [])),
+                    collected.conventions.get(spec.key, []),
+                    collected.entry_notes.get(spec.key, []))
+        for spec in study.spec.assays]
+    return materials_section(entries, study_files=names(study.input_files()),
+                             endpoints_file=None if endpoints_file is None
+                             else names([endpoints_file])[0],
+                             inputs=list(shown.items()), software=stamp.software)
+
+
 def censoring_text(study: Study) -> str:
     """How censored values (below/above a limit of quantification) enter the statistics."""
     from neurotox.stats.censored import POLICY_TEXT, TEST_NAMES
@@ -415,11 +464,18 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         if collected.conventions:
             record.parameters.setdefault("conventions", {}).update(
                 {f"{prefix}:{k}" if prefix else k: v for k, v in collected.conventions.items()})
+        if collected.protocols:
+            record.parameters.setdefault("protocols", {}).update(
+                {f"{prefix}:{k}" if prefix else k: v for k, v in collected.protocols.items()})
         analysis = analyse(collected.table, study, pool)
         step("statistics", f"{len(analysis.decisions)} analyses")
         deviations = guideline_deviations(study, collected.table, collected.notes)
         record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
         historical = historical_controls(study, collected.table, record, collected.inputs)
+        incomplete = left_to_complete(study.spec)
+        if incomplete:
+            record.note(f"GLP report: left to complete before signing (study-file keys): "
+                        f"{', '.join(incomplete)}")
         software = software_versions()
         stamp = write_run_record(od, prefix, record, study_id=study.study_id, inputs=inputs,
                                  software=software)
@@ -435,8 +491,10 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               parameters=collected.parameters if endpoints_file is None
                               else protocol_parameters(study),
                               paper=paper, workers=workers, tables=needs_tables(formats),
-                              historical=historical, conventions=collected.conventions,
-                              pool=pool, figure_queue=queue, details=collected.details)
+                              historical=historical, pool=pool, figure_queue=queue,
+                              details=collected.details,
+                              materials=materials_of(study, collected, stamp,
+                                                     od.staging.resolve(), endpoints_file))
         add_neurochem_sections(report, collected.details, study.spec, censoring_text(study))
         if report.tables:
             add_screen_tables(report, collected.details, study.spec)
@@ -514,7 +572,7 @@ def report_folder(od: OutputDir, study_file: str | Path, prefix: str, *,
 
 
 def _merge_record(into: RunRecord, sub: RunRecord) -> None:
-    for key in ("assays", "statistics"):
+    for key in ("assays", "statistics", "conventions", "protocols"):
         into.parameters.setdefault(key, {}).update(sub.parameters.get(key, {}))
     into.notes.extend(n for n in sub.notes if n not in into.notes)
     into.exclusions.extend(sub.exclusions)

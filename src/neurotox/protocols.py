@@ -8,6 +8,7 @@ validates the parameters, so a misspelt parameter is an error.
 
 from __future__ import annotations
 
+import hashlib
 import typing
 from importlib import resources
 from pathlib import Path
@@ -186,3 +187,77 @@ def effective_parameters(protocol: Protocol, model: type[BaseModel],
         raise pydantic_message(exc, source or f"protocol {protocol.name}",
                                prefix=overrides_key if key in (overrides or {}) else
                                "parameters.", model=model) from None
+
+
+def _file_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _differences(base: dict[str, Any], used: dict[str, Any],
+                 prefix: str = "") -> dict[str, tuple[Any, Any]]:
+    """``key`` → (template, used) for values that differ; mappings compared key by key."""
+    out: dict[str, tuple[Any, Any]] = {}
+    for key in sorted(set(base) | set(used)):
+        was, now = base.get(key), used.get(key)
+        if isinstance(was, dict) and isinstance(now, dict):
+            out |= _differences(was, now, f"{prefix}{key}.")
+        elif was != now:
+            out[f"{prefix}{key}"] = (was, now)
+    return out
+
+
+def _shipped(protocol: Protocol) -> bool:
+    return protocol.path is not None and protocol.path.parent == protocol_dir()
+
+
+def protocol_record(protocol: Protocol, params: BaseModel,
+                    overrides: dict[str, Any] | None = None,
+                    command_line: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What a run records of the protocol it used: file, SHA-256, template and changes.
+
+    Parameters
+    ----------
+    protocol
+        The protocol as loaded (a shipped template, or a file of the study).
+    params
+        The effective parameters (:func:`effective_parameters`).
+    overrides, command_line
+        The study entry's parameters and the command line's, to say where a
+        changed value was set.
+
+    Returns
+    -------
+    dict
+        ``name``, ``title``, ``guidelines``, ``file`` (the template's file name, or
+        the study's protocol file), ``sha256`` of that file, ``shipped``,
+        ``template`` (the shipped template the parameters are compared with: the
+        protocol itself, the one it is ``based_on``, or None when it starts from
+        the assay's defaults), ``template_sha256`` and ``changed``: parameter →
+        ``{"template", "used", "set_in"}`` for every effective value that differs
+        from the template's (``set_in``: ``command line``, ``study file`` or
+        ``protocol file``); a mapping parameter is compared key by key
+        (``cutoff_s.tail_flick``).
+
+    """
+    shipped = _shipped(protocol)
+    template = protocol.name if shipped else protocol.based_on
+    template_path = protocol_dir() / f"{template}.yaml" if template else None
+    reference = load_protocol(template_path).parameters if template_path else {}
+    try:
+        base = type(params).model_validate(reference).model_dump(mode="json")
+    except PydanticError:  # an assay without defaults for every parameter
+        base = {}
+    changed = {}
+    for key, (was, used) in _differences(base, params.model_dump(mode="json")).items():
+        top = key.split(".")[0]
+        where = ("command line" if top in (command_line or {}) else
+                 "study file" if top in (overrides or {}) else "protocol file")
+        changed[key] = {"template": was, "used": used, "set_in": where}
+    path = protocol.path
+    return {"name": protocol.name, "title": protocol.title,
+            "guidelines": list(protocol.guidelines), "shipped": shipped,
+            "file": path.name if shipped or path is None else str(path),
+            "sha256": _file_sha256(path) if path is not None else None,
+            "template": template,
+            "template_sha256": _file_sha256(template_path) if template_path else None,
+            "changed": changed}

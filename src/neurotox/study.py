@@ -45,6 +45,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     field_validator,
     model_validator,
 )
@@ -332,6 +333,16 @@ class ReportSettings(BaseModel):
     qa_inspections
         Inspections listed in the QA statement of a GLP report (blank rows to be
         completed by QA when empty).
+    glp_exceptions
+        The study director's exceptions to GLP compliance, one item each (``none``
+        when there are none), printed in the statement of compliance (a line to
+        complete when not given).
+    compliance_statement
+        The compliance statement's text, when the facility's differs from the
+        OECD one (e.g. naming 21 CFR Part 58).
+    archive
+        Where the study plan, raw data, specimens and the final report are stored
+        (OECD GLP II.9.2), printed under the statement of compliance.
 
     """
 
@@ -340,6 +351,16 @@ class ReportSettings(BaseModel):
     paper: Literal["a4", "letter"] = "a4"
     spread: Literal["sd", "sem"] = "sd"
     qa_inspections: tuple[QaInspection, ...] = ()
+    glp_exceptions: tuple[Annotated[str, StringConstraints(strip_whitespace=True,
+                                                           min_length=1)], ...] = ()
+    compliance_statement: str | None = Field(default=None, min_length=1)
+    archive: str | None = Field(default=None, min_length=1)
+
+    @field_validator("glp_exceptions", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        """One exception may be written as text, several as a list."""
+        return (v,) if isinstance(v, str) else v
 
     @field_validator("paper", "spread", mode="before")
     @classmethod
@@ -884,6 +905,26 @@ def check_distinct_ids(ids: list[str], *, path: Path, column: str, first_row: in
         if hidden:
             raise InputError(f"subject {sid!r} holds the invisible character {hidden}",
                              path=path, where=f"row {i + first_row}, column {column!r}")
+
+
+def left_to_complete(spec: StudySpec) -> list[str]:
+    """Study-file keys whose absence leaves something to complete in a GLP report.
+
+    A line to complete on the title page or in the statements, or a NOAEL/LOAEL
+    "to be entered by the study director". Empty for a non-GLP study, and for a
+    GLP study whose report is ready to be signed.
+    """
+    if not spec.glp:
+        return []
+    d, r = spec.dates, spec.report
+    keys = (("sponsor", spec.sponsor), ("test_facility", spec.test_facility),
+            ("study_director", spec.study_director), ("dates.initiation", d.initiation),
+            ("dates.experimental_start", d.experimental_start),
+            ("dates.experimental_end", d.experimental_end),
+            ("report.qa_inspections", r.qa_inspections),
+            ("report.glp_exceptions", r.glp_exceptions), ("report.archive", r.archive),
+            ("noael", spec.noael), ("loael", spec.loael))
+    return [k for k, v in keys if v is None or v == ()]
 
 
 @dataclass

@@ -117,6 +117,23 @@ def test_manual_exclusion_applied_and_recorded(report_dir):
     assert "excluded: manual exclusion: dosing error" in html
 
 
+def test_values_from_an_endpoint_table_are_said_to_come_from_it(report_dir):
+    import hashlib
+
+    record = json.loads((report_dir / "run.json").read_text())
+    table = next(i for i in record["inputs"] if i["path"].endswith("endpoints.csv"))
+    source = Path(table["path"])
+    assert table["sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    html = (report_dir / "report.html").read_text()
+    start = html.index('<h2 id="materials">')
+    section = html[start:html.index('<h2 id="methods">')]
+    assert ("<h3>Endpoint values</h3><p>The endpoint values were read from an EndpointTable "
+            "made elsewhere; no assay was run by this analysis") in section
+    assert f"<tr><td>endpoints.csv</td><td><code>{table['sha256']}</code></td></tr>" in section
+    assert "<h3>Study files</h3>" in section and "<td>exclusions.csv</td>" in section
+    assert "Protocol " not in section   # no assay ran: no protocol is claimed
+
+
 def _expected_flag(p: float, alpha: float) -> str:
     if not math.isfinite(p):
         return ""

@@ -18,6 +18,7 @@ from neurotox.protocols import (
     effective_parameters,
     load_protocol,
     protocol_dir,
+    protocol_record,
     unknown_protocol,
 )
 from neurotox.study import AssaySpec, Study, resolve_inside
@@ -50,6 +51,10 @@ class AssayResult:
         ``subject``, ``group``, ``sex``, ``reason`` ("no data in <files>"), set by
         :func:`account_for_subjects`; listed under the exclusions of the manifest
         and the report.
+    protocol
+        The protocol used: name, file and SHA-256, and the parameters that differ
+        from its template (:func:`neurotox.protocols.protocol_record`), for the
+        manifest and the report's methods.
 
     """
 
@@ -60,6 +65,7 @@ class AssayResult:
     parameters: dict[str, Any] = field(default_factory=dict)
     conventions: list[str] = field(default_factory=list)
     missing: list[dict[str, str]] = field(default_factory=list)
+    protocol: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -322,6 +328,7 @@ def run_study_assay(study: Study, spec: AssaySpec) -> AssayResult:
     result = get_assay(spec.assay).run(study, spec, params)
     account_for_subjects(study, result, study.assay_inputs(spec), cohorts=spec.cohorts)
     result.parameters = recorded_parameters(proto, params, spec.assay, result.parameters)
+    result.protocol = protocol_record(proto, params, spec.parameters)
     if proto.path is not None and proto.path.parent != protocol_dir() \
             and proto.path not in result.inputs:
         result.inputs.append(proto.path)  # the study's own protocol file, hashed with the data

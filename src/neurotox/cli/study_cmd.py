@@ -21,7 +21,7 @@ def check(study_file: Path, run_assays: bool) -> None:
     2 with a one-line message naming the file and the key, row or column otherwise.
     """
     from neurotox.assays.base import study_assay_parameters
-    from neurotox.study import load_study
+    from neurotox.study import left_to_complete, load_study
 
     study = load_study(study_file)
     spec = study.spec
@@ -46,6 +46,9 @@ def check(study_file: Path, run_assays: bool) -> None:
                    + (f", {values[a.key]} values" if values else ""))
     for note in study.notes:
         click.echo(f"  note: {note}")
+    missing = left_to_complete(spec)
+    if missing:
+        click.echo(f"  GLP report: left to complete before signing: {', '.join(missing)}")
     click.echo("study is valid" + (" and every assay reads and analyses" if values else ""))
 
 

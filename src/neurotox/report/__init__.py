@@ -25,12 +25,13 @@ from neurotox.report.findings import conclusions_table, findings_tables
 from neurotox.report.front import front_matter
 from neurotox.report.historical import HistoricalRanges
 from neurotox.report.labels import TimepointLabels
-from neurotox.report.methods import conventions_paragraphs, design_paragraph, methods_section
+from neurotox.report.methods import design_paragraph, methods_section
 from neurotox.report.model import (
     Cell,
     ColumnGroup,
     Figure,
     FrontMatter,
+    MethodsBlock,
     Report,
     Row,
     RunStamp,
@@ -50,9 +51,9 @@ from neurotox.report.tables import (
 )
 from neurotox.study import StudySpec
 
-__all__ = ["FORMATS", "Cell", "ColumnGroup", "Figure", "FrontMatter", "Report", "Row",
-           "RunStamp", "Table", "build_report", "needs_figures", "needs_tables", "parse_formats",
-           "prepare_worker", "render_figures", "write_report"]
+__all__ = ["FORMATS", "Cell", "ColumnGroup", "Figure", "FrontMatter", "MethodsBlock", "Report",
+           "Row", "RunStamp", "Table", "build_report", "needs_figures", "needs_tables",
+           "parse_formats", "prepare_worker", "render_figures", "write_report"]
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
                  parameters: Mapping[str, Any] | None = None, stamp: RunStamp | None = None,
                  paper: str | None = None, workers: int | None = 1,
                  tables: bool = True, historical: HistoricalRanges | None = None,
-                 conventions: Mapping[str, list[str]] | None = None,
+                 materials: Iterable[MethodsBlock] = (),
                  pool: TaskPool | None = None,
                  figure_queue: FigureQueue | None = None,
                  details: Mapping[str, pd.DataFrame] | None = None) -> Report:
@@ -106,8 +107,9 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         the report then holds the machine-readable frames and the methods only).
     historical
         Historical control ranges to show beside the concurrent control.
-    conventions
-        Result-changing assay rules by assay entry key, stated in the methods.
+    materials
+        Materials and methods of the analysis: how the run made the values and
+        from which files (:func:`neurotox.report.materials.materials_section`).
     pool
         Run the benchmark-dose fits here, while the tables are built (instead of
         in ``workers`` processes, waiting for them).
@@ -143,12 +145,12 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     report = Report(
         study_id=spec.study_id, title=spec.title, header=head, tables=numbered, figures=[],
         methods=methods_section(decisions, spec.statistics, software, _design(ctx, results))
-        + _fit_methods(fits) + _bmd_methods(bmds) + _historical_methods(historical)
-        + conventions_paragraphs(conventions),
+        + _fit_methods(fits) + _bmd_methods(bmds) + _historical_methods(historical),
         deviations=list(deviations), exclusions=list(exclusions),
         results=results, decisions=decisions, endpoints=table, software=dict(software),
         front=front_matter(spec, paper), stamp=stamp, appendix=software_messages(decisions),
-        figure_jobs=plan_figures(ctx, results, decisions, fits, bmds) if tables else [])
+        figure_jobs=plan_figures(ctx, results, decisions, fits, bmds) if tables else [],
+        materials=list(materials))
     if figures:
         report.figures = render_figures(report.figure_jobs, workers=workers)
     return report

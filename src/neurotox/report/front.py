@@ -3,9 +3,10 @@
 The title block comes from the study file (sponsor, test facility, study
 director, test item and batch, vehicle, route, test system, dates). A GLP
 study (``glp: true``) also gets a compliance statement for the study
-director and a quality assurance statement with signature and date lines;
-fields the study file leaves empty are printed as lines to complete, never
-invented.
+director (with the exceptions to GLP and the archive location of the study
+file's ``report`` keys) and a quality assurance statement with signature and
+date lines; fields the study file leaves empty are printed as lines to
+complete, never invented.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ COMPLIANCE = (
     "account of the methods used and the results obtained.",
     "Exceptions (if none, state \"none\"): " + BLANK * 2,
 )
+
+#: Where the study's records are kept (OECD GLP II.9.2, storage), before its value.
+ARCHIVE = ("Archive (location of the study plan, samples of the test item, specimens, raw "
+           "data and the final report): ")
 
 QA_TEXT = (
     "The conduct of this study and this report were inspected by the Quality Assurance Unit "
@@ -65,13 +70,34 @@ def title_block(spec: StudySpec) -> list[tuple[str, str]]:
     return [(k, v) for k, v in rows if v]
 
 
+def compliance_statement(spec: StudySpec) -> list[str]:
+    """Paragraphs of the statement of compliance, from the study file's ``report`` keys.
+
+    The statement (``compliance_statement``, else the OECD text), the exceptions
+    (``glp_exceptions``: one line, or one numbered line each) and the archive
+    (``archive``); what the study file leaves out is a line to complete.
+    """
+    settings = spec.report
+    out = [settings.compliance_statement or COMPLIANCE[0]]
+    items = settings.glp_exceptions
+    if not items:
+        out.append(COMPLIANCE[1])
+    elif len(items) == 1:
+        out.append(f"Exceptions: {items[0]}")
+    else:
+        out += ["Exceptions:", *(f"{i}. {text}" for i, text in enumerate(items, start=1))]
+    out.append(ARCHIVE + (settings.archive or BLANK * 2))
+    return out
+
+
 def front_matter(spec: StudySpec, paper: str | None = None) -> FrontMatter:
     """The front matter of a study's report."""
     qa = [(q.phase, _date(q.inspected), _date(q.reported)) for q in spec.report.qa_inspections]
     return FrontMatter(title_block=title_block(spec), glp=spec.glp,
                        study_director=spec.study_director or "",
                        qa_inspections=qa or [("", "", "")] * 4,
-                       paper=paper or spec.report.paper)
+                       paper=paper or spec.report.paper,
+                       compliance=compliance_statement(spec) if spec.glp else [])
 
 
 def traceability(stamp: RunStamp | None) -> list[tuple[str, str]]:

@@ -8,7 +8,6 @@ that the text matches the analysis that produced the tables.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 
 import pandas as pd
 
@@ -199,8 +198,3 @@ def methods_section(decisions: pd.DataFrame, plan: StatisticsPlan,
     paras.append(f"Software: {versions}.")
     return paras
 
-
-def conventions_paragraphs(conventions: Mapping[str, list[str]] | None) -> list[str]:
-    """One paragraph per assay entry stating its result-changing conventions."""
-    return [f"Conventions of assay {key}: {' '.join(sentences)}"
-            for key, sentences in sorted((conventions or {}).items()) if sentences]

@@ -183,6 +183,8 @@ class RunStamp:
         File name of the run record (``run.json``) and its SHA-256; the folder's
         ``manifest.json`` lists the same hash, so ``neurotox verify`` links the
         printed report to the files.
+    inputs
+        (file, SHA-256) of every input, as ``run.json`` lists them.
 
     """
 
@@ -193,6 +195,7 @@ class RunStamp:
     software: str
     record: str = "run.json"
     record_sha256: str = ""
+    inputs: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -211,6 +214,10 @@ class FrontMatter:
         (phase, date inspected, date reported) rows of the QA statement.
     paper
         ``a4`` or ``letter``.
+    compliance
+        Paragraphs of the statement of compliance above the signature (the
+        statement, the exceptions to GLP, the archive); empty: the OECD
+        statement with lines to complete.
 
     """
 
@@ -219,6 +226,27 @@ class FrontMatter:
     study_director: str = ""
     qa_inspections: list[tuple[str, str, str]] = field(default_factory=list)
     paper: str = "a4"
+    compliance: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MethodsBlock:
+    """One part of the materials and methods of the analysis (an assay entry, the study files).
+
+    Attributes
+    ----------
+    heading
+        Sub-heading.
+    paragraphs
+        Text, in reading order.
+    files
+        (file, SHA-256) rows listed after the text.
+
+    """
+
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    files: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -258,6 +286,9 @@ class Report:
     figure_jobs
         The figures planned (:class:`neurotox.report.figures.FigureJob`), drawn
         into :attr:`figures` when a format needs them.
+    materials
+        Materials and methods of the analysis: how the values were made (protocols,
+        changed parameters, conventions, notes) and from which files.
 
     """
 
@@ -278,6 +309,7 @@ class Report:
     appendix: list[str] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)
     figure_jobs: list[Any] = field(default_factory=list)
+    materials: list[MethodsBlock] = field(default_factory=list)
 
 
 def by_category(items: list[Any]) -> list[tuple[str, list[Any]]]:

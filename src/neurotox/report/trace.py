@@ -37,6 +37,13 @@ def new_run_id(now: dt.datetime | None = None) -> str:
     return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
 
 
+def input_name(path: str | Path, base: Path | None) -> str:
+    """How ``run.json`` names an input: relative to ``base`` when inside it, else absolute."""
+    rp = Path(path).resolve()
+    return str(rp.relative_to(base)) if base is not None and rp.is_relative_to(base) \
+        else str(rp)
+
+
 def _inputs(paths: Iterable[Path], base: Path | None) -> list[dict[str, Any]]:
     out, seen = [], set()
     for p in paths:
@@ -44,8 +51,7 @@ def _inputs(paths: Iterable[Path], base: Path | None) -> list[dict[str, Any]]:
         if rp in seen or not rp.is_file():
             continue
         seen.add(rp)
-        name = str(rp.relative_to(base)) if base is not None and rp.is_relative_to(base) \
-            else str(rp)
+        name = input_name(rp, base)
         out.append({"path": name, "sha256": sha256_file(rp), "bytes": rp.stat().st_size})
     return out
 
@@ -61,17 +67,19 @@ def write_run_record(od: OutputDir, prefix: str, record: RunRecord, *, study_id:
     now = dt.datetime.now(dt.UTC)
     run_id = run_id or new_run_id(now)
     command = shlex.join(record.command)
+    listed = _inputs(inputs, od.staging.resolve())
     doc = {"format": "neurotox-run/1", "run_id": run_id, "study_id": study_id,
            "date_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "command": record.command,
            "software": software, "parameters": record.parameters,
-           "inputs": _inputs(inputs, od.staging.resolve())}
+           "inputs": listed}
     data = (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False, default=str)
             + "\n").encode("utf-8")
     od.write_bytes(f"{prefix}/{RUN_RECORD}" if prefix else RUN_RECORD, data)
     return RunStamp(run_id=run_id, date=now.strftime("%Y-%m-%d"),
                     time=now.strftime("%H:%M:%S UTC"), command=command,
                     software=f"neurotox {software.get('neurotox', '')}".strip(),
-                    record=RUN_RECORD, record_sha256=hashlib.sha256(data).hexdigest())
+                    record=RUN_RECORD, record_sha256=hashlib.sha256(data).hexdigest(),
+                    inputs=tuple((i["path"], i["sha256"]) for i in listed))
 
 
 @contextlib.contextmanager

@@ -1,3 +1,5 @@
+import hashlib
+
 import pytest
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -150,3 +152,46 @@ def test_a_lab_protocol_based_on_a_shipped_template(tmp_path):
     with pytest.raises(InputError, match=r"key 'based_on': unknown protocol "
                                          r"'neurite-outgrowth-shsy5' \(did you mean"):
         load_protocol(own)
+
+
+def test_protocol_record_names_the_template_its_hash_and_what_changed(tmp_path):
+    from neurotox.assays.base import resolve_parameters
+    from neurotox.protocols import protocol_dir, protocol_record
+
+    cutoffs = {"hot_plate": 30, "tail_flick": 12, "hargreaves": 20, "cold_plate": 60}
+    proto, params = resolve_parameters("cipn-paclitaxel-rat",
+                                       {"baseline_covariate": False, "cutoff_s": cutoffs,
+                                        "baseline": "day-1"})
+    rec = protocol_record(proto, params, {"baseline_covariate": False, "cutoff_s": cutoffs,
+                                          "baseline": "day-1"})
+    shipped = (protocol_dir() / "cipn-paclitaxel-rat.yaml").read_bytes()
+    assert rec["sha256"] == rec["template_sha256"] == hashlib.sha256(shipped).hexdigest()
+    assert rec["shipped"] and rec["file"] == "cipn-paclitaxel-rat.yaml"
+    assert rec["template"] == "cipn-paclitaxel-rat"
+    # a mapping is compared key by key; a value given equal to the template's is no change
+    assert rec["changed"] == {
+        "baseline_covariate": {"template": True, "used": False, "set_in": "study file"},
+        "cutoff_s.tail_flick": {"template": 10.0, "used": 12.0, "set_in": "study file"}}
+
+
+def test_protocol_record_of_a_lab_file_compares_with_the_template_it_is_based_on(tmp_path):
+    from neurotox.assays.base import resolve_parameters
+    from neurotox.protocols import protocol_record
+
+    own = tmp_path / "lab-tmaze.yaml"
+    own.write_text("name: lab-tmaze\nassay: tmaze\ntitle: Our T-maze\n"
+                   "based_on: tmaze-spontaneous\nparameters: {min_entries: 12}\n")
+    proto, params = resolve_parameters(own, {"reentries": "collapsed"})
+    rec = protocol_record(proto, params, {"reentries": "collapsed"})
+    assert not rec["shipped"] and rec["file"] == str(own)
+    assert rec["sha256"] == hashlib.sha256(own.read_bytes()).hexdigest()
+    assert rec["template"] == "tmaze-spontaneous"
+    assert rec["changed"] == {
+        "min_entries": {"template": 8, "used": 12, "set_in": "protocol file"},
+        "reentries": {"template": "counted", "used": "collapsed", "set_in": "study file"}}
+    own.write_text("name: lab-tmaze\nassay: tmaze\ntitle: Our T-maze\n"
+                   "parameters: {min_entries: 12}\n")
+    proto, params = resolve_parameters(own)
+    rec = protocol_record(proto, params)
+    assert rec["template"] is None and rec["template_sha256"] is None
+    assert rec["changed"]["min_entries"]["set_in"] == "protocol file"

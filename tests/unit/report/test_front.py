@@ -73,3 +73,52 @@ def test_sex_codes_are_mapped_and_noted(tmp_path):
     (tmp_path / "subjects.csv").write_text("subject,group,sex\nA1,G1,x\n")
     with pytest.raises(InputError, match=r"row 2, column 'sex': sex 'x' is not M, F or NA"):
         load_study(tmp_path / "study.yaml")
+
+
+def test_compliance_statement_is_completed_from_the_study_file():
+    from neurotox.report.front import ARCHIVE, COMPLIANCE, compliance_statement
+
+    assert compliance_statement(_spec(glp=True)) == [*COMPLIANCE, ARCHIVE + BLANK * 2]
+    spec = _spec(glp=True, report={"glp_exceptions": "none", "archive": "Archive room 2"})
+    assert compliance_statement(spec)[1:] == ["Exceptions: none", ARCHIVE + "Archive room 2"]
+    spec = _spec(glp=True, report={"glp_exceptions": ["No analysis of dose formulations.",
+                                                      "Day 3 temperature missing."],
+                                   "compliance_statement": "Conducted under 21 CFR Part 58."})
+    assert compliance_statement(spec)[:4] == [
+        "Conducted under 21 CFR Part 58.", "Exceptions:",
+        "1. No analysis of dose formulations.", "2. Day 3 temperature missing."]
+    assert front_matter(spec).compliance == compliance_statement(spec)
+    assert front_matter(_spec()).compliance == []  # not a GLP study: no statement
+
+
+@pytest.mark.parametrize(("report", "message"), [
+    ({"glp_exceptions": ""}, r"key 'report\.glp_exceptions\[0\]': String should have at least "
+                             r"1 character \(found ''\)"),
+    ({"glp_exception": "none"}, r"key 'report\.glp_exception': unknown key \(did you mean "
+                                r"'glp_exceptions'\?\)"),
+    ({"archive": ""}, r"key 'report\.archive': String should have at least 1 character"),
+])
+def test_finalising_keys_are_checked(report, message, tmp_path):
+    (tmp_path / "study.yaml").write_text(
+        "study_id: S-1\ntitle: T\ntest_item: X\nglp: true\n"
+        f"report: {report!r}\n".replace("'", '"') +
+        "groups:\n  - {id: G1, label: C, dose: 0, dose_unit: mg/kg/day, control: true}\n")
+    with pytest.raises(InputError, match=message):
+        load_study(tmp_path / "study.yaml")
+
+
+def test_what_a_glp_report_leaves_to_complete():
+    from neurotox.study import left_to_complete
+
+    assert left_to_complete(_spec()) == []   # not a GLP study: nothing to sign
+    assert left_to_complete(_spec(glp=True, sponsor="Acme", report={"archive": "Room 2"})) == [
+        "test_facility", "study_director", "dates.initiation", "dates.experimental_start",
+        "dates.experimental_end", "report.qa_inspections", "report.glp_exceptions", "noael",
+        "loael"]
+    ready = _spec(glp=True, sponsor="Acme", test_facility="Lab", study_director="Dr A",
+                  dates={"initiation": "2026-01-05", "experimental_start": "2026-01-12",
+                         "experimental_end": "2026-02-09"},
+                  report={"archive": "Room 2", "glp_exceptions": "none",
+                          "qa_inspections": [{"phase": "report", "inspected": "2026-03-02"}]},
+                  noael={"dose": 0}, loael={"dose": 100})
+    assert left_to_complete(ready) == []

@@ -294,6 +294,34 @@ def test_pdf_pages_show_study_number_and_page_n_of_m(stamped, tmp_path):
     # the table of contents was filled with page numbers
     toc = next(p for p in pages if "Contents" in p)
     assert re.search(r"Table 3\. Summary: Forelimb grip strength.*\.{3,}\s*\d+", toc)
+    _assert_pdfa_tagged(pdf)
+
+
+def _assert_pdfa_tagged(pdf):
+    """PDF/A-2b (what archives ask for) and tagged, as pdfinfo reads them."""
+    import shutil
+    import subprocess
+
+    if shutil.which("pdfinfo") is None:
+        pytest.skip("pdfinfo (poppler-utils) is not installed")
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    meta = subprocess.run(["pdfinfo", "-meta", str(pdf)], capture_output=True, text=True,
+                          check=True).stdout
+    assert re.search(r"^Tagged:\s+yes$", info, re.M)
+    assert "<pdfaid:part>2</pdfaid:part>" in meta
+    assert "<pdfaid:conformance>B</pdfaid:conformance>" in meta
+
+
+def test_pdf_by_soffice_alone_is_pdfa_and_tagged_too(stamped, tmp_path, monkeypatch):
+    import neurotox.report.render.pdf as pdf_module
+
+    if not pdf_module.available():
+        pytest.skip("LibreOffice is not installed")
+    monkeypatch.setattr(pdf_module, "uno_python", lambda: None)  # the --convert-to path
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(pdf_module.docx_to_pdf(render_docx(stamped)))
+    _assert_pdfa_tagged(pdf)
 
 
 def test_docx_figure_keeps_with_its_own_caption_not_the_next_figure(report_with_figures):

@@ -7,125 +7,34 @@ thermal and cold latencies (right-censored at the cut-off) with %MPE, acetone
 scores, nerve conduction velocities and amplitudes, and IENFD. Protocol
 parameters (:class:`CipnParameters`) hold the filament set, cut-offs, baseline
 session and the out-of-range policy; every choice that changes a number is
-written to the run notes.
+written to the run notes, and the rules in effect for the tests read are said
+as conventions (:func:`neurotox.assays.cipn.conventions.cipn_conventions`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from neurotox.assays.base import AssayPlugin, AssayResult, refuse_repeats, register
 from neurotox.assays.battery.common import Recorder, subjects_of
 from neurotox.assays.cipn import nerve, thermal
-from neurotox.assays.cipn.updown import Filament, FilamentSet, sudo_threshold, updown_threshold
+from neurotox.assays.cipn.conventions import cipn_conventions
+from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay's model)
+    LATENCY_TESTS,
+    RAT_FILAMENTS,
+    CipnParameters,
+    TemperatureCorrection,
+)
+from neurotox.assays.cipn.updown import sudo_threshold, updown_threshold
 from neurotox.errors import InputError
 from neurotox.io.battery import check_subjects, check_unique, where
-from neurotox.io.cipn import TEST_COLUMNS, fail_first, read_cipn
+from neurotox.io.cipn import fail_first, read_cipn
 from neurotox.study import AssaySpec, Study
 
 ASSAY = "cipn"
-
-#: Chaplan et al. (1994) rat set: Semmes-Weinstein sizes 3.61-5.18 (0.4-15 g), δ = 0.224.
-RAT_FILAMENTS = tuple(
-    Filament(marking=m, force_g=f, log_units=lu) for m, f, lu in (
-        ("3.61", 0.407, 3.61), ("3.84", 0.692, 3.84), ("4.08", 1.202, 4.08),
-        ("4.31", 2.042, 4.31), ("4.56", 3.631, 4.56), ("4.74", 5.495, 4.74),
-        ("4.93", 8.511, 4.93), ("5.18", 15.136, 5.18)))
-
-#: Latency tests and their endpoints.
-LATENCY_TESTS = {"hot_plate": "hot_plate", "tail_flick": "tail_flick",
-                 "hargreaves": "hargreaves", "cold_plate": "cold_plate"}
-
-
-class TemperatureCorrection(BaseModel):
-    """Linear NCV temperature correction: ``v + per_degree × (reference_c − recorded)``."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    reference_c: float = Field(ge=20, le=42)
-    per_degree: float = Field(gt=0, le=5, description="m/s per °C")
-
-
-class CipnParameters(BaseModel):
-    """Parameters of the peripheral neuropathy panel.
-
-    Attributes
-    ----------
-    test
-        Test of sheets without a ``test`` column (wide lab sheets).
-    filaments
-        The von Frey set, weakest first (marking, force in g, log units).
-    out_of_range
-        Up-down series of one response kind only (all X / all O): ``censor`` (the
-        weakest / strongest filament's force, left- / right-censored for the
-        statistics), ``limit`` (that force as an observed value) or ``exclude``.
-    sudo_offset
-        SUDO adjustment in filament steps (Bonin 2014: 0.5).
-    cutoff_s
-        Cut-off per latency test (s); a latency equal to it is censored.
-    baseline
-        Timepoint label of the baseline session (for %MPE and the covariate).
-    baseline_covariate
-        Emit each threshold's baseline as ``<endpoint>_baseline`` at every later
-        timepoint, so the per-timepoint comparisons are ANCOVAs on baseline.
-    cold_plate_measure
-        ``latency`` (s to first response, censored at the cut-off) or ``count``.
-    acetone_aggregate
-        ``sum`` or ``mean`` of the application scores.
-    evf_trim
-        Electronic von Frey: ``none`` or ``minmax`` (drop the lowest and highest of
-        >= 4 trials).
-    ncv_temperature_correction
-        Optional linear correction to a reference temperature.
-    timepoint_prefix
-        Put before numeric timepoint labels (``day`` → ``day7``).
-    sheet
-        Worksheet of xlsx inputs.
-
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    test: Literal[tuple(TEST_COLUMNS)] | None = None  # type: ignore[valid-type]
-    filaments: tuple[Filament, ...] = Field(default=RAT_FILAMENTS, min_length=2)
-    out_of_range: Literal["censor", "limit", "exclude"] = "censor"
-    sudo_offset: float = Field(default=0.5, gt=0, le=1)
-    cutoff_s: dict[Literal[tuple(LATENCY_TESTS)], float] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: {"hot_plate": 30.0, "tail_flick": 10.0, "hargreaves": 20.0,
-                                 "cold_plate": 60.0})
-    baseline: str | None = None
-    baseline_covariate: bool = False
-    cold_plate_measure: Literal["latency", "count"] = "latency"
-    acetone_aggregate: Literal["sum", "mean"] = "sum"
-    evf_trim: Literal["none", "minmax"] = "none"
-    ncv_temperature_correction: TemperatureCorrection | None = None
-    timepoint_prefix: str = ""
-    sheet: str | None = None
-
-    @field_validator("filaments")
-    @classmethod
-    def _ordered(cls, v: tuple[Filament, ...]) -> tuple[Filament, ...]:
-        FilamentSet(filaments=v)
-        return v
-
-    @field_validator("cutoff_s")
-    @classmethod
-    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
-        for test, cut in v.items():
-            if not cut > 0:
-                raise ValueError(f"cut-off of {test} must be > 0 s, found {cut!r}")
-        return v
-
-    @property
-    def filament_set(self) -> FilamentSet:
-        """The filaments as a :class:`FilamentSet`."""
-        return FilamentSet(filaments=self.filaments)
-
 
 class _Emitter:
     """Rows of one input file, by endpoint, plus detail tables and notes."""
@@ -319,6 +228,7 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
     records = Recorder(study, subjects, ASSAY, "")
     details: dict[str, list[pd.DataFrame]] = {}
     notes: list[str] = []
+    tests: set[str] = set()
     parts = [(path, _read(path, params)) for path in files]
     refuse_repeats(parts, ["subject", "test", "timepoint"], "measurement")
     for path, df in parts:
@@ -336,12 +246,15 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
         for k, v in em.details.items():
             details.setdefault(k, []).extend(v)
         notes += em.notes
+        tests.update(df["test"].astype(str))
     if params.baseline_covariate and params.baseline is None:
         notes.append("baseline_covariate is set but no 'baseline' timepoint: no covariate")
+    conventions = cipn_conventions(params, tests)
     table = records.table()
     return AssayResult(endpoints=table,
                        details={k: pd.concat(v, ignore_index=True) for k, v in details.items()},
-                       notes=notes, inputs=list(files))
+                       notes=notes + [f"convention: {c}" for c in conventions],
+                       inputs=list(files), conventions=conventions)
 
 
 def run(study: Study, spec: AssaySpec, params: CipnParameters) -> AssayResult:

@@ -31,6 +31,7 @@ from neurotox.assays.neurochem.concentrations import (
     sample_values,
     well_values,
 )
+from neurotox.assays.neurochem.conventions import immunoassay_conventions
 from neurotox.assays.neurochem.params import ImmunoassayParameters
 from neurotox.assays.neurochem.quantify import MIN_LOD_BLANKS, Calibration, calibrate
 from neurotox.assays.neurochem.subjects import (
@@ -130,8 +131,11 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
         raise InputError("no sample of the exports maps to a study subject; give a sample "
                          "sheet (sample, subject, matrix …) or parameter 'samples.pattern'"
                          + smap.unmapped_text(), path=exports[0])
-    return AssayResult(endpoints=table, details=col.details(), notes=col.notes,
-                       inputs=[*exports, *maps, *([sheet] if sheet else [])])
+    conventions = immunoassay_conventions(params)
+    return AssayResult(endpoints=table, details=col.details(),
+                       notes=col.notes + [f"convention: {c}" for c in conventions],
+                       inputs=[*exports, *maps, *([sheet] if sheet else [])],
+                       conventions=conventions)
 
 
 def _analyte_of(name: str, export: PlateExport, params: ImmunoassayParameters) -> Analyte:

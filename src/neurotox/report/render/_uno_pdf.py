@@ -16,6 +16,10 @@ import time
 import uno
 from com.sun.star.beans import PropertyValue
 
+#: writer_pdf_Export options: SelectPdfVersion 2 = PDF/A-2b; UseTaggedPDF adds the
+#: document structure. Kept equal to neurotox.report.render.pdf.FILTER_OPTIONS.
+FILTER_DATA = (("SelectPdfVersion", 2), ("UseTaggedPDF", True))
+
 
 def _prop(name, value):
     p = PropertyValue()
@@ -53,8 +57,13 @@ def main(soffice, src, dst, profile):
         for i in range(indexes.getCount()):
             indexes.getByIndex(i).update()
         doc.getTextFields().refresh()
-        doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(dst)),
-                       (_prop("FilterName", "writer_pdf_Export"),))
+        # PDF/A-2b (archival: fonts embedded, no external content) and tagged (structure
+        # for accessibility and text extraction); uno.invoke carries the typed sequence
+        data = uno.Any("[]com.sun.star.beans.PropertyValue",
+                       tuple(_prop(k, v) for k, v in FILTER_DATA))
+        uno.invoke(doc, "storeToURL", (uno.systemPathToFileUrl(os.path.abspath(dst)),
+                                       (_prop("FilterName", "writer_pdf_Export"),
+                                        _prop("FilterData", data))))
         doc.close(True)
         try:
             desktop.terminate()

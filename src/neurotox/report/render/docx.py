@@ -30,6 +30,7 @@ from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph
 
 from neurotox.report.front import COMPLIANCE, QA_TEXT, traceability
+from neurotox.report.materials import TITLE as MATERIALS_TITLE
 from neurotox.report.model import Figure, Report, Row, Table, by_category
 from neurotox.report.render._zip import freeze_zip
 from neurotox.report.render.layout import MARGIN_MM, PAPER, Part, plan_parts, usable_width
@@ -235,7 +236,7 @@ def _glp_pages(doc: DocxDocument, report: Report) -> None:
         return
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_heading("Statement of compliance", level=1)
-    for text in COMPLIANCE:
+    for text in front.compliance or COMPLIANCE:
         doc.add_paragraph(text)
     _signature(doc, "Study director", front.study_director)
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
@@ -285,6 +286,20 @@ def _section_text(doc: DocxDocument, title: str, lines: list[str]) -> None:
         doc.add_paragraph(line)
 
 
+def _materials(doc: DocxDocument, report: Report, paper: str) -> None:
+    """Materials and methods of the analysis: a sub-heading per block, its text and files."""
+    if not report.materials:
+        return
+    doc.add_heading(MATERIALS_TITLE, level=1)
+    width = usable_width(paper, False)
+    for block in report.materials:
+        doc.add_heading(block.heading, level=2)
+        for line in block.paragraphs:
+            doc.add_paragraph(line)
+        if block.files:
+            _append_xml(doc, _key_value_table(block.files, (width - 110.0, 110.0)))
+
+
 def _style(doc: DocxDocument) -> None:
     doc.styles["Normal"].font.name = "Arial"
     doc.styles["Normal"].font.size = Pt(9)
@@ -306,6 +321,7 @@ def render_docx(report: Report) -> bytes:
     _glp_pages(doc, report)
     _contents(doc)
     _new_section(doc, report, "Methods", False, paper)
+    _materials(doc, report, paper)
     _section_text(doc, "Statistical methods", report.methods)
     _section_text(doc, "Guideline deviations", report.deviations)
     _section_text(doc, "Exclusions", report.exclusions)
@@ -327,7 +343,7 @@ def render_docx(report: Report) -> bytes:
     props.revision = 1
     buf = io.BytesIO()
     doc.save(buf)
-    return freeze_zip(buf.getvalue())
+    return freeze_zip(buf.getvalue(), report.stamp.date if report.stamp else None)
 
 
 def _tables(doc: DocxDocument, report: Report, tables: list[Table], paper: str,

@@ -10,6 +10,7 @@ import base64
 import html as _html
 
 from neurotox.report.front import COMPLIANCE, QA_TEXT, traceability
+from neurotox.report.materials import TITLE as MATERIALS_TITLE
 from neurotox.report.model import Figure, Report, Table, by_category
 
 CSS = """
@@ -19,6 +20,9 @@ table.data{border-collapse:collapse;margin:6px 0}
 table.data th,table.data td{border:1px solid #888;padding:2px 6px;text-align:center}
 table.data th{background:#e8eef7}
 table.data td.label{text-align:left}
+table.files{border-collapse:collapse;margin:6px 0}
+table.files th,table.files td{border:1px solid #888;padding:2px 6px;text-align:left}
+table.files th{background:#e8eef7}
 p.caption{font-weight:bold;margin:18px 0 2px}
 p.head,p.fn{font-size:11px;margin:1px 0;color:#333}
 figure{margin:12px 0}figcaption{font-weight:bold;font-size:12px}
@@ -85,7 +89,7 @@ def _glp(report: Report) -> str:
     rows = "".join(f"<tr><td>{esc(a) or '&nbsp;'}</td><td>{esc(b)}</td><td>{esc(c)}</td></tr>"
                    for a, b, c in front.qa_inspections)
     return ('<h2 id="compliance">Statement of compliance</h2>'
-            + _paragraphs(list(COMPLIANCE))
+            + _paragraphs(list(front.compliance or COMPLIANCE))
             + sign.format(role="Study director",
                           name=esc(front.study_director) or "________________________")
             + '<h2 id="qa">Quality assurance statement</h2>' + f"<p>{esc(QA_TEXT)}</p>"
@@ -96,7 +100,9 @@ def _glp(report: Report) -> str:
 
 
 def _contents(report: Report) -> str:
-    items = ['<li><a href="#methods">Statistical methods</a></li>',
+    items = ([f'<li><a href="#materials">{esc(MATERIALS_TITLE)}</a></li>'] if report.materials
+             else [])
+    items += ['<li><a href="#methods">Statistical methods</a></li>',
              '<li><a href="#deviations">Guideline deviations and exclusions</a></li>',
              '<li><a href="#appendix">Appendix: messages of the software</a></li>']
     items += [f'<li><a href="#{esc(t.key)}">{esc(t.caption)}</a></li>' for t in report.tables]
@@ -122,6 +128,21 @@ def _definitions(rows: list[tuple[str, str]]) -> str:
                                          for k, v in rows) + "</dl>"
 
 
+def _materials(report: Report) -> str:
+    """Materials and methods of the analysis: a sub-heading per block, its text and files."""
+    if not report.materials:
+        return ""
+    out = [f'<h2 id="materials">{esc(MATERIALS_TITLE)}</h2>']
+    for block in report.materials:
+        out.append(f"<h3>{esc(block.heading)}</h3>{_paragraphs(block.paragraphs)}")
+        if block.files:
+            rows = "".join(f"<tr><td>{esc(name)}</td><td><code>{esc(sha)}</code></td></tr>"
+                           for name, sha in block.files)
+            out.append('<table class="files"><thead><tr><th>File</th><th>SHA-256</th></tr>'
+                       f"</thead><tbody>{rows}</tbody></table>")
+    return "".join(out)
+
+
 def _links(report: Report) -> str:
     if not report.links:
         return ""
@@ -142,7 +163,7 @@ def render_html(report: Report) -> bytes:
         f"<h1>{esc(report.study_id)}: {esc(report.title)}</h1>",
         _definitions(rows),
         (f"<h2>Traceability</h2>{_definitions(trace)}" if trace else ""),
-        _glp(report), _contents(report),
+        _glp(report), _contents(report), _materials(report),
         f'<h2 id="methods">Statistical methods</h2>{_paragraphs(report.methods)}',
         '<h2 id="deviations">Guideline deviations and exclusions</h2>'
         f"<h3>Deviations</h3>{_paragraphs(report.deviations)}"

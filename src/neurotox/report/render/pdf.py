@@ -5,7 +5,8 @@ The docx is converted by LibreOffice (``soffice``, e.g. Debian's
 is present (``python3-uno``), the conversion runs through it so that the table
 of contents is filled with page numbers first; otherwise ``soffice
 --convert-to pdf`` converts the document as it is. Each conversion uses a
-private LibreOffice profile, so conversions may run at the same time.
+private LibreOffice profile, so conversions may run at the same time. The PDF
+is PDF/A-2b and tagged (:data:`FILTER_OPTIONS`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,12 @@ from pathlib import Path
 from neurotox.errors import NeurotoxError
 
 log = logging.getLogger(__name__)
+
+#: PDF export options (LibreOffice 7.4+ JSON form): PDF/A-2b, as archives ask for
+#: (fonts embedded, self-contained), and tagged (document structure). The uno script
+#: (``_uno_pdf.py``) passes the same two.
+FILTER_OPTIONS = ('{"SelectPdfVersion":{"type":"long","value":"2"},'
+                  '"UseTaggedPDF":{"type":"boolean","value":"true"}}')
 
 #: Seconds a conversion may take before it is abandoned.
 TIMEOUT_S = 600
@@ -82,7 +89,8 @@ def docx_to_pdf(docx: bytes) -> bytes:
             log.info("no Python with LibreOffice's uno module: the PDF's table of contents "
                      "is left for Word to update")
             cmd = [office, "--headless", "--norestore", f"-env:UserInstallation="
-                   f"{profile.as_uri()}", "--convert-to", "pdf", "--outdir", tmp, str(src)]
+                   f"{profile.as_uri()}", "--convert-to", f"pdf:writer_pdf_Export:"
+                   f"{FILTER_OPTIONS}", "--outdir", tmp, str(src)]
         try:
             proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S,
                                   check=False)

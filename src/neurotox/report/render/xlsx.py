@@ -24,6 +24,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from neurotox.io.xlsx import header_text, text_cells
 from neurotox.report.front import traceability
+from neurotox.report.materials import TITLE as MATERIALS_TITLE
 from neurotox.report.model import Report, Table
 from neurotox.report.render._zip import freeze_zip
 from neurotox.report.render.layout import plan_parts
@@ -35,6 +36,8 @@ FLAGGED = ("summary", "incidence", "severity", "findings", "pathology")
 P_FORMAT = '[<0.001]"< 0.001";0.000'
 #: openpyxl paper sizes.
 PAPER_SIZE = {"a4": 9, "letter": 1}
+#: Sheet of the materials and methods of the analysis (after the tables).
+MATERIALS_SHEET = "Materials and methods"
 FIELD_LABELS = {"mean": "mean", "sd": "SD", "n": "n", "percent_of_control": "% of control",
                 "p_value": "p", "n_affected": "n affected", "n_examined": "n examined",
                 "incidence_pct": "%", "value": "value"}
@@ -171,6 +174,8 @@ def _write_contents(ws: Worksheet, report: Report) -> None:
         cell.font = BOLD
     for t in report.tables:
         ws.append([sheet_name(t), t.caption])
+    if report.materials:
+        ws.append([MATERIALS_SHEET, MATERIALS_TITLE])
     for title, lines in (("Statistical methods", report.methods),
                          ("Guideline deviations", report.deviations),
                          ("Exclusions", report.exclusions),
@@ -185,6 +190,28 @@ def _write_contents(ws: Worksheet, report: Report) -> None:
     ws.freeze_panes = "A2"
 
 
+def _write_materials(ws: Worksheet, report: Report) -> None:
+    """Materials and methods of the analysis: a heading per block, its text, its files."""
+    ws.append([MATERIALS_TITLE])
+    ws.cell(row=1, column=1).font = BOLD
+    for block in report.materials:
+        ws.append([])
+        ws.append([block.heading])
+        ws.cell(row=ws.max_row, column=1).font = BOLD
+        for line in block.paragraphs:
+            ws.append([line])
+            ws.cell(row=ws.max_row, column=1).alignment = Alignment(wrap_text=True,
+                                                                     vertical="top")
+        if block.files:
+            ws.append(["File", "SHA-256"])
+            for cell in ws[ws.max_row]:
+                cell.font = BOLD
+            for name, sha in block.files:
+                ws.append([name, sha])
+    ws.column_dimensions["A"].width = 90
+    ws.column_dimensions["B"].width = 68
+
+
 def render_xlsx(report: Report) -> bytes:
     """The workbook as bytes: a contents sheet, then one sheet per table."""
     wb = Workbook()
@@ -193,10 +220,12 @@ def render_xlsx(report: Report) -> bytes:
     _write_contents(ws, report)
     for table in report.tables:
         _write_table(wb.create_sheet(sheet_name(table)), table, report)
+    if report.materials:
+        _write_materials(wb.create_sheet(MATERIALS_SHEET), report)
     for sheet in wb.worksheets:  # every sheet, whoever wrote it: text is never a formula
         text_cells(sheet)
     wb.properties.creator = "neurotox"
     wb.properties.title = f"{report.study_id} report"
     buf = io.BytesIO()
     wb.save(buf)
-    return freeze_zip(buf.getvalue())
+    return freeze_zip(buf.getvalue(), report.stamp.date if report.stamp else None)

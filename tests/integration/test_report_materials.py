@@ -1,0 +1,132 @@
+"""A report says how its values were made and from which files, and is finalised at source.
+
+A simulated T-maze study with one parameter changed from its template and the
+GLP keys a study director fills before signing: the report's "Materials and
+methods of the analysis" names the protocol with the SHA-256 of its template
+file, the changed parameter with the template's value, the assay's
+conventions and every input file with the SHA-256 of its bytes; the statement
+of compliance prints the exceptions and the archive; the folder verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+
+import pytest
+import yaml
+from docx import Document
+from openpyxl import load_workbook
+
+from neurotox.protocols import protocol_dir
+from neurotox.report.materials import TITLE
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def finalised(tmp_path_factory):
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    folder = tmp_path_factory.mktemp("tmaze")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["simulate", "tmaze", "-o", str(folder / "study")]).exit_code == 0
+    study = folder / "study" / "study.yaml"
+    spec = yaml.safe_load(study.read_text(encoding="utf-8"))
+    spec["glp"] = True
+    spec["assays"][0]["parameters"] = {"min_entries": 6}
+    spec["report"] = {"glp_exceptions": ["Dose formulations were not analysed.",
+                                         "Room temperature was not recorded on day 3."],
+                      "archive": "Example Lab archive, room B12"}
+    study.write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    out = folder / "rep"
+    res = runner.invoke(cli, ["report", str(study), "-o", str(out), "--no-bmd",
+                              "--format", "docx,html,xlsx"])
+    assert res.exit_code == 0, res.output
+    return folder / "study", out
+
+
+def test_methods_name_the_protocol_the_changed_parameter_and_the_conventions(finalised):
+    _, out = finalised
+    html = (out / "report.html").read_text(encoding="utf-8")
+    start, stats = html.index(f'<h2 id="materials">{TITLE}</h2>'), html.index('id="methods"')
+    section = html[start:stats]
+    template = protocol_dir() / "tmaze-spontaneous.yaml"
+    assert ("<h3>Assay tmaze</h3><p>Protocol tmaze-spontaneous (Continuous spontaneous "
+            "alternation (T- or Y-maze, 3 arms)): the template shipped with neurotox ") in section
+    assert (f", file tmaze-spontaneous.yaml, SHA-256 {_sha(template)}. Guidelines named by the "
+            "protocol: OECD TG 426.</p>") in section
+    assert ("<p>Parameters that differ from the template tmaze-spontaneous: min_entries = 6 "
+            "(template: 8; set in the study file). run.json records the effective value of "
+            "every parameter.</p>") in section
+    # the conventions are said once, here, not among the statistical methods
+    assert "Conventions of assay tmaze: Arm re-entries: every entry counts" in section
+    assert html.count("Conventions of assay tmaze") == 1
+    assert '<li><a href="#materials">' in html
+
+
+def test_every_input_is_listed_with_the_sha256_of_its_bytes(finalised):
+    study, out = finalised
+    record = json.loads((out / "run.json").read_text())
+    html = (out / "report.html").read_text(encoding="utf-8")
+    files = {p.name: p for p in study.iterdir()}
+    listed = {}
+    for entry in record["inputs"]:
+        name = entry["path"].rsplit("/", 1)[-1]
+        assert entry["sha256"] == _sha(files[name])
+        # named relative to the study's folder: the same text wherever the study is kept
+        assert f"<tr><td>{name}</td><td><code>{entry['sha256']}</code></td></tr>" in html
+        listed[name] = entry["sha256"]
+    assert set(listed) == {"study.yaml", "subjects.csv", "tmaze_entries.csv"}
+    sheet = load_workbook(out / "report.xlsx")["Materials and methods"]
+    rows = [r for r in sheet.iter_rows(values_only=True) if r[0]]
+    assert rows[0][0] == TITLE
+    assert {r[0]: r[1] for r in rows if r[1] and r[0] != "File"} == listed
+
+
+def test_docx_has_the_section_and_the_completed_compliance_statement(finalised):
+    _, out = finalised
+    doc = Document(io.BytesIO((out / "report.docx").read_bytes()))
+    heads = [(p.style.name, p.text) for p in doc.paragraphs if p.style.name.startswith("Heading")]
+    i = heads.index(("Heading 1", TITLE))
+    assert heads[i + 1] == ("Heading 2", "Assay tmaze")
+    assert heads[i + 2] == ("Heading 2", "Study files")
+    assert heads[i + 3] == ("Heading 1", "Statistical methods")
+    texts = [p.text for p in doc.paragraphs]
+    j = texts.index("Exceptions:")
+    assert texts[j + 1:j + 4] == [
+        "1. Dose formulations were not analysed.",
+        "2. Room temperature was not recorded on day 3.",
+        "Archive (location of the study plan, samples of the test item, specimens, raw data "
+        "and the final report): Example Lab archive, room B12"]
+    assert not any(t.startswith("Exceptions (if none") for t in texts)
+    # a document system shows the day of the run, not a constant (midnight UTC: reproducible)
+    run_date = json.loads((out / "run.json").read_text())["date_utc"][:10]
+    assert doc.core_properties.created.date().isoformat() == run_date
+    assert doc.core_properties.modified.date().isoformat() == run_date
+    assert load_workbook(out / "report.xlsx").properties.created.date().isoformat() == run_date
+
+
+def test_the_finalised_report_verifies_and_says_what_is_left_to_complete(finalised):
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    study, out = finalised
+    res = CliRunner().invoke(cli, ["verify", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "intact" in res.output
+    left = ("sponsor, test_facility, study_director, dates.initiation, "
+            "dates.experimental_start, dates.experimental_end, report.qa_inspections, noael, "
+            "loael")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert ("GLP report: left to complete before signing (study-file keys): " + left
+            in manifest["notes"])
+    res = CliRunner().invoke(cli, ["check", str(study / "study.yaml"), "--no-assays"])
+    assert res.exit_code == 0, res.output
+    assert f"  GLP report: left to complete before signing: {left}\n" in res.output
