@@ -239,7 +239,7 @@ def table_coverage(study: Study, table: pd.DataFrame,
     study's entries for that assay; every subject when an entry names none).
     Returns the missing records and one ``warning:`` note per assay.
     """
-    from neurotox.assays.base import unaccounted_subjects
+    from neurotox.assays.accounting import unaccounted_subjects
 
     missing, notes = [], []
     for assay, part in table.groupby("assay", sort=True):

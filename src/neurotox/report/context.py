@@ -8,7 +8,7 @@ from functools import cached_property
 import pandas as pd
 
 from neurotox.report.historical import HistoricalRanges
-from neurotox.report.labels import TimepointLabels
+from neurotox.report.labels import TimepointLabels, sex_label
 from neurotox.study import StudySpec
 
 
@@ -67,8 +67,6 @@ class Context:
 
     def sex(self, code: str) -> str:
         """``Males``, ``Females``, ``Sexes combined``; ``""`` for ``NA`` without sexes."""
-        from neurotox.report.tables import sex_label
-
         return "" if code == "NA" and not self.sex_recorded else sex_label(code)
 
     def tp(self, code: object, assay: str = "") -> str:

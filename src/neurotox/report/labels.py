@@ -240,3 +240,10 @@ class TimepointLabels:
             return f"Bin {k}"
         start = (k - self.first_bin.get(assay, 1)) * step
         return f"{start:g}–{start + step:g} min"
+
+
+def sex_label(sex: str) -> str:
+    """``Males``, ``Females`` or ``Sexes combined`` (other codes as they are)."""
+    from neurotox.vocab import Sex
+
+    return Sex(sex).label if sex in ("M", "F", "NA") else sex

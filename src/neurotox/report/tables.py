@@ -28,7 +28,14 @@ from neurotox import endpoints as ep_registry
 from neurotox.guidelines import guideline_citation
 from neurotox.report.context import Context
 from neurotox.report.historical import add_to_table
-from neurotox.report.labels import assay_label, dose_label, p_text, unit_symbol, with_unit
+from neurotox.report.labels import (
+    assay_label,
+    dose_label,
+    p_text,
+    sex_label,
+    unit_symbol,
+    with_unit,
+)
 from neurotox.report.model import (
     Cell,
     ColumnGroup,
@@ -44,7 +51,7 @@ from neurotox.report.model import (
     slug,
 )
 from neurotox.study import Group, StudySpec
-from neurotox.vocab import Category, Sex
+from neurotox.vocab import Category
 
 SUMMARY_TYPES = ("continuous", "count", "proportion")
 SEX_ORDER = {"M": 0, "F": 1, "NA": 2}
@@ -277,11 +284,6 @@ def session_columns(ctx: Context, assay: str, labels: list[str],
 
 def _cell_records(block: Block, col: tuple[str, str]) -> list[dict[str, Any]]:
     return list(block.cells.get(col, {}).values())
-
-
-def sex_label(sex: str) -> str:
-    """``Males``, ``Females`` or ``Sexes combined``."""
-    return Sex(sex).label if sex in SEX_ORDER else sex
 
 
 def sex_and_timepoint(sex: str, timepoint: str, assay: str = "",
