@@ -60,3 +60,13 @@ def hcd_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def hcd_engine(hcd_url: str):
+    """A connected engine on :func:`hcd_url`'s fresh database, disposed afterwards."""
+    from neurotox.hcd import db
+
+    eng = db.connect(hcd_url)
+    yield eng
+    eng.dispose()

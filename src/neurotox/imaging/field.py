@@ -18,7 +18,12 @@ from neurotox.imaging import compiled
 from neurotox.imaging.neurites import NeuriteDetection, detect_neurites, ridge_sigmas
 from neurotox.imaging.params import FieldSettings
 from neurotox.imaging.preprocess import correct_background, estimate_noise
-from neurotox.imaging.qc import focus_score, saturated_objects_pct, saturation_fraction
+from neurotox.imaging.qc import (
+    focus_score,
+    saturated_objects_pct,
+    saturation_fraction,
+    saturation_level,
+)
 from neurotox.imaging.segment import NucleiResult, segment_cell_bodies, segment_nuclei
 from neurotox.imaging.skeleton import (
     SkeletonPixels,
@@ -422,16 +427,23 @@ def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
         det: NeuriteDetection | None, *, noise: float | None = None) -> dict[str, float]:
     """QC measures: focus and saturation of the analysed channel (pixel noise ``noise``), debris."""
     analysed = neurite_image if neurite_image is not None else nuclei_image
+    # each channel's ceiling found once (inf: never saturated) for all its measures
+    nuclei_level = None
+    if nuclei_image is not None:
+        found = saturation_level(nuclei_image, level=s.saturation_level)
+        nuclei_level = np.inf if found is None else found
     out = {"focus_score": focus_score(analysed, noise=noise),
-           "saturation_fraction": saturation_fraction(analysed, level=s.saturation_level),
+           "saturation_fraction": saturation_fraction(
+               analysed, level=s.saturation_level if analysed is not nuclei_image
+               else nuclei_level),
            "nuclei_rejected": float(nuclei.n_rejected_small + nuclei.n_rejected_large)}
     if nuclei_image is not None and neurite_image is not None:
         # a second channel's saturation; a field without one has no such measure (not NaN)
         out["nuclei_saturation_fraction"] = saturation_fraction(nuclei_image,
-                                                                level=s.saturation_level)
+                                                                level=nuclei_level)
     if nuclei_image is not None:
         out["saturated_nuclei_pct"] = saturated_objects_pct(nuclei.labels, nuclei_image,
-                                                            level=s.saturation_level)
+                                                            level=nuclei_level)
         total = nuclei.foreground_area
         out["debris_fraction"] = float(nuclei.rejected_area / total) if total else 0.0
     else:

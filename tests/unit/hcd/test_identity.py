@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 import sqlalchemy as sa
-from tests.hcd_backends import hcd_url  # noqa: F401  (fixture)
+from tests.hcd_backends import hcd_engine, hcd_url  # noqa: F401  (fixtures)
 from tests.send_files import write_study
 
 from neurotox.errors import InputError
@@ -21,10 +21,8 @@ from neurotox.io.send import read_send
 
 
 @pytest.fixture
-def engine(hcd_url):  # noqa: F811
-    eng = db.connect(hcd_url)
-    yield eng
-    eng.dispose()
+def engine(hcd_engine):  # noqa: F811
+    return hcd_engine
 
 
 def counts(engine):

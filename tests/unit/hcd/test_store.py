@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from tests.hcd_backends import hcd_url  # noqa: F401  (fixture)
+from tests.hcd_backends import hcd_engine, hcd_url  # noqa: F401  (fixtures)
 from tests.send_files import write_study
 
 from neurotox.errors import InputError
@@ -20,10 +20,8 @@ def batch(tmp_path):
 
 
 @pytest.fixture
-def engine(hcd_url):  # noqa: F811
-    eng = db.connect(hcd_url)
-    yield eng
-    eng.dispose()
+def engine(hcd_engine):  # noqa: F811
+    return hcd_engine
 
 
 def counts(engine):
