@@ -31,6 +31,9 @@ def _neurites(p: NeuriteParameters) -> str:
     if p.bright_neurite_ridge is not None:
         pieces += (f" Pieces averaging at least {p.bright_neurite_ridge:g} noise sigmas are "
                    "neurites wherever they lie (bright_neurite_ridge).")
+    if p.min_contrast > 0:
+        pieces = (f" Neurite pixels must also stand {p.min_contrast:g} pixel-noise sigmas "
+                  f"above the background after smoothing (min_contrast).") + pieces
     return (f"Neurites: a smooth background under objects narrower than "
             f"{p.background_radius_um:g} µm is subtracted (background_radius_um); "
             f"structures wider than {p.soma_min_width_um:g} µm (soma_min_width_um) are "
@@ -89,7 +92,8 @@ def _qc(p: NeuriteParameters) -> str:
             f"(min_relative_focus, min_fields_for_focus); debris over "
             f"{100 * p.max_debris_fraction:g} % (max_debris_fraction: rejected objects' share of "
             f"the nuclear area, or without a nuclear channel debris' share of the traced "
-            f"length).")
+            f"length); fewer than {p.min_grey_levels} grey levels in the analysed channel "
+            f"(min_grey_levels).")
 
 
 def _response(p: NeuriteParameters) -> str:
