@@ -126,10 +126,7 @@ def score(item: FobItem, raw: str, cell: _Cell) -> float:
 
 def _ordinal(item: FobItem, text: str, cell: _Cell) -> float:
     lo, hi = min(item.scale), max(item.scale)
-    try:
-        value = float(text)
-    except ValueError:
-        value = np.nan
+    value = io.parse_number(text)
     if not (np.isfinite(value) and value.is_integer() and lo <= value <= hi):
         raise cell.error(f"score {text!r} is outside the scale {lo}-{hi} of item "
                          f"{item.column!r}")
@@ -137,14 +134,16 @@ def _ordinal(item: FobItem, text: str, cell: _Cell) -> float:
 
 
 def _number(item: FobItem, text: str, raw: str, cell: _Cell) -> float:
-    try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        raise cell.error(f"expected a number for item {item.column!r}, found {raw!r}") from None
+    value = io.parse_number(text)   # the battery's one parser: '1,150' is not a number
+    if np.isnan(value):
+        raise cell.error(f"expected a number for item {item.column!r}, found "
+                         f"{raw!r}{io.comma_hint(raw)}")
     lo, hi = item.bounds
-    if not (np.isfinite(value) and lo <= value <= hi):
+    above = value > lo if item.positive else value >= lo
+    if not (np.isfinite(value) and above and value <= hi):
+        rng = f"> {lo:g} and <= {hi:g}" if item.positive else f"{lo:g}-{hi:g}"
         raise cell.error(f"value {raw!r} of item {item.column!r} is outside the plausible "
-                         f"range {lo:g}-{hi:g} {item.unit}".rstrip())
+                         f"range {rng} {item.unit}".rstrip())
     if item.kind == "count" and not value.is_integer():
         raise cell.error(f"expected a whole count for item {item.column!r}, found {raw!r}")
     return value
