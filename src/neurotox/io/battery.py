@@ -267,11 +267,14 @@ def parse_number(text: str) -> float:
 
 def comma_hint(text: str) -> str:
     """Advice for a number written with a comma (``'1,150'``), else ``""``."""
-    if _COMMA_IN_NUMBER.match(str(text).strip()):
-        return (" (a comma inside a number is neither a thousands separator nor a decimal "
-                "comma here: write 1150 or 1.15; decimal commas are read in ';'- or "
-                "tab-delimited files)")
-    return ""
+    text = str(text).strip()
+    if not _COMMA_IN_NUMBER.match(text):
+        return ""
+    say = (f"write {text.replace(',', '')} or {text.replace(',', '.')}"
+           if text.count(",") == 1 and "." not in text else "write it without the comma")
+    return (" (a comma inside a number is read neither as a thousands separator nor as a "
+            f"decimal comma in a ','-delimited file: {say}; decimal commas are read in "
+            "';'- or tab-delimited files)")
 
 
 def numbers(df: pd.DataFrame, column: str, *, allow_empty: bool = False,

@@ -241,7 +241,7 @@ def test_text_that_is_no_timepoint_is_an_error(folder, day):
         rf"expected a timepoint label: .*found '{day}'"
     with pytest.raises(InputError, match=match) as err:
         run(folder, {"thermal.csv": text})
-    assert err.value.where == "row 4, column 'timepoint'"
+    assert err.value.where == "row 4, column 'day'"   # the header as the file writes it
 
 
 @pytest.mark.parametrize("day", ["day7", "D-1", "day 14", "Week4", "PND22", "baseline",

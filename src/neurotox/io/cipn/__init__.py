@@ -106,7 +106,11 @@ def fail_first(df: pd.DataFrame, bad: np.ndarray | pd.Series, column: str, what:
 
 def _aliased(df: pd.DataFrame) -> pd.DataFrame:
     renames = {c: ALIASES[c] for c in df.columns if c in ALIASES and ALIASES[c] not in df}
-    return df.rename(columns=renames)
+    out = df.rename(columns=renames)
+    headers = dict(df.attrs.get("headers", {}))
+    out.attrs["headers"] = {**headers, **{new: headers.get(old, old)
+                                          for old, new in renames.items()}}
+    return out
 
 
 def read_cipn(path: str | Path, *, test: str | None = None,
@@ -155,7 +159,8 @@ def read_cipn(path: str | Path, *, test: str | None = None,
         if empty.any():
             i = int(np.flatnonzero(empty.to_numpy())[0])
             raise InputError(f"{col} is empty", path=df.attrs.get("path"),
-                             where=where(df, i, col))
+                             where=f"row {int(df['row'].iloc[i])}, column "
+                                   f"{header_of(df, col)!r}")
     check_timepoints(df)
     if "trial" not in df.columns:
         df["trial"] = "1"
@@ -178,7 +183,12 @@ def check_timepoints(df: pd.DataFrame) -> None:
     misspelt wide-sheet column) would otherwise become a session of its own.
     """
     ok = df["timepoint"].astype(str).map(is_timepoint).to_numpy(bool)
-    fail_first(df, ~ok, "timepoint", _EXPECTED_TIMEPOINT)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise InputError(f"{_EXPECTED_TIMEPOINT}, found {df['timepoint'].iloc[i]!r}",
+                         path=df.attrs.get("path"),
+                         where=f"row {int(df['row'].iloc[i])}, column "
+                               f"{header_of(df, 'timepoint')!r}")
 
 
 _EXPECTED_TIMEPOINT = ("expected a timepoint label: a count with an optional word and unit "
