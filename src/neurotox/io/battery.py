@@ -272,9 +272,9 @@ def comma_hint(text: str) -> str:
         return ""
     say = (f"write {text.replace(',', '')} or {text.replace(',', '.')}"
            if text.count(",") == 1 and "." not in text else "write it without the comma")
-    return (" (a comma inside a number is read neither as a thousands separator nor as a "
-            f"decimal comma in a ','-delimited file: {say}; decimal commas are read in "
-            "';'- or tab-delimited files)")
+    return (" (a comma inside a number is no thousands separator, and a decimal comma "
+            "only in a ';'- or tab-delimited file whose column has no decimal points: "
+            f"{say})")
 
 
 def numbers(df: pd.DataFrame, column: str, *, allow_empty: bool = False,

@@ -9,7 +9,7 @@ from neurotox.assays.battery.fob import _Cell, score
 from neurotox.assays.battery.fob_items import ITEMS
 from neurotox.assays.battery.neuropath_terms import term
 from neurotox.errors import InputError
-from neurotox.io.battery import numbers, parse_number
+from neurotox.io.battery import comma_hint, numbers, parse_number
 from neurotox.io.intervals import DASHES, parse_interval
 
 ORDINAL = [i for i in ITEMS if i.kind == "ordinal"]
@@ -87,3 +87,16 @@ def test_the_one_number_parser(text, expected):
 @pytest.mark.parametrize("text", ["1,150", "1,5", "1_000", "nan", "abc", "", "1.234,5"])
 def test_the_one_number_parser_refuses(text):
     assert np.isnan(parse_number(text))
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("1,150", " (a comma inside a number is no thousands separator, and a decimal comma only "
+              "in a ';'- or tab-delimited file whose column has no decimal points: write 1150 "
+              "or 1.150)"),
+    ("1.234,5", " (a comma inside a number is no thousands separator, and a decimal comma "
+                "only in a ';'- or tab-delimited file whose column has no decimal points: "
+                "write it without the comma)"),
+    ("abc", ""), ("1150", ""),
+])
+def test_comma_hint(text, hint):
+    assert comma_hint(text) == hint
