@@ -153,3 +153,22 @@ def test_fob_body_weight_must_be_positive_and_plausible(tmp_path, weight):
                                          r"'body_weight' is outside the plausible range > 0 "
                                          r"and <= 2000 g"):
         run_one(write_study(tmp_path, assays=[FOB], files={"fob.csv": text}))
+
+
+@pytest.mark.parametrize("species, weight, message", [
+    ("mouse", "350", r"body weight '350' is outside the plausible range 0.5-150 g \(species "
+                     r"'mouse'\)"),
+    ("rat", "1", r"body weight '1' is outside the plausible range 2-1500 g \(species 'rat'\)"),
+    ("rat", "350", None), ("mouse", "25.5", None), (None, "1999", None),
+])
+def test_fob_body_weight_against_the_species(tmp_path, species, weight, message):
+    extra = {} if species is None else {"species": species}
+    study = write_study(tmp_path, assays=[FOB], **extra,
+                        files={"fob.csv": f"subject,occasion,body_weight\nA1,week4,{weight}\n"})
+    if message is None:
+        assert value(run_one(study).endpoints, "fob_body_weight", "A1")["value"] == \
+            float(weight)
+        return
+    with pytest.raises(InputError, match=message) as err:
+        run_one(study)
+    assert err.value.where == "row 2, column 'body_weight'"

@@ -19,7 +19,13 @@ from pydantic import BaseModel, ConfigDict, PositiveFloat, field_validator
 
 from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.battery.ancova import ancova, singular
-from neurotox.assays.battery.common import Recorder, one_input, subjects_of
+from neurotox.assays.battery.common import (
+    PLAUSIBLE_G,
+    Recorder,
+    one_input,
+    species_key,
+    subjects_of,
+)
 from neurotox.errors import InputError, quoted
 from neurotox.io import battery as io
 from neurotox.study import AssaySpec, Study
@@ -32,26 +38,6 @@ MORPHOMETRY = ("brain_length", "brain_width", "cortex_thickness", "hippocampus_t
 _OTHER = ("subject", "row", "timepoint", "body_weight", "brain_weight", "group", "sex",
           "comment",
           "comments", "notes", "perfused", "date")
-
-
-#: Plausible necropsy weights in g, neonate to old adult: species → (body, brain) ranges.
-#: Rat: about 6 g body / 0.25 g brain at birth, adult brain 1.8-2.3 g; mouse: about
-#: 1.3 g / 0.1 g at birth, adult brain 0.4-0.5 g. Other species: any laboratory animal.
-PLAUSIBLE_G: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
-    "rat": ((2.0, 1500.0), (0.1, 3.5)),
-    "mouse": ((0.5, 150.0), (0.03, 1.0)),
-    "any": ((0.1, 250_000.0), (0.01, 1000.0)),
-}
-
-
-def species_key(species: str | None) -> str:
-    """``rat``, ``mouse`` or ``any`` for a study's ``species`` text (``Rat``, ``Mus musculus``)."""
-    words = set("".join(ch if ch.isalpha() else " " for ch in (species or "").lower()).split())
-    if words & {"rat", "rats", "rattus"}:
-        return "rat"
-    if words & {"mouse", "mice", "mus"}:
-        return "mouse"
-    return "any"
 
 
 class BrainWeightParameters(BaseModel):
