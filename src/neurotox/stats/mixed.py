@@ -19,7 +19,7 @@ from scipy import stats as sps
 from neurotox.endpoints import Endpoint
 from neurotox.stats import ddf as ddf_mod
 from neurotox.stats import reml as reml_mod
-from neurotox.stats._common import Comparison, holm
+from neurotox.stats._common import Comparison, estimable_columns, holm
 from neurotox.study import StatisticsPlan
 from neurotox.timepoints import time_order
 
@@ -73,7 +73,8 @@ class MixedModelResult:
         the covariance was chosen by AIC.
     aliased
         Fixed-effect columns dropped because they are aliased with earlier ones
-        (lme4's rule, :func:`estimable_columns`); ``params`` has no entry for them.
+        (lme4's rule, :func:`~neurotox.stats._common.estimable_columns`);
+        ``params`` has no entry for them.
     empty_cells
         Group x time combinations without data (default formula), the usual
         cause of aliased columns: a group terminated early, a timepoint held by
@@ -149,28 +150,6 @@ def _time_index(data: pd.DataFrame, subject: str,
     if pd.api.types.is_numeric_dtype(data[time]):
         return level, data[time].to_numpy(float)
     return level, level.astype(float)
-
-
-def estimable_columns(x: np.ndarray, tol: float = 1e-7) -> list[int]:
-    """Columns of ``x`` kept when aliased ones are dropped, in their order (lme4's rule).
-
-    A column is dropped when its part orthogonal to the kept columns before it is
-    shorter than ``tol`` times its length: R's pivoted QR (LINPACK ``dqrdc2``, as
-    ``lm`` and lme4's ``chkRank.drop.cols``), which keeps the first of aliased
-    columns. An all-zero column is dropped.
-    """
-    basis = np.empty((x.shape[0], 0))
-    keep = []
-    for j in range(x.shape[1]):
-        col = x[:, j]
-        norm = np.linalg.norm(col)
-        rest = col - basis @ (basis.T @ col)
-        rest -= basis @ (basis.T @ rest)  # second pass: Gram-Schmidt loses orthogonality
-        size = np.linalg.norm(rest)
-        if norm > 0 and size > tol * norm:
-            keep.append(j)
-            basis = np.column_stack([basis, rest / size])
-    return keep
 
 
 def empty_cells(data: pd.DataFrame, group: str, time: str) -> list[tuple[object, object]]:
@@ -298,8 +277,8 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
     -----
     Aliased fixed-effect columns (a group without data at a timepoint, a
     timepoint held by one group) are dropped as lme4 does
-    (:func:`estimable_columns`) and listed in ``aliased`` and the warnings; the
-    model is then fitted to the estimable columns, as ``lmer`` is. nlme's
+    (:func:`~neurotox.stats._common.estimable_columns`) and listed in ``aliased``
+    and the warnings; the model is then fitted to the estimable columns, as ``lmer`` is. nlme's
     ``lme`` and ``gls`` stop instead ("Singularity in backsolve").
 
     References

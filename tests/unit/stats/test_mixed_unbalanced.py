@@ -28,7 +28,8 @@ import pytest
 
 from neurotox import stats
 from neurotox.endpoints import registry
-from neurotox.stats.mixed import _rm_row, estimable_columns
+from neurotox.stats._common import estimable_columns
+from neurotox.stats.mixed import _rm_row
 from neurotox.study import StatisticsPlan
 
 # group -> values of 5 subjects at T0..T3; G2 terminated before T3
