@@ -348,8 +348,6 @@ def _first(mask: pd.Series) -> int | None:
     return int(idx[0]) if len(idx) else None
 
 
-
-
 def _check_rows(df: pd.DataFrame, path: str | None) -> None:
     reg = registry()
 

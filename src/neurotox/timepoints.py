@@ -46,9 +46,11 @@ _DAYS_AFTER = {**_DAYS, "min": 1 / 1440, "hpf": 1 / 24, "dpf": 1.0}
 
 _LAST = {"", "NA", "NAN", "NONE", "ALL"}
 
-#: Spaces and punctuation that do not tell two labels apart: any but a minus sign
-#: directly before a digit (``pre-test`` ~ ``pretest``; ``day-1`` is not ``day1``).
-_IGNORED = re.compile(r"[\s_.,;:/\\'\"()\[\]]+|[-\u2010-\u2015\u2212](?!\d)")
+#: Spaces and punctuation that do not tell two labels apart: any but a dash before
+#: a digit (a minus sign: ``pre-test`` ~ ``pretest``, but ``day-1`` is not ``day1``)
+#: and any between two digits (``day1.5`` is not ``day15``).
+_IGNORED = re.compile(r"[\s_.,;:/\\'\"()\[\]](?!\d)|(?<!\d)[\s_.,;:/\\'\"()\[\]]"
+                      r"|[-\u2010-\u2015](?!\s*\d)")
 
 
 def label_key(label: object) -> str:

@@ -74,6 +74,8 @@ def test_prefixed_counts_sort_as_signed_numbers(days, prefix):
     (["day −1", "day-1"], True),       # Unicode minus
     (["week4", "week14"], False),
     (["bin3", "bin03"], False),        # different text, left to the time order
+    (["day1.5", "day15", "day1 5"], False),   # between digits, punctuation counts
+    (["day -1", "day - 1", "Day-1"], True),
 ])
 def test_label_key_ignores_case_spaces_and_punctuation_only(labels, same):
     assert (len({label_key(x) for x in labels}) == 1) is same
