@@ -30,7 +30,7 @@ TOO_LARGE = "is too large to analyse (magnitude above 1e+100; a unit or export e
     ("a,b\nx,1e308\n", ",", "line 2, cell 2", "1e308"),
     ("a;b\nx;1,5e308\n", ";", "line 2, cell 2", "1,5e308"),
     ("a,b\nx,-2E+200\n", ",", "line 2, cell 2", "-2E+200"),
-    ("a,b,c\nx,,1000e98\n", ",", "line 2, cell 3", "1000e98"),
+    ("a,b,c\nx,,1.5E+0101\n", ",", "line 2, cell 3", "1.5E+0101"),
     ('a,b\nx,"1e300"\n', ",", "line 2, cell 2", "1e300"),
     ("a,b\nx," + "9" * 101 + "\n", ",", "line 2, cell 2", "9" * 101),
     ("t\tv\n1\t 3e101 \n", "\t", "line 2, cell 2", "3e101"),
@@ -49,6 +49,8 @@ def test_text_with_a_huge_number_is_refused_naming_line_and_cell(text, sep, wher
     "id,v\nS_1e200,2\n",
     "a,b\nx,12.5e200z\n",
     "a,b\nx,3.2e10\n",
+    "a,b\nx,1.234E+02,5E-200\n",
+    "a,b\nx,1000e98\n",       # 1e101, below overflow: left to the EndpointTable's guard
 ])
 def test_ordinary_text_passes(text):
     check_magnitudes(text, "f.csv", sep=",")
