@@ -40,7 +40,7 @@ import pandas as pd
 
 from neurotox.delimited import check_header_names, decode, read_table
 from neurotox.errors import FormatError, InputError, did_you_mean, quoted
-from neurotox.files import check_input, read_bytes
+from neurotox.files import check_frame_magnitudes, check_input, read_bytes
 from neurotox.io.intervals import IntervalHeaderError, parse_interval
 from neurotox.io.output import note
 from neurotox.io.text import (
@@ -113,6 +113,7 @@ def _read_xls(path: Path, sheet: str | None) -> pd.DataFrame:
         raise FormatError(f"cannot open as an xls (BIFF) workbook: "
                           f"{' '.join(str(exc).split()) or type(exc).__name__}",
                           path=path) from None
+    check_frame_magnitudes(book, path)
     return _pick_sheet(book, sheet, path)
 
 

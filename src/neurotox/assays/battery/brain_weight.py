@@ -157,7 +157,7 @@ def run_ancova(df: pd.DataFrame, subjects: pd.DataFrame, study: Study,
         if len(counts) < 2 or counts.min() < 2 or len(d) <= 2 * len(counts) + 1:
             notes.append(f"{what}: too few animals, not run")
             continue
-        why = singular(d["brain_weight"], d["body_weight"])
+        why = singular(d["brain_weight"], d["body_weight"], d["group"])
         if why:
             notes.append(f"{what}: not run: {why}")
             continue
