@@ -283,6 +283,19 @@ def test_uncalibrated_files_are_named_in_the_notes(tmp_path):
                for n in notes)
 
 
+@pytest.mark.parametrize(("given", "warned"), [("0.3", True), ("0.652", False)])
+def test_a_pixel_size_given_against_the_files_calibration_is_warned(tmp_path, given, warned):
+    """--pixel-size wins, but not in silence when the files say otherwise (> 1 % apart)."""
+    materialise(plate(), tmp_path)
+    res = invoke(nt("--pixel-size", given), tmp_path)
+    assert res.exit_code == 0, res.output
+    notes = json.loads((tmp_path / "out" / "manifest.json").read_text())["notes"]
+    text = (f"warning: the pixel size given ({given} µm) differs from the calibration saved "
+            "in P1_A01_s1_w2.tif (0.65 µm); every length, area and count is measured at the "
+            "size given")
+    assert (text in notes) is warned, notes
+
+
 def test_parallel_and_serial_runs_are_identical(tmp_path):
     """``--workers 1`` and ``--workers 2`` give byte-identical tables and overlays."""
     from tests.robustness.test_reproducibility import assert_same_outputs

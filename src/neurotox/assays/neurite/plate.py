@@ -70,6 +70,9 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
                  notes: list[str]) -> list[float]:
     """The pixel size of each field: ``--pixel-size``, else the field's own calibration.
 
+    A pixel size given that differs by more than 1 % from a calibration the
+    files carry is used, with a warning naming the file and both sizes.
+
     Fields whose files carry no usable calibration get the first calibrated
     file's value (a warning names them). Fields calibrated differently (images
     taken at two magnifications) are each measured at their own pixel size, as
@@ -82,7 +85,14 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
 
     """
     if params.pixel_size_um is not None:
-        return [params.pixel_size_um] * len(sources)
+        given = params.pixel_size_um
+        saved = next(((p.path, v) for s in sources[:20] for p in s.planes
+                      if (v := pixel_size_um(p.path)) is not None), None)
+        if saved is not None and not np.isclose(saved[1], given, rtol=0.01):
+            notes.append(f"warning: the pixel size given ({given:g} µm) differs from the "
+                         f"calibration saved in {saved[0].name} ({saved[1]:.4g} µm); every "
+                         "length, area and count is measured at the size given")
+        return [given] * len(sources)
     own: list[float | None] = []
     for s in sources:
         values = {p.path: pixel_size_um(p.path) for p in s.planes}
