@@ -56,6 +56,18 @@ def layout(text: str) -> dict:
 
 ROW = _zl_rows()[5]   # c02,A02,60,120,...
 
+
+def _xlsx(text: str, path) -> None:
+    """Write a comma-separated text as a one-sheet workbook (numbers as numbers)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for n, line in enumerate(text.splitlines()):
+        cells = line.split(",")
+        wb.active.append(cells if n == 0 else [c if c[:1].isalpha() else float(c)
+                                               for c in cells])
+    wb.save(path)
+
 CASES = [
     # --- empty and unreadable files
     Case("zl-empty-file", zl_text(""), zf(), "unknown zebrafish export layout", "zl.csv"),
@@ -93,16 +105,30 @@ CASES = [
     Case("zl-text-in-start", zl(ROW, ROW.replace(",60,120,", ",one,120,")), zf(),
          "expected a number, found 'one'", "zl.csv"),
     Case("zl-na-start", zl(ROW, ROW.replace(",60,120,", ",#N/A,120,")), zf(),
-         "data row 6, column 'start': expected a number, found '#N/A'", "zl.csv"),
+         "line 7, column 'start': expected a number, found '#N/A'", "zl.csv"),
     Case("zl-empty-start", zl(ROW, ROW.replace(",60,120,", ",,120,")), zf(),
          "larva A02 (plate zl), bin 4, column 'start_s': expected a start time in every row",
          "zl.csv"),
     Case("zl-dash-start", zl(ROW, ROW.replace(",60,120,", ",-,120,")), zf(),
          "column 'start_s': expected a start time in every row, found nan", "zl.csv"),
     Case("zl-inf-distance", zl(ROW, ROW.rsplit(",", 1)[0] + ",inf"), zf(),
-         "bin 1, column 'distance': expected a finite number, found inf", "zl.csv"),
+         "line 7, column 'lardist': expected a finite number >= 0, found inf", "zl.csv"),
     Case("zl-negative-distance", zl(ROW, ROW.rsplit(",", 1)[0] + ",-3.5"), zf(),
-         "column 'distance': expected a value >= 0, found -1.4", "zl.csv"),
+         "line 7, column 'lardist': expected a finite number >= 0, found -3.5", "zl.csv"),
+    # a negative speed-class distance used to be summed (2.10 + -0.5 would pass the
+    # >= 0 check of the total); every activity column is a count, duration or distance
+    Case("zl-negative-smldist", zl(ROW, ROW.replace(",2.10,", ",-0.5,")), zf(),
+         "line 7, column 'smldist': expected a finite number >= 0, found -0.5", "zl.csv"),
+    Case("zl-negative-count", zl_text(ZL.replace(ZL_HEAD, ZL_HEAD + ",smlct").replace(
+        "\n", ",1\n").replace(ZL_HEAD + ",smlct,1", ZL_HEAD + ",smlct").replace(
+        ROW + ",1", ROW + ",-3")), zf(),
+         "line 7, column 'smlct': expected a finite number >= 0, found -3", "zl.csv"),
+    Case("zl-negative-after-blank-lines", zl_text(ZL.replace(ZL_HEAD + "\n", ZL_HEAD + "\n\n\n")
+                                                  .replace(ROW, ROW.replace(",2.10,", ",-1,"))),
+         zf(), "line 9, column 'smldist': expected a finite number >= 0, found -1", "zl.csv"),
+    Case("zl-negative-xlsx", {"layout.csv": LAYOUT}, zf("zl.xlsx"),
+         "row 7, column 'smldist': expected a finite number >= 0, found -0.5", "zl.xlsx",
+         setup=lambda d: _xlsx(ZL.replace(ROW, ROW.replace(",2.10,", ",-0.5,")), d / "zl.xlsx")),
     Case("zl-negative-start", zl(",0,60,", ",-60,60,"), zf(),
          "larva A01 (plate zl), bin 0, column 'start_s': expected a value >= 0, found -60",
          "zl.csv"),
@@ -281,7 +307,7 @@ PMAP_CASES = [
          "column 'row_id/col_id': well 'Q2' is outside a 384-well plate", "pmap.csv"),
     Case("pmap-text-call", pmap("uM,0,0\n", "uM,dead,0\n"),
          zf("zl.csv", "--plate-map", "{dir}/pmap.csv"),
-         "data row 1, column 'mo24': expected a number, found 'dead'", "pmap.csv"),
+         "line 2, column 'mo24': expected a number, found 'dead'", "pmap.csv"),
     Case("pmap-empty", {"zl.csv": ZL, "layout.csv": LAYOUT, "pmap.csv": ""},
          zf("zl.csv", "--plate-map", "{dir}/pmap.csv"),
          "cannot parse as a delimited table: No columns to parse from file", "pmap.csv"),

@@ -45,7 +45,8 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
         from neurotox.workbook import read_excel
 
         return _not_empty(read_excel(src.path, sheet_name=sheet, skiprows=skiprows,
-                                     header=header, dtype=dtype, na_values=NA_VALUES), src)
+                                     header=header, dtype=dtype, na_values=NA_VALUES), src,
+                          _origin("sheet", skiprows, header))
     if src.container == "xls":
         try:
             df = pd.read_excel(src.path, sheet_name=sheet, skiprows=skiprows, header=header,
@@ -53,7 +54,7 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
         except Exception as exc:  # xlrd raises many types on corrupt workbooks
             raise FormatError(f"cannot open as an {src.container} workbook: "
                               f"{' '.join(str(exc).split())}", path=src.path) from None
-        return _not_empty(df, src)
+        return _not_empty(df, src, _origin("sheet", skiprows, header))
     first = skiprows if isinstance(skiprows, int) else 0
     dec = decimal_mark(src, skip=first + 1)
     src.notes.append(f"read as text: encoding {src.encoding}, delimiter "
@@ -74,7 +75,7 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
             check_header_names(next(csv.reader([lines[at]], delimiter=src.delimiter)),
                                src.path, line=skiprows + at + 1)
         check_row_lengths(text, src.delimiter, src.path, skiprows)
-    return _not_empty(df, src)
+    return _not_empty(df, src, _origin("text", skiprows, header))
 
 
 def _text(src: Source) -> str:
@@ -89,10 +90,37 @@ def _text(src: Source) -> str:
     return text
 
 
-def _not_empty(df: pd.DataFrame, src: Source) -> pd.DataFrame:
+def _not_empty(df: pd.DataFrame, src: Source, origin: tuple[str, int] | None = None
+               ) -> pd.DataFrame:
     if df.empty:
         raise FormatError("expected data rows below the header, found none", path=src.path)
+    if origin is not None:
+        df.attrs["origin"] = origin   # for row_where: text or sheet, lines skipped
     return df
+
+
+def _origin(kind: str, skiprows: int | list[int], header: int | None) -> tuple[str, int] | None:
+    """How to find a data row in the file again: only for one header line below ``skiprows``."""
+    return (kind, skiprows) if header == 0 and isinstance(skiprows, int) else None
+
+
+def row_where(df: pd.DataFrame, src: Source, i: int) -> str:
+    """Where data row ``i`` (0-based position) of a :func:`load_table` table is in the file.
+
+    ``line N`` of a text file (blank lines counted as pandas skips them), ``row N``
+    of a sheet (the header is row 1 unless rows were skipped above it); ``data
+    row N`` when the table was not read below one header line.
+    """
+    origin = df.attrs.get("origin")
+    if origin is None:
+        return f"data row {i + 1}"
+    kind, skip = origin
+    if kind == "sheet":
+        return f"row {skip + 2 + i}"
+    lines = re.split(r"\r\n|\n|\r", _text(src))
+    filled = [n for n in range(skip, len(lines))
+              if lines[n].replace(src.delimiter, "x").strip()]
+    return f"line {filled[i + 1] + 1}" if i + 1 < len(filled) else f"data row {i + 1}"
 
 
 def normalise_columns(df: pd.DataFrame, aliases: dict[str, str] | None = None, *,
@@ -110,21 +138,33 @@ def normalise_columns(df: pd.DataFrame, aliases: dict[str, str] | None = None, *
     return df
 
 
-def numeric(df: pd.DataFrame, columns: list[str], src: Source) -> pd.DataFrame:
-    """Coerce columns to float; text that is not a number or a missing marker is an error."""
+def numeric(df: pd.DataFrame, columns: list[str], src: Source, *,
+            nonnegative: bool = False) -> pd.DataFrame:
+    """Coerce columns to float, refusing what is not a finite number or a missing marker.
+
+    With ``nonnegative`` (distances, counts, durations), negative numbers are
+    refused too. The error names the file's line (or sheet row) and the column.
+    """
     for col in columns:
         s = df[col]
         if s.dtype.kind in "fiub":
-            df[col] = s.astype(float)
-            continue
-        text = s.astype("string").str.strip().str.replace(",", ".", regex=False)
-        num = pd.to_numeric(text.where(~text.isin(NA_VALUES)), errors="coerce")
-        bad = num.isna() & text.notna() & ~text.isin(NA_VALUES)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise FormatError(f"expected a number, found {s.iloc[i]!r}", path=src.path,
-                              where=f"data row {i + 1}, column {col!r}")
-        df[col] = num.astype(float)
+            num, shown = s.astype(float), None
+            text_bad = pd.Series(False, index=s.index)
+        else:
+            text = s.astype("string").str.strip().str.replace(",", ".", regex=False)
+            blank = text.isna() | text.isin(NA_VALUES)
+            num = pd.to_numeric(text.where(~blank), errors="coerce").astype(float)
+            text_bad, shown = num.isna() & ~blank, s
+        infinite = num.notna() & ~np.isfinite(num.to_numpy())
+        negative = num < 0 if nonnegative else pd.Series(False, index=s.index)
+        for bad, expected in ((text_bad, "a number"), (infinite | negative, "a finite number"
+                                                       + (" >= 0" if nonnegative else ""))):
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                found = repr(shown.iloc[i]) if shown is not None else f"{num.iloc[i]:g}"
+                raise FormatError(f"expected {expected}, found {found}", path=src.path,
+                                  where=f"{row_where(df, src, i)}, column {col!r}")
+        df[col] = num
     return df
 
 

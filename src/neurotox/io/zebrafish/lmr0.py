@@ -116,7 +116,8 @@ def _read(src: Source) -> Export:
     cols = list(df.columns)
     require_columns(cols, REQUIRED, path=src.path)
     vts = sorted((c for c in cols if _VT.match(c)), key=lambda c: int(_VT.match(c).group(1)))
-    numeric(df, [*vts, "conc"], src)
+    numeric(df, vts, src, nonnegative=True)   # distance per bin
+    numeric(df, ["conc"], src, nonnegative=True)
     well, quality = _wells(df, src), _quality(df, src)
     plate = plate_id(_text(df, "apid"))
     wllt = _text(df, "wllt").str.lower() if "wllt" in cols else pd.Series("", index=df.index)

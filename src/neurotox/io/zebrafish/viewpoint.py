@@ -84,7 +84,8 @@ def _read_tracking(src: Source) -> Export:
     cols = list(df.columns)
     require_columns(cols, ["location", "start", "end"], path=src.path)
     measures = [c for c in ACTIVITY_COLUMNS if c in cols]
-    numeric(df, ["start", "end", *measures], src)
+    numeric(df, ["start", "end"], src)
+    numeric(df, measures, src, nonnegative=True)   # counts, durations, distances
     notes = []
     if "an" in cols:
         numeric(df, ["an"], src)
@@ -192,7 +193,8 @@ def _read_long(src: Source) -> Export:
     df = normalise_columns(load_table(src, dtype={"vd_samplecode": str}), src=src)
     require_columns(list(df.columns), _LONG_REQUIRED, path=src.path)
     measures = [c for c in ("vd_inadist", "vd_smldist", "vd_lardist") if c in df.columns]
-    numeric(df, ["vd_start", *measures], src)
+    numeric(df, ["vd_start"], src)
+    numeric(df, measures, src, nonnegative=True)
     aname = df["vd_aname"].astype(str).str.strip()
     parts = aname.str.extract(r"^([A-Pa-p]\d{1,2})(?:-(\d+))?$")
     if parts[0].isna().any():
@@ -243,7 +245,7 @@ def _read_motiontab(src: Source) -> Export:
 
         raise FormatError(f"expected well columns A01 … H12, found {sorted(df.columns)}",
                           path=src.path)
-    numeric(df, [frame_col, *well_cols], src)
+    numeric(df, [frame_col, *well_cols], src, nonnegative=True)   # frames, motion index
     long = df.melt(id_vars=[plate_col, frame_col], value_vars=well_cols, var_name="well",
                    value_name="activity")
     well = wells(long["well"], src, "well columns")
