@@ -142,7 +142,7 @@ CASES = [
     Case("zl-location-out-of-range", zl_text("\n".join(
         [ZL_HEAD] + [",".join([c[0] if i != 5 else "c999999999999", "1", *c[2:]])
                      for i, c in enumerate(r.split(",") for r in _zl_rows())])),
-         zf(), "data row 6, column 'location': expected a location c01 to c384, found "
+         zf(), "line 7, column 'location': expected a location c01 to c384, found "
          "'c999999999999'", "zl.csv"),
     Case("zl-duplicate-bin", zl(ROW, ROW + "\n" + ROW), zf(),
          "larva A02 (plate zl), bin 1, column 'start_s': expected each larva and bin once",
@@ -151,7 +151,7 @@ CASES = [
          "'A05', 'A06', 'A07', 'A08' of plate 'zl' are in the export but not in the layout",
          "layout.csv"),
     Case("zl-location-no-number", zl("c02,A02", "cX,A02x", 4), zf(),
-         "data row 5, column 'location': expected a location like 'c01', found 'cX'", "zl.csv"),
+         "line 6, column 'location': expected a location like 'c01', found 'cX'", "zl.csv"),
     # --- layout vs data
     Case("zl-well-not-in-layout", layout(LAYOUT.replace("B04,H,5\n", "")), zf(),
          "well(s) 'B04' of plate 'zl' are in the export but not in the layout", "layout.csv"),

@@ -105,15 +105,19 @@ def _origin(kind: str, skiprows: int | list[int], header: int | None) -> tuple[s
 
 
 def row_where(df: pd.DataFrame, src: Source, i: int) -> str:
-    """Where data row ``i`` (0-based position) of a :func:`load_table` table is in the file.
+    """Where the row at position ``i`` of a :func:`load_table` table is in the file.
 
     ``line N`` of a text file (blank lines counted as pandas skips them), ``row N``
     of a sheet (the header is row 1 unless rows were skipped above it); ``data
-    row N`` when the table was not read below one header line.
+    row N`` when the table was not read below one header line. Rows dropped
+    after loading do not shift the answer: the row's index label, the data row
+    as loaded, is used.
     """
     origin = df.attrs.get("origin")
-    if origin is None:
+    label = df.index[i]
+    if origin is None or not isinstance(label, int | np.integer):
         return f"data row {i + 1}"
+    i = int(label)
     kind, skip = origin
     if kind == "sheet":
         return f"row {skip + 2 + i}"

@@ -33,7 +33,13 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError
-from neurotox.io.zebrafish._tables import load_table, normalise_columns, numeric, plate_id
+from neurotox.io.zebrafish._tables import (
+    load_table,
+    normalise_columns,
+    numeric,
+    plate_id,
+    row_where,
+)
 from neurotox.io.zebrafish.base import (
     BIN_COLUMNS,
     Export,
@@ -91,7 +97,7 @@ def _wells(df: pd.DataFrame, src: Source) -> pd.Series:
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise FormatError(f"expected a whole number 1-{top}, found {_num(v.iloc[i])}",
-                              path=src.path, where=f"data row {i + 1}, column {col!r}")
+                              path=src.path, where=f"{row_where(df, src, i)}, column {col!r}")
     rows = df["rowi"].astype(int).map(lambda r: chr(64 + r))
     return rows + df["coli"].astype(int).map(lambda c: f"{c:02d}")
 
@@ -103,7 +109,7 @@ def _quality(df: pd.DataFrame, src: Source) -> pd.Series:
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise FormatError(f"expected well quality 0 or 1, found {_num(q.iloc[i])}", path=src.path,
-                          where=f"data row {i + 1}, column 'wllq'")
+                          where=f"{row_where(df, src, i)}, column 'wllq'")
     return q.astype(int)
 
 

@@ -217,8 +217,10 @@ def _read_epa(src: Source) -> Export:
     if missing:
         raise FormatError(f"expected columns 'Plate #', 'Well', 'Concentration (μM)', found "
                           f"{sorted(labels)}", path=src.path, where=where)
-    df = df[df[key["well"]].notna()].reset_index(drop=True)
-    values = df[[c for c, _, _ in bins]].apply(pd.to_numeric, errors="coerce").to_numpy() * 10
+    df = df[df[key["well"]].notna()].copy()
+    numeric(df, [c for c, _, _ in bins], src, nonnegative=True)   # cm per bin
+    df = df.reset_index(drop=True)
+    values = df[[c for c, _, _ in bins]].to_numpy(float) * 10
     n, k = values.shape
     plate = df[key["plate"]].astype(str).str.strip()
     well = wells(df[key["well"]], src, "Well")

@@ -39,6 +39,7 @@ from neurotox.io.zebrafish._tables import (
     normalise_columns,
     numeric,
     plate_id,
+    row_where,
     wells,
 )
 from neurotox.io.zebrafish.base import (
@@ -122,12 +123,12 @@ def _tracking_wells(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Serie
     if num.isna().any():
         i = int(np.flatnonzero(num.isna().to_numpy())[0])
         raise FormatError(f"expected a location like 'c01', found {df['location'].iloc[i]!r}",
-                          path=src.path, where=f"data row {i + 1}, column 'location'")
+                          path=src.path, where=f"{row_where(df, src, i)}, column 'location'")
     numbers = num.astype(float)
     if (numbers < 1).any() or (numbers > 384).any():
         i = int(np.flatnonzero(((numbers < 1) | (numbers > 384)).to_numpy())[0])
         raise FormatError(f"expected a location c01 to c384, found {df['location'].iloc[i]!r}",
-                          path=src.path, where=f"data row {i + 1}, column 'location'")
+                          path=src.path, where=f"{row_where(df, src, i)}, column 'location'")
     n = int(numbers.max())
     ncol = 24 if n > 96 else 12
     notes.append(f"wells from ZebraLab locations, row-major on a {ncol}-column plate "
@@ -154,7 +155,7 @@ def plate_ids(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Series:
             i = int(np.flatnonzero((codes.isna() | codes.eq("")).to_numpy())[0])
             raise FormatError("expected a samplecode (plate ID) in every row or in none, "
                               "found an empty one", path=src.path,
-                              where=f"data row {i + 1}, column 'samplecode'")
+                              where=f"{row_where(df, src, i)}, column 'samplecode'")
     name = _plate_name(src)
     why = "samplecode is empty" if "samplecode" in df.columns else "no samplecode column"
     notes.append(f"plate ID {name!r} taken from the file name ({why}); override with "
