@@ -46,6 +46,16 @@ def _field(seed: int) -> tuple[bytes, bytes]:
     return tif(f.nuclei), tif(f.neurites)
 
 
+STUDY = """study_id: S1
+title: Neurite layout against the study's doses
+test_item: X
+groups:
+- {id: C, label: Vehicle, dose: 0, dose_unit: uM, control: true}
+- {id: H, label: Low, dose: 3, dose_unit: uM}
+- {id: K, label: High, dose: 10, dose_unit: uM}
+"""
+
+
 def plate(**replace: bytes | None) -> dict:
     """Plate files; ``replace`` maps file name → new bytes (None drops the file)."""
     files: dict = {"layout.csv": LAYOUT}
@@ -164,6 +174,17 @@ CASES = [
     Case("img-pixel-size-differs", plate(**{NEU: tif(_u16, pixel_size=0.325)}), nt(),
          "pixel sizes 0.325 and 0.65 µm differ between the channels of field P1/A02/s1; "
          "give --pixel-size", f"img/{NEU}"),
+    # stranger29 F27/F18: with --study a layout concentration is the study group's dose,
+    # and a study group is one concentration (the run refuses before any image is read)
+    Case("lay-concentration-not-the-study-dose",
+         plate(**{"layout.csv": LAYOUT.replace("A03,H,3", "A03,H,30").replace("A04,H", "A04,K")})
+         | {"study.yaml": STUDY}, nt("--study", "{dir}/study.yaml"),
+         "row 4, column 'concentration': group 'H' has dose 3 uM in the study, found "
+         "concentration 30", "layout.csv"),
+    Case("lay-study-group-two-concentrations", plate() | {"study.yaml": STUDY},
+         nt("--study", "{dir}/study.yaml"),
+         "row 5, column 'concentration': group 'H' has concentrations 3 and 10; a group is one "
+         "concentration", "layout.csv"),
     Case("img-no-images", {"layout.csv": LAYOUT, "img/readme.txt": "nothing"}, nt(),
          "no image files (.tif, .tiff, .png, .jpg, .jpeg) in the plate folder", "img"),
     Case("img-unparsable-names", {"layout.csv": LAYOUT, "img/foo.tif": _field(0)[0]}, nt(),

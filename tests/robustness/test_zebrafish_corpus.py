@@ -167,6 +167,9 @@ CASES = [
          "row 6, column 'concentration': expected a number, found 'high'", "layout.csv"),
     Case("layout-negative-concentration", layout(LAYOUT.replace("B01,H,5", "B01,H,-5")), zf(),
          "row 6, column 'concentration': expected a finite concentration >= 0", "layout.csv"),
+    # stranger29 F18: a dosed larva inside the control group was pooled with it
+    Case("layout-group-two-concentrations", layout(LAYOUT.replace("A02,C,0", "A02,C,5")), zf(),
+         "row 3, column 'concentration': group 'C' has concentrations 0 and 5", "layout.csv"),
     Case("layout-empty", layout(""), zf(), "file is empty (no header line)", "layout.csv"),
     Case("layout-header-only", layout("well,group,concentration\n"), zf(),
          "expected at least one well row below the header, found none", "layout.csv"),

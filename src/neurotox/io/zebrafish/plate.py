@@ -91,8 +91,9 @@ def read_plate_layouts(path: str | Path) -> dict[str, pd.DataFrame]:
     with one, each plate gets its own rows. Columns as
     :func:`neurotox.study.read_layout` (``well``, ``group`` and/or
     ``concentration``, optional call columns such as ``mortality``); a study's
-    ``plate_layouts`` file is read the same way.
+    ``plate_layouts`` file is read the same way. Every well of a group must give
+    the same concentration (a zebrafish group is one concentration).
     """
     from neurotox.study import read_layout, split_plates
 
-    return split_plates(read_layout(Path(path), multi_plate=True))
+    return split_plates(read_layout(Path(path), multi_plate=True, one_concentration=True))
