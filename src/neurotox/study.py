@@ -589,6 +589,14 @@ def _row(df: pd.DataFrame, i: int) -> int:
     return i + int(df.attrs.get("first_row", 2))
 
 
+def file_row(df: pd.DataFrame, i: int) -> int:
+    """The file's row number of data row ``i`` of a table read by :func:`read_csv_table`.
+
+    For checks made outside this module on a layout as :func:`read_layout` returns it.
+    """
+    return _row(df, i)
+
+
 #: Title lines above a table's header that are looked through for it.
 MAX_TITLE_LINES = 3
 

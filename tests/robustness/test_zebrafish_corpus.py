@@ -170,6 +170,18 @@ CASES = [
     # stranger29 F18: a dosed larva inside the control group was pooled with it
     Case("layout-group-two-concentrations", layout(LAYOUT.replace("A02,C,0", "A02,C,5")), zf(),
          "row 3, column 'concentration': group 'C' has concentrations 0 and 5", "layout.csv"),
+    # stranger29 F19: a dash or question mark in a call column counted as dead
+    *[Case(f"layout-call-{i}", layout(LAYOUT.replace("well,group,concentration",
+                                                     f"well,group,concentration,{col}")
+                                      .replace("\n", ",\n").replace(f",{col},", f",{col}")
+                                      .replace("A02,C,0,", f"A02,C,0,{cell}")), zf(),
+           f"row 3, column '{col}': expected a call: 1/0, dead/alive, yes/no, x or empty"
+           f"{named}, found '{cell}'", "layout.csv")
+      for i, (col, cell, named) in enumerate([
+          ("mortality", "-", ""), ("mortality", "\u2014", ""), ("mortality", "?", ""),
+          ("mortality", "qwerty", ""), ("mortality", "0.5", ""), ("dead_120hpf", "2", ""),
+          ("morphology", "?", " or the finding's name"),
+          ("morphology", "-", " or the finding's name")])],
     Case("layout-empty", layout(""), zf(), "file is empty (no header line)", "layout.csv"),
     Case("layout-header-only", layout("well,group,concentration\n"), zf(),
          "expected at least one well row below the header, found none", "layout.csv"),
@@ -336,3 +348,21 @@ def test_every_larva_excluded_is_a_result_not_a_traceback(tmp_path):
     assert len(reasons) == len(WELLS)
     assert set(reasons.values()) == {"tracking error (100% of samples missing)"}
     assert "8 larvae analysed, 8 excluded" in manifest["notes"]
+
+
+@pytest.mark.parametrize(("col", "cell", "reason"), [
+    ("mortality", "1", "mortality: 1"), ("mortality", "Dead", "mortality: Dead"),
+    ("mortality", "yes", "mortality: yes"), ("mortality", "x", "mortality: x"),
+    ("mortality", "0", ""), ("mortality", "alive", ""), ("mortality", "No", ""),
+    ("mortality", "", ""), ("morphology", "pericardial edema", "morphology: pericardial edema"),
+    ("morphology", "normal", "")])
+def test_layout_call_vocabulary(tmp_path, col, cell, reason):
+    """The closed vocabulary of layout call columns: what calls, what does not."""
+    import pandas as pd
+
+    lay = LAYOUT.replace("well,group,concentration", f"well,group,concentration,{col}")
+    lay = lay.replace("\n", ",\n").replace(f",{col},", f",{col}")
+    run_ok({"zl.csv": ZL, "layout.csv": lay.replace("A02,C,0,", f"A02,C,0,{cell}")}, zf(),
+           tmp_path)
+    larvae = pd.read_csv(tmp_path / "out" / "larvae.csv", keep_default_na=False)
+    assert larvae.set_index("well").loc["A02", "exclusion_reason"] == reason
