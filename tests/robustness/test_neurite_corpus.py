@@ -185,6 +185,12 @@ CASES = [
          nt("--study", "{dir}/study.yaml"),
          "row 5, column 'concentration': group 'H' has concentrations 3 and 10; a group is one "
          "concentration", "layout.csv"),
+    # stranger29 F13: the first field's neurite plane blank beside nuclei with signal is
+    # no empty well (the next fields are not tried): an error naming the file
+    Case("img-first-neurite-plane-black", plate(**{"P1_A01_s1_w2.tif": tif(
+        np.zeros(SHAPE, np.uint16))}), nt(), "neurite P1_A01_s1_w2.tif is blank: constant "
+         "(every pixel 0), while the nuclear plane shows cells: an acquisition failure",
+         "img/P1_A01_s1_w2.tif"),
     Case("img-no-images", {"layout.csv": LAYOUT, "img/readme.txt": "nothing"}, nt(),
          "no image files (.tif, .tiff, .png, .jpg, .jpeg) in the plate folder", "img"),
     Case("img-unparsable-names", {"layout.csv": LAYOUT, "img/foo.tif": _field(0)[0]}, nt(),
@@ -569,3 +575,38 @@ def test_an_earlier_output_inside_the_plate_folder_is_not_read(tmp_path):
     notes = json.loads((tmp_path / "out" / "manifest.json").read_text())["notes"]
     assert "skipped 1 earlier neurotox output folder(s) inside the plate folder (they hold " \
            "a neurotox manifest.json): 'analysis 1'" in notes
+
+
+def _noise(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(300, 5, SHAPE).round().astype(np.uint16)
+
+
+@pytest.mark.parametrize(("plane", "reason", "extra"), [
+    (np.zeros(SHAPE, np.uint16), "constant (every pixel 0)", ()),
+    (np.full(SHAPE, 1000, np.uint16), "constant (every pixel 1000)", ()),
+    (np.full(SHAPE, 65535, np.uint16), "constant (every pixel 65535)", ()),
+    (_noise(3), "no signal", ()),
+    # whatever the protocol's QC rules: the zero was never measured
+    (np.zeros(SHAPE, np.uint16), "constant (every pixel 0)", ("--set", "exclude_on=[]")),
+], ids=["black", "constant", "saturated", "noise-only", "no-qc-rules"])
+def test_blank_neurite_plane_beside_nuclei_is_excluded_not_zero(tmp_path, plane, reason,
+                                                                extra):
+    """stranger29 F13: a later field whose neurite plane is blank while its nuclear plane
+    holds cells was measured as 0 µm (100 % inhibition); it is excluded, with the reason."""
+    materialise(plate(**{NEU: tif(plane)}), tmp_path)
+    res = invoke(nt(*extra), tmp_path)
+    assert res.exit_code == 0, res.output
+    fields = pd.read_csv(tmp_path / "out" / "fields.csv", keep_default_na=False)
+    row = fields.set_index("well").loc["A02"]
+    assert row["nuclei_count"] > 0 and bool(row["excluded"])
+    assert row["blank_neurite"].startswith(f"neurite {NEU} is blank: {reason}")
+    assert row["qc_flags"].split(";")[0] == "blank_neurite"
+    assert not fields[fields["well"] != "A02"]["excluded"].astype(bool).any()
+    eps = pd.read_csv(tmp_path / "out" / "endpoints.csv", keep_default_na=False)
+    length = eps[(eps["subject"] == "A02") & (eps["endpoint"] == "neurite_length_per_cell")]
+    assert length["excluded"].astype(str).eq("True").all() and length["value"].eq("").all()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    hit = [e for e in manifest["exclusions"] if e.get("what") == "field P1/A02/s1"]
+    assert hit[0]["rule"] == "acquisition failure" and reason in hit[0]["reason"]
+    assert any(n.startswith("warning: 1 field(s) excluded: the neurite plane is blank")
+               for n in manifest["notes"])

@@ -23,8 +23,10 @@ def check_plate_start(sources: list[FieldSource]) -> str | None:
 
     A blank first field is an empty well as often as a wrong channel: the
     error is raised only when the first :data:`FIELDS_CHECKED` fields (or all,
-    if fewer) are blank, naming the first. A mask or the same image in both
-    channels is an error at once.
+    if fewer) are blank, naming the first. A mask, the same image in both
+    channels, or a blank neurite plane beside a nuclear plane with signal (cells
+    were there: an acquisition failure or a wrong channel, not an empty well) is
+    an error at once.
     """
     checked = sources[:FIELDS_CHECKED]
     first: InputError | None = None
@@ -57,7 +59,7 @@ def check_first_field(source: FieldSource) -> str | None:
         the two channels are most likely swapped).
 
     """
-    planes = {}
+    planes, blank = {}, {}
     for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
         if plane is None:
             continue
@@ -68,13 +70,20 @@ def check_first_field(source: FieldSource) -> str | None:
                              f"{two[1]:g}: a mask or thresholded image, not a fluorescence "
                              "image; analyse the folder of raw images, or give a --pattern "
                              "that leaves the masks out", path=plane.path)
-        reason = blank_reason(planes[role], merge=is_colour_merge(plane))
-        if reason:
+        blank[role] = blank_reason(planes[role], merge=is_colour_merge(plane))
+    for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
+        if blank.get(role):
             hint = " (RGB merge: choose the colour, e.g. --nuclei-channel blue " \
                    "--neurite-channel green)" if plane.plane is not None else ""
-            raise BlankChannel(f"{role} {plane.describe()} is blank: {reason}; choose another "
-                             f"channel{hint}, or --nuclei-channel none for single-channel "
-                             "images", path=plane.path)
+            if role == "neurite" and "nuclear" in blank and not blank["nuclear"]:
+                # cells in the nuclear plane and nothing in the neurite plane: no empty well
+                raise InputError(f"neurite {plane.describe()} is blank: {blank[role]}, while "
+                                 "the nuclear plane shows cells: an acquisition failure or a "
+                                 f"wrong channel; re-acquire the field or leave it out, or "
+                                 f"choose another channel{hint}", path=plane.path)
+            raise BlankChannel(f"{role} {plane.describe()} is blank: {blank[role]}; choose "
+                               f"another channel{hint}, or --nuclei-channel none for "
+                               "single-channel images", path=plane.path)
     if len(planes) == 2 and planes["nuclear"].shape == planes["neurite"].shape and \
             np.array_equal(planes["nuclear"], planes["neurite"]):
         raise InputError(f"the nuclear channel ({source.nuclei.describe()}) and the neurite "
