@@ -86,6 +86,13 @@ def _pages(*planes: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _planar_rgb(stack: np.ndarray) -> bytes:
+    """A (3, rows, columns) stack as an RGB TIFF of separate sample planes, no axes metadata."""
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, stack, photometric="rgb", planarconfig="separate", metadata=None)
+    return buf.getvalue()
+
+
 def _two_ome_positions() -> bytes:
     """One OME-TIFF holding two fields as two OME images (a multi-position acquisition)."""
     buf = io.BytesIO()
@@ -163,6 +170,11 @@ CASES = [
     Case("img-single-channel-only", {k: v for k, v in plate().items() if "_w2" not in k}, nt(),
          "/P1_A01_s1_w1.tif: channel 2 requested, but the file holds a single pl", "img"),
     Case("img-3d-stack", plate(**{NEU: tif(np.ones((3, 96, 96), np.uint16))}), nt(),
+         "file holds 3 channel planes; give the channel number", f"img/{NEU}"),
+    # stranger29 F14: a (3, rows, columns) 16-bit array written by tifffile's default
+    # (planar RGB, no axes metadata) was read as the mean of its three planes
+    Case("img-16bit-rgb-stack", plate(**{NEU: _planar_rgb(np.stack(
+        [np.zeros(SHAPE, np.uint16), _u16, _u16 // 2]))}), nt(),
          "file holds 3 channel planes; give the channel number", f"img/{NEU}"),
     Case("img-z-stack", plate(**{NEU: tif(np.ones((3, 96, 96), np.uint16),
                                           metadata={"unit": "um", "axes": "ZYX"})}), nt(),
@@ -610,3 +622,28 @@ def test_blank_neurite_plane_beside_nuclei_is_excluded_not_zero(tmp_path, plane,
     assert hit[0]["rule"] == "acquisition failure" and reason in hit[0]["reason"]
     assert any(n.startswith("warning: 1 field(s) excluded: the neurite plane is blank")
                for n in manifest["notes"])
+
+
+def test_colour_channel_files_read_as_grey_are_noted(tmp_path):
+    """stranger29 F14: a one-file-per-channel field whose neurite file is an RGB image:
+    identical colours (a grey image saved as colour, 8 or 16 bits) read as that grey
+    silently; an 8-bit pseudo-coloured channel reads as the mean of its colours, noted."""
+    grey = _field(1)[1]
+    plane = tifffile.imread(io.BytesIO(grey))
+    same16 = _planar_rgb(np.stack([plane] * 3))
+    green8 = (plane.astype(float) / plane.max() * 255).astype(np.uint8)
+    pseudo = _planar_rgb(np.stack([np.zeros_like(green8), green8, np.zeros_like(green8)]))
+    lengths = {}
+    for name, data in (("grey", grey), ("same16", same16), ("pseudo", pseudo)):
+        folder = tmp_path / name
+        materialise(plate(**{"P1_A01_s1_w2.tif": data}), folder)
+        res = invoke(nt(), folder)
+        assert res.exit_code == 0, res.output
+        manifest = json.loads((folder / "out" / "manifest.json").read_text())
+        noted = [n for n in manifest["notes"] if "colour images read as grey" in n]
+        assert len(noted) == (name == "pseudo"), noted
+        fields = pd.read_csv(folder / "out" / "fields.csv").set_index("well")
+        lengths[name] = fields.loc["A01", "total_neurite_length_um"]
+    assert noted[0].startswith("warning: the neurite file P1_A01_s1_w2.tif of the first field")
+    assert lengths["same16"] == lengths["grey"] > 0
+    assert lengths["pseudo"] == pytest.approx(lengths["grey"], rel=0.15)

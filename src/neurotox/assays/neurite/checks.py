@@ -6,7 +6,7 @@ import numpy as np
 
 from neurotox.errors import InputError
 from neurotox.imaging.channels import binary_values, blank_reason, swapped_channels
-from neurotox.io.plates import FieldSource, is_colour_merge, read_plane
+from neurotox.io.plates import FieldSource, colours_averaged, is_colour_merge, read_plane
 
 
 class BlankChannel(InputError):
@@ -56,7 +56,9 @@ def check_first_field(source: FieldSource) -> str | None:
     str or None
         A warning when the nuclear plane shows thinner structures than the
         neurite plane (:func:`~neurotox.imaging.channels.swapped_channels`:
-        the two channels are most likely swapped).
+        the two channels are most likely swapped), or when a channel file is an
+        8-bit colour image read as the mean of differing colour planes
+        (:func:`~neurotox.io.plates.colours_averaged`).
 
     """
     planes, blank = {}, {}
@@ -90,8 +92,15 @@ def check_first_field(source: FieldSource) -> str | None:
                          f"channel ({source.neurite.describe()}) hold the same image; choose "
                          "two different channels, or --nuclei-channel none for single-channel "
                          "images", path=source.neurite.path)
+    averaged = [f"{role} file {plane.path.name}" for role, plane in
+                (("neurite", source.neurite), ("nuclear", source.nuclei))
+                if plane is not None and colours_averaged(plane)]
+    warnings = [f"the {' and '.join(averaged)} of the first field are colour images read "
+                "as grey, the mean of their red, green and blue planes, which differ: right "
+                "for a pseudo-coloured channel, wrong for a merge of several channels (then "
+                "name the colour, e.g. --neurite-channel green)"] if averaged else []
     if len(planes) == 2 and swapped_channels(planes["nuclear"], planes["neurite"]):
-        return (f"the nuclear channel ({source.nuclei.describe()}) shows thinner structures "
-                f"than the neurite channel ({source.neurite.describe()}): are "
-                "--nuclei-channel and --neurite-channel swapped?")
-    return None
+        warnings.append(f"the nuclear channel ({source.nuclei.describe()}) shows thinner "
+                        f"structures than the neurite channel ({source.neurite.describe()}): "
+                        "are --nuclei-channel and --neurite-channel swapped?")
+    return "; ".join(warnings) or None
