@@ -153,6 +153,13 @@ def qc_findings(row: Mapping[str, Any], holds: bool, focus_ref: float,
     if row["debris_fraction"] > p.max_debris_fraction:
         out.append(("debris", f"debris={row['debris_fraction']:.2f}",
                     f"debris fraction {row['debris_fraction']:.2f} > {p.max_debris_fraction}"))
+    levels = row.get("grey_levels", np.inf)
+    if pd.notna(levels) and levels < p.min_grey_levels:
+        out.append(("grey_levels", f"grey_levels={levels:.0f}",
+                    f"the analysed channel holds {levels:.0f} grey levels < "
+                    f"{p.min_grey_levels}: neurites a few levels above the background read "
+                    "as specks and are not traced (lengths not comparable with fields saved "
+                    "at full depth)"))
     return out
 
 

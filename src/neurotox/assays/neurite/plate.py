@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from neurotox.assays.neurite.acquisition import acquisition_notes
 from neurotox.assays.neurite.checks import check_plate_start
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
@@ -278,7 +279,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
                          overlay_sink=sink if overlay_writer is not None else None)
     written.update(overlay_name(o.source) for o in outputs if o.overlay is not None)
     fields = apply_qc(field_table(outputs, Path(plate_dir)), params)
-    notes += masked_note(fields) + qc_flag_note(fields)
+    notes += masked_note(fields) + qc_flag_note(fields) + acquisition_notes(fields, info, params)
     if overlays == "flagged":
         late = late_overlay_tasks(tasks, fields, written)
         if late:

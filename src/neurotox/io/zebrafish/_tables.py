@@ -12,10 +12,11 @@ import pandas as pd
 
 from neurotox.delimited import check_header_names
 from neurotox.errors import FormatError
+from neurotox.files import check_frame_magnitudes
 from neurotox.io.text import (
     check_distinct_columns,
-    check_nul,
     check_row_lengths,
+    check_text,
     delimiter_name,
     read_gzip,
 )
@@ -54,6 +55,8 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
         except Exception as exc:  # xlrd raises many types on corrupt workbooks
             raise FormatError(f"cannot open as an {src.container} workbook: "
                               f"{' '.join(str(exc).split())}", path=src.path) from None
+        above = (skiprows if isinstance(skiprows, int) else 0) + (1 if header == 0 else 0)
+        check_frame_magnitudes(df, src.path, first_row=above + 1)
         return _not_empty(df, src, _origin("sheet", skiprows, header))
     first = skiprows if isinstance(skiprows, int) else 0
     dec = decimal_mark(src, skip=first + 1)
@@ -86,7 +89,7 @@ def _text(src: Source) -> str:
     except UnicodeDecodeError as exc:
         raise FormatError(f"cannot decode as {src.encoding} text (byte {exc.start})",
                           path=src.path) from None
-    check_nul(text, src.path, sep=src.delimiter)
+    check_text(text, src.path, sep=src.delimiter)
     return text
 
 
