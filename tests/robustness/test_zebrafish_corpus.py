@@ -129,6 +129,9 @@ CASES = [
     Case("zl-negative-xlsx", {"layout.csv": LAYOUT}, zf("zl.xlsx"),
          "row 7, column 'smldist': expected a finite number >= 0, found -0.5", "zl.xlsx",
          setup=lambda d: _xlsx(ZL.replace(ROW, ROW.replace(",2.10,", ",-0.5,")), d / "zl.xlsx")),
+    # a quoted thousands separator in a comma-separated export was read as 2.1 (x1000 off)
+    Case("zl-quoted-thousands", zl(ROW, ROW.replace(",2.10,", ',"2,100",')), zf(),
+         "line 7, column 'smldist': expected a number, found '2,100'", "zl.csv"),
     Case("zl-negative-start", zl(",0,60,", ",-60,60,"), zf(),
          "larva A01 (plate zl), bin 0, column 'start_s': expected a value >= 0, found -60",
          "zl.csv"),

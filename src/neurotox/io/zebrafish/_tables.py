@@ -150,7 +150,10 @@ def numeric(df: pd.DataFrame, columns: list[str], src: Source, *,
     """Coerce columns to float, refusing what is not a finite number or a missing marker.
 
     With ``nonnegative`` (distances, counts, durations), negative numbers are
-    refused too. The error names the file's line (or sheet row) and the column.
+    refused too. A decimal comma is read where the file's cells are not
+    comma-separated; in a comma-separated file a number holding a comma (quoted
+    ``"1,150"``: a thousands separator or a decimal comma?) is refused. The
+    error names the file's line (or sheet row) and the column.
     """
     for col in columns:
         s = df[col]
@@ -158,10 +161,14 @@ def numeric(df: pd.DataFrame, columns: list[str], src: Source, *,
             num, shown = s.astype(float), None
             text_bad = pd.Series(False, index=s.index)
         else:
-            text = s.astype("string").str.strip().str.replace(",", ".", regex=False)
+            raw = s.astype("string").str.strip()
+            text = raw.str.replace(",", ".", regex=False)
             blank = text.isna() | text.isin(NA_VALUES)
             num = pd.to_numeric(text.where(~blank), errors="coerce").astype(float)
             text_bad, shown = num.isna() & ~blank, s
+            if src.container in ("text", "gzip") and src.delimiter == ",":
+                # a quoted "1,150" in a comma-separated file: thousands or decimal comma?
+                text_bad |= raw.str.contains(",", regex=False).fillna(False).astype(bool)
         infinite = num.notna() & ~np.isfinite(num.to_numpy())
         negative = num < 0 if nonnegative else pd.Series(False, index=s.index)
         for bad, expected in ((text_bad, "a number"), (infinite | negative, "a finite number"
