@@ -60,7 +60,7 @@ CASES = [
     Case("lmr0-given-twice", {"s.csv": LMR0, "m.csv": MORPH}, zs("s.csv", "s.csv", "m.csv"),
          "s.csv' is given twice", "s.csv"),
     Case("lmr0-wllq-two", lmr0("P1,1,2,t,1,", "P1,1,2,t,2,"), zs("s.csv"),
-         "data row 2, column 'wllq': expected well quality 0 or 1, found 2", "s.csv"),
+         "line 3, column 'wllq': expected well quality 0 or 1, found 2", "s.csv"),
     Case("lmr0-row-out-of-plate", lmr0("P1,8,1,v", "P1,17,1,v"), zs("s.csv"),
          "column 'rowi': expected a whole number 1-16, found 17", "s.csv"),
     Case("lmr0-text-distance", lmr0(",1.5,1,2,1\n", ",1.5,x,2,1\n"), zs("s.csv"),
@@ -81,7 +81,7 @@ CASES = [
          zs("m.csv"), "well 'H02' of plate 'P1' is listed in data rows 14 and 18 with different "
                       "'MO24' (0 vs 1)", "m.csv"),
     Case("morph-call-two", morph("725,1,P1,A01,0,0,0,0", "725,1,P1,A01,0,2,0,0"), zs("m.csv"),
-         "data row 1, column 'MORT': expected a call 0, 1 or blank, found 2", "m.csv"),
+         "line 2, column 'MORT': expected a call 0, 1 or blank, found 2", "m.csv"),
     Case("morph-no-chemical", {"m.csv": "conc,plate.id,well,MO24\n0,P1,A01,0\n1,P1,A02,1\n"},
          zs("m.csv"), "a screen needs a chemical per well", "m.csv"),
     Case("screen-existing-output", {"s.csv": LMR0}, zs("s.csv"), "exists", "out",

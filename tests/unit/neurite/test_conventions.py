@@ -21,6 +21,9 @@ def test_two_channel_protocol_states_widths_qc_and_the_selectivity_call(shsy5y):
     # the bearing threshold defaults to two nucleus diameters
     assert "longest neurite is at least 20 µm (bearing_threshold_um)" in said[1]
     assert "only the rules in exclude_on exclude it (empty, cell_count, focus)" in said[2]
+    # the blank-neurite-plane exclusion is no protocol choice (stranger29 F13)
+    assert said[2].endswith("is excluded whatever exclude_on says: an acquisition failure, "
+                            "never a measured zero length.")
     assert said[3].endswith("the viability EC50 is at least 4 times higher (selectivity_level, "
                             "specific_hit_ratio); without usable vehicle-control wells the "
                             "call is not evaluable.")
@@ -52,3 +55,8 @@ def test_nuclei_only_fields_have_no_neurite_sentences(shsy5y):
     said = neurite_conventions(shsy5y.model_copy(update={"neurite_channel": None}))
     assert [s.split(":")[0] for s in said] == ["Field QC", "Concentration-response"]
     assert "nuclei counts as percent" in said[1]
+
+
+def test_single_channel_runs_say_nothing_of_blank_neurite_planes():
+    said = neurite_conventions(resolve_parameters("neurite-outgrowth-coculture")[1])
+    assert not any("acquisition failure" in s for s in said)

@@ -93,7 +93,16 @@ def _qc(p: NeuriteParameters) -> str:
             f"{100 * p.max_debris_fraction:g} % (max_debris_fraction: rejected objects' share of "
             f"the nuclear area, or without a nuclear channel debris' share of the traced "
             f"length); fewer than {p.min_grey_levels} grey levels in the analysed channel "
-            f"(min_grey_levels).")
+            f"(min_grey_levels).{_blank(p)}")
+
+
+def _blank(p: NeuriteParameters) -> str:
+    """The fixed rule on blank neurite planes, for runs with both channels."""
+    if p.neurite_channel is None or p.nuclei_channel is None:
+        return ""
+    return (" A field whose neurite plane is blank (constant, or no signal above its noise) "
+            "while its nuclear plane shows cells is excluded whatever exclude_on says: an "
+            "acquisition failure, never a measured zero length.")
 
 
 def _response(p: NeuriteParameters) -> str:

@@ -307,7 +307,8 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
     plate_dirs = {t.source.plate: str(plate_dir) for t in tasks}
     table = endpoint_rows(wells, study_id=study_id, params=params, plate_dirs=plate_dirs)
     exclusions = [{"what": f"field {r.plate}/{r.well}/s{r.field}", "timepoint": r.timepoint,
-                   "reason": r.exclusion_reason, "rule": "protocol QC"}
+                   "reason": r.exclusion_reason,
+                   "rule": "acquisition failure" if r.blank_neurite else "protocol QC"}
                   for r in fields[fields["excluded"]].itertuples()]
     overlay_files = {overlay_name(o.source): o.overlay for o in outputs
                      if o.overlay is not None}
