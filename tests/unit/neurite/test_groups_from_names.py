@@ -241,3 +241,21 @@ def test_a_misspelt_control_is_refused_before_any_field_is_analysed(named_folder
     with pytest.raises(InputError, match=r"control group 'dmso2' \(did you mean 'DMSO'\?\)"):
         analyse_plate(folder, None, _params(control_group="dmso2"), study_id="S1", workers=1,
                       overlays="none")
+
+
+def test_a_plate_without_a_vehicle_control_warns_with_the_likely_one(named_folder, tmp_path):
+    """'DMS0' (a zero for the O) is read as no control at all: said as a warning, with it named."""
+    folder, _ = named_folder
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    for f in folder.glob("SH_*.tif"):
+        (plate / f.name.replace("SH_DMSO_", "SH_DMS0_")).symlink_to(f)
+    res = _neurite(plate, tmp_path / "out", "SH_{group}_{field}{*}")
+    assert res.exit_code == 0, res.output
+    assert ("WARNING: no group is read as the vehicle control (groups 'DMS0', 'drug 10,0 uM'; "
+            "read as control: concentration 0, or a group named 'control', 'controle', 'ctrl', "
+            "'dmso', 'vc', 'vehicle'; is 'DMS0' the control?): percent of control, "
+            "concentration-response and the selectivity call are not computed; name it with "
+            "--control NAME (--param control_group=NAME)") in res.output
+    wells = pd.read_csv(tmp_path / "out" / "wells.csv")
+    assert wells["neurite_length_per_cell_pct"].isna().all()

@@ -103,7 +103,20 @@ def well_groups(imaged: set[str], layout: pd.DataFrame, groups: dict[str, GroupI
     vehicles = sorted({g.group for g in info.values() if g is not None and g.control})
     if groups is None and not params.control_group and len(vehicles) > 1:
         notes.append(_pooled_controls(vehicles, [g.group for g in info.values() if g]))
+    if groups is None and not vehicles and names != {MEASURE_GROUP}:
+        notes.append(_no_control(sorted(names)))
     return info, notes
+
+
+def _no_control(names: list[str]) -> str:
+    """The warning for a plate none of whose groups is read as the vehicle control."""
+    near = [n for n in names if did_you_mean(n.lower(), VEHICLE_NAMES)
+            or set(n.lower().replace("%", " ").split()) & set(VEHICLE_NAMES)]
+    hint = f"; is {quoted(near)} the control?" if near else ""
+    return (f"warning: no group is read as the vehicle control (groups {quoted(names)}; "
+            f"read as control: concentration 0, or a group named {quoted(VEHICLE_NAMES)}"
+            f"{hint}): percent of control, concentration-response and the selectivity call "
+            "are not computed; name it with --control NAME (--param control_group=NAME)")
 
 
 def _pooled_controls(vehicles: list[str], well_groups: list[str]) -> str:
