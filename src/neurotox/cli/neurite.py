@@ -18,10 +18,11 @@ from neurotox.cli.options import (
     param_option,
 )
 
-#: Well metrics drawn as plate heatmaps.
-HEATMAPS = ("neurite_length_per_cell_um", "nuclei_count", "neurite_bearing_cells_pct",
-            "neurite_length_per_cell_pct")
-
+#: Well metrics drawn as plate heatmaps, with the words and unit of each map's title.
+HEATMAPS = {"neurite_length_per_cell_um": "neurite length per cell (µm)",
+            "nuclei_count": "nuclei per field (count)",
+            "neurite_bearing_cells_pct": "neurite-bearing cells (%)",
+            "neurite_length_per_cell_pct": "neurite length per cell (% of vehicle control)"}
 
 def _overrides(pairs: tuple[str, ...], **options: Any) -> dict[str, Any]:
     out = overrides(pairs)
@@ -193,5 +194,7 @@ def _write(od: Any, run: Any) -> None:
         for metric in HEATMAPS:
             if metric in grp.columns and grp[metric].notna().any():
                 values = dict(zip(grp["well"], grp[metric].astype(float), strict=True))
+                when = "" if tp == "NA" else f", timepoint {tp}"
                 od.write_bytes(f"heatmaps/{plate}{suffix}_{metric}.png",
-                               plate_heatmap_png(values))
+                               plate_heatmap_png(values, title=f"Plate {plate}{when}: "
+                                                 f"{HEATMAPS[metric]}"))

@@ -70,7 +70,7 @@ def overlay_png(image: np.ndarray, labels: FieldLabels) -> bytes:
 _PLATES = {96: (8, 12), 384: (16, 24)}
 
 
-def plate_heatmap_png(values: dict[str, float], *, cell: int = 28) -> bytes:
+def plate_heatmap_png(values: dict[str, float], *, cell: int = 28, title: str = "") -> bytes:
     """PNG of a plate map: one square per well coloured by value (viridis), grey if missing.
 
     Parameters
@@ -79,26 +79,36 @@ def plate_heatmap_png(values: dict[str, float], *, cell: int = 28) -> bytes:
         Well name (``A01``) → value; NaN or absent wells are grey.
     cell
         Square size in pixels.
+    title
+        Line above the map (what is shown: plate, timepoint, metric and unit).
 
     Notes
     -----
-    The colour scale runs from the minimum to the maximum finite value; the
-    value range is written in the top margin.
+    Rows are lettered, columns numbered; the colour scale runs from the
+    minimum to the maximum finite value, drawn as a bar at the right with both
+    ends labelled, and a grey key says "no value".
 
     """
-    from matplotlib import colormaps
-    from PIL import ImageDraw
+    from matplotlib import colormaps, font_manager
+    from PIL import ImageDraw, ImageFont
 
     rows_n, cols_n = _PLATES[96 if all(ord(w[0]) - 64 <= 8 and int(w[1:]) <= 12
                                        for w in values) else 384]
     finite = np.array([v for v in values.values() if np.isfinite(v)], dtype=float)
     lo, hi = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
-    top, left = 22, 22
-    img = Image.new("RGB", (left + cols_n * cell + 2, top + rows_n * cell + 2), "white")
+    # matplotlib's own DejaVu Sans: it has µ and %, which PIL's default font lacks
+    font = ImageFont.truetype(font_manager.findfont("DejaVu Sans"), 11)
+    top, left, bar = 40, 22, 90
+    width = max(left + cols_n * cell + bar, int(font.getlength(title)) + 12)
+    img = Image.new("RGB", (width, top + rows_n * cell + 26), "white")
     draw = ImageDraw.Draw(img)
+    draw.text((4, 4), title, fill="black", font=font)
     cmap = colormaps["viridis"]
+    for c in range(cols_n):
+        draw.text((left + c * cell + cell // 2, top - 4), str(c + 1), fill="black", font=font,
+                  anchor="mb")
     for r in range(rows_n):
-        draw.text((4, top + r * cell + cell // 3), chr(65 + r), fill="black")
+        draw.text((4, top + r * cell + cell // 3), chr(65 + r), fill="black", font=font)
         for c in range(cols_n):
             v = values.get(f"{chr(65 + r)}{c + 1:02d}", np.nan)
             if np.isfinite(v):
@@ -108,7 +118,16 @@ def plate_heatmap_png(values: dict[str, float], *, cell: int = 28) -> bytes:
                 colour = (200, 200, 200)
             x0, y0 = left + c * cell, top + r * cell
             draw.rectangle([x0, y0, x0 + cell - 2, y0 + cell - 2], fill=colour)
-    draw.text((left, 4), f"min {lo:.4g}  max {hi:.4g}", fill="black")
+    # colour bar: maximum at the top, minimum at the bottom
+    x0, y0, y1 = left + cols_n * cell + 8, top, top + rows_n * cell - 2
+    for y in range(y0, y1 + 1):
+        rgba = cmap(1 - (y - y0) / max(y1 - y0, 1))
+        draw.line([(x0, y), (x0 + 12, y)], fill=tuple(int(255 * x) for x in rgba[:3]))
+    draw.text((x0 + 16, y0), f"{hi:.4g}", fill="black", font=font)
+    draw.text((x0 + 16, y1), f"{lo:.4g}", fill="black", font=font, anchor="ld")
+    key_y = top + rows_n * cell + 6
+    draw.rectangle([left, key_y, left + 12, key_y + 12], fill=(200, 200, 200))
+    draw.text((left + 18, key_y), "no value", fill="black", font=font)
     buf = io.BytesIO()
     img.save(buf, format="PNG")
     return buf.getvalue()

@@ -31,6 +31,21 @@ def test_plate_heatmap_96_and_384():
     assert big.size[1] > small.size[1]
 
 
+def test_plate_heatmap_colours_wells_by_value_with_a_colour_bar():
+    """A01 at the minimum is the colour bar's bottom, H12 at the maximum its top; B03 grey."""
+    img = np.asarray(Image.open(io.BytesIO(plate_heatmap_png(
+        {"A01": 1.0, "H12": 2.0, "B03": np.nan}, title="Plate P1: x (µm)"))).convert("RGB"))
+    top, left, cell = 40, 22, 28
+    a01 = img[top + cell // 2, left + cell // 2]
+    h12 = img[top + 7 * cell + cell // 2, left + 11 * cell + cell // 2]
+    b03 = img[top + cell + cell // 2, left + 2 * cell + cell // 2]
+    bar_x = left + 12 * cell + 14
+    assert tuple(b03) == (200, 200, 200)
+    assert np.abs(a01.astype(int) - img[top + 8 * cell - 2, bar_x]).max() <= 3   # viridis low
+    assert np.abs(h12.astype(int) - img[top, bar_x]).max() <= 3                  # viridis high
+    assert tuple(a01) != tuple(h12)
+
+
 def test_no_cell_is_drawn_in_the_unattached_yellow_or_the_outline_blue():
     from matplotlib.colors import rgb_to_hsv
 
