@@ -263,6 +263,13 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
         df = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
                          skip_blank_lines=True, skiprows=skiprows)
     except (pd.errors.ParserError, ValueError, csv.Error) as exc:
+        found = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(exc))
+        if found:
+            want, line, saw = found.groups()
+            quote = " (text holding the delimiter must be in double quotes)" \
+                if sep in ",;" else ""
+            raise FormatError(f"line {line}: expected {want} cells like the header, found "
+                              f"{saw}{quote}", path=path) from None
         raise FormatError(f"cannot read as a table: {' '.join(str(exc).split())}",
                           path=path) from None
     unnamed = [c for c in df.columns if str(c).startswith("Unnamed: ")]

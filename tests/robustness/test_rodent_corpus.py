@@ -121,7 +121,7 @@ CASES = [
     Case("nor-short-row", nor(NOR_ROW, "C2,test,21"), nor_args(),
          "line 5: expected 5 cells like the header, found 3 (truncated file or d", "nor.csv"),
     Case("nor-long-row", nor(NOR_ROW, NOR_ROW + ",x,y"), nor_args(),
-         "cannot read as a table: Error tokenizing data. C error: Expected 5 fie", "nor.csv"),
+         "line 5: expected 5 cells like the header, found 7", "nor.csv"),
     Case("nor-extra-header-line", nor_file("NOR scoring, rater JB\n" + NOR), nor_args(),
          'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.csv"),
     Case("nor-huge-header-block", nor_file("# scored by hand\n" * 3000 + NOR), nor_args(),
