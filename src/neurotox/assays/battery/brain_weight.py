@@ -26,6 +26,7 @@ from neurotox.assays.battery.common import (
     species_key,
     subjects_of,
 )
+from neurotox.assays.battery.conventions import brain_weight_conventions, said
 from neurotox.errors import InputError, quoted
 from neurotox.io import battery as io
 from neurotox.study import AssaySpec, Study
@@ -184,8 +185,8 @@ def run(study: Study, spec: AssaySpec, params: BrainWeightParameters) -> AssayRe
     details, notes = {}, []
     if params.ancova:
         details["brain_weight_ancova"], notes = run_ancova(df, subjects, study, params)
-    return AssayResult(endpoints=rec.table(), details=details, notes=[plausible, *notes],
-                       inputs=[path])
+    return said(AssayResult(endpoints=rec.table(), details=details, notes=[plausible, *notes],
+                            inputs=[path]), brain_weight_conventions(params, plausible))
 
 
 register(AssayPlugin(ASSAY, BrainWeightParameters, run,

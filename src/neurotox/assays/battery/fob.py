@@ -25,6 +25,7 @@ from neurotox.assays.battery.common import (
     species_key,
     subjects_of,
 )
+from neurotox.assays.battery.conventions import fob_conventions, said
 from neurotox.assays.battery.fob_items import ITEMS, FobItem, by_column
 from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io import battery as io
@@ -230,8 +231,8 @@ def run(study: Study, spec: AssaySpec, params: FobParameters) -> AssayResult:
     missing = sorted(i.column for i in ITEMS if i.column not in set(scores["item"]))
     if missing:
         notes.append(f"FOB items not in the sheet: {', '.join(missing)}")
-    return AssayResult(endpoints=rec.table(), details={"fob_scores": scores}, notes=notes,
-                       inputs=[path])
+    return said(AssayResult(endpoints=rec.table(), details={"fob_scores": scores}, notes=notes,
+                            inputs=[path]), fob_conventions(params))
 
 
 register(AssayPlugin(ASSAY, FobParameters, run,

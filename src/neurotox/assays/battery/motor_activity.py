@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.battery.common import Recorder, one_input, subjects_of, timepoint
+from neurotox.assays.battery.conventions import motor_activity_conventions, said
 from neurotox.io import battery as io
 from neurotox.study import AssaySpec, Study
 
@@ -173,8 +174,8 @@ def run(study: Study, spec: AssaySpec, params: MotorActivityParameters) -> Assay
     control = set(subjects.index[subjects["group"] == study.control.id])
     notes = interval_notes(data, params, path.name) + asymptote_notes(data, control, params,
                                                                        path.name)
-    return AssayResult(endpoints=rec.table(), details={"motor_activity_sessions": summary},
-                       notes=notes, inputs=[path])
+    return said(AssayResult(endpoints=rec.table(), details={"motor_activity_sessions": summary},
+                            notes=notes, inputs=[path]), motor_activity_conventions(params))
 
 
 register(AssayPlugin(ASSAY, MotorActivityParameters, run,

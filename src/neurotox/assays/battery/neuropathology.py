@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.battery import neuropath_terms as terms
 from neurotox.assays.battery.common import Recorder, one_input, subjects_of
+from neurotox.assays.battery.conventions import neuropathology_conventions, said
 from neurotox.errors import InputError, quoted
 from neurotox.io import battery as io
 from neurotox.study import AssaySpec, Study
@@ -210,10 +211,10 @@ def run(study: Study, spec: AssaySpec, params: NeuropathologyParameters) -> Assa
     if params.examined == "per_tissue":
         notes.append(f"neuropathology {path.name}: examined per tissue: " + ", ".join(
             f"{t} {len(a)}" for t, a in by_tissue.items()))
-    return AssayResult(endpoints=rec.table(),
-                       details={"neuropathology_findings": findings,
-                                "neuropathology_summary": summary},
-                       notes=notes, inputs=[path])
+    return said(AssayResult(endpoints=rec.table(),
+                            details={"neuropathology_findings": findings,
+                                     "neuropathology_summary": summary},
+                            notes=notes, inputs=[path]), neuropathology_conventions(params))
 
 
 register(AssayPlugin(ASSAY, NeuropathologyParameters, run,

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.battery.common import Recorder, one_input, subjects_of, timepoint
+from neurotox.assays.battery.conventions import said, startle_conventions
 from neurotox.io import battery as io
 from neurotox.study import AssaySpec, Study
 
@@ -145,8 +146,9 @@ def run(study: Study, spec: AssaySpec, params: StartleParameters) -> AssayResult
              f"{data['block'].nunique()} blocks, "
              + (f"{n_pp} prepulse trials (PPI computed)" if n_pp else
                 "no prepulse trials (PPI not computed)")]
-    return AssayResult(endpoints=rec.table(), details={"startle_sessions": pd.DataFrame(summary)},
-                       notes=notes, inputs=[path])
+    return said(AssayResult(endpoints=rec.table(),
+                            details={"startle_sessions": pd.DataFrame(summary)},
+                            notes=notes, inputs=[path]), startle_conventions(params))
 
 
 register(AssayPlugin(ASSAY, StartleParameters, run,
