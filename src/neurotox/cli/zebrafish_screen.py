@@ -59,6 +59,7 @@ def zebrafish_screen(files: tuple[Path, ...], protocol: str, fmt: str | None,
         od.record.add_inputs(list(files))
         result = analyse_screen(exports, params, morphology=tables, study_id=study_id,
                                 workers=workers, scheduler=scheduler)
+        od.record.parameters["conventions"] = result.conventions
         _write(od, result)
     larvae = result.details["larvae"]
     n_chem = larvae.loc[~larvae["vehicle"], "chemical"].nunique()

@@ -27,6 +27,47 @@ def conventions(params, *, stimuli: bool = False) -> list[str]:
     return out
 
 
+def screen_conventions(params, *, locomotion: bool, morphology: bool) -> list[str]:
+    """Sentences on the result-changing rules of a zebrafish screen run.
+
+    Parameters
+    ----------
+    params
+        Effective :class:`~neurotox.assays.zebrafish.screen_params.ScreenParameters`.
+    locomotion, morphology
+        Whether the run read locomotion exports and morphology tables.
+
+    """
+    groups = {"auto": "its experimental group's ID in the file, else its plate",
+              "egid": "its experimental group's ID in the file",
+              "plate": "its plate"}[params.experimental_group]
+    out = [f"Screen design: each chemical x concentration is compared with the vehicle wells "
+           f"of its own experimental group ({groups}; experimental_group); vehicle wells are "
+           f"those marked v, at concentration 0 or of a chemical named "
+           f"{', '.join(params.vehicle_names)} (vehicle_names); wells flagged "
+           f"{', '.join(params.do_not_count)} are removed from every endpoint (do_not_count)."]
+    if locomotion:      # screen exports give distance per bin: no movement classes
+        out.append(_exclusions(params))
+        if morphology and params.morphology_excludes_behaviour:
+            out.append("Larvae with any morphology call (dead, malformed) are excluded from "
+                       "locomotion (morphology_excludes_behaviour: true).")
+    if morphology:
+        bmd = ("no dichotomous BMD is fitted (morphology_bmd: none)"
+               if params.morphology_bmd == "none" else
+               f"dichotomous BMDs at {params.bmr:g} extra risk (bmr) are fitted for "
+               + ("every morphology endpoint" if params.morphology_bmd == "all" else
+                  "the endpoints where a treated group is above its vehicle")
+               + f" (morphology_bmd) with at least {params.min_bmd_concentrations} "
+               "concentrations, vehicle included (min_bmd_concentrations)")
+        out.append(f"Morphology: incidence against the vehicle by Fisher's exact test "
+                   f"({params.fisher_alternative}; fisher_alternative); aggregates "
+                   f"({', '.join(params.morphology_aggregates)}) are 1 when any of their calls "
+                   f"is 1 (morphology_aggregates); a call of 1 in "
+                   f"{', '.join(params.morphology_mask)} sets the calls it masks to not "
+                   f"examined (morphology_mask); {bmd}.")
+    return out
+
+
 def _distance(params) -> str:
     if params.mode == "epr":
         return (f"EPR motion index: mean per second over the frames of each window, "
