@@ -25,9 +25,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from neurotox.delimited import read_table
-from neurotox.errors import InputError, ValidationError, quoted
+from neurotox.errors import InputError, ValidationError, did_you_mean, quoted
 from neurotox.files import check_input, check_unpacked
-from neurotox.vocab import Category, Censoring, DataType, Direction, Sex
+from neurotox.vocab import Category, Censoring, DataType, Direction, Sex, normalise_unit
 
 #: Columns of an EndpointTable, in order, with their pandas dtypes.
 COLUMNS: dict[str, str] = {
@@ -459,6 +459,26 @@ def check_values(df: pd.DataFrame, reg: Mapping[str, Endpoint] | None = None, *,
                           path=path, where=where)
 
 
+def _check_columns(df: pd.DataFrame, path: str | None) -> None:
+    """Refuse a column the contract does not have, then a missing one.
+
+    An unknown column is never dropped in silence: a misspelt optional column
+    (``censored`` for ``censoring``) would otherwise lose what it holds.
+    """
+    unknown = [str(c) for c in df.columns if c not in COLUMNS]
+    if unknown:
+        first = unknown[0]
+        raise ValidationError(f"unknown EndpointTable column {first!r}"
+                              f"{did_you_mean(first, [c for c in COLUMNS if c not in df.columns])}"
+                              + (f" (and {quoted(unknown[1:])})" if len(unknown) > 1 else "")
+                              + f"; expected the columns {', '.join(COLUMNS)}",
+                              path=path, where=f"column {first!r}")
+    missing = [c for c in COLUMNS if c not in df.columns and c not in OPTIONAL]
+    if missing:
+        raise ValidationError(f"missing EndpointTable columns {quoted(missing)}; found "
+                              f"{quoted(df.columns)}", path=path)
+
+
 def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFrame:
     """Check a DataFrame against the EndpointTable contract and return it typed.
 
@@ -477,23 +497,22 @@ def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFram
     Raises
     ------
     ValidationError
-        Missing columns, unknown endpoint or category, unit differing from the
+        A column not in :data:`COLUMNS` (with the closest column name offered),
+        missing columns, unknown endpoint or category, unit differing from the
         registry, non-finite values not excluded, values outside the endpoint's
         domain (:func:`check_values`), exclusions without a reason, censoring
         other than ``none``/``left``/``right``, duplicate keys.
 
     Notes
     -----
-    Columns in :data:`OPTIONAL` (``censoring``) may be absent from tables made
-    before they existed or by other tools; they take their default. A blank
-    ``censoring`` cell means ``none``.
+    Columns are matched by name, so their order does not matter; the result has
+    the order of :data:`COLUMNS`. Columns in :data:`OPTIONAL` (``censoring``)
+    may be absent from tables made before they existed or by other tools; they
+    take their default. A blank ``censoring`` cell means ``none``.
 
     """
     path = None if path is None else str(path)
-    missing = [c for c in COLUMNS if c not in df.columns and c not in OPTIONAL]
-    if missing:
-        raise ValidationError(f"missing EndpointTable columns {quoted(missing)}; found "
-                              f"{quoted(df.columns)}", path=path)
+    _check_columns(df, path)
     df = df.reset_index(drop=True)
     for col, default in OPTIONAL.items():
         if col not in df.columns:
@@ -594,6 +613,55 @@ def check_design(df: pd.DataFrame, *, study_id: str, groups: Mapping[str, tuple[
                 f"group {g!r}: the study gives {groups[g][0]:g} {groups[g][1]}, found "
                 f"{column} {found} (run the assay command with --study STUDY_FILE to take "
                 "doses from the study)", path=path, where=f"row {i + 2}, column {column!r}")
+
+
+def check_groups(df: pd.DataFrame, *, path: str | Path | None = None) -> None:
+    """Check that a table analysed without a study gives one dose per group, in one unit.
+
+    With a study, :func:`check_design` compares every row with the study's
+    groups. Without one the groups come from the table itself, so a group
+    holding two doses (an animal relabelled into another group) or two units
+    would otherwise be analysed at the dose of its first row.
+
+    Parameters
+    ----------
+    df
+        Output of :func:`validate` (rows are CSV lines ``index + 2``).
+    path
+        File the table came from, named in messages.
+
+    Raises
+    ------
+    ValidationError
+        A group whose rows give two doses or two dose units, or dose units
+        differing between groups (the trend test needs one dose scale).
+
+    """
+    path = None if path is None else str(path)
+    dose = df["dose"].to_numpy(float)
+    unit = np.array([normalise_unit(str(u)) for u in df["dose_unit"]], dtype=object)
+    first = df.groupby("group", sort=False).cumcount().to_numpy() == 0
+    first_at = pd.Series(np.flatnonzero(first), index=df["group"].to_numpy()[first])
+    ref = first_at.reindex(df["group"]).to_numpy()      # each row's group's first row
+    for column, wrong in (("dose", ~np.isclose(dose, dose[ref], rtol=1e-9, atol=0)),
+                          ("dose_unit", unit != unit[ref])):
+        if wrong.any():
+            i = int(np.flatnonzero(wrong)[0])
+            a, b = (f"{dose[ref[i]]:g}", f"{dose[i]:g}") if column == "dose" else \
+                (repr(str(unit[ref[i]])), repr(str(unit[i])))
+            what = "doses" if column == "dose" else "dose units"
+            raise ValidationError(f"group {df['group'].iloc[i]!r} has {what} {a} (row "
+                                  f"{ref[i] + 2}) and {b}; each group needs one dose in one "
+                                  "unit (analyse with --study to check the table against the "
+                                  "study's groups)", path=path,
+                                  where=f"row {i + 2}, column {column!r}")
+    other = unit != unit[0]
+    if other.any():
+        i = int(np.flatnonzero(other)[0])
+        raise ValidationError(f"dose units differ: {str(unit[0])!r} (row 2, group "
+                              f"{df['group'].iloc[0]!r}) and {str(unit[i])!r} (group "
+                              f"{df['group'].iloc[i]!r}); doses of one table are compared on "
+                              "one scale", path=path, where=f"row {i + 2}, column 'dose_unit'")
 
 
 def exclusion_records(table: pd.DataFrame) -> list[dict]:

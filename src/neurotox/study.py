@@ -54,7 +54,7 @@ from pydantic import ValidationError as PydanticError
 from neurotox.delimited import Table, check_distinct_columns, dialect_note, read_table
 from neurotox.errors import FormatError, InputError, did_you_mean, quoted
 from neurotox.files import same_content
-from neurotox.vocab import Sex, parse_sex
+from neurotox.vocab import Sex, normalise_unit, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
 
 _ID_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
@@ -89,13 +89,6 @@ def _group_id(value: str) -> str:
 
 
 GroupId = Annotated[str, AfterValidator(_group_id)]
-MICRO_SIGN = "\u00b5"
-GREEK_MU = "\u03bc"
-
-
-def normalise_unit(unit: str) -> str:
-    """A unit with collapsed spaces and the Greek mu (U+03BC) written as the micro sign."""
-    return " ".join(unit.split()).replace(GREEK_MU, MICRO_SIGN)
 
 
 def not_boolean(v: Any) -> Any:
