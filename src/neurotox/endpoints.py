@@ -248,12 +248,23 @@ def get(name: str) -> Endpoint:
 
 def list_endpoints(*, category: Category | str | None = None,
                    assay: str | None = None) -> list[Endpoint]:
-    """Registry entries, optionally restricted to a category or assay, sorted by name."""
+    """Registry entries, optionally restricted to a category or assay, sorted by name.
+
+    Raises
+    ------
+    InputError
+        ``assay`` is not an assay of any registered endpoint (with the closest name).
+
+    """
     eps = registry().values()
+    if assay is not None:
+        known = sorted({a for e in eps for a in e.assays})
+        if assay not in known:
+            raise InputError(f"unknown assay {assay!r}{did_you_mean(assay, known)}; expected "
+                             f"one of {quoted(known)}", where="--assay")
+        eps = [e for e in eps if assay in e.assays]
     if category is not None:
         eps = [e for e in eps if Category(category) in e.categories]
-    if assay is not None:
-        eps = [e for e in eps if assay in e.assays]
     return sorted(eps, key=lambda e: e.name)
 
 
