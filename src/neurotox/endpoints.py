@@ -24,7 +24,13 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from neurotox.delimited import read_table
+from neurotox.delimited import (
+    FORMULA_START,
+    csv_unescape,
+    formula_problem,
+    formula_start,
+    read_table,
+)
 from neurotox.errors import InputError, ValidationError, did_you_mean, quoted
 from neurotox.files import check_input, check_unpacked
 from neurotox.vocab import Category, Censoring, DataType, Direction, Sex, normalise_unit
@@ -363,22 +369,34 @@ def _first(mask: pd.Series) -> int | None:
 MAX_VALUE = 1e100
 
 
+#: Identifier columns refused when a spreadsheet would read them as formulas.
+_NAMED = ("study_id", "subject", "group", "batch")
+
+
 def _check_rows(df: pd.DataFrame, path: str | None) -> None:
     reg = registry()
 
-    def fail(mask: pd.Series, col: str, message: str) -> None:
+    def fail(mask: pd.Series, col: str, message: str, named: bool = False) -> None:
         i = _first(mask)
         if i is not None:
             found = df[col].iloc[i]
             found = found.item() if isinstance(found, np.generic) else found
             where = f"{_row_label(i, path)}, column {col!r}"
-            source = df["source"].iloc[i] if path is None and col == "value" else ""
+            source = df["source"].iloc[i] if path is None and (col == "value" or named) else ""
             if source:   # a value an assay read: name the input row it came from
                 where += f" (endpoint {df['endpoint'].iloc[i]!r} from {source})"
             raise ValidationError(message.format(found=found), path=path, where=where)
 
     for col in ("study_id", "assay", "endpoint", "subject", "group"):
         fail(df[col].str.strip() == "", col, f"{col} is empty")
+    for col in _NAMED:      # IDs a spreadsheet would run as formulas (docs/outputs.md)
+        maybe = df[col].str[:1].isin(FORMULA_START).to_numpy(bool)
+        if maybe.any():
+            bad = df[col].map(lambda v: formula_start(v) is not None) & maybe
+            i = _first(bad)
+            if i is not None:
+                fail(bad, col, f"{col} " + formula_problem(df[col].iloc[i]).replace("{", "{{")
+                     .replace("}", "}}"), named=True)
     fail(~df["endpoint"].isin(list(reg)), "endpoint",
          "unknown endpoint {found!r}; see 'neurotox endpoints list'")
     fail(~df["category"].isin([c.value for c in Category]), "category",
@@ -558,7 +576,7 @@ def read(path: str | Path) -> pd.DataFrame:
                 raise ValidationError("this is a spreadsheet workbook, not a CSV or Parquet "
                                       "EndpointTable; save it as CSV", path=path)
             table = read_table(path)
-            df = table.data
+            df = table.data.apply(csv_unescape)    # the ' neurotox's CSV writers add
             dialect = table.describe()
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, ValidationError | InputError):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from neurotox.delimited import csv_safe
 from neurotox.errors import InputError, OutputExistsError
 from neurotox.io.output import input_conflict
 
@@ -99,7 +100,7 @@ def write(df: pd.DataFrame, path: Path, *, command: str) -> None:
     tmp = path.with_name(f".{path.name}.part{os.getpid()}")
     try:
         if path.suffix.lower() == ".csv":
-            df.to_csv(tmp, index=False, lineterminator="\n")
+            csv_safe(df).to_csv(tmp, index=False, lineterminator="\n")
         else:
             table = pa.Table.from_pandas(df, preserve_index=False)
             meta = {**(table.schema.metadata or {}), MARKER: command.encode()}

@@ -983,12 +983,18 @@ class OutputDir:
 
     def write_table(self, df: pd.DataFrame, stem: str | Path, *,
                     formats: Iterable[str] = ("csv", "parquet")) -> list[Path]:
-        """Write a DataFrame as ``stem.csv`` and/or ``stem.parquet`` (no index)."""
+        """Write a DataFrame as ``stem.csv`` and/or ``stem.parquet`` (no index).
+
+        In the CSV, text a spreadsheet would run as a formula starts with ``'``
+        (:func:`neurotox.delimited.csv_safe`); the Parquet file keeps it as it is.
+        """
+        from neurotox.delimited import csv_safe
+
         out = []
         for fmt in formats:
             if fmt == "csv":
-                out.append(self.write_text(f"{stem}.csv", df.to_csv(index=False,
-                                                                    lineterminator="\n")))
+                out.append(self.write_text(f"{stem}.csv", csv_safe(df).to_csv(
+                    index=False, lineterminator="\n")))
             elif fmt == "parquet":
                 buf = io.BytesIO()
                 df.to_parquet(buf, index=False)
