@@ -197,6 +197,7 @@ def test_output_inside_an_earlier_output_is_refused(tmp_path):
     ("{dir}/subjects.csv", "exists and is not a neurotox log; refusing to append to it"),
     ("{dir}/entries.csv", "exists and is not a neurotox log"),
     ("{case}/nowhere/run.log", "does not exist"),
+    ("{dir}/study.yaml/run.log", "/study.yaml' is a file, not a folder"),
     ("{out}/run.log", "lies inside the folder"),
     ("{dir}", "is a directory"),
 ])

@@ -239,6 +239,9 @@ def check_log_file(log_file: Path, args: list[str]) -> None:
             raise InputError(f"{log_file} lies inside the folder {arg!r} given to the "
                              "command; write the log elsewhere", where=where)
     if not log_file.exists():
+        if log_file.parent.exists() and not log_file.parent.is_dir():
+            raise InputError(f"{log_file}: {str(log_file.parent)!r} is a file, not a folder",
+                             where=where)
         if not log_file.parent.is_dir():
             raise InputError(f"{log_file}: folder {str(log_file.parent)!r} does not exist",
                              where=where)
