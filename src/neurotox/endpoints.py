@@ -31,7 +31,7 @@ from neurotox.delimited import (
     formula_start,
     read_table,
 )
-from neurotox.errors import InputError, ValidationError, did_you_mean, quoted
+from neurotox.errors import InputError, ValidationError, closest, did_you_mean, quoted
 from neurotox.files import check_input, check_unpacked
 from neurotox.vocab import Category, Censoring, DataType, Direction, Sex, normalise_unit
 
@@ -495,17 +495,22 @@ def _check_columns(df: pd.DataFrame, path: str | None) -> None:
     (``censored`` for ``censoring``) would otherwise lose what it holds.
     """
     unknown = [str(c) for c in df.columns if c not in COLUMNS]
-    if unknown:
-        first = unknown[0]
-        raise ValidationError(f"unknown EndpointTable column {first!r}"
-                              f"{did_you_mean(first, [c for c in COLUMNS if c not in df.columns])}"
-                              + (f" (and {quoted(unknown[1:])})" if len(unknown) > 1 else "")
-                              + f"; expected the columns {', '.join(COLUMNS)}",
-                              path=path, where=f"column {first!r}")
-    missing = [c for c in COLUMNS if c not in df.columns and c not in OPTIONAL]
-    if missing:
+    absent = [c for c in COLUMNS if c not in df.columns]
+    missing = [c for c in absent if c not in OPTIONAL]
+    meant = {c: closest(c, absent) for c in unknown}
+    # a misspelt column first (with its name); else what is missing (a header that is
+    # not the header, a banner line above it); else the extra columns
+    if missing and not any(meant.values()):
         raise ValidationError(f"missing EndpointTable columns {quoted(missing)}; found "
                               f"{quoted(df.columns)}", path=path)
+    if unknown:
+        first = next((c for c in unknown if meant[c]), unknown[0])
+        others = [c for c in unknown if c != first]
+        raise ValidationError(f"unknown EndpointTable column {first!r}"
+                              f"{did_you_mean(first, absent)}"
+                              + (f" (and {quoted(others)})" if others else "")
+                              + f"; expected the columns {', '.join(COLUMNS)}",
+                              path=path, where=f"column {first!r}")
 
 
 def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFrame:
