@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from neurotox.errors import FormatError, InputError
-from neurotox.files import check_nul, read_bytes
+from neurotox.files import check_frame_magnitudes, check_nul, read_bytes
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -299,7 +299,8 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
     ``text``/``encoding``/``sep``: already decoded text and its dialect (else sniffed).
     ``skiprows``: lines above the header (a vendor block). Refused: NUL characters,
     a header naming one column twice, a header line repeated below, rows with more
-    cells than the header (``pd.errors.ParserError`` is turned into a FormatError).
+    cells than the header (``pd.errors.ParserError`` is turned into a FormatError),
+    a number of magnitude above :data:`neurotox.files.MAX_VALUE` (``1e308``).
     Columns with an empty name and no value are dropped.
     """
     import numpy as np
@@ -344,6 +345,7 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
     n = 0
     if sep != ",":
         df, n = decimal_commas(df)
+    check_frame_magnitudes(df, path, first_row=skiprows + 2)
     return Table(df, encoding or "utf-8", sep, n)
 
 

@@ -32,7 +32,8 @@ from neurotox.delimited import (
     read_table,
 )
 from neurotox.errors import InputError, ValidationError, closest, did_you_mean, quoted
-from neurotox.files import check_input, check_unpacked
+from neurotox.files import MAX_VALUE, check_input, check_unpacked
+from neurotox.timepoints import label_key
 from neurotox.vocab import Category, Censoring, DataType, Direction, Sex, normalise_unit
 
 #: Columns of an EndpointTable, in order, with their pandas dtypes.
@@ -364,11 +365,6 @@ def _first(mask: pd.Series) -> int | None:
     return int(idx[0]) if len(idx) else None
 
 
-#: Largest magnitude of a value: squares and sums of squares in the statistics must
-#: stay finite in double precision (no assay measures anything near this).
-MAX_VALUE = 1e100
-
-
 #: Identifier columns refused when a spreadsheet would read them as formulas.
 _NAMED = ("study_id", "subject", "group", "batch")
 
@@ -382,7 +378,8 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
             found = df[col].iloc[i]
             found = found.item() if isinstance(found, np.generic) else found
             where = f"{_row_label(i, path)}, column {col!r}"
-            source = df["source"].iloc[i] if path is None and (col == "value" or named) else ""
+            source = df["source"].iloc[i] if path is None and \
+                (col in ("value", "timepoint") or named) else ""
             if source:   # a value an assay read: name the input row it came from
                 where += f" (endpoint {df['endpoint'].iloc[i]!r} from {source})"
             raise ValidationError(message.format(found=found), path=path, where=where)
@@ -423,8 +420,32 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
          "excluded row has no exclusion_reason")
     check_values(df, reg, path=path)
     fail(~np.isfinite(df["dose"]), "dose", "dose {found!r} is not a finite number")
+    _check_timepoint_labels(df, path, fail)
     fail(df.duplicated(KEY, keep="first"), "subject",
          "duplicate key (study_id, assay, endpoint, subject, timepoint) for subject {found!r}")
+
+
+def _check_timepoint_labels(df: pd.DataFrame, path: str | None, fail: Any) -> None:
+    """Refuse two timepoint labels of one assay that differ only in case or punctuation.
+
+    ``Pretest`` beside ``pretest`` (or ``pre-test``, ``Day7`` beside ``day7``) is
+    one session typed two ways: analysed as two timepoints it splits the animals
+    and leaves a timepoint of one animal (:func:`neurotox.timepoints.label_key`).
+    """
+    labels = df[["study_id", "assay", "timepoint"]].drop_duplicates()
+    labels = labels.assign(key=labels["timepoint"].map(label_key))
+    clash = labels.duplicated(["study_id", "assay", "key"], keep="first")
+    if not clash.any():
+        return
+    i = int(labels.index[clash.to_numpy()].min())
+    same = labels[["study_id", "assay", "key"]].eq(labels.loc[i, ["study_id", "assay", "key"]])
+    j = int(labels.index[same.all(axis=1).to_numpy()].min())
+    source = str(df["source"].iloc[j]) if path is None else ""
+    other = f"from {source}" if source else _row_label(j, path)
+    fail(pd.Series(df.index == i, index=df.index), "timepoint",
+         f"timepoint {{found!r}} and {df['timepoint'].iloc[j]!r} ({other}) of assay "
+         f"{df['assay'].iloc[i]!r} differ only in letter case, spaces or punctuation; "
+         "write one session's label the same way throughout")
 
 
 def domain_text(ep: Endpoint) -> str:

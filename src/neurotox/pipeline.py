@@ -148,9 +148,10 @@ def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
     InputError
         A subject (or subject × endpoint × timepoint) that matches no value: an
         exclusion that excludes nothing is a mistake in the file, not a no-op;
-        except a whole-subject row for an animal of ``known`` (the study's) that
-        has no value at all (it died or was lost before the assay): recorded with
-        0 values, it accounts for the animal.
+        except a row without endpoint for an animal of ``known`` (the study's)
+        that has no value at all (it died or was lost before the assay), or none
+        at the row's timepoint while other animals have values there (a missed
+        session): recorded with 0 values, it accounts for the animal or session.
 
     """
     table = table.copy()
@@ -164,11 +165,14 @@ def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
                 mask &= table[column] == value
                 what += f", {column} {value!r}"
         if not mask.any():
-            whole = not getattr(row, "endpoint", "") and not getattr(row, "timepoint", "")
-            if whole and known is not None and row.subject in known:
-                # an animal of the study with no data (died, lost): the row accounts for it
+            tp = getattr(row, "timepoint", "")
+            gap = not getattr(row, "endpoint", "") and (not tp or (table["timepoint"] == tp).any())
+            if gap and known is not None and row.subject in known:
+                # an animal of the study with no data (died, lost), or none at a session
+                # the others attended: the row accounts for it
                 records.append({"rule": "manual exclusions file", "subject": row.subject,
-                                "endpoint": "all", "reason": row.reason, "values": 0})
+                                "endpoint": "all", **({"timepoint": tp} if tp else {}),
+                                "reason": row.reason, "values": 0})
                 continue
             raise InputError(f"{what} matches no value of the EndpointTable", path=path,
                              where=f"row {i + 2}")
@@ -226,9 +230,10 @@ def exclusion_lines(table: pd.DataFrame) -> list[str]:
 
 
 def missing_lines(missing: Iterable[dict[str, str]]) -> list[str]:
-    """One report line per subject of the study an assay has no value for."""
+    """One report line per subject (or session of a subject) an assay has no value for."""
     return [f"{m['assay']}, subject {m['subject']} (group {m['group']}, sex {m['sex']}): no "
-            f"value — {m['reason']}" for m in missing]
+            f"value{' at ' + m['timepoint'] if 'timepoint' in m else ''} — {m['reason']}"
+            for m in missing]
 
 
 def table_coverage(study: Study, table: pd.DataFrame,

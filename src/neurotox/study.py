@@ -598,6 +598,14 @@ def _row(df: pd.DataFrame, i: int) -> int:
     return i + int(df.attrs.get("first_row", 2))
 
 
+def file_row(df: pd.DataFrame, i: int) -> int:
+    """The file's row number of data row ``i`` of a table read by :func:`read_csv_table`.
+
+    For checks made outside this module on a layout as :func:`read_layout` returns it.
+    """
+    return _row(df, i)
+
+
 #: Title lines above a table's header that are looked through for it.
 MAX_TITLE_LINES = 3
 
@@ -694,7 +702,8 @@ def _no_misspelt_group(df: pd.DataFrame, path: Path) -> None:
 
 
 def read_layout(path: Path, *, group_ids: set[str] | None = None,
-                multi_plate: bool = False) -> pd.DataFrame:
+                multi_plate: bool = False, one_concentration: bool | None = None
+                ) -> pd.DataFrame:
     """Read a plate layout CSV: ``well`` plus ``group`` and/or ``concentration``.
 
     The concentration column may carry its unit (``Concentration (µM)``,
@@ -708,6 +717,11 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None,
     the layout of each (a well is unique per plate; ``df.attrs["plates"]`` lists
     them, :func:`split_plates` separates them): zebrafish runs, whose exports
     name their plates. Otherwise a layout is one plate.
+
+    With ``one_concentration`` (default: when ``group_ids`` are given, i.e. the
+    groups are a study's), every well of a group must give the same concentration
+    (:func:`check_group_concentrations`). Whether it is the study's dose is for
+    the assay that takes doses from the layout to check (:func:`check_study_doses`).
     """
     df = read_csv_table(path, required=["well"], what="plate layout")
     if df.empty:
@@ -742,6 +756,8 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None,
                              "concentration", path=path,
                              where=f"row {_row(df, i)}, column 'concentration'")
         df["concentration"] = num
+    if one_concentration or (one_concentration is None and group_ids is not None):
+        check_group_concentrations(df, path)
     if group_ids is not None and "group" in df.columns:
         unknown = ~df["blank"] & (group != "") & ~group.isin(group_ids)
         if unknown.any():
@@ -756,6 +772,69 @@ def read_layout(path: Path, *, group_ids: set[str] | None = None,
     if plates:
         df.attrs["plates"] = plates
     return df
+
+
+def _same_dose(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+
+
+def check_group_concentrations(df: pd.DataFrame, path: Path) -> None:
+    """Every well of a layout group at one concentration (on every plate).
+
+    A control group holding a dosed well, or a dose group holding two
+    concentrations, would be pooled by the statistics. Blank wells and wells
+    without a concentration are not compared.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the row where a second concentration of the group appears,
+        and both concentrations (``group 'G1' has concentrations 0 and 5``).
+
+    """
+    if "group" not in df.columns or "concentration" not in df.columns:
+        return
+    first: dict[str, float] = {}
+    for i, (group, conc, blank) in enumerate(zip(df["group"], df["concentration"], df["blank"],
+                                                 strict=True)):
+        if blank or not group or pd.isna(conc):
+            continue
+        seen = first.setdefault(group, float(conc))
+        if not _same_dose(seen, float(conc)):
+            low, high = sorted((seen, float(conc)))
+            raise InputError(f"group {group!r} has concentrations {low:g} and {high:g}; a group "
+                             "is one concentration (give each concentration its own group)",
+                             path=path, where=f"row {_row(df, i)}, column 'concentration'")
+
+
+def check_study_doses(df: pd.DataFrame, doses: dict[str, tuple[float, str]]) -> None:
+    """A layout concentration of a study group is the group's dose in the study.
+
+    For assays that run a layout with a study's groups: a well at another
+    concentration than its group's dose would enter the statistics at a dose
+    the study does not give. ``df`` is a layout as :func:`read_layout` returns it
+    (rows in file order); ``doses`` maps group ID → (dose, dose unit). A layout
+    whose header gives another unit (``conc (nM)``) is not compared here: the
+    assay refuses the unit itself.
+
+    Raises
+    ------
+    InputError
+        Naming the layout file, row and the study's dose.
+
+    """
+    if "group" not in df.columns or "concentration" not in df.columns:
+        return
+    path = df.attrs.get("path")
+    unit = df.attrs.get("concentration_unit")
+    for i, (group, conc) in enumerate(zip(df["group"], df["concentration"], strict=True)):
+        dose, dose_unit = doses.get(group, (None, None))
+        if dose is None or pd.isna(conc) or (unit is not None and unit != dose_unit):
+            continue
+        if not _same_dose(dose, float(conc)):
+            raise InputError(f"group {group!r} has dose {dose:g} {dose_unit} in the study, "
+                             f"found concentration {float(conc):g}", path=path,
+                             where=f"row {_row(df, i)}, column 'concentration'")
 
 
 def _layout_wells(df: pd.DataFrame, path: Path, multi_plate: bool) -> list[str]:

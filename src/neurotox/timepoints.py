@@ -14,12 +14,19 @@ Timepoints are labels in the EndpointTable (``day-1``, ``pretest_bin03``,
 
 Ties (``Day3`` and ``day3``) are broken by the label itself, so the order is total
 and the same on every run.
+
+Labels that differ only in letter case, spaces or punctuation (``Pretest``,
+``pre-test``, ``pretest``; ``Day7``, ``day 7``) are one session typed two ways:
+:func:`label_key` says so, and the EndpointTable refuses such pairs within one
+assay (:func:`neurotox.endpoints.validate`). A minus sign before a number is not
+punctuation (``day-1`` and ``day1`` are different days).
 """
 
 from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
@@ -38,6 +45,23 @@ _DAYS = {"h": 1 / 24, "hr": 1 / 24, "hour": 1 / 24, "d": 1.0, "day": 1.0, "w": 7
 _DAYS_AFTER = {**_DAYS, "min": 1 / 1440, "hpf": 1 / 24, "dpf": 1.0}
 
 _LAST = {"", "NA", "NAN", "NONE", "ALL"}
+
+#: Spaces and punctuation that do not tell two labels apart: any but a dash before
+#: a digit (a minus sign: ``pre-test`` ~ ``pretest``, but ``day-1`` is not ``day1``)
+#: and any between two digits (``day1.5`` is not ``day15``).
+_IGNORED = re.compile(r"[\s_.,;:/\\'\"()\[\]](?!\d)|(?<!\d)[\s_.,;:/\\'\"()\[\]]"
+                      r"|[-\u2010-\u2015](?!\s*\d)")
+
+
+def label_key(label: object) -> str:
+    """What a timepoint label says, without letter case, spaces and punctuation.
+
+    ``Pretest``, ``pre-test`` and ``PRE_TEST`` give ``pretest``; ``Day 7`` and
+    ``day7`` give ``day7``; ``day-1`` stays ``day-1``. Full-width characters are
+    read as ASCII (NFKC).
+    """
+    text = unicodedata.normalize("NFKC", str(label)).replace("\u2212", "-")
+    return _IGNORED.sub("", text).casefold()
 
 
 def _parts(text: str) -> list[tuple[int, Any]]:

@@ -42,7 +42,7 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError
-from neurotox.files import check_input, check_unpacked
+from neurotox.files import check_cell_magnitude, check_input, check_unpacked
 
 #: A sheet's table is built only when its bounding box has at most this many cells,
 #: or at most :data:`FILL_FACTOR` times as many cells as hold values.
@@ -156,6 +156,7 @@ def _check_value(value: Any, name: str, sheet: str, path: Path) -> Any:
     where = f"sheet {sheet!r}, cell {name}"
     if isinstance(value, float) and not math.isfinite(value):
         raise InputError(f"number {value} is not finite (overflow?)", path=path, where=where)
+    check_cell_magnitude(value, path, where)
     if isinstance(value, str) and "\x00" in value:
         raise InputError("text holds a NUL character", path=path, where=where)
     return value

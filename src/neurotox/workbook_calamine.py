@@ -40,6 +40,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 from neurotox.errors import InputError
+from neurotox.files import MAX_VALUE, check_cell_magnitude, too_large_message
 
 #: Largest sheet XML (unpacked bytes) scanned and read through calamine.
 MAX_SHEET_XML = 256 * 2**20
@@ -196,6 +197,8 @@ def _checked(grid: list[list[Any]], sheet: str, path: Path) -> list[list[Any]]:
         for c, v in enumerate(row):
             t = type(v)
             if t is float:
+                if math.isfinite(v) and abs(v) > MAX_VALUE:
+                    _bad(path, sheet, r, c, too_large_message(v))
                 if v.is_integer():
                     row[c] = int(v)
                 elif not math.isfinite(v):
@@ -204,6 +207,10 @@ def _checked(grid: list[list[Any]], sheet: str, path: Path) -> list[list[Any]]:
             elif t is str:
                 if "\x00" in v:
                     _bad(path, sheet, r, c, "text holds a NUL character")
+                try:
+                    check_cell_magnitude(v, path, "")
+                except InputError as exc:
+                    _bad(path, sheet, r, c, exc.detail)
             elif t is dt.date:
                 row[c] = dt.datetime(v.year, v.month, v.day)
     return grid

@@ -214,3 +214,28 @@ def test_global_option_after_the_command_says_where_it_goes(invoke, args, shown)
     assert r.output.strip() == (
         f"Error: neurotox {args[0]}: {opt!r} is an option of 'neurotox' itself: give it "
         f"before the command ({shown}); see 'neurotox {args[0]} --help'")
+
+
+def test_library_warnings_are_one_log_line_not_raw_stderr(invoke, monkeypatch):
+    import warnings
+
+    from neurotox import endpoints as ep
+
+    listed = ep.list_endpoints
+
+    def noisy(**kw):
+        warnings.warn_explicit("The design matrix is rank-deficient.\n  The model ...",
+                               RuntimeWarning,
+                               "/env/site-packages/statsmodels/regression/linear_model.py", 9)
+        return listed(**kw)
+
+    monkeypatch.setattr(ep, "list_endpoints", noisy)
+    before = warnings.showwarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        result = invoke("endpoints", "list")
+        assert warnings.showwarning is before   # restored when the command ends
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "WARNING: statsmodels (RuntimeWarning): The design matrix is rank-deficient. "
+        "The model ..."]

@@ -7,6 +7,7 @@ removed, as a truncated export would lose them.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -173,6 +174,100 @@ def test_a_perfused_animal_missing_from_the_findings_is_named(tg424):
     assert result.notes[-1] == (
         "warning: 1 of 40 subject(s) of cohort(s) perfusion have no value (no data in "
         "neuropathology_findings.csv): G2F03; not analysed, listed under exclusions")
+
+
+# ------------------------------------------------------------ battery: a session missing
+
+def _without(path, prefix):
+    """Rewrite ``path`` without the lines starting with ``prefix``; return the original text."""
+    original = path.read_text()
+    kept = [line for line in original.splitlines(keepends=True) if not line.startswith(prefix)]
+    assert len(kept) < len(original.splitlines())
+    path.write_text("".join(kept))
+    return original
+
+
+def test_an_animal_missing_one_session_is_named(tg424):
+    """G2M03's week-4 motor activity cut (an export truncated, or the animal lost): one gap
+    for the session (its six 10-min bins go with it), recorded and warned."""
+    path = tg424 / "motor_activity.csv"
+    original = _without(path, "G2M03,week4,")
+    try:
+        study = load_study(tg424 / "study.yaml")
+        result = run_study_assay(study, _entry(study, "motor_activity"))
+    finally:
+        path.write_text(original)
+    assert result.missing == [{"subject": "G2M03", "group": "G2", "sex": "M",
+                               "timepoint": "week4",
+                               "reason": "no data at week4 in motor_activity.csv"}]
+    assert result.notes[-1] == (
+        "warning: 1 session(s) of animals with data have no value where their group mates "
+        "have one (no data in motor_activity.csv): G2M03 at week4; listed under exclusions")
+
+
+def test_a_declared_session_gap_is_recorded_without_warning(tg424):
+    path = tg424 / "motor_activity.csv"
+    original = _without(path, "G2M03,week4,")
+    (tg424 / "exclusions.csv").write_text(
+        "subject,endpoint,timepoint,reason\nG2M03,,week4,monitor failed\n")
+    (tg424 / "declared.yaml").write_text((tg424 / "study.yaml").read_text().replace(
+        "subjects: subjects.csv\n", "subjects: subjects.csv\nexclusions: exclusions.csv\n"))
+    try:
+        study = load_study(tg424 / "declared.yaml")
+        result = run_study_assay(study, _entry(study, "motor_activity"))
+    finally:
+        path.write_text(original)
+    assert [m["reason"] for m in result.missing] == [
+        "no data at week4 in motor_activity.csv; manual exclusion: monitor failed"]
+    assert not [n for n in result.notes if n.startswith("warning")]
+
+
+def test_an_animal_lost_before_week4_declared_once_passes_check(tg424, tmp_path, invoke):
+    """G2M03 has no week-4 data in any battery file (startle is week 4 only): one exclusions
+    row (no endpoint, timepoint week4) accounts for the sessions and the startle animal."""
+    study = tmp_path / "s"
+    study.mkdir()
+    for path in tg424.glob("*.csv"):
+        lines = path.read_text().splitlines(keepends=True)
+        (study / path.name).write_text("".join(x for x in lines if not x.startswith("G2M03,week4")))
+    (study / "exclusions.csv").write_text(
+        "subject,endpoint,timepoint,reason\nG2M03,,week4,found dead on day 25\n")
+    (study / "study.yaml").write_text((tg424 / "study.yaml").read_text().replace(
+        "subjects: subjects.csv\n", "subjects: subjects.csv\nexclusions: exclusions.csv\n"))
+    res = invoke("--warnings-as-errors", "check", study / "study.yaml")
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "rep"
+    res = invoke("report", study / "study.yaml", "-o", out, "--format", "csv", "--no-bmd",
+                 "--workers", "1")
+    assert res.exit_code == 0 and "WARNING" not in res.output, res.output
+    gaps = {(e["assay"], e.get("timepoint")): e["reason"] for e in _manifest(out)["exclusions"]
+            if e.get("rule") == "no data"}
+    assert gaps == {
+        ("fob", "week4"): "no data at week4 in fob.csv; manual exclusion: found dead on day 25",
+        ("motor_activity", "week4"): "no data at week4 in motor_activity.csv; manual "
+                                     "exclusion: found dead on day 25",
+        ("startle", None): "no data in startle.csv; manual exclusion: found dead on day 25"}
+
+
+def test_cohorts_measured_on_different_occasions_have_no_gaps():
+    """Half the pups killed at PND 22, half at PND 70 (DNT brain weights); one animal tested a
+    day late: no mate's sessions hold all of theirs, so nothing is missing."""
+    from neurotox.assays.accounting import _session_gaps
+
+    design = pd.DataFrame({"subject": ["A", "B", "C", "D", "E"], "group": "G1", "sex": "F"})
+    rows = [("A", "PND22"), ("B", "PND22"), ("C", "PND70"), ("D", "day7"), ("D", "day14"),
+            ("E", "day8"), ("E", "day14")]
+    table = pd.DataFrame(rows, columns=["subject", "timepoint"]).assign(endpoint="w")
+    assert _session_gaps(table, design, [], {}) == ([], "")
+    # F attended day 7 (w) but has no v there, which D has: one endpoint without a value
+    table = pd.concat([table, pd.DataFrame({
+        "subject": ["D", "D", "F", "F", "F"], "endpoint": ["v", "v", "w", "w", "v"],
+        "timepoint": ["day7", "day14", "day7", "day14", "day14"]})])
+    design = pd.concat([design, pd.DataFrame({"subject": ["F"], "group": "G1", "sex": "F"})])
+    records, note = _session_gaps(table, design, [Path("x.csv")], {})
+    assert [(r["subject"], r["timepoint"], r["reason"]) for r in records] == [
+        ("F", "day7", "1 endpoint(s) without a value at day7 in x.csv")]
+    assert note.endswith("(no data in x.csv): F at day7; listed under exclusions")
 
 
 # ------------------------------------------------------------ NOR: a phase not recorded

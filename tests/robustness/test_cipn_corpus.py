@@ -68,7 +68,7 @@ CASES = [
          "row 2, column 'test': unknown test 'von_frei'", "vf.csv"),
     Case("vf-unknown-animal", vf("T2,-1", "X9,-1"), VF_ARGS,
          "animal 'X9' is not in the study's subjects file", "vf.csv"),
-    Case("vf-empty-day", vf("T2,-1", "T2,"), VF_ARGS, "row 5, column 'timepoint': timepoint is "
+    Case("vf-empty-day", vf("T2,-1", "T2,"), VF_ARGS, "row 5, column 'day': timepoint is "
          "empty", "vf.csv"),
     Case("vf-session-twice", vf("T2,-1,xxxx,1", "T2,-1,xxxx,1\nT2,-1,oxoo,6"), VF_ARGS,
          "von_frey_updown measurement subject='T2', timepoint='-1', trial='1' appears twice",

@@ -46,6 +46,16 @@ def _field(seed: int) -> tuple[bytes, bytes]:
     return tif(f.nuclei), tif(f.neurites)
 
 
+STUDY = """study_id: S1
+title: Neurite layout against the study's doses
+test_item: X
+groups:
+- {id: C, label: Vehicle, dose: 0, dose_unit: uM, control: true}
+- {id: H, label: Low, dose: 3, dose_unit: uM}
+- {id: K, label: High, dose: 10, dose_unit: uM}
+"""
+
+
 def plate(**replace: bytes | None) -> dict:
     """Plate files; ``replace`` maps file name → new bytes (None drops the file)."""
     files: dict = {"layout.csv": LAYOUT}
@@ -73,6 +83,13 @@ def _pages(*planes: np.ndarray) -> bytes:
     with tifffile.TiffWriter(buf) as w:
         for p in planes:
             w.write(p, photometric="minisblack")
+    return buf.getvalue()
+
+
+def _planar_rgb(stack: np.ndarray) -> bytes:
+    """A (3, rows, columns) stack as an RGB TIFF of separate sample planes, no axes metadata."""
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, stack, photometric="rgb", planarconfig="separate", metadata=None)
     return buf.getvalue()
 
 
@@ -154,6 +171,11 @@ CASES = [
          "/P1_A01_s1_w1.tif: channel 2 requested, but the file holds a single pl", "img"),
     Case("img-3d-stack", plate(**{NEU: tif(np.ones((3, 96, 96), np.uint16))}), nt(),
          "file holds 3 channel planes; give the channel number", f"img/{NEU}"),
+    # stranger29 F14: a (3, rows, columns) 16-bit array written by tifffile's default
+    # (planar RGB, no axes metadata) was read as the mean of its three planes
+    Case("img-16bit-rgb-stack", plate(**{NEU: _planar_rgb(np.stack(
+        [np.zeros(SHAPE, np.uint16), _u16, _u16 // 2]))}), nt(),
+         "file holds 3 channel planes; give the channel number", f"img/{NEU}"),
     Case("img-z-stack", plate(**{NEU: tif(np.ones((3, 96, 96), np.uint16),
                                           metadata={"unit": "um", "axes": "ZYX"})}), nt(),
          "the file holds a z-stack of 3 planes (axes ZYX), not a 2-D field or channels; save "
@@ -164,6 +186,23 @@ CASES = [
     Case("img-pixel-size-differs", plate(**{NEU: tif(_u16, pixel_size=0.325)}), nt(),
          "pixel sizes 0.325 and 0.65 µm differ between the channels of field P1/A02/s1; "
          "give --pixel-size", f"img/{NEU}"),
+    # stranger29 F27/F18: with --study a layout concentration is the study group's dose,
+    # and a study group is one concentration (the run refuses before any image is read)
+    Case("lay-concentration-not-the-study-dose",
+         plate(**{"layout.csv": LAYOUT.replace("A03,H,3", "A03,H,30").replace("A04,H", "A04,K")})
+         | {"study.yaml": STUDY}, nt("--study", "{dir}/study.yaml"),
+         "row 4, column 'concentration': group 'H' has dose 3 uM in the study, found "
+         "concentration 30", "layout.csv"),
+    Case("lay-study-group-two-concentrations", plate() | {"study.yaml": STUDY},
+         nt("--study", "{dir}/study.yaml"),
+         "row 5, column 'concentration': group 'H' has concentrations 3 and 10; a group is one "
+         "concentration", "layout.csv"),
+    # stranger29 F13: the first field's neurite plane blank beside nuclei with signal is
+    # no empty well (the next fields are not tried): an error naming the file
+    Case("img-first-neurite-plane-black", plate(**{"P1_A01_s1_w2.tif": tif(
+        np.zeros(SHAPE, np.uint16))}), nt(), "neurite P1_A01_s1_w2.tif is blank: constant "
+         "(every pixel 0), while the nuclear plane shows cells: an acquisition failure",
+         "img/P1_A01_s1_w2.tif"),
     Case("img-no-images", {"layout.csv": LAYOUT, "img/readme.txt": "nothing"}, nt(),
          "no image files (.tif, .tiff, .png, .jpg, .jpeg) in the plate folder", "img"),
     Case("img-unparsable-names", {"layout.csv": LAYOUT, "img/foo.tif": _field(0)[0]}, nt(),
@@ -281,6 +320,19 @@ def test_uncalibrated_files_are_named_in_the_notes(tmp_path):
                for n in notes)
     assert any("channel roles: neurites = channel '2', nuclei = channel '1'" in n
                for n in notes)
+
+
+@pytest.mark.parametrize(("given", "warned"), [("0.3", True), ("0.652", False)])
+def test_a_pixel_size_given_against_the_files_calibration_is_warned(tmp_path, given, warned):
+    """--pixel-size wins, but not in silence when the files say otherwise (> 1 % apart)."""
+    materialise(plate(), tmp_path)
+    res = invoke(nt("--pixel-size", given), tmp_path)
+    assert res.exit_code == 0, res.output
+    notes = json.loads((tmp_path / "out" / "manifest.json").read_text())["notes"]
+    text = (f"warning: the pixel size given ({given} µm) differs from the calibration saved "
+            "in P1_A01_s1_w2.tif (0.65 µm); every length, area and count is measured at the "
+            "size given")
+    assert (text in notes) is warned, notes
 
 
 def test_parallel_and_serial_runs_are_identical(tmp_path):
@@ -548,3 +600,63 @@ def test_an_earlier_output_inside_the_plate_folder_is_not_read(tmp_path):
     notes = json.loads((tmp_path / "out" / "manifest.json").read_text())["notes"]
     assert "skipped 1 earlier neurotox output folder(s) inside the plate folder (they hold " \
            "a neurotox manifest.json): 'analysis 1'" in notes
+
+
+def _noise(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).normal(300, 5, SHAPE).round().astype(np.uint16)
+
+
+@pytest.mark.parametrize(("plane", "reason", "extra"), [
+    (np.zeros(SHAPE, np.uint16), "constant (every pixel 0)", ()),
+    (np.full(SHAPE, 1000, np.uint16), "constant (every pixel 1000)", ()),
+    (np.full(SHAPE, 65535, np.uint16), "constant (every pixel 65535)", ()),
+    (_noise(3), "no signal", ()),
+    # whatever the protocol's QC rules: the zero was never measured
+    (np.zeros(SHAPE, np.uint16), "constant (every pixel 0)", ("--set", "exclude_on=[]")),
+], ids=["black", "constant", "saturated", "noise-only", "no-qc-rules"])
+def test_blank_neurite_plane_beside_nuclei_is_excluded_not_zero(tmp_path, plane, reason,
+                                                                extra):
+    """stranger29 F13: a later field whose neurite plane is blank while its nuclear plane
+    holds cells was measured as 0 µm (100 % inhibition); it is excluded, with the reason."""
+    materialise(plate(**{NEU: tif(plane)}), tmp_path)
+    res = invoke(nt(*extra), tmp_path)
+    assert res.exit_code == 0, res.output
+    fields = pd.read_csv(tmp_path / "out" / "fields.csv", keep_default_na=False)
+    row = fields.set_index("well").loc["A02"]
+    assert row["nuclei_count"] > 0 and bool(row["excluded"])
+    assert row["blank_neurite"].startswith(f"neurite {NEU} is blank: {reason}")
+    assert row["qc_flags"].split(";")[0] == "blank_neurite"
+    assert not fields[fields["well"] != "A02"]["excluded"].astype(bool).any()
+    eps = pd.read_csv(tmp_path / "out" / "endpoints.csv", keep_default_na=False)
+    length = eps[(eps["subject"] == "A02") & (eps["endpoint"] == "neurite_length_per_cell")]
+    assert length["excluded"].astype(str).eq("True").all() and length["value"].eq("").all()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    hit = [e for e in manifest["exclusions"] if e.get("what") == "field P1/A02/s1"]
+    assert hit[0]["rule"] == "acquisition failure" and reason in hit[0]["reason"]
+    assert any(n.startswith("warning: 1 field(s) excluded: the neurite plane is blank")
+               for n in manifest["notes"])
+
+
+def test_colour_channel_files_read_as_grey_are_noted(tmp_path):
+    """stranger29 F14: a one-file-per-channel field whose neurite file is an RGB image:
+    identical colours (a grey image saved as colour, 8 or 16 bits) read as that grey
+    silently; an 8-bit pseudo-coloured channel reads as the mean of its colours, noted."""
+    grey = _field(1)[1]
+    plane = tifffile.imread(io.BytesIO(grey))
+    same16 = _planar_rgb(np.stack([plane] * 3))
+    green8 = (plane.astype(float) / plane.max() * 255).astype(np.uint8)
+    pseudo = _planar_rgb(np.stack([np.zeros_like(green8), green8, np.zeros_like(green8)]))
+    lengths = {}
+    for name, data in (("grey", grey), ("same16", same16), ("pseudo", pseudo)):
+        folder = tmp_path / name
+        materialise(plate(**{"P1_A01_s1_w2.tif": data}), folder)
+        res = invoke(nt(), folder)
+        assert res.exit_code == 0, res.output
+        manifest = json.loads((folder / "out" / "manifest.json").read_text())
+        noted = [n for n in manifest["notes"] if "colour images read as grey" in n]
+        assert len(noted) == (name == "pseudo"), noted
+        fields = pd.read_csv(folder / "out" / "fields.csv").set_index("well")
+        lengths[name] = fields.loc["A01", "total_neurite_length_um"]
+    assert noted[0].startswith("warning: the neurite file P1_A01_s1_w2.tif of the first field")
+    assert lengths["same16"] == lengths["grey"] > 0
+    assert lengths["pseudo"] == pytest.approx(lengths["grey"], rel=0.15)

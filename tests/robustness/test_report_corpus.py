@@ -63,11 +63,11 @@ CASES = [
     Case("bw-missing-column", edit("brain.csv", ",brain_weight", ",brain"), RP,
          "expected organ weight column(s) 'brain_weight', found 'body_weight', '", "brain.csv"),
     Case("bw-text", edit("brain.csv", "C2,335.0,2.020", "C2,335.0,heavy"), RP,
-         "row 3, column 'brain_weight': expected a number >= 0, found 'heavy'", "brain.csv"),
+         "row 3, column 'brain_weight': expected a number > 0, found 'heavy'", "brain.csv"),
     Case("bw-negative", edit("brain.csv", "C2,335.0,2.020", "C2,335.0,-2.02"), RP,
-         "row 3, column 'brain_weight': expected a number >= 0, found '-2.02'", "brain.csv"),
+         "row 3, column 'brain_weight': expected a number > 0, found '-2.02'", "brain.csv"),
     Case("bw-na", edit("brain.csv", "C2,335.0,2.020", "C2,335.0,#N/A"), RP,
-         "row 3, column 'brain_weight': expected a number >= 0, found '#N/A'", "brain.csv"),
+         "row 3, column 'brain_weight': expected a number > 0, found '#N/A'", "brain.csv"),
     Case("bw-duplicate-animal",
          edit("brain.csv", "C2,335.0,2.020\n", "C2,335.0,2.020\nC2,335.0,2.020\n"), RP,
          "row 4, column 'timepoint': animal × timepoint subject='C2', timepoint=", "brain.csv"),
@@ -142,7 +142,7 @@ CASES = [
          RP, "column 'brain_weight' appears twice in the header", "brain.csv"),
     Case("bw-force-keeps-previous", edit("brain.csv", "C2,335.0,2.020", "C2,335.0,heavy"),
          (*RP[:-1], "{out}", "--force"),
-         "row 3, column 'brain_weight': expected a number >= 0, found 'heavy'", "brain.csv",
+         "row 3, column 'brain_weight': expected a number > 0, found 'heavy'", "brain.csv",
          previous=True),
 ]
 

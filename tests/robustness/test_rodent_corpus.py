@@ -203,7 +203,7 @@ CASES = [
     Case("nor-header-repeated-mid-file", nor("H1,training", NOR_HEAD + "\nH1,training"),
          nor_args(), "row 8: this row repeats the header line (two exports joined", "nor.csv"),
     Case("nor-absurdly-large-time", nor(NOR_ROW, "C2,test,1e308,12,L"), nor_args(),
-         "(endpoint 'nor_exploration_novel' from nor.csv:row 5): value 1e+308 is too large",
+         "line 5, cell 3: value '1e308' is too large to analyse",
          "nor.csv"),
     Case("nor-param-true-for-a-number", nor_file(NOR),
          nor_args("nor.csv", "--param", "min_test_exploration_s=true"),

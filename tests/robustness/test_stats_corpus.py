@@ -145,7 +145,7 @@ CASES = [
     Case("ep-header-repeated", ept(R, HEAD + "\n" + R), st(),
          "row 4: this row repeats the header line (two exports joined", "ept.csv"),
     Case("ep-value-1e308", cell("value", "1e308"), st(),
-         "row 4, column 'value': value 1e+308 is too large to analyse (magnitude above 1e+100",
+         "row 4, column 'value': value '1e308' is too large to analyse (magnitude above 1e+100",
          "ept.csv"),
     Case("ep-workbook", {**BASE, "ept.csv": b"PK\x03\x04" + b"\x00" * 64}, st(),
          "this is a spreadsheet workbook, not a CSV or Parquet EndpointTable", "ept.csv"),

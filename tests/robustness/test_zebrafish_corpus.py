@@ -56,6 +56,18 @@ def layout(text: str) -> dict:
 
 ROW = _zl_rows()[5]   # c02,A02,60,120,...
 
+
+def _xlsx(text: str, path) -> None:
+    """Write a comma-separated text as a one-sheet workbook (numbers as numbers)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    for n, line in enumerate(text.splitlines()):
+        cells = line.split(",")
+        wb.active.append(cells if n == 0 else [c if c[:1].isalpha() else float(c)
+                                               for c in cells])
+    wb.save(path)
+
 CASES = [
     # --- empty and unreadable files
     Case("zl-empty-file", zl_text(""), zf(), "unknown zebrafish export layout", "zl.csv"),
@@ -93,16 +105,33 @@ CASES = [
     Case("zl-text-in-start", zl(ROW, ROW.replace(",60,120,", ",one,120,")), zf(),
          "expected a number, found 'one'", "zl.csv"),
     Case("zl-na-start", zl(ROW, ROW.replace(",60,120,", ",#N/A,120,")), zf(),
-         "data row 6, column 'start': expected a number, found '#N/A'", "zl.csv"),
+         "line 7, column 'start': expected a number, found '#N/A'", "zl.csv"),
     Case("zl-empty-start", zl(ROW, ROW.replace(",60,120,", ",,120,")), zf(),
          "larva A02 (plate zl), bin 4, column 'start_s': expected a start time in every row",
          "zl.csv"),
     Case("zl-dash-start", zl(ROW, ROW.replace(",60,120,", ",-,120,")), zf(),
          "column 'start_s': expected a start time in every row, found nan", "zl.csv"),
     Case("zl-inf-distance", zl(ROW, ROW.rsplit(",", 1)[0] + ",inf"), zf(),
-         "bin 1, column 'distance': expected a finite number, found inf", "zl.csv"),
+         "line 7, column 'lardist': expected a finite number >= 0, found inf", "zl.csv"),
     Case("zl-negative-distance", zl(ROW, ROW.rsplit(",", 1)[0] + ",-3.5"), zf(),
-         "column 'distance': expected a value >= 0, found -1.4", "zl.csv"),
+         "line 7, column 'lardist': expected a finite number >= 0, found -3.5", "zl.csv"),
+    # a negative speed-class distance used to be summed (2.10 + -0.5 would pass the
+    # >= 0 check of the total); every activity column is a count, duration or distance
+    Case("zl-negative-smldist", zl(ROW, ROW.replace(",2.10,", ",-0.5,")), zf(),
+         "line 7, column 'smldist': expected a finite number >= 0, found -0.5", "zl.csv"),
+    Case("zl-negative-count", zl_text(ZL.replace(ZL_HEAD, ZL_HEAD + ",smlct").replace(
+        "\n", ",1\n").replace(ZL_HEAD + ",smlct,1", ZL_HEAD + ",smlct").replace(
+        ROW + ",1", ROW + ",-3")), zf(),
+         "line 7, column 'smlct': expected a finite number >= 0, found -3", "zl.csv"),
+    Case("zl-negative-after-blank-lines", zl_text(ZL.replace(ZL_HEAD + "\n", ZL_HEAD + "\n\n\n")
+                                                  .replace(ROW, ROW.replace(",2.10,", ",-1,"))),
+         zf(), "line 9, column 'smldist': expected a finite number >= 0, found -1", "zl.csv"),
+    Case("zl-negative-xlsx", {"layout.csv": LAYOUT}, zf("zl.xlsx"),
+         "row 7, column 'smldist': expected a finite number >= 0, found -0.5", "zl.xlsx",
+         setup=lambda d: _xlsx(ZL.replace(ROW, ROW.replace(",2.10,", ",-0.5,")), d / "zl.xlsx")),
+    # a quoted thousands separator in a comma-separated export was read as 2.1 (x1000 off)
+    Case("zl-quoted-thousands", zl(ROW, ROW.replace(",2.10,", ',"2,100",')), zf(),
+         "line 7, column 'smldist': expected a number, found '2,100'", "zl.csv"),
     Case("zl-negative-start", zl(",0,60,", ",-60,60,"), zf(),
          "larva A01 (plate zl), bin 0, column 'start_s': expected a value >= 0, found -60",
          "zl.csv"),
@@ -116,7 +145,7 @@ CASES = [
     Case("zl-location-out-of-range", zl_text("\n".join(
         [ZL_HEAD] + [",".join([c[0] if i != 5 else "c999999999999", "1", *c[2:]])
                      for i, c in enumerate(r.split(",") for r in _zl_rows())])),
-         zf(), "data row 6, column 'location': expected a location c01 to c384, found "
+         zf(), "line 7, column 'location': expected a location c01 to c384, found "
          "'c999999999999'", "zl.csv"),
     Case("zl-duplicate-bin", zl(ROW, ROW + "\n" + ROW), zf(),
          "larva A02 (plate zl), bin 1, column 'start_s': expected each larva and bin once",
@@ -125,7 +154,7 @@ CASES = [
          "'A05', 'A06', 'A07', 'A08' of plate 'zl' are in the export but not in the layout",
          "layout.csv"),
     Case("zl-location-no-number", zl("c02,A02", "cX,A02x", 4), zf(),
-         "data row 5, column 'location': expected a location like 'c01', found 'cX'", "zl.csv"),
+         "line 6, column 'location': expected a location like 'c01', found 'cX'", "zl.csv"),
     # --- layout vs data
     Case("zl-well-not-in-layout", layout(LAYOUT.replace("B04,H,5\n", "")), zf(),
          "well(s) 'B04' of plate 'zl' are in the export but not in the layout", "layout.csv"),
@@ -141,6 +170,21 @@ CASES = [
          "row 6, column 'concentration': expected a number, found 'high'", "layout.csv"),
     Case("layout-negative-concentration", layout(LAYOUT.replace("B01,H,5", "B01,H,-5")), zf(),
          "row 6, column 'concentration': expected a finite concentration >= 0", "layout.csv"),
+    # stranger29 F18: a dosed larva inside the control group was pooled with it
+    Case("layout-group-two-concentrations", layout(LAYOUT.replace("A02,C,0", "A02,C,5")), zf(),
+         "row 3, column 'concentration': group 'C' has concentrations 0 and 5", "layout.csv"),
+    # stranger29 F19: a dash or question mark in a call column counted as dead
+    *[Case(f"layout-call-{i}", layout(LAYOUT.replace("well,group,concentration",
+                                                     f"well,group,concentration,{col}")
+                                      .replace("\n", ",\n").replace(f",{col},", f",{col}")
+                                      .replace("A02,C,0,", f"A02,C,0,{cell}")), zf(),
+           f"row 3, column '{col}': expected a call: 1/0, dead/alive, yes/no, x or empty"
+           f"{named}, found '{cell}'", "layout.csv")
+      for i, (col, cell, named) in enumerate([
+          ("mortality", "-", ""), ("mortality", "\u2014", ""), ("mortality", "?", ""),
+          ("mortality", "qwerty", ""), ("mortality", "0.5", ""), ("dead_120hpf", "2", ""),
+          ("morphology", "?", " or the finding's name"),
+          ("morphology", "-", " or the finding's name")])],
     Case("layout-empty", layout(""), zf(), "file is empty (no header line)", "layout.csv"),
     Case("layout-header-only", layout("well,group,concentration\n"), zf(),
          "expected at least one well row below the header, found none", "layout.csv"),
@@ -199,8 +243,7 @@ CASES = [
                                                             "group,group")),
          zf(), "line 1: column 'group' appears twice in the header", "layout.csv"),
     Case("zl-distance-1e308", zl(ROW, ROW.rsplit(",", 1)[0] + ",1e308"), zf(),
-         "(endpoint 'distance_per_bin' from zl.csv: plate zl, animal A02): value 1e+308 is "
-         "too large", "zl.csv"),
+         "line 7, cell 6: value '1e308' is too large to analyse", "zl.csv"),
     Case("zl-password-protected", zl_text(ENCRYPTED_XLSX, "zl.xlsx"), zf("zl.xlsx"),
          "the workbook is password-protected (encrypted)", "zl.xlsx"),
     # --- previous output kept
@@ -281,7 +324,7 @@ PMAP_CASES = [
          "column 'row_id/col_id': well 'Q2' is outside a 384-well plate", "pmap.csv"),
     Case("pmap-text-call", pmap("uM,0,0\n", "uM,dead,0\n"),
          zf("zl.csv", "--plate-map", "{dir}/pmap.csv"),
-         "data row 1, column 'mo24': expected a number, found 'dead'", "pmap.csv"),
+         "line 2, column 'mo24': expected a number, found 'dead'", "pmap.csv"),
     Case("pmap-empty", {"zl.csv": ZL, "layout.csv": LAYOUT, "pmap.csv": ""},
          zf("zl.csv", "--plate-map", "{dir}/pmap.csv"),
          "cannot parse as a delimited table: No columns to parse from file", "pmap.csv"),
@@ -307,3 +350,21 @@ def test_every_larva_excluded_is_a_result_not_a_traceback(tmp_path):
     assert len(reasons) == len(WELLS)
     assert set(reasons.values()) == {"tracking error (100% of samples missing)"}
     assert "8 larvae analysed, 8 excluded" in manifest["notes"]
+
+
+@pytest.mark.parametrize(("col", "cell", "reason"), [
+    ("mortality", "1", "mortality: 1"), ("mortality", "Dead", "mortality: Dead"),
+    ("mortality", "yes", "mortality: yes"), ("mortality", "x", "mortality: x"),
+    ("mortality", "0", ""), ("mortality", "alive", ""), ("mortality", "No", ""),
+    ("mortality", "", ""), ("morphology", "pericardial edema", "morphology: pericardial edema"),
+    ("morphology", "normal", "")])
+def test_layout_call_vocabulary(tmp_path, col, cell, reason):
+    """The closed vocabulary of layout call columns: what calls, what does not."""
+    import pandas as pd
+
+    lay = LAYOUT.replace("well,group,concentration", f"well,group,concentration,{col}")
+    lay = lay.replace("\n", ",\n").replace(f",{col},", f",{col}")
+    run_ok({"zl.csv": ZL, "layout.csv": lay.replace("A02,C,0,", f"A02,C,0,{cell}")}, zf(),
+           tmp_path)
+    larvae = pd.read_csv(tmp_path / "out" / "larvae.csv", keep_default_na=False)
+    assert larvae.set_index("well").loc["A02", "exclusion_reason"] == reason

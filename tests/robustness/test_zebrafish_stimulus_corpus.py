@@ -72,16 +72,16 @@ CASES = [
          "column 'endreason': expected regular integration rows (endreason 'End of period'), "
          "found only 'SOUND', 'TOP_LIGHT'", "s.csv"),
     Case("zs-text-in-stimulus-distance", edit(VIB, VIB.replace(",1.50,", ",lots,")), run(),
-         "data row 3, column 'lardist': expected a number, found 'lots'", "s.csv"),
+         "line 4, column 'lardist': expected a number, found 'lots'", "s.csv"),
     Case("zs-negative-stimulus-distance", edit(VIB, VIB.replace(",1.50,", ",-9,")), run(),
-         "stimulus row of larva A01 at 10 s, column 'distance': expected a distance >= 0",
+         "line 4, column 'lardist': expected a finite number >= 0, found -9",
          "s.csv"),
     Case("zs-stimulus-end-before-start", edit(VIB, VIB.replace(",10,11,", ",10,9,")), run(),
          "stimulus row of larva A01 at 10 s, column 'end_s': expected end >= start, found 9",
          "s.csv"),
     Case("zs-samplecode-partly-empty", files("\n".join(
         [HEAD + ",samplecode", *(r + (",P7" if i else ",") for i, r in enumerate(ROWS))]) + "\n"),
-         run(), "data row 1, column 'samplecode': expected a samplecode (plate ID) in every row "
+         run(), "line 2, column 'samplecode': expected a samplecode (plate ID) in every row "
                 "or in none", "s.csv"),
     Case("zs-regular-bin-twice", edit(ROWS[4], ROWS[4] + "\n" + ROWS[4]), run(),
          "larva A01 (plate s), bin 0, column 'start_s': expected each larva and bin once",

@@ -1,4 +1,4 @@
-"""Every subject of the study accounted for: the animals an assay's inputs hold nothing for."""
+"""Every subject of the study accounted for: animals (or sessions) an assay's inputs lack."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from neurotox.study import Study
+from neurotox.timepoints import time_order
 
 #: Subject IDs a "no data" warning names before "and N more" (the report lists them all).
 SHOWN_IDS = 5
@@ -50,18 +51,20 @@ def unaccounted_subjects(study: Study, table: pd.DataFrame, files: list[Path], *
     expected = study.assay_subjects(table, cohorts)
     if expected is None:
         return [], ""
+    declared = _declared_exclusions(study)
+    gaps, gap_note = _session_gaps(table, expected, files, declared)
     missing = expected[~expected["subject"].isin(set(table["subject"].astype(str)))]
     if missing.empty:
-        return [], ""
+        return gaps, gap_note
     reason = f"no data in {_file_names(files)}"
-    declared = _whole_subject_exclusions(study)
+    declared = _declared_whole(declared, set(table["timepoint"].astype(str)))
     records = [{"subject": r.subject, "group": r.group, "sex": r.sex,
                 "reason": reason + (f"; manual exclusion: {declared[r.subject]}"
                                     if r.subject in declared else "")}
                for r in missing.itertuples(index=False)]
     missing = missing[~missing["subject"].isin(set(declared))]
     if missing.empty:       # each one accounted for by the exclusions file
-        return records, ""
+        return records + gaps, gap_note
     ids = list(missing["subject"])
     shown = ", ".join(ids[:SHOWN_IDS]) + (f" and {len(ids) - SHOWN_IDS} more"
                                           if len(ids) > SHOWN_IDS else "")
@@ -69,15 +72,91 @@ def unaccounted_subjects(study: Study, table: pd.DataFrame, files: list[Path], *
                                           else " of the study")
     note = (f"warning: {len(ids)} of {of} have no value ({reason}): {shown}; not analysed, "
             "listed under exclusions")
-    return records, note
+    return records + gaps, note + ("; " + gap_note.removeprefix("warning: ") if gap_note else "")
 
 
-def _whole_subject_exclusions(study: Study) -> dict[str, str]:
-    """Subject → reason of the exclusions file's rows that exclude a whole subject."""
+def _session_gaps(table: pd.DataFrame, expected: pd.DataFrame, files: list[Path],
+                  declared: dict[str, dict[str, str]]) -> tuple[list[dict[str, str]], str]:
+    """Sessions (timepoints) an animal with data misses that its schedule holds.
+
+    An animal's schedule is known from its group mates (same group and sex),
+    endpoint by endpoint: where a mate holds every timepoint of an endpoint the
+    animal holds and more, the animal misses those others (an export cut at a
+    row boundary, an animal lost during the study). Designs whose animals are measured on different
+    occasions (a cohort killed at PND 22, another at PND 70; an animal tested a
+    day late) give no gaps: no mate's sessions hold all of theirs. Gaps the
+    exclusions file declares (a row for the subject with that timepoint, or
+    with no timepoint) are recorded with its reason, not warned about. A
+    missing session's sub-timepoints (its bins, ``week4_bin01`` ...) are part
+    of its record.
+    """
+    design = expected.set_index("subject")[["group", "sex"]]
+    rows = table[table["subject"].astype(str).isin(design.index)]
+    rows = rows.assign(subject=rows["subject"].astype(str),
+                       timepoint=rows["timepoint"].astype(str))
+    lacking: dict[str, dict[str, set[str]]] = {}     # subject -> timepoint -> endpoints
+    for endpoint, part in rows.groupby("endpoint"):
+        sessions = part.groupby("subject")["timepoint"].agg(frozenset)
+        for _, mates in design.loc[sessions.index].groupby(["group", "sex"]):
+            for subject in mates.index:
+                own = sessions[subject]
+                for tp in set().union(*(sessions[m] - own for m in mates.index
+                                        if sessions[m] > own)):
+                    lacking.setdefault(subject, {}).setdefault(tp, set()).add(endpoint)
+    held = set(zip(rows["subject"], rows["timepoint"], strict=True))
+    records, warned = [], []
+    where = _file_names(files)
+    for subject, missed in sorted(lacking.items()):
+        gaps = _without_parts(set(missed))
+        group, sex = design.loc[subject, "group"], design.loc[subject, "sex"]
+        for tp in time_order(gaps):
+            why = declared.get(tp, {}).get(subject) or declared.get("", {}).get(subject)
+            what = (f"{len(missed[tp])} endpoint(s) without a value at {tp}"
+                    if (subject, tp) in held else f"no data at {tp}")
+            records.append({"subject": subject, "group": group, "sex": sex, "timepoint": tp,
+                            "reason": f"{what} in {where}"
+                            + (f"; manual exclusion: {why}" if why else "")})
+            warned += [] if why else [f"{subject} at {tp}"]
+    if not warned:
+        return records, ""
+    shown = ", ".join(warned[:SHOWN_IDS]) + (f" and {len(warned) - SHOWN_IDS} more"
+                                             if len(warned) > SHOWN_IDS else "")
+    return records, (f"warning: {len(warned)} session(s) of animals with data have no value "
+                     f"where their group mates have one (no data in {where}): {shown}; "
+                     "listed under exclusions")
+
+
+def _without_parts(timepoints: set[str]) -> set[str]:
+    """The timepoints without the sub-timepoints of another (``week4_bin01`` of ``week4``)."""
+    return {t for t in timepoints if not any(t.startswith(f"{u}_") for u in timepoints)}
+
+
+def _declared_whole(declared: dict[str, dict[str, str]], sessions: set[str]) -> dict[str, str]:
+    """Subject → reason of the subjects declared whole.
+
+    By a row without timepoint, or by rows for every one of the entry's
+    ``sessions`` (their sub-timepoints, ``week4_bin01`` ..., go with them).
+    """
+    sessions = _without_parts(sessions)
+    at_each = set.intersection(*(set(declared.get(t, {})) for t in sessions)) if sessions \
+        else set()
+    out = {subject: "; ".join(dict.fromkeys(declared[t][subject] for t in sorted(sessions)))
+           for subject in at_each}
+    return {**out, **declared.get("", {})}
+
+
+def _declared_exclusions(study: Study) -> dict[str, dict[str, str]]:
+    """Timepoint → subject → reason of the exclusions file's rows for all endpoints.
+
+    Timepoint ``""`` holds the rows that exclude a whole subject.
+    """
     if not study.spec.exclusions:
         return {}
     from neurotox.study import read_exclusions
 
     table = read_exclusions(study.resolve(study.spec.exclusions, "exclusions"))
-    whole = table[(table["endpoint"] == "") & (table["timepoint"] == "")]
-    return dict(zip(whole["subject"], whole["reason"], strict=True))
+    rows = table[table["endpoint"] == ""]
+    out: dict[str, dict[str, str]] = {}
+    for r in rows.itertuples(index=False):
+        out.setdefault(str(r.timepoint), {})[str(r.subject)] = str(r.reason)
+    return out

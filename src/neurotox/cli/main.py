@@ -18,6 +18,7 @@ import signal
 import stat
 import sys
 import threading
+import warnings
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -298,6 +299,27 @@ def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
         root.addHandler(fh)
     root.propagate = False
     _quiet_third_party(root.handlers[-1] if log_file else None)
+    warnings.showwarning = _log_warning
+
+
+def _warning_source(filename: str) -> str:
+    """The package a warning was raised in (``statsmodels``, ``numpy``, ``neurotox``)."""
+    parts = Path(filename).parts
+    for anchor in ("site-packages", "dist-packages"):
+        if anchor in parts and parts.index(anchor) + 1 < len(parts):
+            return parts[parts.index(anchor) + 1].removesuffix(".py")
+    return "neurotox" if "neurotox" in parts else Path(filename).stem
+
+
+def _log_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                 file: Any = None, line: str | None = None) -> None:
+    """A Python warning (numpy, scipy, statsmodels ...) as one log line, not raw on stderr.
+
+    Installed as :func:`warnings.showwarning` for the run (also in forked workers):
+    ``WARNING: statsmodels (SingularMatrixWarning): The design matrix is ...``.
+    """
+    text = " ".join(str(message).split())
+    log.warning("%s (%s): %s", _warning_source(filename), category.__name__, text)
 
 
 #: Libraries that log their own warnings about damaged files (tifffile: "invalid offset
@@ -397,6 +419,8 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None,
         ctx.call_on_close(lambda: WARNINGS_AS_ERRORS.reset(strict))
     if log_file is not None:
         check_log_file(log_file, ctx.meta.get("neurotox_command_args", []))
+    shown = warnings.showwarning   # _setup_logging logs warnings; restored at the end
+    ctx.call_on_close(lambda: setattr(warnings, "showwarning", shown))
     _setup_logging(quiet, str(log_file) if log_file else None)
     if log_file is not None:   # whatever the command reads, it never reads its own log
         token = reserve(log_file, "the log file (--log-file)")

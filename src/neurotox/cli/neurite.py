@@ -117,6 +117,7 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
     heatmaps, and manifest.json.
     """
     from neurotox.assays.base import resolve_parameters
+    from neurotox.assays.neurite.conventions import neurite_conventions
     from neurotox.assays.neurite.plate import analyse_plate
     from neurotox.delimited import dialect_note
     from neurotox.study import read_layout
@@ -156,6 +157,10 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
                             workers=workers, scheduler=scheduler, overlays=overlays,
                             progress=not quiet, overlay_writer=od.write_bytes)
         _write(od, run)
+        conventions = neurite_conventions(params)
+        od.record.parameters["conventions"] = conventions
+        for text in conventions:
+            od.record.note(f"convention: {text}")
     n_ex = len(run.exclusions)
     skipped = f"; {run.unmatched} image file(s) matched no naming pattern (listed in the " \
         "manifest notes)" if run.unmatched else ""

@@ -102,8 +102,11 @@ def _run(assays: tuple[str, ...], default: str, inputs: tuple[Path, ...], study_
 
 def _summary(result: AssayResult) -> str:
     ep = result.endpoints
-    missing = (f", {len(result.missing)} subject(s) of the study without data (see the "
-               "warning)") if result.missing else ""
+    whole = sum("timepoint" not in m for m in result.missing)
+    gaps = len(result.missing) - whole
+    missing = (f", {whole} subject(s) of the study without data" if whole else "") + \
+        (f", {gaps} session(s) without data" if gaps else "") + \
+        (" (see the warning)" if result.missing else "")
     return (f"{ep['subject'].nunique()} animals, {len(ep)} endpoint values, "
             f"{int(ep['excluded'].sum())} excluded{missing}")
 

@@ -20,6 +20,7 @@ from neurotox.imaging.params import FieldSettings
 from neurotox.imaging.preprocess import correct_background, estimate_noise
 from neurotox.imaging.qc import (
     focus_score,
+    grey_levels,
     saturated_objects_pct,
     saturation_fraction,
     saturation_level,
@@ -433,6 +434,7 @@ def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
         found = saturation_level(nuclei_image, level=s.saturation_level)
         nuclei_level = np.inf if found is None else found
     out = {"focus_score": focus_score(analysed, noise=noise),
+           "grey_levels": grey_levels(analysed),
            "saturation_fraction": saturation_fraction(
                analysed, level=s.saturation_level if analysed is not nuclei_image
                else nuclei_level),

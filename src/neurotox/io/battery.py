@@ -39,8 +39,9 @@ import numpy as np
 import pandas as pd
 
 from neurotox.delimited import check_header_names, decode, read_table
-from neurotox.errors import FormatError, InputError, quoted
-from neurotox.files import check_input, read_bytes
+from neurotox.errors import FormatError, InputError, did_you_mean, quoted
+from neurotox.files import check_frame_magnitudes, check_input, read_bytes
+from neurotox.io.intervals import IntervalHeaderError, parse_interval
 from neurotox.io.output import note
 from neurotox.io.text import (
     check_distinct_columns,
@@ -112,6 +113,7 @@ def _read_xls(path: Path, sheet: str | None) -> pd.DataFrame:
         raise FormatError(f"cannot open as an xls (BIFF) workbook: "
                           f"{' '.join(str(exc).split()) or type(exc).__name__}",
                           path=path) from None
+    check_frame_magnitudes(book, path)
     return _pick_sheet(book, sheet, path)
 
 
@@ -177,6 +179,8 @@ def read_sheet(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
     if df.empty:
         raise InputError("sheet has no data rows", path=path)
     df.attrs["path"] = str(path)
+    df.attrs["header_row"] = int(header_row)
+    df.attrs["headers"] = {c: str(h).strip() for c, h in zip(df.columns, header, strict=False)}
     return df
 
 
@@ -207,31 +211,97 @@ def require_columns(df: pd.DataFrame, required: Iterable[str], *, what: str) -> 
                           path=df.attrs.get("path"))
 
 
+#: Columns any battery sheet may carry beside its data (never read): who, when, remarks.
+NOTE_COLUMNS = ("group", "sex", "cohort", "litter", "observer", "date", "time", "comment",
+                "comments", "notes", "remark", "remarks")
+
+
+def header_of(df: pd.DataFrame, column: str) -> str:
+    """A column's header as the file writes it (``'0–10 min'`` for ``0–10_min``)."""
+    return df.attrs.get("headers", {}).get(column, column)
+
+
+def refuse_unknown_columns(df: pd.DataFrame, columns: Iterable[str], *, known: Iterable[str],
+                           what: str, ignore: Iterable[str] = ()) -> None:
+    """Raise InputError at the first of ``columns`` that the reader does not know.
+
+    A column the reader would not read must not be dropped silently: a misspelt
+    header (``latncy``) or an interval the reader cannot parse would change the
+    results without a word. :data:`NOTE_COLUMNS` and ``ignore`` are allowed.
+    """
+    known = sorted(set(known))
+    allowed = set(known) | set(NOTE_COLUMNS) | set(ignore) | {"row"}
+    for c in columns:
+        if c not in allowed:
+            head = header_of(df, c)
+            hint = did_you_mean(c, [*known, *NOTE_COLUMNS])
+            raise InputError(f"unknown {what} column {head!r}{hint}; "
+                             f"expected {quoted(known)} (or list it in the parameter "
+                             "'ignore_columns')", path=df.attrs.get("path"),
+                             where=f"row {df.attrs.get('header_row', 1)}, column {head!r}")
+
+
 def where(df: pd.DataFrame, i: int, column: str) -> str:
     """Location string ``row N, column 'c'`` of the i-th data row."""
     return f"row {int(df['row'].iloc[i])}, column {column!r}"
 
 
-def numbers(df: pd.DataFrame, column: str, *, allow_empty: bool = False,
-            lower: float | None = None, upper: float | None = None) -> pd.Series:
-    """Parse a column as floats; InputError naming the first bad cell.
+_COMMA_IN_NUMBER = re.compile(r"^[+-]?\d[\d.]*,[\d.,]*\d$")
 
-    Empty cells become NaN when ``allow_empty``; otherwise they are errors.
+
+def parse_numbers(raw: pd.Series) -> pd.Series:
+    """The number parser of every battery and CIPN sheet: text → float, NaN if not a number.
+
+    Plain decimal notation with a point (``1150``, ``1.15``, ``-2e3``). A comma is
+    never read here: ``;``/tab files have their decimal commas converted by
+    :func:`neurotox.delimited.read_table` before, and in a ``,`` file a quoted
+    ``"1,150"`` (thousands separator? decimal comma?) is not a number.
     """
-    raw = df[column].astype(str)   # decimal commas: read_table converts them in ';' files
-    num = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+    text = raw.astype(str).str.strip()
+    return pd.to_numeric(text.where(text != ""), errors="coerce").astype(float)
+
+
+def parse_number(text: str) -> float:
+    """One cell through :func:`parse_numbers` (NaN if not a number)."""
+    return float(parse_numbers(pd.Series([text], dtype=object)).iloc[0])
+
+
+def comma_hint(text: str) -> str:
+    """Advice for a number written with a comma (``'1,150'``), else ``""``."""
+    text = str(text).strip()
+    if not _COMMA_IN_NUMBER.match(text):
+        return ""
+    say = (f"write {text.replace(',', '')} or {text.replace(',', '.')}"
+           if text.count(",") == 1 and "." not in text else "write it without the comma")
+    return (" (a comma inside a number is no thousands separator, and a decimal comma "
+            "only in a ';'- or tab-delimited file whose column has no decimal points: "
+            f"{say})")
+
+
+def numbers(df: pd.DataFrame, column: str, *, allow_empty: bool = False,
+            lower: float | None = None, upper: float | None = None,
+            lower_open: bool = False) -> pd.Series:
+    """Parse a column as floats (:func:`parse_numbers`); InputError naming the first bad cell.
+
+    Empty cells become NaN when ``allow_empty``; otherwise they are errors. With
+    ``lower_open`` the lower bound is exclusive (``> 0`` for a weight).
+    """
+    raw = df[column].astype(str)
+    num = parse_numbers(raw)
     bad = (num.isna() & ((raw != "") | (not allow_empty))) | ~np.isfinite(num.fillna(0))
     if lower is not None:
-        bad |= num < lower
+        bad |= (num <= lower) if lower_open else (num < lower)
     if upper is not None:
         bad |= num > upper
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        rng = ("" if lower is None and upper is None else f" >= {lower:g}" if upper is None
-               else f" <= {upper:g}" if lower is None else f" in [{lower:g}, {upper:g}]")
-        raise InputError(f"expected a number{rng}, found {df[column].iloc[i]!r}",
+        ge, op = (">", "(") if lower_open else (">=", "[")
+        rng = ("" if lower is None and upper is None else f" {ge} {lower:g}" if upper is None
+               else f" <= {upper:g}" if lower is None else f" in {op}{lower:g}, {upper:g}]")
+        cell = df[column].iloc[i]
+        raise InputError(f"expected a number{rng}, found {cell!r}{comma_hint(cell)}",
                          path=df.attrs.get("path"), where=where(df, i, column))
-    return num.astype(float)
+    return num
 
 
 def check_subjects(df: pd.DataFrame, known: Iterable[str], *, column: str = "subject") -> None:
@@ -291,12 +361,9 @@ def fob_item_columns(df: pd.DataFrame) -> list[str]:
 
 # -------------------------------------------------------------- motor activity
 
-_WIDE_INTERVAL = re.compile(r"^(?:int|interval|bin|i|b)_?0*(\d+)$")
-_WIDE_RANGE = re.compile(r"^(\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)_?min$")
-
-
 def read_motor_activity(path: str | Path, *, interval_minutes: float | None = None,
-                        sheet: str | None = None) -> pd.DataFrame:
+                        sheet: str | None = None,
+                        ignore_columns: Iterable[str] = ()) -> pd.DataFrame:
     """Read a motor-activity export, long or wide, into one row per interval.
 
     Parameters
@@ -308,12 +375,22 @@ def read_motor_activity(path: str | Path, *, interval_minutes: float | None = No
         column in long files; ``0-10 min`` headers in wide files).
     sheet
         Worksheet of an xlsx export (default: the first).
+    ignore_columns
+        Further columns (lower-case, ``_`` for spaces) that hold no counts.
 
     Returns
     -------
     pandas.DataFrame
         ``subject``, ``session``, ``interval`` (1-based int), ``counts``,
-        ``minutes`` (interval length, NaN if unknown), ``row``, ``column``.
+        ``minutes`` (interval length, NaN if unknown), ``start`` (minute the
+        interval starts, from range headers; NaN otherwise), ``row``, ``column``.
+
+    Raises
+    ------
+    InputError
+        A column that is neither an identifying column, a total, nor an interval
+        (:func:`neurotox.io.intervals.parse_interval`); interval ranges with a gap
+        or an overlap; numbered intervals with a gap; bad counts.
 
     """
     df = read_sheet(path, sheet=sheet)
@@ -322,9 +399,11 @@ def read_motor_activity(path: str | Path, *, interval_minutes: float | None = No
         df["session"] = "NA"
     df["session"] = df["session"].replace("", "NA")
     if {"interval", "counts"} <= set(df.columns):
+        refuse_unknown_columns(df, df.columns, known=_MOTOR_LONG, what="motor activity",
+                               ignore=ignore_columns)
         out = _motor_long(df, interval_minutes)
     else:
-        out = _motor_wide(df, interval_minutes)
+        out = _motor_wide(df, interval_minutes, ignore_columns)
     out.attrs["path"] = df.attrs["path"]
     check_unique(out, ["subject", "session", "interval"], what="animal × session × interval")
     total = next((c for c in TOTAL_COLUMNS if c in df.columns), None)
@@ -335,6 +414,8 @@ def read_motor_activity(path: str | Path, *, interval_minutes: float | None = No
 
 #: Header spellings of the session-total column of a motor-activity export.
 TOTAL_COLUMNS = ("total", "total_counts", "session_total", "sum")
+#: Columns of a long motor-activity export.
+_MOTOR_LONG = ("subject", "session", "interval", "counts", "interval_min", *TOTAL_COLUMNS)
 
 
 def check_totals(df: pd.DataFrame, out: pd.DataFrame, column: str) -> None:
@@ -381,36 +462,93 @@ def _motor_long(df: pd.DataFrame, interval_minutes: float | None) -> pd.DataFram
                               index=df.index, dtype=float))
     return pd.DataFrame({"subject": df["subject"], "session": df["session"],
                          "interval": interval.astype(int), "counts": numbers(df, "counts", lower=0),
-                         "minutes": minutes, "row": df["row"], "column": "counts"})
+                         "minutes": minutes, "start": np.nan, "row": df["row"],
+                         "column": "counts"})
 
 
-def _wide_columns(df: pd.DataFrame) -> list[tuple[str, int, float]]:
-    cols = []
-    ranges = [(c, _WIDE_RANGE.match(c)) for c in df.columns]
-    ranged = [(c, m) for c, m in ranges if m]
-    for k, (c, m) in enumerate(sorted(ranged, key=lambda t: float(t[1].group(1)))):
-        cols.append((c, k + 1, float(m.group(2)) - float(m.group(1))))
-    for c in df.columns:
-        m = _WIDE_INTERVAL.match(c)
-        if m:
-            cols.append((c, int(m.group(1)), np.nan))
-    return cols
-
-
-def _motor_wide(df: pd.DataFrame, interval_minutes: float | None) -> pd.DataFrame:
-    cols = _wide_columns(df)
-    if not cols:
+def _wide_columns(df: pd.DataFrame,
+                  ignore: Iterable[str]) -> list[tuple[str, int, float, float]]:
+    """(column, number, minutes, start minute) of the interval columns of a wide export."""
+    skip = {"subject", "session", "row", *TOTAL_COLUMNS, *NOTE_COLUMNS, *ignore}
+    ranged, numbered, unknown = [], [], []
+    for c in (c for c in df.columns if c not in skip):
+        try:
+            iv = parse_interval(header_of(df, c))
+        except IntervalHeaderError as exc:
+            raise InputError(f"cannot read interval column {header_of(df, c)!r}: {exc}",
+                             path=df.attrs.get("path"),
+                             where=f"row {df.attrs.get('header_row', 1)}, "
+                                   f"column {header_of(df, c)!r}") from None
+        (unknown if iv is None else numbered if iv.number is not None else ranged).append(
+            (c, iv))
+    if not ranged and not numbered:
         found = [c for c in df.columns if c != "row"]
         raise FormatError("expected long columns 'interval', 'counts' or wide interval "
                           f"columns like 'int01' or '0-10 min', found {quoted(found)}",
                           path=df.attrs["path"])
+    _refuse_wide_unknown(df, [c for c, _ in unknown], ignore)
+    if ranged and numbered:
+        raise _header_error(df, numbered[0][0], "mixes interval ranges ('0-10 min') and "
+                            f"numbered intervals ({header_of(df, ranged[0][0])!r} and this "
+                            "one); name every interval one way")
+    if ranged:
+        return _ranges_in_order(df, ranged)
+    return _numbers_in_order(df, numbered)
+
+
+def _header_error(df: pd.DataFrame, column: str, message: str) -> InputError:
+    head = header_of(df, column)
+    return InputError(f"column {head!r} {message}", path=df.attrs.get("path"),
+                      where=f"row {df.attrs.get('header_row', 1)}, column {head!r}")
+
+
+def _refuse_wide_unknown(df: pd.DataFrame, unknown: list[str],
+                         ignore: Iterable[str]) -> None:
+    known = ["subject", "session", "total"]
+    try:
+        refuse_unknown_columns(df, unknown, known=known, what="motor activity",
+                               ignore=ignore)
+    except InputError as exc:
+        raise InputError(f"{exc.detail}; interval columns are ranges with a unit "
+                         "('0-10 min', '0-600 s', '00:00-10:00') or numbered ('int01', "
+                         "'bin_1')", path=exc.path, where=exc.where) from None
+
+
+def _ranges_in_order(df: pd.DataFrame, ranged: list) -> list[tuple[str, int, float, float]]:
+    """Ranges sorted by start; a gap or an overlap between neighbours is an error."""
+    ranged = sorted(ranged, key=lambda t: t[1].start)
+    for (c0, a), (c1, b) in zip(ranged, ranged[1:], strict=False):
+        if not np.isclose(b.start, a.end, rtol=0, atol=1e-6):
+            how = "overlaps" if b.start < a.end else "leaves a gap after"
+            raise _header_error(df, c1, f"{how} the interval {header_of(df, c0)!r}: "
+                                "intervals must follow each other (is an interval column "
+                                "missing or misspelt?)")
+    return [(c, k + 1, iv.minutes, iv.start) for k, (c, iv) in enumerate(ranged)]
+
+
+def _numbers_in_order(df: pd.DataFrame, numbered: list) -> list[tuple[str, int, float, float]]:
+    """Numbered intervals in order; a repeated or skipped number is an error."""
+    numbered = sorted(numbered, key=lambda t: t[1].number)
+    for (c0, a), (c1, b) in zip(numbered, numbered[1:], strict=False):
+        if b.number != a.number + 1:
+            what = "repeats" if b.number == a.number else "skips from"
+            raise _header_error(df, c1, f"{what} interval number {a.number} of column "
+                                f"{header_of(df, c0)!r}" + (f" to {b.number}" if
+                                                            what != "repeats" else ""))
+    return [(c, iv.number, np.nan, np.nan) for c, iv in numbered]
+
+
+def _motor_wide(df: pd.DataFrame, interval_minutes: float | None,
+                ignore: Iterable[str]) -> pd.DataFrame:
+    cols = _wide_columns(df, ignore)
     parts = []
-    for col, k, minutes in cols:
+    for col, k, minutes, start in cols:
         if np.isnan(minutes) and interval_minutes is not None:
             minutes = interval_minutes
         parts.append(pd.DataFrame({"subject": df["subject"], "session": df["session"],
                                    "interval": k, "counts": numbers(df, col, lower=0),
-                                   "minutes": minutes, "row": df["row"], "column": col}))
+                                   "minutes": minutes, "start": start, "row": df["row"],
+                                   "column": col}))
     return pd.concat(parts, ignore_index=True).sort_values(
         ["subject", "session", "interval"], kind="stable").reset_index(drop=True)
 
@@ -423,8 +561,18 @@ TRIAL_TYPES = {"pulse": "pulse", "pulse_alone": "pulse", "p": "pulse", "startle"
                "null": "no_stimulus", "nostim": "no_stimulus", "background": "no_stimulus"}
 
 
-def read_startle(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
+#: Columns of a startle export.
+STARTLE_COLUMNS = ("subject", "session", "block", "trial", "trial_type", "prepulse_db",
+                   "amplitude", "latency")
+
+
+def read_startle(path: str | Path, *, sheet: str | None = None,
+                 ignore_columns: Iterable[str] = ()) -> pd.DataFrame:
     """Read per-trial acoustic startle data.
+
+    Any column other than :data:`STARTLE_COLUMNS`, :data:`NOTE_COLUMNS` and
+    ``ignore_columns`` is an error (a misspelt ``latency`` or ``prepulse_db``
+    would otherwise be dropped without a word).
 
     Returns
     -------
@@ -436,6 +584,8 @@ def read_startle(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
     """
     df = read_sheet(path, sheet=sheet)
     require_columns(df, ["subject", "block", "trial", "amplitude"], what="startle")
+    refuse_unknown_columns(df, df.columns, known=STARTLE_COLUMNS, what="startle",
+                           ignore=ignore_columns)
     if "session" not in df.columns:
         df["session"] = "NA"
     if "trial_type" not in df.columns:
@@ -467,7 +617,8 @@ def read_organ_weights(path: str | Path, *, sheet: str | None = None) -> pd.Data
     """Read a necropsy weight sheet: ``subject``, ``body_weight``, ``brain_weight``.
 
     Other columns are returned as they are (morphometry, comments); empty brain
-    or body weights become NaN (an animal found dead, a damaged brain). An
+    or body weights become NaN (an animal found dead, a damaged brain); a weight must
+    be > 0 (the assay checks the species' plausible range). An
     optional ``timepoint`` column names the necropsy (``PND22``, ``PND70``) when a
     sheet holds several; it is ``NA`` otherwise.
     """
@@ -477,8 +628,8 @@ def read_organ_weights(path: str | Path, *, sheet: str | None = None) -> pd.Data
         df["timepoint"] = "NA"
     df["timepoint"] = df["timepoint"].replace("", "NA")
     check_unique(df, ["subject", "timepoint"], what="animal × timepoint")
-    df["body_weight"] = numbers(df, "body_weight", allow_empty=True, lower=0)
-    df["brain_weight"] = numbers(df, "brain_weight", allow_empty=True, lower=0)
+    df["body_weight"] = numbers(df, "body_weight", allow_empty=True, lower=0, lower_open=True)
+    df["brain_weight"] = numbers(df, "brain_weight", allow_empty=True, lower=0, lower_open=True)
     return df
 
 
@@ -507,7 +658,8 @@ def read_landmarks(path: str | Path, *, sheet: str | None = None) -> pd.DataFram
     df = read_sheet(path, sheet=sheet)
     require_columns(df, ["subject", "landmark", "age"], what="landmark")
     df["age"] = numbers(df, "age", allow_empty=True, lower=0, upper=200)
-    df["body_weight"] = (numbers(df, "body_weight", allow_empty=True, lower=0)
+    df["body_weight"] = (numbers(df, "body_weight", allow_empty=True, lower=0,
+                                 lower_open=True)
                          if "body_weight" in df.columns else np.nan)
     df["landmark"] = df["landmark"].str.lower().str.replace(" ", "_")
     check_unique(df, ["subject", "landmark"], what="animal × landmark")

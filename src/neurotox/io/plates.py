@@ -615,7 +615,9 @@ def read_plane(source: PlaneSource | str | Path) -> np.ndarray:
     RGB(A) images give the colour plane ``source.plane`` (red 0, green 1,
     blue 2), with burned-in white annotations (scale bar, text) set to the
     background (:func:`neurotox.imaging.channels.annotation_mask`); without a
-    plane, identical colour planes give one of them and others their mean.
+    plane, identical colour planes give one of them, the differing colours of an
+    8-bit image their mean, and differing 16-bit or float "colours" (a channel
+    stack saved as RGB) are refused like any stack without a channel number.
     Stacks (channel, row, column) or (row, column, channel) need
     ``source.plane``.
     Non-finite pixels of float images are masked (:func:`read_plane_masked`).
@@ -699,7 +701,8 @@ def _read_plane(src: PlaneSource) -> np.ndarray:
                           path=src.path)
     axis = 2 if data.shape[2] <= 4 and data.shape[0] > 4 else 0
     if src.plane is None:
-        if axis == 2 and data.shape[2] >= 3:
+        if axis == 2 and data.shape[2] >= 3 and (data.dtype == np.uint8
+                                                 or _same_colours(data)):
             return _rgb_to_grey(data)
         if src.stack_plane is None:
             raise FormatError(f"file holds {data.shape[axis]} channel planes; give the channel "
@@ -764,11 +767,37 @@ def _analysed_pixels(data: np.ndarray) -> np.ndarray:
     return data.astype(np.float32)
 
 
-def _rgb_to_grey(data: np.ndarray) -> np.ndarray:
+def _same_colours(data: np.ndarray) -> bool:
+    """Whether the red, green and blue planes of a (row, column, colour) array are one image."""
     rgb = data[..., :3]
-    if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2]):
-        return rgb[..., 0]
-    return rgb.mean(axis=2).astype(np.float32)
+    return np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])
+
+
+def _rgb_to_grey(data: np.ndarray) -> np.ndarray:
+    """One plane of a grey image saved in colour; the mean of the colours of an 8-bit merge.
+
+    Only 8-bit colour images (display merges, pseudo-coloured channels) are
+    averaged: 16-bit or float "RGB" samples that differ are a channel stack
+    saved as RGB (numpy ``(3, rows, columns)`` written without
+    ``photometric='minisblack'``), which :func:`_read_plane` refuses to mix.
+    """
+    if _same_colours(data):
+        return data[..., 0]
+    return data[..., :3].mean(axis=2).astype(np.float32)
+
+
+def colours_averaged(source: PlaneSource) -> bool:
+    """Whether the plane is read as the mean of an 8-bit colour image's differing colours.
+
+    True for a file read whole (no colour or channel named) that is an RGB(A)
+    image whose colour planes are not identical: a pseudo-coloured channel
+    reads right, a merge of several channels mixes them (the run notes say so).
+    """
+    if source.plane is not None:
+        return False
+    data = np.squeeze(_read_array(source.path))
+    return data.ndim == 3 and data.shape[2] in (3, 4) and data.shape[0] > 4 \
+        and data.dtype == np.uint8 and not _same_colours(data)
 
 
 def _read_array(path: Path) -> np.ndarray:

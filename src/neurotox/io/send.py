@@ -29,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
+from neurotox.files import check_array_magnitude
 from neurotox.io.output import note, sha256_file
 
 #: Required columns per domain. ``dm``, ``tx`` and ``ts`` must be present; of the
@@ -211,6 +212,7 @@ def _tidy(df: pd.DataFrame, path: Path) -> pd.DataFrame:
                     i = int(bad.to_numpy().nonzero()[0][0])
                     raise FormatError(f"expected a number, found {text.iloc[i]!r}", path=path,
                                       where=f"row {i + 1}, column {col!r}")
+            check_array_magnitude(num.to_numpy(float), path, where=f"column {col!r}")
             out[col] = num.astype(float)
         elif s.dtype == object:
             out[col] = s.map(lambda v: "" if v is None or (isinstance(v, float) and v != v)

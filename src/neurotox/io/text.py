@@ -19,10 +19,10 @@ from neurotox.delimited import (
     guess_encoding,
 )
 from neurotox.errors import FormatError
-from neurotox.files import check_nul, check_unpacked, limits
+from neurotox.files import check_magnitudes, check_nul, check_text, check_unpacked, limits
 
 __all__ = ["DELIMITERS", "check_distinct_columns", "check_nul", "check_row_lengths",
-           "delimiter_name", "guess_delimiter", "guess_encoding", "read_gzip"]
+           "check_text", "delimiter_name", "guess_delimiter", "guess_encoding", "read_gzip"]
 
 
 def read_gzip(path: Path, *, limit: int | None = None) -> bytes:
@@ -46,28 +46,33 @@ def read_gzip(path: Path, *, limit: int | None = None) -> bytes:
 
 
 def scan_text(path: Path, encoding: str, *, gzip: bool = False, sep: str | None = None) -> None:
-    """Read a whole text file once: refuse NUL characters and, for gzip, too much content.
+    """Read a whole text file once: refuse NUL, absurd numbers and too much (gzip) content.
 
     Readers that hand the file to pandas or pyarrow call this first, so that a NUL
-    in line 90 000 or a gzip bomb is one clear error, not a cut cell or a full disk.
+    in line 90 000, a ``1e308`` (:func:`neurotox.files.check_magnitudes`) or a gzip
+    bomb is one clear error, not a cut cell, an overflow or a full disk.
     """
     import gzip as gz
     import zlib
 
     decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
     cap = limits().max_unpacked_bytes
-    seen, line = 0, 1
+    seen, line, tail = 0, 1, ""
     try:
         with (gz.open(path, "rb") if gzip else open(path, "rb")) as f:
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 seen += len(chunk)
                 if gzip and seen > cap:   # stop reading: "more than the limit"
                     check_unpacked(cap + 1, path, what="the gzip file")
-                text = decoder.decode(chunk)
+                text = tail + decoder.decode(chunk)   # starts at the start of a line
                 at = text.find("\x00")
                 if at >= 0:
                     check_nul(text[:at + 1], path, sep=sep, first_line=line)
-                line += text.count("\n")
+                cut = text.rfind("\n") + 1             # whole lines only
+                check_magnitudes(text[:cut], path, sep=sep, first_line=line)
+                line += text.count("\n", 0, cut)
+                tail = text[cut:]
+            check_magnitudes(tail, path, sep=sep, first_line=line)
     except (OSError, EOFError, zlib.error) as exc:
         raise FormatError(f"cannot read: {exc}", path=path) from None
 

@@ -193,3 +193,25 @@ def tie_sum(values: np.ndarray, power: int = 3) -> float:
     _, t = np.unique(values, return_counts=True)
     t = t.astype(float)
     return float(np.sum(t**power - t))
+
+
+def estimable_columns(x: np.ndarray, tol: float = 1e-7) -> list[int]:
+    """Columns of ``x`` kept when aliased ones are dropped, in their order (lme4's rule).
+
+    A column is dropped when its part orthogonal to the kept columns before it is
+    shorter than ``tol`` times its length: R's pivoted QR (LINPACK ``dqrdc2``, as
+    ``lm`` and lme4's ``chkRank.drop.cols``), which keeps the first of aliased
+    columns. An all-zero column is dropped.
+    """
+    basis = np.empty((x.shape[0], 0))
+    keep = []
+    for j in range(x.shape[1]):
+        col = x[:, j]
+        norm = np.linalg.norm(col)
+        rest = col - basis @ (basis.T @ col)
+        rest -= basis @ (basis.T @ rest)  # second pass: Gram-Schmidt loses orthogonality
+        size = np.linalg.norm(rest)
+        if norm > 0 and size > tol * norm:
+            keep.append(j)
+            basis = np.column_stack([basis, rest / size])
+    return keep

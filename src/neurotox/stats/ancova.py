@@ -46,6 +46,7 @@ from scipy import stats as sps
 from statsmodels.regression.linear_model import OLS  # not statsmodels.api: twice as slow to import
 
 from neurotox.endpoints import registry
+from neurotox.stats._common import estimable_columns
 
 
 def registry_covariates() -> dict[str, str]:
@@ -68,16 +69,29 @@ def _design(groups: pd.Series, x: np.ndarray, levels: Sequence[str],
     return np.column_stack(cols)
 
 
-def singular(y: Sequence[float], covariate: Sequence[float]) -> str | None:
+def singular(y: Sequence[float], covariate: Sequence[float],
+             groups: Sequence[str] | None = None) -> str | None:
     """Why an ANCOVA of ``y`` on ``covariate`` cannot be fitted, or None.
 
     A covariate (or response) with one value in every animal leaves the design
-    singular: no slope, no residual variance, F-tests dividing by zero.
+    singular: no slope, no residual variance, F-tests dividing by zero. So does a
+    covariate with one value per group (group mean weights typed for every
+    animal): it is then a linear combination of the group terms, and the group
+    effect cannot be told apart from the covariate's (the design is rank
+    deficient; statsmodels would fit it by pseudo-inverse and report a group
+    effect that is not identifiable).
     """
     for what, v in (("covariate", np.asarray(covariate, float)),
                     ("response", np.asarray(y, float))):
         if len(v) and np.ptp(v) == 0:
             return f"the {what} has the same value ({v[0]:g}) in every animal"
+    if groups is None:
+        return None
+    x = pd.Series(np.asarray(covariate, float)).groupby(list(map(str, groups)), sort=True)
+    if (x.nunique() == 1).all():
+        values = ", ".join(f"{g} {v:g}" for g, v in x.first().items())
+        return (f"the covariate has one value per group ({values}): the group effect cannot "
+                "be separated from it (rank-deficient design)")
     return None
 
 
@@ -104,6 +118,12 @@ def ancova(y: Sequence[float], covariate: Sequence[float], groups: Sequence[str]
     ValueError
         The design is singular (see :func:`singular`).
 
+    Notes
+    -----
+    Homogeneity of slopes is tested on the groups whose covariate varies (the
+    interaction column of a group with a constant covariate is aliased); NaN when
+    no group has its own slope.
+
     Returns
     -------
     table : pandas.DataFrame
@@ -116,7 +136,7 @@ def ancova(y: Sequence[float], covariate: Sequence[float], groups: Sequence[str]
     """
     g = pd.Series(list(groups), dtype=str)
     yv, xv = np.asarray(y, float), np.asarray(covariate, float)
-    why = singular(yv, xv)
+    why = singular(yv, xv, g)
     if why:
         raise ValueError(f"ANCOVA cannot be fitted: {why}")
     levels = [lv for lv in levels if (g == lv).any()]
@@ -124,9 +144,13 @@ def ancova(y: Sequence[float], covariate: Sequence[float], groups: Sequence[str]
     full = OLS(yv, _design(g, xc, levels, False)).fit()
     k = len(levels)
     reduced = OLS(yv, np.column_stack([np.ones(len(xc)), xc])).fit()
-    inter = OLS(yv, _design(g, xc, levels, True)).fit()
+    # a group whose covariate is constant has no slope of its own: its interaction
+    # column is aliased and left out, so the slopes compared are the estimable ones
+    xi = _design(g, xc, levels, True)
+    inter = OLS(yv, xi[:, estimable_columns(xi)]).fit()
     f_group, p_group = (full.compare_f_test(reduced)[:2] if k > 1 else (np.nan, np.nan))
-    p_parallel = float(inter.compare_f_test(full)[1]) if k > 1 else float("nan")
+    p_parallel = float(inter.compare_f_test(full)[1]) \
+        if k > 1 and inter.df_model > full.df_model else float("nan")
     rows = [{"group": levels[0], "n": int((g == levels[0]).sum()),
              "adjusted_mean": float(full.params[0])}]
     for j, lv in enumerate(levels[1:], start=1):
@@ -278,15 +302,19 @@ def stratum_ancova(key: Sequence[str], groups: Sequence[str], subjects: Sequence
         return (f"ANCOVA (covariate: {covariate_label}) not run: fewer than 2 animals with "
                 f"both values in a group (n: {', '.join(map(str, n))})")
     y_all, x_all = np.concatenate(ys), np.concatenate(xs)
-    why = singular(y_all, x_all)
+    why = singular(y_all, x_all, np.concatenate(gs))
     if why:
-        return f"ANCOVA (covariate: {covariate_label}) not run: {why}"
+        return (f"ANCOVA (covariate: {covariate_label}) not run: {why}; unadjusted "
+                "comparisons")
     table, info = ancova(y_all, x_all, np.concatenate(gs), list(groups),
                          alternative=alternative)
     name = f"ANCOVA (covariate: {covariate_label})"
     missing = sum(len(s) for s in subjects) - int(n.sum())
+    parallel = (f"homogeneity of slopes p = {info['p_parallel']:.3g}"
+                if np.isfinite(info["p_parallel"]) else
+                "homogeneity of slopes not testable (covariate constant within groups)")
     note = (f"{name}: slope {info['slope']:.4g} per unit of covariate (p = "
-            f"{info['p_slope']:.3g}); homogeneity of slopes p = {info['p_parallel']:.3g}; "
+            f"{info['p_slope']:.3g}); {parallel}; "
             + (f"Shapiro-Wilk on the ANCOVA residuals p = {info['p_normal']:.3g}; "
                if np.isfinite(info["p_normal"]) else "")
             + "Dunnett-adjusted t-tests vs control; mean and SD are unadjusted"

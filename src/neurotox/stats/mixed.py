@@ -19,7 +19,7 @@ from scipy import stats as sps
 from neurotox.endpoints import Endpoint
 from neurotox.stats import ddf as ddf_mod
 from neurotox.stats import reml as reml_mod
-from neurotox.stats._common import Comparison, holm
+from neurotox.stats._common import Comparison, estimable_columns, holm
 from neurotox.study import StatisticsPlan
 from neurotox.timepoints import time_order
 
@@ -71,6 +71,14 @@ class MixedModelResult:
     aic
         AIC of the fit; ``aic_by_structure`` lists every structure compared when
         the covariance was chosen by AIC.
+    aliased
+        Fixed-effect columns dropped because they are aliased with earlier ones
+        (lme4's rule, :func:`~neurotox.stats._common.estimable_columns`);
+        ``params`` has no entry for them.
+    empty_cells
+        Group x time combinations without data (default formula), the usual
+        cause of aliased columns: a group terminated early, a timepoint held by
+        one group only.
 
     Notes
     -----
@@ -79,7 +87,11 @@ class MixedModelResult:
     for the within-subject interaction (the split-plot ANOVA's error df, so that
     for balanced data with a positive subject variance the F tests are the exact
     split-plot tests). When it cannot be derived (custom formula) ``p`` is the
-    χ² p-value.
+    χ² p-value. With empty group x time cells the within-subject df counts the
+    estimable columns only (observations − subjects − time and interaction
+    columns kept), and both effects are tested on lmerTest's type III
+    contrasts (the group effect is then a hypothesis on the cells present:
+    "interpret type III hypotheses with care", as lmerTest says).
 
     """
 
@@ -100,19 +112,26 @@ class MixedModelResult:
     aic: float = np.nan
     aic_by_structure: dict[str, float] = field(default_factory=dict)
     cov_params: pd.DataFrame | None = None
+    aliased: tuple[str, ...] = ()
+    empty_cells: tuple[tuple[object, object], ...] = ()
     fit: reml_mod.RemlFit | None = field(default=None, repr=False, compare=False)
 
 
 def _containment_ddf(data: pd.DataFrame, subject: str, group: str,
-                     time: str | None) -> tuple[float, float]:
-    """Denominator df (nlme's rule) of the between- and within-subject (interaction) tests."""
+                     time: str | None, n_within: int | None = None) -> tuple[float, float]:
+    """Denominator df (nlme's rule) of the between- and within-subject (interaction) tests.
+
+    ``n_within``: number of within-subject fixed-effect columns (time and
+    interaction) that are estimable; default groups x (timepoints - 1).
+    """
     n_sub = data[subject].nunique()
     n_grp = data[group].nunique() if group in data else np.nan
     between = float(n_sub - n_grp)
     if time is None or time not in data:
         return between, np.nan
-    within = float(len(data) - n_sub - n_grp * (data[time].nunique() - 1))
-    return between, within
+    if n_within is None:
+        n_within = n_grp * (data[time].nunique() - 1)
+    return between, float(len(data) - n_sub - n_within)
 
 
 def _time_index(data: pd.DataFrame, subject: str,
@@ -133,24 +152,37 @@ def _time_index(data: pd.DataFrame, subject: str,
     return level, level.astype(float)
 
 
-def _statsmodels_ratio(formula: str, data: pd.DataFrame, subject: str, reml: bool) -> list:
+def empty_cells(data: pd.DataFrame, group: str, time: str) -> list[tuple[object, object]]:
+    """The group x time combinations without any value (sorted, time in time order)."""
+    times = time_order(data[time])
+    held = set(zip(data[group], data[time], strict=True))
+    return [(g, t) for g in sorted(set(data[group]), key=str) for t in times
+            if (g, t) not in held]
+
+
+def _statsmodels_ratio(y: np.ndarray, x: np.ndarray, groups: np.ndarray, reml: bool) -> list:
     """Variance ratio of statsmodels MixedLM, s_b^2 / s^2 (a starting value); [] on failure.
 
-    Tried with BFGS, L-BFGS and Powell in turn; their warnings are not reported
-    because the REML optimum is then checked from further starting points.
+    ``x`` is the design without aliased columns. Tried with BFGS, L-BFGS and
+    Powell in turn; their warnings are not reported because the REML optimum is
+    then checked from further starting points. A residual variance of 0 (no
+    variation left) gives no starting value.
     """
     # deferred, and not statsmodels.formula.api (which imports every model family)
     from statsmodels.regression.mixed_linear_model import MixedLM
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        model = MixedLM.from_formula(formula, data, groups=data[subject])
+        model = MixedLM(y, x, groups=groups)
         for method in ("bfgs", "lbfgs", "powell"):
             try:
                 fit = model.fit(reml=reml, method=method)
             except (np.linalg.LinAlgError, ValueError):
                 continue
-            ratio = float(fit.cov_re.iloc[0, 0]) / float(fit.scale)
+            scale = float(fit.scale)
+            if not scale > 0:
+                return []
+            ratio = float(np.asarray(fit.cov_re)[0, 0]) / scale
             return [[max(ratio, 0.0)]] if np.isfinite(ratio) else []
     return []
 
@@ -241,6 +273,14 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
     numpy.linalg.LinAlgError
         The model cannot be fitted.
 
+    Notes
+    -----
+    Aliased fixed-effect columns (a group without data at a timepoint, a
+    timepoint held by one group) are dropped as lme4 does
+    (:func:`~neurotox.stats._common.estimable_columns`) and listed in ``aliased``
+    and the warnings; the model is then fitted to the estimable columns, as ``lmer`` is. nlme's
+    ``lme`` and ``gls`` stop instead ("Singularity in backsolve").
+
     References
     ----------
     Pinheiro JC, Bates DM (2000). Mixed-Effects Models in S and S-PLUS. Springer.
@@ -254,8 +294,6 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
         raise ValueError(f"covariance must be one of {COVARIANCES}, found {covariance!r}")
     if ddf not in ddf_mod.DDF_METHODS:
         raise ValueError(f"ddf must be one of {ddf_mod.DDF_METHODS}, found {ddf!r}")
-    between_ddf, within_ddf = _containment_ddf(data, subject, group,
-                                               time if formula is None else None)
     default = formula is None
     if formula is None:
         # time in sum-to-zero coding: the group terms are then group differences
@@ -264,17 +302,28 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
         formula = f"value ~ C({group}{ref}) * C({time}, Sum)"
     data = data.reset_index(drop=True)
     y, x = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="raise")
+    keep = estimable_columns(x.to_numpy())
+    aliased = tuple(c for i, c in enumerate(x.columns) if i not in keep)
+    x = x.iloc[:, keep]
+    names = list(x.columns)
+    within_cols = sum(f"C({time}" in n for n in names) if default else None
+    between_ddf, within_ddf = _containment_ddf(data, subject, group,
+                                               time if default else None, within_cols)
     level, tvalue = _time_index(data, subject, time)
     design = reml_mod.make_design(y.to_numpy().ravel(), x.to_numpy(), data[subject].to_numpy(),
                                   level, tvalue)
     fit, aics, notes = _fit_structures(
-        design, covariance, reml, lambda: _statsmodels_ratio(formula, data, subject, reml))
-    names = list(x.columns)
+        design, covariance, reml,
+        lambda: _statsmodels_ratio(y.to_numpy().ravel(), x.to_numpy(),
+                                   data[subject].to_numpy(), reml))
+    cells = tuple(empty_cells(data, group, time)) if default else ()
+    if aliased:
+        notes.append(_aliased_note(aliased, cells))
     inter = [i for i, n in enumerate(names) if ":" in n]
     main = [i for i, n in enumerate(names)
             if ":" not in n and n.startswith((f"C({group}", group))]
     rows = {"inter": np.eye(len(names))[inter], "main": np.eye(len(names))[main]}
-    if ddf == "satterthwaite":
+    if ddf == "satterthwaite" or (aliased and default):
         rows.update(_lmertest_rows(data, x.to_numpy(), group, time, control, main, default))
     theta = dict(zip(fit.labels, map(float, fit.theta), strict=True))
     return MixedModelResult(
@@ -291,7 +340,19 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
         warnings=notes + ([] if fit.converged else ["optimiser did not report convergence"]),
         covariance=fit.structure, ddf_method=ddf, theta=theta,
         boundary=tuple(lab for lab, b in zip(fit.labels, fit.on_boundary, strict=True) if b),
-        aic=float(fit.aic), aic_by_structure=aics, fit=fit)
+        aic=float(fit.aic), aic_by_structure=aics, aliased=aliased, empty_cells=cells,
+        fit=fit)
+
+
+def _aliased_note(aliased: tuple[str, ...], cells: tuple[tuple[object, object], ...]) -> str:
+    """Fit warning for dropped columns: how many, and the empty cells behind them."""
+    text = (f"{len(aliased)} aliased fixed-effect column(s) dropped (as lme4); "
+            "type III tests on the estimable cells")
+    if cells:
+        shown = ", ".join(f"{g} x {t}" for g, t in cells[:6])
+        more = f" and {len(cells) - 6} more" if len(cells) > 6 else ""
+        text = f"no data in group x time cell(s) {shown}{more}: " + text
+    return text
 
 
 def _lmertest_rows(data: pd.DataFrame, x: np.ndarray, group: str, time: str,
@@ -394,6 +455,10 @@ def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
         else:
             row["transform"] = "none"
             log_note = "log transform not applied: values <= 0 present; "
+    if np.ptp(data["value"].to_numpy(float)) == 0:
+        row.update(path="insufficient_data", overall_statistic=np.nan, overall_p=np.nan,
+                   note=f"{log_note}all values are identical: not tested")
+        return row
     enough = data.groupby("group")["subject"].nunique()
     if data["group"].nunique() < 2 or (enough < 2).any() or control not in set(data["group"]):
         row.update(path="insufficient_data", overall_statistic=np.nan, overall_p=np.nan,

@@ -818,6 +818,9 @@ def fit_reml(design: Design, structure: str = "compound_symmetry", *, reml: bool
     else:
         psi, converged = _optimise(obj, reml, [np.asarray(s, float) for s in starts])
         prof = _profile(obj, psi, reml=reml)
+        if prof is None:  # every start failed: X'V^-1 X singular or no residual variation
+            raise np.linalg.LinAlgError("the fixed effects are not estimable or the data "
+                                        "have no residual variation")
         mom = Moments(obj, obj.theta(psi, prof.s2), reml=reml)
         boundary = obj.boundary(psi)
     return RemlFit(structure=structure, reml=reml, llf=float(mom.llf), beta=mom.beta,

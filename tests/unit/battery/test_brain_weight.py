@@ -50,3 +50,57 @@ def test_unknown_column(tmp_path):
     text = "subject,body_weight,brain_weight,liver_weight\nA1,300,2.1,10\n"
     with pytest.raises(InputError, match="unknown column 'liver_weight'"):
         run_one(write_study(tmp_path, assays=[BW], files={"weights.csv": text}))
+
+
+WEIGHTS = "subject,body_weight,brain_weight\nA1,300,2.1\nA2,250,1.9\nB1,280,2.0\nB2,{bw},{brain}\n"
+
+
+@pytest.mark.parametrize("species, bw, brain, where, message", [
+    # zero and negative weights are refused whatever the species (0 g used to enter ANCOVA)
+    (None, "0", "2.0", "row 5, column 'body_weight'", r"expected a number > 0, found '0'"),
+    ("rat", "240", "0", "row 5, column 'brain_weight'", r"expected a number > 0, found '0'"),
+    (None, "240", "-2", "row 5, column 'brain_weight'", r"expected a number > 0"),
+    # absurd magnitudes against the species' plausible range
+    ("rat", "240", "99999", "row 5, column 'brain_weight'",
+     r"brain weight 99999 g is outside the plausible range 0.1-3.5 g \(species 'rat'\)"),
+    ("Rattus norvegicus", "240", "1e-300", "row 5, column 'brain_weight'",
+     r"brain weight 1e-300 g is outside the plausible range 0.1-3.5 g"),
+    # rat weights in a study of mice: the first animal is refused
+    ("mouse", "240", "0.45", "row 2, column 'body_weight'",
+     r"body weight 300 g is outside the plausible range 0.5-150 g \(species 'mouse'\)"),
+    (None, "240", "1e-300", "row 5, column 'brain_weight'",
+     r"brain weight 1e-300 g is outside the plausible range 0.01-1000 g \(any laboratory "
+     r"animal\)"),
+    # a comma in a number of a comma file is not a decimal comma
+    (None, '"1,150"', "2.0", "row 5, column 'body_weight'", r"found '1,150' \(a comma"),
+])
+def test_implausible_weights_are_errors(tmp_path, species, bw, brain, where, message):
+    extra = {} if species is None else {"species": species}
+    study = write_study(tmp_path, assays=[BW],
+                        files={"weights.csv": WEIGHTS.format(bw=bw, brain=brain)}, **extra)
+    with pytest.raises(InputError, match=message) as err:
+        run_one(study)
+    assert err.value.path.endswith("weights.csv")
+    assert err.value.where == where
+
+
+def test_plausible_range_parameter_and_note(tmp_path):
+    spec = {**BW, "parameters": {"body_weight_range_g": [100, 400]}}
+    res = run_one(write_study(tmp_path, assays=[spec], species="rat",
+                              files={"weights.csv": WEIGHTS.format(bw=240, brain=1.8)}))
+    assert "plausible weights: body 100-400 g (parameter 'body_weight_range_g'), brain " \
+           "0.1-3.5 g (species 'rat')" in res.notes
+    assert value(res.endpoints, "brain_weight_relative", "B2")["value"] == \
+        pytest.approx(100 * 1.8 / 240)
+
+
+@pytest.mark.parametrize("bw, brain, reason", [
+    ("", "1.8", "body weight not recorded"),
+    ("240", "", "brain weight not recorded"),
+    ("", "", "brain and body weight not recorded"),
+])
+def test_relative_weight_exclusion_names_what_is_missing(tmp_path, bw, brain, reason):
+    res = run_one(write_study(tmp_path, assays=[BW],
+                              files={"weights.csv": WEIGHTS.format(bw=bw, brain=brain)}))
+    row = value(res.endpoints, "brain_weight_relative", "B2")
+    assert row["excluded"] and row["exclusion_reason"] == reason

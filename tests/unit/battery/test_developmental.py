@@ -45,3 +45,14 @@ def test_litter_required(tmp_path):
     with pytest.raises(InputError, match="need the litter of every pup"):
         run_one(write_study(tmp_path, assays=[DEV], subjects=PUPS.drop(columns="litter"),
                             files={"lm.csv": DATA / "landmarks.csv"}))
+
+
+@pytest.mark.parametrize("weight, message", [
+    ("0", r"row 2, column 'body_weight': expected a number > 0, found '0'"),
+    ('"1,150"', r"row 2, column 'body_weight': expected a number > 0, found '1,150' \(a comma"),
+])
+def test_landmark_body_weight_must_be_a_positive_number(tmp_path, weight, message):
+    text = (DATA / "landmarks.csv").read_text(encoding="utf-8").replace(
+        "P1,preputial separation,42,210", f"P1,preputial separation,42,{weight}")
+    with pytest.raises(InputError, match=message):
+        run_one(write_study(tmp_path, assays=[DEV], subjects=PUPS, files={"lm.csv": text}))

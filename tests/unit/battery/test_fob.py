@@ -117,3 +117,58 @@ def test_aliases_map_lab_headers(tmp_path):
     study = write_study(tmp_path, assays=[spec],
                         files={"fob.csv": "subject,occasion,grip_fl\nA1,w4,1000\n"})
     assert value(run_one(study).endpoints, "grip_strength_forelimb", "A1")["value"] == 1000
+
+
+@pytest.mark.parametrize("cell, column", [
+    ('"1,150"', "grip_fore_1"),   # Excel's US-formatted 1,150 saved to a comma CSV
+    ('"1,5"', "grip_fore_1"),
+    ('"1,150"', "foot_splay_1"),
+    ('"1,150"', "body_weight"),
+])
+def test_comma_in_a_number_of_a_comma_file_is_an_error(tmp_path, cell, column):
+    # it used to be read as 1.15 (a thousands separator taken for a decimal comma)
+    cols = ["grip_fore_1", "foot_splay_1", "body_weight"]
+    cells = {"grip_fore_1": "1000", "foot_splay_1": "80", "body_weight": "350", column: cell}
+    text = "subject,occasion," + ",".join(cols) + "\nA1,week4," + ",".join(
+        cells[c] for c in cols) + "\n"
+    study = write_study(tmp_path, assays=[FOB], files={"fob.csv": text})
+    with pytest.raises(InputError, match=r"expected a number for item .*, found '1,1?5"
+                                         r"0?' \(a comma inside a number") as err:
+        run_one(study)
+    assert err.value.path.endswith("fob.csv")
+    assert err.value.where == f"row 2, column {column!r}"
+
+
+def test_decimal_comma_in_a_semicolon_file_is_read(tmp_path):
+    text = "subject;occasion;grip_fore_1;body_weight\nA1;week4;1150,5;350,2\n"
+    t = run_one(write_study(tmp_path, assays=[FOB], files={"fob.csv": text})).endpoints
+    assert value(t, "grip_strength_forelimb", "A1")["value"] == 1150.5
+    assert value(t, "fob_body_weight", "A1")["value"] == 350.2
+
+
+@pytest.mark.parametrize("weight", ["0", "-1", "2001"])
+def test_fob_body_weight_must_be_positive_and_plausible(tmp_path, weight):
+    text = f"subject,occasion,body_weight\nA1,week4,{weight}\n"
+    with pytest.raises(InputError, match=r"row 2, column 'body_weight': value '.*' of item "
+                                         r"'body_weight' is outside the plausible range > 0 "
+                                         r"and <= 2000 g"):
+        run_one(write_study(tmp_path, assays=[FOB], files={"fob.csv": text}))
+
+
+@pytest.mark.parametrize("species, weight, message", [
+    ("mouse", "350", r"body weight '350' is outside the plausible range 0.5-150 g \(species "
+                     r"'mouse'\)"),
+    ("rat", "1", r"body weight '1' is outside the plausible range 2-1500 g \(species 'rat'\)"),
+    ("rat", "350", None), ("mouse", "25.5", None), (None, "1999", None),
+])
+def test_fob_body_weight_against_the_species(tmp_path, species, weight, message):
+    extra = {} if species is None else {"species": species}
+    study = write_study(tmp_path, assays=[FOB], **extra,
+                        files={"fob.csv": f"subject,occasion,body_weight\nA1,week4,{weight}\n"})
+    if message is None:
+        assert value(run_one(study).endpoints, "fob_body_weight", "A1")["value"] == \
+            float(weight)
+        return
+    with pytest.raises(InputError, match=message) as err:
+        run_one(study)
+    assert err.value.where == "row 2, column 'body_weight'"

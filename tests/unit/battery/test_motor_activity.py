@@ -127,3 +127,101 @@ def test_long_intervals_and_no_asymptote_are_guideline_deviations(tmp_path):
         "does not reach asymptote (last-interval change 25.0% of the first interval, "
         "tolerance 10%)"]
     assert check_study(load_study(path), result.endpoints) == []
+
+
+# ---------------------------------------------------------------- interval headers
+# The header of the first interval as labs and instruments write it; every
+# spelling must give the six bins of the 6x10 fixture, A1 first bin 400, total 1218.
+
+@pytest.mark.parametrize("first", [
+    "0-10 min", "0–10 min", "0—10 min", "0 − 10 min", "0 - 10 min", "0-10 mins",
+    "0-10 minutes", "0-10min", "0-10 Min", "0 to 10 min", "0 min - 10 min", "0-600 s",
+    "0-600 sec", "00:00-10:00", "00:00:00-00:10:00", "(0-10 min)",
+])
+def test_every_interval_spelling_is_read(tmp_path, first):
+    text = (DATA / "motor_activity_6x10.csv").read_text(encoding="utf-8")
+    text = text.replace("0-10 min", first, 1)
+    t = run_one(write_study(tmp_path, assays=[MA], files={"motor_activity.csv": text})).endpoints
+    assert value(t, "motor_activity_counts", "A1", "week4_bin01")["value"] == 400
+    assert value(t, "motor_activity_counts", "A1", "week4_bin02")["value"] == 300
+    assert value(t, "motor_activity_total", "A1", "week4")["value"] == 1218
+    assert (t["endpoint"] == "motor_activity_counts").sum() == 4 * 6
+
+
+def test_clock_and_second_ranges_give_interval_length(tmp_path):
+    rows = ["subject,session,00:00-05:00,05:00-10:00,10:00-15:00",
+            "A1,s1,50,40,30", "A2,s1,60,50,40", "B1,s1,30,20,10", "B2,s1,30,20,20"]
+    res = run_one(write_study(tmp_path, assays=[MA], files={"motor_activity.csv":
+                                                            "\n".join(rows)}))
+    assert any("intervals of 5 min (<= 10 min)" in n for n in res.notes)
+    assert value(res.endpoints, "motor_activity_counts", "B2", "s1_bin03")["value"] == 20
+
+
+@pytest.mark.parametrize("first, where, message", [
+    # a column that is not an interval is never dropped (it used to be: total 818)
+    ("nots", "row 1, column 'nots'",
+     r"unknown motor activity column 'nots' \(did you mean 'notes'\?\); expected 'session', "
+     r"'subject', 'total'"),
+    ("0-10", "row 1, column '0-10'", "the range has no unit: write '0-10 min'"),
+    ("0-10 sec", "row 1, column '10-20 min'",
+     r"column '10-20 min' leaves a gap after the interval '0-10 sec'"),
+    ("5-15 min", "row 1, column '10-20 min'",
+     r"column '10-20 min' overlaps the interval '5-15 min'"),
+    ("Bin 1", "row 1, column 'Bin 1'", "mixes interval ranges"),
+    ("10-0 min", "row 1, column '10-0 min'", "the range ends before it starts"),
+    ("00:00-10:70", "row 1, column '00:00-10:70'", "is not a clock time"),
+])
+def test_unreadable_interval_headers_are_errors(tmp_path, first, where, message):
+    text = (DATA / "motor_activity_6x10.csv").read_text(encoding="utf-8")
+    study = write_study(tmp_path, assays=[MA],
+                        files={"motor_activity.csv": text.replace("0-10 min", first, 1)})
+    with pytest.raises(InputError, match=message) as err:
+        run_one(study)
+    assert err.value.path.endswith("motor_activity.csv")
+    assert err.value.where == where
+
+
+@pytest.mark.parametrize("header, message", [
+    ("subject,session,int1,int3", "column 'int3' skips from interval number 1 of column "
+                                  "'int1' to 3"),
+    ("subject,session,int1,bin_1", "column 'bin_1' repeats interval number 1 of column 'int1'"),
+])
+def test_numbered_intervals_must_follow_each_other(tmp_path, header, message):
+    study = write_study(tmp_path, assays=[MA],
+                        files={"motor_activity.csv": header + "\nA1,s1,5,6\n"})
+    with pytest.raises(InputError, match=message):
+        run_one(study)
+
+
+def test_note_and_ignored_columns_are_allowed(tmp_path):
+    rows = ["subject,session,chamber,notes,int1,int2", "A1,s1,C4,lively,5,6",
+            "A2,s1,C5,,7,8"]
+    files = {"motor_activity.csv": "\n".join(rows)}
+    with pytest.raises(InputError, match="unknown motor activity column 'chamber'"):
+        run_one(write_study(tmp_path / "a", assays=[MA], files=files))
+    spec = {**MA, "parameters": {"ignore_columns": ["chamber"]}}
+    t = run_one(write_study(tmp_path / "b", assays=[spec], files=files)).endpoints
+    assert value(t, "motor_activity_total", "A2", "s1")["value"] == 15
+
+
+def test_long_layout_refuses_unknown_columns(tmp_path):
+    text = "subject,session,interval,counts,interval_mins\nA1,s1,1,10,10\n"
+    with pytest.raises(InputError, match=r"row 1, column 'interval_mins': unknown motor "
+                                         r"activity column 'interval_mins' \(did you mean "
+                                         r"'interval_min'\?\)"):
+        run_one(write_study(tmp_path, assays=[MA], files={"motor_activity.csv": text}))
+
+
+def test_unequal_intervals_and_late_start_are_warnings(tmp_path):
+    rows = ["subject,session,10-20 min,20-30 min,30-40 min,40-60 min",
+            "A1,s1,300,200,100,95", "A2,s1,300,200,100,95",
+            "B1,s1,300,200,100,95", "B2,s1,300,200,100,95"]
+    res = run_one(write_study(tmp_path, assays=[MA],
+                              files={"motor_activity.csv": "\n".join(rows)}))
+    warnings = [n for n in res.notes if n.startswith("warning: ")]
+    assert warnings == [
+        "warning: motor activity motor_activity.csv: the first interval starts at 10 min, "
+        "not 0 (is the first interval's column missing?)",
+        "warning: motor activity motor_activity.csv: intervals of unequal length (10, 20 min); "
+        "the counts of the intervals are compared as they are, not per minute"]
+    assert value(res.endpoints, "motor_activity_counts", "A1", "s1_bin04")["value"] == 95

@@ -118,3 +118,35 @@ def test_per_tissue_summary_and_note(tmp_path):
     assert summary["animals_affected"].to_dict() == {"cerebral_cortex": 1, "sciatic_nerve": 1}
     assert ("neuropathology findings.csv: examined per tissue: cerebral_cortex 3, "
             "sciatic_nerve 3") in result.notes
+
+
+@pytest.mark.parametrize("extra, where, message", [
+    # NAD for every tissue and a finding for the same animal
+    ("A2,Sciatic nerve,Axonal degeneration,mild", "row 4",
+     r"animal 'A2' is recorded with no abnormality \(NAD\) in every tissue and with the "
+     r"finding 'axonal_degeneration' in 'sciatic_nerve' \(row 8\); keep one"),
+    # NAD for one tissue and a finding in that tissue
+    ("B1,Sciatic nerve,NAD,", "row 8",
+     r"animal 'B1' is recorded with no abnormality \(NAD\) in tissue 'sciatic_nerve' and "
+     r"with the finding 'axonal_degeneration' in 'sciatic_nerve' \(row 5\)"),
+    # NAD carrying a grade
+    ("A2,Sciatic nerve,NAD,mild", "row 8, column 'grade'",
+     r"'NAD' \(no abnormality detected\) with grade 'mild': a row with no finding has no "
+     r"grade"),
+])
+def test_contradictory_nad_rows_are_errors(tmp_path, extra, where, message):
+    text = (DATA / "neuropath_findings.csv").read_text(encoding="utf-8").rstrip("\n")
+    study = write_study(tmp_path, assays=[NP], files={"findings.csv": f"{text}\n{extra}\n"})
+    with pytest.raises(InputError, match=message) as err:
+        run_one(study)
+    assert err.value.path.endswith("findings.csv")
+    assert err.value.where == where
+
+
+def test_nad_in_another_tissue_than_the_finding_is_accepted(tmp_path):
+    text = (DATA / "neuropath_findings.csv").read_text(encoding="utf-8").rstrip("\n")
+    study = write_study(tmp_path, assays=[{**NP, "parameters": {"examined": "per_tissue"}}],
+                        files={"findings.csv": f"{text}\nB2,Cerebral cortex,NAD,0\n"})
+    t = run_one(study).endpoints
+    assert value(t, "np_cerebral_cortex_vacuolation", "B2")["value"] == 0
+    assert value(t, "np_sciatic_nerve_axonal_degeneration", "B2")["value"] == 1

@@ -1,3 +1,4 @@
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -8,7 +9,8 @@ from neurotox.assays.battery.fob import _Cell, score
 from neurotox.assays.battery.fob_items import ITEMS
 from neurotox.assays.battery.neuropath_terms import term
 from neurotox.errors import InputError
-from neurotox.io.battery import numbers
+from neurotox.io.battery import comma_hint, numbers, parse_number
+from neurotox.io.intervals import DASHES, parse_interval
 
 ORDINAL = [i for i in ITEMS if i.kind == "ordinal"]
 CELL = _Cell("sheet.csv", 2, "item")
@@ -50,3 +52,51 @@ def test_pup_motor_activity_uses_litter_as_batch(tmp_path):
     t = run_one(study).endpoints
     assert value(t, "motor_activity_total", "B2", "PND13")["batch"] == "L3"
     assert set(t["timepoint"]) >= {"PND13", "PND13_bin01"}
+
+
+@given(a=st.integers(0, 119), width=st.integers(1, 60), dash=st.sampled_from(DASHES),
+       space=st.sampled_from(["", " ", "  "]),
+       unit=st.sampled_from([("min", 1), ("mins", 1), ("Minutes", 1), ("s", 60), ("sec", 60)]))
+def test_interval_ranges_read_in_any_spelling(a, width, dash, space, unit):
+    name, per_minute = unit
+    header = f"{a * per_minute}{space}{dash}{space}{(a + width) * per_minute} {name}"
+    iv = parse_interval(header)
+    assert iv.start == pytest.approx(a) and iv.minutes == pytest.approx(width)
+
+
+@given(m=st.integers(0, 59), s=st.integers(0, 59), width_s=st.integers(1, 3600))
+def test_clock_ranges_are_minutes_and_seconds(m, s, width_s):
+    start, end = 60 * m + s, 60 * m + s + width_s
+    hms = f"{start // 3600:02d}:{start // 60 % 60:02d}:{start % 60:02d}-" \
+          f"{end // 3600:02d}:{end // 60 % 60:02d}:{end % 60:02d}"
+    assert parse_interval(hms).minutes == pytest.approx(width_s / 60)
+    assert parse_interval(f"{m:02d}:{s:02d}-{m + 1:02d}:{s:02d}").minutes == pytest.approx(1)
+
+
+@pytest.mark.parametrize("header", ["notes", "total", "session", "int", "0-10 km", "a-b min"])
+def test_headers_that_are_no_interval(header):
+    assert parse_interval(header) is None
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("1150", 1150.0), ("1.15", 1.15), ("-2e3", -2000.0), (" 7 ", 7.0)])
+def test_the_one_number_parser(text, expected):
+    assert parse_number(text) == expected
+
+
+@pytest.mark.parametrize("text", ["1,150", "1,5", "1_000", "nan", "abc", "", "1.234,5"])
+def test_the_one_number_parser_refuses(text):
+    assert np.isnan(parse_number(text))
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("1,150", " (a comma inside a number is no thousands separator, and a decimal comma only "
+              "in a ';'- or tab-delimited file whose column has no decimal points: write 1150 "
+              "or 1.150)"),
+    ("1.234,5", " (a comma inside a number is no thousands separator, and a decimal comma "
+                "only in a ';'- or tab-delimited file whose column has no decimal points: "
+                "write it without the comma)"),
+    ("abc", ""), ("1150", ""),
+])
+def test_comma_hint(text, hint):
+    assert comma_hint(text) == hint

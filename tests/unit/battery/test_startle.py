@@ -43,3 +43,25 @@ def test_unknown_trial_type(tmp_path):
     with pytest.raises(InputError, match=r"row 2, column 'trial_type': unknown trial type "
                                          r"'airpuff'"):
         run_one(write_study(tmp_path, assays=[ST], files={"startle.csv": text}))
+
+
+@pytest.mark.parametrize("old, new, message", [
+    # a misspelt latency or prepulse column used to be dropped without a word
+    ("latency", "latncy", r"row 1, column 'latncy': unknown startle column 'latncy' "
+                          r"\(did you mean 'latency'\?\)"),
+    ("prepulse_db", "prepulse_level", "unknown startle column 'prepulse_level'"),
+])
+def test_unknown_startle_column_is_an_error(tmp_path, old, new, message):
+    text = (DATA / "startle_trials.csv").read_text(encoding="utf-8").replace(old, new, 1)
+    with pytest.raises(InputError, match=message) as err:
+        run_one(write_study(tmp_path, assays=[ST], files={"startle.csv": text}))
+    assert err.value.path.endswith("startle.csv")
+
+
+def test_startle_note_and_ignored_columns_are_skipped(tmp_path):
+    text = (DATA / "startle_trials.csv").read_text(encoding="utf-8").splitlines()
+    rows = [text[0] + ",chamber,comments"] + [r + ",2," for r in text[1:]]
+    spec = {**ST, "parameters": {"ignore_columns": ["chamber"]}}
+    t = run_one(write_study(tmp_path, assays=[spec],
+                            files={"startle.csv": "\n".join(rows)})).endpoints
+    assert value(t, "startle_amplitude_mean", "A1", "PND22")["value"] == pytest.approx(90.0)

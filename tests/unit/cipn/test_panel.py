@@ -207,3 +207,70 @@ def test_repeated_measurement_is_an_error(folder):
     text = "subject,day,test,value\nC1,1,hot_plate,3\nC1,1,hot_plate,4\n"
     with pytest.raises(InputError, match="hot_plate measurement .* appears twice"):
         run(folder, {"x.csv": text})
+
+
+@pytest.mark.parametrize("temperature", ["350", "99999", "-40", "19.9", "42.5"])
+def test_implausible_recording_temperature_is_an_error(folder, temperature):
+    # 350 (for 35.0) used to give a corrected caudal NCV of -431 m/s, accepted
+    text = NCV.replace(",35\n", f",{temperature}\n")
+    with pytest.raises(InputError, match=r"row 2, column 'temperature_c': recording "
+                                         r"temperature must be within 20-42 °C, found "
+                                         rf"'{temperature}'") as err:
+        run(folder, {"ncv.csv": text})
+    assert err.value.path.endswith("ncv.csv")
+
+
+@pytest.mark.parametrize("temperature, motor", [("20", 20.0 + 1.5 * 17), ("42", 20.0 - 7.5)])
+def test_recording_temperature_at_the_limits_is_corrected(folder, temperature, motor):
+    t = run(folder, {"ncv.csv": NCV.replace(",35\n", f",{temperature}\n")}).endpoints
+    assert value(t, "motor_ncv", "C1", "day28")["value"] == pytest.approx(motor)
+
+
+def test_corrected_velocity_not_positive_is_an_error(folder):
+    # 30 mm / 10 ms = 3 m/s at 40 °C, corrected to 37 °C: 3 - 1.5 × 3 = -1.5 m/s
+    text = NCV.replace("30,2.5,1.0,,12.5,35", "30,11.0,1.0,,12.5,40")
+    with pytest.raises(InputError, match=r"row 2, column 'temperature_c': the velocity "
+                                         r"corrected to 37 °C is not positive"):
+        run(folder, {"ncv.csv": text})
+
+
+@pytest.mark.parametrize("day", ["abc", "nan", "1e308", "7 days later", ""])
+def test_text_that_is_no_timepoint_is_an_error(folder, day):
+    text = THERMAL.replace("C1,7,hargreaves,1,", f"C1,{day},hargreaves,1,")
+    match = "timepoint is empty" if day == "" else "too large to analyse" if day == "1e308" \
+        else rf"expected a timepoint label: .*found '{day}'"
+    with pytest.raises(InputError, match=match) as err:
+        run(folder, {"thermal.csv": text})
+    assert err.value.where == "row 4, column 'day'"   # the header as the file writes it
+
+
+@pytest.mark.parametrize("day", ["day7", "D-1", "day 14", "Week4", "PND22", "baseline",
+                                 "pre-dose", "24h", "-2", "7.5"])
+def test_timepoint_labels_are_read(folder, day):
+    text = THERMAL.replace("C1,7,hargreaves,", f"C1,{day},hargreaves,")
+    t = run(folder, {"thermal.csv": text}, timepoint_prefix="").endpoints
+    assert value(t, "hargreaves_latency", "C1", day)["value"] == pytest.approx(17.0)
+
+
+@pytest.mark.parametrize("trial", ["abc", "nan", "1e308", "1.5"])
+def test_trial_that_is_no_number_is_an_error(folder, trial):
+    text = THERMAL.replace("C1,7,hargreaves,2,", f"C1,7,hargreaves,{trial},")
+    match = rf"row 5, column 'trial': value '{trial}' is too large to analyse" \
+        if trial == "1e308" else (rf"row 5, column 'trial': expected a trial number "
+                                  rf"\(1, 2 ... or T1, T2 ...\), found '{trial}'")
+    with pytest.raises(InputError, match=match):
+        run(folder, {"thermal.csv": text})
+
+
+def test_wide_sheet_column_that_is_no_session_is_an_error(folder):
+    wide = "subject,baseline,day7,cage\nC1,10.5,8.0,4\n"
+    with pytest.raises(InputError, match=r"w.csv, row 1, column 'cage': column 'cage' is not "
+                                         r"a session of the wide layout"):
+        run(folder, {"w.csv": wide}, "hot-plate")
+
+
+def test_comma_in_a_number_of_a_comma_file_is_an_error(folder):
+    text = THERMAL.replace("C1,7,hargreaves,1,20", 'C1,7,hargreaves,1,"1,150"')
+    with pytest.raises(InputError, match=r"row 4, column 'value': expected a number, found "
+                                         r"'1,150' \(a comma inside a number"):
+        run(folder, {"thermal.csv": text})

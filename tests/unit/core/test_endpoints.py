@@ -270,3 +270,35 @@ def test_domain_comes_from_data_type_unit_and_registry_entry():
     assert dom("habituation_slope") == (None, None, False)   # a slope
     assert dom("prepulse_inhibition_pct") == (None, 100, False)
     assert dom("fob_gait_score") == (1, 4, True)             # its scale's ends
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("pretest", "Pretest"), ("day7", "Day 7"), ("pretest", "pre-test"), ("week4", "Week4")])
+def test_timepoints_differing_only_in_case_or_punctuation_are_refused(tmp_path, first, second):
+    t = ep.from_records([row(subject="A1", timepoint=first), row(subject="A2", timepoint=first),
+                         row(subject="A3", timepoint=first)])
+    t.loc[2, "timepoint"] = second
+    p = tmp_path / "e.csv"
+    t.to_csv(p, index=False)
+    with pytest.raises(ValidationError) as err:
+        ep.read(p)
+    assert str(err.value) == (
+        f"{p}, row 4, column 'timepoint': timepoint {second!r} and {first!r} (row 2) of assay "
+        "'nor' differ only in letter case, spaces or punctuation; write one session's label "
+        "the same way throughout")
+
+
+def test_timepoint_clash_in_an_assay_table_names_both_source_rows():
+    recs = [row(subject="A1", timepoint="pretest", source="fob.csv row 2"),
+            row(subject="A2", timepoint="Pretest", source="fob.csv row 3")]
+    with pytest.raises(ValidationError, match=re.escape(
+            "row 1, column 'timepoint' (endpoint 'nor_discrimination_index' from fob.csv row "
+            "3): timepoint 'Pretest' and 'pretest' (from fob.csv row 2) of assay 'nor'")):
+        ep.from_records(recs)
+
+
+def test_same_label_in_other_assays_and_distinct_days_are_fine():
+    recs = [row(subject="A1", timepoint="day-1"), row(subject="A1", timepoint="day1"),
+            row(subject="A1", timepoint="Day1", assay="tmaze", endpoint="tmaze_alternation_pct",
+                value=50.0)]
+    assert len(ep.from_records(recs)) == 3

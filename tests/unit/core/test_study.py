@@ -143,6 +143,9 @@ def test_numbers_and_inner_signs_are_fine_as_ids(study_dir, subject):
     ("plate01.csv", "H12,G3,10", "Z12,G3,10", r"row 6, column 'well': well 'Z12' is outside"),
     ("plate01.csv", "H12,G3,10", "H12,G3,ten", r"row 6, column 'concentration': expected a "
                                                r"number, found 'ten'"),
+    # a study group is one dose: a second concentration of it in the layout is refused
+    ("plate01.csv", "H12,G3,10", "H12,G2,10", r"plate01\.csv, row 6, column 'concentration': "
+                                              r"group 'G2' has concentrations 1 and 10"),
 ])
 def test_table_file_errors(study_dir, name, old, new, match):
     edit(study_dir, old, new, name=name)
@@ -377,3 +380,49 @@ def test_cohorts_without_a_subjects_file_is_an_error(study_dir):
     with pytest.raises(InputError, match=r"key 'assays\[0\]\.cohorts': the 'nor' entry names "
                                          r"cohorts, but the study has no subjects file$"):
         load_study(study_dir / "study.yaml")
+
+
+@pytest.mark.parametrize(("rows", "one", "match"), [
+    # stranger29 F18: a dosed well inside the control group
+    ("A1,G1,0\nA2,G1,5\nA3,G2,5\n", True, r"lay\.csv, row 3, column 'concentration': group "
+                                           r"'G1' has concentrations 0 and 5"),
+    ("A1,G2,5\nA2,G1,0\nA3,G2,0.5\n", True, r"row 4, .*group 'G2' has concentrations 0\.5 and 5"),
+    # blank wells, wells without a group and rounding noise are not a second concentration
+    ("A1,G1,0\nA2,blank,7\nA3,,3\nA4,G1,0.0\nA5,G2,0.1\nA6,G2,0.1000000000001\n", True, None),
+    # without a study (neurite: the compound's name in 'group') it is the assay's choice
+    ("A1,H,3\nA2,H,10\n", None, None),
+    ("A1,H,3\nA2,H,10\n", True, r"row 3, .*group 'H' has concentrations 3 and 10"),
+])
+def test_layout_group_is_one_concentration(tmp_path, rows, one, match):
+    path = tmp_path / "lay.csv"
+    path.write_text("well,group,concentration\n" + rows)
+    if match is None:
+        assert len(read_layout(path, one_concentration=one)) == rows.count("\n")
+    else:
+        with pytest.raises(InputError, match=match):
+            read_layout(path, one_concentration=one)
+
+
+DOSES = {"G1": (0.0, "uM"), "G2": (0.1, "uM")}
+
+
+@pytest.mark.parametrize(("header", "rows", "match"), [
+    # stranger29 F27: G2 written at another group's dose
+    ("concentration", "A1,G1,0\nA2,G2,0.1\nA3,G2,0.3\n",
+     r"lay\.csv, row 4, column 'concentration': group 'G2' has dose 0\.1 uM in the study, "
+     r"found concentration 0\.3"),
+    ("concentration", "A1,G1,0\nA2,G2,1e-1\nA3,blank,9\n", None),
+    # another unit in the header: the assay refuses the unit, not the number
+    ("conc (nM)", "A1,G1,0\nA2,G2,100\n", None),
+])
+def test_layout_concentration_is_the_study_dose(tmp_path, header, rows, match):
+    from neurotox.study import check_study_doses
+
+    path = tmp_path / "lay.csv"
+    path.write_text(f"well,group,{header}\n" + rows)
+    lay = read_layout(path)
+    if match is None:
+        check_study_doses(lay, DOSES)
+    else:
+        with pytest.raises(InputError, match=match):
+            check_study_doses(lay, DOSES)

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from neurotox.report.model import natural_key
-from neurotox.timepoints import time_key, time_order
+from neurotox.timepoints import label_key, time_key, time_order
 
 
 @pytest.mark.parametrize("expected", [
@@ -64,3 +64,18 @@ def test_report_tables_and_figures_use_the_same_key():
 def test_prefixed_counts_sort_as_signed_numbers(days, prefix):
     labels = [f"{prefix}{d}" for d in days]
     assert time_order(labels) == [f"{prefix}{d}" for d in sorted(days)]
+
+
+@pytest.mark.parametrize(("labels", "same"), [
+    (["pretest", "Pretest", "pre-test", "PRE_TEST", "pre test", "Pre–test"], True),
+    (["day7", "Day7", "day 7", "DAY_7"], True),
+    (["pretest_bin03", "Pretest_Bin03", "pre-test bin03"], True),
+    (["day-1", "day1"], False),        # a minus sign is not punctuation
+    (["day −1", "day-1"], True),       # Unicode minus
+    (["week4", "week14"], False),
+    (["bin3", "bin03"], False),        # different text, left to the time order
+    (["day1.5", "day15", "day1 5"], False),   # between digits, punctuation counts
+    (["day -1", "day - 1", "Day-1"], True),
+])
+def test_label_key_ignores_case_spaces_and_punctuation_only(labels, same):
+    assert (len({label_key(x) for x in labels}) == 1) is same

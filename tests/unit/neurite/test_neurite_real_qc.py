@@ -37,3 +37,36 @@ def test_coculture_field_of_tumour_cells_without_neurites_is_kept(shared_data):
     assert empty["non_neuronal_cells"] >= 10
     assert not empty["excluded"], empty["exclusion_reason"]
     assert full["total_neurite_length_um"] > 500 and not full["excluded"]
+
+
+def test_map2_exports_with_sixteen_grey_levels_are_flagged_and_the_groups_warned(shared_data):
+    """The `MAX_24h_DMSO_*_blue` MAP2 controls are 4-bit exports (levels 0, 17, ..., 255):
+    faint dendrites 1-3 levels above the background are not traced, so a group saved at
+    full depth reads longer (a stranger's trial, 2026-12-05: Trici 157 % of DMSO, p 0.046)."""
+    from neurotox.assays.neurite.acquisition import acquisition_notes
+    from neurotox.assays.neurite.layout import GroupInfo
+
+    folder = shared_data / "imaging" / "map2_primary_neurons" / "images"
+    names = {"MAX_24h_DMSO_FGF14_488_PanNav_568_MAP2_647_15_blue.tif": "DMSO",
+             "MAX_24h_DMSO_FGF14_488_PanNav_568_MAP2_647_27_blue.tif": "DMSO",
+             "C3-GRAY-DIV14_Trici24h_FGF14_PanNavRabb_MAP2_131.tif": "Trici",
+             "C3-GRAY-DIV14_Trici24h_FGF14_PanNavRabb_MAP2_240.tif": "Trici"}
+    if not all((folder / n).is_file() for n in names):
+        pytest.skip("MAP2 images not present")
+    _, params = resolve_parameters("neurite-outgrowth-primary-neurons")
+    rows = []
+    for name in names:
+        res = analyse_field(read_plane(folder / name), None, pixel_size=0.279,
+                            settings=params.settings())
+        rows.append({"plate": "P", "well": name, "field": 1, "timepoint": "NA",
+                     "neurite_file": name, "nuclei_file": "", **res.metrics})
+    out = apply_qc(pd.DataFrame(rows), params)
+    assert list(out["grey_levels"]) == [16, 16, 256, 255]
+    assert list(out["qc_flags"]) == ["grey_levels=16", "grey_levels=16", "", ""]
+    assert not out["excluded"].any()         # a flag: the rule is not in exclude_on
+    groups = {n: GroupInfo(g, 0.0 if g == "DMSO" else 1.0, "uM", g == "DMSO")
+              for n, g in names.items()}
+    assert acquisition_notes(out, groups, params) == [
+        "warning: the groups' fields differ in grey depth (fields per group, control first: "
+        "'DMSO': 2 fewer than 64 grey levels; 'Trici': 2 at least 64 grey levels): a "
+        "difference from the control may come from the files, not the treatment"]

@@ -201,3 +201,38 @@ def test_a_failed_pre_test_does_not_name_the_rank_test_the_ancova_replaced():
     table, info = ancova(np.array(SKEWED_BRAIN), np.array(SKEWED_BW),
                          np.repeat(["G1", "G2", "G3"], 8), ["G1", "G2", "G3"])
     assert info["p_normal"] == pytest.approx(0.0304765412178428, rel=1e-6)
+
+
+def test_covariate_with_one_value_per_group_falls_back_to_unadjusted_tests():
+    # group mean body weights typed for every animal: the group effect is not identifiable
+    table = organ_table(shift=0.0)
+    tbw = table["endpoint"] == "terminal_body_weight"
+    table.loc[tbw, "value"] = np.where(table.loc[tbw, "group"] == "G1", 275.0, 325.0)
+    res, dec = brain_rows(stats.analyse(table, StatisticsPlan(), GROUPS))
+    assert dec["path"] != "ancova"
+    assert ("ANCOVA (covariate: terminal body weight) not run: the covariate has one value "
+            "per group (G1 275, G2 325): the group effect cannot be separated from it "
+            "(rank-deficient design); unadjusted comparisons") in dec["note"]
+    assert res.loc["G2", "test"] != "ANCOVA (covariate: terminal body weight)"
+    with pytest.raises(ValueError, match="one value per group"):
+        ancova([1.0, 1.1, 1.2, 1.3], [300, 300, 310, 310], ["A", "A", "B", "B"], ["A", "B"])
+
+
+# One group (G2) with a constant covariate: its slope is not estimable. R 4.2.2:
+# d$xc <- d$x - mean(d$x); f <- lm(y ~ g + xc, d); anova(lm(y ~ xc, d), f) (group F);
+# summary(f) (t); anova(f, lm(y ~ g * xc, d)) (gG2:xc is NA: 1 df, homogeneity of slopes).
+ANCOVA_X = [300.0, 304.5, 295.9, 286.6, 293.2, 285.1, 310.0, 310.0, 310.0, 310.0, 310.0, 310.0,
+            301.6, 286.0, 299.6, 310.4, 279.8, 293.1]
+ANCOVA_Y = [1.724, 1.757, 1.718, 1.764, 1.736, 1.781, 1.826, 1.813, 1.719, 1.798, 1.818, 1.825,
+            1.742, 1.753, 1.76, 1.788, 1.802, 1.754]
+
+
+def test_group_with_a_constant_covariate_matches_r_lm():
+    g = np.repeat(["G1", "G2", "G3"], 6)
+    table, info = ancova(ANCOVA_Y, ANCOVA_X, g, ["G1", "G2", "G3"])
+    np.testing.assert_allclose(table["t"].iloc[1:], [2.747815280206681, 1.147655972721406],
+                               rtol=1e-9)
+    assert info["F"] == pytest.approx(3.77623, abs=1e-5)
+    assert info["p_group"] == pytest.approx(0.0488, abs=1e-4)
+    assert info["p_parallel"] == pytest.approx(0.55665, abs=1e-5)
+    assert info["slope"] == pytest.approx(-0.000845221679611672, rel=1e-9)

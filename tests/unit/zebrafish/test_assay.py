@@ -184,3 +184,15 @@ def test_epa_removals_become_documented_exclusions(tmp_path):
     e = r.endpoints.set_index(["subject", "endpoint", "timepoint"])
     assert e.loc[("OP-1-A01", "distance_phase", "light1"), "value"] == 30.0  # cm -> mm
     assert e.loc[("OP-1-A07", "total_distance", "NA"), "excluded"]
+
+
+def test_study_layout_concentration_must_be_the_group_dose(tmp_path):
+    """stranger29 F27: with a study the dose is the group's; a layout saying otherwise fails."""
+    get_simulator("zebrafish-lpr").write(tmp_path, 7)
+    lay = tmp_path / "plate_layout.csv"
+    lay.write_text(lay.read_text().replace(",G2,1.0,", ",G2,2.0,"))
+    study = load_study(tmp_path / "study.yaml")
+    with pytest.raises(InputError, match=r"plate_layout\.csv, row 5, column 'concentration': "
+                                         r"group 'G2' has dose 1 uM in the study, found "
+                                         r"concentration 2"):
+        run_study_assay(study, study.spec.assays[0])

@@ -140,6 +140,27 @@ def test_epa_xlsx_banner_removals_and_cm_to_mm(tmp_path):
     assert reasons == {"A01": "", "A02": "Removed due to developmental issues"}
 
 
+@pytest.mark.parametrize("cell, match", [
+    ("n/d", "row 5, column '22-24': expected a number, found 'n/d'"),
+    (-0.5, "row 5, column '22-24': expected a finite number >= 0, found -0.5"),
+])
+def test_epa_bad_distance_cell_is_named(tmp_path, cell, match):
+    # text in a distance cell used to become a missing bin silently; the banner row
+    # above the header and a row without a well before the bad one keep the row number
+    p = tmp_path / "epa.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([None, None, "Data shown is distance moved (cm) in 2 minute intervals"])
+    ws.append(["Removed due to developmental issues", "Removed due to tracking issues/errors",
+               "Plate #", "Well", "Concentration (μM)", "20-22", "22-24"])
+    ws.append([None, None, "OP-1", "A01", 10, 0.5, 1.25])
+    ws.append([None, None, "OP-1", None, None, None, None])
+    ws.append([None, None, "OP-1", "A02", 0, 0.5, cell])
+    wb.save(p)
+    with pytest.raises(FormatError, match=match):
+        read_export(p)
+
+
 def _ethovision_lines(sep: str, values: list[tuple[str, str, str]]) -> list[str]:
     q = '"{}"'.format
     head = [[q("Number of header lines:"), q("6")], [q("Arena name"), q("C07")],
@@ -216,7 +237,7 @@ def test_bad_number_is_named(tmp_path):
     rows[1][10] = "lots"
     p.write_text("\n".join(["\t".join(TRACK_HEADER)] + ["\t".join(map(str, r))
                                                           for r in rows]))
-    with pytest.raises(FormatError, match=r"data row 2, column 'smldist': expected a number, "
+    with pytest.raises(FormatError, match=r"line 3, column 'smldist': expected a number, "
                        r"found 'lots'"):
         read_export(p)
 

@@ -57,9 +57,9 @@ def test_lmr0_experimental_group_and_default_interval(tmp_path):
 
 
 @pytest.mark.parametrize("old, new, match", [
-    (",t,0,0.3,", ",t,2,0.3,", "data row 2, column 'wllq': expected well quality 0 or 1, found 2"),
-    ("EPA-01,8,12,", "EPA-01,17,12,", "data row 3, column 'rowi': expected a whole number 1-16"),
-    ("EPA-01,1,1,", "EPA-01,1,x,", "data row 1, column 'coli': expected a number, found 'x'"),
+    (",t,0,0.3,", ",t,2,0.3,", "line 3, column 'wllq': expected well quality 0 or 1, found 2"),
+    ("EPA-01,8,12,", "EPA-01,17,12,", "line 4, column 'rowi': expected a whole number 1-16"),
+    ("EPA-01,1,1,", "EPA-01,1,x,", "line 2, column 'coli': expected a number, found 'x'"),
     (",1.5,2.0,", ",1.5,abc,", "column 'vt2': expected a number, found 'abc'"),
 ])
 def test_lmr0_bad_cells_are_named(tmp_path, old, new, match):
@@ -143,7 +143,7 @@ def test_long_morphology_table_equals_wide(tmp_path):
 
 @pytest.mark.parametrize("old, new, match", [
     ("725,B1,5,22200,B01,0,0,1,0", "725,B1,5,22200,B01,0,0,2,0",
-     "data row 2, column 'PE__': expected a call 0, 1 or blank, found 2"),
+     "line 3, column 'PE__': expected a call 0, 1 or blank, found 2"),
     ("725,B1,5,22200,B01,", "725,B1,5,22200,Z99,", "column 'well'"),
     ("plate.id,well,", "plate.id,position,",
      "expected morphology columns 'row_id', 'col_id' or 'well'"),

@@ -11,13 +11,21 @@ ANCOVA with body weight as covariate, per sex, written as the detail table
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, PositiveFloat, field_validator
 
 from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.battery.ancova import ancova, singular
-from neurotox.assays.battery.common import Recorder, one_input, subjects_of
+from neurotox.assays.battery.common import (
+    PLAUSIBLE_G,
+    Recorder,
+    one_input,
+    species_key,
+    subjects_of,
+)
 from neurotox.errors import InputError, quoted
 from neurotox.io import battery as io
 from neurotox.study import AssaySpec, Study
@@ -44,6 +52,10 @@ class BrainWeightParameters(BaseModel):
         the ANCOVA assumption fails.
     sheet
         Worksheet of an xlsx file.
+    body_weight_range_g, brain_weight_range_g
+        Plausible range ``[low, high]`` of terminal body and brain weight (g); a
+        weight outside is an input error. Default: by the study's ``species``
+        (:data:`PLAUSIBLE_G`).
 
     """
 
@@ -52,6 +64,43 @@ class BrainWeightParameters(BaseModel):
     ancova: bool = True
     parallel_alpha: float = 0.05
     sheet: str | None = None
+    body_weight_range_g: tuple[PositiveFloat, PositiveFloat] | None = None
+    brain_weight_range_g: tuple[PositiveFloat, PositiveFloat] | None = None
+
+    @field_validator("body_weight_range_g", "brain_weight_range_g")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not (math.isfinite(v[1]) and v[0] < v[1]):
+            raise ValueError(f"expected [low, high] with 0 < low < high, found {list(v)}")
+        return v
+
+
+def check_plausible(df: pd.DataFrame, study: Study, params: BrainWeightParameters) -> str:
+    """InputError at the first weight outside its plausible range; the note saying the ranges.
+
+    The reader has refused weights <= 0; this is the species' range (or the
+    parameters'), so that 99999 g or 1e-300 g is not analysed as a weight.
+    """
+    key = species_key(study.spec.species)
+    body, brain = PLAUSIBLE_G[key]
+    ranges = {"body_weight": params.body_weight_range_g or body,
+              "brain_weight": params.brain_weight_range_g or brain}
+    source = {c: f"parameter '{c}_range_g'" if getattr(params, f"{c}_range_g") else
+              (f"species {study.spec.species!r}" if key != "any" else "any laboratory animal")
+              for c in ranges}
+    for col, (lo, hi) in ranges.items():
+        v = df[col].to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            bad = np.isfinite(v) & ((v < lo) | (v > hi))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(f"{col.replace('_', ' ')} {v[i]:g} g is outside the plausible "
+                             f"range {lo:g}-{hi:g} g ({source[col]})",
+                             path=df.attrs.get("path"), where=io.where(df, i, col))
+    return (f"plausible weights: body {ranges['body_weight'][0]:g}-"
+            f"{ranges['body_weight'][1]:g} g ({source['body_weight']}), brain "
+            f"{ranges['brain_weight'][0]:g}-{ranges['brain_weight'][1]:g} g "
+            f"({source['brain_weight']})")
 
 
 def morphometry_columns(df: pd.DataFrame) -> dict[str, str]:
@@ -78,16 +127,21 @@ def emit(rec: Recorder, df: pd.DataFrame, morph: dict[str, str]) -> None:
                 timepoint=tp, reason="" if np.isfinite(bw) else "body weight not recorded")
         rec.add(r.subject, "brain_weight", brain, where=f"{loc}, column 'brain_weight'",
                 timepoint=tp, reason="" if np.isfinite(brain) else "brain weight not recorded")
-        rel = 100.0 * brain / bw if np.isfinite(brain) and np.isfinite(bw) and bw > 0 else np.nan
+        rel = 100.0 * brain / bw if np.isfinite(brain) and np.isfinite(bw) else np.nan
         rec.add(r.subject, "brain_weight_relative", rel, where=f"{loc}, columns 'brain_weight', "
-                "'body_weight'", timepoint=tp,
-                reason="" if np.isfinite(rel) else "brain or body weight missing")
+                "'body_weight'", timepoint=tp, reason=_missing(brain, bw))
     for col, endpoint in morph.items():
         values = io.numbers(df, col, allow_empty=True, lower=0)
         for i, v in enumerate(values):
             rec.add(df["subject"].iloc[i], endpoint, v, where=io.where(df, i, col),
                     timepoint=df["timepoint"].iloc[i],
                     reason="" if np.isfinite(v) else "not measured")
+
+
+def _missing(brain: float, body: float) -> str:
+    """Why the relative weight is missing: the weight(s) not recorded (``""``: none)."""
+    gone = [w for w, v in (("brain", brain), ("body", body)) if not np.isfinite(v)]
+    return f"{' and '.join(gone)} weight not recorded" if gone else ""
 
 
 def run_ancova(df: pd.DataFrame, subjects: pd.DataFrame, study: Study,
@@ -103,7 +157,7 @@ def run_ancova(df: pd.DataFrame, subjects: pd.DataFrame, study: Study,
         if len(counts) < 2 or counts.min() < 2 or len(d) <= 2 * len(counts) + 1:
             notes.append(f"{what}: too few animals, not run")
             continue
-        why = singular(d["brain_weight"], d["body_weight"])
+        why = singular(d["brain_weight"], d["body_weight"], d["group"])
         if why:
             notes.append(f"{what}: not run: {why}")
             continue
@@ -124,12 +178,14 @@ def run(study: Study, spec: AssaySpec, params: BrainWeightParameters) -> AssayRe
     df = io.read_organ_weights(path, sheet=params.sheet)
     io.check_subjects(df, subjects.index)
     morph = morphometry_columns(df)
+    plausible = check_plausible(df, study, params)
     rec = Recorder(study, subjects, ASSAY, path.name)
     emit(rec, df, morph)
     details, notes = {}, []
     if params.ancova:
         details["brain_weight_ancova"], notes = run_ancova(df, subjects, study, params)
-    return AssayResult(endpoints=rec.table(), details=details, notes=notes, inputs=[path])
+    return AssayResult(endpoints=rec.table(), details=details, notes=[plausible, *notes],
+                       inputs=[path])
 
 
 register(AssayPlugin(ASSAY, BrainWeightParameters, run,

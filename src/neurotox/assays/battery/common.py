@@ -1,4 +1,4 @@
-"""Helpers shared by the battery assays: subject look-up and record building."""
+"""Helpers shared by the battery assays: subject look-up, record building, plausible weights."""
 
 from __future__ import annotations
 
@@ -11,6 +11,25 @@ import pandas as pd
 from neurotox import endpoints
 from neurotox.errors import InputError
 from neurotox.study import AssaySpec, Study
+
+#: Plausible necropsy weights in g, neonate to old adult: species → (body, brain) ranges.
+#: Rat: about 6 g body / 0.25 g brain at birth, adult brain 1.8-2.3 g; mouse: about
+#: 1.3 g / 0.1 g at birth, adult brain 0.4-0.5 g. Other species: any laboratory animal.
+PLAUSIBLE_G: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "rat": ((2.0, 1500.0), (0.1, 3.5)),
+    "mouse": ((0.5, 150.0), (0.03, 1.0)),
+    "any": ((0.1, 250_000.0), (0.01, 1000.0)),
+}
+
+
+def species_key(species: str | None) -> str:
+    """``rat``, ``mouse`` or ``any`` for a study's ``species`` text (``Rat``, ``Mus musculus``)."""
+    words = set("".join(ch if ch.isalpha() else " " for ch in (species or "").lower()).split())
+    if words & {"rat", "rats", "rattus"}:
+        return "rat"
+    if words & {"mouse", "mice", "mus"}:
+        return "mouse"
+    return "any"
 
 
 def subjects_of(study: Study, spec: AssaySpec) -> pd.DataFrame:

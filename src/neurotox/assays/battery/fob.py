@@ -18,7 +18,13 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
 from neurotox.assays.base import AssayPlugin, AssayResult, register
-from neurotox.assays.battery.common import Recorder, one_input, subjects_of
+from neurotox.assays.battery.common import (
+    PLAUSIBLE_G,
+    Recorder,
+    one_input,
+    species_key,
+    subjects_of,
+)
 from neurotox.assays.battery.fob_items import ITEMS, FobItem, by_column
 from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io import battery as io
@@ -126,10 +132,7 @@ def score(item: FobItem, raw: str, cell: _Cell) -> float:
 
 def _ordinal(item: FobItem, text: str, cell: _Cell) -> float:
     lo, hi = min(item.scale), max(item.scale)
-    try:
-        value = float(text)
-    except ValueError:
-        value = np.nan
+    value = io.parse_number(text)
     if not (np.isfinite(value) and value.is_integer() and lo <= value <= hi):
         raise cell.error(f"score {text!r} is outside the scale {lo}-{hi} of item "
                          f"{item.column!r}")
@@ -137,14 +140,16 @@ def _ordinal(item: FobItem, text: str, cell: _Cell) -> float:
 
 
 def _number(item: FobItem, text: str, raw: str, cell: _Cell) -> float:
-    try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        raise cell.error(f"expected a number for item {item.column!r}, found {raw!r}") from None
+    value = io.parse_number(text)   # the battery's one parser: '1,150' is not a number
+    if np.isnan(value):
+        raise cell.error(f"expected a number for item {item.column!r}, found "
+                         f"{raw!r}{io.comma_hint(raw)}")
     lo, hi = item.bounds
-    if not (np.isfinite(value) and lo <= value <= hi):
+    above = value > lo if item.positive else value >= lo
+    if not (np.isfinite(value) and above and value <= hi):
+        rng = f"> {lo:g} and <= {hi:g}" if item.positive else f"{lo:g}-{hi:g}"
         raise cell.error(f"value {raw!r} of item {item.column!r} is outside the plausible "
-                         f"range {lo:g}-{hi:g} {item.unit}".rstrip())
+                         f"range {rng} {item.unit}".rstrip())
     if item.kind == "count" and not value.is_integer():
         raise cell.error(f"expected a whole count for item {item.column!r}, found {raw!r}")
     return value
@@ -188,6 +193,26 @@ def score_sheet(df: pd.DataFrame, params: FobParameters) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def check_body_weight(scores: pd.DataFrame, study: Study, path: str) -> None:
+    """InputError for a FOB body weight outside the species' plausible range.
+
+    The catalogue's bound (> 0, <= 2000 g) holds for any rodent; with the study's
+    ``species`` known (rat, mouse) its range applies
+    (:data:`neurotox.assays.battery.common.PLAUSIBLE_G`), so 1,150 g is no mouse.
+    """
+    key = species_key(study.spec.species)
+    if key == "any" or scores.empty:
+        return
+    lo, hi = PLAUSIBLE_G[key][0]
+    bw = scores[scores["item"] == "body_weight"]
+    bad = bw[np.isfinite(bw["value"]) & ((bw["value"] < lo) | (bw["value"] > hi))]
+    if len(bad):
+        r = bad.iloc[0]
+        raise InputError(f"body weight {r['raw']!r} is outside the plausible range "
+                         f"{lo:g}-{hi:g} g (species {study.spec.species!r})", path=path,
+                         where=r["where"])
+
+
 def run(study: Study, spec: AssaySpec, params: FobParameters) -> AssayResult:
     """Read and score the FOB sheet of a study's assay entry."""
     path = one_input(study, spec)
@@ -195,6 +220,7 @@ def run(study: Study, spec: AssaySpec, params: FobParameters) -> AssayResult:
     df = io.read_fob(path, sheet=params.sheet)
     io.check_subjects(df, subjects.index)
     scores = score_sheet(df, params)
+    check_body_weight(scores, study, str(path))
     rec = Recorder(study, subjects, ASSAY, path.name)
     for r in scores.itertuples(index=False):
         rec.add(r.subject, r.endpoint, r.value, timepoint=r.occasion, where=r.where,

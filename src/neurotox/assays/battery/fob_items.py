@@ -78,6 +78,8 @@ class FobItem:
         Continuous items entered as several trial columns and averaged.
     bounds
         Plausible range of continuous values; values outside are input errors.
+    positive
+        The lower bound is exclusive (a body weight must be > 0 g).
 
     """
 
@@ -94,6 +96,7 @@ class FobItem:
     unit: str = ""
     trials: bool = False
     bounds: tuple[float, float] = (0.0, float("inf"))
+    positive: bool = False
 
     @property
     def data_type(self) -> str:
@@ -200,7 +203,8 @@ ITEMS: tuple[FobItem, ...] = (
     FobItem("body_temperature", "fob_body_temperature", "continuous", "physiological",
             "Body temperature", direction="either", unit="degC", bounds=(25, 45)),
     FobItem("body_weight", "fob_body_weight", "continuous", "physiological",
-            "Body weight at FOB", direction="decrease", unit="g", bounds=(0, 2000)),
+            "Body weight at FOB", direction="decrease", unit="g", bounds=(0, 2000),
+            positive=True),
 )
 
 

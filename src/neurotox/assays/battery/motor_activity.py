@@ -47,6 +47,9 @@ class MotorActivityParameters(BaseModel):
         intervals differs by at most this fraction of the first interval's mean.
     sheet
         Worksheet of an xlsx export.
+    ignore_columns
+        Further columns of the export that hold no counts (lower case, ``_`` for
+        spaces); any other column that is not an interval is an error.
 
     """
 
@@ -56,6 +59,7 @@ class MotorActivityParameters(BaseModel):
     max_interval_minutes: float = Field(default=10.0, gt=0)
     asymptote_tolerance: float = Field(default=0.10, gt=0, lt=1)
     sheet: str | None = None
+    ignore_columns: tuple[str, ...] = ()
 
 
 def habituation_pct(counts: np.ndarray) -> float:
@@ -72,11 +76,20 @@ def interval_notes(data: pd.DataFrame, params: MotorActivityParameters, name: st
         return [f"motor activity {name}: interval length not stated in the file or the "
                 "protocol; the <= 10 min interval requirement was not checked"]
     longest = float(np.max(minutes))
+    unequal = []
+    start = data["start"].min() if "start" in data.columns else 0.0
+    if start > 0:
+        unequal.append(f"warning: motor activity {name}: the first interval starts at "
+                       f"{start:g} min, not 0 (is the first interval's column missing?)")
+    if not np.allclose(minutes, longest, rtol=0, atol=1e-6):
+        unequal.append(f"warning: motor activity {name}: intervals of unequal length "
+                       f"({', '.join(f'{m:g}' for m in sorted(minutes))} min); the counts "
+                       "of the intervals are compared as they are, not per minute")
     if longest > params.max_interval_minutes:
-        return [f"DEVIATION motor activity {name}: intervals of {longest:g} min exceed the "
-                f"guideline maximum of {params.max_interval_minutes:g} min"]
-    return [f"motor activity {name}: intervals of {longest:g} min (<= "
-            f"{params.max_interval_minutes:g} min)"]
+        return unequal + [f"DEVIATION motor activity {name}: intervals of {longest:g} min "
+                          f"exceed the guideline maximum of {params.max_interval_minutes:g} min"]
+    return unequal + [f"motor activity {name}: intervals of {longest:g} min (<= "
+                      f"{params.max_interval_minutes:g} min)"]
 
 
 def asymptote_notes(data: pd.DataFrame, control_ids: set[str],
@@ -153,7 +166,7 @@ def run(study: Study, spec: AssaySpec, params: MotorActivityParameters) -> Assay
     path = one_input(study, spec)
     subjects = subjects_of(study, spec)
     data = io.read_motor_activity(path, interval_minutes=params.interval_minutes,
-                                  sheet=params.sheet)
+                                  sheet=params.sheet, ignore_columns=params.ignore_columns)
     io.check_subjects(data, subjects.index)
     rec = Recorder(study, subjects, ASSAY, path.name)
     summary = emit(rec, data)

@@ -34,6 +34,8 @@ ASSAY = "neuropathology"
 
 #: Tissue entries of a ``NAD`` row meaning "every tissue examined, nothing found".
 ALL_TISSUES = ("", "all", "all_tissues", "nad")
+#: Grade cells a ``NAD`` row may carry (after :func:`neuropath_terms.term`): none.
+NAD_GRADES = ("", "0", "na", "n_a", "none")
 
 
 class NeuropathologyParameters(BaseModel):
@@ -76,7 +78,7 @@ def parse_grade(raw: str, path: str, where: str) -> float:
         value = float(text)
     except ValueError:
         value = -1.0
-    if value.is_integer() and 1 <= value <= 5:
+    if np.isfinite(value) and value.is_integer() and 1 <= value <= 5:
         return value
     raise InputError(f"severity grade {raw!r} is not 1-5 or one of {quoted(terms.GRADES)}",
                      path=path, where=where)
@@ -98,6 +100,10 @@ def normalise(df: pd.DataFrame, params: NeuropathologyParameters) -> pd.DataFram
             raise InputError(f"unknown lesion {r.lesion!r} for tissue {tissue!r}; expected "
                              f"one of {quoted(allowed)} or 'NAD'", path=path,
                              where=io.where(df, i, "lesion"))
+        if nad and terms.term(r.grade) not in NAD_GRADES:
+            raise InputError(f"{r.lesion!r} (no abnormality detected) with grade {r.grade!r}: "
+                             "a row with no finding has no grade", path=path,
+                             where=io.where(df, i, "grade"))
         grade = np.nan if nad else parse_grade(r.grade, path, io.where(df, i, "grade"))
         rows.append({"subject": r.subject, "tissue": tissue, "lesion": "" if nad else lesion,
                      "grade": grade, "finding": not nad, "row": int(df["row"].iloc[i])})
@@ -106,7 +112,29 @@ def normalise(df: pd.DataFrame, params: NeuropathologyParameters) -> pd.DataFram
     found = out[out["finding"]].reset_index(drop=True)
     found.attrs["path"] = path
     io.check_unique(found, ["subject", "tissue", "lesion"], what="finding")
+    refuse_nad_with_finding(out)
     return out
+
+
+def refuse_nad_with_finding(findings: pd.DataFrame) -> None:
+    """InputError when an animal is recorded both NAD and with a finding in one tissue.
+
+    A tissue-less ``NAD`` row says every tissue was examined without findings, so
+    any finding of the animal contradicts it; a ``NAD`` row naming a tissue
+    contradicts findings in that tissue only.
+    """
+    nad = findings[~findings["finding"]]
+    found = findings[findings["finding"]]
+    for r in nad.itertuples(index=False):
+        clash = found[(found["subject"] == r.subject)
+                      & ((found["tissue"] == r.tissue) | (r.tissue in ALL_TISSUES))]
+        if len(clash):
+            c = clash.iloc[0]
+            what = "every tissue" if r.tissue in ALL_TISSUES else f"tissue {r.tissue!r}"
+            raise InputError(f"animal {r.subject!r} is recorded with no abnormality (NAD) in "
+                             f"{what} and with the finding {c['lesion']!r} in "
+                             f"{c['tissue']!r} (row {int(c['row'])}); keep one",
+                             path=findings.attrs.get("path"), where=f"row {r.row}")
 
 
 def examined_sets(findings: pd.DataFrame, subjects: pd.Index,

@@ -37,6 +37,9 @@ class StartleParameters(BaseModel):
         Pulse-alone trials a block needs; blocks with fewer are excluded.
     sheet
         Worksheet of an xlsx export.
+    ignore_columns
+        Further columns of the export to skip (lower case, ``_`` for spaces); any
+        other unknown column is an error.
 
     """
 
@@ -44,6 +47,7 @@ class StartleParameters(BaseModel):
 
     min_trials_per_block: int = Field(default=1, ge=1)
     sheet: str | None = None
+    ignore_columns: tuple[str, ...] = ()
 
 
 def _pp_label(db: float) -> str:
@@ -131,7 +135,7 @@ def run(study: Study, spec: AssaySpec, params: StartleParameters) -> AssayResult
     """Read per-trial startle data and emit block, session, habituation and PPI rows."""
     path = one_input(study, spec)
     subjects = subjects_of(study, spec)
-    data = io.read_startle(path, sheet=params.sheet)
+    data = io.read_startle(path, sheet=params.sheet, ignore_columns=params.ignore_columns)
     io.check_subjects(data, subjects.index)
     rec = Recorder(study, subjects, ASSAY, path.name)
     stats = SessionStats(data)

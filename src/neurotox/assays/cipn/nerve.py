@@ -32,6 +32,11 @@ NCV_ENDPOINTS = {"ncv_motor": ("motor_ncv", "cmap_amplitude"),
                  "ncv_caudal": ("caudal_ncv", "caudal_amplitude")}
 
 
+#: Plausible recording temperature (limb or tail, °C) of a nerve conduction study: a
+#: temperature outside is a typo (350 for 35.0) or a wrong unit (°F), not a recording.
+RECORDING_TEMPERATURE_C = (20.0, 42.0)
+
+
 def _positive(df: pd.DataFrame, column: str, what: str) -> None:
     fail_first(df, ~(df[column].to_numpy(float) > 0), column,
                f"{what} must be a positive number")
@@ -49,7 +54,9 @@ def velocities(df: pd.DataFrame, test: str, correction: dict[str, float] | None)
     ------
     InputError
         A distance or latency that is not positive, a proximal latency not above the
-        distal one, or a missing temperature when the protocol corrects for it.
+        distal one, a recording temperature outside :data:`RECORDING_TEMPERATURE_C`,
+        a missing temperature when the protocol corrects for it, or a corrected
+        velocity <= 0.
 
     """
     d = df.copy()
@@ -64,6 +71,12 @@ def velocities(df: pd.DataFrame, test: str, correction: dict[str, float] | None)
     else:
         _positive(d, "latency_ms", "onset latency")
         d["velocity"] = d["distance_mm"] / d["latency_ms"]
+    if "temperature_c" in d.columns:
+        lo, hi = RECORDING_TEMPERATURE_C
+        t = d["temperature_c"].to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            fail_first(d, np.isfinite(t) & ~((t >= lo) & (t <= hi)), "temperature_c",
+                       f"recording temperature must be within {lo:g}-{hi:g} °C")
     if correction:
         if "temperature_c" not in d.columns or d["temperature_c"].isna().any():
             i = 0 if "temperature_c" not in d.columns else int(
@@ -73,6 +86,9 @@ def velocities(df: pd.DataFrame, test: str, correction: dict[str, float] | None)
                              path=d.attrs.get("path"), where=where(d, i, "temperature_c"))
         d["velocity"] += correction["per_degree"] * (correction["reference_c"]
                                                      - d["temperature_c"])
+        fail_first(d, ~(d["velocity"].to_numpy(float) > 0), "temperature_c",
+                   f"the velocity corrected to {correction['reference_c']:g} °C is not "
+                   "positive; check the recorded temperature, distance and latencies")
     return d
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from neurotox.errors import InputError
 from neurotox.imaging.channels import binary_values, blank_reason, swapped_channels
-from neurotox.io.plates import FieldSource, is_colour_merge, read_plane
+from neurotox.io.plates import FieldSource, colours_averaged, is_colour_merge, read_plane
 
 
 class BlankChannel(InputError):
@@ -23,8 +23,10 @@ def check_plate_start(sources: list[FieldSource]) -> str | None:
 
     A blank first field is an empty well as often as a wrong channel: the
     error is raised only when the first :data:`FIELDS_CHECKED` fields (or all,
-    if fewer) are blank, naming the first. A mask or the same image in both
-    channels is an error at once.
+    if fewer) are blank, naming the first. A mask, the same image in both
+    channels, or a blank neurite plane beside a nuclear plane with signal (cells
+    were there: an acquisition failure or a wrong channel, not an empty well) is
+    an error at once.
     """
     checked = sources[:FIELDS_CHECKED]
     first: InputError | None = None
@@ -54,10 +56,12 @@ def check_first_field(source: FieldSource) -> str | None:
     str or None
         A warning when the nuclear plane shows thinner structures than the
         neurite plane (:func:`~neurotox.imaging.channels.swapped_channels`:
-        the two channels are most likely swapped).
+        the two channels are most likely swapped), or when a channel file is an
+        8-bit colour image read as the mean of differing colour planes
+        (:func:`~neurotox.io.plates.colours_averaged`).
 
     """
-    planes = {}
+    planes, blank = {}, {}
     for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
         if plane is None:
             continue
@@ -68,21 +72,35 @@ def check_first_field(source: FieldSource) -> str | None:
                              f"{two[1]:g}: a mask or thresholded image, not a fluorescence "
                              "image; analyse the folder of raw images, or give a --pattern "
                              "that leaves the masks out", path=plane.path)
-        reason = blank_reason(planes[role], merge=is_colour_merge(plane))
-        if reason:
+        blank[role] = blank_reason(planes[role], merge=is_colour_merge(plane))
+    for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
+        if blank.get(role):
             hint = " (RGB merge: choose the colour, e.g. --nuclei-channel blue " \
                    "--neurite-channel green)" if plane.plane is not None else ""
-            raise BlankChannel(f"{role} {plane.describe()} is blank: {reason}; choose another "
-                             f"channel{hint}, or --nuclei-channel none for single-channel "
-                             "images", path=plane.path)
+            if role == "neurite" and "nuclear" in blank and not blank["nuclear"]:
+                # cells in the nuclear plane and nothing in the neurite plane: no empty well
+                raise InputError(f"neurite {plane.describe()} is blank: {blank[role]}, while "
+                                 "the nuclear plane shows cells: an acquisition failure or a "
+                                 f"wrong channel; re-acquire the field or leave it out, or "
+                                 f"choose another channel{hint}", path=plane.path)
+            raise BlankChannel(f"{role} {plane.describe()} is blank: {blank[role]}; choose "
+                               f"another channel{hint}, or --nuclei-channel none for "
+                               "single-channel images", path=plane.path)
     if len(planes) == 2 and planes["nuclear"].shape == planes["neurite"].shape and \
             np.array_equal(planes["nuclear"], planes["neurite"]):
         raise InputError(f"the nuclear channel ({source.nuclei.describe()}) and the neurite "
                          f"channel ({source.neurite.describe()}) hold the same image; choose "
                          "two different channels, or --nuclei-channel none for single-channel "
                          "images", path=source.neurite.path)
+    averaged = [f"{role} file {plane.path.name}" for role, plane in
+                (("neurite", source.neurite), ("nuclear", source.nuclei))
+                if plane is not None and colours_averaged(plane)]
+    warnings = [f"the {' and '.join(averaged)} of the first field are colour images read "
+                "as grey, the mean of their red, green and blue planes, which differ: right "
+                "for a pseudo-coloured channel, wrong for a merge of several channels (then "
+                "name the colour, e.g. --neurite-channel green)"] if averaged else []
     if len(planes) == 2 and swapped_channels(planes["nuclear"], planes["neurite"]):
-        return (f"the nuclear channel ({source.nuclei.describe()}) shows thinner structures "
-                f"than the neurite channel ({source.neurite.describe()}): are "
-                "--nuclei-channel and --neurite-channel swapped?")
-    return None
+        warnings.append(f"the nuclear channel ({source.nuclei.describe()}) shows thinner "
+                        f"structures than the neurite channel ({source.neurite.describe()}): "
+                        "are --nuclei-channel and --neurite-channel swapped?")
+    return "; ".join(warnings) or None

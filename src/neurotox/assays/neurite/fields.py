@@ -19,7 +19,7 @@ from neurotox.errors import InputError
 from neurotox.imaging import FieldSettings, analyse_field
 from neurotox.imaging.overlay import overlay_png
 from neurotox.imaging.preprocess import fill_padding, unpadded_box
-from neurotox.io.plates import FieldSource, read_plane_masked
+from neurotox.io.plates import FieldSource, is_colour_merge, read_plane_masked
 from neurotox.parallel import run_tasks
 
 
@@ -43,6 +43,7 @@ class FieldOutput:
     metrics: dict[str, float]
     flags: list[str]
     overlay: bytes | None = None
+    blank_neurite: str = ""
 
 
 def process_field(task: FieldTask) -> FieldOutput:
@@ -59,6 +60,7 @@ def process_field(task: FieldTask) -> FieldOutput:
         raise InputError(f"image size {neurite.shape} differs from {nuclei.shape} of "
                          f"{src.nuclei.path.name} in the same field", path=src.first.path)
     neurite, nuclei, padded = _without_padding(neurite, nuclei)
+    blank = blank_neurite(neurite, nuclei, src)
     keep = task.overlays != "none"
     res = analyse_field(neurite, nuclei, pixel_size=task.pixel_size, settings=task.settings,
                         keep_labels=keep)
@@ -68,7 +70,28 @@ def process_field(task: FieldTask) -> FieldOutput:
                                    or masked or padded):
         overlay = overlay_png(neurite if neurite is not None else nuclei, res.labels)
     return FieldOutput(src, res.cells, {**res.metrics, "masked_pixels": masked,
-                                        "padding_pixels": padded}, flags, overlay)
+                                        "padding_pixels": padded}, flags, overlay, blank)
+
+
+def blank_neurite(neurite: np.ndarray | None, nuclei: np.ndarray | None,
+                  src: FieldSource) -> str:
+    """Why the field's neurite plane holds no image while its nuclear plane does, else ''.
+
+    A constant plane (all black, one grey value, fully saturated) or one with no
+    signal above its noise (:func:`~neurotox.imaging.channels.blank_reason`)
+    beside a nuclear plane with signal: cells were imaged, their neurite image
+    was not (shutter, lamp, a wrong channel). Measured, it would read as no
+    neurites at all, i.e. 100 % inhibition. Without a nuclear channel, or with a
+    blank nuclear plane too, the field is empty (the ``empty`` QC rule).
+    """
+    from neurotox.imaging.channels import blank_reason
+
+    if neurite is None or nuclei is None:
+        return ""
+    reason = blank_reason(neurite, merge=is_colour_merge(src.neurite))
+    if not reason or blank_reason(nuclei, merge=is_colour_merge(src.nuclei)):
+        return ""
+    return f"neurite {src.neurite.describe()} is blank: {reason}"
 
 
 def _without_padding(*planes: np.ndarray | None) -> tuple[Any, ...]:
@@ -130,6 +153,13 @@ def qc_findings(row: Mapping[str, Any], holds: bool, focus_ref: float,
     if row["debris_fraction"] > p.max_debris_fraction:
         out.append(("debris", f"debris={row['debris_fraction']:.2f}",
                     f"debris fraction {row['debris_fraction']:.2f} > {p.max_debris_fraction}"))
+    levels = row.get("grey_levels", np.inf)
+    if pd.notna(levels) and levels < p.min_grey_levels:
+        out.append(("grey_levels", f"grey_levels={levels:.0f}",
+                    f"the analysed channel holds {levels:.0f} grey levels < "
+                    f"{p.min_grey_levels}: neurites a few levels above the background read "
+                    "as specks and are not traced (lengths not comparable with fields saved "
+                    "at full depth)"))
     return out
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io.plates import FieldSource
+from neurotox.study import check_study_doses
 
 
 @dataclass
@@ -65,7 +66,8 @@ def well_groups(imaged: set[str], layout: pd.DataFrame, groups: dict[str, GroupI
     """Group, dose and control status of each non-blank layout well, checked.
 
     Checked before any image is analysed: imaged wells and layout wells match,
-    every well has a group or concentration, one dose per group, the control
+    every well has a group or concentration, one dose per group (with a study:
+    the study's dose, :func:`neurotox.study.check_study_doses`), the control
     group exists.
 
     Returns
@@ -83,6 +85,8 @@ def well_groups(imaged: set[str], layout: pd.DataFrame, groups: dict[str, GroupI
     if blank:
         notes.append(f"{len(blank)} blank well(s) in the layout, not analysed: "
                      f"{quoted(blank, limit=12)}")
+    if groups is not None:   # a layout concentration is the well's dose: the study's?
+        check_study_doses(layout, {k: (g.dose, g.dose_unit) for k, g in groups.items()})
     dosed = "concentration" in lay.columns and bool(lay["concentration"].notna().any())
     info = {w: _group_of(lay.loc[w], groups, params, dosed) for w in lay.index}
     bad = sorted(w for w, g in info.items() if g is None)

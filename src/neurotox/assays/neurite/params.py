@@ -26,7 +26,8 @@ WELL_ENDPOINTS = {
 #: Concentration-response fits: endpoint label → normalised well column.
 CR_ENDPOINTS = {"neurite_length_per_cell": "neurite_length_per_cell_pct",
                 "nuclei_count": "nuclei_count_pct"}
-QC_RULES = ("empty", "cell_count", "saturation", "nuclei_saturation", "focus", "debris")
+QC_RULES = ("empty", "cell_count", "saturation", "nuclei_saturation", "focus", "debris",
+            "grey_levels")
 
 
 class NeuriteParameters(BaseModel):
@@ -87,9 +88,10 @@ class NeuriteParameters(BaseModel):
     min_relative_focus: float = Field(default=0.5, ge=0, le=1)
     min_fields_for_focus: int = Field(default=8, ge=2)
     max_debris_fraction: float = Field(default=0.5, ge=0, le=1)
+    min_grey_levels: int = Field(default=64, ge=2)
     fragments_are_degeneration: bool = True
     exclude_on: tuple[Literal["empty", "cell_count", "saturation", "nuclei_saturation", "focus",
-                              "debris"], ...] = (
+                              "debris", "grey_levels"], ...] = (
         "empty", "cell_count", "focus")
     control_group: str | None = None
     dose_unit: str = "uM"

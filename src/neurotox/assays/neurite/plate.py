@@ -11,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from neurotox.assays.neurite.acquisition import acquisition_notes
 from neurotox.assays.neurite.checks import check_plate_start
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
@@ -69,6 +70,9 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
                  notes: list[str]) -> list[float]:
     """The pixel size of each field: ``--pixel-size``, else the field's own calibration.
 
+    A pixel size given that differs by more than 1 % from a calibration the
+    files carry is used, with a warning naming the file and both sizes.
+
     Fields whose files carry no usable calibration get the first calibrated
     file's value (a warning names them). Fields calibrated differently (images
     taken at two magnifications) are each measured at their own pixel size, as
@@ -81,7 +85,14 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
 
     """
     if params.pixel_size_um is not None:
-        return [params.pixel_size_um] * len(sources)
+        given = params.pixel_size_um
+        saved = next(((p.path, v) for s in sources[:20] for p in s.planes
+                      if (v := pixel_size_um(p.path)) is not None), None)
+        if saved is not None and not np.isclose(saved[1], given, rtol=0.01):
+            notes.append(f"warning: the pixel size given ({given:g} µm) differs from the "
+                         f"calibration saved in {saved[0].name} ({saved[1]:.4g} µm); every "
+                         "length, area and count is measured at the size given")
+        return [given] * len(sources)
     own: list[float | None] = []
     for s in sources:
         values = {p.path: pixel_size_um(p.path) for p in s.planes}
@@ -278,7 +289,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
                          overlay_sink=sink if overlay_writer is not None else None)
     written.update(overlay_name(o.source) for o in outputs if o.overlay is not None)
     fields = apply_qc(field_table(outputs, Path(plate_dir)), params)
-    notes += masked_note(fields) + qc_flag_note(fields)
+    notes += masked_note(fields) + qc_flag_note(fields) + acquisition_notes(fields, info, params)
     if overlays == "flagged":
         late = late_overlay_tasks(tasks, fields, written)
         if late:
@@ -296,7 +307,8 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
     plate_dirs = {t.source.plate: str(plate_dir) for t in tasks}
     table = endpoint_rows(wells, study_id=study_id, params=params, plate_dirs=plate_dirs)
     exclusions = [{"what": f"field {r.plate}/{r.well}/s{r.field}", "timepoint": r.timepoint,
-                   "reason": r.exclusion_reason, "rule": "protocol QC"}
+                   "reason": r.exclusion_reason,
+                   "rule": "acquisition failure" if r.blank_neurite else "protocol QC"}
                   for r in fields[fields["excluded"]].itertuples()]
     overlay_files = {overlay_name(o.source): o.overlay for o in outputs
                      if o.overlay is not None}

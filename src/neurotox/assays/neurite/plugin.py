@@ -6,6 +6,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.neurite.conventions import neurite_conventions
 from neurotox.assays.neurite.layout import GroupInfo
 from neurotox.assays.neurite.params import ASSAY, NeuriteParameters
 from neurotox.assays.neurite.plate import analyse_plate
@@ -40,9 +41,11 @@ def _run(study: Study, spec: AssaySpec, params: BaseModel) -> AssayResult:
     layout = study_layout(study, spec, params)
     run = analyse_plate(plate_dir, layout, params, study_id=study.study_id,
                         groups=_study_groups(study), workers=params.workers)
+    conventions = neurite_conventions(params)
     notes = run.notes + [f"excluded {e['what']}: {e['reason']}" for e in run.exclusions]
-    return AssayResult(endpoints=run.endpoints, details=run.details, notes=notes,
-                       inputs=run.inputs)
+    return AssayResult(endpoints=run.endpoints, details=run.details,
+                       notes=notes + [f"convention: {c}" for c in conventions],
+                       inputs=run.inputs, conventions=conventions)
 
 
 register(AssayPlugin(ASSAY, NeuriteParameters, _run,

@@ -12,6 +12,7 @@ import pandas as pd
 from neurotox import endpoints as ept
 from neurotox.assays.neurite.fields import FieldOutput, qc_findings
 from neurotox.assays.neurite.params import ASSAY, WELL_ENDPOINTS, NeuriteParameters
+from neurotox.errors import quoted
 
 
 def field_table(outputs: list[FieldOutput], folder: Path | None = None) -> pd.DataFrame:
@@ -33,7 +34,8 @@ def field_table(outputs: list[FieldOutput], folder: Path | None = None) -> pd.Da
         s = o.source
         rows.append({"plate": s.plate, "well": s.well, "field": s.field,
                      "timepoint": s.timepoint, "neurite_file": where(s.neurite),
-                     "nuclei_file": where(s.nuclei), **o.metrics, "flags": ";".join(o.flags)})
+                     "nuclei_file": where(s.nuclei), **o.metrics, "flags": ";".join(o.flags),
+                     "blank_neurite": o.blank_neurite})
     return pd.DataFrame(rows)
 
 
@@ -85,6 +87,9 @@ def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
     ``saturation=7.31%;focus=0.42x``); only the rules in the protocol's
     ``exclude_on`` exclude the field, with the full sentence as the reason.
     Focus is judged relative to the plate's median (see :func:`focus_references`).
+    A blank neurite plane beside nuclei (``blank_neurite``, an acquisition
+    failure) excludes the field whatever ``exclude_on`` says: its zero length
+    was never measured.
     """
     fields = fields.copy()
     if fields.empty:
@@ -93,8 +98,10 @@ def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
     qc_flags, excluded, reasons = [], [], []
     for (_, row), holds in zip(fields.iterrows(), _holds_objects(fields), strict=True):
         found = qc_findings(row, holds, refs.get(row["plate"], 0.0), params)
-        qc_flags.append(";".join(flag for _, flag, _ in found))
-        hits = [text for rule, _, text in found if rule in params.exclude_on]
+        blank = row.get("blank_neurite", "")
+        qc_flags.append(";".join(["blank_neurite"] * bool(blank) + [f for _, f, _ in found]))
+        hits = [f"{blank} (acquisition failure, not measured)"] * bool(blank) + \
+            [text for rule, _, text in found if rule in params.exclude_on]
         excluded.append(bool(hits))
         reasons.append("; ".join(hits))
     return fields.assign(qc_flags=qc_flags, excluded=excluded, exclusion_reason=reasons)
@@ -251,14 +258,21 @@ def masked_note(fields: pd.DataFrame) -> list[str]:
 
 
 def qc_flag_note(fields: pd.DataFrame) -> list[str]:
-    """A run note counting the fields each QC rule flagged without excluding them."""
+    """Run notes: fields excluded for a blank neurite plane; fields flagged but not excluded."""
+    notes = []
+    blank = fields["blank_neurite"].ne("") if "blank_neurite" in fields else pd.Series(False)
+    if blank.any():
+        where = quoted((f"{r.well}/s{r.field}" for r in fields[blank].itertuples()), limit=6)
+        notes.append(f"warning: {int(blank.sum())} field(s) excluded: the neurite plane is "
+                     f"blank beside a nuclear plane with signal (acquisition failure): {where}; "
+                     "see the fields table, column blank_neurite")
     kept = fields.loc[~fields["excluded"], "qc_flags"] if len(fields) else pd.Series(dtype=str)
     rules = kept[kept != ""].str.split(";").explode().str.split("=").str[0]
     if rules.empty:
-        return []
+        return notes
     counts = ", ".join(f"{rule} {n}" for rule, n in rules.value_counts().sort_index().items())
-    return [f"field(s) flagged by QC rules that do not exclude (analysed as they are): {counts}; "
-            "see the fields table, column qc_flags"]
+    return notes + [f"field(s) flagged by QC rules that do not exclude (analysed as they are): "
+                    f"{counts}; see the fields table, column qc_flags"]
 
 
 def field_count_note(wells: pd.DataFrame) -> list[str]:

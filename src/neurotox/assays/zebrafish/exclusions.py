@@ -5,7 +5,9 @@ Rules, in order; every rule that applies is named in the reason:
 1. dead or malformed: a Tanguay plate map (``MO24``/``MORT`` = dead, other calls =
    malformed, ``DNC_`` = do not count) or plate-layout columns named like
    ``mortality``, ``dead``, ``morphology``, ``malformed``, ``exclude`` holding a
-   call (anything but empty, ``0``, ``no``, ``normal``, ``false``);
+   call (``1``, ``yes``, ``dead``, ``x``, ``true``; in finding columns also the
+   finding's name) — cells saying neither yes nor no are refused when the layout
+   is read (:func:`neurotox.io.zebrafish.plate.check_layout_calls`);
 2. removed in the export itself (EPA ``X`` columns);
 3. empty well: the tracker reports the well empty (``emptydur``) for more than
    ``max_empty_fraction`` of the recording;
@@ -21,9 +23,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-_CALL_COLUMNS = ("mortality", "mort", "dead", "death", "morphology", "malformed",
-                 "malformation", "exclude", "excluded", "affected", "dnc")
-_NO_CALL = {"", "0", "0.0", "no", "n", "normal", "false", "none", "nan", "ok", "alive"}
+from neurotox.io.zebrafish.plate import NO_CALL, layout_call_kind
+
+_NO_CALL = NO_CALL | {"nan"}   # a layout given as a table with missing cells (tests, API)
 
 
 def _join(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -36,7 +38,7 @@ def layout_calls(larvae: pd.DataFrame) -> pd.Series:
     out = pd.Series("", index=larvae.index, dtype=object)
     for col in [c for c in larvae.columns if c.startswith("layout_")]:
         name = col[len("layout_"):]
-        if not any(k in name.lower() for k in _CALL_COLUMNS):
+        if layout_call_kind(name) is None:
             continue
         val = larvae[col].astype(str).str.strip()
         called = ~val.str.lower().isin(_NO_CALL)

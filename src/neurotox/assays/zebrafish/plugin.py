@@ -14,7 +14,8 @@ from neurotox.assays.zebrafish.lpr import analyse_lpr
 from neurotox.assays.zebrafish.params import ASSAY, ZebrafishParameters
 from neurotox.errors import InputError
 from neurotox.io.zebrafish import Export
-from neurotox.study import AssaySpec, Study, split_plates
+from neurotox.io.zebrafish.plate import check_layout_calls
+from neurotox.study import AssaySpec, Study, check_study_doses, split_plates
 
 
 def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str = "NA",
@@ -83,6 +84,8 @@ def _run(study: Study, spec: AssaySpec, params: ZebrafishParameters) -> AssayRes
     chosen = study.layouts if spec.layout is None else {spec.layout: study.layouts[spec.layout]}
     layouts = {}   # a layout with a 'plate' column is one layout per plate, as from the CLI
     for key, layout in chosen.items():
+        check_study_doses(layout, {g.id: (g.dose, g.dose_unit) for g in study.groups.values()})
+        check_layout_calls(layout)
         parts = split_plates(layout)
         layouts.update({key: layout} if "*" in parts else parts)
     groups = {g.id: {"dose": g.dose, "dose_unit": g.dose_unit, "control": g.control}

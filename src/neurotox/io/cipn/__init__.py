@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError
-from neurotox.io.battery import numbers, read_sheet, require_columns, where
+from neurotox.io.battery import NOTE_COLUMNS, header_of, numbers, read_sheet, require_columns, where
 
 #: Tests a sheet can hold, and the columns each needs (long layout).
 TEST_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -72,6 +72,17 @@ ALIASES = {"mouse": "subject", "id": "subject", "animal_number": "subject",
 WIDE_ID = ("subject", "group", "sex", "test", "comment", "comments", "notes", "cohort",
            "row")
 
+#: A timepoint label: an optional word, then a whole or decimal count and an optional
+#: unit (``day7``, ``D-1``, ``day 14``, ``week4``, ``PND22``, ``-1``, ``24h``) ...
+_TIMEPOINT = re.compile(r"^[a-z]{0,12}[\s_.-]*[-\u2212+]?\d{1,4}(?:\.\d+)?(?:\s*[a-z]{1,5})?$",
+                        re.I)
+#: ... or a session named without a number.
+NAMED_SESSIONS = ("baseline", "bl", "pre", "pretest", "pre-test", "predose", "pre-dose",
+                  "pretreatment", "pre-treatment", "acclimation", "post", "terminal", "final",
+                  "recovery")
+#: A trial: a whole number, optionally after ``t``/``trial``/``rep`` (``1``, ``T2``).
+_TRIAL_LABEL = re.compile(r"^(?:t|trial|rep)?[\s_.-]*\d{1,3}$", re.I)
+
 _IN_CELL = re.compile(r"^\s*([XxOo0\s]+?)\s*(?:/|\(|@|;|,|\s)\s*([^\s()/@;,]+)\s*\)?\s*$")
 _TRIAL = re.compile(r"^(.+?)_(?:trial|t|rep)_?(\d+)$")
 
@@ -95,7 +106,11 @@ def fail_first(df: pd.DataFrame, bad: np.ndarray | pd.Series, column: str, what:
 
 def _aliased(df: pd.DataFrame) -> pd.DataFrame:
     renames = {c: ALIASES[c] for c in df.columns if c in ALIASES and ALIASES[c] not in df}
-    return df.rename(columns=renames)
+    out = df.rename(columns=renames)
+    headers = dict(df.attrs.get("headers", {}))
+    out.attrs["headers"] = {**headers, **{new: headers.get(old, old)
+                                          for old, new in renames.items()}}
+    return out
 
 
 def read_cipn(path: str | Path, *, test: str | None = None,
@@ -144,15 +159,47 @@ def read_cipn(path: str | Path, *, test: str | None = None,
         if empty.any():
             i = int(np.flatnonzero(empty.to_numpy())[0])
             raise InputError(f"{col} is empty", path=df.attrs.get("path"),
-                             where=where(df, i, col))
+                             where=f"row {int(df['row'].iloc[i])}, column "
+                                   f"{header_of(df, col)!r}")
+    check_timepoints(df)
     if "trial" not in df.columns:
         df["trial"] = "1"
-    if "section" in df.columns:  # IENFD: one row per section
+    fail_first(df, ~df["trial"].str.fullmatch(_TRIAL_LABEL), "trial",
+               "expected a trial number (1, 2 ... or T1, T2 ...)")
+    if "section" in df.columns:  # IENFD: one row per section (any section ID)
         df["trial"] = df["section"].where(df["section"] != "", df["trial"])
     for col in NUMERIC:
         if col in df.columns:
             df[col] = numbers(df, col, allow_empty=True)
     return df.reset_index(drop=True)
+
+
+def check_timepoints(df: pd.DataFrame) -> None:
+    """InputError at the first ``timepoint`` that is not a timepoint label.
+
+    A label is a count with an optional word and unit (``day7``, ``D-1``, ``7``,
+    ``week 4``, ``PND22``, ``24h``) or a session named without a number
+    (:data:`NAMED_SESSIONS`). Anything else (``abc``, ``nan``, ``1e308``, a
+    misspelt wide-sheet column) would otherwise become a session of its own.
+    """
+    ok = df["timepoint"].astype(str).map(is_timepoint).to_numpy(bool)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise InputError(f"{_EXPECTED_TIMEPOINT}, found {df['timepoint'].iloc[i]!r}",
+                         path=df.attrs.get("path"),
+                         where=f"row {int(df['row'].iloc[i])}, column "
+                               f"{header_of(df, 'timepoint')!r}")
+
+
+_EXPECTED_TIMEPOINT = ("expected a timepoint label: a count with an optional word and unit "
+                       "('day7', 'D-1', '7', 'week 4', 'PND22') or a session name "
+                       "('baseline', 'pretest', 'pre-dose', 'terminal', 'recovery' ...)")
+
+
+def is_timepoint(text: str) -> bool:
+    """True for a timepoint label (see :func:`check_timepoints`)."""
+    text = text.strip()
+    return bool(_TIMEPOINT.fullmatch(text)) or text.lower() in NAMED_SESSIONS
 
 
 def _check_tests(df: pd.DataFrame) -> None:
@@ -168,7 +215,8 @@ def _check_tests(df: pd.DataFrame) -> None:
 
 def _wide_to_long(df: pd.DataFrame, test: str | None) -> pd.DataFrame:
     """One row per animal × session column (× trial) from a wide lab sheet."""
-    sessions = [c for c in df.columns if c not in WIDE_ID and not c.endswith("_filament")]
+    sessions = [c for c in df.columns if c not in WIDE_ID and c not in NOTE_COLUMNS
+                and not c.endswith("_filament")]
     if not sessions:
         raise FormatError("expected a 'timepoint' column (long layout) or one column per "
                           "session (wide layout), found neither", path=df.attrs.get("path"))
@@ -177,6 +225,11 @@ def _wide_to_long(df: pd.DataFrame, test: str | None) -> pd.DataFrame:
     for col in sessions:
         m = _TRIAL.match(col)
         tp, trial = (m.group(1), m.group(2)) if m else (col, "1")
+        if not is_timepoint(tp.replace("_", " ")):
+            head = header_of(df, col)
+            raise InputError(f"column {head!r} is not a session of the wide layout: "
+                             f"{_EXPECTED_TIMEPOINT}", path=df.attrs.get("path"),
+                             where=f"row {df.attrs.get('header_row', 1)}, column {head!r}")
         part = pd.DataFrame({"row": df["row"], "subject": df["subject"], "timepoint": tp,
                              "trial": trial, "_column": col})
         if "test" in df.columns:

@@ -72,6 +72,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
+from neurotox.files import check_frame_magnitudes, check_text
 from neurotox.io.zebrafish.base import Source as ZebrafishSource
 
 WELL_COLUMNS = ("plate", "analyte", "well", "sample", "type", "level", "expected", "dilution",
@@ -161,12 +162,14 @@ class Source(ZebrafishSource):
     """
 
     def text(self) -> str:
-        """The whole file decoded (text files only)."""
+        """The whole file decoded (text files only); NUL and absurd numbers refused."""
         try:
-            return self.path.read_bytes().decode(self.encoding).lstrip("\ufeff")
+            text = self.path.read_bytes().decode(self.encoding).lstrip("\ufeff")
         except UnicodeDecodeError as exc:
             raise FormatError(f"cannot decode as {self.encoding} text (byte {exc.start})",
                               path=self.path) from None
+        check_text(text, self.path, sep=self.delimiter)
+        return text
 
     @cached_property
     def workbook(self) -> dict[str, pd.DataFrame]:
@@ -185,13 +188,15 @@ def read_workbook(path: Path, container: str) -> dict[str, pd.DataFrame]:
 
         return read_excel(path, sheet_name=None, header=None, dtype=object)
     try:
-        return pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="xlrd")
+        book = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="xlrd")
     except Exception as exc:  # the engines raise many types on damaged files
         if isinstance(exc, MemoryError):
             raise
         raise FormatError(f"cannot open as an {container} workbook: "
                           f"{' '.join(str(exc).split()) or type(exc).__name__}",
                           path=path) from None
+    check_frame_magnitudes(book, path, first_row=1)
+    return book
 
 
 # ------------------------------------------------------------------ values

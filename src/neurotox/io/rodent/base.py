@@ -70,6 +70,7 @@ from neurotox.io.text import (
     check_not_encrypted,
     check_nul,
     check_row_lengths,
+    check_text,
     container,
     delimiter_name,
     guess_delimiter,
@@ -413,7 +414,7 @@ def raw_rows(path: Path, max_rows: int | None = None) -> list[list[Any]]:
         text = text.split("\x00", 1)[0]
     lines = text.splitlines()[:max_rows] if max_rows else text.splitlines()
     sep = guess_delimiter("\n".join(lines[:30]))
-    check_nul(text, path, sep=sep)
+    check_text(text, path, sep=sep)
     return [[c.strip() for c in row] for row in csv.reader(io.StringIO("\n".join(lines)),
                                                             delimiter=sep)]
 

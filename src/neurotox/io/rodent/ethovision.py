@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, quoted
-from neurotox.files import check_nul
+from neurotox.files import check_text
 from neurotox.io.rodent.base import (
     Reader,
     RodentData,
@@ -51,7 +51,7 @@ def _all_rows(path: Path) -> list[tuple]:
     if is_excel(path):
         return _first_rows_xlsx(path, 10**9)
     raw = path.read_text(encoding="utf-8-sig", errors="replace")
-    check_nul(raw, path)
+    check_text(raw, path)
     text = raw.splitlines()
     sep = ";" if text[0].count(";") > text[0].count(",") else ","
     return [tuple(c.strip().strip('"') for c in line.split(sep)) for line in text]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, quoted
+from neurotox.files import check_array_magnitude
 from neurotox.io.rodent.base import Poses, Reader, RodentData, register_reader, sniff_lines
 
 _LEVELS = ("scorer", "individuals", "bodyparts", "coords")
@@ -68,6 +69,7 @@ def poses_from_dlc_frame(df: pd.DataFrame, path: Path) -> Poses:
     inds = list(dict.fromkeys(cols["individuals"]))
     kps = list(dict.fromkeys(cols["bodyparts"]))
     values = df.apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    check_array_magnitude(values, path, columns=["/".join(map(str, c)) for c in df.columns])
     pos = np.full((len(df), len(inds), len(kps), 2), np.nan)
     conf = np.full((len(df), len(inds), len(kps)), np.nan)
     for j, (ind, kp, c) in enumerate(zip(cols["individuals"], cols["bodyparts"], cols["coords"],

@@ -12,10 +12,11 @@ import pandas as pd
 
 from neurotox.delimited import check_header_names
 from neurotox.errors import FormatError
+from neurotox.files import check_frame_magnitudes
 from neurotox.io.text import (
     check_distinct_columns,
-    check_nul,
     check_row_lengths,
+    check_text,
     delimiter_name,
     read_gzip,
 )
@@ -45,7 +46,8 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
         from neurotox.workbook import read_excel
 
         return _not_empty(read_excel(src.path, sheet_name=sheet, skiprows=skiprows,
-                                     header=header, dtype=dtype, na_values=NA_VALUES), src)
+                                     header=header, dtype=dtype, na_values=NA_VALUES), src,
+                          _origin("sheet", skiprows, header))
     if src.container == "xls":
         try:
             df = pd.read_excel(src.path, sheet_name=sheet, skiprows=skiprows, header=header,
@@ -53,7 +55,9 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
         except Exception as exc:  # xlrd raises many types on corrupt workbooks
             raise FormatError(f"cannot open as an {src.container} workbook: "
                               f"{' '.join(str(exc).split())}", path=src.path) from None
-        return _not_empty(df, src)
+        above = (skiprows if isinstance(skiprows, int) else 0) + (1 if header == 0 else 0)
+        check_frame_magnitudes(df, src.path, first_row=above + 1)
+        return _not_empty(df, src, _origin("sheet", skiprows, header))
     first = skiprows if isinstance(skiprows, int) else 0
     dec = decimal_mark(src, skip=first + 1)
     src.notes.append(f"read as text: encoding {src.encoding}, delimiter "
@@ -74,7 +78,7 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
             check_header_names(next(csv.reader([lines[at]], delimiter=src.delimiter)),
                                src.path, line=skiprows + at + 1)
         check_row_lengths(text, src.delimiter, src.path, skiprows)
-    return _not_empty(df, src)
+    return _not_empty(df, src, _origin("text", skiprows, header))
 
 
 def _text(src: Source) -> str:
@@ -85,14 +89,45 @@ def _text(src: Source) -> str:
     except UnicodeDecodeError as exc:
         raise FormatError(f"cannot decode as {src.encoding} text (byte {exc.start})",
                           path=src.path) from None
-    check_nul(text, src.path, sep=src.delimiter)
+    check_text(text, src.path, sep=src.delimiter)
     return text
 
 
-def _not_empty(df: pd.DataFrame, src: Source) -> pd.DataFrame:
+def _not_empty(df: pd.DataFrame, src: Source, origin: tuple[str, int] | None = None
+               ) -> pd.DataFrame:
     if df.empty:
         raise FormatError("expected data rows below the header, found none", path=src.path)
+    if origin is not None:
+        df.attrs["origin"] = origin   # for row_where: text or sheet, lines skipped
     return df
+
+
+def _origin(kind: str, skiprows: int | list[int], header: int | None) -> tuple[str, int] | None:
+    """How to find a data row in the file again: only for one header line below ``skiprows``."""
+    return (kind, skiprows) if header == 0 and isinstance(skiprows, int) else None
+
+
+def row_where(df: pd.DataFrame, src: Source, i: int) -> str:
+    """Where the row at position ``i`` of a :func:`load_table` table is in the file.
+
+    ``line N`` of a text file (blank lines counted as pandas skips them), ``row N``
+    of a sheet (the header is row 1 unless rows were skipped above it); ``data
+    row N`` when the table was not read below one header line. Rows dropped
+    after loading do not shift the answer: the row's index label, the data row
+    as loaded, is used.
+    """
+    origin = df.attrs.get("origin")
+    label = df.index[i]
+    if origin is None or not isinstance(label, int | np.integer):
+        return f"data row {i + 1}"
+    i = int(label)
+    kind, skip = origin
+    if kind == "sheet":
+        return f"row {skip + 2 + i}"
+    lines = re.split(r"\r\n|\n|\r", _text(src))
+    filled = [n for n in range(skip, len(lines))
+              if lines[n].replace(src.delimiter, "x").strip()]
+    return f"line {filled[i + 1] + 1}" if i + 1 < len(filled) else f"data row {i + 1}"
 
 
 def normalise_columns(df: pd.DataFrame, aliases: dict[str, str] | None = None, *,
@@ -110,21 +145,40 @@ def normalise_columns(df: pd.DataFrame, aliases: dict[str, str] | None = None, *
     return df
 
 
-def numeric(df: pd.DataFrame, columns: list[str], src: Source) -> pd.DataFrame:
-    """Coerce columns to float; text that is not a number or a missing marker is an error."""
+def numeric(df: pd.DataFrame, columns: list[str], src: Source, *,
+            nonnegative: bool = False) -> pd.DataFrame:
+    """Coerce columns to float, refusing what is not a finite number or a missing marker.
+
+    With ``nonnegative`` (distances, counts, durations), negative numbers are
+    refused too. A decimal comma is read where the file's cells are not
+    comma-separated; in a comma-separated file a number holding a comma (quoted
+    ``"1,150"``: a thousands separator or a decimal comma?) is refused. The
+    error names the file's line (or sheet row) and the column.
+    """
     for col in columns:
         s = df[col]
         if s.dtype.kind in "fiub":
-            df[col] = s.astype(float)
-            continue
-        text = s.astype("string").str.strip().str.replace(",", ".", regex=False)
-        num = pd.to_numeric(text.where(~text.isin(NA_VALUES)), errors="coerce")
-        bad = num.isna() & text.notna() & ~text.isin(NA_VALUES)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise FormatError(f"expected a number, found {s.iloc[i]!r}", path=src.path,
-                              where=f"data row {i + 1}, column {col!r}")
-        df[col] = num.astype(float)
+            num, shown = s.astype(float), None
+            text_bad = pd.Series(False, index=s.index)
+        else:
+            raw = s.astype("string").str.strip()
+            text = raw.str.replace(",", ".", regex=False)
+            blank = text.isna() | text.isin(NA_VALUES)
+            num = pd.to_numeric(text.where(~blank), errors="coerce").astype(float)
+            text_bad, shown = num.isna() & ~blank, s
+            if src.container in ("text", "gzip") and src.delimiter == ",":
+                # a quoted "1,150" in a comma-separated file: thousands or decimal comma?
+                text_bad |= raw.str.contains(",", regex=False).fillna(False).astype(bool)
+        infinite = num.notna() & ~np.isfinite(num.to_numpy())
+        negative = num < 0 if nonnegative else pd.Series(False, index=s.index)
+        for bad, expected in ((text_bad, "a number"), (infinite | negative, "a finite number"
+                                                       + (" >= 0" if nonnegative else ""))):
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                found = repr(shown.iloc[i]) if shown is not None else f"{num.iloc[i]:g}"
+                raise FormatError(f"expected {expected}, found {found}", path=src.path,
+                                  where=f"{row_where(df, src, i)}, column {col!r}")
+        df[col] = num
     return df
 
 

@@ -33,7 +33,13 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError
-from neurotox.io.zebrafish._tables import load_table, normalise_columns, numeric, plate_id
+from neurotox.io.zebrafish._tables import (
+    load_table,
+    normalise_columns,
+    numeric,
+    plate_id,
+    row_where,
+)
 from neurotox.io.zebrafish.base import (
     BIN_COLUMNS,
     Export,
@@ -91,7 +97,7 @@ def _wells(df: pd.DataFrame, src: Source) -> pd.Series:
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise FormatError(f"expected a whole number 1-{top}, found {_num(v.iloc[i])}",
-                              path=src.path, where=f"data row {i + 1}, column {col!r}")
+                              path=src.path, where=f"{row_where(df, src, i)}, column {col!r}")
     rows = df["rowi"].astype(int).map(lambda r: chr(64 + r))
     return rows + df["coli"].astype(int).map(lambda c: f"{c:02d}")
 
@@ -103,7 +109,7 @@ def _quality(df: pd.DataFrame, src: Source) -> pd.Series:
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
         raise FormatError(f"expected well quality 0 or 1, found {_num(q.iloc[i])}", path=src.path,
-                          where=f"data row {i + 1}, column 'wllq'")
+                          where=f"{row_where(df, src, i)}, column 'wllq'")
     return q.astype(int)
 
 
@@ -116,7 +122,8 @@ def _read(src: Source) -> Export:
     cols = list(df.columns)
     require_columns(cols, REQUIRED, path=src.path)
     vts = sorted((c for c in cols if _VT.match(c)), key=lambda c: int(_VT.match(c).group(1)))
-    numeric(df, [*vts, "conc"], src)
+    numeric(df, vts, src, nonnegative=True)   # distance per bin
+    numeric(df, ["conc"], src, nonnegative=True)
     well, quality = _wells(df, src), _quality(df, src)
     plate = plate_id(_text(df, "apid"))
     wllt = _text(df, "wllt").str.lower() if "wllt" in cols else pd.Series("", index=df.index)

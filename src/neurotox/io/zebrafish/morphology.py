@@ -30,7 +30,14 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError
-from neurotox.io.zebrafish._tables import load_table, normalise_columns, numeric, plate_id, wells
+from neurotox.io.zebrafish._tables import (
+    load_table,
+    normalise_columns,
+    numeric,
+    plate_id,
+    row_where,
+    wells,
+)
 from neurotox.io.zebrafish.base import Source
 
 #: Columns of a plate map / morphology table that are not calls.
@@ -107,6 +114,7 @@ def _widen_long(df: pd.DataFrame, src: Source) -> pd.DataFrame:
                           path=src.path, where=f"data row {i + 1}")
     wide = df.pivot(index=keys, columns="endpoint", values="value").reset_index()
     wide.columns.name = None
+    wide.attrs.pop("origin", None)   # rows are wells now, not lines of the file
     return normalise_columns(wide, src=src)
 
 
@@ -160,7 +168,7 @@ def _check_calls(df: pd.DataFrame, calls: list[str], src: Source) -> None:
     if bad.any():
         i, j = (int(x[0]) for x in np.nonzero(bad))
         raise FormatError(f"expected a call 0, 1 or blank, found {values[i, j]:g}",
-                          path=src.path, where=f"data row {i + 1}, column "
+                          path=src.path, where=f"{row_where(df, src, i)}, column "
                                                f"{_lab_code(calls[j])!r}")
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from neurotox.errors import InputError
 from neurotox.io.zebrafish._tables import (
     load_table,
     normalise_columns,
@@ -34,6 +35,16 @@ from neurotox.io.zebrafish._tables import (
 )
 from neurotox.io.zebrafish.base import Source, norm
 from neurotox.io.zebrafish.morphology import merge_shared_wells, well_columns
+from neurotox.study import file_row
+
+#: Plate-layout call columns, matched by part of their name (``mortality_24h``):
+#: yes/no calls, and findings that may also be named (``pericardial edema``).
+LAYOUT_DEATH_COLUMNS = ("mortality", "mort", "dead", "death", "dnc", "affected")
+LAYOUT_FINDING_COLUMNS = ("morphology", "malformed", "malformation", "exclude")
+#: A layout call cell that calls nothing, and one that calls (case ignored).
+NO_CALL = frozenset({"", "0", "0.0", "no", "n", "false", "alive", "none", "normal", "ok"})
+YES_CALL = frozenset({"1", "1.0", "yes", "y", "true", "dead", "x"})
+_VOCABULARY = "1/0, dead/alive, yes/no, x or empty"
 
 DEATH_CALLS = ("mo24", "mort")
 DISCARD_CALLS = ("dnc",)
@@ -84,6 +95,46 @@ def morphology_columns(columns: list[str]) -> list[str]:
     return [c for c in columns if norm(c) not in _NOT_CALLS]
 
 
+def layout_call_kind(column: str) -> str | None:
+    """``death`` (a yes/no call), ``finding`` (yes/no or the finding's name) or None."""
+    name = str(column).lower()
+    if any(k in name for k in LAYOUT_DEATH_COLUMNS):
+        return "death"
+    return "finding" if any(k in name for k in LAYOUT_FINDING_COLUMNS) else None
+
+
+def check_layout_calls(layout: pd.DataFrame) -> None:
+    """Refuse a call cell of a plate layout that says neither yes nor no.
+
+    Yes/no columns (``mortality``, ``dead``, ``DNC`` …) hold 1/0, dead/alive,
+    yes/no, true/false, x or nothing (also ``none``, ``normal``, ``ok``); finding
+    columns (``morphology``, ``malformed``, ``exclude``) may also name the finding
+    (text with a letter). A dash, a question mark or another number could mean
+    "none" or "not scored": guessing either would keep a dead larva or drop a
+    living one. Blank wells are not read.
+
+    Raises
+    ------
+    InputError
+        Naming the layout file, row and column.
+
+    """
+    blank = layout["blank"] if "blank" in layout.columns else pd.Series(False, layout.index)
+    for col in [c for c in layout.columns if layout_call_kind(c)]:
+        text = layout[col].fillna("").astype(str).str.strip()
+        low = text.str.lower()
+        ok = low.isin(NO_CALL | YES_CALL)
+        if layout_call_kind(col) == "finding":
+            ok |= low.str.contains(r"[^\W\d_]", regex=True)   # a named finding
+        bad = ~ok & ~blank.astype(bool)
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            named = " or the finding's name" if layout_call_kind(col) == "finding" else ""
+            raise InputError(f"expected a call: {_VOCABULARY}{named}, found {text.iloc[i]!r}",
+                             path=layout.attrs.get("path"),
+                             where=f"row {file_row(layout, i)}, column {col!r}")
+
+
 def read_plate_layouts(path: str | Path) -> dict[str, pd.DataFrame]:
     """Plate layout CSV for zebrafish runs, by plate.
 
@@ -91,8 +142,12 @@ def read_plate_layouts(path: str | Path) -> dict[str, pd.DataFrame]:
     with one, each plate gets its own rows. Columns as
     :func:`neurotox.study.read_layout` (``well``, ``group`` and/or
     ``concentration``, optional call columns such as ``mortality``); a study's
-    ``plate_layouts`` file is read the same way.
+    ``plate_layouts`` file is read the same way. Every well of a group must give
+    the same concentration (a zebrafish group is one concentration), and every
+    call cell must say yes or no (:func:`check_layout_calls`).
     """
     from neurotox.study import read_layout, split_plates
 
-    return split_plates(read_layout(Path(path), multi_plate=True))
+    layout = read_layout(Path(path), multi_plate=True, one_concentration=True)
+    check_layout_calls(layout)
+    return split_plates(layout)

@@ -87,7 +87,7 @@ def _read_wide(src: Source) -> Export:
     pcol = "plate" if "plate" in cols else "plate_id"
     require_columns(cols, ["well", "conc", pcol], path=src.path)
     tcols = [c for c in cols if _T_COL.match(c)]
-    numeric(df, tcols, src)
+    numeric(df, tcols, src, nonnegative=True)   # distance per bin
     plate, well = plate_id(df[pcol]), wells(df["well"], src, "well")
     long = df[tcols].to_numpy().reshape(-1)
     bins = np.array([int(_T_COL.match(c).group(1)) for c in tcols])
@@ -120,7 +120,8 @@ def _read_tlong(src: Source) -> Export:
     df = normalise_columns(load_table(src, dtype={"plate.id": str, "well": str}), src=src)
     require_columns(list(df.columns), ["well", "plate_id", "conc", "starttime", "vd_smldist",
                                        "vd_lardist"], path=src.path)
-    numeric(df, ["starttime", "vd_smldist", "vd_lardist"], src)
+    numeric(df, ["starttime"], src)
+    numeric(df, ["vd_smldist", "vd_lardist"], src, nonnegative=True)
     plate, well = plate_id(df["plate_id"]), wells(df["well"], src, "well")
     starts = np.sort(df["starttime"].unique())
     width = float(np.median(np.diff(starts))) if len(starts) > 1 else 1.0
@@ -154,7 +155,7 @@ def _read_bmdrc(src: Source) -> Export:
     pcol = "plate_id" if "plate_id" in df.columns else "plate"
     require_columns(list(df.columns), ["conc", pcol, "well", "variable", "value"],
                     path=src.path)
-    numeric(df, ["value"], src)
+    numeric(df, ["value"], src, nonnegative=True)   # distance per bin
     num = df["variable"].astype(str).str.extract(r"(\d+)", expand=False)
     if num.isna().any():
         bad = df["variable"][num.isna()].iloc[0]
@@ -216,8 +217,10 @@ def _read_epa(src: Source) -> Export:
     if missing:
         raise FormatError(f"expected columns 'Plate #', 'Well', 'Concentration (μM)', found "
                           f"{sorted(labels)}", path=src.path, where=where)
-    df = df[df[key["well"]].notna()].reset_index(drop=True)
-    values = df[[c for c, _, _ in bins]].apply(pd.to_numeric, errors="coerce").to_numpy() * 10
+    df = df[df[key["well"]].notna()].copy()
+    numeric(df, [c for c, _, _ in bins], src, nonnegative=True)   # cm per bin
+    df = df.reset_index(drop=True)
+    values = df[[c for c, _, _ in bins]].to_numpy(float) * 10
     n, k = values.shape
     plate = df[key["plate"]].astype(str).str.strip()
     well = wells(df[key["well"]], src, "Well")

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError
+from neurotox.files import check_frame_magnitudes
 from neurotox.io.text import check_distinct_columns
 from neurotox.io.zebrafish._tables import NA_VALUES, decimal_mark, wells
 from neurotox.io.zebrafish.base import (
@@ -152,6 +153,7 @@ def _read_ethovision(src: Source) -> Export:
         else:
             all_sheets = pd.read_excel(src.path, sheet_name=None, header=None, dtype=str,
                                        engine="xlrd")
+            check_frame_magnitudes(all_sheets, src.path, first_row=1)
         for name, sheet in all_sheets.items():
             rows = [[_s(c) if c == c else "" for c in r] for r in
                     sheet.itertuples(index=False)]

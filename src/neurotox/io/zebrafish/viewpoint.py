@@ -39,6 +39,7 @@ from neurotox.io.zebrafish._tables import (
     normalise_columns,
     numeric,
     plate_id,
+    row_where,
     wells,
 )
 from neurotox.io.zebrafish.base import (
@@ -84,7 +85,8 @@ def _read_tracking(src: Source) -> Export:
     cols = list(df.columns)
     require_columns(cols, ["location", "start", "end"], path=src.path)
     measures = [c for c in ACTIVITY_COLUMNS if c in cols]
-    numeric(df, ["start", "end", *measures], src)
+    numeric(df, ["start", "end"], src)
+    numeric(df, measures, src, nonnegative=True)   # counts, durations, distances
     notes = []
     if "an" in cols:
         numeric(df, ["an"], src)
@@ -121,12 +123,12 @@ def _tracking_wells(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Serie
     if num.isna().any():
         i = int(np.flatnonzero(num.isna().to_numpy())[0])
         raise FormatError(f"expected a location like 'c01', found {df['location'].iloc[i]!r}",
-                          path=src.path, where=f"data row {i + 1}, column 'location'")
+                          path=src.path, where=f"{row_where(df, src, i)}, column 'location'")
     numbers = num.astype(float)
     if (numbers < 1).any() or (numbers > 384).any():
         i = int(np.flatnonzero(((numbers < 1) | (numbers > 384)).to_numpy())[0])
         raise FormatError(f"expected a location c01 to c384, found {df['location'].iloc[i]!r}",
-                          path=src.path, where=f"data row {i + 1}, column 'location'")
+                          path=src.path, where=f"{row_where(df, src, i)}, column 'location'")
     n = int(numbers.max())
     ncol = 24 if n > 96 else 12
     notes.append(f"wells from ZebraLab locations, row-major on a {ncol}-column plate "
@@ -153,7 +155,7 @@ def plate_ids(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Series:
             i = int(np.flatnonzero((codes.isna() | codes.eq("")).to_numpy())[0])
             raise FormatError("expected a samplecode (plate ID) in every row or in none, "
                               "found an empty one", path=src.path,
-                              where=f"data row {i + 1}, column 'samplecode'")
+                              where=f"{row_where(df, src, i)}, column 'samplecode'")
     name = _plate_name(src)
     why = "samplecode is empty" if "samplecode" in df.columns else "no samplecode column"
     notes.append(f"plate ID {name!r} taken from the file name ({why}); override with "
@@ -192,7 +194,8 @@ def _read_long(src: Source) -> Export:
     df = normalise_columns(load_table(src, dtype={"vd_samplecode": str}), src=src)
     require_columns(list(df.columns), _LONG_REQUIRED, path=src.path)
     measures = [c for c in ("vd_inadist", "vd_smldist", "vd_lardist") if c in df.columns]
-    numeric(df, ["vd_start", *measures], src)
+    numeric(df, ["vd_start"], src)
+    numeric(df, measures, src, nonnegative=True)
     aname = df["vd_aname"].astype(str).str.strip()
     parts = aname.str.extract(r"^([A-Pa-p]\d{1,2})(?:-(\d+))?$")
     if parts[0].isna().any():
@@ -243,7 +246,7 @@ def _read_motiontab(src: Source) -> Export:
 
         raise FormatError(f"expected well columns A01 … H12, found {sorted(df.columns)}",
                           path=src.path)
-    numeric(df, [frame_col, *well_cols], src)
+    numeric(df, [frame_col, *well_cols], src, nonnegative=True)   # frames, motion index
     long = df.melt(id_vars=[plate_col, frame_col], value_vars=well_cols, var_name="well",
                    value_name="activity")
     well = wells(long["well"], src, "well columns")

@@ -83,7 +83,8 @@ def _read(src: Source) -> Export:
     cols = list(df.columns)
     require_columns(cols, ["location", "start", "end", "endreason"], path=src.path)
     measures = [c for c in ACTIVITY_COLUMNS if c in cols]
-    numeric(df, ["start", "end", *measures], src)
+    numeric(df, ["start", "end"], src)
+    numeric(df, measures, src, nonnegative=True)   # counts, durations, distances
     notes: list[str] = []
     regular = _regular_rows(df)
     if not regular.any():

@@ -1,0 +1,80 @@
+"""Acquisition that differs between groups: file formats and grey depth confounded with treatment.
+
+A group whose fields were saved differently from the control's (the
+controls as PNG, a treated group as JPEG; half the controls as a 16-level
+export, a treated group at full depth) can differ from the control because of
+the files alone: JPEG artefacts are traced as faint neurite, and faint neurites
+are lost in a coarse export. Such a confound is a warning naming the groups;
+it cannot be corrected, only seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from neurotox.assays.neurite.params import NeuriteParameters
+
+_SAME = {".tiff": ".tif", ".jpeg": ".jpg"}
+#: A treated group whose share of fields of one kind differs from the control's by at least
+#: this much (0.5: half the fields) is said to differ in acquisition.
+CONFOUND_SHARE = 0.5
+#: Groups named in the warning before "and N more".
+SHOWN_GROUPS = 6
+
+
+def _format(name: str) -> str:
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else "(no suffix)"
+    return _SAME.get(suffix, suffix).lstrip(".").upper()
+
+
+def acquisition_notes(fields: pd.DataFrame, groups: Mapping[str, Any],
+                      params: NeuriteParameters) -> list[str]:
+    """A warning per kind (file format, grey depth) in which groups' fields differ.
+
+    Said when a treated group's share of fields of some kind differs from the
+    control group's by at least :data:`CONFOUND_SHARE`.
+
+    Parameters
+    ----------
+    fields
+        The field table (``well``, ``neurite_file`` or ``nuclei_file``,
+        ``grey_levels``).
+    groups
+        Well → group info (``group``, ``control``), the layout as read.
+    params
+        Effective parameters (``min_grey_levels``).
+
+    """
+    known = fields[fields["well"].map(lambda w: groups.get(w) is not None)]
+    if known.empty:
+        return []
+    files = known["neurite_file"].where(known["neurite_file"] != "", known["nuclei_file"])
+    coarse = known["grey_levels"] < params.min_grey_levels
+    kinds = pd.DataFrame({
+        "group": [groups[w].group for w in known["well"]],
+        "control": [bool(groups[w].control) for w in known["well"]],
+        "file format": files.astype(str).map(_format),
+        "grey depth": coarse.map({True: f"fewer than {params.min_grey_levels} grey levels",
+                                  False: f"at least {params.min_grey_levels} grey levels"})})
+    notes = []
+    for what in ("file format", "grey depth"):
+        share = pd.crosstab(kinds["group"], kinds[what], normalize="index")
+        ctrl = sorted(set(kinds.loc[kinds["control"], "group"]))
+        if len(share.columns) < 2 or not ctrl:
+            continue
+        apart = (share.drop(index=ctrl) - share.loc[ctrl].mean()).abs().max(axis=1)
+        if not (apart >= CONFOUND_SHARE).any():
+            continue
+        counts = pd.crosstab(kinds["group"], kinds[what])
+        order = ctrl + [g for g in counts.index if g not in ctrl]
+        said = [f"{g!r}: " + ", ".join(f"{n} {v}" for v, n in counts.loc[g].items() if n)
+                for g in order[:SHOWN_GROUPS]]
+        more = f"; and {len(order) - SHOWN_GROUPS} more group(s)" \
+            if len(order) > SHOWN_GROUPS else ""
+        notes.append(f"warning: the groups' fields differ in {what} (fields per group, control "
+                     f"first: {'; '.join(said)}{more}): a difference from the control may "
+                     "come from the files, not the treatment")
+    return notes
