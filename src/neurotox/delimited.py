@@ -43,6 +43,73 @@ ID_COLUMNS = {"subject", "subjectid", "animal", "animalid", "group", "groupid", 
               "batch", "litter", "dam", "cage", "arena", "location"}
 
 
+#: First characters that make a spreadsheet (Excel, LibreOffice) opening a CSV read the
+#: cell as a formula (OWASP "CSV injection"): ``=1+1`` shows 2, ``=HYPERLINK(...)`` a link.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def formula_start(text: str) -> str | None:
+    """The first character of ``text`` when a spreadsheet would read it as a formula, else None.
+
+    A plain number (``-5``, ``+1.5e3``) and a lone ``-`` or ``+`` are harmless.
+    """
+    if not text or text[0] not in FORMULA_START or text in ("-", "+") or \
+            _PLAIN_NUMBER.fullmatch(text):
+        return None
+    return text[0]
+
+
+def formula_problem(text: str, *, show: bool = True) -> str | None:
+    """Why an identifier or label ``text`` is refused, or None (see :func:`formula_start`).
+
+    ``show``: start the message with the text itself (``'=1+1' starts with '='…``).
+    """
+    first = formula_start(text)
+    if first is None:
+        return None
+    return (f"{f'{text!r} ' if show else ''}starts with {first!r}: a spreadsheet opening the "
+            "CSV outputs would run it as a formula; IDs and labels may not start with =, +, - "
+            "or @ (unless they are numbers)")
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every text cell a spreadsheet would run as a formula prefixed by ``'``.
+
+    Identifiers and labels are refused at input (:func:`formula_problem`); this
+    guards free text (notes, reasons, sources) in CSV outputs. Parquet keeps the
+    text as it is, and :func:`csv_unescape` takes the ``'`` off again.
+    """
+    out = df
+    for col in df.columns:
+        s = df[col]
+        if s.dtype != object and str(s.dtype) != "string":
+            continue
+        try:
+            first = s.str[:1]
+        except AttributeError:      # no text in the column (lists, mappings)
+            continue
+        maybe = first.isin(FORMULA_START).to_numpy(bool)
+        if not maybe.any():
+            continue
+        hit = s[maybe].map(lambda v: isinstance(v, str) and formula_start(v) is not None)
+        if hit.any():
+            out = out.copy() if out is df else out
+            idx = hit[hit].index
+            out.loc[idx, col] = "'" + s.loc[idx].astype(str)
+    return out
+
+
+def csv_unescape(s: pd.Series) -> pd.Series:
+    """Text read from a CSV with the ``'`` of :func:`csv_safe` taken off again."""
+    marked = s.str.match(r"'[=+\-@\t\r]", na=False).to_numpy(bool)
+    if not marked.any():
+        return s
+    s = s.copy()
+    s[marked] = s[marked].str[1:]
+    return s
+
+
 def guess_encoding(raw: bytes) -> str:
     """Encoding of the first bytes of a text file.
 

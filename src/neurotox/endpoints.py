@@ -24,11 +24,17 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from neurotox.delimited import read_table
-from neurotox.errors import InputError, ValidationError, quoted
+from neurotox.delimited import (
+    FORMULA_START,
+    csv_unescape,
+    formula_problem,
+    formula_start,
+    read_table,
+)
+from neurotox.errors import InputError, ValidationError, closest, did_you_mean, quoted
 from neurotox.files import MAX_VALUE, check_input, check_unpacked
 from neurotox.timepoints import label_key
-from neurotox.vocab import Category, Censoring, DataType, Direction, Sex
+from neurotox.vocab import Category, Censoring, DataType, Direction, Sex, normalise_unit
 
 #: Columns of an EndpointTable, in order, with their pandas dtypes.
 COLUMNS: dict[str, str] = {
@@ -249,12 +255,23 @@ def get(name: str) -> Endpoint:
 
 def list_endpoints(*, category: Category | str | None = None,
                    assay: str | None = None) -> list[Endpoint]:
-    """Registry entries, optionally restricted to a category or assay, sorted by name."""
+    """Registry entries, optionally restricted to a category or assay, sorted by name.
+
+    Raises
+    ------
+    InputError
+        ``assay`` is not an assay of any registered endpoint (with the closest name).
+
+    """
     eps = registry().values()
+    if assay is not None:
+        known = sorted({a for e in eps for a in e.assays})
+        if assay not in known:
+            raise InputError(f"unknown assay {assay!r}{did_you_mean(assay, known)}; expected "
+                             f"one of {quoted(known)}", where="--assay")
+        eps = [e for e in eps if assay in e.assays]
     if category is not None:
         eps = [e for e in eps if Category(category) in e.categories]
-    if assay is not None:
-        eps = [e for e in eps if assay in e.assays]
     return sorted(eps, key=lambda e: e.name)
 
 
@@ -348,23 +365,35 @@ def _first(mask: pd.Series) -> int | None:
     return int(idx[0]) if len(idx) else None
 
 
+#: Identifier columns refused when a spreadsheet would read them as formulas.
+_NAMED = ("study_id", "subject", "group", "batch")
+
+
 def _check_rows(df: pd.DataFrame, path: str | None) -> None:
     reg = registry()
 
-    def fail(mask: pd.Series, col: str, message: str) -> None:
+    def fail(mask: pd.Series, col: str, message: str, named: bool = False) -> None:
         i = _first(mask)
         if i is not None:
             found = df[col].iloc[i]
             found = found.item() if isinstance(found, np.generic) else found
             where = f"{_row_label(i, path)}, column {col!r}"
-            source = df["source"].iloc[i] if path is None and col in ("value", "timepoint") \
-                else ""
+            source = df["source"].iloc[i] if path is None and \
+                (col in ("value", "timepoint") or named) else ""
             if source:   # a value an assay read: name the input row it came from
                 where += f" (endpoint {df['endpoint'].iloc[i]!r} from {source})"
             raise ValidationError(message.format(found=found), path=path, where=where)
 
     for col in ("study_id", "assay", "endpoint", "subject", "group"):
         fail(df[col].str.strip() == "", col, f"{col} is empty")
+    for col in _NAMED:      # IDs a spreadsheet would run as formulas (docs/outputs.md)
+        maybe = df[col].str[:1].isin(FORMULA_START).to_numpy(bool)
+        if maybe.any():
+            bad = df[col].map(lambda v: formula_start(v) is not None) & maybe
+            i = _first(bad)
+            if i is not None:
+                fail(bad, col, f"{col} " + formula_problem(df[col].iloc[i]).replace("{", "{{")
+                     .replace("}", "}}"), named=True)
     fail(~df["endpoint"].isin(list(reg)), "endpoint",
          "unknown endpoint {found!r}; see 'neurotox endpoints list'")
     fail(~df["category"].isin([c.value for c in Category]), "category",
@@ -480,6 +509,31 @@ def check_values(df: pd.DataFrame, reg: Mapping[str, Endpoint] | None = None, *,
                           path=path, where=where)
 
 
+def _check_columns(df: pd.DataFrame, path: str | None) -> None:
+    """Refuse a column the contract does not have, then a missing one.
+
+    An unknown column is never dropped in silence: a misspelt optional column
+    (``censored`` for ``censoring``) would otherwise lose what it holds.
+    """
+    unknown = [str(c) for c in df.columns if c not in COLUMNS]
+    absent = [c for c in COLUMNS if c not in df.columns]
+    missing = [c for c in absent if c not in OPTIONAL]
+    meant = {c: closest(c, absent) for c in unknown}
+    # a misspelt column first (with its name); else what is missing (a header that is
+    # not the header, a banner line above it); else the extra columns
+    if missing and not any(meant.values()):
+        raise ValidationError(f"missing EndpointTable columns {quoted(missing)}; found "
+                              f"{quoted(df.columns)}", path=path)
+    if unknown:
+        first = next((c for c in unknown if meant[c]), unknown[0])
+        others = [c for c in unknown if c != first]
+        raise ValidationError(f"unknown EndpointTable column {first!r}"
+                              f"{did_you_mean(first, absent)}"
+                              + (f" (and {quoted(others)})" if others else "")
+                              + f"; expected the columns {', '.join(COLUMNS)}",
+                              path=path, where=f"column {first!r}")
+
+
 def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFrame:
     """Check a DataFrame against the EndpointTable contract and return it typed.
 
@@ -498,23 +552,22 @@ def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFram
     Raises
     ------
     ValidationError
-        Missing columns, unknown endpoint or category, unit differing from the
+        A column not in :data:`COLUMNS` (with the closest column name offered),
+        missing columns, unknown endpoint or category, unit differing from the
         registry, non-finite values not excluded, values outside the endpoint's
         domain (:func:`check_values`), exclusions without a reason, censoring
         other than ``none``/``left``/``right``, duplicate keys.
 
     Notes
     -----
-    Columns in :data:`OPTIONAL` (``censoring``) may be absent from tables made
-    before they existed or by other tools; they take their default. A blank
-    ``censoring`` cell means ``none``.
+    Columns are matched by name, so their order does not matter; the result has
+    the order of :data:`COLUMNS`. Columns in :data:`OPTIONAL` (``censoring``)
+    may be absent from tables made before they existed or by other tools; they
+    take their default. A blank ``censoring`` cell means ``none``.
 
     """
     path = None if path is None else str(path)
-    missing = [c for c in COLUMNS if c not in df.columns and c not in OPTIONAL]
-    if missing:
-        raise ValidationError(f"missing EndpointTable columns {quoted(missing)}; found "
-                              f"{quoted(df.columns)}", path=path)
+    _check_columns(df, path)
     df = df.reset_index(drop=True)
     for col, default in OPTIONAL.items():
         if col not in df.columns:
@@ -549,7 +602,7 @@ def read(path: str | Path) -> pd.DataFrame:
                 raise ValidationError("this is a spreadsheet workbook, not a CSV or Parquet "
                                       "EndpointTable; save it as CSV", path=path)
             table = read_table(path)
-            df = table.data
+            df = table.data.apply(csv_unescape)    # the ' neurotox's CSV writers add
             dialect = table.describe()
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         if isinstance(exc, ValidationError | InputError):
@@ -615,6 +668,55 @@ def check_design(df: pd.DataFrame, *, study_id: str, groups: Mapping[str, tuple[
                 f"group {g!r}: the study gives {groups[g][0]:g} {groups[g][1]}, found "
                 f"{column} {found} (run the assay command with --study STUDY_FILE to take "
                 "doses from the study)", path=path, where=f"row {i + 2}, column {column!r}")
+
+
+def check_groups(df: pd.DataFrame, *, path: str | Path | None = None) -> None:
+    """Check that a table analysed without a study gives one dose per group, in one unit.
+
+    With a study, :func:`check_design` compares every row with the study's
+    groups. Without one the groups come from the table itself, so a group
+    holding two doses (an animal relabelled into another group) or two units
+    would otherwise be analysed at the dose of its first row.
+
+    Parameters
+    ----------
+    df
+        Output of :func:`validate` (rows are CSV lines ``index + 2``).
+    path
+        File the table came from, named in messages.
+
+    Raises
+    ------
+    ValidationError
+        A group whose rows give two doses or two dose units, or dose units
+        differing between groups (the trend test needs one dose scale).
+
+    """
+    path = None if path is None else str(path)
+    dose = df["dose"].to_numpy(float)
+    unit = np.array([normalise_unit(str(u)) for u in df["dose_unit"]], dtype=object)
+    first = df.groupby("group", sort=False).cumcount().to_numpy() == 0
+    first_at = pd.Series(np.flatnonzero(first), index=df["group"].to_numpy()[first])
+    ref = first_at.reindex(df["group"]).to_numpy()      # each row's group's first row
+    for column, wrong in (("dose", ~np.isclose(dose, dose[ref], rtol=1e-9, atol=0)),
+                          ("dose_unit", unit != unit[ref])):
+        if wrong.any():
+            i = int(np.flatnonzero(wrong)[0])
+            a, b = (f"{dose[ref[i]]:g}", f"{dose[i]:g}") if column == "dose" else \
+                (repr(str(unit[ref[i]])), repr(str(unit[i])))
+            what = "doses" if column == "dose" else "dose units"
+            raise ValidationError(f"group {df['group'].iloc[i]!r} has {what} {a} (row "
+                                  f"{ref[i] + 2}) and {b}; each group needs one dose in one "
+                                  "unit (analyse with --study to check the table against the "
+                                  "study's groups)", path=path,
+                                  where=f"row {i + 2}, column {column!r}")
+    other = unit != unit[0]
+    if other.any():
+        i = int(np.flatnonzero(other)[0])
+        raise ValidationError(f"dose units differ: {str(unit[0])!r} (row 2, group "
+                              f"{df['group'].iloc[0]!r}) and {str(unit[i])!r} (group "
+                              f"{df['group'].iloc[i]!r}); doses of one table are compared on "
+                              "one scale", path=path, where=f"row {i + 2}, column 'dose_unit'")
 
 
 def exclusion_records(table: pd.DataFrame) -> list[dict]:

@@ -51,10 +51,16 @@ from pydantic import (
 )
 from pydantic import ValidationError as PydanticError
 
-from neurotox.delimited import Table, check_distinct_columns, dialect_note, read_table
+from neurotox.delimited import (
+    Table,
+    check_distinct_columns,
+    dialect_note,
+    formula_problem,
+    read_table,
+)
 from neurotox.errors import FormatError, InputError, did_you_mean, quoted
 from neurotox.files import same_content
-from neurotox.vocab import Sex, parse_sex
+from neurotox.vocab import Sex, normalise_unit, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message
 
 _ID_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
@@ -85,17 +91,20 @@ def _group_id(value: str) -> str:
         raise ValueError("a group ID may not be empty or start or end with a space")
     if not value.isprintable():
         raise ValueError("a group ID may not hold control characters (tab, line break)")
+    return _no_formula(value)
+
+
+def _no_formula(value: str) -> str:
+    """``value``, refused when a spreadsheet opening a CSV output would run it as a formula."""
+    problem = formula_problem(value, show=False)
+    if problem:
+        raise ValueError(problem)
     return value
 
 
 GroupId = Annotated[str, AfterValidator(_group_id)]
-MICRO_SIGN = "\u00b5"
-GREEK_MU = "\u03bc"
-
-
-def normalise_unit(unit: str) -> str:
-    """A unit with collapsed spaces and the Greek mu (U+03BC) written as the micro sign."""
-    return " ".join(unit.split()).replace(GREEK_MU, MICRO_SIGN)
+#: A label or title printed in the outputs: not empty, never read as a formula.
+Label = Annotated[str, Field(min_length=1), AfterValidator(_no_formula)]
 
 
 def not_boolean(v: Any) -> Any:
@@ -111,13 +120,13 @@ class Group(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: GroupId
-    label: str = Field(min_length=1)
+    label: Label
     dose: float = Field(ge=0, allow_inf_nan=False)
     dose_unit: str = Field(min_length=1)
     control: bool = False
     #: Which test item the group received, in studies of several (screens of many
     #: chemicals); doses are ordered within each test item.
-    test_item: str | None = Field(default=None, min_length=1)
+    test_item: Label | None = None
 
     @field_validator("dose", mode="before")
     @classmethod
@@ -420,8 +429,8 @@ class StudySpec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     study_id: Identifier
-    title: str = Field(min_length=1)
-    test_item: str = Field(min_length=1)
+    title: Label
+    test_item: Label
     glp: bool = False
     species: str | None = None
     strain: str | None = None
@@ -887,6 +896,14 @@ def split_plates(layout: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _no_formula_ids(row: Any, path: Path, where: str) -> None:
+    """Refuse a subject, batch, litter or cohort a spreadsheet would run as a formula."""
+    for col in ("subject", "batch", "litter", "cohort"):
+        problem = formula_problem(str(getattr(row, col, "")))
+        if problem:
+            raise InputError(f"{col} {problem}", path=path, where=f"{where}, column {col!r}")
+
+
 def read_subjects(path: Path, groups: dict[str, Group]) -> pd.DataFrame:
     """Read the subjects CSV (subject, group, sex, optional batch/litter/cohort) and check it.
 
@@ -904,6 +921,7 @@ def read_subjects(path: Path, groups: dict[str, Group]) -> pd.DataFrame:
         where = f"row {_row(df, i)}"
         if not row.subject:
             raise InputError("subject is empty", path=path, where=f"{where}, column 'subject'")
+        _no_formula_ids(row, path, where)
         if row.group not in groups:
             raise InputError(f"group {row.group!r} is not defined in the study (defined: "
                              f"{quoted(groups)})", path=path, where=f"{where}, column 'group'")
@@ -1318,6 +1336,7 @@ def read_exclusions(path: Path, *, subjects: set[str] | None = None) -> pd.DataF
         where = f"row {_row(df, i)}"
         if not row.subject:
             raise InputError("subject is empty", path=path, where=f"{where}, column 'subject'")
+        _no_formula_ids(row, path, where)
         if not row.reason:
             raise InputError("exclusion has no reason", path=path,
                              where=f"{where}, column 'reason'")

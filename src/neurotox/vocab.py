@@ -113,3 +113,12 @@ class QCVerdict(StrEnum):
     PASS = "pass"
     FLAG = "flag"
     EXCLUDE = "exclude"
+
+
+MICRO_SIGN = "\u00b5"
+GREEK_MU = "\u03bc"
+
+
+def normalise_unit(unit: str) -> str:
+    """A unit with collapsed spaces and the Greek mu (U+03BC) written as the micro sign."""
+    return " ".join(unit.split()).replace(GREEK_MU, MICRO_SIGN)

@@ -37,6 +37,21 @@ def test_endpoints_list_by_category(invoke):
     assert r.exit_code == 2 and "Invalid value for '--category'" in r.output
 
 
+def test_endpoints_list_by_assay_refuses_an_unknown_assay(invoke):
+    """stranger29 F23: '--assay bogus' printed an empty list and exit 0."""
+    r = invoke("endpoints", "list", "--assay", "tmaze")
+    assert r.exit_code == 0
+    names = [x.split()[0] for x in r.output.splitlines()[1:]]
+    assert names and all(n.startswith("tmaze_") for n in names)
+    r = invoke("endpoints", "list", "--assay", "tmza")
+    assert r.exit_code == 2
+    assert r.output.startswith("Error: --assay: unknown assay 'tmza' (did you mean 'tmaze'?); "
+                               "expected one of 'brain_weight', 'cholinesterase', 'cipn', ")
+    r = invoke("endpoints", "list", "--assay", "nor", "--category", "structural")
+    assert r.exit_code == 0
+    assert r.output == "no endpoint of assay 'nor' in category 'structural'\n"
+
+
 def test_check_valid_and_invalid_study(invoke, tmp_path):
     (tmp_path / "study.yaml").write_text(STUDY)
     (tmp_path / "subjects.csv").write_text("subject,group,sex\nA,C,M\nB,H,F\n")

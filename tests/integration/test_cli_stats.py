@@ -207,3 +207,42 @@ def test_stats_and_report_refuse_a_value_outside_the_endpoint_domain(invoke, tmp
     r = invoke("report", tmp_path / "study.yaml", "--endpoints", tmp_path / "endpoints.csv",
                "--format", "csv", "-o", tmp_path / "rep")
     assert r.exit_code == 2 and line in r.output, r.output
+
+
+
+def _relabel(t):      # an animal of L relabelled H, its dose left at 10
+    t.loc[t["subject"] == "L0", "group"] = "H"
+
+
+def _dose(t):
+    t.loc[t["subject"] == "L3", "dose"] = 20
+
+
+def _unit_in_group(t):
+    t.loc[t["subject"] == "L3", "dose_unit"] = "mg/kg"
+
+
+def _unit_of_group(t):
+    t.loc[t["group"] == "H", "dose_unit"] = "mg/kg"
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (_relabel, "row 18, column 'dose': group 'H' has doses 10 (row 10) and 100;"),
+    (_dose, "row 13, column 'dose': group 'L' has doses 10 (row 10) and 20;"),
+    (_unit_in_group, "row 13, column 'dose_unit': group 'L' has dose units 'mg/kg/day' "
+                     "(row 10) and 'mg/kg';"),
+    (_unit_of_group, "row 18, column 'dose_unit': dose units differ: 'mg/kg/day' (row 2, "
+                     "group 'C') and 'mg/kg' (group 'H'); doses of one table are compared on "
+                     "one scale"),
+])
+def test_stats_without_study_refuses_a_group_of_two_doses_or_units(invoke, tmp_path, change,
+                                                                   expected):
+    """stranger29 F22: without --study a group's dose was its first row's (H at dose 10)."""
+    _write_inputs(tmp_path)
+    t = pd.read_csv(tmp_path / "endpoints.csv")
+    change(t)
+    t.to_csv(tmp_path / "mixed.csv", index=False)
+    r = invoke("stats", tmp_path / "mixed.csv", "--control", "C", "-o", tmp_path / "out")
+    assert r.exit_code == 2, r.output
+    assert f"{tmp_path / 'mixed.csv'}, {expected}" in r.output
+    assert not (tmp_path / "out").exists()

@@ -6,6 +6,7 @@ problem, and no database created (``--db {out}`` must not appear).
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from tests.robustness.corpus import Case, run_case
@@ -176,9 +177,57 @@ def test_file_outputs_never_overwrite_without_force(filled_db, invoke, command):
     assert res.exit_code == 2
     assert res.output.strip() == f"Error: {kept}: exists; use --force to replace it"
     assert kept.read_text() == "someone's table\n"
-    res = invoke("--quiet", "hcd", *command, "--db", filled_db, "-o", kept, "--force")
+
+
+@pytest.mark.parametrize("command", ["ranges", "export"])
+@pytest.mark.parametrize("name", ["out.csv", "out.parquet"])
+def test_force_replaces_only_a_file_the_same_command_wrote(filled_db, invoke, command, name):
+    """stranger29 F17: '--force' replaced any file (a subjects.csv; a study.yaml by Parquet)."""
+    out = filled_db.parent / name
+    res = invoke("--quiet", "hcd", command, "--db", filled_db, "-o", out)
     assert res.exit_code == 0, res.output
-    assert kept.read_text().startswith("endpoint," if command == ("ranges",) else "study_pk,")
+    first = out.read_bytes()
+    res = invoke("--quiet", "hcd", command, "--db", filled_db, "-o", out, "--force")
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes() == first          # its own earlier output: replaced
+    table = pd.read_csv(out) if name.endswith(".csv") else pd.read_parquet(out)
+    assert table.columns[0] == ("endpoint" if command == "ranges" else "study_pk")
+    other = "export" if command == "ranges" else "ranges"
+    res = invoke("--quiet", "hcd", other, "--db", filled_db, "-o", out, "--force")
+    assert res.exit_code == 2
+    assert res.output.strip().startswith(f"Error: {out}: not replaced: --force replaces only "
+                                         f"a file 'neurotox hcd {other}' wrote, and ")
+    assert out.read_bytes() == first
+
+
+@pytest.mark.parametrize("command", ["ranges", "export"])
+def test_force_never_replaces_a_foreign_file(filled_db, invoke, command):
+    subjects = filled_db.parent / "subjects.csv"
+    subjects.write_text("subject,group,sex\nA1,G1,M\n")
+    res = invoke("hcd", command, "--db", filled_db, "-o", subjects, "--force")
+    assert res.exit_code == 2
+    assert res.output.strip() == (f"Error: {subjects}: not replaced: --force replaces only a "
+                                  f"file 'neurotox hcd {command}' wrote, and its first line is "
+                                  "not that table's header; remove it yourself or choose "
+                                  "another name")
+    assert subjects.read_text() == "subject,group,sex\nA1,G1,M\n"
+    fake = filled_db.parent / "other.parquet"
+    pd.DataFrame({"endpoint": ["x"]}).to_parquet(fake)
+    res = invoke("hcd", command, "--db", filled_db, "-o", fake, "--force")
+    assert res.exit_code == 2 and "it does not carry the 'neurotox.output' mark" in res.output
+
+
+@pytest.mark.parametrize("command", ["ranges", "export"])
+def test_the_format_follows_the_file_name(filled_db, invoke, command):
+    """stranger29 F17: 'hcd ranges -o study.yaml' wrote Parquet bytes into a .yaml name."""
+    study = filled_db.parent / "study.yaml"
+    study.write_text("study_id: X\n")
+    for force in ((), ("--force",)):
+        res = invoke("hcd", command, "--db", filled_db, "-o", study, *force)
+        assert res.exit_code == 2
+        assert res.output.strip() == ("Error: -o/--output: expected a .csv or .parquet file "
+                                      "name (the format follows the name), found 'study.yaml'")
+    assert study.read_text() == "study_id: X\n"
 
 
 @pytest.mark.parametrize("command", [("ranges",), ("export",)])

@@ -197,6 +197,7 @@ def test_output_inside_an_earlier_output_is_refused(tmp_path):
     ("{dir}/subjects.csv", "exists and is not a neurotox log; refusing to append to it"),
     ("{dir}/entries.csv", "exists and is not a neurotox log"),
     ("{case}/nowhere/run.log", "does not exist"),
+    ("{dir}/study.yaml/run.log", "/study.yaml' is a file, not a folder"),
     ("{out}/run.log", "lies inside the folder"),
     ("{dir}", "is a directory"),
 ])
@@ -241,6 +242,91 @@ def test_signing_key_inside_the_output_is_refused(tmp_path):
                inputs=folder)
     assert "lies inside the output folder" in one_line_error(r)
     assert key.exists()
+
+
+@pytest.mark.parametrize("key", ["study.yaml", "subjects.csv", "entries.csv"])
+def test_signing_key_that_is_an_input_is_refused(tmp_path, key):
+    """stranger29 F15: an input as the key let anyone holding the data re-sign a manifest.
+
+    study.yaml is on the command line; subjects.csv and entries.csv are named only
+    by the study (caught once the study is read, before the output is written).
+    """
+    folder = study_case(tmp_path)
+    before = snapshot(tmp_path)
+    r = invoke((*REPORT, "-o", "{out}", "--sign-key", str(folder / key)), tmp_path,
+               inputs=folder)
+    # a key the study names is found once the study is read, after the mode-644 warning
+    assert r.exit_code == 2 and "Traceback" not in r.output
+    line = r.output.strip().splitlines()[-1]
+    assert line.startswith(f"Error: {folder / key}: the signing key is also an input of this "
+                           "run ("), line
+    assert line.endswith("); a key must be a secret file of its own, not data that travels "
+                         "with the study (anyone holding the data could sign with it)"), line
+    assert snapshot(tmp_path) == before and not (tmp_path / "out").exists()
+
+
+def test_signing_key_inside_an_input_folder_is_refused(tmp_path):
+    from neurotox.io.output import check_key
+
+    plate = tmp_path / "plate"
+    plate.mkdir()
+    (plate / "key").write_bytes(os.urandom(32))
+    with pytest.raises(Exception, match=r"the signing key lies inside the input folder "
+                                        rf"'{plate}'; a key must be a secret file"):
+        check_key(load_key(plate / "key"), [plate])
+    check_key(load_key(plate / "key"), [tmp_path / "elsewhere.csv"])   # no conflict
+
+
+def test_a_signing_key_others_can_read_is_a_warning(tmp_path):
+    """stranger29 F15: a mode-644 key was accepted silently (the docs recommend 600)."""
+    folder = study_case(tmp_path)
+    key = tmp_path / "key"
+    key.write_bytes(os.urandom(32))
+    key.chmod(0o644)
+    r = invoke(("--warnings-as-errors", *REPORT, "-o", "{out}", "--sign-key", str(key)),
+               tmp_path, inputs=folder)
+    assert one_line_error(r) == (f"Error: the signing key {str(key)!r} can be read by its group "
+                                 "or others (mode 0644); anyone who can read it can sign; make "
+                                 "it private (chmod 600) (a warning, an error under "
+                                 "--warnings-as-errors)")
+    assert not (tmp_path / "out").exists()
+    r = invoke((*REPORT, "-o", "{out}", "--sign-key", str(key)), tmp_path, inputs=folder)
+    assert r.exit_code == 0 and "WARNING: the signing key" in r.output
+    notes = json.loads((tmp_path / "out" / MANIFEST).read_text())["notes"]
+    assert sum("can be read by its group or others (mode 0644)" in n for n in notes) == 1
+    key.chmod(0o600)
+    r = invoke((*REPORT, "-o", "{out}", "--force", "--sign-key", str(key)), tmp_path,
+               inputs=folder)
+    assert r.exit_code == 0 and "signing key" not in r.output
+
+
+def test_log_file_inside_another_neurotox_output_is_refused(tmp_path):
+    """stranger29 F16: a log written into an earlier output broke that output's verify."""
+    folder = study_case(tmp_path)
+    previous_output(tmp_path / "earlier")
+    (tmp_path / "earlier" / "sub").mkdir()
+    before = snapshot(tmp_path)
+    for log in ("earlier/run.log", "earlier/sub/run.log"):
+        r = invoke(("--log-file", str(tmp_path / log), "check", "{dir}/study.yaml"), tmp_path,
+                   inputs=folder)
+        assert one_line_error(r) == (f"Error: --log-file: {tmp_path / log} lies inside the "
+                                     f"neurotox output {str(tmp_path / 'earlier')!r} (its "
+                                     "manifest would no longer verify); write the log "
+                                     "elsewhere")
+    assert snapshot(tmp_path) == before
+    assert verify(tmp_path / "earlier") == ["sub/: extra folder not in the manifest"]
+
+
+def test_output_below_a_file_says_it_is_a_file(tmp_path):
+    """stranger29 F23: '-o afile/sub' said 'afile: File exists'."""
+    folder = study_case(tmp_path)
+    (tmp_path / "afile").write_text("x\n")
+    for target in ("afile/sub", "afile/sub/deeper"):
+        r = invoke((*REPORT, "-o", str(tmp_path / target)), tmp_path, inputs=folder)
+        assert one_line_error(r) == (f"Error: {tmp_path / target}: cannot create the output "
+                                     f"folder: {str(tmp_path / 'afile')!r} is a file, not a "
+                                     "folder")
+    assert (tmp_path / "afile").read_text() == "x\n"
 
 
 # -------------------------------------------------------------- tamper evidence that holds
@@ -375,6 +461,11 @@ def test_weak_signing_key_refused(tmp_path, key, match):
      '[{"path": "a", "sha256": "' + "a" * 64 + '"}, {"path": "a", "sha256": "' + "a" * 64
      + '"}]}', "each path once, found 'a' twice"),
     ('{"format": "other/1"}', "key 'format': expected 'neurotox-manifest/2'"),
+    # stranger29 F23: a future format was verified as if this version understood it
+    ('{"format": "neurotox-manifest/99", "manifest_sha256": "' + "0" * 64 + '", "outputs": []}',
+     "key 'format': expected 'neurotox-manifest/1' or 'neurotox-manifest/2' (the formats this "
+     "neurotox reads), found 'neurotox-manifest/99'; verify it with the neurotox version that "
+     "wrote it"),
     ('"just text"', "expected a JSON object"),
     ("\udcff\udcfe", "manifest is not readable JSON"),
     ('{"format": "neurotox-manifest/2", "manifest_sha256": 5}',
@@ -462,7 +553,7 @@ def test_output_under_a_file(tmp_path):
     (tmp_path / "f").write_text("x")
     line = one_line_error(invoke(("simulate", "tmaze", "-o", str(tmp_path / "f" / "out")),
                                  tmp_path))
-    assert "Not a directory" in line or "File exists" in line
+    assert line.endswith(f"{str(tmp_path / 'f')!r} is a file, not a folder"), line
 
 
 @pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "localhost:8786", "tcp://:1",
@@ -662,3 +753,11 @@ def test_non_utf8_names_in_the_manifest(tmp_path):
     assert verify(tmp_path / "out") == []
     (tmp_path / "out" / os.fsdecode(b"x\xfa")).write_text("planted")
     assert verify(tmp_path / "out") == ["x\\xfa: extra file not in the manifest"]
+
+
+def test_a_format_1_manifest_still_verifies(output, tmp_path):
+    doc = json.loads((output / MANIFEST).read_text())
+    doc["format"] = "neurotox-manifest/1"
+    (output / MANIFEST).write_text(json.dumps(doc))
+    _rehash(output)
+    assert verify(output) == []

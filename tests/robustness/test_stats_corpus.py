@@ -75,7 +75,8 @@ CASES = [
     Case("ep-missing-subject-col", drop("subject"), st(),
          "missing EndpointTable columns 'subject'; found 'assay', 'batch', 'cate", "ept.csv"),
     Case("ep-renamed-column", {**BASE, "ept.csv": EPT.replace(",value,", ",Value ,", 1)}, st(),
-         "missing EndpointTable columns 'value'; found 'Value', 'assay', 'batch", "ept.csv"),
+         "column 'Value': unknown EndpointTable column 'Value' (did you mean 'value'?); "
+         "expected", "ept.csv"),
     Case("ep-extra-header-line", {**BASE, "ept.csv": "# exported 2026-01-01\n" + EPT}, st(),
          "missing EndpointTable columns 'assay', 'batch', 'category', 'dose', 'd", "ept.csv"),
     Case("ep-huge-header-block", {**BASE, "ept.csv": "# comment\n" * 2000 + EPT}, st(),

@@ -5,7 +5,6 @@ Sub-commands: add, import-send, list, ranges, export, remove.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -164,52 +163,30 @@ def list_cmd(db: str | None, audit: bool) -> None:
 @db_option
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
               help="File to write: .csv or .parquet.")
-@click.option("--force/--no-force", default=False, help="Replace an existing file.")
+@click.option("--force/--no-force", default=False,
+              help="Replace an existing file that 'hcd export' wrote before.")
 def export(db: str | None, output: Path, force: bool) -> None:
     """Export every stored value with its animal and study fields (csv or parquet)."""
     from neurotox.hcd import db as hdb
-    from neurotox.hcd import store
+    from neurotox.hcd import store, table_file
 
-    suffix = output.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise click.BadParameter(f"expected a .csv or .parquet file name, found {output.name!r}",
-                                 param_hint="-o/--output")
-    _check_file_target(output, force, db)
+    table_file.check_target(output, force=force, protected=_database(db))
     engine = hdb.connect(db, create=False)
     try:
         df = store.fetch(engine)
     finally:
         engine.dispose()
-    _write_atomic(df, output)
+    table_file.check_replaceable(output, command="hcd export", columns=list(df.columns))
+    table_file.write(df, output, command="hcd export")
     click.echo(f"wrote {len(df)} value(s) of {df['study_pk'].nunique()} stud(ies) to {output}")
 
 
-def _check_file_target(output: Path, force: bool, db: str | None) -> None:
-    """Refuse to write over a file without ``force``, or ever over the database itself."""
-    from neurotox.errors import OutputExistsError
+def _database(db: str | None) -> list[Path]:
+    """The SQLite database file of ``--db`` (never written over), if it is one."""
     from neurotox.hcd import db as hdb
-    from neurotox.io.output import input_conflict
 
     database = hdb.sqlite_path(db)
-    conflict = input_conflict(output, [database] if database else [])
-    if conflict:
-        raise OutputExistsError(f"{output}: refusing to write there: {conflict} (the "
-                                "database)")
-    if os.path.lexists(output) and not force:
-        raise OutputExistsError(f"{output}: exists; use --force to replace it")
-
-
-def _write_atomic(df: Any, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.part{os.getpid()}")
-    try:
-        if path.suffix.lower() == ".csv":
-            df.to_csv(tmp, index=False, lineterminator="\n")
-        else:
-            df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return [Path(database)] if database else []
 
 
 @hcd.command("remove")
@@ -245,18 +222,19 @@ def remove(study: str, db: str | None, reason: str) -> None:
               help="Only studies started within this many years (before --until or today).")
 @click.option("--until", default=None, help="End of the window (YYYY-MM-DD).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write the ranges to this .csv file instead of the screen.")
-@click.option("--force/--no-force", default=False, help="Replace an existing file.")
+              help="Write the ranges to this .csv or .parquet file instead of the screen.")
+@click.option("--force/--no-force", default=False,
+              help="Replace an existing file that 'hcd ranges' wrote before.")
 def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, force: bool,
                **strata: Any) -> None:
     """Historical control ranges per endpoint x sex x timepoint within the strata given."""
     from neurotox.hcd import db as hdb
-    from neurotox.hcd import store
+    from neurotox.hcd import store, table_file
     from neurotox.hcd.ranges import query_from_options, ranges, select_rows
 
     query = query_from_options(strata, cli=True)
     if output is not None:
-        _check_file_target(output, force, db)
+        table_file.check_target(output, force=force, protected=_database(db))
     engine = hdb.connect(db, create=False)
     try:
         store.check_endpoints(engine, endpoints)
@@ -265,7 +243,8 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
         engine.dispose()
     table = ranges(select_rows(rows, query))
     if output is not None:
-        _write_atomic(table, output)
+        table_file.check_replaceable(output, command="hcd ranges", columns=list(table.columns))
+        table_file.write(table, output, command="hcd ranges")
         click.echo(f"wrote {len(table)} range(s) ({query.describe()}) to {output}")
     else:
         click.echo(f"{len(table)} range(s); {query.describe()}")

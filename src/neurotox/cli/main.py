@@ -223,8 +223,9 @@ def check_log_file(log_file: Path, args: list[str]) -> None:
     ------
     InputError
         The log file is one of the arguments, lies inside a folder given as an
-        argument, is a special file other than a character device, its folder
-        does not exist, or it exists and does not start like a neurotox log.
+        argument or inside an earlier neurotox output, is a special file other
+        than a character device, its folder does not exist, or it exists and
+        does not start like a neurotox log.
 
     """
     where = "--log-file"
@@ -239,9 +240,14 @@ def check_log_file(log_file: Path, args: list[str]) -> None:
             raise InputError(f"{log_file} lies inside the folder {arg!r} given to the "
                              "command; write the log elsewhere", where=where)
     if not log_file.exists():
+        if log_file.parent.exists() and not log_file.parent.is_dir():
+            raise InputError(f"{log_file}: {str(log_file.parent)!r} is a file, not a folder",
+                             where=where)
         if not log_file.parent.is_dir():
             raise InputError(f"{log_file}: folder {str(log_file.parent)!r} does not exist",
                              where=where)
+    _check_not_in_an_output(log_file)
+    if not log_file.exists():
         return
     mode = log_file.stat().st_mode
     if stat.S_ISCHR(mode):
@@ -253,6 +259,17 @@ def check_log_file(log_file: Path, args: list[str]) -> None:
     if head and not _LOG_LINE.match(head):
         raise InputError(f"{log_file} exists and is not a neurotox log; refusing to append "
                          "to it", where=where)
+
+
+def _check_not_in_an_output(log_file: Path) -> None:
+    """Refuse a log inside an earlier neurotox output: its manifest would no longer verify."""
+    from neurotox.io.output import enclosing_output
+
+    outer = enclosing_output(log_file)
+    if outer is not None:
+        raise InputError(f"{log_file} lies inside the neurotox output {str(outer)!r} (its "
+                         "manifest would no longer verify); write the log elsewhere",
+                         where="--log-file")
 
 
 def _path_args(args: list[str]) -> list[str]:

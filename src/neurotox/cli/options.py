@@ -109,7 +109,7 @@ def open_output(output: Path, force: bool, *, inputs: Iterable[Path | None] = ()
     and neither may the log file or the signing key lie inside the output.
     Path parameters are recorded relative to the output folder.
     """
-    from neurotox.io.output import OutputDir, RunRecord
+    from neurotox.io.output import OutputDir, RunRecord, key_exposure
 
     ctx = click.get_current_context(silent=True)
     key_path = ctx.meta.get("neurotox_sign_key") if ctx else None
@@ -123,7 +123,11 @@ def open_output(output: Path, force: bool, *, inputs: Iterable[Path | None] = ()
     _check_not_inside(output, key.path if key else None, "the signing key")
     record = RunRecord(command=["neurotox", *sys.argv[1:]],
                        parameters={k: _jsonable(v, output) for k, v in parameters.items()})
-    return OutputDir(output, force=force, record=record, inputs=protected, key=key)
+    od = OutputDir(output, force=force, record=record, inputs=protected, key=key)
+    exposed = key_exposure(key)
+    if exposed:
+        record.note(exposed)
+    return od
 
 
 def command_paths(ctx: click.Context) -> list[Path]:

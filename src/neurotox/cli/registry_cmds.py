@@ -25,6 +25,9 @@ def endpoints_list(category: str | None, assay: str | None) -> None:
     from neurotox import endpoints as ep
 
     rows = ep.list_endpoints(category=category, assay=assay)
+    if not rows:     # a known assay and category that do not meet
+        click.echo(f"no endpoint of assay {assay!r} in category {category!r}")
+        return
     click.echo(f"{'endpoint':38} {'assay':20} {'category':19} {'unit':10} "
                f"{'type':11} {'adverse':9} values")
     for e in rows:

@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 FORMAT = "neurotox-manifest/2"
 _FORMAT_PREFIX = "neurotox-manifest/"
+#: Manifest formats this version reads (1: before signatures; the self-hash is the same).
+KNOWN_FORMATS = ("neurotox-manifest/1", FORMAT)
 _STAGING = ".neurotox-tmp-"
 _OLD = ".neurotox-old-"
 _MARKER = ".neurotox-staging"
@@ -269,6 +271,39 @@ def load_key(path: str | Path) -> SigningKey:
     return SigningKey(secret, path)
 
 
+def check_key(key: SigningKey | None, inputs: Iterable[str | Path]) -> None:
+    """Refuse a signing key that is one of the run's inputs or lies in an input folder.
+
+    The inputs travel with the data (and their hashes are in the manifest), so
+    anyone holding them could re-sign an edited manifest with such a "key".
+    """
+    if key is None or key.path is None or not key.path.exists():
+        return
+    for raw in inputs:
+        inp = Path(raw)
+        if inp.is_dir() and lies_within(key.path, inp):
+            why = f"lies inside the input folder {str(raw)!r}"
+        elif inp.is_file() and os.path.samefile(key.path, inp):
+            why = f"is also an input of this run ({str(raw)!r})"
+        else:
+            continue
+        raise InputError(f"the signing key {why}; a key must be a secret file of its own, "
+                         "not data that travels with the study (anyone holding the data "
+                         "could sign with it)", path=key.path)
+
+
+def key_exposure(key: SigningKey | None) -> str | None:
+    """A warning when the key file can be read by its group or others, else None."""
+    if key is None or key.path is None or os.name != "posix":
+        return None
+    mode = key.path.stat().st_mode
+    if not mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return None
+    return (f"warning: the signing key {str(key.path)!r} can be read by its group or others "
+            f"(mode {stat.S_IMODE(mode):04o}); anyone who can read it can sign; make it "
+            "private (chmod 600)")
+
+
 def key_from_environment() -> SigningKey | None:
     """The key named by ``NEUROTOX_SIGN_KEY_FILE``, if set."""
     name = os.environ.get(ENV_SIGN_KEY, "").strip()
@@ -386,8 +421,11 @@ class Manifest:
     signature: dict[str, str] | None
 
 
-def read_manifest(path: Path) -> Manifest:
+def read_manifest(path: Path, *, any_version: bool = False) -> Manifest:
     """Read and check the structure of a ``manifest.json``.
+
+    A format other than :data:`KNOWN_FORMATS` is refused unless ``any_version``
+    (to recognise a folder as some neurotox version's output).
 
     Raises
     ------
@@ -413,7 +451,7 @@ def read_manifest(path: Path) -> Manifest:
         raise InputError(f"manifest is not readable JSON: {exc}", path=path) from None
     except RecursionError:
         raise InputError("manifest is not readable: JSON nests too deeply", path=path) from None
-    return _manifest_fields(doc, path)
+    return _manifest_fields(doc, path, any_version)
 
 
 class _DuplicateKey(Exception):
@@ -431,11 +469,15 @@ def _bad(path: Path, where: str, expected: str) -> InputError:
     return InputError(f"expected {expected}", path=path, where=f"key {where!r}")
 
 
-def _manifest_fields(doc: Any, path: Path) -> Manifest:
+def _manifest_fields(doc: Any, path: Path, any_version: bool = False) -> Manifest:
     if not isinstance(doc, dict):
         raise InputError("expected a JSON object", path=path)
     if not isinstance(doc.get("format"), str) or not doc["format"].startswith(_FORMAT_PREFIX):
         raise _bad(path, "format", f"'{FORMAT}'")
+    if doc["format"] not in KNOWN_FORMATS and not any_version:
+        raise _bad(path, "format", f"{' or '.join(map(repr, KNOWN_FORMATS))} (the formats this "
+                   f"neurotox reads), found {doc['format']!r}; verify it with the neurotox "
+                   "version that wrote it")
     claimed = doc.get("manifest_sha256")
     if not isinstance(claimed, str) or not _HEX64.match(claimed):
         raise _bad(path, "manifest_sha256", "a SHA-256 hex digest")
@@ -639,6 +681,10 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()
     """
     cwd = Path.cwd()
     exists = os.path.lexists(target)
+    above = next((p for p in Path(os.path.abspath(target)).parents if os.path.lexists(p)), None)
+    if above is not None and not above.is_dir():
+        raise OutputExistsError(f"{target}: cannot create the output folder: {str(above)!r} "
+                                "is a file, not a folder")
     if lies_within(cwd, target):
         raise OutputExistsError(f"{target}: refusing to write the output over the current "
                                 "folder or a folder holding it; give a new folder")
@@ -671,7 +717,7 @@ def enclosing_output(target: Path) -> Path | None:
         manifest = folder / MANIFEST
         if manifest.is_file():
             try:
-                read_manifest(manifest)
+                read_manifest(manifest, any_version=True)
             except InputError:
                 continue  # someone else's manifest.json
             return folder
@@ -807,6 +853,7 @@ class OutputDir:
         self.inputs = [Path(p) for p in inputs]
         self.key = key
         check_target(self.target, force=force, inputs=self.inputs)
+        check_key(key, self.inputs)
         for p in self.inputs:   # input files as they are now, before anything reads them
             if p.is_file():
                 self.record._stamps.setdefault(p.resolve(), _stamp(p))
@@ -870,6 +917,8 @@ class OutputDir:
         # the marker stays until just before the rename: a run killed while hashing
         # its outputs leaves a staging folder the next run recognises as stale
         _prune_empty_dirs(self.staging)
+        # a study names its inputs only once loaded: the key may not be one of them either
+        check_key(self.key, [*self.record.input_folders, *self.record.inputs])
         doc = build_manifest(self.record, self.staging, target=self.target, key=self.key)
         self._write_atomic(self.staging / MANIFEST,
                            (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode())
@@ -934,12 +983,18 @@ class OutputDir:
 
     def write_table(self, df: pd.DataFrame, stem: str | Path, *,
                     formats: Iterable[str] = ("csv", "parquet")) -> list[Path]:
-        """Write a DataFrame as ``stem.csv`` and/or ``stem.parquet`` (no index)."""
+        """Write a DataFrame as ``stem.csv`` and/or ``stem.parquet`` (no index).
+
+        In the CSV, text a spreadsheet would run as a formula starts with ``'``
+        (:func:`neurotox.delimited.csv_safe`); the Parquet file keeps it as it is.
+        """
+        from neurotox.delimited import csv_safe
+
         out = []
         for fmt in formats:
             if fmt == "csv":
-                out.append(self.write_text(f"{stem}.csv", df.to_csv(index=False,
-                                                                    lineterminator="\n")))
+                out.append(self.write_text(f"{stem}.csv", csv_safe(df).to_csv(
+                    index=False, lineterminator="\n")))
             elif fmt == "parquet":
                 buf = io.BytesIO()
                 df.to_parquet(buf, index=False)

@@ -369,7 +369,7 @@ def _earlier_outputs(folder: Path, paths: list[Path]) -> list[Path]:
                 any(out.is_relative_to(o) for o in found):
             continue
         try:
-            read_manifest(manifest)
+            read_manifest(manifest, any_version=True)
         except InputError:
             continue
         found.append(out)

@@ -125,6 +125,65 @@ def test_table_without_censoring_column_reads_as_uncensored(tmp_path):
     assert back["censoring"].tolist() == ["none", "none"]
 
 
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_unknown_column_is_refused_with_the_closest_name(tmp_path, suffix):
+    """stranger29 F26: a misspelt 'censoring' header was dropped with all its censoring."""
+    t = ep.from_records([row(), row(subject="A2", censoring="right")])
+    path = tmp_path / f"typo.{suffix}"
+    typo = t.rename(columns={"censoring": "censored"})
+    typo.to_csv(path, index=False) if suffix == "csv" else typo.to_parquet(path, index=False)
+    with pytest.raises(ValidationError, match=re.escape(
+            f"{path}, column 'censored': unknown EndpointTable column 'censored' (did you "
+            "mean 'censoring'?); expected the columns study_id, assay, category, endpoint, ")):
+        ep.read(path)
+
+
+def test_extra_columns_are_all_named():
+    t = ep.from_records([row()]).assign(extra=1, Value2=2)
+    with pytest.raises(ValidationError, match=r"^column 'extra': unknown EndpointTable column "
+                                              r"'extra' \(and 'Value2'\); expected"):
+        ep.validate(t)
+
+
+def test_columns_are_read_by_name_in_any_order(tmp_path):
+    t = ep.from_records([row(), row(subject="A2", value=0.5, censoring="left")])
+    shuffled = t[list(reversed(t.columns))]
+    shuffled.to_csv(tmp_path / "r.csv", index=False)
+    back = ep.read(tmp_path / "r.csv")
+    assert list(back.columns) == list(ep.COLUMNS)
+    assert back["value"].tolist() == [0.25, 0.5] and back["censoring"].tolist() == ["none", "left"]
+
+
+def test_a_subject_a_spreadsheet_would_run_is_refused_naming_its_source():
+    """stranger29 F6: subject '=1+1' was printed as 2 by a spreadsheet opening the CSV."""
+    t = ep.from_records([row(), row(subject="A2")])
+    t.loc[1, "subject"] = "=1+1"
+    with pytest.raises(ValidationError, match=re.escape(
+            "row 1, column 'subject' (endpoint 'nor_discrimination_index' from sheet.csv:row "
+            "2): subject '=1+1' starts with '=': a spreadsheet opening the CSV outputs would run "
+            "it as a formula")):
+        ep.validate(t)
+    ok = ep.validate(t.assign(subject=["-1", "A-2"]))     # a number, an inner sign
+    assert ok["subject"].tolist() == ["-1", "A-2"]
+
+
+def test_free_text_is_escaped_in_csv_and_read_back_as_it_was(tmp_path):
+    """Free text (reasons, sources) starting like a formula: ' in the CSV, not in Parquet."""
+    from neurotox.io.output import OutputDir, RunRecord
+
+    t = ep.from_records([row(), row(subject="A2", value=np.nan, excluded=True,
+                                    exclusion_reason="-fell; =HYPERLINK(\"x\")",
+                                    source="@sheet.csv:row 3")])
+    with OutputDir(tmp_path / "out", record=RunRecord(command=["t"])) as od:
+        od.write_table(t, "endpoints")
+    text = (tmp_path / "out" / "endpoints.csv").read_text()
+    assert ',"\'-fell; =HYPERLINK(""x"")",' in text and ",'@sheet.csv:row 3," in text
+    assert ",-fell" not in text and ",@sheet" not in text
+    for name in ("endpoints.csv", "endpoints.parquet"):
+        back = ep.read(tmp_path / "out" / name)
+        pd.testing.assert_frame_equal(back, t, check_dtype=False)
+
+
 #: Values outside an endpoint's domain (registry minimum / maximum / integer), each
 #: refused naming the file's CSV line, column 'value', the endpoint and its range.
 OUT_OF_DOMAIN = [

@@ -94,6 +94,39 @@ def test_study_file_errors(study_dir, old, new, match):
         load_study(study_dir / "study.yaml")
 
 
+# stranger29 F6 / CSV injection: IDs and labels a spreadsheet would run as formulas
+FORMULA = ("starts with '{}': a spreadsheet opening the CSV outputs would run it as a formula; "
+           "IDs and labels may not start with =, +, - or @ (unless they are numbers)")
+
+
+@pytest.mark.parametrize(("name", "old", "new", "expected"), [
+    ("subjects.csv", "R002,G1,F", "=1+1,G1,F",
+     "subjects.csv, row 3, column 'subject': subject '=1+1' " + FORMULA.format("=")),
+    ("subjects.csv", "R002,G1,F", "@R2,G1,F",
+     "subjects.csv, row 3, column 'subject': subject '@R2' " + FORMULA.format("@")),
+    ("subjects.csv", "subject,group,sex\nR001,G1,M", "subject,group,sex,batch\nR001,G1,M,-B+1",
+     "subjects.csv, row 2, column 'batch': batch '-B+1' " + FORMULA.format("-")),
+    ("study.yaml", "title: 28-day", "title: =HYPERLINK(\"http://x\",\"click\") 28-day",
+     "study.yaml, key 'title': " + FORMULA.format("=")),
+    ("study.yaml", "{id: G2, label: Low,", "{id: '+G2', label: Low,",
+     "study.yaml, key 'groups[1].id': " + FORMULA.format("+") + " (found '+G2')"),
+    ("study.yaml", "{id: G2, label: Low,", "{id: G2, label: '-Low',",
+     "study.yaml, key 'groups[1].label': " + FORMULA.format("-") + " (found '-Low')"),
+    ("study.yaml", "test_item: Compound X", "test_item: '@X'",
+     "study.yaml, key 'test_item': " + FORMULA.format("@") + " (found '@X')"),
+])
+def test_formula_like_ids_and_labels_are_refused(study_dir, name, old, new, expected):
+    edit(study_dir, old, new, name=name)
+    with pytest.raises(InputError, match=re.escape(expected)):
+        load_study(study_dir / "study.yaml")
+
+
+@pytest.mark.parametrize("subject", ["-1", "+12", "-0.5", "R-1", "a=b"])
+def test_numbers_and_inner_signs_are_fine_as_ids(study_dir, subject):
+    edit(study_dir, "R002,G1,F", f"{subject},G1,F", name="subjects.csv")
+    assert subject in load_study(study_dir / "study.yaml").subjects["subject"].tolist()
+
+
 @pytest.mark.parametrize(("name", "old", "new", "match"), [
     ("subjects.csv", "R004,G3,f", "R004,G9,f",
      r"subjects\.csv, row 5, column 'group': group 'G9' is not defined in the study"),

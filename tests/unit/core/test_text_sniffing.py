@@ -44,3 +44,28 @@ def test_check_row_lengths_names_the_short_line(tmp_path):
     check_row_lengths("Header lines: 2\nx\na,b,c\n1,2,3\n", ",", path, skiprows=2)
     with pytest.raises(FormatError, match="line 4"):
         check_row_lengths("Header lines: 2\nx\na,b,c\n1,2\n", ",", path, skiprows=2)
+
+
+@pytest.mark.parametrize(("text", "first"), [
+    ("=1+1", "="), ("+A1", "+"), ("-2+3+cmd|' /C calc'!A0", "-"), ("@SUM(A1:A2)", "@"),
+    ("\tx", "\t"), ("-fell", "-"), ("=", "="),
+    ("-5", None), ("+1.5e3", None), ("-.5", None), ("-", None), ("+", None), ("", None),
+    ("G1M01", None), ("day-1", None), ("'=1+1", None)])
+def test_formula_start(text, first):
+    from neurotox.delimited import formula_start
+
+    assert formula_start(text) == first
+
+
+def test_csv_safe_and_unescape_round_trip():
+    import pandas as pd
+
+    from neurotox.delimited import csv_safe, csv_unescape
+
+    df = pd.DataFrame({"a": ["=1+1", "-fell", "-5", "ok", None], "n": [1, 2, 3, 4, 5],
+                       "o": [[1], [2], [3], [4], [5]]})
+    safe = csv_safe(df)
+    assert safe["a"].tolist() == ["'=1+1", "'-fell", "-5", "ok", None]
+    assert df["a"].tolist() == ["=1+1", "-fell", "-5", "ok", None]    # the input is kept
+    assert csv_unescape(safe["a"]).tolist() == df["a"].tolist()
+    assert csv_safe(df[["n"]]) is not None

@@ -58,6 +58,25 @@ def test_sheet_with_banner_rows_read(tmp_path):
     assert any("subject R2 (row 6) note: unclear entry" in n for n in data.notes)
 
 
+@pytest.mark.parametrize(("note", "warned"), [
+    ("EXCLUDE - animal fell", True), ("excluded: fell from the maze", True),
+    ("Invalid trial", True), ("do not use", True), ("don't analyse", True),
+    ("not valid - camera off", True), ("discarded", True),
+    ("unclear entry at 4 min", False), ("lively animal", False), ("2 min late", False)])
+def test_a_note_asking_for_exclusion_is_a_warning(tmp_path, note, warned):
+    """stranger29 F23: 'EXCLUDE - animal fell' was an INFO line and the animal analysed."""
+    data = read_rodent(_write(tmp_path, "sheet.csv", SHEET.replace("unclear entry at 4 min",
+                                                                    note)))
+    line = next(n for n in data.notes if "subject R2 (row 6)" in n)
+    if warned:
+        assert line == (f"warning: sheet.csv: subject R2 (row 6) note {note!r} reads like an "
+                        "exclusion, but the animal is analysed: a note does not exclude it; "
+                        "list it in the study's exclusions file to exclude it")
+    else:
+        assert line == f"sheet.csv: subject R2 (row 6) note: {note}"
+    assert data.meta["animals"].set_index("subject").loc["R2", "notes"] == note
+
+
 def test_sheet_hand_counted_doubles_and_alternations(tmp_path, make_study):
     # R1 ABCACBBAC: triplets ABC+ BCA+ CAC ACB+ CBB BBA BAC+ -> 4 of 7; one double (BB)
     # R2 ABCABACCB: ABC+ BCA+ CAB+ ABA BAC+ ACC CCB -> 4 of 7; one double (CC)

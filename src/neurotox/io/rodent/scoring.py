@@ -208,11 +208,27 @@ def read_maze_sheet(path: Path, *, subject: str | None = None, **_: Any) -> Rode
                           f"animal; this sheet has {table['subject'].nunique()}", path=path)
     notes = [f"{path.name}: header in row {h + 1} ({h} banner row(s) above it skipped); "
              f"sequences from column {names['sequence']!r}"]
-    notes += [f"{path.name}: subject {r.subject} ({r.source.split(':', 1)[1].split(',')[0]}) "
-              f"note: {r.notes}" for r in table.itertuples() if r.notes]
+    notes += [_note(path, r.subject, r.source.split(":", 1)[1].split(",")[0], r.notes)
+              for r in table.itertuples() if r.notes]
     return RodentData("entries", path, "maze-scoring-sheet",
                       table=pd.DataFrame(entries, columns=list(ENTRY_COLUMNS)),
                       meta={"animals": table, "numeric_subjects": numeric}, notes=notes)
+
+
+#: A Notes cell asking for the animal to be left out ("EXCLUDE - animal fell", "invalid
+#: trial", "do not use"): the sheet cannot exclude it, the study's exclusions file does.
+_EXCLUDING = re.compile(r"\b(exclu\w*|invalid|discard\w*|reject\w*|unusable|void|omit\w*|"
+                        r"do not (use|analy[sz]e)|don'?t (use|analy[sz]e)|not (used|usable|"
+                        r"valid|analy[sz]ed))\b", re.IGNORECASE)
+
+
+def _note(path: Path, subject: str, row: str, text: str) -> str:
+    """The run note of a Notes cell; a warning when it reads like an exclusion."""
+    if _EXCLUDING.search(text):
+        return (f"warning: {path.name}: subject {subject} ({row}) note {text!r} reads like an "
+                "exclusion, but the animal is analysed: a note does not exclude it; list it "
+                "in the study's exclusions file to exclude it")
+    return f"{path.name}: subject {subject} ({row}) note: {text}"
 
 
 register_reader(Reader("maze-scoring-sheet", "entries",

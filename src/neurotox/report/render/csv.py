@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
+from neurotox.delimited import csv_safe
 from neurotox.report.model import Report
 
 
 def _csv(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False, lineterminator="\n", float_format="%.10g").encode("utf-8")
+    # text a spreadsheet would run as a formula starts with ' (docs/outputs.md)
+    text = csv_safe(df).to_csv(index=False, lineterminator="\n", float_format="%.10g")
+    return text.encode("utf-8")
 
 
 def render_csv(report: Report) -> dict[str, bytes]:
