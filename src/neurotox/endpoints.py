@@ -720,8 +720,24 @@ def check_groups(df: pd.DataFrame, *, path: str | Path | None = None) -> None:
 
 
 def exclusion_records(table: pd.DataFrame) -> list[dict]:
-    """Manifest records of the rows an assay's own rules excluded (not manual exclusions)."""
+    """Manifest records of the rows an assay's own rules excluded (not manual exclusions).
+
+    One record per excluded value, except where every value of an endpoint is
+    excluded for one reason (an endpoint the protocol cannot measure): then one
+    record for the endpoint, ``"subject": "all"`` with the number of ``values``,
+    so that a run's real exclusions are not lost among hundreds of identical ones.
+    """
     exc = table[table["excluded"] & ~table["exclusion_reason"].str.startswith("manual")]
-    return [{"rule": "assay", "assay": r.assay, "endpoint": r.endpoint, "subject": r.subject,
-             "timepoint": r.timepoint, "reason": r.exclusion_reason}
-            for r in exc.itertuples(index=False)]
+    sizes = table.groupby(["assay", "endpoint"]).size()
+    whole = exc.groupby(["assay", "endpoint"])["exclusion_reason"].agg(["nunique", "size"])
+    whole = whole[(whole["nunique"] == 1) & (whole["size"] == sizes.loc[whole.index])
+                  & (whole["size"] > 1)]
+    keys = list(zip(exc["assay"], exc["endpoint"], strict=True))
+    single = exc[[k not in whole.index for k in keys]]
+    out = [{"rule": "assay", "assay": a, "endpoint": e, "subject": "all",
+            "values": int(whole.loc[(a, e), "size"]),
+            "reason": str(exc.loc[[k == (a, e) for k in keys], "exclusion_reason"].iloc[0])}
+           for a, e in whole.index]
+    return out + [{"rule": "assay", "assay": r.assay, "endpoint": r.endpoint,
+                   "subject": r.subject, "timepoint": r.timepoint, "reason": r.exclusion_reason}
+                  for r in single.itertuples(index=False)]

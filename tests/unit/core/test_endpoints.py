@@ -302,3 +302,22 @@ def test_same_label_in_other_assays_and_distinct_days_are_fine():
             row(subject="A1", timepoint="Day1", assay="tmaze", endpoint="tmaze_alternation_pct",
                 value=50.0)]
     assert len(ep.from_records(recs)) == 3
+
+
+def test_exclusion_records_give_an_unmeasured_endpoint_one_record_with_its_count():
+    """Every value of one endpoint excluded for one reason (an endpoint the protocol cannot
+    measure) is one record with the number of values; other exclusions stay one per value."""
+    nan = dict(value=np.nan, excluded=True)
+    t = ep.from_records(
+        [row(subject=f"A{i}", endpoint="nor_training_side_bias", **nan,
+             exclusion_reason="not measured") for i in range(1, 4)]
+        + [row(subject="A1", **nan, exclusion_reason="< 10 s exploration"),
+           row(subject="A2"), row(subject="A3", **nan, exclusion_reason="manual exclusion: x")])
+    assert ep.exclusion_records(t) == [
+        {"rule": "assay", "assay": "nor", "endpoint": "nor_training_side_bias",
+         "subject": "all", "values": 3, "reason": "not measured"},
+        {"rule": "assay", "assay": "nor", "endpoint": "nor_discrimination_index",
+         "subject": "A1", "timepoint": "NA", "reason": "< 10 s exploration"}]
+    # one animal with the endpoint excluded is its own record, not "all"
+    assert ep.exclusion_records(t.iloc[[0, 3, 4]])[0]["subject"] == "A1"
+    assert ep.exclusion_records(t.iloc[[4]]) == []
