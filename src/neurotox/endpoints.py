@@ -729,14 +729,15 @@ def exclusion_records(table: pd.DataFrame) -> list[dict]:
     """
     exc = table[table["excluded"] & ~table["exclusion_reason"].str.startswith("manual")]
     sizes = table.groupby(["assay", "endpoint"]).size()
-    whole = exc.groupby(["assay", "endpoint"])["exclusion_reason"].agg(["nunique", "size"])
+    whole = exc.groupby(["assay", "endpoint"])["exclusion_reason"].agg(
+        ["nunique", "size", "first"])
     whole = whole[(whole["nunique"] == 1) & (whole["size"] == sizes.loc[whole.index])
                   & (whole["size"] > 1)]
     keys = list(zip(exc["assay"], exc["endpoint"], strict=True))
     single = exc[[k not in whole.index for k in keys]]
     out = [{"rule": "assay", "assay": a, "endpoint": e, "subject": "all",
             "values": int(whole.loc[(a, e), "size"]),
-            "reason": str(exc.loc[[k == (a, e) for k in keys], "exclusion_reason"].iloc[0])}
+            "reason": str(whole.loc[(a, e), "first"])}
            for a, e in whole.index]
     return out + [{"rule": "assay", "assay": r.assay, "endpoint": r.endpoint,
                    "subject": r.subject, "timepoint": r.timepoint, "reason": r.exclusion_reason}

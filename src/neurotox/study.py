@@ -1177,15 +1177,15 @@ class Study:
     def expected_subjects(self, cohorts: tuple[str, ...] = ()) -> pd.DataFrame:
         """Animals an assay entry measures: those of ``cohorts``, else every animal.
 
-        Columns ``subject``, ``group``, ``sex``, ``litter``; empty without a
-        subjects file.
+        Columns ``subject``, ``group``, ``sex``, ``litter``, ``cohort``; empty
+        without a subjects file.
         """
         if not len(self.subjects):
-            return pd.DataFrame(columns=["subject", "group", "sex", "litter"])
+            return pd.DataFrame(columns=["subject", "group", "sex", "litter", "cohort"])
         animals = self.subjects
         if cohorts:
             animals = animals[animals["cohort"].isin(cohorts)]
-        return animals[["subject", "group", "sex", "litter"]].reset_index(drop=True)
+        return animals[["subject", "group", "sex", "litter", "cohort"]].reset_index(drop=True)
 
     def assay_subjects(self, table: pd.DataFrame,
                        cohorts: tuple[str, ...] = ()) -> pd.DataFrame | None:
@@ -1201,7 +1201,7 @@ class Study:
         Returns
         -------
         pandas.DataFrame or None
-            ``subject``, ``group``, ``sex``, sorted by subject: the animals, or
+            ``subject``, ``group``, ``sex``, ``cohort``, sorted by subject: the animals, or
             their litter means (``<litter>_<sex>``) when the table holds litter
             means. None when the table's subjects are neither (wells, larvae);
             empty without a subjects file.
@@ -1215,7 +1215,8 @@ class Study:
             expected = expected[expected["litter"] != "NA"]
             expected = expected.assign(subject=expected["litter"] + "_" + expected["sex"])
             expected = expected.drop_duplicates("subject")
-        return expected[["subject", "group", "sex"]].sort_values("subject", ignore_index=True)
+        return expected[["subject", "group", "sex", "cohort"]].sort_values("subject",
+                                                                           ignore_index=True)
 
     def input_files(self) -> list[Path]:
         """Every file the study itself references (for the manifest)."""

@@ -254,17 +254,19 @@ def test_cohorts_measured_on_different_occasions_have_no_gaps():
     day late: no mate's sessions hold all of theirs, so nothing is missing."""
     from neurotox.assays.accounting import _session_gaps
 
-    design = pd.DataFrame({"subject": ["A", "B", "C", "D", "E"], "group": "G1", "sex": "F"})
+    design = pd.DataFrame({"subject": ["A", "B", "C", "D", "E"], "group": "G1", "sex": "F",
+                           "cohort": ""})
     rows = [("A", "PND22"), ("B", "PND22"), ("C", "PND70"), ("D", "day7"), ("D", "day14"),
             ("E", "day8"), ("E", "day14")]
     table = pd.DataFrame(rows, columns=["subject", "timepoint"]).assign(endpoint="w")
-    assert _session_gaps(table, design, [], {}) == ([], "")
+    assert _session_gaps(table, design, [], dict) == ([], "")
     # F attended day 7 (w) but has no v there, which D has: one endpoint without a value
     table = pd.concat([table, pd.DataFrame({
         "subject": ["D", "D", "F", "F", "F"], "endpoint": ["v", "v", "w", "w", "v"],
         "timepoint": ["day7", "day14", "day7", "day14", "day14"]})])
-    design = pd.concat([design, pd.DataFrame({"subject": ["F"], "group": "G1", "sex": "F"})])
-    records, note = _session_gaps(table, design, [Path("x.csv")], {})
+    design = pd.concat([design, pd.DataFrame({"subject": ["F"], "group": "G1", "sex": "F",
+                                              "cohort": ""})])
+    records, note = _session_gaps(table, design, [Path("x.csv")], dict)
     assert [(r["subject"], r["timepoint"], r["reason"]) for r in records] == [
         ("F", "day7", "1 endpoint(s) without a value at day7 in x.csv")]
     assert note.endswith("(no data in x.csv): F at day7; listed under exclusions")
@@ -325,3 +327,16 @@ def test_an_animal_the_exclusions_file_excludes_whole_is_accounted_for(truncated
     assert ("tmaze, subject G1M01 (group G1, sex M): no value — no data in "
             "tmaze_entries.csv; manual exclusion: found dead on day 3") in \
         (out / "report.html").read_text()
+
+
+def test_a_cohort_tested_again_later_leaves_the_other_cohort_without_gaps():
+    """Main cohort tested on day 7 only, a recovery cohort on days 7 and 70 (one entry, no
+    `cohorts:`): the main animals do not miss day 70; a recovery animal without it does."""
+    from neurotox.assays.accounting import _session_gaps
+
+    design = pd.DataFrame({"subject": ["M1", "M2", "R1", "R2"], "group": "G1", "sex": "F",
+                           "cohort": ["main", "main", "recovery", "recovery"]})
+    rows = [("M1", "day7"), ("M2", "day7"), ("R1", "day7"), ("R1", "day70"), ("R2", "day7")]
+    table = pd.DataFrame(rows, columns=["subject", "timepoint"]).assign(endpoint="w")
+    records, _ = _session_gaps(table, design, [Path("x.csv")], dict)
+    assert [(r["subject"], r["timepoint"]) for r in records] == [("R2", "day70")]

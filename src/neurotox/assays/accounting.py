@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -51,13 +53,14 @@ def unaccounted_subjects(study: Study, table: pd.DataFrame, files: list[Path], *
     expected = study.assay_subjects(table, cohorts)
     if expected is None:
         return [], ""
-    declared = _declared_exclusions(study)
+    # the exclusions file is read only when something is missing
+    declared = functools.cache(lambda: _declared_exclusions(study))
     gaps, gap_note = _session_gaps(table, expected, files, declared)
     missing = expected[~expected["subject"].isin(set(table["subject"].astype(str)))]
     if missing.empty:
         return gaps, gap_note
     reason = f"no data in {_file_names(files)}"
-    declared = _declared_whole(declared, set(table["timepoint"].astype(str)))
+    declared = _declared_whole(declared(), set(table["timepoint"].astype(str)))
     records = [{"subject": r.subject, "group": r.group, "sex": r.sex,
                 "reason": reason + (f"; manual exclusion: {declared[r.subject]}"
                                     if r.subject in declared else "")}
@@ -76,28 +79,30 @@ def unaccounted_subjects(study: Study, table: pd.DataFrame, files: list[Path], *
 
 
 def _session_gaps(table: pd.DataFrame, expected: pd.DataFrame, files: list[Path],
-                  declared: dict[str, dict[str, str]]) -> tuple[list[dict[str, str]], str]:
+                  declared: Callable[[], dict[str, dict[str, str]]]
+                  ) -> tuple[list[dict[str, str]], str]:
     """Sessions (timepoints) an animal with data misses that its schedule holds.
 
-    An animal's schedule is known from its group mates (same group and sex),
+    An animal's schedule is known from its mates (same group, sex and cohort),
     endpoint by endpoint: where a mate holds every timepoint of an endpoint the
     animal holds and more, the animal misses those others (an export cut at a
     row boundary, an animal lost during the study). Designs whose animals are measured on different
     occasions (a cohort killed at PND 22, another at PND 70; an animal tested a
     day late) give no gaps: no mate's sessions hold all of theirs. Gaps the
     exclusions file declares (a row for the subject with that timepoint, or
-    with no timepoint) are recorded with its reason, not warned about. A
+    with no timepoint; ``declared()`` gives them) are recorded with its reason, not
+    warned about. A
     missing session's sub-timepoints (its bins, ``week4_bin01`` ...) are part
     of its record.
     """
-    design = expected.set_index("subject")[["group", "sex"]]
+    design = expected.set_index("subject")[["group", "sex", "cohort"]]
     rows = table[table["subject"].astype(str).isin(design.index)]
     rows = rows.assign(subject=rows["subject"].astype(str),
                        timepoint=rows["timepoint"].astype(str))
     lacking: dict[str, dict[str, set[str]]] = {}     # subject -> timepoint -> endpoints
     for endpoint, part in rows.groupby("endpoint"):
         sessions = part.groupby("subject")["timepoint"].agg(frozenset)
-        for _, mates in design.loc[sessions.index].groupby(["group", "sex"]):
+        for _, mates in design.loc[sessions.index].groupby(["group", "sex", "cohort"]):
             for subject in mates.index:
                 own = sessions[subject]
                 for tp in set().union(*(sessions[m] - own for m in mates.index
@@ -110,7 +115,7 @@ def _session_gaps(table: pd.DataFrame, expected: pd.DataFrame, files: list[Path]
         gaps = _without_parts(set(missed))
         group, sex = design.loc[subject, "group"], design.loc[subject, "sex"]
         for tp in time_order(gaps):
-            why = declared.get(tp, {}).get(subject) or declared.get("", {}).get(subject)
+            why = declared().get(tp, {}).get(subject) or declared().get("", {}).get(subject)
             what = (f"{len(missed[tp])} endpoint(s) without a value at {tp}"
                     if (subject, tp) in held else f"no data at {tp}")
             records.append({"subject": subject, "group": group, "sex": sex, "timepoint": tp,

@@ -25,6 +25,13 @@ from neurotox.protocols import (
 from neurotox.study import AssaySpec, Study, resolve_inside
 
 
+def said(result: AssayResult, conventions: list[str]) -> AssayResult:
+    """``result`` with its conventions recorded and logged as ``convention:`` notes."""
+    result.conventions = conventions
+    result.notes += [f"convention: {c}" for c in conventions]
+    return result
+
+
 @dataclass
 class AssayResult:
     """What an assay run returns.

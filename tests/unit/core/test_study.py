@@ -349,11 +349,11 @@ def test_cohorts_name_the_subjects_an_entry_expects(study_dir):
     assert s.subjects["cohort"].tolist() == ["perfusion", "main", "perfusion", ""]
     expected = s.assay_subjects(_table(["R001"]), ("perfusion",))
     assert expected.to_dict("list") == {"subject": ["R001", "R003"], "group": ["G1", "G2"],
-                                        "sex": ["M", "M"]}
+                                        "sex": ["M", "M"], "cohort": ["perfusion", "perfusion"]}
     assert s.assay_subjects(_table(["R001"]))["subject"].tolist() == ["R001", "R002", "R003",
                                                                       "R004"]
     # litter means: the means of the expected animals' litters and sexes
-    means = s.assay_subjects(_table(["L1_M"]))
+    means = s.assay_subjects(_table(["L1_M"])).drop(columns="cohort")
     assert means.to_dict("list") == {"subject": ["L1_F", "L1_M", "L2_M", "L3_F"],
                                      "group": ["G1", "G1", "G2", "G3"],
                                      "sex": ["F", "M", "M", "F"]}

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, PositiveFloat, field_validator
 
-from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery.ancova import ancova, singular
 from neurotox.assays.battery.common import (
     PLAUSIBLE_G,
@@ -26,7 +26,7 @@ from neurotox.assays.battery.common import (
     species_key,
     subjects_of,
 )
-from neurotox.assays.battery.conventions import brain_weight_conventions, said
+from neurotox.assays.battery.conventions import brain_weight_conventions
 from neurotox.errors import InputError, quoted
 from neurotox.io import battery as io
 from neurotox.study import AssaySpec, Study

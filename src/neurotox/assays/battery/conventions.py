@@ -10,15 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from neurotox.assays.base import AssayResult
-
-
-def said(result: AssayResult, conventions: list[str]) -> AssayResult:
-    """``result`` with its conventions recorded and logged as ``convention:`` notes."""
-    result.conventions = conventions
-    result.notes += [f"convention: {c}" for c in conventions]
-    return result
-
 
 def motor_activity_conventions(params: Any) -> list[str]:
     """Motor activity: intervals, total, habituation and the asymptote check."""

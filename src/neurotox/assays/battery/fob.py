@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery.common import (
     PLAUSIBLE_G,
     Recorder,
@@ -25,7 +25,7 @@ from neurotox.assays.battery.common import (
     species_key,
     subjects_of,
 )
-from neurotox.assays.battery.conventions import fob_conventions, said
+from neurotox.assays.battery.conventions import fob_conventions
 from neurotox.assays.battery.fob_items import ITEMS, FobItem, by_column
 from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io import battery as io

@@ -23,10 +23,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery import neuropath_terms as terms
 from neurotox.assays.battery.common import Recorder, one_input, subjects_of
-from neurotox.assays.battery.conventions import neuropathology_conventions, said
+from neurotox.assays.battery.conventions import neuropathology_conventions
 from neurotox.errors import InputError, quoted
 from neurotox.io import battery as io
 from neurotox.study import AssaySpec, Study

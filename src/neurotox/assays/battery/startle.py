@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery.common import Recorder, one_input, subjects_of, timepoint
-from neurotox.assays.battery.conventions import said, startle_conventions
+from neurotox.assays.battery.conventions import startle_conventions
 from neurotox.io import battery as io
 from neurotox.study import AssaySpec, Study
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 from pydantic import BaseModel
 
-from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.neurite.conventions import neurite_conventions
 from neurotox.assays.neurite.layout import GroupInfo
 from neurotox.assays.neurite.params import ASSAY, NeuriteParameters
@@ -41,11 +41,9 @@ def _run(study: Study, spec: AssaySpec, params: BaseModel) -> AssayResult:
     layout = study_layout(study, spec, params)
     run = analyse_plate(plate_dir, layout, params, study_id=study.study_id,
                         groups=_study_groups(study), workers=params.workers)
-    conventions = neurite_conventions(params)
     notes = run.notes + [f"excluded {e['what']}: {e['reason']}" for e in run.exclusions]
-    return AssayResult(endpoints=run.endpoints, details=run.details,
-                       notes=notes + [f"convention: {c}" for c in conventions],
-                       inputs=run.inputs, conventions=conventions)
+    return said(AssayResult(endpoints=run.endpoints, details=run.details, notes=notes,
+                            inputs=run.inputs), neurite_conventions(params))
 
 
 register(AssayPlugin(ASSAY, NeuriteParameters, _run,

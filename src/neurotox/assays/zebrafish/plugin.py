@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.zebrafish.conventions import conventions
 from neurotox.assays.zebrafish.epr import analyse_epr
 from neurotox.assays.zebrafish.inputs import load_exports
@@ -54,9 +54,7 @@ def analyse(exports: list[Export], params: ZebrafishParameters, *, study_id: str
     run = analyse_epr if params.mode == "epr" else analyse_lpr
     result = run(exports, params, study_id=study_id, layouts=layouts, groups=groups,
                  plate_map=plate_map, notes=notes)
-    result.conventions = conventions(params, stimuli="stimulus_responses" in result.details)
-    result.notes += [f"convention: {c}" for c in result.conventions]
-    return result
+    return said(result, conventions(params, stimuli="stimulus_responses" in result.details))
 
 
 def refuse_same_tracking(exports: list[Export]) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox import endpoints
-from neurotox.assays.base import AssayPlugin, AssayResult, register
+from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.zebrafish.conventions import screen_conventions
 from neurotox.assays.zebrafish.exclusions import (
     _join,
@@ -161,10 +161,9 @@ def analyse_screen(exports: list[Export], params: ScreenParameters, *,
     notes.append(f"{len(larvae)} larvae of {design.loc[~design['vehicle'], 'chemical'].nunique()}"
                  f" chemical(s) analysed, {n_ex} excluded from locomotion")
     inputs = [e.path for e in exports] + ([Path(morph.path)] if morph is not None else [])
-    said = screen_conventions(params, locomotion=bool(exports), morphology=morph is not None)
-    return AssayResult(endpoints=ept, details=details,
-                       notes=notes + [f"convention: {c}" for c in said], inputs=inputs,
-                       conventions=said)
+    return said(AssayResult(endpoints=ept, details=details, notes=notes, inputs=inputs),
+                screen_conventions(params, locomotion=bool(exports),
+                                   morphology=morph is not None))
 
 
 def _activity(exports, design, morph, params, notes):
