@@ -47,6 +47,7 @@ from neurotox.io.neurochem.base import (
     Source,
     cell_text,
     check_wells,
+    dilution_cell,
     format_errors,
     normalise_well,
     number,
@@ -200,13 +201,13 @@ def _row(get: dict[str, str], well: str, kind: str, expected: float, signal: flo
         result = parse_value(get.get("result", ""))
     except ValueError as exc:
         raise FormatError(str(exc), path=path, where=f"{where}, result") from None
-    dilution = number(get.get("dilution", ""), path=path, where=f"{where}, dilution")
+    dilution = dilution_cell(get.get("dilution", ""), path=path, where=where)
     level = get.get("level", "") or (sample if kind in ("standard", "control") else "")
     if kind == "standard" and not level:
         level = f"{expected:g}"
     return {"plate": get.get("plate", ""), "analyte": get.get("analyte", ""), "well": well,
             "sample": sample or well, "type": kind, "level": level, "expected": expected,
-            "dilution": dilution if math.isfinite(dilution) else 1.0, "signal": signal,
+            "dilution": dilution, "signal": signal,
             "raw": math.nan, "replicates": 1, "count": math.nan,
             "vendor_value": result.value, "vendor_censoring": result.censoring,
             "vendor_flag": result.flag, "vendor_excluded": False,
