@@ -20,7 +20,11 @@ Vendor quirks handled (and noted):
 * decimal points lost in the Standard Expected Concentration block (``215625`` for
   215.625) are repaired from the 2-fold series, or the file is refused
   (:func:`~neurotox.io.neurochem.base.check_series`);
-* ``;``-delimited exports with decimal commas (European locales).
+* ``;``-delimited exports with decimal commas (European locales);
+* an export without its ``-- CRC --`` trailer was cut and is refused; a sample
+  whose ``Dilution Factor`` cell is empty is an error; an export without the
+  block is read 1:1 with a warning (the shared rule,
+  :func:`~neurotox.io.neurochem.base.resolve_dilutions`).
 """
 
 from __future__ import annotations
