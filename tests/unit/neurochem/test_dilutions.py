@@ -12,6 +12,7 @@ import pytest
 from neurotox.errors import FormatError
 from neurotox.io.neurochem import read_export
 from neurotox.io.neurochem.base import resolve_dilutions
+from neurotox.io.neurochem.plate_table import apply_plate_map, read_plate_map
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "neurochem"
 XP = (DATA / "xponent_small.csv").read_text()
@@ -163,7 +164,8 @@ def _gen5(tmp_path: Path, old: str, new: str) -> Path:
 def test_gen5_blank_sample_dilution_among_filled_is_an_error(tmp_path):
     p = _gen5(tmp_path, "\t1\t1\t0.5\t0.5\t100", "\t\t1\t0.5\t0.5\t100")
     with pytest.raises(FormatError, match=re.escape(
-            "sample 'SPL2' (well B01) has no dilution factor while")):
+            "g.txt, plate 'Plate 1', Layout, well B01, 'Conc/Dil', column 'dilution': sample "
+            "'SPL2' (well B01) has no dilution factor while 7 other sample well(s) have one")):
         read_export(p, analyte="gfap")
 
 
@@ -187,3 +189,31 @@ def test_shared_rule_on_a_kinetic_layout():
     with pytest.raises(FormatError, match=re.escape(
             "k.txt, well A04, column 'dilution': sample 'S3' (well A04) has no dilution")):
         resolve_dilutions(layout.assign(dilution=[np.nan, 50, 2, np.nan]), Path("k.txt"))
+
+
+# ------------------------------------------------------------------ plate maps (Ellman, grids)
+
+def test_plate_map_blank_dilution_among_filled_names_the_map_row(tmp_path):
+    p = tmp_path / "map.csv"
+    p.write_text("well,type,sample,dilution\nA1,blank,,\nC1,sample,S1,20\nD1,sample,S2,\n")
+    with pytest.raises(FormatError) as err:
+        read_plate_map(p)
+    assert str(err.value) == (f"{p}, row 4, column 'dilution': sample 'S2' (well D01) has no "
+                              "dilution factor while 1 other sample well(s) have one; fill it "
+                              "(1 for an undiluted sample)")
+
+
+def test_plate_map_dilution_zero_names_the_map_row(tmp_path):
+    p = tmp_path / "map.csv"
+    p.write_text("well,type,sample,dilution\nC1,sample,S1,20\nD1,sample,S2,0\n")
+    with pytest.raises(FormatError, match=re.escape(
+            "map.csv, row 3, column 'dilution': expected a dilution factor > 0, found 0")):
+        read_plate_map(p)
+
+
+def test_empty_map_dilutions_keep_the_exports(tmp_path):
+    e = read_export(DATA / "gen5_small.txt", analyte="gfap")
+    p = tmp_path / "map.csv"
+    p.write_text("well,type,sample,dilution\nB03,sample,SPL2,\nB04,sample,SPL2,\n")
+    w = apply_plate_map(e, read_plate_map(p)).wells.set_index("well")
+    assert w.loc[["B03", "B04"], "dilution"].tolist() == [2.0, 2.0]     # Gen5 0.5 = 1:2

@@ -568,9 +568,10 @@ def check_wells(out: PlateExport) -> None:
 # ------------------------------------------------------------------ dilutions and levels
 
 def shown(value: object) -> str:
-    """A cell value for a message: ``0`` and ``2.5`` for numbers, quoted text otherwise."""
+    """A cell value for a message: ``0``, ``2.5``, ``an empty cell`` (NaN), quoted text."""
     if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
-        return f"{float(value):g}"
+        return f"{float(value):g}" if math.isfinite(value) or math.isinf(value) \
+            else "an empty cell"
     return repr(value)
 
 

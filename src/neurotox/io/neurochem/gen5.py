@@ -50,6 +50,7 @@ from neurotox.io.neurochem.base import (
     number,
     parse_value,
     register_reader,
+    resolve_dilutions,
     wells_frame,
 )
 
@@ -223,6 +224,15 @@ def _layout(plate: Gen5Plate, path: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
+def check_layout_dilutions(layouts: dict[str, dict[str, dict]], path: Path) -> None:
+    """The shared dilution rule on the Layout grids, naming the 'Conc/Dil' cell."""
+    rows = [{**info, "well": well,
+             "source": f"plate {plate!r}, Layout, well {well}, 'Conc/Dil'"}
+            for plate, layout in layouts.items() for well, info in layout.items()]
+    if rows:
+        resolve_dilutions(pd.DataFrame(rows), path)
+
+
 def _pick_signal(plate: Gen5Plate, wanted: str | None, path: Path) -> str:
     data = [k for k in plate.grids if k.lower() not in _CONC_LABELS + _LAYOUT_LABELS
             and k not in ("Well ID", "Conc/Dil")]
@@ -266,6 +276,7 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
     plates = parse_plates(src)
     frames, curves, notes = [], {}, []
     name = analyte or ""
+    check_layout_dilutions({p.name: _layout(p, src.path) for p in plates}, src.path)
     for plate in plates:
         layout = _layout(plate, src.path)
         label = _pick_signal(plate, signal, src.path)
@@ -323,6 +334,7 @@ def kinetic_reads(src: Source) -> tuple[pd.DataFrame, dict[str, dict[str, Any]],
     if not frames:
         raise FormatError("expected a kinetic table ('Time' line followed by reads), found "
                           "none", path=src.path)
+    check_layout_dilutions(layouts, src.path)
     return pd.concat(frames, ignore_index=True), layouts, notes
 
 
