@@ -659,9 +659,10 @@ def resolve_dilutions(wells: pd.DataFrame, path: Path, *,
         notes.append(f"warning: {text}; {missing_warning}" if missing_warning else text)
     frac = np.isfinite(d) & (d < 1)
     if frac.any():
-        wells_ = ", ".join(sorted(set(wells.loc[frac.to_numpy(), "well"].astype(str))))
+        listed = sorted(set(wells.loc[frac.to_numpy(), "well"].astype(str)))
+        more = f" and {len(listed) - 8} more" if len(listed) > 8 else ""
         notes.append(f"{path.name}: dilution values below 1 read as the fraction of sample in "
-                     f"the well (0.25 = 1:4), wells {wells_}")
+                     f"the well (0.25 = 1:4), wells {', '.join(listed[:8])}{more}")
     d = d.where(~frac, 1.0 / d).fillna(1.0)
     return d, notes
 
