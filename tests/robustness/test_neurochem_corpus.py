@@ -55,7 +55,7 @@ CASES = [
          "the workbook is password-protected (encrypted)", "t.xlsx"),
     Case("xponent-truncated", {**BASE, "xp.csv": XP[: XP.index("DataType:,Net MFI")],
                                "samples.csv": XP_SHEET},
-         args("xp.csv", "samples.csv"), "have no expected concentration", "xp.csv"),
+         args("xp.csv", "samples.csv"), "truncated xPONENT export", "xp.csv"),
     Case("xponent-bad-location", xp('"5(1,E1)"', '"5(1,Q99)"'), args("xp.csv", "samples.csv"),
          "expected a location like", "xp.csv"),
     Case("xponent-standards-unrepairable", xp("Standard3,62.5,125", "Standard3,6.2,125"),

@@ -43,6 +43,7 @@ from neurotox.assays.neurochem.params import CholinesteraseParameters
 from neurotox.assays.neurochem.subjects import SampleInfo, SampleMap, normaliser, split_inputs
 from neurotox.errors import InputError, quoted
 from neurotox.io.neurochem import read_export
+from neurotox.io.neurochem.base import resolve_dilutions
 from neurotox.io.neurochem.kinetic import is_kinetic_table, layout_frame, rates, read_kinetic
 from neurotox.io.neurochem.plate_table import is_plate_map, read_plate_map
 from neurotox.study import AssaySpec, Study
@@ -90,6 +91,9 @@ def well_rates(kinetic: list[Path], tables: list[Path], maps: list[Path],
         notes += k.notes
         r = rates(k.reads, params.window_s)
         layout = layout_frame(k.layout) if k.layout else _from_map(plate_map, r, path)
+        layout = layout.assign(source=path.name)
+        layout["dilution"], more = resolve_dilutions(layout, path)
+        notes += more
         merged = r.merge(layout, on=["plate", "well"], how="inner")
         frames.append(merged.assign(source=path.name))
     for path in tables:

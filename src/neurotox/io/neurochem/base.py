@@ -28,7 +28,8 @@ the vendor exported group means) and analyte, with the columns
     Expected concentration of a standard or control in the export's unit (NaN
     otherwise).
 ``dilution``
-    Dilution factor of the sample (1 when the export gives none).
+    Dilution factor of the sample, >= 1 (see :func:`resolve_dilutions`: fractions
+    below 1 are read as 1:N; empty only when no sample of the file has one).
 ``signal``
     The signal the vendor fits the curve on: Net MFI (xPONENT), FI − Bkgd
     (Bio-Plex), the blank-corrected OD or the kinetic mean rate (Gen5), or the
@@ -525,14 +526,18 @@ def wells_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 def check_wells(out: PlateExport) -> None:
-    """Check the tidy wells of any reader.
+    """Check the tidy wells of any reader and settle their dilutions.
+
+    Dilutions follow :func:`resolve_dilutions` (one rule for every reader); the
+    resolved factors replace the column and its notes are added to ``out.notes``.
 
     Raises
     ------
     FormatError
         No rows, an unknown well type, a standard without a positive finite expected
-        concentration, a dilution that is not a finite number >= 1, an infinite
-        signal, or one well listed twice for one analyte.
+        concentration, one standard level with two expected concentrations, a sample
+        without a dilution among samples with one, an infinite signal, or one well
+        listed twice for one analyte.
 
     """
     w = out.wells
@@ -542,17 +547,143 @@ def check_wells(out: PlateExport) -> None:
     def fail(mask: pd.Series, message: str, column: str) -> None:
         if mask.any():
             r = w[mask.to_numpy()].iloc[0]
-            raise FormatError(f"{message}, found {r[column]!r}", path=out.path,
-                              where=f"{r['source'] or 'well ' + r['well']} "
-                                    f"(analyte {r['analyte']!r}, column {column!r})")
+            raise FormatError(f"{message}, found {shown(r[column])}", path=out.path,
+                              where=f"{_place(r, out.path)} (analyte {r['analyte']!r}, "
+                                    f"column {column!r})")
 
     fail(~w["type"].isin(WELL_TYPES), f"expected a well type among {quoted(WELL_TYPES)}",
          "type")
     std = w["type"] == "standard"
     fail(std & ~(np.isfinite(w["expected"]) & (w["expected"] >= 0)),
          "expected a standard concentration >= 0", "expected")
-    fail(~(np.isfinite(w["dilution"]) & (w["dilution"] > 0)),
-         "expected a dilution factor > 0", "dilution")
+    check_levels(w, out.path)
+    w["dilution"], notes = resolve_dilutions(w, out.path,
+                                             missing_warning=out.meta.pop("dilution_warning", None))
+    out.notes += notes
     fail(w["signal"].abs() == np.inf, "expected a finite signal", "signal")
     dup = w.duplicated(["plate", "analyte", "well"], keep="first") & (w["well"] != "")
     fail(dup, "expected each well once per analyte; this well appears again", "well")
+
+
+# ------------------------------------------------------------------ dilutions and levels
+
+def shown(value: object) -> str:
+    """A cell value for a message: ``0``, ``2.5``, ``an empty cell`` (NaN), quoted text."""
+    if isinstance(value, int | float | np.integer | np.floating) and not isinstance(value, bool):
+        return f"{float(value):g}" if math.isfinite(value) or math.isinf(value) \
+            else "an empty cell"
+    return repr(value)
+
+
+def _place(r: pd.Series, path: Path) -> str:
+    """Where a wells row came from, without the file name the error already gives."""
+    src = str(r.get("source", "")).removeprefix(path.name).strip(" ,") if r.get("source") \
+        else ""
+    return src or f"well {r['well']}"
+
+
+def dilution_cell(cell: object, *, path: Path, where: str) -> float:
+    """A dilution factor as written in an export cell; NaN for an empty cell.
+
+    Raises
+    ------
+    FormatError
+        Text that is not a number, or a number <= 0 (named with the cell's place).
+
+    Notes
+    -----
+    The value is returned as written; :func:`resolve_dilutions` turns fractions
+    into factors and settles empty cells for the whole file, one rule for every reader.
+
+    """
+    value = number(cell, path=path, where=f"{where}, column 'dilution'")
+    if math.isfinite(value) and value <= 0:
+        raise FormatError(f"expected a dilution factor > 0, found {value:g}", path=path,
+                          where=f"{where}, column 'dilution'")
+    return value
+
+
+def resolve_dilutions(wells: pd.DataFrame, path: Path, *,
+                      missing_warning: str | None = None) -> tuple[pd.Series, list[str]]:
+    """Dilution factors of a wells (or layout) table, one rule for every neurochem reader.
+
+    Parameters
+    ----------
+    wells
+        Rows with ``type``, ``well``, ``sample``, ``dilution`` (as written, NaN when the
+        cell is empty) and ``source``.
+    path
+        File named in errors and notes.
+    missing_warning
+        When no sample has a dilution, this text is added as a ``warning:`` note (the
+        file should have had dilutions, e.g. an xPONENT export without its
+        'Dilution Factor' block) instead of the plain note.
+
+    Returns
+    -------
+    dilution, notes
+        Factors >= 1 and the notes of the choices made.
+
+    Raises
+    ------
+    FormatError
+        A sample with an empty dilution while other samples of the file have one
+        (naming the row/line and well), or a dilution that is not > 0.
+
+    Notes
+    -----
+    The rule: a factor >= 1 is 1:N; a value between 0 and 1 is the fraction of
+    sample in the well (Gen5's ``Conc/Dil`` convention, 0.25 = 1:4) and becomes
+    1/value; standards, controls and blanks without a dilution are 1:1; samples
+    without one are 1:1 only when no sample of the file has one (noted).
+
+    """
+    d = pd.to_numeric(wells["dilution"], errors="coerce").astype(float)
+    smp = (wells["type"] == "sample").to_numpy()
+    bad = np.isfinite(d) & (d <= 0)
+    if bad.any():
+        r = wells[bad.to_numpy()].iloc[0]
+        raise FormatError(f"expected a dilution factor > 0, found {shown(d[bad].iloc[0])}",
+                          path=path, where=f"{_place(r, path)}, column 'dilution'")
+    blank = smp & ~np.isfinite(d).to_numpy()
+    notes = []
+    if blank.any() and (smp & ~blank).any():
+        r = wells[blank].iloc[0]
+        raise FormatError(f"sample {r['sample']!r} (well {r['well']}) has no dilution factor "
+                          f"while {int((smp & ~blank).sum())} other sample well(s) have one; "
+                          "fill it (1 for an undiluted sample)", path=path,
+                          where=f"{_place(r, path)}, column 'dilution'")
+    if blank.any():
+        text = (f"{path.name}: no dilution factor given for any sample; every sample taken "
+                "as undiluted (1:1) unless the sample sheet gives a dilution")
+        notes.append(f"warning: {text}; {missing_warning}" if missing_warning else text)
+    frac = np.isfinite(d) & (d < 1)
+    if frac.any():
+        listed = sorted(set(wells.loc[frac.to_numpy(), "well"].astype(str)))
+        more = f" and {len(listed) - 8} more" if len(listed) > 8 else ""
+        notes.append(f"{path.name}: dilution values below 1 read as the fraction of sample in "
+                     f"the well (0.25 = 1:4), wells {', '.join(listed[:8])}{more}")
+    d = d.where(~frac, 1.0 / d).fillna(1.0)
+    return d, notes
+
+
+def check_levels(wells: pd.DataFrame, path: Path) -> None:
+    """One expected concentration per standard level (per plate and analyte).
+
+    Raises
+    ------
+    FormatError
+        A level whose wells carry two different expected concentrations, naming the
+        level and the two rows/lines.
+
+    """
+    std = wells[wells["type"] == "standard"]
+    for (_, analyte, level), g in std.groupby(["plate", "analyte", "level"], sort=False):
+        values = g["expected"].dropna()
+        if values.nunique() > 1:
+            a = g[g["expected"] == values.iloc[0]].iloc[0]
+            b = g[g["expected"] != values.iloc[0]].iloc[0]
+            what = f" of analyte {analyte!r}" if analyte else ""
+            raise FormatError(f"standard level {level!r}{what} has two expected "
+                              f"concentrations: {shown(a['expected'])} ({_place(a, path)}) and "
+                              f"{shown(b['expected'])} ({_place(b, path)})", path=path)

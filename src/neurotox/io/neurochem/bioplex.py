@@ -33,6 +33,7 @@ from neurotox.io.neurochem.base import (
     VendorCurve,
     cell_text,
     check_series,
+    dilution_cell,
     normalise_wells,
     number,
     parse_value,
@@ -191,13 +192,13 @@ def _row(cells: list, col: dict[str, int], sheet: str, line: int, plate: str,
     flags = [f for f in (obs.flag, net.flag if net.flag in ("---", "***") else "") if f]
     if in_range == "***" and "***" not in flags and kind == "sample":
         flags.append("not in range (***)")
-    dilution = number(get("Dilution"), path=path, where=f"{where}, column 'Dilution'")
+    dilution = dilution_cell(get("Dilution"), path=path, where=where)
     return {
         "plate": plate, "analyte": cell_text(get("Analyte")), "well": wells,
         "sample": cell_text(get("Description")) or cell_text(get("Type")), "type": kind,
         "level": level,
         "expected": number(get("Exp Conc"), path=path, where=f"{where}, column 'Exp Conc'"),
-        "dilution": dilution if math.isfinite(dilution) else 1.0,
+        "dilution": dilution,
         "signal": net.value, "raw": fi.value, "replicates": wells.count(",") + 1,
         "count": number(get("Bead Count"), path=path, where=f"{where}, column 'Bead Count'"),
         "vendor_value": obs.value, "vendor_censoring": obs.censoring,

@@ -46,9 +46,11 @@ from neurotox.io.neurochem.base import (
     Reader,
     Source,
     VendorCurve,
+    dilution_cell,
     number,
     parse_value,
     register_reader,
+    resolve_dilutions,
     wells_frame,
 )
 
@@ -211,21 +213,24 @@ def _layout(plate: Gen5Plate, path: Path) -> dict[str, dict[str, Any]]:
         m = _ID.match(wid)
         kind = {"STD": "standard", "SPL": "sample", "CTL": "control", "CTRL": "control",
                 "BLK": "blank"}[m.group(1).upper()] if m else "sample"
-        value = number(conc.get(well, ""), path=path,
-                       where=f"plate {plate.name!r}, Layout, well {well}, 'Conc/Dil'")
+        where = f"plate {plate.name!r}, Layout, well {well}, 'Conc/Dil'"
+        value = dilution_cell(conc.get(well, ""), path=path, where=where) \
+            if kind == "sample" else number(conc.get(well, ""), path=path, where=where)
         sample = f"{m.group(1).upper()}{m.group(2)}" if m else wid
         out[well] = {"type": kind, "sample": sample, "id": wid,
                      "level": sample if kind in ("standard", "control") else "",
                      "expected": value if kind in ("standard", "control") else math.nan,
-                     "dilution": _dilution(value) if kind == "sample" else 1.0,
-                     "fraction": kind == "sample" and 0 < value < 1}
+                     "dilution": value if kind == "sample" else 1.0}
     return out
 
 
-def _dilution(value: float) -> float:
-    if not math.isfinite(value) or value <= 0:
-        return 1.0
-    return 1.0 / value if value < 1 else value
+def check_layout_dilutions(layouts: dict[str, dict[str, dict]], path: Path) -> None:
+    """The shared dilution rule on the Layout grids, naming the 'Conc/Dil' cell."""
+    rows = [{**info, "well": well,
+             "source": f"plate {plate!r}, Layout, well {well}, 'Conc/Dil'"}
+            for plate, layout in layouts.items() for well, info in layout.items()]
+    if rows:
+        resolve_dilutions(pd.DataFrame(rows), path)
 
 
 def _pick_signal(plate: Gen5Plate, wanted: str | None, path: Path) -> str:
@@ -269,11 +274,11 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
          **_: Any) -> PlateExport:
     """Read the endpoint (or kinetic-rate) plates of a Gen5 export into a PlateExport."""
     plates = parse_plates(src)
-    frames, curves, notes, fractions = [], {}, [], False
+    frames, curves, notes = [], {}, []
     name = analyte or ""
+    check_layout_dilutions({p.name: _layout(p, src.path) for p in plates}, src.path)
     for plate in plates:
         layout = _layout(plate, src.path)
-        fractions |= any(info["fraction"] for info in layout.values())
         label = _pick_signal(plate, signal, src.path)
         notes.append(f"{src.path.name}, plate {plate.name!r}: curve signal = {label!r}")
         frames.append(_plate_wells(plate, layout, label, name, src.path))
@@ -281,9 +286,6 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
         if curve is not None:
             curves[name] = curve
     wells = pd.concat(frames, ignore_index=True)
-    if fractions:
-        notes.append(f"{src.path.name}: sample 'Conc/Dil' values below 1 read as fractions "
-                     "(0.25 = dilution 1:4)")
     if len(plates) > 1 and curves:
         notes.append(f"{src.path.name}: several plates; the vendor curve of the last one kept")
     return PlateExport(format=NAME, path=src.path, wells=wells, curves=curves, notes=notes,
@@ -332,6 +334,7 @@ def kinetic_reads(src: Source) -> tuple[pd.DataFrame, dict[str, dict[str, Any]],
     if not frames:
         raise FormatError("expected a kinetic table ('Time' line followed by reads), found "
                           "none", path=src.path)
+    check_layout_dilutions(layouts, src.path)
     return pd.concat(frames, ignore_index=True), layouts, notes
 
 

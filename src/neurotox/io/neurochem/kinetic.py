@@ -16,7 +16,6 @@ table without a signal: :func:`~neurotox.io.neurochem.plate_table.read_plate_map
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,6 +193,6 @@ def rates(reads: pd.DataFrame, window: tuple[float, float] | None = None) -> pd.
 def layout_frame(layout: dict[str, dict[str, dict]]) -> pd.DataFrame:
     """A Gen5 layout (plate → well → info) as a plate-map frame."""
     rows = [{"plate": plate, "well": well, "type": info["type"], "sample": info["sample"],
-             "dilution": info["dilution"] if math.isfinite(info["dilution"]) else 1.0}
+             "dilution": info["dilution"]}
             for plate, wells in layout.items() for well, info in wells.items()]
     return pd.DataFrame(rows, columns=["plate", "well", "type", "sample", "dilution"])

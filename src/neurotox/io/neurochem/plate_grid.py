@@ -34,6 +34,7 @@ from neurotox.io.neurochem.base import (
     Reader,
     Source,
     cell_text,
+    dilution_cell,
     normalise_well,
     parse_value,
     register_reader,
@@ -220,11 +221,13 @@ def _row(well: str, value: str, roles: dict[str, Grid | None], analyte: str,
             return None
         raise FormatError(f"expected a read, found {value!r}", path=path, where=where)
     expected = _number(roles["expected"], well, path)
-    dilution = _number(roles["dilution"], well, path)
+    grid = roles["dilution"]
+    dilution = math.nan if grid is None else dilution_cell(
+        grid.cells.get(well, ""), path=path, where=f"grid {grid.name!r}, well {well}")
     return {"plate": path.stem, "analyte": analyte, "well": normalise_well(well) or well,
             "sample": sample, "type": kind, "level": level,
             "expected": expected if kind in ("standard", "control") else math.nan,
-            "dilution": dilution if math.isfinite(dilution) and dilution > 0 else 1.0,
+            "dilution": dilution,
             "signal": signal.value, "raw": math.nan, "replicates": 1, "count": math.nan,
             "vendor_value": math.nan, "vendor_censoring": "none", "vendor_flag": "",
             "vendor_excluded": False, "source": f"{path.name} {where}"}

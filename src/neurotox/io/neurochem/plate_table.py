@@ -47,11 +47,13 @@ from neurotox.io.neurochem.base import (
     Source,
     cell_text,
     check_wells,
+    dilution_cell,
     format_errors,
     normalise_well,
     number,
     parse_value,
     register_reader,
+    resolve_dilutions,
     wells_frame,
 )
 from neurotox.io.text import check_distinct_columns, check_row_lengths
@@ -200,13 +202,13 @@ def _row(get: dict[str, str], well: str, kind: str, expected: float, signal: flo
         result = parse_value(get.get("result", ""))
     except ValueError as exc:
         raise FormatError(str(exc), path=path, where=f"{where}, result") from None
-    dilution = number(get.get("dilution", ""), path=path, where=f"{where}, dilution")
+    dilution = dilution_cell(get.get("dilution", ""), path=path, where=where)
     level = get.get("level", "") or (sample if kind in ("standard", "control") else "")
     if kind == "standard" and not level:
         level = f"{expected:g}"
     return {"plate": get.get("plate", ""), "analyte": get.get("analyte", ""), "well": well,
             "sample": sample or well, "type": kind, "level": level, "expected": expected,
-            "dilution": dilution if math.isfinite(dilution) else 1.0, "signal": signal,
+            "dilution": dilution, "signal": signal,
             "raw": math.nan, "replicates": 1, "count": math.nan,
             "vendor_value": result.value, "vendor_censoring": result.censoring,
             "vendor_flag": result.flag, "vendor_excluded": False,
@@ -264,7 +266,8 @@ def apply_plate_map(export: PlateExport, plate_map: pd.DataFrame) -> PlateExport
     the plate of that name. Wells the map lists take the columns the map gives
     (``type``, ``sample``, ``level``, ``expected``, ``dilution``); wells it does not
     list are dropped when the export has no layout of its own (``meta['layout']``
-    false) and kept otherwise. The result is checked like any reader's output.
+    false) and kept otherwise; an empty ``dilution`` cell of the map keeps the export's
+    dilution. The result is checked like any reader's output.
     """
     w = export.wells
     given = plate_map.attrs.get("given", {"type", "sample", "level", "expected", "dilution"})
@@ -286,7 +289,9 @@ def apply_plate_map(export: PlateExport, plate_map: pd.DataFrame) -> PlateExport
                 rows.append(r)
             continue
         mapped += 1
-        rows.append({**r, **hit.to_dict(), "source": r["source"]})
+        given_here = {k: v for k, v in hit.to_dict().items()
+                      if k != "dilution" or pd.notna(v)}  # an empty map cell keeps the export's
+        rows.append({**r, **given_here, "source": r["source"]})
     wells = wells_frame(rows)
     out = PlateExport(format=export.format, path=export.path, wells=wells,
                       curves=export.curves, units=export.units, controls=export.controls,
@@ -321,6 +326,7 @@ def read_plate_map(path: str | Path) -> pd.DataFrame:
     out = wells_frame(rows)[["plate", "well", "type", "sample", "level", "expected",
                              "dilution", "source"]]
     out.attrs["given"] = set(cols)
+    resolve_dilutions(out, src.path)      # a sample without a dilution among filled: error
     dup = out.duplicated(["plate", "well"])
     if dup.any():
         r = out[dup].iloc[0]

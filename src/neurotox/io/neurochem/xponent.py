@@ -20,7 +20,11 @@ Vendor quirks handled (and noted):
 * decimal points lost in the Standard Expected Concentration block (``215625`` for
   215.625) are repaired from the 2-fold series, or the file is refused
   (:func:`~neurotox.io.neurochem.base.check_series`);
-* ``;``-delimited exports with decimal commas (European locales).
+* ``;``-delimited exports with decimal commas (European locales);
+* an export without its ``-- CRC --`` trailer was cut and is refused; a sample
+  whose ``Dilution Factor`` cell is empty is an error; an export without the
+  block is read 1:1 with a warning (the shared rule,
+  :func:`~neurotox.io.neurochem.base.resolve_dilutions`).
 """
 
 from __future__ import annotations
@@ -42,6 +46,7 @@ from neurotox.io.neurochem.base import (
     Source,
     VendorCurve,
     check_series,
+    dilution_cell,
     number,
     parse_value,
     register_reader,
@@ -78,6 +83,7 @@ def read(src: Source, **_: Any) -> PlateExport:
                 for r in rows]
         notes.append(f"{src.path.name}: ';'-delimited with decimal commas (European locale)")
     header, blocks = _split_blocks(rows, src.path)
+    _check_complete(rows, blocks, src.path)
     if "Median" not in blocks and "Net MFI" not in blocks:
         raise FormatError("expected a 'DataType:,Median' or 'DataType:,Net MFI' block, found "
                           f"{quoted(blocks) if blocks else 'no DataType blocks'}",
@@ -88,6 +94,8 @@ def read(src: Source, **_: Any) -> PlateExport:
     expected, exp_notes = _expected(blocks, analytes, src.path)
     notes += exp_notes
     wells = _wells(per_well, analytes, expected, plate, src.path, notes)
+    if "Dilution Factor" not in blocks:
+        meta["dilution_warning"] = "the export has no 'DataType:,Dilution Factor' block"
     out = PlateExport(format=NAME, path=src.path, wells=wells, meta=meta, notes=notes,
                       curves=_curves(blocks, src.path), units=_units(blocks),
                       controls=_controls(blocks, src.path))
@@ -202,8 +210,19 @@ def _reagent_table(blocks: dict[str, list], name: str, path: Path) -> dict[str, 
         raise FormatError(f"block {name!r}: expected a header 'Reagent,…'", path=path,
                           where=f"line {rows[0][0]}")
     names = [c for c in head[1:] if c]
-    return {cells[0]: {"_line": n, **dict(zip(names, cells[1:], strict=False))}
-            for n, cells in rows[1:] if cells[0]}
+    out: dict[str, dict] = {}
+    for n, cells in rows[1:]:
+        if not cells[0]:
+            continue
+        entry = {"_line": n, **dict(zip(names, cells[1:], strict=False))}
+        old = out.get(cells[0])
+        if old is not None and {k: v for k, v in old.items() if k != "_line"} != \
+                {k: v for k, v in entry.items() if k != "_line"}:
+            raise FormatError(f"block {name!r}: {cells[0]!r} is listed twice with different "
+                              f"values (lines {old['_line']} and {n})", path=path,
+                              where=f"line {n}")
+        out.setdefault(cells[0], entry)
+    return out
 
 
 def _expected(blocks: dict[str, list], analytes: list[str],
@@ -223,6 +242,36 @@ def _expected(blocks: dict[str, list], analytes: list[str],
     return out, repair_note(path, notes)
 
 
+def _check_complete(rows: list[list[str]], blocks: dict[str, list], path: Path) -> None:
+    """A cut export (no ``-- CRC --`` trailer) is refused, naming its last block."""
+    if any(r and r[0].strip().startswith("-- CRC") for r in rows):
+        return
+    last = next(reversed(blocks), "")
+    raise FormatError(f"truncated xPONENT export: expected the '-- CRC --' trailer after the "
+                      f"last block, found the file ending in block {last!r} (line "
+                      f"{len(rows)}); export the batch again", path=path)
+
+
+def _dilution(block: dict | None, key: str, kind: str, path: Path) -> float:
+    """The well's Dilution Factor cell; a sample without one (block present) is an error."""
+    well = key.split(":")[1]
+    if block is None:
+        return math.nan
+    if key not in block:
+        if kind != "sample":
+            return math.nan
+        raise FormatError(f"block 'Dilution Factor': expected a row for sample well {well}, "
+                          "found none", path=path)
+    line, _, cells = block[key]
+    value = dilution_cell(cells[0] if cells else "", path=path,
+                          where=f"line {line} (block 'Dilution Factor', well {well})")
+    if kind == "sample" and not math.isfinite(value):
+        found = repr(cells[0]) if cells and cells[0] else "an empty cell"
+        raise FormatError(f"block 'Dilution Factor': expected a dilution factor for sample "
+                          f"well {well}, found {found}", path=path, where=f"line {line}")
+    return value
+
+
 def _cell(block: dict | None, key: str, k: int) -> str:
     if block is None or key not in block:
         return ""
@@ -237,8 +286,7 @@ def _wells(per_well: dict, analytes: list[str], expected: dict, plate: str, path
     rows = []
     for key, (line, sample, _) in signal_block.items():
         kind, level = _well_type(sample)
-        dil = number(_cell(per_well.get("Dilution Factor"), key, 0), path=path,
-                     where=f"block 'Dilution Factor', well {key.split(':')[1]}")
+        dil = _dilution(per_well.get("Dilution Factor"), key, kind, path)
         for k, a in enumerate(analytes):
             rows.append(_row(per_well, key, k, a, line, sample, kind, level, dil, expected,
                              plate if len(plates) == 1 else f"{plate}-{key.split(':')[0]}",
@@ -267,7 +315,7 @@ def _row(per_well: dict, key: str, k: int, analyte: str, line: int, sample: str,
     return {
         "plate": plate, "analyte": analyte, "well": well, "sample": sample, "type": kind,
         "level": level, "expected": expected.get((analyte, level), math.nan),
-        "dilution": dil if math.isfinite(dil) else 1.0,
+        "dilution": dil,
         "signal": number(_cell(per_well[signal_block], key, k), path=path, where=where),
         "raw": number(_cell(per_well.get("Median"), key, k), path=path, where=where),
         "replicates": 1,
