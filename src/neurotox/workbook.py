@@ -361,21 +361,25 @@ def data_sheet(path: str | Path) -> str | None:
 
     Hidden sheets are never read (a spreadsheet program does not show them: an
     old version kept hidden must not replace the table the user sees). Another
-    visible sheet starting with the same header row (three or more cells, so not
-    a banner line such as EthoVision's ``Number of header lines:``) holds a second
+    visible sheet with the same header row (the first row of three or more
+    cells, below any banner rows; a banner line such as EthoVision's ``Number of
+    header lines:`` is not a header) holds a second
     version of the table; which one is meant cannot be known, so that is an error
     naming both sheets. None for a workbook without worksheets.
     """
     path = Path(path)
     hidden = hidden_sheets(path)
-    heads = {name: next((r for r in rows if any(v is not None for v in r)), None)
-             for name, rows in sheet_rows(path, max_rows=30).items() if name not in hidden}
-    filled = [name for name, head in heads.items() if head is not None]
+    rows_of = {name: rows for name, rows in sheet_rows(path, max_rows=30).items()
+               if name not in hidden}
+    filled = [name for name, rows in rows_of.items()
+              if any(v is not None for r in rows for v in r)]
     if not filled:
-        return next(iter(heads), None)
+        return next(iter(rows_of), None)
+    # the header: the first row of three or more cells (banner rows above it are skipped)
+    heads = {name: next((r for r in rows_of[name] if sum(v is not None for v in r) >= 3), None)
+             for name in filled}
     first = heads[filled[0]]
-    table = sum(v is not None for v in first) >= 3
-    twins = [name for name in filled[1:] if table and heads[name] == first]
+    twins = [name for name in filled[1:] if first is not None and heads[name] == first]
     if twins:
         raise InputError(f"sheets {filled[0]!r} and {twins[0]!r} both hold a table with the "
                           "same header; keep one version of the table (delete or rename the "

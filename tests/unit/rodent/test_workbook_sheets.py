@@ -56,6 +56,19 @@ def test_two_visible_versions_of_the_table_are_refused_naming_the_sheets(tmp_pat
         read_rodent(p)
 
 
+def test_versions_of_the_table_below_banner_rows_are_refused_too(tmp_path):
+    """A scoring sheet's title rows above the header (a re-score on sheet 'Day2')."""
+    banner = [["Y maze scoring"], ["Study 123"], []]
+    p = _book(tmp_path / "s.xlsx", [("Sheet", [*banner, HEADER, *ROWS]),
+                                   ("Day2", [*banner, HEADER, ROWS[0]])])
+    with pytest.raises(InputError, match=r"sheets 'Sheet' and 'Day2' both hold a table"):
+        data_sheet(p)
+    # another banner above a different table is no second version
+    q = _book(tmp_path / "t.xlsx", [("Sheet", [*banner, HEADER, *ROWS]),
+                                   ("Summary", [*banner, ["group", "n", "mean"]])])
+    assert data_sheet(q) == "Sheet"
+
+
 def test_a_notes_sheet_beside_the_table_is_fine(tmp_path):
     notes = [["Scorer", "JD"], ["Room", "B12"]]
     p = _book(tmp_path / "s.xlsx", [("Scores", [HEADER, *ROWS]), ("Notes", notes)])
