@@ -207,6 +207,54 @@ def test_bioplex_missing_columns(tmp_path):
         read_export(_bioplex(tmp_path, header_ok=False))
 
 
+def _edit_bioplex(tmp_path: Path, edit) -> Path:
+    p = _bioplex(tmp_path)
+    wb = openpyxl.load_workbook(p)
+    edit(wb["Hu IL-6 (19)"])
+    wb.save(p)
+    return p
+
+
+def _cut_after_x2(ws) -> None:
+    ws.delete_rows(15, ws.max_row - 14)                 # X3, X4 and the footer gone
+
+
+@pytest.mark.parametrize("edit, match", [
+    (_cut_after_x2, r"sheet 'Hu IL-6 \(19\)': the table ends at the last row \(14\) with no "
+                    r"footer .* the sheet looks cut"),
+    (lambda ws: ws.merge_cells("A8:A11"),
+     r"sheet 'Hu IL-6 \(19\)', row 9, column 'Analyte': expected an Analyte in every row"),
+    (lambda ws: setattr(ws.cell(13, 5), "value", None),
+     r"column 'Description': expected a Description on every sample \(X\) row, found none "
+     r"on row\(s\) 13$"),
+    (lambda ws: ws.merge_cells("E13:E14"),
+     r"found none on row\(s\) 14$"),
+    (lambda ws: ws.cell(13, 5, "11027-02"),
+     r"sample '11027-02' \(dilution 4\) is on two rows with different Types: row 13 \(X1\) "
+     r"and row 14 \(X2\)"),
+])
+def test_bioplex_rows_that_would_vanish_are_errors(tmp_path, edit, match):
+    with pytest.raises(FormatError, match=match):
+        read_export(_edit_bioplex(tmp_path, edit))
+
+
+def test_bioplex_same_description_at_two_dilutions_and_no_descriptions_are_read(tmp_path):
+    def series(ws):                                      # one sample, a dilution series
+        ws.cell(14, 5, "11027-01")
+        ws.cell(14, 14, 8)
+    e = read_export(_edit_bioplex(tmp_path, series))
+    x = e.wells[e.wells["type"] == "sample"].set_index("well")
+    assert x.loc[["A03,A04", "B03,B04"], ["sample", "dilution"]].values.tolist() == \
+        [["11027-01", 4], ["11027-01", 8]]
+
+    def none(ws):                                        # no Descriptions: Type codes are IDs
+        for r in range(13, 17):
+            ws.cell(r, 5).value = None
+    e = read_export(_edit_bioplex(tmp_path, none))
+    assert sorted(e.wells.loc[e.wells["type"] == "sample", "sample"]) == ["X1", "X2", "X3",
+                                                                           "X4"]
+
+
 # ------------------------------------------------------------------ Gen5 and plain tables
 
 def test_gen5_fixture():
