@@ -15,7 +15,7 @@ import pytest
 from neurotox.errors import FormatError, InputError
 from neurotox.io.neurochem import parse_value, read_export
 from neurotox.io.neurochem.base import check_series
-from neurotox.io.neurochem.kinetic import rates, read_kinetic
+from neurotox.io.neurochem.kinetic import is_kinetic_table, rates, read_kinetic
 from neurotox.io.neurochem.plate_table import read_plate_map
 from neurotox.io.neurochem.samples import is_sample_sheet, read_sample_sheet
 
@@ -464,3 +464,17 @@ def test_plate_grid_in_a_workbook(tmp_path):
     e = read_export(p)
     assert e.format == "plate-grid" and len(e.wells) == 96
     assert any("signal = 'Raw data'" in n for n in e.notes)
+
+
+@pytest.mark.parametrize("text, match", [
+    ("time_s,A1,A2\n0,0.1,0.2\n30,0.2,0.2\n60,0.3", r"k.csv, line 4: expected 3 cells like the "
+                                                     r"header, found 2 \(truncated file"),
+    ("time_s,A1,A2,A1\n0,0.1,0.2,0.1\n30,0.2,0.2,0.2\n60,0.3,0.2,0.3\n",
+     r"k.csv, line 1: column 'A1' appears twice in the header"),
+])
+def test_damaged_kinetic_table_is_still_kinetic_and_says_what_is_wrong(tmp_path, text, match):
+    p = tmp_path / "k.csv"
+    p.write_text(text)
+    assert is_kinetic_table(p)
+    with pytest.raises(FormatError, match=match):
+        read_kinetic(p)
