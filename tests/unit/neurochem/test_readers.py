@@ -478,3 +478,12 @@ def test_damaged_kinetic_table_is_still_kinetic_and_says_what_is_wrong(tmp_path,
     assert is_kinetic_table(p)
     with pytest.raises(FormatError, match=match):
         read_kinetic(p)
+
+
+@pytest.mark.parametrize("value, unit", [("ng/ml", "ng/ml"), (None, "")])
+def test_bioplex_template_unit_is_read_from_its_value_column(tmp_path, value, unit):
+    p = _bioplex(tmp_path)
+    wb = openpyxl.load_workbook(p)
+    wb["Project Template"].append([10, "Units of Concentration", value, 5])   # 5: a Length
+    wb.save(p)
+    assert read_export(p).units == ({"Hu IL-6 (19)": unit} if unit else {})

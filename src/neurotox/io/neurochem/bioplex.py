@@ -111,10 +111,19 @@ def read(src: Source, **_: Any) -> PlateExport:
 
 
 def _template_unit(df: pd.DataFrame) -> str:
-    """``Units of Concentration`` of a Bio-Plex project-template sheet ('' if absent)."""
+    """``Units of Concentration`` of a Bio-Plex project-template sheet ('' if absent).
+
+    The template's ``VALUE`` column when it has one (an empty cell there is no unit,
+    not the ``Length`` beside it), else the last filled cell of the row.
+    """
+    value_col = None
     for row in df.itertuples(index=False):
         cells = [cell_text(c) for c in row]
+        if value_col is None and "VALUE" in (c.upper() for c in cells):
+            value_col = [c.upper() for c in cells].index("VALUE")
         if "Units of Concentration" in cells:
+            if value_col is not None:
+                return cells[value_col] if value_col < len(cells) else ""
             value = [c for c in cells[cells.index("Units of Concentration") + 1:] if c]
             return value[-1] if value else ""
     return ""
