@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from neurotox.assays.neurochem.analytes import (
@@ -92,3 +93,15 @@ def test_ignored_analyte_missing_from_every_export_is_an_error():
     with pytest.raises(InputError, match=r"found 'IL66' \(did you mean 'IL6'\?\); the exports' "
                                          r"analytes: 'IL6', 'IP10'"):
         check_ignored(("IL6", "IL66"), {"IL6", "IP10"})
+
+
+def test_a_subject_missing_one_analyte_at_a_time_point_is_warned_by_name():
+    from neurotox.assays.neurochem.immunoassay import _analyte_gaps
+
+    table = pd.DataFrame({
+        "endpoint": ["il6", "il6", "il1b", "il1b", "il1b", "gfap"],
+        "subject": ["A01", "A02", "A01", "A02", "A03", "A01"],
+        "timepoint": ["serum_day7"] * 5 + ["csf_day7"]})
+    assert _analyte_gaps(table) == [
+        "warning: il6 (serum_day7): 1 subject(s) with other analytes at serum_day7 have no "
+        "il6 value: 'A03'"]

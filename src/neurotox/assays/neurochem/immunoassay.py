@@ -139,6 +139,7 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
         raise InputError("no sample of the exports maps to a study subject; give a sample "
                          "sheet (sample, subject, matrix …) or parameter 'samples.pattern'"
                          + smap.unmapped_text(), path=exports[0])
+    col.notes += _analyte_gaps(table)
     conventions = immunoassay_conventions(params)
     return AssayResult(endpoints=table, details=col.details(),
                        notes=col.notes + [f"convention: {c}" for c in conventions],
@@ -322,6 +323,25 @@ def _endpoint_table(study: Study, rows: list[dict], params: ImmunoassayParameter
     rec.add_frame(out[["subject", "endpoint", "value", "timepoint", "where", "reason",
                        "censoring"]].reset_index(drop=True))
     return rec.table()
+
+
+def _analyte_gaps(table: pd.DataFrame) -> list[str]:
+    """A warning per endpoint and time point that some measured subjects lack.
+
+    An animal with values for other analytes at the same time point but none for
+    this one lost it somewhere (a cut sheet, a sample row without an ID): named, as
+    the subjects with no value at all are.
+    """
+    out = []
+    for tp, part in table.groupby("timepoint", sort=True):
+        seen = set(part["subject"])
+        for endpoint, rows in part.groupby("endpoint", sort=True):
+            lacking = sorted(seen - set(rows["subject"]))
+            if lacking:
+                out.append(f"warning: {endpoint} ({tp}): {len(lacking)} subject(s) with other "
+                           f"analytes at {tp} have no {endpoint} value: "
+                           f"{quoted(lacking, limit=6)}")
+    return out
 
 
 def run(study: Study, spec: AssaySpec, params: ImmunoassayParameters) -> AssayResult:
