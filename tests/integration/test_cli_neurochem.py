@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -165,3 +166,31 @@ def test_study_report_has_qc_table_curves_and_censoring_method(invoke, study):
     assert "left-censored" in html and "substitution policy" in html
     assert (out / "figures" / "standard-curve-fixture-plate-il6.svg").is_file()
     assert (out / "details" / "neurochem" / "neurochem_curves.csv").is_file()
+
+
+@pytest.mark.parametrize("param, match", [
+    ("analytes={IL6: cxcl10}", r"analytes 'IL6' and 'IP10' of the export both map to 'cxcl10' "
+                               r"\(CXCL10 \(IP-10\)\), 'IL6' through parameter 'analytes'"),
+    ("ignore_analytes=[IL66]", r"parameter 'ignore_analytes': expected each name of "
+                               r"'ignore_analytes' to be an analyte of the exports, found 'IL66' "
+                               r"\(did you mean 'IL6'\?\); the exports' analytes: 'IL6', 'IP10'"),
+])
+def test_analyte_parameters_that_would_swap_or_miss_an_analyte(invoke, study, param, match):
+    r = invoke("neurochem", study / "xponent_small.csv", study / "serum.csv", "--study",
+               study / "study.yaml", "--param", param, "-o", study / "out")
+    assert r.exit_code == 2, r.output
+    assert re.search(match, " ".join(r.output.split())), r.output
+
+
+def test_unit_parameter_beside_the_exports_units_warns_and_the_export_wins(invoke, study):
+    out = study / "out"
+    r = invoke("neurochem", study / "xponent_small.csv", study / "serum.csv", "--study",
+               study / "study.yaml", "--param", "min_standard_levels=5", "--param",
+               "unit=ng/mL", "--param", "ignore_analytes=[IP10]", "--no-figures", "-o", out)
+    assert r.exit_code == 0, r.output
+    notes = json.loads((out / "manifest.json").read_text())["notes"]
+    assert "warning: xponent_small.csv: parameter 'unit' 'ng/mL' ignored for analyte(s) " \
+           "'IL6': the export states their unit ('pg/mL'), and the export's unit wins" in notes
+    ep = pd.read_csv(out / "endpoints.csv").set_index(["endpoint", "subject"])
+    assert ep.loc[("il6", "R01"), "value"] == pytest.approx(60.0, rel=1e-6)   # pg/mL, not ×1000
+    assert set(ep.index.get_level_values("endpoint")) == {"il6"}

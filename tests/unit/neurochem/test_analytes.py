@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from neurotox.assays.neurochem.analytes import ANALYTES, endpoint_name, normalise, resolve
+from neurotox.assays.neurochem.analytes import (
+    ANALYTES,
+    check_ignored,
+    endpoint_name,
+    export_analytes,
+    normalise,
+    resolve,
+)
 from neurotox.endpoints import list_endpoints, registry
 from neurotox.errors import InputError
 from neurotox.vocab import Category
@@ -65,3 +73,35 @@ def test_mapping_wins_and_is_checked():
 def test_normalise():
     assert normalise("Hu IL-12(p70) (75)") == "il12p70"
     assert normalise("  Mouse  TNF-α ") == "tnfa"
+
+
+def test_two_export_columns_onto_one_key_is_an_error_naming_both():
+    got = export_analytes(["IL6", "IL1B", "IP10"], mapping={}, ignore=("IP10",), where="p.csv")
+    assert {n: a.key for n, a in got.items()} == {"IL6": "il6", "IL1B": "il1b"}
+    with pytest.raises(InputError, match=r"p.csv: analytes 'IL1B' and 'IL6' of the export both "
+                                         r"map to 'il1b' \(IL-1β\), 'IL6' through parameter"):
+        export_analytes(["IL1B", "IL6"], mapping={"IL6": "il1b"}, ignore=(), where="p.csv")
+    with pytest.raises(InputError, match=r"analytes 'IL17' and 'IL-17A' .* map to 'il17a' "
+                                         r"\(IL-17A\); one column's"):      # two aliases
+        export_analytes(["IL17", "IL-17A"], mapping={}, ignore=(), where="p.csv")
+    assert export_analytes(["IL1B", "IL6"], mapping={"IL6": "il1b"}, ignore=("IL1B",),
+                           where="p.csv")["IL6"].key == "il1b"
+
+
+def test_ignored_analyte_missing_from_every_export_is_an_error():
+    check_ignored(("IL6",), {"IL6", "IP10"})
+    with pytest.raises(InputError, match=r"found 'IL66' \(did you mean 'IL6'\?\); the exports' "
+                                         r"analytes: 'IL6', 'IP10'"):
+        check_ignored(("IL6", "IL66"), {"IL6", "IP10"})
+
+
+def test_a_subject_missing_one_analyte_at_a_time_point_is_warned_by_name():
+    from neurotox.assays.neurochem.immunoassay import _analyte_gaps
+
+    table = pd.DataFrame({
+        "endpoint": ["il6", "il6", "il1b", "il1b", "il1b", "gfap"],
+        "subject": ["A01", "A02", "A01", "A02", "A03", "A01"],
+        "timepoint": ["serum_day7"] * 5 + ["csf_day7"]})
+    assert _analyte_gaps(table) == [
+        "warning: il6 (serum_day7): 1 subject(s) with other analytes at serum_day7 have no "
+        "il6 value: 'A03'"]

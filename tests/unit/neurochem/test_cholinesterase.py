@@ -103,3 +103,54 @@ def test_kinetic_table_without_a_plate_map(study):
     ("cortex", "protein", "brain_che_activity_per_protein")])
 def test_endpoint_for_matrix(matrix, norm, endpoint):
     assert endpoint_for(matrix, norm) == endpoint
+
+
+def _files(study):
+    return [study.folder / f for f in ("kinetic.csv", "map.csv", "samples.csv")]
+
+
+def _per_g(rate):
+    return rate / 8490 * 20 * 20 * 1000 * (1.0 / 0.1)
+
+
+def test_well_missing_from_the_map_is_noted_and_the_other_replicate_used(study):
+    m = study.folder / "map.csv"
+    m.write_text(m.read_text().replace("C1,sample,R02-ctx,20\n", ""))
+    res = analyse(study, _files(study), PARAMS)
+    assert "kinetic.csv, plate kinetic: 1 read well(s) not in the layout or plate map, left " \
+           "out: 'C01'" in res.notes
+    t = res.endpoints.set_index(["endpoint", "subject"])
+    assert t.loc[("brain_che_activity", "R02"), "value"] == pytest.approx(_per_g(0.06), rel=1e-3)
+
+
+@pytest.mark.parametrize("bad", ["NaN", "***", ""])
+def test_a_read_that_is_not_a_number_is_noted_with_its_well_and_time(study, bad):
+    k = study.folder / "kinetic.csv"
+    lines = k.read_text().splitlines()
+    cells = lines[3].split(",")                   # the 60 s read of B1
+    cells[3] = bad
+    lines[3] = ",".join(cells)
+    k.write_text("\n".join(lines) + "\n")
+    res = analyse(study, _files(study), PARAMS)
+    assert "kinetic.csv, plate kinetic, well B01: 1 of 7 read(s) not a number (NaN, ***) at " \
+           "60 s; left out of the well's rate" in res.notes
+    t = res.endpoints.set_index(["endpoint", "subject"])      # linear reads: rate unchanged
+    assert t.loc[("brain_che_activity", "R01"), "value"] == pytest.approx(_per_g(0.05), rel=1e-3)
+
+
+def test_unit_slips_are_warnings_naming_file_and_column(study):
+    k = study.folder / "kinetic.csv"           # minutes in a bare 'time' column
+    lines = k.read_text().splitlines()
+    lines = ["time" + lines[0][len("time_s"):]] + [
+        f"{float(ln.split(',')[0]) / 60:g}," + ln.split(",", 1)[1] for ln in lines[1:]]
+    k.write_text("\n".join(lines) + "\n")
+    s = study.folder / "samples.csv"
+    s.write_text(s.read_text().replace("R03-ctx,R03,cortex,week4,100,", "R03-ctx,R03,cortex,"
+                                       "week4,0.1,"))
+    notes = analyse(study, _files(study), PARAMS).notes
+    assert "warning: kinetic.csv, column 'time': reads are 0.5 s apart (median), under 1 s, " \
+           "which no plate reader does: minutes in a column read as seconds? Name it 'time " \
+           "(min)' (rates would be 60× too high)" in notes
+    assert "warning: sample sheet samples.csv row 4, column 'tissue_mg': 0.1 mg for sample " \
+           "'R03-ctx' is under 1 mg: a weight in g? (read as mg; per-g values would be 1000× " \
+           "too high)" in notes

@@ -15,7 +15,7 @@ import pytest
 from neurotox.errors import FormatError, InputError
 from neurotox.io.neurochem import parse_value, read_export
 from neurotox.io.neurochem.base import check_series
-from neurotox.io.neurochem.kinetic import rates, read_kinetic
+from neurotox.io.neurochem.kinetic import is_kinetic_table, rates, read_kinetic
 from neurotox.io.neurochem.plate_table import read_plate_map
 from neurotox.io.neurochem.samples import is_sample_sheet, read_sample_sheet
 
@@ -205,6 +205,54 @@ def test_bioplex_inconsistent_equation_is_an_error(tmp_path):
 def test_bioplex_missing_columns(tmp_path):
     with pytest.raises(FormatError, match=r"expected column\(s\) 'FI', 'FI - Bkgd', 'Obs Conc'"):
         read_export(_bioplex(tmp_path, header_ok=False))
+
+
+def _edit_bioplex(tmp_path: Path, edit) -> Path:
+    p = _bioplex(tmp_path)
+    wb = openpyxl.load_workbook(p)
+    edit(wb["Hu IL-6 (19)"])
+    wb.save(p)
+    return p
+
+
+def _cut_after_x2(ws) -> None:
+    ws.delete_rows(15, ws.max_row - 14)                 # X3, X4 and the footer gone
+
+
+@pytest.mark.parametrize("edit, match", [
+    (_cut_after_x2, r"sheet 'Hu IL-6 \(19\)': the table ends at the last row \(14\) with no "
+                    r"footer .* the sheet looks cut"),
+    (lambda ws: ws.merge_cells("A8:A11"),
+     r"sheet 'Hu IL-6 \(19\)', row 9, column 'Analyte': expected an Analyte in every row"),
+    (lambda ws: setattr(ws.cell(13, 5), "value", None),
+     r"column 'Description': expected a Description on every sample \(X\) row, found none "
+     r"on row\(s\) 13$"),
+    (lambda ws: ws.merge_cells("E13:E14"),
+     r"found none on row\(s\) 14$"),
+    (lambda ws: ws.cell(13, 5, "11027-02"),
+     r"sample '11027-02' \(dilution 4\) is on two rows with different Types: row 13 \(X1\) "
+     r"and row 14 \(X2\)"),
+])
+def test_bioplex_rows_that_would_vanish_are_errors(tmp_path, edit, match):
+    with pytest.raises(FormatError, match=match):
+        read_export(_edit_bioplex(tmp_path, edit))
+
+
+def test_bioplex_same_description_at_two_dilutions_and_no_descriptions_are_read(tmp_path):
+    def series(ws):                                      # one sample, a dilution series
+        ws.cell(14, 5, "11027-01")
+        ws.cell(14, 14, 8)
+    e = read_export(_edit_bioplex(tmp_path, series))
+    x = e.wells[e.wells["type"] == "sample"].set_index("well")
+    assert x.loc[["A03,A04", "B03,B04"], ["sample", "dilution"]].values.tolist() == \
+        [["11027-01", 4], ["11027-01", 8]]
+
+    def none(ws):                                        # no Descriptions: Type codes are IDs
+        for r in range(13, 17):
+            ws.cell(r, 5).value = None
+    e = read_export(_edit_bioplex(tmp_path, none))
+    assert sorted(e.wells.loc[e.wells["type"] == "sample", "sample"]) == ["X1", "X2", "X3",
+                                                                           "X4"]
 
 
 # ------------------------------------------------------------------ Gen5 and plain tables
@@ -416,3 +464,26 @@ def test_plate_grid_in_a_workbook(tmp_path):
     e = read_export(p)
     assert e.format == "plate-grid" and len(e.wells) == 96
     assert any("signal = 'Raw data'" in n for n in e.notes)
+
+
+@pytest.mark.parametrize("text, match", [
+    ("time_s,A1,A2\n0,0.1,0.2\n30,0.2,0.2\n60,0.3", r"k.csv, line 4: expected 3 cells like the "
+                                                     r"header, found 2 \(truncated file"),
+    ("time_s,A1,A2,A1\n0,0.1,0.2,0.1\n30,0.2,0.2,0.2\n60,0.3,0.2,0.3\n",
+     r"k.csv, line 1: column 'A1' appears twice in the header"),
+])
+def test_damaged_kinetic_table_is_still_kinetic_and_says_what_is_wrong(tmp_path, text, match):
+    p = tmp_path / "k.csv"
+    p.write_text(text)
+    assert is_kinetic_table(p)
+    with pytest.raises(FormatError, match=match):
+        read_kinetic(p)
+
+
+@pytest.mark.parametrize("value, unit", [("ng/ml", "ng/ml"), (None, "")])
+def test_bioplex_template_unit_is_read_from_its_value_column(tmp_path, value, unit):
+    p = _bioplex(tmp_path)
+    wb = openpyxl.load_workbook(p)
+    wb["Project Template"].append([10, "Units of Concentration", value, 5])   # 5: a Length
+    wb.save(p)
+    assert read_export(p).units == ({"Hu IL-6 (19)": unit} if unit else {})

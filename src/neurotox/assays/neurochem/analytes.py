@@ -154,6 +154,57 @@ def resolve(name: str, *, mapping: dict[str, str] | None = None,
                      "--category neurochemical')", where=where)
 
 
+def export_analytes(names: list[str], *, mapping: dict[str, str], ignore: tuple[str, ...],
+                    where: str | None) -> dict[str, Analyte]:
+    """An export's analyte names (less the ignored ones) → registered analytes.
+
+    Raises
+    ------
+    InputError
+        Two names of one export stand for the same analyte (``analytes: {IL6: il1b}``
+        beside an ``IL1B`` column, or two aliases): one column's values would replace
+        the other's under one endpoint. The message names both columns.
+
+    """
+    out: dict[str, Analyte] = {}
+    by_key: dict[str, str] = {}
+    for name in names:
+        if name in ignore:
+            continue
+        analyte = resolve(name, mapping=mapping, where=where)
+        if analyte.key in by_key:
+            first = by_key[analyte.key]
+            how = [f"{n!r} through parameter 'analytes'" for n in (first, name) if n in mapping]
+            raise InputError(f"analytes {first!r} and {name!r} of the export both map to "
+                             f"{analyte.key!r} ({analyte.label})"
+                             + (f", {' and '.join(how)}" if how else "")
+                             + "; one column's values would replace the other's: map them to "
+                             "different keys or leave one out with 'ignore_analytes'",
+                             where=where)
+        by_key[analyte.key] = name
+        out[name] = analyte
+    return out
+
+
+def check_ignored(ignore: tuple[str, ...], seen: set[str]) -> None:
+    """Every name of ``ignore_analytes`` must be an analyte of some export (typos are errors).
+
+    Raises
+    ------
+    InputError
+        A name no export has, with the closest export analyte.
+
+    """
+    for name in ignore:
+        if name in seen:
+            continue
+        close = difflib.get_close_matches(name, sorted(seen), n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise InputError(f"expected each name of 'ignore_analytes' to be an analyte of the "
+                         f"exports, found {name!r}{hint}; the exports' analytes: "
+                         f"{quoted(seen, limit=12)}", where="parameter 'ignore_analytes'")
+
+
 def _suggest(key: str, known: dict[str, Analyte]) -> str:
     close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
     if not close:

@@ -88,12 +88,12 @@ def well_rates(kinetic: list[Path], tables: list[Path], maps: list[Path],
         else None
     for path in kinetic:
         k = read_kinetic(path)
-        notes += k.notes
+        notes += k.notes + _lost_reads(k.reads, path)
         r = rates(k.reads, params.window_s)
         layout = layout_frame(k.layout) if k.layout else _from_map(plate_map, r, path)
         layout = layout.assign(source=path.name)
         layout["dilution"], more = resolve_dilutions(layout, path)
-        notes += more
+        notes += more + _unmapped(r, layout, path)
         merged = r.merge(layout, on=["plate", "well"], how="inner")
         frames.append(merged.assign(source=path.name))
     for path in tables:
@@ -108,6 +108,27 @@ def well_rates(kinetic: list[Path], tables: list[Path], maps: list[Path],
         raise InputError("expected kinetic reads (Gen5 export or a table with a time column) "
                          "or a plate table of rates among the inputs")
     return pd.concat(frames, ignore_index=True)
+
+
+def _lost_reads(reads: pd.DataFrame, path: Path) -> list[str]:
+    """A note per well with reads that are not numbers (NaN, ``***``): left out of its rate."""
+    bad = reads[~np.isfinite(reads["value"])]
+    return [f"{path.name}, plate {plate}, well {well}: {len(part)} of "
+            f"{int(((reads['plate'] == plate) & (reads['well'] == well)).sum())} read(s) not a "
+            f"number (NaN, ***) at {', '.join(f'{t:g}' for t in part['time_s'])} s; left out "
+            "of the well's rate" for (plate, well), part in bad.groupby(["plate", "well"])]
+
+
+def _unmapped(r: pd.DataFrame, layout: pd.DataFrame, path: Path) -> list[str]:
+    """A note per plate listing read wells that the layout or plate map does not describe."""
+    known = set(zip(layout["plate"], layout["well"], strict=True))
+    out = []
+    for plate, part in r.groupby("plate", sort=False):
+        missing = [w for w in part["well"] if (plate, w) not in known]
+        if missing:
+            out.append(f"{path.name}, plate {plate}: {len(missing)} read well(s) not in the "
+                       f"layout or plate map, left out: {quoted(missing, limit=12)}")
+    return out
 
 
 def _from_map(plate_map: pd.DataFrame | None, r: pd.DataFrame, path: Path) -> pd.DataFrame:

@@ -25,7 +25,12 @@ import pandas as pd
 from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.battery.common import Recorder
 from neurotox.assays.neurochem import qc
-from neurotox.assays.neurochem.analytes import Analyte, endpoint_name, resolve
+from neurotox.assays.neurochem.analytes import (
+    Analyte,
+    check_ignored,
+    endpoint_name,
+    export_analytes,
+)
 from neurotox.assays.neurochem.concentrations import (
     choose_dilution,
     sample_values,
@@ -114,6 +119,7 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
     smap = SampleMap(study, sheet, params)
     col = Collector()
     rows: list[dict] = []
+    names: set[str] = set()
     for path in exports:
         export = read_export(path, format=params.format, analyte=params.analyte,
                              signal=params.signal)
@@ -124,13 +130,16 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
                              "standards): give a plate map (well, type, sample, expected, "
                              "dilution) among the inputs", path=path)
         col.notes += export.notes
+        names.update(export.analytes)
         rows += _export_rows(export, smap, params, col)
+    check_ignored(params.ignore_analytes, names)
     col.notes += smap.notes()
     table = _endpoint_table(study, rows, params, col)
     if table.empty:
         raise InputError("no sample of the exports maps to a study subject; give a sample "
                          "sheet (sample, subject, matrix …) or parameter 'samples.pattern'"
                          + smap.unmapped_text(), path=exports[0])
+    col.notes += _analyte_gaps(table)
     conventions = immunoassay_conventions(params)
     return AssayResult(endpoints=table, details=col.details(),
                        notes=col.notes + [f"convention: {c}" for c in conventions],
@@ -138,22 +147,39 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
                        conventions=conventions)
 
 
-def _analyte_of(name: str, export: PlateExport, params: ImmunoassayParameters) -> Analyte:
-    if not name:
+def _analytes_of(export: PlateExport, params: ImmunoassayParameters) -> dict[str, Analyte]:
+    if "" in export.analytes:
         raise InputError("the export names no analyte (a single-analyte plate); set the "
                          "parameter 'analyte' (e.g. gfap)", path=export.path)
-    return resolve(name, mapping=params.analytes, where=None if export.path is None else
-                   f"{export.path}")
+    return export_analytes(export.analytes, mapping=params.analytes,
+                           ignore=params.ignore_analytes,
+                           where=None if export.path is None else f"{export.path}")
+
+
+def _unit_overridden(export: PlateExport, params: ImmunoassayParameters) -> list[str]:
+    """A warning when parameter 'unit' differs from units the export states (the export wins)."""
+    if not params.unit:
+        return []
+    given = unit_factor(params.unit, analyte="parameter 'unit'", path=export.path)
+    stated = {n: u for n, u in export.units.items() if u and n not in params.ignore_analytes
+              and unit_factor(u, analyte=n, path=export.path) != given}
+    if not stated:
+        return []
+    return [f"warning: {export.path.name}: parameter 'unit' {params.unit!r} ignored for "
+            f"analyte(s) {quoted(stated, limit=6)}: the export states their unit "
+            f"({quoted(stated.values())}), and the export's unit wins"]
 
 
 def _export_rows(export: PlateExport, smap: SampleMap, params: ImmunoassayParameters,
                  col: Collector) -> list[dict]:
     rows = []
+    resolved = _analytes_of(export, params)
+    col.notes += _unit_overridden(export, params)
     for name in export.analytes:
-        if name in params.ignore_analytes:
+        if name not in resolved:
             col.notes.append(f"{export.path.name}: analyte {name!r} ignored (ignore_analytes)")
             continue
-        analyte = _analyte_of(name, export, params)
+        analyte = resolved[name]
         unit = export.units.get(name) or params.unit
         factor = unit_factor(unit, analyte=name, path=export.path)
         if not unit:
@@ -297,6 +323,25 @@ def _endpoint_table(study: Study, rows: list[dict], params: ImmunoassayParameter
     rec.add_frame(out[["subject", "endpoint", "value", "timepoint", "where", "reason",
                        "censoring"]].reset_index(drop=True))
     return rec.table()
+
+
+def _analyte_gaps(table: pd.DataFrame) -> list[str]:
+    """A warning per endpoint and time point that some measured subjects lack.
+
+    An animal with values for other analytes at the same time point but none for
+    this one lost it somewhere (a cut sheet, a sample row without an ID): named, as
+    the subjects with no value at all are.
+    """
+    out = []
+    for tp, part in table.groupby("timepoint", sort=True):
+        seen = set(part["subject"])
+        for endpoint, rows in part.groupby("endpoint", sort=True):
+            lacking = sorted(seen - set(rows["subject"]))
+            if lacking:
+                out.append(f"warning: {endpoint} ({tp}): {len(lacking)} subject(s) with other "
+                           f"analytes at {tp} have no {endpoint} value: "
+                           f"{quoted(lacking, limit=6)}")
+    return out
 
 
 def run(study: Study, spec: AssaySpec, params: ImmunoassayParameters) -> AssayResult:

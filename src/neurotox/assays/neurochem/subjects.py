@@ -20,6 +20,9 @@ from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io.neurochem.samples import is_sample_sheet, label, read_sample_sheet
 from neurotox.study import Study
 
+#: A tissue weight under this (mg) is flagged: most likely grams written in the mg column.
+MIN_TISSUE_MG = 1.0
+
 
 @dataclass(frozen=True)
 class SampleInfo:
@@ -138,6 +141,16 @@ class SampleMap:
         ids = {s for samples in self.unmapped.values() for s in samples}
         return f"; the exports' sample IDs: {quoted(ids, limit=6)}" if ids else ""
 
+    def _light_tissue(self) -> list[str]:
+        """A warning per sample-sheet tissue weight under :data:`MIN_TISSUE_MG` (grams?)."""
+        if self.table is None:
+            return []
+        light = self.table[self.table["tissue_mg"] < MIN_TISSUE_MG]
+        return [f"warning: sample sheet {self.sheet_path.name} {r['source']}, column "
+                f"'tissue_mg': {r['tissue_mg']:g} mg for sample {r['sample']!r} is under "
+                f"{MIN_TISSUE_MG:g} mg: a weight in g? (read as mg; per-g values would be "
+                "1000× too high)" for r in light.to_dict("records")]
+
     def notes(self) -> list[str]:
         """What the mapping left out or assumed, one note each.
 
@@ -153,6 +166,7 @@ class SampleMap:
         if unused:
             out.append(f"sample sheet {self.sheet_path.name}: {len(unused)} sample(s) listed "
                        f"but measured in no export: {quoted((s for _, s in unused), limit=10)}")
+        out += self._light_tissue()
         no_matrix = {s for (_, s), info in self._cache.items() if info and not info.matrix}
         if no_matrix and self.params.normalisation != "none":
             out.append(f"{len(no_matrix)} sample(s) have no matrix ({how}) and are taken as "

@@ -111,10 +111,19 @@ def read(src: Source, **_: Any) -> PlateExport:
 
 
 def _template_unit(df: pd.DataFrame) -> str:
-    """``Units of Concentration`` of a Bio-Plex project-template sheet ('' if absent)."""
+    """``Units of Concentration`` of a Bio-Plex project-template sheet ('' if absent).
+
+    The template's ``VALUE`` column when it has one (an empty cell there is no unit,
+    not the ``Length`` beside it), else the last filled cell of the row.
+    """
+    value_col = None
     for row in df.itertuples(index=False):
         cells = [cell_text(c) for c in row]
+        if value_col is None and "VALUE" in (c.upper() for c in cells):
+            value_col = [c.upper() for c in cells].index("VALUE")
         if "Units of Concentration" in cells:
+            if value_col is not None:
+                return cells[value_col] if value_col < len(cells) else ""
             value = [c for c in cells[cells.index("Units of Concentration") + 1:] if c]
             return value[-1] if value else ""
     return ""
@@ -149,18 +158,72 @@ def _read_sheet(df: pd.DataFrame, head: int, sheet: str,
     col = {c: columns.index(c) for c in columns if c}
     info = _info(df, head)
     plate = _plate_name(info, path)
-    rows, end = [], head + 1
-    while end < len(df) and _norm(df.iat[end, 0]):
-        rows.append(_row(df.iloc[end].tolist(), col, sheet, end + 1, plate, path))
-        end += 1
+    end = _table_end(df, head, col, sheet, path)
+    rows = [_row(df.iloc[i].tolist(), col, sheet, i + 1, plate, path)
+            for i in range(head + 1, end)]
     if not rows:
         raise FormatError("expected data rows below the header, found none", path=path,
                           where=f"sheet {sheet!r}, row {head + 2}")
+    _check_descriptions(df, range(head + 1, end), col, sheet, path)
     wells = wells_frame(rows)
     notes = _standard_series(wells, sheet, path)
     footer = [_norm(df.iat[i, 0]) for i in range(end, len(df))]
+    if not any(footer):
+        raise FormatError(f"the table ends at the last row ({end}) with no footer (legend, "
+                          "'Regression Type', 'Std. Curve') below it: the sheet looks cut; "
+                          "export it again", path=path, where=f"sheet {sheet!r}")
     curve, curve_notes = _curve(footer, sheet, path)
     return wells, curve, info, notes + curve_notes
+
+
+def _table_end(df: pd.DataFrame, head: int, col: dict[str, int], sheet: str,
+               path: Path) -> int:
+    """Index of the first row below the table: the first with neither Type nor Well.
+
+    A row that has a Type or a Well but no Analyte (merged or cleared cells) is an error,
+    not the end of the table: the rows below it would be lost without a word.
+    """
+    end = head + 1
+    while end < len(df) and (_norm(df.iat[end, col["Type"]]) or _norm(df.iat[end, col["Well"]])):
+        if not _norm(df.iat[end, col["Analyte"]]):
+            raise FormatError("expected an Analyte in every row of the table, found an empty "
+                              "cell (merged or cleared cells?)", path=path,
+                              where=f"sheet {sheet!r}, row {end + 1}, column 'Analyte'")
+        end += 1
+    return end
+
+
+def _check_descriptions(df: pd.DataFrame, lines: range, col: dict[str, int], sheet: str,
+                        path: Path) -> None:
+    """Unknown (X) rows must all carry a Description, and one Description one sample.
+
+    A sheet with no Descriptions at all keeps the Type codes (X1, X2 …) as sample IDs.
+    Replicate wells of one sample share a Type code; two Type codes with the same
+    Description and the same Dilution are a relabelled or mislabelled sample.
+    """
+    if "Description" not in col:
+        return
+    seen: dict[tuple[str, str], tuple[str, int]] = {}
+    blank = []
+    for i in lines:
+        code = _norm(df.iat[i, col["Type"]])
+        if not code.upper().startswith("X"):
+            continue
+        desc = cell_text(df.iat[i, col["Description"]])
+        if not desc:
+            blank.append(i + 1)
+            continue
+        dil = cell_text(df.iat[i, col["Dilution"]]) if "Dilution" in col else ""
+        first = seen.setdefault((desc, dil), (code, i + 1))
+        if first[0] != code:
+            raise FormatError(f"sample {desc!r} (dilution {dil or 'not given'}) is on two "
+                              f"rows with different Types: row {first[1]} ({first[0]}) and "
+                              f"row {i + 1} ({code}); a mislabelled sample?", path=path,
+                              where=f"sheet {sheet!r}, column 'Description'")
+    if blank and seen:
+        raise FormatError(f"expected a Description on every sample (X) row, found none on "
+                          f"row(s) {', '.join(map(str, blank))}", path=path,
+                          where=f"sheet {sheet!r}, column 'Description'")
 
 
 def _kind(code: str, sheet: str, line: int, path: Path) -> tuple[str, str]:

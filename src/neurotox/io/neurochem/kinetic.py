@@ -73,8 +73,23 @@ def is_kinetic_table(path: str | Path) -> bool:
     try:
         table, _ = load_table(src)
     except FormatError:
-        return False
+        return _header_has_time(src)
     return _time_column(list(table.columns)) is not None
+
+
+def _header_has_time(src: Source) -> bool:
+    """A damaged table (cut line, repeated column) whose header names a time column.
+
+    Such a file is still a kinetic table: :func:`read_kinetic` then reports the damage
+    (line, "truncated", "appears twice") instead of a layout mismatch.
+    """
+    if src.container in ("xls", "xlsx"):
+        return False
+    try:
+        first = next((ln for ln in src.text().splitlines() if ln.strip()), "")
+    except FormatError:
+        return False
+    return _time_column(re.split(r"[,;\t]", first)) is not None
 
 
 def _seconds(text: str, minutes: bool, path: Path, where: str) -> float:
@@ -135,7 +150,23 @@ def _read_table(src: Source) -> KineticReads:
                      "time_s": _seconds(t, minutes, src.path, f"{where}, column {tcol!r}"),
                      "value": number(v, path=src.path, where=f"{where}, well {well}")})
     notes.append(f"{src.path.name}: kinetic table, time in {'minutes' if minutes else 'seconds'}")
-    return KineticReads(src.path, pd.DataFrame(data, columns=list(READ_COLUMNS)), {}, notes)
+    reads = pd.DataFrame(data, columns=list(READ_COLUMNS))
+    return KineticReads(src.path, reads, {}, notes + _spacing_warning(reads, tcol, src.path))
+
+
+#: Plate reads closer than this (s) are implausible: a plate read takes several seconds.
+MIN_READ_INTERVAL_S = 1.0
+
+
+def _spacing_warning(reads: pd.DataFrame, tcol: str, path: Path) -> list[str]:
+    """A warning when the reads of a well are under 1 s apart (minutes read as seconds?)."""
+    steps = reads.sort_values("time_s").groupby(["plate", "well"])["time_s"].diff().dropna()
+    step = float(steps.median()) if len(steps) else float("nan")
+    if not step < MIN_READ_INTERVAL_S:
+        return []
+    return [f"warning: {path.name}, column {tcol!r}: reads are {step:g} s apart (median), "
+            f"under {MIN_READ_INTERVAL_S:g} s, which no plate reader does: minutes in a column "
+            "read as seconds? Name it 'time (min)' (rates would be 60× too high)"]
 
 
 def _check(out: KineticReads) -> None:
