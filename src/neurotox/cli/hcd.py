@@ -5,11 +5,14 @@ Sub-commands: add, import-send, list, ranges, export, remove.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
+
+log = logging.getLogger(__name__)
 
 STUDY_OPTIONS = ("facility", "supplier", "route", "vehicle", "start_date", "end_date")
 
@@ -131,11 +134,15 @@ def import_send(folder: Path, db: str | None, include_recovery: bool, replace: b
     A study already in the database (same study number or .xpt files) is refused
     unless --replace is given.
     """
-    from neurotox.hcd.send import send_batch
+    from neurotox.hcd.send import missing_domains, send_batch
+    from neurotox.io.output import warn_or_refuse
     from neurotox.io.send import read_send
 
     why = _replace_reason(replace, reason)
-    _add(db, send_batch(read_send(folder), include_recovery=include_recovery), folder, why)
+    batch = send_batch(read_send(folder), include_recovery=include_recovery)
+    for warned, text in missing_domains(batch):
+        (warn_or_refuse if warned else log.info)(f"{folder.name}: {text}")
+    _add(db, batch, folder, why)
 
 
 @hcd.command("list")

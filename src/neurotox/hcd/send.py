@@ -275,6 +275,34 @@ def domain_results(study: SendStudy, domain: str, subjects: set[str],
     return out[~dup]
 
 
+#: Share of included control animals without a domain's records from which the import warns
+#: (fewer: a note; a few animals not weighed at necropsy are usual).
+MISSING_DOMAIN_WARN = 0.25
+
+
+def missing_domains(batch: Batch) -> list[tuple[bool, str]]:
+    """Included control animals with no record of a domain the other included animals have.
+
+    SAS XPORT files hold no record count, so a ``bw.xpt`` cut at a record
+    boundary reads as a shorter file; the animals it lost show as included
+    controls without a body weight while their peers have one. One line per
+    domain (``SEND BW`` ...) naming the count and the first animals, with
+    whether it is a warning (at least :data:`MISSING_DOMAIN_WARN` of them).
+    """
+    included = set(batch.animals.loc[batch.animals["included"], "subject"])
+    out = []
+    for method, part in batch.results.groupby("method", sort=True):
+        lacking = sorted(included - set(part["subject"]))
+        if lacking and len(lacking) < len(included):
+            shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more"
+                                             if len(lacking) > 5 else "")
+            out.append((len(lacking) >= MISSING_DOMAIN_WARN * len(included),
+                        f"{len(lacking)} of {len(included)} included control animals have no "
+                        f"{method} record ({shown}): a file cut short, or animals not "
+                        "examined? Their ranges count fewer animals"))
+    return out
+
+
 def send_batch(study: SendStudy, *, include_recovery: bool = False) -> Batch:
     """The control animals and their values of a SEND study, ready for :func:`store.add`."""
     ts = ts_params(study.domains["ts"])

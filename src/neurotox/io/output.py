@@ -167,10 +167,7 @@ class RunRecord:
         or, under ``neurotox --warnings-as-errors``, fails the run (nothing is written).
         """
         if message.startswith("warning: "):
-            if WARNINGS_AS_ERRORS.get():
-                raise InputError(message.removeprefix("warning: ")
-                                 + " (a warning, an error under --warnings-as-errors)")
-            log.warning(message.removeprefix("warning: "))
+            warn_or_refuse(message.removeprefix("warning: "))
         else:
             log.info(message)
         self.notes.append(message)
@@ -185,6 +182,13 @@ WARNINGS_AS_ERRORS: contextvars.ContextVar[bool] = contextvars.ContextVar(
 #: stack that must report a guess (delimiter, encoding ...) without extra plumbing.
 _ACTIVE: contextvars.ContextVar[RunRecord | None] = contextvars.ContextVar(
     "neurotox_active_record", default=None)
+
+
+def warn_or_refuse(message: str) -> None:
+    """Log a warning, or under ``neurotox --warnings-as-errors`` refuse with it (exit 2)."""
+    if WARNINGS_AS_ERRORS.get():
+        raise InputError(f"{message} (a warning, an error under --warnings-as-errors)")
+    log.warning(message)
 
 
 def note(message: str) -> None:

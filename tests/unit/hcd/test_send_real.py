@@ -116,3 +116,28 @@ def test_default_import_keeps_recovery_tk_and_early_deaths_out(send_dir):
     assert sorted(early["subject"]) == ["107001368", "107001614", "107001629"]
     listed = "\n".join(batch.excluded)
     assert listed.count("recovery animal") == 20 and listed.count("TK animal") == 36
+
+
+def test_a_bw_file_cut_at_a_record_boundary_is_warned(shared_data, tmp_path):
+    """XPORT holds no record count: bw.xpt cut at 30 % (a multiple of 80 bytes) reads as a
+    shorter file. The 10 control animals it lost are named; the 2 animals of the intact
+    study without organ weights (not weighed at necropsy) are only a note."""
+    import shutil
+
+    from neurotox.hcd.send import missing_domains
+
+    source = shared_data / "hcd" / "send_pds"
+    if not source.is_dir():
+        pytest.skip("send_pds not present")
+    intact = missing_domains(send_batch(read_send(source)))
+    assert intact == [(False, "2 of 20 included control animals have no SEND OM record "
+                              "(PDS2014-0010, PDS2014-0110): a file cut short, or animals not "
+                              "examined? Their ranges count fewer animals")]
+    cut = tmp_path / "pds"
+    shutil.copytree(source, cut)
+    (cut / "bw.xpt").write_bytes((source / "bw.xpt").read_bytes()[:171040])
+    warned = [text for warn, text in missing_domains(send_batch(read_send(cut))) if warn]
+    assert warned == ["10 of 20 included control animals have no SEND BW record (PDS2014-0101, "
+                      "PDS2014-0102, PDS2014-0103, PDS2014-0104, PDS2014-0105 and 5 more): a "
+                      "file cut short, or animals not examined? Their ranges count fewer "
+                      "animals"]
