@@ -292,7 +292,8 @@ def prepare(study: Study, endpoints_file: str | Path | None,
         collected.missing, collected.notes = table_coverage(study, collected.table,
                                                             endpoints_file)
     read_as = [] if endpoints_file is None else \
-        dialect_note(Path(endpoints_file).name, collected.table.attrs.get("dialect", ""))
+        [*dialect_note(Path(endpoints_file).name, collected.table.attrs.get("dialect", "")),
+         *collected.table.attrs.get("notes", [])]
     for note in [*study.notes, *collected.notes, *read_as]:
         record.note(note)
     collected.table, records = study_exclusions(study, collected.table)

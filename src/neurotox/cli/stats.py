@@ -82,7 +82,8 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
                      control=next(g.id for g in groups if g.control),
                      statistics=plan.model_dump(mode="json")) as od:
         od.record.exclusions.extend(endpoints.exclusion_records(table))
-        for note in dialect_note(endpoint_table.name, table.attrs.get("dialect", "")):
+        for note in [*dialect_note(endpoint_table.name, table.attrs.get("dialect", "")),
+                     *table.attrs.get("notes", [])]:
             od.record.note(note)
         analysis = analyse(table, plan, groups)
         od.write_table(analysis.results, "results")
