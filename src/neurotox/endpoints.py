@@ -14,6 +14,7 @@ guidelines that ask for it. Definitions live in ``neurotox/registry/*.yaml``
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -34,7 +35,15 @@ from neurotox.delimited import (
 from neurotox.errors import InputError, ValidationError, closest, did_you_mean, quoted
 from neurotox.files import MAX_VALUE, check_input, check_unpacked
 from neurotox.timepoints import label_key
-from neurotox.vocab import Category, Censoring, DataType, Direction, Sex, normalise_unit
+from neurotox.vocab import (
+    MICRO_SIGN,
+    Category,
+    Censoring,
+    DataType,
+    Direction,
+    Sex,
+    normalise_unit,
+)
 
 #: Columns of an EndpointTable, in order, with their pandas dtypes.
 COLUMNS: dict[str, str] = {
@@ -130,8 +139,9 @@ class Endpoint(BaseModel):
     says otherwise, to: 0 or 1 for ``incidence``; whole numbers 0-5 for unit
     ``grade`` (severity, 0 = lesion absent); whole numbers of 0 or more for
     ``count`` data; 0-100 for ``proportion`` in ``%``; 0 or more for a
-    ``ratio``-scale time, length, weight, tally, density or speed (a true zero:
-    nothing is less than none). Ordinal scores, bounded percentages and indices
+    ``ratio``-scale time, length, weight, tally, density, speed or concentration
+    (a true zero: nothing is less than none; the units are listed once, in
+    ``_NON_NEGATIVE_UNITS``). Ordinal scores, bounded percentages and indices
     name their ends in the registry.
 
     """
@@ -181,11 +191,15 @@ class Endpoint(BaseModel):
 
 
 #: Units of quantities that cannot be negative when measured on a ``ratio`` scale:
-#: times, lengths, weights, tallies, densities, speeds and areas under distance
-#: curves. (Not activities, concentrations or amplitudes, which a blank or baseline
-#: subtraction may take below zero, nor slopes, indices and percent changes.)
+#: times, lengths, weights, tallies, densities, speeds, areas under distance curves
+#: and concentrations (an immunoassay reads them off a standard curve; below its
+#: range a value is censored at the LLOQ, never negative). Not enzyme activities
+#: (``U/...``: a blank-corrected rate of a fully inhibited sample is zero plus
+#: noise, so slightly negative), amplitudes, temperatures, slopes, indices or
+#: percent changes. Compared by :func:`unit_key` (``pg/ml`` is ``pg/mL``).
 _NON_NEGATIVE_UNITS = frozenset({"s", "ms", "day", "mm", "um", "g", "count", "count/cell",
-                                 "fibres/mm", "m/s", "mm/s", "mm*bin"})
+                                 "fibres/mm", "m/s", "mm/s", "mm*bin",
+                                 "pg/mL", "pg/g tissue", "pg/mg protein"})
 
 
 def _default_domain(entry: Mapping[str, Any]) -> dict[str, Any]:
@@ -199,7 +213,7 @@ def _default_domain(entry: Mapping[str, Any]) -> dict[str, Any]:
         return {"minimum": 0.0, "integer": True}
     if data_type == DataType.PROPORTION and unit == "%":
         return {"minimum": 0.0, "maximum": 100.0}
-    if entry.get("scale", "ratio") == "ratio" and unit in _NON_NEGATIVE_UNITS:
+    if entry.get("scale", "ratio") == "ratio" and unit_key(unit) in _NON_NEGATIVE_KEYS:
         return {"minimum": 0.0}
     return {}
 
@@ -403,8 +417,13 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
                    index=df.index), "category",
          "category {found!r} is not allowed for this endpoint")
     units = df["endpoint"].map(lambda e: reg[e].unit)
-    fail(df["unit"] != units, "unit", "unit {found!r} differs from the registry's unit "
-         "for this endpoint")
+    same = df["unit"].map(unit_key) == units.map(unit_key)
+    i = _first(~same)
+    fail(~same, "unit", "unit {found!r} differs from the registry's unit "
+         f"{units.iloc[i] if i is not None else ''!r} for this endpoint; write "
+         f"{units.iloc[i] if i is not None else ''!r} (convert the values if the unit differs "
+         "in more than spelling)")
+    df["unit"] = units.astype("string")     # one spelling (pg/ml, µm) in the table out
     assays_ok = [a in reg[e].assays for a, e in zip(df["assay"], df["endpoint"], strict=True)]
     fail(~pd.Series(assays_ok, index=df.index), "assay",
          "endpoint is not registered for assay {found!r}")
@@ -446,6 +465,24 @@ def _check_timepoint_labels(df: pd.DataFrame, path: str | None, fail: Any) -> No
          f"timepoint {{found!r}} and {df['timepoint'].iloc[j]!r} ({other}) of assay "
          f"{df['assay'].iloc[i]!r} differ only in letter case, spaces or punctuation; "
          "write one session's label the same way throughout")
+
+
+_LITRE = re.compile(r"(?<![A-Za-z])([pnumcd]?)[lL](?![A-Za-z])")
+
+
+def unit_key(unit: str) -> str:
+    """A unit's spelling with the variants that mean the same unit made one.
+
+    Both ``L`` and ``l`` are SI symbols of the litre (``pg/ml`` = ``pg/mL``) and the
+    micro prefix may be written ``u``, ``µ`` or ``μ`` (``µm`` = ``um``). No other
+    letter case is folded: ``mg`` and ``Mg``, ``ms`` and ``Ms``, ``uM`` (micromolar)
+    and ``um`` (micrometre) are different units.
+    """
+    unit = normalise_unit(str(unit)).replace(MICRO_SIGN, "u")
+    return _LITRE.sub(lambda m: f"{m.group(1)}L", unit)
+
+
+_NON_NEGATIVE_KEYS = frozenset(unit_key(u) for u in _NON_NEGATIVE_UNITS)
 
 
 def domain_text(ep: Endpoint) -> str:
@@ -614,7 +651,43 @@ def read(path: str | Path) -> pd.DataFrame:
                               path=path)
     out = validate(df, path=path)
     out.attrs["dialect"] = dialect      # a locale's re-save is noted (delimited.dialect_note)
+    out.attrs["notes"] = reading_notes(df, out, path.name)
     return out
+
+
+def reading_notes(raw: pd.DataFrame, table: pd.DataFrame, name: str) -> list[str]:
+    """Run notes on how a table read from elsewhere was taken (units, censoring).
+
+    Parameters
+    ----------
+    raw
+        The table as read from the file.
+    table
+        The same table validated (:func:`validate`).
+    name
+        File name the notes begin with.
+
+    Returns
+    -------
+    list of str
+        A unit spelled differently from the registry (``pg/ml``) and the unit it
+        was read as; a ``censoring`` column absent or blank in every row of a
+        table with neurochemical values (every value, those at a limit of
+        quantification too, is then analysed as measured).
+
+    """
+    notes = []
+    found = raw["unit"].astype("string").fillna("")
+    for old, new in sorted(set(zip(found, table["unit"], strict=True)) - {(u, u) for u in found}):
+        notes.append(f"{name}: unit {old!r} read as the registry's {new!r} (the same unit)")
+    blank = "censoring" not in raw.columns or \
+        bool(raw["censoring"].astype("string").fillna("").str.strip().eq("").all())
+    if blank and (table["category"] == Category.NEUROCHEMICAL.value).any():
+        notes.append(f"{name}: column 'censoring' is absent or blank in every row: every value "
+                     "is analysed as measured (censoring 'none'); a value at a limit of "
+                     "quantification (LLOQ x dilution) must be marked 'left' to be analysed "
+                     "as censored")
+    return notes
 
 
 def check_design(df: pd.DataFrame, *, study_id: str, groups: Mapping[str, tuple[float, str]],

@@ -292,7 +292,8 @@ def prepare(study: Study, endpoints_file: str | Path | None,
         collected.missing, collected.notes = table_coverage(study, collected.table,
                                                             endpoints_file)
     read_as = [] if endpoints_file is None else \
-        dialect_note(Path(endpoints_file).name, collected.table.attrs.get("dialect", ""))
+        [*dialect_note(Path(endpoints_file).name, collected.table.attrs.get("dialect", "")),
+         *collected.table.attrs.get("notes", [])]
     for note in [*study.notes, *collected.notes, *read_as]:
         record.note(note)
     collected.table, records = study_exclusions(study, collected.table)
@@ -474,6 +475,11 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                 {f"{prefix}:{k}" if prefix else k: v for k, v in collected.protocols.items()})
         analysis = analyse(collected.table, study, pool)
         step("statistics", f"{len(analysis.decisions)} analyses")
+        from neurotox.stats.analysis import dropped_transforms
+
+        for warning in dropped_transforms(analysis.decisions):
+            record.note(warning.replace("warning: ", f"warning: {study.study_id}: ", 1)
+                        if prefix else warning)
         deviations = guideline_deviations(study, collected.table, collected.notes)
         record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
         historical = historical_controls(study, collected.table, record, collected.inputs)

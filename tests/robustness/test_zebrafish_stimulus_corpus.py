@@ -87,8 +87,19 @@ CASES = [
          "larva A01 (plate s), bin 0, column 'start_s': expected each larva and bin once",
          "s.csv"),
     Case("zs-stimulus-row-twice", edit(VIB, VIB + "\n" + VIB), run(),
-         "stimulus 'vibration': larvae have different numbers of presentations in the export "
-         "([1, 2])", "s.csv"),
+         "s.csv, line 5 (plate s, well A01): stimulus 'vibration': larva A01 has 2 presentation "
+         "rows, 3 other larvae 1: an extra row at 10 s", "s.csv"),
+    Case("zs-stimulus-row-missing", edit(VIB + "\n", ""), run(),
+         "s.csv, larva A01 (plate s): stimulus 'vibration': larva A01 has 0 presentation rows, "
+         "3 other larvae 1: no row for presentation 1 (at 10 s in the other larvae)", "s.csv"),
+    Case("zs-stimulus-name-typo", edit(VIB, VIB.replace("Vibration", "Vibraton")), run(),
+         "s.csv, line 4 (plate s, well A01): export stimulus 'Vibraton' matches none of the "
+         "protocol's stimuli ('light_flash', 'vibration'); correct the name in the export or "
+         "set each stimulus's export_name", "s.csv"),
+    Case("zs-one-larva-off-schedule", edit(VIB, VIB.replace(",10,11,", ",10.8,11,")), run(),
+         "s.csv, line 4 (plate s, well A01): stimulus 'vibration' presentation 1 of larva A01: "
+         "the row starts at 10.8 s, the larvae's median onset is 10 s (more than 0.5 s apart)",
+         "s.csv"),
     Case("zs-protocol-count-differs", files(), run(stimuli=STIM % (3, 0)),
          "stimulus 'vibration': the protocol schedules 3 presentations, the export has 1",
          "s.csv"),

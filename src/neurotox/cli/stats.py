@@ -34,6 +34,7 @@ def stats(endpoint_table: Path, study_file: Path | None, control: str | None, ou
                                "file names its control group")
     from neurotox.pipeline import prepare
     from neurotox.stats import analyse
+    from neurotox.stats.analysis import dropped_transforms
     from neurotox.study import load_study
 
     study = load_study(study_file)
@@ -44,6 +45,8 @@ def stats(endpoint_table: Path, study_file: Path | None, control: str | None, ou
         # the study's manual exclusions file applies here as in 'neurotox report'
         table = prepare(study, endpoint_table, od.record).table
         analysis = analyse(table, plan, study.spec.groups)
+        for warning in dropped_transforms(analysis.decisions):
+            od.record.note(warning)
         od.record.add_inputs([endpoint_table, *study.input_files()])
         od.write_table(analysis.results, "results")
         od.write_table(analysis.decisions, "decisions")
@@ -56,7 +59,7 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
     from neurotox.delimited import dialect_note
     from neurotox.errors import InputError
     from neurotox.stats import analyse
-    from neurotox.stats.analysis import groups_from_table
+    from neurotox.stats.analysis import dropped_transforms, groups_from_table
     from neurotox.study import StatisticsPlan
 
     table = endpoints.read(endpoint_table)
@@ -82,9 +85,12 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
                      control=next(g.id for g in groups if g.control),
                      statistics=plan.model_dump(mode="json")) as od:
         od.record.exclusions.extend(endpoints.exclusion_records(table))
-        for note in dialect_note(endpoint_table.name, table.attrs.get("dialect", "")):
+        for note in [*dialect_note(endpoint_table.name, table.attrs.get("dialect", "")),
+                     *table.attrs.get("notes", [])]:
             od.record.note(note)
         analysis = analyse(table, plan, groups)
+        for warning in dropped_transforms(analysis.decisions):
+            od.record.note(warning)
         od.write_table(analysis.results, "results")
         od.write_table(analysis.decisions, "decisions")
     _summary(analysis, output)

@@ -67,6 +67,27 @@ class Analysis:
     decisions: pd.DataFrame
 
 
+
+def dropped_transforms(decisions: pd.DataFrame) -> list[str]:
+    """Warnings for analyses whose planned log transform was not applied.
+
+    The plan's ``log_transform`` endpoints are log-analysed only when every
+    value is positive; otherwise the analysis runs on the raw scale and its
+    decision row says so. That changes the test, so it is a warning (one per
+    endpoint, naming the sexes and timepoints), not only a row of decisions.csv.
+    """
+    if decisions.empty:
+        return []
+    hit = decisions[decisions["note"].astype(str).str.contains("log transform skipped",
+                                                               regex=False)]
+    out = []
+    for endpoint, part in hit.groupby("endpoint", sort=True):
+        where = ", ".join(sorted({s if str(t) in ("", "NA") else f"{s} {t}"
+                                  for s, t in zip(part["sex"], part["timepoint"], strict=True)}))
+        out.append(f"warning: endpoint {endpoint!r} ({where}): the planned log transform "
+                   "was not applied (zero or negative values); analysed on the raw scale")
+    return out
+
 def describe(table: pd.DataFrame, *, pool_sexes: bool = False) -> pd.DataFrame:
     """Descriptive statistics per endpoint x sex x timepoint x group.
 

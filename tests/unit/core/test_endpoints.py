@@ -213,6 +213,8 @@ OUT_OF_DOMAIN = [
      "found 1.5"),
     ("nor", "nor_total_exploration", "s", -3.0,
      r"continuous endpoint 'nor_total_exploration' needs values of 0 or more \(s\), found -3"),
+    ("neurochem", "il6", "pg/mL", -5.0,
+     r"continuous endpoint 'il6' needs values of 0 or more \(pg/mL\), found -5"),
 ]
 
 
@@ -221,7 +223,7 @@ def _file_with(tmp_path, assay, endpoint, unit, value):
     good = {"fob_gait_score": 2.0, "fob_arousal": 4.0, "fob_tremors": 1.0,
             "np_cerebral_cortex_vacuolation_severity": 0.0, "tmaze_entries": 24.0,
             "tmaze_alternation_pct": 62.5, "nor_discrimination_index": -0.2,
-            "nor_total_exploration": 31.5}[endpoint]
+            "nor_total_exploration": 31.5, "il6": 17.2}[endpoint]
     rows = [{**ep.DEFAULTS, **row(assay=assay, endpoint=endpoint, category=category, unit=unit,
                                   subject=s, value=v)} for s, v in (("A1", good), ("A2", value))]
     p = tmp_path / "outside.csv"
@@ -270,6 +272,57 @@ def test_domain_comes_from_data_type_unit_and_registry_entry():
     assert dom("habituation_slope") == (None, None, False)   # a slope
     assert dom("prepulse_inhibition_pct") == (None, 100, False)
     assert dom("fob_gait_score") == (1, 4, True)             # its scale's ends
+    assert dom("il6") == (0, None, False)                    # a concentration (pg/mL)
+    assert dom("il6_per_protein") == (0, None, False)        # pg/mg protein
+    assert dom("brain_che_activity") == (None, None, False)  # blank-corrected activity
+
+
+@pytest.mark.parametrize(("found", "registry", "same"), [
+    ("pg/ml", "pg/mL", True), ("pg/mL", "pg/mL", True), ("\u00b5m", "um", True),
+    ("\u03bcm", "um", True), ("U/ml", "U/mL", True), ("uM", "um", False), ("Mg", "mg", False),
+    ("Ms", "ms", False), ("ng/mL", "pg/mL", False), ("cells/well", "cells/weLL", False)])
+def test_unit_spellings_of_one_unit_share_a_key(found, registry, same):
+    assert (ep.unit_key(found) == ep.unit_key(registry)) is same
+
+
+def _il6_file(tmp_path, unit, censoring=None):
+    rows = [{**ep.DEFAULTS, **row(assay="neurochem", endpoint="il6",
+                                  category="neurochemical", unit=unit, subject=s, value=v)}
+            for s, v in (("A1", 17.2), ("A2", 9.14))]
+    t = pd.DataFrame(rows)
+    if censoring is None:
+        t = t.drop(columns="censoring")
+    else:
+        t["censoring"] = censoring
+    p = tmp_path / "il6.csv"
+    t.to_csv(p, index=False)
+    return p
+
+
+def test_litre_symbol_in_either_case_is_read_as_the_registry_unit_and_noted(tmp_path):
+    t = ep.read(_il6_file(tmp_path, "pg/ml", censoring=["none", "left"]))
+    assert t["unit"].tolist() == ["pg/mL", "pg/mL"]
+    assert t.attrs["notes"] == ["il6.csv: unit 'pg/ml' read as the registry's 'pg/mL' "
+                                "(the same unit)"]
+
+
+def test_another_unit_is_refused_saying_what_to_write(tmp_path):
+    p = _il6_file(tmp_path, "ng/mL", censoring=["none", "none"])
+    with pytest.raises(ValidationError, match=rf"^{re.escape(str(p))}, row 2, column 'unit': "
+                       r"unit 'ng/mL' differs from the registry's unit 'pg/mL' for this "
+                       r"endpoint; write 'pg/mL' \(convert the values"):
+        ep.read(p)
+
+
+@pytest.mark.parametrize("censoring", [None, ["", ""]])
+def test_blank_censoring_of_neurochemical_values_is_noted(tmp_path, censoring):
+    t = ep.read(_il6_file(tmp_path, "pg/mL", censoring=censoring))
+    assert t["censoring"].tolist() == ["none", "none"]
+    assert t.attrs["notes"] == [
+        "il6.csv: column 'censoring' is absent or blank in every row: every value is analysed "
+        "as measured (censoring 'none'); a value at a limit of quantification (LLOQ x dilution) "
+        "must be marked 'left' to be analysed as censored"]
+    assert ep.read(_il6_file(tmp_path, "pg/mL", ["left", ""])).attrs["notes"] == []
 
 
 @pytest.mark.parametrize(("first", "second"), [

@@ -10,6 +10,7 @@ from neurotox import endpoints, stats
 from neurotox.endpoints import Endpoint
 from neurotox.errors import InputError
 from neurotox.stats._common import flag
+from neurotox.stats.analysis import dropped_transforms
 from neurotox.study import Group, StatisticsPlan
 
 GROUPS = [Group(id="G1", label="Control", dose=0, dose_unit="mg/kg/day", control=True),
@@ -214,6 +215,17 @@ def test_repeated_measures_adds_all_row():
 def test_log_transform_recorded(grip):
     a = stats.analyse(grip, StatisticsPlan(log_transform=("grip_strength_forelimb",)), GROUPS)
     assert (a.decisions["transform"] == "log").all()
+    assert dropped_transforms(a.decisions) == []
+
+
+def test_planned_log_transform_dropped_for_a_zero_is_a_warning(grip):
+    table = grip.copy()
+    table.loc[(table["sex"] == "F").to_numpy().nonzero()[0][0], "value"] = 0.0
+    a = stats.analyse(table, StatisticsPlan(log_transform=("grip_strength_forelimb",)), GROUPS)
+    assert a.decisions.set_index("sex")["transform"].to_dict() == {"M": "log", "F": "none"}
+    assert dropped_transforms(a.decisions) == [
+        "warning: endpoint 'grip_strength_forelimb' (F): the planned log transform was not "
+        "applied (zero or negative values); analysed on the raw scale"]
 
 
 def _litter_table():

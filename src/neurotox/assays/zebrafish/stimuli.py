@@ -122,6 +122,8 @@ def presentations(stimuli: tuple[Stimulus, ...], events: pd.DataFrame | None, *,
         protocol's schedule (count, or an onset more than 0.5 s off).
 
     """
+    if source == "export" and events is not None:
+        _check_all_claimed(stimuli, events)
     rows = []
     for stim in stimuli:
         own = _own_events(stim, events) if source == "export" else None
@@ -132,12 +134,10 @@ def presentations(stimuli: tuple[Stimulus, ...], events: pd.DataFrame | None, *,
                                  "start_s/every_s/count) and the export has no rows for it")
             onsets, durations = sched, np.full(len(sched), stim.duration_s)
         else:
-            onsets, durations = _export_onsets(stim, own, sched)
+            onsets, durations = _export_onsets(stim, own, sched, larvae=events)
         rows += [{"stimulus": stim.name, "type": stim.type, "repeat": k + 1,
                   "onset_s": float(t), "duration_s": float(d)}
                  for k, (t, d) in enumerate(zip(onsets, durations, strict=True))]
-    if source == "export" and events is not None:
-        _check_all_claimed(stimuli, events)
     out = pd.DataFrame(rows, columns=["stimulus", "type", "repeat", "onset_s", "duration_s"])
     per = out.groupby("stimulus", sort=False)["repeat"].size()
     notes.append("stimulus onsets from the " + ("export's stimulus rows" if source == "export"
@@ -159,22 +159,33 @@ def _check_all_claimed(stimuli: tuple[Stimulus, ...], events: pd.DataFrame) -> N
         owners = [s.name for s in stimuli if s.matches(n)]
         if len(owners) != 1:
             what = "matches none" if not owners else f"matches {quoted(owners)}"
+            rows = events[events["stimulus"].astype(str) == n]
             raise InputError(f"export stimulus {n!r} {what} of the protocol's stimuli "
-                             f"({quoted(s.name for s in stimuli)}); set each stimulus's "
-                             "export_name", path=_files(events[events["stimulus"] == n]))
+                             f"({quoted(s.name for s in stimuli)}); correct the name in the "
+                             "export or set each stimulus's export_name", path=_files(rows),
+                             where=_row_text(rows.iloc[0], f"{len(rows)} row(s)"))
 
 
-def _export_onsets(stim: Stimulus, own: pd.DataFrame, sched: np.ndarray | None
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    rank = own.groupby(["plate", "animal"]).cumcount()
-    per = own.assign(repeat=rank.to_numpy()).groupby("repeat")
+def _export_onsets(stim: Stimulus, own: pd.DataFrame, sched: np.ndarray | None, *,
+                   larvae: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Onsets and durations of ``stim`` from its export rows (``own``), checked per larva.
+
+    Every larva with stimulus rows in the export (``larvae``) must have as many
+    rows of ``stim`` as most larvae, each within ``ONSET_TOLERANCE_S`` of the
+    larvae's median onset, and the median within it of the schedule.
+    """
+    own = own.sort_values(["plate", "animal", "start_s"], kind="stable")
+    own = own.assign(repeat=own.groupby(["plate", "animal"]).cumcount().to_numpy())
+    every = pd.MultiIndex.from_frame(larvae[["plate", "animal"]].drop_duplicates())
+    counts = own.groupby(["plate", "animal"]).size().reindex(every, fill_value=0)
+    usual = int(counts.value_counts().idxmax())     # the number most larvae have
+    typical = own[own.groupby(["plate", "animal"])["repeat"].transform("size") == usual]
+    per = typical.groupby("repeat")
     onsets = per["start_s"].median().to_numpy(float)
     durations = (per["end_s"].median() - per["start_s"].median()).to_numpy(float)
-    counts = own.groupby(["plate", "animal"]).size()
     path = _files(own)
     if counts.nunique() != 1:
-        raise InputError(f"stimulus {stim.name!r}: larvae have different numbers of "
-                         f"presentations in the export ({sorted(set(counts))})", path=path)
+        _odd_count(stim, own, counts, usual, onsets, path)
     if sched is not None:
         if len(sched) != len(onsets):
             raise InputError(f"stimulus {stim.name!r}: the protocol schedules {len(sched)} "
@@ -185,7 +196,44 @@ def _export_onsets(stim: Stimulus, own: pd.DataFrame, sched: np.ndarray | None
             raise InputError(f"stimulus {stim.name!r} presentation {k + 1}: scheduled at "
                              f"{sched[k]:g} s, the export's row starts at {onsets[k]:g} s "
                              f"(more than {ONSET_TOLERANCE_S:g} s apart)", path=path)
+    _off_larva(stim, own, onsets, path)
     return onsets, durations
+
+
+def _odd_count(stim: Stimulus, own: pd.DataFrame, counts: pd.Series, usual: int,
+               onsets: np.ndarray, path: str | None) -> None:
+    """Refuse the first larva whose number of rows of ``stim`` differs from most larvae's."""
+    (plate, animal), n = next((k, v) for k, v in counts.items() if v != usual)
+    rows = own[(own["plate"] == plate) & (own["animal"] == animal)]
+    starts = rows["start_s"].to_numpy(float)
+    m = min(n, usual)
+    k = next((j for j in range(m) if abs(starts[j] - onsets[j]) > ONSET_TOLERANCE_S), m)
+    what = (f"no row for presentation {k + 1} (at {onsets[k]:g} s in the other larvae)"
+            if n < usual else f"an extra row at {starts[k]:g} s")
+    others = int((counts == usual).sum())
+    raise InputError(f"stimulus {stim.name!r}: larva {animal} has {n} presentation rows, "
+                     f"{others} other larvae {usual}: {what}", path=path,
+                     where=_row_text(rows.iloc[min(k, n - 1)], f"larva {animal}") if n
+                     else f"larva {animal} (plate {plate})")
+
+
+def _off_larva(stim: Stimulus, own: pd.DataFrame, onsets: np.ndarray, path: str | None) -> None:
+    """Refuse a larva's row that starts away from the other larvae's (median) onset."""
+    off = np.abs(own["start_s"].to_numpy(float) - onsets[own["repeat"].to_numpy(int)])
+    bad = np.flatnonzero(off > ONSET_TOLERANCE_S)
+    if bad.size:
+        r = own.iloc[int(bad[0])]
+        raise InputError(f"stimulus {stim.name!r} presentation {int(r['repeat']) + 1} of larva "
+                         f"{r['animal']}: the row starts at {r['start_s']:g} s, the larvae's "
+                         f"median onset is {onsets[int(r['repeat'])]:g} s (more than "
+                         f"{ONSET_TOLERANCE_S:g} s apart)", path=path,
+                         where=_row_text(r, f"larva {r['animal']}"))
+
+
+def _row_text(r: pd.Series, fallback: str) -> str:
+    """Where an export row is (``line 17``, ``row 17``), or ``fallback`` when not known."""
+    where = str(r.get("row", "") or "")
+    return f"{where} (plate {r['plate']}, well {r['well']})" if where else fallback
 
 
 def _files(events: pd.DataFrame) -> str | None:

@@ -48,7 +48,7 @@ RESPONSE_COLUMNS = ["subject", "plate", "well", "group", "dose", "stimulus", "ty
 
 def export_events(exports: list[Export], params) -> pd.DataFrame | None:
     """Stimulus rows of every export (inactive distance added when the protocol counts it)."""
-    parts = [e.events.assign(source=e.path.name) for e in exports if e.events is not None]
+    parts = [e.events.assign(source=str(e.path)) for e in exports if e.events is not None]
     if not parts:
         return None
     ev = pd.concat(parts, ignore_index=True)

@@ -116,18 +116,27 @@ def row_where(df: pd.DataFrame, src: Source, i: int) -> str:
     after loading do not shift the answer: the row's index label, the data row
     as loaded, is used.
     """
+    return rows_where(df.iloc[[i]], src, first=i)[0]
+
+
+def rows_where(df: pd.DataFrame, src: Source, *, first: int = 0) -> list[str]:
+    """:func:`row_where` of every row of ``df`` (a :func:`load_table` table or rows of one).
+
+    The file is split into lines once. ``first`` is the position of ``df``'s first
+    row in the loaded table, used for ``data row N`` when lines cannot be told.
+    """
     origin = df.attrs.get("origin")
-    label = df.index[i]
-    if origin is None or not isinstance(label, int | np.integer):
-        return f"data row {i + 1}"
-    i = int(label)
+    labels = list(df.index)
+    if origin is None or not all(isinstance(v, int | np.integer) for v in labels):
+        return [f"data row {first + k + 1}" for k in range(len(labels))]
     kind, skip = origin
     if kind == "sheet":
-        return f"row {skip + 2 + i}"
+        return [f"row {skip + 2 + int(v)}" for v in labels]
     lines = re.split(r"\r\n|\n|\r", _text(src))
     filled = [n for n in range(skip, len(lines))
               if lines[n].replace(src.delimiter, "x").strip()]
-    return f"line {filled[i + 1] + 1}" if i + 1 < len(filled) else f"data row {i + 1}"
+    return [f"line {filled[int(v) + 1] + 1}" if int(v) + 1 < len(filled) else
+            f"data row {int(v) + 1}" for v in labels]
 
 
 def normalise_columns(df: pd.DataFrame, aliases: dict[str, str] | None = None, *,

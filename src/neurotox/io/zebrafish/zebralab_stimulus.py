@@ -35,6 +35,7 @@ from neurotox.io.zebrafish._tables import (
     load_table,
     normalise_columns,
     numeric,
+    rows_where,
     wells,
 )
 from neurotox.io.zebrafish.base import (
@@ -166,6 +167,7 @@ def _events(df: pd.DataFrame, src: Source, notes: list[str],
                         "end_s": ev["end"], "distance": _distance(ev)})
     for c in measures:
         out[c] = ev[c].to_numpy()
+    out["row"] = rows_where(ev, src)     # where the row is in the file, for messages
     out = out.sort_values(["plate", "animal", "start_s"], kind="stable")
     out.insert(3, "event", out.groupby(["plate", "animal"]).cumcount())
     _check_events(out, src)
