@@ -44,13 +44,20 @@ def _replace_reason(replace: bool, reason: str | None) -> str | None:
     return reason.strip() if replace and reason else None
 
 
-def _add(db: str | None, batch: Any, source: Path, replace: str | None = None) -> None:
-    """Add ``batch`` (read from ``source``) to the database; print what was stored."""
+def _add(db: str | None, batch: Any, source: Path, replace: str | None = None, *,
+         said: Callable[[], None] | None = None) -> None:
+    """Add ``batch`` (read from ``source``) to the database; print what was stored.
+
+    ``said`` logs what the batch's reading found, once the database is known to
+    be usable and before anything is stored (a warning may refuse the run).
+    """
     from neurotox.hcd import db as hdb
     from neurotox.hcd import store
 
     engine = hdb.connect(db, inputs=(source,))
     try:
+        if said is not None:
+            said()
         added = store.add(engine, batch, replace=replace)
     finally:
         engine.dispose()
@@ -135,14 +142,20 @@ def import_send(folder: Path, db: str | None, include_recovery: bool, replace: b
     unless --replace is given.
     """
     from neurotox.hcd.send import missing_domains, send_batch
-    from neurotox.io.output import warn_or_refuse
+    from neurotox.io.output import WARNINGS_AS_ERRORS, warn_or_refuse
     from neurotox.io.send import read_send
 
     why = _replace_reason(replace, reason)
     batch = send_batch(read_send(folder), include_recovery=include_recovery)
-    for warned, text in missing_domains(batch):
-        (warn_or_refuse if warned else log.info)(f"{folder.name}: {text}")
-    _add(db, batch, folder, why)
+    found = [(warned, f"{folder.name}: {text}") for warned, text in missing_domains(batch)]
+    if WARNINGS_AS_ERRORS.get():        # refused before the database is touched
+        for text in (text for warned, text in found if warned):
+            warn_or_refuse(text)
+
+    def said() -> None:
+        for warned, text in found:
+            (log.warning if warned else log.info)(text)
+    _add(db, batch, folder, why, said=said)
 
 
 @hcd.command("list")
