@@ -70,3 +70,24 @@ def test_map2_exports_with_sixteen_grey_levels_are_flagged_and_the_groups_warned
         "warning: the groups' fields differ in grey depth (fields per group, control first: "
         "'DMSO': 2 fewer than 64 grey levels; 'Trici': 2 at least 64 grey levels): a "
         "difference from the control may come from the files, not the treatment"]
+
+
+def test_coculture_fields_are_not_all_flagged_for_overlays(shared_data):
+    """Every co-culture field has no cells (no neuron can be in view): no reason to draw it;
+    a field failing a QC rule (3-10: debris 1.00) still is (stranger31: 89 of 89 drawn)."""
+    from types import SimpleNamespace
+
+    from neurotox.assays.neurite.fields import _flagged
+
+    folder = shared_data / "imaging" / "deepneurite_pc3_coculture" / "image"
+    names = ("train_xonaopt3-PC3-3-11.tif", "train_xonaopt3-PC3-3-10.tif")
+    if not all((folder / n).is_file() for n in names):
+        pytest.skip("DeepNeurite fields not present")
+    _, params = resolve_parameters("neurite-outgrowth-coculture")
+    drawn = []
+    for name in names:
+        res = analyse_field(read_plane(folder / name), None, pixel_size=1.0,
+                            settings=params.settings())
+        assert "no_cells" in res.flags
+        drawn.append(_flagged(SimpleNamespace(flags=res.flags, metrics=res.metrics), params))
+    assert drawn == [False, True]

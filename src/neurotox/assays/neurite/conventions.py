@@ -8,8 +8,7 @@ methods say how the numbers were obtained.
 
 from __future__ import annotations
 
-from neurotox.assays.neurite.params import NeuriteParameters
-from neurotox.assays.neurite.tables import no_neuron_in_view
+from neurotox.assays.neurite.params import NeuriteParameters, no_neuron_in_view
 
 
 def neurite_conventions(params: NeuriteParameters) -> list[str]:

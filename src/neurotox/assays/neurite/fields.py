@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from neurotox.assays.neurite.params import NeuriteParameters
+from neurotox.assays.neurite.params import NeuriteParameters, no_neuron_in_view
 from neurotox.errors import InputError
 from neurotox.imaging import FieldSettings, analyse_field
 from neurotox.imaging.overlay import overlay_png
@@ -114,8 +114,16 @@ def _without_padding(*planes: np.ndarray | None) -> tuple[Any, ...]:
 
 
 def _flagged(res: Any, params: NeuriteParameters | None) -> bool:
-    """Field-local QC problems (plate-relative focus: see :func:`.plate.late_overlay_tasks`)."""
-    if set(res.flags) - {"no_nuclear_channel", "no_neurite_channel"}:
+    """Field-local QC problems (plate-relative focus: see :func:`.plate.late_overlay_tasks`).
+
+    Facts every field of the protocol has are no problem: no nuclear or
+    neurite channel, and no cells where no neuron can be in view (co-culture
+    and axon fields), so ``--overlays flagged`` does not draw every such field.
+    """
+    inherent = {"no_nuclear_channel", "no_neurite_channel"}
+    if params is not None and no_neuron_in_view(params):
+        inherent.add("no_cells")
+    if set(res.flags) - inherent:
         return True
     return params is not None and bool(qc_findings(res.metrics, True, 0.0, params))
 

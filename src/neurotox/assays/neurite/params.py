@@ -128,3 +128,8 @@ class NeuriteParameters(BaseModel):
         """The image-analysis settings."""
         keys = FieldSettings.__dataclass_fields__
         return FieldSettings(**{k: getattr(self, k) for k in keys})
+
+
+def no_neuron_in_view(params: NeuriteParameters) -> bool:
+    """No nuclear channel and every soma a non-neuronal cell (co-culture, axon fields)."""
+    return params.nuclei_channel is None and params.non_neuronal == "all"

@@ -10,8 +10,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.neurite.layout import MEASURE_GROUP
-from neurotox.assays.neurite.params import CR_ENDPOINTS, NeuriteParameters
-from neurotox.assays.neurite.tables import no_neuron_in_view
+from neurotox.assays.neurite.params import CR_ENDPOINTS, NeuriteParameters, no_neuron_in_view
 from neurotox.stats.hill import HillFit, fit_hill
 
 

@@ -11,7 +11,12 @@ import pandas as pd
 
 from neurotox import endpoints as ept
 from neurotox.assays.neurite.fields import FieldOutput, qc_findings
-from neurotox.assays.neurite.params import ASSAY, WELL_ENDPOINTS, NeuriteParameters
+from neurotox.assays.neurite.params import (
+    ASSAY,
+    WELL_ENDPOINTS,
+    NeuriteParameters,
+    no_neuron_in_view,
+)
 from neurotox.errors import quoted
 
 
@@ -198,11 +203,6 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
 NO_NEURON_UNMEASURED = ("neurite_length_per_cell", "mean_neurite_length_per_cell",
                         "nuclei_count", "neurite_bearing_cells_pct", "branch_points_per_cell",
                         "neurites_per_cell")
-
-
-def no_neuron_in_view(params: NeuriteParameters) -> bool:
-    """No nuclear channel and every soma a non-neuronal cell (co-culture, axon fields)."""
-    return params.nuclei_channel is None and params.non_neuronal == "all"
 
 
 def unmeasured_endpoints(params: NeuriteParameters) -> dict[str, str]:
