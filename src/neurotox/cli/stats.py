@@ -63,7 +63,6 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
     from neurotox.study import StatisticsPlan
 
     table = endpoints.read(endpoint_table)
-    endpoints.check_groups(table, path=endpoint_table)
     names = sorted(set(table["group"]))
     if len(names) == 1:
         why = (" (a neurite run without a layout or {group} measures every image as group "

@@ -230,9 +230,11 @@ def groups_from_table(table: pd.DataFrame, control: str | None = None, *,
     Raises
     ------
     InputError
-        ``control`` is not a group of the table.
+        ``control`` is not a group of the table, a group holds two doses or the
+        table two dose units (:func:`neurotox.endpoints.check_groups`).
 
     """
+    endpoints.check_groups(table, path=path)
     first = table.groupby("group", sort=True)[["dose", "dose_unit"]].first()
     first = first.sort_values("dose", kind="stable")
     if control is not None and control not in first.index:
