@@ -142,17 +142,23 @@ def test_neuropathology_without_cohorts_names_the_unexamined_animals(tg424, tmp_
         "analysed, listed under exclusions")
 
 
-def test_brain_weight_row_removed_is_named(tg424):
-    """The stranger's case: G1M01's row cut from the brain-weight sheet (n 10 -> 9)."""
-    path = tg424 / "brain_weights.csv"
+def _run_without(folder, file, prefix, key, study_file="study.yaml"):
+    """Run entry ``key`` with the lines of ``file`` starting with ``prefix`` cut, then restored."""
+    path = folder / file
     original = path.read_text()
+    kept = [line for line in original.splitlines(keepends=True) if not line.startswith(prefix)]
+    assert len(kept) < len(original.splitlines())
     try:
-        path.write_text("".join(line for line in original.splitlines(keepends=True)
-                                if not line.startswith("G1M01,")))
-        study = load_study(tg424 / "study.yaml")
-        result = run_study_assay(study, _entry(study, "brain_weight"))
+        path.write_text("".join(kept))
+        study = load_study(folder / study_file)
+        return run_study_assay(study, _entry(study, key))
     finally:
         path.write_text(original)
+
+
+def test_brain_weight_row_removed_is_named(tg424):
+    """The stranger's case: G1M01's row cut from the brain-weight sheet (n 10 -> 9)."""
+    result = _run_without(tg424, "brain_weights.csv", "G1M01,", "brain_weight")
     assert result.missing == [{"subject": "G1M01", "group": "G1", "sex": "M",
                                "reason": "no data in brain_weights.csv"}]
     assert result.notes[-1] == (
@@ -161,15 +167,7 @@ def test_brain_weight_row_removed_is_named(tg424):
 
 
 def test_a_perfused_animal_missing_from_the_findings_is_named(tg424):
-    path = tg424 / "neuropathology_findings.csv"
-    original = path.read_text()
-    try:
-        path.write_text("".join(line for line in original.splitlines(keepends=True)
-                                if not line.startswith("G2F03,")))
-        study = load_study(tg424 / "study.yaml")
-        result = run_study_assay(study, _entry(study, "neuropathology"))
-    finally:
-        path.write_text(original)
+    result = _run_without(tg424, "neuropathology_findings.csv", "G2F03,", "neuropathology")
     assert [m["subject"] for m in result.missing] == ["G2F03"]
     assert result.notes[-1] == (
         "warning: 1 of 40 subject(s) of cohort(s) perfusion have no value (no data in "
@@ -178,25 +176,10 @@ def test_a_perfused_animal_missing_from_the_findings_is_named(tg424):
 
 # ------------------------------------------------------------ battery: a session missing
 
-def _without(path, prefix):
-    """Rewrite ``path`` without the lines starting with ``prefix``; return the original text."""
-    original = path.read_text()
-    kept = [line for line in original.splitlines(keepends=True) if not line.startswith(prefix)]
-    assert len(kept) < len(original.splitlines())
-    path.write_text("".join(kept))
-    return original
-
-
 def test_an_animal_missing_one_session_is_named(tg424):
     """G2M03's week-4 motor activity cut (an export truncated, or the animal lost): one gap
     for the session (its six 10-min bins go with it), recorded and warned."""
-    path = tg424 / "motor_activity.csv"
-    original = _without(path, "G2M03,week4,")
-    try:
-        study = load_study(tg424 / "study.yaml")
-        result = run_study_assay(study, _entry(study, "motor_activity"))
-    finally:
-        path.write_text(original)
+    result = _run_without(tg424, "motor_activity.csv", "G2M03,week4,", "motor_activity")
     assert result.missing == [{"subject": "G2M03", "group": "G2", "sex": "M",
                                "timepoint": "week4",
                                "reason": "no data at week4 in motor_activity.csv"}]
@@ -206,17 +189,12 @@ def test_an_animal_missing_one_session_is_named(tg424):
 
 
 def test_a_declared_session_gap_is_recorded_without_warning(tg424):
-    path = tg424 / "motor_activity.csv"
-    original = _without(path, "G2M03,week4,")
     (tg424 / "exclusions.csv").write_text(
         "subject,endpoint,timepoint,reason\nG2M03,,week4,monitor failed\n")
     (tg424 / "declared.yaml").write_text((tg424 / "study.yaml").read_text().replace(
         "subjects: subjects.csv\n", "subjects: subjects.csv\nexclusions: exclusions.csv\n"))
-    try:
-        study = load_study(tg424 / "declared.yaml")
-        result = run_study_assay(study, _entry(study, "motor_activity"))
-    finally:
-        path.write_text(original)
+    result = _run_without(tg424, "motor_activity.csv", "G2M03,week4,", "motor_activity",
+                          "declared.yaml")
     assert [m["reason"] for m in result.missing] == [
         "no data at week4 in motor_activity.csv; manual exclusion: monitor failed"]
     assert not [n for n in result.notes if n.startswith("warning")]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from neurotox.delimited import csv_safe
 from neurotox.errors import InputError, OutputExistsError
-from neurotox.io.output import input_conflict
+from neurotox.io.output import file_above, input_conflict
 
 #: Key of the Parquet schema metadata naming the neurotox command that wrote the file.
 MARKER = b"neurotox.output"
@@ -43,8 +43,8 @@ def check_target(path: Path, *, force: bool, protected: Sequence[Path] = ()) -> 
     conflict = input_conflict(path, list(protected))
     if conflict:
         raise OutputExistsError(f"{path}: refusing to write there: {conflict} (the database)")
-    parent = next((p for p in path.parents if os.path.lexists(p)), None)
-    if parent is not None and not parent.is_dir():
+    parent = file_above(path)
+    if parent is not None:
         raise OutputExistsError(f"{path}: cannot write there: {parent} is a file, not a folder")
     if os.path.lexists(path) and not force:
         raise OutputExistsError(f"{path}: exists; use --force to replace it")

@@ -671,6 +671,12 @@ def input_conflict(target: Path, inputs: Iterable[str | Path]) -> str | None:
     return None
 
 
+def file_above(path: str | Path) -> Path | None:
+    """The nearest existing ancestor of ``path`` if it is a file (``-o afile/sub``), else None."""
+    above = next((p for p in Path(os.path.abspath(path)).parents if os.path.lexists(p)), None)
+    return above if above is not None and not above.is_dir() else None
+
+
 def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()) -> None:
     """Refuse an output folder that would overwrite or delete what is not ours.
 
@@ -685,8 +691,8 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()
     """
     cwd = Path.cwd()
     exists = os.path.lexists(target)
-    above = next((p for p in Path(os.path.abspath(target)).parents if os.path.lexists(p)), None)
-    if above is not None and not above.is_dir():
+    above = file_above(target)
+    if above is not None:
         raise OutputExistsError(f"{target}: cannot create the output folder: {str(above)!r} "
                                 "is a file, not a folder")
     if lies_within(cwd, target):

@@ -18,19 +18,22 @@ from neurotox.io.plates import read_plane
 pytestmark = pytest.mark.shared_data
 
 
+def _analysed(folder, names, protocol: str, pixel_size: float):
+    """The protocol's parameters and each named field's result (skip when the files are absent)."""
+    if not all((folder / n).is_file() for n in names):
+        pytest.skip(f"{folder.name} fields not present")
+    _, params = resolve_parameters(protocol)
+    return params, [analyse_field(read_plane(folder / n), None, pixel_size=pixel_size,
+                                  settings=params.settings()) for n in names]
+
+
 def test_coculture_field_of_tumour_cells_without_neurites_is_kept(shared_data):
-    folder = shared_data / "imaging" / "deepneurite_pc3_coculture"
+    folder = shared_data / "imaging" / "deepneurite_pc3_coculture" / "image"
     # 3-10: ~16 PC3 cells, no neurite (manual mask: 7 px); 3-11: neurites among the cells
     names = ("train_xonaopt3-PC3-3-10.tif", "train_xonaopt3-PC3-3-11.tif")
-    if not all((folder / "image" / n).is_file() for n in names):
-        pytest.skip("DeepNeurite fields not present")
-    _, params = resolve_parameters("neurite-outgrowth-coculture")
-    rows = []
-    for k, name in enumerate(names):
-        res = analyse_field(read_plane(folder / "image" / name), None, pixel_size=1.0,
-                            settings=params.settings())
-        rows.append({"plate": "P", "well": f"3-{k}", "field": 1, "timepoint": "NA",
-                     **res.metrics})
+    params, results = _analysed(folder, names, "neurite-outgrowth-coculture", 1.0)
+    rows = [{"plate": "P", "well": f"3-{k}", "field": 1, "timepoint": "NA", **res.metrics}
+            for k, res in enumerate(results)]
     out = apply_qc(pd.DataFrame(rows), params)
     empty, full = out.iloc[0], out.iloc[1]
     assert empty["total_neurite_length_um"] == 0
@@ -51,15 +54,9 @@ def test_map2_exports_with_sixteen_grey_levels_are_flagged_and_the_groups_warned
              "MAX_24h_DMSO_FGF14_488_PanNav_568_MAP2_647_27_blue.tif": "DMSO",
              "C3-GRAY-DIV14_Trici24h_FGF14_PanNavRabb_MAP2_131.tif": "Trici",
              "C3-GRAY-DIV14_Trici24h_FGF14_PanNavRabb_MAP2_240.tif": "Trici"}
-    if not all((folder / n).is_file() for n in names):
-        pytest.skip("MAP2 images not present")
-    _, params = resolve_parameters("neurite-outgrowth-primary-neurons")
-    rows = []
-    for name in names:
-        res = analyse_field(read_plane(folder / name), None, pixel_size=0.279,
-                            settings=params.settings())
-        rows.append({"plate": "P", "well": name, "field": 1, "timepoint": "NA",
-                     "neurite_file": name, "nuclei_file": "", **res.metrics})
+    params, results = _analysed(folder, names, "neurite-outgrowth-primary-neurons", 0.279)
+    rows = [{"plate": "P", "well": name, "field": 1, "timepoint": "NA", "neurite_file": name,
+             "nuclei_file": "", **res.metrics} for name, res in zip(names, results, strict=True)]
     out = apply_qc(pd.DataFrame(rows), params)
     assert list(out["grey_levels"]) == [16, 16, 256, 255]
     assert list(out["qc_flags"]) == ["grey_levels=16", "grey_levels=16", "", ""]
@@ -81,13 +78,7 @@ def test_coculture_fields_are_not_all_flagged_for_overlays(shared_data):
 
     folder = shared_data / "imaging" / "deepneurite_pc3_coculture" / "image"
     names = ("train_xonaopt3-PC3-3-11.tif", "train_xonaopt3-PC3-3-10.tif")
-    if not all((folder / n).is_file() for n in names):
-        pytest.skip("DeepNeurite fields not present")
-    _, params = resolve_parameters("neurite-outgrowth-coculture")
-    drawn = []
-    for name in names:
-        res = analyse_field(read_plane(folder / name), None, pixel_size=1.0,
-                            settings=params.settings())
-        assert "no_cells" in res.flags
-        drawn.append(_flagged(SimpleNamespace(flags=res.flags, metrics=res.metrics), params))
-    assert drawn == [False, True]
+    params, results = _analysed(folder, names, "neurite-outgrowth-coculture", 1.0)
+    assert all("no_cells" in res.flags for res in results)
+    assert [_flagged(SimpleNamespace(flags=res.flags, metrics=res.metrics), params)
+            for res in results] == [False, True]

@@ -164,6 +164,11 @@ class Source(ZebrafishSource):
 
     def text(self) -> str:
         """The whole file decoded (text files only); NUL and absurd numbers refused."""
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
+        """:meth:`text`, read and checked once (the sniffer and the reader both ask)."""
         try:
             text = self.path.read_bytes().decode(self.encoding).lstrip("\ufeff")
         except UnicodeDecodeError as exc:
