@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -33,7 +33,7 @@ from neurotox.delimited import (
     read_table,
 )
 from neurotox.errors import InputError, ValidationError, closest, did_you_mean, quoted
-from neurotox.files import MAX_VALUE, check_input, check_unpacked
+from neurotox.files import MAX_VALUE, check_input, check_unpacked, too_large_message
 from neurotox.timepoints import label_key
 from neurotox.vocab import (
     MICRO_SIGN,
@@ -386,7 +386,8 @@ _NAMED = ("study_id", "subject", "group", "batch")
 def _check_rows(df: pd.DataFrame, path: str | None) -> None:
     reg = registry()
 
-    def fail(mask: pd.Series, col: str, message: str, named: bool = False) -> None:
+    def fail(mask: pd.Series, col: str, message: str | Callable[[Any], str],
+             named: bool = False) -> None:
         i = _first(mask)
         if i is not None:
             found = df[col].iloc[i]
@@ -396,7 +397,8 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
                 (col in ("value", "timepoint") or named) else ""
             if source:   # a value an assay read: name the input row it came from
                 where += f" (endpoint {df['endpoint'].iloc[i]!r} from {source})"
-            raise ValidationError(message.format(found=found), path=path, where=where)
+            text = message(found) if callable(message) else message.format(found=found)
+            raise ValidationError(text, path=path, where=where)
 
     for col in ("study_id", "assay", "endpoint", "subject", "group"):
         fail(df[col].str.strip() == "", col, f"{col} is empty")
@@ -432,9 +434,7 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
          "censoring {found!r} is not " + " or ".join(repr(c.value) for c in Censoring))
     fail(~np.isfinite(df["value"]) & ~df["excluded"], "value",
          "value {found!r} is not finite and the row is not excluded")
-    fail((np.abs(df["value"]) > MAX_VALUE) & ~df["excluded"], "value",
-         f"value {{found!r}} is too large to analyse (magnitude above {MAX_VALUE:g}; "
-         "a unit or export error?)")
+    fail((np.abs(df["value"]) > MAX_VALUE) & ~df["excluded"], "value", too_large_message)
     fail(df["excluded"] & (df["exclusion_reason"].str.strip() == ""), "exclusion_reason",
          "excluded row has no exclusion_reason")
     check_values(df, reg, path=path)
