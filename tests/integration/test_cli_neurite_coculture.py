@@ -47,8 +47,10 @@ def test_fields_of_tumour_cells_without_neurite_are_measured_zeros(run):
 
 def test_endpoints_no_neuron_gives_are_excluded_and_no_call_is_made(run):
     eps = pd.read_csv(run / "endpoints.csv", keep_default_na=False)
-    for name in ("nuclei_count", "neurite_length_per_cell", "unattached_neurite_length"):
+    assert "nuclei_count" not in set(eps["endpoint"])     # no nuclear channel: no nuclei
+    for name in ("cell_body_count", "neurite_length_per_cell", "unattached_neurite_length"):
         rows = eps[eps["endpoint"] == name]
+        assert len(rows), name
         assert rows["excluded"].astype(str).eq("True").all(), name
         assert rows["exclusion_reason"].str.contains("no neuron in view").all(), name
     sel = pd.read_csv(run / "selectivity.csv")

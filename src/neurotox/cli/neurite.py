@@ -189,12 +189,14 @@ def _write(od: Any, run: Any) -> None:
 
     wells = run.details["wells"]
     wells = wells[wells["well"].astype(str).str.match(WELL_NAME)]   # not images as replicates
+    somata = (run.endpoints["endpoint"] == "cell_body_count").any()   # no nuclear channel
     for (plate, tp), grp in wells.groupby(["plate", "timepoint"]):
         suffix = "" if tp == "NA" else f"_t{tp}"
         for metric in HEATMAPS:
             if metric in grp.columns and grp[metric].notna().any():
                 values = dict(zip(grp["well"], grp[metric].astype(float), strict=True))
                 when = "" if tp == "NA" else f", timepoint {tp}"
+                what = HEATMAPS[metric].replace("nuclei", "cell bodies") if somata \
+                    else HEATMAPS[metric]
                 od.write_bytes(f"heatmaps/{plate}{suffix}_{metric}.png",
-                               plate_heatmap_png(values, title=f"Plate {plate}{when}: "
-                                                 f"{HEATMAPS[metric]}"))
+                               plate_heatmap_png(values, title=f"Plate {plate}{when}: {what}"))

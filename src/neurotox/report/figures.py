@@ -730,8 +730,8 @@ def _incidence_bmd_jobs(ctx: Context, results: pd.DataFrame, bmds: dict) -> list
 
 
 #: Neurite-outgrowth endpoints drawn as plate heatmaps (those with an included value).
-HEATMAP_ENDPOINTS = ("neurite_length_per_cell", "nuclei_count", "neurite_bearing_cells_pct",
-                     "total_neurite_length")
+HEATMAP_ENDPOINTS = ("neurite_length_per_cell", "nuclei_count", "cell_body_count",
+                     "neurite_bearing_cells_pct", "total_neurite_length")
 
 
 def heatmap_jobs(ctx: Context) -> list[FigureJob]:

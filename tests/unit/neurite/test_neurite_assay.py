@@ -162,8 +162,10 @@ def test_coculture_endpoints_that_no_neuron_can_give_are_excluded_with_the_reaso
     table = endpoint_rows(_coculture_wells(), study_id="S", params=params,
                           plate_dirs={"P": "images"}).set_index(["subject", "endpoint"])
     validate(table.reset_index())
-    # a nuclei count of 0 was never measured (no nuclear channel, no neuron)
-    nuclei = table.loc[("3-1", "nuclei_count")]
+    # a count of 0 was never measured (no nuclear channel, no neuron); without a nuclear
+    # channel the cells counted are cell bodies, never nuclei
+    assert "nuclei_count" not in table.index.get_level_values("endpoint")
+    nuclei = table.loc[("3-1", "cell_body_count")]
     assert nuclei["excluded"] and math.isnan(nuclei["value"])
     assert nuclei["exclusion_reason"] == \
         "not measured: no neuron in view (non_neuronal: all, no nuclear channel)"
@@ -191,6 +193,15 @@ def test_coculture_endpoints_that_no_neuron_can_give_are_excluded_with_the_reaso
                           plate_dirs={"P": "images"}).set_index(["subject", "endpoint"])
     assert not plain.loc[("3-1", "nuclei_count"), "excluded"]
     assert not plain.loc[("3-1", "unattached_neurite_length"), "excluded"]
+    # neurons in view without a nuclear channel: the somata found in the neurite channel
+    # are counted, and named so (MAP2 or βIII-tubulin fields)
+    _, single = resolve_parameters("neurite-outgrowth-primary-neurons", {"nuclei_channel": None})
+    somata = endpoint_rows(_coculture_wells(), study_id="S", params=single,
+                           plate_dirs={"P": "images"}).set_index(["subject", "endpoint"])
+    validate(somata.reset_index())
+    assert "nuclei_count" not in somata.index.get_level_values("endpoint")
+    assert somata.loc[("2-1", "cell_body_count"), "value"] == \
+        plain.loc[("2-1", "nuclei_count"), "value"]
 
 
 def test_coculture_dose_plate_fits_total_length_and_makes_no_call():

@@ -117,6 +117,9 @@ def _response(p: NeuriteParameters) -> str:
             "nuclear channel: no viability measure)"
     elif p.neurite_channel is None:
         what, call = "nuclei counts", "no selectivity call is made (no neurite channel)"
+    elif p.nuclei_channel is None:
+        call += ("; without a nuclear channel the viability read-out is cell_body_count, the "
+                 "cell bodies found in the neurite channel (neurons only, not every cell)")
     fragments = "" if p.fragments_are_degeneration else (
         " Unattached pieces are whole neurites broken where they cross cells, not "
         "degeneration: neurite_fragments is excluded from statistics "

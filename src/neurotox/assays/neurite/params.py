@@ -130,6 +130,16 @@ class NeuriteParameters(BaseModel):
         return FieldSettings(**{k: getattr(self, k) for k in keys})
 
 
+def count_endpoint(params: NeuriteParameters) -> str:
+    """The endpoint of the cells counted per field: nuclei, or somata when no nucleus is imaged.
+
+    Without a nuclear channel the cells counted are the cell bodies found in
+    the neurite channel (neurons, by size and shape), not every nucleus: the
+    EndpointTable, the fits and the report name them ``cell_body_count``.
+    """
+    return "cell_body_count" if params.nuclei_channel is None else "nuclei_count"
+
+
 def no_neuron_in_view(params: NeuriteParameters) -> bool:
     """No nuclear channel and every soma a non-neuronal cell (co-culture, axon fields)."""
     return params.nuclei_channel is None and params.non_neuronal == "all"

@@ -10,7 +10,12 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.neurite.layout import MEASURE_GROUP
-from neurotox.assays.neurite.params import CR_ENDPOINTS, NeuriteParameters, no_neuron_in_view
+from neurotox.assays.neurite.params import (
+    CR_ENDPOINTS,
+    NeuriteParameters,
+    count_endpoint,
+    no_neuron_in_view,
+)
 from neurotox.stats.hill import HillFit, fit_hill
 
 
@@ -68,7 +73,8 @@ def concentration_response(wells: pd.DataFrame, params: NeuriteParameters
         for name, col in endpoints.items():
             ok = grp[np.isfinite(grp[col].to_numpy(dtype=float))]
             fits[name] = fit_hill(ok["dose"], ok[col], levels=levels, reference=100.0)
-            fit_rows.append({"timepoint": tp, **_fit_row(name, fits[name], levels)})
+            label = count_endpoint(params) if name == "nuclei_count" else name
+            fit_rows.append({"timepoint": tp, **_fit_row(label, fits[name], levels)})
         if not no_call:
             sel_rows.append({"timepoint": tp, **selectivity(fits["neurite_length_per_cell"],
                                                             fits["nuclei_count"], params)})

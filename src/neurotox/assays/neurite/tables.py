@@ -15,6 +15,7 @@ from neurotox.assays.neurite.params import (
     ASSAY,
     WELL_ENDPOINTS,
     NeuriteParameters,
+    count_endpoint,
     no_neuron_in_view,
 )
 from neurotox.errors import quoted
@@ -169,6 +170,7 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
     """EndpointTable rows: one per well and endpoint; wells without data are excluded."""
     multi_plate = wells["plate"].nunique() > 1
     unmeasured = unmeasured_endpoints(params)
+    counted = count_endpoint(params)
     records = []
     for _, w in wells.iterrows():
         subject = f"{w['plate']}:{w['well']}" if multi_plate else w["well"]
@@ -185,7 +187,8 @@ def endpoint_rows(wells: pd.DataFrame, *, study_id: str, params: NeuriteParamete
             if params.neurite_channel is None and name != "nuclei_count":
                 continue            # nuclei-only fields: nothing else was measured
             value = float(w[col]) if col in w and pd.notna(w[col]) else math.nan
-            rec = {**base, "endpoint": name, "value": value}
+            rec = {**base, "value": value,
+                   "endpoint": counted if name == "nuclei_count" else name}
             if name in unmeasured:
                 rec["value"] = math.nan if name in NO_NEURON_UNMEASURED else value
                 rec["excluded"] = True
