@@ -190,6 +190,18 @@ def test_output_inside_an_earlier_output_is_refused(tmp_path):
     assert "refusing to write inside the neurotox output" in one_line_error(r)
     assert snapshot(tmp_path) == before
     assert verify(tmp_path / "study") == []
+    # the same through a symbolic link to a folder inside an output (with and without --force)
+    r = invoke(("report", str(tmp_path / "study" / "study.yaml"), "--format", "csv",
+                "-o", str(tmp_path / "rep")), tmp_path)
+    assert r.exit_code == 0, r.output
+    (tmp_path / "link").symlink_to(tmp_path / "rep" / "csv")
+    before = snapshot(tmp_path)
+    for force in ((), ("--force",)):
+        r = invoke(("report", str(tmp_path / "study" / "study.yaml"), "--format", "csv",
+                    "-o", str(tmp_path / "link" / "again"), *force), tmp_path)
+        assert "refusing to write inside the neurotox output" in one_line_error(r)
+    assert snapshot(tmp_path) == before
+    assert verify(tmp_path / "rep") == []
 
 
 @pytest.mark.parametrize(("log", "match"), [

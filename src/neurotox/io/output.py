@@ -722,15 +722,20 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()
 
 
 def enclosing_output(target: Path) -> Path | None:
-    """The nearest folder above ``target`` that is a neurotox output (has our manifest)."""
-    for folder in Path(os.path.abspath(target)).parents:
-        manifest = folder / MANIFEST
-        if manifest.is_file():
-            try:
-                read_manifest(manifest, any_version=True)
-            except InputError:
-                continue  # someone else's manifest.json
-            return folder
+    """The nearest folder above ``target`` that is a neurotox output (has our manifest).
+
+    Looked for along the path as given and with symbolic links resolved (a link
+    into an output is still inside it).
+    """
+    for form in path_forms(target):
+        for folder in form.parents:
+            manifest = folder / MANIFEST
+            if manifest.is_file():
+                try:
+                    read_manifest(manifest, any_version=True)
+                except InputError:
+                    continue  # someone else's manifest.json
+                return folder
     return None
 
 
