@@ -18,6 +18,8 @@ import functools
 import os
 import signal
 import socket
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
@@ -170,20 +172,44 @@ _WORKER_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHU
                         if hasattr(signal, n))
 
 
-def _worker_start(initializer: Callable[[], Any] | None = None) -> None:
-    """First thing in every worker process: default signal actions, then ``initializer``."""
+#: Seconds between a worker's checks that the process that started it is still there.
+PARENT_CHECK_S = 1.0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once ``parent`` is gone (killed with SIGKILL, or by the OOM killer).
+
+    Without it the workers of a killed run live on forever, waiting for tasks on a
+    queue whose other end their siblings keep open, and hold the run's stdout,
+    stderr and log open: a pipeline reading them never sees the end.
+    """
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_S)
+    os._exit(1)
+
+
+def _worker_start(parent: int, initializer: Callable[[], Any] | None = None) -> None:
+    """First thing in every worker: default signals, a watch on the parent, ``initializer``.
+
+    The watch (:func:`_exit_with_parent`) ends the worker when its run is killed.
+    """
     for sig in _WORKER_SIGNALS:
         if callable(signal.getsignal(sig)):
             signal.signal(sig, signal.SIG_DFL)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True,
+                     name="neurotox-parent-watch").start()
     if initializer is not None:
         initializer()
 
 
 def _executor(workers: int, initializer: Callable[[], Any] | None = None
               ) -> ProcessPoolExecutor:
-    """A process pool whose workers leave signals to this process (:func:`_worker_start`)."""
-    return ProcessPoolExecutor(max_workers=workers,
-                               initializer=functools.partial(_worker_start, initializer))
+    """A process pool whose workers leave signals to this process and end with it.
+
+    See :func:`_worker_start`.
+    """
+    return ProcessPoolExecutor(max_workers=workers, initializer=functools.partial(
+        _worker_start, os.getpid(), initializer))
 
 
 def _bounded(submit: Callable[[T], Any], done_of: Callable[[set], tuple[set, set]],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 import pytest
 
@@ -134,3 +135,46 @@ def test_group_signal_ends_workers_quietly(tmp_path, sig, said, code):
             os.killpg(proc.pid, signal.SIGKILL)
     assert (proc.returncode, out.strip(), err) == (code, said, "")
     assert time.monotonic() - t0 < 10   # the dead workers are not waited for
+
+
+_KILLED_RUN = """
+import os, signal
+from neurotox.parallel import TaskPool
+
+def pid(_):
+    return os.getpid()
+
+pool = TaskPool(2)
+futures = [pool.submit(pid, None) for _ in range(8)]
+print(" ".join(str(p) for p in sorted({f.result() for f in futures})), flush=True)
+os.kill(os.getpid(), signal.SIGKILL)     # as the OOM killer or `kill -9` ends a run
+"""
+
+
+def test_workers_end_when_their_run_is_killed():
+    # a run killed with SIGKILL cannot shut its pool down: its workers must notice and
+    # end, or they hold the run's stdout open forever (a pipeline reading it hangs)
+    import subprocess
+    import sys
+    import time
+
+    out = subprocess.run([sys.executable, "-c", _KILLED_RUN], capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == -9
+    workers = [int(p) for p in out.stdout.split()]
+    assert workers and os.getpid() not in workers
+
+    def alive(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    # the workers' check runs every PARENT_CHECK_S; a generous bound for a busy machine
+    # (capture_output returning at all already shows they closed the pipe)
+    for _ in range(600):
+        if not any(alive(p) for p in workers):
+            break
+        time.sleep(0.1)
+    assert not any(alive(p) for p in workers)
