@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import h5py
 import numpy as np
 import openpyxl
@@ -91,6 +93,43 @@ def test_anymaze_results(tmp_path):
     t = d.table.set_index(["phase", "object"])
     assert t.loc[("test", "Left object"), "latency_s"] == 10
     assert t.loc[("test", "Right object"), "time_s"] == 12
+
+
+def test_anymaze_results_time_unit_in_the_header(tmp_path):
+    # ANY-maze writes the unit it was set to: ms and min are converted (and noted)
+    p = write(tmp_path, "am.csv",
+              "Test,Animal,Stage,Left object : time (ms),Right object : time [min],"
+              "Left object : latency (ms)\n1,m1,Sample,5500,0.1,3000\n2,m1,Test,4000,0.2,250\n")
+    d = read_rodent(p)
+    t = d.table.set_index(["phase", "object"])
+    assert t.loc[("training", "Left object"), "time_s"] == pytest.approx(5.5)
+    assert t.loc[("test", "Right object"), "time_s"] == pytest.approx(12.0)
+    assert t.loc[("test", "Left object"), "latency_s"] == pytest.approx(0.25)
+    assert "times converted to s" in d.notes[0] and "(min)" in d.notes[0]
+
+
+@pytest.mark.parametrize(("header", "row", "message"), [
+    # ms without a unit in the header: 16900 "s" of exploration in one trial
+    ("Left object : time,Right object : time", "1,m1,Test,15500,16900",
+     "row 2, column 'Left object : time': 15500 s of exploration of one object"),
+    ("Left object : time (frames),Right object : time", "1,m1,Test,155,169",
+     "column 'Left object : time (frames)': unknown time unit 'frames'"),
+])
+def test_anymaze_results_time_units_refused(tmp_path, header, row, message):
+    p = write(tmp_path, "am.csv", f"Test,Animal,Stage,{header}\n{row}\n")
+    with pytest.raises(FormatError, match=re.escape(message)):
+        read_rodent(p)
+
+
+def test_anymaze_results_one_row_per_animal_and_phase(tmp_path):
+    # 'Habituation' is a training alias: beside a Training row it is a second training row
+    p = write(tmp_path, "am.csv", "Test,Animal,Stage,Left object : time,Right object : time\n"
+                                  "0,m1,Habituation,50,50\n1,m1,Training,15.5,16.9\n"
+                                  "2,m1,Test,19.3,16.9\n")
+    with pytest.raises(FormatError, match=re.escape(
+            "row 3, column 'Stage': animal 'm1' has a second training row (Stage 'Training'; "
+            "the first is row 2, 'Habituation')")):
+        read_rodent(p)
 
 
 def test_trials_table_conditions(tmp_path):

@@ -356,6 +356,27 @@ def _match_anymaze(path: Path) -> bool:
                                      for c in cols)
 
 
+#: Time units written in a results column's header (``Left object : time (ms)``), in s.
+_TIME_UNITS = {"s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+               "ms": 1e-3, "msec": 1e-3, "millisecond": 1e-3, "milliseconds": 1e-3,
+               "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0}
+_HEADER_UNIT = re.compile(r"[(\[]\s*(?P<unit>[^)\]]*?)\s*[)\]]\s*$")
+#: No object is explored for an hour in one trial: more is a unit error (ms read as s).
+MAX_EXPLORATION_S = 3600.0
+
+
+def _seconds_per_unit(column: str, path: Path) -> float:
+    """Seconds per unit of a time column from the unit in its header (none: seconds)."""
+    m = _HEADER_UNIT.search(column)
+    if m is None:
+        return 1.0
+    unit = m.group("unit").lower()
+    if unit not in _TIME_UNITS:
+        raise FormatError(f"unknown time unit {m.group('unit')!r} in the header (expected s, "
+                          "ms or min)", path=path, where=f"column {column!r}")
+    return _TIME_UNITS[unit]
+
+
 def _anymaze_measures(cols: list[str]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for c in cols:
@@ -384,11 +405,19 @@ def read_anymaze(path: Path, *, phase_map: dict[str, str] | None = None,
     animal = find_column(df, ("animal",), path=path)
     pcol = find_column(df, ("stage", "phase", "trial", "test"), path=path)
     measures = _anymaze_measures(list(df.columns))
-    rows = []
+    scale = {c: _seconds_per_unit(c, path) for cols in measures.values()
+             for kind, c in cols.items() if kind in ("time_s", "latency_s")}
+    rows, seen = [], {}
     for i in range(len(df)):
         phase = phase_of(df[pcol].iloc[i], phase_map)
         if phase is None:
             raise FormatError(f"{pcol} {df[pcol].iloc[i]!r} is not training or test",
+                              path=path, where=f"row {i + 2}, column {pcol!r}")
+        first = seen.setdefault((df[animal].iloc[i], phase), i)
+        if first != i:
+            raise FormatError(f"animal {df[animal].iloc[i]!r} has a second {phase} row "
+                              f"({pcol} {df[pcol].iloc[i]!r}; the first is row {first + 2}, "
+                              f"{df[pcol].iloc[first]!r}): keep one row per animal and phase",
                               path=path, where=f"row {i + 2}, column {pcol!r}")
         for obj, cols in sorted(measures.items()):
             if "time_s" not in cols:
@@ -397,10 +426,20 @@ def read_anymaze(path: Path, *, phase_map: dict[str, str] | None = None,
                    "bouts": np.nan, "latency_s": np.nan,
                    "source": f"{path.name}:row {i + 2}, column {cols['time_s']!r}"}
             for kind, c in cols.items():
-                rec[kind] = to_float(df[c].iloc[[i]], path=path, column=c).iloc[0]
+                rec[kind] = to_float(df[c].iloc[[i]], path=path, column=c).iloc[0] \
+                    * scale.get(c, 1.0)
+            if rec["time_s"] > MAX_EXPLORATION_S:
+                raise FormatError(f"{rec['time_s']:g} s of exploration of one object in one "
+                                  f"trial (more than {MAX_EXPLORATION_S:g} s): a time unit "
+                                  "error? write the unit in the header, e.g. "
+                                  f"'{obj} : time (ms)'", path=path,
+                                  where=f"row {i + 2}, column {cols['time_s']!r}")
             rows.append(rec)
+    converted = [f"{c!r} ({'ms' if f < 1 else 'min'})" for c, f in scale.items() if f != 1.0]
+    notes = [f"{path.name}: times converted to s from the unit in the header of "
+             f"{', '.join(converted)}"] if converted else []
     return RodentData("exploration", path, "anymaze-results",
-                      table=frame(rows, EXPLORATION_COLUMNS))
+                      table=frame(rows, EXPLORATION_COLUMNS), notes=notes)
 
 
 # ------------------------------------------------------------ T-maze trials
