@@ -57,6 +57,27 @@ def test_missing_positions_and_jumps_are_not_counted():
     assert binned["missing"].iloc[0] == 2 and binned["jumps"].iloc[0] == 1
 
 
+def test_a_tracking_gap_is_missing_not_a_larva_at_rest():
+    # 1 mm/s at 10 fps for 60 s in 10-s bins; 25 s of frames (t 20-45 s) not exported, as
+    # when a tracker drops a stretch: bins 2 and 3 hold no frame, bin 4 half of its 100
+    tr = _track(1.0, 10, 60)
+    tr = tr[(tr["time_s"] < 20 - 1e-9) | (tr["time_s"] > 45 - 1e-9)]
+    binned = bin_track(tr, 10.0)
+    assert binned["frames"].tolist() == [100] * 6          # what each bin should hold
+    assert binned["missing"].tolist() == [0, 0, 100, 100, 50, 0]
+    d = binned["distance"].to_numpy()
+    assert np.isnan(d[2]) and np.isnan(d[3])                # no frame: no distance, not 0
+    # half of bin 4 recorded: kept, its 49 steps; the 25-s step across the gap is not a step
+    assert d[4] == pytest.approx(0.1 * 49, rel=1e-9)
+    assert d[5] == pytest.approx(0.1 * 100, rel=1e-9)
+    # the same stretch exported without coordinates ('-'): the same bins without distance
+    dash = _track(1.0, 10, 60)
+    dash.loc[(dash["time_s"] > 20 - 1e-9) & (dash["time_s"] < 45 - 1e-9), ["x", "y"]] = np.nan
+    d2 = bin_track(dash, 10.0)
+    assert d2["missing"].tolist() == [0, 0, 100, 100, 50, 0]
+    assert np.isnan(d2["distance"].iloc[2]) and np.isnan(d2["distance"].iloc[3])
+
+
 def test_trapezoid_auc_and_phases():
     wins = phase_windows([("light1", True, 30.0), ("dark1", False, 30.0),
                           ("light2", True, 30.0)])

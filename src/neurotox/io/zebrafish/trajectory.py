@@ -326,6 +326,35 @@ def track_wells(track: pd.DataFrame, src_path) -> pd.Series:
     return w
 
 
+def _expected_frames(t: np.ndarray, codes: np.ndarray, frames: np.ndarray,
+                     missing: np.ndarray, n_an: int, nb: int, bin_s: float, t0: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Frames each larva's bins should hold, and the missing ones among them.
+
+    A larva's frame rate is its median time step; its bins from the first to
+    the last it has a frame in should hold ``bin_s`` times that rate (the last
+    bin only up to the larva's last frame). Frames absent from the export count
+    as missing.
+    """
+    frames = frames.reshape(n_an, nb).astype(float)
+    missing = missing.reshape(n_an, nb).astype(float)
+    by = pd.DataFrame({"a": codes, "t": t})
+    dt = by.groupby("a")["t"].diff()
+    step = dt[dt > 0].groupby(by["a"]).median().reindex(range(n_an)).to_numpy()
+    last_t = by.groupby("a")["t"].max().reindex(range(n_an)).to_numpy()
+    held = frames > 0
+    first = np.where(held.any(axis=1), held.argmax(axis=1), -1)
+    last = np.where(held.any(axis=1), nb - 1 - held[:, ::-1].argmax(axis=1), -1)
+    col = np.arange(nb)
+    want = np.where((col >= first[:, None]) & (col < last[:, None]), bin_s / step[:, None], 0.0)
+    tail = (last_t - t0 - last * bin_s) / step + 1          # the last bin: partly recorded
+    rows = np.flatnonzero((last >= 0) & np.isfinite(step))
+    want[rows, last[rows]] = tail[rows]
+    want = np.where(np.isfinite(want), np.floor(want + 0.5), 0.0)
+    absent = np.maximum(want - frames, 0)
+    return (frames + absent).ravel(), (missing + absent).ravel()
+
+
 def bin_track(track: pd.DataFrame, bin_s: float, *, t0: float = 0.0,
               max_step_mm: float | None = None) -> pd.DataFrame:
     """Distance moved per time bin for every larva of a track, vectorised.
@@ -346,13 +375,20 @@ def bin_track(track: pd.DataFrame, bin_s: float, *, t0: float = 0.0,
     Returns
     -------
     pandas.DataFrame
-        :data:`BIN_COLUMNS` plus ``frames`` (samples in the bin), ``missing``
-        (samples without a position) and ``jumps`` (steps over ``max_step_mm``).
+        :data:`BIN_COLUMNS` plus ``frames`` (samples the bin should hold: the
+        larva's frame rate times the bin width, or the samples it holds if
+        more), ``missing`` (of those, samples without a position or not in the
+        export at all) and ``jumps`` (steps over ``max_step_mm``).
 
     Notes
     -----
     A step is attributed to the bin of its end frame. Steps into or out of a
-    missing sample are not counted (the tracker lost the larva).
+    missing sample, or across frames missing from the export (more than twice
+    the usual time step), are not counted (the tracker lost the larva). A bin with a
+    position in fewer than half the frames it should hold (a stretch of frames
+    missing from the export, or exported without coordinates) has no distance
+    (NaN), never the distance of the frames that remain: a tracking gap is not
+    a larva that stopped moving.
 
     """
     require_columns(list(track.columns), list(TRACK_COLUMNS), path="track")
@@ -367,7 +403,10 @@ def bin_track(track: pd.DataFrame, bin_s: float, *, t0: float = 0.0,
         x, y = track["x"].to_numpy(float), track["y"].to_numpy(float)
         step = np.hypot(np.diff(x), np.diff(y))
     same = codes[1:] == codes[:-1]
-    ok = same & np.isfinite(step) & (frame_bin[1:] >= 0)
+    dt = np.diff(t)
+    usual = float(np.median(dt[same & (dt > 0)])) if (same & (dt > 0)).any() else np.inf
+    # a step across frames missing from the export spans the gap: not counted
+    ok = same & np.isfinite(step) & (frame_bin[1:] >= 0) & (dt <= 2 * usual)
     jumps = np.zeros_like(ok)
     if max_step_mm is not None:
         jumps = ok & (step > max_step_mm)
@@ -380,6 +419,8 @@ def bin_track(track: pd.DataFrame, bin_s: float, *, t0: float = 0.0,
     missing = np.bincount(cell[valid & ~np.isfinite(track["x"].to_numpy(float))],
                           minlength=size)
     njump = np.bincount(cell[1:][jumps], minlength=size)
+    nframes, missing = _expected_frames(t, codes, nframes, missing, n_an, nb, bin_s, t0)
+    dist = np.where(nframes - missing < 0.5 * nframes, np.nan, dist)
     an_idx = np.repeat(np.arange(n_an), nb)
     first_row = np.full(n_an, -1, dtype=np.int64)
     first_row[codes[::-1]] = np.arange(len(codes))[::-1]
