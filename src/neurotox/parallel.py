@@ -15,13 +15,14 @@ its figures while it builds its tables).
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import signal
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -64,6 +65,39 @@ def check_scheduler(address: str | None) -> None:
             (getattr(exc, "strerror", None) or str(exc))
         raise InputError(f"cannot reach the scheduler {address}: {reason}",
                          where="--scheduler") from None
+    if parts.scheme == "tcp" and not _is_dask_scheduler(address):
+        raise InputError(f"{address} accepts connections but is not a Dask scheduler (no "
+                         f"answer to a scheduler's handshake within {SCHEDULER_TIMEOUT_S:g} s; "
+                         "the dashboard port 8787 instead of 8786?)", where="--scheduler")
+
+
+def _is_dask_scheduler(address: str) -> bool:
+    """Whether ``address`` answers a Dask ``identity`` request as a scheduler, within the timeout.
+
+    A port that accepts connections may be anything (the dashboard's web server,
+    another service): a client connecting to it waits forever, or reads its
+    answer as a huge message length.
+    """
+    import asyncio
+
+    try:
+        from distributed.comm import connect
+    except ImportError:  # pragma: no cover - optional dependency (refused by the caller)
+        return True
+
+    async def ask() -> Any:
+        comm = await connect(address, timeout=SCHEDULER_TIMEOUT_S)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        answer = asyncio.run(asyncio.wait_for(ask(), 2 * SCHEDULER_TIMEOUT_S))
+    except Exception:       # noqa: BLE001 - any failure of the handshake: not a scheduler
+        return False
+    return isinstance(answer, dict) and answer.get("type") == "Scheduler"
 
 
 def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = None,
@@ -241,6 +275,9 @@ def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Itera
     except ImportError:  # pragma: no cover - optional dependency
         raise InputError("--scheduler needs dask.distributed; install neurotox[distributed]"
                          ) from None
+    from distributed.client import FuturesCancelledError
+
+    _quiet_distributed()
     own = isinstance(scheduler, str)
     if own:
         check_scheduler(scheduler)
@@ -252,14 +289,47 @@ def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Itera
                              where="--scheduler") from None
     else:
         client = scheduler
+    address = scheduler if own else getattr(client.scheduler, "address", "")
     try:
         n = max(1, len(client.scheduler_info().get("workers", {})))
         yield from _bounded(lambda t: client.submit(fn, t, pure=False),
                             lambda p: _split(dwait(p, return_when="FIRST_COMPLETED")),
                             lambda f: f.result(), tasks, 2 * n)
+    except (CancelledError, OSError) as exc:   # FuturesCancelledError, CommClosedError
+        if client.status == "running" and not isinstance(exc, FuturesCancelledError):
+            raise     # a task's own error (a file it could not read ...)
+        raise InputError(f"lost the connection to the scheduler {address} "
+                         "during the run (scheduler stopped or unreachable); nothing was "
+                         "written", where="--scheduler") from None
     finally:
         if own:
             client.close()
+
+
+def _quiet_distributed() -> None:
+    """Keep dask.distributed's own console handler (added when it is imported) off stderr.
+
+    Its records go where the CLI sends third-party records: the log file, if any.
+    """
+    names = [n for n in logging.Logger.manager.loggerDict
+             if n.split(".")[0] in ("distributed", "tornado")]
+    for name in names:
+        lib = logging.getLogger(name)
+        console = [h for h in lib.handlers if type(h) is logging.StreamHandler]
+        for h in console:
+            lib.removeHandler(h)
+        if console and "." in name:
+            lib.propagate = True    # to "distributed" or "tornado": the log file, if any
+    files = [h for h in logging.getLogger("neurotox").handlers
+             if isinstance(h, logging.FileHandler)]      # the CLI's --log-file
+    for name in ("distributed", "tornado"):
+        top = logging.getLogger(name)
+        for h in files:
+            if h not in top.handlers:
+                top.addHandler(h)
+        if not top.handlers:
+            top.addHandler(logging.NullHandler())
+        top.propagate = False
 
 
 def _split(result: Any) -> tuple[set, set]:

@@ -579,6 +579,46 @@ def test_unreachable_scheduler_is_one_line(tmp_path, address):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("reply", [b"", b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"])
+def test_a_port_that_is_no_dask_scheduler_is_refused(tmp_path, reply):
+    # the dashboard's web server (8787 for 8786) waits for a request; another service
+    # answers at once: a Dask client waited forever, or read the answer as a huge message
+    # length and the run failed as "out of memory"
+    import socket
+    import threading
+
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    held = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            held.append(conn)
+            if reply:
+                conn.sendall(reply)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        (tmp_path / "plate").mkdir()
+        (tmp_path / "layout.csv").write_text("well,group,concentration\nA01,C,0\n")
+        r = invoke(("neurite", str(tmp_path / "plate"), "--layout",
+                    str(tmp_path / "layout.csv"), "--scheduler", f"tcp://127.0.0.1:{port}",
+                    "-o", "{out}"), tmp_path)
+        assert one_line_error(r) == (
+            f"Error: --scheduler: tcp://127.0.0.1:{port} accepts connections but is not a Dask "
+            "scheduler (no answer to a scheduler's handshake within 5 s; the dashboard port "
+            "8787 instead of 8786?)")
+        assert not (tmp_path / "out").exists()
+    finally:
+        server.close()
+        for conn in held:
+            conn.close()
+
+
 @needs_root
 def test_disk_full_is_one_line_and_leaves_nothing(tmp_path):
     disk = tmp_path / "disk"
