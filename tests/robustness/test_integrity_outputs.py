@@ -256,6 +256,24 @@ def test_signing_key_inside_the_output_is_refused(tmp_path):
     assert key.exists()
 
 
+def test_a_signed_output_is_never_replaced(tmp_path):
+    # a signed report is final: --force (with or without the key) does not replace it
+    folder = study_case(tmp_path)
+    key = tmp_path / "key"
+    key.write_bytes(os.urandom(32))
+    key.chmod(0o600)
+    r = invoke((*REPORT, "-o", "{out}", "--sign-key", str(key)), tmp_path, inputs=folder)
+    assert r.exit_code == 0, r.output
+    before = snapshot(tmp_path)
+    for sign in ((), ("--sign-key", str(key))):
+        r = invoke((*REPORT, "-o", "{out}", "--force", *sign), tmp_path, inputs=folder)
+        assert one_line_error(r).endswith(
+            "--force refused: the folder is a signed output (key "
+            f"{load_key(key).key_id}): a signed report is never replaced; write the new run "
+            "(an amendment) to a new folder; move it away or remove it yourself")
+    assert snapshot(tmp_path) == before
+
+
 @pytest.mark.parametrize("key", ["study.yaml", "subjects.csv", "entries.csv"])
 def test_signing_key_that_is_an_input_is_refused(tmp_path, key):
     """stranger29 F15: an input as the key let anyone holding the data re-sign a manifest.
@@ -306,8 +324,8 @@ def test_a_signing_key_others_can_read_is_a_warning(tmp_path):
     assert r.exit_code == 0 and "WARNING: the signing key" in r.output
     notes = json.loads((tmp_path / "out" / MANIFEST).read_text())["notes"]
     assert sum("can be read by its group or others (mode 0644)" in n for n in notes) == 1
-    key.chmod(0o600)
-    r = invoke((*REPORT, "-o", "{out}", "--force", "--sign-key", str(key)), tmp_path,
+    key.chmod(0o600)     # (a signed output is final: the next run goes to a new folder)
+    r = invoke((*REPORT, "-o", str(tmp_path / "out2"), "--sign-key", str(key)), tmp_path,
                inputs=folder)
     assert r.exit_code == 0 and "signing key" not in r.output
 

@@ -749,10 +749,14 @@ def foreign_content(folder: Path) -> str | None:
     if not entries:
         return None
     try:
-        listed = set(read_manifest(folder / MANIFEST).outputs)
+        earlier = read_manifest(folder / MANIFEST)
     except InputError:
         return (f"the folder is not the output of an earlier neurotox run (no readable "
                 f"neurotox {MANIFEST})")
+    if earlier.signature is not None:
+        return (f"the folder is a signed output (key {earlier.signature['key_id']}): a signed "
+                "report is never replaced; write the new run (an amendment) to a new folder")
+    listed = set(earlier.outputs)
     dirs = {a.as_posix() for p in listed for a in Path(p).parents}
     for rel, kind in entries:
         name = rel.as_posix()
