@@ -161,6 +161,18 @@ def test_untracked_run_recorded_and_limit_is_a_parameter(tmp_path, make_study):
     assert animals.loc["test", "exclusion_reason"] == "total test exploration 6.000 s < 10 s"
 
 
+def test_training_lost_bias_rule_cannot_be_checked(tmp_path, make_study):
+    study = make_study([("rat01", "C", "M")], groups=("C",))
+    training = write(tmp_path, dlc_frame(score=np.zeros(350)), NAME.replace("_P2_", "_P1_"))
+    res = nor_analyse(study, [training, write(tmp_path, dlc_frame())],
+                      params(novel_default="left", max_training_bias=0.5))
+    animals = res.details["nor_animals"].set_index("phase")
+    assert animals.loc["training", "exclusion_reason"].startswith("tracking: 350 of 350 frames")
+    assert animals.loc["test", "exclusion_reason"] == (
+        "total test exploration 6.000 s < 10 s; training side bias unknown (training excluded "
+        "for tracking), max_training_bias cannot be checked")
+
+
 def test_both_ears_lost_no_runtime_warning(tmp_path):
     score = np.ones(350)
     score[30:60] = 0.0               # nose and both ears lost for 30 frames (> max_gap 5)

@@ -144,7 +144,10 @@ def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
             reasons.append(f"total test exploration {row['total_s']:.3f} s {op} {thr:g} s")
         tr = training.get(row["subject"])
         if tr is not None and params.max_training_bias is not None:
-            if not np.isfinite(tr["index"]):
+            if _tracking_reason(tr, params):
+                reasons.append("training side bias unknown (training excluded for tracking), "
+                               "max_training_bias cannot be checked")
+            elif not np.isfinite(tr["index"]):
                 reasons.append("training side bias unknown (no training exploration), "
                                "max_training_bias cannot be checked")
             elif abs(tr["index"]) > params.max_training_bias:
