@@ -198,8 +198,9 @@ def _dlc_frame(multi: bool) -> pd.DataFrame:
               for bp in ("nose", "tail") for c in ("x", "y", "likelihood")]
     names = ["scorer", "individuals", "bodyparts", "coords"] if multi else \
         ["scorer", "bodyparts", "coords"]
-    return pd.DataFrame(rng.random((5, 6)) * 100,
-                        columns=pd.MultiIndex.from_tuples(levels, names=names))
+    values = rng.random((5, 6)) * 100
+    values[:, [2, 5]] /= 100          # likelihoods in [0, 1]
+    return pd.DataFrame(values, columns=pd.MultiIndex.from_tuples(levels, names=names))
 
 
 @pytest.mark.parametrize("multi", [False, True])

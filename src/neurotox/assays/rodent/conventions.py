@@ -77,7 +77,8 @@ def _discrete(params: TmazeParameters) -> str:
             "(min_trials).")
 
 
-def nor_conventions(params: NorParameters, *, zone_input: bool = False) -> list[str]:
+def nor_conventions(params: NorParameters, *, zone_input: bool = False,
+                    pose_input: bool = False) -> list[str]:
     """Sentences on the rules in effect for an NOR run (``zone_input``: samples or poses)."""
     op = "at or below" if params.threshold_inclusive else "below"
     out = [f"Animals whose total test exploration is {op} {params.min_test_exploration_s:g} s "
@@ -87,6 +88,14 @@ def nor_conventions(params: NorParameters, *, zone_input: bool = False) -> list[
                    "excluded (max_training_bias).")
     if zone_input:
         out.append(_climbing(params))
+    if pose_input and params.pose is not None:
+        ps = params.pose
+        out.append(f"Pose tracks: points below likelihood {ps.min_likelihood:g} are missing "
+                   f"(min_likelihood), gaps of up to {ps.max_gap_frames} frames are "
+                   "interpolated (max_gap_frames); a trial with more than "
+                   f"{ps.max_missing_fraction:.0%} of its frames without the nose or the head "
+                   "is excluded for tracking, not by the exploration rules "
+                   "(max_missing_fraction).")
     if params.novel_default is not None:
         out.append(f"Subjects without a key entry take {params.novel_default!r} as the novel "
                    "object (novel_default).")

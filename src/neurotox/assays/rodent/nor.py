@@ -16,7 +16,10 @@ Endpoints (timepoint = the protocol's ``timepoint``, e.g. the retention delay):
   ``nor_training_side_bias`` (L − R)/(L + R).
 
 Exclusions (values kept, ``excluded`` with a reason): technical flags for the
-phase; total test exploration below ``min_test_exploration_s`` (default 10 s;
+phase; pose trials with more than ``pose.max_missing_fraction`` (default 0.2) of
+their frames without the nose or head ("tracking: N of M frames below
+min_likelihood", instead of the exploration rules); total test exploration below
+``min_test_exploration_s`` (default 10 s;
 at the threshold too when ``threshold_inclusive``); |training side bias| above
 ``max_training_bias``; training exploration below ``min_training_exploration_s``.
 
@@ -101,13 +104,34 @@ def _phase_row(part: pd.DataFrame, phase: str, novel: str | None) -> dict[str, A
     return {"subject": subject, "phase": phase, "object_a": a, "object_b": b,
             "time_a_s": t[a], "time_b_s": t[b], "total_s": total, "index": index,
             "ratio": t[a] / total if total > 0 else np.nan, "latency_a_s": lat[a],
-            "climbing_s": climbing,
+            "climbing_s": climbing, **_tracking(part),
             "source": "; ".join(sorted(set(part["source"].str.split(",").str[0])))}
+
+
+def _tracking(part: pd.DataFrame) -> dict[str, float]:
+    """Frames of a pose trial and those without the nose or head (NaN for other inputs)."""
+    if "frames" not in part or not part["frames"].notna().any():
+        return {"frames": np.nan, "untracked_frames": np.nan, "untracked_fraction": np.nan}
+    n, lost = float(part["frames"].max()), float(part["untracked_frames"].max())
+    return {"frames": n, "untracked_frames": lost, "untracked_fraction": lost / n}
+
+
+def _tracking_reason(row: pd.Series, params: NorParameters) -> str:
+    """'tracking: N of M frames ...' when a pose trial lost more than max_missing_fraction."""
+    frac = float(row.get("untracked_fraction", np.nan))
+    if params.pose is None or not frac > params.pose.max_missing_fraction:
+        return ""
+    return (f"tracking: {int(row['untracked_frames'])} of {int(row['frames'])} frames below "
+            f"min_likelihood ({frac:.1%} > max_missing_fraction "
+            f"{params.pose.max_missing_fraction:g})")
 
 
 def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
              training: dict[str, pd.Series], params: NorParameters) -> list[str]:
     reasons = [f"technical flag: {r}" for r in flags.get((row["subject"], row["phase"]), [])]
+    tracking = _tracking_reason(row, params)
+    if tracking:   # the exploration time is not the animal's: no exploration rule
+        return [*reasons, tracking]
     if not np.isfinite(row["total_s"]):
         unrecorded = f" (no {row['phase']} record in the inputs)" \
             if row["source"] == NO_RECORD else ""
@@ -120,7 +144,10 @@ def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
             reasons.append(f"total test exploration {row['total_s']:.3f} s {op} {thr:g} s")
         tr = training.get(row["subject"])
         if tr is not None and params.max_training_bias is not None:
-            if not np.isfinite(tr["index"]):
+            if _tracking_reason(tr, params):
+                reasons.append("training side bias unknown (training excluded for tracking), "
+                               "max_training_bias cannot be checked")
+            elif not np.isfinite(tr["index"]):
                 reasons.append("training side bias unknown (no training exploration), "
                                "max_training_bias cannot be checked")
             elif abs(tr["index"]) > params.max_training_bias:
@@ -174,7 +201,9 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
         training), ``object_b``, their times, ``total_s``, ``index`` (DI in the
         test, side bias in training), ``ratio`` (recognition index / left share),
         ``latency_a_s``, ``climbing_s`` (time removed because the centre point was
-        on an object; NaN when the input cannot tell), ``excluded``,
+        on an object; NaN when the input cannot tell), ``frames``,
+        ``untracked_frames`` and ``untracked_fraction`` (pose inputs: frames without
+        the nose or the head above ``min_likelihood``; NaN otherwise), ``excluded``,
         ``exclusion_reason``, ``review`` and ``review_reason`` (more than
         ``max_climbing_s`` removed: flagged, not excluded), ``source``.
 
@@ -279,7 +308,8 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
     if len(data["frames"]):
         details["nor_frames"] = data["frames"]
     conventions = nor_conventions(
-        params, zone_input=bool(data["exploration"]["climbing_s"].notna().any()))
+        params, zone_input=bool(data["exploration"]["climbing_s"].notna().any()),
+        pose_input=bool(len(data["frames"])))
     notes = data["notes"] + [f"convention: {c}" for c in conventions]
     return AssayResult(endpoints=table, details=details, notes=notes, inputs=files,
                        conventions=conventions)

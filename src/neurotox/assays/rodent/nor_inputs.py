@@ -23,6 +23,7 @@ from neurotox.assays.rodent.params import NorParameters, PoseSettings
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent
 from neurotox.io.rodent.base import EXPLORATION_COLUMNS, FLAG_COLUMNS, KEY_COLUMNS
+from neurotox.io.rodent.pose import video_tracks
 from neurotox.io.rodent.tables import parse_video
 
 
@@ -152,13 +153,23 @@ def _pose_subject(data: RodentData, params: NorParameters) -> tuple[str, str]:
     return hit
 
 
-def _pose_point(data: RodentData, names: tuple[str, ...], ps: PoseSettings) -> np.ndarray:
-    tracks = []
-    for name in names:
-        xy = data.poses.point(name, ps.individual) / ps.px_per_cm
-        tracks.append(geo.clean_track(xy, data.poses.score(name, ps.individual),
-                                      min_score=ps.min_likelihood, max_gap=ps.max_gap_frames))
-    return np.nanmean(np.stack(tracks), axis=0) if len(tracks) > 1 else tracks[0]
+def _tracks(data: RodentData, names: tuple[str, ...], ps: PoseSettings, k: int, max_gap: int
+            ) -> np.ndarray:
+    """Cleaned positions (cm) of one keypoint, or the mean of several where any is tracked."""
+    tracks = np.stack([geo.clean_track(data.poses.point(name, k) / ps.px_per_cm,
+                                       data.poses.score(name, k), min_score=ps.min_likelihood,
+                                       max_gap=max_gap, frames=data.poses.frames)
+                       for name in names])
+    seen = np.isfinite(tracks)
+    with np.errstate(invalid="ignore", divide="ignore"):   # no point tracked: NaN
+        return np.where(seen, tracks, 0).sum(axis=0) / seen.sum(axis=0)
+
+
+def _tracking(data: RodentData, ps: PoseSettings, k: int) -> tuple[int, int]:
+    """(frames without the nose or the head, frames): below min_likelihood or empty."""
+    lost = ~np.isfinite(_tracks(data, (ps.nose,), ps, k, 0)).all(axis=1) \
+        | ~np.isfinite(_tracks(data, ps.head, ps, k, 0)).all(axis=1)
+    return int(lost.sum()), len(lost)
 
 
 def video_objects(layout: pd.DataFrame, video: str, ps: PoseSettings
@@ -192,26 +203,33 @@ def exploration_from_poses(data: RodentData, params: NorParameters,
                          "pose.objects in the protocol or an object-layout file)",
                          path=data.path)
     ps = params.pose.model_copy(update={"objects": objects, "px_per_cm": px})
-    nose = _pose_point(data, (ps.nose,), ps)
-    head = _pose_point(data, ps.head, ps)
-    body = _pose_point(data, (ps.body,), ps)
+    k, notes = video_tracks(data, ps.individual)
+    nose, head, body = (_tracks(data, names, ps, k, ps.max_gap_frames)
+                        for names in ((ps.nose,), ps.head, (ps.body,)))
+    lost, n = _tracking(data, ps, k)
+    data.notes += notes + [
+        f"{data.path.name}: subject {subject} {phase}: {lost} of {n} frames "
+        f"({lost / n:.1%}) without the nose or the head above min_likelihood "
+        f"{ps.min_likelihood:g} (max_missing_fraction {ps.max_missing_fraction:g})"]
+    times = data.poses.times(ps.fps)
     min_frames = int(round(params.min_bout_s * ps.fps))
     rows, frames = [], []
     for shape in ps.objects:
         f = geo.exploration_frames(nose, head, body, shape, distance_cm=ps.distance_cm,
                                    max_angle_deg=ps.max_angle_deg, min_bout_frames=min_frames)
         first = np.flatnonzero(f["exploring"].to_numpy())
-        _, n = geo.bouts(f["exploring"].to_numpy())
+        _, nb = geo.bouts(f["exploring"].to_numpy())
         on = (f["near"] & f["oriented"] & f["climbing"] & f["tracked"]).sum()
         rows.append({"subject": subject, "phase": phase, "object": shape.name,
-                     "time_s": f["exploring"].sum() / ps.fps, "bouts": float(n),
-                     "latency_s": first[0] / ps.fps if len(first) else np.nan,
+                     "time_s": f["exploring"].sum() / ps.fps, "bouts": float(nb),
+                     "latency_s": times[first[0]] - times[0] if len(first) else np.nan,
                      "climbing_s": float(on) / ps.fps,
-                     "source": f"{data.path.name}:{shape.name}"})
+                     "source": f"{data.path.name}:{shape.name}",
+                     "frames": n, "untracked_frames": lost})
         frames.append(f.assign(subject=subject, phase=phase, object=shape.name,
-                               frame=np.arange(len(f)), time_s=np.arange(len(f)) / ps.fps))
-    return pd.DataFrame(rows, columns=list(EXPLORATION_COLUMNS)), pd.concat(frames)
-
+                               frame=data.poses.frames, time_s=times))
+    return pd.DataFrame(rows, columns=[*EXPLORATION_COLUMNS, "frames", "untracked_frames"]), \
+        pd.concat(frames)
 
 
 def _object_zones(table: pd.DataFrame, params: NorParameters, notes: list[str]
@@ -257,7 +275,9 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
         else:
             raise InputError(f"a {data.kind} file ({data.fmt}) is not an NOR input", path=path)
     for data in poses:
+        before = len(data.notes)
         rows, fr = exploration_from_poses(data, params, layout)
+        notes += data.notes[before:]
         explo.append((data.path, rows))
         frames.append(fr)
     explo += _phased(trials, notes)

@@ -13,7 +13,11 @@ class PoseSettings(BaseModel):
     """How exploration is derived from pose tracks (DeepLabCut/SLEAP).
 
     ``objects`` (cm) apply to every video; a per-video object-layout file among the
-    inputs (pixels) overrides them for the videos it names.
+    inputs (pixels) overrides them for the videos it names. ``individual`` names
+    the animal of a multi-animal file (name or 0-based position; required when
+    the file has several). A trial with more than ``max_missing_fraction`` of its
+    frames without the nose or the head below ``min_likelihood`` (or empty) is
+    excluded for tracking, not by the exploration rules.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -24,11 +28,12 @@ class PoseSettings(BaseModel):
     nose: str = "nose"
     head: tuple[str, ...] = Field(default=("left_ear", "right_ear"), min_length=1)
     body: str = "body_centre"
-    individual: int = Field(default=0, ge=0)
+    individual: int | str | None = None
     distance_cm: float = Field(default=2.0, gt=0)
     max_angle_deg: float = Field(default=45.0, gt=0, le=180)
     min_likelihood: float = Field(default=0.6, ge=0, le=1)
     max_gap_frames: int = Field(default=5, ge=0)
+    max_missing_fraction: float = Field(default=0.2, ge=0, le=1)
 
 
 class NorParameters(BaseModel):
@@ -71,6 +76,7 @@ class ArmSettings(BaseModel):
     arm_zones: tuple[str, ...] = ()
     body: str = "body_centre"
     keypoints: tuple[str, ...] = Field(min_length=1)
+    individual: int | str | None = None
     min_fraction: float = Field(default=0.75, gt=0, le=1)
     min_entry_s: float = Field(default=0.0, ge=0)
     min_likelihood: float = Field(default=0.6, ge=0, le=1)

@@ -96,10 +96,12 @@ def angle_between(u: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 
 def clean_track(xy: np.ndarray, score: np.ndarray | None, *, min_score: float,
-                max_gap: int) -> np.ndarray:
+                max_gap: int, frames: np.ndarray | None = None) -> np.ndarray:
     """Drop points below ``min_score`` and linearly fill NaN gaps of at most ``max_gap`` frames.
 
-    Gaps longer than ``max_gap`` and gaps at the ends stay NaN.
+    Gaps longer than ``max_gap`` and gaps at the ends stay NaN. ``frames`` (video
+    frame number of each row; default the row number) places the rows in time
+    for the interpolation when frames were dropped.
     """
     xy = np.array(xy, float)
     if score is not None:
@@ -108,7 +110,7 @@ def clean_track(xy: np.ndarray, score: np.ndarray | None, *, min_score: float,
     missing = ~np.isfinite(xy).all(axis=1)
     xy[missing] = np.nan
     fill = missing & (_run_lengths(missing) <= max_gap)
-    frames = np.arange(len(xy))
+    frames = np.arange(len(xy)) if frames is None else np.asarray(frames, float)
     good = ~missing
     if good.sum() >= 2 and fill.any():
         for k in range(2):

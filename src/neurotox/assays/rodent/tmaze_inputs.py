@@ -21,6 +21,7 @@ from neurotox.assays.rodent.params import ArmSettings, TmazeParameters
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent
 from neurotox.io.rodent.base import ENTRY_COLUMNS, TRIAL_COLUMNS
+from neurotox.io.rodent.pose import video_tracks
 from neurotox.io.rodent.scoring import SHEET_COLUMNS
 from neurotox.io.rodent.tables import ZONE_BIN_COLUMNS
 
@@ -71,47 +72,71 @@ def _foreign_arm(entries: pd.DataFrame, arm: str, maze: str) -> InputError:
                       where=where or None)
 
 
+def _median_landmark(data: RodentData, point: str, zone: str, settings: ArmSettings,
+                     k: int) -> tuple[float, float]:
+    """Median position (cm) of a maze landmark over the frames above min_likelihood."""
+    xy = data.poses.point(point, k).copy()
+    score = data.poses.score(point, k)
+    xy[~(score >= settings.min_likelihood) & np.isfinite(score)] = np.nan
+    seen = np.isfinite(xy).all(axis=1)
+    if not seen.any():
+        raise InputError(f"zone {zone!r} needs landmark {point!r}, which has no frame above "
+                         f"min_likelihood {settings.min_likelihood:g} (of {len(xy)} frames)",
+                         path=data.path)
+    return tuple(np.median(xy[seen], axis=0) / settings.px_per_cm)
+
+
 def landmark_arms(data: RodentData, zones: dict[str, list[str]],
-                  settings: ArmSettings) -> list[geo.Shape]:
-    """Arm polygons (cm) from zones defined over tracked maze landmarks (median position)."""
+                  settings: ArmSettings, k: int = 0) -> list[geo.Shape]:
+    """Arm polygons (cm) from zones defined over tracked maze landmarks (median position).
+
+    A landmark never tracked above ``min_likelihood`` is an error naming it, the
+    zone it defines and the file.
+    """
     missing = sorted(set(settings.arm_zones) - set(zones))
     if missing:
         raise InputError(f"arm zone(s) {quoted(missing)} not in the zone file; it defines "
                          f"{quoted(zones)}")
-    shapes = []
-    for name in settings.arm_zones:
-        corners = []
-        for point in zones[name]:
-            xy = data.poses.point(point).copy()
-            xy[~(data.poses.score(point) >= settings.min_likelihood)
-               & np.isfinite(data.poses.score(point))] = np.nan
-            corners.append(tuple(np.nanmedian(xy, axis=0) / settings.px_per_cm))
-        shapes.append(geo.Shape(name=name, kind="polygon", vertices=tuple(corners)))
-    return shapes
+    return [geo.Shape(name=name, kind="polygon", vertices=tuple(
+        _median_landmark(data, point, name, settings, k) for point in zones[name]))
+        for name in settings.arm_zones]
 
 
 def entries_from_poses(data: RodentData, subject: str, settings: ArmSettings,
                        zones: dict[str, list[str]] | None = None) -> pd.DataFrame:
-    """Arm entries from pose tracks: body centre and ``min_fraction`` of keypoints in an arm."""
+    """Arm entries from pose tracks: body centre and ``min_fraction`` of keypoints in an arm.
+
+    Times come from the video frame numbers (dropped frames keep their place).
+    The body-centre keypoint never tracked above ``min_likelihood`` is an error.
+    """
+    k, notes = video_tracks(data, settings.individual)
+    data.notes += notes
     arms = list(settings.arms)
     if settings.arm_zones:
         if zones is None:
             raise InputError("'arm_zones' set but no zone file among the inputs", path=data.path)
-        arms += landmark_arms(data, zones, settings)
+        arms += landmark_arms(data, zones, settings, k)
     points = {}
     for name in {*settings.keypoints, settings.body}:
-        xy = data.poses.point(name) / settings.px_per_cm
-        points[name] = geo.clean_track(xy, data.poses.score(name),
+        xy = data.poses.point(name, k) / settings.px_per_cm
+        points[name] = geo.clean_track(xy, data.poses.score(name, k),
                                        min_score=settings.min_likelihood,
-                                       max_gap=settings.max_gap_frames)
+                                       max_gap=settings.max_gap_frames, frames=data.poses.frames)
+    if not np.isfinite(points[settings.body]).all(axis=1).any():
+        raise InputError(f"body-centre keypoint {settings.body!r} has no frame above "
+                         f"min_likelihood {settings.min_likelihood:g} (of "
+                         f"{len(points[settings.body])} frames): no arm entry can be found",
+                         path=data.path)
     inside = {arm.name: geo.arm_membership(points, arm, centre=settings.body,
                                            min_fraction=settings.min_fraction)
               for arm in arms}
     seq = geo.zone_sequence(inside, min_frames=max(int(round(settings.min_entry_s *
                                                              settings.fps)), 1))
+    times = data.poses.times(settings.fps)
+    ends = np.r_[times, times[-1] + 1 / settings.fps] if len(times) else np.zeros(1)
     return pd.DataFrame({"subject": subject, "condition": "NA", "order": np.arange(len(seq)) + 1,
-                         "arm": seq["arm"], "enter_s": seq["enter_frame"] / settings.fps,
-                         "exit_s": seq["exit_frame"] / settings.fps,
+                         "arm": seq["arm"], "enter_s": ends[seq["enter_frame"].to_numpy(int)],
+                         "exit_s": ends[seq["exit_frame"].to_numpy(int)],
                          "source": f"{data.path.name}:frames"}, columns=list(ENTRY_COLUMNS))
 
 
@@ -229,8 +254,10 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
         if params.pose is None:
             raise InputError("pose input given but the protocol has no 'pose' settings "
                              "(arms, px_per_cm, fps)", path=data.path)
+        before = len(data.notes)
         entries.append((data.path, entries_from_poses(data, _pose_subject(data.path),
                                                       params.pose, zones)))
+        notes += data.notes[before:]
     refuse_repeats(entries, ["subject", "condition"], "arm entries")
     refuse_repeats(trials, ["subject", "condition", "session", "trial"], "trial")
     refuse_repeats(zone_bins, ["subject", "timepoint", "phase"], "zone time bins")

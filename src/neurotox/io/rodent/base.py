@@ -117,6 +117,11 @@ class Poses:
         Names along axes 2 and 1.
     frame_labels
         Frame index or image path of each row, as in the file.
+    frames
+        Video frame number of each row (int array, strictly increasing; holes =
+        dropped frames), None for labelled frames (image paths, no video).
+    path
+        The file the tracks were read from (named in errors).
 
     """
 
@@ -125,18 +130,27 @@ class Poses:
     keypoints: list[str]
     individuals: list[str]
     frame_labels: list[str] = field(default_factory=list)
+    frames: np.ndarray | None = None
+    path: Path | None = None
+
+    def _index(self, name: str) -> int:
+        if name not in self.keypoints:
+            raise InputError(f"keypoint {name!r} not tracked; tracked: {quoted(self.keypoints)}",
+                             path=self.path)
+        return self.keypoints.index(name)
 
     def point(self, name: str, individual: int = 0) -> np.ndarray:
-        """Positions (frames, 2) of keypoint ``name``; InputError if unknown."""
-        if name not in self.keypoints:
-            raise InputError(f"keypoint {name!r} not tracked; tracked: {quoted(self.keypoints)}")
-        return self.position[:, individual, self.keypoints.index(name), :]
+        """Positions (frames, 2) of keypoint ``name``; InputError naming the file if unknown."""
+        return self.position[:, individual, self._index(name), :]
 
     def score(self, name: str, individual: int = 0) -> np.ndarray:
         """Confidence (frames,) of keypoint ``name``."""
-        if name not in self.keypoints:
-            raise InputError(f"keypoint {name!r} not tracked; tracked: {quoted(self.keypoints)}")
-        return self.confidence[:, individual, self.keypoints.index(name)]
+        return self.confidence[:, individual, self._index(name)]
+
+    def times(self, fps: float) -> np.ndarray:
+        """Seconds of each row from its video frame number (row number if none)."""
+        frames = self.frames if self.frames is not None else np.arange(len(self.position))
+        return np.asarray(frames, float) / fps
 
 
 @dataclass

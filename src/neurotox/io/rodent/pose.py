@@ -10,17 +10,22 @@ and ``point_scores``.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from neurotox.errors import FormatError, quoted
+from neurotox.delimited import decode
+from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_array_magnitude
 from neurotox.io.rodent.base import Poses, Reader, RodentData, register_reader, sniff_lines
+from neurotox.io.text import check_row_lengths
 
 _LEVELS = ("scorer", "individuals", "bodyparts", "coords")
+#: Individual name of single-animal DeepLabCut files (no ``individuals`` header row).
+SINGLE = "single"
 
 
 def _dlc_csv_levels(path: Path) -> int:
@@ -54,22 +59,105 @@ def _match_sleap(path: Path) -> bool:
         return "tracks" in f and "node_names" in f
 
 
-def poses_from_dlc_frame(df: pd.DataFrame, path: Path) -> Poses:
-    """Build :class:`Poses` from a DeepLabCut DataFrame with MultiIndex columns."""
+def _where(i: int, first_line: int | None) -> str:
+    """Where data row ``i`` (0-based) is: a CSV line, or a row of an HDF table."""
+    return f"line {first_line + i}" if first_line is not None else f"row {i + 1} of the table"
+
+
+def _frame_numbers(index: pd.Index, path: Path, first_line: int | None, predictions: bool
+                   ) -> tuple[np.ndarray | None, list[str]]:
+    """Video frame numbers of the rows (None for labelled frames) and a note on dropped frames.
+
+    A prediction file's first column is the frame number: a number repeated or
+    going back (rows duplicated, a block pasted twice) is an error naming the
+    line; holes (dropped frames) are noted with their amount, and times are then
+    taken from the frame number, not from the row number.
+    """
+    num = (pd.Series(np.full(len(index), np.nan)) if isinstance(index, pd.MultiIndex)
+           else pd.to_numeric(pd.Series(list(index), dtype=object), errors="coerce"))
+    whole = num.notna() & np.isfinite(num.astype(float)) & (num == num.round())
+    if not whole.all():
+        if not predictions:
+            return None, []        # labelled frames: image paths as the index
+        i = int(np.flatnonzero(~whole.to_numpy())[0])
+        raise FormatError(f"expected a frame number in the first column, found "
+                          f"{str(index[i])!r}", path=path, where=_where(i, first_line))
+    frames = num.to_numpy(float).astype(np.int64)
+    step = np.diff(frames)
+    back = np.flatnonzero(step <= 0)
+    if len(back):
+        i = int(back[0]) + 1
+        how = "repeated" if step[back[0]] == 0 else f"after frame {frames[i - 1]}"
+        raise FormatError(f"frame {frames[i]} {how}: the frame index must increase (rows "
+                          "duplicated or a block of frames written twice?)", path=path,
+                          where=_where(i, first_line))
+    holes = step[step > 1] - 1
+    if not len(holes):
+        return frames, []
+    big = int(np.argmax(step))
+    return frames, [f"{path.name}: {int(holes.sum())} frame(s) missing from the frame index "
+                    f"({len(holes)} hole(s), the largest {int(holes.max())} frames after frame "
+                    f"{frames[big]}): dropped frames; times are taken from the frame index"]
+
+
+def _repeated_rows(values: np.ndarray, path: Path, first_line: int | None) -> list[str]:
+    """A note on rows equal to an earlier row in every value, with the amount.
+
+    Predictions of two video frames are equal to the last digit only when the
+    video repeats a frame (a constant-frame-rate conversion) or rows were written
+    twice with a renumbered index (a repeated frame index is refused by
+    :func:`_frame_numbers`); the file cannot tell which, so it is said, not refused.
+    """
+    if len(values) < 2:
+        return []
+    hashes = pd.util.hash_pandas_object(pd.DataFrame(values), index=False).to_numpy()
+    _, first, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+    orig = first[inverse]
+    dup = np.flatnonzero((orig < np.arange(len(values))) & np.isfinite(values).any(axis=1))
+    if not len(dup):
+        return []
+    i = int(dup[0])
+    return [f"{path.name}: {len(dup)} of {len(values)} rows repeat an earlier row in every "
+            f"value (the first, {_where(i, first_line)}, repeats "
+            f"{_where(int(orig[i]), first_line)}): frames repeated in the video or rows "
+            "written twice? each is counted as a frame"]
+
+
+def _check_likelihood(conf: np.ndarray, names: list[str], path: Path,
+                      first_line: int | None) -> None:
+    bad = np.isfinite(conf) & ((conf < 0) | (conf > 1))
+    if bad.any():
+        i, j = (int(x[0]) for x in np.nonzero(bad))
+        raise FormatError(f"expected a likelihood between 0 and 1, found {conf[i, j]:g}",
+                          path=path, where=f"{_where(i, first_line)}, column {names[j]!r}")
+
+
+def poses_from_dlc_frame(df: pd.DataFrame, path: Path, first_line: int | None = None
+                         ) -> tuple[Poses, list[str]]:
+    """Build :class:`Poses` (and notes) from a DeepLabCut DataFrame with MultiIndex columns.
+
+    ``first_line`` is the CSV line of the first data row (None for an HDF table).
+    """
     names = [n or "" for n in df.columns.names]
     if "bodyparts" not in names or "coords" not in names:
         raise FormatError(f"expected column levels 'bodyparts' and 'coords', found "
                           f"{quoted(names)}", path=path)
     cols = df.columns.to_frame(index=False)
     if "individuals" not in cols:
-        cols["individuals"] = "single"
+        cols["individuals"] = SINGLE
     coords = set(cols["coords"])
     if not {"x", "y"} <= coords:
         raise FormatError(f"expected coords 'x' and 'y', found {quoted(coords)}", path=path)
     inds = list(dict.fromkeys(cols["individuals"]))
     kps = list(dict.fromkeys(cols["bodyparts"]))
     values = df.apply(pd.to_numeric, errors="coerce").to_numpy(float)
-    check_array_magnitude(values, path, columns=["/".join(map(str, c)) for c in df.columns])
+    labels = ["/".join(map(str, c)) for c in df.columns]
+    check_array_magnitude(values, path, columns=labels)
+    lik = (cols["coords"] == "likelihood").to_numpy()
+    _check_likelihood(values[:, lik], [c for c, k in zip(labels, lik, strict=True) if k],
+                      path, first_line)
+    frames, notes = _frame_numbers(df.index, path, first_line, predictions=bool(lik.any()))
+    notes += _repeated_rows(values, path, first_line)
     pos = np.full((len(df), len(inds), len(kps), 2), np.nan)
     conf = np.full((len(df), len(inds), len(kps)), np.nan)
     for j, (ind, kp, c) in enumerate(zip(cols["individuals"], cols["bodyparts"], cols["coords"],
@@ -79,21 +167,28 @@ def poses_from_dlc_frame(df: pd.DataFrame, path: Path) -> Poses:
             pos[:, i, k, "xy".index(c)] = values[:, j]
         elif c == "likelihood":
             conf[:, i, k] = values[:, j]
-    labels = ["/".join(map(str, x)) if isinstance(x, tuple) else str(x) for x in df.index]
-    return Poses(pos, conf, kps, inds, labels)
+    frame_labels = ["/".join(map(str, x)) if isinstance(x, tuple) else str(x) for x in df.index]
+    return Poses(pos, conf, kps, inds, frame_labels, frames=frames, path=path), notes
 
 
 def read_dlc_csv(path: Path, **_: Any) -> RodentData:
-    """Read a DeepLabCut CSV (predictions or labelled frames, single or multi-animal)."""
+    """Read a DeepLabCut CSV (predictions or labelled frames, single or multi-animal).
+
+    A line with fewer cells than the header rows (a cut file) is an error naming it.
+    """
     n = _dlc_csv_levels(path)
     if n == 0:
         raise FormatError("expected DeepLabCut header rows starting with 'scorer'", path=path)
+    text, _ = decode(path.read_bytes(), path)
+    check_row_lengths(text, ",", path)
     try:
-        df = pd.read_csv(path, header=list(range(n)), index_col=0, float_precision="round_trip")
+        df = pd.read_csv(io.StringIO(text), header=list(range(n)), index_col=0,
+                         float_precision="round_trip")
     except (ValueError, pd.errors.ParserError) as exc:
         raise FormatError(f"cannot parse DeepLabCut CSV: {exc}", path=path) from None
     df.columns.names = list(_LEVELS if n == 4 else ("scorer", "bodyparts", "coords"))
-    return RodentData("poses", path, "deeplabcut-csv", poses=poses_from_dlc_frame(df, path))
+    poses, notes = poses_from_dlc_frame(df, path, first_line=n + 1)
+    return RodentData("poses", path, "deeplabcut-csv", poses=poses, notes=notes)
 
 
 def read_dlc_h5(path: Path, **_: Any) -> RodentData:
@@ -103,7 +198,47 @@ def read_dlc_h5(path: Path, **_: Any) -> RodentData:
     except (ValueError, KeyError, OSError, RuntimeError, TypeError) as exc:
         # PyTables raises HDF5ExtError (a RuntimeError) on files that are not HDF5
         raise FormatError(f"cannot read as a DeepLabCut HDF store: {exc}", path=path) from None
-    return RodentData("poses", path, "deeplabcut-h5", poses=poses_from_dlc_frame(df, path))
+    poses, notes = poses_from_dlc_frame(df, path)
+    return RodentData("poses", path, "deeplabcut-h5", poses=poses, notes=notes)
+
+
+def video_tracks(data: RodentData, individual: int | str | None) -> tuple[int, list[str]]:
+    """The individual to analyse in the pose file of one video, and a note on the choice.
+
+    A labelled-data file (DeepLabCut training labels: image paths as the index,
+    no likelihood) is refused: it is not the tracking of a video. A multi-animal
+    file needs ``individual`` (name or 0-based position); without it the file is
+    refused rather than one animal analysed silently; a single-animal file (no
+    ``individuals`` row) is its one animal whatever ``individual`` says.
+    """
+    poses = data.poses
+    if poses.frames is None:
+        raise InputError("a DeepLabCut labelled-data file (image paths as the index, no "
+                         "likelihood): training labels, not the tracking of a video; give "
+                         "the video's analysis output (the ...DLC_...csv or .h5 of the video)",
+                         path=data.path)
+    inds = poses.individuals
+    if inds == [SINGLE]:          # a single-animal file: its animal, whatever is named
+        return 0, []
+    if individual is None:
+        if len(inds) > 1:
+            raise InputError(f"multi-animal pose file with {len(inds)} individuals "
+                             f"({quoted(inds)}): name the one to analyse with the pose "
+                             "setting 'individual'", path=data.path)
+        return 0, []
+    if isinstance(individual, str):
+        if individual not in inds:
+            raise InputError(f"individual {individual!r} (pose setting 'individual') not in "
+                             f"the file; individuals: {quoted(inds)}", path=data.path)
+        k = inds.index(individual)
+    elif individual >= len(inds):
+        raise InputError(f"individual {individual} (pose setting 'individual', counted from "
+                         f"0) not in the file; it has {len(inds)}: {quoted(inds)}",
+                         path=data.path)
+    else:
+        k = individual
+    return k, [f"{data.path.name}: individual {inds[k]!r} of {len(inds)} ({quoted(inds)}) "
+               "analysed (pose setting 'individual')"]
 
 
 def _names(ds: Any) -> list[str]:
@@ -128,7 +263,8 @@ def read_sleap(path: Path, **_: Any) -> RodentData:
     names = names or [f"track_{i}" for i in range(pos.shape[1])]
     labels = [str(i) for i in range(pos.shape[0])]
     return RodentData("poses", path, "sleap-analysis",
-                      poses=Poses(pos, conf, nodes, names, labels))
+                      poses=Poses(pos, conf, nodes, names, labels,
+                                  frames=np.arange(pos.shape[0]), path=path))
 
 
 for _r in (
