@@ -142,7 +142,7 @@ def test_tracking_lost_excludes_for_tracking_not_exploration(tmp_path, make_stud
     test = animals.loc["test"]
     assert (test["frames"], test["untracked_frames"], test["untracked_fraction"]) == (350, 350, 1)
     assert test["exclusion_reason"] == ("tracking: 350 of 350 frames below min_likelihood "
-                                        "(100.0% > max_missing_fraction 0.2)")
+                                        "(100.0% > max_missing_fraction 0.5)")
     assert animals.loc["training", "untracked_fraction"] == 0
     assert not animals.loc["training", "excluded"]
     assert any("subject rat01 test: 350 of 350 frames (100.0%) without the nose or the head "
@@ -152,11 +152,11 @@ def test_tracking_lost_excludes_for_tracking_not_exploration(tmp_path, make_stud
 def test_untracked_run_recorded_and_limit_is_a_parameter(tmp_path, make_study):
     score = np.ones(350)
     score[100:200] = np.nan          # 100 empty frames (DeepLabCut writes NaN or nothing)
-    animals, _ = _animals(tmp_path, make_study, score)
+    animals, _ = _animals(tmp_path, make_study, score, pose={"max_missing_fraction": 0.2})
     assert animals.loc["test", "untracked_frames"] == 100
     assert animals.loc["test", "exclusion_reason"].startswith(
         "tracking: 100 of 350 frames below min_likelihood (28.6% > max_missing_fraction 0.2)")
-    animals, _ = _animals(tmp_path, make_study, score, pose={"max_missing_fraction": 0.3})
+    animals, _ = _animals(tmp_path, make_study, score)    # the default, 0.5
     # 0-99 and 200-249 explored: 150 frames, below 10 s: the exploration rule applies
     assert animals.loc["test", "exclusion_reason"] == "total test exploration 6.000 s < 10 s"
 

@@ -16,7 +16,7 @@ Endpoints (timepoint = the protocol's ``timepoint``, e.g. the retention delay):
   ``nor_training_side_bias`` (L − R)/(L + R).
 
 Exclusions (values kept, ``excluded`` with a reason): technical flags for the
-phase; pose trials with more than ``pose.max_missing_fraction`` (default 0.2) of
+phase; pose trials with more than ``pose.max_missing_fraction`` (default 0.5) of
 their frames without the nose or head ("tracking: N of M frames below
 min_likelihood", instead of the exploration rules); total test exploration below
 ``min_test_exploration_s`` (default 10 s;

@@ -33,7 +33,7 @@ class PoseSettings(BaseModel):
     max_angle_deg: float = Field(default=45.0, gt=0, le=180)
     min_likelihood: float = Field(default=0.6, ge=0, le=1)
     max_gap_frames: int = Field(default=5, ge=0)
-    max_missing_fraction: float = Field(default=0.2, ge=0, le=1)
+    max_missing_fraction: float = Field(default=0.5, ge=0, le=1)
 
 
 class NorParameters(BaseModel):
