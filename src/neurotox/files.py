@@ -24,8 +24,10 @@ import os
 import re
 import stat
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from neurotox.errors import InputError
 
@@ -433,6 +435,14 @@ def lies_within(path: str | Path, folder: str | Path) -> bool:
                for f in path_forms(folder))
 
 
+class _UTCFormatter(logging.Formatter):
+    """Log lines stamped in UTC, ISO 8601 (``2026-12-05T09:25:53.850Z``), like the manifest."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
+
+
 class LogFileHandler(logging.FileHandler):
     """A log file that fails the run when it cannot be written.
 
@@ -440,8 +450,13 @@ class LogFileHandler(logging.FileHandler):
     when the disk is full or the file size limit is reached, leaving a log with
     lines missing. This one raises the :class:`OSError`, naming the log file,
     from the logging call, so that the CLI reports it in one line and the output
-    folder being written is removed.
+    folder being written is removed. Lines are stamped in UTC (ISO 8601, ``Z``),
+    whatever the machine's time zone, like the manifest and run ID.
     """
+
+    def __init__(self, filename: str | Path, **kwargs: Any) -> None:
+        super().__init__(filename, **kwargs)
+        self.setFormatter(_UTCFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 (logging's name)
         """Raise the write error (naming the file) instead of printing a traceback."""

@@ -203,9 +203,10 @@ def _close_handlers(logger: logging.Logger) -> None:
             pass   # the log file's own write error was reported already
 
 
-#: First characters of a line this program writes to a log file.
-_LOG_LINE = re.compile(rb"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (DEBUG|INFO|WARNING|ERROR|"
-                       rb"CRITICAL) ")
+#: First characters of a line this program writes to a log file (UTC ISO 8601 stamps; the
+#: local-time stamps of earlier versions too, so their logs can still be appended to).
+_LOG_LINE = re.compile(rb"^\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\d\.\d{3}Z| \d\d:\d\d:\d\d,\d{3}) "
+                       rb"(DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
 
 
 def check_log_file(log_file: Path, args: list[str]) -> None:
@@ -295,7 +296,6 @@ def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
 
         fh = LogFileHandler(log_file, encoding="utf-8")
         fh.setLevel(logging.DEBUG)
-        fh.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(fh)
     root.propagate = False
     _quiet_third_party(root.handlers[-1] if log_file else None)

@@ -28,7 +28,6 @@ from neurotox.report.model import RunStamp
 
 RUN_RECORD = "run.json"
 RUN_LOG = "run.log"
-_LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
@@ -91,7 +90,6 @@ def run_log(od: OutputDir, prefix: str = "") -> Iterator[Path]:
     path = od.path(f"{prefix}/{RUN_LOG}" if prefix else RUN_LOG)
     handler = LogFileHandler(path, encoding="utf-8")
     handler.setLevel(logging.DEBUG)
-    handler.setFormatter(logging.Formatter(_LOG_FORMAT))
     loggers = [logging.getLogger("neurotox"), logging.getLogger("py.warnings")]
     levels = [lg.level for lg in loggers]
     for lg in loggers:

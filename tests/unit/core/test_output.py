@@ -239,3 +239,27 @@ def test_the_input_folder_as_output_is_refused_before_force_is_offered(tmp_path,
     for force in (False, True):
         with pytest.raises(OutputExistsError, match="it is the input 'plate'"):
             check_target(Path("plate"), force=force, inputs=[Path("plate")])
+
+
+def test_log_lines_are_stamped_in_utc_whatever_the_time_zone(tmp_path, monkeypatch):
+    # a pipeline gathering logs from hosts in several zones (or a GLP archive read later)
+    # orders them by the stamp: UTC, ISO 8601, as the manifest and run ID
+    import logging
+    import time
+
+    from neurotox.files import LogFileHandler
+
+    monkeypatch.setenv("TZ", "Etc/GMT+12")
+    time.tzset()
+    try:
+        handler = LogFileHandler(tmp_path / "run.log", encoding="utf-8")
+        record = logging.LogRecord("neurotox.test", logging.INFO, __file__, 1, "hello", None,
+                                   None)
+        record.created, record.msecs = 1764926753.85, 850.0     # 2025-12-05 09:25:53.850 UTC
+        handler.emit(record)
+        handler.close()
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    line = (tmp_path / "run.log").read_text()
+    assert line == "2025-12-05T09:25:53.850Z INFO neurotox.test: hello\n"
