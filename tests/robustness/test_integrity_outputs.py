@@ -825,6 +825,20 @@ def test_non_utf8_names_in_the_manifest(tmp_path):
     assert verify(tmp_path / "out") == ["x\\xfa: extra file not in the manifest"]
 
 
+def test_a_report_from_and_to_non_utf8_paths(tmp_path):
+    """stranger34 F5: a study folder or output named with a Latin-1 byte (an old Samba share)
+    crashed the report writing run.json, the docx title page and the xlsx."""
+    study = tmp_path / os.fsdecode(b"bad\xe9name")
+    materialise(TMAZE, study)
+    out = tmp_path / os.fsdecode(b"o\xe9ut")
+    r = invoke(("--quiet", "report", str(study / "study.yaml"), "--format",
+                "csv,html,docx,xlsx", "--no-bmd", "-o", str(out)), tmp_path)
+    assert r.exit_code == 0, r.output
+    assert verify(out) == []
+    run = json.loads((out / "run.json").read_bytes().decode("utf-8"))
+    assert any(i["path"].endswith("bad\\xe9name/study.yaml") for i in run["inputs"]), run["inputs"]
+
+
 def test_a_format_1_manifest_still_verifies(output, tmp_path):
     doc = json.loads((output / MANIFEST).read_text())
     doc["format"] = "neurotox-manifest/1"

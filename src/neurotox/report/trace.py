@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from neurotox.files import LogFileHandler
-from neurotox.io.output import OutputDir, RunRecord, sha256_file
+from neurotox.io.output import OutputDir, RunRecord, sha256_file, unicode_safe
 from neurotox.report.model import RunStamp
 
 RUN_RECORD = "run.json"
@@ -65,12 +65,12 @@ def write_run_record(od: OutputDir, prefix: str, record: RunRecord, *, study_id:
     """
     now = dt.datetime.now(dt.UTC)
     run_id = run_id or new_run_id(now)
-    command = shlex.join(record.command)
+    command = unicode_safe(shlex.join(record.command))   # a path may hold non-UTF-8 bytes
     listed = _inputs(inputs, od.staging.resolve())
-    doc = {"format": "neurotox-run/1", "run_id": run_id, "study_id": study_id,
-           "date_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "command": record.command,
-           "software": software, "parameters": record.parameters,
-           "inputs": listed}
+    doc = unicode_safe({"format": "neurotox-run/1", "run_id": run_id, "study_id": study_id,
+                        "date_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "command": record.command, "software": software,
+                        "parameters": record.parameters, "inputs": listed})
     data = (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False, default=str)
             + "\n").encode("utf-8")
     od.write_bytes(f"{prefix}/{RUN_RECORD}" if prefix else RUN_RECORD, data)
@@ -78,7 +78,7 @@ def write_run_record(od: OutputDir, prefix: str, record: RunRecord, *, study_id:
                     time=now.strftime("%H:%M:%S UTC"), command=command,
                     software=f"neurotox {software.get('neurotox', '')}".strip(),
                     record=RUN_RECORD, record_sha256=hashlib.sha256(data).hexdigest(),
-                    inputs=tuple((i["path"], i["sha256"]) for i in listed))
+                    inputs=tuple((i["path"], i["sha256"]) for i in doc["inputs"]))
 
 
 @contextlib.contextmanager
