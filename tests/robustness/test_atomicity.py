@@ -56,3 +56,28 @@ def test_kill_during_run_twenty_times(tmp_path):
     assert complete(target, "last") == 0
     assert verify(target) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_a_run_killed_at_its_last_rename_leaves_nothing_behind_for_long(tmp_path):
+    """stranger34 F6: killed between removing its staging marker and the final rename, a
+    run leaves a complete hidden copy that no later run removed."""
+    from neurotox.io.output import OutputDir, RunRecord
+
+    def leftover(pid: int) -> Path:
+        done = tmp_path / f"done{pid}"
+        with OutputDir(done, record=RunRecord(command=["writer", "killed"])) as od:
+            od.write_text("part.txt", "x\n")
+        left = tmp_path / f".out.neurotox-tmp-{pid}"
+        done.rename(left)                 # complete, manifest written, no marker
+        return left
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"]) as alive:
+        try:
+            gone, kept = leftover(dead.pid), leftover(alive.pid)
+            assert complete(tmp_path / "out", "next") == 0
+            assert not gone.exists()          # its process is dead: removed
+            assert kept.exists()              # a run still going: left alone
+        finally:
+            alive.kill()

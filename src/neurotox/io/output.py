@@ -924,10 +924,22 @@ class OutputDir:
 
     @staticmethod
     def _stale_staging(p: Path) -> bool:
-        """A staging folder of a run that is no longer running (marker file inside)."""
+        """A staging folder of a run that is no longer running.
+
+        Its marker file names host and process. A run killed at its last step has
+        removed the marker but not yet renamed the folder: a complete output (its
+        manifest lists every file) whose process, named in the folder's name, is
+        not running on this host is stale too.
+        """
+        if not p.is_dir() or p.is_symlink():
+            return False
         try:
             host, pid = (p / _MARKER).read_text().split()
-            return p.is_dir() and not p.is_symlink() and not _pid_alive(host, int(pid))
+            return not _pid_alive(host, int(pid))
+        except FileNotFoundError:
+            pid = p.name.rsplit(_STAGING, 1)[-1]
+            return pid.isdigit() and not _pid_alive(socket.gethostname(), int(pid)) \
+                and foreign_content(p) is None
         except (OSError, ValueError):
             return False
 
