@@ -16,11 +16,13 @@ Endpoints (timepoint = the protocol's ``timepoint``, e.g. the retention delay):
   ``nor_training_side_bias`` (L − R)/(L + R).
 
 Exclusions (values kept, ``excluded`` with a reason): technical flags for the
-phase; pose trials with more than ``pose.max_missing_fraction`` (default 0.5) of
-their frames without the nose or head ("tracking: N of M frames below
-min_likelihood", instead of the exploration rules); total test exploration below
-``min_test_exploration_s`` (default 10 s;
-at the threshold too when ``threshold_inclusive``); |training side bias| above
+phase; a tracking error — pose trials with more than ``pose.max_missing_fraction``
+(default 0.5) of their frames without the nose or head ("tracking: N of M frames
+below min_likelihood"), zone samples (EthoVision) with more than
+``max_missing_fraction`` (0.2) of the samples lost ("tracking error (…)") — in
+place of the exploration rules; total test exploration below
+``min_test_exploration_s`` (default 10 s; at the threshold too when
+``threshold_inclusive``); |training side bias| above
 ``max_training_bias``; training exploration below ``min_training_exploration_s``.
 
 The novel object of each subject comes from a key (side ``L``/``R`` or object
@@ -126,12 +128,21 @@ def _tracking_reason(row: pd.Series, params: NorParameters) -> str:
             f"{params.pose.max_missing_fraction:g})")
 
 
+def _lost(row: pd.Series, params: NorParameters,
+          tracking: dict[tuple[str, str], list[str]] | None) -> list[str]:
+    """Tracking reasons of a trial: a pose trial's, else a zone-sample trial's."""
+    pose = _tracking_reason(row, params)
+    return [pose] if pose else list((tracking or {}).get((row["subject"], row["phase"]), []))
+
+
 def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
-             training: dict[str, pd.Series], params: NorParameters) -> list[str]:
-    reasons = [f"technical flag: {r}" for r in flags.get((row["subject"], row["phase"]), [])]
-    tracking = _tracking_reason(row, params)
-    if tracking:   # the exploration time is not the animal's: no exploration rule
-        return [*reasons, tracking]
+             training: dict[str, pd.Series], params: NorParameters,
+             tracking: dict[tuple[str, str], list[str]] | None = None) -> list[str]:
+    key = (row["subject"], row["phase"])
+    reasons = [f"technical flag: {r}" for r in flags.get(key, [])]
+    lost = _lost(row, params, tracking)
+    if lost:   # the exploration time is not the animal's: no exploration rule
+        return [*reasons, *lost]
     if not np.isfinite(row["total_s"]):
         unrecorded = f" (no {row['phase']} record in the inputs)" \
             if row["source"] == NO_RECORD else ""
@@ -144,7 +155,7 @@ def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
             reasons.append(f"total test exploration {row['total_s']:.3f} s {op} {thr:g} s")
         tr = training.get(row["subject"])
         if tr is not None and params.max_training_bias is not None:
-            if _tracking_reason(tr, params):
+            if _lost(tr, params, tracking):
                 reasons.append("training side bias unknown (training excluded for tracking), "
                                "max_training_bias cannot be checked")
             elif not np.isfinite(tr["index"]):
@@ -191,8 +202,12 @@ def _unrecorded_phases(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFrame,
-                params: NorParameters) -> pd.DataFrame:
+                params: NorParameters, tracking: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per-animal, per-phase NOR table with indices and exclusion reasons.
+
+    ``tracking``: trials the tracker lost too much of (``subject``, ``phase``,
+    ``reason``; :func:`~neurotox.assays.rodent.nor_inputs.tracking_flags`); their
+    reason replaces the exploration rules, which would blame the animal.
 
     Returns
     -------
@@ -220,7 +235,10 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
     rows += _unrecorded_phases(rows)
     animals = pd.DataFrame(rows)
     training = {r["subject"]: r for _, r in animals[animals["phase"] == "training"].iterrows()}
-    reasons = [_reasons(r, flagged, training, params) for _, r in animals.iterrows()]
+    lost: dict[tuple[str, str], list[str]] = {}
+    for r in (tracking if tracking is not None else flags.iloc[:0]).itertuples(index=False):
+        lost.setdefault((r.subject, r.phase), []).append(r.reason)
+    reasons = [_reasons(r, flagged, training, params, lost) for _, r in animals.iterrows()]
     animals["excluded"] = [bool(x) for x in reasons]
     animals["exclusion_reason"] = ["; ".join(x) for x in reasons]
     animals["review_reason"] = [_review(r, params) for _, r in animals.iterrows()]
@@ -292,7 +310,8 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
     check_subjects(data["exploration"], study, files, "NOR")
     known = set(study.subjects["subject"])
     data["flags"] = data["flags"][data["flags"]["subject"].isin(known)]
-    animals = nor_animals(data["exploration"], data["key"], data["flags"], params)
+    animals = nor_animals(data["exploration"], data["key"], data["flags"], params,
+                          data["tracking"])
     keyless = sorted(set(data["exploration"]["subject"]) - set(data["key"]["subject"]))
     if keyless and params.novel_default is not None:
         data["notes"].append(f"novel object {params.novel_default!r} (protocol 'novel_default') "
