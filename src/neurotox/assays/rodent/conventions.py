@@ -78,8 +78,12 @@ def _discrete(params: TmazeParameters) -> str:
 
 
 def nor_conventions(params: NorParameters, *, zone_input: bool = False,
-                    pose_input: bool = False) -> list[str]:
-    """Sentences on the rules in effect for an NOR run (``zone_input``: samples or poses)."""
+                    pose_input: bool = False, tracked: bool = False) -> list[str]:
+    """Sentences on the rules in effect for an NOR run.
+
+    ``zone_input``: samples or poses; ``pose_input``: pose tracks; ``tracked``:
+    zone samples that say which samples the tracker lost (EthoVision).
+    """
     op = "at or below" if params.threshold_inclusive else "below"
     out = [f"Animals whose total test exploration is {op} {params.min_test_exploration_s:g} s "
            "are excluded (min_test_exploration_s, threshold_inclusive)."]
@@ -96,6 +100,11 @@ def nor_conventions(params: NorParameters, *, zone_input: bool = False,
                    f"{ps.max_missing_fraction:.0%} of its frames without the nose or the head "
                    "is excluded for tracking, not by the exploration rules "
                    "(max_missing_fraction).")
+    if tracked:
+        out.append("Zone samples the tracker lost ('-', gaps in time) count as outside every "
+                   f"zone; a phase with more than {params.max_missing_fraction:.0%} of its "
+                   "samples lost is excluded as a tracking error, in place of the exploration "
+                   "thresholds (max_missing_fraction).")
     if params.novel_default is not None:
         out.append(f"Subjects without a key entry take {params.novel_default!r} as the novel "
                    "object (novel_default).")

@@ -328,7 +328,7 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
         details["nor_frames"] = data["frames"]
     conventions = nor_conventions(
         params, zone_input=bool(data["exploration"]["climbing_s"].notna().any()),
-        pose_input=bool(len(data["frames"])))
+        pose_input=bool(len(data["frames"])), tracked=data["tracked"])
     notes = data["notes"] + [f"convention: {c}" for c in conventions]
     return AssayResult(endpoints=table, details=details, notes=notes, inputs=files,
                        conventions=conventions)

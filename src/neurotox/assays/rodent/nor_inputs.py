@@ -337,6 +337,7 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
     explo = [_object_zones(t, params, notes) for _, t in explo]
     return {"exploration": concat(explo, EXPLORATION_COLUMNS), "key": concat(keys, KEY_COLUMNS),
             "flags": concat(flags, FLAG_COLUMNS), "tracking": tracking,
+            "tracked": any("missing_samples" in d.meta for d, _ in trials),
             "frames": concat(frames, ()), "notes": notes}
 
 

@@ -106,9 +106,14 @@ def _text_parts(path: Path) -> tuple[int, list[list[str]], list[str], list[str],
         raise FormatError(f"header says {n} header lines but the file has {len(lines)} "
                           "lines", path=path)
     head = list(csv.reader(io.StringIO("\n".join(lines[1:n - 2])), delimiter=sep))
+    names = next(csv.reader(lines[n - 2:n - 1], delimiter=sep), [])
+    if "Trial time" not in [c.strip() for c in names]:
+        raise FormatError(f"expected the column names ('Trial time' ...) on line {n - 1}, as "
+                          f"'Number of header lines: {n}' says; found {lines[n - 2][:40]!r}",
+                          path=path, where=f"line {n - 1}")
     check_row_lengths(text, sep, path, skiprows=n - 2)   # a cut last line is refused here
     table = read_table(path, text=text, encoding=encoding, sep=sep, skiprows=n - 2).data
-    names = list(table.columns)
+    names = [str(c) for c in table.columns]
     units = [str(u).strip() for u in table.iloc[0]] if len(table) else [""] * len(names)
     return n, head, names, units, table.iloc[1:].reset_index(drop=True)
 
