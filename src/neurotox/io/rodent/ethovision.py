@@ -147,7 +147,7 @@ def _time_seconds(data: pd.DataFrame, column: str, unit: str, first: int,
     if u and u.lower() not in TIME_UNITS:
         raise FormatError(f"column {column!r} is in {u!r} (units row); expected a time in "
                           f"{', '.join(TIME_UNITS)}", path=path, where=f"row {first - 1}")
-    values = pd.to_numeric(data[column].map(_cell), errors="coerce").to_numpy(float)
+    values = pd.to_numeric(data[column], errors="coerce").to_numpy(float)
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
         raise FormatError(f"expected a time, found {_cell(data[column].iloc[bad[0]])!r}",
@@ -170,13 +170,13 @@ def _time_seconds(data: pd.DataFrame, column: str, unit: str, first: int,
 def _zone_flags(data: pd.DataFrame, column: str, first: int, path: Path
                 ) -> tuple[np.ndarray, np.ndarray]:
     """(0/1 flags with missing samples as 0, missing mask); other values refused."""
-    text = data[column].map(_cell)
-    missing = text.isin(_MISSING).to_numpy(bool)
-    num = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(float)
+    cells = data[column]
+    num = pd.to_numeric(cells, errors="coerce").to_numpy(float)
+    missing = np.isnan(num) & (cells.isna() | cells.isin(_MISSING)).to_numpy(bool)
     bad = np.flatnonzero(~missing & ~np.isin(num, (0.0, 1.0)))
     if len(bad):
         raise FormatError(f"expected 0, 1 or '-' (zone membership), found "
-                          f"{text.iloc[bad[0]]!r}", path=path,
+                          f"{_cell(cells.iloc[bad[0]])!r}", path=path,
                           where=f"row {first + bad[0]}, column {column!r}")
     return np.where(missing, 0.0, num), missing
 
