@@ -8,7 +8,6 @@ scoring sheets, SimBA and ANY-maze aggregates arrive as exploration tables from
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from neurotox.assays.base import refuse_repeats, tracking_error
 from neurotox.assays.rodent import pose as geo
 from neurotox.assays.rodent.common import concat, empty_table
 from neurotox.assays.rodent.params import NorParameters, PoseSettings
+from neurotox.assays.rodent.trial_order import number_order_warnings, start_keys
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent
 from neurotox.io.rodent.base import EXPLORATION_COLUMNS, FLAG_COLUMNS, KEY_COLUMNS
@@ -142,17 +142,6 @@ def tracking_flags(phased: list[tuple[Path, pd.DataFrame]], trials: list[RodentD
     return pd.DataFrame(rows, columns=list(FLAG_COLUMNS))
 
 
-def _start(meta: dict[str, Any]) -> tuple[Any, ...]:
-    text = meta.get("start_time", "")
-    for fmt in ("%m/%d/%Y %H:%M:%S.%f", "%d/%m/%Y %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f"):
-        try:
-            return (0, dt.datetime.strptime(text, fmt))
-        except ValueError:
-            continue
-    num = re.findall(r"\d+", meta.get("trial", ""))
-    return (1, int(num[-1]) if num else 0)
-
-
 def assign_phases(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
                   ) -> pd.DataFrame:
     """Give per-trial exploration tables of a subject the phases training, test by start time."""
@@ -164,12 +153,15 @@ def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
             ) -> list[tuple[Path, pd.DataFrame]]:
     """Per-trial tables with their phase, each with the file it came from.
 
+    A subject's trials are ordered by start time, every start time of the run
+    read with one date convention (:mod:`~neurotox.assays.rodent.trial_order`).
     Two files holding the same subject's trial with the same start (a copy, a
     re-export) are refused: ordered by start time, one would become the test.
     """
+    keys = start_keys([d.meta for d, _ in parts], [d.path for d, _ in parts], notes)
     by_subject: dict[str, list] = {}
-    for data, table in parts:
-        by_subject.setdefault(data.meta["subject"], []).append((_start(data.meta), data, table))
+    for key, (data, table) in zip(keys, parts, strict=True):
+        by_subject.setdefault(data.meta["subject"], []).append((key, data, table))
     out = []
     for subject, trials in sorted(by_subject.items()):
         if len(trials) > 2:
@@ -182,6 +174,8 @@ def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
                              f") found in two input files, {trials[0][1].path} and "
                              f"{trials[1][1].path}; give each trial in one file (a copy or "
                              "re-export given as well?)", path=trials[1][1].path)
+        notes += number_order_warnings(subject, [d.meta for _, d, _ in trials],
+                                       [d.path for _, d, _ in trials])
         phases = ("training", "test") if len(trials) == 2 else ("test",)
         for phase, (_, data, table) in zip(phases, trials, strict=True):
             out.append((data.path, table.assign(phase=phase)))
