@@ -80,12 +80,21 @@ def _cell(text: str) -> object:
         return text
 
 
-def write_xlsx(path, rows):
+def write_xlsx(path, *tracks):
+    """A workbook with one track sheet per arena and the trial-control event sheet."""
     wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Track-Arena 1-Subject 1"
-    for r in rows:
-        ws.append([_cell(c) for c in r])
+    wb.remove(wb.active)
+    for k, rows in enumerate(tracks, start=1):
+        ws = wb.create_sheet(f"Track-Arena {k}-Subject 1")
+        for r in rows:
+            ws.append([_cell(c) for c in r])
+    control = wb.create_sheet("Trial Control-Arena 1")
+    control.append(["Number of header lines:", 5])
+    control.append(["Experiment", "NOR"])
+    control.append([" "])
+    control.append(["Trial time", "Recording time", "Event", "Rule"])
+    control.append(["s", "s"])
+    control.append([2.0, 0, "becomes active", "Start-stop trial"])
     wb.save(path)
     return path
 
@@ -118,6 +127,14 @@ def test_xlsx_reads_like_text(tmp_path):
     text = read_rodent(write(tmp_path / "t.csv", ev_rows()))
     assert nose_seconds(data) == (9.9, 4.95)
     assert data.table.equals(text.table)
+
+
+def test_workbook_with_a_track_sheet_per_arena_is_refused_naming_them(tmp_path):
+    path = write_xlsx(tmp_path / "two.xlsx", ev_rows(), ev_rows(subject="M2"))
+    with pytest.raises(FormatError, match=r"two\.xlsx: the workbook holds 2 track sheets "
+                       r"\('Track-Arena 1-Subject 1', 'Track-Arena 2-Subject 1'\), one per "
+                       r"arena or subject; give each trial in a file of its own"):
+        read_rodent(path)
 
 
 def test_export_cut_at_a_row_is_refused_with_both_times(tmp_path):

@@ -84,8 +84,36 @@ def _cell(c: object) -> str:
     return "" if c is None else str(c).strip()
 
 
+def _is_track(rows: list[tuple]) -> bool:
+    """A sheet of samples with zone columns (not the ``Trial Control`` event sheet)."""
+    if not rows or len(rows[0]) < 2 or _cell(rows[0][0]).lower() != _MAGIC:
+        return False
+    try:
+        names = rows[int(_cell(rows[0][1])) - 2]
+    except (ValueError, IndexError):
+        return False
+    return any(_ZONE.match(_cell(c)) for c in names)
+
+
+def _track_sheet(path: Path) -> list[tuple]:
+    """Rows of the workbook's one track sheet; FormatError when it holds several.
+
+    A multi-arena export has a ``Track-Arena N-Subject M`` sheet per arena and
+    subject: each is a trial of its own, which one file cannot stand for here.
+    """
+    from neurotox.workbook import sheet_rows
+
+    sheets = sheet_rows(path)
+    tracks = [name for name, rows in sheets.items() if _is_track(rows)]
+    if len(tracks) > 1:
+        raise FormatError(f"the workbook holds {len(tracks)} track sheets ({quoted(tracks)}), "
+                          "one per arena or subject; give each trial in a file of its own "
+                          "(export per arena, or save each sheet as a workbook)", path=path)
+    return sheets[tracks[0]] if tracks else next(iter(sheets.values()), [])
+
+
 def _xlsx_parts(path: Path) -> tuple[int, list[tuple], list[str], list[str], pd.DataFrame]:
-    rows = _first_rows_xlsx(path, 10**9)
+    rows = _track_sheet(path)
     n = _header_count(rows[0] if rows else (), path)
     if len(rows) <= n:
         raise FormatError(f"header says {n} header lines but the sheet has {len(rows)} rows",
