@@ -274,3 +274,34 @@ def test_header_line_count_off_by_one_names_the_line(tmp_path):
                                           r"\.\.\.\) on line 15, as 'Number of header lines: 16' "
                                           r"says; found 's;s;cm;;;;;'"):
         read_rodent(write(tmp_path / "h.csv", rows))
+
+
+def maze_rows(lost: tuple[int, int] | None = None) -> list[list[str]]:
+    """The export with its zones as maze arms: centre point in arm A, B, A, C for 100 samples."""
+    rows = ev_rows(lost=lost)
+    rows[len(rows) - N - 2][4:] = ["In zone(arm A / Center-point)", "In zone(arm B / Center-point)",
+                                   "In zone(arm C / Center-point)", "In zone(arm A / Nose-point)"]
+    for i, r in enumerate(rows[len(rows) - N:]):
+        if r[4] != "-":
+            arm = "ABAC"[(i // 100) % 4] if (i // 100) % 2 == 0 or i % 100 < 90 else ""
+            r[4:7] = [str(int(arm == a)) for a in "ABC"]
+    return rows
+
+
+def test_tmaze_lost_tracking_excludes_as_tracking_error_not_min_entries(tmp_path, make_study):
+    from neurotox.assays.rodent.params import TmazeParameters
+    from neurotox.assays.rodent.tmaze import analyse
+
+    study = make_study([("M1", "C", "M")], groups=("C",))
+    params = TmazeParameters(zone_arms={"arm A": "A", "arm B": "B", "arm C": "C"})
+    whole = analyse(study, [write(study.folder / "m1.csv", maze_rows())], params)
+    animal = whole.details["tmaze_animals"].iloc[0]
+    assert (animal["entries"], animal["excluded"]) == (9, False)
+    lost = analyse(study, [write(study.folder / "m1.csv", maze_rows(lost=(100, 500)))], params)
+    animal = lost.details["tmaze_animals"].iloc[0]
+    assert animal["entries"] == 5 and animal["excluded"]
+    assert animal["exclusion_reason"] == (
+        "tracking error (44% of samples missing): 400 of 900 samples (13.2 s) lost: 400 with "
+        "the center point not found ('-')")
+    assert any(n.startswith("warning: m1.csv (subject M1): 400 of 900 samples") for n in
+               lost.notes)

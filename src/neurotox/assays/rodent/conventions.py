@@ -63,7 +63,10 @@ def _zones(params: TmazeParameters) -> str:
                 if params.min_entry_s else "")
     return (f"Arm entries from per-sample zones of the {params.zone_point} point: a run of "
             f"samples in an arm zone is one entry; arms: {arms} (zone_arms); samples in no "
-            f"zone {gap} (no_zone_samples: {params.no_zone_samples}){shortest}.")
+            f"zone {gap} (no_zone_samples: {params.no_zone_samples}){shortest}; an animal "
+            f"whose tracker lost more than {params.max_missing_fraction:.0%} of the samples "
+            "('-', gaps in time; EthoVision) is excluded as a tracking error "
+            "(max_missing_fraction).")
 
 
 def _discrete(params: TmazeParameters) -> str:

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neurotox.assays.base import refuse_repeats, tracking_error
+from neurotox.assays.base import refuse_repeats
 from neurotox.assays.rodent import pose as geo
-from neurotox.assays.rodent.common import concat, empty_table
+from neurotox.assays.rodent.common import concat, empty_table, tracking_note
 from neurotox.assays.rodent.params import NorParameters, PoseSettings
 from neurotox.assays.rodent.trial_order import number_order_warnings, start_keys
 from neurotox.errors import InputError, quoted
@@ -92,28 +92,6 @@ def exploration_from_zone_samples(data: RodentData, params: NorParameters) -> pd
                          for z, v in per.items()], columns=list(EXPLORATION_COLUMNS))
 
 
-def tracking_loss(data: RodentData, point: str) -> tuple[float, str] | None:
-    """(fraction, amount in words) of a zone-sample trial's samples the tracker lost.
-
-    Lost: samples with ``-`` in the zone columns of ``point`` (subject or body point
-    not found) and samples absent from the time column (a gap). None when the
-    reader does not say (ANY-maze) or nothing was lost.
-    """
-    missing = data.meta.get("missing_samples")
-    if missing is None:
-        return None
-    point = point.lower().replace("centre", "center")
-    lost, gap = int(missing.get(point, 0)), int(data.meta.get("gap_samples", 0))
-    expected = int(data.meta.get("n_samples", len(data.table))) + gap
-    if not lost + gap or not expected:
-        return None
-    dt = float(data.meta.get("sample_interval_s", np.nan))
-    parts = ([f"{lost} with the {point} point not found ('-')"] if lost else []) + \
-        ([f"{gap} absent from the time column (gaps)"] if gap else [])
-    return (lost + gap) / expected, (f"{lost + gap} of {expected} samples ({(lost + gap) * dt:.1f}"
-                                     f" s) lost: {', '.join(parts)}")
-
-
 def tracking_flags(phased: list[tuple[Path, pd.DataFrame]], trials: list[RodentData],
                    params: NorParameters, notes: list[str]) -> pd.DataFrame:
     """Trials whose tracker lost more than ``max_missing_fraction`` of the samples.
@@ -125,19 +103,14 @@ def tracking_flags(phased: list[tuple[Path, pd.DataFrame]], trials: list[RodentD
     rows = []
     for path, table in phased:
         data = by_path.get(path)
-        loss = tracking_loss(data, params.exploration_point) if data is not None else None
-        if loss is None:
+        subject, phase = (data.meta["subject"], table["phase"].iloc[0]) if data else ("", "")
+        said = tracking_note(data, params.exploration_point, params.max_missing_fraction,
+                             f"subject {subject}, {phase}") if data is not None else None
+        if said is None:
             continue
-        frac, amount = loss
-        over = frac > params.max_missing_fraction
-        subject, phase = data.meta["subject"], table["phase"].iloc[0]
-        notes.append(f"{'warning: ' if over else ''}{path.name} (subject {subject}, {phase}): "
-                     f"{amount}, counted as outside every zone"
-                     + (f"; above max_missing_fraction {params.max_missing_fraction:g}: "
-                        "the phase is excluded as a tracking error" if over else ""))
-        if over:
-            rows.append({"subject": subject, "phase": phase,
-                         "reason": f"{tracking_error(frac)}: {amount}",
+        notes.append(said[0])
+        if said[1]:
+            rows.append({"subject": subject, "phase": phase, "reason": said[1],
                          "source": f"{path.name}:{data.meta['trial']}"})
     return pd.DataFrame(rows, columns=list(FLAG_COLUMNS))
 

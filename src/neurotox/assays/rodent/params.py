@@ -126,6 +126,7 @@ class TmazeParameters(BaseModel):
     centre_zones: str = r"^(?:cent(?:er|re)|arena)$"
     zone_point: str = "center"
     no_zone_samples: Literal["exit", "continue"] = "exit"
+    max_missing_fraction: float = Field(default=MAX_MISSING_FRACTION, ge=0, le=1)
     min_entry_s: float = Field(default=0.0, ge=0)
     file_subjects: dict[str, str] = Field(default_factory=dict)
     pose: ArmSettings | None = None
