@@ -12,13 +12,15 @@ from __future__ import annotations
 import csv
 import io
 
+import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 
 from neurotox.assays.rodent.nor import nor_animals
 from neurotox.assays.rodent.nor_inputs import collect
 from neurotox.assays.rodent.params import NorParameters
-from neurotox.errors import FormatError
+from neurotox.errors import FormatError, InputError
 from neurotox.io.rodent import read_rodent
 
 N, HZ, AFTER = 900, 30, 2.0
@@ -305,3 +307,22 @@ def test_tmaze_lost_tracking_excludes_as_tracking_error_not_min_entries(tmp_path
         "the center point not found ('-')")
     assert any(n.startswith("warning: m1.csv (subject M1): 400 of 900 samples") for n in
                lost.notes)
+
+
+def _named_objects(left: str, right: str) -> pd.DataFrame:
+    return pd.DataFrame({"subject": "M1", "phase": "test", "object": [left, right],
+                         "time_s": [12.0, 4.0], "bouts": np.nan, "latency_s": np.nan,
+                         "climbing_s": 0.0, "source": "t2.csv:Trial 2"})
+
+
+def test_zones_named_novel_and_familiar_say_which_is_novel():
+    key = pd.DataFrame({"subject": ["M1"], "novel": ["right"], "source": ["key.csv"]})
+    flags = pd.DataFrame(columns=["subject", "phase", "reason", "source"])
+    a = nor_animals(_named_objects("novel object", "familiar object"), key, flags,
+                    NorParameters()).iloc[0]
+    assert (a["object_a"], a["time_a_s"], a["index"]) == ("novel object", 12.0, 0.5)
+    with pytest.raises(InputError, match=r"subject 'M1' \(t2\.csv:Trial 2\): the object names "
+                                         r"say 'novel object left' is novel and the key says "
+                                         r"'right'"):
+        nor_animals(_named_objects("novel object left", "familiar object right"), key, flags,
+                    NorParameters())

@@ -40,6 +40,7 @@ procedure, and its modifications. Cogn Process 13:93-110.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -62,17 +63,33 @@ ASSAY = "nor"
 
 # ------------------------------------------------------------ per-animal analysis
 
-def _novel_object(objects: list[str], novel: str | None, subject: str) -> str:
-    lower = {o.lower(): o for o in objects}
-    if "novel" in lower and "familiar" in lower:
-        return lower["novel"]
+def _named(objects: list[str], word: str) -> list[str]:
+    return [o for o in objects if re.search(rf"\b{word}\b", o, re.I)]
+
+
+def _novel_object(objects: list[str], novel: str | None, subject: str,
+                  source: str = "", keyed: bool = False) -> str:
+    """The novel object: named so (``novel``, ``novel object``), else the key's side or label.
+
+    Names win over the key (a key side cannot be checked against names without
+    one); a key entry (``keyed``) naming the other side than a named novel object
+    that carries a side (``novel object left``) is an error.
+    """
+    where = f" ({source})" if source else ""
+    named, familiar = _named(objects, "novel"), _named(objects, "familiar")
+    if len(named) == 1 and len(familiar) == 1 and named != familiar:
+        side = side_of(named[0])
+        if keyed and novel is not None and side and side_of(novel) not in (None, side):
+            raise InputError(f"subject {subject!r}{where}: the object names say {named[0]!r} "
+                             f"is novel and the key says {novel!r}")
+        return named[0]
     if novel is None:
-        raise InputError(f"no novel-object key for subject {subject!r} (give a key file with "
-                         "subject and novel_side/novel_object)")
+        raise InputError(f"no novel-object key for subject {subject!r}{where} (give a key file "
+                         "with subject and novel_side/novel_object)")
     side = side_of(novel)
     hits = [o for o in objects if (side and side_of(o) == side) or o.lower() == novel.lower()]
     if len(hits) != 1:
-        raise InputError(f"subject {subject!r}: novel object {novel!r} matches "
+        raise InputError(f"subject {subject!r}{where}: novel object {novel!r} matches "
                          f"{len(hits)} of the objects {quoted(objects)}")
     return hits[0]
 
@@ -85,7 +102,8 @@ def _left_right(objects: list[str]) -> tuple[str, str]:
     return a, b
 
 
-def _phase_row(part: pd.DataFrame, phase: str, novel: str | None) -> dict[str, Any]:
+def _phase_row(part: pd.DataFrame, phase: str, novel: str | None,
+               keyed: bool = False) -> dict[str, Any]:
     subject = part["subject"].iloc[0]
     objects = list(part["object"])
     if len(objects) != 2 or len(set(objects)) != 2:
@@ -94,7 +112,8 @@ def _phase_row(part: pd.DataFrame, phase: str, novel: str | None) -> dict[str, A
     t = dict(zip(part["object"], part["time_s"].astype(float), strict=True))
     lat = dict(zip(part["object"], part["latency_s"].astype(float), strict=True))
     if phase == "test":
-        a = _novel_object(objects, novel, subject)
+        a = _novel_object(objects, novel, subject, "; ".join(sorted(set(part["source"]))),
+                          keyed)
         b = next(o for o in objects if o != a)
     else:
         a, b = _left_right(objects)
@@ -224,7 +243,7 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
 
     """
     novel = dict(zip(key["subject"], key["novel"], strict=True)) if len(key) else {}
-    rows = [_phase_row(part, phase, novel.get(subj, params.novel_default))
+    rows = [_phase_row(part, phase, novel.get(subj, params.novel_default), subj in novel)
             for (subj, phase), part in exploration.groupby(["subject", "phase"], sort=True)]
     flagged: dict[tuple[str, str], list[str]] = {}
     for r in flags.itertuples(index=False):
