@@ -24,6 +24,16 @@ from neurotox.protocols import (
 )
 from neurotox.study import AssaySpec, Study, resolve_inside
 
+#: Largest fraction of an animal's samples (frames, bins) the tracker may have lost before the
+#: animal is excluded as a tracking error (``max_missing_fraction`` of the zebrafish and NOR
+#: assays): one rule for every tracker.
+MAX_MISSING_FRACTION = 0.2
+
+
+def tracking_error(fraction: float) -> str:
+    """The exclusion reason of an animal whose track lost ``fraction`` of its samples."""
+    return f"tracking error ({fraction:.0%} of samples missing)"
+
 
 def said(result: AssayResult, conventions: list[str]) -> AssayResult:
     """``result`` with its conventions recorded and logged as ``convention:`` notes."""

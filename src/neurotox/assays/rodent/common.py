@@ -1,15 +1,23 @@
-"""What the rodent assays share: subject checks and info, one-sample tests, table concat."""
+"""What the rodent assays share: subject checks and info, one-sample tests, table concat.
+
+Also the tracking losses of zone samples (NOR and T-maze apply the same rule).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
+from neurotox.assays.base import tracking_error
 from neurotox.errors import InputError, quoted
 from neurotox.stats.one_sample import one_sample_table
 from neurotox.study import Study
+
+if TYPE_CHECKING:
+    from neurotox.io.rodent import RodentData
 
 
 def empty_table(columns: tuple[str, ...]) -> pd.DataFrame:
@@ -122,3 +130,60 @@ def one_sample_results(table: pd.DataFrame, *, endpoint: str, reference: float |
     return out
 
 
+def tracking_loss(data: RodentData, point: str) -> tuple[float, str] | None:
+    """(fraction, amount in words) of a zone-sample trial's samples the tracker lost.
+
+    Lost: samples with ``-`` in the zone columns of ``point`` (subject or body point
+    not found) and samples absent from the time column (a gap). None when the
+    reader does not say (ANY-maze) or nothing was lost.
+    """
+    missing = data.meta.get("missing_samples")
+    if missing is None:
+        return None
+    point = point.lower().replace("centre", "center")
+    lost, gap = int(missing.get(point, 0)), int(data.meta.get("gap_samples", 0))
+    expected = int(data.meta.get("n_samples", len(data.table))) + gap
+    if not lost + gap or not expected:
+        return None
+    dt = float(data.meta.get("sample_interval_s", np.nan))
+    parts = ([f"{lost} with the {point} point not found ('-')"] if lost else []) + \
+        ([f"{gap} absent from the time column (gaps)"] if gap else [])
+    return (lost + gap) / expected, (f"{lost + gap} of {expected} samples ({(lost + gap) * dt:.1f}"
+                                     f" s) lost: {', '.join(parts)}")
+
+
+def tracking_note(data: RodentData, point: str, limit: float, where: str
+                  ) -> tuple[str, str] | None:
+    """(run note, exclusion reason or '') for a zone-sample trial's tracking losses.
+
+    A loss above ``limit`` (``max_missing_fraction``) is a warning and a reason
+    :func:`~neurotox.assays.base.tracking_error`; ``where`` names the trial
+    (``subject M1, test``). None when nothing was lost or the reader cannot tell.
+    """
+    loss = tracking_loss(data, point)
+    if loss is None:
+        return None
+    frac, amount = loss
+    over = frac > limit
+    note = (f"{'warning: ' if over else ''}{data.path.name} ({where}): {amount}, counted as "
+            "outside every zone" + (f"; above max_missing_fraction {limit:g}: excluded as a "
+                                    "tracking error" if over else ""))
+    return note, f"{tracking_error(frac)}: {amount}" if over else ""
+
+
+def lost_tracking(per: pd.DataFrame, tracking: pd.DataFrame) -> pd.DataFrame:
+    """``per`` (subject × condition) with the tracking-error reasons of ``tracking``.
+
+    The reason replaces the others: what was counted on a lost track is not the
+    animal's behaviour (fewer entries than ``min_entries``, say).
+    """
+    if tracking is None or not len(tracking) or not len(per):
+        return per
+    reasons = dict(zip(zip(tracking["subject"], tracking["condition"], strict=True),
+                       tracking["reason"], strict=True))
+    hit = [reasons.get(k, "") for k in zip(per["subject"], per["condition"], strict=True)]
+    lost = np.array([bool(h) for h in hit])
+    per = per.copy()
+    per.loc[lost, "exclusion_reason"] = [h for h in hit if h]
+    per.loc[lost, "excluded"] = True
+    return per

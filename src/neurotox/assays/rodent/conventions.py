@@ -63,7 +63,10 @@ def _zones(params: TmazeParameters) -> str:
                 if params.min_entry_s else "")
     return (f"Arm entries from per-sample zones of the {params.zone_point} point: a run of "
             f"samples in an arm zone is one entry; arms: {arms} (zone_arms); samples in no "
-            f"zone {gap} (no_zone_samples: {params.no_zone_samples}){shortest}.")
+            f"zone {gap} (no_zone_samples: {params.no_zone_samples}){shortest}; an animal "
+            f"whose tracker lost more than {params.max_missing_fraction:.0%} of the samples "
+            "('-', gaps in time; EthoVision) is excluded as a tracking error "
+            "(max_missing_fraction).")
 
 
 def _discrete(params: TmazeParameters) -> str:
@@ -78,8 +81,12 @@ def _discrete(params: TmazeParameters) -> str:
 
 
 def nor_conventions(params: NorParameters, *, zone_input: bool = False,
-                    pose_input: bool = False) -> list[str]:
-    """Sentences on the rules in effect for an NOR run (``zone_input``: samples or poses)."""
+                    pose_input: bool = False, tracked: bool = False) -> list[str]:
+    """Sentences on the rules in effect for an NOR run.
+
+    ``zone_input``: samples or poses; ``pose_input``: pose tracks; ``tracked``:
+    zone samples that say which samples the tracker lost (EthoVision).
+    """
     op = "at or below" if params.threshold_inclusive else "below"
     out = [f"Animals whose total test exploration is {op} {params.min_test_exploration_s:g} s "
            "are excluded (min_test_exploration_s, threshold_inclusive)."]
@@ -96,6 +103,11 @@ def nor_conventions(params: NorParameters, *, zone_input: bool = False,
                    f"{ps.max_missing_fraction:.0%} of its frames without the nose or the head "
                    "is excluded for tracking, not by the exploration rules "
                    "(max_missing_fraction).")
+    if tracked:
+        out.append("Zone samples the tracker lost ('-', gaps in time) count as outside every "
+                   f"zone; a phase with more than {params.max_missing_fraction:.0%} of its "
+                   "samples lost is excluded as a tracking error, in place of the exploration "
+                   "thresholds (max_missing_fraction).")
     if params.novel_default is not None:
         out.append(f"Subjects without a key entry take {params.novel_default!r} as the novel "
                    "object (novel_default).")

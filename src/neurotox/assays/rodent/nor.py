@@ -16,11 +16,13 @@ Endpoints (timepoint = the protocol's ``timepoint``, e.g. the retention delay):
   ``nor_training_side_bias`` (L − R)/(L + R).
 
 Exclusions (values kept, ``excluded`` with a reason): technical flags for the
-phase; pose trials with more than ``pose.max_missing_fraction`` (default 0.5) of
-their frames without the nose or head ("tracking: N of M frames below
-min_likelihood", instead of the exploration rules); total test exploration below
-``min_test_exploration_s`` (default 10 s;
-at the threshold too when ``threshold_inclusive``); |training side bias| above
+phase; a tracking error — pose trials with more than ``pose.max_missing_fraction``
+(default 0.5) of their frames without the nose or head ("tracking: N of M frames
+below min_likelihood"), zone samples (EthoVision) with more than
+``max_missing_fraction`` (0.2) of the samples lost ("tracking error (…)") — in
+place of the exploration rules; total test exploration below
+``min_test_exploration_s`` (default 10 s; at the threshold too when
+``threshold_inclusive``); |training side bias| above
 ``max_training_bias``; training exploration below ``min_training_exploration_s``.
 
 The novel object of each subject comes from a key (side ``L``/``R`` or object
@@ -38,6 +40,7 @@ procedure, and its modifications. Cogn Process 13:93-110.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -60,17 +63,33 @@ ASSAY = "nor"
 
 # ------------------------------------------------------------ per-animal analysis
 
-def _novel_object(objects: list[str], novel: str | None, subject: str) -> str:
-    lower = {o.lower(): o for o in objects}
-    if "novel" in lower and "familiar" in lower:
-        return lower["novel"]
+def _named(objects: list[str], word: str) -> list[str]:
+    return [o for o in objects if re.search(rf"\b{word}\b", o, re.I)]
+
+
+def _novel_object(objects: list[str], novel: str | None, subject: str,
+                  source: str = "", keyed: bool = False) -> str:
+    """The novel object: named so (``novel``, ``novel object``), else the key's side or label.
+
+    Names win over the key (a key side cannot be checked against names without
+    one); a key entry (``keyed``) naming the other side than a named novel object
+    that carries a side (``novel object left``) is an error.
+    """
+    where = f" ({source})" if source else ""
+    named, familiar = _named(objects, "novel"), _named(objects, "familiar")
+    if len(named) == 1 and len(familiar) == 1 and named != familiar:
+        side = side_of(named[0])
+        if keyed and novel is not None and side and side_of(novel) not in (None, side):
+            raise InputError(f"subject {subject!r}{where}: the object names say {named[0]!r} "
+                             f"is novel and the key says {novel!r}")
+        return named[0]
     if novel is None:
-        raise InputError(f"no novel-object key for subject {subject!r} (give a key file with "
-                         "subject and novel_side/novel_object)")
+        raise InputError(f"no novel-object key for subject {subject!r}{where} (give a key file "
+                         "with subject and novel_side/novel_object)")
     side = side_of(novel)
     hits = [o for o in objects if (side and side_of(o) == side) or o.lower() == novel.lower()]
     if len(hits) != 1:
-        raise InputError(f"subject {subject!r}: novel object {novel!r} matches "
+        raise InputError(f"subject {subject!r}{where}: novel object {novel!r} matches "
                          f"{len(hits)} of the objects {quoted(objects)}")
     return hits[0]
 
@@ -83,7 +102,8 @@ def _left_right(objects: list[str]) -> tuple[str, str]:
     return a, b
 
 
-def _phase_row(part: pd.DataFrame, phase: str, novel: str | None) -> dict[str, Any]:
+def _phase_row(part: pd.DataFrame, phase: str, novel: str | None,
+               keyed: bool = False) -> dict[str, Any]:
     subject = part["subject"].iloc[0]
     objects = list(part["object"])
     if len(objects) != 2 or len(set(objects)) != 2:
@@ -92,7 +112,8 @@ def _phase_row(part: pd.DataFrame, phase: str, novel: str | None) -> dict[str, A
     t = dict(zip(part["object"], part["time_s"].astype(float), strict=True))
     lat = dict(zip(part["object"], part["latency_s"].astype(float), strict=True))
     if phase == "test":
-        a = _novel_object(objects, novel, subject)
+        a = _novel_object(objects, novel, subject, "; ".join(sorted(set(part["source"]))),
+                          keyed)
         b = next(o for o in objects if o != a)
     else:
         a, b = _left_right(objects)
@@ -126,12 +147,21 @@ def _tracking_reason(row: pd.Series, params: NorParameters) -> str:
             f"{params.pose.max_missing_fraction:g})")
 
 
+def _lost(row: pd.Series, params: NorParameters,
+          tracking: dict[tuple[str, str], list[str]] | None) -> list[str]:
+    """Tracking reasons of a trial: a pose trial's, else a zone-sample trial's."""
+    pose = _tracking_reason(row, params)
+    return [pose] if pose else list((tracking or {}).get((row["subject"], row["phase"]), []))
+
+
 def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
-             training: dict[str, pd.Series], params: NorParameters) -> list[str]:
-    reasons = [f"technical flag: {r}" for r in flags.get((row["subject"], row["phase"]), [])]
-    tracking = _tracking_reason(row, params)
-    if tracking:   # the exploration time is not the animal's: no exploration rule
-        return [*reasons, tracking]
+             training: dict[str, pd.Series], params: NorParameters,
+             tracking: dict[tuple[str, str], list[str]] | None = None) -> list[str]:
+    key = (row["subject"], row["phase"])
+    reasons = [f"technical flag: {r}" for r in flags.get(key, [])]
+    lost = _lost(row, params, tracking)
+    if lost:   # the exploration time is not the animal's: no exploration rule
+        return [*reasons, *lost]
     if not np.isfinite(row["total_s"]):
         unrecorded = f" (no {row['phase']} record in the inputs)" \
             if row["source"] == NO_RECORD else ""
@@ -144,7 +174,7 @@ def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
             reasons.append(f"total test exploration {row['total_s']:.3f} s {op} {thr:g} s")
         tr = training.get(row["subject"])
         if tr is not None and params.max_training_bias is not None:
-            if _tracking_reason(tr, params):
+            if _lost(tr, params, tracking):
                 reasons.append("training side bias unknown (training excluded for tracking), "
                                "max_training_bias cannot be checked")
             elif not np.isfinite(tr["index"]):
@@ -191,8 +221,12 @@ def _unrecorded_phases(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFrame,
-                params: NorParameters) -> pd.DataFrame:
+                params: NorParameters, tracking: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per-animal, per-phase NOR table with indices and exclusion reasons.
+
+    ``tracking``: trials the tracker lost too much of (``subject``, ``phase``,
+    ``reason``; :func:`~neurotox.assays.rodent.nor_inputs.tracking_flags`); their
+    reason replaces the exploration rules, which would blame the animal.
 
     Returns
     -------
@@ -209,7 +243,7 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
 
     """
     novel = dict(zip(key["subject"], key["novel"], strict=True)) if len(key) else {}
-    rows = [_phase_row(part, phase, novel.get(subj, params.novel_default))
+    rows = [_phase_row(part, phase, novel.get(subj, params.novel_default), subj in novel)
             for (subj, phase), part in exploration.groupby(["subject", "phase"], sort=True)]
     flagged: dict[tuple[str, str], list[str]] = {}
     for r in flags.itertuples(index=False):
@@ -220,7 +254,10 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
     rows += _unrecorded_phases(rows)
     animals = pd.DataFrame(rows)
     training = {r["subject"]: r for _, r in animals[animals["phase"] == "training"].iterrows()}
-    reasons = [_reasons(r, flagged, training, params) for _, r in animals.iterrows()]
+    lost: dict[tuple[str, str], list[str]] = {}
+    for r in (tracking if tracking is not None else flags.iloc[:0]).itertuples(index=False):
+        lost.setdefault((r.subject, r.phase), []).append(r.reason)
+    reasons = [_reasons(r, flagged, training, params, lost) for _, r in animals.iterrows()]
     animals["excluded"] = [bool(x) for x in reasons]
     animals["exclusion_reason"] = ["; ".join(x) for x in reasons]
     animals["review_reason"] = [_review(r, params) for _, r in animals.iterrows()]
@@ -292,7 +329,8 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
     check_subjects(data["exploration"], study, files, "NOR")
     known = set(study.subjects["subject"])
     data["flags"] = data["flags"][data["flags"]["subject"].isin(known)]
-    animals = nor_animals(data["exploration"], data["key"], data["flags"], params)
+    animals = nor_animals(data["exploration"], data["key"], data["flags"], params,
+                          data["tracking"])
     keyless = sorted(set(data["exploration"]["subject"]) - set(data["key"]["subject"]))
     if keyless and params.novel_default is not None:
         data["notes"].append(f"novel object {params.novel_default!r} (protocol 'novel_default') "
@@ -309,7 +347,7 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
         details["nor_frames"] = data["frames"]
     conventions = nor_conventions(
         params, zone_input=bool(data["exploration"]["climbing_s"].notna().any()),
-        pose_input=bool(len(data["frames"])))
+        pose_input=bool(len(data["frames"])), tracked=data["tracked"])
     notes = data["notes"] + [f"convention: {c}" for c in conventions]
     return AssayResult(endpoints=table, details=details, notes=notes, inputs=files,
                        conventions=conventions)

@@ -8,7 +8,6 @@ scoring sheets, SimBA and ANY-maze aggregates arrive as exploration tables from
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -18,8 +17,9 @@ import pandas as pd
 
 from neurotox.assays.base import refuse_repeats
 from neurotox.assays.rodent import pose as geo
-from neurotox.assays.rodent.common import concat, empty_table
+from neurotox.assays.rodent.common import concat, empty_table, tracking_note
 from neurotox.assays.rodent.params import NorParameters, PoseSettings
+from neurotox.assays.rodent.trial_order import number_order_warnings, start_keys
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent
 from neurotox.io.rodent.base import EXPLORATION_COLUMNS, FLAG_COLUMNS, KEY_COLUMNS
@@ -92,15 +92,27 @@ def exploration_from_zone_samples(data: RodentData, params: NorParameters) -> pd
                          for z, v in per.items()], columns=list(EXPLORATION_COLUMNS))
 
 
-def _start(meta: dict[str, Any]) -> tuple[Any, ...]:
-    text = meta.get("start_time", "")
-    for fmt in ("%m/%d/%Y %H:%M:%S.%f", "%d/%m/%Y %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f"):
-        try:
-            return (0, dt.datetime.strptime(text, fmt))
-        except ValueError:
+def tracking_flags(phased: list[tuple[Path, pd.DataFrame]], trials: list[RodentData],
+                   params: NorParameters, notes: list[str]) -> pd.DataFrame:
+    """Trials whose tracker lost more than ``max_missing_fraction`` of the samples.
+
+    One row per trial (``subject``, ``phase``, ``reason``, ``source``); every loss is
+    said in the notes, one above the limit as a warning.
+    """
+    by_path = {d.path: d for d in trials}
+    rows = []
+    for path, table in phased:
+        data = by_path.get(path)
+        subject, phase = (data.meta["subject"], table["phase"].iloc[0]) if data else ("", "")
+        said = tracking_note(data, params.exploration_point, params.max_missing_fraction,
+                             f"subject {subject}, {phase}") if data is not None else None
+        if said is None:
             continue
-    num = re.findall(r"\d+", meta.get("trial", ""))
-    return (1, int(num[-1]) if num else 0)
+        notes.append(said[0])
+        if said[1]:
+            rows.append({"subject": subject, "phase": phase, "reason": said[1],
+                         "source": f"{path.name}:{data.meta['trial']}"})
+    return pd.DataFrame(rows, columns=list(FLAG_COLUMNS))
 
 
 def assign_phases(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
@@ -114,12 +126,15 @@ def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
             ) -> list[tuple[Path, pd.DataFrame]]:
     """Per-trial tables with their phase, each with the file it came from.
 
+    A subject's trials are ordered by start time, every start time of the run
+    read with one date convention (:mod:`~neurotox.assays.rodent.trial_order`).
     Two files holding the same subject's trial with the same start (a copy, a
     re-export) are refused: ordered by start time, one would become the test.
     """
+    keys = start_keys([d.meta for d, _ in parts], [d.path for d, _ in parts], notes)
     by_subject: dict[str, list] = {}
-    for data, table in parts:
-        by_subject.setdefault(data.meta["subject"], []).append((_start(data.meta), data, table))
+    for key, (data, table) in zip(keys, parts, strict=True):
+        by_subject.setdefault(data.meta["subject"], []).append((key, data, table))
     out = []
     for subject, trials in sorted(by_subject.items()):
         if len(trials) > 2:
@@ -132,6 +147,8 @@ def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
                              f") found in two input files, {trials[0][1].path} and "
                              f"{trials[1][1].path}; give each trial in one file (a copy or "
                              "re-export given as well?)", path=trials[1][1].path)
+        notes += number_order_warnings(subject, [d.meta for _, d, _ in trials],
+                                       [d.path for _, d, _ in trials])
         phases = ("training", "test") if len(trials) == 2 else ("test",)
         for phase, (_, data, table) in zip(phases, trials, strict=True):
             out.append((data.path, table.assign(phase=phase)))
@@ -280,10 +297,14 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
         notes += data.notes[before:]
         explo.append((data.path, rows))
         frames.append(fr)
-    explo += _phased(trials, notes)
+    phased = _phased(trials, notes)
+    tracking = tracking_flags(phased, [d for d, _ in trials], params, notes)
+    explo += phased
     refuse_repeats(explo, ["subject", "phase"], "exploration")
     explo = [_object_zones(t, params, notes) for _, t in explo]
     return {"exploration": concat(explo, EXPLORATION_COLUMNS), "key": concat(keys, KEY_COLUMNS),
-            "flags": concat(flags, FLAG_COLUMNS), "frames": concat(frames, ()), "notes": notes}
+            "flags": concat(flags, FLAG_COLUMNS), "tracking": tracking,
+            "tracked": any("missing_samples" in d.meta for d, _ in trials),
+            "frames": concat(frames, ()), "notes": notes}
 
 

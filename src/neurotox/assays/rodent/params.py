@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from neurotox.assays.base import MAX_MISSING_FRACTION
 from neurotox.assays.rodent import pose as geo
 
 
@@ -49,6 +50,7 @@ class NorParameters(BaseModel):
     exclude_climbing: bool = True
     max_climbing_s: float | None = Field(default=10.0, ge=0)
     exploration_point: str = "nose"
+    max_missing_fraction: float = Field(default=MAX_MISSING_FRACTION, ge=0, le=1)
     object_zone_pattern: str = "object"
     video_regex: str | None = None
     video_include: str | None = None
@@ -124,6 +126,7 @@ class TmazeParameters(BaseModel):
     centre_zones: str = r"^(?:cent(?:er|re)|arena)$"
     zone_point: str = "center"
     no_zone_samples: Literal["exit", "continue"] = "exit"
+    max_missing_fraction: float = Field(default=MAX_MISSING_FRACTION, ge=0, le=1)
     min_entry_s: float = Field(default=0.0, ge=0)
     file_subjects: dict[str, str] = Field(default_factory=dict)
     pose: ArmSettings | None = None

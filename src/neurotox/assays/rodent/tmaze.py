@@ -47,6 +47,7 @@ from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.rodent.common import (
     check_sheet_groups,
     check_subjects,
+    lost_tracking,
     match_numeric_subjects,
     one_sample_results,
     subject_info,
@@ -296,7 +297,7 @@ def _continuous(data: dict[str, Any], study: Study, params: TmazeParameters
     if not len(data["entries"]):
         raise InputError("mode 'continuous' needs arm-entry sequences or pose tracks; "
                          "none among the inputs", path=study.path)
-    per = alternation_table(data["entries"], params)
+    per = lost_tracking(alternation_table(data["entries"], params), data["tracking"])
     if len(data["sheets"]):
         per = per.merge(data["sheets"][["subject", "condition", "notes"]],
                         on=["subject", "condition"], how="left").fillna({"notes": ""})

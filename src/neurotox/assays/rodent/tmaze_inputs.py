@@ -16,7 +16,7 @@ import pandas as pd
 
 from neurotox.assays.base import refuse_repeats
 from neurotox.assays.rodent import pose as geo
-from neurotox.assays.rodent.common import concat
+from neurotox.assays.rodent.common import concat, tracking_note
 from neurotox.assays.rodent.params import ArmSettings, TmazeParameters
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent
@@ -225,7 +225,7 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
     of a sequence would interleave into one with no alternation.
     """
     entries, trials, poses, notes, zone_bins, sheets, numeric = [], [], [], [], [], [], []
-    zones, from_zones = None, False
+    zones, from_zones, tracking = None, False, []
     for path in files:
         given = params.file_subjects.get(path.name)
         data = read_rodent(path, **({"subject": given} if given is not None else {}))
@@ -240,6 +240,12 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
             from_zones = True
             entries.append((path, table))
             notes.append(note)
+            said = tracking_note(data, params.zone_point, params.max_missing_fraction,
+                                 f"subject {data.meta['subject']}")
+            if said:
+                notes.append(said[0])
+                tracking += [{"subject": data.meta["subject"], "condition": "NA",
+                              "reason": said[1]}] if said[1] else []
         elif data.kind == "trials":
             trials.append((path, data.table))
         elif data.kind == "zones":
@@ -265,4 +271,5 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
             "trials": concat([t for _, t in trials], TRIAL_COLUMNS),
             "zone_bins": concat([t for _, t in zone_bins], ZONE_BIN_COLUMNS), "notes": notes,
             "sheets": concat(sheets, SHEET_COLUMNS), "numeric_subjects": numeric,
-            "from_zones": from_zones}
+            "from_zones": from_zones,
+            "tracking": pd.DataFrame(tracking, columns=["subject", "condition", "reason"])}

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from neurotox.assays.base import tracking_error
 from neurotox.io.zebrafish.plate import NO_CALL, layout_call_kind
 
 _NO_CALL = NO_CALL | {"nan"}   # a layout given as a table with missing cells (tests, API)
@@ -97,7 +98,7 @@ def tracking_reasons(m, params) -> np.ndarray:
         miss = np.nansum(m.extra["missing"], axis=1) / np.maximum(
             np.nansum(m.extra["frames"], axis=1), 1)
     out = _add(out, miss > params.max_missing_fraction,
-               [f"tracking error ({f:.0%} of samples missing)" for f in miss])
+               [tracking_error(f) for f in miss])
     return out
 
 

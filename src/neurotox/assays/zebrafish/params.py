@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from neurotox.assays.base import MAX_MISSING_FRACTION
 from neurotox.assays.zebrafish.stimuli import Stimulus
 
 ASSAY = "zebrafish_lpr"
@@ -126,7 +127,7 @@ class ZebrafishParameters(BaseModel):
     count_inactive_distance: bool = False
     exclude_no_movement: bool = False
     max_empty_fraction: float = Field(default=0.5, gt=0, le=1)
-    max_missing_fraction: float = Field(default=0.2, ge=0, le=1)
+    max_missing_fraction: float = Field(default=MAX_MISSING_FRACTION, ge=0, le=1)
     max_step_mm: float | None = Field(default=None, gt=0)
     mm_per_unit: float = Field(default=1.0, gt=0)
     viability_min: float = Field(default=0.7, ge=0, le=1)

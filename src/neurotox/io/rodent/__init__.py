@@ -5,7 +5,7 @@ format of a file and returns a :class:`RodentData` (see :mod:`.base` for the
 output contract of each kind).
 """
 
-from neurotox.io.rodent import anymaze, ethovision, pose, scoring, tables  # noqa: F401  (register readers)  # noqa: F401,I001  (after tables: detection order)
+from neurotox.io.rodent import ethovision, anymaze, pose, scoring, tables  # noqa: F401,I001  (register readers; detection order: ethovision-raw first, its A1 is unmistakable)
 from neurotox.io.rodent.base import (
     PHASES,
     Poses,
