@@ -187,6 +187,30 @@ def test_anymaze_entry_times_and_minimum_duration(tmp_path):
     assert list(short["arm"]) == ["top", "right"]
 
 
+def test_anymaze_lost_samples_are_a_tracking_loss(tmp_path):
+    # 40 samples every 0.25 s; samples 10-19 with every zone cell '-' (the animal not found)
+    # and a 5-s hole in time after sample 29 (19 samples' worth): 29 of 59 lost, 49 %
+    zones = "TTXLLXRRXT" * 4
+    times = [0.25 * i for i in range(30)] + [0.25 * i + 4.75 for i in range(30, 40)]
+    lines = anymaze(zones, times).splitlines()
+    for i in range(11, 21):
+        cells = lines[i].split(",")
+        lines[i] = ",".join(cells[:3] + ["-"] * 4)
+    path = _write(tmp_path, "m3.csv", "\n".join(lines) + "\n")
+    data = read_rodent(path)
+    assert data.meta["missing_samples"] == {"center": 10}
+    assert data.meta["gap_samples"] == 19 and data.meta["n_samples"] == 40
+    params = TmazeParameters(min_entries=3)
+    got = collect([path], params)
+    assert any("m3.csv (subject m3): 29 of 59 samples (7.2 s) lost: 10 with the center point "
+               "not found ('-'), 19 absent from the time column (gaps)" in n
+               and n.startswith("warning: ") for n in got["notes"])      # over 0.2
+    assert got["tracking"]["reason"].iloc[0].startswith("tracking error (49% of samples missing)")
+    # uneven ANY-maze steps (0.1-0.16 s, an occasional 0.8 s) are no gap
+    even = _write(tmp_path, "m4.csv", anymaze("TXLXR", [0.0, 0.1, 0.26, 1.06, 1.2]))
+    assert read_rodent(even).meta["gap_samples"] == 0
+
+
 def test_anymaze_subject_column_and_override(tmp_path):
     path = _write(tmp_path, "trial 3.csv", anymaze("TXLXR", extra=",Mouse 12"))
     data = read_rodent(path)

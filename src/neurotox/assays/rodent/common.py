@@ -135,7 +135,7 @@ def tracking_loss(data: RodentData, point: str) -> tuple[float, str] | None:
 
     Lost: samples with ``-`` in the zone columns of ``point`` (subject or body point
     not found) and samples absent from the time column (a gap). None when the
-    reader does not say (ANY-maze) or nothing was lost.
+    reader does not say or nothing was lost.
     """
     missing = data.meta.get("missing_samples")
     if missing is None:

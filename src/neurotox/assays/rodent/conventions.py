@@ -65,8 +65,8 @@ def _zones(params: TmazeParameters) -> str:
             f"samples in an arm zone is one entry; arms: {arms} (zone_arms); samples in no "
             f"zone {gap} (no_zone_samples: {params.no_zone_samples}){shortest}; an animal "
             f"whose tracker lost more than {params.max_missing_fraction:.0%} of the samples "
-            "('-', gaps in time; EthoVision) is excluded as a tracking error "
-            "(max_missing_fraction).")
+            "('-' or empty zone cells, gaps in time; EthoVision, ANY-maze) is excluded as a "
+            "tracking error (max_missing_fraction).")
 
 
 def _discrete(params: TmazeParameters) -> str:

@@ -86,8 +86,13 @@ def clock_seconds(values: pd.Series, *, path: Path, column: str) -> np.ndarray:
 
 
 def _flags(df: pd.DataFrame, zones: dict[str, str], path: Path
-           ) -> tuple[dict[str, np.ndarray], int]:
-    out, blanks = {}, 0
+           ) -> tuple[dict[str, np.ndarray], int, dict[str, int]]:
+    """0/1 zone flags (empty = 0), the number of empty cells, and lost samples per point.
+
+    A sample is lost for a body point when every zone cell of that point is empty
+    (the animal not found: ``-`` or nothing).
+    """
+    out, blanks, lost = {}, 0, {}
     for c, name in zones.items():
         v = to_float(df[c], path=path, column=c)
         bad = v.notna() & ~v.isin([0.0, 1.0])
@@ -96,8 +101,25 @@ def _flags(df: pd.DataFrame, zones: dict[str, str], path: Path
             raise FormatError(f"expected 0 or 1 (zone membership), found {df[c].iloc[i]!r}",
                               path=path, where=f"row {i + 2}, column {c!r}")
         blanks += int(v.isna().sum())
+        point = name.split(":")[0]
+        empty = v.isna().to_numpy()
+        lost[point] = lost[point] & empty if point in lost else empty
         out[name] = v.fillna(0).to_numpy(float)
-    return out, blanks
+    return out, blanks, {p: int(m.sum()) for p, m in lost.items()}
+
+
+#: A step between samples this many times the usual one (and over a second) is a gap:
+#: the samples it should hold count as lost (ANY-maze logs every 0.1-0.2 s).
+GAP_STEPS = 4.0
+
+
+def _gap_samples(times: np.ndarray, step: float) -> int:
+    """Samples absent from the time column: steps over GAP_STEPS usual steps and 1 s."""
+    if not np.isfinite(step) or step <= 0:
+        return 0
+    dt = np.diff(times)
+    gaps = dt[(dt > GAP_STEPS * step) & (dt > 1.0)]
+    return int(np.round(gaps / step - 1).sum())
 
 
 def _one_value(df: pd.DataFrame, aliases: tuple[str, ...], path: Path) -> str | None:
@@ -133,7 +155,7 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
         raise FormatError("anymaze-zone-samples: expected data rows below the header, found "
                           "none", path=path)
     times = clock_seconds(df[tcol], path=path, column=tcol)
-    flags, blanks = _flags(df, zones, path)
+    flags, blanks, lost = _flags(df, zones, path)
     step = float(np.median(np.diff(times))) if len(times) > 1 else np.nan
     durations = np.diff(times, append=times[-1] + (step if np.isfinite(step) else 0.0))
     subj, how = identity(_one_value(df, _ANIMAL, path), subject, path, "subject")
@@ -146,7 +168,9 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
     return RodentData("zone_samples", path, "anymaze-zone-samples", table=table,
                       meta={"subject": subj, "trial": trial, "start_time": "",
                             "sample_interval_s": round(step, 6) if np.isfinite(step) else step,
-                            "sample_durations": durations}, notes=notes)
+                            "sample_durations": durations, "missing_samples": lost,
+                            "gap_samples": _gap_samples(times, step),
+                            "n_samples": len(times)}, notes=notes)
 
 
 register_reader(Reader("anymaze-zone-samples", "zone_samples",
