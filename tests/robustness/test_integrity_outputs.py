@@ -643,7 +643,10 @@ def test_disk_full_is_one_line_and_leaves_nothing(tmp_path):
     mount_tmpfs(disk, "size=8k")
     try:
         r = invoke(("--quiet", "simulate", "tmaze", "-o", str(disk / "out")), tmp_path)
-        assert "No space left on device" in one_line_error(r)
+        line = one_line_error(r)
+        # the file being written is named (a pipeline running many studies at once)
+        assert line.startswith(f"Error: {disk}/.out.neurotox-tmp-"), line
+        assert line.endswith(": No space left on device"), line
         assert list(disk.iterdir()) == []
     finally:
         subprocess.run(["umount", str(disk)], check=False)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import errno
 import getpass
 import hashlib
 import hmac
@@ -837,6 +838,12 @@ def _pid_alive(host: str, pid: int) -> bool:
     return True
 
 
+#: Errors of writing out (a full disk or quota, a file size limit, a read-only or failing
+#: disk): when the writer names no file, the output folder is named instead.
+_WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG", "EROFS", "EIO")
+                          if hasattr(errno, n))
+
+
 class OutputDir:
     """An output folder written atomically, ending with ``manifest.json``.
 
@@ -901,6 +908,9 @@ class OutputDir:
         _ACTIVE.reset(self._token)
         if exc_type is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
+            if isinstance(exc, OSError) and exc.filename is None and exc.errno in _WRITE_ERRNOS:
+                # a writer (pandas, matplotlib ...) that names no file: name the folder
+                raise OSError(exc.errno, exc.strerror, str(self.staging)) from exc
             return
         try:
             self.commit()
@@ -991,10 +1001,15 @@ class OutputDir:
     @staticmethod
     def _write_atomic(p: Path, data: bytes) -> None:
         tmp = p.with_name(p.name + ".part")
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            with open(tmp, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as exc:    # a full disk: write() names no file, the message must
+            if exc.filename is not None:
+                raise
+            raise OSError(exc.errno, exc.strerror, str(tmp)) from None
         os.replace(tmp, p)
 
     def write_bytes(self, relpath: str | Path, data: bytes) -> Path:
