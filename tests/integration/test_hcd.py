@@ -491,3 +491,27 @@ def test_a_re_run_is_refused_replaced_and_left_out_of_its_own_range(invoke, runs
     assert recorded["left_out"]["entries"][0]["why"] == [
         "same study number", "same data files: brain_weights.csv, fob.csv, motor_activity.csv "
         "and 2 more"]
+
+
+def test_check_opens_the_studys_historical_control_database(invoke, runs, tmp_path):
+    """stranger34 F7: `check` passed a study whose database cannot be opened; `report`
+    then failed after the whole analysis (a pipeline gating on check let it through)."""
+    import shutil
+
+    import yaml
+
+    study = tmp_path / "study"
+    shutil.copytree(runs[101].parent / "study101", study)
+    doc = yaml.safe_load((study / "study.yaml").read_text())
+    doc["historical_controls"] = {"database": "../nowhere.sqlite",
+                                  "strata": {"strain": "Sprague-Dawley"}}
+    (study / "study.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    res = invoke("check", study / "study.yaml")
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines()[-1] == (
+        f"Error: {study / 'study.yaml'}, key 'historical_controls.database': no historical "
+        "control database here yet (add a study first)")
+    url = f"sqlite:///{tmp_path / 'nowhere.sqlite'}"
+    assert invoke("hcd", "add", runs[102], "--db", url).exit_code == 0
+    res = invoke("check", study / "study.yaml")
+    assert res.exit_code == 0, res.output

@@ -61,7 +61,7 @@ def _run_assays(study) -> dict[str, int]:
     from neurotox import endpoints
     from neurotox.assays.base import run_study_assay
     from neurotox.io.output import RunRecord
-    from neurotox.pipeline import keyed_note, study_exclusions
+    from neurotox.pipeline import historical_controls, keyed_note, study_exclusions
 
     out, tables, record = {}, [], RunRecord()
     for a in study.spec.assays:
@@ -73,5 +73,7 @@ def _run_assays(study) -> dict[str, int]:
                                groups={g.id: (g.dose, g.dose_unit) for g in study.spec.groups})
         out[a.key] = len(result.endpoints)
         tables.append(result.endpoints)
-    study_exclusions(study, endpoints.concat(tables))
+    table = endpoints.concat(tables)
+    study_exclusions(study, table)
+    historical_controls(study, table, record)   # the database opens, its strata match
     return out
