@@ -136,7 +136,21 @@ CASES = [
          "larva A01 (plate zl), bin 0, column 'start_s': expected a value >= 0, found -60",
          "zl.csv"),
     Case("zl-end-before-start", zl(ROW, ROW.replace(",60,120,", ",60,30,")), zf(),
-         "column 'end_s': expected end >= start, found 30", "zl.csv"),
+         "line 7, column 'end': expected end > start (60 s), found 30", "zl.csv"),
+    # stranger33 Z3: a period of no length, a duration longer than its period
+    Case("zl-end-equals-start", zl(ROW, ROW.replace(",60,120,", ",60,60,")), zf(),
+         "line 7, column 'end': expected end > start (60 s), found 60", "zl.csv"),
+    Case("zl-duration-over-period", zl_text(ZL.replace(ZL_HEAD, ZL_HEAD + ",smldur").replace(
+        "\n", ",20\n").replace(ZL_HEAD + ",smldur,20", ZL_HEAD + ",smldur").replace(
+        ROW + ",20", ROW + ",300")), zf(),
+         "line 7, column 'smldur': expected a duration <= the period's 60 s (end - start), "
+         "found 300", "zl.csv"),
+    # stranger33 D1: the export's distance unit
+    Case("zl-unit-pixel", zl_text(ZL.replace(ZL_HEAD, ZL_HEAD + ",unit").replace(
+        "\n", ",mm\n").replace(ZL_HEAD + ",unit,mm", ZL_HEAD + ",unit").replace(
+        ROW + ",mm", ROW + ",pixel")), zf(),
+         "line 7, column 'unit': expected a distance unit mm, cm, m, um, \u00b5m, found 'pixel'",
+         "zl.csv"),
     # found by bench_fuzz: an alias header beside the name it stands for, a huge location
     Case("zl-alias-twice", zl_text("\n".join(
         [ZL_HEAD.replace("start,", "start,debut,")]

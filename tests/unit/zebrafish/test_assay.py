@@ -46,6 +46,11 @@ def test_simulated_exclusions_have_reasons(sim):
     assert set(ept.loc[ept["group"] == "G3", "dose"]) == {10.0}
 
 
+def _light(seconds: float) -> list[dict]:
+    """A one-phase schedule as long as a tiny test export (the default lasts 1440 s)."""
+    return [{"name": "light1", "light": True, "duration_s": seconds}]
+
+
 def test_group_viability_excludes_whole_group():
     v = np.ones(10)
     wells = [f"A{c:02d}" for c in range(1, 11)]
@@ -55,13 +60,15 @@ def test_group_viability_excludes_whole_group():
     ex = Export("t", "bins", pd.concat(rows, ignore_index=True), Path("t.xls"))
     lay = pd.DataFrame({"well": wells, "concentration": [0.0] * 5 + [5.0] * 5,
                         "blank": False, "mortality": [""] * 5 + ["dead", "dead", "", "", ""]})
-    r = analyse([ex], ZebrafishParameters(viability_min=0.7), layouts={"P": lay})
+    r = analyse([ex], ZebrafishParameters(viability_min=0.7, schedule=_light(60)),
+                layouts={"P": lay})
     larvae = r.details["larvae"].set_index("well")
     assert larvae.loc["A08", "exclusion_reason"] == "group C5 viability 60% below 70%"
     assert larvae.loc["A06", "exclusion_reason"] == ("mortality: dead; group C5 viability "
                                                      "60% below 70%")
     assert larvae.loc["A01", "exclusion_reason"] == ""
-    r = analyse([ex], ZebrafishParameters(viability_min=0.5), layouts={"P": lay})
+    r = analyse([ex], ZebrafishParameters(viability_min=0.5, schedule=_light(60)),
+                layouts={"P": lay})
     assert r.details["larvae"].set_index("well").loc["A08", "exclusion_reason"] == ""
 
 
@@ -72,9 +79,10 @@ def test_no_movement_and_missing_bins():
                           "distance": v}) for w, v in d.items()]
     ex = Export("t", "bins", pd.concat(rows, ignore_index=True), Path("t.xls"))
     lay = pd.DataFrame({"well": list(d), "concentration": 0.0, "blank": False})
-    r = analyse([ex], ZebrafishParameters(viability_min=0), layouts={"P": lay})
+    r = analyse([ex], ZebrafishParameters(viability_min=0, schedule=_light(60)), layouts={"P": lay})
     assert r.details["larvae"].set_index("well").loc["A01", "exclusion_reason"] == ""  # default
-    r = analyse([ex], ZebrafishParameters(viability_min=0, exclude_no_movement=True),
+    r = analyse([ex], ZebrafishParameters(viability_min=0, exclude_no_movement=True,
+                                            schedule=_light(60)),
                 layouts={"P": lay})
     reasons = r.details["larvae"].set_index("well")["exclusion_reason"]
     assert reasons["A01"] == "no movement over the whole recording"
@@ -98,7 +106,7 @@ def test_missing_layout_is_a_clear_error():
                                            "bin": [0], "start_s": [0.0], "end_s": [6.0],
                                            "distance": [1.0]}), Path("t.xls"))
     with pytest.raises(InputError, match="no plate layout: give --layout"):
-        analyse([ex], ZebrafishParameters())
+        analyse([ex], ZebrafishParameters(schedule=_light(6)))
 
 
 def test_truth_file_is_json(tmp_path):
@@ -149,10 +157,10 @@ def test_chemical_selection_keeps_own_plate_controls():
             info.append({"plate": plate, "well": w, "concentration": c, "chemical": chem})
     ex = Export("t", "bins", pd.concat(rows, ignore_index=True), Path("t.xlsx"),
                 wells=pd.DataFrame(info))
-    r = analyse([ex], ZebrafishParameters(chemical="X", viability_min=0))
+    r = analyse([ex], ZebrafishParameters(chemical="X", viability_min=0, schedule=_light(12)))
     assert sorted(r.details["larvae"]["subject"]) == ["P1-A01", "P1-A02"]
     with pytest.raises(InputError, match="chemical 'Z' is not in the exports"):
-        analyse([ex], ZebrafishParameters(chemical="Z"))
+        analyse([ex], ZebrafishParameters(chemical="Z", schedule=_light(12)))
 
 
 def test_epa_removals_become_documented_exclusions(tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from neurotox.assays.zebrafish.params import ZebrafishParameters
@@ -51,6 +52,7 @@ def bins_of(exports: list[Export], params: ZebrafishParameters) -> pd.DataFrame:
         else:
             raise InputError(f"{ex.format} holds EPR frames; use mode 'epr' "
                              "(protocol zebrafish-epr)", path=ex.path)
+        check_covers_schedule(df, ex, params)
         if params.count_inactive_distance and "inadist" in df.columns:
             df = df.assign(distance=df["distance"] + df["inadist"])
         parts.append(df.assign(source=ex.path.name))
@@ -60,6 +62,42 @@ def bins_of(exports: list[Export], params: ZebrafishParameters) -> pd.DataFrame:
         r = out[dup].iloc[0]
         raise InputError(f"larva {r['plate']}-{r['animal']} bin {r['bin']} appears in more "
                          "than one export row; give each plate once")
+    return out
+
+
+def schedule_end_s(params: ZebrafishParameters) -> float:
+    """End of the light schedule (s from the start of the recording)."""
+    return params.schedule_start_s + sum(p.duration_s for p in params.schedule)
+
+
+def check_covers_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParameters) -> None:
+    """Refuse an export that ends before the light schedule does.
+
+    A recording cut short would otherwise be analysed as if complete: its last
+    phase partial but reported as whole, and the "last" light/dark cycle moved to
+    an earlier one. The tolerance is 0.5 s or 1 % of a bin, whichever is larger
+    (ZebraLab bin ends carry frame rounding). Exports without times are not checked.
+    """
+    ends = bins["end_s"].astype(float)
+    if ends.isna().all():
+        return
+    end, need = float(ends.max()), schedule_end_s(params)
+    width = float(np.nanmedian(ends - bins["start_s"].astype(float)))
+    if end >= need - max(0.5, 0.01 * width):
+        return
+    cut = [p.name for p, start in zip(params.schedule, _phase_starts(params), strict=True)
+           if start + p.duration_s > end]
+    raise InputError(f"the export ends at {end:g} s, before the end of the protocol's light "
+                     f"schedule at {need:g} s; phase(s) {', '.join(cut)} would be partial or "
+                     "missing. A recording cut short is not analysed: give the complete export, "
+                     "or a schedule that ends with the recording", path=ex.path)
+
+
+def _phase_starts(params: ZebrafishParameters) -> list[float]:
+    t, out = params.schedule_start_s, []
+    for p in params.schedule:
+        out.append(t)
+        t += p.duration_s
     return out
 
 

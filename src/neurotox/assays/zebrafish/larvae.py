@@ -36,7 +36,10 @@ def larva_matrix(bins: pd.DataFrame) -> LarvaMatrix:
     D = np.full((len(keys), nbin), np.nan)
     b = bins["bin"].to_numpy(int)
     D[codes, b] = bins["distance"].to_numpy(float)
-    times = bins.groupby("bin")[["start_s", "end_s"]].median().reindex(range(nbin))
+    # a bin missing for every larva (a hole in the export's time grid): its times from
+    # the neighbouring bins, its values NaN ("missing value in the export")
+    times = bins.groupby("bin")[["start_s", "end_s"]].median().reindex(range(nbin)).interpolate(
+        limit_area="inside")
     extra = {}
     for col in (c for c in _EXTRA if c in bins.columns):
         M = np.full_like(D, np.nan)
@@ -89,6 +92,18 @@ def larvae_detail(larvae: pd.DataFrame, m: LarvaMatrix | None = None) -> pd.Data
     if m is not None:
         out["missing_bins"] = np.isnan(m.D).sum(axis=1)
     return out
+
+
+def grid_hole_note(m: LarvaMatrix) -> str:
+    """Name the bins that no larva has (holes in the export's time grid), if any."""
+    holes = np.flatnonzero(np.isnan(m.D).all(axis=0)) if len(m.D) else []
+    if not len(holes):
+        return ""
+    named = ", ".join(f"{m.starts[j]:g}-{m.ends[j]:g} s" for j in holes[:MAX_NAMED])
+    more = f" and {len(holes) - MAX_NAMED} more" if len(holes) > MAX_NAMED else ""
+    return (f"{len(holes)} bin(s) missing for every larva (a hole in the export's time grid): "
+            f"{named}{more}; they are missing values, and every endpoint whose window holds "
+            "one is excluded ('missing value in the export')")
 
 
 def partial_larvae_note(larvae: pd.DataFrame, m: LarvaMatrix) -> str:

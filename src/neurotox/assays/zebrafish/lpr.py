@@ -24,6 +24,7 @@ from neurotox.assays.zebrafish.larvae import (
     LarvaMatrix,
     bins_detail,
     endpoint_block,
+    grid_hole_note,
     larva_matrix,
     larvae_detail,
     partial_larvae_note,
@@ -51,6 +52,8 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     """LPR endpoints per larva, exclusions and detail tables (see :func:`.plugin.analyse`)."""
     bins = bins_of(exports, params)
     matrix = larva_matrix(bins)
+    if holes := grid_hole_note(matrix):
+        notes.append(holes)
     larvae = design(matrix.larvae, layouts=layouts, groups=groups,
                     file_info=design_info(exports, plate_map), params=params)
     if params.chemical is not None:

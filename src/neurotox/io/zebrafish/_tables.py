@@ -218,8 +218,24 @@ def plate_id(values: pd.Series) -> pd.Series:
 
 
 def bins_from_starts(starts: pd.Series) -> tuple[pd.Series, float]:
-    """0-based bin index from bin start times and the (median) bin width in s."""
+    """0-based bin index from bin start times and the bin width in s.
+
+    The width is the most common step between distinct starts. When every start
+    lies on the grid ``first + k * width`` (within 1 % of a bin), the index is
+    ``k``: a bin missing for every larva (a hole in the time grid) keeps its
+    index free, so it becomes a missing value downstream instead of the later
+    bins moving up. Irregular starts are numbered in order.
+    """
     uniq = np.sort(starts.dropna().unique())
-    width = float(np.median(np.diff(uniq))) if len(uniq) > 1 else float("nan")
+    if len(uniq) < 2:
+        return pd.Series(np.searchsorted(uniq, starts.to_numpy()), index=starts.index), \
+            float("nan")
+    steps = np.diff(uniq)
+    values, counts = np.unique(np.round(steps, 6), return_counts=True)
+    width = float(values[np.argmax(counts)])
+    k = (starts.to_numpy(dtype=float) - uniq[0]) / width
+    if np.nanmax(np.abs(k - np.round(k))) <= 0.01:
+        index = np.round(np.nan_to_num(k, nan=-1)).astype(int)
+        return pd.Series(index, index=starts.index).where(starts.notna(), len(uniq)), width
     index = pd.Series(np.searchsorted(uniq, starts.to_numpy()), index=starts.index)
-    return index, width
+    return index, float(np.median(steps))

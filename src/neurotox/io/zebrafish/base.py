@@ -358,7 +358,7 @@ def _check_bins(out: Export) -> None:
         v = d[col].astype(float)
         _first_bad(out, _non_finite(v), "expected a finite number", col)
         _first_bad(out, v < 0, "expected a value >= 0", col)
-    _first_bad(out, d["end_s"].astype(float) < start, "expected end >= start", "end_s")
+    _first_bad(out, d["end_s"].astype(float) <= start, "expected end > start", "end_s")
     dup = d.duplicated(["plate", "animal", "bin"], keep="first")
     _first_bad(out, dup, "expected each larva and bin once; this bin appears again",
                "start_s")

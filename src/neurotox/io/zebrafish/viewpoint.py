@@ -87,7 +87,9 @@ def _read_tracking(src: Source) -> Export:
     measures = [c for c in ACTIVITY_COLUMNS if c in cols]
     numeric(df, ["start", "end"], src)
     numeric(df, measures, src, nonnegative=True)   # counts, durations, distances
+    check_periods(df, src)
     notes = []
+    distances_to_mm(df, src, notes)
     if "an" in cols:
         numeric(df, ["an"], src)
         if (df["an"] == 0).any() and (df["an"] > 0).any():
@@ -109,9 +111,6 @@ def _read_tracking(src: Source) -> Export:
         notes.append("quantization-mode export: no distance; activity durations only")
     for c in measures:
         out[c] = df[c].to_numpy()
-    unit = _unit(df)
-    if unit not in (None, "mm"):
-        notes.append(f"distance unit in the file is {unit!r}; values kept as exported")
     return Export("zebralab-tracking", "bins", _finish(out), src.path, notes)
 
 
@@ -136,11 +135,68 @@ def _tracking_wells(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Serie
     return location_to_well(df["location"], n_columns=ncol)
 
 
-def _unit(df: pd.DataFrame) -> str | None:
-    if "unit" not in df.columns:
-        return None
-    vals = df["unit"].dropna().astype(str).str.strip().unique()
-    return vals[0] if len(vals) else None
+#: ZebraLab distance units → factor to mm. Columns naming the unit of the distances.
+MM_PER_UNIT = {"mm": 1.0, "cm": 10.0, "m": 1000.0, "um": 0.001, "\u00b5m": 0.001}
+UNIT_COLUMNS = ("unit", "scaleunit")
+#: Duration columns (s within one integration period).
+DURATION_COLUMNS = ("inadur", "smldur", "lardur", "emptydur", "fredur", "middur", "burdur")
+
+
+def distances_to_mm(df: pd.DataFrame, src: Source, notes: list[str]) -> None:
+    """Convert the ``*dist`` columns to mm from the export's own unit column, in place.
+
+    ZebraLab writes the distance unit of every row (``unit`` with ``scalex``/``scaley``
+    in tracking exports, ``scaleunit`` with ``xscale``/``yscale`` in newer ones).
+    ``mm`` is kept, ``cm``/``m``/``um`` are converted (said in the notes); a pixel or
+    unknown unit, or a blank cell among filled ones, is refused naming the row and
+    column. A unit column left blank in every row is taken as mm, and said.
+    """
+    col = next((c for c in UNIT_COLUMNS if c in df.columns), None)
+    dist = [c for c in df.columns if c in ACTIVITY_COLUMNS and c.endswith("dist")]
+    if col is None or not dist:
+        return
+    unit = df[col].astype("string").str.strip().str.lower().fillna("")
+    if unit.eq("").all():
+        notes.append(f"column {col!r} is empty: distances taken as mm (ZebraLab's default)")
+        return
+    bad = ~unit.isin(list(MM_PER_UNIT))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise FormatError(f"expected a distance unit {', '.join(MM_PER_UNIT)}, found "
+                          f"{df[col].iloc[i]!r} (pixel or unknown units cannot be converted "
+                          "to mm)", path=src.path, where=f"{row_where(df, src, i)}, column {col!r}")
+    factor = unit.map(MM_PER_UNIT).astype(float)
+    for c in dist:
+        df[c] = df[c] * factor.to_numpy()
+    scale = next((c for c in ("scalex", "xscale") if c in df.columns), None)
+    shown = f", {scale} {df[scale].iloc[0]:g}" if scale else ""
+    for u in sorted(set(unit)):
+        how = "kept" if u == "mm" else f"converted to mm (x{MM_PER_UNIT[u]:g})"
+        notes.append(f"distances in {u} (column {col!r}{shown}): {how}")
+
+
+def check_periods(df: pd.DataFrame, src: Source, rows: np.ndarray | None = None) -> None:
+    """Refuse a period whose end is not after its start, or a duration longer than it.
+
+    ``rows`` limits the check to the regular integration periods (stimulus rows
+    may be instants). A duration may exceed ``end - start`` by 0.1 s plus 1 %
+    (ZebraLab counts whole frames). The error names the row and column.
+    """
+    mask = np.ones(len(df), bool) if rows is None else np.asarray(rows, bool)
+    start, end = df["start"].to_numpy(float), df["end"].to_numpy(float)
+    width = end - start
+    checks = [("end", mask & (width <= 0), lambda i: f"expected end > start ({start[i]:g} s), "
+               f"found {end[i]:g}")]
+    for c in (c for c in DURATION_COLUMNS if c in df.columns):
+        v = df[c].to_numpy(float)
+        checks.append((c, mask & (v > width + 0.1 + 0.01 * np.abs(width)),
+                       lambda i, v=v: f"expected a duration <= the period's {width[i]:g} s "
+                       f"(end - start), found {v[i]:g}"))
+    for col, bad, message in checks:
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise FormatError(message(i), path=src.path,
+                              where=f"{row_where(df, src, i)}, column {col!r}")
 
 
 def plate_ids(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Series:

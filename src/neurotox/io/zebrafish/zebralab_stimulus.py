@@ -55,6 +55,8 @@ from neurotox.io.zebrafish.viewpoint import (
     _finish,
     _first_row,
     _tracking_wells,
+    check_periods,
+    distances_to_mm,
     plate_ids,
 )
 
@@ -91,6 +93,8 @@ def _read(src: Source) -> Export:
     if not regular.any():
         raise FormatError("expected regular integration rows (endreason 'End of period'), "
                           f"found only {_reasons(df)}", path=src.path, where="column 'endreason'")
+    check_periods(df, src, regular)
+    distances_to_mm(df, src, notes)
     df = df.assign(well=_wells(df, src, notes), plate=plate_ids(df, src, notes))
     bins = _bins(df[regular], src, notes, measures)
     events = _events(df[~regular].copy(), src, notes, measures)

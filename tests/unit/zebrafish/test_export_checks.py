@@ -1,0 +1,111 @@
+"""Exports that do not cover what the analysis assumes (stranger33 Z1-Z3, D1).
+
+A tiny ZebraLab tracking export written by the tests: 2 larvae x 60-s periods,
+distance per period = smldist + lardist with known values.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from neurotox.assays.zebrafish import ZebrafishParameters, analyse
+from neurotox.errors import FormatError, InputError
+from neurotox.io.zebrafish import read_export
+
+HEAD = "location\tanimal\tstart\tend\tsmldist\tlardist\tsmldur\tunit"
+SCHEDULE = [{"name": "light1", "light": True, "duration_s": 120},
+            {"name": "dark1", "light": False, "duration_s": 120}]
+LAYOUT = pd.DataFrame({"well": ["A01", "A02"], "concentration": [0.0, 1.0], "blank": False})
+
+
+def _export(tmp_path, bins=(0, 1, 2, 3), unit="mm", name="plate.xls"):
+    """Larva A01 moves 1+2k mm (sml) + 1 mm (lar) in period k; A02 twice that."""
+    lines = [HEAD]
+    for k, well in enumerate(["A01", "A02"]):
+        for b in bins:
+            sml = (1 + 2 * b) * (k + 1)
+            lines.append(f"c{k + 1:02d}\t{well}\t{60 * b}\t{60 * b + 60}\t{sml}\t{k + 1}\t"
+                         f"10\t{unit}")
+    p = tmp_path / name
+    p.write_text("\n".join(lines) + "\n")
+    return p
+
+
+def _values(result, endpoint, timepoint):
+    e = result.endpoints
+    rows = e[(e["endpoint"] == endpoint) & (e["timepoint"] == timepoint)]
+    return rows.set_index("subject")[["value", "exclusion_reason"]]
+
+
+def test_complete_export_values(tmp_path):
+    r = analyse([read_export(_export(tmp_path))], ZebrafishParameters(schedule=SCHEDULE),
+                layouts={"plate": LAYOUT})
+    light = _values(r, "distance_phase", "light1")
+    assert light.loc["plate-A01", "value"] == (1 + 1) + (3 + 1)
+    assert _values(r, "distance_phase", "dark1").loc["plate-A02", "value"] == 2 * (5 + 7) + 4
+
+
+def test_export_shorter_than_the_schedule_is_refused(tmp_path):
+    ex = read_export(_export(tmp_path, bins=(0, 1, 2)))   # ends at 180 s of 240
+    with pytest.raises(InputError, match=r"plate\.xls: the export ends at 180 s, before the "
+                       r"end of the protocol's light schedule at 240 s; phase\(s\) dark1 would "
+                       "be partial or missing"):
+        analyse([ex], ZebrafishParameters(schedule=SCHEDULE), layouts={"plate": LAYOUT})
+
+
+def test_bin_missing_for_every_larva_is_a_missing_value(tmp_path):
+    ex = read_export(_export(tmp_path, bins=(0, 2, 3)))   # 60-120 s missing for all
+    assert sorted(ex.data["bin"].unique()) == [0, 2, 3]   # the hole keeps its index
+    r = analyse([ex], ZebrafishParameters(schedule=SCHEDULE), layouts={"plate": LAYOUT})
+    # 1 of 4 bins missing > max_missing_fraction 0.2: as for a hole in one larva's data
+    assert set(r.details["larvae"]["exclusion_reason"]) == {
+        "tracking error (25% of samples missing)"}
+    r = analyse([ex], ZebrafishParameters(schedule=SCHEDULE, max_missing_fraction=0.5),
+                layouts={"plate": LAYOUT})
+    light = _values(r, "distance_phase", "light1")
+    assert light["exclusion_reason"].eq("missing value in the export").all()
+    assert light["value"].isna().all()
+    dark = _values(r, "distance_phase", "dark1")
+    assert dark.loc["plate-A01", "value"] == (5 + 1) + (7 + 1)
+    assert dark.loc["plate-A01", "exclusion_reason"] == ""
+    assert any("1 bin(s) missing for every larva (a hole in the export's time grid): "
+               "60-120 s" in n for n in r.notes)
+    bins = r.details["bins"]
+    assert bins.loc[bins["bin"] == 1, "start_s"].eq(60.0).all()
+
+
+@pytest.mark.parametrize("line, column, found", [
+    ("c01\tA01\t60\t60\t3\t1\t10\tmm", "end", "expected end > start (60 s), found 60"),
+    ("c01\tA01\t60\t120\t3\t1\t61.5\tmm", "smldur",
+     "expected a duration <= the period's 60 s (end - start), found 61.5"),
+    ("c01\tA01\t60\t120\t3\t1\t10\tpixel", "unit",
+     "expected a distance unit mm, cm, m, um, \u00b5m, found 'pixel'"),
+])
+def test_impossible_periods_and_units_are_refused(tmp_path, line, column, found):
+    p = _export(tmp_path)
+    lines = p.read_text().splitlines()
+    lines[2] = line                                  # file line 3
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FormatError, match=re.escape(f"line 3, column '{column}': {found}")):
+        read_export(p)
+
+
+def test_duration_within_frame_rounding_is_accepted(tmp_path):
+    p = _export(tmp_path)
+    p.write_text(p.read_text().replace("\t60\t120\t3\t1\t10\t", "\t60\t120\t3\t1\t60.5\t", 1))
+    assert read_export(p).data["smldur"].max() == 60.5
+
+
+def test_distances_in_cm_are_converted_to_mm(tmp_path):
+    mm = read_export(_export(tmp_path, name="mm.xls"))
+    cm = read_export(_export(tmp_path, unit="cm", name="cm.xls"))
+    assert list(cm.data["distance"]) == [10 * v for v in mm.data["distance"]]
+    assert cm.data["distance"].iloc[0] == 20.0          # (1 + 1) cm
+    assert "distances in cm (column 'unit'): converted to mm (x10)" in cm.notes
+    assert "distances in mm (column 'unit'): kept" in mm.notes
+    blank = read_export(_export(tmp_path, unit="", name="blank.xls"))
+    assert list(blank.data["distance"]) == list(mm.data["distance"])
+    assert any("column 'unit' is empty: distances taken as mm" in n for n in blank.notes)
