@@ -32,12 +32,23 @@ from neurotox.errors import InputError
 _LABELS = {"background": "B", "excitation": "E", "refractory": "R"}
 
 
+def plate_rates(frames: pd.DataFrame, frame_rate: float | None, duration_s: float
+                ) -> pd.Series:
+    """Frames per second of each plate: ``frame_rate``, else its frames / ``duration_s``.
+
+    Each plate is its own recording: a plate with more frames than another does not
+    change the other's rate (and so its one-second bins).
+    """
+    n_frames = frames.groupby("plate", sort=True)["frame"].max().astype(float)
+    return n_frames * 0 + frame_rate if frame_rate else n_frames / duration_s
+
+
 def per_second(frames: pd.DataFrame, frame_rate: float | None, duration_s: float
-               ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, float]:
-    """Larvae table, larva × second activity matrix, second numbers (1-based), fps."""
-    n_frames = int(frames["frame"].max())
-    fps = frame_rate or n_frames / duration_s
-    sec = np.floor((frames["frame"].to_numpy() - 1) / fps).astype(int) + 1
+               ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray, pd.Series]:
+    """Larvae table, larva × second activity matrix, second numbers (1-based), fps per plate."""
+    fps = plate_rates(frames, frame_rate, duration_s)
+    rate = frames["plate"].map(fps).to_numpy(float)
+    sec = np.floor((frames["frame"].to_numpy() - 1) / rate).astype(int) + 1
     keys = frames[["plate", "animal", "well"]].drop_duplicates(["plate", "animal"])
     keys = keys.reset_index(drop=True)
     idx = pd.MultiIndex.from_frame(keys[["plate", "animal"]]).get_indexer(
@@ -53,6 +64,51 @@ def per_second(frames: pd.DataFrame, frame_rate: float | None, duration_s: float
     return keys, act, np.arange(1, nsec + 1), fps
 
 
+def rate_notes(frames: pd.DataFrame, fps: pd.Series, frame_rate: float | None,
+               duration_s: float) -> list[str]:
+    """Say each plate's frame rate; warn when the plates' lengths differ by more than 1 %."""
+    n = frames.groupby("plate", sort=True)["frame"].max()
+    how = "as given (frame_rate)" if frame_rate else f"frames / epr_duration_s {duration_s:g} s"
+    out = ["EPR frames per second, per plate " + how + ": " + ", ".join(
+        f"{p} {fps[p]:.4g} ({n[p]} frames)" for p in n.index)]
+    if n.max() > 1.01 * n.min():
+        lengths = ", ".join(f"{p}: {n[p]} frames" for p in n.index)
+        out.append(f"warning: the EPR plates differ in length ({lengths}); "
+                   + ("with frame_rate given, the longer plates have more seconds" if frame_rate
+                      else "each plate's frames were spread over epr_duration_s "
+                      f"{duration_s:g} s; give frame_rate if a plate was recorded longer"))
+    return out
+
+
+NO_DATA = "no data in the export (its well column is missing)"
+
+
+def with_mapped_larvae(larvae: pd.DataFrame, m: LarvaMatrix, plate_map: pd.DataFrame | None
+                       ) -> tuple[pd.DataFrame, LarvaMatrix, np.ndarray]:
+    """Add the plate map's larvae of the exported plates that have no data (all NaN).
+
+    Returns the larvae, the matrix and a mask of the added larvae, so that they are
+    recorded as excluded ("no data") rather than vanishing.
+    """
+    none = np.zeros(len(larvae), bool)
+    if plate_map is None:
+        return larvae, m, none
+    mapped = plate_map.loc[plate_map["plate"].isin(set(larvae["plate"])), ["plate", "well"]]
+    have = set(zip(larvae["plate"], larvae["well"], strict=True))
+    extra = mapped[[k not in have for k in zip(mapped["plate"], mapped["well"],
+                                                strict=True)]].drop_duplicates()
+    if extra.empty:
+        return larvae, m, none
+    extra = extra.assign(animal=extra["well"], subject=extra["plate"].astype(str) + "-"
+                         + extra["well"].astype(str))[list(larvae.columns)]
+    D = np.vstack([m.D, np.full((len(extra), m.D.shape[1]), np.nan)])
+    plate_source = dict(zip(larvae["plate"], m.sources, strict=True))
+    sources = np.r_[m.sources, extra["plate"].map(plate_source).to_numpy(object)]
+    out = pd.concat([larvae, extra], ignore_index=True)
+    return (out, LarvaMatrix(out, D, m.starts, m.ends, {}, sources),
+            np.r_[none, np.ones(len(extra), bool)])
+
+
 def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
                 ) -> AssayResult:
     """EPR endpoints per embryo (see the module docstring)."""
@@ -61,14 +117,22 @@ def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
         raise InputError("mode 'epr' needs frame-level motion exports (ZebraLab MotionTab)")
     frames = pd.concat(frames, ignore_index=True)
     larvae, act, secs, fps = per_second(frames, params.frame_rate, params.epr_duration_s)
-    notes.append(f"EPR: {fps:g} frames per second, {len(secs)} one-second bins")
+    notes += rate_notes(frames, fps, params.frame_rate, params.epr_duration_s)
+    notes.append(f"EPR: {len(secs)} one-second bins")
     sources = frames.drop_duplicates(["plate", "animal"])["source"].to_numpy()
     m = LarvaMatrix(larvae, act, secs - 1.0, secs.astype(float), {}, sources)
+    larvae, m, absent = with_mapped_larvae(larvae, m, plate_map)
     larvae = design(larvae, layouts=layouts, groups=groups,
                     file_info=design_info(exports, plate_map), params=params)
     keep = ~larvae["blank"].to_numpy()
-    larvae, m = larvae[keep].reset_index(drop=True), m.subset(keep)
-    larvae["exclusion_reason"] = larva_exclusions(larvae, m, params, plate_map=plate_map)
+    larvae, m, absent = larvae[keep].reset_index(drop=True), m.subset(keep), absent[keep]
+    reasons = larva_exclusions(larvae, m, params, plate_map=plate_map)
+    larvae["exclusion_reason"] = reasons.where(~absent, NO_DATA)
+    if absent.any():
+        named = ", ".join(larvae.loc[absent, "subject"].iloc[:20])
+        more = f" and {int(absent.sum()) - 20} more" if absent.sum() > 20 else ""
+        notes.append(f"warning: {int(absent.sum())} larva(e) of the plate map have no data in "
+                     f"the MotionTab (no well column): {named}{more}; excluded ({NO_DATA})")
     scaled = m.D * params.epr_scale  # endpoints and per-second table on one scale
     values = epr_windows(scaled, secs, params.epr_windows)
     blocks = [endpoint_block(f"epr_{name}", "NA", v, larvae, m) for name, v in values.items()
@@ -97,6 +161,9 @@ def interval_stats(seconds: pd.DataFrame, windows: dict[str, tuple[float, float]
     group mean), two-sample Kolmogorov–Smirnov statistic against the control
     with the asymptotic p-value (as R's ``ks.test`` for large samples), the
     difference of means and the difference relative to the control mean.
+    Larva-seconds without a value (no frame in that second) are left out and
+    counted in ``n_missing`` (said in ``note``); a group with no value at all has
+    no mean, and ``note`` says why.
     """
     from scipy import stats
 
@@ -104,16 +171,35 @@ def interval_stats(seconds: pd.DataFrame, windows: dict[str, tuple[float, float]
     ctrl_dose = seconds["dose"].min()
     for name, (a, b) in windows.items():
         w = seconds[(seconds["second"] >= a) & (seconds["second"] <= b)]
-        x0 = w.loc[w["dose"] == ctrl_dose, "activity"].to_numpy()
+        x0, _ = _finite(w.loc[w["dose"] == ctrl_dose, "activity"])
         for dose, g in w.groupby("dose"):
-            x = g["activity"].to_numpy()
+            x, missing = _finite(g["activity"])
+            if not len(x) or not len(x0):
+                rows.append({"interval": _LABELS.get(name, name), "dose": dose, "n": len(x),
+                             "n_missing": missing, "note": "no larva-second with a value"
+                             + ("" if len(x) else " in this group") + (
+                                 "" if len(x0) else " in the control group")})
+                continue
             ks = stats.ks_2samp(x, x0).statistic if dose != ctrl_dose else 0.0
             p = stats.kstwobign.sf(np.sqrt(len(x) * len(x0) / (len(x) + len(x0))) * ks) \
                 if dose != ctrl_dose else 1.0
             diff = x.mean() - x0.mean()
             rows.append({"interval": _LABELS.get(name, name), "dose": dose, "mean": x.mean(),
-                         "sd": x.std(ddof=1), "n": len(x),
+                         "sd": x.std(ddof=1), "n": len(x), "n_missing": missing,
                          "peak": g.groupby("second")["activity"].mean().max(),
                          "ks_statistic": ks, "ks_p_value": min(float(p), 1.0), "diff": diff,
-                         "delta": diff / x0.mean() if x0.mean() else np.nan})
-    return pd.DataFrame(rows)
+                         "delta": diff / x0.mean() if x0.mean() else np.nan,
+                         "note": f"{missing} larva-second(s) without a value left out"
+                         if missing else ""})
+    return pd.DataFrame(rows, columns=_STATS_COLUMNS)
+
+
+_STATS_COLUMNS = ["interval", "dose", "mean", "sd", "n", "n_missing", "peak", "ks_statistic",
+                  "ks_p_value", "diff", "delta", "note"]
+
+
+def _finite(values: pd.Series) -> tuple[np.ndarray, int]:
+    """Values with a number, and how many had none (a second without a frame)."""
+    x = values.to_numpy(float)
+    ok = np.isfinite(x)
+    return x[ok], int((~ok).sum())

@@ -256,8 +256,6 @@ def _read_long(src: Source) -> Export:
     parts = aname.str.extract(r"^([A-Pa-p]\d{1,2})(?:-(\d+))?$")
     if parts[0].isna().any():
         bad = aname[parts[0].isna()].iloc[0]
-        from neurotox.errors import FormatError
-
         raise FormatError(f"expected animal names like 'A01-1', found {bad!r}",
                           path=src.path, where="column 'vd_aname'")
     well = wells(parts[0], src, "vd_aname")
@@ -298,11 +296,18 @@ def _read_motiontab(src: Source) -> Export:
     frame_col = df.columns[norm_cols.index("frames_num")]
     well_cols = [c for c in df.columns if re.fullmatch(r"[A-Pa-p]\d{1,2}", c)]
     if not well_cols:
-        from neurotox.errors import FormatError
-
         raise FormatError(f"expected well columns A01 … H12, found {sorted(df.columns)}",
                           path=src.path)
     numeric(df, [frame_col, *well_cols], src, nonnegative=True)   # frames, motion index
+    for col, what, blank in (
+            (plate_col, "a plate ID", df[plate_col].astype("string").str.strip().fillna("")
+             .eq("")),
+            (frame_col, "a frame number", df[frame_col].isna())):
+        if blank.any():   # a row without its plate (or frame) cannot be placed: never dropped
+            i = int(np.flatnonzero(blank.to_numpy())[0])
+            raise FormatError(f"expected {what} in every row, found an empty cell "
+                              f"({int(blank.sum())} row(s))", path=src.path,
+                              where=f"{row_where(df, src, i)}, column {col!r}")
     long = df.melt(id_vars=[plate_col, frame_col], value_vars=well_cols, var_name="well",
                    value_name="activity")
     well = wells(long["well"], src, "well columns")
