@@ -109,3 +109,67 @@ def test_distances_in_cm_are_converted_to_mm(tmp_path):
     blank = read_export(_export(tmp_path, unit="", name="blank.xls"))
     assert list(blank.data["distance"]) == list(mm.data["distance"])
     assert any("column 'unit' is empty: distances taken as mm" in n for n in blank.notes)
+
+
+# ------------------------------------------------------------ workbooks (stranger33 D2, D3)
+
+def _workbook(tmp_path, sheets: dict[str, list[list]], name="plate.xlsx"):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for title, rows in sheets.items():
+        ws = wb.create_sheet(title)
+        for r in rows:
+            ws.append(r)
+    p = tmp_path / name
+    wb.save(p)
+    return p
+
+
+def _rows(tmp_path):
+    """Header + data rows of the text export, numbers as numbers."""
+    lines = _export(tmp_path, name="rows.xls").read_text().splitlines()
+    rows = [lines[0].split("\t")]
+    for line in lines[1:]:
+        rows.append([c if c[:1].isalpha() else float(c) for c in line.split("\t")])
+    return rows
+
+
+def test_export_split_over_sheets_is_read_as_one(tmp_path):
+    rows = _rows(tmp_path)
+    whole = read_export(_workbook(tmp_path, {"Data": rows}, "whole.xlsx"))
+    split = read_export(_workbook(tmp_path, {"Notes": [["exported by ZebraLab"]],
+                                             "Data": rows[:4], "Data (2)": [rows[0], *rows[4:]]},
+                                  "split.xlsx"))
+    cols = ["well", "bin", "start_s", "distance"]
+    assert split.data[cols].equals(whole.data[cols])
+    assert split.data["distance"].sum() == (2 + 4 + 6 + 8) + (4 + 8 + 12 + 16)
+    assert "split.xlsx: sheet(s) 'Notes' not read: their first row is not the export's " \
+           "header" in split.notes
+    assert "split.xlsx: read sheets 'Data' (3 rows), 'Data (2)' (5 rows) as one table (the " \
+           "same header)" in split.notes
+
+
+def test_sheets_repeating_rows_or_with_another_header_are_refused(tmp_path):
+    rows = _rows(tmp_path)
+    twice = _workbook(tmp_path, {"Data": rows, "Copy": rows}, "twice.xlsx")
+    with pytest.raises(FormatError, match="larva A01 .*bin 0.*expected each larva and bin once"):
+        read_export(twice)
+    other = _workbook(tmp_path, {"Data": rows, "More": [[*rows[0], "inadist"]]}, "other.xlsx")
+    with pytest.raises(FormatError, match="sheets 'Data' and 'More' both hold this export with "
+                       "different headers"):
+        read_export(other)
+    bad = [r[:] for r in rows]
+    bad[6][4] = -1.0                                   # second sheet, its row 3
+    neg = _workbook(tmp_path, {"Data": bad[:4], "Data (2)": [bad[0], *bad[4:]]}, "neg.xlsx")
+    with pytest.raises(FormatError, match=re.escape(
+            "sheet 'Data (2)' row 4, column 'smldist': expected a finite number >= 0")):
+        read_export(neg)
+
+
+def test_unknown_workbook_names_every_sheet_tried(tmp_path):
+    p = _workbook(tmp_path, {"Notes": [["comment"]], "Data": [["a", "b"], [1, 2]]}, "x.xlsx")
+    with pytest.raises(FormatError, match="an xlsx workbook, sheet 'Notes' first row: "
+                       "'comment'; sheet 'Data' first row: 'a', 'b'"):
+        read_export(p)

@@ -6,6 +6,7 @@ import csv
 import io
 import re
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,85 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
     return _not_empty(df, src, _origin("text", skiprows, header))
 
 
+def sheet_headers(src: Source) -> dict[str | None, list[str]]:
+    """First non-empty row of every visible sheet (``None`` for a text file: its first line)."""
+    if src.container not in ("xlsx", "xls"):
+        first = next((r for r in src.first_rows() if any(r)), [])
+        return {None: first}
+    hidden = _hidden(src)
+    out = {}
+    for name, rows in src.sheets.items():
+        if name in hidden:
+            continue
+        cells = [[_cell(c) for c in r] for r in rows]
+        out[name] = next((r for r in cells if any(r)), [])
+    return out
+
+
+def _hidden(src: Source) -> set[str]:
+    if src.container != "xlsx":
+        return set()
+    from neurotox.workbook import hidden_sheets
+
+    return hidden_sheets(src.path)
+
+
+def _cell(c: object) -> str:
+    return "" if c is None or (isinstance(c, float) and c != c) else str(c).strip()
+
+
+def header_sets(src: Source, aliases: dict[str, str] | None = None) -> list[set[str]]:
+    """The normalised header of every sheet (one for a text file), for layout checks."""
+    aliases = aliases or {}
+    return [{aliases.get(norm(c), norm(c)) for c in head if c}
+            for head in sheet_headers(src).values()]
+
+
+def load_sheets(src: Source, accept: Callable[[set[str]], bool], *,
+                aliases: dict[str, str] | None = None, **kwargs) -> pd.DataFrame:
+    """:func:`load_table` of every sheet holding the export, as one table.
+
+    A workbook may carry the export on several sheets with the same header (a
+    table split at the spreadsheet's row limit): their rows are read in sheet
+    order, as one table (duplicated larva/bin rows are refused afterwards, as in
+    one sheet). Sheets whose header ``accept`` refuses (notes, settings) are not
+    read, and said; a sheet with another export header is refused, naming it.
+    Text files: :func:`load_table`.
+    """
+    heads = sheet_headers(src)
+    if None in heads:
+        return load_table(src, **kwargs)
+    aliases = aliases or {}
+    ok = {n: h for n, h in heads.items()
+          if accept({aliases.get(norm(c), norm(c)) for c in h if c})}
+    first = next(iter(ok))
+    other = [n for n in ok if ok[n] != ok[first]]
+    if other:
+        raise FormatError(f"sheets {first!r} and {other[0]!r} both hold this export with "
+                          "different headers; cannot tell whether one continues the other "
+                          "(keep one sheet, or give them the same header)", path=src.path,
+                          where=f"sheet {other[0]!r}")
+    skipped = [n for n in heads if n not in ok]
+    if skipped:
+        src.notes.append(f"sheet(s) {', '.join(map(repr, skipped))} not read: their first "
+                         "row is not the export's header")
+    frames = [load_table(src, sheet=n, **kwargs) for n in ok]
+    sizes = ", ".join(f"{n!r} ({len(f)} rows)" for n, f in zip(ok, frames, strict=True))
+    if len(frames) == 1:
+        if len(heads) > 1:
+            src.notes.append(f"read sheet {sizes}")
+        return frames[0]
+    src.notes.append(f"read sheets {sizes} as one table (the same header)")
+    offsets, parts, at = [], [], 0
+    for name, f in zip(ok, frames, strict=True):
+        offsets.append((name, at))
+        parts.append(f.set_axis(np.arange(at, at + len(f))))
+        at += len(f)
+    df = pd.concat(parts)
+    df.attrs["origin"] = ("sheets", offsets)
+    return df
+
+
 def _text(src: Source) -> str:
     """The whole decoded text (gzip unpacked within the limit), NUL characters refused."""
     raw = read_gzip(src.path) if src.container == "gzip" else src.path.read_bytes()
@@ -130,6 +210,12 @@ def rows_where(df: pd.DataFrame, src: Source, *, first: int = 0) -> list[str]:
     if origin is None or not all(isinstance(v, int | np.integer) for v in labels):
         return [f"data row {first + k + 1}" for k in range(len(labels))]
     kind, skip = origin
+    if kind == "sheets":      # several sheets read as one (load_sheets): skip = offsets
+        out = []
+        for v in map(int, labels):
+            name, at = next((n, a) for n, a in reversed(skip) if a <= v)
+            out.append(f"sheet {name!r} row {v - at + 2}")
+        return out
     if kind == "sheet":
         return [f"row {skip + 2 + int(v)}" for v in labels]
     lines = re.split(r"\r\n|\n|\r", _text(src))

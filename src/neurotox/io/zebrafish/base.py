@@ -183,13 +183,20 @@ class Source:
 
     def describe(self) -> str:
         """Short description of what the file holds, for error messages."""
-        rows = self.first_rows()
-        first = next((r for r in rows if any(r)), [])
-        cells = [c for c in first if c][:12]
-        where = f"sheet {next(iter(self.sheets))!r} " if self.sheets else ""
         kind = {"xlsx": "an xlsx workbook", "xls": "an xls workbook"}.get(self.container,
                                                                          "text")
-        return f"{kind}, {where}first row: {quoted(cells) if cells else 'empty'}"
+        if not self.sheets:
+            return f"{kind}, first row: {_first_cells(self.first_rows())}"
+        tried = [f"sheet {name!r} first row: {_first_cells([[_cell(c) for c in r] for r in rows])}"
+                 for name, rows in list(self.sheets.items())[:5]]
+        more = f"; and {len(self.sheets) - 5} more sheet(s)" if len(self.sheets) > 5 else ""
+        return f"{kind}, {'; '.join(tried)}{more}"
+
+
+def _first_cells(rows: list[list[str]]) -> str:
+    first = next((r for r in rows if any(r)), [])
+    cells = [c for c in first if c][:12]
+    return quoted(cells) if cells else "empty"
 
 
 def _cell(c: object) -> str:

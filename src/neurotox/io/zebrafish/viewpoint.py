@@ -34,7 +34,8 @@ import pandas as pd
 from neurotox.errors import FormatError
 from neurotox.io.zebrafish._tables import (
     bins_from_starts,
-    load_table,
+    header_sets,
+    load_sheets,
     location_to_well,
     normalise_columns,
     numeric,
@@ -64,24 +65,26 @@ _TRACKING_SIGNS = {"smldist", "lardist", "inadist"}
 _QUANT_SIGNS = {"midct", "middur", "burct", "burdur", "frect", "fredur"}
 
 
-def _first_row(src: Source) -> set[str]:
-    rows = src.first_rows()
-    first = next((r for r in rows if any(r)), [])
-    return {ZEBRALAB_ALIASES.get(norm(c), norm(c)) for c in first if c}
+def _any_header(src: Source, accept) -> bool:
+    return any(accept(cols) for cols in header_sets(src, ZEBRALAB_ALIASES))
 
 
 # ------------------------------------------------------------ tracking / quantization
 
 
-def _match_tracking(src: Source) -> bool:
-    cols = _first_row(src)
+def _tracking_header(cols: set[str]) -> bool:
     stimulus = "endreason" in cols and any(c.startswith("stimuli_") for c in cols)
     return {"location", "start", "end"} <= cols and bool(cols & (_TRACKING_SIGNS | _QUANT_SIGNS)) \
         and not stimulus   # newer exports with stimulus rows: zebralab-stimulus
 
 
+def _match_tracking(src: Source) -> bool:
+    return _any_header(src, _tracking_header)
+
+
 def _read_tracking(src: Source) -> Export:
-    df = normalise_columns(load_table(src), ZEBRALAB_ALIASES, src=src)
+    df = normalise_columns(load_sheets(src, _tracking_header, aliases=ZEBRALAB_ALIASES),
+                           ZEBRALAB_ALIASES, src=src)
     cols = list(df.columns)
     require_columns(cols, ["location", "start", "end"], path=src.path)
     measures = [c for c in ACTIVITY_COLUMNS if c in cols]
@@ -242,12 +245,17 @@ register_reader(Reader(
 _LONG_REQUIRED = ["vd_samplecode", "vd_start", "vd_aname", "vd_smldist", "vd_lardist"]
 
 
+def _long_header(cols: set[str]) -> bool:
+    return {"vd_start", "vd_aname"} <= cols
+
+
 def _match_long(src: Source) -> bool:
-    return {"vd_start", "vd_aname"} <= _first_row(src)
+    return _any_header(src, _long_header)
 
 
 def _read_long(src: Source) -> Export:
-    df = normalise_columns(load_table(src, dtype={"vd_samplecode": str}), src=src)
+    df = normalise_columns(load_sheets(src, _long_header, aliases=ZEBRALAB_ALIASES,
+                                       dtype={"vd_samplecode": str}), src=src)
     require_columns(list(df.columns), _LONG_REQUIRED, path=src.path)
     measures = [c for c in ("vd_inadist", "vd_smldist", "vd_lardist") if c in df.columns]
     numeric(df, ["vd_start"], src)
@@ -282,13 +290,16 @@ register_reader(Reader(
 # ------------------------------------------------------------ MotionTab (EPR frames)
 
 
-def _match_motiontab(src: Source) -> bool:
-    cols = _first_row(src)
+def _motiontab_header(cols: set[str]) -> bool:
     return "frames_num" in cols and "plate_id" in cols
 
 
+def _match_motiontab(src: Source) -> bool:
+    return _any_header(src, _motiontab_header)
+
+
 def _read_motiontab(src: Source) -> Export:
-    df = load_table(src, dtype={"Plate ID": str})
+    df = load_sheets(src, _motiontab_header, aliases=ZEBRALAB_ALIASES, dtype={"Plate ID": str})
     df.columns = [str(c).strip() for c in df.columns]
     norm_cols = [norm(c) for c in df.columns]
     require_columns(norm_cols, ["plate_id", "frames_num"], path=src.path)

@@ -32,7 +32,7 @@ import pandas as pd
 from neurotox.errors import FormatError
 from neurotox.io.zebrafish._tables import (
     bins_from_starts,
-    load_table,
+    load_sheets,
     normalise_columns,
     numeric,
     rows_where,
@@ -52,8 +52,8 @@ from neurotox.io.zebrafish.viewpoint import (
     _QUANT_SIGNS,
     _TRACKING_SIGNS,
     ZEBRALAB_ALIASES,
+    _any_header,
     _finish,
-    _first_row,
     _tracking_wells,
     check_periods,
     distances_to_mm,
@@ -75,14 +75,18 @@ def has_stimulus_columns(cols: set[str]) -> bool:
     return "endreason" in cols and any(c.startswith("stimuli_") for c in cols)
 
 
-def _match(src: Source) -> bool:
-    cols = _first_row(src)
+def _header(cols: set[str]) -> bool:
     return {"location", "start", "end"} <= cols and has_stimulus_columns(cols) \
         and bool(cols & (_TRACKING_SIGNS | _QUANT_SIGNS))
 
 
+def _match(src: Source) -> bool:
+    return _any_header(src, _header)
+
+
 def _read(src: Source) -> Export:
-    df = normalise_columns(load_table(src), ZEBRALAB_ALIASES, src=src)
+    df = normalise_columns(load_sheets(src, _header, aliases=ZEBRALAB_ALIASES),
+                           ZEBRALAB_ALIASES, src=src)
     cols = list(df.columns)
     require_columns(cols, ["location", "start", "end", "endreason"], path=src.path)
     measures = [c for c in ACTIVITY_COLUMNS if c in cols]
