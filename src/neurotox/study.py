@@ -892,6 +892,7 @@ def split_plates(layout: pd.DataFrame) -> dict[str, pd.DataFrame]:
     for plate, rows in layout.groupby("plate", sort=True):
         part = rows.drop(columns="plate").reset_index(drop=True)
         part.attrs = {k: v for k, v in layout.attrs.items() if k != "plates"}
+        part.attrs["plate_column"] = True   # its plate is named: used for that plate only
         out[str(plate).lstrip("0") or str(plate)] = part
     return out
 

@@ -173,3 +173,28 @@ def test_unknown_workbook_names_every_sheet_tried(tmp_path):
     with pytest.raises(FormatError, match="an xlsx workbook, sheet 'Notes' first row: "
                        "'comment'; sheet 'Data' first row: 'a', 'b'"):
         read_export(p)
+
+
+# ------------------------------------------------------------ messages (stranger33 Z4, Z5)
+
+def test_layout_naming_another_plate_is_refused(tmp_path):
+    from neurotox.io.zebrafish import read_plate_layouts
+
+    lay = tmp_path / "layout.csv"
+    lay.write_text("plate,well,concentration\nP2,A01,0\nP2,A02,1\n")
+    ex = read_export(_export(tmp_path))
+    with pytest.raises(InputError, match=re.escape(
+            "layout.csv: no plate layout for plate(s) 'plate'; the layout's plate column "
+            "names 'P2'")):
+        analyse([ex], ZebrafishParameters(schedule=SCHEDULE), layouts=read_plate_layouts(lay))
+    lay.write_text("plate,well,concentration\nplate,A01,0\nplate,A02,1\n")
+    r = analyse([ex], ZebrafishParameters(schedule=SCHEDULE), layouts=read_plate_layouts(lay))
+    assert _values(r, "distance_phase", "light1").loc["plate-A02", "value"] == 4 + 2 * 4
+
+
+def test_endpoint_bin_not_a_multiple_names_the_file(tmp_path):
+    ex = read_export(_export(tmp_path))
+    with pytest.raises(InputError, match=r"^plate\.xls: endpoint_bin_s 45 s is not a multiple "
+                       "of the export's 60-s bins"):
+        analyse([ex], ZebrafishParameters(schedule=SCHEDULE, endpoint_bin_s=45),
+                layouts={"plate": LAYOUT})

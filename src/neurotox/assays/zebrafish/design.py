@@ -81,17 +81,21 @@ def _layout_rows(larvae: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None
     if not layouts:
         return None
     plates = larvae["plate"].unique()
+    path = next((df.attrs.get("path") for df in layouts.values()), None)
+    named = any(df.attrs.get("plate_column") for df in layouts.values())
     if all(p in layouts for p in plates):
         table = pd.concat([df.assign(plate=p) for p, df in layouts.items()], ignore_index=True)
-    elif len(layouts) == 1:
+    elif len(layouts) == 1 and not named:   # a layout without a plate column: every plate
         only = next(iter(layouts.values()))
         table = pd.concat([only.assign(plate=p) for p in plates], ignore_index=True)
-    else:
+    else:   # a layout's plate column names its plate: it is never applied to another
         missing = sorted(set(plates) - set(layouts))
-        raise InputError(f"no plate layout for plate(s) {missing}; layouts are given for "
-                         f"{sorted(layouts)}")
+        raise InputError(f"no plate layout for plate(s) {quoted(missing)}; the layout's plate "
+                         f"column names {quoted(layouts)} (give --plate-id or the study's "
+                         "plate_ids, or the layout's plate column the export's plate ID)"
+                         if named else f"no plate layout for plate(s) {quoted(missing)}; "
+                         f"layouts are given for {quoted(layouts)}", path=path)
     table = table.drop(columns=[c for c in ("source",) if c in table.columns])
-    path = next((df.attrs.get("path") for df in layouts.values()), None)
     _check_layout_wells(larvae, table, path)
     return larvae[["plate", "well"]].merge(table, how="left", on=["plate", "well"])
 

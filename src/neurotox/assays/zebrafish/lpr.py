@@ -173,7 +173,7 @@ def coarse_bins(m: LarvaMatrix, width_s: float | None) -> list[np.ndarray]:
     k = width_s / native
     if abs(k - round(k)) > 1e-6 or round(k) < 1:
         raise InputError(f"endpoint_bin_s {width_s:g} s is not a multiple of the export's "
-                         f"{native:g}-s bins")
+                         f"{native:g}-s bins", path=", ".join(sorted(set(m.sources))))
     k = int(round(k))
     return [m.D[:, j:j + k].sum(axis=1) for j in range(0, m.D.shape[1], k)]
 
