@@ -1,10 +1,10 @@
 """EPR from MotionTab exports whose plates differ (stranger33 EPR1-EPR3).
 
-A synthetic MotionTab: plate P1 has 100 frames, plate P2 120 (both a 50-s
-recording), wells A01 (control) and A02 (1 uM). Every frame holds the number of
-the second it belongs to at its own plate's rate, so each one-second mean is
-that second's number when the rate is right: background (seconds 21-29) 25,
-excitation (31-39) 35, refractory (41-48) 44.5.
+A synthetic MotionTab: plate P1 has 100 frames, plate P2 101 (both a 50-s
+recording, 2 and 2.02 frames per second), wells A01 (control) and A02 (1 uM).
+Every frame holds the number of the second it belongs to at its own plate's
+rate, so each one-second mean is that second's number when the rate is right:
+background (seconds 21-29) 25, excitation (31-39) 35, refractory (41-48) 44.5.
 """
 
 from __future__ import annotations
@@ -18,17 +18,19 @@ import pytest
 from neurotox.assays.base import resolve_parameters
 from neurotox.assays.zebrafish import analyse
 from neurotox.assays.zebrafish.epr import interval_stats
-from neurotox.errors import FormatError
+from neurotox.errors import FormatError, InputError
 from neurotox.io.zebrafish import read_export
 
-FRAMES = {"P1": 100, "P2": 120}
+FRAMES = {"P1": 100, "P2": 101}
 
 
-def _motiontab(tmp_path, wells=("A01", "A02"), blank_plate_row=None):
+def _motiontab(tmp_path, wells=("A01", "A02"), blank_plate_row=None, frames=None, rates=None):
     lines = ["Plate ID\tChemical ID\tDATE\tframes_num\t" + "\t".join(wells)]
-    for plate, n in FRAMES.items():
+    frames = frames or FRAMES
+    for plate, n in frames.items():
+        rate = (rates or {}).get(plate, n / 50)
         for f in range(1, n + 1):
-            second = int(np.floor((f - 1) / (n / 50))) + 1
+            second = int(np.floor((f - 1) / rate)) + 1
             lines.append(f"{plate}\tX\t2019-05-10\t{f}\t" + "\t".join([str(second)] * len(wells)))
     if blank_plate_row is not None:
         lines[blank_plate_row] = "\t" + lines[blank_plate_row].split("\t", 1)[1]
@@ -56,11 +58,29 @@ def test_each_plate_has_its_own_frame_rate(tmp_path):
         assert e[(f"{plate}-A02", "epr_excitation")] == 35.0
         assert e[(f"{plate}-A01", "epr_refractory")] == 44.5
     assert ("EPR frames per second, per plate frames / epr_duration_s 50 s: P1 2 (100 frames), "
-            "P2 2.4 (120 frames)") in r.notes
-    assert any(n.startswith("warning: the EPR plates differ in length (P1: 100 frames, "
-                            "P2: 120 frames)") for n in r.notes)
+            "P2 2.02 (101 frames)") in r.notes
     stats = r.details["epr_stats"].set_index(["interval", "dose"])
     assert stats.loc[("R", 0.0), "mean"] == 44.5 and stats.loc[("R", 0.0), "n"] == 2 * 8
+
+
+def test_plates_of_different_lengths_need_the_frame_rate(tmp_path):
+    # P2 recorded 60 s at the same 2 frames per second (or P1 cut short: cannot be told)
+    p = _motiontab(tmp_path, frames={"P1": 100, "P2": 120}, rates={"P2": 2})
+    with pytest.raises(InputError, match=re.escape(
+            "MotionTab.xls: the EPR plates differ in length (P1: 100 frames, P2: 120 frames): "
+            "frames / epr_duration_s 50 s would give each plate another frame rate")):
+        _run(p, _plate_map())
+    r = _run(p, _plate_map(), frame_rate=2)
+    e = r.endpoints.set_index(["subject", "endpoint"])["value"]
+    assert e[("P1-A01", "epr_excitation")] == e[("P2-A01", "epr_excitation")] == 35.0
+    assert any(n.startswith("warning: the EPR plates differ in length (P1: 100 frames, "
+                            "P2: 120 frames); at frame_rate 2") for n in r.notes)
+    # a plate cut short at 25 s: its larvae lack half of the seconds
+    r = _run(_motiontab(tmp_path, frames={"P1": 100, "P2": 50}, rates={"P2": 2}), _plate_map(),
+             frame_rate=2)
+    reasons = r.details["larvae"].set_index("subject")["exclusion_reason"]
+    assert reasons["P2-A01"] == "tracking error (50% of samples missing)"
+    assert reasons["P1-A01"] == ""
 
 
 def test_blank_plate_id_is_refused_naming_the_line(tmp_path):

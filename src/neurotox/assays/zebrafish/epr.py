@@ -65,18 +65,30 @@ def per_second(frames: pd.DataFrame, frame_rate: float | None, duration_s: float
 
 
 def rate_notes(frames: pd.DataFrame, fps: pd.Series, frame_rate: float | None,
-               duration_s: float) -> list[str]:
-    """Say each plate's frame rate; warn when the plates' lengths differ by more than 1 %."""
+               duration_s: float, files: list[str]) -> list[str]:
+    """Say each plate's frame rate; refuse plates of different lengths without ``frame_rate``.
+
+    Frames / ``epr_duration_s`` is the rate only if every plate was recorded for
+    that long. Plates whose frame counts differ by more than 1 % were not: one was
+    cut short or recorded longer, and which one cannot be told from the frames.
+    With ``frame_rate`` given, a shorter plate lacks its last seconds (excluded as
+    missing samples) and a longer one has more.
+    """
     n = frames.groupby("plate", sort=True)["frame"].max()
+    lengths = ", ".join(f"{p}: {n[p]} frames" for p in n.index)
+    if frame_rate is None and n.max() > 1.01 * n.min():
+        raise InputError(f"the EPR plates differ in length ({lengths}): frames / "
+                         f"epr_duration_s {duration_s:g} s would give each plate another "
+                         "frame rate, and a plate cut short would be stretched over the whole "
+                         "recording. Give frame_rate (the camera's frames per second), or "
+                         "analyse the plates separately", path=", ".join(files) or None)
     how = "as given (frame_rate)" if frame_rate else f"frames / epr_duration_s {duration_s:g} s"
     out = ["EPR frames per second, per plate " + how + ": " + ", ".join(
         f"{p} {fps[p]:.4g} ({n[p]} frames)" for p in n.index)]
     if n.max() > 1.01 * n.min():
-        lengths = ", ".join(f"{p}: {n[p]} frames" for p in n.index)
-        out.append(f"warning: the EPR plates differ in length ({lengths}); "
-                   + ("with frame_rate given, the longer plates have more seconds" if frame_rate
-                      else "each plate's frames were spread over epr_duration_s "
-                      f"{duration_s:g} s; give frame_rate if a plate was recorded longer"))
+        out.append(f"warning: the EPR plates differ in length ({lengths}); at frame_rate "
+                   f"{frame_rate:g} each plate's seconds count from its first frame: a shorter "
+                   "plate lacks its last seconds (missing samples), a longer one has more")
     return out
 
 
@@ -117,7 +129,8 @@ def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
         raise InputError("mode 'epr' needs frame-level motion exports (ZebraLab MotionTab)")
     frames = pd.concat(frames, ignore_index=True)
     larvae, act, secs, fps = per_second(frames, params.frame_rate, params.epr_duration_s)
-    notes += rate_notes(frames, fps, params.frame_rate, params.epr_duration_s)
+    notes += rate_notes(frames, fps, params.frame_rate, params.epr_duration_s,
+                        sorted({str(e.path) for e in exports}))
     notes.append(f"EPR: {len(secs)} one-second bins")
     sources = frames.drop_duplicates(["plate", "animal"])["source"].to_numpy()
     m = LarvaMatrix(larvae, act, secs - 1.0, secs.astype(float), {}, sources)
