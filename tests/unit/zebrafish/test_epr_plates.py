@@ -93,8 +93,8 @@ def test_blank_plate_id_is_refused_naming_the_line(tmp_path):
 def test_plate_map_larva_without_a_well_column_is_recorded(tmp_path):
     r = _run(_motiontab(tmp_path, wells=("A01",)), _plate_map())
     larvae = r.details["larvae"].set_index("subject")
-    assert larvae.loc["P1-A02", "exclusion_reason"] == ("no data in the export (its well "
-                                                        "column is missing)")
+    assert larvae.loc["P1-A02", "exclusion_reason"] == ("no data in the export (the plate "
+                                                        "map lists it)")
     assert larvae.loc["P1-A01", "exclusion_reason"] == ""
     e = r.endpoints
     assert e.loc[e["subject"] == "P2-A02", "excluded"].all()

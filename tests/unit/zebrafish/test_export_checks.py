@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -198,3 +199,19 @@ def test_endpoint_bin_not_a_multiple_names_the_file(tmp_path):
                        "of the export's 60-s bins"):
         analyse([ex], ZebrafishParameters(schedule=SCHEDULE, endpoint_bin_s=45),
                 layouts={"plate": LAYOUT})
+
+
+def test_plate_map_larva_missing_from_the_export_is_recorded(tmp_path):
+    ex = read_export(_export(tmp_path))
+    pm = pd.DataFrame({"plate": "plate", "well": ["A01", "A02", "A03"],
+                       "concentration": [0.0, 1.0, 1.0], "calls": "", "dead": False,
+                       "malformed": False, "discard": False})
+    r = analyse([ex], ZebrafishParameters(schedule=SCHEDULE, viability_min=0), plate_map=pm)
+    larvae = r.details["larvae"].set_index("subject")
+    assert larvae.loc["plate-A03", "exclusion_reason"] == ("no data in the export (the plate "
+                                                           "map lists it)")
+    assert larvae.loc["plate-A02", "exclusion_reason"] == ""
+    light = _values(r, "distance_phase", "light1")
+    assert light.loc["plate-A02", "value"] == 12.0 and np.isnan(light.loc["plate-A03", "value"])
+    assert "warning: 1 larva(e) of the plate map have no data in the export: plate-A03; " \
+           "excluded (no data in the export (the plate map lists it))" in r.notes

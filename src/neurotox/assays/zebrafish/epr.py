@@ -25,7 +25,13 @@ from neurotox import endpoints
 from neurotox.assays.base import AssayResult
 from neurotox.assays.zebrafish.design import design, design_info
 from neurotox.assays.zebrafish.exclusions import larva_exclusions
-from neurotox.assays.zebrafish.larvae import LarvaMatrix, endpoint_block, larvae_detail
+from neurotox.assays.zebrafish.larvae import (
+    LarvaMatrix,
+    endpoint_block,
+    larvae_detail,
+    record_absent,
+    with_mapped_larvae,
+)
 from neurotox.assays.zebrafish.metrics import epr_windows
 from neurotox.errors import InputError
 
@@ -92,35 +98,6 @@ def rate_notes(frames: pd.DataFrame, fps: pd.Series, frame_rate: float | None,
     return out
 
 
-NO_DATA = "no data in the export (its well column is missing)"
-
-
-def with_mapped_larvae(larvae: pd.DataFrame, m: LarvaMatrix, plate_map: pd.DataFrame | None
-                       ) -> tuple[pd.DataFrame, LarvaMatrix, np.ndarray]:
-    """Add the plate map's larvae of the exported plates that have no data (all NaN).
-
-    Returns the larvae, the matrix and a mask of the added larvae, so that they are
-    recorded as excluded ("no data") rather than vanishing.
-    """
-    none = np.zeros(len(larvae), bool)
-    if plate_map is None:
-        return larvae, m, none
-    mapped = plate_map.loc[plate_map["plate"].isin(set(larvae["plate"])), ["plate", "well"]]
-    have = set(zip(larvae["plate"], larvae["well"], strict=True))
-    extra = mapped[[k not in have for k in zip(mapped["plate"], mapped["well"],
-                                                strict=True)]].drop_duplicates()
-    if extra.empty:
-        return larvae, m, none
-    extra = extra.assign(animal=extra["well"], subject=extra["plate"].astype(str) + "-"
-                         + extra["well"].astype(str))[list(larvae.columns)]
-    D = np.vstack([m.D, np.full((len(extra), m.D.shape[1]), np.nan)])
-    plate_source = dict(zip(larvae["plate"], m.sources, strict=True))
-    sources = np.r_[m.sources, extra["plate"].map(plate_source).to_numpy(object)]
-    out = pd.concat([larvae, extra], ignore_index=True)
-    return (out, LarvaMatrix(out, D, m.starts, m.ends, {}, sources),
-            np.r_[none, np.ones(len(extra), bool)])
-
-
 def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
                 ) -> AssayResult:
     """EPR endpoints per embryo (see the module docstring)."""
@@ -134,18 +111,14 @@ def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
     notes.append(f"EPR: {len(secs)} one-second bins")
     sources = frames.drop_duplicates(["plate", "animal"])["source"].to_numpy()
     m = LarvaMatrix(larvae, act, secs - 1.0, secs.astype(float), {}, sources)
-    larvae, m, absent = with_mapped_larvae(larvae, m, plate_map)
+    larvae, m, absent = with_mapped_larvae(larvae, m, None if layouts else plate_map)
     larvae = design(larvae, layouts=layouts, groups=groups,
                     file_info=design_info(exports, plate_map), params=params)
     keep = ~larvae["blank"].to_numpy()
     larvae, m, absent = larvae[keep].reset_index(drop=True), m.subset(keep), absent[keep]
-    reasons = larva_exclusions(larvae, m, params, plate_map=plate_map)
-    larvae["exclusion_reason"] = reasons.where(~absent, NO_DATA)
-    if absent.any():
-        named = ", ".join(larvae.loc[absent, "subject"].iloc[:20])
-        more = f" and {int(absent.sum()) - 20} more" if absent.sum() > 20 else ""
-        notes.append(f"warning: {int(absent.sum())} larva(e) of the plate map have no data in "
-                     f"the MotionTab (no well column): {named}{more}; excluded ({NO_DATA})")
+    larvae["exclusion_reason"] = larva_exclusions(larvae, m, params, plate_map=plate_map)
+    if note := record_absent(larvae, absent, "MotionTab (no well column)"):
+        notes.append(note)
     scaled = m.D * params.epr_scale  # endpoints and per-second table on one scale
     values = epr_windows(scaled, secs, params.epr_windows)
     blocks = [endpoint_block(f"epr_{name}", "NA", v, larvae, m) for name, v in values.items()

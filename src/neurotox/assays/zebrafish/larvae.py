@@ -52,6 +52,49 @@ def larva_matrix(bins: pd.DataFrame) -> LarvaMatrix:
                        times["end_s"].to_numpy(float), extra, first["source"].to_numpy())
 
 
+NO_DATA = "no data in the export (the plate map lists it)"
+
+
+def with_mapped_larvae(larvae: pd.DataFrame, m: LarvaMatrix, plate_map: pd.DataFrame | None
+                       ) -> tuple[pd.DataFrame, LarvaMatrix, np.ndarray]:
+    """Add the plate map's larvae of the exported plates that have no data (all NaN).
+
+    Returns the larvae, the matrix and a mask of the added larvae, so that they
+    are recorded as excluded (:data:`NO_DATA`, :func:`record_absent`) instead of
+    vanishing. A plate layout is checked against the exports on its own (a
+    layout well without data is an error), so this is for plate maps only.
+    """
+    none = np.zeros(len(larvae), bool)
+    if plate_map is None:
+        return larvae, m, none
+    mapped = plate_map.loc[plate_map["plate"].isin(set(larvae["plate"])), ["plate", "well"]]
+    have = set(zip(larvae["plate"], larvae["well"], strict=True))
+    extra = mapped[[k not in have for k in zip(mapped["plate"], mapped["well"],
+                                                strict=True)]].drop_duplicates()
+    if extra.empty:
+        return larvae, m, none
+    extra = extra.assign(animal=extra["well"], subject=extra["plate"].astype(str) + "-"
+                         + extra["well"].astype(str))[list(larvae.columns)]
+    nan_rows = np.full((len(extra), m.D.shape[1]), np.nan)
+    plate_source = dict(zip(larvae["plate"], m.sources, strict=True))
+    sources = np.r_[m.sources, extra["plate"].map(plate_source).to_numpy(object)]
+    out = pd.concat([larvae, extra], ignore_index=True)
+    return (out, LarvaMatrix(out, np.vstack([m.D, nan_rows]), m.starts, m.ends,
+                             {k: np.vstack([v, nan_rows]) for k, v in m.extra.items()},
+                             sources), np.r_[none, np.ones(len(extra), bool)])
+
+
+def record_absent(larvae: pd.DataFrame, absent: np.ndarray, where: str) -> str:
+    """Set :data:`NO_DATA` as the reason of the ``absent`` larvae; the warning naming them."""
+    if not absent.any():
+        return ""
+    larvae["exclusion_reason"] = larvae["exclusion_reason"].where(~absent, NO_DATA)
+    named = ", ".join(larvae.loc[absent, "subject"].iloc[:MAX_NAMED])
+    more = f" and {int(absent.sum()) - MAX_NAMED} more" if absent.sum() > MAX_NAMED else ""
+    return (f"warning: {int(absent.sum())} larva(e) of the plate map have no data in the "
+            f"{where}: {named}{more}; excluded ({NO_DATA})")
+
+
 def endpoint_block(endpoint: str, timepoint: str, values: np.ndarray, larvae: pd.DataFrame,
                    m: LarvaMatrix) -> pd.DataFrame:
     """EndpointTable rows of one endpoint x timepoint: one per larva (NaN → excluded)."""

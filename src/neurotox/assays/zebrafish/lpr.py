@@ -28,6 +28,8 @@ from neurotox.assays.zebrafish.larvae import (
     larva_matrix,
     larvae_detail,
     partial_larvae_note,
+    record_absent,
+    with_mapped_larvae,
 )
 from neurotox.assays.zebrafish.metrics import (
     bin_masks,
@@ -54,7 +56,9 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     matrix = larva_matrix(bins)
     if holes := grid_hole_note(matrix):
         notes.append(holes)
-    larvae = design(matrix.larvae, layouts=layouts, groups=groups,
+    mapped, matrix, absent = with_mapped_larvae(matrix.larvae, matrix,
+                                                None if layouts else plate_map)
+    larvae = design(mapped, layouts=layouts, groups=groups,
                     file_info=design_info(exports, plate_map), params=params)
     if params.chemical is not None:
         larvae = select_chemical(larvae, file_wells(exports), params.chemical)
@@ -66,10 +70,12 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
         raise InputError(f"no larva to analyse: all {len(blanks)} wells are blank or have no "
                          "dose (give the layout a concentration column, or run from a study "
                          "whose groups have doses)")
-    larvae = larvae[keep].reset_index(drop=True)
+    larvae, absent = larvae[keep].reset_index(drop=True), absent[keep]
     matrix = matrix.subset(keep)
     larvae["exclusion_reason"] = larva_exclusions(larvae, matrix, params, plate_map=plate_map,
                                                   file_info=file_wells(exports))
+    if note := record_absent(larvae, absent, "export"):
+        notes.append(note)
     table = endpoint_rows(larvae, matrix, params)
     stim_blocks, stim_details = stimulus_analysis(exports, larvae, matrix, params, notes)
     table = pd.concat([table, *stim_blocks], ignore_index=True)
