@@ -33,9 +33,16 @@ MORPH = "\n".join([MORPH_HEAD] + [
     f"{chem},0,P1,H{c:02d},0,0,0,0" for chem in ("725", "1021") for c in range(1, 5)]) + "\n"
 
 
+# the lmr0 assay ID ZFlmr-4-2-2: 4 min acclimation, 2 min light, 2 min dark (480 s); the
+# protocol's schedule lasts 100 min, and an export shorter than the schedule is refused
+SCHEDULE = ("--set", "schedule=[{name: acclimation, light: false, duration_s: 240}, "
+            "{name: light1, light: true, duration_s: 120}, "
+            "{name: dark1, light: false, duration_s: 120}]")
+
+
 def zs(*files: str, extra: tuple[str, ...] = ()) -> tuple[str, ...]:
     return ("zebrafish-screen", *(f"{{dir}}/{f}" for f in files), "--workers", "1",
-            "--set", "morphology_bmd=none", *extra, "-o", "{out}")
+            "--set", "morphology_bmd=none", *SCHEDULE, *extra, "-o", "{out}")
 
 
 def lmr0(old: str, new: str) -> dict:
@@ -108,7 +115,7 @@ def test_gzipped_lmr0_reads_like_the_csv(tmp_path):
         f.write(LMR0)
     a = run_ok({"s.csv": LMR0}, zs("s.csv"), tmp_path / "a")
     b = run_ok({}, ("zebrafish-screen", str(tmp_path / "z" / "s.csv.gz"), "--workers", "1",
-                    "-o", "{out}"), tmp_path / "z")
+                    *SCHEDULE, "-o", "{out}"), tmp_path / "z")
     assert a["notes"][1:] and any("interval width 120 s" in n for n in b["notes"])
     ea = (tmp_path / "a" / "out" / "endpoints.csv").read_text().splitlines()
     eb = (tmp_path / "z" / "out" / "endpoints.csv").read_text().splitlines()
