@@ -215,3 +215,21 @@ def test_plate_map_larva_missing_from_the_export_is_recorded(tmp_path):
     assert light.loc["plate-A02", "value"] == 12.0 and np.isnan(light.loc["plate-A03", "value"])
     assert "warning: 1 larva(e) of the plate map have no data in the export: plate-A03; " \
            "excluded (no data in the export (the plate map lists it))" in r.notes
+
+
+def test_time_grid_hole_in_any_format_is_a_missing_value():
+    # a reader numbering its bins in order (EPA, Tanguay tables): 0, 1, 2 for 0, 120, 180 s
+    from pathlib import Path
+
+    from neurotox.io.zebrafish import Export
+
+    rows = [pd.DataFrame({"plate": "P", "well": w, "animal": w, "bin": [0, 1, 2],
+                          "start_s": [0.0, 120.0, 180.0], "end_s": [60.0, 180.0, 240.0],
+                          "distance": [1.0, 3.0, 4.0]}) for w in ("A01", "A02")]
+    ex = Export("t", "bins", pd.concat(rows, ignore_index=True), Path("t.csv"))
+    r = analyse([ex], ZebrafishParameters(schedule=SCHEDULE, max_missing_fraction=0.5),
+                layouts={"P": LAYOUT})
+    assert _values(r, "distance_phase", "dark1").loc["P-A01", "value"] == 7.0
+    light = _values(r, "distance_phase", "light1")
+    assert light.loc["P-A01", "exclusion_reason"] == "missing value in the export"
+    assert any("60-120 s" in n and "missing for every larva" in n for n in r.notes)

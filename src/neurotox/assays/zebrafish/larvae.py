@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from neurotox.io.zebrafish._tables import grid_index
+
 
 class LarvaMatrix:
     """Distances as a larva × bin matrix, with bin times and extra per-bin measures."""
@@ -32,13 +34,13 @@ def larva_matrix(bins: pd.DataFrame) -> LarvaMatrix:
     keys = bins[["plate", "animal"]].drop_duplicates().reset_index(drop=True)
     codes = pd.MultiIndex.from_frame(keys).get_indexer(pd.MultiIndex.from_frame(
         bins[["plate", "animal"]]))
-    nbin = int(bins["bin"].max()) + 1
+    b = _columns(bins)
+    nbin = int(b.max()) + 1
     D = np.full((len(keys), nbin), np.nan)
-    b = bins["bin"].to_numpy(int)
     D[codes, b] = bins["distance"].to_numpy(float)
     # a bin missing for every larva (a hole in the export's time grid): its times from
     # the neighbouring bins, its values NaN ("missing value in the export")
-    times = bins.groupby("bin")[["start_s", "end_s"]].median().reindex(range(nbin)).interpolate(
+    times = bins[["start_s", "end_s"]].groupby(b).median().reindex(range(nbin)).interpolate(
         limit_area="inside")
     extra = {}
     for col in (c for c in _EXTRA if c in bins.columns):
@@ -93,6 +95,16 @@ def record_absent(larvae: pd.DataFrame, absent: np.ndarray, where: str) -> str:
     more = f" and {int(absent.sum()) - MAX_NAMED} more" if absent.sum() > MAX_NAMED else ""
     return (f"warning: {int(absent.sum())} larva(e) of the plate map have no data in the "
             f"{where}: {named}{more}; excluded ({NO_DATA})")
+
+
+def _columns(bins: pd.DataFrame) -> np.ndarray:
+    """Matrix column of each per-bin row: its place on the time grid, else the reader's bin.
+
+    On the grid, a bin that no export row has (a hole shared by every larva, in
+    any format) is a column of missing values, not skipped.
+    """
+    grid = grid_index(bins["start_s"])
+    return grid[0] if grid is not None else bins["bin"].to_numpy(int)
 
 
 def endpoint_block(endpoint: str, timepoint: str, values: np.ndarray, larvae: pd.DataFrame,

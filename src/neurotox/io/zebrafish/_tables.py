@@ -303,25 +303,36 @@ def plate_id(values: pd.Series) -> pd.Series:
     return stripped.where(s.str.fullmatch(r"\d+") & (stripped != ""), s)
 
 
+def grid_index(starts: pd.Series) -> tuple[np.ndarray, float] | None:
+    """Place of each start on the grid ``first + k * width``, and the width; None off-grid.
+
+    The width is the most common step between distinct starts; every start must
+    lie on the grid within 1 % of a bin (missing starts are not allowed).
+    """
+    values = starts.to_numpy(dtype=float)
+    uniq = np.unique(values)
+    if len(uniq) < 2 or not np.isfinite(values).all():
+        return None
+    steps, counts = np.unique(np.round(np.diff(uniq), 6), return_counts=True)
+    width = float(steps[np.argmax(counts)])
+    k = (values - uniq[0]) / width
+    if np.abs(k - np.round(k)).max() > 0.01:
+        return None
+    return np.round(k).astype(int), width
+
+
 def bins_from_starts(starts: pd.Series) -> tuple[pd.Series, float]:
     """0-based bin index from bin start times and the bin width in s.
 
-    The width is the most common step between distinct starts. When every start
-    lies on the grid ``first + k * width`` (within 1 % of a bin), the index is
-    ``k``: a bin missing for every larva (a hole in the time grid) keeps its
-    index free, so it becomes a missing value downstream instead of the later
-    bins moving up. Irregular starts are numbered in order.
+    When every start lies on one time grid (:func:`grid_index`), the index is the
+    place on the grid: a bin missing for every larva (a hole in the time grid)
+    keeps its index free, so it becomes a missing value downstream instead of
+    the later bins moving up. Irregular starts are numbered in order.
     """
+    grid = grid_index(starts)
+    if grid is not None:
+        return pd.Series(grid[0], index=starts.index), grid[1]
     uniq = np.sort(starts.dropna().unique())
-    if len(uniq) < 2:
-        return pd.Series(np.searchsorted(uniq, starts.to_numpy()), index=starts.index), \
-            float("nan")
-    steps = np.diff(uniq)
-    values, counts = np.unique(np.round(steps, 6), return_counts=True)
-    width = float(values[np.argmax(counts)])
-    k = (starts.to_numpy(dtype=float) - uniq[0]) / width
-    if np.nanmax(np.abs(k - np.round(k))) <= 0.01:
-        index = np.round(np.nan_to_num(k, nan=-1)).astype(int)
-        return pd.Series(index, index=starts.index).where(starts.notna(), len(uniq)), width
+    width = float(np.median(np.diff(uniq))) if len(uniq) > 1 else float("nan")
     index = pd.Series(np.searchsorted(uniq, starts.to_numpy()), index=starts.index)
-    return index, float(np.median(steps))
+    return index, width
