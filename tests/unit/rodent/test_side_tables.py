@@ -278,3 +278,14 @@ def test_unknown_names_strict_and_typo_rules():
 def test_closest_reads_numbers_without_their_padding():
     assert closest("rat2", ["rat02", "rat32", "rat12"]) == "rat02"
     assert closest("rat2", ["rat32", "rat12"]) in {"rat32", "rat12"}   # spelling only
+
+
+def test_lims_row_of_an_animal_not_in_the_study_names_file_and_row(tmp_path, make_study):
+    from neurotox.assays.rodent.tmaze import analyse as tmaze_analyse
+
+    rows = [*LIMS_ROWS, *[("m/9", p, v) for _, p, v in LIMS_ROWS]]
+    path = write(tmp_path, "ymaze.csv", lims(rows))
+    with pytest.raises(InputError, match=r"ymaze.csv, row 6: subject\(s\) 'm/9' in the T-maze "
+                                         r"data are not in the study's subjects file"):
+        tmaze_analyse(make_study([("m/1", "C", "F")]), [path],
+                      TmazeParameters(mode="novel_arm"))
