@@ -10,6 +10,7 @@ and what was found, so that a user can fix the input without a traceback.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -69,21 +70,29 @@ def quoted(items: Iterable[object], *, limit: int | None = None) -> str:
 def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice ``word`` most likely meant, or None when none is close.
 
-    The same apart from case, the same number (``7`` for ``007``), else the
-    closest spelling (difflib), as typed and then ignoring case (``dmso2`` →
-    ``DMSO``).
+    The same apart from case, the same number (``7`` for ``007``, ``rat2`` for
+    ``rat02``), else the closest spelling (difflib), as typed and then ignoring
+    case (``dmso2`` → ``DMSO``).
     """
     options = [str(c) for c in choices]
     key = word.strip().lower()
     for c in options:
         if c.lower() == key or (c.isdigit() and key.isdigit() and int(c) == int(key)):
             return c
+    numbers = [c for c in options if _unpadded(c) == _unpadded(key)]
+    if len(numbers) == 1:   # 'rat2' for 'rat02', not the as close 'rat32'
+        return numbers[0]
     close = difflib.get_close_matches(word, options, n=1) or \
         difflib.get_close_matches(key, [c.lower() for c in options], n=1)
     if not close:
         return None
     return next((c for c in options if c == close[0]), None) or \
         next(c for c in options if c.lower() == close[0])
+
+
+def _unpadded(word: str) -> str:
+    """``word`` lower-cased with the leading zeros of its numbers dropped (``rat02`` → ``rat2``)."""
+    return re.sub(r"\d+", lambda m: str(int(m.group())), word.strip().lower())
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str:

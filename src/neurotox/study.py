@@ -1343,7 +1343,8 @@ def read_exclusions(path: Path, *, subjects: set[str] | None = None) -> pd.DataF
             raise InputError("exclusion has no reason", path=path,
                              where=f"{where}, column 'reason'")
         if subjects is not None and row.subject not in subjects:
-            raise InputError(f"subject {row.subject!r} is not in the study's subjects file",
+            raise InputError(f"subject {row.subject!r} is not in the study's subjects file"
+                             f"{did_you_mean(row.subject, sorted(subjects))}",
                              path=path, where=f"{where}, column 'subject'")
         if row.endpoint and row.endpoint not in known_endpoints:
             raise InputError(f"unknown endpoint {row.endpoint!r}; see 'neurotox endpoints "

@@ -55,6 +55,7 @@ from neurotox.assays.rodent.nor_inputs import collect
 from neurotox.assays.rodent.params import NorParameters
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import side_of
+from neurotox.sidetables import unknown_names, unknown_warning
 from neurotox.stats.one_sample import sex_by_group_anova
 from neurotox.study import AssaySpec, Study
 
@@ -310,6 +311,26 @@ def sex_by_group(table: pd.DataFrame) -> pd.DataFrame:
         columns=["term", "df", "sum_sq", "F", "p_value", "endpoint", "timepoint"])
 
 
+def _side_table_subjects(data: dict[str, Any], study: Study, files: list[Path]) -> list[str]:
+    """Refuse exclusions of unknown subjects; key rows of unknown subjects: typo or warning.
+
+    An exclusion-list row naming no subject of the study would never be applied,
+    so it is an error (as in the study's exclusions file). A novel-object key
+    often covers more animals than one study (a lab's key of several cohorts):
+    its unknown subjects are an error only when close to a study subject without
+    a key entry of its own (a typo), otherwise a warning.
+    """
+    known = set(study.subjects["subject"].astype(str))
+    among = f"the study's subjects file {study.spec.subjects!s}"
+    unknown_names(data["flags"], "subject", known, what="technical exclusion", among=among,
+                  strict=True, files=files)
+    left = unknown_names(data["key"], "subject", known, what="novel-object key entry",
+                         among=among, strict=False, files=files,
+                         spare=known - set(data["key"]["subject"].astype(str)))
+    return unknown_warning(left, "novel-object key row(s) name subjects that are not in the "
+                           "study's subjects file (not used; another study's animals?)")
+
+
 # ------------------------------------------------------------ plug-in
 
 def run(study: Study, spec: AssaySpec, params: NorParameters) -> AssayResult:
@@ -327,8 +348,7 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
                          "(a key or exclusion list alone is not enough)",
                          path=files[0] if len(files) == 1 else study.path)
     check_subjects(data["exploration"], study, files, "NOR")
-    known = set(study.subjects["subject"])
-    data["flags"] = data["flags"][data["flags"]["subject"].isin(known)]
+    data["notes"] += _side_table_subjects(data, study, files)
     animals = nor_animals(data["exploration"], data["key"], data["flags"], params,
                           data["tracking"])
     keyless = sorted(set(data["exploration"]["subject"]) - set(data["key"]["subject"]))

@@ -24,7 +24,8 @@ from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent
 from neurotox.io.rodent.base import EXPLORATION_COLUMNS, FLAG_COLUMNS, KEY_COLUMNS
 from neurotox.io.rodent.pose import video_tracks
-from neurotox.io.rodent.tables import parse_video
+from neurotox.io.rodent.tables import one_key_per_subject, parse_video
+from neurotox.sidetables import merge_repeats, unknown_names, unknown_warning
 
 
 def _dt(data: RodentData) -> float:
@@ -270,7 +271,7 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
     """Read every input and reduce it to exploration, key, flags and per-frame tables."""
     opts = _reader_options(params)
     explo, keys, flags, trials, frames, notes, poses = [], [], [], [], [], [], []
-    layout = None
+    layouts = []
     for path in files:
         given = params.file_subjects.get(path.name)
         data = read_rodent(path, **opts, **({"subject": given} if given is not None else {}))
@@ -288,9 +289,10 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
         elif data.kind == "poses":
             poses.append(data)
         elif data.kind == "objects":
-            layout = data.table
+            layouts.append(data.table)
         else:
             raise InputError(f"a {data.kind} file ({data.fmt}) is not an NOR input", path=path)
+    layout = _layout(layouts, poses, files, notes)
     for data in poses:
         before = len(data.notes)
         rows, fr = exploration_from_poses(data, params, layout)
@@ -302,9 +304,32 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
     explo += phased
     refuse_repeats(explo, ["subject", "phase"], "exploration")
     explo = [_object_zones(t, params, notes) for _, t in explo]
-    return {"exploration": concat(explo, EXPLORATION_COLUMNS), "key": concat(keys, KEY_COLUMNS),
-            "flags": concat(flags, FLAG_COLUMNS), "tracking": tracking,
-            "tracked": any("missing_samples" in d.meta for d, _ in trials),
-            "frames": concat(frames, ()), "notes": notes}
+    key, merged = one_key_per_subject(concat(keys, KEY_COLUMNS), files=files)
+    flags, repeated = merge_repeats(concat(flags, FLAG_COLUMNS), ["subject", "phase", "reason"],
+                                    what="technical exclusion", files=files)
+    return {"exploration": concat(explo, EXPLORATION_COLUMNS), "key": key, "flags": flags,
+            "tracking": tracking, "tracked": any("missing_samples" in d.meta for d, _ in trials),
+            "frames": concat(frames, ()), "notes": notes + merged + repeated}
+
+
+def _layout(layouts: list[pd.DataFrame], poses: list[RodentData], files: list[Path],
+            notes: list[str]) -> pd.DataFrame | None:
+    """All object-layout rows, each video's object once, checked against the pose inputs.
+
+    A layout row for a video that is not among the pose inputs is an error when it
+    is a likely typo of a video left to the protocol's ``pose.objects``; otherwise
+    (a layout of every video of a lab, run on some) a warning names it.
+    """
+    if not layouts:
+        return None
+    layout, merged = merge_repeats(concat(layouts, ()), ["video", "object"],
+                                   what="object layout", files=files)
+    videos = {_video_stem(d.path) for d in poses}
+    left = unknown_names(layout, "video", videos, what="object layout",
+                         among="the pose inputs", strict=False,
+                         spare=videos - set(layout["video"]), files=files)
+    notes += merged + unknown_warning(left, "object-layout row(s) name videos that are not "
+                                      "among the pose inputs (not used)")
+    return layout
 
 

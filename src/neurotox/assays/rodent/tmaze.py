@@ -344,7 +344,7 @@ def analyse(study: Study, files: list[Path], params: TmazeParameters) -> AssayRe
     data["entries"], data["trials"], data["sheets"] = match_numeric_subjects(
         [data["entries"], data["trials"], data["sheets"]], data["numeric_subjects"], study,
         data["notes"])
-    for kind in ("entries", "trials"):
+    for kind in ("entries", "trials", "zone_bins"):
         if len(data[kind]):
             check_subjects(data[kind], study, files, "T-maze")
     check_sheet_groups(data["sheets"], study, files)

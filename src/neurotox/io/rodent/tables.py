@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,7 @@ from neurotox.io.rodent.base import (
     sniff_lines,
     to_float,
 )
+from neurotox.sidetables import merge_repeats
 
 #: Default pattern of video names: ``<anything>_<phase>_<subject>`` (``Dory_NOR_P2_rat01``).
 VIDEO_REGEX = r"(?:^|_)(?P<phase>P\d+|T\d+|training|train|test|sample|choice)_(?P<subject>[^_]+)$"
@@ -96,6 +98,7 @@ def read_simba_aggregates(path: Path, *, video_regex: str | None = None,
     df = read_sheet(path)
     df.columns = [c.lower() for c in df.columns]
     df["value_num"] = to_float(df["value"], path=path, column="VALUE")
+    df, notes = _one_row_per_measure(df, ["video", "classifier", "measurement"], path)
     parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)
     rows = []
     for (video, clf), part in df[df["video"].isin(list(parsed))].groupby(
@@ -110,11 +113,25 @@ def read_simba_aggregates(path: Path, *, video_regex: str | None = None,
                "latency_s": np.nan, "source": f"{path.name}:{video}:{clf}"}
         rec.update({_SIMBA_MEASURES[k]: v for k, v in measures.items() if k in _SIMBA_MEASURES})
         rows.append(rec)
-    notes = [f"{path.name}: {len(skipped)} video(s) skipped (name does not match the video "
-             f"pattern/filter): {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}"
-             ] if skipped else []
+    notes += [f"{path.name}: {len(skipped)} video(s) skipped (name does not match the video "
+              f"pattern/filter): {', '.join(skipped[:5])}{' ...' if len(skipped) > 5 else ''}"
+              ] if skipped else []
     return RodentData("exploration", path, "simba-aggregates",
                       table=frame(rows, EXPLORATION_COLUMNS), notes=notes)
+
+
+def _one_row_per_measure(df: pd.DataFrame, keys: list[str], path: Path
+                         ) -> tuple[pd.DataFrame, list[str]]:
+    """A SimBA summary with each measure once: identical repeats merged, others refused.
+
+    SimBA appends to ``data_summary.csv`` when an analysis is re-run: the same
+    video × classifier × measurement twice. Taking either row would be a guess.
+    """
+    rows = df.assign(source=[f"{path.name}:row {i + 2}" for i in range(len(df))],
+                     value=df["value_num"])
+    rows, notes = merge_repeats(rows, [k for k in keys if k in rows], what="SimBA measurement",
+                                compare=["value"], files=[path])
+    return rows.drop(columns="source"), notes
 
 
 # ------------------------------------------------------------ SimBA ROI aggregates
@@ -147,6 +164,8 @@ def read_simba_roi(path: Path, *, video_regex: str | None = None,
         raise FormatError(f"expected one animal per video, found {quoted(df['animal'])}",
                           path=path)
     df["value_num"] = to_float(df["value"].replace("None", ""), path=path, column="VALUE")
+    df, notes = _one_row_per_measure(
+        df, ["video", "animal", "body-part", "shape", "measurement"], path)
     parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)
     rows = []
     for (video, shape), part in df[df["video"].isin(list(parsed))].groupby(
@@ -160,8 +179,8 @@ def read_simba_roi(path: Path, *, video_regex: str | None = None,
         subject, phase = parsed[video]
         rows.append({"subject": subject, "phase": phase, "object": shape, "bouts": np.nan,
                      "latency_s": np.nan, **measures, "source": f"{path.name}:{video}:{shape}"})
-    notes = [f"{path.name}: {len(skipped)} video(s) skipped (name does not match the video "
-             "pattern/filter)"] if skipped else []
+    notes += [f"{path.name}: {len(skipped)} video(s) skipped (name does not match the video "
+              "pattern/filter)"] if skipped else []
     return RodentData("exploration", path, "simba-roi-aggregates",
                       table=frame(rows, EXPLORATION_COLUMNS), notes=notes)
 
@@ -189,7 +208,21 @@ def read_key(path: Path, **_: Any) -> RodentData:
         raise FormatError("subject is empty", path=path, where=f"row {i + 2}, column {subj!r}")
     rows = [{"subject": s, "novel": n, "source": f"{path.name}:row {i + 2}"}
             for i, (s, n) in enumerate(zip(df[subj], df[nov], strict=True))]
-    return RodentData("key", path, "novel-object-key", table=frame(rows, KEY_COLUMNS))
+    table, notes = one_key_per_subject(frame(rows, KEY_COLUMNS), files=[path])
+    return RodentData("key", path, "novel-object-key", table=table, notes=notes)
+
+
+def one_key_per_subject(key: pd.DataFrame, *, files: Iterable[Path] = ()
+                        ) -> tuple[pd.DataFrame, list[str]]:
+    """A novel-object key with one row per subject (:func:`~neurotox.sidetables.merge_repeats`).
+
+    Two rows of one subject naming the same side (``L``/``left``) are merged
+    with a note; naming different sides or objects, they are an error naming
+    both rows: the discrimination index would change sign.
+    """
+    same = key.assign(novel=[side_of(n) or str(n).strip().lower() for n in key["novel"]])
+    kept, notes = merge_repeats(same, ["subject"], what="novel-object key", files=files)
+    return key.loc[kept.index], notes
 
 
 def _match_flags(path: Path) -> bool:
@@ -225,8 +258,9 @@ def read_flags(path: Path, *, video_regex: str | None = None, video_include: str
                                   where=f"row {i + 2}, column 'phase'")
             rows.append({"subject": r.subject, "phase": phase, "reason": r.reason,
                          "source": f"{path.name}:row {i + 2}"})
-    return RodentData("flags", path, "exclusion-list", table=frame(rows, FLAG_COLUMNS),
-                      notes=notes)
+    table, merged = merge_repeats(frame(rows, FLAG_COLUMNS), ["subject", "phase", "reason"],
+                                  what="technical exclusion", files=[path])
+    return RodentData("flags", path, "exclusion-list", table=table, notes=notes + merged)
 
 
 # ------------------------------------------------------------ NOR scoring sheet
@@ -304,7 +338,7 @@ def read_scoring_sheet(path: Path, *, phase_map: dict[str, str] | None = None,
         if flag and df[flag].iloc[i] and df[flag].iloc[i].lower() not in {"0", "no", "false"}:
             flags.append({"subject": s, "phase": phase, "reason": df[flag].iloc[i],
                           "source": src})
-    meta = {"key": frame(keys, KEY_COLUMNS).drop_duplicates("subject"),
+    meta = {"key": frame(keys, KEY_COLUMNS).drop_duplicates(["subject", "novel"]),
             "flags": frame(flags, FLAG_COLUMNS)}
     return RodentData("exploration", path, "nor-scoring-sheet",
                       table=frame(rows, EXPLORATION_COLUMNS), meta=meta)
@@ -617,7 +651,9 @@ def read_objects(path: Path, **_: Any) -> RodentData:
         if verts is None and not np.isfinite([rec["x"], rec["y"], rec["radius"]]).all():
             raise FormatError("a circle needs x, y and radius", path=path, where=f"row {i + 2}")
         rows.append(rec)
-    return RodentData("objects", path, "object-layout", table=frame(rows, OBJECT_COLUMNS))
+    table, notes = merge_repeats(frame(rows, OBJECT_COLUMNS), ["video", "object"],
+                                 what="object layout", files=[path])
+    return RodentData("objects", path, "object-layout", table=table, notes=notes)
 
 
 # ------------------------------------------------------------ zone statistics per bin (LIMS)
@@ -657,7 +693,11 @@ def read_zone_bins(path: Path, **_: Any) -> RodentData:
         "measure": parts["measure"].fillna("value").str.lower(),
         "value": to_float(df["data"], path=path, column="data"),
         "source": [f"{path.name}:row {i + 2}" for i in range(len(df))]})
-    return RodentData("zone_bins", path, "lims-zone-bins", table=out[list(ZONE_BIN_COLUMNS)])
+    # an export run twice into one file: the bins would be added up (40 s read as 80 s)
+    out, notes = merge_repeats(out[list(ZONE_BIN_COLUMNS)],
+                               ["subject", "timepoint", "phase", "bin", "zone", "measure"],
+                               what="zone statistic", compare=["value"], files=[path])
+    return RodentData("zone_bins", path, "lims-zone-bins", table=out, notes=notes)
 
 
 # ------------------------------------------------------------ DLCAnalyzer zones
