@@ -178,9 +178,13 @@ def unknown_names(table: pd.DataFrame, column: str, known: Iterable[str], *, wha
     return out
 
 
-def unknown_warning(names: list[str], message: str) -> list[str]:
-    """``["warning: <message>: <names>"]`` for :func:`unknown_names` leftovers, [] if none."""
+def unknown_note(names: list[str], message: str) -> list[str]:
+    """``["<n> <message>: <names>"]`` for :func:`unknown_names` leftovers, [] if none.
+
+    A note, not a warning: names far from every study name are another study's
+    (a lab's key of several cohorts); close ones were refused as typos already.
+    """
     if not names:
         return []
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return [f"warning: {len(names)} {message}: {shown}"]
+    return [f"{len(names)} {message}: {shown}"]

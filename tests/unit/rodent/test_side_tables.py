@@ -172,11 +172,11 @@ def test_key_row_typo_of_an_unkeyed_animal_is_refused(tmp_path, make_study):
                     NorParameters(novel_default="left"))
 
 
-def test_key_rows_of_another_cohort_are_a_warning(tmp_path, make_study):
+def test_key_rows_of_another_cohort_are_a_note(tmp_path, make_study):
     """A lab's key of two cohorts (as the Dory key: rat01 ... and rat01F ...)."""
     files = nor_files(tmp_path, key=KEY + "rat01F,R,F\nrat02M,L,M\n")
     result = nor_analyse(make_study(RATS), files, NorParameters())
-    assert ("warning: 2 novel-object key row(s) name subjects that are not in the study's "
+    assert ("2 novel-object key row(s) name subjects that are not in the study's "
             "subjects file (not used; another study's animals?): 'rat01F' (ratID_key.csv, "
             "row 6), 'rat02M' (ratID_key.csv, row 7)") in result.notes
     di = result.details["nor_animals"].query("phase == 'test'").set_index("subject")["index"]
@@ -238,7 +238,7 @@ def test_layout_rows_of_other_videos_are_a_warning(tmp_path):
     pose = write_dlc(tmp_path / "Lab_NOR_P2_m4673DLC_resnet50.csv")
     data = collect([pose, layout(tmp_path, "Lab_NOR_P2_m4673", "Other_T1_x9")], pose_params())
     assert data["exploration"].set_index("object").loc["left", "time_s"] == 2.0
-    assert ("warning: 2 object-layout row(s) name videos that are not among the pose inputs "
+    assert ("2 object-layout row(s) name videos that are not among the pose inputs "
             "(not used): 'Other_T1_x9' (objects.csv, row 4), 'Other_T1_x9' (objects.csv, "
             "row 5)") in data["notes"]
 

@@ -55,7 +55,7 @@ from neurotox.assays.rodent.nor_inputs import collect
 from neurotox.assays.rodent.params import NorParameters
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import side_of
-from neurotox.sidetables import unknown_names, unknown_warning
+from neurotox.sidetables import unknown_names, unknown_note
 from neurotox.stats.one_sample import sex_by_group_anova
 from neurotox.study import AssaySpec, Study
 
@@ -327,7 +327,7 @@ def _side_table_subjects(data: dict[str, Any], study: Study, files: list[Path]) 
     left = unknown_names(data["key"], "subject", known, what="novel-object key entry",
                          among=among, strict=False, files=files,
                          spare=known - set(data["key"]["subject"].astype(str)))
-    return unknown_warning(left, "novel-object key row(s) name subjects that are not in the "
+    return unknown_note(left, "novel-object key row(s) name subjects that are not in the "
                            "study's subjects file (not used; another study's animals?)")
 
 

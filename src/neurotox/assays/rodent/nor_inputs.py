@@ -25,7 +25,7 @@ from neurotox.io.rodent import RodentData, read_rodent
 from neurotox.io.rodent.base import EXPLORATION_COLUMNS, FLAG_COLUMNS, KEY_COLUMNS
 from neurotox.io.rodent.pose import video_tracks
 from neurotox.io.rodent.tables import one_key_per_subject, parse_video
-from neurotox.sidetables import merge_repeats, unknown_names, unknown_warning
+from neurotox.sidetables import merge_repeats, unknown_names, unknown_note
 
 
 def _dt(data: RodentData) -> float:
@@ -328,7 +328,7 @@ def _layout(layouts: list[pd.DataFrame], poses: list[RodentData], files: list[Pa
     left = unknown_names(layout, "video", videos, what="object layout",
                          among="the pose inputs", strict=False,
                          spare=videos - set(layout["video"]), files=files)
-    notes += merged + unknown_warning(left, "object-layout row(s) name videos that are not "
+    notes += merged + unknown_note(left, "object-layout row(s) name videos that are not "
                                       "among the pose inputs (not used)")
     return layout
 
