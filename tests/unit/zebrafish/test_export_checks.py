@@ -57,6 +57,20 @@ def test_export_shorter_than_the_schedule_is_refused(tmp_path):
         analyse([ex], ZebrafishParameters(schedule=SCHEDULE), layouts={"plate": LAYOUT})
 
 
+def test_export_far_longer_than_the_schedule_is_warned_about(tmp_path):
+    # a time column in frames or ms read as seconds (stranger33 T2): 40 periods of 60 s
+    # against a 240-s schedule, 10 times over
+    r = analyse([read_export(_export(tmp_path, bins=range(41)))],
+                ZebrafishParameters(schedule=SCHEDULE), layouts={"plate": LAYOUT})
+    assert ("warning: plate.xls: the export runs to 2460 s, 10 times the protocol's light "
+            "schedule (240 s); only the schedule's part is analysed. A time column in frames "
+            "or ms read as seconds looks like this: check the export's time unit") in r.notes
+    assert _values(r, "distance_phase", "light1").loc["plate-A01", "value"] == 6
+    r = analyse([read_export(_export(tmp_path, bins=range(12)))],     # 3 times: no warning
+                ZebrafishParameters(schedule=SCHEDULE), layouts={"plate": LAYOUT})
+    assert not [n for n in r.notes if n.startswith("warning:")]
+
+
 def test_bin_missing_for_every_larva_is_a_missing_value(tmp_path):
     ex = read_export(_export(tmp_path, bins=(0, 2, 3)))   # 60-120 s missing for all
     assert sorted(ex.data["bin"].unique()) == [0, 2, 3]   # the hole keeps its index

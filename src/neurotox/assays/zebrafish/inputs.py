@@ -35,8 +35,9 @@ def set_plate(ex: Export, plate: str) -> None:
                     f"{quoted(found)})")
 
 
-def bins_of(exports: list[Export], params: ZebrafishParameters) -> pd.DataFrame:
-    """All per-bin rows of the exports (trajectories binned at ``bin_s``)."""
+def bins_of(exports: list[Export], params: ZebrafishParameters,
+            notes: list[str]) -> pd.DataFrame:
+    """All per-bin rows of the exports (trajectories binned at ``bin_s``); notes to ``notes``."""
     parts = []
     for ex in exports:
         if ex.kind == "bins":
@@ -47,12 +48,12 @@ def bins_of(exports: list[Export], params: ZebrafishParameters) -> pd.DataFrame:
                 track = track.assign(x=track["x"] * params.mm_per_unit,
                                      y=track["y"] * params.mm_per_unit)
             df = bin_track(track, params.bin_s, t0=0.0, max_step_mm=params.max_step_mm)
-            ex.notes.append(f"{ex.path.name}: binned at {params.bin_s:g} s, "
+            notes.append(f"{ex.path.name}: binned at {params.bin_s:g} s, "
                             f"{params.mm_per_unit:g} mm per coordinate unit")
         else:
             raise InputError(f"{ex.format} holds EPR frames; use mode 'epr' "
                              "(protocol zebrafish-epr)", path=ex.path)
-        check_covers_schedule(df, ex, params)
+        check_covers_schedule(df, ex, params, notes)
         if params.count_inactive_distance and "inadist" in df.columns:
             df = df.assign(distance=df["distance"] + df["inadist"])
         parts.append(df.assign(source=ex.path.name))
@@ -70,8 +71,14 @@ def schedule_end_s(params: ZebrafishParameters) -> float:
     return params.schedule_start_s + sum(p.duration_s for p in params.schedule)
 
 
-def check_covers_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParameters) -> None:
-    """Refuse an export that ends before the light schedule does.
+#: An export this many times longer than the light schedule is warned about: a time
+#: column in frames (25-30 per s) or ms read as seconds, more likely than a long recording.
+OVERLONG = 10.0
+
+
+def check_covers_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParameters,
+                          notes: list[str]) -> None:
+    """Refuse an export that ends before the light schedule does; warn of one far longer.
 
     A recording cut short would otherwise be analysed as if complete: its last
     phase partial but reported as whole, and the "last" light/dark cycle moved to
@@ -83,6 +90,11 @@ def check_covers_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParam
         return
     end, need = float(ends.max()), schedule_end_s(params)
     width = float(np.nanmedian(ends - bins["start_s"].astype(float)))
+    if end > OVERLONG * need > 0:
+        notes.append(f"warning: {ex.path.name}: the export runs to {end:g} s, "
+                        f"{end / need:.0f} times the protocol's light schedule ({need:g} s); "
+                        "only the schedule's part is analysed. A time column in frames or "
+                        "ms read as seconds looks like this: check the export's time unit")
     if end >= need - max(0.5, 0.01 * width):
         return
     cut = [p.name for p, start in zip(params.schedule, _phase_starts(params), strict=True)

@@ -52,7 +52,7 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
                 groups: dict[str, dict[str, Any]] | None,
                 plate_map: pd.DataFrame | None, notes: list[str]) -> AssayResult:
     """LPR endpoints per larva, exclusions and detail tables (see :func:`.plugin.analyse`)."""
-    bins = bins_of(exports, params)
+    bins = bins_of(exports, params, notes)
     matrix = larva_matrix(bins)
     if holes := grid_hole_note(matrix):
         notes.append(holes)

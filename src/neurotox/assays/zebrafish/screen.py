@@ -169,7 +169,7 @@ def analyse_screen(exports: list[Export], params: ScreenParameters, *,
 def _activity(exports, design, morph, params, notes):
     from neurotox.assays.zebrafish.lpr import endpoint_rows
 
-    m = larva_matrix(bins_of(exports, params))
+    m = larva_matrix(bins_of(exports, params, notes))
     key = pd.MultiIndex.from_frame(design[["plate", "well"]].astype(str))
     pos = key.get_indexer(pd.MultiIndex.from_frame(m.larvae[["plate", "well"]].astype(str)))
     if (pos < 0).any():
