@@ -837,18 +837,42 @@ def check_study_doses(df: pd.DataFrame, doses: dict[str, tuple[float, str]]) -> 
                              where=f"row {_row(df, i)}, column 'concentration'")
 
 
+_LOCATION = re.compile(r"^\s*[cC]0*(\d{1,3})\s*$")
+
+
+def _locations(values: pd.Series) -> list[str] | None:
+    """Well names for a column of ZebraLab location codes (``c01`` … ``c96``), else None.
+
+    ``c01`` is also the well C01: the codes are told apart only when every value
+    is one and some number is beyond a plate's last column (``c25``); they are then
+    numbered row-major as the exports' locations are (12 columns, 24 above 96).
+    """
+    found = values.astype(str).str.extract(_LOCATION, expand=False)
+    if found.isna().any() or not len(found):
+        return None
+    num = found.astype(int)
+    if num.max() <= 24:
+        return None
+    cols = 12 if num.max() <= 96 else 24
+    return [f"{chr(65 + (n - 1) // cols)}{(n - 1) % cols + 1:02d}" for n in num]
+
+
 def _layout_wells(df: pd.DataFrame, path: Path, multi_plate: bool) -> list[str]:
     """Normalise the ``well`` column in place; a well twice (per plate) is an error.
 
     Returns the plates of a multi-plate layout (:func:`_layout_plates`), else [].
     """
     wells = []
-    for i, w in enumerate(df["well"]):
+    locations = _locations(df["well"])
+    for i, w in enumerate(df["well"] if locations is None else locations):
         try:
             wells.append(normalise_well(w))
         except ValueError as exc:
             raise InputError(str(exc), path=path,
                              where=f"row {_row(df, i)}, column 'well'") from None
+    if locations is not None:     # said with how the file was read (the run notes)
+        df.attrs["dialect"] = (df.attrs.get("dialect") or "") + \
+            "; wells given as ZebraLab locations c01 ..., row-major (c01 = A01, c13 = B01)"
     df["well"] = wells
     plates = _layout_plates(df, path) if multi_plate else []
     dup = df.duplicated(["plate", "well"]) if plates else df["well"].duplicated()

@@ -84,6 +84,12 @@ def zebrafish(exports: tuple[Path, ...], layout: Path | None, plate_map: Path | 
         od.record.add_inputs([*exports, *(p for p in (layout, plate_map) if p)])
         for note in pmap.attrs.get("notes", []) if pmap is not None else []:
             od.record.note(note)
+        if layouts:
+            from neurotox.delimited import dialect_note
+
+            for note in dialect_note(layout.name, next(iter(layouts.values())).attrs.get(
+                    "dialect", "")):
+                od.record.note(note)
         result = analyse(load_exports(list(exports), params), params, study_id=study_id,
                          layouts=layouts, plate_map=pmap)
         od.record.parameters["conventions"] = result.conventions

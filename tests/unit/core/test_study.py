@@ -255,6 +255,22 @@ def test_layout_concentration_header_with_its_unit(tmp_path, header, unit):
     assert lay.attrs.get("concentration_unit") == unit
 
 
+def test_layout_of_zebralab_locations_is_numbered_row_major(tmp_path):
+    # a lab's treatments table keyed by the export's locations c01 ... c96 (stranger33 Z6):
+    # c25 is no well C25 of any plate, so every code is a location, numbered as the
+    # exports number them (c01 = A01, c13 = B01, c96 = H12)
+    rows = "".join(f"c{n:02d},{'C' if n <= 48 else 'X'}\n" for n in range(1, 97))
+    (tmp_path / "lay.csv").write_text("well,group\n" + rows, encoding="utf-8")
+    lay = read_layout(tmp_path / "lay.csv")
+    assert lay["well"].tolist()[:3] == ["A01", "A02", "A03"]
+    assert lay.set_index("well").loc[["B01", "D12", "E01", "H12"], "group"].tolist() == \
+        ["C", "C", "X", "X"]
+    assert "ZebraLab locations c01 ..., row-major" in lay.attrs["dialect"]
+    # codes that are also wells (c01 ... c12: row C of a plate) stay wells
+    (tmp_path / "row.csv").write_text("well,group\nc01,C\nc12,X\n", encoding="utf-8")
+    assert read_layout(tmp_path / "row.csv")["well"].tolist() == ["C01", "C12"]
+
+
 @pytest.mark.parametrize("header", ["concentratoin", "conc (furlongs)", "Conc. µM extra"])
 def test_layout_concentration_like_header_not_read_is_an_error(tmp_path, header):
 
