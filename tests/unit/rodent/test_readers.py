@@ -280,6 +280,23 @@ def test_simba_roi_aggregates(tmp_path):
     assert set(d.table["phase"]) == {"test"} and set(d.table["subject"]) == {"m1"}
 
 
+def test_simba_roi_of_several_body_parts_reads_the_exploration_point(tmp_path):
+    # SimBA writes one block per body part: the last one read used to win silently
+    tail = "".join(line.replace(",Nose,", ",Tail_base,").replace("9.25", "31.0") + "\n"
+                   for line in SIMBA_ROI.splitlines()[1:])
+    path = write(tmp_path, "roi.csv", SIMBA_ROI + tail)
+    d = read_rodent(path, body_part="nose")
+    assert d.table.set_index("object").loc["object_left", "time_s"] == 9.25
+    assert "ROI times of body part 'Nose' (exploration_point; the file also holds " \
+           "'Tail_base')" in d.notes[0]
+    assert read_rodent(path, body_part="tail_base").table.set_index("object").loc[
+        "object_left", "time_s"] == 31.0
+    with pytest.raises(FormatError, match=re.escape(
+            "column 'BODY-PART': the ROI aggregates hold 2 body parts ('Nose', 'Tail_base') "
+            "and none is the exploration point 'center'")):
+        read_rodent(path, body_part="center")
+
+
 def test_simba_roi_in_nor_keeps_object_zones(tmp_path):
     from neurotox.assays.rodent.nor import nor_animals
     from neurotox.assays.rodent.nor_inputs import collect

@@ -264,7 +264,7 @@ def _object_zones(table: pd.DataFrame, params: NorParameters, notes: list[str]
 
 def _reader_options(params: NorParameters) -> dict[str, Any]:
     return {"video_regex": params.video_regex, "video_include": params.video_include,
-            "phase_map": dict(params.phase_map)}
+            "phase_map": dict(params.phase_map), "body_part": params.exploration_point}
 
 
 def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:

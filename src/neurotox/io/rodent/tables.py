@@ -147,16 +147,37 @@ def _match_simba_roi(path: Path) -> bool:
         and "classifier" not in cells
 
 
+def _one_body_part(df: pd.DataFrame, body_part: str | None, path: Path
+                   ) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of one body part when the aggregates hold several (``exploration_point``)."""
+    if "body-part" not in df or df["body-part"].nunique() < 2:
+        return df, []
+    key = df["body-part"].str.lower().str.replace("centre", "center").str.replace(
+        r"[\s_-]+", "", regex=True)
+    want = (body_part or "").lower().replace("centre", "center").replace("_", "")
+    found = sorted(df["body-part"].unique())
+    if not want or not (key == want).any():
+        raise FormatError(f"the ROI aggregates hold {len(found)} body parts ({quoted(found)}) "
+                          f"and none is the exploration point {body_part!r}: name one with "
+                          "--param exploration_point=...", path=path, where="column 'BODY-PART'")
+    chosen = df.loc[key == want, "body-part"].iloc[0]
+    return df[key == want], [f"{path.name}: ROI times of body part {chosen!r} "
+                             f"(exploration_point; the file also holds "
+                             f"{quoted([b for b in found if b != chosen])})"]
+
+
 def read_simba_roi(path: Path, *, video_regex: str | None = None,
                    video_include: str | None = None,
-                   phase_map: dict[str, str] | None = None, **_: Any) -> RodentData:
+                   phase_map: dict[str, str] | None = None, body_part: str | None = None,
+                   **_: Any) -> RodentData:
     """Read SimBA "ROI analysis: aggregates" (non-transposed, one row per measurement).
 
     Columns ``VIDEO, ANIMAL, [BODY-PART,] SHAPE, [SHAPE TYPE,] MEASUREMENT, VALUE``.
     Each ROI shape is one object: ``TOTAL ROI TIME (S)`` is the time the chosen body
     part spent in it, ``ROI ENTRIES (COUNTS)`` the bouts and ``FIRST ROI ENTRY TIME
     (S)`` the latency (``None`` = never entered). Videos are mapped to subject and
-    phase as for the classifier aggregates.
+    phase as for the classifier aggregates. A file of several body parts is read
+    for ``body_part`` (the NOR ``exploration_point``) only.
     """
     df = read_sheet(path)
     df.columns = [c.lower() for c in df.columns]
@@ -164,8 +185,10 @@ def read_simba_roi(path: Path, *, video_regex: str | None = None,
         raise FormatError(f"expected one animal per video, found {quoted(df['animal'])}",
                           path=path)
     df["value_num"] = to_float(df["value"].replace("None", ""), path=path, column="VALUE")
+    df, chosen = _one_body_part(df, body_part, path)
     df, notes = _one_row_per_measure(
         df, ["video", "animal", "body-part", "shape", "measurement"], path)
+    notes = chosen + notes
     parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)
     rows = []
     for (video, shape), part in df[df["video"].isin(list(parsed))].groupby(
