@@ -151,10 +151,12 @@ def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
         notes += number_order_warnings(subject, [d.meta for _, d, _ in trials],
                                        [d.path for _, d, _ in trials])
         phases = ("training", "test") if len(trials) == 2 else ("test",)
+        by = "start time" if all(k[0] == 0 for k, _, _ in trials) else \
+            "the trial number in the file or its name (no start time)"
         for phase, (_, data, table) in zip(phases, trials, strict=True):
             out.append((data.path, table.assign(phase=phase)))
             notes.append(f"{data.path.name}: subject {subject} trial {data.meta['trial']} taken "
-                         f"as the {phase} phase (order of start time)")
+                         f"as the {phase} phase (order of {by})")
     return out
 
 
