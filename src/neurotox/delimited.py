@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from neurotox.errors import FormatError, InputError
-from neurotox.files import check_frame_magnitudes, check_nul, read_bytes
+from neurotox.files import check_frame_magnitudes, check_nul, read_bytes, run_note
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -153,6 +153,7 @@ def decode(raw: bytes, path: str | Path) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         raise InputError(f"cannot decode as {encoding} text (byte {exc.start})",
                          path=path) from None
+    _check_line_end(text, Path(path))
     # a byte-order mark further down is a second export pasted on: never data
     return text.replace("\ufeff", ""), encoding
 
@@ -354,6 +355,34 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
         df, n = decimal_commas(df)
     check_frame_magnitudes(df, path, first_row=skiprows + 2)
     return Table(df, encoding or "utf-8", sep, n)
+
+
+def _check_line_end(text: str, path: Path) -> None:
+    """Say when the last line has no line end; warn when its last cell looks cut.
+
+    A cut inside a number (``193.6`` → ``19``) leaves a row as long as the others,
+    so the row-length checks cannot tell. Many programs do end a table without a
+    line end (R, SimBA), so that alone is a note; a last cell shorter than every
+    other cell of its column (at least 5 of them) is a warning.
+    """
+    body = text.rstrip(" \t")
+    if not body or body[-1] in "\r\n":
+        return
+    lines = [ln for ln in body.splitlines() if ln.strip()]
+    sep = guess_delimiter(lines[0])
+    rows = [ln.split(sep) for ln in lines[1:]]
+    last, column = rows[-1] if rows else [], len(rows[-1]) - 1 if rows else -1
+    cells = [r[column].strip() for r in rows[:-1] if len(r) > column]
+    others = [c for c in cells if c]
+    end = last[-1].strip() if last else ""
+    # an empty last cell is a cut only in a column that is never empty otherwise
+    cut = len(others) >= 5 and len(end) < min(map(len, others)) and \
+        (bool(end) or len(others) == len(cells))
+    line = body.count("\n") + 1
+    run_note(f"{'warning: ' if cut else ''}{path.name}: the last line (line {line}) has no "
+             "line end" + (f" and its last value {end!r} is shorter than every "
+                           "other in its column: the file looks cut (a copy or transfer "
+                           "stopped); check it against the original export" if cut else ""))
 
 
 def _workbook_table(path: Path, skiprows: int = 0) -> Table:

@@ -25,6 +25,7 @@ import re
 import stat
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,21 @@ _LIMITS: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("neuroto
 #: Files this run writes outside its output folder (the log file): never read as inputs.
 _RESERVED: contextvars.ContextVar[tuple[tuple[Path, str], ...]] = contextvars.ContextVar(
     "neurotox_reserved", default=())
+#: Where a reader deep in the call stack sends a run note (set by the output folder
+#: being written: :func:`neurotox.io.output.note`); without one it is only logged.
+NOTE_SINK: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
+    "neurotox_note_sink", default=None)
+
+
+def run_note(message: str) -> None:
+    """A note (``warning: …`` for a warning) of the run being written, or a log line."""
+    sink = NOTE_SINK.get()
+    if sink is not None:
+        sink(message)
+    elif message.startswith("warning: "):
+        logging.getLogger("neurotox").warning(message.removeprefix("warning: "))
+    else:
+        logging.getLogger("neurotox").info(message)
 
 
 def parse_size(text: str, *, what: str) -> int:

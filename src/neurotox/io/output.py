@@ -48,7 +48,7 @@ from typing import Any
 import pandas as pd
 
 from neurotox.errors import InputError, OutputExistsError
-from neurotox.files import check_input, file_kind, lies_within, path_forms
+from neurotox.files import NOTE_SINK, check_input, file_kind, lies_within, path_forms
 
 log = logging.getLogger(__name__)
 
@@ -897,6 +897,7 @@ class OutputDir:
             self.staging.mkdir()
             (self.staging / _MARKER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
             self._token = _ACTIVE.set(self.record)
+            self._sink = NOTE_SINK.set(note)
         except FileExistsError:
             raise   # not ours
         except BaseException:
@@ -906,6 +907,7 @@ class OutputDir:
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         _ACTIVE.reset(self._token)
+        NOTE_SINK.reset(self._sink)
         if exc_type is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
             if isinstance(exc, OSError) and exc.filename is None and exc.errno in _WRITE_ERRNOS:

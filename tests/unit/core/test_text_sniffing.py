@@ -69,3 +69,28 @@ def test_csv_safe_and_unescape_round_trip():
     assert df["a"].tolist() == ["=1+1", "-fell", "-5", "ok", None]    # the input is kept
     assert csv_unescape(safe["a"]).tolist() == df["a"].tolist()
     assert csv_safe(df[["n"]]) is not None
+
+
+@pytest.mark.parametrize(("tail", "said"), [
+    ("193.6\n", None),                                     # a complete file
+    ("193.6", "w.csv: the last line (line 7) has no line end"),   # complete (R, SimBA)
+    ("19", "warning: w.csv: the last line (line 7) has no line end and its last value '19' "
+           "is shorter than every other in its column: the file looks cut"),
+    ("", "warning: w.csv: the last line (line 7) has no line end and its last value ''"),
+])
+def test_a_file_cut_inside_its_last_value_is_warned_about(tail, said):
+    # stranger34 F9: '193.6' cut to '19' leaves a row as long as the others
+    from neurotox.delimited import decode
+    from neurotox.files import NOTE_SINK
+
+    text = "animal,weight\n" + "".join(f"a{k},{180 + k}.5\n" for k in range(5)) + "a9," + tail
+    notes: list[str] = []
+    token = NOTE_SINK.set(notes.append)
+    try:
+        assert decode(text.encode(), "w.csv")[0] == text
+    finally:
+        NOTE_SINK.reset(token)
+    if said is None:
+        assert notes == []
+    else:
+        assert len(notes) == 1 and notes[0].startswith(said), notes
