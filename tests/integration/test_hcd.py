@@ -515,3 +515,22 @@ def test_check_opens_the_studys_historical_control_database(invoke, runs, tmp_pa
     assert invoke("hcd", "add", runs[102], "--db", url).exit_code == 0
     res = invoke("check", study / "study.yaml")
     assert res.exit_code == 0, res.output
+
+
+def test_a_database_failing_during_a_command_is_one_line(invoke, runs, tmp_path, monkeypatch):
+    """stranger34 F10: a server stopped mid-import, or a SQLite file on a full disk, gave a
+    60-line traceback printing the statement and its data rows."""
+    import sqlite3
+
+    def full(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT INTO results (value) VALUES (?)", (193.6,),
+                                      sqlite3.OperationalError("database or disk is full"))
+
+    monkeypatch.setattr(store, "add", full)
+    url = f"sqlite:///{tmp_path / 'hcd.sqlite'}"
+    res = invoke("hcd", "add", runs[101], "--db", url)
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines()[-1] == (
+        "Error: historical control database: database or disk is full; the command's changes "
+        "were not kept (each command is one transaction)")
+    assert "INSERT" not in res.output and "193.6" not in res.output

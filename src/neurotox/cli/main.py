@@ -166,18 +166,40 @@ class NeurotoxGroup(click.Group):
             ctx.exit(EXIT_BROKEN_PIPE)
         except OSError as exc:
             _fail(ctx, os_error_line(exc))
-        except BrokenProcessPool:
-            _fail(ctx, "a worker process died (out of memory? killed?); nothing was written")
-        except MemoryError:
-            _fail(ctx, "out of memory (input too large for this machine?)")
-        except RecursionError:
-            _fail(ctx, "input nests too deeply to be processed")
+        except (BrokenProcessPool, MemoryError, RecursionError) as exc:
+            _fail(ctx, next(m for kind, m in _FAILURES.items() if isinstance(exc, kind)))
+        except Exception as exc:
+            if not _database_error(exc):
+                raise
+            _fail(ctx, f"historical control database: {_database_error(exc)}; the command's "
+                  "changes were not kept (each command is one transaction)")
         except Terminated as exc:
             _debug_detail()
             name = str(exc) or "SIGTERM"
             click.echo(f"Error: terminated by {name}; no unfinished output is left behind",
                        err=True)
             ctx.exit(128 + signal.Signals[name].value)
+
+
+#: One line for failures of the machine rather than the input.
+_FAILURES = {BrokenProcessPool: "a worker process died (out of memory? killed?); nothing was "
+             "written",
+             MemoryError: "out of memory (input too large for this machine?)",
+             RecursionError: "input nests too deeply to be processed"}
+
+
+def _database_error(exc: BaseException) -> str:
+    """The driver's one-line reason for a SQLAlchemy database error, else ''.
+
+    A server stopped or unreachable during a command, a full disk under a SQLite
+    file: the engine's own error names no secret (SQLAlchemy's text would print
+    the statement and its parameters).
+    """
+    if not type(exc).__module__.startswith("sqlalchemy"):
+        return ""
+    orig = getattr(exc, "orig", None) or exc
+    lines = str(orig).strip().splitlines()
+    return lines[0] if lines else type(orig).__name__
 
 
 def _fail(ctx: click.Context, message: str) -> None:
