@@ -50,7 +50,7 @@ class Query(HistoricalStrata):
         Only studies that started within this many years before ``until``;
         studies without a start date are left out when given.
     until
-        End of the window (ISO date); today when not given.
+        End of the window (ISO date); today (UTC, whatever the time zone) when not given.
 
     """
 
@@ -81,7 +81,7 @@ class Query(HistoricalStrata):
 
     def window(self) -> tuple[dt.date, dt.date]:
         """First and last start date of the window."""
-        end = self.until or dt.date.today()
+        end = self.until or dt.datetime.now(dt.UTC).date()   # the run's UTC date, as its ID
         years = float(self.window_years or 0)
         whole = int(years)
         try:
