@@ -42,7 +42,7 @@ def test_ranges_counts_and_recorded_query(tmp_path):
     assert (hist.n_studies, hist.n_animals, hist.n_values) == (1, 5, 5)
     rec = hist.manifest()
     assert rec["query"]["strain"] == "Sprague Dawley" and rec["query"]["window_years"] == 10
-    assert rec["query"]["until"] == dt.date.today().isoformat()     # the window used
+    assert rec["query"]["until"] == dt.datetime.now(dt.UTC).date().isoformat()   # window used
     assert len(rec["rows_sha256"]) == 64 and "1 study, 5 control animal(s)" in hist.describe()
 
 

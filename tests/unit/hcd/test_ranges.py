@@ -103,3 +103,17 @@ def test_rows_hash_depends_on_values_only_not_order():
 def test_bad_query_options(options, match):
     with pytest.raises(InputError, match=match):
         query_from_options(options)
+
+
+def test_the_window_ends_on_the_utc_date_whatever_the_time_zone(monkeypatch):
+    # stranger34 F12: at the same instant two hosts counted 1 and 2 studies
+    import time
+
+    try:
+        for zone in ("Etc/GMT+12", "Etc/GMT-14"):
+            monkeypatch.setenv("TZ", zone)
+            time.tzset()
+            assert Query(window_years=1).window()[1] == dt.datetime.now(dt.UTC).date()
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
