@@ -534,3 +534,33 @@ def test_a_database_failing_during_a_command_is_one_line(invoke, runs, tmp_path,
         "Error: historical control database: database or disk is full; the command's changes "
         "were not kept (each command is one transaction)")
     assert "INSERT" not in res.output and "193.6" not in res.output
+
+
+def test_a_database_on_a_read_only_share_can_be_read(invoke, runs, tmp_path):
+    """stranger34 F14: list, ranges and a report's ranges failed with 'unable to open
+    database file' (SQLite wants its lock and journal files beside a WAL database)."""
+    import shutil
+
+    from tests.robustness.corpus import mount_tmpfs, needs_root
+
+    if needs_root.args[0]:
+        pytest.skip("needs root (a read-only mount)")
+    url = f"sqlite:///{tmp_path / 'hcd.sqlite'}"
+    assert invoke("hcd", "add", runs[101], "--db", url).exit_code == 0
+    assert invoke("hcd", "add", runs[102], "--db", url).exit_code == 0
+    expected = invoke("hcd", "ranges", "--db", url, "--endpoint", "brain_weight").output
+    share = tmp_path / "share"
+    mount_tmpfs(share, "size=64m")
+    try:
+        shutil.copy(tmp_path / "hcd.sqlite", share / "hcd.sqlite")
+        subprocess.run(["mount", "-o", "remount,ro", str(share)], check=True)
+        ro = f"sqlite:///{share / 'hcd.sqlite'}"
+        listed = invoke("hcd", "list", "--db", ro)
+        assert listed.exit_code == 0 and listed.output.count("NTX-") >= 2, listed.output
+        got = invoke("hcd", "ranges", "--db", ro, "--endpoint", "brain_weight")
+        assert got.exit_code == 0 and got.output == expected
+        # adding needs a writable database: one line naming it
+        res = invoke("hcd", "add", runs[103], "--db", ro)
+        assert res.exit_code == 2 and "Traceback" not in res.output
+    finally:
+        subprocess.run(["umount", str(share)], check=False)

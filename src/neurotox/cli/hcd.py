@@ -166,7 +166,7 @@ def list_cmd(db: str | None, audit: bool) -> None:
     from neurotox.hcd import db as hdb
     from neurotox.hcd import store
 
-    engine = hdb.connect(db, create=False)
+    engine = hdb.connect(db, create=False, readonly=True)
     try:
         df = store.audit_log(engine) if audit else store.list_studies(engine)
     finally:
@@ -191,7 +191,7 @@ def export(db: str | None, output: Path, force: bool) -> None:
     from neurotox.hcd import store, table_file
 
     table_file.check_target(output, force=force, protected=_database(db))
-    engine = hdb.connect(db, create=False)
+    engine = hdb.connect(db, create=False, readonly=True)
     try:
         df = store.fetch(engine)
     finally:
@@ -255,7 +255,7 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     query = query_from_options(strata, cli=True)
     if output is not None:
         table_file.check_target(output, force=force, protected=_database(db))
-    engine = hdb.connect(db, create=False)
+    engine = hdb.connect(db, create=False, readonly=True)
     try:
         store.check_endpoints(engine, endpoints)
         rows = store.fetch(engine, endpoints=endpoints or None, included_only=True)

@@ -126,7 +126,7 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
     if query.window_years is not None and query.until is None:     # record the window used
         query = query.model_copy(update={"until": query.window()[1]})
     try:
-        engine = db.connect(url, create=False)
+        engine = db.connect(url, create=False, readonly=True)
     except InputError as exc:
         raise InputError(exc.detail, path=study_file,
                          where="key 'historical_controls.database'") from None

@@ -22,6 +22,7 @@ import os
 import socket
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -109,7 +110,7 @@ def _sqlite_setup(engine: sa.Engine) -> None:
 
 
 def connect(db: str | None = None, *, create: bool = True,
-            inputs: tuple[Path, ...] = ()) -> sa.Engine:
+            inputs: tuple[Path, ...] = (), readonly: bool = False) -> sa.Engine:
     """An engine on the historical control database, its schema brought up to date.
 
     Parameters
@@ -121,6 +122,11 @@ def connect(db: str | None = None, *, create: bool = True,
         file is an error (for read-only commands such as ``list``).
     inputs
         Folders the command reads: a SQLite file may not lie inside them.
+    readonly
+        A command that only reads (list, export, ranges, a report's ranges): a
+        SQLite file in a folder this user cannot write (a read-only share) is
+        opened as an unchanging file, without the lock and journal files SQLite
+        would create beside it; its schema must then be up to date.
 
     Raises
     ------
@@ -136,8 +142,13 @@ def connect(db: str | None = None, *, create: bool = True,
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
         raise InputError(f"not a database URL: {url!r}", where="option '--db'") from None
+    frozen = False
     if parsed.get_backend_name() == "sqlite":
         _sqlite_file(parsed, create, inputs)
+        frozen = readonly and not _writable(Path(parsed.database))
+        if frozen:
+            parsed = sa.make_url(f"sqlite:///file:{quote(os.path.abspath(parsed.database))}"
+                                 "?immutable=1&uri=true")
     try:
         engine = sa.create_engine(parsed, future=True,
                                   **({"connect_args": {"connect_timeout": 10}}
@@ -146,10 +157,10 @@ def connect(db: str | None = None, *, create: bool = True,
         raise InputError(f"no driver for {parsed.drivername!r} ({exc}); for PostgreSQL install "
                          "neurotox[postgres] and use postgresql+psycopg://",
                          where="option '--db'") from None
-    if parsed.get_backend_name() == "sqlite":
+    if parsed.get_backend_name() == "sqlite" and not frozen:
         _sqlite_setup(engine)
     try:
-        migrate(engine)
+        _check_version(engine) if frozen else migrate(engine)
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise InputError(f"cannot open database {display_url(url)}: "
@@ -162,6 +173,27 @@ def connect(db: str | None = None, *, create: bool = True,
         engine.dispose()
         raise
     return engine
+
+
+def _writable(path: Path) -> bool:
+    """Whether SQLite can write beside ``path`` (its journal) and the file itself."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return False
+    try:                       # a read-only mount: root's access() says yes there
+        return not os.statvfs(folder).f_flag & os.ST_RDONLY
+    except OSError:
+        return True
+
+
+def _check_version(engine: sa.Engine) -> None:
+    """Refuse a read-only database whose schema this neurotox would have to change."""
+    with engine.connect() as conn:
+        version = current_version(conn)
+    if version != schema.SCHEMA_VERSION:
+        raise InputError(f"the database is read-only here and at schema version {version}, "
+                         f"not {schema.SCHEMA_VERSION}: open it once where it can be written "
+                         "(any neurotox hcd command updates it)")
 
 
 def _first_line(exc: BaseException | None) -> str:
