@@ -774,19 +774,33 @@ def foreign_content(folder: Path) -> str | None:
 
 @contextlib.contextmanager
 def _signals_deferred() -> Iterator[None]:
-    """Hold SIGTERM, SIGINT and SIGHUP until the block ends (main thread, POSIX)."""
+    """Hold SIGTERM, SIGINT and SIGHUP until the block ends (main thread).
+
+    Their handlers are swapped for one that only records the signal, and the
+    recorded signals are raised again once the old handlers are back. (Blocking
+    them with ``pthread_sigmask`` holds them only from this thread: with a worker
+    pool's or a library's threads running, the kernel hands the signal to one of
+    those, and Python still runs the handler here between the two renames.) A
+    signal the caller ignores (``nohup``) stays ignored.
+    """
     import threading
 
-    sigs = {getattr(signal, n) for n in ("SIGTERM", "SIGINT", "SIGHUP") if hasattr(signal, n)}
-    if not hasattr(signal, "pthread_sigmask") or \
-            threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    caught: list[int] = []
+    old = {}
+    for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is not None and signal.getsignal(sig) not in (signal.SIG_IGN, None):
+            old[sig] = signal.signal(sig, lambda signum, _frame: caught.append(signum))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for sig, handler in old.items():
+            signal.signal(sig, handler)
+        for sig in dict.fromkeys(caught):
+            signal.raise_signal(sig)
 
 
 def _short_name(name: str, suffix_bytes: int, limit: int) -> str:

@@ -263,3 +263,37 @@ def test_log_lines_are_stamped_in_utc_whatever_the_time_zone(tmp_path, monkeypat
         time.tzset()
     line = (tmp_path / "run.log").read_text()
     assert line == "2025-12-05T09:25:53.850Z INFO neurotox.test: hello\n"
+
+
+def test_signals_wait_until_the_renames_are_done_with_other_threads_running():
+    """A SIGTERM arriving between the two renames of a --force replacement is raised once
+    both are done, with other threads running (stranger34 F11 saw no output left)."""
+    import os
+    import signal
+    import threading
+
+    from neurotox.io.output import _signals_deferred
+
+    class Stop(Exception):
+        pass
+
+    def stop(signum, frame):
+        raise Stop
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    idle = threading.Event()
+    other = threading.Thread(target=idle.wait, daemon=True)    # a pool's thread
+    other.start()
+    done = []
+    try:
+        with pytest.raises(Stop):
+            with _signals_deferred():
+                os.kill(os.getpid(), signal.SIGTERM)
+                for k in range(200_000):      # bytecodes on which a handler would run
+                    done.append(k) if k == 199_999 else None
+                done.append("renamed")
+        assert done == [199_999, "renamed"]
+        assert signal.getsignal(signal.SIGTERM) is stop
+    finally:
+        idle.set()
+        signal.signal(signal.SIGTERM, previous)
