@@ -94,6 +94,9 @@ FINE_SCALE_MAX = 1.2
 #: The strongest ridge pixels: top 2 % of the field's best responses that also reach
 #: this many pixel-noise sigmas (white noise alone: under 1.3 in 99.99 % of pixels).
 FINE_MIN_RESPONSE = 2.0
+#: The coarser smoothed copies are made from the previous one when the Gaussian to add
+#: is at least this wide (pixels): narrower ones are too coarsely sampled to add exactly.
+CASCADE_MIN_STEP = 0.9
 
 
 def fine_structure_fraction(image: np.ndarray, *, noise: float | None = None) -> float:
@@ -158,13 +161,23 @@ def fine_structure_fraction(image: np.ndarray, *, noise: float | None = None) ->
 
 def _best_ridge_scale(img: np.ndarray,
                       inner: tuple[slice, slice]) -> tuple[np.ndarray, np.ndarray]:
-    """Per pixel of ``img[inner]``: the largest sigma^1.5-normalised ridge response, its scale."""
+    """Per pixel of ``img[inner]``: the largest sigma^1.5-normalised ridge response, its scale.
+
+    From 1.7 px on, each smoothed copy is made from the one before with the
+    Gaussian that adds the missing variance (shorter kernels than smoothing the
+    image anew); the finer ones, whose added Gaussians would be too narrow to
+    sample, are made from the image.
+    """
     best = np.zeros(img[inner].shape, np.float32)
     scale = np.zeros(best.shape, np.float32)
     resp = np.empty(img.shape, np.float32)
+    smoothed, done = img, 0.0
     for s in FINE_SCALES:
+        step = float(np.sqrt(s * s - done * done))
+        smoothed = gaussian(smoothed, step) if step >= CASCADE_MIN_STEP else gaussian(img, s)
+        done = s
         resp.fill(0.0)
-        ridge_response(gaussian(img, s), scale=s, blob_penalty=0.0, out=resp)
+        ridge_response(smoothed, scale=s, blob_penalty=0.0, out=resp)
         part = resp[inner]
         np.divide(part, np.float32(np.sqrt(s)), out=part)   # s^2 (ridge_response) -> s^1.5
         np.copyto(scale, np.float32(s), where=part > best)

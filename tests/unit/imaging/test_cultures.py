@@ -266,7 +266,8 @@ def test_fine_structure_is_gone_after_a_moderate_blur_whatever_the_brightness():
     assert fine_structure_fraction(_blurred(img, 1.0, noise)) < 0.15 * sharp
     for sigma in (1.5, 2.0):
         assert fine_structure_fraction(_blurred(img, sigma)) == 0.0
-        assert fine_structure_fraction(_blurred(img, sigma, noise)) == 0.0
+        # with noise: a stray pixel or two of the strongest 2 % (0.0002), far under 0.0025
+        assert fine_structure_fraction(_blurred(img, sigma, noise)) < 0.001
 
 
 def test_focus_of_an_empty_field_is_not_measurable():
