@@ -97,6 +97,11 @@ FINE_MIN_RESPONSE = 2.0
 #: The coarser smoothed copies are made from the previous one when the Gaussian to add
 #: is at least this wide (pixels): narrower ones are too coarsely sampled to add exactly.
 CASCADE_MIN_STEP = 0.9
+#: Pixel budget of :func:`fine_structure_fraction`: a field larger than this (a 512 x 512
+#: field stays whole) is measured on the 4 :data:`FOCUS_TILE` tiles holding its most
+#: strong structure (the focus tiles' choice): 4 times faster on a 1196 x 1196 field,
+#: 3.6 times on a 2048 x 2048 one, the same flags on every real set (docs/assays.md).
+FINE_SAMPLE_PIXELS = 4 * FOCUS_TILE ** 2
 
 
 def fine_structure_fraction(image: np.ndarray, *, noise: float | None = None) -> float:
@@ -124,15 +129,17 @@ def fine_structure_fraction(image: np.ndarray, *, noise: float | None = None) ->
     float
         The share (0-1), or NaN when fewer than :data:`FOCUS_MIN_PIXELS`
         ridge pixels stand :data:`FINE_MIN_RESPONSE` noise sigmas out. Fields
-        larger than :data:`FOCUS_MAX_PIXELS` are measured on the tiles
-        :func:`_focus_tiles` chooses.
+        larger than :data:`FINE_SAMPLE_PIXELS` (512 x 512) are measured on the
+        4 tiles of 256 x 256 :func:`_focus_tiles` chooses.
 
     Notes
     -----
     On the real sets (0.22-1.28 µm/px; DeepNeurite co-cultures, neuriteScan
     SH-SY5Y, MAP2 primary neurons, N1E-115, DRG axons, Ewers primary neurons)
-    sharp fields gave 0.0037-0.56, Gaussian-blurred copies (sigma 1.5 and 2 px,
-    with and without the camera's noise added back) at most 0.0015. It
+    sharp fields gave 0.0037-0.58, Gaussian-blurred copies (sigma 1.5 and 2 px,
+    with and without the camera's noise added back) at most 0.0015 (on the
+    pixel budget; larger fields' tiles, rich in cell bodies, read lower than
+    the whole field: 0.0048 against 0.058 on one Ewers field). It
     measures the pixel scale of the finest structure: a field sampled so
     finely that its sharpest lines are wider than 1.2 px (well under
     0.1 µm/px) reads as blurred.
@@ -151,7 +158,9 @@ def fine_structure_fraction(image: np.ndarray, *, noise: float | None = None) ->
     # the 6 px Gaussian's radius and the Hessian's pixel: the cascade of
     # :func:`_best_ridge_scale` reaches further, with weights under 1e-4 there
     margin = int(4.0 * max(FINE_SCALES) + 0.5) + 1
-    parts = [_best_ridge_scale(img[box], inner) for box, inner in _focus_tiles(img, margin)]
+    tiles = _focus_tiles(img, margin, max_pixels=FINE_SAMPLE_PIXELS,
+                         sample_pixels=FINE_SAMPLE_PIXELS)
+    parts = [_best_ridge_scale(img[box], inner) for box, inner in tiles]
     best = np.concatenate([p[0].ravel() for p in parts])
     scale = np.concatenate([p[1].ravel() for p in parts])
     strong = (best >= np.quantile(best, FOCUS_QUANTILE)) & \
@@ -196,20 +205,22 @@ def _bands(img: np.ndarray, inner: tuple[slice, slice]) -> tuple[np.ndarray, np.
 Boxes = list[tuple[tuple[slice, slice], tuple[slice, slice]]]
 
 
-def _focus_tiles(img: np.ndarray, margin: int | None = None) -> Boxes:
+def _focus_tiles(img: np.ndarray, margin: int | None = None, *,
+                 max_pixels: int = FOCUS_MAX_PIXELS,
+                 sample_pixels: int = FOCUS_SAMPLE_PIXELS) -> Boxes:
     """Boxes to filter and, inside each, the part measured: the whole field when small.
 
-    A large field: the :data:`FOCUS_TILE` tiles holding most of the strong
-    structure (top 2 % of the coarse band of a 4 x 4 block-mean copy), adding
-    up to :data:`FOCUS_SAMPLE_PIXELS`, each filtered with a margin as wide as
+    A field of more than ``max_pixels``: the :data:`FOCUS_TILE` tiles holding most
+    of the strong structure (top 2 % of the coarse band of a 4 x 4 block-mean copy),
+    adding up to ``sample_pixels``, each filtered with a margin as wide as
     the widest filter reads (``margin``; by default that of the focus bands), so
     their values are those of the whole field's filters (the image border is
     treated as the whole field's filters treat it).
     """
     everything = (slice(None), slice(None))
     rows, cols = img.shape[0] // FOCUS_TILE, img.shape[1] // FOCUS_TILE
-    n_keep = FOCUS_SAMPLE_PIXELS // FOCUS_TILE ** 2
-    if img.size <= FOCUS_MAX_PIXELS or rows * cols <= n_keep:
+    n_keep = sample_pixels // FOCUS_TILE ** 2
+    if img.size <= max_pixels or rows * cols <= n_keep:
         return [(everything, everything)]
     step = 4
     side = FOCUS_TILE // step
