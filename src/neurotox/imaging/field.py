@@ -19,6 +19,7 @@ from neurotox.imaging.neurites import NeuriteDetection, detect_neurites, ridge_s
 from neurotox.imaging.params import FieldSettings
 from neurotox.imaging.preprocess import correct_background, estimate_noise
 from neurotox.imaging.qc import (
+    fine_structure_fraction,
     focus_score,
     grey_levels,
     saturated_objects_pct,
@@ -426,7 +427,10 @@ def field_metrics(cells: pd.DataFrame, frags: pd.DataFrame,
 def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
         nuclei: NucleiResult, s: FieldSettings, debris_length: float, pixels: SkeletonPixels,
         det: NeuriteDetection | None, *, noise: float | None = None) -> dict[str, float]:
-    """QC measures: focus and saturation of the analysed channel (pixel noise ``noise``), debris."""
+    """QC measures: focus, fine structure and saturation of the analysed channel, debris.
+
+    ``noise``: the analysed channel's pixel noise when already known.
+    """
     analysed = neurite_image if neurite_image is not None else nuclei_image
     # each channel's ceiling found once (inf: never saturated) for all its measures
     nuclei_level = None
@@ -434,6 +438,9 @@ def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
         found = saturation_level(nuclei_image, level=s.saturation_level)
         nuclei_level = np.inf if found is None else found
     out = {"focus_score": focus_score(analysed, noise=noise),
+           # line structure: read on the neurite channel only (nuclei are blobs, not ridges)
+           "fine_structure_fraction": fine_structure_fraction(neurite_image, noise=noise)
+           if neurite_image is not None else float("nan"),
            "grey_levels": grey_levels(analysed),
            "saturation_fraction": saturation_fraction(
                analysed, level=s.saturation_level if analysed is not nuclei_image

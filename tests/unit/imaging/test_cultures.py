@@ -10,7 +10,7 @@ from scipy import ndimage as ndi
 
 from neurotox.imaging import FieldSettings, analyse_field
 from neurotox.imaging.neurites import detect_neurites
-from neurotox.imaging.qc import focus_score
+from neurotox.imaging.qc import fine_structure_fraction, focus_score
 from neurotox.imaging.somata import NonNeuronal, find_somata, non_neuronal_somata
 from neurotox.imaging.synthetic import _splat
 
@@ -229,9 +229,51 @@ def test_focus_is_independent_of_brightness_and_density():
     assert focus_score(ndi.gaussian_filter(img.astype(np.float32), 2)) < 0.6 * base
 
 
+def _blurred(image: np.ndarray, sigma: float, noise: float = 0.0) -> np.ndarray:
+    """A Gaussian-blurred copy re-saved as uint16, with white noise of sigma ``noise`` added
+    after the blur (a defocused acquisition keeps its camera noise)."""
+    out = ndi.gaussian_filter(image.astype(np.float64), sigma)
+    out += np.random.default_rng(5).normal(0, noise, image.shape) if noise else 0.0
+    return np.clip(np.rint(out), 0, 65535).astype(np.uint16)
+
+
+@pytest.mark.parametrize("sigma", [0.8, 1.0, 1.4, 2.0])
+def test_the_ridge_scale_read_is_the_line_profile_sigma(sigma):
+    from neurotox.imaging.qc import _best_ridge_scale
+
+    img = np.zeros((128, 128), np.float32)
+    img[:, 64] = 1000.0
+    img = ndi.gaussian_filter1d(img, sigma, axis=1) + 100
+    _, scale = _best_ridge_scale(img, (slice(None), slice(None)))
+    # on the line's centre the best of the 13 scales (0.7-6 px, steps of 19 %) is the sigma
+    assert np.median(scale[10:-10, 64]) == pytest.approx(sigma, rel=0.1)
+
+
+def test_fine_structure_is_gone_after_a_moderate_blur_whatever_the_brightness():
+    from neurotox.imaging.preprocess import estimate_noise
+    from neurotox.imaging.synthetic import synthetic_field
+
+    img = synthetic_field(1).neurites            # 0.65 µm/px, neurites 1.2 µm FWHM, noise ~28
+    sharp = fine_structure_fraction(img)
+    assert sharp == pytest.approx(0.415, abs=0.005)
+    assert fine_structure_fraction((img.astype(np.float32) - 200) * 4 + 200) == \
+        pytest.approx(sharp, abs=1e-6)
+    sparse = img.copy()                          # half the field empty
+    sparse[:, 256:] = np.random.default_rng(3).normal(400, 28, sparse[:, 256:].shape)
+    assert 0.5 * sharp < fine_structure_fraction(sparse) < sharp
+    noise = estimate_noise(img)
+    # sigma 1 px: lines of sigma 0.8 px widen to 1.3 px; most, not all, fine structure is gone
+    assert fine_structure_fraction(_blurred(img, 1.0, noise)) < 0.15 * sharp
+    for sigma in (1.5, 2.0):
+        assert fine_structure_fraction(_blurred(img, sigma)) == 0.0
+        # with noise: a stray pixel or two of the strongest 2 % (0.0002), far under 0.0025
+        assert fine_structure_fraction(_blurred(img, sigma, noise)) < 0.001
+
+
 def test_focus_of_an_empty_field_is_not_measurable():
     noise = np.random.default_rng(0).normal(300, 10, (256, 256)).astype(np.float32)
     assert np.isnan(focus_score(noise))
+    assert np.isnan(fine_structure_fraction(noise))
 
 
 def _bright_and_faint(seed: int = 3, shape=(400, 400)):

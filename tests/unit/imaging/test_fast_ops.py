@@ -150,6 +150,30 @@ def test_focus_of_a_large_field_on_tiles_reads_as_the_whole_field(monkeypatch):
     assert tiles[1] < 0.6 * tiles[0]                     # a 2 px blur still reads as blur
 
 
+def test_fine_structure_of_a_large_field_on_4_tiles_reads_as_the_whole_field(monkeypatch):
+    big = _big_field()                                   # 2048 x 2048
+    blurred = ndi.gaussian_filter(big.astype(np.float32), 2)
+    tiles = qc.fine_structure_fraction(big), qc.fine_structure_fraction(blurred)
+    monkeypatch.setattr(qc, "FINE_SAMPLE_PIXELS", big.size)
+    whole = qc.fine_structure_fraction(big), qc.fine_structure_fraction(blurred)
+    # 4 tiles of 256 x 256 (a 16th of the field) holding the strongest structure: 0.323
+    # against 0.361 for the whole field, both > 100 x the threshold; blurred: none left
+    assert tiles[0] == pytest.approx(whole[0], rel=0.15)
+    assert tiles == (pytest.approx(0.323, abs=0.005), 0.0) and whole[1] == 0.0
+
+
+@pytest.mark.parametrize("shape,n_tiles", [((512, 512), 1), ((600, 700), 1),
+                                           ((1196, 1196), 4), ((2048, 2048), 4)])
+def test_fine_structure_pixel_budget(shape, n_tiles):
+    img = np.random.default_rng(0).normal(100, 5, shape).astype(np.float32)
+    boxes = qc._focus_tiles(img, 25, max_pixels=qc.FINE_SAMPLE_PIXELS,
+                            sample_pixels=qc.FINE_SAMPLE_PIXELS)
+    assert len(boxes) == n_tiles
+    # measured: 256 x 256 each (a field of at most 4 whole tiles: all of it)
+    inner = [img[box][part].shape for box, part in boxes]
+    assert inner == ([shape] if n_tiles == 1 else [(256, 256)] * 4)
+
+
 @pytest.mark.parametrize("threshold_type", [float, np.float64, np.float32])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("low,high", [(0.9, 0.99), (0.5, 0.999), (0.99, 0.9)])

@@ -9,7 +9,7 @@
   fast test here uses every third field, the slow one all 89.
 * SH-SY5Y RGB merges (neuriteScan): nuclei counts against an independent count
   (a different algorithm, checked by a manual count of one field).
-* MAP2 primary neurons and SH-SY5Y merges: no field excluded by focus or
+* MAP2 primary neurons and SH-SY5Y merges: no field excluded by focus, fine structure or
   saturation QC with the shipped protocols.
 * DRG axons after axotomy: direction and size of the change against an
   independent skeleton analysis.
@@ -195,7 +195,7 @@ def _qc_table(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([{"plate": "P", "well": "A01", "timepoint": "NA", **r} for r in rows])
 
 
-def test_map2_and_shsy5y_fields_pass_focus_and_saturation_qc(imaging):
+def test_map2_and_shsy5y_fields_pass_focus_fine_structure_and_saturation_qc(imaging):
     rows = []
     _, map2 = resolve_parameters("neurite-outgrowth-primary-neurons")
     for k, path in enumerate(sorted((imaging / "map2_primary_neurons" / "images").glob("*.tif"))):
@@ -205,13 +205,13 @@ def test_map2_and_shsy5y_fields_pass_focus_and_saturation_qc(imaging):
     if len(rows) < 8:
         pytest.skip("fewer than 8 MAP2 images")
     out = apply_qc(_qc_table(rows), map2)
-    assert not out["qc_flags"].str.contains("focus|saturation").any()
+    assert not out["qc_flags"].str.contains("focus|fine_structure|saturation").any()
     assert not out["excluded"].any()
     _, shsy5y = resolve_parameters("neurite-outgrowth-shsy5y")
     names = sorted(p.name for p in (imaging / SHSY5Y).iterdir())[::7]
     rows = [{"field": k, **_shsy5y(imaging, n)[2].metrics} for k, n in enumerate(names)]
     out = apply_qc(_qc_table(rows), shsy5y)
-    assert not out["qc_flags"].str.contains("focus|saturation").any()
+    assert not out["qc_flags"].str.contains("focus|fine_structure|saturation").any()
 
 
 def independent_skeleton(img: np.ndarray, px: float) -> tuple[float, float]:

@@ -111,6 +111,21 @@ def test_focus_not_judged_on_plates_with_few_fields_or_unmeasurable_focus():
     assert apply_qc(many, NeuriteParameters())["qc_flags"].eq("").all()
 
 
+def test_fine_structure_rule_flags_each_field_alone_and_excludes_only_when_listed():
+    # the values of real fields: a sharp DeepNeurite field with few neurites 0.0055, the
+    # DRG 28 h cut field 010g blurred sigma 2 px 0.0 (it read 0.63x the plate median focus)
+    few = pd.DataFrame([_field(field=1, fine_structure_fraction=0.0055),
+                        _field(field=2, fine_structure_fraction=0.0),
+                        _field(field=3, fine_structure_fraction=float("nan"))])
+    out = apply_qc(few, NeuriteParameters()).set_index("field")
+    assert out["qc_flags"].tolist() == ["", "fine_structure=0.00%", ""]
+    assert not out["excluded"].any()                 # a flag: not in the default exclude_on
+    strict = apply_qc(few, NeuriteParameters(exclude_on=("fine_structure",)))
+    assert strict["exclusion_reason"].tolist() == [
+        "", "fine structure 0.00% < 0.25%: almost none of the field's strongest ridges is as "
+        "narrow as a 1.2 px Gaussian profile (blurred: out of focus or smoothed)", ""]
+
+
 def test_field_of_non_neuronal_cells_without_neurite_is_a_measured_zero_not_empty():
     # a co-culture field (non_neuronal: all): 16 tumour cells, no neuron, no neurite
     # (DeepNeurite PC3-3-10): its total length 0 is a result, not an empty field
@@ -398,8 +413,10 @@ def test_out_of_focus_field_gets_overlay_after_plate_qc(sim_plate, tmp_path):
     tifffile.imwrite(path, blurred.astype(np.uint16), imagej=True,
                      resolution=(1 / truth["pixel_size_um"], 1 / truth["pixel_size_um"]),
                      metadata={"unit": "um"})
-    # four fields: the plate median is judged from 4 (the protocol asks for 8)
-    _, params = resolve_parameters("neurite-outgrowth-shsy5y", {"min_fields_for_focus": 4})
+    # four fields: the plate median is judged from 4 (the protocol asks for 8); the
+    # field-local fine-structure rule, which flags this blur in the worker, is off here
+    _, params = resolve_parameters("neurite-outgrowth-shsy5y", {"min_fields_for_focus": 4,
+                                                                "min_fine_structure": 0.0})
     tasks, _ = plan_fields(images, params, overlays="flagged")
     b04 = [t for t in tasks if t.source.well == "B04"]
     assert run_fields(b04, workers=1)[0].overlay is None    # the worker alone cannot tell

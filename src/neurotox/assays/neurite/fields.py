@@ -158,6 +158,12 @@ def qc_findings(row: Mapping[str, Any], holds: bool, focus_ref: float,
         rel = focus / focus_ref
         out.append(("focus", f"focus={rel:.2f}x", f"focus score {focus:.3f} = {rel:.2f} x the "
                     f"plate median {focus_ref:.3f} < {p.min_relative_focus}"))
+    fine = row.get("fine_structure_fraction", np.nan)
+    if pd.notna(fine) and fine < p.min_fine_structure:
+        out.append(("fine_structure", f"fine_structure={fine:.2%}",
+                    f"fine structure {fine:.2%} < {p.min_fine_structure:.2%}: almost none "
+                    "of the field's strongest ridges is as narrow as a 1.2 px Gaussian "
+                    "profile (blurred: out of focus or smoothed)"))
     if row["debris_fraction"] > p.max_debris_fraction:
         out.append(("debris", f"debris={row['debris_fraction']:.2f}",
                     f"debris fraction {row['debris_fraction']:.2f} > {p.max_debris_fraction}"))

@@ -26,8 +26,8 @@ WELL_ENDPOINTS = {
 #: Concentration-response fits: endpoint label → normalised well column.
 CR_ENDPOINTS = {"neurite_length_per_cell": "neurite_length_per_cell_pct",
                 "nuclei_count": "nuclei_count_pct"}
-QC_RULES = ("empty", "cell_count", "saturation", "nuclei_saturation", "focus", "debris",
-            "grey_levels")
+QC_RULES = ("empty", "cell_count", "saturation", "nuclei_saturation", "focus",
+            "fine_structure", "debris", "grey_levels")
 
 
 class NeuriteParameters(BaseModel):
@@ -36,7 +36,8 @@ class NeuriteParameters(BaseModel):
     Image-analysis settings are in µm; QC rules flag fields with the measured
     value, and only the rules in ``exclude_on`` exclude them (the others are
     reported only). Focus is judged against the plate's median only when the
-    plate has ``min_fields_for_focus`` fields with a measurable focus. ``workers`` is the number
+    plate has ``min_fields_for_focus`` fields with a measurable focus; fine structure
+    (``min_fine_structure``) is judged on each field alone. ``workers`` is the number
     of local worker processes (None: one per core); it changes the speed,
     never the results. ``fragments_are_degeneration: false`` says that the
     unattached pieces are whole neurites broken only where they cross the
@@ -87,11 +88,12 @@ class NeuriteParameters(BaseModel):
     max_saturated_nuclei_pct: float = Field(default=25.0, ge=0, le=100)
     min_relative_focus: float = Field(default=0.5, ge=0, le=1)
     min_fields_for_focus: int = Field(default=8, ge=2)
+    min_fine_structure: float = Field(default=0.0025, ge=0, le=1)
     max_debris_fraction: float = Field(default=0.5, ge=0, le=1)
     min_grey_levels: int = Field(default=64, ge=2)
     fragments_are_degeneration: bool = True
     exclude_on: tuple[Literal["empty", "cell_count", "saturation", "nuclei_saturation", "focus",
-                              "debris", "grey_levels"], ...] = (
+                              "fine_structure", "debris", "grey_levels"], ...] = (
         "empty", "cell_count", "focus")
     control_group: str | None = None
     dose_unit: str = "uM"
