@@ -153,7 +153,6 @@ def decode(raw: bytes, path: str | Path) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         raise InputError(f"cannot decode as {encoding} text (byte {exc.start})",
                          path=path) from None
-    _check_line_end(text, Path(path))
     # a byte-order mark further down is a second export pasted on: never data
     return text.replace("\ufeff", ""), encoding
 
@@ -282,6 +281,8 @@ class Table:
     decimal_commas: int = 0
     notes: list[str] = field(default_factory=list)
     sheet: str | None = None
+    #: The last line has no line end (said with the dialect; see :func:`_check_line_end`).
+    open_end: bool = False
 
     def describe(self) -> str:
         """``encoding utf-8, delimiter ';', decimal commas read as decimal points``."""
@@ -290,6 +291,8 @@ class Table:
         text = f"encoding {self.encoding}, delimiter {delimiter_name(self.delimiter)}"
         if self.decimal_commas:
             text += ", decimal commas read as decimal points"
+        if self.open_end:
+            text += ", the last line without a line end"
         return text
 
 
@@ -354,20 +357,21 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
     if sep != ",":
         df, n = decimal_commas(df)
     check_frame_magnitudes(df, path, first_row=skiprows + 2)
-    return Table(df, encoding or "utf-8", sep, n)
+    return Table(df, encoding or "utf-8", sep, n, open_end=_check_line_end(text, path))
 
 
-def _check_line_end(text: str, path: Path) -> None:
-    """Say when the last line has no line end; warn when its last cell looks cut.
+def _check_line_end(text: str, path: Path) -> bool:
+    """Whether the last line has no line end; a warning when its last cell looks cut.
 
     A cut inside a number (``193.6`` → ``19``) leaves a row as long as the others,
-    so the row-length checks cannot tell. Many programs do end a table without a
-    line end (R, SimBA), so that alone is a note; a last cell shorter than every
-    other cell of its column (at least 5 of them) is a warning.
+    so the row-length checks cannot tell. Many programs end a table without a line
+    end (R, SimBA): that alone is said with the dialect (:meth:`Table.describe`);
+    a last cell shorter than every other cell of its column (at least 5 of them)
+    is a warning.
     """
     body = text.rstrip(" \t")
     if not body or body[-1] in "\r\n":
-        return
+        return False
     lines = [ln for ln in body.splitlines() if ln.strip()]
     sep = guess_delimiter(lines[0])
     rows = [ln.split(sep) for ln in lines[1:]]
@@ -376,13 +380,13 @@ def _check_line_end(text: str, path: Path) -> None:
     others = [c for c in cells if c]
     end = last[-1].strip() if last else ""
     # an empty last cell is a cut only in a column that is never empty otherwise
-    cut = len(others) >= 5 and len(end) < min(map(len, others)) and \
-        (bool(end) or len(others) == len(cells))
-    line = body.count("\n") + 1
-    run_note(f"{'warning: ' if cut else ''}{path.name}: the last line (line {line}) has no "
-             "line end" + (f" and its last value {end!r} is shorter than every "
-                           "other in its column: the file looks cut (a copy or transfer "
-                           "stopped); check it against the original export" if cut else ""))
+    if len(others) >= 5 and len(end) < min(map(len, others)) and \
+            (bool(end) or len(others) == len(cells)):
+        run_note(f"warning: {path.name}: the last line (line {body.count(chr(10)) + 1}) has "
+                 f"no line end and its last value {end!r} is shorter than every other in its "
+                 "column: the file looks cut (a copy or transfer stopped); check it against "
+                 "the original export")
+    return True
 
 
 def _workbook_table(path: Path, skiprows: int = 0) -> Table:

@@ -71,26 +71,31 @@ def test_csv_safe_and_unescape_round_trip():
     assert csv_safe(df[["n"]]) is not None
 
 
-@pytest.mark.parametrize(("tail", "said"), [
+@pytest.mark.parametrize(("tail", "warned"), [
     ("193.6\n", None),                                     # a complete file
-    ("193.6", "w.csv: the last line (line 7) has no line end"),   # complete (R, SimBA)
+    ("193.6", None),                         # complete, no line end (R and SimBA write such)
     ("19", "warning: w.csv: the last line (line 7) has no line end and its last value '19' "
            "is shorter than every other in its column: the file looks cut"),
     ("", "warning: w.csv: the last line (line 7) has no line end and its last value ''"),
 ])
-def test_a_file_cut_inside_its_last_value_is_warned_about(tail, said):
+def test_a_file_cut_inside_its_last_value_is_warned_about(tmp_path, tail, warned):
     # stranger34 F9: '193.6' cut to '19' leaves a row as long as the others
-    from neurotox.delimited import decode
+    from neurotox.delimited import read_table
     from neurotox.files import NOTE_SINK
 
     text = "animal,weight\n" + "".join(f"a{k},{180 + k}.5\n" for k in range(5)) + "a9," + tail
+    (tmp_path / "w.csv").write_text(text)
     notes: list[str] = []
     token = NOTE_SINK.set(notes.append)
     try:
-        assert decode(text.encode(), "w.csv")[0] == text
+        table = read_table(tmp_path / "w.csv")
     finally:
         NOTE_SINK.reset(token)
-    if said is None:
+    assert table.data["weight"].iloc[-1] == tail.strip()
+    if warned is None:
         assert notes == []
     else:
-        assert len(notes) == 1 and notes[0].startswith(said), notes
+        assert len(notes) == 1 and notes[0].startswith(warned), notes
+    # said with how the file was read (once per file, where the dialect is said)
+    assert table.describe().endswith(", the last line without a line end") == \
+        (not tail.endswith("\n"))
