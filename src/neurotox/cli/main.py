@@ -19,6 +19,7 @@ import stat
 import sys
 import threading
 import warnings
+from collections.abc import Callable
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from typing import Any
 import click
 
 from neurotox.errors import InputError, NeurotoxError, did_you_mean
-from neurotox.files import file_kind, lies_within, reserve, unreserve
+from neurotox.files import WARNED, file_kind, lies_within, reserve, unreserve
 
 log = logging.getLogger("neurotox")
 
@@ -150,7 +151,7 @@ class NeurotoxGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; report any failure as one line."""
         try:
-            return super().invoke(ctx)
+            return _counting_warnings(lambda: super(NeurotoxGroup, self).invoke(ctx))
         except UsageLine:
             raise
         except click.UsageError as exc:  # a sub-command's options or arguments
@@ -179,6 +180,19 @@ class NeurotoxGroup(click.Group):
             click.echo(f"Error: terminated by {name}; no unfinished output is left behind",
                        err=True)
             ctx.exit(128 + signal.Signals[name].value)
+
+
+def _counting_warnings(run: Callable[[], Any]) -> Any:
+    """Run a command; after it, say how many warnings it logged (they scroll away)."""
+    counter = [0]
+    token = WARNED.set(counter)
+    try:
+        out = run()
+    finally:
+        WARNED.reset(token)
+    if counter[0]:
+        click.echo(f"{counter[0]} warning(s) above, also in the manifest notes", err=True)
+    return out
 
 
 #: One line for failures of the machine rather than the input.

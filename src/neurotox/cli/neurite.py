@@ -165,10 +165,8 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
     n_ex = len(run.exclusions)
     skipped = f"; {run.unmatched} image file(s) matched no naming pattern (listed in the " \
         "manifest notes)" if run.unmatched else ""
-    warned = sum(n.startswith("warning: ") for n in run.notes)
-    warnings = f" ({warned} warning(s) above, also in the manifest notes)" if warned else ""
     click.echo(f"{len(run.details['fields'])} fields, {len(run.details['wells'])} wells, "
-               f"{n_ex} field(s) excluded{skipped}; wrote {output}{warnings}")
+               f"{n_ex} field(s) excluded{skipped}; wrote {output}")
 
 
 def _write(od: Any, run: Any) -> None:

@@ -48,7 +48,14 @@ from typing import Any
 import pandas as pd
 
 from neurotox.errors import InputError, OutputExistsError
-from neurotox.files import NOTE_SINK, check_input, file_kind, lies_within, path_forms
+from neurotox.files import (
+    NOTE_SINK,
+    check_input,
+    count_warning,
+    file_kind,
+    lies_within,
+    path_forms,
+)
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +196,7 @@ def warn_or_refuse(message: str) -> None:
     """Log a warning, or under ``neurotox --warnings-as-errors`` refuse with it (exit 2)."""
     if WARNINGS_AS_ERRORS.get():
         raise InputError(f"{message} (a warning, an error under --warnings-as-errors)")
+    count_warning()
     log.warning(message)
 
 
