@@ -200,3 +200,21 @@ def test_thin_by_component_equals_skeletonize(seed):
     np.testing.assert_array_equal(thin(region), skeletonize(region))
     speckled = rng.random((64, 64)) > 0.7                               # many components
     np.testing.assert_array_equal(thin(speckled), skeletonize(speckled))
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_level_spacing_from_a_histogram_equals_the_sorting_definition(dtype):
+    # the spacing of the levels between the 1st and 99th percentiles, computed from a
+    # histogram for integer images: the same as np.percentile + np.unique on the values
+    from neurotox.imaging.preprocess import level_spacing
+
+    rng = np.random.default_rng(7)
+    top = np.iinfo(dtype).max
+    for k in range(60):
+        values = (rng.random(rng.integers(2, 4000)) ** rng.uniform(0.3, 3) * top).astype(dtype)
+        if k % 3 == 0:
+            values = (values // 17 * 17).astype(dtype)     # a 4-bit export: 16 levels
+        lo, hi = np.percentile(values, [1, 99])
+        used = np.unique(values[(values >= lo) & (values <= hi)])
+        want = 1.0 if len(used) < 2 else max(1.0, (used[-1] - used[0]) / (len(used) - 1))
+        assert level_spacing(values.reshape(1, -1), 1.0) == pytest.approx(want, abs=1e-9)
