@@ -239,3 +239,19 @@ def test_library_warnings_are_one_log_line_not_raw_stderr(invoke, monkeypatch):
     assert result.stderr.splitlines() == [
         "WARNING: statsmodels (RuntimeWarning): The design matrix is rank-deficient. "
         "The model ..."]
+
+
+def test_a_failure_no_check_foresaw_is_one_line_and_exit_3(invoke, tmp_path, monkeypatch):
+    # stranger34 F15: a crash exited 1, like a failed verify, with a traceback
+    import neurotox.simulate as simulate
+
+    def broken(kind):
+        raise KeyError("planted")
+
+    monkeypatch.setattr(simulate, "get_simulator", broken)
+    r = invoke("simulate", "tmaze", "-o", tmp_path / "o")
+    assert r.exit_code == 3
+    assert r.output.strip().splitlines()[-1] == (
+        "Error: internal error (KeyError: 'planted'); an unfinished output is not kept; this "
+        "is a neurotox bug: please report it with the traceback that -v or --log-file shows")
+    assert "Traceback" not in r.output and not (tmp_path / "o").exists()

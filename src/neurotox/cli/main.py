@@ -170,10 +170,12 @@ class NeurotoxGroup(click.Group):
         except (BrokenProcessPool, MemoryError, RecursionError) as exc:
             _fail(ctx, next(m for kind, m in _FAILURES.items() if isinstance(exc, kind)))
         except Exception as exc:
-            if not _database_error(exc):
-                raise
-            _fail(ctx, f"historical control database: {_database_error(exc)}; the command's "
-                  "changes were not kept (each command is one transaction)")
+            if isinstance(exc, click.exceptions.Exit | click.Abort | click.ClickException):
+                raise                    # a command's own exit status, Ctrl-C, click's errors
+            if _database_error(exc):
+                _fail(ctx, f"historical control database: {_database_error(exc)}; the "
+                      "command's changes were not kept (each command is one transaction)")
+            _internal_error(ctx, exc)
         except Terminated as exc:
             _debug_detail()
             name = str(exc) or "SIGTERM"
@@ -195,6 +197,9 @@ def _counting_warnings(run: Callable[[], Any]) -> Any:
     return out
 
 
+#: Exit status of a failure no check foresaw (a bug): see :func:`_internal_error`.
+EXIT_INTERNAL = 3
+
 #: One line for failures of the machine rather than the input.
 _FAILURES = {BrokenProcessPool: "a worker process died (out of memory? killed?); nothing was "
              "written",
@@ -214,6 +219,20 @@ def _database_error(exc: BaseException) -> str:
     orig = getattr(exc, "orig", None) or exc
     lines = str(orig).strip().splitlines()
     return lines[0] if lines else type(orig).__name__
+
+
+def _internal_error(ctx: click.Context, exc: Exception) -> None:
+    """A failure no check foresaw (a neurotox bug): one line, exit 3, the traceback logged.
+
+    Exit 3 keeps it apart from a failed ``verify`` (1) and from bad input (2), so that
+    a pipeline can tell "fix the data" from "report this".
+    """
+    _debug_detail()
+    text = str(exc).strip().splitlines()
+    click.echo(f"Error: internal error ({type(exc).__name__}{': ' + text[0] if text else ''}); "
+               "an unfinished output is not kept; this is a neurotox bug: please report it "
+               "with the traceback that -v or --log-file shows", err=True)
+    ctx.exit(EXIT_INTERNAL)
 
 
 def _fail(ctx: click.Context, message: str) -> None:
