@@ -57,6 +57,12 @@ def layout(text: str) -> dict:
 ROW = _zl_rows()[5]   # c02,A02,60,120,...
 
 
+def zl_column(name: str, value: str, row_value: str) -> dict:
+    """The export with a column ``name`` holding ``value``, ``row_value`` in :data:`ROW`."""
+    rows = [f"{r},{row_value if r == ROW else value}" for r in _zl_rows()]
+    return zl_text("\n".join([f"{ZL_HEAD},{name}", *rows]) + "\n")
+
+
 def _xlsx(text: str, path) -> None:
     """Write a comma-separated text as a one-sheet workbook (numbers as numbers)."""
     import openpyxl
@@ -119,9 +125,7 @@ CASES = [
     # >= 0 check of the total); every activity column is a count, duration or distance
     Case("zl-negative-smldist", zl(ROW, ROW.replace(",2.10,", ",-0.5,")), zf(),
          "line 7, column 'smldist': expected a finite number >= 0, found -0.5", "zl.csv"),
-    Case("zl-negative-count", zl_text(ZL.replace(ZL_HEAD, ZL_HEAD + ",smlct").replace(
-        "\n", ",1\n").replace(ZL_HEAD + ",smlct,1", ZL_HEAD + ",smlct").replace(
-        ROW + ",1", ROW + ",-3")), zf(),
+    Case("zl-negative-count", zl_column("smlct", "1", "-3"), zf(),
          "line 7, column 'smlct': expected a finite number >= 0, found -3", "zl.csv"),
     Case("zl-negative-after-blank-lines", zl_text(ZL.replace(ZL_HEAD + "\n", ZL_HEAD + "\n\n\n")
                                                   .replace(ROW, ROW.replace(",2.10,", ",-1,"))),
@@ -140,15 +144,11 @@ CASES = [
     # stranger33 Z3: a period of no length, a duration longer than its period
     Case("zl-end-equals-start", zl(ROW, ROW.replace(",60,120,", ",60,60,")), zf(),
          "line 7, column 'end': expected end > start (60 s), found 60", "zl.csv"),
-    Case("zl-duration-over-period", zl_text(ZL.replace(ZL_HEAD, ZL_HEAD + ",smldur").replace(
-        "\n", ",20\n").replace(ZL_HEAD + ",smldur,20", ZL_HEAD + ",smldur").replace(
-        ROW + ",20", ROW + ",300")), zf(),
+    Case("zl-duration-over-period", zl_column("smldur", "20", "300"), zf(),
          "line 7, column 'smldur': expected a duration <= the period's 60 s (end - start), "
          "found 300", "zl.csv"),
     # stranger33 D1: the export's distance unit
-    Case("zl-unit-pixel", zl_text(ZL.replace(ZL_HEAD, ZL_HEAD + ",unit").replace(
-        "\n", ",mm\n").replace(ZL_HEAD + ",unit,mm", ZL_HEAD + ",unit").replace(
-        ROW + ",mm", ROW + ",pixel")), zf(),
+    Case("zl-unit-pixel", zl_column("unit", "mm", "pixel"), zf(),
          "line 7, column 'unit': expected a distance unit mm, cm, m, um, \u00b5m, found 'pixel'",
          "zl.csv"),
     # found by bench_fuzz: an alias header beside the name it stands for, a huge location
