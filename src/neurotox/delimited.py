@@ -357,10 +357,11 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
     if sep != ",":
         df, n = decimal_commas(df)
     check_frame_magnitudes(df, path, first_row=skiprows + 2)
-    return Table(df, encoding or "utf-8", sep, n, open_end=_check_line_end(text, path))
+    return Table(df, encoding or "utf-8", sep, n,
+                 open_end=_check_line_end(text, path, sep=sep, skiprows=skiprows))
 
 
-def _check_line_end(text: str, path: Path) -> bool:
+def _check_line_end(text: str, path: Path, *, sep: str, skiprows: int = 0) -> bool:
     """Whether the last line has no line end; a warning when its last cell looks cut.
 
     A cut inside a number (``193.6`` → ``19``) leaves a row as long as the others,
@@ -372,9 +373,8 @@ def _check_line_end(text: str, path: Path) -> bool:
     body = text.rstrip(" \t")
     if not body or body[-1] in "\r\n":
         return False
-    lines = [ln for ln in body.splitlines() if ln.strip()]
-    sep = guess_delimiter(lines[0])
-    rows = [ln.split(sep) for ln in lines[1:]]
+    lines = [ln for ln in body.splitlines()[skiprows:] if ln.strip()]
+    rows = [ln.split(sep) for ln in lines[1:]]       # below the header
     last, column = rows[-1] if rows else [], len(rows[-1]) - 1 if rows else -1
     cells = [r[column].strip() for r in rows[:-1] if len(r) > column]
     others = [c for c in cells if c]

@@ -66,25 +66,12 @@ NOTE_SINK: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.Co
     "neurotox_note_sink", default=None)
 
 
-#: Warnings this command has logged (the CLI sets a counter and says the total at the end).
-WARNED: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar(
-    "neurotox_warned", default=None)
-
-
-def count_warning() -> None:
-    """Count a warning of the running command (see :data:`WARNED`)."""
-    counter = WARNED.get()
-    if counter is not None:
-        counter[0] += 1
-
-
 def run_note(message: str) -> None:
     """A note (``warning: …`` for a warning) of the run being written, or a log line."""
     sink = NOTE_SINK.get()
     if sink is not None:
         sink(message)
     elif message.startswith("warning: "):
-        count_warning()
         logging.getLogger("neurotox").warning(message.removeprefix("warning: "))
     else:
         logging.getLogger("neurotox").info(message)

@@ -238,7 +238,7 @@ def test_library_warnings_are_one_log_line_not_raw_stderr(invoke, monkeypatch):
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
         "WARNING: statsmodels (RuntimeWarning): The design matrix is rank-deficient. "
-        "The model ..."]
+        "The model ...", "1 warning(s) above"]
 
 
 def test_a_failure_no_check_foresaw_is_one_line_and_exit_3(invoke, tmp_path, monkeypatch):

@@ -27,7 +27,7 @@ from typing import Any
 import click
 
 from neurotox.errors import InputError, NeurotoxError, did_you_mean
-from neurotox.files import WARNED, file_kind, lies_within, reserve, unreserve
+from neurotox.files import file_kind, lies_within, reserve, unreserve
 
 log = logging.getLogger("neurotox")
 
@@ -184,16 +184,27 @@ class NeurotoxGroup(click.Group):
             ctx.exit(128 + signal.Signals[name].value)
 
 
+class _WarningCount(logging.Handler):
+    """Counts the WARNING records of the running command (any source, any path)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += 1
+
+
 def _counting_warnings(run: Callable[[], Any]) -> Any:
     """Run a command; after it, say how many warnings it logged (they scroll away)."""
-    counter = [0]
-    token = WARNED.set(counter)
+    counter, root = _WarningCount(), logging.getLogger("neurotox")
+    root.addHandler(counter)
     try:
         out = run()
     finally:
-        WARNED.reset(token)
-    if counter[0]:
-        click.echo(f"{counter[0]} warning(s) above, also in the manifest notes", err=True)
+        root.removeHandler(counter)
+    if counter.count:
+        click.echo(f"{counter.count} warning(s) above", err=True)
     return out
 
 
@@ -251,6 +262,8 @@ def _debug_detail() -> None:
 
 def _close_handlers(logger: logging.Logger) -> None:
     for h in list(logger.handlers):
+        if isinstance(h, _WarningCount):
+            continue              # the command's count, removed when the command ends
         logger.removeHandler(h)
         try:
             h.close()

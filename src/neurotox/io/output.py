@@ -51,7 +51,6 @@ from neurotox.errors import InputError, OutputExistsError
 from neurotox.files import (
     NOTE_SINK,
     check_input,
-    count_warning,
     file_kind,
     lies_within,
     path_forms,
@@ -196,7 +195,6 @@ def warn_or_refuse(message: str) -> None:
     """Log a warning, or under ``neurotox --warnings-as-errors`` refuse with it (exit 2)."""
     if WARNINGS_AS_ERRORS.get():
         raise InputError(f"{message} (a warning, an error under --warnings-as-errors)")
-    count_warning()
     log.warning(message)
 
 

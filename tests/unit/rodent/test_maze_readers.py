@@ -200,6 +200,8 @@ def test_anymaze_lost_samples_are_a_tracking_loss(tmp_path):
     data = read_rodent(path)
     assert data.meta["missing_samples"] == {"center": 10}
     assert data.meta["gap_samples"] == 19 and data.meta["n_samples"] == 40
+    # the sample before the hole lasts one step: the 5 s lost are no time in a zone
+    assert data.meta["sample_durations"].max() == pytest.approx(0.25)
     params = TmazeParameters(min_entries=3)
     got = collect([path], params)
     assert any("m3.csv (subject m3): 29 of 59 samples (7.2 s) lost: 10 with the center point "

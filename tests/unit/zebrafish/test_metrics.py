@@ -78,6 +78,17 @@ def test_a_tracking_gap_is_missing_not_a_larva_at_rest():
     assert np.isnan(d2["distance"].iloc[2]) and np.isnan(d2["distance"].iloc[3])
 
 
+def test_a_track_that_ends_early_or_starts_late_is_missing_there():
+    # two larvae of one 10-s recording at 10 fps: A01 lost after 4 s, A02 found at 6 s
+    tr = pd.concat([_track(1.0, 10, 10, "A01"), _track(1.0, 10, 10, "A02")])
+    tr = tr[((tr["well"] == "A01") & (tr["time_s"] < 4 - 1e-9))
+            | ((tr["well"] == "A02") & (tr["time_s"] > 6 - 1e-9))]
+    d = bin_track(tr, 2.0).pivot(index="animal", columns="bin", values="distance")
+    assert d.loc["A01"].isna().tolist() == [False, False, True, True, True]
+    assert d.loc["A02"].isna().tolist() == [True, True, True, False, False]
+    assert d.loc["A01", 1] == pytest.approx(2.0)
+
+
 def test_trapezoid_auc_and_phases():
     wins = phase_windows([("light1", True, 30.0), ("dark1", False, 30.0),
                           ("light2", True, 30.0)])

@@ -113,13 +113,11 @@ def _flags(df: pd.DataFrame, zones: dict[str, str], path: Path
 GAP_STEPS = 4.0
 
 
-def _gap_samples(times: np.ndarray, step: float) -> int:
-    """Samples absent from the time column: steps over GAP_STEPS usual steps and 1 s."""
+def _gaps(steps: np.ndarray, step: float) -> np.ndarray:
+    """Which steps between samples are gaps: over GAP_STEPS usual steps and 1 s."""
     if not np.isfinite(step) or step <= 0:
-        return 0
-    dt = np.diff(times)
-    gaps = dt[(dt > GAP_STEPS * step) & (dt > 1.0)]
-    return int(np.round(gaps / step - 1).sum())
+        return np.zeros(len(steps), bool)
+    return (steps > GAP_STEPS * step) & (steps > 1.0)
 
 
 def _one_value(df: pd.DataFrame, aliases: tuple[str, ...], path: Path) -> str | None:
@@ -158,6 +156,9 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
     flags, blanks, lost = _flags(df, zones, path)
     step = float(np.median(np.diff(times))) if len(times) > 1 else np.nan
     durations = np.diff(times, append=times[-1] + (step if np.isfinite(step) else 0.0))
+    gap = _gaps(durations, step)
+    gap_samples = int(np.round(durations[gap] / step - 1).sum()) if gap.any() else 0
+    durations[gap] = step     # the sample before a gap lasts one step: the gap is lost time
     subj, how = identity(_one_value(df, _ANIMAL, path), subject, path, "subject")
     trial = _one_value(df, _TRIAL, path) or path.stem
     notes = [f"{path.name}: {how}; {len(times)} samples, {times[-1] - times[0]:.2f} s, zones "
@@ -169,7 +170,7 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
                       meta={"subject": subj, "trial": trial, "start_time": "",
                             "sample_interval_s": round(step, 6) if np.isfinite(step) else step,
                             "sample_durations": durations, "missing_samples": lost,
-                            "gap_samples": _gap_samples(times, step),
+                            "gap_samples": gap_samples,
                             "n_samples": len(times)}, notes=notes)
 
 

@@ -331,25 +331,19 @@ def _expected_frames(t: np.ndarray, codes: np.ndarray, frames: np.ndarray,
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Frames each larva's bins should hold, and the missing ones among them.
 
-    A larva's frame rate is its median time step; its bins from the first to
-    the last it has a frame in should hold ``bin_s`` times that rate (the last
-    bin only up to the larva's last frame). Frames absent from the export count
-    as missing.
+    A larva's frame rate is its median time step; every bin of the recording
+    should hold ``bin_s`` times that rate (the last bin only up to the recording's
+    last frame), so a track that starts late or ends early misses frames too.
+    Frames absent from the export count as missing.
     """
     frames = frames.reshape(n_an, nb).astype(float)
     missing = missing.reshape(n_an, nb).astype(float)
     by = pd.DataFrame({"a": codes, "t": t})
     dt = by.groupby("a")["t"].diff()
     step = dt[dt > 0].groupby(by["a"]).median().reindex(range(n_an)).to_numpy()
-    last_t = by.groupby("a")["t"].max().reindex(range(n_an)).to_numpy()
-    held = frames > 0
-    first = np.where(held.any(axis=1), held.argmax(axis=1), -1)
-    last = np.where(held.any(axis=1), nb - 1 - held[:, ::-1].argmax(axis=1), -1)
-    col = np.arange(nb)
-    want = np.where((col >= first[:, None]) & (col < last[:, None]), bin_s / step[:, None], 0.0)
-    tail = (last_t - t0 - last * bin_s) / step + 1          # the last bin: partly recorded
-    rows = np.flatnonzero((last >= 0) & np.isfinite(step))
-    want[rows, last[rows]] = tail[rows]
+    want = np.repeat((bin_s / step)[:, None], nb, axis=1)
+    if len(t):
+        want[:, -1] = (float(t.max()) - t0 - (nb - 1) * bin_s) / step + 1   # partly recorded
     want = np.where(np.isfinite(want), np.floor(want + 0.5), 0.0)
     absent = np.maximum(want - frames, 0)
     return (frames + absent).ravel(), (missing + absent).ravel()
@@ -377,8 +371,10 @@ def bin_track(track: pd.DataFrame, bin_s: float, *, t0: float = 0.0,
     pandas.DataFrame
         :data:`BIN_COLUMNS` plus ``frames`` (samples the bin should hold: the
         larva's frame rate times the bin width, or the samples it holds if
-        more), ``missing`` (of those, samples without a position or not in the
-        export at all) and ``jumps`` (steps over ``max_step_mm``).
+        more; every bin of the recording, also before a late start or after an
+        early end of the larva's track), ``missing`` (of those, samples without
+        a position or not in the export at all) and ``jumps`` (steps over
+        ``max_step_mm``).
 
     Notes
     -----
