@@ -19,9 +19,11 @@ from neurotox.imaging.neurites import NeuriteDetection, detect_neurites, ridge_s
 from neurotox.imaging.params import FieldSettings
 from neurotox.imaging.preprocess import correct_background, estimate_noise
 from neurotox.imaging.qc import (
+    FINE_SAMPLE_PIXELS,
     fine_structure_fraction,
     focus_score,
     grey_levels,
+    rank_tiles,
     saturated_objects_pct,
     saturation_fraction,
     saturation_level,
@@ -437,9 +439,12 @@ def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
     if nuclei_image is not None:
         found = saturation_level(nuclei_image, level=s.saturation_level)
         nuclei_level = np.inf if found is None else found
-    out = {"focus_score": focus_score(analysed, noise=noise),
+    # the tiles large fields are judged on, ranked once for both measures
+    ranking = rank_tiles(analysed) if analysed.size > FINE_SAMPLE_PIXELS else None
+    out = {"focus_score": focus_score(analysed, noise=noise, ranking=ranking),
            # line structure: read on the neurite channel only (nuclei are blobs, not ridges)
-           "fine_structure_fraction": fine_structure_fraction(neurite_image, noise=noise)
+           "fine_structure_fraction": fine_structure_fraction(
+               neurite_image, noise=noise, ranking=ranking)
            if neurite_image is not None else float("nan"),
            "grey_levels": grey_levels(analysed),
            "saturation_fraction": saturation_fraction(

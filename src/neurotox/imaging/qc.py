@@ -30,7 +30,8 @@ FOCUS_SAMPLE_PIXELS = 1 << 20
 FOCUS_TILE = 256
 
 
-def focus_score(image: np.ndarray, *, noise: float | None = None) -> float:
+def focus_score(image: np.ndarray, *, noise: float | None = None,
+                ranking: np.ndarray | None = None) -> float:
     """Sharpness of the field's structure, independent of brightness and density.
 
     Ratio of fine-band (Gaussian 0.7 - 1.5 px) to coarse-band (1.5 - 4 px) contrast
@@ -45,6 +46,8 @@ def focus_score(image: np.ndarray, *, noise: float | None = None) -> float:
     noise
         Its pixel noise (:func:`~neurotox.imaging.preprocess.estimate_noise`)
         when already known.
+    ranking
+        :func:`rank_tiles` of ``image`` when already known.
 
     Returns
     -------
@@ -71,7 +74,7 @@ def focus_score(image: np.ndarray, *, noise: float | None = None) -> float:
     img = np.asarray(image, dtype=np.float32)
     if img.ndim != 2 or min(img.shape) < 16:
         return float("nan")
-    bands = [_bands(img[box], inner) for box, inner in _focus_tiles(img)]
+    bands = [_bands(img[box], inner) for box, inner in _focus_tiles(img, ranking=ranking)]
     fine = np.concatenate([b[0].ravel() for b in bands])
     coarse = np.concatenate([b[1].ravel() for b in bands])
     sample = np.concatenate([b[1][::2, ::2].ravel() for b in bands])
@@ -104,7 +107,8 @@ CASCADE_MIN_STEP = 0.9
 FINE_SAMPLE_PIXELS = 4 * FOCUS_TILE ** 2
 
 
-def fine_structure_fraction(image: np.ndarray, *, noise: float | None = None) -> float:
+def fine_structure_fraction(image: np.ndarray, *, noise: float | None = None,
+                            ranking: np.ndarray | None = None) -> float:
     """Share of the field's strongest ridge pixels whose ridge is at most 1.2 px across.
 
     Each pixel gets the scale (Gaussian sigma, :data:`FINE_SCALES`) at which its
@@ -123,6 +127,8 @@ def fine_structure_fraction(image: np.ndarray, *, noise: float | None = None) ->
     noise
         Its pixel noise (:func:`~neurotox.imaging.preprocess.estimate_noise`)
         when already known.
+    ranking
+        :func:`rank_tiles` of ``image`` when already known.
 
     Returns
     -------
@@ -159,7 +165,7 @@ def fine_structure_fraction(image: np.ndarray, *, noise: float | None = None) ->
     # :func:`_best_ridge_scale` reaches further, with weights under 1e-4 there
     margin = int(4.0 * max(FINE_SCALES) + 0.5) + 1
     tiles = _focus_tiles(img, margin, max_pixels=FINE_SAMPLE_PIXELS,
-                         sample_pixels=FINE_SAMPLE_PIXELS)
+                         sample_pixels=FINE_SAMPLE_PIXELS, ranking=ranking)
     parts = [_best_ridge_scale(img[box], inner) for box, inner in tiles]
     best = np.concatenate([p[0].ravel() for p in parts])
     scale = np.concatenate([p[1].ravel() for p in parts])
@@ -205,23 +211,17 @@ def _bands(img: np.ndarray, inner: tuple[slice, slice]) -> tuple[np.ndarray, np.
 Boxes = list[tuple[tuple[slice, slice], tuple[slice, slice]]]
 
 
-def _focus_tiles(img: np.ndarray, margin: int | None = None, *,
-                 max_pixels: int = FOCUS_MAX_PIXELS,
-                 sample_pixels: int = FOCUS_SAMPLE_PIXELS) -> Boxes:
-    """Boxes to filter and, inside each, the part measured: the whole field when small.
+def rank_tiles(image: np.ndarray) -> np.ndarray:
+    """The field's :data:`FOCUS_TILE` tiles, most strong structure first (flat indices).
 
-    A field of more than ``max_pixels``: the :data:`FOCUS_TILE` tiles holding most
-    of the strong structure (top 2 % of the coarse band of a 4 x 4 block-mean copy),
-    adding up to ``sample_pixels``, each filtered with a margin as wide as
-    the widest filter reads (``margin``; by default that of the focus bands), so
-    their values are those of the whole field's filters (the image border is
-    treated as the whole field's filters treat it).
+    Strong structure: the top 2 % of the coarse band of a 4 x 4 block-mean copy.
+    Ties keep reading order. Found once per field for :func:`focus_score` and
+    :func:`fine_structure_fraction`, which measure the first tiles of the ranking.
     """
-    everything = (slice(None), slice(None))
+    img = np.asarray(image, dtype=np.float32)
     rows, cols = img.shape[0] // FOCUS_TILE, img.shape[1] // FOCUS_TILE
-    n_keep = sample_pixels // FOCUS_TILE ** 2
-    if img.size <= max_pixels or rows * cols <= n_keep:
-        return [(everything, everything)]
+    if rows * cols == 0:
+        return np.zeros(0, dtype=np.intp)
     step = 4
     side = FOCUS_TILE // step
     small = block_mean(img[:rows * FOCUS_TILE, :cols * FOCUS_TILE], step)
@@ -229,7 +229,30 @@ def _focus_tiles(img: np.ndarray, margin: int | None = None, *,
                    - gaussian(small, FOCUS_SCALES[2] / step))
     strong = proxy >= np.quantile(proxy, FOCUS_QUANTILE)
     contrast = strong.reshape(rows, side, cols, side).sum(axis=(1, 3)).ravel()
-    keep = np.sort(np.argsort(-contrast, kind="stable")[:n_keep])
+    return np.argsort(-contrast, kind="stable")
+
+
+def _focus_tiles(img: np.ndarray, margin: int | None = None, *,
+                 max_pixels: int = FOCUS_MAX_PIXELS,
+                 sample_pixels: int = FOCUS_SAMPLE_PIXELS,
+                 ranking: np.ndarray | None = None) -> Boxes:
+    """Boxes to filter and, inside each, the part measured: the whole field when small.
+
+    A field of more than ``max_pixels``: the first tiles of :func:`rank_tiles`
+    (``ranking`` when already known), adding up to ``sample_pixels``, each
+    filtered with a margin as wide as the widest filter reads (``margin``; by
+    default that of the focus bands), so their values are those of the whole
+    field's filters (the image border is treated as the whole field's filters
+    treat it).
+    """
+    everything = (slice(None), slice(None))
+    rows, cols = img.shape[0] // FOCUS_TILE, img.shape[1] // FOCUS_TILE
+    n_keep = sample_pixels // FOCUS_TILE ** 2
+    if img.size <= max_pixels or rows * cols <= n_keep:
+        return [(everything, everything)]
+    if ranking is None:
+        ranking = rank_tiles(img)
+    keep = np.sort(ranking[:n_keep])
     if margin is None:
         margin = int(4.0 * max(FOCUS_SCALES) + 0.5)      # gaussian_filter's kernel radius
     out = []
