@@ -151,6 +151,24 @@ def _ridge_at(g, i, j, up, down, left, right, scale2, penalty, out):   # pragma:
         out[i, j] = resp
 
 
+def grey_counts(image: np.ndarray) -> np.ndarray:
+    """``np.bincount(image.ravel())`` of an 8- or 16-bit image, without NumPy's int64 copy."""
+    flat = np.ascontiguousarray(image).ravel()
+    if flat.dtype not in (np.uint8, np.uint16):
+        raise TypeError(f"grey_counts needs an 8- or 16-bit image, not {flat.dtype}")
+    if not flat.size:
+        return np.zeros(0, np.int64)
+    counts = np.zeros(int(np.iinfo(flat.dtype).max) + 1, np.int64)
+    _count(flat, counts)
+    return counts[:int(flat.max()) + 1]
+
+
+@numba.njit(cache=True, nogil=True)
+def _count(flat, counts):                         # pragma: no cover - compiled
+    for v in flat:
+        counts[v] += 1
+
+
 def block_mean(image: np.ndarray, factor: int) -> np.ndarray:
     """``image.reshape(r, factor, c, factor).mean(axis=(1, 3), dtype=np.float32)``, ``factor`` < 8.
 

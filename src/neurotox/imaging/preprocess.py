@@ -95,7 +95,9 @@ def level_spacing(image: np.ndarray, step: float) -> float:
     if step <= 0:
         return 0.0
     if image.dtype in (np.uint8, np.uint16):     # a histogram instead of a sort
-        counts = np.bincount(image.ravel())
+        from neurotox.imaging.compiled import grey_counts
+
+        counts = grey_counts(image)
         cum = np.cumsum(counts)
         lo, hi = (_sorted_value(cum, q) for q in (0.01, 0.99))
         levels = np.flatnonzero(counts)
@@ -145,7 +147,9 @@ def grey_level_step(image: np.ndarray) -> float:
     """Smallest difference between distinct grey levels of ``image`` (0 if constant)."""
     sample = np.asarray(image)[::3, ::3]
     if sample.dtype in (np.uint8, np.uint16):
-        levels = np.flatnonzero(np.bincount(sample.ravel()))     # sorted, no sort needed
+        from neurotox.imaging.compiled import grey_counts
+
+        levels = np.flatnonzero(grey_counts(sample))     # sorted, no sort needed
     else:
         levels = np.unique(sample)
     if len(levels) < 2:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurotox.imaging.compiled import gaussian, ridge_response
+from neurotox.imaging.compiled import gaussian, grey_counts, ridge_response
 from neurotox.imaging.preprocess import block_mean, estimate_noise
 
 #: Focus is measured on the strongest structure: pixels in the top 2 % of the
@@ -306,7 +306,11 @@ def saturation_level(image: np.ndarray, *, level: float | None = None) -> float 
 def _clipped_top(img: np.ndarray, top: int) -> bool:
     """Whether the histogram of an integer image ends in a spike at ``top``."""
     low = int(img.min())
-    if top - low > 1 << 20:             # 32-bit data spread wide: the grey values present
+    if img.dtype in (np.uint8, np.uint16):
+        counts = grey_counts(img)
+        values = np.flatnonzero(counts)
+        counts = counts[values]
+    elif top - low > 1 << 20:           # 32-bit data spread wide: the grey values present
         values, counts = np.unique(img, return_counts=True)
     else:
         counts = np.bincount((img.ravel() - low).astype(np.int64, copy=False))
@@ -350,5 +354,5 @@ def grey_levels(image: np.ndarray) -> float:
     """
     sample = np.asarray(image)[::2, ::2]
     if sample.dtype in (np.uint8, np.uint16):
-        return float(np.count_nonzero(np.bincount(sample.ravel())))
+        return float(np.count_nonzero(grey_counts(sample)))
     return float(len(np.unique(sample)))

@@ -19,6 +19,7 @@ from neurotox.imaging.compiled import (
     chessboard_distance_at,
     euclidean_distance,
     gaussian,
+    grey_counts,
     grow_labels,
     ridge_response,
     watershed,
@@ -131,6 +132,18 @@ def test_block_mean_equals_numpy(factor):
     want = img[:rows, :cols].reshape(rows // factor, factor, cols // factor, factor).mean(
         axis=(1, 3), dtype=np.float32)
     np.testing.assert_array_equal(block_mean(img[:rows, :cols], factor), want)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_grey_counts_equal_numpy_bincount(dtype):
+    top = np.iinfo(dtype).max
+    img = RNG.integers(0, top // 3, (97, 61)).astype(dtype)
+    img[5, 7] = top                                    # the full range, and gaps below it
+    np.testing.assert_array_equal(grey_counts(img), np.bincount(img.ravel()))
+    np.testing.assert_array_equal(grey_counts(img[::3, ::2]), np.bincount(img[::3, ::2].ravel()))
+    np.testing.assert_array_equal(grey_counts(img[:0]), np.bincount(img[:0].ravel()))
+    with pytest.raises(TypeError):
+        grey_counts(img.astype(np.int32))
 
 
 def test_ridge_response_is_the_hessian_eigenvalue_rule():
