@@ -47,6 +47,7 @@ from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_input
 from neurotox.io.text import (
     check_not_encrypted,
+    check_text,
     guess_delimiter,
     guess_encoding,
     read_gzip,
@@ -147,6 +148,21 @@ class Source:
             return []
         text = self._raw_head().decode(self.encoding, errors="replace")
         return text.splitlines()[:_PREVIEW_LINES]
+
+    @cached_property
+    def text(self) -> str:
+        """The whole decoded text (gzip unpacked within the limit), NUL characters refused.
+
+        Read once: the table and the row labels of its messages both come from it.
+        """
+        raw = read_gzip(self.path) if self.container == "gzip" else self.path.read_bytes()
+        try:
+            text = raw.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"cannot decode as {self.encoding} text (byte {exc.start})",
+                              path=self.path) from None
+        check_text(text, self.path, sep=self.delimiter)
+        return text
 
     @cached_property
     def delimiter(self) -> str:
