@@ -313,3 +313,10 @@ def test_stimulus_rows_keep_their_file_lines_and_the_file_is_read_once(tmp_path,
     assert list(ev["stimulus"]) == ["Top light", "Vibration"] * 2
     np.testing.assert_allclose(ev["distance"], [2.0, 2.0, 3.0, 3.0])
     np.testing.assert_allclose(ex.data["distance"], [3.0, 4.0, 4.0, 5.0])
+
+
+def test_sheet_cells_as_text():
+    from neurotox.io.zebrafish.base import cell_rows
+
+    assert cell_rows([(None, float("nan"), " Start ", 3, 2.5), ()]) == [
+        ["", "", "Start", "3", "2.5"], []]

@@ -19,7 +19,7 @@ from neurotox.io.text import (
     check_row_lengths,
     delimiter_name,
 )
-from neurotox.io.zebrafish.base import Source, norm
+from neurotox.io.zebrafish.base import Source, cell_rows, norm
 from neurotox.study import normalise_well
 
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
@@ -90,7 +90,7 @@ def sheet_headers(src: Source) -> dict[str | None, list[str]]:
     for name, rows in src.sheets.items():
         if name in hidden:
             continue
-        cells = [[_cell(c) for c in r] for r in rows]
+        cells = cell_rows(rows)
         out[name] = next((r for r in cells if any(r)), [])
     return out
 
@@ -101,10 +101,6 @@ def _hidden(src: Source) -> set[str]:
     from neurotox.workbook import hidden_sheets
 
     return hidden_sheets(src.path)
-
-
-def _cell(c: object) -> str:
-    return "" if c is None or (isinstance(c, float) and c != c) else str(c).strip()
 
 
 def header_sets(src: Source, aliases: dict[str, str] | None = None) -> list[set[str]]:
