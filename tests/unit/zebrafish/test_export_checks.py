@@ -57,6 +57,22 @@ def test_export_shorter_than_the_schedule_is_refused(tmp_path):
         analyse([ex], ZebrafishParameters(schedule=SCHEDULE), layouts={"plate": LAYOUT})
 
 
+def test_schedule_end_and_phases_are_the_windows_the_endpoints_use(tmp_path):
+    # schedule_start_s 60: light1 60-120 s, dark1 120-240 s; the coverage check and the
+    # phase endpoints read the same windows (ZebrafishParameters.phase_windows)
+    params = ZebrafishParameters(schedule=[{**SCHEDULE[0], "duration_s": 60}, SCHEDULE[1]],
+                                 schedule_start_s=60)
+    assert [(w.name, w.light, w.start, w.end) for w in params.phase_windows()] == [
+        ("light1", True, 60.0, 120.0), ("dark1", False, 120.0, 240.0)]
+    with pytest.raises(InputError, match=r"ends at 180 s, before the end of the protocol's "
+                       r"light schedule at 240 s; phase\(s\) dark1 would be partial"):
+        analyse([read_export(_export(tmp_path, bins=(0, 1, 2)))], params,
+                layouts={"plate": LAYOUT})
+    r = analyse([read_export(_export(tmp_path))], params, layouts={"plate": LAYOUT})
+    assert _values(r, "distance_phase", "light1").loc["plate-A01", "value"] == 3 + 1
+    assert _values(r, "distance_phase", "dark1").loc["plate-A01", "value"] == (5 + 1) + (7 + 1)
+
+
 def test_export_far_longer_than_the_schedule_is_warned_about(tmp_path):
     # a time column in frames or ms read as seconds (stranger33 T2): 40 periods of 60 s
     # against a 240-s schedule, 10 times over

@@ -281,3 +281,42 @@ def test_single_larva_trajectory_well_from_file_name(tmp_path):
     p.write_text("time,x,y\n0,0,0\n1,3,4\n")
     ex = read_export(p)
     assert set(ex.data["well"]) == {"B07"}
+
+
+def _stimulus_export() -> str:
+    """ZebraLab stimulus-row layout: per larva a light flash, a Null interval, a vibration,
+    a Null interval (Chronolog rows), then two regular 10-s periods."""
+    lines = ["location,aname,start,end,startreason,endreason,stimuli_name,stimuli_start,"
+             "smldist,lardist"]
+    for i, well in enumerate(["A01", "A02"]):
+        for a, b, name, on in ((0, 1, "Top light", 100), (1, 10, "Null", 0),
+                               (10, 11, "Vibration", 100), (11, 20, "Null", 0)):
+            lines.append(f"LocA{i + 1:02d},{well}_x,{a},{b},Chronolog start,TOP_LIGHT,{name},"
+                         f"{on},{i + 0.5},{1.5 if on else 3}")
+        lines += [f"LocA{i + 1:02d},{well}_x,{10 * k},{10 * k + 10},Beginning of period,"
+                  f"End of period,,,{k + 1},{i + 2}" for k in range(2)]
+    return "\n".join(lines) + "\n"
+
+
+def test_stimulus_rows_keep_their_file_lines_and_the_file_is_read_once(tmp_path, monkeypatch):
+    p = tmp_path / "stim.csv"
+    p.write_text(_stimulus_export())
+    calls = []
+    read_bytes = type(p).read_bytes
+    monkeypatch.setattr(type(p), "read_bytes", lambda self: calls.append(self) or
+                        read_bytes(self))
+    ex = read_export(p)
+    assert calls == [p]      # the table and the row labels of the events: one read
+    assert ex.format == "zebralab-stimulus"
+    ev = ex.events
+    assert list(ev["row"]) == ["line 2", "line 4", "line 8", "line 10"]
+    assert list(ev["stimulus"]) == ["Top light", "Vibration"] * 2
+    np.testing.assert_allclose(ev["distance"], [2.0, 2.0, 3.0, 3.0])
+    np.testing.assert_allclose(ex.data["distance"], [3.0, 4.0, 4.0, 5.0])
+
+
+def test_sheet_cells_as_text():
+    from neurotox.io.zebrafish.base import cell_rows
+
+    assert cell_rows([(None, float("nan"), " Start ", 3, 2.5), ()]) == [
+        ["", "", "Start", "3", "2.5"], []]

@@ -66,11 +66,6 @@ def bins_of(exports: list[Export], params: ZebrafishParameters,
     return out
 
 
-def schedule_end_s(params: ZebrafishParameters) -> float:
-    """End of the light schedule (s from the start of the recording)."""
-    return params.schedule_start_s + sum(p.duration_s for p in params.schedule)
-
-
 #: An export this many times longer than the light schedule is warned about: a time
 #: column in frames (25-30 per s) or ms read as seconds, more likely than a long recording.
 OVERLONG = 10.0
@@ -88,7 +83,8 @@ def check_covers_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParam
     ends = bins["end_s"].astype(float)
     if ends.isna().all():
         return
-    end, need = float(ends.max()), schedule_end_s(params)
+    windows = params.phase_windows()
+    end, need = float(ends.max()), windows[-1].end
     width = float(np.nanmedian(ends - bins["start_s"].astype(float)))
     if end > OVERLONG * need > 0:
         notes.append(f"warning: {ex.path.name}: the export runs to {end:g} s, "
@@ -97,20 +93,11 @@ def check_covers_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParam
                         "ms read as seconds looks like this: check the export's time unit")
     if end >= need - max(0.5, 0.01 * width):
         return
-    cut = [p.name for p, start in zip(params.schedule, _phase_starts(params), strict=True)
-           if start + p.duration_s > end]
+    cut = [w.name for w in windows if w.end > end]
     raise InputError(f"the export ends at {end:g} s, before the end of the protocol's light "
                      f"schedule at {need:g} s; phase(s) {', '.join(cut)} would be partial or "
                      "missing. A recording cut short is not analysed: give the complete export, "
                      "or a schedule that ends with the recording", path=ex.path)
-
-
-def _phase_starts(params: ZebrafishParameters) -> list[float]:
-    t, out = params.schedule_start_s, []
-    for p in params.schedule:
-        out.append(t)
-        t += p.duration_s
-    return out
 
 
 def file_wells(exports: list[Export]) -> pd.DataFrame | None:

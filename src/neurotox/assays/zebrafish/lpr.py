@@ -35,7 +35,6 @@ from neurotox.assays.zebrafish.metrics import (
     bin_masks,
     cycles,
     phase_sum,
-    phase_windows,
     slope_per_min,
     transitions,
     trapezoid_auc,
@@ -142,15 +141,10 @@ def _bmd_details(ept, bins, params, notes) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _windows(params: ZebrafishParameters):
-    return phase_windows([(p.name, p.light, p.duration_s) for p in params.schedule],
-                         params.schedule_start_s)
-
-
 def endpoint_rows(larvae: pd.DataFrame, m: LarvaMatrix,
                   params: ZebrafishParameters) -> pd.DataFrame:
     """All endpoint rows (long) for the larvae: one block per endpoint × timepoint."""
-    wins = _windows(params)
+    wins = params.phase_windows()
     masks = bin_masks(m.starts, m.ends, wins)
     blocks = [endpoint_block("distance_per_bin", f"bin{j:03d}", v, larvae, m)
               for j, v in enumerate(coarse_bins(m, params.endpoint_bin_s))]

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from neurotox.assays.base import MAX_MISSING_FRACTION
+from neurotox.assays.zebrafish.metrics import PhaseWindow, phase_windows
 from neurotox.assays.zebrafish.stimuli import Stimulus
 
 ASSAY = "zebrafish_lpr"
@@ -154,3 +155,8 @@ class ZebrafishParameters(BaseModel):
     @classmethod
     def _chemical_text(cls, v: object) -> object:
         return chemical_text(v)
+
+    def phase_windows(self) -> list[PhaseWindow]:
+        """The light schedule's phases in absolute time (s); the last one's end ends it."""
+        return phase_windows([(p.name, p.light, p.duration_s) for p in self.schedule],
+                             self.schedule_start_s)

@@ -17,11 +17,9 @@ from neurotox.files import check_frame_magnitudes
 from neurotox.io.text import (
     check_distinct_columns,
     check_row_lengths,
-    check_text,
     delimiter_name,
-    read_gzip,
 )
-from neurotox.io.zebrafish.base import Source, norm
+from neurotox.io.zebrafish.base import Source, cell_rows, norm
 from neurotox.study import normalise_well
 
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
@@ -63,7 +61,7 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
     dec = decimal_mark(src, skip=first + 1)
     src.notes.append(f"read as text: encoding {src.encoding}, delimiter "
                      f"{delimiter_name(src.delimiter)}, decimal mark {dec!r}")
-    text = _text(src)
+    text = src.text
     try:
         df = pd.read_csv(io.StringIO(text), sep=src.delimiter,
                          skiprows=skiprows, header=header, dtype=dtype, decimal=dec,
@@ -92,7 +90,7 @@ def sheet_headers(src: Source) -> dict[str | None, list[str]]:
     for name, rows in src.sheets.items():
         if name in hidden:
             continue
-        cells = [[_cell(c) for c in r] for r in rows]
+        cells = cell_rows(rows)
         out[name] = next((r for r in cells if any(r)), [])
     return out
 
@@ -103,10 +101,6 @@ def _hidden(src: Source) -> set[str]:
     from neurotox.workbook import hidden_sheets
 
     return hidden_sheets(src.path)
-
-
-def _cell(c: object) -> str:
-    return "" if c is None or (isinstance(c, float) and c != c) else str(c).strip()
 
 
 def header_sets(src: Source, aliases: dict[str, str] | None = None) -> list[set[str]]:
@@ -161,18 +155,6 @@ def load_sheets(src: Source, accept: Callable[[set[str]], bool], *,
     return df
 
 
-def _text(src: Source) -> str:
-    """The whole decoded text (gzip unpacked within the limit), NUL characters refused."""
-    raw = read_gzip(src.path) if src.container == "gzip" else src.path.read_bytes()
-    try:
-        text = raw.decode(src.encoding)
-    except UnicodeDecodeError as exc:
-        raise FormatError(f"cannot decode as {src.encoding} text (byte {exc.start})",
-                          path=src.path) from None
-    check_text(text, src.path, sep=src.delimiter)
-    return text
-
-
 def _not_empty(df: pd.DataFrame, src: Source, origin: tuple[str, int] | None = None
                ) -> pd.DataFrame:
     if df.empty:
@@ -218,7 +200,7 @@ def rows_where(df: pd.DataFrame, src: Source, *, first: int = 0) -> list[str]:
         return out
     if kind == "sheet":
         return [f"row {skip + 2 + int(v)}" for v in labels]
-    lines = re.split(r"\r\n|\n|\r", _text(src))
+    lines = re.split(r"\r\n|\n|\r", src.text)
     filled = [n for n in range(skip, len(lines))
               if lines[n].replace(src.delimiter, "x").strip()]
     return [f"line {filled[int(v) + 1] + 1}" if int(v) + 1 < len(filled) else

@@ -47,6 +47,7 @@ from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_input
 from neurotox.io.text import (
     check_not_encrypted,
+    check_text,
     guess_delimiter,
     guess_encoding,
     read_gzip,
@@ -149,6 +150,21 @@ class Source:
         return text.splitlines()[:_PREVIEW_LINES]
 
     @cached_property
+    def text(self) -> str:
+        """The whole decoded text (gzip unpacked within the limit), NUL characters refused.
+
+        Read once: the table and the row labels of its messages both come from it.
+        """
+        raw = read_gzip(self.path) if self.container == "gzip" else self.path.read_bytes()
+        try:
+            text = raw.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"cannot decode as {self.encoding} text (byte {exc.start})",
+                              path=self.path) from None
+        check_text(text, self.path, sep=self.delimiter)
+        return text
+
+    @cached_property
     def delimiter(self) -> str:
         """Field delimiter of a text file: the most frequent of tab, ``;`` and ``,``."""
         return guess_delimiter("\n".join(self.lines[:_PREVIEW_LINES]), ("\t", ";", ","))
@@ -178,7 +194,7 @@ class Source:
         """First rows of the file as lists of cell strings (first sheet for workbooks)."""
         if self.sheets:
             rows = next(iter(self.sheets.values()))
-            return [[_cell(c) for c in r] for r in rows]
+            return cell_rows(rows)
         return [self.header_cells(line) for line in self.lines]
 
     def describe(self) -> str:
@@ -187,7 +203,7 @@ class Source:
                                                                          "text")
         if not self.sheets:
             return f"{kind}, first row: {_first_cells(self.first_rows())}"
-        tried = [f"sheet {name!r} first row: {_first_cells([[_cell(c) for c in r] for r in rows])}"
+        tried = [f"sheet {name!r} first row: {_first_cells(cell_rows(rows))}"
                  for name, rows in list(self.sheets.items())[:5]]
         more = f"; and {len(self.sheets) - 5} more sheet(s)" if len(self.sheets) > 5 else ""
         return f"{kind}, {'; '.join(tried)}{more}"
@@ -199,8 +215,10 @@ def _first_cells(rows: list[list[str]]) -> str:
     return quoted(cells) if cells else "empty"
 
 
-def _cell(c: object) -> str:
-    return "" if c is None or (isinstance(c, float) and c != c) else str(c).strip()
+def cell_rows(rows: list[tuple]) -> list[list[str]]:
+    """Spreadsheet rows as lists of stripped cell text (a blank or NaN cell is ``""``)."""
+    return [["" if c is None or (isinstance(c, float) and c != c) else str(c).strip()
+             for c in r] for r in rows]
 
 
 def norm(name: object) -> str:

@@ -72,10 +72,42 @@ def _any_header(src: Source, accept) -> bool:
 # ------------------------------------------------------------ tracking / quantization
 
 
+def zebralab_header(cols: set[str], *, stimulus: bool) -> bool:
+    """A ZebraLab tracking or quantization header, with stimulus rows or without.
+
+    Newer exports carry the stimulus chronology (``endreason`` and ``stimuli_*``
+    columns): they are ``zebralab-stimulus``; the others ``zebralab-tracking``.
+    """
+    chronology = "endreason" in cols and any(c.startswith("stimuli_") for c in cols)
+    return {"location", "start", "end"} <= cols \
+        and bool(cols & (_TRACKING_SIGNS | _QUANT_SIGNS)) and chronology == stimulus
+
+
+def load_zebralab(src: Source, accept, required: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """The export's rows under canonical column names, and the activity columns it has.
+
+    ``location``, ``start``, ``end`` and ``required`` must be there; times and the
+    activity columns (counts, durations, distances: >= 0) are made numbers.
+    """
+    df = normalise_columns(load_sheets(src, accept, aliases=ZEBRALAB_ALIASES),
+                           ZEBRALAB_ALIASES, src=src)
+    cols = list(df.columns)
+    require_columns(cols, ["location", "start", "end", *required], path=src.path)
+    measures = [c for c in ACTIVITY_COLUMNS if c in cols]
+    numeric(df, ["start", "end"], src)
+    numeric(df, measures, src, nonnegative=True)
+    return df, measures
+
+
+def movement_distance(df: pd.DataFrame) -> pd.Series:
+    """Distance per row: ``smldist + lardist`` (NaN without them: quantization mode)."""
+    if "smldist" in df.columns and "lardist" in df.columns:
+        return df["smldist"] + df["lardist"]
+    return pd.Series(np.nan, index=df.index)
+
+
 def _tracking_header(cols: set[str]) -> bool:
-    stimulus = "endreason" in cols and any(c.startswith("stimuli_") for c in cols)
-    return {"location", "start", "end"} <= cols and bool(cols & (_TRACKING_SIGNS | _QUANT_SIGNS)) \
-        and not stimulus   # newer exports with stimulus rows: zebralab-stimulus
+    return zebralab_header(cols, stimulus=False)
 
 
 def _match_tracking(src: Source) -> bool:
@@ -83,13 +115,8 @@ def _match_tracking(src: Source) -> bool:
 
 
 def _read_tracking(src: Source) -> Export:
-    df = normalise_columns(load_sheets(src, _tracking_header, aliases=ZEBRALAB_ALIASES),
-                           ZEBRALAB_ALIASES, src=src)
+    df, measures = load_zebralab(src, _tracking_header, [])
     cols = list(df.columns)
-    require_columns(cols, ["location", "start", "end"], path=src.path)
-    measures = [c for c in ACTIVITY_COLUMNS if c in cols]
-    numeric(df, ["start", "end"], src)
-    numeric(df, measures, src, nonnegative=True)   # counts, durations, distances
     check_periods(df, src)
     notes = []
     distances_to_mm(df, src, notes)
@@ -106,12 +133,10 @@ def _read_tracking(src: Source) -> Export:
     bin_index, _ = bins_from_starts(df["start"])
     out = pd.DataFrame({"plate": plate_ids(df, src, notes), "well": well, "animal": animal,
                         "bin": bin_index, "start_s": df["start"], "end_s": df["end"]})
-    if "smldist" in cols and "lardist" in cols:
-        out["distance"] = df["smldist"] + df["lardist"]
-        notes.append("distance per bin = smldist + lardist (inactive distance not counted)")
-    else:
-        out["distance"] = np.nan
-        notes.append("quantization-mode export: no distance; activity durations only")
+    out["distance"] = movement_distance(df)
+    notes.append("distance per bin = smldist + lardist (inactive distance not counted)"
+                 if "smldist" in cols and "lardist" in cols else
+                 "quantization-mode export: no distance; activity durations only")
     for c in measures:
         out[c] = df[c].to_numpy()
     return Export("zebralab-tracking", "bins", _finish(out), src.path, notes)

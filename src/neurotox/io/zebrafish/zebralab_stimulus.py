@@ -32,32 +32,28 @@ import pandas as pd
 from neurotox.errors import FormatError
 from neurotox.io.zebrafish._tables import (
     bins_from_starts,
-    load_sheets,
-    normalise_columns,
     numeric,
     rows_where,
     wells,
 )
 from neurotox.io.zebrafish.base import (
-    ACTIVITY_COLUMNS,
     EVENT_COLUMNS,
     Export,
     Reader,
     Source,
     norm,
     register_reader,
-    require_columns,
 )
 from neurotox.io.zebrafish.viewpoint import (
-    _QUANT_SIGNS,
-    _TRACKING_SIGNS,
-    ZEBRALAB_ALIASES,
     _any_header,
     _finish,
     _tracking_wells,
     check_periods,
     distances_to_mm,
+    load_zebralab,
+    movement_distance,
     plate_ids,
+    zebralab_header,
 )
 
 FORMAT = "zebralab-stimulus"
@@ -70,14 +66,8 @@ NO_STIMULUS = {"", "null", "none", "nan", "off"}
 _WELL_NAME = r"^\s*([A-Pa-p]\d{1,2})(?:[_\-\s].*)?$"
 
 
-def has_stimulus_columns(cols: set[str]) -> bool:
-    """Whether a ZebraLab header carries the stimulus chronology (``stimuli_*`` columns)."""
-    return "endreason" in cols and any(c.startswith("stimuli_") for c in cols)
-
-
 def _header(cols: set[str]) -> bool:
-    return {"location", "start", "end"} <= cols and has_stimulus_columns(cols) \
-        and bool(cols & (_TRACKING_SIGNS | _QUANT_SIGNS))
+    return zebralab_header(cols, stimulus=True)
 
 
 def _match(src: Source) -> bool:
@@ -85,13 +75,7 @@ def _match(src: Source) -> bool:
 
 
 def _read(src: Source) -> Export:
-    df = normalise_columns(load_sheets(src, _header, aliases=ZEBRALAB_ALIASES),
-                           ZEBRALAB_ALIASES, src=src)
-    cols = list(df.columns)
-    require_columns(cols, ["location", "start", "end", "endreason"], path=src.path)
-    measures = [c for c in ACTIVITY_COLUMNS if c in cols]
-    numeric(df, ["start", "end"], src)
-    numeric(df, measures, src, nonnegative=True)   # counts, durations, distances
+    df, measures = load_zebralab(src, _header, ["endreason"])
     notes: list[str] = []
     regular = _regular_rows(df)
     if not regular.any():
@@ -127,17 +111,11 @@ def _wells(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Series:
     return _tracking_wells(df, src, notes)
 
 
-def _distance(df: pd.DataFrame) -> pd.Series:
-    if "smldist" in df.columns and "lardist" in df.columns:
-        return df["smldist"] + df["lardist"]
-    return pd.Series(np.nan, index=df.index)
-
-
 def _bins(df: pd.DataFrame, src: Source, notes: list[str], measures: list[str]) -> pd.DataFrame:
     bin_index, _ = bins_from_starts(df["start"])
     out = pd.DataFrame({"plate": df["plate"], "well": df["well"], "animal": df["well"],
                         "bin": bin_index, "start_s": df["start"], "end_s": df["end"],
-                        "distance": _distance(df)})
+                        "distance": movement_distance(df)})
     notes.append("distance per bin = smldist + lardist (inactive distance not counted)"
                  if out["distance"].notna().any() else
                  "quantization-mode export: no distance; activity durations only")
@@ -172,7 +150,7 @@ def _events(df: pd.DataFrame, src: Source, notes: list[str],
     ev = df[keep]
     out = pd.DataFrame({"plate": ev["plate"], "well": ev["well"], "animal": ev["well"],
                         "stimulus": name[keep].to_numpy(), "start_s": ev["start"],
-                        "end_s": ev["end"], "distance": _distance(ev)})
+                        "end_s": ev["end"], "distance": movement_distance(ev)})
     for c in measures:
         out[c] = ev[c].to_numpy()
     out["row"] = rows_where(ev, src)     # where the row is in the file, for messages
