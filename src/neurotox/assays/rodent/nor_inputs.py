@@ -215,6 +215,7 @@ def exploration_from_poses(data: RodentData, params: NorParameters,
     if params.pose is None:
         raise InputError("pose input given but the protocol has no 'pose' settings (objects, "
                          "px_per_cm, fps)", path=data.path)
+    k, notes = video_tracks(data, params.pose.individual)   # labelled data refused first
     subject, phase = _pose_subject(data, params)
     objects, px = video_objects(layout if layout is not None else pd.DataFrame(),
                                 _video_stem(data.path), params.pose)
@@ -223,7 +224,6 @@ def exploration_from_poses(data: RodentData, params: NorParameters,
                          "pose.objects in the protocol or an object-layout file)",
                          path=data.path)
     ps = params.pose.model_copy(update={"objects": objects, "px_per_cm": px})
-    k, notes = video_tracks(data, ps.individual)
     nose, head, body = (_tracks(data, names, ps, k, ps.max_gap_frames)
                         for names in ((ps.nose,), ps.head, (ps.body,)))
     lost, n = _tracking(data, ps, k)
