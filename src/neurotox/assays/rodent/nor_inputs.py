@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.base import refuse_repeats
+from neurotox.assays.rodent import landmarks
 from neurotox.assays.rodent import pose as geo
 from neurotox.assays.rodent.common import concat, empty_table, tracking_note
 from neurotox.assays.rodent.params import NorParameters, PoseSettings
@@ -227,6 +228,9 @@ def exploration_from_poses(data: RodentData, params: NorParameters,
     nose, head, body = (_tracks(data, names, ps, k, ps.max_gap_frames)
                         for names in ((ps.nose,), ps.head, (ps.body,)))
     lost, n = _tracking(data, ps, k)
+    notes += landmarks.moved_static_note(data, k, body=ps.body, skip={ps.nose, *ps.head},
+                                         fps=ps.fps, px_per_cm=px,
+                                         min_likelihood=ps.min_likelihood)
     data.notes += notes + [
         f"{data.path.name}: subject {subject} {phase}: {lost} of {n} frames "
         f"({lost / n:.1%}) without the nose or the head above min_likelihood "
