@@ -97,6 +97,19 @@ def _novel_object(objects: list[str], novel: str | None, subject: str,
     return hits[0]
 
 
+def _names_over_key(animals: pd.DataFrame, key: pd.DataFrame) -> list[str]:
+    """Notes on test trials whose unsided zone names said the novel object over a key entry."""
+    said = dict(zip(key["subject"], zip(key["novel"], key["source"], strict=True),
+                    strict=True)) if len(key) and "source" in key else {}
+    return [f"subject {r.subject} test: the zone names say {r.object_a!r} is novel; the key's "
+            f"{said[r.subject][0]!r} ({said[r.subject][1]}) is not used (a side cannot be "
+            "checked against names without one)"
+            for r in animals[animals["phase"] == "test"].itertuples()
+            if r.subject in said and isinstance(r.object_a, str) and side_of(r.object_a) is None
+            and _named([r.object_a], "novel")
+            and str(said[r.subject][0]).lower() != r.object_a.lower()]
+
+
 def _left_right(objects: list[str]) -> tuple[str, str]:
     sides = {side_of(o): o for o in objects}
     if "L" in sides and "R" in sides:
@@ -361,6 +374,7 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
         data["notes"].append(f"novel object {params.novel_default!r} (protocol 'novel_default') "
                              f"assumed for {len(keyless)} subject(s) without a key entry: "
                              f"{', '.join(keyless)}")
+    data["notes"] += _names_over_key(animals, data["key"])
     data["notes"] += [f"review: subject {r.subject}, {r.phase} phase: {r.review_reason}"
                       for r in animals[animals["review"]].itertuples()]
     table = nor_endpoints(animals, study, params)
