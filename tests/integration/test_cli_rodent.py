@@ -359,3 +359,29 @@ def test_report_shows_the_tmaze_trial_level_model(tmp_path, invoke):
     docx = [c.text for t in Document(io.BytesIO((out / "report.docx").read_bytes())).tables
             for r in t.rows for c in r.cells]
     assert "0.625" in docx and "5.244" in docx
+
+
+def test_tmaze_cli_camera_bumped_refused_and_european_copy_read(tmp_path, invoke):
+    """A DLC maze video whose corners jump at 15 s: exit 2 naming file, time and shift;
+    the same video unbumped, saved with ';' and decimal commas, gives the known entries."""
+    from tests.unit.rodent.test_landmarks import BUMP, maze_frame
+    from tests.unit.rodent.test_tmaze_pose import FPS, PX, ZONES
+
+    study = _study(tmp_path, pd.DataFrame({"subject": ["m1"], "group": "G1", "sex": "M"}),
+                   ("G1",))
+    zf = tmp_path / "maze_zoneinfo.csv"
+    pd.DataFrame(ZONES).to_csv(zf, sep=";", index=False)
+    pose = (f"pose={{px_per_cm: {PX}, fps: {FPS}, body: body_centre, keypoints: [nose, "
+            "body_centre, tail_base], min_fraction: 0.6, arm_zones: [S, L, R]}")
+    args = ("--study", study, "--param", pose, "--param", "min_entries=3")
+    video = tmp_path / "m1DLC_resnet50_maze.csv"
+    maze_frame(bump=BUMP).to_csv(video)
+    res = invoke("tmaze", video, zf, *args, "-o", tmp_path / "o1")
+    assert res.exit_code == 2
+    assert ("m1DLC_resnet50_maze.csv: static landmark(s) jumped and stayed moved (camera "
+            "bumped, or the maze or an object moved?) at 15.00 s: 10 landmarks") in res.output
+    maze_frame().to_csv(video, sep=";", decimal=",")
+    res = invoke("tmaze", video, zf, *args, "-o", tmp_path / "o2")
+    assert res.exit_code == 0, res.output
+    entries = pd.read_csv(tmp_path / "o2" / "tmaze_entries.csv")
+    assert entries["arm"].tolist() == ["S", "L", "R", "S", "R"]

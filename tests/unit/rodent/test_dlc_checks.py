@@ -215,6 +215,88 @@ def test_labelled_data_file_refused_as_such(tmp_path):
         exploration_from_poses(data, params())
 
 
+def test_labelled_data_with_three_index_columns_refused_as_such(tmp_path):
+    # DeepLabCut >= 2.2 writes the image path as labeled-data, video, image columns
+    df = dlc_frame().iloc[:5].drop(columns="likelihood", level="coords")
+    df.index = pd.MultiIndex.from_tuples([("labeled-data", "rat01", f"img{i:04d}.png")
+                                          for i in range(5)])
+    path = write(tmp_path, df)
+    assert path.read_text().splitlines()[0].startswith("scorer,,,DLC_resnet50_test,")
+    data = read_rodent(path)
+    assert data.poses.frames is None and data.poses.position.shape == (5, 1, 4, 2)
+    with pytest.raises(InputError, match=rf"{NAME}: a DeepLabCut labelled-data file"):
+        exploration_from_poses(data, params())
+
+
+def test_no_likelihood_read_as_tracked_with_a_warning(tmp_path):
+    # x, y only with the frame index (another tool's export, or columns dropped)
+    score = np.ones(350)
+    score[100:110] = np.nan                # empty cells stay untracked
+    df = dlc_frame(score=score).drop(columns="likelihood", level="coords")
+    data = read_rodent(write(tmp_path, df))
+    assert np.isnan(data.poses.confidence).all()
+    assert (f"warning: {NAME}: no 'likelihood' coordinate in the header (x, y only: labelled "
+            "frames or another tool's export): every point with coordinates is taken as "
+            "tracked (pose setting min_likelihood not applied)") in data.notes
+    rows, frames = exploration_from_poses(data, params())
+    # frames 0-99 and 200-249 explore the left object; 100-109 have no nose
+    assert rows.set_index("object").loc["object left", "time_s"] == pytest.approx(150 / FPS)
+    assert rows["untracked_frames"].tolist() == [10, 10]
+
+
+def test_likelihood_for_some_bodyparts_only_is_an_error(tmp_path):
+    df = dlc_frame().drop(columns=("DLC_resnet50_test", "nose", "likelihood"))
+    with pytest.raises(FormatError, match=rf"{NAME}: bodypart\(s\) 'nose' have no 'likelihood' "
+                                         r"column while 3 other\(s\) have one"):
+        read_rodent(write(tmp_path, df))
+
+
+# ------------------------------------------------ spreadsheet re-saves: ';', tab, decimal commas
+
+def _real_decimals():
+    df = dlc_frame()
+    xy = df.columns.get_level_values("coords") != "likelihood"
+    df.loc[:, xy] += np.random.default_rng(1).random((350, int(xy.sum())))
+    df.loc[:, ~xy] = np.random.default_rng(2).uniform(0.9, 1.0, (350, int((~xy).sum())))
+    return df
+
+
+@pytest.mark.parametrize("sep,decimal,dialect", [
+    (";", ",", "delimiter ';', decimal commas read as decimal points"),
+    ("\t", ",", "delimiter tab, decimal commas read as decimal points"),
+    (";", ".", "delimiter ';'"),
+])
+def test_european_copy_reads_the_same_values(tmp_path, sep, decimal, dialect):
+    df = _real_decimals()
+    plain = read_rodent(write(tmp_path, df, "plain_" + NAME))
+    path = tmp_path / NAME
+    df.to_csv(path, sep=sep, decimal=decimal)
+    if decimal == ",":
+        assert "0,9" in path.read_text()
+    copy = read_rodent(path)
+    assert np.array_equal(copy.poses.position, plain.poses.position)
+    assert np.array_equal(copy.poses.confidence, plain.poses.confidence)
+    assert copy.notes[-1].endswith(f"read as text: encoding utf-8, {dialect}")
+    rows, _ = exploration_from_poses(copy, params())
+    assert rows.set_index("object").loc["object left", "time_s"] == pytest.approx(150 / FPS)
+
+
+def test_decimal_point_among_decimal_commas_is_an_error(tmp_path):
+    path = tmp_path / NAME
+    _real_decimals().to_csv(path, sep=";", decimal=",")
+    lines = path.read_text().splitlines()
+    cells = lines[9].split(";")
+    cells[2] = cells[2].replace(",", ".")   # one cell typed by hand with a point
+    lines[9] = ";".join(cells)
+    path.write_text("\n".join(lines) + "\n")
+    # the column is left as written: its first decimal comma is named
+    with pytest.raises(FormatError, match=rf"{NAME}, line 4, column "
+                                         r"'DLC_resnet50_test/nose/y': expected a number, found "
+                                         r"'\d+,\d+' \(decimal commas and decimal points in one "
+                                         r"column: which is meant\?\)"):
+        read_rodent(path)
+
+
 def test_unknown_keypoint_names_the_file(tmp_path):
     path = write(tmp_path, dlc_frame())
     with pytest.raises(InputError, match=rf"{NAME}: keypoint 'snout' not tracked; tracked: "

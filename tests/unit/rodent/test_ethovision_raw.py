@@ -17,7 +17,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from neurotox.assays.rodent.nor import nor_animals
+from neurotox.assays.rodent.nor import _names_over_key, nor_animals
 from neurotox.assays.rodent.nor_inputs import collect
 from neurotox.assays.rodent.params import NorParameters
 from neurotox.errors import FormatError, InputError
@@ -316,13 +316,17 @@ def _named_objects(left: str, right: str) -> pd.DataFrame:
 
 
 def test_zones_named_novel_and_familiar_say_which_is_novel():
-    key = pd.DataFrame({"subject": ["M1"], "novel": ["right"], "source": ["key.csv"]})
+    key = pd.DataFrame({"subject": ["M1"], "novel": ["right"], "source": ["key.csv:row 2"]})
     flags = pd.DataFrame(columns=["subject", "phase", "reason", "source"])
-    a = nor_animals(_named_objects("novel object", "familiar object"), key, flags,
-                    NorParameters()).iloc[0]
+    animals = nor_animals(_named_objects("novel object", "familiar object"), key, flags,
+                          NorParameters())
+    a = animals.iloc[0]
     assert (a["object_a"], a["time_a_s"], a["index"]) == ("novel object", 12.0, 0.5)
+    assert _names_over_key(animals, key) == [
+        "subject M1 test: the zone names say 'novel object' is novel; the key's 'right' "
+        "(key.csv:row 2) is not used (a side cannot be checked against names without one)"]
     with pytest.raises(InputError, match=r"subject 'M1' \(t2\.csv:Trial 2\): the object names "
-                                         r"say 'novel object left' is novel and the key says "
-                                         r"'right'"):
+                                         r"say 'novel object left' is novel and the key "
+                                         r"\(key\.csv:row 2\) says 'right'"):
         nor_animals(_named_objects("novel object left", "familiar object right"), key, flags,
                     NorParameters())

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
+from neurotox.assays.rodent import landmarks
 from neurotox.assays.rodent import pose as geo
 from neurotox.assays.rodent.common import one_sample_results
 from neurotox.assays.rodent.nor import nor_animals, nor_endpoints
@@ -222,6 +223,31 @@ def test_dlcanalyzer_zones_from_tracked_corners(rodent):
     np.testing.assert_array_equal(parts == 1, inside["arena"])  # and tile the arena
     seq = geo.zone_sequence({z: inside[z] for z in zones if z != "arena"}, min_frames=5)
     assert len(seq) >= 2 and set(seq["arm"]) <= set(zones)
+
+
+def test_real_maze_corners_do_not_move(rodent):
+    # 38.5 s of the ETHZ EPM video: the 12 corners stay within 0.62 of their
+    # threshold (br: 3.45 px from its usual place in one 2-s window, threshold 5.6 px)
+    d = rodent / "ethz_dlcanalyzer_epm_dlc"
+    poses = read_rodent(d / "EPM_15DeepCut_resnet50_epmMay17shuffle1_1030000.csv").poses
+    corners = sorted({p for z in read_rodent(d / "EPM_zoneinfo.csv").meta["zones"].values()
+                      for p in z})
+    assert len(corners) == 12
+    for px_per_cm in (1.0, 20.0):
+        assert landmarks.track_moves(poses, corners, 0, fps=25, px_per_cm=px_per_cm,
+                                     min_likelihood=0.6) == []
+    static = landmarks.static_keypoints(poses, 0, "bodycentre", fps=25, min_likelihood=0.6,
+                                        skip=set())
+    assert set(static) <= set(corners) and len(static) == 10   # ctr, cbr: jitter 1.4-1.6 px
+
+
+@pytest.mark.parametrize("trial", ["01102019-1951_trial_57", "02102019-1807_trial_64",
+                                   "02102019-1807_trial_65"])
+def test_real_open_field_tracks_only_the_mouse(rodent, trial):
+    poses = read_rodent(rodent / "allen_mouse_openfield_dlc" /
+                        f"mn4673-{trial}DLC_resnet50_OpenFieldDez1shuffle1_75000.csv").poses
+    assert landmarks.static_keypoints(poses, 0, "tail", fps=30, min_likelihood=0.6,
+                                      skip=set()) == []
 
 
 # ------------------------------------------------------------------ SimBA alternation

@@ -91,3 +91,14 @@ def test_arm_zones_without_zone_file(tmp_path, make_study):
 def test_arm_settings_need_two_arms():
     with pytest.raises(ValueError, match="give at least 2 'arms'"):
         settings()
+
+
+def test_file_subjects_names_the_animal_of_a_pose_file(tmp_path, make_study):
+    # a pose file named without the subject (bumped.csv): the parameter file_subjects names it
+    study = make_study([("m1", "C", "M")])
+    f = write_dlc(tmp_path / "take2.csv", False)
+    res = analyse(study, [f], TmazeParameters(pose=settings(arms=shapes()), min_entries=3,
+                                              file_subjects={"take2.csv": "m1"}))
+    entries = res.details["tmaze_entries"]
+    assert entries["subject"].unique().tolist() == ["m1"]
+    assert entries["arm"].tolist() == ["S", "L", "R", "S", "R"]

@@ -69,20 +69,22 @@ def _named(objects: list[str], word: str) -> list[str]:
 
 
 def _novel_object(objects: list[str], novel: str | None, subject: str,
-                  source: str = "", keyed: bool = False) -> str:
+                  source: str = "", keyed: bool | str = False) -> str:
     """The novel object: named so (``novel``, ``novel object``), else the key's side or label.
 
     Names win over the key (a key side cannot be checked against names without
-    one); a key entry (``keyed``) naming the other side than a named novel object
-    that carries a side (``novel object left``) is an error.
+    one); a key entry (``keyed``: True, or where the key says it) naming the other
+    side than a named novel object that carries a side (``novel object left``) is
+    an error naming both.
     """
     where = f" ({source})" if source else ""
     named, familiar = _named(objects, "novel"), _named(objects, "familiar")
     if len(named) == 1 and len(familiar) == 1 and named != familiar:
         side = side_of(named[0])
         if keyed and novel is not None and side and side_of(novel) not in (None, side):
+            said = f" ({keyed})" if isinstance(keyed, str) else ""
             raise InputError(f"subject {subject!r}{where}: the object names say {named[0]!r} "
-                             f"is novel and the key says {novel!r}")
+                             f"is novel and the key{said} says {novel!r}")
         return named[0]
     if novel is None:
         raise InputError(f"no novel-object key for subject {subject!r}{where} (give a key file "
@@ -95,6 +97,19 @@ def _novel_object(objects: list[str], novel: str | None, subject: str,
     return hits[0]
 
 
+def _names_over_key(animals: pd.DataFrame, key: pd.DataFrame) -> list[str]:
+    """Notes on test trials whose unsided zone names said the novel object over a key entry."""
+    said = dict(zip(key["subject"], zip(key["novel"], key["source"], strict=True),
+                    strict=True)) if len(key) and "source" in key else {}
+    return [f"subject {r.subject} test: the zone names say {r.object_a!r} is novel; the key's "
+            f"{said[r.subject][0]!r} ({said[r.subject][1]}) is not used (a side cannot be "
+            "checked against names without one)"
+            for r in animals[animals["phase"] == "test"].itertuples()
+            if r.subject in said and isinstance(r.object_a, str) and side_of(r.object_a) is None
+            and _named([r.object_a], "novel")
+            and str(said[r.subject][0]).lower() != r.object_a.lower()]
+
+
 def _left_right(objects: list[str]) -> tuple[str, str]:
     sides = {side_of(o): o for o in objects}
     if "L" in sides and "R" in sides:
@@ -104,7 +119,7 @@ def _left_right(objects: list[str]) -> tuple[str, str]:
 
 
 def _phase_row(part: pd.DataFrame, phase: str, novel: str | None,
-               keyed: bool = False) -> dict[str, Any]:
+               keyed: bool | str = False) -> dict[str, Any]:
     subject = part["subject"].iloc[0]
     objects = list(part["object"])
     if len(objects) != 2 or len(set(objects)) != 2:
@@ -244,7 +259,10 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
 
     """
     novel = dict(zip(key["subject"], key["novel"], strict=True)) if len(key) else {}
-    rows = [_phase_row(part, phase, novel.get(subj, params.novel_default), subj in novel)
+    keyed = dict(zip(key["subject"], key["source"].astype(str), strict=True)) \
+        if "source" in key and len(key) else {s: True for s in novel}
+    rows = [_phase_row(part, phase, novel.get(subj, params.novel_default),
+                       keyed.get(subj, False))
             for (subj, phase), part in exploration.groupby(["subject", "phase"], sort=True)]
     flagged: dict[tuple[str, str], list[str]] = {}
     for r in flags.itertuples(index=False):
@@ -356,6 +374,7 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
         data["notes"].append(f"novel object {params.novel_default!r} (protocol 'novel_default') "
                              f"assumed for {len(keyless)} subject(s) without a key entry: "
                              f"{', '.join(keyless)}")
+    data["notes"] += _names_over_key(animals, data["key"])
     data["notes"] += [f"review: subject {r.subject}, {r.phase} phase: {r.review_reason}"
                       for r in animals[animals["review"]].itertuples()]
     table = nor_endpoints(animals, study, params)

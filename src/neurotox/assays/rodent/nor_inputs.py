@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.base import refuse_repeats
+from neurotox.assays.rodent import landmarks
 from neurotox.assays.rodent import pose as geo
 from neurotox.assays.rodent.common import concat, empty_table, tracking_note
 from neurotox.assays.rodent.params import NorParameters, PoseSettings
@@ -215,6 +216,7 @@ def exploration_from_poses(data: RodentData, params: NorParameters,
     if params.pose is None:
         raise InputError("pose input given but the protocol has no 'pose' settings (objects, "
                          "px_per_cm, fps)", path=data.path)
+    k, notes = video_tracks(data, params.pose.individual)   # labelled data refused first
     subject, phase = _pose_subject(data, params)
     objects, px = video_objects(layout if layout is not None else pd.DataFrame(),
                                 _video_stem(data.path), params.pose)
@@ -223,10 +225,12 @@ def exploration_from_poses(data: RodentData, params: NorParameters,
                          "pose.objects in the protocol or an object-layout file)",
                          path=data.path)
     ps = params.pose.model_copy(update={"objects": objects, "px_per_cm": px})
-    k, notes = video_tracks(data, ps.individual)
     nose, head, body = (_tracks(data, names, ps, k, ps.max_gap_frames)
                         for names in ((ps.nose,), ps.head, (ps.body,)))
     lost, n = _tracking(data, ps, k)
+    notes += landmarks.moved_static_note(data, k, body=ps.body, skip={ps.nose, *ps.head},
+                                         fps=ps.fps, px_per_cm=px,
+                                         min_likelihood=ps.min_likelihood)
     data.notes += notes + [
         f"{data.path.name}: subject {subject} {phase}: {lost} of {n} frames "
         f"({lost / n:.1%}) without the nose or the head above min_likelihood "

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.base import refuse_repeats
+from neurotox.assays.rodent import landmarks
 from neurotox.assays.rodent import pose as geo
 from neurotox.assays.rodent.common import concat, tracking_note
 from neurotox.assays.rodent.params import ArmSettings, TmazeParameters
@@ -97,9 +98,30 @@ def landmark_arms(data: RodentData, zones: dict[str, list[str]],
     if missing:
         raise InputError(f"arm zone(s) {quoted(missing)} not in the zone file; it defines "
                          f"{quoted(zones)}")
+    _refuse_moved(data, zones, settings, k)
     return [geo.Shape(name=name, kind="polygon", vertices=tuple(
         _median_landmark(data, point, name, settings, k) for point in zones[name]))
         for name in settings.arm_zones]
+
+
+def _refuse_moved(data: RodentData, zones: dict[str, list[str]], settings: ArmSettings,
+                  k: int) -> None:
+    """InputError when a landmark of the arm zones jumped mid-video (camera bumped).
+
+    The zones are built from the landmarks' median positions: after a jump they
+    are wrong for part of the video (:mod:`neurotox.assays.rodent.landmarks`).
+    """
+    points = sorted({p for name in settings.arm_zones for p in zones[name]})
+    moves = landmarks.track_moves(data.poses, points, k, fps=settings.fps,
+                                  px_per_cm=settings.px_per_cm,
+                                  min_likelihood=settings.min_likelihood)
+    if moves:
+        moved = {m.landmark for m in moves}
+        hit = [z for z in settings.arm_zones if moved & set(zones[z])]
+        raise InputError(f"{landmarks.describe(moves, settings.px_per_cm)}; the arm zones "
+                         f"{quoted(hit)} are built from these landmarks' median positions and "
+                         "would be wrong for part of the video: cut the video at the jump and "
+                         "analyse the parts, or track it again", path=data.path)
 
 
 def entries_from_poses(data: RodentData, subject: str, settings: ArmSettings,
@@ -110,7 +132,11 @@ def entries_from_poses(data: RodentData, subject: str, settings: ArmSettings,
     The body-centre keypoint never tracked above ``min_likelihood`` is an error.
     """
     k, notes = video_tracks(data, settings.individual)
-    data.notes += notes
+    # landmarks of the arm zones are checked (and refused) by landmark_arms
+    skip = {*settings.keypoints, *(p for z in settings.arm_zones for p in (zones or {}).get(z, []))}
+    data.notes += notes + landmarks.moved_static_note(
+        data, k, body=settings.body, skip=skip, fps=settings.fps,
+        px_per_cm=settings.px_per_cm, min_likelihood=settings.min_likelihood)
     arms = list(settings.arms)
     if settings.arm_zones:
         if zones is None:
@@ -261,8 +287,8 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
             raise InputError("pose input given but the protocol has no 'pose' settings "
                              "(arms, px_per_cm, fps)", path=data.path)
         before = len(data.notes)
-        entries.append((data.path, entries_from_poses(data, _pose_subject(data.path),
-                                                      params.pose, zones)))
+        subject = params.file_subjects.get(data.path.name) or _pose_subject(data.path)
+        entries.append((data.path, entries_from_poses(data, subject, params.pose, zones)))
         notes += data.notes[before:]
     refuse_repeats(entries, ["subject", "condition"], "arm entries")
     refuse_repeats(trials, ["subject", "condition", "session", "trial"], "trial")

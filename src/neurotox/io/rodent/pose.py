@@ -10,6 +10,7 @@ and ``point_scores``.
 
 from __future__ import annotations
 
+import csv
 import io
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from neurotox.delimited import decode
+from neurotox.delimited import decimal_commas, decode, guess_delimiter, looks_like_decimal_comma
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_array_magnitude
 from neurotox.io.rodent.base import Poses, Reader, RodentData, register_reader, sniff_lines
@@ -26,18 +27,26 @@ from neurotox.io.text import check_row_lengths
 _LEVELS = ("scorer", "individuals", "bodyparts", "coords")
 #: Individual name of single-animal DeepLabCut files (no ``individuals`` header row).
 SINGLE = "single"
+#: Cells of a DeepLabCut CSV that mean "no value" (pandas writes NaN as an empty cell).
+_EMPTY = ("", "nan", "NaN", "NAN")
 
 
-def _dlc_csv_levels(path: Path) -> int:
+def _dlc_csv_levels(path: Path) -> tuple[int, str]:
+    """Number of header rows (3, 4; 0 if not DeepLabCut) and the delimiter of a CSV.
+
+    A DeepLabCut CSV re-saved by a spreadsheet in a European locale is
+    ``;``-delimited (with decimal commas); a tab-delimited copy is read too.
+    """
     lines = sniff_lines(path, 4)
-    first = [ln.split(",", 1)[0].strip().lower() for ln in lines]
+    sep = guess_delimiter(lines[0]) if lines else ","
+    first = [ln.split(sep, 1)[0].strip().strip('"').lower() for ln in lines]
     if not first or first[0] != "scorer":
-        return 0
-    return 4 if len(first) > 1 and first[1] == "individuals" else 3
+        return 0, sep
+    return (4 if len(first) > 1 and first[1] == "individuals" else 3), sep
 
 
 def _match_dlc_csv(path: Path) -> bool:
-    return path.suffix.lower() == ".csv" and _dlc_csv_levels(path) in (3, 4)
+    return path.suffix.lower() in (".csv", ".txt", ".tsv") and _dlc_csv_levels(path)[0] in (3, 4)
 
 
 def _match_dlc_h5(path: Path) -> bool:
@@ -132,6 +141,27 @@ def _check_likelihood(conf: np.ndarray, names: list[str], path: Path,
                           path=path, where=f"{_where(i, first_line)}, column {names[j]!r}")
 
 
+def _scored(cols: pd.DataFrame, path: Path) -> bool:
+    """Whether the bodyparts have a likelihood: all of them, or none (an error otherwise).
+
+    Every bodypart needs coords ``x`` and ``y``; a file giving a likelihood for
+    some bodyparts only is refused naming those without one.
+    """
+    have = cols.groupby(["individuals", "bodyparts"], sort=False)["coords"].agg(set)
+    name = {key: key[1] if key[0] == SINGLE else "/".join(key) for key in have.index}
+    no_xy = [name[k] for k, c in have.items() if not {"x", "y"} <= c]
+    if no_xy:
+        found = quoted(set(cols["coords"]))
+        raise FormatError(f"expected coords 'x' and 'y' for every bodypart; {quoted(no_xy)} "
+                          f"lack one (coords found: {found})", path=path)
+    without = [name[k] for k, c in have.items() if "likelihood" not in c]
+    if without and len(without) < len(have):
+        raise FormatError(f"bodypart(s) {quoted(without)} have no 'likelihood' column while "
+                          f"{len(have) - len(without)} other(s) have one: columns lost in an "
+                          "edit?", path=path)
+    return not without
+
+
 def poses_from_dlc_frame(df: pd.DataFrame, path: Path, first_line: int | None = None
                          ) -> tuple[Poses, list[str]]:
     """Build :class:`Poses` (and notes) from a DeepLabCut DataFrame with MultiIndex columns.
@@ -145,9 +175,7 @@ def poses_from_dlc_frame(df: pd.DataFrame, path: Path, first_line: int | None = 
     cols = df.columns.to_frame(index=False)
     if "individuals" not in cols:
         cols["individuals"] = SINGLE
-    coords = set(cols["coords"])
-    if not {"x", "y"} <= coords:
-        raise FormatError(f"expected coords 'x' and 'y', found {quoted(coords)}", path=path)
+    scored = _scored(cols, path)
     inds = list(dict.fromkeys(cols["individuals"]))
     kps = list(dict.fromkeys(cols["bodyparts"]))
     values = df.apply(pd.to_numeric, errors="coerce").to_numpy(float)
@@ -156,7 +184,11 @@ def poses_from_dlc_frame(df: pd.DataFrame, path: Path, first_line: int | None = 
     lik = (cols["coords"] == "likelihood").to_numpy()
     _check_likelihood(values[:, lik], [c for c, k in zip(labels, lik, strict=True) if k],
                       path, first_line)
-    frames, notes = _frame_numbers(df.index, path, first_line, predictions=bool(lik.any()))
+    frames, notes = _frame_numbers(df.index, path, first_line, predictions=scored)
+    if frames is not None and not scored:
+        notes.append(f"warning: {path.name}: no 'likelihood' coordinate in the header (x, y "
+                     "only: labelled frames or another tool's export): every point with "
+                     "coordinates is taken as tracked (pose setting min_likelihood not applied)")
     notes += _repeated_rows(values, path, first_line)
     pos = np.full((len(df), len(inds), len(kps), 2), np.nan)
     conf = np.full((len(df), len(inds), len(kps)), np.nan)
@@ -175,20 +207,52 @@ def read_dlc_csv(path: Path, **_: Any) -> RodentData:
     """Read a DeepLabCut CSV (predictions or labelled frames, single or multi-animal).
 
     A line with fewer cells than the header rows (a cut file) is an error naming it.
+    A ``;``- or tab-delimited copy (a spreadsheet's re-save) is read the same,
+    decimal commas as decimal points (:func:`neurotox.delimited.decimal_commas`);
+    a cell that is neither a number nor empty/``NaN`` is an error naming its line
+    and column.
     """
-    n = _dlc_csv_levels(path)
+    n, sep = _dlc_csv_levels(path)
     if n == 0:
         raise FormatError("expected DeepLabCut header rows starting with 'scorer'", path=path)
     text, _ = decode(path.read_bytes(), path)
-    check_row_lengths(text, ",", path)
+    check_row_lengths(text, sep, path)
+    # labelled data of DeepLabCut >= 2.2 spread the image path over 3 columns
+    # (labeled-data, video, image), left empty in the header rows
+    scorer = next(csv.reader([text.lstrip().split("\n", 1)[0]], delimiter=sep))
+    width = next((k for k, c in enumerate(scorer[1:], 1) if c.strip()), 1)
     try:
-        df = pd.read_csv(io.StringIO(text), header=list(range(n)), index_col=0,
-                         float_precision="round_trip")
+        df = pd.read_csv(io.StringIO(text), sep=sep, header=list(range(n)),
+                         index_col=list(range(width)), dtype=str, keep_default_na=False)
     except (ValueError, pd.errors.ParserError) as exc:
         raise FormatError(f"cannot parse DeepLabCut CSV: {exc}", path=path) from None
     df.columns.names = list(_LEVELS if n == 4 else ("scorer", "bodyparts", "coords"))
-    poses, notes = poses_from_dlc_frame(df, path, first_line=n + 1)
+    if sep != ",":
+        df, _ = decimal_commas(df)
+    poses, notes = poses_from_dlc_frame(_numbers(df, path, n + 1), path, first_line=n + 1)
     return RodentData("poses", path, "deeplabcut-csv", poses=poses, notes=notes)
+
+
+def _numbers(df: pd.DataFrame, path: Path, first_line: int) -> pd.DataFrame:
+    """The table of strings as floats: empty and ``NaN`` cells missing, other text an error.
+
+    Text that is no number (a decimal comma in a column that also holds decimal
+    points, a unit, a label) would otherwise become a missing point silently.
+    """
+    text = df.apply(lambda s: s.str.strip())
+    empty = text.isin(_EMPTY).to_numpy()
+    bad = text.apply(pd.to_numeric, errors="coerce").isna().to_numpy() & ~empty
+    if bad.any():
+        i, j = (int(x[0]) for x in np.nonzero(bad))
+        cell = text.iat[i, j]
+        hint = (" (decimal commas and decimal points in one column: which is meant?)"
+                if looks_like_decimal_comma(cell) else "")
+        raise FormatError(f"expected a number, found {cell!r}{hint}", path=path,
+                          where=f"line {first_line + i}, column "
+                                f"{'/'.join(map(str, df.columns[j]))!r}")
+    # numpy parses text to the nearest float, as pandas' round_trip parser does
+    values = np.where(empty, "nan", text.to_numpy(str)).astype(float)
+    return pd.DataFrame(values, index=df.index, columns=df.columns)
 
 
 def read_dlc_h5(path: Path, **_: Any) -> RodentData:
@@ -262,9 +326,12 @@ def read_sleap(path: Path, **_: Any) -> RodentData:
             else np.full(pos.shape[:3], np.nan))
     names = names or [f"track_{i}" for i in range(pos.shape[1])]
     labels = [str(i) for i in range(pos.shape[0])]
+    notes = [] if scores is not None else [
+        f"warning: {path.name}: no 'point_scores' dataset: every point with coordinates is "
+        "taken as tracked (pose setting min_likelihood not applied)"]
     return RodentData("poses", path, "sleap-analysis",
                       poses=Poses(pos, conf, nodes, names, labels,
-                                  frames=np.arange(pos.shape[0]), path=path))
+                                  frames=np.arange(pos.shape[0]), path=path), notes=notes)
 
 
 for _r in (
