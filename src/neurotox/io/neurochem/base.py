@@ -74,6 +74,7 @@ import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_frame_magnitudes, check_text
+from neurotox.io.registry import Registry
 from neurotox.io.zebrafish.base import Source as ZebrafishSource
 
 WELL_COLUMNS = ("plate", "analyte", "well", "sample", "type", "level", "expected", "dilution",
@@ -424,29 +425,21 @@ class Reader:
     read: Callable[..., PlateExport]
 
 
-_READERS: dict[str, Reader] = {}
-
-
-def register_reader(reader: Reader) -> Reader:
-    """Add a format to the registry (detection order = registration order)."""
-    _READERS[reader.name] = reader
-    return reader
-
-
-def list_formats() -> list[Reader]:
-    """Registered formats in detection order."""
-    return list(_READERS.values())
+_REGISTRY: Registry[Reader] = Registry("plate-assay export")
+#: Add a format to the registry (detection order = registration order).
+register_reader = _REGISTRY.register
+#: Registered formats in detection order.
+list_formats = _REGISTRY.readers
 
 
 def detect_format(path: str | Path) -> Reader:
     """The reader whose layout check accepts ``path``; FormatError listing them otherwise."""
     src = Source(path)
-    for reader in _READERS.values():
-        if reader.match(src):
-            return reader
-    expected = "; ".join(f"{r.name} ({r.description})" for r in _READERS.values())
-    raise FormatError(f"unknown plate-assay export layout. Expected one of: {expected}. "
-                      f"Found: {src.describe()}", path=src.path)
+    reader = _REGISTRY.detect(src)
+    if reader is None:
+        raise FormatError(f"unknown plate-assay export layout. Expected one of: "
+                          f"{_REGISTRY.expected()}. Found: {src.describe()}", path=src.path)
+    return reader
 
 
 def read_export(path: str | Path, *, format: str | None = None, **options: Any) -> PlateExport:
@@ -470,11 +463,8 @@ def read_export(path: str | Path, *, format: str | None = None, **options: Any) 
     """
     if format is None:
         reader, how = detect_format(path), "detected"
-    elif format in _READERS:
-        reader, how = _READERS[format], "given"
     else:
-        raise InputError(f"unknown plate-assay export format {format!r}; known: "
-                         f"{quoted(_READERS)}")
+        reader, how = _REGISTRY.named(format), "given"
     src = Source(path)
     if how == "given" and not reader.match(src):
         raise FormatError(f"not in the {reader.name} layout ({reader.description}); found: "

@@ -65,6 +65,7 @@ import pandas as pd
 from neurotox.delimited import decode, looks_like_decimal_comma, read_table
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_hdf5, check_input
+from neurotox.io.registry import Registry
 from neurotox.io.text import (
     check_distinct_columns,
     check_not_encrypted,
@@ -177,18 +178,11 @@ class Reader:
     read: Callable[..., RodentData]
 
 
-_READERS: dict[str, Reader] = {}
-
-
-def register_reader(reader: Reader) -> Reader:
-    """Add a reader to the registry (detection order = registration order)."""
-    _READERS[reader.name] = reader
-    return reader
-
-
-def list_readers() -> list[Reader]:
-    """Registered readers in detection order."""
-    return list(_READERS.values())
+_REGISTRY: Registry[Reader] = Registry("rodent")
+#: Add a reader to the registry (detection order = registration order).
+register_reader = _REGISTRY.register
+#: Registered readers in detection order.
+list_readers = _REGISTRY.readers
 
 
 def detect(path: str | Path) -> Reader:
@@ -203,18 +197,21 @@ def detect(path: str | Path) -> Reader:
         from neurotox.workbook import check_xlsx
 
         check_xlsx(path)
-    for reader in _READERS.values():
-        try:
-            if reader.match(path):
-                return reader
-        except FormatError:
-            continue
-        except InputError:
-            raise       # a bad cell, a NUL: wrong whatever the format
-        except (OSError, ValueError, KeyError, UnicodeDecodeError, zipfile.BadZipFile):
-            continue
-    raise FormatError("not a recognised rodent-cognition file; expected one of "
-                      f"{quoted(r.description for r in _READERS.values())}", path=path)
+    reader = _REGISTRY.detect(path, not_this_layout=_not_this_layout)
+    if reader is None:
+        raise FormatError("not a recognised rodent-cognition file; expected one of "
+                          f"{quoted(r.description for r in list_readers())}", path=path)
+    return reader
+
+
+def _not_this_layout(exc: Exception) -> bool:
+    """Whether a layout check's exception means only "not this layout".
+
+    A bad cell or a NUL character (InputError) is wrong whatever the format.
+    """
+    if isinstance(exc, InputError):
+        return isinstance(exc, FormatError)
+    return isinstance(exc, (OSError, ValueError, KeyError, zipfile.BadZipFile))
 
 
 #: Kinds whose table must hold at least one data row.
@@ -231,10 +228,8 @@ def read_rodent(path: str | Path, *, fmt: str | None = None, **options: Any) -> 
     check_input(path)
     if fmt is None:
         reader, how = detect(path), "detected"
-    elif fmt in _READERS:
-        reader, how = _READERS[fmt], "given"
     else:
-        raise InputError(f"unknown rodent format {fmt!r}; known: {quoted(_READERS)}")
+        reader, how = _REGISTRY.named(fmt), "given"
     _check_content(path)   # NUL characters, oversized HDF5: before the parser
     try:
         data = reader.read(path, **options)

@@ -45,6 +45,7 @@ import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_input
+from neurotox.io.registry import Registry
 from neurotox.io.text import (
     check_not_encrypted,
     check_text,
@@ -249,18 +250,11 @@ class Reader:
     read: Callable[[Source], Export]
 
 
-_READERS: dict[str, Reader] = {}
-
-
-def register_reader(reader: Reader) -> Reader:
-    """Add a format to the registry (at import of its module)."""
-    _READERS[reader.name] = reader
-    return reader
-
-
-def list_formats() -> list[Reader]:
-    """Registered formats in detection order."""
-    return list(_READERS.values())
+_REGISTRY: Registry[Reader] = Registry("zebrafish export")
+#: Add a format (at import of its module; detection order = registration order).
+register_reader = _REGISTRY.register
+#: Registered formats in detection order.
+list_formats = _REGISTRY.readers
 
 
 def detect_format(path: str | Path) -> Reader:
@@ -273,12 +267,11 @@ def detect_format(path: str | Path) -> Reader:
 
     """
     src = Source(path)
-    for reader in _READERS.values():
-        if reader.match(src):
-            return reader
-    expected = "; ".join(f"{r.name} ({r.description})" for r in _READERS.values())
-    raise FormatError(f"unknown zebrafish export layout. Expected one of: {expected}. "
-                      f"Found: {src.describe()}", path=src.path)
+    reader = _REGISTRY.detect(src)
+    if reader is None:
+        raise FormatError(f"unknown zebrafish export layout. Expected one of: "
+                          f"{_REGISTRY.expected()}. Found: {src.describe()}", path=src.path)
+    return reader
 
 
 def read_export(path: str | Path, *, format: str | None = None) -> Export:
@@ -301,10 +294,7 @@ def read_export(path: str | Path, *, format: str | None = None) -> Export:
         reader = detect_format(path)
         how = "detected"
     else:
-        if format not in _READERS:
-            raise InputError(f"unknown zebrafish export format {format!r}; known: "
-                             f"{quoted(_READERS)}")
-        reader = _READERS[format]
+        reader = _REGISTRY.named(format)
         how = "given"
     src = Source(path)
     if format is not None and not reader.match(src):
