@@ -33,6 +33,7 @@ from neurotox.io.rodent.base import (
     register_reader,
     to_float,
 )
+from neurotox.io.rodent.samples import gap_steps, samples_in_gaps
 
 _ZONE = re.compile(r"^(?:(?P<point>head|nose|tail|centre|center|body)\s+)?in\s+(?P<zone>.+)$",
                    re.IGNORECASE)
@@ -113,13 +114,6 @@ def _flags(df: pd.DataFrame, zones: dict[str, str], path: Path
 GAP_STEPS = 4.0
 
 
-def _gaps(steps: np.ndarray, step: float) -> np.ndarray:
-    """Which steps between samples are gaps: over GAP_STEPS usual steps and 1 s."""
-    if not np.isfinite(step) or step <= 0:
-        return np.zeros(len(steps), bool)
-    return (steps > GAP_STEPS * step) & (steps > 1.0)
-
-
 def _one_value(df: pd.DataFrame, aliases: tuple[str, ...], path: Path) -> str | None:
     col = find_column(df, aliases, path=path, required=False)
     if col is None:
@@ -156,8 +150,8 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
     flags, blanks, lost = _flags(df, zones, path)
     step = float(np.median(np.diff(times))) if len(times) > 1 else np.nan
     durations = np.diff(times, append=times[-1] + (step if np.isfinite(step) else 0.0))
-    gap = _gaps(durations, step)
-    gap_samples = int(np.round(durations[gap] / step - 1).sum()) if gap.any() else 0
+    gap = gap_steps(durations, step, factor=GAP_STEPS, min_s=1.0)
+    gap_samples = samples_in_gaps(durations, gap, step)
     durations[gap] = step     # the sample before a gap lasts one step: the gap is lost time
     subj, how = identity(_one_value(df, _ANIMAL, path), subject, path, "subject")
     trial = _one_value(df, _TRIAL, path) or path.stem

@@ -24,7 +24,6 @@ all larvae at once.
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
@@ -32,6 +31,7 @@ import pandas as pd
 
 from neurotox.errors import FormatError
 from neurotox.files import check_frame_magnitudes
+from neurotox.io.ethovision_blocks import header_count as _header_count
 from neurotox.io.text import check_distinct_columns
 from neurotox.io.zebrafish._tables import NA_VALUES, decimal_mark, wells
 from neurotox.io.zebrafish.base import (
@@ -57,16 +57,6 @@ def _pick(cols: list[str], options: tuple[str, ...]) -> str | None:
 
 
 # ------------------------------------------------------------ EthoVision raw
-
-
-def _header_count(first: list[str]) -> int | None:
-    if len(first) >= 2 and norm(first[0]).startswith("number_of_header_lines"):
-        try:
-            n = float(first[1].replace(",", "."))
-        except ValueError:
-            return None
-        return int(n) if math.isfinite(n) and 0 < n < 1e6 else None
-    return None
 
 
 def _match_ethovision(src: Source) -> bool:
