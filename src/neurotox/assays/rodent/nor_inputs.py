@@ -95,13 +95,18 @@ def exploration_from_zone_samples(data: RodentData, params: NorParameters) -> pd
 
 
 def tracking_flags(phased: list[tuple[RodentData, pd.DataFrame]], params: NorParameters,
-                   notes: list[str]) -> pd.DataFrame:
-    """Trials whose tracker lost more than ``max_missing_fraction`` of the samples.
+                   notes: list[str], posed: list[tuple[RodentData, pd.DataFrame]] = ()
+                   ) -> pd.DataFrame:
+    """Trials whose tracker lost more than the protocol allows: the one tracking-error rule.
 
-    One row per trial (``subject``, ``phase``, ``reason``, ``source``); every loss is
-    said in the notes, one above the limit as a warning.
+    One row per trial (``subject``, ``phase``, ``reason``, ``source``). Zone
+    samples (``phased``): more than ``max_missing_fraction`` of the samples lost;
+    every loss is said in the notes, one above the limit as a warning. Pose trials
+    (``posed``: exploration rows of :func:`exploration_from_poses`): more than
+    ``pose.max_missing_fraction`` of the frames without the nose or the head (the
+    loss of every pose trial is in its notes).
     """
-    rows = []
+    rows = [r for data, table in posed if (r := _pose_loss(data, table, params))]
     for data, table in phased:
         subject, phase = data.meta["subject"], table["phase"].iloc[0]
         said = tracking_note(data, params.exploration_point, params.max_missing_fraction,
@@ -113,6 +118,19 @@ def tracking_flags(phased: list[tuple[RodentData, pd.DataFrame]], params: NorPar
             rows.append({"subject": subject, "phase": phase, "reason": said[1],
                          "source": f"{data.name}:{data.meta['trial']}"})
     return pd.DataFrame(rows, columns=list(FLAG_COLUMNS))
+
+
+def _pose_loss(data: RodentData, table: pd.DataFrame, params: NorParameters
+               ) -> dict[str, str] | None:
+    """The tracking-error row of a pose trial above ``pose.max_missing_fraction``, else None."""
+    n, lost = float(table["frames"].max()), float(table["untracked_frames"].max())
+    limit = params.pose.max_missing_fraction if params.pose is not None else np.inf
+    if not n > 0 or not lost / n > limit:
+        return None
+    return {"subject": table["subject"].iloc[0], "phase": table["phase"].iloc[0],
+            "reason": f"tracking: {int(lost)} of {int(n)} frames below min_likelihood "
+                      f"({lost / n:.1%} > max_missing_fraction {limit:g})",
+            "source": data.name}
 
 
 def assign_phases(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
@@ -276,7 +294,7 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
     opts = _reader_options(params)
     got: dict[str, list] = {k: [] for k in ("exploration", "key", "flags", "trials", "poses",
                                             "objects")}
-    frames, notes = [], []
+    frames, notes, posed = [], [], []
     for path in files:
         given = params.file_subjects.get(path.name)
         for data in read_rodent_trials(path, **opts,
@@ -290,9 +308,10 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
         rows, fr = exploration_from_poses(data, params, layout)
         notes += data.notes[before:]
         explo.append((data.path, rows))
+        posed.append((data, rows))
         frames.append(fr)
     phased = _phased(trials, notes)
-    tracking = tracking_flags(phased, params, notes)
+    tracking = tracking_flags(phased, params, notes, posed)
     explo += [(d.path, t) for d, t in phased]
     refuse_repeats(explo, ["subject", "phase"], "exploration")
     explo = [_object_zones(t, params, notes) for _, t in explo]
