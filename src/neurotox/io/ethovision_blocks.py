@@ -10,8 +10,8 @@ next to ``Trial Control-Arena N`` event sheets that carry the same block.
 
 Both the rodent reader (:mod:`neurotox.io.rodent.ethovision`, zone flags per
 sample) and the zebrafish one (:mod:`neurotox.io.zebrafish.trajectory`,
-positions per sample) find the header line count and the blocks of a workbook
-here; what each then requires of the columns is its own.
+positions per sample) find the header line count, and tell track sheets from
+event sheets, here; what each then requires of the columns is its own.
 """
 
 from __future__ import annotations
@@ -47,16 +47,26 @@ def header_count(row: Sequence[object]) -> int | None:
     return int(n) if math.isfinite(n) and n == int(n) and 0 < n < 1e6 else None
 
 
-def block_sheets(sheets: Mapping[str, Sequence[Sequence[object]]]) -> dict[str, int]:
-    """The sheets whose first row opens a header block, in workbook order, with their N."""
-    out = {}
-    for name, rows in sheets.items():
-        n = header_count(rows[0]) if len(rows) else None
-        if n is not None:
-            out[name] = n
-    return out
-
-
 def column_names(rows: Sequence[Sequence[object]], n: int) -> list[str]:
     """The column-name row (row N-1) of a block of ``n`` header lines ([] if absent)."""
     return [_text(c) for c in rows[n - 2]] if 2 <= n <= len(rows) else []
+
+
+def is_event_table(names: Sequence[str]) -> bool:
+    """True for the columns of a ``Trial Control`` sheet (``Event``, ``Rule``): no samples."""
+    return {"event", "rule"} <= {_text(c).lower() for c in names}
+
+
+def track_sheets(sheets: Mapping[str, Sequence[Sequence[object]]]) -> dict[str, int]:
+    """The sheets holding a block of samples, in workbook order, with their N.
+
+    A sheet counts when its first row opens a header block and its column names
+    are not those of a ``Trial Control`` event sheet; what columns a track needs
+    (zones, positions) each reader checks itself.
+    """
+    out = {}
+    for name, rows in sheets.items():
+        n = header_count(rows[0]) if len(rows) else None
+        if n is not None and not is_event_table(column_names(rows, n)):
+            out[name] = n
+    return out

@@ -36,7 +36,7 @@ import pandas as pd
 from neurotox.delimited import decode, guess_delimiter, read_table
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_nul, read_bytes
-from neurotox.io.ethovision_blocks import MAGIC, block_sheets, column_names, header_count
+from neurotox.io.ethovision_blocks import MAGIC, column_names, header_count, track_sheets
 from neurotox.io.rodent.base import (
     Reader,
     RodentData,
@@ -103,7 +103,7 @@ def _track_sheets(path: Path) -> tuple[dict[str, list[tuple]], list[str]]:
     from neurotox.workbook import hidden_sheets, sheet_rows
 
     sheets = sheet_rows(path)
-    tracks = {name: sheets[name] for name, n in block_sheets(sheets).items()
+    tracks = {name: sheets[name] for name, n in track_sheets(sheets).items()
               if any(_ZONE.match(c) for c in column_names(sheets[name], n))}
     hidden = sorted(set(tracks) & hidden_sheets(path))
     notes = [f"warning: {path.name}: hidden track sheet(s) {quoted(hidden)} not read (unhide "
