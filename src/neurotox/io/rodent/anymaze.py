@@ -33,7 +33,7 @@ from neurotox.io.rodent.base import (
     register_reader,
     to_float,
 )
-from neurotox.io.rodent.samples import gap_steps, samples_in_gaps
+from neurotox.io.rodent.samples import gap_steps, lost_per_point, samples_in_gaps
 
 _ZONE = re.compile(r"^(?:(?P<point>head|nose|tail|centre|center|body)\s+)?in\s+(?P<zone>.+)$",
                    re.IGNORECASE)
@@ -93,7 +93,7 @@ def _flags(df: pd.DataFrame, zones: dict[str, str], path: Path
     A sample is lost for a body point when every zone cell of that point is empty
     (the animal not found: ``-`` or nothing).
     """
-    out, blanks, lost = {}, 0, {}
+    out, blanks, missing = {}, 0, []
     for c, name in zones.items():
         v = to_float(df[c], path=path, column=c)
         bad = v.notna() & ~v.isin([0.0, 1.0])
@@ -102,11 +102,9 @@ def _flags(df: pd.DataFrame, zones: dict[str, str], path: Path
             raise FormatError(f"expected 0 or 1 (zone membership), found {df[c].iloc[i]!r}",
                               path=path, where=f"row {i + 2}, column {c!r}")
         blanks += int(v.isna().sum())
-        point = name.split(":")[0]
-        empty = v.isna().to_numpy()
-        lost[point] = lost[point] & empty if point in lost else empty
+        missing.append((name.split(":")[0], v.isna().to_numpy()))
         out[name] = v.fillna(0).to_numpy(float)
-    return out, blanks, {p: int(m.sum()) for p, m in lost.items()}
+    return out, blanks, lost_per_point(missing, every=True)
 
 
 #: A step between samples this many times the usual one (and over a second) is a gap:

@@ -48,6 +48,7 @@ from neurotox.io.rodent.base import (
 from neurotox.io.rodent.samples import (
     TIME_UNIT_NAMES,
     gap_steps,
+    lost_per_point,
     samples_in_gaps,
     seconds_per,
 )
@@ -244,12 +245,12 @@ def _samples(names: list[str], units: list[str], data: pd.DataFrame, first: int,
     times = {c: _time_seconds(data, c, unit.get(c, ""), first, path, notes)
              for c in _TIME_COLUMNS if c in names}
     out = {"time_s": times["Trial time"]}
-    lost: dict[str, np.ndarray] = {}
+    missing = []
     for c, m in zones.items():
         point = m.group("point").lower()
         out[f"{point}:{m.group('zone')}"], miss = _zone_flags(data, c, first, path)
-        lost[point] = lost.get(point, np.zeros(len(data), bool)) | miss
-    return pd.DataFrame(out), times, {p: int(v.sum()) for p, v in lost.items()}
+        missing.append((point, miss))
+    return pd.DataFrame(out), times, lost_per_point(missing, every=False)
 
 
 def _gap_samples(t: np.ndarray, dt: float) -> int:

@@ -4,10 +4,13 @@ EthoVision XT raw data (:mod:`.ethovision`), ANY-maze zone samples
 (:mod:`.anymaze`) and ANY-maze results sheets (:mod:`.tables`, a unit in a
 column's header) read their time units from one table, and the two per-sample
 readers find and count the samples absent from the time column (a gap) with one
-rule, parameterised by how regular each tracker's sampling is.
+rule, parameterised by how regular each tracker's sampling is, and count the
+samples a body point was lost in (:func:`lost_per_point`).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -47,3 +50,21 @@ def samples_in_gaps(steps: np.ndarray, gaps: np.ndarray, interval: float) -> int
     if not gaps.any():
         return 0
     return int(np.round(steps[gaps] / interval).sum() - gaps.sum())
+
+
+def lost_per_point(missing: Iterable[tuple[str, np.ndarray]], *, every: bool) -> dict[str, int]:
+    """Samples each body point was lost in, from (point, missing mask) of its zone columns.
+
+    ``every=False``: lost when any zone column of the point is missing (EthoVision
+    writes ``-`` in every zone column of a point it did not find, so one ``-`` is
+    a lost sample); ``every=True``: lost only when every zone column of the point
+    is empty (ANY-maze leaves a cell empty for other reasons too).
+    """
+    lost: dict[str, np.ndarray] = {}
+    for point, mask in missing:
+        mask = np.asarray(mask, bool)
+        if point not in lost:
+            lost[point] = mask.copy()
+        else:
+            lost[point] = lost[point] & mask if every else lost[point] | mask
+    return {p: int(m.sum()) for p, m in lost.items()}
