@@ -385,3 +385,31 @@ def test_tmaze_cli_camera_bumped_refused_and_european_copy_read(tmp_path, invoke
     assert res.exit_code == 0, res.output
     entries = pd.read_csv(tmp_path / "o2" / "tmaze_entries.csv")
     assert entries["arm"].tolist() == ["S", "L", "R", "S", "R"]
+
+
+def test_nor_cli_on_multi_arena_workbooks_equals_single_files(tmp_path, invoke):
+    """stranger33 E9: a two-arena EthoVision workbook per phase, each sheet a trial."""
+    from tests.unit.rodent.test_ethovision_arenas import TEST, TRAINING, trial_rows, workbook
+    from tests.unit.rodent.test_ethovision_raw import write
+
+    subjects = pd.DataFrame({"subject": ["M1", "M2"], "group": "G1", "sex": "M"})
+    day = [("training", TRAINING, "Trial     1"), ("test", TEST, "Trial     2")]
+    ends = {}
+    for case in ("books", "singles"):
+        folder = tmp_path / case
+        folder.mkdir()
+        study = _study(folder, subjects, ("G1",))
+        if case == "books":
+            files = [workbook(folder / f"{p}.xlsx", trial_rows(1, "M1", start=s, trial=t),
+                              trial_rows(2, "M2", start=s, trial=t)) for p, s, t in day]
+        else:
+            files = [write(folder / f"{m}_{p}.csv", trial_rows(k, m, start=s, trial=t))
+                     for p, s, t in day for k, m in ((1, "M1"), (2, "M2"))]
+        res = invoke("-q", "nor", *files, "--study", study, "--param", "novel_default=L",
+                     "-o", folder / "out")
+        assert res.exit_code == 0, res.output
+        ep = pd.read_csv(folder / "out" / "endpoints.csv")
+        ends[case] = ep.set_index(["subject", "endpoint"])[["value", "excluded"]].sort_index()
+    pd.testing.assert_frame_equal(ends["books"], ends["singles"])
+    di = ends["books"].xs("nor_discrimination_index", level="endpoint")["value"]
+    assert di.to_dict() == pytest.approx({"M1": 1 / 3, "M2": -1 / 3})

@@ -48,7 +48,8 @@ def ev_rows(*, subject: str | None = "M1", start: str = "10/03/2025 10:05:00.000
             ["Recording duration", clock(n / HZ)], ["User-defined Independent Variable"]]
     head += [["mouse ID", subject]] if subject else []
     head += [[" "]]
-    rows = [["Number of header lines:", str(len(head) + 3)], *head, NAMES, units or UNITS]
+    rows = [["Number of header lines:", str(len(head) + 3)], *head, list(NAMES),
+            list(units or UNITS)]
     for i in range(n):
         zones = [0, 0, int(LEFT[0] <= i < LEFT[1]), int(RIGHT[0] <= i < RIGHT[1])]
         cells = [str(z) for z in zones]
@@ -131,11 +132,12 @@ def test_xlsx_reads_like_text(tmp_path):
     assert data.table.equals(text.table)
 
 
-def test_workbook_with_a_track_sheet_per_arena_is_refused_naming_them(tmp_path):
+def test_read_rodent_refuses_a_workbook_of_several_trials_naming_them(tmp_path):
+    # one trial per call: read_rodent_trials reads them all (test_ethovision_arenas.py)
     path = write_xlsx(tmp_path / "two.xlsx", ev_rows(), ev_rows(subject="M2"))
-    with pytest.raises(FormatError, match=r"two\.xlsx: the workbook holds 2 track sheets "
-                       r"\('Track-Arena 1-Subject 1', 'Track-Arena 2-Subject 1'\), one per "
-                       r"arena or subject; give each trial in a file of its own"):
+    with pytest.raises(FormatError, match=r"two\.xlsx: the file holds 2 trials "
+                       r"\('Track-Arena 1-Subject 1', 'Track-Arena 2-Subject 1'\); read it "
+                       r"with read_rodent_trials"):
         read_rodent(path)
 
 
@@ -176,7 +178,7 @@ def test_time_in_ms_is_converted(tmp_path):
 def test_time_in_frames_is_refused_naming_column_and_unit(tmp_path):
     rows = ev_rows(units=["frames", "s", *UNITS[2:]])
     with pytest.raises(FormatError, match=r"row 15: column 'Trial time' is in 'frames' \(units "
-                                          r"row\); expected a time in s, sec, ms, min, h"):
+                                          r"row\); expected a time in s, ms, min or h"):
         read_rodent(write(tmp_path / "frames.csv", rows))
 
 

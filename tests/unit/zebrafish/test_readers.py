@@ -203,6 +203,26 @@ def test_ethovision_xlsx_one_sheet_per_track(tmp_path):
     np.testing.assert_allclose(ex.data["x"].to_numpy()[:2], [0.0, 3.0])  # cm -> mm
 
 
+def test_ethovision_xlsx_trial_control_sheet_is_not_a_track(tmp_path):
+    # EthoVision adds a 'Trial Control-Arena N' event sheet with the same header block
+    p = tmp_path / "raw.xlsx"
+    wb = openpyxl.Workbook()
+    for k, (title, names, first) in enumerate([
+            ("Track-Arena 1-Subject 1", ["Trial time", "X center", "Y center"], [1.0, 0.3, 0.4]),
+            ("Trial Control-Arena 1", ["Trial time", "Recording time", "Event", "Rule"],
+             [0.0, 0.0, "becomes active", "Start-stop trial"])]):
+        ws = wb.active if k == 0 else wb.create_sheet()
+        ws.title = title
+        for row in (["Number of header lines:", 5], ["Arena name", "A01"],
+                    ["Trial name", "Trial 1"], names, ["s", "cm", "cm", ""][:len(names)],
+                    first):
+            ws.append(row)
+    wb.save(p)
+    ex = read_export(p)
+    assert list(ex.data["x"]) == [3.0] and set(ex.data["well"]) == {"A01"}
+    assert "sheet 'Trial Control-Arena 1' skipped (Trial Control events, not a track)" in ex.notes
+
+
 def test_plain_trajectory_csv(tmp_path):
     p = tmp_path / "traj.csv"
     p.write_text("Trial.time,X.center,Y.center\n0,1,1\n0.5,-,-\n1,4,5\n")

@@ -165,7 +165,7 @@ def tracking_note(data: RodentData, point: str, limit: float, where: str
         return None
     frac, amount = loss
     over = frac > limit
-    note = (f"{'warning: ' if over else ''}{data.path.name} ({where}): {amount}, counted as "
+    note = (f"{'warning: ' if over else ''}{data.name} ({where}): {amount}, counted as "
             "outside every zone" + (f"; above max_missing_fraction {limit:g}: excluded as a "
                                     "tracking error" if over else ""))
     return note, f"{tracking_error(frac)}: {amount}" if over else ""

@@ -153,21 +153,9 @@ def _tracking(part: pd.DataFrame) -> dict[str, float]:
     return {"frames": n, "untracked_frames": lost, "untracked_fraction": lost / n}
 
 
-def _tracking_reason(row: pd.Series, params: NorParameters) -> str:
-    """'tracking: N of M frames ...' when a pose trial lost more than max_missing_fraction."""
-    frac = float(row.get("untracked_fraction", np.nan))
-    if params.pose is None or not frac > params.pose.max_missing_fraction:
-        return ""
-    return (f"tracking: {int(row['untracked_frames'])} of {int(row['frames'])} frames below "
-            f"min_likelihood ({frac:.1%} > max_missing_fraction "
-            f"{params.pose.max_missing_fraction:g})")
-
-
-def _lost(row: pd.Series, params: NorParameters,
-          tracking: dict[tuple[str, str], list[str]] | None) -> list[str]:
-    """Tracking reasons of a trial: a pose trial's, else a zone-sample trial's."""
-    pose = _tracking_reason(row, params)
-    return [pose] if pose else list((tracking or {}).get((row["subject"], row["phase"]), []))
+def _lost(row: pd.Series, tracking: dict[tuple[str, str], list[str]] | None) -> list[str]:
+    """Tracking-error reasons of a trial (zone samples or poses; see ``tracking_flags``)."""
+    return list((tracking or {}).get((row["subject"], row["phase"]), []))
 
 
 def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
@@ -175,7 +163,7 @@ def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
              tracking: dict[tuple[str, str], list[str]] | None = None) -> list[str]:
     key = (row["subject"], row["phase"])
     reasons = [f"technical flag: {r}" for r in flags.get(key, [])]
-    lost = _lost(row, params, tracking)
+    lost = _lost(row, tracking)
     if lost:   # the exploration time is not the animal's: no exploration rule
         return [*reasons, *lost]
     if not np.isfinite(row["total_s"]):
@@ -190,7 +178,7 @@ def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
             reasons.append(f"total test exploration {row['total_s']:.3f} s {op} {thr:g} s")
         tr = training.get(row["subject"])
         if tr is not None and params.max_training_bias is not None:
-            if _lost(tr, params, tracking):
+            if _lost(tr, tracking):
                 reasons.append("training side bias unknown (training excluded for tracking), "
                                "max_training_bias cannot be checked")
             elif not np.isfinite(tr["index"]):
@@ -240,9 +228,11 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
                 params: NorParameters, tracking: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per-animal, per-phase NOR table with indices and exclusion reasons.
 
-    ``tracking``: trials the tracker lost too much of (``subject``, ``phase``,
-    ``reason``; :func:`~neurotox.assays.rodent.nor_inputs.tracking_flags`); their
-    reason replaces the exploration rules, which would blame the animal.
+    ``tracking``: trials the tracker lost too much of, zone samples and poses
+    alike (``subject``, ``phase``, ``reason``;
+    :func:`~neurotox.assays.rodent.nor_inputs.tracking_flags`, the one place
+    that decides a tracking error); their reason replaces the exploration
+    rules, which would blame the animal.
 
     Returns
     -------

@@ -22,7 +22,7 @@ from neurotox.assays.rodent.common import concat, empty_table, tracking_note
 from neurotox.assays.rodent.params import NorParameters, PoseSettings
 from neurotox.assays.rodent.trial_order import number_order_warnings, start_keys
 from neurotox.errors import InputError, quoted
-from neurotox.io.rodent import RodentData, read_rodent
+from neurotox.io.rodent import RodentData, read_rodent_trials
 from neurotox.io.rodent.base import EXPLORATION_COLUMNS, FLAG_COLUMNS, KEY_COLUMNS
 from neurotox.io.rodent.pose import video_tracks
 from neurotox.io.rodent.tables import one_key_per_subject, parse_video
@@ -90,31 +90,47 @@ def exploration_from_zone_samples(data: RodentData, params: NorParameters) -> pd
             v["climbing_s"] = np.nan
     subject = data.meta["subject"]
     return pd.DataFrame([{"subject": subject, "phase": "", "object": z, **v,
-                          "source": f"{data.path.name}:{data.meta['trial']}"}
+                          "source": f"{data.name}:{data.meta['trial']}"}
                          for z, v in per.items()], columns=list(EXPLORATION_COLUMNS))
 
 
-def tracking_flags(phased: list[tuple[Path, pd.DataFrame]], trials: list[RodentData],
-                   params: NorParameters, notes: list[str]) -> pd.DataFrame:
-    """Trials whose tracker lost more than ``max_missing_fraction`` of the samples.
+def tracking_flags(phased: list[tuple[RodentData, pd.DataFrame]], params: NorParameters,
+                   notes: list[str], posed: list[tuple[RodentData, pd.DataFrame]] = ()
+                   ) -> pd.DataFrame:
+    """Trials whose tracker lost more than the protocol allows: the one tracking-error rule.
 
-    One row per trial (``subject``, ``phase``, ``reason``, ``source``); every loss is
-    said in the notes, one above the limit as a warning.
+    One row per trial (``subject``, ``phase``, ``reason``, ``source``). Zone
+    samples (``phased``): more than ``max_missing_fraction`` of the samples lost;
+    every loss is said in the notes, one above the limit as a warning. Pose trials
+    (``posed``: exploration rows of :func:`exploration_from_poses`): more than
+    ``pose.max_missing_fraction`` of the frames without the nose or the head (the
+    loss of every pose trial is in its notes).
     """
-    by_path = {d.path: d for d in trials}
-    rows = []
-    for path, table in phased:
-        data = by_path.get(path)
-        subject, phase = (data.meta["subject"], table["phase"].iloc[0]) if data else ("", "")
+    rows = [r for data, table in posed if (r := _pose_loss(data, table, params))]
+    for data, table in phased:
+        subject, phase = data.meta["subject"], table["phase"].iloc[0]
         said = tracking_note(data, params.exploration_point, params.max_missing_fraction,
-                             f"subject {subject}, {phase}") if data is not None else None
+                             f"subject {subject}, {phase}")
         if said is None:
             continue
         notes.append(said[0])
         if said[1]:
             rows.append({"subject": subject, "phase": phase, "reason": said[1],
-                         "source": f"{path.name}:{data.meta['trial']}"})
+                         "source": f"{data.name}:{data.meta['trial']}"})
     return pd.DataFrame(rows, columns=list(FLAG_COLUMNS))
+
+
+def _pose_loss(data: RodentData, table: pd.DataFrame, params: NorParameters
+               ) -> dict[str, str] | None:
+    """The tracking-error row of a pose trial above ``pose.max_missing_fraction``, else None."""
+    n, lost = float(table["frames"].max()), float(table["untracked_frames"].max())
+    limit = params.pose.max_missing_fraction if params.pose is not None else np.inf
+    if not n > 0 or not lost / n > limit:
+        return None
+    return {"subject": table["subject"].iloc[0], "phase": table["phase"].iloc[0],
+            "reason": f"tracking: {int(lost)} of {int(n)} frames below min_likelihood "
+                      f"({lost / n:.1%} > max_missing_fraction {limit:g})",
+            "source": data.name}
 
 
 def assign_phases(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
@@ -125,8 +141,8 @@ def assign_phases(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
 
 
 def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
-            ) -> list[tuple[Path, pd.DataFrame]]:
-    """Per-trial tables with their phase, each with the file it came from.
+            ) -> list[tuple[RodentData, pd.DataFrame]]:
+    """Per-trial tables with their phase, each with the trial it came from.
 
     A subject's trials are ordered by start time, every start time of the run
     read with one date convention (:mod:`~neurotox.assays.rodent.trial_order`).
@@ -146,8 +162,8 @@ def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
         if len(trials) == 2 and trials[0][0] == trials[1][0] and trials[0][0] != (1, 0):
             raise InputError(f"subject {subject!r}: the same trial (start "
                              f"{trials[0][1].meta.get('start_time') or trials[0][1].meta['trial']}"
-                             f") found in two input files, {trials[0][1].path} and "
-                             f"{trials[1][1].path}; give each trial in one file (a copy or "
+                             f") found in two inputs, {trials[0][1].where} and "
+                             f"{trials[1][1].where}; give each trial in one file (a copy or "
                              "re-export given as well?)", path=trials[1][1].path)
         notes += number_order_warnings(subject, [d.meta for _, d, _ in trials],
                                        [d.path for _, d, _ in trials])
@@ -155,8 +171,8 @@ def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
         by = "start time" if all(k[0] == 0 for k, _, _ in trials) else \
             "the trial number in the file or its name (no start time)"
         for phase, (_, data, table) in zip(phases, trials, strict=True):
-            out.append((data.path, table.assign(phase=phase)))
-            notes.append(f"{data.path.name}: subject {subject} trial {data.meta['trial']} taken "
+            out.append((data, table.assign(phase=phase)))
+            notes.append(f"{data.name}: subject {subject} trial {data.meta['trial']} taken "
                          f"as the {phase} phase (order of {by})")
     return out
 
@@ -276,38 +292,27 @@ def _reader_options(params: NorParameters) -> dict[str, Any]:
 def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
     """Read every input and reduce it to exploration, key, flags and per-frame tables."""
     opts = _reader_options(params)
-    explo, keys, flags, trials, frames, notes, poses = [], [], [], [], [], [], []
-    layouts = []
+    got: dict[str, list] = {k: [] for k in ("exploration", "key", "flags", "trials", "poses",
+                                            "objects")}
+    frames, notes, posed = [], [], []
     for path in files:
         given = params.file_subjects.get(path.name)
-        data = read_rodent(path, **opts, **({"subject": given} if given is not None else {}))
-        notes += data.notes
-        if data.kind == "exploration":
-            explo.append((path, data.table))
-            keys.append(data.meta.get("key", empty_table(KEY_COLUMNS)))
-            flags.append(data.meta.get("flags", empty_table(FLAG_COLUMNS)))
-        elif data.kind == "key":
-            keys.append(data.table)
-        elif data.kind == "flags":
-            flags.append(data.table)
-        elif data.kind == "zone_samples":
-            trials.append((data, exploration_from_zone_samples(data, params)))
-        elif data.kind == "poses":
-            poses.append(data)
-        elif data.kind == "objects":
-            layouts.append(data.table)
-        else:
-            raise InputError(f"a {data.kind} file ({data.fmt}) is not an NOR input", path=path)
+        for data in read_rodent_trials(path, **opts,
+                                       **({"subject": given} if given is not None else {})):
+            notes += data.notes
+            _take(data, params, got)
+    explo, keys, flags, trials, poses, layouts = (got[k] for k in got)
     layout = _layout(layouts, poses, files, notes)
     for data in poses:
         before = len(data.notes)
         rows, fr = exploration_from_poses(data, params, layout)
         notes += data.notes[before:]
         explo.append((data.path, rows))
+        posed.append((data, rows))
         frames.append(fr)
     phased = _phased(trials, notes)
-    tracking = tracking_flags(phased, [d for d, _ in trials], params, notes)
-    explo += phased
+    tracking = tracking_flags(phased, params, notes, posed)
+    explo += [(d.path, t) for d, t in phased]
     refuse_repeats(explo, ["subject", "phase"], "exploration")
     explo = [_object_zones(t, params, notes) for _, t in explo]
     key, merged = one_key_per_subject(concat(keys, KEY_COLUMNS), files=files)
@@ -316,6 +321,22 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
     return {"exploration": concat(explo, EXPLORATION_COLUMNS), "key": key, "flags": flags,
             "tracking": tracking, "tracked": any("missing_samples" in d.meta for d, _ in trials),
             "frames": concat(frames, ()), "notes": notes + merged + repeated}
+
+
+def _take(data: RodentData, params: NorParameters, got: dict[str, list]) -> None:
+    """Put what one input (or one trial of it) holds into ``got``, by kind."""
+    if data.kind == "exploration":
+        got["exploration"].append((data.path, data.table))
+        got["key"].append(data.meta.get("key", empty_table(KEY_COLUMNS)))
+        got["flags"].append(data.meta.get("flags", empty_table(FLAG_COLUMNS)))
+    elif data.kind in ("key", "flags", "objects"):
+        got[data.kind].append(data.table)
+    elif data.kind == "zone_samples":
+        got["trials"].append((data, exploration_from_zone_samples(data, params)))
+    elif data.kind == "poses":
+        got["poses"].append(data)
+    else:
+        raise InputError(f"a {data.kind} file ({data.fmt}) is not an NOR input", path=data.path)
 
 
 def _layout(layouts: list[pd.DataFrame], poses: list[RodentData], files: list[Path],

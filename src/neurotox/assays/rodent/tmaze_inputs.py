@@ -20,7 +20,7 @@ from neurotox.assays.rodent import pose as geo
 from neurotox.assays.rodent.common import concat, tracking_note
 from neurotox.assays.rodent.params import ArmSettings, TmazeParameters
 from neurotox.errors import InputError, quoted
-from neurotox.io.rodent import RodentData, read_rodent
+from neurotox.io.rodent import RodentData, read_rodent_trials
 from neurotox.io.rodent.base import ENTRY_COLUMNS, TRIAL_COLUMNS
 from neurotox.io.rodent.pose import video_tracks
 from neurotox.io.rodent.scoring import SHEET_COLUMNS
@@ -230,10 +230,10 @@ def entries_from_zone_samples(data: RodentData, params: TmazeParameters
                         "order": np.arange(len(seq)) + 1, "arm": seq["arm"].to_numpy(),
                         "enter_s": times[seq["enter_frame"]],
                         "exit_s": times[seq["enter_frame"]] + length[seq.index],
-                        "source": f"{data.path.name}:samples"}, columns=list(ENTRY_COLUMNS))
+                        "source": f"{data.name}:samples"}, columns=list(ENTRY_COLUMNS))
     named = ", ".join(f"{_zone(c)}={a}" for c, a in arms.items())
     rest = ", ".join(_zone(c) for c in others) or "none"
-    note = (f"{data.path.name}: {len(out)} arm entries from zone samples of point {point!r} "
+    note = (f"{data.name}: {len(out)} arm entries from zone samples of point {point!r} "
             f"(arms: {named}; other zones, no arm: {rest}; samples in no zone: "
             f"{params.no_zone_samples})")
     return out, note
@@ -243,6 +243,34 @@ def _pose_subject(path: Path) -> str:
     return re.split(r"DLC_|DeepCut_|\.analysis", path.stem)[0]
 
 
+def _take(data: RodentData, params: TmazeParameters, got: dict[str, list]) -> None:
+    """Put what one input (or one trial of it) holds into ``got``, by kind."""
+    if data.kind == "entries":
+        got["entries"].append((data.path, data.table))
+        if "animals" in data.meta:
+            got["sheets"].append(data.meta["animals"])
+            got["numeric"] += data.meta["numeric_subjects"]
+    elif data.kind == "zone_samples":
+        table, note = entries_from_zone_samples(data, params)
+        got["entries"].append((data.where, table))
+        got["notes"].append(note)
+        said = tracking_note(data, params.zone_point, params.max_missing_fraction,
+                             f"subject {data.meta['subject']}")
+        if said:
+            got["notes"].append(said[0])
+            got["tracking"] += [{"subject": data.meta["subject"], "condition": "NA",
+                                 "reason": said[1]}] if said[1] else []
+    elif data.kind in ("trials", "zone_bins"):
+        got[data.kind].append((data.path, data.table))
+    elif data.kind == "zones":
+        got["zones"].append(data.meta["zones"])
+    elif data.kind == "poses":
+        got["poses"].append(data)
+    else:
+        raise InputError(f"a {data.kind} file ({data.fmt}) is not a T-maze input",
+                         path=data.path)
+
+
 def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
     """Read every input into entries and trials tables (zone files apply to pose inputs).
 
@@ -250,38 +278,18 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
     (:func:`~neurotox.assays.base.refuse_repeats`): merged, two copies
     of a sequence would interleave into one with no alternation.
     """
-    entries, trials, poses, notes, zone_bins, sheets, numeric = [], [], [], [], [], [], []
-    zones, from_zones, tracking = None, False, []
+    got: dict[str, list] = {k: [] for k in ("entries", "trials", "poses", "notes", "zone_bins",
+                                            "sheets", "numeric", "zones", "tracking")}
+    from_zones = False
     for path in files:
         given = params.file_subjects.get(path.name)
-        data = read_rodent(path, **({"subject": given} if given is not None else {}))
-        notes += data.notes
-        if data.kind == "entries":
-            entries.append((path, data.table))
-            if "animals" in data.meta:
-                sheets.append(data.meta["animals"])
-                numeric += data.meta["numeric_subjects"]
-        elif data.kind == "zone_samples":
-            table, note = entries_from_zone_samples(data, params)
-            from_zones = True
-            entries.append((path, table))
-            notes.append(note)
-            said = tracking_note(data, params.zone_point, params.max_missing_fraction,
-                                 f"subject {data.meta['subject']}")
-            if said:
-                notes.append(said[0])
-                tracking += [{"subject": data.meta["subject"], "condition": "NA",
-                              "reason": said[1]}] if said[1] else []
-        elif data.kind == "trials":
-            trials.append((path, data.table))
-        elif data.kind == "zones":
-            zones = data.meta["zones"]
-        elif data.kind == "zone_bins":
-            zone_bins.append((path, data.table))
-        elif data.kind == "poses":
-            poses.append(data)
-        else:
-            raise InputError(f"a {data.kind} file ({data.fmt}) is not a T-maze input", path=path)
+        for data in read_rodent_trials(path, **({"subject": given} if given is not None else {})):
+            got["notes"] += data.notes
+            from_zones |= data.kind == "zone_samples"
+            _take(data, params, got)
+    entries, trials, poses, notes, zone_bins, sheets, numeric = (
+        got[k] for k in ("entries", "trials", "poses", "notes", "zone_bins", "sheets", "numeric"))
+    zones, tracking = (got["zones"][-1] if got["zones"] else None), got["tracking"]
     for data in poses:
         if params.pose is None:
             raise InputError("pose input given but the protocol has no 'pose' settings "

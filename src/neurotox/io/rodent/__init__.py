@@ -14,9 +14,10 @@ from neurotox.io.rodent.base import (
     detect,
     list_readers,
     read_rodent,
+    read_rodent_trials,
     register_reader,
     side_of,
 )
 
 __all__ = ["PHASES", "Poses", "Reader", "RodentData", "detect", "list_readers", "read_rodent",
-           "register_reader", "side_of"]
+           "read_rodent_trials", "register_reader", "side_of"]

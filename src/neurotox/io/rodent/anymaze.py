@@ -33,6 +33,7 @@ from neurotox.io.rodent.base import (
     register_reader,
     to_float,
 )
+from neurotox.io.rodent.samples import gap_steps, lost_per_point, samples_in_gaps
 
 _ZONE = re.compile(r"^(?:(?P<point>head|nose|tail|centre|center|body)\s+)?in\s+(?P<zone>.+)$",
                    re.IGNORECASE)
@@ -92,7 +93,7 @@ def _flags(df: pd.DataFrame, zones: dict[str, str], path: Path
     A sample is lost for a body point when every zone cell of that point is empty
     (the animal not found: ``-`` or nothing).
     """
-    out, blanks, lost = {}, 0, {}
+    out, blanks, missing = {}, 0, []
     for c, name in zones.items():
         v = to_float(df[c], path=path, column=c)
         bad = v.notna() & ~v.isin([0.0, 1.0])
@@ -101,23 +102,14 @@ def _flags(df: pd.DataFrame, zones: dict[str, str], path: Path
             raise FormatError(f"expected 0 or 1 (zone membership), found {df[c].iloc[i]!r}",
                               path=path, where=f"row {i + 2}, column {c!r}")
         blanks += int(v.isna().sum())
-        point = name.split(":")[0]
-        empty = v.isna().to_numpy()
-        lost[point] = lost[point] & empty if point in lost else empty
+        missing.append((name.split(":")[0], v.isna().to_numpy()))
         out[name] = v.fillna(0).to_numpy(float)
-    return out, blanks, {p: int(m.sum()) for p, m in lost.items()}
+    return out, blanks, lost_per_point(missing, every=True)
 
 
 #: A step between samples this many times the usual one (and over a second) is a gap:
 #: the samples it should hold count as lost (ANY-maze logs every 0.1-0.2 s).
 GAP_STEPS = 4.0
-
-
-def _gaps(steps: np.ndarray, step: float) -> np.ndarray:
-    """Which steps between samples are gaps: over GAP_STEPS usual steps and 1 s."""
-    if not np.isfinite(step) or step <= 0:
-        return np.zeros(len(steps), bool)
-    return (steps > GAP_STEPS * step) & (steps > 1.0)
 
 
 def _one_value(df: pd.DataFrame, aliases: tuple[str, ...], path: Path) -> str | None:
@@ -156,8 +148,8 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
     flags, blanks, lost = _flags(df, zones, path)
     step = float(np.median(np.diff(times))) if len(times) > 1 else np.nan
     durations = np.diff(times, append=times[-1] + (step if np.isfinite(step) else 0.0))
-    gap = _gaps(durations, step)
-    gap_samples = int(np.round(durations[gap] / step - 1).sum()) if gap.any() else 0
+    gap = gap_steps(durations, step, factor=GAP_STEPS, min_s=1.0)
+    gap_samples = samples_in_gaps(durations, gap, step)
     durations[gap] = step     # the sample before a gap lasts one step: the gap is lost time
     subj, how = identity(_one_value(df, _ANIMAL, path), subject, path, "subject")
     trial = _one_value(df, _TRIAL, path) or path.stem

@@ -8,7 +8,16 @@ names every layout that was expected.
 
 Output contract
 ---------------
-Every reader returns a :class:`RodentData` whose ``kind`` says what it holds:
+Every reader returns a :class:`RodentData` whose ``kind`` says what it holds.
+A file holds one trial (one animal's session) except where a format writes
+several to one file: an EthoVision XT multi-arena workbook holds one track sheet
+per arena and subject, each a trial of its own. :func:`read_rodent_trials` reads
+any file into its list of trials (one for most formats) and is what the assays
+use; :func:`read_rodent` returns the one trial of a file and refuses a file of
+several. The trials of a multi-trial file carry the sheet they came from
+(``sheet``; ``name`` = ``file.xlsx[sheet]`` in notes and sources).
+
+Kinds:
 
 ``exploration``
     One row per subject × phase × object: ``subject``, ``phase`` (``training`` or
@@ -26,7 +35,8 @@ Every reader returns a :class:`RodentData` whose ``kind`` says what it holds:
 ``zone_samples``
     One row per video sample (EthoVision raw data): ``time_s`` plus one 0/1 column
     per zone and body point named ``<point>:<zone>`` (``nose:round object left``);
-    ``meta`` holds ``subject``, ``trial`` and ``start_time``.
+    ``meta`` holds ``subject``, ``trial`` and ``start_time`` (one trial per
+    file or, for EthoVision multi-arena workbooks, per track sheet).
 ``trials``
     Discrete T-maze trials: ``subject``, ``condition``, ``session``, ``trial``,
     ``sample``, ``choice`` (arm labels, ``NA`` when no choice), ``latency_s``,
@@ -165,17 +175,33 @@ class RodentData:
     poses: Poses | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    sheet: str | None = None
+
+    @property
+    def name(self) -> str:
+        """The file's name; ``file.xlsx[sheet]`` for one trial of a multi-trial workbook."""
+        return f"{self.path.name}[{self.sheet}]" if self.sheet else self.path.name
+
+    @property
+    def where(self) -> Path:
+        """The path, its file name as :attr:`name` (the sheet of a multi-trial workbook)."""
+        return self.path.with_name(self.name)
 
 
 @dataclass(frozen=True)
 class Reader:
-    """A registered format: name, what it yields, a cheap matcher and the parser."""
+    """A registered format: name, what it yields, a cheap matcher and the parser.
+
+    ``read`` returns the file's one trial; ``read_all``, for formats that may hold
+    several trials in one file, returns them all (None: the file is one trial).
+    """
 
     name: str
     kind: Kind
     description: str
     match: Callable[[Path], bool]
     read: Callable[..., RodentData]
+    read_all: Callable[..., list[RodentData]] | None = None
 
 
 _REGISTRY: Registry[Reader] = Registry("rodent")
@@ -219,10 +245,29 @@ _NEEDS_ROWS = ("exploration", "trials", "entries", "zone_bins", "zone_samples")
 
 
 def read_rodent(path: str | Path, *, fmt: str | None = None, **options: Any) -> RodentData:
-    """Read a rodent-cognition input, detecting its format unless ``fmt`` is given.
+    """Read a rodent-cognition input holding one trial, detecting its format unless ``fmt``.
 
     The detected format and, for text files, the guessed encoding and delimiter
-    are appended to the returned ``notes``.
+    are appended to the returned ``notes``. A file of several trials (an
+    EthoVision multi-arena workbook) is refused naming them: read it with
+    :func:`read_rodent_trials`.
+    """
+    trials = read_rodent_trials(path, fmt=fmt, **options)
+    if len(trials) > 1:
+        raise FormatError(f"the file holds {len(trials)} trials "
+                          f"({quoted(d.sheet for d in trials)}); read it with "
+                          "read_rodent_trials", path=path)
+    return trials[0]
+
+
+def read_rodent_trials(path: str | Path, *, fmt: str | None = None, **options: Any
+                       ) -> list[RodentData]:
+    """Read a rodent-cognition input into its trials (one for most formats).
+
+    As :func:`read_rodent`, for files that may hold several trials: an EthoVision
+    XT multi-arena workbook gives one :class:`RodentData` per track sheet, each
+    with the checks a one-trial file gets. The format note goes to the first
+    trial's ``notes``.
     """
     path = Path(path)
     check_input(path)
@@ -232,7 +277,8 @@ def read_rodent(path: str | Path, *, fmt: str | None = None, **options: Any) -> 
         reader, how = _REGISTRY.named(fmt), "given"
     _check_content(path)   # NUL characters, oversized HDF5: before the parser
     try:
-        data = reader.read(path, **options)
+        trials = reader.read_all(path, **options) if reader.read_all is not None \
+            else [reader.read(path, **options)]
     except InputError:
         raise
     except (ValueError, KeyError, TypeError, IndexError, UnicodeError, OSError,
@@ -241,13 +287,15 @@ def read_rodent(path: str | Path, *, fmt: str | None = None, **options: Any) -> 
         raise FormatError(f"looks like {reader.name} but cannot be read: "
                           f"{' '.join(str(exc).split()) or type(exc).__name__}",
                           path=path) from None
-    if data.kind in _NEEDS_ROWS and data.table is not None and data.table.empty:
-        raise FormatError(f"{reader.name}: expected data rows below the header, found none",
-                          path=path)
+    for data in trials:
+        if data.kind in _NEEDS_ROWS and data.table is not None and data.table.empty:
+            raise FormatError(f"{reader.name}: expected data rows below the header, found "
+                              "none", path=path,
+                              where=f"sheet {data.sheet!r}" if data.sheet else None)
     dialect = text_dialect(path)
-    data.notes.append(f"{path.name}: format {reader.name} ({how})"
-                      + (f"; read as text: {dialect}" if dialect else ""))
-    return data
+    trials[0].notes.append(f"{path.name}: format {reader.name} ({how})"
+                           + (f"; read as text: {dialect}" if dialect else ""))
+    return trials
 
 
 # ------------------------------------------------------------------ helpers

@@ -15,6 +15,11 @@ before any number is used: the units of ``Trial time``/``Recording time``
 repeated time is refused naming the line), zone cells 0, 1 or ``-``, every line
 as long as the header, and the last sample against the header's
 ``Recording duration`` (``Trial duration``): a cut export is refused.
+
+A multi-arena workbook holds one ``Track-Arena N-Subject M`` sheet per arena
+and subject: each is a trial of its own, read with the same checks, its subject
+from its own header block (:func:`read_ethovision_trials`). Hidden sheets are
+not read (said in the notes); ``Trial Control`` event sheets are not tracks.
 """
 
 from __future__ import annotations
@@ -29,8 +34,9 @@ import numpy as np
 import pandas as pd
 
 from neurotox.delimited import decode, guess_delimiter, read_table
-from neurotox.errors import FormatError, quoted
+from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_nul, read_bytes
+from neurotox.io.ethovision_blocks import MAGIC, column_names, header_count, track_sheets
 from neurotox.io.rodent.base import (
     Reader,
     RodentData,
@@ -39,14 +45,18 @@ from neurotox.io.rodent.base import (
     register_reader,
     sniff_lines,
 )
+from neurotox.io.rodent.samples import (
+    TIME_UNIT_NAMES,
+    gap_steps,
+    lost_per_point,
+    samples_in_gaps,
+    seconds_per,
+)
 from neurotox.io.text import check_row_lengths
 
-_MAGIC = "number of header lines:"
 _ZONE = re.compile(r"^In zone\((?P<zone>.+?) / (?P<point>[A-Za-z]+)-point\)$")
 # "Subject ID" is EthoVision's subject slot in the arena (0, 1, ...), never an animal
 _SUBJECT_KEYS = ("mouse id", "animal id", "rat id", "animal", "subject")
-#: Units EthoVision may write for a time column, as seconds per unit.
-TIME_UNITS = {"s": 1.0, "sec": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0}
 _TIME_COLUMNS = ("Trial time", "Recording time")
 _MISSING = ("-", "", "nan", "None")
 #: Samples the data may end away from the header's duration (EthoVision ends one sample short).
@@ -63,17 +73,16 @@ def _first_rows_xlsx(path: Path, n: int) -> list[tuple]:
 def _match(path: Path) -> bool:
     if is_excel(path):
         first = _first_rows_xlsx(path, 1)
-        return bool(first) and str(first[0][0]).strip().lower() == _MAGIC
+        return bool(first) and str(first[0][0]).strip().lower().startswith(MAGIC)
     lines = sniff_lines(path, 1)
-    return bool(lines) and lines[0].strip('"').lower().startswith(_MAGIC)
+    return bool(lines) and lines[0].strip('"').lower().startswith(MAGIC)
 
 
 def _header_count(first: list | tuple, path: Path) -> int:
-    try:
-        n = int(str(first[1]).strip())
-    except (IndexError, ValueError, TypeError):
+    n = header_count(first)
+    if n is None:
         raise FormatError("expected 'Number of header lines:' followed by an integer in "
-                          "row 1", path=path) from None
+                          "row 1", path=path)
     if n < 3:
         raise FormatError(f"'Number of header lines:' says {n}; expected at least 3 (metadata, "
                           "column names, units)", path=path, where="row 1")
@@ -84,36 +93,31 @@ def _cell(c: object) -> str:
     return "" if c is None else str(c).strip()
 
 
-def _is_track(rows: list[tuple]) -> bool:
-    """A sheet of samples with zone columns (not the ``Trial Control`` event sheet)."""
-    if not rows or len(rows[0]) < 2 or _cell(rows[0][0]).lower() != _MAGIC:
-        return False
-    try:
-        names = rows[int(_cell(rows[0][1])) - 2]
-    except (ValueError, IndexError):
-        return False
-    return any(_ZONE.match(_cell(c)) for c in names)
+def _track_sheets(path: Path) -> tuple[dict[str, list[tuple]], list[str]]:
+    """The workbook's track sheets (name -> rows, in workbook order) and notes.
 
-
-def _track_sheet(path: Path) -> list[tuple]:
-    """Rows of the workbook's one track sheet; FormatError when it holds several.
-
-    A multi-arena export has a ``Track-Arena N-Subject M`` sheet per arena and
-    subject: each is a trial of its own, which one file cannot stand for here.
+    A track sheet opens with an EthoVision header block and has zone columns (a
+    ``Trial Control`` event sheet has the block but no zones). Hidden track sheets
+    are not read, said in the notes. Without any track sheet, the first sheet is
+    returned so that the checks name what it lacks.
     """
-    from neurotox.workbook import sheet_rows
+    from neurotox.workbook import hidden_sheets, sheet_rows
 
     sheets = sheet_rows(path)
-    tracks = [name for name, rows in sheets.items() if _is_track(rows)]
-    if len(tracks) > 1:
-        raise FormatError(f"the workbook holds {len(tracks)} track sheets ({quoted(tracks)}), "
-                          "one per arena or subject; give each trial in a file of its own "
-                          "(export per arena, or save each sheet as a workbook)", path=path)
-    return sheets[tracks[0]] if tracks else next(iter(sheets.values()), [])
+    tracks = {name: sheets[name] for name, n in track_sheets(sheets).items()
+              if any(_ZONE.match(c) for c in column_names(sheets[name], n))}
+    hidden = sorted(set(tracks) & hidden_sheets(path))
+    notes = [f"warning: {path.name}: hidden track sheet(s) {quoted(hidden)} not read (unhide "
+             "them to analyse their trials)"] if hidden else []
+    tracks = {name: rows for name, rows in tracks.items() if name not in hidden}
+    if not tracks:
+        first = next(iter(sheets), "")
+        tracks = {first: sheets.get(first, [])}
+    return tracks, notes
 
 
-def _xlsx_parts(path: Path) -> tuple[int, list[tuple], list[str], list[str], pd.DataFrame]:
-    rows = _track_sheet(path)
+def _xlsx_parts(rows: list[tuple], path: Path
+                ) -> tuple[int, list[tuple], list[str], list[str], pd.DataFrame]:
     n = _header_count(rows[0] if rows else (), path)
     if len(rows) <= n:
         raise FormatError(f"header says {n} header lines but the sheet has {len(rows)} rows",
@@ -172,15 +176,15 @@ def _time_seconds(data: pd.DataFrame, column: str, unit: str, first: int,
                   path: Path, notes: list[str]) -> np.ndarray:
     """A time column in seconds: unit from the units row, numbers checked, strictly increasing."""
     u = unit.strip()
-    if u and u.lower() not in TIME_UNITS:
+    scale = seconds_per(u)
+    if scale is None:
         raise FormatError(f"column {column!r} is in {u!r} (units row); expected a time in "
-                          f"{', '.join(TIME_UNITS)}", path=path, where=f"row {first - 1}")
+                          f"{TIME_UNIT_NAMES}", path=path, where=f"row {first - 1}")
     values = pd.to_numeric(data[column], errors="coerce").to_numpy(float)
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
         raise FormatError(f"expected a time, found {_cell(data[column].iloc[bad[0]])!r}",
                           path=path, where=f"row {first + bad[0]}, column {column!r}")
-    scale = TIME_UNITS.get(u.lower(), 1.0)
     if scale != 1.0:
         notes.append(f"{path.name}: column {column!r} in {u} converted to s")
     values = values * scale
@@ -241,12 +245,12 @@ def _samples(names: list[str], units: list[str], data: pd.DataFrame, first: int,
     times = {c: _time_seconds(data, c, unit.get(c, ""), first, path, notes)
              for c in _TIME_COLUMNS if c in names}
     out = {"time_s": times["Trial time"]}
-    lost: dict[str, np.ndarray] = {}
+    missing = []
     for c, m in zones.items():
         point = m.group("point").lower()
         out[f"{point}:{m.group('zone')}"], miss = _zone_flags(data, c, first, path)
-        lost[point] = lost.get(point, np.zeros(len(data), bool)) | miss
-    return pd.DataFrame(out), times, {p: int(v.sum()) for p, v in lost.items()}
+        missing.append((point, miss))
+    return pd.DataFrame(out), times, lost_per_point(missing, every=False)
 
 
 def _gap_samples(t: np.ndarray, dt: float) -> int:
@@ -255,33 +259,73 @@ def _gap_samples(t: np.ndarray, dt: float) -> int:
     Counted in the mean of the regular steps (``dt`` is their median, which
     EthoVision's times rounded to the ms bias: 0.033 s at 30 Hz).
     """
-    if len(t) < 2 or not np.isfinite(dt) or dt <= 0:
-        return 0
     steps = np.diff(t)
-    long = steps > 1.5 * dt
-    if not long.any():
-        return 0
-    regular = float(steps[~long].mean()) if (~long).any() else dt
-    return int(np.round(steps[long] / regular).sum() - long.sum())
+    gaps = gap_steps(steps, dt, factor=1.5)
+    regular = float(steps[~gaps].mean()) if (~gaps).any() else dt
+    return samples_in_gaps(steps, gaps, regular)
 
 
 def read_ethovision(path: Path, *, subject: str | None = None, **_: Any) -> RodentData:
-    """Read an EthoVision XT raw-data export into per-sample zone flags.
+    """Read an EthoVision XT raw-data export holding one trial (see :func:`read_ethovision_trials`).
+
+    A workbook with several track sheets is refused, naming them.
+    """
+    trials = read_ethovision_trials(path, subject=subject)
+    if len(trials) > 1:
+        raise FormatError(f"the workbook holds {len(trials)} track sheets "
+                          f"({quoted(d.sheet for d in trials)}), one trial each; read it with "
+                          "read_rodent_trials", path=path)
+    return trials[0]
+
+
+def read_ethovision_trials(path: Path, *, subject: str | None = None, **_: Any
+                           ) -> list[RodentData]:
+    """Read an EthoVision XT raw-data export: one trial per track sheet (text: one trial).
 
     Returns
     -------
-    RodentData
-        kind ``zone_samples``: ``time_s`` and one 0/1 column ``<point>:<zone>``
-        per exported zone (missing samples ``-`` count as outside); ``meta`` holds
-        ``subject`` (user-defined variable such as ``mouse ID``; else the
-        ``subject`` given by the caller, else the file name, said in the notes),
-        ``trial``, ``start_time``, ``sample_interval_s``, the tracking losses
-        (``missing_samples``: per body point, samples with ``-`` in its zone
-        columns; ``gap_samples``: samples absent from the time column;
-        ``n_samples``) and the full header.
+    list of RodentData
+        kind ``zone_samples``, one per trial: ``time_s`` and one 0/1 column
+        ``<point>:<zone>`` per exported zone (missing samples ``-`` count as
+        outside); ``meta`` holds ``subject`` (user-defined variable such as
+        ``mouse ID``; else the ``subject`` given by the caller, else the file
+        name, said in the notes), ``trial``, ``start_time``,
+        ``sample_interval_s``, the tracking losses (``missing_samples``: per body
+        point, samples with ``-`` in its zone columns; ``gap_samples``: samples
+        absent from the time column; ``n_samples``) and the full header. The
+        trials of a multi-arena workbook carry their sheet name (``sheet``).
+
+    Notes
+    -----
+    In a workbook with several track sheets every sheet must name its animal
+    (``mouse ID`` ...): the file name or one ``subject`` given for the file
+    cannot stand for several animals.
 
     """
-    n_header, head, names, units, data = (_xlsx_parts if is_excel(path) else _text_parts)(path)
+    if not is_excel(path):
+        return [_trial(path, _text_parts(path), subject, None)]
+    tracks, notes = _track_sheets(path)
+    several = len(tracks) > 1
+    if several and subject is not None:
+        raise InputError(f"file_subjects gives one subject ({subject!r}) for a workbook of "
+                         f"{len(tracks)} track sheets ({quoted(tracks)}); each sheet names its "
+                         "own animal: remove the file from file_subjects", path=path)
+    out = []
+    for name, rows in tracks.items():
+        try:
+            out.append(_trial(path, _xlsx_parts(rows, path), subject, name if several else None))
+        except FormatError as exc:
+            if not several:
+                raise
+            where = ", ".join(w for w in (f"sheet {name!r}", exc.where) if w)
+            raise FormatError(exc.detail, path=path, where=where) from None
+    out[0].notes[:0] = notes
+    return out
+
+
+def _trial(path: Path, parts: tuple, subject: str | None, sheet: str | None) -> RodentData:
+    """One trial from the parts of its header block and samples (``sheet``: of several)."""
+    n_header, head, names, units, data = parts
     meta = _metadata(head)
     notes: list[str] = []
     samples, times, missing = _samples(names, units, data, n_header + 1, path, notes)
@@ -289,16 +333,24 @@ def read_ethovision(path: Path, *, subject: str | None = None, **_: Any) -> Rode
     dt = round(float(np.median(np.diff(samples["time_s"]))), 6) if len(samples) > 1 else np.nan
     _check_duration(times, dt, meta, path)
     gaps = _gap_samples(samples["time_s"].to_numpy(), dt)
-    subj, how = identity(_subject(meta), subject, path, "subject")
+    found = _subject(meta)
+    if sheet is not None and found is None:
+        raise FormatError(f"no animal named in the header block (expected one of "
+                          f"{quoted(_SUBJECT_KEYS)}); a workbook with several track sheets "
+                          "needs the animal of each", path=path)
+    subj, how = identity(found, subject, path, "subject")
     info = {"subject": subj,
             "trial": re.sub(r"\s+", " ", meta.get("Trial name", path.stem)),
             "start_time": meta.get("Start time", ""), "sample_interval_s": dt,
             "missing_samples": missing, "gap_samples": gaps, "n_samples": len(samples),
             "header": meta}
-    return RodentData("zone_samples", path, "ethovision-raw", table=samples, meta=info,
-                      notes=[f"{path.name}: {how}; trial {info['trial']!r}", *notes])
+    data = RodentData("zone_samples", path, "ethovision-raw", table=samples, meta=info,
+                      sheet=sheet)
+    data.notes = [f"{data.name}: {how}; trial {info['trial']!r}",
+                  *(n.replace(f"{path.name}:", f"{data.name}:", 1) for n in notes)]
+    return data
 
 
 register_reader(Reader("ethovision-raw", "zone_samples",
                        "EthoVision XT raw-data export ('Number of header lines:' in A1)",
-                       _match, read_ethovision))
+                       _match, read_ethovision, read_ethovision_trials))

@@ -43,6 +43,7 @@ from neurotox.io.rodent.base import (
     sniff_lines,
     to_float,
 )
+from neurotox.io.rodent.samples import TIME_UNIT_NAMES, seconds_per
 from neurotox.sidetables import merge_repeats
 
 #: Default pattern of video names: ``<anything>_<phase>_<subject>`` (``Dory_NOR_P2_rat01``).
@@ -413,10 +414,6 @@ def _match_anymaze(path: Path) -> bool:
                                      for c in cols)
 
 
-#: Time units written in a results column's header (``Left object : time (ms)``), in s.
-_TIME_UNITS = {"s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
-               "ms": 1e-3, "msec": 1e-3, "millisecond": 1e-3, "milliseconds": 1e-3,
-               "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0}
 _HEADER_UNIT = re.compile(r"[(\[]\s*(?P<unit>[^)\]]*?)\s*[)\]]\s*$")
 #: No object is explored for an hour in one trial: more is a unit error (ms read as s).
 MAX_EXPLORATION_S = 3600.0
@@ -427,11 +424,11 @@ def _seconds_per_unit(column: str, path: Path) -> float:
     m = _HEADER_UNIT.search(column)
     if m is None:
         return 1.0
-    unit = m.group("unit").lower()
-    if unit not in _TIME_UNITS:
-        raise FormatError(f"unknown time unit {m.group('unit')!r} in the header (expected s, "
-                          "ms or min)", path=path, where=f"column {column!r}")
-    return _TIME_UNITS[unit]
+    scale = seconds_per(m.group("unit")) if m.group("unit").strip() else None
+    if scale is None:
+        raise FormatError(f"unknown time unit {m.group('unit')!r} in the header (expected "
+                          f"{TIME_UNIT_NAMES})", path=path, where=f"column {column!r}")
+    return scale
 
 
 def _anymaze_measures(cols: list[str]) -> dict[str, dict[str, str]]:

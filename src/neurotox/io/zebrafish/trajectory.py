@@ -8,7 +8,8 @@ Layouts
     ``Subject name``, ``Trial name`` …), the column-name line (``Trial time``,
     ``Recording time``, ``X center``, ``Y center``, ``Distance moved`` …) on line
     N-1 and the units line on line N; ``-`` marks a missing sample and decimal
-    commas are accepted. The xlsx export has the same block on one sheet per track.
+    commas are accepted. The xlsx export has the same block on one sheet per track
+    (``Track-Arena N-Subject M``); ``Trial Control`` event sheets are skipped.
 ``trajectory``
     Plain delimited table of positions: ``time`` (s), ``x``, ``y`` (mm) and
     optionally ``plate``, ``well``/``arena``/``animal`` (R-mangled EthoVision names
@@ -24,7 +25,6 @@ all larvae at once.
 
 from __future__ import annotations
 
-import math
 import re
 
 import numpy as np
@@ -32,6 +32,8 @@ import pandas as pd
 
 from neurotox.errors import FormatError
 from neurotox.files import check_frame_magnitudes
+from neurotox.io.ethovision_blocks import column_names, is_event_table
+from neurotox.io.ethovision_blocks import header_count as _header_count
 from neurotox.io.text import check_distinct_columns
 from neurotox.io.zebrafish._tables import NA_VALUES, decimal_mark, wells
 from neurotox.io.zebrafish.base import (
@@ -57,16 +59,6 @@ def _pick(cols: list[str], options: tuple[str, ...]) -> str | None:
 
 
 # ------------------------------------------------------------ EthoVision raw
-
-
-def _header_count(first: list[str]) -> int | None:
-    if len(first) >= 2 and norm(first[0]).startswith("number_of_header_lines"):
-        try:
-            n = float(first[1].replace(",", "."))
-        except ValueError:
-            return None
-        return int(n) if math.isfinite(n) and 0 < n < 1e6 else None
-    return None
 
 
 def _match_ethovision(src: Source) -> bool:
@@ -157,11 +149,14 @@ def _read_ethovision(src: Source) -> Export:
         for name, sheet in all_sheets.items():
             rows = [[_s(c) if c == c else "" for c in r] for r in
                     sheet.itertuples(index=False)]
-            if not rows or _header_count(rows[0]) is None:
+            n = _header_count(rows[0]) if rows else None
+            if n is None:
                 notes.append(f"sheet {name!r} skipped (no EthoVision header block)")
                 continue
+            if is_event_table(column_names(rows, n)):
+                notes.append(f"sheet {name!r} skipped (Trial Control events, not a track)")
+                continue
             meta, cols, units = _parse_block(rows, f"sheet {name!r}", src)
-            n = _header_count(rows[0])
             data = sheet.iloc[n:].reset_index(drop=True)
             frames.append(_frame_from_rows(cols, units, data, meta, name, src, notes))
         notes.append(f"xlsx with {len(frames)} track sheet(s)")

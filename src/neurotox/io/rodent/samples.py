@@ -1,0 +1,70 @@
+"""Per-sample tracking exports: time units and gaps in time, shared by the rodent readers.
+
+EthoVision XT raw data (:mod:`.ethovision`), ANY-maze zone samples
+(:mod:`.anymaze`) and ANY-maze results sheets (:mod:`.tables`, a unit in a
+column's header) read their time units from one table, and the two per-sample
+readers find and count the samples absent from the time column (a gap) with one
+rule, parameterised by how regular each tracker's sampling is, and count the
+samples a body point was lost in (:func:`lost_per_point`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+#: Time units a tracking export may write (units row, or ``(ms)`` in a header), as s per unit.
+TIME_UNITS = {"s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+              "ms": 1e-3, "msec": 1e-3, "millisecond": 1e-3, "milliseconds": 1e-3,
+              "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+              "h": 3600.0}
+#: The units named in error messages (the other keys are spellings of these).
+TIME_UNIT_NAMES = "s, ms, min or h"
+
+
+def seconds_per(unit: str) -> float | None:
+    """Seconds per ``unit`` (case-blind, stripped; '' = seconds); None when unknown."""
+    u = unit.strip().lower()
+    return 1.0 if not u else TIME_UNITS.get(u)
+
+
+def gap_steps(steps: np.ndarray, interval: float, *, factor: float,
+              min_s: float = 0.0) -> np.ndarray:
+    """Which steps between samples are gaps: over ``factor`` sample intervals and ``min_s``.
+
+    No step is a gap when the interval is unknown (NaN) or not positive.
+    """
+    steps = np.asarray(steps, float)
+    if not np.isfinite(interval) or interval <= 0:
+        return np.zeros(len(steps), bool)
+    return (steps > factor * interval) & (steps > min_s)
+
+
+def samples_in_gaps(steps: np.ndarray, gaps: np.ndarray, interval: float) -> int:
+    """Samples absent from the gap steps: each gap's length in ``interval`` rounded, less one.
+
+    The sample before a gap is in the export; the rest of the gap is lost.
+    """
+    steps, gaps = np.asarray(steps, float), np.asarray(gaps, bool)
+    if not gaps.any():
+        return 0
+    return int(np.round(steps[gaps] / interval).sum() - gaps.sum())
+
+
+def lost_per_point(missing: Iterable[tuple[str, np.ndarray]], *, every: bool) -> dict[str, int]:
+    """Samples each body point was lost in, from (point, missing mask) of its zone columns.
+
+    ``every=False``: lost when any zone column of the point is missing (EthoVision
+    writes ``-`` in every zone column of a point it did not find, so one ``-`` is
+    a lost sample); ``every=True``: lost only when every zone column of the point
+    is empty (ANY-maze leaves a cell empty for other reasons too).
+    """
+    lost: dict[str, np.ndarray] = {}
+    for point, mask in missing:
+        mask = np.asarray(mask, bool)
+        if point not in lost:
+            lost[point] = mask.copy()
+        else:
+            lost[point] = lost[point] & mask if every else lost[point] | mask
+    return {p: int(m.sum()) for p, m in lost.items()}
