@@ -1135,8 +1135,12 @@ class Study:
         """The files one entry of an assay's ``input`` list names."""
         if any(ch in rel for ch in "*?["):
             self.resolve(rel.split("*")[0] or ".", f"assays.{spec.key}.input[{k}]")
-            matches = sorted(p for p in self.folder.glob(rel)
-                             if p.resolve().is_relative_to(self.folder.resolve()))
+            matches = sorted(self.folder.glob(rel))
+            outside = [p for p in matches if not p.resolve().is_relative_to(self.folder.resolve())]
+            if outside:     # as a path naming it would be: never dropped without a word
+                raise InputError(f"pattern {rel!r} matches '{outside[0].name}', a link that "
+                                 "leaves the study folder; keep input files inside it",
+                                 path=self.path, where=f"key 'assays.{spec.key}.input[{k}]'")
             if not matches:
                 raise InputError(f"pattern {rel!r} matches no file", path=self.path,
                                  where=f"key 'assays.{spec.key}.input[{k}]'")

@@ -442,3 +442,21 @@ def test_layout_concentration_is_the_study_dose(tmp_path, header, rows, match):
     else:
         with pytest.raises(InputError, match=match):
             check_study_doses(lay, DOSES)
+
+
+def test_pattern_matching_a_link_out_of_the_study_folder_is_refused(study_dir, tmp_path_factory):
+    """A link leaving the folder is refused as a path naming it is, never dropped silently."""
+    raw = tmp_path_factory.mktemp("share") / "nor_day2.csv"
+    raw.write_text((study_dir / "nor_scores.csv").read_text() + "\n")
+    (study_dir / "nor_day2.csv").symlink_to(raw)
+    edit(study_dir, "input: nor_scores.csv}", "input: 'nor_*.csv'}")
+    with pytest.raises(InputError, match=r"key 'assays\.nor\.input\[0\]': pattern 'nor_\*\.csv' "
+                                         r"matches 'nor_day2\.csv', a link that leaves the study"):
+        load_study(study_dir / "study.yaml")
+    inside = study_dir / "more"
+    inside.mkdir()
+    (inside / "nor_day3.csv").write_text("x\n")
+    (study_dir / "nor_day2.csv").unlink()
+    (study_dir / "nor_day2.csv").symlink_to(inside / "nor_day3.csv")   # a link inside: read
+    s = load_study(study_dir / "study.yaml")
+    assert [p.name for p in s.assay_inputs(s.spec.assays[0])] == ["nor_day2.csv", "nor_scores.csv"]
