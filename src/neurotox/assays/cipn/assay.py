@@ -22,6 +22,7 @@ from neurotox.assays.base import AssayPlugin, AssayResult, refuse_repeats, regis
 from neurotox.assays.battery.common import Recorder, subjects_of
 from neurotox.assays.cipn import nerve, thermal
 from neurotox.assays.cipn.conventions import cipn_conventions
+from neurotox.assays.cipn.filaments import column_reading
 from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay's model)
     LATENCY_TESTS,
     RAT_FILAMENTS,
@@ -30,7 +31,7 @@ from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay'
 )
 from neurotox.assays.cipn.updown import sudo_threshold, updown_threshold
 from neurotox.errors import InputError
-from neurotox.io.battery import check_subjects, check_unique, where
+from neurotox.io.battery import check_subjects, check_unique, header_of, where
 from neurotox.io.cipn import fail_first, read_cipn
 from neurotox.study import AssaySpec, Study
 
@@ -68,16 +69,21 @@ class _Emitter:
 def _updown(df: pd.DataFrame, em: _Emitter) -> None:
     p = em.params
     fs = p.filament_set
+    read_as, how = column_reading(df, fs, p.filament_labels)
+    if how:
+        em.notes.append(f"{em.name}: {how}")
     out = []
     for i in range(len(df)):
         if not df["series"].iloc[i].strip():
             out.append((np.nan, np.nan, "none", "no response series recorded", ""))
             continue
         try:
-            th = updown_threshold(df["series"].iloc[i], df["filament"].iloc[i], fs)
+            th = updown_threshold(df["series"].iloc[i], df["filament"].iloc[i], fs,
+                                  read_as=read_as)
         except ValueError as exc:
             col = "filament" if "filament" in str(exc) and "series" not in str(exc) else "series"
-            raise InputError(str(exc), path=df.attrs.get("path"), where=where(df, i, col)) \
+            raise InputError(str(exc), path=df.attrs.get("path"),
+                             where=where(df, i, header_of(df, col))) \
                 from None
         reason, cens = "", th.censoring
         if cens != "none" and p.out_of_range == "exclude":
@@ -89,6 +95,7 @@ def _updown(df: pd.DataFrame, em: _Emitter) -> None:
                        index=df.index)
     frame = pd.concat([df[["subject", "timepoint", "series", "filament", "row"]], res], axis=1)
     frame["rows"] = "row " + frame["row"].astype(str)
+    frame["filament_read_as"] = read_as or ""
     n_out = int((res["note"] != "").sum())
     if n_out:
         advice = "" if em.censored_policy == "rank" else \
@@ -104,14 +111,19 @@ def _updown(df: pd.DataFrame, em: _Emitter) -> None:
 
 def _sudo(df: pd.DataFrame, em: _Emitter) -> None:
     fs = em.params.filament_set
+    read_as, how = column_reading(df, fs, em.params.filament_labels)
+    if how:
+        em.notes.append(f"{em.name}: {how}")
     vals = []
     for i in range(len(df)):
         try:
             vals.append(sudo_threshold(df["filament"].iloc[i], df["response"].iloc[i], fs,
-                                       offset=em.params.sudo_offset).grams)
+                                       offset=em.params.sudo_offset,
+                                       read_as=read_as).grams)
         except ValueError as exc:
             col = "filament" if "filament" in str(exc) else "response"
-            raise InputError(str(exc), path=df.attrs.get("path"), where=where(df, i, col)) \
+            raise InputError(str(exc), path=df.attrs.get("path"),
+                             where=where(df, i, header_of(df, col))) \
                 from None
     frame = df.assign(value=vals, rows="row " + df["row"].astype(str))
     em.emit("vf_threshold_sudo", frame)

@@ -83,7 +83,8 @@ NAMED_SESSIONS = ("baseline", "bl", "pre", "pretest", "pre-test", "predose", "pr
 #: A trial: a whole number, optionally after ``t``/``trial``/``rep`` (``1``, ``T2``).
 _TRIAL_LABEL = re.compile(r"^(?:t|trial|rep)?[\s_.-]*\d{1,3}$", re.I)
 
-_IN_CELL = re.compile(r"^\s*([XxOo0\s]+?)\s*(?:/|\(|@|;|,|\s)\s*([^\s()/@;,]+)\s*\)?\s*$")
+_IN_CELL = re.compile(r"^\s*([XxOo0\s]+?)\s*(?:/|\(|@|;|,|\s)\s*([^\s()/@;,]+(?:\s*g)?)\s*\)?\s*$",
+                      re.I)
 _TRIAL = re.compile(r"^(.+?)_(?:trial|t|rep)_?(\d+)$")
 
 
