@@ -3,8 +3,9 @@
 Timepoints are labels in the EndpointTable (``day-1``, ``pretest_bin03``,
 ``PND21``, ``week4``, ``-1``), so their order must be read from the label:
 
-1. Sessions before dosing named so (``pretest``, ``pre-dose``, ``baseline``,
-   ``acclimation`` ..., also with a bin: ``pretest_bin03``) come first.
+1. Sessions before dosing named so (:data:`PRE_DOSE_NAMES`: ``pretest``,
+   ``pre-dose``, ``baseline``, ``BL``, ``acclimation`` ..., also with a bin:
+   ``pretest_bin03``) come first.
 2. Then every other label, by its parts: numbers compare as signed numbers
    (``day-1`` before ``day3``, ``-1`` before ``3``, ``bin2`` before ``bin10``),
    text alphabetically (case-insensitive). A count of hours, days or weeks
@@ -30,9 +31,14 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-#: Sessions recorded before the first dose, named as such.
-PRE_DOSE = re.compile(r"^(pre-?test|pre-?dose|pre-?treatment|pre-?exposure|baseline|"
-                      r"acclimation)$", re.I)
+#: The spellings of a baseline session, the one list every reader, assay and report
+#: uses, compared by :func:`label_key` (letter case, spaces, ``-`` and ``_`` aside):
+#: ``baseline``, ``BL``, ``pre``, ``pretest``, ``pre-dose``, ``pre-treatment``,
+#: ``pre-exposure``.
+BASELINE_NAMES = ("baseline", "bl", "pre", "pretest", "predose", "pretreatment",
+                  "preexposure")
+#: Sessions recorded before the first dose, named as such: a baseline or ``acclimation``.
+PRE_DOSE_NAMES = (*BASELINE_NAMES, "acclimation")
 
 #: A number; a minus sign belongs to it at the start or after a letter, space or
 #: underscore (``day-1``, ``day -1``, ``-1``), not after a digit (``1-2`` is a range).
@@ -62,6 +68,35 @@ def label_key(label: object) -> str:
     """
     text = unicodedata.normalize("NFKC", str(label)).replace("\u2212", "-")
     return _IGNORED.sub("", text).casefold()
+
+
+def is_pre_dose_name(label: object) -> bool:
+    """True for a session named as before dosing (:data:`PRE_DOSE_NAMES`): ``BL``, ``Pre-test``."""
+    return label_key(label) in PRE_DOSE_NAMES
+
+
+#: Words before a count that name its unit, to one spelling (``D-1`` is ``day-1``).
+_UNIT_WORDS = {"d": "day", "day": "day", "days": "day", "w": "week", "wk": "week",
+               "week": "week", "weeks": "week", "h": "hour", "hr": "hour", "hour": "hour",
+               "hours": "hour"}
+
+
+def session_key(label: object) -> str:
+    """What session a label names, whatever its spelling.
+
+    :func:`label_key`, with every baseline spelling (:data:`BASELINE_NAMES`) as
+    ``baseline`` and a unit word spelled one way: ``BL``, ``Pre-dose`` and
+    ``baseline`` give ``baseline``; ``D-1``, ``Day -1`` and
+    ``day-1`` give ``day-1``; ``W4`` gives ``week4``. ``day-1`` and ``baseline`` stay
+    apart (a numbered session is not known to be the baseline).
+    """
+    key = label_key(label)
+    if key in BASELINE_NAMES:
+        return "baseline"
+    m = re.fullmatch(r"([a-z]+)(-?\d.*)", key)
+    if m and m.group(1) in _UNIT_WORDS:
+        return _UNIT_WORDS[m.group(1)] + m.group(2)
+    return key
 
 
 def _parts(text: str) -> list[tuple[int, Any]]:
@@ -101,7 +136,7 @@ def time_key(label: object) -> tuple[Any, ...]:
     text = str(label).strip()
     if text.upper() in _LAST:
         return (2, (), text)
-    rank = 0 if PRE_DOSE.match(text) or PRE_DOSE.match(text.split("_")[0]) else 1
+    rank = 0 if is_pre_dose_name(text) or is_pre_dose_name(text.split("_")[0]) else 1
     return (rank, tuple(_parts(text)), text)
 
 

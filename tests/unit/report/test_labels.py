@@ -3,6 +3,7 @@ import pytest
 from neurotox.report.labels import (
     TimepointLabels,
     dose_label,
+    is_pre_dose,
     p_text,
     session_label,
     unit_symbol,
@@ -96,3 +97,10 @@ def test_assay_label(assay, label):
     from neurotox.report.labels import assay_label
 
     assert assay_label(assay) == label
+
+
+@pytest.mark.parametrize("code", ["BL", "bl", "pre", "Pre-dose", "pretest_bin03"])
+def test_every_baseline_spelling_is_before_dosing(code):
+    # one list (neurotox.timepoints.BASELINE_NAMES) for readers, assays and report
+    assert is_pre_dose(code)
+    assert session_label("BL") == "Baseline"

@@ -21,6 +21,7 @@ import pandas as pd
 from neurotox.assays.base import AssayPlugin, AssayResult, refuse_repeats, register
 from neurotox.assays.battery.common import Recorder, subjects_of
 from neurotox.assays.cipn import nerve, thermal
+from neurotox.assays.cipn.baseline import match_baseline, missing_baseline, session_labels
 from neurotox.assays.cipn.conventions import cipn_conventions
 from neurotox.assays.cipn.filaments import column_reading
 from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay's model)
@@ -200,13 +201,6 @@ def _dispatch(df: pd.DataFrame, test: str, em: _Emitter) -> None:
         em.emit("ienfd", nerve.fibre_density(df))
 
 
-def _label(tp: pd.Series, prefix: str) -> pd.Series:
-    tp = tp.astype(str).str.strip()
-    if not prefix:
-        return tp
-    return tp.where(~tp.str.fullmatch(r"-?\d+(\.\d+)?"), prefix + tp)
-
-
 def _baseline_rows(rows: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """``<endpoint>_baseline`` at every later timepoint: the animal's baseline value."""
     from neurotox.endpoints import registry
@@ -225,12 +219,17 @@ def _baseline_rows(rows: pd.DataFrame, baseline: str) -> pd.DataFrame:
     return out.assign(reason="")
 
 
-def _read(path: Path, params: CipnParameters) -> pd.DataFrame:
+def _read(path: Path, params: CipnParameters) -> tuple[pd.DataFrame, list[str]]:
     df = read_cipn(path, test=params.test, sheet=params.sheet)
-    df["timepoint"] = _label(df["timepoint"], params.timepoint_prefix)
+    df["timepoint"], respelt = session_labels(df["timepoint"], params.timepoint_prefix)
     for test, part in df.groupby("test", sort=False):
         check_unique(part, ["subject", "timepoint", "trial"], what=f"{test} measurement")
-    return df
+    notes = [f"{path.name}: sessions {', '.join(f'{a!r} as {b!r}' for a, b in respelt.items())}"
+             f" (timepoint_prefix {params.timepoint_prefix!r})"] if respelt else []
+    how = match_baseline(df, params.baseline, path.name)
+    notes += ([how] if how else []) + missing_baseline(
+        df, params.baseline, params.baseline_covariate, path.name)
+    return df, notes
 
 
 def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayResult:
@@ -241,7 +240,12 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
     details: dict[str, list[pd.DataFrame]] = {}
     notes: list[str] = []
     tests: set[str] = set()
-    parts = [(path, _read(path, params)) for path in files]
+    parts = []
+    for path in files:
+        df, said = _read(path, params)
+        parts.append((path, df))
+        notes += said
+    found = any(params.baseline in set(df["timepoint"]) for _, df in parts)
     refuse_repeats(parts, ["subject", "test", "timepoint"], "measurement")
     for path, df in parts:
         check_subjects(df, subjects.index)
@@ -261,7 +265,7 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
         tests.update(df["test"].astype(str))
     if params.baseline_covariate and params.baseline is None:
         notes.append("baseline_covariate is set but no 'baseline' timepoint: no covariate")
-    conventions = cipn_conventions(params, tests)
+    conventions = cipn_conventions(params, tests, baseline_found=found)
     table = records.table()
     return AssayResult(endpoints=table,
                        details={k: pd.concat(v, ignore_index=True) for k, v in details.items()},
