@@ -63,8 +63,10 @@ def test_missing_baseline_is_a_warning_and_no_ancova_is_claimed(folder):
 def test_two_baseline_spellings_in_one_sheet_are_an_error(folder):
     text = "subject,test,BL,pre,D7\nC1,hot_plate,10,11,12\n"
     with pytest.raises(InputError, match=r"sessions 'bl', 'pre' are each the protocol's "
-                                         "baseline session 'baseline' written another way"):
+                                         "baseline session 'baseline' written another way"
+                       ) as err:
         run(folder, {"w.csv": text}, "hot-plate")
+    assert err.value.where == "row 1 (session columns)"
 
 
 def test_one_list_of_baseline_spellings():

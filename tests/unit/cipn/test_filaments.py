@@ -106,3 +106,15 @@ def test_rat_sheet_in_nominal_grams(folder):
     # C2: OXOOOX (k -1.25) ending on the 8 g filament (4.93): 10^(4.93 - 1.25 x 0.224) g
     assert value(by_param, "vf_threshold_updown", "C2", "day21")["value"] == pytest.approx(
         10 ** (4.93 - 1.25 * (5.18 - 3.61) / 7) / 1e4, rel=1e-3)
+
+
+def test_sudo_filaments_by_marking_read_like_numbers(folder):
+    head = "subject,day,test,filament,response\n"
+    nums = head + "C1,1,von_frey_sudo,5,X\nC2,1,von_frey_sudo,7,O\n"
+    marks = head + "C1,1,von_frey_sudo,0.4,X\nC2,1,von_frey_sudo,2,O\n"
+    want = run(folder, {"s.csv": nums}, "von-frey-up-down").endpoints
+    got = run(folder, {"s.csv": marks}, "von-frey-up-down").endpoints
+    assert list(got["value"]) == list(want["value"])
+    # C2: the 2 g filament (filament 7) + 0.5 step: geometric mean of 2.041 and 5.495 g
+    assert value(got, "vf_threshold_sudo", "C2", "1")["value"] == pytest.approx(
+        (2.041 * 5.495) ** 0.5)

@@ -18,6 +18,7 @@ import re
 import pandas as pd
 
 from neurotox.errors import InputError
+from neurotox.io.battery import header_of
 from neurotox.timepoints import session_key, time_order
 
 #: Latency tests whose %MPE needs the baseline (cold plate has no %MPE).
@@ -65,12 +66,19 @@ def match_baseline(df: pd.DataFrame, baseline: str | None, name: str) -> str:
         raise InputError(f"sessions {', '.join(map(repr, same))} are each the protocol's "
                          f"baseline session {baseline!r} written another way: rename one, or "
                          "name the baseline in the protocol parameter 'baseline'",
-                         path=df.attrs.get("path"), where="column 'timepoint'")
+                         path=df.attrs.get("path"), where=_sessions_where(df))
     if not same:
         return ""
     df["timepoint"] = df["timepoint"].where(df["timepoint"] != same[0], baseline)
     return (f"{name}: session {same[0]!r} is the protocol's baseline session {baseline!r} "
             f"written another way, labelled {baseline!r}")
+
+
+def _sessions_where(df: pd.DataFrame) -> str:
+    """Where a sheet's sessions are: its timepoint column, or a wide sheet's header row."""
+    if "timepoint" in df.attrs.get("headers", {}):
+        return f"column {header_of(df, 'timepoint')!r}"
+    return f"row {df.attrs.get('header_row', 1)} (session columns)"
 
 
 def missing_baseline(df: pd.DataFrame, baseline: str | None, covariate: bool,
