@@ -35,8 +35,10 @@ def cipn_conventions(params: CipnParameters, tests: Set[str], *,
     out = []
     if tests & {"von_frey_updown", "von_frey_sudo"}:
         out.append("Von Frey filament set (filaments), marking (force, log units): "
-                   + "; ".join(f"{f.marking} ({f.force_g:g} g, {f.log_units:g})"
-                               for f in params.filaments) + ".")
+                   + "; ".join(f"{f.marking}" + ("" if f.grams is None else f" = {f.grams:g} g")
+                               + f" ({f.force_g:g} g, {f.log_units:g})"
+                               for f in params.filaments) + "."
+                   + _labels(params.filament_labels))
     if "von_frey_updown" in tests:
         out += _updown(params)
     if "von_frey_sudo" in tests:
@@ -72,6 +74,14 @@ def cipn_conventions(params: CipnParameters, tests: Set[str], *,
                    "with control by ANCOVA on the animal's baseline value "
                    "(baseline_covariate, baseline).")
     return out
+
+
+def _labels(setting: str) -> str:
+    if setting != "auto":
+        return f" Filaments in the sheets are read as {setting}s (filament_labels: {setting})."
+    return (" A sheet's filament column is read as numbers (1 = weakest) or markings as its "
+            "cells that can only be one say; a column whose every cell reads both ways is "
+            "refused (filament_labels: auto).")
 
 
 def _updown(params: CipnParameters) -> list[str]:
