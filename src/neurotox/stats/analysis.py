@@ -328,7 +328,9 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     ``timepoint="ALL"`` decision row). Endpoints marked ``covariate_only`` in the
     registry serve as covariates only (no rows of their own). With
     ``plan.litter_unit == "means"`` litter
-    (``batch``) means are the analysis units. Endpoints with a covariate are
+    (``batch``) means are the analysis units of the descriptive statistics and of
+    every test alike (:func:`~neurotox.stats.units.litter_units`; incidence: a
+    litter is affected when any of its pups is). Endpoints with a covariate are
     compared with control by ANCOVA (:mod:`neurotox.stats.ancova`; decision path
     ``ancova``) unless litters enter as a random effect.
 
