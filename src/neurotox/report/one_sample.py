@@ -42,6 +42,7 @@ from neurotox.report.tables import (
     sex_label,
     study_header,
 )
+from neurotox.stats.units import litter_units
 from neurotox.timepoints import time_order
 
 #: Trial-level models of an endpoint's reference test: (assay, endpoint) -> detail table.
@@ -122,13 +123,13 @@ def _strata(values: pd.DataFrame, litters: bool) -> list[tuple[str, pd.DataFrame
     if len(sexes) > 1:
         out += [(s, values[values["sex"] == s]) for s in sexes]
     if litters:
-        out = [(s, part.groupby("batch", as_index=False)["value"].mean()) for s, part in out]
+        out = [(s, litter_units(part, ["timepoint", "group"])) for s, part in out]
     return out
 
 
 def _litter_means(data: pd.DataFrame) -> pd.DataFrame:
     """Mean per litter × sex × group × timepoint (the unit of the sex × group ANOVA)."""
-    return data.groupby(["timepoint", "group", "sex", "batch"], as_index=False)["value"].mean()
+    return litter_units(data, ["timepoint", "group", "sex"])
 
 
 def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, what: str,

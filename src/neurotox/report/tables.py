@@ -50,6 +50,7 @@ from neurotox.report.model import (
     sig_decimals,
     slug,
 )
+from neurotox.stats.units import litter_units
 from neurotox.study import Group, StudySpec
 from neurotox.vocab import Category
 
@@ -503,7 +504,8 @@ def _plan_footnotes(ctx: Context, kind: str, counts: tuple[int, int] | None = No
                         plan.percent_of_control else "."))
     elif kind == "incidence":
         notes.append("Values are n affected / n examined (%)."
-                     + (" n = number of litters." if ctx.litters else ""))
+                     + (" n = number of litters; a litter is affected when any of its pups "
+                        "is." if ctx.litters else ""))
     notes.append(f"* p ≤ {plan.alpha:g}; ** p ≤ 0.01 vs control ({SIDED[plan.sided]}); "
                  "↑/↓ group value above/below control.")
     return notes
@@ -666,8 +668,7 @@ def _unit_values(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
     """Included values per analysis unit: subjects, or litter means when litters are the unit."""
     inc = rows[~rows["excluded"].astype(bool)][["subject", "group", "batch", "value"]]
     if ctx.litters:
-        inc = inc.groupby(["group", "batch"], as_index=False)["value"].mean()
-        inc = inc.rename(columns={"batch": "subject"})
+        inc = litter_units(inc, ["group"])
     return inc[["subject", "group", "value"]]
 
 
