@@ -70,7 +70,7 @@ def trial_sets(tx: pd.DataFrame) -> dict[str, SetInfo]:
     for setcd, part in tx.groupby("SETCD", sort=True):
         params: dict[str, str] = {}
         for code, val in zip(part["TXPARMCD"], part["TXVAL"], strict=True):
-            if val and code not in params:
+            if val and code.upper() not in params:
                 params[code.upper()] = val
         label = next((s for s in part.get("SET", pd.Series(dtype=str)) if s), "")
         out[str(setcd)] = SetInfo(str(setcd), label, params)

@@ -8,6 +8,7 @@ a positive control group (a reference neurotoxicant) would have.
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from tests.send_files import tables, write_study
 
@@ -184,3 +185,15 @@ def test_import_send_cli_warns_and_refuses_under_warnings_as_errors(tmp_path, in
     assert ("WARNING: s: 2 animal(s) stored but not used in ranges — control type not "
             "recognised (set 4, TCNTRL 'Control')") in res.output
     assert "7 animal(s) included" not in res.output and "5 included in ranges" in res.output
+
+
+def test_lower_case_parameter_codes_keep_the_first_value(tmp_path):
+    """``tcntrl`` twice: the first value counts, as for upper-case codes (a later
+    ``Vehicle Control`` record made the positive control set a vehicle control)."""
+    study = with_set4(tmp_path, {"tcntrl": "Positive Control", "TRTDOS": "5"})
+    tx = study.domains["tx"]
+    extra = tx[tx["SETCD"] == "4"].iloc[[0]].assign(TXVAL="Vehicle Control")
+    study.domains["tx"] = pd.concat([tx, extra], ignore_index=True)
+    a = send_batch(study).animals.set_index("subject")
+    assert a.loc["S-401", "control_type"] == "Positive Control"
+    assert not a.loc["S-401", "included"]
