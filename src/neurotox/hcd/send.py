@@ -132,9 +132,11 @@ def study_fields(ts: dict[str, str]) -> dict[str, str]:
 
 def control_sets(study: SendStudy, negative_controls: Iterable[str] = ()) -> dict[str, ControlSet]:
     """The trial sets with a control type, each with its kind and whether it is used."""
-    sets = trial_sets(study.domains["tx"])
-    out = {k: classify(k, s.label, s.params, negative_controls) for k, s in sets.items()
-           if s.params.get("TCNTRL")}
+    tx = study.domains["tx"]
+    sets = trial_sets(tx)
+    every = _all_control_types(tx)
+    out = {k: classify(k, s.label, {**s.params, "TCNTRL": every[k]}, negative_controls)
+           for k, s in sets.items() if s.params.get("TCNTRL")}
     if not out:
         zero = sorted(_dose_zero(sets))
         hint = f"; set(s) {', '.join(zero)} have dose 0 (TRTDOS)" if zero else ""
@@ -146,6 +148,18 @@ def control_sets(study: SendStudy, negative_controls: Iterable[str] = ()) -> dic
                          "use as historical controls (--negative-control VALUE takes a control "
                          "type as a negative control)", path=study.files["tx"],
                          where="TXPARMCD 'TCNTRL'")
+    return out
+
+
+def _all_control_types(tx: pd.DataFrame) -> dict[str, str]:
+    """Each set's ``TCNTRL`` values, distinct ones joined by `` / ``.
+
+    A set given both a vehicle and a positive control type is judged on both.
+    """
+    rows = tx[tx["TXPARMCD"].str.upper().eq("TCNTRL") & tx["TXVAL"].ne("")]
+    out: dict[str, str] = {}
+    for setcd, vals in rows.groupby("SETCD", sort=False)["TXVAL"]:
+        out[str(setcd)] = " / ".join(dict.fromkeys(vals))
     return out
 
 

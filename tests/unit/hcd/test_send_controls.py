@@ -197,3 +197,17 @@ def test_lower_case_parameter_codes_keep_the_first_value(tmp_path):
     a = send_batch(study).animals.set_index("subject")
     assert a.loc["S-401", "control_type"] == "Positive Control"
     assert not a.loc["S-401", "included"]
+
+
+def test_a_set_with_two_control_types_is_judged_on_both(tmp_path):
+    """TCNTRL 'Vehicle Control' and a second record 'Positive Control' in one set."""
+    study = with_set4(tmp_path, {"TCNTRL": "Vehicle Control", "TRTDOS": "0"})
+    tx = study.domains["tx"]
+    extra = tx[(tx["SETCD"] == "4") & (tx["TXPARMCD"] == "TCNTRL")].assign(
+        TXVAL="Positive Control")
+    study.domains["tx"] = pd.concat([tx, extra], ignore_index=True)
+    a = send_batch(study).animals.set_index("subject")
+    assert not a.loc["S-401", "included"]
+    assert a.loc["S-401", "exclusion_reason"] == (
+        "positive control (set 4, TCNTRL 'Vehicle Control / Positive Control'): not a "
+        "negative or vehicle control")
