@@ -133,21 +133,30 @@ def _check_dates(study: dict[str, str]) -> None:
 @click.option("--include-recovery/--main-only", default=False, show_default=True,
               help="Include recovery-group control animals in ranges (TK and satellite "
                    "animals never are).")
+@click.option("--negative-control", "negative_controls", multiple=True, metavar="TCNTRL",
+              help="A control type (tx TCNTRL value, e.g. 'Control') to take as a negative "
+                   "control besides the recognised ones (vehicle, negative, untreated, sham, "
+                   "placebo ...). Positive controls never are. Repeatable.")
 @replace_options
-def import_send(folder: Path, db: str | None, include_recovery: bool, replace: bool,
-                reason: str | None) -> None:
+def import_send(folder: Path, db: str | None, include_recovery: bool,
+                negative_controls: tuple[str, ...], replace: bool, reason: str | None) -> None:
     """Add the control animals of a SEND study folder (dm, tx, ts and bw/om/lb .xpt files).
 
+    Only negative (vehicle, untreated, sham ...) control sets enter ranges;
+    positive controls and control types not recognised are stored, not used.
     A study already in the database (same study number or .xpt files) is refused
     unless --replace is given.
     """
-    from neurotox.hcd.send import missing_domains, send_batch
+    from neurotox.hcd.send import control_findings, missing_domains, send_batch
     from neurotox.io.output import WARNINGS_AS_ERRORS, warn_or_refuse
     from neurotox.io.send import read_send
 
     why = _replace_reason(replace, reason)
-    batch = send_batch(read_send(folder), include_recovery=include_recovery)
-    found = [(warned, f"{folder.name}: {text}") for warned, text in missing_domains(batch)]
+    study = read_send(folder)
+    batch = send_batch(study, include_recovery=include_recovery,
+                       negative_controls=negative_controls)
+    found = [(warned, f"{folder.name}: {text}") for warned, text in
+             control_findings(study, negative_controls) + missing_domains(batch)]
     if WARNINGS_AS_ERRORS.get():        # refused before the database is touched
         for text in (text for warned, text in found if warned):
             warn_or_refuse(text)
