@@ -10,10 +10,17 @@ here knows about assays; callers that need an order sort the results themselves.
 :class:`TaskPool` is for work that should go on while the caller does something
 else: tasks are submitted now and their results collected later (a report draws
 its figures while it builds its tables).
+
+What a task says in a worker process (a local pool's or a Dask worker's) -- its
+log records, Python warnings and run notes -- travels back with its result and
+is said again here when the result is collected (:func:`_in_worker`,
+:func:`_replay`): the command counts its warnings, ``--warnings-as-errors``
+refuses a warning note, and the manifest records the notes, wherever the task ran.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 import os
@@ -21,12 +28,16 @@ import signal
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from neurotox.errors import InputError
+from neurotox.files import NOTE_SINK, run_note
+from neurotox.logs import quiet_third_party
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -174,7 +185,7 @@ class TaskPool:
             return done
         if self._pool is None:
             self._pool = _executor(self.workers, self.initializer)
-        return self._pool.submit(fn, task)
+        return TaskFuture(self._pool.submit(_in_worker, fn, _origin(), task))
 
     @property
     def running(self) -> bool:
@@ -262,10 +273,11 @@ def _bounded(submit: Callable[[T], Any], done_of: Callable[[set], tuple[set, set
 
 
 def _pool_results(fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterator[R]:
+    origin = _origin()
     with _executor(workers) as pool:
-        yield from _bounded(lambda t: pool.submit(fn, t),
+        yield from _bounded(lambda t: pool.submit(_in_worker, fn, origin, t),
                             lambda p: wait(p, return_when=FIRST_COMPLETED),
-                            lambda f: f.result(), tasks, 2 * workers)
+                            lambda f: _replay(f.result()), tasks, 2 * workers)
 
 
 def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Iterator[R]:
@@ -277,7 +289,7 @@ def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Itera
                          ) from None
     from distributed.client import FuturesCancelledError
 
-    _quiet_distributed()
+    quiet_third_party()     # importing distributed gave it a console handler of its own
     own = isinstance(scheduler, str)
     if own:
         check_scheduler(scheduler)
@@ -292,9 +304,10 @@ def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Itera
     address = scheduler if own else getattr(client.scheduler, "address", "")
     try:
         n = max(1, len(client.scheduler_info().get("workers", {})))
-        yield from _bounded(lambda t: client.submit(fn, t, pure=False),
+        origin = _origin()
+        yield from _bounded(lambda t: client.submit(_in_worker, fn, origin, t, pure=False),
                             lambda p: _split(dwait(p, return_when="FIRST_COMPLETED")),
-                            lambda f: f.result(), tasks, 2 * n)
+                            lambda f: _replay(f.result()), tasks, 2 * n)
     except (CancelledError, OSError) as exc:   # FuturesCancelledError, CommClosedError
         if client.status == "running" and not isinstance(exc, FuturesCancelledError):
             raise     # a task's own error (a file it could not read ...)
@@ -306,31 +319,159 @@ def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Itera
             client.close()
 
 
-def _quiet_distributed() -> None:
-    """Keep dask.distributed's own console handler (added when it is imported) off stderr.
-
-    Its records go where the CLI sends third-party records: the log file, if any.
-    """
-    names = [n for n in logging.Logger.manager.loggerDict
-             if n.split(".")[0] in ("distributed", "tornado")]
-    for name in names:
-        lib = logging.getLogger(name)
-        console = [h for h in lib.handlers if type(h) is logging.StreamHandler]
-        for h in console:
-            lib.removeHandler(h)
-        if console and "." in name:
-            lib.propagate = True    # to "distributed" or "tornado": the log file, if any
-    files = [h for h in logging.getLogger("neurotox").handlers
-             if isinstance(h, logging.FileHandler)]      # the CLI's --log-file
-    for name in ("distributed", "tornado"):
-        top = logging.getLogger(name)
-        for h in files:
-            if h not in top.handlers:
-                top.addHandler(h)
-        if not top.handlers:
-            top.addHandler(logging.NullHandler())
-        top.propagate = False
-
-
 def _split(result: Any) -> tuple[set, set]:
     return set(result.done), set(result.not_done)
+
+
+# ------------------------------------------------------------------ what tasks say in workers
+
+@dataclass
+class _Said:
+    """What one task said in a worker: log records, Python warnings, run notes."""
+
+    records: list[logging.LogRecord] = field(default_factory=list)
+    warnings: list[tuple[str, type[Warning], str, int]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Reported(Generic[R]):
+    """A task's result and what the task said on the way."""
+
+    value: R
+    said: _Said
+
+
+#: What the task running in this thread of a worker has said so far (a Dask worker runs
+#: several tasks at once, one per thread; a local pool's worker one at a time).
+_TASK: contextvars.ContextVar[_Said | None] = contextvars.ContextVar("neurotox_task_said",
+                                                                    default=None)
+_ROUTED = threading.Lock()
+_routed: list[bool] = []
+
+
+def _origin() -> tuple[int, int]:
+    """The ID of the submitting process and the lowest level it logs (what a worker keeps)."""
+    return os.getpid(), logging.getLogger("neurotox").getEffectiveLevel()
+
+
+class _TaskLog(logging.Handler):
+    """In a worker: a task's records kept for its result; other records as before."""
+
+    def __init__(self, before: list[logging.Handler]):
+        super().__init__()
+        self.before = before
+
+    def emit(self, record: logging.LogRecord) -> None:
+        said = _TASK.get()
+        if said is None:
+            for h in self.before:
+                if record.levelno >= h.level:
+                    h.handle(record)
+        else:
+            said.records.append(_portable(record))
+
+
+class _TaskWarnings:
+    """In a worker: a task's Python warnings kept for its result; others shown as before."""
+
+    def __init__(self, shown: Callable[..., None]):
+        self.shown = shown
+
+    def __call__(self, message: Warning | str, category: type[Warning], filename: str,
+                 lineno: int, file: Any = None, line: str | None = None) -> None:
+        said = _TASK.get()
+        if said is None:
+            self.shown(message, category, filename, lineno, file, line)
+        else:
+            said.warnings.append((str(message), category, filename, lineno))
+
+
+def _portable(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of ``record`` that pickles: the message formatted, a traceback as text."""
+    copy = logging.makeLogRecord(record.__dict__)
+    copy.msg, copy.args = record.getMessage(), None
+    if record.exc_info:
+        copy.exc_text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+    copy.exc_info = None
+    return copy
+
+
+def _route_worker_output() -> None:
+    """Once per worker process: tasks' records and warnings go to their results."""
+    with _ROUTED:
+        if _routed:
+            return
+        logger = logging.getLogger("neurotox")
+        before = list(logger.handlers)
+        for h in before:
+            logger.removeHandler(h)
+        logger.addHandler(_TaskLog(before))
+        warnings.showwarning = _TaskWarnings(warnings.showwarning)
+        _routed.append(True)
+
+
+def _in_worker(fn: Callable[[T], R], origin: tuple[int, int], task: T) -> _Reported[R]:
+    """``fn(task)`` in a worker, with what it notes (and, in another process, logs and warns).
+
+    ``origin``: the ID of the process that submitted the task and the lowest level
+    it logs (:func:`_origin`). A Dask worker thread in that same process logs there
+    directly.
+    """
+    pid, level = origin
+    said = _Said()
+    sink, token = NOTE_SINK.set(said.notes.append), None
+    if os.getpid() != pid:
+        _route_worker_output()
+        logger = logging.getLogger("neurotox")
+        if logger.getEffectiveLevel() > level:
+            logger.setLevel(level)      # a Dask worker's default is WARNING
+        token = _TASK.set(said)
+    try:
+        return _Reported(fn(task), said)
+    finally:
+        NOTE_SINK.reset(sink)
+        if token is not None:
+            _TASK.reset(token)
+
+
+def _replay(out: _Reported[R] | R) -> R:
+    """A task's result; what it said in its worker is said here now (once)."""
+    if not isinstance(out, _Reported):
+        return out
+    for record in out.said.records:
+        logging.getLogger(record.name).handle(record)
+    for message, category, filename, lineno in out.said.warnings:
+        warnings.showwarning(message, category, filename, lineno)
+    for message in out.said.notes:
+        run_note(message)
+    return out.value
+
+
+class TaskFuture(Generic[R]):
+    """The future of a task run by :class:`TaskPool` in a worker process.
+
+    :meth:`result` gives the task's result and, the first time, says here what
+    the task said in its worker (:func:`_replay`).
+    """
+
+    def __init__(self, future: Future):
+        self._future = future
+        self._lock = threading.Lock()
+        self._value: list[R] = []
+
+    def result(self, timeout: float | None = None) -> R:
+        """The task's result (waiting for it); raises the task's error."""
+        out = self._future.result(timeout)
+        with self._lock:
+            if not self._value:
+                self._value.append(_replay(out))
+        return self._value[0]
+
+    def done(self) -> bool:
+        """Whether the task has finished (or was cancelled)."""
+        return self._future.done()
+
+    def cancel(self) -> bool:
+        """Cancel the task if it has not started."""
+        return self._future.cancel()

@@ -255,3 +255,47 @@ def test_a_failure_no_check_foresaw_is_one_line_and_exit_3(invoke, tmp_path, mon
         "Error: internal error (KeyError: 'planted'); an unfinished output is not kept; this "
         "is a neurotox bug: please report it with the traceback that -v or --log-file shows")
     assert "Traceback" not in r.output and not (tmp_path / "o").exists()
+
+
+def worker_warns(n: int) -> int:
+    """A task that warns in a worker process (module level: it is pickled by name)."""
+    import logging
+
+    from neurotox.files import run_note
+
+    logging.getLogger("neurotox.test").warning("a library default for field %d", n)
+    run_note(f"warning: field {n}: the channels look swapped")
+    return n
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_warnings_said_in_worker_processes_count_and_fail_under_strict(invoke, monkeypatch,
+                                                                       strict):
+    # the warnings of a process pool's workers were printed by the workers only: the
+    # last line did not count them and --warnings-as-errors let them pass (fixz)
+    import os
+
+    from neurotox import endpoints as ep
+    from neurotox import parallel
+
+    listed = ep.list_endpoints
+
+    def in_workers(**kw):
+        assert sorted(parallel.run_tasks(worker_warns, [1, 2], workers=2)) == [1, 2]
+        return listed(**kw)
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(ep, "list_endpoints", in_workers)
+    r = invoke(*(["--warnings-as-errors"] if strict else []), "endpoints", "list")
+    lines = r.stderr.splitlines()
+    if strict:
+        assert r.exit_code == 2
+        assert lines[-1] in {f"Error: field {n}: the channels look swapped (a warning, an error "
+                             "under --warnings-as-errors)" for n in (1, 2)}
+        return
+    assert r.exit_code == 0
+    assert sorted(lines[:-1]) == [
+        "WARNING: a library default for field 1", "WARNING: a library default for field 2",
+        "WARNING: field 1: the channels look swapped",
+        "WARNING: field 2: the channels look swapped"]
+    assert lines[-1] == "4 warning(s) above"

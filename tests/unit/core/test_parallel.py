@@ -178,3 +178,65 @@ def test_workers_end_when_their_run_is_killed():
             break
         time.sleep(0.1)
     assert not any(alive(p) for p in workers)
+
+
+def says_things(n: int) -> int:
+    """A task that logs, warns and notes (module level: it runs in worker processes)."""
+    import logging
+    import warnings
+
+    from neurotox.files import run_note
+
+    logging.getLogger("neurotox.test").warning("field %d looks odd", n)
+    logging.getLogger("neurotox.test").debug("field %d detail", n)
+    run_note(f"warning: field {n}: the file looks cut")
+    run_note(f"field {n}: read as text")
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        warnings.warn_explicit(f"rank-deficient {n}", RuntimeWarning,
+                               "/env/site-packages/statsmodels/regression.py", 3)
+    return n * 10
+
+
+@pytest.mark.parametrize("how", ["run_tasks", "pool"])
+def test_what_a_worker_says_is_said_where_the_run_is(how, monkeypatch):
+    # a worker's warning was printed by the worker only: not counted, not in the
+    # manifest notes, not refused by --warnings-as-errors (fixz)
+    import logging
+    import warnings
+
+    from neurotox.files import NOTE_SINK
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    records, notes, shown = [], [], []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    logger, keep = logging.getLogger("neurotox"), Keep()
+    monkeypatch.setattr(logger, "level", logging.DEBUG)
+    monkeypatch.setattr(logger, "handlers", [keep])
+    monkeypatch.setattr(warnings, "showwarning",
+                        lambda message, category, filename, lineno, *rest:
+                        shown.append((str(message), category, filename)))
+    token = NOTE_SINK.set(notes.append)
+    try:
+        if how == "run_tasks":
+            got = sorted(parallel.run_tasks(says_things, [1, 2, 3], workers=2))
+        else:
+            with parallel.TaskPool(2) as pool:
+                started = [pool.submit(says_things, n) for n in (1, 2, 3)]
+                got = [f.result() for f in started] + [started[0].result()]  # said once
+    finally:
+        NOTE_SINK.reset(token)
+    assert got[:3] == [10, 20, 30]
+    said = sorted((r.levelname, r.getMessage()) for r in records)
+    assert said == sorted([(lvl, f"field {n} {what}") for n in (1, 2, 3)
+                           for lvl, what in (("WARNING", "looks odd"), ("DEBUG", "detail"))])
+    assert {r.process for r in records} - {os.getpid()}   # said by the workers
+    assert os.getpid() not in {r.process for r in records}
+    assert sorted(notes) == sorted([f"warning: field {n}: the file looks cut" for n in (1, 2, 3)]
+                                   + [f"field {n}: read as text" for n in (1, 2, 3)])
+    assert sorted(shown) == [(f"rank-deficient {n}", RuntimeWarning,
+                              "/env/site-packages/statsmodels/regression.py") for n in (1, 2, 3)]
