@@ -27,6 +27,14 @@ _RUN_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("neurotox_r
                                                                     default=None)
 
 
+#: A record attribute holding more keys of its JSON line (the CLI's exit status, the
+#: number of warnings).
+JSON_FIELDS = "neurotox_json_fields"
+
+#: The start of a JSON log line (how an earlier log is recognised before appending to it).
+JSON_LINE_START = '{"time": "'
+
+
 class _Destination:
     """Where third-party records go once the CLI has set up logging (else: left alone)."""
 
@@ -76,6 +84,7 @@ class JsonFormatter(logging.Formatter):
             record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             doc["traceback"] = record.exc_text
+        doc.update(getattr(record, JSON_FIELDS, {}))
         return json.dumps(doc, ensure_ascii=False, default=str)
 
 

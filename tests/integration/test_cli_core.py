@@ -299,3 +299,57 @@ def test_warnings_said_in_worker_processes_count_and_fail_under_strict(invoke, m
         "WARNING: field 1: the channels look swapped",
         "WARNING: field 2: the channels look swapped"]
     assert lines[-1] == "4 warning(s) above"
+
+
+def test_json_log_lines_carry_time_level_run_id_and_pid(invoke, tmp_path):
+    # stranger34 F4: lines of parallel runs sharing a log file could not be told apart
+    import os
+    import re
+
+    log, sim = tmp_path / "shared.log", tmp_path / "sim"
+    assert invoke("simulate", "tmaze", "-o", sim).exit_code == 0
+
+    def tmaze(out):
+        return invoke("--log-format", "json", "--log-file", log, "tmaze",
+                      sim / "tmaze_entries.csv", "--study", sim / "study.yaml", "-o", out)
+
+    runs = [tmaze(tmp_path / f"t{i}") for i in (1, 2)]
+    assert [r.exit_code for r in runs] == [0, 0]
+    for r in runs:       # standard error holds JSON lines only
+        assert all(json.loads(line)["level"] in ("INFO", "WARNING")
+                   for line in r.stderr.splitlines())
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert lines and all(set(d) >= {"time", "level", "run_id", "pid", "logger", "message"}
+                         for d in lines)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", d["time"]) for d in lines)
+    assert {d["pid"] for d in lines} == {os.getpid()}
+    ids = list(dict.fromkeys(d["run_id"] for d in lines))      # in order of appearance
+    assert len(ids) == 2 and all(re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}", i) for i in ids)
+    bad = tmaze(tmp_path / "t1")                    # exists: exit 2, one JSON line
+    assert bad.exit_code == 2
+    said = json.loads(bad.stderr.splitlines()[-1])
+    assert said["level"] == "ERROR" and said["exit"] == 2
+    assert said["message"].endswith("output already exists; use --force to replace it")
+    last = json.loads(log.read_text().splitlines()[-1])
+    assert last["message"] == said["message"] and last["run_id"] not in ids
+
+
+def test_json_warning_count_line(invoke, monkeypatch):
+    import warnings
+
+    from neurotox import endpoints as ep
+
+    listed = ep.list_endpoints
+
+    def noisy(**kw):
+        warnings.warn_explicit("singular", RuntimeWarning, "/env/site-packages/scipy/x.py", 9)
+        return listed(**kw)
+
+    monkeypatch.setattr(ep, "list_endpoints", noisy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        r = invoke("--log-format", "json", "-q", "endpoints", "list")
+    lines = [json.loads(line) for line in r.stderr.splitlines()]
+    assert [(d["level"], d["message"]) for d in lines] == [
+        ("WARNING", "scipy (RuntimeWarning): singular"), ("INFO", "1 warning(s) above")]
+    assert lines[-1]["warnings"] == 1 and lines[0]["run_id"] == lines[1]["run_id"]

@@ -11,7 +11,6 @@ folder is removed, and the exit status is 143.
 from __future__ import annotations
 
 import importlib
-import json
 import logging
 import os
 import re
@@ -29,7 +28,15 @@ import click
 
 from neurotox.errors import InputError, NeurotoxError, did_you_mean
 from neurotox.files import command_notes, file_kind, lies_within, reserve, unreserve
-from neurotox.logs import JsonFormatter, end_quiet, end_run, quiet_third_party, start_run
+from neurotox.logs import (
+    JSON_FIELDS,
+    JSON_LINE_START,
+    JsonFormatter,
+    end_quiet,
+    end_run,
+    quiet_third_party,
+    start_run,
+)
 
 log = logging.getLogger("neurotox")
 
@@ -274,9 +281,11 @@ def _close_handlers(logger: logging.Logger) -> None:
 
 
 #: First characters of a line this program writes to a log file (UTC ISO 8601 stamps; the
-#: local-time stamps of earlier versions too, so their logs can still be appended to).
-_LOG_LINE = re.compile(rb"^\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\d\.\d{3}Z| \d\d:\d\d:\d\d,\d{3}) "
-                       rb"(DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+#: local-time stamps of earlier versions too, so their logs can still be appended to;
+#: a JSON line of ``--log-format json``).
+_LOG_LINE = re.compile(rb"^(\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\d\.\d{3}Z| \d\d:\d\d:\d\d,\d{3}) "
+                       rb"(DEBUG|INFO|WARNING|ERROR|CRITICAL) |"
+                       + re.escape(JSON_LINE_START.encode()) + rb"\d{4}-\d\d-\d\dT)")
 
 
 def check_log_file(log_file: Path, args: list[str]) -> None:
@@ -388,9 +397,8 @@ def _say(text: str, level: int = logging.ERROR, **fields: Any) -> None:
         click.echo(text, err=True)
         return
     record = log.makeRecord(log.name, level, "neurotox", 0, text.removeprefix("Error: "),
-                            None, None)
-    line = json.loads(JsonFormatter().format(record))
-    click.echo(json.dumps({**line, **fields}, ensure_ascii=False), err=True)
+                            None, None, extra={JSON_FIELDS: fields})
+    click.echo(json_console.format(record), err=True)
     for h in handlers:
         if isinstance(h, logging.FileHandler) and h.level <= level:
             try:
