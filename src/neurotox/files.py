@@ -75,6 +75,9 @@ NOTE_SINK: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.Co
 #: to check it first): the folder takes them into its manifest (:func:`take_pending_notes`).
 _PENDING: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "neurotox_pending_notes", default=None)
+#: Output folders the running command has completed (renamed into place).
+_COMMITTED: contextvars.ContextVar[list[Path] | None] = contextvars.ContextVar(
+    "neurotox_committed", default=None)
 
 
 def warn_or_refuse(message: str) -> None:
@@ -114,17 +117,34 @@ def run_note(message: str) -> None:
 
 
 @contextlib.contextmanager
-def command_notes() -> Iterator[None]:
-    """Keep the notes a command takes before its output folder opens (the CLI's scope)."""
-    token = _PENDING.set([])
+def command_scope() -> Iterator[None]:
+    """The scope of one command of the CLI.
+
+    Its notes taken before its output folder opens are kept (:func:`take_pending_notes`),
+    the output folders it completes are listed (:func:`committed_outputs`).
+    """
+    notes, done = _PENDING.set([]), _COMMITTED.set([])
     try:
         yield
     finally:
-        _PENDING.reset(token)
+        _COMMITTED.reset(done)
+        _PENDING.reset(notes)
+
+
+def output_committed(path: Path) -> None:
+    """Say that the output folder ``path`` is complete (renamed into place)."""
+    done = _COMMITTED.get()
+    if done is not None:
+        done.append(path)
+
+
+def committed_outputs() -> list[Path]:
+    """The output folders the running command has completed (see :func:`command_scope`)."""
+    return list(_COMMITTED.get() or [])
 
 
 def take_pending_notes() -> list[str]:
-    """The notes kept by :func:`command_notes` so far (said already), handed over once."""
+    """The notes kept by :func:`command_scope` so far (said already), handed over once."""
     pending = _PENDING.get()
     if not pending:
         return []

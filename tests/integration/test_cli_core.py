@@ -353,3 +353,29 @@ def test_json_warning_count_line(invoke, monkeypatch):
     assert [(d["level"], d["message"]) for d in lines] == [
         ("WARNING", "scipy (RuntimeWarning): singular"), ("INFO", "1 warning(s) above")]
     assert lines[-1]["warnings"] == 1 and lines[0]["run_id"] == lines[1]["run_id"]
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+def test_standard_output_that_cannot_be_written(tmp_path):
+    # stranger34 F15: a complete, intact output exited 2 when its last line could not be
+    # printed (a retry without --force was then refused: the output exists)
+    import subprocess
+    import sys
+
+    def run(*args):
+        with open("/dev/full", "w") as full:
+            return subprocess.run([sys.executable, "-m", "neurotox", *args], stdout=full,
+                                  stderr=subprocess.PIPE, text=True, check=False)
+
+    out = tmp_path / "sim"
+    done = run("-q", "simulate", "tmaze", "-o", out)
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == [
+        f"standard output: No space left on device; its last line was not printed, but the "
+        f"output {out} is complete"]
+    verified = subprocess.run([sys.executable, "-m", "neurotox", "verify", out],
+                              capture_output=True, text=True, check=False)
+    assert verified.returncode == 0 and "intact" in verified.stdout
+    listed = run("endpoints", "list")            # what it prints is the product: lost
+    assert listed.returncode == 2
+    assert listed.stderr.splitlines() == ["Error: standard output: No space left on device"]

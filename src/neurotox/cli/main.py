@@ -11,6 +11,7 @@ folder is removed, and the exit status is 143.
 from __future__ import annotations
 
 import importlib
+import io
 import logging
 import os
 import re
@@ -27,7 +28,14 @@ from typing import Any
 import click
 
 from neurotox.errors import InputError, NeurotoxError, did_you_mean
-from neurotox.files import command_notes, file_kind, lies_within, reserve, unreserve
+from neurotox.files import (
+    command_scope,
+    committed_outputs,
+    file_kind,
+    lies_within,
+    reserve,
+    unreserve,
+)
 from neurotox.logs import (
     JSON_FIELDS,
     JSON_LINE_START,
@@ -169,12 +177,11 @@ class NeurotoxGroup(click.Group):
             _fail(ctx, str(exc))
         except BrokenPipeError:
             # the reader of our output went away (``| head``): stop quietly
-            try:
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            except (OSError, ValueError):
-                pass   # not a real file descriptor (a test runner's stream)
+            _discard_stdout()
             ctx.exit(EXIT_BROKEN_PIPE)
         except OSError as exc:
+            if exc.filename is None and _stdout_broken(exc):
+                _stdout_failed(ctx, exc)
             _fail(ctx, os_error_line(exc))
         except (BrokenProcessPool, MemoryError, RecursionError) as exc:
             _fail(ctx, next(m for kind, m in _FAILURES.items() if isinstance(exc, kind)))
@@ -191,6 +198,56 @@ class NeurotoxGroup(click.Group):
             code = 128 + signal.Signals[name].value
             _say(f"Error: terminated by {name}; no unfinished output is left behind", exit=code)
             ctx.exit(code)
+
+
+def _discard_stdout() -> None:
+    """Send what is left of standard output to /dev/null (else its flush at exit fails)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass   # not a real file descriptor (a test runner's stream)
+
+
+def _stdout_broken(exc: OSError) -> bool:
+    """Whether ``exc`` is a failed write to standard output (``> /dev/full``, EIO).
+
+    The innermost frame of its traceback holds the stream being written
+    (``click.echo``'s ``file``): standard output, or a stream on its file descriptor.
+    """
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return any(_is_stdout(v) for v in tb.tb_frame.f_locals.values())
+
+
+def _is_stdout(stream: Any) -> bool:
+    if stream is sys.stdout or stream is getattr(sys.stdout, "buffer", None):
+        return True
+    try:
+        return hasattr(stream, "write") and stream.fileno() == sys.__stdout__.fileno()
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
+
+
+def _stdout_failed(ctx: click.Context, exc: OSError) -> None:
+    """Standard output failed: exit 0 if the command's output folder is complete, else 2.
+
+    The line a command prints last (``wrote … to out``) comes after its output
+    folder is complete, verified and in place; a full disk under a redirected
+    standard output must not turn that run into a failure (a retry without
+    ``--force`` would then be refused: the output exists). A command whose
+    product is what it prints (``endpoints list``, ``hcd ranges``) has failed.
+    """
+    _discard_stdout()
+    reason = os_error_line(exc)
+    done = committed_outputs()
+    if not done:
+        _fail(ctx, f"standard output: {reason}")
+    _say(f"standard output: {reason}; its last line was not printed, but the output "
+         f"{', '.join(map(str, done))} is complete", logging.WARNING, exit=0)
+    ctx.exit(0)
 
 
 class _WarningCount(logging.Handler):
@@ -507,7 +564,7 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None, log_forma
     ctx.obj["log_file"] = log_file
     _handle_sigterm(ctx)
     _limits(ctx, max_file_size, max_unpacked_size)
-    ctx.with_resource(command_notes())    # notes taken before the output folder opens
+    ctx.with_resource(command_scope())   # notes before the output opens; outputs done
     if warnings_as_errors:
         from neurotox.files import WARNINGS_AS_ERRORS
 

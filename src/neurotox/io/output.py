@@ -54,6 +54,7 @@ from neurotox.files import (  # noqa: F401 (WARNINGS_AS_ERRORS, warn_or_refuse: 
     file_kind,
     lies_within,
     log_note,
+    output_committed,
     path_forms,
     run_note,
     take_pending_notes,
@@ -988,6 +989,7 @@ class OutputDir:
                 if old is not None:
                     os.replace(old, self.target)
                 raise
+        output_committed(self.target)
         if old is not None:
             _remove_replaced(old)
 
