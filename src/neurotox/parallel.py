@@ -44,6 +44,14 @@ R = TypeVar("R")
 
 #: Seconds to wait for a Dask scheduler to accept a connection before giving up.
 SCHEDULER_TIMEOUT_S = 5.0
+#: Seconds a run waits for a worker when its Dask scheduler has none (none started yet,
+#: or all lost during the run) before it fails; env :data:`ENV_WORKER_WAIT`.
+WORKER_WAIT_S = 120.0
+ENV_WORKER_WAIT = "NEUROTOX_WORKER_WAIT"
+#: Seconds between checks that the scheduler still has workers while tasks are pending.
+WORKER_POLL_S = 5.0
+
+log = logging.getLogger(__name__)
 
 
 def check_scheduler(address: str | None) -> None:
@@ -60,6 +68,7 @@ def check_scheduler(address: str | None) -> None:
     """
     if address is None:
         return
+    worker_wait()      # a bad NEUROTOX_WORKER_WAIT is said before the run starts
     parts = urlsplit(address)
     try:
         port = parts.port
@@ -109,6 +118,28 @@ def _is_dask_scheduler(address: str) -> bool:
     except Exception:       # noqa: BLE001 - any failure of the handshake: not a scheduler
         return False
     return isinstance(answer, dict) and answer.get("type") == "Scheduler"
+
+
+def worker_wait() -> float:
+    """Seconds to wait for a Dask worker (:data:`WORKER_WAIT_S`, or ``NEUROTOX_WORKER_WAIT``).
+
+    Raises
+    ------
+    InputError
+        The variable is not a number of seconds above 0.
+
+    """
+    text = os.environ.get(ENV_WORKER_WAIT, "").strip()
+    if not text:
+        return WORKER_WAIT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise InputError(f"expected a number of seconds above 0, found {text!r}",
+                         where=ENV_WORKER_WAIT)
+    return value
 
 
 def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = None,
@@ -283,7 +314,6 @@ def _pool_results(fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterato
 def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Iterator[R]:
     try:
         from distributed import Client
-        from distributed import wait as dwait
     except ImportError:  # pragma: no cover - optional dependency
         raise InputError("--scheduler needs dask.distributed; install neurotox[distributed]"
                          ) from None
@@ -303,10 +333,10 @@ def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Itera
         client = scheduler
     address = scheduler if own else getattr(client.scheduler, "address", "")
     try:
-        n = max(1, len(client.scheduler_info().get("workers", {})))
+        n = _workers(client, address, wait=worker_wait())
         origin = _origin()
         yield from _bounded(lambda t: client.submit(_in_worker, fn, origin, t, pure=False),
-                            lambda p: _split(dwait(p, return_when="FIRST_COMPLETED")),
+                            lambda p: _first_done(client, address, p),
                             lambda f: _replay(f.result()), tasks, 2 * n)
     except (CancelledError, OSError) as exc:   # FuturesCancelledError, CommClosedError
         if client.status == "running" and not isinstance(exc, FuturesCancelledError):
@@ -317,6 +347,42 @@ def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Itera
     finally:
         if own:
             client.close()
+
+
+def _workers(client: Any, address: str, *, wait: float, lost: bool = False) -> int:
+    """The scheduler's workers, waiting up to ``wait`` seconds for one when it has none.
+
+    Raises
+    ------
+    InputError
+        Still no worker after ``wait`` seconds, naming the scheduler.
+
+    """
+    n = len(client.scheduler_info().get("workers", {}))
+    if n:
+        return n
+    log.info("waiting for workers: the scheduler %s has none%s (up to %g s; %s sets the "
+             "wait)", address, " left" if lost else "", wait, ENV_WORKER_WAIT)
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except TimeoutError:
+        what = "lost its last worker and none joined again" if lost else "has no workers"
+        raise InputError(f"the scheduler {address} {what} within {wait:g} s; start workers "
+                         f"('dask worker {address}') or set {ENV_WORKER_WAIT} to wait longer; "
+                         "nothing was written", where="--scheduler") from None
+    return len(client.scheduler_info().get("workers", {}))
+
+
+def _first_done(client: Any, address: str, pending: set) -> tuple[set, set]:
+    """Wait until a pending task is done, failing if the workers are gone for too long."""
+    from distributed import wait as dwait
+
+    wait = worker_wait()
+    while True:
+        try:
+            return _split(dwait(pending, timeout=WORKER_POLL_S, return_when="FIRST_COMPLETED"))
+        except TimeoutError:
+            _workers(client, address, wait=wait, lost=True)
 
 
 def _split(result: Any) -> tuple[set, set]:

@@ -240,3 +240,43 @@ def test_what_a_worker_says_is_said_where_the_run_is(how, monkeypatch):
                                    + [f"field {n}: read as text" for n in (1, 2, 3)])
     assert sorted(shown) == [(f"rank-deficient {n}", RuntimeWarning,
                               "/env/site-packages/statsmodels/regression.py") for n in (1, 2, 3)]
+
+
+def test_a_scheduler_without_workers_is_waited_for_then_named(monkeypatch):
+    # stranger34 F2: a real scheduler with no workers made the run wait forever, silently
+    import logging
+    import time
+
+    distributed = pytest.importorskip("distributed")
+    monkeypatch.setenv(parallel.ENV_WORKER_WAIT, "1.5")
+    said = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            said.append(record.getMessage())
+
+    logger = logging.getLogger("neurotox")
+    monkeypatch.setattr(logger, "level", logging.DEBUG)
+    monkeypatch.setattr(logger, "handlers", [Keep()])
+    with distributed.LocalCluster(n_workers=0, processes=False, protocol="tcp",
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        start = time.monotonic()
+        with pytest.raises(parallel.InputError) as err:
+            list(parallel.run_tasks(math.factorial, [3, 4], scheduler=address))
+        waited = time.monotonic() - start
+    assert str(err.value) == (
+        f"--scheduler: the scheduler {address} has no workers within 1.5 s; start workers "
+        f"('dask worker {address}') or set NEUROTOX_WORKER_WAIT to wait longer; nothing "
+        "was written")
+    assert 1.5 <= waited < 30
+    assert said == [f"waiting for workers: the scheduler {address} has none (up to 1.5 s; "
+                    "NEUROTOX_WORKER_WAIT sets the wait)"]
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "inf"])
+def test_worker_wait_must_be_seconds_above_zero(monkeypatch, value):
+    monkeypatch.setenv(parallel.ENV_WORKER_WAIT, value)
+    with pytest.raises(parallel.InputError, match=rf"NEUROTOX_WORKER_WAIT: expected a number "
+                       rf"of seconds above 0, found '{value}'"):
+        parallel.check_scheduler("tcp://127.0.0.1:1")
