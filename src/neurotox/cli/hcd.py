@@ -141,8 +141,8 @@ def import_send(folder: Path, db: str | None, include_recovery: bool, replace: b
     A study already in the database (same study number or .xpt files) is refused
     unless --replace is given.
     """
+    from neurotox.files import WARNINGS_AS_ERRORS, warn_or_refuse
     from neurotox.hcd.send import missing_domains, send_batch
-    from neurotox.io.output import WARNINGS_AS_ERRORS, warn_or_refuse
     from neurotox.io.send import read_send
 
     why = _replace_reason(replace, reason)
