@@ -75,8 +75,9 @@ NOTE_SINK: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.Co
 #: to check it first): the folder takes them into its manifest (:func:`take_pending_notes`).
 _PENDING: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "neurotox_pending_notes", default=None)
-#: Output folders the running command has completed (renamed into place).
-_COMMITTED: contextvars.ContextVar[list[Path] | None] = contextvars.ContextVar(
+#: What the running command has completed for good (an output folder renamed into place,
+#: a study stored in the historical control database), described for a message.
+_COMMITTED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "neurotox_committed", default=None)
 
 
@@ -121,7 +122,7 @@ def command_scope() -> Iterator[None]:
     """The scope of one command of the CLI.
 
     Its notes taken before its output folder opens are kept (:func:`take_pending_notes`),
-    the output folders it completes are listed (:func:`committed_outputs`).
+    what it completes for good is listed (:func:`committed_outputs`).
     """
     notes, done = _PENDING.set([]), _COMMITTED.set([])
     try:
@@ -131,15 +132,15 @@ def command_scope() -> Iterator[None]:
         _PENDING.reset(notes)
 
 
-def output_committed(path: Path) -> None:
-    """Say that the output folder ``path`` is complete (renamed into place)."""
+def output_committed(what: str) -> None:
+    """Say that the command has completed ``what`` for good (``output folder out``)."""
     done = _COMMITTED.get()
     if done is not None:
-        done.append(path)
+        done.append(what)
 
 
-def committed_outputs() -> list[Path]:
-    """The output folders the running command has completed (see :func:`command_scope`)."""
+def committed_outputs() -> list[str]:
+    """What the running command has completed for good (see :func:`command_scope`)."""
     return list(_COMMITTED.get() or [])
 
 

@@ -245,8 +245,8 @@ def _stdout_failed(ctx: click.Context, exc: OSError) -> None:
     done = committed_outputs()
     if not done:
         _fail(ctx, f"standard output: {reason}")
-    _say(f"standard output: {reason}; its last line was not printed, but the output "
-         f"{', '.join(map(str, done))} is complete", logging.WARNING, exit=0)
+    _say(f"standard output: {reason}; its last lines were not printed, but the command "
+         f"completed: {'; '.join(done)}", logging.WARNING, exit=0)
     ctx.exit(0)
 
 

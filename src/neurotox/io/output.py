@@ -989,7 +989,7 @@ class OutputDir:
                 if old is not None:
                     os.replace(old, self.target)
                 raise
-        output_committed(self.target)
+        output_committed(f"output folder {self.target}")
         if old is not None:
             _remove_replaced(old)
 
