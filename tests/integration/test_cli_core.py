@@ -325,6 +325,9 @@ def test_json_log_lines_carry_time_level_run_id_and_pid(invoke, tmp_path):
     assert {d["pid"] for d in lines} == {os.getpid()}
     ids = list(dict.fromkeys(d["run_id"] for d in lines))      # in order of appearance
     assert len(ids) == 2 and all(re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}", i) for i in ids)
+    folders = {d["run_id"]: d["message"].split()[4] for d in lines
+               if d["message"].startswith("writing the output folder ")}
+    assert folders == {ids[0]: str(tmp_path / "t1"), ids[1]: str(tmp_path / "t2")}
     bad = tmaze(tmp_path / "t1")                    # exists: exit 2, one JSON line
     assert bad.exit_code == 2
     said = json.loads(bad.stderr.splitlines()[-1])

@@ -894,6 +894,8 @@ class OutputDir:
     def __enter__(self) -> OutputDir:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self._clean_stale()
+        # names the folder in the log (a shared JSON log tells runs apart by their run ID)
+        log.debug("writing the output folder %s (staging %s)", self.target, self.staging.name)
         try:   # a signal handled right after mkdir must not leave the staging folder behind
             self.staging.mkdir()
             (self.staging / _MARKER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
