@@ -344,9 +344,20 @@ def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Itera
         raise InputError(f"lost the connection to the scheduler {address} "
                          "during the run (scheduler stopped or unreachable); nothing was "
                          "written", where="--scheduler") from None
+    except RuntimeError as exc:
+        if not str(exc).startswith(_NOT_LOADED):
+            raise
+        raise InputError(f"the Dask cluster of {address} cannot load this run's tasks: its "
+                         "scheduler or workers run another neurotox version or Python "
+                         "environment (start them from the same installation); nothing was "
+                         "written", where="--scheduler") from None
     finally:
         if own:
             client.close()
+
+
+#: How dask.distributed reports a task its scheduler or worker could not unpickle.
+_NOT_LOADED = "Error during deserialization of the task graph"
 
 
 def _workers(client: Any, address: str, *, wait: float, lost: bool = False) -> int:

@@ -280,3 +280,21 @@ def test_worker_wait_must_be_seconds_above_zero(monkeypatch, value):
     with pytest.raises(parallel.InputError, match=rf"NEUROTOX_WORKER_WAIT: expected a number "
                        rf"of seconds above 0, found '{value}'"):
         parallel.check_scheduler("tcp://127.0.0.1:1")
+
+
+def cannot_load(_: int) -> int:
+    """What dask.distributed raises for a task a scheduler of another installation cannot load."""
+    raise RuntimeError("Error during deserialization of the task graph. This frequently\n"
+                       "occurs if the Scheduler and Client have different environments.")
+
+
+def test_a_cluster_of_another_installation_is_one_line():
+    # seen with a real scheduler started from another checkout: exit 3 "internal error"
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        with pytest.raises(parallel.InputError, match=r"^--scheduler: the Dask cluster of "
+                           r".* cannot load this run's tasks: its scheduler or workers run "
+                           r"another neurotox version or Python environment"):
+            list(parallel.run_tasks(cannot_load, [1, 2], scheduler=client))
