@@ -61,7 +61,7 @@ from neurotox.delimited import (
 from neurotox.errors import FormatError, InputError, did_you_mean, quoted
 from neurotox.files import same_content
 from neurotox.vocab import Sex, normalise_unit, parse_sex
-from neurotox.yamlio import load_yaml, pydantic_message
+from neurotox.yamlio import load_yaml, pydantic_message, quoted_scalar
 
 _ID_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 
@@ -1309,6 +1309,7 @@ def load_study(path: str | Path) -> Study:
     if not isinstance(data, dict):
         raise InputError(f"expected a mapping of study keys, found {type(data).__name__}",
                          path=path)
+    quoted_scalar(data, StudySpec, path)     # dose: "10" is text, not a number
     try:
         spec = StudySpec.model_validate(data)
     except PydanticError as exc:

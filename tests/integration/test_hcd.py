@@ -564,3 +564,19 @@ def test_a_database_on_a_read_only_share_can_be_read(invoke, runs, tmp_path):
         assert res.exit_code == 2 and "Traceback" not in res.output
     finally:
         subprocess.run(["umount", str(share)], check=False)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_an_add_whose_summary_cannot_be_printed_still_succeeds(runs, tmp_path):
+    # stranger34 F15: the study was stored, yet the failed print exited 2 and a retry
+    # was then refused as "already in the historical control database"
+    sqlite = tmp_path / "lab.sqlite"
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "neurotox", "-q", "hcd", "add",
+                               str(runs[101]), "--db", str(sqlite)], cwd=REPO, stdout=full,
+                              stderr=subprocess.PIPE, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "standard output: No space left on device; its last lines were not printed, but the "
+        f"command completed: study NTX-SIM-424-101 (id 1) added to sqlite:///{sqlite}"]
+    assert counts(f"sqlite:///{sqlite}")[0] == 1

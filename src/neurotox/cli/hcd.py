@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from neurotox.files import output_committed
+
 log = logging.getLogger(__name__)
 
 STUDY_OPTIONS = ("facility", "supplier", "route", "vehicle", "start_date", "end_date")
@@ -61,10 +63,12 @@ def _add(db: str | None, batch: Any, source: Path, replace: str | None = None, *
         added = store.add(engine, batch, replace=replace)
     finally:
         engine.dispose()
+    url = hdb.display_url(hdb.resolve_url(db))
+    output_committed(f"study {added.study_id} (id {added.id}) added to {url}")
     for m in added.replaced:
         click.echo(f"replaced {m.describe()}: removed, reason recorded in the audit trail")
     click.echo(f"added study {added.study_id} (id {added.id}) to "
-               f"{hdb.display_url(hdb.resolve_url(db))}: {added.animals} animal(s), "
+               f"{url}: {added.animals} animal(s), "
                f"{added.animals_included} included in ranges, {added.results} value(s)")
     if batch.excluded:
         animals = sum(line.startswith("animal ") for line in batch.excluded)
@@ -147,8 +151,8 @@ def import_send(folder: Path, db: str | None, include_recovery: bool,
     A study already in the database (same study number or .xpt files) is refused
     unless --replace is given.
     """
+    from neurotox.files import WARNINGS_AS_ERRORS, warn_or_refuse
     from neurotox.hcd.send import control_findings, missing_domains, send_batch
-    from neurotox.io.output import WARNINGS_AS_ERRORS, warn_or_refuse
     from neurotox.io.send import read_send
 
     why = _replace_reason(replace, reason)
@@ -232,6 +236,7 @@ def remove(study: str, db: str | None, reason: str) -> None:
         done = store.remove(engine, study, reason)
     finally:
         engine.dispose()
+    output_committed(f"study {done['study_id']} (id {done['id']}) removed")
     click.echo(f"removed study {done['study_id']} (id {done['id']}): {done['animals']} "
                f"animal(s), {done['results']} value(s); reason recorded in the audit trail")
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from neurotox.files import run_note
 from neurotox.report.context import Context
 from neurotox.report.labels import assay_label, unit_symbol
 from neurotox.report.model import Cell, Row, Table, fmt
@@ -188,7 +189,7 @@ def _fit(conc, response) -> HillFit:
     try:
         return fit_hill(conc, response)
     except (OverflowError, FloatingPointError, ValueError) as exc:
-        log.warning("Hill fit failed (%s); reported as not fitted", exc)
+        run_note(f"warning: Hill fit failed ({exc}); reported as not fitted")
         return HillFit(math.nan, math.nan, math.nan, math.nan, (math.nan, math.nan),
                        flags=(f"fit failed: {exc}",), n=len(conc))
 
