@@ -123,8 +123,10 @@ def _lod_marks(r: Mapping[str, object]) -> str:
 def _controls_cell(r: Mapping) -> str:
     """Controls within range / judged controls, and those not judged (no nominal value)."""
     text = f"{r['controls_passing']}/{r['controls']}" if r["controls"] else "—"
-    unjudged = r.get("controls_not_judged") or 0
-    return f"{text} ({unjudged} not judged)" if unjudged else text
+    unjudged = pd.to_numeric(r.get("controls_not_judged"), errors="coerce")
+    if pd.isna(unjudged) or not unjudged:
+        return text
+    return f"{text} ({int(unjudged)} not judged)"
 
 
 def qc_table(details: Mapping[str, pd.DataFrame], spec: StudySpec, number: int) -> Table | None:
