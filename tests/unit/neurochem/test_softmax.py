@@ -141,3 +141,17 @@ def test_plate_map_gives_the_layout(tmp_path):
     assert w.loc["A02", ["type", "expected", "signal"]].tolist() == ["standard", 2000, 1.002]
     assert w.loc["C01", ["type", "sample", "dilution", "signal"]].tolist() == \
         ["sample", "SPL1", 4, 3.001]
+
+
+def test_two_plates_and_a_time_format_reduced_line(tmp_path):
+    wells = [f"{r}{c}" for r in ROWS for c in range(1, 13)]
+    column_row = "Time\tTemperature(°C)\t" + "\t".join(wells)
+    rows = [column_row, "\t23.80\t" + "\t".join(f"{_od(i // 12, i % 12):.3f}" for i in range(96)),
+            "", column_row, "\t\t" + "\t".join(f"{_od(i // 12, i % 12, 5):.3f}"
+                                               for i in range(96))]
+    p = _file(tmp_path, [[_header(), *_plate_rows(1, reduced=False)],
+                         [_header(name="Plate2", fmt="TimeFormat"), *rows]])
+    e = read_export(p, analyte="gfap")
+    assert e.meta["plates"] == ["Plate1", "Plate2"] and len(e.wells) == 192
+    w = e.wells.set_index(["plate", "well"])["signal"]
+    assert w[("Plate1", "H01")] == 8.001 and w[("Plate2", "H01")] == _od(7, 0, 5)
