@@ -48,6 +48,7 @@ from neurotox.io.neurochem.base import (
     Reader,
     Source,
     VendorCurve,
+    clock_seconds,
     dilution_cell,
     number,
     parse_value,
@@ -61,7 +62,6 @@ _ROW = re.compile(r"^[A-P]$")
 _ID = re.compile(r"^(STD|SPL|CTL|CTRL|BLK)(\d*)(?::(\d+))?$", re.IGNORECASE)
 _CONC_LABELS = ("[concentration]", "conc", "concentration", "[conc]")
 _LAYOUT_LABELS = ("well id", "conc/dil", "conc/dil.", "dilution", "name")
-_TIME = re.compile(r"^(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 
 
 def match(src: Source) -> bool:
@@ -160,10 +160,10 @@ def _parse_grid(lines: list[str], i: int, end: int, plate: Gen5Plate, path: Path
 
 
 def _seconds(text: str) -> float:
-    m = _TIME.match(text)
-    if not m:
-        raise ValueError(f"expected a time like 0:02:30, found {text!r}")
-    return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    t = clock_seconds(text)
+    if t is None:
+        raise ValueError(f"expected a time like 0:02:30 or 2:30.00, found {text!r}")
+    return t
 
 
 def _parse_kinetic(lines: list[str], i: int, end: int, plate: Gen5Plate, path: Path) -> int:
@@ -176,7 +176,7 @@ def _parse_kinetic(lines: list[str], i: int, end: int, plate: Gen5Plate, path: P
     i += 1
     while i < end:
         cells = _cells(lines[i])
-        if not any(cells) or not _TIME.match(cells[0]):
+        if not any(cells) or clock_seconds(cells[0]) is None:
             break
         t = _seconds(cells[0])
         for k, w in wells.items():
