@@ -4,7 +4,8 @@ A timepoint's order never comes from sorting its label as text. It comes from:
 
 1. The protocol, when the assay knows it: the EndpointTable column ``time_order``
    (any increasing number; the zebrafish light/dark phases carry their place in
-   the run, so ``acclimation_light < acclimation_dark < light1 < dark1 ...``). Labels with a ``time_order`` are ordered by it (:class:`TimeOrder`).
+   the run, so ``acclimation_light < acclimation_dark < light1 < dark1 ...``).
+   Labels with a ``time_order`` are ordered by it (:class:`TimeOrder`).
 2. Otherwise the label, read as a time:
 
    a. Sessions before dosing named so (``pretest``, ``pre``, ``Pre dose``,
