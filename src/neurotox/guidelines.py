@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from neurotox.errors import InputError
 from neurotox.protocols import available, effective_parameters, load_protocol
 from neurotox.study import Study
-from neurotox.timepoints import time_order
+from neurotox.timepoints import TimeOrder
 from neurotox.vocab import Category, Sex
 
 #: ``assay`` of guideline templates in ``protocols/``.
@@ -178,7 +178,7 @@ def _batch_deviations(req: Requirement, rows: pd.DataFrame, study: Study, tag: s
 
 
 def _timepoint_deviations(req: Requirement, rows: pd.DataFrame, tag: str) -> list[str]:
-    found = [str(t) for t in time_order(rows["timepoint"])]
+    found = [str(t) for t in TimeOrder.of(rows).order(rows["timepoint"])]
     out = []
     if len(found) < req.min_timepoints:
         out.append(f"{tag}: {len(found)} time point(s) ({', '.join(found)}), at least "

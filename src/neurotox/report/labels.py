@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from neurotox.timepoints import is_pre_dose_name
+from neurotox.timepoints import is_pre_dose as named_pre_dose
+from neurotox.timepoints import session_of
 
 #: Unit codes → symbols. Codes not listed are shown as they are.
 UNIT_SYMBOLS = {
@@ -112,15 +113,15 @@ def p_value(p: float | None) -> str:
 def is_pre_dose(code: object) -> bool:
     """True for a timepoint of a session before dosing.
 
-    ``pretest``, ``pretest_bin03``, ``baseline``, ``BL``, ``pre-dose``, ``acclimation``
-    (:data:`neurotox.timepoints.PRE_DOSE_NAMES`), and
-    negative days or weeks (``day-1``, ``week-2``: day 1 or 0 is the first of dosing).
-    A protocol's ``baseline`` session of another name is known to
-    :meth:`TimepointLabels.pre_dose`.
+    Sessions named so (:func:`neurotox.timepoints.is_pre_dose`: ``pretest``,
+    ``pretest_bin03``, ``baseline``, ``BL``, ``Pre``, ``pre-dose``,
+    ``acclimation`` ...; not a zebrafish phase such as ``acclimation_dark``, in
+    which the larvae are exposed) and negative days or weeks (``day-1``,
+    ``week-2``: day 1 or 0 is the first of dosing). A protocol's ``baseline``
+    session of another name is known to :meth:`TimepointLabels.pre_dose`.
     """
     text = "" if code is None or (isinstance(code, float) and math.isnan(code)) else str(code)
-    session = text.split("_")[0]  # the session: pretest_bin03, day-1_bin02 ...
-    return bool(is_pre_dose_name(session) or _NEGATIVE.match(session))
+    return named_pre_dose(text) or bool(_NEGATIVE.match(session_of(text)))
 
 
 def session_label(code: str) -> str:
@@ -197,7 +198,7 @@ class TimepointLabels:
     def _session(self, session: str, assay: str) -> str:
         """Label of a session; ``Baseline (Day −1)`` before dosing when not so named."""
         text = session_label(session)
-        if text and self.pre_dose(session, assay) and not is_pre_dose_name(session):
+        if text and self.pre_dose(session, assay) and not named_pre_dose(session):
             return f"Baseline ({text})"
         return text
 

@@ -43,7 +43,7 @@ from neurotox.report.tables import (
     study_header,
 )
 from neurotox.stats.units import litter_units
-from neurotox.timepoints import time_order
+from neurotox.timepoints import TimeOrder
 
 #: Trial-level models of an endpoint's reference test: (assay, endpoint) -> detail table.
 TRIAL_MODELS = {("tmaze", "tmaze_correct_pct"): "tmaze_trial_model"}
@@ -139,7 +139,7 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
 
     recorded = ctx.values(assay, endpoint, "NA")
     data = recorded[~recorded["excluded"].astype(bool)]
-    timepoints = time_order(recorded["timepoint"])
+    timepoints = TimeOrder.of(recorded).order(recorded["timepoint"])
     multi_tp = timepoints != ["NA"]
     dec = registry_decimals(endpoint) or 3
     alpha = ctx.spec.statistics.alpha
@@ -204,7 +204,7 @@ def sex_group_table(ctx: Context, assay: str, endpoint: str) -> Table | None:
     rows = []
     names = {"sex": "Sex", "group": "Group", "sex:group": "Sex × group",
              "residual": "Residual"}
-    timepoints = time_order(data["timepoint"])
+    timepoints = TimeOrder.of(data).order(data["timepoint"])
     for tp in timepoints:
         res = sex_by_group_anova(data[data["timepoint"] == tp])
         for t in res.itertuples(index=False):

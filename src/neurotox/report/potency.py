@@ -33,7 +33,7 @@ from neurotox.report.model import Cell, Row, Table, fmt
 from neurotox.report.tables import SUMMARY_TYPES, label_of, sex_and_timepoint, study_header
 from neurotox.stats.hill import HillFit, fit_hill, reversal, versus_flat
 from neurotox.study import StudySpec
-from neurotox.timepoints import time_key
+from neurotox.timepoints import TimeOrder
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +137,8 @@ def concentration_fits(results: pd.DataFrame, table: pd.DataFrame,
         if fits[key].verdict:
             log.info("%s, %s: %s", label_of(key[1]), key[3], fits[key].verdict)
     # assay, endpoint, sex, then timepoints in time order (groupby sorted them as text)
-    return dict(sorted(fits.items(), key=lambda kv: (*kv[0][:3], time_key(kv[0][3]))))
+    times = TimeOrder.of(res)
+    return dict(sorted(fits.items(), key=lambda kv: (*kv[0][:3], times.key(kv[0][3]))))
 
 
 def _p(p: float) -> str:

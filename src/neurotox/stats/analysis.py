@@ -22,7 +22,7 @@ from neurotox.stats.mixed import repeated_measures_row, repeated_measures_tasks
 from neurotox.stats.tree import StratumOutcome, compare_to_control, replaced_comparisons
 from neurotox.stats.units import litter_units
 from neurotox.study import Group, StatisticsPlan, normalise_unit
-from neurotox.timepoints import time_order
+from neurotox.timepoints import TimeOrder
 from neurotox.vocab import Censoring, DataType, Direction
 
 if TYPE_CHECKING:
@@ -34,7 +34,7 @@ RESULT_COLUMNS = [
     "group", "dose", "dose_unit", "is_control", "n", "n_excluded", "mean", "sd", "sem",
     "median", "min", "max", "percent_of_control", "n_affected", "n_examined", "incidence_pct",
     "test", "statistic", "p_value", "flag", "direction", "trend_test", "trend_statistic",
-    "trend_p", "trend_flag", "n_censored", "censoring", "censored_bound",
+    "trend_p", "trend_flag", "n_censored", "censoring", "censored_bound", "time_order",
 ]
 
 #: Columns of ``Analysis.decisions``, in order.
@@ -348,7 +348,9 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     if plan.litter_unit == "means" and (df["batch"].astype(str) != "NA").any():
         pup_notes = _pup_censoring_notes(df, plan)
         df = _litter_means(df, reg)   # the units of the descriptives and of every test
-    desc = _ordered_cells(describe(df), order)
+    times = TimeOrder.of(df)
+    warn_unordered(df, times)
+    desc = _ordered_cells(describe(df), order, times)
     desc = desc[~desc["endpoint"].map(lambda e: reg[e].covariate_only)].reset_index(drop=True)
     if desc.empty:
         return Analysis(_empty(RESULT_COLUMNS), _empty(DECISION_COLUMNS))
@@ -429,20 +431,51 @@ def _order_decisions(dec: pd.DataFrame) -> pd.DataFrame:
     return dec.iloc[order].reset_index(drop=True)
 
 
-def _ordered_cells(desc: pd.DataFrame, order: Mapping[str, tuple]) -> pd.DataFrame:
+def _ordered_cells(desc: pd.DataFrame, order: Mapping[str, tuple],
+                   times: TimeOrder) -> pd.DataFrame:
     """Cells sorted by stratum, then control first, dose ascending.
 
     Strata keep the first appearance of their endpoint x sex; its timepoints are
-    in time order (:func:`neurotox.timepoints.time_key`).
+    in time order (``times``: the protocol's, else the labels',
+    :class:`neurotox.timepoints.TimeOrder`).
     """
     desc = desc.copy()
     block = desc.groupby(STRATUM[:-1], sort=False).ngroup()
-    tps = time_order(desc["timepoint"])
+    tps = times.order(desc["timepoint"])
     when = desc["timepoint"].map({t: i for i, t in enumerate(tps)})
     key = block.to_numpy() * (len(tps) + 1) + when.to_numpy(int)
+    desc["time_order"] = when.astype(float)   # what tables and figures sort by
     desc["_stratum"] = np.unique(key, return_inverse=True)[1].ravel()
     desc["_rank"] = desc["group"].map(lambda g: order[g][0])
     return desc.sort_values(["_stratum", "_rank"], kind="stable").reset_index(drop=True)
+
+
+def unordered_timepoints(df: pd.DataFrame, times: TimeOrder) -> dict[str, dict[str, list]]:
+    """Assay → endpoint → timepoint labels that cannot be put in time order.
+
+    Labels without the protocol's ``time_order`` whose order would come from
+    comparing words (:func:`neurotox.timepoints.unordered`).
+    """
+    found: dict[str, dict[str, list]] = {}
+    tps = df[["assay", "endpoint", "sex", "timepoint"]].drop_duplicates()
+    for (assay, endpoint), sub in tps.groupby(["assay", "endpoint"], sort=True):
+        bad = sorted({t for _, s in sub.groupby("sex") for t in times.unordered(s["timepoint"])})
+        if bad:
+            found.setdefault(str(assay), {})[str(endpoint)] = bad
+    return found
+
+
+def warn_unordered(df: pd.DataFrame, times: TimeOrder) -> None:
+    """Warn, per assay, of timepoints whose time order the labels cannot give."""
+    from neurotox.io.output import warn_or_refuse
+
+    for assay, by_ep in unordered_timepoints(df, times).items():
+        labels = sorted({t for tps in by_ep.values() for t in tps})
+        warn_or_refuse(
+            f"timepoints {quoted(labels)} of assay {assay!r} (endpoints {quoted(sorted(by_ep))}) "
+            "cannot be put in time order from their labels: tables and AR(1) models order "
+            "them by their text, not by time; give the EndpointTable column 'time_order' "
+            "(each timepoint's place in the protocol) or number the sessions (day7, week4)")
 
 
 class _PerRow:
