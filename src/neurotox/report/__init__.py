@@ -226,9 +226,9 @@ def _historical_methods(historical: HistoricalRanges | None) -> list[str]:
                if historical.studies else "No historical control study fell within the strata.")
     return [f"Historical control ranges were shown beside the concurrent controls; "
             f"{historical.source}.", studies,
-            f"A treated group (concurrent control) outside a range is marked only when the "
-            f"range holds at least {historical.min_studies} studies; ranges of fewer studies "
-            f"are shown for information."]
+            f"A group outside a range is marked († treated group, ‡ concurrent control) only "
+            f"when the range holds at least {historical.min_studies} studies; ranges of fewer "
+            f"studies are shown for information."]
 
 
 def _fit_methods(fits: dict) -> list[str]:
