@@ -225,8 +225,10 @@ def _design_deviations(study: Study, params: GuidelineParameters) -> list[str]:
 
 
 #: Marker of a deviation an assay found in its own data (``DEVIATION <sentence>``),
-#: optionally after the ``<assay key>: `` prefix the pipeline adds to notes.
-_ASSAY_DEVIATION = re.compile(r"^(?:(?P<key>[^:]+): )?DEVIATION (?P<text>.+)$", re.DOTALL)
+#: optionally after the ``<assay key>: `` prefix the pipeline adds to notes, and after
+#: ``warning: `` when the note is also a warning (a raw value the reader repaired).
+_ASSAY_DEVIATION = re.compile(r"^(?:warning: )?(?:(?P<key>[^:]+): )?DEVIATION (?P<text>.+)$",
+                              re.DOTALL)
 
 
 def assay_deviations(notes: Iterable[str]) -> list[str]:

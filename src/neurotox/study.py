@@ -412,7 +412,8 @@ class HistoricalControls(BaseModel):
 
     ``database`` is a SQLAlchemy URL or a SQLite file path (relative to the study
     file); ``window_years`` keeps studies that started within that many years
-    before ``until`` (default: the day of the report).
+    before ``until`` (default: the day of the report). A range of fewer than
+    ``min_studies`` studies is shown but marks no group (†/‡).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -421,6 +422,7 @@ class HistoricalControls(BaseModel):
     strata: HistoricalStrata = Field(default_factory=HistoricalStrata)
     window_years: float | None = Field(default=None, gt=0, le=100)
     until: dt.date | None = None
+    min_studies: int = Field(default=3, ge=2, le=100)
 
 
 class StudySpec(BaseModel):

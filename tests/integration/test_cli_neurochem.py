@@ -168,6 +168,29 @@ def test_study_report_has_qc_table_curves_and_censoring_method(invoke, study):
     assert (out / "details" / "neurochem" / "neurochem_curves.csv").is_file()
 
 
+def test_a_repaired_standard_is_a_warning_and_a_deviation_with_its_count(invoke, study):
+    # xponent_small.csv: IL6 Standard4 printed 15625 in a 2-fold series (15.625)
+    with open(study / "study.yaml", "a") as f:
+        f.write("assays:\n  - assay: neurochem\n    protocol: multiplex-cytokines\n"
+                "    input: [xponent_small.csv, serum.csv]\n"
+                "    parameters: {min_standard_levels: 5}\n")
+    out = study / "rep"
+    r = invoke("report", study / "study.yaml", "-o", out, "--format", "html,csv")
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.output.split())
+    assert "WARNING" in said and "raw values changed: 1 expected concentration(s)" in said
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["deviations"] == [
+        "NC-2: neurochem: xponent_small.csv: raw values changed: 1 expected concentration(s) of "
+        "standards whose decimal point or thousands separator was lost, repaired from the "
+        "constant-fold dilution series: IL6 Standard4 15625 → 15.625"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "raw values changed: 1 expected concentration(s)" in html
+    strict = invoke("--warnings-as-errors", "report", study / "study.yaml", "-o", study / "r2")
+    assert strict.exit_code == 2 and not (study / "r2").exists()
+    assert "an error under --warnings-as-errors" in strict.output
+
+
 @pytest.mark.parametrize("param, match", [
     ("analytes={IL6: cxcl10}", r"analytes 'IL6' and 'IP10' of the export both map to 'cxcl10' "
                                r"\(CXCL10 \(IP-10\)\), 'IL6' through parameter 'analytes'"),

@@ -334,6 +334,7 @@ def _report(study_file: Path):
 def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
     """Ten control studies in the database, an eleventh (planted effects) reported against them."""
     import yaml
+    from tests.hcd_runs import study_id
 
     from neurotox.report.historical import CONTROL_MARK, MARK, ROW_LABEL
     from neurotox.report.tables import label_of
@@ -415,6 +416,13 @@ def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
     recorded = record.parameters["historical_controls"]["NTX-SIM-424"]
     assert recorded["query"] == {"strain": "Sprague-Dawley"} and recorded["n_studies"] == 10
     assert len(recorded["rows_sha256"]) == 64
+    assert sorted(s["study_id"] for s in recorded["studies"]) == sorted(
+        study_id(seed) for seed in runs)
+    assert sum(s["n_animals"] for s in recorded["studies"]) == recorded["n_animals"]
+    # strain set, the rest free: a note (not a warning) naming what is not matched
+    assert any(n.startswith("historical controls: the ranges pool 10 studies not matched on "
+                            "species, route, vehicle, guideline, facility, age")
+               for n in record.notes), record.notes
 
 
 def test_a_re_run_is_refused_replaced_and_left_out_of_its_own_range(invoke, runs, tmp_path):
@@ -481,9 +489,9 @@ def test_a_re_run_is_refused_replaced_and_left_out_of_its_own_range(invoke, runs
     assert cell.numbers["hist_low"] == pytest.approx(want["study_mean_min"], rel=1e-12)
     assert cell.numbers["hist_high"] == pytest.approx(want["study_mean_max"], rel=1e-12)
     assert cell.numbers["n"] == want["n_animals"] == 20
-    note = ("2 studies, 40 control animal(s), {} value(s); left out as the study being "
-            "reported (same study number or data files): 1 study, 20 control animal(s) "
-            "(database id ")
+    note = (f"2 studies ({study_id(102)}, {study_id(103)}), 40 control animal(s), {{}} "
+            "value(s); left out as the study being reported (same study number or data "
+            "files): 1 study, 20 control animal(s) (database id ")
     recorded = record.parameters["historical_controls"]["NTX-RENUMBERED"]
     assert any(note.format(recorded["n_values"]) in f for f in bw.footnotes), bw.footnotes
     assert (recorded["n_studies"], recorded["n_animals"]) == (2, 40)

@@ -93,7 +93,9 @@ class _Data:
             numbers = {"value": cell.numbers["value"], "p_value": p}
             text = cell.text + flag_text(flag, direction)
             pct = 100 * cell.numbers["value"] / n.numbers["value"] if n.numbers["value"] else None
-            if pct is not None and outside_range(self.historical(endpoint, sex), pct):
+            hist = self.ctx.historical
+            if pct is not None and hist is not None and outside_range(
+                    self.historical(endpoint, sex), pct, min_studies=hist.min_studies):
                 mark = CONTROL_MARK if g.control else MARK
                 text, numbers["outside_historical"] = f"{text} {mark}", 1.0
             out.append(Cell(text, numbers, flag=flag, direction=direction))

@@ -388,12 +388,17 @@ def check_series(levels: Sequence[str], values: Sequence[float], *, what: str,
 
 
 def repair_note(path: Path, repairs: list[str]) -> list[str]:
-    """One note for every repair :func:`check_series` made in a file."""
+    """One note for every repair :func:`check_series` made in a file.
+
+    A repair changes a value read from the raw export, so the note is a warning
+    (an error under ``--warnings-as-errors``) and a deviation of the run
+    (``DEVIATION``, listed with the guideline deviations) with the count.
+    """
     if not repairs:
         return []
-    return [f"{path.name}: expected concentrations of standards whose decimal point or "
-            f"thousands separator was lost, repaired from the constant-fold dilution series "
-            f"({len(repairs)}): " + "; ".join(repairs)]
+    return [f"warning: DEVIATION {path.name}: raw values changed: {len(repairs)} expected "
+            f"concentration(s) of standards whose decimal point or thousands separator was "
+            f"lost, repaired from the constant-fold dilution series: " + "; ".join(repairs)]
 
 
 def _monotone(v: np.ndarray) -> bool:
