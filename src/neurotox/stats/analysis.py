@@ -467,7 +467,7 @@ def unordered_timepoints(df: pd.DataFrame, times: TimeOrder) -> dict[str, dict[s
 
 def warn_unordered(df: pd.DataFrame, times: TimeOrder) -> None:
     """Warn, per assay, of timepoints whose time order the labels cannot give."""
-    from neurotox.io.output import warn_or_refuse
+    from neurotox.files import warn_or_refuse
 
     for assay, by_ep in unordered_timepoints(df, times).items():
         labels = sorted({t for tps in by_ep.values() for t in tps})
