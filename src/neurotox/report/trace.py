@@ -70,8 +70,7 @@ def write_run_record(od: OutputDir, prefix: str, record: RunRecord, *, study_id:
                         "date_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
                         "command": record.command, "software": software,
                         "parameters": record.parameters, "inputs": listed,
-                        "report_date": report_date.isoformat() if report_date
-                        else now.strftime("%Y-%m-%d"),
+                        "report_date": report_date.isoformat() if report_date else None,
                         "signing_key_id": key.key_id if key else None})
     data = (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False, default=str)
             + "\n").encode("utf-8")
