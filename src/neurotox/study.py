@@ -1068,8 +1068,9 @@ def check_signable(spec: StudySpec, path: str | Path) -> None:
     """
     missing = left_to_complete(spec)
     if missing:
+        them = "it" if len(missing) == 1 else "them"
         raise InputError(f"a signed GLP report is final, but the study file leaves out "
-                         f"{', '.join(missing)}; add them, or write an unsigned draft "
+                         f"{', '.join(missing)}; add {them}, or write an unsigned draft "
                          "(without --sign-key and NEUROTOX_SIGN_KEY_FILE)", path=path)
 
 
