@@ -23,7 +23,7 @@ from neurotox import endpoints
 from neurotox.delimited import dialect_note
 from neurotox.errors import InputError
 from neurotox.io.output import OutputDir, RunRecord, build_manifest, software_versions
-from neurotox.study import Study, left_to_complete, load_study, read_exclusions
+from neurotox.study import Study, check_signable, left_to_complete, load_study, read_exclusions
 
 if TYPE_CHECKING:
     from neurotox.parallel import TaskPool
@@ -459,6 +459,8 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         step = Progress(f"report {Path(study_file).resolve().parent.name}")
         study = load_study(study_file)
         step.name = f"report {study.study_id}"
+        if od.key is not None:   # a signed report is final: nothing may be left to complete
+            check_signable(study.spec, study_file)
         from neurotox.stats import load_all
 
         load_all()  # statsmodels, scipy: inherited by the pool's processes
@@ -496,7 +498,8 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                         f"{', '.join(incomplete)}")
         software = software_versions()
         stamp = write_run_record(od, prefix, record, study_id=study.study_id, inputs=inputs,
-                                 software=software)
+                                 software=software, report_date=study.spec.dates.report,
+                                 key=od.key)
         log.info("run ID %s", stamp.run_id)
         # benchmark-dose fits and figures run in the pool while the tables are built
         # and the formats without figures are written

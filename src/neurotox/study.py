@@ -342,6 +342,9 @@ class ReportSettings(BaseModel):
     qa_inspections
         Inspections listed in the QA statement of a GLP report (blank rows to be
         completed by QA when empty).
+    qa_name
+        Who signs the QA statement for the Quality Assurance Unit (a line to
+        complete when not given).
     glp_exceptions
         The study director's exceptions to GLP compliance, one item each (``none``
         when there are none), printed in the statement of compliance (a line to
@@ -360,6 +363,7 @@ class ReportSettings(BaseModel):
     paper: Literal["a4", "letter"] = "a4"
     spread: Literal["sd", "sem"] = "sd"
     qa_inspections: tuple[QaInspection, ...] = ()
+    qa_name: str | None = Field(default=None, min_length=1)
     glp_exceptions: tuple[Annotated[str, StringConstraints(strip_whitespace=True,
                                                            min_length=1)], ...] = ()
     compliance_statement: str | None = Field(default=None, min_length=1)
@@ -1045,10 +1049,31 @@ def left_to_complete(spec: StudySpec) -> list[str]:
             ("study_director", spec.study_director), ("dates.initiation", d.initiation),
             ("dates.experimental_start", d.experimental_start),
             ("dates.experimental_end", d.experimental_end),
-            ("report.qa_inspections", r.qa_inspections),
+            ("report.qa_inspections", r.qa_inspections), ("report.qa_name", r.qa_name),
             ("report.glp_exceptions", r.glp_exceptions), ("report.archive", r.archive),
             ("noael", spec.noael), ("loael", spec.loael))
     return [k for k, v in keys if v is None or v == ()]
+
+
+def check_signable(spec: StudySpec, path: str | Path) -> None:
+    """Refuse to sign (finalise) a GLP report that still has something to complete.
+
+    A signed report folder is final: it is never replaced, not even with
+    ``--force``. A GLP study whose study file leaves out a key of
+    :func:`left_to_complete` would be signed with lines to complete in it.
+
+    Raises
+    ------
+    InputError
+        ``spec`` is a GLP study with keys left to complete; the message names them.
+
+    """
+    missing = left_to_complete(spec)
+    if missing:
+        them = "it" if len(missing) == 1 else "them"
+        raise InputError(f"a signed GLP report is final, but the study file leaves out "
+                         f"{', '.join(missing)}; add {them}, or write an unsigned draft "
+                         "(without --sign-key and NEUROTOX_SIGN_KEY_FILE)", path=path)
 
 
 @dataclass

@@ -172,7 +172,8 @@ def test_footnote_names_decision_test(report_dir):
     dec = pd.read_csv(report_dir / "csv/decisions.csv", keep_default_na=False)
     doc = Document(io.BytesIO((report_dir / "report.docx").read_bytes()))
     texts = [p.text for p in doc.paragraphs]
-    start = texts.index(next(t for t in texts if t.startswith("Table 3. Summary: Forelimb")))
+    start = next(i for i, p in enumerate(doc.paragraphs) if p.style.name == "Heading 3"
+                 and p.text.startswith("Table 3. Summary: Forelimb"))   # not its contents entry
     notes = texts[start + 2: start + 8]
     d = dec[(dec["endpoint"] == "grip_strength_forelimb") & (dec["sex"] == "M")].iloc[0]
     assert any(f"{d['pairwise_test']} vs control ({d['path'].replace('_', ' ')} path"

@@ -122,11 +122,103 @@ def test_the_finalised_report_verifies_and_says_what_is_left_to_complete(finalis
     assert res.exit_code == 0, res.output
     assert "intact" in res.output
     left = ("sponsor, test_facility, study_director, dates.initiation, "
-            "dates.experimental_start, dates.experimental_end, report.qa_inspections, noael, "
-            "loael")
+            "dates.experimental_start, dates.experimental_end, report.qa_inspections, "
+            "report.qa_name, noael, loael")
     manifest = json.loads((out / "manifest.json").read_text())
     assert ("GLP report: left to complete before signing (study-file keys): " + left
             in manifest["notes"])
     res = CliRunner().invoke(cli, ["check", str(study / "study.yaml"), "--no-assays"])
     assert res.exit_code == 0, res.output
     assert f"  GLP report: left to complete before signing: {left}\n" in res.output
+
+
+def _key(folder):
+    import os
+
+    key = folder / "lab.key"
+    key.write_bytes(os.urandom(32))
+    key.chmod(0o600)
+    return key
+
+
+@pytest.mark.parametrize("how", ["option", "environment"])
+def test_signing_a_glp_report_with_keys_left_to_complete_is_refused(finalised, tmp_path,
+                                                                    monkeypatch, how):
+    """stranger37 1: a GLP report with every GLP key missing was signed (final), exit 0."""
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    study, _ = finalised
+    key = _key(tmp_path)
+    args = ["report", str(study / "study.yaml"), "-o", str(tmp_path / "final"), "--no-bmd",
+            "--format", "csv"]
+    if how == "option":
+        args += ["--sign-key", str(key)]
+    else:
+        monkeypatch.setenv("NEUROTOX_SIGN_KEY_FILE", str(key))
+    res = CliRunner().invoke(cli, args)
+    assert res.exit_code == 2, res.output
+    assert res.output.strip().splitlines() == [
+        f"Error: {study / 'study.yaml'}: a signed GLP report is final, but the study file "
+        "leaves out sponsor, test_facility, study_director, dates.initiation, "
+        "dates.experimental_start, dates.experimental_end, report.qa_inspections, "
+        "report.qa_name, noael, loael; add them, or write an unsigned draft (without "
+        "--sign-key and NEUROTOX_SIGN_KEY_FILE)"]
+    assert not (tmp_path / "final").exists()
+
+
+def test_a_complete_glp_report_is_signed_and_says_so(finalised, tmp_path):
+    """stranger37 1, 6, 12, 15: complete keys sign; one report date; QA named; key ID printed."""
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+    from neurotox.io.output import load_key
+
+    study, _ = finalised
+    spec = yaml.safe_load((study / "study.yaml").read_text(encoding="utf-8"))
+    spec.update({"sponsor": "Example Pharma AG", "test_facility": "Example Lab",
+                 "study_director": "Dr. A. Director",
+                 "dates": {"initiation": "2026-01-05", "experimental_start": "2026-01-12",
+                           "experimental_end": "2026-02-09", "report": "2027-01-15"},
+                 "noael": {"dose": None, "basis": "not established"},
+                 "loael": {"dose": None, "basis": "not established"}})
+    spec["report"].update({"qa_name": "B. Auditor", "qa_inspections": [
+        {"phase": "Report", "inspected": "2026-03-01", "reported": "2026-03-02"}]})
+    complete = tmp_path / "study"
+    complete.mkdir()
+    for f in study.iterdir():
+        (complete / f.name).write_bytes(f.read_bytes())
+    (complete / "study.yaml").write_text(yaml.safe_dump(spec, sort_keys=False),
+                                         encoding="utf-8")
+    key = _key(tmp_path)
+    out = tmp_path / "final"
+    res = CliRunner().invoke(cli, ["report", str(complete / "study.yaml"), "-o", str(out),
+                                   "--no-bmd", "--format", "docx,html", "--sign-key",
+                                   str(key)])
+    assert res.exit_code == 0, res.output
+    key_id = load_key(key).key_id
+    res = CliRunner().invoke(cli, ["verify", str(out), "--key", str(key)])
+    assert res.output.strip() == f"{out}: intact; signature valid (key {key_id})"
+    record = json.loads((out / "run.json").read_text())
+    assert record["signing_key_id"] == key_id and record["report_date"] == "2027-01-15"
+    data = (out / "report.docx").read_bytes()
+    doc = Document(io.BytesIO(data))
+    rows = {r.cells[0].text: r.cells[1].text for t in doc.tables[:2] for r in t.rows}
+    assert rows["Report date"] == "2027-01-15"
+    assert rows["Signature"] == (f"signed: manifest.json is signed (HMAC-SHA256) with the key "
+                                 f"of key ID {key_id}; check with: neurotox verify FOLDER "
+                                 "--key KEYFILE")
+    texts = [p.text for p in doc.paragraphs]
+    assert "Quality Assurance: B. Auditor" in texts
+    assert "Study director: Dr. A. Director" in texts
+    # nothing left to complete but the hand signatures and their dates
+    blanks = [t for t in texts if "____" in t]
+    assert set(blanks) == {"Signature: ________________________        Date: ______________"}
+    cells = [c.text for t in doc.tables for r in t.rows for c in r.cells]
+    assert not any("____" in c or "to be entered" in c for c in cells)
+    for section in doc.sections:   # one report date: the footers print the title page's
+        footer = "".join(p.text for p in section.footer.paragraphs)
+        assert "Report date 2027-01-15" in footer
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert f"key ID {key_id}" in html and "report date 2027-01-15" in html

@@ -80,7 +80,9 @@ def output_options(f: Callable[..., Any]) -> Callable[..., Any]:
                      type=click.Path(dir_okay=False, path_type=Path), expose_value=False,
                      callback=_remember_key,
                      help="Sign manifest.json with this key file (HMAC-SHA256; env "
-                          "NEUROTOX_SIGN_KEY_FILE).")(f)
+                          "NEUROTOX_SIGN_KEY_FILE). A signed output is final: a GLP study's "
+                          "report is signed only when no study-file key is left to "
+                          "complete.")(f)
     f = click.option("--force/--no-force", default=False,
                      help="Replace an existing output folder, if it is an earlier neurotox "
                           "output and holds no input.")(f)

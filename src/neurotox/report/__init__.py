@@ -148,7 +148,8 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         + _fit_methods(fits) + _bmd_methods(bmds) + _historical_methods(historical),
         deviations=list(deviations), exclusions=list(exclusions),
         results=results, decisions=decisions, endpoints=table, software=dict(software),
-        front=front_matter(spec, paper), stamp=stamp, appendix=software_messages(decisions),
+        front=front_matter(spec, paper, stamp.date if stamp else ""), stamp=stamp,
+        appendix=software_messages(decisions),
         figure_jobs=plan_figures(ctx, results, decisions, fits, bmds) if tables else [],
         materials=list(materials))
     if figures:

@@ -42,11 +42,13 @@ def _date(value: object) -> str:
     return value.isoformat() if value is not None else ""  # type: ignore[attr-defined]
 
 
-def title_block(spec: StudySpec) -> list[tuple[str, str]]:
+def title_block(spec: StudySpec, report_date: str = "") -> list[tuple[str, str]]:
     """Label → value rows of the title page.
 
     Empty optional fields are left out, except the people and dates a GLP report
-    must name (shown as lines to complete).
+    must name (shown as lines to complete). The report date is the study file's
+    ``dates.report``, else ``report_date`` (the run's date), the one date every
+    page footer prints too.
     """
     need = spec.glp
     item = spec.test_item + (f" (batch {spec.test_item_batch})" if spec.test_item_batch else "")
@@ -66,7 +68,8 @@ def title_block(spec: StudySpec) -> list[tuple[str, str]]:
                          ("Experimental start", d.experimental_start),
                          ("Experimental completion", d.experimental_end),
                          ("Report date", d.report)):
-        rows.append((label, _date(value) or (BLANK if need and label != "Report date" else "")))
+        shown = _date(value) or (report_date if label == "Report date" else "")
+        rows.append((label, shown or (BLANK if need and label != "Report date" else "")))
     return [(k, v) for k, v in rows if v]
 
 
@@ -90,11 +93,13 @@ def compliance_statement(spec: StudySpec) -> list[str]:
     return out
 
 
-def front_matter(spec: StudySpec, paper: str | None = None) -> FrontMatter:
-    """The front matter of a study's report."""
+def front_matter(spec: StudySpec, paper: str | None = None,
+                 report_date: str = "") -> FrontMatter:
+    """The front matter of a study's report (``report_date``: see :func:`title_block`)."""
     qa = [(q.phase, _date(q.inspected), _date(q.reported)) for q in spec.report.qa_inspections]
-    return FrontMatter(title_block=title_block(spec), glp=spec.glp,
+    return FrontMatter(title_block=title_block(spec, report_date), glp=spec.glp,
                        study_director=spec.study_director or "",
+                       qa_name=spec.report.qa_name or "",
                        qa_inspections=qa or [("", "", "")] * 4,
                        paper=paper or spec.report.paper,
                        compliance=compliance_statement(spec) if spec.glp else [])
@@ -108,4 +113,19 @@ def traceability(stamp: RunStamp | None) -> list[tuple[str, str]]:
             ("Software", stamp.software), ("Command", stamp.command),
             (f"{stamp.record} SHA-256", stamp.record_sha256 or "–"),
             ("Verification", f"manifest.json of the report folder lists {stamp.record} with "
-             "this SHA-256 and every output file; check with: neurotox verify FOLDER")]
+             "this SHA-256 and every output file; check with: neurotox verify FOLDER"),
+            ("Signature", signature_text(stamp))]
+
+
+def signature_text(stamp: RunStamp) -> str:
+    """Whether the run signed its manifest, and with which key ID.
+
+    Signing happens after the report is written, but the key is known when the
+    run starts; a reader holding only the printed report can tell a folder
+    whose signature was removed ("not signed" from ``neurotox verify``) from
+    one that was never signed.
+    """
+    if not stamp.key_id:
+        return "not signed: manifest.json carries no signature"
+    return (f"signed: manifest.json is signed (HMAC-SHA256) with the key of key ID "
+            f"{stamp.key_id}; check with: neurotox verify FOLDER --key KEYFILE")

@@ -174,7 +174,13 @@ class RunStamp:
     run_id
         Unique identifier of the run (also in ``run.json``, the log and the manifest).
     date
-        Report date (UTC, ``YYYY-MM-DD``) and ``time`` (``HH:MM:SS UTC``).
+        Date of the run (UTC, ``YYYY-MM-DD``) and ``time`` (``HH:MM:SS UTC``).
+    report_date
+        The report's date as the study file gives it (``dates.report``), or ""
+        (then the run's date is the report date): see :attr:`report_day`.
+    key_id
+        ID of the key that signs the folder's ``manifest.json`` (``--sign-key`` or
+        ``NEUROTOX_SIGN_KEY_FILE``), or "" when the run is not signed.
     command
         The command line.
     software
@@ -196,6 +202,13 @@ class RunStamp:
     record: str = "run.json"
     record_sha256: str = ""
     inputs: tuple[tuple[str, str], ...] = ()
+    report_date: str = ""
+    key_id: str = ""
+
+    @property
+    def report_day(self) -> str:
+        """The one report date printed: the study file's ``dates.report``, else the run's date."""
+        return self.report_date or self.date
 
 
 @dataclass
@@ -212,6 +225,8 @@ class FrontMatter:
         Name on the compliance statement (blank line when not given).
     qa_inspections
         (phase, date inspected, date reported) rows of the QA statement.
+    qa_name
+        Name on the QA statement (blank line when not given).
     paper
         ``a4`` or ``letter``.
     compliance
@@ -225,6 +240,7 @@ class FrontMatter:
     glp: bool = False
     study_director: str = ""
     qa_inspections: list[tuple[str, str, str]] = field(default_factory=list)
+    qa_name: str = ""
     paper: str = "a4"
     compliance: list[str] = field(default_factory=list)
 

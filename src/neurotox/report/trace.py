@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from neurotox.files import LogFileHandler
-from neurotox.io.output import OutputDir, RunRecord, sha256_file, unicode_safe
+from neurotox.io.output import OutputDir, RunRecord, SigningKey, sha256_file, unicode_safe
 from neurotox.logs import new_run_id
 from neurotox.logs import run_id as command_run_id
 from neurotox.report.model import RunStamp
@@ -52,11 +52,15 @@ def _inputs(paths: Iterable[Path], base: Path | None) -> list[dict[str, Any]]:
 
 def write_run_record(od: OutputDir, prefix: str, record: RunRecord, *, study_id: str,
                      inputs: Iterable[Path], software: dict[str, str],
-                     run_id: str | None = None) -> RunStamp:
+                     run_id: str | None = None, report_date: dt.date | None = None,
+                     key: SigningKey | None = None) -> RunStamp:
     """Write ``<prefix>/run.json`` and return the stamp the report prints.
 
     Input paths inside the output folder (``neurotox demo``) are recorded
-    relative to it.
+    relative to it. ``report_date`` is the study file's ``dates.report`` (the
+    run's date when None); with a signing ``key`` the record names its key ID,
+    as the report does, whether the key came from ``--sign-key`` or
+    ``NEUROTOX_SIGN_KEY_FILE``.
     """
     now = dt.datetime.now(dt.UTC)
     run_id = run_id or command_run_id() or new_run_id(now)   # the ID of the log lines
@@ -65,7 +69,9 @@ def write_run_record(od: OutputDir, prefix: str, record: RunRecord, *, study_id:
     doc = unicode_safe({"format": "neurotox-run/1", "run_id": run_id, "study_id": study_id,
                         "date_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
                         "command": record.command, "software": software,
-                        "parameters": record.parameters, "inputs": listed})
+                        "parameters": record.parameters, "inputs": listed,
+                        "report_date": report_date.isoformat() if report_date else None,
+                        "signing_key_id": key.key_id if key else None})
     data = (json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False, default=str)
             + "\n").encode("utf-8")
     od.write_bytes(f"{prefix}/{RUN_RECORD}" if prefix else RUN_RECORD, data)
@@ -73,7 +79,9 @@ def write_run_record(od: OutputDir, prefix: str, record: RunRecord, *, study_id:
                     time=now.strftime("%H:%M:%S UTC"), command=command,
                     software=f"neurotox {software.get('neurotox', '')}".strip(),
                     record=RUN_RECORD, record_sha256=hashlib.sha256(data).hexdigest(),
-                    inputs=tuple((i["path"], i["sha256"]) for i in doc["inputs"]))
+                    inputs=tuple((i["path"], i["sha256"]) for i in doc["inputs"]),
+                    report_date=report_date.isoformat() if report_date else "",
+                    key_id=key.key_id if key else "")
 
 
 @contextlib.contextmanager

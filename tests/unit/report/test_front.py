@@ -34,6 +34,34 @@ def test_glp_study_gets_lines_to_complete_not_invented_values():
     assert front.qa_inspections == [("", "", "")] * 4
 
 
+def test_one_report_date_the_study_files_else_the_runs():
+    """stranger37 6: the title page printed dates.report, the footers the run's date."""
+    given = _spec(dates={"report": "2027-01-15"})
+    assert dict(title_block(given, "2026-12-05"))["Report date"] == "2027-01-15"
+    assert dict(title_block(_spec(), "2026-12-05"))["Report date"] == "2026-12-05"
+    assert "Report date" not in dict(title_block(_spec()))   # no run (no stamp): no date
+
+
+def test_qa_name_fills_the_qa_line_and_is_left_to_complete_until_given():
+    """stranger37 12: no study-file key filled the QA name line."""
+    from neurotox.study import left_to_complete
+
+    assert front_matter(_spec(glp=True, report={"qa_name": "B. Auditor"})).qa_name == \
+        "B. Auditor"
+    assert "report.qa_name" in left_to_complete(_spec(glp=True))
+    assert "report.qa_name" not in left_to_complete(
+        _spec(glp=True, report={"qa_name": "B. Auditor"}))
+
+
+def test_a_glp_study_with_keys_left_to_complete_cannot_be_signed():
+    from neurotox.study import check_signable
+
+    with pytest.raises(InputError, match=r"^study\.yaml: a signed GLP report is final, but the "
+                                         r"study file leaves out sponsor, .*, loael; add them"):
+        check_signable(_spec(glp=True), "study.yaml")
+    check_signable(_spec(), "study.yaml")   # a non-GLP study has nothing to complete
+
+
 @pytest.mark.parametrize(("extra", "message"), [
     ({"noael": {"dose": 50}}, r"noael dose 50 is not a tested dose \(tested: 0, 100\)"),
     ({"report": {"papr": "a4"}}, "papr"),
@@ -113,12 +141,12 @@ def test_what_a_glp_report_leaves_to_complete():
     assert left_to_complete(_spec()) == []   # not a GLP study: nothing to sign
     assert left_to_complete(_spec(glp=True, sponsor="Acme", report={"archive": "Room 2"})) == [
         "test_facility", "study_director", "dates.initiation", "dates.experimental_start",
-        "dates.experimental_end", "report.qa_inspections", "report.glp_exceptions", "noael",
-        "loael"]
+        "dates.experimental_end", "report.qa_inspections", "report.qa_name",
+        "report.glp_exceptions", "noael", "loael"]
     ready = _spec(glp=True, sponsor="Acme", test_facility="Lab", study_director="Dr A",
                   dates={"initiation": "2026-01-05", "experimental_start": "2026-01-12",
                          "experimental_end": "2026-02-09"},
-                  report={"archive": "Room 2", "glp_exceptions": "none",
+                  report={"archive": "Room 2", "glp_exceptions": "none", "qa_name": "QA B",
                           "qa_inspections": [{"phase": "report", "inspected": "2026-03-02"}]},
                   noael={"dose": 0}, loael={"dose": 100})
     assert left_to_complete(ready) == []

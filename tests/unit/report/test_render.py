@@ -1,3 +1,4 @@
+import datetime as dt
 import io
 import json
 import re
@@ -249,8 +250,9 @@ def test_docx_paginates_on_a4_with_page_fields_stamp_and_a_toc(stamped):
     for t in stamped.tables:  # each table's section names it in the page header
         assert f"| Table {t.number}<" in headers.replace("  ", " ")
     body = _parts(data, "word/document.xml")[0]
-    assert 'TOC \\o "1-3" \\h \\z \\u' in body
-    assert "<w:updateFields" in _parts(data, "word/settings.xml")[0]
+    # a static table of contents: no field for Word to update, nothing asked on opening
+    assert "TOC \\o" not in body
+    assert "<w:updateFields" not in _parts(data, "word/settings.xml")[0]
     texts = "\n".join(p.text for p in doc.paragraphs)
     assert "Statement of compliance" in texts and "Quality assurance statement" in texts
     title = next(t for t in doc.tables if t.rows[0].cells[0].text == "Study number")
@@ -259,6 +261,66 @@ def test_docx_paginates_on_a4_with_page_fields_stamp_and_a_toc(stamped):
     assert trace["Command"] == "neurotox report study.yaml -o out"
     assert trace["run.json SHA-256"] == "ab" * 32
     assert title.rows[0].cells[1].text == "NTX-T-001"
+
+
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def _toc_entries(doc) -> list[tuple[int, str, str]]:
+    """(indent in twips, text, bookmark) of each linked paragraph after "Contents"."""
+    paras = doc.paragraphs
+    start = next(i for i, p in enumerate(paras) if p.text == "Contents")
+    out = []
+    for p in paras[start + 1:]:
+        link = p._p.find(f"{_W}hyperlink")
+        if link is None:
+            break
+        ind = p._p.find(f"{_W}pPr/{_W}ind")
+        out.append((int(ind.get(f"{_W}left")), p.text, link.get(f"{_W}anchor")))
+    return out
+
+
+def test_docx_contents_list_every_heading_linked_to_it(stamped):
+    doc = Document(io.BytesIO(render_docx(stamped)))
+    entries = _toc_entries(doc)
+    levels = {"Heading 1": 0, "Heading 2": 284, "Heading 3": 568}
+    heads = [(levels[p.style.name], p.text) for p in doc.paragraphs if p.style.name in levels]
+    assert [(indent, text) for indent, text, _ in entries] == heads
+    assert heads[:2] == [(0, "Statement of compliance"), (0, "Quality assurance statement")]
+    assert [text for indent, text in heads if indent == 568][:3] == [
+        t.caption for t in stamped.tables[:3]]   # captions of tables (and figures): level 3
+    # each entry links to a bookmark that wraps its own heading
+    marks = {m.get(f"{_W}name"): p.text for p in doc.paragraphs
+             for m in p._p.findall(f"{_W}bookmarkStart")}
+    assert [marks[anchor] for _, _, anchor in entries] == [text for _, text in heads]
+
+
+def test_docx_and_footers_print_the_study_files_report_date(table, analysis, spec):
+    from neurotox.report import RunStamp
+
+    results, decisions = analysis
+    stamp = RunStamp(run_id="20261205T120000Z-0badc0de", date="2026-12-05", time="12:00:00 UTC",
+                     command="neurotox report study.yaml -o out", software="neurotox 0.1.0",
+                     report_date="2027-01-15", key_id="0123456789abcdef")
+    spec = spec.model_copy(update={"dates": spec.dates.model_copy(
+        update={"report": dt.date(2027, 1, 15)})})
+    rep = build_report(spec, table, results, decisions, software=SOFTWARE, figures=False,
+                       bmd=False, stamp=stamp)
+    data = render_docx(rep)
+    doc = Document(io.BytesIO(data))
+    rows = {r.cells[0].text: r.cells[1].text for t in doc.tables[:2] for r in t.rows}
+    assert rows["Report date"] == "2027-01-15"
+    assert rows["Report generated"] == "2026-12-05 12:00:00 UTC"   # the run, labelled so
+    assert rows["Signature"] == ("signed: manifest.json is signed (HMAC-SHA256) with the key "
+                                 "of key ID 0123456789abcdef; check with: neurotox verify "
+                                 "FOLDER --key KEYFILE")
+    footers = "".join(_parts(data, "word/footer"))
+    assert "Report date 2027-01-15" in footers and "2026-12-05" not in footers
+    html = render_html(rep).decode()
+    assert "report date 2027-01-15" in html and "report date 2026-12-05" not in html
+    wb = load_workbook(io.BytesIO(render_xlsx(rep)))
+    footer = wb.worksheets[1].oddFooter.right.text
+    assert footer.startswith("2027-01-15")
 
 
 def test_docx_on_letter_paper(stamped):
@@ -291,9 +353,13 @@ def test_pdf_pages_show_study_number_and_page_n_of_m(stamped, tmp_path):
         assert "Study NTX-T-001" in page, n
         assert f"Page {n} of {len(pages)}" in page, n
         assert "Run ID 20260101T120000Z-0badc0de" in page, n
-    # the table of contents was filled with page numbers
+    # the PDF prints the docx's own table of contents, entry for entry
     toc = next(p for p in pages if "Contents" in p)
-    assert re.search(r"Table 3\. Summary: Forelimb grip strength.*\.{3,}\s*\d+", toc)
+    entries = _toc_entries(Document(io.BytesIO(render_docx(stamped))))
+    assert stamped.tables[2].caption in [text for _, text, _ in entries]
+    flat = " ".join(toc.split())
+    for _, text, _ in entries[:8]:
+        assert " ".join(text.split()) in flat, text
     _assert_pdfa_tagged(pdf)
 
 

@@ -1,4 +1,4 @@
-"""Convert a .docx to PDF with LibreOffice, updating the table of contents first.
+"""Convert a .docx to PDF with LibreOffice (fields refreshed, contents left as written).
 
 Run by a Python that has LibreOffice's ``uno`` module (the system Python on
 Debian/Ubuntu with ``python3-uno``), never imported by neurotox itself:
@@ -53,9 +53,8 @@ def main(soffice, src, dst, profile):
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(src)),
                                            "_blank", 0, (_prop("Hidden", True),))
-        indexes = doc.getDocumentIndexes()
-        for i in range(indexes.getCount()):
-            indexes.getByIndex(i).update()
+        # the table of contents is static text in the docx and is printed as written
+        # (no index is rebuilt: the PDF shows what the archived docx holds)
         doc.getTextFields().refresh()
         # PDF/A-2b (archival: fonts embedded, no external content) and tagged (structure
         # for accessibility and text extraction); uno.invoke carries the typed sequence

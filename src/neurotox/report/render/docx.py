@@ -4,11 +4,11 @@
   it fits, landscape when it needs the width, split by column groups (row
   labels repeated) when even landscape is too narrow.
 - Every page: a header with the study number, the title and the table shown;
-  a footer with "Page X of Y" (PAGE and NUMPAGES fields), the report date, the
-  software version and the run ID.
+  a footer with "Page X of Y" (PAGE and NUMPAGES fields), the report date (the
+  title page's), the software version and the run ID.
 - Front matter: title page (study file), GLP compliance and QA statements with
-  signature lines (GLP studies), a table of contents (TOC field; Word updates it
-  on opening, the PDF export fills it), methods, deviations, exclusions.
+  signature lines (GLP studies), a table of contents (static: every heading,
+  linked, no field for Word to update), methods, deviations, exclusions.
 - Tables are real Word tables ("Table Grid", 8 pt), header rows repeated on
   every page; figures embedded as 300 dpi PNG.
 """
@@ -37,8 +37,6 @@ from neurotox.report.render.layout import MARGIN_MM, PAPER, Part, plan_parts, us
 
 FIXED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-TOC_PLACEHOLDER = ("Table of contents: update fields to build it (Word asks when the "
-                   "document is opened; the PDF written alongside has it).")
 
 
 def _clean(text: object) -> str:
@@ -54,7 +52,7 @@ def _small(paragraph, size: float = 8, bold: bool = False) -> None:
 
 
 def _field(paragraph, instruction: str, cached: str = "1") -> None:
-    """Append a complex field (``PAGE``, ``NUMPAGES``, ``TOC ...``) with a cached result."""
+    """Append a complex field (``PAGE``, ``NUMPAGES``) with a cached result."""
     def char(kind: str) -> None:
         el = OxmlElement("w:fldChar")
         el.set(qn("w:fldCharType"), kind)
@@ -98,7 +96,7 @@ def _set_footer(section, report: Report) -> None:
     p.add_run(" of ")
     _field(p, "NUMPAGES")
     s = report.stamp
-    tail = (f"  |  Report date {s.date}  |  {s.software}  |  Run ID {s.run_id}" if s
+    tail = (f"  |  Report date {s.report_day}  |  {s.software}  |  Run ID {s.run_id}" if s
             else "  |  neurotox")
     p.add_run(tail)
     _small(p, 7.5)
@@ -249,35 +247,65 @@ def _glp_pages(doc: DocxDocument, report: Report) -> None:
                                       "Date reported to study director and management"), (),
               rows)
     _append_xml(doc, table_xml(Part(t, False, (70.0, 45.0, 65.0))))
-    _signature(doc, "Quality Assurance", "")
+    _signature(doc, "Quality Assurance", front.qa_name)
 
 
-def _contents(doc: DocxDocument) -> None:
+def _contents(doc: DocxDocument) -> Paragraph:
+    """The "Contents" title; :func:`_fill_contents` adds the entries once every heading exists."""
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
-    _small(doc.add_paragraph("Contents"), 14, bold=True)
-    _field(doc.add_paragraph(), 'TOC \\o "1-3" \\h \\z \\u', TOC_PLACEHOLDER)
-    _ask_to_update_fields(doc)
+    title = doc.add_paragraph("Contents")
+    _small(title, 14, bold=True)
+    return title
 
 
-#: Elements that follow ``w:updateFields`` in the schema order of ``w:settings``.
-_AFTER_UPDATE_FIELDS = {qn(f"w:{t}") for t in (
-    "hdrShapeDefaults", "footnotePr", "endnotePr", "compat", "docVars", "rsids",
-    "attachedSchema", "themeFontLang", "clrSchemeMapping", "doNotIncludeSubdocsInStats",
-    "doNotAutoCompressPictures", "forceUpgrade", "captions", "readModeInkLockDown",
-    "smartTagType", "shapeDefaults", "doNotEmbedSmartTags", "decimalSymbol",
-    "listSeparator")} | {"{http://schemas.openxmlformats.org/officeDocument/2006/math}mathPr"}
+def _heading_level(paragraph: Paragraph) -> int | None:
+    name = paragraph.style.name if paragraph.style is not None else ""
+    match = re.fullmatch(r"Heading ([1-3])", name)
+    return int(match.group(1)) if match else None
 
 
-def _ask_to_update_fields(doc: DocxDocument) -> None:
-    """Word updates the fields (the table of contents) when the document is opened."""
-    settings = doc.settings.element
-    update = OxmlElement("w:updateFields")
-    update.set(qn("w:val"), "true")
-    later = next((el for el in settings if el.tag in _AFTER_UPDATE_FIELDS), None)
-    if later is None:
-        settings.append(update)
+def _bookmark(paragraph: Paragraph, name: str, number: int) -> None:
+    """Wrap a paragraph's text in a bookmark (the target of a contents entry)."""
+    start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
+    start.set(qn("w:id"), str(number))
+    start.set(qn("w:name"), name)
+    end.set(qn("w:id"), str(number))
+    p = paragraph._p
+    if p.pPr is not None:
+        p.pPr.addnext(start)
     else:
-        later.addprevious(update)
+        p.insert(0, start)
+    p.append(end)
+
+
+def _fill_contents(doc: DocxDocument, title: Paragraph) -> None:
+    """A static table of contents below ``title``: every heading of levels 1–3, linked.
+
+    The headings are known when the document is written, so the entries are
+    plain paragraphs (each a link to its heading), not a TOC field: Word has
+    nothing to update when the file is opened (no ``updateFields``), the
+    document is not changed before it is signed, and the PDF converted from it
+    shows the same contents. Page numbers are left out: only the program that
+    lays the pages out knows them (every page header names its table instead).
+    """
+    entries = []
+    for number, paragraph in enumerate(doc.paragraphs):
+        level = _heading_level(paragraph)
+        if level is not None and paragraph.text.strip():
+            name = f"_Toc{number:06d}"
+            _bookmark(paragraph, name, number)
+            entries.append((level, paragraph.text, name))
+    after = title._p
+    for level, text, name in entries:
+        bold = "<w:b/>" if level == 1 else ""
+        entry = parse_xml(
+            f"<w:p {nsdecls('w')}><w:pPr><w:spacing w:before=\"0\" w:after=\"0\"/>"
+            f'<w:ind w:left="{(level - 1) * 284}"/></w:pPr>'
+            f'<w:hyperlink w:anchor="{name}" w:history="1"><w:r><w:rPr>{bold}'
+            f'<w:sz w:val="{18 if level < 3 else 16}"/></w:rPr>'
+            f'<w:t xml:space="preserve">{_clean(text)}</w:t></w:r></w:hyperlink></w:p>')
+        after.addnext(entry)
+        after = entry
 
 
 def _section_text(doc: DocxDocument, title: str, lines: list[str]) -> None:
@@ -319,7 +347,7 @@ def render_docx(report: Report) -> bytes:
     _set_footer(first, report)
     _title_page(doc, report, paper)
     _glp_pages(doc, report)
-    _contents(doc)
+    contents = _contents(doc)
     _new_section(doc, report, "Methods", False, paper)
     _materials(doc, report, paper)
     _section_text(doc, "Statistical methods", report.methods)
@@ -336,6 +364,7 @@ def render_docx(report: Report) -> bytes:
     if report.links:
         _section_text(doc, "Further outputs", [f"{label}: {path}" for label, path in
                                                report.links])
+    _fill_contents(doc, contents)
     props = doc.core_properties
     props.created = props.modified = props.last_printed = FIXED
     props.author = props.last_modified_by = "neurotox"

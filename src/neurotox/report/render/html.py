@@ -76,8 +76,8 @@ def _stamp(report: Report) -> str:
     s = report.stamp
     if s is None:
         return ""
-    return (f"Study {esc(report.study_id)} · report date {esc(s.date)} · {esc(s.software)} · "
-            f"run ID {esc(s.run_id)}")
+    return (f"Study {esc(report.study_id)} · report date {esc(s.report_day)} · "
+            f"{esc(s.software)} · run ID {esc(s.run_id)}")
 
 
 def _glp(report: Report) -> str:
@@ -96,7 +96,8 @@ def _glp(report: Report) -> str:
             + '<table class="data"><thead><tr><th>Phase inspected</th><th>Date of inspection'
             "</th><th>Date reported to study director and management</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
-            + sign.format(role="Quality Assurance", name="________________________"))
+            + sign.format(role="Quality Assurance",
+                          name=esc(front.qa_name) or "________________________"))
 
 
 def _contents(report: Report) -> str:

@@ -2,9 +2,10 @@
 
 The docx is converted by LibreOffice (``soffice``, e.g. Debian's
 ``libreoffice-writer-nogui``). When a Python with LibreOffice's ``uno`` module
-is present (``python3-uno``), the conversion runs through it so that the table
-of contents is filled with page numbers first; otherwise ``soffice
---convert-to pdf`` converts the document as it is. Each conversion uses a
+is present (``python3-uno``), the conversion runs through it (fields refreshed
+first); otherwise ``soffice --convert-to pdf`` converts the document. Either
+way the table of contents is the docx's own (static, see the docx renderer):
+the PDF shows the same contents as the archived docx. Each conversion uses a
 private LibreOffice profile, so conversions may run at the same time. The PDF
 is PDF/A-2b and tagged (:data:`FILTER_OPTIONS`).
 """
@@ -86,8 +87,6 @@ def docx_to_pdf(docx: bytes) -> bytes:
         if python is not None:
             cmd = [python, str(_SCRIPT), office, str(src), str(dst), str(profile)]
         else:
-            log.info("no Python with LibreOffice's uno module: the PDF's table of contents "
-                     "is left for Word to update")
             cmd = [office, "--headless", "--norestore", f"-env:UserInstallation="
                    f"{profile.as_uri()}", "--convert-to", f"pdf:writer_pdf_Export:"
                    f"{FILTER_OPTIONS}", "--outdir", tmp, str(src)]

@@ -120,7 +120,7 @@ def _print_setup(ws: Worksheet, table: Table, head: int, report: Report) -> None
     stamp = report.stamp
     ws.oddFooter.left.text = "Page &P of &N"
     if stamp:
-        ws.oddFooter.right.text = header_text(f"{stamp.date}  {stamp.software}  "
+        ws.oddFooter.right.text = header_text(f"{stamp.report_day}  {stamp.software}  "
                                               f"Run {stamp.run_id}")
 
 
