@@ -177,8 +177,9 @@ def bmd_table(bmds: dict[BmdKey, BmdResult], spec: StudySpec, number: int,
         footnotes=["BMR: benchmark response, for continuous endpoints a change of the mean "
                    "by that many control SDs (fitted to group n, mean and SD), for "
                    "incidence endpoints the extra risk (fitted to n affected of n "
-                   "examined). Models fitted with the US EPA pybmds; recommendation as in "
-                   "the EPA Benchmark Dose Technical Guidance (2012).",
+                   "examined). Models fitted and recommended with the US EPA pybmds "
+                   "(its recommender, the BMDS logic: a model with BMDL = 0 is not viable; "
+                   "EPA Benchmark Dose Technical Guidance 2012).",
                    "Reliability: BMDL = 0 or a BMD/BMDL ratio above "
                    f"{MAX_BMD_BMDL_RATIO:g} make the BMD unreliable; a BMD above the highest "
                    "dose or below a tenth of the lowest dose is an extrapolation (EPA 2012)."])

@@ -230,7 +230,7 @@ def _recommend(table: pd.DataFrame, selection: str, gof_p: float, bmdl_ratio: fl
 
 def _recommend_pybmds(table: pd.DataFrame, ds, fits: list, gof_p: float,
                       bmdl_ratio: float) -> tuple[int | None, str]:
-    """pybmds' recommender on the fitted models; ``viable`` and ``notes`` columns set."""
+    """Pybmds' recommender on the fitted models; ``viable`` and ``notes`` columns set."""
     from pybmds.constants import LogicBin
     from pybmds.recommender import Recommender, RecommenderSettings
 
