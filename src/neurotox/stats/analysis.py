@@ -171,7 +171,10 @@ def _apply_censoring(df: pd.DataFrame, plan: StatisticsPlan) -> pd.DataFrame:
 
     ``_limit`` keeps the limit for the tests (which route the stratum themselves with
     the same rule, :func:`neurotox.stats.censored.stratum_mode`); ``value`` becomes
-    what the descriptive statistics use. Values the ``exclude`` policy drops are
+    what the descriptive statistics (and the repeated-measures model) use: the
+    policy's value (limit, limit/2, limit/√2) for every left-censored value, also in a
+    stratum that goes to the censoring-aware test because too many values are
+    censored (the test then ranks the limits). Values the ``exclude`` policy drops are
     marked excluded (for the counts) and ``_policy_excluded`` (the tests still see
     them, to say so in their decision).
     """
@@ -187,7 +190,7 @@ def _apply_censoring(df: pd.DataFrame, plan: StatisticsPlan) -> pd.DataFrame:
              for n_l, n_r, n in zip(*count, strict=True)]
     mode = np.asarray(modes)[strata]
     df = df.copy()
-    sub = left & (mode == "substitute")
+    sub = left & (mode != "exclude")     # the policy's value, whatever test follows
     df.loc[sub, "value"] = cens.substituted(df.loc[sub, "value"].to_numpy(), np.ones(sub.sum(),
                                             bool), plan.censored.policy)
     drop = left & (mode == "exclude")
