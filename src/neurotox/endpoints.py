@@ -80,9 +80,10 @@ def as_written(values: pd.Series) -> pd.Series:
     The rounding is the decimal text round trip (``'%.10g'``), so it is exactly what
     reading the written CSV back gives, and applying it twice changes nothing.
     """
-    arr = values.to_numpy(dtype="float64")
-    text = np.char.mod(f"%.{VALUE_DIGITS}g", arr)
-    return pd.Series(text.astype("float64"), index=values.index, name=values.name)
+    spec = f".{VALUE_DIGITS}g"
+    rounded = [float(format(v, spec)) for v in values.to_numpy(dtype="float64").tolist()]
+    return pd.Series(np.asarray(rounded, dtype="float64"), index=values.index,
+                     name=values.name)
 
 
 #: Columns a table read from elsewhere may leave out, with the value they take.
