@@ -23,6 +23,7 @@ from concurrent.futures import Future
 
 import pandas as pd
 
+from neurotox.endpoints import as_written
 from neurotox.parallel import TaskPool, run_tasks
 from neurotox.report.context import Context
 from neurotox.report.labels import assay_label, unit_symbol
@@ -86,7 +87,10 @@ def _task(key: BmdKey, rows: pd.DataFrame) -> tuple[BmdKey, list, list, dict] | 
         n = rows["n_examined"]
     else:
         rows = rows[(rows["n"].astype(float) > 0) & rows["sd"].astype(float).notna()]
-        args = {"kind": "continuous", "mean": rows["mean"].tolist(), "sd": rows["sd"].tolist()}
+        # fitted to the n/mean/SD as results.csv writes them, so that pybmds on the written
+        # table gives the same fit (its optimiser can land elsewhere for a 1e-10 change)
+        args = {"kind": "continuous", "mean": as_written(rows["mean"]).tolist(),
+                "sd": as_written(rows["sd"]).tolist()}
         n = rows["n"]
     if len(rows) < 3:
         return None
