@@ -64,6 +64,7 @@ COLUMNS: dict[str, str] = {
     "batch": "string",
     "source": "string",
     "censoring": "string",
+    "time_order": "float64",
 }
 
 #: Significant digits a ``value`` is held to (and written with in the report's CSV). Values
@@ -87,7 +88,9 @@ def as_written(values: pd.Series) -> pd.Series:
 
 
 #: Columns a table read from elsewhere may leave out, with the value they take.
-OPTIONAL: dict[str, str] = {"censoring": Censoring.NONE.value}
+#: ``time_order``: the protocol's place of the timepoint in time (any increasing
+#: number; blank = read from the label, :mod:`neurotox.timepoints`).
+OPTIONAL: dict[str, Any] = {"censoring": Censoring.NONE.value, "time_order": np.nan}
 
 #: Columns that identify one measured value; duplicates are rejected.
 KEY = ["study_id", "assay", "endpoint", "subject", "timepoint"]
@@ -100,6 +103,7 @@ DEFAULTS: dict[str, Any] = {
     "exclusion_reason": "",
     "batch": "NA",
     "censoring": Censoring.NONE.value,
+    "time_order": np.nan,
 }
 
 
@@ -460,6 +464,7 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
     check_values(df, reg, path=path)
     fail(~np.isfinite(df["dose"]), "dose", "dose {found!r} is not a finite number")
     _check_timepoint_labels(df, path, fail)
+    _check_time_order(df, path, fail)
     fail(df.duplicated(KEY, keep="first"), "subject",
          "duplicate key (study_id, assay, endpoint, subject, timepoint) for subject {found!r}")
 
@@ -485,6 +490,34 @@ def _check_timepoint_labels(df: pd.DataFrame, path: str | None, fail: Any) -> No
          f"timepoint {{found!r}} and {df['timepoint'].iloc[j]!r} ({other}) of assay "
          f"{df['assay'].iloc[i]!r} differ only in letter case, spaces or punctuation; "
          "write one session's label the same way throughout")
+
+
+def _check_time_order(df: pd.DataFrame, path: str | None, fail: Any) -> None:
+    """Refuse a ``time_order`` that does not give one place per timepoint of an assay.
+
+    Within one study and assay a timepoint has one ``time_order`` (or none in every
+    row), two timepoints do not share one, and the timepoints of one endpoint have
+    one each or none: the protocol's order is not mixed with the labels' order.
+    """
+    if df["time_order"].isna().all():
+        return
+    fail(~np.isfinite(df["time_order"]) & df["time_order"].notna(), "time_order",
+         "time_order {found!r} is not a finite number")
+    has = df["time_order"].notna()
+    last = df["timepoint"].str.strip().str.upper().isin(["", "NA", "ALL"])
+    per_ep = has.groupby([df["study_id"], df["assay"], df["endpoint"]]).transform("any")
+    fail(per_ep & ~has & ~last, "time_order",
+         "time_order is blank for this timepoint although other timepoints of the same "
+         "endpoint have one; give every timepoint its place in time, or none")
+    ranked = df[has]
+    n = ranked.groupby(["study_id", "assay", "timepoint"])["time_order"].transform("nunique")
+    fail(pd.Series(df.index.isin(ranked.index[n.to_numpy() > 1]), index=df.index),
+         "time_order", "timepoint has two time_order values in one assay (this row: "
+         "{found!r}); a timepoint has one place in time")
+    first = ranked.drop_duplicates(["study_id", "assay", "timepoint"])
+    clash = first.duplicated(["study_id", "assay", "time_order"], keep="first")
+    fail(pd.Series(df.index.isin(first.index[clash.to_numpy()]), index=df.index),
+         "time_order", "time_order {found!r} is given to two timepoints of one assay")
 
 
 _LITRE = re.compile(r"(?<![A-Za-z])([pnumcd]?)[lL](?![A-Za-z])")
@@ -618,7 +651,8 @@ def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFram
     Notes
     -----
     Columns are matched by name, so their order does not matter; the result has
-    the order of :data:`COLUMNS`. Columns in :data:`OPTIONAL` (``censoring``)
+    the order of :data:`COLUMNS`. Columns in :data:`OPTIONAL` (``censoring``,
+    ``time_order``)
     may be absent from tables made before they existed or by other tools; they
     take their default. A blank ``censoring`` cell means ``none``. Values are
     rounded to :data:`VALUE_DIGITS` significant digits (:func:`as_written`).

@@ -17,6 +17,7 @@ changed with the environment variables ``NEUROTOX_MAX_FILE_SIZE`` and
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import errno
 import logging
@@ -25,7 +26,7 @@ import re
 import stat
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,21 +61,97 @@ _LIMITS: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("neuroto
 #: Files this run writes outside its output folder (the log file): never read as inputs.
 _RESERVED: contextvars.ContextVar[tuple[tuple[Path, str], ...]] = contextvars.ContextVar(
     "neurotox_reserved", default=())
-#: Where a reader deep in the call stack sends a run note (set by the output folder
-#: being written: :func:`neurotox.io.output.note`); without one it is only logged.
+#: The logger of run notes (:func:`run_note`) and warnings (:func:`warn_or_refuse`).
+_NOTES = logging.getLogger("neurotox.notes")
+#: ``neurotox --warnings-as-errors``: a warning note fails the run (unattended pipelines
+#: that judge a run by its exit code).
+WARNINGS_AS_ERRORS: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "neurotox_warnings_as_errors", default=False)
+#: Where a run note goes (set by the output folder being written, and in a worker
+#: process by the task that runs there); without one it is logged (see :func:`run_note`).
 NOTE_SINK: contextvars.ContextVar[Callable[[str], None] | None] = contextvars.ContextVar(
     "neurotox_note_sink", default=None)
+#: Notes of the running command taken before its output folder was opened (a table read
+#: to check it first): the folder takes them into its manifest (:func:`take_pending_notes`).
+_PENDING: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "neurotox_pending_notes", default=None)
+#: What the running command has completed for good (an output folder renamed into place,
+#: a study stored in the historical control database), described for a message.
+_COMMITTED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "neurotox_committed", default=None)
+
+
+def warn_or_refuse(message: str) -> None:
+    """Log a warning, or under ``neurotox --warnings-as-errors`` refuse with it (exit 2)."""
+    if WARNINGS_AS_ERRORS.get():
+        raise InputError(f"{message} (a warning, an error under --warnings-as-errors)")
+    _NOTES.warning(message)
+
+
+def log_note(message: str) -> None:
+    """Say a run note: ``warning: …`` as a warning (:func:`warn_or_refuse`), else as info."""
+    if message.startswith("warning: "):
+        warn_or_refuse(message.removeprefix("warning: "))
+    else:
+        _NOTES.info(message)
 
 
 def run_note(message: str) -> None:
-    """A note (``warning: …`` for a warning) of the run being written, or a log line."""
+    """A note (``warning: …`` for a warning) of the run, wherever it is taken.
+
+    The one way notes reach a run: inside an output folder it goes to its
+    manifest; before the folder is opened it is said now (a warning fails the run
+    under ``--warnings-as-errors`` the same way) and kept for the folder; in a
+    worker process it travels back with the task's result. Library use without
+    any of these: the note is only logged.
+    """
     sink = NOTE_SINK.get()
     if sink is not None:
         sink(message)
-    elif message.startswith("warning: "):
-        logging.getLogger("neurotox").warning(message.removeprefix("warning: "))
-    else:
-        logging.getLogger("neurotox").info(message)
+        return
+    pending = _PENDING.get()
+    if pending is not None and message in pending:
+        return                      # said once per run
+    log_note(message)
+    if pending is not None:
+        pending.append(message)
+
+
+@contextlib.contextmanager
+def command_scope() -> Iterator[None]:
+    """The scope of one command of the CLI.
+
+    Its notes taken before its output folder opens are kept (:func:`take_pending_notes`),
+    what it completes for good is listed (:func:`committed_outputs`).
+    """
+    notes, done = _PENDING.set([]), _COMMITTED.set([])
+    try:
+        yield
+    finally:
+        _COMMITTED.reset(done)
+        _PENDING.reset(notes)
+
+
+def output_committed(what: str) -> None:
+    """Say that the command has completed ``what`` for good (``output folder out``)."""
+    done = _COMMITTED.get()
+    if done is not None:
+        done.append(what)
+
+
+def committed_outputs() -> list[str]:
+    """What the running command has completed for good (see :func:`command_scope`)."""
+    return list(_COMMITTED.get() or [])
+
+
+def take_pending_notes() -> list[str]:
+    """The notes kept by :func:`command_scope` so far (said already), handed over once."""
+    pending = _PENDING.get()
+    if not pending:
+        return []
+    taken = list(pending)
+    pending.clear()
+    return taken
 
 
 def parse_size(text: str, *, what: str) -> int:

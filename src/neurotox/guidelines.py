@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from neurotox.errors import InputError
 from neurotox.protocols import available, effective_parameters, load_protocol
 from neurotox.study import Study
-from neurotox.timepoints import time_order
+from neurotox.timepoints import TimeOrder
 from neurotox.vocab import Category, Sex
 
 #: ``assay`` of guideline templates in ``protocols/``.
@@ -178,7 +178,7 @@ def _batch_deviations(req: Requirement, rows: pd.DataFrame, study: Study, tag: s
 
 
 def _timepoint_deviations(req: Requirement, rows: pd.DataFrame, tag: str) -> list[str]:
-    found = [str(t) for t in time_order(rows["timepoint"])]
+    found = [str(t) for t in TimeOrder.of(rows).order(rows["timepoint"])]
     out = []
     if len(found) < req.min_timepoints:
         out.append(f"{tag}: {len(found)} time point(s) ({', '.join(found)}), at least "
@@ -225,8 +225,10 @@ def _design_deviations(study: Study, params: GuidelineParameters) -> list[str]:
 
 
 #: Marker of a deviation an assay found in its own data (``DEVIATION <sentence>``),
-#: optionally after the ``<assay key>: `` prefix the pipeline adds to notes.
-_ASSAY_DEVIATION = re.compile(r"^(?:(?P<key>[^:]+): )?DEVIATION (?P<text>.+)$", re.DOTALL)
+#: optionally after the ``<assay key>: `` prefix the pipeline adds to notes, and after
+#: ``warning: `` when the note is also a warning (a raw value the reader repaired).
+_ASSAY_DEVIATION = re.compile(r"^(?:warning: )?(?:(?P<key>[^:]+): )?DEVIATION (?P<text>.+)$",
+                              re.DOTALL)
 
 
 def assay_deviations(notes: Iterable[str]) -> list[str]:

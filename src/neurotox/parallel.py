@@ -10,10 +10,17 @@ here knows about assays; callers that need an order sort the results themselves.
 :class:`TaskPool` is for work that should go on while the caller does something
 else: tasks are submitted now and their results collected later (a report draws
 its figures while it builds its tables).
+
+What a task says in a worker process (a local pool's or a Dask worker's) -- its
+log records, Python warnings and run notes -- travels back with its result and
+is said again here when the result is collected (:func:`_in_worker`,
+:func:`_replay`): the command counts its warnings, ``--warnings-as-errors``
+refuses a warning note, and the manifest records the notes, wherever the task ran.
 """
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import logging
 import os
@@ -21,18 +28,30 @@ import signal
 import socket
 import threading
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
-from typing import Any, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
 from neurotox.errors import InputError
+from neurotox.files import NOTE_SINK, run_note
+from neurotox.logs import quiet_third_party
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 #: Seconds to wait for a Dask scheduler to accept a connection before giving up.
 SCHEDULER_TIMEOUT_S = 5.0
+#: Seconds a run waits for a worker when its Dask scheduler has none (none started yet,
+#: or all lost during the run) before it fails; env :data:`ENV_WORKER_WAIT`.
+WORKER_WAIT_S = 120.0
+ENV_WORKER_WAIT = "NEUROTOX_WORKER_WAIT"
+#: Seconds between checks that the scheduler still has workers while tasks are pending.
+WORKER_POLL_S = 5.0
+
+log = logging.getLogger(__name__)
 
 
 def check_scheduler(address: str | None) -> None:
@@ -49,6 +68,7 @@ def check_scheduler(address: str | None) -> None:
     """
     if address is None:
         return
+    worker_wait()      # a bad NEUROTOX_WORKER_WAIT is said before the run starts
     parts = urlsplit(address)
     try:
         port = parts.port
@@ -98,6 +118,28 @@ def _is_dask_scheduler(address: str) -> bool:
     except Exception:       # noqa: BLE001 - any failure of the handshake: not a scheduler
         return False
     return isinstance(answer, dict) and answer.get("type") == "Scheduler"
+
+
+def worker_wait() -> float:
+    """Seconds to wait for a Dask worker (:data:`WORKER_WAIT_S`, or ``NEUROTOX_WORKER_WAIT``).
+
+    Raises
+    ------
+    InputError
+        The variable is not a number of seconds above 0.
+
+    """
+    text = os.environ.get(ENV_WORKER_WAIT, "").strip()
+    if not text:
+        return WORKER_WAIT_S
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise InputError(f"expected a number of seconds above 0, found {text!r}",
+                         where=ENV_WORKER_WAIT)
+    return value
 
 
 def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = None,
@@ -174,7 +216,7 @@ class TaskPool:
             return done
         if self._pool is None:
             self._pool = _executor(self.workers, self.initializer)
-        return self._pool.submit(fn, task)
+        return TaskFuture(self._pool.submit(_in_worker, fn, _origin(), task))
 
     @property
     def running(self) -> bool:
@@ -262,22 +304,22 @@ def _bounded(submit: Callable[[T], Any], done_of: Callable[[set], tuple[set, set
 
 
 def _pool_results(fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterator[R]:
+    origin = _origin()
     with _executor(workers) as pool:
-        yield from _bounded(lambda t: pool.submit(fn, t),
+        yield from _bounded(lambda t: pool.submit(_in_worker, fn, origin, t),
                             lambda p: wait(p, return_when=FIRST_COMPLETED),
-                            lambda f: f.result(), tasks, 2 * workers)
+                            lambda f: _replay(f.result()), tasks, 2 * workers)
 
 
 def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Iterator[R]:
     try:
         from distributed import Client
-        from distributed import wait as dwait
     except ImportError:  # pragma: no cover - optional dependency
         raise InputError("--scheduler needs dask.distributed; install neurotox[distributed]"
                          ) from None
     from distributed.client import FuturesCancelledError
 
-    _quiet_distributed()
+    quiet_third_party()     # importing distributed gave it a console handler of its own
     own = isinstance(scheduler, str)
     if own:
         check_scheduler(scheduler)
@@ -291,46 +333,222 @@ def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Itera
         client = scheduler
     address = scheduler if own else getattr(client.scheduler, "address", "")
     try:
-        n = max(1, len(client.scheduler_info().get("workers", {})))
-        yield from _bounded(lambda t: client.submit(fn, t, pure=False),
-                            lambda p: _split(dwait(p, return_when="FIRST_COMPLETED")),
-                            lambda f: f.result(), tasks, 2 * n)
+        n = _workers(client, address, wait=worker_wait())
+        origin = _origin()
+        yield from _bounded(lambda t: client.submit(_in_worker, fn, origin, t, pure=False),
+                            lambda p: _first_done(client, address, p),
+                            lambda f: _replay(f.result()), tasks, 2 * n)
     except (CancelledError, OSError) as exc:   # FuturesCancelledError, CommClosedError
         if client.status == "running" and not isinstance(exc, FuturesCancelledError):
             raise     # a task's own error (a file it could not read ...)
         raise InputError(f"lost the connection to the scheduler {address} "
                          "during the run (scheduler stopped or unreachable); nothing was "
                          "written", where="--scheduler") from None
+    except RuntimeError as exc:
+        if not str(exc).startswith(_NOT_LOADED):
+            raise
+        raise InputError(f"the Dask cluster of {address} cannot load this run's tasks: its "
+                         "scheduler or workers run another neurotox version or Python "
+                         "environment (start them from the same installation); nothing was "
+                         "written", where="--scheduler") from None
     finally:
         if own:
             client.close()
 
 
-def _quiet_distributed() -> None:
-    """Keep dask.distributed's own console handler (added when it is imported) off stderr.
+#: How dask.distributed reports a task its scheduler or worker could not unpickle.
+_NOT_LOADED = "Error during deserialization of the task graph"
 
-    Its records go where the CLI sends third-party records: the log file, if any.
+
+def _workers(client: Any, address: str, *, wait: float, lost: bool = False) -> int:
+    """The scheduler's workers, waiting up to ``wait`` seconds for one when it has none.
+
+    Raises
+    ------
+    InputError
+        Still no worker after ``wait`` seconds, naming the scheduler.
+
     """
-    names = [n for n in logging.Logger.manager.loggerDict
-             if n.split(".")[0] in ("distributed", "tornado")]
-    for name in names:
-        lib = logging.getLogger(name)
-        console = [h for h in lib.handlers if type(h) is logging.StreamHandler]
-        for h in console:
-            lib.removeHandler(h)
-        if console and "." in name:
-            lib.propagate = True    # to "distributed" or "tornado": the log file, if any
-    files = [h for h in logging.getLogger("neurotox").handlers
-             if isinstance(h, logging.FileHandler)]      # the CLI's --log-file
-    for name in ("distributed", "tornado"):
-        top = logging.getLogger(name)
-        for h in files:
-            if h not in top.handlers:
-                top.addHandler(h)
-        if not top.handlers:
-            top.addHandler(logging.NullHandler())
-        top.propagate = False
+    n = len(client.scheduler_info().get("workers", {}))
+    if n:
+        return n
+    log.info("waiting for workers: the scheduler %s has none%s (up to %g s; %s sets the "
+             "wait)", address, " left" if lost else "", wait, ENV_WORKER_WAIT)
+    try:
+        client.wait_for_workers(1, timeout=wait)
+    except TimeoutError:
+        what = "lost its last worker and none joined again" if lost else "has no workers"
+        raise InputError(f"the scheduler {address} {what} within {wait:g} s; start workers "
+                         f"('dask worker {address}') or set {ENV_WORKER_WAIT} to wait longer; "
+                         "nothing was written", where="--scheduler") from None
+    return len(client.scheduler_info().get("workers", {}))
+
+
+def _first_done(client: Any, address: str, pending: set) -> tuple[set, set]:
+    """Wait until a pending task is done, failing if the workers are gone for too long."""
+    from distributed import wait as dwait
+
+    wait = worker_wait()
+    while True:
+        try:
+            return _split(dwait(pending, timeout=WORKER_POLL_S, return_when="FIRST_COMPLETED"))
+        except TimeoutError:
+            _workers(client, address, wait=wait, lost=True)
 
 
 def _split(result: Any) -> tuple[set, set]:
     return set(result.done), set(result.not_done)
+
+
+# ------------------------------------------------------------------ what tasks say in workers
+
+@dataclass
+class _Said:
+    """What one task said in a worker: log records, Python warnings, run notes."""
+
+    records: list[logging.LogRecord] = field(default_factory=list)
+    warnings: list[tuple[str, type[Warning], str, int]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Reported(Generic[R]):
+    """A task's result and what the task said on the way."""
+
+    value: R
+    said: _Said
+
+
+#: What the task running in this thread of a worker has said so far (a Dask worker runs
+#: several tasks at once, one per thread; a local pool's worker one at a time).
+_TASK: contextvars.ContextVar[_Said | None] = contextvars.ContextVar("neurotox_task_said",
+                                                                    default=None)
+_ROUTED = threading.Lock()
+_routed: list[bool] = []
+
+
+def _origin() -> tuple[int, int]:
+    """The ID of the submitting process and the lowest level it logs (what a worker keeps)."""
+    return os.getpid(), logging.getLogger("neurotox").getEffectiveLevel()
+
+
+class _TaskLog(logging.Handler):
+    """In a worker: a task's records kept for its result; other records as before."""
+
+    def __init__(self, before: list[logging.Handler]):
+        super().__init__()
+        self.before = before
+
+    def emit(self, record: logging.LogRecord) -> None:
+        said = _TASK.get()
+        if said is None:
+            for h in self.before:
+                if record.levelno >= h.level:
+                    h.handle(record)
+        else:
+            said.records.append(_portable(record))
+
+
+class _TaskWarnings:
+    """In a worker: a task's Python warnings kept for its result; others shown as before."""
+
+    def __init__(self, shown: Callable[..., None]):
+        self.shown = shown
+
+    def __call__(self, message: Warning | str, category: type[Warning], filename: str,
+                 lineno: int, file: Any = None, line: str | None = None) -> None:
+        said = _TASK.get()
+        if said is None:
+            self.shown(message, category, filename, lineno, file, line)
+        else:
+            said.warnings.append((str(message), category, filename, lineno))
+
+
+def _portable(record: logging.LogRecord) -> logging.LogRecord:
+    """A copy of ``record`` that pickles: the message formatted, a traceback as text."""
+    copy = logging.makeLogRecord(record.__dict__)
+    copy.msg, copy.args = record.getMessage(), None
+    if record.exc_info:
+        copy.exc_text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+    copy.exc_info = None
+    return copy
+
+
+def _route_worker_output() -> None:
+    """Once per worker process: tasks' records and warnings go to their results."""
+    with _ROUTED:
+        if _routed:
+            return
+        logger = logging.getLogger("neurotox")
+        before = list(logger.handlers)
+        for h in before:
+            logger.removeHandler(h)
+        logger.addHandler(_TaskLog(before))
+        warnings.showwarning = _TaskWarnings(warnings.showwarning)
+        _routed.append(True)
+
+
+def _in_worker(fn: Callable[[T], R], origin: tuple[int, int], task: T) -> _Reported[R]:
+    """``fn(task)`` in a worker, with what it notes (and, in another process, logs and warns).
+
+    ``origin``: the ID of the process that submitted the task and the lowest level
+    it logs (:func:`_origin`). A Dask worker thread in that same process logs there
+    directly.
+    """
+    pid, level = origin
+    said = _Said()
+    sink, token = NOTE_SINK.set(said.notes.append), None
+    if os.getpid() != pid:
+        _route_worker_output()
+        logger = logging.getLogger("neurotox")
+        if logger.getEffectiveLevel() > level:
+            logger.setLevel(level)      # a Dask worker's default is WARNING
+        token = _TASK.set(said)
+    try:
+        return _Reported(fn(task), said)
+    finally:
+        NOTE_SINK.reset(sink)
+        if token is not None:
+            _TASK.reset(token)
+
+
+def _replay(out: _Reported[R] | R) -> R:
+    """A task's result; what it said in its worker is said here now (once)."""
+    if not isinstance(out, _Reported):
+        return out
+    for record in out.said.records:
+        logging.getLogger(record.name).handle(record)
+    for message, category, filename, lineno in out.said.warnings:
+        warnings.showwarning(message, category, filename, lineno)
+    for message in out.said.notes:
+        run_note(message)
+    return out.value
+
+
+class TaskFuture(Generic[R]):
+    """The future of a task run by :class:`TaskPool` in a worker process.
+
+    :meth:`result` gives the task's result and, the first time, says here what
+    the task said in its worker (:func:`_replay`).
+    """
+
+    def __init__(self, future: Future):
+        self._future = future
+        self._lock = threading.Lock()
+        self._value: list[R] = []
+
+    def result(self, timeout: float | None = None) -> R:
+        """The task's result (waiting for it); raises the task's error."""
+        out = self._future.result(timeout)
+        with self._lock:
+            if not self._value:
+                self._value.append(_replay(out))
+        return self._value[0]
+
+    def done(self) -> bool:
+        """Whether the task has finished (or was cancelled)."""
+        return self._future.done()
+
+    def cancel(self) -> bool:
+        """Cancel the task if it has not started."""
+        return self._future.cancel()

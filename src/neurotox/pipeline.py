@@ -332,11 +332,18 @@ def historical_controls(study: Study, table: pd.DataFrame, record: RunRecord,
     from neurotox.hcd.identity import file_hashes
     from neurotox.report.historical import HistoricalRanges
 
+    s = study.spec
+    own = {"species": s.species or "", "strain": s.strain or "", "route": s.route or "",
+           "vehicle": s.vehicle or "", "guideline": s.guideline or "",
+           "facility": s.test_facility or ""}
     hist = for_study(spec, study.path, sorted(table["endpoint"].unique()),
-                     study_id=study.study_id, inputs=file_hashes(inputs))
+                     study_id=study.study_id, inputs=file_hashes(inputs), own=own)
     record.parameters.setdefault("historical_controls", {})[study.study_id] = hist.manifest()
     record.note(f"historical controls: {hist.describe()}")
-    return HistoricalRanges(hist.ranges, hist.describe())
+    if hist.unmatched:
+        record.note(hist.unmatched)
+    return HistoricalRanges(hist.ranges, hist.describe(), min_studies=hist.min_studies,
+                            studies=tuple(st.describe() for st in hist.studies))
 
 
 def materials_of(study: Study, collected: Collected, stamp: RunStamp, base: Path,

@@ -19,7 +19,7 @@ from pydantic import ValidationError as PydanticError
 
 from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.vocab import Category
-from neurotox.yamlio import load_yaml, pydantic_message
+from neurotox.yamlio import load_yaml, pydantic_message, quoted_scalar
 
 
 class Protocol(BaseModel):
@@ -95,6 +95,7 @@ def load_protocol(name_or_path: str | Path) -> Protocol:
     data = load_yaml(path)
     if not isinstance(data, dict):
         raise InputError("expected a mapping of protocol keys", path=path)
+    quoted_scalar(data, Protocol, path)
     try:
         proto = Protocol.model_validate(data)
     except PydanticError as exc:
@@ -162,6 +163,12 @@ def effective_parameters(protocol: Protocol, model: type[BaseModel],
         (``assays.nor.parameters.`` in a study file).
 
     """
+    # a quoted number (threshold: "20") is text that pydantic would read as a number
+    quoted_scalar(protocol.parameters, model, protocol.path or f"protocol {protocol.name}",
+                  prefix="parameters.")
+    quoted_scalar(overrides or {}, model, source or f"protocol {protocol.name}",
+                  prefix=overrides_key)
+    quoted_scalar(command_line or {}, model, command_line_source)
     try:   # the template alone first, so that its mistakes name the protocol file
         model.model_validate(protocol.parameters)
     except PydanticError as exc:

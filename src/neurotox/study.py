@@ -61,7 +61,7 @@ from neurotox.delimited import (
 from neurotox.errors import FormatError, InputError, did_you_mean, quoted
 from neurotox.files import same_content
 from neurotox.vocab import Sex, normalise_unit, parse_sex
-from neurotox.yamlio import load_yaml, pydantic_message
+from neurotox.yamlio import load_yaml, pydantic_message, quoted_scalar
 
 _ID_CHARS = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
 
@@ -412,7 +412,8 @@ class HistoricalControls(BaseModel):
 
     ``database`` is a SQLAlchemy URL or a SQLite file path (relative to the study
     file); ``window_years`` keeps studies that started within that many years
-    before ``until`` (default: the day of the report).
+    before ``until`` (default: the day of the report). A range of fewer than
+    ``min_studies`` studies is shown but marks no group (†/‡).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -421,6 +422,7 @@ class HistoricalControls(BaseModel):
     strata: HistoricalStrata = Field(default_factory=HistoricalStrata)
     window_years: float | None = Field(default=None, gt=0, le=100)
     until: dt.date | None = None
+    min_studies: int = Field(default=3, ge=2, le=100)
 
 
 class StudySpec(BaseModel):
@@ -1309,6 +1311,7 @@ def load_study(path: str | Path) -> Study:
     if not isinstance(data, dict):
         raise InputError(f"expected a mapping of study keys, found {type(data).__name__}",
                          path=path)
+    quoted_scalar(data, StudySpec, path)     # dose: "10" is text, not a number
     try:
         spec = StudySpec.model_validate(data)
     except PydanticError as exc:

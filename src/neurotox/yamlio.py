@@ -294,3 +294,86 @@ def pydantic_message(exc: Any, path: str | Path, prefix: str = "", *,
     where = (f"key '{prefix}{loc}'" if err["loc"] else
              f"key '{prefix.rstrip('.')}'" if prefix else None)
     return InputError(msg, path=path, where=where)
+
+
+def quoted_scalar(data: Any, model: Any, path: str | Path, prefix: str = "") -> None:
+    """Refuse text where ``model`` takes only a number (``dose: "10"``).
+
+    pydantic's lax mode reads the text ``"10"`` as the number 10: a number quoted
+    in the YAML file (or written as text by a program) would pass silently. Only
+    text pydantic would read as a number is refused here; other text gets
+    pydantic's own message. True/false settings keep pydantic's reading of
+    ``yes``/``no``/``on``/``off`` (text in YAML 1.2, meant as booleans).
+
+    Raises
+    ------
+    InputError
+        Naming ``path`` and the key (``key 'groups[1].dose'``): expected a number,
+        found the text.
+
+    """
+    found = _quoted(data, model, ())
+    if found is None:
+        return
+    loc, text, expected = found
+    raise InputError(f"expected {expected}, found the text {text!r} (a quoted value is text "
+                     "in YAML: write it without quotes)", path=path,
+                     where=f"key '{prefix}{pydantic_location(loc)}'")
+
+
+def _kinds(annotation: Any) -> list[Any]:
+    """The types a field annotation allows (``float | None`` → float, NoneType)."""
+    import types
+    import typing
+
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _kinds(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return [k for a in typing.get_args(annotation) for k in _kinds(a)]
+    return [annotation]
+
+
+def _expected(kinds: list[Any], value: str) -> str | None:
+    """``a number`` when a setting of ``kinds`` takes only numbers and would read ``value``."""
+    import typing
+
+    if str in kinds or any(typing.get_origin(k) is typing.Literal for k in kinds):
+        return None                           # text is a valid value here
+    if not {int, float} & set(kinds):
+        return None
+    try:
+        float(value)
+    except ValueError:
+        return None
+    return "a number"
+
+
+def _quoted(value: Any, annotation: Any, loc: tuple[Any, ...]) -> tuple | None:
+    """The first (location, text, expectation) of a quoted scalar below ``value``."""
+    import typing
+
+    kinds = _kinds(annotation)
+    if isinstance(value, str):
+        expected = _expected(kinds, value)
+        return (loc, value, expected) if expected else None
+    for kind in kinds:
+        origin, args = typing.get_origin(kind), typing.get_args(kind)
+        fields = getattr(kind, "model_fields", None)
+        if fields is not None and isinstance(value, dict):
+            items = [((*loc, k), v, fields[k].annotation) for k, v in value.items()
+                     if k in fields]
+        elif origin in (tuple, list) and isinstance(value, list) and args:
+            inner = [args[0]] * len(value) if origin is list or args[-1] is Ellipsis \
+                else list(args)
+            items = [((*loc, i), v, a) for i, (v, a) in enumerate(zip(value, inner,
+                                                                       strict=False))]
+        elif origin is dict and isinstance(value, dict) and len(args) == 2:
+            items = [((*loc, k), v, args[1]) for k, v in value.items()]
+        else:
+            continue
+        for where, v, a in items:
+            found = _quoted(v, a, where)
+            if found is not None:
+                return found
+    return None

@@ -255,3 +255,130 @@ def test_a_failure_no_check_foresaw_is_one_line_and_exit_3(invoke, tmp_path, mon
         "Error: internal error (KeyError: 'planted'); an unfinished output is not kept; this "
         "is a neurotox bug: please report it with the traceback that -v or --log-file shows")
     assert "Traceback" not in r.output and not (tmp_path / "o").exists()
+
+
+def worker_warns(n: int) -> int:
+    """A task that warns in a worker process (module level: it is pickled by name)."""
+    import logging
+
+    from neurotox.files import run_note
+
+    logging.getLogger("neurotox.test").warning("a library default for field %d", n)
+    run_note(f"warning: field {n}: the channels look swapped")
+    return n
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_warnings_said_in_worker_processes_count_and_fail_under_strict(invoke, monkeypatch,
+                                                                       strict):
+    # the warnings of a process pool's workers were printed by the workers only: the
+    # last line did not count them and --warnings-as-errors let them pass (fixz)
+    import os
+
+    from neurotox import endpoints as ep
+    from neurotox import parallel
+
+    listed = ep.list_endpoints
+
+    def in_workers(**kw):
+        assert sorted(parallel.run_tasks(worker_warns, [1, 2], workers=2)) == [1, 2]
+        return listed(**kw)
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(ep, "list_endpoints", in_workers)
+    r = invoke(*(["--warnings-as-errors"] if strict else []), "endpoints", "list")
+    lines = r.stderr.splitlines()
+    if strict:
+        assert r.exit_code == 2
+        assert lines[-1] in {f"Error: field {n}: the channels look swapped (a warning, an error "
+                             "under --warnings-as-errors)" for n in (1, 2)}
+        return
+    assert r.exit_code == 0
+    assert sorted(lines[:-1]) == [
+        "WARNING: a library default for field 1", "WARNING: a library default for field 2",
+        "WARNING: field 1: the channels look swapped",
+        "WARNING: field 2: the channels look swapped"]
+    assert lines[-1] == "4 warning(s) above"
+
+
+def test_json_log_lines_carry_time_level_run_id_and_pid(invoke, tmp_path):
+    # stranger34 F4: lines of parallel runs sharing a log file could not be told apart
+    import os
+    import re
+
+    log, sim = tmp_path / "shared.log", tmp_path / "sim"
+    assert invoke("simulate", "tmaze", "-o", sim).exit_code == 0
+
+    def tmaze(out):
+        return invoke("--log-format", "json", "--log-file", log, "tmaze",
+                      sim / "tmaze_entries.csv", "--study", sim / "study.yaml", "-o", out)
+
+    runs = [tmaze(tmp_path / f"t{i}") for i in (1, 2)]
+    assert [r.exit_code for r in runs] == [0, 0]
+    for r in runs:       # standard error holds JSON lines only
+        assert all(json.loads(line)["level"] in ("INFO", "WARNING")
+                   for line in r.stderr.splitlines())
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert lines and all(set(d) >= {"time", "level", "run_id", "pid", "logger", "message"}
+                         for d in lines)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", d["time"]) for d in lines)
+    assert {d["pid"] for d in lines} == {os.getpid()}
+    ids = list(dict.fromkeys(d["run_id"] for d in lines))      # in order of appearance
+    assert len(ids) == 2 and all(re.fullmatch(r"\d{8}T\d{6}Z-[0-9a-f]{8}", i) for i in ids)
+    folders = {d["run_id"]: d["message"].split()[4] for d in lines
+               if d["message"].startswith("writing the output folder ")}
+    assert folders == {ids[0]: str(tmp_path / "t1"), ids[1]: str(tmp_path / "t2")}
+    bad = tmaze(tmp_path / "t1")                    # exists: exit 2, one JSON line
+    assert bad.exit_code == 2
+    said = json.loads(bad.stderr.splitlines()[-1])
+    assert said["level"] == "ERROR" and said["exit"] == 2
+    assert said["message"].endswith("output already exists; use --force to replace it")
+    last = json.loads(log.read_text().splitlines()[-1])
+    assert last["message"] == said["message"] and last["run_id"] not in ids
+
+
+def test_json_warning_count_line(invoke, monkeypatch):
+    import warnings
+
+    from neurotox import endpoints as ep
+
+    listed = ep.list_endpoints
+
+    def noisy(**kw):
+        warnings.warn_explicit("singular", RuntimeWarning, "/env/site-packages/scipy/x.py", 9)
+        return listed(**kw)
+
+    monkeypatch.setattr(ep, "list_endpoints", noisy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        r = invoke("--log-format", "json", "-q", "endpoints", "list")
+    lines = [json.loads(line) for line in r.stderr.splitlines()]
+    assert [(d["level"], d["message"]) for d in lines] == [
+        ("WARNING", "scipy (RuntimeWarning): singular"), ("INFO", "1 warning(s) above")]
+    assert lines[-1]["warnings"] == 1 and lines[0]["run_id"] == lines[1]["run_id"]
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/dev/full"), reason="needs /dev/full")
+def test_standard_output_that_cannot_be_written(tmp_path):
+    # stranger34 F15: a complete, intact output exited 2 when its last line could not be
+    # printed (a retry without --force was then refused: the output exists)
+    import subprocess
+    import sys
+
+    def run(*args):
+        with open("/dev/full", "w") as full:
+            return subprocess.run([sys.executable, "-m", "neurotox", *args], stdout=full,
+                                  stderr=subprocess.PIPE, text=True, check=False)
+
+    out = tmp_path / "sim"
+    done = run("-q", "simulate", "tmaze", "-o", out)
+    assert done.returncode == 0
+    assert done.stderr.splitlines() == [
+        "standard output: No space left on device; its last lines were not printed, but the "
+        f"command completed: output folder {out}"]
+    verified = subprocess.run([sys.executable, "-m", "neurotox", "verify", out],
+                              capture_output=True, text=True, check=False)
+    assert verified.returncode == 0 and "intact" in verified.stdout
+    listed = run("endpoints", "list")            # what it prints is the product: lost
+    assert listed.returncode == 2
+    assert listed.stderr.splitlines() == ["Error: standard output: No space left on device"]

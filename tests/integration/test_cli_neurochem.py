@@ -168,6 +168,29 @@ def test_study_report_has_qc_table_curves_and_censoring_method(invoke, study):
     assert (out / "details" / "neurochem" / "neurochem_curves.csv").is_file()
 
 
+def test_a_repaired_standard_is_a_warning_and_a_deviation_with_its_count(invoke, study):
+    # xponent_small.csv: IL6 Standard4 printed 15625 in a 2-fold series (15.625)
+    with open(study / "study.yaml", "a") as f:
+        f.write("assays:\n  - assay: neurochem\n    protocol: multiplex-cytokines\n"
+                "    input: [xponent_small.csv, serum.csv]\n"
+                "    parameters: {min_standard_levels: 5}\n")
+    out = study / "rep"
+    r = invoke("report", study / "study.yaml", "-o", out, "--format", "html,csv")
+    assert r.exit_code == 0, r.output
+    said = " ".join(r.output.split())
+    assert "WARNING" in said and "raw values changed: 1 expected concentration(s)" in said
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["deviations"] == [
+        "NC-2: neurochem: xponent_small.csv: raw values changed: 1 expected concentration(s) of "
+        "standards whose decimal point or thousands separator was lost, repaired from the "
+        "constant-fold dilution series: IL6 Standard4 15625 → 15.625"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "raw values changed: 1 expected concentration(s)" in html
+    strict = invoke("--warnings-as-errors", "report", study / "study.yaml", "-o", study / "r2")
+    assert strict.exit_code == 2 and not (study / "r2").exists()
+    assert "an error under --warnings-as-errors" in strict.output
+
+
 @pytest.mark.parametrize("param, match", [
     ("analytes={IL6: cxcl10}", r"analytes 'IL6' and 'IP10' of the export both map to 'cxcl10' "
                                r"\(CXCL10 \(IP-10\)\), 'IL6' through parameter 'analytes'"),
@@ -194,3 +217,34 @@ def test_unit_parameter_beside_the_exports_units_warns_and_the_export_wins(invok
     ep = pd.read_csv(out / "endpoints.csv").set_index(["endpoint", "subject"])
     assert ep.loc[("il6", "R01"), "value"] == pytest.approx(60.0, rel=1e-6)   # pg/mL, not ×1000
     assert set(ep.index.get_level_values("endpoint")) == {"il6"}
+
+
+def test_replicates_averaging_to_zero_and_controls_without_nominal_end_to_end(invoke, study):
+    """Net MFI +0.5/-0.5 replicates used to exit 3; a control without nominal rejected plates."""
+    p = study / "xponent_small.csv"
+    text = p.read_text()
+    text = text.replace('"16(1,H2)",R02,0.5,1.5', '"16(1,H2)",R02,-0.5,1.5', 1)
+    # no Control Expected / Range blocks (a control entered without its concentration)
+    for block in ("Control Expected Concentration", "Control Range - Low",
+                  "Control Range - High"):
+        start = text.index(f"DataType:,{block}\n")
+        text = text[:start] + text[text.index("\n\n", start) + 2:]
+    p.write_text(text)
+    out = study / "out"
+    r = invoke("neurochem", p, study / "serum.csv", "--study", study / "study.yaml",
+               "--param", "min_standard_levels=5", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert "3 subjects, 6 endpoint values (4 censored, 0 excluded)" in r.output
+    samples = pd.read_csv(out / "neurochem_samples.csv", keep_default_na=False)
+    r02 = samples[(samples["sample"] == "R02") & (samples["analyte"] == "IL6")].iloc[0]
+    assert (r02["mean_signal"], r02["cv"], r02["censoring"]) == (0.0, "", "left")
+    assert "replicate CV undefined (mean signal 0, SD 0.707)" in r02["flags"]
+    curves = pd.read_csv(out / "neurochem_curves.csv")
+    assert curves["accepted"].all()
+    assert (curves[["controls", "controls_not_judged"]] == [0, 1]).all().all()
+    controls = pd.read_csv(out / "neurochem_controls.csv", keep_default_na=False)
+    assert (controls["range_source"] == "no nominal concentration (not judged)").all()
+    assert (controls["passes"] == "").all()
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert any("control level(s) Control1 have no nominal concentration" in n
+               for n in manifest["notes"])

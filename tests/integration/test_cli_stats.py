@@ -248,3 +248,28 @@ def test_stats_without_study_refuses_a_group_of_two_doses_or_units(invoke, tmp_p
     assert r.exit_code == 2, r.output
     assert f"{tmp_path / 'mixed.csv'}, {expected}" in r.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_a_note_taken_before_the_output_folder_opens_reaches_the_run(invoke, tmp_path, strict):
+    # the endpoint table is read before the output folder opens: its "looks cut" warning
+    # was logged only, missing from the manifest notes and passing --warnings-as-errors
+    _write_inputs(tmp_path)
+    table = tmp_path / "endpoints.csv"
+    table.write_bytes(table.read_bytes().rstrip(b"\n")[:-2])     # 'test' -> 'te', no line end
+    out = tmp_path / "out"
+    r = invoke(*(["--warnings-as-errors"] if strict else []), "stats", table, "-o", out)
+    cut = ("endpoints.csv: the last line (line 25) has no line end and its last value 'te' "
+           "is shorter than every other in its column: the file looks cut (a copy or "
+           "transfer stopped); check it against the original export")
+    if strict:
+        assert r.exit_code == 2
+        assert r.stderr.splitlines()[-1] == \
+            f"Error: {cut} (a warning, an error under --warnings-as-errors)"
+        assert not out.exists()
+        return
+    assert r.exit_code == 0, r.output
+    assert r.stderr.splitlines()[-1] == "1 warning(s) above"
+    assert r.stderr.count(f"WARNING: {cut}") == 1
+    notes = json.loads((out / "manifest.json").read_text())["notes"]
+    assert notes.count(f"warning: {cut}") == 1

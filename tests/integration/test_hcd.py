@@ -334,6 +334,7 @@ def _report(study_file: Path):
 def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
     """Ten control studies in the database, an eleventh (planted effects) reported against them."""
     import yaml
+    from tests.hcd_runs import study_id
 
     from neurotox.report.historical import CONTROL_MARK, MARK, ROW_LABEL
     from neurotox.report.tables import label_of
@@ -415,6 +416,13 @@ def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
     recorded = record.parameters["historical_controls"]["NTX-SIM-424"]
     assert recorded["query"] == {"strain": "Sprague-Dawley"} and recorded["n_studies"] == 10
     assert len(recorded["rows_sha256"]) == 64
+    assert sorted(s["study_id"] for s in recorded["studies"]) == sorted(
+        study_id(seed) for seed in runs)
+    assert sum(s["n_animals"] for s in recorded["studies"]) == recorded["n_animals"]
+    # strain set, the rest free: a note (not a warning) naming what is not matched
+    assert any(n.startswith("historical controls: the ranges pool 10 studies not matched on "
+                            "species, route, vehicle, guideline, facility, age")
+               for n in record.notes), record.notes
 
 
 def test_a_re_run_is_refused_replaced_and_left_out_of_its_own_range(invoke, runs, tmp_path):
@@ -481,9 +489,9 @@ def test_a_re_run_is_refused_replaced_and_left_out_of_its_own_range(invoke, runs
     assert cell.numbers["hist_low"] == pytest.approx(want["study_mean_min"], rel=1e-12)
     assert cell.numbers["hist_high"] == pytest.approx(want["study_mean_max"], rel=1e-12)
     assert cell.numbers["n"] == want["n_animals"] == 20
-    note = ("2 studies, 40 control animal(s), {} value(s); left out as the study being "
-            "reported (same study number or data files): 1 study, 20 control animal(s) "
-            "(database id ")
+    note = (f"2 studies ({study_id(102)}, {study_id(103)}), 40 control animal(s), {{}} "
+            "value(s); left out as the study being reported (same study number or data "
+            "files): 1 study, 20 control animal(s) (database id ")
     recorded = record.parameters["historical_controls"]["NTX-RENUMBERED"]
     assert any(note.format(recorded["n_values"]) in f for f in bw.footnotes), bw.footnotes
     assert (recorded["n_studies"], recorded["n_animals"]) == (2, 40)
@@ -564,3 +572,19 @@ def test_a_database_on_a_read_only_share_can_be_read(invoke, runs, tmp_path):
         assert res.exit_code == 2 and "Traceback" not in res.output
     finally:
         subprocess.run(["umount", str(share)], check=False)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
+def test_an_add_whose_summary_cannot_be_printed_still_succeeds(runs, tmp_path):
+    # stranger34 F15: the study was stored, yet the failed print exited 2 and a retry
+    # was then refused as "already in the historical control database"
+    sqlite = tmp_path / "lab.sqlite"
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "neurotox", "-q", "hcd", "add",
+                               str(runs[101]), "--db", str(sqlite)], cwd=REPO, stdout=full,
+                              stderr=subprocess.PIPE, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "standard output: No space left on device; its last lines were not printed, but the "
+        f"command completed: study NTX-SIM-424-101 (id 1) added to sqlite:///{sqlite}"]
+    assert counts(f"sqlite:///{sqlite}")[0] == 1

@@ -78,7 +78,7 @@ def test_report_lists_the_subject_under_exclusions(truncated, tmp_path, invoke):
     assert [e for e in manifest["exclusions"] if e.get("rule") == "no data"] == \
         [{"rule": "no data", "assay": "tmaze", **{k: v for k, v in RECORD.items()
                                                  if k != "rule"}}]
-    assert f"WARNING neurotox.io.output: tmaze: {WARNING}" in (out / "run.log").read_text()
+    assert f"WARNING neurotox.notes: tmaze: {WARNING}" in (out / "run.log").read_text()
 
 
 def test_an_endpoint_table_without_the_subject_warns_too(truncated, tmp_path, invoke):

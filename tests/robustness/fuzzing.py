@@ -120,6 +120,7 @@ GEN5_KINETIC = (_NC / "gen5_kinetic_small.txt").read_text(encoding="utf-8")
 PLATE_TABLE = (_NC / "plate_table_small.csv").read_text(encoding="utf-8")
 SAMPLE_SHEET = (_NC / "samples_small.csv").read_text(encoding="utf-8")
 PLATE_GRID = (_NC / "plate_grid_small.txt").read_text(encoding="utf-8")
+SOFTMAX = (_NC / "softmax_small.txt").read_text(encoding="latin-1")
 EPT = _lines("study_id,assay,category,endpoint,unit,subject,group,dose,dose_unit,sex,timepoint,"
              "value,excluded,exclusion_reason,batch,source",
              ["S,brain_weight,structural,brain_weight,g,A1,C,0,mg,M,NA,2.0,False,,NA,f:1",
@@ -346,6 +347,7 @@ def targets() -> list[Target]:
             Target("neurochem:gen5", _nc("gen5"), GEN5, suffix=".txt"),
             Target("neurochem:plate-table", _nc("plate-table"), PLATE_TABLE),
             Target("neurochem:plate-grid", _nc("plate-grid"), PLATE_GRID, suffix=".txt"),
+            Target("neurochem:softmax", _nc("softmax"), SOFTMAX, suffix=".txt"),
             Target("neurochem:bioplex", _nc("bioplex"), None, ".xlsx", "bioplex"),
             Target("neurochem:detect", _nc(None), XPONENT),
             Target("neurochem:kinetic", _nc_fn("kinetic"), GEN5_KINETIC, suffix=".txt"),

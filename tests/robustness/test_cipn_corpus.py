@@ -57,7 +57,8 @@ CASES = [
          "row 4, column 'series': response series 'oxoyxo': character 'Y' at position 4",
          "vf.csv"),
     Case("vf-filament-not-in-set", vf("C2,-1,ooxoxo,4", "C2,-1,ooxoxo,0.5"), VF_ARGS,
-         "row 3, column 'filament': filament '0.5' is not in the set (numbers 1-8", "vf.csv"),
+         "row 3, column 'filament': filament '0.5' is not in the set as a filament number "
+         "(numbers 1-8 or markings", "vf.csv"),
     Case("vf-filament-number-too-high", vf("C2,-1,ooxoxo,4", "C2,-1,ooxoxo,9"), VF_ARGS,
          "filament '9' is not in the set", "vf.csv"),
     Case("vf-no-filament-column", {**BASE, "vf.csv": VF.replace(",filament", ",last")},

@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from neurotox.files import output_committed
+
 log = logging.getLogger(__name__)
 
 STUDY_OPTIONS = ("facility", "supplier", "route", "vehicle", "start_date", "end_date")
@@ -61,10 +63,12 @@ def _add(db: str | None, batch: Any, source: Path, replace: str | None = None, *
         added = store.add(engine, batch, replace=replace)
     finally:
         engine.dispose()
+    url = hdb.display_url(hdb.resolve_url(db))
+    output_committed(f"study {added.study_id} (id {added.id}) added to {url}")
     for m in added.replaced:
         click.echo(f"replaced {m.describe()}: removed, reason recorded in the audit trail")
     click.echo(f"added study {added.study_id} (id {added.id}) to "
-               f"{hdb.display_url(hdb.resolve_url(db))}: {added.animals} animal(s), "
+               f"{url}: {added.animals} animal(s), "
                f"{added.animals_included} included in ranges, {added.results} value(s)")
     if batch.excluded:
         animals = sum(line.startswith("animal ") for line in batch.excluded)
@@ -133,21 +137,30 @@ def _check_dates(study: dict[str, str]) -> None:
 @click.option("--include-recovery/--main-only", default=False, show_default=True,
               help="Include recovery-group control animals in ranges (TK and satellite "
                    "animals never are).")
+@click.option("--negative-control", "negative_controls", multiple=True, metavar="TCNTRL",
+              help="A control type (tx TCNTRL value, e.g. 'Control') to take as a negative "
+                   "control besides the recognised ones (vehicle, negative, untreated, sham, "
+                   "placebo ...). Positive controls never are. Repeatable.")
 @replace_options
-def import_send(folder: Path, db: str | None, include_recovery: bool, replace: bool,
-                reason: str | None) -> None:
+def import_send(folder: Path, db: str | None, include_recovery: bool,
+                negative_controls: tuple[str, ...], replace: bool, reason: str | None) -> None:
     """Add the control animals of a SEND study folder (dm, tx, ts and bw/om/lb .xpt files).
 
+    Only negative (vehicle, untreated, sham ...) control sets enter ranges;
+    positive controls and control types not recognised are stored, not used.
     A study already in the database (same study number or .xpt files) is refused
     unless --replace is given.
     """
-    from neurotox.hcd.send import missing_domains, send_batch
-    from neurotox.io.output import WARNINGS_AS_ERRORS, warn_or_refuse
+    from neurotox.files import WARNINGS_AS_ERRORS, warn_or_refuse
+    from neurotox.hcd.send import control_findings, missing_domains, send_batch
     from neurotox.io.send import read_send
 
     why = _replace_reason(replace, reason)
-    batch = send_batch(read_send(folder), include_recovery=include_recovery)
-    found = [(warned, f"{folder.name}: {text}") for warned, text in missing_domains(batch)]
+    study = read_send(folder)
+    batch = send_batch(study, include_recovery=include_recovery,
+                       negative_controls=negative_controls)
+    found = [(warned, f"{folder.name}: {text}") for warned, text in
+             control_findings(study, negative_controls) + missing_domains(batch)]
     if WARNINGS_AS_ERRORS.get():        # refused before the database is touched
         for text in (text for warned, text in found if warned):
             warn_or_refuse(text)
@@ -223,6 +236,7 @@ def remove(study: str, db: str | None, reason: str) -> None:
         done = store.remove(engine, study, reason)
     finally:
         engine.dispose()
+    output_committed(f"study {done['study_id']} (id {done['id']}) removed")
     click.echo(f"removed study {done['study_id']} (id {done['id']}): {done['animals']} "
                f"animal(s), {done['results']} value(s); reason recorded in the audit trail")
 

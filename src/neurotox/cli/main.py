@@ -11,6 +11,7 @@ folder is removed, and the exit status is 143.
 from __future__ import annotations
 
 import importlib
+import io
 import logging
 import os
 import re
@@ -27,7 +28,23 @@ from typing import Any
 import click
 
 from neurotox.errors import InputError, NeurotoxError, did_you_mean
-from neurotox.files import file_kind, lies_within, reserve, unreserve
+from neurotox.files import (
+    command_scope,
+    committed_outputs,
+    file_kind,
+    lies_within,
+    reserve,
+    unreserve,
+)
+from neurotox.logs import (
+    JSON_FIELDS,
+    JSON_LINE_START,
+    JsonFormatter,
+    end_quiet,
+    end_run,
+    quiet_third_party,
+    start_run,
+)
 
 log = logging.getLogger("neurotox")
 
@@ -160,12 +177,11 @@ class NeurotoxGroup(click.Group):
             _fail(ctx, str(exc))
         except BrokenPipeError:
             # the reader of our output went away (``| head``): stop quietly
-            try:
-                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-            except (OSError, ValueError):
-                pass   # not a real file descriptor (a test runner's stream)
+            _discard_stdout()
             ctx.exit(EXIT_BROKEN_PIPE)
         except OSError as exc:
+            if exc.filename is None and _stdout_broken(exc):
+                _stdout_failed(ctx, exc)
             _fail(ctx, os_error_line(exc))
         except (BrokenProcessPool, MemoryError, RecursionError) as exc:
             _fail(ctx, next(m for kind, m in _FAILURES.items() if isinstance(exc, kind)))
@@ -179,9 +195,59 @@ class NeurotoxGroup(click.Group):
         except Terminated as exc:
             _debug_detail()
             name = str(exc) or "SIGTERM"
-            click.echo(f"Error: terminated by {name}; no unfinished output is left behind",
-                       err=True)
-            ctx.exit(128 + signal.Signals[name].value)
+            code = 128 + signal.Signals[name].value
+            _say(f"Error: terminated by {name}; no unfinished output is left behind", exit=code)
+            ctx.exit(code)
+
+
+def _discard_stdout() -> None:
+    """Send what is left of standard output to /dev/null (else its flush at exit fails)."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass   # not a real file descriptor (a test runner's stream)
+
+
+def _stdout_broken(exc: OSError) -> bool:
+    """Whether ``exc`` is a failed write to standard output (``> /dev/full``, EIO).
+
+    The innermost frame of its traceback holds the stream being written
+    (``click.echo``'s ``file``): standard output, or a stream on its file descriptor.
+    """
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return any(_is_stdout(v) for v in tb.tb_frame.f_locals.values())
+
+
+def _is_stdout(stream: Any) -> bool:
+    if stream is sys.stdout or stream is getattr(sys.stdout, "buffer", None):
+        return True
+    try:
+        return hasattr(stream, "write") and stream.fileno() == sys.__stdout__.fileno()
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return False
+
+
+def _stdout_failed(ctx: click.Context, exc: OSError) -> None:
+    """Standard output failed: exit 0 if the command's output folder is complete, else 2.
+
+    The line a command prints last (``wrote … to out``) comes after its output
+    folder is complete, verified and in place; a full disk under a redirected
+    standard output must not turn that run into a failure (a retry without
+    ``--force`` would then be refused: the output exists). A command whose
+    product is what it prints (``endpoints list``, ``hcd ranges``) has failed.
+    """
+    _discard_stdout()
+    reason = os_error_line(exc)
+    done = committed_outputs()
+    if not done:
+        _fail(ctx, f"standard output: {reason}")
+    _say(f"standard output: {reason}; its last lines were not printed, but the command "
+         f"completed: {'; '.join(done)}", logging.WARNING, exit=0)
+    ctx.exit(0)
 
 
 class _WarningCount(logging.Handler):
@@ -204,7 +270,7 @@ def _counting_warnings(run: Callable[[], Any]) -> Any:
     finally:
         root.removeHandler(counter)
     if counter.count:
-        click.echo(f"{counter.count} warning(s) above", err=True)
+        _say(f"{counter.count} warning(s) above", logging.INFO, warnings=counter.count)
     return out
 
 
@@ -240,15 +306,15 @@ def _internal_error(ctx: click.Context, exc: Exception) -> None:
     """
     _debug_detail()
     text = str(exc).strip().splitlines()
-    click.echo(f"Error: internal error ({type(exc).__name__}{': ' + text[0] if text else ''}); "
-               "an unfinished output is not kept; this is a neurotox bug: please report it "
-               "with the traceback that -v or --log-file shows", err=True)
+    _say(f"Error: internal error ({type(exc).__name__}{': ' + text[0] if text else ''}); "
+         "an unfinished output is not kept; this is a neurotox bug: please report it "
+         "with the traceback that -v or --log-file shows", exit=EXIT_INTERNAL)
     ctx.exit(EXIT_INTERNAL)
 
 
 def _fail(ctx: click.Context, message: str) -> None:
     _debug_detail()
-    click.echo(f"Error: {' '.join(message.split())}", err=True)
+    _say(f"Error: {' '.join(message.split())}", exit=2)
     ctx.exit(2)
 
 
@@ -272,9 +338,11 @@ def _close_handlers(logger: logging.Logger) -> None:
 
 
 #: First characters of a line this program writes to a log file (UTC ISO 8601 stamps; the
-#: local-time stamps of earlier versions too, so their logs can still be appended to).
-_LOG_LINE = re.compile(rb"^\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\d\.\d{3}Z| \d\d:\d\d:\d\d,\d{3}) "
-                       rb"(DEBUG|INFO|WARNING|ERROR|CRITICAL) ")
+#: local-time stamps of earlier versions too, so their logs can still be appended to;
+#: a JSON line of ``--log-format json``).
+_LOG_LINE = re.compile(rb"^(\d{4}-\d\d-\d\d(T\d\d:\d\d:\d\d\.\d{3}Z| \d\d:\d\d:\d\d,\d{3}) "
+                       rb"(DEBUG|INFO|WARNING|ERROR|CRITICAL) |"
+                       + re.escape(JSON_LINE_START.encode()) + rb"\d{4}-\d\d-\d\dT)")
 
 
 def check_log_file(log_file: Path, args: list[str]) -> None:
@@ -350,24 +418,50 @@ def _path_args(args: list[str]) -> list[str]:
     return [a for a in out if a and "\x00" not in a]
 
 
-def _setup_logging(quiet: bool | None, log_file: str | None) -> None:
+def _setup_logging(quiet: bool | None, log_file: str | None, log_format: str = "text") -> None:
     level = logging.WARNING if quiet else logging.DEBUG if quiet is False else logging.INFO
     root = logging.getLogger("neurotox")
     _close_handlers(root)
     root.setLevel(logging.DEBUG)
     console = logging.StreamHandler(sys.stderr)
     console.setLevel(level)
-    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    console.setFormatter(JsonFormatter() if log_format == "json"
+                         else logging.Formatter("%(levelname)s: %(message)s"))
     root.addHandler(console)
     if log_file:
         from neurotox.files import LogFileHandler
 
         fh = LogFileHandler(log_file, encoding="utf-8")
         fh.setLevel(logging.DEBUG)
+        if log_format == "json":
+            fh.setFormatter(JsonFormatter())
         root.addHandler(fh)
     root.propagate = False
-    _quiet_third_party(root.handlers[-1] if log_file else None)
+    quiet_third_party(root.handlers[-1] if log_file else None, setup=True)
     warnings.showwarning = _log_warning
+
+
+def _say(text: str, level: int = logging.ERROR, **fields: Any) -> None:
+    """A line of the CLI itself on standard error (``Error: …``, the warning count).
+
+    With ``--log-format json`` it is a JSON line like the log's (``fields`` added),
+    also written to the log file, so that standard error holds only JSON lines.
+    """
+    handlers = logging.getLogger("neurotox").handlers
+    json_console = next((h for h in handlers if type(h) is logging.StreamHandler
+                         and isinstance(h.formatter, JsonFormatter)), None)
+    if json_console is None:
+        click.echo(text, err=True)
+        return
+    record = log.makeRecord(log.name, level, "neurotox", 0, text.removeprefix("Error: "),
+                            None, None, extra={JSON_FIELDS: fields})
+    click.echo(json_console.format(record), err=True)
+    for h in handlers:
+        if isinstance(h, logging.FileHandler) and h.level <= level:
+            try:
+                h.handle(record)
+            except OSError:
+                pass   # the log file's own write error is what is being said
 
 
 def _warning_source(filename: str) -> str:
@@ -388,21 +482,6 @@ def _log_warning(message: Warning | str, category: type[Warning], filename: str,
     """
     text = " ".join(str(message).split())
     log.warning("%s (%s): %s", _warning_source(filename), category.__name__, text)
-
-
-#: Libraries that log their own warnings about damaged files (tifffile: "invalid offset
-#: …"); neurotox reports the problem itself in one line, so theirs go to the log file only.
-THIRD_PARTY_LOGGERS = ("tifffile", "matplotlib", "numba", "distributed", "PIL")
-
-
-def _quiet_third_party(file_handler: logging.Handler | None) -> None:
-    """Send third-party log records to the log file (if any), never to the console."""
-    for name in THIRD_PARTY_LOGGERS:
-        lib = logging.getLogger(name)
-        for h in list(lib.handlers):
-            lib.removeHandler(h)     # shared with neurotox's logger, closed there
-        lib.addHandler(file_handler or logging.NullHandler())
-        lib.propagate = False
 
 
 def _show_version(ctx: click.Context, value: bool) -> None:
@@ -455,6 +534,11 @@ def _limits(ctx: click.Context, max_file: str | None, max_unpacked: str | None) 
 @click.option("--log-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               metavar="FILE",
               help="Also write a detailed log to this file (appended; never an input).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              envvar="NEUROTOX_LOG_FORMAT", show_envvar=True,
+              help="Log lines as text, or as one JSON object per line (UTC time, level, "
+                   "run ID, process ID, message) on standard error and in --log-file: for "
+                   "pipelines.  [default: text]")
 @click.option("--max-file-size", metavar="SIZE", default=None,
               help="Largest input file read, e.g. 500M, 8G [default: 4G; env "
                    "NEUROTOX_MAX_FILE_SIZE].")
@@ -465,7 +549,7 @@ def _limits(ctx: click.Context, max_file: str | None, max_unpacked: str | None) 
               help="Fail the run (exit 2, nothing written) on any warning it would record "
                    "(swapped channels, uncalibrated fields ...): for unattended pipelines.")
 @click.pass_context
-def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None,
+def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None, log_format: str,
         max_file_size: str | None, max_unpacked_size: str | None,
         warnings_as_errors: bool) -> None:
     """Neurotoxicity assay analysis.
@@ -480,8 +564,9 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None,
     ctx.obj["log_file"] = log_file
     _handle_sigterm(ctx)
     _limits(ctx, max_file_size, max_unpacked_size)
+    ctx.with_resource(command_scope())   # notes before the output opens; outputs done
     if warnings_as_errors:
-        from neurotox.io.output import WARNINGS_AS_ERRORS
+        from neurotox.files import WARNINGS_AS_ERRORS
 
         strict = WARNINGS_AS_ERRORS.set(True)
         ctx.call_on_close(lambda: WARNINGS_AS_ERRORS.reset(strict))
@@ -489,7 +574,10 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None,
         check_log_file(log_file, ctx.meta.get("neurotox_command_args", []))
     shown = warnings.showwarning   # _setup_logging logs warnings; restored at the end
     ctx.call_on_close(lambda: setattr(warnings, "showwarning", shown))
-    _setup_logging(quiet, str(log_file) if log_file else None)
+    run = start_run()                     # the run ID of the log lines and run.json
+    ctx.call_on_close(lambda: end_run(run))
+    _setup_logging(quiet, str(log_file) if log_file else None, log_format)
+    ctx.call_on_close(end_quiet)
     if log_file is not None:   # whatever the command reads, it never reads its own log
         token = reserve(log_file, "the log file (--log-file)")
         ctx.call_on_close(lambda: unreserve(token))

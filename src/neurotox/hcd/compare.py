@@ -7,6 +7,11 @@ ranges with what a report footnote and the run manifest must say about them:
 the database (password hidden), strata and window, numbers of studies and
 animals, and the SHA-256 of the rows used.
 
+The footnote and the manifest name the stored studies behind the ranges
+(:mod:`neurotox.hcd.sources`: study number, dates, facility, strain, vehicle,
+route, animals), and a run note says which study characteristics the strata do
+not match (a warning when there are no strata at all).
+
 The study being reported is left out of its own historical controls: entries with
 its study number or its data files (:mod:`neurotox.hcd.identity`, as for ``hcd
 add``) would otherwise put the concurrent controls into the range they are
@@ -26,6 +31,7 @@ from neurotox.errors import InputError
 from neurotox.hcd import db, store
 from neurotox.hcd.identity import Match, matches
 from neurotox.hcd.ranges import Query, ranges, rows_hash, select_rows
+from neurotox.hcd.sources import SourceStudy, not_matched, sources, start_span, unmatched_message
 from neurotox.study import HistoricalControls
 
 
@@ -69,11 +75,19 @@ class Historical:
     n_values: int
     rows_sha256: str
     left_out: LeftOut = field(default_factory=LeftOut)
+    studies: tuple[SourceStudy, ...] = ()
+    min_studies: int = 3
+    unmatched: str | None = None
 
     def describe(self) -> str:
-        """One sentence for the report footnote: database, strata, window and counts."""
-        return (f"database {self.database}; {self.query.describe()}; {self.n_studies} "
-                f"stud{'y' if self.n_studies == 1 else 'ies'}, {self.n_animals} control "
+        """One sentence for the report footnote: database, strata, studies, window and counts."""
+        free = not_matched(self.query)
+        strata = self.query.describe() + (f" (not matched: {', '.join(free)})" if free else "")
+        ids = ", ".join(s.study_id for s in self.studies)
+        span = start_span(self.studies)
+        named = f" ({'; '.join(p for p in (ids, span) if p)})" if ids else ""
+        return (f"database {self.database}; {strata}; {self.n_studies} "
+                f"stud{'y' if self.n_studies == 1 else 'ies'}{named}, {self.n_animals} control "
                 f"animal(s), {self.n_values} value(s){self.left_out.describe()}")
 
     def manifest(self) -> dict[str, Any]:
@@ -81,7 +95,9 @@ class Historical:
         out = {"database": self.database, "query": self.query.strata(),
                "description": self.query.describe(), "n_studies": self.n_studies,
                "n_animals": self.n_animals, "n_values": self.n_values,
-               "rows_sha256": self.rows_sha256}
+               "rows_sha256": self.rows_sha256, "min_studies": self.min_studies,
+               "not_matched": not_matched(self.query),
+               "studies": [s.manifest() for s in self.studies]}
         if self.left_out.entries:
             out["left_out"] = {
                 "entries": [{"id": m.id, "study_id": m.study_id, "source": m.source_path,
@@ -100,7 +116,8 @@ def database_url(spec: HistoricalControls, study_file: Path) -> str:
 
 
 def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], *,
-              study_id: str = "", inputs: Mapping[str, str] | None = None) -> Historical:
+              study_id: str = "", inputs: Mapping[str, str] | None = None,
+              own: Mapping[str, str] | None = None) -> Historical:
     """Historical control ranges of ``endpoints`` for the study in ``study_file``.
 
     Parameters
@@ -114,6 +131,10 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
     study_id, inputs
         Study number and ``path → sha256`` of the data files of the study being
         reported: stored entries of the same study are left out.
+    own
+        The reported study's species, strain, route, vehicle, guideline and
+        facility (stratum names; empty when unknown), compared with the
+        historical studies on what the strata do not match.
 
     Raises
     ------
@@ -132,17 +153,21 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
                          where="key 'historical_controls.database'") from None
     try:
         with engine.connect() as conn:
-            own = matches(conn, study_id=study_id, inputs=inputs) if study_id or inputs else []
+            same = matches(conn, study_id=study_id, inputs=inputs) if study_id or inputs else []
         rows = select_rows(store.fetch(engine, endpoints=endpoints, included_only=True), query)
+        mine = rows["study_pk"].isin([m.id for m in same])
+        left_out = LeftOut(tuple(same), int(rows.loc[mine, "study_pk"].nunique()),
+                           _n_animals(rows[mine]))
+        rows = rows[~mine].reset_index(drop=True)
+        with engine.connect() as conn:
+            studies = sources(conn, rows)
     finally:
         engine.dispose()
-    mine = rows["study_pk"].isin([m.id for m in own])
-    left_out = LeftOut(tuple(own), int(rows.loc[mine, "study_pk"].nunique()),
-                       _n_animals(rows[mine]))
-    rows = rows[~mine].reset_index(drop=True)
     return Historical(ranges=ranges(rows), database=db.display_url(url), query=query,
                       n_studies=int(rows["study_pk"].nunique()), n_animals=_n_animals(rows),
-                      n_values=len(rows), rows_sha256=rows_hash(rows), left_out=left_out)
+                      n_values=len(rows), rows_sha256=rows_hash(rows), left_out=left_out,
+                      studies=studies, min_studies=spec.min_studies,
+                      unmatched=unmatched_message(query, studies, own or {}, rows))
 
 
 def _n_animals(rows: pd.DataFrame) -> int:

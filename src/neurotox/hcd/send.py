@@ -4,7 +4,10 @@ Rules (each animal or value left out is listed with its rule):
 
 * **Control sets** are the trial sets of ``tx`` with a ``TCNTRL`` (control type)
   parameter; their animals (``dm.SETCD``) are the control animals. Other animals
-  are not imported.
+  are not imported. Only negative (vehicle, untreated, sham ...) control sets
+  enter ranges: positive controls, control types not recognised and sets whose
+  dose or name contradicts a negative control are stored but not included
+  (:mod:`neurotox.hcd.send_controls`); at least one set must be a negative control.
 * **Role** of a control animal: ``tk`` when its set's ``TKDESC`` is ``TK`` or the set
   or arm name says TK/toxicokinetic; ``satellite`` when set or arm name says
   satellite; ``recovery`` when set or arm name says recovery; else ``main``.
@@ -31,6 +34,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +43,7 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.files import folder_name
+from neurotox.hcd.send_controls import ControlSet, classify, findings
 from neurotox.hcd.store import Batch
 from neurotox.io.send import SendStudy
 
@@ -65,7 +70,7 @@ def trial_sets(tx: pd.DataFrame) -> dict[str, SetInfo]:
     for setcd, part in tx.groupby("SETCD", sort=True):
         params: dict[str, str] = {}
         for code, val in zip(part["TXPARMCD"], part["TXVAL"], strict=True):
-            if val and code not in params:
+            if val and code.upper() not in params:
                 params[code.upper()] = val
         label = next((s for s in part.get("SET", pd.Series(dtype=str)) if s), "")
         out[str(setcd)] = SetInfo(str(setcd), label, params)
@@ -125,13 +130,69 @@ def study_fields(ts: dict[str, str]) -> dict[str, str]:
             "start_date": start[:10], "end_date": ts.get("EXPENDTC", "")[:10]}
 
 
-def control_animals(study: SendStudy, *, include_recovery: bool) -> pd.DataFrame:
+def control_sets(study: SendStudy, negative_controls: Iterable[str] = ()) -> dict[str, ControlSet]:
+    """The trial sets with a control type, each with its kind and whether it is used."""
+    tx = study.domains["tx"]
+    sets = trial_sets(tx)
+    every = _all_control_types(tx)
+    out = {k: classify(k, s.label, {**s.params, "TCNTRL": every[k]}, negative_controls)
+           for k, s in sets.items() if s.params.get("TCNTRL")}
+    if not out:
+        zero = sorted(_dose_zero(sets))
+        hint = f"; set(s) {', '.join(zero)} have dose 0 (TRTDOS)" if zero else ""
+        raise InputError("no trial set has a control type (TXPARMCD 'TCNTRL'); cannot tell "
+                         f"control animals{hint}", path=study.files["tx"])
+    if all(s.problem for s in out.values()):
+        found = "; ".join(s.problem for s in out.values())
+        raise InputError(f"no trial set is a negative or vehicle control: {found}; nothing to "
+                         "use as historical controls (--negative-control VALUE takes a control "
+                         "type as a negative control)", path=study.files["tx"],
+                         where="TXPARMCD 'TCNTRL'")
+    return out
+
+
+def _all_control_types(tx: pd.DataFrame) -> dict[str, str]:
+    """Each set's ``TCNTRL`` values, distinct ones joined by `` / ``.
+
+    A set given both a vehicle and a positive control type is judged on both.
+    """
+    rows = tx[tx["TXPARMCD"].str.upper().eq("TCNTRL") & tx["TXVAL"].ne("")]
+    out: dict[str, str] = {}
+    for setcd, vals in rows.groupby("SETCD", sort=False)["TXVAL"]:
+        out[str(setcd)] = " / ".join(dict.fromkeys(vals))
+    return out
+
+
+def _dose_zero(sets: dict[str, SetInfo]) -> dict[str, str]:
+    """Sets without ``TCNTRL`` whose dose (``TRTDOS``) is 0, by set code → label."""
+    out = {}
+    for k, s in sets.items():
+        try:
+            dose = float(s.params.get("TRTDOS", ""))
+        except ValueError:
+            continue
+        if dose == 0 and not s.params.get("TCNTRL"):
+            out[k] = s.label
+    return out
+
+
+def control_findings(study: SendStudy,
+                     negative_controls: Iterable[str] = ()) -> list[tuple[bool, str]]:
+    """Control sets not used in ranges and dose-0 sets without a control type, one line each.
+
+    Each line is (whether it is a warning, text); see
+    :func:`neurotox.hcd.send_controls.findings`.
+    """
+    sets = control_sets(study, negative_controls)
+    counts = study.domains["dm"]["SETCD"].value_counts()
+    return findings(sets, _dose_zero(trial_sets(study.domains["tx"])), counts)
+
+
+def control_animals(study: SendStudy, *, include_recovery: bool,
+                    negative_controls: Iterable[str] = ()) -> pd.DataFrame:
     """The control animals with role, age, control type and inclusion (with reason)."""
     sets = trial_sets(study.domains["tx"])
-    controls = {k for k, s in sets.items() if s.params.get("TCNTRL")}
-    if not controls:
-        raise InputError("no trial set has a control type (TXPARMCD 'TCNTRL'); cannot tell "
-                         "control animals", path=study.files["tx"])
+    controls = control_sets(study, negative_controls)
     dm = study.domains["dm"]
     unknown = sorted(set(dm["SETCD"]) - set(sets))
     if unknown:
@@ -149,7 +210,8 @@ def control_animals(study: SendStudy, *, include_recovery: bool) -> pd.DataFrame
         rows.append({"subject": r.USUBJID, "sex": SEX.get(r.SEX.upper(), "NA"),
                      "age_days": age, "role": role_of(info, getattr(r, "ARM", "")),
                      "group_id": r.ARMCD or r.SETCD, "control_type": info.params["TCNTRL"],
-                     "end": _date(getattr(r, "RFENDTC", "")), "set": r.SETCD})
+                     "end": _date(getattr(r, "RFENDTC", "")), "set": r.SETCD,
+                     "set_problem": controls[r.SETCD].problem})
     animals = pd.DataFrame(rows)
     if animals.empty:
         raise InputError("the control trial sets hold no animals in dm.xpt",
@@ -161,11 +223,12 @@ def _include(animals: pd.DataFrame, include_recovery: bool) -> pd.DataFrame:
     reasons = []
     for r in animals.itertuples(index=False):
         if r.role in ("tk", "satellite"):
-            reasons.append(f"{'TK' if r.role == 'tk' else 'satellite'} animal (set {r.set})")
+            why = f"{'TK' if r.role == 'tk' else 'satellite'} animal (set {r.set})"
         elif r.role == "recovery" and not include_recovery:
-            reasons.append(f"recovery animal (set {r.set}); --include-recovery to include")
+            why = f"recovery animal (set {r.set}); --include-recovery to include"
         else:
-            reasons.append("")
+            why = ""
+        reasons.append("; ".join(w for w in (r.set_problem, why) if w))
     animals["exclusion_reason"] = reasons
     ends = pd.to_datetime(animals["end"])
     for role, part in animals.groupby("role"):
@@ -180,7 +243,7 @@ def _include(animals: pd.DataFrame, include_recovery: bool) -> pd.DataFrame:
             old = animals.at[i, "exclusion_reason"]
             animals.at[i, "exclusion_reason"] = f"{old}; {reason}" if old else reason
     animals["included"] = animals["exclusion_reason"] == ""
-    return animals.drop(columns=["end", "set"])
+    return animals.drop(columns=["end", "set", "set_problem"])
 
 
 # ------------------------------------------------------------------ values
@@ -303,10 +366,16 @@ def missing_domains(batch: Batch) -> list[tuple[bool, str]]:
     return out
 
 
-def send_batch(study: SendStudy, *, include_recovery: bool = False) -> Batch:
-    """The control animals and their values of a SEND study, ready for :func:`store.add`."""
+def send_batch(study: SendStudy, *, include_recovery: bool = False,
+               negative_controls: Iterable[str] = ()) -> Batch:
+    """The control animals and their values of a SEND study, ready for :func:`store.add`.
+
+    ``negative_controls``: ``TCNTRL`` values to take as negative controls besides
+    those :func:`neurotox.hcd.send_controls.control_kind` recognises.
+    """
     ts = ts_params(study.domains["ts"])
-    animals = control_animals(study, include_recovery=include_recovery)
+    animals = control_animals(study, include_recovery=include_recovery,
+                              negative_controls=negative_controls)
     subjects = set(animals["subject"])
     skipped: Counter = Counter()
     parts = [domain_results(study, d, subjects, skipped) for d in ("bw", "om", "lb")

@@ -18,6 +18,7 @@ import pandas as pd
 
 from neurotox.delimited import csv_safe
 from neurotox.errors import InputError, OutputExistsError
+from neurotox.files import output_committed
 from neurotox.io.output import file_above, input_conflict
 
 #: Key of the Parquet schema metadata naming the neurotox command that wrote the file.
@@ -108,3 +109,4 @@ def write(df: pd.DataFrame, path: Path, *, command: str) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+    output_committed(f"file {path}")

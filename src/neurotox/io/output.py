@@ -22,7 +22,6 @@ HMAC-SHA256 that only holders of the key can recompute.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import datetime as dt
 import errno
 import getpass
@@ -48,12 +47,18 @@ from typing import Any
 import pandas as pd
 
 from neurotox.errors import InputError, OutputExistsError
-from neurotox.files import (
+from neurotox.files import (  # noqa: F401 (WARNINGS_AS_ERRORS, warn_or_refuse: re-exported)
     NOTE_SINK,
+    WARNINGS_AS_ERRORS,
     check_input,
     file_kind,
     lies_within,
+    log_note,
+    output_committed,
     path_forms,
+    run_note,
+    take_pending_notes,
+    warn_or_refuse,
 )
 
 log = logging.getLogger(__name__)
@@ -173,42 +178,18 @@ class RunRecord:
         A message starting ``warning:`` is logged as a warning (shown with --quiet too),
         or, under ``neurotox --warnings-as-errors``, fails the run (nothing is written).
         """
-        if message.startswith("warning: "):
-            warn_or_refuse(message.removeprefix("warning: "))
-        else:
-            log.info(message)
+        log_note(message)
         self.notes.append(message)
 
-
-#: ``neurotox --warnings-as-errors``: a warning note fails the run (unattended pipelines
-#: that judge a run by its exit code).
-WARNINGS_AS_ERRORS: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "neurotox_warnings_as_errors", default=False)
-
-#: The run record of the output folder being written, for readers deep in the call
-#: stack that must report a guess (delimiter, encoding ...) without extra plumbing.
-_ACTIVE: contextvars.ContextVar[RunRecord | None] = contextvars.ContextVar(
-    "neurotox_active_record", default=None)
+    def note_once(self, message: str) -> None:
+        """:meth:`note`, unless the same message is recorded already."""
+        if message not in self.notes:
+            self.note(message)
 
 
-def warn_or_refuse(message: str) -> None:
-    """Log a warning, or under ``neurotox --warnings-as-errors`` refuse with it (exit 2)."""
-    if WARNINGS_AS_ERRORS.get():
-        raise InputError(f"{message} (a warning, an error under --warnings-as-errors)")
-    log.warning(message)
-
-
-def note(message: str) -> None:
-    """Record a decision the software took itself in the active run's manifest notes.
-
-    Outside an :class:`OutputDir` (library use) the message is only logged. The same
-    message is recorded once per run.
-    """
-    record = _ACTIVE.get()
-    if record is None:
-        log.info(message)
-    elif message not in record.notes:
-        record.note(message)
+#: A decision the software took itself, for the run being written (its manifest notes):
+#: :func:`neurotox.files.run_note`, under the name readers here have always used.
+note = run_note
 
 
 # ------------------------------------------------------------------ walking a folder
@@ -913,11 +894,15 @@ class OutputDir:
     def __enter__(self) -> OutputDir:
         self.target.parent.mkdir(parents=True, exist_ok=True)
         self._clean_stale()
+        # names the folder in the log (a shared JSON log tells runs apart by their run ID)
+        log.debug("writing the output folder %s (staging %s)", self.target, self.staging.name)
         try:   # a signal handled right after mkdir must not leave the staging folder behind
             self.staging.mkdir()
             (self.staging / _MARKER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
-            self._token = _ACTIVE.set(self.record)
-            self._sink = NOTE_SINK.set(note)
+            for message in take_pending_notes():   # said already, before the folder opened
+                if message not in self.record.notes:
+                    self.record.notes.append(message)
+            self._sink = NOTE_SINK.set(self.record.note_once)
         except FileExistsError:
             raise   # not ours
         except BaseException:
@@ -926,7 +911,6 @@ class OutputDir:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        _ACTIVE.reset(self._token)
         NOTE_SINK.reset(self._sink)
         if exc_type is not None:
             shutil.rmtree(self.staging, ignore_errors=True)
@@ -1007,6 +991,7 @@ class OutputDir:
                 if old is not None:
                     os.replace(old, self.target)
                 raise
+        output_committed(f"output folder {self.target}")
         if old is not None:
             _remove_replaced(old)
 

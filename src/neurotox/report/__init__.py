@@ -222,8 +222,13 @@ def _design(ctx: Context, results: pd.DataFrame) -> str:
 def _historical_methods(historical: HistoricalRanges | None) -> list[str]:
     if historical is None:
         return []
+    studies = ("Historical control studies: " + "; ".join(historical.studies) + "."
+               if historical.studies else "No historical control study fell within the strata.")
     return [f"Historical control ranges were shown beside the concurrent controls; "
-            f"{historical.source}."]
+            f"{historical.source}.", studies,
+            f"A group outside a range is marked († treated group, ‡ concurrent control) only "
+            f"when the range holds at least {historical.min_studies} studies; ranges of fewer "
+            f"studies are shown for information."]
 
 
 def _fit_methods(fits: dict) -> list[str]:

@@ -24,7 +24,7 @@ import pandas as pd
 from neurotox import endpoints as ep_registry
 from neurotox.report.context import Context
 from neurotox.report.labels import assay_label, dose_label, is_pre_dose
-from neurotox.report.model import ARROWS, Cell, ColumnGroup, Row, Table, natural_key, slug
+from neurotox.report.model import ARROWS, Cell, ColumnGroup, Row, Table, slug
 from neurotox.report.tables import (
     CATEGORY_ORDER,
     SEX_ORDER,
@@ -35,6 +35,7 @@ from neurotox.report.tables import (
     study_header,
 )
 from neurotox.study import DoseConclusion, Group
+from neurotox.timepoints import TimeOrder
 from neurotox.vocab import Category, Direction
 
 #: Most timepoints named in one findings cell; more are counted instead.
@@ -83,10 +84,16 @@ def _tested(recs: list[dict], untested: dict) -> list[dict]:
 
 def _by_timepoint(recs: list[dict], untested: dict) -> list[tuple[dict, list[dict]]]:
     """(first record, flagged tested records) per timepoint, in time order."""
-    tps = sorted({str(r["timepoint"]) for r in recs}, key=natural_key)
+    tps = sorted({str(r["timepoint"]) for r in recs}, key=_times(recs).key)
     tested = _tested(recs, untested)
     return [(next(r for r in recs if str(r["timepoint"]) == t),
              [r for r in tested if str(r["timepoint"]) == t and _s(r["flag"])]) for t in tps]
+
+
+def _times(recs: list[dict]) -> TimeOrder:
+    """The statistics' time order of results records (their ``time_order``)."""
+    return TimeOrder({str(r["timepoint"]): float(r["time_order"]) for r in recs
+                      if pd.notna(r.get("time_order"))})
 
 
 def _marks(hits: list[dict]) -> str:
@@ -115,7 +122,7 @@ def _dosed_cell(ctx: Context, recs: list[dict], untested: dict,
         ps = [float(r["p_value"]) for r in tested if math.isfinite(float(r["p_value"]))]
         return Cell("–", {"p_value": min(ps, default=math.nan)})
     marks = text = _marks(hits)
-    tps = sorted({str(r["timepoint"]) for r in hits}, key=natural_key)
+    tps = sorted({str(r["timepoint"]) for r in hits}, key=_times(hits).key)
     if tps != ["NA"]:
         named = [ctx.tp(t, first["assay"]) or t for t in tps]
         total = len({r["timepoint"] for r in tested})

@@ -8,8 +8,9 @@ individual animals in brackets and the numbers of studies/animals; incidence
 cells show the range of historical study incidences. A treated group whose mean
 (incidence) lies outside that range is marked :data:`MARK` -- a mark separate
 from the significance flags --, a concurrent control outside it
-:data:`CONTROL_MARK`, and a footnote names the database, the strata, the window
-and the counts.
+:data:`CONTROL_MARK`, and a footnote names the database, the strata, the window,
+the historical studies and the counts. A range of fewer than ``min_studies``
+studies (one study gives a range of width zero) is shown but marks nothing.
 
 The ranges themselves are computed elsewhere (:mod:`neurotox.hcd.ranges`); this
 module only lays them out and compares.
@@ -40,6 +41,14 @@ class HistoricalRanges:
 
     ranges: pd.DataFrame
     source: str
+    min_studies: int = 3
+    studies: tuple[str, ...] = ()
+
+    def usable(self, rng: pd.Series | None) -> pd.Series | None:
+        """``rng`` when it holds enough studies to mark a group outside it, else None."""
+        if rng is None or int(rng["n_studies"]) < self.min_studies:
+            return None
+        return rng
 
     def lookup(self, endpoint: str, sex: str, timepoint: str) -> pd.Series | None:
         """The range row of one endpoint × sex × timepoint, or None."""
@@ -74,9 +83,12 @@ def range_text(rng: pd.Series | None) -> Cell:
     return _hist_cell(rng, "incidence", 0)
 
 
-def outside_range(rng: pd.Series | None, value: float) -> bool:
-    """True when ``value`` lies outside the historical range of ``rng`` (incidence, %)."""
-    if rng is None or not math.isfinite(value):
+def outside_range(rng: pd.Series | None, value: float, *, min_studies: int) -> bool:
+    """True when ``value`` lies outside the historical range of ``rng`` (incidence, %).
+
+    Never for a range of fewer than ``min_studies`` studies.
+    """
+    if rng is None or int(rng["n_studies"]) < min_studies or not math.isfinite(value):
         return False
     lo, hi = _bounds(rng, "incidence")
     return not lo <= value <= hi
@@ -145,7 +157,7 @@ def add_to_table(table: Table, columns: list[tuple[str, str] | None], sex: str,
         g = by_label.get(row.labels[0])
         if g is not None:
             mark = CONTROL_MARK if g.control else MARK
-            row = Row(row.labels, tuple(_mark(c, r, kind, mark)
+            row = Row(row.labels, tuple(_mark(c, hist.usable(r), kind, mark)
                                         for c, r in zip(row.cells, found, strict=True)))
         rows.append(row)
     hist_row = Row((ROW_LABEL, "range"), tuple(_hist_cell(r, kind, d)
@@ -168,4 +180,6 @@ def footnote(kind: str, hist: HistoricalRanges) -> str:
     control = "incidence" if kind == "incidence" else "mean"
     return (f"{what}; {CONTROL_MARK} concurrent control {control} outside that range (a "
             f"treated group's {MARK} may then reflect the concurrent animals rather than the "
-            f"treatment) (not a statistical test). Historical controls: {hist.source}.")
+            f"treatment) (not a statistical test). A range of fewer than {hist.min_studies} "
+            f"studies is shown but marks no group ({MARK}/{CONTROL_MARK}). "
+            f"Historical controls: {hist.source}.")

@@ -15,6 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from neurotox.timepoints import is_pre_dose as named_pre_dose
+from neurotox.timepoints import session_of
+
 #: Unit codes → symbols. Codes not listed are shown as they are.
 UNIT_SYMBOLS = {
     "um": "µm", "um2": "µm²", "um^2": "µm²", "uM": "µM", "nM": "nM", "mM": "mM",
@@ -35,6 +38,7 @@ _SESSION = (
     (re.compile(r"^pre-?test$", re.I), lambda m: "Pre-test"),
     (re.compile(r"^post-?test$", re.I), lambda m: "Post-test"),
     (re.compile(r"^acclimation$", re.I), lambda m: "Acclimation"),
+    (re.compile(r"^bl$", re.I), lambda m: "Baseline"),
     (re.compile(r"^(week|day|session|cycle|block|trial|occasion|hour)0*(\d+)$", re.I),
      lambda m: f"{m.group(1).capitalize()} {m.group(2)}"),
     (re.compile(r"^(week|day|hour|w|d|h)\s*[-−]\s*0*(\d+)$", re.I),
@@ -53,9 +57,6 @@ _UNITS = {"w": "Week", "d": "Day", "h": "Hour", "week": "Week", "day": "Day", "h
 
 _BLOCK = re.compile(r"^block\d+$")
 
-#: Sessions recorded before the first dose (their differences are not treatment effects).
-_PRE_DOSE = re.compile(r"^(pre-?test|pre-?dose|pre-?treatment|pre-?exposure|baseline|"
-                       r"acclimation)$", re.I)
 #: Sessions numbered before the first day of dosing: ``day-1``, ``week-2``, ``d-7``, ``-1``.
 _NEGATIVE = re.compile(r"^(week|day|hour|w|d|h)?\s*[-−]\s*0*\d+$", re.I)
 
@@ -112,14 +113,15 @@ def p_value(p: float | None) -> str:
 def is_pre_dose(code: object) -> bool:
     """True for a timepoint of a session before dosing.
 
-    ``pretest``, ``pretest_bin03``, ``baseline``, ``pre-dose``, ``acclimation``, and
-    negative days or weeks (``day-1``, ``week-2``: day 1 or 0 is the first of dosing).
-    A protocol's ``baseline`` session of another name is known to
-    :meth:`TimepointLabels.pre_dose`.
+    Sessions named so (:func:`neurotox.timepoints.is_pre_dose`: ``pretest``,
+    ``pretest_bin03``, ``baseline``, ``BL``, ``Pre``, ``pre-dose``,
+    ``acclimation`` ...; not a zebrafish phase such as ``acclimation_dark``, in
+    which the larvae are exposed) and negative days or weeks (``day-1``,
+    ``week-2``: day 1 or 0 is the first of dosing). A protocol's ``baseline``
+    session of another name is known to :meth:`TimepointLabels.pre_dose`.
     """
     text = "" if code is None or (isinstance(code, float) and math.isnan(code)) else str(code)
-    session = text.split("_")[0]  # the session: pretest_bin03, day-1_bin02 ...
-    return bool(_PRE_DOSE.match(session) or _NEGATIVE.match(session))
+    return named_pre_dose(text) or bool(_NEGATIVE.match(session_of(text)))
 
 
 def session_label(code: str) -> str:
@@ -196,7 +198,7 @@ class TimepointLabels:
     def _session(self, session: str, assay: str) -> str:
         """Label of a session; ``Baseline (Day −1)`` before dosing when not so named."""
         text = session_label(session)
-        if text and self.pre_dose(session, assay) and not _PRE_DOSE.match(session):
+        if text and self.pre_dose(session, assay) and not named_pre_dose(session):
             return f"Baseline ({text})"
         return text
 

@@ -120,6 +120,15 @@ def _lod_marks(r: Mapping[str, object]) -> str:
         ("‡" if r.get("lod_few_blanks") is True else "")
 
 
+def _controls_cell(r: Mapping) -> str:
+    """Controls within range / judged controls, and those not judged (no nominal value)."""
+    text = f"{r['controls_passing']}/{r['controls']}" if r["controls"] else "—"
+    unjudged = pd.to_numeric(r.get("controls_not_judged"), errors="coerce")
+    if pd.isna(unjudged) or not unjudged:
+        return text
+    return f"{text} ({int(unjudged)} not judged)"
+
+
 def qc_table(details: Mapping[str, pd.DataFrame], spec: StudySpec, number: int) -> Table | None:
     """Assay QC per analyte and plate: fit, range, LOD, standards, controls, verdict."""
     curves = details.get("neurochem_curves")
@@ -132,14 +141,15 @@ def qc_table(details: Mapping[str, pd.DataFrame], spec: StudySpec, number: int) 
                  Cell(_g(r["lloq"]), {"lloq": r["lloq"]}), Cell(_g(r["uloq"]), {"uloq": r["uloq"]}),
                  Cell(_g(r["lod"]) + _lod_marks(r), {"lod": r["lod"]}),
                  Cell(f"{r['standards_passing']}/{r['standards_in_range']}"),
-                 Cell(f"{r['controls_passing']}/{r['controls']}" if r["controls"] else "—"),
+                 Cell(_controls_cell(r)),
                  Cell("yes" if r["hook"] else "no"), Cell(verdict, note=r["reasons"]))
         rows.append(Row((str(r["plate"]), str(r["analyte"]), str(r.get("unit", ""))), cells))
     notes = ["LLOQ/ULOQ: lowest/highest standard with back-fit recovery within ±25 % and "
              "replicate CV within the protocol limit, at least 75 % of the standards between "
              "them within ±20 % (ICH M10). LOD = mean + k·SD of the blank signal, converted "
              "by the curve (— when it lies beyond the curve's asymptote). Standards: levels "
-             "passing / levels in the range; controls: results within range / controls. A "
+             "passing / levels in the range; controls: results within range / controls "
+             "judged (a control with no nominal concentration is not judged). A "
              "rejected plate excludes that analyte's values on that plate."]
     if any(_lod_marks(r) for r in curves.to_dict("records")):
         notes.append("† LOD above the LLOQ: values below the LOD are reported as '< LOD × "

@@ -42,7 +42,8 @@ from neurotox.report.tables import (
     sex_label,
     study_header,
 )
-from neurotox.timepoints import time_order
+from neurotox.stats.units import litter_units
+from neurotox.timepoints import TimeOrder
 
 #: Trial-level models of an endpoint's reference test: (assay, endpoint) -> detail table.
 TRIAL_MODELS = {("tmaze", "tmaze_correct_pct"): "tmaze_trial_model"}
@@ -122,13 +123,13 @@ def _strata(values: pd.DataFrame, litters: bool) -> list[tuple[str, pd.DataFrame
     if len(sexes) > 1:
         out += [(s, values[values["sex"] == s]) for s in sexes]
     if litters:
-        out = [(s, part.groupby("batch", as_index=False)["value"].mean()) for s, part in out]
+        out = [(s, litter_units(part, ["timepoint", "group"])) for s, part in out]
     return out
 
 
 def _litter_means(data: pd.DataFrame) -> pd.DataFrame:
     """Mean per litter × sex × group × timepoint (the unit of the sex × group ANOVA)."""
-    return data.groupby(["timepoint", "group", "sex", "batch"], as_index=False)["value"].mean()
+    return litter_units(data, ["timepoint", "group", "sex"])
 
 
 def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, what: str,
@@ -138,7 +139,7 @@ def one_sample_table(ctx: Context, assay: str, endpoint: str, reference: float, 
 
     recorded = ctx.values(assay, endpoint, "NA")
     data = recorded[~recorded["excluded"].astype(bool)]
-    timepoints = time_order(recorded["timepoint"])
+    timepoints = TimeOrder.of(recorded).order(recorded["timepoint"])
     multi_tp = timepoints != ["NA"]
     dec = registry_decimals(endpoint) or 3
     alpha = ctx.spec.statistics.alpha
@@ -203,7 +204,7 @@ def sex_group_table(ctx: Context, assay: str, endpoint: str) -> Table | None:
     rows = []
     names = {"sex": "Sex", "group": "Group", "sex:group": "Sex × group",
              "residual": "Residual"}
-    timepoints = time_order(data["timepoint"])
+    timepoints = TimeOrder.of(data).order(data["timepoint"])
     for tp in timepoints:
         res = sex_by_group_anova(data[data["timepoint"] == tp])
         for t in res.itertuples(index=False):

@@ -34,7 +34,7 @@ from neurotox.report.tables import (
     sex_label,
     study_header,
 )
-from neurotox.timepoints import time_order
+from neurotox.timepoints import TimeOrder
 
 ASSAY = "neuropathology"
 ANY = "np_any_finding"
@@ -93,7 +93,9 @@ class _Data:
             numbers = {"value": cell.numbers["value"], "p_value": p}
             text = cell.text + flag_text(flag, direction)
             pct = 100 * cell.numbers["value"] / n.numbers["value"] if n.numbers["value"] else None
-            if pct is not None and outside_range(self.historical(endpoint, sex), pct):
+            hist = self.ctx.historical
+            if pct is not None and hist is not None and outside_range(
+                    self.historical(endpoint, sex), pct, min_studies=hist.min_studies):
                 mark = CONTROL_MARK if g.control else MARK
                 text, numbers["outside_historical"] = f"{text} {mark}", 1.0
             out.append(Cell(text, numbers, flag=flag, direction=direction))
@@ -103,8 +105,9 @@ class _Data:
         """The historical control range of one finding and sex (None without one)."""
         if self.ctx.historical is None:
             return None
-        tps = set(self.all_rows.loc[self.all_rows["endpoint"] == endpoint, "timepoint"])
-        return next((r for tp in time_order(tps) if (r := self.ctx.historical.lookup(
+        rows = self.all_rows[self.all_rows["endpoint"] == endpoint]
+        tps = TimeOrder.of(rows).order(rows["timepoint"])
+        return next((r for tp in tps if (r := self.ctx.historical.lookup(
             endpoint, sex, tp)) is not None), None)
 
     def historical_cells(self, endpoint: str | None) -> tuple[Cell, ...]:

@@ -26,13 +26,14 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from neurotox.files import run_note
 from neurotox.report.context import Context
 from neurotox.report.labels import assay_label, unit_symbol
 from neurotox.report.model import Cell, Row, Table, fmt
 from neurotox.report.tables import SUMMARY_TYPES, label_of, sex_and_timepoint, study_header
 from neurotox.stats.hill import HillFit, fit_hill, reversal, versus_flat
 from neurotox.study import StudySpec
-from neurotox.timepoints import time_key
+from neurotox.timepoints import TimeOrder
 
 log = logging.getLogger(__name__)
 
@@ -136,7 +137,8 @@ def concentration_fits(results: pd.DataFrame, table: pd.DataFrame,
         if fits[key].verdict:
             log.info("%s, %s: %s", label_of(key[1]), key[3], fits[key].verdict)
     # assay, endpoint, sex, then timepoints in time order (groupby sorted them as text)
-    return dict(sorted(fits.items(), key=lambda kv: (*kv[0][:3], time_key(kv[0][3]))))
+    times = TimeOrder.of(res)
+    return dict(sorted(fits.items(), key=lambda kv: (*kv[0][:3], times.key(kv[0][3]))))
 
 
 def _p(p: float) -> str:
@@ -188,7 +190,7 @@ def _fit(conc, response) -> HillFit:
     try:
         return fit_hill(conc, response)
     except (OverflowError, FloatingPointError, ValueError) as exc:
-        log.warning("Hill fit failed (%s); reported as not fitted", exc)
+        run_note(f"warning: Hill fit failed ({exc}); reported as not fitted")
         return HillFit(math.nan, math.nan, math.nan, math.nan, (math.nan, math.nan),
                        flags=(f"fit failed: {exc}",), n=len(conc))
 

@@ -49,7 +49,9 @@ from neurotox.report.model import (
     natural_key,
     sig_decimals,
     slug,
+    time_order_of,
 )
+from neurotox.stats.units import litter_units
 from neurotox.study import Group, StudySpec
 from neurotox.vocab import Category
 
@@ -174,6 +176,11 @@ def _sorted_unique(values: Iterable[str]) -> list[str]:
     return sorted(set(values), key=natural_key)
 
 
+def _timepoints(results: pd.DataFrame) -> list[str]:
+    """The timepoints of results rows in the statistics' time order (:func:`time_order_of`)."""
+    return time_order_of(results).order(results["timepoint"])
+
+
 # ------------------------------------------------------------------ blocks
 
 def blocks(results: pd.DataFrame, decisions: pd.DataFrame, data_types: tuple[str, ...], *,
@@ -204,8 +211,9 @@ def blocks(results: pd.DataFrame, decisions: pd.DataFrame, data_types: tuple[str
             names = tuple(sorted(rows["endpoint"].unique()))
             out.append(Block(cat, assay, sex, names, "endpoint", rows,
                              _decisions_for(decisions, assay, list(names), sex)))
+    times = time_order_of(res)
     out.sort(key=lambda b: (CATEGORY_ORDER.get(b.category, 99), b.assay, b.endpoints[0],
-                            natural_key(b.results["timepoint"].iloc[0]), SEX_ORDER.get(b.sex, 3)))
+                            times.key(b.results["timepoint"].iloc[0]), SEX_ORDER.get(b.sex, 3)))
     return out
 
 
@@ -237,7 +245,8 @@ def _columns(block: Block) -> list[tuple[str, str]]:
     pairs = {(e, t) for e, t in zip(block.results["endpoint"], block.results["timepoint"],
                                     strict=True)}
     order = {e: i for i, e in enumerate(block.endpoints)}
-    return sorted(pairs, key=lambda et: (order[et[0]], natural_key(et[1])))
+    times = time_order_of(block.results)
+    return sorted(pairs, key=lambda et: (order[et[0]], times.key(et[1])))
 
 
 def _unit_of(block: Block, endpoint: str) -> str:
@@ -303,7 +312,7 @@ def _header(ctx: Context, block: Block) -> dict[str, str]:
     head = study_header(ctx.spec)
     if ctx.sex(block.sex):
         head["Sex"] = ctx.sex(block.sex)
-    timepoints = _sorted_unique(block.results["timepoint"])
+    timepoints = _timepoints(block.results)
     if block.by == "endpoint" and timepoints != ["NA"]:
         head["Phase/day"] = ", ".join(ctx.tp(t, block.assay) for t in timepoints)
     units = [unit_symbol(u) for u in _sorted_unique(block.results["unit"])]
@@ -322,7 +331,7 @@ def _title(ctx: Context, block: Block, what: str) -> str:
         names = f"{assay_label(block.assay)} ({len(block.endpoints)} endpoints)"
     cat = Category(block.category).label if block.category in CATEGORY_ORDER else block.category
     title = " — ".join(t for t in (f"{what}: {names}", cat, ctx.sex(block.sex)) if t)
-    tps = _sorted_unique(block.results["timepoint"])
+    tps = _timepoints(block.results)
     if block.by == "endpoint" and tps != ["NA"]:
         title += f" — {', '.join(ctx.tp(t, block.assay) for t in tps)}"
     return title
@@ -503,7 +512,8 @@ def _plan_footnotes(ctx: Context, kind: str, counts: tuple[int, int] | None = No
                         plan.percent_of_control else "."))
     elif kind == "incidence":
         notes.append("Values are n affected / n examined (%)."
-                     + (" n = number of litters." if ctx.litters else ""))
+                     + (" n = number of litters; a litter is affected when any of its pups "
+                        "is." if ctx.litters else ""))
     notes.append(f"* p ≤ {plan.alpha:g}; ** p ≤ 0.01 vs control ({SIDED[plan.sided]}); "
                  "↑/↓ group value above/below control.")
     return notes
@@ -666,8 +676,7 @@ def _unit_values(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
     """Included values per analysis unit: subjects, or litter means when litters are the unit."""
     inc = rows[~rows["excluded"].astype(bool)][["subject", "group", "batch", "value"]]
     if ctx.litters:
-        inc = inc.groupby(["group", "batch"], as_index=False)["value"].mean()
-        inc = inc.rename(columns={"batch": "subject"})
+        inc = litter_units(inc, ["group"])
     return inc[["subject", "group", "value"]]
 
 
@@ -827,7 +836,7 @@ def _severity_cells(counts: dict[float, int], r: dict[str, Any],
 
 def _severity_table(block: Block, table: pd.DataFrame, ctx: Context, number: int) -> Table:
     vals = _grade_counts(block, table)
-    tps = _sorted_unique(block.results["timepoint"])
+    tps = _timepoints(block.results)
     grades = sorted(vals["value"].unique())
     res = {(g, tp): r for (_, tp), by_group in block.cells.items() for g, r in by_group.items()}
     counts: dict[tuple[str, str], dict[float, int]] = {}
@@ -876,8 +885,9 @@ def listing_tables(table: pd.DataFrame, spec: StudySpec | Context, start: int, *
 
 def _listing(ctx: Context, part: pd.DataFrame, assay: str, number: int) -> Table:
     order = {g.id: i for i, g in enumerate(ctx.spec.groups)}
+    times = time_order_of(part)
     pairs = sorted({(e, t) for e, t in zip(part["endpoint"], part["timepoint"], strict=True)},
-                   key=lambda et: (et[0], natural_key(et[1])))
+                   key=lambda et: (et[0], times.key(et[1])))
     endpoints = list(dict.fromkeys(e for e, _ in pairs))
     dec = {e: _listing_decimals(part.loc[part["endpoint"] == e, "value"], e)
            for e in endpoints}

@@ -16,7 +16,6 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import secrets
 import shlex
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -24,16 +23,12 @@ from typing import Any
 
 from neurotox.files import LogFileHandler
 from neurotox.io.output import OutputDir, RunRecord, sha256_file, unicode_safe
+from neurotox.logs import new_run_id
+from neurotox.logs import run_id as command_run_id
 from neurotox.report.model import RunStamp
 
 RUN_RECORD = "run.json"
 RUN_LOG = "run.log"
-
-
-def new_run_id(now: dt.datetime | None = None) -> str:
-    """A unique run ID: UTC time of the run and 8 random hex digits."""
-    now = now or dt.datetime.now(dt.UTC)
-    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(4)}"
 
 
 def input_name(path: str | Path, base: Path | None) -> str:
@@ -64,7 +59,7 @@ def write_run_record(od: OutputDir, prefix: str, record: RunRecord, *, study_id:
     relative to it.
     """
     now = dt.datetime.now(dt.UTC)
-    run_id = run_id or new_run_id(now)
+    run_id = run_id or command_run_id() or new_run_id(now)   # the ID of the log lines
     command = unicode_safe(shlex.join(record.command))   # a path may hold non-UTF-8 bytes
     listed = _inputs(inputs, od.staging.resolve())
     doc = unicode_safe({"format": "neurotox-run/1", "run_id": run_id, "study_id": study_id,

@@ -12,7 +12,7 @@ fits with compound-symmetry, AR(1) and unstructured covariance), ``ddf``
 (containment, Satterthwaite and Kenward-Roger tests), ``permutation`` (exact and
 Monte Carlo rank-test distributions with ties), ``hill`` (4-parameter
 log-logistic), ``bmd`` (benchmark dose via pybmds), ``one_sample`` (tests against
-a reference value).
+a reference value), ``units`` (litter means as the units of analysis).
 
 The names below are loaded on first use (importing this package loads none of
 scipy or statsmodels): a neurite plate that only fits Hill curves does not pay for
@@ -40,6 +40,7 @@ _WHERE = {
     "StratumOutcome": "tree", "compare_to_control": "tree",
     "jonckheere": "trend", "shirley_williams": "trend", "williams": "trend",
     "williams_critical_values": "trend",
+    "litter_units": "units",
 }
 
 __all__ = sorted(_WHERE)

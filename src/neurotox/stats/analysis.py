@@ -20,8 +20,9 @@ from neurotox.stats import ancova
 from neurotox.stats import censored as cens
 from neurotox.stats.mixed import repeated_measures_row, repeated_measures_tasks
 from neurotox.stats.tree import StratumOutcome, compare_to_control, replaced_comparisons
+from neurotox.stats.units import litter_units
 from neurotox.study import Group, StatisticsPlan, normalise_unit
-from neurotox.timepoints import time_order
+from neurotox.timepoints import TimeOrder
 from neurotox.vocab import Censoring, DataType, Direction
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ RESULT_COLUMNS = [
     "group", "dose", "dose_unit", "is_control", "n", "n_excluded", "mean", "sd", "sem",
     "median", "min", "max", "percent_of_control", "n_affected", "n_examined", "incidence_pct",
     "test", "statistic", "p_value", "flag", "direction", "trend_test", "trend_statistic",
-    "trend_p", "trend_flag", "n_censored", "censoring", "censored_bound",
+    "trend_p", "trend_flag", "n_censored", "censoring", "censored_bound", "time_order",
 ]
 
 #: Columns of ``Analysis.decisions``, in order.
@@ -209,19 +210,42 @@ def _apply_censoring(df: pd.DataFrame, plan: StatisticsPlan) -> pd.DataFrame:
     drop = left & (mode == "exclude")
     df.loc[drop, "excluded"] = True
     df["_policy_excluded"] = drop
+    df["_substituted"] = sub
     df.loc[drop, "exclusion_reason"] = "below the limit (left-censored); censoring policy exclude"
     return df
 
 
-def _litter_means(df: pd.DataFrame) -> pd.DataFrame:
-    """Average included values per litter (``batch``); excluded rows kept for counting."""
-    inc = df[~df["excluded"]]
-    keys = [*_CELL, "batch"]
-    first = inc.groupby(keys, sort=False).first().reset_index()
-    means = inc.groupby(keys, sort=False)["value"].mean().reset_index()
-    first["value"] = means["value"].to_numpy()
-    first["subject"] = first["batch"]
-    return pd.concat([first, df[df["excluded"]]], ignore_index=True)
+def _litter_means(df: pd.DataFrame, reg: Mapping[str, Endpoint]) -> pd.DataFrame:
+    """Litter rows (:func:`~neurotox.stats.units.litter_units`); excluded pups kept for counting.
+
+    Pups whose left-censored value the policy substituted enter their litter mean
+    at that value, uncensored; the other censored pups make their litter mean
+    censored. Pups the policy excluded are left out of the tests as of the means.
+    """
+    inc = df[~df["excluded"]].copy()
+    if "_substituted" in inc.columns:
+        done = inc["_substituted"].to_numpy(bool)
+        inc.loc[done, "_limit"] = inc.loc[done, "value"]
+        inc.loc[done, "censoring"] = Censoring.NONE.value
+    incidence = inc["endpoint"].map(lambda e: reg[e].data_type == DataType.INCIDENCE)
+    out = pd.concat([litter_units(inc, _CELL, incidence=incidence.to_numpy(bool)),
+                     df[df["excluded"]]], ignore_index=True)
+    if "_policy_excluded" in out.columns:
+        out["_policy_excluded"] = False
+    return out
+
+
+def _pup_censoring_notes(df: pd.DataFrame, plan: StatisticsPlan) -> dict[tuple, str]:
+    """Per stratum: the pups whose censored value the policy replaced or dropped."""
+    if "_substituted" not in df.columns:
+        return {}
+    handled = df["_substituted"].to_numpy(bool) | df["_policy_excluded"].to_numpy(bool)
+    counted = ~df["excluded"].to_numpy(bool) | df["_policy_excluded"].to_numpy(bool)
+    total = df[counted].groupby(STRATUM, sort=False).size()
+    policy = plan.censored.policy
+    return {key: f"{len(part)} of {total[key]} pup values left-censored: "
+                 f"{cens.POLICY_TEXT[policy]} (policy {policy}) before the litter means"
+            for key, part in df[handled].groupby(STRATUM, sort=False)}
 
 
 def _alternative(ep: Endpoint, plan: StatisticsPlan) -> str:
@@ -320,23 +344,29 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     ``timepoint="ALL"`` decision row). Endpoints marked ``covariate_only`` in the
     registry serve as covariates only (no rows of their own). With
     ``plan.litter_unit == "means"`` litter
-    (``batch``) means are the analysis units. Endpoints with a covariate are
+    (``batch``) means are the analysis units of the descriptive statistics and of
+    every test alike (:func:`~neurotox.stats.units.litter_units`; incidence: a
+    litter is affected when any of its pups is). Endpoints with a covariate are
     compared with control by ANCOVA (:mod:`neurotox.stats.ancova`; decision path
     ``ancova``) unless litters enter as a random effect.
 
     """
     plan = plan or StatisticsPlan()
     reg = registry if registry is not None else endpoints.registry()
-    df = _apply_censoring(_prepare(table, plan.pool_sexes), plan)
+    df = _apply_censoring(_prepare(table, plan.pool_sexes), plan)  # per subject (pup)
     order = _group_order(groups or groups_from_table(df))
     _check_groups(df, order)
     unknown = sorted(set(df["endpoint"]) - set(reg))
     if unknown:
         raise InputError(f"unknown endpoint(s) {quoted(unknown)}", where="column 'endpoint'")
     endpoints.check_values(df, reg)   # a table built without validate, or another registry
+    pup_notes: dict[tuple, str] = {}
     if plan.litter_unit == "means" and (df["batch"].astype(str) != "NA").any():
-        df = _litter_means(df)
-    desc = _ordered_cells(describe(df), order)
+        pup_notes = _pup_censoring_notes(df, plan)
+        df = _litter_means(df, reg)   # the units of the descriptives and of every test
+    times = TimeOrder.of(df)
+    warn_unordered(df, times)
+    desc = _ordered_cells(describe(df), order, times)
     desc = desc[~desc["endpoint"].map(lambda e: reg[e].covariate_only)].reset_index(drop=True)
     if desc.empty:
         return Analysis(_empty(RESULT_COLUMNS), _empty(DECISION_COLUMNS))
@@ -379,6 +409,9 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
         elif key[2] in covariates:
             decision["note"] = "; ".join(x for x in (
                 decision["note"], "ANCOVA not run: litters enter as a random effect") if x)
+        if key in pup_notes:
+            decision["censoring"] = "; ".join(x for x in (pup_notes[key],
+                                                          decision["censoring"]) if x)
         per_row.put(slice(start, stop), out)
         dec_rows.append(decision)
     rm_rows = ([repeated_measures_row(t) for t in rm_tasks] if pool is None
@@ -414,20 +447,51 @@ def _order_decisions(dec: pd.DataFrame) -> pd.DataFrame:
     return dec.iloc[order].reset_index(drop=True)
 
 
-def _ordered_cells(desc: pd.DataFrame, order: Mapping[str, tuple]) -> pd.DataFrame:
+def _ordered_cells(desc: pd.DataFrame, order: Mapping[str, tuple],
+                   times: TimeOrder) -> pd.DataFrame:
     """Cells sorted by stratum, then control first, dose ascending.
 
     Strata keep the first appearance of their endpoint x sex; its timepoints are
-    in time order (:func:`neurotox.timepoints.time_key`).
+    in time order (``times``: the protocol's, else the labels',
+    :class:`neurotox.timepoints.TimeOrder`).
     """
     desc = desc.copy()
     block = desc.groupby(STRATUM[:-1], sort=False).ngroup()
-    tps = time_order(desc["timepoint"])
+    tps = times.order(desc["timepoint"])
     when = desc["timepoint"].map({t: i for i, t in enumerate(tps)})
     key = block.to_numpy() * (len(tps) + 1) + when.to_numpy(int)
+    desc["time_order"] = when.astype(float)   # what tables and figures sort by
     desc["_stratum"] = np.unique(key, return_inverse=True)[1].ravel()
     desc["_rank"] = desc["group"].map(lambda g: order[g][0])
     return desc.sort_values(["_stratum", "_rank"], kind="stable").reset_index(drop=True)
+
+
+def unordered_timepoints(df: pd.DataFrame, times: TimeOrder) -> dict[str, dict[str, list]]:
+    """Assay → endpoint → timepoint labels that cannot be put in time order.
+
+    Labels without the protocol's ``time_order`` whose order would come from
+    comparing words (:func:`neurotox.timepoints.unordered`).
+    """
+    found: dict[str, dict[str, list]] = {}
+    tps = df[["assay", "endpoint", "sex", "timepoint"]].drop_duplicates()
+    for (assay, endpoint), sub in tps.groupby(["assay", "endpoint"], sort=True):
+        bad = sorted({t for _, s in sub.groupby("sex") for t in times.unordered(s["timepoint"])})
+        if bad:
+            found.setdefault(str(assay), {})[str(endpoint)] = bad
+    return found
+
+
+def warn_unordered(df: pd.DataFrame, times: TimeOrder) -> None:
+    """Warn, per assay, of timepoints whose time order the labels cannot give."""
+    from neurotox.io.output import warn_or_refuse
+
+    for assay, by_ep in unordered_timepoints(df, times).items():
+        labels = sorted({t for tps in by_ep.values() for t in tps})
+        warn_or_refuse(
+            f"timepoints {quoted(labels)} of assay {assay!r} (endpoints {quoted(sorted(by_ep))}) "
+            "cannot be put in time order from their labels: tables and AR(1) models order "
+            "them by their text, not by time; give the EndpointTable column 'time_order' "
+            "(each timepoint's place in the protocol) or number the sessions (day7, week4)")
 
 
 class _PerRow:

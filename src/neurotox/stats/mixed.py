@@ -21,7 +21,7 @@ from neurotox.stats import ddf as ddf_mod
 from neurotox.stats import reml as reml_mod
 from neurotox.stats._common import Comparison, estimable_columns, holm
 from neurotox.study import StatisticsPlan
-from neurotox.timepoints import time_order
+from neurotox.timepoints import TimeOrder
 
 #: Covariance choices of :func:`mixed_model` (``aic``: the lowest AIC among the fitted).
 COVARIANCES = (*reml_mod.STRUCTURES, "aic")
@@ -134,18 +134,26 @@ def _containment_ddf(data: pd.DataFrame, subject: str, group: str,
     return between, float(len(data) - n_sub - n_within)
 
 
+def _levels(data: pd.DataFrame, time: str) -> list[object]:
+    """The time levels in time order: the protocol's (column ``time_order``), else the labels'.
+
+    :class:`neurotox.timepoints.TimeOrder`; the order AR(1) lags count in.
+    """
+    return TimeOrder.of(data, time).order(data[time])
+
+
 def _time_index(data: pd.DataFrame, subject: str,
                 time: str | None) -> tuple[np.ndarray, np.ndarray]:
     """Time level index and time value of every row.
 
-    Levels are in time order (:func:`~neurotox.timepoints.time_order`); the
+    Levels are in time order (:func:`_levels`); the
     value is the time itself when the column is numeric, else the level index.
     Without a time column each subject's rows are numbered (litter models).
     """
     if time is None or time not in data:
         level = data.groupby(subject, sort=False).cumcount().to_numpy()
         return level, level.astype(float)
-    levels = time_order(data[time])
+    levels = _levels(data, time)
     level = data[time].map({v: i for i, v in enumerate(levels)}).to_numpy(int)
     if pd.api.types.is_numeric_dtype(data[time]):
         return level, data[time].to_numpy(float)
@@ -154,7 +162,7 @@ def _time_index(data: pd.DataFrame, subject: str,
 
 def empty_cells(data: pd.DataFrame, group: str, time: str) -> list[tuple[object, object]]:
     """The group x time combinations without any value (sorted, time in time order)."""
-    times = time_order(data[time])
+    times = _levels(data, time)
     held = set(zip(data[group], data[time], strict=True))
     return [(g, t) for g in sorted(set(data[group]), key=str) for t in times
             if (g, t) not in held]
@@ -241,8 +249,10 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
         Column identifying the subjects (animal; litter for litter models).
     group, time
         Columns used by the default formula; ``time`` also orders the
-        timepoints for AR(1) and unstructured covariances
-        (:func:`neurotox.timepoints.time_order`: ``day-1`` before ``day3``). AR(1)
+        timepoints for AR(1) and unstructured covariances: the protocol's order
+        when ``data`` has a ``time_order`` column (the EndpointTable's), else the
+        labels' (:class:`neurotox.timepoints.TimeOrder`: ``day-1`` before
+        ``day3``, ``pre`` before ``day1``, ``post`` after ``day21``). AR(1)
         lags are positions apart in that order (nlme ``corAR1``) for text labels,
         which is what the EndpointTable holds, also ``"-1"`` or ``"day3"``; only a
         numeric column (a library caller's) is used as distance in its own units
@@ -362,7 +372,7 @@ def _lmertest_rows(data: pd.DataFrame, x: np.ndarray, group: str, time: str,
         levels = [control, *sorted(set(data[group]) - {control})] if control is not None \
             else sorted(set(data[group]))
         g = data[group].map({v: i for i, v in enumerate(levels)}).to_numpy(int)
-        t = data[time].map({v: i for i, v in enumerate(time_order(data[time]))}).to_numpy(int)
+        t = data[time].map({v: i for i, v in enumerate(_levels(data, time))}).to_numpy(int)
         basis = ddf_mod.type3_contrasts(g, t, x)
         return {"main": basis["group"], "inter": basis["group:time"]}
     if main and len(main) == x.shape[1] - 1:  # one term besides the intercept
@@ -447,7 +457,8 @@ def _fit_description(fit: MixedModelResult) -> str:
 def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
             control: str | None) -> dict[str, object]:
     row = _rm_base(key, ep, plan)
-    data = sub[["value", "group", "timepoint", "subject"]].copy()
+    data = sub[["value", "group", "timepoint", "subject",
+                *(["time_order"] if "time_order" in sub else [])]].copy()
     log_note = ""
     if row["transform"] == "log":
         if (data["value"] > 0).all():
@@ -476,7 +487,10 @@ def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
     order = ""
     if fit.covariance == "ar1":  # the one structure whose fit depends on the order
         order = ("; AR(1) lag = positions apart in time order "
-                 + " < ".join(map(str, time_order(data["timepoint"]))))
+                 + " < ".join(map(str, _levels(data, "timepoint"))))
+        if bad := TimeOrder.of(data).unordered(data["timepoint"]):
+            order += (f" (WARNING: the labels {', '.join(map(repr, bad))} give no time order; "
+                      "they are in text order)")
     note = (f"{log_note}REML, {_fit_description(fit)}{order}; interaction F={inter['F']:.3g} "
             f"(df={inter['df']:g}, {inter['ddf']:.4g}) p={inter['p']:.3g} "
             + ("<= alpha: per-timepoint comparisons apply" if sig else

@@ -15,7 +15,15 @@ def test_up_down_states_the_set_delta_and_the_out_of_range_policy(mouse_set):
     said = cipn_conventions(mouse_set, {"von_frey_updown"})
     assert said[0].startswith("Von Frey filament set (filaments), marking (force, log units): "
                               "0.008 (0.0045 g, 1.65); 0.02 (0.023 g, 2.36);")
-    assert said[0].endswith("; 6 (5.495 g, 4.74).")
+    assert said[0].endswith("; 6 (5.495 g, 4.74). A sheet's filament column is read as "
+                            "numbers (1 = weakest) or markings as its cells that can only be "
+                            "one say; a column whose every cell reads both ways is refused "
+                            "(filament_labels: auto).")
+    rat = resolve_parameters("cipn-paclitaxel-rat", {"filament_labels": "marking"})[1]
+    rat_said = cipn_conventions(rat, {"von_frey_updown"})[0]
+    assert "4.08 = 1 g (1.202 g, 4.08);" in rat_said
+    assert rat_said.endswith(" Filaments in the sheets are read as markings (filament_labels: "
+                         "marking).")
     # δ = (4.74 - 1.65) / 7, the legacy calculator's 0.441428571
     assert "δ = 0.441429 the mean step of the set in log units" in said[1]
     assert said[2] == ("Up-down series out of range (all X or all O) are left-censored at the "

@@ -99,8 +99,8 @@ def test_295_sessions_equal_the_chaplan_formula_with_legacy_log_units(shared_dat
     t = pd.read_csv(shared_data / "cipn/vf_updown_sessions/"
                     "data_timeline_experiment_tool_thresholds.csv")
     assert len(t) == 295
-    got = [updown_threshold(s, str(f), MOUSE) for s, f in zip(t["xo_series"],
-                                                              t["last_filament"], strict=True)]
+    got = [updown_threshold(s, str(f), MOUSE, read_as="number")
+           for s, f in zip(t["xo_series"], t["last_filament"], strict=True)]
     k = np.array([g.k for g in got])
     grams = np.array([g.grams for g in got])
     tab = t["k"].notna().to_numpy()
@@ -148,6 +148,42 @@ def test_bad_series_and_filaments(series, filament, match):
 
 def test_filament_by_marking_and_grams():
     assert MOUSE.index("0.4") == MOUSE.index("0.4 g") == MOUSE.index("5") == 4
+
+
+@pytest.mark.parametrize("cell, readings", [
+    ("5", {"number": 4}), ("0.4", {"marking": 4}), ("0.4 g", {"marking": 4}),
+    ("2", {"number": 1, "marking": 6}), ("6", {"number": 5, "marking": 7}),
+    ("2 g", {"marking": 6}), ("0.5", {}), ("9", {}),
+])
+def test_readings_of_one_mouse_filament_cell(cell, readings):
+    assert MOUSE.readings(cell) == readings
+
+
+def test_ambiguous_cell_is_refused_unless_the_column_decided():
+    # 'oxooox' ending on the mouse set's '2': filament 2 (0.023 g) or the 2 g filament
+    with pytest.raises(ValueError, match=r"filament '2' is ambiguous: filament number 2 "
+                                         r"\(0.023 g\) or the filament marked 2 \(2.041 g\)"):
+        updown_threshold("oxooox", "2", MOUSE)
+    k = -1.25  # Dixon's table, OXOOOX
+    low = updown_threshold("oxooox", "2", MOUSE, read_as="number")
+    high = updown_threshold("oxooox", "2", MOUSE, read_as="marking")
+    assert round(low.k, 3) == k == round(high.k, 3)
+    assert low.grams == pytest.approx(10 ** (2.36 + k * MOUSE.delta) / 1e4, rel=1e-3)
+    assert high.grams == pytest.approx(10 ** (4.31 + k * MOUSE.delta) / 1e4, rel=1e-3)
+    assert round(low.grams, 5) == 0.00643 and round(high.grams, 3) == 0.573  # 89x apart
+    with pytest.raises(ValueError, match=r"filament '0.4' is not in the set as a filament "
+                                         "number"):
+        MOUSE.index("0.4", "number")
+
+
+def test_rat_set_takes_evaluator_sizes_and_nominal_grams():
+    from neurotox.assays.cipn.params import RAT_FILAMENTS
+
+    rat = FilamentSet(filaments=RAT_FILAMENTS)
+    assert rat.readings("4.08") == {"marking": 2} == rat.readings("1 g")
+    assert rat.readings("15") == {"marking": 7} and rat.readings("0.6") == {"marking": 1}
+    assert rat.readings("4") == {"number": 3, "marking": 4}
+    assert rat.readings("4.08 g") == {}  # an evaluator size is no weight
 
 
 def test_filament_set_must_increase():

@@ -36,7 +36,7 @@ SRC = Path(__file__).resolve().parents[3] / "src" / "neurotox"
 LAYERS = {
     "neurotox": 0, "errors": 0, "vocab": 0, "files": 0, "cachedirs": 0,
     "yamlio": 0, "timepoints": 0, "delimited": 0, "workbook": 0, "workbook_calamine": 0,
-    "sidetables": 0,
+    "sidetables": 0, "logs": 0,
     "study": 1, "endpoints": 1, "protocols": 1, "guidelines": 1,
     "imaging": 2, "io": 2, "parallel": 2,
     "report": 3, "stats": 3, "assays": 3, "hcd": 3,

@@ -87,6 +87,11 @@ def test_valid_study_loads(study_dir):
                                r"or end with a space"),
     ("study_id: NTX", "study_id: _NTX",
      r"key 'study_id': an ID does not start with a letter or digit"),
+    # a quoted number is text: pydantic read it as the number silently (fixz)
+    ("dose: 10,", 'dose: "10",', r"study\.yaml, key 'groups\[1\]\.dose': expected a number, "
+     r"found the text '10' \(a quoted value is text in YAML: write it without quotes\)$"),
+    ("{alpha: 0.05,", "{alpha: '0.05',", r"key 'statistics\.alpha': expected a number, found "
+                                         r"the text '0\.05'"),
 ])
 def test_study_file_errors(study_dir, old, new, match):
     edit(study_dir, old, new)
@@ -460,3 +465,23 @@ def test_pattern_matching_a_link_out_of_the_study_folder_is_refused(study_dir, t
     (study_dir / "nor_day2.csv").symlink_to(inside / "nor_day3.csv")   # a link inside: read
     s = load_study(study_dir / "study.yaml")
     assert [p.name for p in s.assay_inputs(s.spec.assays[0])] == ["nor_day2.csv", "nor_scores.csv"]
+
+
+def test_quoted_numbers_are_refused_wherever_a_number_is_meant(study_dir):
+    # nested models, lists and parameters of an assay entry: the first quoted number named
+    from neurotox.assays.base import resolve_parameters
+
+    edit(study_dir, "statistics: {alpha: 0.05, sided: two, trend_test: true}",
+         "statistics: {alpha: 0.05, censored: {rank_test_above: '0.3'}}")
+    with pytest.raises(InputError, match=r"key 'statistics\.censored\.rank_test_above': "
+                                         r"expected a number, found the text '0\.3'"):
+        load_study(study_dir / "study.yaml")
+    with pytest.raises(InputError, match=r"study\.yaml, key 'parameters\.max_climbing_s': "
+                                         r"expected a number, found the text '5'"):
+        resolve_parameters("nor-standard", {"max_climbing_s": "5"},
+                           source=study_dir / "study.yaml")
+    # text where text is allowed, numbers as numbers, and yes/no for a true/false setting
+    _, params = resolve_parameters("nor-standard", {"max_climbing_s": 5,
+                                                    "exclude_climbing": "no",
+                                                    "timepoint": "10"})
+    assert (params.max_climbing_s, params.exclude_climbing, params.timepoint) == (5, False, "10")

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from neurotox.report.model import natural_key
-from neurotox.timepoints import label_key, time_key, time_order
+from neurotox.timepoints import is_pre_dose, label_key, time_key, time_order, unordered
 
 
 @pytest.mark.parametrize("expected", [
@@ -24,7 +24,16 @@ from neurotox.timepoints import label_key, time_key, time_order
     ["pretest", "pretest_bin02", "pretest_bin10", "week4", "week4_bin01", "week13"],
     ["baseline", "day1", "day8"],
     ["pre-dose", "day1"],
-    ["acclimation", "dark1", "light1"],
+    ["acclimation", "day1"],
+    # the CIPN battery's own session words (stranger36 F1): before and after dosing
+    ["Pre", "wk1", "wk2", "wk4"],
+    ["BL", "day7", "day14", "day21"],
+    ["pre", "day7", "day14", "post"],
+    ["baseline", "day7", "day21", "terminal", "recovery"],
+    ["pre dose", "day1", "post-dose", "final", "recovery"],
+    ["acclimatisation", "day1"],
+    ["pre_treatment", "day1"],
+    ["pre-study", "day1"],
     # counts in days, weeks and hours compare on one scale
     ["hour6", "day1", "day21", "week4", "week13"],
     ["3", "day3", "week1"],
@@ -79,3 +88,35 @@ def test_prefixed_counts_sort_as_signed_numbers(days, prefix):
 ])
 def test_label_key_ignores_case_spaces_and_punctuation_only(labels, same):
     assert (len({label_key(x) for x in labels}) == 1) is same
+
+
+@pytest.mark.parametrize(("labels", "named"), [
+    # which of light1 and dark1 comes first is the protocol's (time_order), not the label's
+    (["acclimation_light", "acclimation_dark", "light1", "dark1"],
+     ["acclimation_dark", "acclimation_light", "dark1", "light1"]),
+    (["week4", "PND21", "day3"], ["PND21", "day3", "week4"]),
+    (["session_a", "day3", "day7"], ["day3", "day7", "session_a"]),
+    (["light1>dark1", "light2>dark2"], []),
+    (["pretest", "pretest_bin02", "week4", "week4_bin01"], []),
+    (["Pre", "wk1", "wk4", "post", "terminal", "recovery", "NA"], []),
+    (["bin000", "bin001", "bin010"], []),
+])
+def test_labels_that_cannot_be_put_in_time_order_are_named(labels, named):
+    assert unordered(labels) == named
+
+
+def test_the_protocols_order_wins_over_the_labels():
+    ranks = {"acclimation_light": 0, "acclimation_dark": 2, "light1": 4, "dark1": 6}
+    assert time_order(["dark1", "light1", "acclimation_dark", "acclimation_light"], ranks) \
+        == ["acclimation_light", "acclimation_dark", "light1", "dark1"]
+    assert unordered(ranks, ranks) == []
+
+
+@pytest.mark.parametrize(("label", "pre"), [
+    ("Pre", True), ("pre dose", True), ("BL", True), ("acclimatisation", True),
+    ("pretest_bin03", True), ("Pre-Treatment", True), ("habituation", True),
+    # a zebrafish light/dark phase: the larvae are exposed from fertilisation
+    ("acclimation_dark", False), ("acclimation_light", False),
+    ("post", False), ("day1", False), ("premature", False)])
+def test_sessions_named_as_before_dosing(label, pre):
+    assert is_pre_dose(label) is pre

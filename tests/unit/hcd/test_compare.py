@@ -43,7 +43,8 @@ def test_ranges_counts_and_recorded_query(tmp_path):
     rec = hist.manifest()
     assert rec["query"]["strain"] == "Sprague Dawley" and rec["query"]["window_years"] == 10
     assert rec["query"]["until"] == dt.datetime.now(dt.UTC).date().isoformat()   # window used
-    assert len(rec["rows_sha256"]) == 64 and "1 study, 5 control animal(s)" in hist.describe()
+    assert len(rec["rows_sha256"]) == 64
+    assert "1 study (SYN-1; started 2020-01-02), 5 control animal(s)" in hist.describe()
 
 
 def _two_studies(tmp_path):
@@ -70,8 +71,9 @@ def test_the_reported_study_is_left_out_of_its_own_range(tmp_path):
     assert r.loc["M", "mean"] == pytest.approx(2.6) and r.loc["M", "n_animals"] == 2
     assert (hist.n_studies, hist.n_animals, hist.n_values) == (1, 5, 5)
     assert hist.describe().endswith(
-        "1 study, 5 control animal(s), 5 value(s); left out as the study being reported (same "
-        "study number or data files): 1 study, 5 control animal(s) (database id 1)")
+        "1 study (SYN-2; started 2020-01-02), 5 control animal(s), 5 value(s); left out as the "
+        "study being reported (same study number or data files): 1 study, 5 control animal(s) "
+        "(database id 1)")
     left = hist.manifest()["left_out"]
     assert (left["n_studies"], left["n_animals"]) == (1, 5)
     assert [(e["id"], e["study_id"], e["why"]) for e in left["entries"]] == \
@@ -95,3 +97,56 @@ def test_the_reported_study_is_recognised_by_its_data_files(tmp_path):
     other = for_study(spec, tmp_path / "study.yaml", ["brain_weight"], study_id="NEW-9")
     assert other.n_studies == 2 and "left out" not in other.describe()
     assert "left_out" not in other.manifest()
+
+
+OWN = {"species": "rat", "strain": "Sprague-Dawley", "route": "oral gavage",
+       "vehicle": "0.5% methylcellulose", "guideline": "", "facility": ""}
+
+
+def _other_vehicle_study(tmp_path):
+    """SYN-1 (vehicle Water, started 2020-01-02) and SYN-3 (Saline, 2021-03-04)."""
+    engine = db.connect(str(tmp_path / "hcd.sqlite"))
+    store.add(engine, send_batch(read_send(write_study(tmp_path / "syn1"))))
+    ts = ["Synthetic study 3", "RAT", "SPRAGUE-DAWLEY", "Saline", "ORAL GAVAGE", "2021-03-04",
+          "Test Lab", "Supplier"]
+    store.add(engine, send_batch(read_send(write_study(
+        tmp_path / "syn3", {"dm": {"STUDYID": ["SYN-3"] * 11},
+                            "ts": {"STUDYID": ["SYN-3"] * 8, "TSVAL": ts}}))))
+    engine.dispose()
+
+
+def test_the_historical_studies_are_named_and_no_strata_is_a_warning(tmp_path):
+    _other_vehicle_study(tmp_path)
+    hist = for_study(HistoricalControls(database="hcd.sqlite"), tmp_path / "study.yaml",
+                     ["brain_weight"], own=OWN)
+    assert hist.describe() == (
+        f"database sqlite:///{tmp_path / 'hcd.sqlite'}; no strata (not matched: species, "
+        "strain, route, vehicle, guideline, facility, age); 2 studies (SYN-1, SYN-3; started "
+        "2020-01-02 to 2021-03-04), 10 control animal(s), 10 value(s)")
+    assert hist.unmatched == (
+        "warning: historical controls: the ranges pool 2 studies not matched on species, "
+        "strain, route, vehicle, guideline, facility, age; they differ in vehicle "
+        "'0.5% methylcellulose' here, 'Saline' (SYN-3), 'Water' (SYN-1) in the historical "
+        "studies; historical_controls.strata is empty: set strata (e.g. strain, vehicle, "
+        "route, age_weeks) so that the ranges come from comparable studies")
+    rec = hist.manifest()
+    assert rec["min_studies"] == 3 and rec["not_matched"][-1] == "age"
+    assert [(s["id"], s["study_id"], s["vehicle"], s["start_date"], s["facility"],
+             s["n_animals"]) for s in rec["studies"]] == [
+        (1, "SYN-1", "Water", "2020-01-02", "Test Lab", 5),
+        (2, "SYN-3", "Saline", "2021-03-04", "Test Lab", 5)]
+    assert hist.studies[1].describe() == (
+        "SYN-3 (database id 2; Synthetic study 3; Test Lab; 2021-03-04 to end not recorded; "
+        "strain SPRAGUE-DAWLEY, route oral gavage, vehicle Saline; 5 control animal(s))")
+
+
+def test_strata_that_leave_characteristics_free_give_a_note_not_a_warning(tmp_path):
+    _other_vehicle_study(tmp_path)
+    spec = HistoricalControls(database="hcd.sqlite", strata={"vehicle": "saline"},
+                              min_studies=2)
+    hist = for_study(spec, tmp_path / "study.yaml", ["brain_weight"], own=OWN)
+    assert [s.study_id for s in hist.studies] == ["SYN-3"] and hist.min_studies == 2
+    assert hist.unmatched == ("historical controls: the ranges pool 1 study not matched on "
+                              "species, strain, route, guideline, facility, age")
+    assert "vehicle saline (not matched: species, strain, route, guideline, facility, age); " \
+        "1 study (SYN-3; started 2021-03-04)" in hist.describe()

@@ -154,3 +154,21 @@ def test_unit_slips_are_warnings_naming_file_and_column(study):
     assert "warning: sample sheet samples.csv row 4, column 'tissue_mg': 0.1 mg for sample " \
            "'R03-ctx' is under 1 mg: a weight in g? (read as mg; per-g values would be 1000× " \
            "too high)" in notes
+
+
+def test_replicate_rates_averaging_to_zero_have_no_cv(study):
+    k = study.folder / "kinetic.csv"
+    lines = k.read_text().splitlines()
+    head = lines[0].split(",")
+    e1, e2 = head.index("E1"), head.index("E2")
+    for n, t in enumerate(range(0, 181, 30), start=1):   # R04: 0.000 and 0.004 ΔA/min
+        cells = lines[n].split(",")
+        cells[e1], cells[e2] = "0.1", f"{0.1 + 0.004 * t / 60:.5f}"
+        lines[n] = ",".join(cells)
+    k.write_text("\n".join(lines) + "\n")
+    res = analyse(study, _files(study), PARAMS)
+    smp = res.details["cholinesterase_samples"].set_index("sample")
+    assert smp.loc["R04-ctx", "rate"] == 0 and np.isnan(smp.loc["R04-ctx", "cv"])
+    assert smp.loc["R04-ctx", "sd"] == pytest.approx(0.004 / np.sqrt(2), rel=1e-6)
+    assert "plate kinetic, sample R04-ctx: replicate CV undefined (mean rate 0, SD 0.00283)" \
+        in res.notes

@@ -72,7 +72,12 @@ def test_xponent_without_dilution_block_is_one_to_one_with_a_warning(tmp_path):
     smp = e.wells[e.wells["type"] == "sample"]
     assert set(smp["dilution"]) == {1.0}              # the fixture's truth is 2 (R01, R02)
     warn = [n for n in e.notes if n.startswith("warning: ")]
-    assert warn == ["warning: x.csv: no dilution factor given for any sample; every sample "
+    # the fixture's IL6 Standard4 (15625 for 15.625) is repaired: a warning of its own
+    assert warn == ["warning: DEVIATION x.csv: raw values changed: 1 expected "
+                    "concentration(s) of standards whose decimal point or thousands separator "
+                    "was lost, repaired from the constant-fold dilution series: IL6 Standard4 "
+                    "15625 → 15.625",
+                    "warning: x.csv: no dilution factor given for any sample; every sample "
                     "taken as undiluted (1:1) unless the sample sheet gives a dilution; the "
                     "export has no 'DataType:,Dilution Factor' block"]
     assert "dilution_warning" not in e.meta

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pandas as pd
 
-from neurotox.report.historical import CONTROL_MARK, MARK, ROW_LABEL, HistoricalRanges, add_to_table
+from neurotox.report.historical import (
+    CONTROL_MARK,
+    MARK,
+    ROW_LABEL,
+    HistoricalRanges,
+    add_to_table,
+    outside_range,
+)
 from neurotox.report.model import Cell, Row, Table
 from neurotox.study import Group
 
@@ -33,7 +40,8 @@ def marks(t: Table) -> dict[str, str]:
 def test_a_concurrent_control_outside_the_range_is_marked_too():
     """Control 341.6 g below 398.75-408.15: ‡ on it, † on the treated groups outside."""
     t = table([341.6, 342.2, 400.0])
-    assert add_to_table(t, list(t.sources), "M", GROUPS, HistoricalRanges(RANGES, "db"))
+    two = HistoricalRanges(RANGES, "db", min_studies=2)
+    assert add_to_table(t, list(t.sources), "M", GROUPS, two)
     got = marks(t)
     assert got["G1 Control"].endswith(CONTROL_MARK) and MARK not in got["G1 Control"]
     assert got["G2 Low"].endswith(MARK) and CONTROL_MARK not in got["G2 Low"]
@@ -45,7 +53,43 @@ def test_a_concurrent_control_outside_the_range_is_marked_too():
 
 def test_a_control_inside_the_range_carries_no_mark():
     t = table([402.0, 380.0, 420.0])
-    add_to_table(t, list(t.sources), "M", GROUPS, HistoricalRanges(RANGES, "db"))
+    add_to_table(t, list(t.sources), "M", GROUPS, HistoricalRanges(RANGES, "db", min_studies=2))
     got = marks(t)
     assert got["G1 Control"] == "402.0 ± 20.0 (10)"
     assert got["G2 Low"].endswith(MARK) and got["G3 High"].endswith(MARK)
+
+
+def test_a_range_of_fewer_studies_than_the_minimum_is_shown_but_marks_nothing():
+    """The same two-study range under the default minimum of 3 studies: no † and no ‡."""
+    t = table([341.6, 342.2, 400.0])
+    assert add_to_table(t, list(t.sources), "M", GROUPS, HistoricalRanges(RANGES, "db"))
+    got = marks(t)
+    assert got["G1 Control"] == "341.6 ± 20.0 (10)" and got["G2 Low"] == "342.2 ± 20.0 (10)"
+    assert got[ROW_LABEL] == "398.8–408.1 [337.9–477.4] (2/43)"
+    assert "A range of fewer than 3 studies is shown but marks no group (†/‡)." in t.footnotes[-1]
+    assert not any(c.numbers.get("outside_historical") for r in t.rows for c in r.cells)
+
+
+def test_a_one_study_range_of_width_zero_marks_no_group():
+    """One historical study: 'range' 0.561-0.561; a group at 100 % of control is not outside."""
+    one = pd.DataFrame([{"endpoint": "terminal_body_weight", "sex": "M", "timepoint": "NA",
+                         "n_studies": 1, "n_animals": 9, "mean": 0.561, "sd": 0.06,
+                         "p5": 0.479, "p95": 0.680, "study_mean_min": 0.561,
+                         "study_mean_max": 0.561}])
+    rows = [Row((label, "x"), (Cell(f"{m:.3f} ± 0.030 (10)", {"mean": m, "sd": 0.03, "n": 10}),))
+            for label, m in zip(GROUPS, [0.590, 0.590, 0.569], strict=True)]
+    t = Table(number=1, title="t", kind="summary", key="k", header={},
+              row_header=("Group", "Dose"), columns=("Brain weight relative (%)",), rows=rows,
+              sources=(("terminal_body_weight", "NA"),))
+    add_to_table(t, list(t.sources), "M", GROUPS, HistoricalRanges(one, "db"))
+    got = marks(t)
+    assert got[ROW_LABEL] == "0.561–0.561 [0.479–0.680] (1/9)"
+    assert [got[g] for g in GROUPS] == ["0.590 ± 0.030 (10)", "0.590 ± 0.030 (10)",
+                                        "0.569 ± 0.030 (10)"]
+
+
+def test_incidence_outside_a_range_needs_the_minimum_number_of_studies():
+    rng = pd.Series({"n_studies": 2, "study_incidence_min": 0.0, "study_incidence_max": 20.0})
+    assert outside_range(rng, 50.0, min_studies=2)
+    assert not outside_range(rng, 50.0, min_studies=3)
+    assert not outside_range(rng, 10.0, min_studies=2)

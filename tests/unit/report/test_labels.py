@@ -3,6 +3,7 @@ import pytest
 from neurotox.report.labels import (
     TimepointLabels,
     dose_label,
+    is_pre_dose,
     p_text,
     session_label,
     unit_symbol,
@@ -96,3 +97,28 @@ def test_assay_label(assay, label):
     from neurotox.report.labels import assay_label
 
     assert assay_label(assay) == label
+
+
+@pytest.mark.parametrize("code", ["BL", "bl", "pre", "Pre-dose", "pretest_bin03"])
+def test_every_baseline_spelling_is_before_dosing(code):
+    # one list (neurotox.timepoints.BASELINE_NAMES) for readers, assays and report
+    assert is_pre_dose(code)
+    assert session_label("BL") == "Baseline"
+
+
+@pytest.mark.parametrize(("code", "label"), [
+    # the exposed acclimation cycle of a zebrafish run is no pre-dose baseline
+    ("acclimation_dark", "Acclimation dark"),
+    ("acclimation_light>acclimation_dark", "Acclimation light → acclimation dark"),
+    ("pretest_bin01", "Pre-test bin 1"),
+])
+def test_zebrafish_acclimation_is_not_labelled_baseline(code, label):
+    labels = TimepointLabels()
+    assert labels.label(code, "zebrafish_lpr").startswith(label.split(" bin")[0])
+    assert not labels.label(code, "zebrafish_lpr").startswith("Baseline")
+    assert labels.pre_dose(code, "zebrafish_lpr") is code.startswith("pretest")
+
+
+@pytest.mark.parametrize("code", ["BL", "Pre", "pre dose", "acclimatisation", "day-1"])
+def test_cipn_pre_dose_words_are_sessions_before_dosing(code):
+    assert TimepointLabels().pre_dose(code, "cipn")

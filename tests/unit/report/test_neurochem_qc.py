@@ -38,3 +38,14 @@ def test_lod_marks_and_footnote():
 def test_no_footnote_when_no_lod_is_flagged():
     t = qc_table({"neurochem_curves": pd.DataFrame([_curve("IL6", 0.714, 0.2, 4)])}, SPEC, 1)
     assert not any(n.startswith("†") for n in t.footnotes)
+
+
+def test_controls_without_nominal_are_shown_as_not_judged():
+    judged = _curve("IL6", 0.714, 0.2, 4)
+    mixed = {**_curve("IL8", 0.714, 0.2, 4), "controls_passing": 1, "controls": 1,
+             "controls_not_judged": 1}
+    none = {**_curve("IL10", 0.714, 0.2, 4), "controls_passing": 0, "controls": 0,
+            "controls_not_judged": 2}
+    t = qc_table({"neurochem_curves": pd.DataFrame([judged, mixed, none])}, SPEC, 1)
+    cells = {r.labels[1]: r.cells[6].text for r in t.rows}
+    assert cells == {"IL6": "2/2", "IL8": "1/1 (1 not judged)", "IL10": "— (2 not judged)"}

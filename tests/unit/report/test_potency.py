@@ -202,3 +202,25 @@ def test_no_curve_for_fewer_than_three_concentrations(kept, fitted):
     table, results = _plate()
     table, results = table[table["dose"].isin(kept)], results[results["dose"].isin(kept)]
     assert bool(concentration_fits(results, table)) is fitted
+
+
+def test_a_failed_hill_fit_is_a_run_note_warning(monkeypatch):
+    # was a bare log line: counted, but neither in the manifest notes nor refused by
+    # --warnings-as-errors (fixz)
+    import math
+
+    from neurotox.files import NOTE_SINK
+    from neurotox.report import potency
+
+    def overflow(conc, response):
+        raise OverflowError("math range error")
+
+    monkeypatch.setattr(potency, "fit_hill", overflow)
+    notes = []
+    token = NOTE_SINK.set(notes.append)
+    try:
+        fit = potency._fit([0.1, 1, 10], [100, 80, 20])
+    finally:
+        NOTE_SINK.reset(token)
+    assert math.isnan(fit.ec50) and fit.flags == ("fit failed: math range error",)
+    assert notes == ["warning: Hill fit failed (math range error); reported as not fitted"]

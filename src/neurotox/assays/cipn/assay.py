@@ -21,7 +21,9 @@ import pandas as pd
 from neurotox.assays.base import AssayPlugin, AssayResult, refuse_repeats, register
 from neurotox.assays.battery.common import Recorder, subjects_of
 from neurotox.assays.cipn import nerve, thermal
+from neurotox.assays.cipn.baseline import match_baseline, missing_baseline, session_labels
 from neurotox.assays.cipn.conventions import cipn_conventions
+from neurotox.assays.cipn.filaments import column_reading
 from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay's model)
     LATENCY_TESTS,
     RAT_FILAMENTS,
@@ -30,7 +32,7 @@ from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay'
 )
 from neurotox.assays.cipn.updown import sudo_threshold, updown_threshold
 from neurotox.errors import InputError
-from neurotox.io.battery import check_subjects, check_unique, where
+from neurotox.io.battery import check_subjects, check_unique, header_of, where
 from neurotox.io.cipn import fail_first, read_cipn
 from neurotox.study import AssaySpec, Study
 
@@ -68,16 +70,21 @@ class _Emitter:
 def _updown(df: pd.DataFrame, em: _Emitter) -> None:
     p = em.params
     fs = p.filament_set
+    read_as, how = column_reading(df, fs, p.filament_labels)
+    if how:
+        em.notes.append(f"{em.name}: {how}")
     out = []
     for i in range(len(df)):
         if not df["series"].iloc[i].strip():
             out.append((np.nan, np.nan, "none", "no response series recorded", ""))
             continue
         try:
-            th = updown_threshold(df["series"].iloc[i], df["filament"].iloc[i], fs)
+            th = updown_threshold(df["series"].iloc[i], df["filament"].iloc[i], fs,
+                                  read_as=read_as)
         except ValueError as exc:
             col = "filament" if "filament" in str(exc) and "series" not in str(exc) else "series"
-            raise InputError(str(exc), path=df.attrs.get("path"), where=where(df, i, col)) \
+            raise InputError(str(exc), path=df.attrs.get("path"),
+                             where=where(df, i, header_of(df, col))) \
                 from None
         reason, cens = "", th.censoring
         if cens != "none" and p.out_of_range == "exclude":
@@ -89,6 +96,7 @@ def _updown(df: pd.DataFrame, em: _Emitter) -> None:
                        index=df.index)
     frame = pd.concat([df[["subject", "timepoint", "series", "filament", "row"]], res], axis=1)
     frame["rows"] = "row " + frame["row"].astype(str)
+    frame["filament_read_as"] = read_as or ""
     n_out = int((res["note"] != "").sum())
     if n_out:
         advice = "" if em.censored_policy == "rank" else \
@@ -104,14 +112,19 @@ def _updown(df: pd.DataFrame, em: _Emitter) -> None:
 
 def _sudo(df: pd.DataFrame, em: _Emitter) -> None:
     fs = em.params.filament_set
+    read_as, how = column_reading(df, fs, em.params.filament_labels)
+    if how:
+        em.notes.append(f"{em.name}: {how}")
     vals = []
     for i in range(len(df)):
         try:
             vals.append(sudo_threshold(df["filament"].iloc[i], df["response"].iloc[i], fs,
-                                       offset=em.params.sudo_offset).grams)
+                                       offset=em.params.sudo_offset,
+                                       read_as=read_as).grams)
         except ValueError as exc:
             col = "filament" if "filament" in str(exc) else "response"
-            raise InputError(str(exc), path=df.attrs.get("path"), where=where(df, i, col)) \
+            raise InputError(str(exc), path=df.attrs.get("path"),
+                             where=where(df, i, header_of(df, col))) \
                 from None
     frame = df.assign(value=vals, rows="row " + df["row"].astype(str))
     em.emit("vf_threshold_sudo", frame)
@@ -188,13 +201,6 @@ def _dispatch(df: pd.DataFrame, test: str, em: _Emitter) -> None:
         em.emit("ienfd", nerve.fibre_density(df))
 
 
-def _label(tp: pd.Series, prefix: str) -> pd.Series:
-    tp = tp.astype(str).str.strip()
-    if not prefix:
-        return tp
-    return tp.where(~tp.str.fullmatch(r"-?\d+(\.\d+)?"), prefix + tp)
-
-
 def _baseline_rows(rows: pd.DataFrame, baseline: str) -> pd.DataFrame:
     """``<endpoint>_baseline`` at every later timepoint: the animal's baseline value."""
     from neurotox.endpoints import registry
@@ -213,12 +219,17 @@ def _baseline_rows(rows: pd.DataFrame, baseline: str) -> pd.DataFrame:
     return out.assign(reason="")
 
 
-def _read(path: Path, params: CipnParameters) -> pd.DataFrame:
+def _read(path: Path, params: CipnParameters) -> tuple[pd.DataFrame, list[str]]:
     df = read_cipn(path, test=params.test, sheet=params.sheet)
-    df["timepoint"] = _label(df["timepoint"], params.timepoint_prefix)
+    df["timepoint"], respelt = session_labels(df["timepoint"], params.timepoint_prefix)
     for test, part in df.groupby("test", sort=False):
         check_unique(part, ["subject", "timepoint", "trial"], what=f"{test} measurement")
-    return df
+    notes = [f"{path.name}: sessions {', '.join(f'{a!r} as {b!r}' for a, b in respelt.items())}"
+             f" (timepoint_prefix {params.timepoint_prefix!r})"] if respelt else []
+    how = match_baseline(df, params.baseline, path.name)
+    notes += ([how] if how else []) + missing_baseline(
+        df, params.baseline, params.baseline_covariate, path.name)
+    return df, notes
 
 
 def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayResult:
@@ -229,7 +240,12 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
     details: dict[str, list[pd.DataFrame]] = {}
     notes: list[str] = []
     tests: set[str] = set()
-    parts = [(path, _read(path, params)) for path in files]
+    parts = []
+    for path in files:
+        df, said = _read(path, params)
+        parts.append((path, df))
+        notes += said
+    found = any(params.baseline in set(df["timepoint"]) for _, df in parts)
     refuse_repeats(parts, ["subject", "test", "timepoint"], "measurement")
     for path, df in parts:
         check_subjects(df, subjects.index)
@@ -249,7 +265,7 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
         tests.update(df["test"].astype(str))
     if params.baseline_covariate and params.baseline is None:
         notes.append("baseline_covariate is set but no 'baseline' timepoint: no covariate")
-    conventions = cipn_conventions(params, tests)
+    conventions = cipn_conventions(params, tests, baseline_found=found)
     table = records.table()
     return AssayResult(endpoints=table,
                        details={k: pd.concat(v, ignore_index=True) for k, v in details.items()},

@@ -17,7 +17,8 @@ from neurotox.assays.cipn.params import CipnParameters
 LATENCY = ("hot_plate", "tail_flick", "hargreaves", "cold_plate")
 
 
-def cipn_conventions(params: CipnParameters, tests: Set[str]) -> list[str]:
+def cipn_conventions(params: CipnParameters, tests: Set[str], *,
+                     baseline_found: bool = True) -> list[str]:
     """Sentences on the rules in effect for the CIPN tests a run read.
 
     Parameters
@@ -26,13 +27,18 @@ def cipn_conventions(params: CipnParameters, tests: Set[str]) -> list[str]:
         Effective parameters.
     tests
         Tests found in the input sheets (``von_frey_updown``, ``hargreaves`` ...).
+    baseline_found
+        Whether any sheet has the protocol's ``baseline`` session: without it there
+        is no baseline covariate and no %MPE, and the conventions say so.
 
     """
     out = []
     if tests & {"von_frey_updown", "von_frey_sudo"}:
         out.append("Von Frey filament set (filaments), marking (force, log units): "
-                   + "; ".join(f"{f.marking} ({f.force_g:g} g, {f.log_units:g})"
-                               for f in params.filaments) + ".")
+                   + "; ".join(f"{f.marking}" + ("" if f.grams is None else f" = {f.grams:g} g")
+                               + f" ({f.force_g:g} g, {f.log_units:g})"
+                               for f in params.filaments) + "."
+                   + _labels(params.filament_labels))
     if "von_frey_updown" in tests:
         out += _updown(params)
     if "von_frey_sudo" in tests:
@@ -40,7 +46,7 @@ def cipn_conventions(params: CipnParameters, tests: Set[str]) -> list[str]:
                    f"{params.sudo_offset:g} filament step down after a withdrawal (X), up "
                    "after none (O), converted to force by log-linear interpolation between "
                    "filaments (sudo_offset).")
-    out += _latencies(params, tests)
+    out += _latencies(params, tests, baseline_found)
     if "cold_plate" in tests and params.cold_plate_measure == "count":
         out.append("Cold plate: the number of responses, averaged over trials, is analysed "
                    "(cold_plate_measure: count).")
@@ -60,11 +66,22 @@ def cipn_conventions(params: CipnParameters, tests: Set[str]) -> list[str]:
                    f"Nerve conduction velocities are corrected linearly to "
                    f"{corr.reference_c:g} °C: v + {corr.per_degree:g} m/s per °C × "
                    f"({corr.reference_c:g} °C − recorded) (ncv_temperature_correction).")
-    if params.baseline_covariate and params.baseline is not None:
+    if params.baseline_covariate and params.baseline is not None and not baseline_found:
+        out.append(f"No baseline covariate: the baseline session {params.baseline!r} is in "
+                   "none of the sheets read (baseline_covariate, baseline).")
+    elif params.baseline_covariate and params.baseline is not None:
         out.append(f"Thresholds after the baseline session {params.baseline!r} are compared "
                    "with control by ANCOVA on the animal's baseline value "
                    "(baseline_covariate, baseline).")
     return out
+
+
+def _labels(setting: str) -> str:
+    if setting != "auto":
+        return f" Filaments in the sheets are read as {setting}s (filament_labels: {setting})."
+    return (" A sheet's filament column is read as numbers (1 = weakest) or markings as its "
+            "cells that can only be one say; a column whose every cell reads both ways is "
+            "refused (filament_labels: auto).")
 
 
 def _updown(params: CipnParameters) -> list[str]:
@@ -85,7 +102,7 @@ def _updown(params: CipnParameters) -> list[str]:
             f"(out_of_range: {params.out_of_range})."]
 
 
-def _latencies(params: CipnParameters, tests: Set[str]) -> list[str]:
+def _latencies(params: CipnParameters, tests: Set[str], baseline_found: bool) -> list[str]:
     found = [t for t in LATENCY if t in tests
              and not (t == "cold_plate" and params.cold_plate_measure == "count")]
     cuts = [f"{t.replace('_', ' ')} {params.cutoff_s[t]:g} s" for t in found
@@ -95,7 +112,7 @@ def _latencies(params: CipnParameters, tests: Set[str]) -> list[str]:
     out = ["Latencies are averaged over the trials of an animal and session; a session with "
            f"a trial at the cut-off is right-censored (cutoff_s: {', '.join(cuts)})."]
     mpe = [t.replace("_", " ") for t in found if t != "cold_plate"]
-    if mpe and params.baseline is not None:
+    if mpe and params.baseline is not None and baseline_found:
         out.append(f"%MPE ({', '.join(mpe)}) = 100 × (latency − baseline) / (cut-off − "
                    f"baseline), against the animal's session {params.baseline!r} (baseline).")
     return out

@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from neurotox.assays.cipn.updown import Filament, FilamentSet
 from neurotox.io.cipn import TEST_COLUMNS
 
-#: Chaplan et al. (1994) rat set: Semmes-Weinstein sizes 3.61-5.18 (0.4-15 g), δ = 0.224.
+#: Chaplan et al. (1994) rat set: Semmes-Weinstein sizes 3.61-5.18 (0.4-15 g), δ = 0.224;
+#: the nominal grams printed beside the size (0.4, 0.6, 1, 2, 4, 6, 8, 15) are markings too.
 RAT_FILAMENTS = tuple(
-    Filament(marking=m, force_g=f, log_units=lu) for m, f, lu in (
-        ("3.61", 0.407, 3.61), ("3.84", 0.692, 3.84), ("4.08", 1.202, 4.08),
-        ("4.31", 2.042, 4.31), ("4.56", 3.631, 4.56), ("4.74", 5.495, 4.74),
-        ("4.93", 8.511, 4.93), ("5.18", 15.136, 5.18)))
+    Filament(marking=m, force_g=f, log_units=lu, grams=g) for m, f, lu, g in (
+        ("3.61", 0.407, 3.61, 0.4), ("3.84", 0.692, 3.84, 0.6), ("4.08", 1.202, 4.08, 1),
+        ("4.31", 2.042, 4.31, 2), ("4.56", 3.631, 4.56, 4), ("4.74", 5.495, 4.74, 6),
+        ("4.93", 8.511, 4.93, 8), ("5.18", 15.136, 5.18, 15)))
 
 #: Latency tests and their endpoints.
 LATENCY_TESTS = {"hot_plate": "hot_plate", "tail_flick": "tail_flick",
@@ -61,6 +62,11 @@ class CipnParameters(BaseModel):
         >= 4 trials).
     ncv_temperature_correction
         Optional linear correction to a reference temperature.
+    filament_labels
+        How sheets name filaments: ``number`` (1 = weakest), ``marking`` (the
+        marking or nominal grams), or ``auto``: decided per sheet from the cells
+        that can be read one way only; a sheet whose every cell can be read both
+        ways (``1``, ``2``, ``6`` in the mouse set) is refused.
     timepoint_prefix
         Put before numeric timepoint labels (``day`` → ``day7``).
     sheet
@@ -83,6 +89,7 @@ class CipnParameters(BaseModel):
     acetone_aggregate: Literal["sum", "mean"] = "sum"
     evf_trim: Literal["none", "minmax"] = "none"
     ncv_temperature_correction: TemperatureCorrection | None = None
+    filament_labels: Literal["auto", "number", "marking"] = "auto"
     timepoint_prefix: str = ""
     sheet: str | None = None
 

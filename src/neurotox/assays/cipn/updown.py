@@ -40,6 +40,9 @@ from scipy import optimize, special
 #: Characters accepted in a response series (case-insensitive; spaces ignored).
 SERIES_CHARS = "XO"
 
+#: The two ways a sheet names its filaments: by number (1 = weakest) or by marking.
+NUMBER, MARKING = "number", "marking"
+
 
 class Filament(BaseModel):
     """One von Frey filament of a set.
@@ -54,6 +57,10 @@ class Filament(BaseModel):
         Log unit used by the up-down formula: ``log10(10 000 × force in g)``
         (Chaplan 1994); given explicitly because calculators in use carry their
         own rounded values.
+    grams
+        Nominal grams printed on the filament when the marking is another number
+        (an evaluator size: 4.08 is the "1 g" filament); None when the marking is
+        the grams.
 
     """
 
@@ -62,6 +69,7 @@ class Filament(BaseModel):
     marking: str = Field(min_length=1)
     force_g: float = Field(gt=0, allow_inf_nan=False)
     log_units: float = Field(allow_inf_nan=False)
+    grams: float | None = Field(default=None, gt=0, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod
@@ -88,6 +96,11 @@ class FilamentSet(BaseModel):
         if any(b <= a for a, b in zip(logs, logs[1:], strict=False)):
             raise ValueError("filament log units must increase from the first filament "
                              f"to the last, found {logs}")
+        labels = [m for f in self.filaments
+                  for m in (f.marking, *(() if f.grams is None else (f"{f.grams:g}",)))]
+        for i, a in enumerate(labels):
+            if any(_same_marking(a, b) for b in labels[i + 1:]):
+                raise ValueError(f"filament marking or grams {a!r} names two filaments")
         return self
 
     @property
@@ -96,29 +109,79 @@ class FilamentSet(BaseModel):
         logs = [f.log_units for f in self.filaments]
         return (logs[-1] - logs[0]) / (len(logs) - 1)
 
-    def index(self, filament: str) -> int:
+    def readings(self, filament: str) -> dict[str, int]:
+        """Every way to read a filament cell: ``{"number": i, "marking": j}`` (0-based).
+
+        A whole number 1..n can be a filament number; a number equal to a filament's
+        marking or nominal grams (``0.4``) can be that marking; a number written
+        with its unit (``0.4 g``) is grams only. In the mouse set ``2`` is both
+        filament 2 (0.023 g) and the 2 g filament: only the other cells of its
+        column can tell (:func:`neurotox.assays.cipn.filaments.column_reading`).
+        """
+        text = str(filament).strip()
+        out: dict[str, int] = {}
+        unit = re.fullmatch(r"(.+?)\s*g", text, re.I)
+        if unit:
+            i = self._by_label(unit.group(1), grams_only=True)
+            return {} if i is None else {MARKING: i}
+        if re.fullmatch(r"\d+", text) and 1 <= int(text) <= len(self.filaments):
+            out[NUMBER] = int(text) - 1
+        i = self._by_label(text, grams_only=False)
+        if i is not None:
+            out[MARKING] = i
+        return out
+
+    def _by_label(self, text: str, *, grams_only: bool) -> int | None:
+        for i, f in enumerate(self.filaments):
+            labels = [] if grams_only and f.grams is not None else [f.marking]
+            labels += [] if f.grams is None else [f"{f.grams:g}"]
+            if any(_same_marking(m, text) for m in labels):
+                return i
+        return None
+
+    def index(self, filament: str, read_as: str | None = None) -> int:
         """0-based position of a filament given by number (1..n) or by marking.
+
+        Parameters
+        ----------
+        filament
+            The cell as written (``5``, ``0.4``, ``0.4 g``).
+        read_as
+            ``number`` or ``marking`` (decided for the whole column); None: the
+            cell must have one reading only.
 
         Raises
         ------
         ValueError
-            The filament is not in the set.
+            The filament is not in the set, is not of the kind ``read_as`` names,
+            or (``read_as`` None) can be read both ways.
 
         """
         text = str(filament).strip()
-        markings = [f.marking for f in self.filaments]
-        if re.fullmatch(r"\d+", text) and 1 <= int(text) <= len(markings):
-            return int(text) - 1
-        for i, m in enumerate(markings):
-            if _same_marking(m, text):
-                return i
-        raise ValueError(f"filament {text!r} is not in the set (numbers 1-{len(markings)} "
-                         f"or markings {', '.join(markings)})")
+        found = self.readings(text)
+        if read_as is not None and read_as in found:
+            return found[read_as]
+        if read_as is None and len(found) == 1:
+            return next(iter(found.values()))
+        if read_as is None and len(found) == 2:
+            raise ValueError(f"filament {text!r} is ambiguous: {self.both(text)}")
+        markings = ", ".join(f.marking + ("" if f.grams is None else f" ({f.grams:g} g)")
+                             for f in self.filaments)
+        kind = {None: "", NUMBER: " as a filament number", MARKING: " as a marking"}[read_as]
+        raise ValueError(f"filament {text!r} is not in the set{kind} (numbers "
+                         f"1-{len(self.filaments)} or markings {markings})")
+
+    def both(self, filament: str) -> str:
+        """The two readings of an ambiguous cell, in words (for messages)."""
+        found = self.readings(filament)
+        n, m = (self.filaments[found[k]] for k in (NUMBER, MARKING))
+        return (f"filament number {filament} ({n.force_g:g} g) or the filament marked "
+                f"{filament} ({m.force_g:g} g)")
 
 
 def _same_marking(a: str, b: str) -> bool:
     try:
-        return float(a) == float(b.rstrip("gG ").strip())
+        return float(a) == float(b)
     except ValueError:
         return a.strip().lower() == b.strip().lower()
 
@@ -213,7 +276,8 @@ class Threshold:
     note: str = ""
 
 
-def updown_threshold(series: str, last_filament: str, filaments: FilamentSet) -> Threshold:
+def updown_threshold(series: str, last_filament: str, filaments: FilamentSet, *,
+                     read_as: str | None = None) -> Threshold:
     """50 % withdrawal threshold of one up-down session (Chaplan 1994).
 
     Parameters
@@ -224,6 +288,9 @@ def updown_threshold(series: str, last_filament: str, filaments: FilamentSet) ->
         Number (1..n) or marking of the last filament applied.
     filaments
         The filament set (log units and δ).
+    read_as
+        How the column names its filaments (``number`` or ``marking``); None: the
+        cell must have one reading only (see :meth:`FilamentSet.index`).
 
     Returns
     -------
@@ -234,7 +301,7 @@ def updown_threshold(series: str, last_filament: str, filaments: FilamentSet) ->
 
     """
     s = parse_series(series)
-    i = filaments.index(last_filament)
+    i = filaments.index(last_filament, read_as)
     k = k_value(s)
     if math.isnan(k):
         first, last = filaments.filaments[0], filaments.filaments[-1]
@@ -248,7 +315,7 @@ def updown_threshold(series: str, last_filament: str, filaments: FilamentSet) ->
 
 
 def sudo_threshold(last_filament: str, response: str, filaments: FilamentSet, *,
-                   offset: float = 0.5) -> Threshold:
+                   offset: float = 0.5, read_as: str | None = None) -> Threshold:
     """Simplified up-down (SUDO, Bonin 2014): five stimuli, final filament ± 0.5.
 
     Parameters
@@ -264,13 +331,15 @@ def sudo_threshold(last_filament: str, response: str, filaments: FilamentSet, *,
         half a step past the ends).
     offset
         Adjustment in filament steps (0.5 in Bonin 2014).
+    read_as
+        ``number`` or ``marking``, as :func:`updown_threshold`.
 
     """
     r = parse_series(response)
     if len(r) != 1:
         raise ValueError(f"SUDO needs the response to the last stimulus (X or O), found "
                          f"{response!r}")
-    pos = filaments.index(last_filament) + (-offset if r == "X" else offset)
+    pos = filaments.index(last_filament, read_as) + (-offset if r == "X" else offset)
     logs = np.log10([f.force_g for f in filaments.filaments])
     idx = np.arange(len(logs), dtype=float)
     grid = np.concatenate([[idx[0] - 1], idx, [idx[-1] + 1]])

@@ -169,7 +169,8 @@ def sample_activity(wells: pd.DataFrame, params: CholinesteraseParameters,
     if df.empty:
         raise InputError("no sample wells in the plate layout(s)")
     with np.errstate(all="ignore"):
-        df["cv"] = np.where(df["n"] > 1, 100 * df["sd"] / df["rate"].abs(), np.nan)
+        df["cv"] = np.where((df["n"] > 1) & (df["rate"] != 0),
+                            100 * df["sd"] / df["rate"].abs(), np.nan)
     df["activity_u_per_ml"] = activity_u_per_ml(df["rate"], params, df["dilution"])
     return df
 
@@ -230,6 +231,9 @@ def analyse(study: Study, files: list[Path], params: CholinesteraseParameters) -
     high = samples[samples["cv"] > params.cv_limit]
     notes += [f"plate {r.plate}, sample {r.sample}: replicate CV {r.cv:.0f}% > "
               f"{params.cv_limit:g}%" for r in high.itertuples(index=False)]
+    zero = samples[(samples["n"] > 1) & (samples["rate"] == 0) & (samples["sd"] > 0)]
+    notes += [f"plate {r.plate}, sample {r.sample}: replicate CV undefined (mean rate 0, SD "
+              f"{r.sd:.3g})" for r in zero.itertuples(index=False)]
     notes += smap.notes()
     if not records:
         raise InputError("no sample maps to a study subject; give a sample sheet (sample, "

@@ -66,18 +66,38 @@ def sample_values(wells: pd.DataFrame, cal: Calibration,
                 sd=("sig", "std"), flags=("flag", _flags)).reset_index()
     mean = out["mean_signal"].to_numpy(float)
     with np.errstate(all="ignore"):
-        out["cv"] = np.where(out["n"] > 1, 100 * out["sd"] / np.abs(mean), np.nan)
         x = cal.curve.inverse(mean)
     out["concentration"] = x * out["dilution"]
     _censor(out, x, cal.curve.status(mean), cal, params)
-    high_cv = out["cv"] > params.cv_limit
-    cv_text = "replicate CV " + out["cv"].round(0).astype("Int64").astype(str) + "%"
+    high_cv, cv_text = _replicate_cv(out, params.cv_limit)
     out.loc[high_cv, "flags"] = (out.loc[high_cv, "flags"] + ", " +
                                  cv_text[high_cv]).str.strip(", ")
     if params.exclude_high_cv_samples:
         hit = high_cv & (out["reason"] == "")
         out.loc[hit, "reason"] = "replicate CV above " + f"{params.cv_limit:g}%"
     return out.assign(plate=cal.plate, analyte=cal.analyte)[list(SAMPLE_COLUMNS)]
+
+
+def _replicate_cv(out: pd.DataFrame, limit: float) -> tuple[pd.Series, pd.Series]:
+    """Set ``cv``; return which samples exceed ``limit`` and the flag text.
+
+    Replicates whose mean signal is exactly 0 (background-subtracted signals
+    such as xPONENT's Net MFI of +0.5 and -0.5) have no CV: ``cv`` stays empty,
+    and they count as above the limit when the replicates differ (the limit of
+    the CV as the mean approaches 0), not when they are equal.
+    """
+    mean, sd, n = out["mean_signal"], out["sd"], out["n"]
+    zero = (n > 1) & (mean == 0)
+    with np.errstate(all="ignore"):
+        out["cv"] = np.where((n > 1) & ~zero, 100 * sd / mean.abs(), np.nan)
+    spread = zero & (sd > 0)
+    high = (out["cv"] > limit) | spread
+    text = pd.Series("", index=out.index, dtype=object)
+    finite = high & ~spread
+    text[finite] = ["replicate CV " + f"{v:.0f}%" for v in out.loc[finite, "cv"]]
+    text[spread] = ["replicate CV undefined (mean signal 0, SD " + f"{v:.3g})"
+                    for v in sd[spread]]
+    return high, text
 
 
 def _flags(values: pd.Series) -> str:

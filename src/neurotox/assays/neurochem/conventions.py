@@ -21,7 +21,8 @@ def immunoassay_conventions(params: ImmunoassayParameters) -> list[str]:
            f"±{params.recovery_limit_at_limits:g} % at the LLOQ and ULOQ; replicate CV ≤ "
            f"{params.cv_limit:g} %) and at least {params.min_controls_passing:.0%} of the "
            "control results lie within their range: the export's, or "
-           f"{lo:g}-{hi:g} % of nominal where the export gives none or one of zero width "
+           f"{lo:g}-{hi:g} % of nominal where the export gives none or one of zero width; "
+           "a control with neither a nominal concentration nor a range is not judged "
            "(min_standards_passing, min_standard_levels, recovery_limit, "
            "recovery_limit_at_limits, cv_limit, min_controls_passing, control_recovery).",
            ("The sample values of an analyte on a plate that fails acceptance are excluded "

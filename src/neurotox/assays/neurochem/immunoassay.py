@@ -173,6 +173,7 @@ def _unit_overridden(export: PlateExport, params: ImmunoassayParameters) -> list
 def _export_rows(export: PlateExport, smap: SampleMap, params: ImmunoassayParameters,
                  col: Collector) -> list[dict]:
     rows = []
+    first = len(col.controls)
     resolved = _analytes_of(export, params)
     col.notes += _unit_overridden(export, params)
     for name in export.analytes:
@@ -190,6 +191,7 @@ def _export_rows(export: PlateExport, smap: SampleMap, params: ImmunoassayParame
             plate = _unique_plate(str(plate), name, export.path, col)
             part = _sheet_dilutions(part.assign(plate=plate), smap)
             rows += _plate_rows(part, export, analyte, factor, smap, params, col)
+    col.notes += qc.unjudged_note(col.controls[first:], export.path.name)
     return rows
 
 
@@ -263,7 +265,9 @@ def _curve_row(cal: Calibration, export: PlateExport, analyte: Analyte, reasons:
         "lod_few_blanks": bool(math.isfinite(cal.lod) and cal.lod_blanks < MIN_LOD_BLANKS),
         "standards_passing": cal.passing[0], "standards_in_range": cal.passing[1],
         "controls_passing": int(controls["passes"].sum()) if len(controls) else 0,
-        "controls": len(controls), "hook": cal.hook, "accepted": not reasons,
+        "controls": int(controls["passes"].notna().sum()) if len(controls) else 0,
+        "controls_not_judged": int(controls["passes"].isna().sum()) if len(controls) else 0,
+        "hook": cal.hook, "accepted": not reasons,
         "reasons": "; ".join(reasons),
         "vendor_curve": vendor.text if vendor else "",
         "vendor_r2": vendor.r2 if vendor else math.nan,

@@ -5,7 +5,9 @@ a quantifiable range exists; at least ``min_standards_passing`` (75 %) of the
 standard levels inside it and at least ``min_standard_levels`` (6) levels pass;
 at least ``min_controls_passing`` (2/3) of the control results lie within their
 range (the export's range, or ``control_recovery`` % of nominal when the export
-gives none). A failing plate excludes that analyte's sample values on that plate
+gives none). A control with neither a nominal concentration (missing, or 0 as
+Bio-Plex Manager writes it) nor a range is not judged: ``passes`` is empty and it
+does not count. A failing plate excludes that analyte's sample values on that plate
 (``reject_failed_plates``), with the reasons.
 """
 
@@ -48,20 +50,38 @@ def control_results(wells: pd.DataFrame, cal: Calibration, ranges: pd.DataFrame,
         measured = float(cal.curve.inverse(sig.mean()) * part["dilution"].iloc[0]) \
             if sig.size else math.nan
         expected, low, high, source = _range(part, level, cal.analyte, ranges, params)
+        judged = math.isfinite(low) and math.isfinite(high)
         rows.append({"plate": cal.plate, "analyte": cal.analyte, "level": level,
                      "expected": expected, "low": low, "high": high, "range_source": source,
                      "n": int(sig.size), "measured": measured,
-                     "recovery": 100 * measured / expected if expected else math.nan,
-                     "passes": bool(low <= measured <= high)})
-    return pd.DataFrame(rows, columns=list(CONTROL_COLUMNS))
+                     "recovery": 100 * measured / expected if _nominal(expected) else math.nan,
+                     "passes": bool(low <= measured <= high) if judged else pd.NA})
+    out = pd.DataFrame(rows, columns=list(CONTROL_COLUMNS))
+    return out.astype({"passes": "boolean"})
+
+
+#: ``range_source`` of a control that has neither a nominal concentration nor a range.
+NOT_JUDGED = "no nominal concentration (not judged)"
+
+
+def _nominal(value: float) -> bool:
+    """A usable nominal concentration: finite and above 0.
+
+    Bio-Plex Manager writes ``Exp Conc`` 0 for a control entered without one;
+    a nominal of 0 has no recovery either.
+    """
+    return math.isfinite(value) and value > 0
 
 
 def _range(part: pd.DataFrame, level: str, analyte: str, ranges: pd.DataFrame,
            params: ImmunoassayParameters) -> tuple[float, float, float, str]:
     hit = ranges[(ranges["analyte"] == analyte) & (ranges["level"] == level)]
-    expected = float(hit["expected"].iloc[0]) if len(hit) else float(part["expected"].iloc[0])
+    given = [float(v) for v in (*hit["expected"].iloc[:1], part["expected"].iloc[0])]
+    expected = next((v for v in given if _nominal(v)), math.nan)
     if len(hit) and hit["low"].iloc[0] < hit["high"].iloc[0]:
         return expected, float(hit["low"].iloc[0]), float(hit["high"].iloc[0]), "export"
+    if not _nominal(expected):
+        return math.nan, math.nan, math.nan, NOT_JUDGED
     lo, hi = params.control_recovery
     return expected, expected * lo / 100, expected * hi / 100, f"protocol {lo:g}-{hi:g}%"
 
@@ -83,9 +103,25 @@ def acceptance(cal: Calibration, controls: pd.DataFrame,
         reasons.append(f"{passing} of {total} standard levels pass (need "
                        f"{params.min_standards_passing:.0%} and at least "
                        f"{params.min_standard_levels})")
-    if len(controls):
-        ok = int(controls["passes"].sum())
-        if ok < params.min_controls_passing * len(controls):
-            reasons.append(f"{ok} of {len(controls)} controls within range (need "
+    judged = controls["passes"].dropna() if len(controls) else controls
+    if len(judged):
+        ok = int(judged.sum())
+        if ok < params.min_controls_passing * len(judged):
+            reasons.append(f"{ok} of {len(judged)} controls within range (need "
                            f"{params.min_controls_passing:.0%})")
     return reasons
+
+
+def unjudged_note(controls: list[pd.DataFrame], path_name: str) -> list[str]:
+    """One note per export naming the control levels that could not be judged."""
+    frames = [c[c["passes"].isna()] for c in controls if len(c)]
+    hit = pd.concat(frames) if frames else pd.DataFrame()
+    if hit.empty:
+        return []
+    levels = sorted(set(hit["level"].astype(str)))
+    analytes = sorted(set(hit["analyte"].astype(str)))
+    return [f"{path_name}: control level(s) {', '.join(levels)} have no nominal concentration "
+            f"and no range in the export ({len(hit)} control result(s), analyte(s) "
+            f"{', '.join(analytes[:6])}{' …' if len(analytes) > 6 else ''}): their recovery is "
+            "not judged (neurochem_controls 'passes' empty) and plate acceptance rests on the "
+            "standards and the judged controls"]

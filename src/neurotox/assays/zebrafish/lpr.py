@@ -32,6 +32,7 @@ from neurotox.assays.zebrafish.larvae import (
     with_mapped_larvae,
 )
 from neurotox.assays.zebrafish.metrics import (
+    PhaseWindow,
     bin_masks,
     cycles,
     phase_sum,
@@ -162,7 +163,22 @@ def endpoint_rows(larvae: pd.DataFrame, m: LarvaMatrix,
         blocks += _activity_blocks(w.name, mk, larvae, m)
     blocks += _cycle_blocks(wins, masks, larvae, m, params)
     blocks += _transition_blocks(wins, masks, larvae, m, params)
-    return pd.concat(blocks, ignore_index=True)
+    rows = pd.concat(blocks, ignore_index=True)
+    return rows.assign(time_order=rows["timepoint"].map(run_order(wins)))
+
+
+def run_order(wins: list[PhaseWindow]) -> dict[str, float]:
+    """Place in the run of each phase and transition: the EndpointTable's ``time_order``.
+
+    Phases in schedule order (0, 2, 4 ...), a transition between its two phases
+    (``light1>dark1`` is 1): the acclimation cycle first, ``light1`` before
+    ``dark1``, whatever the names. Their labels cannot say so
+    (:mod:`neurotox.timepoints`).
+    """
+    order = {w.name: 2.0 * i for i, w in enumerate(wins)}
+    pairs = zip(wins, wins[1:], strict=False)
+    order |= {f"{a.name}>{b.name}": 2.0 * i + 1 for i, (a, b) in enumerate(pairs)}
+    return order
 
 
 def coarse_bins(m: LarvaMatrix, width_s: float | None) -> list[np.ndarray]:

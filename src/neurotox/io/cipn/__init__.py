@@ -32,6 +32,7 @@ import pandas as pd
 
 from neurotox.errors import FormatError, InputError
 from neurotox.io.battery import NOTE_COLUMNS, header_of, numbers, read_sheet, require_columns, where
+from neurotox.timepoints import PRE_DOSE_NAMES, label_key
 
 #: Tests a sheet can hold, and the columns each needs (long layout).
 TEST_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -77,13 +78,14 @@ WIDE_ID = ("subject", "group", "sex", "test", "comment", "comments", "notes", "c
 _TIMEPOINT = re.compile(r"^[a-z]{0,12}[\s_.-]*[-\u2212+]?\d{1,4}(?:\.\d+)?(?:\s*[a-z]{1,5})?$",
                         re.I)
 #: ... or a session named without a number.
-NAMED_SESSIONS = ("baseline", "bl", "pre", "pretest", "pre-test", "predose", "pre-dose",
-                  "pretreatment", "pre-treatment", "acclimation", "post", "terminal", "final",
-                  "recovery")
+#: (the baseline spellings are :data:`neurotox.timepoints.BASELINE_NAMES`; compared by
+#: :func:`neurotox.timepoints.label_key`, so ``Pre-dose`` and ``pre_dose`` are ``predose``).
+NAMED_SESSIONS = (*PRE_DOSE_NAMES, "post", "terminal", "final", "recovery")
 #: A trial: a whole number, optionally after ``t``/``trial``/``rep`` (``1``, ``T2``).
 _TRIAL_LABEL = re.compile(r"^(?:t|trial|rep)?[\s_.-]*\d{1,3}$", re.I)
 
-_IN_CELL = re.compile(r"^\s*([XxOo0\s]+?)\s*(?:/|\(|@|;|,|\s)\s*([^\s()/@;,]+)\s*\)?\s*$")
+_IN_CELL = re.compile(r"^\s*([XxOo0\s]+?)\s*(?:/|\(|@|;|,|\s)\s*([^\s()/@;,]+(?:\s*g)?)\s*\)?\s*$",
+                      re.I)
 _TRIAL = re.compile(r"^(.+?)_(?:trial|t|rep)_?(\d+)$")
 
 
@@ -199,7 +201,7 @@ _EXPECTED_TIMEPOINT = ("expected a timepoint label: a count with an optional wor
 def is_timepoint(text: str) -> bool:
     """True for a timepoint label (see :func:`check_timepoints`)."""
     text = text.strip()
-    return bool(_TIMEPOINT.fullmatch(text)) or text.lower() in NAMED_SESSIONS
+    return bool(_TIMEPOINT.fullmatch(text)) or label_key(text) in NAMED_SESSIONS
 
 
 def _check_tests(df: pd.DataFrame) -> None:

@@ -1,9 +1,9 @@
 """Readers for multiplex-bead and ELISA plate-reader exports, with format detection.
 
 Importing this package registers every format (xPONENT, Bio-Plex Manager, Gen5,
-plain plate table, plate grids); :func:`read_export` detects the layout of a file through
-the registry (see :mod:`neurotox.io.neurochem.base`) and returns a tidy
-:class:`PlateExport`.
+SoftMax Pro, plain plate table, plate grids); :func:`read_export` detects the layout
+of a file through the registry (see :mod:`neurotox.io.neurochem.base`) and returns a
+tidy :class:`PlateExport`.
 """
 
 from neurotox.io.neurochem import (  # noqa: F401  (register)
@@ -11,6 +11,7 @@ from neurotox.io.neurochem import (  # noqa: F401  (register)
     gen5,
     plate_grid,
     plate_table,
+    softmax,
     xponent,
 )
 from neurotox.io.neurochem.base import (

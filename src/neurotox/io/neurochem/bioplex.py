@@ -6,7 +6,16 @@ Each analyte sheet has a header block (``File Name:``, ``Analyte:``, ``Plate ID:
 Outlier, Conc in Range, Bead Count, Dilution …) and a footer with the
 regression type and the fitted equation, e.g.
 ``Std. Curve: FI = -0.128163 + (8826.82 + 0.128163) / ((1 + (Conc / 5853.63)^-1.83191))^0.612373``.
-Sheets without that table (``Project Template``) are skipped and noted.
+Sheets without that table (``Project Template``) are skipped and noted. A report
+that stacks every analyte's table on one sheet (each with its header block and
+footer, one below the other) is read table by table; one table whose rows name
+several analytes under a single footer is refused (its curve belongs to no one
+analyte).
+
+``Exp Conc`` 0 on a control row is what Bio-Plex Manager writes for a control
+entered without a nominal concentration: it is read as none (NaN) and noted. A
+sheet without a ``Dilution`` column takes every sample as 1:1 with a warning (as
+an xPONENT export without its ``Dilution Factor`` block).
 
 Type codes: ``B`` blank (background), ``S1``… standards, ``C1``… controls,
 ``X1``… unknowns. Markers carried through verbatim in ``vendor_flag``: ``*``
@@ -64,37 +73,55 @@ def match(src: Source) -> bool:
         sheets = src.workbook
     except FormatError:
         return False
-    return any(_header_row(df) is not None for df in sheets.values())
+    return any(_header_rows(df, limit=40) for df in sheets.values())
 
 
-def _header_row(df: pd.DataFrame) -> int | None:
-    for i in range(min(len(df), 40)):
-        cells = [_norm(c) for c in df.iloc[i].tolist()[:4]]
-        if cells[:3] == ["Analyte", "Type", "Well"]:
-            return i
-    return None
+def _header_rows(df: pd.DataFrame, limit: int | None = None) -> list[int]:
+    """Rows starting ``Analyte, Type, Well``: every table of the sheet (first ``limit`` rows)."""
+    end = len(df) if limit is None else min(len(df), limit)
+    first = df.iloc[:end, :3].map(_norm) if df.shape[1] >= 3 else None
+    if first is None:
+        return []
+    hit = (first.iloc[:, 0] == "Analyte") & (first.iloc[:, 1] == "Type") & \
+        (first.iloc[:, 2] == "Well")
+    return [int(i) for i in range(end) if hit.iloc[i]]
 
 
 def read(src: Source, **_: Any) -> PlateExport:
     """Read every analyte sheet of a Bio-Plex Manager workbook."""
     sheets = src.workbook
     frames, curves, notes, skipped, meta = [], {}, [], [], {}
+    seen: dict[str, str] = {}
+    zero: list[str] = []
+    no_dilution = False
     for name, df in sheets.items():
-        head = _header_row(df)
-        if head is None:
+        heads = _header_rows(df)
+        if not heads:
             skipped.append(name)
             continue
-        wells, curve, info, sheet_notes = _read_sheet(df, head, name, src.path)
-        frames.append(wells)
-        analyte = wells["analyte"].iloc[0] if len(wells) else name
-        if analyte in curves:
-            raise FormatError(f"analyte {analyte!r} appears on two sheets", path=src.path,
-                              where=f"sheet {name!r}")
-        if curve is not None:
-            curves[analyte] = curve
-        notes += sheet_notes
+        tables, views = _tables(df, heads, name, src.path)
+        for head, start, stop in tables:
+            wells, curve, info, sheet_notes = _read_sheet(df.iloc[:stop], head, name,
+                                                          src.path, start=start, zero=zero)
+            no_dilution |= "Dilution" not in (_norm(c) for c in df.iloc[head].tolist())
+            analyte = wells["analyte"].iloc[0]
+            where = f"sheet {name!r}, row {head + 1}"
+            if analyte in seen:
+                raise FormatError(f"analyte {analyte!r} has two tables ({seen[analyte]} and "
+                                  f"{where})", path=src.path, where=where)
+            seen[analyte] = where
+            frames.append(wells)
+            if curve is not None:
+                curves[analyte] = curve
+            notes += sheet_notes
+            meta.update({k: v for k, v in info.items() if v})
         meta.setdefault("sheets", []).append(name)
-        meta.update({k: v for k, v in info.items() if v})
+        if len(tables) > 1:
+            notes.append(f"{src.path.name}: sheet {name!r} holds {len(tables)} analyte tables "
+                         f"one below the other; each read with its own header and footer")
+        notes += [f"{src.path.name}: sheet {name!r}: the table at row {b + 1} repeats the "
+                  f"wells of the table at row {a + 1} (one row per well under the summary, "
+                  "one footer for both); the first table read" for a, b in views]
     if not frames:
         raise FormatError("expected analyte sheets with a table starting 'Analyte, Type, "
                           f"Well', found sheets {quoted(sheets)}", path=src.path)
@@ -102,6 +129,9 @@ def read(src: Source, **_: Any) -> PlateExport:
         notes.append(f"{src.path.name}: sheets without an analyte table skipped: "
                      f"{quoted(skipped)}")
     wells = pd.concat(frames, ignore_index=True)
+    notes += _control_notes(zero, src.path)
+    if no_dilution:
+        meta["dilution_warning"] = "the Bio-Plex table has no 'Dilution' column"
     unit = next((u for name in skipped if (u := _template_unit(sheets[name]))), "")
     units = dict.fromkeys(wells["analyte"].unique(), unit) if unit else {}
     if unit:
@@ -129,9 +159,9 @@ def _template_unit(df: pd.DataFrame) -> str:
     return ""
 
 
-def _info(df: pd.DataFrame, head: int) -> dict[str, str]:
+def _info(df: pd.DataFrame, head: int, start: int = 0) -> dict[str, str]:
     out = {}
-    for i in range(head):
+    for i in range(start, head):
         text = _norm(df.iat[i, 0])
         key, sep, value = text.partition(":")
         if sep:
@@ -147,8 +177,75 @@ def _plate_name(info: dict[str, str], path: Path) -> str:
     return stem or path.stem
 
 
-def _read_sheet(df: pd.DataFrame, head: int, sheet: str,
-                path: Path) -> tuple[pd.DataFrame, VendorCurve | None, dict, list[str]]:
+def _tables(df: pd.DataFrame, heads: list[int], sheet: str,
+            path: Path) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
+    """The analyte tables of a sheet, and the pairs of tables showing the same wells.
+
+    Tables are (header row, header block start, stop); a pair is (summary table,
+    per-well table of the same analyte below it).
+
+    A table followed by another header with no footer line between them is the
+    summary of a raw-and-summary report when the next table names the same analyte
+    (the footer below the second serves both); otherwise the sheet is cut.
+    """
+    tables: list[tuple[int, int, int]] = []
+    views: list[tuple[int, int]] = []
+    for n, head in enumerate(heads):
+        stop = heads[n + 1] if n + 1 < len(heads) else len(df)
+        if tables and not _has_footer(df, tables[-1][0], head):
+            first, start, _ = tables[-1]
+            if _analyte_below(df, head) != _analyte_below(df, first):
+                raise FormatError(f"the table at row {first + 1} has no footer (legend, "
+                                  "'Regression Type', 'Std. Curve') before the next table at "
+                                  f"row {head + 1}, which names another analyte", path=path,
+                                  where=f"sheet {sheet!r}")
+            tables[-1] = (first, start, stop)
+            views.append((first, head))
+            continue
+        start = 0 if n == 0 else _block_start(df, tables[-1][0], head)
+        tables.append((head, start, stop))
+    return tables, views
+
+
+def _analyte_below(df: pd.DataFrame, head: int) -> str:
+    return _norm(df.iat[head + 1, 0]) if head + 1 < len(df) else ""
+
+
+def _has_footer(df: pd.DataFrame, previous: int, head: int) -> bool:
+    """True when text lies between the end of the table at ``previous`` and row ``head``."""
+    end = _end_of(df, previous, head)
+    return any(_norm(c) for i in range(end, head) for c in df.iloc[i].tolist())
+
+
+def _end_of(df: pd.DataFrame, head: int, limit: int) -> int:
+    columns = [_norm(c) for c in df.iloc[head].tolist()]
+    t, w = columns.index("Type"), columns.index("Well")
+    end = head + 1
+    while end < limit and (_norm(df.iat[end, t]) or _norm(df.iat[end, w])):
+        end += 1
+    return end
+
+
+def _block_start(df: pd.DataFrame, previous: int, head: int) -> int:
+    """First row of the header block of a stacked table (its ``File Name:`` line).
+
+    Between the previous table (header at ``previous``) and this one's header at
+    ``head`` lie the previous footer and this header block; without a ``File Name:``
+    line the block is taken to start below the previous table.
+    """
+    end = _end_of(df, previous, head)
+    return next((i for i in range(end, head) if _norm(df.iat[i, 0]).startswith("File Name:")),
+                end)
+
+
+def _read_sheet(df: pd.DataFrame, head: int, sheet: str, path: Path, *, start: int = 0,
+                zero: list[str] | None = None,
+                ) -> tuple[pd.DataFrame, VendorCurve | None, dict, list[str]]:
+    """Read one analyte table (header at ``head``, header block from ``start``).
+
+    The rows of ``df`` below the table are its footer; the levels of controls with
+    Exp Conc 0 are added to ``zero``.
+    """
     columns = [_norm(c) for c in df.iloc[head].tolist()]
     missing = [c for c in _REQUIRED if c not in columns]
     if missing:
@@ -156,7 +253,7 @@ def _read_sheet(df: pd.DataFrame, head: int, sheet: str,
                           f"{quoted(c for c in columns if c)}", path=path,
                           where=f"sheet {sheet!r}, row {head + 1}")
     col = {c: columns.index(c) for c in columns if c}
-    info = _info(df, head)
+    info = _info(df, head, start)
     plate = _plate_name(info, path)
     end = _table_end(df, head, col, sheet, path)
     rows = [_row(df.iloc[i].tolist(), col, sheet, i + 1, plate, path)
@@ -165,7 +262,13 @@ def _read_sheet(df: pd.DataFrame, head: int, sheet: str,
         raise FormatError("expected data rows below the header, found none", path=path,
                           where=f"sheet {sheet!r}, row {head + 2}")
     _check_descriptions(df, range(head + 1, end), col, sheet, path)
+    for r in rows:
+        if r["type"] == "control" and r["expected"] == 0:
+            r["expected"] = math.nan
+            if zero is not None:
+                zero.append(r["level"])
     wells = wells_frame(rows)
+    _one_analyte(wells, sheet, head, path)
     notes = _standard_series(wells, sheet, path)
     footer = [_norm(df.iat[i, 0]) for i in range(end, len(df))]
     if not any(footer):
@@ -174,6 +277,26 @@ def _read_sheet(df: pd.DataFrame, head: int, sheet: str,
                           "export it again", path=path, where=f"sheet {sheet!r}")
     curve, curve_notes = _curve(footer, sheet, path)
     return wells, curve, info, notes + curve_notes
+
+
+def _one_analyte(wells: pd.DataFrame, sheet: str, head: int, path: Path) -> None:
+    """A table holds one analyte: its footer's curve and its standards belong to it."""
+    names = list(dict.fromkeys(wells["analyte"]))
+    if len(names) > 1:
+        raise FormatError(f"one table (header at row {head + 1}) holds {len(names)} analytes "
+                          f"({quoted(names, limit=4)}) under a single header and footer: the "
+                          "footer's curve belongs to no one analyte; export one table per "
+                          "analyte (one sheet each, or stacked with their own headers)",
+                          path=path, where=f"sheet {sheet!r}")
+
+
+def _control_notes(zero: list[str], path: Path) -> list[str]:
+    """The note for controls whose ``Exp Conc`` 0 was read as no nominal concentration."""
+    if not zero:
+        return []
+    return [f"{path.name}: control(s) {quoted(sorted(set(zero)), limit=8)} have Exp Conc 0, "
+            "which Bio-Plex Manager writes for a control without a nominal concentration: "
+            "read as no nominal concentration (not judged on recovery)"]
 
 
 def _table_end(df: pd.DataFrame, head: int, col: dict[str, int], sheet: str,

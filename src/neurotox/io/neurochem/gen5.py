@@ -24,7 +24,9 @@ with ``Delta`` or ``Corrected``), else a kinetic rate (``Mean V``/``Max V``),
 else the first read; ``options['signal']`` names another label. A sample's ``Conc/Dil``
 below 1 is a fraction (0.25 = 1:4) and becomes the dilution factor 4. Gen5's
 concentration markers ``<22.500``, ``>40.000`` (censored) and ``?????`` (not
-computable) are carried as vendor values. A Gen5 plate measures one analyte:
+computable) are carried as vendor values. A read marked ``OVRFLW`` (saturated) or
+``MISSED`` leaves that well without a signal (flagged, with a warning naming the
+wells); the rest of the plate is analysed. A Gen5 plate measures one analyte:
 ``options['analyte']`` names it (otherwise the analyte is left empty for the
 assay to fill in from its protocol).
 """
@@ -46,6 +48,7 @@ from neurotox.io.neurochem.base import (
     Reader,
     Source,
     VendorCurve,
+    clock_seconds,
     dilution_cell,
     number,
     parse_value,
@@ -59,7 +62,6 @@ _ROW = re.compile(r"^[A-P]$")
 _ID = re.compile(r"^(STD|SPL|CTL|CTRL|BLK)(\d*)(?::(\d+))?$", re.IGNORECASE)
 _CONC_LABELS = ("[concentration]", "conc", "concentration", "[conc]")
 _LAYOUT_LABELS = ("well id", "conc/dil", "conc/dil.", "dilution", "name")
-_TIME = re.compile(r"^(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 
 
 def match(src: Source) -> bool:
@@ -158,10 +160,10 @@ def _parse_grid(lines: list[str], i: int, end: int, plate: Gen5Plate, path: Path
 
 
 def _seconds(text: str) -> float:
-    m = _TIME.match(text)
-    if not m:
-        raise ValueError(f"expected a time like 0:02:30, found {text!r}")
-    return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    t = clock_seconds(text)
+    if t is None:
+        raise ValueError(f"expected a time like 0:02:30 or 2:30.00, found {text!r}")
+    return t
 
 
 def _parse_kinetic(lines: list[str], i: int, end: int, plate: Gen5Plate, path: Path) -> int:
@@ -174,18 +176,19 @@ def _parse_kinetic(lines: list[str], i: int, end: int, plate: Gen5Plate, path: P
     i += 1
     while i < end:
         cells = _cells(lines[i])
-        if not any(cells) or not _TIME.match(cells[0]):
+        if not any(cells) or clock_seconds(cells[0]) is None:
             break
         t = _seconds(cells[0])
         for k, w in wells.items():
-            v = number(cells[k] if k < len(cells) else "", path=path,
-                       where=f"line {i + 1}, well {w}")
-            rows.append({"well": f"{w[0]}{int(w[1:]):02d}", "time_s": t, "value": v})
+            v, mark = _read(cells[k] if k < len(cells) else "", path=path,
+                            where=f"line {i + 1}, well {w}")
+            rows.append({"well": f"{w[0]}{int(w[1:]):02d}", "time_s": t, "value": v,
+                         "marker": mark})
         i += 1
     if plate.kinetic is not None:
         raise FormatError("expected one kinetic table per plate, found a second", path=path,
                           where=f"line {i + 1}")
-    plate.kinetic = pd.DataFrame(rows, columns=["well", "time_s", "value"])
+    plate.kinetic = pd.DataFrame(rows, columns=["well", "time_s", "value", "marker"])
     return i
 
 
@@ -281,7 +284,9 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
         layout = _layout(plate, src.path)
         label = _pick_signal(plate, signal, src.path)
         notes.append(f"{src.path.name}, plate {plate.name!r}: curve signal = {label!r}")
-        frames.append(_plate_wells(plate, layout, label, name, src.path))
+        frame, marks = _plate_wells(plate, layout, label, name, src.path)
+        frames.append(frame)
+        notes += marks
         curve = _curve(plate, src.path)
         if curve is not None:
             curves[name] = curve
@@ -292,32 +297,60 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
                        meta={"plates": [p.name for p in plates], **plates[0].info})
 
 
+#: Gen5's markers for a read that has no value, and what they mean.
+READ_MARKERS = {"OVRFLW": "over the reader's range (saturated)",
+                "MISSED": "not read (the read failed)"}
+
+
+def _read(cell: object, *, path: Path, where: str) -> tuple[float, str]:
+    """A read's value, or NaN and Gen5's marker (``OVRFLW``, ``MISSED``)."""
+    text = str(cell).strip()
+    if text.upper() in READ_MARKERS:
+        return math.nan, text.upper()
+    return number(cell, path=path, where=where), ""
+
+
 def _plate_wells(plate: Gen5Plate, layout: dict, label: str, analyte: str,
-                 path: Path) -> pd.DataFrame:
+                 path: Path) -> tuple[pd.DataFrame, list[str]]:
     raw_label = _raw_label(plate, label)
     conc = next((plate.grids[k] for k in plate.grids if k.lower() in _CONC_LABELS), {})
-    rows = []
+    rows, marked = [], {}
     for well, info in layout.items():
         where = f"plate {plate.name!r}, well {well}"
-        value = plate.grids[label].get(well, "")
+        signal, mark = _read(plate.grids[label].get(well, ""), path=path,
+                             where=f"{where}, {label!r}")
+        raw, raw_mark = _read(plate.grids[raw_label].get(well, ""), path=path, where=where) \
+            if raw_label else (math.nan, "")
         try:
             vendor = parse_value(conc.get(well, ""))
         except ValueError as exc:
             raise FormatError(str(exc), path=path, where=f"{where}, concentration") from None
+        if mark:
+            marked.setdefault((label, mark), []).append(well)
+        if raw_mark:
+            marked.setdefault((raw_label, raw_mark), []).append(well)
         rows.append({
             "plate": plate.name, "analyte": analyte, "well": well, "sample": info["sample"],
             "type": info["type"], "level": info["level"], "expected": info["expected"],
-            "dilution": info["dilution"],
-            "signal": number(value, path=path, where=f"{where}, {label!r}"),
-            "raw": number(plate.grids[raw_label].get(well, ""), path=path, where=where)
-            if raw_label else math.nan,
+            "dilution": info["dilution"], "signal": signal, "raw": raw,
             "replicates": 1, "count": math.nan, "vendor_value": vendor.value,
-            "vendor_censoring": vendor.censoring, "vendor_flag": vendor.flag,
+            "vendor_censoring": vendor.censoring, "vendor_flag": mark or vendor.flag,
             "vendor_excluded": False,
             "source": f"{path.name} line {plate.lines.get(label, 0)} ({plate.name}, {well})"})
     if not rows:
         raise FormatError(f"plate {plate.name!r}: the Layout names no wells", path=path)
-    return wells_frame(rows)
+    return wells_frame(rows), [_marker_note(path, plate.name, grid, mark, wells, grid == label)
+                               for (grid, mark), wells in sorted(marked.items())]
+
+
+def _marker_note(path: Path, plate: str, grid: str, mark: str, wells: list[str],
+                 signal: bool) -> str:
+    head = f"{path.name}, plate {plate!r}, {grid!r}: well(s) {', '.join(wells)} read {mark!r} " \
+           f"({READ_MARKERS[mark]})"
+    if signal:
+        return (f"warning: {head}: no signal, left out of the curve and of their sample's "
+                "mean (recorded in neurochem_wells)")
+    return f"{head}: the uncorrected read only; the curve signal is another grid"
 
 
 def kinetic_reads(src: Source) -> tuple[pd.DataFrame, dict[str, dict[str, Any]], list[str]]:
@@ -326,7 +359,12 @@ def kinetic_reads(src: Source) -> tuple[pd.DataFrame, dict[str, dict[str, Any]],
     for plate in parse_plates(src):
         if plate.kinetic is None or plate.kinetic.empty:
             continue
-        frames.append(plate.kinetic.assign(plate=plate.name))
+        marked = plate.kinetic[plate.kinetic["marker"] != ""]
+        notes += [f"{src.path.name}, plate {plate.name!r}: {len(part)} kinetic read(s) of "
+                  f"well(s) {', '.join(sorted(set(part['well'])))} marked {mark!r} "
+                  f"({READ_MARKERS[mark]}): left out of the rates"
+                  for mark, part in marked.groupby("marker", sort=True)]
+        frames.append(plate.kinetic.drop(columns="marker").assign(plate=plate.name))
         layouts[plate.name] = _layout(plate, src.path)
         times = np.unique(plate.kinetic["time_s"])
         notes.append(f"{src.path.name}, plate {plate.name!r}: {len(times)} kinetic reads, "

@@ -25,13 +25,18 @@ import pandas as pd
 
 from neurotox.errors import FormatError, quoted
 from neurotox.io.neurochem import gen5
-from neurotox.io.neurochem.base import Source, format_errors, normalise_well, number
+from neurotox.io.neurochem.base import (
+    Source,
+    clock_seconds,
+    format_errors,
+    normalise_well,
+    number,
+)
 from neurotox.io.neurochem.plate_table import columns_of, load_table
 
 READ_COLUMNS = ("plate", "well", "time_s", "value")
 _TIME_NAMES = ("time", "time s", "time_s", "time (s)", "time [s]", "seconds", "time (min)",
                "time [min]", "time min", "minutes", "min")
-_HMS = re.compile(r"^(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 
 
 @dataclass
@@ -93,9 +98,9 @@ def _header_has_time(src: Source) -> bool:
 
 
 def _seconds(text: str, minutes: bool, path: Path, where: str) -> float:
-    m = _HMS.match(text.strip())
-    if m:
-        return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    clock = clock_seconds(text)
+    if clock is not None:
+        return clock
     v = number(text, path=path, where=where, allow_missing=False)
     return v * 60 if minutes else v
 

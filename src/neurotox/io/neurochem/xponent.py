@@ -93,15 +93,17 @@ def read(src: Source, **_: Any) -> PlateExport:
     analytes, per_well = _per_well_blocks(blocks, src.path)
     expected, exp_notes = _expected(blocks, analytes, src.path)
     notes += exp_notes
-    wells = _wells(per_well, analytes, expected, plate, src.path, notes)
+    signal_block, signal_note = _signal_block(per_well, len(analytes), src.path)
+    wells = _wells(per_well, signal_block, analytes, expected, plate, src.path, notes)
+    if signal_block == "Median":
+        wells, signal_note = _net_from_median(wells, signal_note)
     if "Dilution Factor" not in blocks:
         meta["dilution_warning"] = "the export has no 'DataType:,Dilution Factor' block"
     out = PlateExport(format=NAME, path=src.path, wells=wells, meta=meta, notes=notes,
                       curves=_curves(blocks, src.path), units=_units(blocks),
                       controls=_controls(blocks, src.path))
-    if "Net MFI" not in blocks:
-        out.notes.append(f"{src.path.name}: no Net MFI block; the curve signal is the "
-                         "Median MFI")
+    if signal_note:
+        out.notes.append(f"warning: {src.path.name}: {signal_note}")
     if any(out.wells["vendor_censoring"] != "none"):
         out.notes.append(f"{src.path.name}: censored Results ('< x', '> x') carry the "
                          "lowest/highest standard's concentration, not multiplied by the "
@@ -279,16 +281,49 @@ def _cell(block: dict | None, key: str, k: int) -> str:
     return cells[k] if k < len(cells) else ""
 
 
-def _wells(per_well: dict, analytes: list[str], expected: dict, plate: str, path: Path,
-           notes: list[str]) -> pd.DataFrame:
-    signal_block = per_well.get("Net MFI") or per_well["Median"]
-    plates = {key.split(":")[0] for key in signal_block}
+def _signal_block(per_well: dict, n: int, path: Path) -> tuple[str, str]:
+    """The block the curve is fitted on: Net MFI, or Median when Net MFI was not exported.
+
+    The exported DataTypes are the user's choice, and xPONENT 4.3 with analysis
+    off writes a Net MFI block with empty cells: both count as not exported.
+    """
+    net = per_well.get("Net MFI")
+    if net and any(c.strip() for _, _, cells in net.values() for c in cells[:n]):
+        return "Net MFI", ""
+    if "Median" not in per_well:
+        raise FormatError("block 'Net MFI' has no values and there is no 'DataType:,Median' "
+                          "block: expected one of them with the wells' signal", path=path)
+    why = "block 'Net MFI' is empty (not exported)" if net is not None else \
+        "no 'DataType:,Net MFI' block"
+    return "Median", why
+
+
+def _net_from_median(wells: pd.DataFrame, why: str) -> tuple[pd.DataFrame, str]:
+    """Median − mean Median of the plate's background wells (xPONENT's Net MFI)."""
+    blank = wells[(wells["type"] == "blank") & wells["signal"].notna()]
+    bg = blank.groupby(["plate", "analyte"])["signal"].mean()
+    keys = pd.MultiIndex.from_frame(wells[["plate", "analyte"]])
+    if blank.empty or not keys.isin(bg.index).all():
+        return wells, (f"{why}; the curve signal is block 'Median', NOT background-"
+                       "subtracted (no background wells on every plate to compute the Net "
+                       "MFI from)")
+    out = wells.assign(signal=wells["signal"].to_numpy(float) - bg.reindex(keys).to_numpy())
+    return out, (f"{why}; the curve signal is block 'Median' minus the mean Median of the "
+                 f"{blank['well'].nunique()} background well(s) "
+                 f"{quoted(sorted(blank['well'].unique()))} (xPONENT's Net MFI)")
+
+
+def _wells(per_well: dict, signal_block: str, analytes: list[str], expected: dict,
+           plate: str, path: Path, notes: list[str]) -> pd.DataFrame:
+    block = per_well[signal_block]
+    plates = {key.split(":")[0] for key in block}
     rows = []
-    for key, (line, sample, _) in signal_block.items():
+    for key, (line, sample, _) in block.items():
         kind, level = _well_type(sample)
         dil = _dilution(per_well.get("Dilution Factor"), key, kind, path)
         for k, a in enumerate(analytes):
-            rows.append(_row(per_well, key, k, a, line, sample, kind, level, dil, expected,
+            rows.append(_row(per_well, signal_block, key, k, a, line, sample, kind, level,
+                             dil, expected,
                              plate if len(plates) == 1 else f"{plate}-{key.split(':')[0]}",
                              path))
     missing = sorted({r["level"] for r in rows if r["type"] == "standard"
@@ -301,11 +336,11 @@ def _wells(per_well: dict, analytes: list[str], expected: dict, plate: str, path
     return wells_frame(rows)
 
 
-def _row(per_well: dict, key: str, k: int, analyte: str, line: int, sample: str, kind: str,
-         level: str, dil: float, expected: dict, plate: str, path: Path) -> dict[str, Any]:
+def _row(per_well: dict, signal_block: str, key: str, k: int, analyte: str, line: int,
+         sample: str, kind: str, level: str, dil: float, expected: dict, plate: str,
+         path: Path) -> dict[str, Any]:
     well = key.split(":")[1]
     where = f"line {line}, analyte {analyte!r}"
-    signal_block = "Net MFI" if "Net MFI" in per_well else "Median"
     try:
         result = parse_value(_cell(per_well.get("Result"), key, k))
     except ValueError as exc:

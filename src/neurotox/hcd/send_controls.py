@@ -1,0 +1,154 @@
+"""Which SEND trial sets are concurrent negative controls, and why the others are not.
+
+A historical control range describes animals that received no active
+substance: vehicle, untreated, sham or placebo controls. SEND marks the control
+trial sets with the trial-set parameter ``TCNTRL`` (control type), a free-text
+value whose examples in the implementation guide include ``Vehicle Control``,
+``Negative Control`` and ``Positive Control``; a positive control set received
+a reference substance chosen to produce an effect, so its animals must never
+enter a historical control range.
+
+Rules, in this order, for each set with a ``TCNTRL`` value:
+
+* **positive** when a word of the value is one of :data:`POSITIVE_WORDS`
+  (``Positive Control``, ``Reference Item Control``, ``Active comparator``);
+* **negative** when a word is one of :data:`NEGATIVE_WORDS` (``Vehicle Control``,
+  ``Negative Control``, ``Untreated Cntrl``, ``Sham Control``, ``Water control``)
+  or the value is one the user named (``--negative-control``);
+* **unknown** otherwise (``Control``, ``Group 1``): never guessed.
+
+A negative control set is still not used when another parameter contradicts it:
+a dose above 0 (``TRTDOS``), or a set or group label (``SET``, ``GRPLBL``) that
+says positive or reference. Sets without ``TCNTRL`` are not control sets; one
+with dose 0 is named (its animals might be controls whose ``TCNTRL`` is missing).
+
+References
+----------
+CDISC SEND Implementation Guide 3.0/3.1, Trial Sets (TX) parameters; NCI
+Thesaurus C49647 "Control Type". PHUSE ``sendigR`` (``getControlSubj``) sorts
+``TCNTRL`` values into negative and positive controls in the same spirit.
+
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+#: A word of these in ``TCNTRL`` makes the set a positive (reference-substance) control.
+POSITIVE_WORDS = frozenset({"positive", "pos", "reference", "comparator", "active"})
+#: A word of these (and none of :data:`POSITIVE_WORDS`) makes it a negative control.
+NEGATIVE_WORDS = frozenset({"vehicle", "veh", "negative", "neg", "untreated", "nontreated",
+                            "non-treated", "placebo", "sham", "naive", "saline", "water",
+                            "air", "diluent", "solvent", "carrier"})
+_WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
+
+
+class ControlKind(enum.Enum):
+    """What a ``TCNTRL`` value says about a trial set."""
+
+    NEGATIVE = "negative or vehicle control"
+    POSITIVE = "positive control"
+    UNKNOWN = "not a recognised control type"
+
+
+def _words(text: str) -> set[str]:
+    low = text.lower().replace("ï", "i")
+    words = set(_WORD.findall(low))
+    return words | {w for part in words for w in part.split("-")}
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def control_kind(value: str, negative_controls: Iterable[str] = ()) -> ControlKind:
+    """Kind of a ``TCNTRL`` value (``negative_controls``: extra values taken as negative)."""
+    words = _words(value)
+    if words & POSITIVE_WORDS:
+        return ControlKind.POSITIVE
+    if words & NEGATIVE_WORDS or {"no", "treatment"} <= words:
+        return ControlKind.NEGATIVE
+    if _key(value) in {_key(v) for v in negative_controls}:
+        return ControlKind.NEGATIVE
+    return ControlKind.UNKNOWN
+
+
+def _dose(params: dict[str, str]) -> float | None:
+    try:
+        return float(params.get("TRTDOS", ""))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class ControlSet:
+    """A trial set with a control type: its kind and, when not used, why not.
+
+    ``problem`` is ``''`` when the set's animals may enter ranges; else the
+    reason they do not, naming the set and the parameter. ``warn``: the cause
+    is a value neurotox does not know or a contradiction the user should check
+    (a positive control is left out by rule, without a warning). ``named``: a
+    negative control only because the user named its control type.
+    """
+
+    setcd: str
+    label: str
+    control_type: str
+    kind: ControlKind
+    problem: str
+    warn: bool
+    named: bool = False
+
+
+def classify(setcd: str, label: str, params: dict[str, str],
+             negative_controls: Iterable[str] = ()) -> ControlSet:
+    """Decide whether the set with parameters ``params`` is a concurrent negative control."""
+    value = params["TCNTRL"]
+    kind = control_kind(value, negative_controls)
+    where = f"set {setcd}, TCNTRL {value!r}"
+    if kind is ControlKind.POSITIVE:
+        return ControlSet(setcd, label, value, kind, f"positive control ({where}): not a "
+                          "negative or vehicle control", warn=False)
+    if kind is ControlKind.UNKNOWN:
+        return ControlSet(setcd, label, value, kind, f"control type not recognised ({where}): "
+                          "not known to be a negative or vehicle control", warn=True)
+    dose = _dose(params)
+    if dose is not None and dose > 0:
+        unit = params.get("TRTDOSU", "")
+        return ControlSet(setcd, label, value, kind, f"dose {dose:g} {unit} (TRTDOS) in a "
+                          f"negative control set ({where})".replace("  ", " "), warn=True)
+    names = f"{label} {params.get('GRPLBL', '')}"
+    if _words(names) & POSITIVE_WORDS:
+        return ControlSet(setcd, label, value, kind, f"set named {names.strip()!r} (SET/GRPLBL) "
+                          f"though a negative control ({where})", warn=True)
+    return ControlSet(setcd, label, value, kind, "", warn=False,
+                      named=control_kind(value) is ControlKind.UNKNOWN)
+
+
+def findings(sets: dict[str, ControlSet], dose_zero: dict[str, str],
+             counts: pd.Series) -> list[tuple[bool, str]]:
+    """One line per control set not used and per dose-0 set without ``TCNTRL``.
+
+    ``dose_zero`` maps such a set code to its label; ``counts`` the animals per
+    set code (``dm.SETCD``). Each line: (whether it is a warning, text).
+    """
+    out = []
+    for s in sets.values():
+        if s.problem:
+            n = int(counts.get(s.setcd, 0))
+            out.append((s.warn, f"{n} animal(s) stored but not used in ranges — {s.problem}"))
+        elif s.named:
+            n = int(counts.get(s.setcd, 0))
+            out.append((False, f"{n} animal(s) of set {s.setcd} taken as negative controls: "
+                        f"control type {s.control_type!r} named by --negative-control"))
+    for setcd, label in dose_zero.items():
+        n = int(counts.get(setcd, 0))
+        out.append((True, f"set {setcd} ({label!r}) has dose 0 (TRTDOS) but no control type "
+                    f"(TCNTRL): its {n} animal(s) are not imported; if they are controls, "
+                    "tx.xpt lacks their TCNTRL"))
+    return out

@@ -1,0 +1,213 @@
+"""Which SEND control sets enter historical control ranges (tests/send_files.py study).
+
+The hand-made study has a vehicle control set 1 (main males S-101 2.0 g and
+S-102 2.2 g brain weight, S-103 an early death) and a TK set 3. Each case adds a
+set 4 of two main males (S-401 1.0 g, S-402 1.2 g brain weight), as a study with
+a positive control group (a reference neurotoxicant) would have.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from tests.send_files import tables, write_study
+
+from neurotox.errors import InputError
+from neurotox.hcd import db, store
+from neurotox.hcd.ranges import Query, ranges, select_rows
+from neurotox.hcd.send import control_findings, send_batch
+from neurotox.hcd.send_controls import ControlKind, control_kind
+from neurotox.io.send import read_send
+
+SET4 = [("S-401", 1.0, 380.0), ("S-402", 1.2, 390.0)]
+
+
+def with_set4(tmp_path, params: dict[str, str], label: str = "Group 4",
+              tx_change=None):
+    """The study plus set 4 (``params``: its TXPARMCD → TXVAL) and its two males."""
+    t = tables()
+    tx = {k: list(v) for k, v in t["tx"].items()}
+    if tx_change:
+        tx_change(tx)
+    for code, val in params.items():
+        for col, v in zip(("STUDYID", "SETCD", "SET", "TXPARMCD", "TXVAL"),
+                          ("SYN-1", "4", label, code, val), strict=True):
+            tx[col].append(v)
+    dm = {k: list(v) for k, v in t["dm"].items()}
+    for sid, _, _ in SET4:
+        for col, v in {"STUDYID": "SYN-1", "DOMAIN": "DM", "USUBJID": sid, "SEX": "M",
+                       "SETCD": "4", "ARMCD": "4", "ARM": label, "RFSTDTC": "2020-01-02",
+                       "RFENDTC": "2020-02-01", "AGE": 56.0, "AGEU": "DAYS"}.items():
+            dm[col].append(v)
+    om = {k: list(v) for k, v in t["om"].items()}
+    bw = {k: list(v) for k, v in t["bw"].items()}
+    for sid, brain, termbw in SET4:
+        for col, v in {"STUDYID": "SYN-1", "USUBJID": sid, "OMTESTCD": "WEIGHT",
+                       "OMSPEC": "BRAIN", "OMSTRESN": brain, "OMSTRESU": "g", "OMSTAT": "",
+                       "OMEXCLFL": "", "OMREASEX": "", "OMDY": 30.0}.items():
+            om[col].append(v)
+        for col, v in {"STUDYID": "SYN-1", "USUBJID": sid, "BWTESTCD": "TERMBW",
+                       "BWSTRESN": termbw, "BWSTRESU": "g", "BWSTAT": "", "BWDY": 30.0,
+                       "VISITDY": 30.0}.items():
+            bw[col].append(v)
+    return read_send(write_study(tmp_path / "s", {"tx": tx, "dm": dm, "om": om, "bw": bw}))
+
+
+def male_brain_range(tmp_path, batch) -> tuple[int, float]:
+    engine = db.connect(str(tmp_path / "h.sqlite"))
+    try:
+        store.add(engine, batch)
+        rows = select_rows(store.fetch(engine, endpoints=["brain_weight"], included_only=True),
+                           Query())
+    finally:
+        engine.dispose()
+    r = ranges(rows).set_index(["endpoint", "sex"]).loc[("brain_weight", "M")]
+    return int(r["n_animals"]), float(r["mean"])
+
+
+@pytest.mark.parametrize(("value", "kind"), [
+    ("Vehicle Control", ControlKind.NEGATIVE),
+    ("VEHICLE CONTROL", ControlKind.NEGATIVE),
+    ("Negative Control", ControlKind.NEGATIVE),
+    ("Untreated Cntrl", ControlKind.NEGATIVE),
+    ("Sham Control", ControlKind.NEGATIVE),
+    ("Placebo", ControlKind.NEGATIVE),
+    ("Water control", ControlKind.NEGATIVE),
+    ("Filtered air", ControlKind.NEGATIVE),
+    ("No treatment", ControlKind.NEGATIVE),
+    ("Non-treated control", ControlKind.NEGATIVE),
+    ("Positive Control", ControlKind.POSITIVE),
+    ("POSITIVE CONTROL", ControlKind.POSITIVE),
+    ("Reference Item Control", ControlKind.POSITIVE),
+    ("Active comparator", ControlKind.POSITIVE),
+    ("Vehicle + positive control", ControlKind.POSITIVE),
+    ("Control", ControlKind.UNKNOWN),
+    ("Group 1", ControlKind.UNKNOWN),
+    ("Inactive", ControlKind.UNKNOWN),
+])
+def test_control_kind_table(value, kind):
+    assert control_kind(value) is kind
+
+
+def test_named_values_are_negative_but_never_a_positive_control():
+    assert control_kind("  control ", ["Control"]) is ControlKind.NEGATIVE
+    assert control_kind("Positive Control", ["Positive Control"]) is ControlKind.POSITIVE
+
+
+def test_positive_control_set_is_stored_not_used_in_ranges(tmp_path):
+    study = with_set4(tmp_path, {"TCNTRL": "Positive Control", "TRTDOS": "5",
+                                 "TRTDOSU": "mg/kg"}, label="Positive control trimethyltin")
+    batch = send_batch(study)
+    a = batch.animals.set_index("subject")
+    assert sorted(a.index[a["included"]]) == ["S-101", "S-102", "S-111", "S-112", "S-113"]
+    assert not a.loc["S-401", "included"] and a.loc["S-401", "control_type"] == \
+        "Positive Control"
+    assert a.loc["S-401", "exclusion_reason"] == ("positive control (set 4, TCNTRL 'Positive "
+                                                  "Control'): not a negative or vehicle control")
+    assert "animal S-402 (M, Positive Control): positive control (set 4" in \
+        "\n".join(batch.excluded)
+    assert control_findings(study) == [(False, (
+        "2 animal(s) stored but not used in ranges — positive control (set 4, TCNTRL "
+        "'Positive Control'): not a negative or vehicle control"))]
+    # brain weight range of the males: S-101 and S-102 only, (2.0 + 2.2) / 2
+    assert male_brain_range(tmp_path, batch) == (2, pytest.approx(2.1, abs=1e-12))
+
+
+def test_unknown_control_type_is_warned_and_left_out(tmp_path):
+    study = with_set4(tmp_path, {"TCNTRL": "Control", "TRTDOS": "0"})
+    a = send_batch(study).animals.set_index("subject")
+    assert not a.loc["S-401", "included"]
+    assert a.loc["S-401", "exclusion_reason"].startswith(
+        "control type not recognised (set 4, TCNTRL 'Control')")
+    assert control_findings(study) == [(True, (
+        "2 animal(s) stored but not used in ranges — control type not recognised (set 4, "
+        "TCNTRL 'Control'): not known to be a negative or vehicle control"))]
+
+
+def test_unknown_control_type_named_by_the_user_is_used(tmp_path):
+    study = with_set4(tmp_path, {"TCNTRL": "Control", "TRTDOS": "0"})
+    batch = send_batch(study, negative_controls=["control"])
+    assert batch.animals.set_index("subject").loc["S-401", "included"]
+    assert control_findings(study, ["control"]) == [(False, (
+        "2 animal(s) of set 4 taken as negative controls: control type 'Control' named by "
+        "--negative-control"))]
+    # (2.0 + 2.2 + 1.0 + 1.2) / 4
+    assert male_brain_range(tmp_path, batch) == (4, pytest.approx(1.6, abs=1e-12))
+
+
+@pytest.mark.parametrize(("params", "label", "problem"), [
+    ({"TCNTRL": "Vehicle Control", "TRTDOS": "50", "TRTDOSU": "mg/kg/day"}, "Group 4",
+     "dose 50 mg/kg/day (TRTDOS) in a negative control set (set 4, TCNTRL 'Vehicle Control')"),
+    ({"TCNTRL": "Negative Control", "GRPLBL": "Positive control"}, "Group 4",
+     "set named 'Group 4 Positive control' (SET/GRPLBL) though a negative control (set 4, "
+     "TCNTRL 'Negative Control')"),
+    ({"TCNTRL": "Vehicle Control"}, "Reference item 10 mg/kg",
+     "set named 'Reference item 10 mg/kg' (SET/GRPLBL) though a negative control (set 4, "
+     "TCNTRL 'Vehicle Control')"),
+])
+def test_negative_control_contradicted_by_another_parameter(tmp_path, params, label, problem):
+    study = with_set4(tmp_path, params, label=label)
+    a = send_batch(study).animals.set_index("subject")
+    assert a.loc["S-402", "exclusion_reason"] == problem and not a.loc["S-402", "included"]
+    assert control_findings(study) == [
+        (True, f"2 animal(s) stored but not used in ranges — {problem}")]
+
+
+def test_dose_zero_set_without_control_type_is_named(tmp_path):
+    study = with_set4(tmp_path, {"TRTDOS": "0", "TKDESC": "NON-TK"}, label="Control 2")
+    assert "S-401" not in set(send_batch(study).animals["subject"])
+    assert control_findings(study) == [(True, (
+        "set 4 ('Control 2') has dose 0 (TRTDOS) but no control type (TCNTRL): its 2 animal(s) "
+        "are not imported; if they are controls, tx.xpt lacks their TCNTRL"))]
+
+
+def test_no_negative_control_set_is_an_error(tmp_path):
+    def positive(tx):
+        tx["TXVAL"] = ["Positive Control" if p == "TCNTRL" else v
+                       for p, v in zip(tx["TXPARMCD"], tx["TXVAL"], strict=True)]
+    study = with_set4(tmp_path, {"TCNTRL": "Control"}, tx_change=positive)
+    with pytest.raises(InputError, match=(
+            r"tx\.xpt, TXPARMCD 'TCNTRL': no trial set is a negative or vehicle control: "
+            r"positive control \(set 1, TCNTRL 'Positive Control'\).*; control type not "
+            r"recognised \(set 4, TCNTRL 'Control'\).*--negative-control VALUE")):
+        send_batch(study)
+
+
+def test_import_send_cli_warns_and_refuses_under_warnings_as_errors(tmp_path, invoke):
+    with_set4(tmp_path, {"TCNTRL": "Control"})
+    db_file = tmp_path / "h.sqlite"
+    refused = invoke("--warnings-as-errors", "hcd", "import-send", tmp_path / "s", "--db",
+                     db_file)
+    assert refused.exit_code == 2
+    assert "control type not recognised (set 4, TCNTRL 'Control')" in refused.output
+    res = invoke("hcd", "import-send", tmp_path / "s", "--db", db_file)
+    assert res.exit_code == 0, res.output
+    assert ("WARNING: s: 2 animal(s) stored but not used in ranges — control type not "
+            "recognised (set 4, TCNTRL 'Control')") in res.output
+    assert "7 animal(s) included" not in res.output and "5 included in ranges" in res.output
+
+
+def test_lower_case_parameter_codes_keep_the_first_value(tmp_path):
+    """``tcntrl`` twice: the first value counts, as for upper-case codes (a later
+    ``Vehicle Control`` record made the positive control set a vehicle control)."""
+    study = with_set4(tmp_path, {"tcntrl": "Positive Control", "TRTDOS": "5"})
+    tx = study.domains["tx"]
+    extra = tx[tx["SETCD"] == "4"].iloc[[0]].assign(TXVAL="Vehicle Control")
+    study.domains["tx"] = pd.concat([tx, extra], ignore_index=True)
+    a = send_batch(study).animals.set_index("subject")
+    assert a.loc["S-401", "control_type"] == "Positive Control"
+    assert not a.loc["S-401", "included"]
+
+
+def test_a_set_with_two_control_types_is_judged_on_both(tmp_path):
+    """TCNTRL 'Vehicle Control' and a second record 'Positive Control' in one set."""
+    study = with_set4(tmp_path, {"TCNTRL": "Vehicle Control", "TRTDOS": "0"})
+    tx = study.domains["tx"]
+    extra = tx[(tx["SETCD"] == "4") & (tx["TXPARMCD"] == "TCNTRL")].assign(
+        TXVAL="Positive Control")
+    study.domains["tx"] = pd.concat([tx, extra], ignore_index=True)
+    a = send_batch(study).animals.set_index("subject")
+    assert not a.loc["S-401", "included"]
+    assert a.loc["S-401", "exclusion_reason"] == (
+        "positive control (set 4, TCNTRL 'Vehicle Control / Positive Control'): not a "
+        "negative or vehicle control")

@@ -1,0 +1,157 @@
+"""SoftMax Pro text exports (``##BLOCKS=``) in plate and time format.
+
+Fixtures are written here, modelled on the layout SoftMax Pro writes (a ``Plate:``
+settings row, a ``Temperature(°C)`` column row, plate rows without row letters,
+``~End``); the values are a known ramp so every well can be checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from neurotox.errors import FormatError
+from neurotox.io.neurochem import read_export
+from neurotox.io.neurochem.plate_table import apply_plate_map, read_plate_map
+
+ROWS = "ABCDEFGH"
+
+
+def _od(row: int, col: int, k: int = 0) -> float:
+    """A known value per well and wavelength: row A col 1 = 1.001, H12 = 8.012 (+10 per k)."""
+    return round(10 * k + row + 1 + (col + 1) / 1000, 3)
+
+
+def _header(name: str = "Plate1", fmt: str = "PlateFormat", read: str = "Endpoint",
+            mode: str = "Absorbance", wavelengths: str = "450", kinetic: int = 1) -> str:
+    n = len(wavelengths.split())
+    scan = ["FALSE"] if mode == "Fluorescence" else []
+    cells = ["Plate:", name, "1.3", fmt, read, mode, *scan, "Raw", "FALSE", str(kinetic),
+             "", "", "", "", "", str(n), wavelengths, "1", "12", "96", "1", "8", "None"]
+    return "\t".join(cells)
+
+
+def _plate_rows(nwl: int, *, reduced: bool, time: str = "", comma: bool = False) -> list[str]:
+    head = f"{'Time' if time else ''}\tTemperature(°C)\t" + "\t\t".join(
+        "\t".join(str(c) for c in range(1, 13)) for _ in range(nwl))
+    out = [head]
+    for r in range(8):
+        grids = ["\t".join(f"{_od(r, c, k):.3f}" for c in range(12)) for k in range(nwl)]
+        out.append(f"{time if r == 0 else ''}\t{'23.80' if r == 0 else ''}\t"
+                   + "\t\t".join(grids))
+    if reduced:
+        out += ["", "\tTemperature(°C)\t" + "\t".join(str(c) for c in range(1, 13))]
+        out += ["\t\t" + "\t".join(f"{_od(r, c, 5):.3f}" for c in range(12)) for r in range(8)]
+    return [ln.replace(".", ",") if comma else ln for ln in out]
+
+
+def _file(tmp_path: Path, blocks: list[list[str]], *, announced: int | None = None,
+          name: str = "elisa.txt") -> Path:
+    lines = [f"##BLOCKS= {len(blocks) if announced is None else announced}"]
+    for b in blocks:
+        lines += [*b, "", "~End"]
+    lines.append("Original Filename: elisa; Date Last Saved: 5/12/2026 10:00:00 AM")
+    p = tmp_path / name
+    p.write_bytes(("\r\n".join(lines) + "\r\n").encode("latin-1"))
+    return p
+
+
+def test_plate_format_endpoint_one_wavelength(tmp_path):
+    p = _file(tmp_path, [[_header(), *_plate_rows(1, reduced=False)]])
+    e = read_export(p, analyte="gfap")
+    assert e.format == "softmax" and len(e.wells) == 96
+    w = e.wells.set_index("well")
+    assert w.loc["A01", "signal"] == 1.001 and w.loc["H12", "signal"] == 8.012
+    assert w.loc["C05", "signal"] == 3.005 and w.loc["C05", "plate"] == "Plate1"
+    assert set(e.wells["type"]) == {"sample"} and e.meta["needs_map"]
+    assert any("signal = '450 nm'" in n for n in e.notes)
+
+
+def test_reduced_grid_is_the_signal_and_wavelengths_side_by_side_are_read(tmp_path):
+    p = _file(tmp_path, [[_header(wavelengths="450 570"), *_plate_rows(2, reduced=True)]])
+    w = read_export(p, analyte="gfap").wells.set_index("well")
+    assert w.loc["B03", "signal"] == _od(1, 2, 5)
+    w570 = read_export(p, analyte="gfap", signal="570").wells.set_index("well")
+    assert w570.loc["B03", "signal"] == _od(1, 2, 1) and w570.loc["H12", "signal"] == 18.012
+
+
+def test_two_wavelengths_without_reduced_data_name_the_choice(tmp_path):
+    p = _file(tmp_path, [[_header(wavelengths="450 570"), *_plate_rows(2, reduced=False)]])
+    with pytest.raises(FormatError, match=r"line 2: plate 'Plate1' has 2 wavelengths "
+                                          r"\('450 nm', '570 nm'\) and no reduced data: name "
+                                          r"the signal with parameter 'signal'"):
+        read_export(p, analyte="gfap")
+    w = read_export(p, analyte="gfap", signal="450 nm").wells.set_index("well")
+    assert w.loc["D07", "signal"] == 4.007
+
+
+def test_time_format_endpoint(tmp_path):
+    wells = [f"{r}{c}" for r in ROWS for c in range(1, 13)]
+    rows = ["Time\tTemperature(°C)\t" + "\t".join(wells)]
+    rows += ["\t23.80\t" + "\t".join(f"{_od(i // 12, i % 12, k):.3f}" for i in range(96))
+             for k in range(2)]
+    p = _file(tmp_path, [[_header(fmt="TimeFormat", wavelengths="450 570"), *rows]])
+    w = read_export(p, analyte="gfap", signal="570 nm").wells.set_index("well")
+    assert w.loc["A01", "signal"] == 11.001 and w.loc["G11", "signal"] == 17.011
+
+
+def test_fluorescence_header_and_decimal_commas_and_other_blocks(tmp_path):
+    group = ["Group: Standards", "Sample\tWells\tValues", "01\tA1\t1,001"]
+    p = _file(tmp_path, [group, [_header(mode="Fluorescence", wavelengths="485"),
+                                 *_plate_rows(1, reduced=False, comma=True)]])
+    e = read_export(p, analyte="gfap")
+    assert e.wells.set_index("well").loc["E09", "signal"] == 5.009
+    assert any("decimal commas" in n for n in e.notes)
+    assert any("blocks other than plates skipped: 'Group: Standards'" in n for n in e.notes)
+
+
+def test_kinetic_read_without_reduced_data_is_refused(tmp_path):
+    rows = _plate_rows(1, reduced=False, time="00:00:00") + [""] + \
+        _plate_rows(1, reduced=False, time="00:00:30")[1:]
+    p = _file(tmp_path, [[_header(read="Kinetic", kinetic=2), *rows]])
+    with pytest.raises(FormatError, match="plate 'Plate1' is a Kinetic read without reduced "
+                                          "data; SoftMax Pro exports are read for Endpoint"):
+        read_export(p, analyte="gfap")
+
+
+def test_kinetic_read_with_reduced_data_reads_the_reduced_grid(tmp_path):
+    rows = _plate_rows(1, reduced=False, time="00:00:00") + [""] + \
+        _plate_rows(1, reduced=True, time="00:00:30")[1:]
+    p = _file(tmp_path, [[_header(read="Kinetic", kinetic=2), *rows]])
+    w = read_export(p, analyte="gfap").wells.set_index("well")
+    assert w.loc["F02", "signal"] == _od(5, 1, 5)
+
+
+def test_a_cut_export_is_refused(tmp_path):
+    p = _file(tmp_path, [[_header(), *_plate_rows(1, reduced=False)]], announced=2)
+    with pytest.raises(FormatError, match=r"announces 2 block\(s\) .* but 1 end with '~End': "
+                                          "the file looks cut"):
+        read_export(p, analyte="gfap")
+
+
+def test_plate_map_gives_the_layout(tmp_path):
+    p = _file(tmp_path, [[_header(), *_plate_rows(1, reduced=False)]])
+    m = tmp_path / "map.csv"
+    m.write_text("well,type,sample,expected,dilution\nA1,standard,STD1,2000,\n"
+                 "A2,standard,STD1,2000,\nB1,blank,BLK,,\nC1,sample,SPL1,,4\n")
+    e = apply_plate_map(read_export(p, analyte="gfap"), read_plate_map(m))
+    w = e.wells.set_index("well")
+    assert len(e.wells) == 4
+    assert w.loc["A02", ["type", "expected", "signal"]].tolist() == ["standard", 2000, 1.002]
+    assert w.loc["C01", ["type", "sample", "dilution", "signal"]].tolist() == \
+        ["sample", "SPL1", 4, 3.001]
+
+
+def test_two_plates_and_a_time_format_reduced_line(tmp_path):
+    wells = [f"{r}{c}" for r in ROWS for c in range(1, 13)]
+    column_row = "Time\tTemperature(°C)\t" + "\t".join(wells)
+    rows = [column_row, "\t23.80\t" + "\t".join(f"{_od(i // 12, i % 12):.3f}" for i in range(96)),
+            "", column_row, "\t\t" + "\t".join(f"{_od(i // 12, i % 12, 5):.3f}"
+                                               for i in range(96))]
+    p = _file(tmp_path, [[_header(), *_plate_rows(1, reduced=False)],
+                         [_header(name="Plate2", fmt="TimeFormat"), *rows]])
+    e = read_export(p, analyte="gfap")
+    assert e.meta["plates"] == ["Plate1", "Plate2"] and len(e.wells) == 192
+    w = e.wells.set_index(["plate", "well"])["signal"]
+    assert w[("Plate1", "H01")] == 8.001 and w[("Plate2", "H01")] == _od(7, 0, 5)
