@@ -210,7 +210,8 @@ def _apply_censoring(df: pd.DataFrame, plan: StatisticsPlan) -> pd.DataFrame:
     drop = left & (mode == "exclude")
     df.loc[drop, "excluded"] = True
     df["_policy_excluded"] = drop
-    df["_substituted"] = sub
+    # only where the tests see the policy's value too (litter means: uncensored pups)
+    df["_substituted"] = left & (mode == "substitute")
     df.loc[drop, "exclusion_reason"] = "below the limit (left-censored); censoring policy exclude"
     return df
 
