@@ -67,6 +67,26 @@ COLUMNS: dict[str, str] = {
     "time_order": "float64",
 }
 
+#: Significant digits a ``value`` is held to (and written with in the report's CSV). Values
+#: derived by arithmetic (a latency as time - onset, the mean of two trials) carry noise in
+#: the 16th-17th digit (0.20000000000000018, 5.949999999999999) that would break ties in
+#: rank tests; :func:`validate` rounds every value to this precision, so the numbers tested
+#: are the numbers written out and a written table re-analyses to the same result.
+VALUE_DIGITS = 10
+
+
+def as_written(values: pd.Series) -> pd.Series:
+    """``values`` rounded to :data:`VALUE_DIGITS` significant digits (NaN stays NaN).
+
+    The rounding is the decimal text round trip (``'%.10g'``), so it is exactly what
+    reading the written CSV back gives, and applying it twice changes nothing.
+    """
+    spec = f".{VALUE_DIGITS}g"
+    rounded = [float(format(v, spec)) for v in values.to_numpy(dtype="float64").tolist()]
+    return pd.Series(np.asarray(rounded, dtype="float64"), index=values.index,
+                     name=values.name)
+
+
 #: Columns a table read from elsewhere may leave out, with the value they take.
 #: ``time_order``: the protocol's place of the timepoint in time (any increasing
 #: number; blank = read from the label, :mod:`neurotox.timepoints`).
@@ -634,7 +654,8 @@ def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFram
     the order of :data:`COLUMNS`. Columns in :data:`OPTIONAL` (``censoring``,
     ``time_order``)
     may be absent from tables made before they existed or by other tools; they
-    take their default. A blank ``censoring`` cell means ``none``.
+    take their default. A blank ``censoring`` cell means ``none``. Values are
+    rounded to :data:`VALUE_DIGITS` significant digits (:func:`as_written`).
 
     """
     path = None if path is None else str(path)
@@ -644,6 +665,7 @@ def validate(df: pd.DataFrame, *, path: str | Path | None = None) -> pd.DataFram
         if col not in df.columns:
             df = df.assign(**{col: default})
     df = _coerce(df, path)
+    df["value"] = as_written(df["value"])
     df["censoring"] = df["censoring"].str.strip().str.lower().replace("", Censoring.NONE.value)
     _check_rows(df, path)
     return df

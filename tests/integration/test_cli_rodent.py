@@ -128,7 +128,8 @@ def test_nor_cli_on_dory(shared_data, tmp_path, invoke):
     ref = pd.read_csv(d / "reference_Dory_NOR_2.csv").set_index("RatID")
     got = di.set_index("subject")["value"]
     assert sorted(got.index) == sorted(ref.index)
-    assert (got - ref["DI"].loc[got.index]).abs().max() < 1e-12
+    # an EndpointTable holds values to 10 significant digits (DI up to 0.75)
+    assert (got - ref["DI"].loc[got.index]).abs().max() < 1e-10
     one = pd.read_csv(out / "nor_one_sample.csv")
     one = one[one["sex"] == "all"].set_index("group")
     assert one.loc["Control", "p_ttest"] == pytest.approx(0.328, abs=1e-3)

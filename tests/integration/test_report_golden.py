@@ -14,8 +14,6 @@
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
 from neurotox.pipeline import analyse, collect_endpoints
@@ -106,14 +104,17 @@ def test_u_shaped_zebrafish_response_gets_no_monotone_hill_curve(simulated):
     assert light.cells[0].text == "concentration–response"
 
 
-def test_bmdl_of_zero_is_flagged_unreliable(simulated):
+def test_bmdl_of_zero_is_never_recommended(simulated):
+    # 1/5, 0/5, 0/5, 5/5: pybmds fits Weibull with BMD 75.08 and BMDL 0; pybmds 25.2's
+    # Session.recommend() on the same fits picks LogLogistic, BMD 48.57, BMDL 24.00
     report, _ = simulated("oecd-424")
     bmd = _table(report, "bmd")
     row = next(r for r in bmd.rows if r.labels[0] == "Sciatic nerve: axonal degeneration"
                and r.labels[2] == "Males")
-    assert row.cells[3].numbers["value"] == 0 or not math.isfinite(
-        row.cells[3].numbers["value"])
-    assert row.cells[5].text.startswith("unreliable: BMDL = 0") and row.cells[5].flag == "!"
+    assert row.cells[1].text == "LogLogistic"
+    assert row.cells[2].numbers["value"] == pytest.approx(48.571, rel=1e-4)
+    assert row.cells[3].numbers["value"] == pytest.approx(23.997, rel=1e-4)
+    assert row.cells[6].text == "BMDLs within 3-fold: lowest AIC"
     reliable = [r for r in bmd.rows if r.cells[5].text == "" and r.cells[1].text != "none viable"]
     assert reliable  # the others are not flagged
 

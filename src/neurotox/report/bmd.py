@@ -23,6 +23,7 @@ from concurrent.futures import Future
 
 import pandas as pd
 
+from neurotox.endpoints import as_written
 from neurotox.parallel import TaskPool, run_tasks
 from neurotox.report.context import Context
 from neurotox.report.labels import assay_label, unit_symbol
@@ -86,7 +87,10 @@ def _task(key: BmdKey, rows: pd.DataFrame) -> tuple[BmdKey, list, list, dict] | 
         n = rows["n_examined"]
     else:
         rows = rows[(rows["n"].astype(float) > 0) & rows["sd"].astype(float).notna()]
-        args = {"kind": "continuous", "mean": rows["mean"].tolist(), "sd": rows["sd"].tolist()}
+        # fitted to the n/mean/SD as results.csv writes them, so that pybmds on the written
+        # table gives the same fit (its optimiser can land elsewhere for a 1e-10 change)
+        args = {"kind": "continuous", "mean": as_written(rows["mean"]).tolist(),
+                "sd": as_written(rows["sd"]).tolist()}
         n = rows["n"]
     if len(rows) < 3:
         return None
@@ -177,8 +181,9 @@ def bmd_table(bmds: dict[BmdKey, BmdResult], spec: StudySpec, number: int,
         footnotes=["BMR: benchmark response, for continuous endpoints a change of the mean "
                    "by that many control SDs (fitted to group n, mean and SD), for "
                    "incidence endpoints the extra risk (fitted to n affected of n "
-                   "examined). Models fitted with the US EPA pybmds; recommendation as in "
-                   "the EPA Benchmark Dose Technical Guidance (2012).",
+                   "examined). Models fitted and recommended with the US EPA pybmds "
+                   "(its recommender, the BMDS logic: a model with BMDL = 0 is not viable; "
+                   "EPA Benchmark Dose Technical Guidance 2012).",
                    "Reliability: BMDL = 0 or a BMD/BMDL ratio above "
                    f"{MAX_BMD_BMDL_RATIO:g} make the BMD unreliable; a BMD above the highest "
                    "dose or below a tenth of the lowest dose is an extrapolation (EPA 2012)."])

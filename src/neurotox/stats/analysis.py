@@ -75,19 +75,32 @@ def dropped_transforms(decisions: pd.DataFrame) -> list[str]:
     The plan's ``log_transform`` endpoints are log-analysed only when every
     value is positive; otherwise the analysis runs on the raw scale and its
     decision row says so. That changes the test, so it is a warning (one per
-    endpoint, naming the sexes and timepoints), not only a row of decisions.csv.
+    endpoint, naming the sexes and timepoints, and saying when the
+    repeated-measures model over all timepoints was fitted raw too), not only a
+    row of decisions.csv.
     """
     if decisions.empty:
         return []
-    hit = decisions[decisions["note"].astype(str).str.contains("log transform skipped",
-                                                               regex=False)]
+    note = decisions["note"].astype(str)
+    hit = decisions[note.str.contains("log transform skipped", regex=False)
+                    | note.str.contains("log transform not applied", regex=False)]
     out = []
     for endpoint, part in hit.groupby("endpoint", sort=True):
+        rm = part["timepoint"].astype(str) == "ALL"
+        per_tp = part[~rm]
         where = ", ".join(sorted({s if str(t) in ("", "NA") else f"{s} {t}"
-                                  for s, t in zip(part["sex"], part["timepoint"], strict=True)}))
-        out.append(f"warning: endpoint {endpoint!r} ({where}): the planned log transform "
-                   "was not applied (zero or negative values); analysed on the raw scale")
+                                  for s, t in zip(per_tp["sex"], per_tp["timepoint"],
+                                                  strict=True)}))
+        text = (f"warning: endpoint {endpoint!r}{f' ({where})' if where else ''}: the planned "
+                "log transform was not applied (zero or negative values); analysed on the "
+                "raw scale")
+        if rm.any():
+            sexes = ", ".join(sorted(set(part.loc[rm, "sex"].astype(str))))
+            text += (f"{', and so was' if where else ':'} the repeated-measures model over "
+                     f"all timepoints ({sexes})")
+        out.append(text)
     return out
+
 
 def describe(table: pd.DataFrame, *, pool_sexes: bool = False) -> pd.DataFrame:
     """Descriptive statistics per endpoint x sex x timepoint x group.
@@ -172,7 +185,10 @@ def _apply_censoring(df: pd.DataFrame, plan: StatisticsPlan) -> pd.DataFrame:
 
     ``_limit`` keeps the limit for the tests (which route the stratum themselves with
     the same rule, :func:`neurotox.stats.censored.stratum_mode`); ``value`` becomes
-    what the descriptive statistics use. Values the ``exclude`` policy drops are
+    what the descriptive statistics (and the repeated-measures model) use: the
+    policy's value (limit, limit/2, limit/√2) for every left-censored value, also in a
+    stratum that goes to the censoring-aware test because too many values are
+    censored (the test then ranks the limits). Values the ``exclude`` policy drops are
     marked excluded (for the counts) and ``_policy_excluded`` (the tests still see
     them, to say so in their decision).
     """
@@ -188,13 +204,14 @@ def _apply_censoring(df: pd.DataFrame, plan: StatisticsPlan) -> pd.DataFrame:
              for n_l, n_r, n in zip(*count, strict=True)]
     mode = np.asarray(modes)[strata]
     df = df.copy()
-    sub = left & (mode == "substitute")
+    sub = left & (mode != "exclude")     # the policy's value, whatever test follows
     df.loc[sub, "value"] = cens.substituted(df.loc[sub, "value"].to_numpy(), np.ones(sub.sum(),
                                             bool), plan.censored.policy)
     drop = left & (mode == "exclude")
     df.loc[drop, "excluded"] = True
     df["_policy_excluded"] = drop
-    df["_substituted"] = sub
+    # only where the tests see the policy's value too (litter means: uncensored pups)
+    df["_substituted"] = left & (mode == "substitute")
     df.loc[drop, "exclusion_reason"] = "below the limit (left-censored); censoring policy exclude"
     return df
 
@@ -588,6 +605,7 @@ def _stratum(key: tuple, cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan
     if litters is not None and ep.data_type not in (DataType.INCIDENCE, DataType.ORDINAL):
         by_litter = [litters[i] for i in index]
     doses = np.array([order[g][1] for g in groups])
+    names = list(groups)
     has_control = order[groups[0]][3]
     alternative = _alternative(ep, plan)
     dt = ep.data_type.value
@@ -595,6 +613,7 @@ def _stratum(key: tuple, cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan
         samples = [np.empty(0), *samples]  # no control in this stratum
         censoring = [np.empty(0, dtype=str), *censoring]
         doses = np.concatenate([[0.0], doses])
+        names = ["control", *names]
         by_litter = None
     use = [0] + [j for j in range(1, len(samples))
                  if not (has_control and order[groups[j]][3])]  # later controls: not tested
@@ -602,7 +621,8 @@ def _stratum(key: tuple, cells: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan
                              plan=plan, doses=doses[use],
                              log_transform=ep.name in plan.log_transform,
                              litters=None if by_litter is None else [by_litter[j] for j in use],
-                             censoring=[censoring[j] for j in use])
+                             censoring=[censoring[j] for j in use],
+                             names=[names[j] for j in use])
     if len(use) < len(samples):
         out = _spread(out, use, len(samples))
         extra = ", ".join(groups[j] for j in range(1, len(groups)) if j not in use)

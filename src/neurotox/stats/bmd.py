@@ -11,11 +11,17 @@ data, BMR = 1 standard deviation from the control mean; dichotomous data, BMR =
 Model recommendation
 --------------------
 ``epa``
-    Models with goodness-of-fit p ≥ ``gof_p`` and a finite BMDL are viable; if
-    their BMDLs lie within ``bmdl_ratio`` (3-fold) the lowest AIC wins, otherwise
-    the lowest BMDL.
+    pybmds' own recommender (``pybmds.recommender.Recommender``, the BMDS
+    decision logic) with its default rules, the goodness-of-fit threshold set to
+    ``gof_p`` and "sufficiently close" BMDLs to ``bmdl_ratio``: a model is viable
+    when none of its checks fails or questions it (BMD, a non-zero BMDL and AIC
+    exist, goodness of fit, residual near the BMD, BMD/BMDL ratio, BMD(L) far
+    below the lowest dose, degrees of freedom, variance model). If the viable
+    BMDLs lie within ``bmdl_ratio`` (3-fold) the lowest AIC wins, otherwise the
+    lowest BMDL; ties go to the model with fewest parameters.
 ``bmdrc``
-    As bmdrc (PNNL): among viable models, those within ``aic_window`` (2) of the
+    As bmdrc (PNNL): among viable models (converged, goodness-of-fit p ≥
+    ``gof_p``, finite BMD and a BMDL > 0), those within ``aic_window`` (2) of the
     lowest AIC are equivalent and the one with the lowest BMDL wins. Applied to the
     pybmds fits this is bmdrc's rule, not its numbers: bmdrc fits its own models
     (AIC counts every parameter, its BMDL is a bisected profile likelihood).
@@ -74,7 +80,8 @@ class BmdResult:
         Values of the recommended model (NaN without one).
     models
         One row per fitted model: ``model``, ``bmd``, ``bmdl``, ``bmdu``, ``aic``,
-        ``gof_p``, ``converged``, ``viable``, ``recommended``.
+        ``gof_p``, ``converged``, ``viable``, ``recommended``; with the ``epa``
+        selection also ``notes`` (pybmds' reasons a model is not viable).
     reason
         Why that model was recommended (or why none was).
     settings
@@ -174,7 +181,7 @@ def _fit(kind: str, name: str, ds, bmr: float, restricted: bool,
     gof = res.gof.p_value if kind == "dichotomous" else res.tests.p_values[3]
     return {"model": model.name(), "bmd": _f(res.bmd), "bmdl": _f(res.bmdl),
             "bmdu": _f(res.bmdu), "aic": _f(res.fit.aic), "gof_p": _f(gof),
-            "converged": bool(res.has_completed), "_curve": curve}
+            "converged": bool(res.has_completed), "_curve": curve, "_fit": model}
 
 
 def _choose_variance(ds, bmr: float) -> str:
@@ -201,21 +208,50 @@ def _f(x) -> float:
 
 
 def _recommend(table: pd.DataFrame, selection: str, gof_p: float, bmdl_ratio: float,
-               aic_window: float) -> tuple[int | None, str]:
-    ok = table["converged"] & (table["gof_p"] >= gof_p) & np.isfinite(table["bmdl"]) & \
-        np.isfinite(table["bmd"])
+               aic_window: float, ds=None, fits: Sequence | None = None
+               ) -> tuple[int | None, str]:
+    if selection != "bmdrc" and fits is not None:
+        return _recommend_pybmds(table, ds, list(fits), gof_p, bmdl_ratio)
+    # a BMDL of 0 is no lower bound (pybmds: "BMDL does not exist")
+    ok = table["converged"] & (table["gof_p"] >= gof_p) & (table["bmdl"] > 0) & \
+        np.isfinite(table["bmdl"]) & np.isfinite(table["bmd"])
     table["viable"] = ok
     if not ok.any():
-        return None, f"no model converged with goodness-of-fit p >= {gof_p:g} and a BMDL"
+        return None, f"no model converged with goodness-of-fit p >= {gof_p:g} and a BMDL > 0"
     v = table[ok]
     if selection == "bmdrc":
         near = v[v["aic"] <= v["aic"].min() + aic_window]
         i = near["bmdl"].idxmin()
         return i, f"lowest BMDL among models within {aic_window:g} AIC of the best"
-    lo, hi = v["bmdl"].min(), v["bmdl"].max()
-    if lo <= 0 or hi / lo > bmdl_ratio:  # a BMDL of 0 differs infinitely
+    if v["bmdl"].max() / v["bmdl"].min() > bmdl_ratio:
         return v["bmdl"].idxmin(), f"BMDLs differ more than {bmdl_ratio:g}-fold: lowest BMDL"
     return v["aic"].idxmin(), f"BMDLs within {bmdl_ratio:g}-fold: lowest AIC"
+
+
+def _recommend_pybmds(table: pd.DataFrame, ds, fits: list, gof_p: float,
+                      bmdl_ratio: float) -> tuple[int | None, str]:
+    """Pybmds' recommender on the fitted models; ``viable`` and ``notes`` columns set."""
+    from pybmds.constants import LogicBin
+    from pybmds.recommender import Recommender, RecommenderSettings
+
+    settings = RecommenderSettings.build_default()
+    settings.sufficiently_close_bmdl = bmdl_ratio
+    for rule in settings.rules:
+        if rule.rule_class == "gof":
+            rule.threshold = gof_p
+    rec = Recommender(settings)
+    rec.recommend(ds, fits)
+    res = rec.results
+    table["viable"] = [b == LogicBin.NO_CHANGE for b in res.bmds_model_bin]
+    table["notes"] = ["; ".join(sorted((m for msgs in notes.values() for m in msgs),
+                                       reverse=True)) for notes in res.bmds_model_notes]
+    best = res.recommended_model_index
+    if best is None:
+        return None, (f"no model converged with goodness-of-fit p >= {gof_p:g}, a BMD, a "
+                      "BMDL > 0 and no questionable check (pybmds recommender)")
+    if res.recommended_model_variable == "aic":
+        return best, f"BMDLs within {bmdl_ratio:g}-fold: lowest AIC"
+    return best, f"BMDLs differ more than {bmdl_ratio:g}-fold: lowest BMDL"
 
 
 def benchmark_dose(doses: Sequence[float], n: Sequence[float], *,
@@ -292,7 +328,8 @@ def benchmark_dose(doses: Sequence[float], n: Sequence[float], *,
     grid = curve_grid(doses)
     table = pd.DataFrame([_fit(kind, m, ds, bmr, restricted, variance, grid) for m in names])
     curves = table.pop("_curve")
-    best, reason = _recommend(table, selection, gof_p, bmdl_ratio, aic_window)
+    fits = table.pop("_fit")
+    best, reason = _recommend(table, selection, gof_p, bmdl_ratio, aic_window, ds, fits)
     table["recommended"] = table.index == best
     import pybmds
 

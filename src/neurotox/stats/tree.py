@@ -305,11 +305,25 @@ def _insufficient(groups: Sequence[np.ndarray]) -> str:
     return ""
 
 
-def _usable(groups: list[np.ndarray]) -> tuple[list[int], str]:
+def _usable(groups: list[np.ndarray], names: Sequence[str]) -> tuple[list[int], str]:
     keep = [0] + [i for i, g in enumerate(groups) if i > 0 and g.size >= 2]
-    dropped = [i for i in range(1, len(groups)) if i not in keep]
-    note = f"groups {dropped} have n < 2 and are not tested" if dropped else ""
-    return keep, note
+    dropped = [names[i] for i in range(1, len(groups)) if i not in keep]
+    if not dropped:
+        return keep, ""
+    if len(dropped) == 1:
+        return keep, f"group {dropped[0]} has n < 2 and is not tested"
+    return keep, f"groups {', '.join(dropped)} have n < 2 and are not tested"
+
+
+def _group_names(names: Sequence[str] | None, doses: np.ndarray | None, k: int) -> list[str]:
+    """How notes name the groups: ``names``, else the dose, else the 1-based position."""
+    if names is not None:
+        if len(names) != k:
+            raise ValueError(f"{len(names)} group names for {k} samples")
+        return [str(x) for x in names]
+    if doses is not None and len(doses) == k:
+        return ["control" if i == 0 else f"at dose {d:g}" for i, d in enumerate(doses)]
+    return ["control" if i == 0 else f"no. {i + 1} (control = no. 1)" for i in range(k)]
 
 
 def _log(groups: list[np.ndarray], decision: dict[str, object]) -> list[np.ndarray]:
@@ -325,7 +339,8 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
                        doses: Sequence[float] | None = None,
                        log_transform: bool = False,
                        litters: Sequence[Sequence[str]] | None = None,
-                       censoring: Sequence[Sequence[str]] | None = None) -> StratumOutcome:
+                       censoring: Sequence[Sequence[str]] | None = None,
+                       names: Sequence[str] | None = None) -> StratumOutcome:
     """Run the decision tree on one stratum.
 
     Parameters
@@ -355,6 +370,9 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
         ``censored`` settings (:func:`~neurotox.stats.censored.route`): left-censored
         values substituted or excluded, or the stratum goes to the censoring-aware
         path (weighted log-rank tests); the decision's ``censoring`` entry says which.
+    names
+        Group IDs (same order as ``samples``), used where the decision's note names a
+        group (a group with n < 2 is not tested); default the dose ("at dose 30").
 
     Returns
     -------
@@ -401,7 +419,7 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
     if reason:
         decision["note"] = reason
         return outcome
-    keep, note = _usable(groups)
+    keep, note = _usable(groups, _group_names(names, dose_values, len(groups)))
     decision["note"] = note
     used = [groups[i] for i in keep]
     if data_type == "incidence":

@@ -107,3 +107,21 @@ def test_bmd_table_labels_timepoints_as_the_other_tables(spec):
             ("cipn", "vf_threshold_updown", "F", "day-1"): _bmd(25.0, 10.0)}
     t = bmd_table(bmds, spec, 1, ctx)
     assert [r.labels[2] for r in t.rows] == ["Males, Plasma day1", "Females, Baseline (Day −1)"]
+
+
+def test_continuous_bmd_is_fitted_to_the_written_means_and_sds():
+    # OECD 426 sim, preputial separation body weight (M), as results.csv writes it. pybmds'
+    # optimiser is chaotic here: means x (1 + 1e-13) give Polynomial 2 (BMD 20.95) instead
+    # of Power; pybmds (25.2) Session.recommend() on the written numbers: Power 28.8602/17.6345
+    import pandas as pd
+
+    results = pd.DataFrame({
+        "assay": "developmental", "endpoint": "dev_preputial_separation_body_weight",
+        "sex": "M", "timepoint": "NA", "data_type": "continuous", "dose_unit": "mg/kg/day",
+        "group": ["G1", "G2", "G3", "G4"], "dose": [0.0, 3.0, 10.0, 30.0], "n": [20] * 4,
+        "mean": np.array([221.8875, 222.02, 221.285, 244.61]) * (1 + 1e-13),
+        "sd": [13.55308156, 11.09909195, 11.91185942, 9.872790892],
+        "trend_flag": ["", "", "", "**"]})
+    r = trend_bmds(results)[("developmental", "dev_preputial_separation_body_weight", "M", "NA")]
+    assert r.model == "Power"
+    assert (r.bmd, r.bmdl) == (pytest.approx(28.8602, rel=1e-5), pytest.approx(17.6345, rel=1e-5))

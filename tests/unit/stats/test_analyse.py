@@ -228,6 +228,31 @@ def test_planned_log_transform_dropped_for_a_zero_is_a_warning(grip):
         "applied (zero or negative values); analysed on the raw scale"]
 
 
+def test_dropped_log_transform_warning_names_the_raw_repeated_measures_model():
+    rng = np.random.default_rng(3)
+    rows = [{"assay": "motor_activity", "endpoint": "motor_activity_counts", "unit": "count",
+             "subject": f"{g.id}-{s}", "group": g.id, "sex": "M", "timepoint": tp,
+             "value": 0.0 if (tp == "day15" and g.id == "G4")
+             else float(round(200 + rng.normal(0, 20)))}
+            for g in GROUPS for s in range(6) for tp in ("day1", "day8", "day15")]
+    plan = StatisticsPlan(log_transform=("motor_activity_counts",))
+    d = stats.analyse(_table(rows), plan, GROUPS).decisions.set_index("timepoint")
+    assert d["transform"].to_dict() == {"day1": "log", "day8": "log", "day15": "none",
+                                        "ALL": "none"}
+    assert dropped_transforms(d.reset_index()) == [
+        "warning: endpoint 'motor_activity_counts' (M day15): the planned log transform was "
+        "not applied (zero or negative values); analysed on the raw scale, and so was the "
+        "repeated-measures model over all timepoints (M)"]
+
+
+def test_a_group_with_n_below_2_is_named_by_its_id(grip):
+    table = grip[(grip["sex"] == "M") & ~((grip["group"] == "G3")
+                                          & grip["subject"].str[-1].isin(list("123456789")))]
+    assert (table["group"] == "G3").sum() == 1
+    note = stats.analyse(table, StatisticsPlan(), GROUPS).decisions.iloc[0]["note"]
+    assert note.startswith("group G3 has n < 2 and is not tested")
+
+
 def _litter_table():
     rng = np.random.default_rng(12)
     rows = []
@@ -399,3 +424,14 @@ def test_duplicate_wells_are_not_sent_nonparametric_by_a_degenerate_levene():
     # three values per group: Levene is done as before
     three = compare_to_control([g + [g[0]] for g in groups], doses=[0, 0.1, 0.3, 1, 3, 10, 30])
     assert three.decision["homogeneity_test"] == "Levene (median)"
+
+
+def test_tree_names_an_untested_group_by_name_or_dose():
+    from neurotox.stats.tree import compare_to_control
+
+    samples = [[10.1, 9.8, 10.4], [11.0, 10.7, 11.3], [12.0], [13.1, 12.8, 13.4], [14.0]]
+    doses = [0, 1, 3, 10, 30]
+    out = compare_to_control(samples, doses=doses, names=["C", "L", "M", "H", "X"])
+    assert out.decision["note"].startswith("groups M, X have n < 2 and are not tested")
+    out = compare_to_control(samples, doses=doses)
+    assert out.decision["note"].startswith("groups at dose 3, at dose 30 have n < 2")

@@ -61,7 +61,8 @@ def test_planted_shift_is_flagged_with_the_ols_t_statistic():
     design = np.column_stack([np.ones(16), g, x - x.mean()])
     coef, rss, *_ = np.linalg.lstsq(design, b, rcond=None)
     se = np.sqrt(rss[0] / 13 * np.linalg.inv(design.T @ design)[1, 1])
-    assert coef[1] == pytest.approx(-0.05, abs=1e-12)
+    # exactly -0.05 but for the table holding values to 10 significant digits (257.1428571)
+    assert coef[1] == pytest.approx(-0.05, abs=1e-9)
     assert res.loc["G2", "statistic"] == pytest.approx(coef[1] / se, rel=1e-9)
     assert res.loc["G2", "flag"] == "**"
     assert dec["overall_test"] == "ANCOVA (covariate: terminal body weight) group F"

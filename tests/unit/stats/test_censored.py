@@ -216,7 +216,14 @@ def test_analyse_left_censored_policies():
     assert a.decisions.iloc[0]["path"] == "censored"
     assert a.decisions.iloc[0]["censoring"] == ("10 of 18 values left-censored: censoring-aware "
                                                 "rank test (censored fraction 56% > 20%)")
-    assert a.results.set_index("group").loc["G3", "censored_bound"] == 1.0
+    r = a.results.set_index("group")
+    assert r.loc["G3", "censored_bound"] == 1.0
+    # the rank test ranks the limits, the means count them at the policy's limit/2 (as in
+    # the substituted stratum above): G1 (0.5 + 0.5 + 11.4 + 12.2 + 13.1 + 11.9) / 6
+    assert r.loc["G1", "mean"] == pytest.approx(49.6 / 6)
+    assert list(r["min"]) == [0.5, 0.5, 0.5]
+    z = censored.vs_control(values, LEFT_CENS, side="left").statistic
+    np.testing.assert_allclose(r["statistic"][1:], z, atol=1e-12)
     a = stats.analyse(table, StatisticsPlan(censored={"policy": "exclude",
                                                       "rank_test_above": 1}), GROUPS)
     r = a.results.set_index("group")

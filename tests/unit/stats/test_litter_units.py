@@ -158,3 +158,23 @@ def test_left_censored_pups_are_substituted_before_the_litter_means():
     assert d["overall_statistic"] == pytest.approx(0.6787835297, rel=1e-9)
     assert d["censoring"] == ("2 of 40 pup values left-censored: set to limit/2 (policy half) "
                               "before the litter means")
+
+
+def test_litters_over_the_rank_threshold_keep_their_censoring():
+    """20 of 40 pups < 90 (left-censored at 90): the censoring-aware test on the litter means.
+
+    R: litter bound = mean of the pups with the censored ones at 90, censored when any
+    pup is; ``survdiff(Surv(-bound, !left) ~ g, rho = 1)`` chisq 4.23067273192. The
+    means count each censored pup at 45 (policy half) before the litter mean.
+    """
+    t = _pups()
+    t = t[t["endpoint"] == "grip_strength_forelimb"].copy()
+    low = t["value"] < 90
+    t["censoring"] = np.where(low, "left", "none")
+    t.loc[low, "value"] = 90.0
+    a = stats.analyse(t, StatisticsPlan(litter_unit="means", censored={"policy": "half"}),
+                      GROUPS)
+    d = a.decisions.iloc[0]
+    assert d["path"] == "censored"
+    assert d["overall_statistic"] == pytest.approx(4.23067273192, rel=1e-9)
+    assert a.results["mean"].tolist() == pytest.approx([83.82, 60.54, 60.50, 82.09], rel=1e-12)

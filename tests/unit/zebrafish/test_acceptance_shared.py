@@ -232,8 +232,13 @@ def test_bmdrc_pybmds_engine_within_10_percent_for_the_same_model(bmdrc):
             assert fit["bmd"] == pytest.approx(r.BMD10, rel=0.10), ep
         if ep in SAME_BMDL:
             assert fit["bmdl"] == pytest.approx(r.BMDL, rel=0.10), ep
-        if res.model == _NAMES.get(r.Model, r.Model):
+        if res.model == _NAMES.get(r.Model, r.Model) and ep in SAME_FIT:
             assert res.bmd == pytest.approx(r.BMD10, rel=0.10), ep
+        if ep == "MOV1":
+            # pybmds' Weibull, LogLogistic and LogProbit have BMDL 0 here: not viable, so
+            # bmdrc's rule picks Gamma as bmdrc 1.2.0 does (BMDL 0.4200; BMD 1.598 vs 1.795:
+            # the Gamma fits differ, MOV1 is not in SAME_FIT)
+            assert res.model == "Gamma" and res.bmdl == pytest.approx(r.BMDL, rel=0.01)
 
 
 def test_ethovision_cadmium_trajectory_end_to_end(zf):

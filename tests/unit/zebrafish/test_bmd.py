@@ -68,3 +68,29 @@ def test_continuous_bmds_needs_three_concentrations():
     assert out.empty
     assert notes == ["BMD of auc_light light1: fewer than 3 concentrations with n >= 2; "
                      "skipped"]
+
+
+# 1/5, 0/5, 0/5, 5/5 at 0/10/30/100: pybmds 25.2 fits Weibull with BMD 75.08 and a BMDL of 0;
+# its Session.recommend() on the same eight fits picks LogLogistic (BMD 48.57, BMDL 24.00)
+# because a zero BMDL "does not exist"; the other BMDLs (9.9-24) are within 3-fold.
+ZERO_BMDL = ([0, 10, 30, 100], [5, 5, 5, 5], [1, 0, 0, 5])
+
+
+def test_epa_choice_is_pybmds_recommender_and_never_a_zero_bmdl():
+    doses, ns, inc = ZERO_BMDL
+    r = benchmark_dose(doses, ns, kind="dichotomous", incidence=inc)
+    t = r.models.set_index("model")
+    assert t.loc["Weibull", "bmd"] == pytest.approx(75.08, rel=1e-3)
+    assert t.loc["Weibull", "bmdl"] == 0 and not t.loc["Weibull", "viable"]
+    assert "BMDL does not exist" in t.loc["Weibull", "notes"]
+    assert r.model == "LogLogistic"
+    assert (r.bmd, r.bmdl) == (pytest.approx(48.571, rel=1e-4), pytest.approx(23.997, rel=1e-4))
+    assert r.reason == "BMDLs within 3-fold: lowest AIC"
+
+
+def test_bmdrc_selection_skips_a_zero_bmdl():
+    doses, ns, inc = ZERO_BMDL
+    r = benchmark_dose(doses, ns, kind="dichotomous", incidence=inc, selection="bmdrc")
+    # within 2 AIC of the best (11.348): Gamma 11.463 (BMDL 22.34), LogLogistic, LogProbit
+    assert r.model == "Gamma" and r.bmdl == pytest.approx(22.343, rel=1e-4)
+    assert not r.models.set_index("model").loc["Weibull", "viable"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import pandas as pd
 
 from neurotox.delimited import csv_safe
+from neurotox.endpoints import VALUE_DIGITS
 from neurotox.report.model import Report
 
 
 def _csv(df: pd.DataFrame) -> bytes:
     # text a spreadsheet would run as a formula starts with ' (docs/outputs.md)
-    text = csv_safe(df).to_csv(index=False, lineterminator="\n", float_format="%.10g")
+    text = csv_safe(df).to_csv(index=False, lineterminator="\n", float_format=f"%.{VALUE_DIGITS}g")
     return text.encode("utf-8")
 
 
