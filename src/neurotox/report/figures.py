@@ -32,7 +32,7 @@ import pandas as pd
 
 from neurotox.report.context import Context
 from neurotox.report.labels import TimepointLabels, dose_label, unit_symbol, with_unit
-from neurotox.report.model import ARROWS, Figure, natural_key, slug
+from neurotox.report.model import ARROWS, Figure, fmt_sig, natural_key, slug
 from neurotox.report.tables import (
     SUMMARY_TYPES,
     blocks,
@@ -343,7 +343,8 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
     for k, (label, dose) in enumerate(m for m in markers if math.isfinite(m[1]) and m[1] > 0):
         ax.axvline(dose, color=PALETTE[4], ls="--" if k == 0 else ":", lw=0.9)
         right = ax.get_xscale() == "log" and _axis_fraction(ax, dose) > 0.65
-        ax.text(dose, 0.97 - 0.08 * k, f" {label} = {dose:.3g} ",  # left of a line near the edge
+        # left of a line near the edge
+        ax.text(dose, 0.97 - 0.08 * k, f" {label} = {fmt_sig(dose)} ",
                 transform=ax.get_xaxis_transform(), ha="right" if right else "left", va="top",
                 fontsize=7, color=PALETTE[4])
     if note:  # the short verdict in the frame, top left; the reason is in the caption
@@ -704,7 +705,7 @@ def _bmd_job(ctx: Context, rows: pd.DataFrame, values: pd.DataFrame, bmd: Any, t
                            / rows["n_examined"].astype(float), sd=0.0, sem=0.0)
         values = values.iloc[:0]
     flag = reliability(bmd, [g.dose for g in ctx.spec.groups])
-    how = (f"{bmd.model} model, BMD = {bmd.bmd:.3g}, BMDL = {bmd.bmdl:.3g} {unit}"
+    how = (f"{bmd.model} model, BMD = {fmt_sig(bmd.bmd)}, BMDL = {fmt_sig(bmd.bmdl)} {unit}"
            if bmd.model else "no viable benchmark-dose model")
     how += f" ({flag})" if flag else ""
     return FigureJob(0, f"{title}: dose–response, {how}", key, category, "dose-response",

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from neurotox.report.model import fmt
 from neurotox.timepoints import is_pre_dose_name
 
 #: Unit codes → symbols. Codes not listed are shown as they are.
@@ -100,7 +101,7 @@ def p_text(p: float | None) -> str:
     """A p-value as written in a report: ``p < 0.001``, ``p = 0.012``; ``""`` if missing."""
     if p is None or not math.isfinite(p):
         return ""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return "p < 0.001" if p < 0.001 else f"p = {fmt(p, 3)}"
 
 
 def p_value(p: float | None) -> str:

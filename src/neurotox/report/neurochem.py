@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.report.figures import FigureJob, _new_axes
-from neurotox.report.model import Cell, Report, Row, Table, slug
+from neurotox.report.model import Cell, Report, Row, Table, fmt, slug
 from neurotox.report.tables import study_header
 from neurotox.stats.curves import Curve, Model
 from neurotox.study import StudySpec
@@ -95,7 +95,7 @@ def curve_figures(details: Mapping[str, pd.DataFrame]) -> list[FigureJob]:
         w = w[w["type"] == "standard"] if len(w) else w
         verdict = "accepted" if row["accepted"] else "rejected"
         title = (f"Standard curve of {row['analyte']}, plate {row['plate']}: "
-                 f"{row['equation']} (R² {row['r2']:.4f}; {verdict})")
+                 f"{row['equation']} (R² {fmt(row['r2'], 4)}; {verdict})")
         out.append(FigureJob(0, title, f"standard-curve-{slug(str(row['plate']))}-"
                              f"{slug(str(row['analyte']))}", CATEGORY,
                              f"{__name__}:standard_curve_plot",

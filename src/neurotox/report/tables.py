@@ -558,7 +558,7 @@ def summary_cell(r: pd.Series | dict | None, decimals: int, percent: bool, sprea
                 f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text}; {int(n_cens)} {limit})")
     text += flag_text(flag, direction)
     if percent and not bool(r["is_control"]) and math.isfinite(pct):
-        text += f" [{pct:.0f}%]"
+        text += f" [{fmt(pct, 0)}%]"
     return Cell(text, {"mean": mean, spread: sd, "n": n, "percent_of_control": pct,
                        "p_value": p}, flag=flag, direction=direction, decimals=decimals)
 
@@ -679,7 +679,7 @@ def _adjusted_cell(r: pd.Series | None, adj: float, control: float, decimals: in
     pct = 100 * adj / control if math.isfinite(control) and control else math.nan
     text = fmt(adj, decimals) + flag_text(flag, direction)
     if not bool(r["is_control"]) and math.isfinite(pct):
-        text += f" [{pct:.0f}%]"
+        text += f" [{fmt(pct, 0)}%]"
     return Cell(text, {"mean": adj, "n": _num(r["n"]), "percent_of_control": pct,
                        "p_value": _num(r["p_value"])}, flag=flag, direction=direction,
                 decimals=decimals)

@@ -51,7 +51,7 @@ def test_xlsx_numbers_are_numbers_and_header_frozen(report):
                          "Forelimb grip strength (g) | % of control",
                          "Forelimb grip strength (g) | p", "Forelimb grip strength (g) | flag"]
     high = [c.value for c in ws[header_row + 3]]
-    assert high[2] == "805 ± 34 (4)**↓ [80%]"
+    assert high[2] == "805 ± 34 (4)**↓ [81%]"
     assert high[3] == pytest.approx(805.0) and isinstance(high[3], float | int)
     assert high[5] == 4 and high[7] == pytest.approx(0.004) and high[8] == "**↓"
     widths = [ws.column_dimensions[c].width for c in "ABCDEFGHI"]
@@ -85,7 +85,7 @@ def test_docx_has_real_tables_with_titles(report):
     first = next(t for t in doc.tables if t.rows[0].cells[0].text == "Group")
     assert [c.text for c in first.rows[0].cells] == ["Group", "Dose",
                                                      "Forelimb grip strength (g)"]
-    assert first.rows[3].cells[2].text == "805 ± 34 (4)**↓ [80%]"
+    assert first.rows[3].cells[2].text == "805 ± 34 (4)**↓ [81%]"
     assert "Statistical methods" in texts
     assert any("Dunnett" in p for p in texts)
     assert doc.core_properties.created.year == 2000

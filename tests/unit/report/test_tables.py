@@ -31,7 +31,7 @@ def test_summary_cell_values(table, analysis, spec):
     assert grip_m.header["GLP status"] == "GLP"
     texts = [r.cells[0].text for r in grip_m.rows]
     # G2 M: 980, 940, 1000 (960 excluded): mean 973.3, SD 30.6, n 3; 97% of 1000
-    assert texts == ["1000 ± 42 (4)", "973 ± 31 (3) [97%]", "805 ± 34 (4)**↓ [80%]",
+    assert texts == ["1000 ± 42 (4)", "973 ± 31 (3) [97%]", "805 ± 34 (4)**↓ [81%]",
                      "p = 0.002**"]
     assert high_cell_decimals(grip_m) == 0
     assert grip_m.rows[3].labels == ("Trend test", "")
