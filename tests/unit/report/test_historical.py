@@ -38,7 +38,7 @@ def test_a_concurrent_control_outside_the_range_is_marked_too():
     assert got["G1 Control"].endswith(CONTROL_MARK) and MARK not in got["G1 Control"]
     assert got["G2 Low"].endswith(MARK) and CONTROL_MARK not in got["G2 Low"]
     assert not got["G3 High"].endswith((MARK, CONTROL_MARK))          # 400.0 is inside
-    assert got[ROW_LABEL] == "398.8–408.1 [337.9–477.4] (2/43)"   # the control's decimals
+    assert got[ROW_LABEL] == "398.8–408.2 [337.9–477.4] (2/43)"   # control decimals, 408.15 half up
     assert [r.labels[0] for r in t.rows] == ["G1 Control", ROW_LABEL, "G2 Low", "G3 High"]
     assert f"{CONTROL_MARK} concurrent control mean outside that range" in t.footnotes[-1]
 
