@@ -355,9 +355,13 @@ def censoring_footnotes(block: Block) -> list[str]:
             notes.append(f"{where}: {row.censoring}." if where != "NA" else
                          f"{row.censoring}.")
     if notes:
-        notes.insert(0, "< / > limit: value censored below / above the limit (n censored "
-                     "shown after n; group statistics count censored values at the "
-                     "value the policy gives them).")
+        notes.insert(0, "< / > limit: value censored below / above the limit; after n the "
+                     "number censored (\"(17; 5 > 18300)\": 5 of 17 values above 18300; "
+                     "\"(17; 6 censored)\": 6 values below or above their limits). Group "
+                     "statistics count censored values at the value the policy gives them; "
+                     "values above a limit count at the limit, so a mean marked "
+                     f"{LOWER_BOUND.strip()} is a lower bound. No % of control is given for a "
+                     "group whose values are all censored.")
     return notes
 
 
@@ -533,6 +537,8 @@ def _group_footnotes(block: Block, groups: list[Group]) -> list[str]:
 
 #: Sign shown before the limit of a censored value.
 CENSOR_SIGN = {"left": "<", "right": ">"}
+#: Before a mean that counts values above a limit at the limit: a lower bound.
+LOWER_BOUND = "≥ "
 
 
 def summary_cell(r: pd.Series | dict | None, decimals: int, percent: bool, spread: str = "sd",
@@ -554,9 +560,13 @@ def summary_cell(r: pd.Series | dict | None, decimals: int, percent: bool, sprea
         side = _s(r["censoring"])
         limit = (limit_text(CENSOR_SIGN[side], _num(r["censored_bound"]), decimals)
                  if side in CENSOR_SIGN else "censored")
+        bound = LOWER_BOUND if side == "right" else ""  # values above the limit, at it
         text = (f"{limit} ({n_text})" if n_cens == n and side in CENSOR_SIGN else
-                f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text}; {int(n_cens)} {limit})")
+                f"{bound}{fmt(mean, decimals)} ± {fmt(sd, decimals)} "
+                f"({n_text}; {int(n_cens)} {limit})")
     text += flag_text(flag, direction)
+    if n_cens > 0 and n_cens == n:  # no measured value: nothing to express as % of control
+        pct = math.nan
     if percent and not bool(r["is_control"]) and math.isfinite(pct):
         text += f" [{fmt(pct, 0)}%]"
     return Cell(text, {"mean": mean, spread: sd, "n": n, "percent_of_control": pct,
