@@ -352,8 +352,10 @@ def censoring_footnotes(block: Block) -> list[str]:
         if _s(row.censoring):
             col = str(getattr(row, key))
             where = col if key == "timepoint" else label_of(col)
-            notes.append(f"{where}: {row.censoring}." if where != "NA" else
-                         f"{row.censoring}.")
+            text = _s(row.censoring)
+            if untested(row._asdict()):  # the test the policy chose never ran
+                text = text.split(":")[0] + ": not tested"
+            notes.append(f"{where}: {text}." if where != "NA" else f"{text}.")
     if notes:
         notes.insert(0, "< / > limit: value censored below / above the limit; after n the "
                      "number censored (\"(17; 5 > 18300)\": 5 of 17 values above 18300; "
@@ -391,6 +393,9 @@ def not_tested_reason(rows: Iterable[dict[str, Any]], note: object = "") -> str:
     ``rows`` are the results records of the stratum (one per group).
     """
     rows = list(rows)
+    censored = _all_censored(rows)
+    if censored:
+        return censored
     treated = [_count(r["n"]) for r in rows if not bool(r.get("is_control"))]
     control = [_count(r["n"]) for r in rows if bool(r.get("is_control"))]
     if max(treated + control, default=1) == 0:
@@ -404,6 +409,26 @@ def not_tested_reason(rows: Iterable[dict[str, Any]], note: object = "") -> str:
     if control and max(control) < 2:
         return _sizes(control, "control")
     return clean_note(note) or "too few values"
+
+
+def _all_censored(rows: list[dict[str, Any]]) -> str:
+    """``all values below the limit (< 9.145)`` when no group has a measured value, else ``""``.
+
+    Every value censored is the reason no test ran, whatever the test found
+    (identical values, nothing to rank); the tables, footnotes and methods say it once.
+    """
+    if not rows or not all(_count(r["n"]) > 0 and _num(r.get("n_censored", 0)) == _count(r["n"])
+                           for r in rows):
+        return ""
+    sides = {_s(r.get("censoring")) for r in rows}
+    bounds = {_num(r.get("censored_bound", math.nan)) for r in rows}
+    if len(sides) == 1 and sides <= set(CENSOR_SIGN) and len(bounds) == 1 \
+            and all(math.isfinite(b) for b in bounds):
+        side, bound = sides.pop(), bounds.pop()
+        where = "below" if side == "left" else "above"
+        limit = limit_text(CENSOR_SIGN[side], bound, 0)
+        return f"all values {where} the limit ({limit}): nothing measured to compare"
+    return "all values censored: nothing measured to compare"
 
 
 def _count(n: object) -> int:

@@ -349,3 +349,32 @@ def test_signed_change_scores_get_no_percent_of_control():
                    "n_censored": 0, "censoring": "", "censored_bound": np.nan})
     assert summary_cell(r, 1, ratio_scale("hargreaves_mpe")).text == "-69.4 ± 137.3 (10)*↓"
     assert ep_registry.registry()["prepulse_inhibition_pct"].display == "Prepulse inhibition"
+
+
+def test_all_censored_analyte_has_one_reason_everywhere():
+    """stranger37 #8: GM-CSF, all 20 values < 9.145: the cell said "all values are
+    identical", the footnote "censoring-aware rank test", the methods "too few usable
+    values". Now one reason, and no test is claimed."""
+    from types import SimpleNamespace
+
+    from neurotox.report.methods import _path_paragraph
+    from neurotox.report.tables import censoring_footnotes, not_tested_reason
+
+    recs = [{"group": g, "is_control": g == "G1", "n": 5, "n_censored": 5,
+             "censoring": "left", "censored_bound": 9.145} for g in ("G1", "G2", "G3", "G4")]
+    note = "all values are identical: no comparisons"
+    assert not_tested_reason(recs, note) == \
+        "all values below the limit (< 9.145): nothing measured to compare"
+    # one group with a measured value: the stats' own reason stands
+    assert not_tested_reason([{**recs[0], "n_censored": 4}, *recs[1:]], note) == \
+        "all values are identical: no comparisons"
+    dec = pd.DataFrame([{"endpoint": "gm_csf", "timepoint": "serum_day7",
+                         "path": "insufficient_data", "pairwise_test": "", "note": note,
+                         "censoring": "20 of 20 values left-censored: censoring-aware rank "
+                                      "test (censored fraction 100% > 20%)"}])
+    block = SimpleNamespace(decisions=dec, by="timepoint")
+    assert censoring_footnotes(block)[1] == \
+        "serum_day7: 20 of 20 values left-censored: not tested."
+    part = dec.assign(sex="M")
+    assert _path_paragraph("insufficient_data", part) == (
+        'No test was performed for 1 analysis (GM-CSF); the tables say "not tested" and why.')
