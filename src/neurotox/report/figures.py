@@ -34,6 +34,7 @@ from neurotox.report.context import Context
 from neurotox.report.labels import TimepointLabels, dose_label, unit_symbol, with_unit
 from neurotox.report.model import ARROWS, Figure, fmt_sig, natural_key, slug
 from neurotox.report.tables import (
+    SIDED,
     SUMMARY_TYPES,
     blocks,
     label_of,
@@ -632,7 +633,9 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
                         if rows.get("n_censored", pd.Series(dtype=float)).fillna(0).gt(0).any()
                         else "")
                 out.append(FigureJob(0, f"Time course of {title} (mean ± "
-                                     f"{ctx.spread_label}{cens})", f"time-course-{base}",
+                                     f"{ctx.spread_label}{cens})"
+                                     + caption_notes(ctx, rows, block.decisions),
+                                     f"time-course-{base}",
                                      block.category, "time-course",
                                      {"results": rows, "spec": ctx.spec, "ylabel": ylabel,
                                       "spread": spread, "labels": ctx.timepoints}))
@@ -644,7 +647,9 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
                         if "censoring" in values
                         and values["censoring"].isin(list(CENSOR_MARKERS)).any() else "")
             out.append(FigureJob(0, f"{title}{suffix}: individual values and group mean ± "
-                                 f"{ctx.spread_label}{censored}", f"groups-{base}",
+                                 f"{ctx.spread_label}{censored}"
+                                 + caption_notes(ctx, rows, block.decisions, values),
+                                 f"groups-{base}",
                                  block.category,
                                  "groups", {"results": rows, "values": values,
                                             "spec": ctx.spec, "ylabel": ylabel,
@@ -663,6 +668,37 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
     for i, job in enumerate(out, start=1):
         job.number = i
     return out
+
+
+def caption_notes(ctx: Context, rows: pd.DataFrame, decisions: pd.DataFrame,
+                  values: pd.DataFrame | None = None) -> str:
+    """What a reader needs to read a group figure: n, the test, the flags, the markers.
+
+    ``rows`` are the results drawn (one endpoint × sex, one or more timepoints),
+    ``decisions`` the decision rows behind them, ``values`` the individual values
+    of a group scatter (for the excluded-value marker). The flags of an ANCOVA are
+    those of the adjusted means, while the plot shows unadjusted ones: said so.
+    """
+    plan = ctx.spec.statistics
+    ns = pd.to_numeric(rows["n"], errors="coerce").dropna().astype(int)
+    parts = []
+    if len(ns):
+        lo, hi = int(ns.min()), int(ns.max())
+        parts.append(f"n = {lo} per group" if lo == hi else f"n = {lo}–{hi} per group")
+    dec = decisions[decisions["endpoint"].isin(set(rows["endpoint"]))
+                    & decisions["timepoint"].isin(set(rows["timepoint"]))] \
+        if len(decisions) else decisions
+    tests = sorted({str(t) for t in dec.get("pairwise_test", pd.Series(dtype=str))
+                    if isinstance(t, str) and t})
+    if tests:
+        parts.append(f"{' / '.join(tests)} vs control: * p ≤ {plan.alpha:g}, ** p ≤ 0.01 "
+                     f"({SIDED[plan.sided]}), ↑/↓ above/below control")
+    if len(dec) and (dec["path"] == "ancova").any():
+        parts.append("flags from the ANCOVA-adjusted means (see the table); the plot shows "
+                     "unadjusted means")
+    if values is not None and len(values) and values["excluded"].astype(bool).any():
+        parts.append("open grey circles: excluded values, not in n, mean or test")
+    return (". " + "; ".join(parts) + ".") if parts else ""
 
 
 def _concentration_job(ctx: Context, rows: pd.DataFrame, values: pd.DataFrame, potency: Any,
