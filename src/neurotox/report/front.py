@@ -11,6 +11,7 @@ complete, never invented.
 
 from __future__ import annotations
 
+from neurotox.guidelines import guideline_citation
 from neurotox.report.labels import unit_symbol
 from neurotox.report.model import FrontMatter, RunStamp
 from neurotox.study import StudySpec
@@ -59,7 +60,7 @@ def title_block(spec: StudySpec) -> list[tuple[str, str]]:
             ("Test item", item), ("Vehicle", spec.vehicle or ""),
             ("Route of administration", spec.route or ""), ("Test system", system),
             ("Dose levels", f"{doses} {unit_symbol(spec.groups[0].dose_unit)}"),
-            ("Guideline", spec.guideline or ""),
+            ("Guideline", guideline_text(spec.guideline)),
             ("GLP", "GLP study" if spec.glp else "Non-GLP study")]
     d = spec.dates
     for label, value in (("Study initiation", d.initiation),
@@ -109,3 +110,15 @@ def traceability(stamp: RunStamp | None) -> list[tuple[str, str]]:
             (f"{stamp.record} SHA-256", stamp.record_sha256 or "–"),
             ("Verification", f"manifest.json of the report folder lists {stamp.record} with "
              "this SHA-256 and every output file; check with: neurotox verify FOLDER")]
+
+
+def guideline_text(guideline: str | None) -> str:
+    """The guideline as the tables cite it, with the study file's protocol id when it differs.
+
+    ``oecd-424-screen`` → ``OECD TG 424 (protocol oecd-424-screen)``: the table headers
+    say "OECD TG 424", and the protocol id stays traceable to the study file.
+    """
+    if not guideline:
+        return ""
+    cited = guideline_citation(guideline)
+    return cited if cited == guideline else f"{cited} (protocol {guideline})"

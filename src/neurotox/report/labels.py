@@ -135,9 +135,26 @@ def session_label(code: str) -> str:
     if ">" in code:  # zebrafish transitions: light1>dark1
         a, b = code.split(">", 1)
         return f"{session_label(a)} → {session_label(b).lower()}"
+    head, _, tail = code.rpartition("_")
+    if head and _TIME.match(tail):
+        return f"{_matrix_label(head)}, {session_label(tail)}"  # serum_day7 → Serum, Day 7
     text = code.replace("_", " ")
     # a word is capitalised ("baseline"); a code ("a", "t01", "3b") keeps its case
     return text.capitalize() if re.fullmatch(r"[a-z]{2,}( \w+)*", text) else text
+
+
+#: A time after a sample matrix in a timepoint code (``serum_day7``, ``csf_pnd21``).
+_TIME = re.compile(r"^(week|day|hour|w|d|h|pnd|gd|ld|dpf|hpf)\s*[-−]?\s*\d+$", re.I)
+
+#: Sample matrices written as abbreviations in timepoint codes (``rbc_day7``).
+_ABBREVIATIONS = {"rbc": "RBC", "csf": "CSF", "wbc": "WBC", "drg": "DRG"}
+
+
+def _matrix_label(head: str) -> str:
+    """``serum`` → ``Serum``, ``rbc`` → ``RBC``, ``spinal_cord`` → ``Spinal cord``."""
+    words = [_ABBREVIATIONS.get(w.lower(), w) for w in head.split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if words and words[0].islower() else text
 
 
 @dataclass(frozen=True)
