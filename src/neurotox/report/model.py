@@ -54,10 +54,16 @@ class Cell:
 
 @dataclass(frozen=True)
 class Row:
-    """A table row: its label cells (group, dose or subject) and its data cells."""
+    """A table row: its label cells (group, dose or subject) and its data cells.
+
+    ``optional`` rows ("Trend test", "Comparison with control") are shown only
+    where they say something: a part of a table split by columns leaves one out
+    when all its cells in that part are empty.
+    """
 
     labels: tuple[str, ...]
     cells: tuple[Cell, ...]
+    optional: bool = False
 
 
 @dataclass(frozen=True)

@@ -648,7 +648,7 @@ def _test_rows(block: Block, cols: list[tuple[str, str]], groups: list[Group],
     for label, cells in (("Trend test", trend_cells), ("Comparison with control",
                                                          untested_cells)):
         if any(c.text for c in cells):
-            out.append(Row((label, ""), _widen(cells, extra or {})))
+            out.append(Row((label, ""), _widen(cells, extra or {}), optional=True))
     return out
 
 

@@ -203,6 +203,23 @@ def test_wide_tables_split_by_column_groups_keeping_row_labels():
     assert sum(p.widths[0] for p in letter) > 0
 
 
+def test_a_part_of_a_split_table_leaves_out_an_empty_comparison_row():
+    """stranger37 #13: part 2 printed an empty "Comparison with control" row."""
+    from dataclasses import replace
+
+    from neurotox.report.model import Cell, Row
+    from neurotox.report.render.layout import plan_parts
+
+    wide = _wide(6, 5)
+    said = [Cell("n.t.") if j < 5 else Cell("") for j in range(30)]
+    wide = replace(wide, rows=[*wide.rows, Row(("Comparison with control", ""), tuple(said),
+                                               optional=True)])
+    parts = plan_parts(wide)
+    assert [r.labels[0] for r in parts[0].table.rows][-1] == "Comparison with control"
+    assert all(len(p.table.rows) == 5 for p in parts[1:])
+    assert parts[0].table.rows[-1].cells[0].text == "n.t."
+
+
 def test_tables_and_figures_are_grouped_under_category_headings(report_with_figures):
     html = render_html(report_with_figures).decode()
     assert html.count("<h3>Neurobehavioral</h3>") == 2  # tables, figures
