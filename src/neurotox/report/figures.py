@@ -680,23 +680,23 @@ def caption_notes(ctx: Context, rows: pd.DataFrame, decisions: pd.DataFrame,
     those of the adjusted means, while the plot shows unadjusted ones: said so.
     """
     plan = ctx.spec.statistics
-    ns = pd.to_numeric(rows["n"], errors="coerce").dropna().astype(int)
+    ns = pd.to_numeric(rows.get("n", pd.Series(dtype=float)), errors="coerce").dropna()
     parts = []
     if len(ns):
         lo, hi = int(ns.min()), int(ns.max())
         parts.append(f"n = {lo} per group" if lo == hi else f"n = {lo}–{hi} per group")
+    keys = ("endpoint", "timepoint", "path", "pairwise_test")
     dec = decisions[decisions["endpoint"].isin(set(rows["endpoint"]))
                     & decisions["timepoint"].isin(set(rows["timepoint"]))] \
-        if len(decisions) else decisions
-    tests = sorted({str(t) for t in dec.get("pairwise_test", pd.Series(dtype=str))
-                    if isinstance(t, str) and t})
+        if len(decisions) and all(k in decisions for k in keys) else pd.DataFrame(columns=keys)
+    tests = sorted({t for t in dec["pairwise_test"] if isinstance(t, str) and t})
     if tests:
         parts.append(f"{' / '.join(tests)} vs control: * p ≤ {plan.alpha:g}, ** p ≤ 0.01 "
                      f"({SIDED[plan.sided]}), ↑/↓ above/below control")
     if len(dec) and (dec["path"] == "ancova").any():
         parts.append("flags from the ANCOVA-adjusted means (see the table); the plot shows "
                      "unadjusted means")
-    if values is not None and len(values) and values["excluded"].astype(bool).any():
+    if values is not None and "excluded" in values and values["excluded"].astype(bool).any():
         parts.append("open grey circles: excluded values, not in n, mean or test")
     return (". " + "; ".join(parts) + ".") if parts else ""
 
