@@ -117,9 +117,13 @@ def label_of(endpoint: str) -> str:
 
 
 def ratio_scale(endpoint: str) -> bool:
-    """False for a signed index or difference (registry ``scale: interval``): no % of control."""
+    """False where % of control means nothing (:attr:`Endpoint.relative_to_control`).
+
+    A signed index or difference (registry ``scale: interval``) or a value already
+    relative to the control (``percent_of_control: false``).
+    """
     reg = ep_registry.registry().get(endpoint)
-    return reg is None or reg.scale == "ratio"
+    return reg is None or reg.relative_to_control
 
 
 def registry_decimals(endpoint: str) -> int | None:

@@ -344,6 +344,9 @@ def test_signed_change_scores_get_no_percent_of_control():
               "prepulse_inhibition_pct"]
     assert [ratio_scale(e) for e in signed] == [False] * 6
     assert ratio_scale("brain_weight_relative") and ratio_scale("hargreaves_latency")
+    # already a percent of the concurrent control: "60.0 [60%]" says it twice
+    assert not ratio_scale("rbc_che_percent_control")
+    assert not ep_registry.registry()["brain_che_percent_control"].relative_to_control
     r = pd.Series({"mean": -69.4, "sd": 137.3, "n": 10, "percent_of_control": np.nan,
                    "p_value": 0.03, "flag": "*", "direction": "down", "is_control": False,
                    "n_censored": 0, "censoring": "", "censored_bound": np.nan})
