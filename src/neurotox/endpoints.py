@@ -146,6 +146,10 @@ class Endpoint(BaseModel):
         as percent of the control mean is meaningful) or ``interval`` (a signed
         index or difference whose zero is a balance point, e.g. a discrimination
         index or a dark-minus-light AUC: percent of control is not computed).
+    percent_of_control
+        False for an endpoint already expressed relative to the concurrent
+        control (ChE activity "% of concurrent control"): a percent of control of
+        it would say the same number twice. Interval-scale endpoints never get one.
     reference
         Null value against which each group is tested on its own (one-sample
         test): a number (0 for a discrimination index, 0.5 for a preference
@@ -186,6 +190,7 @@ class Endpoint(BaseModel):
     covariate: str | None = None
     covariate_only: bool = False
     scale: Literal["ratio", "interval"] = "ratio"
+    percent_of_control: bool = True
     reference: float | Literal["chance"] | None = None
     minimum: float | None = None
     maximum: float | None = None
@@ -202,6 +207,11 @@ class Endpoint(BaseModel):
     def category(self) -> Category:
         """Default category."""
         return self.categories[0]
+
+    @property
+    def relative_to_control(self) -> bool:
+        """True when a group mean as percent of the control mean means something."""
+        return self.scale == "ratio" and self.percent_of_control
 
     @property
     def display(self) -> str:

@@ -131,6 +131,15 @@ def test_tg424_pathology_tables_read_as_a_pathologist_writes_them(simulated):
     axonal = next(r for r in inc.rows if r.labels[1] == "Axonal degeneration")
     assert [c.text for c in examined.cells] == ["5"] * 8
     assert [c.text for c in axonal.cells][3] == "5*↑"  # males, high dose: 5 of 5
+    # stranger37 #11: the footnote named Cochran-Armitage but no row showed it
+    trend = inc.rows[inc.rows.index(axonal) + 1]
+    assert trend.labels == ("", "Trend test")
+    # exact Cochran-Armitage p 0.000516 (M) and 0.001677 (F), in the high-dose column
+    assert [c.text for c in trend.cells] == ["", "", "", "p < 0.001**",
+                                             "", "", "", "p = 0.002**"]
+    assert inc.footnotes[-1] == ("Trend test: Cochran-Armitage (exact) across all dose "
+                                 "groups, p in the column of the highest dose (row under "
+                                 "each finding).")
     assert all(int(n.text) <= int(e.text) for n, e in zip(nad.cells, examined.cells,
                                                           strict=True))
     sev = next(t for t in report.tables if t.key == "pathology-severity")

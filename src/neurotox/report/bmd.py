@@ -27,7 +27,7 @@ from neurotox.endpoints import as_written
 from neurotox.parallel import TaskPool, run_tasks
 from neurotox.report.context import Context
 from neurotox.report.labels import assay_label, unit_symbol
-from neurotox.report.model import Cell, Row, Table
+from neurotox.report.model import Cell, Row, Table, fmt, fmt_sig
 from neurotox.report.pathology import ANY as ANY_FINDING
 from neurotox.report.potency import is_concentration
 from neurotox.report.tables import label_of, sex_and_timepoint, study_header
@@ -139,7 +139,7 @@ def reliability(r: BmdResult, doses: list[float]) -> str:
     if not math.isfinite(r.bmdl) or r.bmdl <= 0:
         flags.append("unreliable: BMDL = 0")
     elif r.bmd / r.bmdl > MAX_BMD_BMDL_RATIO:
-        flags.append(f"unreliable: BMD/BMDL = {r.bmd / r.bmdl:.0f} > {MAX_BMD_BMDL_RATIO:g}")
+        flags.append(f"unreliable: BMD/BMDL = {fmt(r.bmd / r.bmdl, 0)} > {MAX_BMD_BMDL_RATIO:g}")
     positive = [d for d in doses if d > 0]
     if positive and r.bmd > max(positive):
         flags.append("BMD above the highest dose (extrapolated)")
@@ -149,7 +149,7 @@ def reliability(r: BmdResult, doses: list[float]) -> str:
 
 
 def _g(v: float) -> str:
-    return "–" if not math.isfinite(v) else f"{v:.3g}"
+    return "–" if not math.isfinite(v) else fmt_sig(v)
 
 
 def bmd_table(bmds: dict[BmdKey, BmdResult], spec: StudySpec, number: int,

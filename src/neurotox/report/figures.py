@@ -32,8 +32,9 @@ import pandas as pd
 
 from neurotox.report.context import Context
 from neurotox.report.labels import TimepointLabels, dose_label, unit_symbol, with_unit
-from neurotox.report.model import ARROWS, Figure, slug, time_order_of
+from neurotox.report.model import ARROWS, Figure, fmt_sig, slug, time_order_of
 from neurotox.report.tables import (
+    SIDED,
     SUMMARY_TYPES,
     blocks,
     label_of,
@@ -348,7 +349,8 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
     for k, (label, dose) in enumerate(m for m in markers if math.isfinite(m[1]) and m[1] > 0):
         ax.axvline(dose, color=PALETTE[4], ls="--" if k == 0 else ":", lw=0.9)
         right = ax.get_xscale() == "log" and _axis_fraction(ax, dose) > 0.65
-        ax.text(dose, 0.97 - 0.08 * k, f" {label} = {dose:.3g} ",  # left of a line near the edge
+        # left of a line near the edge
+        ax.text(dose, 0.97 - 0.08 * k, f" {label} = {fmt_sig(dose)} ",
                 transform=ax.get_xaxis_transform(), ha="right" if right else "left", va="top",
                 fontsize=7, color=PALETTE[4])
     if note:  # the short verdict in the frame, top left; the reason is in the caption
@@ -636,7 +638,9 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
                         if rows.get("n_censored", pd.Series(dtype=float)).fillna(0).gt(0).any()
                         else "")
                 out.append(FigureJob(0, f"Time course of {title} (mean ± "
-                                     f"{ctx.spread_label}{cens})", f"time-course-{base}",
+                                     f"{ctx.spread_label}{cens})"
+                                     + caption_notes(ctx, rows, block.decisions),
+                                     f"time-course-{base}",
                                      block.category, "time-course",
                                      {"results": rows, "spec": ctx.spec, "ylabel": ylabel,
                                       "spread": spread, "labels": ctx.timepoints}))
@@ -648,7 +652,9 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
                         if "censoring" in values
                         and values["censoring"].isin(list(CENSOR_MARKERS)).any() else "")
             out.append(FigureJob(0, f"{title}{suffix}: individual values and group mean ± "
-                                 f"{ctx.spread_label}{censored}", f"groups-{base}",
+                                 f"{ctx.spread_label}{censored}"
+                                 + caption_notes(ctx, rows, block.decisions, values),
+                                 f"groups-{base}",
                                  block.category,
                                  "groups", {"results": rows, "values": values,
                                             "spec": ctx.spec, "ylabel": ylabel,
@@ -667,6 +673,37 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
     for i, job in enumerate(out, start=1):
         job.number = i
     return out
+
+
+def caption_notes(ctx: Context, rows: pd.DataFrame, decisions: pd.DataFrame,
+                  values: pd.DataFrame | None = None) -> str:
+    """What a reader needs to read a group figure: n, the test, the flags, the markers.
+
+    ``rows`` are the results drawn (one endpoint × sex, one or more timepoints),
+    ``decisions`` the decision rows behind them, ``values`` the individual values
+    of a group scatter (for the excluded-value marker). The flags of an ANCOVA are
+    those of the adjusted means, while the plot shows unadjusted ones: said so.
+    """
+    plan = ctx.spec.statistics
+    ns = pd.to_numeric(rows.get("n", pd.Series(dtype=float)), errors="coerce").dropna()
+    parts = []
+    if len(ns):
+        lo, hi = int(ns.min()), int(ns.max())
+        parts.append(f"n = {lo} per group" if lo == hi else f"n = {lo}–{hi} per group")
+    keys = ("endpoint", "timepoint", "path", "pairwise_test")
+    dec = decisions[decisions["endpoint"].isin(set(rows["endpoint"]))
+                    & decisions["timepoint"].isin(set(rows["timepoint"]))] \
+        if len(decisions) and all(k in decisions for k in keys) else pd.DataFrame(columns=keys)
+    tests = sorted({t for t in dec["pairwise_test"] if isinstance(t, str) and t})
+    if tests:
+        parts.append(f"{' / '.join(tests)} vs control: * p ≤ {plan.alpha:g}, ** p ≤ 0.01 "
+                     f"({SIDED[plan.sided]}), ↑/↓ above/below control")
+    if len(dec) and (dec["path"] == "ancova").any():
+        parts.append("flags from the ANCOVA-adjusted means (see the table); the plot shows "
+                     "unadjusted means")
+    if values is not None and "excluded" in values and values["excluded"].astype(bool).any():
+        parts.append("open grey circles: excluded values, not in n, mean or test")
+    return (". " + "; ".join(parts) + ".") if parts else ""
 
 
 def _concentration_job(ctx: Context, rows: pd.DataFrame, values: pd.DataFrame, potency: Any,
@@ -709,7 +746,7 @@ def _bmd_job(ctx: Context, rows: pd.DataFrame, values: pd.DataFrame, bmd: Any, t
                            / rows["n_examined"].astype(float), sd=0.0, sem=0.0)
         values = values.iloc[:0]
     flag = reliability(bmd, [g.dose for g in ctx.spec.groups])
-    how = (f"{bmd.model} model, BMD = {bmd.bmd:.3g}, BMDL = {bmd.bmdl:.3g} {unit}"
+    how = (f"{bmd.model} model, BMD = {fmt_sig(bmd.bmd)}, BMDL = {fmt_sig(bmd.bmdl)} {unit}"
            if bmd.model else "no viable benchmark-dose model")
     how += f" ({flag})" if flag else ""
     return FigureJob(0, f"{title}: dose–response, {how}", key, category, "dose-response",

@@ -41,6 +41,9 @@ from neurotox.vocab import Category, Direction
 #: Most timepoints named in one findings cell; more are counted instead.
 MAX_NAMED = 3
 
+#: Mark of a cell whose per-timepoint comparisons are supplementary only.
+SUPPLEMENTARY = "§"
+
 
 def _s(v: object) -> str:
     return "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v)
@@ -56,13 +59,33 @@ def _untested(decisions: pd.DataFrame) -> dict[tuple[str, str, str, str], str]:
             for r in d[m].to_dict("records")}
 
 
+def _supplementary(decisions: pd.DataFrame) -> set[tuple[str, str, str]]:
+    """(assay, endpoint, sex) whose per-timepoint comparisons are supplementary only.
+
+    A repeated-measures analysis (path ``repeated_measures``, timepoint ``ALL``) whose
+    group × time interaction is not significant (``overall_p`` > its ``alpha``): the
+    per-timepoint tests that follow it are then supplementary, not findings on their
+    own (the analysis' own note says so, :mod:`neurotox.stats.mixed`).
+    """
+    if decisions is None or not len(decisions) or "overall_p" not in decisions:
+        return set()
+    d = decisions[(decisions["timepoint"] == "ALL")
+                  & (decisions["path"] == "repeated_measures")]
+    p = pd.to_numeric(d["overall_p"], errors="coerce")
+    alpha = pd.to_numeric(d["alpha"], errors="coerce") if "alpha" in d else 0.05
+    d = d[p.notna() & (p > alpha)]
+    return {(r["assay"], r["endpoint"], r["sex"]) for r in d.to_dict("records")}
+
+
 def _finding_cell(ctx: Context, recs: list[dict], untested: dict,
-                  stratum: list[dict]) -> Cell:
+                  stratum: list[dict], supplementary: bool = False) -> Cell:
     """Flags of one endpoint × sex × group over its timepoints (results records).
 
     ``stratum`` holds the records of every group (for the reason no test was run).
     Differences in sessions before dosing (:meth:`Context.pre_dose`) are shown in
     square brackets after the findings and are not counted among them.
+    ``supplementary``: the per-timepoint comparisons are supplementary only
+    (:func:`_supplementary`); the findings are marked :data:`SUPPLEMENTARY`.
     """
     if not recs:
         return Cell("", {"p_value": math.nan})
@@ -70,6 +93,8 @@ def _finding_cell(ctx: Context, recs: list[dict], untested: dict,
     after = [r for r in recs if not ctx.pre_dose(r["timepoint"], r["assay"])]
     cell = _dosed_cell(ctx, after, untested, stratum) if after else \
         Cell("–", {"p_value": math.nan})
+    if supplementary and cell.flag:
+        cell = replace(cell, text=f"{cell.text} {SUPPLEMENTARY}")
     shown = [f"{ctx.tp(r['timepoint'], r['assay'])} {_marks(hits)}"
              for r, hits in _by_timepoint(before, untested) if hits]
     if not shown:
@@ -121,16 +146,30 @@ def _dosed_cell(ctx: Context, recs: list[dict], untested: dict,
     if not hits:
         ps = [float(r["p_value"]) for r in tested if math.isfinite(float(r["p_value"]))]
         return Cell("–", {"p_value": min(ps, default=math.nan)})
-    marks = text = _marks(hits)
-    tps = sorted({str(r["timepoint"]) for r in hits}, key=_times(hits).key)
-    if tps != ["NA"]:
-        named = [ctx.tp(t, first["assay"]) or t for t in tps]
-        total = len({r["timepoint"] for r in tested})
-        text += (f" ({', '.join(named)})" if len(named) <= MAX_NAMED
-                 else f" ({len(named)} of {total} timepoints)")
+    text = _per_timepoint(ctx, first["assay"], hits, len({r["timepoint"] for r in tested}))
     strongest = "**" if any(r["flag"] == "**" for r in hits) else "*"
+    one_way = len({r["direction"] for r in hits}) == 1
     return Cell(text, {"p_value": min(float(r["p_value"]) for r in hits)}, flag=strongest,
-                direction=hits[0]["direction"] if "/" not in marks else "")
+                direction=hits[0]["direction"] if one_way else "")
+
+
+def _per_timepoint(ctx: Context, assay: str, hits: list[dict], total: int) -> str:
+    """Each timepoint with its own flag, timepoints of the same flag together.
+
+    ``↓* (Day 7, Day 14), ↓** (Day 21)``; flags in order of their first timepoint.
+    More than :data:`MAX_NAMED` timepoints are counted: ``↓** (4 of 6 timepoints)``.
+    A single untimed result (timepoint ``NA``) is its flag alone.
+    """
+    tps = sorted({str(r["timepoint"]) for r in hits}, key=_times(hits).key)
+    if tps == ["NA"]:
+        return _marks(hits)
+    by_mark: dict[str, list[str]] = {}
+    for t in tps:
+        mark = _marks([r for r in hits if str(r["timepoint"]) == t])
+        by_mark.setdefault(mark, []).append(ctx.tp(t, assay) or t)
+    if len(tps) > MAX_NAMED:
+        return ", ".join(f"{m} ({len(n)} of {total} timepoints)" for m, n in by_mark.items())
+    return ", ".join(f"{m} ({', '.join(n)})" for m, n in by_mark.items())
 
 
 def findings_tables(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
@@ -140,6 +179,7 @@ def findings_tables(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame
     if not len(res):
         return []
     untested = _untested(decisions)
+    supplementary = _supplementary(decisions)
     sexes = sorted(set(res["sex"]), key=lambda s: SEX_ORDER.get(s, 3))
     treated = [g for g in ctx.spec.groups if not g.control]
     by_stratum: dict[tuple[str, str], list[dict]] = {}
@@ -151,14 +191,15 @@ def findings_tables(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame
                                               res.loc[res["category"] == cat, "endpoint"],
                                               strict=True)},
                       key=lambda ae: (ae[0], label_of(ae[1])))
-        out.append(_findings_table(ctx, cat, keys, by_stratum, sexes, treated, untested,
-                                   start + len(out)))
+        out.append(_findings_table(ctx, cat, keys, by_stratum, sexes, treated,
+                                   (untested, supplementary), start + len(out)))
     return out
 
 
 def _findings_table(ctx: Context, cat: str, keys: list[tuple[str, str]], by_stratum: dict,
-                    sexes: list[str], treated: list[Group], untested: dict,
-                    number: int) -> Table:
+                    sexes: list[str], treated: list[Group],
+                    skipped: tuple[dict, set], number: int) -> Table:
+    untested, supplementary = skipped
     rows = []
     for assay, endpoint in keys:
         cells = []
@@ -166,7 +207,8 @@ def _findings_table(ctx: Context, cat: str, keys: list[tuple[str, str]], by_stra
             recs = by_stratum.get((assay, endpoint, sex), [])
             for g in treated:
                 mine = [r for r in recs if r["group"] == g.id]
-                cells.append(_finding_cell(ctx, mine, untested, recs))
+                cells.append(_finding_cell(ctx, mine, untested, recs,
+                                           (assay, endpoint, sex) in supplementary))
         rows.append(Row((label_of(endpoint), assay_label(assay)), tuple(cells)))
     label = Category(cat).label if cat in CATEGORY_ORDER else cat
     return Table(
@@ -183,12 +225,18 @@ def _findings_table(ctx: Context, cat: str, keys: list[tuple[str, str]], by_stra
 def _findings_notes(ctx: Context, rows: list[Row]) -> list[str]:
     plan = ctx.spec.statistics
     notes = [f"↑/↓ statistically significant increase/decrease vs control, * p ≤ {plan.alpha:g},"
-             f" ** p ≤ 0.01 ({SIDED[plan.sided]}), at the timepoints given in brackets; – no "
+             f" ** p ≤ 0.01 ({SIDED[plan.sided]}), at the timepoints given in brackets after "
+             "each flag; – no "
              "statistically significant difference; n.t. not tested. Tests and values: see "
              "the summary, incidence and severity tables."]
     used = sorted({c.note for r in rows for c in r.cells if c.text == "n.t." and c.note})
     if used:
         notes.append("n.t.: " + "; ".join(used) + ".")
+    if any(f" {SUPPLEMENTARY}" in c.text for r in rows for c in r.cells):
+        notes.append(f"{SUPPLEMENTARY} supplementary: the group × time interaction of the "
+                     f"repeated-measures analysis was not statistically significant "
+                     f"(p > {plan.alpha:g}), so the per-timepoint comparisons are "
+                     "supplementary and not findings on their own.")
     if any(c.text.endswith("]") for r in rows for c in r.cells):
         notes.append("[ ]: statistically significant differences in sessions before dosing "
                      "(baseline, pre-test), shown but not counted as findings: they reflect "

@@ -11,6 +11,7 @@ complete, never invented.
 
 from __future__ import annotations
 
+from neurotox.guidelines import guideline_citation
 from neurotox.report.labels import unit_symbol
 from neurotox.report.model import FrontMatter, RunStamp
 from neurotox.study import StudySpec
@@ -61,7 +62,7 @@ def title_block(spec: StudySpec, report_date: str = "") -> list[tuple[str, str]]
             ("Test item", item), ("Vehicle", spec.vehicle or ""),
             ("Route of administration", spec.route or ""), ("Test system", system),
             ("Dose levels", f"{doses} {unit_symbol(spec.groups[0].dose_unit)}"),
-            ("Guideline", spec.guideline or ""),
+            ("Guideline", guideline_text(spec.guideline)),
             ("GLP", "GLP study" if spec.glp else "Non-GLP study")]
     d = spec.dates
     for label, value in (("Study initiation", d.initiation),
@@ -129,3 +130,15 @@ def signature_text(stamp: RunStamp) -> str:
         return "not signed: manifest.json carries no signature"
     return (f"signed: manifest.json is signed (HMAC-SHA256) with the key of key ID "
             f"{stamp.key_id}; check with: neurotox verify FOLDER --key KEYFILE")
+
+
+def guideline_text(guideline: str | None) -> str:
+    """The guideline as the tables cite it, with the study file's protocol id when it differs.
+
+    ``oecd-424-screen`` → ``OECD TG 424 (protocol oecd-424-screen)``: the table headers
+    say "OECD TG 424", and the protocol id stays traceable to the study file.
+    """
+    if not guideline:
+        return ""
+    cited = guideline_citation(guideline)
+    return cited if cited == guideline else f"{cited} (protocol {guideline})"

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from neurotox.report.model import fmt
 from neurotox.timepoints import is_pre_dose as named_pre_dose
 from neurotox.timepoints import session_of
 
@@ -101,7 +102,7 @@ def p_text(p: float | None) -> str:
     """A p-value as written in a report: ``p < 0.001``, ``p = 0.012``; ``""`` if missing."""
     if p is None or not math.isfinite(p):
         return ""
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
+    return "p < 0.001" if p < 0.001 else f"p = {fmt(p, 3)}"
 
 
 def p_value(p: float | None) -> str:
@@ -135,9 +136,26 @@ def session_label(code: str) -> str:
     if ">" in code:  # zebrafish transitions: light1>dark1
         a, b = code.split(">", 1)
         return f"{session_label(a)} → {session_label(b).lower()}"
+    head, _, tail = code.rpartition("_")
+    if head and _TIME.match(tail):
+        return f"{_matrix_label(head)}, {session_label(tail)}"  # serum_day7 → Serum, Day 7
     text = code.replace("_", " ")
     # a word is capitalised ("baseline"); a code ("a", "t01", "3b") keeps its case
     return text.capitalize() if re.fullmatch(r"[a-z]{2,}( \w+)*", text) else text
+
+
+#: A time after a sample matrix in a timepoint code (``serum_day7``, ``csf_pnd21``).
+_TIME = re.compile(r"^(week|day|hour|w|d|h|pnd|gd|ld|dpf|hpf)\s*[-−]?\s*\d+$", re.I)
+
+#: Sample matrices written as abbreviations in timepoint codes (``rbc_day7``).
+_ABBREVIATIONS = {"rbc": "RBC", "csf": "CSF", "wbc": "WBC", "drg": "DRG"}
+
+
+def _matrix_label(head: str) -> str:
+    """``serum`` → ``Serum``, ``rbc`` → ``RBC``, ``spinal_cord`` → ``Spinal cord``."""
+    words = [_ABBREVIATIONS.get(w.lower(), w) for w in head.split("_") if w]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:] if words and words[0].islower() else text
 
 
 @dataclass(frozen=True)

@@ -83,8 +83,8 @@ def _path_paragraph(path: str, part: pd.DataFrame) -> str:
         if (~one).any():
             k = int((~one).sum())
             texts.append(f"No test was performed for {k} {'analyses' if k != 1 else 'analysis'} "
-                         f"with too few usable values ({_endpoint_list(part[~one])}); the "
-                         "tables say \"not tested\" and why.")
+                         f"({_endpoint_list(part[~one])}); the tables say \"not tested\" "
+                         "and why.")
         return " ".join(texts)
     overall = _unique(part["overall_test"])
     pairwise = _unique(part["pairwise_test"])

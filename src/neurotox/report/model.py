@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
 from neurotox.timepoints import TimeOrder, time_key
@@ -53,10 +54,16 @@ class Cell:
 
 @dataclass(frozen=True)
 class Row:
-    """A table row: its label cells (group, dose or subject) and its data cells."""
+    """A table row: its label cells (group, dose or subject) and its data cells.
+
+    ``optional`` rows ("Trend test", "Comparison with control") are shown only
+    where they say something: a part of a table split by columns leaves one out
+    when all its cells in that part are empty.
+    """
 
     labels: tuple[str, ...]
     cells: tuple[Cell, ...]
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -375,12 +382,45 @@ def decimals_for(values: list[float], preferred: int | None = None) -> int:
     return 3
 
 
+#: Significant digits a value is read to before it is rounded for display (Excel's).
+READ_DIGITS = 15
+#: Enough digits for any float at any number of decimals shown.
+_WIDE = Context(prec=400)
+
+
+def rounded(value: float, decimals: int) -> Decimal:
+    """``value`` rounded to ``decimals`` the one way every output rounds it.
+
+    The value is read to :data:`READ_DIGITS` significant digits, then rounded half
+    away from zero: the mean 37.55 (stored in binary as 37.549999…) prints 37.6, as a
+    hand calculation and Excel's number format ``0.0`` give it, not 37.5.
+
+    Notes
+    -----
+    Spreadsheet cells keep the full value with a number format; Excel displays it by
+    this same rule, so the workbook and the Word/PDF/HTML report agree.
+
+    """
+    exact = Decimal(f"{value:.{READ_DIGITS - 1}e}")
+    return exact.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP,
+                          context=_WIDE)
+
+
 def fmt(value: float | None, decimals: int) -> str:
-    """Format a number with fixed decimals; ``"–"`` for missing values."""
+    """Format a number with fixed decimals (:func:`rounded`); ``"–"`` for missing values."""
     if value is None or not math.isfinite(value):
         return "–"
-    text = f"{value:.{decimals}f}"
+    text = f"{rounded(value, decimals):.{decimals}f}"
     return "0" + text[2:] if text.startswith("-0") and float(text) == 0 else text
+
+
+def fmt_sig(value: float, sig: int = 3) -> str:
+    """``value`` to ``sig`` significant figures (as ``f"{value:.3g}"``), rounded as :func:`fmt`."""
+    if not math.isfinite(value) or value == 0:
+        return f"{value:.{sig}g}"
+    exact = Decimal(f"{value:.{READ_DIGITS - 1}e}")
+    q = exact.quantize(Decimal(1).scaleb(exact.adjusted() - sig + 1), rounding=ROUND_HALF_UP)
+    return f"{float(q):.{sig}g}"
 
 
 #: Most significant figures a censoring limit is printed with (rounded outward beyond).
@@ -449,7 +489,7 @@ def fmt_p(p: float | None) -> str:
     """Format a p-value for a column headed "p" (``< 0.001`` below 0.001)."""
     if p is None or not math.isfinite(p):
         return ""
-    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+    return "< 0.001" if p < 0.001 else fmt(p, 3)
 
 
 def flag_text(flag: str, direction: str) -> str:

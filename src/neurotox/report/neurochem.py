@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from neurotox.report.figures import FigureJob, _new_axes
-from neurotox.report.model import Cell, Report, Row, Table, slug
-from neurotox.report.tables import study_header
+from neurotox.report.model import Cell, Report, Row, Table, fmt, slug
+from neurotox.report.tables import label_of, study_header
 from neurotox.stats.curves import Curve, Model
 from neurotox.study import StudySpec
 
@@ -94,8 +94,8 @@ def curve_figures(details: Mapping[str, pd.DataFrame]) -> list[FigureJob]:
         w = _select(wells, row)
         w = w[w["type"] == "standard"] if len(w) else w
         verdict = "accepted" if row["accepted"] else "rejected"
-        title = (f"Standard curve of {row['analyte']}, plate {row['plate']}: "
-                 f"{row['equation']} (R² {row['r2']:.4f}; {verdict})")
+        title = (f"Standard curve of {analyte_text(row)}, plate {row['plate']}: "
+                 f"{row['equation']} (R² {fmt(row['r2'], 4)}; {verdict})")
         out.append(FigureJob(0, title, f"standard-curve-{slug(str(row['plate']))}-"
                              f"{slug(str(row['analyte']))}", CATEGORY,
                              f"{__name__}:standard_curve_plot",
@@ -110,8 +110,28 @@ def _select(df: pd.DataFrame, row: Mapping[str, object]) -> pd.DataFrame:
 
 
 def _g(v: object, digits: int = 4) -> str:
+    """``digits`` significant figures, never in exponent notation (10000, not 1e+04)."""
     v = float(v)  # type: ignore[arg-type]
-    return f"{v:.{digits}g}" if math.isfinite(v) else "—"
+    if not math.isfinite(v):
+        return "—"
+    if v == 0:
+        return "0"
+    text = fmt(v, max(0, digits - 1 - math.floor(math.log10(abs(v)))))
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def analyte_text(row: Mapping[str, object]) -> str:
+    """The analyte as the tables name it, with the export's name when that differs.
+
+    ``IL-6 (IL6)``: the registry label (as in the summary tables) and the name in
+    the instrument file, so the QC rows can be traced both ways.
+    """
+    export = str(row["analyte"])
+    key = row.get("analyte_key")
+    if not isinstance(key, str) or not key:
+        return export
+    label = label_of(key)
+    return label if label == export else f"{label} ({export})"
 
 
 def _lod_marks(r: Mapping[str, object]) -> str:
@@ -143,7 +163,7 @@ def qc_table(details: Mapping[str, pd.DataFrame], spec: StudySpec, number: int) 
                  Cell(f"{r['standards_passing']}/{r['standards_in_range']}"),
                  Cell(_controls_cell(r)),
                  Cell("yes" if r["hook"] else "no"), Cell(verdict, note=r["reasons"]))
-        rows.append(Row((str(r["plate"]), str(r["analyte"]), str(r.get("unit", ""))), cells))
+        rows.append(Row((str(r["plate"]), analyte_text(r), str(r.get("unit", ""))), cells))
     notes = ["LLOQ/ULOQ: lowest/highest standard with back-fit recovery within ±25 % and "
              "replicate CV within the protocol limit, at least 75 % of the standards between "
              "them within ±20 % (ICH M10). LOD = mean + k·SD of the blank signal, converted "

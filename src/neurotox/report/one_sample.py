@@ -34,7 +34,7 @@ import pandas as pd
 
 from neurotox import endpoints as ep_registry
 from neurotox.report.context import Context
-from neurotox.report.model import Cell, Row, Table, fmt, fmt_p
+from neurotox.report.model import Cell, Row, Table, fmt, fmt_p, fmt_sig
 from neurotox.report.tables import (
     group_text,
     label_of,
@@ -92,7 +92,7 @@ def reference_of(assay: str, endpoint: str,
 
 def fmt_ref(value: float) -> str:
     """A reference value as written: ``0``, ``0.5``, ``22.2``."""
-    return f"{value:.3g}"
+    return fmt_sig(value)
 
 
 def _alpha_of(parameters: Mapping[str, Any], assay_of: Mapping[str, str], assay: str,

@@ -24,6 +24,7 @@ import pandas as pd
 
 from neurotox.report.context import Context
 from neurotox.report.historical import CONTROL_MARK, MARK, footnote, outside_range, range_text
+from neurotox.report.labels import p_text
 from neurotox.report.model import Cell, ColumnGroup, Row, Table, flag_text, natural_key
 from neurotox.report.tables import (
     GRADE_WORDS,
@@ -39,6 +40,8 @@ from neurotox.timepoints import TimeOrder
 ASSAY = "neuropathology"
 ANY = "np_any_finding"
 NAD = "No abnormality detected"
+#: Label of the row under a finding with its dose-trend test.
+TREND_ROW = "Trend test"
 
 
 def _s(v: object) -> str:
@@ -101,6 +104,34 @@ class _Data:
             out.append(Cell(text, numbers, flag=flag, direction=direction))
         return tuple(out) + self.historical_cells(endpoint)
 
+    def trend_cells(self, endpoint: str) -> tuple[Cell, ...] | None:
+        """The dose-trend p and flag per sex, in the column of its highest dose (None: no test).
+
+        Where the summary tables put it: the trend test is about all doses, and
+        step-down trend tests decide at the top dose first.
+        """
+        res = self.results[(self.results["endpoint"] == endpoint)
+                           & self.results["trend_test"].map(_s).astype(bool)]
+        p_of = {sex: float(part["trend_p"].iloc[0]) for sex, part in res.groupby("sex")}
+        flag_of = {sex: _s(part["trend_flag"].iloc[0]) for sex, part in res.groupby("sex")}
+        if not any(math.isfinite(p) for p in p_of.values()):
+            return None
+        top = max((g for g in self.groups if not g.control), key=lambda g: g.dose,
+                  default=None)
+        out = []
+        for sex, g in self.columns:
+            p = p_of.get(sex, math.nan)
+            shown = top is not None and g.id == top.id and math.isfinite(p)
+            out.append(Cell(f"{p_text(p)}{flag_of.get(sex, '')}" if shown else "",
+                            {"value": math.nan, "p_value": p if shown else math.nan},
+                            flag=flag_of.get(sex, "") if shown else ""))
+        return tuple(out) + self.historical_cells(None)
+
+    def trend_tests(self) -> list[str]:
+        """Names of the trend tests of the findings (``Cochran-Armitage (exact)``)."""
+        res = self.results[self.results["endpoint"].isin(self.findings)]
+        return sorted({_s(t) for t in res["trend_test"] if _s(t)})
+
     def historical(self, endpoint: str, sex: str) -> pd.Series | None:
         """The historical control range of one finding and sex (None without one)."""
         if self.ctx.historical is None:
@@ -152,6 +183,9 @@ def _incidence_rows(d: _Data) -> list[Row]:
         for e in eps:
             rows.append(Row(("", tissue_and_finding(e)[1]),
                             d.flagged_cells(e, part[part["endpoint"] == e])))
+            trend = d.trend_cells(e)
+            if trend is not None:
+                rows.append(Row(("", TREND_ROW), trend))
     return rows
 
 
@@ -193,12 +227,15 @@ def pathology_tables(ctx: Context, results: pd.DataFrame) -> list[Table]:
     notes = ["Values are numbers of animals. Number examined: animals whose tissue was "
              "examined; no abnormality detected: examined animals without a finding in that "
              "tissue.",
-             f"{flags} Findings: Fisher's exact test vs control; trend: Cochran-Armitage (see "
-             "the methods)."]
+             f"{flags} Findings: Fisher's exact test vs control."]
+    incidence = _incidence_rows(d)
+    if any(r.labels[1] == TREND_ROW for r in incidence):
+        notes.append(f"Trend test: {' / '.join(d.trend_tests())} across all dose groups, "
+                     "p in the column of the highest dose (row under each finding).")
     if ctx.historical is not None:
         notes.append(footnote("incidence", ctx.historical))
     out = [Table(number=0, title="Neuropathology: incidence of findings by tissue",
-                 kind="pathology", key="pathology-incidence", rows=_incidence_rows(d),
+                 kind="pathology", key="pathology-incidence", rows=incidence,
                  number_fields=("value", "p_value", "hist_low", "hist_high"),
                  footnotes=notes, **{**common, "columns": heads, "column_groups": groups})]
     if d.findings:

@@ -29,7 +29,7 @@ import pandas as pd
 from neurotox.files import run_note
 from neurotox.report.context import Context
 from neurotox.report.labels import assay_label, unit_symbol
-from neurotox.report.model import Cell, Row, Table, fmt
+from neurotox.report.model import Cell, Row, Table, fmt, fmt_sig
 from neurotox.report.tables import SUMMARY_TYPES, label_of, sex_and_timepoint, study_header
 from neurotox.stats.hill import HillFit, fit_hill, reversal, versus_flat
 from neurotox.study import StudySpec
@@ -142,7 +142,7 @@ def concentration_fits(results: pd.DataFrame, table: pd.DataFrame,
 
 
 def _p(p: float) -> str:
-    return "not run" if not math.isfinite(p) else "p < 0.001" if p < 0.001 else f"p = {p:.2f}"
+    return "not run" if not math.isfinite(p) else "p < 0.001" if p < 0.001 else f"p = {fmt(p, 2)}"
 
 
 def _tests(decisions: pd.DataFrame | None) -> dict[FitKey, tuple[float, float]]:
@@ -171,12 +171,12 @@ def assess(conc, resp, fit: HillFit) -> Potency:
     if back:
         return Potency(fit, f"no monotone concentration–response ({back})", p)
     if not p < FLAT_ALPHA:
-        return Potency(fit, f"no concentration–response (flat: F-test p = {p:.2f})", p)
+        return Potency(fit, f"no concentration–response (flat: F-test p = {fmt(p, 2)})", p)
     top_conc = fit.tested_range[1]
     change = abs(float(fit.predict(top_conc)) - fit.top)
     if not change >= MIN_EFFECT_PCT / 100 * abs(fit.top):
         return Potency(fit, "no concentration–response (fitted change "
-                       f"{100 * change / abs(fit.top):.0f}% < {MIN_EFFECT_PCT:g}% of control "
+                       f"{fmt(100 * change / abs(fit.top), 0)}% < {MIN_EFFECT_PCT:g}% of control "
                        "within the tested range)", p)
     if fit.bottom < 0 <= min(resp):
         # a lower plateau below zero for values that cannot be negative: the curve is
@@ -207,7 +207,7 @@ def ec_text(value: float, tested: tuple[float, float]) -> tuple[str, str]:
         return f"> {hi:g}", "above the highest concentration"
     if math.isfinite(lo) and value < lo:
         return f"< {lo:g}", "below the lowest concentration"
-    return f"{value:.3g}", ""
+    return fmt_sig(value), ""
 
 
 def _ci(ci: tuple[float, float], decimals: int = 3) -> str:
@@ -218,7 +218,7 @@ def _ci(ci: tuple[float, float], decimals: int = 3) -> str:
 
 
 def _g(v: float) -> str:
-    return fmt(v, 0) if not math.isfinite(v) else f"{v:.3g}"
+    return fmt(v, 0) if not math.isfinite(v) else fmt_sig(v)
 
 
 def _fit_cells(p: Potency) -> tuple[Cell, ...]:

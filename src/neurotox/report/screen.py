@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from neurotox.report.model import Cell, Report, Row, Table, natural_key
+from neurotox.report.model import Cell, Report, Row, Table, fmt, fmt_sig, natural_key
 from neurotox.report.tables import study_header
 
 #: Endpoints shown in the per-chemical incidence tables (others stay in details/).
@@ -98,14 +98,14 @@ def _incidence(chem: str, g: pd.DataFrame, spec) -> Table:
 def _inc_cell(r: pd.Series) -> Cell:
     n, a = int(r["n_examined"]), int(r["n_affected"])
     pct = 100.0 * a / n if n else math.nan
-    text = f"{a}/{n} ({pct:.0f}%)" if n else "–"
+    text = f"{a}/{n} ({fmt(pct, 0)}%)" if n else "–"
     return Cell(text + (r["flag"] or ""), {"n_affected": a, "n_examined": n,
                                            "incidence_pct": pct}, flag=r["flag"] or "",
                 direction="up" if r["flag"] else "", decimals=0)
 
 
 def _p(p: object) -> str:
-    return "not testable" if p is None or pd.isna(p) else f"{float(p):.3g}"
+    return "not testable" if p is None or pd.isna(p) else fmt_sig(float(p))
 
 
 def _exclusions(ex: pd.DataFrame, rules: pd.DataFrame | None, spec) -> Table:
@@ -148,4 +148,4 @@ def _bmds(b: pd.DataFrame, spec) -> Table:
 
 
 def _g(v: float) -> str:
-    return "–" if v is None or not math.isfinite(v) else f"{v:.3g}"
+    return "–" if v is None or not math.isfinite(v) else fmt_sig(v)

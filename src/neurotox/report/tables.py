@@ -118,9 +118,13 @@ def label_of(endpoint: str) -> str:
 
 
 def ratio_scale(endpoint: str) -> bool:
-    """False for a signed index or difference (registry ``scale: interval``): no % of control."""
+    """False where % of control means nothing (:attr:`Endpoint.relative_to_control`).
+
+    A signed index or difference (registry ``scale: interval``) or a value already
+    relative to the control (``percent_of_control: false``).
+    """
     reg = ep_registry.registry().get(endpoint)
-    return reg is None or reg.scale == "ratio"
+    return reg is None or reg.relative_to_control
 
 
 def registry_decimals(endpoint: str) -> int | None:
@@ -360,12 +364,18 @@ def censoring_footnotes(block: Block) -> list[str]:
         if _s(row.censoring):
             col = str(getattr(row, key))
             where = col if key == "timepoint" else label_of(col)
-            notes.append(f"{where}: {row.censoring}." if where != "NA" else
-                         f"{row.censoring}.")
+            text = _s(row.censoring)
+            if untested(row._asdict()):  # the test the policy chose never ran
+                text = text.split(":")[0] + ": not tested"
+            notes.append(f"{where}: {text}." if where != "NA" else f"{text}.")
     if notes:
-        notes.insert(0, "< / > limit: value censored below / above the limit (n censored "
-                     "shown after n; group statistics count censored values at the "
-                     "value the policy gives them).")
+        notes.insert(0, "< / > limit: value censored below / above the limit; after n the "
+                     "number censored (\"(17; 5 > 18300)\": 5 of 17 values above 18300; "
+                     "\"(17; 6 censored)\": 6 values below or above their limits). Group "
+                     "statistics count censored values at the value the policy gives them; "
+                     "values above a limit count at the limit, so a mean marked "
+                     f"{LOWER_BOUND.strip()} is a lower bound. No % of control is given for a "
+                     "group whose values are all censored.")
     return notes
 
 
@@ -395,6 +405,9 @@ def not_tested_reason(rows: Iterable[dict[str, Any]], note: object = "") -> str:
     ``rows`` are the results records of the stratum (one per group).
     """
     rows = list(rows)
+    censored = _all_censored(rows)
+    if censored:
+        return censored
     treated = [_count(r["n"]) for r in rows if not bool(r.get("is_control"))]
     control = [_count(r["n"]) for r in rows if bool(r.get("is_control"))]
     if max(treated + control, default=1) == 0:
@@ -408,6 +421,26 @@ def not_tested_reason(rows: Iterable[dict[str, Any]], note: object = "") -> str:
     if control and max(control) < 2:
         return _sizes(control, "control")
     return clean_note(note) or "too few values"
+
+
+def _all_censored(rows: list[dict[str, Any]]) -> str:
+    """``all values below the limit (< 9.145)`` when no group has a measured value, else ``""``.
+
+    Every value censored is the reason no test ran, whatever the test found
+    (identical values, nothing to rank); the tables, footnotes and methods say it once.
+    """
+    if not rows or not all(_count(r["n"]) > 0 and _num(r.get("n_censored", 0)) == _count(r["n"])
+                           for r in rows):
+        return ""
+    sides = {_s(r.get("censoring")) for r in rows}
+    bounds = {_num(r.get("censored_bound", math.nan)) for r in rows}
+    if len(sides) == 1 and sides <= set(CENSOR_SIGN) and len(bounds) == 1 \
+            and all(math.isfinite(b) for b in bounds):
+        side, bound = sides.pop(), bounds.pop()
+        where = "below" if side == "left" else "above"
+        limit = limit_text(CENSOR_SIGN[side], bound, 0)
+        return f"all values {where} the limit ({limit}): nothing measured to compare"
+    return "all values censored: nothing measured to compare"
 
 
 def _count(n: object) -> int:
@@ -541,6 +574,8 @@ def _group_footnotes(block: Block, groups: list[Group]) -> list[str]:
 
 #: Sign shown before the limit of a censored value.
 CENSOR_SIGN = {"left": "<", "right": ">"}
+#: Before a mean that counts values above a limit at the limit: a lower bound.
+LOWER_BOUND = "≥ "
 
 
 def summary_cell(r: pd.Series | dict | None, decimals: int, percent: bool, spread: str = "sd",
@@ -562,11 +597,15 @@ def summary_cell(r: pd.Series | dict | None, decimals: int, percent: bool, sprea
         side = _s(r["censoring"])
         limit = (limit_text(CENSOR_SIGN[side], _num(r["censored_bound"]), decimals)
                  if side in CENSOR_SIGN else "censored")
+        bound = LOWER_BOUND if side == "right" else ""  # values above the limit, at it
         text = (f"{limit} ({n_text})" if n_cens == n and side in CENSOR_SIGN else
-                f"{fmt(mean, decimals)} ± {fmt(sd, decimals)} ({n_text}; {int(n_cens)} {limit})")
+                f"{bound}{fmt(mean, decimals)} ± {fmt(sd, decimals)} "
+                f"({n_text}; {int(n_cens)} {limit})")
     text += flag_text(flag, direction)
+    if n_cens > 0 and n_cens == n:  # no measured value: nothing to express as % of control
+        pct = math.nan
     if percent and not bool(r["is_control"]) and math.isfinite(pct):
-        text += f" [{pct:.0f}%]"
+        text += f" [{fmt(pct, 0)}%]"
     return Cell(text, {"mean": mean, spread: sd, "n": n, "percent_of_control": pct,
                        "p_value": p}, flag=flag, direction=direction, decimals=decimals)
 
@@ -621,7 +660,7 @@ def _test_rows(block: Block, cols: list[tuple[str, str]], groups: list[Group],
     for label, cells in (("Trend test", trend_cells), ("Comparison with control",
                                                          untested_cells)):
         if any(c.text for c in cells):
-            out.append(Row((label, ""), _widen(cells, extra or {})))
+            out.append(Row((label, ""), _widen(cells, extra or {}), optional=True))
     return out
 
 
@@ -687,7 +726,7 @@ def _adjusted_cell(r: pd.Series | None, adj: float, control: float, decimals: in
     pct = 100 * adj / control if math.isfinite(control) and control else math.nan
     text = fmt(adj, decimals) + flag_text(flag, direction)
     if not bool(r["is_control"]) and math.isfinite(pct):
-        text += f" [{pct:.0f}%]"
+        text += f" [{fmt(pct, 0)}%]"
     return Cell(text, {"mean": adj, "n": _num(r["n"]), "percent_of_control": pct,
                        "p_value": _num(r["p_value"])}, flag=flag, direction=direction,
                 decimals=decimals)

@@ -544,8 +544,9 @@ def _finish_results(desc: pd.DataFrame, per_row: _PerRow, df: pd.DataFrame,
     base = pd.Series(level).where(r["is_control"]).groupby(r["_stratum"]).transform("first")
     with np.errstate(divide="ignore", invalid="ignore"):
         r["percent_of_control"] = np.where(ctrl != 0, 100 * r["mean"] / ctrl, np.nan)
-    # a signed index or difference (interval scale): percent of control means nothing
-    interval = r["endpoint"].map(lambda e: reg[e].scale == "interval").to_numpy(bool)
+    # a signed index or difference (interval scale), or a value already relative to the
+    # control: percent of control means nothing
+    interval = r["endpoint"].map(lambda e: not reg[e].relative_to_control).to_numpy(bool)
     r.loc[interval, "percent_of_control"] = np.nan
     treated = ~r["is_control"].to_numpy()
     r["direction"] = np.where(treated & (level > base), "up",

@@ -99,14 +99,14 @@ def test_bmd_table_flags_an_unreliable_bmd(spec):
 
 
 def test_bmd_table_labels_timepoints_as_the_other_tables(spec):
-    """stranger30 L2: the BMD table said 'plasma_day1' where other tables say 'Plasma day1'."""
+    """stranger30 L2: the BMD table said 'plasma_day1' where other tables say 'Plasma, Day 1'."""
     import pandas as pd
 
     ctx = Context(spec, pd.DataFrame())
     bmds = {("neurochem", "nfl", "M", "plasma_day1"): _bmd(25.0, 10.0),
             ("cipn", "vf_threshold_updown", "F", "day-1"): _bmd(25.0, 10.0)}
     t = bmd_table(bmds, spec, 1, ctx)
-    assert [r.labels[2] for r in t.rows] == ["Males, Plasma day1", "Females, Baseline (Day −1)"]
+    assert [r.labels[2] for r in t.rows] == ["Males, Plasma, Day 1", "Females, Baseline (Day −1)"]
 
 
 def test_continuous_bmd_is_fitted_to_the_written_means_and_sds():

@@ -161,4 +161,27 @@ def test_censored_values_are_drawn_as_open_triangles_and_the_caption_says_so(ana
     captions = {j.key: j.title for j in plan_figures(Context(spec, table.assign(
         censoring=np.where(table["value"] >= 1050, "right", "none"))), *analysis)}
     assert captions["groups-fob-grip-strength-forelimb-m"].endswith(
-        "mean ± SD; ▽ / △ value censored below / above its limit, drawn at the limit")
+        "mean ± SD; ▽ / △ value censored below / above its limit, drawn at the limit. "
+        "n = 3–4 per group; Dunnett vs control: * p ≤ 0.05, ** p ≤ 0.01 (two-sided), ↑/↓ "
+        "above/below control; open grey circles: excluded values, not in n, mean or test.")
+
+
+def test_captions_name_n_the_test_the_flags_and_what_was_tested(analysis, table, spec):
+    """stranger37 #7: captions were number + title only; the flags drawn on a brain
+    weight scatter were the ANCOVA-adjusted means' while the plot shows unadjusted ones."""
+    from neurotox.report.context import Context
+    from neurotox.report.figures import plan_figures
+
+    results, decisions = analysis
+    grip = (decisions["endpoint"] == "grip_strength_forelimb") & (decisions["sex"] == "F")
+    decisions = decisions.assign(path=decisions["path"].where(~grip, "ancova"))
+    captions = {j.key: j.title for j in plan_figures(Context(spec, table), results, decisions)}
+    assert captions["groups-fob-grip-strength-forelimb-f"] == (
+        "Forelimb grip strength — Females: individual values and group mean ± SD. "
+        "n = 4 per group; Dunnett vs control: * p ≤ 0.05, ** p ≤ 0.01 (two-sided), ↑/↓ "
+        "above/below control; flags from the ANCOVA-adjusted means (see the table); the "
+        "plot shows unadjusted means.")
+    assert captions["time-course-motor-activity-motor-activity-counts-m"] == (
+        "Time course of Motor activity counts — Males (mean ± SD). n = 4 per group; "
+        "Dunn / Dunnett vs control: * p ≤ 0.05, ** p ≤ 0.01 (two-sided), ↑/↓ above/below "
+        "control.")

@@ -150,3 +150,60 @@ def test_negative_day_is_pre_dose_without_a_protocol_baseline_and_day0_when_decl
     cells = findings_tables(Context(make_spec(), table, labels), results, decisions,
                             1)[0].rows[0].cells
     assert cells[1].text == "– [Baseline (Day 0) ↓*]"
+
+
+def _von_frey_days(p_of: dict, interaction_p: float):
+    """Von Frey (males) at Day 7, 14, 21 with hand-set vs-control p per (group, day) and the
+    mixed model's group × time interaction p (decision row ``ALL``)."""
+    import pandas as pd
+
+    from .conftest import GROUPS, _decision, _result, _row
+
+    days = ("day7", "day14", "day21")
+    dose = {g: d for g, _, d, _ in GROUPS}
+    table = pd.DataFrame([
+        _row(assay="cipn", category="neurobehavioral", endpoint="vf_threshold_updown",
+             unit="g", subject=f"{g}M{i}", group=g, dose=dose[g], sex="M", timepoint=tp,
+             value=10.0 + i - (3 if g != "G1" else 0))
+        for g, *_ in GROUPS for i in range(4) for tp in days])
+    res = [_result(table, "cipn", "vf_threshold_updown", "continuous", "M", tp, g,
+                   p_of.get((g, tp), 0.5) if g != "G1" else float("nan"), "Dunnett", "")
+           for tp in days for g, *_ in GROUPS]
+    dec = [_decision("cipn", "vf_threshold_updown", "continuous", "M", tp, "parametric",
+                     "Dunnett", "one-way ANOVA", "") for tp in days]
+    dec.append({**_decision("cipn", "vf_threshold_updown", "continuous", "M", "ALL",
+                            "repeated_measures", "", "MixedLM group x time interaction", ""),
+                "overall_p": interaction_p})
+    return table, pd.DataFrame(res), pd.DataFrame(dec)
+
+
+def test_findings_give_each_timepoint_its_own_flag_and_mark_supplementary_ones():
+    """stranger37 #2: "↓** (Day 7, Day 14, Day 21)" while Day 14 was p = 0.014 (*), and
+    per-timepoint tests the mixed model called supplementary (interaction p = 0.111)
+    were listed as findings without saying so."""
+    from neurotox.report.context import Context
+    from neurotox.report.findings import findings_tables
+
+    from .conftest import make_spec
+
+    p_of = {("G2", "day7"): 0.003, ("G2", "day14"): 0.014, ("G2", "day21"): 0.001,
+            ("G3", "day7"): 0.046, ("G3", "day21"): 0.008}
+    table, results, decisions = _von_frey_days(p_of, interaction_p=0.0007)
+    t = findings_tables(Context(make_spec(), table), results, decisions, 1)[0]
+    low, high = t.rows[0].cells
+    assert low.text == "↓** (Day 7, Day 21), ↓* (Day 14)"
+    assert low.flag == "**" and low.numbers["p_value"] == 0.001
+    assert high.text == "↓* (Day 7), ↓** (Day 21)"
+    assert not any("§" in n for n in t.footnotes)
+
+    table, results, decisions = _von_frey_days(p_of, interaction_p=0.111)
+    t = findings_tables(Context(make_spec(), table), results, decisions, 1)[0]
+    assert [c.text for c in t.rows[0].cells] == ["↓** (Day 7, Day 21), ↓* (Day 14) §",
+                                                 "↓* (Day 7), ↓** (Day 21) §"]
+    assert ("§ supplementary: the group × time interaction of the repeated-measures "
+            "analysis was not statistically significant (p > 0.05), so the per-timepoint "
+            "comparisons are supplementary and not findings on their own.") in t.footnotes
+    # a cell without findings gets no mark
+    table, results, decisions = _von_frey_days({("G3", "day7"): 0.02}, interaction_p=0.3)
+    cells = findings_tables(Context(make_spec(), table), results, decisions, 1)[0].rows[0].cells
+    assert [c.text for c in cells] == ["–", "↓* (Day 7) §"]

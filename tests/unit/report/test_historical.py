@@ -18,7 +18,7 @@ from neurotox.study import Group
 GROUPS = {"G1 Control": Group(id="G1", label="Control", dose=0, dose_unit="mg/kg", control=True),
           "G2 Low": Group(id="G2", label="Low", dose=10, dose_unit="mg/kg"),
           "G3 High": Group(id="G3", label="High", dose=100, dose_unit="mg/kg")}
-# historical study means 398.8-408.1 g (terminal body weight of two SEND studies, males)
+# historical study means 398.75-408.15 g (terminal body weight of two SEND studies, males)
 RANGES = pd.DataFrame([{"endpoint": "terminal_body_weight", "sex": "M", "timepoint": "NA",
                         "n_studies": 2, "n_animals": 43, "mean": 401.8, "sd": 40.5,
                         "p5": 337.9, "p95": 477.4, "study_mean_min": 398.75,
@@ -46,7 +46,7 @@ def test_a_concurrent_control_outside_the_range_is_marked_too():
     assert got["G1 Control"].endswith(CONTROL_MARK) and MARK not in got["G1 Control"]
     assert got["G2 Low"].endswith(MARK) and CONTROL_MARK not in got["G2 Low"]
     assert not got["G3 High"].endswith((MARK, CONTROL_MARK))          # 400.0 is inside
-    assert got[ROW_LABEL] == "398.8–408.1 [337.9–477.4] (2/43)"   # the control's decimals
+    assert got[ROW_LABEL] == "398.8–408.2 [337.9–477.4] (2/43)"   # control decimals, 408.15 half up
     assert [r.labels[0] for r in t.rows] == ["G1 Control", ROW_LABEL, "G2 Low", "G3 High"]
     assert f"{CONTROL_MARK} concurrent control mean outside that range" in t.footnotes[-1]
 
@@ -65,7 +65,7 @@ def test_a_range_of_fewer_studies_than_the_minimum_is_shown_but_marks_nothing():
     assert add_to_table(t, list(t.sources), "M", GROUPS, HistoricalRanges(RANGES, "db"))
     got = marks(t)
     assert got["G1 Control"] == "341.6 ± 20.0 (10)" and got["G2 Low"] == "342.2 ± 20.0 (10)"
-    assert got[ROW_LABEL] == "398.8–408.1 [337.9–477.4] (2/43)"
+    assert got[ROW_LABEL] == "398.8–408.2 [337.9–477.4] (2/43)"
     assert "A range of fewer than 3 studies is shown but marks no group (†/‡)." in t.footnotes[-1]
     assert not any(c.numbers.get("outside_historical") for r in t.rows for c in r.cells)
 

@@ -122,3 +122,34 @@ def test_zebrafish_acclimation_is_not_labelled_baseline(code, label):
 @pytest.mark.parametrize("code", ["BL", "Pre", "pre dose", "acclimatisation", "day-1"])
 def test_cipn_pre_dose_words_are_sessions_before_dosing(code):
     assert TimepointLabels().pre_dose(code, "cipn")
+
+
+@pytest.mark.parametrize(("code", "label"), [
+    # stranger37 #13: "Rbc day7", "Serum day7" where docs promise week4 -> "Week 4"
+    ("serum_day7", "Serum, Day 7"), ("rbc_day7", "RBC, Day 7"), ("cortex_day7", "Cortex, Day 7"),
+    ("spinal_cord_week13", "Spinal cord, Week 13"), ("csf_pnd21", "CSF, PND 21"),
+    ("week4", "Week 4"), ("acclimation_dark", "Acclimation dark"),
+])
+def test_matrix_and_session_codes_read_as_written(code, label):
+    from neurotox.report.labels import session_label
+
+    assert session_label(code) == label
+
+
+def test_labels_an_auditor_need_not_map_by_hand():
+    """stranger37 #13: title page "oecd-424-screen" vs headers "OECD TG 424"; QC "IL6" vs
+    summary "IL-6"; ULOQ "1e+04"; "Startle habituation pct (%)"."""
+    from neurotox.report.front import guideline_text
+    from neurotox.report.neurochem import _g, analyte_text
+    from neurotox.report.tables import label_of
+
+    assert guideline_text("oecd-424-screen") == "OECD TG 424 (protocol oecd-424-screen)"
+    assert guideline_text("OECD TG 424") == "OECD TG 424"
+    assert [analyte_text({"analyte": a, "analyte_key": k}) for a, k in
+            [("IL6", "il6"), ("GMCSF", "gm_csf"), ("IL-6", "il6")]] == \
+        ["IL-6 (IL6)", "GM-CSF (GMCSF)", "IL-6"]
+    assert [_g(v) for v in (10000.0, 4.57247, 0.0035901762760618505, 18300.0)] == \
+        ["10000", "4.572", "0.00359", "18300"]
+    assert [label_of(e) for e in ("startle_habituation_pct", "motor_activity_habituation_pct",
+                                  "startle_amplitude_block")] == \
+        ["Startle habituation", "Motor activity habituation", "Startle amplitude per block"]

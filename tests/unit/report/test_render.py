@@ -52,7 +52,7 @@ def test_xlsx_numbers_are_numbers_and_header_frozen(report):
                          "Forelimb grip strength (g) | % of control",
                          "Forelimb grip strength (g) | p", "Forelimb grip strength (g) | flag"]
     high = [c.value for c in ws[header_row + 3]]
-    assert high[2] == "805 ± 34 (4)**↓ [80%]"
+    assert high[2] == "805 ± 34 (4)**↓ [81%]"
     assert high[3] == pytest.approx(805.0) and isinstance(high[3], float | int)
     assert high[5] == 4 and high[7] == pytest.approx(0.004) and high[8] == "**↓"
     widths = [ws.column_dimensions[c].width for c in "ABCDEFGHI"]
@@ -86,7 +86,7 @@ def test_docx_has_real_tables_with_titles(report):
     first = next(t for t in doc.tables if t.rows[0].cells[0].text == "Group")
     assert [c.text for c in first.rows[0].cells] == ["Group", "Dose",
                                                      "Forelimb grip strength (g)"]
-    assert first.rows[3].cells[2].text == "805 ± 34 (4)**↓ [80%]"
+    assert first.rows[3].cells[2].text == "805 ± 34 (4)**↓ [81%]"
     assert "Statistical methods" in texts
     assert any("Dunnett" in p for p in texts)
     assert doc.core_properties.created.year == 2000
@@ -202,6 +202,23 @@ def test_wide_tables_split_by_column_groups_keeping_row_labels():
     assert sum(len(p.table.columns) for p in parts) == 30
     letter = plan_parts(wide, "letter")
     assert sum(p.widths[0] for p in letter) > 0
+
+
+def test_a_part_of_a_split_table_leaves_out_an_empty_comparison_row():
+    """stranger37 #13: part 2 printed an empty "Comparison with control" row."""
+    from dataclasses import replace
+
+    from neurotox.report.model import Cell, Row
+    from neurotox.report.render.layout import plan_parts
+
+    wide = _wide(6, 5)
+    said = [Cell("n.t.") if j < 5 else Cell("") for j in range(30)]
+    wide = replace(wide, rows=[*wide.rows, Row(("Comparison with control", ""), tuple(said),
+                                               optional=True)])
+    parts = plan_parts(wide)
+    assert [r.labels[0] for r in parts[0].table.rows][-1] == "Comparison with control"
+    assert all(len(p.table.rows) == 5 for p in parts[1:])
+    assert parts[0].table.rows[-1].cells[0].text == "n.t."
 
 
 def test_tables_and_figures_are_grouped_under_category_headings(report_with_figures):

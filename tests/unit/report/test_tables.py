@@ -31,7 +31,7 @@ def test_summary_cell_values(table, analysis, spec):
     assert grip_m.header["GLP status"] == "GLP"
     texts = [r.cells[0].text for r in grip_m.rows]
     # G2 M: 980, 940, 1000 (960 excluded): mean 973.3, SD 30.6, n 3; 97% of 1000
-    assert texts == ["1000 ± 42 (4)", "973 ± 31 (3) [97%]", "805 ± 34 (4)**↓ [80%]",
+    assert texts == ["1000 ± 42 (4)", "973 ± 31 (3) [97%]", "805 ± 34 (4)**↓ [81%]",
                      "p = 0.002**"]
     assert high_cell_decimals(grip_m) == 0
     assert grip_m.rows[3].labels == ("Trend test", "")
@@ -195,7 +195,8 @@ def test_incidence_endpoints_over_time_share_one_table(table, spec, results_fact
 
 @pytest.mark.parametrize("n_cens, side, expected", [
     (0, "", "14.2 ± 3.1 (8)"),
-    (3, "right", "14.2 ± 3.1 (8; 3 > 20.0)"),
+    (3, "right", "≥ 14.2 ± 3.1 (8; 3 > 20.0)"),  # values at the cut-off: a lower bound
+    (3, "left", "14.2 ± 3.1 (8; 3 < 20.0)"),
     (8, "right", "> 20.0 (8)"),
     (8, "left", "< 20.0 (8)"),
 ])
@@ -206,14 +207,28 @@ def test_summary_cell_shows_censored_values_as_limits(n_cens, side, expected):
     assert summary_cell(r, 1, True).text == expected
 
 
+@pytest.mark.parametrize(("n_cens", "expected", "pct"), [
+    (5, "< 9.145 (5)", None),  # stranger37 #8: "< 9.145 (5) [100%]" for all below LLOQ
+    (2, "6.9 ± 2.3 (5; 2 < 9.145) [75%]", 75.0),
+])
+def test_no_percent_of_control_for_a_group_without_a_measured_value(n_cens, expected, pct):
+    r = pd.Series({"mean": 6.9, "sd": 2.3, "n": 5, "percent_of_control": 75.0,
+                   "p_value": np.nan, "flag": "", "direction": "", "is_control": False,
+                   "n_censored": n_cens, "censoring": "left", "censored_bound": 9.145})
+    cell = summary_cell(r, 1, True)
+    assert cell.text == expected
+    assert cell.numbers["percent_of_control"] == pct or (pct is None and np.isnan(
+        cell.numbers["percent_of_control"]))
+
+
 @pytest.mark.parametrize(("bound", "side", "decimals", "expected"), [
     # stranger30 M3: the up-down floor 0.0045 g printed "< 0.004", an LLOQ x dilution of
     # 1.37 pg/mL "< 1": rounding moved the limit and made the statement false
     (0.0045, "left", 3, "0.321 ± 0.120 (10; 1 < 0.0045)"),
     (0.685 * 2, "left", 0, "0 ± 0 (10; 1 < 1.37)"),
     (4.06225, "left", 1, "0.3 ± 0.1 (10; 1 < 4.063)"),  # beyond 4 figures: rounded up
-    (17.94567, "right", 1, "0.3 ± 0.1 (10; 1 > 17.94)"),  # and down after ">"
-    (20.0, "right", 1, "0.3 ± 0.1 (10; 1 > 20.0)"),
+    (17.94567, "right", 1, "≥ 0.3 ± 0.1 (10; 1 > 17.94)"),  # and down after ">"
+    (20.0, "right", 1, "≥ 0.3 ± 0.1 (10; 1 > 20.0)"),
 ])
 def test_censoring_limits_print_so_that_rounding_never_moves_them(bound, side, decimals,
                                                                    expected):
@@ -316,3 +331,53 @@ def test_endpoint_without_included_values_gets_no_summary_table(table, analysis,
     gone = [t for t in before if t not in after]
     assert len(gone) == 1 and gone[0].startswith("Summary: Forelimb grip strength")
     assert "Males" in gone[0]
+
+
+def test_signed_change_scores_get_no_percent_of_control():
+    """stranger37 #9: %MPE (100 x (latency - baseline) / (cut-off - baseline)) printed
+    "-69.4 ± 137.3 (10)*↓ [-836%]": a change score's zero is 'no change', not 'none'."""
+    from neurotox import endpoints as ep_registry
+    from neurotox.report.tables import ratio_scale
+
+    signed = ["hargreaves_mpe", "hot_plate_mpe", "tail_flick_mpe",
+              "motor_activity_habituation_pct", "startle_habituation_pct",
+              "prepulse_inhibition_pct"]
+    assert [ratio_scale(e) for e in signed] == [False] * 6
+    assert ratio_scale("brain_weight_relative") and ratio_scale("hargreaves_latency")
+    # already a percent of the concurrent control: "60.0 [60%]" says it twice
+    assert not ratio_scale("rbc_che_percent_control")
+    assert not ep_registry.registry()["brain_che_percent_control"].relative_to_control
+    r = pd.Series({"mean": -69.4, "sd": 137.3, "n": 10, "percent_of_control": np.nan,
+                   "p_value": 0.03, "flag": "*", "direction": "down", "is_control": False,
+                   "n_censored": 0, "censoring": "", "censored_bound": np.nan})
+    assert summary_cell(r, 1, ratio_scale("hargreaves_mpe")).text == "-69.4 ± 137.3 (10)*↓"
+    assert ep_registry.registry()["prepulse_inhibition_pct"].display == "Prepulse inhibition"
+
+
+def test_all_censored_analyte_has_one_reason_everywhere():
+    """stranger37 #8: GM-CSF, all 20 values < 9.145: the cell said "all values are
+    identical", the footnote "censoring-aware rank test", the methods "too few usable
+    values". Now one reason, and no test is claimed."""
+    from types import SimpleNamespace
+
+    from neurotox.report.methods import _path_paragraph
+    from neurotox.report.tables import censoring_footnotes, not_tested_reason
+
+    recs = [{"group": g, "is_control": g == "G1", "n": 5, "n_censored": 5,
+             "censoring": "left", "censored_bound": 9.145} for g in ("G1", "G2", "G3", "G4")]
+    note = "all values are identical: no comparisons"
+    assert not_tested_reason(recs, note) == \
+        "all values below the limit (< 9.145): nothing measured to compare"
+    # one group with a measured value: the stats' own reason stands
+    assert not_tested_reason([{**recs[0], "n_censored": 4}, *recs[1:]], note) == \
+        "all values are identical: no comparisons"
+    dec = pd.DataFrame([{"endpoint": "gm_csf", "timepoint": "serum_day7",
+                         "path": "insufficient_data", "pairwise_test": "", "note": note,
+                         "censoring": "20 of 20 values left-censored: censoring-aware rank "
+                                      "test (censored fraction 100% > 20%)"}])
+    block = SimpleNamespace(decisions=dec, by="timepoint")
+    assert censoring_footnotes(block)[1] == \
+        "serum_day7: 20 of 20 values left-censored: not tested."
+    part = dec.assign(sex="M")
+    assert _path_paragraph("insufficient_data", part) == (
+        'No test was performed for 1 analysis (GM-CSF); the tables say "not tested" and why.')

@@ -119,7 +119,8 @@ def _subset(table: Table, cols: list[int]) -> Table:
     groups = [g.label for g in table.column_groups for _ in range(g.span)]
     labels = [groups[j] for j in cols] if groups else []
     spans = [ColumnGroup(k, labels.count(k)) for k in dict.fromkeys(labels)]
-    rows = [Row(r.labels, tuple(r.cells[j] for j in cols)) for r in table.rows]
+    rows = [Row(r.labels, tuple(r.cells[j] for j in cols), r.optional) for r in table.rows]
+    rows = [r for r in rows if not r.optional or any(c.text for c in r.cells)]
     return replace(table, columns=tuple(table.columns[j] for j in cols),
                    column_groups=tuple(spans), rows=rows)
 
