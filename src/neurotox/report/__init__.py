@@ -197,7 +197,7 @@ def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits
     it are built).
     """
     tables = findings_tables(ctx, results, decisions, 0)
-    tables.append(conclusions_table(ctx, results, 0))
+    tables.append(conclusions_table(ctx, results, 0, decisions))
     tables += by_category_order(group_tables(results, decisions, ctx.table, ctx,
                                              skip_assays=[PATHOLOGY])
                                 + pathology_tables(ctx, results) + refs[0])

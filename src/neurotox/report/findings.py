@@ -256,13 +256,17 @@ def _adverse(direction: str, endpoint: str) -> bool:
 
 
 def proposed_loael(results: pd.DataFrame, groups: list[Group], sex: str,
-                   pre_dose: Callable[[object, str], bool] | None = None
+                   pre_dose: Callable[[object, str], bool] | None = None,
+                   supplementary: set[tuple[str, str, str]] = frozenset()
                    ) -> tuple[Group | None, list[str]]:
     """Lowest dose group with a significant change in an endpoint's adverse direction.
 
     Differences in sessions before dosing (pre-test, baseline, negative days:
     ``pre_dose(timepoint, assay)``, by default :func:`is_pre_dose`) are not
-    treatment effects and do not count.
+    treatment effects and do not count; nor do the per-timepoint comparisons of
+    an (assay, endpoint, sex) in ``supplementary`` (:func:`_supplementary`: the
+    group x time interaction was not significant, so they are no findings on
+    their own).
 
     Returns
     -------
@@ -274,9 +278,11 @@ def proposed_loael(results: pd.DataFrame, groups: list[Group], sex: str,
     assays = results["assay"] if "assay" in results else pd.Series("", index=results.index)
     pre = np.array([before(t, a) for t, a in zip(results["timepoint"], assays, strict=True)],
                    dtype=bool)
+    extra = np.array([(a, e, sex) in supplementary
+                      for a, e in zip(assays, results["endpoint"], strict=True)], dtype=bool)
     res = results[(results["timepoint"] != "ALL") & (results["sex"] == sex)
                   & (results["flag"].map(_s) != "") & ~results["is_control"].astype(bool)
-                  & ~pre]
+                  & ~pre & ~extra]
     adverse = [_adverse(d, e) for d, e in zip(res["direction"], res["endpoint"], strict=True)]
     hits = res.loc[np.array(adverse, dtype=bool)]
     for g in sorted((g for g in groups if not g.control), key=lambda g: g.dose):
@@ -313,8 +319,10 @@ def _column(group: Group, groups: Iterable[Group]) -> str:
     return dose_text(group) if doses_ordered(groups) else group.label
 
 
-def conclusions_table(ctx: Context, results: pd.DataFrame, number: int) -> Table:
+def conclusions_table(ctx: Context, results: pd.DataFrame, number: int,
+                      decisions: pd.DataFrame | None = None) -> Table:
     """NOAEL and LOAEL per sex: the study director's, beside the statistical proposal."""
+    supplementary = _supplementary(decisions)
     groups = list(ctx.spec.groups)
     unit = groups[0].dose_unit
     sexes = sorted(set(results["sex"]) if len(results) else {"NA"},
@@ -322,7 +330,7 @@ def conclusions_table(ctx: Context, results: pd.DataFrame, number: int) -> Table
     ordered = doses_ordered(groups)
     rows = []
     for sex in sexes:
-        group, endpoints = proposed_loael(results, groups, sex, ctx.pre_dose)
+        group, endpoints = proposed_loael(results, groups, sex, ctx.pre_dose, supplementary)
         if not any(not g.control for g in groups):
             proposal, below, endpoints = "not applicable: no treated group", "–", []
         elif not ordered:
@@ -354,6 +362,8 @@ def conclusions_table(ctx: Context, results: pd.DataFrame, number: int) -> Table
                    "The last three columns are proposals from the statistics alone: the "
                    "lowest dose at which any endpoint differed from control in its adverse "
                    "direction (registry), sessions before dosing (pre-test, baseline, "
-                   "negative days) not counted, and the next lower dose. Biological relevance, "
+                   "negative days) not counted, nor per-timepoint comparisons that are "
+                   "supplementary only (group × time interaction not significant), and the "
+                   "next lower dose. Biological relevance, "
                    "historical control data and dose-response are for the study director "
                    "to judge."])

@@ -28,6 +28,9 @@ COMPLIANCE = (
     "Exceptions (if none, state \"none\"): " + BLANK * 2,
 )
 
+#: ``glp_exceptions`` values that say there are none: the statement then reads "without exception".
+NO_EXCEPTIONS = ("none", "no exceptions", "no exception", "nil", "n/a")
+
 #: Where the study's records are kept (OECD GLP II.9.2, storage), before its value.
 ARCHIVE = ("Archive (location of the study plan, samples of the test item, specimens, raw "
            "data and the final report): ")
@@ -82,8 +85,13 @@ def compliance_statement(spec: StudySpec) -> list[str]:
     (``archive``); what the study file leaves out is a line to complete.
     """
     settings = spec.report
-    out = [settings.compliance_statement or COMPLIANCE[0]]
     items = settings.glp_exceptions
+    if not settings.compliance_statement and len(items) == 1 and \
+            items[0].strip().strip(".").lower() in NO_EXCEPTIONS:
+        # "with the exceptions listed below" over "Exceptions: none" reads as a contradiction
+        return [COMPLIANCE[0].replace("with the exceptions listed below", "without exception"),
+                ARCHIVE + (settings.archive or BLANK * 2)]
+    out = [settings.compliance_statement or COMPLIANCE[0]]
     if not items:
         out.append(COMPLIANCE[1])
     elif len(items) == 1:

@@ -24,6 +24,34 @@ def test_proposed_loael_ignores_differences_before_dosing():
     assert group.id == "G4" and endpoints == ["Tremors"]
 
 
+def test_proposed_loael_ignores_supplementary_per_timepoint_comparisons():
+    """stranger37: %MPE at 2 mg/kg differed at Day 7 and Day 21, but the group x time
+    interaction had p = 0.111: those comparisons are supplementary, no LOAEL basis."""
+    import pandas as pd
+
+    from neurotox.report.findings import _supplementary, proposed_loael
+    from neurotox.study import Group
+
+    groups = [Group(id="G1", label="Control", dose=0, dose_unit="mg/kg", control=True),
+              Group(id="G2", label="Low", dose=1, dose_unit="mg/kg"),
+              Group(id="G3", label="High", dose=2, dose_unit="mg/kg")]
+    rows = [("hargreaves_mpe", "G2", "day7", "down", "*"),
+            ("hargreaves_mpe", "G3", "day21", "down", "**"),
+            ("vf_threshold_updown", "G3", "day7", "down", "**")]
+    results = pd.DataFrame([{"assay": "cipn", "endpoint": e, "group": g, "timepoint": tp,
+                             "direction": d, "flag": f, "sex": "M", "is_control": False}
+                            for e, g, tp, d, f in rows])
+    decisions = pd.DataFrame({"assay": "cipn", "endpoint": ["hargreaves_mpe",
+                                                            "vf_threshold_updown"],
+                              "sex": "M", "timepoint": "ALL", "path": "repeated_measures",
+                              "overall_p": [0.111, 0.004], "alpha": 0.05})
+    supplementary = _supplementary(decisions)
+    assert supplementary == {("cipn", "hargreaves_mpe", "M")}
+    assert proposed_loael(results, groups, "M")[0].id == "G2"
+    group, endpoints = proposed_loael(results, groups, "M", supplementary=supplementary)
+    assert group.id == "G3" and endpoints == ["Von Frey 50% threshold (up-down)"]
+
+
 def test_methods_do_not_list_a_trend_test_that_could_not_run():
     import pandas as pd
 

@@ -108,7 +108,14 @@ def test_compliance_statement_is_completed_from_the_study_file():
 
     assert compliance_statement(_spec(glp=True)) == [*COMPLIANCE, ARCHIVE + BLANK * 2]
     spec = _spec(glp=True, report={"glp_exceptions": "none", "archive": "Archive room 2"})
-    assert compliance_statement(spec)[1:] == ["Exceptions: none", ARCHIVE + "Archive room 2"]
+    # "none": the statement says so itself, not "the exceptions listed below" over "none"
+    assert compliance_statement(spec) == [
+        COMPLIANCE[0].replace("with the exceptions listed below", "without exception"),
+        ARCHIVE + "Archive room 2"]
+    assert "without exception." in compliance_statement(spec)[0]
+    spec = _spec(glp=True, report={"glp_exceptions": "Day 3 temperature missing."})
+    assert compliance_statement(spec)[:2] == [COMPLIANCE[0],
+                                              "Exceptions: Day 3 temperature missing."]
     spec = _spec(glp=True, report={"glp_exceptions": ["No analysis of dose formulations.",
                                                       "Day 3 temperature missing."],
                                    "compliance_statement": "Conducted under 21 CFR Part 58."})

@@ -20,23 +20,12 @@ import logging
 import numpy as np
 import pandas as pd
 import pytest
+from tests.unit.stats.test_repeated_time_order import SERIES  # the same series
 
 from neurotox import endpoints, stats
 from neurotox.errors import ValidationError
 from neurotox.study import Group, StatisticsPlan
 from neurotox.timepoints import TimeOrder, time_order, unordered
-
-# the series of test_repeated_time_order.py
-SERIES = {  # subject: (group, values at TIMEPOINTS; None = not measured)
-    "G0-1": ("G0", (1.92, 1.86, 2.0, 1.74)), "G0-2": ("G0", (1.29, 1.69, 1.5, 2.1)),
-    "G0-3": ("G0", (2.43, 2.32, 2.09, 2.4)), "G0-4": ("G0", (2.81, 1.83, 1.6, 2.12)),
-    "G0-5": ("G0", (2.53, 2.46, 2.67, 2.39)), "G1-1": ("G1", (1.39, 1.22, 1.62, 1.49)),
-    "G1-2": ("G1", (1.77, 1.2, 0.43, 0.06)), "G1-3": ("G1", (2.36, 1.26, 1.62, None)),
-    "G1-4": ("G1", (1.93, 2.14, 0.9, 1.32)), "G1-5": ("G1", (2.06, 1.15, 0.95, 0.61)),
-    "G2-1": ("G2", (2.19, 1.04, 1.4, 0.58)), "G2-2": ("G2", (2.12, 1.56, 1.18, 1.24)),
-    "G2-3": ("G2", (3.29, 1.12, 0.32, -0.21)), "G2-4": ("G2", (1.83, 1.4, 1.2, 0.65)),
-    "G2-5": ("G2", (2.17, 1.66, 1.81, 1.72)),
-}
 
 # perm 0,1,2,3: the true order
 TRUE = {"llf": -43.7338893986, "phi": 0.464610053515, "F_group": 6.91239431878,
