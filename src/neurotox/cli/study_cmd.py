@@ -48,7 +48,9 @@ def check(study_file: Path, run_assays: bool) -> None:
         click.echo(f"  note: {note}")
     missing = left_to_complete(spec)
     if missing:
-        click.echo(f"  GLP report: left to complete before signing: {', '.join(missing)}")
+        click.echo(f"  GLP report: left to complete before signing: {', '.join(missing)} "
+                   "(a signed report, --sign-key, is refused until they are given; an "
+                   "unsigned draft is written)")
     click.echo("study is valid" + (" and every assay reads and analyses" if values else ""))
 
 
