@@ -420,6 +420,28 @@ def test_plate_grid_with_layout_grid():
     assert any("signal = '450 nm', layout = 'Layout'" in n for n in e.notes)
 
 
+def test_plate_grid_with_two_reads_warns_which_it_took(tmp_path):
+    """A reference-wavelength grid exported before the measured one (stranger35): the
+    first is the signal, but not without a word; a blank-corrected grid is chosen quietly."""
+    text = (DATA / "plate_grid_small.txt").read_text()
+    reads = text[text.index("450 nm"):]
+    p = tmp_path / "two.txt"
+    p.write_text(text.replace(reads, reads.replace("450 nm", "630 nm") + "\n" + reads))
+    e = read_export(p, analyte="gfap")
+    warning = [n for n in e.notes if n.startswith("warning:")]
+    assert warning == ["warning: two.txt: 2 grids could each be the reads ('450 nm', '630 nm') "
+                       "and none says it is blank-corrected; the first, '630 nm', is the "
+                       "signal: give --param signal=NAME to choose"]
+    chosen = read_export(p, analyte="gfap", signal="450 nm")
+    assert not any(n.startswith("warning:") for n in chosen.notes)
+    assert chosen.wells.set_index("well").loc["A01", "signal"] == 2.655
+    p.write_text(text.replace(reads, reads.replace("450 nm", "630 nm") + "\n"
+                              + reads.replace("450 nm", "Blank 450 nm")))
+    e = read_export(p, analyte="gfap")
+    assert not any(n.startswith("warning:") for n in e.notes)
+    assert e.wells.set_index("well").loc["A01", "signal"] == 2.655
+
+
 def test_plate_map_supplies_expected_concentrations():
     from neurotox.io.neurochem.plate_table import apply_plate_map, is_plate_map
 

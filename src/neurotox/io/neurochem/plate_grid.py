@@ -150,7 +150,7 @@ def _roles(grids: list[Grid], signal: str | None, path: Path) -> dict[str, Grid 
         "layout": next((g for g in text if _LAYOUT.search(g.name)), text[0] if text else None),
         "expected": next((g for g in num if _EXPECTED.search(g.name)), None),
         "dilution": next((g for g in num if _DILUTION.search(g.name)), None)}
-    rest = [g for g in num if g is not roles["expected"] and g is not roles["dilution"]]
+    rest = _reads(grids, roles)
     if signal is not None:
         hit = [g for g in grids if g.name == signal]
         if not hit:
@@ -164,6 +164,12 @@ def _roles(grids: list[Grid], signal: str | None, path: Path) -> dict[str, Grid 
         raise FormatError(f"expected a grid of numbers (the reads), found only "
                           f"{quoted(g.name for g in grids)}", path=path)
     return roles
+
+
+def _reads(grids: list[Grid], roles: dict[str, Grid | None]) -> list[Grid]:
+    """The numeric grids that are neither concentrations nor dilutions: candidate reads."""
+    return [g for g in grids if g.numeric and g is not roles["expected"]
+            and g is not roles["dilution"]]
 
 
 def _kind(wid: str) -> tuple[str | None, str, str]:
@@ -191,6 +197,13 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
     notes = [f"{src.path.name}: grids {quoted(g.name for g in grids)}; signal = "
              f"{roles['signal'].name!r}, layout = "
              f"{roles['layout'].name if roles['layout'] else 'none (a plate map is needed)'!r}"]
+    reads = _reads(grids, roles)
+    if signal is None and len(reads) > 1 and not _BLANKED.search(roles["signal"].name):
+        # e.g. a reference-wavelength grid exported before the measured one
+        notes.append(f"warning: {src.path.name}: {len(reads)} grids could each be the reads "
+                     f"({quoted(g.name for g in reads)}) and none says it is blank-corrected; "
+                     f"the first, {roles['signal'].name!r}, is the signal: give "
+                     "--param signal=NAME to choose")
     rows = []
     for well, value in roles["signal"].cells.items():
         row = _row(well, value, roles, analyte or "", src.path)
