@@ -7,7 +7,7 @@ import pytest
 
 from neurotox.assays.neurochem.analytes import (
     ANALYTES,
-    check_ignored,
+    check_named,
     endpoint_name,
     export_analytes,
     normalise,
@@ -88,11 +88,19 @@ def test_two_export_columns_onto_one_key_is_an_error_naming_both():
                            where="p.csv")["IL6"].key == "il1b"
 
 
-def test_ignored_analyte_missing_from_every_export_is_an_error():
-    check_ignored(("IL6",), {"IL6", "IP10"})
-    with pytest.raises(InputError, match=r"found 'IL66' \(did you mean 'IL6'\?\); the exports' "
+def test_ignored_or_mapped_analyte_missing_from_every_export_is_an_error():
+    check_named(("IL6",), {"IL6", "IP10"}, "ignore_analytes")
+    with pytest.raises(InputError, match=r"parameter 'ignore_analytes': expected each name of "
+                                         r"'ignore_analytes' to be an analyte of the exports, "
+                                         r"found 'IL66' \(did you mean 'IL6'\?\); the exports' "
                                          r"analytes: 'IL6', 'IP10'"):
-        check_ignored(("IL6", "IL66"), {"IL6", "IP10"})
+        check_named(("IL6", "IL66"), {"IL6", "IP10"}, "ignore_analytes")
+    # stranger38: a typo in a key of 'analytes' was ignored, the analyte left unmapped
+    check_named({"IP10": "cxcl10"}, {"IL6", "IP10"}, "analytes")
+    with pytest.raises(InputError, match=r"parameter 'analytes': expected each name of "
+                                         r"'analytes' to be an analyte of the exports, found "
+                                         r"'IP01' \(did you mean 'IP10'\?\)"):
+        check_named({"IP01": "cxcl10"}, {"IL6", "IP10"}, "analytes")
 
 
 def test_a_subject_missing_one_analyte_at_a_time_point_is_warned_by_name():

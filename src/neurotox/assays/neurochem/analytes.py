@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from neurotox.errors import InputError, quoted
@@ -186,8 +187,10 @@ def export_analytes(names: list[str], *, mapping: dict[str, str], ignore: tuple[
     return out
 
 
-def check_ignored(ignore: tuple[str, ...], seen: set[str]) -> None:
-    """Every name of ``ignore_analytes`` must be an analyte of some export (typos are errors).
+def check_named(names: Iterable[str], seen: set[str], parameter: str) -> None:
+    """Every export analyte a parameter names must be one some export has (typos are errors).
+
+    ``parameter``: ``ignore_analytes`` (its names) or ``analytes`` (its mapping's keys).
 
     Raises
     ------
@@ -195,14 +198,14 @@ def check_ignored(ignore: tuple[str, ...], seen: set[str]) -> None:
         A name no export has, with the closest export analyte.
 
     """
-    for name in ignore:
+    for name in names:
         if name in seen:
             continue
         close = difflib.get_close_matches(name, sorted(seen), n=1, cutoff=0.6)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise InputError(f"expected each name of 'ignore_analytes' to be an analyte of the "
+        raise InputError(f"expected each name of {parameter!r} to be an analyte of the "
                          f"exports, found {name!r}{hint}; the exports' analytes: "
-                         f"{quoted(seen, limit=12)}", where="parameter 'ignore_analytes'")
+                         f"{quoted(seen, limit=12)}", where=f"parameter {parameter!r}")
 
 
 def _suggest(key: str, known: dict[str, Analyte]) -> str:

@@ -27,7 +27,7 @@ from neurotox.assays.battery.common import Recorder
 from neurotox.assays.neurochem import qc
 from neurotox.assays.neurochem.analytes import (
     Analyte,
-    check_ignored,
+    check_named,
     endpoint_name,
     export_analytes,
 )
@@ -132,7 +132,8 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
         col.notes += export.notes
         names.update(export.analytes)
         rows += _export_rows(export, smap, params, col)
-    check_ignored(params.ignore_analytes, names)
+    check_named(params.ignore_analytes, names, "ignore_analytes")
+    check_named(params.analytes, names, "analytes")
     col.notes += smap.notes()
     table = _endpoint_table(study, rows, params, col)
     if table.empty:
