@@ -78,6 +78,11 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
         notes.append(note)
     table = endpoint_rows(larvae, matrix, params)
     stim_blocks, stim_details = stimulus_analysis(exports, larvae, matrix, params, notes)
+    # the stimuli's places (order of first presentation) follow the phases' in the assay's
+    # one scale: no endpoint has both, and no two timepoints of the assay share a place
+    after = float(np.nanmax(table["time_order"])) + 1 if table["time_order"].notna().any() \
+        else 0.0
+    stim_blocks = [b.assign(time_order=b["time_order"] + after) for b in stim_blocks]
     table = pd.concat([table, *stim_blocks], ignore_index=True)
     ept = endpoints.from_records(table.to_dict("records"), study_id=study_id, assay=ASSAY)
     details = {"bins": bins_detail(larvae, matrix), "larvae": larvae_detail(larvae, matrix)}

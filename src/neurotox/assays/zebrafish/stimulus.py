@@ -194,9 +194,15 @@ def _latency(m: LarvaMatrix, masks: np.ndarray, onsets: np.ndarray, params, widt
 
 def endpoint_blocks(resp: pd.DataFrame, larvae: pd.DataFrame, m: LarvaMatrix,
                     params) -> list[pd.DataFrame]:
-    """Per larva and stimulus: response rate, window distance/activity, latency, habituation."""
+    """Per larva and stimulus: response rate, window distance/activity, latency, habituation.
+
+    The stimulus is the endpoint's timepoint; its ``time_order`` is the order of
+    the stimuli's first presentations in the run (a name says nothing of it).
+    """
     blocks = []
     k = params.habituation_block
+    first = resp.groupby("stimulus", sort=False)["onset_s"].min()
+    order = {str(n): float(i) for i, n in enumerate(first.sort_values(kind="stable").index)}
     for name in resp["stimulus"].unique():
         sub = resp[resp["stimulus"] == name]
         n_rep = int(sub["repeat"].max())
@@ -222,7 +228,7 @@ def endpoint_blocks(resp: pd.DataFrame, larvae: pd.DataFrame, m: LarvaMatrix,
             blocks.append(_block("stimulus_habituation_ratio", name, _ratio(dist, k), larvae,
                                  m, f"no movement in the first {k} presentation(s): ratio "
                                     "undefined"))
-    return blocks
+    return [b.assign(time_order=b["timepoint"].map(order)) for b in blocks]
 
 
 def _block(endpoint: str, tp: str, values: np.ndarray, larvae: pd.DataFrame, m: LarvaMatrix,
