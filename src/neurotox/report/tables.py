@@ -530,7 +530,9 @@ def _test_sentence(path: str, pairwise: str, trend: str, extra: str,
     return text + (f"; trend: {trend}" if trend else "")
 
 
-def _plan_footnotes(ctx: Context, kind: str, counts: tuple[int, int] | None = None) -> list[str]:
+def _plan_footnotes(ctx: Context, kind: str, counts: tuple[int, int] | None = None, *,
+                    percent: bool = True) -> list[str]:
+    """The table's plan footnotes; ``percent``: some column shows a [%] of control."""
     plan = ctx.spec.statistics
     notes = []
     if kind == "summary":
@@ -542,7 +544,7 @@ def _plan_footnotes(ctx: Context, kind: str, counts: tuple[int, int] | None = No
             what += " (n)"
         notes.append(f"Values are {what}"
                      + ("; [%] = group mean as percent of control mean." if
-                        plan.percent_of_control else "."))
+                        plan.percent_of_control and percent else "."))
     elif kind == "incidence":
         notes.append("Values are n affected / n examined (%)."
                      + (" n = number of litters; a litter is affected when any of its pups "
@@ -771,8 +773,10 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
     if block.by == "timepoint":
         codes = [c[1] for i, c in enumerate(cols) for _ in range(1 + extra.get(i, 0))]
         labels, column_groups = session_columns(ctx, block.assay, labels, codes)
-    notes = _plan_footnotes(ctx, "summary", _counts(ctx, block)) + test_footnotes(ctx, block)
-    signed = [label_of(e) for e in dict.fromkeys(c[0] for c in cols) if not ratio_scale(e)]
+    shown = list(dict.fromkeys(c[0] for c in cols))
+    signed = [label_of(e) for e in shown if not ratio_scale(e)]
+    notes = _plan_footnotes(ctx, "summary", _counts(ctx, block),
+                            percent=len(signed) < len(shown)) + test_footnotes(ctx, block)
     if plan.percent_of_control and signed:
         notes.append(f"No [%] for {', '.join(signed)}: a signed index or difference, whose "
                      "zero is no effect, has no meaningful percent of control.")

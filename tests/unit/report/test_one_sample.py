@@ -165,6 +165,8 @@ def test_summary_table_of_a_signed_index_shows_no_percent_of_control():
             assert not any("%]" in c.text for r in t.rows for c in r.cells)
             assert ("No [%] for NOR discrimination index: a signed index or difference, whose "
                     "zero is no effect, has no meaningful percent of control.") in t.footnotes
+            # every column signed: no "[%] = …" legend for a mark the table never shows
+            assert not any("[%] = group mean" in n for n in t.footnotes)
             assert all(math.isnan(c.numbers.get("percent_of_control", math.nan))
                        for r in t.rows for c in r.cells)
     # the tables follow the summaries of their category, numbered in order
