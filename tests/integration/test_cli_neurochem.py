@@ -152,11 +152,16 @@ def test_param_that_is_not_yaml_is_a_usage_error(invoke, study):
     assert not (study / "out").exists()
 
 
-def test_study_report_has_qc_table_curves_and_censoring_method(invoke, study):
+def _add_neurochem_assay(study):
+    """The study's neurochemistry assay entry: the xPONENT fixture and its sample sheet."""
     with open(study / "study.yaml", "a") as f:
         f.write("assays:\n  - assay: neurochem\n    protocol: multiplex-cytokines\n"
                 "    input: [xponent_small.csv, serum.csv]\n"
                 "    parameters: {min_standard_levels: 5}\n")
+
+
+def test_study_report_has_qc_table_curves_and_censoring_method(invoke, study):
+    _add_neurochem_assay(study)
     out = study / "rep"
     r = invoke("--quiet", "report", study / "study.yaml", "-o", out, "--format", "html,csv")
     assert r.exit_code == 0, r.output
@@ -170,10 +175,7 @@ def test_study_report_has_qc_table_curves_and_censoring_method(invoke, study):
 
 def test_a_repaired_standard_is_a_warning_and_a_deviation_with_its_count(invoke, study):
     # xponent_small.csv: IL6 Standard4 printed 15625 in a 2-fold series (15.625)
-    with open(study / "study.yaml", "a") as f:
-        f.write("assays:\n  - assay: neurochem\n    protocol: multiplex-cytokines\n"
-                "    input: [xponent_small.csv, serum.csv]\n"
-                "    parameters: {min_standard_levels: 5}\n")
+    _add_neurochem_assay(study)
     out = study / "rep"
     r = invoke("report", study / "study.yaml", "-o", out, "--format", "html,csv")
     assert r.exit_code == 0, r.output
