@@ -505,9 +505,11 @@ def _check_timepoint_labels(df: pd.DataFrame, path: str | None, fail: Any) -> No
 def _check_time_order(df: pd.DataFrame, path: str | None, fail: Any) -> None:
     """Refuse a ``time_order`` that does not give one place per timepoint of an assay.
 
-    Within one study and assay a timepoint has one ``time_order`` (or none in every
-    row), two timepoints do not share one, and the timepoints of one endpoint have
-    one each or none: the protocol's order is not mixed with the labels' order.
+    Within one study a timepoint label has one ``time_order`` (or none in every
+    row; the statistics order a table's labels with one map, whatever the assay),
+    two timepoints of one assay do not share one, and the timepoints of one
+    endpoint have one each or none: the protocol's order is not mixed with the
+    labels' order.
     """
     if df["time_order"].isna().all():
         return
@@ -520,9 +522,9 @@ def _check_time_order(df: pd.DataFrame, path: str | None, fail: Any) -> None:
          "time_order is blank for this timepoint although other timepoints of the same "
          "endpoint have one; give every timepoint its place in time, or none")
     ranked = df[has]
-    n = ranked.groupby(["study_id", "assay", "timepoint"])["time_order"].transform("nunique")
+    n = ranked.groupby(["study_id", "timepoint"])["time_order"].transform("nunique")
     fail(pd.Series(df.index.isin(ranked.index[n.to_numpy() > 1]), index=df.index),
-         "time_order", "timepoint has two time_order values in one assay (this row: "
+         "time_order", "timepoint has two time_order values in one study (this row: "
          "{found!r}); a timepoint has one place in time")
     first = ranked.drop_duplicates(["study_id", "assay", "timepoint"])
     clash = first.duplicated(["study_id", "assay", "time_order"], keep="first")

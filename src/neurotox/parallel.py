@@ -333,10 +333,11 @@ def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Itera
         client = scheduler
     address = scheduler if own else getattr(client.scheduler, "address", "")
     try:
-        n = _workers(client, address, wait=worker_wait())
+        wait = worker_wait()
+        n = _workers(client, address, wait=wait)
         origin = _origin()
         yield from _bounded(lambda t: client.submit(_in_worker, fn, origin, t, pure=False),
-                            lambda p: _first_done(client, address, p),
+                            lambda p: _first_done(client, address, p, wait),
                             lambda f: _replay(f.result()), tasks, 2 * n)
     except (CancelledError, OSError) as exc:   # FuturesCancelledError, CommClosedError
         if client.status == "running" and not isinstance(exc, FuturesCancelledError):
@@ -384,11 +385,10 @@ def _workers(client: Any, address: str, *, wait: float, lost: bool = False) -> i
     return len(client.scheduler_info().get("workers", {}))
 
 
-def _first_done(client: Any, address: str, pending: set) -> tuple[set, set]:
-    """Wait until a pending task is done, failing if the workers are gone for too long."""
+def _first_done(client: Any, address: str, pending: set, wait: float) -> tuple[set, set]:
+    """Wait until a pending task is done, failing if the workers are gone ``wait`` s."""
     from distributed import wait as dwait
 
-    wait = worker_wait()
     while True:
         try:
             return _split(dwait(pending, timeout=WORKER_POLL_S, return_when="FIRST_COMPLETED"))

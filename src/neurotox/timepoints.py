@@ -97,11 +97,6 @@ def label_key(label: object) -> str:
     return _IGNORED.sub("", text).casefold()
 
 
-def is_pre_dose_name(label: object) -> bool:
-    """True for a session named as before dosing (:data:`PRE_DOSE_NAMES`): ``BL``, ``Pre-test``."""
-    return label_key(label) in PRE_DOSE_NAMES
-
-
 #: Words before a count that name its unit, to one spelling (``D-1`` is ``day-1``).
 _UNIT_WORDS = {"d": "day", "day": "day", "days": "day", "w": "week", "wk": "week",
                "week": "week", "weeks": "week", "h": "hour", "hr": "hour", "hour": "hour",

@@ -188,8 +188,8 @@ class NeurotoxGroup(click.Group):
         except Exception as exc:
             if isinstance(exc, click.exceptions.Exit | click.Abort | click.ClickException):
                 raise                    # a command's own exit status, Ctrl-C, click's errors
-            if _database_error(exc):
-                _fail(ctx, f"historical control database: {_database_error(exc)}; the "
+            if why := _database_error(exc):
+                _fail(ctx, f"historical control database: {why}; the "
                       "command's changes were not kept (each command is one transaction)")
             _internal_error(ctx, exc)
         except Terminated as exc:

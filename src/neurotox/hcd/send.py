@@ -43,7 +43,7 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.files import folder_name
-from neurotox.hcd.send_controls import ControlSet, classify, findings
+from neurotox.hcd.send_controls import ControlSet, classify, dose, findings
 from neurotox.hcd.store import Batch
 from neurotox.io.send import SendStudy
 
@@ -165,15 +165,8 @@ def _all_control_types(tx: pd.DataFrame) -> dict[str, str]:
 
 def _dose_zero(sets: dict[str, SetInfo]) -> dict[str, str]:
     """Sets without ``TCNTRL`` whose dose (``TRTDOS``) is 0, by set code → label."""
-    out = {}
-    for k, s in sets.items():
-        try:
-            dose = float(s.params.get("TRTDOS", ""))
-        except ValueError:
-            continue
-        if dose == 0 and not s.params.get("TCNTRL"):
-            out[k] = s.label
-    return out
+    return {k: s.label for k, s in sets.items()
+            if dose(s.params) == 0 and not s.params.get("TCNTRL")}
 
 
 def control_findings(study: SendStudy,

@@ -78,7 +78,8 @@ def control_kind(value: str, negative_controls: Iterable[str] = ()) -> ControlKi
     return ControlKind.UNKNOWN
 
 
-def _dose(params: dict[str, str]) -> float | None:
+def dose(params: dict[str, str]) -> float | None:
+    """A trial set's dose (``TRTDOS``), None when absent or not a number."""
     try:
         return float(params.get("TRTDOS", ""))
     except ValueError:
@@ -117,10 +118,10 @@ def classify(setcd: str, label: str, params: dict[str, str],
     if kind is ControlKind.UNKNOWN:
         return ControlSet(setcd, label, value, kind, f"control type not recognised ({where}): "
                           "not known to be a negative or vehicle control", warn=True)
-    dose = _dose(params)
-    if dose is not None and dose > 0:
+    given = dose(params)
+    if given is not None and given > 0:
         unit = params.get("TRTDOSU", "")
-        return ControlSet(setcd, label, value, kind, f"dose {dose:g} {unit} (TRTDOS) in a "
+        return ControlSet(setcd, label, value, kind, f"dose {given:g} {unit} (TRTDOS) in a "
                           f"negative control set ({where})".replace("  ", " "), warn=True)
     names = f"{label} {params.get('GRPLBL', '')}"
     if _words(names) & POSITIVE_WORDS:

@@ -47,9 +47,8 @@ from typing import Any
 import pandas as pd
 
 from neurotox.errors import InputError, OutputExistsError
-from neurotox.files import (  # noqa: F401 (WARNINGS_AS_ERRORS, warn_or_refuse: re-exported)
+from neurotox.files import (
     NOTE_SINK,
-    WARNINGS_AS_ERRORS,
     check_input,
     file_kind,
     lies_within,
@@ -58,7 +57,6 @@ from neurotox.files import (  # noqa: F401 (WARNINGS_AS_ERRORS, warn_or_refuse: 
     path_forms,
     run_note,
     take_pending_notes,
-    warn_or_refuse,
 )
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from neurotox.errors import InputError
-from neurotox.timepoints import BASELINE_NAMES, is_pre_dose_name, session_key
+from neurotox.timepoints import BASELINE_NAMES, is_pre_dose, session_key
 
 from .conftest import run, value
 
@@ -75,5 +75,5 @@ def test_one_list_of_baseline_spellings():
     assert {session_key(s) for s in ("BL", "Pre-Dose", "pre_test", "Baseline")} == {"baseline"}
     assert session_key("D-1") == session_key("Day -1") == "day-1" != session_key("baseline")
     assert session_key("day1") != session_key("day-1")
-    assert is_pre_dose_name("BL") and is_pre_dose_name("Acclimation")
-    assert not is_pre_dose_name("day-1")  # before dosing by its number, not by its name
+    assert is_pre_dose("BL") and is_pre_dose("Acclimation")
+    assert not is_pre_dose("day-1")  # before dosing by its number, not by its name

@@ -143,7 +143,7 @@ def test_analyse_warns_naming_labels_it_cannot_order(caplog):
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda t: t.assign(time_order=np.where(t["subject"] == "G0-1", 9.0, t["time_order"])),
-     "timepoint has two time_order values in one assay"),
+     "timepoint has two time_order values in one study"),
     (lambda t: t.assign(time_order=t["time_order"].where(t["timepoint"] != "dark1")),
      "time_order is blank for this timepoint although other timepoints of the same "
      "endpoint have one"),

@@ -40,6 +40,7 @@ from neurotox.io.neurochem.base import (
     PlateExport,
     Reader,
     Source,
+    normalise_well,
     parse_value,
     register_reader,
     wells_frame,
@@ -48,7 +49,6 @@ from neurotox.io.neurochem.base import (
 NAME = "softmax"
 _BLOCKS = re.compile(r"^##BLOCKS=\s*(\d+)\s*$")
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_WELL = re.compile(r"^([A-P])(\d{1,2})$")
 _COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
 
@@ -169,9 +169,8 @@ def _time_format(plate: Plate, rows: list[list[str]]) -> None:
         if plate.kinetic_points == 1 else []
     lines += [("reduced", data[n])] if len(data) > n else []
     for name, (head, r) in lines:
-        plate.grids[name] = {f"{m.group(1)}{int(m.group(2)):02d}": v.strip()
-                             for h, v in zip(head[2:], r[2:], strict=False)
-                             if (m := _WELL.match(h.strip()))}
+        plate.grids[name] = {w: v.strip() for h, v in zip(head[2:], r[2:], strict=False)
+                             if (w := normalise_well(h.strip()))}
 
 
 def _is_column_row(r: list[str]) -> bool:
