@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from neurotox.assays.rodent.pose import clean_track
 from neurotox.io.rodent.base import Poses, RodentData
 
 WINDOW_S = 2.0
@@ -60,9 +61,21 @@ class Move:
         return float(np.hypot(self.dx, self.dy))
 
 
-def _windows(xy: np.ndarray, times: np.ndarray, window_s: float
-             ) -> tuple[np.ndarray, np.ndarray, float]:
-    """Window positions (W, 2; NaN without enough tracked frames), window starts, jitter."""
+@dataclass(frozen=True)
+class _Windows:
+    """A keypoint's positions (frames, 2; NaN when not tracked) and its windows."""
+
+    xy: np.ndarray
+    pos: np.ndarray      # (W, 2) window positions, NaN without enough tracked frames
+    starts: np.ndarray   # (W,) window starts, s
+    jitter: float        # median distance of the frames to their window's position
+    window_s: float
+
+
+def _windows(xy: np.ndarray, times: np.ndarray, window_s: float) -> _Windows:
+    """Cut the track ``xy`` (frames, 2) into windows of ``window_s`` seconds."""
+    if len(xy) == 0:
+        return _Windows(xy, np.zeros((0, 2)), np.zeros(0), np.nan, window_s)
     w = np.floor((times - times[0]) / window_s).astype(np.int64)
     seen = np.isfinite(xy).all(axis=1)
     df = pd.DataFrame({"w": w, "x": xy[:, 0], "y": xy[:, 1], "seen": seen})
@@ -74,7 +87,16 @@ def _windows(xy: np.ndarray, times: np.ndarray, window_s: float
     dist = np.hypot(*(xy - own).T)
     dist = dist[np.isfinite(dist)]
     jitter = float(np.median(dist)) if len(dist) else np.nan
-    return pos, size.index.to_numpy() * window_s + times[0], jitter
+    return _Windows(xy, pos, size.index.to_numpy() * window_s + times[0], jitter,
+                    window_s)
+
+
+def _keypoint(poses: Poses, name: str, k: int, times: np.ndarray, *,
+              min_likelihood: float) -> _Windows:
+    """Windows of keypoint ``name`` of individual ``k``, frames below ``min_likelihood`` NaN."""
+    xy = clean_track(poses.point(name, k), poses.score(name, k), min_score=min_likelihood,
+                     max_gap=0)
+    return _windows(xy, times, WINDOW_S)
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
@@ -83,20 +105,17 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
 
 
-def landmark_moves(xy: np.ndarray, times: np.ndarray, name: str, *, floor: float,
-                   window_s: float = WINDOW_S) -> list[Move]:
-    """Moves of one landmark (positions ``xy`` (frames, 2), NaN when not tracked).
+def _moves(win: _Windows, times: np.ndarray, name: str, *, floor: float) -> list[Move]:
+    """Moves of one landmark from its windows.
 
     ``floor`` is the smallest threshold in the units of ``xy`` (0.5 cm in pixels).
     """
-    if len(xy) == 0:
-        return []
-    pos, starts, jitter = _windows(np.asarray(xy, float), np.asarray(times, float), window_s)
-    valid = np.isfinite(pos).all(axis=1)
+    xy, jitter, window_s = win.xy, win.jitter, win.window_s
+    valid = np.isfinite(win.pos).all(axis=1)
     if valid.sum() < MIN_WINDOWS or not np.isfinite(jitter):
         return []
     thr = max(JITTER_FACTOR * jitter, floor)
-    p, t = pos[valid], starts[valid]
+    p, t = win.pos[valid], win.starts[valid]
     usual = _usual(p, thr)
     moved = np.hypot(*(p - usual).T) > thr
     out = []
@@ -155,31 +174,36 @@ def track_moves(poses: Poses, names: list[str], k: int, *, fps: float, px_per_cm
                 min_likelihood: float) -> list[Move]:
     """Moves (pixels) of the keypoints ``names`` of individual ``k``."""
     times = poses.times(fps)
-    out = []
-    for name in names:
-        xy = poses.point(name, k).copy()
-        score = poses.score(name, k)
-        xy[~(score >= min_likelihood) & np.isfinite(score)] = np.nan
-        out += landmark_moves(xy, times, name, floor=MIN_SHIFT_CM * px_per_cm)
-    return out
+    wins = {n: _keypoint(poses, n, k, times, min_likelihood=min_likelihood) for n in names}
+    return _all_moves(wins, times, px_per_cm)
+
+
+def _all_moves(wins: dict[str, _Windows], times: np.ndarray, px_per_cm: float) -> list[Move]:
+    """Moves of every keypoint of ``wins`` (name to its windows)."""
+    return [m for n, win in wins.items()
+            for m in _moves(win, times, n, floor=MIN_SHIFT_CM * px_per_cm)]
 
 
 def static_keypoints(poses: Poses, k: int, body: str, *, fps: float,
                      min_likelihood: float, skip: set[str]) -> list[str]:
     """Keypoints (not in ``skip``) whose jitter is below a tenth of the body keypoint's."""
-    times = poses.times(fps)
+    return list(_static(poses, k, body, poses.times(fps), min_likelihood=min_likelihood,
+                        skip=skip))
 
-    def jitter(name: str) -> float:
-        xy = poses.point(name, k).copy()
-        score = poses.score(name, k)
-        xy[~(score >= min_likelihood) & np.isfinite(score)] = np.nan
-        return _windows(xy, times, WINDOW_S)[2] if len(xy) else np.nan
 
-    ref = jitter(body)
+def _static(poses: Poses, k: int, body: str, times: np.ndarray, *, min_likelihood: float,
+            skip: set[str]) -> dict[str, _Windows]:
+    """The static keypoints (:func:`static_keypoints`) with their windows."""
+    ref = _keypoint(poses, body, k, times, min_likelihood=min_likelihood).jitter
     if not np.isfinite(ref) or ref == 0:
-        return []
-    return [n for n in poses.keypoints if n not in skip and n != body
-            and jitter(n) < STATIC_FRACTION * ref]
+        return {}
+    out = {}
+    for n in poses.keypoints:
+        if n not in skip and n != body:
+            win = _keypoint(poses, n, k, times, min_likelihood=min_likelihood)
+            if win.jitter < STATIC_FRACTION * ref:    # only the static ones are kept
+                out[n] = win
+    return out
 
 
 def _when(span: tuple[float, float]) -> str:
@@ -219,8 +243,7 @@ def describe(moves: list[Move], px_per_cm: float) -> str:
 def moved_static_note(data: RodentData, k: int, *, body: str, skip: set[str], fps: float,
                       px_per_cm: float, min_likelihood: float) -> list[str]:
     """A warning when a keypoint that stays put (:func:`static_keypoints`) jumped."""
-    names = static_keypoints(data.poses, k, body, fps=fps, min_likelihood=min_likelihood,
-                             skip=skip)
-    moves = track_moves(data.poses, names, k, fps=fps, px_per_cm=px_per_cm,
-                        min_likelihood=min_likelihood)
+    times = data.poses.times(fps)
+    static = _static(data.poses, k, body, times, min_likelihood=min_likelihood, skip=skip)
+    moves = _all_moves(static, times, px_per_cm)
     return [f"warning: {data.path.name}: {describe(moves, px_per_cm)}"] if moves else []
