@@ -113,6 +113,16 @@ def test_polygon_edge_distance():
     np.testing.assert_allclose(d, [-2.0, 1.0, 5.0])
 
 
+@pytest.mark.parametrize(("mask", "expected"), [
+    ([], []),
+    ([0, 0, 0], []),
+    ([1, 1, 1], [(0, 3)]),                       # a run to the end: stop is the length
+    ([0, 1, 1, 0, 1, 0, 0, 1], [(1, 3), (4, 5), (7, 8)]),
+])
+def test_runs_are_start_and_exclusive_stop(mask, expected):
+    assert geo.runs(np.array(mask, bool)) == expected
+
+
 def test_zone_sequence_and_arm_membership():
     arm = geo.Shape(name="L", kind="polygon", vertices=((0, 0), (10, 0), (10, 2), (0, 2)))
     pts = {"body": np.array([[5, 1], [5, 1], [5, 5], [5, 1.0]]),
@@ -121,6 +131,8 @@ def test_zone_sequence_and_arm_membership():
     assert inside.tolist() == [True, False, False, True]
     seq = geo.zone_sequence({"L": inside, "R": ~inside})
     assert seq["arm"].tolist() == ["L", "R", "L"]
+    assert seq["enter_frame"].tolist() == [0, 1, 3]
+    assert seq["exit_frame"].tolist() == [1, 3, 4]
 
 
 def test_per_video_object_layout_overrides_protocol(tmp_path):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from neurotox.assays.rodent.pose import clean_track
+from neurotox.assays.rodent.pose import clean_track, runs
 from neurotox.io.rodent.base import Poses, RodentData
 
 WINDOW_S = 2.0
@@ -99,12 +99,6 @@ def _keypoint(poses: Poses, name: str, k: int, times: np.ndarray, *,
     return _windows(xy, times, WINDOW_S)
 
 
-def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) of the True runs of ``mask``."""
-    edges = np.diff(np.r_[0, mask.astype(int), 0])
-    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True))
-
-
 def _moves(win: _Windows, times: np.ndarray, name: str, *, floor: float) -> list[Move]:
     """Moves of one landmark from its windows.
 
@@ -119,7 +113,7 @@ def _moves(win: _Windows, times: np.ndarray, name: str, *, floor: float) -> list
     usual = _usual(p, thr)
     moved = np.hypot(*(p - usual).T) > thr
     out = []
-    for a, b in _runs(moved):
+    for a, b in runs(moved):
         if b - a < MIN_WINDOWS:
             continue
         there = np.median(p[a:b], axis=0)

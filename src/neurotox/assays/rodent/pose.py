@@ -132,6 +132,13 @@ def _run_lengths(mask: np.ndarray) -> np.ndarray:
     return np.repeat(lengths, lengths)
 
 
+def runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of the True runs of ``mask`` in order; ``stop`` is exclusive."""
+    edges = np.diff(np.r_[0, np.asarray(mask, bool).astype(int), 0])
+    return [(int(a), int(b)) for a, b in
+            zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True)]
+
+
 def bouts(mask: np.ndarray, *, min_frames: int = 1) -> tuple[np.ndarray, int]:
     """Keep only True runs of at least ``min_frames``; return (mask, number of bouts)."""
     mask = np.asarray(mask, bool)
@@ -197,9 +204,7 @@ def zone_sequence(inside: dict[str, np.ndarray], *, min_frames: int = 1) -> pd.D
     rows = []
     for name, mask in inside.items():
         kept, _ = bouts(mask, min_frames=min_frames)
-        edges = np.diff(np.r_[0, kept.astype(int), 0])
-        for s, e in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1), strict=True):
-            rows.append({"arm": name, "enter_frame": int(s), "exit_frame": int(e)})
+        rows += [{"arm": name, "enter_frame": s, "exit_frame": e} for s, e in runs(kept)]
     out = pd.DataFrame(rows, columns=["arm", "enter_frame", "exit_frame"])
     return out.sort_values("enter_frame", kind="stable").reset_index(drop=True)
 
