@@ -79,6 +79,12 @@ class MixedModelResult:
         Group x time combinations without data (default formula), the usual
         cause of aliased columns: a group terminated early, a timepoint held by
         one group only.
+    time_levels
+        The timepoints in the time order the fit used (:func:`_levels`; empty
+        without a time column): AR(1) lags and unstructured covariances count
+        in this order. ``time_unordered``: the labels whose time order cannot be
+        read from the protocol or the labels (:func:`neurotox.timepoints.unordered`;
+        among themselves they are in text order).
 
     Notes
     -----
@@ -114,6 +120,8 @@ class MixedModelResult:
     cov_params: pd.DataFrame | None = None
     aliased: tuple[str, ...] = ()
     empty_cells: tuple[tuple[object, object], ...] = ()
+    time_levels: tuple[object, ...] = ()
+    time_unordered: tuple[str, ...] = ()
     fit: reml_mod.RemlFit | None = field(default=None, repr=False, compare=False)
 
 
@@ -142,27 +150,30 @@ def _levels(data: pd.DataFrame, time: str) -> list[object]:
     return TimeOrder.of(data, time).order(data[time])
 
 
-def _time_index(data: pd.DataFrame, subject: str,
-                time: str | None) -> tuple[np.ndarray, np.ndarray]:
+def _time_index(data: pd.DataFrame, subject: str, time: str | None,
+                levels: list[object]) -> tuple[np.ndarray, np.ndarray]:
     """Time level index and time value of every row.
 
-    Levels are in time order (:func:`_levels`); the
+    ``levels`` are the time levels in time order (:func:`_levels`); the
     value is the time itself when the column is numeric, else the level index.
     Without a time column each subject's rows are numbered (litter models).
     """
     if time is None or time not in data:
         level = data.groupby(subject, sort=False).cumcount().to_numpy()
         return level, level.astype(float)
-    levels = _levels(data, time)
     level = data[time].map({v: i for i, v in enumerate(levels)}).to_numpy(int)
     if pd.api.types.is_numeric_dtype(data[time]):
         return level, data[time].to_numpy(float)
     return level, level.astype(float)
 
 
-def empty_cells(data: pd.DataFrame, group: str, time: str) -> list[tuple[object, object]]:
-    """The group x time combinations without any value (sorted, time in time order)."""
-    times = _levels(data, time)
+def empty_cells(data: pd.DataFrame, group: str, time: str,
+                levels: list[object] | None = None) -> list[tuple[object, object]]:
+    """The group x time combinations without any value (sorted, time in time order).
+
+    ``levels``: the time levels in time order, when the caller has them (:func:`_levels`).
+    """
+    times = _levels(data, time) if levels is None else levels
     held = set(zip(data[group], data[time], strict=True))
     return [(g, t) for g in sorted(set(data[group]), key=str) for t in times
             if (g, t) not in held]
@@ -319,14 +330,18 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
     within_cols = sum(f"C({time}" in n for n in names) if default else None
     between_ddf, within_ddf = _containment_ddf(data, subject, group,
                                                time if default else None, within_cols)
-    level, tvalue = _time_index(data, subject, time)
+    # the one time order of this fit (:func:`_levels`), and the labels it cannot place
+    order = TimeOrder.of(data, time) if time in data else None
+    levels = order.order(data[time]) if order is not None else []
+    unordered = tuple(order.unordered(data[time])) if order is not None else ()
+    level, tvalue = _time_index(data, subject, time, levels)
     design = reml_mod.make_design(y.to_numpy().ravel(), x.to_numpy(), data[subject].to_numpy(),
                                   level, tvalue)
     fit, aics, notes = _fit_structures(
         design, covariance, reml,
         lambda: _statsmodels_ratio(y.to_numpy().ravel(), x.to_numpy(),
                                    data[subject].to_numpy(), reml))
-    cells = tuple(empty_cells(data, group, time)) if default else ()
+    cells = tuple(empty_cells(data, group, time, levels)) if default else ()
     if aliased:
         notes.append(_aliased_note(aliased, cells))
     inter = [i for i, n in enumerate(names) if ":" in n]
@@ -334,7 +349,8 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
             if ":" not in n and n.startswith((f"C({group}", group))]
     rows = {"inter": np.eye(len(names))[inter], "main": np.eye(len(names))[main]}
     if ddf == "satterthwaite" or (aliased and default):
-        rows.update(_lmertest_rows(data, x.to_numpy(), group, time, control, main, default))
+        rows.update(_lmertest_rows(data, x.to_numpy(), group, time, levels, control, main,
+                                   default))
     theta = dict(zip(fit.labels, map(float, fit.theta), strict=True))
     return MixedModelResult(
         params=pd.Series(fit.beta, index=names),
@@ -351,7 +367,7 @@ def mixed_model(data: pd.DataFrame, formula: str | None = None, *, subject: str 
         covariance=fit.structure, ddf_method=ddf, theta=theta,
         boundary=tuple(lab for lab, b in zip(fit.labels, fit.on_boundary, strict=True) if b),
         aic=float(fit.aic), aic_by_structure=aics, aliased=aliased, empty_cells=cells,
-        fit=fit)
+        time_levels=tuple(levels), time_unordered=unordered, fit=fit)
 
 
 def _aliased_note(aliased: tuple[str, ...], cells: tuple[tuple[object, object], ...]) -> str:
@@ -366,13 +382,17 @@ def _aliased_note(aliased: tuple[str, ...], cells: tuple[tuple[object, object], 
 
 
 def _lmertest_rows(data: pd.DataFrame, x: np.ndarray, group: str, time: str,
-                   control: str | None, main: list[int], default: bool) -> dict[str, np.ndarray]:
-    """Contrast bases of lmerTest's anova (they set the Satterthwaite df of multi-df tests)."""
+                   times: list[object], control: str | None, main: list[int],
+                   default: bool) -> dict[str, np.ndarray]:
+    """Contrast bases of lmerTest's anova (they set the Satterthwaite df of multi-df tests).
+
+    ``times``: the time levels in time order (:func:`_levels`).
+    """
     if default:
         levels = [control, *sorted(set(data[group]) - {control})] if control is not None \
             else sorted(set(data[group]))
         g = data[group].map({v: i for i, v in enumerate(levels)}).to_numpy(int)
-        t = data[time].map({v: i for i, v in enumerate(_levels(data, time))}).to_numpy(int)
+        t = data[time].map({v: i for i, v in enumerate(times)}).to_numpy(int)
         basis = ddf_mod.type3_contrasts(g, t, x)
         return {"main": basis["group"], "inter": basis["group:time"]}
     if main and len(main) == x.shape[1] - 1:  # one term besides the intercept
@@ -487,8 +507,8 @@ def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
     order = ""
     if fit.covariance == "ar1":  # the one structure whose fit depends on the order
         order = ("; AR(1) lag = positions apart in time order "
-                 + " < ".join(map(str, _levels(data, "timepoint"))))
-        if bad := TimeOrder.of(data).unordered(data["timepoint"]):
+                 + " < ".join(map(str, fit.time_levels)))
+        if bad := fit.time_unordered:
             order += (f" (WARNING: the labels {', '.join(map(repr, bad))} give no time order; "
                       "they are in text order)")
     note = (f"{log_note}REML, {_fit_description(fit)}{order}; interaction F={inter['F']:.3g} "

@@ -83,6 +83,17 @@ def test_ar1_puts_the_pre_dose_day_first(seed):
     fit = stats.mixed_model(_frame(seed=seed), control="G0", covariance="ar1")
     _check(fit, NLME["time order"])
     assert fit.interaction["F"] != pytest.approx(NLME["text order"]["F_inter"], rel=1e-3)
+    assert fit.time_levels == TIMEPOINTS     # the order the fit used, kept with it
+    assert fit.time_unordered == ()
+
+
+def test_labels_without_a_time_order_are_named_with_the_fit():
+    # light1/dark1: which came first is the protocol's choice; without time_order
+    # the fit is in text order and says which labels it could not place
+    fit = stats.mixed_model(_frame(labels=("pre", "dark1", "light1", "post"), seed=7),
+                            control="G0", covariance="ar1")
+    assert fit.time_levels == ("pre", "dark1", "light1", "post")
+    assert fit.time_unordered == ("dark1", "light1")
 
 
 def test_numbers_written_as_text_are_positions_too():
