@@ -23,6 +23,8 @@ import math
 import re
 from dataclasses import dataclass
 
+from neurotox.io.clock import clock_seconds
+
 #: Characters read as the dash of a range: hyphen-minus, hyphen, non-breaking hyphen,
 #: figure dash, en dash, em dash, horizontal bar, minus sign.
 DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212"
@@ -58,12 +60,11 @@ class Interval:
 
 
 def _clock_minutes(text: str) -> float:
-    parts = [int(p) for p in text.split(":")]
-    if any(p >= 60 for p in parts[1:]):
+    """Minutes of ``mm:ss`` (elapsed time in a session) or ``hh:mm:ss``."""
+    seconds = clock_seconds(text, mm_ss=True)
+    if seconds is None:
         raise IntervalHeaderError(f"{text!r} is not a clock time (minutes and seconds < 60)")
-    if len(parts) == 2:   # mm:ss (elapsed time in a session)
-        return parts[0] + parts[1] / 60
-    return parts[0] * 60 + parts[1] + parts[2] / 60
+    return seconds / 60
 
 
 def _bound(text: str, unit: float) -> float:

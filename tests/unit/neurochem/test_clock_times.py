@@ -9,19 +9,11 @@ import numpy as np
 import pytest
 
 from neurotox.errors import FormatError
-from neurotox.io.neurochem.base import clock_seconds
 from neurotox.io.neurochem.kinetic import rates, read_kinetic
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "neurochem"
 
-
-@pytest.mark.parametrize("text, seconds", [
-    ("0:00:00", 0.0), ("0:02:30", 150.0), ("1:00:05.5", 3605.5),
-    ("2:30.00", 150.0), ("0:00.210", 0.21), ("12:01.050", 721.05),
-    ("2:30", None), ("abc", None), ("", None), ("1:2:3:4", None), ("0:60.5x", None),
-])
-def test_clock_seconds(text, seconds):
-    assert clock_seconds(text) == (pytest.approx(seconds) if seconds is not None else None)
+# the spellings themselves: tests/unit/core/test_clock.py (neurotox.io.clock)
 
 
 def _to_mmss(match: re.Match) -> str:

@@ -225,6 +225,9 @@ def test_anymaze_subject_column_and_override(tmp_path):
 
 @pytest.mark.parametrize("text, message", [
     (anymaze("TXL").replace("0:00:00.25", "soon"), "row 3, column 'Time': expected a time like"),
+    (anymaze("TXL").replace("0:00:00.25", "0:00:75"), "row 3, column 'Time': expected a time "
+                                                      "like '0:01:02.50' or seconds, found "
+                                                      "'0:00:75'"),
     (anymaze("TXL").replace("0:00:00.50", "0:00:00.10"), "row 4, column 'Time': time "
                                                            "'0:00:00.10' is earlier"),
     (anymaze("TXL").replace(",0,0,0,1\n", ",0,0,0,2\n"), "row 3, column 'In centre': expected "

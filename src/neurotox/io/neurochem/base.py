@@ -283,26 +283,6 @@ def number(cell: object, *, path: Path, where: str, allow_missing: bool = True) 
     return p.value
 
 
-_HMS = re.compile(r"^(\d+):(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
-_MS = re.compile(r"^(\d+):(\d{2}\.\d+)$")
-
-
-def clock_seconds(text: str) -> float | None:
-    """Seconds of a read time written as a clock; None when ``text`` is not one.
-
-    ``H:MM:SS`` (``0:02:30``, ``0:02:30.5``) as Gen5 writes kinetic times, and
-    ``M:SS.ss`` (``2:30.00``, ``0:00.210``) as Gen5 writes them for some readers
-    (Synergy Neo). A two-part time needs its decimal fraction: ``2:30`` alone could
-    be hours and minutes and is not read as a clock.
-    """
-    text = str(text).strip()
-    if m := _HMS.match(text):
-        return int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
-    if m := _MS.match(text):
-        return int(m.group(1)) * 60 + float(m.group(2))
-    return None
-
-
 _WELL = re.compile(r"^\s*([A-Pa-p])\s*0*(\d{1,2})\s*$")
 
 

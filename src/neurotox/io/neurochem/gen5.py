@@ -43,12 +43,12 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, quoted
+from neurotox.io.clock import clock_seconds
 from neurotox.io.neurochem.base import (
     PlateExport,
     Reader,
     Source,
     VendorCurve,
-    clock_seconds,
     dilution_cell,
     number,
     parse_value,

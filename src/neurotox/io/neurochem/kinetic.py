@@ -24,10 +24,10 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, quoted
+from neurotox.io.clock import clock_seconds
 from neurotox.io.neurochem import gen5
 from neurotox.io.neurochem.base import (
     Source,
-    clock_seconds,
     format_errors,
     normalise_well,
     number,

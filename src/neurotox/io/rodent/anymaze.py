@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, quoted
+from neurotox.io.clock import clock_seconds
 from neurotox.io.rodent.base import (
     Reader,
     RodentData,
@@ -62,21 +63,31 @@ def _match(path: Path) -> bool:
     return bool(keys & set(_TIME)) and len(zone_columns(head)) >= 1
 
 
-def clock_seconds(values: pd.Series, *, path: Path, column: str) -> np.ndarray:
-    """Seconds from ``H:MM:SS.ss``, ``MM:SS.ss`` or plain numbers; FormatError naming the row."""
+def _sample_seconds(text: str) -> float | None:
+    """Seconds of one time cell: a clock (``mm:ss`` too) or a number >= 0; None otherwise."""
+    clock = clock_seconds(text, mm_ss=True)
+    if clock is not None:
+        return clock
+    try:
+        v = float(text)
+    except ValueError:
+        return None
+    return v if np.isfinite(v) and v >= 0 else None
+
+
+def time_seconds(values: pd.Series, *, path: Path, column: str) -> np.ndarray:
+    """Seconds from ``H:MM:SS.ss``, ``MM:SS.ss`` or plain numbers; FormatError naming the row.
+
+    Clocks are read by :func:`neurotox.io.clock.clock_seconds`.
+    """
     s = values.astype(str).str.strip()
-    parts = s.str.split(":")
     out = np.full(len(s), np.nan)
-    for i, p in enumerate(parts):
-        try:
-            nums = [float(x) for x in p]
-        except ValueError:
-            nums = []
-        if 1 <= len(nums) <= 3 and all(np.isfinite(nums)) and min(nums) >= 0:
-            out[i] = sum(v * 60 ** k for k, v in enumerate(reversed(nums)))
-        else:
-            raise FormatError(f"expected a time like '0:01:02.50' or seconds, found {s.iloc[i]!r}",
+    for i, text in enumerate(s):
+        v = _sample_seconds(text)
+        if v is None:
+            raise FormatError(f"expected a time like '0:01:02.50' or seconds, found {text!r}",
                               path=path, where=f"row {i + 2}, column {column!r}")
+        out[i] = v
     back = np.flatnonzero(np.diff(out) < 0)
     if len(back):
         i = int(back[0]) + 1
@@ -144,7 +155,7 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
     if df.empty:
         raise FormatError("anymaze-zone-samples: expected data rows below the header, found "
                           "none", path=path)
-    times = clock_seconds(df[tcol], path=path, column=tcol)
+    times = time_seconds(df[tcol], path=path, column=tcol)
     flags, blanks, lost = _flags(df, zones, path)
     step = float(np.median(np.diff(times))) if len(times) > 1 else np.nan
     durations = np.diff(times, append=times[-1] + (step if np.isfinite(step) else 0.0))

@@ -36,6 +36,7 @@ import pandas as pd
 from neurotox.delimited import decode, guess_delimiter, read_table
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_nul, read_bytes
+from neurotox.io.clock import clock_seconds
 from neurotox.io.ethovision_blocks import MAGIC, column_names, header_count, track_sheets
 from neurotox.io.rodent.base import (
     Reader,
@@ -165,11 +166,7 @@ def _subject(meta: dict[str, str]) -> str | None:
 
 def _duration_s(text: str | None) -> float | None:
     """Seconds of a header duration such as ``+ 00:03:04.665``; None when absent or unreadable."""
-    m = re.fullmatch(r"\+?\s*(\d+):(\d{1,2}):(\d{1,2}(?:[.,]\d+)?)", (text or "").strip())
-    if not m:
-        return None
-    h, mi, s = m.groups()
-    return int(h) * 3600 + int(mi) * 60 + float(s.replace(",", "."))
+    return clock_seconds(text or "")
 
 
 def _time_seconds(data: pd.DataFrame, column: str, unit: str, first: int,
