@@ -28,6 +28,16 @@ def _text(cell: object) -> str:
     return "" if cell is None else str(cell).strip()
 
 
+def opens_block(cell: object) -> bool:
+    """True when ``cell`` (or a whole first line) starts with the label ``Number of header lines``.
+
+    Compared folded: case-blind, and quotes, spaces and other separators as one
+    space (``Number_of_header_lines`` as R writes it, ``"Number of header lines:";"38"``
+    as a quoted text export's first line).
+    """
+    return re.sub(r"[^0-9a-z]+", " ", _text(cell).lower()).strip().startswith(MAGIC)
+
+
 def header_count(row: Sequence[object]) -> int | None:
     """N of a first row ``Number of header lines:`` | N; None when the row is not one.
 
@@ -35,10 +45,7 @@ def header_count(row: Sequence[object]) -> int | None:
     as R writes it); N may be text or a number, with a decimal comma (``38,0``), and
     must be a whole number between 1 and 10^6.
     """
-    if len(row) < 2:
-        return None
-    label = re.sub(r"[^0-9a-z]+", " ", _text(row[0]).lower()).strip()
-    if not label.startswith(MAGIC):
+    if len(row) < 2 or not opens_block(row[0]):
         return None
     try:
         n = float(_text(row[1]).replace(",", "."))

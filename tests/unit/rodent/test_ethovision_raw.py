@@ -60,9 +60,10 @@ def ev_rows(*, subject: str | None = "M1", start: str = "10/03/2025 10:05:00.000
     return rows
 
 
-def write(path, rows, *, sep=";", encoding="utf-8", decimal_comma=False, tail=""):
+def write(path, rows, *, sep=";", encoding="utf-8", decimal_comma=False, tail="",
+          quoting=csv.QUOTE_MINIMAL):
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=sep, lineterminator="\n")
+    writer = csv.writer(out, delimiter=sep, lineterminator="\n", quoting=quoting)
     for k, r in enumerate(rows):
         if decimal_comma and k > len(rows) - N - 1:
             r = [c.replace(".", ",") for c in r]
@@ -123,6 +124,25 @@ def test_text_dialects_read_alike(tmp_path, name, options):
     assert nose_seconds(data) == (9.9, 4.95)
     assert data.table["time_s"].iloc[[0, -1]].tolist() == [2.0, 31.967]
     assert data.meta["subject"] == "M1" and data.meta["trial"] == "Trial 2"
+
+
+@pytest.mark.parametrize("label", [
+    "Number of header lines:",        # EthoVision's txt export: every cell quoted, ';'
+    "Number_of_header_lines",         # as R's write.table names it
+    "NUMBER OF HEADER LINES:", " Number of header lines: ", "Number.of.header.lines",
+])
+def test_header_label_is_found_folded_as_the_reader_folds_it(tmp_path, label):
+    # the detector compared the raw first line; the reader folds case and separators
+    rows = ev_rows()
+    rows[0][0] = label
+    path = write(tmp_path / "Raw data-NOR-Trial 2.txt", rows, quoting=csv.QUOTE_ALL)
+    first = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first == f'"{label}";"{rows[0][1]}"'
+    data = read_rodent(path)
+    assert data.fmt == "ethovision-raw"
+    assert nose_seconds(data) == (9.9, 4.95)
+    xlsx = read_rodent(write_xlsx(tmp_path / "Raw data-NOR-Trial 2.xlsx", rows))
+    assert xlsx.fmt == "ethovision-raw" and xlsx.table.equals(data.table)
 
 
 def test_xlsx_reads_like_text(tmp_path):

@@ -37,7 +37,7 @@ from neurotox.delimited import decode, guess_delimiter, read_table
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_nul, read_bytes
 from neurotox.io.clock import clock_seconds
-from neurotox.io.ethovision_blocks import MAGIC, column_names, header_count, track_sheets
+from neurotox.io.ethovision_blocks import column_names, header_count, opens_block, track_sheets
 from neurotox.io.rodent.base import (
     Reader,
     RodentData,
@@ -72,11 +72,12 @@ def _first_rows_xlsx(path: Path, n: int) -> list[tuple]:
 
 
 def _match(path: Path) -> bool:
+    """A1 (a text file's first line) opens an EthoVision header block (folded, as read)."""
     if is_excel(path):
         first = _first_rows_xlsx(path, 1)
-        return bool(first) and str(first[0][0]).strip().lower().startswith(MAGIC)
+        return bool(first) and bool(first[0]) and opens_block(first[0][0])
     lines = sniff_lines(path, 1)
-    return bool(lines) and lines[0].strip('"').lower().startswith(MAGIC)
+    return bool(lines) and opens_block(lines[0])
 
 
 def _header_count(first: list | tuple, path: Path) -> int:
