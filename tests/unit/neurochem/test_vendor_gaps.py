@@ -25,7 +25,7 @@ from neurotox.errors import FormatError
 from neurotox.io.neurochem import read_export
 from neurotox.io.neurochem.kinetic import rates, read_kinetic
 
-from .test_quantify import NAMES, P, plate
+from .test_quantify import LEVELS, NAMES, TRUE, P, logistic5, plate
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "neurochem"
 
@@ -179,8 +179,9 @@ def test_gen5_overflow_well_is_left_out_with_a_warning_and_the_plate_is_read(tmp
     assert w.loc["A11", "signal"] == pytest.approx(0.589)
     assert w.loc["A01", "signal"] == pytest.approx(2.461)
     assert "warning: g.txt, plate 'Plate 1', 'Blank 450': well(s) A12 read 'OVRFLW' (over the " \
-           "reader's range (saturated)): no signal, left out of the curve and of their " \
-           "sample's mean (recorded in neurochem_wells)" in e.notes
+           "reader's range (saturated)): no number; left out of the curve, and a sample with a " \
+           "saturated well is censored at the high-signal end of the range (recorded in " \
+           "neurochem_wells)" in e.notes
 
 
 def test_gen5_missed_in_the_uncorrected_read_only_is_noted(tmp_path):
@@ -201,6 +202,40 @@ def test_gen5_overflow_standard_leaves_that_replicate_out_of_the_fit(tmp_path):
     top = cal.standards.set_index("level").loc["STD1"]
     assert (top["n"], top["mean_signal"]) == (1, pytest.approx(2.461))
     assert any("A02" in n and "no signal" in n for n in cal.notes)
+
+
+def _saturate(wells: pd.DataFrame, sample: str, n: int) -> pd.DataFrame:
+    """The first ``n`` wells of ``sample`` read OVRFLW (no number), as Gen5 exports them."""
+    hit = wells.index[wells["sample"] == sample][:n]
+    return wells.assign(signal=wells["signal"].mask(wells.index.isin(hit)),
+                        vendor_flag=wells["vendor_flag"].mask(wells.index.isin(hit), "OVRFLW"))
+
+
+@pytest.mark.parametrize("n_saturated", [2, 1])
+def test_a_saturated_sample_is_right_censored_at_the_uloq_never_dropped(n_saturated):
+    y20 = float(logistic5(20.0, *TRUE))
+    wells = _saturate(plate(samples=[("S", y20, 2.0), ("Q", y20, 2.0)]), "S", n_saturated)
+    cal = calibrate(wells, P, names=NAMES)
+    s = sample_values(wells, cal, P).set_index("sample")
+    assert (s.loc["S", "value"], s.loc["S", "censoring"], s.loc["S", "status"]) == (
+        pytest.approx(2 * LEVELS[0]), "right", "above ULOQ")
+    assert s.loc["S", "reason"] == ""
+    assert s.loc["S", "flags"] == f"vendor OVRFLW, {n_saturated} of 2 well(s) saturated"
+    assert (s.loc["Q", "value"], s.loc["Q", "censoring"]) == (pytest.approx(40.0, rel=1e-4),
+                                                              "none")
+
+
+def test_a_saturated_sample_on_a_falling_curve_is_below_the_reporting_limit():
+    """Competitive assays: the highest signal is the lowest concentration."""
+    top = float(TRUE[1]) + 3.0
+    wells = plate(std_signal=lambda i, rep, x: top - float(logistic5(x, *TRUE)),
+                  samples=[("S", 1.0, 4.0)])
+    wells = _saturate(wells, "S", 2)
+    cal = calibrate(wells, P, names=NAMES)
+    assert not cal.rising
+    s = sample_values(wells, cal, P).set_index("sample").loc["S"]
+    assert (s["value"], s["censoring"], s["status"]) == (
+        pytest.approx(4 * cal.reporting_limit), "left", "below LLOQ")
 
 
 def test_gen5_kinetic_overflow_read_is_left_out_of_the_rate(tmp_path):

@@ -16,6 +16,7 @@ import pandas as pd
 
 from neurotox.assays.neurochem.params import ImmunoassayParameters
 from neurotox.assays.neurochem.quantify import Calibration
+from neurotox.io.neurochem.base import SATURATED
 from neurotox.stats.curves import ABOVE, BELOW, NO_SIGNAL, OK, Curve
 
 
@@ -54,16 +55,28 @@ def sample_values(wells: pd.DataFrame, cal: Calibration,
     right-censored at ULOQ × dilution (or excluded, ``above_uloq``). Without a
     quantifiable range every value is excluded.
 
+    A replicate read beyond the reader's range (:data:`SATURATED`, Gen5's
+    ``OVRFLW``) has no number, but its signal is above anything the reader
+    measures: the sample is censored at the high-signal end of the range (above
+    the ULOQ on a rising curve, below the reporting limit on a falling one, as in
+    a competitive assay) and flagged with how many of its wells were saturated.
+    It is never dropped as missing, which would bias the group low.
+
     """
     smp = wells[wells["type"] == "sample"]
     if smp.empty:
         return pd.DataFrame(columns=list(SAMPLE_COLUMNS))
     ok = ~smp["vendor_excluded"] & np.isfinite(smp["signal"])
     use = smp.assign(sig=smp["signal"].where(ok), flag=smp["vendor_flag"].where(
-        smp["vendor_flag"] != ""))
+        smp["vendor_flag"] != ""), saturated=smp["vendor_flag"].isin(SATURATED) & ~ok)
     g = use.groupby(["sample", "dilution"], sort=False)
     out = g.agg(wells=("well", ",".join), n=("sig", "count"), mean_signal=("sig", "mean"),
-                sd=("sig", "std"), flags=("flag", _flags)).reset_index()
+                sd=("sig", "std"), flags=("flag", _flags), saturated=("saturated", "sum"),
+                n_wells=("well", "size")).reset_index()
+    sat = out["saturated"] > 0
+    out.loc[sat, "flags"] = (out.loc[sat, "flags"] + ", " + [
+        f"{k} of {n} well(s) saturated" for k, n in
+        zip(out.loc[sat, "saturated"], out.loc[sat, "n_wells"], strict=True)]).str.strip(", ")
     mean = out["mean_signal"].to_numpy(float)
     with np.errstate(all="ignore"):
         x = cal.curve.inverse(mean)
@@ -109,12 +122,20 @@ def _censor(out: pd.DataFrame, x: np.ndarray, status: np.ndarray, cal: Calibrati
     """Fill ``value``, ``censoring``, ``status`` and ``reason`` (vectorised)."""
     n = len(out)
     dil = out["dilution"].to_numpy(float)
-    no_signal = (out["n"] == 0).to_numpy()
+    saturated = (out["saturated"] > 0).to_numpy()
+    no_signal = (out["n"] == 0).to_numpy() & ~saturated
     floor = cal.reporting_limit
     with np.errstate(invalid="ignore"):
         below_lloq = (status == BELOW) | ((status == OK) & (x < cal.lloq * (1 - 1e-12)))
         below = below_lloq | ((status == OK) & (x < floor * (1 - 1e-12)))
         above = (status == ABOVE) | ((status == OK) & (x > cal.uloq * (1 + 1e-12)))
+    if cal.rising:  # a saturated read is the highest signal: the top of the range
+        above |= saturated
+        below_lloq &= ~saturated
+    else:
+        below_lloq |= saturated
+        above &= ~saturated
+    below = below_lloq | (below & ~saturated)
     value = np.where(below, floor * dil, np.where(above, cal.uloq * dil, x * dil))
     censoring = np.where(below, "left", np.where(above, "right", "none")).astype(object)
     state = np.where(below_lloq, "below LLOQ", np.where(

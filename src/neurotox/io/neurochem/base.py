@@ -47,7 +47,8 @@ the vendor exported group means) and analyte, with the columns
     ``none``, ``left`` or ``right``.
 ``vendor_flag``
     The vendor's own marker, verbatim: ``*``, ``OOR <``, ``OOR >``, ``---``,
-    ``***``, ``Extrapolated``, ``?????``; empty when none.
+    ``***``, ``Extrapolated``, ``?????``; empty when none. A read beyond the
+    reader's range is marked with one of :data:`SATURATED` (its ``signal`` is NaN).
 ``vendor_excluded``
     The vendor designated the value an outlier (``---``, Outlier = 1).
 ``source``
@@ -82,6 +83,9 @@ WELL_COLUMNS = ("plate", "analyte", "well", "sample", "type", "level", "expected
                 "vendor_flag", "vendor_excluded", "source")
 CONTROL_COLUMNS = ("analyte", "level", "expected", "low", "high")
 WELL_TYPES = ("standard", "blank", "control", "sample")
+#: Vendor markers of a read beyond the reader's range (the signal is higher than any
+#: number the reader gives): the sample lies at the high-signal end of the curve.
+SATURATED = frozenset({"OVRFLW"})
 
 
 

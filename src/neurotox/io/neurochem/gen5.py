@@ -26,9 +26,10 @@ below 1 is a fraction (0.25 = 1:4) and becomes the dilution factor 4. Gen5's
 concentration markers ``<22.500``, ``>40.000`` (censored) and ``?????`` (not
 computable) are carried as vendor values. A read marked ``OVRFLW`` (saturated) or
 ``MISSED`` leaves that well without a signal (flagged, with a warning naming the
-wells); the rest of the plate is analysed. A Gen5 plate measures one analyte:
-``options['analyte']`` names it (otherwise the analyte is left empty for the
-assay to fill in from its protocol).
+wells); the rest of the plate is analysed, and a sample with a saturated well
+is censored at the high-signal end of the range (:data:`base.SATURATED`). A
+Gen5 plate measures one analyte: ``options['analyte']`` names it (otherwise the
+analyte is left empty for the assay to fill in from its protocol).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ import pandas as pd
 from neurotox.errors import FormatError, quoted
 from neurotox.io.clock import clock_seconds
 from neurotox.io.neurochem.base import (
+    SATURATED,
     PlateExport,
     Reader,
     Source,
@@ -298,7 +300,7 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
 
 
 #: Gen5's markers for a read that has no value, and what they mean.
-READ_MARKERS = {"OVRFLW": "over the reader's range (saturated)",
+READ_MARKERS = {"OVRFLW": "over the reader's range (saturated)",  # one of SATURATED
                 "MISSED": "not read (the read failed)"}
 
 
@@ -347,6 +349,10 @@ def _marker_note(path: Path, plate: str, grid: str, mark: str, wells: list[str],
                  signal: bool) -> str:
     head = f"{path.name}, plate {plate!r}, {grid!r}: well(s) {', '.join(wells)} read {mark!r} " \
            f"({READ_MARKERS[mark]})"
+    if signal and mark in SATURATED:
+        return (f"warning: {head}: no number; left out of the curve, and a sample with a "
+                "saturated well is censored at the high-signal end of the range (recorded in "
+                "neurochem_wells)")
     if signal:
         return (f"warning: {head}: no signal, left out of the curve and of their sample's "
                 "mean (recorded in neurochem_wells)")
