@@ -41,7 +41,7 @@ from neurotox.report.tables import (
     with_included_values,
 )
 from neurotox.study import WELL_NAME, StudySpec
-from neurotox.timepoints import TimeOrder
+from neurotox.timepoints import TimeOrder, session_and_part
 
 #: Okabe & Ito (2008) colour-blind-safe palette, control first (black), yellow left out
 #: (too light on white).
@@ -161,8 +161,8 @@ def _sessions(tps: list[str], times: TimeOrder | None = None) -> list[tuple[str,
     """
     out: list[tuple[str, list[str]]] = []
     for tp in sorted(tps, key=(times or TimeOrder()).key):
-        m = re.match(r"^(.*)_(bin|block)\d+$", tp, re.I)
-        session = m.group(1) if m else ("" if re.match(r"^(bin|block)\d+$", tp, re.I) else tp)
+        session, part = session_and_part(tp)
+        session = "" if not part and re.match(r"^(bin|block)\d+$", tp, re.I) else session
         if out and out[-1][0] == session:
             out[-1][1].append(tp)
         else:
