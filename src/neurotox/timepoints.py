@@ -65,7 +65,7 @@ POST_DOSE_WORDS = {"post": 0, "postdose": 0, "postdosing": 0, "posttreatment": 0
 
 #: A bin, block or trial of a session (``pretest_bin03``, ``PND22_block1``,
 #: ``acclimation_trial2``).
-_PART = re.compile(r"^(.+?)[_ ](?:bin|block|trial)\d+$", re.I)
+_PART = re.compile(r"^(.+?)[_ ]((?:bin|block|trial)\d+)$", re.I)
 
 #: A number; a minus sign belongs to it at the start or after a letter, space or
 #: underscore (``day-1``, ``day -1``, ``-1``), not after a digit (``1-2`` is a range).
@@ -142,11 +142,20 @@ def _parts(text: str) -> list[tuple[int, Any]]:
     return parts
 
 
-def session_of(label: object) -> str:
-    """A timepoint label without its bin or block (``pretest_bin03``: ``pretest``)."""
+def session_and_part(label: object) -> tuple[str, str]:
+    """A timepoint label split into its session and its bin, block or trial.
+
+    ``pretest_bin03`` → ``("pretest", "bin03")``; ``PND22_block1`` → ``("PND22",
+    "block1")``; a label without one is its own session: ``week4`` → ``("week4", "")``.
+    """
     text = str(label).strip()
     m = _PART.match(text)
-    return m.group(1) if m else text
+    return (m.group(1), m.group(2)) if m else (text, "")
+
+
+def session_of(label: object) -> str:
+    """A timepoint label without its bin or block (``pretest_bin03``: ``pretest``)."""
+    return session_and_part(label)[0]
 
 
 def is_pre_dose(label: object) -> bool:

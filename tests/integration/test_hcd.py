@@ -373,8 +373,9 @@ def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
                     (t.caption, row.labels, c.text)
                 if outside and row.labels[0].startswith("G4"):
                     marked.add((t.key, spans[k]))
-        assert any("Historical controls: database sqlite:///" in f and "10 studies" in f
-                   and "strain Sprague-Dawley" in f for f in t.footnotes), t.footnotes
+        assert any("Historical controls: database hcd.sqlite; strain Sprague-Dawley" in f
+                   and "10 studies" in f for f in t.footnotes), t.footnotes
+        assert not any(str(tmp_path) in f for f in t.footnotes), t.footnotes
     # the historical row shows the database's ranges (brain weight, males)
     bw = next(t for t in tables if t.key.startswith("summary-brain-weight") and
               t.header["Sex"] == "Males")
@@ -412,8 +413,9 @@ def test_report_with_historical_ranges_marks_planted_effects(runs, tmp_path):
         assert (CONTROL_MARK in lesion.cells[k].text) == (outside and control), (heads[k], pct)
     assert any(MARK in c.text for c, h in zip(lesion.cells, heads, strict=False)
                if h.startswith("G4"))
-    assert any("Historical controls: database sqlite:///" in f for f in path.footnotes)
+    assert any("Historical controls: database hcd.sqlite;" in f for f in path.footnotes)
     recorded = record.parameters["historical_controls"]["NTX-SIM-424"]
+    assert recorded["database"] == f"sqlite:///{tmp_path / 'hcd.sqlite'}"
     assert recorded["query"] == {"strain": "Sprague-Dawley"} and recorded["n_studies"] == 10
     assert len(recorded["rows_sha256"]) == 64
     assert sorted(s["study_id"] for s in recorded["studies"]) == sorted(

@@ -152,15 +152,15 @@ def import_send(folder: Path, db: str | None, include_recovery: bool,
     unless --replace is given.
     """
     from neurotox.files import WARNINGS_AS_ERRORS, warn_or_refuse
-    from neurotox.hcd.send import control_findings, missing_domains, send_batch
+    from neurotox.hcd.send import control_findings, missing_domains, send_batch, study_controls
     from neurotox.io.send import read_send
 
     why = _replace_reason(replace, reason)
     study = read_send(folder)
-    batch = send_batch(study, include_recovery=include_recovery,
-                       negative_controls=negative_controls)
+    controls = study_controls(study, negative_controls)
+    batch = send_batch(study, controls, include_recovery=include_recovery)
     found = [(warned, f"{folder.name}: {text}") for warned, text in
-             control_findings(study, negative_controls) + missing_domains(batch)]
+             control_findings(study, controls) + missing_domains(batch)]
     if WARNINGS_AS_ERRORS.get():        # refused before the database is touched
         for text in (text for warned, text in found if warned):
             warn_or_refuse(text)

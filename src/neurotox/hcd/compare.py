@@ -65,10 +65,16 @@ class LeftOut:
 
 @dataclass(frozen=True)
 class Historical:
-    """Ranges for a report and their provenance."""
+    """Ranges for a report and their provenance.
+
+    ``database`` is the URL (password hidden) the run manifest records;
+    ``database_name`` the name the report prints (:func:`neurotox.hcd.db.report_name`:
+    a SQLite file's name, never the folder it lies in on the analyst's machine).
+    """
 
     ranges: pd.DataFrame
     database: str
+    database_name: str
     query: Query
     n_studies: int
     n_animals: int
@@ -86,13 +92,14 @@ class Historical:
         ids = ", ".join(s.study_id for s in self.studies)
         span = start_span(self.studies)
         named = f" ({'; '.join(p for p in (ids, span) if p)})" if ids else ""
-        return (f"database {self.database}; {strata}; {self.n_studies} "
+        return (f"database {self.database_name}; {strata}; {self.n_studies} "
                 f"stud{'y' if self.n_studies == 1 else 'ies'}{named}, {self.n_animals} control "
                 f"animal(s), {self.n_values} value(s){self.left_out.describe()}")
 
     def manifest(self) -> dict[str, Any]:
         """What the run manifest records: the query and the hash of the rows used."""
-        out = {"database": self.database, "query": self.query.strata(),
+        out = {"database": self.database, "database_name": self.database_name,
+               "query": self.query.strata(),
                "description": self.query.describe(), "n_studies": self.n_studies,
                "n_animals": self.n_animals, "n_values": self.n_values,
                "rows_sha256": self.rows_sha256, "min_studies": self.min_studies,
@@ -163,7 +170,8 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
             studies = sources(conn, rows)
     finally:
         engine.dispose()
-    return Historical(ranges=ranges(rows), database=db.display_url(url), query=query,
+    return Historical(ranges=ranges(rows), database=db.display_url(url),
+                      database_name=db.report_name(url), query=query,
                       n_studies=int(rows["study_pk"].nunique()), n_animals=_n_animals(rows),
                       n_values=len(rows), rows_sha256=rows_hash(rows), left_out=left_out,
                       studies=studies, min_studies=spec.min_studies,

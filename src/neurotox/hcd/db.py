@@ -72,11 +72,30 @@ def sqlite_path(db: str | None = None) -> Path | None:
 
 
 def display_url(url: str) -> str:
-    """The URL with any password hidden (for messages, footnotes and manifests)."""
+    """The URL with any password hidden (for messages and manifests)."""
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
         return url
+
+
+def report_name(url: str) -> str:
+    """The database as a report names it, without the analyst's folders or credentials.
+
+    A SQLite file by its file name (``lab-hcd.sqlite``), a server database by its
+    URL without user, password or options (``postgresql+psycopg://db.lab:5432/hcd``).
+    A report is read away from the analyst's machine, where a local folder means
+    nothing (and should not be printed); the run manifest keeps the full URL
+    (:func:`display_url`).
+    """
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        return url
+    if parsed.get_backend_name() == "sqlite":
+        return Path(parsed.database).name if parsed.database else url
+    return sa.URL.create(parsed.drivername, host=parsed.host, port=parsed.port,
+                         database=parsed.database).render_as_string()
 
 
 def now_utc() -> str:

@@ -130,8 +130,25 @@ def study_fields(ts: dict[str, str]) -> dict[str, str]:
             "start_date": start[:10], "end_date": ts.get("EXPENDTC", "")[:10]}
 
 
-def control_sets(study: SendStudy, negative_controls: Iterable[str] = ()) -> dict[str, ControlSet]:
-    """The trial sets with a control type, each with its kind and whether it is used."""
+@dataclass(frozen=True)
+class StudyControls:
+    """A SEND study's trial sets and the verdict on each control set, worked out once.
+
+    ``sets``: every trial set of ``tx`` by ``SETCD``; ``controls``: the sets with a
+    control type (``TCNTRL``), each with its kind and whether it is used
+    (:func:`neurotox.hcd.send_controls.classify`).
+    """
+
+    sets: dict[str, SetInfo]
+    controls: dict[str, ControlSet]
+
+
+def study_controls(study: SendStudy, negative_controls: Iterable[str] = ()) -> StudyControls:
+    """The trial sets and the control sets of ``study``, checked to hold a negative control.
+
+    ``negative_controls``: ``TCNTRL`` values to take as negative controls besides
+    those :func:`neurotox.hcd.send_controls.control_kind` recognises.
+    """
     tx = study.domains["tx"]
     sets = trial_sets(tx)
     every = _all_control_types(tx)
@@ -148,7 +165,7 @@ def control_sets(study: SendStudy, negative_controls: Iterable[str] = ()) -> dic
                          "use as historical controls (--negative-control VALUE takes a control "
                          "type as a negative control)", path=study.files["tx"],
                          where="TXPARMCD 'TCNTRL'")
-    return out
+    return StudyControls(sets, out)
 
 
 def _all_control_types(tx: pd.DataFrame) -> dict[str, str]:
@@ -169,23 +186,20 @@ def _dose_zero(sets: dict[str, SetInfo]) -> dict[str, str]:
             if dose(s.params) == 0 and not s.params.get("TCNTRL")}
 
 
-def control_findings(study: SendStudy,
-                     negative_controls: Iterable[str] = ()) -> list[tuple[bool, str]]:
+def control_findings(study: SendStudy, controls: StudyControls) -> list[tuple[bool, str]]:
     """Control sets not used in ranges and dose-0 sets without a control type, one line each.
 
     Each line is (whether it is a warning, text); see
     :func:`neurotox.hcd.send_controls.findings`.
     """
-    sets = control_sets(study, negative_controls)
     counts = study.domains["dm"]["SETCD"].value_counts()
-    return findings(sets, _dose_zero(trial_sets(study.domains["tx"])), counts)
+    return findings(controls.controls, _dose_zero(controls.sets), counts)
 
 
-def control_animals(study: SendStudy, *, include_recovery: bool,
-                    negative_controls: Iterable[str] = ()) -> pd.DataFrame:
+def control_animals(study: SendStudy, controls: StudyControls, *,
+                    include_recovery: bool) -> pd.DataFrame:
     """The control animals with role, age, control type and inclusion (with reason)."""
-    sets = trial_sets(study.domains["tx"])
-    controls = control_sets(study, negative_controls)
+    sets, verdicts = controls.sets, controls.controls
     dm = study.domains["dm"]
     unknown = sorted(set(dm["SETCD"]) - set(sets))
     if unknown:
@@ -193,7 +207,7 @@ def control_animals(study: SendStudy, *, include_recovery: bool,
                          path=study.files["dm"], where="column 'SETCD'")
     ts = ts_params(study.domains["ts"])
     rows = []
-    for r in dm[dm["SETCD"].isin(controls)].itertuples(index=False):
+    for r in dm[dm["SETCD"].isin(verdicts)].itertuples(index=False):
         info = sets[r.SETCD]
         age = _age_days(getattr(r, "AGE", float("nan")), getattr(r, "AGEU", ""))
         if not np.isfinite(age):
@@ -204,7 +218,7 @@ def control_animals(study: SendStudy, *, include_recovery: bool,
                      "age_days": age, "role": role_of(info, getattr(r, "ARM", "")),
                      "group_id": r.ARMCD or r.SETCD, "control_type": info.params["TCNTRL"],
                      "end": _date(getattr(r, "RFENDTC", "")), "set": r.SETCD,
-                     "set_problem": controls[r.SETCD].problem})
+                     "set_problem": verdicts[r.SETCD].problem})
     animals = pd.DataFrame(rows)
     if animals.empty:
         raise InputError("the control trial sets hold no animals in dm.xpt",
@@ -359,16 +373,16 @@ def missing_domains(batch: Batch) -> list[tuple[bool, str]]:
     return out
 
 
-def send_batch(study: SendStudy, *, include_recovery: bool = False,
-               negative_controls: Iterable[str] = ()) -> Batch:
+def send_batch(study: SendStudy, controls: StudyControls | None = None, *,
+               include_recovery: bool = False) -> Batch:
     """The control animals and their values of a SEND study, ready for :func:`store.add`.
 
-    ``negative_controls``: ``TCNTRL`` values to take as negative controls besides
-    those :func:`neurotox.hcd.send_controls.control_kind` recognises.
+    ``controls``: the study's control sets from :func:`study_controls` (worked out
+    here, with the recognised control types only, when not given).
     """
     ts = ts_params(study.domains["ts"])
-    animals = control_animals(study, include_recovery=include_recovery,
-                              negative_controls=negative_controls)
+    controls = controls if controls is not None else study_controls(study)
+    animals = control_animals(study, controls, include_recovery=include_recovery)
     subjects = set(animals["subject"])
     skipped: Counter = Counter()
     parts = [domain_results(study, d, subjects, skipped) for d in ("bw", "om", "lb")

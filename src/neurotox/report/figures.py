@@ -32,7 +32,7 @@ import pandas as pd
 
 from neurotox.report.context import Context
 from neurotox.report.labels import TimepointLabels, dose_label, unit_symbol, with_unit
-from neurotox.report.model import ARROWS, Figure, fmt_sig, slug, time_order_of
+from neurotox.report.model import ARROWS, Figure, fmt_sig, slug
 from neurotox.report.tables import (
     SIDED,
     SUMMARY_TYPES,
@@ -41,7 +41,7 @@ from neurotox.report.tables import (
     with_included_values,
 )
 from neurotox.study import WELL_NAME, StudySpec
-from neurotox.timepoints import TimeOrder
+from neurotox.timepoints import TimeOrder, session_and_part
 
 #: Okabe & Ito (2008) colour-blind-safe palette, control first (black), yellow left out
 #: (too light on white).
@@ -156,13 +156,13 @@ def group_means_plot(results: pd.DataFrame, values: pd.DataFrame, spec: StudySpe
 def _sessions(tps: list[str], times: TimeOrder | None = None) -> list[tuple[str, list[str]]]:
     """Timepoints grouped into sessions: ``week4_bin01`` belongs to session ``week4``.
 
-    In time order: ``times`` (the results' :func:`~neurotox.report.model.time_order_of`),
+    In time order: ``times`` (the results' :meth:`~neurotox.timepoints.TimeOrder.of`),
     else the labels'.
     """
     out: list[tuple[str, list[str]]] = []
     for tp in sorted(tps, key=(times or TimeOrder()).key):
-        m = re.match(r"^(.*)_(bin|block)\d+$", tp, re.I)
-        session = m.group(1) if m else ("" if re.match(r"^(bin|block)\d+$", tp, re.I) else tp)
+        session, part = session_and_part(tp)
+        session = "" if not part and re.match(r"^(bin|block)\d+$", tp, re.I) else session
         if out and out[-1][0] == session:
             out[-1][1].append(tp)
         else:
@@ -198,7 +198,7 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
     fig, ax = _new_axes(ax, (6.4, 3.6), {**_MARGINS, "bottom": 0.26, "top": 0.84})
     res = results[results["timepoint"] != "ALL"]
     assay = str(res["assay"].iloc[0]) if "assay" in res and len(res) else ""
-    sessions = _sessions(list(res["timepoint"].unique()), time_order_of(res))
+    sessions = _sessions(list(res["timepoint"].unique()), TimeOrder.of(res))
     pos, x = {}, 0.0
     for _, tps in sessions:
         for tp in tps:

@@ -77,11 +77,12 @@ def _supplementary(decisions: pd.DataFrame) -> set[tuple[str, str, str]]:
     return {(r["assay"], r["endpoint"], r["sex"]) for r in d.to_dict("records")}
 
 
-def _finding_cell(ctx: Context, recs: list[dict], untested: dict,
-                  stratum: list[dict], supplementary: bool = False) -> Cell:
+def _finding_cell(ctx: Context, recs: list[dict], untested: dict, stratum: list[dict],
+                  times: TimeOrder, supplementary: bool = False) -> Cell:
     """Flags of one endpoint × sex × group over its timepoints (results records).
 
-    ``stratum`` holds the records of every group (for the reason no test was run).
+    ``stratum`` holds the records of every group (for the reason no test was run);
+    ``times`` is the results' time order (:meth:`TimeOrder.of`).
     Differences in sessions before dosing (:meth:`Context.pre_dose`) are shown in
     square brackets after the findings and are not counted among them.
     ``supplementary``: the per-timepoint comparisons are supplementary only
@@ -91,12 +92,12 @@ def _finding_cell(ctx: Context, recs: list[dict], untested: dict,
         return Cell("", {"p_value": math.nan})
     before = [r for r in recs if ctx.pre_dose(r["timepoint"], r["assay"])]
     after = [r for r in recs if not ctx.pre_dose(r["timepoint"], r["assay"])]
-    cell = _dosed_cell(ctx, after, untested, stratum) if after else \
+    cell = _dosed_cell(ctx, after, untested, stratum, times) if after else \
         Cell("–", {"p_value": math.nan})
     if supplementary and cell.flag:
         cell = replace(cell, text=f"{cell.text} {SUPPLEMENTARY}")
     shown = [f"{ctx.tp(r['timepoint'], r['assay'])} {_marks(hits)}"
-             for r, hits in _by_timepoint(before, untested) if hits]
+             for r, hits in _by_timepoint(before, untested, times) if hits]
     if not shown:
         return cell
     return replace(cell, text=f"{cell.text} [{', '.join(shown)}]")
@@ -107,18 +108,13 @@ def _tested(recs: list[dict], untested: dict) -> list[dict]:
             if (r["assay"], r["endpoint"], r["sex"], r["timepoint"]) not in untested]
 
 
-def _by_timepoint(recs: list[dict], untested: dict) -> list[tuple[dict, list[dict]]]:
+def _by_timepoint(recs: list[dict], untested: dict,
+                  times: TimeOrder) -> list[tuple[dict, list[dict]]]:
     """(first record, flagged tested records) per timepoint, in time order."""
-    tps = sorted({str(r["timepoint"]) for r in recs}, key=_times(recs).key)
+    tps = sorted({str(r["timepoint"]) for r in recs}, key=times.key)
     tested = _tested(recs, untested)
     return [(next(r for r in recs if str(r["timepoint"]) == t),
              [r for r in tested if str(r["timepoint"]) == t and _s(r["flag"])]) for t in tps]
-
-
-def _times(recs: list[dict]) -> TimeOrder:
-    """The statistics' time order of results records (their ``time_order``)."""
-    return TimeOrder({str(r["timepoint"]): float(r["time_order"]) for r in recs
-                      if pd.notna(r.get("time_order"))})
 
 
 def _marks(hits: list[dict]) -> str:
@@ -132,8 +128,8 @@ def _marks(hits: list[dict]) -> str:
     return "/".join(marks)
 
 
-def _dosed_cell(ctx: Context, recs: list[dict], untested: dict,
-                stratum: list[dict]) -> Cell:
+def _dosed_cell(ctx: Context, recs: list[dict], untested: dict, stratum: list[dict],
+                times: TimeOrder) -> Cell:
     """The findings of the sessions after the start of dosing."""
     first = recs[0]
     tested = _tested(recs, untested)
@@ -146,21 +142,23 @@ def _dosed_cell(ctx: Context, recs: list[dict], untested: dict,
     if not hits:
         ps = [float(r["p_value"]) for r in tested if math.isfinite(float(r["p_value"]))]
         return Cell("–", {"p_value": min(ps, default=math.nan)})
-    text = _per_timepoint(ctx, first["assay"], hits, len({r["timepoint"] for r in tested}))
+    text = _per_timepoint(ctx, first["assay"], hits, len({r["timepoint"] for r in tested}),
+                          times)
     strongest = "**" if any(r["flag"] == "**" for r in hits) else "*"
     one_way = len({r["direction"] for r in hits}) == 1
     return Cell(text, {"p_value": min(float(r["p_value"]) for r in hits)}, flag=strongest,
                 direction=hits[0]["direction"] if one_way else "")
 
 
-def _per_timepoint(ctx: Context, assay: str, hits: list[dict], total: int) -> str:
+def _per_timepoint(ctx: Context, assay: str, hits: list[dict], total: int,
+                   times: TimeOrder) -> str:
     """Each timepoint with its own flag, timepoints of the same flag together.
 
     ``↓* (Day 7, Day 14), ↓** (Day 21)``; flags in order of their first timepoint.
     More than :data:`MAX_NAMED` timepoints are counted: ``↓** (4 of 6 timepoints)``.
     A single untimed result (timepoint ``NA``) is its flag alone.
     """
-    tps = sorted({str(r["timepoint"]) for r in hits}, key=_times(hits).key)
+    tps = sorted({str(r["timepoint"]) for r in hits}, key=times.key)
     if tps == ["NA"]:
         return _marks(hits)
     by_mark: dict[str, list[str]] = {}
@@ -187,18 +185,19 @@ def findings_tables(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame
         by_stratum.setdefault((rec["assay"], rec["endpoint"], rec["sex"]), []).append(rec)
     out = []
     for cat in sorted(set(res["category"]), key=lambda c: CATEGORY_ORDER.get(c, 99)):
-        keys = sorted({(a, e) for a, e in zip(res.loc[res["category"] == cat, "assay"],
-                                              res.loc[res["category"] == cat, "endpoint"],
-                                              strict=True)},
+        part = res[res["category"] == cat]
+        keys = sorted(set(zip(part["assay"], part["endpoint"], strict=True)),
                       key=lambda ae: (ae[0], label_of(ae[1])))
         out.append(_findings_table(ctx, cat, keys, by_stratum, sexes, treated,
-                                   (untested, supplementary), start + len(out)))
+                                   (untested, supplementary), TimeOrder.of(part),
+                                   start + len(out)))
     return out
 
 
 def _findings_table(ctx: Context, cat: str, keys: list[tuple[str, str]], by_stratum: dict,
                     sexes: list[str], treated: list[Group],
-                    skipped: tuple[dict, set], number: int) -> Table:
+                    skipped: tuple[dict, set], times: TimeOrder, number: int) -> Table:
+    """The findings table of one category; ``times``: the time order of its results."""
     untested, supplementary = skipped
     rows = []
     for assay, endpoint in keys:
@@ -207,7 +206,7 @@ def _findings_table(ctx: Context, cat: str, keys: list[tuple[str, str]], by_stra
             recs = by_stratum.get((assay, endpoint, sex), [])
             for g in treated:
                 mine = [r for r in recs if r["group"] == g.id]
-                cells.append(_finding_cell(ctx, mine, untested, recs,
+                cells.append(_finding_cell(ctx, mine, untested, recs, times,
                                            (assay, endpoint, sex) in supplementary))
         rows.append(Row((label_of(endpoint), assay_label(assay)), tuple(cells)))
     label = Category(cat).label if cat in CATEGORY_ORDER else cat

@@ -44,11 +44,17 @@ class HistoricalRanges:
     min_studies: int = 3
     studies: tuple[str, ...] = ()
 
-    def usable(self, rng: pd.Series | None) -> pd.Series | None:
-        """``rng`` when it holds enough studies to mark a group outside it, else None."""
-        if rng is None or int(rng["n_studies"]) < self.min_studies:
-            return None
-        return rng
+    def outside(self, rng: pd.Series | None, value: float, kind: str = "incidence") -> bool:
+        """True when ``value`` lies outside the historical range of ``rng``.
+
+        ``kind``: ``incidence`` (the range of study incidences, %) or ``summary``
+        (the range of study means). Never for a range of fewer than
+        ``min_studies`` studies, nor for a value that is not finite.
+        """
+        if rng is None or int(rng["n_studies"]) < self.min_studies or not math.isfinite(value):
+            return False
+        lo, hi = _bounds(rng, kind)
+        return not lo <= value <= hi
 
     def lookup(self, endpoint: str, sex: str, timepoint: str) -> pd.Series | None:
         """The range row of one endpoint × sex × timepoint, or None."""
@@ -83,17 +89,6 @@ def range_text(rng: pd.Series | None) -> Cell:
     return _hist_cell(rng, "incidence", 0)
 
 
-def outside_range(rng: pd.Series | None, value: float, *, min_studies: int) -> bool:
-    """True when ``value`` lies outside the historical range of ``rng`` (incidence, %).
-
-    Never for a range of fewer than ``min_studies`` studies.
-    """
-    if rng is None or int(rng["n_studies"]) < min_studies or not math.isfinite(value):
-        return False
-    lo, hi = _bounds(rng, "incidence")
-    return not lo <= value <= hi
-
-
 def _decimals(cell: Cell) -> int:
     """Decimals of a summary cell's mean as displayed (``12.30 ± …`` → 2)."""
     head = cell.text.split(" ", 1)[0]
@@ -106,12 +101,8 @@ def _value(cell: Cell, kind: str) -> float:
     return float(v) if v is not None else math.nan
 
 
-def _mark(cell: Cell, rng: pd.Series | None, kind: str, mark: str = MARK) -> Cell:
-    if rng is None:
-        return cell
-    v = _value(cell, kind)
-    lo, hi = _bounds(rng, kind)
-    if not math.isfinite(v) or lo <= v <= hi:
+def _mark(cell: Cell, outside: bool, mark: str = MARK) -> Cell:
+    if not outside:
         return cell
     return replace(cell, text=f"{cell.text} {mark}",
                    numbers={**cell.numbers, "outside_historical": 1.0})
@@ -157,7 +148,7 @@ def add_to_table(table: Table, columns: list[tuple[str, str] | None], sex: str,
         g = by_label.get(row.labels[0])
         if g is not None:
             mark = CONTROL_MARK if g.control else MARK
-            row = Row(row.labels, tuple(_mark(c, hist.usable(r), kind, mark)
+            row = Row(row.labels, tuple(_mark(c, hist.outside(r, _value(c, kind), kind), mark)
                                         for c, r in zip(row.cells, found, strict=True)))
         rows.append(row)
     hist_row = Row((ROW_LABEL, "range"), tuple(_hist_cell(r, kind, d)

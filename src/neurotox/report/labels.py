@@ -17,7 +17,7 @@ from typing import Any
 
 from neurotox.report.model import fmt
 from neurotox.timepoints import is_pre_dose as named_pre_dose
-from neurotox.timepoints import session_of
+from neurotox.timepoints import session_and_part, session_of
 
 #: Unit codes → symbols. Codes not listed are shown as they are.
 UNIT_SYMBOLS = {
@@ -56,18 +56,8 @@ _SESSION = (
 _BIN = re.compile(r"^bin0*(\d+)$", re.I)
 _UNITS = {"w": "Week", "d": "Day", "h": "Hour", "week": "Week", "day": "Day", "hour": "Hour"}
 
-_BLOCK = re.compile(r"^block\d+$")
-
 #: Sessions numbered before the first day of dosing: ``day-1``, ``week-2``, ``d-7``, ``-1``.
 _NEGATIVE = re.compile(r"^(week|day|hour|w|d|h)?\s*[-−]\s*0*\d+$", re.I)
-
-
-def _session_and_part(code: str) -> tuple[str, str]:
-    """``pretest_bin01`` → ``("pretest", "bin01")``; ``week4`` → ``("week4", "")``."""
-    parts = code.split("_")
-    if len(parts) > 1 and (_BIN.match(parts[-1]) or _BLOCK.match(parts[-1])):
-        return "_".join(parts[:-1]), parts[-1]
-    return code, ""
 
 
 def unit_symbol(unit: object) -> str:
@@ -211,7 +201,7 @@ class TimepointLabels:
         """True for a session before dosing: :func:`is_pre_dose`, or the assay's baseline."""
         code = str(timepoint)
         declared = self.baselines.get(assay, frozenset())
-        return is_pre_dose(code) or bool({code, _session_and_part(code)[0]} & declared)
+        return is_pre_dose(code) or bool({code, session_of(code)} & declared)
 
     def _session(self, session: str, assay: str) -> str:
         """Label of a session; ``Baseline (Day −1)`` before dosing when not so named."""
@@ -229,7 +219,7 @@ class TimepointLabels:
         code = str(timepoint)
         if code in ("", "NA", "nan"):
             return ""
-        session, part = _session_and_part(code)
+        session, part = session_and_part(code)
         if part:
             return f"{self._session(session, assay)} {self._part(part, assay)}".strip()
         if _BIN.match(code):
@@ -243,7 +233,7 @@ class TimepointLabels:
         is its own session: ``week4`` → ``("Week 4", "")``.
         """
         code = str(timepoint)
-        session, part = _session_and_part(code)
+        session, part = session_and_part(code)
         if part:
             return self._session(session, assay), self._part(part, assay)
         if _BIN.match(code):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
-from neurotox.timepoints import TimeOrder, time_key
+from neurotox.timepoints import time_key
 from neurotox.vocab import Category
 
 #: Arrow shown after a significance flag, by the ``direction`` column of the results.
@@ -501,20 +501,11 @@ def natural_key(text: str) -> tuple[Any, ...]:
     """Sort key of a label read as a time: :func:`neurotox.timepoints.time_key`.
 
     ``pretest`` before ``day-1`` before ``day3``; ``PND4`` before ``PND21``; ``bin2``
-    before ``bin10``. Timepoints of an analysis are sorted by :func:`time_order_of`
-    (the order the statistics used, which knows the protocol's order).
+    before ``bin10``. Timepoints of an analysis are sorted by
+    :meth:`neurotox.timepoints.TimeOrder.of` (the order the statistics used, which
+    knows the protocol's order).
     """
     return time_key(text)
-
-
-def time_order_of(frame: Any) -> TimeOrder:
-    """The time order of the timepoints in results or EndpointTable rows.
-
-    Results carry the statistics' place of each timepoint (column ``time_order``:
-    the protocol's order when the assay gave one, else the labels'); EndpointTable
-    rows carry the protocol's. Tables and figures sort timepoints with it.
-    """
-    return TimeOrder.of(frame)
 
 
 def slug(text: str) -> str:

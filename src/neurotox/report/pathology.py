@@ -23,7 +23,7 @@ import math
 import pandas as pd
 
 from neurotox.report.context import Context
-from neurotox.report.historical import CONTROL_MARK, MARK, footnote, outside_range, range_text
+from neurotox.report.historical import CONTROL_MARK, MARK, footnote, range_text
 from neurotox.report.labels import p_text
 from neurotox.report.model import Cell, ColumnGroup, Row, Table, flag_text, natural_key
 from neurotox.report.tables import (
@@ -97,8 +97,8 @@ class _Data:
             text = cell.text + flag_text(flag, direction)
             pct = 100 * cell.numbers["value"] / n.numbers["value"] if n.numbers["value"] else None
             hist = self.ctx.historical
-            if pct is not None and hist is not None and outside_range(
-                    self.historical(endpoint, sex), pct, min_studies=hist.min_studies):
+            if pct is not None and hist is not None and hist.outside(
+                    self.historical(endpoint, sex), pct):
                 mark = CONTROL_MARK if g.control else MARK
                 text, numbers["outside_historical"] = f"{text} {mark}", 1.0
             out.append(Cell(text, numbers, flag=flag, direction=direction))

@@ -49,10 +49,10 @@ from neurotox.report.model import (
     natural_key,
     sig_decimals,
     slug,
-    time_order_of,
 )
 from neurotox.stats.units import litter_units
 from neurotox.study import Group, StudySpec
+from neurotox.timepoints import TimeOrder
 from neurotox.vocab import Category
 
 SUMMARY_TYPES = ("continuous", "count", "proportion")
@@ -181,8 +181,8 @@ def _sorted_unique(values: Iterable[str]) -> list[str]:
 
 
 def _timepoints(results: pd.DataFrame) -> list[str]:
-    """The timepoints of results rows in the statistics' time order (:func:`time_order_of`)."""
-    return time_order_of(results).order(results["timepoint"])
+    """The timepoints of results rows in the statistics' time order (:meth:`TimeOrder.of`)."""
+    return TimeOrder.of(results).order(results["timepoint"])
 
 
 # ------------------------------------------------------------------ blocks
@@ -215,7 +215,7 @@ def blocks(results: pd.DataFrame, decisions: pd.DataFrame, data_types: tuple[str
             names = tuple(sorted(rows["endpoint"].unique()))
             out.append(Block(cat, assay, sex, names, "endpoint", rows,
                              _decisions_for(decisions, assay, list(names), sex)))
-    times = time_order_of(res)
+    times = TimeOrder.of(res)
     out.sort(key=lambda b: (CATEGORY_ORDER.get(b.category, 99), b.assay, b.endpoints[0],
                             times.key(b.results["timepoint"].iloc[0]), SEX_ORDER.get(b.sex, 3)))
     return out
@@ -249,7 +249,7 @@ def _columns(block: Block) -> list[tuple[str, str]]:
     pairs = {(e, t) for e, t in zip(block.results["endpoint"], block.results["timepoint"],
                                     strict=True)}
     order = {e: i for i, e in enumerate(block.endpoints)}
-    times = time_order_of(block.results)
+    times = TimeOrder.of(block.results)
     return sorted(pairs, key=lambda et: (order[et[0]], times.key(et[1])))
 
 
@@ -928,7 +928,7 @@ def listing_tables(table: pd.DataFrame, spec: StudySpec | Context, start: int, *
 
 def _listing(ctx: Context, part: pd.DataFrame, assay: str, number: int) -> Table:
     order = {g.id: i for i, g in enumerate(ctx.spec.groups)}
-    times = time_order_of(part)
+    times = TimeOrder.of(part)
     pairs = sorted({(e, t) for e, t in zip(part["endpoint"], part["timepoint"], strict=True)},
                    key=lambda et: (et[0], times.key(et[1])))
     endpoints = list(dict.fromkeys(e for e, _ in pairs))

@@ -67,15 +67,14 @@ def litter_units(rows: pd.DataFrame, by: Sequence[str], *,
     if "_limit" in pups.columns:
         units["_limit"] = np.where(any_of, units["value"], grouped["_limit"].mean().to_numpy())
     if "censoring" in pups.columns:
-        units["censoring"] = _litter_censoring(pups, grouped, units, keys)
+        units["censoring"] = _litter_censoring(pups, units, keys)
     units["subject"] = units["batch"].astype(str)
     out = pd.concat([units.drop(columns="_any")[rows.columns], rows[~has_litter]],
                     ignore_index=True)
     return out
 
 
-def _litter_censoring(pups: pd.DataFrame, grouped, units: pd.DataFrame,
-                      keys: list[str]) -> np.ndarray:
+def _litter_censoring(pups: pd.DataFrame, units: pd.DataFrame, keys: list[str]) -> np.ndarray:
     """Side on which each litter mean is censored (``none`` when no pup is)."""
     left = (pups["censoring"] == Censoring.LEFT.value).groupby(
         [pups[k] for k in keys], sort=False).any().to_numpy()

@@ -8,7 +8,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from neurotox.report.model import natural_key
-from neurotox.timepoints import is_pre_dose, label_key, time_key, time_order, unordered
+from neurotox.timepoints import (
+    is_pre_dose,
+    label_key,
+    session_and_part,
+    time_key,
+    time_order,
+    unordered,
+)
 
 
 @pytest.mark.parametrize("expected", [
@@ -120,3 +127,13 @@ def test_the_protocols_order_wins_over_the_labels():
     ("post", False), ("day1", False), ("premature", False)])
 def test_sessions_named_as_before_dosing(label, pre):
     assert is_pre_dose(label) is pre
+
+
+@pytest.mark.parametrize(("label", "split"), [
+    ("pretest_bin03", ("pretest", "bin03")), ("PND22_block1", ("PND22", "block1")),
+    ("PND22_BLOCK1", ("PND22", "BLOCK1")), ("acclimation_trial2", ("acclimation", "trial2")),
+    ("pretest bin01", ("pretest", "bin01")), ("week4_bin01_bin02", ("week4_bin01", "bin02")),
+    ("week4", ("week4", "")), ("bin003", ("bin003", "")), (" day3 ", ("day3", "")),
+    ("serum_day7", ("serum_day7", ""))])
+def test_session_and_part(label, split):
+    assert session_and_part(label) == split

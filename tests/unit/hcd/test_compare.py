@@ -120,7 +120,7 @@ def test_the_historical_studies_are_named_and_no_strata_is_a_warning(tmp_path):
     hist = for_study(HistoricalControls(database="hcd.sqlite"), tmp_path / "study.yaml",
                      ["brain_weight"], own=OWN)
     assert hist.describe() == (
-        f"database sqlite:///{tmp_path / 'hcd.sqlite'}; no strata (not matched: species, "
+        "database hcd.sqlite; no strata (not matched: species, "
         "strain, route, vehicle, guideline, facility, age); 2 studies (SYN-1, SYN-3; started "
         "2020-01-02 to 2021-03-04), 10 control animal(s), 10 value(s)")
     assert hist.unmatched == (
@@ -131,6 +131,10 @@ def test_the_historical_studies_are_named_and_no_strata_is_a_warning(tmp_path):
         "route, age_weeks) so that the ranges come from comparable studies")
     rec = hist.manifest()
     assert rec["min_studies"] == 3 and rec["not_matched"][-1] == "age"
+    # the report names the file; the manifest keeps where it was
+    assert str(tmp_path) not in hist.describe()
+    assert rec["database"] == f"sqlite:///{tmp_path / 'hcd.sqlite'}"
+    assert rec["database_name"] == "hcd.sqlite"
     assert [(s["id"], s["study_id"], s["vehicle"], s["start_date"], s["facility"],
              s["n_animals"]) for s in rec["studies"]] == [
         (1, "SYN-1", "Water", "2020-01-02", "Test Lab", 5),

@@ -15,7 +15,7 @@ from tests.send_files import tables, write_study
 from neurotox.errors import InputError
 from neurotox.hcd import db, store
 from neurotox.hcd.ranges import Query, ranges, select_rows
-from neurotox.hcd.send import control_findings, send_batch
+from neurotox.hcd.send import control_findings, send_batch, study_controls
 from neurotox.hcd.send_controls import ControlKind, control_kind
 from neurotox.io.send import read_send
 
@@ -106,7 +106,7 @@ def test_positive_control_set_is_stored_not_used_in_ranges(tmp_path):
                                                   "Control'): not a negative or vehicle control")
     assert "animal S-402 (M, Positive Control): positive control (set 4" in \
         "\n".join(batch.excluded)
-    assert control_findings(study) == [(False, (
+    assert control_findings(study, study_controls(study)) == [(False, (
         "2 animal(s) stored but not used in ranges — positive control (set 4, TCNTRL "
         "'Positive Control'): not a negative or vehicle control"))]
     # brain weight range of the males: S-101 and S-102 only, (2.0 + 2.2) / 2
@@ -119,16 +119,17 @@ def test_unknown_control_type_is_warned_and_left_out(tmp_path):
     assert not a.loc["S-401", "included"]
     assert a.loc["S-401", "exclusion_reason"].startswith(
         "control type not recognised (set 4, TCNTRL 'Control')")
-    assert control_findings(study) == [(True, (
+    assert control_findings(study, study_controls(study)) == [(True, (
         "2 animal(s) stored but not used in ranges — control type not recognised (set 4, "
         "TCNTRL 'Control'): not known to be a negative or vehicle control"))]
 
 
 def test_unknown_control_type_named_by_the_user_is_used(tmp_path):
     study = with_set4(tmp_path, {"TCNTRL": "Control", "TRTDOS": "0"})
-    batch = send_batch(study, negative_controls=["control"])
+    controls = study_controls(study, ["control"])
+    batch = send_batch(study, controls)
     assert batch.animals.set_index("subject").loc["S-401", "included"]
-    assert control_findings(study, ["control"]) == [(False, (
+    assert control_findings(study, controls) == [(False, (
         "2 animal(s) of set 4 taken as negative controls: control type 'Control' named by "
         "--negative-control"))]
     # (2.0 + 2.2 + 1.0 + 1.2) / 4
@@ -149,14 +150,14 @@ def test_negative_control_contradicted_by_another_parameter(tmp_path, params, la
     study = with_set4(tmp_path, params, label=label)
     a = send_batch(study).animals.set_index("subject")
     assert a.loc["S-402", "exclusion_reason"] == problem and not a.loc["S-402", "included"]
-    assert control_findings(study) == [
+    assert control_findings(study, study_controls(study)) == [
         (True, f"2 animal(s) stored but not used in ranges — {problem}")]
 
 
 def test_dose_zero_set_without_control_type_is_named(tmp_path):
     study = with_set4(tmp_path, {"TRTDOS": "0", "TKDESC": "NON-TK"}, label="Control 2")
     assert "S-401" not in set(send_batch(study).animals["subject"])
-    assert control_findings(study) == [(True, (
+    assert control_findings(study, study_controls(study)) == [(True, (
         "set 4 ('Control 2') has dose 0 (TRTDOS) but no control type (TCNTRL): its 2 animal(s) "
         "are not imported; if they are controls, tx.xpt lacks their TCNTRL"))]
 
@@ -185,6 +186,24 @@ def test_import_send_cli_warns_and_refuses_under_warnings_as_errors(tmp_path, in
     assert ("WARNING: s: 2 animal(s) stored but not used in ranges — control type not "
             "recognised (set 4, TCNTRL 'Control')") in res.output
     assert "7 animal(s) included" not in res.output and "5 included in ranges" in res.output
+
+
+def test_import_send_works_out_the_control_sets_once(tmp_path, invoke, monkeypatch):
+    """One import reads tx into trial sets and classifies them once; the batch and the
+    findings share them (set 4 'Control', named by --negative-control, is used)."""
+    from neurotox.hcd import send
+
+    with_set4(tmp_path, {"TCNTRL": "Control", "TRTDOS": "0"})
+    calls = []
+    real = send.trial_sets
+    monkeypatch.setattr(send, "trial_sets", lambda tx: calls.append(1) or real(tx))
+    res = invoke("hcd", "import-send", tmp_path / "s", "--db", tmp_path / "h.sqlite",
+                 "--negative-control", "control")
+    assert res.exit_code == 0, res.output
+    assert len(calls) == 1
+    assert ("s: 2 animal(s) of set 4 taken as negative controls: control type 'Control' "
+            "named by --negative-control") in res.output
+    assert "7 included in ranges" in res.output
 
 
 def test_lower_case_parameter_codes_keep_the_first_value(tmp_path):

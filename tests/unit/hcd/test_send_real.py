@@ -147,13 +147,14 @@ def test_a_bw_file_cut_at_a_record_boundary_is_warned(shared_data, tmp_path):
 def test_real_control_sets_are_all_negative_controls(send_dir, study):
     """Both real studies' control sets (Vehicle Control; Instem also Negative Control) are
     negative controls: the control-type rules leave their import as it was."""
-    from neurotox.hcd.send import control_findings, control_sets
+    from neurotox.hcd.send import control_findings, study_controls
     from neurotox.hcd.send_controls import ControlKind
 
     s = read_send(send_dir / study)
-    sets = control_sets(s)
+    controls = study_controls(s)
+    sets = controls.controls
     assert {c.kind for c in sets.values()} == {ControlKind.NEGATIVE}
     assert not any(c.problem for c in sets.values())
-    assert control_findings(s) == []
+    assert control_findings(s, controls) == []
     assert sorted(sets) == (["1", "2", "6", "7"] if study == "send_instem" else
                             ["01", "02", "03", "13", "14", "15"])

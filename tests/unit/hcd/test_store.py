@@ -145,6 +145,15 @@ def test_password_never_shown():
     assert db.display_url("postgresql+psycopg://u:secret@h/d") == "postgresql+psycopg://u:***@h/d"
 
 
+@pytest.mark.parametrize(("url", "name"), [
+    ("sqlite:////home/analyst/Desktop/lab-hcd.sqlite", "lab-hcd.sqlite"),
+    ("sqlite:///relative/hcd.sqlite?mode=ro", "hcd.sqlite"),
+    ("postgresql+psycopg://u:secret@db.lab:5432/hcd?sslrootcert=/home/u/ca.pem",
+     "postgresql+psycopg://db.lab:5432/hcd")])
+def test_report_name_has_no_local_folder_nor_credentials(url, name):
+    assert db.report_name(url) == name
+
+
 def test_fetch_types(engine, batch):
     store.add(engine, batch)
     rows = store.fetch(engine, endpoints=["brain_weight"], included_only=True)

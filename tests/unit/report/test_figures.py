@@ -185,3 +185,14 @@ def test_captions_name_n_the_test_the_flags_and_what_was_tested(analysis, table,
         "Time course of Motor activity counts — Males (mean ± SD). n = 4 per group; "
         "Dunn / Dunnett vs control: * p ≤ 0.05, ** p ≤ 0.01 (two-sided), ↑/↓ above/below "
         "control.")
+
+
+def test_time_course_sessions_are_split_as_the_time_order_splits_them():
+    """A trial, an upper-case block: parts of one session (``timepoints.session_and_part``);
+    bare bins share the unnamed session."""
+    from neurotox.report.figures import _sessions
+
+    assert _sessions(["day2_trial1", "day1_trial2", "day1_trial1", "PND22_BLOCK1", "bin2",
+                      "bin1", "PND22_block2"]) == [
+        ("day1", ["day1_trial1", "day1_trial2"]), ("day2", ["day2_trial1"]),
+        ("", ["bin1", "bin2"]), ("PND22", ["PND22_BLOCK1", "PND22_block2"])]

@@ -235,3 +235,20 @@ def test_findings_give_each_timepoint_its_own_flag_and_mark_supplementary_ones()
     table, results, decisions = _von_frey_days({("G3", "day7"): 0.02}, interaction_p=0.3)
     cells = findings_tables(Context(make_spec(), table), results, decisions, 1)[0].rows[0].cells
     assert [c.text for c in cells] == ["–", "↓* (Day 7) §"]
+
+
+def test_findings_name_timepoints_in_the_statistics_time_order():
+    """The table's one time order (the results' ``time_order``, here the reverse of the
+    labels') orders every cell's timepoints, not the labels read as times."""
+    from neurotox.report.context import Context
+    from neurotox.report.findings import findings_tables
+
+    from .conftest import make_spec
+
+    p_of = {("G2", "day7"): 0.003, ("G2", "day14"): 0.014, ("G2", "day21"): 0.001,
+            ("G3", "day7"): 0.046, ("G3", "day21"): 0.008}
+    table, results, decisions = _von_frey_days(p_of, interaction_p=0.0007)
+    results["time_order"] = results["timepoint"].map({"day21": 0.0, "day14": 1.0, "day7": 2.0})
+    cells = findings_tables(Context(make_spec(), table), results, decisions, 1)[0].rows[0].cells
+    assert [c.text for c in cells] == ["↓** (Day 21, Day 7), ↓* (Day 14)",
+                                       "↓** (Day 21), ↓* (Day 7)"]

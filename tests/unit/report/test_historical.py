@@ -10,7 +10,6 @@ from neurotox.report.historical import (
     ROW_LABEL,
     HistoricalRanges,
     add_to_table,
-    outside_range,
 )
 from neurotox.report.model import Cell, Row, Table
 from neurotox.study import Group
@@ -90,6 +89,8 @@ def test_a_one_study_range_of_width_zero_marks_no_group():
 
 def test_incidence_outside_a_range_needs_the_minimum_number_of_studies():
     rng = pd.Series({"n_studies": 2, "study_incidence_min": 0.0, "study_incidence_max": 20.0})
-    assert outside_range(rng, 50.0, min_studies=2)
-    assert not outside_range(rng, 50.0, min_studies=3)
-    assert not outside_range(rng, 10.0, min_studies=2)
+    two, three = (HistoricalRanges(pd.DataFrame(), "db", min_studies=k) for k in (2, 3))
+    assert two.outside(rng, 50.0)
+    assert not three.outside(rng, 50.0)
+    assert not two.outside(rng, 10.0)
+    assert not two.outside(rng, float("nan"))

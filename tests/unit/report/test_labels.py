@@ -60,6 +60,20 @@ def test_bins_become_minutes_from_the_protocol():
     assert labels.split("week4", "motor_activity") == ("Week 4", "")
 
 
+@pytest.mark.parametrize(("code", "label", "split"), [
+    ("PND22_BLOCK2", "PND 22 Block 2", ("PND 22", "Block 2")),
+    ("acclimation_trial2", "Acclimation Trial 2", ("Acclimation", "Trial 2")),
+    ("day1_trial3", "Day 1 Trial 3", ("Day 1", "Trial 3")),
+    ("pretest bin02", "Pre-test 10–20 min", ("Pre-test", "10–20 min"))])
+def test_labels_split_a_session_where_the_time_order_does(code, label, split):
+    """Labels, figures and the time order split a code with one function
+    (``timepoints.session_and_part``): a trial, an upper-case block and a space
+    separate a part from its session here too (were one word: 'Acclimation trial2')."""
+    labels = TimepointLabels({"motor_activity": 10.0}, {"motor_activity": 1})
+    assert labels.label(code, "motor_activity") == label
+    assert labels.split(code, "motor_activity") == split
+
+
 def test_baseline_sessions_are_labelled_as_such():
     """stranger30 M1: the protocol's baseline 'day-1' printed raw beside 'Day 3'."""
     from neurotox.report.labels import TimepointLabels
