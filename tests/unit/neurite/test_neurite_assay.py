@@ -13,7 +13,7 @@ from neurotox.assays.neurite.fields import run_fields
 from neurotox.assays.neurite.params import WELL_ENDPOINTS, NeuriteParameters
 from neurotox.assays.neurite.plate import analyse_plate, plan_fields
 from neurotox.assays.neurite.response import selectivity
-from neurotox.assays.neurite.tables import apply_qc, endpoint_rows, qc_flag_note
+from neurotox.assays.neurite.tables import apply_qc, endpoint_rows, qc_flag_note, well_table
 from neurotox.endpoints import validate
 from neurotox.errors import InputError
 from neurotox.simulate.neurite import write_simulated_plate
@@ -82,6 +82,50 @@ def test_qc_rules_flag_with_values_and_exclude_only_listed_rules():
     default = apply_qc(fields, NeuriteParameters()).set_index("field")
     assert default.loc[5, "qc_flags"] == "saturation=20.00%"
     assert not default.loc[5, "excluded"]
+
+
+def test_a_dead_well_counts_zero_nuclei_and_length_but_no_per_cell_values():
+    # a top dose that killed every cell: its fields hold background only. Excluded by
+    # `empty`/`cell_count` (SH-SY5Y defaults), they were still imaged and measured: the
+    # well's nuclei count and total length are 0, not missing, or the viability curve never
+    # sees the death (stranger41: EC50 929 uM extrapolated instead of 14 uM)
+    empty = {"nuclei_count": 0.0, "cells_analysed": 0.0, "total_neurite_length_um": 0.0,
+             "attached_neurite_length_um": 0.0, "unattached_neurite_length_um": 0.0,
+             "n_fragments": 0.0}
+    alive = {"attached_neurite_length_um": 400.0, "unattached_neurite_length_um": 100.0,
+             "n_fragments": 4.0}
+    fields = pd.DataFrame([_field(well="B02", field=1, **empty),
+                           _field(well="B02", field=2, **empty),
+                           _field(well="B03", field=1, **alive),
+                           _field(well="B03", field=2, **empty),
+                           _field(well="B04", field=1, **alive),
+                           _field(well="B04", field=2, **alive, focus_score=0.1)])
+    fields = fields.assign(neurite_file="", nuclei_file="")
+    params = NeuriteParameters(exclude_on=("empty", "cell_count", "focus"),
+                               min_fields_for_focus=2)
+    out = apply_qc(fields, params)
+    assert out["excluded"].tolist() == [True, True, False, True, False, True]
+    assert out["counted"].tolist() == [True, True, True, True, True, False]
+    assert qc_flag_note(out)[0].startswith(
+        "3 excluded field(s) hold no cells or too few: left out of the per-cell endpoints, "
+        "counted as measured zeros in their wells' nuclei count and total length (wells 'B02', "
+        "'B03')")
+    cells = pd.DataFrame([{"plate": "P", "well": w, "timepoint": "NA", "field": f,
+                           "neurite_length_um": 40.0, "neurite_bearing": True,
+                           "n_branch_points": 1, "n_neurites": 2}
+                          for w, f in (("B03", 1), ("B04", 1), ("B04", 2)) for _ in range(10)])
+    wells = well_table(cells, out).set_index("well")
+    assert wells.loc["B02", ["nuclei_count", "total_neurite_length_um"]].tolist() == [0.0, 0.0]
+    assert math.isnan(wells.loc["B02", "neurite_length_per_cell_um"])
+    assert wells.loc["B02", "well_note"].endswith("(counted as imaged: no or too few cells)")
+    # a dead field beside a live one halves the well's count; a blurred one is left out
+    assert wells.loc["B03", ["nuclei_count", "total_neurite_length_um"]].tolist() == [5.0, 250.0]
+    assert wells.loc["B04", ["nuclei_count", "total_neurite_length_um"]].tolist() == [10.0, 500.0]
+    assert wells.loc["B03", "neurite_length_per_cell_um"] == 40.0
+    rows = endpoint_rows(wells.reset_index().assign(group="G", dose=30.0, dose_unit="uM"),
+                         study_id="S", params=params, plate_dirs={})
+    dead = rows[(rows["subject"] == "B02") & (rows["endpoint"] == "nuclei_count")].iloc[0]
+    assert (dead["value"], bool(dead["excluded"])) == (0.0, False)
 
 
 def test_saturated_nuclei_flagged_with_share_and_counted_in_the_run_note():

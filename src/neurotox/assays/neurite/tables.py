@@ -96,35 +96,54 @@ def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
     A blank neurite plane beside nuclei (``blank_neurite``, an acquisition
     failure) excludes the field whatever ``exclude_on`` says: its zero length
     was never measured.
+
+    ``counted``: the field still counts in the well's counts and totals
+    (:data:`COUNTED_WHEN_EXCLUDED`): a field excluded only for holding no cells
+    (``empty``, or fewer than ``min_cells_per_field``) was imaged and measured,
+    and its zero is what a dose that killed the cells does. Only the per-cell
+    endpoints leave it out.
     """
     fields = fields.copy()
     if fields.empty:
         return fields.assign(qc_flags="", excluded=False, exclusion_reason="")
     refs = focus_references(fields, params)
-    qc_flags, excluded, reasons = [], [], []
+    qc_flags, excluded, reasons, counted = [], [], [], []
     for (_, row), holds in zip(fields.iterrows(), _holds_objects(fields), strict=True):
         found = qc_findings(row, holds, refs.get(row["plate"], 0.0), params)
         blank = row.get("blank_neurite", "")
         qc_flags.append(";".join(["blank_neurite"] * bool(blank) + [f for _, f, _ in found]))
+        rules = [rule for rule, _, _ in found if rule in params.exclude_on]
         hits = [f"{blank} (acquisition failure, not measured)"] * bool(blank) + \
             [text for rule, _, text in found if rule in params.exclude_on]
         excluded.append(bool(hits))
         reasons.append("; ".join(hits))
-    return fields.assign(qc_flags=qc_flags, excluded=excluded, exclusion_reason=reasons)
+        too_many = row["cells_analysed"] > params.max_cells_per_field
+        counted.append(not blank and not too_many
+                       and set(rules) <= COUNTED_WHEN_EXCLUDED)
+    return fields.assign(qc_flags=qc_flags, excluded=excluded, exclusion_reason=reasons,
+                         counted=counted)
+
+
+#: QC rules whose exclusion leaves a field in its well's counts and totals: the field
+#: holds no cells (or too few for per-cell values), which a dose that killed them does.
+COUNTED_WHEN_EXCLUDED = frozenset({"empty", "cell_count"})
 
 
 def _well_row(cells: pd.DataFrame, fields: pd.DataFrame) -> dict[str, float]:
     ok = fields[~fields["excluded"]]
+    seen = fields[fields["counted"]] if "counted" in fields else ok
+
+    def mean(column: str) -> float:
+        return float(seen[column].mean()) if len(seen) else math.nan
+
     n_cells = float(ok["cells_analysed"].sum())
-    row = {"fields_total": len(fields), "fields_analysed": len(ok),
-           "cells_analysed": n_cells,
-           "nuclei_count": float(ok["nuclei_count"].mean()) if len(ok) else math.nan,
-           "unattached_neurite_length_um": float(ok["unattached_neurite_length_um"].mean())
-           if len(ok) else math.nan,
-           "total_neurite_length_um": float(ok["total_neurite_length_um"].mean())
-           if len(ok) else math.nan,
-           "fragments_per_field": float(ok["n_fragments"].mean()) if len(ok) else math.nan,
-           "mean_fragment_length_um": _ratio(ok, "unattached_neurite_length_um", "n_fragments")}
+    row = {"fields_total": len(fields), "fields_analysed": len(ok), "fields_counted": len(seen),
+           "cells_analysed": n_cells, "nuclei_count": mean("nuclei_count"),
+           "unattached_neurite_length_um": mean("unattached_neurite_length_um"),
+           "total_neurite_length_um": mean("total_neurite_length_um"),
+           "fragments_per_field": mean("n_fragments"),
+           "mean_fragment_length_um": _ratio(seen, "unattached_neurite_length_um",
+                                             "n_fragments")}
     keep = cells.merge(ok[["field", "timepoint"]], on=["field", "timepoint"]) \
         if len(cells) else cells
     if n_cells > 0:
@@ -138,8 +157,10 @@ def _well_row(cells: pd.DataFrame, fields: pd.DataFrame) -> dict[str, float]:
                     "neurite_bearing_cells_pct", "branch_points_per_cell", "neurites_per_cell"):
             row[col] = math.nan
     reason = "; ".join(sorted(set(r for r in fields["exclusion_reason"] if r)))
-    row["well_note"] = ("all fields excluded: " + reason) if not len(ok) else \
-        ("no cells analysed" if n_cells == 0 else "")
+    row["well_note"] = "" if len(ok) and n_cells else \
+        ("no cells analysed" if len(ok) else "all fields excluded: " + reason)
+    if len(seen) and not len(ok):
+        row["well_note"] += " (counted as imaged: no or too few cells)"
     return row
 
 
@@ -236,7 +257,8 @@ def unmeasured_endpoints(params: NeuriteParameters) -> dict[str, str]:
 
 def _missing_reason(well: pd.Series, column: str) -> str:
     """Why a well has no value for an endpoint column (its exclusion reason)."""
-    if well["fields_analysed"] and column == "mean_fragment_length_um":
+    if well.get("fields_counted", well["fields_analysed"]) and \
+            column == "mean_fragment_length_um":
         return ("no unattached neurite fragment in the analysed fields: mean fragment length "
                 "undefined")
     return well["well_note"] or "no value: not measured in these fields"
@@ -261,7 +283,7 @@ def masked_note(fields: pd.DataFrame) -> list[str]:
 
 
 def qc_flag_note(fields: pd.DataFrame) -> list[str]:
-    """Run notes: fields excluded for a blank neurite plane; fields flagged but not excluded."""
+    """Run notes: fields excluded for a blank neurite plane or counted as empty; flagged ones."""
     notes = []
     blank = fields["blank_neurite"].ne("") if "blank_neurite" in fields else pd.Series(False)
     if blank.any():
@@ -269,6 +291,13 @@ def qc_flag_note(fields: pd.DataFrame) -> list[str]:
         notes.append(f"warning: {int(blank.sum())} field(s) excluded: the neurite plane is "
                      f"blank beside a nuclear plane with signal (acquisition failure): {where}; "
                      "see the fields table, column blank_neurite")
+    zeros = fields[fields["excluded"] & fields["counted"]] if "counted" in fields else fields[:0]
+    if len(zeros):
+        where = quoted(sorted({r.well for r in zeros.itertuples()}), limit=6)
+        notes.append(f"{len(zeros)} excluded field(s) hold no cells or too few: left out of the "
+                     f"per-cell endpoints, counted as measured zeros in their wells' nuclei "
+                     f"count and total length (wells {where}); see the wells table, column "
+                     "fields_counted")
     kept = fields.loc[~fields["excluded"], "qc_flags"] if len(fields) else pd.Series(dtype=str)
     rules = kept[kept != ""].str.split(";").explode().str.split("=").str[0]
     if rules.empty:
