@@ -95,6 +95,21 @@ def test_xponent_with_net_mfi_reads_it_and_says_nothing(tmp_path):
     assert not any("Net MFI" in n for n in e.notes)
 
 
+def test_xponent_one_empty_net_mfi_cell_is_a_warning_naming_line_well_analyte(tmp_path):
+    """The replicate is left out (the Median is named, not substituted)."""
+    text = (DATA / "xponent_small.csv").read_text()
+    old = '"3(1,C1)",Standard1,6667,11918.91063,400'
+    assert old in text
+    e = read_export(_write(tmp_path, text.replace(old, '"3(1,C1)",Standard1,,11918.91063,400')))
+    w = e.wells.set_index(["analyte", "well"])
+    assert math.isnan(w.loc[("IL6", "C01"), "signal"]) and w.loc[("IL6", "C01"), "raw"] == 6677
+    assert w.loc[("IP10", "C01"), "signal"] == pytest.approx(11918.91063)
+    assert "warning: x.csv: 1 empty cell(s) in block 'Net MFI': line 36 well C01 analyte 'IL6' " \
+           "(Median 6677): no signal, left out of the curve and of their sample's mean " \
+           "(recorded in neurochem_wells); the Median is not substituted for xPONENT's Net " \
+           "MFI" in e.notes
+
+
 def test_xponent_empty_net_mfi_and_no_median_is_refused(tmp_path):
     text = _without(_emptied((DATA / "xponent_small.csv").read_text(), "Net MFI"), "Median")
     with pytest.raises(FormatError, match=r"x\.csv: block 'Net MFI' has no values and there "
