@@ -446,11 +446,11 @@ def test_plate_grid_with_two_reads_warns_which_it_took(tmp_path):
 
 
 def _grids(tmp_path: Path, grids: dict[str, list[list[str]]]) -> Path:
-    """A CSV of named 8 x 12 grids (Tecan-style: name line, header '<>,1..12', rows A..H)."""
+    """A CSV of named grids of 12 columns (Tecan-style: name line, header, rows A, B …)."""
     lines = []
     for name, rows in grids.items():
         lines += [name, ",".join(["<>", *map(str, range(1, 13))])]
-        lines += [",".join([r, *cells]) for r, cells in zip("ABCDEFGH", rows, strict=True)]
+        lines += [",".join([r, *cells]) for r, cells in zip("ABCDEFGH", rows, strict=False)]
         lines.append("")
     p = tmp_path / "grids.csv"
     p.write_text("\n".join(lines))
@@ -559,3 +559,23 @@ def test_bioplex_template_unit_is_read_from_its_value_column(tmp_path, value, un
     wb["Project Template"].append([10, "Units of Concentration", value, 5])   # 5: a Length
     wb.save(p)
     assert read_export(p).units == ({"Hu IL-6 (19)": unit} if unit else {})
+
+
+def test_plate_grid_missing_a_row_is_refused_and_an_empty_sample_read_warned(tmp_path):
+    od = [[f"{(8 - r) * 0.4 + c * 0.001:.3f}" for c in range(12)] for r in range(8)]
+    p = _grids(tmp_path, {"Layout": _layout(), "450nm": od[:7]})
+    with pytest.raises(FormatError, match=r"grids.csv, line 13: grid '450nm' has 7 row\(s\) "
+                                          r"\(A-G\) where the export's other grids have 8: the "
+                                          r"grid looks damaged or cut"):
+        read_export(p, analyte="gfap")
+    od[0][3] = ""
+    conc = [[f"{2000 / 3 ** r:.4g}" if c < 3 and r < 7 else "" for c in range(12)]
+            for r in range(8)]
+    e = read_export(_grids(tmp_path, {"Layout": _layout(), "Conc": conc, "450nm": od}),
+                    analyte="gfap")
+    assert not e.meta["needs_map"]
+    w = e.wells.set_index("well")
+    assert math.isnan(w.loc["A04", "signal"]) and w.loc["A05", "signal"] == pytest.approx(3.204)
+    assert "warning: grids.csv: sample well(s) A04 of the layout have an empty cell in grid " \
+           "'450nm' (line 24): no signal, left out of their sample's mean (recorded in " \
+           "neurochem_wells)" in e.notes

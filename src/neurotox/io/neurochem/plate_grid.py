@@ -19,6 +19,10 @@ or the nearest text line above it, and decides what each block is:
   (``options['signal']`` names another). Two text grids that disagree are
   warned about, naming both and the layout used.
 
+A grid used with fewer rows than the export's fullest grid is refused as damaged;
+a laid-out sample well with an empty read cell is kept without a signal and
+named in a warning.
+
 Without a layout grid, every well is a sample named by its well and the assay
 needs a plate map (the plain plate table without a signal) to say which wells
 are standards, blanks and samples. Every choice is noted.
@@ -31,6 +35,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from neurotox.errors import FormatError, quoted
 from neurotox.io.neurochem.base import (
@@ -228,6 +234,22 @@ def _layout_note(path: Path, grids: list[Grid], chosen: Grid | None) -> list[str
     return out
 
 
+def _check_rows(grids: list[Grid], roles: dict[str, Grid | None], path: Path) -> None:
+    """Every grid used has as many rows as the export's fullest grid (else damaged)."""
+    nrow = max(len(g.cells) // _ncol(g) for g in grids)
+    for g in (r for r in roles.values() if r is not None):
+        rows = len(g.cells) // _ncol(g)
+        if rows < nrow:
+            raise FormatError(f"grid {g.name!r} has {rows} row(s) (A-{_LETTERS[rows - 1]}) "
+                              f"where the export's other grids have {nrow}: the grid looks "
+                              "damaged or cut; export it again", path=path,
+                              where=f"line {g.line}")
+
+
+def _ncol(g: Grid) -> int:
+    return 24 if any(w.endswith("24") for w in g.cells) else 12
+
+
 def _reads(grids: list[Grid], roles: dict[str, Grid | None]) -> list[Grid]:
     """The numeric grids that are neither concentrations nor dilutions: candidate reads."""
     return [g for g in grids if g.numeric and g is not roles["expected"]
@@ -256,6 +278,7 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
         raise FormatError("expected plate grids (a row '1 … 12' then rows 'A … H'), found none",
                           path=src.path)
     roles = _roles(grids, signal, src.path)
+    _check_rows(grids, roles, src.path)
     notes = [f"{src.path.name}: grids {quoted(g.name for g in grids)}; signal = "
              f"{roles['signal'].name!r}, layout = "
              f"{roles['layout'].name if roles['layout'] else 'none (a plate map is needed)'!r}"]
@@ -272,10 +295,16 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
         if row is not None:
             rows.append(row)
     wells = wells_frame(rows)
-    if wells.empty:
+    if not np.isfinite(wells["signal"]).any():
         raise FormatError("the layout names no well with a read", path=src.path)
     std = wells["type"] == "standard"
     needs_map = roles["layout"] is None or bool((std & wells["expected"].isna()).any())
+    empty = wells.loc[~np.isfinite(wells["signal"]), "well"].tolist()
+    if empty and not needs_map:      # with a plate map, apply_plate_map names them
+        notes.append(f"warning: {src.path.name}: sample well(s) {', '.join(empty)} of the "
+                     f"layout have an empty cell in grid {roles['signal'].name!r} (line "
+                     f"{roles['signal'].line}): no signal, left out of their sample's mean "
+                     "(recorded in neurochem_wells)")
     return PlateExport(format=NAME, path=src.path, wells=wells, notes=notes,
                        meta={"layout": roles["layout"] is not None, "needs_map": needs_map,
                              "grids": [g.name for g in grids]})
@@ -291,9 +320,8 @@ def _row(well: str, value: str, roles: dict[str, Grid | None], analyte: str,
         signal = parse_value(value)
     except ValueError as exc:
         raise FormatError(str(exc), path=path, where=where) from None
-    if signal.censoring != "none" or not math.isfinite(signal.value):
-        if kind == "sample" and not value:
-            return None
+    if (signal.censoring != "none" or not math.isfinite(signal.value)) \
+            and (kind != "sample" or value):
         raise FormatError(f"expected a read, found {value!r}", path=path, where=where)
     expected = _number(roles["expected"], well, path)
     grid = roles["dilution"]
