@@ -213,6 +213,16 @@ def test_gen5_not_computable_read_is_warned_about_naming_file_plate_well(tmp_pat
            "(recorded in neurochem_wells)" in e.notes
 
 
+def test_gen5_empty_read_cell_of_a_layout_well_is_warned_about(tmp_path):
+    p = _gen5(tmp_path, "0.589\t0.601\tBlank 450", "0.589\t\tBlank 450")
+    e = read_export(p, analyte="gfap")
+    w = e.wells.set_index("well")
+    assert math.isnan(w.loc["A12", "signal"]) and w.loc["A11", "signal"] == 0.589
+    assert "warning: g.txt, plate 'Plate 1', 'Blank 450': well(s) A12 of the Layout have an " \
+           "empty cell (grid from line 26): no signal, left out of the curve and of their " \
+           "sample's mean (recorded in neurochem_wells)" in e.notes
+
+
 def test_gen5_missed_in_the_uncorrected_read_only_is_noted(tmp_path):
     p = _gen5(tmp_path, "0.64\t0.652\t450", "0.64\tMISSED\t450")
     e = read_export(p, analyte="gfap")

@@ -309,8 +309,7 @@ READ_MARKERS = {"OVRFLW": "over the reader's range (saturated)",  # one of SATUR
 def _read(cell: object, *, path: Path, where: str) -> tuple[float, str]:
     """A read's value, or NaN and Gen5's marker (``OVRFLW``, ``MISSED``, ``?????``).
 
-    Any other text read as missing (``---``, ``N/A``) is its own marker, so no
-    non-empty cell leaves a well without a signal unnoted.
+    Other text read as missing (``---``, ``N/A``) is its own marker: never unnoted.
     """
     text = str(cell).strip()
     if text.upper() in READ_MARKERS:
@@ -323,7 +322,7 @@ def _plate_wells(plate: Gen5Plate, layout: dict, label: str, analyte: str,
                  path: Path) -> tuple[pd.DataFrame, list[str]]:
     raw_label = _raw_label(plate, label)
     conc = next((plate.grids[k] for k in plate.grids if k.lower() in _CONC_LABELS), {})
-    rows, marked = [], {}
+    rows, marked, empty = [], {}, []
     for well, info in layout.items():
         where = f"plate {plate.name!r}, well {well}"
         signal, mark = _read(plate.grids[label].get(well, ""), path=path,
@@ -336,6 +335,8 @@ def _plate_wells(plate: Gen5Plate, layout: dict, label: str, analyte: str,
             raise FormatError(str(exc), path=path, where=f"{where}, concentration") from None
         if mark:
             marked.setdefault((label, mark), []).append(well)
+        elif math.isnan(signal):
+            empty.append(well)
         if raw_mark:
             marked.setdefault((raw_label, raw_mark), []).append(well)
         rows.append({
@@ -348,8 +349,14 @@ def _plate_wells(plate: Gen5Plate, layout: dict, label: str, analyte: str,
             "source": f"{path.name} line {plate.lines.get(label, 0)} ({plate.name}, {well})"})
     if not rows:
         raise FormatError(f"plate {plate.name!r}: the Layout names no wells", path=path)
-    return wells_frame(rows), [_marker_note(path, plate.name, grid, mark, wells, grid == label)
-                               for (grid, mark), wells in sorted(marked.items())]
+    notes = [_marker_note(path, plate.name, grid, mark, wells, grid == label)
+             for (grid, mark), wells in sorted(marked.items())]
+    if empty:
+        notes.append(f"warning: {path.name}, plate {plate.name!r}, {label!r}: well(s) "
+                     f"{', '.join(empty)} of the Layout have an empty cell (grid from line "
+                     f"{plate.lines.get(label, 0)}): no signal, left out of the curve and of "
+                     "their sample's mean (recorded in neurochem_wells)")
+    return wells_frame(rows), notes
 
 
 def _marker_note(path: Path, plate: str, grid: str, mark: str, wells: list[str],
