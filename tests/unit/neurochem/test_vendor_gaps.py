@@ -104,10 +104,10 @@ def test_xponent_one_empty_net_mfi_cell_is_a_warning_naming_line_well_analyte(tm
     w = e.wells.set_index(["analyte", "well"])
     assert math.isnan(w.loc[("IL6", "C01"), "signal"]) and w.loc[("IL6", "C01"), "raw"] == 6677
     assert w.loc[("IP10", "C01"), "signal"] == pytest.approx(11918.91063)
-    assert "warning: x.csv: 1 empty cell(s) in block 'Net MFI': line 36 well C01 analyte 'IL6' " \
-           "(Median 6677): no signal, left out of the curve and of their sample's mean " \
-           "(recorded in neurochem_wells); the Median is not substituted for xPONENT's Net " \
-           "MFI" in e.notes
+    assert "warning: x.csv: 1 cell(s) without a value (empty or NaN) in block 'Net MFI': line " \
+           "36 well C01 analyte 'IL6' (Median 6677, Count 120): no signal, left out of the " \
+           "curve and of their sample's mean (recorded in neurochem_wells); the Median is not " \
+           "substituted for xPONENT's Net MFI" in e.notes
 
 
 def test_xponent_empty_net_mfi_and_no_median_is_refused(tmp_path):

@@ -341,25 +341,32 @@ def _wells(per_well: dict, signal_block: str, analytes: list[str], expected: dic
 
 
 def _empty_signal_note(rows: list[dict[str, Any]], block: str, path: Path) -> list[str]:
-    """A warning naming the wells whose cell in the (present) signal block is empty.
+    """A warning naming the wells whose cell in the (present) signal block has no value.
 
-    Such a replicate is left out of the curve and of its sample's mean. The
-    Median is named but not substituted: xPONENT computes the Net MFI with its
-    own background setting, and a single empty cell in a filled block is a value
-    it did not give (or a damaged file), not a block left unexported.
+    Such a replicate (an empty or ``NaN`` cell: xPONENT writes NaN where it counted
+    no bead) is left out of the curve and of its sample's mean. The Median is
+    named but not substituted: xPONENT computes the Net MFI with its own
+    background setting, and one empty cell in a filled block is a value it did
+    not give (or a damaged file), not a block left unexported.
     """
     empty = [r for r in rows if not math.isfinite(r["signal"])]
     if not empty:
         return []
     shown = [f"{r['source'].removeprefix(path.name).strip()} well {r['well']} analyte "
-             f"{r['analyte']!r}" + (f" (Median {r['raw']:g})" if block != "Median"
-                                    and math.isfinite(r["raw"]) else "") for r in empty[:8]]
+             f"{r['analyte']!r}{_also(r, block)}" for r in empty[:8]]
     more = f" and {len(empty) - 8} more" if len(empty) > 8 else ""
-    return [f"warning: {path.name}: {len(empty)} empty cell(s) in block {block!r}: "
-            f"{'; '.join(shown)}{more}: no signal, left out of the curve and of their "
-            "sample's mean (recorded in neurochem_wells)"
+    return [f"warning: {path.name}: {len(empty)} cell(s) without a value (empty or NaN) in "
+            f"block {block!r}: {'; '.join(shown)}{more}: no signal, left out of the curve and "
+            "of their sample's mean (recorded in neurochem_wells)"
             + ("; the Median is not substituted for xPONENT's Net MFI" if block != "Median"
                else "")]
+
+
+def _also(r: dict[str, Any], block: str) -> str:
+    """`` (Median 412.2, Count 48)`` for a message: what the other blocks say of the well."""
+    parts = [f"Median {r['raw']:g}"] if block != "Median" and math.isfinite(r["raw"]) else []
+    parts += [f"Count {r['count']:g}"] if math.isfinite(r["count"]) else []
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _row(per_well: dict, signal_block: str, key: str, k: int, analyte: str, line: int,
