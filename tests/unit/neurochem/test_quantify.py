@@ -12,6 +12,7 @@ from neurotox.assays.neurochem import qc
 from neurotox.assays.neurochem.concentrations import (
     choose_dilution,
     sample_values,
+    series_warnings,
     well_values,
 )
 from neurotox.assays.neurochem.params import ImmunoassayParameters
@@ -265,3 +266,34 @@ def test_lod_below_the_lloq_changes_nothing():
     cal = calibrate(plate(blanks=(3.0, 5.0, 4.0, 6.0)), P, names=NAMES)
     assert cal.lod < cal.lloq and cal.reporting_limit == cal.lloq and cal.lod_blanks == 4
     assert not any("LOD" in n for n in cal.notes)
+
+
+def test_a_dilution_series_read_as_replicates_is_a_warning():
+    """12 wells of 4 two-fold dilutions (x3) taken as one 1:1 sample: CV ~70 %, a warning."""
+    series = tuple(float(logistic5(400.0 / 2 ** d, *TRUE)) for d in range(4) for _ in range(3))
+    wells = plate(samples=[("S", series, 1.0), ("T", float(logistic5(50.0, *TRUE)), 1.0)])
+    cal = calibrate(wells, P, names=NAMES)
+    s = sample_values(wells, cal, P)
+    warnings = series_warnings(s, P.cv_limit)
+    cv = s.set_index("sample").loc["S", "cv"]
+    assert cv == pytest.approx(100 * np.std(series, ddof=1) / np.mean(series))
+    assert cv > 60
+    assert warnings == [
+        "warning: plate P1, IL6: 1 sample(s) with 4 or more wells at one dilution and a "
+        f"replicate CV above 20%: 'S' (12 wells {s['wells'].iloc[0].split(',')[0]}…"
+        f"{s['wells'].iloc[0].split(',')[-1]} at 1:1, CV {cv:.0f}%): the signature of a "
+        "dilution series read without its dilution factors, their mean is no concentration "
+        "of the sample; give the dilutions (a dilution grid or column, the plate map or the "
+        "sample sheet) or check the layout"]
+    # true triplicates, or 12 replicates that agree, are no series
+    same = plate(samples=[("S", (series[0],) * 12, 1.0)])
+    assert series_warnings(sample_values(same, calibrate(same, P, names=NAMES), P),
+                           P.cv_limit) == []
+
+
+def test_flat_standards_give_no_numpy_warning():
+    """A reference-wavelength grid read as the signal: standards all equal (no direction)."""
+    wells = plate(std_signal=lambda i, rep, x: 0.05, samples=[("S", 0.05, 1.0)])
+    cal = calibrate(wells, P, names=NAMES)        # warnings are errors in pytest
+    assert cal.rising and not cal.hook
+    assert not math.isfinite(cal.lloq)

@@ -422,24 +422,74 @@ def test_plate_grid_with_layout_grid():
 
 def test_plate_grid_with_two_reads_warns_which_it_took(tmp_path):
     """A reference-wavelength grid exported before the measured one (stranger35): the
-    first is the signal, but not without a word; a blank-corrected grid is chosen quietly."""
+    measured one (the widest span; equal spans: the shorter wavelength) is the signal,
+    with a warning naming both; one blank-corrected grid is chosen quietly."""
     text = (DATA / "plate_grid_small.txt").read_text()
     reads = text[text.index("450 nm"):]
     p = tmp_path / "two.txt"
     p.write_text(text.replace(reads, reads.replace("450 nm", "630 nm") + "\n" + reads))
     e = read_export(p, analyte="gfap")
     warning = [n for n in e.notes if n.startswith("warning:")]
-    assert warning == ["warning: two.txt: 2 grids could each be the reads ('450 nm', '630 nm') "
-                       "and none says it is blank-corrected; the first, '630 nm', is the "
-                       "signal: give --param signal=NAME to choose"]
-    chosen = read_export(p, analyte="gfap", signal="450 nm")
+    assert warning == ["warning: two.txt: 2 grids, none blank-corrected, could each be the "
+                       "signal ('450 nm', '630 nm'); '450 nm' (line 27) is used, its values span "
+                       "the widest range ('450 nm' (line 27) 0.049 to 2.681; '630 nm' (line 16) "
+                       "0.049 to 2.681: a reference wavelength reads flat): give --param "
+                       "signal=NAME to choose"]
+    assert e.wells.set_index("well").loc["A01", "signal"] == 2.655
+    chosen = read_export(p, analyte="gfap", signal="630 nm")
     assert not any(n.startswith("warning:") for n in chosen.notes)
-    assert chosen.wells.set_index("well").loc["A01", "signal"] == 2.655
     p.write_text(text.replace(reads, reads.replace("450 nm", "630 nm") + "\n"
                               + reads.replace("450 nm", "Blank 450 nm")))
     e = read_export(p, analyte="gfap")
     assert not any(n.startswith("warning:") for n in e.notes)
     assert e.wells.set_index("well").loc["A01", "signal"] == 2.655
+
+
+def _grids(tmp_path: Path, grids: dict[str, list[list[str]]]) -> Path:
+    """A CSV of named grids of 12 columns (Tecan-style: name line, header, rows A, B …)."""
+    lines = []
+    for name, rows in grids.items():
+        lines += [name, ",".join(["<>", *map(str, range(1, 13))])]
+        lines += [",".join([r, *cells]) for r, cells in zip("ABCDEFGH", rows, strict=False)]
+        lines.append("")
+    p = tmp_path / "grids.csv"
+    p.write_text("\n".join(lines))
+    return p
+
+
+def _layout(sample_a4: str = "SPL1") -> list[list[str]]:
+    rows = []
+    for r in range(8):
+        std = "BLK" if r == 7 else f"STD{r + 1}"
+        rows.append([std] * 3 + [sample_a4 if (r, c) == (0, 3) else f"SPL{c // 3}"
+                                 for c in range(3, 12)])
+    return rows
+
+
+def test_plate_grid_two_blank_grids_take_the_measured_wavelength(tmp_path):
+    """'Blank 570nm' (a reference wavelength, flat) before 'Blank 450nm': 450 is the signal."""
+    od = [[f"{(8 - r) * 0.4 + c * 0.001:.3f}" for c in range(12)] for r in range(8)]
+    flat = [["0.000"] * 12 for _ in range(8)]
+    p = _grids(tmp_path, {"Layout": _layout(), "Blank 570nm": flat, "Blank 450nm": od})
+    e = read_export(p, analyte="gfap")
+    assert e.wells.set_index("well").loc["B02", "signal"] == pytest.approx(2.801)
+    assert [n for n in e.notes if n.startswith("warning:")] == [
+        "warning: grids.csv: 2 blank-corrected grids could each be the signal ('Blank 450nm', "
+        "'Blank 570nm'); 'Blank 450nm' (line 24) is used, its values span the widest range "
+        "('Blank 450nm' (line 24) 0.4 to 3.211; 'Blank 570nm' (line 13) 0 to 0: a reference "
+        "wavelength reads flat): give --param signal=NAME to choose"]
+
+
+def test_plate_grid_two_layouts_that_disagree_are_named(tmp_path):
+    od = [[f"{(8 - r) * 0.4 + c * 0.001:.3f}" for c in range(12)] for r in range(8)]
+    p = _grids(tmp_path, {"Layout": _layout(), "Layout 2": _layout("SPL9"), "450nm": od})
+    e = read_export(p, analyte="gfap")
+    assert e.wells.set_index("well").loc["A04", "sample"] == "SPL1"
+    assert "warning: grids.csv: layout grids 'Layout' and 'Layout 2' disagree in 1 well(s) " \
+           "(well A04: 'SPL1' vs 'SPL9'); 'Layout' is used: remove the other from the export " \
+           "or give a plate map" in e.notes
+    same = _grids(tmp_path, {"Layout": _layout(), "Layout 2": _layout(), "450nm": od})
+    assert not any("layout grids" in n for n in read_export(same, analyte="gfap").notes)
 
 
 def test_plate_map_supplies_expected_concentrations():
@@ -509,3 +559,23 @@ def test_bioplex_template_unit_is_read_from_its_value_column(tmp_path, value, un
     wb["Project Template"].append([10, "Units of Concentration", value, 5])   # 5: a Length
     wb.save(p)
     assert read_export(p).units == ({"Hu IL-6 (19)": unit} if unit else {})
+
+
+def test_plate_grid_missing_a_row_is_refused_and_an_empty_sample_read_warned(tmp_path):
+    od = [[f"{(8 - r) * 0.4 + c * 0.001:.3f}" for c in range(12)] for r in range(8)]
+    p = _grids(tmp_path, {"Layout": _layout(), "450nm": od[:7]})
+    with pytest.raises(FormatError, match=r"grids.csv, line 13: grid '450nm' has 7 row\(s\) "
+                                          r"\(A-G\) where the export's other grids have 8: the "
+                                          r"grid looks damaged or cut"):
+        read_export(p, analyte="gfap")
+    od[0][3] = ""
+    conc = [[f"{2000 / 3 ** r:.4g}" if c < 3 and r < 7 else "" for c in range(12)]
+            for r in range(8)]
+    e = read_export(_grids(tmp_path, {"Layout": _layout(), "Conc": conc, "450nm": od}),
+                    analyte="gfap")
+    assert not e.meta["needs_map"]
+    w = e.wells.set_index("well")
+    assert math.isnan(w.loc["A04", "signal"]) and w.loc["A05", "signal"] == pytest.approx(3.204)
+    assert "warning: grids.csv: sample well(s) A04 of the layout have an empty cell in grid " \
+           "'450nm' (line 24): no signal, left out of their sample's mean (recorded in " \
+           "neurochem_wells)" in e.notes

@@ -13,6 +13,7 @@ import pytest
 
 from neurotox.errors import FormatError
 from neurotox.io.neurochem import read_export
+from neurotox.io.neurochem.base import SATURATED
 from neurotox.io.neurochem.plate_table import apply_plate_map, read_plate_map
 
 ROWS = "ABCDEFGH"
@@ -155,3 +156,95 @@ def test_two_plates_and_a_time_format_reduced_line(tmp_path):
     assert e.meta["plates"] == ["Plate1", "Plate2"] and len(e.wells) == 192
     w = e.wells.set_index(["plate", "well"])["signal"]
     assert w[("Plate1", "H01")] == 8.001 and w[("Plate2", "H01")] == _od(7, 0, 5)
+
+
+# ------------------------------------------------------------------ markers and damage
+
+def _reduced_file(tmp_path: Path, cells: dict[str, str], *, drop_row: str = "") -> Path:
+    """Plate 'Plate1' with 2 wavelengths and a reduced grid; ``cells`` overwrite reduced wells.
+
+    The reduced grid's column row is line 13, row A line 14; ``drop_row`` removes that row's line.
+    """
+    rows = _plate_rows(2, reduced=True)
+    for well, text in cells.items():
+        r, c = ROWS.index(well[0]), int(well[1:]) - 1
+        line = rows[11 + r].split("\t")
+        line[2 + c] = text
+        rows[11 + r] = "\t".join(line)
+    if drop_row:
+        del rows[11 + ROWS.index(drop_row)]
+    return _file(tmp_path, [[_header(wavelengths="450 570"), *rows]])
+
+
+def test_softmax_markers_leave_the_well_without_a_signal_with_a_note(tmp_path):
+    p = _reduced_file(tmp_path, {"A04": "#Sat", "B05": "Range?", "C06": "Masked"})
+    e = read_export(p, analyte="gfap")
+    w = e.wells.set_index("well")
+    assert w.loc[["A04", "B05", "C06"], "vendor_flag"].tolist() == ["#Sat", "Range?", "Masked"]
+    assert w.loc[["A04", "B05", "C06"], "signal"].isna().all()
+    assert w.loc[["A04", "B05", "C06"], "vendor_excluded"].tolist() == [False, False, True]
+    assert w.loc["A05", "signal"] == _od(0, 4, 5) and len(e.wells) == 96
+    assert "#Sat" in SATURATED
+    assert "warning: elisa.txt, plate 'Plate1', read 'reduced': well(s) A04 read '#Sat' " \
+           "(saturated: above the reader's range): no number; left out of the curve, and a " \
+           "sample with a saturated well is censored at the high-signal end of the range " \
+           "(recorded in neurochem_wells)" in e.notes
+    assert "warning: elisa.txt, plate 'Plate1', read 'reduced': well(s) B05 read 'Range?' " \
+           "(no value: outside the range SoftMax Pro reports): no signal, left out of the " \
+           "curve and of their sample's mean (recorded in neurochem_wells)" in e.notes
+    assert "elisa.txt, plate 'Plate1', read 'reduced': well(s) C06 read 'Masked' (masked by " \
+           "the user in SoftMax Pro): left out of the curve and of their sample's mean, as " \
+           "masked (recorded in neurochem_wells)" in e.notes
+
+
+def test_softmax_other_text_in_a_read_is_an_error_naming_line_and_well(tmp_path):
+    p = _reduced_file(tmp_path, {"B05": "Err"})
+    with pytest.raises(FormatError, match=r"elisa.txt, line 15, plate 'Plate1', read 'reduced', "
+                                          r"well B05: expected a read \(a number\) or one of "
+                                          r"SoftMax Pro's markers '#Sat', 'Masked', 'Range\?', "
+                                          r"found 'Err'"):
+        read_export(p, analyte="gfap")
+
+
+def test_softmax_empty_cell_is_kept_and_warned_about_once_mapped(tmp_path):
+    p = _reduced_file(tmp_path, {"C01": ""})
+    e = read_export(p, analyte="gfap")
+    assert len(e.wells) == 96 and e.wells.set_index("well")["signal"].isna().sum() == 1
+    m = tmp_path / "map.csv"
+    m.write_text("well,type,sample,expected,dilution\nC1,sample,SPL1,,4\nC2,sample,SPL1,,4\n"
+                 "C3,sample,SPL1,,4\n")
+    mapped = apply_plate_map(e, read_plate_map(m))
+    w = mapped.wells.set_index("well")
+    assert w["signal"].isna().tolist() == [True, False, False]
+    assert "warning: elisa.txt, plate 'Plate1': well(s) C01 have an empty read cell (elisa.txt " \
+           "line 16, plate 'Plate1', read 'reduced', well C01): no signal, left out of the " \
+           "curve and of their sample's mean (recorded in neurochem_wells)" in mapped.notes
+
+
+def test_a_plate_map_well_missing_from_the_export_is_warned_about(tmp_path):
+    p = _file(tmp_path, [[_header(), *_plate_rows(1, reduced=False)]])
+    m = tmp_path / "map.csv"
+    m.write_text("well,type,sample,expected,dilution\nA1,sample,SPL1,,\nI1,sample,SPL1,,\n")
+    e = apply_plate_map(read_export(p, analyte="gfap"), read_plate_map(m))
+    assert len(e.wells) == 1
+    assert "warning: elisa.txt, plate 'Plate1': 1 well(s) of the plate map are not in the " \
+           "export (I01): left out" in e.notes
+
+
+@pytest.mark.parametrize("row", ["H", "C"])
+def test_a_grid_missing_a_row_is_refused_naming_its_lines(tmp_path, row):
+    p = _reduced_file(tmp_path, {}, drop_row=row)
+    with pytest.raises(FormatError, match=r"elisa.txt, line 13: plate 'Plate1', read "
+                                          r"'reduced': expected 8 grid rows \(96 wells in 12 "
+                                          r"columns\), found 7 \(lines 13-20\): the grid looks "
+                                          r"damaged or cut"):
+        read_export(p, analyte="gfap")
+
+
+def test_mixed_decimal_separators_are_refused_naming_both_cells(tmp_path):
+    p = _reduced_file(tmp_path, {"A04": "1,2345"})
+    with pytest.raises(FormatError, match=r"elisa.txt, line 14, plate 'Plate1', read 'reduced', "
+                                          r"well A04: mixed decimal separators: '1,2345' has a "
+                                          r"decimal comma but '1.001' \(line 4, plate 'Plate1', "
+                                          r"read '450 nm', well A01\) a decimal point"):
+        read_export(p, analyte="gfap")

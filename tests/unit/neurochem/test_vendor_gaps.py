@@ -95,6 +95,21 @@ def test_xponent_with_net_mfi_reads_it_and_says_nothing(tmp_path):
     assert not any("Net MFI" in n for n in e.notes)
 
 
+def test_xponent_one_empty_net_mfi_cell_is_a_warning_naming_line_well_analyte(tmp_path):
+    """The replicate is left out (the Median is named, not substituted)."""
+    text = (DATA / "xponent_small.csv").read_text()
+    old = '"3(1,C1)",Standard1,6667,11918.91063,400'
+    assert old in text
+    e = read_export(_write(tmp_path, text.replace(old, '"3(1,C1)",Standard1,,11918.91063,400')))
+    w = e.wells.set_index(["analyte", "well"])
+    assert math.isnan(w.loc[("IL6", "C01"), "signal"]) and w.loc[("IL6", "C01"), "raw"] == 6677
+    assert w.loc[("IP10", "C01"), "signal"] == pytest.approx(11918.91063)
+    assert "warning: x.csv: 1 cell(s) without a value (empty or NaN) in block 'Net MFI': line " \
+           "36 well C01 analyte 'IL6' (Median 6677, Count 120): no signal, left out of the " \
+           "curve and of their sample's mean (recorded in neurochem_wells); the Median is not " \
+           "substituted for xPONENT's Net MFI" in e.notes
+
+
 def test_xponent_empty_net_mfi_and_no_median_is_refused(tmp_path):
     text = _without(_emptied((DATA / "xponent_small.csv").read_text(), "Net MFI"), "Median")
     with pytest.raises(FormatError, match=r"x\.csv: block 'Net MFI' has no values and there "
@@ -184,6 +199,30 @@ def test_gen5_overflow_well_is_left_out_with_a_warning_and_the_plate_is_read(tmp
            "neurochem_wells)" in e.notes
 
 
+@pytest.mark.parametrize(("marker", "meaning"), [
+    ("?????", "no value: Gen5 could not compute it"), ("---", "no value")])
+def test_gen5_not_computable_read_is_warned_about_naming_file_plate_well(tmp_path, marker,
+                                                                        meaning):
+    p = _gen5(tmp_path, "0.589\t0.601\tBlank 450", f"0.589\t{marker}\tBlank 450")
+    e = read_export(p, analyte="gfap")
+    w = e.wells.set_index("well")
+    assert math.isnan(w.loc["A12", "signal"]) and w.loc["A12", "vendor_flag"] == marker
+    assert w.loc["A11", "signal"] == pytest.approx(0.589)
+    assert f"warning: g.txt, plate 'Plate 1', 'Blank 450': well(s) A12 read '{marker}' " \
+           f"({meaning}): no signal, left out of the curve and of their sample's mean " \
+           "(recorded in neurochem_wells)" in e.notes
+
+
+def test_gen5_empty_read_cell_of_a_layout_well_is_warned_about(tmp_path):
+    p = _gen5(tmp_path, "0.589\t0.601\tBlank 450", "0.589\t\tBlank 450")
+    e = read_export(p, analyte="gfap")
+    w = e.wells.set_index("well")
+    assert math.isnan(w.loc["A12", "signal"]) and w.loc["A11", "signal"] == 0.589
+    assert "warning: g.txt, plate 'Plate 1', 'Blank 450': well(s) A12 of the Layout have an " \
+           "empty cell (grid from line 26): no signal, left out of the curve and of their " \
+           "sample's mean (recorded in neurochem_wells)" in e.notes
+
+
 def test_gen5_missed_in_the_uncorrected_read_only_is_noted(tmp_path):
     p = _gen5(tmp_path, "0.64\t0.652\t450", "0.64\tMISSED\t450")
     e = read_export(p, analyte="gfap")
@@ -204,23 +243,27 @@ def test_gen5_overflow_standard_leaves_that_replicate_out_of_the_fit(tmp_path):
     assert any("A02" in n and "no signal" in n for n in cal.notes)
 
 
-def _saturate(wells: pd.DataFrame, sample: str, n: int) -> pd.DataFrame:
-    """The first ``n`` wells of ``sample`` read OVRFLW (no number), as Gen5 exports them."""
+def _saturate(wells: pd.DataFrame, sample: str, n: int,
+              marker: str = "OVRFLW") -> pd.DataFrame:
+    """The first ``n`` wells of ``sample`` read ``marker`` (no number), as the vendor exports."""
     hit = wells.index[wells["sample"] == sample][:n]
     return wells.assign(signal=wells["signal"].mask(wells.index.isin(hit)),
-                        vendor_flag=wells["vendor_flag"].mask(wells.index.isin(hit), "OVRFLW"))
+                        vendor_flag=wells["vendor_flag"].mask(wells.index.isin(hit), marker))
 
 
-@pytest.mark.parametrize("n_saturated", [2, 1])
-def test_a_saturated_sample_is_right_censored_at_the_uloq_never_dropped(n_saturated):
+@pytest.mark.parametrize(("n_saturated", "marker"), [(2, "OVRFLW"), (1, "OVRFLW"),
+                                                    (1, "#Sat")])
+def test_a_saturated_sample_is_right_censored_at_the_uloq_never_dropped(n_saturated, marker):
+    """Gen5's OVRFLW and SoftMax Pro's #Sat are both saturated reads."""
     y20 = float(logistic5(20.0, *TRUE))
-    wells = _saturate(plate(samples=[("S", y20, 2.0), ("Q", y20, 2.0)]), "S", n_saturated)
+    wells = _saturate(plate(samples=[("S", y20, 2.0), ("Q", y20, 2.0)]), "S", n_saturated,
+                      marker)
     cal = calibrate(wells, P, names=NAMES)
     s = sample_values(wells, cal, P).set_index("sample")
     assert (s.loc["S", "value"], s.loc["S", "censoring"], s.loc["S", "status"]) == (
         pytest.approx(2 * LEVELS[0]), "right", "above ULOQ")
     assert s.loc["S", "reason"] == ""
-    assert s.loc["S", "flags"] == f"vendor OVRFLW, {n_saturated} of 2 well(s) saturated"
+    assert s.loc["S", "flags"] == f"vendor {marker}, {n_saturated} of 2 well(s) saturated"
     assert (s.loc["Q", "value"], s.loc["Q", "censoring"]) == (pytest.approx(40.0, rel=1e-4),
                                                               "none")
 

@@ -91,6 +91,39 @@ def sample_values(wells: pd.DataFrame, cal: Calibration,
     return out.assign(plate=cal.plate, analyte=cal.analyte)[list(SAMPLE_COLUMNS)]
 
 
+#: Wells of one sample and dilution from which a replicate CV above the limit is taken
+#: for a dilution series read without its dilutions (3 replicates are the rule).
+SERIES_WELLS = 4
+
+
+def series_warnings(samples: pd.DataFrame, limit: float) -> list[str]:
+    """Warnings for samples whose many 'replicates' look like a dilution series.
+
+    A sample with :data:`SERIES_WELLS` or more wells at one dilution and a
+    replicate CV above ``limit`` is what a dilution series read without its
+    dilution factors gives (12 wells of 4 two-fold dilutions: CV about 70 %):
+    their mean is no concentration of the sample. Flagging it only in
+    ``neurochem_samples`` would let the run pass ``--warnings-as-errors``.
+    """
+    hit = samples[(samples["n"] >= SERIES_WELLS) & (samples["cv"] > limit)]
+    if hit.empty:
+        return []
+    plate, analyte = hit["plate"].iloc[0], hit["analyte"].iloc[0]
+    shown = "; ".join(f"{r['sample']!r} ({r['n']} wells {_short(r['wells'])} at 1:"
+                      f"{r['dilution']:g}, CV {r['cv']:.0f}%)" for _, r in hit.head(5).iterrows())
+    more = f" and {len(hit) - 5} more" if len(hit) > 5 else ""
+    return [f"warning: plate {plate}, {analyte}: {len(hit)} sample(s) with {SERIES_WELLS} or "
+            f"more wells at one dilution and a replicate CV above {limit:g}%: {shown}{more}: "
+            "the signature of a dilution series read without its dilution factors, their mean "
+            "is no concentration of the sample; give the dilutions (a dilution grid or column, "
+            "the plate map or the sample sheet) or check the layout"]
+
+
+def _short(wells: str) -> str:
+    parts = wells.split(",")
+    return ",".join(parts) if len(parts) <= 4 else f"{parts[0]}…{parts[-1]}"
+
+
 def _replicate_cv(out: pd.DataFrame, limit: float) -> tuple[pd.Series, pd.Series]:
     """Set ``cv``; return which samples exceed ``limit`` and the flag text.
 

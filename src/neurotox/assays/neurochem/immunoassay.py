@@ -34,6 +34,7 @@ from neurotox.assays.neurochem.analytes import (
 from neurotox.assays.neurochem.concentrations import (
     choose_dilution,
     sample_values,
+    series_warnings,
     well_values,
 )
 from neurotox.assays.neurochem.conventions import immunoassay_conventions
@@ -228,7 +229,7 @@ def _plate_rows(wells: pd.DataFrame, export: PlateExport, analyte: Analyte, fact
     if reasons and params.reject_failed_plates:
         reject = f"plate {cal.plate} rejected for {name}: " + "; ".join(reasons)
         samples.loc[samples["reason"] == "", "reason"] = reject
-    col.notes += cal.notes
+    col.notes += cal.notes + series_warnings(samples, params.cv_limit)
     if reasons:
         col.notes.append(f"plate {cal.plate}, {name}: fails acceptance — " + "; ".join(reasons))
     col.curves.append(_curve_row(cal, export, analyte, reasons, controls, params))

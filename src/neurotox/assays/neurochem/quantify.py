@@ -160,6 +160,8 @@ def _hook(levels: pd.DataFrame) -> tuple[bool, bool, list[str]]:
         return True, False, []
     sig = use["mean_signal"].to_numpy()
     low = max(3, len(sig) * 2 // 3)
+    if np.ptp(sig[:low]) == 0:   # flat signal (e.g. a reference wavelength): no direction
+        return True, False, []
     rising = bool(np.corrcoef(np.log(use["expected"].to_numpy()[:low]), sig[:low])[0, 1] >= 0)
     if not rising:
         return rising, False, []

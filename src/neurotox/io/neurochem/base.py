@@ -47,7 +47,8 @@ the vendor exported group means) and analyte, with the columns
     ``none``, ``left`` or ``right``.
 ``vendor_flag``
     The vendor's own marker, verbatim: ``*``, ``OOR <``, ``OOR >``, ``---``,
-    ``***``, ``Extrapolated``, ``?????``; empty when none. A read beyond the
+    ``***``, ``Extrapolated``, ``?????``, ``OVRFLW``, ``MISSED``, ``#Sat``, ``Range?``,
+    ``Masked``; empty when none. A read beyond the
     reader's range is marked with one of :data:`SATURATED` (its ``signal`` is NaN).
 ``vendor_excluded``
     The vendor designated the value an outlier (``---``, Outlier = 1).
@@ -85,7 +86,8 @@ CONTROL_COLUMNS = ("analyte", "level", "expected", "low", "high")
 WELL_TYPES = ("standard", "blank", "control", "sample")
 #: Vendor markers of a read beyond the reader's range (the signal is higher than any
 #: number the reader gives): the sample lies at the high-signal end of the curve.
-SATURATED = frozenset({"OVRFLW"})
+#: Gen5 prints ``OVRFLW``, SoftMax Pro ``#Sat``.
+SATURATED = frozenset({"OVRFLW", "#Sat"})
 
 
 

@@ -24,9 +24,10 @@ with ``Delta`` or ``Corrected``), else a kinetic rate (``Mean V``/``Max V``),
 else the first read; ``options['signal']`` names another label. A sample's ``Conc/Dil``
 below 1 is a fraction (0.25 = 1:4) and becomes the dilution factor 4. Gen5's
 concentration markers ``<22.500``, ``>40.000`` (censored) and ``?????`` (not
-computable) are carried as vendor values. A read marked ``OVRFLW`` (saturated) or
-``MISSED`` leaves that well without a signal (flagged, with a warning naming the
-wells); the rest of the plate is analysed, and a sample with a saturated well
+computable) are carried as vendor values. A read marked ``OVRFLW`` (saturated),
+``MISSED`` or ``?????`` (not computable; any other text read as missing likewise)
+leaves that well without a signal (flagged, with a warning naming the file, plate,
+grid, wells and marker); the rest of the plate is analysed, and a sample with a saturated well
 is censored at the high-signal end of the range (:data:`base.SATURATED`). A
 Gen5 plate measures one analyte: ``options['analyte']`` names it (otherwise the
 analyte is left empty for the assay to fill in from its protocol).
@@ -301,22 +302,27 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
 
 #: Gen5's markers for a read that has no value, and what they mean.
 READ_MARKERS = {"OVRFLW": "over the reader's range (saturated)",  # one of SATURATED
-                "MISSED": "not read (the read failed)"}
+                "MISSED": "not read (the read failed)",
+                "?????": "no value: Gen5 could not compute it"}
 
 
 def _read(cell: object, *, path: Path, where: str) -> tuple[float, str]:
-    """A read's value, or NaN and Gen5's marker (``OVRFLW``, ``MISSED``)."""
+    """A read's value, or NaN and Gen5's marker (``OVRFLW``, ``MISSED``, ``?????``).
+
+    Other text read as missing (``---``, ``N/A``) is its own marker: never unnoted.
+    """
     text = str(cell).strip()
     if text.upper() in READ_MARKERS:
         return math.nan, text.upper()
-    return number(cell, path=path, where=where), ""
+    value = number(cell, path=path, where=where)
+    return value, text if text and math.isnan(value) else ""
 
 
 def _plate_wells(plate: Gen5Plate, layout: dict, label: str, analyte: str,
                  path: Path) -> tuple[pd.DataFrame, list[str]]:
     raw_label = _raw_label(plate, label)
     conc = next((plate.grids[k] for k in plate.grids if k.lower() in _CONC_LABELS), {})
-    rows, marked = [], {}
+    rows, marked, empty = [], {}, []
     for well, info in layout.items():
         where = f"plate {plate.name!r}, well {well}"
         signal, mark = _read(plate.grids[label].get(well, ""), path=path,
@@ -329,6 +335,8 @@ def _plate_wells(plate: Gen5Plate, layout: dict, label: str, analyte: str,
             raise FormatError(str(exc), path=path, where=f"{where}, concentration") from None
         if mark:
             marked.setdefault((label, mark), []).append(well)
+        elif math.isnan(signal):
+            empty.append(well)
         if raw_mark:
             marked.setdefault((raw_label, raw_mark), []).append(well)
         rows.append({
@@ -341,14 +349,20 @@ def _plate_wells(plate: Gen5Plate, layout: dict, label: str, analyte: str,
             "source": f"{path.name} line {plate.lines.get(label, 0)} ({plate.name}, {well})"})
     if not rows:
         raise FormatError(f"plate {plate.name!r}: the Layout names no wells", path=path)
-    return wells_frame(rows), [_marker_note(path, plate.name, grid, mark, wells, grid == label)
-                               for (grid, mark), wells in sorted(marked.items())]
+    notes = [_marker_note(path, plate.name, grid, mark, wells, grid == label)
+             for (grid, mark), wells in sorted(marked.items())]
+    if empty:
+        notes.append(f"warning: {path.name}, plate {plate.name!r}, {label!r}: well(s) "
+                     f"{', '.join(empty)} of the Layout have an empty cell (grid from line "
+                     f"{plate.lines.get(label, 0)}): no signal, left out of the curve and of "
+                     "their sample's mean (recorded in neurochem_wells)")
+    return wells_frame(rows), notes
 
 
 def _marker_note(path: Path, plate: str, grid: str, mark: str, wells: list[str],
                  signal: bool) -> str:
     head = f"{path.name}, plate {plate!r}, {grid!r}: well(s) {', '.join(wells)} read {mark!r} " \
-           f"({READ_MARKERS[mark]})"
+           f"({READ_MARKERS.get(mark, 'no value')})"
     if signal and mark in SATURATED:
         return (f"warning: {head}: no number; left out of the curve, and a sample with a "
                 "saturated well is censored at the high-signal end of the range (recorded in "
@@ -368,7 +382,7 @@ def kinetic_reads(src: Source) -> tuple[pd.DataFrame, dict[str, dict[str, Any]],
         marked = plate.kinetic[plate.kinetic["marker"] != ""]
         notes += [f"{src.path.name}, plate {plate.name!r}: {len(part)} kinetic read(s) of "
                   f"well(s) {', '.join(sorted(set(part['well'])))} marked {mark!r} "
-                  f"({READ_MARKERS[mark]}): left out of the rates"
+                  f"({READ_MARKERS.get(mark, 'no value')}): left out of the rates"
                   for mark, part in marked.groupby("marker", sort=True)]
         frames.append(plate.kinetic.drop(columns="marker").assign(plate=plate.name))
         layouts[plate.name] = _layout(plate, src.path)

@@ -13,7 +13,15 @@ or the nearest text line above it, and decides what each block is:
   standards' **expected concentrations**, one saying ``dilution``/``dil`` the
   **dilution factors**;
 * of the other numeric grids the one whose name says ``blank`` (blank-corrected)
-  is the **signal**, else the first (``options['signal']`` names another).
+  is the **signal**, else any; of several candidates the one whose values span
+  the widest range (the measured wavelength: a reference wavelength reads flat;
+  equal spans: the shorter wavelength), with a warning naming them
+  (``options['signal']`` names another). Two text grids that disagree are
+  warned about, naming both and the layout used.
+
+A grid used with fewer rows than the export's fullest grid is refused as damaged;
+a laid-out sample well with an empty read cell is kept without a signal and
+named in a warning.
 
 Without a layout grid, every well is a sample named by its well and the assay
 needs a plate map (the plain plate table without a signal) to say which wells
@@ -27,6 +35,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from neurotox.errors import FormatError, quoted
 from neurotox.io.neurochem.base import (
@@ -48,6 +58,7 @@ _EXPECTED = re.compile(r"conc|expected|standard|nominal", re.I)
 _DILUTION = re.compile(r"dilution|\bdil\b|\bdf\b", re.I)
 _BLANKED = re.compile(r"blank", re.I)
 _LAYOUT = re.compile(r"layout|well ?id|content|sample|name|map", re.I)
+_NM = re.compile(r"(\d{3})\s*nm", re.I)
 _SPL = re.compile(r"^(SPL|SMP|SAMPLE)\s*(\d+)(?::(\d+))?$", re.I)
 
 
@@ -158,12 +169,85 @@ def _roles(grids: list[Grid], signal: str | None, path: Path) -> dict[str, Grid 
                               path=path)
         roles["signal"] = hit[0]
     else:
-        roles["signal"] = next((g for g in rest if _BLANKED.search(g.name)),
-                               rest[0] if rest else None)
+        blanked = [g for g in rest if _BLANKED.search(g.name)]
+        roles["signal"] = _widest(blanked or rest) if rest else None
     if roles["signal"] is None:
         raise FormatError(f"expected a grid of numbers (the reads), found only "
                           f"{quoted(g.name for g in grids)}", path=path)
     return roles
+
+
+def _span(grid: Grid) -> tuple[float, float]:
+    """Lowest and highest number of a grid (NaN, NaN when it holds none)."""
+    values = [parse_value(c).value for c in grid.cells.values() if _is_number(c)]
+    values = [v for v in values if math.isfinite(v)]
+    return (min(values), max(values)) if values else (math.nan, math.nan)
+
+
+def _wavelength(grid: Grid) -> float:
+    m = _NM.search(grid.name)
+    return float(m.group(1)) if m else math.inf
+
+
+def _widest(pool: list[Grid]) -> Grid:
+    """The candidate read whose values span the widest range (the measured wavelength).
+
+    A reference wavelength (570, 620, 630 nm) reads flat, blank-corrected or not;
+    of equal spans the shorter wavelength is taken (the reference is the longer
+    one in colorimetric assays), then the first.
+    """
+    def key(g: Grid) -> tuple[float, float]:
+        lo, hi = _span(g)
+        return (hi - lo if math.isfinite(hi - lo) else -1.0, -_wavelength(g))
+    return max(pool, key=key)
+
+
+def _choice_note(path: Path, pool: list[Grid], chosen: Grid, blanked: bool) -> str:
+    spans = "; ".join(f"{g.name!r} (line {g.line}) {lo + 0.0:g} to {hi + 0.0:g}"
+                      for g in sorted(pool, key=lambda g: (g.name, g.line))
+                      for lo, hi in [_span(g)])
+    kind = "blank-corrected grids" if blanked else "grids, none blank-corrected,"
+    return (f"warning: {path.name}: {len(pool)} {kind} could each be the signal "
+            f"({quoted(g.name for g in pool)}); {chosen.name!r} (line {chosen.line}) is used, "
+            "its values span the "
+            f"widest range ({spans}: a reference wavelength reads flat): give --param "
+            "signal=NAME to choose")
+
+
+def _layout_note(path: Path, grids: list[Grid], chosen: Grid | None) -> list[str]:
+    """A warning when another text grid disagrees with the layout used."""
+    if chosen is None:
+        return []
+    out = []
+    for g in grids:
+        if g is chosen or g.numeric:
+            continue
+        diff = sorted(w for w in set(chosen.cells) | set(g.cells)
+                      if chosen.cells.get(w, "").strip() != g.cells.get(w, "").strip())
+        if diff:
+            w = diff[0]
+            out.append(f"warning: {path.name}: layout grids {chosen.name!r} and {g.name!r} "
+                       f"disagree in {len(diff)} well(s) (well {w}: "
+                       f"{chosen.cells.get(w, '')!r} vs {g.cells.get(w, '')!r}); "
+                       f"{chosen.name!r} is used: remove the other from the export or give a "
+                       "plate map")
+    return out
+
+
+def _check_rows(grids: list[Grid], roles: dict[str, Grid | None], path: Path) -> None:
+    """Every grid used has as many rows as the export's fullest grid (else damaged)."""
+    nrow = max(len(g.cells) // _ncol(g) for g in grids)
+    for g in (r for r in roles.values() if r is not None):
+        rows = len(g.cells) // _ncol(g)
+        if rows < nrow:
+            raise FormatError(f"grid {g.name!r} has {rows} row(s) (A-{_LETTERS[rows - 1]}) "
+                              f"where the export's other grids have {nrow}: the grid looks "
+                              "damaged or cut; export it again", path=path,
+                              where=f"line {g.line}")
+
+
+def _ncol(g: Grid) -> int:
+    return 24 if any(w.endswith("24") for w in g.cells) else 12
 
 
 def _reads(grids: list[Grid], roles: dict[str, Grid | None]) -> list[Grid]:
@@ -194,26 +278,33 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
         raise FormatError("expected plate grids (a row '1 … 12' then rows 'A … H'), found none",
                           path=src.path)
     roles = _roles(grids, signal, src.path)
+    _check_rows(grids, roles, src.path)
     notes = [f"{src.path.name}: grids {quoted(g.name for g in grids)}; signal = "
              f"{roles['signal'].name!r}, layout = "
              f"{roles['layout'].name if roles['layout'] else 'none (a plate map is needed)'!r}"]
     reads = _reads(grids, roles)
-    if signal is None and len(reads) > 1 and not _BLANKED.search(roles["signal"].name):
+    blanked = [g for g in reads if _BLANKED.search(g.name)]
+    pool = blanked or reads
+    if signal is None and len(pool) > 1:
         # e.g. a reference-wavelength grid exported before the measured one
-        notes.append(f"warning: {src.path.name}: {len(reads)} grids could each be the reads "
-                     f"({quoted(g.name for g in reads)}) and none says it is blank-corrected; "
-                     f"the first, {roles['signal'].name!r}, is the signal: give "
-                     "--param signal=NAME to choose")
+        notes.append(_choice_note(src.path, pool, roles["signal"], bool(blanked)))
+    notes += _layout_note(src.path, grids, roles["layout"])
     rows = []
     for well, value in roles["signal"].cells.items():
         row = _row(well, value, roles, analyte or "", src.path)
         if row is not None:
             rows.append(row)
     wells = wells_frame(rows)
-    if wells.empty:
+    if not np.isfinite(wells["signal"]).any():
         raise FormatError("the layout names no well with a read", path=src.path)
     std = wells["type"] == "standard"
     needs_map = roles["layout"] is None or bool((std & wells["expected"].isna()).any())
+    empty = wells.loc[~np.isfinite(wells["signal"]), "well"].tolist()
+    if empty and not needs_map:      # with a plate map, apply_plate_map names them
+        notes.append(f"warning: {src.path.name}: sample well(s) {', '.join(empty)} of the "
+                     f"layout have an empty cell in grid {roles['signal'].name!r} (line "
+                     f"{roles['signal'].line}): no signal, left out of their sample's mean "
+                     "(recorded in neurochem_wells)")
     return PlateExport(format=NAME, path=src.path, wells=wells, notes=notes,
                        meta={"layout": roles["layout"] is not None, "needs_map": needs_map,
                              "grids": [g.name for g in grids]})
@@ -229,9 +320,8 @@ def _row(well: str, value: str, roles: dict[str, Grid | None], analyte: str,
         signal = parse_value(value)
     except ValueError as exc:
         raise FormatError(str(exc), path=path, where=where) from None
-    if signal.censoring != "none" or not math.isfinite(signal.value):
-        if kind == "sample" and not value:
-            return None
+    if (signal.censoring != "none" or not math.isfinite(signal.value)) \
+            and (kind != "sample" or value):
         raise FormatError(f"expected a read, found {value!r}", path=path, where=where)
     expected = _number(roles["expected"], well, path)
     grid = roles["dilution"]

@@ -297,10 +297,43 @@ def apply_plate_map(export: PlateExport, plate_map: pd.DataFrame) -> PlateExport
                       curves=export.curves, units=export.units, controls=export.controls,
                       notes=[*export.notes, f"{export.path.name}: plate map applied to {mapped} "
                              f"well(s)" + (f"; {dropped} well(s) not in the map left out"
-                                           if dropped else "")],
+                                           if dropped else ""),
+                             *_unread_map_wells(export, plate_map, wells)],
                       meta={**export.meta, "needs_map": False})
     check_wells(out)
     return out
+
+
+def _unread_map_wells(export: PlateExport, plate_map: pd.DataFrame,
+                      wells: pd.DataFrame) -> list[str]:
+    """Warnings for wells the map places but the export gives no read for.
+
+    A well of the map that the export lacks, or whose read cell is empty (no number
+    and no vendor marker), would otherwise leave its standard, blank or sample
+    without a replicate and no trace in the notes.
+    """
+    notes = []
+    name = export.path.name
+    for plate in dict.fromkeys(export.wells["plate"]):
+        placed = plate_map[plate_map["plate"].isin(["", plate])]
+        have = set(export.wells.loc[export.wells["plate"] == plate, "well"])
+        absent = sorted(set(placed["well"]) - have)
+        if absent:
+            notes.append(f"warning: {name}, plate {plate!r}: {len(absent)} well(s) of the plate "
+                         f"map are not in the export ({_listed(absent)}): left out")
+        mine = wells[(wells["plate"] == plate) & ~np.isfinite(wells["signal"])
+                     & (wells["vendor_flag"] == "")]
+        if len(mine):
+            notes.append(f"warning: {name}, plate {plate!r}: well(s) {_listed(mine['well'])} "
+                         f"have an empty read cell ({mine['source'].iloc[0]}"
+                         f"{' …' if len(mine) > 1 else ''}): no signal, left out of the curve "
+                         "and of their sample's mean (recorded in neurochem_wells)")
+    return notes
+
+
+def _listed(wells: Any) -> str:
+    wells = list(wells)
+    return ", ".join(wells[:12]) + (f" and {len(wells) - 12} more" if len(wells) > 12 else "")
 
 
 @format_errors

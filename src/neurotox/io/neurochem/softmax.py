@@ -37,6 +37,7 @@ from typing import Any
 
 from neurotox.errors import FormatError, quoted
 from neurotox.io.neurochem.base import (
+    SATURATED,
     PlateExport,
     Reader,
     Source,
@@ -50,6 +51,12 @@ NAME = "softmax"
 _BLOCKS = re.compile(r"^##BLOCKS=\s*(\d+)\s*$")
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_DOT = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
+#: SoftMax Pro's markers in a read cell: canonical spelling and meaning (``#Sat`` is
+#: one of :data:`base.SATURATED`).
+MARKERS = {"#SAT": ("#Sat", "saturated: above the reader's range"),
+           "RANGE?": ("Range?", "no value: outside the range SoftMax Pro reports"),
+           "MASKED": ("Masked", "masked by the user in SoftMax Pro")}
 
 
 @dataclass
@@ -66,6 +73,7 @@ class Plate:
     columns: int
     wells: int
     grids: dict[str, dict[str, str]] = field(default_factory=dict)
+    lines: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def match(src: Source) -> bool:
@@ -128,11 +136,14 @@ def _header(cells: list[str], src: Source, line: int) -> Plate:
                  wells=_int(cells[18 + off], "number of wells", src, line))
 
 
-def _sections(rows: list[list[str]]) -> list[list[list[str]]]:
+Row = tuple[int, list[str]]   # (line number, cells)
+
+
+def _sections(rows: list[Row]) -> list[list[Row]]:
     """Runs of non-blank rows."""
     out, cur = [], []
     for r in rows:
-        if any(c.strip() for c in r):
+        if any(c.strip() for c in r[1]):
             cur.append(r)
         elif cur:
             out.append(cur)
@@ -140,7 +151,7 @@ def _sections(rows: list[list[str]]) -> list[list[list[str]]]:
     return [*out, cur] if cur else out
 
 
-def _plate_format(plate: Plate, rows: list[list[str]]) -> None:
+def _plate_format(plate: Plate, rows: list[Row], src: Source) -> None:
     """Grids of a PlateFormat block: a section per read, then the reduced grid."""
     nrow = plate.wells // plate.columns
     sections = _sections(rows)
@@ -149,28 +160,39 @@ def _plate_format(plate: Plate, rows: list[list[str]]) -> None:
         if plate.kinetic_points == 1 and reads else []
     grids += [("reduced", rest[0], 0)] if rest else []
     for name, sec, k in grids:
-        body = [r for r in sec if not _is_column_row(r)]
+        body = [r for r in sec if not _is_column_row(r[1])]
+        if len(body) != nrow:
+            raise FormatError(f"plate {plate.name!r}, read {name!r}: expected {nrow} grid "
+                              f"rows ({plate.wells} wells in {plate.columns} columns), found "
+                              f"{len(body)} (lines {sec[0][0]}-{sec[-1][0]}): the grid looks "
+                              "damaged or cut; export it again", path=src.path,
+                              where=f"line {sec[0][0]}")
         first = 2 + k * (plate.columns + 1)
-        plate.grids[name] = {
-            f"{_LETTERS[i]}{c + 1:02d}": (r[first + c].strip() if first + c < len(r) else "")
-            for i, r in enumerate(body[:nrow]) for c in range(plate.columns)}
+        plate.grids[name], plate.lines[name] = {}, {}
+        for i, (line, r) in enumerate(body):
+            for c in range(plate.columns):
+                well = f"{_LETTERS[i]}{c + 1:02d}"
+                plate.grids[name][well] = r[first + c].strip() if first + c < len(r) else ""
+                plate.lines[name][well] = line
 
 
-def _time_format(plate: Plate, rows: list[list[str]]) -> None:
+def _time_format(plate: Plate, rows: list[Row], src: Source) -> None:
     """Grids of a TimeFormat block: a line per read and wavelength, then the reduced line."""
     data, head = [], None
-    for r in rows:
+    for line, r in rows:
         if _is_column_row(r):
             head = r
         elif head is not None and any(c.strip() for c in r):
-            data.append((head, r))
+            data.append((head, line, r))
     n = plate.kinetic_points * len(plate.wavelengths)
     lines = list(zip(map(_wl, plate.wavelengths), data[:n], strict=False)) \
         if plate.kinetic_points == 1 else []
     lines += [("reduced", data[n])] if len(data) > n else []
-    for name, (head, r) in lines:
-        plate.grids[name] = {w: v.strip() for h, v in zip(head[2:], r[2:], strict=False)
+    for name, (head, line, r) in lines:
+        cells = [*r[2:], *[""] * max(0, len(head) - len(r))]   # a cut line: empty cells
+        plate.grids[name] = {w: v.strip() for h, v in zip(head[2:], cells, strict=False)
                              if (w := normalise_well(h.strip()))}
+        plate.lines[name] = dict.fromkeys(plate.grids[name], line)
 
 
 def _is_column_row(r: list[str]) -> bool:
@@ -192,8 +214,8 @@ def _plates(src: Source) -> tuple[list[Plate], list[str]]:
             skipped.append(" ".join(c.strip() for c in cells if c.strip())[:60])
             continue
         plate = _header(cells, src, start)
-        rows = [ln.split("\t") for ln in block[1:]]
-        (_plate_format if plate.export == "PlateFormat" else _time_format)(plate, rows)
+        rows = [(start + 1 + i, ln.split("\t")) for i, ln in enumerate(block[1:])]
+        (_plate_format if plate.export == "PlateFormat" else _time_format)(plate, rows, src)
         if plate.read_type != "Endpoint" and "reduced" not in plate.grids:
             raise FormatError(f"plate {plate.name!r} is a {plate.read_type} read without "
                               "reduced data; SoftMax Pro exports are read for Endpoint reads "
@@ -230,33 +252,30 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
          **_: Any) -> PlateExport:
     """Read the Plate: blocks of a SoftMax Pro text export into a :class:`PlateExport`."""
     plates, skipped = _plates(src)
-    comma = any(_COMMA.match(v) for p in plates for g in p.grids.values() for v in g.values())
+    comma = _decimal_comma(plates, src)
     rows, notes = [], []
     for plate in plates:
         chosen = _signal(plate, signal, src)
         notes.append(f"{src.path.name}: plate {plate.name!r} ({plate.export}, "
                      f"{plate.read_type} {plate.mode}): reads {quoted(plate.grids)}; signal = "
                      f"{chosen!r}; no layout in the export (a plate map is needed)")
+        marked: dict[str, list[str]] = {}
         for well, text in plate.grids[chosen].items():
-            if not text:
-                continue
-            value = text.replace(",", ".") if comma and _COMMA.match(text) else text
-            where = f"plate {plate.name!r}, read {chosen!r}, well {well}"
-            try:
-                p = parse_value(value)
-            except ValueError as exc:
-                raise FormatError(str(exc), path=src.path, where=where) from None
-            if p.censoring != "none" or not math.isfinite(p.value):
-                raise FormatError(f"expected a read, found {text!r}", path=src.path,
-                                  where=where)
+            where = f"line {plate.lines[chosen][well]}, plate {plate.name!r}, read " \
+                    f"{chosen!r}, well {well}"
+            value, flag = _cell(text.replace(",", ".") if comma else text, src, where)
+            if flag:
+                marked.setdefault(flag, []).append(well)
             rows.append({"plate": plate.name or src.path.stem, "analyte": analyte or "",
                          "well": well, "sample": well, "type": "sample", "level": "",
-                         "expected": math.nan, "dilution": math.nan, "signal": p.value,
+                         "expected": math.nan, "dilution": math.nan, "signal": value,
                          "raw": math.nan, "replicates": 1, "count": math.nan,
                          "vendor_value": math.nan, "vendor_censoring": "none",
-                         "vendor_flag": "", "vendor_excluded": False,
+                         "vendor_flag": flag, "vendor_excluded": flag == "Masked",
                          "source": f"{src.path.name} {where}"})
-    if not rows:
+        notes += [_marker_note(src, plate.name, chosen, flag, wells)
+                  for flag, wells in sorted(marked.items())]
+    if not any(math.isfinite(r["signal"]) for r in rows):
         raise FormatError("the export holds no well with a read", path=src.path)
     if comma:
         notes.append(f"{src.path.name}: decimal commas read as decimal points")
@@ -265,6 +284,57 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
     return PlateExport(format=NAME, path=src.path, wells=wells_frame(rows), notes=notes,
                        meta={"layout": False, "needs_map": True,
                              "plates": [p.name for p in plates]})
+
+
+def _cell(text: str, src: Source, where: str) -> tuple[float, str]:
+    """A read cell: (value, '') for a number, (NaN, marker) for a marker, (NaN, '') if empty."""
+    if not text:
+        return math.nan, ""
+    if text.upper() in MARKERS:
+        return math.nan, MARKERS[text.upper()][0]
+    try:
+        p = parse_value(text)
+    except ValueError:
+        p = None
+    if p is None or p.censoring != "none" or p.flag or not math.isfinite(p.value):
+        raise FormatError(f"expected a read (a number) or one of SoftMax Pro's markers "
+                          f"{quoted(m for m, _ in MARKERS.values())}, found {text!r}",
+                          path=src.path, where=where)
+    return p.value, ""
+
+
+def _marker_note(src: Source, plate: str, grid: str, flag: str, wells: list[str]) -> str:
+    meaning = next(m for c, m in MARKERS.values() if c == flag)
+    head = f"{src.path.name}, plate {plate!r}, read {grid!r}: well(s) {', '.join(wells)} " \
+           f"read {flag!r} ({meaning})"
+    if flag in SATURATED:
+        return (f"warning: {head}: no number; left out of the curve, and a sample with a "
+                "saturated well is censored at the high-signal end of the range (recorded in "
+                "neurochem_wells)")
+    if flag == "Masked":
+        return (f"{head}: left out of the curve and of their sample's mean, as masked "
+                "(recorded in neurochem_wells)")
+    return (f"warning: {head}: no signal, left out of the curve and of their sample's mean "
+            "(recorded in neurochem_wells)")
+
+
+def _decimal_comma(plates: list[Plate], src: Source) -> bool:
+    """True when the reads use decimal commas; a file mixing ``,`` and ``.`` is refused."""
+    comma = dot = None
+    for p in plates:
+        for name, grid in p.grids.items():
+            for well, v in grid.items():
+                place = f"line {p.lines[name][well]}, plate {p.name!r}, read {name!r}, " \
+                        f"well {well}"
+                if comma is None and _COMMA.match(v):
+                    comma = (place, v)
+                if dot is None and _DOT.match(v):
+                    dot = (place, v)
+    if comma and dot:
+        raise FormatError(f"mixed decimal separators: {comma[1]!r} has a decimal comma but "
+                          f"{dot[1]!r} ({dot[0]}) a decimal point; export the file again with "
+                          "one separator", path=src.path, where=comma[0])
+    return comma is not None
 
 
 register_reader(Reader(NAME, "Molecular Devices SoftMax Pro text export ('##BLOCKS= N', "

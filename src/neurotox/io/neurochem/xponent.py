@@ -24,7 +24,10 @@ Vendor quirks handled (and noted):
 * an export without its ``-- CRC --`` trailer was cut and is refused; a sample
   whose ``Dilution Factor`` cell is empty is an error; an export without the
   block is read 1:1 with a warning (the shared rule,
-  :func:`~neurotox.io.neurochem.base.resolve_dilutions`).
+  :func:`~neurotox.io.neurochem.base.resolve_dilutions`);
+* an empty cell in a filled Net MFI (or Median) block leaves that replicate out
+  with a warning naming the line, well and analyte (and the Median, which is not
+  substituted).
 """
 
 from __future__ import annotations
@@ -326,6 +329,7 @@ def _wells(per_well: dict, signal_block: str, analytes: list[str], expected: dic
                              dil, expected,
                              plate if len(plates) == 1 else f"{plate}-{key.split(':')[0]}",
                              path))
+    notes += _empty_signal_note(rows, signal_block, path)
     missing = sorted({r["level"] for r in rows if r["type"] == "standard"
                       and not math.isfinite(r["expected"])})
     if missing:
@@ -334,6 +338,35 @@ def _wells(per_well: dict, signal_block: str, analytes: list[str], expected: dic
     if not any(r["type"] == "standard" for r in rows):
         notes.append(f"{path.name}: no standard wells (xPONENT analysis off?)")
     return wells_frame(rows)
+
+
+def _empty_signal_note(rows: list[dict[str, Any]], block: str, path: Path) -> list[str]:
+    """A warning naming the wells whose cell in the (present) signal block has no value.
+
+    Such a replicate (an empty or ``NaN`` cell: xPONENT writes NaN where it counted
+    no bead) is left out of the curve and of its sample's mean. The Median is
+    named but not substituted: xPONENT computes the Net MFI with its own
+    background setting, and one empty cell in a filled block is a value it did
+    not give (or a damaged file), not a block left unexported.
+    """
+    empty = [r for r in rows if not math.isfinite(r["signal"])]
+    if not empty:
+        return []
+    shown = [f"{r['source'].removeprefix(path.name).strip()} well {r['well']} analyte "
+             f"{r['analyte']!r}{_also(r, block)}" for r in empty[:8]]
+    more = f" and {len(empty) - 8} more" if len(empty) > 8 else ""
+    return [f"warning: {path.name}: {len(empty)} cell(s) without a value (empty or NaN) in "
+            f"block {block!r}: {'; '.join(shown)}{more}: no signal, left out of the curve and "
+            "of their sample's mean (recorded in neurochem_wells)"
+            + ("; the Median is not substituted for xPONENT's Net MFI" if block != "Median"
+               else "")]
+
+
+def _also(r: dict[str, Any], block: str) -> str:
+    """`` (Median 412.2, Count 48)`` for a message: what the other blocks say of the well."""
+    parts = [f"Median {r['raw']:g}"] if block != "Median" and math.isfinite(r["raw"]) else []
+    parts += [f"Count {r['count']:g}"] if math.isfinite(r["count"]) else []
+    return f" ({', '.join(parts)})" if parts else ""
 
 
 def _row(per_well: dict, signal_block: str, key: str, k: int, analyte: str, line: int,
