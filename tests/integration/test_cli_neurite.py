@@ -180,24 +180,48 @@ def test_bad_parameter_exit_2(sim, tmp_path):
 
 
 def test_protocol_other_than_the_study_entry_is_an_error(tmp_path, invoke):
-    """F4 (neurite): --study gives the groups only, but never silently another protocol."""
+    """F4 (neurite): --study runs the entry's protocol, never silently another."""
     (tmp_path / "images").mkdir()
     study = tmp_path / "study.yaml"
     study.write_text("study_id: S\ntitle: t\ntest_item: x\ngroups:\n"
                      "  - {id: C, label: C, dose: 0, dose_unit: uM, control: true}\n"
                      "assays:\n  - {assay: neurite_outgrowth, protocol: "
                      "neurite-outgrowth-drg-axons, input: images}\n")
-    r = invoke("neurite", tmp_path / "images", "--study", study, "-o", tmp_path / "o")
+    r = invoke("neurite", tmp_path / "images", "--study", study, "--protocol",
+               "neurite-outgrowth-shsy5y", "-o", tmp_path / "o")
     assert r.exit_code == 2
     assert r.output.strip() == (
-        f"Error: {study}, key 'assays.neurite_outgrowth.protocol': the default protocol "
+        f"Error: {study}, key 'assays.neurite_outgrowth.protocol': --protocol "
         "'neurite-outgrowth-shsy5y' is not the protocol of the study's neurite_outgrowth entry "
-        "'neurite_outgrowth' (neurite-outgrowth-drg-axons); this command reads only the "
-        "study's groups: give --protocol neurite-outgrowth-drg-axons (and the entry's "
-        "parameters as --param), or run 'neurotox report'")
-    r = invoke("neurite", tmp_path / "images", "--study", study, "--protocol",
-               "neurite-outgrowth-drg-axons", "-o", tmp_path / "o")
-    assert r.exit_code == 2 and "no image files" in r.output   # past the protocol check
+        "'neurite_outgrowth' (neurite-outgrowth-drg-axons); give --protocol "
+        "neurite-outgrowth-drg-axons or leave it out (the entry's protocol and parameters are "
+        "used)")
+    r = invoke("neurite", tmp_path / "images", "--study", study, "-o", tmp_path / "o")
+    assert r.exit_code == 2 and "no image files" in r.output   # the entry's protocol
+
+
+def test_the_study_entry_parameters_are_run_as_report_runs_them(sim, tmp_path, invoke):
+    # `neurite --study` skipped the entry's parameters, so its overlays showed another
+    # analysis than the report's (stranger41 F8): they are read, and --param overrides them
+    import shutil
+
+    copy = tmp_path / "s"
+    shutil.copytree(sim, copy)
+    study = copy / "study.yaml"
+    study.write_text(study.read_text().replace(
+        "  layout: SIM01", "  layout: SIM01\n  parameters: {min_cells_per_field: 3, "
+        "ridge_hihg: 14}"))
+    r = invoke("neurite", copy / "images", "--study", study, "-o", tmp_path / "bad")
+    assert r.exit_code == 2
+    assert "key 'assays.neurite_outgrowth.parameters.ridge_hihg'" in r.output
+    study.write_text(study.read_text().replace(", ridge_hihg: 14", ", ridge_high: 14"))
+    out = tmp_path / "out"
+    r = invoke("neurite", copy / "images", "--study", study, "--param", "ridge_low=2.5",
+               "--workers", "1", "--overlays", "none", "-o", out)
+    assert r.exit_code == 0, r.output
+    effective = json.loads((out / "manifest.json").read_text())["parameters"]["effective"]
+    assert (effective["min_cells_per_field"], effective["ridge_high"],
+            effective["ridge_low"]) == (3, 14.0, 2.5)
 
 
 def test_the_study_entry_gives_the_layout(sim, result, tmp_path, invoke):

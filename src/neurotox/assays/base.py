@@ -330,9 +330,9 @@ def command_entry(study: Study, assays: tuple[str, ...], protocol: str | Path | 
 def check_entry_protocol(study: Study, assay: str, proto: Protocol, *, given: bool) -> None:
     """Refuse a protocol that is none of the study's ``assay`` entries' protocols.
 
-    For commands that take ``--study`` for its groups only (``neurotox neurite``):
-    they do not run the entry, but must not run another protocol than it names
-    without saying so.
+    For ``neurotox neurite``, which reads the entry of its plate folder (its
+    protocol and parameters) but takes ``--protocol``: it must not run another
+    protocol than the study names without saying so.
     """
     entries = [s for s in study.spec.assays if s.assay == assay]
     protos = [load_protocol(study_protocol(study, s)) for s in entries]
@@ -341,9 +341,8 @@ def check_entry_protocol(study: Study, assay: str, proto: Protocol, *, given: bo
     what = "--protocol" if given else "the default protocol"
     listed = ", ".join(f"{s.key!r} ({s.protocol})" for s in entries)
     raise InputError(f"{what} {proto.name!r} is not the protocol of the study's {assay} "
-                     f"entry {listed}; this command reads only the study's groups: give "
-                     f"--protocol {entries[0].protocol} (and the entry's parameters as --param), "
-                     "or run 'neurotox report'", path=study.path,
+                     f"entry {listed}; give --protocol {entries[0].protocol} or leave it out "
+                     "(the entry's protocol and parameters are used)", path=study.path,
                      where=f"key 'assays.{entries[0].key}.protocol'")
 
 

@@ -33,23 +33,26 @@ def _overrides(pairs: tuple[str, ...], **options: Any) -> dict[str, Any]:
     return out
 
 
-def _study_layout(study: Any, plate_dir: Path, params: Any):
-    """The plate layout of the study's neurite entry, as ``report`` takes it (None: none).
-
-    With several neurite entries, the one whose input is the plate folder.
-    """
-    from neurotox.assays.neurite.plugin import study_layout
-    from neurotox.errors import InputError
-
+def _study_entries(study: Any, plate_dir: Path) -> list[Any]:
+    """The study's neurite entries; with several, those whose input is the plate folder."""
     entries = [a for a in study.spec.assays if a.assay == "neurite_outgrowth"]
     if len(entries) > 1:
         here = plate_dir.resolve()
         entries = [a for a in entries if any(p.resolve() == here
                                              for p in study.assay_inputs(a))]
-        if len(entries) != 1:
-            raise InputError("the study has several neurite entries and none (or several) "
-                             "reads this plate folder; give --layout", path=study.path,
-                             where="key 'assays'")
+    return entries
+
+
+def _study_layout(study: Any, entries: list[Any], params: Any):
+    """The plate layout of the study's neurite entry, as ``report`` takes it (None: none)."""
+    from neurotox.assays.neurite.plugin import study_layout
+    from neurotox.errors import InputError
+
+    if len(entries) > 1 or (not entries and len([
+            a for a in study.spec.assays if a.assay == "neurite_outgrowth"]) > 1):
+        raise InputError("the study has several neurite entries and none (or several) "
+                         "reads this plate folder; give --layout", path=study.path,
+                         where="key 'assays'")
     if not entries or not study.layouts:
         return None
     lay = study_layout(study, entries[0], params)
@@ -130,27 +133,40 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
     over = _overrides(sets, pattern=pattern or None, pixel_size_um=pixel_size,
                       nuclei_channel=nuclei_channel, neurite_channel=neurite_channel,
                       control_group=control_group)
-    proto, params = resolve_parameters(protocol, command_line=over,
-                                       command_line_source=PARAM_OPTION)
-    study = None
-    if study_path is not None:   # the study's neurite entry must not name another protocol
-        from neurotox.assays.base import check_entry_protocol
+    study, entries = None, []
+    given = ctx.get_parameter_source("protocol") is not click.core.ParameterSource.DEFAULT
+    if study_path is not None:
+        from neurotox.assays.base import study_protocol
         from neurotox.study import load_study
 
         study = load_study(study_path)
-        given = ctx.get_parameter_source("protocol") is not click.core.ParameterSource.DEFAULT
+        entries = _study_entries(study, plate_dir)
+        if len(entries) == 1 and not given:   # the entry's protocol, as `report` runs it
+            protocol = study_protocol(study, entries[0])
+    entry = entries[0] if len(entries) == 1 else None
+    proto, params = resolve_parameters(
+        protocol, dict(entry.parameters) if entry else {},
+        source=study.path if study else None, command_line=over,
+        command_line_source=PARAM_OPTION,
+        overrides_key=f"assays.{entry.key}.parameters." if entry else "parameters.")
+    if study is not None:   # the study's neurite entry must not name another protocol
+        from neurotox.assays.base import check_entry_protocol
+
         check_entry_protocol(study, "neurite_outgrowth", proto, given=given)
     groups, sid = _groups_and_id(study, study_id, plate_dir)
     lay = None if layout is None else read_layout(layout, group_ids=set(groups) if groups
                                                    else None)
     if lay is None and study is not None:
-        lay = _study_layout(study, plate_dir, params)
+        lay = _study_layout(study, entries, params)
         layout = None if lay is None else Path(lay.attrs["path"])
     quiet = bool((ctx.find_root().obj or {}).get("quiet"))
     with open_output(output, force, inputs=[plate_dir, layout, study_path, proto.path],
                      protocol=proto.name, plate_dir=plate_dir, layout=layout,
                      overlays=overlays, workers=workers, scheduler=scheduler) as od:
         od.record.parameters["effective"] = params.model_dump(mode="json")
+        if entry is not None:
+            od.record.note(f"protocol {proto.name!r} and parameters from the study's "
+                           f"{entry.key!r} entry")
         for note in [] if lay is None else dialect_note(Path(lay.attrs["path"]).name,
                                                         lay.attrs.get("dialect", "")):
             od.record.note(note)
