@@ -31,11 +31,12 @@ and stable, but it is not a time order).
 Ties (``Day3`` and ``day3``) are broken by the label itself, so the order is total
 and the same on every run.
 
-Labels that differ only in letter case, spaces or punctuation (``Pretest``,
-``pre-test``, ``pretest``; ``Day7``, ``day 7``) are one session typed two ways:
-:func:`label_key` says so, and the EndpointTable refuses such pairs within one
-assay (:func:`neurotox.endpoints.validate`). A minus sign before a number is not
-punctuation (``day-1`` and ``day1`` are different days).
+Labels that differ only in letter case, spaces, punctuation or leading zeros
+(``Pretest``, ``pre-test``, ``pretest``; ``Day7``, ``day 7``, ``day07``) are one
+session typed two ways: :func:`label_key` says so, and the EndpointTable refuses
+such pairs within one assay (:func:`neurotox.endpoints.validate`). A minus sign
+before a number is not punctuation (``day-1`` and ``day1`` are different days), nor
+is a zero after a decimal point (``day1.05`` is not ``day1.5``).
 """
 
 from __future__ import annotations
@@ -84,17 +85,21 @@ _LAST = {"", "NA", "NAN", "NONE", "ALL"}
 #: and any between two digits (``day1.5`` is not ``day15``).
 _IGNORED = re.compile(r"[\s_.,;:/\\'\"()\[\]](?!\d)|(?<!\d)[\s_.,;:/\\'\"()\[\]]"
                       r"|[-\u2010-\u2015](?!\s*\d)")
+#: Leading zeros of a count (``day07``, ``D-01``, ``day021``), not a lone zero
+#: (``day0``) nor zeros after a decimal point (``day1.05``).
+_LEADING_ZEROS = re.compile(r"(?<![\d.])0+(?=\d)")
 
 
 def label_key(label: object) -> str:
-    """What a timepoint label says, without letter case, spaces and punctuation.
+    """What a timepoint label says, without letter case, spaces, punctuation and padding.
 
-    ``Pretest``, ``pre-test`` and ``PRE_TEST`` give ``pretest``; ``Day 7`` and
-    ``day7`` give ``day7``; ``day-1`` stays ``day-1``. Full-width characters are
+    ``Pretest``, ``pre-test`` and ``PRE_TEST`` give ``pretest``; ``Day 7``,
+    ``day07`` and ``day7`` give ``day7`` (a count's leading zeros are padding:
+    ``day021`` is ``day21``); ``day-1`` stays ``day-1``. Full-width characters are
     read as ASCII (NFKC).
     """
     text = unicodedata.normalize("NFKC", str(label)).replace("\u2212", "-")
-    return _IGNORED.sub("", text).casefold()
+    return _LEADING_ZEROS.sub("", _IGNORED.sub("", text)).casefold()
 
 
 #: Words before a count that name its unit, to one spelling (``D-1`` is ``day-1``).

@@ -89,11 +89,18 @@ def test_prefixed_counts_sort_as_signed_numbers(days, prefix):
     (["day-1", "day1"], False),        # a minus sign is not punctuation
     (["day −1", "day-1"], True),       # Unicode minus
     (["week4", "week14"], False),
-    (["bin3", "bin03"], False),        # different text, left to the time order
+    (["bin3", "bin03"], True),         # leading zeros are padding
+    (["day7", "day07", "DAY 007", "day_07"], True),
+    (["day21", "day021"], True),
+    (["day0", "day00"], True),
+    (["day0", "day"], False),          # a lone zero is a count
+    (["day1.05", "day1.5"], False),    # a zero after the decimal point counts
+    (["day-01", "day-1"], True),
+    (["day-1", "day1", "day01"], False),
     (["day1.5", "day15", "day1 5"], False),   # between digits, punctuation counts
     (["day -1", "day - 1", "Day-1"], True),
 ])
-def test_label_key_ignores_case_spaces_and_punctuation_only(labels, same):
+def test_label_key_ignores_case_spaces_punctuation_and_padding_only(labels, same):
     assert (len({label_key(x) for x in labels}) == 1) is same
 
 
