@@ -240,6 +240,10 @@ def _in_time_order(a: tuple, la: str, b: tuple, lb: str) -> bool:
     return diff is None or (diff[0][0] == 0 and diff[1][0] == 0)
 
 
+#: Above this many ranked labels :func:`contradicted` checks neighbours only.
+_MAX_PAIRS = 400
+
+
 def contradicted(ranks: Mapping[object, float]) -> list[tuple[str, str]]:
     """Pairs of labels whose protocol ranks reverse the time their labels say.
 
@@ -258,10 +262,6 @@ def contradicted(ranks: Mapping[object, float]) -> list[tuple[str, str]]:
     else:
         pairs = [(a, b) for i, a in enumerate(have) for b in have[i + 1:]]
     return [(a[1], b[1]) for a, b in pairs if a[2] > b[2] and _by_number(a[0], b[0])]
-
-
-#: Above this many ranked labels :func:`contradicted` checks neighbours only.
-_MAX_PAIRS = 400
 
 
 def _by_number(a: tuple, b: tuple) -> bool:

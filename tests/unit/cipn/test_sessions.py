@@ -115,3 +115,24 @@ def test_padded_labels_of_one_endpoint_table_are_refused(folder):
             "timepoint 'day7' and 'day07' (from s.csv row 3) of assay 'cipn' differ only in "
             "letter case, spaces, punctuation or leading zeros")):
         run(folder, {"s.csv": _long("day07")}, timepoint_prefix="")
+
+
+def test_one_animal_at_one_session_written_two_ways_names_both_rows(folder):
+    text = _long().replace("C1,day-1,", "C1,day7,").replace("C1,day7,hargreaves,1,10.5",
+                                                            "C1,Day 07,hargreaves,1,10.5")
+    with pytest.raises(InputError) as err:
+        run(folder, {"s.csv": text})
+    assert err.value.where == "row 3, column 'day'"
+    assert str(err.value).endswith(
+        "hargreaves measurement of animal 'C1' at session 'day7', trial 1 appears twice: rows 2 "
+        "and 3 (written 'day7' and 'Day 07')")
+
+
+def test_an_animal_row_written_twice_in_a_wide_sheet_names_its_column(folder):
+    sheet = _wide(["day-1", "day7", "day21"])
+    sheet = pd.concat([sheet, sheet.iloc[[1]]], ignore_index=True)
+    with pytest.raises(InputError) as err:
+        run(folder, {"w.xlsx": _xlsx(sheet)})
+    assert err.value.where == "row 8, column 'Animal'"
+    assert str(err.value).endswith(
+        "hargreaves measurement of animal 'C2' at session 'day-1' appears twice: rows 3 and 8")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from neurotox.errors import InputError
@@ -79,6 +80,31 @@ def check_session_columns(df: pd.DataFrame, prefix: str) -> None:
                                    f"{seen[key]!r} and {head!r}")
         seen[key] = head
     df.attrs["session_headers"] = heads
+
+
+def check_repeats(df: pd.DataFrame, written: pd.Series) -> None:
+    """Refuse an animal's test measured twice at one session (and trial), naming both rows.
+
+    ``written``: the sheet's timepoint labels before respelling, so a long table's
+    ``day7`` and ``Day 07`` of one animal are named as the file writes them. A wide
+    sheet's repeat is an animal's row written twice (its column ``subject``).
+    """
+    key = ["test", "subject", "timepoint", "trial"]
+    dup = df.duplicated(key).to_numpy()
+    if not dup.any():
+        return
+    i = int(np.flatnonzero(dup)[0])
+    j = int(np.flatnonzero((df[key] == df[key].iloc[i]).all(axis=1).to_numpy())[0])
+    test, subject, tp, trial = (str(df[k].iloc[i]) for k in key)
+    rows = f"rows {int(df['row'].iloc[j])} and {int(df['row'].iloc[i])}"
+    trial = f", trial {trial}" if "trial" in df.attrs.get("headers", {}) else ""
+    wide = bool(df.attrs.get("session_columns"))
+    spelt = "" if wide or written.iloc[i] == written.iloc[j] else \
+        f" (written {written.iloc[j]!r} and {written.iloc[i]!r})"
+    column = header_of(df, "subject" if wide else "timepoint")
+    raise InputError(f"{test} measurement of animal {subject!r} at session {tp!r}{trial} "
+                     f"appears twice: {rows}{spelt}", path=df.attrs.get("path"),
+                     where=f"row {int(df['row'].iloc[i])}, column {column!r}")
 
 
 def match_baseline(df: pd.DataFrame, baseline: str | None, name: str) -> str:
