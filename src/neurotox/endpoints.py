@@ -480,9 +480,9 @@ def _check_rows(df: pd.DataFrame, path: str | None) -> None:
 
 
 def _check_timepoint_labels(df: pd.DataFrame, path: str | None, fail: Any) -> None:
-    """Refuse two timepoint labels of one assay that differ only in case or punctuation.
+    """Refuse two timepoint labels of one assay that differ only in case, punctuation, padding.
 
-    ``Pretest`` beside ``pretest`` (or ``pre-test``, ``Day7`` beside ``day7``) is
+    ``Pretest`` beside ``pretest`` (or ``pre-test``, ``Day7`` or ``day07`` beside ``day7``) is
     one session typed two ways: analysed as two timepoints it splits the animals
     and leaves a timepoint of one animal (:func:`neurotox.timepoints.label_key`).
     """
@@ -498,8 +498,8 @@ def _check_timepoint_labels(df: pd.DataFrame, path: str | None, fail: Any) -> No
     other = f"from {source}" if source else _row_label(j, path)
     fail(pd.Series(df.index == i, index=df.index), "timepoint",
          f"timepoint {{found!r}} and {df['timepoint'].iloc[j]!r} ({other}) of assay "
-         f"{df['assay'].iloc[i]!r} differ only in letter case, spaces or punctuation; "
-         "write one session's label the same way throughout")
+         f"{df['assay'].iloc[i]!r} differ only in letter case, spaces, punctuation or "
+         "leading zeros; write one session's label the same way throughout")
 
 
 def _check_time_order(df: pd.DataFrame, path: str | None, fail: Any) -> None:

@@ -31,11 +31,12 @@ and stable, but it is not a time order).
 Ties (``Day3`` and ``day3``) are broken by the label itself, so the order is total
 and the same on every run.
 
-Labels that differ only in letter case, spaces or punctuation (``Pretest``,
-``pre-test``, ``pretest``; ``Day7``, ``day 7``) are one session typed two ways:
-:func:`label_key` says so, and the EndpointTable refuses such pairs within one
-assay (:func:`neurotox.endpoints.validate`). A minus sign before a number is not
-punctuation (``day-1`` and ``day1`` are different days).
+Labels that differ only in letter case, spaces, punctuation or leading zeros
+(``Pretest``, ``pre-test``, ``pretest``; ``Day7``, ``day 7``, ``day07``) are one
+session typed two ways: :func:`label_key` says so, and the EndpointTable refuses
+such pairs within one assay (:func:`neurotox.endpoints.validate`). A minus sign
+before a number is not punctuation (``day-1`` and ``day1`` are different days), nor
+is a zero after a decimal point (``day1.05`` is not ``day1.5``).
 """
 
 from __future__ import annotations
@@ -84,17 +85,21 @@ _LAST = {"", "NA", "NAN", "NONE", "ALL"}
 #: and any between two digits (``day1.5`` is not ``day15``).
 _IGNORED = re.compile(r"[\s_.,;:/\\'\"()\[\]](?!\d)|(?<!\d)[\s_.,;:/\\'\"()\[\]]"
                       r"|[-\u2010-\u2015](?!\s*\d)")
+#: Leading zeros of a count (``day07``, ``D-01``, ``day021``), not a lone zero
+#: (``day0``) nor zeros after a decimal point (``day1.05``).
+_LEADING_ZEROS = re.compile(r"(?<![\d.])0+(?=\d)")
 
 
 def label_key(label: object) -> str:
-    """What a timepoint label says, without letter case, spaces and punctuation.
+    """What a timepoint label says, without letter case, spaces, punctuation and padding.
 
-    ``Pretest``, ``pre-test`` and ``PRE_TEST`` give ``pretest``; ``Day 7`` and
-    ``day7`` give ``day7``; ``day-1`` stays ``day-1``. Full-width characters are
+    ``Pretest``, ``pre-test`` and ``PRE_TEST`` give ``pretest``; ``Day 7``,
+    ``day07`` and ``day7`` give ``day7`` (a count's leading zeros are padding:
+    ``day021`` is ``day21``); ``day-1`` stays ``day-1``. Full-width characters are
     read as ASCII (NFKC).
     """
     text = unicodedata.normalize("NFKC", str(label)).replace("\u2212", "-")
-    return _IGNORED.sub("", text).casefold()
+    return _LEADING_ZEROS.sub("", _IGNORED.sub("", text)).casefold()
 
 
 #: Words before a count that name its unit, to one spelling (``D-1`` is ``day-1``).
@@ -235,6 +240,38 @@ def _in_time_order(a: tuple, la: str, b: tuple, lb: str) -> bool:
     return diff is None or (diff[0][0] == 0 and diff[1][0] == 0)
 
 
+#: Above this many ranked labels :func:`contradicted` checks neighbours only.
+_MAX_PAIRS = 400
+
+
+def contradicted(ranks: Mapping[object, float]) -> list[tuple[str, str]]:
+    """Pairs of labels whose protocol ranks reverse the time their labels say.
+
+    ``(earlier, later)`` by the labels (``day7``, ``day21``: read as times, the
+    first part in which they differ a number in both) where ``ranks`` (the
+    ``time_order``) puts ``later`` first. Labels whose order would rest on words
+    (``light1``, ``dark1``) are the protocol's to order and never contradict it.
+    In the labels' order; ``[]`` when the ranks agree with every such pair.
+    """
+    have = sorted((time_key(v), str(v), float(r)) for v, r in ranks.items()
+                  if r is not None and math.isfinite(r))
+    if len(have) > _MAX_PAIRS:   # long runs of bins: neighbours in rank order only
+        by_rank = sorted(have, key=lambda h: h[2])
+        pairs = [(b, a) if a > b else (a, b) for a, b in zip(by_rank, by_rank[1:],
+                                                               strict=False)]
+    else:
+        pairs = [(a, b) for i, a in enumerate(have) for b in have[i + 1:]]
+    return [(a[1], b[1]) for a, b in pairs if a[2] > b[2] and _by_number(a[0], b[0])]
+
+
+def _by_number(a: tuple, b: tuple) -> bool:
+    """True when keys ``a`` < ``b`` are in one band and first differ in a number in both."""
+    if a[0] != b[0] or a[0] == 3:
+        return False
+    diff = next(((x, y) for x, y in zip(a[1], b[1], strict=False) if x != y), None)
+    return diff is not None and diff[0][0] == 0 and diff[1][0] == 0
+
+
 class TimeOrder:
     """Time order of an EndpointTable's timepoints: the protocol's, else the labels'.
 
@@ -266,3 +303,7 @@ class TimeOrder:
     def unordered(self, labels: Iterable[object]) -> list[str]:
         """Labels that cannot be put in time order (:func:`unordered`)."""
         return unordered(labels, self.ranks)
+
+    def contradicted(self, labels: Iterable[object]) -> list[tuple[str, str]]:
+        """Pairs of ``labels`` whose ranks reverse their labels' times (:func:`contradicted`)."""
+        return contradicted({v: self.ranks[v] for v in set(labels) if v in self.ranks})

@@ -404,14 +404,16 @@ def _none_for_empty(grid: list[list[Any]]) -> list[tuple]:
 def read_excel(path: str | Path, sheet_name: str | int | None = 0, *,
                header: int | None = 0, skiprows: int | list[int] | None = None,
                nrows: int | None = None, dtype: Any = None, na_values: Any = None,
-               keep_default_na: bool = True, engine: str | None = None
-               ) -> pd.DataFrame | dict[str, pd.DataFrame]:
+               keep_default_na: bool = True, engine: str | None = None,
+               header_cells: bool = False) -> pd.DataFrame | dict[str, pd.DataFrame]:
     """``pandas.read_excel`` for xlsx with the safety of :func:`read_cells`.
 
     Same results as pandas' openpyxl engine for the arguments supported here:
     ``sheet_name`` (name, index, or None for a dict of every sheet), ``header``,
     ``skiprows``, ``nrows``, ``dtype``, ``na_values``, ``keep_default_na``.
-    ``engine``: see the module notes.
+    ``engine``: see the module notes. With ``header_cells`` (and ``header`` a row,
+    no ``skiprows``) each frame's ``attrs['header_cells']`` holds the header row as
+    written: pandas renames a repeated name (``day7``, ``day7.1``).
     """
     from pandas.errors import EmptyDataError
     from pandas.io.parsers import TextParser
@@ -448,6 +450,11 @@ def read_excel(path: str | Path, sheet_name: str | int | None = 0, *,
                                    skip_blank_lines=False).read(nrows=nrows)
         except EmptyDataError:
             out[name] = pd.DataFrame()
+            continue
+        if header_cells and isinstance(header, int) and skiprows is None \
+                and header < len(data):
+            out[name].attrs["header_cells"] = ["" if c is None else str(c)
+                                               for c in data[header]]
     return out if sheet_name is None else out[wanted[0]]
 
 

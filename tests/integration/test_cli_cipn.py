@@ -146,3 +146,36 @@ def test_several_entries_need_protocol_to_choose(tmp_path, invoke):
     assert r.exit_code == 0, r.output
     ep = pd.read_csv(tmp_path / "out" / "endpoints.csv")
     assert ep["value"].to_numpy() == pytest.approx(MOUSE_THRESHOLD, rel=1e-3)
+
+
+#: Hargreaves latencies (s), a wide sheet as labs keep it: the baseline column is `BL`.
+WIDE_BL = ("subject,test,BL,Day 7\nC1,hargreaves,10.0,16.0\nC2,hargreaves,8.0,5.0\n"
+           "C3,hargreaves,9.0,9.5\nT1,hargreaves,12.0,6.0\nT2,hargreaves,11.0,6.5\n"
+           "T3,hargreaves,10.5,5.0\n")
+
+
+def test_a_baseline_column_named_bl_is_the_protocols_day_minus_1(tmp_path, invoke):
+    """stranger39 B1: BL was not the protocol's day-1 (no covariate, no %MPE, rc 0)."""
+    from tests.unit.cipn.conftest import write
+
+    study = write(tmp_path, {"w.csv": WIDE_BL})
+    r = invoke("cipn", tmp_path / "w.csv", "--study", study, "--protocol",
+               "cipn-paclitaxel-rat", "-o", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    assert "w.csv: session 'BL' is the protocol's baseline session 'day-1' written another " \
+           "way, labelled 'day-1'" in r.output and "WARNING" not in r.output
+    ep = pd.read_csv(tmp_path / "out" / "endpoints.csv")
+    assert set(ep["timepoint"]) == {"day-1", "day7"}
+    mpe = ep[(ep["endpoint"] == "hargreaves_mpe") & (ep["subject"] == "C1")]
+    assert mpe["value"].item() == pytest.approx(60.0)   # 100 (16 - 10) / (20 - 10)
+    # a sheet with BL and day-1: two baseline sessions, exit 2 naming both columns
+    (tmp_path / "w.csv").write_text(WIDE_BL.replace("BL,", "BL,day-1,").replace(
+        "hargreaves,", "hargreaves,9.9,"))
+    r = invoke("cipn", tmp_path / "w.csv", "--study", study, "--protocol",
+               "cipn-paclitaxel-rat", "-o", tmp_path / "out2")
+    assert r.exit_code == 2
+    assert r.output.strip().splitlines()[-1] == (
+        f"Error: {tmp_path / 'w.csv'}, row 1, columns 'BL', 'day-1': sessions 'BL' and "
+        "'day-1' are each the protocol's baseline session 'day-1' (a baseline spelling, or "
+        "'day-1' written another way): keep one, or name another session in the protocol "
+        "parameter 'baseline'")

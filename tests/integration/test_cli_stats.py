@@ -273,3 +273,47 @@ def test_a_note_taken_before_the_output_folder_opens_reaches_the_run(invoke, tmp
     assert r.stderr.count(f"WARNING: {cut}") == 1
     notes = json.loads((out / "manifest.json").read_text())["notes"]
     assert notes.count(f"warning: {cut}") == 1
+
+
+def _sessions(folder, spell=None, ranks=None):
+    """Two sessions of 3 groups x 8 rats; the high dose lowers day-7 values."""
+    _write_inputs(folder)
+    t = pd.read_csv(folder / "endpoints.csv", keep_default_na=False)
+    both = pd.concat([t.assign(timepoint="day7"),
+                      t.assign(timepoint="day21", value=t["value"] + 3)], ignore_index=True)
+    if spell is not None:   # the control's day 7 written another way
+        both.loc[(both["group"] == "C") & (both["timepoint"] == "day7"), "timepoint"] = spell
+    if ranks is not None:
+        both["time_order"] = both["timepoint"].map(ranks)
+    both.to_csv(folder / "endpoints.csv", index=False)
+    return folder / "endpoints.csv"
+
+
+def test_a_zero_padded_session_label_is_refused_not_a_new_session(invoke, tmp_path):
+    """stranger39 C1: day07 beside day7 was a second session; the day-7 test vanished."""
+    table = _sessions(tmp_path, spell="day07")
+    r = invoke("stats", table, "--study", tmp_path / "study.yaml", "-o", tmp_path / "out")
+    assert r.exit_code == 2
+    assert r.output.strip().splitlines()[-1] == (
+        f"Error: {table}, row 10, column 'timepoint': timepoint 'day7' and 'day07' (row 2) "
+        "of assay 'fob' differ only in letter case, spaces, punctuation or leading zeros; "
+        "write one session's label the same way throughout")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_time_order_against_the_labels_is_warned(invoke, tmp_path):
+    """stranger39 C2: day21 placed before day7 was followed without a word."""
+    table = _sessions(tmp_path, ranks={"day7": 2, "day21": 1})
+    r = invoke("stats", table, "--study", tmp_path / "study.yaml", "-o", tmp_path / "out")
+    assert r.exit_code == 0, r.output
+    assert "WARNING: the EndpointTable column 'time_order' puts timepoints of assay 'fob' " \
+           "against the order their labels say: 'day21' (time_order 1) before 'day7' " \
+           "(time_order 2);" in r.output
+    res = pd.read_csv(tmp_path / "out" / "results.csv")
+    assert list(dict.fromkeys(res["timepoint"])) == ["day21", "day7"]   # followed
+    r = invoke("--warnings-as-errors", "stats", table, "--study", tmp_path / "study.yaml",
+               "-o", tmp_path / "out2")
+    assert r.exit_code == 2
+    table = _sessions(tmp_path, ranks={"day7": 1, "day21": 2})
+    r = invoke("stats", table, "--study", tmp_path / "study.yaml", "-o", tmp_path / "out3")
+    assert r.exit_code == 0 and "WARNING" not in r.output

@@ -72,7 +72,8 @@ CASES = [
     Case("vf-empty-day", vf("T2,-1", "T2,"), VF_ARGS, "row 5, column 'day': timepoint is "
          "empty", "vf.csv"),
     Case("vf-session-twice", vf("T2,-1,xxxx,1", "T2,-1,xxxx,1\nT2,-1,oxoo,6"), VF_ARGS,
-         "von_frey_updown measurement subject='T2', timepoint='-1', trial='1' appears twice",
+         "row 6, column 'day': von_frey_updown measurement of animal 'T2' at session '-1' "
+         "appears twice: rows 5 and 6",
          "vf.csv"),
     Case("vf-empty-file", {**BASE, "vf.csv": ""}, VF_ARGS, "file is empty", "vf.csv"),
     Case("vf-wide-garbled-cell", {**BASE, "vf.csv": "subject,D7\nC1,oxooxx\n"},

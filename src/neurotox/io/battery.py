@@ -99,7 +99,8 @@ def _first_sheet_with_data(book: dict[str, pd.DataFrame], path: Path) -> str:
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
     from neurotox.workbook import read_excel
 
-    return _pick_sheet(read_excel(path, sheet_name=None, dtype=str), sheet, path)
+    return _pick_sheet(read_excel(path, sheet_name=None, dtype=str, header_cells=True), sheet,
+                       path)
 
 
 @register_reader("ole2")
@@ -141,7 +142,9 @@ def _below_title_rows(df: pd.DataFrame, path: Path) -> pd.DataFrame:
             df = df.iloc[at + 1:].set_axis([str(c).strip() for c in df.iloc[at]], axis=1)
             note(f"{path.name}: header on row {header_row}, below {header_row - 1} title "
                  "row(s)")
-    check_header_names(list(df.columns), path, line=header_row)
+    written = df.attrs.pop("header_cells", None)   # pandas renames a repeated name
+    written = written if header_row == 1 else None
+    check_header_names(written or list(df.columns), path, line=header_row)
     df.attrs["header_row"] = header_row
     return df
 

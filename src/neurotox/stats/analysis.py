@@ -367,6 +367,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
         df = _litter_means(df, reg)   # the units of the descriptives and of every test
     times = TimeOrder.of(df)
     warn_unordered(df, times)
+    warn_contradicted(df, times)
     desc = _ordered_cells(describe(df), order, times)
     desc = desc[~desc["endpoint"].map(lambda e: reg[e].covariate_only)].reset_index(drop=True)
     if desc.empty:
@@ -493,6 +494,30 @@ def warn_unordered(df: pd.DataFrame, times: TimeOrder) -> None:
             "cannot be put in time order from their labels: tables and AR(1) models order "
             "them by their text, not by time; give the EndpointTable column 'time_order' "
             "(each timepoint's place in the protocol) or number the sessions (day7, week4)")
+
+
+def warn_contradicted(df: pd.DataFrame, times: TimeOrder) -> None:
+    """Warn, per assay, of a ``time_order`` that reverses what the labels say.
+
+    ``day7`` given a later place than ``day21`` orders every table, figure and AR(1)
+    model against time; it is followed (the protocol's order decides), and said.
+    """
+    from neurotox.files import warn_or_refuse
+
+    if not times.ranks:
+        return
+    for assay, part in df.groupby("assay", sort=True):
+        pairs = times.contradicted(part["timepoint"])
+        if not pairs:
+            continue
+        said = "; ".join(f"{b!r} (time_order {times.ranks[b]:g}) before {a!r} (time_order "
+                         f"{times.ranks[a]:g})" for a, b in pairs[:4])
+        more = f" and {len(pairs) - 4} more pair(s)" if len(pairs) > 4 else ""
+        warn_or_refuse(
+            f"the EndpointTable column 'time_order' puts timepoints of assay {assay!r} "
+            f"against the order their labels say: {said}{more}; tables, figures and AR(1) "
+            "models follow time_order: check it gives each timepoint its place in the "
+            "protocol")
 
 
 class _PerRow:

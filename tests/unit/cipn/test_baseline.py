@@ -6,6 +6,8 @@ cipn-paclitaxel-rat names its baseline ``day-1`` (covariate), hot-plate names it
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from neurotox.errors import InputError
@@ -31,6 +33,27 @@ def test_rat_baseline_written_other_ways_is_the_covariate(folder, spelling):
     assert not any(n.startswith("warning:") for n in res.notes)
 
 
+@pytest.mark.parametrize("spelling", ["BL", "Pre", "Baseline", "pre-dose", "Pre-treatment"])
+def test_rat_baseline_named_by_a_baseline_spelling_is_day_minus_1(folder, spelling):
+    """docs/assays.md "The baseline session": ``BL`` is the protocol's ``day-1``."""
+    res = run(folder, {"w.csv": WIDE.format(base=spelling)})
+    t = res.endpoints
+    assert set(t["timepoint"]) == {"day-1", "day7"}
+    assert value(t, "hargreaves_mpe", "C1", "day7")["value"] == pytest.approx(60.0)
+    assert value(t, "hargreaves_latency_baseline", "T1", "day7")["value"] == 12.0
+    assert f"w.csv: session '{spelling}' is the protocol's baseline session 'day-1' written " \
+           "another way, labelled 'day-1'" in res.notes
+    assert not any(n.startswith("warning:") for n in res.notes)
+    long = "subject,day,test,value\n" + "".join(
+        f"{s},{spelling if d == -1 else d},hargreaves,{v}\n"
+        for s, d, v in [("C1", -1, 10.0), ("C1", 7, 16.0), ("C2", -1, 8.0), ("C2", 7, 5.0),
+                        ("T1", -1, 12.0), ("T1", 7, 6.0)])
+    res = run(folder, {"l.csv": long})
+    assert value(res.endpoints, "hargreaves_mpe", "C1", "day7")["value"] == pytest.approx(60.0)
+    assert f"l.csv: session '{spelling}' (row 2) is the protocol's baseline session 'day-1' " \
+           "written another way, labelled 'day-1'" in res.notes
+
+
 @pytest.mark.parametrize("spelling", ["BL", "Baseline", "pre-dose", "Pretest", "PRE"])
 def test_hot_plate_baseline_spelt_another_way_gives_mpe(folder, spelling):
     text = WIDE.format(base=spelling).replace("hargreaves", "hot_plate")
@@ -40,8 +63,8 @@ def test_hot_plate_baseline_spelt_another_way_gives_mpe(folder, spelling):
         -300 / 22)
     assert set(res.endpoints["timepoint"]) == {"baseline", "d7"}
     if spelling != "Baseline":
-        assert any(f"session '{spelling.lower()}' is the protocol's baseline session "
-                   "'baseline' written another way" in n for n in res.notes)
+        assert f"w.csv: session '{spelling}' is the protocol's baseline session 'baseline' " \
+               "written another way, labelled 'baseline'" in res.notes
 
 
 def test_missing_baseline_is_a_warning_and_no_ancova_is_claimed(folder):
@@ -60,13 +83,28 @@ def test_missing_baseline_is_a_warning_and_no_ancova_is_claimed(folder):
     assert value(t, "hargreaves_latency_baseline", "C1", "day7")["value"] == 10.0
 
 
-def test_two_baseline_spellings_in_one_sheet_are_an_error(folder):
-    text = "subject,test,BL,pre,D7\nC1,hot_plate,10,11,12\n"
-    with pytest.raises(InputError, match=r"sessions 'bl', 'pre' are each the protocol's "
-                                         "baseline session 'baseline' written another way"
-                       ) as err:
-        run(folder, {"w.csv": text}, "hot-plate")
-    assert err.value.where == "row 1 (session columns)"
+@pytest.mark.parametrize(("protocol", "first", "second"), [
+    ("hot-plate", "BL", "pre"), ("cipn-paclitaxel-rat", "BL", "Pre"),
+    ("cipn-paclitaxel-rat", "BL", "day-1"), ("cipn-paclitaxel-rat", "pre-dose", "D-1")])
+def test_two_baseline_sessions_in_one_wide_sheet_are_an_error(folder, protocol, first, second):
+    text = f"subject,test,{first},{second},D7\nC1,hot_plate,10,11,12\n"
+    base = "baseline" if protocol == "hot-plate" else "day-1"
+    with pytest.raises(InputError) as err:
+        run(folder, {"w.csv": text}, protocol)
+    assert err.value.where == f"row 1, columns '{first}', '{second}'"
+    assert str(err.value).endswith(
+        f"sessions '{first}' and '{second}' are each the protocol's baseline session "
+        f"{base!r} (a baseline spelling, or {base!r} written another way): keep one, or name "
+        "another session in the protocol parameter 'baseline'")
+
+
+def test_two_baseline_sessions_in_one_long_table_name_their_rows(folder):
+    text = ("subject,day,test,value\nC1,BL,hargreaves,10\nC1,7,hargreaves,12\n"
+            "C2,-1,hargreaves,9\nC2,7,hargreaves,11\n")
+    with pytest.raises(InputError, match=re.escape(
+            "column 'day': sessions 'BL' (row 2) and 'day-1' (row 4) are each the protocol's "
+            "baseline session 'day-1'")):
+        run(folder, {"l.csv": text})
 
 
 def test_one_list_of_baseline_spellings():

@@ -249,8 +249,9 @@ def test_text_that_is_no_timepoint_is_an_error(folder, day):
 def test_timepoint_labels_are_read(folder, day):
     text = THERMAL.replace("C1,7,hargreaves,", f"C1,{day},hargreaves,")
     t = run(folder, {"thermal.csv": text}, timepoint_prefix="").endpoints
-    # D-1 is the protocol's baseline session 'day-1' written another way
-    label = {"D-1": "day-1"}.get(day, day)
+    # D-1 is the protocol's baseline session 'day-1' written another way, and so is
+    # every baseline spelling (docs/assays.md "The baseline session")
+    label = {"D-1": "day-1", "baseline": "day-1", "pre-dose": "day-1"}.get(day, day)
     assert value(t, "hargreaves_latency", "C1", label)["value"] == pytest.approx(17.0)
 
 

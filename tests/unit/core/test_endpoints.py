@@ -326,7 +326,8 @@ def test_blank_censoring_of_neurochemical_values_is_noted(tmp_path, censoring):
 
 
 @pytest.mark.parametrize(("first", "second"), [
-    ("pretest", "Pretest"), ("day7", "Day 7"), ("pretest", "pre-test"), ("week4", "Week4")])
+    ("pretest", "Pretest"), ("day7", "Day 7"), ("pretest", "pre-test"), ("week4", "Week4"),
+    ("day7", "day07"), ("day21", "day021"), ("day-1", "Day -01"), ("PND4", "PND04")])
 def test_timepoints_differing_only_in_case_or_punctuation_are_refused(tmp_path, first, second):
     t = ep.from_records([row(subject="A1", timepoint=first), row(subject="A2", timepoint=first),
                          row(subject="A3", timepoint=first)])
@@ -337,8 +338,8 @@ def test_timepoints_differing_only_in_case_or_punctuation_are_refused(tmp_path, 
         ep.read(p)
     assert str(err.value) == (
         f"{p}, row 4, column 'timepoint': timepoint {second!r} and {first!r} (row 2) of assay "
-        "'nor' differ only in letter case, spaces or punctuation; write one session's label "
-        "the same way throughout")
+        "'nor' differ only in letter case, spaces, punctuation or leading zeros; write one "
+        "session's label the same way throughout")
 
 
 def test_timepoint_clash_in_an_assay_table_names_both_source_rows():

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from neurotox.report.model import natural_key
 from neurotox.timepoints import (
+    contradicted,
     is_pre_dose,
     label_key,
     session_and_part,
@@ -89,11 +90,18 @@ def test_prefixed_counts_sort_as_signed_numbers(days, prefix):
     (["day-1", "day1"], False),        # a minus sign is not punctuation
     (["day −1", "day-1"], True),       # Unicode minus
     (["week4", "week14"], False),
-    (["bin3", "bin03"], False),        # different text, left to the time order
+    (["bin3", "bin03"], True),         # leading zeros are padding
+    (["day7", "day07", "DAY 007", "day_07"], True),
+    (["day21", "day021"], True),
+    (["day0", "day00"], True),
+    (["day0", "day"], False),          # a lone zero is a count
+    (["day1.05", "day1.5"], False),    # a zero after the decimal point counts
+    (["day-01", "day-1"], True),
+    (["day-1", "day1", "day01"], False),
     (["day1.5", "day15", "day1 5"], False),   # between digits, punctuation counts
     (["day -1", "day - 1", "Day-1"], True),
 ])
-def test_label_key_ignores_case_spaces_and_punctuation_only(labels, same):
+def test_label_key_ignores_case_spaces_punctuation_and_padding_only(labels, same):
     assert (len({label_key(x) for x in labels}) == 1) is same
 
 
@@ -137,3 +145,24 @@ def test_sessions_named_as_before_dosing(label, pre):
     ("serum_day7", ("serum_day7", ""))])
 def test_session_and_part(label, split):
     assert session_and_part(label) == split
+
+
+@pytest.mark.parametrize(("ranks", "pairs"), [
+    ({"day-1": 0, "day7": 1, "day21": 2}, []),
+    ({"day-1": 0, "day7": 2, "day21": 1}, [("day7", "day21")]),
+    ({"day21": 1, "week4": 0}, [("day21", "week4")]),      # 21 < 28 days
+    ({"3": 1, "day3": 0}, []),                               # one time typed two ways
+    ({"pretest": 1, "day1": 0}, []),                         # bands: the protocol's call
+    ({"pretest_bin02": 0, "pretest_bin01": 1}, [("pretest_bin01", "pretest_bin02")]),
+    ({"light1": 1, "dark1": 0}, []),                         # words
+    ({"day7": 0, "NA": -1}, []),
+])
+def test_contradicted_names_pairs_whose_ranks_reverse_their_times(ranks, pairs):
+    assert contradicted(ranks) == pairs
+
+
+def test_contradicted_on_long_runs_checks_neighbours():
+    ranks = {f"bin{k:03d}": float(k) for k in range(1, 601)}
+    assert contradicted(ranks) == []
+    ranks["bin300"], ranks["bin301"] = 301.0, 300.0
+    assert contradicted(ranks) == [("bin300", "bin301")]

@@ -160,3 +160,51 @@ def test_time_order_column_is_optional_and_read_blank():
     t = endpoints.validate(_table(None).drop(columns="time_order", errors="ignore"))
     assert t["time_order"].isna().all()
     assert TimeOrder.of(t).order(t["timepoint"]) == sorted(PHASES)   # text: and warned
+
+
+def _days(ranks):
+    t = _table(ranks)
+    days = dict(zip(PHASES, ("day-1", "day7", "day14", "day21"), strict=True))
+    return t.assign(timepoint=t["timepoint"].map(days), assay="cipn",
+                    category="neurobehavioral", endpoint="vf_threshold_updown", unit="g")
+
+
+@pytest.mark.parametrize(("ranks", "said"), [
+    ((0.0, 3.0, 2.0, 1.0), "'day14' (time_order 2) before 'day7' (time_order 3); 'day21' "
+                           "(time_order 1) before 'day7' (time_order 3); 'day21' (time_order "
+                           "1) before 'day14' (time_order 2)"),
+    ((0.0, 1.0, 3.0, 2.0), "'day21' (time_order 2) before 'day14' (time_order 3)"),
+    ((5.0, 1.0, 2.0, 3.0), "'day7' (time_order 1) before 'day-1' (time_order 5); 'day14' "
+                           "(time_order 2) before 'day-1' (time_order 5); 'day21' (time_order "
+                           "3) before 'day-1' (time_order 5)"),
+])
+def test_analyse_warns_when_time_order_reverses_what_the_labels_say(caplog, ranks, said):
+    """stranger39 C2: a time_order against day7 < day21 was followed without a word."""
+    with caplog.at_level(logging.WARNING):
+        a = stats.analyse(endpoints.validate(_days(ranks)), StatisticsPlan(), GROUPS)
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warned == [
+        "the EndpointTable column 'time_order' puts timepoints of assay 'cipn' against the "
+        f"order their labels say: {said}; tables, figures and AR(1) models follow "
+        "time_order: check it gives each timepoint its place in the protocol"]
+    # followed all the same: the protocol's order decides
+    by_rank = [t for _, t in sorted(zip(ranks, ("day-1", "day7", "day14", "day21"),
+                                        strict=True))]
+    assert list(dict.fromkeys(a.results["timepoint"])) == by_rank
+
+
+@pytest.mark.parametrize("ranks", [(0.0, 1.0, 2.0, 3.0), (-7.0, 7.0, 14.0, 21.0)])
+def test_time_order_agreeing_with_the_labels_is_not_warned(caplog, ranks):
+    with caplog.at_level(logging.WARNING):
+        stats.analyse(endpoints.validate(_days(ranks)), StatisticsPlan(), GROUPS)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_phases_ordered_by_words_never_contradict_the_protocol():
+    # which of light1 and dark1 comes first is the protocol's choice
+    assert TimeOrder(dict(zip(PHASES, (6.0, 4.0, 2.0, 0.0), strict=True))).contradicted(
+        PHASES) == []
+    assert TimeOrder({"light1": 0.0, "light2": 2.0, "dark1": 1.0, "dark2": 3.0}).contradicted(
+        ["light1", "light2", "dark1", "dark2"]) == []
+    assert TimeOrder({"light1": 2.0, "light2": 0.0}).contradicted(["light1", "light2"]) == [
+        ("light1", "light2")]

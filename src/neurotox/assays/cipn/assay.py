@@ -21,7 +21,13 @@ import pandas as pd
 from neurotox.assays.base import AssayPlugin, AssayResult, refuse_repeats, register
 from neurotox.assays.battery.common import Recorder, subjects_of
 from neurotox.assays.cipn import nerve, thermal
-from neurotox.assays.cipn.baseline import match_baseline, missing_baseline, session_labels
+from neurotox.assays.cipn.baseline import (
+    check_repeats,
+    check_session_columns,
+    match_baseline,
+    missing_baseline,
+    session_labels,
+)
 from neurotox.assays.cipn.conventions import cipn_conventions
 from neurotox.assays.cipn.filaments import column_reading
 from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay's model)
@@ -32,7 +38,7 @@ from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay'
 )
 from neurotox.assays.cipn.updown import sudo_threshold, updown_threshold
 from neurotox.errors import InputError
-from neurotox.io.battery import check_subjects, check_unique, header_of, where
+from neurotox.io.battery import check_subjects, header_of, where
 from neurotox.io.cipn import fail_first, read_cipn
 from neurotox.study import AssaySpec, Study
 
@@ -221,10 +227,13 @@ def _baseline_rows(rows: pd.DataFrame, baseline: str) -> pd.DataFrame:
 
 def _read(path: Path, params: CipnParameters) -> tuple[pd.DataFrame, list[str]]:
     df = read_cipn(path, test=params.test, sheet=params.sheet)
+    written = df["timepoint"].copy()
     df["timepoint"], respelt = session_labels(df["timepoint"], params.timepoint_prefix)
-    for test, part in df.groupby("test", sort=False):
-        check_unique(part, ["subject", "timepoint", "trial"], what=f"{test} measurement")
-    notes = [f"{path.name}: sessions {', '.join(f'{a!r} as {b!r}' for a, b in respelt.items())}"
+    check_session_columns(df, params.timepoint_prefix)
+    check_repeats(df, written)
+    heads = {tp: head for head, tp, _ in df.attrs.get("session_columns", [])}  # wide sheet
+    notes = [f"{path.name}: sessions "
+             f"{', '.join(f'{heads.get(a, a)!r} as {b!r}' for a, b in respelt.items())}"
              f" (timepoint_prefix {params.timepoint_prefix!r})"] if respelt else []
     how = match_baseline(df, params.baseline, path.name)
     notes += ([how] if how else []) + missing_baseline(

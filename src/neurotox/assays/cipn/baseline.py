@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.io.battery import header_of
-from neurotox.timepoints import session_key, time_order
+from neurotox.timepoints import label_key, session_key, time_order
 
 #: Latency tests whose %MPE needs the baseline (cold plate has no %MPE).
 MPE_TESTS = ("hot_plate", "tail_flick", "hargreaves")
@@ -29,9 +30,10 @@ def session_labels(tp: pd.Series, prefix: str) -> tuple[pd.Series, dict[str, str
     """Timepoint labels with the protocol's ``timepoint_prefix``, and the labels respelt.
 
     A bare count gets the prefix (``7`` → ``day7``); a count written with the
-    prefix's unit another way (``D7``, ``Day 7``, ``D-1``) is spelt as the prefix
-    spells it (``day7``, ``day-1``), so a wide sheet's sessions and a long table's
-    are one session each. Returns the labels and ``{as written: label}`` of the
+    prefix's unit another way (``D7``, ``Day 7``, ``D-1``) or zero-padded
+    (``day07``, ``D07``, ``day021``, ``07``) is spelt as the prefix spells it
+    (``day7``, ``day-1``, ``day21``), so a wide sheet's sessions and a long
+    table's are one session each. Returns the labels and ``{as written: label}`` of the
     respelt ones (for the run notes).
     """
     tp = tp.astype(str).str.strip()
@@ -40,45 +42,114 @@ def session_labels(tp: pd.Series, prefix: str) -> tuple[pd.Series, dict[str, str
     unit = re.escape(session_key(f"{prefix}1")[:-1])
     mapping, respelt = {}, {}
     for t in tp.unique():
-        m = re.fullmatch(rf"(?:{unit})?(-?\d+(?:\.\d+)?)",
-                         t if re.fullmatch(r"-?\d+(?:\.\d+)?", t) else session_key(t))
+        m = re.fullmatch(rf"(?:{unit})?(-?\d+(?:\.\d+)?)", session_key(t))
         mapping[t] = prefix + m.group(1) if m else t
-        if m and not re.fullmatch(r"-?\d+(?:\.\d+)?", t) and mapping[t] != t:
+        if mapping[t] not in (t, prefix + t):  # not a bare count (7 → day7)
             respelt[t] = mapping[t]
     return tp.map(mapping), respelt
+
+
+def check_session_columns(df: pd.DataFrame, prefix: str) -> None:
+    """Refuse two session columns of a wide sheet that are one session (and trial).
+
+    ``Day 7`` beside ``day7`` (or ``day07``, ``D7``) would be one animal's session
+    read twice. Keeps ``attrs['session_headers']`` (session → headers as written)
+    for later messages.
+
+    Raises
+    ------
+    InputError
+        Naming both headers as the file writes them.
+
+    """
+    cols = df.attrs.get("session_columns")
+    if not cols:
+        return
+    labels, _ = session_labels(pd.Series([tp for _, tp, _ in cols], dtype=object), prefix)
+    heads: dict[str, list[str]] = {}
+    seen: dict[tuple[str, str], str] = {}
+    for (head, _, trial), label in zip(cols, labels, strict=True):
+        heads.setdefault(label, []).append(head)
+        key = (label_key(label), trial)
+        if key in seen:
+            raise InputError(f"columns {seen[key]!r} and {head!r} are one session "
+                             f"({label!r}{'' if trial == '1' else f', trial {trial}'}) "
+                             "written two ways: keep one column per session",
+                             path=df.attrs.get("path"),
+                             where=f"row {df.attrs.get('header_row', 1)}, columns "
+                                   f"{seen[key]!r} and {head!r}")
+        seen[key] = head
+    df.attrs["session_headers"] = heads
+
+
+def check_repeats(df: pd.DataFrame, written: pd.Series) -> None:
+    """Refuse an animal's test measured twice at one session (and trial), naming both rows.
+
+    ``written``: the sheet's timepoint labels before respelling, so a long table's
+    ``day7`` and ``Day 07`` of one animal are named as the file writes them. A wide
+    sheet's repeat is an animal's row written twice (its column ``subject``).
+    """
+    key = ["test", "subject", "timepoint", "trial"]
+    dup = df.duplicated(key).to_numpy()
+    if not dup.any():
+        return
+    i = int(np.flatnonzero(dup)[0])
+    j = int(np.flatnonzero((df[key] == df[key].iloc[i]).all(axis=1).to_numpy())[0])
+    test, subject, tp, trial = (str(df[k].iloc[i]) for k in key)
+    rows = f"rows {int(df['row'].iloc[j])} and {int(df['row'].iloc[i])}"
+    trial = f", trial {trial}" if "trial" in df.attrs.get("headers", {}) else ""
+    wide = bool(df.attrs.get("session_columns"))
+    spelt = "" if wide or written.iloc[i] == written.iloc[j] else \
+        f" (written {written.iloc[j]!r} and {written.iloc[i]!r})"
+    column = header_of(df, "subject" if wide else "timepoint")
+    raise InputError(f"{test} measurement of animal {subject!r} at session {tp!r}{trial} "
+                     f"appears twice: {rows}{spelt}", path=df.attrs.get("path"),
+                     where=f"row {int(df['row'].iloc[i])}, column {column!r}")
 
 
 def match_baseline(df: pd.DataFrame, baseline: str | None, name: str) -> str:
     """Relabel ``df``'s session that is ``baseline`` written another way; the note.
 
+    A session is the baseline written another way when :func:`session_key` reads
+    both as one (``D-1`` and ``day-1``) or when it is a baseline spelling
+    (:data:`neurotox.timepoints.BASELINE_NAMES`: ``BL``, ``Pre``, ``pre-dose`` ...),
+    whatever the protocol calls its baseline (``day-1``).
+
     Raises
     ------
     InputError
-        Two sessions of the sheet are the baseline written two ways (``BL`` and
-        ``pre``): which one is meant cannot be told.
+        Two sessions of the sheet are the baseline (``BL`` and ``pre``, ``BL`` and
+        ``day-1``): which one is meant cannot be told.
 
     """
-    labels = set(df["timepoint"])
-    if baseline is None or baseline in labels:
+    if baseline is None:
         return ""
-    same = sorted(t for t in labels if session_key(t) == session_key(baseline))
+    keys = {session_key(baseline), "baseline"}
+    same = sorted({t for t in df["timepoint"] if session_key(t) in keys})
     if len(same) > 1:
-        raise InputError(f"sessions {', '.join(map(repr, same))} are each the protocol's "
-                         f"baseline session {baseline!r} written another way: rename one, or "
-                         "name the baseline in the protocol parameter 'baseline'",
-                         path=df.attrs.get("path"), where=_sessions_where(df))
-    if not same:
+        written, where = _sessions_written(df, same)
+        raise InputError(f"sessions {' and '.join(written)} are each the protocol's baseline "
+                         f"session {baseline!r} (a baseline spelling, or {baseline!r} written "
+                         "another way): keep one, or name another session in the protocol "
+                         "parameter 'baseline'", path=df.attrs.get("path"), where=where)
+    if not same or same[0] == baseline:
         return ""
+    written = _sessions_written(df, same)[0][0]
     df["timepoint"] = df["timepoint"].where(df["timepoint"] != same[0], baseline)
-    return (f"{name}: session {same[0]!r} is the protocol's baseline session {baseline!r} "
+    return (f"{name}: session {written} is the protocol's baseline session {baseline!r} "
             f"written another way, labelled {baseline!r}")
 
 
-def _sessions_where(df: pd.DataFrame) -> str:
-    """Where a sheet's sessions are: its timepoint column, or a wide sheet's header row."""
-    if "timepoint" in df.attrs.get("headers", {}):
-        return f"column {header_of(df, 'timepoint')!r}"
-    return f"row {df.attrs.get('header_row', 1)} (session columns)"
+def _sessions_written(df: pd.DataFrame, labels: list[str]) -> tuple[list[str], str]:
+    """Sessions as the file writes them, and where: a wide sheet's headers, or rows."""
+    heads = df.attrs.get("session_headers")
+    if heads:   # in the sheet's column order
+        written = [repr(h) for t in heads if t in labels for h in heads[t]]
+        return written, (f"row {df.attrs.get('header_row', 1)}, columns "
+                         f"{', '.join(written)}")
+    rows = sorted((int(df.loc[df["timepoint"] == t, "row"].min()), t) for t in labels)
+    written = [f"{t!r} (row {r})" for r, t in rows]
+    return written, f"column {header_of(df, 'timepoint')!r}"
 
 
 def missing_baseline(df: pd.DataFrame, baseline: str | None, covariate: bool,

@@ -216,17 +216,22 @@ def _check_tests(df: pd.DataFrame) -> None:
 
 
 def _wide_to_long(df: pd.DataFrame, test: str | None) -> pd.DataFrame:
-    """One row per animal × session column (× trial) from a wide lab sheet."""
+    """One row per animal × session column (× trial) from a wide lab sheet.
+
+    ``attrs['session_columns']``: ``(header as written, timepoint, trial)`` of each
+    session column, for messages naming the file's own headers.
+    """
     sessions = [c for c in df.columns if c not in WIDE_ID and c not in NOTE_COLUMNS
                 and not c.endswith("_filament")]
     if not sessions:
         raise FormatError("expected a 'timepoint' column (long layout) or one column per "
                           "session (wide layout), found neither", path=df.attrs.get("path"))
     kind = test or (df["test"].iloc[0] if "test" in df.columns else "")
-    parts = []
+    parts, columns = [], []
     for col in sessions:
         m = _TRIAL.match(col)
         tp, trial = (m.group(1), m.group(2)) if m else (col, "1")
+        columns.append((header_of(df, col), tp, trial))
         if not is_timepoint(tp.replace("_", " ")):
             head = header_of(df, col)
             raise InputError(f"column {head!r} is not a session of the wide layout: "
@@ -243,7 +248,7 @@ def _wide_to_long(df: pd.DataFrame, test: str | None) -> pd.DataFrame:
             part["value"] = cell
         parts.append(part[cell != ""])
     out = pd.concat(parts, ignore_index=True).sort_values(["row", "_column"], kind="stable")
-    out.attrs = df.attrs
+    out.attrs = {**df.attrs, "session_columns": columns}
     return out.drop(columns="_column").reset_index(drop=True)
 
 
