@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.neurite.acquisition import acquisition_notes
-from neurotox.assays.neurite.checks import check_plate_start
+from neurotox.assays.neurite.checks import check_folder_starts, check_plate_start
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
     MEASURE_GROUP,
@@ -203,6 +203,7 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
         plates.setdefault(source.plate, []).append(source)
     for warning in filter(None, map(check_plate_start, plates.values())):
         notes.append("warning: " + warning)
+    check_folder_starts(sources)
     if params.non_neuronal == "channel":
         raise InputError("non_neuronal 'channel' needs a third image channel, which plate runs "
                          "do not read yet; use 'all' or 'larger', or analyse_field("
