@@ -41,7 +41,7 @@ def field_table(outputs: list[FieldOutput], folder: Path | None = None) -> pd.Da
         rows.append({"plate": s.plate, "well": s.well, "field": s.field,
                      "timepoint": s.timepoint, "neurite_file": where(s.neurite),
                      "nuclei_file": where(s.nuclei), **o.metrics, "flags": ";".join(o.flags),
-                     "blank_neurite": o.blank_neurite})
+                     "blank_neurite": o.blank_neurite, "blank_nuclei": o.blank_nuclei})
     return pd.DataFrame(rows)
 
 
@@ -93,9 +93,11 @@ def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
     ``saturation=7.31%;focus=0.42x``); only the rules in the protocol's
     ``exclude_on`` exclude the field, with the full sentence as the reason.
     Focus is judged relative to the plate's median (see :func:`focus_references`).
-    A blank neurite plane beside nuclei (``blank_neurite``, an acquisition
-    failure) excludes the field whatever ``exclude_on`` says: its zero length
-    was never measured.
+    A blank neurite plane beside nuclei (``blank_neurite``) or a blank nuclear
+    plane beside neurites (``blank_nuclei``) is an acquisition failure: it
+    excludes the field whatever ``exclude_on`` says, and is the only reason
+    given (its zero length or zero nuclei were never measured, so the rules
+    they fail say nothing more).
     """
     fields = fields.copy()
     if fields.empty:
@@ -104,13 +106,26 @@ def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
     qc_flags, excluded, reasons = [], [], []
     for (_, row), holds in zip(fields.iterrows(), _holds_objects(fields), strict=True):
         found = qc_findings(row, holds, refs.get(row["plate"], 0.0), params)
-        blank = row.get("blank_neurite", "")
-        qc_flags.append(";".join(["blank_neurite"] * bool(blank) + [f for _, f, _ in found]))
-        hits = [f"{blank} (acquisition failure, not measured)"] * bool(blank) + \
+        blank = {c: row.get(c, "") for c in BLANK_PLANE_COLUMNS if row.get(c, "")}
+        qc_flags.append(";".join([*blank, *(f for _, f, _ in found)]))
+        hits = [f"{text} (acquisition failure, not measured)" for text in blank.values()] or \
             [text for rule, _, text in found if rule in params.exclude_on]
         excluded.append(bool(hits))
         reasons.append("; ".join(hits))
     return fields.assign(qc_flags=qc_flags, excluded=excluded, exclusion_reason=reasons)
+
+
+#: Field-table columns naming a plane not acquired beside one with signal (acquisition failure).
+BLANK_PLANE_COLUMNS = ("blank_neurite", "blank_nuclei")
+
+
+def acquisition_failed(fields: pd.DataFrame) -> pd.Series:
+    """Per field: whether a plane is blank beside one with signal (see :func:`apply_qc`)."""
+    failed = pd.Series(False, index=fields.index)
+    for column in BLANK_PLANE_COLUMNS:
+        if column in fields:
+            failed |= fields[column].fillna("").ne("")
+    return failed
 
 
 def _well_row(cells: pd.DataFrame, fields: pd.DataFrame) -> dict[str, float]:
@@ -261,14 +276,16 @@ def masked_note(fields: pd.DataFrame) -> list[str]:
 
 
 def qc_flag_note(fields: pd.DataFrame) -> list[str]:
-    """Run notes: fields excluded for a blank neurite plane; fields flagged but not excluded."""
+    """Run notes: fields excluded for a blank plane (acquisition failure); fields flagged only."""
     notes = []
-    blank = fields["blank_neurite"].ne("") if "blank_neurite" in fields else pd.Series(False)
-    if blank.any():
-        where = quoted((f"{r.well}/s{r.field}" for r in fields[blank].itertuples()), limit=6)
-        notes.append(f"warning: {int(blank.sum())} field(s) excluded: the neurite plane is "
-                     f"blank beside a nuclear plane with signal (acquisition failure): {where}; "
-                     "see the fields table, column blank_neurite")
+    for column, plane, other in (("blank_neurite", "neurite", "nuclear"),
+                                 ("blank_nuclei", "nuclear", "neurite")):
+        blank = fields[column].fillna("").ne("") if column in fields else pd.Series(False)
+        if blank.any():
+            where = quoted((f"{r.well}/s{r.field}" for r in fields[blank].itertuples()), limit=6)
+            notes.append(f"warning: {int(blank.sum())} field(s) excluded: the {plane} plane is "
+                         f"blank beside a {other} plane with signal (acquisition failure, not "
+                         f"measured): {where}; see the fields table, column {column}")
     kept = fields.loc[~fields["excluded"], "qc_flags"] if len(fields) else pd.Series(dtype=str)
     rules = kept[kept != ""].str.split(";").explode().str.split("=").str[0]
     if rules.empty:
