@@ -637,6 +637,56 @@ def test_blank_neurite_plane_beside_nuclei_is_excluded_not_zero(tmp_path, plane,
                for n in manifest["notes"])
 
 
+@pytest.mark.parametrize(("plane", "reason", "extra"), [
+    (np.zeros(SHAPE, np.uint16), "constant (every pixel 0)", ()),
+    (np.full(SHAPE, 1000, np.uint16), "constant (every pixel 1000)", ()),
+    (_noise(4), "no signal", ()),
+    # whatever the protocol's QC rules: the zero nuclei were never counted
+    (np.zeros(SHAPE, np.uint16), "constant (every pixel 0)", ("--set", "exclude_on=[]")),
+], ids=["black", "constant", "noise-only", "no-qc-rules"])
+def test_blank_nuclear_plane_beside_neurites_is_excluded_not_a_dead_well(tmp_path, plane,
+                                                                         reason, extra):
+    """stranger41 F2: a later field whose nuclear plane is blank (a nuclear shutter
+    failure) beside a neurite plane with signal read 0 nuclei, a dead well (or was excluded
+    as 'cell count 0'); it is an acquisition failure, the mirror of the blank-neurite rule."""
+    materialise(plate(**{NUC: tif(plane)}), tmp_path)
+    res = invoke(nt(*extra), tmp_path)
+    assert res.exit_code == 0, res.output
+    fields = pd.read_csv(tmp_path / "out" / "fields.csv", keep_default_na=False)
+    row = fields.set_index("well").loc["A02"]
+    assert row["total_neurite_length_um"] > 0 and bool(row["excluded"])
+    blank = f"nuclear {NUC} is blank: {reason}"
+    assert row["blank_nuclei"].startswith(blank) and row["blank_neurite"] == ""
+    assert row["qc_flags"].split(";")[0] == "blank_nuclei"
+    # the only reason: 'cell count 0' would read as cells that died
+    assert row["exclusion_reason"] == f"{row['blank_nuclei']} (acquisition failure, not measured)"
+    assert not fields[fields["well"] != "A02"]["excluded"].astype(bool).any()
+    eps = pd.read_csv(tmp_path / "out" / "endpoints.csv", keep_default_na=False)
+    nuclei = eps[(eps["subject"] == "A02") & (eps["endpoint"] == "nuclei_count")]
+    assert nuclei["excluded"].astype(str).eq("True").all() and nuclei["value"].eq("").all()
+    assert nuclei["exclusion_reason"].str.contains(blank, regex=False).all()
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    hit = [e for e in manifest["exclusions"] if e.get("what") == "field P1/A02/s1"]
+    assert hit[0]["rule"] == "acquisition failure" and reason in hit[0]["reason"]
+    assert "warning: 1 field(s) excluded: the nuclear plane is blank beside a neurite plane " \
+           "with signal (acquisition failure, not measured): 'A02/s1'; see the fields " \
+           "table, column blank_nuclei" in manifest["notes"]
+    assert "WARNING: 1 field(s) excluded: the nuclear plane is blank" in res.output
+
+
+def test_blank_planes_of_both_channels_are_an_empty_field_not_a_failure(tmp_path):
+    """A field blank in both channels is an empty well (rule 'empty'), never an
+    acquisition failure: a dose that killed every cell still reads as such."""
+    zeros = tif(np.zeros(SHAPE, np.uint16))
+    materialise(plate(**{NUC: zeros, NEU: zeros}), tmp_path)
+    res = invoke(nt(), tmp_path)
+    assert res.exit_code == 0, res.output
+    row = pd.read_csv(tmp_path / "out" / "fields.csv",
+                      keep_default_na=False).set_index("well").loc["A02"]
+    assert (row["blank_nuclei"], row["blank_neurite"]) == ("", "")
+    assert row["nuclei_count"] == 0 and "empty" in row["qc_flags"].split(";")
+
+
 def test_colour_channel_files_read_as_grey_are_noted(tmp_path):
     """stranger29 F14: a one-file-per-channel field whose neurite file is an RGB image:
     identical colours (a grey image saved as colour, 8 or 16 bits) read as that grey

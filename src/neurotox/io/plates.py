@@ -177,7 +177,8 @@ def _row_col_well(row: str, col: str) -> str:
     return f"{r}{int(col):02d}"
 
 
-def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, object]:
+def _record(m: re.Match[str], scheme: NamingScheme, path: Path,
+            folder: Path | None = None) -> dict[str, object]:
     g = m.groupdict()
     group = g.get("group")
     if g.get("well"):
@@ -192,21 +193,38 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path) -> dict[str, obj
     if channel.isdigit():
         channel = str(int(channel) + scheme.channel_base)
     timepoint = g.get("timepoint")
-    folder = _TIMEPOINT_DIR.match(path.parent.name)
-    if not timepoint and folder:
-        timepoint = folder.group(1)
-    parent = Path(os.path.abspath(path.parent))     # a plate read as '.' has a name too
-    plate = g.get("plate") or (parent.parent.name if folder else parent.name)
+    in_timepoint_dir = _TIMEPOINT_DIR.match(path.parent.name)
+    if not timepoint and in_timepoint_dir:
+        timepoint = in_timepoint_dir.group(1)
+    plate = g.get("plate") or _default_plate(scheme, path, folder,
+                                             timepoint_dir=bool(in_timepoint_dir))
     field_no = int(g.get("field") or 1)
     if field_no > MAX_FIELD_NUMBER:
         raise FormatError(f"field number {field_no} in the file name is above "
                           f"{MAX_FIELD_NUMBER} (not a field?); give --pattern", path=path)
-    located = any(g.get(k) for k in ("well", "row", "field", "group"))
+    located = any(g.get(k) for k in ("well", "row", "field"))     # else {*} names the field
     free = None if located else "\0".join(v for k, v in sorted(g.items())
                                              if k.startswith("any") and v is not None)
     return {"path": path, "plate": plate, "well": well, "field": field_no,
             "channel": channel.lower(), "channel_named": bool(g.get("channel")),
             "timepoint": timepoint or "NA", "group": group, "free": free}
+
+
+def _default_plate(scheme: NamingScheme, path: Path, folder: Path | None, *,
+                   timepoint_dir: bool) -> str:
+    """The plate of a file whose name gives none: the plate folder for a user pattern.
+
+    A user pattern that does not name ``{plate}`` reads one plate, the folder
+    given (a folder level in the pattern, ``{group}/...`` or ``{channel}/...``,
+    or a subfolder it does not mention is no plate: percent of control is taken
+    within a plate). A registered scheme without a plate in its names
+    (Operetta) takes the file's folder (the one above a ``TimePoint_N``
+    folder), as exports hold one plate per folder.
+    """
+    if scheme.name == "pattern" and folder is not None:
+        return Path(os.path.abspath(folder)).name     # a plate read as '.' has a name too
+    parent = Path(os.path.abspath(path.parent))
+    return parent.parent.name if timepoint_dir else parent.name
 
 
 def _match_all(files: list[Path], scheme: NamingScheme,
@@ -217,7 +235,7 @@ def _match_all(files: list[Path], scheme: NamingScheme,
                          else p.name)
         if m:
             try:
-                out.append(_record(m, scheme, p))
+                out.append(_record(m, scheme, p, folder))
             except FormatError:
                 raise
             except ValueError:
@@ -377,18 +395,25 @@ def _earlier_outputs(folder: Path, paths: list[Path]) -> list[Path]:
 
 
 def _number_free_names(df: pd.DataFrame) -> pd.DataFrame:
-    """Fields numbered by the text ``{*}`` matched, where the pattern locates nothing else.
+    """Fields numbered by the text ``{*}`` matched, where the pattern locates no field.
 
-    A pattern without ``{well}``, ``{row}``, ``{field}`` or ``{group}``
-    (``"{*}.tif"``, ``"{*}_{channel}.tif"``) names each field by the text its
-    ``{*}`` placeholders match: files that differ only in the channel are one
-    field; distinct texts are fields 1, 2, ... in name order (per plate).
+    A pattern without ``{well}``, ``{row}`` or ``{field}`` (``"{*}.tif"``,
+    ``"{*}_{channel}.tif"``, ``"{group}/{*}.tif"``) names each field by the
+    text its ``{*}`` placeholders match: files that differ only in the channel
+    are one field; distinct texts are fields 1, 2, ... in name order (per plate
+    and group). With ``{group}``, each such field is one replicate of its group
+    (well ``<group>-<field>``).
     """
     free = df["free"].notna()
     if free.any():
         sub = df[free]
-        number = sub.groupby("plate")["free"].rank(method="dense").astype(int)
+        keys = [sub["plate"], sub["group"].fillna("")]
+        number = sub.groupby(keys)["free"].rank(method="dense").astype(int)
         df.loc[free, "field"] = number
+        grouped = free & df["group"].notna()
+        df.loc[grouped, "well"] = [f"{g}-{n}" for g, n in
+                                   zip(df.loc[grouped, "group"], df.loc[grouped, "field"],
+                                       strict=True)]
     return df.drop(columns="free")
 
 
@@ -422,10 +447,12 @@ def _check_unique_planes(df: pd.DataFrame, folder: Path, *, pattern: bool = Fals
                           f"(well {first['well']}, field {first['field']}, channel "
                           f"{first['channel']}); keep one"
                           + (", or tell them apart in --pattern ({well}, {field}, {group}; "
-                             "or {*} alone, e.g. '{*}.tif': each file one field)"
+                             "without {well} and {field}, {*} names the field, e.g. '{*}.tif' "
+                             "or '{group}/{*}.tif': each file one field)"
                              if pattern else "")
                           + ("; they lie in different folders, which a pattern may name: "
-                             "'{channel}/...'" if len({p.parent for p in same}) > 1 else ""),
+                             "'{channel}/...', '{group}/...' or '{plate}/...'"
+                             if len({p.parent for p in same}) > 1 else ""),
                           path=folder)
 
 

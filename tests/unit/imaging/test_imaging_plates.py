@@ -409,3 +409,57 @@ def test_non_square_pixels_are_warned_about(tmp_path):
                      metadata={"PhysicalSizeX": 1280, "PhysicalSizeXUnit": "nm",
                                "PhysicalSizeY": 1.28, "PhysicalSizeYUnit": "µm"})
     assert pixel_aspect(tmp_path / "c.ome.tif") is None
+
+
+def test_folders_a_pattern_names_are_no_plates(tmp_path):
+    # stranger41 F1: a folder level in --pattern without {plate} ('{group}/...',
+    # '{channel}/...') made each folder its own plate, so the control group's folder was
+    # one plate and the treated groups' others (no percent of control); the plate is the
+    # folder given, unless the pattern names {plate}
+    root = tmp_path / "exp"
+    for group, names in (("DMSO vehicle", ["a_1.tif", "b_2.tif"]),
+                         ("GSK 1 µM", ["a_1.tif", "c_7.tif"])):
+        (root / group).mkdir(parents=True)
+        _touch(root / group, names)
+    index = scan_plate(root, pattern="{group}/{*}_{field}.tif")
+    got = [(r.plate, r.group, r.well, r.field) for r in index.files.itertuples()]
+    assert got == [("exp", "DMSO vehicle", "DMSO vehicle-1", 1),
+                   ("exp", "DMSO vehicle", "DMSO vehicle-2", 2),
+                   ("exp", "GSK 1 µM", "GSK 1 µM-1", 1), ("exp", "GSK 1 µM", "GSK 1 µM-7", 7)]
+    # {*} names the field when the pattern gives no {field} or {well}: 1, 2 ... per group
+    index = scan_plate(root, pattern="{group}/{*}.tif")
+    got = [(r.plate, r.well, r.field, Path(r.path).name) for r in index.files.itertuples()]
+    assert got == [("exp", "DMSO vehicle-1", 1, "a_1.tif"), ("exp", "DMSO vehicle-2", 2, "b_2.tif"),
+                   ("exp", "GSK 1 µM-1", 1, "a_1.tif"), ("exp", "GSK 1 µM-2", 2, "c_7.tif")]
+    # a pattern that names the plate folder keeps it
+    index = scan_plate(root, pattern="{plate}/{*}_{field}.tif")
+    assert sorted(set(index.files["plate"])) == ["DMSO vehicle", "GSK 1 µM"]
+
+
+def test_channel_folders_without_plate_in_the_pattern_are_one_plate(tmp_path):
+    # stranger41 F1: 'no neurite channel 'green' file' although it was there, in the other
+    # channel folder read as another plate
+    for ch in ("Green", "Red"):
+        (tmp_path / "incu" / ch).mkdir(parents=True)
+        _touch(tmp_path / "incu" / ch, ["exp_A01_1_01.tif", "exp_A01_1_10.tif"])
+    index = scan_plate(tmp_path / "incu", pattern="{channel}/{*}_{well}_{field}_{timepoint}.tif")
+    assert set(index.files["plate"]) == {"incu"}
+    sources = field_sources(index, neurite_channel="Green", nuclei_channel="Red")
+    assert [(s.key, s.neurite.path.parent.name, s.nuclei.path.parent.name)
+            for s in sources] == [("incu/A01/s1/t01", "Green", "Red"),
+                                  ("incu/A01/s1/t10", "Green", "Red")]
+
+
+def test_subfolders_a_pattern_does_not_name_are_no_plates_either(tmp_path):
+    # a pattern without '/' matches file names anywhere below the folder; files of two
+    # subfolders claiming one field are an error naming the folders, not two plates
+    for sub in ("run1", "run2"):
+        (tmp_path / sub).mkdir()
+        _touch(tmp_path / sub, ["B03_f1.tif"])
+    with pytest.raises(FormatError, match=r"files 'run1/B03_f1\.tif', 'run2/B03_f1\.tif' are "
+                                          r"the same field .*they lie in different folders, "
+                                          r"which a pattern may name: '\{channel\}/\.\.\.', "
+                                          r"'\{group\}/\.\.\.' or '\{plate\}/\.\.\.'"):
+        scan_plate(tmp_path, pattern="{well}_f{field}.tif")
+    assert sorted(set(scan_plate(tmp_path, pattern="{plate}/{well}_f{field}.tif")
+                      .files["plate"])) == ["run1", "run2"]

@@ -21,9 +21,10 @@ def test_two_channel_protocol_states_widths_qc_and_the_selectivity_call(shsy5y):
     # the bearing threshold defaults to two nucleus diameters
     assert "longest neurite is at least 20 µm (bearing_threshold_um)" in said[1]
     assert "only the rules in exclude_on exclude it (empty, cell_count, focus)" in said[2]
-    # the blank-neurite-plane exclusion is no protocol choice (stranger29 F13)
-    assert said[2].endswith("is excluded whatever exclude_on says: an acquisition failure, "
-                            "never a measured zero length.")
+    # the blank-plane exclusion is no protocol choice (stranger29 F13, stranger41 F2)
+    assert said[2].endswith("or whose nuclear plane is blank while its neurite plane holds "
+                            "signal, is excluded whatever exclude_on says: an acquisition "
+                            "failure, never a measured zero length or zero nuclei.")
     assert said[3].endswith("the viability EC50 is at least 4 times higher (selectivity_level, "
                             "specific_hit_ratio); without usable vehicle-control wells the "
                             "call is not evaluable.")

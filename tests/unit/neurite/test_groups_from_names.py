@@ -259,3 +259,58 @@ def test_a_plate_without_a_vehicle_control_warns_with_the_likely_one(named_folde
             "--control NAME (--param control_group=NAME)") in res.output
     wells = pd.read_csv(tmp_path / "out" / "wells.csv")
     assert wells["neurite_length_per_cell_pct"].isna().all()
+
+
+def test_group_folders_are_one_plate_with_percent_of_control(named_folder, tmp_path):
+    """stranger41 F1: images in one folder per group ('{group}/...') were read as one plate
+    per folder, so the treated groups had no control on their "plate" and no percent of
+    control, without a warning. The folder given is the plate; '{*}' may name the field."""
+    folder, truth = named_folder
+    root = tmp_path / "by group"
+    for f in folder.glob("SH_*.tif"):
+        group, number = f.name.removeprefix("SH_").rsplit(" _hflu", 1)[0].rsplit("_", 1)
+        (root / group).mkdir(parents=True, exist_ok=True)
+        (root / group / f"img {number}.tif").symlink_to(f)
+    wells = {}
+    for pattern in ("{group}/img {field}.tif", "{group}/{*}.tif"):
+        params = NeuriteParameters(pattern=pattern)
+        run = analyse_plate(root, None, params, study_id="S1", workers=1, overlays="none")
+        wells[pattern] = w = run.details["wells"].set_index("well").sort_index()
+        assert sorted(w.index) == sorted(truth) and set(w["plate"]) == {"by group"}
+        assert not any("no usable vehicle-control" in n for n in run.notes)
+        for name, (length, nuclei) in truth.items():
+            assert w.loc[name, "total_neurite_length_um"] == pytest.approx(length, rel=0.15)
+            assert w.loc[name, "nuclei_count"] == pytest.approx(nuclei, abs=1)
+        pct = w.groupby("group")["neurite_length_per_cell_pct"].mean()
+        assert w["neurite_length_per_cell_pct"].notna().all()
+        assert pct["DMSO"] == pytest.approx(100.0) and 35 < pct["drug 10,0 uM"] < 70
+        assert w["total_neurite_length_pct"].notna().all() and w["nuclei_count_pct"].notna().all()
+    cols = ["group", "neurite_length_per_cell_um", "neurite_length_per_cell_pct"]
+    pd.testing.assert_frame_equal(wells["{group}/img {field}.tif"][cols],
+                                  wells["{group}/{*}.tif"][cols])
+
+
+def test_treated_plates_without_the_control_on_them_are_warned_about():
+    """Percent of control is taken within a plate: a control imaged on another plate is
+    a warning the user can act on, not an INFO line."""
+    from neurotox.assays.neurite.layout import normalise_to_control
+
+    wells = pd.DataFrame({"plate": ["P1", "P1", "P2"], "timepoint": "NA",
+                          "control": [True, False, False],
+                          "neurite_length_per_cell_um": [50.0, 25.0, 20.0],
+                          "nuclei_count": [10.0, 8.0, 6.0],
+                          "total_neurite_length_um": [500.0, 200.0, 120.0]})
+    out, notes = normalise_to_control(wells)
+    assert list(out["neurite_length_per_cell_pct"].iloc[:2]) == [100.0, 50.0]
+    assert np.isnan(out["neurite_length_per_cell_pct"].iloc[2])
+    assert notes == ["warning: no usable vehicle-control wells for neurite_length_per_cell_um, "
+                     "nuclei_count, total_neurite_length_um on plate 'P2'; percent of control "
+                     "not computed, although plate(s) 'P1' hold control wells: percent of "
+                     "control is taken within a plate (image control wells on every plate, "
+                     "or leave {plate} out of --pattern to read the folder as one plate)"]
+    _, notes = normalise_to_control(wells.assign(control=False))    # no control anywhere
+    assert notes == ["no usable vehicle-control wells for neurite_length_per_cell_um, "
+                     "nuclei_count, total_neurite_length_um on plate 'P1'; percent of control "
+                     "not computed", "no usable vehicle-control wells for "
+                     "neurite_length_per_cell_um, nuclei_count, total_neurite_length_um on "
+                     "plate 'P2'; percent of control not computed"]

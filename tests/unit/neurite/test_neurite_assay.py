@@ -499,7 +499,15 @@ def test_study_plugin_honours_workers(sim_plate, monkeypatch):
     pd.testing.assert_frame_equal(one.details["cells"], two.details["cells"])
 
 
-def test_masks_beside_the_images_are_refused_naming_the_file(tmp_path):
+@pytest.mark.parametrize(("mask", "message"), [
+    # named like the image: two files of one field (the plate is the folder given)
+    ("f_1.tif", r"files 'images/f_1\.tif', 'masks/f_1\.tif' are the same field .*they lie in "
+                r"different folders"),
+    # named as another field: not the plate's first field, yet checked (first of its folder)
+    ("f_2.tif", r"masks/f_2\.tif: neurite f_2\.tif holds only the values 0 and 255: a mask or "
+                r"thresholded image"),
+], ids=["same-name", "other-name"])
+def test_masks_beside_the_images_are_refused_naming_the_file(tmp_path, mask, message):
     # A folder of raw images with its annotation masks in a subfolder: run on the
     # parent, the masks (two grey values) were analysed as a second plate.
     import tifffile
@@ -509,12 +517,11 @@ def test_masks_beside_the_images_are_refused_naming_the_file(tmp_path):
         (tmp_path / sub).mkdir()
     raw = rng.normal(100, 5, (64, 64)) + 400 * (rng.random((64, 64)) > 0.95)
     tifffile.imwrite(tmp_path / "images" / "f_1.tif", raw.astype(np.uint16))
-    tifffile.imwrite(tmp_path / "masks" / "f_1.tif", (255 * (raw > 300)).astype(np.uint8))
+    tifffile.imwrite(tmp_path / "masks" / mask, (255 * (raw > 300)).astype(np.uint8))
     params = NeuriteParameters(pattern="f_{field}.tif", pixel_size_um=0.5, nuclei_channel=None,
                                neurite_channel="1")
     assert len(plan_fields(tmp_path / "images", params)[0]) == 1
-    with pytest.raises(InputError, match=r"f_1\.tif.*holds only the values 0 and 255: a mask "
-                                         r"or thresholded image"):
+    with pytest.raises(InputError, match=message):
         plan_fields(tmp_path, params)
 
 

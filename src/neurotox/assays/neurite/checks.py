@@ -6,7 +6,13 @@ import numpy as np
 
 from neurotox.errors import InputError
 from neurotox.imaging.channels import binary_values, blank_reason, swapped_channels
-from neurotox.io.plates import FieldSource, colours_averaged, is_colour_merge, read_plane
+from neurotox.io.plates import (
+    FieldSource,
+    PlaneSource,
+    colours_averaged,
+    is_colour_merge,
+    read_plane,
+)
 
 
 class BlankChannel(InputError):
@@ -42,6 +48,31 @@ def check_plate_start(sources: list[FieldSource]) -> str | None:
     raise first
 
 
+def check_folder_starts(sources: list[FieldSource]) -> None:
+    """InputError when the first image of any folder below the plate is a mask.
+
+    A plate is the folder given (or ``{plate}``), whatever subfolders it holds:
+    masks saved in a subfolder (``masks/``) beside the raw images would be
+    fields of the same plate, after its first field, which
+    :func:`check_plate_start` checks. One plane per folder is read.
+    """
+    seen: set[object] = set()
+    for source in sources:
+        for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
+            if plane is not None and plane.path.parent not in seen:
+                seen.add(plane.path.parent)
+                _refuse_mask(role, plane, read_plane(plane))
+
+
+def _refuse_mask(role: str, plane: PlaneSource, data: np.ndarray) -> None:
+    two = binary_values(data)
+    if two is not None:
+        raise InputError(f"{role} {plane.describe()} holds only the values {two[0]:g} and "
+                         f"{two[1]:g}: a mask or thresholded image, not a fluorescence "
+                         "image; analyse the folder of raw images, or give a --pattern "
+                         "that leaves the masks out", path=plane.path)
+
+
 def check_first_field(source: FieldSource) -> str | None:
     """InputError at once when a channel of a plate's first field is blank or binary.
 
@@ -66,12 +97,7 @@ def check_first_field(source: FieldSource) -> str | None:
         if plane is None:
             continue
         planes[role] = read_plane(plane)
-        two = binary_values(planes[role])
-        if two is not None:
-            raise InputError(f"{role} {plane.describe()} holds only the values {two[0]:g} and "
-                             f"{two[1]:g}: a mask or thresholded image, not a fluorescence "
-                             "image; analyse the folder of raw images, or give a --pattern "
-                             "that leaves the masks out", path=plane.path)
+        _refuse_mask(role, plane, planes[role])
         blank[role] = blank_reason(planes[role], merge=is_colour_merge(plane))
     for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
         if blank.get(role):

@@ -99,12 +99,13 @@ def _qc(p: NeuriteParameters) -> str:
 
 
 def _blank(p: NeuriteParameters) -> str:
-    """The fixed rule on blank neurite planes, for runs with both channels."""
+    """The fixed rule on blank planes, for runs with both channels."""
     if p.neurite_channel is None or p.nuclei_channel is None:
         return ""
     return (" A field whose neurite plane is blank (constant, or no signal above its noise) "
-            "while its nuclear plane shows cells is excluded whatever exclude_on says: an "
-            "acquisition failure, never a measured zero length.")
+            "while its nuclear plane shows cells, or whose nuclear plane is blank while its "
+            "neurite plane holds signal, is excluded whatever exclude_on says: an "
+            "acquisition failure, never a measured zero length or zero nuclei.")
 
 
 def _response(p: NeuriteParameters) -> str:

@@ -44,6 +44,7 @@ class FieldOutput:
     flags: list[str]
     overlay: bytes | None = None
     blank_neurite: str = ""
+    blank_nuclei: str = ""
 
 
 def process_field(task: FieldTask) -> FieldOutput:
@@ -60,7 +61,7 @@ def process_field(task: FieldTask) -> FieldOutput:
         raise InputError(f"image size {neurite.shape} differs from {nuclei.shape} of "
                          f"{src.nuclei.path.name} in the same field", path=src.first.path)
     neurite, nuclei, padded = _without_padding(neurite, nuclei)
-    blank = blank_neurite(neurite, nuclei, src)
+    blank = blank_planes(neurite, nuclei, src)
     keep = task.overlays != "none"
     res = analyse_field(neurite, nuclei, pixel_size=task.pixel_size, settings=task.settings,
                         keep_labels=keep)
@@ -70,28 +71,33 @@ def process_field(task: FieldTask) -> FieldOutput:
                                    or masked or padded):
         overlay = overlay_png(neurite if neurite is not None else nuclei, res.labels)
     return FieldOutput(src, res.cells, {**res.metrics, "masked_pixels": masked,
-                                        "padding_pixels": padded}, flags, overlay, blank)
+                                        "padding_pixels": padded}, flags, overlay, *blank)
 
 
-def blank_neurite(neurite: np.ndarray | None, nuclei: np.ndarray | None,
-                  src: FieldSource) -> str:
-    """Why the field's neurite plane holds no image while its nuclear plane does, else ''.
+def blank_planes(neurite: np.ndarray | None, nuclei: np.ndarray | None,
+                 src: FieldSource) -> tuple[str, str]:
+    """Why one plane of a two-channel field holds no image while the other does: (neurite, nuclear).
 
     A constant plane (all black, one grey value, fully saturated) or one with no
     signal above its noise (:func:`~neurotox.imaging.channels.blank_reason`)
-    beside a nuclear plane with signal: cells were imaged, their neurite image
-    was not (shutter, lamp, a wrong channel). Measured, it would read as no
-    neurites at all, i.e. 100 % inhibition. Without a nuclear channel, or with a
-    blank nuclear plane too, the field is empty (the ``empty`` QC rule).
+    beside a plane with signal: the cells were imaged in one channel and not in
+    the other (shutter, lamp, a wrong channel). Measured, a blank neurite plane
+    would read as no neurites at all (100 % inhibition), a blank nuclear plane
+    as no nuclei at all (a dead well). Each is '' when its plane holds signal;
+    both are '' for single-channel fields and when both planes are blank (the
+    field is empty: the ``empty`` QC rule).
     """
     from neurotox.imaging.channels import blank_reason
 
     if neurite is None or nuclei is None:
-        return ""
-    reason = blank_reason(neurite, merge=is_colour_merge(src.neurite))
-    if not reason or blank_reason(nuclei, merge=is_colour_merge(src.nuclei)):
-        return ""
-    return f"neurite {src.neurite.describe()} is blank: {reason}"
+        return "", ""
+    neu = blank_reason(neurite, merge=is_colour_merge(src.neurite))
+    nuc = blank_reason(nuclei, merge=is_colour_merge(src.nuclei))
+    if bool(neu) == bool(nuc):
+        return "", ""
+    if neu:
+        return f"neurite {src.neurite.describe()} is blank: {neu}", ""
+    return "", f"nuclear {src.nuclei.describe()} is blank: {nuc}"
 
 
 def _without_padding(*planes: np.ndarray | None) -> tuple[Any, ...]:

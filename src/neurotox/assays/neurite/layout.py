@@ -200,10 +200,24 @@ def normalise_to_control(wells: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
         for plate in sorted({f"{k[0]}" for k, d in zip(keys, denom, strict=True)
                              if not np.isfinite(d) or d == 0}):
             lacking.setdefault(plate, []).append(src)
-    notes = [f"no usable vehicle-control wells for {', '.join(metrics)} on plate {plate!r}; "
-             "percent of control not computed" for plate, metrics in lacking.items()]
-    return wells, notes
+    return wells, [_lacking_note(wells, plate, metrics) for plate, metrics in lacking.items()]
 
+
+def _lacking_note(wells: pd.DataFrame, plate: str, metrics: list[str]) -> str:
+    """The note for a plate without usable control wells; a warning when other plates have them.
+
+    Percent of control is taken within a plate: a control group imaged on
+    another plate (a folder per group read as plates) leaves the treated wells
+    without it, which the user can fix.
+    """
+    text = (f"no usable vehicle-control wells for {', '.join(metrics)} on plate {plate!r}; "
+            "percent of control not computed")
+    elsewhere = sorted(set(wells.loc[wells["control"] & (wells["plate"] != plate), "plate"]))
+    if not elsewhere:
+        return text
+    return (f"warning: {text}, although plate(s) {quoted(elsewhere, limit=6)} hold control "
+            "wells: percent of control is taken within a plate (image control wells on every "
+            "plate, or leave {plate} out of --pattern to read the folder as one plate)")
 
 
 def layout_from_names(sources: list[FieldSource],

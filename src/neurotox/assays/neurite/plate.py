@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.neurite.acquisition import acquisition_notes
-from neurotox.assays.neurite.checks import check_plate_start
+from neurotox.assays.neurite.checks import check_folder_starts, check_plate_start
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
     MEASURE_GROUP,
@@ -26,6 +26,7 @@ from neurotox.assays.neurite.measured import layout_unit, measure_only_tasks, un
 from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.assays.neurite.response import concentration_response
 from neurotox.assays.neurite.tables import (
+    acquisition_failed,
     apply_qc,
     cell_table,
     endpoint_rows,
@@ -203,6 +204,7 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
         plates.setdefault(source.plate, []).append(source)
     for warning in filter(None, map(check_plate_start, plates.values())):
         notes.append("warning: " + warning)
+    check_folder_starts(sources)
     if params.non_neuronal == "channel":
         raise InputError("non_neuronal 'channel' needs a third image channel, which plate runs "
                          "do not read yet; use 'all' or 'larger', or analyse_field("
@@ -306,10 +308,11 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
     fits, sel = concentration_response(wells, params)
     plate_dirs = {t.source.plate: str(plate_dir) for t in tasks}
     table = endpoint_rows(wells, study_id=study_id, params=params, plate_dirs=plate_dirs)
+    failed = acquisition_failed(fields)
     exclusions = [{"what": f"field {r.plate}/{r.well}/s{r.field}", "timepoint": r.timepoint,
                    "reason": r.exclusion_reason,
-                   "rule": "acquisition failure" if r.blank_neurite else "protocol QC"}
-                  for r in fields[fields["excluded"]].itertuples()]
+                   "rule": "acquisition failure" if fail else "protocol QC"}
+                  for r, fail in zip(fields.itertuples(), failed, strict=True) if r.excluded]
     overlay_files = {overlay_name(o.source): o.overlay for o in outputs
                      if o.overlay is not None}
     inputs = sorted({p for t in tasks for p in _paths(t.source)})

@@ -41,7 +41,7 @@ def field_table(outputs: list[FieldOutput], folder: Path | None = None) -> pd.Da
         rows.append({"plate": s.plate, "well": s.well, "field": s.field,
                      "timepoint": s.timepoint, "neurite_file": where(s.neurite),
                      "nuclei_file": where(s.nuclei), **o.metrics, "flags": ";".join(o.flags),
-                     "blank_neurite": o.blank_neurite})
+                     "blank_neurite": o.blank_neurite, "blank_nuclei": o.blank_nuclei})
     return pd.DataFrame(rows)
 
 
@@ -93,9 +93,11 @@ def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
     ``saturation=7.31%;focus=0.42x``); only the rules in the protocol's
     ``exclude_on`` exclude the field, with the full sentence as the reason.
     Focus is judged relative to the plate's median (see :func:`focus_references`).
-    A blank neurite plane beside nuclei (``blank_neurite``, an acquisition
-    failure) excludes the field whatever ``exclude_on`` says: its zero length
-    was never measured.
+    A blank neurite plane beside nuclei (``blank_neurite``) or a blank nuclear
+    plane beside neurites (``blank_nuclei``) is an acquisition failure: it
+    excludes the field whatever ``exclude_on`` says, and is the only reason
+    given (its zero length or zero nuclei were never measured, so the rules
+    they fail say nothing more).
 
     ``counted``: the field still counts in the well's counts and totals
     (:data:`COUNTED_WHEN_EXCLUDED`): a field excluded only for holding no cells
@@ -110,10 +112,10 @@ def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
     qc_flags, excluded, reasons, counted = [], [], [], []
     for (_, row), holds in zip(fields.iterrows(), _holds_objects(fields), strict=True):
         found = qc_findings(row, holds, refs.get(row["plate"], 0.0), params)
-        blank = row.get("blank_neurite", "")
-        qc_flags.append(";".join(["blank_neurite"] * bool(blank) + [f for _, f, _ in found]))
+        blank = {c: row.get(c, "") for c in BLANK_PLANE_COLUMNS if row.get(c, "")}
+        qc_flags.append(";".join([*blank, *(f for _, f, _ in found)]))
         rules = [rule for rule, _, _ in found if rule in params.exclude_on]
-        hits = [f"{blank} (acquisition failure, not measured)"] * bool(blank) + \
+        hits = [f"{text} (acquisition failure, not measured)" for text in blank.values()] or \
             [text for rule, _, text in found if rule in params.exclude_on]
         excluded.append(bool(hits))
         reasons.append("; ".join(hits))
@@ -127,6 +129,19 @@ def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
 #: QC rules whose exclusion leaves a field in its well's counts and totals: the field
 #: holds no cells (or too few for per-cell values), which a dose that killed them does.
 COUNTED_WHEN_EXCLUDED = frozenset({"empty", "cell_count"})
+
+
+#: Field-table columns naming a plane not acquired beside one with signal (acquisition failure).
+BLANK_PLANE_COLUMNS = ("blank_neurite", "blank_nuclei")
+
+
+def acquisition_failed(fields: pd.DataFrame) -> pd.Series:
+    """Per field: whether a plane is blank beside one with signal (see :func:`apply_qc`)."""
+    failed = pd.Series(False, index=fields.index)
+    for column in BLANK_PLANE_COLUMNS:
+        if column in fields:
+            failed |= fields[column].fillna("").ne("")
+    return failed
 
 
 def _well_row(cells: pd.DataFrame, fields: pd.DataFrame) -> dict[str, float]:
@@ -283,14 +298,16 @@ def masked_note(fields: pd.DataFrame) -> list[str]:
 
 
 def qc_flag_note(fields: pd.DataFrame) -> list[str]:
-    """Run notes: fields excluded for a blank neurite plane or counted as empty; flagged ones."""
+    """Run notes: fields excluded (blank plane) or counted as empty; fields flagged only."""
     notes = []
-    blank = fields["blank_neurite"].ne("") if "blank_neurite" in fields else pd.Series(False)
-    if blank.any():
-        where = quoted((f"{r.well}/s{r.field}" for r in fields[blank].itertuples()), limit=6)
-        notes.append(f"warning: {int(blank.sum())} field(s) excluded: the neurite plane is "
-                     f"blank beside a nuclear plane with signal (acquisition failure): {where}; "
-                     "see the fields table, column blank_neurite")
+    for column, plane, other in (("blank_neurite", "neurite", "nuclear"),
+                                 ("blank_nuclei", "nuclear", "neurite")):
+        blank = fields[column].fillna("").ne("") if column in fields else pd.Series(False)
+        if blank.any():
+            where = quoted((f"{r.well}/s{r.field}" for r in fields[blank].itertuples()), limit=6)
+            notes.append(f"warning: {int(blank.sum())} field(s) excluded: the {plane} plane is "
+                         f"blank beside a {other} plane with signal (acquisition failure, not "
+                         f"measured): {where}; see the fields table, column {column}")
     zeros = fields[fields["excluded"] & fields["counted"]] if "counted" in fields else fields[:0]
     if len(zeros):
         where = quoted(sorted({r.well for r in zeros.itertuples()}), limit=6)
