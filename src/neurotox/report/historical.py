@@ -26,6 +26,7 @@ import pandas as pd
 
 from neurotox.report.model import Cell, Row, Table, fmt
 from neurotox.study import Group
+from neurotox.timepoints import label_key
 
 #: Mark of a treated-group value outside the historical control range.
 MARK = "†"
@@ -57,9 +58,14 @@ class HistoricalRanges:
         return not lo <= value <= hi
 
     def lookup(self, endpoint: str, sex: str, timepoint: str) -> pd.Series | None:
-        """The range row of one endpoint × sex × timepoint, or None."""
+        """The range row of one endpoint × sex × timepoint, or None.
+
+        Timepoints match by what they say (:func:`~neurotox.timepoints.label_key`):
+        a database's ``Day 07`` is this study's ``day7``.
+        """
         r = self.ranges
-        hit = r[(r["endpoint"] == endpoint) & (r["sex"] == sex) & (r["timepoint"] == timepoint)]
+        same_time = r["timepoint"].map(label_key) == label_key(timepoint)
+        hit = r[(r["endpoint"] == endpoint) & (r["sex"] == sex) & same_time]
         return None if hit.empty else hit.iloc[0]
 
 

@@ -94,3 +94,12 @@ def test_incidence_outside_a_range_needs_the_minimum_number_of_studies():
     assert not three.outside(rng, 50.0)
     assert not two.outside(rng, 10.0)
     assert not two.outside(rng, float("nan"))
+
+
+def test_a_range_stored_under_another_spelling_of_the_timepoint_is_found():
+    # fixC left it: ranges matched the report's timepoint by exact label, so a database's
+    # 'Day 07' never met the study's 'day7' (nor 'day7' the study's 'Day 7')
+    ranges = RANGES.assign(timepoint="Day 07")
+    hist = HistoricalRanges(ranges, "db", min_studies=2)
+    assert hist.lookup("terminal_body_weight", "M", "day7")["study_mean_min"] == 398.75
+    assert hist.lookup("terminal_body_weight", "M", "day70") is None
