@@ -248,6 +248,8 @@ def remove(study: str, db: str | None, reason: str) -> None:
 @click.option("--species", default=None, help="Stratum: species.")
 @click.option("--vehicle", default=None, help="Stratum: vehicle.")
 @click.option("--route", default=None, help="Stratum: route.")
+@click.option("--guideline", default=None, help="Stratum: guideline (SEND: study type).")
+@click.option("--facility", default=None, help="Stratum: test facility.")
 @click.option("--apparatus", default=None, help="Stratum: apparatus.")
 @click.option("--session-length", default=None, help="Stratum: session length.")
 @click.option("--age-weeks", nargs=2, type=float, default=None, metavar="LOW HIGH",
@@ -262,9 +264,10 @@ def remove(study: str, db: str | None, reason: str) -> None:
 def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, force: bool,
                **strata: Any) -> None:
     """Historical control ranges per endpoint x sex x timepoint within the strata given."""
+    from neurotox.files import warn_or_refuse
     from neurotox.hcd import db as hdb
     from neurotox.hcd import store, table_file
-    from neurotox.hcd.ranges import query_from_options, ranges, select_rows
+    from neurotox.hcd.ranges import query_from_options, ranges, select_rows, undated, why_none
 
     query = query_from_options(strata, cli=True)
     if output is not None:
@@ -276,6 +279,13 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     finally:
         engine.dispose()
     table = ranges(select_rows(rows, query))
+    n_undated = undated(rows, query)
+    if n_undated:
+        warn_or_refuse(f"--window-years leaves out {n_undated} stud"
+                       f"{'y' if n_undated == 1 else 'ies'} within the strata for want of a "
+                       "start date ('hcd list' shows start_date)")
+    if table.empty:
+        warn_or_refuse(f"no stored control value matches: {why_none(rows, query)}")
     if output is not None:
         table_file.check_replaceable(output, command="hcd ranges", columns=list(table.columns))
         table_file.write(table, output, command="hcd ranges")

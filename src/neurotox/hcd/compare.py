@@ -30,7 +30,7 @@ import pandas as pd
 from neurotox.errors import InputError
 from neurotox.hcd import db, store
 from neurotox.hcd.identity import Match, matches
-from neurotox.hcd.ranges import Query, ranges, rows_hash, select_rows
+from neurotox.hcd.ranges import Query, ranges, rows_hash, select_rows, undated, why_none
 from neurotox.hcd.sources import SourceStudy, not_matched, sources, start_span, unmatched_message
 from neurotox.study import HistoricalControls
 
@@ -46,19 +46,23 @@ class LeftOut:
     n_studies, n_animals
         How many of them, and of their animals, fell within the strata and window
         (and so would have entered the range).
+    within
+        Database ids of those entries.
 
     """
 
     entries: tuple[Match, ...] = ()
     n_studies: int = 0
     n_animals: int = 0
+    within: tuple[int, ...] = ()
 
     def describe(self) -> str:
         """``; left out: …`` for the footnote, or nothing."""
         if not self.n_studies:         # not in the strata: nothing to leave out
             return ""
         ids = ", ".join(str(m.id) for m in self.entries)
-        return (f"; left out as the study being reported (same study number or data files): "
+        return (f"; left out as the study being reported (same study number, data files or "
+                f"control animals): "
                 f"{self.n_studies} stud{'y' if self.n_studies == 1 else 'ies'}, "
                 f"{self.n_animals} control animal(s) (database id {ids})")
 
@@ -84,6 +88,8 @@ class Historical:
     studies: tuple[SourceStudy, ...] = ()
     min_studies: int = 3
     unmatched: str | None = None
+    n_undated: int = 0
+    why_none: str = ""
 
     def describe(self) -> str:
         """One sentence for the report footnote: database, strata, studies, window and counts."""
@@ -95,6 +101,30 @@ class Historical:
         return (f"database {self.database_name}; {strata}; {self.n_studies} "
                 f"stud{'y' if self.n_studies == 1 else 'ies'}{named}, {self.n_animals} control "
                 f"animal(s), {self.n_values} value(s){self.left_out.describe()}")
+
+    def warnings(self) -> list[str]:
+        """What the run must warn about (messages without the ``warning:`` prefix).
+
+        No range at all, studies the window left out for want of a start date, and
+        stored entries of this study under another study number.
+        """
+        out = []
+        if not self.n_studies:
+            out.append(f"historical controls: no stored control value matches "
+                       f"({self.query.describe()}): {self.why_none}; the report has no "
+                       "historical control rows")
+        if self.n_undated:
+            n = self.n_undated
+            out.append(f"historical controls: {n} stud{'y' if n == 1 else 'ies'} within the "
+                       f"strata left out by window_years for want of a start date (the "
+                       f"study's 'dates.experimental_start', SEND STSTDTC, or 'hcd add "
+                       f"--start-date')")
+        for m in self.left_out.entries:
+            if m.id in self.left_out.within and "same study number" not in m.reasons:
+                out.append(f"historical controls: database {m.describe()} is this study "
+                           f"under another study number; left out of its historical controls "
+                           f"(a study is never part of its own historical controls)")
+        return out
 
     def manifest(self) -> dict[str, Any]:
         """What the run manifest records: the query and the hash of the rows used."""
@@ -124,6 +154,7 @@ def database_url(spec: HistoricalControls, study_file: Path) -> str:
 
 def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], *,
               study_id: str = "", inputs: Mapping[str, str] | None = None,
+              controls: pd.DataFrame | None = None,
               own: Mapping[str, str] | None = None) -> Historical:
     """Historical control ranges of ``endpoints`` for the study in ``study_file``.
 
@@ -135,8 +166,9 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
         The study file (a relative SQLite path is taken relative to it).
     endpoints
         Endpoints of the report.
-    study_id, inputs
-        Study number and ``path → sha256`` of the data files of the study being
+    study_id, inputs, controls
+        Study number, ``path → sha256`` of the data files and control values
+        (:func:`neurotox.hcd.identity.control_values`) of the study being
         reported: stored entries of the same study are left out.
     own
         The reported study's species, strain, route, vehicle, guideline and
@@ -160,11 +192,13 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
                          where="key 'historical_controls.database'") from None
     try:
         with engine.connect() as conn:
-            same = matches(conn, study_id=study_id, inputs=inputs) if study_id or inputs else []
-        rows = select_rows(store.fetch(engine, endpoints=endpoints, included_only=True), query)
+            same = matches(conn, study_id=study_id, inputs=inputs, controls=controls) \
+                if study_id or inputs or controls is not None else []
+        fetched = store.fetch(engine, endpoints=endpoints, included_only=True)
+        rows = select_rows(fetched, query)
         mine = rows["study_pk"].isin([m.id for m in same])
-        left_out = LeftOut(tuple(same), int(rows.loc[mine, "study_pk"].nunique()),
-                           _n_animals(rows[mine]))
+        within = tuple(sorted(int(i) for i in rows.loc[mine, "study_pk"].unique()))
+        left_out = LeftOut(tuple(same), len(within), _n_animals(rows[mine]), within)
         rows = rows[~mine].reset_index(drop=True)
         with engine.connect() as conn:
             studies = sources(conn, rows)
@@ -175,7 +209,9 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
                       n_studies=int(rows["study_pk"].nunique()), n_animals=_n_animals(rows),
                       n_values=len(rows), rows_sha256=rows_hash(rows), left_out=left_out,
                       studies=studies, min_studies=spec.min_studies,
-                      unmatched=unmatched_message(query, studies, own or {}, rows))
+                      unmatched=unmatched_message(query, studies, own or {}, rows),
+                      n_undated=undated(fetched, query),
+                      why_none="" if len(rows) else why_none(fetched, query))
 
 
 def _n_animals(rows: pd.DataFrame) -> int:

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from neurotox.errors import InputError, did_you_mean
 from neurotox.hcd import schema
 from neurotox.hcd.db import now_utc, who
-from neurotox.hcd.identity import Match, data_hashes, matches
+from neurotox.hcd.identity import Match, control_values, data_hashes, matches
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,11 @@ class Batch:
     software_version: str = ""
     excluded: list[str] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
+
+    def control_values(self) -> pd.DataFrame:
+        """Values of the animals included in ranges that identify them (identity rules)."""
+        included = self.animals.loc[self.animals["included"].astype(bool), "subject"]
+        return control_values(self.results, included)
 
     def check(self) -> None:
         """Programming-error checks on the columns and roles (the readers guarantee them)."""
@@ -166,7 +171,7 @@ def _serialise(conn: sa.Connection) -> None:
 def _add(conn: sa.Connection, batch: Batch, replace: str | None) -> Added:
     _serialise(conn)
     found = matches(conn, study_id=batch.study_id, source_hash=batch.source_hash,
-                    inputs=batch.inputs)
+                    inputs=batch.inputs, controls=batch.control_values())
     if found and replace is None:
         raise _duplicate(batch, found)
     for m in found:

@@ -79,8 +79,7 @@ def test_remove_needs_reason_and_is_audited(engine, batch):
 
 def test_ambiguous_study_number_needs_the_id(engine, batch, tmp_path):
     store.add(engine, batch)
-    other = send_batch(read_send(write_study(tmp_path / "b", {"dm": {"STUDYID": ["SYN-2"] * 11},
-                                                              "lb": {"LBSTRESU": ["mmol/L"] * 7}})))
+    other = send_batch(read_send(write_study(tmp_path / "b", study_id="SYN-2")))
     store.add(engine, other)
     with engine.begin() as conn:     # two entries of one number, as added before schema v2
         conn.execute(schema.study.update().where(schema.study.c.id == 2).values(study_id="SYN-1"))
