@@ -152,7 +152,13 @@ def import_send(folder: Path, db: str | None, include_recovery: bool,
     unless --replace is given.
     """
     from neurotox.files import WARNINGS_AS_ERRORS, warn_or_refuse
-    from neurotox.hcd.send import control_findings, missing_domains, send_batch, study_controls
+    from neurotox.hcd.send import (
+        control_findings,
+        control_vehicles,
+        missing_domains,
+        send_batch,
+        study_controls,
+    )
     from neurotox.io.send import read_send
 
     why = _replace_reason(replace, reason)
@@ -160,7 +166,8 @@ def import_send(folder: Path, db: str | None, include_recovery: bool,
     controls = study_controls(study, negative_controls)
     batch = send_batch(study, controls, include_recovery=include_recovery)
     found = [(warned, f"{folder.name}: {text}") for warned, text in
-             control_findings(study, controls) + missing_domains(batch)]
+             control_findings(study, controls) + missing_domains(batch)
+             + [(False, note) for note in control_vehicles(study, controls)[1]]]
     if WARNINGS_AS_ERRORS.get():        # refused before the database is touched
         for text in (text for warned, text in found if warned):
             warn_or_refuse(text)

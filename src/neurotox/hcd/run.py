@@ -135,6 +135,7 @@ def _animals(table: pd.DataFrame, study: Study, all_groups: bool,
         g = groups[r.group]
         rows.append({"subject": r.subject, "sex": r.sex, "age_days": age_days, "role": "main",
                      "group_id": g.id, "control_type": g.label if g.control else "",
+                     "vehicle": "",          # the study's
                      "included": bool(g.control),
                      "exclusion_reason": "" if g.control else
                      f"treated group {g.id} ({g.dose:g} {g.dose_unit})"})

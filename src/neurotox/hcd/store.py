@@ -32,8 +32,8 @@ ROLES = ("main", "recovery", "tk", "satellite")
 #: Study fields a batch may set (besides study_id, source and provenance).
 STUDY_FIELDS = ("title", "facility", "guideline", "species", "strain", "supplier", "route",
                 "vehicle", "start_date", "end_date")
-ANIMAL_COLUMNS = ("subject", "sex", "age_days", "role", "group_id", "control_type", "included",
-                  "exclusion_reason")
+ANIMAL_COLUMNS = ("subject", "sex", "age_days", "role", "group_id", "control_type", "vehicle",
+                  "included", "exclusion_reason")
 RESULT_COLUMNS = ("subject", "endpoint", "category", "data_type", "timepoint", "study_day",
                   "value", "unit", "censoring", "method", "apparatus", "session_length",
                   "software_version", "included", "exclusion_reason")
@@ -347,6 +347,8 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
           included_only: bool = False) -> pd.DataFrame:
     """Every value with its animal and study fields (:data:`FETCH_COLUMNS`), in a stable order.
 
+    ``vehicle`` is the animal's (its control set's) when recorded, else the study's.
+
     Parameters
     ----------
     engine
@@ -358,8 +360,9 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
 
     """
     s, a, r = schema.study, schema.animal, schema.result
+    vehicle = sa.case((a.c.vehicle != "", a.c.vehicle), else_=s.c.vehicle).label("vehicle")
     cols = [s.c.id.label("study_pk"), s.c.study_id, s.c.source_hash, s.c.facility,
-            s.c.guideline, s.c.species, s.c.strain, s.c.supplier, s.c.route, s.c.vehicle,
+            s.c.guideline, s.c.species, s.c.strain, s.c.supplier, s.c.route, vehicle,
             s.c.start_date, a.c.subject, a.c.sex, a.c.age_days, a.c.role, a.c.group_id,
             a.c.control_type, a.c.included.label("animal_included"),
             a.c.exclusion_reason.label("animal_exclusion_reason"), r.c.endpoint, r.c.category,
