@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from neurotox.errors import InputError, did_you_mean
 from neurotox.hcd import schema
 from neurotox.hcd.db import now_utc, who
-from neurotox.hcd.identity import Match, control_values, data_hashes, matches
+from neurotox.hcd.identity import Match, control_values, data_hashes, matches, study_key
 
 log = logging.getLogger(__name__)
 
@@ -232,8 +232,16 @@ def _insert_results(conn: sa.Connection, results: pd.DataFrame, ids: dict[str, i
 
 # ----------------------------------------------------------------- remove
 
+#: Fewest hex digits of a source hash that name a study (``hcd list`` shows 12).
+MIN_HASH_PREFIX = 8
+
+
 def find_study(conn: sa.Connection, key: str) -> sa.Row:
     """The one study named by ``key``: its database id, study number or source-hash prefix.
+
+    Study numbers compare as the identity rules compare them (without regard to
+    case and surrounding spaces, :func:`neurotox.hcd.identity.study_key`); a
+    source-hash prefix needs :data:`MIN_HASH_PREFIX` hex digits.
 
     Raises
     ------
@@ -242,16 +250,22 @@ def find_study(conn: sa.Connection, key: str) -> sa.Row:
 
     """
     s = schema.study
-    cond = [s.c.study_id == key]
-    if key.isdigit():
-        cond.append(s.c.id == int(key))
-    if len(key) >= 8 and all(c in "0123456789abcdef" for c in key.lower()):
-        cond.append(s.c.source_hash.startswith(key.lower()))
+    text = key.strip()
+    hexdigits = bool(text) and all(c in "0123456789abcdef" for c in text.lower())
+    numbered = {pk for pk, sid in conn.execute(sa.select(s.c.id, s.c.study_id))
+                if study_key(sid) == study_key(text)}
+    cond = [s.c.id.in_(sorted(numbered))]
+    if text.isdigit():
+        cond.append(s.c.id == int(text))
+    if len(text) >= MIN_HASH_PREFIX and hexdigits:
+        cond.append(s.c.source_hash.startswith(text.lower()))
     rows = conn.execute(sa.select(s).where(sa.or_(*cond)).order_by(s.c.id)).all()
     if not rows:
-        raise InputError(f"no study {key!r} in the historical control database; see "
+        short = (f"; a source-hash prefix needs at least {MIN_HASH_PREFIX} hex digits, found "
+                 f"{len(text)}" if hexdigits and not text.isdigit() else "")
+        raise InputError(f"no study {key!r} in the historical control database{short}; see "
                          "'neurotox hcd list'", where="argument 'STUDY'")
-    by_id = [r for r in rows if key.isdigit() and r.id == int(key)]
+    by_id = [r for r in rows if text.isdigit() and r.id == int(text)]
     if len(rows) > 1 and not by_id:
         listing = ", ".join(f"id {r.id} ({r.study_id}, {r.source_hash[:12]})" for r in rows)
         raise InputError(f"{key!r} names {len(rows)} studies: {listing}; give the id",
