@@ -338,11 +338,15 @@ def historical_controls(study: Study, table: pd.DataFrame, record: RunRecord,
            "facility": s.test_facility or ""}
     hist = for_study(spec, study.path, sorted(table["endpoint"].unique()),
                      study_id=study.study_id, inputs=file_hashes(inputs),
-                     controls=_control_values(study, table), own=own)
+                     controls=_control_values(study, table), own=own,
+                     units=table.drop_duplicates("endpoint").set_index("endpoint")["unit"]
+                     .to_dict())
     record.parameters.setdefault("historical_controls", {})[study.study_id] = hist.manifest()
     record.note(f"historical controls: {hist.describe()}")
     for text in hist.warnings():
         record.note(f"warning: {text}")
+    for text in hist.unit_notes:
+        record.note(text)
     if hist.unmatched:
         record.note(hist.unmatched)
     return HistoricalRanges(hist.ranges, hist.describe(), min_studies=hist.min_studies,

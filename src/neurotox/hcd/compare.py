@@ -90,6 +90,7 @@ class Historical:
     unmatched: str | None = None
     n_undated: int = 0
     why_none: str = ""
+    unit_notes: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One sentence for the report footnote: database, strata, studies, window and counts."""
@@ -155,7 +156,8 @@ def database_url(spec: HistoricalControls, study_file: Path) -> str:
 def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], *,
               study_id: str = "", inputs: Mapping[str, str] | None = None,
               controls: pd.DataFrame | None = None,
-              own: Mapping[str, str] | None = None) -> Historical:
+              own: Mapping[str, str] | None = None,
+              units: Mapping[str, str] | None = None) -> Historical:
     """Historical control ranges of ``endpoints`` for the study in ``study_file``.
 
     Parameters
@@ -174,6 +176,9 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
         The reported study's species, strain, route, vehicle, guideline and
         facility (stratum names; empty when unknown), compared with the
         historical studies on what the strata do not match.
+    units
+        Unit of each endpoint in the reported study: values held in another unit
+        are converted where exact (:func:`in_units`), else left out with a warning.
 
     Raises
     ------
@@ -195,7 +200,7 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
             same = matches(conn, study_id=study_id, inputs=inputs, controls=controls) \
                 if study_id or inputs or controls is not None else []
         fetched = store.fetch(engine, endpoints=endpoints, included_only=True)
-        rows = select_rows(fetched, query)
+        rows, unit_notes = in_units(select_rows(fetched, query), units or {})
         mine = rows["study_pk"].isin([m.id for m in same])
         within = tuple(sorted(int(i) for i in rows.loc[mine, "study_pk"].unique()))
         left_out = LeftOut(tuple(same), len(within), _n_animals(rows[mine]), within)
@@ -211,7 +216,45 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
                       studies=studies, min_studies=spec.min_studies,
                       unmatched=unmatched_message(query, studies, own or {}, rows),
                       n_undated=undated(fetched, query),
-                      why_none="" if len(rows) else why_none(fetched, query))
+                      why_none="" if len(rows) else why_none(fetched, query),
+                      unit_notes=tuple(unit_notes))
+
+
+#: Units whose conversion is exact and known: unit → factor to the base unit of its kind.
+EXACT_UNITS = {"kg": ("mass", 1e3), "g": ("mass", 1.0), "mg": ("mass", 1e-3),
+               "ug": ("mass", 1e-6), "µg": ("mass", 1e-6), "μg": ("mass", 1e-6)}
+
+
+def in_units(rows: pd.DataFrame, units: Mapping[str, str]) -> tuple[pd.DataFrame, list[str]]:
+    """``rows`` in the reported study's unit of each endpoint, and what was done.
+
+    A value in another unit is converted where the conversion is exact and known
+    (:data:`EXACT_UNITS`: kg, g, mg, µg) and left out otherwise; one line per
+    endpoint and unit says which, with the studies and values.
+    """
+    if rows.empty or not units:
+        return rows, []
+    want = rows["endpoint"].map(units)
+    other = want.notna() & (rows["unit"] != want)
+    if not other.any():
+        return rows, []
+    rows = rows.copy()
+    notes, drop = [], pd.Series(False, index=rows.index)
+    for (endpoint, unit), part in rows[other].groupby(["endpoint", "unit"], sort=True):
+        target = units[endpoint]
+        a, b = EXACT_UNITS.get(unit), EXACT_UNITS.get(target)
+        ids = ", ".join(sorted(set(part["study_id"])))
+        what = f"{endpoint} in {unit!r} ({ids}; {len(part)} value(s))"
+        if a and b and a[0] == b[0]:
+            rows.loc[part.index, "value"] = part["value"] * (a[1] / b[1])
+            rows.loc[part.index, "unit"] = target
+            notes.append(f"historical controls: {what} converted to {target!r}, the unit of "
+                         "this study")
+        else:
+            drop[part.index] = True
+            notes.append(f"warning: historical controls: {what} left out: this study gives "
+                         f"{endpoint} in {target!r} and no exact conversion is known")
+    return rows[~drop].reset_index(drop=True), notes
 
 
 def _n_animals(rows: pd.DataFrame) -> int:

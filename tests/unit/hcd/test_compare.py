@@ -194,3 +194,29 @@ def test_no_matching_value_and_undated_studies_are_warnings(tmp_path):
         "historical controls: 1 study within the strata left out by window_years for want of "
         "a start date (the study's 'dates.experimental_start', SEND STSTDTC, or 'hcd add "
         "--start-date')"]
+
+
+def test_a_range_held_in_another_unit_is_converted_or_named(tmp_path):
+    # stranger42: a study's brain weights in mg were silently missing from the g range
+    from tests.send_files import BRAIN
+
+    engine = db.connect(str(tmp_path / "hcd.sqlite"))
+    store.add(engine, send_batch(read_send(write_study(tmp_path / "syn1"))))
+    in_mg = [(BRAIN[i] + 0.5) * 1000 for i in BRAIN] + [12500.0]
+    store.add(engine, send_batch(read_send(write_study(
+        tmp_path / "syn2", {"om": {"OMSTRESN": in_mg, "OMSTRESU": ["mg"] * 12},
+                            "lb": {"LBSTRESU": ["mmol/L"] * 7}}, study_id="SYN-2"))))
+    engine.dispose()
+    spec = HistoricalControls(database="hcd.sqlite")
+    hist = for_study(spec, tmp_path / "study.yaml", ["brain_weight", "lb_gluc_serum"],
+                     units={"brain_weight": "g", "lb_gluc_serum": "mg/dL"})
+    r = hist.ranges.set_index(["endpoint", "sex"])
+    assert r.loc[("brain_weight", "F"), "study_mean_min"] == pytest.approx(1.9)
+    assert r.loc[("brain_weight", "F"), "study_mean_max"] == pytest.approx(2.4)
+    assert r.loc[("brain_weight", "F"), "unit"] == "g"
+    assert r.loc[("lb_gluc_serum", "M"), "n_studies"] == 1
+    assert hist.unit_notes == (
+        "historical controls: brain_weight in 'mg' (SYN-2; 5 value(s)) converted to 'g', the "
+        "unit of this study",
+        "warning: historical controls: lb_gluc_serum in 'mmol/L' (SYN-2; 4 value(s)) left out: "
+        "this study gives lb_gluc_serum in 'mg/dL' and no exact conversion is known")
