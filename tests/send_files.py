@@ -159,13 +159,28 @@ def tables() -> dict[str, dict[str, list]]:
     return {"dm": dm, "tx": tx, "ts": ts, "bw": bw, "om": om, "lb": lb}
 
 
+def renumbered(cols: dict[str, list], study_id: str) -> dict[str, list]:
+    """A domain of another study: ``STUDYID`` and the ``USUBJID`` prefix (as SEND has them)."""
+    out = dict(cols)
+    out["STUDYID"] = [study_id] * len(cols["STUDYID"])
+    if "USUBJID" in cols:
+        out["USUBJID"] = [f"{study_id}-{u}" for u in cols["USUBJID"]]
+    return out
+
+
 def write_study(folder: Path, changes: dict[str, dict[str, list]] | None = None,
-                drop: tuple[str, ...] = ()) -> Path:
-    """Write the study's domains into ``folder`` (``changes`` replace columns per domain)."""
+                drop: tuple[str, ...] = (), *, study_id: str | None = None) -> Path:
+    """Write the study's domains into ``folder`` (``changes`` replace columns per domain).
+
+    With ``study_id`` it is another study: that study number in every domain and
+    subject IDs ``<study_id>-S-101`` ..., so that no file or animal is SYN-1's.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     for dom, cols in tables().items():
         if dom in drop:
             continue
+        if study_id is not None:
+            cols = renumbered(cols, study_id)
         cols = {**cols, **(changes or {}).get(dom, {})}
         write_xpt(folder / f"{dom}.xpt", dom.upper(), cols)
     return folder

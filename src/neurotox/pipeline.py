@@ -337,13 +337,31 @@ def historical_controls(study: Study, table: pd.DataFrame, record: RunRecord,
            "vehicle": s.vehicle or "", "guideline": s.guideline or "",
            "facility": s.test_facility or ""}
     hist = for_study(spec, study.path, sorted(table["endpoint"].unique()),
-                     study_id=study.study_id, inputs=file_hashes(inputs), own=own)
+                     study_id=study.study_id, inputs=file_hashes(inputs),
+                     controls=_control_values(study, table), own=own,
+                     units=table.drop_duplicates("endpoint").set_index("endpoint")["unit"]
+                     .to_dict())
     record.parameters.setdefault("historical_controls", {})[study.study_id] = hist.manifest()
     record.note(f"historical controls: {hist.describe()}")
+    for text in hist.warnings():
+        record.note(f"warning: {text}")
+    for text in hist.unit_notes:
+        record.note(text)
     if hist.unmatched:
         record.note(hist.unmatched)
     return HistoricalRanges(hist.ranges, hist.describe(), min_studies=hist.min_studies,
                             studies=tuple(st.describe() for st in hist.studies))
+
+
+def _control_values(study: Study, table: pd.DataFrame) -> pd.DataFrame:
+    """The values that identify the study's control animals (hcd identity rules)."""
+    from neurotox.hcd.identity import control_values
+
+    reg = endpoints.registry()
+    controls = {g.id for g in study.spec.groups if g.control}
+    part = table[table["group"].isin(controls) & ~table["excluded"].astype(bool)]
+    types = part["endpoint"].map(lambda e: reg[e].data_type.value if e in reg else "")
+    return control_values(part, part["subject"].unique(), types)
 
 
 def materials_of(study: Study, collected: Collected, stamp: RunStamp, base: Path,

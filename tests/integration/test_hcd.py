@@ -90,7 +90,8 @@ def test_add_list_export_remove(invoke, runs, hcd_url, tmp_path):  # noqa: F811
     assert "study 'NTX-SIM-424-101' is in the historical control database already as id 1 " \
         "(study 'NTX-SIM-424-101', added " in again.output
     assert "; same source, same study number, same data files: brain_weights.csv, fob.csv, " \
-        "motor_activity.csv and 2 more)" in again.output
+        "motor_activity.csv and 2 more, same control animals: 20 of 20 with the same subject " \
+        "IDs and values)" in again.output
     out = tmp_path / "export.parquet"
     res = invoke("hcd", "export", "--db", hcd_url, "-o", out)
     assert res.exit_code == 0, res.output
@@ -452,7 +453,9 @@ def test_a_re_run_is_refused_replaced_and_left_out_of_its_own_range(invoke, runs
         f"Error: {rerun}: study '{study_id(101)}' is in the historical control database "
         f"already as id 1 (study '{study_id(101)}', added ")
     assert line.endswith(f"from {runs[101]}; same study number, same data files: "
-                         "brain_weights.csv, fob.csv, motor_activity.csv and 2 more); to add "
+                         "brain_weights.csv, fob.csv, motor_activity.csv and 2 more, "
+                         "same control animals: 20 of 20 with the same subject IDs and "
+                         "values); to add "
                          "this one instead, give --replace --reason TEXT, or remove it first "
                          "('neurotox hcd remove 1 --reason TEXT')")
     # renumbered, the same raw data: still the same study
@@ -492,15 +495,15 @@ def test_a_re_run_is_refused_replaced_and_left_out_of_its_own_range(invoke, runs
     assert cell.numbers["hist_high"] == pytest.approx(want["study_mean_max"], rel=1e-12)
     assert cell.numbers["n"] == want["n_animals"] == 20
     note = (f"2 studies ({study_id(102)}, {study_id(103)}), 40 control animal(s), {{}} "
-            "value(s); left out as the study being reported (same study number or data "
-            "files): 1 study, 20 control animal(s) (database id ")
+            "value(s); left out as the study being reported (same study number, data files "
+            "or control animals): 1 study, 20 control animal(s) (database id ")
     recorded = record.parameters["historical_controls"]["NTX-RENUMBERED"]
     assert any(note.format(recorded["n_values"]) in f for f in bw.footnotes), bw.footnotes
     assert (recorded["n_studies"], recorded["n_animals"]) == (2, 40)
     assert recorded["left_out"]["n_studies"] == 1 and recorded["left_out"]["n_animals"] == 20
     assert recorded["left_out"]["entries"][0]["why"] == [
         "same study number", "same data files: brain_weights.csv, fob.csv, motor_activity.csv "
-        "and 2 more"]
+        "and 2 more", "same control animals: 20 of 20 with the same subject IDs and values"]
 
 
 def test_check_opens_the_studys_historical_control_database(invoke, runs, tmp_path):

@@ -240,3 +240,19 @@ def test_file_outputs_never_replace_the_database(filled_db, invoke, command):
     assert res.output.strip() == (f"Error: {db}: refusing to write there: it is the input "
                                   f"'{db}' (the database)")
     assert db.read_bytes() == before
+
+
+def test_ranges_that_match_nothing_warn_and_fail_under_warnings_as_errors(filled_db, invoke):
+    # stranger42: '--strain Wistar' printed "0 range(s)" with no hint, exit 0
+    res = invoke("hcd", "ranges", "--db", filled_db, "--strain", "Wistar")
+    assert res.exit_code == 0
+    assert "WARNING: no stored control value matches: strain 'Wistar' matches no stored " \
+        "study (the database holds " in res.output
+    res = invoke("--warnings-as-errors", "hcd", "ranges", "--db", filled_db, "--strain",
+                 "Wistar")
+    assert res.exit_code == 2 and "(a warning, an error under --warnings-as-errors)" in \
+        res.output
+    res = invoke("hcd", "ranges", "--db", filled_db, "--age-weeks", "10", "7")
+    assert res.exit_code == 2 and res.output.strip() == (
+        "Error: option '--age-weeks': age_weeks must be [low, high] with 0 <= low <= high, "
+        "found [10.0, 7.0]")

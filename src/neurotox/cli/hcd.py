@@ -152,7 +152,13 @@ def import_send(folder: Path, db: str | None, include_recovery: bool,
     unless --replace is given.
     """
     from neurotox.files import WARNINGS_AS_ERRORS, warn_or_refuse
-    from neurotox.hcd.send import control_findings, missing_domains, send_batch, study_controls
+    from neurotox.hcd.send import (
+        control_findings,
+        control_vehicles,
+        missing_domains,
+        send_batch,
+        study_controls,
+    )
     from neurotox.io.send import read_send
 
     why = _replace_reason(replace, reason)
@@ -160,7 +166,8 @@ def import_send(folder: Path, db: str | None, include_recovery: bool,
     controls = study_controls(study, negative_controls)
     batch = send_batch(study, controls, include_recovery=include_recovery)
     found = [(warned, f"{folder.name}: {text}") for warned, text in
-             control_findings(study, controls) + missing_domains(batch)]
+             control_findings(study, controls) + missing_domains(batch)
+             + [(False, note) for note in control_vehicles(study, controls)[1]]]
     if WARNINGS_AS_ERRORS.get():        # refused before the database is touched
         for text in (text for warned, text in found if warned):
             warn_or_refuse(text)
@@ -248,6 +255,8 @@ def remove(study: str, db: str | None, reason: str) -> None:
 @click.option("--species", default=None, help="Stratum: species.")
 @click.option("--vehicle", default=None, help="Stratum: vehicle.")
 @click.option("--route", default=None, help="Stratum: route.")
+@click.option("--guideline", default=None, help="Stratum: guideline (SEND: study type).")
+@click.option("--facility", default=None, help="Stratum: test facility.")
 @click.option("--apparatus", default=None, help="Stratum: apparatus.")
 @click.option("--session-length", default=None, help="Stratum: session length.")
 @click.option("--age-weeks", nargs=2, type=float, default=None, metavar="LOW HIGH",
@@ -262,9 +271,10 @@ def remove(study: str, db: str | None, reason: str) -> None:
 def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, force: bool,
                **strata: Any) -> None:
     """Historical control ranges per endpoint x sex x timepoint within the strata given."""
+    from neurotox.files import warn_or_refuse
     from neurotox.hcd import db as hdb
     from neurotox.hcd import store, table_file
-    from neurotox.hcd.ranges import query_from_options, ranges, select_rows
+    from neurotox.hcd.ranges import query_from_options, ranges, select_rows, undated, why_none
 
     query = query_from_options(strata, cli=True)
     if output is not None:
@@ -276,6 +286,13 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     finally:
         engine.dispose()
     table = ranges(select_rows(rows, query))
+    n_undated = undated(rows, query)
+    if n_undated:
+        warn_or_refuse(f"--window-years leaves out {n_undated} stud"
+                       f"{'y' if n_undated == 1 else 'ies'} within the strata for want of a "
+                       "start date ('hcd list' shows start_date)")
+    if table.empty:
+        warn_or_refuse(f"no stored control value matches: {why_none(rows, query)}")
     if output is not None:
         table_file.check_replaceable(output, command="hcd ranges", columns=list(table.columns))
         table_file.write(table, output, command="hcd ranges")

@@ -30,7 +30,7 @@ import pandas as pd
 from neurotox.errors import InputError
 from neurotox.hcd import db, store
 from neurotox.hcd.identity import Match, matches
-from neurotox.hcd.ranges import Query, ranges, rows_hash, select_rows
+from neurotox.hcd.ranges import Query, ranges, rows_hash, select_rows, undated, why_none
 from neurotox.hcd.sources import SourceStudy, not_matched, sources, start_span, unmatched_message
 from neurotox.study import HistoricalControls
 
@@ -46,19 +46,23 @@ class LeftOut:
     n_studies, n_animals
         How many of them, and of their animals, fell within the strata and window
         (and so would have entered the range).
+    within
+        Database ids of those entries.
 
     """
 
     entries: tuple[Match, ...] = ()
     n_studies: int = 0
     n_animals: int = 0
+    within: tuple[int, ...] = ()
 
     def describe(self) -> str:
         """``; left out: …`` for the footnote, or nothing."""
         if not self.n_studies:         # not in the strata: nothing to leave out
             return ""
         ids = ", ".join(str(m.id) for m in self.entries)
-        return (f"; left out as the study being reported (same study number or data files): "
+        return (f"; left out as the study being reported (same study number, data files or "
+                f"control animals): "
                 f"{self.n_studies} stud{'y' if self.n_studies == 1 else 'ies'}, "
                 f"{self.n_animals} control animal(s) (database id {ids})")
 
@@ -84,6 +88,9 @@ class Historical:
     studies: tuple[SourceStudy, ...] = ()
     min_studies: int = 3
     unmatched: str | None = None
+    n_undated: int = 0
+    why_none: str = ""
+    unit_notes: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """One sentence for the report footnote: database, strata, studies, window and counts."""
@@ -95,6 +102,30 @@ class Historical:
         return (f"database {self.database_name}; {strata}; {self.n_studies} "
                 f"stud{'y' if self.n_studies == 1 else 'ies'}{named}, {self.n_animals} control "
                 f"animal(s), {self.n_values} value(s){self.left_out.describe()}")
+
+    def warnings(self) -> list[str]:
+        """What the run must warn about (messages without the ``warning:`` prefix).
+
+        No range at all, studies the window left out for want of a start date, and
+        stored entries of this study under another study number.
+        """
+        out = []
+        if not self.n_studies:
+            out.append(f"historical controls: no stored control value matches "
+                       f"({self.query.describe()}): {self.why_none}; the report has no "
+                       "historical control rows")
+        if self.n_undated:
+            n = self.n_undated
+            out.append(f"historical controls: {n} stud{'y' if n == 1 else 'ies'} within the "
+                       f"strata left out by window_years for want of a start date (the "
+                       f"study's 'dates.experimental_start', SEND STSTDTC, or 'hcd add "
+                       f"--start-date')")
+        for m in self.left_out.entries:
+            if m.id in self.left_out.within and "same study number" not in m.reasons:
+                out.append(f"historical controls: database {m.describe()} is this study "
+                           f"under another study number; left out of its historical controls "
+                           f"(a study is never part of its own historical controls)")
+        return out
 
     def manifest(self) -> dict[str, Any]:
         """What the run manifest records: the query and the hash of the rows used."""
@@ -124,7 +155,9 @@ def database_url(spec: HistoricalControls, study_file: Path) -> str:
 
 def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], *,
               study_id: str = "", inputs: Mapping[str, str] | None = None,
-              own: Mapping[str, str] | None = None) -> Historical:
+              controls: pd.DataFrame | None = None,
+              own: Mapping[str, str] | None = None,
+              units: Mapping[str, str] | None = None) -> Historical:
     """Historical control ranges of ``endpoints`` for the study in ``study_file``.
 
     Parameters
@@ -135,13 +168,17 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
         The study file (a relative SQLite path is taken relative to it).
     endpoints
         Endpoints of the report.
-    study_id, inputs
-        Study number and ``path → sha256`` of the data files of the study being
+    study_id, inputs, controls
+        Study number, ``path → sha256`` of the data files and control values
+        (:func:`neurotox.hcd.identity.control_values`) of the study being
         reported: stored entries of the same study are left out.
     own
         The reported study's species, strain, route, vehicle, guideline and
         facility (stratum names; empty when unknown), compared with the
         historical studies on what the strata do not match.
+    units
+        Unit of each endpoint in the reported study: values held in another unit
+        are converted where exact (:func:`in_units`), else left out with a warning.
 
     Raises
     ------
@@ -160,11 +197,13 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
                          where="key 'historical_controls.database'") from None
     try:
         with engine.connect() as conn:
-            same = matches(conn, study_id=study_id, inputs=inputs) if study_id or inputs else []
-        rows = select_rows(store.fetch(engine, endpoints=endpoints, included_only=True), query)
+            same = matches(conn, study_id=study_id, inputs=inputs, controls=controls) \
+                if study_id or inputs or controls is not None else []
+        fetched = store.fetch(engine, endpoints=endpoints, included_only=True)
+        rows, unit_notes = in_units(select_rows(fetched, query), units or {})
         mine = rows["study_pk"].isin([m.id for m in same])
-        left_out = LeftOut(tuple(same), int(rows.loc[mine, "study_pk"].nunique()),
-                           _n_animals(rows[mine]))
+        within = tuple(sorted(int(i) for i in rows.loc[mine, "study_pk"].unique()))
+        left_out = LeftOut(tuple(same), len(within), _n_animals(rows[mine]), within)
         rows = rows[~mine].reset_index(drop=True)
         with engine.connect() as conn:
             studies = sources(conn, rows)
@@ -175,7 +214,47 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
                       n_studies=int(rows["study_pk"].nunique()), n_animals=_n_animals(rows),
                       n_values=len(rows), rows_sha256=rows_hash(rows), left_out=left_out,
                       studies=studies, min_studies=spec.min_studies,
-                      unmatched=unmatched_message(query, studies, own or {}, rows))
+                      unmatched=unmatched_message(query, studies, own or {}, rows),
+                      n_undated=undated(fetched, query),
+                      why_none="" if len(rows) else why_none(fetched, query),
+                      unit_notes=tuple(unit_notes))
+
+
+#: Units whose conversion is exact and known: unit → factor to the base unit of its kind.
+EXACT_UNITS = {"kg": ("mass", 1e3), "g": ("mass", 1.0), "mg": ("mass", 1e-3),
+               "ug": ("mass", 1e-6), "µg": ("mass", 1e-6), "μg": ("mass", 1e-6)}
+
+
+def in_units(rows: pd.DataFrame, units: Mapping[str, str]) -> tuple[pd.DataFrame, list[str]]:
+    """``rows`` in the reported study's unit of each endpoint, and what was done.
+
+    A value in another unit is converted where the conversion is exact and known
+    (:data:`EXACT_UNITS`: kg, g, mg, µg) and left out otherwise; one line per
+    endpoint and unit says which, with the studies and values.
+    """
+    if rows.empty or not units:
+        return rows, []
+    want = rows["endpoint"].map(units)
+    other = want.notna() & (rows["unit"] != want)
+    if not other.any():
+        return rows, []
+    rows = rows.copy()
+    notes, drop = [], pd.Series(False, index=rows.index)
+    for (endpoint, unit), part in rows[other].groupby(["endpoint", "unit"], sort=True):
+        target = units[endpoint]
+        a, b = EXACT_UNITS.get(unit), EXACT_UNITS.get(target)
+        ids = ", ".join(sorted(set(part["study_id"])))
+        what = f"{endpoint} in {unit!r} ({ids}; {len(part)} value(s))"
+        if a and b and a[0] == b[0]:
+            rows.loc[part.index, "value"] = part["value"] * (a[1] / b[1])
+            rows.loc[part.index, "unit"] = target
+            notes.append(f"historical controls: {what} converted to {target!r}, the unit of "
+                         "this study")
+        else:
+            drop[part.index] = True
+            notes.append(f"warning: historical controls: {what} left out: this study gives "
+                         f"{endpoint} in {target!r} and no exact conversion is known")
+    return rows[~drop].reset_index(drop=True), notes
 
 
 def _n_animals(rows: pd.DataFrame) -> int:

@@ -2,19 +2,27 @@
 
 A study may reach the database more than once: a report re-run after the study
 file was edited is a new folder with a new manifest; a SEND study exported twice
-or copied elsewhere has other bytes or another folder. Its control animals would
-then count twice in every range. A stored study is the same study as a new one when
+or copied elsewhere has other bytes or another folder; a corrected re-run may
+carry an amended study number. Its control animals would then count twice in
+every range, or a study would be compared with itself. A stored study is the
+same study as a new one when
 
 * its source hash is the same (the same manifest, the same SEND files), or
 * its study number is the same (compared without regard to case and surrounding
   spaces), or
-* its data files are the same: the SHA-256 digests of the new study's data files
-  are all among the stored study's, or the stored study's are all among the new
-  one's (a re-run that adds or drops an assay entry). Data files are those the
-  values were read from — a run's raw data (not the study file, subjects file,
-  plate layouts or exclusion list, which studies of one design may share), a SEND
-  folder's ``.xpt`` files. Empty files are not compared. One shared file alone (a
-  plate read for two studies) does not make two studies the same.
+* its data files mostly overlap: more than half of the new study's data files,
+  or of the stored study's, have the same SHA-256 in both (a re-run that adds,
+  drops or corrects one file of several). Data files are those the values were
+  read from — a run's raw data (not the study file, subjects file, plate layouts
+  or exclusion list, which studies of one design may share), a SEND folder's
+  ``.xpt`` files. Empty files are not compared. One shared file of several (a
+  plate read for two studies) does not make two studies the same; or
+* its control animals mostly overlap: more than half of the new study's control
+  animals are stored under the same subject ID with the same values
+  (:data:`VALUE_TYPES` values other than 0, equal to 1e-9 relative, in more
+  than half of the endpoint × timepoint keys both hold — so that one corrected
+  value does not hide the animal). IDs such as ``M01`` recur across studies; their
+  measured values do not.
 
 ``neurotox hcd add``/``import-send`` refuse such a study (or, with ``--replace``,
 remove the earlier entries first); a report leaves its own study out of its
@@ -27,6 +35,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import sqlalchemy as sa
 
 from neurotox.hcd import schema
@@ -34,6 +44,10 @@ from neurotox.hcd import schema
 #: SHA-256 of zero bytes: an empty file identifies nothing.
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 _CHUNK = 500          # bound parameters per IN (...) clause
+#: Data types whose values identify an animal (0/1 findings and scores coincide by chance).
+VALUE_TYPES = ("continuous", "count")
+#: Columns of the control values compared (:func:`control_values`).
+VALUE_COLUMNS = ["subject", "endpoint", "timepoint", "value"]
 
 
 @dataclass(frozen=True)
@@ -80,8 +94,13 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
         yield items[start:start + _CHUNK]
 
 
+def _mostly(part: int, whole: int) -> bool:
+    """More than half."""
+    return whole > 0 and 2 * part > whole
+
+
 def _same_data(conn: sa.Connection, hashes: set[str]) -> dict[int, list[str]]:
-    """Stored study → the new study's files it shares, where one file set holds the other."""
+    """Stored study → the new study's files it shares, where they are most of either set."""
     if not hashes:
         return {}
     si = schema.study_input
@@ -97,11 +116,63 @@ def _same_data(conn: sa.Connection, hashes: set[str]) -> dict[int, list[str]]:
         .where(si.c.study.in_(sorted(shared)), si.c.sha256 != EMPTY_SHA256)
         .group_by(si.c.study)).all())
     return {study: sorted(common) for study, common in shared.items()
-            if len(common) in (len(hashes), totals.get(study, 0))}
+            if _mostly(len(common), len(hashes)) or _mostly(len(common), totals.get(study, 0))}
+
+
+def control_values(results: pd.DataFrame, subjects: Iterable[str],
+                   data_type: pd.Series | None = None) -> pd.DataFrame:
+    """The values that identify ``subjects`` (:data:`VALUE_COLUMNS`): measured, not 0.
+
+    ``data_type`` is the data type of each row of ``results`` (its own column
+    ``data_type`` when None); only :data:`VALUE_TYPES` count.
+    """
+    types = results["data_type"] if data_type is None else data_type
+    value = pd.to_numeric(results["value"], errors="coerce")
+    keep = (results["subject"].astype(str).isin({str(s) for s in subjects})
+            & types.isin(VALUE_TYPES) & np.isfinite(value) & (value != 0))
+    out = results.loc[keep, VALUE_COLUMNS[:3]].astype(str)
+    out["value"] = value[keep].astype(float)
+    return out.drop_duplicates(VALUE_COLUMNS[:3]).reset_index(drop=True)
+
+
+def _stored_values(conn: sa.Connection, values: pd.DataFrame) -> pd.DataFrame:
+    """Stored values of animals with the subject IDs of ``values`` (and their endpoints)."""
+    a, r = schema.animal, schema.result
+    subjects = sorted(values["subject"].unique())
+    names = sorted(values["endpoint"].unique())
+    rows = []
+    for part in _chunks(subjects):
+        rows += conn.execute(
+            sa.select(a.c.study, a.c.subject, r.c.endpoint, r.c.timepoint, r.c.value)
+            .select_from(r.join(a, r.c.animal == a.c.id))
+            .where(a.c.subject.in_(part), r.c.endpoint.in_(names))).all()
+    return pd.DataFrame(rows, columns=["study", *VALUE_COLUMNS])
+
+
+def _same_animals(conn: sa.Connection, values: pd.DataFrame) -> dict[int, tuple[int, int]]:
+    """Stored study → (animals with the same values, animals compared), where most are.
+
+    An animal is the same when more than half of the endpoint × timepoint keys it
+    shares with the stored animal of its subject ID hold equal values (1e-9 relative).
+    """
+    if values is None or values.empty:
+        return {}
+    stored = _stored_values(conn, values)
+    if stored.empty:
+        return {}
+    both = stored.merge(values, on=VALUE_COLUMNS[:3], suffixes=("_stored", ""))
+    both["equal"] = np.isclose(pd.to_numeric(both["value_stored"], errors="coerce"),
+                               both["value"], rtol=1e-9, atol=0.0)
+    per_animal = both.groupby(["study", "subject"])["equal"].agg(["sum", "size"])
+    same = per_animal[2 * per_animal["sum"] > per_animal["size"]]
+    n_new = int(values["subject"].nunique())
+    counts = same.groupby(level="study").size()
+    return {int(study): (int(n), n_new) for study, n in counts.items() if _mostly(n, n_new)}
 
 
 def matches(conn: sa.Connection, *, study_id: str, source_hash: str = "",
-            inputs: Mapping[str, str] | None = None) -> list[Match]:
+            inputs: Mapping[str, str] | None = None,
+            controls: pd.DataFrame | None = None) -> list[Match]:
     """Stored studies that are the same study as the one described, oldest first.
 
     Parameters
@@ -114,6 +185,8 @@ def matches(conn: sa.Connection, *, study_id: str, source_hash: str = "",
         Its source hash (none for a report's own study).
     inputs
         ``path → sha256`` of its data files.
+    controls
+        Values of its control animals (:func:`control_values`).
 
     """
     s = schema.study
@@ -130,7 +203,11 @@ def matches(conn: sa.Connection, *, study_id: str, source_hash: str = "",
     for pk, common in _same_data(conn, set(by_hash)).items():
         names = sorted(Path(by_hash[h]).name for h in common)
         more = f" and {len(names) - 3} more" if len(names) > 3 else ""
-        reasons.setdefault(pk, []).append(f"same data files: {', '.join(names[:3])}{more}")
+        of = "" if len(names) == len(by_hash) else f" ({len(names)} of {len(by_hash)})"
+        reasons.setdefault(pk, []).append(f"same data files{of}: {', '.join(names[:3])}{more}")
+    for pk, (n, of) in _same_animals(conn, controls).items():
+        reasons.setdefault(pk, []).append(
+            f"same control animals: {n} of {of} with the same subject IDs and values")
     if not reasons:
         return []
     rows = conn.execute(sa.select(s.c.id, s.c.study_id, s.c.source_path, s.c.added_utc)

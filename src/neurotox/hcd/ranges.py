@@ -112,6 +112,55 @@ def select_rows(rows: pd.DataFrame, query: Query) -> pd.DataFrame:
     return rows[keep].reset_index(drop=True)
 
 
+def undated(rows: pd.DataFrame, query: Query) -> int:
+    """Studies within the strata that the window leaves out for want of a start date."""
+    if query.window_years is None:
+        return 0
+    within = select_rows(rows, query.model_copy(update={"window_years": None}))
+    dates = pd.to_datetime(within["start_date"], errors="coerce", format="%Y-%m-%d")
+    return int(within.loc[dates.isna(), "study_pk"].nunique())
+
+
+def _held(values: pd.Series) -> str:
+    found = sorted({str(v) if str(v).strip() else "not recorded" for v in values})
+    return ", ".join(repr(v) for v in found)
+
+
+def why_none(rows: pd.DataFrame, query: Query) -> str:
+    """Why no value matches the query: each stratum no stored study matches, and what is held.
+
+    ``rows`` are the included values before selection (:func:`neurotox.hcd.store.fetch`).
+    """
+    if rows.empty:
+        return "the database holds no included control value of these endpoints"
+    rows = rows[rows["animal_included"] & rows["included"]]
+    out = []
+    for name, col in TEXT_STRATA.items():
+        want = getattr(query, name)
+        if want is not None and not (rows[col].map(_norm) == _norm(want)).any():
+            out.append(f"{name.replace('_', ' ')} {want!r} matches no stored study (the "
+                       f"database holds {_held(rows[col])})")
+    if query.age_weeks is not None:
+        ages = rows["age_days"].dropna() / 7
+        lo, hi = query.age_weeks
+        if not ages.between(lo, hi).any():
+            held = (f"{ages.min():.3g}–{ages.max():.3g} weeks" if len(ages)
+                    else "no recorded age")
+            out.append(f"age {lo:g}–{hi:g} weeks matches no stored animal (the database "
+                       f"holds {held})")
+    if query.window_years is not None:
+        start, end = query.window()
+        dates = pd.to_datetime(rows["start_date"], errors="coerce", format="%Y-%m-%d")
+        if not dates.between(pd.Timestamp(start), pd.Timestamp(end)).any():
+            held = (f"{dates.min().date()} to {dates.max().date()}" if dates.notna().any()
+                    else "none")
+            n = rows.loc[dates.isna(), "study_pk"].nunique()
+            out.append(f"no stored study started {start} to {end} (start dates held: {held}"
+                       + (f"; {n} stud{'y' if n == 1 else 'ies'} without one" if n else "")
+                       + ")")
+    return "; ".join(out) or "no stored study matches these strata together"
+
+
 def _continuous(part: pd.DataFrame) -> dict[str, float]:
     vals = part.loc[part["censoring"] == "", "value"].to_numpy(dtype=float)
     study_means = part[part["censoring"] == ""].groupby("study_pk")["value"].mean()
@@ -145,10 +194,12 @@ def ranges(rows: pd.DataFrame) -> pd.DataFrame:
     """Historical control ranges of selected rows, one row per endpoint × sex × timepoint × unit.
 
     Columns :data:`RANGE_COLUMNS`; continuous statistics are NaN for incidence
-    endpoints and the other way round.
+    endpoints and the other way round. Rows are by endpoint and sex, then
+    timepoints in time order (:func:`neurotox.timepoints.time_order`: ``day-3``
+    before ``day2`` before ``day10``), not in text order.
     """
     out = []
-    for key, part in rows.groupby(KEY, sort=True):
+    for key, part in _in_time_order(rows).groupby(KEY, sort=False):
         data_type = str(part["data_type"].iloc[0])
         rec: dict[str, Any] = dict(zip(KEY, key, strict=True))
         rec.update(data_type=data_type, n_studies=int(part["study_pk"].nunique()),
@@ -156,6 +207,16 @@ def ranges(rows: pd.DataFrame) -> pd.DataFrame:
         rec.update(_incidence(part) if data_type == "incidence" else _continuous(part))
         out.append(rec)
     return pd.DataFrame(out, columns=RANGE_COLUMNS)
+
+
+def _in_time_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` sorted by endpoint, sex, timepoint in time order and unit (stable)."""
+    from neurotox.timepoints import time_order
+
+    place = {t: i for i, t in enumerate(time_order(rows["timepoint"]))}
+    order = rows.assign(_t=rows["timepoint"].map(place))
+    order = order.sort_values(["endpoint", "sex", "_t", "unit"], kind="mergesort")
+    return order.drop(columns="_t")
 
 
 def rows_hash(rows: pd.DataFrame) -> str:
@@ -188,7 +249,7 @@ def query_from_options(options: dict[str, Any], *, where: str = "options",
     except PydanticError as exc:
         err = exc.errors()[0]
         loc = ".".join(str(x) for x in err["loc"])
-        msg = err["msg"]
+        msg = str(err["msg"]).removeprefix("Value error, ")   # pydantic's prefix
         if str(err["type"]).startswith("date"):   # pydantic: 'Input should be a valid date …'
             why = msg.split(", ", 1)[1] if ", " in msg else ""
             msg = f"expected a date YYYY-MM-DD, found {err.get('input')!r}" + \

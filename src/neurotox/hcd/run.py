@@ -88,10 +88,22 @@ def _study(folder: Path, manifest: dict[str, Any]) -> Study:
     return load_study(path)
 
 
+#: Study fields held under other study-file keys (``test_facility``, ``dates.experimental_*``).
+_STUDY_FILE_KEYS = {
+    "facility": lambda spec: spec.test_facility,
+    "start_date": lambda spec: spec.dates.experimental_start,
+    "end_date": lambda spec: spec.dates.experimental_end}
+
+
 def _study_fields(study: Study, overrides: dict[str, str]) -> dict[str, str]:
+    """Study fields from the study file (options given win over it)."""
     spec = study.spec
     fields = {"title": spec.title, "guideline": spec.guideline or "",
               "species": spec.species or "", "strain": spec.strain or ""}
+    for name, get in _STUDY_FILE_KEYS.items():
+        value = get(spec)
+        if value:
+            fields[name] = str(value)      # dates as ISO text, as the options give them
     for k in STUDY_FIELDS:   # study-file keys other branches may add (vehicle, route ...)
         v = getattr(spec, k, None)
         if isinstance(v, str) and v and k not in fields:
@@ -123,6 +135,7 @@ def _animals(table: pd.DataFrame, study: Study, all_groups: bool,
         g = groups[r.group]
         rows.append({"subject": r.subject, "sex": r.sex, "age_days": age_days, "role": "main",
                      "group_id": g.id, "control_type": g.label if g.control else "",
+                     "vehicle": "",          # the study's
                      "included": bool(g.control),
                      "exclusion_reason": "" if g.control else
                      f"treated group {g.id} ({g.dose:g} {g.dose_unit})"})
@@ -166,8 +179,9 @@ def run_batch(folder: str | Path, *, all_groups: bool = False, age_weeks: float 
     age_weeks
         Age of the animals at the start of the study, in weeks.
     study
-        Study fields the study file does not give (facility, supplier, route,
-        vehicle, start_date, end_date).
+        Study fields given as options (facility, supplier, route, vehicle,
+        start_date, end_date); they win over the study file's ``test_facility``,
+        ``vehicle``, ``route`` and ``dates.experimental_start``/``experimental_end``.
     apparatus, session_length
         Apparatus and session length of every value (when the protocol does not name them).
 

@@ -14,7 +14,9 @@ Tables
     guideline, species, strain, supplier, route, vehicle, dates) and provenance.
 ``animal``
     One row per control animal: sex, age, role (main / recovery / tk / satellite),
-    control type, whether it enters ranges (``included``) and why not.
+    control type, vehicle (its control set's when that differs from the study's,
+    e.g. a water control set in a saline study; empty: the study's; version 3),
+    whether it enters ranges (``included``) and why not.
 ``result``
     One row per measured value: endpoint, category, data type, timepoint, value,
     unit, censoring, method, apparatus, session length, software version, and
@@ -78,6 +80,7 @@ animal = sa.Table(
     sa.Column("role", sa.Text, nullable=False),
     sa.Column("group_id", sa.Text, nullable=False, server_default=""),
     sa.Column("control_type", sa.Text, nullable=False, server_default=""),
+    sa.Column("vehicle", sa.Text, nullable=False, server_default=""),
     sa.Column("included", sa.Boolean, nullable=False),
     sa.Column("exclusion_reason", sa.Text, nullable=False, server_default=""),
     sa.UniqueConstraint("study", "subject", name="uq_animal_study_subject"),
@@ -149,9 +152,17 @@ def _v2(conn: sa.Connection) -> None:
     study_input.create(conn)
 
 
+def _v3(conn: sa.Connection) -> None:
+    # version 1 creates ``animal`` from the current table, which has the column
+    if "vehicle" not in {c["name"] for c in sa.inspect(conn).get_columns("animal")}:
+        conn.execute(sa.text("ALTER TABLE animal ADD COLUMN vehicle TEXT NOT NULL DEFAULT ''"))
+
+
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "study, animal, result and audit tables", _v1),
     Migration(2, "study_input: SHA-256 of the data files of each study", _v2),
+    Migration(3, "animal.vehicle: the vehicle of the animal's control set when not the "
+                 "study's", _v3),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -17,6 +17,9 @@ Rules (each animal or value left out is listed with its rule):
   kept for other purposes). An animal whose disposition date (``RFENDTC``) is
   more than :data:`UNSCHEDULED_DAYS` days before the median of its role (an
   unscheduled death or early sacrifice) is not included.
+* **Vehicle** of a control animal: its set's (``tx`` ``TRTV`` of the set, else a
+  vehicle its set name gives, e.g. ``Control Water``), else the study's ``ts.TRTV``
+  (:func:`neurotox.hcd.send_controls.set_vehicle`); a note says which.
 * **Values**: ``bw`` terminal body weight (``TERMBW``) → ``terminal_body_weight``
   and body weights by day → ``body_weight`` at ``dayN``; ``om`` brain weight →
   ``brain_weight``, its ratio to body weight in % → ``brain_weight_relative``,
@@ -43,7 +46,7 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.files import folder_name
-from neurotox.hcd.send_controls import ControlSet, classify, dose, findings
+from neurotox.hcd.send_controls import ControlSet, classify, dose, findings, vehicle_notes
 from neurotox.hcd.store import Batch
 from neurotox.io.send import SendStudy
 
@@ -196,6 +199,14 @@ def control_findings(study: SendStudy, controls: StudyControls) -> list[tuple[bo
     return findings(controls.controls, _dose_zero(controls.sets), counts)
 
 
+def control_vehicles(study: SendStudy, controls: StudyControls) -> tuple[dict[str, str],
+                                                                          list[str]]:
+    """Vehicle of each control set and one note per source (``set_vehicle`` rules)."""
+    params = {k: controls.sets[k].params for k in controls.controls}
+    return vehicle_notes(controls.controls, params,
+                         ts_params(study.domains["ts"]).get("TRTV", ""))
+
+
 def control_animals(study: SendStudy, controls: StudyControls, *,
                     include_recovery: bool) -> pd.DataFrame:
     """The control animals with role, age, control type and inclusion (with reason)."""
@@ -206,6 +217,7 @@ def control_animals(study: SendStudy, controls: StudyControls, *,
         raise InputError(f"dm.xpt names trial set(s) {unknown} that tx.xpt does not define",
                          path=study.files["dm"], where="column 'SETCD'")
     ts = ts_params(study.domains["ts"])
+    vehicles = control_vehicles(study, controls)[0]
     rows = []
     for r in dm[dm["SETCD"].isin(verdicts)].itertuples(index=False):
         info = sets[r.SETCD]
@@ -217,6 +229,7 @@ def control_animals(study: SendStudy, controls: StudyControls, *,
         rows.append({"subject": r.USUBJID, "sex": SEX.get(r.SEX.upper(), "NA"),
                      "age_days": age, "role": role_of(info, getattr(r, "ARM", "")),
                      "group_id": r.ARMCD or r.SETCD, "control_type": info.params["TCNTRL"],
+                     "vehicle": vehicles[r.SETCD],
                      "end": _date(getattr(r, "RFENDTC", "")), "set": r.SETCD,
                      "set_problem": verdicts[r.SETCD].problem})
     animals = pd.DataFrame(rows)

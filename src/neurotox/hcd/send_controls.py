@@ -153,3 +153,45 @@ def findings(sets: dict[str, ControlSet], dose_zero: dict[str, str],
                     f"(TCNTRL): its {n} animal(s) are not imported; if they are controls, "
                     "tx.xpt lacks their TCNTRL"))
     return out
+
+
+# ------------------------------------------------------------------ vehicle of a set
+
+#: Vehicles a set or group name may give, as one word: word → vehicle stored.
+NAMED_VEHICLES = {"water": "Water", "saline": "Saline", "methylcellulose": "Methylcellulose",
+                  "methocel": "Methocel", "carboxymethylcellulose": "Carboxymethylcellulose",
+                  "cmc": "CMC", "dmso": "DMSO", "peg": "PEG", "air": "Air"}
+
+
+def set_vehicle(s: ControlSet, params: dict[str, str], study_vehicle: str) -> tuple[str, str]:
+    """The vehicle of one control set and where it came from (for a note).
+
+    Rules, in this order: the set's own ``TRTV`` (TX may carry a trial-summary
+    parameter per set, as the SEND IG allows for ones that vary by set); else one
+    vehicle word of :data:`NAMED_VEHICLES` in the set or group name (``SET``,
+    ``GRPLBL``, ``TCNTRL``) that the study's vehicle (``ts.TRTV``) does not hold
+    (``Control Water`` in a study whose ``TRTV`` is ``Saline``); else the study's.
+    """
+    own = params.get("TRTV", "").strip()
+    if own:
+        return own, "its TRTV (tx)"
+    text = f"{s.label} {params.get('GRPLBL', '')} {s.control_type}"
+    named = sorted({NAMED_VEHICLES[w] for w in _words(text) if w in NAMED_VEHICLES})
+    held = _words(study_vehicle)
+    named = [v for v in named if v.lower() not in held]
+    if len(named) == 1:
+        return named[0], f"its name {s.label!r} (tx SET/GRPLBL), not the study's TRTV " \
+                         f"{study_vehicle!r}"
+    return study_vehicle, "the study's TRTV (ts): tx gives no vehicle for the set"
+
+
+def vehicle_notes(sets: dict[str, ControlSet], params: dict[str, dict[str, str]],
+                  study_vehicle: str) -> tuple[dict[str, str], list[str]]:
+    """Vehicle of each control set (set code → vehicle) and one note per source of them."""
+    vehicles, sources = {}, {}
+    for code, s in sets.items():
+        vehicles[code], why = set_vehicle(s, params.get(code, {}), study_vehicle)
+        sources.setdefault((vehicles[code], why), []).append(code)
+    notes = [f"vehicle {v!r} for control set(s) {', '.join(codes)}: from {why}"
+             for (v, why), codes in sources.items()]
+    return vehicles, notes

@@ -62,13 +62,16 @@ def sources(conn: sa.Connection, rows: pd.DataFrame) -> tuple[SourceStudy, ...]:
     if rows.empty:
         return ()
     counts = rows[["study_pk", "subject"]].drop_duplicates().groupby("study_pk").size()
+    # the vehicles of the animals used (a control set's own vehicle, else the study's)
+    vehicles = rows.groupby("study_pk")["vehicle"].agg(lambda v: "; ".join(sorted(set(v))))
     s = schema.study
     found = conn.execute(sa.select(s).where(s.c.id.in_([int(i) for i in counts.index]))
                          .order_by(s.c.id)).mappings().all()
     return tuple(SourceStudy(id=int(r["id"]), study_id=r["study_id"], title=r["title"],
                              facility=r["facility"], guideline=r["guideline"],
                              species=r["species"], strain=r["strain"], route=r["route"],
-                             vehicle=r["vehicle"], start_date=r["start_date"],
+                             vehicle=vehicles.get(r["id"], r["vehicle"]),
+                             start_date=r["start_date"],
                              end_date=r["end_date"], n_animals=int(counts[r["id"]]))
                  for r in found)
 

@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from neurotox.errors import InputError, did_you_mean
 from neurotox.hcd import schema
 from neurotox.hcd.db import now_utc, who
-from neurotox.hcd.identity import Match, data_hashes, matches
+from neurotox.hcd.identity import Match, control_values, data_hashes, matches, study_key
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,8 @@ ROLES = ("main", "recovery", "tk", "satellite")
 #: Study fields a batch may set (besides study_id, source and provenance).
 STUDY_FIELDS = ("title", "facility", "guideline", "species", "strain", "supplier", "route",
                 "vehicle", "start_date", "end_date")
-ANIMAL_COLUMNS = ("subject", "sex", "age_days", "role", "group_id", "control_type", "included",
-                  "exclusion_reason")
+ANIMAL_COLUMNS = ("subject", "sex", "age_days", "role", "group_id", "control_type", "vehicle",
+                  "included", "exclusion_reason")
 RESULT_COLUMNS = ("subject", "endpoint", "category", "data_type", "timepoint", "study_day",
                   "value", "unit", "censoring", "method", "apparatus", "session_length",
                   "software_version", "included", "exclusion_reason")
@@ -76,6 +76,11 @@ class Batch:
     software_version: str = ""
     excluded: list[str] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
+
+    def control_values(self) -> pd.DataFrame:
+        """Values of the animals included in ranges that identify them (identity rules)."""
+        included = self.animals.loc[self.animals["included"].astype(bool), "subject"]
+        return control_values(self.results, included)
 
     def check(self) -> None:
         """Programming-error checks on the columns and roles (the readers guarantee them)."""
@@ -166,7 +171,7 @@ def _serialise(conn: sa.Connection) -> None:
 def _add(conn: sa.Connection, batch: Batch, replace: str | None) -> Added:
     _serialise(conn)
     found = matches(conn, study_id=batch.study_id, source_hash=batch.source_hash,
-                    inputs=batch.inputs)
+                    inputs=batch.inputs, controls=batch.control_values())
     if found and replace is None:
         raise _duplicate(batch, found)
     for m in found:
@@ -227,8 +232,16 @@ def _insert_results(conn: sa.Connection, results: pd.DataFrame, ids: dict[str, i
 
 # ----------------------------------------------------------------- remove
 
+#: Fewest hex digits of a source hash that name a study (``hcd list`` shows 12).
+MIN_HASH_PREFIX = 8
+
+
 def find_study(conn: sa.Connection, key: str) -> sa.Row:
     """The one study named by ``key``: its database id, study number or source-hash prefix.
+
+    Study numbers compare as the identity rules compare them (without regard to
+    case and surrounding spaces, :func:`neurotox.hcd.identity.study_key`); a
+    source-hash prefix needs :data:`MIN_HASH_PREFIX` hex digits.
 
     Raises
     ------
@@ -237,16 +250,22 @@ def find_study(conn: sa.Connection, key: str) -> sa.Row:
 
     """
     s = schema.study
-    cond = [s.c.study_id == key]
-    if key.isdigit():
-        cond.append(s.c.id == int(key))
-    if len(key) >= 8 and all(c in "0123456789abcdef" for c in key.lower()):
-        cond.append(s.c.source_hash.startswith(key.lower()))
+    text = key.strip()
+    hexdigits = bool(text) and all(c in "0123456789abcdef" for c in text.lower())
+    numbered = {pk for pk, sid in conn.execute(sa.select(s.c.id, s.c.study_id))
+                if study_key(sid) == study_key(text)}
+    cond = [s.c.id.in_(sorted(numbered))]
+    if text.isdigit():
+        cond.append(s.c.id == int(text))
+    if len(text) >= MIN_HASH_PREFIX and hexdigits:
+        cond.append(s.c.source_hash.startswith(text.lower()))
     rows = conn.execute(sa.select(s).where(sa.or_(*cond)).order_by(s.c.id)).all()
     if not rows:
-        raise InputError(f"no study {key!r} in the historical control database; see "
+        short = (f"; a source-hash prefix needs at least {MIN_HASH_PREFIX} hex digits, found "
+                 f"{len(text)}" if hexdigits and not text.isdigit() else "")
+        raise InputError(f"no study {key!r} in the historical control database{short}; see "
                          "'neurotox hcd list'", where="argument 'STUDY'")
-    by_id = [r for r in rows if key.isdigit() and r.id == int(key)]
+    by_id = [r for r in rows if text.isdigit() and r.id == int(text)]
     if len(rows) > 1 and not by_id:
         listing = ", ".join(f"id {r.id} ({r.study_id}, {r.source_hash[:12]})" for r in rows)
         raise InputError(f"{key!r} names {len(rows)} studies: {listing}; give the id",
@@ -342,6 +361,8 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
           included_only: bool = False) -> pd.DataFrame:
     """Every value with its animal and study fields (:data:`FETCH_COLUMNS`), in a stable order.
 
+    ``vehicle`` is the animal's (its control set's) when recorded, else the study's.
+
     Parameters
     ----------
     engine
@@ -353,8 +374,9 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
 
     """
     s, a, r = schema.study, schema.animal, schema.result
+    vehicle = sa.case((a.c.vehicle != "", a.c.vehicle), else_=s.c.vehicle).label("vehicle")
     cols = [s.c.id.label("study_pk"), s.c.study_id, s.c.source_hash, s.c.facility,
-            s.c.guideline, s.c.species, s.c.strain, s.c.supplier, s.c.route, s.c.vehicle,
+            s.c.guideline, s.c.species, s.c.strain, s.c.supplier, s.c.route, vehicle,
             s.c.start_date, a.c.subject, a.c.sex, a.c.age_days, a.c.role, a.c.group_id,
             a.c.control_type, a.c.included.label("animal_included"),
             a.c.exclusion_reason.label("animal_exclusion_reason"), r.c.endpoint, r.c.category,

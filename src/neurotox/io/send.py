@@ -198,6 +198,22 @@ def _numeric_column(name: str) -> bool:
     return name in NUMERIC or name.endswith(NUMERIC_SUFFIXES)
 
 
+#: Below this magnitude an XPORT number is an IBM-float zero written with an exponent
+#: (the smallest such number is 16**-65 = 5.4e-79); no SEND result is that small.
+IBM_ZERO_BELOW = 1e-70
+
+
+def _ibm_zeros(values: pd.Series, path: Path, col: str) -> pd.Series:
+    """``values`` with non-normalised IBM-float zeros (``|x| < 1e-70``, not 0) read as 0."""
+    tiny = values.notna() & (values != 0) & (values.abs() < IBM_ZERO_BELOW)
+    if tiny.any():
+        note(f"{path.name}: column {col!r}: {int(tiny.sum())} value(s) below "
+             f"{IBM_ZERO_BELOW:g} (e.g. {values[tiny].iloc[0]:.6g}: an IBM-float zero with a "
+             "non-zero exponent) read as 0")
+        values = values.mask(tiny, 0.0)
+    return values
+
+
 def _tidy(df: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Strings stripped (missing → ""), numeric columns as float with a clear error."""
     out = {}
@@ -213,7 +229,7 @@ def _tidy(df: pd.DataFrame, path: Path) -> pd.DataFrame:
                     raise FormatError(f"expected a number, found {text.iloc[i]!r}", path=path,
                                       where=f"row {i + 1}, column {col!r}")
             check_array_magnitude(num.to_numpy(float), path, where=f"column {col!r}")
-            out[col] = num.astype(float)
+            out[col] = _ibm_zeros(num.astype(float), path, col)
         elif s.dtype == object:
             out[col] = s.map(lambda v: "" if v is None or (isinstance(v, float) and v != v)
                              else str(v).strip())

@@ -8,7 +8,7 @@ import pytest
 from tests.send_files import write_study
 
 from neurotox.errors import InputError
-from neurotox.hcd import db, store
+from neurotox.hcd import db, schema, store
 from neurotox.hcd.compare import database_url, for_study
 from neurotox.hcd.send import send_batch
 from neurotox.io.send import read_send
@@ -55,7 +55,7 @@ def _two_studies(tmp_path):
     store.add(engine, send_batch(read_send(write_study(tmp_path / "syn1"))))
     heavier = [BRAIN[i] + 0.5 for i in BRAIN] + [12.5]
     store.add(engine, send_batch(read_send(write_study(
-        tmp_path / "syn2", {"dm": {"STUDYID": ["SYN-2"] * 11}, "om": {"OMSTRESN": heavier}}))))
+        tmp_path / "syn2", {"om": {"OMSTRESN": heavier}}, study_id="SYN-2"))))
     engine.dispose()
     return HistoricalControls(database="hcd.sqlite")
 
@@ -72,8 +72,8 @@ def test_the_reported_study_is_left_out_of_its_own_range(tmp_path):
     assert (hist.n_studies, hist.n_animals, hist.n_values) == (1, 5, 5)
     assert hist.describe().endswith(
         "1 study (SYN-2; started 2020-01-02), 5 control animal(s), 5 value(s); left out as the "
-        "study being reported (same study number or data files): 1 study, 5 control animal(s) "
-        "(database id 1)")
+        "study being reported (same study number, data files or control animals): 1 study, "
+        "5 control animal(s) (database id 1)")
     left = hist.manifest()["left_out"]
     assert (left["n_studies"], left["n_animals"]) == (1, 5)
     assert [(e["id"], e["study_id"], e["why"]) for e in left["entries"]] == \
@@ -89,8 +89,8 @@ def test_the_reported_study_is_recognised_by_its_data_files(tmp_path):
                      inputs=file_hashes([tmp_path / "syn2"]))
     r = hist.ranges.set_index("sex")
     assert r.loc["F", "mean"] == pytest.approx(1.9) and hist.n_studies == 1
-    assert "left out as the study being reported (same study number or data files): 1 study, " \
-        "5 control animal(s) (database id 2)" in hist.describe()
+    assert "left out as the study being reported (same study number, data files or control " \
+        "animals): 1 study, 5 control animal(s) (database id 2)" in hist.describe()
     assert hist.manifest()["left_out"]["entries"][0]["why"] == [
         "same data files: bw.xpt, dm.xpt, lb.xpt and 3 more"]
     # a study that is not in the database leaves nothing out and says nothing
@@ -110,8 +110,7 @@ def _other_vehicle_study(tmp_path):
     ts = ["Synthetic study 3", "RAT", "SPRAGUE-DAWLEY", "Saline", "ORAL GAVAGE", "2021-03-04",
           "Test Lab", "Supplier"]
     store.add(engine, send_batch(read_send(write_study(
-        tmp_path / "syn3", {"dm": {"STUDYID": ["SYN-3"] * 11},
-                            "ts": {"STUDYID": ["SYN-3"] * 8, "TSVAL": ts}}))))
+        tmp_path / "syn3", {"ts": {"STUDYID": ["SYN-3"] * 8, "TSVAL": ts}}, study_id="SYN-3"))))
     engine.dispose()
 
 
@@ -154,3 +153,70 @@ def test_strata_that_leave_characteristics_free_give_a_note_not_a_warning(tmp_pa
                               "species, strain, route, guideline, facility, age")
     assert "vehicle saline (not matched: species, strain, route, guideline, facility, age); " \
         "1 study (SYN-3; started 2021-03-04)" in hist.describe()
+
+
+def test_a_re_run_under_an_amended_number_is_left_out_with_a_warning(tmp_path):
+    # stranger42 F-self: the same control animals (IDs and values), another study number
+    spec = _two_studies(tmp_path)
+    again = send_batch(read_send(tmp_path / "syn2"))
+    hist = for_study(spec, tmp_path / "study.yaml", ["brain_weight"], study_id="SYN-2A",
+                     controls=again.control_values())
+    r = hist.ranges.set_index("sex")
+    assert r.loc["F", "mean"] == pytest.approx(1.9) and (hist.n_studies, hist.n_animals) == (1, 5)
+    [warning] = hist.warnings()
+    assert warning.startswith("historical controls: database id 2 (study 'SYN-2', added ")
+    assert warning.endswith(
+        "; same control animals: 5 of 5 with the same subject IDs and values) is this study "
+        "under another study number; left out of its historical controls (a study is never "
+        "part of its own historical controls)")
+    # the same study number is the ordinary case: left out, said in the footnote, no warning
+    same = for_study(spec, tmp_path / "study.yaml", ["brain_weight"], study_id="SYN-2",
+                     controls=again.control_values())
+    assert same.n_studies == 1 and same.warnings() == []
+
+
+def test_no_matching_value_and_undated_studies_are_warnings(tmp_path):
+    _two_studies(tmp_path)
+    spec = HistoricalControls(database="hcd.sqlite", strata={"strain": "Wistar"})
+    hist = for_study(spec, tmp_path / "study.yaml", ["brain_weight"])
+    assert hist.n_studies == 0 and hist.warnings() == [
+        "historical controls: no stored control value matches (strain Wistar): strain "
+        "'Wistar' matches no stored study (the database holds 'SPRAGUE-DAWLEY'); the report "
+        "has no historical control rows"]
+    engine = db.connect(str(tmp_path / "hcd.sqlite"))
+    with engine.begin() as conn:
+        conn.execute(schema.study.update().where(schema.study.c.id == 2).values(start_date=""))
+    engine.dispose()
+    spec = HistoricalControls(database="hcd.sqlite", window_years=100)
+    hist = for_study(spec, tmp_path / "study.yaml", ["brain_weight"])
+    assert hist.n_studies == 1 and hist.n_undated == 1
+    assert hist.warnings() == [
+        "historical controls: 1 study within the strata left out by window_years for want of "
+        "a start date (the study's 'dates.experimental_start', SEND STSTDTC, or 'hcd add "
+        "--start-date')"]
+
+
+def test_a_range_held_in_another_unit_is_converted_or_named(tmp_path):
+    # stranger42: a study's brain weights in mg were silently missing from the g range
+    from tests.send_files import BRAIN
+
+    engine = db.connect(str(tmp_path / "hcd.sqlite"))
+    store.add(engine, send_batch(read_send(write_study(tmp_path / "syn1"))))
+    in_mg = [(BRAIN[i] + 0.5) * 1000 for i in BRAIN] + [12500.0]
+    store.add(engine, send_batch(read_send(write_study(
+        tmp_path / "syn2", {"om": {"OMSTRESN": in_mg, "OMSTRESU": ["mg"] * 12},
+                            "lb": {"LBSTRESU": ["mmol/L"] * 7}}, study_id="SYN-2"))))
+    engine.dispose()
+    spec = HistoricalControls(database="hcd.sqlite")
+    hist = for_study(spec, tmp_path / "study.yaml", ["brain_weight", "lb_gluc_serum"],
+                     units={"brain_weight": "g", "lb_gluc_serum": "mg/dL"})
+    r = hist.ranges.set_index(["endpoint", "sex"])
+    assert r.loc[("brain_weight", "F"), "study_mean_min"] == pytest.approx(1.9)
+    assert r.loc[("brain_weight", "F"), "study_mean_max"] == pytest.approx(2.4)
+    assert r.loc[("brain_weight", "F"), "unit"] == "g"
+    assert r.loc[("lb_gluc_serum", "M"), "n_studies"] == 1
+    assert hist.unit_notes == (
+        "historical controls: brain_weight in 'mg' (SYN-2; 5 value(s)) converted to 'g', the "
+        "unit of this study",
+        "warning: historical controls: lb_gluc_serum in 'mmol/L' (SYN-2; 4 value(s)) left out: "
+        "this study gives lb_gluc_serum in 'mg/dL' and no exact conversion is known")

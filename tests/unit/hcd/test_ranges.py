@@ -9,7 +9,15 @@ import pandas as pd
 import pytest
 
 from neurotox.errors import InputError
-from neurotox.hcd.ranges import Query, query_from_options, ranges, rows_hash, select_rows
+from neurotox.hcd.ranges import (
+    Query,
+    query_from_options,
+    ranges,
+    rows_hash,
+    select_rows,
+    undated,
+    why_none,
+)
 from neurotox.hcd.store import FETCH_COLUMNS
 
 
@@ -117,3 +125,46 @@ def test_the_window_ends_on_the_utc_date_whatever_the_time_zone(monkeypatch):
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_timepoints_come_in_time_order_not_text_order():
+    # stranger42: day-3, day-4, day-6, day1, day10, ..., day19, day2, day20 (text order)
+    labels = ["day10", "day2", "day-3", "day1", "day-6", "day20", "day19", "pretest"]
+    data = pd.concat([DATA.iloc[[0]].assign(timepoint=t, value=float(k), subject=f"A{k}")
+                      for k, t in enumerate(labels)], ignore_index=True)
+    out = ranges(data)
+    assert out["timepoint"].tolist() == ["pretest", "day-6", "day-3", "day1", "day2", "day10",
+                                         "day19", "day20"]
+    assert out.set_index("timepoint").loc["day2", "mean"] == 1.0     # values follow their label
+
+
+def test_a_window_counts_the_studies_it_leaves_out_for_want_of_a_start_date():
+    data = DATA.copy()
+    data.loc[data["study_pk"] == 2, "start_date"] = ""
+    q = Query(window_years=2, until=dt.date(2025, 12, 31))
+    assert set(select_rows(data, q)["study_pk"]) == {1}
+    assert undated(data, q) == 1                               # study 2
+    assert undated(data, Query(strain="Wistar", window_years=2)) == 0   # not in the strata
+    assert undated(data, Query()) == 0                         # no window
+
+
+def test_why_nothing_matches_names_what_the_database_holds():
+    assert why_none(DATA, Query(strain="Long-Evans")) == (
+        "strain 'Long-Evans' matches no stored study (the database holds 'SPRAGUE DAWLEY', "
+        "'Sprague-Dawley', 'Wistar')")
+    assert why_none(DATA, Query(age_weeks=(10, 12))) == (
+        "age 10–12 weeks matches no stored animal (the database holds 8–9 weeks)")
+    undated_only = DATA.assign(start_date="")
+    assert why_none(undated_only, Query(window_years=5, until=dt.date(2026, 12, 5))) == (
+        "no stored study started 2021-12-05 to 2026-12-05 (start dates held: none; 3 studies "
+        "without one)")
+    # each stratum matches some study, not all together
+    assert why_none(DATA, Query(strain="Wistar", age_weeks=(9, 9))) == (
+        "no stored study matches these strata together")
+
+
+def test_a_bad_age_band_reads_without_pydantics_prefix():
+    with pytest.raises(InputError) as err:
+        query_from_options({"age_weeks": (10, 7)}, cli=True)
+    assert str(err.value) == ("option '--age-weeks': age_weeks must be [low, high] with "
+                              "0 <= low <= high, found [10.0, 7.0]")

@@ -74,3 +74,22 @@ def test_run_without_endpoints_csv(tmp_path):
 def test_not_a_run_folder(tmp_path):
     with pytest.raises(InputError, match="no manifest.json in this folder"):
         run_batch(tmp_path)
+
+
+def test_facility_and_dates_come_from_the_study_file(tmp_path):
+    # stranger42: test_facility and dates.experimental_start were ignored
+    run = make(tmp_path)
+    study = STUDY.replace("strain: Wistar\n", "strain: Wistar\ntest_facility: Lab A, Basel\n"
+                          "dates: {experimental_start: 2025-06-10, experimental_end: "
+                          "2025-07-08}\n")
+    (tmp_path / "study.yaml").write_text(study)
+    rec = RunRecord(parameters={"study": str(tmp_path / "study.yaml")})
+    rec.add_inputs([tmp_path / "study.yaml"])
+    with OutputDir(tmp_path / "run2", record=rec) as od:
+        od.write_text("csv/endpoints.csv", (run / "csv/endpoints.csv").read_text())
+    b = run_batch(tmp_path / "run2")
+    assert (b.study["facility"], b.study["start_date"], b.study["end_date"]) == (
+        "Lab A, Basel", "2025-06-10", "2025-07-08")
+    # an option given wins over the study file
+    b = run_batch(tmp_path / "run2", study={"start_date": "2025-06-11", "facility": ""})
+    assert (b.study["facility"], b.study["start_date"]) == ("Lab A, Basel", "2025-06-11")

@@ -15,7 +15,7 @@ from tests.send_files import tables, write_study
 from neurotox.errors import InputError
 from neurotox.hcd import db, store
 from neurotox.hcd.ranges import Query, ranges, select_rows
-from neurotox.hcd.send import control_findings, send_batch, study_controls
+from neurotox.hcd.send import control_findings, control_vehicles, send_batch, study_controls
 from neurotox.hcd.send_controls import ControlKind, control_kind
 from neurotox.io.send import read_send
 
@@ -230,3 +230,44 @@ def test_a_set_with_two_control_types_is_judged_on_both(tmp_path):
     assert a.loc["S-401", "exclusion_reason"] == (
         "positive control (set 4, TCNTRL 'Vehicle Control / Positive Control'): not a "
         "negative or vehicle control")
+
+
+def male_brain_by_vehicle(tmp_path, batch, vehicle: str) -> tuple[int, float]:
+    engine = db.connect(str(tmp_path / f"{vehicle}.sqlite"))
+    try:
+        store.add(engine, batch)
+        rows = select_rows(store.fetch(engine, endpoints=["brain_weight"], included_only=True),
+                           Query(vehicle=vehicle))
+    finally:
+        engine.dispose()
+    r = ranges(rows).set_index(["endpoint", "sex"]).loc[("brain_weight", "M")]
+    return int(r["n_animals"]), float(r["mean"])
+
+
+def test_a_negative_control_set_named_for_another_vehicle_keeps_its_own(tmp_path):
+    # stranger42 F-vehicle: Instem's set 'Control Water' pooled into vehicle 'Saline'
+    # (ts.TRTV); here ts.TRTV is Water and set 4 is 'Control Saline'
+    study = with_set4(tmp_path, {"TCNTRL": "Negative Control", "TRTDOS": "0"},
+                      label="Control Saline")
+    controls = study_controls(study)
+    assert control_vehicles(study, controls) == ({"1": "Water", "3": "Water", "4": "Saline"}, [
+        "vehicle 'Water' for control set(s) 1, 3: from the study's TRTV (ts): tx gives no "
+        "vehicle for the set",
+        "vehicle 'Saline' for control set(s) 4: from its name 'Control Saline' (tx SET/GRPLBL), "
+        "not the study's TRTV 'Water'"])
+    batch = send_batch(study, controls)
+    a = batch.animals.set_index("subject")["vehicle"]
+    assert (a["S-101"], a["S-401"]) == ("Water", "Saline")
+    assert male_brain_by_vehicle(tmp_path, batch, "saline") == (2, pytest.approx(1.1))
+    assert male_brain_by_vehicle(tmp_path, batch, "water") == (2, pytest.approx(2.1))
+
+
+def test_a_sets_own_trtv_is_its_vehicle(tmp_path):
+    study = with_set4(tmp_path, {"TCNTRL": "Vehicle Control", "TRTDOS": "0",
+                                 "TRTV": "Corn oil"}, label="Group 4")
+    vehicles, notes = control_vehicles(study, study_controls(study))
+    assert vehicles["4"] == "Corn oil" and notes[-1] == (
+        "vehicle 'Corn oil' for control set(s) 4: from its TRTV (tx)")
+    # a set name that repeats the study's vehicle is the study's
+    study = with_set4(tmp_path / "b", {"TCNTRL": "Vehicle Control"}, label="Water control 2")
+    assert control_vehicles(study, study_controls(study))[0]["4"] == "Water"

@@ -96,3 +96,26 @@ def test_no_control_set_is_an_error(tmp_path):
         "X" if p == "TCNTRL" else p for p in tx["TXPARMCD"]]}})
     with pytest.raises(InputError, match=r"tx\.xpt: no trial set has a control type"):
         send_batch(read_send(folder))
+
+
+def test_an_ibm_float_zero_is_read_as_zero(tmp_path):
+    # stranger42: PDS urine counts 0 were stored and shown as 5.397605e-79; pandas reads
+    # the IBM-float zero (eight zero bytes, as SAS writes it) as 16**-65
+    from tests.send_files import tables
+
+    from neurotox.files import NOTE_SINK
+
+    lb = tables()["lb"]["LBSTRESN"]
+    notes: list[str] = []
+    token = NOTE_SINK.set(notes.append)
+    try:
+        study = read_send(write_study(tmp_path / "z", {"lb": {"LBSTRESN": [0.0, *lb[1:]]}}))
+    finally:
+        NOTE_SINK.reset(token)
+    values = study.domains["lb"]["LBSTRESN"]
+    assert values.iloc[0] == 0.0 and values.iloc[2] == 110.0
+    assert notes == ["lb.xpt: column 'LBSTRESN': 1 value(s) below 1e-70 (e.g. 5.39761e-79: an "
+                     "IBM-float zero with a non-zero exponent) read as 0"]
+    batch = send_batch(study)
+    r = batch.results.set_index(["subject", "endpoint"])
+    assert r.loc[("S-101", "lb_gluc_serum"), "value"] == 0.0

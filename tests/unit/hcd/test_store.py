@@ -79,8 +79,7 @@ def test_remove_needs_reason_and_is_audited(engine, batch):
 
 def test_ambiguous_study_number_needs_the_id(engine, batch, tmp_path):
     store.add(engine, batch)
-    other = send_batch(read_send(write_study(tmp_path / "b", {"dm": {"STUDYID": ["SYN-2"] * 11},
-                                                              "lb": {"LBSTRESU": ["mmol/L"] * 7}})))
+    other = send_batch(read_send(write_study(tmp_path / "b", study_id="SYN-2")))
     store.add(engine, other)
     with engine.begin() as conn:     # two entries of one number, as added before schema v2
         conn.execute(schema.study.update().where(schema.study.c.id == 2).values(study_id="SYN-1"))
@@ -159,3 +158,14 @@ def test_fetch_types(engine, batch):
     rows = store.fetch(engine, endpoints=["brain_weight"], included_only=True)
     assert len(rows) == 5 and rows["value"].dtype == float
     assert rows["animal_included"].all() and isinstance(rows, pd.DataFrame)
+
+
+def test_remove_names_a_study_as_the_identity_rules_do(engine, batch):
+    # stranger42: 'pds2014' and ' pds2014 ' named no study, 'e926' said nothing of its length
+    store.add(engine, batch)
+    prefix = batch.source_hash[:7]
+    with pytest.raises(InputError, match=rf"argument 'STUDY': no study '{prefix}' in the "
+                                         r"historical control database; a source-hash prefix "
+                                         r"needs at least 8 hex digits, found 7; see"):
+        store.remove(engine, prefix, "typo")
+    assert store.remove(engine, "  syn-1 ", "case and spaces")["study_id"] == "SYN-1"
