@@ -40,7 +40,13 @@ import pandas as pd
 from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.battery.common import Recorder
 from neurotox.assays.neurochem.params import CholinesteraseParameters
-from neurotox.assays.neurochem.subjects import SampleInfo, SampleMap, normaliser, split_inputs
+from neurotox.assays.neurochem.subjects import (
+    SampleInfo,
+    SampleMap,
+    normaliser,
+    split_inputs,
+    with_time_order,
+)
 from neurotox.errors import InputError, quoted
 from neurotox.io.neurochem import read_export
 from neurotox.io.neurochem.base import resolve_dilutions
@@ -191,6 +197,7 @@ def _record(r: dict, info: SampleInfo, params: CholinesteraseParameters) -> dict
     return {"subject": info.subject, "endpoint": endpoint_for(info.matrix, norm),
             "value": r["activity_u_per_ml"] * scale if not reason else math.nan,
             "timepoint": info.label, "reason": reason, "censoring": "none", "sample": r["sample"],
+            "matrix": info.matrix, "time_part": info.timepoint,
             "where": f"{r['source']} plate {r['plate']} sample {r['sample']} wells {r['wells']}"}
 
 
@@ -251,6 +258,7 @@ def analyse(study: Study, files: list[Path], params: CholinesteraseParameters) -
         rec.add_frame(pct[["subject", "endpoint", "value", "timepoint", "where", "reason",
                            "censoring"]])
         table = rec.table()
+    table = with_time_order(table, frame)
     details = {"cholinesterase_wells": wells, "cholinesterase_samples": pd.DataFrame(detail)}
     return AssayResult(endpoints=table, details=details, notes=notes,
                        inputs=[*kinetic, *tables, *maps, *([sheet] if sheet else [])])

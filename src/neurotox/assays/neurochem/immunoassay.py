@@ -45,6 +45,7 @@ from neurotox.assays.neurochem.subjects import (
     is_fluid,
     normaliser,
     split_inputs,
+    with_time_order,
 )
 from neurotox.errors import InputError, quoted
 from neurotox.io.neurochem import PlateExport, read_export
@@ -290,6 +291,7 @@ def _record(r: dict, info, analyte: Analyte, factor: float, path: Path,
     return {"subject": info.subject, "sample": r["sample"],
             "endpoint": endpoint_name(analyte, norm),
             "value": value, "timepoint": info.label, "reason": reason,
+            "matrix": info.matrix, "time_part": info.timepoint,
             "censoring": r["censoring"] if not reason else "none",
             "dilution": r["dilution"], "plate": r["plate"], "flags": r["flags"],
             "where": f"{path.name} plate {r['plate']} sample {r['sample']} wells {r['wells']}"
@@ -328,7 +330,7 @@ def _endpoint_table(study: Study, rows: list[dict], params: ImmunoassayParameter
     rec = Recorder(study, subjects, ASSAY, "")
     rec.add_frame(out[["subject", "endpoint", "value", "timepoint", "where", "reason",
                        "censoring"]].reset_index(drop=True))
-    return rec.table()
+    return with_time_order(rec.table(), df)
 
 
 def _analyte_gaps(table: pd.DataFrame) -> list[str]:

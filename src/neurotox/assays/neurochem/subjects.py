@@ -19,6 +19,7 @@ from neurotox.assays.neurochem.params import CommonParameters
 from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io.neurochem.samples import is_sample_sheet, label, read_sample_sheet
 from neurotox.study import Study
+from neurotox.timepoints import time_key, unordered
 
 #: A tissue weight under this (mg) is flagged: most likely grams written in the mg column.
 MIN_TISSUE_MG = 1.0
@@ -41,6 +42,26 @@ class SampleInfo:
     def label(self) -> str:
         """EndpointTable time point: ``<matrix>_<timepoint>``, either alone, or ``NA``."""
         return "_".join(p for p in (self.matrix, self.timepoint) if p) or "NA"
+
+
+def with_time_order(table: Any, samples: Any) -> Any:
+    """``table`` with each time point's place in time (the EndpointTable's ``time_order``).
+
+    A time point joins the matrix and the sheet's timepoint (``serum_pre``,
+    ``serum_day7``); as a label the matrix comes first, so it cannot be put in
+    time order (``serum_pre`` would follow ``serum_day28``). Its place is that of
+    its timepoint part, then its matrix. ``samples``: one row per value with
+    ``timepoint`` (the label), ``matrix`` and ``time_part``. When the timepoint
+    parts cannot be ordered either (or there is one label), the table is
+    returned as it is, and the statistics name the labels.
+    """
+    parts = samples.drop_duplicates("timepoint")
+    times = [t for t in parts["time_part"] if t]
+    if len(parts) < 2 or len(times) < len(parts) or unordered(times):
+        return table
+    ordered = sorted(parts.itertuples(), key=lambda r: (time_key(r.time_part), r.matrix))
+    ranks = {r.timepoint: float(i) for i, r in enumerate(ordered)}
+    return table.assign(time_order=table["timepoint"].map(ranks))
 
 
 def split_inputs(paths: list[Path]) -> tuple[list[Path], Path | None]:
