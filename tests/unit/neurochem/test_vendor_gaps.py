@@ -292,3 +292,25 @@ def test_gen5_kinetic_overflow_read_is_left_out_of_the_rate(tmp_path):
     assert r.loc["A03", "rate_per_min"] == pytest.approx(0.050, abs=2e-4)
     assert any("1 kinetic read(s) of well(s) A03 marked 'OVRFLW'" in n for n in k.notes)
 
+
+
+# ------------------------------------------------------------------ plate-map plate names
+
+def test_a_map_plate_that_names_no_export_plate_is_refused_or_warned():
+    # stranger39 A6: a map written 'Plate 2' for the export's 'Plate2' left the whole plate
+    # unused with only INFO lines; a near miss is now an error, another name a warning
+    from neurotox.errors import InputError
+    from neurotox.io.neurochem.plate_table import unused_map_plates
+
+    plate_map = pd.DataFrame({"plate": ["Plate1", "Plate 2", "Plate 2", "", "Extra9"],
+                              "well": ["A01", "A01", "A02", "B01", "A01"],
+                              "source": [f"map.csv row {k}" for k in range(2, 7)]})
+    with pytest.raises(InputError, match=re.escape(
+            "map.csv row 3: plate 'Plate 2' of the plate map is no plate of the exports "
+            "('Plate1', 'Plate2') (did you mean 'Plate2'?); its 2 well(s) would be left out")):
+        unused_map_plates(plate_map, {"Plate1", "Plate2"})
+    fixed = plate_map.replace({"Plate 2": "Plate2"})
+    assert unused_map_plates(fixed, {"Plate1", "Plate2"}) == [
+        "warning: map.csv row 6: plate 'Extra9' of the plate map is no plate of the exports "
+        "('Plate1', 'Plate2'): its 1 well(s) left unused"]
+    assert unused_map_plates(None, {"Plate1"}) == []

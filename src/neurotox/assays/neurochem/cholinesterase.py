@@ -51,7 +51,7 @@ from neurotox.errors import InputError, quoted
 from neurotox.io.neurochem import read_export
 from neurotox.io.neurochem.base import resolve_dilutions
 from neurotox.io.neurochem.kinetic import is_kinetic_table, layout_frame, rates, read_kinetic
-from neurotox.io.neurochem.plate_table import is_plate_map, read_plate_map
+from neurotox.io.neurochem.plate_table import is_plate_map, read_plate_map, unused_map_plates
 from neurotox.study import AssaySpec, Study
 
 ASSAY = "cholinesterase"
@@ -92,10 +92,12 @@ def well_rates(kinetic: list[Path], tables: list[Path], maps: list[Path],
     frames = []
     plate_map = pd.concat([read_plate_map(p) for p in maps], ignore_index=True) if maps \
         else None
+    plates: set[str] = set()
     for path in kinetic:
         k = read_kinetic(path)
         notes += k.notes + _lost_reads(k.reads, path)
         r = rates(k.reads, params.window_s)
+        plates.update(r["plate"])
         layout = layout_frame(k.layout) if k.layout else _from_map(plate_map, r, path)
         layout = layout.assign(source=path.name)
         layout["dilution"], more = resolve_dilutions(layout, path)
@@ -110,6 +112,8 @@ def well_rates(kinetic: list[Path], tables: list[Path], maps: list[Path],
                       .assign(r2=np.nan, n=np.nan, source=path.name)
                       [["plate", "well", "rate_per_min", "r2", "n", "type", "sample",
                         "dilution", "source"]])
+        plates.update(w["plate"])
+    notes += unused_map_plates(plate_map, plates)
     if not frames:
         raise InputError("expected kinetic reads (Gen5 export or a table with a time column) "
                          "or a plate table of rates among the inputs")

@@ -49,7 +49,12 @@ from neurotox.assays.neurochem.subjects import (
 )
 from neurotox.errors import InputError, quoted
 from neurotox.io.neurochem import PlateExport, read_export
-from neurotox.io.neurochem.plate_table import apply_plate_map, is_plate_map, read_plate_map
+from neurotox.io.neurochem.plate_table import (
+    apply_plate_map,
+    is_plate_map,
+    read_plate_map,
+    unused_map_plates,
+)
 from neurotox.study import AssaySpec, Study
 
 ASSAY = "neurochem"
@@ -122,9 +127,11 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
     col = Collector()
     rows: list[dict] = []
     names: set[str] = set()
+    plates: set[str] = set()
     for path in exports:
         export = read_export(path, format=params.format, analyte=params.analyte,
                              signal=params.signal)
+        plates.update(export.wells["plate"])
         if plate_map is not None:
             export = apply_plate_map(export, plate_map)
         elif export.meta.get("needs_map"):
@@ -134,6 +141,7 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
         col.notes += export.notes
         names.update(export.analytes)
         rows += _export_rows(export, smap, params, col)
+    col.notes += unused_map_plates(plate_map, plates)
     check_named(params.ignore_analytes, names, "ignore_analytes")
     check_named(params.analytes, names, "analytes")
     col.notes += smap.notes()

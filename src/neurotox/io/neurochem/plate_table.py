@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.delimited import check_header_names, read_table
-from neurotox.errors import FormatError, quoted
+from neurotox.errors import FormatError, InputError, did_you_mean, quoted
 from neurotox.io.neurochem.base import (
     PlateExport,
     Reader,
@@ -302,6 +302,35 @@ def apply_plate_map(export: PlateExport, plate_map: pd.DataFrame) -> PlateExport
                       meta={**export.meta, "needs_map": False})
     check_wells(out)
     return out
+
+
+def unused_map_plates(plate_map: pd.DataFrame | None, plates: set[str]) -> list[str]:
+    """Warnings for plate-map plates that name no plate of the run's exports.
+
+    Their wells would be left out without a word (a map written ``Plate 2`` for the
+    export's ``Plate2``): a name close to an export plate is an error naming both;
+    another (a map template listing more plates than were read) a warning.
+
+    Raises
+    ------
+    InputError
+        A map plate name is a near miss of an export plate.
+
+    """
+    if plate_map is None:
+        return []
+    notes = []
+    listed = plate_map[plate_map["plate"] != ""]
+    for name, rows in listed.groupby("plate", sort=True):
+        if name in plates:
+            continue
+        text = (f"{rows['source'].iloc[0]}: plate {name!r} of the plate map is no plate of the "
+                f"exports ({quoted(sorted(plates))})")
+        hint = did_you_mean(name, plates)
+        if hint:
+            raise InputError(f"{text}{hint}; its {len(rows)} well(s) would be left out")
+        notes.append(f"warning: {text}: its {len(rows)} well(s) left unused")
+    return notes
 
 
 def _unread_map_wells(export: PlateExport, plate_map: pd.DataFrame,
