@@ -29,7 +29,7 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.hcd import db, store
-from neurotox.hcd.identity import Match, matches
+from neurotox.hcd.identity import Duplicate, Match, duplicates_message, matches
 from neurotox.hcd.ranges import Query, ranges, rows_hash, select_rows
 from neurotox.hcd.sources import SourceStudy, not_matched, sources, start_span, unmatched_message
 from neurotox.study import HistoricalControls
@@ -84,6 +84,7 @@ class Historical:
     studies: tuple[SourceStudy, ...] = ()
     min_studies: int = 3
     unmatched: str | None = None
+    copies: tuple[Duplicate, ...] = ()
 
     def describe(self) -> str:
         """One sentence for the report footnote: database, strata, studies, window and counts."""
@@ -94,7 +95,13 @@ class Historical:
         named = f" ({'; '.join(p for p in (ids, span) if p)})" if ids else ""
         return (f"database {self.database_name}; {strata}; {self.n_studies} "
                 f"stud{'y' if self.n_studies == 1 else 'ies'}{named}, {self.n_animals} control "
-                f"animal(s), {self.n_values} value(s){self.left_out.describe()}")
+                f"animal(s), {self.n_values} value(s){self.left_out.describe()}"
+                + (f"; left out as later copies of stored studies: database id "
+                   f"{', '.join(str(d.copy) for d in self.copies)}" if self.copies else ""))
+
+    def copies_warning(self) -> str | None:
+        """``warning: …`` naming the stored copies left out (an older neurotox stored them)."""
+        return f"warning: {duplicates_message(list(self.copies))}" if self.copies else None
 
     def manifest(self) -> dict[str, Any]:
         """What the run manifest records: the query and the hash of the rows used."""
@@ -105,6 +112,10 @@ class Historical:
                "rows_sha256": self.rows_sha256, "min_studies": self.min_studies,
                "not_matched": not_matched(self.query),
                "studies": [s.manifest() for s in self.studies]}
+        if self.copies:
+            out["copies_left_out"] = [{"id": d.copy, "study_id": d.copy_study_id,
+                                       "same_as": d.kept, "why": list(d.reasons)}
+                                      for d in self.copies]
         if self.left_out.entries:
             out["left_out"] = {
                 "entries": [{"id": m.id, "study_id": m.study_id, "source": m.source_path,
@@ -161,7 +172,8 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
     try:
         with engine.connect() as conn:
             same = matches(conn, study_id=study_id, inputs=inputs) if study_id or inputs else []
-        rows = select_rows(store.fetch(engine, endpoints=endpoints, included_only=True), query)
+        stored, copies = store.range_rows(engine, endpoints=endpoints)
+        rows = select_rows(stored, query)
         mine = rows["study_pk"].isin([m.id for m in same])
         left_out = LeftOut(tuple(same), int(rows.loc[mine, "study_pk"].nunique()),
                            _n_animals(rows[mine]))
@@ -175,7 +187,8 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
                       n_studies=int(rows["study_pk"].nunique()), n_animals=_n_animals(rows),
                       n_values=len(rows), rows_sha256=rows_hash(rows), left_out=left_out,
                       studies=studies, min_studies=spec.min_studies,
-                      unmatched=unmatched_message(query, studies, own or {}, rows))
+                      unmatched=unmatched_message(query, studies, own or {}, rows),
+                      copies=tuple(copies))
 
 
 def _n_animals(rows: pd.DataFrame) -> int:
