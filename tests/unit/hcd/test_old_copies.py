@@ -13,6 +13,7 @@ import logging
 
 import pytest
 import sqlalchemy as sa
+from tests.hcd_backends import hcd_engine, hcd_url  # noqa: F401  (fixtures)
 from tests.send_files import write_study
 
 from neurotox.errors import InputError
@@ -117,8 +118,9 @@ def test_cli_ranges_and_list_say_which_copy_is_left_out(old_db, invoke):
     assert "ranges leave id 3 out" in res.output
 
 
-def test_entries_sharing_their_data_files_are_copies(tmp_path):
-    engine = db.connect(str(tmp_path / "new.sqlite"))
+def test_entries_sharing_their_data_files_are_copies(tmp_path, hcd_engine):  # noqa: F811
+    """SQLite and PostgreSQL: id 2 read from id 1's files is a copy of it."""
+    engine = hcd_engine
     try:
         store.add(engine, send_batch(read_send(write_study(tmp_path / "a"))))
         other = {"dm": {"STUDYID": ["SYN-2"] * 11}, "lb": {"LBSTRESU": ["mmol/L"] * 7}}
@@ -134,6 +136,8 @@ def test_entries_sharing_their_data_files_are_copies(tmp_path):
             found = identity.duplicates(conn)
         assert [(d.copy, d.copy_study_id, d.kept, d.reasons) for d in found] == \
             [(2, "SYN-2", 1, ("same data files (6)",))]
+        rows, copies = store.range_rows(engine, endpoints=["brain_weight"])
+        assert sorted(rows["study_pk"].unique()) == [1] and [d.copy for d in copies] == [2]
     finally:
         engine.dispose()
 
