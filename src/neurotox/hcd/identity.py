@@ -18,7 +18,9 @@ then count twice in every range. A stored study is the same study as a new one w
 
 ``neurotox hcd add``/``import-send`` refuse such a study (or, with ``--replace``,
 remove the earlier entries first); a report leaves its own study out of its
-historical control range.
+historical control range. Among the stored studies the same rules find the
+copies an older neurotox (schema 1, which compared sources only) let in
+(:func:`duplicates`): ranges keep the earliest entry and leave the later ones out.
 """
 
 from __future__ import annotations
