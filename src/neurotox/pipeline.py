@@ -349,6 +349,9 @@ def historical_controls(study: Study, table: pd.DataFrame, record: RunRecord,
         record.note(text)
     if hist.unmatched:
         record.note(hist.unmatched)
+    copies = hist.copies_warning()
+    if copies:
+        record.note(copies)
     return HistoricalRanges(hist.ranges, hist.describe(), min_studies=hist.min_studies,
                             studies=tuple(st.describe() for st in hist.studies))
 

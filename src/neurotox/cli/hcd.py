@@ -129,6 +129,11 @@ def _check_dates(study: dict[str, str]) -> None:
             except ValueError:
                 raise click.BadParameter(f"expected YYYY-MM-DD, found {study[key]!r}",
                                          param_hint=f"--{key.replace('_', '-')}") from None
+    if study.get("start_date") and study.get("end_date") and \
+            study["end_date"] < study["start_date"]:
+        raise click.BadParameter(f"the end date {study['end_date']} is before the start date "
+                                 f"{study['start_date']}",
+                                 param_hint="--start-date/--end-date")
 
 
 @hcd.command("import-send")
@@ -166,7 +171,7 @@ def import_send(folder: Path, db: str | None, include_recovery: bool,
     controls = study_controls(study, negative_controls)
     batch = send_batch(study, controls, include_recovery=include_recovery)
     found = [(warned, f"{folder.name}: {text}") for warned, text in
-             control_findings(study, controls) + missing_domains(batch)
+             control_findings(study, controls, negative_controls) + missing_domains(batch)
              + [(False, note) for note in control_vehicles(study, controls)[1]]]
     if WARNINGS_AS_ERRORS.get():        # refused before the database is touched
         for text in (text for warned, text in found if warned):
@@ -197,6 +202,13 @@ def list_cmd(db: str | None, audit: bool) -> None:
     if not audit:
         df["source_hash"] = df["source_hash"].str[:12]
     click.echo(df.to_string(index=False))
+    if not audit and df["same_as"].astype(bool).any():
+        copies = df[df["same_as"].astype(bool)]
+        click.echo("same_as: a later copy of the study stored under that id (an older neurotox "
+                   "accepted it); ranges leave id "
+                   f"{', '.join(map(str, copies['id']))} out. Remove the copy that should go "
+                   "('neurotox hcd remove ID --reason TEXT') or add the study again with "
+                   "--replace --reason TEXT")
 
 
 @hcd.command("export")
@@ -282,9 +294,14 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     engine = hdb.connect(db, create=False, readonly=True)
     try:
         store.check_endpoints(engine, endpoints)
-        rows = store.fetch(engine, endpoints=endpoints or None, included_only=True)
+        rows, copies = store.range_rows(engine, endpoints=endpoints or None)
     finally:
         engine.dispose()
+    if copies:
+        from neurotox.files import warn_or_refuse
+        from neurotox.hcd.identity import duplicates_message
+
+        warn_or_refuse(duplicates_message(copies))
     table = ranges(select_rows(rows, query))
     n_undated = undated(rows, query)
     if n_undated:

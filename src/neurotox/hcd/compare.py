@@ -29,7 +29,7 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.hcd import db, store
-from neurotox.hcd.identity import Match, matches
+from neurotox.hcd.identity import Duplicate, Match, duplicates_message, matches
 from neurotox.hcd.ranges import Query, ranges, rows_hash, select_rows, undated, why_none
 from neurotox.hcd.sources import SourceStudy, not_matched, sources, start_span, unmatched_message
 from neurotox.study import HistoricalControls
@@ -91,6 +91,7 @@ class Historical:
     n_undated: int = 0
     why_none: str = ""
     unit_notes: tuple[str, ...] = ()
+    copies: tuple[Duplicate, ...] = ()
 
     def describe(self) -> str:
         """One sentence for the report footnote: database, strata, studies, window and counts."""
@@ -101,7 +102,13 @@ class Historical:
         named = f" ({'; '.join(p for p in (ids, span) if p)})" if ids else ""
         return (f"database {self.database_name}; {strata}; {self.n_studies} "
                 f"stud{'y' if self.n_studies == 1 else 'ies'}{named}, {self.n_animals} control "
-                f"animal(s), {self.n_values} value(s){self.left_out.describe()}")
+                f"animal(s), {self.n_values} value(s){self.left_out.describe()}"
+                + (f"; left out as later copies of stored studies: database id "
+                   f"{', '.join(str(d.copy) for d in self.copies)}" if self.copies else ""))
+
+    def copies_warning(self) -> str | None:
+        """``warning: …`` naming the stored copies left out (an older neurotox stored them)."""
+        return f"warning: {duplicates_message(list(self.copies))}" if self.copies else None
 
     def warnings(self) -> list[str]:
         """What the run must warn about (messages without the ``warning:`` prefix).
@@ -136,6 +143,10 @@ class Historical:
                "rows_sha256": self.rows_sha256, "min_studies": self.min_studies,
                "not_matched": not_matched(self.query),
                "studies": [s.manifest() for s in self.studies]}
+        if self.copies:
+            out["copies_left_out"] = [{"id": d.copy, "study_id": d.copy_study_id,
+                                       "same_as": d.kept, "why": list(d.reasons)}
+                                      for d in self.copies]
         if self.left_out.entries:
             out["left_out"] = {
                 "entries": [{"id": m.id, "study_id": m.study_id, "source": m.source_path,
@@ -199,7 +210,7 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
         with engine.connect() as conn:
             same = matches(conn, study_id=study_id, inputs=inputs, controls=controls) \
                 if study_id or inputs or controls is not None else []
-        fetched = store.fetch(engine, endpoints=endpoints, included_only=True)
+        fetched, copies = store.range_rows(engine, endpoints=endpoints)
         rows, unit_notes = in_units(select_rows(fetched, query), units or {})
         mine = rows["study_pk"].isin([m.id for m in same])
         within = tuple(sorted(int(i) for i in rows.loc[mine, "study_pk"].unique()))
@@ -217,7 +228,7 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
                       unmatched=unmatched_message(query, studies, own or {}, rows),
                       n_undated=undated(fetched, query),
                       why_none="" if len(rows) else why_none(fetched, query),
-                      unit_notes=tuple(unit_notes))
+                      unit_notes=tuple(unit_notes), copies=tuple(copies))
 
 
 #: Units whose conversion is exact and known: unit → factor to the base unit of its kind.

@@ -162,6 +162,7 @@ def connect(db: str | None = None, *, create: bool = True,
     except sa.exc.ArgumentError:
         raise InputError(f"not a database URL: {url!r}", where="option '--db'") from None
     frozen = False
+    file = parsed.database or ""
     if parsed.get_backend_name() == "sqlite":
         _sqlite_file(parsed, create, inputs)
         frozen = readonly and not _writable(Path(parsed.database))
@@ -179,7 +180,7 @@ def connect(db: str | None = None, *, create: bool = True,
     if parsed.get_backend_name() == "sqlite" and not frozen:
         _sqlite_setup(engine)
     try:
-        _check_version(engine) if frozen else migrate(engine)
+        _check_version(engine, file) if frozen else migrate(engine)
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise InputError(f"cannot open database {display_url(url)}: "
@@ -205,14 +206,14 @@ def _writable(path: Path) -> bool:
         return True
 
 
-def _check_version(engine: sa.Engine) -> None:
-    """Refuse a read-only database whose schema this neurotox would have to change."""
+def _check_version(engine: sa.Engine, path: str) -> None:
+    """Refuse a read-only database (SQLite file ``path``) whose schema would have to change."""
     with engine.connect() as conn:
         version = current_version(conn)
     if version != schema.SCHEMA_VERSION:
         raise InputError(f"the database is read-only here and at schema version {version}, "
                          f"not {schema.SCHEMA_VERSION}: open it once where it can be written "
-                         "(any neurotox hcd command updates it)")
+                         "(any neurotox hcd command updates it)", path=path)
 
 
 def _first_line(exc: BaseException | None) -> str:
@@ -271,4 +272,18 @@ def migrate(engine: sa.Engine) -> int:
                 m.apply(conn)
                 conn.execute(schema.schema_table.insert().values(
                     version=m.version, description=m.description, applied_utc=now_utc()))
+        if 0 < version < schema.SCHEMA_VERSION:
+            _say_copies(conn, version)
         return max(version, schema.SCHEMA_VERSION)
+
+
+def _say_copies(conn: sa.Connection, version: int) -> None:
+    """Warn, on upgrading, of studies an older neurotox stored twice (ranges count them once)."""
+    from neurotox.hcd.identity import duplicates
+
+    found = duplicates(conn)
+    if found:
+        log.warning("upgraded the historical control database from schema version %d: it "
+                    "holds a study twice (%s); ranges leave the later copy out; 'neurotox hcd "
+                    "list' shows it (column same_as)", version,
+                    "; ".join(d.describe() for d in found))

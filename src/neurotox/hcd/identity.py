@@ -26,7 +26,9 @@ same study as a new one when
 
 ``neurotox hcd add``/``import-send`` refuse such a study (or, with ``--replace``,
 remove the earlier entries first); a report leaves its own study out of its
-historical control range.
+historical control range. Among the stored studies the same rules find the
+copies an older neurotox (schema 1, which compared sources only) let in
+(:func:`duplicates`): ranges keep the earliest entry and leave the later ones out.
 """
 
 from __future__ import annotations
@@ -214,3 +216,84 @@ def matches(conn: sa.Connection, *, study_id: str, source_hash: str = "",
                         .where(s.c.id.in_(sorted(reasons))).order_by(s.c.id)).all()
     return [Match(r.id, r.study_id, r.source_path, r.added_utc, tuple(reasons[r.id]))
             for r in rows]
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A stored study that the identity rules call the same as an earlier stored one.
+
+    Older neurotox versions (schema 1) accepted a re-run of a study already in the
+    database; such copies survive the schema upgrade. Ranges keep the earliest
+    entry (``kept``) and leave the later copy out.
+    """
+
+    copy: int
+    copy_study_id: str
+    kept: int
+    kept_study_id: str
+    reasons: tuple[str, ...]
+
+    def describe(self) -> str:
+        """``id 3 (study 'X') is the same study as id 1 (study 'X'; same study number)``."""
+        return (f"id {self.copy} (study {self.copy_study_id!r}) is the same study as id "
+                f"{self.kept} (study {self.kept_study_id!r}; {', '.join(self.reasons)})")
+
+
+def _shared_data_pairs(conn: sa.Connection) -> dict[tuple[int, int], str]:
+    """``(earlier, later) → reason`` for stored studies whose data files hold the other's."""
+    si = schema.study_input
+    files = conn.execute(sa.select(si.c.study, si.c.sha256).distinct()
+                         .where(si.c.sha256 != EMPTY_SHA256)).all()
+    by_study: dict[int, set[str]] = {}
+    by_hash: dict[str, set[int]] = {}
+    for study, sha in files:
+        by_study.setdefault(study, set()).add(sha)
+        by_hash.setdefault(sha, set()).add(study)
+    out: dict[tuple[int, int], str] = {}
+    for study, hashes in by_study.items():
+        others = set().union(*(by_hash[h] for h in hashes)) - {study}
+        for other in (o for o in others if o > study):
+            common = len(hashes & by_study[other])
+            if common in (len(hashes), len(by_study[other])):
+                out[(study, other)] = f"same data files ({common})"
+    return out
+
+
+def duplicates(conn: sa.Connection) -> list[Duplicate]:
+    """Stored studies that are the same study as an earlier stored one, by id.
+
+    The rules of :func:`matches` (same study number; same data files), applied
+    among the stored studies. Each later copy is named once, against the earliest
+    entry of its study. Cheap: one pass over the study table and the data-file
+    hashes, no values read.
+    """
+    s = schema.study
+    names = dict(conn.execute(sa.select(s.c.id, s.c.study_id)).all())
+    reasons: dict[tuple[int, int], list[str]] = {}
+    first: dict[str, int] = {}
+    for pk in sorted(names):
+        key = study_key(names[pk])
+        if key in first:
+            reasons.setdefault((first[key], pk), []).append("same study number")
+        else:
+            first[key] = pk
+    for pair, why in _shared_data_pairs(conn).items():
+        reasons.setdefault(pair, []).append(why)
+    root: dict[int, int] = {}
+    for kept, copy in sorted(reasons):      # earliest entry of each study is kept
+        root.setdefault(copy, root.get(kept, kept))
+    out = []
+    for copy, kept in sorted(root.items()):
+        why = sorted({r for (k, c), rs in reasons.items() if c == copy for r in rs})
+        out.append(Duplicate(copy, names[copy], kept, names[kept], tuple(why)))
+    return out
+
+
+def duplicates_message(found: list[Duplicate]) -> str:
+    """The warning for stored duplicates: what was left out and how to repair the database."""
+    ids = ", ".join(str(d.copy) for d in found)
+    return (f"the historical control database holds {len(found)} later cop"
+            f"{'y' if len(found) == 1 else 'ies'} of studies stored before (added by an older "
+            f"neurotox): {'; '.join(d.describe() for d in found)}; ranges leave out id {ids}. "
+            "Repair: 'neurotox hcd remove ID --reason TEXT' for the copy that should go, or "
+            "add the study again with --replace --reason TEXT")

@@ -15,7 +15,9 @@ animal): animals affected of animals examined, and the range (min–max) of the
 study incidences in percent.
 
 Text strata match without regard to case, spaces and punctuation
-(``Sprague-Dawley`` = ``SPRAGUE DAWLEY``).
+(``Sprague-Dawley`` = ``SPRAGUE DAWLEY``), but numbers keep their value: a
+decimal point between digits is not punctuation (``1.0% methylcellulose`` =
+``1% methylcellulose`` ≠ ``10% methylcellulose``).
 """
 
 from __future__ import annotations
@@ -91,8 +93,28 @@ class Query(HistoricalStrata):
         return start - dt.timedelta(days=round((years - whole) * 365.25)), end
 
 
+#: A number with a decimal point (``1.0``, ``0.5``, ``.5``): its value is kept.
+_DECIMAL = re.compile(r"(?<![0-9])([0-9]*)\.([0-9]+)")
+
+
+def _decimal(match: re.Match[str]) -> str:
+    whole = (match.group(1) or "0").lstrip("0") or "0"
+    frac = match.group(2).rstrip("0")
+    return f"{whole}.{frac}" if frac else whole
+
+
 def _norm(text: object) -> str:
-    return re.sub(r"[^0-9a-z]+", "", str(text).casefold())
+    """A text stratum as compared: case, spaces and punctuation folded, numbers kept.
+
+    A decimal point between digits is kept, and numbers compare by value
+    (``1.0%`` = ``1%``, ``0.50`` = ``.5``), so ``1.0% methylcellulose`` never
+    matches ``10% methylcellulose``; punctuation between two numbers keeps them
+    apart (``1-5`` ≠ ``15``).
+    """
+    text = _DECIMAL.sub(_decimal, str(text).casefold())
+    text = re.sub(r"(?<=[0-9])[^0-9a-z.]+(?=[0-9])", "|", text)     # 1-5 is not 15
+    text = re.sub(r"(?<![0-9])\.|\.(?![0-9])", "", text)            # other points go
+    return re.sub(r"[^0-9a-z.|]+", "", text)
 
 
 def select_rows(rows: pd.DataFrame, query: Query) -> pd.DataFrame:

@@ -27,7 +27,9 @@ Rules (each animal or value left out is listed with its rule):
   ``organ_to_body_weight_<organ>`` / ``organ_to_brain_weight_<organ>``; ``lb`` →
   ``lb_<test>_<specimen>`` at ``dayN``. Terminal (necropsy) values have timepoint
   ``NA``, like neurotox's own brain-weight endpoints. Standard numeric results
-  (``--STRESN``) are used; ``<x``/``>x`` character results are stored censored;
+  (``--STRESN``) are used; ``<x``/``>x`` character results are stored censored,
+  and so are ``LO``/``HI`` (``<LLOQ``, ``BLQ`` ...: at ``--LLOQ``/``--ULOQ`` when
+  given, else at an unknown limit, without a value);
   ``NOT DONE`` and qualitative results (``NEG``, ``1+``) are not imported;
   records flagged ``--EXCLFL = Y`` are stored but not included, with their reason.
   A second record with the same animal, test and day is not imported.
@@ -46,7 +48,14 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.files import folder_name
-from neurotox.hcd.send_controls import ControlSet, classify, dose, findings, vehicle_notes
+from neurotox.hcd.send_controls import (
+    ControlSet,
+    classify,
+    dose,
+    findings,
+    named_findings,
+    vehicle_notes,
+)
 from neurotox.hcd.store import Batch
 from neurotox.io.send import SendStudy
 
@@ -56,6 +65,10 @@ AGE_UNITS = {"DAYS": 1.0, "DAY": 1.0, "WEEKS": 7.0, "WEEK": 7.0, "MONTHS": 30.43
              "MONTH": 30.4375, "YEARS": 365.25, "YEAR": 365.25}
 SEX = {"M": "M", "F": "F"}
 _CENSORED = re.compile(r"^\s*([<>])\s*=?\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*$")
+#: Character results below a limit they do not state (spaces removed, upper case).
+_BELOW = frozenset({"LO", "LOW", "<LLOQ", "<LOQ", "<LOD", "BLQ", "BQL", "<LLQ", "BLOQ"})
+#: Character results above a limit they do not state.
+_ABOVE = frozenset({"HI", "HIGH", ">ULOQ", ">ULQ", "AQL", "ALQ"})
 
 
 @dataclass(frozen=True)
@@ -189,14 +202,18 @@ def _dose_zero(sets: dict[str, SetInfo]) -> dict[str, str]:
             if dose(s.params) == 0 and not s.params.get("TCNTRL")}
 
 
-def control_findings(study: SendStudy, controls: StudyControls) -> list[tuple[bool, str]]:
+def control_findings(study: SendStudy, controls: StudyControls,
+                     negative_controls: Iterable[str] = ()) -> list[tuple[bool, str]]:
     """Control sets not used in ranges and dose-0 sets without a control type, one line each.
 
     Each line is (whether it is a warning, text); see
-    :func:`neurotox.hcd.send_controls.findings`.
+    :func:`neurotox.hcd.send_controls.findings`; ``negative_controls`` (the
+    ``--negative-control`` values) that take no set as a negative control warn
+    (:func:`neurotox.hcd.send_controls.named_findings`).
     """
     counts = study.domains["dm"]["SETCD"].value_counts()
-    return findings(controls.controls, _dose_zero(controls.sets), counts)
+    return (findings(controls.controls, _dose_zero(controls.sets), counts)
+            + named_findings(negative_controls, controls.controls))
 
 
 def control_vehicles(study: SendStudy, controls: StudyControls) -> tuple[dict[str, str],
@@ -314,15 +331,27 @@ DOMAIN_MAP = {"bw": _bw, "om": _om, "lb": _lb}
 
 
 def _values(df: pd.DataFrame, prefix: str) -> tuple[pd.Series, pd.Series]:
-    """Numeric value and censoring (``''``, ``left``, ``right``) of each record."""
+    """Numeric value and censoring (``''``, ``left``, ``right``) of each record.
+
+    ``<x``/``>x`` give the limit; a result below or above a limit that it does not
+    state (``LO``, ``<LLOQ``, ``HI`` ...: :data:`_BELOW`, :data:`_ABOVE`) is censored
+    at the record's ``--LLOQ``/``--ULOQ`` when given, else at an unknown limit
+    (no value): it counts as censored, never as a number.
+    """
     value = df[f"{prefix}STRESN"].astype(float)
     cens = pd.Series("", index=df.index)
     text = df.get(f"{prefix}STRESC", pd.Series("", index=df.index))
     for i in value.index[value.isna()]:
         m = _CENSORED.match(str(text[i]))
+        word = re.sub(r"\s+", "", str(text[i])).upper()
         if m:
             value[i] = float(m.group(2))
             cens[i] = "left" if m.group(1) == "<" else "right"
+        elif word in _BELOW or word in _ABOVE:
+            side, limit = ("left", "LLOQ") if word in _BELOW else ("right", "ULOQ")
+            cens[i] = side
+            value[i] = pd.to_numeric(df[f"{prefix}{limit}"][i], errors="coerce") \
+                if f"{prefix}{limit}" in df.columns else np.nan
     return value, cens
 
 
@@ -348,11 +377,12 @@ def domain_results(study: SendStudy, domain: str, subjects: set[str],
         "included": ~excl,
         "exclusion_reason": np.where(excl, "flagged in SEND (" + p + "EXCLFL): " + reason, "")})
     out["method"] = out["method"].str.strip()
-    not_done = out["value"].isna() & (stat == "NOT DONE")
+    censored = out["censoring"] != ""
+    not_done = out["value"].isna() & (stat == "NOT DONE") & ~censored
     skipped.update({f"{domain}: not done": int(not_done.sum()),
                     f"{domain}: no numeric result (qualitative)":
-                        int((out["value"].isna() & ~not_done).sum())})
-    out = out[out["value"].notna()]
+                        int((out["value"].isna() & ~not_done & ~censored).sum())})
+    out = out[out["value"].notna() | censored]
     dup = out.duplicated(["subject", "endpoint", "timepoint"])
     skipped[f"{domain}: second record of the same animal, test and day"] += int(dup.sum())
     return out[~dup]

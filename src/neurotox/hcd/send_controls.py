@@ -155,6 +155,31 @@ def findings(sets: dict[str, ControlSet], dose_zero: dict[str, str],
     return out
 
 
+def named_findings(values: Iterable[str], sets: dict[str, ControlSet]) -> list[tuple[bool, str]]:
+    """A warning for each ``--negative-control`` value that takes no set as a negative control.
+
+    A value matching no set's control type (``TCNTRL``, compared without regard
+    to case and spaces) has no effect, mistyped or meant for another study; one
+    naming a positive control does not make it a negative one.
+    """
+    from neurotox.errors import did_you_mean, quoted
+
+    types = sorted({t for s in sets.values() for t in s.control_type.split(" / ")})
+    out = []
+    for value in dict.fromkeys(values):
+        hit = [s for s in sets.values()
+               if _key(value) in {_key(t) for t in s.control_type.split(" / ")}]
+        if not hit:
+            out.append((True, f"--negative-control {value!r} matches no control type of this "
+                        f"study (tx TCNTRL: {quoted(types)}); it has no effect"
+                        + did_you_mean(value, types)))
+        elif all(s.kind is ControlKind.POSITIVE for s in hit):
+            out.append((True, f"--negative-control {value!r} names a positive control (set "
+                        f"{', '.join(s.setcd for s in hit)}); positive controls never enter "
+                        "ranges"))
+    return out
+
+
 # ------------------------------------------------------------------ vehicle of a set
 
 #: Vehicles a set or group name may give, as one word: word → vehicle stored.
@@ -195,3 +220,5 @@ def vehicle_notes(sets: dict[str, ControlSet], params: dict[str, dict[str, str]]
     notes = [f"vehicle {v!r} for control set(s) {', '.join(codes)}: from {why}"
              for (v, why), codes in sources.items()]
     return vehicles, notes
+
+

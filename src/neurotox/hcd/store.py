@@ -24,7 +24,15 @@ import sqlalchemy as sa
 from neurotox.errors import InputError, did_you_mean
 from neurotox.hcd import schema
 from neurotox.hcd.db import now_utc, who
-from neurotox.hcd.identity import Match, control_values, data_hashes, matches, study_key
+from neurotox.hcd.identity import (
+    Duplicate,
+    Match,
+    control_values,
+    data_hashes,
+    duplicates,
+    matches,
+    study_key,
+)
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +145,7 @@ def add(engine: sa.Engine, batch: Batch, *, replace: str | None = None) -> Added
 
     """
     batch.check()
+    _check_dates(batch)
     if replace is not None and not replace.strip():
         raise InputError("a reason is required to replace a study", where="option '--reason'")
     try:
@@ -149,6 +158,20 @@ def add(engine: sa.Engine, batch: Batch, *, replace: str | None = None) -> Added
         if not found:
             raise
         raise _duplicate(batch, found) from None
+
+
+def _check_dates(batch: Batch) -> None:
+    """Refuse a study whose end date (ISO) lies before its start date, naming both fields."""
+    import datetime as dt
+
+    try:
+        start, end = (dt.date.fromisoformat(str(batch.study.get(k) or ""))
+                      for k in ("start_date", "end_date"))
+    except ValueError:          # one not given (or not ISO): nothing to compare
+        return
+    if end < start:
+        raise InputError(f"the study's end date {end} is before its start date {start}",
+                         path=batch.source_path, where="fields 'start_date', 'end_date'")
 
 
 def _duplicate(batch: Batch, found: list[Match]) -> InputError:
@@ -310,7 +333,12 @@ def _remove(conn: sa.Connection, pk: int, reason: str) -> dict[str, Any]:
 # ----------------------------------------------------------------- read
 
 def list_studies(engine: sa.Engine) -> pd.DataFrame:
-    """One row per study: design, source, numbers of animals (included) and values."""
+    """One row per study: design, source, numbers of animals (included) and values.
+
+    ``same_as`` is the id of the earlier entry of the same study for a copy that
+    an older neurotox stored (:func:`neurotox.hcd.identity.duplicates`; ranges
+    leave it out), else empty.
+    """
     s, a, r = schema.study, schema.animal, schema.result
     n_animals = sa.select(sa.func.count()).where(a.c.study == s.c.id).scalar_subquery()
     n_incl = sa.select(sa.func.count()).where(a.c.study == s.c.id,
@@ -322,8 +350,11 @@ def list_studies(engine: sa.Engine) -> pd.DataFrame:
                   n_animals.label("animals"), n_incl.label("animals_included"),
                   n_res.label("results"), s.c.added_utc, s.c.added_by).order_by(s.c.id)
     with engine.connect() as conn:
-        return pd.DataFrame(conn.execute(q).mappings().all(),
-                            columns=[c.name for c in q.selected_columns])
+        df = pd.DataFrame(conn.execute(q).mappings().all(),
+                          columns=[c.name for c in q.selected_columns])
+        same = {d.copy: d.kept for d in duplicates(conn)}
+    df["same_as"] = [str(same[pk]) if pk in same else "" for pk in df["id"]]
+    return df
 
 
 def audit_log(engine: sa.Engine) -> pd.DataFrame:
@@ -396,3 +427,19 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
     for c in ("animal_included", "included"):
         df[c] = df[c].astype(bool)
     return df
+
+
+def range_rows(engine: sa.Engine, *, endpoints: Iterable[str] | None = None
+               ) -> tuple[pd.DataFrame, list[Duplicate]]:
+    """The included values ranges are computed from, and the stored copies left out.
+
+    :func:`fetch` with ``included_only``, less the values of the later copies of
+    a study stored twice by an older neurotox (:func:`neurotox.hcd.identity.duplicates`):
+    one study counts once. The caller warns with
+    :func:`neurotox.hcd.identity.duplicates_message`.
+    """
+    with engine.connect() as conn:
+        found = duplicates(conn)
+    rows = fetch(engine, endpoints=endpoints, included_only=True)
+    copies = [d.copy for d in found]
+    return rows[~rows["study_pk"].isin(copies)].reset_index(drop=True), found

@@ -133,6 +133,22 @@ def registry_decimals(endpoint: str) -> int | None:
     return reg.decimals if reg else None
 
 
+def summary_decimals(endpoint: str, means: list[float]) -> int:
+    """Decimals of a summary column: its means, SDs and historical control range.
+
+    One rule for every data type: the registry's ``decimals``, else about three
+    significant digits (:func:`~neurotox.report.model.decimals_for`). The registry's
+    ``decimals`` of a count or score give the resolution of one animal's value (a
+    whole number); their means get at least the decimals of that rule, so that a
+    mean of 0.6 does not print as "1" beside a range "1–1".
+    """
+    preferred = registry_decimals(endpoint)
+    reg = ep_registry.registry().get(endpoint)
+    if reg is not None and reg.data_type.value in ("count", "ordinal"):
+        return max(preferred or 0, decimals_for(means))
+    return decimals_for(means, preferred)
+
+
 def dose_text(group: Group) -> str:
     """Dose of a group with its unit symbol, e.g. ``"10 mg/kg/day"``, ``"0.3 µM"``."""
     return dose_label(group.dose, group.dose_unit)
@@ -748,8 +764,7 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
     labels, makers, extra, sources = [], [], {}, []
     for i, col in enumerate(cols):
         per_group = block.cells.get(col, {})
-        dec = decimals_for([_num(r["mean"]) for r in per_group.values()],
-                           registry_decimals(col[0]))
+        dec = summary_decimals(col[0], [_num(r["mean"]) for r in per_group.values()])
         control = next((_num(r["mean"]) for r in per_group.values() if r.get("is_control")),
                        math.nan)
         # percent of a control mean at or below zero, or of a signed index, means

@@ -168,3 +168,20 @@ def test_a_bad_age_band_reads_without_pydantics_prefix():
         query_from_options({"age_weeks": (10, 7)}, cli=True)
     assert str(err.value) == ("option '--age-weeks': age_weeks must be [low, high] with "
                               "0 <= low <= high, found [10.0, 7.0]")
+
+
+@pytest.mark.parametrize(("want", "studies"), [
+    ("1.0% methylcellulose", {1, 2}),        # 1.0 % = 1 %, never 10 %
+    ("1 % Methyl-Cellulose", {1, 2}),
+    ("10% methylcellulose", {3}),
+    ("0.5% methylcellulose", {4}),
+    (".50 % methylcellulose", {4}),
+    ("5% methylcellulose", {5}),
+    ("15% methylcellulose", set()),
+])
+def test_vehicle_stratum_keeps_the_decimal_point(want, studies):
+    vehicles = {1: "1.0% methylcellulose", 2: "1% Methylcellulose", 3: "10% methylcellulose",
+                4: "0.5% methylcellulose", 5: "5 % methylcellulose"}
+    data = pd.concat([DATA[DATA["study_pk"] == 1].assign(study_pk=k, vehicle=v)
+                      for k, v in vehicles.items()], ignore_index=True)
+    assert set(select_rows(data, Query(vehicle=want))["study_pk"]) == studies

@@ -271,3 +271,23 @@ def test_a_sets_own_trtv_is_its_vehicle(tmp_path):
     # a set name that repeats the study's vehicle is the study's
     study = with_set4(tmp_path / "b", {"TCNTRL": "Vehicle Control"}, label="Water control 2")
     assert control_vehicles(study, study_controls(study))[0]["4"] == "Water"
+
+
+def test_negative_control_values_that_take_no_set_are_warned(tmp_path, invoke):
+    """Set 4 is a positive control; 'Vehicle Contrl' (a typo) and 'Foo Bar' match no set."""
+    study = with_set4(tmp_path, {"TCNTRL": "Positive Control", "TRTDOS": "5"})
+    controls = study_controls(study, ["Vehicle Contrl", "Foo Bar", "positive  control",
+                                      "vehicle control"])
+    assert control_findings(study, controls, ["Vehicle Contrl", "Foo Bar", "positive  control",
+                                              "vehicle control"])[1:] == [
+        (True, "--negative-control 'Vehicle Contrl' matches no control type of this study (tx "
+               "TCNTRL: 'Positive Control', 'Vehicle Control'); it has no effect (did you mean "
+               "'Vehicle Control'?)"),
+        (True, "--negative-control 'Foo Bar' matches no control type of this study (tx "
+               "TCNTRL: 'Positive Control', 'Vehicle Control'); it has no effect"),
+        (True, "--negative-control 'positive  control' names a positive control (set 4); "
+               "positive controls never enter ranges")]
+    res = invoke("--warnings-as-errors", "hcd", "import-send", tmp_path / "s", "--db",
+                 tmp_path / "h.sqlite", "--negative-control", "Foo Bar")
+    assert res.exit_code == 2 and "'Foo Bar' matches no control type" in res.output
+    assert not (tmp_path / "h.sqlite").exists()

@@ -119,3 +119,30 @@ def test_an_ibm_float_zero_is_read_as_zero(tmp_path):
     batch = send_batch(study)
     r = batch.results.set_index(["subject", "endpoint"])
     assert r.loc[("S-101", "lb_gluc_serum"), "value"] == 0.0
+
+
+@pytest.mark.parametrize(("lloq", "limit"), [(None, None), (3.0, 3.0)])
+def test_lo_results_are_stored_left_censored_and_counted(tmp_path, lloq, limit):
+    """S-111's serum glucose reported "LO" (below the limit): censored, never dropped."""
+    from neurotox.hcd.ranges import Query, ranges, select_rows
+
+    lb = {"LBSTRESN": [100.0, None, None, None, None, 90.0, 95.0],
+          "LBSTRESC": ["100", "<5", "LO", "", "NEG", "90", "95"]}
+    if lloq is not None:
+        lb["LBLLOQ"] = [None, None, lloq, None, None, None, None]
+    batch = send_batch(read_send(write_study(tmp_path / "syn", {"lb": lb})))
+    r = batch.results.set_index(["subject", "endpoint"])
+    lo = r.loc[("S-111", "lb_gluc_serum")]
+    assert lo["censoring"] == "left" and lo["timepoint"] == "day29"
+    assert (math.isnan(lo["value"]) if limit is None else lo["value"] == limit)
+    listed = "\n".join(batch.excluded)
+    assert "1 value(s) not imported — lb: no numeric result (qualitative)" in listed   # NEG
+    rows = batch.results.merge(batch.animals, on="subject", suffixes=("", "_animal"))
+    rows = rows.rename(columns={"included_animal": "animal_included"}).assign(
+        study_pk=1, source_hash="h", **{k: "" for k in ("species", "strain", "route",
+                                                          "vehicle", "guideline", "facility",
+                                                          "start_date")})
+    glu = ranges(select_rows(rows, Query())).set_index(["endpoint", "sex"]).loc["lb_gluc_serum"]
+    # F: S-111 LO (censored), S-112 not done, S-113 90; M: S-101 100, S-102 < 5
+    assert glu.loc["F", ["n_animals", "n_censored", "mean"]].tolist() == [2, 1.0, 90.0]
+    assert glu.loc["M", ["n_animals", "n_censored", "mean"]].tolist() == [2, 1.0, 100.0]

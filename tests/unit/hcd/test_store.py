@@ -169,3 +169,16 @@ def test_remove_names_a_study_as_the_identity_rules_do(engine, batch):
                                          r"needs at least 8 hex digits, found 7; see"):
         store.remove(engine, prefix, "typo")
     assert store.remove(engine, "  syn-1 ", "case and spaces")["study_id"] == "SYN-1"
+
+
+def test_an_end_date_before_the_start_date_is_refused(engine, batch, invoke, tmp_path):
+    batch.study.update(start_date="2025-05-01", end_date="2025-01-01")
+    with pytest.raises(InputError, match=r"syn, fields 'start_date', 'end_date': the study's end "
+                                         r"date 2025-01-01 is before its start date 2025-05-01"):
+        store.add(engine, batch)
+    assert counts(engine) == (0, 0, 0, 0)
+    res = invoke("hcd", "add", tmp_path / "run", "--db", tmp_path / "h.sqlite",
+                 "--start-date", "2025-05-01", "--end-date", "2025-01-01")
+    assert res.exit_code == 2
+    assert ("Invalid value for --start-date/--end-date: the end date 2025-01-01 is before the "
+            "start date 2025-05-01") in res.output

@@ -103,3 +103,32 @@ def test_a_range_stored_under_another_spelling_of_the_timepoint_is_found():
     hist = HistoricalRanges(ranges, "db", min_studies=2)
     assert hist.lookup("terminal_body_weight", "M", "day7")["study_mean_min"] == 398.75
     assert hist.lookup("terminal_body_weight", "M", "day70") is None
+
+
+def test_count_means_and_their_range_print_with_the_decimals_a_mean_needs():
+    """Rearing counts (registry: 0 decimals per animal): group means 0.6, 1.8, 2.2 and study
+    means 0.6-1.1 print as 0.60, 1.80, 2.20 and 0.60-1.10, not "1", "2", "1-1"."""
+    from neurotox.report.tables import summary_cell, summary_decimals
+
+    means = {"G1 Control": (0.6, 0.5477), "G2 Low": (1.8, 0.8367), "G3 High": (2.2, 0.4472)}
+    dec = summary_decimals("fob_rearing", [m for m, _ in means.values()])
+    assert dec == 2
+    assert summary_decimals("fob_rearing", [12.5, 30.0]) == 1       # the same rule as weights
+    assert summary_decimals("grip_strength_forelimb", [0.6]) == \
+        summary_decimals("grip_strength_forelimb", [900.0])         # registry decimals kept
+    rows = [Row((g, "x"), (summary_cell(pd.Series(
+        {"mean": m, "sd": sd, "n": 5, "percent_of_control": 100.0, "p_value": float("nan"),
+         "flag": "", "direction": "", "is_control": g == "G1 Control"}), dec, False),))
+        for g, (m, sd) in means.items()]
+    t = Table(number=1, title="t", kind="summary", key="k", header={},
+              row_header=("Group", "Dose"), columns=("Rearing (count)",), rows=rows,
+              sources=(("fob_rearing", "NA"),))
+    rng = pd.DataFrame([{"endpoint": "fob_rearing", "sex": "M", "timepoint": "NA",
+                         "n_studies": 3, "n_animals": 30, "mean": 0.85, "sd": 0.7,
+                         "p5": 0.0, "p95": 2.0, "study_mean_min": 0.6,
+                         "study_mean_max": 1.1}])
+    assert add_to_table(t, list(t.sources), "M", GROUPS, HistoricalRanges(rng, "db"))
+    assert marks(t) == {"G1 Control": "0.60 ± 0.55 (5)",
+                        ROW_LABEL: "0.60–1.10 [0.00–2.00] (3/30)",
+                        "G2 Low": f"1.80 ± 0.84 (5) {MARK}",
+                        "G3 High": f"2.20 ± 0.45 (5) {MARK}"}
