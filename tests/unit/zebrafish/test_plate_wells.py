@@ -78,8 +78,8 @@ def test_well_layout_with_names_and_locations_that_disagree_is_refused(tmp_path)
     ex = _export(tmp_path, 96, animal=_col_major)
     lay = _layout(tmp_path, [_row_major(n, 12) for n in range(1, 97)], ["C"] * 96)
     with pytest.raises(InputError, match=re.escape(
-            "the export names larva 'A02' at location c09, which is well 'A09' row-major "
-            "(94 of 96 larvae disagree): the layout's well names could mean either")):
+            "the export names larva 'A02' at location c09, which is well 'A09' row-major on a "
+            "96-well plate (94 of 96 larvae disagree): the layout's well names could mean either")):
         analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
     # names that agree with the locations (row-major) are joined on the names as before
     ex = _export(tmp_path, 96, animal=lambda n: _row_major(n, 12))
@@ -95,24 +95,38 @@ def test_48_well_plate_locations_are_placed_six_by_eight(tmp_path):
     t = _total(r)
     assert t.loc["B01", "value"] == 2 * (9 + 1) and t.loc["F08", "value"] == 2 * (48 + 1)
     assert t.loc["C08", "group"] == "C" and t.loc["D01", "group"] == "T"     # c24, c25
-    assert any("48-well plate (6 x 8, row-major: 1 = A01, 9 = B01)" in n for n in r.notes)
-    # the same export with a layout in location codes
+    assert any("48-well plate (6 x 8, row-major: 1 = A01, 9 = B01), the layout lists the 48 "
+               "wells of a whole plate" in n for n in r.notes)
+    # the same export with a layout in location codes: joined on the locations; without
+    # plate_format the wells are named on 96 wells (c09 = A09) and the notes say why
     lay = _layout(tmp_path, [f"c{n:02d}" for n in range(1, 49)],
                   ["C" if n <= 24 else "T" for n in range(1, 49)])
-    t = _total(analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay))
-    assert t.loc["D01", "group"] == "T" and t.loc["B01", "value"] == 20
+    r = analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
+    t = _total(r)
+    assert t.loc["A09", "value"] == 20 and t.loc["B12", "group"] == "C"     # c09, c24
+    assert t.loc["B01", "group"] == "C" and t.loc["C01", "group"] == "T"     # c13, c25
+    assert any("the export numbers 1 to 48 as a whole 48-well plate would: set plate_format "
+               "48 if it is one" in n for n in r.notes)
+    t = _total(analyse([ex], ZebrafishParameters(schedule=LIGHT, plate_format=48),
+                       layouts=lay))
+    assert t.loc["B01", "value"] == 20 and t.loc["D01", "group"] == "T"
 
 
-@pytest.mark.parametrize(("numbers", "extent", "given", "expected"), [
-    (range(1, 49), None, None, 48),          # one whole 48-well plate
-    (range(1, 25), None, None, 24),
+def _grid(rows: int, cols: int) -> set[str]:
+    return {_row_major(n, cols) for n in range(1, rows * cols + 1)}
+
+
+@pytest.mark.parametrize(("numbers", "wells", "given", "expected"), [
+    (range(1, 49), None, None, 96),          # 1 ... 48: half a 96-well plate just as well
     ((1, 2, 9, 10), None, None, 96),         # a partial plate, no layout: 96 as before
-    ((1, 2, 9, 10), (2, 2), 48, 48),         # the parameter wins
-    ((1, 2, 9, 10), (2, 8), None, 48),       # the layout's wells reach column 8
-    (range(1, 41), (8, 12), None, 96),
+    ((1, 2, 9, 10), {"A01", "A02", "B01", "B02"}, None, 96),   # a partial layout neither
+    ((1, 2, 9, 10), {"A01", "A02", "B01", "B02"}, 48, 48),     # the parameter says
+    ((1, 2, 9, 10), _grid(6, 8), None, 48),  # the layout lists a whole 48-well plate
+    (range(1, 41), _grid(8, 12), None, 96),
+    (range(1, 13), _grid(4, 6), None, 24),   # 12 numbers, a whole 24-well layout
 ])
-def test_plate_format(numbers, extent, given, expected):
-    assert plate_format(np.array(numbers), extent, given)[0] == expected
+def test_plate_format(numbers, wells, given, expected):
+    assert plate_format(np.array(numbers), wells, given)[0] == expected
 
 
 def test_number_to_well_24_well_plate():
@@ -147,8 +161,12 @@ def test_trailing_period_after_the_schedule_is_left_out(tmp_path):
                               "blank": False})}
     r = analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
     assert _total(r).loc["A02", "value"] == 2 * (2 + 1)      # not 3 periods
-    assert "plate.xls: 2 row(s) of bins starting at or after the end of the light schedule " \
-        "(120 s; 120-120.2 s) left out" in r.notes
+    assert "plate.xls: 2 row(s) of a closing fragment after the end of the light schedule " \
+        "(120 s; 120-120.2 s, under half a 60-s bin) left out" in r.notes
+    # whole bins after the schedule are part of the recording: kept
+    ex = _export(tmp_path, 2, animal=lambda n: _row_major(n, 12), starts=(0, 60, 120))
+    assert _total(analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)).loc[
+        "A02", "value"] == 3 * (2 + 1)
 
 
 def test_two_animals_in_one_well_are_warned_about(tmp_path):

@@ -128,10 +128,11 @@ def _check_names_agree(larvae: pd.DataFrame, path: str | None) -> None:
     r = larvae[bad].iloc[0]
     raise InputError(
         f"the export names larva {r['well']!r} at location c{int(r['location']):02d}, which "
-        f"is well {r['location_well']!r} row-major ({int(bad.sum())} of {len(larvae)} larvae "
-        "disagree): the layout's well names could mean either. Give the layout in the "
-        "export's location codes (well column c01, c02 ...) or correct the export's animal "
-        "column", path=path, where="column 'well'")
+        f"is well {r['location_well']!r} row-major on a {int(r['plate_format'])}-well plate "
+        f"({int(bad.sum())} of {len(larvae)} larvae disagree): the layout's well names could "
+        "mean either. Give the layout in the export's location codes (well column c01, c02 "
+        "...), correct the export's animal column, or set plate_format if the plate has "
+        "another format", path=path, where="column 'well'")
 
 
 def _label(key: str, value) -> str:
@@ -155,8 +156,11 @@ def _check_layout_wells(larvae: pd.DataFrame, table: pd.DataFrame, path: str | N
         if missing:
             plate = sorted(missing)[0][0]
             wells = [w for p, w in missing if p == plate]
-            hint = ("; the export numbers its larvae: set the protocol's plate_format (6, 12, "
-                    "24, 48, 96, 384) if the notes name another plate than yours"
-                    if key == "well" and "location_well" in larvae.columns else "")
+            hint = ""
+            if key == "well" and "plate_format" in larvae.columns:
+                n = larvae.loc[larvae["plate"].astype(str) == plate, "plate_format"].max()
+                hint = (f"; the export numbers its larvae, placed on a {n:g}-well plate: set "
+                        "the protocol's plate_format (6, 12, 24, 48, 96 or 384) if that is "
+                        "not the plate" if pd.notna(n) else "")
             raise InputError(f"{what_key} {quoted(wells)} of plate {plate!r} {what}{hint}",
                              path=path, where="column 'well'")

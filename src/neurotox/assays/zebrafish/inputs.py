@@ -113,20 +113,24 @@ def check_covers_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParam
 
 def drop_after_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParameters,
                         notes: list[str]) -> pd.DataFrame:
-    """Leave out (said) the bins that start at or after the end of the light schedule.
+    """Leave out (said) a closing fragment: bins past the schedule's end, under half a bin.
 
-    ZebraLab often closes a recording with a short period past the protocol's end
-    (2400-2400.2 s); counted, it would add to ``total_distance`` and make a bin of
-    its own.
+    ZebraLab often closes a recording with a period of a fraction of a second past
+    the protocol's end (2400-2400.2 s after 60-s periods); counted, it would add to
+    ``total_distance`` and be a "bin" of its own. Whole bins after the schedule
+    stay: they are part of the recording (SARL's 245 6-s bins of a 240-bin schedule).
     """
-    starts = bins["start_s"].astype(float)
-    end = params.phase_windows()[-1].end
-    after = starts >= end - 1e-9
-    if not after.any() or starts.isna().all():
+    starts, ends = bins["start_s"].astype(float), bins["end_s"].astype(float)
+    if starts.isna().all() or ends.isna().all():
         return bins
-    notes.append(f"{ex.path.name}: {int(after.sum())} row(s) of bins starting at or after the "
+    width = float(np.nanmedian(ends - starts))
+    end = params.phase_windows()[-1].end
+    after = (starts >= end - 1e-9) & ((ends - starts) < 0.5 * width)
+    if not after.any():
+        return bins
+    notes.append(f"{ex.path.name}: {int(after.sum())} row(s) of a closing fragment after the "
                  f"end of the light schedule ({end:g} s; {starts[after].min():g}-"
-                 f"{float(bins.loc[after, 'end_s'].max()):g} s) left out")
+                 f"{float(ends[after].max()):g} s, under half a {width:g}-s bin) left out")
     return bins[~after]
 
 

@@ -49,7 +49,7 @@ def larva_matrix(bins: pd.DataFrame) -> LarvaMatrix:
         extra[col] = M
     first = bins.groupby(codes).first()
     larvae = keys.assign(well=first["well"].to_numpy())
-    for col in ("location", "location_well"):   # numbered by the export (plate_wells)
+    for col in ("location", "location_well", "plate_format"):   # plate_wells: numbered larvae
         if col in first.columns:
             larvae[col] = first[col].to_numpy()
     larvae["subject"] = larvae["plate"].astype(str) + "-" + larvae["animal"].astype(str)

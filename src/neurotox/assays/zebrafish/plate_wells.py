@@ -3,9 +3,10 @@
 An export that numbers its larvae instead of naming their wells is read
 row-major on a 96-well plate (384 above number 96); here the numbers are
 renumbered for the plate's format: the ``plate_format`` parameter, else the
-smallest standard plate that holds the highest number and every well of the
-plate's layout (when the layout names wells), else — for a set of numbers
-that is not one whole plate and no layout naming wells — a 96-well plate.
+standard plate whose wells the layout lists, all of them (blank ones
+included), else a 96-well plate (384 above number 96). Numbers 1 … 48 do not
+tell a 48-well plate from half a 96-well one, nor does a partial layout: the
+smallest plate that fits would be a guess that silently places larvae.
 Each row keeps the well its number gives (``location_well``), so that a name
 given by the export (ZebraLab ``animal``) that disagrees can be refused where it
 would matter (:func:`neurotox.assays.zebrafish.design.design`).
@@ -30,37 +31,43 @@ def number_to_well(numbers: np.ndarray, n_columns: int) -> np.ndarray:
                     dtype=object)
 
 
-def layout_extent(layouts: dict[str, pd.DataFrame] | None, plate: str
-                  ) -> tuple[int, int] | None:
-    """Highest row and column of the wells a layout names for ``plate`` (None: no such layout).
-
-    A layout given in location codes (a ``location`` column) names no wells.
-    """
+def layout_wells(layouts: dict[str, pd.DataFrame] | None, plate: str) -> set[str] | None:
+    """The wells a layout names for ``plate`` (None: no such layout, or one in location codes)."""
     lay = (layouts or {}).get(plate)
     if lay is None and len(layouts or {}) == 1:
         lay = next(iter(layouts.values()))
     if lay is None or lay.empty or "location" in lay.columns:
         return None
-    wells = lay["well"].astype(str)
-    return int(wells.str[0].map(ord).max() - 64), int(wells.str[1:].astype(int).max())
+    return set(lay["well"].astype(str))
 
 
-def plate_format(numbers: np.ndarray, extent: tuple[int, int] | None,
+def _whole_plate(numbers: set[int] | set[str], n: int) -> bool:
+    rows, cols = PLATE_FORMATS[n]
+    if all(isinstance(x, str) for x in numbers):
+        return numbers == {f"{chr(65 + r)}{c + 1:02d}" for r in range(rows) for c in range(cols)}
+    return numbers == set(range(1, n + 1))
+
+
+def plate_format(numbers: np.ndarray, wells: set[str] | None,
                  given: int | None) -> tuple[int, str]:
-    """Wells of the plate and why (for the notes); see the module docstring."""
+    """Wells of the plate and why (for the notes); see the module docstring.
+
+    Only a whole plate tells its format: the layout's wells all the wells of a
+    standard plate (blank ones listed), or the export's numbers 1 … N of one.
+    """
     top = int(np.max(numbers))
     if given is not None:
         if top > given:
             raise InputError(f"the export numbers a larva {top}, beyond plate_format {given}")
         return given, "as given (plate_format)"
-    fits = [n for n, (r, c) in PLATE_FORMATS.items()
-            if n >= top and (extent is None or (r >= extent[0] and c >= extent[1]))]
+    for n in PLATE_FORMATS:
+        if n >= top and wells is not None and _whole_plate(wells, n):
+            return n, f"the layout lists the {n} wells of a whole plate"
     default = 96 if top <= 96 else 384
-    if extent is not None and fits:
-        return fits[0], f"the smallest plate holding number {top} and the layout's wells"
-    if extent is None and top in PLATE_FORMATS and set(np.unique(numbers)) == \
-            set(range(1, top + 1)):
-        return top, f"numbers 1 to {top}, one whole plate"
+    if top in PLATE_FORMATS and top < default and _whole_plate(set(np.unique(numbers).tolist()),
+                                                              top):
+        return default, (f"the default; the export numbers 1 to {top} as a whole {top}-well "
+                         f"plate would: set plate_format {top} if it is one")
     return default, "default"
 
 
@@ -79,10 +86,11 @@ def place_wells(bins: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None,
         if not len(rows):
             continue
         numbers = bins.loc[rows, "location"].to_numpy(int)
-        n, why = plate_format(numbers, layout_extent(layouts, str(plate)), given)
+        n, why = plate_format(numbers, layout_wells(layouts, str(plate)), given)
         cols = PLATE_FORMATS[n][1]
         wells = number_to_well(numbers, cols)
         bins.loc[rows, "location_well"] = wells
+        bins.loc[rows, "plate_format"] = n
         moved = by_number.loc[rows].to_numpy()
         if not moved.any():
             continue
@@ -92,7 +100,7 @@ def place_wells(bins: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None,
                       for w, a, o in zip(wells, animal, old, strict=True)]
         bins.loc[rows[moved], "well"] = wells[moved]
         bins.loc[rows[moved], "animal"] = np.asarray(new_animal, dtype=object)[moved]
-        if n != 96 or why != "default":
+        if why != "default":
             notes.append(f"plate {plate!r}: larvae numbered by the export placed on a {n}-well "
                          f"plate ({PLATE_FORMATS[n][0]} x {cols}, row-major: 1 = A01, "
                          f"{cols + 1} = B01), {why}")

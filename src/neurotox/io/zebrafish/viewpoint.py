@@ -184,6 +184,11 @@ def _tracking_wells(df: pd.DataFrame, src: Source, notes: list[str]
     renumbers for the plate format (``plate_format``, or inferred).
     """
     named = _animal_wells(df)
+    loc = df["location"].astype(str).str.strip()
+    if not named and loc.str.fullmatch(r"[A-Pa-p]\d{1,2}").all() \
+            and not loc.str[0].isin(["c", "C"]).all():   # locations saved as well names
+        notes.append("wells from the location column (well names)")
+        return wells(loc, src, "location"), None
     numbers = _location_numbers(df, src, strict=not named)
     if named:
         return wells(df["animal"], src, "animal"), numbers
