@@ -66,7 +66,10 @@ def test_code_layout_joins_on_the_exports_locations_not_on_its_animal_names(tmp_
     ex = _export(tmp_path, 96, animal=_col_major)
     groups = ["C" if n % 3 else "T" for n in range(1, 97)]     # c03, c06 ... treated
     lay = _layout(tmp_path, [f"c{n:02d}" for n in range(1, 97)], groups)
-    t = _total(analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay))
+    r = analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
+    assert "layout in ZebraLab location codes: joined on the exports' own location column " \
+        "(not on wells derived from the codes)" in r.notes
+    t = _total(r)
     assert t.loc["B01", "group"] == "C" and t.loc["C01", "group"] == "T"     # c02, c03
     assert t.loc["B01", "value"] == 2 * (2 + 1)          # location c02: 2 periods x 3 mm
     assert t.loc["H12", "value"] == 2 * (96 + 1)         # c96 is H12 in both orders

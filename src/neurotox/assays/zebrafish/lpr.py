@@ -60,6 +60,10 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
                                                 None if layouts else plate_map)
     larvae = design(mapped, layouts=layouts, groups=groups,
                     file_info=design_info(exports, plate_map), params=params)
+    if "location" in mapped.columns and any("location" in df.columns
+                                            for df in (layouts or {}).values()):
+        notes.append("layout in ZebraLab location codes: joined on the exports' own location "
+                     "column (not on wells derived from the codes)")
     if params.chemical is not None:
         larvae = select_chemical(larvae, file_wells(exports), params.chemical)
     blanks = larvae["blank"].to_numpy()
