@@ -879,6 +879,8 @@ def _layout_wells(df: pd.DataFrame, path: Path, multi_plate: bool) -> list[str]:
     if locations is not None:     # said with how the file was read (the run notes)
         df.attrs["dialect"] = (df.attrs.get("dialect") or "") + \
             "; wells given as ZebraLab locations c01 ..., row-major (c01 = A01, c13 = B01)"
+        # the codes themselves: a zebrafish export with locations is joined on them
+        df["location"] = df["well"].astype(str).str.extract(_LOCATION, expand=False).astype(int)
     df["well"] = wells
     plates = _layout_plates(df, path) if multi_plate else []
     dup = df.duplicated(["plate", "well"]) if plates else df["well"].duplicated()

@@ -17,8 +17,10 @@ WELLS = ("A01", "A02", "A03", "A04", "B01", "B02", "B03", "B04")
 ZL_HEAD = "location,animal,start,end,smldist,lardist"
 
 
-def _zl_rows() -> list[str]:
-    return [f"c{i + 1:02d},{w},{b * 60},{(b + 1) * 60},{1 + i * 0.1 + b:.2f},{2 + b * 0.5:.2f}"
+def _zl_rows(cols: int = 12) -> list[str]:
+    """Rows of the export; locations numbered row-major on a plate of ``cols`` columns."""
+    return [f"c{(ord(w[0]) - 65) * cols + int(w[1:]):02d},{w},{b * 60},{(b + 1) * 60},"
+            f"{1 + i * 0.1 + b:.2f},{2 + b * 0.5:.2f}"
             for i, w in enumerate(WELLS) for b in range(4)]
 
 
@@ -164,7 +166,10 @@ CASES = [
     Case("zl-duplicate-bin", zl(ROW, ROW + "\n" + ROW), zf(),
          "larva A02 (plate zl), bin 1, column 'start_s': expected each larva and bin once",
          "zl.csv"),
-    Case("zl-bad-well-falls-back-to-location", zl(",A02,", ",Z99,", 4), zf(),
+    # locations numbered on 4 columns (c05 = B01): without names, c05 is A05 of 96 wells
+    Case("zl-bad-well-falls-back-to-location",
+         zl_text("\n".join([ZL_HEAD, *_zl_rows(4)]).replace(",A02,", ",Z99,", 4) + "\n"),
+         zf(),
          "'A05', 'A06', 'A07', 'A08' of plate 'zl' are in the export but not in the layout",
          "layout.csv"),
     Case("zl-location-no-number", zl("c02,A02", "cX,A02x", 4), zf(),

@@ -83,7 +83,8 @@ def test_export_far_longer_than_the_schedule_is_warned_about(tmp_path):
             "or ms read as seconds looks like this: check the export's time unit") in r.notes
     assert _values(r, "distance_phase", "light1").loc["plate-A01", "value"] == 6
     r = analyse([read_export(_export(tmp_path, bins=range(12)))],     # 3 times: no warning
-                ZebrafishParameters(schedule=SCHEDULE), layouts={"plate": LAYOUT})
+                ZebrafishParameters(schedule=SCHEDULE, transition_window_s=60),
+                layouts={"plate": LAYOUT})
     assert not [n for n in r.notes if n.startswith("warning:")]
 
 

@@ -56,8 +56,8 @@ def design(larvae: pd.DataFrame, *, layouts: dict[str, pd.DataFrame] | None,
         out["dose_unit"] = _layout_unit(layouts, params)
         out["control"] = out["dose"] == 0
     out["blank"] |= out["group"].eq("") | out["dose"].isna()
-    keep = [c for c in lay.columns if c not in ("plate", "well", "group", "concentration",
-                                                "blank")]
+    keep = [c for c in lay.columns if c not in ("plate", "well", "location", "group",
+                                                "concentration", "blank")]
     for c in keep:
         out[f"layout_{c}"] = lay[c].to_numpy()
     return out
@@ -96,22 +96,71 @@ def _layout_rows(larvae: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None
                          if named else f"no plate layout for plate(s) {quoted(missing)}; "
                          f"layouts are given for {quoted(layouts)}", path=path)
     table = table.drop(columns=[c for c in ("source",) if c in table.columns])
-    _check_layout_wells(larvae, table, path)
-    return larvae[["plate", "well"]].merge(table, how="left", on=["plate", "well"])
+    key = "location" if _by_location(larvae, table) else "well"
+    if key == "well":
+        _check_names_agree(larvae, path)
+    else:   # a layout in the export's location codes: joined on the export's own locations
+        table = table.drop(columns="well").assign(location=table["location"].astype(float))
+        larvae = larvae.assign(location=larvae["location"].astype(float))
+    _check_layout_wells(larvae, table, path, key)
+    return larvae[["plate", key]].merge(table, how="left", on=["plate", key])
 
 
-def _check_layout_wells(larvae: pd.DataFrame, table: pd.DataFrame, path: str | None) -> None:
+def _by_location(larvae: pd.DataFrame, table: pd.DataFrame) -> bool:
+    """A layout in ZebraLab location codes for an export that numbers its larvae."""
+    return all(c in df.columns and df[c].notna().all()
+               for df, c in ((table, "location"), (larvae, "location")))
+
+
+def _check_names_agree(larvae: pd.DataFrame, path: str | None) -> None:
+    """Refuse a layout in well names when the export's names and numbers disagree.
+
+    A ZebraLab export names each larva (``animal``) and numbers its location; when
+    the name is not the well the number gives (row-major), the layout's well
+    names could mean either.
+    """
+    if "location_well" not in larvae.columns:
+        return
+    lw = larvae["location_well"]
+    bad = lw.notna() & (larvae["well"].astype(str) != lw.astype(str))
+    if not bad.any():
+        return
+    r = larvae[bad].iloc[0]
+    raise InputError(
+        f"the export names larva {r['well']!r} at location c{int(r['location']):02d}, which "
+        f"is well {r['location_well']!r} row-major on a {int(r['plate_format'])}-well plate "
+        f"({int(bad.sum())} of {len(larvae)} larvae disagree): the layout's well names could "
+        "mean either. Give the layout in the export's location codes (well column c01, c02 "
+        "...), correct the export's animal column, or set plate_format if the plate has "
+        "another format", path=path, where="column 'well'")
+
+
+def _label(key: str, value) -> str:
+    return f"c{int(value):02d}" if key == "location" else str(value)
+
+
+def _check_layout_wells(larvae: pd.DataFrame, table: pd.DataFrame, path: str | None,
+                        key: str = "well") -> None:
     """Every tracked well is in the layout and every non-blank layout well was tracked."""
-    data = set(zip(larvae["plate"].astype(str), larvae["well"].astype(str), strict=True))
+    def places(df: pd.DataFrame) -> set[tuple[str, str]]:
+        return {(str(p), _label(key, v)) for p, v in zip(df["plate"], df[key], strict=True)}
+
+    data = places(larvae)
     used = table[~table["blank"].fillna(False).astype(bool)] if "blank" in table.columns \
         else table
-    lay = set(zip(table["plate"].astype(str), table["well"].astype(str), strict=True))
-    wanted = set(zip(used["plate"].astype(str), used["well"].astype(str), strict=True))
+    lay, wanted = places(table), places(used)
+    what_key = "location(s)" if key == "location" else "well(s)"
     for missing, what in ((data - lay, "are in the export but not in the layout (list empty "
                                        "wells with group 'blank')"),
                           (wanted - data, "are in the layout but in no export")):
         if missing:
             plate = sorted(missing)[0][0]
             wells = [w for p, w in missing if p == plate]
-            raise InputError(f"well(s) {quoted(wells)} of plate {plate!r} {what}", path=path,
-                             where="column 'well'")
+            hint = ""
+            if key == "well" and "plate_format" in larvae.columns:
+                n = larvae.loc[larvae["plate"].astype(str) == plate, "plate_format"].max()
+                hint = (f"; the export numbers its larvae, placed on a {n:g}-well plate: set "
+                        "the protocol's plate_format (6, 12, 24, 48, 96 or 384) if that is "
+                        "not the plate" if pd.notna(n) else "")
+            raise InputError(f"{what_key} {quoted(wells)} of plate {plate!r} {what}{hint}",
+                             path=path, where="column 'well'")

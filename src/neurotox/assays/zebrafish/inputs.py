@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.zebrafish.params import ZebrafishParameters
+from neurotox.assays.zebrafish.plate_wells import place_wells
 from neurotox.errors import InputError, quoted
 from neurotox.io.zebrafish import Export, bin_track, read_export
 
@@ -36,8 +37,12 @@ def set_plate(ex: Export, plate: str) -> None:
 
 
 def bins_of(exports: list[Export], params: ZebrafishParameters,
-            notes: list[str]) -> pd.DataFrame:
-    """All per-bin rows of the exports (trajectories binned at ``bin_s``); notes to ``notes``."""
+            notes: list[str], layouts: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """All per-bin rows of the exports (trajectories binned at ``bin_s``); notes to ``notes``.
+
+    Larvae the exports number (ZebraLab locations, EthoVision arenas) are placed
+    on the plate format (:func:`~neurotox.assays.zebrafish.plate_wells.place_wells`).
+    """
     parts = []
     for ex in exports:
         if ex.kind == "bins":
@@ -48,16 +53,22 @@ def bins_of(exports: list[Export], params: ZebrafishParameters,
                 track = track.assign(x=track["x"] * params.mm_per_unit,
                                      y=track["y"] * params.mm_per_unit)
             df = bin_track(track, params.bin_s, t0=0.0, max_step_mm=params.max_step_mm)
+            if "location" in track.columns:   # arena numbers, for the plate format
+                df = df.merge(track[["plate", "animal", "location", "well_by_location"]]
+                              .drop_duplicates(["plate", "animal"]), how="left",
+                              on=["plate", "animal"])
             notes.append(f"{ex.path.name}: binned at {params.bin_s:g} s, "
                             f"{params.mm_per_unit:g} mm per coordinate unit")
         else:
             raise InputError(f"{ex.format} holds EPR frames; use mode 'epr' "
                              "(protocol zebrafish-epr)", path=ex.path)
         check_covers_schedule(df, ex, params, notes)
+        df = drop_after_schedule(df, ex, params, notes)
         if params.count_inactive_distance and "inadist" in df.columns:
             df = df.assign(distance=df["distance"] + df["inadist"])
         parts.append(df.assign(source=ex.path.name))
-    out = pd.concat(parts, ignore_index=True)
+    out = place_wells(pd.concat(parts, ignore_index=True), layouts,
+                      getattr(params, "plate_format", None), notes)
     dup = out.duplicated(["plate", "animal", "bin"])
     if dup.any():
         r = out[dup].iloc[0]
@@ -98,6 +109,29 @@ def check_covers_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParam
                      f"schedule at {need:g} s; phase(s) {', '.join(cut)} would be partial or "
                      "missing. A recording cut short is not analysed: give the complete export, "
                      "or a schedule that ends with the recording", path=ex.path)
+
+
+def drop_after_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParameters,
+                        notes: list[str]) -> pd.DataFrame:
+    """Leave out (said) a closing fragment: bins past the schedule's end, under half a bin.
+
+    ZebraLab often closes a recording with a period of a fraction of a second past
+    the protocol's end (2400-2400.2 s after 60-s periods); counted, it would add to
+    ``total_distance`` and be a "bin" of its own. Whole bins after the schedule
+    stay: they are part of the recording (SARL's 245 6-s bins of a 240-bin schedule).
+    """
+    starts, ends = bins["start_s"].astype(float), bins["end_s"].astype(float)
+    if starts.isna().all() or ends.isna().all():
+        return bins
+    width = float(np.nanmedian(ends - starts))
+    end = params.phase_windows()[-1].end
+    after = (starts >= end - 1e-9) & ((ends - starts) < 0.5 * width)
+    if not after.any():
+        return bins
+    notes.append(f"{ex.path.name}: {int(after.sum())} row(s) of a closing fragment after the "
+                 f"end of the light schedule ({end:g} s; {starts[after].min():g}-"
+                 f"{float(ends[after].max()):g} s, under half a {width:g}-s bin) left out")
+    return bins[~after]
 
 
 def file_wells(exports: list[Export]) -> pd.DataFrame | None:

@@ -49,6 +49,9 @@ def larva_matrix(bins: pd.DataFrame) -> LarvaMatrix:
         extra[col] = M
     first = bins.groupby(codes).first()
     larvae = keys.assign(well=first["well"].to_numpy())
+    for col in ("location", "location_well", "plate_format"):   # plate_wells: numbered larvae
+        if col in first.columns:
+            larvae[col] = first[col].to_numpy()
     larvae["subject"] = larvae["plate"].astype(str) + "-" + larvae["animal"].astype(str)
     return LarvaMatrix(larvae, D, times["start_s"].to_numpy(float),
                        times["end_s"].to_numpy(float), extra, first["source"].to_numpy())
@@ -76,7 +79,7 @@ def with_mapped_larvae(larvae: pd.DataFrame, m: LarvaMatrix, plate_map: pd.DataF
     if extra.empty:
         return larvae, m, none
     extra = extra.assign(animal=extra["well"], subject=extra["plate"].astype(str) + "-"
-                         + extra["well"].astype(str))[list(larvae.columns)]
+                         + extra["well"].astype(str)).reindex(columns=larvae.columns)
     nan_rows = np.full((len(extra), m.D.shape[1]), np.nan)
     plate_source = dict(zip(larvae["plate"], m.sources, strict=True))
     sources = np.r_[m.sources, extra["plate"].map(plate_source).to_numpy(object)]

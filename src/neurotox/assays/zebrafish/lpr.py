@@ -52,7 +52,7 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
                 groups: dict[str, dict[str, Any]] | None,
                 plate_map: pd.DataFrame | None, notes: list[str]) -> AssayResult:
     """LPR endpoints per larva, exclusions and detail tables (see :func:`.plugin.analyse`)."""
-    bins = bins_of(exports, params, notes)
+    bins = bins_of(exports, params, notes, layouts)
     matrix = larva_matrix(bins)
     if holes := grid_hole_note(matrix):
         notes.append(holes)
@@ -60,6 +60,10 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
                                                 None if layouts else plate_map)
     larvae = design(mapped, layouts=layouts, groups=groups,
                     file_info=design_info(exports, plate_map), params=params)
+    if "location" in mapped.columns and any("location" in df.columns
+                                            for df in (layouts or {}).values()):
+        notes.append("layout in ZebraLab location codes: joined on the exports' own location "
+                     "column (not on wells derived from the codes)")
     if params.chemical is not None:
         larvae = select_chemical(larvae, file_wells(exports), params.chemical)
     blanks = larvae["blank"].to_numpy()
@@ -75,6 +79,8 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     larvae["exclusion_reason"] = larva_exclusions(larvae, matrix, params, plate_map=plate_map,
                                                   file_info=file_wells(exports))
     if note := record_absent(larvae, absent, "export"):
+        notes.append(note)
+    if note := transition_window_note(matrix, params):
         notes.append(note)
     table = endpoint_rows(larvae, matrix, params)
     stim_blocks, stim_details = stimulus_analysis(exports, larvae, matrix, params, notes)
@@ -94,17 +100,24 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
         details.update(stim_details, stimulus_hit_calls=stimulus_calls(ept, params))
     details.update(_bmd_details(ept, kept_bins, params, notes))
     if params.sarl_statistics:
-        details["sarl_lpr_stats"] = _sarl_table(larvae, kept_bins, details["hit_calls"], params,
-                                                notes)
+        sarl = _sarl_table(larvae, kept_bins, details["hit_calls"], params, notes)
+        if sarl is not None:
+            details["sarl_lpr_stats"] = sarl
     n_ex = int((larvae["exclusion_reason"] != "").sum())
     notes.append(f"{len(larvae)} larvae analysed, {n_ex} excluded")
     return AssayResult(endpoints=ept, details=details, notes=notes,
                        inputs=[e.path for e in exports])
 
 
-def _sarl_table(larvae, bins, hit_calls, params, notes) -> pd.DataFrame:
-    """SARL's LPR statistics of the included larvae's ``bins``."""
-    from neurotox.assays.zebrafish.sarl import sarl_lpr_statistics, sarl_notes
+def _sarl_table(larvae, bins, hit_calls, params, notes) -> pd.DataFrame | None:
+    """SARL's LPR statistics of the included larvae's ``bins``; None (said) without 6-s bins."""
+    from neurotox.assays.zebrafish.sarl import SARL_BIN_S, sarl_lpr_statistics, sarl_notes
+
+    width = float(np.nanmedian(bins["end_s"] - bins["start_s"])) if len(bins) else np.nan
+    if not abs(width - SARL_BIN_S) <= 0.05 * SARL_BIN_S:
+        notes.append(f"warning: sarl_lpr_stats not written: SARL's AUC method numbers "
+                     f"{SARL_BIN_S:g}-s bins (T61-T239), the export's bins are {width:g} s")
+        return None
 
     kept = larvae.groupby("dose")["exclusion_reason"].apply(lambda r: (r == "").mean())
     table = sarl_lpr_statistics(bins, viability=kept, group_sizes=larvae.groupby("dose").size(),
@@ -232,8 +245,37 @@ def _cycle_blocks(wins, masks, larvae, m, params) -> list[pd.DataFrame]:
                            larvae, m)]
 
 
+#: Transition endpoints left out when the export's bins cannot make the window.
+TRANSITION_ENDPOINTS = ("transition_response", "startle_response", "freeze_response")
+
+
+def bin_width(m: LarvaMatrix) -> float:
+    """The export's bin width (s): the median of the bins' end - start."""
+    return float(np.nanmedian(m.ends - m.starts))
+
+
+def window_in_bins(m: LarvaMatrix, window_s: float) -> bool:
+    """True when ``window_s`` is a whole number (>= 1) of the export's bins (0.5 % slack)."""
+    k = window_s / bin_width(m)
+    return round(k) >= 1 and abs(k - round(k)) <= 0.005 * max(k, 1.0)
+
+
+def transition_window_note(m: LarvaMatrix, params: ZebrafishParameters) -> str:
+    """The warning for transition endpoints left out: bins that cannot make the window."""
+    wins = params.phase_windows()
+    if window_in_bins(m, params.transition_window_s) or not (
+            transitions(wins, to_dark=True) or transitions(wins, to_dark=False)):
+        return ""
+    return (f"warning: {', '.join(TRANSITION_ENDPOINTS)} not computed: the export's "
+            f"{bin_width(m):g}-s bins do not make the protocol's transition_window_s "
+            f"{params.transition_window_s:g} s (a whole number of bins); give an export "
+            "with finer bins, or set transition_window_s to a multiple of the bin width")
+
+
 def _transition_blocks(wins, masks, larvae, m, params) -> list[pd.DataFrame]:
     out = []
+    if not window_in_bins(m, params.transition_window_s):
+        return out
     w = params.transition_window_s
     for a, b in transitions(wins, to_dark=True):
         la, db = np.flatnonzero(masks[a.name]), np.flatnonzero(masks[b.name])

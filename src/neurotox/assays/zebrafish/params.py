@@ -53,7 +53,13 @@ class ZebrafishParameters(BaseModel):
         Light→dark cycle (1-based, every light phase followed by a dark one, an
         acclimation pair included) for AUC endpoints and the hit call; None = last.
     transition_window_s
-        Window after (and before) a transition for startle and freeze responses.
+        Window after (and before) a transition for startle and freeze responses,
+        and the width the transition response's bins may have: exports whose bins
+        do not make a whole number of windows leave the three out (a warning).
+    plate_format
+        Wells of the plate (6, 12, 24, 48, 96, 384) for exports that number their
+        larvae (ZebraLab locations ``c01`` …, EthoVision ``Arena N``), numbered
+        row-major; None = inferred from the highest number and the layout's wells.
     stimuli
         Stimuli of the protocol (vibration/tap, light or dark flash, sound) with their
         schedule (:class:`~neurotox.assays.zebrafish.stimuli.Stimulus`); empty = those of
@@ -118,6 +124,7 @@ class ZebrafishParameters(BaseModel):
     schedule_start_s: float = Field(default=0.0, ge=0)
     analysed_cycle: int | None = Field(default=None, ge=1)
     transition_window_s: float = Field(default=6.0, gt=0)
+    plate_format: Literal[6, 12, 24, 48, 96, 384] | None = None
     stimuli: tuple[Stimulus, ...] = ()
     stimulus_times: Literal["auto", "export", "protocol"] = "auto"
     response_window_s: float | None = Field(default=None, gt=0)

@@ -43,6 +43,8 @@ from scipy import stats
 
 from neurotox.assays.zebrafish.larvae import MAX_NAMED
 
+#: SARL's bins are 6 s wide (T0 … T239 over a 24-min recording).
+SARL_BIN_S = 6.0
 LIGHT_BINS = [*range(61, 90), *range(120, 150), *range(180, 210)]
 DARK_BINS = [*range(90, 120), *range(150, 180), *range(210, 240)]
 TRANSITION_BIN = 90

@@ -87,24 +87,31 @@ def _parse_block(rows: list[list[str]], where: str, src: Source) -> tuple[dict, 
     return meta, cols, units
 
 
-def _track_id(meta: dict, fallback: str) -> tuple[str, str]:
-    plate = str(meta.get("trial_name") or meta.get("experiment") or fallback).strip()
+def _track_id(meta: dict, fallback: str) -> tuple[str, str, int | None]:
+    """Plate (runs of spaces folded), animal (well) and the arena number the well came from.
+
+    A well named in the metadata is kept (arena None); ``Arena N`` is numbered
+    row-major on a 96-well plate here, and renumbered for the plate format
+    (``plate_format``) by the assay.
+    """
+    plate = " ".join(str(meta.get("trial_name") or meta.get("experiment") or fallback).split())
     for key in ("well", "arena_name", "subject_name", "arena_id"):
         val = str(meta.get(key, "")).strip()
         if _WELL_RE.match(val):
-            return plate, val
+            return plate, val, None
     arena = str(meta.get("arena_name") or meta.get("arena_id") or fallback).strip()
     m = re.fullmatch(r"(?i)arena\s*(\d+)", arena)
-    if m and 1 <= int(m.group(1)) <= 96:
+    if m and 1 <= int(m.group(1)) <= 384:
         k = int(m.group(1)) - 1
-        return plate, f"{chr(65 + k // 12)}{k % 12 + 1:02d}"
-    return plate, arena
+        cols = 12 if k < 96 else 24
+        return plate, f"{chr(65 + k // cols)}{k % cols + 1:02d}", k + 1
+    return plate, arena, None
 
 
 def _frame_from_rows(cols: list[str], units: list[str], data: pd.DataFrame,
                      meta: dict, fallback: str, src: Source, notes: list[str]) -> pd.DataFrame:
     data.columns = cols[:data.shape[1]]
-    plate, animal = _track_id(meta, fallback)
+    plate, animal, arena = _track_id(meta, fallback)
     scale = 10.0 if any(u.strip().lower() == "cm" for u in units) else 1.0
     if scale != 1.0:
         notes.append(f"{fallback}: coordinates in cm converted to mm")
@@ -116,6 +123,8 @@ def _frame_from_rows(cols: list[str], units: list[str], data: pd.DataFrame,
                                   src, "y_center") * scale})
     if "distance_moved" in data.columns:
         out["step"] = _num(data["distance_moved"], src, "distance_moved") * scale
+    if arena is not None:   # the well is a plate-format assumption: the assay may renumber
+        out["location"], out["well_by_location"] = arena, True
     return out
 
 

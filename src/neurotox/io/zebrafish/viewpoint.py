@@ -125,15 +125,23 @@ def _read_tracking(src: Source) -> Export:
         if (df["an"] == 0).any() and (df["an"] > 0).any():
             df = df[df["an"] > 0]
             notes.append("dropped the an=0 rows (location totals); kept animals an>=1")
-    well = _tracking_wells(df, src, notes)
+    well, location = _tracking_wells(df, src, notes)
     n_animals = df.groupby(well)["an"].nunique() if "an" in df.columns else None
     animal = well.copy()
     if n_animals is not None and (n_animals > 1).any():
         animal = well + "-" + df["an"].astype(int).astype(str)
+        shared = sorted(n_animals.index[n_animals > 1])
+        notes.append(f"warning: {len(shared)} well(s) hold more than one animal (column 'an'): "
+                     f"{', '.join(shared[:10])}{' ...' if len(shared) > 10 else ''}; each "
+                     "animal is analysed as its own larva (well-an), while the design is one "
+                     "larva per well")
     bin_index, _ = bins_from_starts(df["start"])
     out = pd.DataFrame({"plate": plate_ids(df, src, notes), "well": well, "animal": animal,
                         "bin": bin_index, "start_s": df["start"], "end_s": df["end"]})
     out["distance"] = movement_distance(df)
+    if location is not None:   # the export's own location numbers, for c-code layouts
+        out["location"] = location.to_numpy()
+        out["well_by_location"] = not _animal_wells(df)
     notes.append("distance per bin = smldist + lardist (inactive distance not counted)"
                  if "smldist" in cols and "lardist" in cols else
                  "quantization-mode export: no distance; activity durations only")
@@ -142,25 +150,52 @@ def _read_tracking(src: Source) -> Export:
     return Export("zebralab-tracking", "bins", _finish(out), src.path, notes)
 
 
-def _tracking_wells(df: pd.DataFrame, src: Source, notes: list[str]) -> pd.Series:
-    if "animal" in df.columns and df["animal"].astype(str).str.fullmatch(
-            r"[A-Pa-p]\d{1,2}").all():
-        return wells(df["animal"], src, "animal")
+def _animal_wells(df: pd.DataFrame) -> bool:
+    return "animal" in df.columns and bool(df["animal"].astype(str).str.fullmatch(
+        r"[A-Pa-p]\d{1,2}").all())
+
+
+def _location_numbers(df: pd.DataFrame, src: Source, *, strict: bool) -> pd.Series | None:
+    """The number of each row's ``location`` (``c01`` → 1); bad ones refused when ``strict``."""
     num = df["location"].astype(str).str.extract(r"(\d+)\s*$", expand=False)
     if num.isna().any():
+        if not strict:
+            return None
         i = int(np.flatnonzero(num.isna().to_numpy())[0])
         raise FormatError(f"expected a location like 'c01', found {df['location'].iloc[i]!r}",
                           path=src.path, where=f"{row_where(df, src, i)}, column 'location'")
-    numbers = num.astype(float)
-    if (numbers < 1).any() or (numbers > 384).any():
-        i = int(np.flatnonzero(((numbers < 1) | (numbers > 384)).to_numpy())[0])
+    numbers = num.astype(int)
+    bad = (numbers < 1) | (numbers > 384)
+    if bad.any():
+        if not strict:
+            return None
+        i = int(np.flatnonzero(bad.to_numpy())[0])
         raise FormatError(f"expected a location c01 to c384, found {df['location'].iloc[i]!r}",
                           path=src.path, where=f"{row_where(df, src, i)}, column 'location'")
-    n = int(numbers.max())
-    ncol = 24 if n > 96 else 12
-    notes.append(f"wells from ZebraLab locations, row-major on a {ncol}-column plate "
-                 "(c01 = A01)")
-    return location_to_well(df["location"], n_columns=ncol)
+    return numbers
+
+
+def _tracking_wells(df: pd.DataFrame, src: Source, notes: list[str]
+                    ) -> tuple[pd.Series, pd.Series | None]:
+    """Each row's well, and its location number (None when locations are not numbered).
+
+    Wells are the ``animal`` names when they are well names; else the location
+    numbers row-major on a 96-well (384 above c96) plate, which the assay
+    renumbers for the plate format (``plate_format``, or inferred).
+    """
+    named = _animal_wells(df)
+    loc = df["location"].astype(str).str.strip()
+    if not named and loc.str.fullmatch(r"[A-Pa-p]\d{1,2}").all() \
+            and not loc.str[0].isin(["c", "C"]).all():   # locations saved as well names
+        notes.append("wells from the location column (well names)")
+        return wells(loc, src, "location"), None
+    numbers = _location_numbers(df, src, strict=not named)
+    if named:
+        return wells(df["animal"], src, "animal"), numbers
+    ncol = 24 if int(numbers.max()) > 96 else 12
+    notes.append(f"wells from ZebraLab locations, row-major (c01 = A01), on a {ncol}-column "
+                 "plate unless the analysis names another plate format")
+    return location_to_well(df["location"], n_columns=ncol), numbers
 
 
 #: ZebraLab distance units → factor to mm. Columns naming the unit of the distances.

@@ -1,0 +1,183 @@
+"""Larvae an export numbers (ZebraLab locations, EthoVision arenas) and other labs' exports.
+
+stranger40: a ZebraLab export naming its animals column-major while the lab's
+layout is in location codes (Z1); bins wider than the transition window (Z2);
+48-well plates; a trailing period past the schedule; two animals in one well.
+Tiny ZebraLab tracking exports written by the tests with known distances.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from neurotox.assays.zebrafish import ZebrafishParameters, analyse
+from neurotox.assays.zebrafish.plate_wells import number_to_well, plate_format
+from neurotox.errors import InputError
+from neurotox.io.zebrafish import read_export
+from neurotox.io.zebrafish.plate import read_plate_layouts
+
+HEAD = "location\tanimal\tan\tstart\tend\tsmldist\tlardist"
+LIGHT = [{"name": "light1", "light": True, "duration_s": 120}]
+LIGHT_DARK = [{"name": "light1", "light": True, "duration_s": 120},
+              {"name": "dark1", "light": False, "duration_s": 120}]
+
+
+def _row_major(n: int, cols: int) -> str:
+    return f"{chr(65 + (n - 1) // cols)}{(n - 1) % cols + 1:02d}"
+
+
+def _col_major(n: int) -> str:       # c01 -> A01, c02 -> B01 ... on a 96-well plate
+    return f"{chr(65 + (n - 1) % 8)}{(n - 1) // 8 + 1:02d}"
+
+
+def _export(tmp_path, n_loc, animal=None, starts=(0, 60), width=60.0, extra=(), an=None):
+    """Location c<n> moves n mm (smldist) + 1 mm (lardist) in every period."""
+    lines = [HEAD]
+    for s in [*starts, *extra]:
+        end = s + (width if s in starts else 0.2)
+        for n in range(1, n_loc + 1):
+            name = animal(n) if animal else ""
+            lines.append(f"c{n:02d}\t{name}\t{an or 1}\t{s:g}\t{end:g}\t{n}\t1")
+    p = tmp_path / "plate.xls"
+    p.write_text("\n".join(lines) + "\n")
+    return read_export(p)
+
+
+def _layout(tmp_path, wells, groups):
+    rows = "".join(f"{w},{g},{0 if g == 'C' else 1}\n" for w, g in zip(wells, groups,
+                                                                      strict=True))
+    (tmp_path / "lay.csv").write_text("well,group,concentration\n" + rows, encoding="utf-8")
+    return read_plate_layouts(tmp_path / "lay.csv")
+
+
+def _total(result):
+    e = result.endpoints
+    t = e[e["endpoint"] == "total_distance"].copy()
+    t["well"] = t["subject"].str.split("-").str[-1]
+    return t.set_index("well")
+
+
+def test_code_layout_joins_on_the_exports_locations_not_on_its_animal_names(tmp_path):
+    # Z1: animal = well names column-major; the layout in location codes c01 ... c96
+    ex = _export(tmp_path, 96, animal=_col_major)
+    groups = ["C" if n % 3 else "T" for n in range(1, 97)]     # c03, c06 ... treated
+    lay = _layout(tmp_path, [f"c{n:02d}" for n in range(1, 97)], groups)
+    r = analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
+    assert "layout in ZebraLab location codes: joined on the exports' own location column " \
+        "(not on wells derived from the codes)" in r.notes
+    t = _total(r)
+    assert t.loc["B01", "group"] == "C" and t.loc["C01", "group"] == "T"     # c02, c03
+    assert t.loc["B01", "value"] == 2 * (2 + 1)          # location c02: 2 periods x 3 mm
+    assert t.loc["H12", "value"] == 2 * (96 + 1)         # c96 is H12 in both orders
+    assert (t["group"] == ["C" if n % 3 else "T" for n in
+                           t.index.map(lambda w: (int(w[1:]) - 1) * 8 + ord(w[0]) - 64)]).all()
+
+
+def test_well_layout_with_names_and_locations_that_disagree_is_refused(tmp_path):
+    ex = _export(tmp_path, 96, animal=_col_major)
+    lay = _layout(tmp_path, [_row_major(n, 12) for n in range(1, 97)], ["C"] * 96)
+    with pytest.raises(InputError, match=re.escape(
+            "the export names larva 'A02' at location c09, which is well 'A09' row-major on a "
+            "96-well plate (94 of 96 larvae disagree): the layout's well names could mean either")):
+        analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
+    # names that agree with the locations (row-major) are joined on the names as before
+    ex = _export(tmp_path, 96, animal=lambda n: _row_major(n, 12))
+    t = _total(analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay))
+    assert t.loc["B01", "value"] == 2 * (13 + 1)
+
+
+def test_48_well_plate_locations_are_placed_six_by_eight(tmp_path):
+    ex = _export(tmp_path, 48)                       # no animal names: c01 ... c48
+    wells = [_row_major(n, 8) for n in range(1, 49)]
+    lay = _layout(tmp_path, wells, ["C" if n <= 24 else "T" for n in range(1, 49)])
+    r = analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
+    t = _total(r)
+    assert t.loc["B01", "value"] == 2 * (9 + 1) and t.loc["F08", "value"] == 2 * (48 + 1)
+    assert t.loc["C08", "group"] == "C" and t.loc["D01", "group"] == "T"     # c24, c25
+    assert any("48-well plate (6 x 8, row-major: 1 = A01, 9 = B01), the layout lists the 48 "
+               "wells of a whole plate" in n for n in r.notes)
+    # the same export with a layout in location codes: joined on the locations; without
+    # plate_format the wells are named on 96 wells (c09 = A09) and the notes say why
+    lay = _layout(tmp_path, [f"c{n:02d}" for n in range(1, 49)],
+                  ["C" if n <= 24 else "T" for n in range(1, 49)])
+    r = analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
+    t = _total(r)
+    assert t.loc["A09", "value"] == 20 and t.loc["B12", "group"] == "C"     # c09, c24
+    assert t.loc["B01", "group"] == "C" and t.loc["C01", "group"] == "T"     # c13, c25
+    assert any("the export numbers 1 to 48 as a whole 48-well plate would: set plate_format "
+               "48 if it is one" in n for n in r.notes)
+    t = _total(analyse([ex], ZebrafishParameters(schedule=LIGHT, plate_format=48),
+                       layouts=lay))
+    assert t.loc["B01", "value"] == 20 and t.loc["D01", "group"] == "T"
+
+
+def _grid(rows: int, cols: int) -> set[str]:
+    return {_row_major(n, cols) for n in range(1, rows * cols + 1)}
+
+
+@pytest.mark.parametrize(("numbers", "wells", "given", "expected"), [
+    (range(1, 49), None, None, 96),          # 1 ... 48: half a 96-well plate just as well
+    ((1, 2, 9, 10), None, None, 96),         # a partial plate, no layout: 96 as before
+    ((1, 2, 9, 10), {"A01", "A02", "B01", "B02"}, None, 96),   # a partial layout neither
+    ((1, 2, 9, 10), {"A01", "A02", "B01", "B02"}, 48, 48),     # the parameter says
+    ((1, 2, 9, 10), _grid(6, 8), None, 48),  # the layout lists a whole 48-well plate
+    (range(1, 41), _grid(8, 12), None, 96),
+    (range(1, 13), _grid(4, 6), None, 24),   # 12 numbers, a whole 24-well layout
+])
+def test_plate_format(numbers, wells, given, expected):
+    assert plate_format(np.array(numbers), wells, given)[0] == expected
+
+
+def test_number_to_well_24_well_plate():
+    assert list(number_to_well(np.array([1, 6, 7, 24]), 6)) == ["A01", "A06", "B01", "D06"]
+
+
+def test_bins_wider_than_the_transition_window_leave_transitions_out(tmp_path):
+    # Z2: 60-s bins, transition_window_s 6: no 6-s window can be made of them
+    ex = _export(tmp_path, 2, animal=lambda n: _row_major(n, 12), starts=(0, 60, 120, 180))
+    lay = {"*": pd.DataFrame({"well": ["A01", "A02"], "concentration": [0.0, 1.0],
+                              "blank": False})}
+    r = analyse([ex], ZebrafishParameters(schedule=LIGHT_DARK, sarl_statistics=True),
+                layouts=lay)
+    names = set(r.endpoints["endpoint"])
+    assert not names & {"transition_response", "startle_response", "freeze_response"}
+    assert ("warning: transition_response, startle_response, freeze_response not computed: "
+            "the export's 60-s bins do not make the protocol's transition_window_s 6 s") \
+        in " ".join(r.notes)
+    assert "sarl_lpr_stats" not in r.details
+    assert any(n.startswith("warning: sarl_lpr_stats not written") for n in r.notes)
+    # a window of whole bins: the transition is the first dark minus the last light bin
+    r = analyse([ex], ZebrafishParameters(schedule=LIGHT_DARK, transition_window_s=60),
+                layouts=lay)
+    e = r.endpoints[r.endpoints["subject"] == "plate-A02"].set_index("endpoint")
+    assert e.loc["transition_response", "value"] == 0.0
+    assert e.loc["startle_response", "value"] == 0.0
+
+
+def test_trailing_period_after_the_schedule_is_left_out(tmp_path):
+    ex = _export(tmp_path, 2, animal=lambda n: _row_major(n, 12), extra=(120,))
+    lay = {"*": pd.DataFrame({"well": ["A01", "A02"], "concentration": [0.0, 1.0],
+                              "blank": False})}
+    r = analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
+    assert _total(r).loc["A02", "value"] == 2 * (2 + 1)      # not 3 periods
+    assert "plate.xls: 2 row(s) of a closing fragment after the end of the light schedule " \
+        "(120 s; 120-120.2 s, under half a 60-s bin) left out" in r.notes
+    # whole bins after the schedule are part of the recording: kept
+    ex = _export(tmp_path, 2, animal=lambda n: _row_major(n, 12), starts=(0, 60, 120))
+    assert _total(analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)).loc[
+        "A02", "value"] == 3 * (2 + 1)
+
+
+def test_two_animals_in_one_well_are_warned_about(tmp_path):
+    p = tmp_path / "d.xls"
+    lines = [HEAD] + [f"c01\tA01\t{an}\t{s}\t{s + 60}\t{an}\t0" for an in (1, 2)
+                      for s in (0, 60)]
+    p.write_text("\n".join(lines) + "\n")
+    ex = read_export(p)
+    assert sorted(set(ex.data["animal"])) == ["A01-1", "A01-2"]
+    assert any(n.startswith("warning: 1 well(s) hold more than one animal (column 'an'): "
+                            "A01;") for n in ex.notes)
