@@ -373,3 +373,15 @@ def test_scoring_sheet_stage_left_out_by_phase_map(tmp_path):
                            ("test", "left"): 15, ("test", "right"): 5}
     assert d.notes[0] == ("s.csv: 1 row(s) with phase 'Habituation' left out (phase_map: "
                           "ignore), rows 2")
+
+
+@pytest.mark.parametrize(("label", "key"), [
+    ("Test 24h", "Test 24h"), ("Sample (1)", "Sample (1)"), ("1", "'1'"), ("yes", "'yes'"),
+    ("Day: 3", "'Day: 3'"), ("Rat's test", "'Rat''s test'")])
+def test_phase_map_hint_keys_read_back_as_the_label(label, key):
+    import yaml
+
+    from neurotox.io.rodent.base import yaml_key
+
+    assert yaml_key(label) == key
+    assert yaml.safe_load(f"{{{key}: test}}") == {label: "test"}

@@ -461,12 +461,23 @@ def phase_of(label: str, phase_map: dict[str, str] | None = None) -> str | None:
     return mapping.get(text) or mapping.get(re.sub(r"\s+phase$", "", text))
 
 
+def yaml_key(label: object) -> str:
+    """A label as a key of a ``--param`` YAML mapping, quoted when it must be.
+
+    YAML would not read ``1``, ``yes`` or ``a: b`` back as this text.
+    """
+    text = str(label).strip()
+    plain = re.fullmatch(r"[A-Za-z_][\w .()-]*", text) and text.lower() not in {
+        "yes", "no", "on", "off", "true", "false", "null", "y", "n"}
+    return text if plain else "'" + text.replace("'", "''") + "'"
+
+
 def phase_hint(label: str) -> str:
     """How to map an unknown phase label: the ``phase_map`` parameter, spelled out."""
     words = re.findall(r"[a-z0-9]+", str(label).lower())
     guess = next((PHASE_ALIASES[w] for w in words if w in PHASE_ALIASES), "training")
     other = "test" if guess == "training" else "training"
-    return (f"map it with --param \"phase_map={{{label}: {guess}}}\" (or {other}; ignore "
+    return (f"map it with --param \"phase_map={{{yaml_key(label)}: {guess}}}\" (or {other}; ignore "
             "leaves the stage out)")
 
 

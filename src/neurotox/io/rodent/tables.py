@@ -45,6 +45,7 @@ from neurotox.io.rodent.base import (
     side_of,
     sniff_lines,
     to_float,
+    yaml_key,
 )
 from neurotox.io.rodent.samples import TIME_UNIT_NAMES, seconds_per
 from neurotox.sidetables import merge_repeats
@@ -476,13 +477,13 @@ def _second_row(df: pd.DataFrame, animal: str, pcol: str, phase: str, first: int
                 ) -> str:
     """The error of a second row of one animal and phase, saying how to leave a stage out."""
     a, b = df[pcol].iloc[first], df[pcol].iloc[i]
-    leave = a if b.strip().lower() == phase else b
+    leave = yaml_key(a if b.strip().lower() == phase else b)
     how = (f"leave one stage out with --param \"phase_map={{{leave}: ignore}}\"" if a != b else
            "keep one row per animal and phase")
     if phase == "test" and a != b:
         how += (f"; two tests (e.g. two delays) are two runs, each with the other test left "
-                f"out and its own timepoint: --param \"phase_map={{{b}: ignore}}\" --param "
-                f"timepoint=..., then --param \"phase_map={{{a}: ignore}}\"")
+                f"out and its own timepoint: --param \"phase_map={{{yaml_key(b)}: ignore}}\" "
+                f"--param timepoint=..., then --param \"phase_map={{{yaml_key(a)}: ignore}}\"")
     who = "animal" if animal.lower() == "animal" else "subject"
     return (f"{who} {df[animal].iloc[i]!r} has a second {phase} row ({pcol} {b!r}; the first "
             f"is row {first + 2}, {a!r}): {how}")
