@@ -415,8 +415,9 @@ def test_a_sheet_per_group_is_read_whole(tmp_path, make_study, groups, said):
     animals = data.meta["animals"].set_index("subject")
     assert animals["group"].to_dict() == {"R1": "Control", "R2": "Treated", "R3": "Treated"}
     assert animals.loc["R2", "source"] == "ym.xlsx:sheet 'Treated' row 2, column 'Arm entries'"
-    assert ("ym.xlsx: sheets 'Control', 'Treated' hold the same table, all read; each "
-            "animal's group is its sheet's name (no group column)") in data.notes
+    assert ("ym.xlsx: sheets 'Control', 'Treated' each hold a subject and an arm-sequence "
+            "column, all read; each animal's group is its sheet's name (no group column)") \
+        in data.notes
     study = make_study([("R1", groups[0], "M"), ("R2", groups[1], "M"), ("R3", groups[1], "M")],
                        groups=groups)
     res = analyse(study, [path], TmazeParameters())
@@ -437,3 +438,20 @@ def test_a_sheet_named_for_another_group_is_an_error(tmp_path, make_study):
             "ym.xlsx, sheet 'Treated' row 2: subject 'R2': the sheet gives group 'Treated', "
             "the study says 'Control' (Control)")):
         analyse(study, [path], TmazeParameters())
+
+
+def test_sheets_per_group_with_other_columns_and_a_summary_sheet(tmp_path):
+    """One sheet with a Group column the other lacks; a summary and a hidden sheet left alone."""
+    import openpyxl
+
+    treated = [[*_TREATED[0], "Group"]] + [[*r, "T"] for r in _TREATED[1:]]
+    path = _book(tmp_path / "ym.xlsx", [("Control", _CONTROL), ("Treated", treated),
+                                       ("Summary", [["group", "n", "mean"], ["C", 1, 50]]),
+                                       ("Old", [_HEAD, ["R9", "x", "ABC", "SK", None]])])
+    wb = openpyxl.load_workbook(path)
+    wb["Old"].sheet_state = "hidden"
+    wb.save(path)
+    animals = read_rodent(path).meta["animals"].set_index("subject")
+    assert animals["group"].to_dict() == {"R1": "Control", "R2": "T", "R3": "T"}
+    seq = read_rodent(path).table.groupby("subject")["arm"].apply("".join).to_dict()
+    assert seq == {"R1": "ABCACBBAC", "R2": "ABCABACCB", "R3": "ABCABCABC"}

@@ -135,12 +135,20 @@ def parse_sequence(text: str) -> list[str] | None:
 
 
 def _sheets(path: Path) -> list[str | None]:
-    """The worksheets holding the sheet's table (a sheet per group); [None] for text files."""
+    """The worksheets holding scored animals (a sheet per group); [None] for text files.
+
+    Every visible sheet with a header row of its own (a subject and an
+    arm-sequence column below any banner rows), whatever its other columns;
+    hidden sheets are never read. Without any, the workbook's table sheet.
+    """
     if not is_excel(path):
         return [None]
-    from neurotox.workbook import table_sheets
+    from neurotox.workbook import hidden_sheets, sheet_rows, table_sheets
 
-    return list(table_sheets(path)) or [None]
+    hidden = hidden_sheets(path)
+    found = [name for name, rows in sheet_rows(path, max_rows=MAX_BANNER_ROWS).items()
+             if name not in hidden and header_row([list(r) for r in rows]) is not None]
+    return found or list(table_sheets(path))[:1] or [None]
 
 
 def _match(path: Path) -> bool:
@@ -155,9 +163,9 @@ def _cell(row: list[Any], j: int | None) -> tuple[str, bool]:
 def read_maze_sheet(path: Path, *, subject: str | None = None, **_: Any) -> RodentData:
     """Read a hand-scored maze sheet into arm entries (kind ``entries``).
 
-    A workbook whose visible sheets hold the same table (a sheet per group,
-    :func:`neurotox.workbook.table_sheets`) is read sheet by sheet; without a
-    group column, each animal's ``group`` is its sheet's name.
+    A workbook whose visible sheets each hold such a table (a sheet per group) is
+    read sheet by sheet; without a group column, each animal's ``group`` is its
+    sheet's name.
 
     Returns
     -------
@@ -186,7 +194,8 @@ def read_maze_sheet(path: Path, *, subject: str | None = None, **_: Any) -> Rode
         notes.append(note)
     if len(sheets) > 1:
         grouped = all(r["group"] == r["sheet"] for r in animals)
-        notes.append(f"{path.name}: sheets {quoted(sheets)} hold the same table, all read"
+        notes.append(f"{path.name}: sheets {quoted(sheets)} each hold a subject and an "
+                     "arm-sequence column, all read"
                      + ("; each animal's group is its sheet's name (no group column)"
                         if grouped else ""))
     table = pd.DataFrame(animals, columns=list(SHEET_COLUMNS))
