@@ -356,16 +356,15 @@ def sheet_rows(path: str | Path, *, max_rows: int | None = None,
     return out
 
 
-def data_sheet(path: str | Path) -> str | None:
-    """The sheet a one-table reader takes: the first visible worksheet holding values.
+def table_sheets(path: str | Path) -> list[str]:
+    """The visible worksheets holding the table: the first one with values, then its twins.
 
-    Hidden sheets are never read (a spreadsheet program does not show them: an
-    old version kept hidden must not replace the table the user sees). Another
-    visible sheet with the same header row (the first row of three or more
-    cells, below any banner rows; a banner line such as EthoVision's ``Number of
-    header lines:`` is not a header) holds a second
-    version of the table; which one is meant cannot be known, so that is an error
-    naming both sheets. None for a workbook without worksheets.
+    A twin is another visible sheet with the same header row (the first row of
+    three or more cells, below any banner rows; a banner line such as
+    EthoVision's ``Number of header lines:`` is not a header), e.g. a sheet per
+    group. Hidden sheets are never read (a spreadsheet program does not show
+    them: an old version kept hidden must not replace the table the user sees).
+    The first sheet alone for a workbook without values; empty without worksheets.
     """
     path = Path(path)
     hidden = hidden_sheets(path)
@@ -374,17 +373,31 @@ def data_sheet(path: str | Path) -> str | None:
     filled = [name for name, rows in rows_of.items()
               if any(v is not None for r in rows for v in r)]
     if not filled:
-        return next(iter(rows_of), None)
+        return list(rows_of)[:1]
     # the header: the first row of three or more cells (banner rows above it are skipped)
     heads = {name: next((r for r in rows_of[name] if sum(v is not None for v in r) >= 3), None)
              for name in filled}
     first = heads[filled[0]]
-    twins = [name for name in filled[1:] if first is not None and heads[name] == first]
-    if twins:
-        raise InputError(f"sheets {filled[0]!r} and {twins[0]!r} both hold a table with the "
-                          "same header; keep one version of the table (delete or rename the "
-                          "other sheet's header)", path=path)
-    return filled[0]
+    return [filled[0]] + [name for name in filled[1:] if first is not None
+                          and heads[name] == first]
+
+
+def data_sheet(path: str | Path) -> str | None:
+    """The sheet a one-table reader takes: the first visible worksheet holding values.
+
+    Another visible sheet with the same header row (:func:`table_sheets`) holds
+    a second part or version of the table; a one-table reader cannot tell which
+    is meant, so that is an error naming both sheets and the ways out. None for a
+    workbook without worksheets.
+    """
+    names = table_sheets(path)
+    if len(names) > 1:
+        raise InputError(f"sheets {names[0]!r} and {names[1]!r} both hold a table with the "
+                         "same header, and this format is read from one sheet: if they hold "
+                         "different animals (a sheet per group), save each sheet as its own "
+                         "file and give every file (or put the rows in one sheet); if one is "
+                         "an old version, delete it", path=Path(path))
+    return names[0] if names else None
 
 
 def _none_for_empty(grid: list[list[Any]]) -> list[tuple]:

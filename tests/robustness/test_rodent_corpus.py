@@ -111,7 +111,8 @@ CASES = [
     Case("nor-bad-phase", nor(NOR_ROW, "C2,day3,21,12,L"), nor_args(),
          "row 5, column 'phase': phase 'day3' is not training or test (or an ali", "nor.csv"),
     Case("nor-duplicate-animal", nor(NOR_ROW, NOR_ROW + "\n" + NOR_ROW), nor_args(),
-         "row 6, column 'subject': subject 'C2' has more than one test row", "nor.csv"),
+         "row 6, column 'subject': subject 'C2' has a second test row (phase 'test'; the "
+         "first is row 5, 'test'): keep one row per animal and phase", "nor.csv"),
     Case("nor-unknown-animal", nor(NOR_ROW, NOR_ROW + "\nX9,test,3,4,L"), nor_args(),
          "row 6: subject(s) 'X9' in the NOR data are not in the study's subjects", "nor.csv"),
     Case("nor-empty-subject", nor(NOR_ROW, ",test,21,12,L"), nor_args(),

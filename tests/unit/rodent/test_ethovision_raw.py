@@ -17,8 +17,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from neurotox.assays.rodent.nor import _names_over_key, nor_animals
+from neurotox.assays.rodent.nor import nor_animals
 from neurotox.assays.rodent.nor_inputs import collect
+from neurotox.assays.rodent.nor_objects import names_over_key
 from neurotox.assays.rodent.params import NorParameters
 from neurotox.errors import FormatError, InputError
 from neurotox.io.rodent import read_rodent
@@ -344,7 +345,7 @@ def test_zones_named_novel_and_familiar_say_which_is_novel():
                           NorParameters())
     a = animals.iloc[0]
     assert (a["object_a"], a["time_a_s"], a["index"]) == ("novel object", 12.0, 0.5)
-    assert _names_over_key(animals, key) == [
+    assert names_over_key(animals, key) == [
         "subject M1 test: the zone names say 'novel object' is novel; the key's 'right' "
         "(key.csv:row 2) is not used (a side cannot be checked against names without one)"]
     with pytest.raises(InputError, match=r"subject 'M1' \(t2\.csv:Trial 2\): the object names "

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -32,6 +34,8 @@ def _write(folder, name, text):
     ("ABCACB", list("ABCACB")), ("abcacb", list("ABCACB")), ("A B C", list("ABC")),
     ("a-b-c", list("ABC")), ("A,B;C/A", list("ABCA")), ("ABC ACB", list("ABCACB")),
     ("A -> B -> C", list("ABC")), ("L R L", ["L", "R", "L"]),
+    ("A \u2192 B \u2192 C", list("ABC")), ("A\u2192B\u2192C\u2192A", list("ABCA")),
+    ("A \u21d2 B \u27f6 C", list("ABC")), ("A \u2014 B \u2013 C", list("ABC")),
     ("left, start, right", ["LEFT", "START", "RIGHT"]), ("123", ["1", "2", "3"]),
     ("", []), ("AB*C", None), ("A.B", None), ("AB+", None)])
 def test_parse_sequence(text, arms):
@@ -374,3 +378,80 @@ def test_nor_from_centre_zones_only_cannot_tell_climbing(tmp_path):
     # 'In object left' (centre) in samples 12-15: 2 s, none removed, climbing unknown
     assert explo.loc["object left", "time_s"] == pytest.approx(2.0)
     assert np.isnan(explo.loc["object left", "climbing_s"])
+
+
+def _book(path, sheets):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets:
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path
+
+
+# A sheet per group, as the RICAP Y-maze sheet kept by group: the same banner and header
+# on each sheet (the second one without the banner), no group column
+_HEAD = ["Subject #", "Date of Behavior", "Arm entries", "Initials", "Notes"]
+_CONTROL = [["Y maze scoring"], ["Scoring: SK"], [], _HEAD,
+            ["R1", "2023-01-04", "A \u2192 B \u2192 C \u2192 A \u2192 C \u2192 B \u2192 "
+             "B \u2192 A \u2192 C", "SK", None]]
+_TREATED = [_HEAD, ["R2", "2023-01-04", "A\u2192B\u2192C\u2192A\u2192B\u2192A\u2192C"
+                    "\u2192C\u2192B", "SK", None], ["R3", "2023-01-05", "ABCABCABC", "SK", None]]
+
+
+@pytest.mark.parametrize(("groups", "said"), [
+    (("Control", "Treated"), None),
+    (("G1", "G2"), "sheet name(s) 'Control', 'Treated' are not group IDs or labels of the "
+                   "study: the groups come from the subjects file"),
+])
+def test_a_sheet_per_group_is_read_whole(tmp_path, make_study, groups, said):
+    """stranger40: the advice given then (rename a header) read the Control sheet only."""
+    path = _book(tmp_path / "ym.xlsx", [("Control", _CONTROL), ("Treated", _TREATED)])
+    data = read_rodent(path)
+    animals = data.meta["animals"].set_index("subject")
+    assert animals["group"].to_dict() == {"R1": "Control", "R2": "Treated", "R3": "Treated"}
+    assert animals.loc["R2", "source"] == "ym.xlsx:sheet 'Treated' row 2, column 'Arm entries'"
+    assert ("ym.xlsx: sheets 'Control', 'Treated' each hold a subject and an arm-sequence "
+            "column, all read; each animal's group is its sheet's name (no group column)") \
+        in data.notes
+    study = make_study([("R1", groups[0], "M"), ("R2", groups[1], "M"), ("R3", groups[1], "M")],
+                       groups=groups)
+    res = analyse(study, [path], TmazeParameters())
+    per = res.details["tmaze_animals"].set_index("subject")
+    # R1 ABCACBBAC: 4 of 7, one double; R2 ABCABACCB: 4 of 7, one double; R3: 7 of 7
+    assert per[["entries", "alternations", "reentries"]].to_dict("index") == {
+        "R1": {"entries": 9, "alternations": 4, "reentries": 1},
+        "R2": {"entries": 9, "alternations": 4, "reentries": 1},
+        "R3": {"entries": 9, "alternations": 7, "reentries": 0}}
+    assert (said in res.notes) if said else not any("sheet name(s)" in n for n in res.notes)
+
+
+def test_a_sheet_named_for_another_group_is_an_error(tmp_path, make_study):
+    path = _book(tmp_path / "ym.xlsx", [("Control", _CONTROL), ("Treated", _TREATED)])
+    study = make_study([("R1", "Control", "M"), ("R2", "Control", "M"), ("R3", "Treated", "M")],
+                       groups=("Control", "Treated"))
+    with pytest.raises(InputError, match=re.escape(
+            "ym.xlsx, sheet 'Treated' row 2: subject 'R2': the sheet gives group 'Treated', "
+            "the study says 'Control' (Control)")):
+        analyse(study, [path], TmazeParameters())
+
+
+def test_sheets_per_group_with_other_columns_and_a_summary_sheet(tmp_path):
+    """One sheet with a Group column the other lacks; a summary and a hidden sheet left alone."""
+    import openpyxl
+
+    treated = [[*_TREATED[0], "Group"]] + [[*r, "T"] for r in _TREATED[1:]]
+    path = _book(tmp_path / "ym.xlsx", [("Control", _CONTROL), ("Treated", treated),
+                                       ("Summary", [["group", "n", "mean"], ["C", 1, 50]]),
+                                       ("Old", [_HEAD, ["R9", "x", "ABC", "SK", None]])])
+    wb = openpyxl.load_workbook(path)
+    wb["Old"].sheet_state = "hidden"
+    wb.save(path)
+    animals = read_rodent(path).meta["animals"].set_index("subject")
+    assert animals["group"].to_dict() == {"R1": "Control", "R2": "T", "R3": "T"}
+    seq = read_rodent(path).table.groupby("subject")["arm"].apply("".join).to_dict()
+    assert seq == {"R1": "ABCACBBAC", "R2": "ABCABACCB", "R3": "ABCABCABC"}

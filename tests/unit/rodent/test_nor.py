@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from neurotox.assays.rodent.common import one_sample_results
-from neurotox.assays.rodent.nor import nor_animals, nor_endpoints
+from neurotox.assays.rodent.nor import analyse, nor_animals, nor_endpoints
 from neurotox.assays.rodent.params import NorParameters
 from neurotox.errors import InputError
 
@@ -136,3 +136,41 @@ def test_an_animal_that_explored_nothing_has_no_index_and_no_crash(phase):
         assert row["exclusion_reason"] == "total test exploration 0.000 s < 10 s"
     else:                 # the test phase of the animal keeps its index
         assert a.loc[("a1", "test"), "index"] == pytest.approx(0.5)
+
+
+# ANY-maze zones named by role: the names say which object is novel; the training side
+# bias needs left/right, which such names do not carry (never a sign by name order)
+ROLES = ("Test,Animal,Stage,Novel object : time,Familiar object : time\n"
+         "1,a1,Training,12,8\n2,a1,Test,15,5\n3,a2,Training,6,14\n4,a2,Test,9,21\n")
+
+
+@pytest.mark.parametrize(("header", "bias"), [
+    ("Novel object : time,Familiar object : time", None),
+    ("Left object : time,Right object : time", {"a1": 0.2, "a2": -0.4}),
+])
+def test_objects_named_by_role_have_no_side_bias(make_study, tmp_path, header, bias):
+    study = make_study([("a1", "C", "M"), ("a2", "H", "M")])
+    (tmp_path / "am.csv").write_text(ROLES.replace(ROLES.splitlines()[0].split(",", 3)[3],
+                                                   header))
+    (tmp_path / "key.csv").write_text("subject,novel_side\na1,left\na2,right\n")
+    res = analyse(study, [tmp_path / "am.csv", tmp_path / "key.csv"],
+                  NorParameters(max_training_bias=0.35))
+    e = res.endpoints.set_index(["endpoint", "subject"])
+    assert e.loc[("nor_training_total_exploration", "a2"), "value"] == 20.0
+    if bias is None:     # roles from the names; the key (left/right) is not needed
+        assert e.loc[("nor_discrimination_index", "a1"), "value"] == pytest.approx(0.5)
+        assert e.loc[("nor_discrimination_index", "a2"), "value"] == pytest.approx(-0.4)
+        assert "nor_training_side_bias" not in set(res.endpoints["endpoint"])
+        notes = " ".join(res.notes)
+        assert ("the object names say the roles ('Novel object' novel, 'Familiar object' "
+                "familiar) for 2 subject(s): a1, a2") in notes
+        assert ("nor_training_side_bias left out for 2 subject(s) (a1, a2): the training "
+                "objects 'Familiar object'/'Novel object' do not say which is left") in notes
+    else:                # (L - R)/(L + R) from the sides; key: a1 left, a2 right novel
+        got = e.xs("nor_training_side_bias")["value"].to_dict()
+        assert got == pytest.approx(bias)
+        assert e.loc[("nor_discrimination_index", "a2"), "value"] == pytest.approx(0.4)
+    # |bias| is known either way: a2's |(6 - 14)/20| = 0.4 > 0.35 excludes its test
+    assert e.loc[("nor_discrimination_index", "a2"), "exclusion_reason"] == \
+        "training side bias |0.400| > 0.35"
+    assert not e.loc[("nor_discrimination_index", "a1"), "excluded"]

@@ -128,8 +128,55 @@ def test_anymaze_results_one_row_per_animal_and_phase(tmp_path):
                                   "2,m1,Test,19.3,16.9\n")
     with pytest.raises(FormatError, match=re.escape(
             "row 3, column 'Stage': animal 'm1' has a second training row (Stage 'Training'; "
-            "the first is row 2, 'Habituation')")):
+            "the first is row 2, 'Habituation'): leave one stage out with --param "
+            "\"phase_map={Habituation: ignore}\"")):
         read_rodent(p)
+
+
+# An ANY-maze NOR experiment as labs export it: Habituation (no objects), Training, Test,
+# times as h:mm:ss.s clocks (Excel time cells arrive as 00:00:16.700000)
+HABIT = ("Test,Animal,Stage,Left object : time,Right object : time\n"
+         "1,m1,Habituation,,\n2,m1,Training,0:00:16.7,0:00:24.2\n3,m1,Test,0:00:07.7,00:00:28.700000\n"
+         "4,m2,Habituation,,\n5,m2,Training,20.8,0:00:17.1\n6,m2,Test,0:01:02.5,24.5\n")
+
+
+def test_anymaze_results_clock_times_and_an_ignored_stage(tmp_path):
+    d = read_rodent(write(tmp_path, "am.csv", HABIT), phase_map={"habituation": "ignore"})
+    t = d.table.set_index(["subject", "phase", "object"])["time_s"]
+    assert len(t) == 8      # habituation rows left out
+    assert t[("m1", "training", "Left object")] == pytest.approx(16.7)
+    assert t[("m1", "test", "Right object")] == pytest.approx(28.7)
+    assert t[("m2", "test", "Left object")] == pytest.approx(62.5)    # 0:01:02.5
+    assert t[("m2", "training", "Left object")] == pytest.approx(20.8)  # plain seconds beside
+    assert "2 row(s) with Stage 'Habituation' left out (phase_map: ignore), rows 2, 5" \
+        in " ".join(d.notes)
+    assert any("times written as clocks" in n for n in d.notes)
+
+
+@pytest.mark.parametrize(("text", "phase_map", "message"), [
+    (HABIT.replace("Test\n", "Test 24h\n").replace(",Test,", ",Test 24h,"),
+     {"Habituation": "ignore"},
+     "row 4, column 'Stage': Stage 'Test 24h' is not training or test; map it with --param "
+     "\"phase_map={Test 24h: test}\" (or training; ignore leaves the stage out)"),
+    (HABIT.replace("Habituation", "Test 1h"), {"test 1h": "test"},
+     "row 4, column 'Stage': animal 'm1' has a second test row (Stage 'Test'; the first is row "
+     "2, 'Test 1h'): leave one stage out with --param \"phase_map={Test 1h: ignore}\"; two "
+     "tests (e.g. two delays) are two runs, each with the other test left out and its own "
+     "timepoint: --param \"phase_map={Test: ignore}\" --param timepoint=..., then --param "
+     "\"phase_map={Test 1h: ignore}\""),
+])
+def test_anymaze_results_stage_messages_name_phase_map(tmp_path, text, phase_map, message):
+    with pytest.raises(FormatError, match=re.escape(message)):
+        read_rodent(write(tmp_path, "am.csv", text), phase_map=phase_map)
+
+
+def test_two_tests_one_run_each(tmp_path):
+    text = HABIT.replace("Habituation,,", "Test 1h,10,30")
+    p = write(tmp_path, "am.csv", text)
+    one = read_rodent(p, phase_map={"Test 1h": "test", "Test": "ignore"}).table
+    day = read_rodent(p, phase_map={"Test 1h": "ignore"}).table
+    assert one[one["phase"] == "test"]["time_s"].tolist() == [10, 30, 10, 30]
+    assert day[day["phase"] == "test"]["time_s"].tolist() == pytest.approx([7.7, 28.7, 62.5, 24.5])
 
 
 def test_trials_table_conditions(tmp_path):
@@ -309,3 +356,32 @@ def test_simba_roi_in_nor_keeps_object_zones(tmp_path):
     a = nor_animals(data["exploration"], data["key"], data["flags"], NorParameters()).iloc[0]
     assert (a["time_a_s"], a["latency_a_s"], a["index"]) == (9.25, 12.5, 1.0)
     assert a["exclusion_reason"] == "total test exploration 9.250 s < 10 s"
+
+
+def test_scoring_sheet_stage_left_out_by_phase_map(tmp_path):
+    text = ("subject,phase,left,right\nm1,Habituation,3,4\nm1,Training,12,8\n"
+            "m1,Test,15,5\n")
+    p = write(tmp_path, "s.csv", text)
+    with pytest.raises(FormatError, match=re.escape(
+            "row 3, column 'subject': subject 'm1' has a second training row (phase "
+            "'Training'; the first is row 2, 'Habituation'): leave one stage out with --param "
+            "\"phase_map={Habituation: ignore}\"")):
+        read_rodent(p)
+    d = read_rodent(p, phase_map={"Habituation": "ignore"})
+    t = d.table.set_index(["phase", "object"])["time_s"]
+    assert t.to_dict() == {("training", "left"): 12, ("training", "right"): 8,
+                           ("test", "left"): 15, ("test", "right"): 5}
+    assert d.notes[0] == ("s.csv: 1 row(s) with phase 'Habituation' left out (phase_map: "
+                          "ignore), rows 2")
+
+
+@pytest.mark.parametrize(("label", "key"), [
+    ("Test 24h", "Test 24h"), ("Sample (1)", "Sample (1)"), ("1", "'1'"), ("yes", "'yes'"),
+    ("Day: 3", "'Day: 3'"), ("Rat's test", "'Rat''s test'")])
+def test_phase_map_hint_keys_read_back_as_the_label(label, key):
+    import yaml
+
+    from neurotox.io.rodent.base import yaml_key
+
+    assert yaml_key(label) == key
+    assert yaml.safe_load(f"{{{key}: test}}") == {label: "test"}

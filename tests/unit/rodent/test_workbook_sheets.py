@@ -52,7 +52,8 @@ def test_two_visible_versions_of_the_table_are_refused_naming_the_sheets(tmp_pat
     edited = [HEADER, ROWS[0], ["a1", "test", 25.0, 11.0, "L"]]
     p = _book(tmp_path / "s.xlsx", [("Scores", [HEADER, *ROWS]), ("Copy", edited)])
     with pytest.raises(InputError, match=r"s\.xlsx: sheets 'Scores' and 'Copy' both hold a "
-                                         r"table with the same header; keep one version"):
+                                         r"table with the same header, and this format is read "
+                                         r"from one sheet: if they hold different animals"):
         read_rodent(p)
 
 

@@ -85,18 +85,28 @@ def _same(value: str, *accepted: str) -> bool:
 _SEX_WORDS = {"male": "M", "female": "F", "m": "M", "f": "F"}
 
 
-def check_sheet_groups(animals: pd.DataFrame, study: Study, files: list[Path]) -> None:
+def check_sheet_groups(animals: pd.DataFrame, study: Study, files: list[Path]) -> list[str]:
     """Group and sex written on a scoring sheet must agree with the study's subjects file.
 
     ``animals`` has ``subject``, ``group``, ``sex`` (empty = not given) and
-    ``source``; the group may be written as the group's ID or label.
+    ``source``; the group may be written as the group's ID or label. A group
+    taken from a sheet's name (``sheet`` equal to ``group``: a sheet per group) is
+    checked only when the name is a group ID or label of the study; otherwise the
+    returned note says that the subjects file gives the groups.
     """
+    names = [n for g in study.groups.values() for n in (g.id, g.label)]
+    unnamed = set()
     for row in animals.itertuples(index=False):
         info = study.subject_info(row.subject)
         group = study.groups[info["group"]]
         sex = _SEX_WORDS.get(str(row.sex).strip().lower(), str(row.sex))
+        written = str(row.group)
+        if getattr(row, "sheet", "") and written == row.sheet \
+                and not any(_same(written, n) for n in names):
+            unnamed.add(written)
+            written = ""
         what = None
-        if not _same(str(row.group), group.id, group.label):
+        if not _same(written, group.id, group.label):
             what = f"group {row.group!r}, the study says {group.id!r} ({group.label})"
         elif not _same(sex, str(info["sex"])):
             what = f"sex {row.sex!r}, the study says {info['sex']!r}"
@@ -105,6 +115,8 @@ def check_sheet_groups(animals: pd.DataFrame, study: Study, files: list[Path]) -
             path = next((p for p in files if p.name == name), name)
             raise InputError(f"subject {row.subject!r}: the sheet gives {what}; correct the "
                              "sheet or the subjects file", path=path, where=where.split(",")[0])
+    return [f"sheet name(s) {quoted(sorted(unnamed))} are not group IDs or labels of the "
+            "study: the groups come from the subjects file"] if unnamed else []
 
 
 def subject_info(study: Study, subject: str) -> dict[str, Any]:

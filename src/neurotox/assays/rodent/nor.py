@@ -13,7 +13,8 @@ Endpoints (timepoint = the protocol's ``timepoint``, e.g. the retention delay):
   ``nor_recognition_index`` N/(N + F), ``nor_latency_novel`` (when the input has
   times);
 * training phase: ``nor_training_total_exploration`` and
-  ``nor_training_side_bias`` (L − R)/(L + R).
+  ``nor_training_side_bias`` (L − R)/(L + R), only when the object names say the
+  sides (see :mod:`~neurotox.assays.rodent.nor_objects`).
 
 Exclusions (values kept, ``excluded`` with a reason): technical flags for the
 phase; a tracking error — pose trials with more than ``pose.max_missing_fraction``
@@ -40,7 +41,6 @@ procedure, and its modifications. Cogn Process 13:93-110.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -52,9 +52,15 @@ from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.rodent.common import check_subjects, one_sample_results, subject_info
 from neurotox.assays.rodent.conventions import nor_conventions
 from neurotox.assays.rodent.nor_inputs import collect
+from neurotox.assays.rodent.nor_objects import (
+    left_right,
+    names_over_key,
+    novel_object,
+    role_notes,
+    unsided_note,
+)
 from neurotox.assays.rodent.params import NorParameters
 from neurotox.errors import InputError, quoted
-from neurotox.io.rodent import side_of
 from neurotox.sidetables import unknown_names, unknown_note
 from neurotox.stats.one_sample import sex_by_group_anova
 from neurotox.study import AssaySpec, Study
@@ -63,60 +69,6 @@ ASSAY = "nor"
 
 
 # ------------------------------------------------------------ per-animal analysis
-
-def _named(objects: list[str], word: str) -> list[str]:
-    return [o for o in objects if re.search(rf"\b{word}\b", o, re.I)]
-
-
-def _novel_object(objects: list[str], novel: str | None, subject: str,
-                  source: str = "", keyed: bool | str = False) -> str:
-    """The novel object: named so (``novel``, ``novel object``), else the key's side or label.
-
-    Names win over the key (a key side cannot be checked against names without
-    one); a key entry (``keyed``: True, or where the key says it) naming the other
-    side than a named novel object that carries a side (``novel object left``) is
-    an error naming both.
-    """
-    where = f" ({source})" if source else ""
-    named, familiar = _named(objects, "novel"), _named(objects, "familiar")
-    if len(named) == 1 and len(familiar) == 1 and named != familiar:
-        side = side_of(named[0])
-        if keyed and novel is not None and side and side_of(novel) not in (None, side):
-            said = f" ({keyed})" if isinstance(keyed, str) else ""
-            raise InputError(f"subject {subject!r}{where}: the object names say {named[0]!r} "
-                             f"is novel and the key{said} says {novel!r}")
-        return named[0]
-    if novel is None:
-        raise InputError(f"no novel-object key for subject {subject!r}{where} (give a key file "
-                         "with subject and novel_side/novel_object)")
-    side = side_of(novel)
-    hits = [o for o in objects if (side and side_of(o) == side) or o.lower() == novel.lower()]
-    if len(hits) != 1:
-        raise InputError(f"subject {subject!r}{where}: novel object {novel!r} matches "
-                         f"{len(hits)} of the objects {quoted(objects)}")
-    return hits[0]
-
-
-def _names_over_key(animals: pd.DataFrame, key: pd.DataFrame) -> list[str]:
-    """Notes on test trials whose unsided zone names said the novel object over a key entry."""
-    said = dict(zip(key["subject"], zip(key["novel"], key["source"], strict=True),
-                    strict=True)) if len(key) and "source" in key else {}
-    return [f"subject {r.subject} test: the zone names say {r.object_a!r} is novel; the key's "
-            f"{said[r.subject][0]!r} ({said[r.subject][1]}) is not used (a side cannot be "
-            "checked against names without one)"
-            for r in animals[animals["phase"] == "test"].itertuples()
-            if r.subject in said and isinstance(r.object_a, str) and side_of(r.object_a) is None
-            and _named([r.object_a], "novel")
-            and str(said[r.subject][0]).lower() != r.object_a.lower()]
-
-
-def _left_right(objects: list[str]) -> tuple[str, str]:
-    sides = {side_of(o): o for o in objects}
-    if "L" in sides and "R" in sides:
-        return sides["L"], sides["R"]
-    a, b = sorted(objects)
-    return a, b
-
 
 def _phase_row(part: pd.DataFrame, phase: str, novel: str | None,
                keyed: bool | str = False) -> dict[str, Any]:
@@ -128,11 +80,12 @@ def _phase_row(part: pd.DataFrame, phase: str, novel: str | None,
     t = dict(zip(part["object"], part["time_s"].astype(float), strict=True))
     lat = dict(zip(part["object"], part["latency_s"].astype(float), strict=True))
     if phase == "test":
-        a = _novel_object(objects, novel, subject, "; ".join(sorted(set(part["source"]))),
-                          keyed)
-        b = next(o for o in objects if o != a)
+        a = novel_object(objects, novel, subject, "; ".join(sorted(set(part["source"]))),
+                         keyed)
+        b, unsided = next(o for o in objects if o != a), False
     else:
-        a, b = _left_right(objects)
+        a, b, sided = left_right(objects)
+        unsided = not sided
     total = t[a] + t[b]
     # no exploration at all (an animal that froze): no index; the exploration rules exclude it
     index = (t[a] - t[b]) / total if total > 0 else np.nan
@@ -141,7 +94,7 @@ def _phase_row(part: pd.DataFrame, phase: str, novel: str | None,
     return {"subject": subject, "phase": phase, "object_a": a, "object_b": b,
             "time_a_s": t[a], "time_b_s": t[b], "total_s": total, "index": index,
             "ratio": t[a] / total if total > 0 else np.nan, "latency_a_s": lat[a],
-            "climbing_s": climbing, **_tracking(part),
+            "climbing_s": climbing, "unsided": unsided, **_tracking(part),
             "source": "; ".join(sorted(set(part["source"].str.split(",").str[0])))}
 
 
@@ -185,7 +138,7 @@ def _reasons(row: pd.Series, flags: dict[tuple[str, str], list[str]],
                 reasons.append("training side bias unknown (no training exploration), "
                                "max_training_bias cannot be checked")
             elif abs(tr["index"]) > params.max_training_bias:
-                reasons.append(f"training side bias |{tr['index']:.3f}| > "
+                reasons.append(f"training side bias |{abs(tr['index']):.3f}| > "
                                f"{params.max_training_bias:g}")
     elif params.min_training_exploration_s is not None and \
             row["total_s"] < params.min_training_exploration_s:
@@ -245,7 +198,9 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
         ``untracked_frames`` and ``untracked_fraction`` (pose inputs: frames without
         the nose or the head above ``min_likelihood``; NaN otherwise), ``excluded``,
         ``exclusion_reason``, ``review`` and ``review_reason`` (more than
-        ``max_climbing_s`` removed: flagged, not excluded), ``source``.
+        ``max_climbing_s`` removed: flagged, not excluded), ``unsided`` (a
+        training pair whose names carry no left/right: ``index`` is
+        (object_a − object_b)/total in name order, no side bias endpoint), ``source``.
 
     """
     novel = dict(zip(key["subject"], key["novel"], strict=True)) if len(key) else {}
@@ -262,6 +217,7 @@ def nor_animals(exploration: pd.DataFrame, key: pd.DataFrame, flags: pd.DataFram
                      "ratio": np.nan, "source": "exclusion list"})
     rows += _unrecorded_phases(rows)
     animals = pd.DataFrame(rows)
+    animals["unsided"] = animals["unsided"].eq(True)
     training = {r["subject"]: r for _, r in animals[animals["phase"] == "training"].iterrows()}
     lost: dict[tuple[str, str], list[str]] = {}
     for r in (tracking if tracking is not None else flags.iloc[:0]).itertuples(index=False):
@@ -291,6 +247,8 @@ def _records(row: pd.Series, info: dict[str, Any], timepoint: str) -> list[dict[
         value = float(row.get(col, np.nan))
         if name == "nor_latency_novel" and not np.isfinite(value):
             continue  # input has no times (aggregates/sheets without latency)
+        if name == "nor_training_side_bias" and row["unsided"]:
+            continue  # objects without sides: the sign of L - R is unknown (nor_objects)
         excluded = bool(row["excluded"]) or not np.isfinite(value)
         reason = row["exclusion_reason"] or ("" if not excluded else
                                              "not computable (no exploration)")
@@ -364,7 +322,8 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
         data["notes"].append(f"novel object {params.novel_default!r} (protocol 'novel_default') "
                              f"assumed for {len(keyless)} subject(s) without a key entry: "
                              f"{', '.join(keyless)}")
-    data["notes"] += _names_over_key(animals, data["key"])
+    data["notes"] += role_notes(animals) + names_over_key(animals, data["key"])
+    data["notes"] += unsided_note(animals)
     data["notes"] += [f"review: subject {r.subject}, {r.phase} phase: {r.review_reason}"
                       for r in animals[animals["review"]].itertuples()]
     table = nor_endpoints(animals, study, params)

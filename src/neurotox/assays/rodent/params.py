@@ -54,7 +54,7 @@ class NorParameters(BaseModel):
     object_zone_pattern: str = "object"
     video_regex: str | None = None
     video_include: str | None = None
-    phase_map: dict[str, Literal["training", "test"]] = Field(default_factory=dict)
+    phase_map: dict[str, Literal["training", "test", "ignore"]] = Field(default_factory=dict)
     novel_default: str | None = None
     timepoint: str = "NA"
     normality_alpha: float = Field(default=0.05, gt=0, lt=0.5)

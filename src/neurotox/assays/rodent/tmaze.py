@@ -347,7 +347,7 @@ def analyse(study: Study, files: list[Path], params: TmazeParameters) -> AssayRe
     for kind in ("entries", "trials", "zone_bins"):
         if len(data[kind]):
             check_subjects(data[kind], study, files, "T-maze")
-    check_sheet_groups(data["sheets"], study, files)
+    data["notes"] += check_sheet_groups(data["sheets"], study, files)
     table, details, results = _MODES[params.mode](data, study, params)
     details["tmaze_one_sample"] = results
     chance = float(details["tmaze_animals"]["chance_pct"].iloc[0]) \

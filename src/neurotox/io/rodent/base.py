@@ -108,8 +108,12 @@ PHASE_ALIASES = {
     "sample": "training", "familiarisation": "training", "familiarization": "training",
     "acquisition": "training", "habituation": "training",
     "p2": "test", "t2": "test", "test": "test", "choice": "test", "retention": "test",
-    "recall": "test",
+    "recall": "test", "recognition": "test",
 }
+
+#: A ``phase_map`` value that leaves a stage out (a habituation stage without objects,
+#: the other test of a two-test sheet); the readers note the rows so left out.
+IGNORE_PHASE = "ignore"
 
 
 @dataclass
@@ -445,21 +449,53 @@ def side_of(label: str) -> str | None:
 
 
 def phase_of(label: str, phase_map: dict[str, str] | None = None) -> str | None:
-    """``training``/``test`` for a phase label (case-insensitive), None if unknown."""
-    mapping = {**PHASE_ALIASES, **{k.lower(): v for k, v in (phase_map or {}).items()}}
-    return mapping.get(str(label).strip().lower())
+    """``training``/``test`` for a phase label (case-insensitive), None if unknown.
+
+    ``phase_map`` (label → ``training``, ``test`` or ``ignore``) comes first; a
+    label ``<alias> phase`` (``Sample phase``, ``Test phase``) is its alias.
+    ``ignore`` (:data:`IGNORE_PHASE`) is returned as is: the caller leaves the row out.
+    """
+    mapping = {**PHASE_ALIASES, **{" ".join(k.split()).lower(): v
+                                   for k, v in (phase_map or {}).items()}}
+    text = " ".join(str(label).split()).lower()
+    return mapping.get(text) or mapping.get(re.sub(r"\s+phase$", "", text))
 
 
-def raw_rows(path: Path, max_rows: int | None = None) -> list[list[Any]]:
+def yaml_key(label: object) -> str:
+    """A label as a key of a ``--param`` YAML mapping, quoted when it must be.
+
+    YAML would not read ``1``, ``yes`` or ``a: b`` back as this text.
+    """
+    text = str(label).strip()
+    plain = re.fullmatch(r"[A-Za-z_][\w .()-]*", text) and text.lower() not in {
+        "yes", "no", "on", "off", "true", "false", "null", "y", "n"}
+    return text if plain else "'" + text.replace("'", "''") + "'"
+
+
+def phase_hint(label: str) -> str:
+    """How to map an unknown phase label: the ``phase_map`` parameter, spelled out."""
+    words = re.findall(r"[a-z0-9]+", str(label).lower())
+    guess = next((PHASE_ALIASES[w] for w in words if w in PHASE_ALIASES), "training")
+    other = "test" if guess == "training" else "training"
+    return (f"map it with --param \"phase_map={{{yaml_key(label)}: {guess}}}\" (or {other}; ignore "
+            "leaves the stage out)")
+
+
+def raw_rows(path: Path, max_rows: int | None = None, *, sheet: str | None = None
+             ) -> list[list[Any]]:
     """Rows of a csv/txt file or of a workbook's table sheet, cells as read (banner rows too).
 
     With ``max_rows`` (sniffing a format), at most that many rows from the first
-    64 kB, cut at a NUL character; a full read refuses NUL characters.
+    64 kB, cut at a NUL character; a full read refuses NUL characters. ``sheet``
+    names the worksheet (default: :func:`neurotox.workbook.data_sheet`; when
+    sniffing, the first of :func:`neurotox.workbook.table_sheets`).
     """
     if is_excel(path):
-        from neurotox.workbook import data_sheet, sheet_rows
+        from neurotox.workbook import data_sheet, sheet_rows, table_sheets
 
-        name = data_sheet(path)
+        if sheet is None:   # sniffing looks at the first sheet of a table kept on several
+            sheet = (table_sheets(path) or [None])[0] if max_rows else data_sheet(path)
+        name = sheet
         if name is None:
             return []
         return [list(r) for r in sheet_rows(path, max_rows=max_rows, sheets=[name])[name]]

@@ -38,6 +38,7 @@ from neurotox.io.rodent.base import (
     ENTRY_COLUMNS,
     Reader,
     RodentData,
+    is_excel,
     raw_rows,
     register_reader,
 )
@@ -49,7 +50,8 @@ MAX_BANNER_ROWS = 30
 ARM_WORDS = frozenset({"left", "right", "start", "top", "bottom", "centre", "center", "novel",
                        "familiar", "other", "north", "south", "east", "west"})
 
-SHEET_COLUMNS = ("subject", "condition", "group", "sex", "notes", "sequence", "source")
+SHEET_COLUMNS = ("subject", "condition", "group", "sex", "notes", "sequence", "source",
+                 "sheet")
 
 _SUBJECT = ("subject", "subject_id", "subject_no", "animal", "animal_id", "animal_no", "rat",
             "rat_id", "mouse", "mouse_id", "id")
@@ -61,7 +63,9 @@ _SEX = ("sex", "gender")
 _CONDITION = ("condition", "session", "day", "timepoint")
 _NOTES = ("notes", "note", "comments", "comment", "remarks")
 
-_SEPARATORS = re.compile(r"[\s,;/\-\u2013>|]+")
+#: Separators: blanks, punctuation, dashes and arrows (``->``, ``→``, ``⇒``, ``»`` ...).
+_SEPARATORS = re.compile(r"[\s,;/\-\u2010-\u2015\u2212>|\u2190-\u21ff\u27f5-\u27ff"
+                         r"\u2794-\u27bf\u00bb\u203a]+")
 _TOKEN = re.compile(r"^[A-Za-z0-9]+$")
 
 
@@ -130,8 +134,26 @@ def parse_sequence(text: str) -> list[str] | None:
     return [a.upper() for a in arms]
 
 
+def _sheets(path: Path) -> list[str | None]:
+    """The worksheets holding scored animals (a sheet per group); [None] for text files.
+
+    Every visible sheet with a header row of its own (a subject and an
+    arm-sequence column below any banner rows), whatever its other columns;
+    hidden sheets are never read. Without any, the workbook's table sheet.
+    """
+    if not is_excel(path):
+        return [None]
+    from neurotox.workbook import hidden_sheets, sheet_rows, table_sheets
+
+    hidden = hidden_sheets(path)
+    found = [name for name, rows in sheet_rows(path, max_rows=MAX_BANNER_ROWS).items()
+             if name not in hidden and header_row([list(r) for r in rows]) is not None]
+    return found or list(table_sheets(path))[:1] or [None]
+
+
 def _match(path: Path) -> bool:
-    return header_row(raw_rows(path, max_rows=MAX_BANNER_ROWS)) is not None
+    return header_row(raw_rows(path, max_rows=MAX_BANNER_ROWS, sheet=_sheets(path)[0])) \
+        is not None
 
 
 def _cell(row: list[Any], j: int | None) -> tuple[str, bool]:
@@ -140,6 +162,10 @@ def _cell(row: list[Any], j: int | None) -> tuple[str, bool]:
 
 def read_maze_sheet(path: Path, *, subject: str | None = None, **_: Any) -> RodentData:
     """Read a hand-scored maze sheet into arm entries (kind ``entries``).
+
+    A workbook whose visible sheets each hold such a table (a sheet per group) is
+    read sheet by sheet; without a group column, each animal's ``group`` is its
+    sheet's name.
 
     Returns
     -------
@@ -157,46 +183,21 @@ def read_maze_sheet(path: Path, *, subject: str | None = None, **_: Any) -> Rode
         the message names the sheet row and column.
 
     """
-    rows = raw_rows(path)
-    found = header_row(rows)
-    if found is None:
-        raise FormatError(f"expected a header row with a subject column (one of "
-                          f"{quoted(_SUBJECT)}) and an arm-sequence column (one of "
-                          f"{quoted(_SEQUENCE)}) in the first {MAX_BANNER_ROWS} rows, "
-                          "found none", path=path)
-    h, cols = found
-    names = {k: str(rows[h][j]).strip() for k, j in cols.items()}
-    animals, entries, numeric = [], [], []
-    for i in range(h + 1, len(rows)):
-        row, line = rows[i], i + 1
-        cells = {k: _cell(row, j) for k, j in cols.items()}
-        if not any(_cell_text(c)[0] for c in row):
-            continue   # blank row
-        where = f"row {line}, column {names['subject']!r}"
-        subj, is_num = cells["subject"]
-        if not subj:
-            raise FormatError("subject is empty", path=path, where=where)
-        arms = parse_sequence(cells["sequence"][0])
-        seq_where = f"row {line}, column {names['sequence']!r}"
-        if arms is None:
-            raise FormatError(f"expected arm labels such as 'ABCACB' or 'A B C' (letters or "
-                              f"digits, optional separators), found {cells['sequence'][0]!r}",
-                              path=path, where=seq_where)
-        if not arms:
-            raise FormatError(f"no arm entries for subject {subj!r} (score the animal or "
-                              "delete its row)", path=path, where=seq_where)
-        if is_num:
-            numeric.append(subj)
-        src = f"{path.name}:row {line}, column {names['sequence']!r}"
-        cond = cells.get("condition", ("", False))[0] or "NA"
-        animals.append({"subject": subj, "condition": cond,
-                        "group": cells.get("group", ("", False))[0],
-                        "sex": cells.get("sex", ("", False))[0],
-                        "notes": cells.get("notes", ("", False))[0],
-                        "sequence": cells["sequence"][0], "source": src})
-        entries += [{"subject": subj, "condition": cond, "order": k + 1, "arm": a,
-                     "enter_s": np.nan, "exit_s": np.nan, "source": src}
-                    for k, a in enumerate(arms)]
+    sheets = _sheets(path)
+    animals, entries, numeric, notes = [], [], [], []
+    for sheet in sheets:
+        label = sheet if len(sheets) > 1 else None
+        a, e, n, note = _read_table(path, raw_rows(path, sheet=sheet), label)
+        animals += a
+        entries += e
+        numeric += n
+        notes.append(note)
+    if len(sheets) > 1:
+        grouped = all(r["group"] == r["sheet"] for r in animals)
+        notes.append(f"{path.name}: sheets {quoted(sheets)} each hold a subject and an "
+                     "arm-sequence column, all read"
+                     + ("; each animal's group is its sheet's name (no group column)"
+                        if grouped else ""))
     table = pd.DataFrame(animals, columns=list(SHEET_COLUMNS))
     dup = table.duplicated(["subject", "condition"])
     if dup.any():
@@ -206,13 +207,59 @@ def read_maze_sheet(path: Path, *, subject: str | None = None, **_: Any) -> Rode
     if subject is not None and table["subject"].nunique() > 1:
         raise FormatError(f"a subject override ({subject!r}) applies to a file of one "
                           f"animal; this sheet has {table['subject'].nunique()}", path=path)
-    notes = [f"{path.name}: header in row {h + 1} ({h} banner row(s) above it skipped); "
-             f"sequences from column {names['sequence']!r}"]
     notes += [_note(path, r.subject, r.source.split(":", 1)[1].split(",")[0], r.notes)
               for r in table.itertuples() if r.notes]
     return RodentData("entries", path, "maze-scoring-sheet",
                       table=pd.DataFrame(entries, columns=list(ENTRY_COLUMNS)),
                       meta={"animals": table, "numeric_subjects": numeric}, notes=notes)
+
+
+def _read_table(path: Path, rows: list[list[Any]], sheet: str | None
+                ) -> tuple[list[dict], list[dict], list[str], str]:
+    """Animals, entries, numeric IDs and the header note of one sheet's table."""
+    found = header_row(rows)
+    on = f"sheet {sheet!r} " if sheet else ""
+    if found is None:
+        raise FormatError(f"expected a header row with a subject column (one of "
+                          f"{quoted(_SUBJECT)}) and an arm-sequence column (one of "
+                          f"{quoted(_SEQUENCE)}) in the first {MAX_BANNER_ROWS} rows"
+                          f"{' of ' + on.strip() if on else ''}, found none", path=path)
+    h, cols = found
+    names = {k: str(rows[h][j]).strip() for k, j in cols.items()}
+    animals, entries, numeric = [], [], []
+    for i in range(h + 1, len(rows)):
+        row, line = rows[i], i + 1
+        cells = {k: _cell(row, j) for k, j in cols.items()}
+        if not any(_cell_text(c)[0] for c in row):
+            continue   # blank row
+        where = f"{on}row {line}, column {names['subject']!r}"
+        subj, is_num = cells["subject"]
+        if not subj:
+            raise FormatError("subject is empty", path=path, where=where)
+        arms = parse_sequence(cells["sequence"][0])
+        seq_where = f"{on}row {line}, column {names['sequence']!r}"
+        if arms is None:
+            raise FormatError(f"expected arm labels such as 'ABCACB' or 'A B C' (letters or "
+                              f"digits, optional separators), found {cells['sequence'][0]!r}",
+                              path=path, where=seq_where)
+        if not arms:
+            raise FormatError(f"no arm entries for subject {subj!r} (score the animal or "
+                              "delete its row)", path=path, where=seq_where)
+        if is_num:
+            numeric.append(subj)
+        src = f"{path.name}:{seq_where}"
+        cond = cells.get("condition", ("", False))[0] or "NA"
+        group = cells["group"][0] if "group" in cols else (sheet or "")
+        animals.append({"subject": subj, "condition": cond, "group": group,
+                        "sex": cells.get("sex", ("", False))[0],
+                        "notes": cells.get("notes", ("", False))[0],
+                        "sequence": cells["sequence"][0], "source": src, "sheet": sheet or ""})
+        entries += [{"subject": subj, "condition": cond, "order": k + 1, "arm": a,
+                     "enter_s": np.nan, "exit_s": np.nan, "source": src}
+                    for k, a in enumerate(arms)]
+    note = (f"{path.name}: {on}header in row {h + 1} ({h} banner row(s) above it skipped); "
+            f"sequences from column {names['sequence']!r}")
+    return animals, entries, numeric, note
 
 
 #: A Notes cell asking for the animal to be left out ("EXCLUDE - animal fell", "invalid

@@ -24,10 +24,12 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, quoted
+from neurotox.io.clock import clock_seconds
 from neurotox.io.rodent.base import (
     ENTRY_COLUMNS,
     EXPLORATION_COLUMNS,
     FLAG_COLUMNS,
+    IGNORE_PHASE,
     KEY_COLUMNS,
     TRIAL_COLUMNS,
     Reader,
@@ -36,12 +38,14 @@ from neurotox.io.rodent.base import (
     frame,
     header_cells,
     is_excel,
+    phase_hint,
     phase_of,
     read_sheet,
     register_reader,
     side_of,
     sniff_lines,
     to_float,
+    yaml_key,
 )
 from neurotox.io.rodent.samples import TIME_UNIT_NAMES, seconds_per
 from neurotox.sidetables import merge_repeats
@@ -60,7 +64,7 @@ def parse_video(name: str, *, video_regex: str | None = None,
     if m is None:
         return None
     phase = phase_of(m.group("phase"), phase_map)
-    return (m.group("subject"), phase) if phase else None
+    return (m.group("subject"), phase) if phase and phase != IGNORE_PHASE else None
 
 
 # ------------------------------------------------------------ SimBA aggregates
@@ -308,9 +312,9 @@ def _sheet_columns(path: Path) -> list[str]:
     """Header cells of a CSV or of a workbook's table sheet (first row only)."""
     if not is_excel(path):
         return header_cells(path)
-    from neurotox.workbook import data_sheet, sheet_rows
+    from neurotox.workbook import sheet_rows, table_sheets
 
-    name = data_sheet(path)
+    name = (table_sheets(path) or [None])[0]
     rows = sheet_rows(path, max_rows=1, sheets=[name])[name] if name is not None else []
     first = rows[0] if rows else ()
     return [str(c).strip() for c in first if c is not None]
@@ -342,13 +346,17 @@ def read_scoring_sheet(path: Path, *, phase_map: dict[str, str] | None = None,
     times = {c: to_float(df[c], path=path, column=c, nonnegative=True) for c in tcols}
     latency = to_float(df[lat], path=path, column=lat, nonnegative=True) if lat else None
     _check_scoring_rows(df, subj, nov, list(tcols.values()), path, phase_map)
-    rows, keys, flags = [], [], []
+    rows, keys, flags, ignored = [], [], [], {}
     for i in range(len(df)):
         phase = phase_of(df["phase"].iloc[i] if "phase" in df else "", phase_map)
         if phase is None:
             raise FormatError(f"phase {df['phase'].iloc[i]!r} is not training or test "
-                              "(or an alias such as T1/T2, sample/choice)", path=path,
+                              f"(or an alias such as T1/T2, sample/choice); "
+                              f"{phase_hint(df['phase'].iloc[i])}", path=path,
                               where=f"row {i + 2}, column 'phase'")
+        if phase == IGNORE_PHASE:
+            ignored.setdefault(df["phase"].iloc[i], []).append(i)
+            continue
         s, src = df[subj].iloc[i], f"{path.name}:row {i + 2}"
         for c, obj in tcols.items():
             is_novel = obj.lower() == "novel" or (
@@ -365,7 +373,8 @@ def read_scoring_sheet(path: Path, *, phase_map: dict[str, str] | None = None,
     meta = {"key": frame(keys, KEY_COLUMNS).drop_duplicates(["subject", "novel"]),
             "flags": frame(flags, FLAG_COLUMNS)}
     return RodentData("exploration", path, "nor-scoring-sheet",
-                      table=frame(rows, EXPLORATION_COLUMNS), meta=meta)
+                      table=frame(rows, EXPLORATION_COLUMNS), meta=meta,
+                      notes=ignored_note(path, "phase", ignored))
 
 
 def _first_row(mask: pd.Series) -> int:
@@ -381,12 +390,14 @@ def _check_scoring_rows(df: pd.DataFrame, subj: str, nov: str | None, objects: l
                           where=f"row {_first_row(empty)}, column {subj!r}")
     if "phase" in df:
         phases = df["phase"].map(lambda v: phase_of(v, phase_map))
-        dup = pd.DataFrame({"s": df[subj], "p": phases}).duplicated()
+        dup = pd.DataFrame({"s": df[subj], "p": phases}).duplicated() \
+            & phases.notna() & (phases != IGNORE_PHASE)
         if dup.any():
-            i = _first_row(dup)
-            raise FormatError(f"subject {df[subj].iloc[i - 2]!r} has more than one "
-                              f"{phases.iloc[i - 2]} row", path=path,
-                              where=f"row {i}, column {subj!r}")
+            i = _first_row(dup) - 2
+            first = int(np.flatnonzero((df[subj] == df[subj].iloc[i])
+                                       & (phases == phases.iloc[i]))[0])
+            raise FormatError(_second_row(df, subj, "phase", phases.iloc[i], first, i),
+                              path=path, where=f"row {i + 2}, column {subj!r}")
     if nov:
         allowed = {o.lower() for o in objects} | {"l", "r", "left", "right", ""}
         bad = ~df[nov].str.lower().isin(allowed) & df[nov].map(side_of).isna()
@@ -431,6 +442,22 @@ def _seconds_per_unit(column: str, path: Path) -> float:
     return scale
 
 
+def _anymaze_values(df: pd.DataFrame, kind: str, column: str, scale: float, path: Path
+                    ) -> tuple[pd.Series, bool]:
+    """Numbers of one measure column; times and latencies may be clocks (``0:00:16.7``).
+
+    A clock cell is read by :func:`neurotox.io.clock.clock_seconds` (``H:MM:SS.s``,
+    ``MM:SS.s``; Excel time cells arrive as ``00:00:16.700000``) and is seconds
+    whatever the header's unit; a number is scaled by the header's unit. Returns
+    the values and whether any cell was a clock.
+    """
+    if kind not in ("time_s", "latency_s"):
+        return to_float(df[column], path=path, column=column), False
+    clocks = df[column].map(lambda v: clock_seconds(v, mm_ss=True)).astype(float)
+    numbers = to_float(df[column].where(clocks.isna(), ""), path=path, column=column)
+    return clocks.fillna(numbers * scale), bool(clocks.notna().any())
+
+
 def _anymaze_measures(cols: list[str]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for c in cols:
@@ -446,6 +473,29 @@ def _anymaze_measures(cols: list[str]) -> dict[str, dict[str, str]]:
     return out
 
 
+def _second_row(df: pd.DataFrame, animal: str, pcol: str, phase: str, first: int, i: int
+                ) -> str:
+    """The error of a second row of one animal and phase, saying how to leave a stage out."""
+    a, b = df[pcol].iloc[first], df[pcol].iloc[i]
+    leave = yaml_key(a if b.strip().lower() == phase else b)
+    how = (f"leave one stage out with --param \"phase_map={{{leave}: ignore}}\"" if a != b else
+           "keep one row per animal and phase")
+    if phase == "test" and a != b:
+        how += (f"; two tests (e.g. two delays) are two runs, each with the other test left "
+                f"out and its own timepoint: --param \"phase_map={{{yaml_key(b)}: ignore}}\" "
+                f"--param timepoint=..., then --param \"phase_map={{{yaml_key(a)}: ignore}}\"")
+    who = "animal" if animal.lower() == "animal" else "subject"
+    return (f"{who} {df[animal].iloc[i]!r} has a second {phase} row ({pcol} {b!r}; the first "
+            f"is row {first + 2}, {a!r}): {how}")
+
+
+def ignored_note(path: Path, column: str, ignored: dict[str, list[int]]) -> list[str]:
+    """The note on rows left out by ``phase_map`` (``ignore``), by label."""
+    return [f"{path.name}: {len(rows)} row(s) with {column} {label!r} left out (phase_map: "
+            f"ignore), rows {', '.join(str(r + 2) for r in rows[:5])}"
+            f"{' ...' if len(rows) > 5 else ''}" for label, rows in sorted(ignored.items())]
+
+
 def read_anymaze(path: Path, *, phase_map: dict[str, str] | None = None,
                  **_: Any) -> RodentData:
     """Read an ANY-maze results sheet (one row per test).
@@ -453,7 +503,9 @@ def read_anymaze(path: Path, *, phase_map: dict[str, str] | None = None,
     Columns ``Animal``, a phase column (``Stage``, ``Trial``, ``Phase`` or
     ``Test`` holding training/test aliases) and per-object columns
     ``<object> : <measure>`` where the measure contains ``time`` (exploration
-    time, s), ``latency`` or ``entries``/``episodes`` (bouts).
+    time, s), ``latency`` or ``entries``/``episodes`` (bouts). Times may be
+    numbers (unit from the header) or clocks (``0:00:16.7``). A stage that
+    ``phase_map`` maps to ``ignore`` (a Habituation stage) is left out, noted.
     """
     df = read_sheet(path)
     animal = find_column(df, ("animal",), path=path)
@@ -461,18 +513,23 @@ def read_anymaze(path: Path, *, phase_map: dict[str, str] | None = None,
     measures = _anymaze_measures(list(df.columns))
     scale = {c: _seconds_per_unit(c, path) for cols in measures.values()
              for kind, c in cols.items() if kind in ("time_s", "latency_s")}
-    rows, seen = [], {}
+    read = {c: _anymaze_values(df, kind, c, scale.get(c, 1.0), path)
+            for cols in measures.values() for kind, c in cols.items()}
+    values = {c: v for c, (v, _) in read.items()}
+    rows, seen, ignored = [], {}, {}
     for i in range(len(df)):
         phase = phase_of(df[pcol].iloc[i], phase_map)
         if phase is None:
-            raise FormatError(f"{pcol} {df[pcol].iloc[i]!r} is not training or test",
+            raise FormatError(f"{pcol} {df[pcol].iloc[i]!r} is not training or test; "
+                              f"{phase_hint(df[pcol].iloc[i])}",
                               path=path, where=f"row {i + 2}, column {pcol!r}")
+        if phase == IGNORE_PHASE:
+            ignored.setdefault(df[pcol].iloc[i], []).append(i)
+            continue
         first = seen.setdefault((df[animal].iloc[i], phase), i)
         if first != i:
-            raise FormatError(f"animal {df[animal].iloc[i]!r} has a second {phase} row "
-                              f"({pcol} {df[pcol].iloc[i]!r}; the first is row {first + 2}, "
-                              f"{df[pcol].iloc[first]!r}): keep one row per animal and phase",
-                              path=path, where=f"row {i + 2}, column {pcol!r}")
+            raise FormatError(_second_row(df, animal, pcol, phase, first, i), path=path,
+                              where=f"row {i + 2}, column {pcol!r}")
         for obj, cols in sorted(measures.items()):
             if "time_s" not in cols:
                 continue
@@ -480,8 +537,7 @@ def read_anymaze(path: Path, *, phase_map: dict[str, str] | None = None,
                    "bouts": np.nan, "latency_s": np.nan,
                    "source": f"{path.name}:row {i + 2}, column {cols['time_s']!r}"}
             for kind, c in cols.items():
-                rec[kind] = to_float(df[c].iloc[[i]], path=path, column=c).iloc[0] \
-                    * scale.get(c, 1.0)
+                rec[kind] = values[c].iloc[i]
             if rec["time_s"] > MAX_EXPLORATION_S:
                 raise FormatError(f"{rec['time_s']:g} s of exploration of one object in one "
                                   f"trial (more than {MAX_EXPLORATION_S:g} s): a time unit "
@@ -492,6 +548,11 @@ def read_anymaze(path: Path, *, phase_map: dict[str, str] | None = None,
     converted = [f"{c!r} ({'ms' if f < 1 else 'min'})" for c, f in scale.items() if f != 1.0]
     notes = [f"{path.name}: times converted to s from the unit in the header of "
              f"{', '.join(converted)}"] if converted else []
+    notes += ignored_note(path, pcol, ignored)
+    clocked = sorted(c for c, (_, clock) in read.items() if clock)
+    if clocked:
+        notes.append(f"{path.name}: times written as clocks (h:mm:ss) read as seconds in "
+                     f"{quoted(clocked)}")
     return RodentData("exploration", path, "anymaze-results",
                       table=frame(rows, EXPLORATION_COLUMNS), notes=notes)
 
