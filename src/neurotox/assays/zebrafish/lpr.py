@@ -21,6 +21,7 @@ from neurotox.assays.zebrafish.design import design, design_info
 from neurotox.assays.zebrafish.exclusions import larva_exclusions
 from neurotox.assays.zebrafish.inputs import bins_of, file_wells
 from neurotox.assays.zebrafish.larvae import (
+    NO_DISTANCE,
     LarvaMatrix,
     bins_detail,
     endpoint_block,
@@ -77,6 +78,8 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     if note := record_absent(larvae, absent, "export"):
         notes.append(note)
     table = endpoint_rows(larvae, matrix, params)
+    if not matrix.has_distance:
+        notes.append(distance_free_note(table))
     stim_blocks, stim_details = stimulus_analysis(exports, larvae, matrix, params, notes)
     # the stimuli's places (order of first presentation) follow the phases' in the assay's
     # one scale: no endpoint has both, and no two timepoints of the assay share a place
@@ -100,6 +103,15 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     notes.append(f"{len(larvae)} larvae analysed, {n_ex} excluded")
     return AssayResult(endpoints=ept, details=details, notes=notes,
                        inputs=[e.path for e in exports])
+
+
+def distance_free_note(table: pd.DataFrame) -> str:
+    """Say which endpoints an export without distances gives, and which it cannot."""
+    lost = table["exclusion_reason"].eq(NO_DISTANCE)
+    kept = sorted(set(table.loc[~table["excluded"], "endpoint"]))
+    return (f"the export has no distance columns: {int(lost.sum())} value(s) of the distance "
+            f"endpoints ({', '.join(sorted(set(table.loc[lost, 'endpoint'])))}) are excluded "
+            f"('{NO_DISTANCE}'); computed from its activity columns: {', '.join(kept) or 'none'}")
 
 
 def _sarl_table(larvae, bins, hit_calls, params, notes) -> pd.DataFrame:
@@ -209,7 +221,7 @@ def _activity_blocks(phase: str, mk: np.ndarray, larvae: pd.DataFrame,
         cols = next((o for o in options if all(c in m.extra for c in o)), None)
         if cols:
             total = sum(m.extra[c][:, mk].sum(axis=1) for c in cols)
-            out.append(endpoint_block(name, phase, total, larvae, m))
+            out.append(endpoint_block(name, phase, total, larvae, m, needs_distance=False))
     return out
 
 
