@@ -105,6 +105,16 @@ def test_scoring_sheet_headers_as_labs_write_them(tmp_path, header):
         ("2", "test", "left"): 12.6, ("2", "test", "right"): 24.5}
 
 
+def test_scoring_sheet_with_a_novel_side_column_is_not_a_key(tmp_path):
+    p = write(tmp_path, "s.csv", "Subject,Stage,Left (s),Right (s),Novel side\n"
+                                 "1,Training,16.7,24.2,R\n1,Test,7.7,28.7,R\n")
+    d = read_rodent(p)
+    assert d.fmt == "nor-scoring-sheet"
+    assert d.meta["key"][["subject", "novel"]].values.tolist() == [["1", "R"]]
+    assert read_rodent(write(tmp_path, "k.csv", "Subject,Novel side\n1,R\n")).fmt == \
+        "novel-object-key"
+
+
 def test_scoring_sheet_without_a_phase_or_subject_column_names_it(tmp_path):
     p = write(tmp_path, "s.csv", "Subject,Left,Right\n1,16.7,24.2\n")
     with pytest.raises(FormatError, match=re.escape(

@@ -215,10 +215,13 @@ _NOVEL_ALIASES = ("novelside", "novel_side", "novel_object", "novel", "novel_pos
 
 
 def _match_key(path: Path) -> bool:
+    """A novel-object column, and neither a phase column nor object times (a scoring sheet)."""
     cells = header_cells(path) if not is_excel(path) else []
-    norm = {re.sub(r"[\s_\-]+", "_", c) for c in cells}
-    return bool(norm & {"novelside", "novel_side", "novel_object", "novel_position"}) and not (
-        norm & {"phase", "left", "right"})
+    norm = {column_key(c) for c in cells}
+    sheet = bool(norm & {*_PHASE_COLUMNS, "left", "right"}) or sum(
+        bool(_TIME_COL.match(c)) for c in cells) >= 2
+    return bool(norm & {"novelside", "novel_side", "novel_object", "novel_position"}) \
+        and not sheet
 
 
 def read_key(path: Path, **_: Any) -> RodentData:
