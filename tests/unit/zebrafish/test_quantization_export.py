@@ -45,7 +45,8 @@ def _values(result, endpoint, timepoint):
 
 def test_quantization_export_gives_activity_endpoints(tmp_path):
     r = analyse([read_export(_quant(tmp_path))], ZebrafishParameters(
-        schedule=SCHEDULE, bin_s=60, endpoint_bin_s=60), layouts={"quant": LAYOUT})
+        schedule=SCHEDULE, bin_s=60, endpoint_bin_s=60, sarl_statistics=True),
+        layouts={"quant": LAYOUT})
     assert set(r.details["larvae"]["exclusion_reason"]) == {""}
     act = _values(r, "activity_duration", "light1")            # middur + burdur, bins 0-1
     assert act.loc["quant-A01", "value"] == (6 + 2) + (7 + 2)
@@ -67,6 +68,8 @@ def test_quantization_export_gives_activity_endpoints(tmp_path):
     assert "computed from its activity columns: activity_duration, inactivity_duration, " \
            "movement_bouts" in note
     assert not any("missing for every larva" in n for n in r.notes)
+    assert "sarl_lpr_stats" not in r.details and "sarl_lpr_stats not written: SARL's " \
+        "statistics read distances, and the export has none" in r.notes
     assert list(r.details["larvae"]["missing_bins"]) == [0, 0]
 
 

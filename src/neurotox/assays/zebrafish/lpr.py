@@ -96,7 +96,10 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     if stim_details:
         details.update(stim_details, stimulus_hit_calls=stimulus_calls(ept, params))
     details.update(_bmd_details(ept, kept_bins, params, notes))
-    if params.sarl_statistics:
+    if params.sarl_statistics and not matrix.has_distance:
+        notes.append("sarl_lpr_stats not written: SARL's statistics read distances, and the "
+                     "export has none")
+    elif params.sarl_statistics:
         details["sarl_lpr_stats"] = _sarl_table(larvae, kept_bins, details["hit_calls"], params,
                                                 notes)
     n_ex = int((larvae["exclusion_reason"] != "").sum())
