@@ -92,9 +92,13 @@ CASES = [
          nor_args(), "columns 'left_s', 'Left_S' all mean 'left_s'; keep one of them",
          "nor.csv"),
     Case("nor-missing-subject-col", nor("subject,phase", "animal_code,phase"), nor_args(),
-         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.csv"),
-    Case("nor-missing-phase-col", nor("subject,phase,", "subject,stage,"), nor_args(),
-         "no exploration data among the 1 NOR input(s) ('nor.csv'): give a scoring s", "nor.csv"),
+         "nor.csv: expected a column named one of 'animal', 'animal_id', 'animal_no', 'id', "
+         "'mouse', 'mouse_id', 'mouseid', 'rat', 'rat_id', 'ratid', 'subject', 'subject_id', "
+         "'subject_no', found 'animal_code', 'left_s', 'novel_side', 'phase', 'right_s'",
+         "nor.csv"),
+    Case("nor-missing-phase-col", nor("subject,phase,", "subject,period,"), nor_args(),
+         "nor.csv: expected a column named one of 'phase', 'session', 'stage', 'trial', found "
+         "'left_s', 'novel_side', 'period', 'right_s', 'subject'", "nor.csv"),
     Case("nor-one-time-column", {**BASE, "nor.csv": "subject,phase,left_s\nC1,test,3\n"},
          nor_args(), 'not a recognised rodent-cognition file; expected one of "ANY-maze resu',
          "nor.csv"),

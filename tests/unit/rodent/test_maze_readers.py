@@ -252,6 +252,21 @@ def test_anymaze_zone_errors(tmp_path):
         collect([_write(tmp_path, "two.csv", two)], TmazeParameters())
 
 
+@pytest.mark.parametrize("centre", ["Middle", "Centre zone"])
+def test_anymaze_centre_zone_with_another_name_is_named(tmp_path, centre):
+    # stranger40: the centre zone called 'Middle' was blamed on the arm 'top'
+    path = _write(tmp_path, "m.csv", anymaze("TTXLLXRRXT").replace("In centre", f"In {centre}"))
+    with pytest.raises(InputError, match=re.escape(
+            f"m.csv: 4 zones do not match centre_zones '^(?:cent(?:er|re)|arena)$' "
+            f"({', '.join(repr(z) for z in sorted([centre, 'left', 'right', 'top']))}) for a "
+            f"3-arm maze (n_arms): zone '{centre}' looks like the centre. Name the centre with "
+            f"the parameter centre_zones (--param \"centre_zones=^{centre}$\"), or the arms "
+            "with zone_arms")):
+        collect([path], TmazeParameters(min_entries=3))
+    e = collect([path], TmazeParameters(min_entries=3, centre_zones=f"^{centre}$"))["entries"]
+    assert list(e["arm"]) == ["top", "left", "right", "top"]
+
+
 # ------------------------------------------------------------------ NOR from zone samples
 
 def nor_samples(head_left: str, centre_left: str, head_right: str) -> str:

@@ -83,6 +83,55 @@ def test_scoring_sheet_bad_phase(tmp_path):
         read_rodent(p)
 
 
+# hand-scored NOR sheets as labs head them (stranger40 S1, S2): 2 animals, known times
+NOR_ROWS = ["1,Training,16.7,24.2", "1,Test,7.7,28.7", "2,Training,20.8,17.1",
+            "2,Test,12.6,24.5"]
+
+
+@pytest.mark.parametrize("header", [
+    "subject,Phase,left,right", "subject,PHASE,left,right", "Animal ID,phase,left,right",
+    "Rat,Session,left,right", "Subject #,Stage,Left object,Right object",
+    "Subject,Trial,Left object (s),Right object (s)"])
+def test_scoring_sheet_headers_as_labs_write_them(tmp_path, header):
+    p = write(tmp_path, "s.csv", "\n".join([header, *NOR_ROWS]) + "\n")
+    d = read_rodent(p)
+    assert d.fmt == "nor-scoring-sheet"
+    t = d.table.assign(object=d.table["object"].str.lower()).set_index(
+        ["subject", "phase", "object"])["time_s"]     # objects keep the header's case
+    assert t.to_dict() == {
+        ("1", "training", "left"): 16.7, ("1", "training", "right"): 24.2,
+        ("1", "test", "left"): 7.7, ("1", "test", "right"): 28.7,
+        ("2", "training", "left"): 20.8, ("2", "training", "right"): 17.1,
+        ("2", "test", "left"): 12.6, ("2", "test", "right"): 24.5}
+
+
+def test_scoring_sheet_with_a_novel_side_column_is_not_a_key(tmp_path):
+    p = write(tmp_path, "s.csv", "Subject,Stage,Left (s),Right (s),Novel side\n"
+                                 "1,Training,16.7,24.2,R\n1,Test,7.7,28.7,R\n")
+    d = read_rodent(p)
+    assert d.fmt == "nor-scoring-sheet"
+    assert d.meta["key"][["subject", "novel"]].values.tolist() == [["1", "R"]]
+    assert read_rodent(write(tmp_path, "k.csv", "Subject,Novel side\n1,R\n")).fmt == \
+        "novel-object-key"
+
+
+def test_scoring_sheet_without_a_phase_or_subject_column_names_it(tmp_path):
+    p = write(tmp_path, "s.csv", "Subject,Left,Right\n1,16.7,24.2\n")
+    with pytest.raises(FormatError, match=re.escape(
+            "s.csv: expected a column named one of 'phase', 'session', 'stage', 'trial', "
+            "found 'Left', 'Right', 'Subject'")):
+        read_rodent(p)
+    p = write(tmp_path, "t.csv", "Bob,Phase,Left,Right\n1,Training,16.7,24.2\n")
+    with pytest.raises(FormatError, match=r"t\.csv: expected a column named one of 'animal', "
+                       r"'animal_id', .*'subject', 'subject_id', 'subject_no', found 'Bob', "
+                       r"'Left', 'Phase', 'Right'"):
+        read_rodent(p)
+    p = write(tmp_path, "u.csv", "subject,Phase,left,right\n1,Day 3,1,2\n")
+    with pytest.raises(FormatError, match=r"row 2, column 'Phase': phase 'Day 3' is not "
+                       r"training or test .*map it with --param \"phase_map=\{Day 3: "):
+        read_rodent(p)
+
+
 def test_anymaze_results(tmp_path):
     p = write(tmp_path, "am.csv",
               "Test,Animal,Stage,Left object : time investigating,Left object : latency to first "

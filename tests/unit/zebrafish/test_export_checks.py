@@ -82,10 +82,13 @@ def test_export_far_longer_than_the_schedule_is_warned_about(tmp_path):
             "schedule (240 s); only the schedule's part is analysed. A time column in frames "
             "or ms read as seconds looks like this: check the export's time unit") in r.notes
     assert _values(r, "distance_phase", "light1").loc["plate-A01", "value"] == 6
-    r = analyse([read_export(_export(tmp_path, bins=range(12)))],     # 3 times: no warning
-                ZebrafishParameters(schedule=SCHEDULE, transition_window_s=60),
+    r = analyse([read_export(_export(tmp_path, bins=range(12)))],     # 3 times: another
+                ZebrafishParameters(schedule=SCHEDULE, transition_window_s=60),  # schedule
                 layouts={"plate": LAYOUT})
-    assert not [n for n in r.notes if n.startswith("warning:")]
+    warned = [n for n in r.notes if n.startswith("warning:")]
+    assert len(warned) == 1 and warned[0].startswith(
+        "warning: plate.xls: the export runs to 720 s, 480 s past the end of the protocol's "
+        "light schedule (240 s: light1 120 s, dark1 120 s)")
 
 
 def test_bin_missing_for_every_larva_is_a_missing_value(tmp_path):
@@ -186,7 +189,8 @@ def test_export_split_over_sheets_is_read_as_one(tmp_path):
 def test_sheets_repeating_rows_or_with_another_header_are_refused(tmp_path):
     rows = _rows(tmp_path)
     twice = _workbook(tmp_path, {"Data": rows, "Copy": rows}, "twice.xlsx")
-    with pytest.raises(FormatError, match="larva A01 .*bin 0.*expected each larva and bin once"):
+    with pytest.raises(FormatError, match="twice.xlsx, sheet 'Copy': location 'c01' period 0 s "
+                       "is in sheet 'Data' row 2 and again in sheet 'Copy' row 2"):
         read_export(twice)
     other = _workbook(tmp_path, {"Data": rows, "More": [[*rows[0], "inadist"]]}, "other.xlsx")
     with pytest.raises(FormatError, match="sheets 'Data' and 'More' both hold this export with "
@@ -198,6 +202,20 @@ def test_sheets_repeating_rows_or_with_another_header_are_refused(tmp_path):
     with pytest.raises(FormatError, match=re.escape(
             "sheet 'Data (2)' row 4, column 'smldist': expected a finite number >= 0")):
         read_export(neg)
+
+
+def test_one_plate_per_sheet_names_both_sheets(tmp_path):
+    # stranger40: two plates on two sheets, no samplecode; the message named no sheet
+    rows = _rows(tmp_path)
+    p = _workbook(tmp_path, {"Plate 1": rows, "Plate 2": rows}, "plates.xlsx")
+    with pytest.raises(FormatError, match=re.escape(
+            "plates.xlsx, sheet 'Plate 2': location 'c01' period 0 s is in sheet 'Plate 1' "
+            "row 2 and again in sheet 'Plate 2' row 2: the sheets repeat the same locations "
+            "and times, as a workbook with one plate per sheet (or a copied sheet) does. Sheets "
+            "are read as one "
+            "export continued; give each plate as its own file (or a samplecode column naming "
+            "the plate in every row)")):
+        read_export(p)
 
 
 def test_unknown_workbook_names_every_sheet_tried(tmp_path):

@@ -187,7 +187,29 @@ def _arm_columns(data: RodentData, params: TmazeParameters) -> dict[str, str]:
         raise InputError(f"expected at least 2 arm zones of point {point!r}, found "
                          f"{quoted(arms.values())} (zones: {quoted(zones)}; "
                          "set zone_arms or centre_zones)", path=data.path)
+    if not params.zone_arms and not params.arms and params.n_arms \
+            and len(arms) == params.n_arms + 1:
+        raise _centre_as_arm(data, params, list(arms.values()))
     return arms
+
+
+#: Zone names that read like a maze's centre (in an error message only: not a default).
+_CENTRE_LIKE = re.compile(r"mid|cent|hub|junction|choice|neutral",
+                          re.IGNORECASE)
+
+
+def _centre_as_arm(data: RodentData, params: TmazeParameters, arms: list[str]) -> InputError:
+    """The error of a zone export with one arm zone more than the maze: its centre, likely."""
+    like = [z for z in arms if _CENTRE_LIKE.search(z)]
+    which = (f"zone {like[0]!r} looks like the centre" if len(like) == 1 else
+             "one of them is the centre, most likely")
+    example = re.sub(r"([.^$*+?{}\[\]\\|()])", r"\\\1", like[0]) if len(like) == 1 \
+        else "Middle"   # the zone's name as a pattern (spaces kept readable)
+    return InputError(
+        f"{len(arms)} zones do not match centre_zones {params.centre_zones!r} "
+        f"({quoted(arms)}) for a {params.n_arms}-arm maze (n_arms): {which}. Name the "
+        f"centre with the parameter centre_zones (--param \"centre_zones=^{example}$\"), or "
+        "the arms with zone_arms", path=data.path)
 
 
 def entries_from_zone_samples(data: RodentData, params: TmazeParameters

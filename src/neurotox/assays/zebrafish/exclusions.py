@@ -90,10 +90,12 @@ def tracking_reasons(m, params) -> np.ndarray:
         frac = np.nansum(m.extra["emptydur"], axis=1) / duration
         out = _add(out, frac > params.max_empty_fraction,
                    [f"empty well (tracker: empty {f:.0%} of the time)" for f in frac])
-    moved = np.nansum(m.D, axis=1)
+    active = [m.extra[c] for c in ("middur", "burdur") if c in m.extra]
+    moved = np.nansum(m.D, axis=1) if m.has_distance or not active else \
+        sum(np.nansum(a, axis=1) for a in active)   # quantization: time active
     if params.exclude_no_movement:
         out = _add(out, moved == 0, "no movement over the whole recording")
-    miss = np.isnan(m.D).mean(axis=1)
+    miss = m.missing.mean(axis=1)
     if "frames" in m.extra:
         miss = np.nansum(m.extra["missing"], axis=1) / np.maximum(
             np.nansum(m.extra["frames"], axis=1), 1)

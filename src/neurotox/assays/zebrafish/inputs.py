@@ -84,12 +84,15 @@ OVERLONG = 10.0
 
 def check_covers_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParameters,
                           notes: list[str]) -> None:
-    """Refuse an export that ends before the light schedule does; warn of one far longer.
+    """Refuse an export that ends before the light schedule does; warn of one much longer.
 
     A recording cut short would otherwise be analysed as if complete: its last
     phase partial but reported as whole, and the "last" light/dark cycle moved to
     an earlier one. The tolerance is 0.5 s or 1 % of a bin, whichever is larger
-    (ZebraLab bin ends carry frame rounding). Exports without times are not checked.
+    (ZebraLab bin ends carry frame rounding). An export running past the schedule
+    by more than its shortest phase (plus a bin) followed another schedule, most
+    likely (a 40-min recording against the default 24-min LPR schedule): warned,
+    naming both lengths. Exports without times are not checked.
     """
     ends = bins["end_s"].astype(float)
     if ends.isna().all():
@@ -102,6 +105,8 @@ def check_covers_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParam
                         f"{end / need:.0f} times the protocol's light schedule ({need:g} s); "
                         "only the schedule's part is analysed. A time column in frames or "
                         "ms read as seconds looks like this: check the export's time unit")
+    elif end - need > min(w.end - w.start for w in windows) + width:
+        notes.append(overlong_note(ex, end, need, windows))
     if end >= need - max(0.5, 0.01 * width):
         return
     cut = [w.name for w in windows if w.end > end]
@@ -132,6 +137,15 @@ def drop_after_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParamet
                  f"end of the light schedule ({end:g} s; {starts[after].min():g}-"
                  f"{float(ends[after].max()):g} s, under half a {width:g}-s bin) left out")
     return bins[~after]
+
+
+def overlong_note(ex: Export, end: float, need: float, windows) -> str:
+    """The warning of an export longer than the light schedule by more than a phase."""
+    phases = ", ".join(f"{w.name} {w.end - w.start:g} s" for w in windows)
+    return (f"warning: {ex.path.name}: the export runs to {end:g} s, {end - need:g} s past the "
+            f"end of the protocol's light schedule ({need:g} s: {phases}); the phase endpoints "
+            f"cover only the schedule's {need:g} s. A recording that followed another schedule "
+            "looks like this: give its protocol with --protocol (or --set schedule=...)")
 
 
 def file_wells(exports: list[Export]) -> pd.DataFrame | None:

@@ -9,24 +9,44 @@ from neurotox.io.zebrafish._tables import grid_index
 
 
 class LarvaMatrix:
-    """Distances as a larva × bin matrix, with bin times and extra per-bin measures."""
+    """Distances as a larva × bin matrix, with bin times and extra per-bin measures.
+
+    ``has_distance`` is false for an export without distances (ZebraLab
+    quantization mode: activity durations and counts only); a bin is then
+    missing when none of its activity measures has a value (:attr:`missing`).
+    """
 
     def __init__(self, larvae: pd.DataFrame, D: np.ndarray, starts: np.ndarray,
-                 ends: np.ndarray, extra: dict[str, np.ndarray], sources: np.ndarray):
+                 ends: np.ndarray, extra: dict[str, np.ndarray], sources: np.ndarray,
+                 has_distance: bool = True):
         self.larvae, self.D, self.starts, self.ends = larvae, D, starts, ends
-        self.extra, self.sources = extra, sources
+        self.extra, self.sources, self.has_distance = extra, sources, has_distance
 
     def subset(self, mask: np.ndarray) -> LarvaMatrix:
         """Rows of ``mask`` only."""
         return LarvaMatrix(self.larvae[mask].reset_index(drop=True), self.D[mask], self.starts,
                            self.ends, {k: v[mask] for k, v in self.extra.items()},
-                           self.sources[mask])
+                           self.sources[mask], self.has_distance)
+
+    @property
+    def missing(self) -> np.ndarray:
+        """Larva × bin mask of bins without a value in the export."""
+        if self.has_distance:
+            return np.isnan(self.D)
+        measured = [v for k, v in self.extra.items() if k in _ACTIVITY]
+        return np.logical_and.reduce([np.isnan(v) for v in measured]) if measured \
+            else np.isnan(self.D)
 
 
 MAX_NAMED = 20   # larvae named in one note; the larvae table lists them all
 
 _EXTRA = ("inadur", "smldur", "lardur", "smlct", "larct", "emptydur", "frect", "fredur",
           "midct", "middur", "burct", "burdur", "frames", "missing", "jumps")
+_ACTIVITY = frozenset(_EXTRA[:12])   # the export's own per-bin measures
+
+#: Exclusion reason of a distance endpoint when the export holds no distance.
+NO_DISTANCE = ("needs distance; the export has none (quantization mode: activity durations "
+               "and counts only)")
 
 
 def larva_matrix(bins: pd.DataFrame) -> LarvaMatrix:
@@ -53,8 +73,11 @@ def larva_matrix(bins: pd.DataFrame) -> LarvaMatrix:
         if col in first.columns:
             larvae[col] = first[col].to_numpy()
     larvae["subject"] = larvae["plate"].astype(str) + "-" + larvae["animal"].astype(str)
+    has_distance = bool(np.isfinite(D).any()) or not any(
+        np.isfinite(v).any() for k, v in extra.items() if k in _ACTIVITY)
     return LarvaMatrix(larvae, D, times["start_s"].to_numpy(float),
-                       times["end_s"].to_numpy(float), extra, first["source"].to_numpy())
+                       times["end_s"].to_numpy(float), extra, first["source"].to_numpy(),
+                       has_distance)
 
 
 NO_DATA = "no data in the export (the plate map lists it)"
@@ -86,7 +109,7 @@ def with_mapped_larvae(larvae: pd.DataFrame, m: LarvaMatrix, plate_map: pd.DataF
     out = pd.concat([larvae, extra], ignore_index=True)
     return (out, LarvaMatrix(out, np.vstack([m.D, nan_rows]), m.starts, m.ends,
                              {k: np.vstack([v, nan_rows]) for k, v in m.extra.items()},
-                             sources), np.r_[none, np.ones(len(extra), bool)])
+                             sources, m.has_distance), np.r_[none, np.ones(len(extra), bool)])
 
 
 def record_absent(larvae: pd.DataFrame, absent: np.ndarray, where: str) -> str:
@@ -111,12 +134,17 @@ def _columns(bins: pd.DataFrame) -> np.ndarray:
 
 
 def endpoint_block(endpoint: str, timepoint: str, values: np.ndarray, larvae: pd.DataFrame,
-                   m: LarvaMatrix) -> pd.DataFrame:
-    """EndpointTable rows of one endpoint x timepoint: one per larva (NaN → excluded)."""
+                   m: LarvaMatrix, *, needs_distance: bool = True) -> pd.DataFrame:
+    """EndpointTable rows of one endpoint x timepoint: one per larva (NaN → excluded).
+
+    A NaN value is a missing value in the export, or, for an endpoint that
+    ``needs_distance`` computed from an export without distances, :data:`NO_DISTANCE`.
+    """
     values = np.asarray(values, dtype=float)
     reason = larvae["exclusion_reason"].to_numpy(object).copy()
     missing = ~np.isfinite(values) & (reason == "")
-    reason[missing] = "missing value in the export"
+    reason[missing] = NO_DISTANCE if needs_distance and not m.has_distance \
+        else "missing value in the export"
     return pd.DataFrame({
         "endpoint": endpoint, "timepoint": timepoint, "subject": larvae["subject"].to_numpy(),
         "group": larvae["group"].to_numpy(), "dose": larvae["dose"].to_numpy(float),
@@ -148,13 +176,13 @@ def larvae_detail(larvae: pd.DataFrame, m: LarvaMatrix | None = None) -> pd.Data
             "exclusion_reason"]
     out = larvae[cols].assign(excluded=larvae["exclusion_reason"] != "")
     if m is not None:
-        out["missing_bins"] = np.isnan(m.D).sum(axis=1)
+        out["missing_bins"] = m.missing.sum(axis=1)
     return out
 
 
 def grid_hole_note(m: LarvaMatrix) -> str:
     """Name the bins that no larva has (holes in the export's time grid), if any."""
-    holes = np.flatnonzero(np.isnan(m.D).all(axis=0)) if len(m.D) else []
+    holes = np.flatnonzero(m.missing.all(axis=0)) if len(m.D) else []
     if not len(holes):
         return ""
     named = ", ".join(f"{m.starts[j]:g}-{m.ends[j]:g} s" for j in holes[:MAX_NAMED])
@@ -171,7 +199,7 @@ def partial_larvae_note(larvae: pd.DataFrame, m: LarvaMatrix) -> str:
     window holds a missing bin is excluded for it, so an endpoint's n can be
     smaller than the group's included larvae.
     """
-    miss = np.isnan(m.D)
+    miss = m.missing
     rows = np.flatnonzero(miss.any(axis=1) & ~miss.all(axis=1)
                           & (larvae["exclusion_reason"] == "").to_numpy())
     if not len(rows):

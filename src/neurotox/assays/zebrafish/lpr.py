@@ -21,6 +21,7 @@ from neurotox.assays.zebrafish.design import design, design_info
 from neurotox.assays.zebrafish.exclusions import larva_exclusions
 from neurotox.assays.zebrafish.inputs import bins_of, file_wells
 from neurotox.assays.zebrafish.larvae import (
+    NO_DISTANCE,
     LarvaMatrix,
     bins_detail,
     endpoint_block,
@@ -83,6 +84,8 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     if note := transition_window_note(matrix, params):
         notes.append(note)
     table = endpoint_rows(larvae, matrix, params)
+    if not matrix.has_distance:
+        notes.append(distance_free_note(table))
     stim_blocks, stim_details = stimulus_analysis(exports, larvae, matrix, params, notes)
     # the stimuli's places (order of first presentation) follow the phases' in the assay's
     # one scale: no endpoint has both, and no two timepoints of the assay share a place
@@ -99,20 +102,34 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     if stim_details:
         details.update(stim_details, stimulus_hit_calls=stimulus_calls(ept, params))
     details.update(_bmd_details(ept, kept_bins, params, notes))
-    if params.sarl_statistics:
-        sarl = _sarl_table(larvae, kept_bins, details["hit_calls"], params, notes)
-        if sarl is not None:
-            details["sarl_lpr_stats"] = sarl
+    if params.sarl_statistics and (sarl := _sarl_table(
+            larvae, kept_bins, details["hit_calls"], params, notes, matrix.has_distance)) \
+            is not None:
+        details["sarl_lpr_stats"] = sarl
     n_ex = int((larvae["exclusion_reason"] != "").sum())
     notes.append(f"{len(larvae)} larvae analysed, {n_ex} excluded")
     return AssayResult(endpoints=ept, details=details, notes=notes,
                        inputs=[e.path for e in exports])
 
 
-def _sarl_table(larvae, bins, hit_calls, params, notes) -> pd.DataFrame | None:
-    """SARL's LPR statistics of the included larvae's ``bins``; None (said) without 6-s bins."""
+def distance_free_note(table: pd.DataFrame) -> str:
+    """Say which endpoints an export without distances gives, and which it cannot."""
+    lost = table["exclusion_reason"].eq(NO_DISTANCE)
+    kept = sorted(set(table.loc[~table["excluded"], "endpoint"]))
+    return (f"the export has no distance columns: {int(lost.sum())} value(s) of the distance "
+            f"endpoints ({', '.join(sorted(set(table.loc[lost, 'endpoint'])))}) are excluded "
+            f"('{NO_DISTANCE}'); computed from its activity columns: {', '.join(kept) or 'none'}")
+
+
+def _sarl_table(larvae, bins, hit_calls, params, notes, has_distance: bool
+                ) -> pd.DataFrame | None:
+    """SARL's LPR statistics of the included larvae's ``bins``; None (said) without them."""
     from neurotox.assays.zebrafish.sarl import SARL_BIN_S, sarl_lpr_statistics, sarl_notes
 
+    if not has_distance:
+        notes.append("sarl_lpr_stats not written: SARL's statistics read distances, and the "
+                     "export has none")
+        return None
     width = float(np.nanmedian(bins["end_s"] - bins["start_s"])) if len(bins) else np.nan
     if not abs(width - SARL_BIN_S) <= 0.05 * SARL_BIN_S:
         notes.append(f"warning: sarl_lpr_stats not written: SARL's AUC method numbers "
@@ -222,7 +239,7 @@ def _activity_blocks(phase: str, mk: np.ndarray, larvae: pd.DataFrame,
         cols = next((o for o in options if all(c in m.extra for c in o)), None)
         if cols:
             total = sum(m.extra[c][:, mk].sum(axis=1) for c in cols)
-            out.append(endpoint_block(name, phase, total, larvae, m))
+            out.append(endpoint_block(name, phase, total, larvae, m, needs_distance=False))
     return out
 
 

@@ -401,13 +401,37 @@ def _column_key(name: str) -> str:
     return re.sub(r"[\s_\-]+", "_", name.lower()).strip("_")
 
 
+#: Subject (animal) column names, as :func:`column_key` gives them: one list for every
+#: rodent sheet (NOR, T-maze, arm entries, keys and hand-scored maze sheets).
+SUBJECT_ALIASES = ("subject", "subject_id", "subject_no", "animal", "animal_id", "animal_no",
+                   "ratid", "rat", "rat_id", "mouse", "mouse_id", "mouseid", "id")
+
+
+def column_key(name: str) -> str:
+    """Loose column key: lower case, every run of non-alphanumerics one ``_``.
+
+    ``Subject #`` → ``subject``, ``Animal ID`` → ``animal_id``, ``Latency (s)`` →
+    ``latency_s``.
+    """
+    return re.sub(r"[^0-9a-z]+", "_", str(name).lower()).strip("_")
+
+
 def find_column(df: pd.DataFrame, aliases: tuple[str, ...], *, path: Path,
                 required: bool = True) -> str | None:
-    """The first column whose normalised name is one of ``aliases``."""
+    """The first column whose normalised name is one of ``aliases``.
+
+    Names are compared as :func:`_column_key` folds them, then as :func:`column_key`
+    does (punctuation such as ``#`` or brackets ignored).
+    """
     norm = {_column_key(c): c for c in df.columns}
+    loose = {}
+    for c in df.columns:
+        loose.setdefault(column_key(c), c)
     for a in aliases:
         if a in norm:
             return norm[a]
+        if a in loose:
+            return loose[a]
     if required:
         raise FormatError(f"expected a column named one of {quoted(aliases)}, found "
                           f"{quoted(df.columns)}", path=path)

@@ -36,6 +36,7 @@ import pandas as pd
 from neurotox.errors import FormatError, quoted
 from neurotox.io.rodent.base import (
     ENTRY_COLUMNS,
+    SUBJECT_ALIASES,
     Reader,
     RodentData,
     is_excel,
@@ -53,8 +54,7 @@ ARM_WORDS = frozenset({"left", "right", "start", "top", "bottom", "centre", "cen
 SHEET_COLUMNS = ("subject", "condition", "group", "sex", "notes", "sequence", "source",
                  "sheet")
 
-_SUBJECT = ("subject", "subject_id", "subject_no", "animal", "animal_id", "animal_no", "rat",
-            "rat_id", "mouse", "mouse_id", "id")
+_SUBJECT = SUBJECT_ALIASES
 _SEQUENCE = ("arm_entries", "arm_entry", "arm_entry_sequence_string", "arm_sequence",
              "sequence", "entry_sequence", "sequence_of_arm_entries", "entries", "arms",
              "arm_entries_sequence")

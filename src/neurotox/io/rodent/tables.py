@@ -31,9 +31,11 @@ from neurotox.io.rodent.base import (
     FLAG_COLUMNS,
     IGNORE_PHASE,
     KEY_COLUMNS,
+    SUBJECT_ALIASES,
     TRIAL_COLUMNS,
     Reader,
     RodentData,
+    column_key,
     find_column,
     frame,
     header_cells,
@@ -53,8 +55,6 @@ from neurotox.sidetables import merge_repeats
 #: Default pattern of video names: ``<anything>_<phase>_<subject>`` (``Dory_NOR_P2_rat01``).
 VIDEO_REGEX = r"(?:^|_)(?P<phase>P\d+|T\d+|training|train|test|sample|choice)_(?P<subject>[^_]+)$"
 
-SUBJECT_ALIASES = ("subject", "animal", "animal_id", "ratid", "rat_id", "mouse", "mouse_id",
-                   "mouseid", "id")
 
 
 def parse_video(name: str, *, video_regex: str | None = None,
@@ -219,10 +219,13 @@ _NOVEL_ALIASES = ("novelside", "novel_side", "novel_object", "novel", "novel_pos
 
 
 def _match_key(path: Path) -> bool:
+    """A novel-object column, and neither a phase column nor object times (a scoring sheet)."""
     cells = header_cells(path) if not is_excel(path) else []
-    norm = {re.sub(r"[\s_\-]+", "_", c) for c in cells}
-    return bool(norm & {"novelside", "novel_side", "novel_object", "novel_position"}) and not (
-        norm & {"phase", "left", "right"})
+    norm = {column_key(c) for c in cells}
+    sheet = bool(norm & {*_PHASE_COLUMNS, "left", "right"}) or sum(
+        bool(_TIME_COL.match(c)) for c in cells) >= 2
+    return bool(norm & {"novelside", "novel_side", "novel_object", "novel_position"}) \
+        and not sheet
 
 
 def read_key(path: Path, **_: Any) -> RodentData:
@@ -294,7 +297,10 @@ def read_flags(path: Path, *, video_regex: str | None = None, video_include: str
 # ------------------------------------------------------------ NOR scoring sheet
 
 _TIME_COL = re.compile(r"^(?P<obj>left|right|novel|familiar|object[ _]?[a-z0-9]+)"
-                       r"(?:[ _]?(?:time|exploration))?(?:[ _]?\(?s\)?)?$", re.IGNORECASE)
+                       r"(?:[ _]object)?(?:[ _]?(?:time|exploration))?(?:[ _]?\(?s\)?)?$",
+                       re.IGNORECASE)
+#: Phase column names of a scoring sheet (training/test rows), as :func:`column_key` gives.
+_PHASE_COLUMNS = ("phase", "stage", "trial", "session")
 _LATENCY_ALIASES = ("latency_novel", "latency_novel_s", "latency_to_novel", "latency")
 _FLAG_ALIASES = ("flag", "technical_flag", "exclude", "exclusion", "exclusion_reason", "comment")
 
@@ -321,41 +327,45 @@ def _sheet_columns(path: Path) -> list[str]:
 
 
 def _match_scoring(path: Path) -> bool:
+    """Two object-time columns and a subject or a phase column (the reader names the other)."""
     cols = _sheet_columns(path)
-    norm = [c.lower() for c in cols]
+    keys = {column_key(c) for c in cols}
     has_time = sum(bool(_TIME_COL.match(c)) for c in cols) >= 2
-    return "phase" in norm and has_time and any(a in norm for a in SUBJECT_ALIASES)
+    return has_time and bool(keys & {*_PHASE_COLUMNS, *SUBJECT_ALIASES})
 
 
 def read_scoring_sheet(path: Path, *, phase_map: dict[str, str] | None = None,
                        **_: Any) -> RodentData:
     """Read a hand-scored NOR sheet (csv/xlsx).
 
-    Columns: a subject column, ``phase`` (training/test or T1/T2 ...), one
-    exploration-time column per object (``left``, ``right`` or ``novel``,
-    ``familiar``, ``object_a`` ..., seconds), optionally ``novel_side``,
+    Columns: a subject column (:data:`~neurotox.io.rodent.base.SUBJECT_ALIASES`), a
+    phase column (``phase``, ``stage``, ``trial`` or ``session``: training/test or
+    T1/T2 ...), one exploration-time column per object (``left``, ``right`` or
+    ``novel``, ``familiar``, ``object_a`` ..., with or without ``object``; seconds),
+    optionally ``novel_side``,
     ``latency_novel`` and a technical ``flag`` (non-empty = excluded, the text is
     the reason). Returns exploration; key and flags are in ``meta``.
     """
     df = read_sheet(path)
     subj = find_column(df, SUBJECT_ALIASES, path=path)
+    pcol = find_column(df, _PHASE_COLUMNS, path=path)
     tcols = _time_columns(df)
     lat = find_column(df, _LATENCY_ALIASES, path=path, required=False)
     flag = find_column(df, _FLAG_ALIASES, path=path, required=False)
     nov = find_column(df, _NOVEL_ALIASES, path=path, required=False)
     times = {c: to_float(df[c], path=path, column=c, nonnegative=True) for c in tcols}
     latency = to_float(df[lat], path=path, column=lat, nonnegative=True) if lat else None
-    _check_scoring_rows(df, subj, nov, list(tcols.values()), path, phase_map)
+    _check_scoring_rows(df, subj, pcol, nov, list(tcols.values()), path, phase_map)
     rows, keys, flags, ignored = [], [], [], {}
     for i in range(len(df)):
-        phase = phase_of(df["phase"].iloc[i] if "phase" in df else "", phase_map)
+        phase = phase_of(df[pcol].iloc[i], phase_map)
         if phase is None:
-            raise FormatError(f"phase {df['phase'].iloc[i]!r} is not training or test "
+            raise FormatError(f"phase {df[pcol].iloc[i]!r} is not training or test "
                               f"(or an alias such as T1/T2, sample/choice); "
-                              f"{phase_hint(df['phase'].iloc[i])}", path=path,
-                              where=f"row {i + 2}, column 'phase'")
+                              f"{phase_hint(df[pcol].iloc[i])}", path=path,
+                              where=f"row {i + 2}, column {pcol!r}")
         if phase == IGNORE_PHASE:
-            ignored.setdefault(df["phase"].iloc[i], []).append(i)
+            ignored.setdefault(df[pcol].iloc[i], []).append(i)
             continue
         s, src = df[subj].iloc[i], f"{path.name}:row {i + 2}"
         for c, obj in tcols.items():
@@ -374,30 +384,30 @@ def read_scoring_sheet(path: Path, *, phase_map: dict[str, str] | None = None,
             "flags": frame(flags, FLAG_COLUMNS)}
     return RodentData("exploration", path, "nor-scoring-sheet",
                       table=frame(rows, EXPLORATION_COLUMNS), meta=meta,
-                      notes=ignored_note(path, "phase", ignored))
+                      notes=ignored_note(path, pcol, ignored))
 
 
 def _first_row(mask: pd.Series) -> int:
     return int(np.flatnonzero(mask.to_numpy())[0]) + 2
 
 
-def _check_scoring_rows(df: pd.DataFrame, subj: str, nov: str | None, objects: list[str],
-                        path: Path, phase_map: dict[str, str] | None) -> None:
+def _check_scoring_rows(df: pd.DataFrame, subj: str, pcol: str, nov: str | None,
+                        objects: list[str], path: Path,
+                        phase_map: dict[str, str] | None) -> None:
     """Subjects present, one row per subject and phase, novel side names an object."""
     empty = df[subj] == ""
     if empty.any():
         raise FormatError("subject is empty", path=path,
                           where=f"row {_first_row(empty)}, column {subj!r}")
-    if "phase" in df:
-        phases = df["phase"].map(lambda v: phase_of(v, phase_map))
-        dup = pd.DataFrame({"s": df[subj], "p": phases}).duplicated() \
-            & phases.notna() & (phases != IGNORE_PHASE)
-        if dup.any():
-            i = _first_row(dup) - 2
-            first = int(np.flatnonzero((df[subj] == df[subj].iloc[i])
-                                       & (phases == phases.iloc[i]))[0])
-            raise FormatError(_second_row(df, subj, "phase", phases.iloc[i], first, i),
-                              path=path, where=f"row {i + 2}, column {subj!r}")
+    phases = df[pcol].map(lambda v: phase_of(v, phase_map))
+    dup = pd.DataFrame({"s": df[subj], "p": phases}).duplicated() \
+        & phases.notna() & (phases != IGNORE_PHASE)
+    if dup.any():
+        i = _first_row(dup) - 2
+        first = int(np.flatnonzero((df[subj] == df[subj].iloc[i])
+                                   & (phases == phases.iloc[i]))[0])
+        raise FormatError(_second_row(df, subj, pcol, phases.iloc[i], first, i),
+                          path=path, where=f"row {i + 2}, column {subj!r}")
     if nov:
         allowed = {o.lower() for o in objects} | {"l", "r", "left", "right", ""}
         bad = ~df[nov].str.lower().isin(allowed) & df[nov].map(side_of).isna()
@@ -758,6 +768,7 @@ def read_zone_bins(path: Path, **_: Any) -> RodentData:
     timepoint ``age<weeks>wk``. Zone names are lower-cased (exports mix ``arm``/``Arm``).
     """
     df = read_sheet(path)
+    df.columns = [c.lower() for c in df.columns]   # as _match_zone_bins compares them
     parts = df["parameter"].str.extract(_PARAMETER)
     bad = parts["zone"].isna()
     if bad.any():

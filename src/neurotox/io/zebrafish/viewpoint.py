@@ -96,7 +96,38 @@ def load_zebralab(src: Source, accept, required: list[str]) -> tuple[pd.DataFram
     measures = [c for c in ACTIVITY_COLUMNS if c in cols]
     numeric(df, ["start", "end"], src)
     numeric(df, measures, src, nonnegative=True)
+    check_sheets_repeat(df, src)
     return df, measures
+
+
+def check_sheets_repeat(df: pd.DataFrame, src: Source) -> None:
+    """Refuse sheets that repeat each other's location and period, naming both sheets.
+
+    Sheets with the export's header are read as one table split at the row limit
+    (:func:`load_sheets`); a workbook with one plate per sheet repeats every
+    location and period instead, and only a plate ID per row (``samplecode``)
+    could tell the plates apart.
+    """
+    origin = df.attrs.get("origin")
+    if not origin or origin[0] != "sheets":
+        return
+    keys = [c for c in ("samplecode", "location", "an", "start") if c in df.columns]
+    starts = np.array([at for _, at in origin[1]])
+    sheet = pd.Series(np.searchsorted(starts, df.index.to_numpy(int), side="right") - 1,
+                      index=df.index)
+    grouped = sheet.groupby([df[k] for k in keys], sort=False, dropna=False)
+    other = (sheet != grouped.transform("first")).to_numpy()
+    if not other.any():
+        return   # repeats within one sheet: the data check names them
+    i = int(np.flatnonzero(other)[0])
+    j = int(np.flatnonzero((grouped.ngroup() == grouped.ngroup().iloc[i]).to_numpy())[0])
+    row, here, there = df.iloc[i], row_where(df, src, i), row_where(df, src, j)
+    raise FormatError(
+        f"location {row['location']!r} period {row['start']:g} s is in {there} and again "
+        f"in {here}: the sheets repeat the same locations and times, as a workbook with one "
+        "plate per sheet (or a copied sheet) does. Sheets are read as one export continued; "
+        "give each plate as its own file (or a samplecode column naming the plate in every "
+        "row)", path=src.path, where=here.split(" row ")[0])
 
 
 def movement_distance(df: pd.DataFrame) -> pd.Series:
