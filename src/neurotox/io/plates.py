@@ -649,8 +649,9 @@ def read_plane(source: PlaneSource | str | Path) -> np.ndarray:
     """Read one 2-D plane (row, column) from a TIFF, OME-TIFF, PNG or JPEG file.
 
     RGB(A) images give the colour plane ``source.plane`` (red 0, green 1,
-    blue 2), with burned-in white annotations (scale bar, text) set to the
-    background (:func:`neurotox.imaging.channels.annotation_mask`); without a
+    blue 2), with burned-in white annotations (scale bar, text) filled from the
+    pixels around them (:func:`neurotox.io.channels.annotation_mask`,
+    :func:`neurotox.io.channels.remove_annotations`); without a
     plane, identical colour planes give one of them, the differing colours of an
     8-bit image their mean, and differing 16-bit or float "colours" (a channel
     stack saved as RGB) are refused like any stack without a channel number.
