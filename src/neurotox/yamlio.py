@@ -209,6 +209,18 @@ def load_yaml(path: str | Path) -> Any:
     return parse_yaml(text, path=path)
 
 
+def override_hint(item: str, option: str) -> str:
+    """How to write a ``KEY=VALUE`` item given without ``=``, or '' when it cannot be guessed.
+
+    ``ridge_high 8`` (a space for the ``=``) → ``write --param ridge_high=8``;
+    a lone name ``ridge_high`` → ``write --param ridge_high=VALUE``.
+    """
+    name, _, value = item.strip().partition(" ")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        return ""
+    return f"write {option} {name}={value.strip() or 'VALUE'}, without spaces around '='"
+
+
 def parse_override(item: str, *, option: str) -> tuple[str, Any]:
     """Split ``KEY=VALUE`` from the command line; the value is YAML (:func:`parse_yaml`).
 
@@ -221,8 +233,9 @@ def parse_override(item: str, *, option: str) -> tuple[str, Any]:
     key, sep, value = item.partition("=")
     key = key.strip()
     if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
-        raise InputError(f"expected KEY=VALUE with a parameter name as KEY, found {item!r}",
-                         where=option)
+        hint = "" if sep else override_hint(item, option)
+        raise InputError(f"expected KEY=VALUE with a parameter name as KEY, found {item!r}"
+                         + (f" ({hint})" if hint else ""), where=option)
     return key, parse_yaml(value, where=f"{option} {key}")
 
 

@@ -49,6 +49,9 @@ def test_outputs_written(result):
     manifest = json.loads((result / "manifest.json").read_text())
     assert any("pixel size 0.65" in n for n in manifest["notes"])
     assert manifest["parameters"]["effective"]["nucleus_diameter_um"] == 10.0
+    fields = pd.read_csv(result / "fields.csv")     # each field's calibration (stranger41 F4)
+    assert set(zip(fields["pixel_size_um"], fields["pixel_size_source"], strict=True)) == \
+        {(0.65, "metadata")}
 
 
 def test_endpoint_table_and_truth(result, sim):
@@ -74,6 +77,7 @@ def test_nuclei_only_fields_give_nuclei_counts_only(sim, result, tmp_path):
     res = CliRunner().invoke(cli, ["neurite", str(sim / "images"), "--layout",
                                    str(sim / "layout.csv"), "--study", str(sim / "study.yaml"),
                                    "--neurite-channel", "none", "--workers", "1",
+                                   "--pixel-size", "0.65",
                                    "--overlays", "none", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert "neurites = none (nuclei-only fields" in res.output
@@ -84,6 +88,7 @@ def test_nuclei_only_fields_give_nuclei_counts_only(sim, result, tmp_path):
         assert abs(r["nuclei_count"] - t["nuclei_count"]) <= 0.05 * t["nuclei_count"]
         assert pd.isna(r["total_neurite_length_um"])
         assert pd.isna(r["neurite_file"]) and r["nuclei_file"].endswith("_w1.tif")
+        assert (r["pixel_size_um"], r["pixel_size_source"]) == (0.65, "option")
     table = read_endpoints(out / "endpoints.csv")
     assert set(table["endpoint"]) == {"nuclei_count"}        # no neurite endpoint, not zeros
     wells = pd.read_csv(out / "wells.csv")
@@ -210,7 +215,7 @@ def test_the_study_entry_parameters_are_run_as_report_runs_them(sim, tmp_path, i
     study = copy / "study.yaml"
     study.write_text(study.read_text().replace(
         "  layout: SIM01", "  layout: SIM01\n  parameters: {min_cells_per_field: 3, "
-        "ridge_hihg: 14}"))
+        "pixel_size_um: 0.65, ridge_hihg: 14}"))
     r = invoke("neurite", copy / "images", "--study", study, "-o", tmp_path / "bad")
     assert r.exit_code == 2
     assert "key 'assays.neurite_outgrowth.parameters.ridge_hihg'" in r.output
@@ -222,6 +227,7 @@ def test_the_study_entry_parameters_are_run_as_report_runs_them(sim, tmp_path, i
     effective = json.loads((out / "manifest.json").read_text())["parameters"]["effective"]
     assert (effective["min_cells_per_field"], effective["ridge_high"],
             effective["ridge_low"]) == (3, 14.0, 2.5)
+    assert set(pd.read_csv(out / "fields.csv")["pixel_size_source"]) == {"study"}
 
 
 def test_the_study_entry_gives_the_layout(sim, result, tmp_path, invoke):

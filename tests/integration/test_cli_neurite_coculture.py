@@ -48,6 +48,9 @@ def test_fields_of_tumour_cells_without_neurite_are_measured_zeros(run):
 def test_endpoints_no_neuron_gives_are_excluded_and_no_call_is_made(run):
     eps = pd.read_csv(run / "endpoints.csv", keep_default_na=False)
     assert "nuclei_count" not in set(eps["endpoint"])     # no nuclear channel: no nuclei
+    for table in ("fields", "wells"):       # the tables name the count as the endpoint does
+        columns = set(pd.read_csv(run / f"{table}.csv", nrows=1).columns)
+        assert "cell_body_count" in columns and "nuclei_count" not in columns, table
     for name in ("cell_body_count", "neurite_length_per_cell", "unattached_neurite_length"):
         rows = eps[eps["endpoint"] == name]
         assert len(rows), name

@@ -60,3 +60,25 @@ def test_param_without_equals_is_refused_before_its_value_is_taken_for_an_input(
     assert "expected KEY=VALUE, found 'timepoint_prefix' (write --param " \
            "timepoint_prefix=VALUE" in r.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("item", "message"), [
+    # a space for the '=' (stranger41 F7 suggested "ridge_high 8=VALUE")
+    ("ridge_high 8", "expected KEY=VALUE, found 'ridge_high 8' (write --param ridge_high=8, "
+                     "without spaces around '=')"),
+    ("exclude_on [focus]", "expected KEY=VALUE, found 'exclude_on [focus]' (write --param "
+                           "exclude_on=[focus], without spaces around '=')"),
+    ("8", "expected KEY=VALUE, found '8'; see"),          # no name to suggest: no hint
+])
+@pytest.mark.parametrize("command", ["neurite", "cipn"])
+def test_param_with_a_space_for_the_equals_sign_is_shown_written_right(invoke, tmp_path, item,
+                                                                       message, command):
+    r = invoke(command, str(tmp_path), "--param", item, "-o", str(tmp_path / "out"))
+    assert r.exit_code == 2
+    assert message in r.output, r.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_library_parser_suggests_the_same():
+    with pytest.raises(InputError, match=r"found 'ridge_high 8' \(write --param ridge_high=8, "):
+        overrides(("ridge_high 8",))

@@ -21,6 +21,7 @@ from neurotox.cli.options import (
 #: Well metrics drawn as plate heatmaps, with the words and unit of each map's title.
 HEATMAPS = {"neurite_length_per_cell_um": "neurite length per cell (µm)",
             "nuclei_count": "nuclei per field (count)",
+            "cell_body_count": "cell bodies per field (count)",
             "neurite_bearing_cells_pct": "neurite-bearing cells (%)",
             "neurite_length_per_cell_pct": "neurite length per cell (% of vehicle control)"}
 
@@ -170,9 +171,12 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
         for note in [] if lay is None else dialect_note(Path(lay.attrs["path"]).name,
                                                         lay.attrs.get("dialect", "")):
             od.record.note(note)
+        given_by = "option" if "pixel_size_um" in over else "study" if entry is not None \
+            and "pixel_size_um" in entry.parameters else "protocol"
         run = analyse_plate(plate_dir, lay, params, study_id=sid, groups=groups,
                             workers=workers, scheduler=scheduler, overlays=overlays,
-                            progress=not quiet, overlay_writer=od.write_bytes)
+                            progress=not quiet, overlay_writer=od.write_bytes,
+                            pixel_size_given_by=given_by)
         _write(od, run)
         conventions = neurite_conventions(params)
         od.record.parameters["conventions"] = conventions
@@ -203,14 +207,12 @@ def _write(od: Any, run: Any) -> None:
 
     wells = run.details["wells"]
     wells = wells[wells["well"].astype(str).str.match(WELL_NAME)]   # not images as replicates
-    somata = (run.endpoints["endpoint"] == "cell_body_count").any()   # no nuclear channel
     for (plate, tp), grp in wells.groupby(["plate", "timepoint"]):
         suffix = "" if tp == "NA" else f"_t{tp}"
         for metric in HEATMAPS:
             if metric in grp.columns and grp[metric].notna().any():
                 values = dict(zip(grp["well"], grp[metric].astype(float), strict=True))
                 when = "" if tp == "NA" else f", timepoint {tp}"
-                what = HEATMAPS[metric].replace("nuclei", "cell bodies") if somata \
-                    else HEATMAPS[metric]
+                what = HEATMAPS[metric]
                 od.write_bytes(f"heatmaps/{plate}{suffix}_{metric}.png",
                                plate_heatmap_png(values, title=f"Plate {plate}{when}: {what}"))

@@ -191,11 +191,13 @@ def param_option(example: str | None = None, dest: str = "params") -> Callable[[
 def _key_equals_value(ctx: click.Context, param: click.Parameter,
                       items: tuple[str, ...]) -> tuple[str, ...]:
     """Refuse ``--param KEY VALUE`` (no ``=``) before the VALUE is taken for an input."""
+    from neurotox.yamlio import override_hint
+
     for item in items:
         if "=" not in item:
-            raise click.BadParameter(f"expected KEY=VALUE, found {item!r} (write "
-                                     f"--param {item}=VALUE, without spaces around '=')",
-                                     ctx=ctx, param=param)
+            hint = override_hint(item, PARAM_OPTION)
+            raise click.BadParameter(f"expected KEY=VALUE, found {item!r}"
+                                     + (f" ({hint})" if hint else ""), ctx=ctx, param=param)
     return items
 
 

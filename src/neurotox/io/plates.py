@@ -471,12 +471,21 @@ class PlaneSource:
     channel: str | None = None
     stack_plane: int | None = None
 
-    def describe(self) -> str:
-        """``channel 'blue' (plane 3) of NAME`` or ``NAME``, for messages."""
+    def describe(self, *, colour: bool = False) -> str:
+        """``channel 'blue' (plane 3) of NAME`` or ``NAME``, for messages.
+
+        ``colour``: the plane is a colour of an RGB(A) file, named beside its
+        number when the channel was given as one (``channel '1' (plane 1, red)``).
+        """
         if self.plane is None:
             return self.path.name
+        from neurotox.io.channels import COLOUR_NAMES, colour_index
+
         name = f"channel {self.channel!r} " if self.channel else "channel "
-        return f"{name}(plane {self.plane + 1}) of {self.path.name}"
+        named = colour and self.plane < len(COLOUR_NAMES) and \
+            (self.channel is None or colour_index(self.channel) is None)
+        what = f", {COLOUR_NAMES[self.plane]}" if named else ""
+        return f"{name}(plane {self.plane + 1}{what}) of {self.path.name}"
 
 
 @dataclass(frozen=True)
@@ -640,8 +649,9 @@ def read_plane(source: PlaneSource | str | Path) -> np.ndarray:
     """Read one 2-D plane (row, column) from a TIFF, OME-TIFF, PNG or JPEG file.
 
     RGB(A) images give the colour plane ``source.plane`` (red 0, green 1,
-    blue 2), with burned-in white annotations (scale bar, text) set to the
-    background (:func:`neurotox.imaging.channels.annotation_mask`); without a
+    blue 2), with burned-in white annotations (scale bar, text) filled from the
+    pixels around them (:func:`neurotox.io.channels.annotation_mask`,
+    :func:`neurotox.io.channels.remove_annotations`); without a
     plane, identical colour planes give one of them, the differing colours of an
     8-bit image their mean, and differing 16-bit or float "colours" (a channel
     stack saved as RGB) are refused like any stack without a channel number.
@@ -753,6 +763,14 @@ def _requested(src: PlaneSource) -> str:
     if src.channel is not None and colour_index(src.channel) is not None:
         return f"colour {COLOUR_NAMES[src.plane]!r}"
     return f"channel {src.plane + 1}"
+
+
+def is_colour_plane(source: PlaneSource) -> bool:
+    """True when the plane is a colour (red, green, blue, alpha) of an RGB(A) file."""
+    if source.plane is None:
+        return False
+    shape = np.squeeze(_read_array(source.path)).shape
+    return len(shape) == 3 and shape[2] in (3, 4)
 
 
 def is_colour_merge(source: PlaneSource) -> bool:

@@ -185,3 +185,59 @@ def test_an_imagej_fire_lut_is_read_as_its_indices(tmp_path):
     from neurotox.io.plates import display_lut
     assert display_lut(fire.T)
     assert not display_lut(np.array([[0, 0, 0], [255, 255, 255], [0, 0, 255], [255, 0, 0]]))
+
+
+def test_a_nucleus_under_the_scale_bar_is_filled_across_it_not_cut(tmp_path):
+    # the bar was set to the background, cutting the nucleus under it in pieces: one
+    # nucleus read as 3 cells in SH_dif_HU_0,1_1.jpg (stranger41 F5). Masked pixels are now
+    # filled from the pixels around them
+    from scipy import ndimage as ndi
+
+    rgb = _merge(bar=False)
+    rows, cols = np.mgrid[:256, :256]
+    disc = np.hypot(rows - 242, cols - 200) < 9
+    rgb[disc, 2] = 200
+    rgb[240:244, 150:240] = 255                          # the bar across the nucleus
+    path = tmp_path / "field.png"
+    Image.fromarray(rgb).save(path)
+    blue = read_plane(PlaneSource(path, 2, "blue"))
+    under = blue[240:244, 196:205]                       # bar pixels inside the nucleus
+    assert under.min() >= 150                            # filled from the nucleus around
+    labels, n = ndi.label(blue[225:256, 185:216] > 100)
+    assert n == 1                        # one object (set to background: two halves)
+    assert (labels > 0).sum() == pytest.approx(disc.sum(), rel=0.05)   # 241 of 249 px
+    assert blue[240:244, 150:185].max() <= 10            # on background the bar is gone
+
+
+def test_harmonic_fill_restores_a_linear_ramp_exactly():
+    from neurotox.io.channels import harmonic_fill
+
+    ramp = np.add.outer(np.arange(40.0), 2.0 * np.arange(30.0))   # harmonic: Laplacian 0
+    mask = np.zeros(ramp.shape, bool)
+    mask[10:14, 5:25] = True
+    holed = np.where(mask, 0.0, ramp)
+    np.testing.assert_allclose(harmonic_fill(holed, mask), ramp, atol=1e-9)
+    mask[0:3, 0:4] = True             # at the image corner: within the values around it
+    corner = harmonic_fill(np.where(mask, 0.0, ramp), mask)[0:3, 0:4]
+    assert corner.min() >= ramp[0:4, 0:5][~mask[0:4, 0:5]].min()
+    assert corner.max() <= ramp[0:4, 0:5][~mask[0:4, 0:5]].max()
+
+
+def test_a_label_glyph_on_a_nucleus_goes_with_the_rest_of_its_label(tmp_path):
+    # the "m" of "100 µm" lying on a bright nucleus is ringed by colour and was kept as
+    # overlapping dyes, a white spot on the nucleus (stranger41 F5); next to the other
+    # glyphs of its label it is overlay, filled from the nucleus around it
+    rgb = _merge(bar=False)
+    rows, cols = np.mgrid[:256, :256]
+    disc = np.hypot(rows - 250, cols - 222) < 9
+    rgb[disc, 2] = 200
+    rgb[236:239, 150:240] = 255                          # the bar, on background
+    for c in (200, 207, 214, 221):                       # glyphs 3 px apart, the last on
+        rgb[246:253, c:c + 4] = 255                      # the nucleus
+    mask = annotation_mask(rgb)
+    assert mask[246:253, 221:225].all()
+    assert not mask[disc & (rows > 254)].any()           # the nucleus itself is kept
+    path = tmp_path / "field.png"
+    Image.fromarray(rgb).save(path)
+    blue = read_plane(PlaneSource(path, 2, "blue"))
+    assert 150 <= blue[246:253, 221:225].min() and blue[246:253, 221:225].max() <= 210

@@ -372,8 +372,10 @@ def test_missing_pixel_size_is_reported(tmp_path):
 
 
 @pytest.mark.parametrize(("channels", "message"), [
-    ({}, r"nuclear channel '1' \(plane 1\) of a\.png is blank: constant \(every pixel 0\); "
-         r"choose another channel \(RGB merge: choose the colour, e\.g\. --nuclei-channel blue"),
+    # the colour is named when the channel was given as a number (stranger41 F6)
+    ({}, r"nuclear channel '1' \(plane 1, red\) of a\.png is blank: constant \(every pixel "
+         r"0\); choose another channel \(RGB merge: choose the colour, e\.g\. --nuclei-channel "
+         r"blue"),
     ({"nuclei_channel": "blue", "neurite_channel": "red"},
      r"neurite channel 'red' \(plane 1\) of a\.png is blank"),
 ])
@@ -601,9 +603,13 @@ def test_an_empty_first_well_does_not_block_the_plate(tmp_path):
             (tmp_path / "img" / f"P_{well}_s1_w{ch}.tif").unlink()
             tifffile.imwrite(tmp_path / "img" / f"P_{well}_s1_w{ch}.tif",
                              rng.normal(300, 3, (128, 128)).astype(np.uint16))
+    # what the count means is said plainly (stranger41 F6: "(so are the plate's next 7
+    # field(s))" was unclear)
     with pytest.raises(InputError, match=r"P_A01_s1_w2\.tif: neurite P_A01_s1_w2\.tif is blank: "
-                                         r"no signal .* \(so are the plate's next 2 "
-                                         r"field\(s\)\)"):
+                                         r"no signal [^;]*; the neurite channel is blank in the "
+                                         r"plate's next 2 field\(s\) too, so this is no single "
+                                         r"empty well; choose another channel, or "
+                                         r"--nuclei-channel none"):
         plan_fields(tmp_path / "img", params, overlays="none")
 
 

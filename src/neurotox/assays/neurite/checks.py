@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
 from neurotox.errors import InputError
@@ -11,12 +13,20 @@ from neurotox.io.plates import (
     PlaneSource,
     colours_averaged,
     is_colour_merge,
+    is_colour_plane,
     read_plane,
 )
 
 
 class BlankChannel(InputError):
-    """A channel of a field holds no signal (an empty well, or the wrong channel)."""
+    """A channel of a field holds no signal (an empty well, or the wrong channel).
+
+    ``finding`` says which plane is blank and why, ``advice`` what to do.
+    """
+
+    def __init__(self, finding: str, advice: str, *, role: str, path: str | Path):
+        self.finding, self.advice, self.role = finding, advice, role
+        super().__init__(f"{finding}; {advice}", path=path)
 
 
 #: Fields of a plate checked for blank channels before its first good one: the
@@ -35,17 +45,20 @@ def check_plate_start(sources: list[FieldSource]) -> str | None:
     an error at once.
     """
     checked = sources[:FIELDS_CHECKED]
-    first: InputError | None = None
+    blanks: list[BlankChannel] = []
     for source in checked:
         try:
             return check_first_field(source)
         except BlankChannel as exc:        # a mask or one image twice is no empty well
-            first = first or exc
-    assert first is not None
-    if len(checked) > 1:
-        raise InputError(f"{first.detail} (so are the plate's next {len(checked) - 1} "
-                         "field(s))", path=first.path, where=first.where)
-    raise first
+            blanks.append(exc)
+    first = blanks[0]
+    if len(blanks) == 1:
+        raise first
+    others = f"the plate's next {len(blanks) - 1} field(s)"
+    too = f"the {first.role} channel is blank in {others} too" \
+        if all(b.role == first.role for b in blanks) else f"{others} have a blank channel too"
+    raise InputError(f"{first.finding}; {too}, so this is no single empty well; "
+                     f"{first.advice}", path=first.path, where=first.where)
 
 
 def check_folder_starts(sources: list[FieldSource]) -> None:
@@ -101,17 +114,19 @@ def check_first_field(source: FieldSource) -> str | None:
         blank[role] = blank_reason(planes[role], merge=is_colour_merge(plane))
     for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei)):
         if blank.get(role):
+            colour = is_colour_plane(plane)
             hint = " (RGB merge: choose the colour, e.g. --nuclei-channel blue " \
                    "--neurite-channel green)" if plane.plane is not None else ""
+            named = plane.describe(colour=colour)
             if role == "neurite" and "nuclear" in blank and not blank["nuclear"]:
                 # cells in the nuclear plane and nothing in the neurite plane: no empty well
-                raise InputError(f"neurite {plane.describe()} is blank: {blank[role]}, while "
+                raise InputError(f"neurite {named} is blank: {blank[role]}, while "
                                  "the nuclear plane shows cells: an acquisition failure or a "
                                  f"wrong channel; re-acquire the field or leave it out, or "
                                  f"choose another channel{hint}", path=plane.path)
-            raise BlankChannel(f"{role} {plane.describe()} is blank: {blank[role]}; choose "
-                               f"another channel{hint}, or --nuclei-channel none for "
-                               "single-channel images", path=plane.path)
+            raise BlankChannel(f"{role} {named} is blank: {blank[role]}",
+                               f"choose another channel{hint}, or --nuclei-channel none for "
+                               "single-channel images", role=role, path=plane.path)
     if len(planes) == 2 and planes["nuclear"].shape == planes["neurite"].shape and \
             np.array_equal(planes["nuclear"], planes["neurite"]):
         raise InputError(f"the nuclear channel ({source.nuclei.describe()}) and the neurite "

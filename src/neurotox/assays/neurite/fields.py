@@ -19,7 +19,12 @@ from neurotox.errors import InputError
 from neurotox.imaging import FieldSettings, analyse_field
 from neurotox.imaging.overlay import overlay_png
 from neurotox.imaging.preprocess import fill_padding, unpadded_box
-from neurotox.io.plates import FieldSource, is_colour_merge, read_plane_masked
+from neurotox.io.plates import (
+    FieldSource,
+    is_colour_merge,
+    is_colour_plane,
+    read_plane_masked,
+)
 from neurotox.parallel import run_tasks
 
 
@@ -32,6 +37,8 @@ class FieldTask:
     settings: FieldSettings
     overlays: Literal["all", "flagged", "none"] = "flagged"
     params: NeuriteParameters | None = None
+    #: Where ``pixel_size`` came from (:data:`.plate.PIXEL_SIZE_SOURCES`).
+    pixel_size_source: str = ""
 
 
 @dataclass
@@ -45,6 +52,8 @@ class FieldOutput:
     overlay: bytes | None = None
     blank_neurite: str = ""
     blank_nuclei: str = ""
+    pixel_size_um: float = float("nan")
+    pixel_size_source: str = ""
 
 
 def process_field(task: FieldTask) -> FieldOutput:
@@ -71,7 +80,8 @@ def process_field(task: FieldTask) -> FieldOutput:
                                    or masked or padded):
         overlay = overlay_png(neurite if neurite is not None else nuclei, res.labels)
     return FieldOutput(src, res.cells, {**res.metrics, "masked_pixels": masked,
-                                        "padding_pixels": padded}, flags, overlay, *blank)
+                                        "padding_pixels": padded}, flags, overlay, *blank,
+                       task.pixel_size, task.pixel_size_source)
 
 
 def blank_planes(neurite: np.ndarray | None, nuclei: np.ndarray | None,
@@ -96,8 +106,9 @@ def blank_planes(neurite: np.ndarray | None, nuclei: np.ndarray | None,
     if bool(neu) == bool(nuc):
         return "", ""
     if neu:
-        return f"neurite {src.neurite.describe()} is blank: {neu}", ""
-    return "", f"nuclear {src.nuclei.describe()} is blank: {nuc}"
+        named = src.neurite.describe(colour=is_colour_plane(src.neurite))
+        return f"neurite {named} is blank: {neu}", ""
+    return "", f"nuclear {src.nuclei.describe(colour=is_colour_plane(src.nuclei))} is blank: {nuc}"
 
 
 def _without_padding(*planes: np.ndarray | None) -> tuple[Any, ...]:

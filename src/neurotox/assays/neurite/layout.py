@@ -145,6 +145,21 @@ def join_layout(wells: pd.DataFrame, info: dict[str, GroupInfo]) -> pd.DataFrame
     return out.reset_index(drop=True)
 
 
+def with_groups(table: pd.DataFrame, info: dict[str, GroupInfo]) -> pd.DataFrame:
+    """A field or cell table with each row's ``group``, ``dose`` and ``dose_unit``, as wells have.
+
+    Inserted after ``timepoint``; rows of wells outside the layout get an empty
+    group and unit and a NaN dose.
+    """
+    table = table.drop(columns=[c for c in ("group", "dose", "dose_unit") if c in table])
+    at = table.columns.get_loc("timepoint") + 1
+    for k, col in enumerate(("group", "dose", "dose_unit")):
+        empty = math.nan if col == "dose" else ""
+        table.insert(at + k, col, [getattr(info[w], col) if w in info else empty
+                                   for w in table["well"]])
+    return table
+
+
 def _one_dose_per_group(info: dict[str, GroupInfo | None], notes: list[str], *,
                         study: bool, path: str | None) -> None:
     """Give each concentration of a layout group its own group (statistics compare groups).

@@ -21,6 +21,7 @@ from neurotox.assays.neurite.layout import (
     layout_from_names,
     normalise_to_control,
     well_groups,
+    with_groups,
 )
 from neurotox.assays.neurite.measured import layout_unit, measure_only_tasks, unmeasured_emptied
 from neurotox.assays.neurite.params import NeuriteParameters
@@ -29,6 +30,7 @@ from neurotox.assays.neurite.tables import (
     acquisition_failed,
     apply_qc,
     cell_table,
+    counted_as,
     endpoint_rows,
     field_count_note,
     field_table,
@@ -67,9 +69,20 @@ class NeuriteRun:
     unmatched: int = 0
 
 
-def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
-                 notes: list[str]) -> list[float]:
-    """The pixel size of each field: ``--pixel-size``, else the field's own calibration.
+#: Where a field's pixel size came from (fields table, column ``pixel_size_source``):
+#: its own files' calibration, another field's (its files carry none), or the
+#: parameter ``pixel_size_um`` given by ``--pixel-size``/``--param`` (``option``), the
+#: study's assay entry (``study``), the protocol (``protocol``) or from Python
+#: (``parameters``).
+PIXEL_SIZE_SOURCES = ("metadata", "fallback", "option", "study", "protocol", "parameters")
+
+
+def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters, notes: list[str],
+                 given_by: str = "parameters") -> list[tuple[float, str]]:
+    """The pixel size of each field and its source (:data:`PIXEL_SIZE_SOURCES`).
+
+    ``pixel_size_um`` of the parameters (``given_by`` names who set it), else
+    the field's own calibration.
 
     A pixel size given that differs by more than 1 % from a calibration the
     files carry is used, with a warning naming the file and both sizes.
@@ -93,7 +106,7 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
             notes.append(f"warning: the pixel size given ({given:g} µm) differs from the "
                          f"calibration saved in {saved[0].name} ({saved[1]:.4g} µm); every "
                          "length, area and count is measured at the size given")
-        return [given] * len(sources)
+        return [(given, given_by)] * len(sources)
     own: list[float | None] = []
     for s in sources:
         values = {p.path: pixel_size_um(p.path) for p in s.planes}
@@ -133,14 +146,15 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters,
         notes.append(f"warning: {len(missing)} field(s) without a usable pixel-size "
                      f"calibration ({quoted(missing, limit=5)}) taken as {px:.4g} µm like "
                      f"{ref.name}; give --pixel-size if that is wrong")
-    return [px if v is None else v for v in own]
+    return [(px, "fallback") if v is None else (v, "metadata") for v in own]
 
 
 def plan_fields(plate_dir: str | Path, params: NeuriteParameters, *,
-                overlays: Literal["all", "flagged", "none"] = "flagged"
+                overlays: Literal["all", "flagged", "none"] = "flagged",
+                pixel_size_given_by: str = "parameters"
                 ) -> tuple[list[FieldTask], list[str]]:
     """Index a plate folder and build one task per field (nothing is read yet)."""
-    tasks, notes, _ = _plan(plate_dir, params, overlays)
+    tasks, notes, _ = _plan(plate_dir, params, overlays, pixel_size_given_by)
     return tasks, notes
 
 
@@ -171,7 +185,7 @@ def _index_notes(index: PlateIndex) -> list[str]:
 
 
 def _plan(plate_dir: str | Path, params: NeuriteParameters,
-          overlays: Literal["all", "flagged", "none"]
+          overlays: Literal["all", "flagged", "none"], given_by: str = "parameters"
           ) -> tuple[list[FieldTask], list[str], int]:
     """Tasks, notes and the number of image files that matched no naming pattern."""
     index = scan_plate(plate_dir, pattern=params.pattern)
@@ -209,10 +223,10 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
         raise InputError("non_neuronal 'channel' needs a third image channel, which plate runs "
                          "do not read yet; use 'all' or 'larger', or analyse_field("
                          "non_neuronal_image=...) from Python")
-    sizes = _pixel_sizes(sources, params, notes)
+    sizes = _pixel_sizes(sources, params, notes, given_by)
     settings = params.settings()
-    return ([FieldTask(s, px, settings, overlays, params)
-             for s, px in zip(sources, sizes, strict=True)], notes,
+    return ([FieldTask(s, px, settings, overlays, params, origin)
+             for s, (px, origin) in zip(sources, sizes, strict=True)], notes,
             len(index.unmatched))
 
 
@@ -221,7 +235,8 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
                   workers: int | None = None, scheduler: Any = None,
                   overlays: Literal["all", "flagged", "none"] = "flagged",
                   progress: bool = False,
-                  overlay_writer: Callable[[str, bytes], Any] | None = None) -> NeuriteRun:
+                  overlay_writer: Callable[[str, bytes], Any] | None = None,
+                  pixel_size_given_by: str = "parameters") -> NeuriteRun:
     """Analyse a plate folder end to end.
 
     Parameters
@@ -247,6 +262,9 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
     overlay_writer
         ``writer(relative_path, png_bytes)`` called as overlays arrive; when None
         they are returned in :attr:`NeuriteRun.overlays`.
+    pixel_size_given_by
+        Who set ``params.pixel_size_um`` when it is set (``option``, ``study``,
+        ``protocol``): the fields table's ``pixel_size_source``.
 
     Returns
     -------
@@ -255,7 +273,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
         selectivity), notes, exclusions and overlays.
 
     """
-    tasks, notes, unmatched = _plan(plate_dir, params, overlays)
+    tasks, notes, unmatched = _plan(plate_dir, params, overlays, pixel_size_given_by)
     if layout is not None and params.names_give("group"):
         raise InputError("the groups would come both from the file names ({group} in the "
                          "pattern) and from the plate layout; give one of them",
@@ -303,6 +321,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
     cells, wells = unmeasured_emptied(cells, wells, params)
     notes += field_count_note(wells)
     wells, norm_notes = normalise_to_control(join_layout(wells, info))
+    fields, cells = with_groups(fields, info), with_groups(cells, info)
     if measure_only:
         norm_notes = []         # no control to normalise to, as the warning above says
     fits, sel = concentration_response(wells, params)
@@ -316,6 +335,7 @@ def analyse_plate(plate_dir: str | Path, layout: pd.DataFrame | None, params: Ne
     overlay_files = {overlay_name(o.source): o.overlay for o in outputs
                      if o.overlay is not None}
     inputs = sorted({p for t in tasks for p in _paths(t.source)})
+    fields, wells = counted_as(fields, params), counted_as(wells, params)
     return NeuriteRun(table, {"cells": cells, "fields": fields, "wells": wells,
                               "concentration_response": fits, "selectivity": sel},
                       notes + layout_notes + norm_notes, exclusions, overlay_files, inputs,

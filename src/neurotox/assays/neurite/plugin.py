@@ -40,7 +40,9 @@ def _run(study: Study, spec: AssaySpec, params: BaseModel) -> AssayResult:
     plate_dir = study.assay_inputs(spec)[0]
     layout = study_layout(study, spec, params)
     run = analyse_plate(plate_dir, layout, params, study_id=study.study_id,
-                        groups=_study_groups(study), workers=params.workers)
+                        groups=_study_groups(study), workers=params.workers,
+                        pixel_size_given_by="study" if "pixel_size_um" in spec.parameters
+                        else "protocol")
     notes = run.notes + [f"excluded {e['what']}: {e['reason']}" for e in run.exclusions]
     return said(AssayResult(endpoints=run.endpoints, details=run.details, notes=notes,
                             inputs=run.inputs), neurite_conventions(params))

@@ -40,7 +40,9 @@ def field_table(outputs: list[FieldOutput], folder: Path | None = None) -> pd.Da
         s = o.source
         rows.append({"plate": s.plate, "well": s.well, "field": s.field,
                      "timepoint": s.timepoint, "neurite_file": where(s.neurite),
-                     "nuclei_file": where(s.nuclei), **o.metrics, "flags": ";".join(o.flags),
+                     "nuclei_file": where(s.nuclei), "pixel_size_um": round(o.pixel_size_um, 6),
+                     "pixel_size_source": o.pixel_size_source, **o.metrics,
+                     "flags": ";".join(o.flags),
                      "blank_neurite": o.blank_neurite, "blank_nuclei": o.blank_nuclei})
     return pd.DataFrame(rows)
 
@@ -52,7 +54,8 @@ def cell_table(outputs: list[FieldOutput]) -> pd.DataFrame:
         if len(o.cells):
             s = o.source
             parts.append(o.cells.assign(plate=s.plate, well=s.well, field=s.field,
-                                        timepoint=s.timepoint))
+                                        timepoint=s.timepoint,
+                                        pixel_size_um=round(o.pixel_size_um, 6)))
     if not parts:
         return pd.DataFrame(columns=["plate", "well", "field", "timepoint", "cell"])
     df = pd.concat(parts, ignore_index=True)
@@ -193,8 +196,21 @@ def well_table(cells: pd.DataFrame, fields: pd.DataFrame) -> pd.DataFrame:
         rows.append({"plate": plate, "well": well, "timepoint": tp, **_well_row(sel, grp),
                      # one image per well (images as replicates): the value's raw file
                      "image": (grp["neurite_file"].iloc[0] or grp["nuclei_file"].iloc[0])
-                     if len(grp) == 1 else ""})
+                     if len(grp) == 1 else "", **_well_pixel_size(grp)})
     return pd.DataFrame(rows)
+
+
+def _well_pixel_size(fields: pd.DataFrame) -> dict[str, Any]:
+    """The pixel size a well's fields were measured at, and where it came from.
+
+    Empty (NaN) when the fields were measured at different sizes (each field's
+    own is in the fields table); the sources are listed, ``;``-separated.
+    """
+    if "pixel_size_um" not in fields:
+        return {}
+    sizes = set(fields["pixel_size_um"])
+    return {"pixel_size_um": sizes.pop() if len(sizes) == 1 else math.nan,
+            "pixel_size_source": ";".join(sorted(set(fields["pixel_size_source"])))}
 
 
 
@@ -277,6 +293,20 @@ def _missing_reason(well: pd.Series, column: str) -> str:
         return ("no unattached neurite fragment in the analysed fields: mean fragment length "
                 "undefined")
     return well["well_note"] or "no value: not measured in these fields"
+
+
+def counted_as(table: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
+    """A field or well table whose count columns are named after what was counted.
+
+    Without a nuclear channel the cells counted are cell bodies
+    (:func:`~neurotox.assays.neurite.params.count_endpoint`): ``nuclei_count``
+    and ``nuclei_count_pct`` become ``cell_body_count`` and
+    ``cell_body_count_pct``, as the EndpointTable names the endpoint.
+    """
+    name = count_endpoint(params)
+    if name == "nuclei_count":
+        return table
+    return table.rename(columns={"nuclei_count": name, "nuclei_count_pct": f"{name}_pct"})
 
 
 def masked_note(fields: pd.DataFrame) -> list[str]:
