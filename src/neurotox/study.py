@@ -59,7 +59,7 @@ from neurotox.delimited import (
     read_table,
 )
 from neurotox.errors import FormatError, InputError, did_you_mean, quoted
-from neurotox.files import same_content
+from neurotox.files import register_inputs, same_content
 from neurotox.vocab import Sex, normalise_unit, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message, quoted_scalar
 
@@ -1149,6 +1149,7 @@ class Study:
                                      f"(input[{first}] is {spec.input[first]!r}); list each "
                                      "input file once", path=self.path, where=where)
                 out.append(p)
+        register_inputs(out)   # hashed as they are now, before any assay reads them
         twins = same_content(out)
         if twins:
             k = next(k for k, rel in enumerate(spec.input) if twins[1] in
