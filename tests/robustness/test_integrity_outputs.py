@@ -6,6 +6,7 @@ Cases needing root (a tiny or read-only tmpfs, another user ID) skip when not ro
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -584,11 +585,20 @@ def test_output_name_longer_than_staging_allows(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
-def test_output_name_too_long(tmp_path):
-    line = one_line_error(invoke(("simulate", "tmaze", "-o", str(tmp_path / ("n" * 300))),
-                                 tmp_path))
-    assert "File name too long" in line
-    assert list(tmp_path.iterdir()) == []
+@pytest.mark.parametrize("out", ["n" * 256, "a/" + "n" * 300 + "/b"])
+def test_output_name_too_long(tmp_path, monkeypatch, out):
+    """stranger39 F4: a 256-byte -o name failed only at the final rename, after the run."""
+    import neurotox.pipeline
+
+    folder = study_case(tmp_path)
+    monkeypatch.setattr(neurotox.pipeline, "prepare", lambda *a, **k: pytest.fail("ran"))
+    r = invoke((*REPORT, "-o", str(tmp_path / out)), tmp_path, inputs=folder)
+    long = out.split("/")[1] if "/" in out else out
+    assert one_line_error(r) == (
+        f"Error: {tmp_path / out}: cannot create the output folder: the name {'n' * 40}… is "
+        f"{len(long)} bytes long, more than the 255 the file system allows; give a shorter "
+        "name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 
 def test_output_under_a_file(tmp_path):
@@ -660,6 +670,28 @@ def test_disk_full_is_one_line_and_leaves_nothing(tmp_path):
         assert line.startswith(f"Error: {disk}/.out.neurotox-tmp-"), line
         assert line.endswith(": No space left on device"), line
         assert list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+@needs_root
+def test_disk_full_under_force_names_the_file(tmp_path):
+    """stranger39 F2: a full disk under --force said 'No space left on device', no file."""
+    disk = tmp_path / "disk"
+    mount_tmpfs(disk, "size=64k")
+    try:
+        previous_output(disk / "out")
+        with contextlib.suppress(OSError), open(disk / "filler", "wb") as f:
+            while True:                          # the rest of the disk
+                f.write(b"x" * 1024)
+                f.flush()
+        before = snapshot(disk)
+        r = invoke(("--quiet", "simulate", "tmaze", "-o", str(disk / "out"), "--force"),
+                   tmp_path)
+        line = one_line_error(r)
+        assert line.startswith(f"Error: {disk}/.out.neurotox-tmp-"), line
+        assert line.endswith(": No space left on device"), line
+        assert snapshot(disk) == before        # the earlier output intact, nothing left
     finally:
         subprocess.run(["umount", str(disk)], check=False)
 

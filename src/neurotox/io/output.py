@@ -700,6 +700,7 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()
     if above is not None:
         raise OutputExistsError(f"{target}: cannot create the output folder: {str(above)!r} "
                                 "is a file, not a folder")
+    _check_name_lengths(target)
     if lies_within(cwd, target):
         raise OutputExistsError(f"{target}: refusing to write the output over the current "
                                 "folder or a folder holding it; give a new folder")
@@ -724,6 +725,21 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()
     if reason:
         raise OutputExistsError(f"{target}: --force refused: {reason}; move it away or "
                                 "remove it yourself")
+
+
+def _check_name_lengths(target: Path) -> None:
+    """Refuse, before the run, a folder name the file system cannot hold (found at the end)."""
+    path = Path(os.path.abspath(target))
+    existing = next((p for p in path.parents if p.is_dir()), None)
+    if existing is None or os.path.lexists(path):
+        return
+    limit = _name_max(existing)
+    for part in path.relative_to(existing).parts:
+        size = len(os.fsencode(part))
+        if size > limit:
+            raise OutputExistsError(f"{target}: cannot create the output folder: the name "
+                                    f"{shown(part[:40])}… is {size} bytes long, more than the "
+                                    f"{limit} the file system allows; give a shorter name")
 
 
 def enclosing_output(target: Path) -> Path | None:
@@ -924,7 +940,8 @@ class OutputDir:
         log.debug("writing the output folder %s (staging %s)", self.target, self.staging.name)
         try:   # a signal handled right after mkdir must not leave the staging folder behind
             self.staging.mkdir()
-            (self.staging / _MARKER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
+            self._write_atomic(self.staging / _MARKER,
+                               f"{socket.gethostname()} {os.getpid()}\n".encode())
             for message in take_pending_notes():   # said already, before the folder opened
                 if message not in self.record.notes:
                     self.record.notes.append(message)
