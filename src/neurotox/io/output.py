@@ -103,9 +103,12 @@ def current_user() -> str:
 
 
 def _state(path: Path) -> FileState | None:
-    """Size, modification time and SHA-256 of a file now, None when it cannot be read."""
+    """Size, modification time and SHA-256 of a regular file now, else None.
+
+    A FIFO or device is never opened (it would block or never end).
+    """
     try:
-        return FileState.of(path)
+        return FileState.of(path) if path.is_file() else None
     except OSError:
         return None
 
