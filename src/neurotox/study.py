@@ -301,7 +301,7 @@ class StudyDates(BaseModel):
                                                  "experimental_end", "report")
                  if getattr(self, k) is not None]
         for i, (later, day) in enumerate(given):
-            for earlier, before in given[:i]:
+            for earlier, before in reversed(given[:i]):   # the nearest first
                 if day < before:
                     raise ValueError(f"dates.{later} ({day}) is before dates.{earlier} "
                                      f"({before}); the dates are initiation, experimental "

@@ -215,6 +215,9 @@ def test_a_complete_statement_is_ready():
      "report (2026-02-08)", "experimental_end (2026-02-09)"),
     ({"initiation": "2026-01-05", "report": "2026-01-04"},
      "report (2026-01-04)", "initiation (2026-01-05)"),
+    ({"initiation": "2026-01-05", "experimental_start": "2026-01-12",   # stranger39's case
+      "experimental_end": "2025-01-01"},
+     "experimental_end (2025-01-01)", "experimental_start (2026-01-12)"),
 ])
 def test_study_dates_out_of_order_are_refused(dates, later, earlier, tmp_path):
     """stranger39 E1: experimental_end before experimental_start was signed without a check."""
