@@ -26,7 +26,7 @@ import re
 import stat
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,11 @@ _PENDING: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 #: a study stored in the historical control database), described for a message.
 _COMMITTED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "neurotox_committed", default=None)
+#: Every input file the running command has met, as it was before anything read it
+#: (:func:`register_input`): the manifest records these bytes, and refuses a file that
+#: no longer holds them.
+_SEEN: contextvars.ContextVar[dict[Path, FileState] | None] = contextvars.ContextVar(
+    "neurotox_inputs_seen", default=None)
 
 
 def warn_or_refuse(message: str) -> None:
@@ -122,12 +127,14 @@ def command_scope() -> Iterator[None]:
     """The scope of one command of the CLI.
 
     Its notes taken before its output folder opens are kept (:func:`take_pending_notes`),
-    what it completes for good is listed (:func:`committed_outputs`).
+    what it completes for good is listed (:func:`committed_outputs`), the input files it
+    meets are hashed before they are read (:func:`register_input`).
     """
-    notes, done = _PENDING.set([]), _COMMITTED.set([])
+    notes, done, seen = _PENDING.set([]), _COMMITTED.set([]), _SEEN.set({})
     try:
         yield
     finally:
+        _SEEN.reset(seen)
         _COMMITTED.reset(done)
         _PENDING.reset(notes)
 
@@ -281,7 +288,71 @@ def check_input(path: str | Path, *, max_bytes: int | None = None) -> os.stat_re
                                                  f"{ENV_MAX_FILE})")
         raise InputError(f"file is {human_size(st.st_size)}, more than the limit of "
                          f"{human_size(limit)}{hint}", path=path)
+    register_input(path)
     return st
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 hex digest of a file, read in 1 MiB chunks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class FileState:
+    """An input file's size, modification time (ns) and SHA-256 at one moment."""
+
+    size: int
+    mtime_ns: int
+    sha256: str
+
+    @classmethod
+    def of(cls, path: str | Path) -> FileState:
+        """The file as it is now (stat taken before hashing: a write meanwhile shows)."""
+        st = os.stat(path)
+        return cls(st.st_size, st.st_mtime_ns, sha256_file(path))
+
+
+def register_input(path: str | Path) -> FileState | None:
+    """The state of an input file when the running command first met it.
+
+    Called before a file is read (by :func:`check_input`, for every file a study
+    names when it is loaded, for the inputs of an output folder): the first call
+    in a command (:func:`command_scope`) hashes the file, later calls return that
+    state. None outside a command, or when the path is no regular file.
+    """
+    seen = _SEEN.get()
+    if seen is None:
+        return None
+    key = Path(path).resolve()
+    if key not in seen:
+        if not key.is_file():
+            return None
+        try:
+            seen[key] = FileState.of(key)
+        except OSError:
+            return None
+    return seen[key]
+
+
+def register_inputs(paths: Iterable[str | Path]) -> None:
+    """:func:`register_input` for files, and for the regular files below folders."""
+    if _SEEN.get() is None:
+        return
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            for top, dirs, names in os.walk(p):
+                dirs.sort()
+                for name in sorted(names):
+                    register_input(Path(top) / name)
+        else:
+            register_input(p)
 
 
 def check_unpacked(total: int, path: str | Path, *, what: str = "content") -> None:

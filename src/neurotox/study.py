@@ -59,7 +59,7 @@ from neurotox.delimited import (
     read_table,
 )
 from neurotox.errors import FormatError, InputError, did_you_mean, quoted
-from neurotox.files import same_content
+from neurotox.files import register_inputs, same_content
 from neurotox.vocab import Sex, normalise_unit, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message, quoted_scalar
 
@@ -276,8 +276,17 @@ class StatisticsPlan(BaseModel):
         return names
 
 
+def blank_is_none(v: Any) -> Any:
+    """Text that is empty or only spaces is a value not given (a line still to complete)."""
+    return None if isinstance(v, str) and not v.strip() else v
+
+
 class StudyDates(BaseModel):
-    """Dates of the study plan shown on the report's title page (all optional)."""
+    """Dates of the study plan shown on the report's title page (all optional).
+
+    Those given are in study order: initiation (the study plan signed), the first
+    and the last day of the experimental phase, the report.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -285,6 +294,19 @@ class StudyDates(BaseModel):
     experimental_start: dt.date | None = None
     experimental_end: dt.date | None = None
     report: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _in_order(self) -> StudyDates:
+        given = [(k, getattr(self, k)) for k in ("initiation", "experimental_start",
+                                                 "experimental_end", "report")
+                 if getattr(self, k) is not None]
+        for i, (later, day) in enumerate(given):
+            for earlier, before in reversed(given[:i]):   # the nearest first
+                if day < before:
+                    raise ValueError(f"dates.{later} ({day}) is before dates.{earlier} "
+                                     f"({before}); the dates are initiation, experimental "
+                                     "start, experimental end, report, in that order")
+        return self
 
 
 class DoseConclusion(BaseModel):
@@ -325,7 +347,7 @@ class QaInspection(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    phase: str = Field(min_length=1)
+    phase: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
     inspected: dt.date | None = None
     reported: dt.date | None = None
 
@@ -363,11 +385,18 @@ class ReportSettings(BaseModel):
     paper: Literal["a4", "letter"] = "a4"
     spread: Literal["sd", "sem"] = "sd"
     qa_inspections: tuple[QaInspection, ...] = ()
-    qa_name: str | None = Field(default=None, min_length=1)
+    qa_name: str | None = None
     glp_exceptions: tuple[Annotated[str, StringConstraints(strip_whitespace=True,
                                                            min_length=1)], ...] = ()
-    compliance_statement: str | None = Field(default=None, min_length=1)
-    archive: str | None = Field(default=None, min_length=1)
+    compliance_statement: Annotated[str, StringConstraints(strip_whitespace=True,
+                                                           min_length=1)] | None = None
+    archive: str | None = None
+
+    @field_validator("qa_name", "archive", mode="before")
+    @classmethod
+    def _blank_is_not_given(cls, v: Any) -> Any:
+        """``qa_name: ''`` or ``'   '`` is a name still to complete, as a missing key is."""
+        return blank_is_none(v)
 
     @field_validator("glp_exceptions", mode="before")
     @classmethod
@@ -495,6 +524,13 @@ class StudySpec(BaseModel):
     @classmethod
     def _one_or_many(cls, v: Any) -> Any:
         return [v] if isinstance(v, dict) else v
+
+    @field_validator("species", "strain", "cell_line", "guideline", "sponsor", "test_facility",
+                     "study_director", "test_item_batch", "vehicle", "route", mode="before")
+    @classmethod
+    def _blank_is_not_given(cls, v: Any) -> Any:
+        """``sponsor: ''`` or ``'   '`` is a key still to complete, as a missing key is."""
+        return blank_is_none(v)
 
 
 def _check_doses(groups: tuple[Group, ...]) -> None:
@@ -1151,6 +1187,7 @@ class Study:
                                      f"(input[{first}] is {spec.input[first]!r}); list each "
                                      "input file once", path=self.path, where=where)
                 out.append(p)
+        register_inputs(out)   # hashed as they are now, before any assay reads them
         twins = same_content(out)
         if twins:
             k = next(k for k, rel in enumerate(spec.input) if twins[1] in

@@ -222,3 +222,39 @@ def test_a_complete_glp_report_is_signed_and_says_so(finalised, tmp_path):
         assert "Report date 2027-01-15" in footer
     html = (out / "report.html").read_text(encoding="utf-8")
     assert f"key ID {key_id}" in html and "report date 2027-01-15" in html
+
+
+def test_blank_statements_are_not_signed_but_a_draft_is_written(finalised, tmp_path):
+    """stranger39 E1: ``sponsor: ''`` and ``qa_name: '   '`` were signed as a final report."""
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    study, _ = finalised
+    spec = yaml.safe_load((study / "study.yaml").read_text(encoding="utf-8"))
+    spec.update({"sponsor": "", "test_facility": "Example Lab", "study_director": "  ",
+                 "dates": {"initiation": "2026-01-05", "experimental_start": "2026-01-12",
+                           "experimental_end": "2026-02-09", "report": "2027-01-15"},
+                 "noael": {"dose": None, "basis": "not established"},
+                 "loael": {"dose": None, "basis": "not established"}})
+    spec["report"].update({"qa_name": "   ", "qa_inspections": [
+        {"phase": "Report", "inspected": "2026-03-01", "reported": "2026-03-02"}]})
+    blank = tmp_path / "study"
+    blank.mkdir()
+    for f in study.iterdir():
+        (blank / f.name).write_bytes(f.read_bytes())
+    (blank / "study.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    args = ["report", str(blank / "study.yaml"), "--no-bmd", "--format", "html"]
+    res = CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "final"), "--sign-key",
+                                   str(_key(tmp_path))])
+    assert res.exit_code == 2, res.output
+    assert res.output.strip().splitlines() == [
+        f"Error: {blank / 'study.yaml'}: a signed GLP report is final, but the study file "
+        "leaves out sponsor, study_director, report.qa_name; add them, or write an unsigned "
+        "draft (without --sign-key and NEUROTOX_SIGN_KEY_FILE)"]
+    assert not (tmp_path / "final").exists()
+    res = CliRunner().invoke(cli, ["--quiet", *args, "-o", str(tmp_path / "draft")])
+    assert res.exit_code == 0, res.output
+    notes = json.loads((tmp_path / "draft" / "manifest.json").read_text())["notes"]
+    assert ("GLP report: left to complete before signing (study-file keys): sponsor, "
+            "study_director, report.qa_name" in notes)

@@ -6,6 +6,7 @@ Cases needing root (a tiny or read-only tmpfs, another user ID) skip when not ro
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -23,6 +24,7 @@ from neurotox.io.output import MANIFEST, OutputDir, RunRecord, load_key, verify,
 from tests.robustness import test_rodent_corpus as rodent
 from tests.robustness import test_stats_corpus as stats
 from tests.robustness.corpus import (
+    OLD_FILE,
     invoke,
     materialise,
     mount_tmpfs,
@@ -74,6 +76,11 @@ REPORT = ("--quiet", "report", "{dir}/study.yaml", "--format", "csv", "--no-bmd"
     ("{case}/old", "previous+extra", "notes.txt (file) was not written by the earlier run"),
     ("{case}/old", "previous+folder", "keep (folder) was not written by the earlier run"),
     ("{case}/old", "fake-manifest", "is not the output of an earlier neurotox run"),
+    ("{case}/old", "previous+edited", "{case}/old/" + OLD_FILE + " (file) was changed after "
+     "the earlier run wrote it (its SHA-256 or size is not the one in manifest.json); move "
+     "it away or remove it yourself"),
+    ("{case}/old", "previous+same-size", "{case}/old/" + OLD_FILE + " (file) was changed "
+     "after the earlier run wrote it"),
     ("{case}/link", "symlink-to-inputs", "it holds the input"),
 ])
 def test_force_never_replaces_inputs_or_foreign_folders(tmp_path, target, prepare, match):
@@ -85,6 +92,12 @@ def test_force_never_replaces_inputs_or_foreign_folders(tmp_path, target, prepar
             (t / "notes.txt").write_text("my own notes\n")
         if prepare.endswith("folder"):
             (t / "keep").mkdir()
+        if prepare.endswith("edited"):       # stranger39 F3: a table curated by hand
+            with open(t / OLD_FILE, "a") as f:
+                f.write("x\n")
+        if prepare.endswith("same-size"):
+            text = (t / OLD_FILE).read_text()
+            (t / OLD_FILE).write_text(text[:-2] + ("0" if text[-2] != "0" else "1") + text[-1])
     elif prepare == "foreign":
         t.mkdir()
         (t / "thesis.docx").write_text("years of work")
@@ -97,7 +110,7 @@ def test_force_never_replaces_inputs_or_foreign_folders(tmp_path, target, prepar
     before = snapshot(tmp_path)
     r = invoke((*REPORT, "-o", str(t), "--force"), tmp_path, inputs=folder)
     line = one_line_error(r)
-    assert match in line, line
+    assert match.replace("{case}", str(tmp_path)) in line, line
     assert snapshot(tmp_path) == before, "something was changed or deleted"
 
 
@@ -572,11 +585,20 @@ def test_output_name_longer_than_staging_allows(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]
 
 
-def test_output_name_too_long(tmp_path):
-    line = one_line_error(invoke(("simulate", "tmaze", "-o", str(tmp_path / ("n" * 300))),
-                                 tmp_path))
-    assert "File name too long" in line
-    assert list(tmp_path.iterdir()) == []
+@pytest.mark.parametrize("out", ["n" * 256, "a/" + "n" * 300 + "/b"])
+def test_output_name_too_long(tmp_path, monkeypatch, out):
+    """stranger39 F4: a 256-byte -o name failed only at the final rename, after the run."""
+    import neurotox.pipeline
+
+    folder = study_case(tmp_path)
+    monkeypatch.setattr(neurotox.pipeline, "prepare", lambda *a, **k: pytest.fail("ran"))
+    r = invoke((*REPORT, "-o", str(tmp_path / out)), tmp_path, inputs=folder)
+    long = out.split("/")[1] if "/" in out else out
+    assert one_line_error(r) == (
+        f"Error: {tmp_path / out}: cannot create the output folder: the name {'n' * 40}… is "
+        f"{len(long)} bytes long, more than the 255 the file system allows; give a shorter "
+        "name")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 
 def test_output_under_a_file(tmp_path):
@@ -648,6 +670,28 @@ def test_disk_full_is_one_line_and_leaves_nothing(tmp_path):
         assert line.startswith(f"Error: {disk}/.out.neurotox-tmp-"), line
         assert line.endswith(": No space left on device"), line
         assert list(disk.iterdir()) == []
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+@needs_root
+def test_disk_full_under_force_names_the_file(tmp_path):
+    """stranger39 F2: a full disk under --force said 'No space left on device', no file."""
+    disk = tmp_path / "disk"
+    mount_tmpfs(disk, "size=64k")
+    try:
+        previous_output(disk / "out")
+        with contextlib.suppress(OSError), open(disk / "filler", "wb") as f:
+            while True:                          # the rest of the disk
+                f.write(b"x" * 1024)
+                f.flush()
+        before = snapshot(disk)
+        r = invoke(("--quiet", "simulate", "tmaze", "-o", str(disk / "out"), "--force"),
+                   tmp_path)
+        line = one_line_error(r)
+        assert line.startswith(f"Error: {disk}/.out.neurotox-tmp-"), line
+        assert line.endswith(": No space left on device"), line
+        assert snapshot(disk) == before        # the earlier output intact, nothing left
     finally:
         subprocess.run(["umount", str(disk)], check=False)
 
@@ -795,18 +839,99 @@ def test_simulate_is_byte_identical_at_any_time(tmp_path):
     assert a == b
 
 
-def test_input_changed_during_the_run_is_an_error(tmp_path):
-    """The manifest hashes inputs at the end: a file changed meanwhile must not pass."""
+CHANGED = ("changed while the run read it (size, modification time or SHA-256 differs from "
+           "when the run opened it, or the file is gone); run again")
+
+
+@pytest.mark.parametrize("how", ["edited", "replaced, same size and time", "removed"])
+def test_input_changed_during_the_run_is_an_error(tmp_path, how):
+    """An input that changes after the run met it (before reading it) fails the run.
+
+    The file is recorded only after it was read and changed (as ``report`` records
+    the study's data files after the assays): the manifest must not name the new bytes.
+    """
     from neurotox.errors import InputError
 
     src = tmp_path / "in.csv"
     src.write_text("a\n1\n")
-    with pytest.raises(InputError, match=r"in\.csv: changed while the run was reading it"):
+    with pytest.raises(InputError) as info:
         with OutputDir(tmp_path / "out", inputs=[src]) as od:
-            od.record.add_inputs([src])
             od.write_text("t.csv", src.read_text())
-            src.write_text("a\n2\n")          # another process edits the input
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+            if how == "removed":
+                src.unlink()
+            elif how == "edited":
+                src.write_text("a\n2\n")          # another process edits the input
+            else:                                  # an atomic replace keeping size and mtime
+                st = src.stat()
+                (tmp_path / "new.tmp").write_text("a\n2\n")
+                os.utime(tmp_path / "new.tmp", ns=(st.st_atime_ns, st.st_mtime_ns))
+                os.replace(tmp_path / "new.tmp", src)
+            od.record.add_inputs([src])            # recorded after the read and the change
+    assert str(info.value) == f"{src}: {CHANGED}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([] if how == "removed" else ["in.csv"])
+
+
+def test_input_touched_but_unchanged_is_an_error_too(tmp_path):
+    """Size and modification time are part of the check (a rewrite of the same bytes)."""
+    from neurotox.errors import InputError
+
+    src = tmp_path / "in.csv"
+    src.write_text("a\n1\n")
+    with pytest.raises(InputError, match="changed while the run read it"):
+        with OutputDir(tmp_path / "out", inputs=[src]) as od:
+            od.write_text("t.csv", src.read_text())
+            st = src.stat()
+            os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+            od.record.add_inputs([src])
+
+
+def _swap(path: Path) -> None:
+    """Replace ``path`` atomically by a file of the same size with one byte changed."""
+    data = bytearray(path.read_bytes())
+    k = data.rindex(b"1")
+    data[k:k + 1] = b"2"
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(bytes(data))
+    os.replace(tmp, path)
+
+
+@pytest.mark.parametrize(("args", "hook"), [
+    ((*REPORT, "-o", "{out}"), "neurotox.pipeline.prepare"),
+    (("--quiet", "tmaze", "--study", "{dir}/study.yaml", "-o", "{out}"),
+     "neurotox.assays.base.analyse_files"),
+])
+def test_input_replaced_after_it_was_read_fails_the_command(tmp_path, monkeypatch, args, hook):
+    """stranger39 F1: a data file replaced (same size) right after the assay read it (before
+    ``report`` records its inputs): exit 2 naming it, nothing written, no staging left."""
+    folder = study_case(tmp_path)
+    module, name = hook.rsplit(".", 1)
+    import importlib
+
+    original = getattr(importlib.import_module(module), name)
+
+    def swapped(*a, **k):   # the assay has read the file: an editor or LIMS replaces it
+        result = original(*a, **k)
+        _swap(folder / "entries.csv")
+        return result
+
+    monkeypatch.setattr(f"{module}.{name}", swapped)
+    r = invoke(args, tmp_path, inputs=folder)
+    assert one_line_error(r) == f"Error: {folder / 'entries.csv'}: {CHANGED}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
+    assert sorted(p.name for p in folder.iterdir()) == ["entries.csv", "study.yaml",
+                                                        "subjects.csv"]
+
+
+def test_input_read_unchanged_names_the_bytes_read(tmp_path, monkeypatch):
+    """Without a change the manifest's input hashes are those of the files (and run.json's)."""
+    folder = study_case(tmp_path)
+    r = invoke((*REPORT, "-o", "{out}"), tmp_path, inputs=folder)
+    assert r.exit_code == 0, r.output
+    doc = json.loads((tmp_path / "out" / MANIFEST).read_text())
+    run = json.loads((tmp_path / "out" / "run.json").read_text())
+    want = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    assert {Path(i["path"]).name: i["sha256"] for i in doc["inputs"]} == want
+    assert {Path(i["path"]).name: i["sha256"] for i in run["inputs"]} == want
 
 
 def test_non_utf8_names_in_the_manifest(tmp_path):

@@ -49,13 +49,16 @@ import pandas as pd
 from neurotox.errors import InputError, OutputExistsError
 from neurotox.files import (
     NOTE_SINK,
+    FileState,
     check_input,
     file_kind,
     lies_within,
     log_note,
     output_committed,
     path_forms,
+    register_input,
     run_note,
+    sha256_file,
     take_pending_notes,
 )
 
@@ -80,15 +83,6 @@ DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "scikit-posthocs", "p
                 "scikit-image", "tifffile", "skan", "numba", "pyarrow", "h5py")
 
 
-def sha256_file(path: str | Path) -> str:
-    """SHA-256 hex digest of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def software_versions() -> dict[str, str]:
     """Versions of neurotox, Python and the scientific dependencies."""
     out = {"python": platform.python_version()}
@@ -108,13 +102,23 @@ def current_user() -> str:
         return f"uid {os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
-def _stamp(path: Path) -> tuple[int, int] | None:
-    """Size and modification time (ns) of a file, None when it cannot be read."""
+def _state(path: Path) -> FileState | None:
+    """Size, modification time and SHA-256 of a regular file now, else None.
+
+    A FIFO or device is never opened (it would block or never end).
+    """
     try:
-        st = path.stat()
+        return FileState.of(path) if path.is_file() else None
     except OSError:
         return None
-    return st.st_size, st.st_mtime_ns
+
+
+def _files_in(p: Path) -> list[Path]:
+    """``p`` itself, or the regular files (and links to files) below the folder ``p``."""
+    if not p.is_dir():
+        return [p]
+    return [p / rel for rel, kind in walk(p)
+            if kind == "file" or (kind == "symlink" and (p / rel).is_file())]
 
 
 def _now() -> str:
@@ -152,23 +156,32 @@ class RunRecord:
     #: Folders given as inputs (a plate folder), expanded into ``inputs``; the output
     #: folder may not lie inside them.
     input_folders: list[Path] = field(default_factory=list)
-    _stamps: dict[Path, tuple[int, int] | None] = field(default_factory=dict, repr=False)
+    _seen: dict[Path, FileState | None] = field(default_factory=dict, repr=False)
 
     def add_inputs(self, paths: Iterable[str | Path]) -> None:
         """Record input files (directories are expanded to the regular files inside).
 
-        Each file's size and modification time are noted now; a file that changes
-        before the manifest is written makes the run fail (its hash would not be
-        that of the bytes read).
+        Each file is recorded as the run first met it, before reading it (its size,
+        modification time and SHA-256: :meth:`first_state`); a file that differs
+        from that state when the manifest is written makes the run fail (the
+        results would not come from the bytes the manifest names).
         """
         for p in map(Path, paths):
             if p.is_dir():
                 self.input_folders.append(p)
-            files = ([p / rel for rel, kind in walk(p) if kind == "file"
-                      or (kind == "symlink" and (p / rel).is_file())] if p.is_dir() else [p])
-            for f in files:
+            for f in _files_in(p):
                 self.inputs.append(f)
-                self._stamps.setdefault(f.resolve(), _stamp(f))
+                self.first_state(f)
+
+    def first_state(self, path: str | Path) -> FileState | None:
+        """The file as the run first met it (see :func:`neurotox.files.register_input`).
+
+        Met now when neither this record nor the running command has seen it.
+        """
+        key = Path(path).resolve()
+        if key not in self._seen:
+            self._seen[key] = register_input(key) or _state(key)
+        return self._seen[key]
 
     def note(self, message: str) -> None:
         """Record (and log) a decision the software took itself.
@@ -335,6 +348,11 @@ def relative_path(path: Path, start: Path) -> str:
     return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(start))).as_posix()
 
 
+#: An input that is not what it was when the run first met it, before reading it.
+CHANGED = ("changed while the run read it (size, modification time or SHA-256 differs from "
+           "when the run opened it, or the file is gone); run again")
+
+
 def build_manifest(record: RunRecord, folder: Path, *, target: Path | None = None,
                    key: SigningKey | None = None) -> dict[str, Any]:
     """The manifest document for the files now in ``folder``.
@@ -367,14 +385,18 @@ def build_manifest(record: RunRecord, folder: Path, *, target: Path | None = Non
     inputs = []
     for p in record.inputs:
         rp = p.resolve()
-        if rp in seen or not rp.is_file():
+        if rp in seen:
+            continue
+        if not rp.is_file():
+            if record._seen.get(rp) is not None:   # a file when the run met it
+                raise InputError(CHANGED, path=p)
             continue
         seen.add(rp)
-        if record._stamps.get(rp, _stamp(rp)) != _stamp(rp):
-            raise InputError("changed while the run was reading it (size or modification "
-                             "time differs); run again on a stable copy", path=p)
-        inputs.append({"path": relative_path(rp, target.resolve()), "sha256": sha256_file(rp),
-                       "bytes": rp.stat().st_size})
+        first = record.first_state(rp)
+        if first is None or _state(rp) != first:   # not the bytes the run read
+            raise InputError(CHANGED, path=p)
+        inputs.append({"path": relative_path(rp, target.resolve()), "sha256": first.sha256,
+                       "bytes": first.size})
     doc: dict[str, Any] = {
         "format": FORMAT,
         "software": software_versions(),
@@ -681,6 +703,7 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()
     if above is not None:
         raise OutputExistsError(f"{target}: cannot create the output folder: {str(above)!r} "
                                 "is a file, not a folder")
+    _check_name_lengths(target)
     if lies_within(cwd, target):
         raise OutputExistsError(f"{target}: refusing to write the output over the current "
                                 "folder or a folder holding it; give a new folder")
@@ -707,6 +730,21 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[str | Path] = ()
                                 "remove it yourself")
 
 
+def _check_name_lengths(target: Path) -> None:
+    """Refuse, before the run, a folder name the file system cannot hold (found at the end)."""
+    path = Path(os.path.abspath(target))
+    existing = next((p for p in path.parents if p.is_dir()), None)
+    if existing is None or os.path.lexists(path):
+        return
+    limit = _name_max(existing)
+    for part in path.relative_to(existing).parts:
+        size = len(os.fsencode(part))
+        if size > limit:
+            raise OutputExistsError(f"{target}: cannot create the output folder: the name "
+                                    f"{shown(part[:40])}… is {size} bytes long, more than the "
+                                    f"{limit} the file system allows; give a shorter name")
+
+
 def enclosing_output(target: Path) -> Path | None:
     """The nearest folder above ``target`` that is a neurotox output (has our manifest).
 
@@ -729,7 +767,9 @@ def foreign_content(folder: Path) -> str | None:
     """Why ``folder`` is not (only) an earlier neurotox output, or None when it is.
 
     An empty folder, or one whose ``manifest.json`` is a neurotox manifest
-    listing every file below it, is ours to replace.
+    listing every file below it with the SHA-256 it has now, is ours to replace:
+    a file edited by hand (a curated table saved over an output's name) is not
+    what neurotox wrote.
     """
     entries = list(walk(folder))
     if not entries:
@@ -752,6 +792,12 @@ def foreign_content(folder: Path) -> str | None:
         what = "folder" if kind == "dir" else "file" if kind == "file" else kind
         return f"{folder / rel} ({what}) was not written by the earlier run (not in its " \
                f"{MANIFEST})"
+    for rel, kind in entries:
+        name = rel.as_posix()
+        if kind == "file" and name != MANIFEST and \
+                _compare_file(folder / rel, name, *earlier.outputs[name]):
+            return f"{folder / rel} (file) was changed after the earlier run wrote it (its " \
+                   f"SHA-256 or size is not the one in {MANIFEST})"
     return None
 
 
@@ -880,8 +926,9 @@ class OutputDir:
         check_target(self.target, force=force, inputs=self.inputs)
         check_key(key, self.inputs)
         for p in self.inputs:   # input files as they are now, before anything reads them
-            if p.is_file():
-                self.record._stamps.setdefault(p.resolve(), _stamp(p))
+            if os.path.exists(p):
+                for f in _files_in(p):
+                    self.record.first_state(f)
         parent = Path(os.path.abspath(self.target)).parent
         suffix = len(_STAGING) + 2 + len(str(os.getpid())) + 12
         self._base = "." + _short_name(self.target.name, suffix, _name_max(parent)
@@ -896,7 +943,8 @@ class OutputDir:
         log.debug("writing the output folder %s (staging %s)", self.target, self.staging.name)
         try:   # a signal handled right after mkdir must not leave the staging folder behind
             self.staging.mkdir()
-            (self.staging / _MARKER).write_text(f"{socket.gethostname()} {os.getpid()}\n")
+            self._write_atomic(self.staging / _MARKER,
+                               f"{socket.gethostname()} {os.getpid()}\n".encode())
             for message in take_pending_notes():   # said already, before the folder opened
                 if message not in self.record.notes:
                     self.record.notes.append(message)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from neurotox.files import LogFileHandler
-from neurotox.io.output import OutputDir, RunRecord, SigningKey, sha256_file, unicode_safe
+from neurotox.io.output import OutputDir, RunRecord, SigningKey, unicode_safe
 from neurotox.logs import new_run_id
 from neurotox.logs import run_id as command_run_id
 from neurotox.report.model import RunStamp
@@ -38,15 +38,19 @@ def input_name(path: str | Path, base: Path | None) -> str:
         else str(rp)
 
 
-def _inputs(paths: Iterable[Path], base: Path | None) -> list[dict[str, Any]]:
+def _inputs(paths: Iterable[Path], base: Path | None,
+            record: RunRecord) -> list[dict[str, Any]]:
+    """The inputs with their SHA-256 as the run first met them (the manifest checks them)."""
     out, seen = [], set()
     for p in paths:
         rp = Path(p).resolve()
         if rp in seen or not rp.is_file():
             continue
         seen.add(rp)
-        name = input_name(rp, base)
-        out.append({"path": name, "sha256": sha256_file(rp), "bytes": rp.stat().st_size})
+        state = record.first_state(rp)
+        if state is None:
+            continue
+        out.append({"path": input_name(rp, base), "sha256": state.sha256, "bytes": state.size})
     return out
 
 
@@ -65,7 +69,7 @@ def write_run_record(od: OutputDir, prefix: str, record: RunRecord, *, study_id:
     now = dt.datetime.now(dt.UTC)
     run_id = run_id or command_run_id() or new_run_id(now)   # the ID of the log lines
     command = unicode_safe(shlex.join(record.command))   # a path may hold non-UTF-8 bytes
-    listed = _inputs(inputs, od.staging.resolve())
+    listed = _inputs(inputs, od.staging.resolve(), record)
     doc = unicode_safe({"format": "neurotox-run/1", "run_id": run_id, "study_id": study_id,
                         "date_utc": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
                         "command": record.command, "software": software,

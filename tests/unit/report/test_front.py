@@ -131,7 +131,10 @@ def test_compliance_statement_is_completed_from_the_study_file():
                              r"1 character \(found ''\)"),
     ({"glp_exception": "none"}, r"key 'report\.glp_exception': unknown key \(did you mean "
                                 r"'glp_exceptions'\?\)"),
-    ({"archive": ""}, r"key 'report\.archive': String should have at least 1 character"),
+    ({"compliance_statement": "   "}, r"key 'report\.compliance_statement': String should "
+                                     r"have at least 1 character"),
+    ({"qa_inspections": [{"phase": " "}]}, r"key 'report\.qa_inspections\[0\]\.phase': "
+                                           r"String should have at least 1 character"),
 ])
 def test_finalising_keys_are_checked(report, message, tmp_path):
     (tmp_path / "study.yaml").write_text(
@@ -157,3 +160,80 @@ def test_what_a_glp_report_leaves_to_complete():
                           "qa_inspections": [{"phase": "report", "inspected": "2026-03-02"}]},
                   noael={"dose": 0}, loael={"dose": 100})
     assert left_to_complete(ready) == []
+
+
+READY = {"glp": True, "sponsor": "Acme", "test_facility": "Lab", "study_director": "Dr A",
+         "dates": {"initiation": "2026-01-05", "experimental_start": "2026-01-12",
+                   "experimental_end": "2026-02-09", "report": "2026-04-01"},
+         "report": {"archive": "Room 2", "glp_exceptions": "none", "qa_name": "QA B",
+                    "qa_inspections": [{"phase": "report", "inspected": "2026-03-02"}]},
+         "noael": {"dose": 0}, "loael": {"dose": 100}}
+
+
+@pytest.mark.parametrize("blank", ["", "   ", "\t "])
+@pytest.mark.parametrize("key", ["sponsor", "test_facility", "study_director",
+                                 "report.qa_name", "report.archive"])
+def test_blank_statement_text_is_left_to_complete(key, blank, tmp_path):
+    """stranger39 E1: a key set to '' or spaces counted as filled, and a signed report
+    printed the line to complete (or a blank QA signatory)."""
+    import copy
+
+    from neurotox.study import check_signable, left_to_complete
+
+    data = copy.deepcopy(READY)
+    where, _, name = key.rpartition(".")
+    (data[where] if where else data)[name] = blank
+    spec = _spec(**data)
+    assert left_to_complete(spec) == [key]
+    with pytest.raises(InputError) as info:
+        check_signable(spec, tmp_path / "study.yaml")
+    assert str(info.value) == (
+        f"{tmp_path / 'study.yaml'}: a signed GLP report is final, but the study file leaves "
+        f"out {key}; add it, or write an unsigned draft (without --sign-key and "
+        "NEUROTOX_SIGN_KEY_FILE)")
+    del (data[where] if where else data)[name]
+    assert spec == _spec(**data)      # a draft shows the line to complete, as for a missing key
+    if not where:
+        label = {"sponsor": "Sponsor", "test_facility": "Test facility",
+                 "study_director": "Study director"}[key]
+        assert dict(title_block(spec))[label] == BLANK
+
+
+def test_a_complete_statement_is_ready():
+    from neurotox.study import left_to_complete
+
+    assert left_to_complete(_spec(**READY)) == []
+    assert _spec(sponsor=" Acme ").sponsor == " Acme "   # text kept as written
+
+
+@pytest.mark.parametrize(("dates", "later", "earlier"), [
+    ({"experimental_start": "2026-01-12", "experimental_end": "2025-01-01"},
+     "experimental_end (2025-01-01)", "experimental_start (2026-01-12)"),
+    ({"initiation": "2026-02-01", "experimental_start": "2026-01-12"},
+     "experimental_start (2026-01-12)", "initiation (2026-02-01)"),
+    ({"experimental_end": "2026-02-09", "report": "2026-02-08"},
+     "report (2026-02-08)", "experimental_end (2026-02-09)"),
+    ({"initiation": "2026-01-05", "report": "2026-01-04"},
+     "report (2026-01-04)", "initiation (2026-01-05)"),
+    ({"initiation": "2026-01-05", "experimental_start": "2026-01-12",   # stranger39's case
+      "experimental_end": "2025-01-01"},
+     "experimental_end (2025-01-01)", "experimental_start (2026-01-12)"),
+])
+def test_study_dates_out_of_order_are_refused(dates, later, earlier, tmp_path):
+    """stranger39 E1: experimental_end before experimental_start was signed without a check."""
+    (tmp_path / "study.yaml").write_text(
+        "study_id: S-1\ntitle: T\ntest_item: X\n"
+        f"dates: {dates!r}\n".replace("'", "") +
+        "groups:\n  - {id: G1, label: C, dose: 0, dose_unit: mg/kg/day, control: true}\n")
+    with pytest.raises(InputError) as info:
+        load_study(tmp_path / "study.yaml")
+    assert str(info.value) == (
+        f"{tmp_path / 'study.yaml'}, key 'dates': dates.{later} is before dates.{earlier}; "
+        "the dates are initiation, experimental start, experimental end, report, in that "
+        "order")
+
+
+def test_study_dates_on_one_day_are_in_order():
+    spec = _spec(dates={"initiation": "2026-01-12", "experimental_start": "2026-01-12",
+                        "experimental_end": "2026-01-12", "report": "2026-01-12"})
+    assert spec.dates.experimental_end == spec.dates.experimental_start
