@@ -24,7 +24,9 @@ def test_two_channel_protocol_states_widths_qc_and_the_selectivity_call(shsy5y):
     # the blank-plane exclusion is no protocol choice (stranger29 F13, stranger41 F2)
     assert said[2].endswith("or whose nuclear plane is blank while its neurite plane holds "
                             "signal, is excluded whatever exclude_on says: an acquisition "
-                            "failure, never a measured zero length or zero nuclei.")
+                            "failure, never a measured zero length or zero nuclei; but a blank "
+                            "nuclear plane beside under 5% of the plate's typical field length "
+                            "of neurite is a dead field with debris, measured as empty.")
     assert said[3].endswith("the viability EC50 is at least 4 times higher (selectivity_level, "
                             "specific_hit_ratio); without usable vehicle-control wells the "
                             "call is not evaluable.")

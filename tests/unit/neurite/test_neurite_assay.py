@@ -128,6 +128,27 @@ def test_a_dead_well_counts_zero_nuclei_and_length_but_no_per_cell_values():
     assert (dead["value"], bool(dead["excluded"])) == (0.0, False)
 
 
+def test_a_blank_nuclear_plane_beside_debris_is_a_dead_field_not_a_failure():
+    # stranger43: a dead top-dose well whose neurite plane holds some debris (18-48 um traced
+    # beside ~9000 um in live wells) was excluded as a nuclear-channel failure, and the
+    # viability curve lost its top dose again (EC50 930 uM instead of 14 uM)
+    blank = "nuclear channel 'blue' (plane 3) of x.png is blank: no signal"
+    fields = pd.DataFrame([_field(field=1, total_neurite_length_um=500.0, blank_nuclei=""),
+                           _field(field=2, total_neurite_length_um=520.0, blank_nuclei=""),
+                           _field(field=3, nuclei_count=0.0, cells_analysed=0.0,
+                                  total_neurite_length_um=20.0, blank_nuclei=blank),
+                           _field(field=4, nuclei_count=0.0, cells_analysed=0.0,
+                                  total_neurite_length_um=600.0, blank_nuclei=blank)])
+    out = apply_qc(fields, NeuriteParameters()).set_index("field")
+    # 20 um is 3.9 % of the plate's typical 510 um: the cells died, the field is measured
+    assert out.loc[3, "qc_flags"] == "blank_nuclei_debris=3.9%;cell_count=0"
+    assert out.loc[3, "exclusion_reason"] == "cell count 0 outside [1, 5000]"
+    assert bool(out.loc[3, "counted"]) and out.loc[3, "blank_nuclei"] == ""
+    # 600 um of neurite without a nucleus: the nuclear channel was not imaged
+    assert out.loc[4, "exclusion_reason"] == f"{blank} (acquisition failure, not measured)"
+    assert not out.loc[4, "counted"]
+
+
 def test_saturated_nuclei_flagged_with_share_and_counted_in_the_run_note():
     fields = pd.DataFrame([_field(field=1, saturated_nuclei_pct=20.0),
                            _field(field=2, saturated_nuclei_pct=43.5),

@@ -9,6 +9,7 @@ methods say how the numbers were obtained.
 from __future__ import annotations
 
 from neurotox.assays.neurite.params import NeuriteParameters, no_neuron_in_view
+from neurotox.assays.neurite.tables import DEBRIS_SHARE
 
 
 def neurite_conventions(params: NeuriteParameters) -> list[str]:
@@ -105,7 +106,9 @@ def _blank(p: NeuriteParameters) -> str:
     return (" A field whose neurite plane is blank (constant, or no signal above its noise) "
             "while its nuclear plane shows cells, or whose nuclear plane is blank while its "
             "neurite plane holds signal, is excluded whatever exclude_on says: an "
-            "acquisition failure, never a measured zero length or zero nuclei.")
+            "acquisition failure, never a measured zero length or zero nuclei; but a blank "
+            f"nuclear plane beside under {DEBRIS_SHARE:.0%} of the plate's typical field "
+            "length of neurite is a dead field with debris, measured as empty.")
 
 
 def _response(p: NeuriteParameters) -> str:
