@@ -176,3 +176,40 @@ def test_one_list_of_baseline_spellings():
     assert session_key("day1") != session_key("day-1")
     assert is_pre_dose("BL") and is_pre_dose("Acclimation")
     assert not is_pre_dose("day-1")  # before dosing by its number, not by its name
+
+
+def _workbook(sheets: dict[str, str]) -> bytes:
+    """An xlsx workbook with one worksheet per CSV text."""
+    import csv
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, text in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in csv.reader(io.StringIO(text)):
+            ws.append([float(c) if c.replace(".", "", 1).lstrip("-").isdigit() else c
+                       for c in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def test_sessions_on_two_worksheets_of_one_workbook_are_one_run(folder):
+    """stranger39 B3 as a lab saves it: week 1 and week 2 on two sheets of one workbook;
+    the second sheet was silently not read (90 of 210 values), now as one sheet."""
+    one = run(folder, {"all.csv": LONG_VF + _vf_rows([-1, 7, 14, 21])})
+    book = _workbook({"week1": LONG_VF + _vf_rows([-1, 7]),
+                      "week2": LONG_VF + _vf_rows([14, 21]),
+                      "Notes": "operator,comment\nAB,filaments checked\n"})
+    two = run(folder, {"vf.xlsx": book})
+    assert _values(two.endpoints).equals(_values(one.endpoints))
+    assert value(two.endpoints, "vf_threshold_updown_baseline", "T3", "day14")["source"] == \
+        "vf.xlsx, sheet 'week2' baseline day-1 (vf.xlsx, sheet 'week1' row 7)"
+    assert "vf.xlsx: sheet 'Notes' not read (no CIPN table: expected subject column(s) " \
+           "'subject', found 'comment', 'operator')" in two.notes
+    assert not any(n.startswith("warning:") for n in two.notes)
+    named = run(folder, {"vf.xlsx": book}, sheet="week2")     # the sheet parameter: that one
+    assert set(named.endpoints["timepoint"]) == {"day14", "day21"}

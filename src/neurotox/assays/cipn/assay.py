@@ -37,8 +37,8 @@ from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay'
     TemperatureCorrection,
 )
 from neurotox.assays.cipn.updown import sudo_threshold, updown_threshold
-from neurotox.errors import InputError
-from neurotox.io.battery import check_subjects, header_of, where
+from neurotox.errors import FormatError, InputError
+from neurotox.io.battery import check_subjects, data_sheets, header_of, where
 from neurotox.io.cipn import fail_first, read_cipn
 from neurotox.study import AssaySpec, Study
 
@@ -262,17 +262,48 @@ def _cross_file_baselines(emitted: list[tuple[Path, _Emitter]], baseline: str) -
         _mpe(em, [f for p, frames in held.items() if p != path for f in frames], baseline)
 
 
-def _read(path: Path, params: CipnParameters) -> tuple[pd.DataFrame, list[str]]:
-    df = read_cipn(path, test=params.test, sheet=params.sheet)
+def _sheets(path: Path, params: CipnParameters) -> tuple[list[tuple[Path, pd.DataFrame]],
+                                                          list[str]]:
+    """Every CIPN sheet of ``path`` as ``(label, table)``, and the notes.
+
+    A workbook's sessions may be kept on several worksheets (day -1 and day 7 on
+    one, days 14 and 21 on the next): without the ``sheet`` parameter every
+    worksheet holding a CIPN table is read, each labelled ``book.xlsx, sheet
+    'name'`` (a label for messages and sources, not a file); a later worksheet
+    that is no CIPN table (notes, a calculator) is named in a note as not read.
+    """
+    names = data_sheets(path) if params.sheet is None else []
+    if len(names) < 2:
+        df, notes = _read(path, params)
+        return [(path, df)], notes
+    parts, notes = [], []
+    for i, name in enumerate(names):
+        label = path.with_name(f"{path.name}, sheet {name!r}")
+        try:
+            df, said = _read(path, params, sheet=name, label=label)
+        except FormatError as exc:
+            if i == 0:
+                raise
+            notes.append(f"{path.name}: sheet {name!r} not read (no CIPN table: {exc.detail})")
+            continue
+        parts.append((label, df))
+        notes += said
+    return parts, notes
+
+
+def _read(path: Path, params: CipnParameters, *, sheet: str | None = None,
+          label: Path | None = None) -> tuple[pd.DataFrame, list[str]]:
+    name = (label or path).name
+    df = read_cipn(path, test=params.test, sheet=sheet or params.sheet)
     written = df["timepoint"].copy()
     df["timepoint"], respelt = session_labels(df["timepoint"], params.timepoint_prefix)
     check_session_columns(df, params.timepoint_prefix)
     check_repeats(df, written)
     heads = {tp: head for head, tp, _ in df.attrs.get("session_columns", [])}  # wide sheet
-    notes = [f"{path.name}: sessions "
+    notes = [f"{name}: sessions "
              f"{', '.join(f'{heads.get(a, a)!r} as {b!r}' for a, b in respelt.items())}"
              f" (timepoint_prefix {params.timepoint_prefix!r})"] if respelt else []
-    how = match_baseline(df, params.baseline, path.name)
+    how = match_baseline(df, params.baseline, name)
     return df, notes + ([how] if how else [])
 
 
@@ -286,8 +317,8 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
     tests: set[str] = set()
     parts = []
     for path in files:
-        df, said = _read(path, params)
-        parts.append((path, df))
+        sheets, said = _sheets(path, params)
+        parts += sheets
         notes += said
     found = any(params.baseline in set(df["timepoint"]) for _, df in parts)
     notes += missing_baseline(parts, params.baseline, params.baseline_covariate)
