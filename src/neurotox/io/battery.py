@@ -95,6 +95,7 @@ def data_sheets(path: str | Path) -> list[str]:
     The first of them is the one :func:`read_sheet` reads when no sheet is named.
     """
     path = Path(path)
+    check_input(path)   # a regular file within the size limit (never a FIFO)
     kind = container(path)
     if kind not in ("xlsx", "ole2"):
         return []
