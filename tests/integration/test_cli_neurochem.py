@@ -199,6 +199,14 @@ def test_a_repaired_standard_is_a_warning_and_a_deviation_with_its_count(invoke,
     ("ignore_analytes=[IL66]", r"parameter 'ignore_analytes': expected each name of "
                                r"'ignore_analytes' to be an analyte of the exports, found 'IL66' "
                                r"\(did you mean 'IL6'\?\); the exports' analytes: 'IL6', 'IP10'"),
+    # stranger39 G: a key written in another case gets the export's spelling as a hint
+    ("analytes={il6: il6}", r"parameter 'analytes': expected each name of 'analytes' to be an "
+                            r"analyte of the exports, found 'il6' \(did you mean 'IL6'\?\)"),
+    # stranger39 G: every analyte ignored is said so, not "no sample maps to a subject"
+    ("ignore_analytes=[IL6, IP10]", r"^Error: parameter 'ignore_analytes': every analyte of "
+                                    r"the exports \('IL6', 'IP10'\) is left out by the "
+                                    r"parameter 'ignore_analytes': nothing to analyse; ignore "
+                                    r"fewer$"),
 ])
 def test_analyte_parameters_that_would_swap_or_miss_an_analyte(invoke, study, param, match):
     r = invoke("neurochem", study / "xponent_small.csv", study / "serum.csv", "--study",

@@ -127,6 +127,101 @@ def test_a_changed_run_folder_is_refused(invoke, runs, tmp_path):
     assert not (tmp_path / "h.sqlite").exists()     # nothing opened, nothing written
 
 
+def _rewrite_manifest(run: Path, key=None) -> None:
+    """Recompute every output hash and the self-hash, as anyone can; sign with ``key``
+    if given, else keep the signature the manifest has."""
+    import hashlib
+    import json
+
+    from neurotox.io.output import SIGNATURE_ALGORITHM, sha256_file
+
+    doc = json.loads((run / "manifest.json").read_text())
+    for o in doc["outputs"]:
+        o["sha256"], o["bytes"] = sha256_file(run / o["path"]), (run / o["path"]).stat().st_size
+    doc.pop("manifest_sha256")
+    if key is not None:
+        doc.pop("signature", None)
+        doc["signature"] = {"algorithm": SIGNATURE_ALGORITHM, "key_id": key.key_id,
+                            "value": key.sign(doc)}
+    canonical = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    doc["manifest_sha256"] = hashlib.sha256(canonical.encode()).hexdigest()
+    (run / "manifest.json").write_text(json.dumps(doc, indent=2))
+
+
+def test_a_signed_run_is_checked_with_the_key_before_it_is_added(invoke, runs, tmp_path,
+                                                                   monkeypatch):
+    """stranger39 E2: a control value edited and the manifest rehashed (signature kept)."""
+    import json
+    import shutil
+
+    from neurotox.io.output import load_key
+
+    key_file = tmp_path / "lab.key"
+    key_file.write_text("a-lab-signing-key-of-32-bytes-xx")
+    key_file.chmod(0o600)
+    key = load_key(key_file)
+    signed = tmp_path / "signed"
+    shutil.copytree(runs[104], signed)
+    shutil.copytree(runs[104].parent / "study104", tmp_path / "study104")  # the study file
+    _rewrite_manifest(signed, key)
+    url = f"sqlite:///{tmp_path / 'ok.sqlite'}"
+    res = invoke("hcd", "add", signed, "--db", url, "--key", key_file)
+    assert res.exit_code == 0, res.output
+    assert "WARNING" not in res.output
+    engine = db.connect(url)
+    try:
+        detail = json.loads(store.audit_log(engine)["detail"].iloc[0])
+    finally:
+        engine.dispose()
+    assert detail["verified"] == f"manifest intact; signature valid (key {key.key_id})"
+
+    tampered = tmp_path / "tampered"
+    shutil.copytree(signed, tampered)
+    csv = tampered / "csv" / "endpoints.csv"
+    lines = csv.read_text().splitlines(keepends=True)
+    column = lines[0].split(",").index("value")
+    row = next(i for i, line in enumerate(lines)
+               if line.split(",")[6] == "G1" and line.split(",")[3] == "brain_weight")
+    cells = lines[row].split(",")
+    assert lines[0].split(",")[6] == "group" and cells[column] != "999.5"
+    cells[column] = "999.5"                             # a control animal's value
+    lines[row] = ",".join(cells)
+    csv.write_text("".join(lines))
+    _rewrite_manifest(tampered)                         # rehashed, signature kept
+    bad = tmp_path / "bad.sqlite"
+    refused = invoke("hcd", "add", tampered, "--db", bad, "--key", key_file)
+    assert refused.exit_code == 2
+    assert refused.output.strip().splitlines()[-1] == (
+        f"Error: {tampered}: the run folder does not match its manifest: manifest.json: "
+        "signature does not match the key (manifest rewritten, or signed with another key); "
+        "'neurotox verify' lists every problem")
+    monkeypatch.setenv("NEUROTOX_SIGN_KEY_FILE", str(key_file))
+    refused = invoke("hcd", "add", tampered, "--db", bad)
+    assert refused.exit_code == 2 and "signature does not match the key" in refused.output
+    unsigned = invoke("hcd", "add", runs[104], "--db", bad)
+    assert unsigned.exit_code == 2
+    assert "manifest.json: not signed, but a key was given (unsigned or signature " \
+        "removed)" in unsigned.output
+    assert not bad.exists()                             # nothing opened, nothing written
+
+    monkeypatch.delenv("NEUROTOX_SIGN_KEY_FILE")
+    warned = f"WARNING: {tampered}: signed with key {key.key_id}; signature not checked " \
+        "(no key given): give the key (--key or NEUROTOX_SIGN_KEY_FILE) to check it"
+    strict = invoke("--warnings-as-errors", "hcd", "add", tampered, "--db", bad)
+    assert strict.exit_code == 2 and "signature not checked" in strict.output
+    assert not bad.exists()
+    res = invoke("hcd", "add", tampered, "--db", bad)
+    assert res.exit_code == 0, res.output
+    assert warned in res.output
+    engine = db.connect(f"sqlite:///{bad}")
+    try:
+        detail = json.loads(store.audit_log(engine)["detail"].iloc[0])
+    finally:
+        engine.dispose()
+    assert detail["verified"] == (f"manifest intact; signed with key {key.key_id}; "
+                                  "signature not checked (no key given)")
+
+
 def test_ranges_equal_pandas_over_ten_studies(runs, hcd_url):  # noqa: F811
     got = fill(hcd_url, runs, Query(strain="sprague dawley"))
     frames = []

@@ -100,23 +100,35 @@ def hcd() -> None:
 @click.option("--vehicle", default="", help="Vehicle of the control group.")
 @click.option("--start-date", default="", help="Study start date (YYYY-MM-DD).")
 @click.option("--end-date", default="", help="Study end date (YYYY-MM-DD).")
+@click.option("--key", "key_file", default=None, metavar="FILE",
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Check the manifest's signature with this key file (env "
+                   "NEUROTOX_SIGN_KEY_FILE), as 'neurotox verify --key'.")
 @replace_options
 def add(report_dir: Path, db: str | None, all_groups: bool, age_weeks: float | None,
-        apparatus: str, session_length: str, replace: bool, reason: str | None,
-        **study: str) -> None:
+        apparatus: str, session_length: str, key_file: Path | None, replace: bool,
+        reason: str | None, **study: str) -> None:
     """Add the control animals of a finished run (a 'neurotox report' folder).
 
-    The folder is verified against its manifest first; its EndpointTable
-    (csv/endpoints.csv) and study file give the animals and values. A study
-    already in the database (same study number or data files) is refused unless
-    --replace is given.
+    The folder is verified against its manifest first, as 'neurotox verify'
+    does (with --key or NEUROTOX_SIGN_KEY_FILE, its signature too); its
+    EndpointTable (csv/endpoints.csv) and study file give the animals and
+    values. A study already in the database (same study number or data files)
+    is refused unless --replace is given.
     """
+    from neurotox.cli.options import signing_key
+    from neurotox.files import warn_or_refuse
     from neurotox.hcd.run import run_batch
 
     why = _replace_reason(replace, reason)
     _check_dates(study)
-    _add(db, run_batch(report_dir, all_groups=all_groups, age_weeks=age_weeks, study=study,
-                       apparatus=apparatus, session_length=session_length), report_dir, why)
+    batch = run_batch(report_dir, all_groups=all_groups, age_weeks=age_weeks, study=study,
+                      apparatus=apparatus, session_length=session_length,
+                      key=signing_key(key_file))
+    if "signature not checked" in batch.verified:   # refused before the database is touched
+        warn_or_refuse(f"{report_dir}: {batch.verified.removeprefix('manifest intact; ')}: "
+                       "give the key (--key or NEUROTOX_SIGN_KEY_FILE) to check it")
+    _add(db, batch, report_dir, why)
 
 
 def _check_dates(study: dict[str, str]) -> None:

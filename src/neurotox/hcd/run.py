@@ -1,7 +1,10 @@
 """A finished neurotox run (``neurotox report`` output folder) → a historical control batch.
 
-The folder's manifest is verified first (``neurotox verify``): a folder with a
-changed, missing or extra file is refused. The EndpointTable is the run's
+The folder's manifest is verified first, by the function behind ``neurotox
+verify``: a folder with a changed, missing or extra file is refused, and so is a
+signed manifest whose signature does not match the key given (or an unsigned one
+when a key is given); what was checked is kept with the batch for the audit trail.
+The EndpointTable is the run's
 ``csv/endpoints.csv``; the study file is the one the manifest names, and it must
 still have the SHA-256 recorded there. Only the animals of the study's control
 groups are included; with ``all_groups`` the treated animals are stored too, but
@@ -25,7 +28,7 @@ import pandas as pd
 from neurotox import endpoints
 from neurotox.errors import InputError
 from neurotox.hcd.store import STUDY_FIELDS, Batch
-from neurotox.io.output import MANIFEST, sha256_file, verify
+from neurotox.io.output import MANIFEST, SigningKey, sha256_file, verify_folder
 from neurotox.study import Study, load_study
 
 ENDPOINTS_CSV = "csv/endpoints.csv"
@@ -34,13 +37,15 @@ APPARATUS_KEYS = ("apparatus", "device", "system")
 SESSION_KEYS = ("session_minutes", "session_length", "session_length_min")
 
 
-def _manifest(folder: Path) -> dict[str, Any]:
-    problems = verify(folder)
+def _manifest(folder: Path, key: SigningKey | None) -> tuple[dict[str, Any], str]:
+    """The verified manifest and the sentence on its signature (as ``neurotox verify``)."""
+    result = verify_folder(folder, key=key)
+    problems = result.problems
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise InputError(f"the run folder does not match its manifest: {problems[0]}{more}; "
                          "'neurotox verify' lists every problem", path=folder)
-    return json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    return json.loads((folder / MANIFEST).read_text(encoding="utf-8")), result.signature
 
 
 def _endpoints_file(folder: Path, manifest: dict[str, Any]) -> Path:
@@ -167,7 +172,7 @@ def _results(table: pd.DataFrame, settings: dict[str, dict[str, str]], version: 
 
 def run_batch(folder: str | Path, *, all_groups: bool = False, age_weeks: float | None = None,
               study: dict[str, str] | None = None, apparatus: str = "",
-              session_length: str = "") -> Batch:
+              session_length: str = "", key: SigningKey | None = None) -> Batch:
     """The batch of a finished run folder, after verifying it against its manifest.
 
     Parameters
@@ -184,12 +189,16 @@ def run_batch(folder: str | Path, *, all_groups: bool = False, age_weeks: float 
         ``vehicle``, ``route`` and ``dates.experimental_start``/``experimental_end``.
     apparatus, session_length
         Apparatus and session length of every value (when the protocol does not name them).
+    key
+        Signing key: a signed manifest must carry its signature, an unsigned one
+        is refused (as ``neurotox verify --key``). Without a key a signature is
+        not checked; ``Batch.verified`` says so.
 
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("run folder not found", path=folder)
-    manifest = _manifest(folder)
+    manifest, signature = _manifest(folder, key)
     st = _study(folder, manifest)
     table = endpoints.read(_endpoints_file(folder, manifest))
     endpoints.check_design(table, study_id=st.study_id, path=_endpoints_file(folder, manifest),
@@ -209,4 +218,5 @@ def run_batch(folder: str | Path, *, all_groups: bool = False, age_weeks: float 
                  source_hash=manifest["manifest_sha256"],
                  study=_study_fields(st, study or {}), animals=animals, results=results,
                  software_version=f"neurotox {version}", excluded=excluded,
-                 inputs=_data_inputs(folder, manifest, st))
+                 inputs=_data_inputs(folder, manifest, st),
+                 verified=f"manifest intact; {signature}")

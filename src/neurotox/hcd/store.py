@@ -71,6 +71,9 @@ class Batch:
     inputs
         ``path → sha256`` of the data files the values were read from (see
         :mod:`neurotox.hcd.identity`).
+    verified
+        What was checked of the source before it was read (a run folder: its
+        manifest and signature); kept in the audit row.
 
     """
 
@@ -84,6 +87,7 @@ class Batch:
     software_version: str = ""
     excluded: list[str] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
+    verified: str = ""
 
     def control_values(self) -> pd.DataFrame:
         """Values of the animals included in ranges that identify them (identity rules)."""
@@ -224,6 +228,7 @@ def _add(conn: sa.Connection, batch: Batch, replace: str | None) -> Added:
         detail=json.dumps({"id": study_pk, "source": batch.source_path,
                            "animals": len(animals), "animals_included": n_included,
                            "results": n_results, "data_files": len(files),
+                           **({"verified": batch.verified} if batch.verified else {}),
                            **({"replaces": [m.id for m in found]} if found else {})},
                           sort_keys=True)))
     return Added(study_pk, batch.study_id, len(animals), n_included, n_results, tuple(found))

@@ -84,11 +84,29 @@ def _read_text(path: Path, sheet: str | None) -> pd.DataFrame:
     return table.data
 
 
+def _holds_data(frame: pd.DataFrame) -> bool:
+    return bool(len(frame.columns) and (frame.shape[0] or any(
+        not str(c).startswith("Unnamed:") for c in frame.columns)))
+
+
+def data_sheets(path: str | Path) -> list[str]:
+    """The sheets of a workbook that hold a cell, in order (``[]`` for a text table).
+
+    The first of them is the one :func:`read_sheet` reads when no sheet is named.
+    """
+    path = Path(path)
+    check_input(path)   # a regular file within the size limit (never a FIFO)
+    kind = container(path)
+    if kind not in ("xlsx", "ole2"):
+        return []
+    book = _xlsx_book(path) if kind == "xlsx" else _xls_book(path)
+    return [name for name, frame in book.items() if _holds_data(frame)]
+
+
 def _first_sheet_with_data(book: dict[str, pd.DataFrame], path: Path) -> str:
     """The first sheet holding a cell (a workbook may open on an empty or notes sheet)."""
     for name, frame in book.items():
-        if len(frame.columns) and (frame.shape[0] or any(
-                not str(c).startswith("Unnamed:") for c in frame.columns)):
+        if _holds_data(frame):
             if name != next(iter(book)):
                 note(f"{path.name}: sheet {name!r} read (the sheets before it are empty)")
             return name
@@ -97,14 +115,21 @@ def _first_sheet_with_data(book: dict[str, pd.DataFrame], path: Path) -> str:
 
 @register_reader("xlsx")
 def _read_excel(path: Path, sheet: str | None) -> pd.DataFrame:
+    return _pick_sheet(_xlsx_book(path), sheet, path)
+
+
+def _xlsx_book(path: Path) -> dict[str, pd.DataFrame]:
     from neurotox.workbook import read_excel
 
-    return _pick_sheet(read_excel(path, sheet_name=None, dtype=str, header_cells=True), sheet,
-                       path)
+    return read_excel(path, sheet_name=None, dtype=str, header_cells=True)
 
 
 @register_reader("ole2")
 def _read_xls(path: Path, sheet: str | None) -> pd.DataFrame:
+    return _pick_sheet(_xls_book(path), sheet, path)
+
+
+def _xls_book(path: Path) -> dict[str, pd.DataFrame]:
     check_not_encrypted(path)
     try:
         book = pd.read_excel(path, sheet_name=None, dtype=str, engine="xlrd")
@@ -115,7 +140,7 @@ def _read_xls(path: Path, sheet: str | None) -> pd.DataFrame:
                           f"{' '.join(str(exc).split()) or type(exc).__name__}",
                           path=path) from None
     check_frame_magnitudes(book, path)
-    return _pick_sheet(book, sheet, path)
+    return book
 
 
 def _pick_sheet(book: dict[str, pd.DataFrame], sheet: str | None, path: Path) -> pd.DataFrame:

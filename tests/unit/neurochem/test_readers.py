@@ -330,6 +330,27 @@ def test_plain_table_types_inferred_from_ids_and_decimal_commas(tmp_path):
     assert any("inferred" in n for n in e.notes) and any("decimal commas" in n for n in e.notes)
 
 
+def test_samples_named_like_standards_without_a_type_column_say_so(tmp_path):
+    """stranger39 G2: animal samples S1.. read as standards; the error said only the well."""
+    p = tmp_path / "t.csv"
+    p.write_text("well,sample,expected,od\nA01,STD1,8000,2.66\nA02,STD2,4000,1.9\n"
+                 "A03,S1,,0.71\n")
+    with pytest.raises(FormatError) as err:
+        read_export(p)
+    assert str(err.value) == (
+        f"{p}, row 4: standard well A03 has no expected concentration (the table has no "
+        "'type' column: sample ID 'S1' was read as a standard, as STDn/Sn/CALn are; add a "
+        "'type' column (standard, blank, control, sample) naming each well's type)")
+    p.write_text("well,type,sample,expected,od\nA01,standard,STD1,8000,2.66\n"
+                 "A02,standard,STD2,4000,1.9\nA03,sample,S1,,0.71\n")
+    assert read_export(p).wells["type"].tolist() == ["standard", "standard", "sample"]
+    p.write_text("well,type,sample,expected,od\nA01,standard,STD1,8000,2.66\n"
+                 "A03,standard,S1,,0.71\n")
+    with pytest.raises(FormatError, match=r"row 3: standard well A03 has no expected "
+                                          r"concentration$"):
+        read_export(p)
+
+
 def test_unknown_layout_lists_the_formats(tmp_path):
     p = tmp_path / "u.csv"
     p.write_text("subject,weight\nA,1\n")

@@ -37,8 +37,8 @@ from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay'
     TemperatureCorrection,
 )
 from neurotox.assays.cipn.updown import sudo_threshold, updown_threshold
-from neurotox.errors import InputError
-from neurotox.io.battery import check_subjects, header_of, where
+from neurotox.errors import FormatError, InputError
+from neurotox.io.battery import check_subjects, data_sheets, header_of, where
 from neurotox.io.cipn import fail_first, read_cipn
 from neurotox.study import AssaySpec, Study
 
@@ -54,6 +54,8 @@ class _Emitter:
         self.rows: list[pd.DataFrame] = []
         self.details: dict[str, list[pd.DataFrame]] = {}
         self.notes: list[str] = []
+        #: Latency test → (sessions, cut-off), for %MPE against the run's baselines.
+        self.latencies: dict[str, tuple[pd.DataFrame, float]] = {}
 
     def emit(self, endpoint: str, frame: pd.DataFrame) -> None:
         """Add per animal × timepoint values (``value, rows`` [+ reason, censoring])."""
@@ -153,9 +155,7 @@ def _latency(df: pd.DataFrame, test: str, em: _Emitter) -> None:
     em.notes.append(f"{em.name}: {test} cut-off {cutoff:g} s; {n_c} of {len(sessions)} "
                     "sessions reached it (right-censored)")
     if test != "cold_plate" and p.baseline is not None:
-        mpe = thermal.percent_mpe(sessions, p.baseline, cutoff)
-        if not mpe.empty:
-            em.emit(f"{test}_mpe", mpe)
+        em.latencies[test] = (sessions, cutoff)    # %MPE once every file's baseline is read
 
 
 def _counts(df: pd.DataFrame, em: _Emitter) -> None:
@@ -207,38 +207,104 @@ def _dispatch(df: pd.DataFrame, test: str, em: _Emitter) -> None:
         em.emit("ienfd", nerve.fibre_density(df))
 
 
-def _baseline_rows(rows: pd.DataFrame, baseline: str) -> pd.DataFrame:
-    """``<endpoint>_baseline`` at every later timepoint: the animal's baseline value."""
+def _mpe(em: _Emitter, others: list[pd.DataFrame], baseline: str) -> None:
+    """%MPE of ``em``'s latency sessions against each animal's baseline in any file of the run.
+
+    ``others``: the baseline sessions of the other files, with a ``test`` column
+    (never of an animal this file has a baseline for: a session read twice is refused).
+    """
+    for test, (sessions, cutoff) in em.latencies.items():
+        elsewhere = [o[o["test"] == test].drop(columns="test") for o in others]
+        mpe = thermal.percent_mpe(pd.concat([sessions, *elsewhere], ignore_index=True),
+                                  baseline, cutoff)
+        if not mpe.empty:
+            em.emit(f"{test}_mpe", mpe)
+
+
+def _baseline_rows(rows: pd.DataFrame, base: pd.DataFrame, baseline: str,
+                   name: str) -> pd.DataFrame:
+    """``<endpoint>_baseline`` at every later timepoint: the animal's baseline value.
+
+    ``base``: the run's baseline values (``subject, endpoint, value, file, where``),
+    from this file or another one (named in the value's source).
+    """
     from neurotox.endpoints import registry
 
     reg = registry()
     have = rows[rows["endpoint"].map(lambda e: f"{e}_baseline" in reg)]
-    base = have[(have["timepoint"] == baseline) & (have["reason"] == "")
-                & (have["censoring"] == "none")]
-    look = base.set_index(["subject", "endpoint"])["value"]
     post = have[have["timepoint"] != baseline]
     key = pd.MultiIndex.from_arrays([post["subject"], post["endpoint"]])
-    vals = look.reindex(key).to_numpy()
-    out = post.assign(endpoint=post["endpoint"] + "_baseline", value=vals,
-                      censoring="none", where=f"baseline {baseline}")
+    found = base.set_index(["subject", "endpoint"]).reindex(key)
+    origin = np.where(found["file"].to_numpy() == name, "",
+                      " (" + found["file"].astype(str) + " " + found["where"].astype(str) + ")")
+    out = post.assign(endpoint=post["endpoint"] + "_baseline", value=found["value"].to_numpy(),
+                      censoring="none", where=f"baseline {baseline}" + origin)
     out = out[np.isfinite(out["value"].to_numpy(float))]
     return out.assign(reason="")
 
 
-def _read(path: Path, params: CipnParameters) -> tuple[pd.DataFrame, list[str]]:
-    df = read_cipn(path, test=params.test, sheet=params.sheet)
+def _run_baselines(emitted: list[tuple[Path, _Emitter]], baseline: str) -> pd.DataFrame:
+    """The run's usable baseline values, any file: ``subject, endpoint, value, file, where``."""
+    cols = ["subject", "endpoint", "value", "file", "where"]
+    frames = [pd.concat(em.rows, ignore_index=True).assign(file=path.name)
+              for path, em in emitted if em.rows]
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=[*cols, "timepoint", "reason", "censoring"])
+    ok = (rows["timepoint"] == baseline) & (rows["reason"] == "") & (rows["censoring"] == "none")
+    return rows.loc[ok, cols]
+
+
+def _cross_file_baselines(emitted: list[tuple[Path, _Emitter]], baseline: str) -> None:
+    """%MPE of every file's latency tests against the animals' baselines in any file."""
+    held = {path: [s[s["timepoint"] == baseline].assign(test=t)
+                   for t, (s, _) in em.latencies.items()] for path, em in emitted}
+    for path, em in emitted:
+        _mpe(em, [f for p, frames in held.items() if p != path for f in frames], baseline)
+
+
+def _sheets(path: Path, params: CipnParameters) -> tuple[list[tuple[Path, pd.DataFrame]],
+                                                          list[str]]:
+    """Every CIPN sheet of ``path`` as ``(label, table)``, and the notes.
+
+    A workbook's sessions may be kept on several worksheets (day -1 and day 7 on
+    one, days 14 and 21 on the next): without the ``sheet`` parameter every
+    worksheet holding a CIPN table is read, each labelled ``book.xlsx, sheet
+    'name'`` (a label for messages and sources, not a file); a later worksheet
+    that is no CIPN table (notes, a calculator) is named in a note as not read.
+    """
+    names = data_sheets(path) if params.sheet is None else []
+    if len(names) < 2:
+        df, notes = _read(path, params)
+        return [(path, df)], notes
+    parts, notes = [], []
+    for i, name in enumerate(names):
+        label = path.with_name(f"{path.name}, sheet {name!r}")
+        try:
+            df, said = _read(path, params, sheet=name, label=label)
+        except FormatError as exc:
+            if i == 0:
+                raise
+            notes.append(f"{path.name}: sheet {name!r} not read (no CIPN table: {exc.detail})")
+            continue
+        parts.append((label, df))
+        notes += said
+    return parts, notes
+
+
+def _read(path: Path, params: CipnParameters, *, sheet: str | None = None,
+          label: Path | None = None) -> tuple[pd.DataFrame, list[str]]:
+    name = (label or path).name
+    df = read_cipn(path, test=params.test, sheet=sheet or params.sheet)
     written = df["timepoint"].copy()
     df["timepoint"], respelt = session_labels(df["timepoint"], params.timepoint_prefix)
     check_session_columns(df, params.timepoint_prefix)
     check_repeats(df, written)
     heads = {tp: head for head, tp, _ in df.attrs.get("session_columns", [])}  # wide sheet
-    notes = [f"{path.name}: sessions "
+    notes = [f"{name}: sessions "
              f"{', '.join(f'{heads.get(a, a)!r} as {b!r}' for a, b in respelt.items())}"
              f" (timepoint_prefix {params.timepoint_prefix!r})"] if respelt else []
-    how = match_baseline(df, params.baseline, path.name)
-    notes += ([how] if how else []) + missing_baseline(
-        df, params.baseline, params.baseline_covariate, path.name)
-    return df, notes
+    how = match_baseline(df, params.baseline, name)
+    return df, notes + ([how] if how else [])
 
 
 def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayResult:
@@ -251,11 +317,13 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
     tests: set[str] = set()
     parts = []
     for path in files:
-        df, said = _read(path, params)
-        parts.append((path, df))
+        sheets, said = _sheets(path, params)
+        parts += sheets
         notes += said
     found = any(params.baseline in set(df["timepoint"]) for _, df in parts)
+    notes += missing_baseline(parts, params.baseline, params.baseline_covariate)
     refuse_repeats(parts, ["subject", "test", "timepoint"], "measurement")
+    emitted = []
     for path, df in parts:
         check_subjects(df, subjects.index)
         em = _Emitter(params, path.name, study.spec.statistics.censored.policy)
@@ -263,15 +331,21 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
             part = part.reset_index(drop=True)
             part.attrs = df.attrs
             _dispatch(part, str(test), em)
+        emitted.append((path, em))
+        tests.update(df["test"].astype(str))
+    if params.baseline is not None:     # the baseline belongs to the animal, not the sheet
+        _cross_file_baselines(emitted, params.baseline)
+        base = _run_baselines(emitted, params.baseline)
+    for path, em in emitted:
         rows = pd.concat(em.rows, ignore_index=True)
         if params.baseline_covariate and params.baseline is not None:
-            rows = pd.concat([rows, _baseline_rows(rows, params.baseline)], ignore_index=True)
+            rows = pd.concat([rows, _baseline_rows(rows, base, params.baseline, path.name)],
+                             ignore_index=True)
         records.source = path.name
         records.add_frame(rows)
         for k, v in em.details.items():
             details.setdefault(k, []).extend(v)
         notes += em.notes
-        tests.update(df["test"].astype(str))
     if params.baseline_covariate and params.baseline is None:
         notes.append("baseline_covariate is set but no 'baseline' timepoint: no covariate")
     conventions = cipn_conventions(params, tests, baseline_found=found)

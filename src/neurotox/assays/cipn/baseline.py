@@ -14,6 +14,7 @@ claim it.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -152,22 +153,51 @@ def _sessions_written(df: pd.DataFrame, labels: list[str]) -> tuple[list[str], s
     return written, f"column {header_of(df, 'timepoint')!r}"
 
 
-def missing_baseline(df: pd.DataFrame, baseline: str | None, covariate: bool,
-                     name: str) -> list[str]:
-    """Warnings for the tests of a sheet that need the baseline session and lack it."""
+def missing_baseline(parts: list[tuple[Path, pd.DataFrame]], baseline: str | None,
+                     covariate: bool) -> list[str]:
+    """Notes for the tests of each sheet that need the baseline session and lack it.
+
+    The baseline belongs to the animal, not the sheet: when another file of the
+    run holds the test's baseline session (von Frey day -1 in one workbook, days
+    14 and 21 in the next), the animals' baselines are taken from there and the
+    note says so, naming the animals none of the files has a baseline for. A
+    test whose baseline no file of the run holds gets a warning.
+    """
     if baseline is None:
         return []
+    held: dict[str, list[str]] = {}
+    based: dict[str, set[str]] = {}
+    for path, df in parts:
+        at = df[df["timepoint"] == baseline]
+        for test, part in at.groupby("test", sort=True):
+            held.setdefault(str(test), []).append(path.name)
+            based.setdefault(str(test), set()).update(part["subject"].astype(str))
     out = []
-    for test, part in df.groupby("test", sort=True):
-        sessions = [str(t) for t in time_order(part["timepoint"])]
-        if baseline in sessions:
-            continue
-        lost = [w for w, needed in (("no %MPE", test in MPE_TESTS),
-                                    ("no baseline covariate (no ANCOVA on baseline)",
-                                     covariate and len(sessions) > 1)) if needed]
-        if lost:
-            out.append(f"warning: {name}: the protocol's baseline session {baseline!r} is "
-                       f"none of the {test} sessions ({', '.join(sessions)}): "
-                       f"{'; '.join(lost)}; name the sheet's baseline session in the "
-                       "protocol parameter 'baseline'")
+    for path, df in parts:
+        for test, part in df.groupby("test", sort=True):
+            sessions = [str(t) for t in time_order(part["timepoint"])]
+            lost = [w for w, needed in (("no %MPE", test in MPE_TESTS),
+                                        ("no baseline covariate (no ANCOVA on baseline)",
+                                         covariate and (len(sessions) > 1
+                                                        or str(test) in held))) if needed]
+            if baseline in sessions or not lost:
+                continue
+            animals = sorted(set(part["subject"].astype(str)))
+            none = [a for a in animals if a not in based.get(str(test), set())]
+            head = f"{path.name}: the protocol's baseline session {baseline!r} is none of " \
+                   f"the {test} sessions ({', '.join(sessions)})"
+            if len(none) == len(animals):
+                advice = (f"the baseline sessions in {', '.join(held[str(test)])} are of "
+                          "other animals" if str(test) in held else
+                          "name the sheet's baseline session in the protocol parameter "
+                          "'baseline', or give the file that holds it in the same run")
+                out.append(f"warning: {head}: {'; '.join(lost)}; {advice}")
+                continue
+            out.append(f"{head}: each animal's baseline is taken from "
+                       f"{', '.join(held[str(test)])} (the same animal IDs; the baseline "
+                       "belongs to the animal, not the sheet)")
+            if none:
+                out.append(f"warning: {head}: {len(none)} of {len(animals)} animal(s) have "
+                           f"no baseline session in any file of the run ({', '.join(none)}): "
+                           f"{'; '.join(lost)} for them")
     return out

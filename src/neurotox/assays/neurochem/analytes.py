@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError, did_you_mean, quoted
 
 
 @dataclass(frozen=True)
@@ -201,8 +201,7 @@ def check_named(names: Iterable[str], seen: set[str], parameter: str) -> None:
     for name in names:
         if name in seen:
             continue
-        close = difflib.get_close_matches(name, sorted(seen), n=1, cutoff=0.6)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = did_you_mean(name, sorted(seen))    # 'IL6' for 'il6': case too
         raise InputError(f"expected each name of {parameter!r} to be an analyte of the "
                          f"exports, found {name!r}{hint}; the exports' analytes: "
                          f"{quoted(seen, limit=12)}", where=f"parameter {parameter!r}")

@@ -144,6 +144,10 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
     col.notes += unused_map_plates(plate_map, plates)
     check_named(params.ignore_analytes, names, "ignore_analytes")
     check_named(params.analytes, names, "analytes")
+    if names and names <= set(params.ignore_analytes):
+        raise InputError(f"every analyte of the exports ({quoted(names, limit=12)}) is left out "
+                         "by the parameter 'ignore_analytes': nothing to analyse; ignore "
+                         "fewer", where="parameter 'ignore_analytes'")
     col.notes += smap.notes()
     table = _endpoint_table(study, rows, params, col)
     if table.empty:

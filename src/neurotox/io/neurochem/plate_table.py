@@ -234,16 +234,19 @@ def read(src: Source, *, analyte: str | None = None, **_: Any) -> PlateExport:
     unused = [c for c in table.columns if c not in cols.values() and c]
     if unused:
         notes.append(f"{src.path.name}: columns not used: {quoted(unused)}")
-    _check_standards(wells, src.path)
+    _check_standards(wells, src.path, inferred="type" not in cols)
     return PlateExport(format=NAME, path=src.path, wells=wells, notes=notes)
 
 
-def _check_standards(wells: pd.DataFrame, path: Path) -> None:
+def _check_standards(wells: pd.DataFrame, path: Path, *, inferred: bool) -> None:
     std = wells[wells["type"] == "standard"]
     bad = std[~np.isfinite(std["expected"])]
     if len(bad):
         r = bad.iloc[0]
-        raise FormatError(f"standard well {r['well']} has no expected concentration",
+        why = (f" (the table has no 'type' column: sample ID {r['sample']!r} was read as a "
+               "standard, as STDn/Sn/CALn are; add a 'type' column (standard, blank, control, "
+               "sample) naming each well's type)") if inferred else ""
+        raise FormatError(f"standard well {r['well']} has no expected concentration{why}",
                           path=path, where=r["source"].removeprefix(path.name).strip())
 
 
