@@ -107,6 +107,61 @@ def _value(cell: Cell, kind: str) -> float:
     return float(v) if v is not None else math.nan
 
 
+#: Most decimals added to a mean and its historical range to show a difference the
+#: column's decimals hide (:func:`_separating`).
+EXTRA_DECIMALS = 2
+
+
+def _hides(value: float, bound: float, decimals: int) -> bool:
+    """True when ``value`` differs from ``bound`` but prints equal to it at ``decimals``."""
+    return (math.isfinite(value) and not math.isclose(value, bound, rel_tol=1e-9, abs_tol=0.0)
+            and fmt(value, decimals) == fmt(bound, decimals))
+
+
+def _hides_any(value: float, rng: pd.Series, decimals: int) -> bool:
+    return any(_hides(value, b, decimals) for b in _bounds(rng, "summary"))
+
+
+def _separating(table: Table, group_rows: list[int], k: int, rng: pd.Series | None,
+                decimals: int, hist: HistoricalRanges) -> int:
+    """Decimals of column ``k``'s historical range: the column's, or more to show a difference.
+
+    A group mean that prints equal to a range limit it differs from (37.64 and 37.61
+    both "37.6") could be inside or outside for a reader; the range then gets the
+    fewest extra decimals (at most :data:`EXTRA_DECIMALS`) at which no group mean of
+    the column prints equal to a limit it differs from. Ranges that mark nothing
+    (fewer than ``min_studies`` studies) keep the column's decimals.
+    """
+    if rng is None or int(rng["n_studies"]) < hist.min_studies:
+        return decimals
+    means = [_value(table.rows[i].cells[k], "summary") for i in group_rows]
+    for d in range(decimals, decimals + EXTRA_DECIMALS + 1):
+        if not any(_hides_any(m, rng, d) for m in means):
+            return d
+    return decimals + EXTRA_DECIMALS
+
+
+def _widened(cell: Cell, rng: pd.Series | None, decimals: int,
+             hist: HistoricalRanges) -> Cell:
+    """``cell`` with its mean ± spread at ``decimals`` when it prints equal to a range limit.
+
+    Only a cell that hides a difference at its own decimals changes; a cell whose text
+    does not begin with its mean ± spread (a fully censored cell) is kept as is.
+    """
+    shown = cell.decimals if cell.decimals is not None else _decimals(cell)
+    mean = _value(cell, "summary")
+    if (rng is None or int(rng["n_studies"]) < hist.min_studies or decimals <= shown
+            or not _hides_any(mean, rng, shown)):
+        return cell
+    spread = next((cell.numbers[k] for k in ("sd", "sem") if k in cell.numbers), math.nan)
+    old = f"{fmt(mean, shown)} ± {fmt(spread, shown)}"
+    head = cell.text.removeprefix("≥ ")
+    if not head.startswith(old):
+        return cell
+    new = f"{fmt(mean, decimals)} ± {fmt(spread, decimals)}"
+    return replace(cell, text=cell.text.replace(old, new, 1), decimals=decimals)
+
+
 def _mark(cell: Cell, outside: bool, mark: str = MARK) -> Cell:
     if not outside:
         return cell
@@ -149,13 +204,21 @@ def add_to_table(table: Table, columns: list[tuple[str, str] | None], sex: str,
                      default=-1)
     decimals = [_decimals(table.rows[control_at].cells[k]) if control_at >= 0 else 2
                 for k in range(len(columns))]
+    group_rows = [i for i, row in enumerate(table.rows) if row.labels[0] in by_label]
+    if kind == "summary":
+        decimals = [_separating(table, group_rows, k, r, d, hist)
+                    for k, (r, d) in enumerate(zip(found, decimals, strict=True))]
     rows = []
     for row in table.rows:
         g = by_label.get(row.labels[0])
         if g is not None:
             mark = CONTROL_MARK if g.control else MARK
+            cells = row.cells
+            if kind == "summary":
+                cells = tuple(_widened(c, r, d, hist)
+                              for c, r, d in zip(cells, found, decimals, strict=True))
             row = Row(row.labels, tuple(_mark(c, hist.outside(r, _value(c, kind), kind), mark)
-                                        for c, r in zip(row.cells, found, strict=True)))
+                                        for c, r in zip(cells, found, strict=True)))
         rows.append(row)
     hist_row = Row((ROW_LABEL, "range"), tuple(_hist_cell(r, kind, d)
                                                for r, d in zip(found, decimals, strict=True)))

@@ -132,3 +132,66 @@ def test_count_means_and_their_range_print_with_the_decimals_a_mean_needs():
                         ROW_LABEL: "0.60–1.10 [0.00–2.00] (3/30)",
                         "G2 Low": f"1.80 ± 0.84 (5) {MARK}",
                         "G3 High": f"2.20 ± 0.45 (5) {MARK}"}
+
+
+def _range(lo: float, hi: float, p5: float, p95: float) -> pd.DataFrame:
+    return pd.DataFrame([{"endpoint": "body_temperature", "sex": "M", "timepoint": "week4",
+                          "n_studies": 5, "n_animals": 50, "mean": (lo + hi) / 2, "sd": 0.4,
+                          "p5": p5, "p95": p95, "study_mean_min": lo, "study_mean_max": hi}])
+
+
+def _temps(means: list[float]) -> Table:
+    rows = [Row((label, "x"), (Cell(f"{m:.1f} ± 0.3 (10)", {"mean": m, "sd": 0.3, "n": 10},
+                                    decimals=1),))
+            for label, m in zip(GROUPS, means, strict=True)]
+    return Table(number=1, title="t", kind="summary", key="k", header={},
+                 row_header=("Group", "Dose"), columns=("Body temperature (°C)",), rows=rows,
+                 sources=(("body_temperature", "week4"),))
+
+
+def test_a_marked_mean_printed_equal_to_a_range_limit_gets_the_decimals_that_show_it():
+    """Study means 37.52-37.61 °C print "37.5-37.6"; G2 37.64 (outside, †) would print
+    "37.6" too. G2 and the range get one more decimal; G1 and G3 keep theirs."""
+    t = _temps([37.55, 37.64, 37.2])
+    add_to_table(t, list(t.sources), "M", GROUPS,
+                 HistoricalRanges(_range(37.52, 37.61, 36.91, 38.24), "db"))
+    got = marks(t)
+    assert got[ROW_LABEL] == "37.52–37.61 [36.91–38.24] (5/50)"
+    assert got["G2 Low"] == f"37.64 ± 0.30 (10) {MARK}"
+    assert t.rows[2].cells[0].decimals == 2
+    assert got["G1 Control"] == "37.5 ± 0.3 (10)"         # 37.55 half up: not a limit's text
+    assert got["G3 High"] == f"37.2 ± 0.3 (10) {MARK}"
+
+
+def test_an_unmarked_mean_printed_equal_to_a_range_limit_shows_it_is_inside():
+    """Range 37.52-37.74 ("37.5-37.7"), G2 37.66 inside prints "37.7": shown as 37.66
+    beside 37.52-37.74. A lower limit hidden the same way (G3 81.38 vs 81.43) too."""
+    t = _temps([37.6, 37.66, 37.6])
+    add_to_table(t, list(t.sources), "M", GROUPS,
+                 HistoricalRanges(_range(37.52, 37.74, 36.9, 38.3), "db"))
+    got = marks(t)
+    assert got[ROW_LABEL] == "37.52–37.74 [36.90–38.30] (5/50)"
+    assert got["G2 Low"] == "37.66 ± 0.30 (10)"
+    assert got["G1 Control"] == got["G3 High"] == "37.6 ± 0.3 (10)"
+    t = _temps([82.0, 82.5, 81.38])
+    add_to_table(t, list(t.sources), "M", GROUPS,
+                 HistoricalRanges(_range(81.43, 83.4, 80.1, 84.9), "db"))
+    assert marks(t)["G3 High"] == f"81.38 ± 0.30 (10) {MARK}"
+    assert marks(t)[ROW_LABEL] == "81.43–83.40 [80.10–84.90] (5/50)"
+
+
+def test_at_most_two_decimals_are_added_and_equal_values_or_unmarking_ranges_add_none():
+    """37.6004 vs 37.6 needs 4 more decimals: 2 are added and the † alone tells. A mean
+    equal to a limit, and a 2-study range under the default minimum of 3, change nothing."""
+    t = _temps([37.5, 37.6004, 37.6])
+    add_to_table(t, list(t.sources), "M", GROUPS,
+                 HistoricalRanges(_range(37.5, 37.6, 37.0, 38.0), "db"))
+    got = marks(t)
+    assert got[ROW_LABEL] == "37.500–37.600 [37.000–38.000] (5/50)"
+    assert got["G2 Low"] == f"37.600 ± 0.300 (10) {MARK}"
+    assert got["G3 High"] == "37.6 ± 0.3 (10)"                 # equal to the limit: inside
+    t = _temps([37.55, 37.64, 37.2])
+    add_to_table(t, list(t.sources), "M", GROUPS,
+                 HistoricalRanges(_range(37.52, 37.61, 36.9, 38.2).assign(n_studies=2), "db"))
+    assert marks(t)[ROW_LABEL] == "37.5–37.6 [36.9–38.2] (2/50)"
+    assert marks(t)["G2 Low"] == "37.6 ± 0.3 (10)"
