@@ -84,8 +84,10 @@ def write(folder: Path, seed: int) -> dict[str, Any]:
         "plate_layouts": {"P1": "plate_layout.csv"},
         "assays": [{"assay": "zebrafish_lpr", "protocol": "zebrafish-lpr-tanguay",
                     "input": "zebralab_P1.xls", "layout": "P1",
+                    # 60-s bins: the transition window is one bin, and SARL's
+                    # statistics (6-s bins) do not apply
                     "parameters": {"exclude_no_movement": True,
-                                   "transition_window_s": 60}}]})
+                                   "transition_window_s": 60, "sarl_statistics": False}}]})
     return {"hypoactive_dark_uM": 10.0, "dark_factor": 0.4, "hyperactive_light_uM": 100.0,
             "light_factor": 3.0, "excluded_wells": {"B02": "dead", "C08": "dead",
                                                     "D11": "malformed", "A12": "empty"},
