@@ -300,7 +300,13 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     from neurotox.files import warn_or_refuse
     from neurotox.hcd import db as hdb
     from neurotox.hcd import store, table_file
-    from neurotox.hcd.ranges import query_from_options, ranges, select_rows, undated, why_none
+    from neurotox.hcd.ranges import (
+        query_from_options,
+        ranges,
+        select_rows,
+        unrecorded,
+        why_none,
+    )
 
     query = query_from_options(strata, cli=True)
     if output is not None:
@@ -317,11 +323,8 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
 
         warn_or_refuse(duplicates_message(copies))
     table = ranges(select_rows(rows, query))
-    n_undated = undated(rows, query)
-    if n_undated:
-        warn_or_refuse(f"--window-years leaves out {n_undated} stud"
-                       f"{'y' if n_undated == 1 else 'ies'} within the strata for want of a "
-                       "start date ('hcd list' shows start_date)")
+    for left in unrecorded(rows, query):
+        warn_or_refuse(left.describe(f"--{left.stratum.replace('_', '-')}"))
     if table.empty:
         warn_or_refuse(f"no stored control value matches: {why_none(rows, query)}")
     if output is not None:

@@ -199,3 +199,30 @@ def test_control_animals_of_several_strains_are_a_warning(tmp_path):
 
 def test_strain_in_ts_is_kept_and_says_nothing(study):
     assert animal_fields(study, study_controls(study)) == ({}, [])
+
+
+def test_import_notes_the_strain_and_ranges_name_a_study_without_one(tmp_path, invoke):
+    # stranger43: a study whose strain is only in dm was stored without one, and a
+    # --strain range then left it out without a word
+    n = len(tables()["dm"]["USUBJID"])
+    write_study(tmp_path / "dm_strain", {"ts": _without_ts("STRAIN"),
+                                         "dm": {"STRAIN": ["SPRAGUE-DAWLEY"] * n}})
+    write_study(tmp_path / "none", {"ts": _without_ts("STRAIN")}, study_id="SYN-2")
+    write_study(tmp_path / "ts", study_id="SYN-3")
+    db_file = tmp_path / "h.sqlite"
+    res = invoke("hcd", "import-send", tmp_path / "dm_strain", "--db", db_file)
+    assert res.exit_code == 0, res.output
+    assert ("dm_strain: strain 'SPRAGUE-DAWLEY' from dm STRAIN of the 9 control animal(s): "
+            "ts.xpt has no STRAIN") in res.output
+    for name in ("none", "ts"):
+        assert invoke("hcd", "import-send", tmp_path / name, "--db", db_file).exit_code == 0
+    res = invoke("hcd", "ranges", "--db", db_file, "--endpoint", "brain_weight",
+                 "--strain", "sprague-dawley")
+    assert res.exit_code == 0, res.output
+    assert ("WARNING: --strain leaves out 1 study (SYN-2), 5 control animal(s) within the other "
+            "strata for want of a recorded strain") in res.output
+    m = [line.split() for line in res.output.splitlines() if line.lstrip().startswith("brain")]
+    assert [(r[1], r[5], r[6]) for r in m] == [("F", "2", "6"), ("M", "2", "4")]
+    refused = invoke("--warnings-as-errors", "hcd", "ranges", "--db", db_file, "--endpoint",
+                     "brain_weight", "--strain", "sprague-dawley")
+    assert refused.exit_code == 2
