@@ -224,7 +224,8 @@ def study_controls(study: SendStudy, negative_controls: Iterable[str] = ()) -> S
         raise InputError("no trial set has a control type (TXPARMCD 'TCNTRL'); cannot tell "
                          f"control animals{hint}", path=study.files["tx"])
     if all(s.problem for s in out.values()):
-        found = "; ".join(s.problem for s in out.values())
+        found = "; ".join([s.problem for s in out.values()]
+                          + [text for _, text in named_findings(negative_controls, out)])
         raise InputError(f"no trial set is a negative or vehicle control: {found}; nothing to "
                          "use as historical controls (--negative-control VALUE takes a control "
                          "type as a negative control)", path=study.files["tx"],
