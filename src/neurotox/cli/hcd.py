@@ -170,6 +170,7 @@ def import_send(folder: Path, db: str | None, include_recovery: bool,
     """
     from neurotox.files import WARNINGS_AS_ERRORS, warn_or_refuse
     from neurotox.hcd.send import (
+        animal_fields,
         control_findings,
         control_vehicles,
         missing_domains,
@@ -184,7 +185,8 @@ def import_send(folder: Path, db: str | None, include_recovery: bool,
     batch = send_batch(study, controls, include_recovery=include_recovery)
     found = [(warned, f"{folder.name}: {text}") for warned, text in
              control_findings(study, controls, negative_controls) + missing_domains(batch)
-             + [(False, note) for note in control_vehicles(study, controls)[1]]]
+             + [(False, note) for note in control_vehicles(study, controls)[1]]
+             + animal_fields(study, controls)[1]]
     if WARNINGS_AS_ERRORS.get():        # refused before the database is touched
         for text in (text for warned, text in found if warned):
             warn_or_refuse(text)
@@ -298,7 +300,13 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     from neurotox.files import warn_or_refuse
     from neurotox.hcd import db as hdb
     from neurotox.hcd import store, table_file
-    from neurotox.hcd.ranges import query_from_options, ranges, select_rows, undated, why_none
+    from neurotox.hcd.ranges import (
+        query_from_options,
+        ranges,
+        select_rows,
+        unrecorded,
+        why_none,
+    )
 
     query = query_from_options(strata, cli=True)
     if output is not None:
@@ -315,11 +323,8 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
 
         warn_or_refuse(duplicates_message(copies))
     table = ranges(select_rows(rows, query))
-    n_undated = undated(rows, query)
-    if n_undated:
-        warn_or_refuse(f"--window-years leaves out {n_undated} stud"
-                       f"{'y' if n_undated == 1 else 'ies'} within the strata for want of a "
-                       "start date ('hcd list' shows start_date)")
+    for left in unrecorded(rows, query):
+        warn_or_refuse(left.describe(f"--{left.stratum.replace('_', '-')}"))
     if table.empty:
         warn_or_refuse(f"no stored control value matches: {why_none(rows, query)}")
     if output is not None:

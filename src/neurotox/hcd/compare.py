@@ -30,7 +30,16 @@ import pandas as pd
 from neurotox.errors import InputError
 from neurotox.hcd import db, store
 from neurotox.hcd.identity import Duplicate, Match, duplicates_message, matches
-from neurotox.hcd.ranges import Query, ranges, rows_hash, select_rows, undated, why_none
+from neurotox.hcd.ranges import (
+    NEEDED,
+    Query,
+    Unrecorded,
+    ranges,
+    rows_hash,
+    select_rows,
+    unrecorded,
+    why_none,
+)
 from neurotox.hcd.sources import SourceStudy, not_matched, sources, start_span, unmatched_message
 from neurotox.study import HistoricalControls
 
@@ -88,7 +97,7 @@ class Historical:
     studies: tuple[SourceStudy, ...] = ()
     min_studies: int = 3
     unmatched: str | None = None
-    n_undated: int = 0
+    unrecorded: tuple[Unrecorded, ...] = ()
     why_none: str = ""
     unit_notes: tuple[str, ...] = ()
     copies: tuple[Duplicate, ...] = ()
@@ -103,6 +112,8 @@ class Historical:
         return (f"database {self.database_name}; {strata}; {self.n_studies} "
                 f"stud{'y' if self.n_studies == 1 else 'ies'}{named}, {self.n_animals} control "
                 f"animal(s), {self.n_values} value(s){self.left_out.describe()}"
+                + "".join(f"; left out by {u.stratum} for want of {NEEDED[u.stratum]}: "
+                          f"{u.counts()}" for u in self.unrecorded)
                 + (f"; left out as later copies of stored studies: database id "
                    f"{', '.join(str(d.copy) for d in self.copies)}" if self.copies else ""))
 
@@ -113,7 +124,8 @@ class Historical:
     def warnings(self) -> list[str]:
         """What the run must warn about (messages without the ``warning:`` prefix).
 
-        No range at all, studies the window left out for want of a start date, and
+        No range at all, studies a stratum or the window left out for want of the
+        field it needs (:func:`neurotox.hcd.ranges.unrecorded`), and
         stored entries of this study under another study number.
         """
         out = []
@@ -121,12 +133,7 @@ class Historical:
             out.append(f"historical controls: no stored control value matches "
                        f"({self.query.describe()}): {self.why_none}; the report has no "
                        "historical control rows")
-        if self.n_undated:
-            n = self.n_undated
-            out.append(f"historical controls: {n} stud{'y' if n == 1 else 'ies'} within the "
-                       f"strata left out by window_years for want of a start date (the "
-                       f"study's 'dates.experimental_start', SEND STSTDTC, or 'hcd add "
-                       f"--start-date')")
+        out += [f"historical controls: {u.describe(u.stratum)}" for u in self.unrecorded]
         for m in self.left_out.entries:
             if m.id in self.left_out.within and "same study number" not in m.reasons:
                 out.append(f"historical controls: database {m.describe()} is this study "
@@ -143,6 +150,10 @@ class Historical:
                "rows_sha256": self.rows_sha256, "min_studies": self.min_studies,
                "not_matched": not_matched(self.query),
                "studies": [s.manifest() for s in self.studies]}
+        if self.unrecorded:
+            out["left_out_for_want_of_a_field"] = [
+                {"stratum": u.stratum, "study_ids": list(u.study_ids), "n_studies": u.n_studies,
+                 "n_animals": u.n_animals} for u in self.unrecorded]
         if self.copies:
             out["copies_left_out"] = [{"id": d.copy, "study_id": d.copy_study_id,
                                        "same_as": d.kept, "why": list(d.reasons)}
@@ -226,7 +237,8 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
                       n_values=len(rows), rows_sha256=rows_hash(rows), left_out=left_out,
                       studies=studies, min_studies=spec.min_studies,
                       unmatched=unmatched_message(query, studies, own or {}, rows),
-                      n_undated=undated(fetched, query),
+                      unrecorded=tuple(unrecorded(fetched[~fetched["study_pk"].isin(
+                          [m.id for m in same])], query)),
                       why_none="" if len(rows) else why_none(fetched, query),
                       unit_notes=tuple(unit_notes), copies=tuple(copies))
 

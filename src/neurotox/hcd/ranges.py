@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import math
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -134,13 +135,69 @@ def select_rows(rows: pd.DataFrame, query: Query) -> pd.DataFrame:
     return rows[keep].reset_index(drop=True)
 
 
-def undated(rows: pd.DataFrame, query: Query) -> int:
-    """Studies within the strata that the window leaves out for want of a start date."""
-    if query.window_years is None:
-        return 0
-    within = select_rows(rows, query.model_copy(update={"window_years": None}))
-    dates = pd.to_datetime(within["start_date"], errors="coerce", format="%Y-%m-%d")
-    return int(within.loc[dates.isna(), "study_pk"].nunique())
+#: What each stratum needs of a stored study or animal, as a warning names it.
+NEEDED = {"window_years": "a start date", "age_weeks": "a recorded age",
+          **{k: f"a recorded {k.replace('_', ' ')}" for k in TEXT_STRATA}}
+#: Where that field comes from, for the warning's repair.
+FIELD_SOURCES = {
+    "window_years": "the study file's 'dates.experimental_start', SEND STSTDTC, or 'hcd add "
+                    "--start-date'",
+    "age_weeks": "the study file's subjects, SEND dm AGE, or 'hcd add --age-weeks'"}
+
+
+@dataclass(frozen=True)
+class Unrecorded:
+    """Studies and animals in the other strata one stratum leaves out for want of its field.
+
+    ``stratum`` is the :class:`Query` field (``window_years``, ``age_weeks``,
+    ``strain`` …); ``study_ids`` the study numbers left out (sorted);
+    ``n_studies`` counts them by database entry, ``n_animals`` their animals.
+    """
+
+    stratum: str
+    study_ids: tuple[str, ...]
+    n_studies: int
+    n_animals: int
+
+    def counts(self) -> str:
+        """``1 study (S3), 4 control animal(s)``."""
+        n = self.n_studies
+        return (f"{n} stud{'y' if n == 1 else 'ies'} ({', '.join(self.study_ids)}), "
+                f"{self.n_animals} control animal(s)")
+
+    def describe(self, option: str) -> str:
+        """``--age-weeks leaves out 1 study (S3), 4 control animal(s), within the other …``."""
+        source = FIELD_SOURCES.get(self.stratum, "'hcd list' shows the study's fields")
+        return (f"{option} leaves out {self.counts()} within the other strata for want of "
+                f"{NEEDED[self.stratum]} ({source})")
+
+
+def _missing(rows: pd.DataFrame, stratum: str) -> pd.Series:
+    """Rows without the field ``stratum`` needs."""
+    if stratum == "window_years":
+        return pd.to_datetime(rows["start_date"], errors="coerce", format="%Y-%m-%d").isna()
+    if stratum == "age_weeks":
+        return rows["age_days"].isna()
+    return rows[TEXT_STRATA[stratum]].fillna("").astype(str).str.strip().eq("")
+
+
+def unrecorded(rows: pd.DataFrame, query: Query) -> list[Unrecorded]:
+    """For each stratum set, the studies and animals it leaves out for want of its field.
+
+    Only those the other strata would keep: a study out for another reason is
+    not this stratum's doing. Strata in :data:`NEEDED` order.
+    """
+    out = []
+    for stratum in NEEDED:
+        if getattr(query, stratum) is None:
+            continue
+        within = select_rows(rows, query.model_copy(update={stratum: None}))
+        lost = within[_missing(within, stratum).to_numpy()]
+        if len(lost):
+            ids = tuple(sorted(set(lost["study_id"].astype(str))))
+            out.append(Unrecorded(stratum, ids, int(lost["study_pk"].nunique()),
+                                  int(lost[["study_pk", "subject"]].drop_duplicates().shape[0])))
+    return out
 
 
 def _held(values: pd.Series) -> str:

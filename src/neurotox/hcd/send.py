@@ -146,6 +146,54 @@ def study_fields(ts: dict[str, str]) -> dict[str, str]:
             "start_date": start[:10], "end_date": ts.get("EXPENDTC", "")[:10]}
 
 
+#: Trial-summary fields SEND may give per trial set (tx) or per animal (dm) instead of in ts.
+PER_ANIMAL = {"strain": "STRAIN", "species": "SPECIES"}
+
+
+def animal_fields(study: SendStudy, controls: StudyControls) -> tuple[dict[str, str],
+                                                                      list[tuple[bool, str]]]:
+    """Strain and species that ``ts`` lacks, from the control animals (dm) or their sets (tx).
+
+    The SEND IG lets ``STRAIN`` (and ``SPECIES``) stand in ts for the study, in tx
+    per trial set or in dm per animal. When ts has none, each control animal's
+    dm value is used, else its set's tx value: one value for all of them is
+    the study's (a note says where from); several cannot be stored (the
+    database holds one per study), so the field stays empty with a warning.
+    Returns the fields found and (whether it is a warning, text) lines.
+    """
+    ts = ts_params(study.domains["ts"])
+    dm = study.domains["dm"]
+    animals = dm[dm["SETCD"].isin(controls.controls)]
+    found: dict[str, str] = {}
+    lines: list[tuple[bool, str]] = []
+    for name, code in PER_ANIMAL.items():
+        if ts.get(code):
+            continue
+        own = animals[code] if code in animals.columns else pd.Series("", index=animals.index)
+        sets = animals["SETCD"].map(lambda k, c=code: controls.sets[k].params.get(c, ""))
+        values = own.fillna("").astype(str).str.strip().where(lambda v: v != "",
+                                                                sets.str.strip())
+        given = values[values != ""]
+        if given.empty:
+            continue
+        where = "dm " + code if own.fillna("").astype(str).str.strip().ne("").any() \
+            else "tx " + code
+        counts = given.value_counts().sort_index()
+        blank = len(values) - len(given)
+        lacking = f"; {blank} control animal(s) give none" if blank else ""
+        if len(counts) == 1:
+            value = str(counts.index[0])
+            found[name] = value.lower() if name == "species" else value
+            lines.append((bool(blank), f"{name} {value!r} from {where} of the {len(given)} "
+                          f"control animal(s): ts.xpt has no {code}{lacking}"))
+        else:
+            held = ", ".join(f"{v!r} ({n})" for v, n in counts.items())
+            lines.append((True, f"control animals differ in {name} ({where}: {held}) and ts.xpt "
+                          f"has no {code}: stored without a {name} (the database holds one per "
+                          f"study), so a --{name} stratum leaves the study out{lacking}"))
+    return found, lines
+
+
 @dataclass(frozen=True)
 class StudyControls:
     """A SEND study's trial sets and the verdict on each control set, worked out once.
@@ -176,7 +224,8 @@ def study_controls(study: SendStudy, negative_controls: Iterable[str] = ()) -> S
         raise InputError("no trial set has a control type (TXPARMCD 'TCNTRL'); cannot tell "
                          f"control animals{hint}", path=study.files["tx"])
     if all(s.problem for s in out.values()):
-        found = "; ".join(s.problem for s in out.values())
+        found = "; ".join([s.problem for s in out.values()]
+                          + [text for _, text in named_findings(negative_controls, out)])
         raise InputError(f"no trial set is a negative or vehicle control: {found}; nothing to "
                          "use as historical controls (--negative-control VALUE takes a control "
                          "type as a negative control)", path=study.files["tx"],
@@ -441,9 +490,10 @@ def send_batch(study: SendStudy, controls: StudyControls | None = None, *,
     if n_flag:
         excluded.append(f"{n_flag} value(s) stored but not included — flagged in SEND "
                         "(--EXCLFL)")
+    fields = {**study_fields(ts), **animal_fields(study, controls)[0]}
     return Batch(study_id=study_id, source_kind="send",
                  source_path=str(Path(study.folder).resolve()),
-                 source_hash=study.source_hash, study=study_fields(ts), animals=animals,
+                 source_hash=study.source_hash, study=fields, animals=animals,
                  results=results, excluded=excluded,
                  inputs={str(Path(study.files[d]).resolve()): h
                          for d, h in sorted(study.file_sha256.items())})

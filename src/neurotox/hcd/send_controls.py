@@ -10,12 +10,17 @@ enter a historical control range.
 
 Rules, in this order, for each set with a ``TCNTRL`` value:
 
+* a positive word negated (``Non-positive Control``, ``Vehicle (active-free)``,
+  ``not active``: :data:`_NEGATED`) says negative, not positive;
+* **mixed** when the value holds a word of :data:`POSITIVE_WORDS` and a
+  negative one (``Reference Vehicle``, ``Vehicle + positive control``): never
+  guessed, a warning, unless the user named it (``--negative-control``);
 * **positive** when a word of the value is one of :data:`POSITIVE_WORDS`
   (``Positive Control``, ``Reference Item Control``, ``Active comparator``);
 * **negative** when a word is one of :data:`NEGATIVE_WORDS` (``Vehicle Control``,
   ``Negative Control``, ``Untreated Cntrl``, ``Sham Control``, ``Water control``)
   or the value is one the user named (``--negative-control``);
-* **unknown** otherwise (``Control``, ``Group 1``): never guessed.
+* **unknown** otherwise (``Control``, ``Group 1``): never guessed, a warning.
 
 A negative control set is still not used when another parameter contradicts it:
 a dose above 0 (``TRTDOS``), or a set or group label (``SET``, ``GRPLBL``) that
@@ -54,6 +59,7 @@ class ControlKind(enum.Enum):
     NEGATIVE = "negative or vehicle control"
     POSITIVE = "positive control"
     UNKNOWN = "not a recognised control type"
+    MIXED = "names both a negative and a positive control"
 
 
 def _words(text: str) -> set[str]:
@@ -66,15 +72,38 @@ def _key(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+#: A positive word negated (``Non-positive``, ``active-free``, ``not active``): says negative.
+_NEGATED = re.compile(r"\b(?:non|not|no)[\s-]*(?:positive|pos|active|reference)\b"
+                      r"|\b(?:positive|active|reference)[\s-]*free\b")
+
+
+def _kind_of_one(value: str) -> ControlKind:
+    low = value.lower().replace("ï", "i")
+    negated = bool(_NEGATED.search(low))
+    words = _words(_NEGATED.sub(" ", low))
+    positive = bool(words & POSITIVE_WORDS)
+    negative = negated or bool(words & NEGATIVE_WORDS) or {"no", "treatment"} <= words
+    if positive and negative:
+        return ControlKind.MIXED
+    return (ControlKind.POSITIVE if positive else ControlKind.NEGATIVE if negative
+            else ControlKind.UNKNOWN)
+
+
 def control_kind(value: str, negative_controls: Iterable[str] = ()) -> ControlKind:
-    """Kind of a ``TCNTRL`` value (``negative_controls``: extra values taken as negative)."""
-    words = _words(value)
-    if words & POSITIVE_WORDS:
+    """Kind of a ``TCNTRL`` value (``negative_controls``: extra values taken as negative).
+
+    Distinct records of one set come joined by `` / ``: any positive one makes
+    the set positive. A value that names both kinds (``Reference Vehicle``) is
+    :attr:`ControlKind.MIXED` unless the user named it.
+    """
+    kinds = {_kind_of_one(part) for part in value.split(" / ")}
+    if ControlKind.POSITIVE in kinds:
         return ControlKind.POSITIVE
-    if words & NEGATIVE_WORDS or {"no", "treatment"} <= words:
-        return ControlKind.NEGATIVE
     if _key(value) in {_key(v) for v in negative_controls}:
         return ControlKind.NEGATIVE
+    for kind in (ControlKind.MIXED, ControlKind.NEGATIVE):
+        if kind in kinds:
+            return kind
     return ControlKind.UNKNOWN
 
 
@@ -118,6 +147,10 @@ def classify(setcd: str, label: str, params: dict[str, str],
     if kind is ControlKind.UNKNOWN:
         return ControlSet(setcd, label, value, kind, f"control type not recognised ({where}): "
                           "not known to be a negative or vehicle control", warn=True)
+    if kind is ControlKind.MIXED:
+        return ControlSet(setcd, label, value, kind, f"control type names both a negative and "
+                          f"a positive control ({where}): not known to be a negative or vehicle "
+                          "control", warn=True)
     given = dose(params)
     if given is not None and given > 0:
         unit = params.get("TRTDOSU", "")
@@ -128,7 +161,7 @@ def classify(setcd: str, label: str, params: dict[str, str],
         return ControlSet(setcd, label, value, kind, f"set named {names.strip()!r} (SET/GRPLBL) "
                           f"though a negative control ({where})", warn=True)
     return ControlSet(setcd, label, value, kind, "", warn=False,
-                      named=control_kind(value) is ControlKind.UNKNOWN)
+                      named=control_kind(value) is not ControlKind.NEGATIVE)
 
 
 def findings(sets: dict[str, ControlSet], dose_zero: dict[str, str],

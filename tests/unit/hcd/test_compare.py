@@ -10,6 +10,7 @@ from tests.send_files import write_study
 from neurotox.errors import InputError
 from neurotox.hcd import db, schema, store
 from neurotox.hcd.compare import database_url, for_study
+from neurotox.hcd.ranges import Unrecorded
 from neurotox.hcd.send import send_batch
 from neurotox.io.send import read_send
 from neurotox.study import HistoricalControls
@@ -189,11 +190,16 @@ def test_no_matching_value_and_undated_studies_are_warnings(tmp_path):
     engine.dispose()
     spec = HistoricalControls(database="hcd.sqlite", window_years=100)
     hist = for_study(spec, tmp_path / "study.yaml", ["brain_weight"])
-    assert hist.n_studies == 1 and hist.n_undated == 1
+    assert hist.n_studies == 1 and hist.unrecorded == (Unrecorded("window_years", ("SYN-2",),
+                                                                   1, 5),)
     assert hist.warnings() == [
-        "historical controls: 1 study within the strata left out by window_years for want of "
-        "a start date (the study's 'dates.experimental_start', SEND STSTDTC, or 'hcd add "
-        "--start-date')"]
+        "historical controls: window_years leaves out 1 study (SYN-2), 5 control animal(s) "
+        "within the other strata for want of a start date (the study file's "
+        "'dates.experimental_start', SEND STSTDTC, or 'hcd add --start-date')"]
+    assert hist.describe().endswith("; left out by window_years for want of a start date: "
+                                    "1 study (SYN-2), 5 control animal(s)")
+    assert hist.manifest()["left_out_for_want_of_a_field"] == [
+        {"stratum": "window_years", "study_ids": ["SYN-2"], "n_studies": 1, "n_animals": 5}]
 
 
 def test_a_range_held_in_another_unit_is_converted_or_named(tmp_path):

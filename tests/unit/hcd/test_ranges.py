@@ -11,11 +11,12 @@ import pytest
 from neurotox.errors import InputError
 from neurotox.hcd.ranges import (
     Query,
+    Unrecorded,
     query_from_options,
     ranges,
     rows_hash,
     select_rows,
-    undated,
+    unrecorded,
     why_none,
 )
 from neurotox.hcd.store import FETCH_COLUMNS
@@ -143,9 +144,32 @@ def test_a_window_counts_the_studies_it_leaves_out_for_want_of_a_start_date():
     data.loc[data["study_pk"] == 2, "start_date"] = ""
     q = Query(window_years=2, until=dt.date(2025, 12, 31))
     assert set(select_rows(data, q)["study_pk"]) == {1}
-    assert undated(data, q) == 1                               # study 2
-    assert undated(data, Query(strain="Wistar", window_years=2)) == 0   # not in the strata
-    assert undated(data, Query()) == 0                         # no window
+    assert unrecorded(data, q) == [Unrecorded("window_years", ("S2",), 1, 5)]   # study 2
+    assert unrecorded(data, Query(strain="Wistar", window_years=2)) == []   # not in the strata
+    assert unrecorded(data, Query()) == []                                  # no window
+    assert unrecorded(data, q)[0].describe("--window-years") == (
+        "--window-years leaves out 1 study (S2), 5 control animal(s) within the other strata "
+        "for want of a start date (the study file's 'dates.experimental_start', SEND STSTDTC, "
+        "or 'hcd add --start-date')")
+
+
+def test_strata_count_the_studies_and_animals_they_leave_out_for_want_of_the_field():
+    # stranger43: a study without an age or a strain silently missing from the range
+    data = DATA.copy()
+    data.loc[data["study_pk"] == 2, "age_days"] = math.nan
+    data.loc[data["study_pk"] == 3, "strain"] = ""
+    q = Query(age_weeks=(7, 10))
+    assert set(select_rows(data, q)["study_pk"]) == {1, 3}
+    assert unrecorded(data, q) == [Unrecorded("age_weeks", ("S2",), 1, 5)]
+    q = Query(strain="Sprague-Dawley", age_weeks=(7, 10))
+    assert unrecorded(data, q) == [Unrecorded("age_weeks", ("S2",), 1, 5),
+                                   Unrecorded("strain", ("S3",), 1, 1)]
+    assert unrecorded(data, q)[1].describe("--strain") == (
+        "--strain leaves out 1 study (S3), 1 control animal(s) within the other strata for "
+        "want of a recorded strain ('hcd list' shows the study's fields)")
+    # a study out for another stratum is not counted: S3 is no Sprague-Dawley study's age
+    data.loc[data["study_pk"] == 3, "age_days"] = math.nan
+    assert unrecorded(data, Query(strain="Wistar", age_weeks=(7, 10))) == []
 
 
 def test_why_nothing_matches_names_what_the_database_holds():

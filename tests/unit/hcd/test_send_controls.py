@@ -80,7 +80,14 @@ def male_brain_range(tmp_path, batch) -> tuple[int, float]:
     ("POSITIVE CONTROL", ControlKind.POSITIVE),
     ("Reference Item Control", ControlKind.POSITIVE),
     ("Active comparator", ControlKind.POSITIVE),
-    ("Vehicle + positive control", ControlKind.POSITIVE),
+    ("Vehicle + positive control", ControlKind.MIXED),
+    ("Reference Vehicle", ControlKind.MIXED),
+    ("Vehicle Control / Positive Control", ControlKind.POSITIVE),   # two records of one set
+    ("Non-positive Control", ControlKind.NEGATIVE),
+    ("Non positive control", ControlKind.NEGATIVE),
+    ("Vehicle (active-free)", ControlKind.NEGATIVE),
+    ("Not active", ControlKind.NEGATIVE),
+    ("Negative (non-positive)", ControlKind.NEGATIVE),
     ("Control", ControlKind.UNKNOWN),
     ("Group 1", ControlKind.UNKNOWN),
     ("Inactive", ControlKind.UNKNOWN),
@@ -291,3 +298,37 @@ def test_negative_control_values_that_take_no_set_are_warned(tmp_path, invoke):
                  tmp_path / "h.sqlite", "--negative-control", "Foo Bar")
     assert res.exit_code == 2 and "'Foo Bar' matches no control type" in res.output
     assert not (tmp_path / "h.sqlite").exists()
+
+
+def test_a_negated_positive_word_is_no_positive_control(tmp_path):
+    # stranger43: 'Non-positive Control' was read as a positive control at INFO only
+    study = with_set4(tmp_path, {"TCNTRL": "Non-positive Control", "TRTDOS": "0"})
+    assert control_findings(study, study_controls(study)) == []
+    assert male_brain_range(tmp_path, send_batch(study)) == (4, 1.6)   # 2.0, 2.2, 1.0, 1.2
+
+
+def test_a_control_type_naming_both_kinds_is_a_warning_unless_named(tmp_path):
+    study = with_set4(tmp_path, {"TCNTRL": "Reference Vehicle", "TRTDOS": "0"})
+    assert control_findings(study, study_controls(study)) == [(True, (
+        "2 animal(s) stored but not used in ranges — control type names both a negative and a "
+        "positive control (set 4, TCNTRL 'Reference Vehicle'): not known to be a negative or "
+        "vehicle control"))]
+    named = study_controls(study, ["reference vehicle"])
+    assert control_findings(study, named, ["reference vehicle"]) == [(False, (
+        "2 animal(s) of set 4 taken as negative controls: control type 'Reference Vehicle' "
+        "named by --negative-control"))]
+
+
+def test_a_mistyped_negative_control_is_named_in_the_error(tmp_path, invoke):
+    # stranger43: every set 'Control' and --negative-control Contrl gave the generic error
+    def plain(tx):
+        tx["TXVAL"] = ["Control" if p == "TCNTRL" else v
+                       for p, v in zip(tx["TXPARMCD"], tx["TXVAL"], strict=True)]
+    study = with_set4(tmp_path, {"TCNTRL": "Control"}, tx_change=plain)
+    with pytest.raises(InputError, match=(
+            r"--negative-control 'Contrl' matches no control type of this study \(tx TCNTRL: "
+            r"'Control'\); it has no effect \(did you mean 'Control'\?\); nothing to use")):
+        study_controls(study, ["Contrl"])
+    res = invoke("hcd", "import-send", tmp_path / "s", "--db", tmp_path / "h.sqlite",
+                 "--negative-control", "Contrl")
+    assert res.exit_code == 2 and "(did you mean 'Control'?)" in res.output

@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 import pytest
-from tests.send_files import write_study
+from tests.send_files import tables, write_study
 
 from neurotox.errors import InputError
-from neurotox.hcd.send import role_of, send_batch, trial_sets
+from neurotox.hcd.send import animal_fields, role_of, send_batch, study_controls, trial_sets
 from neurotox.io.send import read_send
 
 
@@ -146,3 +146,83 @@ def test_lo_results_are_stored_left_censored_and_counted(tmp_path, lloq, limit):
     # F: S-111 LO (censored), S-112 not done, S-113 90; M: S-101 100, S-102 < 5
     assert glu.loc["F", ["n_animals", "n_censored", "mean"]].tolist() == [2, 1.0, 90.0]
     assert glu.loc["M", ["n_animals", "n_censored", "mean"]].tolist() == [2, 1.0, 100.0]
+
+
+def _without_ts(code: str) -> dict[str, list]:
+    ts = tables()["ts"]
+    keep = [i for i, c in enumerate(ts["TSPARMCD"]) if c != code]
+    return {k: [v[i] for i in keep] for k, v in ts.items()}
+
+
+def test_strain_missing_from_ts_is_taken_from_dm_with_a_note(tmp_path):
+    n = len(tables()["dm"]["USUBJID"])
+    study = read_send(write_study(tmp_path / "s", {"ts": _without_ts("STRAIN"),
+                                                   "dm": {"STRAIN": ["SPRAGUE-DAWLEY"] * n}}))
+    controls = study_controls(study)
+    fields, lines = animal_fields(study, controls)
+    assert fields == {"strain": "SPRAGUE-DAWLEY"}
+    assert lines == [(False, "strain 'SPRAGUE-DAWLEY' from dm STRAIN of the 9 control animal(s): "
+                      "ts.xpt has no STRAIN")]
+    assert send_batch(study, controls).study["strain"] == "SPRAGUE-DAWLEY"
+
+
+def test_strain_and_species_from_tx_sets_when_ts_and_dm_lack_them(tmp_path):
+    ts = _without_ts("STRAIN")
+    ts = {k: [v[i] for i, c in enumerate(ts["TSPARMCD"]) if c != "SPECIES"]
+          for k, v in ts.items()}
+    tx = tables()["tx"]
+    for setcd in ("1", "3"):
+        for code, val in (("STRAIN", "Wistar Han"), ("SPECIES", "RAT")):
+            for col, x in (("STUDYID", "SYN-1"), ("SETCD", setcd), ("SET", "Control"),
+                           ("TXPARMCD", code), ("TXVAL", val)):
+                tx[col] = [*tx[col], x]
+    study = read_send(write_study(tmp_path / "s", {"ts": ts, "tx": tx}))
+    fields, lines = animal_fields(study, study_controls(study))
+    assert fields == {"strain": "Wistar Han", "species": "rat"}
+    assert [w for w, _ in lines] == [False, False]
+    assert lines[1][1].startswith("species 'RAT' from tx SPECIES of the 9 control animal(s)")
+
+
+def test_control_animals_of_several_strains_are_a_warning(tmp_path):
+    strains = ["SPRAGUE-DAWLEY"] * 5 + ["WISTAR"] * (len(tables()["dm"]["USUBJID"]) - 5)
+    study = read_send(write_study(tmp_path / "s", {"ts": _without_ts("STRAIN"),
+                                                   "dm": {"STRAIN": strains}}))
+    controls = study_controls(study)
+    fields, lines = animal_fields(study, controls)
+    assert fields == {}
+    assert lines == [(True, "control animals differ in strain (dm STRAIN: 'SPRAGUE-DAWLEY' (5), "
+                      "'WISTAR' (4)) and ts.xpt has no STRAIN: stored without a strain (the "
+                      "database holds one per study), so a --strain stratum leaves the study "
+                      "out")]
+    assert send_batch(study, controls).study["strain"] == ""
+
+
+def test_strain_in_ts_is_kept_and_says_nothing(study):
+    assert animal_fields(study, study_controls(study)) == ({}, [])
+
+
+def test_import_notes_the_strain_and_ranges_name_a_study_without_one(tmp_path, invoke):
+    # stranger43: a study whose strain is only in dm was stored without one, and a
+    # --strain range then left it out without a word
+    n = len(tables()["dm"]["USUBJID"])
+    write_study(tmp_path / "dm_strain", {"ts": _without_ts("STRAIN"),
+                                         "dm": {"STRAIN": ["SPRAGUE-DAWLEY"] * n}})
+    write_study(tmp_path / "none", {"ts": _without_ts("STRAIN")}, study_id="SYN-2")
+    write_study(tmp_path / "ts", study_id="SYN-3")
+    db_file = tmp_path / "h.sqlite"
+    res = invoke("hcd", "import-send", tmp_path / "dm_strain", "--db", db_file)
+    assert res.exit_code == 0, res.output
+    assert ("dm_strain: strain 'SPRAGUE-DAWLEY' from dm STRAIN of the 9 control animal(s): "
+            "ts.xpt has no STRAIN") in res.output
+    for name in ("none", "ts"):
+        assert invoke("hcd", "import-send", tmp_path / name, "--db", db_file).exit_code == 0
+    res = invoke("hcd", "ranges", "--db", db_file, "--endpoint", "brain_weight",
+                 "--strain", "sprague-dawley")
+    assert res.exit_code == 0, res.output
+    assert ("WARNING: --strain leaves out 1 study (SYN-2), 5 control animal(s) within the other "
+            "strata for want of a recorded strain") in res.output
+    m = [line.split() for line in res.output.splitlines() if line.lstrip().startswith("brain")]
+    assert [(r[1], r[5], r[6]) for r in m] == [("F", "2", "6"), ("M", "2", "4")]
+    refused = invoke("--warnings-as-errors", "hcd", "ranges", "--db", db_file, "--endpoint",
+                     "brain_weight", "--strain", "sprague-dawley")
+    assert refused.exit_code == 2
