@@ -164,6 +164,14 @@ def test_check_catches_what_report_rejects_and_notes_mapped_sex_codes(invoke, tm
     (["report", "s.yaml", "-o", "out", "--formats", "csv"],
      "Error: neurotox report: No such option '--formats' (did you mean '--format'?); "
      "see 'neurotox report --help'"),
+    (["hcd", "add", "r", "--ag", "8", "8"],
+     "Error: neurotox hcd add: No such option '--ag' (did you mean '--age-weeks'?); "
+     "see 'neurotox hcd add --help'"),
+    (["hcd", "add", "r", "--ap", "x"],
+     "Error: neurotox hcd add: No such option '--ap' (did you mean '--apparatus'?); "
+     "see 'neurotox hcd add --help'"),
+    (["hcd", "add", "r", "--a", "x"],
+     "Error: neurotox hcd add: No such option '--a'; see 'neurotox hcd add --help'"),
     (["reprot"],
      "Error: neurotox: No such command 'reprot' (did you mean 'report'?); "
      "see 'neurotox --help'"),

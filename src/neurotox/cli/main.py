@@ -108,12 +108,21 @@ class UsageLine(click.UsageError):
             problem = (f"{exc.option_name!r} is an option of '{root.info_name}' itself: give it "
                        f"before the command ('{root.info_name} {opt} {exc.ctx.info_name} …')")
         elif isinstance(exc, click.NoSuchOption):
-            hint = did_you_mean(exc.option_name, exc.possibilities or [])
+            hint = _prefix_hint(exc.option_name, exc.ctx) or \
+                did_you_mean(exc.option_name, exc.possibilities or [])
             problem = f"No such option {exc.option_name!r}{hint}"
         else:
             problem = re.sub(r"\. Did you mean (.+)\?$", r" (did you mean \1?)",
                              exc.format_message()).rstrip(".")
         return cls(f"{path}: {problem}; see '{path} --help'", exc.ctx)
+
+
+def _prefix_hint(typed: str, ctx: click.Context | None) -> str:
+    """`` (did you mean '--age-weeks'?)`` when ``typed`` begins one option name only (``--ag``)."""
+    if ctx is None or not typed.startswith("--") or len(typed) < 3:
+        return ""
+    starts = {o for o in _option_names(ctx.command) if o.startswith(typed)}
+    return f" (did you mean {starts.pop()!r}?)" if len(starts) == 1 else ""
 
 
 def _option_names(command: click.Command) -> dict[str, str]:

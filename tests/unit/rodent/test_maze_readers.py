@@ -217,6 +217,46 @@ def test_anymaze_lost_samples_are_a_tracking_loss(tmp_path):
     assert read_rodent(even).meta["gap_samples"] == 0
 
 
+def _in_ms(text: str, unit: str = "ms") -> str:
+    """The export with times written as milliseconds under ``Time (<unit>)``."""
+    head, *rows = text.splitlines()
+    def ms(row):
+        h, m, s = row.split(",", 1)[0].split(":")
+        return f"{round((int(h) * 3600 + int(m) * 60 + float(s)) * 1000)},{row.split(',', 1)[1]}"
+    return "\n".join([head.replace("Time,", f"Time ({unit}),"), *map(ms, rows)]) + "\n"
+
+
+def test_anymaze_times_in_milliseconds_are_read_as_seconds(tmp_path):
+    """stranger40 v12: an ANY-maze zone-sample export with a 'Time (ms)' column."""
+    times = [0.0, 0.1, 0.9, 1.0, 1.05, 1.4, 2.0]
+    text = _in_ms(anymaze("TTXLXRR", times))
+    assert text.splitlines()[3].startswith("900,")
+    path = _write(tmp_path, "m1.csv", text)
+    data = read_rodent(path)
+    assert data.fmt == "anymaze-zone-samples"
+    np.testing.assert_allclose(data.table["time_s"], times)
+    assert "m1.csv: times converted to s from the unit in the header of 'Time (ms)' (x 0.001)" \
+        in data.notes
+    e = collect([path], TmazeParameters(min_entries=3))["entries"]
+    assert list(e["arm"]) == ["top", "left", "right"]
+    np.testing.assert_allclose(e["enter_s"], [0.0, 1.0, 1.4])
+    np.testing.assert_allclose(e["exit_s"], [0.9, 1.05, 2.0 + 0.225])
+
+
+@pytest.mark.parametrize("unit, row, message", [
+    ("frames", None, "m.csv, column 'Time \\(frames\\)': unknown time unit 'frames' in the "
+                     "header \\(expected s, ms, min or h\\)"),
+    ("ms", ("\n100,", "\n0:00:00.10,"), "m.csv, row 3, column 'Time \\(ms\\)': expected a number "
+                                    "in the header's unit, found '0:00:00.10'"),
+])
+def test_anymaze_time_unit_errors(tmp_path, unit, row, message):
+    text = _in_ms(anymaze("TTXLXRR", [0.0, 0.1, 0.9, 1.0, 1.05, 1.4, 2.0]), unit)
+    if row:
+        text = text.replace(*row, 1)
+    with pytest.raises(FormatError, match=message):
+        read_rodent(_write(tmp_path, "m.csv", text))
+
+
 def test_anymaze_subject_column_and_override(tmp_path):
     path = _write(tmp_path, "trial 3.csv", anymaze("TXLXR", extra=",Mouse 12"))
     data = read_rodent(path)

@@ -164,12 +164,19 @@ def test_trailing_period_after_the_schedule_is_left_out(tmp_path):
                               "blank": False})}
     r = analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
     assert _total(r).loc["A02", "value"] == 2 * (2 + 1)      # not 3 periods
-    assert "plate.xls: 2 row(s) of a closing fragment after the end of the light schedule " \
-        "(120 s; 120-120.2 s, under half a 60-s bin) left out" in r.notes
+    assert "plate.xls: 2 row(s) of a closing fragment at 120-120.2 s (under half a 60-s " \
+        "bin), past the light schedule's end at 120 s, left out" in r.notes
     # whole bins after the schedule are part of the recording: kept
     ex = _export(tmp_path, 2, animal=lambda n: _row_major(n, 12), starts=(0, 60, 120))
     assert _total(analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)).loc[
         "A02", "value"] == 3 * (2 + 1)
+    # the fragment after whole bins past the schedule: both places are named
+    ex = _export(tmp_path, 2, animal=lambda n: _row_major(n, 12), starts=(0, 60, 120, 180),
+                 extra=(240,))
+    r = analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
+    assert _total(r).loc["A02", "value"] == 4 * (2 + 1)
+    assert "plate.xls: 2 row(s) of a closing fragment at 240-240.2 s (under half a 60-s " \
+        "bin), past the light schedule's end at 120 s, left out" in r.notes
 
 
 def test_two_animals_in_one_well_are_warned_about(tmp_path):

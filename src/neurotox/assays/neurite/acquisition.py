@@ -35,7 +35,9 @@ def acquisition_notes(fields: pd.DataFrame, groups: Mapping[str, Any],
     """A warning per kind (file format, grey depth) in which groups' fields differ.
 
     Said when a treated group's share of fields of some kind differs from the
-    control group's by at least :data:`CONFOUND_SHARE`.
+    control group's by at least :data:`CONFOUND_SHARE`. Grey depth is compared
+    over fields with cells only (:func:`without_cells`): a well the dose killed
+    is background, whose few grey levels are the treatment's doing, not the file's.
 
     Parameters
     ----------
@@ -60,21 +62,44 @@ def acquisition_notes(fields: pd.DataFrame, groups: Mapping[str, Any],
         "grey depth": coarse.map({True: f"fewer than {params.min_grey_levels} grey levels",
                                   False: f"at least {params.min_grey_levels} grey levels"})})
     notes = []
+    empty = without_cells(known)
     for what in ("file format", "grey depth"):
-        share = pd.crosstab(kinds["group"], kinds[what], normalize="index")
-        ctrl = sorted(set(kinds.loc[kinds["control"], "group"]))
-        if len(share.columns) < 2 or not ctrl:
-            continue
-        apart = (share.drop(index=ctrl) - share.loc[ctrl].mean()).abs().max(axis=1)
-        if not (apart >= CONFOUND_SHARE).any():
-            continue
-        counts = pd.crosstab(kinds["group"], kinds[what])
-        order = ctrl + [g for g in counts.index if g not in ctrl]
-        said = [f"{g!r}: " + ", ".join(f"{n} {v}" for v, n in counts.loc[g].items() if n)
-                for g in order[:SHOWN_GROUPS]]
-        more = f"; and {len(order) - SHOWN_GROUPS} more group(s)" \
-            if len(order) > SHOWN_GROUPS else ""
-        notes.append(f"warning: the groups' fields differ in {what} (fields per group, control "
-                     f"first: {'; '.join(said)}{more}): a difference from the control may "
-                     "come from the files, not the treatment")
+        # a dead well's background has few grey levels: the treatment, not the file
+        kept = kinds[~empty.to_numpy()] if what == "grey depth" else kinds
+        note = _differ(kept, what)
+        if note and what == "grey depth" and empty.any():
+            note += (f" ({int(empty.sum())} field(s) without cells left out of this "
+                     "comparison: their grey levels are the background's)")
+        notes += [note] if note else []
     return notes
+
+
+def without_cells(fields: pd.DataFrame) -> pd.Series:
+    """Per field: counted as empty (excluded, still ``counted``) or holding no cells at all."""
+    empty = pd.Series(False, index=fields.index)
+    if {"excluded", "counted"} <= set(fields.columns):
+        empty |= fields["excluded"].astype(bool) & fields["counted"].astype(bool)
+    cells = [c for c in ("nuclei_count", "cells_analysed", "non_neuronal_cells") if c in fields]
+    if cells:
+        empty |= fields[cells].fillna(0.0).sum(axis=1).eq(0)
+    return empty
+
+
+def _differ(kinds: pd.DataFrame, what: str) -> str | None:
+    """The warning when a treated group's share of a kind of ``what`` is off the control's."""
+    share = pd.crosstab(kinds["group"], kinds[what], normalize="index")
+    ctrl = sorted(set(kinds.loc[kinds["control"], "group"]))
+    if len(share.columns) < 2 or not ctrl:
+        return None
+    apart = (share.drop(index=ctrl) - share.loc[ctrl].mean()).abs().max(axis=1)
+    if not (apart >= CONFOUND_SHARE).any():
+        return None
+    counts = pd.crosstab(kinds["group"], kinds[what])
+    order = ctrl + [g for g in counts.index if g not in ctrl]
+    said = [f"{g!r}: " + ", ".join(f"{n} {v}" for v, n in counts.loc[g].items() if n)
+            for g in order[:SHOWN_GROUPS]]
+    more = f"; and {len(order) - SHOWN_GROUPS} more group(s)" \
+        if len(order) > SHOWN_GROUPS else ""
+    return (f"warning: the groups' fields differ in {what} (fields per group, control "
+            f"first: {'; '.join(said)}{more}): a difference from the control may "
+            "come from the files, not the treatment")

@@ -133,9 +133,9 @@ def drop_after_schedule(bins: pd.DataFrame, ex: Export, params: ZebrafishParamet
     after = (starts >= end - 1e-9) & ((ends - starts) < 0.5 * width)
     if not after.any():
         return bins
-    notes.append(f"{ex.path.name}: {int(after.sum())} row(s) of a closing fragment after the "
-                 f"end of the light schedule ({end:g} s; {starts[after].min():g}-"
-                 f"{float(ends[after].max()):g} s, under half a {width:g}-s bin) left out")
+    notes.append(f"{ex.path.name}: {int(after.sum())} row(s) of a closing fragment at "
+                 f"{starts[after].min():g}-{float(ends[after].max()):g} s (under half a "
+                 f"{width:g}-s bin), past the light schedule's end at {end:g} s, left out")
     return bins[~after]
 
 

@@ -1,7 +1,8 @@
 """ANY-maze per-sample zone exports (csv/txt or xlsx): one row per sample, one 0/1 column per zone.
 
 Layout: a header row with a time column (``Time``: ``H:MM:SS.ss``, ``MM:SS.ss``
-or seconds) and zone columns ``In <zone>`` (the animal's centre in the zone) or
+or seconds; ``Time (ms)`` or another unit in the header: numbers in that unit,
+converted to seconds and noted) and zone columns ``In <zone>`` (the animal's centre in the zone) or
 ``<Head|Nose|Tail> in <zone>`` (that body point), each 0 or 1 per sample;
 position columns (``Centre posn X`` ...) are ignored. ANY-maze writes a sample
 when something changes, so samples are not evenly spaced: each sample lasts
@@ -34,7 +35,13 @@ from neurotox.io.rodent.base import (
     register_reader,
     to_float,
 )
-from neurotox.io.rodent.samples import gap_steps, lost_per_point, samples_in_gaps
+from neurotox.io.rodent.samples import (
+    HEADER_UNIT,
+    gap_steps,
+    header_seconds_per,
+    lost_per_point,
+    samples_in_gaps,
+)
 
 _ZONE = re.compile(r"^(?:(?P<point>head|nose|tail|centre|center|body)\s+)?in\s+(?P<zone>.+)$",
                    re.IGNORECASE)
@@ -54,20 +61,31 @@ def zone_columns(columns: list[str]) -> dict[str, str]:
     return out
 
 
+def _time_column(columns: list[str]) -> str | None:
+    """The time column, its unit in the header set aside (``Time (ms)`` is a time column)."""
+    for c in columns:
+        key = re.sub(r"[\s_\-]+", "_", HEADER_UNIT.sub("", str(c)).strip().lower())
+        if key in _TIME or re.sub(r"[\s_\-]+", "_", str(c).strip().lower()) in _TIME:
+            return c
+    return None
+
+
 def _match(path: Path) -> bool:
     rows = raw_rows(path, max_rows=2)
     if not rows:
         return False
     head = [str(c).strip() for c in rows[0] if c is not None]
-    keys = {re.sub(r"[\s_\-]+", "_", c.lower()) for c in head}
-    return bool(keys & set(_TIME)) and len(zone_columns(head)) >= 1
+    return _time_column(head) is not None and len(zone_columns(head)) >= 1
 
 
 def _sample_seconds(text: str) -> float | None:
     """Seconds of one time cell: a clock (``mm:ss`` too) or a number >= 0; None otherwise."""
     clock = clock_seconds(text, mm_ss=True)
-    if clock is not None:
-        return clock
+    return clock if clock is not None else _sample_number(text)
+
+
+def _sample_number(text: str) -> float | None:
+    """A number >= 0 of one time cell; None otherwise."""
     try:
         v = float(text)
     except ValueError:
@@ -75,19 +93,23 @@ def _sample_seconds(text: str) -> float | None:
     return v if np.isfinite(v) and v >= 0 else None
 
 
-def time_seconds(values: pd.Series, *, path: Path, column: str) -> np.ndarray:
+def time_seconds(values: pd.Series, *, path: Path, column: str, scale: float = 1.0
+                 ) -> np.ndarray:
     """Seconds from ``H:MM:SS.ss``, ``MM:SS.ss`` or plain numbers; FormatError naming the row.
 
-    Clocks are read by :func:`neurotox.io.clock.clock_seconds`.
+    Clocks are read by :func:`neurotox.io.clock.clock_seconds`. With ``scale`` (s per
+    unit of a unit in the header, 0.001 for ``Time (ms)``) only plain numbers are read.
     """
     s = values.astype(str).str.strip()
     out = np.full(len(s), np.nan)
     for i, text in enumerate(s):
-        v = _sample_seconds(text)
+        v = _sample_seconds(text) if scale == 1.0 else _sample_number(text)
         if v is None:
-            raise FormatError(f"expected a time like '0:01:02.50' or seconds, found {text!r}",
+            wanted = "a time like '0:01:02.50' or seconds" if scale == 1.0 else \
+                "a number in the header's unit"
+            raise FormatError(f"expected {wanted}, found {text!r}",
                               path=path, where=f"row {i + 2}, column {column!r}")
-        out[i] = v
+        out[i] = v * scale
     back = np.flatnonzero(np.diff(out) < 0)
     if len(back):
         i = int(back[0]) + 1
@@ -147,7 +169,10 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
 
     """
     df = read_sheet(path)
-    tcol = find_column(df, _TIME, path=path)
+    tcol = _time_column(list(df.columns))
+    if tcol is None:
+        tcol = find_column(df, _TIME, path=path)
+    scale = header_seconds_per(tcol, path)
     zones = zone_columns(list(df.columns))
     if not zones:
         raise FormatError(f"expected zone columns 'In <zone>' or 'Head in <zone>', found "
@@ -155,7 +180,7 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
     if df.empty:
         raise FormatError("anymaze-zone-samples: expected data rows below the header, found "
                           "none", path=path)
-    times = time_seconds(df[tcol], path=path, column=tcol)
+    times = time_seconds(df[tcol], path=path, column=tcol, scale=scale)
     flags, blanks, lost = _flags(df, zones, path)
     step = float(np.median(np.diff(times))) if len(times) > 1 else np.nan
     durations = np.diff(times, append=times[-1] + (step if np.isfinite(step) else 0.0))
@@ -166,6 +191,9 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
     trial = _one_value(df, _TRIAL, path) or path.stem
     notes = [f"{path.name}: {how}; {len(times)} samples, {times[-1] - times[0]:.2f} s, zones "
              f"{', '.join(zones.values())}"]
+    if scale != 1.0:
+        notes.append(f"{path.name}: times converted to s from the unit in the header of "
+                     f"{tcol!r} (x {scale:g})")
     if blanks:
         notes.append(f"{path.name}: {blanks} empty zone cell(s) read as 'not in the zone'")
     table = pd.DataFrame({"time_s": times, **flags})

@@ -10,9 +10,13 @@ samples a body point was lost in (:func:`lost_per_point`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
+
+from neurotox.errors import FormatError
 
 #: Time units a tracking export may write (units row, or ``(ms)`` in a header), as s per unit.
 TIME_UNITS = {"s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
@@ -27,6 +31,25 @@ def seconds_per(unit: str) -> float | None:
     """Seconds per ``unit`` (case-blind, stripped; '' = seconds); None when unknown."""
     u = unit.strip().lower()
     return 1.0 if not u else TIME_UNITS.get(u)
+
+
+#: A unit at the end of a column header: ``Time (ms)``, ``Object 1 : time [s]``.
+HEADER_UNIT = re.compile(r"[(\[]\s*(?P<unit>[^)\]]*?)\s*[)\]]\s*$")
+
+
+def header_seconds_per(column: str, path: Path) -> float:
+    """Seconds per unit of a time column from the unit in its header (none: seconds).
+
+    An unknown unit (``Time (frames)``) is a FormatError naming the column and the unit.
+    """
+    m = HEADER_UNIT.search(str(column))
+    if m is None:
+        return 1.0
+    scale = seconds_per(m.group("unit")) if m.group("unit").strip() else None
+    if scale is None:
+        raise FormatError(f"unknown time unit {m.group('unit')!r} in the header (expected "
+                          f"{TIME_UNIT_NAMES})", path=path, where=f"column {column!r}")
+    return scale
 
 
 def gap_steps(steps: np.ndarray, interval: float, *, factor: float,

@@ -49,7 +49,7 @@ from neurotox.io.rodent.base import (
     to_float,
     yaml_key,
 )
-from neurotox.io.rodent.samples import TIME_UNIT_NAMES, seconds_per
+from neurotox.io.rodent.samples import header_seconds_per
 from neurotox.sidetables import merge_repeats
 
 #: Default pattern of video names: ``<anything>_<phase>_<subject>`` (``Dory_NOR_P2_rat01``).
@@ -435,21 +435,8 @@ def _match_anymaze(path: Path) -> bool:
                                      for c in cols)
 
 
-_HEADER_UNIT = re.compile(r"[(\[]\s*(?P<unit>[^)\]]*?)\s*[)\]]\s*$")
 #: No object is explored for an hour in one trial: more is a unit error (ms read as s).
 MAX_EXPLORATION_S = 3600.0
-
-
-def _seconds_per_unit(column: str, path: Path) -> float:
-    """Seconds per unit of a time column from the unit in its header (none: seconds)."""
-    m = _HEADER_UNIT.search(column)
-    if m is None:
-        return 1.0
-    scale = seconds_per(m.group("unit")) if m.group("unit").strip() else None
-    if scale is None:
-        raise FormatError(f"unknown time unit {m.group('unit')!r} in the header (expected "
-                          f"{TIME_UNIT_NAMES})", path=path, where=f"column {column!r}")
-    return scale
 
 
 def _anymaze_values(df: pd.DataFrame, kind: str, column: str, scale: float, path: Path
@@ -521,7 +508,7 @@ def read_anymaze(path: Path, *, phase_map: dict[str, str] | None = None,
     animal = find_column(df, ("animal",), path=path)
     pcol = find_column(df, ("stage", "phase", "trial", "test"), path=path)
     measures = _anymaze_measures(list(df.columns))
-    scale = {c: _seconds_per_unit(c, path) for cols in measures.values()
+    scale = {c: header_seconds_per(c, path) for cols in measures.values()
              for kind, c in cols.items() if kind in ("time_s", "latency_s")}
     read = {c: _anymaze_values(df, kind, c, scale.get(c, 1.0), path)
             for cols in measures.values() for kind, c in cols.items()}
