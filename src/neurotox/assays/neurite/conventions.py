@@ -8,8 +8,8 @@ methods say how the numbers were obtained.
 
 from __future__ import annotations
 
+from neurotox.assays.neurite.fields import DEBRIS_SHARE
 from neurotox.assays.neurite.params import NeuriteParameters, no_neuron_in_view
-from neurotox.assays.neurite.tables import DEBRIS_SHARE
 
 
 def neurite_conventions(params: NeuriteParameters) -> list[str]:

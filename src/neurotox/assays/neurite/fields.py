@@ -84,6 +84,37 @@ def process_field(task: FieldTask) -> FieldOutput:
                        task.pixel_size, task.pixel_size_source)
 
 
+#: Field-table columns naming a plane not acquired beside one with signal (acquisition failure).
+BLANK_PLANE_COLUMNS = ("blank_neurite", "blank_nuclei")
+
+#: Share of a plate's typical field length (:func:`typical_length`) under which a field
+#: whose nuclear plane is blank reads as empty (a dead well with debris), not as a
+#: nuclear-channel failure: dead wells' debris traced 18-48 um beside about 9000 um.
+DEBRIS_SHARE = 0.05
+
+
+def typical_length(fields: pd.DataFrame) -> dict[str, float]:
+    """Per plate: the median total neurite length of fields with nuclei (NaN: none)."""
+    live = fields[fields["nuclei_count"] > 0]
+    return live.groupby("plate")["total_neurite_length_um"].median().to_dict()
+
+
+def blank_plane_failures(row: pd.Series, typical: float) -> tuple[dict[str, str], list[str]]:
+    """The field's blank-plane acquisition failures, and a flag when one is read as empty.
+
+    A blank nuclear plane beside a neurite plane holding under :data:`DEBRIS_SHARE`
+    of the plate's typical field length is no shutter failure: the cells died and
+    the specks left are debris. The field is then measured (0 nuclei, an empty
+    field), flagged ``blank_nuclei_debris`` with its share.
+    """
+    blank = {c: row.get(c, "") for c in BLANK_PLANE_COLUMNS if row.get(c, "")}
+    length = float(row.get("total_neurite_length_um", 0.0) or 0.0)
+    if "blank_nuclei" in blank and typical > 0 and length < DEBRIS_SHARE * typical:
+        del blank["blank_nuclei"]
+        return blank, [f"blank_nuclei_debris={length / typical:.1%}"]
+    return blank, []
+
+
 def blank_planes(neurite: np.ndarray | None, nuclei: np.ndarray | None,
                  src: FieldSource) -> tuple[str, str]:
     """Why one plane of a two-channel field holds no image while the other does: (neurite, nuclear).

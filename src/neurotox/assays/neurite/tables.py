@@ -10,7 +10,13 @@ from typing import Any
 import pandas as pd
 
 from neurotox import endpoints as ept
-from neurotox.assays.neurite.fields import FieldOutput, qc_findings
+from neurotox.assays.neurite.fields import (
+    BLANK_PLANE_COLUMNS,
+    FieldOutput,
+    blank_plane_failures,
+    qc_findings,
+    typical_length,
+)
 from neurotox.assays.neurite.params import (
     ASSAY,
     WELL_ENDPOINTS,
@@ -116,7 +122,7 @@ def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
     qc_flags, excluded, reasons, counted = [], [], [], []
     for (i, row), holds in zip(fields.iterrows(), _holds_objects(fields), strict=True):
         found = qc_findings(row, holds, refs.get(row["plate"], 0.0), params)
-        blank, debris = _failures(row, typical.get(row["plate"], math.nan))
+        blank, debris = blank_plane_failures(row, typical.get(row["plate"], math.nan))
         if debris:     # read as a dead field: no acquisition failure to report
             fields.loc[i, "blank_nuclei"] = ""
         qc_flags.append(";".join([*blank, *debris, *(f for _, f, _ in found)]))
@@ -132,41 +138,11 @@ def apply_qc(fields: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
                          counted=counted)
 
 
-#: Share of a plate's typical field length (:func:`typical_length`) under which a field
-#: whose nuclear plane is blank reads as empty (a dead well with debris), not as a
-#: nuclear-channel failure: dead wells' debris traced 18-48 um beside about 9000 um.
-DEBRIS_SHARE = 0.05
-
-
-def typical_length(fields: pd.DataFrame) -> dict[str, float]:
-    """Per plate: the median total neurite length of fields with nuclei (NaN: none)."""
-    live = fields[fields["nuclei_count"] > 0]
-    return live.groupby("plate")["total_neurite_length_um"].median().to_dict()
-
-
-def _failures(row: pd.Series, typical: float) -> tuple[dict[str, str], list[str]]:
-    """The field's blank-plane acquisition failures, and a flag when one is read as empty.
-
-    A blank nuclear plane beside a neurite plane holding under :data:`DEBRIS_SHARE`
-    of the plate's typical field length is no shutter failure: the cells died and
-    the specks left are debris. The field is then measured (0 nuclei, an empty
-    field), flagged ``blank_nuclei_debris`` with its share.
-    """
-    blank = {c: row.get(c, "") for c in BLANK_PLANE_COLUMNS if row.get(c, "")}
-    length = float(row.get("total_neurite_length_um", 0.0) or 0.0)
-    if "blank_nuclei" in blank and typical > 0 and length < DEBRIS_SHARE * typical:
-        del blank["blank_nuclei"]
-        return blank, [f"blank_nuclei_debris={length / typical:.1%}"]
-    return blank, []
-
-
 #: QC rules whose exclusion leaves a field in its well's counts and totals: the field
 #: holds no cells (or too few for per-cell values), which a dose that killed them does.
 COUNTED_WHEN_EXCLUDED = frozenset({"empty", "cell_count"})
 
 
-#: Field-table columns naming a plane not acquired beside one with signal (acquisition failure).
-BLANK_PLANE_COLUMNS = ("blank_neurite", "blank_nuclei")
 
 
 def acquisition_failed(fields: pd.DataFrame) -> pd.Series:
