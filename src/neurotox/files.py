@@ -305,17 +305,33 @@ def sha256_file(path: str | Path) -> str:
 
 @dataclass(frozen=True)
 class FileState:
-    """An input file's size, modification time (ns) and SHA-256 at one moment."""
+    """An input file's size, modification time (ns), identity and SHA-256 at one moment."""
 
     size: int
     mtime_ns: int
     sha256: str
+    inode: tuple[int, int] = (0, 0)
 
     @classmethod
     def of(cls, path: str | Path) -> FileState:
         """The file as it is now (stat taken before hashing: a write meanwhile shows)."""
         st = os.stat(path)
-        return cls(st.st_size, st.st_mtime_ns, sha256_file(path))
+        return cls(st.st_size, st.st_mtime_ns, sha256_file(path), (st.st_dev, st.st_ino))
+
+    def unchanged(self, path: str | Path) -> bool:
+        """The file is still this one: same size, modification time and file identity.
+
+        Read from the file system alone, without reading the bytes again: an
+        edit moves the modification time, and a replacement (an editor's save, a
+        LIMS re-export moved into place, even with the old size and time) is a
+        new file.
+        """
+        try:
+            st = os.stat(path)
+        except OSError:
+            return False
+        return (st.st_size, st.st_mtime_ns, (st.st_dev, st.st_ino)) == \
+            (self.size, self.mtime_ns, self.inode)
 
 
 def register_input(path: str | Path) -> FileState | None:

@@ -839,8 +839,8 @@ def test_simulate_is_byte_identical_at_any_time(tmp_path):
     assert a == b
 
 
-CHANGED = ("changed while the run read it (size, modification time or SHA-256 differs from "
-           "when the run opened it, or the file is gone); run again")
+CHANGED = ("changed while the run read it (size, modification time or file identity differs "
+           "from when the run opened it, or the file is gone); run again")
 
 
 @pytest.mark.parametrize("how", ["edited", "replaced, same size and time", "removed"])

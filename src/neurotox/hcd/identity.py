@@ -240,7 +240,11 @@ class Duplicate:
 
 
 def _shared_data_pairs(conn: sa.Connection) -> dict[tuple[int, int], str]:
-    """``(earlier, later) → reason`` for stored studies whose data files hold the other's."""
+    """``(earlier, later) → reason`` for stored studies sharing most of either's data files.
+
+    The rule of :func:`_same_data` (more than half of either set), as :func:`matches`
+    applies it to a new study.
+    """
     si = schema.study_input
     files = conn.execute(sa.select(si.c.study, si.c.sha256).distinct()
                          .where(si.c.sha256 != EMPTY_SHA256)).all()
@@ -254,7 +258,7 @@ def _shared_data_pairs(conn: sa.Connection) -> dict[tuple[int, int], str]:
         others = set().union(*(by_hash[h] for h in hashes)) - {study}
         for other in (o for o in others if o > study):
             common = len(hashes & by_study[other])
-            if common in (len(hashes), len(by_study[other])):
+            if _mostly(common, len(hashes)) or _mostly(common, len(by_study[other])):
                 out[(study, other)] = f"same data files ({common})"
     return out
 

@@ -349,8 +349,8 @@ def relative_path(path: Path, start: Path) -> str:
 
 
 #: An input that is not what it was when the run first met it, before reading it.
-CHANGED = ("changed while the run read it (size, modification time or SHA-256 differs from "
-           "when the run opened it, or the file is gone); run again")
+CHANGED = ("changed while the run read it (size, modification time or file identity differs "
+           "from when the run opened it, or the file is gone); run again")
 
 
 def build_manifest(record: RunRecord, folder: Path, *, target: Path | None = None,
@@ -393,7 +393,7 @@ def build_manifest(record: RunRecord, folder: Path, *, target: Path | None = Non
             continue
         seen.add(rp)
         first = record.first_state(rp)
-        if first is None or _state(rp) != first:   # not the bytes the run read
+        if first is None or not first.unchanged(rp):   # not the bytes the run read
             raise InputError(CHANGED, path=p)
         inputs.append({"path": relative_path(rp, target.resolve()), "sha256": first.sha256,
                        "bytes": first.size})

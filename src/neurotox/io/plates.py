@@ -765,11 +765,23 @@ def _requested(src: PlaneSource) -> str:
     return f"channel {src.plane + 1}"
 
 
+def _layout(path: Path) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape (squeezed) and pixel type of an image file, decoded once while it is unchanged."""
+    st = path.stat()
+    return _layout_of(path, st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=64)
+def _layout_of(path: Path, size: int, mtime_ns: int) -> tuple[tuple[int, ...], np.dtype]:
+    data = np.squeeze(_read_array(path))
+    return data.shape, data.dtype
+
+
 def is_colour_plane(source: PlaneSource) -> bool:
     """True when the plane is a colour (red, green, blue, alpha) of an RGB(A) file."""
     if source.plane is None:
         return False
-    shape = np.squeeze(_read_array(source.path)).shape
+    shape, _ = _layout(source.path)
     return len(shape) == 3 and shape[2] in (3, 4)
 
 
@@ -777,8 +789,8 @@ def is_colour_merge(source: PlaneSource) -> bool:
     """True when the plane comes from an 8-bit RGB(A) file (a display-scaled colour merge)."""
     if source.plane is None:
         return False
-    data = np.squeeze(_read_array(source.path))
-    return data.ndim == 3 and data.shape[2] in (3, 4) and data.dtype == np.uint8
+    shape, dtype = _layout(source.path)
+    return len(shape) == 3 and shape[2] in (3, 4) and dtype == np.uint8
 
 
 #: Pixel types the imaging operations accept (scikit-image conventions); other integer and
