@@ -318,7 +318,6 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     finally:
         engine.dispose()
     if copies:
-        from neurotox.files import warn_or_refuse
         from neurotox.hcd.identity import duplicates_message
 
         warn_or_refuse(duplicates_message(copies))

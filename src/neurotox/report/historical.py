@@ -18,6 +18,7 @@ module only lays them out and compares.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -64,9 +65,15 @@ class HistoricalRanges:
         a database's ``Day 07`` is this study's ``day7``.
         """
         r = self.ranges
-        same_time = r["timepoint"].map(label_key) == label_key(timepoint)
+        same_time = self._time_keys == label_key(timepoint)
         hit = r[(r["endpoint"] == endpoint) & (r["sex"] == sex) & same_time]
         return None if hit.empty else hit.iloc[0]
+
+    @functools.cached_property
+    def _time_keys(self) -> pd.Series:
+        """The ranges' timepoints by what they say, worked out once."""
+        return self.ranges["timepoint"].map(label_key) if len(self.ranges) else \
+            pd.Series(dtype=object)
 
 
 def _bounds(rng: pd.Series, kind: str) -> tuple[float, float]:

@@ -68,7 +68,7 @@ def bins_of(exports: list[Export], params: ZebrafishParameters,
             df = df.assign(distance=df["distance"] + df["inadist"])
         parts.append(df.assign(source=ex.path.name))
     out = place_wells(pd.concat(parts, ignore_index=True), layouts,
-                      getattr(params, "plate_format", None), notes)
+                      params.plate_format, notes)
     dup = out.duplicated(["plate", "animal", "bin"])
     if dup.any():
         r = out[dup].iloc[0]

@@ -54,7 +54,6 @@ ARM_WORDS = frozenset({"left", "right", "start", "top", "bottom", "centre", "cen
 SHEET_COLUMNS = ("subject", "condition", "group", "sex", "notes", "sequence", "source",
                  "sheet")
 
-_SUBJECT = SUBJECT_ALIASES
 _SEQUENCE = ("arm_entries", "arm_entry", "arm_entry_sequence_string", "arm_sequence",
              "sequence", "entry_sequence", "sequence_of_arm_entries", "entries", "arms",
              "arm_entries_sequence")
@@ -107,7 +106,7 @@ def header_row(rows: list[list[Any]]) -> tuple[int, dict[str, int]] | None:
     """(index, column positions) of the header row, or None when there is none."""
     for i, row in enumerate(rows[:MAX_BANNER_ROWS]):
         keys = [_key(c) for c in row]
-        subj, seq = _find(keys, _SUBJECT), _find(keys, _SEQUENCE)
+        subj, seq = _find(keys, SUBJECT_ALIASES), _find(keys, _SEQUENCE)
         if subj is None or seq is None:
             continue
         cols = {"subject": subj, "sequence": seq}
@@ -221,7 +220,7 @@ def _read_table(path: Path, rows: list[list[Any]], sheet: str | None
     on = f"sheet {sheet!r} " if sheet else ""
     if found is None:
         raise FormatError(f"expected a header row with a subject column (one of "
-                          f"{quoted(_SUBJECT)}) and an arm-sequence column (one of "
+                          f"{quoted(SUBJECT_ALIASES)}) and an arm-sequence column (one of "
                           f"{quoted(_SEQUENCE)}) in the first {MAX_BANNER_ROWS} rows"
                           f"{' of ' + on.strip() if on else ''}, found none", path=path)
     h, cols = found
