@@ -117,7 +117,6 @@ def add(report_dir: Path, db: str | None, all_groups: bool, age_weeks: float | N
     is refused unless --replace is given.
     """
     from neurotox.cli.options import signing_key
-    from neurotox.files import warn_or_refuse
     from neurotox.hcd.run import run_batch
 
     why = _replace_reason(replace, reason)
@@ -125,9 +124,6 @@ def add(report_dir: Path, db: str | None, all_groups: bool, age_weeks: float | N
     batch = run_batch(report_dir, all_groups=all_groups, age_weeks=age_weeks, study=study,
                       apparatus=apparatus, session_length=session_length,
                       key=signing_key(key_file))
-    if "signature not checked" in batch.verified:   # refused before the database is touched
-        warn_or_refuse(f"{report_dir}: {batch.verified.removeprefix('manifest intact; ')}: "
-                       "give the key (--key or NEUROTOX_SIGN_KEY_FILE) to check it")
     _add(db, batch, report_dir, why)
 
 

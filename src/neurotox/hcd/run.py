@@ -27,6 +27,7 @@ import pandas as pd
 
 from neurotox import endpoints
 from neurotox.errors import InputError
+from neurotox.files import warn_or_refuse
 from neurotox.hcd.store import STUDY_FIELDS, Batch
 from neurotox.io.output import MANIFEST, SigningKey, sha256_file, verify_folder
 from neurotox.study import Study, load_study
@@ -45,6 +46,9 @@ def _manifest(folder: Path, key: SigningKey | None) -> tuple[dict[str, Any], str
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise InputError(f"the run folder does not match its manifest: {problems[0]}{more}; "
                          "'neurotox verify' lists every problem", path=folder)
+    if result.unchecked:     # said (or refused) before any database is opened
+        warn_or_refuse(f"{folder}: {result.signature}: give the key (--key or "
+                       "NEUROTOX_SIGN_KEY_FILE) to check it")
     return json.loads((folder / MANIFEST).read_text(encoding="utf-8")), result.signature
 
 

@@ -531,10 +531,14 @@ def _safe_relative(rel: str) -> bool:
 
 @dataclass
 class Verification:
-    """Outcome of :func:`verify_folder`: problems and what the signature check found."""
+    """Outcome of :func:`verify_folder`: problems and what the signature check found.
+
+    ``unchecked``: the manifest is signed and no key was given to check it.
+    """
 
     problems: list[str]
     signature: str
+    unchecked: bool = False
 
 
 def verify_folder(folder: str | Path, *, key: SigningKey | None = None) -> Verification:
@@ -571,7 +575,7 @@ def verify_folder(folder: str | Path, *, key: SigningKey | None = None) -> Verif
     if signed:
         problems.append(signed)
     problems += _compare_tree(folder, man.outputs)
-    return Verification(problems, sentence)
+    return Verification(problems, sentence, unchecked=key is None and man.signature is not None)
 
 
 def _check_signature(doc: dict[str, Any], sig: dict[str, str] | None,
