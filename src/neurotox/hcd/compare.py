@@ -42,6 +42,7 @@ from neurotox.hcd.ranges import (
 )
 from neurotox.hcd.sources import SourceStudy, not_matched, sources, start_span, unmatched_message
 from neurotox.study import HistoricalControls
+from neurotox.vocab import normalise_unit
 
 
 @dataclass(frozen=True)
@@ -245,7 +246,7 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
 
 #: Units whose conversion is exact and known: unit → factor to the base unit of its kind.
 EXACT_UNITS = {"kg": ("mass", 1e3), "g": ("mass", 1.0), "mg": ("mass", 1e-3),
-               "ug": ("mass", 1e-6), "µg": ("mass", 1e-6), "μg": ("mass", 1e-6)}
+               "ug": ("mass", 1e-6), "µg": ("mass", 1e-6)}
 
 
 def in_units(rows: pd.DataFrame, units: Mapping[str, str]) -> tuple[pd.DataFrame, list[str]]:
@@ -257,15 +258,15 @@ def in_units(rows: pd.DataFrame, units: Mapping[str, str]) -> tuple[pd.DataFrame
     """
     if rows.empty or not units:
         return rows, []
-    want = rows["endpoint"].map(units)
-    other = want.notna() & (rows["unit"] != want)
+    want = rows["endpoint"].map(units).map(normalise_unit, na_action="ignore")
+    other = want.notna() & (rows["unit"].map(normalise_unit) != want)
     if not other.any():
         return rows, []
     rows = rows.copy()
     notes, drop = [], pd.Series(False, index=rows.index)
     for (endpoint, unit), part in rows[other].groupby(["endpoint", "unit"], sort=True):
         target = units[endpoint]
-        a, b = EXACT_UNITS.get(unit), EXACT_UNITS.get(target)
+        a, b = EXACT_UNITS.get(normalise_unit(unit)), EXACT_UNITS.get(normalise_unit(target))
         ids = ", ".join(sorted(set(part["study_id"])))
         what = f"{endpoint} in {unit!r} ({ids}; {len(part)} value(s))"
         if a and b and a[0] == b[0]:

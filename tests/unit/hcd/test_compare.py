@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from tests.send_files import write_study
 
@@ -226,3 +227,23 @@ def test_a_range_held_in_another_unit_is_converted_or_named(tmp_path):
         "unit of this study",
         "warning: historical controls: lb_gluc_serum in 'mmol/L' (SYN-2; 4 value(s)) left out: "
         "this study gives lb_gluc_serum in 'mg/dL' and no exact conversion is known")
+
+
+def test_values_in_another_unit_are_converted_when_the_conversion_is_exact():
+    # fixF converted mg to g; a unit written with the Greek mu or extra spaces is the same
+    # unit (vocab.normalise_unit), not one "without an exact conversion"
+    from neurotox.hcd.compare import in_units
+
+    rows = pd.DataFrame({"endpoint": ["brain_weight"] * 4 + ["lb_alt"],
+                         "unit": ["g", "mg", "\u03bcg", " g ", "U/L"],
+                         "value": [2.0, 2000.0, 2e6, 2.1, 40.0],
+                         "study_id": ["A", "B", "C", "D", "A"]})
+    out, notes = in_units(rows, {"brain_weight": "g", "lb_alt": "IU/L"})
+    assert out["value"].tolist() == pytest.approx([2.0, 2.0, 2.0, 2.1])
+    assert notes == [
+        "historical controls: brain_weight in 'mg' (B; 1 value(s)) converted to 'g', the unit "
+        "of this study",
+        "historical controls: brain_weight in '\u03bcg' (C; 1 value(s)) converted to 'g', the "
+        "unit of this study",
+        "warning: historical controls: lb_alt in 'U/L' (A; 1 value(s)) left out: this study "
+        "gives lb_alt in 'IU/L' and no exact conversion is known"]
