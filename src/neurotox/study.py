@@ -34,11 +34,13 @@ import math
 import os
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import (
     AfterValidator,
@@ -567,9 +569,18 @@ def _check_order(groups: list[Group]) -> None:
 # ---------------------------------------------------------------- plate wells
 
 _WELL = re.compile(r"^\s*([A-Za-z])\s*0*(\d{1,2})\s*$")
-PLATE_FORMATS = {96: (8, 12), 384: (16, 24)}
+#: Standard plates: wells → (rows, columns), wells numbered row-major.
+PLATE_FORMATS = {6: (2, 3), 12: (3, 4), 24: (4, 6), 48: (6, 8), 96: (8, 12), 384: (16, 24)}
 #: A canonical well name (``A01`` ... ``P24``), as :func:`normalise_well` returns.
 WELL_NAME = re.compile(r"^[A-P]\d{2}$")
+
+
+def number_to_well(numbers: Iterable[int], n_columns: int) -> np.ndarray:
+    """Row-major well names of 1-based numbers (``1`` → ``A01``; 13 → ``B01`` at 12 columns)."""
+    k = np.asarray(numbers, int) - 1
+    return np.array([f"{chr(65 + r)}{c + 1:02d}" for r, c in zip(k // n_columns,
+                                                                  k % n_columns, strict=True)],
+                    dtype=object)
 
 
 def normalise_well(well: str, *, n_wells: int = 384) -> str:
@@ -895,8 +906,7 @@ def _locations(values: pd.Series) -> list[str] | None:
     num = found.astype(int)
     if num.max() <= 24:
         return None
-    cols = 12 if num.max() <= 96 else 24
-    return [f"{chr(65 + (n - 1) // cols)}{(n - 1) % cols + 1:02d}" for n in num]
+    return list(number_to_well(num, 12 if num.max() <= 96 else 24))
 
 
 def _layout_wells(df: pd.DataFrame, path: Path, multi_plate: bool) -> list[str]:

@@ -166,9 +166,7 @@ def import_send(folder: Path, db: str | None, include_recovery: bool,
     """
     from neurotox.files import WARNINGS_AS_ERRORS, warn_or_refuse
     from neurotox.hcd.send import (
-        animal_fields,
         control_findings,
-        control_vehicles,
         missing_domains,
         send_batch,
         study_controls,
@@ -181,8 +179,7 @@ def import_send(folder: Path, db: str | None, include_recovery: bool,
     batch = send_batch(study, controls, include_recovery=include_recovery)
     found = [(warned, f"{folder.name}: {text}") for warned, text in
              control_findings(study, controls, negative_controls) + missing_domains(batch)
-             + [(False, note) for note in control_vehicles(study, controls)[1]]
-             + animal_fields(study, controls)[1]]
+             + batch.notes]
     if WARNINGS_AS_ERRORS.get():        # refused before the database is touched
         for text in (text for warned, text in found if warned):
             warn_or_refuse(text)

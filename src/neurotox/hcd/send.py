@@ -273,9 +273,12 @@ def control_vehicles(study: SendStudy, controls: StudyControls) -> tuple[dict[st
                          ts_params(study.domains["ts"]).get("TRTV", ""))
 
 
-def control_animals(study: SendStudy, controls: StudyControls, *,
-                    include_recovery: bool) -> pd.DataFrame:
-    """The control animals with role, age, control type and inclusion (with reason)."""
+def control_animals(study: SendStudy, controls: StudyControls, *, include_recovery: bool,
+                    vehicles: dict[str, str]) -> pd.DataFrame:
+    """The control animals with role, age, control type, vehicle and inclusion (with reason).
+
+    ``vehicles``: control set → vehicle (:func:`control_vehicles`).
+    """
     sets, verdicts = controls.sets, controls.controls
     dm = study.domains["dm"]
     unknown = sorted(set(dm["SETCD"]) - set(sets))
@@ -283,7 +286,6 @@ def control_animals(study: SendStudy, controls: StudyControls, *,
         raise InputError(f"dm.xpt names trial set(s) {unknown} that tx.xpt does not define",
                          path=study.files["dm"], where="column 'SETCD'")
     ts = ts_params(study.domains["ts"])
-    vehicles = control_vehicles(study, controls)[0]
     rows = []
     for r in dm[dm["SETCD"].isin(verdicts)].itertuples(index=False):
         info = sets[r.SETCD]
@@ -474,7 +476,9 @@ def send_batch(study: SendStudy, controls: StudyControls | None = None, *,
     """
     ts = ts_params(study.domains["ts"])
     controls = controls if controls is not None else study_controls(study)
-    animals = control_animals(study, controls, include_recovery=include_recovery)
+    vehicles, vehicle_notes = control_vehicles(study, controls)
+    animals = control_animals(study, controls, include_recovery=include_recovery,
+                              vehicles=vehicles)
     subjects = set(animals["subject"])
     skipped: Counter = Counter()
     parts = [domain_results(study, d, subjects, skipped) for d in ("bw", "om", "lb")
@@ -490,10 +494,11 @@ def send_batch(study: SendStudy, controls: StudyControls | None = None, *,
     if n_flag:
         excluded.append(f"{n_flag} value(s) stored but not included — flagged in SEND "
                         "(--EXCLFL)")
-    fields = {**study_fields(ts), **animal_fields(study, controls)[0]}
+    from_animals, field_notes = animal_fields(study, controls)
     return Batch(study_id=study_id, source_kind="send",
                  source_path=str(Path(study.folder).resolve()),
-                 source_hash=study.source_hash, study=fields, animals=animals,
-                 results=results, excluded=excluded,
+                 source_hash=study.source_hash, study={**study_fields(ts), **from_animals},
+                 animals=animals, results=results, excluded=excluded,
+                 notes=[(False, note) for note in vehicle_notes] + field_notes,
                  inputs={str(Path(study.files[d]).resolve()): h
                          for d, h in sorted(study.file_sha256.items())})

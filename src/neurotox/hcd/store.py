@@ -74,6 +74,9 @@ class Batch:
     verified
         What was checked of the source before it was read (a run folder: its
         manifest and signature); kept in the audit row.
+    notes
+        What the reader worked out and how, one ``(is a warning, text)`` each (a
+        SEND study: each control set's vehicle, fields taken from the animals).
 
     """
 
@@ -88,6 +91,7 @@ class Batch:
     excluded: list[str] = field(default_factory=list)
     inputs: dict[str, str] = field(default_factory=dict)
     verified: str = ""
+    notes: list[tuple[bool, str]] = field(default_factory=list)
 
     def control_values(self) -> pd.DataFrame:
         """Values of the animals included in ranges that identify them (identity rules)."""

@@ -15,10 +15,11 @@ import pandas as pd
 import pytest
 
 from neurotox.assays.zebrafish import ZebrafishParameters, analyse
-from neurotox.assays.zebrafish.plate_wells import number_to_well, plate_format
+from neurotox.assays.zebrafish.plate_wells import plate_format
 from neurotox.errors import InputError
 from neurotox.io.zebrafish import read_export
 from neurotox.io.zebrafish.plate import read_plate_layouts
+from neurotox.study import number_to_well
 
 HEAD = "location\tanimal\tan\tstart\tend\tsmldist\tlardist"
 LIGHT = [{"name": "light1", "light": True, "duration_s": 120}]

@@ -18,17 +18,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import InputError
-
-#: Standard plates: wells → (rows, columns), numbered row-major.
-PLATE_FORMATS = {6: (2, 3), 12: (3, 4), 24: (4, 6), 48: (6, 8), 96: (8, 12), 384: (16, 24)}
-
-
-def number_to_well(numbers: np.ndarray, n_columns: int) -> np.ndarray:
-    """Row-major well names of 1-based numbers (``1`` → ``A01``; 13 → ``B01`` at 12 columns)."""
-    k = np.asarray(numbers, int) - 1
-    return np.array([f"{chr(65 + r)}{c + 1:02d}" for r, c in zip(k // n_columns,
-                                                                  k % n_columns, strict=True)],
-                    dtype=object)
+from neurotox.study import PLATE_FORMATS, number_to_well
 
 
 def layout_wells(layouts: dict[str, pd.DataFrame] | None, plate: str) -> set[str] | None:
@@ -42,9 +32,8 @@ def layout_wells(layouts: dict[str, pd.DataFrame] | None, plate: str) -> set[str
 
 
 def _whole_plate(numbers: set[int] | set[str], n: int) -> bool:
-    rows, cols = PLATE_FORMATS[n]
     if all(isinstance(x, str) for x in numbers):
-        return numbers == {f"{chr(65 + r)}{c + 1:02d}" for r in range(rows) for c in range(cols)}
+        return numbers == set(number_to_well(range(1, n + 1), PLATE_FORMATS[n][1]))
     return numbers == set(range(1, n + 1))
 
 

@@ -90,6 +90,24 @@ WELL_TYPES = ("standard", "blank", "control", "sample")
 SATURATED = frozenset({"OVRFLW", "#Sat"})
 
 
+def marker_note(head: str, marker: str, *, masked: bool = False) -> str:
+    """The note on wells a vendor's marker left without a signal number.
+
+    ``head`` names the file, plate, grid, wells and the marker with its meaning.
+    A saturated read (:data:`SATURATED`) is censored through its sample; a masked
+    well (the user's own exclusion) is a note; any other is a warning.
+    """
+    if marker in SATURATED:
+        return (f"warning: {head}: no number; left out of the curve, and a sample with a "
+                "saturated well is censored at the high-signal end of the range (recorded in "
+                "neurochem_wells)")
+    if masked:
+        return (f"{head}: left out of the curve and of their sample's mean, as masked "
+                "(recorded in neurochem_wells)")
+    return (f"warning: {head}: no signal, left out of the curve and of their sample's mean "
+            "(recorded in neurochem_wells)")
+
+
 
 @dataclass(frozen=True)
 class VendorCurve:

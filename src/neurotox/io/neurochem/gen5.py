@@ -47,12 +47,12 @@ import pandas as pd
 from neurotox.errors import FormatError, quoted
 from neurotox.io.clock import clock_seconds
 from neurotox.io.neurochem.base import (
-    SATURATED,
     PlateExport,
     Reader,
     Source,
     VendorCurve,
     dilution_cell,
+    marker_note,
     number,
     parse_value,
     register_reader,
@@ -363,13 +363,8 @@ def _marker_note(path: Path, plate: str, grid: str, mark: str, wells: list[str],
                  signal: bool) -> str:
     head = f"{path.name}, plate {plate!r}, {grid!r}: well(s) {', '.join(wells)} read {mark!r} " \
            f"({READ_MARKERS.get(mark, 'no value')})"
-    if signal and mark in SATURATED:
-        return (f"warning: {head}: no number; left out of the curve, and a sample with a "
-                "saturated well is censored at the high-signal end of the range (recorded in "
-                "neurochem_wells)")
     if signal:
-        return (f"warning: {head}: no signal, left out of the curve and of their sample's "
-                "mean (recorded in neurochem_wells)")
+        return marker_note(head, mark)
     return f"{head}: the uncorrected read only; the curve signal is another grid"
 
 

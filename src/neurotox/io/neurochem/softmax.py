@@ -37,10 +37,10 @@ from typing import Any
 
 from neurotox.errors import FormatError, quoted
 from neurotox.io.neurochem.base import (
-    SATURATED,
     PlateExport,
     Reader,
     Source,
+    marker_note,
     normalise_well,
     parse_value,
     register_reader,
@@ -307,15 +307,7 @@ def _marker_note(src: Source, plate: str, grid: str, flag: str, wells: list[str]
     meaning = next(m for c, m in MARKERS.values() if c == flag)
     head = f"{src.path.name}, plate {plate!r}, read {grid!r}: well(s) {', '.join(wells)} " \
            f"read {flag!r} ({meaning})"
-    if flag in SATURATED:
-        return (f"warning: {head}: no number; left out of the curve, and a sample with a "
-                "saturated well is censored at the high-signal end of the range (recorded in "
-                "neurochem_wells)")
-    if flag == "Masked":
-        return (f"{head}: left out of the curve and of their sample's mean, as masked "
-                "(recorded in neurochem_wells)")
-    return (f"warning: {head}: no signal, left out of the curve and of their sample's mean "
-            "(recorded in neurochem_wells)")
+    return marker_note(head, flag, masked=flag == "Masked")
 
 
 def _decimal_comma(plates: list[Plate], src: Source) -> bool:

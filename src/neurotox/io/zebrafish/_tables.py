@@ -20,7 +20,7 @@ from neurotox.io.text import (
     delimiter_name,
 )
 from neurotox.io.zebrafish.base import Source, cell_rows, norm
-from neurotox.study import normalise_well
+from neurotox.study import normalise_well, number_to_well
 
 _DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 NA_VALUES = ["-", "", "NA", "NaN", "nan", "N/A"]
@@ -273,9 +273,8 @@ def wells(values: pd.Series, src: Source, column: str) -> pd.Series:
 
 def location_to_well(values: pd.Series, *, n_columns: int = 12) -> pd.Series:
     """ZebraLab location ``c01`` … ``c96`` → well, row-major (c01 = A01, c13 = B01)."""
-    num = values.astype(str).str.extract(r"(\d+)\s*$", expand=False).astype(int) - 1
-    rows = (num // n_columns).map(lambda r: chr(65 + r))
-    return rows + ((num % n_columns) + 1).map(lambda c: f"{c:02d}")
+    num = values.astype(str).str.extract(r"(\d+)\s*$", expand=False).astype(int)
+    return pd.Series(number_to_well(num, n_columns), index=values.index, dtype=object)
 
 
 def plate_id(values: pd.Series) -> pd.Series:

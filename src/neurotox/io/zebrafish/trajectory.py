@@ -46,6 +46,7 @@ from neurotox.io.zebrafish.base import (
     register_reader,
     require_columns,
 )
+from neurotox.study import number_to_well
 
 _TIME = ("time_s", "trial_time", "time", "t", "recording_time")
 _X = ("x", "x_center", "x_centre", "x_mm")
@@ -102,9 +103,8 @@ def _track_id(meta: dict, fallback: str) -> tuple[str, str, int | None]:
     arena = str(meta.get("arena_name") or meta.get("arena_id") or fallback).strip()
     m = re.fullmatch(r"(?i)arena\s*(\d+)", arena)
     if m and 1 <= int(m.group(1)) <= 384:
-        k = int(m.group(1)) - 1
-        cols = 12 if k < 96 else 24
-        return plate, f"{chr(65 + k // cols)}{k % cols + 1:02d}", k + 1
+        k = int(m.group(1))
+        return plate, str(number_to_well([k], 12 if k <= 96 else 24)[0]), k
     return plate, arena, None
 
 
