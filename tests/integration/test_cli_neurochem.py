@@ -86,6 +86,31 @@ def test_elisa_plate_table_normalised_per_mg_protein(invoke, study):
                                                               pytest.approx(lloq * 10 / 2.5)]
 
 
+def test_plate_table_in_ng_per_ml_gives_the_same_values_as_in_pg_per_ml(invoke, study):
+    """A stated unit (a ``unit`` column) converts; it is not taken as pg/mL (1000x low)."""
+    lines = (study / "plate_table_small.csv").read_text().splitlines()
+    cols = lines[0].split(",")
+    k = cols.index("expected")
+    ng = [lines[0] + ",unit"]
+    for line in lines[1:]:
+        cells = line.split(",")
+        if cells[k]:
+            cells[k] = f"{float(cells[k]) / 1000:g}"
+        ng.append(",".join(cells) + ",ng/mL")
+    (study / "ng.csv").write_text("\n".join(ng) + "\n")
+    values = []
+    for table in ("plate_table_small.csv", "ng.csv"):
+        out = study / f"out-{table}"
+        r = invoke("-q", "neurochem", study / table, study / "ctx.csv", "--study",
+                   study / "study.yaml", "--protocol", "elisa-4pl", "--param", "analyte=gfap",
+                   "--param", "min_standard_levels=4", "--no-figures", "-o", out)
+        assert r.exit_code == 0, r.output
+        ep = pd.read_csv(out / "endpoints.csv").set_index("subject").sort_index()
+        values.append(ep["value"].to_numpy())
+    assert values[1] == pytest.approx(values[0], rel=1e-6)
+    assert values[0][0] > 100       # pg/mg protein, not ng: the R01 value of the plain table
+
+
 def test_sample_sheet_notes_unmeasured_rows_and_samples_without_matrix(invoke, study):
     """F14: no silent assumptions: a sheet row no export measured, a sample with no matrix."""
     (study / "nomatrix.csv").write_text("sample,subject,protein_mg_ml\nR01-CTX,R01,2.0\n"

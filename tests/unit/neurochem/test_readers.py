@@ -321,6 +321,47 @@ def test_plain_table_errors(tmp_path, text, match):
         read_export(p)
 
 
+@pytest.mark.parametrize("header, unit_cells, unit", [
+    ("well,type,expected,od,unit", ",ng/mL", "ng/mL"),
+    ("well,type,expected (ng/mL),od", "", "ng/mL"),
+    ("well,type,Expected Conc [µg/L],od", "", "µg/L"),
+    ("well,type,expected_ng_ml,od", "", "ng/ml"),
+    ("well,type,expected,od", "", None),
+])
+def test_plain_table_concentration_unit_from_a_column_or_the_header(tmp_path, header,
+                                                                    unit_cells, unit):
+    """A plate table that states its unit is read in that unit, not taken as pg/mL."""
+    p = tmp_path / "t.csv"
+    p.write_text(f"{header}\nA1,standard,8,2.5{unit_cells}\nA2,sample,,1.2{unit_cells}\n",
+                 encoding="utf-8")
+    e = read_export(p, analyte="gfap")
+    assert e.units == ({} if unit is None else {"gfap": unit})
+    assert e.wells["expected"].iloc[0] == 8.0
+
+
+@pytest.mark.parametrize("text, match", [
+    ("well,type,expected,od,unit\nA1,standard,8,2.5,ng/mL\nA2,sample,,1.2,pg/mL\n",
+     r"analyte 'gfap' is given in two concentration units: 'ng/mL' \(row 2\) and "
+     r"'pg/mL' \(row 3\)"),
+    ("well,type,expected (ng/mL),od,result (pg/mL)\nA1,standard,8,2.5,8000\n",
+     r"columns 'expected \(ng/mL\)', 'result \(pg/mL\)' state different concentration"),
+])
+def test_plain_table_two_units_for_one_analyte_are_an_error(tmp_path, text, match):
+    p = tmp_path / "t.csv"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(FormatError, match=match):
+        read_export(p, analyte="gfap")
+
+
+def test_plain_table_unit_column_naming_the_signal_is_noted_not_used(tmp_path):
+    p = tmp_path / "t.csv"
+    p.write_text("well,type,expected,od,unit\nA1,standard,8,2.5,OD\nA2,sample,,1.2,OD\n")
+    e = read_export(p, analyte="gfap")
+    assert e.units == {}
+    assert "t.csv: column 'unit' says 'OD', not a mass concentration (the signal's unit?): " \
+        "not used as the concentration unit" in e.notes
+
+
 def test_plain_table_types_inferred_from_ids_and_decimal_commas(tmp_path):
     p = tmp_path / "t.csv"
     p.write_text("Well;Sample ID;Expected;OD\nA1;STD1;100;1,5\nA2;Blank;;0,05\nA3;R9;;0,7\n")

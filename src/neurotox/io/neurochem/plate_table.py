@@ -21,7 +21,13 @@ concentration, conc]
 ``sample`` [sample id, id, name, description]; ``dilution`` [dilution factor,
 df]; ``analyte`` [target, marker]; ``plate`` [plate id, batch, run];
 ``level`` [standard level]; ``result`` [calculated concentration, obs conc,
-concentration result] — the reader software's own concentration, if any.
+concentration result] — the reader software's own concentration, if any;
+``unit`` [units, concentration unit, conc unit] — the concentration unit of
+``expected`` and ``result`` (``pg/mL``, ``ng/mL`` …), one per analyte. A unit in
+the header of those columns (``expected (ng/mL)``, ``conc [pg/mL]``) is read
+the same way; two units for one analyte are an error naming the rows. A
+``unit`` cell that is no mass concentration (``OD``, ``MFI``: the signal's unit)
+is noted and not used.
 
 Decimal commas are read when the delimiter is ``;``; every guess (delimiter,
 encoding, decimal comma, inferred types) is noted. Without an ``analyte``
@@ -66,7 +72,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
                "fi-bkgd", "rfu", "rlu", "response", "value", "rate", "delta od/min"),
     "type": ("type", "well type", "sample type", "role", "kind", "content"),
     "expected": ("expected", "expected concentration", "exp conc", "nominal",
-                 "standard concentration", "concentration", "conc", "nominal concentration"),
+                 "standard concentration", "concentration", "conc", "nominal concentration",
+                 "expected conc"),
     "sample": ("sample", "sample id", "id", "name", "description", "sample name"),
     "dilution": ("dilution", "dilution factor", "df"),
     "analyte": ("analyte", "target", "marker"),
@@ -74,7 +81,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "level": ("level", "standard level"),
     "result": ("result", "calculated concentration", "obs conc", "concentration result",
                "calc conc"),
+    "unit": ("unit", "units", "concentration unit", "conc unit", "conc. unit"),
 }
+#: A mass concentration (``pg/mL``, ``ng/ml``, ``µg/L``): what ``unit`` may say.
+_MASS_UNIT = re.compile(r"^[fpnuµμm]?g\s*/\s*[mµμu]?l$", re.I)
+#: A unit at the end of a header cell: ``expected (ng/mL)``, ``conc [pg/mL]``,
+#: ``expected_ng_ml``, ``conc pg per ml``.
+_HEADER_UNIT = re.compile(r"^(.*?)\s*[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$"
+                          r"|^(.*?)[\s_]+([fpnuµμm]?g)[\s_]+(?:per[\s_]+)?([mµμu]?l)$", re.I)
 TYPES = {**dict.fromkeys(("standard", "std", "cal", "calibrator", "s", "standards"), "standard"),
          **dict.fromkeys(("blank", "blk", "background", "bkg", "buffer", "zero", "b"), "blank"),
          **dict.fromkeys(("control", "ctl", "ctrl", "qc", "c", "controls"), "control"),
@@ -92,11 +106,23 @@ def _key(name: object) -> str:
 _LOOKUP = {_key(a): canon for canon, names in ALIASES.items() for a in names}
 
 
+def _split_unit(cell: object) -> tuple[str, str]:
+    """A header cell's name and the mass-concentration unit at its end (``''`` if none)."""
+    m = _HEADER_UNIT.match(str(cell).strip())
+    if m is None:
+        return str(cell), ""
+    name, unit = ((m.group(1), m.group(2)) if m.group(1) is not None
+                  else (m.group(3), f"{m.group(4)}/{m.group(5)}"))
+    if _MASS_UNIT.match(unit) and _LOOKUP.get(_key(name)) in ("expected", "result"):
+        return name, unit
+    return str(cell), ""
+
+
 def columns_of(header: list[object]) -> dict[str, int]:
     """Canonical column → position for the recognised cells of a header row."""
     out: dict[str, int] = {}
     for k, cell in enumerate(header):
-        canon = _LOOKUP.get(_key(cell))
+        canon = _LOOKUP.get(_key(_split_unit(cell)[0]))
         if canon is not None and canon not in out:
             out[canon] = k
     return out
@@ -235,7 +261,51 @@ def read(src: Source, *, analyte: str | None = None, **_: Any) -> PlateExport:
     if unused:
         notes.append(f"{src.path.name}: columns not used: {quoted(unused)}")
     _check_standards(wells, src.path, inferred="type" not in cols)
-    return PlateExport(format=NAME, path=src.path, wells=wells, notes=notes)
+    units, more = _units(table, cols, wells, src.path)
+    return PlateExport(format=NAME, path=src.path, wells=wells, units=units,
+                       notes=notes + more)
+
+
+def _units(table: pd.DataFrame, cols: dict[str, str], wells: pd.DataFrame,
+           path: Path) -> tuple[dict[str, str], list[str]]:
+    """Concentration unit per analyte from the ``unit`` column and the column headers.
+
+    ``wells`` are the rows read (``source`` names each row): rows skipped as
+    empty have no say. Two units for one analyte are an error naming a row of
+    each; a ``unit`` value that is no mass concentration is noted, not used.
+    """
+    header = {c: u for c in (cols.get("expected"), cols.get("result"))
+              if c and (u := _split_unit(c)[1])}
+    if len(set(map(str.lower, header.values()))) > 1:
+        raise FormatError(f"columns {quoted(header)} state different concentration units "
+                          f"({quoted(header.values())}); give both in one unit", path=path)
+    head = next(iter(header.values()), "")
+    rows = wells["source"].str.extract(r"row (\d+)$")[0].astype(int)
+    stated = (table.loc[rows, cols["unit"]].astype(str).str.strip().to_numpy()
+              if "unit" in cols else np.full(len(wells), ""))
+    found = pd.DataFrame({"analyte": wells["analyte"].to_numpy(), "row": rows.to_numpy(),
+                          "unit": stated})
+    other = found[(found["unit"] != "") & ~found["unit"].str.match(_MASS_UNIT)]
+    notes = ([f"{path.name}: column {cols['unit']!r} says {quoted(other['unit'].unique())}, "
+              "not a mass concentration (the signal's unit?): not used as the "
+              "concentration unit"] if len(other) else [])
+    found = found[found["unit"].str.match(_MASS_UNIT)]
+    if head:
+        found = pd.concat([found, pd.DataFrame({"analyte": wells["analyte"].unique(),
+                                                "row": 1, "unit": head})])
+    units = {}
+    for analyte, part in found.groupby("analyte", sort=False):
+        spelled = part.assign(key=part["unit"].str.lower().str.replace(" ", "")
+                              .str.replace("μ", "µ")).drop_duplicates("key")
+        if len(spelled) > 1:
+            a, b = spelled.iloc[0], spelled.iloc[1]
+            raise FormatError(f"analyte {analyte!r} is given in two concentration units: "
+                              f"{a['unit']!r} (row {a['row']}) and {b['unit']!r} (row "
+                              f"{b['row']}); give one unit per analyte", path=path)
+        units[str(analyte)] = str(spelled["unit"].iloc[0]).replace(" ", "")
+        notes.append(f"{path.name}: analyte {analyte!r}: concentrations in "
+                     f"{units[str(analyte)]} as the table states")
+    return units, notes
 
 
 def _check_standards(wells: pd.DataFrame, path: Path, *, inferred: bool) -> None:
