@@ -257,6 +257,21 @@ def table_coverage(study: Study, table: pd.DataFrame,
     return missing, notes
 
 
+def table_cohorts(study: Study, table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """``outside_cohorts`` (:mod:`neurotox.assays.accounting`) on a table read from a file."""
+    from neurotox.assays.accounting import outside_cohorts
+
+    notes, parts = [], []
+    for assay, part in table.groupby("assay", sort=False):
+        entries = [s for s in study.spec.assays if s.assay == assay]
+        cohorts = () if not entries or any(not s.cohorts for s in entries) else \
+            tuple(sorted({c for s in entries for c in s.cohorts}))
+        part, note = outside_cohorts(study, part, cohorts)
+        parts.append(part)
+        notes += [keyed_note(str(assay), note)] if note else []
+    return (pd.concat(parts).loc[table.index] if notes else table), notes
+
+
 def analyse(table: pd.DataFrame, study: Study, pool: TaskPool | None = None) -> Any:
     """Run the study's statistical plan on the table (``neurotox.stats.analyse``)."""
     from neurotox.stats import analyse as stats_analyse
@@ -291,6 +306,8 @@ def prepare(study: Study, endpoints_file: str | Path | None,
         study.check_table_subjects(collected.table, path=endpoints_file)
         collected.missing, collected.notes = table_coverage(study, collected.table,
                                                             endpoints_file)
+        collected.table, more = table_cohorts(study, collected.table)
+        collected.notes += more
     read_as = [] if endpoints_file is None else \
         [*dialect_note(Path(endpoints_file).name, collected.table.attrs.get("dialect", "")),
          *collected.table.attrs.get("notes", [])]

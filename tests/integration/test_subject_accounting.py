@@ -318,3 +318,33 @@ def test_a_cohort_tested_again_later_leaves_the_other_cohort_without_gaps():
     table = pd.DataFrame(rows, columns=["subject", "timepoint"]).assign(endpoint="w")
     records, _ = _session_gaps(table, design, [Path("x.csv")], dict)
     assert [(r["subject"], r["timepoint"]) for r in records] == [("R2", "day70")]
+
+
+def test_values_of_an_animal_of_another_cohort_are_excluded_with_the_reason(tg424, tmp_path):
+    """A satellite (TK) animal's FOB rows in the main animals' sheet (the entry measures
+    cohorts main and perfusion): its values are excluded, named, never analysed."""
+    import shutil
+
+    folder = tmp_path / "sat"
+    shutil.copytree(tg424, folder)
+    subjects = (folder / "subjects.csv").read_text()
+    (folder / "subjects.csv").write_text(subjects + "G4M31,G4,M,satellite\n")
+    fob = (folder / "fob.csv").read_text().splitlines(keepends=True)
+    copied = [line.replace("G4M01,", "G4M31,", 1) for line in fob if line.startswith("G4M01,")]
+    (folder / "fob.csv").write_text("".join(fob + copied))
+    text = (folder / "study.yaml").read_text()
+    assert "  input: fob.csv\n" in text
+    (folder / "study.yaml").write_text(text.replace(
+        "  input: fob.csv\n", "  input: fob.csv\n  cohorts: [main, perfusion]\n"))
+    study = load_study(folder / "study.yaml")
+    result = run_study_assay(study, _entry(study, "fob"))
+    ep = result.endpoints
+    theirs = ep[ep["subject"] == "G4M31"]
+    assert len(theirs) == len(ep[ep["subject"] == "G4M01"]) and theirs["excluded"].all()
+    assert set(theirs["exclusion_reason"]) == {
+        "cohort 'satellite' is not measured by this entry (cohorts: main, perfusion)"}
+    assert not ep.loc[ep["subject"] != "G4M31", "exclusion_reason"].str.contains("cohort").any()
+    assert f"warning: 1 animal(s) of cohort(s) 'satellite' (G4M31) have {len(theirs)} value(s) " \
+        "in this entry's input, which measures cohort(s) main, perfusion only: excluded" \
+        in result.notes
+    assert result.missing == []

@@ -21,6 +21,38 @@ def _file_names(files: list[Path], limit: int = 3) -> str:
     return ", ".join(names[:limit]) + more
 
 
+def outside_cohorts(study: Study, table: pd.DataFrame,
+                    cohorts: tuple[str, ...]) -> tuple[pd.DataFrame, str]:
+    """Values of animals an entry does not measure (another cohort) excluded, with a warning.
+
+    An entry with ``cohorts`` measures the animals of those cohorts only: a
+    satellite (toxicokinetic) animal whose rows sit in the same FOB sheet must
+    not enter the main animals' statistics. Its values are kept in the table,
+    excluded with the reason; rows of subjects the subjects file does not list
+    (litter means) or lists without a cohort are left as they are.
+    """
+    if not cohorts or not len(study.subjects) or table.empty:
+        return table, ""
+    cohort = study.subjects.set_index("subject")["cohort"]
+    theirs = table["subject"].map(cohort).fillna("")
+    out = (theirs != "") & ~theirs.isin(cohorts) & ~table["excluded"]
+    if not out.any():
+        return table, ""
+    table = table.copy()
+    allowed = ", ".join(cohorts)
+    reason = "cohort " + theirs[out].map(repr) + f" is not measured by this entry (cohorts: " \
+        f"{allowed})"
+    old = table.loc[out, "exclusion_reason"]
+    table.loc[out, "exclusion_reason"] = old.where(old == "", old + "; ").fillna("") + reason
+    table.loc[out, "excluded"] = True
+    animals = sorted(table.loc[out, "subject"].unique())
+    shown = ", ".join(animals[:6]) + (f" and {len(animals) - 6} more" if len(animals) > 6 else "")
+    return table, (f"warning: {len(animals)} animal(s) of cohort(s) "
+                   f"{', '.join(map(repr, sorted(set(theirs[out]))))} ({shown}) have "
+                   f"{int(out.sum())} value(s) in this entry's input, which measures cohort(s) "
+                   f"{allowed} only: excluded")
+
+
 def unaccounted_subjects(study: Study, table: pd.DataFrame, files: list[Path], *,
                          cohorts: tuple[str, ...] = ()) -> tuple[list[dict[str, str]], str]:
     """Subjects of the study with no value in an assay's table, and the warning saying so.

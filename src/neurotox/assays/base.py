@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel
 
-from neurotox.assays.accounting import unaccounted_subjects
+from neurotox.assays.accounting import outside_cohorts, unaccounted_subjects
 from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.protocols import (
     Protocol,
@@ -238,9 +238,14 @@ def account_for_subjects(study: Study, result: AssayResult, files: list[Path], *
     """Record in ``result`` the study's subjects its table holds nothing for.
 
     Sets :attr:`AssayResult.missing` and adds the warning note
-    (:func:`unaccounted_subjects`). The one place both ``neurotox report`` and the
-    assay commands (``neurotox nor --study`` ...) account for every subject.
+    (:func:`unaccounted_subjects`); values of animals of other cohorts than the
+    entry's are excluded with a warning (:func:`outside_cohorts`). The one place
+    both ``neurotox report`` and the assay commands (``neurotox nor --study`` ...)
+    account for every subject.
     """
+    result.endpoints, outside = outside_cohorts(study, result.endpoints, cohorts)
+    if outside:
+        result.notes.append(outside)
     result.missing, note = unaccounted_subjects(study, result.endpoints, files,
                                                 cohorts=cohorts)
     if note:
