@@ -339,6 +339,30 @@ def test_plain_table_concentration_unit_from_a_column_or_the_header(tmp_path, he
     assert e.wells["expected"].iloc[0] == 8.0
 
 
+@pytest.mark.parametrize("signal", ["OD450", "450 nm", "Abs 450", "A450", "OD 450-570"])
+def test_plain_table_signal_named_by_its_wavelength(tmp_path, signal):
+    p = tmp_path / "t.csv"
+    p.write_text(f"well,type,expected,{signal}\nA1,standard,8,2.5\nA2,sample,,1.25\n")
+    e = read_export(p)
+    assert e.format == "plate-table" and e.wells["signal"].tolist() == [2.5, 1.25]
+
+
+def test_plain_table_below_a_block_of_reader_metadata(tmp_path):
+    """Lines a reader writes above the table are skipped and noted; rows keep their line."""
+    p = tmp_path / "t.csv"
+    p.write_text("Plate reader,Synergy H1\nRead date,2026-03-02\n\nSample,Assay,Well,"
+                 "Concentration,Signal\nS001,GFAP,A01,8000,2.5\nR1,GFAP,A02,,1.2\n"
+                 "R2,GFAP,A03,,x\n")
+    with pytest.raises(FormatError, match=r"t.csv, row 7, column .Signal."):
+        read_export(p)
+    p.write_text(p.read_text().replace(",x\n", ",0.9\n"))
+    e = read_export(p)
+    assert e.wells[["well", "type", "analyte", "expected"]].iloc[0].tolist() == \
+        ["A01", "standard", "GFAP", 8000.0]
+    assert "t.csv: 3 line(s) above the table's header skipped: 'Plate reader Synergy H1', " \
+        "'Read date 2026-03-02'" in e.notes
+
+
 @pytest.mark.parametrize("text, match", [
     ("well,type,expected,od,unit\nA1,standard,8,2.5,ng/mL\nA2,sample,,1.2,pg/mL\n",
      r"analyte 'gfap' is given in two concentration units: 'ng/mL' \(row 2\) and "

@@ -76,7 +76,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
                  "expected conc"),
     "sample": ("sample", "sample id", "id", "name", "description", "sample name"),
     "dilution": ("dilution", "dilution factor", "df"),
-    "analyte": ("analyte", "target", "marker"),
+    "analyte": ("analyte", "target", "marker", "assay"),
     "plate": ("plate", "plate id", "batch", "run"),
     "level": ("level", "standard level"),
     "result": ("result", "calculated concentration", "obs conc", "concentration result",
@@ -103,7 +103,23 @@ def _key(name: object) -> str:
     return re.sub(r"[\s_]+", " ", str(name).strip().lower()).replace(" - ", "-").strip()
 
 
-_LOOKUP = {_key(a): canon for canon, names in ALIASES.items() for a in names}
+#: An absorbance read named by its wavelength: ``OD450``, ``Abs 450``, ``A450``,
+#: ``450 nm``, ``OD 450-570`` (a reference-corrected read): the signal.
+_WAVELENGTH = re.compile(r"^(?:od|abs|absorbance|a)?\s*\d{3}(?:\s*nm)?"
+                         r"(?:\s*[-/]\s*\d{3}(?:\s*nm)?)?$")
+
+
+class _Lookup(dict):
+    """Header key → canonical column; an absorbance wavelength is the signal."""
+
+    def get(self, key: str, default: str | None = None) -> str | None:  # noqa: D102
+        hit = super().get(key)
+        if hit is None and _WAVELENGTH.match(key):
+            return "signal"
+        return default if hit is None else hit
+
+
+_LOOKUP = _Lookup({_key(a): canon for canon, names in ALIASES.items() for a in names})
 
 
 def _split_unit(cell: object) -> tuple[str, str]:
@@ -128,17 +144,43 @@ def columns_of(header: list[object]) -> dict[str, int]:
     return out
 
 
-def _header_cells(src: Source) -> list[str]:
+#: Lines a reader writes above a plate table's header (reader name, date, wavelength,
+#: an MSD plate-name line) that are skipped, and noted, to find the header.
+MAX_ABOVE = 15
+
+
+def _rows(src: Source) -> list[list[str]]:
+    """The first rows of the first sheet or the text file, as cell texts."""
     if src.container == "xlsx":
         try:
             first = next(iter(src.workbook.values()))
         except (FormatError, StopIteration):
             return []
-        return [cell_text(c) for c in first.iloc[0].tolist()] if len(first) else []
+        return [[cell_text(c) for c in row] for row in
+                first.iloc[:MAX_ABOVE + 1].itertuples(index=False)]
     if src.container != "text":
         return []
-    first = next((ln for ln in src.lines if ln.strip()), "")
-    return [c.strip().strip('"') for c in first.split(src.delimiter)]
+    return [[c.strip().strip('"') for c in line.split(src.delimiter)]
+            for line in src.lines[:MAX_ABOVE + 1]]
+
+
+def _header_at(rows: list[list[str]]) -> int:
+    """Row of the header: the first non-empty one, or a later one holding well and signal.
+
+    A block of reader metadata above the table (``Plate reader,Synergy H1``) is
+    skipped when a row below it, within :data:`MAX_ABOVE`, is a plate table's header.
+    """
+    filled = [k for k, cells in enumerate(rows) if any(cells)]
+    for k in filled:
+        cols = columns_of(rows[k])
+        if "well" in cols and "signal" in cols:
+            return k
+    return filled[0] if filled else 0
+
+
+def _header_cells(src: Source) -> list[str]:
+    rows = _rows(src)
+    return rows[_header_at(rows)] if rows else []
 
 
 def match(src: Source) -> bool:
@@ -150,27 +192,36 @@ def match(src: Source) -> bool:
 def load_table(src: Source) -> tuple[pd.DataFrame, list[str]]:
     """The table as strings (header = first non-empty row) and the reading notes."""
     notes = []
+    at = _header_at(_rows(src))
     if src.container == "xlsx":
         df = next(iter(src.workbook.values()))
-        df = df.dropna(how="all").reset_index(drop=True)
+        above = df.iloc[:at]
+        df = df.iloc[at:].dropna(how="all").reset_index(drop=True)
         if df.empty:
             raise FormatError("expected a header row, found an empty sheet", path=src.path)
         header = [cell_text(c) for c in df.iloc[0].tolist()]
-        check_header_names(header, src.path, line=1)
+        check_header_names(header, src.path, line=at + 1)
         body = df.iloc[1:].map(cell_text)
         body.columns = header
-        body.index = range(2, len(body) + 2)
+        body.index = range(at + 2, len(body) + at + 2)
         table = body
+        skipped = [" ".join(filter(None, map(cell_text, r))) for r in above.itertuples(index=False)]
     elif src.container == "text":
-        text = src.text()
-        check_row_lengths(text, src.delimiter, src.path)
+        whole = src.text()
+        check_row_lengths(whole, src.delimiter, src.path, skiprows=at)
+        lines = whole.splitlines()
+        skipped = [ln.replace(src.delimiter, " ").strip() for ln in lines[:at]]
+        text = "\n".join(lines[at:])
         read = read_table(src.path, text=text, encoding=src.encoding, sep=src.delimiter)
         table = read.data
-        table.index = range(2, len(table) + 2)
+        table.index = range(at + 2, len(table) + at + 2)
         notes.append(f"{src.path.name}: read as text, {read.describe()}")
     else:
         raise FormatError(f"expected a CSV/TSV table or an xlsx workbook, found an "
                           f"{src.container} file", path=src.path)
+    if any(skipped):
+        notes.append(f"{src.path.name}: {at} line(s) above the table's header skipped: "
+                     f"{quoted([t for t in skipped if t], limit=4)}")
     cols = list(table.columns)
     check_distinct_columns(cols, [_LOOKUP.get(_key(c), "") for c in cols], src.path)
     return table, notes
