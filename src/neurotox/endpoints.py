@@ -160,6 +160,10 @@ class Endpoint(BaseModel):
         bound). Defaults come from the data type, unit and scale (see Notes).
     integer
         Only whole numbers (scores, grades, tallies).
+    derived_from
+        Endpoints of the same subject and timepoint this one is computed from
+        (relative brain weight from brain and body weight): a manual exclusion of
+        one of them excludes this one too (:func:`derived_endpoints`).
 
     Notes
     -----
@@ -195,6 +199,7 @@ class Endpoint(BaseModel):
     minimum: float | None = None
     maximum: float | None = None
     integer: bool = False
+    derived_from: tuple[str, ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -218,7 +223,7 @@ class Endpoint(BaseModel):
         """Human label: the explicit label or the name with spaces."""
         return self.label or self.name.replace("_", " ").capitalize()
 
-    @field_validator("assays", "guidelines", mode="before")
+    @field_validator("assays", "guidelines", "derived_from", mode="before")
     @classmethod
     def _tuple(cls, v: Any) -> Any:
         return (v,) if isinstance(v, str) else v
@@ -289,7 +294,25 @@ def registry() -> dict[str, Endpoint]:
         if ep.covariate is not None and ep.covariate not in out:
             raise RuntimeError(f"endpoint {ep.name!r}: covariate {ep.covariate!r} is not a "
                                "registered endpoint")
+        for parent in ep.derived_from:
+            if parent not in out:
+                raise RuntimeError(f"endpoint {ep.name!r}: derived_from {parent!r} is not a "
+                                   "registered endpoint")
     return out
+
+
+@functools.cache
+def derived_endpoints(name: str) -> frozenset[str]:
+    """Endpoints computed (directly or in turn) from ``name`` (the registry's ``derived_from``)."""
+    out: set[str] = set()
+    todo = [name]
+    while todo:
+        parent = todo.pop()
+        for ep in registry().values():
+            if parent in ep.derived_from and ep.name not in out:
+                out.add(ep.name)
+                todo.append(ep.name)
+    return frozenset(out)
 
 
 def get(name: str) -> Endpoint:

@@ -164,6 +164,7 @@ def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
             if value:
                 mask &= table[column] == value
                 what += f", {column} {value!r}"
+        derived = _derived_rows(table, row) if mask.any() else None
         if not mask.any():
             tp = getattr(row, "timepoint", "")
             gap = not getattr(row, "endpoint", "") and (not tp or (table["timepoint"] == tp).any())
@@ -177,15 +178,45 @@ def apply_exclusions(table: pd.DataFrame, exclusions: pd.DataFrame, *,
             raise InputError(f"{what} matches no value of the EndpointTable", path=path,
                              where=f"row {i + 2}")
         reason = f"manual exclusion: {row.reason}"
-        old = table.loc[mask, "exclusion_reason"]
-        table.loc[mask, "exclusion_reason"] = old.where(old == "", old + "; ").fillna("") + reason
-        table.loc[mask, "excluded"] = True
+        _exclude(table, mask, reason)
         records.append({"rule": "manual exclusions file", "subject": row.subject,
                         "endpoint": row.endpoint or "all", "reason": row.reason,
                         "values": int(mask.sum())}
                        | ({"timepoint": row.timepoint} if getattr(row, "timepoint", "")
                           else {}))
+        if derived is not None and derived.any():
+            names = sorted(table.loc[derived, "endpoint"].unique())
+            _exclude(table, derived, f"{reason} (computed from {row.endpoint})")
+            records.append({**records[-1], "endpoint": ", ".join(names),
+                            "reason": f"{row.reason} (computed from {row.endpoint})",
+                            "values": int(derived.sum())})
     return endpoints.validate(table), records
+
+
+def _exclude(table: pd.DataFrame, mask: pd.Series, reason: str) -> None:
+    old = table.loc[mask, "exclusion_reason"]
+    table.loc[mask, "exclusion_reason"] = old.where(old == "", old + "; ").fillna("") + reason
+    table.loc[mask, "excluded"] = True
+
+
+def _derived_rows(table: pd.DataFrame, row: Any) -> pd.Series | None:
+    """Rows of the endpoints computed from an excluded endpoint (same subject and timepoints).
+
+    Excluding a brain weight excludes the relative brain weight computed from it
+    (:func:`neurotox.endpoints.derived_endpoints`); rows already excluded by the
+    file stay as they are.
+    """
+    if not getattr(row, "endpoint", ""):
+        return None
+    derived = endpoints.derived_endpoints(row.endpoint)
+    if not derived:
+        return None
+    parent = table[(table["subject"] == row.subject) & (table["endpoint"] == row.endpoint)]
+    mask = (table["subject"] == row.subject) & table["endpoint"].isin(derived) \
+        & table["timepoint"].isin(set(parent["timepoint"])) & ~table["excluded"]
+    if getattr(row, "timepoint", ""):
+        mask &= table["timepoint"] == row.timepoint
+    return mask
 
 
 def study_exclusions(study: Study, table: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:

@@ -78,3 +78,29 @@ def test_missing_lines_name_assay_subject_group_sex_and_files():
     assert missing_lines([{"assay": "brain_weight", "subject": "G1M01", "group": "G1",
                            "sex": "M", "reason": "no data in brain_weights.csv"}]) == [
         "brain_weight, subject G1M01 (group G1, sex M): no value — no data in brain_weights.csv"]
+
+
+def test_excluding_a_brain_weight_excludes_the_relative_brain_weight_computed_from_it():
+    """A derived endpoint does not survive its parent's exclusion (n 10 against 9 before)."""
+    from neurotox import endpoints
+
+    rows = [{"subject": s, "group": "G1", "sex": "F", "assay": "brain_weight",
+             "endpoint": e, "value": v, "timepoint": "termination", "study_id": "S",
+             "dose": 0.0, "dose_unit": "mg/kg", "source": "bw.csv"}
+            for s in ("G1F01", "G1F02")
+            for e, v in (("brain_weight", 1.9), ("terminal_body_weight", 250.0),
+                         ("brain_weight_relative", 0.76))]
+    table = endpoints.from_records(rows)
+    out, records = apply_exclusions(table, _exclusions([("G1F02", "brain damaged at necropsy",
+                                                         "brain_weight")]))
+    hit = out[out["excluded"]].set_index("endpoint")["exclusion_reason"]
+    assert hit.to_dict() == {
+        "brain_weight": "manual exclusion: brain damaged at necropsy",
+        "brain_weight_relative": "manual exclusion: brain damaged at necropsy (computed from "
+                                 "brain_weight)"}
+    assert set(out.loc[out["excluded"], "subject"]) == {"G1F02"}
+    assert records[1] == {"rule": "manual exclusions file", "subject": "G1F02",
+                          "endpoint": "brain_weight_relative",
+                          "reason": "brain damaged at necropsy (computed from brain_weight)",
+                          "values": 1}
+    assert endpoints.derived_endpoints("terminal_body_weight") == {"brain_weight_relative"}
