@@ -1,7 +1,7 @@
 import math
 
 import pytest
-from tests.unit.battery.conftest import DATA, run_one, value, write_study
+from tests.unit.battery.conftest import DATA, SUBJECTS, run_one, value, write_study
 
 from neurotox.endpoints import get
 from neurotox.errors import InputError
@@ -52,6 +52,19 @@ def test_examined_all_adds_unlisted_animals(tmp_path):
                                 files={"findings.csv": text}))
     assert len(every.endpoints) == 12
     assert value(every.endpoints, "np_sciatic_nerve_axonal_degeneration", "A1")["value"] == 0
+
+
+def test_examined_all_means_every_animal_of_the_entrys_cohorts(tmp_path):
+    """A1 and B1 were perfused (cohort 'perfusion'), A2 and B2 not: with examined: all and
+    cohorts [perfusion] the denominators are 2 animals, not the study's 4."""
+    text = "subject,tissue,lesion,grade\nB1,sciatic nerve,axonal degeneration,2\n"
+    subjects = SUBJECTS.assign(cohort=["perfusion", "main", "perfusion", "main"])
+    entry = {**NP, "parameters": {"examined": "all"}, "cohorts": ["perfusion"]}
+    result = run_one(write_study(tmp_path, assays=[entry], subjects=subjects,
+                                 files={"findings.csv": text}))
+    inc = result.endpoints[result.endpoints["endpoint"] == "np_sciatic_nerve_axonal_degeneration"]
+    assert dict(zip(inc["subject"], inc["value"], strict=True)) == {"A1": 0.0, "B1": 1.0}
+    assert result.missing == []
 
 
 @pytest.mark.parametrize("line, where, message", [

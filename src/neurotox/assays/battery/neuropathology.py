@@ -4,7 +4,8 @@ Terms are checked against :mod:`neurotox.assays.battery.neuropath_terms`. For
 every tissue × lesion found in at least one animal, each examined animal gets
 an incidence row (1 present / 0 absent) and a severity row (grade 1-5, 0 when
 absent). Examined animals are those listed in the findings file (animals without
-findings appear with lesion ``NAD``) or, with ``examined: all``, every subject.
+findings appear with lesion ``NAD``) or, with ``examined: all``, every subject of
+the entry's ``cohorts`` (of the study when it names none).
 With ``examined: per_tissue`` each tissue has its own examined set: the animals
 with a row naming that tissue (a finding, or ``NAD`` for that tissue) and those
 with a tissue-less ``NAD`` row (every tissue examined, nothing found); an animal
@@ -147,7 +148,7 @@ def examined_sets(findings: pd.DataFrame, subjects: pd.Index,
     findings
         Output of :func:`normalise`.
     subjects
-        Every subject of the study.
+        Every subject the entry measures (of its ``cohorts``).
     mode
         ``listed``, ``all`` or ``per_tissue`` (see :class:`NeuropathologyParameters`).
 
@@ -202,7 +203,9 @@ def run(study: Study, spec: AssaySpec, params: NeuropathologyParameters) -> Assa
     df = io.read_findings(path, sheet=params.sheet)
     io.check_subjects(df, subjects.index)
     findings = normalise(df, params)
-    examined, by_tissue = examined_sets(findings, subjects.index, params.examined)
+    measured = study.expected_subjects(spec.cohorts)["subject"] if spec.cohorts else \
+        subjects.index
+    examined, by_tissue = examined_sets(findings, pd.Index(measured), params.examined)
     rec = Recorder(study, subjects, ASSAY, path.name)
     summary = emit(rec, findings, examined, by_tissue)
     notes = [f"neuropathology {path.name}: {len(examined)} animals examined, "
