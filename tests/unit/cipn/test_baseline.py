@@ -213,3 +213,22 @@ def test_sessions_on_two_worksheets_of_one_workbook_are_one_run(folder):
     assert not any(n.startswith("warning:") for n in two.notes)
     named = run(folder, {"vf.xlsx": book}, sheet="week2")     # the sheet parameter: that one
     assert set(named.endpoints["timepoint"]) == {"day14", "day21"}
+
+
+def test_a_censored_baseline_is_the_covariate_at_its_bound_and_named(folder):
+    """stranger44 C3: an all-O baseline (a naive animal above the strongest filament) wrote no
+    covariate row, so the ANCOVA left the animal out at every later session, unnamed."""
+    series = {**SERIES, "C3": "ooooo"}
+    rows = "".join(f"{s},{d},von_frey_updown,{series[s] if d == -1 else SERIES[s]},{5 + i % 3}\n"
+                   for d in (-1, 7) for i, s in enumerate(series))
+    res = run(folder, {"all.csv": LONG_VF + rows})
+    t = res.endpoints
+    base = value(t, "vf_threshold_updown", "C3", "day-1")
+    assert base["censoring"] == "right"
+    cov = value(t, "vf_threshold_updown_baseline", "C3", "day7")
+    assert cov["value"] == base["value"] and not cov["excluded"]
+    assert cov["source"] == "all.csv baseline day-1; censored, its bound used"
+    assert (t["endpoint"] == "vf_threshold_updown_baseline").sum() == 6
+    assert f"1 baseline value(s) at day-1 are censored (beyond the test's range: C3 " \
+        f"vf_threshold_updown {base['value']:g}); as the baseline covariate each is taken at " \
+        "its bound" in res.notes

@@ -37,9 +37,12 @@ def test_latency_mean_censoring_and_mpe(folder):
     assert c3["excluded"] and "baseline latency at the cut-off" in c3["exclusion_reason"]
     assert "1 of 6 sessions" not in " ".join(res.notes)
     assert any("cut-off 20 s; 2 of 6 sessions reached it" in n for n in res.notes)
-    # baseline covariate twin (protocol baseline_covariate: true): uncensored baselines only
+    # baseline covariate twin (protocol baseline_covariate: true): C3's baseline at the cut-off
+    # is censored and enters at its bound, named in a note (it was left out silently)
     twin = t[t["endpoint"] == "hargreaves_latency_baseline"].set_index("subject")["value"]
-    assert twin.to_dict() == {"C1": 11.0, "C2": 8.0}
+    assert twin.to_dict() == {"C1": 11.0, "C2": 8.0, "C3": 20.0}
+    assert any(n.startswith("1 baseline value(s) at day-1 are censored (beyond the test's "
+                            "range: C3 hargreaves_latency 20)") for n in res.notes)
 
 
 @pytest.mark.parametrize("cell, match", [

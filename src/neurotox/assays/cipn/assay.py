@@ -237,20 +237,40 @@ def _baseline_rows(rows: pd.DataFrame, base: pd.DataFrame, baseline: str,
     found = base.set_index(["subject", "endpoint"]).reindex(key)
     origin = np.where(found["file"].to_numpy() == name, "",
                       " (" + found["file"].astype(str) + " " + found["where"].astype(str) + ")")
+    bound = np.where(found["censoring"].fillna("none").to_numpy() == "none", "",
+                     "; censored, its bound used")
     out = post.assign(endpoint=post["endpoint"] + "_baseline", value=found["value"].to_numpy(),
-                      censoring="none", where=f"baseline {baseline}" + origin)
+                      censoring="none", where=f"baseline {baseline}" + origin + bound)
     out = out[np.isfinite(out["value"].to_numpy(float))]
     return out.assign(reason="")
 
 
+def censored_baseline_note(base: pd.DataFrame, baseline: str) -> list[str]:
+    """A note naming the animals whose baseline threshold is censored (its bound is the covariate).
+
+    A naive animal that withdraws from no filament (all-O series) has a
+    threshold above the set's strongest filament: its baseline is that bound,
+    as its threshold is in the tables; the ANCOVA takes the bound as the value
+    rather than leaving the animal out (which it did, silently).
+    """
+    cens = base[base["censoring"] != "none"]
+    if cens.empty:
+        return []
+    shown = ", ".join(f"{r.subject} {r.endpoint} {r.value:g}"
+                      for r in cens.head(6).itertuples())
+    return [f"{len(cens)} baseline value(s) at {baseline} are censored (beyond the test's "
+            f"range: {shown}{' …' if len(cens) > 6 else ''}); as the baseline covariate each is "
+            "taken at its bound"]
+
+
 def _run_baselines(emitted: list[tuple[Path, _Emitter]], baseline: str) -> pd.DataFrame:
     """The run's usable baseline values, any file: ``subject, endpoint, value, file, where``."""
-    cols = ["subject", "endpoint", "value", "file", "where"]
+    cols = ["subject", "endpoint", "value", "file", "where", "censoring"]
     frames = [pd.concat(em.rows, ignore_index=True).assign(file=path.name)
               for path, em in emitted if em.rows]
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        columns=[*cols, "timepoint", "reason", "censoring"])
-    ok = (rows["timepoint"] == baseline) & (rows["reason"] == "") & (rows["censoring"] == "none")
+        columns=[*cols, "timepoint", "reason"])
+    ok = (rows["timepoint"] == baseline) & (rows["reason"] == "")
     return rows.loc[ok, cols]
 
 
@@ -336,6 +356,8 @@ def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayRes
     if params.baseline is not None:     # the baseline belongs to the animal, not the sheet
         _cross_file_baselines(emitted, params.baseline)
         base = _run_baselines(emitted, params.baseline)
+        if params.baseline_covariate:
+            notes += censored_baseline_note(base, params.baseline)
     for path, em in emitted:
         rows = pd.concat(em.rows, ignore_index=True)
         if params.baseline_covariate and params.baseline is not None:
