@@ -90,19 +90,22 @@ def pup_values(df: pd.DataFrame, stems: pd.Series) -> pd.DataFrame:
 
 
 def litter_means(values: pd.DataFrame, subjects: pd.DataFrame, study: Study) -> list[dict]:
-    """One record per litter × sex × endpoint: mean of the pups that attained it."""
-    v = values.assign(litter=subjects.loc[values["subject"], "litter"].to_numpy(),
-                      sex=subjects.loc[values["subject"], "sex"].to_numpy(),
-                      group=subjects.loc[values["subject"], "group"].to_numpy())
+    """One record per litter × sex × endpoint: mean of the pups that attained it.
+
+    ``values`` carries each pup's ``sex`` and litter (``batch``); the record's
+    subject is :func:`neurotox.endpoints.litter_mean_subject`.
+    """
+    v = values.assign(group=subjects.loc[values["subject"], "group"].to_numpy())
     out = []
-    for (litter, sex, endpoint), d in v.groupby(["litter", "sex", "endpoint"], sort=True):
+    for (litter, sex, endpoint), d in v.groupby(["batch", "sex", "endpoint"], sort=True):
         groups = d["group"].unique()
         if len(groups) > 1:
             raise InputError(f"litter {litter!r} has pups in groups {quoted(groups)}",
                              path=study.path, where="key 'subjects'")
         ok = d[d["reason"] == ""]
         group = study.groups[groups[0]]
-        out.append({"endpoint": endpoint, "subject": f"{litter}_{sex}", "group": group.id,
+        out.append({"endpoint": endpoint, "subject": endpoints.litter_mean_subject(litter, sex),
+                    "group": group.id,
                     "dose": group.dose, "dose_unit": group.dose_unit, "sex": sex,
                     "value": float(ok["value"].mean()) if len(ok) else np.nan,
                     "excluded": ok.empty,
@@ -124,6 +127,8 @@ def run(study: Study, spec: AssaySpec, params: DevelopmentalParameters) -> Assay
                          "'litter' column to the subjects file", path=study.path,
                          where="key 'subjects'")
     values = pup_values(df, check_landmarks(df, subjects))
+    values = values.assign(sex=subjects.loc[values["subject"], "sex"].to_numpy(),
+                           batch=subjects.loc[values["subject"], "litter"].to_numpy())
     rec = Recorder(study, subjects, ASSAY, path.name)
     if params.unit == "pup":
         for r in values.itertuples(index=False):
@@ -135,8 +140,8 @@ def run(study: Study, spec: AssaySpec, params: DevelopmentalParameters) -> Assay
     n_litters = subjects.loc[df["subject"], "litter"].nunique()
     notes = [f"developmental landmarks {path.name}: {df['subject'].nunique()} pups from "
              f"{n_litters} litters; unit of analysis: {params.unit}"]
-    return AssayResult(endpoints=table, details={"developmental_pups": values}, notes=notes,
-                       inputs=[path])
+    return AssayResult(endpoints=table, details={endpoints.LITTER_PUPS_DETAIL: values},
+                       notes=notes, inputs=[path])
 
 
 register(AssayPlugin(ASSAY, DevelopmentalParameters, run,
