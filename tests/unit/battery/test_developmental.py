@@ -89,3 +89,30 @@ def test_litter_mean_rows_count_as_litters_and_their_pups_as_pups(tmp_path):
     # without the pup details the pups are unknown, never the number of rows
     assert _context(res, None).pups_and_litters(ps) == (None, 2)
     assert _context(res, {}).pups_and_litters(ps) == (None, 2)
+
+
+@pytest.mark.parametrize("species, weight, params, message", [
+    # a rat pup's weight at VO typed in kg (0.11 for 110 g): refused, not averaged
+    ("rat", "0.11", {}, r"lm.csv, row 3, column 'body_weight': body weight 0.11 g is outside "
+                        r"the plausible range 2-1500 g \(species 'rat'\)"),
+    # a rat-sized weight in a mouse study: P1's 210 g at PS (row 2) is the first
+    ("Mus musculus", "12", {}, r"row 2, column 'body_weight': body weight 210 g is outside "
+                               r"the plausible range 0.5-150 g \(species 'Mus musculus'\)"),
+    ("rat", "95", {"body_weight_range_g": [100, 400]},
+     r"row 3, column 'body_weight': body weight 95 g is outside the plausible range "
+     r"100-400 g \(parameter 'body_weight_range_g'\)"),
+])
+def test_landmark_body_weight_outside_the_plausible_range(tmp_path, species, weight, params,
+                                                          message):
+    text = (DATA / "landmarks.csv").read_text(encoding="utf-8").replace(
+        "P2,vaginal opening,33,110", f"P2,vaginal opening,33,{weight}")
+    with pytest.raises(InputError, match=message):
+        run_one(write_study(tmp_path, assays=[{**DEV, "parameters": params}], subjects=PUPS,
+                            files={"lm.csv": text}, species=species))
+
+
+def test_landmark_body_weights_inside_the_range_are_kept_and_the_range_noted(tmp_path):
+    res = run_one(write_study(tmp_path, assays=[DEV], subjects=PUPS, species="rat",
+                              files={"lm.csv": DATA / "landmarks.csv"}))
+    assert value(res.endpoints, "dev_vaginal_opening_body_weight", "L1_F")["value"] == 115
+    assert res.notes[0].endswith("plausible body weights 2-1500 g (species 'rat')")
