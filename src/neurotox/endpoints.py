@@ -107,6 +107,30 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
+#: Detail table an assay that emits litter-mean rows writes beside them: one row per
+#: pup value with ``subject`` (the pup), ``endpoint``, ``sex``, ``batch`` (its litter) and
+#: ``reason`` (empty when the value entered its litter's mean). Reports count pups from it.
+LITTER_PUPS_DETAIL = "developmental_pups"
+
+
+def litter_mean_subject(litter: str, sex: str) -> str:
+    """Subject ID of a litter-mean row: an assay's own mean of one litter's pups of one sex.
+
+    Such a row is a litter, not an animal: its ``batch`` is the litter and its
+    ``subject`` is ``<litter>_<sex>`` (:func:`is_litter_mean`).
+    """
+    return f"{litter}_{sex}"
+
+
+def is_litter_mean(rows: pd.DataFrame) -> np.ndarray:
+    """Per EndpointTable row, True when it is a litter mean (:func:`litter_mean_subject`)."""
+    batch = rows["batch"].astype(str)
+    made = [litter_mean_subject(b, s) for b, s in zip(batch, rows["sex"].astype(str),
+                                                      strict=True)]
+    return ((rows["subject"].astype(str).to_numpy() == np.asarray(made, dtype=object))
+            & (batch != "NA").to_numpy())
+
+
 class Endpoint(BaseModel):
     """One registry entry.
 

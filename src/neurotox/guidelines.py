@@ -152,12 +152,35 @@ def _check_analysable(study: Study, table: pd.DataFrame) -> pd.DataFrame:
     return used
 
 
+def _short_cells(req: Requirement, rows: pd.DataFrame, study: Study) -> list[str]:
+    """``G2/F 8`` per group/sex short at every time point, else ``G3/M 9 at week4``.
+
+    Animals are counted per time point (those with a value of the requirement's
+    endpoints at it), so an animal lost before a session or a missed session
+    counts as missing there.
+    """
+    times = [str(t) for t in TimeOrder.of(rows).order(rows["timepoint"])]
+    n = rows.groupby(["group", "sex", "timepoint"])["subject"].nunique()
+    out = []
+    for g in study.groups:
+        for s in req.sexes:
+            counts = {t: int(n.get((g, s.value, t), 0)) for t in times}
+            short = {t: c for t, c in counts.items() if c < req.min_per_sex_per_group}
+            if not short:
+                continue
+            if len(short) == len(times) and len(set(short.values())) == 1:
+                out.append(f"{g}/{s.value} {next(iter(short.values()))}")
+                continue
+            for c in sorted(set(short.values()), reverse=True):
+                at = " and ".join(t for t, k in short.items() if k == c)
+                out.append(f"{g}/{s.value} {c} at {at}")
+    return out
+
+
 def _group_size_deviations(req: Requirement, rows: pd.DataFrame, study: Study,
                            tag: str) -> list[str]:
     out = []
-    n = rows.groupby(["group", "sex"])["subject"].nunique()
-    short = [f"{g}/{s} {int(n.get((g, s.value), 0))}" for g in study.groups
-             for s in req.sexes if n.get((g, s.value), 0) < req.min_per_sex_per_group]
+    short = _short_cells(req, rows, study)
     if short:
         out.append(f"{tag}: fewer than {req.min_per_sex_per_group} animals per sex per group "
                    f"(group/sex n: {', '.join(short)})")

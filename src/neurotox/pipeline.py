@@ -52,8 +52,9 @@ class Collected:
     conventions
         Result-changing rules per assay key (run notes, manifest, methods).
     missing
-        Subjects of the study with no value in an assay entry (``assay`` = entry
-        key, ``subject``, ``group``, ``sex``, ``reason``).
+        Subjects of the study with no value in an assay entry (``assay``, as in the
+        EndpointTable; ``entry``: the entry key when it is not the assay's name;
+        ``subject``, ``group``, ``sex``, ``reason``).
     protocols
         The protocol each assay key used (:func:`neurotox.protocols.protocol_record`).
     entry_inputs, entry_notes
@@ -95,7 +96,8 @@ def collect_endpoints(study: Study) -> Collected:
         tables.append(result.endpoints)
         out.details.update({f"{spec.key}/{k}": v for k, v in result.details.items()})
         out.notes += [keyed_note(spec.key, n) for n in result.notes]
-        out.missing += [{"assay": spec.key, **m} for m in result.missing]
+        entry = {"entry": spec.key} if spec.key != spec.assay else {}
+        out.missing += [{"assay": spec.assay, **entry, **m} for m in result.missing]
         out.inputs += list(result.inputs)
         out.parameters[spec.key] = result.parameters
         out.protocols[spec.key] = result.protocol
@@ -261,8 +263,14 @@ def exclusion_lines(table: pd.DataFrame) -> list[str]:
 
 
 def missing_lines(missing: Iterable[dict[str, str]]) -> list[str]:
-    """One report line per subject (or session of a subject) an assay has no value for."""
-    return [f"{m['assay']}, subject {m['subject']} (group {m['group']}, sex {m['sex']}): no "
+    """One report line per subject (or session of a subject) an assay has no value for.
+
+    The assay is named as in the EndpointTable (and so in :func:`exclusion_lines`),
+    with its entry key when a study splits it into entries (``motor_activity
+    (entry motor_wk4)``).
+    """
+    return [f"{m['assay']}{' (entry ' + m['entry'] + ')' if 'entry' in m else ''}, subject "
+            f"{m['subject']} (group {m['group']}, sex {m['sex']}): no "
             f"value{' at ' + m['timepoint'] if 'timepoint' in m else ''} — {m['reason']}"
             for m in missing]
 

@@ -261,7 +261,8 @@ def test_tg426_report_says_litters_are_the_unit(dnt):
 
     study, collected, analysis, _ = dnt
     report = build_report(study.spec, collected.table, analysis.results, analysis.decisions,
-                          software={"neurotox": "test"}, figures=False, bmd=False)
+                          software={"neurotox": "test"}, figures=False, bmd=False,
+                          details=collected.details)
     summaries = [t for t in report.tables if t.kind == "summary"]
     assert summaries
     for t in summaries:
@@ -281,8 +282,24 @@ def test_tg426_report_says_litters_are_the_unit(dnt):
     # n in the cells is the number of litters of each group, not the number of pups
     assert res22.to_dict() == pnd22.groupby("group")["batch"].nunique().to_dict()
     assert table["subject"].nunique() > table["batch"].nunique()  # pups outnumber litters
+    # landmark litter means are litters: the pups are those of the file (2 per sex and
+    # litter), 400 pups with data in the study's files, not rows of litter means
+    folder = study.path.parent
+    marks = pd.read_csv(folder / "landmarks.csv")
+    assert marks.groupby("landmark")["subject"].nunique().to_dict() == {
+        "preputial_separation": 160, "vaginal_opening": 160}
+    for title in ("Summary: Preputial separation", "Summary: Vaginal opening"):
+        lm = next(t for t in summaries if t.title.startswith(title))
+        assert "(n = number of litters; 160 pups from 80 litters)" in lm.footnotes[0]
+    files = ("landmarks", "brain_weights", "motor_activity", "startle",
+             "neuropathology_findings")
+    with_data = set().union(*(set(pd.read_csv(folder / f"{f}.csv")["subject"]) for f in files))
+    assert len(with_data) == 400
     design = report.methods[0]
-    assert "litter was the unit of analysis" in design and "litters)" in design
+    assert "number of litters (400 pups from 80 litters)." in design
+    dev = next(t for t in report.tables if t.key == "listing-developmental")
+    assert ("Litter means are listed, one row per litter and sex (320 pups from 80 litters); "
+            "statistics used litter means (n = number of litters).") in dev.footnotes
     assert "Sexes were analysed separately." in design
     listing = next(t for t in report.tables if t.key == "listing-brain-weight")
     assert any("statistics used litter means (n = number of litters)" in f

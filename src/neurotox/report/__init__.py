@@ -19,7 +19,7 @@ from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io.output import OutputDir
 from neurotox.parallel import TaskPool
 from neurotox.report.bmd import bmd_table, collect_bmds, reliability, start_bmds, trend_bmds
-from neurotox.report.context import Context
+from neurotox.report.context import Context, litter_pups
 from neurotox.report.figures import FigureQueue, plan_figures, render_figures
 from neurotox.report.findings import conclusions_table, findings_tables
 from neurotox.report.front import front_matter
@@ -129,7 +129,7 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
     """
     assay_of = {a.key: a.assay for a in spec.assays}
     labels = TimepointLabels.from_parameters(parameters or {}, assay_of)
-    ctx = Context(spec, table, labels, historical)
+    ctx = Context(spec, table, labels, historical, litter_pups(details, assay_of))
     get_bmds = _bmd_fits(results, bmd and tables, workers, pool)
     fits = concentration_fits(results, table, decisions, alpha=spec.statistics.alpha) \
         if tables else {}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
 import pandas as pd
 
+from neurotox import endpoints
 from neurotox.report.historical import HistoricalRanges
 from neurotox.report.labels import TimepointLabels, sex_label
 from neurotox.study import StudySpec
@@ -26,6 +28,11 @@ class Context:
         Timepoint labels (bin lengths from the effective assay parameters).
     historical
         Historical control ranges shown beside the concurrent control (or None).
+    litter_pups
+        The pups behind the table's litter-mean rows (:func:`litter_pups`): columns
+        ``assay``, ``endpoint``, ``sex``, ``batch`` and ``subject``, one row per pup
+        value that entered a litter mean; None when unknown (an EndpointTable
+        reported without the assays' detail tables).
 
     """
 
@@ -33,6 +40,7 @@ class Context:
     table: pd.DataFrame
     timepoints: TimepointLabels = field(default_factory=TimepointLabels)
     historical: HistoricalRanges | None = None
+    litter_pups: pd.DataFrame | None = None
 
     @property
     def spread(self) -> str:
@@ -88,8 +96,58 @@ class Context:
             m &= t["timepoint"] == timepoint
         return t[m]
 
-    def pups_and_litters(self, rows: pd.DataFrame) -> tuple[int, int]:
-        """Included pups (subjects) and litters (``batch``) among EndpointTable rows."""
+    def pups_and_litters(self, rows: pd.DataFrame) -> tuple[int | None, int]:
+        """Included pups and litters (``batch``) among EndpointTable rows.
+
+        A litter-mean row (:func:`neurotox.endpoints.is_litter_mean`) is a litter,
+        not a pup: its pups are those of :attr:`litter_pups` whose values entered
+        it. The pup count is None when some litter-mean row's pups are unknown.
+        """
         inc = rows[~rows["excluded"].astype(bool)]
-        litters = inc.loc[inc["batch"].astype(str) != "NA", "batch"]
-        return int(inc["subject"].nunique()), int(litters.nunique())
+        litters = int(inc.loc[inc["batch"].astype(str) != "NA", "batch"].nunique())
+        means = endpoints.is_litter_mean(inc)
+        pups = set(inc.loc[~means, "subject"].astype(str))
+        if not means.any():
+            return len(pups), litters
+        keys = inc.loc[means, list(_MEAN_KEY)].astype(str).drop_duplicates()
+        found = (self.litter_pups.merge(keys, on=list(_MEAN_KEY))
+                 if self.litter_pups is not None else keys.iloc[:0].assign(subject=""))
+        if len(found.drop_duplicates(list(_MEAN_KEY))) < len(keys):
+            return None, litters
+        return len(pups | set(found["subject"])), litters
+
+
+#: What a litter-mean row and the pups it was taken of share.
+_MEAN_KEY = ("assay", "endpoint", "sex", "batch")
+
+
+def litter_pups(details: Mapping[str, pd.DataFrame] | None,
+                assay_of: Mapping[str, str]) -> pd.DataFrame | None:
+    """The pups whose values entered the assays' litter-mean rows (None without details).
+
+    Parameters
+    ----------
+    details
+        The assays' detail tables by ``<entry key>/<name>``; the ones named
+        :data:`neurotox.endpoints.LITTER_PUPS_DETAIL` list the pups.
+    assay_of
+        Assay name of each entry key.
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        Columns ``assay``, ``endpoint``, ``sex``, ``batch``, ``subject``: one row per
+        pup value without an exclusion reason.
+
+    """
+    if details is None:
+        return None
+    frames = []
+    for key, df in details.items():
+        entry, _, name = key.rpartition("/")
+        if name == endpoints.LITTER_PUPS_DETAIL and len(df):
+            used = df[df["reason"].astype(str) == ""]
+            frames.append(used.assign(assay=assay_of.get(entry, entry))[
+                [*_MEAN_KEY, "subject"]].astype(str))
+    return (pd.concat(frames, ignore_index=True) if frames
+            else pd.DataFrame(columns=[*_MEAN_KEY, "subject"]))

@@ -11,7 +11,7 @@ import math
 
 import pandas as pd
 
-from neurotox.report.tables import SIDED, label_of
+from neurotox.report.tables import SIDED, label_of, pups_text
 from neurotox.study import StatisticsPlan
 
 PATH_TEXT = {
@@ -120,7 +120,8 @@ def _transform_paragraph(decisions: pd.DataFrame) -> list[str]:
 
 
 def design_paragraph(plan: StatisticsPlan, sexes: set[str], *, spread: str = "sd",
-                     litters: tuple[int, int] | None = None, litter_model: bool = False) -> str:
+                     litters: tuple[int | None, int] | None = None,
+                     litter_model: bool = False) -> str:
     """How sexes and litters entered the analysis, and which spread the tables show.
 
     Parameters
@@ -132,7 +133,8 @@ def design_paragraph(plan: StatisticsPlan, sexes: set[str], *, spread: str = "sd
     spread
         ``sd`` or ``sem``.
     litters
-        (pups, litters) when litter means were the unit of analysis.
+        (pups, litters) when litter means were the unit of analysis (pups None
+        when not known).
     litter_model
         Litter entered as a random effect.
 
@@ -149,7 +151,7 @@ def design_paragraph(plan: StatisticsPlan, sexes: set[str], *, spread: str = "sd
     if litters is not None:
         parts.append(f"The litter was the unit of analysis (OECD TG 426): the values of the "
                      f"pups of a litter were averaged and the litter means compared, so n is "
-                     f"the number of litters ({litters[0]} pups from {litters[1]} litters).")
+                     f"the number of litters ({pups_text(*litters)}).")
     elif litter_model:
         parts.append("Pups were analysed with the litter as a random effect (OECD TG 426).")
     word = {"sd": "standard deviation (SD)", "sem": "standard error of the mean (SEM)"}[spread]

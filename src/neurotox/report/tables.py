@@ -546,7 +546,12 @@ def _test_sentence(path: str, pairwise: str, trend: str, extra: str,
     return text + (f"; trend: {trend}" if trend else "")
 
 
-def _plan_footnotes(ctx: Context, kind: str, counts: tuple[int, int] | None = None, *,
+def pups_text(pups: int | None, litters: int) -> str:
+    """``160 pups from 80 litters``; ``80 litters`` when the pups are not known."""
+    return f"{pups} pups from {litters} litters" if pups is not None else f"{litters} litters"
+
+
+def _plan_footnotes(ctx: Context, kind: str, counts: tuple[int | None, int] | None = None, *,
                     percent: bool = True) -> list[str]:
     """The table's plan footnotes; ``percent``: some column shows a [%] of control."""
     plan = ctx.spec.statistics
@@ -555,7 +560,7 @@ def _plan_footnotes(ctx: Context, kind: str, counts: tuple[int, int] | None = No
         what = f"mean ± {ctx.spread_label}"
         if ctx.litters:
             what += " of litter means (n = number of litters"
-            what += (f"; {counts[0]} pups from {counts[1]} litters)" if counts else ")")
+            what += f"; {pups_text(*counts)})" if counts else ")"
         else:
             what += " (n)"
         notes.append(f"Values are {what}"
@@ -808,7 +813,7 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
         sources=tuple(sources))
 
 
-def _counts(ctx: Context, block: Block) -> tuple[int, int] | None:
+def _counts(ctx: Context, block: Block) -> tuple[int | None, int] | None:
     if not ctx.litters:
         return None
     rows = ctx.table[(ctx.table["assay"] == block.assay)
@@ -971,9 +976,13 @@ def _listing(ctx: Context, part: pd.DataFrame, assay: str, number: int) -> Table
     notes = ["Every value recorded is listed; values in brackets were excluded from "
              "statistics, with the reason given."] if n_excluded else []
     if ctx.litters and (part["batch"].astype(str) != "NA").any():
-        pups, litters = ctx.pups_and_litters(part)
-        notes.append(f"Individual pups are listed ({pups} pups from {litters} litters); "
-                     "statistics used litter means (n = number of litters).")
+        counts = pups_text(*ctx.pups_and_litters(part))
+        if ep_registry.is_litter_mean(part).all():
+            notes.append(f"Litter means are listed, one row per litter and sex ({counts}); "
+                         "statistics used litter means (n = number of litters).")
+        else:
+            notes.append(f"Individual pups are listed ({counts}); statistics used litter "
+                         "means (n = number of litters).")
     return Table(number=number, title=f"Individual values: {assay_label(assay)}",
                  kind="listing", key=f"listing-{slug(assay)}",
                  header=study_header(ctx.spec), row_header=("Subject", "Group", "Sex"),

@@ -56,3 +56,63 @@ def test_landmark_body_weight_must_be_a_positive_number(tmp_path, weight, messag
         "P1,preputial separation,42,210", f"P1,preputial separation,42,{weight}")
     with pytest.raises(InputError, match=message):
         run_one(write_study(tmp_path, assays=[DEV], subjects=PUPS, files={"lm.csv": text}))
+
+
+def _context(res, details):
+    from neurotox.report.context import Context, litter_pups
+    from neurotox.study import load_study
+
+    spec = load_study(res.inputs[0].parent / "study.yaml").spec
+    return Context(spec, res.endpoints,
+                   litter_pups=litter_pups(details, {"developmental": "developmental"}))
+
+
+def test_litter_mean_rows_count_as_litters_and_their_pups_as_pups(tmp_path):
+    """P1, P3 (L1) and P5 (L2) reach PS; P2, P4 (L1) reach VO, P6 (L2) does not."""
+    res = run_one(write_study(tmp_path, assays=[DEV], subjects=PUPS,
+                              files={"lm.csv": DATA / "landmarks.csv"}))
+    pups = res.details["developmental_pups"]
+    assert pups[["subject", "sex", "batch"]].drop_duplicates().values.tolist() == [
+        ["P1", "M", "L1"], ["P2", "F", "L1"], ["P3", "M", "L1"], ["P4", "F", "L1"],
+        ["P5", "M", "L2"], ["P6", "F", "L2"]]
+    ctx = _context(res, {f"developmental/{k}": v for k, v in res.details.items()})
+    t = res.endpoints
+    ps = t[t["endpoint"].str.startswith("dev_preputial")]
+    vo = t[t["endpoint"].str.startswith("dev_vaginal")]
+    assert len(ps) == 4  # 2 litter means x 2 endpoints: rows, not pups
+    assert ctx.pups_and_litters(ps) == (3, 2)
+    assert ctx.pups_and_litters(vo) == (2, 1)  # L2's only female did not attain it
+    assert ctx.pups_and_litters(t) == (5, 2)
+    # a pup row beside them counts once, whichever way it came
+    extra = t.iloc[[0]].assign(assay="motor_activity", subject="P1", endpoint="x")
+    assert ctx.pups_and_litters(pd.concat([t, extra])) == (5, 2)
+    # without the pup details the pups are unknown, never the number of rows
+    assert _context(res, None).pups_and_litters(ps) == (None, 2)
+    assert _context(res, {}).pups_and_litters(ps) == (None, 2)
+
+
+@pytest.mark.parametrize("species, weight, params, message", [
+    # a rat pup's weight at VO typed in kg (0.11 for 110 g): refused, not averaged
+    ("rat", "0.11", {}, r"lm.csv, row 3, column 'body_weight': body weight 0.11 g is outside "
+                        r"the plausible range 2-1500 g \(species 'rat'\)"),
+    # a rat-sized weight in a mouse study: P1's 210 g at PS (row 2) is the first
+    ("Mus musculus", "12", {}, r"row 2, column 'body_weight': body weight 210 g is outside "
+                               r"the plausible range 0.5-150 g \(species 'Mus musculus'\)"),
+    ("rat", "95", {"body_weight_range_g": [100, 400]},
+     r"row 3, column 'body_weight': body weight 95 g is outside the plausible range "
+     r"100-400 g \(parameter 'body_weight_range_g'\)"),
+])
+def test_landmark_body_weight_outside_the_plausible_range(tmp_path, species, weight, params,
+                                                          message):
+    text = (DATA / "landmarks.csv").read_text(encoding="utf-8").replace(
+        "P2,vaginal opening,33,110", f"P2,vaginal opening,33,{weight}")
+    with pytest.raises(InputError, match=message):
+        run_one(write_study(tmp_path, assays=[{**DEV, "parameters": params}], subjects=PUPS,
+                            files={"lm.csv": text}, species=species))
+
+
+def test_landmark_body_weights_inside_the_range_are_kept_and_the_range_noted(tmp_path):
+    res = run_one(write_study(tmp_path, assays=[DEV], subjects=PUPS, species="rat",
+                              files={"lm.csv": DATA / "landmarks.csv"}))
+    assert value(res.endpoints, "dev_vaginal_opening_body_weight", "L1_F")["value"] == 115
+    assert res.notes[0].endswith("plausible body weights 2-1500 g (species 'rat')")

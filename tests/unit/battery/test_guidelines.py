@@ -112,3 +112,26 @@ def test_guideline_is_not_runnable(tmp_path):
                                            "input": "x.csv"}], files={"x.csv": "a\n1\n"})
     with pytest.raises(InputError, match="is a guideline template, not an assay"):
         run_one(study)
+
+
+def test_animals_are_counted_per_time_point(sim):
+    """A death before week 4 and a missed session fall short there, not everywhere."""
+    study, table = sim
+    fob = table["endpoint"].str.startswith("fob_")
+    motor = table["endpoint"] == "motor_activity_total"
+    dead = (table["subject"] == "G3M02") & (table["timepoint"] == "week4")
+    missed = (table["subject"] == "G3F07") & motor & (table["timepoint"] == "week4")
+    assert set(table.loc[fob | motor, "timepoint"]) == {"pretest", "week4"}
+    dev = check_study(study, table[~((dead & (fob | motor)) | missed)])
+    assert dev == [
+        "OECD TG 424 functional observational battery (neurobehavioral): fewer than 10 "
+        "animals per sex per group (group/sex n: G3/M 9 at week4)",
+        "OECD TG 424 motor activity (neurobehavioral): fewer than 10 animals per sex per "
+        "group (group/sex n: G3/M 9 at week4, G3/F 9 at week4)"]
+    # short at both time points by different numbers: each is said
+    gone = (table["subject"].isin(["G2F01", "G2F02"]) & fob
+            & (table["timepoint"] == "week4")) | ((table["subject"] == "G2F03") & fob)
+    dev = check_study(study, table[~gone])
+    assert dev == ["OECD TG 424 functional observational battery (neurobehavioral): fewer "
+                   "than 10 animals per sex per group (group/sex n: G2/F 9 at pretest, "
+                   "G2/F 7 at week4)"]

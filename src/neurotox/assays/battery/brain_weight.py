@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict, PositiveFloat, field_validator
 from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery.ancova import ancova, singular
 from neurotox.assays.battery.common import (
-    PLAUSIBLE_G,
     Recorder,
     one_input,
-    species_key,
+    plausible_range,
+    refuse_outside,
     subjects_of,
 )
 from neurotox.assays.battery.conventions import brain_weight_conventions
@@ -82,22 +82,11 @@ def check_plausible(df: pd.DataFrame, study: Study, params: BrainWeightParameter
     The reader has refused weights <= 0; this is the species' range (or the
     parameters'), so that 99999 g or 1e-300 g is not analysed as a weight.
     """
-    key = species_key(study.spec.species)
-    body, brain = PLAUSIBLE_G[key]
-    ranges = {"body_weight": params.body_weight_range_g or body,
-              "brain_weight": params.brain_weight_range_g or brain}
-    source = {c: f"parameter '{c}_range_g'" if getattr(params, f"{c}_range_g") else
-              (f"species {study.spec.species!r}" if key != "any" else "any laboratory animal")
-              for c in ranges}
-    for col, (lo, hi) in ranges.items():
-        v = df[col].to_numpy(float)
-        with np.errstate(invalid="ignore"):
-            bad = np.isfinite(v) & ((v < lo) | (v > hi))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise InputError(f"{col.replace('_', ' ')} {v[i]:g} g is outside the plausible "
-                             f"range {lo:g}-{hi:g} g ({source[col]})",
-                             path=df.attrs.get("path"), where=io.where(df, i, col))
+    ranges, source = {}, {}
+    for col, which in (("body_weight", "body"), ("brain_weight", "brain")):
+        ranges[col], source[col] = plausible_range(
+            study, getattr(params, f"{col}_range_g"), which, f"{col}_range_g")
+        refuse_outside(df, col, ranges[col], source[col])
     return (f"plausible weights: body {ranges['body_weight'][0]:g}-"
             f"{ranges['body_weight'][1]:g} g ({source['body_weight']}), brain "
             f"{ranges['brain_weight'][0]:g}-{ranges['brain_weight'][1]:g} g "

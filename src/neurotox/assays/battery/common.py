@@ -6,10 +6,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from neurotox import endpoints
 from neurotox.errors import InputError
+from neurotox.io.battery import where
 from neurotox.study import AssaySpec, Study
 
 #: Plausible necropsy weights in g, neonate to old adult: species → (body, brain) ranges.
@@ -30,6 +32,39 @@ def species_key(species: str | None) -> str:
     if words & {"mouse", "mice", "mus"}:
         return "mouse"
     return "any"
+
+
+def plausible_range(study: Study, given: tuple[float, float] | None, which: str,
+                    parameter: str) -> tuple[tuple[float, float], str]:
+    """Plausible ``body`` or ``brain`` weight range (g) and what set it.
+
+    ``given`` (the assay's ``parameter``) wins; otherwise the study's species'
+    range of :data:`PLAUSIBLE_G` (any laboratory animal when the species is not
+    a rat or mouse).
+    """
+    if given is not None:
+        return given, f"parameter {parameter!r}"
+    key = species_key(study.spec.species)
+    rng = PLAUSIBLE_G[key][("body", "brain").index(which)]
+    return rng, (f"species {study.spec.species!r}" if key != "any" else "any laboratory animal")
+
+
+def refuse_outside(df: pd.DataFrame, column: str, rng: tuple[float, float],
+                   source: str) -> None:
+    """InputError at the first weight of ``column`` outside ``rng`` (g), naming its cell.
+
+    ``df`` is a sheet as read by :mod:`neurotox.io.battery` (``attrs['path']``,
+    ``row``); empty weights (NaN) are left to the assay.
+    """
+    v = df[column].to_numpy(float)
+    lo, hi = rng
+    with np.errstate(invalid="ignore"):
+        bad = np.isfinite(v) & ((v < lo) | (v > hi))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"{column.replace('_', ' ')} {v[i]:g} g is outside the plausible "
+                         f"range {lo:g}-{hi:g} g ({source})", path=df.attrs.get("path"),
+                         where=where(df, i, column))
 
 
 def subjects_of(study: Study, spec: AssaySpec) -> pd.DataFrame:

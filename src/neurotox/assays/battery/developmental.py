@@ -12,15 +12,22 @@ rows with that reason, and not averaged.
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PositiveFloat, field_validator
 
 from neurotox import endpoints
 from neurotox.assays.base import AssayPlugin, AssayResult, register
-from neurotox.assays.battery.common import Recorder, one_input, subjects_of
+from neurotox.assays.battery.common import (
+    Recorder,
+    one_input,
+    plausible_range,
+    refuse_outside,
+    subjects_of,
+)
 from neurotox.errors import InputError, quoted
 from neurotox.io import battery as io
 from neurotox.study import AssaySpec, Study
@@ -49,6 +56,12 @@ class DevelopmentalParameters(BaseModel):
         per pup with the litter in ``batch``.
     sheet
         Worksheet of an xlsx file.
+    body_weight_range_g
+        Plausible range ``[low, high]`` of a pup's body weight on the day of
+        attainment (g); a weight outside is an input error (a weight typed in kg).
+        Default: by the study's ``species``, neonate to old adult
+        (:data:`~neurotox.assays.battery.common.PLAUSIBLE_G`), as for necropsy
+        weights.
 
     """
 
@@ -56,6 +69,14 @@ class DevelopmentalParameters(BaseModel):
 
     unit: Literal["litter", "pup"] = "litter"
     sheet: str | None = Field(default=None)
+    body_weight_range_g: tuple[PositiveFloat, PositiveFloat] | None = None
+
+    @field_validator("body_weight_range_g")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not (math.isfinite(v[1]) and v[0] < v[1]):
+            raise ValueError(f"expected [low, high] with 0 < low < high, found {list(v)}")
+        return v
 
 
 def check_landmarks(df: pd.DataFrame, subjects: pd.DataFrame) -> pd.Series:
@@ -90,19 +111,22 @@ def pup_values(df: pd.DataFrame, stems: pd.Series) -> pd.DataFrame:
 
 
 def litter_means(values: pd.DataFrame, subjects: pd.DataFrame, study: Study) -> list[dict]:
-    """One record per litter × sex × endpoint: mean of the pups that attained it."""
-    v = values.assign(litter=subjects.loc[values["subject"], "litter"].to_numpy(),
-                      sex=subjects.loc[values["subject"], "sex"].to_numpy(),
-                      group=subjects.loc[values["subject"], "group"].to_numpy())
+    """One record per litter × sex × endpoint: mean of the pups that attained it.
+
+    ``values`` carries each pup's ``sex`` and litter (``batch``); the record's
+    subject is :func:`neurotox.endpoints.litter_mean_subject`.
+    """
+    v = values.assign(group=subjects.loc[values["subject"], "group"].to_numpy())
     out = []
-    for (litter, sex, endpoint), d in v.groupby(["litter", "sex", "endpoint"], sort=True):
+    for (litter, sex, endpoint), d in v.groupby(["batch", "sex", "endpoint"], sort=True):
         groups = d["group"].unique()
         if len(groups) > 1:
             raise InputError(f"litter {litter!r} has pups in groups {quoted(groups)}",
                              path=study.path, where="key 'subjects'")
         ok = d[d["reason"] == ""]
         group = study.groups[groups[0]]
-        out.append({"endpoint": endpoint, "subject": f"{litter}_{sex}", "group": group.id,
+        out.append({"endpoint": endpoint, "subject": endpoints.litter_mean_subject(litter, sex),
+                    "group": group.id,
                     "dose": group.dose, "dose_unit": group.dose_unit, "sex": sex,
                     "value": float(ok["value"].mean()) if len(ok) else np.nan,
                     "excluded": ok.empty,
@@ -119,11 +143,16 @@ def run(study: Study, spec: AssaySpec, params: DevelopmentalParameters) -> Assay
     subjects = subjects_of(study, spec)
     df = io.read_landmarks(path, sheet=params.sheet)
     io.check_subjects(df, subjects.index)
+    weights, source = plausible_range(study, params.body_weight_range_g, "body",
+                                      "body_weight_range_g")
+    refuse_outside(df, "body_weight", weights, source)
     if (subjects.loc[df["subject"], "litter"] == "NA").any():
         raise InputError("developmental landmarks need the litter of every pup: add a "
                          "'litter' column to the subjects file", path=study.path,
                          where="key 'subjects'")
     values = pup_values(df, check_landmarks(df, subjects))
+    values = values.assign(sex=subjects.loc[values["subject"], "sex"].to_numpy(),
+                           batch=subjects.loc[values["subject"], "litter"].to_numpy())
     rec = Recorder(study, subjects, ASSAY, path.name)
     if params.unit == "pup":
         for r in values.itertuples(index=False):
@@ -134,9 +163,10 @@ def run(study: Study, spec: AssaySpec, params: DevelopmentalParameters) -> Assay
                                        study_id=study.study_id, assay=ASSAY)
     n_litters = subjects.loc[df["subject"], "litter"].nunique()
     notes = [f"developmental landmarks {path.name}: {df['subject'].nunique()} pups from "
-             f"{n_litters} litters; unit of analysis: {params.unit}"]
-    return AssayResult(endpoints=table, details={"developmental_pups": values}, notes=notes,
-                       inputs=[path])
+             f"{n_litters} litters; unit of analysis: {params.unit}; plausible body weights "
+             f"{weights[0]:g}-{weights[1]:g} g ({source})"]
+    return AssayResult(endpoints=table, details={endpoints.LITTER_PUPS_DETAIL: values},
+                       notes=notes, inputs=[path])
 
 
 register(AssayPlugin(ASSAY, DevelopmentalParameters, run,
