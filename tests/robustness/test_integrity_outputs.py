@@ -973,3 +973,28 @@ def test_a_format_1_manifest_still_verifies(output, tmp_path):
     (output / MANIFEST).write_text(json.dumps(doc))
     _rehash(output)
     assert verify(output) == []
+
+
+def test_file_size_limit_while_a_workbook_is_written_is_one_line_not_a_bug(tmp_path):
+    """stranger46 F2: under ``ulimit -f`` openpyxl's lxml writer raised SerialisationError
+    IO_EFBIG: exit 3 'this is a neurotox bug' and a traceback printed after it."""
+    import resource
+
+    r = invoke(("--quiet", "simulate", "nor", "-o", str(tmp_path / "sim")), tmp_path)
+    assert r.exit_code == 0, r.output
+    limit = 20 * 1024
+
+    def small_files() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run([sys.executable, "-m", "neurotox", "-q", "report",
+                           str(tmp_path / "sim" / "study.yaml"), "-o", str(tmp_path / "out"),
+                           "--format", "csv,xlsx", "--no-bmd"], capture_output=True, text=True,
+                          preexec_fn=small_files, check=False, timeout=600)
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 2, done.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"Error: {tmp_path}/.out.neurotox-tmp-"), \
+        done.stderr
+    assert lines[0].endswith(": File too large")
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir() if "neurotox-tmp" in p.name] == []

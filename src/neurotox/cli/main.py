@@ -450,6 +450,18 @@ def _setup_logging(quiet: bool | None, log_file: str | None, log_format: str = "
     warnings.showwarning = _log_warning
 
 
+def _log_unraisable(unraisable: Any) -> None:
+    """Log at DEBUG level an exception raised where none can be (not print its traceback).
+
+    A generator or file the garbage collector closes after the real failure
+    (openpyxl's worksheet writer after a full disk) would print a traceback after
+    the command's one error line.
+    """
+    log.debug("ignored during cleanup (%s): %s: %s", getattr(unraisable.object, "__qualname__",
+              repr(unraisable.object)), type(unraisable.exc_value).__name__,
+              unraisable.exc_value)
+
+
 def _say(text: str, level: int = logging.ERROR, **fields: Any) -> None:
     """A line of the CLI itself on standard error (``Error: …``, the warning count).
 
@@ -583,6 +595,9 @@ def cli(ctx: click.Context, quiet: bool | None, log_file: Path | None, log_forma
         check_log_file(log_file, ctx.meta.get("neurotox_command_args", []))
     shown = warnings.showwarning   # _setup_logging logs warnings; restored at the end
     ctx.call_on_close(lambda: setattr(warnings, "showwarning", shown))
+    # cleanup errors after a failure go to the log, not stderr; for the rest of the process
+    # too: the garbage collector may close a failed writer only at interpreter exit
+    sys.unraisablehook = _log_unraisable
     run = start_run()                     # the run ID of the log lines and run.json
     ctx.call_on_close(lambda: end_run(run))
     _setup_logging(quiet, str(log_file) if log_file else None, log_format)

@@ -893,6 +893,14 @@ _WRITE_ERRNOS = frozenset(getattr(errno, n) for n in ("ENOSPC", "EDQUOT", "EFBIG
                           if hasattr(errno, n))
 
 
+def _libxml_write_errno(exc: BaseException) -> int | None:
+    """The errno of a libxml2 write failure (lxml's ``SerialisationError("IO_EFBIG")``) or None."""
+    if type(exc).__name__ != "SerialisationError":
+        return None
+    code = getattr(errno, str(exc).strip().removeprefix("IO_"), None)
+    return code if code in _WRITE_ERRNOS else None
+
+
 class OutputDir:
     """An output folder written atomically, ending with ``manifest.json``.
 
@@ -967,6 +975,9 @@ class OutputDir:
             if isinstance(exc, OSError) and exc.filename is None and exc.errno in _WRITE_ERRNOS:
                 # a writer (pandas, matplotlib ...) that names no file: name the folder
                 raise OSError(exc.errno, exc.strerror, str(self.staging)) from exc
+            if (code := _libxml_write_errno(exc)) is not None:
+                # openpyxl/python-docx write through lxml, which says IO_EFBIG, not OSError
+                raise OSError(code, os.strerror(code), str(self.staging)) from exc
             return
         try:
             self.commit()
