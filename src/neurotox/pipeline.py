@@ -535,9 +535,10 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
             record.note(f"GLP report: left to complete before signing (study-file keys): "
                         f"{', '.join(incomplete)}")
         software = software_versions()
+        amendment = record_amendment(study, record)
         stamp = write_run_record(od, prefix, record, study_id=study.study_id, inputs=inputs,
                                  software=software, report_date=study.spec.dates.report,
-                                 key=od.key)
+                                 key=od.key, amendment=amendment)
         log.info("run ID %s", stamp.run_id)
         # benchmark-dose fits and figures run in the pool while the tables are built
         # and the formats without figures are written
@@ -575,6 +576,25 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                            formats=("csv",))
         step("writing", f"{len(written)} files ({', '.join(formats)})")
     return report
+
+
+def record_amendment(study: Study, record: RunRecord) -> str:
+    """Record ``report.amends`` in the run's parameters (run.json, manifest); its report line.
+
+    The parameters name the amended run's ID, its folder (absolute) when the
+    study file gave one, the amendment number and the reason.
+    """
+    from neurotox.report.front import amendment_text
+
+    amends = study.spec.report.amends
+    if amends is None:
+        return ""
+    folder = None if amends.run == study.amended_run else \
+        str((study.folder / amends.run).resolve())
+    record.parameters["amends"] = {"study_id": study.study_id, "run_id": study.amended_run,
+                                   "folder": folder, "number": amends.number,
+                                   "reason": amends.reason}
+    return amendment_text(study.spec, study.amended_run)
 
 
 def run_demo(od: OutputDir, *, seed: int,

@@ -46,19 +46,35 @@ def _date(value: object) -> str:
     return value.isoformat() if value is not None else ""  # type: ignore[attr-defined]
 
 
-def title_block(spec: StudySpec, report_date: str = "") -> list[tuple[str, str]]:
+def amendment_text(spec: StudySpec, run_id: str = "") -> str:
+    """"Amendment 1 to the report of run X: reason" ("" when the report amends none).
+
+    ``run_id`` is the amended run's ID read from its folder
+    (:func:`neurotox.study.amended_run`); without it, ``report.amends.run`` as written.
+    """
+    amends = spec.report.amends
+    if amends is None:
+        return ""
+    return (f"Amendment {amends.number} to the report of run {run_id or amends.run}: "
+            f"{amends.reason}")
+
+
+def title_block(spec: StudySpec, report_date: str = "",
+                amendment: str = "") -> list[tuple[str, str]]:
     """Label → value rows of the title page.
 
     Empty optional fields are left out, except the people and dates a GLP report
     must name (shown as lines to complete). The report date is the study file's
     ``dates.report``, else ``report_date`` (the run's date), the one date every
-    page footer prints too.
+    page footer prints too. An amendment (:func:`amendment_text`, else from the
+    study file) is printed under the study title.
     """
     need = spec.glp
     item = spec.test_item + (f" (batch {spec.test_item_batch})" if spec.test_item_batch else "")
     system = " ".join(x for x in (spec.species, spec.strain) if x) or spec.cell_line or ""
     doses = ", ".join(f"{g.dose:g}" for g in spec.groups)
     rows = [("Study number", spec.study_id), ("Study title", spec.title),
+            ("Amendment", amendment or amendment_text(spec)),
             ("Sponsor", spec.sponsor or (BLANK if need else "")),
             ("Test facility", spec.test_facility or (BLANK if need else "")),
             ("Study director", spec.study_director or (BLANK if need else "")),
@@ -103,10 +119,13 @@ def compliance_statement(spec: StudySpec) -> list[str]:
 
 
 def front_matter(spec: StudySpec, paper: str | None = None,
-                 report_date: str = "") -> FrontMatter:
-    """The front matter of a study's report (``report_date``: see :func:`title_block`)."""
+                 report_date: str = "", amendment: str = "") -> FrontMatter:
+    """The front matter of a study's report.
+
+    ``report_date`` and ``amendment``: see :func:`title_block`.
+    """
     qa = [(q.phase, _date(q.inspected), _date(q.reported)) for q in spec.report.qa_inspections]
-    return FrontMatter(title_block=title_block(spec, report_date), glp=spec.glp,
+    return FrontMatter(title_block=title_block(spec, report_date, amendment), glp=spec.glp,
                        study_director=spec.study_director or "",
                        qa_name=spec.report.qa_name or "",
                        qa_inspections=qa or [("", "", "")] * 4,
@@ -118,7 +137,9 @@ def traceability(stamp: RunStamp | None) -> list[tuple[str, str]]:
     """Label → value rows identifying the run that produced the report."""
     if stamp is None:
         return []
-    return [("Run ID", stamp.run_id), ("Report generated", f"{stamp.date} {stamp.time}"),
+    amends = [("Amendment", stamp.amendment)] if stamp.amendment else []
+    return [("Run ID", stamp.run_id), *amends,
+            ("Report generated", f"{stamp.date} {stamp.time}"),
             ("Software", stamp.software), ("Command", stamp.command),
             (f"{stamp.record} SHA-256", stamp.record_sha256 or "–"),
             ("Verification", f"manifest.json of the report folder lists {stamp.record} with "

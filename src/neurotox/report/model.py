@@ -188,6 +188,9 @@ class RunStamp:
     key_id
         ID of the key that signs the folder's ``manifest.json`` (``--sign-key`` or
         ``NEUROTOX_SIGN_KEY_FILE``), or "" when the run is not signed.
+    amendment
+        "Amendment N to the report of run X: reason" when the study file's
+        ``report.amends`` names the report this run amends, else "".
     command
         The command line.
     software
@@ -211,6 +214,7 @@ class RunStamp:
     inputs: tuple[tuple[str, str], ...] = ()
     report_date: str = ""
     key_id: str = ""
+    amendment: str = ""
 
     @property
     def report_day(self) -> str:

@@ -237,3 +237,91 @@ def test_study_dates_on_one_day_are_in_order():
     spec = _spec(dates={"initiation": "2026-01-12", "experimental_start": "2026-01-12",
                         "experimental_end": "2026-01-12", "report": "2026-01-12"})
     assert spec.dates.experimental_end == spec.dates.experimental_start
+
+
+def _report_folder(folder, study_id: str, run_id: str, amends: dict | None = None):
+    """A report folder as neurotox leaves it: run.json listed in manifest.json with its hash."""
+    import hashlib
+    import json
+
+    folder.mkdir()
+    record = json.dumps({"run_id": run_id, "study_id": study_id,
+                         "parameters": {"amends": amends} if amends else {}}).encode()
+    (folder / "run.json").write_bytes(record)
+    (folder / "manifest.json").write_text(json.dumps({"outputs": [
+        {"path": "run.json", "sha256": hashlib.sha256(record).hexdigest()}]}))
+
+
+def _amending_study(tmp_path, run: str, number: int = 1):
+    (tmp_path / "study").mkdir(exist_ok=True)
+    (tmp_path / "study" / "study.yaml").write_text(
+        "study_id: S-1\ntitle: T\ntest_item: X\nglp: true\n"
+        f"report: {{amends: {{run: '{run}', number: {number}, reason: 'Table 3 corrected: "
+        "G2M4 belongs to G1'}}\n"
+        "groups:\n  - {id: G1, label: C, dose: 0, dose_unit: mg/kg/day, control: true}\n")
+    return tmp_path / "study" / "study.yaml"
+
+
+def test_an_amendment_names_the_run_it_amends_read_from_its_folder(tmp_path):
+    """stranger45 1: a corrected re-run read as a second, independent final report."""
+    from neurotox.report.front import amendment_text
+
+    _report_folder(tmp_path / "final", "S-1", "20261205T164753Z-1a2b3c4d")
+    study = load_study(_amending_study(tmp_path, "../final"))
+    assert study.amended_run == "20261205T164753Z-1a2b3c4d"
+    text = amendment_text(study.spec, study.amended_run)
+    assert text == ("Amendment 1 to the report of run 20261205T164753Z-1a2b3c4d: Table 3 "
+                    "corrected: G2M4 belongs to G1")
+    rows = title_block(study.spec, "2026-12-05", text)
+    assert rows[:3] == [("Study number", "S-1"), ("Study title", "T"), ("Amendment", text)]
+    # a run ID is taken as written
+    study = load_study(_amending_study(tmp_path, "20261205T164753Z-00ff00ff", 2))
+    assert study.amended_run == "20261205T164753Z-00ff00ff"
+    assert dict(title_block(study.spec))["Amendment"] == (
+        "Amendment 2 to the report of run 20261205T164753Z-00ff00ff: Table 3 corrected: "
+        "G2M4 belongs to G1")
+
+
+def test_traceability_block_prints_the_amendment():
+    from neurotox.report.front import traceability
+    from neurotox.report.model import RunStamp
+
+    stamp = RunStamp(run_id="20261206T090000Z-0badc0de", date="2026-12-06",
+                     time="09:00:00 UTC", command="neurotox report", software="neurotox 1",
+                     amendment="Amendment 1 to the report of run 20261205T164753Z-1a2b3c4d: "
+                               "typo in Table 3")
+    rows = traceability(stamp)
+    assert rows[:2] == [("Run ID", "20261206T090000Z-0badc0de"),
+                        ("Amendment", "Amendment 1 to the report of run "
+                                      "20261205T164753Z-1a2b3c4d: typo in Table 3")]
+    assert "Amendment" not in dict(traceability(RunStamp(
+        run_id="r", date="d", time="t", command="c", software="s")))
+
+
+@pytest.mark.parametrize(("make", "run", "number", "message"), [
+    (None, "../final", 1, r"key 'report\.amends\.run': '\.\./final' is neither a run ID \(such "
+                          r"as 20261205T164753Z-1a2b3c4d\) nor a report folder$"),
+    (("S-2", None), "../final", 1,
+     r"key 'report\.amends\.run': folder '\.\./final' holds the report of study S-2, not of "
+     r"study S-1; an amendment amends a report of its own study$"),
+    (("S-1", {"number": 1}), "../final", 1,
+     r"key 'report\.amends\.number': amendment 1 does not follow the report it amends, which "
+     r"is amendment 1; number it 2 or higher$"),
+    (("S-1", None), "../final", 0, r"key 'report\.amends\.number': Input should be greater "
+                                   r"than or equal to 1"),
+    ("tampered", "../final", 1, r"key 'report\.amends\.run': run\.json of folder '\.\./final' "
+                                r"is not the one its manifest\.json lists"),
+    ("empty", "../final", 1, r"key 'report\.amends\.run': folder '\.\./final' is not a "
+                             r"neurotox report folder \(no run\.json and manifest\.json\)$"),
+])
+def test_the_amended_report_is_checked(make, run, number, message, tmp_path):
+    if make == "empty":
+        (tmp_path / "final").mkdir()
+    elif make == "tampered":
+        _report_folder(tmp_path / "final", "S-1", "20261205T164753Z-1a2b3c4d")
+        (tmp_path / "final" / "run.json").write_text(
+            '{"run_id": "20261205T164753Z-1a2b3c4d", "study_id": "S-1"}')
+    elif make is not None:
+        _report_folder(tmp_path / "final", make[0], "20261205T164753Z-1a2b3c4d", make[1])
+    with pytest.raises(InputError, match=message):
+        load_study(_amending_study(tmp_path, run, number))
