@@ -35,6 +35,9 @@ NO_EXCEPTIONS = ("none", "no exceptions", "no exception", "nil", "n/a")
 ARCHIVE = ("Archive (location of the study plan, samples of the test item, specimens, raw "
            "data and the final report): ")
 
+#: The line a signatory signs and dates by hand, under each statement.
+SIGN_LINE = "Signature: ________________________        Date: ______________"
+
 QA_TEXT = (
     "The conduct of this study and this report were inspected by the Quality Assurance Unit "
     "of the test facility. The dates of inspection and of reporting the findings to the study "

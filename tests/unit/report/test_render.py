@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from neurotox.report import build_report, parse_formats, rendered_files
 from neurotox.report.render import render_csv, render_docx, render_html, render_xlsx
+from neurotox.study import QaInspection
 
 SOFTWARE = {"neurotox": "0.1.0", "python": "3.11", "numpy": "2.0", "scipy": "1.14"}
 
@@ -471,3 +472,42 @@ def test_write_frame_writes_text_as_text_and_missing_as_empty(tmp_path):
         ["Animal", "DI", "n"], ["=1+1", 0.25, 3], ["R2", None, 4]]
     assert (ws["A2"].data_type, ws["A2"].quotePrefix) == ("s", True)
     assert pd.read_excel(tmp_path / "s.xlsx")["Animal"].tolist() == ["=1+1", "R2"]
+
+
+def test_xlsx_contents_carry_the_glp_statements_of_the_other_formats(table, analysis):
+    """stranger45 3: the workbook had no compliance, exceptions, archive or QA statement."""
+    from neurotox.report.front import QA_TEXT, SIGN_LINE
+
+    from .conftest import make_spec
+
+    results, decisions = analysis
+    spec = make_spec().model_copy(update={"study_director": "Dr. A. Director"})
+    spec = spec.model_copy(update={"report": spec.report.model_copy(update={
+        "glp_exceptions": ("Dose formulations were not analysed.",
+                           "Room temperature missing on day 3."),
+        "archive": "Archive room B12", "qa_name": "B. Auditor",
+        "qa_inspections": (QaInspection(phase="In-life", inspected=dt.date(2026, 1, 14),
+                                        reported=dt.date(2026, 1, 15)),)})})
+    report = build_report(spec, table, results, decisions, software=SOFTWARE,
+                          figures=False, bmd=False)
+    rows = [list(r) for r in load_workbook(io.BytesIO(render_xlsx(report)))[
+        "Contents"].iter_rows(values_only=True)]
+    start = rows.index(["Statement of compliance", None, None])
+    end = rows.index(["Sheet", "Table", None])
+    assert rows[start + 1][0] == report.front.compliance[0]
+    assert [r[0] for r in rows[start + 2:start + 6]] == [
+        "Exceptions:", "1. Dose formulations were not analysed.",
+        "2. Room temperature missing on day 3.",
+        "Archive (location of the study plan, samples of the test item, specimens, raw data "
+        "and the final report): Archive room B12"]
+    assert rows[start + 6:end - 1] == [
+        ["Study director", "Dr. A. Director", None], [SIGN_LINE, None, None],
+        [None, None, None], ["Quality assurance statement", None, None],
+        [QA_TEXT, None, None],
+        ["Phase inspected", "Date of inspection",
+         "Date reported to study director and management"],
+        ["In-life", "2026-01-14", "2026-01-15"],
+        ["Quality Assurance", "B. Auditor", None], [SIGN_LINE, None, None]]
+    # the docx prints the same statements
+    texts = [p.text for p in Document(io.BytesIO(render_docx(report))).paragraphs]
+    assert report.front.compliance[1] in texts and QA_TEXT in texts

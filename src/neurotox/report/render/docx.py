@@ -29,7 +29,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph
 
-from neurotox.report.front import COMPLIANCE, QA_TEXT, traceability
+from neurotox.report.front import COMPLIANCE, QA_TEXT, SIGN_LINE, traceability
 from neurotox.report.materials import TITLE as MATERIALS_TITLE
 from neurotox.report.model import Figure, Report, Row, Table, by_category
 from neurotox.report.render._zip import freeze_zip
@@ -225,7 +225,7 @@ def _title_page(doc: DocxDocument, report: Report, paper: str) -> None:
 def _signature(doc: DocxDocument, role: str, name: str) -> None:
     doc.add_paragraph()
     doc.add_paragraph(f"{role}: {name or '________________________'}")
-    doc.add_paragraph("Signature: ________________________        Date: ______________")
+    doc.add_paragraph(SIGN_LINE)
 
 
 def _glp_pages(doc: DocxDocument, report: Report) -> None:

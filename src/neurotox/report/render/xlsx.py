@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from neurotox.io.xlsx import header_text, text_cells
-from neurotox.report.front import traceability
+from neurotox.report.front import BLANK, COMPLIANCE, QA_TEXT, SIGN_LINE, traceability
 from neurotox.report.materials import TITLE as MATERIALS_TITLE
 from neurotox.report.model import Report, Table
 from neurotox.report.render._zip import freeze_zip
@@ -168,6 +168,7 @@ def _write_contents(ws: Worksheet, report: Report) -> None:
     rows = report.front.title_block if report.front else list(report.header.items())
     for k, v in [*rows, *traceability(report.stamp)]:
         ws.append([k, v])
+    _glp_statements(ws, report)
     ws.append([])
     ws.append(["Sheet", "Table"])
     for cell in ws[ws.max_row]:
@@ -180,14 +181,42 @@ def _write_contents(ws: Worksheet, report: Report) -> None:
                          ("Guideline deviations", report.deviations),
                          ("Exclusions", report.exclusions),
                          ("Appendix: messages of the software", report.appendix)):
-        ws.append([])
-        ws.append([title])
-        ws.cell(row=ws.max_row, column=1).font = BOLD
+        _heading(ws, title)
         for line in lines or ["None."]:
             ws.append([line])
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 90
+    ws.column_dimensions["C"].width = 24
     ws.freeze_panes = "A2"
+
+
+def _heading(ws: Worksheet, text: str) -> None:
+    ws.append([])
+    ws.append([text])
+    ws.cell(row=ws.max_row, column=1).font = BOLD
+
+
+def _glp_statements(ws: Worksheet, report: Report) -> None:
+    """The statement of compliance and the QA statement, as the docx/pdf/html print them."""
+    front = report.front
+    if front is None or not front.glp:
+        return
+    _heading(ws, "Statement of compliance")
+    for text in front.compliance or COMPLIANCE:
+        ws.append([text])
+    ws.append(["Study director", front.study_director or BLANK])
+    ws.append([SIGN_LINE])
+    _heading(ws, "Quality assurance statement")
+    ws.append([QA_TEXT])
+    ws.append(["Phase inspected", "Date of inspection",
+               "Date reported to study director and management"])
+    for cell in ws[ws.max_row]:
+        cell.font = BOLD
+    line = "____________"
+    for phase, inspected, reported in front.qa_inspections:
+        ws.append([phase or line, inspected or line, reported or line])
+    ws.append(["Quality Assurance", front.qa_name or BLANK])
+    ws.append([SIGN_LINE])
 
 
 def _write_materials(ws: Worksheet, report: Report) -> None:
