@@ -511,3 +511,43 @@ def test_xlsx_contents_carry_the_glp_statements_of_the_other_formats(table, anal
     # the docx prints the same statements
     texts = [p.text for p in Document(io.BytesIO(render_docx(report))).paragraphs]
     assert report.front.compliance[1] in texts and QA_TEXT in texts
+
+
+def test_every_xlsx_sheet_prints_legibly_with_header_and_footer(table, analysis, spec):
+    """stranger45 4, 5: Contents and Materials had no page header/footer; wide sheets were
+    fitted to one page width at 6 % scale; the right header was cut mid-word."""
+    from neurotox.report.model import MethodsBlock, RunStamp
+    from neurotox.report.render.xlsx import fit_scale, shorten
+
+    results, decisions = analysis
+    stamp = RunStamp(run_id="20260101T120000Z-0badc0de", date="2026-01-01", time="12:00:00 UTC",
+                     command="neurotox report", software="neurotox 0.1.0")
+    report = build_report(spec, table, results, decisions, software=SOFTWARE, figures=False,
+                          bmd=False, stamp=stamp,
+                          materials=[MethodsBlock("Assay fob", ["Protocol fob-standard."],
+                                                  [("fob.csv", "ab" * 32)])])
+    wb = load_workbook(io.BytesIO(render_xlsx(report)))
+    for ws in wb:
+        assert ws.oddHeader.left.text == "Study NTX-T-001", ws.title
+        assert ws.oddFooter.left.text == "Page &P of &N", ws.title
+        assert ws.oddFooter.right.text == ("2026-01-01  neurotox 0.1.0  "
+                                           "Run 20260101T120000Z-0badc0de"), ws.title
+    assert wb["Contents"].oddHeader.right.text == "Contents"
+    assert wb["Materials and methods"].oddHeader.right.text == \
+        "Materials and methods of the analysis"
+    assert wb["T02 conclusions"].oddHeader.right.text == (
+        "Table 2. NOAEL and LOAEL: study director's conclusions and the statistical…")
+    # 23 columns (motor activity, 3 bins x 7): 47 % of a landscape A4 page: not fitted,
+    # printed at full size across pages with the header row and the labels repeated
+    wide = wb["T05 summary"]
+    assert round(fit_scale(wide, "a4", True), 2) == 0.47
+    assert not wide.sheet_properties.pageSetUpPr.fitToPage
+    assert wide.page_setup.orientation == "landscape"
+    assert wide.print_title_cols == "$A:$B" and wide.print_title_rows.startswith("$")
+    # 9 columns: 71 % of a portrait A4 page: fitted to the width
+    narrow = wb["T03 summary"]
+    assert round(fit_scale(narrow, "a4", False), 2) == 0.71
+    assert narrow.sheet_properties.pageSetUpPr.fitToPage
+    assert narrow.page_setup.orientation == "portrait"
+    assert shorten("Table 9. Brain weight relative, Terminal sacrifice", 40) == \
+        "Table 9. Brain weight relative…"
