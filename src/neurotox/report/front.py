@@ -35,6 +35,11 @@ NO_EXCEPTIONS = ("none", "no exceptions", "no exception", "nil", "n/a")
 ARCHIVE = ("Archive (location of the study plan, samples of the test item, specimens, raw "
            "data and the final report): ")
 
+#: The mark of an unsigned GLP report: on its title page (this text) and in the
+#: header of every page ("DRAFT").
+DRAFT_TEXT = ("DRAFT — not signed: not the final report. A GLP report is final only when "
+              "written with a signing key (neurotox report --sign-key).")
+
 #: The line a signatory signs and dates by hand, under each statement.
 SIGN_LINE = "Signature: ________________________        Date: ______________"
 

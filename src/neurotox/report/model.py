@@ -338,6 +338,16 @@ class Report:
     figure_jobs: list[Any] = field(default_factory=list)
     materials: list[MethodsBlock] = field(default_factory=list)
 
+    @property
+    def draft(self) -> bool:
+        """A GLP report not signed (no signing key, or no run stamp): marked DRAFT.
+
+        Only a signed run is final (see :func:`neurotox.study.check_signable`); its
+        pages carry no DRAFT mark.
+        """
+        return bool(self.front and self.front.glp
+                    and (self.stamp is None or not self.stamp.key_id))
+
 
 def by_category(items: list[Any]) -> list[tuple[str, list[Any]]]:
     """Consecutive runs of tables or figures with the same category, with its label.

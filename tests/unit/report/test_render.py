@@ -551,3 +551,33 @@ def test_every_xlsx_sheet_prints_legibly_with_header_and_footer(table, analysis,
     assert narrow.page_setup.orientation == "portrait"
     assert shorten("Table 9. Brain weight relative, Terminal sacrifice", 40) == \
         "Table 9. Brain weight relative…"
+
+
+@pytest.mark.parametrize(("glp", "key_id", "draft"), [(True, "", True), (True, "c830100e139f6d99",
+                                                                         False),
+                                                      (False, "", False)])
+def test_an_unsigned_glp_report_is_marked_draft_on_every_page(table, analysis, spec, glp,
+                                                              key_id, draft):
+    """stranger45 6: an unsigned GLP report said "not signed" only in its traceability block."""
+    from neurotox.report.front import DRAFT_TEXT
+    from neurotox.report.model import RunStamp
+
+    results, decisions = analysis
+    stamp = RunStamp(run_id="20260101T120000Z-0badc0de", date="2026-01-01", time="12:00:00 UTC",
+                     command="neurotox report", software="neurotox 0.1.0", key_id=key_id)
+    report = build_report(spec.model_copy(update={"glp": glp}), table, results, decisions,
+                          software=SOFTWARE, figures=False, bmd=False, stamp=stamp)
+    assert report.draft is draft
+    data = render_docx(report)
+    doc = Document(io.BytesIO(data))
+    assert (doc.paragraphs[0].text == DRAFT_TEXT) is draft
+    headers = ["".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", h))
+               for h in _parts(data, "word/header")]
+    assert all(h.startswith("DRAFT  |  Study NTX-T-001  |  Test study") is draft
+               for h in headers)
+    html = render_html(report).decode()
+    assert (f'<p class="draft">{DRAFT_TEXT}</p>' in html) is draft
+    assert html.count("DRAFT · Study NTX-T-001 · report date 2026-01-01") == (2 if draft else 0)
+    wb = load_workbook(io.BytesIO(render_xlsx(report)))
+    assert (wb["Contents"]["A2"].value == DRAFT_TEXT) is draft
+    assert {ws.oddHeader.center.text for ws in wb} == ({"DRAFT"} if draft else {None})

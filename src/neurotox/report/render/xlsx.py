@@ -25,13 +25,21 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from neurotox.io.xlsx import header_text, text_cells
-from neurotox.report.front import BLANK, COMPLIANCE, QA_TEXT, SIGN_LINE, traceability
+from neurotox.report.front import (
+    BLANK,
+    COMPLIANCE,
+    DRAFT_TEXT,
+    QA_TEXT,
+    SIGN_LINE,
+    traceability,
+)
 from neurotox.report.materials import TITLE as MATERIALS_TITLE
 from neurotox.report.model import Report, Table
 from neurotox.report.render._zip import freeze_zip
 from neurotox.report.render.layout import plan_parts
 
 BOLD = Font(bold=True)
+DRAFT_FONT = Font(bold=True, size=14, color="AA0000")
 #: Table kinds whose cells carry significance flags (own spreadsheet column).
 FLAGGED = ("summary", "incidence", "severity", "findings", "pathology")
 #: Number format of p-values: three decimals, "< 0.001" below.
@@ -152,6 +160,8 @@ def _page(ws: Worksheet, report: Report, what: str, *, landscape: bool) -> None:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 0
     ws.oddHeader.left.text = header_text(f"Study {report.study_id}")
+    if report.draft:
+        ws.oddHeader.center.text = "DRAFT"
     ws.oddHeader.right.text = header_text(shorten(what, 80))
     stamp = report.stamp
     ws.oddFooter.left.text = "Page &P of &N"
@@ -209,6 +219,9 @@ def _widths(ws: Worksheet, table: Table) -> None:
 def _write_contents(ws: Worksheet, report: Report) -> None:
     ws.append([f"{report.study_id}: {report.title}"])
     ws.cell(row=1, column=1).font = BOLD
+    if report.draft:
+        ws.append([DRAFT_TEXT])
+        ws.cell(row=2, column=1).font = DRAFT_FONT
     rows = report.front.title_block if report.front else list(report.header.items())
     for k, v in [*rows, *traceability(report.stamp)]:
         ws.append([k, v])
