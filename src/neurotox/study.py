@@ -1443,7 +1443,47 @@ def load_study(path: str | Path) -> Study:
                         subjects=None if spec.plate_layouts else study.known_subjects())
     if spec.report.amends is not None:
         study.amended_run = amended_run(spec, path)
+    study.notes += [f"warning: {path.name}, {w}" for w in qa_warnings(spec)]
     return study
+
+
+def qa_warnings(spec: StudySpec, today: dt.date | None = None) -> list[str]:
+    """What the QA statement's inspections say that cannot be so, one line each.
+
+    An inspection date before ``dates.initiation``, after ``dates.report`` or
+    after ``today`` (UTC); a report date before its inspection; inspections
+    listed without one of the report (no phase naming "report"), after which
+    the QA statement cannot say the report was inspected.
+    """
+    today = today or dt.datetime.now(dt.UTC).date()
+    d, out = spec.dates, []
+    for i, q in enumerate(spec.report.qa_inspections):
+        key = f"report.qa_inspections[{i}]"
+        if q.inspected and q.reported and q.reported < q.inspected:
+            out.append(f"key '{key}.reported': reported ({q.reported}) before the inspection "
+                       f"({q.inspected})")
+        for name in ("inspected", "reported"):
+            day = getattr(q, name)
+            if day is None:
+                continue
+            if d.initiation and day < d.initiation:
+                out.append(f"key '{key}.{name}': {day} is before the study's initiation "
+                           f"(dates.initiation {d.initiation})")
+            if d.report and day > d.report:
+                out.append(f"key '{key}.{name}': {day} is after the report date "
+                           f"(dates.report {d.report})")
+            if day > today:
+                out.append(f"key '{key}.{name}': {day} is in the future (today is {today})")
+    if spec.report.qa_inspections and not reports_inspected(spec):
+        out.append("key 'report.qa_inspections': no inspection of the report is listed (no "
+                   "phase naming 'report'); the QA statement does not say the report was "
+                   "inspected")
+    return out
+
+
+def reports_inspected(spec: StudySpec) -> bool:
+    """Whether the QA inspections listed include one of the report (a phase naming it)."""
+    return any("report" in q.phase.lower() for q in spec.report.qa_inspections)
 
 
 #: A run ID as neurotox writes it (:func:`neurotox.logs.new_run_id`).

@@ -14,7 +14,7 @@ from __future__ import annotations
 from neurotox.guidelines import guideline_citation
 from neurotox.report.labels import unit_symbol
 from neurotox.report.model import FrontMatter, RunStamp
-from neurotox.study import StudySpec
+from neurotox.study import StudySpec, reports_inspected
 
 BLANK = "________________________"
 
@@ -48,6 +48,23 @@ QA_TEXT = (
     "of the test facility. The dates of inspection and of reporting the findings to the study "
     "director and test facility management are listed below. The report describes the "
     "methods and procedures used and reflects the raw data.")
+
+
+#: The QA statement when the inspections listed include none of the report.
+QA_TEXT_NO_REPORT = (
+    "The conduct of this study was inspected by the Quality Assurance Unit of the test "
+    "facility. The dates of inspection and of reporting the findings to the study director "
+    "and test facility management are listed below. No inspection of this report is listed.")
+
+
+def qa_statement(spec: StudySpec) -> str:
+    """The QA statement's text.
+
+    It says the report was inspected only when an inspection of it is listed
+    (or none is listed yet: QA completes the rows).
+    """
+    listed = spec.report.qa_inspections
+    return QA_TEXT if not listed or reports_inspected(spec) else QA_TEXT_NO_REPORT
 
 
 def _date(value: object) -> str:
@@ -136,7 +153,7 @@ def front_matter(spec: StudySpec, paper: str | None = None,
     return FrontMatter(title_block=title_block(spec, report_date, amendment), glp=spec.glp,
                        study_director=spec.study_director or "",
                        qa_name=spec.report.qa_name or "",
-                       qa_inspections=qa or [("", "", "")] * 4,
+                       qa_inspections=qa or [("", "", "")] * 4, qa_text=qa_statement(spec),
                        paper=paper or spec.report.paper,
                        compliance=compliance_statement(spec) if spec.glp else [])
 

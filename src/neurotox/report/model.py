@@ -244,6 +244,9 @@ class FrontMatter:
         Paragraphs of the statement of compliance above the signature (the
         statement, the exceptions to GLP, the archive); empty: the OECD
         statement with lines to complete.
+    qa_text
+        Text of the QA statement (empty: the standard one,
+        :data:`neurotox.report.front.QA_TEXT`).
 
     """
 
@@ -254,6 +257,7 @@ class FrontMatter:
     qa_name: str = ""
     paper: str = "a4"
     compliance: list[str] = field(default_factory=list)
+    qa_text: str = ""
 
 
 @dataclass

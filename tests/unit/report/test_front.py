@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 
 from neurotox.errors import InputError
@@ -325,3 +327,59 @@ def test_the_amended_report_is_checked(make, run, number, message, tmp_path):
         _report_folder(tmp_path / "final", make[0], "20261205T164753Z-1a2b3c4d", make[1])
     with pytest.raises(InputError, match=message):
         load_study(_amending_study(tmp_path, run, number))
+
+
+QA_DATES = {"glp": True, "dates": {"initiation": "2026-01-01", "report": "2026-12-20"},
+            "report": {"qa_inspections": [
+                {"phase": "in-life", "inspected": "2026-01-20", "reported": "2025-01-19"},
+                {"phase": "final report", "inspected": "2030-01-01"}]}}
+
+
+def test_qa_inspection_dates_that_cannot_be_so_are_warnings():
+    """stranger45 7: reported before inspected, before initiation, after the report date
+    and in the future: 'study is valid' without a word."""
+    from neurotox.study import qa_warnings
+
+    assert qa_warnings(_spec(**QA_DATES), dt.date(2026, 12, 5)) == [
+        "key 'report.qa_inspections[0].reported': reported (2025-01-19) before the inspection "
+        "(2026-01-20)",
+        "key 'report.qa_inspections[0].reported': 2025-01-19 is before the study's initiation "
+        "(dates.initiation 2026-01-01)",
+        "key 'report.qa_inspections[1].inspected': 2030-01-01 is after the report date "
+        "(dates.report 2026-12-20)",
+        "key 'report.qa_inspections[1].inspected': 2030-01-01 is in the future (today is "
+        "2026-12-05)"]
+    fine = {"phase": "draft report", "inspected": "2026-03-02", "reported": "2026-03-03"}
+    assert qa_warnings(_spec(glp=True, dates=QA_DATES["dates"],
+                             report={"qa_inspections": [fine]}), dt.date(2026, 12, 5)) == []
+
+
+def test_qa_statement_says_the_report_was_inspected_only_when_listed(tmp_path):
+    """stranger45 7: one in-life inspection, and the statement said the report was inspected."""
+    from neurotox.report.front import QA_TEXT, qa_statement
+    from neurotox.study import qa_warnings
+
+    in_life = _spec(glp=True, report={"qa_inspections": [
+        {"phase": "in-life", "inspected": "2026-01-20", "reported": "2026-01-21"}]})
+    assert qa_statement(in_life) == (
+        "The conduct of this study was inspected by the Quality Assurance Unit of the test "
+        "facility. The dates of inspection and of reporting the findings to the study director "
+        "and test facility management are listed below. No inspection of this report is listed.")
+    assert front_matter(in_life).qa_text == qa_statement(in_life)
+    assert qa_warnings(in_life, dt.date(2026, 12, 5)) == [
+        "key 'report.qa_inspections': no inspection of the report is listed (no phase naming "
+        "'report'); the QA statement does not say the report was inspected"]
+    assert qa_statement(_spec(**QA_DATES)) == QA_TEXT     # "final report" is listed
+    assert qa_statement(_spec(glp=True)) == QA_TEXT       # rows for QA to complete
+    # the warnings reach the run notes (and 'neurotox check') naming the file
+    (tmp_path / "study.yaml").write_text(
+        "study_id: S-1\ntitle: T\ntest_item: X\nglp: true\n"
+        "report: {qa_inspections: [{phase: in-life, inspected: 2026-01-20, "
+        "reported: 2026-01-19}]}\n"
+        "groups:\n  - {id: G1, label: C, dose: 0, dose_unit: mg/kg/day, control: true}\n")
+    assert load_study(tmp_path / "study.yaml").notes == [
+        "warning: study.yaml, key 'report.qa_inspections[0].reported': reported (2026-01-19) "
+        "before the inspection (2026-01-20)",
+        "warning: study.yaml, key 'report.qa_inspections': no inspection of the report is "
+        "listed (no phase naming 'report'); the QA statement does not say the report was "
+        "inspected"]

@@ -242,7 +242,7 @@ def _glp_pages(doc: DocxDocument, report: Report) -> None:
     _signature(doc, "Study director", front.study_director)
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_heading("Quality assurance statement", level=1)
-    doc.add_paragraph(QA_TEXT)
+    doc.add_paragraph(front.qa_text or QA_TEXT)
     line = "____________"
     rows = [Row((phase or line, inspected or line, reported or line), ())
             for phase, inspected, reported in front.qa_inspections]

@@ -94,7 +94,8 @@ def _glp(report: Report) -> str:
             + _paragraphs(list(front.compliance or COMPLIANCE))
             + sign.format(role="Study director",
                           name=esc(front.study_director) or "________________________")
-            + '<h2 id="qa">Quality assurance statement</h2>' + f"<p>{esc(QA_TEXT)}</p>"
+            + '<h2 id="qa">Quality assurance statement</h2>'
+            + f"<p>{esc(front.qa_text or QA_TEXT)}</p>"
             + '<table class="data"><thead><tr><th>Phase inspected</th><th>Date of inspection'
             "</th><th>Date reported to study director and management</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"

@@ -266,7 +266,7 @@ def _glp_statements(ws: Worksheet, report: Report) -> None:
     ws.append(["Study director", front.study_director or BLANK])
     ws.append([SIGN_LINE])
     _heading(ws, "Quality assurance statement")
-    ws.append([QA_TEXT])
+    ws.append([front.qa_text or QA_TEXT])
     ws.append(["Phase inspected", "Date of inspection",
                "Date reported to study director and management"])
     for cell in ws[ws.max_row]:
