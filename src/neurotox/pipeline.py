@@ -530,10 +530,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         deviations = guideline_deviations(study, collected.table, collected.notes)
         record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
         historical = historical_controls(study, collected.table, record, collected.inputs)
-        incomplete = left_to_complete(study.spec)
-        if incomplete:
-            record.note(f"GLP report: left to complete before signing (study-file keys): "
-                        f"{', '.join(incomplete)}")
+        glp_notes(study, deviations, record)
         software = software_versions()
         amendment = record_amendment(study, record)
         stamp = write_run_record(od, prefix, record, study_id=study.study_id, inputs=inputs,
@@ -576,6 +573,20 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                            formats=("csv",))
         step("writing", f"{len(written)} files ({', '.join(formats)})")
     return report
+
+
+def glp_notes(study: Study, deviations: list[str], record: RunRecord) -> None:
+    """Run notes of a GLP report: the keys left to complete, deviations beside "none"."""
+    from neurotox.report.front import no_exceptions
+
+    if study.spec.glp and deviations and no_exceptions(study.spec):
+        record.note(f"report.glp_exceptions says none, but the report lists {len(deviations)} "
+                    "guideline deviation(s): the statement of compliance reads 'with the "
+                    "deviations listed under Guideline deviations'")
+    incomplete = left_to_complete(study.spec)
+    if incomplete:
+        record.note(f"GLP report: left to complete before signing (study-file keys): "
+                    f"{', '.join(incomplete)}")
 
 
 def record_amendment(study: Study, record: RunRecord) -> str:

@@ -118,19 +118,28 @@ def title_block(spec: StudySpec, report_date: str = "",
     return [(k, v) for k, v in rows if v]
 
 
-def compliance_statement(spec: StudySpec) -> list[str]:
+#: What the OECD statement says instead of "with the exceptions listed below" when
+#: ``glp_exceptions`` is none: without deviations, and with the report's deviations.
+WITHOUT_EXCEPTION = "without exception"
+WITH_DEVIATIONS = "with the deviations listed under Guideline deviations"
+
+
+def compliance_statement(spec: StudySpec, deviations: bool = False) -> list[str]:
     """Paragraphs of the statement of compliance, from the study file's ``report`` keys.
 
     The statement (``compliance_statement``, else the OECD text), the exceptions
     (``glp_exceptions``: one line, or one numbered line each) and the archive
-    (``archive``); what the study file leaves out is a line to complete.
+    (``archive``); what the study file leaves out is a line to complete. With
+    ``glp_exceptions: none`` the OECD statement reads "without exception", or,
+    when the report lists ``deviations``, "with the deviations listed under
+    Guideline deviations" (never "without exception" beside a deviation).
     """
     settings = spec.report
     items = settings.glp_exceptions
-    if not settings.compliance_statement and len(items) == 1 and \
-            items[0].strip().strip(".").lower() in NO_EXCEPTIONS:
+    if not settings.compliance_statement and no_exceptions(spec):
         # "with the exceptions listed below" over "Exceptions: none" reads as a contradiction
-        return [COMPLIANCE[0].replace("with the exceptions listed below", "without exception"),
+        instead = WITH_DEVIATIONS if deviations else WITHOUT_EXCEPTION
+        return [COMPLIANCE[0].replace("with the exceptions listed below", instead),
                 ARCHIVE + (settings.archive or BLANK * 2)]
     out = [settings.compliance_statement or COMPLIANCE[0]]
     if not items:
@@ -143,11 +152,18 @@ def compliance_statement(spec: StudySpec) -> list[str]:
     return out
 
 
-def front_matter(spec: StudySpec, paper: str | None = None,
-                 report_date: str = "", amendment: str = "") -> FrontMatter:
+def no_exceptions(spec: StudySpec) -> bool:
+    """Whether ``report.glp_exceptions`` says there are none (``none``, ``n/a`` ...)."""
+    items = spec.report.glp_exceptions
+    return len(items) == 1 and items[0].strip().strip(".").lower() in NO_EXCEPTIONS
+
+
+def front_matter(spec: StudySpec, paper: str | None = None, report_date: str = "",
+                 amendment: str = "", deviations: bool = False) -> FrontMatter:
     """The front matter of a study's report.
 
-    ``report_date`` and ``amendment``: see :func:`title_block`.
+    ``report_date`` and ``amendment``: see :func:`title_block`; ``deviations``
+    (the report lists guideline deviations): see :func:`compliance_statement`.
     """
     qa = [(q.phase, _date(q.inspected), _date(q.reported)) for q in spec.report.qa_inspections]
     return FrontMatter(title_block=title_block(spec, report_date, amendment), glp=spec.glp,
@@ -155,7 +171,7 @@ def front_matter(spec: StudySpec, paper: str | None = None,
                        qa_name=spec.report.qa_name or "",
                        qa_inspections=qa or [("", "", "")] * 4, qa_text=qa_statement(spec),
                        paper=paper or spec.report.paper,
-                       compliance=compliance_statement(spec) if spec.glp else [])
+                       compliance=compliance_statement(spec, deviations) if spec.glp else [])
 
 
 def traceability(stamp: RunStamp | None) -> list[tuple[str, str]]:

@@ -383,3 +383,29 @@ def test_qa_statement_says_the_report_was_inspected_only_when_listed(tmp_path):
         "warning: study.yaml, key 'report.qa_inspections': no inspection of the report is "
         "listed (no phase naming 'report'); the QA statement does not say the report was "
         "inspected"]
+
+
+def test_no_exceptions_beside_a_deviation_says_with_the_deviations_listed(table, analysis):
+    """stranger45 11: 'without exception' was printed beside a recorded DEVIATION."""
+    from neurotox.report import build_report
+    from neurotox.report.front import COMPLIANCE, compliance_statement
+
+    from .conftest import make_spec
+
+    spec = make_spec().model_copy(update={"report": _spec(report={
+        "glp_exceptions": "none", "archive": "Room 2"}).report})
+    expected = COMPLIANCE[0].replace("with the exceptions listed below",
+                                     "with the deviations listed under Guideline deviations")
+    assert compliance_statement(spec, deviations=True)[0] == expected
+    assert "at the test facility, with the deviations listed under Guideline deviations. " \
+        "This report" in expected
+    results, decisions = analysis
+    report = build_report(spec, table, results, decisions, software={"neurotox": "t"},
+                          deviations=(d for d in ["raw values changed: 30 expected "
+                                                  "concentration(s) repaired"]),
+                          figures=False, bmd=False)
+    assert report.front.compliance[0] == expected
+    assert report.deviations == ["raw values changed: 30 expected concentration(s) repaired"]
+    report = build_report(spec, table, results, decisions, software={"neurotox": "t"},
+                          figures=False, bmd=False)
+    assert "without exception." in report.front.compliance[0]   # no deviation listed
