@@ -486,7 +486,7 @@ def test_xlsx_contents_carry_the_glp_statements_of_the_other_formats(table, anal
         "glp_exceptions": ("Dose formulations were not analysed.",
                            "Room temperature missing on day 3."),
         "archive": "Archive room B12", "qa_name": "B. Auditor",
-        "qa_inspections": (QaInspection(phase="In-life", inspected=dt.date(2026, 1, 14),
+        "qa_inspections": (QaInspection(phase="Draft report", inspected=dt.date(2026, 1, 14),
                                         reported=dt.date(2026, 1, 15)),)})})
     report = build_report(spec, table, results, decisions, software=SOFTWARE,
                           figures=False, bmd=False)
@@ -506,7 +506,7 @@ def test_xlsx_contents_carry_the_glp_statements_of_the_other_formats(table, anal
         [QA_TEXT, None, None],
         ["Phase inspected", "Date of inspection",
          "Date reported to study director and management"],
-        ["In-life", "2026-01-14", "2026-01-15"],
+        ["Draft report", "2026-01-14", "2026-01-15"],
         ["Quality Assurance", "B. Auditor", None], [SIGN_LINE, None, None]]
     # the docx prints the same statements
     texts = [p.text for p in Document(io.BytesIO(render_docx(report))).paragraphs]
