@@ -569,14 +569,12 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         deviations = guideline_deviations(study, collected.table, collected.notes)
         record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
         historical = historical_controls(study, collected.table, record, collected.inputs)
-        incomplete = left_to_complete(study.spec)
-        if incomplete:
-            record.note(f"GLP report: left to complete before signing (study-file keys): "
-                        f"{', '.join(incomplete)}")
+        glp_notes(study, deviations, record)
         software = software_versions()
+        amendment = record_amendment(study, record)
         stamp = write_run_record(od, prefix, record, study_id=study.study_id, inputs=inputs,
                                  software=software, report_date=study.spec.dates.report,
-                                 key=od.key)
+                                 key=od.key, amendment=amendment)
         log.info("run ID %s", stamp.run_id)
         # benchmark-dose fits and figures run in the pool while the tables are built
         # and the formats without figures are written
@@ -614,6 +612,39 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                            formats=("csv",))
         step("writing", f"{len(written)} files ({', '.join(formats)})")
     return report
+
+
+def glp_notes(study: Study, deviations: list[str], record: RunRecord) -> None:
+    """Run notes of a GLP report: the keys left to complete, deviations beside "none"."""
+    from neurotox.report.front import no_exceptions
+
+    if study.spec.glp and deviations and no_exceptions(study.spec):
+        record.note(f"report.glp_exceptions says none, but the report lists {len(deviations)} "
+                    "guideline deviation(s): the statement of compliance reads 'with the "
+                    "deviations listed under Guideline deviations'")
+    incomplete = left_to_complete(study.spec)
+    if incomplete:
+        record.note(f"GLP report: left to complete before signing (study-file keys): "
+                    f"{', '.join(incomplete)}")
+
+
+def record_amendment(study: Study, record: RunRecord) -> str:
+    """Record ``report.amends`` in the run's parameters (run.json, manifest); its report line.
+
+    The parameters name the amended run's ID, its folder (absolute) when the
+    study file gave one, the amendment number and the reason.
+    """
+    from neurotox.report.front import amendment_text
+
+    amends = study.spec.report.amends
+    if amends is None:
+        return ""
+    folder = None if amends.run == study.amended_run else \
+        str((study.folder / amends.run).resolve())
+    record.parameters["amends"] = {"study_id": study.study_id, "run_id": study.amended_run,
+                                   "folder": folder, "number": amends.number,
+                                   "reason": amends.reason}
+    return amendment_text(study.spec, study.amended_run)
 
 
 def run_demo(od: OutputDir, *, seed: int,

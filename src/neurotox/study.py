@@ -354,6 +354,26 @@ class QaInspection(BaseModel):
     reported: dt.date | None = None
 
 
+class Amendment(BaseModel):
+    """The report this run amends (a GLP amendment to a final report).
+
+    ``run`` is the run ID of the amended report, or its report folder (relative
+    to the study file), whose ``run.json`` gives the run ID and must name the
+    same study number.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    run: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    number: int = Field(ge=1)
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+    @field_validator("number", mode="before")
+    @classmethod
+    def _number_is_a_number(cls, v: Any) -> Any:
+        return not_boolean(v)
+
+
 class ReportSettings(BaseModel):
     """How the report is laid out.
 
@@ -379,6 +399,10 @@ class ReportSettings(BaseModel):
     archive
         Where the study plan, raw data, specimens and the final report are stored
         (OECD GLP II.9.2), printed under the statement of compliance.
+    amends
+        The report this one amends: run ID or report folder, amendment number,
+        reason (OECD GLP II.9.1.3: amendments to a final report say what is
+        corrected and why).
 
     """
 
@@ -393,6 +417,7 @@ class ReportSettings(BaseModel):
     compliance_statement: Annotated[str, StringConstraints(strip_whitespace=True,
                                                            min_length=1)] | None = None
     archive: str | None = None
+    amends: Amendment | None = None
 
     @field_validator("qa_name", "archive", mode="before")
     @classmethod
@@ -1141,6 +1166,8 @@ class Study:
     notes
         Decisions taken while loading (sex codes mapped to M/F/NA), for the run
         manifest.
+    amended_run
+        Run ID of the report that ``report.amends`` names ("" without it).
 
     """
 
@@ -1149,6 +1176,7 @@ class Study:
     subjects: pd.DataFrame = field(default_factory=pd.DataFrame)
     layouts: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    amended_run: str = ""
 
     @property
     def folder(self) -> Path:
@@ -1413,7 +1441,107 @@ def load_study(path: str | Path) -> Study:
     if spec.exclusions:
         read_exclusions(study.resolve(spec.exclusions, "exclusions"),
                         subjects=None if spec.plate_layouts else study.known_subjects())
+    if spec.report.amends is not None:
+        study.amended_run = amended_run(spec, path)
+    study.notes += [f"warning: {path.name}, {w}" for w in qa_warnings(spec)]
     return study
+
+
+def qa_warnings(spec: StudySpec, today: dt.date | None = None) -> list[str]:
+    """What the QA statement's inspections say that cannot be so, one line each.
+
+    An inspection date before ``dates.initiation``, after ``dates.report`` or
+    after ``today`` (UTC); a report date before its inspection; inspections
+    listed without one of the report (no phase naming "report"), after which
+    the QA statement cannot say the report was inspected.
+    """
+    today = today or dt.datetime.now(dt.UTC).date()
+    d, out = spec.dates, []
+    for i, q in enumerate(spec.report.qa_inspections):
+        key = f"report.qa_inspections[{i}]"
+        if q.inspected and q.reported and q.reported < q.inspected:
+            out.append(f"key '{key}.reported': reported ({q.reported}) before the inspection "
+                       f"({q.inspected})")
+        for name in ("inspected", "reported"):
+            day = getattr(q, name)
+            if day is None:
+                continue
+            if d.initiation and day < d.initiation:
+                out.append(f"key '{key}.{name}': {day} is before the study's initiation "
+                           f"(dates.initiation {d.initiation})")
+            if d.report and day > d.report:
+                out.append(f"key '{key}.{name}': {day} is after the report date "
+                           f"(dates.report {d.report})")
+            if day > today:
+                out.append(f"key '{key}.{name}': {day} is in the future (today is {today})")
+    if spec.report.qa_inspections and not reports_inspected(spec):
+        out.append("key 'report.qa_inspections': no inspection of the report is listed (no "
+                   "phase naming 'report'); the QA statement does not say the report was "
+                   "inspected")
+    return out
+
+
+def reports_inspected(spec: StudySpec) -> bool:
+    """Whether the QA inspections listed include one of the report (a phase naming it)."""
+    return any("report" in q.phase.lower() for q in spec.report.qa_inspections)
+
+
+#: A run ID as neurotox writes it (:func:`neurotox.logs.new_run_id`).
+RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
+
+
+def amended_run(spec: StudySpec, path: Path) -> str:
+    """Run ID of the report that ``report.amends.run`` names, checked.
+
+    A run ID is taken as written. A folder (relative to the study file) must be
+    a neurotox report folder of the same study: its ``run.json``, as listed in
+    its ``manifest.json``, gives the run ID; another study number, or an
+    amendment number not above the one of the report amended, is an error.
+
+    Raises
+    ------
+    InputError
+        Naming the key ``report.amends.run`` (or ``.number``) and what was found.
+
+    """
+    import hashlib
+    import json
+
+    amends = spec.report.amends
+    where = "key 'report.amends.run'"
+    if RUN_ID.fullmatch(amends.run):
+        return amends.run
+    folder = path.parent / amends.run
+    if not folder.is_dir():
+        raise InputError(f"{amends.run!r} is neither a run ID (such as "
+                         "20261205T164753Z-1a2b3c4d) nor a report folder", path=path,
+                         where=where)
+    record, manifest = folder / "run.json", folder / "manifest.json"
+    if not (record.is_file() and manifest.is_file()):
+        raise InputError(f"folder {amends.run!r} is not a neurotox report folder (no "
+                         "run.json and manifest.json)", path=path, where=where)
+    data = record.read_bytes()
+    try:
+        listed = {o.get("path"): o.get("sha256")
+                  for o in json.loads(manifest.read_bytes()).get("outputs", [])}
+        run = json.loads(data)
+    except (ValueError, AttributeError) as exc:
+        raise InputError(f"folder {amends.run!r}: run.json or manifest.json is not a "
+                         f"neurotox record ({exc})", path=path, where=where) from None
+    if listed.get("run.json") != hashlib.sha256(data).hexdigest():
+        raise InputError(f"run.json of folder {amends.run!r} is not the one its manifest.json "
+                         "lists; check the folder with: neurotox verify", path=path,
+                         where=where)
+    if run.get("study_id") != spec.study_id:
+        raise InputError(f"folder {amends.run!r} holds the report of study "
+                         f"{run.get('study_id')}, not of study {spec.study_id}; an amendment "
+                         "amends a report of its own study", path=path, where=where)
+    before = (run.get("parameters", {}).get("amends") or {}).get("number", 0)
+    if amends.number <= before:
+        raise InputError(f"amendment {amends.number} does not follow the report it amends, "
+                         f"which is amendment {before}; number it {before + 1} or higher",
+                         path=path, where="key 'report.amends.number'")
+    return run["run_id"]
 
 
 EXCLUSION_COLUMNS = ("subject", "endpoint", "timepoint", "reason", "comment")

@@ -390,3 +390,19 @@ def test_standard_output_that_cannot_be_written(tmp_path):
     listed = run("endpoints", "list")            # what it prints is the product: lost
     assert listed.returncode == 2
     assert listed.stderr.splitlines() == ["Error: standard output: No space left on device"]
+
+
+def test_check_warns_of_qa_dates_that_cannot_be_so(invoke, tmp_path):
+    """stranger45 7: 'study is valid' for a QA report dated before its inspection."""
+    (tmp_path / "study.yaml").write_text(
+        STUDY + "glp: true\nreport: {qa_inspections: [{phase: final report, "
+        "inspected: 2026-01-20, reported: 2026-01-19}]}\n")
+    (tmp_path / "subjects.csv").write_text("subject,group,sex\nA,C,M\nB,H,F\n")
+    r = invoke("check", tmp_path / "study.yaml")
+    assert r.exit_code == 0, r.output
+    assert r.stderr.splitlines()[0] == (
+        "WARNING: study.yaml, key 'report.qa_inspections[0].reported': reported (2026-01-19) "
+        "before the inspection (2026-01-20)")
+    assert r.stdout.splitlines()[-1] == "study is valid"
+    r = invoke("--warnings-as-errors", "check", tmp_path / "study.yaml")
+    assert r.exit_code == 2

@@ -258,3 +258,38 @@ def test_blank_statements_are_not_signed_but_a_draft_is_written(finalised, tmp_p
     notes = json.loads((tmp_path / "draft" / "manifest.json").read_text())["notes"]
     assert ("GLP report: left to complete before signing (study-file keys): sponsor, "
             "study_director, report.qa_name" in notes)
+
+
+def test_an_amendment_says_which_report_it_amends_in_every_format(finalised, tmp_path):
+    """stranger45 1: a corrected re-run looked like a second, independent final report."""
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    study, first = finalised
+    amended = tmp_path / "study"
+    amended.mkdir()
+    for f in study.iterdir():
+        (amended / f.name).write_bytes(f.read_bytes())
+    spec = yaml.safe_load((study / "study.yaml").read_text(encoding="utf-8"))
+    spec["report"]["amends"] = {"run": str(first), "number": 1,
+                                "reason": "Table 2 corrected: animal T03 excluded"}
+    (amended / "study.yaml").write_text(yaml.safe_dump(spec, sort_keys=False), encoding="utf-8")
+    out = tmp_path / "amendment"
+    res = CliRunner().invoke(cli, ["report", str(amended / "study.yaml"), "-o", str(out),
+                                   "--no-bmd", "--format", "docx,html,xlsx"])
+    assert res.exit_code == 0, res.output
+    run_id = json.loads((first / "run.json").read_text())["run_id"]
+    line = f"Amendment 1 to the report of run {run_id}: Table 2 corrected: animal T03 excluded"
+    doc = Document(out / "report.docx")
+    title, trace = ({r.cells[0].text: r.cells[1].text for r in t.rows} for t in doc.tables[:2])
+    assert title["Amendment"] == trace["Amendment"] == line
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count(f"<dt>Amendment</dt><dd>{line}</dd>") == 2
+    contents = [r for r in load_workbook(out / "report.xlsx")["Contents"].iter_rows(
+        values_only=True) if r[0] == "Amendment"]
+    assert [r[1] for r in contents] == [line, line]
+    for record in ("run.json", "manifest.json"):
+        assert json.loads((out / record).read_text())["parameters"]["amends"] == {
+            "study_id": spec["study_id"], "run_id": run_id, "folder": str(first.resolve()),
+            "number": 1, "reason": "Table 2 corrected: animal T03 excluded"}

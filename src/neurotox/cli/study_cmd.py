@@ -21,6 +21,8 @@ def check(study_file: Path, run_assays: bool) -> None:
     2 with a one-line message naming the file and the key, row or column otherwise.
     """
     from neurotox.assays.base import study_assay_parameters
+    from neurotox.files import log_note
+    from neurotox.report.front import amendment_text
     from neurotox.study import left_to_complete, load_study
 
     study = load_study(study_file)
@@ -44,8 +46,13 @@ def check(study_file: Path, run_assays: bool) -> None:
     for a, files, proto in assays:
         click.echo(f"  assay {a.key}: protocol {proto.name}, {len(files)} input file(s)"
                    + (f", {values[a.key]} values" if values else ""))
-    for note in study.notes:
-        click.echo(f"  note: {note}")
+    if spec.report.amends is not None:
+        click.echo(f"  {amendment_text(spec, study.amended_run)}")
+    for note in study.notes:   # a warning on standard error (counted; refused under
+        if note.startswith("warning: "):   # --warnings-as-errors)
+            log_note(note)
+        else:
+            click.echo(f"  note: {note}")
     missing = left_to_complete(spec)
     if missing:
         click.echo(f"  GLP report: left to complete before signing: {', '.join(missing)} "

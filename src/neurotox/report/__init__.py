@@ -127,6 +127,7 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         Tables, figures (or their plan) and text, ready for any renderer.
 
     """
+    deviations = list(deviations)
     assay_of = {a.key: a.assay for a in spec.assays}
     labels = TimepointLabels.from_parameters(parameters or {}, assay_of)
     ctx = Context(spec, table, labels, historical, litter_pups(details, assay_of))
@@ -146,9 +147,11 @@ def build_report(spec: StudySpec, table: pd.DataFrame, results: pd.DataFrame,
         study_id=spec.study_id, title=spec.title, header=head, tables=numbered, figures=[],
         methods=methods_section(decisions, spec.statistics, software, _design(ctx, results))
         + _fit_methods(fits) + _bmd_methods(bmds) + _historical_methods(historical),
-        deviations=list(deviations), exclusions=list(exclusions),
+        deviations=deviations, exclusions=list(exclusions),
         results=results, decisions=decisions, endpoints=table, software=dict(software),
-        front=front_matter(spec, paper, stamp.date if stamp else ""), stamp=stamp,
+        front=front_matter(spec, paper, stamp.date if stamp else "",
+                           stamp.amendment if stamp else "", bool(deviations)),
+        stamp=stamp,
         appendix=software_messages(decisions),
         figure_jobs=plan_figures(ctx, results, decisions, fits, bmds) if tables else [],
         materials=list(materials))

@@ -188,6 +188,9 @@ class RunStamp:
     key_id
         ID of the key that signs the folder's ``manifest.json`` (``--sign-key`` or
         ``NEUROTOX_SIGN_KEY_FILE``), or "" when the run is not signed.
+    amendment
+        "Amendment N to the report of run X: reason" when the study file's
+        ``report.amends`` names the report this run amends, else "".
     command
         The command line.
     software
@@ -211,6 +214,7 @@ class RunStamp:
     inputs: tuple[tuple[str, str], ...] = ()
     report_date: str = ""
     key_id: str = ""
+    amendment: str = ""
 
     @property
     def report_day(self) -> str:
@@ -240,6 +244,9 @@ class FrontMatter:
         Paragraphs of the statement of compliance above the signature (the
         statement, the exceptions to GLP, the archive); empty: the OECD
         statement with lines to complete.
+    qa_text
+        Text of the QA statement (empty: the standard one,
+        :data:`neurotox.report.front.QA_TEXT`).
 
     """
 
@@ -250,6 +257,7 @@ class FrontMatter:
     qa_name: str = ""
     paper: str = "a4"
     compliance: list[str] = field(default_factory=list)
+    qa_text: str = ""
 
 
 @dataclass
@@ -333,6 +341,16 @@ class Report:
     links: list[tuple[str, str]] = field(default_factory=list)
     figure_jobs: list[Any] = field(default_factory=list)
     materials: list[MethodsBlock] = field(default_factory=list)
+
+    @property
+    def draft(self) -> bool:
+        """A GLP report not signed (no signing key, or no run stamp): marked DRAFT.
+
+        Only a signed run is final (see :func:`neurotox.study.check_signable`); its
+        pages carry no DRAFT mark.
+        """
+        return bool(self.front and self.front.glp
+                    and (self.stamp is None or not self.stamp.key_id))
 
 
 def by_category(items: list[Any]) -> list[tuple[str, list[Any]]]:

@@ -57,14 +57,16 @@ def _inputs(paths: Iterable[Path], base: Path | None,
 def write_run_record(od: OutputDir, prefix: str, record: RunRecord, *, study_id: str,
                      inputs: Iterable[Path], software: dict[str, str],
                      run_id: str | None = None, report_date: dt.date | None = None,
-                     key: SigningKey | None = None) -> RunStamp:
+                     key: SigningKey | None = None, amendment: str = "") -> RunStamp:
     """Write ``<prefix>/run.json`` and return the stamp the report prints.
 
     Input paths inside the output folder (``neurotox demo``) are recorded
     relative to it. ``report_date`` is the study file's ``dates.report`` (the
     run's date when None); with a signing ``key`` the record names its key ID,
     as the report does, whether the key came from ``--sign-key`` or
-    ``NEUROTOX_SIGN_KEY_FILE``.
+    ``NEUROTOX_SIGN_KEY_FILE``. ``amendment`` is the report's amendment line
+    (:func:`neurotox.report.front.amendment_text`); the run's parameters
+    record the amendment itself.
     """
     now = dt.datetime.now(dt.UTC)
     run_id = run_id or command_run_id() or new_run_id(now)   # the ID of the log lines
@@ -85,7 +87,7 @@ def write_run_record(od: OutputDir, prefix: str, record: RunRecord, *, study_id:
                     record=RUN_RECORD, record_sha256=hashlib.sha256(data).hexdigest(),
                     inputs=tuple((i["path"], i["sha256"]) for i in doc["inputs"]),
                     report_date=report_date.isoformat() if report_date else "",
-                    key_id=key.key_id if key else "")
+                    key_id=key.key_id if key else "", amendment=amendment)
 
 
 @contextlib.contextmanager

@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 
 from neurotox.errors import InputError
@@ -237,3 +239,173 @@ def test_study_dates_on_one_day_are_in_order():
     spec = _spec(dates={"initiation": "2026-01-12", "experimental_start": "2026-01-12",
                         "experimental_end": "2026-01-12", "report": "2026-01-12"})
     assert spec.dates.experimental_end == spec.dates.experimental_start
+
+
+def _report_folder(folder, study_id: str, run_id: str, amends: dict | None = None):
+    """A report folder as neurotox leaves it: run.json listed in manifest.json with its hash."""
+    import hashlib
+    import json
+
+    folder.mkdir()
+    record = json.dumps({"run_id": run_id, "study_id": study_id,
+                         "parameters": {"amends": amends} if amends else {}}).encode()
+    (folder / "run.json").write_bytes(record)
+    (folder / "manifest.json").write_text(json.dumps({"outputs": [
+        {"path": "run.json", "sha256": hashlib.sha256(record).hexdigest()}]}))
+
+
+def _amending_study(tmp_path, run: str, number: int = 1):
+    (tmp_path / "study").mkdir(exist_ok=True)
+    (tmp_path / "study" / "study.yaml").write_text(
+        "study_id: S-1\ntitle: T\ntest_item: X\nglp: true\n"
+        f"report: {{amends: {{run: '{run}', number: {number}, reason: 'Table 3 corrected: "
+        "G2M4 belongs to G1'}}\n"
+        "groups:\n  - {id: G1, label: C, dose: 0, dose_unit: mg/kg/day, control: true}\n")
+    return tmp_path / "study" / "study.yaml"
+
+
+def test_an_amendment_names_the_run_it_amends_read_from_its_folder(tmp_path):
+    """stranger45 1: a corrected re-run read as a second, independent final report."""
+    from neurotox.report.front import amendment_text
+
+    _report_folder(tmp_path / "final", "S-1", "20261205T164753Z-1a2b3c4d")
+    study = load_study(_amending_study(tmp_path, "../final"))
+    assert study.amended_run == "20261205T164753Z-1a2b3c4d"
+    text = amendment_text(study.spec, study.amended_run)
+    assert text == ("Amendment 1 to the report of run 20261205T164753Z-1a2b3c4d: Table 3 "
+                    "corrected: G2M4 belongs to G1")
+    rows = title_block(study.spec, "2026-12-05", text)
+    assert rows[:3] == [("Study number", "S-1"), ("Study title", "T"), ("Amendment", text)]
+    # a run ID is taken as written
+    study = load_study(_amending_study(tmp_path, "20261205T164753Z-00ff00ff", 2))
+    assert study.amended_run == "20261205T164753Z-00ff00ff"
+    assert dict(title_block(study.spec))["Amendment"] == (
+        "Amendment 2 to the report of run 20261205T164753Z-00ff00ff: Table 3 corrected: "
+        "G2M4 belongs to G1")
+
+
+def test_traceability_block_prints_the_amendment():
+    from neurotox.report.front import traceability
+    from neurotox.report.model import RunStamp
+
+    stamp = RunStamp(run_id="20261206T090000Z-0badc0de", date="2026-12-06",
+                     time="09:00:00 UTC", command="neurotox report", software="neurotox 1",
+                     amendment="Amendment 1 to the report of run 20261205T164753Z-1a2b3c4d: "
+                               "typo in Table 3")
+    rows = traceability(stamp)
+    assert rows[:2] == [("Run ID", "20261206T090000Z-0badc0de"),
+                        ("Amendment", "Amendment 1 to the report of run "
+                                      "20261205T164753Z-1a2b3c4d: typo in Table 3")]
+    assert "Amendment" not in dict(traceability(RunStamp(
+        run_id="r", date="d", time="t", command="c", software="s")))
+
+
+@pytest.mark.parametrize(("make", "run", "number", "message"), [
+    (None, "../final", 1, r"key 'report\.amends\.run': '\.\./final' is neither a run ID \(such "
+                          r"as 20261205T164753Z-1a2b3c4d\) nor a report folder$"),
+    (("S-2", None), "../final", 1,
+     r"key 'report\.amends\.run': folder '\.\./final' holds the report of study S-2, not of "
+     r"study S-1; an amendment amends a report of its own study$"),
+    (("S-1", {"number": 1}), "../final", 1,
+     r"key 'report\.amends\.number': amendment 1 does not follow the report it amends, which "
+     r"is amendment 1; number it 2 or higher$"),
+    (("S-1", None), "../final", 0, r"key 'report\.amends\.number': Input should be greater "
+                                   r"than or equal to 1"),
+    ("tampered", "../final", 1, r"key 'report\.amends\.run': run\.json of folder '\.\./final' "
+                                r"is not the one its manifest\.json lists"),
+    ("empty", "../final", 1, r"key 'report\.amends\.run': folder '\.\./final' is not a "
+                             r"neurotox report folder \(no run\.json and manifest\.json\)$"),
+])
+def test_the_amended_report_is_checked(make, run, number, message, tmp_path):
+    if make == "empty":
+        (tmp_path / "final").mkdir()
+    elif make == "tampered":
+        _report_folder(tmp_path / "final", "S-1", "20261205T164753Z-1a2b3c4d")
+        (tmp_path / "final" / "run.json").write_text(
+            '{"run_id": "20261205T164753Z-1a2b3c4d", "study_id": "S-1"}')
+    elif make is not None:
+        _report_folder(tmp_path / "final", make[0], "20261205T164753Z-1a2b3c4d", make[1])
+    with pytest.raises(InputError, match=message):
+        load_study(_amending_study(tmp_path, run, number))
+
+
+QA_DATES = {"glp": True, "dates": {"initiation": "2026-01-01", "report": "2026-12-20"},
+            "report": {"qa_inspections": [
+                {"phase": "in-life", "inspected": "2026-01-20", "reported": "2025-01-19"},
+                {"phase": "final report", "inspected": "2030-01-01"}]}}
+
+
+def test_qa_inspection_dates_that_cannot_be_so_are_warnings():
+    """stranger45 7: reported before inspected, before initiation, after the report date
+    and in the future: 'study is valid' without a word."""
+    from neurotox.study import qa_warnings
+
+    assert qa_warnings(_spec(**QA_DATES), dt.date(2026, 12, 5)) == [
+        "key 'report.qa_inspections[0].reported': reported (2025-01-19) before the inspection "
+        "(2026-01-20)",
+        "key 'report.qa_inspections[0].reported': 2025-01-19 is before the study's initiation "
+        "(dates.initiation 2026-01-01)",
+        "key 'report.qa_inspections[1].inspected': 2030-01-01 is after the report date "
+        "(dates.report 2026-12-20)",
+        "key 'report.qa_inspections[1].inspected': 2030-01-01 is in the future (today is "
+        "2026-12-05)"]
+    fine = {"phase": "draft report", "inspected": "2026-03-02", "reported": "2026-03-03"}
+    assert qa_warnings(_spec(glp=True, dates=QA_DATES["dates"],
+                             report={"qa_inspections": [fine]}), dt.date(2026, 12, 5)) == []
+
+
+def test_qa_statement_says_the_report_was_inspected_only_when_listed(tmp_path):
+    """stranger45 7: one in-life inspection, and the statement said the report was inspected."""
+    from neurotox.report.front import QA_TEXT, qa_statement
+    from neurotox.study import qa_warnings
+
+    in_life = _spec(glp=True, report={"qa_inspections": [
+        {"phase": "in-life", "inspected": "2026-01-20", "reported": "2026-01-21"}]})
+    assert qa_statement(in_life) == (
+        "The conduct of this study was inspected by the Quality Assurance Unit of the test "
+        "facility. The dates of inspection and of reporting the findings to the study director "
+        "and test facility management are listed below. No inspection of this report is listed.")
+    assert front_matter(in_life).qa_text == qa_statement(in_life)
+    assert qa_warnings(in_life, dt.date(2026, 12, 5)) == [
+        "key 'report.qa_inspections': no inspection of the report is listed (no phase naming "
+        "'report'); the QA statement does not say the report was inspected"]
+    assert qa_statement(_spec(**QA_DATES)) == QA_TEXT     # "final report" is listed
+    assert qa_statement(_spec(glp=True)) == QA_TEXT       # rows for QA to complete
+    # the warnings reach the run notes (and 'neurotox check') naming the file
+    (tmp_path / "study.yaml").write_text(
+        "study_id: S-1\ntitle: T\ntest_item: X\nglp: true\n"
+        "report: {qa_inspections: [{phase: in-life, inspected: 2026-01-20, "
+        "reported: 2026-01-19}]}\n"
+        "groups:\n  - {id: G1, label: C, dose: 0, dose_unit: mg/kg/day, control: true}\n")
+    assert load_study(tmp_path / "study.yaml").notes == [
+        "warning: study.yaml, key 'report.qa_inspections[0].reported': reported (2026-01-19) "
+        "before the inspection (2026-01-20)",
+        "warning: study.yaml, key 'report.qa_inspections': no inspection of the report is "
+        "listed (no phase naming 'report'); the QA statement does not say the report was "
+        "inspected"]
+
+
+def test_no_exceptions_beside_a_deviation_says_with_the_deviations_listed(table, analysis):
+    """stranger45 11: 'without exception' was printed beside a recorded DEVIATION."""
+    from neurotox.report import build_report
+    from neurotox.report.front import COMPLIANCE, compliance_statement
+
+    from .conftest import make_spec
+
+    spec = make_spec().model_copy(update={"report": _spec(report={
+        "glp_exceptions": "none", "archive": "Room 2"}).report})
+    expected = COMPLIANCE[0].replace("with the exceptions listed below",
+                                     "with the deviations listed under Guideline deviations")
+    assert compliance_statement(spec, deviations=True)[0] == expected
+    assert "at the test facility, with the deviations listed under Guideline deviations. " \
+        "This report" in expected
+    results, decisions = analysis
+    report = build_report(spec, table, results, decisions, software={"neurotox": "t"},
+                          deviations=(d for d in ["raw values changed: 30 expected "
+                                                  "concentration(s) repaired"]),
+                          figures=False, bmd=False)
+    assert report.front.compliance[0] == expected
+    assert report.deviations == ["raw values changed: 30 expected concentration(s) repaired"]
+    report = build_report(spec, table, results, decisions, software={"neurotox": "t"},
+                          figures=False, bmd=False)
+    assert "without exception." in report.front.compliance[0]   # no deviation listed

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from neurotox.report import build_report, parse_formats, rendered_files
 from neurotox.report.render import render_csv, render_docx, render_html, render_xlsx
+from neurotox.study import QaInspection
 
 SOFTWARE = {"neurotox": "0.1.0", "python": "3.11", "numpy": "2.0", "scipy": "1.14"}
 
@@ -471,3 +472,112 @@ def test_write_frame_writes_text_as_text_and_missing_as_empty(tmp_path):
         ["Animal", "DI", "n"], ["=1+1", 0.25, 3], ["R2", None, 4]]
     assert (ws["A2"].data_type, ws["A2"].quotePrefix) == ("s", True)
     assert pd.read_excel(tmp_path / "s.xlsx")["Animal"].tolist() == ["=1+1", "R2"]
+
+
+def test_xlsx_contents_carry_the_glp_statements_of_the_other_formats(table, analysis):
+    """stranger45 3: the workbook had no compliance, exceptions, archive or QA statement."""
+    from neurotox.report.front import QA_TEXT, SIGN_LINE
+
+    from .conftest import make_spec
+
+    results, decisions = analysis
+    spec = make_spec().model_copy(update={"study_director": "Dr. A. Director"})
+    spec = spec.model_copy(update={"report": spec.report.model_copy(update={
+        "glp_exceptions": ("Dose formulations were not analysed.",
+                           "Room temperature missing on day 3."),
+        "archive": "Archive room B12", "qa_name": "B. Auditor",
+        "qa_inspections": (QaInspection(phase="Draft report", inspected=dt.date(2026, 1, 14),
+                                        reported=dt.date(2026, 1, 15)),)})})
+    report = build_report(spec, table, results, decisions, software=SOFTWARE,
+                          figures=False, bmd=False)
+    rows = [list(r) for r in load_workbook(io.BytesIO(render_xlsx(report)))[
+        "Contents"].iter_rows(values_only=True)]
+    start = rows.index(["Statement of compliance", None, None])
+    end = rows.index(["Sheet", "Table", None])
+    assert rows[start + 1][0] == report.front.compliance[0]
+    assert [r[0] for r in rows[start + 2:start + 6]] == [
+        "Exceptions:", "1. Dose formulations were not analysed.",
+        "2. Room temperature missing on day 3.",
+        "Archive (location of the study plan, samples of the test item, specimens, raw data "
+        "and the final report): Archive room B12"]
+    assert rows[start + 6:end - 1] == [
+        ["Study director", "Dr. A. Director", None], [SIGN_LINE, None, None],
+        [None, None, None], ["Quality assurance statement", None, None],
+        [QA_TEXT, None, None],
+        ["Phase inspected", "Date of inspection",
+         "Date reported to study director and management"],
+        ["Draft report", "2026-01-14", "2026-01-15"],
+        ["Quality Assurance", "B. Auditor", None], [SIGN_LINE, None, None]]
+    # the docx prints the same statements
+    texts = [p.text for p in Document(io.BytesIO(render_docx(report))).paragraphs]
+    assert report.front.compliance[1] in texts and QA_TEXT in texts
+
+
+def test_every_xlsx_sheet_prints_legibly_with_header_and_footer(table, analysis, spec):
+    """stranger45 4, 5: Contents and Materials had no page header/footer; wide sheets were
+    fitted to one page width at 6 % scale; the right header was cut mid-word."""
+    from neurotox.report.model import MethodsBlock, RunStamp
+    from neurotox.report.render.xlsx import fit_scale, shorten
+
+    results, decisions = analysis
+    stamp = RunStamp(run_id="20260101T120000Z-0badc0de", date="2026-01-01", time="12:00:00 UTC",
+                     command="neurotox report", software="neurotox 0.1.0")
+    report = build_report(spec, table, results, decisions, software=SOFTWARE, figures=False,
+                          bmd=False, stamp=stamp,
+                          materials=[MethodsBlock("Assay fob", ["Protocol fob-standard."],
+                                                  [("fob.csv", "ab" * 32)])])
+    wb = load_workbook(io.BytesIO(render_xlsx(report)))
+    for ws in wb:
+        assert ws.oddHeader.left.text == "Study NTX-T-001", ws.title
+        assert ws.oddFooter.left.text == "Page &P of &N", ws.title
+        assert ws.oddFooter.right.text == ("2026-01-01  neurotox 0.1.0  "
+                                           "Run 20260101T120000Z-0badc0de"), ws.title
+    assert wb["Contents"].oddHeader.right.text == "Contents"
+    assert wb["Materials and methods"].oddHeader.right.text == \
+        "Materials and methods of the analysis"
+    assert wb["T02 conclusions"].oddHeader.right.text == (
+        "Table 2. NOAEL and LOAEL: study director's conclusions and the statistical…")
+    # 23 columns (motor activity, 3 bins x 7): 47 % of a landscape A4 page: not fitted,
+    # printed at full size across pages with the header row and the labels repeated
+    wide = wb["T05 summary"]
+    assert round(fit_scale(wide, "a4", True), 2) == 0.47
+    assert not wide.sheet_properties.pageSetUpPr.fitToPage
+    assert wide.page_setup.orientation == "landscape"
+    assert wide.print_title_cols == "$A:$B" and wide.print_title_rows.startswith("$")
+    # 9 columns: 71 % of a portrait A4 page: fitted to the width
+    narrow = wb["T03 summary"]
+    assert round(fit_scale(narrow, "a4", False), 2) == 0.71
+    assert narrow.sheet_properties.pageSetUpPr.fitToPage
+    assert narrow.page_setup.orientation == "portrait"
+    assert shorten("Table 9. Brain weight relative, Terminal sacrifice", 40) == \
+        "Table 9. Brain weight relative…"
+
+
+@pytest.mark.parametrize(("glp", "key_id", "draft"), [(True, "", True), (True, "c830100e139f6d99",
+                                                                         False),
+                                                      (False, "", False)])
+def test_an_unsigned_glp_report_is_marked_draft_on_every_page(table, analysis, spec, glp,
+                                                              key_id, draft):
+    """stranger45 6: an unsigned GLP report said "not signed" only in its traceability block."""
+    from neurotox.report.front import DRAFT_TEXT
+    from neurotox.report.model import RunStamp
+
+    results, decisions = analysis
+    stamp = RunStamp(run_id="20260101T120000Z-0badc0de", date="2026-01-01", time="12:00:00 UTC",
+                     command="neurotox report", software="neurotox 0.1.0", key_id=key_id)
+    report = build_report(spec.model_copy(update={"glp": glp}), table, results, decisions,
+                          software=SOFTWARE, figures=False, bmd=False, stamp=stamp)
+    assert report.draft is draft
+    data = render_docx(report)
+    doc = Document(io.BytesIO(data))
+    assert (doc.paragraphs[0].text == DRAFT_TEXT) is draft
+    headers = ["".join(re.findall(r"<w:t[^>]*>([^<]*)</w:t>", h))
+               for h in _parts(data, "word/header")]
+    assert all(h.startswith("DRAFT  |  Study NTX-T-001  |  Test study") is draft
+               for h in headers)
+    html = render_html(report).decode()
+    assert (f'<p class="draft">{DRAFT_TEXT}</p>' in html) is draft
+    assert html.count("DRAFT · Study NTX-T-001 · report date 2026-01-01") == (2 if draft else 0)
+    wb = load_workbook(io.BytesIO(render_xlsx(report)))
+    assert (wb["Contents"]["A2"].value == DRAFT_TEXT) is draft
+    assert {ws.oddHeader.center.text for ws in wb} == ({"DRAFT"} if draft else {None})

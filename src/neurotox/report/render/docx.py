@@ -29,7 +29,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt
 from docx.text.paragraph import Paragraph
 
-from neurotox.report.front import COMPLIANCE, QA_TEXT, traceability
+from neurotox.report.front import COMPLIANCE, DRAFT_TEXT, QA_TEXT, SIGN_LINE, traceability
 from neurotox.report.materials import TITLE as MATERIALS_TITLE
 from neurotox.report.model import Figure, Report, Row, Table, by_category
 from neurotox.report.render._zip import freeze_zip
@@ -79,7 +79,8 @@ def _page_setup(section, paper: str, landscape: bool) -> None:
 
 def _header_text(report: Report, what: str) -> str:
     title = report.title if len(report.title) <= 70 else report.title[:68] + "…"
-    return f"Study {report.study_id}  |  {title}" + (f"  |  {what}" if what else "")
+    return (("DRAFT  |  " if report.draft else "") + f"Study {report.study_id}  |  {title}"
+            + (f"  |  {what}" if what else ""))
 
 
 def _set_header(section, report: Report, what: str) -> None:
@@ -209,6 +210,8 @@ def _key_value_table(rows: list[tuple[str, str]], widths: tuple[float, float]) -
 
 
 def _title_page(doc: DocxDocument, report: Report, paper: str) -> None:
+    if report.draft:
+        _small(doc.add_paragraph(DRAFT_TEXT), 14, bold=True)
     doc.add_paragraph(report.title, style="Title")
     width = usable_width(paper, False)
     front = report.front
@@ -225,7 +228,7 @@ def _title_page(doc: DocxDocument, report: Report, paper: str) -> None:
 def _signature(doc: DocxDocument, role: str, name: str) -> None:
     doc.add_paragraph()
     doc.add_paragraph(f"{role}: {name or '________________________'}")
-    doc.add_paragraph("Signature: ________________________        Date: ______________")
+    doc.add_paragraph(SIGN_LINE)
 
 
 def _glp_pages(doc: DocxDocument, report: Report) -> None:
@@ -239,7 +242,7 @@ def _glp_pages(doc: DocxDocument, report: Report) -> None:
     _signature(doc, "Study director", front.study_director)
     doc.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     doc.add_heading("Quality assurance statement", level=1)
-    doc.add_paragraph(QA_TEXT)
+    doc.add_paragraph(front.qa_text or QA_TEXT)
     line = "____________"
     rows = [Row((phase or line, inspected or line, reported or line), ())
             for phase, inspected, reported in front.qa_inspections]

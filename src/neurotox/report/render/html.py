@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import html as _html
 
-from neurotox.report.front import COMPLIANCE, QA_TEXT, traceability
+from neurotox.report.front import COMPLIANCE, DRAFT_TEXT, QA_TEXT, traceability
 from neurotox.report.materials import TITLE as MATERIALS_TITLE
 from neurotox.report.model import Figure, Report, Table, by_category
 
@@ -29,6 +29,7 @@ figure{margin:12px 0}figcaption{font-weight:bold;font-size:12px}
 figure img{width:900px;max-width:100%;height:auto}
 dl.head dt{float:left;clear:left;width:190px;font-weight:bold}dl.head dd{margin-left:200px}
 p.sign{margin-top:18px}
+p.draft{font-size:18px;font-weight:bold;color:#a00;border:2px solid #a00;padding:4px 8px}
 footer.stamp,header.stamp{font-size:11px;color:#444;border-top:1px solid #999;margin-top:24px}
 header.stamp{border-top:none;border-bottom:1px solid #999;margin:0 0 12px}
 @page{size:A4;margin:15mm}
@@ -74,9 +75,10 @@ def figure_html(figure: Figure) -> str:
 
 def _stamp(report: Report) -> str:
     s = report.stamp
+    draft = "DRAFT · " if report.draft else ""
     if s is None:
-        return ""
-    return (f"Study {esc(report.study_id)} · report date {esc(s.report_day)} · "
+        return draft.removesuffix(" · ")
+    return (f"{draft}Study {esc(report.study_id)} · report date {esc(s.report_day)} · "
             f"{esc(s.software)} · run ID {esc(s.run_id)}")
 
 
@@ -92,7 +94,8 @@ def _glp(report: Report) -> str:
             + _paragraphs(list(front.compliance or COMPLIANCE))
             + sign.format(role="Study director",
                           name=esc(front.study_director) or "________________________")
-            + '<h2 id="qa">Quality assurance statement</h2>' + f"<p>{esc(QA_TEXT)}</p>"
+            + '<h2 id="qa">Quality assurance statement</h2>'
+            + f"<p>{esc(front.qa_text or QA_TEXT)}</p>"
             + '<table class="data"><thead><tr><th>Phase inspected</th><th>Date of inspection'
             "</th><th>Date reported to study director and management</th></tr></thead>"
             f"<tbody>{rows}</tbody></table>"
@@ -161,6 +164,7 @@ def render_html(report: Report) -> bytes:
         "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{esc(report.study_id)} report</title><style>{CSS}</style></head><body>",
         f'<header class="stamp">{stamp}</header>' if stamp else "",
+        f'<p class="draft">{esc(DRAFT_TEXT)}</p>' if report.draft else "",
         f"<h1>{esc(report.study_id)}: {esc(report.title)}</h1>",
         _definitions(rows),
         (f"<h2>Traceability</h2>{_definitions(trace)}" if trace else ""),

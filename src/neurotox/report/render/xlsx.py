@@ -8,8 +8,10 @@ column per number field (mean, SD, n, % of control, p ...) and a text column
 for its flag, so a spreadsheet user can both read and compute. Numbers are
 stored at full precision and shown with number formats (the decimals of the
 table, p-values as 0.000 and "< 0.001"); headers are frozen, and every sheet
-prints with its title rows and label columns repeated, fitted to the page
-width, with the study number and "Page X of Y".
+prints with the study number, "Page X of Y", date, software and run ID in its
+page header and footer; a table sheet with its header row and label columns
+repeated, fitted to the page width when that prints at half size or more,
+else at full size on pages across.
 """
 
 from __future__ import annotations
@@ -23,13 +25,21 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from neurotox.io.xlsx import header_text, text_cells
-from neurotox.report.front import traceability
+from neurotox.report.front import (
+    BLANK,
+    COMPLIANCE,
+    DRAFT_TEXT,
+    QA_TEXT,
+    SIGN_LINE,
+    traceability,
+)
 from neurotox.report.materials import TITLE as MATERIALS_TITLE
 from neurotox.report.model import Report, Table
 from neurotox.report.render._zip import freeze_zip
 from neurotox.report.render.layout import plan_parts
 
 BOLD = Font(bold=True)
+DRAFT_FONT = Font(bold=True, size=14, color="AA0000")
 #: Table kinds whose cells carry significance flags (own spreadsheet column).
 FLAGGED = ("summary", "incidence", "severity", "findings", "pathology")
 #: Number format of p-values: three decimals, "< 0.001" below.
@@ -105,23 +115,67 @@ def _formats(ws: Worksheet, table: Table, first_row: int) -> None:
 
 
 def _print_setup(ws: Worksheet, table: Table, head: int, report: Report) -> None:
-    """Print titles, fit to the page width, orientation, paper, header and footer."""
+    """Print titles, fit to the page width where legible, orientation, header and footer."""
     paper = report.front.paper if report.front else "a4"
     ws.print_title_rows = f"{head}:{head}"
     ws.print_title_cols = f"A:{get_column_letter(len(table.row_header))}"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0
-    ws.page_setup.paperSize = PAPER_SIZE[paper]
     wide = any(p.landscape for p in plan_parts(table, paper)) or len(table.columns) > 4
-    ws.page_setup.orientation = "landscape" if wide else "portrait"
+    _page(ws, report, table.caption, landscape=wide)
+
+
+#: Smallest print scale a sheet is fitted to its page width with: below it the
+#: print would be unreadable (11 pt at 50 % prints as 5.5 pt), so the sheet prints
+#: at full size on as many pages across as it needs, its header row and label
+#: columns repeated on each.
+MIN_FIT_SCALE = 0.5
+#: Printable width of a page in inches (paper width less openpyxl's default margins
+#: of 0.75 in each side), by paper and orientation.
+PRINTABLE_IN = {("a4", False): 8.27 - 1.5, ("a4", True): 11.69 - 1.5,
+                ("letter", False): 8.5 - 1.5, ("letter", True): 11.0 - 1.5}
+
+
+def fit_scale(ws: Worksheet, paper: str, landscape: bool) -> float:
+    """Scale at which the sheet's used columns fit the printable page width.
+
+    A column ``width`` characters wide is ``7 * width + 5`` pixels at 96 dpi
+    (Excel's default font, Calibri 11, is 7 pixels per character).
+    """
+    pixels = sum(7 * (ws.column_dimensions[get_column_letter(j)].width or 8.43) + 5
+                 for j in range(1, ws.max_column + 1))
+    return PRINTABLE_IN[paper, landscape] * 96 / pixels
+
+
+def _page(ws: Worksheet, report: Report, what: str, *, landscape: bool) -> None:
+    """Paper, orientation, fit to width (if legible), page header and footer of a sheet.
+
+    A sheet too wide to print legibly on a portrait page prints landscape.
+    """
+    paper = report.front.paper if report.front else "a4"
+    landscape = landscape or fit_scale(ws, paper, False) < MIN_FIT_SCALE
+    ws.page_setup.paperSize = PAPER_SIZE[paper]
+    ws.page_setup.orientation = "landscape" if landscape else "portrait"
+    fits = fit_scale(ws, paper, landscape) >= MIN_FIT_SCALE
+    ws.sheet_properties.pageSetUpPr.fitToPage = fits
+    if fits:
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
     ws.oddHeader.left.text = header_text(f"Study {report.study_id}")
-    ws.oddHeader.right.text = header_text(table.caption[:60])
+    if report.draft:
+        ws.oddHeader.center.text = "DRAFT"
+    ws.oddHeader.right.text = header_text(shorten(what, 80))
     stamp = report.stamp
     ws.oddFooter.left.text = "Page &P of &N"
     if stamp:
         ws.oddFooter.right.text = header_text(f"{stamp.report_day}  {stamp.software}  "
                                               f"Run {stamp.run_id}")
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, "…" marking the cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]
+    return (cut.rsplit(" ", 1)[0] if " " in cut else cut).rstrip(" ,;:—-") + "…"
 
 
 def _number(v: float | None) -> float | int | None:
@@ -165,9 +219,13 @@ def _widths(ws: Worksheet, table: Table) -> None:
 def _write_contents(ws: Worksheet, report: Report) -> None:
     ws.append([f"{report.study_id}: {report.title}"])
     ws.cell(row=1, column=1).font = BOLD
+    if report.draft:
+        ws.append([DRAFT_TEXT])
+        ws.cell(row=2, column=1).font = DRAFT_FONT
     rows = report.front.title_block if report.front else list(report.header.items())
     for k, v in [*rows, *traceability(report.stamp)]:
         ws.append([k, v])
+    _glp_statements(ws, report)
     ws.append([])
     ws.append(["Sheet", "Table"])
     for cell in ws[ws.max_row]:
@@ -180,14 +238,44 @@ def _write_contents(ws: Worksheet, report: Report) -> None:
                          ("Guideline deviations", report.deviations),
                          ("Exclusions", report.exclusions),
                          ("Appendix: messages of the software", report.appendix)):
-        ws.append([])
-        ws.append([title])
-        ws.cell(row=ws.max_row, column=1).font = BOLD
+        _heading(ws, title)
         for line in lines or ["None."]:
             ws.append([line])
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 90
+    ws.column_dimensions["C"].width = 24
     ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    _page(ws, report, "Contents", landscape=True)
+
+
+def _heading(ws: Worksheet, text: str) -> None:
+    ws.append([])
+    ws.append([text])
+    ws.cell(row=ws.max_row, column=1).font = BOLD
+
+
+def _glp_statements(ws: Worksheet, report: Report) -> None:
+    """The statement of compliance and the QA statement, as the docx/pdf/html print them."""
+    front = report.front
+    if front is None or not front.glp:
+        return
+    _heading(ws, "Statement of compliance")
+    for text in front.compliance or COMPLIANCE:
+        ws.append([text])
+    ws.append(["Study director", front.study_director or BLANK])
+    ws.append([SIGN_LINE])
+    _heading(ws, "Quality assurance statement")
+    ws.append([front.qa_text or QA_TEXT])
+    ws.append(["Phase inspected", "Date of inspection",
+               "Date reported to study director and management"])
+    for cell in ws[ws.max_row]:
+        cell.font = BOLD
+    line = "____________"
+    for phase, inspected, reported in front.qa_inspections:
+        ws.append([phase or line, inspected or line, reported or line])
+    ws.append(["Quality Assurance", front.qa_name or BLANK])
+    ws.append([SIGN_LINE])
 
 
 def _write_materials(ws: Worksheet, report: Report) -> None:
@@ -210,6 +298,7 @@ def _write_materials(ws: Worksheet, report: Report) -> None:
                 ws.append([name, sha])
     ws.column_dimensions["A"].width = 90
     ws.column_dimensions["B"].width = 68
+    _page(ws, report, MATERIALS_TITLE, landscape=True)
 
 
 def render_xlsx(report: Report) -> bytes:
