@@ -431,7 +431,8 @@ def censoring_text(study: Study) -> str:
     test = TEST_NAMES[plan.rho]
     return (f"for the statistics, values below the LLOQ are {POLICY_TEXT[plan.policy]} "
             f"(substitution policy '{plan.policy}'), and a stratum with more than "
-            f"{plan.rank_test_above:.0%} censored values, or any right-censored value, is "
+            f"{plan.rank_test_above:.0%} censored values (in all or in any one group, or more "
+            "than half of a group), or any right-censored value, is "
             f"compared with the censoring-aware {test} rank test (statistical plan key "
             "'censored').")
 

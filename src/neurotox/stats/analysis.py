@@ -183,6 +183,9 @@ def _prepare(table: pd.DataFrame, pool_sexes: bool) -> pd.DataFrame:
 def _apply_censoring(df: pd.DataFrame, plan: StatisticsPlan) -> pd.DataFrame:
     """Substitute or exclude left-censored values by the plan's policy, per stratum.
 
+    The stratum's mode is judged on its groups' censored counts
+    (:func:`neurotox.stats.censored.stratum_mode`).
+
     ``_limit`` keeps the limit for the tests (which route the stratum themselves with
     the same rule, :func:`neurotox.stats.censored.stratum_mode`); ``value`` becomes
     what the descriptive statistics (and the repeated-measures model) use: the
@@ -198,10 +201,16 @@ def _apply_censoring(df: pd.DataFrame, plan: StatisticsPlan) -> pd.DataFrame:
     if not (left.any() or right.any()):
         return df
     strata = df.groupby(STRATUM, sort=False).ngroup().to_numpy()
-    count = [np.bincount(strata, weights=m, minlength=strata.max() + 1).astype(int)
+    cells = df.groupby([*STRATUM, "group"], sort=False).ngroup().to_numpy()
+    count = [np.bincount(cells, weights=m, minlength=cells.max() + 1).astype(int)
              for m in (left, right, inc)]
+    cell_stratum = np.empty(cells.max() + 1, dtype=int)
+    cell_stratum[cells] = strata
+    by = np.argsort(cell_stratum, kind="stable")
+    cuts = np.flatnonzero(np.diff(cell_stratum[by])) + 1
+    per_group = zip(*(np.split(c[by], cuts) for c in count), strict=True)
     modes = [cens.stratum_mode(n_l, n_r, n, plan.censored.policy, plan.censored.rank_test_above)
-             for n_l, n_r, n in zip(*count, strict=True)]
+             for n_l, n_r, n in per_group]
     mode = np.asarray(modes)[strata]
     df = df.copy()
     sub = left & (mode != "exclude")     # the policy's value, whatever test follows
