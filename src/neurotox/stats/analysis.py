@@ -581,7 +581,7 @@ def _finish_results(desc: pd.DataFrame, per_row: _PerRow, df: pd.DataFrame,
     # a signed index or difference (interval scale), or a value already relative to the
     # control: percent of control means nothing
     interval = r["endpoint"].map(lambda e: not reg[e].relative_to_control).to_numpy(bool)
-    r.loc[interval, "percent_of_control"] = np.nan
+    r.loc[interval | _censored_ratio(r), "percent_of_control"] = np.nan
     treated = ~r["is_control"].to_numpy()
     r["direction"] = np.where(treated & (level > base), "up",
                               np.where(treated & (level < base), "down", ""))
@@ -590,6 +590,19 @@ def _finish_results(desc: pd.DataFrame, per_row: _PerRow, df: pd.DataFrame,
         r[col] = getattr(per_row, col)
     r["flag"] = _flags(r["p_value"].to_numpy(), plan.alpha)
     return r[RESULT_COLUMNS].reset_index(drop=True)
+
+
+def _censored_ratio(r: pd.DataFrame) -> np.ndarray:
+    """Rows whose percent of control would rest on censored values, not measurements.
+
+    A group whose values are all censored has no measured mean; when more than half
+    of the control's values are censored, its mean is mostly the policy's substitutes
+    (limit/2 five times gives a "415 %" that limit would make 207 %), so no group of
+    that stratum gets a percent of control.
+    """
+    share = r["n_censored"].astype(float) / r["n"].astype(float).where(r["n"] > 0)
+    ctrl = share.where(r["is_control"]).groupby(r["_stratum"]).transform("first")
+    return ((r["n"] > 0) & (share >= 1) | (ctrl > 0.5)).to_numpy(bool)
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:
