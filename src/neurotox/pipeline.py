@@ -229,6 +229,16 @@ def exclusion_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+def policy_lines(records: Iterable[dict]) -> list[str]:
+    """One report line per subject × reason whose values the censoring policy left out."""
+    per: dict[tuple, list[dict]] = {}
+    for r in records:
+        per.setdefault((r["assay"], r["subject"], r["group"], r["reason"]), []).append(r)
+    return [f"{assay}, subject {subject} (group {group}): {len(part)} value(s) of "
+            f"{', '.join(sorted({r['endpoint'] for r in part}))} excluded — {reason}"
+            for (assay, subject, group, reason), part in sorted(per.items())]
+
+
 def missing_lines(missing: Iterable[dict[str, str]]) -> list[str]:
     """One report line per subject (or session of a subject) an assay has no value for."""
     return [f"{m['assay']}, subject {m['subject']} (group {m['group']}, sex {m['sex']}): no "
@@ -522,6 +532,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
             record.parameters.setdefault("protocols", {}).update(
                 {f"{prefix}:{k}" if prefix else k: v for k, v in collected.protocols.items()})
         analysis = analyse(collected.table, study, pool)
+        record.exclusions.extend(analysis.exclusions)     # censoring policy 'exclude'
         step("statistics", f"{len(analysis.decisions)} analyses")
         from neurotox.stats.analysis import dropped_transforms
 
@@ -546,6 +557,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         report = build_report(study.spec, collected.table, analysis.results,
                               analysis.decisions, software=software, deviations=deviations,
                               exclusions=exclusion_lines(collected.table)
+                              + policy_lines(analysis.exclusions)
                               + missing_lines(collected.missing), bmd=bmd,
                               figures=False, stamp=stamp,
                               parameters=collected.parameters if endpoints_file is None

@@ -7,7 +7,7 @@ are :data:`RESULT_COLUMNS` and :data:`DECISION_COLUMNS`, in that order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -61,11 +61,28 @@ class Analysis:
     decisions
         One row per endpoint x sex x timepoint, plus ``timepoint="ALL"`` rows for
         the repeated-measures mixed model (:data:`DECISION_COLUMNS`).
+    exclusions
+        Manifest records of the values the censoring policy ``exclude`` left out of
+        the statistics (:func:`policy_exclusions`): one per value, with its rule,
+        reason and limit, like an assay's own exclusions.
 
     """
 
     results: pd.DataFrame
     decisions: pd.DataFrame
+    exclusions: list[dict] = field(default_factory=list)
+
+
+def policy_exclusions(df: pd.DataFrame) -> list[dict]:
+    """One manifest record per left-censored value the ``exclude`` policy dropped."""
+    if "_policy_excluded" not in df.columns:
+        return []
+    part = df[df["_policy_excluded"].to_numpy(bool)]
+    keys = ["assay", "endpoint", "subject", "group", "timepoint", "exclusion_reason", "_limit"]
+    return [{"rule": "censoring policy", "assay": a, "endpoint": e, "subject": s, "group": g}
+            | ({"timepoint": t} if str(t) not in ("", "NA", "nan") else {})
+            | {"reason": why, "values": 1, "limit": float(lim)}
+            for a, e, s, g, t, why, lim in part[keys].itertuples(index=False, name=None)]
 
 
 
@@ -364,6 +381,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     plan = plan or StatisticsPlan()
     reg = registry if registry is not None else endpoints.registry()
     df = _apply_censoring(_prepare(table, plan.pool_sexes), plan)  # per subject (pup)
+    dropped = policy_exclusions(df)
     order = _group_order(groups or groups_from_table(df))
     _check_groups(df, order)
     unknown = sorted(set(df["endpoint"]) - set(reg))
@@ -380,7 +398,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     desc = _ordered_cells(describe(df), order, times)
     desc = desc[~desc["endpoint"].map(lambda e: reg[e].covariate_only)].reset_index(drop=True)
     if desc.empty:
-        return Analysis(_empty(RESULT_COLUMNS), _empty(DECISION_COLUMNS))
+        return Analysis(_empty(RESULT_COLUMNS), _empty(DECISION_COLUMNS), dropped)
     tested = ~df["excluded"]
     if "_policy_excluded" in df.columns:
         tested |= df["_policy_excluded"]
@@ -431,7 +449,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     results = _finish_results(desc, per_row, df, reg, plan, order)
     decisions = pd.DataFrame(dec_rows, columns=DECISION_COLUMNS) if dec_rows \
         else _empty(DECISION_COLUMNS)
-    return Analysis(results, _order_decisions(decisions))
+    return Analysis(results, _order_decisions(decisions), dropped)
 
 
 def _censoring_noted(rows: list[dict], df: pd.DataFrame) -> list[dict]:

@@ -289,6 +289,15 @@ def test_analyse_left_censored_policies():
                       GROUPS)
     r = a.results.set_index("group")
     assert list(r["n_excluded"]) == [2, 3, 3] and list(r["n"]) == [4, 3, 3]
+    # each dropped value is an exclusion record (rule, reason, limit), as in the manifest
+    assert [(x["subject"], x["limit"]) for x in a.exclusions] == [
+        ("G1-0", 1.0), ("G1-1", 1.0), ("G2-0", 1.0), ("G2-1", 1.0), ("G2-2", 1.0),
+        ("G3-2", 1.0), ("G3-3", 1.0), ("G3-5", 1.0)]
+    assert {x["rule"] for x in a.exclusions} == {"censoring policy"}
+    from neurotox.pipeline import policy_lines
+    assert policy_lines(a.exclusions)[0] == (
+        "fob, subject G1-0 (group G1): 1 value(s) of grip_strength_forelimb excluded — below "
+        "the limit (left-censored); censoring policy exclude")
     assert "excluded from the tests (policy exclude)" in a.decisions.iloc[0]["censoring"]
 
 
