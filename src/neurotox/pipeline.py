@@ -262,6 +262,16 @@ def exclusion_lines(table: pd.DataFrame) -> list[str]:
     return lines
 
 
+def policy_lines(records: Iterable[dict]) -> list[str]:
+    """One report line per subject × reason whose values the censoring policy left out."""
+    per: dict[tuple, list[dict]] = {}
+    for r in records:
+        per.setdefault((r["assay"], r["subject"], r["group"], r["reason"]), []).append(r)
+    return [f"{assay}, subject {subject} (group {group}): {len(part)} value(s) of "
+            f"{', '.join(sorted({r['endpoint'] for r in part}))} excluded — {reason}"
+            for (assay, subject, group, reason), part in sorted(per.items())]
+
+
 def missing_lines(missing: Iterable[dict[str, str]]) -> list[str]:
     """One report line per subject (or session of a subject) an assay has no value for.
 
@@ -470,7 +480,8 @@ def censoring_text(study: Study) -> str:
     test = TEST_NAMES[plan.rho]
     return (f"for the statistics, values below the LLOQ are {POLICY_TEXT[plan.policy]} "
             f"(substitution policy '{plan.policy}'), and a stratum with more than "
-            f"{plan.rank_test_above:.0%} censored values, or any right-censored value, is "
+            f"{plan.rank_test_above:.0%} censored values (in all or in any one group, or more "
+            "than half of a group), or any right-censored value, is "
             f"compared with the censoring-aware {test} rank test (statistical plan key "
             "'censored').")
 
@@ -560,6 +571,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
             record.parameters.setdefault("protocols", {}).update(
                 {f"{prefix}:{k}" if prefix else k: v for k, v in collected.protocols.items()})
         analysis = analyse(collected.table, study, pool)
+        record.exclusions.extend(analysis.exclusions)     # censoring policy 'exclude'
         step("statistics", f"{len(analysis.decisions)} analyses")
         from neurotox.stats.analysis import dropped_transforms
 
@@ -582,6 +594,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         report = build_report(study.spec, collected.table, analysis.results,
                               analysis.decisions, software=software, deviations=deviations,
                               exclusions=exclusion_lines(collected.table)
+                              + policy_lines(analysis.exclusions)
                               + missing_lines(collected.missing), bmd=bmd,
                               figures=False, stamp=stamp,
                               parameters=collected.parameters if endpoints_file is None

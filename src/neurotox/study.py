@@ -180,8 +180,9 @@ class CensoredPlan(BaseModel):
         the tests, counted as exclusions) or ``rank`` (always the censoring-aware
         rank test).
     rank_test_above
-        Censored fraction of a stratum above which the censoring-aware rank test is
-        used whatever the policy.
+        Censored fraction of a stratum, or of any one of its groups, above which the
+        censoring-aware rank test is used whatever the policy (also when more than
+        half of a group is censored).
     test
         Censoring-aware test: ``peto-prentice`` (generalised Wilcoxon, the default)
         or ``logrank``. Right-censored values (cut-offs) always use it.

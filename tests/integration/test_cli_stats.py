@@ -101,6 +101,29 @@ def test_stats_applies_the_study_exclusions_file(invoke, tmp_path):
                                        "values": 1}]
 
 
+def test_values_the_censoring_policy_excludes_have_manifest_records(invoke, tmp_path):
+    # stranger44 #7: policy 'exclude' dropped values with "exclusions": [] in the manifest
+    _write_inputs(tmp_path)
+    (tmp_path / "study.yaml").write_text(STUDY.replace(
+        "trend_test: true}", "trend_test: true, censored: {policy: exclude}}"))
+    table = pd.read_csv(tmp_path / "endpoints.csv")
+    table["censoring"] = np.where(table["subject"].isin(["L3"]), "left", "none")
+    table.loc[table["subject"] == "L3", "value"] = 50.0      # 1 of 8 in L: below 20 %
+    table.to_csv(tmp_path / "endpoints.csv", index=False)
+    out = tmp_path / "out"
+    r = invoke("stats", tmp_path / "endpoints.csv", "--study", tmp_path / "study.yaml",
+               "-o", out)
+    assert r.exit_code == 0, r.output
+    res = pd.read_csv(out / "results.csv").set_index("group")
+    assert res.loc["L", "n"] == 7 and res.loc["L", "n_excluded"] == 1
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["exclusions"] == [{
+        "rule": "censoring policy", "assay": "fob", "endpoint": "grip_strength_forelimb",
+        "subject": "L3", "group": "L",
+        "reason": "below the limit (left-censored); censoring policy exclude", "values": 1,
+        "limit": 50.0}]
+
+
 def _unnamed_dose_table(folder):
     """The same values under free group names with no doses (a neurite run's table)."""
     _write_inputs(folder)

@@ -18,7 +18,14 @@ import pandas as pd
 from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io.output import OutputDir
 from neurotox.parallel import TaskPool
-from neurotox.report.bmd import bmd_table, collect_bmds, reliability, start_bmds, trend_bmds
+from neurotox.report.bmd import (
+    bmd_table,
+    censored_in_means,
+    collect_bmds,
+    reliability,
+    start_bmds,
+    trend_bmds,
+)
 from neurotox.report.context import Context, litter_pups
 from neurotox.report.figures import FigureQueue, plan_figures, render_figures
 from neurotox.report.findings import conclusions_table, findings_tables
@@ -209,7 +216,7 @@ def _numbered(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame, fits
         tables.append(potency_table(fits, ctx.spec, 0, ", ".join(units), ctx))
     bmds = get_bmds()
     if bmds:
-        tables.append(bmd_table(bmds, ctx.spec, 0, ctx))
+        tables.append(bmd_table(bmds, ctx.spec, 0, ctx, censored=censored_in_means(results)))
     tables += listing_tables(ctx.table, ctx, 0, skip=[PATHOLOGY]) + pathology_listing(ctx)
     for i, t in enumerate(tables, start=1):
         t.number = i

@@ -148,23 +148,43 @@ def reliability(r: BmdResult, doses: list[float]) -> str:
     return "; ".join(flags)
 
 
+def censored_in_means(results: pd.DataFrame) -> dict[BmdKey, int]:
+    """Per endpoint × sex × timepoint: censored values counted in the group means."""
+    if "n_censored" not in results.columns:
+        return {}
+    n = pd.to_numeric(results["n_censored"], errors="coerce").fillna(0)
+    sums = n.groupby([results[c] for c in ("assay", "endpoint", "sex", "timepoint")]).sum()
+    return {key: int(v) for key, v in sums.items() if v > 0}
+
+
+def censored_flag(n: int) -> str:
+    """The BMD table's note that a fit rests partly on censored values (``""`` for none)."""
+    return (f"fitted to means holding {n} censored value(s) at the value the censoring "
+            "policy gives them (below a limit) or at the limit (above), not measured "
+            "values") if n else ""
+
+
 def _g(v: float) -> str:
     return "–" if not math.isfinite(v) else fmt_sig(v)
 
 
 def bmd_table(bmds: dict[BmdKey, BmdResult], spec: StudySpec, number: int,
-              ctx: Context | None = None) -> Table:
+              ctx: Context | None = None, *,
+              censored: dict[BmdKey, int] | None = None) -> Table:
     """Recommended benchmark-dose model per endpoint × sex: BMD, BMDL, BMDU, flags.
 
     With ``ctx`` timepoints and sexes are labelled as the other tables label them
-    (the codes themselves when None).
+    (the codes themselves when None). ``censored``: censored values counted in the
+    fitted group means (:func:`censored_in_means`), said in the Reliability column.
     """
+    censored = censored or {}
     unit = unit_symbol(spec.groups[0].dose_unit)
     doses = [g.dose for g in spec.groups]
     rows = []
     for (assay, endpoint, sex, tpc), r in bmds.items():
         where = sex_and_timepoint(sex, tpc, assay, ctx)
-        flag = reliability(r, doses)
+        flag = "; ".join(x for x in (reliability(r, doses), censored_flag(
+            censored.get((assay, endpoint, sex, tpc), 0))) if x)
         pairs = [(_bmr_text(r), math.nan), (r.model or "none viable", math.nan),
                  (_g(r.bmd), r.bmd), (_g(r.bmdl), r.bmdl), (_g(r.bmdu), r.bmdu),
                  (flag, math.nan), (r.reason, math.nan)]
@@ -186,7 +206,10 @@ def bmd_table(bmds: dict[BmdKey, BmdResult], spec: StudySpec, number: int,
                    "EPA Benchmark Dose Technical Guidance 2012).",
                    "Reliability: BMDL = 0 or a BMD/BMDL ratio above "
                    f"{MAX_BMD_BMDL_RATIO:g} make the BMD unreliable; a BMD above the highest "
-                   "dose or below a tenth of the lowest dose is an extrapolation (EPA 2012)."])
+                   "dose or below a tenth of the lowest dose is an extrapolation (EPA 2012). "
+                   "Means holding censored values (below a limit: the censoring policy's "
+                   "substitute; above: the limit) are fitted as they are, and the column "
+                   "says how many."])
 
 
 def _bmr_text(r: BmdResult) -> str:

@@ -86,7 +86,7 @@ def _hist_cell(rng: pd.Series | None, kind: str, decimals: int) -> Cell:
     if rng is None:
         return Cell("–", {"mean": math.nan, "sd": math.nan, "n": math.nan})
     lo, hi = _bounds(rng, kind)
-    counts = f"({int(rng['n_studies'])}/{int(rng['n_animals'])})"
+    counts = f"({int(rng['n_studies'])}/{int(rng['n_animals'])}{_censored_text(rng)})"
     if kind == "incidence":
         return Cell(f"{fmt(lo, 0)}–{fmt(hi, 0)}% {counts}",
                     {"n_examined": float(rng["n_animals"]), "incidence_pct":
@@ -95,6 +95,17 @@ def _hist_cell(rng: pd.Series | None, kind: str, decimals: int) -> Cell:
                 f"{fmt(float(rng['p95']), decimals)}] {counts}",
                 {"mean": float(rng["mean"]), "sd": float(rng["sd"]),
                  "n": float(rng["n_animals"]), "hist_low": lo, "hist_high": hi})
+
+
+def _n_censored(rng: pd.Series | None) -> int:
+    n = rng.get("n_censored", math.nan) if rng is not None else math.nan
+    return int(n) if n is not None and math.isfinite(float(n)) else 0
+
+
+def _censored_text(rng: pd.Series) -> str:
+    """``"; 4 censored"`` when animals of the range had results below/above a limit."""
+    n = _n_censored(rng)
+    return f"; {n} censored" if n else ""
 
 
 def range_text(rng: pd.Series | None) -> Cell:
@@ -231,12 +242,16 @@ def add_to_table(table: Table, columns: list[tuple[str, str] | None], sex: str,
                                                for r, d in zip(found, decimals, strict=True)))
     rows.insert(control_at + 1, hist_row)
     table.rows = rows
-    table.footnotes.append(footnote(kind, hist))
+    table.footnotes.append(footnote(kind, hist, censored=any(_n_censored(r) for r in found)))
     return True
 
 
-def footnote(kind: str, hist: HistoricalRanges) -> str:
-    """The footnote explaining the historical row and the mark."""
+def footnote(kind: str, hist: HistoricalRanges, *, censored: bool = False) -> str:
+    """The footnote explaining the historical row and the mark.
+
+    ``censored``: some range counts animals whose results were censored (below or
+    above a limit); the footnote says they are not in the range.
+    """
     if kind == "incidence":
         what = ("Historical control row: range of the incidences of the historical studies "
                 f"(studies/animals); {MARK} treated-group incidence outside that range")
@@ -249,4 +264,8 @@ def footnote(kind: str, hist: HistoricalRanges) -> str:
             f"treated group's {MARK} may then reflect the concurrent animals rather than the "
             f"treatment) (not a statistical test). A range of fewer than {hist.min_studies} "
             f"studies is shown but marks no group ({MARK}/{CONTROL_MARK}). "
-            f"Historical controls: {hist.source}.")
+            + ("\"(1/5; 4 censored)\": 4 of the 5 animals had results below or above a "
+               "limit; they are counted but not in the range or percentiles, which rest on "
+               "the quantified animals only and lean away from the limit. " if censored
+               else "")
+            + f"Historical controls: {hist.source}.")

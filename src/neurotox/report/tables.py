@@ -391,7 +391,9 @@ def censoring_footnotes(block: Block) -> list[str]:
                      "statistics count censored values at the value the policy gives them; "
                      "values above a limit count at the limit, so a mean marked "
                      f"{LOWER_BOUND.strip()} is a lower bound. No % of control is given for a "
-                     "group whose values are all censored.")
+                     "group whose values are all censored, nor for any group when more than "
+                     "half of the control's values are censored (its mean would rest on the "
+                     "values the policy gives them, not on measurements).")
     return notes
 
 
@@ -742,6 +744,14 @@ def _unit_values(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
     return inc[["subject", "group", "value"]]
 
 
+def _mostly_censored(r: pd.Series | dict | None) -> bool:
+    """More than half of the group's values censored (its mean rests on substitutes)."""
+    if r is None:
+        return False
+    n, n_cens = _num(r.get("n", math.nan)), _num(r.get("n_censored", 0))
+    return n > 0 and n_cens > n / 2
+
+
 def _adjusted_cell(r: pd.Series | None, adj: float, control: float, decimals: int) -> Cell:
     if r is None or not math.isfinite(adj):
         return Cell("–", {"mean": math.nan, "n": math.nan, "p_value": math.nan})
@@ -770,11 +780,12 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
     for i, col in enumerate(cols):
         per_group = block.cells.get(col, {})
         dec = summary_decimals(col[0], [_num(r["mean"]) for r in per_group.values()])
-        control = next((_num(r["mean"]) for r in per_group.values() if r.get("is_control")),
-                       math.nan)
-        # percent of a control mean at or below zero, or of a signed index, means
-        # nothing: not shown
-        pct = plan.percent_of_control and control > 0 and ratio_scale(col[0])
+        ctrl_row = next((r for r in per_group.values() if r.get("is_control")), None)
+        control = math.nan if ctrl_row is None else _num(ctrl_row["mean"])
+        # percent of a control mean at or below zero, of a signed index, or of a control
+        # mean resting mostly on censored values, means nothing: not shown
+        pct = (plan.percent_of_control and control > 0 and ratio_scale(col[0])
+               and not _mostly_censored(ctrl_row))
         adjusted = adjusted_means(ctx, block, col) if col in ancova_cols else {}
         labels.append(_column_label(ctx, block, col))
         sources.append(col)

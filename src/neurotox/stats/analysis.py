@@ -7,7 +7,7 @@ are :data:`RESULT_COLUMNS` and :data:`DECISION_COLUMNS`, in that order.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -61,11 +61,28 @@ class Analysis:
     decisions
         One row per endpoint x sex x timepoint, plus ``timepoint="ALL"`` rows for
         the repeated-measures mixed model (:data:`DECISION_COLUMNS`).
+    exclusions
+        Manifest records of the values the censoring policy ``exclude`` left out of
+        the statistics (:func:`policy_exclusions`): one per value, with its rule,
+        reason and limit, like an assay's own exclusions.
 
     """
 
     results: pd.DataFrame
     decisions: pd.DataFrame
+    exclusions: list[dict] = field(default_factory=list)
+
+
+def policy_exclusions(df: pd.DataFrame) -> list[dict]:
+    """One manifest record per left-censored value the ``exclude`` policy dropped."""
+    if "_policy_excluded" not in df.columns:
+        return []
+    part = df[df["_policy_excluded"].to_numpy(bool)]
+    keys = ["assay", "endpoint", "subject", "group", "timepoint", "exclusion_reason", "_limit"]
+    return [{"rule": "censoring policy", "assay": a, "endpoint": e, "subject": s, "group": g}
+            | ({"timepoint": t} if str(t) not in ("", "NA", "nan") else {})
+            | {"reason": why, "values": 1, "limit": float(lim)}
+            for a, e, s, g, t, why, lim in part[keys].itertuples(index=False, name=None)]
 
 
 
@@ -183,6 +200,9 @@ def _prepare(table: pd.DataFrame, pool_sexes: bool) -> pd.DataFrame:
 def _apply_censoring(df: pd.DataFrame, plan: StatisticsPlan) -> pd.DataFrame:
     """Substitute or exclude left-censored values by the plan's policy, per stratum.
 
+    The stratum's mode is judged on its groups' censored counts
+    (:func:`neurotox.stats.censored.stratum_mode`).
+
     ``_limit`` keeps the limit for the tests (which route the stratum themselves with
     the same rule, :func:`neurotox.stats.censored.stratum_mode`); ``value`` becomes
     what the descriptive statistics (and the repeated-measures model) use: the
@@ -198,10 +218,16 @@ def _apply_censoring(df: pd.DataFrame, plan: StatisticsPlan) -> pd.DataFrame:
     if not (left.any() or right.any()):
         return df
     strata = df.groupby(STRATUM, sort=False).ngroup().to_numpy()
-    count = [np.bincount(strata, weights=m, minlength=strata.max() + 1).astype(int)
+    cells = df.groupby([*STRATUM, "group"], sort=False).ngroup().to_numpy()
+    count = [np.bincount(cells, weights=m, minlength=cells.max() + 1).astype(int)
              for m in (left, right, inc)]
+    cell_stratum = np.empty(cells.max() + 1, dtype=int)
+    cell_stratum[cells] = strata
+    by = np.argsort(cell_stratum, kind="stable")
+    cuts = np.flatnonzero(np.diff(cell_stratum[by])) + 1
+    per_group = zip(*(np.split(c[by], cuts) for c in count), strict=True)
     modes = [cens.stratum_mode(n_l, n_r, n, plan.censored.policy, plan.censored.rank_test_above)
-             for n_l, n_r, n in zip(*count, strict=True)]
+             for n_l, n_r, n in per_group]
     mode = np.asarray(modes)[strata]
     df = df.copy()
     sub = left & (mode != "exclude")     # the policy's value, whatever test follows
@@ -355,6 +381,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     plan = plan or StatisticsPlan()
     reg = registry if registry is not None else endpoints.registry()
     df = _apply_censoring(_prepare(table, plan.pool_sexes), plan)  # per subject (pup)
+    dropped = policy_exclusions(df)
     order = _group_order(groups or groups_from_table(df))
     _check_groups(df, order)
     unknown = sorted(set(df["endpoint"]) - set(reg))
@@ -371,7 +398,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     desc = _ordered_cells(describe(df), order, times)
     desc = desc[~desc["endpoint"].map(lambda e: reg[e].covariate_only)].reset_index(drop=True)
     if desc.empty:
-        return Analysis(_empty(RESULT_COLUMNS), _empty(DECISION_COLUMNS))
+        return Analysis(_empty(RESULT_COLUMNS), _empty(DECISION_COLUMNS), dropped)
     tested = ~df["excluded"]
     if "_policy_excluded" in df.columns:
         tested |= df["_policy_excluded"]
@@ -422,7 +449,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     results = _finish_results(desc, per_row, df, reg, plan, order)
     decisions = pd.DataFrame(dec_rows, columns=DECISION_COLUMNS) if dec_rows \
         else _empty(DECISION_COLUMNS)
-    return Analysis(results, _order_decisions(decisions))
+    return Analysis(results, _order_decisions(decisions), dropped)
 
 
 def _censoring_noted(rows: list[dict], df: pd.DataFrame) -> list[dict]:
@@ -572,7 +599,7 @@ def _finish_results(desc: pd.DataFrame, per_row: _PerRow, df: pd.DataFrame,
     # a signed index or difference (interval scale), or a value already relative to the
     # control: percent of control means nothing
     interval = r["endpoint"].map(lambda e: not reg[e].relative_to_control).to_numpy(bool)
-    r.loc[interval, "percent_of_control"] = np.nan
+    r.loc[interval | _censored_ratio(r), "percent_of_control"] = np.nan
     treated = ~r["is_control"].to_numpy()
     r["direction"] = np.where(treated & (level > base), "up",
                               np.where(treated & (level < base), "down", ""))
@@ -581,6 +608,19 @@ def _finish_results(desc: pd.DataFrame, per_row: _PerRow, df: pd.DataFrame,
         r[col] = getattr(per_row, col)
     r["flag"] = _flags(r["p_value"].to_numpy(), plan.alpha)
     return r[RESULT_COLUMNS].reset_index(drop=True)
+
+
+def _censored_ratio(r: pd.DataFrame) -> np.ndarray:
+    """Rows whose percent of control would rest on censored values, not measurements.
+
+    A group whose values are all censored has no measured mean; when more than half
+    of the control's values are censored, its mean is mostly the policy's substitutes
+    (limit/2 five times gives a "415 %" that limit would make 207 %), so no group of
+    that stratum gets a percent of control.
+    """
+    share = r["n_censored"].astype(float) / r["n"].astype(float).where(r["n"] > 0)
+    ctrl = share.where(r["is_control"]).groupby(r["_stratum"]).transform("first")
+    return ((r["n"] > 0) & (share >= 1) | (ctrl > 0.5)).to_numpy(bool)
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:

@@ -9,8 +9,9 @@ the censoring-aware tests used when they cannot simply be replaced by a number.
 * Left-censored values follow the plan's ``censored.policy``: ``bound``, ``half``
   (bound/2) or ``sqrt2`` (bound/√2) replace the value and the ordinary decision tree
   runs; ``exclude`` drops it (counted as an exclusion); ``rank`` always uses the
-  censoring-aware test. When more than ``censored.rank_test_above`` of a stratum is
-  censored the censoring-aware test is used whatever the policy.
+  censoring-aware test. When more than ``censored.rank_test_above`` of a stratum, or
+  of any one group (or more than half of a group), is censored the censoring-aware
+  test is used whatever the policy.
 * Right-censored values always go to the censoring-aware test.
 * A stratum censored on both sides (up-down thresholds below the weakest and above
   the strongest filament) uses Gehan's scores with Mantel's permutation variance.
@@ -49,16 +50,17 @@ TEST_NAMES = {1.0: "Peto-Prentice", 0.0: "log-rank"}
 MODES = ("none", "substitute", "exclude", "test")
 
 
-def stratum_mode(n_left: int, n_right: int, n_total: int, policy: str,
-                 rank_test_above: float) -> str:
+def stratum_mode(n_left: Sequence[int] | int, n_right: Sequence[int] | int,
+                 n_total: Sequence[int] | int, policy: str, rank_test_above: float) -> str:
     """How a stratum's censored values are handled (one of :data:`MODES`).
 
     Parameters
     ----------
     n_left, n_right
-        Numbers of left- and right-censored values in the stratum.
+        Numbers of left- and right-censored values, per group (or one number for
+        the whole stratum).
     n_total
-        Number of values in the stratum (censored or not).
+        Number of values (censored or not), per group like ``n_left``.
     policy
         The plan's left-censoring policy (``bound``, ``half``, ``sqrt2``, ``exclude``,
         ``rank``).
@@ -68,16 +70,35 @@ def stratum_mode(n_left: int, n_right: int, n_total: int, policy: str,
     Notes
     -----
     Any right-censored value (alone or with left-censored ones) sends the stratum
-    to the censoring-aware test.
+    to the censoring-aware test. Left-censored values do so when more than
+    ``rank_test_above`` of the stratum, or of any one group (or more than half of a
+    group, whatever ``rank_test_above``), is censored (:func:`crowded_group`): a
+    control of 4 values < LLOQ in 5 is 20 % of a 20-value stratum, but the
+    substitute then decides its mean and the comparisons with it.
 
     """
-    if n_right:
+    if np.sum(n_right):
         return "test"
-    if not n_left:
+    if not np.sum(n_left):
         return "none"
-    if policy == "rank" or n_left / max(n_total, 1) > rank_test_above:
+    if policy == "rank" or crowded_group(n_left, n_total, rank_test_above) is not None:
         return "test"
     return "exclude" if policy == "exclude" else "substitute"
+
+
+def crowded_group(n_left: Sequence[int] | int, n_total: Sequence[int] | int,
+                  rank_test_above: float) -> int | None:
+    """Index of the first group censored enough to send the stratum to the rank test.
+
+    A group qualifies when more than ``rank_test_above`` of its values, or more than
+    half of them, are censored (``None`` when none does). A stratum more than
+    ``rank_test_above`` censored always has such a group.
+    """
+    left = np.atleast_1d(np.asarray(n_left, dtype=float))
+    total = np.atleast_1d(np.asarray(n_total, dtype=float))
+    frac = np.divide(left, total, out=np.zeros_like(left), where=total > 0)
+    over = np.flatnonzero(frac > min(rank_test_above, 0.5))
+    return int(over[0]) if over.size else None
 
 
 def substituted(values: np.ndarray, left: np.ndarray, policy: str) -> np.ndarray:
@@ -352,7 +373,8 @@ def _none(groups: list[np.ndarray]) -> list[np.ndarray]:
 
 
 def route(samples: Sequence[np.ndarray], codes: Sequence[Sequence[str]], *,
-          policy: str = "half", rank_test_above: float = 0.2) -> Routed:
+          policy: str = "half", rank_test_above: float = 0.2,
+          names: Sequence[str] | None = None) -> Routed:
     """Apply the censoring plan to one stratum (values of censored rows hold the bound).
 
     Parameters
@@ -363,6 +385,8 @@ def route(samples: Sequence[np.ndarray], codes: Sequence[Sequence[str]], *,
         Per value: ``none``, ``left`` or ``right`` (:class:`~neurotox.vocab.Censoring`).
     policy, rank_test_above
         The plan's ``censored`` settings.
+    names
+        How the note names the groups (default: ``control``, ``group 2``, ...).
 
     Returns
     -------
@@ -374,9 +398,10 @@ def route(samples: Sequence[np.ndarray], codes: Sequence[Sequence[str]], *,
     cds = [np.asarray(c, dtype=str).ravel() for c in codes]
     left = [c == Censoring.LEFT.value for c in cds]
     right = [c == Censoring.RIGHT.value for c in cds]
-    n_left, n_right = int(sum(m.sum() for m in left)), int(sum(m.sum() for m in right))
-    n_total = sum(g.size for g in groups)
-    mode = stratum_mode(n_left, n_right, n_total, policy, rank_test_above)
+    per_left, sizes = [int(m.sum()) for m in left], [g.size for g in groups]
+    n_left, n_right = sum(per_left), int(sum(m.sum() for m in right))
+    n_total = sum(sizes)
+    mode = stratum_mode(per_left, n_right, sizes, policy, rank_test_above)
     if mode == "none":
         return Routed(groups, _none(groups), _none(groups), mode, "", "")
     side = "both" if n_left and n_right else "right" if n_right else "left"
@@ -394,6 +419,19 @@ def route(samples: Sequence[np.ndarray], codes: Sequence[Sequence[str]], *,
     why = ("values censored on both sides: Gehan scores" if side == "both" else
            "right-censored values need a censoring-aware test" if n_right else
            f"policy {policy}" if policy == "rank" else
-           f"censored fraction {n_left / n_total:.0%} > {rank_test_above:.0%}")
+           f"censored fraction {n_left / n_total:.0%} > {rank_test_above:.0%}"
+           if n_left / n_total > rank_test_above else
+           _crowded_text(per_left, sizes, rank_test_above, names))
     return Routed(groups, left, right, mode, side,
                   f"{share}: censoring-aware rank test ({why})")
+
+
+def _crowded_text(per_left: list[int], sizes: list[int], rank_test_above: float,
+                  names: Sequence[str] | None) -> str:
+    """Why a stratum below ``rank_test_above`` overall still goes to the rank test."""
+    i = crowded_group(per_left, sizes, rank_test_above)
+    name = (names[i] if names is not None else "control" if i == 0 else f"group {i + 1}")
+    limit = (f"> {rank_test_above:.0%}" if rank_test_above <= 0.5 else "more than half")
+    return (f"{name}: {per_left[i]} of {sizes[i]} values left-censored "
+            f"({per_left[i] / sizes[i]:.0%}, {limit} of a group; the substitute would "
+            "decide its mean)")

@@ -412,7 +412,8 @@ def compare_to_control(samples: Sequence[Sequence[float]], *, data_type: str = "
     routed = None
     if censoring is not None and data_type != "incidence":
         routed = cens.route(groups, censoring, policy=plan.censored.policy,
-                            rank_test_above=plan.censored.rank_test_above)
+                            rank_test_above=plan.censored.rank_test_above,
+                            names=_group_names(names, dose_values, len(groups)))
         groups = routed.groups
         decision["censoring"] = routed.note
     reason = _insufficient(groups)

@@ -125,3 +125,24 @@ def test_continuous_bmd_is_fitted_to_the_written_means_and_sds():
     r = trend_bmds(results)[("developmental", "dev_preputial_separation_body_weight", "M", "NA")]
     assert r.model == "Power"
     assert (r.bmd, r.bmdl) == (pytest.approx(28.8602, rel=1e-5), pytest.approx(17.6345, rel=1e-5))
+
+
+def test_a_bmd_fitted_to_means_with_censored_values_says_so(spec):
+    """stranger44 #8: il6 F's BMD was fitted to means holding 4 values at LLOQ/2, unsaid."""
+    import pandas as pd
+
+    from neurotox.report.bmd import censored_in_means
+
+    results = pd.DataFrame({"assay": "neurochem", "endpoint": "il6", "sex": "F",
+                            "timepoint": "serum_day7", "group": ["G1", "G2", "G3", "G4"],
+                            "n_censored": [3, 1, 0, 0]})
+    censored = censored_in_means(results)
+    assert censored == {("neurochem", "il6", "F", "serum_day7"): 4}
+    t = bmd_table({("neurochem", "il6", "F", "serum_day7"): _bmd(4.53, 2.162),
+                   ("fob", "tremor", "M", "NA"): _bmd(75.1, 0.0)}, spec, 1,
+                  censored=censored)
+    assert t.rows[0].cells[5].text == (
+        "fitted to means holding 4 censored value(s) at the value the censoring policy gives "
+        "them (below a limit) or at the limit (above), not measured values")
+    assert t.rows[0].cells[5].flag == "!"
+    assert t.rows[1].cells[5].text == "unreliable: BMDL = 0"

@@ -195,3 +195,28 @@ def test_at_most_two_decimals_are_added_and_equal_values_or_unmarking_ranges_add
                  HistoricalRanges(_range(37.52, 37.61, 36.9, 38.2).assign(n_studies=2), "db"))
     assert marks(t)[ROW_LABEL] == "37.5–37.6 [36.9–38.2] (2/50)"
     assert marks(t)["G2 Low"] == "37.6 ± 0.3 (10)"
+
+
+def test_a_range_of_partly_censored_results_says_how_many_were_censored():
+    """SEND GGT: 4 of 5 control females 'LO' (stored censored), 1 quantified at 0.4 U/L.
+
+    The range rests on the one quantified animal (stranger44 #8: "0.4–0.4 (1/5)" read as
+    five animals); the row now says 4 were censored and the footnote what that means.
+    """
+    from neurotox.hcd.ranges import ranges
+
+    rows = pd.DataFrame({"endpoint": "terminal_body_weight", "sex": "F", "timepoint": "NA",
+                         "unit": "U/L", "data_type": "continuous", "study_pk": 1,
+                         "value": [0.4, 0.3, 0.3, 0.3, 0.3],
+                         "censoring": ["", "left", "left", "left", "left"]})
+    rng = ranges(rows)
+    assert rng[["n_animals", "n_censored", "mean", "study_mean_min"]].iloc[0].tolist() == \
+        [5, 4, 0.4, 0.4]
+    t = table([0.45, 0.5, 0.6])
+    add_to_table(t, list(t.sources), "F", GROUPS, HistoricalRanges(rng, "db"))
+    assert marks(t)[ROW_LABEL] == "0.4–0.4 [0.4–0.4] (1/5; 4 censored)"
+    assert ('"(1/5; 4 censored)": 4 of the 5 animals had results below or above a limit; '
+            "they are counted but not in the range or percentiles") in t.footnotes[-1]
+    t = table([341.6, 342.2, 400.0])      # no censored animal: no such footnote
+    add_to_table(t, list(t.sources), "M", GROUPS, HistoricalRanges(RANGES, "db"))
+    assert "censored" not in t.footnotes[-1]

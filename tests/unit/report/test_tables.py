@@ -381,3 +381,61 @@ def test_all_censored_analyte_has_one_reason_everywhere():
     part = dec.assign(sex="M")
     assert _path_paragraph("insufficient_data", part) == (
         'No test was performed for 1 analysis (GM-CSF); the tables say "not tested" and why.')
+
+
+@pytest.mark.parametrize(("n_ctrl_cens", "shown"), [
+    (5, False),   # stranger44 C2: "< 60 (5)" control, treated "[415%]" of 5 x limit/2
+    (3, False),   # stranger45 #10: control mostly below the LLOQ
+    (2, True),    # 2 of 5: the control mean rests mostly on measurements
+])
+def test_no_percent_of_a_mostly_censored_control_in_any_format(n_ctrl_cens, shown):
+    import io
+    from csv import DictReader
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from neurotox.report import build_report
+    from neurotox.report.render import render_csv, render_docx, render_html, render_xlsx
+    from neurotox.stats import analyse
+
+    from .conftest import GROUPS, make_spec
+
+    values = {"G1": [60.0, 60.0, 60.0, 60.0, 60.0], "G2": [124.0, 110.0, 150.0, 98.0, 140.0],
+              "G3": [400.0, 380.0, 450.0, 420.0, 390.0]}
+    values["G1"][n_ctrl_cens:] = [70.0, 80.0, 90.0][:5 - n_ctrl_cens]
+    rows = [{"study_id": "NTX-T-001", "assay": "neurochem", "category": "neurochemical",
+             "endpoint": "cxcl10", "unit": "pg/mL", "subject": f"{g}M{i}", "group": g,
+             "dose": d, "dose_unit": "mg/kg/day", "sex": "M", "timepoint": "serum_day7",
+             "value": values[g][i], "excluded": False, "exclusion_reason": "", "batch": "NA",
+             "source": "hand", "censoring": "left" if g == "G1" and i < n_ctrl_cens else "none"}
+            for g, _, d, _ in GROUPS for i in range(5)]
+    table = pd.DataFrame(rows)
+    spec = make_spec()
+    found = analyse(table, spec.statistics, spec.groups)
+    report = build_report(spec, table, found.results, found.decisions,
+                          software={"neurotox": "0"}, figures=False, bmd=False)
+    # G2 mean 124.4 over a control mean of (limit/2 x n_ctrl_cens + measured) / 5
+    control = (30.0 * n_ctrl_cens + sum(values["G1"][n_ctrl_cens:])) / 5
+    expected = [100 * 124.4 / control, 100 * 408.0 / control] if shown else [None, None]
+    pct = found.results.set_index("group")["percent_of_control"]
+    for got, want in zip(pct[["G2", "G3"]], expected, strict=True):
+        assert (math.isnan(got) if want is None else got == pytest.approx(want))
+    csv_rows = list(DictReader(io.StringIO(render_csv(report)["csv/results.csv"].decode())))
+    assert [r["percent_of_control"] != "" for r in csv_rows] == [shown] * 3  # 100 on control
+    summary = next(t for t in report.tables if t.kind == "summary")
+    texts = [r.cells[0].text for r in summary.rows[:3]]
+    assert ["%]" in t for t in texts] == [False, shown, shown]
+    if not shown:
+        assert any("nor for any group when more than half of the control's values are "
+                   "censored" in f for f in summary.footnotes)
+    html = render_html(report).decode()
+    docx = [c.text for t in Document(io.BytesIO(render_docx(report))).tables
+            for r in t.rows for c in r.cells]
+    g2 = texts[1]
+    assert g2 in html.replace("&lt;", "<") and g2 in docx
+    ws = load_workbook(io.BytesIO(render_xlsx(report)))[f"T{summary.number:02d} summary"]
+    header = next(r for r in ws.iter_rows(values_only=True) if r[0] == "Group")
+    col = header.index("CXCL10 (IP-10) (pg/mL) | % of control")
+    pcts = [r[col] for r in ws.iter_rows(values_only=True) if str(r[0])[:2] in ("G2", "G3")]
+    assert pcts == ([pytest.approx(v) for v in expected] if shown else [None, None])

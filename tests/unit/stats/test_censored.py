@@ -87,6 +87,55 @@ def test_stratum_mode(n_left, n_right, policy, expected):
     assert censored.stratum_mode(n_left, n_right, 20, policy, 0.2) == expected
 
 
+@pytest.mark.parametrize("per_group, threshold, expected", [
+    ([4, 0, 0, 0], 0.2, "test"),        # 4/20 = 20 % of the stratum, but 80 % of the control
+    ([0, 0, 0, 2], 0.2, "test"),        # 40 % of one treated group
+    ([1, 1, 1, 1], 0.2, "substitute"),  # 20 % of every group: none above
+    ([3, 0, 0, 0], 0.9, "test"),        # more than half of a group, whatever the threshold
+    ([2, 0, 0, 0], 0.9, "substitute"),  # 40 %: not above half nor 90 %
+])
+def test_stratum_mode_judges_each_group(per_group, threshold, expected):
+    assert censored.stratum_mode(per_group, 0, [5] * 4, "half", threshold) == expected
+    assert censored.stratum_mode(per_group, 0, [5] * 4, "exclude", threshold) == \
+        ("exclude" if expected == "substitute" else expected)
+
+
+# A control 4 of 5 < LLOQ (limits 60 and 120 pg/mL: two dilutions), treated groups quantified;
+# modelled on the tester's cytokine case (stranger44 C1). 4/20 = 20 % of the stratum.
+C1_VALUES = [np.array([60, 120, 60, 120, 91.58]),
+             np.array([89.61, 205.03, 82.84, 215.45, 187.28]),
+             np.array([117.86, 77.60, 90.53, 103.54, 202.09]),
+             np.array([610.28, 190.80, 330.27, 189.16, 629.72])]
+C1_CODES = [np.array(["left"] * 4 + ["none"]), *[np.full(5, "none")] * 3]
+# R 4.2.2, survival: survdiff(Surv(-v, 1 - cens) ~ g, rho = 1); pair z = (O - E)[2] /
+# sqrt(V[2, 2]) of the two-group fit (positive: treated higher); trend scores 0:3.
+# On log(limit/2) Dunnett (multcomp glht) gave p 0.0084 / 0.0448 for G2 / G3, on log(limit)
+# 0.217 / 0.701: the substitute made the call.
+R_C1 = dict(chisq=15.7209301323, trend=3.1677287498,
+            z=[1.9477120874, 1.7138107407, 2.8867513459],
+            holm=[0.1028988459, 0.1028988459, 0.0116772514])
+
+
+def test_a_mostly_censored_control_takes_the_rank_path():
+    out = compare_to_control(C1_VALUES, censoring=C1_CODES, log_transform=True,
+                             doses=[0, 3, 10, 30], names=["G1", "G2", "G3", "G4"])
+    d = out.decision
+    assert d["path"] == "censored" and d["pairwise_test"] == "Peto-Prentice"
+    assert d["censoring"] == ("4 of 20 values left-censored: censoring-aware rank test (G1: 4 "
+                              "of 5 values left-censored (80%, > 20% of a group; the "
+                              "substitute would decide its mean))")
+    assert d["overall_statistic"] == pytest.approx(R_C1["chisq"], abs=1e-9)
+    np.testing.assert_allclose(out.statistic[1:], R_C1["z"], atol=1e-9)
+    np.testing.assert_allclose(out.p_value[1:], R_C1["holm"], rtol=1e-7)
+    assert d["trend_statistic"] == pytest.approx(R_C1["trend"], abs=1e-9)
+    table = _table(C1_VALUES, C1_CODES, endpoint="cxcl10", assay="neurochem", unit="pg/mL",
+                   category="neurochemical", groups=C1_GROUPS)
+    a = stats.analyse(table, StatisticsPlan(log_transform=["cxcl10"]), C1_GROUPS)
+    assert a.decisions.iloc[0]["path"] == "censored"
+    np.testing.assert_allclose(a.results["statistic"][1:], R_C1["z"], atol=1e-9)
+    assert "G1: 4 of 5 values left-censored" in a.decisions.iloc[0]["censoring"]
+
+
 def test_gehan_mantel_equals_coin_gehan_breslow():
     # R coin 1.4-2: statistic(logrank_test(Surv(t, e) ~ g, type = "Gehan-Breslow")) on the
     # first two groups: -1.238584236 (coin orients it the other way round)
@@ -174,12 +223,15 @@ GROUPS = [Group(id="G1", label="Control", dose=0, dose_unit="mg/kg", control=Tru
           Group(id="G3", label="High", dose=3, dose_unit="mg/kg")]
 
 
+C1_GROUPS = [*GROUPS, Group(id="G4", label="Top", dose=30, dose_unit="mg/kg")]
+
+
 def _table(values, codes, endpoint="grip_strength_forelimb", assay="fob", unit="g",
-           category="neurobehavioral"):
+           category="neurobehavioral", groups=GROUPS):
     rows = []
     for gi, (vals, cds) in enumerate(zip(values, codes, strict=True)):
         for i, (v, c) in enumerate(zip(vals, cds, strict=True)):
-            g = GROUPS[gi]
+            g = groups[gi]
             rows.append({"study_id": "S1", "assay": assay, "category": category,
                          "endpoint": endpoint, "unit": unit, "subject": f"{g.id}-{i}",
                          "group": g.id, "dose": g.dose, "dose_unit": "mg/kg", "sex": "M",
@@ -206,12 +258,20 @@ def test_analyse_left_censored_policies():
     values = [LLOQ[i:i + 6] + 10 * (LLOQ[i:i + 6] > 1) for i in (0, 6, 12)]
     codes = [np.where(c, "left", "none") for c in LEFT_CENS]
     table = _table(values, codes)
-    a = stats.analyse(table, StatisticsPlan(censored={"policy": "half",
-                                                      "rank_test_above": 0.9}), GROUPS)
+    few = [c.copy() for c in codes]
+    few[2][:2] = "none"   # G3 3 of 6 censored, not more than half: substitution allowed
+    a = stats.analyse(_table(values, few), StatisticsPlan(censored={"policy": "half",
+                                                                    "rank_test_above": 0.9}),
+                      GROUPS)
     r = a.results.set_index("group")
     expected = np.where(LEFT_CENS[0], 0.5, values[0]).mean()
     assert r.loc["G1", "mean"] == pytest.approx(expected)
     assert a.decisions.iloc[0]["path"] in ("parametric", "nonparametric")
+    a = stats.analyse(table, StatisticsPlan(censored={"policy": "half",
+                                                      "rank_test_above": 0.9}), GROUPS)
+    assert a.decisions.iloc[0]["censoring"].endswith(   # G3 5 of 6: more than half
+        "(G3: 5 of 6 values left-censored (83%, more than half of a group; the substitute "
+        "would decide its mean))")
     a = stats.analyse(table, StatisticsPlan(), GROUPS)  # 10/18 censored > 20 %: rank test
     assert a.decisions.iloc[0]["path"] == "censored"
     assert a.decisions.iloc[0]["censoring"] == ("10 of 18 values left-censored: censoring-aware "
@@ -224,10 +284,20 @@ def test_analyse_left_censored_policies():
     assert list(r["min"]) == [0.5, 0.5, 0.5]
     z = censored.vs_control(values, LEFT_CENS, side="left").statistic
     np.testing.assert_allclose(r["statistic"][1:], z, atol=1e-12)
-    a = stats.analyse(table, StatisticsPlan(censored={"policy": "exclude",
-                                                      "rank_test_above": 1}), GROUPS)
+    a = stats.analyse(_table(values, few), StatisticsPlan(censored={"policy": "exclude",
+                                                                    "rank_test_above": 1}),
+                      GROUPS)
     r = a.results.set_index("group")
-    assert list(r["n_excluded"]) == [2, 3, 5] and list(r["n"]) == [4, 3, 1]
+    assert list(r["n_excluded"]) == [2, 3, 3] and list(r["n"]) == [4, 3, 3]
+    # each dropped value is an exclusion record (rule, reason, limit), as in the manifest
+    assert [(x["subject"], x["limit"]) for x in a.exclusions] == [
+        ("G1-0", 1.0), ("G1-1", 1.0), ("G2-0", 1.0), ("G2-1", 1.0), ("G2-2", 1.0),
+        ("G3-2", 1.0), ("G3-3", 1.0), ("G3-5", 1.0)]
+    assert {x["rule"] for x in a.exclusions} == {"censoring policy"}
+    from neurotox.pipeline import policy_lines
+    assert policy_lines(a.exclusions)[0] == (
+        "fob, subject G1-0 (group G1): 1 value(s) of grip_strength_forelimb excluded — below "
+        "the limit (left-censored); censoring policy exclude")
     assert "excluded from the tests (policy exclude)" in a.decisions.iloc[0]["censoring"]
 
 
