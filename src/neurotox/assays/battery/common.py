@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +10,7 @@ import pandas as pd
 
 from neurotox import endpoints
 from neurotox.errors import InputError
-from neurotox.study import AssaySpec, Study
+from neurotox.study import AssaySpec, Study, unit_batch
 
 #: Plausible necropsy weights in g, neonate to old adult: species → (body, brain) ranges.
 #: Rat: about 6 g body / 0.25 g brain at birth, adult brain 1.8-2.3 g; mouse: about
@@ -47,12 +47,6 @@ def one_input(study: Study, spec: AssaySpec) -> Path:
         raise InputError(f"assay {spec.key!r} expects one input file, found {len(paths)}",
                          path=study.path, where=f"key 'assays.{spec.key}.input'")
     return paths[0]
-
-
-def unit_batch(row: Mapping[str, Any]) -> str:
-    """Random-effect unit of a subject: its litter when known, else its batch."""
-    litter = str(row.get("litter", "NA") or "NA")
-    return litter if litter != "NA" else str(row.get("batch", "NA") or "NA")
 
 
 class Recorder:
