@@ -574,10 +574,14 @@ def _motor_wide(df: pd.DataFrame, interval_minutes: float | None,
         if np.isnan(minutes) and interval_minutes is not None:
             minutes = interval_minutes
         parts.append(pd.DataFrame({"subject": df["subject"], "session": df["session"],
-                                   "interval": k, "counts": numbers(df, col, lower=0),
+                                   "interval": k,
+                                   "counts": numbers(df, col, lower=0, allow_empty=True),
                                    "minutes": minutes, "start": start, "row": df["row"],
                                    "column": col}))
-    return pd.concat(parts, ignore_index=True).sort_values(
+    out = pd.concat(parts, ignore_index=True)
+    # an empty cell is an interval not recorded (the monitor stopped), as a missing
+    # row of the long layout: the assay excludes the session's totals as incomplete
+    return out[out["counts"].notna()].sort_values(
         ["subject", "session", "interval"], kind="stable").reset_index(drop=True)
 
 
