@@ -104,3 +104,11 @@ def test_relative_weight_exclusion_names_what_is_missing(tmp_path, bw, brain, re
                               files={"weights.csv": WEIGHTS.format(bw=bw, brain=brain)}))
     row = value(res.endpoints, "brain_weight_relative", "B2")
     assert row["excluded"] and row["exclusion_reason"] == reason
+
+
+def test_weight_sheet_group_contradicting_the_subjects_file(tmp_path):
+    text = "subject,group,sex,body_weight,brain_weight\nA1,G1,M,300,2.1\nB1,G1,M,280,2.0\n"
+    with pytest.raises(InputError, match=r"weights.csv, row 3, column 'group': subject 'B1': "
+                                         r"the sheet gives group 'G1', the subjects file says "
+                                         r"'G2' \(High\)"):
+        run_one(write_study(tmp_path, assays=[BW], files={"weights.csv": text}))

@@ -205,3 +205,22 @@ def test_grip_and_foot_splay_against_the_species(tmp_path, species, column, cell
     with pytest.raises(InputError, match=message) as err:
         run_one(study)
     assert err.value.path.endswith("fob.csv")
+
+
+@pytest.mark.parametrize("group, sex, message", [
+    ("G1", "M", None), ("Control", "male", None), ("1", "", None),   # agree / not checkable
+    ("High", "M", r"fob.csv, row 2, column 'group': subject 'A1': the sheet gives group "
+                  r"'High', the subjects file says 'G1' \(Control\); correct the sheet or the "
+                  r"subjects file$"),
+    ("G1", "female", r"fob.csv, row 2, column 'sex': subject 'A1': the sheet gives sex "
+                     r"'female', the subjects file says 'M'; correct the sheet or the "
+                     r"subjects file$"),
+])
+def test_sheet_group_and_sex_contradicting_the_subjects_file(tmp_path, group, sex, message):
+    text = f"subject,group,sex,occasion,grip_fore_1\nA1,{group},{sex},week4,1000\n"
+    study = write_study(tmp_path, assays=[FOB], files={"fob.csv": text})
+    if message is None:
+        assert value(run_one(study).endpoints, "grip_strength_forelimb", "A1")["value"] == 1000
+        return
+    with pytest.raises(InputError, match=message):
+        run_one(study)

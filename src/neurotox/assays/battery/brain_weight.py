@@ -22,6 +22,7 @@ from neurotox.assays.battery.ancova import ancova, singular
 from neurotox.assays.battery.common import (
     PLAUSIBLE_G,
     Recorder,
+    check_written_groups,
     one_input,
     species_key,
     subjects_of,
@@ -178,6 +179,7 @@ def run(study: Study, spec: AssaySpec, params: BrainWeightParameters) -> AssayRe
     subjects = subjects_of(study, spec)
     df = io.read_organ_weights(path, sheet=params.sheet)
     io.check_subjects(df, subjects.index)
+    check_written_groups(df, study, subjects)
     morph = morphometry_columns(df)
     plausible = check_plausible(df, study, params)
     rec = Recorder(study, subjects, ASSAY, path.name)

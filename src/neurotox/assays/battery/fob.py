@@ -21,6 +21,7 @@ from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery.common import (
     PLAUSIBLE_G,
     Recorder,
+    check_written_groups,
     one_input,
     species_key,
     subjects_of,
@@ -263,6 +264,7 @@ def run(study: Study, spec: AssaySpec, params: FobParameters) -> AssayResult:
     subjects = subjects_of(study, spec)
     df = io.read_fob(path, sheet=params.sheet)
     io.check_subjects(df, subjects.index)
+    check_written_groups(df, study, subjects)
     scores = score_sheet(df, params)
     check_body_weight(scores, study, str(path))
     check_species_ranges(df, params, study)
