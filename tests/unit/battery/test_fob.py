@@ -224,3 +224,20 @@ def test_sheet_group_and_sex_contradicting_the_subjects_file(tmp_path, group, se
         return
     with pytest.raises(InputError, match=message):
         run_one(study)
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("slight", 2), ("Severe", 3), ("NONE", 1), ("2", 2),
+    ("moderate", r"row 2, column 'lacrimation': 'moderate' is not a score of item "
+                 r"'lacrimation': expected a number 1-3 or a word of its scale \(1 = none, "
+                 r"2 = slight, 3 = severe\)$"),
+    ("4", r"score '4' is outside the scale 1-3 of item 'lacrimation'$"),
+])
+def test_fob_score_words_of_the_items_own_scale(tmp_path, cell, expected):
+    text = f"subject,occasion,lacrimation\nA1,week4,{cell}\n"
+    study = write_study(tmp_path, assays=[FOB], files={"fob.csv": text})
+    if isinstance(expected, int):
+        assert value(run_one(study).endpoints, "fob_lacrimation", "A1")["value"] == expected
+        return
+    with pytest.raises(InputError, match=expected):
+        run_one(study)

@@ -139,9 +139,18 @@ def score(item: FobItem, raw: str, cell: _Cell) -> float:
 
 
 def _ordinal(item: FobItem, text: str, cell: _Cell) -> float:
+    """The score of a cell: a number on the item's scale or one of the scale's own words."""
     lo, hi = min(item.scale), max(item.scale)
     value = io.parse_number(text)
-    if not (np.isfinite(value) and value.is_integer() and lo <= value <= hi):
+    words = {"_".join(label.split()): k for k, label in item.scale.items()}
+    word = "_".join(text.replace("_", " ").split())
+    if np.isnan(value) and word in words:
+        return float(words[word])
+    if np.isnan(value):
+        scale = ", ".join(f"{k} = {label}" for k, label in item.scale.items())
+        raise cell.error(f"{text!r} is not a score of item {item.column!r}: expected a number "
+                         f"{lo}-{hi} or a word of its scale ({scale})")
+    if not (value.is_integer() and lo <= value <= hi):
         raise cell.error(f"score {text!r} is outside the scale {lo}-{hi} of item "
                          f"{item.column!r}")
     return value
