@@ -158,22 +158,28 @@ def litter_means(values: pd.DataFrame, subjects: pd.DataFrame, study: Study) -> 
 
 
 def left_out_pups(values: pd.DataFrame, subjects: pd.DataFrame) -> list[dict[str, str]]:
-    """Exclusion records of the pups left out of a litter mean that still has a value."""
+    """Exclusion records of the pups left out of a litter mean that still has a value.
+
+    One record per pup and reason, naming the litter mean(s) and endpoints.
+    """
     v = values.assign(litter=subjects.loc[values["subject"], "litter"].to_numpy(),
                       sex=subjects.loc[values["subject"], "sex"].to_numpy(),
                       group=subjects.loc[values["subject"], "group"].to_numpy())
-    kept = v[v["reason"] == ""].groupby(["litter", "sex", "endpoint"]).size()
-    out = []
+    cell = ["litter", "sex", "endpoint"]
+    kept = v[v["reason"] == ""].groupby(cell).size()
+    total = v.groupby(cell).size()
+    out: dict[tuple[str, str], dict[str, str]] = {}
     for r in v[v["reason"] != ""].itertuples(index=False):
         n = int(kept.get((r.litter, r.sex, r.endpoint), 0))
-        if n:
-            total = int(((v["litter"] == r.litter) & (v["sex"] == r.sex)
-                         & (v["endpoint"] == r.endpoint)).sum())
-            out.append({"rule": "assay", "subject": r.subject, "group": r.group, "sex": r.sex,
-                        "endpoint": r.endpoint,
-                        "reason": f"{r.reason}: left out of the litter mean "
-                                  f"{r.litter}_{r.sex} ({n} of {total} pups)"})
-    return out
+        if not n:
+            continue
+        of = f"{r.litter}_{r.sex} ({n} of {int(total[(r.litter, r.sex, r.endpoint)])} pups)"
+        rec = out.setdefault((r.subject, f"{r.reason}: left out of the litter mean {of}"), {
+            "rule": "assay", "subject": r.subject, "group": r.group, "sex": r.sex,
+            "endpoint": ""})
+        rec["endpoint"] = ", ".join(filter(None, [rec["endpoint"], r.endpoint]))
+    return [{**rec, "reason": f"{reason} of {rec['endpoint']}"}
+            for (_, reason), rec in out.items()]
 
 
 def run(study: Study, spec: AssaySpec, params: DevelopmentalParameters) -> AssayResult:
