@@ -601,6 +601,17 @@ PLATE_FORMATS = {6: (2, 3), 12: (3, 4), 24: (4, 6), 48: (6, 8), 96: (8, 12), 384
 WELL_NAME = re.compile(r"^[A-P]\d{2}$")
 
 
+def unit_batch(row: Any) -> str:
+    """Random-effect unit of a subject: its litter when known, else its batch.
+
+    ``row`` is a subjects-file row (mapping or Series). This is what every assay
+    writes into the EndpointTable ``batch`` column, the unit of
+    ``statistics.litter_unit``.
+    """
+    litter = str(row.get("litter", "NA") or "NA")
+    return litter if litter != "NA" else str(row.get("batch", "NA") or "NA")
+
+
 def number_to_well(numbers: Iterable[int], n_columns: int) -> np.ndarray:
     """Row-major well names of 1-based numbers (``1`` → ``A01``; 13 → ``B01`` at 12 columns)."""
     k = np.asarray(numbers, int) - 1

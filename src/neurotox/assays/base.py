@@ -246,8 +246,8 @@ def account_for_subjects(study: Study, result: AssayResult, files: list[Path], *
     result.endpoints, outside = outside_cohorts(study, result.endpoints, cohorts)
     if outside:
         result.notes.append(outside)
-    result.missing, note = unaccounted_subjects(study, result.endpoints, files,
-                                                cohorts=cohorts)
+    missing, note = unaccounted_subjects(study, result.endpoints, files, cohorts=cohorts)
+    result.missing = [*result.missing, *missing]   # an assay's own (pups left out)
     if note:
         result.notes.append(note)
     return result

@@ -574,10 +574,14 @@ def _motor_wide(df: pd.DataFrame, interval_minutes: float | None,
         if np.isnan(minutes) and interval_minutes is not None:
             minutes = interval_minutes
         parts.append(pd.DataFrame({"subject": df["subject"], "session": df["session"],
-                                   "interval": k, "counts": numbers(df, col, lower=0),
+                                   "interval": k,
+                                   "counts": numbers(df, col, lower=0, allow_empty=True),
                                    "minutes": minutes, "start": start, "row": df["row"],
                                    "column": col}))
-    return pd.concat(parts, ignore_index=True).sort_values(
+    out = pd.concat(parts, ignore_index=True)
+    # an empty cell is an interval not recorded (the monitor stopped), as a missing
+    # row of the long layout: the assay excludes the session's totals as incomplete
+    return out[out["counts"].notna()].sort_values(
         ["subject", "session", "interval"], kind="stable").reset_index(drop=True)
 
 
@@ -651,14 +655,43 @@ def read_organ_weights(path: str | Path, *, sheet: str | None = None) -> pd.Data
     sheet holds several; it is ``NA`` otherwise.
     """
     df = read_sheet(path, sheet=sheet)
+    factors = _weight_units(df)
     require_columns(df, ["subject", "body_weight", "brain_weight"], what="organ weight")
     if "timepoint" not in df.columns:
         df["timepoint"] = "NA"
     df["timepoint"] = df["timepoint"].replace("", "NA")
     check_unique(df, ["subject", "timepoint"], what="animal × timepoint")
-    df["body_weight"] = numbers(df, "body_weight", allow_empty=True, lower=0, lower_open=True)
-    df["brain_weight"] = numbers(df, "brain_weight", allow_empty=True, lower=0, lower_open=True)
+    for col in ("body_weight", "brain_weight"):
+        df[col] = numbers(df, col, allow_empty=True, lower=0, lower_open=True) \
+            * factors.get(col, 1.0)
     return df
+
+
+#: A weight header carrying its unit: ``Brain weight (g)``, ``BW (kg)``, ``body_weight_kg``.
+_WEIGHT_HEADER = re.compile(r"^(?P<name>body_weight|brain_weight|bw)_?[(\[]?"
+                            r"(?P<unit>mg|g|kg)[)\]]?$")
+_TO_GRAMS = {"mg": 0.001, "g": 1.0, "kg": 1000.0}
+
+
+def _weight_units(df: pd.DataFrame) -> dict[str, float]:
+    """Rename unit-bearing weight headers in place; return column → factor to grams.
+
+    A weight in kg or mg is converted to g, and the conversion is noted.
+    """
+    factors, renames = {}, {}
+    for c in df.columns:
+        m = _WEIGHT_HEADER.match(c)
+        name = "body_weight" if m and m["name"] == "bw" else m and m["name"]
+        if not m or name in df.columns or name in factors:
+            continue
+        renames[c], factors[name] = name, _TO_GRAMS[m["unit"]]
+        if m["unit"] != "g":
+            note(f"{Path(df.attrs['path']).name}: column {header_of(df, c)!r} read in "
+                 f"{m['unit']} and converted to g")
+    headers = df.attrs.get("headers", {})
+    df.rename(columns=renames, inplace=True)
+    df.attrs["headers"] = {renames.get(c, c): h for c, h in headers.items()}
+    return factors
 
 
 # -------------------------------------------------------------- neuropathology

@@ -382,7 +382,8 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     reg = registry if registry is not None else endpoints.registry()
     df = _apply_censoring(_prepare(table, plan.pool_sexes), plan)  # per subject (pup)
     dropped = policy_exclusions(df)
-    order = _group_order(groups or groups_from_table(df))
+    groups = groups or groups_from_table(df)
+    order = _group_order(groups)
     _check_groups(df, order)
     unknown = sorted(set(df["endpoint"]) - set(reg))
     if unknown:
@@ -395,6 +396,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     times = TimeOrder.of(df)
     warn_unordered(df, times)
     warn_contradicted(df, times)
+    warn_without_control(df, groups)
     desc = _ordered_cells(describe(df), order, times)
     desc = desc[~desc["endpoint"].map(lambda e: reg[e].covariate_only)].reset_index(drop=True)
     if desc.empty:
@@ -545,6 +547,34 @@ def warn_contradicted(df: pd.DataFrame, times: TimeOrder) -> None:
             f"against the order their labels say: {said}{more}; tables, figures and AR(1) "
             "models follow time_order: check it gives each timepoint its place in the "
             "protocol")
+
+
+def warn_without_control(df: pd.DataFrame, groups: Sequence[Group]) -> None:
+    """Warn, per assay, of timepoints that treated groups hold but no control group does.
+
+    Their groups are not compared with control (the decisions say "no control
+    group in this stratum"); most often one group's session was labelled
+    differently (``day28`` for the others' ``week4``), which silently drops that
+    group from the comparisons.
+    """
+    from neurotox.files import warn_or_refuse
+
+    controls = {g.id for g in groups if g.control}
+    labels = {g.id: g.label for g in groups}
+    for assay, part in df[~df["excluded"]].groupby("assay", sort=True):
+        held = part.groupby("timepoint", sort=True)["group"].agg(lambda g: set(map(str, g)))
+        lone = {tp: gs for tp, gs in held.items() if not gs & controls}
+        if not controls or not lone or len(lone) == len(held):
+            continue
+        said = "; ".join(f"{tp!r}: " + ", ".join(f"{g} ({labels.get(g, g)})" for g in sorted(gs))
+                         for tp, gs in list(lone.items())[:4])
+        more = f" and {len(lone) - 4} more" if len(lone) > 4 else ""
+        ctl = sorted(tp for tp, gs in held.items() if gs & controls)
+        warn_or_refuse(
+            f"assay {assay!r}: timepoint(s) held by treated groups only, not compared with "
+            f"control: {said}{more}; the control's timepoints are {quoted(ctl[:6])}"
+            f"{' ...' if len(ctl) > 6 else ''}: is a session labelled differently for "
+            "these groups?")
 
 
 class _PerRow:

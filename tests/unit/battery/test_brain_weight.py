@@ -104,3 +104,29 @@ def test_relative_weight_exclusion_names_what_is_missing(tmp_path, bw, brain, re
                               files={"weights.csv": WEIGHTS.format(bw=bw, brain=brain)}))
     row = value(res.endpoints, "brain_weight_relative", "B2")
     assert row["excluded"] and row["exclusion_reason"] == reason
+
+
+def test_weight_sheet_group_contradicting_the_subjects_file(tmp_path):
+    text = "subject,group,sex,body_weight,brain_weight\nA1,G1,M,300,2.1\nB1,G1,M,280,2.0\n"
+    with pytest.raises(InputError, match=r"weights.csv, row 3, column 'group': subject 'B1': "
+                                         r"the sheet gives group 'G1', the subjects file says "
+                                         r"'G2' \(High\)"):
+        run_one(write_study(tmp_path, assays=[BW], files={"weights.csv": text}))
+
+
+@pytest.mark.parametrize("body, brain, bw_a1, brain_a1", [
+    ("Body weight (kg)", "Brain weight (g)", "0.3005", "2.10"),
+    ("BW (kg)", "Brain weight [mg]", "0.3005", "2100"),
+    ("body_weight_kg", "brain_weight_g", "0.3005", "2.10"),
+    ("Body weight (g)", "Brain weight (g)", "300.5", "2.10"),
+])
+def test_weight_headers_with_their_unit_are_read_in_grams(tmp_path, body, brain, bw_a1,
+                                                         brain_a1):
+    text = (f"subject,{body},{brain}\nA1,{bw_a1},{brain_a1}\n"
+            + ("B1,0.28,2.0\n" if "kg" in body else "B1,280,2.0\n").replace(
+                ",2.0", ",2000" if "mg" in brain else ",2.0"))
+    t = run_one(write_study(tmp_path, assays=[BW], files={"weights.csv": text})).endpoints
+    assert value(t, "terminal_body_weight", "A1")["value"] == pytest.approx(300.5)
+    assert value(t, "brain_weight", "A1")["value"] == pytest.approx(2.1)
+    assert value(t, "brain_weight", "B1")["value"] == pytest.approx(2.0)
+    assert value(t, "brain_weight_relative", "A1")["value"] == pytest.approx(100 * 2.1 / 300.5)

@@ -172,3 +172,72 @@ def test_fob_body_weight_against_the_species(tmp_path, species, weight, message)
     with pytest.raises(InputError, match=message) as err:
         run_one(study)
     assert err.value.where == "row 2, column 'body_weight'"
+
+
+@pytest.mark.parametrize("species, column, cell, message", [
+    ("rat", "grip_fore_2", "1.579", r"row 2, column 'grip_fore_2': value 1.579 of item "
+     r"'grip_fore' is outside the plausible range 10-5000 g \(species 'rat'\); written in kg "
+     r"or N\? \(1.579 kg = 1579 g; 1.579 N = 161 g\)$"),
+    ("rat", "foot_splay_1", "7.45", r"row 2, column 'foot_splay_1': value 7.45 of item "
+     r"'foot_splay' is outside the plausible range 15-300 mm \(species 'rat'\); written in "
+     r"cm\? \(7.45 cm = 74.5 mm\)$"),
+    ("mouse", "grip_hind_1", "1100", r"value 1100 of item 'grip_hind' is outside the "
+     r"plausible range 2-1000 g \(species 'mouse'\)$"),
+    ("mouse", "foot_splay_1", "2.8", r"written in cm\? \(2.8 cm = 28 mm\)"),
+    ("rat", "grip_fore_2", "0", None),      # did not grip
+    ("mouse", "grip_fore_2", "95", None), (None, "grip_fore_2", "1.579", None),
+])
+def test_grip_and_foot_splay_against_the_species(tmp_path, species, column, cell, message):
+    cells = {"grip_fore_1": "1000", "grip_fore_2": "1050", "grip_hind_1": "700",
+             "foot_splay_1": "80"}
+    if species == "mouse":
+        cells = {"grip_fore_1": "90", "grip_fore_2": "95", "grip_hind_1": "60",
+                 "foot_splay_1": "30"}
+    cells[column] = cell
+    text = "subject,occasion," + ",".join(cells) + "\nA1,week4," + ",".join(cells.values())
+    extra = {} if species is None else {"species": species}
+    study = write_study(tmp_path, assays=[FOB], **extra, files={"fob.csv": text + "\n"})
+    if message is None:
+        t = run_one(study).endpoints
+        expected = (float(cells["grip_fore_1"]) + float(cells["grip_fore_2"])) / 2
+        assert value(t, "grip_strength_forelimb", "A1")["value"] == pytest.approx(expected)
+        return
+    with pytest.raises(InputError, match=message) as err:
+        run_one(study)
+    assert err.value.path.endswith("fob.csv")
+
+
+@pytest.mark.parametrize("group, sex, message", [
+    ("G1", "M", None), ("Control", "male", None), ("1", "", None),   # agree / not checkable
+    ("High", "M", r"fob.csv, row 2, column 'group': subject 'A1': the sheet gives group "
+                  r"'High', the subjects file says 'G1' \(Control\); correct the sheet or the "
+                  r"subjects file$"),
+    ("G1", "female", r"fob.csv, row 2, column 'sex': subject 'A1': the sheet gives sex "
+                     r"'female', the subjects file says 'M'; correct the sheet or the "
+                     r"subjects file$"),
+])
+def test_sheet_group_and_sex_contradicting_the_subjects_file(tmp_path, group, sex, message):
+    text = f"subject,group,sex,occasion,grip_fore_1\nA1,{group},{sex},week4,1000\n"
+    study = write_study(tmp_path, assays=[FOB], files={"fob.csv": text})
+    if message is None:
+        assert value(run_one(study).endpoints, "grip_strength_forelimb", "A1")["value"] == 1000
+        return
+    with pytest.raises(InputError, match=message):
+        run_one(study)
+
+
+@pytest.mark.parametrize("cell, expected", [
+    ("slight", 2), ("Severe", 3), ("NONE", 1), ("2", 2),
+    ("moderate", r"row 2, column 'lacrimation': 'moderate' is not a score of item "
+                 r"'lacrimation': expected a number 1-3 or a word of its scale \(1 = none, "
+                 r"2 = slight, 3 = severe\)$"),
+    ("4", r"score '4' is outside the scale 1-3 of item 'lacrimation'$"),
+])
+def test_fob_score_words_of_the_items_own_scale(tmp_path, cell, expected):
+    text = f"subject,occasion,lacrimation\nA1,week4,{cell}\n"
+    study = write_study(tmp_path, assays=[FOB], files={"fob.csv": text})
+    if isinstance(expected, int):
+        assert value(run_one(study).endpoints, "fob_lacrimation", "A1")["value"] == expected
+        return
+    with pytest.raises(InputError, match=expected):
+        run_one(study)

@@ -76,6 +76,26 @@ def test_incomplete_session_total_is_excluded(tmp_path):
     assert row["excluded"] and row["exclusion_reason"] == "session incomplete (1 of 2 intervals)"
 
 
+@pytest.mark.parametrize("text", [
+    "subject,session,interval,counts\nA1,s1,1,10\nA1,s1,2,5\nA1,s1,3,4\nA2,s1,1,9\n"
+    "A2,s1,2,7\n",
+    "subject,session,0-10 min,10-20 min,20-30 min\nA1,s1,10,5,4\nA2,s1,9,7,\n",  # wide
+])
+def test_incomplete_session_is_the_same_in_both_layouts(tmp_path, text):
+    # the wide export of a monitor that stopped early has an empty last cell; it was
+    # an error for the whole study ("expected a number >= 0, found ''")
+    res = run_one(write_study(tmp_path, assays=[MA], files={"motor_activity.csv": text}))
+    t = res.endpoints
+    for endpoint, v in [("motor_activity_total", 16), ("motor_activity_habituation_pct",
+                                                        100 * (1 - 7 / 9))]:
+        row = value(t, endpoint, "A2", "s1")
+        assert row["value"] == pytest.approx(v)
+        assert row["excluded"]
+        assert row["exclusion_reason"] == "session incomplete (2 of 3 intervals)"
+    assert value(t, "motor_activity_total", "A1", "s1")["value"] == 19
+    assert len(t[(t["subject"] == "A2") & (t["endpoint"] == "motor_activity_counts")]) == 2
+
+
 @pytest.mark.parametrize("text, message", [
     ("subject,session,a,b\nA1,s1,1,2\n", "expected long columns 'interval', 'counts'"),
     ("subject,session,int1\nA1,s1,-3\n", r"row 2, column 'int1': expected a number >= 0"),

@@ -163,3 +163,29 @@ def test_nad_in_another_tissue_than_the_finding_is_accepted(tmp_path):
     t = run_one(study).endpoints
     assert value(t, "np_cerebral_cortex_vacuolation", "B2")["value"] == 0
     assert value(t, "np_sciatic_nerve_axonal_degeneration", "B2")["value"] == 1
+
+
+@pytest.mark.parametrize("grades, slight, severity, note", [
+    (("slight", "moderate"), None, 1,
+     "neuropathology findings.csv: severity word 'slight' (1 finding(s)) read as grade 1 "
+     "(minimal; parameter slight)"),
+    (("slight", "moderate"), "mild", 2,
+     "neuropathology findings.csv: severity word 'slight' (1 finding(s)) read as grade 2 "
+     "(mild; parameter slight)"),
+    (("slight", "minimal"), None, 1,    # a Minimal / Slight / Moderate ... scale
+     "warning: neuropathology findings.csv: severity word 'slight' (1 finding(s)) read as "
+     "grade 1 (minimal; parameter slight), but the sheet also grades 'minimal': if its scale "
+     "is Minimal / Slight / Moderate / Marked / Severe, set slight: mild"),
+    (("mild", "moderate"), None, 2, None),
+])
+def test_the_grade_of_slight_is_a_parameter_and_said(tmp_path, grades, slight, severity,
+                                                     note):
+    text = ("subject,tissue,lesion,grade\n"
+            f"B1,sciatic nerve,axonal degeneration,{grades[0]}\n"
+            f"B2,sciatic nerve,axonal degeneration,{grades[1]}\nA1,,NAD,\n")
+    spec = {**NP, "parameters": {"slight": slight}} if slight else NP
+    res = run_one(write_study(tmp_path, assays=[spec], files={"findings.csv": text}))
+    sev = value(res.endpoints, "np_sciatic_nerve_axonal_degeneration_severity", "B1")
+    assert sev["value"] == severity
+    said = [n for n in res.notes if "'slight'" in n]
+    assert said == ([note] if note else [])

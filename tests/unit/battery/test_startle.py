@@ -65,3 +65,25 @@ def test_startle_note_and_ignored_columns_are_skipped(tmp_path):
     t = run_one(write_study(tmp_path, assays=[spec],
                             files={"startle.csv": "\n".join(rows)})).endpoints
     assert value(t, "startle_amplitude_mean", "A1", "PND22")["value"] == pytest.approx(90.0)
+
+
+def test_session_missing_blocks_is_incomplete(tmp_path):
+    # A2 stopped after block 2 of 3: its mean (90) and habituation (20 %) are not
+    # the 3-block measures of A1 and are excluded as motor activity's are
+    text = ("subject,block,trial,trial_type,prepulse_db,amplitude,latency\n"
+            "A1,1,1,pulse,,120,20\nA1,2,2,pulse,,90,21\nA1,3,3,pulse,,60,22\n"
+            "A1,3,4,prepulse,75,30,22\n"
+            "A2,1,1,pulse,,100,20\nA2,2,2,pulse,,80,21\nA2,2,3,prepulse,75,36,21\n")
+    t = run_one(write_study(tmp_path, assays=[ST], files={"startle.csv": text})).endpoints
+    a1 = value(t, "startle_habituation_pct", "A1", "NA")
+    assert a1["value"] == pytest.approx(50.0) and not a1["excluded"]
+    assert value(t, "startle_amplitude_mean", "A1", "NA")["value"] == pytest.approx(90.0)
+    for endpoint, v in [("startle_amplitude_mean", 90), ("startle_latency_mean", 20.5),
+                        ("startle_habituation_pct", 20)]:
+        row = value(t, endpoint, "A2", "NA")
+        assert row["value"] == pytest.approx(v)
+        assert row["excluded"] and row["exclusion_reason"] == "session incomplete (2 of 3 blocks)"
+    block = value(t, "startle_amplitude_block", "A2", "block1")
+    assert block["value"] == 100 and not block["excluded"]
+    ppi = value(t, "prepulse_inhibition_pct", "A2", "pp75")
+    assert ppi["value"] == pytest.approx(60.0) and not ppi["excluded"]

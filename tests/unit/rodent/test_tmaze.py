@@ -19,6 +19,8 @@ from neurotox.assays.rodent.tmaze import (
 )
 from neurotox.errors import InputError
 
+from .conftest import write_study
+
 
 def test_hand_counted_sequence():
     # A B C A C B B A C: triplets ABC+ BCA+ CAC(alt. return) ACB+ CBB(same) BBA(alt.) BAC+
@@ -125,6 +127,30 @@ def test_tmaze_endpoints_timepoint_is_condition(make_study):
     row = table[(table["endpoint"] == "tmaze_correct_pct") & (table["subject"] == "m1")]
     assert row["timepoint"].item() == "S"
     assert row["value"].item() == pytest.approx(75.0)  # 3 correct of 4 choices
+
+
+def test_litter_of_a_pup_is_the_unit_of_litter_means(tmp_path):
+    # A DNT T-maze: the subjects file gives each pup's litter, statistics.litter_unit:
+    # means. The litter must reach the EndpointTable (it was `batch`, NA: pups were units).
+    from neurotox.stats.analysis import analyse
+    from neurotox.study import StatisticsPlan, load_study
+    write_study(tmp_path, [])
+    (tmp_path / "subjects.csv").write_text(
+        "subject,group,sex,litter\na,C,M,L1\nb,C,M,L1\nc,C,M,L2\n"
+        "d,H,M,L3\ne,H,M,L3\nf,H,M,L4\n")
+    study = load_study(tmp_path / "study.yaml")
+    arms = {"a": "ABCABCABC", "b": "ABABABABA", "c": "ABCACBBAC",   # 100, 0, 400/7 %
+            "d": "ABCABCABC", "e": "ABCABCABC", "f": "ABABABABA"}   # 100, 100, 0 %
+    p = TmazeParameters()
+    per = alternation_table(pd.concat([entries(s, a) for s, a in arms.items()]), p)
+    table = tmaze_endpoints(per, study, p, {"tmaze_alternation_pct": "alternation_pct"})
+    assert dict(zip(table["subject"], table["batch"], strict=True)) == {
+        "a": "L1", "b": "L1", "c": "L2", "d": "L3", "e": "L3", "f": "L4"}
+    res = analyse(table, StatisticsPlan(litter_unit="means"), study.spec.groups).results
+    res = res.set_index("group")
+    assert res.loc["C", "n"] == 2 and res.loc["H", "n"] == 2   # litters, not 3 pups
+    assert res.loc["C", "mean"] == pytest.approx((50 + 400 / 7) / 2)
+    assert res.loc["H", "mean"] == pytest.approx(50.0)
 
 
 @settings(max_examples=50, deadline=None)

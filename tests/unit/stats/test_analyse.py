@@ -435,3 +435,23 @@ def test_tree_names_an_untested_group_by_name_or_dose():
     assert out.decision["note"].startswith("groups M, X have n < 2 and are not tested")
     out = compare_to_control(samples, doses=doses)
     assert out.decision["note"].startswith("groups at dose 3, at dose 30 have n < 2")
+
+
+def test_timepoint_without_control_is_warned_naming_group_and_label(caplog):
+    import logging
+    vals = {"G1": [100, 104, 98, 101], "G2": [97, 99, 95, 100], "G3": [90, 92, 88, 91]}
+    rows = [{**r, "timepoint": "day28" if r["group"] == "G3" else "week4"}
+            for r in _grip(vals)]
+    with caplog.at_level(logging.WARNING):
+        a = stats.analyse(endpoints.validate(_table(rows)), StatisticsPlan(), GROUPS[:3])
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert said == ["assay 'fob': timepoint(s) held by treated groups only, not compared with "
+                    "control: 'day28': G3 (Mid); the control's timepoints are 'week4': is a "
+                    "session labelled differently for these groups?"]
+    dec = a.decisions.set_index("timepoint")
+    assert dec.loc["day28", "note"] == "no control group in this stratum: no comparisons"
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):   # one label: no warning, G3 compared
+        a = stats.analyse(endpoints.validate(_table(_grip(vals))), StatisticsPlan(), GROUPS[:3])
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert a.results.set_index("group").loc["G3", "test"] == "Dunnett"

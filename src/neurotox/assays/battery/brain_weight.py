@@ -21,6 +21,7 @@ from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery.ancova import ancova, singular
 from neurotox.assays.battery.common import (
     Recorder,
+    check_written_groups,
     one_input,
     plausible_range,
     refuse_outside,
@@ -167,6 +168,7 @@ def run(study: Study, spec: AssaySpec, params: BrainWeightParameters) -> AssayRe
     subjects = subjects_of(study, spec)
     df = io.read_organ_weights(path, sheet=params.sheet)
     io.check_subjects(df, subjects.index)
+    check_written_groups(df, study, subjects)
     morph = morphometry_columns(df)
     plausible = check_plausible(df, study, params)
     rec = Recorder(study, subjects, ASSAY, path.name)

@@ -21,12 +21,19 @@ from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery.common import (
     PLAUSIBLE_G,
     Recorder,
+    check_written_groups,
     one_input,
     species_key,
     subjects_of,
 )
 from neurotox.assays.battery.conventions import fob_conventions
-from neurotox.assays.battery.fob_items import ITEMS, FobItem, by_column
+from neurotox.assays.battery.fob_items import (
+    ITEMS,
+    SLIP_UNITS,
+    SPECIES_RANGES,
+    FobItem,
+    by_column,
+)
 from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io import battery as io
 from neurotox.study import AssaySpec, Study
@@ -132,9 +139,18 @@ def score(item: FobItem, raw: str, cell: _Cell) -> float:
 
 
 def _ordinal(item: FobItem, text: str, cell: _Cell) -> float:
+    """The score of a cell: a number on the item's scale or one of the scale's own words."""
     lo, hi = min(item.scale), max(item.scale)
     value = io.parse_number(text)
-    if not (np.isfinite(value) and value.is_integer() and lo <= value <= hi):
+    words = {"_".join(label.split()): k for k, label in item.scale.items()}
+    word = "_".join(text.replace("_", " ").split())
+    if np.isnan(value) and word in words:
+        return float(words[word])
+    if np.isnan(value):
+        scale = ", ".join(f"{k} = {label}" for k, label in item.scale.items())
+        raise cell.error(f"{text!r} is not a score of item {item.column!r}: expected a number "
+                         f"{lo}-{hi} or a word of its scale ({scale})")
+    if not (value.is_integer() and lo <= value <= hi):
         raise cell.error(f"score {text!r} is outside the scale {lo}-{hi} of item "
                          f"{item.column!r}")
     return value
@@ -214,14 +230,53 @@ def check_body_weight(scores: pd.DataFrame, study: Study, path: str) -> None:
                          where=r["where"])
 
 
+def check_species_ranges(df: pd.DataFrame, params: FobParameters, study: Study) -> None:
+    """InputError at the first grip or foot-splay trial outside the species' range.
+
+    The catalogue's bounds hold for any rodent; with the study's ``species`` known
+    (rat, mouse) :data:`~neurotox.assays.battery.fob_items.SPECIES_RANGES` apply,
+    so a rat's grip typed in kg (1.579) or its foot splay in cm (7.45) is refused
+    with the unit it was likely written in.
+    """
+    species = species_key(study.spec.species)
+    ranges = SPECIES_RANGES.get(species, {})
+    bad = []
+    for name, cols in map_columns(df, params).items():
+        if name not in ranges:
+            continue
+        lo, hi = ranges[name]
+        for col in cols:
+            v = io.parse_numbers(df[col])
+            out = (v < lo) | (v > hi)
+            if name.startswith("grip"):
+                out &= v != 0   # did not grip
+            bad += [(int(df.at[i, "row"]), col, name, float(v[i])) for i in v.index[out]]
+    if bad:
+        row, col, name, v = min(bad)
+        raise InputError(_range_message(by_column()[name], v, ranges[name], study),
+                         path=df.attrs["path"], where=f"row {row}, column {col!r}")
+
+
+def _range_message(item: FobItem, v: float, bounds: tuple[float, float], study: Study) -> str:
+    lo, hi = bounds
+    slips = [f"{v:g} {u} = {v * f:.4g} {item.unit}" for u, f in SLIP_UNITS[item.unit]
+             if lo <= v * f <= hi]
+    hint = f"; written in {' or '.join(u.split()[1] for u in slips)}? ({'; '.join(slips)})" \
+        if slips else ""
+    return (f"value {v:g} of item {item.column!r} is outside the plausible range {lo:g}-{hi:g} "
+            f"{item.unit} (species {study.spec.species!r}){hint}")
+
+
 def run(study: Study, spec: AssaySpec, params: FobParameters) -> AssayResult:
     """Read and score the FOB sheet of a study's assay entry."""
     path = one_input(study, spec)
     subjects = subjects_of(study, spec)
     df = io.read_fob(path, sheet=params.sheet)
     io.check_subjects(df, subjects.index)
+    check_written_groups(df, study, subjects)
     scores = score_sheet(df, params)
     check_body_weight(scores, study, str(path))
+    check_species_ranges(df, params, study)
     rec = Recorder(study, subjects, ASSAY, path.name)
     for r in scores.itertuples(index=False):
         rec.add(r.subject, r.endpoint, r.value, timepoint=r.occasion, where=r.where,

@@ -208,6 +208,20 @@ ITEMS: tuple[FobItem, ...] = (
 )
 
 
+#: Plausible ranges of the measured items for a named species (item unit: g, mm),
+#: checked on every trial when the study's ``species`` is a rat or a mouse. A grip
+#: of 0 (the animal did not grip) stays allowed. Rat forelimb grip is ~500-1500 g
+#: in adults, ~100-300 g at weaning; foot splay ~60-120 mm (mouse ~20-40 mm).
+SPECIES_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "rat": {"grip_fore": (10, 5000), "grip_hind": (10, 5000), "foot_splay": (15, 300)},
+    "mouse": {"grip_fore": (2, 1000), "grip_hind": (2, 1000), "foot_splay": (5, 100)},
+}
+
+#: Units a value out of its range was likely written in, and the factor to the item unit.
+SLIP_UNITS: dict[str, tuple[tuple[str, float], ...]] = {
+    "g": (("kg", 1000.0), ("N", 101.97)), "mm": (("cm", 10.0),)}
+
+
 def by_column() -> dict[str, FobItem]:
     """Items keyed by their (lower-case) sheet column."""
     return {i.column: i for i in ITEMS}

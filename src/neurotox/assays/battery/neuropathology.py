@@ -18,6 +18,7 @@ carries the number of animals examined even when no lesion is found.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -53,6 +54,9 @@ class NeuropathologyParameters(BaseModel):
         Extra term mappings (lab term → catalogue term) for tissues and lesions.
     sheet
         Worksheet of an xlsx file.
+    slight
+        Grade of the word ``slight``: ``minimal`` (1, the default) or ``mild`` (2, as
+        on the Minimal / Slight / Moderate / Marked / Severe scale).
 
     """
 
@@ -61,6 +65,7 @@ class NeuropathologyParameters(BaseModel):
     examined: Literal["listed", "all", "per_tissue"] = "listed"
     synonyms: dict[str, str] = Field(default_factory=dict)
     sheet: str | None = None
+    slight: Literal["minimal", "mild"] = "minimal"
 
 
 def _term(text: str, params: NeuropathologyParameters) -> str:
@@ -69,11 +74,16 @@ def _term(text: str, params: NeuropathologyParameters) -> str:
     return terms.term(extra.get(t, t))
 
 
-def parse_grade(raw: str, path: str, where: str) -> float:
-    """Grade 1-5 from a number or word; NaN for ``P``/empty (present, not graded)."""
+def parse_grade(raw: str, path: str, where: str, *, slight: int = 1) -> float:
+    """Grade 1-5 from a number or word; NaN for ``P``/empty (present, not graded).
+
+    ``slight`` is the grade of the word "slight" (1 minimal or 2 mild).
+    """
     text = terms.term(raw)
     if text in ("", "p", "present", "x"):
         return float("nan")
+    if text == "slight":
+        return float(slight)
     if text in terms.GRADES:
         return float(terms.GRADES[text])
     try:
@@ -106,7 +116,8 @@ def normalise(df: pd.DataFrame, params: NeuropathologyParameters) -> pd.DataFram
             raise InputError(f"{r.lesion!r} (no abnormality detected) with grade {r.grade!r}: "
                              "a row with no finding has no grade", path=path,
                              where=io.where(df, i, "grade"))
-        grade = np.nan if nad else parse_grade(r.grade, path, io.where(df, i, "grade"))
+        grade = np.nan if nad else parse_grade(r.grade, path, io.where(df, i, "grade"),
+                                               slight=terms.GRADES[params.slight])
         rows.append({"subject": r.subject, "tissue": tissue, "lesion": "" if nad else lesion,
                      "grade": grade, "finding": not nad, "row": int(df["row"].iloc[i])})
     out = pd.DataFrame(rows)
@@ -196,6 +207,29 @@ def emit(rec: Recorder, findings: pd.DataFrame, examined: list[str],
     return pd.DataFrame(summary)
 
 
+def slight_notes(df: pd.DataFrame, params: NeuropathologyParameters) -> list[str]:
+    """The grade the word "slight" was read as; a warning when the sheet's scale says otherwise.
+
+    A sheet grading both "minimal" and "slight" uses the Minimal / Slight / Moderate /
+    Marked / Severe scale, where slight is grade 2; with "slight" and "mild" both, slight
+    is not grade 2.
+    """
+    words = df["grade"].map(terms.term)
+    n = int((words == "slight").sum())
+    if not n:
+        return []
+    grade = terms.GRADES[params.slight]
+    note = (f"neuropathology {Path(df.attrs['path']).name}: severity word 'slight' ({n} "
+            f"finding(s)) read as grade {grade} ({params.slight}; parameter slight)")
+    clash = "minimal" if params.slight == "minimal" else "mild"
+    if (words == clash).any():
+        other = "mild" if params.slight == "minimal" else "minimal"
+        return [f"warning: {note}, but the sheet also grades {clash!r}: if its scale is "
+                f"{'Minimal / Slight' if clash == 'minimal' else 'Slight / Mild'} / Moderate "
+                f"/ Marked / Severe, set slight: {other}"]
+    return [note]
+
+
 def run(study: Study, spec: AssaySpec, params: NeuropathologyParameters) -> AssayResult:
     """Read a findings list and emit incidence and severity per tissue × lesion."""
     path = one_input(study, spec)
@@ -211,6 +245,7 @@ def run(study: Study, spec: AssaySpec, params: NeuropathologyParameters) -> Assa
     notes = [f"neuropathology {path.name}: {len(examined)} animals examined, "
              f"{int(findings['finding'].sum())} findings in {len(summary)} tissue x lesion "
              "combinations"]
+    notes += slight_notes(df, params)
     if params.examined == "per_tissue":
         notes.append(f"neuropathology {path.name}: examined per tissue: " + ", ".join(
             f"{t} {len(a)}" for t, a in by_tissue.items()))

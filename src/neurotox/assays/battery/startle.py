@@ -79,6 +79,8 @@ class SessionStats:
         pp = data[data["trial_type"] == "prepulse"]
         self.prepulse = pp.groupby([*self.KEY, pp["prepulse_db"].fillna(-np.inf)],
                                    sort=True)["amplitude"].mean()
+        #: pulse-alone blocks of each session (over all animals): a complete session has all
+        self.session_blocks = pulse.groupby("session")["block"].nunique()
 
     def blocks_of(self, key: tuple[str, str]) -> pd.DataFrame:
         """Pulse-alone block means and trial counts of one animal × session."""
@@ -110,17 +112,21 @@ def emit_session(rec: Recorder, key: tuple[str, str], stats: SessionStats,
     tp = timepoint(session)
     n_pulse = int(stats.pulse["size"].get(key, 0))
     pulse_mean = float(stats.pulse["mean"].get(key, np.nan))
+    expected = int(stats.session_blocks.get(session, 0))
+    cut = "" if len(blocks) >= expected else \
+        f"session incomplete ({len(blocks)} of {expected} blocks)"
     none = "" if n_pulse else "no pulse-alone trials"
-    rec.add(subject, "startle_amplitude_mean", pulse_mean, timepoint=tp, where=rows, reason=none)
+    rec.add(subject, "startle_amplitude_mean", pulse_mean, timepoint=tp, where=rows,
+            reason=none or cut)
     if stats.has_latency.get(key, False):
         lat = float(stats.latency.get(key, np.nan))
         rec.add(subject, "startle_latency_mean", lat, timepoint=tp, where=rows,
-                reason="" if np.isfinite(lat) else "no latency recorded")
+                reason=cut or ("" if np.isfinite(lat) else "no latency recorded"))
     if len(blocks) >= 2:
         first, last = blocks["mean"].iloc[0], blocks["mean"].iloc[-1]
         hab = 100.0 * (1.0 - last / first) if first > 0 else np.nan
         rec.add(subject, "startle_habituation_pct", hab, timepoint=tp, where=rows,
-                reason="" if np.isfinite(hab) else "first block mean is not positive")
+                reason=cut or ("" if np.isfinite(hab) else "first block mean is not positive"))
     summary = {"subject": subject, "session": session, "pulse_trials": n_pulse,
                "amplitude_mean": pulse_mean}
     for db, amp in stats.prepulse_of(key).items():

@@ -14,7 +14,7 @@ import pandas as pd
 from neurotox.assays.base import tracking_error
 from neurotox.errors import InputError, quoted
 from neurotox.stats.one_sample import one_sample_table
-from neurotox.study import Study
+from neurotox.study import Study, unit_batch
 
 if TYPE_CHECKING:
     from neurotox.io.rodent import RodentData
@@ -120,11 +120,15 @@ def check_sheet_groups(animals: pd.DataFrame, study: Study, files: list[Path]) -
 
 
 def subject_info(study: Study, subject: str) -> dict[str, Any]:
-    """Group, dose, sex and batch of a subject, as EndpointTable columns."""
+    """Group, dose, sex and unit of a subject, as EndpointTable columns.
+
+    ``batch`` is the subject's litter when the subjects file gives one, else its batch
+    (as the battery assays write it), so ``statistics.litter_unit`` reaches pups.
+    """
     info = study.subject_info(subject)
     group = study.groups[info["group"]]
     return {"group": group.id, "dose": group.dose, "dose_unit": group.dose_unit,
-            "sex": info["sex"], "batch": info.get("batch", "NA") or "NA"}
+            "sex": info["sex"], "batch": unit_batch(info)}
 
 
 
