@@ -575,16 +575,27 @@ def _plan_footnotes(ctx: Context, kind: str, counts: tuple[int | None, int] | No
     return notes
 
 
+def further_controls(groups: Iterable[Group]) -> set[str]:
+    """Control groups after the first (lowest dose, then study order): shown, not compared."""
+    controls = [(i, g) for i, g in enumerate(groups) if g.control]
+    controls.sort(key=lambda ig: (ig[1].dose, ig[0]))
+    return {g.id for _, g in controls[1:]}
+
+
 def _group_footnotes(block: Block, groups: list[Group]) -> list[str]:
     notes = []
     if "trend_test" in block.results and block.results["trend_test"].map(_s).any():
         notes.append("Trend test row: p-value of the dose-related trend test (at the highest "
                      "dose) with its flag.")
     present = set(block.results["group"])
+    further = further_controls(groups)
     for g in groups:
+        name = g.id if g.id.casefold() == g.label.casefold() else f"{g.id} ({g.label})"
         if g.id not in present:
-            name = g.id if g.id.casefold() == g.label.casefold() else f"{g.id} ({g.label})"
             notes.append(f"Group {name} excluded: no values for this table.")
+        elif g.id in further:
+            notes.append(f"Group {name}: a further control group, not compared (no test, "
+                         "no % of control).")
     n_exc = pd.to_numeric(block.results.get("n_excluded", pd.Series(dtype=float)),
                           errors="coerce").fillna(0)
     if n_exc.sum() > 0:

@@ -573,6 +573,8 @@ def _finish_results(desc: pd.DataFrame, per_row: _PerRow, df: pd.DataFrame,
     # control: percent of control means nothing
     interval = r["endpoint"].map(lambda e: not reg[e].relative_to_control).to_numpy(bool)
     r.loc[interval, "percent_of_control"] = np.nan
+    primary = next((g for g, o in order.items() if o[3]), None)  # further controls: not compared
+    r.loc[r["is_control"] & (r["group"] != primary), "percent_of_control"] = np.nan
     treated = ~r["is_control"].to_numpy()
     r["direction"] = np.where(treated & (level > base), "up",
                               np.where(treated & (level < base), "down", ""))
