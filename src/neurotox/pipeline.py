@@ -234,6 +234,13 @@ def study_exclusions(study: Study, table: pd.DataFrame) -> tuple[pd.DataFrame, l
                             known=study.known_subjects())
 
 
+def left_out_lines(records: list[dict]) -> list[str]:
+    """One line per stratum whose test left out values kept in its summary statistics."""
+    return [f"{r['assay']}, {r['endpoint']}, sex {r['sex']}, timepoint {r['timepoint']}: "
+            f"{r['values']} value(s) ({', '.join(r['subjects'])}) left out of the test — "
+            f"{r['reason']}" for r in records]
+
+
 def exclusion_lines(table: pd.DataFrame) -> list[str]:
     """One line per excluded subject × reason, naming assay, endpoints and values.
 
@@ -560,6 +567,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
             record.parameters.setdefault("protocols", {}).update(
                 {f"{prefix}:{k}" if prefix else k: v for k, v in collected.protocols.items()})
         analysis = analyse(collected.table, study, pool)
+        record.exclusions.extend(analysis.left_out)
         step("statistics", f"{len(analysis.decisions)} analyses")
         from neurotox.stats.analysis import dropped_transforms
 
@@ -584,7 +592,8 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         report = build_report(study.spec, collected.table, analysis.results,
                               analysis.decisions, software=software, deviations=deviations,
                               exclusions=exclusion_lines(collected.table)
-                              + missing_lines(collected.missing), bmd=bmd,
+                              + missing_lines(collected.missing)
+                              + left_out_lines(analysis.left_out), bmd=bmd,
                               figures=False, stamp=stamp,
                               parameters=collected.parameters if endpoints_file is None
                               else protocol_parameters(study),

@@ -45,6 +45,7 @@ def stats(endpoint_table: Path, study_file: Path | None, control: str | None, ou
         # the study's manual exclusions file applies here as in 'neurotox report'
         table = prepare(study, endpoint_table, od.record).table
         analysis = analyse(table, plan, study.spec.groups)
+        od.record.exclusions.extend(analysis.left_out)
         for warning in dropped_transforms(analysis.decisions):
             od.record.note(warning)
         od.record.add_inputs([endpoint_table, *study.input_files()])
@@ -88,6 +89,7 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
                      *table.attrs.get("notes", [])]:
             od.record.note(note)
         analysis = analyse(table, plan, groups)
+        od.record.exclusions.extend(analysis.left_out)
         for warning in dropped_transforms(analysis.decisions):
             od.record.note(warning)
         od.write_table(analysis.results, "results")

@@ -241,6 +241,11 @@ class StratumAncova:
         t statistic and Dunnett-adjusted p per group (NaN for the control).
     decision
         Values for the decision-table columns (path, overall test, pairwise test, note).
+    n
+        Animals per group that entered the ANCOVA (those with a covariate value).
+    left_out
+        Subjects per group left out for want of a covariate value (groups without
+        any left out are absent).
 
     """
 
@@ -248,6 +253,8 @@ class StratumAncova:
     statistic: np.ndarray
     p_value: np.ndarray
     decision: dict[str, object]
+    n: np.ndarray
+    left_out: dict[str, list[str]]
 
 
 def covariate_lookup(included: pd.DataFrame,
@@ -290,13 +297,15 @@ def stratum_ancova(key: Sequence[str], groups: Sequence[str], subjects: Sequence
 
     """
     study_id, _, _, sex, tp = key
-    ys, xs, gs = [], [], []
+    ys, xs, gs, left_out = [], [], [], {}
     for g, subj, val in zip(groups, subjects, values, strict=True):
         x = np.array([lookup.get((study_id, covariate, sex, tp, s), np.nan) for s in subj])
         ok = np.isfinite(x)
         ys.append(val[ok])
         xs.append(x[ok])
         gs.append(np.full(int(ok.sum()), g, dtype=object))
+        if not ok.all():
+            left_out[g] = sorted(map(str, np.asarray(subj)[~ok]))
     n = np.array([len(v) for v in ys])
     if len(groups) < 2 or n.min() < 2 or n.sum() <= 2 * len(groups) + 1:
         return (f"ANCOVA (covariate: {covariate_label}) not run: fewer than 2 animals with "
@@ -309,7 +318,6 @@ def stratum_ancova(key: Sequence[str], groups: Sequence[str], subjects: Sequence
     table, info = ancova(y_all, x_all, np.concatenate(gs), list(groups),
                          alternative=alternative)
     name = f"ANCOVA (covariate: {covariate_label})"
-    missing = sum(len(s) for s in subjects) - int(n.sum())
     parallel = (f"homogeneity of slopes p = {info['p_parallel']:.3g}"
                 if np.isfinite(info["p_parallel"]) else
                 "homogeneity of slopes not testable (covariate constant within groups)")
@@ -318,10 +326,21 @@ def stratum_ancova(key: Sequence[str], groups: Sequence[str], subjects: Sequence
             + (f"Shapiro-Wilk on the ANCOVA residuals p = {info['p_normal']:.3g}; "
                if np.isfinite(info["p_normal"]) else "")
             + "Dunnett-adjusted t-tests vs control; mean and SD are unadjusted"
-            + (f"; {missing} value(s) without covariate left out" if missing else ""))
+            + (f"; {left_out_text(groups, n, left_out, covariate_label)}" if left_out else ""))
     decision = {"path": "ancova", "overall_test": f"{name} group F",
                 "overall_statistic": info["F"], "overall_p": info["p_group"],
                 "pairwise_test": name, "note": note}
     return StratumAncova(["", *[name] * (len(groups) - 1)],
                          np.r_[np.nan, table["t"].iloc[1:].to_numpy(float)],
-                         np.r_[np.nan, table["p_dunnett"].iloc[1:].to_numpy(float)], decision)
+                         np.r_[np.nan, table["p_dunnett"].iloc[1:].to_numpy(float)], decision,
+                         n, left_out)
+
+
+def left_out_text(groups: Sequence[str], n: np.ndarray, left_out: Mapping[str, list[str]],
+                  covariate_label: str) -> str:
+    """``ANCOVA n G1 5, G2 3 (2 left out for want of a ...: G2 M0203, M0204)``."""
+    total = sum(map(len, left_out.values()))
+    who = "; ".join(f"{g}: {', '.join(s)}" for g, s in left_out.items())
+    return (f"ANCOVA n {', '.join(f'{g} {k}' for g, k in zip(groups, n, strict=True))} "
+            f"({total} animal(s) left out for want of a {covariate_label} value: {who}; "
+            "they stay in the mean, SD and n of the summary)")
