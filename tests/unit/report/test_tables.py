@@ -381,3 +381,48 @@ def test_all_censored_analyte_has_one_reason_everywhere():
     part = dec.assign(sex="M")
     assert _path_paragraph("insufficient_data", part) == (
         'No test was performed for 1 analysis (GM-CSF); the tables say "not tested" and why.')
+
+
+def _censored_sessions():
+    rng = np.random.default_rng(5)
+    rows = []
+    for k, (g, d) in enumerate((("G1", 0.0), ("G2", 10.0), ("G3", 100.0))):
+        for i in range(5):
+            for t, tp in enumerate(("day0", "day7", "day14")):
+                v = round(float(np.exp(rng.normal(0.3 - 0.8 * k * (t > 0), 0.3))), 3)
+                cens = "left" if (g, i, tp) in {("G3", 0, "day7"), ("G3", 1, "day14")} else \
+                    "none"
+                rows.append({"study_id": "NTX-T-001", "assay": "cipn",
+                             "category": "neurobehavioral", "endpoint": "vf_threshold_updown",
+                             "unit": "g", "subject": f"{g}M{i}", "group": g, "dose": d,
+                             "dose_unit": "mg/kg/day", "sex": "M", "timepoint": tp,
+                             "value": 0.0045 if cens == "left" else v, "excluded": False,
+                             "exclusion_reason": "", "batch": "NA", "source": "hand",
+                             "censoring": cens})
+    return pd.DataFrame(rows)
+
+
+def test_censoring_footnote_of_a_fitted_mixed_model_does_not_say_not_tested():
+    """The model ran (its F is in the same table): the footnote must not say 'not tested'."""
+    from neurotox.stats import analyse
+    from neurotox.study import StudySpec
+
+    spec = StudySpec.model_validate({
+        "study_id": "NTX-T-001", "title": "t", "test_item": "x",
+        "groups": [{"id": g, "label": g, "dose": d, "dose_unit": "mg/kg/day",
+                    "control": g == "G1"} for g, d in (("G1", 0), ("G2", 10), ("G3", 100))]})
+    table = _censored_sessions()
+    found = analyse(table, spec.statistics, spec.groups)
+    model = found.decisions.query("timepoint == 'ALL'").iloc[0]
+    assert model["path"] == "repeated_measures" and model["overall_p"] < 0.05
+    summary = build_tables(found.results, found.decisions, table, spec)[0]
+    line = next(f for f in summary.footnotes if f.startswith("ALL: "))
+    assert line == ("ALL: 2 left-censored value(s) entered the mixed model as in the summary "
+                    "statistics; the per-timepoint tests respect the censoring.")
+    # a model that was not fitted says so, and not in words meant for a stratum
+    unfit = found.decisions.assign(path=np.where(found.decisions["timepoint"] == "ALL",
+                                                 "insufficient_data",
+                                                 found.decisions["path"]))
+    summary = build_tables(found.results, unfit, table, spec)[0]
+    assert ("ALL: censored values present; the mixed model was not fitted; the per-timepoint "
+            "tests respect the censoring.") in summary.footnotes
