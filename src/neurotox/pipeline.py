@@ -569,9 +569,9 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         analysis = analyse(collected.table, study, pool)
         record.exclusions.extend(analysis.left_out)
         step("statistics", f"{len(analysis.decisions)} analyses")
-        from neurotox.stats.analysis import dropped_transforms
+        from neurotox.stats.analysis import analysis_warnings
 
-        for warning in dropped_transforms(analysis.decisions):
+        for warning in analysis_warnings(analysis.decisions):
             record.note(warning.replace("warning: ", f"warning: {study.study_id}: ", 1)
                         if prefix else warning)
         deviations = guideline_deviations(study, collected.table, collected.notes)

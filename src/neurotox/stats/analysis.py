@@ -75,6 +75,11 @@ class Analysis:
 
 
 
+def analysis_warnings(decisions: pd.DataFrame) -> list[str]:
+    """Run warnings read from the decisions: dropped log transforms, unequal ANCOVA slopes."""
+    return [*dropped_transforms(decisions), *ancova.unequal_slopes(decisions)]
+
+
 def dropped_transforms(decisions: pd.DataFrame) -> list[str]:
     """Warnings for analyses whose planned log transform was not applied.
 
