@@ -92,3 +92,4 @@ def test_tables_say_the_further_control_was_not_compared(analysis):
     sham = next(r for r in summary.rows if r.labels[0].startswith("SHAM"))
     assert all("%" not in c.text and math.isnan(c.numbers["percent_of_control"])
                for c in sham.cells)
+
