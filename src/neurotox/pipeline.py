@@ -234,6 +234,13 @@ def study_exclusions(study: Study, table: pd.DataFrame) -> tuple[pd.DataFrame, l
                             known=study.known_subjects())
 
 
+def left_out_lines(records: list[dict]) -> list[str]:
+    """One line per stratum whose test left out values kept in its summary statistics."""
+    return [f"{r['assay']}, {r['endpoint']}, sex {r['sex']}, timepoint {r['timepoint']}: "
+            f"{r['values']} value(s) ({', '.join(r['subjects'])}) left out of the test — "
+            f"{r['reason']}" for r in records]
+
+
 def exclusion_lines(table: pd.DataFrame) -> list[str]:
     """One line per excluded subject × reason, naming assay, endpoints and values.
 
@@ -572,10 +579,11 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                 {f"{prefix}:{k}" if prefix else k: v for k, v in collected.protocols.items()})
         analysis = analyse(collected.table, study, pool)
         record.exclusions.extend(analysis.exclusions)     # censoring policy 'exclude'
+        record.exclusions.extend(analysis.left_out)
         step("statistics", f"{len(analysis.decisions)} analyses")
-        from neurotox.stats.analysis import dropped_transforms
+        from neurotox.stats.analysis import analysis_warnings
 
-        for warning in dropped_transforms(analysis.decisions):
+        for warning in analysis_warnings(analysis.decisions):
             record.note(warning.replace("warning: ", f"warning: {study.study_id}: ", 1)
                         if prefix else warning)
         deviations = guideline_deviations(study, collected.table, collected.notes)
@@ -595,7 +603,8 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                               analysis.decisions, software=software, deviations=deviations,
                               exclusions=exclusion_lines(collected.table)
                               + policy_lines(analysis.exclusions)
-                              + missing_lines(collected.missing), bmd=bmd,
+                              + missing_lines(collected.missing)
+                              + left_out_lines(analysis.left_out), bmd=bmd,
                               figures=False, stamp=stamp,
                               parameters=collected.parameters if endpoints_file is None
                               else protocol_parameters(study),

@@ -45,6 +45,7 @@ def _group_statistics(od: Any, study: Any, result: AssayResult) -> None:
         return
     analysis = analyse(result.endpoints, study.spec.statistics, study.spec.groups)
     od.record.exclusions.extend(analysis.exclusions)   # censoring policy 'exclude'
+    od.record.exclusions.extend(analysis.left_out)
     od.write_table(analysis.results, "statistics")
     od.write_table(analysis.decisions, "statistics_decisions")
 

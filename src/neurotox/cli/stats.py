@@ -34,7 +34,7 @@ def stats(endpoint_table: Path, study_file: Path | None, control: str | None, ou
                                "file names its control group")
     from neurotox.pipeline import prepare
     from neurotox.stats import analyse
-    from neurotox.stats.analysis import dropped_transforms
+    from neurotox.stats.analysis import analysis_warnings
     from neurotox.study import load_study
 
     study = load_study(study_file)
@@ -46,7 +46,8 @@ def stats(endpoint_table: Path, study_file: Path | None, control: str | None, ou
         table = prepare(study, endpoint_table, od.record).table
         analysis = analyse(table, plan, study.spec.groups)
         od.record.exclusions.extend(analysis.exclusions)   # censoring policy 'exclude'
-        for warning in dropped_transforms(analysis.decisions):
+        od.record.exclusions.extend(analysis.left_out)
+        for warning in analysis_warnings(analysis.decisions):
             od.record.note(warning)
         od.record.add_inputs([endpoint_table, *study.input_files()])
         od.write_table(analysis.results, "results")
@@ -60,7 +61,7 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
     from neurotox.delimited import dialect_note
     from neurotox.errors import InputError
     from neurotox.stats import analyse
-    from neurotox.stats.analysis import dropped_transforms, groups_from_table
+    from neurotox.stats.analysis import analysis_warnings, groups_from_table
     from neurotox.study import StatisticsPlan
 
     table = endpoints.read(endpoint_table)
@@ -90,7 +91,8 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
             od.record.note(note)
         analysis = analyse(table, plan, groups)
         od.record.exclusions.extend(analysis.exclusions)
-        for warning in dropped_transforms(analysis.decisions):
+        od.record.exclusions.extend(analysis.left_out)
+        for warning in analysis_warnings(analysis.decisions):
             od.record.note(warning)
         od.write_table(analysis.results, "results")
         od.write_table(analysis.decisions, "decisions")

@@ -119,6 +119,20 @@ def _transform_paragraph(decisions: pd.DataFrame) -> list[str]:
     return out
 
 
+def _multiplicity_paragraph(decisions: pd.DataFrame, plan: StatisticsPlan) -> list[str]:
+    """What the p-values are adjusted for, and what they are not adjusted for."""
+    tested = decisions[(decisions["timepoint"].astype(str) != "ALL")
+                       & (decisions["path"].map(_s) != "insufficient_data")]
+    if len(tested) < 2:
+        return []
+    return [f"P-values are adjusted for the comparisons of the dose groups with control within "
+            f"each endpoint, sex and timepoint (as stated for each test), not across endpoints, "
+            f"sexes or timepoints, as is usual in toxicology: among the {len(tested)} analyses "
+            f"of this report some p ≤ {plan.alpha:g} are expected by chance alone, so a single "
+            "finding is judged with its dose-response and its consistency across sexes, "
+            "timepoints and related endpoints."]
+
+
 def design_paragraph(plan: StatisticsPlan, sexes: set[str], *, spread: str = "sd",
                      litters: tuple[int | None, int] | None = None,
                      litter_model: bool = False) -> str:
@@ -193,6 +207,7 @@ def methods_section(decisions: pd.DataFrame, plan: StatisticsPlan,
                 paras.append(_path_paragraph(path, part))
         paras += _trend_paragraph(decisions)
         paras += _transform_paragraph(decisions)
+        paras += _multiplicity_paragraph(decisions, plan)
     paras.append(f"In the tables, * marks p ≤ {plan.alpha:g} and ** p ≤ 0.01; arrows give "
                  "the direction of the difference from control.")
     versions = ", ".join(f"{k} {software[k]}" for k in SOFTWARE

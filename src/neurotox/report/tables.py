@@ -381,7 +381,11 @@ def censoring_footnotes(block: Block) -> list[str]:
             col = str(getattr(row, key))
             where = col if key == "timepoint" else label_of(col)
             text = _s(row.censoring)
-            if untested(row._asdict()):  # the test the policy chose never ran
+            if _s(row.timepoint) == "ALL":  # the mixed model: its own row says if it ran
+                if _s(row.path) != "repeated_measures":
+                    text = ("censored values present; the mixed model was not fitted; the "
+                            "per-timepoint tests respect the censoring")
+            elif untested(row._asdict()):  # the test the policy chose never ran
                 text = text.split(":")[0] + ": not tested"
             notes.append(f"{where}: {text}." if where != "NA" else f"{text}.")
     if notes:
@@ -577,16 +581,27 @@ def _plan_footnotes(ctx: Context, kind: str, counts: tuple[int | None, int] | No
     return notes
 
 
+def further_controls(groups: Iterable[Group]) -> set[str]:
+    """Control groups after the first (lowest dose, then study order): shown, not compared."""
+    controls = [(i, g) for i, g in enumerate(groups) if g.control]
+    controls.sort(key=lambda ig: (ig[1].dose, ig[0]))
+    return {g.id for _, g in controls[1:]}
+
+
 def _group_footnotes(block: Block, groups: list[Group]) -> list[str]:
     notes = []
     if "trend_test" in block.results and block.results["trend_test"].map(_s).any():
         notes.append("Trend test row: p-value of the dose-related trend test (at the highest "
                      "dose) with its flag.")
     present = set(block.results["group"])
+    further = further_controls(groups)
     for g in groups:
+        name = g.id if g.id.casefold() == g.label.casefold() else f"{g.id} ({g.label})"
         if g.id not in present:
-            name = g.id if g.id.casefold() == g.label.casefold() else f"{g.id} ({g.label})"
             notes.append(f"Group {name} excluded: no values for this table.")
+        elif g.id in further:
+            notes.append(f"Group {name}: a further control group, not compared (no test, "
+                         "no % of control).")
     n_exc = pd.to_numeric(block.results.get("n_excluded", pd.Series(dtype=float)),
                           errors="coerce").fillna(0)
     if n_exc.sum() > 0:
@@ -705,8 +720,11 @@ def _ancova_columns(block: Block) -> set[tuple[str, str]]:
     return set(zip(hit["endpoint"], hit["timepoint"], strict=True))
 
 
-def adjusted_means(ctx: Context, block: Block, col: tuple[str, str]) -> dict[str, float]:
-    """ANCOVA-adjusted group means of a column, by group (empty when not computable).
+def adjusted_means(ctx: Context, block: Block,
+                   col: tuple[str, str]) -> dict[str, tuple[float, int]]:
+    """ANCOVA-adjusted group means and ANCOVA n of a column, by group (empty when not computable).
+
+    The n counts the animals with a covariate value (those the ANCOVA used).
 
     The same model as the statistics (:func:`neurotox.stats.ancova.ancova`): the
     included values with their covariate of the same subject, sex and timepoint,
@@ -733,7 +751,8 @@ def adjusted_means(ctx: Context, block: Block, col: tuple[str, str]) -> dict[str
                           both["group"].to_numpy(object), levels)
     except (ValueError, np.linalg.LinAlgError):
         return {}
-    return dict(zip(table["group"], table["adjusted_mean"].astype(float), strict=True))
+    return {g: (float(m), int(k)) for g, m, k in
+            zip(table["group"], table["adjusted_mean"], table["n"], strict=True)}
 
 
 def _unit_values(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
@@ -752,15 +771,18 @@ def _mostly_censored(r: pd.Series | dict | None) -> bool:
     return n > 0 and n_cens > n / 2
 
 
-def _adjusted_cell(r: pd.Series | None, adj: float, control: float, decimals: int) -> Cell:
-    if r is None or not math.isfinite(adj):
+def _adjusted_cell(r: pd.Series | None, adj: tuple[float, int] | None, control: float,
+                   decimals: int) -> Cell:
+    """The adjusted mean; ``(n)`` after it when the ANCOVA used fewer animals than the group."""
+    if r is None or adj is None or not math.isfinite(adj[0]):
         return Cell("–", {"mean": math.nan, "n": math.nan, "p_value": math.nan})
-    flag, direction = _s(r["flag"]), _s(r["direction"])
-    pct = 100 * adj / control if math.isfinite(control) and control else math.nan
-    text = fmt(adj, decimals) + flag_text(flag, direction)
+    (mean, n), flag, direction = adj, _s(r["flag"]), _s(r["direction"])
+    pct = 100 * mean / control if math.isfinite(control) and control else math.nan
+    text = fmt(mean, decimals) + (f" ({n})" if n < _num(r["n"]) else "")
+    text += flag_text(flag, direction)
     if not bool(r["is_control"]) and math.isfinite(pct):
         text += f" [{fmt(pct, 0)}%]"
-    return Cell(text, {"mean": adj, "n": _num(r["n"]), "percent_of_control": pct,
+    return Cell(text, {"mean": mean, "n": n, "percent_of_control": pct,
                        "p_value": _num(r["p_value"])}, flag=flag, direction=direction,
                 decimals=decimals)
 
@@ -777,6 +799,7 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
     cols = _columns(block)
     ancova_cols = _ancova_columns(block) if len(ctx.table) else set()
     labels, makers, extra, sources = [], [], {}, []
+    short = False  # an ANCOVA used fewer animals than a group has
     for i, col in enumerate(cols):
         per_group = block.cells.get(col, {})
         dec = summary_decimals(col[0], [_num(r["mean"]) for r in per_group.values()])
@@ -792,11 +815,14 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
         makers.append(lambda g, pg=per_group, d=dec, a=bool(adjusted), pc=pct: summary_cell(
             pg.get(g), d, pc, ctx.spread, flagged=not a))
         if adjusted:
-            ctrl = next((adjusted.get(g.id, math.nan) for g in groups if g.control), math.nan)
+            short |= any(k < _num(per_group[g]["n"]) for g, (_, k) in adjusted.items()
+                         if g in per_group)
+            ctrl = next((adjusted[g.id][0] for g in groups if g.control and g.id in adjusted),
+                        math.nan)
             labels.append(f"{_column_label(ctx, block, col)}: ANCOVA-adjusted mean")
             sources.append(None)
             makers.append(lambda g, pg=per_group, d=dec, a=adjusted, c=ctrl, pc=pct:
-                          _adjusted_cell(pg.get(g), a.get(g, math.nan), c if pc else math.nan,
+                          _adjusted_cell(pg.get(g), a.get(g), c if pc else math.nan,
                                          d))
             extra[i] = 1
     rows = _group_rows(block, groups, makers) + _test_rows(block, cols, groups, extra)
@@ -814,6 +840,10 @@ def summary_table(block: Block, spec: StudySpec | Context, number: int) -> Table
     if extra:
         notes.append("ANCOVA-adjusted mean: group mean at the overall mean of the covariate; "
                      "flags and % of control of ANCOVA columns refer to the adjusted means.")
+        if short:
+            notes.append("(n) after an adjusted mean: the animals the ANCOVA used, fewer than "
+                         "the group's n (the others have no covariate value; the exclusions "
+                         "name them).")
     return Table(
         number=number, title=_title(ctx, block, "Summary"), kind="summary",
         key=_key("summary", block), header=_header(ctx, block),

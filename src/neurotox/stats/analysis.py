@@ -65,12 +65,18 @@ class Analysis:
         Manifest records of the values the censoring policy ``exclude`` left out of
         the statistics (:func:`policy_exclusions`): one per value, with its rule,
         reason and limit, like an assay's own exclusions.
+    left_out
+        Exclusion records (manifest) of the values a test left out although they
+        are in the summary statistics: per stratum, the animals an ANCOVA left out
+        for want of a covariate value (``rule``, ``assay``, ``endpoint``, ``sex``,
+        ``timepoint``, ``subjects``, ``values``, ``reason``).
 
     """
 
     results: pd.DataFrame
     decisions: pd.DataFrame
     exclusions: list[dict] = field(default_factory=list)
+    left_out: list[dict] = field(default_factory=list)
 
 
 def policy_exclusions(df: pd.DataFrame) -> list[dict]:
@@ -84,6 +90,11 @@ def policy_exclusions(df: pd.DataFrame) -> list[dict]:
             | {"reason": why, "values": 1, "limit": float(lim)}
             for a, e, s, g, t, why, lim in part[keys].itertuples(index=False, name=None)]
 
+
+
+def analysis_warnings(decisions: pd.DataFrame) -> list[str]:
+    """Run warnings read from the decisions: dropped log transforms, unequal ANCOVA slopes."""
+    return [*dropped_transforms(decisions), *ancova.unequal_slopes(decisions)]
 
 
 def dropped_transforms(decisions: pd.DataFrame) -> list[str]:
@@ -415,7 +426,8 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
                   if c in present or not (c in reg and reg[c].covariate_only)}
     cov_lookup = ancova.covariate_lookup(inc, covariates) if covariates else {}
     per_row = _PerRow(len(desc))
-    dec_rows = []
+    dec_rows: list[dict] = []
+    left_out: list[dict] = []
     bounds = np.flatnonzero(np.diff(desc["_stratum"].to_numpy())) + 1
     strata = [(start, stop, tuple(desc.iloc[start][STRATUM]))
               for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(desc)], strict=True)]
@@ -434,7 +446,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
             decision["note"] = "; ".join(x for x in (
                 decision["note"], "ANCOVA not run: censored values need the rank test") if x)
         elif key[2] in covariates and litters is None:
-            _apply_ancova(key, cells, out, decision, _AncovaInput(
+            left_out += _apply_ancova(key, cells, out, decision, _AncovaInput(
                 covariates[key[2]], values, inc["subject"].to_numpy(), idx_by_cell, cov_lookup,
                 _alternative(reg[key[2]], plan)), order)
         elif key[2] in covariates:
@@ -451,7 +463,7 @@ def analyse(table: pd.DataFrame, plan: StatisticsPlan | None = None,
     results = _finish_results(desc, per_row, df, reg, plan, order)
     decisions = pd.DataFrame(dec_rows, columns=DECISION_COLUMNS) if dec_rows \
         else _empty(DECISION_COLUMNS)
-    return Analysis(results, _order_decisions(decisions), dropped)
+    return Analysis(results, _order_decisions(decisions), dropped, left_out)
 
 
 def _censoring_noted(rows: list[dict], df: pd.DataFrame) -> list[dict]:
@@ -630,6 +642,8 @@ def _finish_results(desc: pd.DataFrame, per_row: _PerRow, df: pd.DataFrame,
     # control: percent of control means nothing
     interval = r["endpoint"].map(lambda e: not reg[e].relative_to_control).to_numpy(bool)
     r.loc[interval | _censored_ratio(r), "percent_of_control"] = np.nan
+    primary = next((g for g, o in order.items() if o[3]), None)  # further controls: not compared
+    r.loc[r["is_control"] & (r["group"] != primary), "percent_of_control"] = np.nan
     treated = ~r["is_control"].to_numpy()
     r["direction"] = np.where(treated & (level > base), "up",
                               np.where(treated & (level < base), "down", ""))
@@ -749,11 +763,14 @@ class _AncovaInput:
 
 
 def _apply_ancova(key: tuple, cells: pd.DataFrame, out: StratumOutcome, decision: dict,
-                  a: _AncovaInput, order: Mapping[str, tuple]) -> None:
-    """Replace the vs-control tests of a stratum by the ANCOVA's (in place)."""
+                  a: _AncovaInput, order: Mapping[str, tuple]) -> list[dict]:
+    """Replace the vs-control tests of a stratum by the ANCOVA's (in place).
+
+    Returns the exclusion record of the animals left out for want of a covariate.
+    """
     groups = cells["group"].tolist()
     if not order[groups[0]][3] or any(order[g][3] for g in groups[1:]):
-        return  # no control, or several: left to the decision tree
+        return []  # no control, or several: left to the decision tree
     index = [a.idx_by_cell.get((*key, g), np.empty(0, dtype=int)) for g in groups]
     res = ancova.stratum_ancova(key, groups, [a.subjects[i] for i in index],
                                 [a.values[i] for i in index], a.covariate,
@@ -761,13 +778,20 @@ def _apply_ancova(key: tuple, cells: pd.DataFrame, out: StratumOutcome, decision
                                 alternative=a.alternative)
     if isinstance(res, str):
         decision["note"] = "; ".join(x for x in (decision["note"], res) if x)
-        return
+        return []
     out.test, out.statistic, out.p_value = res.test, res.statistic, res.p_value
     note = "; ".join(x for x in (replaced_comparisons(decision["note"], "ANCOVA"),
                                  res.decision["note"],
                                  "trend test on unadjusted values" if decision["trend_test"]
                                  else "") if x)
     decision.update(res.decision, note=note)
+    subjects = [x for xs in res.left_out.values() for x in xs]
+    if not subjects:
+        return []
+    return [{"rule": "covariate", "assay": key[1], "endpoint": key[2], "sex": key[3],
+             "timepoint": key[4], "subjects": subjects, "values": len(subjects),
+             "reason": f"no {a.covariate.replace('_', ' ')} value: left out of the ANCOVA "
+                       "(kept in the summary statistics)"}]
 
 
 def _spread(out: StratumOutcome, use: list[int], n: int) -> StratumOutcome:

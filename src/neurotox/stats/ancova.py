@@ -56,6 +56,27 @@ def registry_covariates() -> dict[str, str]:
     """
     return {name: ep.covariate for name, ep in registry().items() if ep.covariate}
 
+#: Homogeneity of slopes rejected below this p: the common-slope result is unreliable.
+SLOPES_ALPHA = 0.01
+#: Said in the decision note (and found there by :func:`unequal_slopes`); not "warning",
+#: which the report takes for a software message and moves out of the footnotes.
+UNEQUAL_SLOPES = "the common-slope ANCOVA is unreliable"
+
+
+def unequal_slopes(decisions: pd.DataFrame) -> list[str]:
+    """Run warnings for ANCOVAs fitted with a common slope the data reject, one per endpoint."""
+    if decisions.empty:
+        return []
+    hit = decisions[decisions["note"].astype(str).str.contains(UNEQUAL_SLOPES, regex=False)]
+    out = []
+    for endpoint, part in hit.groupby("endpoint", sort=True):
+        where = ", ".join(f"{s} {t}" if str(t) not in ("", "NA") else str(s)
+                          for s, t in zip(part["sex"], part["timepoint"], strict=True))
+        out.append(f"warning: endpoint {endpoint!r} ({where}): homogeneity of slopes rejected "
+                   f"(p < {SLOPES_ALPHA:g}): the ANCOVA's common slope does not fit, so its "
+                   "adjusted comparisons with control are unreliable; see the decision notes")
+    return out
+
 #: Columns of the table returned by :func:`ancova`.
 COLUMNS = ["group", "n", "adjusted_mean", "difference", "se", "t", "p_value", "p_dunnett"]
 
@@ -241,6 +262,11 @@ class StratumAncova:
         t statistic and Dunnett-adjusted p per group (NaN for the control).
     decision
         Values for the decision-table columns (path, overall test, pairwise test, note).
+    n
+        Animals per group that entered the ANCOVA (those with a covariate value).
+    left_out
+        Subjects per group left out for want of a covariate value (groups without
+        any left out are absent).
 
     """
 
@@ -248,6 +274,8 @@ class StratumAncova:
     statistic: np.ndarray
     p_value: np.ndarray
     decision: dict[str, object]
+    n: np.ndarray
+    left_out: dict[str, list[str]]
 
 
 def covariate_lookup(included: pd.DataFrame,
@@ -290,14 +318,19 @@ def stratum_ancova(key: Sequence[str], groups: Sequence[str], subjects: Sequence
 
     """
     study_id, _, _, sex, tp = key
-    ys, xs, gs = [], [], []
+    ys, xs, gs, left_out = [], [], [], {}
     for g, subj, val in zip(groups, subjects, values, strict=True):
         x = np.array([lookup.get((study_id, covariate, sex, tp, s), np.nan) for s in subj])
         ok = np.isfinite(x)
         ys.append(val[ok])
         xs.append(x[ok])
         gs.append(np.full(int(ok.sum()), g, dtype=object))
+        if not ok.all():
+            left_out[g] = sorted(map(str, np.asarray(subj)[~ok]))
     n = np.array([len(v) for v in ys])
+    if n.sum() == 0 and _covariate_session(key, subjects, values, covariate, lookup):
+        return (f"ANCOVA (covariate: {covariate_label}) not run: {tp} is the baseline "
+                "session, whose values are the covariate itself; unadjusted comparisons")
     if len(groups) < 2 or n.min() < 2 or n.sum() <= 2 * len(groups) + 1:
         return (f"ANCOVA (covariate: {covariate_label}) not run: fewer than 2 animals with "
                 f"both values in a group (n: {', '.join(map(str, n))})")
@@ -309,19 +342,51 @@ def stratum_ancova(key: Sequence[str], groups: Sequence[str], subjects: Sequence
     table, info = ancova(y_all, x_all, np.concatenate(gs), list(groups),
                          alternative=alternative)
     name = f"ANCOVA (covariate: {covariate_label})"
-    missing = sum(len(s) for s in subjects) - int(n.sum())
     parallel = (f"homogeneity of slopes p = {info['p_parallel']:.3g}"
                 if np.isfinite(info["p_parallel"]) else
                 "homogeneity of slopes not testable (covariate constant within groups)")
+    if info["p_parallel"] < SLOPES_ALPHA:
+        parallel += (f" < {SLOPES_ALPHA:g}: {UNEQUAL_SLOPES} (the groups' slopes differ; "
+                     "the adjusted difference depends on the covariate value)")
     note = (f"{name}: slope {info['slope']:.4g} per unit of covariate (p = "
             f"{info['p_slope']:.3g}); {parallel}; "
             + (f"Shapiro-Wilk on the ANCOVA residuals p = {info['p_normal']:.3g}; "
                if np.isfinite(info["p_normal"]) else "")
             + "Dunnett-adjusted t-tests vs control; mean and SD are unadjusted"
-            + (f"; {missing} value(s) without covariate left out" if missing else ""))
+            + (f"; {left_out_text(groups, n, left_out, covariate_label)}" if left_out else ""))
     decision = {"path": "ancova", "overall_test": f"{name} group F",
                 "overall_statistic": info["F"], "overall_p": info["p_group"],
                 "pairwise_test": name, "note": note}
     return StratumAncova(["", *[name] * (len(groups) - 1)],
                          np.r_[np.nan, table["t"].iloc[1:].to_numpy(float)],
-                         np.r_[np.nan, table["p_dunnett"].iloc[1:].to_numpy(float)], decision)
+                         np.r_[np.nan, table["p_dunnett"].iloc[1:].to_numpy(float)], decision,
+                         n, left_out)
+
+
+def _covariate_session(key: Sequence[str], subjects: Sequence[np.ndarray],
+                       values: Sequence[np.ndarray], covariate: str,
+                       lookup: Mapping[tuple[str, ...], float]) -> bool:
+    """True when the stratum's values are the covariate given at other timepoints.
+
+    A baseline covariate (``<endpoint>_baseline``) is the animal's value at the
+    baseline session, repeated at every later one: at the baseline session itself
+    there is none, and every animal's value equals its covariate elsewhere.
+    """
+    study_id, _, _, sex = key[:4]
+    elsewhere: dict[str, float] = {}
+    for (st, ep, sx, _, subj), x in lookup.items():
+        if st == study_id and ep == covariate and sx == sex:
+            elsewhere.setdefault(subj, x)
+    pairs = [(v, elsewhere[s]) for subj, val in zip(subjects, values, strict=True)
+             for s, v in zip(subj, val, strict=True) if s in elsewhere]
+    return bool(pairs) and all(np.isclose(v, x, rtol=1e-9, atol=0) for v, x in pairs)
+
+
+def left_out_text(groups: Sequence[str], n: np.ndarray, left_out: Mapping[str, list[str]],
+                  covariate_label: str) -> str:
+    """``ANCOVA n G1 5, G2 3 (2 left out for want of a ...: G2 M0203, M0204)``."""
+    total = sum(map(len, left_out.values()))
+    who = "; ".join(f"{g}: {', '.join(s)}" for g, s in left_out.items())
+    return (f"ANCOVA n {', '.join(f'{g} {k}' for g, k in zip(groups, n, strict=True))} "
+            f"({total} animal(s) left out for want of a {covariate_label} value: {who}; "
+            "they stay in the mean, SD and n of the summary)")

@@ -198,6 +198,11 @@ def fit_hill(conc: Sequence[float] | np.ndarray, response: Sequence[float] | np.
 
     Notes
     -----
+    The ECx interval is the delta method on log10(ECx) with the gradient over all
+    four parameters; when ECx is relative to the fitted top, the target level
+    (top minus x % of it) is a function of the top and differentiated with it, so
+    the top's variance widens the interval. A given ``reference`` is a constant.
+
     ECx outside the tested range of positive concentrations is reported but
     flagged ``extrapolated``; a level the curve never reaches gives NaN and
     ``not_reached``. The EC50 parameter is the curve's midpoint between top and
@@ -230,10 +235,11 @@ def fit_hill(conc: Sequence[float] | np.ndarray, response: Sequence[float] | np.
     direction = -1.0 if popt[1] < popt[0] else 1.0
     ecx, ecx_ci, ecx_flags = {}, {}, {}
     for x in levels:
-        target = ref + direction * abs(ref) * x / 100.0
-
-        def fun(p, target=target):
-            return _inverse(target, p)
+        # relative to the fitted top, the target moves with it: the delta method's
+        # gradient goes through the target too (a given reference is a constant)
+        def fun(p, x=x):
+            level = float(p[0]) if reference is None else ref
+            return _inverse(level + direction * abs(level) * x / 100.0, p)
 
         ecx[x] = float(fun(popt))
         ecx_ci[x] = _log_ci(fun, popt, pcov, tq)

@@ -433,11 +433,17 @@ def repeated_measures_tasks(df: pd.DataFrame, registry: Mapping, plan: Statistic
     rm = [e for e in df["endpoint"].unique() if registry[e].repeated_measures]
     if not rm:
         return []
+    controls = [g for g, o in order.items() if o[3]]  # ranked: the first is the primary one
+    control, further = (controls[0] if controls else None), set(controls[1:])
     inc = df[~df["excluded"] & df["endpoint"].isin(rm)]
-    control = next((g for g, o in order.items() if o[3]), None)
-    return [(key, sub, registry[key[2]], plan, control)
-            for key, sub in inc.groupby(["study_id", "assay", "endpoint", "sex"], sort=False)
-            if sub["timepoint"].nunique() >= 2]
+    tasks = []
+    for key, sub in inc.groupby(["study_id", "assay", "endpoint", "sex"], sort=False):
+        # further controls are not compared: they stay out of the model that gates the comparisons
+        left_out = tuple(g for g in controls if g in further and g in set(sub["group"]))
+        sub = sub[~sub["group"].isin(further)]
+        if sub["timepoint"].nunique() >= 2:
+            tasks.append((key, sub, registry[key[2]], plan, control, left_out))
+    return tasks
 
 
 def repeated_measures_row(task: tuple) -> dict[str, object]:
@@ -475,8 +481,17 @@ def _fit_description(fit: MixedModelResult) -> str:
 
 
 def _rm_row(key: tuple, sub: pd.DataFrame, ep: Endpoint, plan: StatisticsPlan,
+            control: str | None, left_out: tuple[str, ...] = ()) -> dict[str, object]:
+    row = _rm_fit(sub, _rm_base(key, ep, plan), ep, plan, control)
+    if left_out:  # taken out of ``sub`` by repeated_measures_tasks
+        row["note"] = "; ".join(x for x in (
+            row["note"], f"further control group(s) {', '.join(left_out)} not compared: "
+            "left out of the model") if x)
+    return row
+
+
+def _rm_fit(sub: pd.DataFrame, row: dict[str, object], ep: Endpoint, plan: StatisticsPlan,
             control: str | None) -> dict[str, object]:
-    row = _rm_base(key, ep, plan)
     data = sub[["value", "group", "timepoint", "subject",
                 *(["time_order"] if "time_order" in sub else [])]].copy()
     log_note = ""

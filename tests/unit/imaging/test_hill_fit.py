@@ -85,3 +85,36 @@ def test_log_ci_overflow_gives_nan_not_an_exception():
     assert math.isnan(lo) and math.isnan(hi)
     lo, hi = _log_ci(huge, np.array([1.0]), np.array([[0.01]]), 2.0)
     assert lo == __import__("pytest").approx(10 ** (1 - 0.2)) and hi > 10
+
+
+# nuclei count falling to 0 (dead wells) over 8 concentrations x 3 wells
+NR_CONC = np.repeat([0.0, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0], 3)
+NR = [41.1, 44.8, 34.3, 45.3, 39.8, 37.4, 37.2, 36.3, 39.0, 40.9, 40.1, 40.3,
+      28.1, 28.4, 36.6, 18.0, 19.6, 18.3, 4.4, 5.3, 5.1, 0.0, 0.0, 0.0]
+
+
+def test_ec_relative_to_the_fitted_top_carries_the_tops_variance():
+    """The target (top - x % of top) moves with the fitted top: full delta method.
+
+    R 4.x: nls of the same curve, delta method on log10(ECx) with the target a
+    function of top (gradient through the target), t(20): EC50 8.60074
+    (6.795789-10.88508), EC20 3.101794 (2.000279-4.809892). Holding the target at
+    top/2 fixed gave 6.9495-10.6443 (too narrow).
+    """
+    fit = fit_hill(NR_CONC, NR)
+    assert fit.top == pytest.approx(40.1298795, rel=1e-5)
+    assert fit.ecx[50.0] == pytest.approx(8.60074, rel=1e-5)
+    assert fit.ecx_ci[50.0] == pytest.approx((6.795789, 10.88508), rel=1e-5)
+    assert fit.ecx_ci[20.0] == pytest.approx((2.000279, 4.809892), rel=1e-5)
+
+
+def test_ec_relative_to_a_given_reference_holds_the_target_fixed():
+    """A given reference (the neurite assay's 100 %) is a constant: target not differentiated.
+
+    R 4.x, same fit, targets 20 and 32 held fixed: EC 8.640982972 (6.981808745-
+    10.69444745) and 3.139230387 (2.219410816-4.440262862).
+    """
+    fit = fit_hill(NR_CONC, NR, reference=40.0)
+    assert fit.ecx[50.0] == pytest.approx(8.640982972, rel=1e-5)
+    assert fit.ecx_ci[50.0] == pytest.approx((6.981808745, 10.69444745), rel=1e-5)
+    assert fit.ecx_ci[20.0] == pytest.approx((2.219410816, 4.440262862), rel=1e-5)

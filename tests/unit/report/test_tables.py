@@ -439,3 +439,48 @@ def test_no_percent_of_a_mostly_censored_control_in_any_format(n_ctrl_cens, show
     col = header.index("CXCL10 (IP-10) (pg/mL) | % of control")
     pcts = [r[col] for r in ws.iter_rows(values_only=True) if str(r[0])[:2] in ("G2", "G3")]
     assert pcts == ([pytest.approx(v) for v in expected] if shown else [None, None])
+
+
+def _censored_sessions():
+    rng = np.random.default_rng(5)
+    rows = []
+    for k, (g, d) in enumerate((("G1", 0.0), ("G2", 10.0), ("G3", 100.0))):
+        for i in range(5):
+            for t, tp in enumerate(("day0", "day7", "day14")):
+                v = round(float(np.exp(rng.normal(0.3 - 0.8 * k * (t > 0), 0.3))), 3)
+                cens = "left" if (g, i, tp) in {("G3", 0, "day7"), ("G3", 1, "day14")} else \
+                    "none"
+                rows.append({"study_id": "NTX-T-001", "assay": "cipn",
+                             "category": "neurobehavioral", "endpoint": "vf_threshold_updown",
+                             "unit": "g", "subject": f"{g}M{i}", "group": g, "dose": d,
+                             "dose_unit": "mg/kg/day", "sex": "M", "timepoint": tp,
+                             "value": 0.0045 if cens == "left" else v, "excluded": False,
+                             "exclusion_reason": "", "batch": "NA", "source": "hand",
+                             "censoring": cens})
+    return pd.DataFrame(rows)
+
+
+def test_censoring_footnote_of_a_fitted_mixed_model_does_not_say_not_tested():
+    """The model ran (its F is in the same table): the footnote must not say 'not tested'."""
+    from neurotox.stats import analyse
+    from neurotox.study import StudySpec
+
+    spec = StudySpec.model_validate({
+        "study_id": "NTX-T-001", "title": "t", "test_item": "x",
+        "groups": [{"id": g, "label": g, "dose": d, "dose_unit": "mg/kg/day",
+                    "control": g == "G1"} for g, d in (("G1", 0), ("G2", 10), ("G3", 100))]})
+    table = _censored_sessions()
+    found = analyse(table, spec.statistics, spec.groups)
+    model = found.decisions.query("timepoint == 'ALL'").iloc[0]
+    assert model["path"] == "repeated_measures" and model["overall_p"] < 0.05
+    summary = build_tables(found.results, found.decisions, table, spec)[0]
+    line = next(f for f in summary.footnotes if f.startswith("ALL: "))
+    assert line == ("ALL: 2 left-censored value(s) entered the mixed model as in the summary "
+                    "statistics; the per-timepoint tests respect the censoring.")
+    # a model that was not fitted says so, and not in words meant for a stratum
+    unfit = found.decisions.assign(path=np.where(found.decisions["timepoint"] == "ALL",
+                                                 "insufficient_data",
+                                                 found.decisions["path"]))
+    summary = build_tables(found.results, unfit, table, spec)[0]
+    assert ("ALL: censored values present; the mixed model was not fitted; the per-timepoint "
+            "tests respect the censoring.") in summary.footnotes
