@@ -132,9 +132,14 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters, notes: l
     if len(sizes) == 1:
         notes.append(f"pixel size {px:.4g} µm taken from the metadata of {ref.name}")
     else:
-        count = {v: sum(1 for _, w in known if round(w, 4) == v) for v in sizes}
-        notes.append("fields calibrated at different pixel sizes, each measured at its own: "
-                     + ", ".join(f"{v:g} µm ({n} field(s))" for v, n in count.items()))
+        count = {v: [s.key for s, w in known if round(w, 4) == v] for v in sizes}
+        wide = sizes[-1] > 2 * sizes[0]     # not two objectives' worth: a wrong calibration?
+        notes.append(("warning: " if wide else "") + "fields calibrated at different pixel "
+                     "sizes, each measured at its own: " + ", ".join(
+                         f"{v:g} µm ({len(k)} field(s)" + (f": {quoted(k, limit=5)})" if wide
+                                                           else ")") for v, k in count.items())
+                     + ("; sizes more than 2x apart: check the calibrations or give "
+                        "--pixel-size" if wide else ""))
     aspect = next(((s.first.path, a) for s in sources[:20]
                    if (a := pixel_aspect(s.first.path)) is not None), None)
     if aspect is not None:
@@ -143,9 +148,11 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters, notes: l
                      "columns read short; resample the images to square pixels")
     missing = [s.first.path.name for s, v in zip(sources, own, strict=True) if v is None]
     if missing:
+        why = next((f" ({s.first.path.name}: {w})" for s, v in zip(sources, own, strict=True)
+                    if v is None and (w := calibration_problem(s.first.path))), "")
         notes.append(f"warning: {len(missing)} field(s) without a usable pixel-size "
                      f"calibration ({quoted(missing, limit=5)}) taken as {px:.4g} µm like "
-                     f"{ref.name}; give --pixel-size if that is wrong")
+                     f"{ref.name}; give --pixel-size if that is wrong{why}")
     return [(px, "fallback") if v is None else (v, "metadata") for v in own]
 
 
