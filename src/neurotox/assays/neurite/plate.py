@@ -11,7 +11,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from neurotox.assays.neurite.acquisition import acquisition_notes
+from neurotox.assays.neurite.acquisition import acquisition_notes, jpeg_note
 from neurotox.assays.neurite.checks import check_folder_starts, check_plate_start
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
@@ -212,14 +212,10 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
     if any(s.nuclei is None for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
                      "neurite channel alone")
-    lossy = [s for s in sources if s.neurite is not None and s.neurite.plane is not None
-             and s.neurite.path.suffix.lower() in (".jpg", ".jpeg")]
-    if lossy:       # a colour JPEG mixes the planes' compression errors into each other
-        notes.append(f"warning: {len(lossy)} field(s) are colour JPEG merges "
-                     f"({quoted((s.neurite.path.name for s in lossy), limit=3)}): their "
-                     "compression artefacts can be traced as faint neurite where the "
-                     "background is flat; analyse the original TIFF or PNG files if there are "
-                     "any")
+    first = [s.neurite or s.nuclei for s in sources]
+    lossy = jpeg_note([p.path for p in first if p.plane is not None], colour=True) or \
+        jpeg_note([p.path for p in first if p.plane is None], colour=False)
+    notes += [lossy] if lossy else []
     plates: dict[str, list[FieldSource]] = {}
     for source in sources:
         plates.setdefault(source.plate, []).append(source)
