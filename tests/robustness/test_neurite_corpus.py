@@ -690,23 +690,35 @@ def test_blank_planes_of_both_channels_are_an_empty_field_not_a_failure(tmp_path
 def test_colour_channel_files_read_as_grey_are_noted(tmp_path):
     """stranger29 F14: a one-file-per-channel field whose neurite file is an RGB image:
     identical colours (a grey image saved as colour, 8 or 16 bits) read as that grey
-    silently; an 8-bit pseudo-coloured channel reads as the mean of its colours, noted."""
+    silently; stranger48 #4: a pseudo-coloured channel (green or magenta colour table) reads
+    as its channel's own values, silently (its mean read +41..+47 % length against the grey
+    file); a merge of several channels read whole is warned about."""
     grey = _field(1)[1]
     plane = tifffile.imread(io.BytesIO(grey))
     same16 = _planar_rgb(np.stack([plane] * 3))
     green8 = (plane.astype(float) / plane.max() * 255).astype(np.uint8)
-    pseudo = _planar_rgb(np.stack([np.zeros_like(green8), green8, np.zeros_like(green8)]))
+    buf = io.BytesIO()
+    tifffile.imwrite(buf, green8)
+    zero = np.zeros_like(green8)
+    variants = {"grey": grey, "same16": same16, "grey8": buf.getvalue(),
+                "pseudo": _planar_rgb(np.stack([zero, green8, zero])),
+                "magenta": _planar_rgb(np.stack([green8, zero, green8])),
+                "merge": _planar_rgb(np.stack([green8[::-1], green8, zero]))}
     lengths = {}
-    for name, data in (("grey", grey), ("same16", same16), ("pseudo", pseudo)):
+    for name, data in variants.items():
         folder = tmp_path / name
         materialise(plate(**{"P1_A01_s1_w2.tif": data}), folder)
         res = invoke(nt(), folder)
         assert res.exit_code == 0, res.output
         manifest = json.loads((folder / "out" / "manifest.json").read_text())
-        noted = [n for n in manifest["notes"] if "colour images read as grey" in n]
-        assert len(noted) == (name == "pseudo"), noted
+        noted = [n for n in manifest["notes"] if "merge of several channels" in n]
+        assert len(noted) == (name == "merge"), noted
         fields = pd.read_csv(folder / "out" / "fields.csv").set_index("well")
         lengths[name] = fields.loc["A01", "total_neurite_length_um"]
-    assert noted[0].startswith("warning: the neurite file P1_A01_s1_w2.tif of the first field")
+    assert noted[0] == ("warning: the neurite file P1_A01_s1_w2.tif of the first field is a "
+                        "colour image whose red, green and blue planes differ as in a merge of "
+                        "several channels, not as a single channel's colour table: read as "
+                        "grey (the brightest plane at each pixel) the channels are mixed; "
+                        "name the colour, e.g. --neurite-channel green")
     assert lengths["same16"] == lengths["grey"] > 0
-    assert lengths["pseudo"] == pytest.approx(lengths["grey"], rel=0.15)
+    assert lengths["pseudo"] == lengths["magenta"] == lengths["grey8"] > 0
