@@ -123,6 +123,54 @@ def _with_label_glyphs(white: np.ndarray, overlay: np.ndarray) -> np.ndarray:
     return overlay
 
 
+#: A burned-in scale bar in a grey channel: a filled, axis-aligned rectangle of saturated
+#: pixels at least this long (pixels) and this many times longer than wide.
+BAR_MIN_LENGTH = 20
+BAR_MIN_ELONGATION = 4
+#: Largest gap (pixels) between a scale bar and its label's glyphs, or between glyphs.
+LABEL_GAP = 12
+
+
+def grey_annotation_mask(plane: np.ndarray) -> np.ndarray:
+    """Pixels of a burned-in scale bar and its label in a grey (single-channel) plane.
+
+    ImageJ's Analyze > Tools > Scale Bar burned into a channel draws a
+    rectangle and its label at the image's white (the top of its bit depth,
+    :func:`full_scale`). A saturated object that fills its bounding box
+    exactly, axis-aligned and elongated (:data:`BAR_MIN_LENGTH`,
+    :data:`BAR_MIN_ELONGATION`), not touching the edge (padding), is such a
+    bar: fluorescence saturates in blobs, not in perfect rectangles. The saturated spots within
+    :data:`LABEL_GAP` of it (its label, glyph by glyph) go with it; the mask is
+    widened by 1 pixel for anti-aliased edges. Float planes: none.
+    """
+    plane = np.asarray(plane)
+    none = np.zeros(plane.shape, bool)
+    if plane.ndim != 2 or not np.issubdtype(plane.dtype, np.integer) or not plane.size:
+        return none
+    white = plane >= full_scale(plane)
+    if not white.any():
+        return none
+    labels, n = ndi.label(white, structure=np.ones((3, 3), bool))
+    bar = np.zeros(n + 1, bool)
+    for i, box in enumerate(ndi.find_objects(labels), start=1):
+        rows, cols = box[0].stop - box[0].start, box[1].stop - box[1].start
+        long, short = max(rows, cols), min(rows, cols)
+        inside = box[0].start > 0 and box[1].start > 0 and box[0].stop < plane.shape[0] \
+            and box[1].stop < plane.shape[1]      # a band at the edge is padding, not a bar
+        bar[i] = inside and long >= BAR_MIN_LENGTH and long >= BAR_MIN_ELONGATION * short \
+            and bool((labels[box] == i).all())
+    if not bar.any():
+        return none
+    found = bar[labels]
+    for _ in range(n):
+        near = ndi.binary_dilation(found, iterations=LABEL_GAP)
+        grown = white & np.isin(labels, np.unique(labels[near & white]))
+        if np.array_equal(grown | found, found):
+            break
+        found |= grown
+    return ndi.binary_dilation(found, iterations=1)
+
+
 def remove_annotations(plane: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The plane with annotation pixels filled from the pixels around them.
 

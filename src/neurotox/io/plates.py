@@ -682,10 +682,30 @@ def read_plane_masked(source: PlaneSource | str | Path) -> tuple[np.ndarray, int
         As :func:`read_plane`; also when no pixel of the plane is finite.
 
     """
+    plane, n_bad, _ = read_plane_checked(source)
+    return plane, n_bad
+
+
+def read_plane_checked(source: PlaneSource | str | Path) -> tuple[np.ndarray, int, int]:
+    """:func:`read_plane_masked` and the number of burned-in annotation pixels filled.
+
+    A grey plane (a channel file, or one plane of a stack) holding a burned-in
+    scale bar and its label (:func:`neurotox.io.channels.grey_annotation_mask`)
+    has them filled from the pixels around them, as in an RGB merge
+    (:func:`neurotox.io.channels.remove_annotations`), and counted, for the
+    caller to flag: left in, the bar was cut into a row of ~31 "nuclei".
+    """
     src = source if isinstance(source, PlaneSource) else PlaneSource(Path(source))
     plane = _read_plane(src)
+    erased = 0
+    if plane.dtype.kind in "ui":
+        from neurotox.io.channels import grey_annotation_mask, remove_annotations
+
+        mask = grey_annotation_mask(plane)
+        erased = int(mask.sum())
+        plane = remove_annotations(plane, mask) if erased else plane
     if plane.dtype.kind != "f":
-        return plane, 0
+        return plane, 0, erased
     bad = ~np.isfinite(plane)
     n_bad = int(bad.sum())
     if n_bad == plane.size:
@@ -693,7 +713,7 @@ def read_plane_masked(source: PlaneSource | str | Path) -> tuple[np.ndarray, int
                           path=src.path)
     if n_bad:
         plane = np.where(bad, plane[~bad].min(), plane).astype(plane.dtype)
-    return _moderate_scale(plane), n_bad
+    return _moderate_scale(plane), n_bad, 0
 
 
 #: Float planes whose largest magnitude lies outside this range are rescaled (by a power of
@@ -1063,3 +1083,4 @@ def _check_not_a_volume(axes: str, shape: tuple[int, ...], path: Path) -> None:
             what, fix = _VOLUME_AXES[axis]
             raise FormatError(f"the file holds {what} of {size} planes (axes {axes}), not a 2-D "
                               f"field or channels; {fix}", path=path)
+

@@ -80,3 +80,52 @@ def test_filled_annotation_pixels_stay_on_the_grey_levels_of_the_image():
     (4000, np.uint16, 4095), (1000, np.uint16, 1023)])
 def test_full_scale_is_the_top_of_the_bit_depth_holding_the_pixels(top, dtype, white):
     assert full_scale(np.array([[0, top]], dtype)) == white
+
+
+def _burn_scale_bar(image: np.ndarray) -> np.ndarray:
+    """ImageJ's Scale Bar burned into a grey channel: a 78 x 6 bar, its label's glyphs below."""
+    out = image.copy()
+    white = np.iinfo(out.dtype).max
+    out[330:336, 280:358] = white
+    for c in (300, 310, 320):
+        out[340:350, c:c + 6] = white
+    return out
+
+
+def test_a_scale_bar_burned_into_grey_channels_is_filled_and_counted(tmp_path):
+    from neurotox.io.plates import read_plane_checked
+
+    f = synthetic_field(5, shape=(384, 384))
+    got = {}
+    for name, burn in (("plain", False), ("barred", True)):
+        planes, erased = [], 0
+        for ch, image in (("w1", f.nuclei), ("w2", f.neurites)):
+            path = tmp_path / f"{name}_{ch}.tif"
+            tifffile.imwrite(path, _burn_scale_bar(image) if burn else image)
+            plane, _, n = read_plane_checked(PlaneSource(path))
+            planes.append(plane)
+            erased += n
+        r = analyse_field(planes[1], planes[0], pixel_size=f.pixel_size)
+        got[name] = (r.metrics["nuclei_count"], r.metrics["total_neurite_length_um"], erased)
+    assert got["plain"][0] == f.truth["nuclei_count"] == 12
+    assert got["plain"][2] == 0
+    # bar 78 x 6 and three 6 x 10 glyphs, widened by a pixel (not at the corners), in each
+    # of the two channels
+    assert got["barred"][2] == 2 * ((6 + 2) * (78 + 2) - 4 + 3 * ((10 + 2) * (6 + 2) - 4))
+    assert got["barred"][0] == got["plain"][0]
+    assert got["barred"][1] == pytest.approx(got["plain"][1], rel=0.01)
+
+
+@pytest.mark.parametrize("what", ["saturated nucleus", "edge band", "short square"])
+def test_saturated_objects_that_are_no_scale_bar_are_kept(what):
+    from neurotox.io.channels import grey_annotation_mask
+
+    plane = np.full((120, 160), 300, np.uint16)
+    rows, cols = np.mgrid[:120, :160]
+    if what == "saturated nucleus":
+        plane[np.hypot(rows - 60, cols - 80) < 12] = 65535
+    elif what == "edge band":
+        plane[:, 150:] = 65535
+    else:
+        plane[50:62, 50:62] = 65535
+    assert not grey_annotation_mask(plane).any()
