@@ -1084,3 +1084,59 @@ def _check_not_a_volume(axes: str, shape: tuple[int, ...], path: Path) -> None:
             raise FormatError(f"the file holds {what} of {size} planes (axes {axes}), not a 2-D "
                               f"field or channels; {fix}", path=path)
 
+
+#: Pages of a TIFF whose image data are checked to lie within the file (the rest: a stack).
+CHECKED_PAGES = 256
+
+
+def header_problem(path: Path) -> tuple[str | None, tuple[int, int] | None]:
+    """Why an image file cannot be read whole, from its header alone; and its (rows, columns).
+
+    A cheap look before a plate is analysed, so that a file truncated by a copy
+    or a full disk is named at once, not when its field's turn comes (after
+    most of the run): a TIFF whose image data end past the end of the file (or
+    whose header does not parse), a PNG without its end chunk, a JPEG without
+    its end marker. ``(None, shape)`` when the file looks whole.
+    """
+    kind = path.suffix.lower().lstrip(".")
+    kind = {"tiff": "tif", "jpeg": "jpg"}.get(kind, kind)
+    name = {"tif": "TIFF", "png": "PNG", "jpg": "JPEG"}.get(kind, kind.upper())
+    try:
+        size = path.stat().st_size
+        if size == 0:
+            return f"truncated or corrupt {name}: the file is empty (0 bytes)", None
+        if kind == "tif":
+            return _tiff_header_problem(path, size)
+        with open(path, "rb") as fh:
+            fh.seek(max(size - 1024, 0))
+            tail = fh.read()
+        end = {"png": b"IEND", "jpg": b"\xff\xd9"}.get(kind)
+        if end is not None and end not in tail:
+            return (f"truncated or corrupt {name}: the file ends before its end "
+                    f"{'chunk (IEND)' if kind == 'png' else 'marker'} ({size} bytes)"), None
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return None, (im.size[1], im.size[0])
+    except Exception as exc:  # noqa: BLE001 - tifffile and PIL raise many types: one line
+        return (f"truncated or corrupt {name}: "
+                f"{' '.join(str(exc).split()) or type(exc).__name__}"), None
+
+
+def _tiff_header_problem(path: Path, size: int) -> tuple[str | None, tuple[int, int] | None]:
+    with tifffile.TiffFile(path) as tif:
+        if not len(tif.pages):      # the image header is written after the pixels: cut off
+            return (f"truncated or corrupt TIFF: no image header within the file ({size} "
+                    "bytes)"), None
+        for page in tif.pages[:CHECKED_PAGES]:
+            ends = [o + c for o, c in zip(getattr(page, "dataoffsets", ()),
+                                          getattr(page, "databytecounts", ()), strict=False)
+                    if c]
+            if ends and max(ends) > size:
+                return (f"truncated or corrupt TIFF: its image data end at byte {max(ends)}, "
+                        f"past the end of the file ({size} bytes)"), None
+        series = _image_series(tif, path)
+        if not series:
+            return "truncated or corrupt TIFF: no image in the file", None
+        dims = dict(zip(series[0].axes, series[0].shape, strict=False))
+        return None, (int(dims.get("Y", 1)), int(dims.get("X", 1)))

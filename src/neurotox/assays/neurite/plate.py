@@ -12,7 +12,11 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.neurite.acquisition import acquisition_notes, jpeg_note
-from neurotox.assays.neurite.checks import check_folder_starts, check_plate_start
+from neurotox.assays.neurite.checks import (
+    check_files_open,
+    check_folder_starts,
+    check_plate_start,
+)
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
     MEASURE_GROUP,
@@ -216,6 +220,7 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
     lossy = jpeg_note([p.path for p in first if p.plane is not None], colour=True) or \
         jpeg_note([p.path for p in first if p.plane is None], colour=False)
     notes += [lossy] if lossy else []
+    check_files_open(sources)
     plates: dict[str, list[FieldSource]] = {}
     for source in sources:
         plates.setdefault(source.plate, []).append(source)
