@@ -134,13 +134,14 @@ _u16 = np.full(SHAPE, 100, np.uint16)
 
 CASES = [
     Case("img-truncated-tiff", plate(**{NEU: _field(1)[1][:300]}), nt(),
-         "cannot read image: failed to read 18432 bytes, got 0", f"img/{NEU}"),
+         "truncated or corrupt TIFF: its image data end at byte 18768, past the end of the "
+         "file (300 bytes)", f"img/{NEU}"),
     Case("img-corrupt-tiff", plate(**{NEU: b"II*\x00" + b"\x07" * 400}), nt(),
-         "image has no pixels (shape (0,))", f"img/{NEU}"),
+         "truncated or corrupt TIFF: no image header within the file (404 bytes)", f"img/{NEU}"),
     Case("img-not-a-tiff", plate(**{NEU: b"GIF89a" + b"\x00" * 100}), nt(),
-         "cannot read image: not a TIFF file: header=b'GIF8'", f"img/{NEU}"),
+         "truncated or corrupt TIFF: not a TIFF file: header=b'GIF8'", f"img/{NEU}"),
     Case("img-empty-file", plate(**{NEU: b""}), nt(),
-         "cannot read image: not a TIFF file: header=b''", f"img/{NEU}"),
+         "truncated or corrupt TIFF: the file is empty (0 bytes)", f"img/{NEU}"),
     Case("img-zero-size-image", plate(**{NEU: tif(np.zeros((0, 96), np.uint16))}), nt(),
          "image has no pixels (shape (0, 0))", f"img/{NEU}"),
     Case("img-bool-bit-depth", plate(**{NEU: tif(np.ones(SHAPE, bool), pixel_size=None)}), nt(),
@@ -274,7 +275,8 @@ CASES = [
     Case("opt-pattern-glob-star", plate(), nt("--pattern", "*_{well}_s{field}_w{channel}.tif"),
          "(in --pattern, 'anything' is written {*}, not *)", "img"),
     Case("img-force-keeps-previous", plate(**{NEU: b"II*\x00" + b"\x07" * 400}), nt("--force"),
-         "image has no pixels (shape (0,))", f"img/{NEU}", previous=True),
+         "truncated or corrupt TIFF: no image header within the file (404 bytes)", f"img/{NEU}",
+         previous=True),
 ]
 
 

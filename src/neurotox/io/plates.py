@@ -1118,6 +1118,8 @@ def header_problem(path: Path) -> tuple[str | None, tuple[int, int] | None]:
 
         with Image.open(path) as im:
             return None, (im.size[1], im.size[0])
+    except InputError:      # a field too large to analyse, an OME file of several fields
+        raise
     except Exception as exc:  # noqa: BLE001 - tifffile and PIL raise many types: one line
         return (f"truncated or corrupt {name}: "
                 f"{' '.join(str(exc).split()) or type(exc).__name__}"), None
@@ -1128,6 +1130,14 @@ def _tiff_header_problem(path: Path, size: int) -> tuple[str | None, tuple[int, 
         if not len(tif.pages):      # the image header is written after the pixels: cut off
             return (f"truncated or corrupt TIFF: no image header within the file ({size} "
                     "bytes)"), None
+        series = _image_series(tif, path)
+        if not series:
+            return "truncated or corrupt TIFF: no image in the file", None
+        dims = dict(zip(series[0].axes, series[0].shape, strict=False))
+        shape = (int(dims.get("Y", 1)), int(dims.get("X", 1)))
+        if min(series[0].shape, default=0) == 0:
+            return f"image has no pixels (shape {shape})", None
+        _check_field_pixels(*shape, path)      # too large to analyse: said before the rest
         for page in tif.pages[:CHECKED_PAGES]:
             ends = [o + c for o, c in zip(getattr(page, "dataoffsets", ()),
                                           getattr(page, "databytecounts", ()), strict=False)
@@ -1135,8 +1145,4 @@ def _tiff_header_problem(path: Path, size: int) -> tuple[str | None, tuple[int, 
             if ends and max(ends) > size:
                 return (f"truncated or corrupt TIFF: its image data end at byte {max(ends)}, "
                         f"past the end of the file ({size} bytes)"), None
-        series = _image_series(tif, path)
-        if not series:
-            return "truncated or corrupt TIFF: no image in the file", None
-        dims = dict(zip(series[0].axes, series[0].shape, strict=False))
-        return None, (int(dims.get("Y", 1)), int(dims.get("X", 1)))
+        return None, shape
