@@ -34,6 +34,11 @@ LENGTH_UNITS_UM: dict[str, float] = {
     **dict.fromkeys(("in", "inch", "inches", '"'), 25400.0),
     "thou": 25.4, "mil": 25.4, "ft": 304800.0,
 }
+#: Print resolutions (dots per inch) image editors and office software stamp into the TIFF
+#: resolution tags (72 and 96 screen, 150-1200 print, ...): a page setting, not a
+#: microscope calibration (600 dpi would read as 42.3 µm per pixel).
+PRINT_DPI = (72, 96, 100, 120, 144, 150, 180, 200, 240, 250, 300, 350, 360, 400, 480, 500,
+             600, 720, 800, 1000, 1200, 1440, 2000, 2400, 2880, 3000, 3600, 4000, 4800)
 #: Units saying that the image is not calibrated (ImageJ's default ``pixel``).
 _UNCALIBRATED = {"", "pixel", "pixels", "px"}
 #: The units a message offers as understood.
@@ -140,12 +145,26 @@ def _resolution_pixel_size(tif: tifffile.TiffFile) -> tuple[float | None, str | 
     ij_unit = str((tif.imagej_metadata or {}).get("unit", "")).strip()
     if ij_unit.lower() not in _UNCALIBRATED:
         factor = length_um(ij_unit)
-        return _unknown("ImageJ", ij_unit) if factor is None else (factor / per_unit, None)
-    if int(unit) == 2:
-        return 25400.0 / per_unit, None
-    if int(unit) == 3:
-        return 10000.0 / per_unit, None
+        return _unknown("ImageJ", ij_unit) if factor is None else _not_print(factor / per_unit,
+                                                                              factor)
+    if int(unit) in (2, 3):
+        return _not_print((25400.0 if int(unit) == 2 else 10000.0) / per_unit, 25400.0)
     return None, None
+
+
+def _not_print(size: float, unit_um: float) -> tuple[float | None, str | None]:
+    """``(size, None)``, or no size and why when it is a print resolution (:data:`PRINT_DPI`).
+
+    Only resolutions per inch or centimetre are print settings; an ImageJ
+    calibration in µm or nm is a measurement whatever its value.
+    """
+    if unit_um not in (25400.0, 10000.0):
+        return size, None
+    dpi = 25400.0 / size
+    if any(abs(dpi - d) <= 0.005 * d for d in PRINT_DPI):
+        return None, (f"its resolution {dpi:.0f} dpi ({size:.4g} µm per pixel) is a print "
+                      "setting, not a microscope calibration")
+    return size, None
 
 
 def pixel_aspect(path: str | Path) -> float | None:

@@ -47,8 +47,7 @@ def annotation_mask(rgb: np.ndarray) -> np.ndarray:
     rgb = np.asarray(rgb)
     if rgb.ndim != 3 or rgb.shape[2] < 3:
         return np.zeros(rgb.shape[:2], bool)
-    top = float(np.iinfo(rgb.dtype).max) if np.issubdtype(rgb.dtype, np.integer) else \
-        float(rgb[..., :3].max())
+    top = full_scale(rgb[..., :3])
     low = np.min(rgb[..., :3], axis=2).astype(np.float32)
     white = low >= ANNOTATION_LEVEL * top
     if not white.any():
@@ -58,6 +57,26 @@ def annotation_mask(rgb: np.ndarray) -> np.ndarray:
     white = _with_label_glyphs(white, _not_fluorescence(white, high, low, top))
     white = ndi.binary_propagation(white, structure=np.ones((3, 3), bool), mask=grey | white)
     return ndi.binary_dilation(white, iterations=2)
+
+
+#: Bit depths a camera or an export saves integer data at; the full scale of integer
+#: pixels is the top of the smallest of these holding them (:func:`full_scale`).
+SAVED_BITS = (8, 10, 12, 14, 16, 32)
+
+
+def full_scale(image: np.ndarray) -> float:
+    """The white of ``image``: the largest value of the smallest bit depth holding its pixels.
+
+    8-bit data kept in a 16-bit file without rescaling (0–255 in uint16) has
+    its white at 255, as in the 8-bit file, not at 65 535: a scale bar burned
+    into it is as white as in the 8-bit file. Float images: their maximum.
+    """
+    image = np.asarray(image)
+    high = float(image.max()) if image.size else 0.0
+    if not np.issubdtype(image.dtype, np.integer):
+        return high
+    limit = float(np.iinfo(image.dtype).max)
+    return min(limit, next((2.0 ** b - 1 for b in SAVED_BITS if high <= 2.0 ** b - 1), limit))
 
 
 def _not_fluorescence(white: np.ndarray, high: np.ndarray, low: np.ndarray,
@@ -104,6 +123,54 @@ def _with_label_glyphs(white: np.ndarray, overlay: np.ndarray) -> np.ndarray:
     return overlay
 
 
+#: A burned-in scale bar in a grey channel: a filled, axis-aligned rectangle of saturated
+#: pixels at least this long (pixels) and this many times longer than wide.
+BAR_MIN_LENGTH = 20
+BAR_MIN_ELONGATION = 4
+#: Largest gap (pixels) between a scale bar and its label's glyphs, or between glyphs.
+LABEL_GAP = 12
+
+
+def grey_annotation_mask(plane: np.ndarray) -> np.ndarray:
+    """Pixels of a burned-in scale bar and its label in a grey (single-channel) plane.
+
+    ImageJ's Analyze > Tools > Scale Bar burned into a channel draws a
+    rectangle and its label at the image's white (the top of its bit depth,
+    :func:`full_scale`). A saturated object that fills its bounding box
+    exactly, axis-aligned and elongated (:data:`BAR_MIN_LENGTH`,
+    :data:`BAR_MIN_ELONGATION`), not touching the edge (padding), is such a
+    bar: fluorescence saturates in blobs, not in perfect rectangles. The saturated spots within
+    :data:`LABEL_GAP` of it (its label, glyph by glyph) go with it; the mask is
+    widened by 1 pixel for anti-aliased edges. Float planes: none.
+    """
+    plane = np.asarray(plane)
+    none = np.zeros(plane.shape, bool)
+    if plane.ndim != 2 or not np.issubdtype(plane.dtype, np.integer) or not plane.size:
+        return none
+    white = plane >= full_scale(plane)
+    if not white.any():
+        return none
+    labels, n = ndi.label(white, structure=np.ones((3, 3), bool))
+    bar = np.zeros(n + 1, bool)
+    for i, box in enumerate(ndi.find_objects(labels), start=1):
+        rows, cols = box[0].stop - box[0].start, box[1].stop - box[1].start
+        long, short = max(rows, cols), min(rows, cols)
+        inside = box[0].start > 0 and box[1].start > 0 and box[0].stop < plane.shape[0] \
+            and box[1].stop < plane.shape[1]      # a band at the edge is padding, not a bar
+        bar[i] = inside and long >= BAR_MIN_LENGTH and long >= BAR_MIN_ELONGATION * short \
+            and bool((labels[box] == i).all())
+    if not bar.any():
+        return none
+    found = bar[labels]
+    for _ in range(n):
+        near = ndi.binary_dilation(found, iterations=LABEL_GAP)
+        grown = white & np.isin(labels, np.unique(labels[near & white]))
+        if np.array_equal(grown | found, found):
+            break
+        found |= grown
+    return ndi.binary_dilation(found, iterations=1)
+
+
 def remove_annotations(plane: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """The plane with annotation pixels filled from the pixels around them.
 
@@ -126,9 +193,27 @@ def remove_annotations(plane: np.ndarray, mask: np.ndarray) -> np.ndarray:
         return np.zeros_like(plane)
     filled = harmonic_fill(plane.astype(np.float64), mask)
     if np.issubdtype(plane.dtype, np.integer):
+        offset, step = grey_grid(plane[~mask])
+        filled = offset + step * np.rint((filled - offset) / step)
         info = np.iinfo(plane.dtype)
-        filled = np.clip(np.rint(filled), info.min, info.max)
+        filled = np.clip(filled, info.min, info.max)
     return filled.astype(plane.dtype)
+
+
+def grey_grid(values: np.ndarray) -> tuple[float, float]:
+    """Offset and spacing of the grey levels integer ``values`` lie on (``(0, 1)`` if any).
+
+    8-bit data saved as 16 bit (each value x257) uses every 257th level. The
+    pixels filled in under an annotation are put on the same levels: off them,
+    they would be the image's finest grey step (1 instead of 257) and the noise
+    floor read from it (:func:`neurotox.imaging.preprocess.grey_level_step`)
+    would fall 257-fold, tracing a honeycomb over the black background.
+    """
+    levels = np.unique(np.asarray(values))
+    if levels.size < 2:
+        return 0.0, 1.0
+    step = int(np.gcd.reduce(np.diff(levels.astype(np.int64))))
+    return float(int(levels[0]) % step), float(step)
 
 
 def harmonic_fill(image: np.ndarray, mask: np.ndarray) -> np.ndarray:

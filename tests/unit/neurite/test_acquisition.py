@@ -61,3 +61,31 @@ def test_file_format_still_counts_every_field():
         "warning: the groups' fields differ in file format (fields per group, control first: "
         "'DMSO': 2 PNG; 'Cpd_1': 2 PNG; 'Cpd_30': 2 JPG): a difference from the control may "
         "come from the files, not the treatment"]
+
+
+def test_8_bit_treated_fields_beside_16_bit_controls_are_warned_about():
+    # stranger48 #3: treated wells decoded from a grey JPEG and re-saved as 8-bit TIFF beside
+    # 16-bit controls read +40..+45 % neurite length; same extension, >= 64 levels both
+    levels = {"B02": 4113, "B03": 3987, "C02": 256, "C03": 251, "F02": 4050, "F03": 4002}
+    fields = _fields(levels, dead=set())
+    fields["neurite_file"] = [f"{w}_1.tif" for w in levels]
+    assert acquisition_notes(fields, GROUPS, NeuriteParameters()) == [
+        "warning: the groups' fields differ in bit depth (fields per group, control first: "
+        "'DMSO': 2 more than 256 grey levels (deeper than 8-bit); 'Cpd_1': 2 at most 256 grey "
+        "levels (8-bit); 'Cpd_30': 2 more than 256 grey levels (deeper than 8-bit)): a "
+        "difference from the control may come from the files, not the treatment"]
+
+
+def test_a_plate_of_grey_jpegs_is_warned_about_as_lossy():
+    from pathlib import Path
+
+    from neurotox.assays.neurite.acquisition import jpeg_note
+
+    paths = [Path(f"P_A0{i}_s1_w2.jpg") for i in (1, 2, 3, 4)]
+    assert jpeg_note(paths, colour=False) == (
+        "warning: 4 field(s) are JPEG files ('P_A01_s1_w2.jpg', 'P_A02_s1_w2.jpg', "
+        "'P_A03_s1_w2.jpg' and 1 more): their lossy compression artefacts can be traced as "
+        "faint neurite where the background is flat (grey JPEGs at quality 95 read +40..+45 % "
+        "neurite length against their 16-bit source); analyse the original TIFF or PNG files "
+        "if there are any")
+    assert jpeg_note([Path("x.png"), Path("y.tif")], colour=False) is None

@@ -1,4 +1,4 @@
-"""Checks of a plate's channels before any field is analysed: blank, binary, swapped."""
+"""Checks of a plate's files and channels before any field is analysed: whole, blank, swapped."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from pathlib import Path
 
 import numpy as np
 
-from neurotox.errors import InputError
+from neurotox.errors import FormatError, InputError
 from neurotox.imaging.channels import binary_values, blank_reason, swapped_channels
 from neurotox.io.plates import (
     FieldSource,
     PlaneSource,
-    colours_averaged,
+    colours_mixed,
+    header_problem,
     is_colour_merge,
     is_colour_plane,
     read_plane,
@@ -101,8 +102,8 @@ def check_first_field(source: FieldSource) -> str | None:
         A warning when the nuclear plane shows thinner structures than the
         neurite plane (:func:`~neurotox.imaging.channels.swapped_channels`:
         the two channels are most likely swapped), or when a channel file is an
-        8-bit colour image read as the mean of differing colour planes
-        (:func:`~neurotox.io.plates.colours_averaged`).
+        8-bit colour image that mixes several channels
+        (:func:`~neurotox.io.plates.colours_mixed`).
 
     """
     planes, blank = {}, {}
@@ -133,15 +134,39 @@ def check_first_field(source: FieldSource) -> str | None:
                          f"channel ({source.neurite.describe()}) hold the same image; choose "
                          "two different channels, or --nuclei-channel none for single-channel "
                          "images", path=source.neurite.path)
-    averaged = [f"{role} file {plane.path.name}" for role, plane in
-                (("neurite", source.neurite), ("nuclear", source.nuclei))
-                if plane is not None and colours_averaged(plane)]
-    warnings = [f"the {' and '.join(averaged)} of the first field are colour images read "
-                "as grey, the mean of their red, green and blue planes, which differ: right "
-                "for a pseudo-coloured channel, wrong for a merge of several channels (then "
-                "name the colour, e.g. --neurite-channel green)"] if averaged else []
+    mixed = [f"{role} file {plane.path.name}" for role, plane in
+             (("neurite", source.neurite), ("nuclear", source.nuclei))
+             if plane is not None and colours_mixed(plane)]
+    one = len(mixed) == 1
+    warnings = [f"the {' and '.join(mixed)} of the first field {'is a' if one else 'are'} "
+                f"colour image{'' if one else 's'} whose red, green and blue planes differ as "
+                "in a merge of several channels, not as a single channel's colour table: read "
+                "as grey (the brightest plane at each pixel) the channels are mixed; name the "
+                "colour, e.g. --neurite-channel green"] if mixed else []
     if len(planes) == 2 and swapped_channels(planes["nuclear"], planes["neurite"]):
         warnings.append(f"the nuclear channel ({source.nuclei.describe()}) shows thinner "
                         f"structures than the neurite channel ({source.neurite.describe()}): "
                         "are --nuclei-channel and --neurite-channel swapped?")
     return "; ".join(warnings) or None
+
+
+def check_files_open(sources: list[FieldSource]) -> None:
+    """FormatError naming the first file that cannot be read whole, before any is analysed.
+
+    Every file's header is read (:func:`~neurotox.io.plates.header_problem`):
+    a truncated or corrupt file ended the run only when its field was analysed
+    (after 25 s of a 29 s run, on a 24-field plate). The planes of one field
+    must have the same size.
+    """
+    for source in sources:
+        shapes = {}
+        for plane in source.planes:
+            if plane.path not in shapes:
+                problem, shapes[plane.path] = header_problem(plane.path)
+                if problem:
+                    raise FormatError(problem, path=plane.path)
+        found = {p: s for p, s in shapes.items() if s is not None}
+        if len(set(found.values())) > 1:
+            (a, first), (b, other) = list(found.items())[:2]
+            raise FormatError(f"image size {first} differs from {other} of {b.name} in the "
+                              "same field", path=a)

@@ -23,7 +23,7 @@ from neurotox.io.plates import (
     FieldSource,
     is_colour_merge,
     is_colour_plane,
-    read_plane_masked,
+    read_plane_checked,
 )
 from neurotox.parallel import run_tasks
 
@@ -60,12 +60,12 @@ def process_field(task: FieldTask) -> FieldOutput:
     """Read the planes of one field, analyse it, and drop the images (worker function)."""
     src = task.source
     neurite = nuclei = None
-    masked = 0
+    masked = erased = 0
     if src.neurite is not None:
-        neurite, masked = read_plane_masked(src.neurite)
+        neurite, masked, erased = read_plane_checked(src.neurite)
     if src.nuclei is not None:
-        nuclei, masked_nuclei = read_plane_masked(src.nuclei)
-        masked += masked_nuclei
+        nuclei, masked_nuclei, erased_nuclei = read_plane_checked(src.nuclei)
+        masked, erased = masked + masked_nuclei, erased + erased_nuclei
     if nuclei is not None and neurite is not None and nuclei.shape != neurite.shape:
         raise InputError(f"image size {neurite.shape} differs from {nuclei.shape} of "
                          f"{src.nuclei.path.name} in the same field", path=src.first.path)
@@ -74,13 +74,15 @@ def process_field(task: FieldTask) -> FieldOutput:
     keep = task.overlays != "none"
     res = analyse_field(neurite, nuclei, pixel_size=task.pixel_size, settings=task.settings,
                         keep_labels=keep)
-    flags = res.flags + (["masked_pixels"] if masked else []) + (["padding"] if padded else [])
+    flags = res.flags + (["masked_pixels"] if masked else []) + (["padding"] if padded else []) \
+        + (["scale_bar"] if erased else [])
     overlay = None
     if res.labels is not None and (task.overlays == "all" or _flagged(res, task.params)
-                                   or masked or padded):
+                                   or masked or padded or erased):
         overlay = overlay_png(neurite if neurite is not None else nuclei, res.labels)
     return FieldOutput(src, res.cells, {**res.metrics, "masked_pixels": masked,
-                                        "padding_pixels": padded}, flags, overlay, *blank,
+                                        "padding_pixels": padded, "scale_bar_pixels": erased},
+                       flags, overlay, *blank,
                        task.pixel_size, task.pixel_size_source)
 
 

@@ -11,8 +11,12 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from neurotox.assays.neurite.acquisition import acquisition_notes
-from neurotox.assays.neurite.checks import check_folder_starts, check_plate_start
+from neurotox.assays.neurite.acquisition import acquisition_notes, jpeg_note
+from neurotox.assays.neurite.checks import (
+    check_files_open,
+    check_folder_starts,
+    check_plate_start,
+)
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
     MEASURE_GROUP,
@@ -132,9 +136,14 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters, notes: l
     if len(sizes) == 1:
         notes.append(f"pixel size {px:.4g} µm taken from the metadata of {ref.name}")
     else:
-        count = {v: sum(1 for _, w in known if round(w, 4) == v) for v in sizes}
-        notes.append("fields calibrated at different pixel sizes, each measured at its own: "
-                     + ", ".join(f"{v:g} µm ({n} field(s))" for v, n in count.items()))
+        count = {v: [s.key for s, w in known if round(w, 4) == v] for v in sizes}
+        wide = sizes[-1] > 2 * sizes[0]     # not two objectives' worth: a wrong calibration?
+        notes.append(("warning: " if wide else "") + "fields calibrated at different pixel "
+                     "sizes, each measured at its own: " + ", ".join(
+                         f"{v:g} µm ({len(k)} field(s)" + (f": {quoted(k, limit=5)})" if wide
+                                                           else ")") for v, k in count.items())
+                     + ("; sizes more than 2x apart: check the calibrations or give "
+                        "--pixel-size" if wide else ""))
     aspect = next(((s.first.path, a) for s in sources[:20]
                    if (a := pixel_aspect(s.first.path)) is not None), None)
     if aspect is not None:
@@ -143,9 +152,11 @@ def _pixel_sizes(sources: list[FieldSource], params: NeuriteParameters, notes: l
                      "columns read short; resample the images to square pixels")
     missing = [s.first.path.name for s, v in zip(sources, own, strict=True) if v is None]
     if missing:
+        why = next((f" ({s.first.path.name}: {w})" for s, v in zip(sources, own, strict=True)
+                    if v is None and (w := calibration_problem(s.first.path))), "")
         notes.append(f"warning: {len(missing)} field(s) without a usable pixel-size "
                      f"calibration ({quoted(missing, limit=5)}) taken as {px:.4g} µm like "
-                     f"{ref.name}; give --pixel-size if that is wrong")
+                     f"{ref.name}; give --pixel-size if that is wrong{why}")
     return [(px, "fallback") if v is None else (v, "metadata") for v in own]
 
 
@@ -205,14 +216,11 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
     if any(s.nuclei is None for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
                      "neurite channel alone")
-    lossy = [s for s in sources if s.neurite is not None and s.neurite.plane is not None
-             and s.neurite.path.suffix.lower() in (".jpg", ".jpeg")]
-    if lossy:       # a colour JPEG mixes the planes' compression errors into each other
-        notes.append(f"warning: {len(lossy)} field(s) are colour JPEG merges "
-                     f"({quoted((s.neurite.path.name for s in lossy), limit=3)}): their "
-                     "compression artefacts can be traced as faint neurite where the "
-                     "background is flat; analyse the original TIFF or PNG files if there are "
-                     "any")
+    first = [s.neurite or s.nuclei for s in sources]
+    lossy = jpeg_note([p.path for p in first if p.plane is not None], colour=True) or \
+        jpeg_note([p.path for p in first if p.plane is None], colour=False)
+    notes += [lossy] if lossy else []
+    check_files_open(sources)
     plates: dict[str, list[FieldSource]] = {}
     for source in sources:
         plates.setdefault(source.plate, []).append(source)

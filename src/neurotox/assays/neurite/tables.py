@@ -317,7 +317,7 @@ def counted_as(table: pd.DataFrame, params: NeuriteParameters) -> pd.DataFrame:
 
 
 def masked_note(fields: pd.DataFrame) -> list[str]:
-    """Run notes on pixels left out: NaN/infinite ones, padding bands (none: no note)."""
+    """Run notes on pixels left out: NaN/infinite, padding, scale bars (none: no note)."""
     notes = []
     for column, text in (
             ("masked_pixels", "held NaN or infinite pixels ({n} in all): masked as background "
@@ -325,7 +325,9 @@ def masked_note(fields: pd.DataFrame) -> list[str]:
             ("padding_pixels", "had padding at their edges, as stitching, registration or "
                                "rotation leave ({n} pixels in all): whole bands cropped off, "
                                "other padding set to the image's lowest value, the rest "
-                               "analysed")):
+                               "analysed"),
+            ("scale_bar_pixels", "held a scale bar burned into a grey channel ({n} pixels in "
+                                 "all, bar and label): filled from the pixels around it")):
         if column not in fields.columns or not fields[column].any():
             continue
         hit = fields[fields[column] > 0]
