@@ -42,6 +42,42 @@ def test_latency_mean_censoring_and_mpe(folder):
     assert twin.to_dict() == {"C1": 11.0, "C2": 8.0}
 
 
+def test_a_session_missing_a_trial_is_noted_with_its_mean(folder):
+    # C1 day7 lost its second trial (a deleted row): the mean of one trial, noted
+    text = "".join(f"C{a},{d},hargreaves,{t},{v}\n" for a, d, t, v in (
+        (1, -1, 1, 10.0), (1, -1, 2, 12.0), (1, 7, 1, 14.0),
+        (2, -1, 1, 8.0), (2, -1, 2, 9.0), (2, 7, 1, 5.0), (2, 7, 2, 6.0)))
+    res = run(folder, {"thermal.csv": "subject,day,test,trial,value\n" + text})
+    assert value(res.endpoints, "hargreaves_latency", "C1", "day7")["value"] == 14.0
+    assert ("thermal.csv: hargreaves: 1 session(s) with fewer trials than the other sessions' "
+            "2 (a trial missing from the sheet), averaged over those present: C1 day7 (1, "
+            "row 4)") in res.notes
+
+
+def test_an_acetone_session_missing_an_application_is_not_summed(folder):
+    # C2 day7's application 1 (a score of 2) lost: a sum of 2 of 3 (1) is not the animal's
+    text = "subject,day,test,trial,value\n" + "".join(
+        f"C{a},7,acetone,{t},{v}\n" for a, t, v in (
+            (1, 1, 2), (1, 2, 3), (1, 3, 0), (2, 2, 1), (2, 3, 0), (3, 1, 1), (3, 2, 1),
+            (3, 3, 1)))
+    res = run(folder, {"acetone.csv": text})
+    assert value(res.endpoints, "acetone_score", "C1", "day7")["value"] == 5
+    c2 = value(res.endpoints, "acetone_score", "C2", "day7")
+    assert c2["excluded"] and math.isnan(c2["value"])
+    assert c2["exclusion_reason"] == ("2 of 3 acetone applications scored (sum of those 1): a "
+                                      "sum over fewer applications is not comparable")
+    assert ("warning: acetone.csv: acetone: 1 session(s) with fewer applications than the other "
+            "sessions' 3: sum not computed, excluded: C2 day7 (2 of 3, rows 5-6)") in res.notes
+    wide = ("subject,day7,day7_trial2,day7_trial3\nC1,2,3,0\nC2,,1,0\nC3,1,1,1\n")
+    got = run(folder, {"acetone.csv": wide}, test="acetone")      # an empty wide-sheet cell
+    c2 = value(got.endpoints, "acetone_score", "C2", "day7")
+    assert c2["excluded"] and c2["exclusion_reason"].startswith("2 of 3 acetone applications")
+    res = run(folder, {"acetone.csv": text}, acetone_aggregate="mean")
+    assert value(res.endpoints, "acetone_score", "C2", "day7")["value"] == 0.5
+    assert any("acetone: 1 session(s) with fewer applications than the other sessions' 3" in n
+               for n in res.notes)
+
+
 @pytest.mark.parametrize("cell, match", [
     ("-1.0", "negative latency"),
     ("20.5", "above the hargreaves cut-off of 20 s"),
