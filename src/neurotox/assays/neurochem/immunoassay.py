@@ -50,6 +50,7 @@ from neurotox.assays.neurochem.subjects import (
 )
 from neurotox.errors import InputError, quoted
 from neurotox.io.neurochem import PlateExport, read_export
+from neurotox.io.neurochem.base import name_dilution
 from neurotox.io.neurochem.plate_table import (
     apply_plate_map,
     is_plate_map,
@@ -325,7 +326,7 @@ def _endpoint_table(study: Study, rows: list[dict], params: ImmunoassayParameter
     repeated = df.duplicated(key, keep=False)
     chosen = [df[~repeated]]
     for (_, subject, tp), part in df[repeated].groupby(key, sort=False):
-        if part["sample"].nunique() > 1:
+        if part["sample"].map(lambda s: (name_dilution(s) or (s,))[0]).nunique() > 1:
             raise InputError(f"samples {quoted(part['sample'])} all map to subject {subject!r}, "
                              f"time point {tp!r}; give them their matrix or time point (sample "
                              "sheet, or samples.pattern groups 'matrix'/'timepoint')",

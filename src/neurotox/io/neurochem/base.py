@@ -627,6 +627,45 @@ def dilution_cell(cell: object, *, path: Path, where: str) -> float:
     return value
 
 
+#: A dilution written at the end of a sample ID: ``S1 1:10``, ``S1_1/10``, ``S1 (x10)``,
+#: ``S1 10x`` (the token set off by a space, ``_`` or a bracket).
+_NAME_DILUTION = re.compile(
+    r"^(?P<id>.*?[^\s_(\[])(?:[\s_]+|(?=[(\[]))[(\[]?\s*(?:1\s*[:/]\s*(?P<a>\d+(?:\.\d+)?)"
+    r"|[x×]\s*(?P<b>\d+(?:\.\d+)?)|(?P<c>\d+(?:\.\d+)?)\s*[x×])\s*[)\]]?\s*$", re.I)
+
+
+def name_dilution(sample: str) -> tuple[str, float] | None:
+    """``(ID, factor)`` of a sample ID that ends in a dilution (``'S1 1:10'``), else None."""
+    m = _NAME_DILUTION.match(str(sample))
+    if not m:
+        return None
+    factor = float(m.group("a") or m.group("b") or m.group("c"))
+    return (m.group("id"), factor) if factor >= 1 else None
+
+
+def _dilutions_from_names(wells: pd.DataFrame, blank: np.ndarray, path: Path,
+                          d: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Dilutions written in the IDs of samples that have none (noted; a warning if mixed)."""
+    found = {s: f for s in wells.loc[blank, "sample"].astype(str).unique()
+             if (f := (name_dilution(s) or (None, None))[1]) is not None}
+    if not found:
+        return d, []
+    take = blank & wells["sample"].astype(str).isin(found).to_numpy()
+    d = d.copy()
+    d[take] = wells.loc[take, "sample"].astype(str).map(found).to_numpy(float)
+    items = sorted(found.items())
+    shown_ = ", ".join(f"{s!r} 1:{f:g}" for s, f in items[:4]) + (
+        f" and {len(items) - 4} more" if len(items) > 4 else "")
+    text = (f"{path.name}: no dilution column or value; the dilution written in "
+            f"{len(found)} sample ID(s) is read: {shown_} (a sample-sheet dilution overrides)")
+    rest = blank & ~take
+    if rest.any():
+        text = (f"warning: {text}; {len(set(wells.loc[rest, 'sample']))} other sample(s) "
+                f"carry none and are taken as undiluted (1:1): "
+                f"{quoted(sorted(set(wells.loc[rest, 'sample'].astype(str))), limit=4)}")
+    return d, [text]
+
+
 def resolve_dilutions(wells: pd.DataFrame, path: Path, *,
                       missing_warning: str | None = None) -> tuple[pd.Series, list[str]]:
     """Dilution factors of a wells (or layout) table, one rule for every neurochem reader.
@@ -678,6 +717,9 @@ def resolve_dilutions(wells: pd.DataFrame, path: Path, *,
                           "fill it (1 for an undiluted sample)", path=path,
                           where=f"{_place(r, path)}, column 'dilution'")
     if blank.any():
+        d, notes = _dilutions_from_names(wells, blank, path, d)
+        blank = blank & ~np.isfinite(d).to_numpy()
+    if blank.any() and not notes:
         text = (f"{path.name}: no dilution factor given for any sample; every sample taken "
                 "as undiluted (1:1) unless the sample sheet gives a dilution")
         notes.append(f"warning: {text}; {missing_warning}" if missing_warning else text)
