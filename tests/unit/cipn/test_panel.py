@@ -128,6 +128,25 @@ def test_bad_ncv(folder, old, new, match):
         run(folder, {"ncv.csv": NCV.replace(old, new)}, "nerve-conduction")
 
 
+@pytest.mark.parametrize("old, new, message", [
+    # latencies in s in the _ms columns gave 40 000 m/s, accepted (stranger47 #6)
+    (",1.25,", ",0.00125,", "row 3, column 'latency_ms': ncv_caudal: conduction velocity "
+     "40000.0 m/s (distance 50 mm, latency 0.00125 ms) is outside the rodent range 5-150 m/s: "
+     "latencies in s, not ms? (or the distance in µm)"),
+    ("2.5,1.0", "0.0025,0.001", "row 2, column 'proximal_latency_ms': ncv_motor: conduction "
+     "velocity 20000.0 m/s (distance 30 mm, proximal − distal latency 0.0015 ms) is outside "
+     "the rodent range 5-150 m/s: latencies in s, not ms? (or the distance in µm)"),
+    ("C1,28,ncv_caudal,50", "C1,28,ncv_caudal,5", "row 3, column 'latency_ms': ncv_caudal: "
+     "conduction velocity 4.0 m/s (distance 5 mm, latency 1.25 ms) is outside the rodent range "
+     "5-150 m/s: the distance in cm, not mm? (or latencies in µs)"),
+])
+def test_an_implausible_conduction_velocity_is_refused_naming_the_unit_slip(folder, old, new,
+                                                                            message):
+    with pytest.raises(InputError) as err:
+        run(folder, {"ncv.csv": NCV.replace(old, new)}, "nerve-conduction")
+    assert str(err.value) == f"{folder / 'ncv.csv'}, {message}"
+
+
 def test_ncv_correction_needs_temperature(folder):
     text = NCV.replace(",35\n", ",\n")
     with pytest.raises(InputError, match="recorded temperature .* is needed") as err:
@@ -263,8 +282,8 @@ def test_recording_temperature_at_the_limits_is_corrected(folder, temperature, m
 
 
 def test_corrected_velocity_not_positive_is_an_error(folder):
-    # 30 mm / 10 ms = 3 m/s at 40 °C, corrected to 37 °C: 3 - 1.5 × 3 = -1.5 m/s
-    text = NCV.replace("30,2.5,1.0,,12.5,35", "30,11.0,1.0,,12.5,40")
+    # 30 mm / 6 ms = 5 m/s at 42 °C, corrected to 37 °C: 5 - 1.5 × 5 = -2.5 m/s
+    text = NCV.replace("30,2.5,1.0,,12.5,35", "30,7.0,1.0,,12.5,42")
     with pytest.raises(InputError, match=r"row 2, column 'temperature_c': the velocity "
                                          r"corrected to 37 °C is not positive"):
         run(folder, {"ncv.csv": text})
