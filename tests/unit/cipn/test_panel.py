@@ -147,6 +147,46 @@ def test_an_implausible_conduction_velocity_is_refused_naming_the_unit_slip(fold
     assert str(err.value) == f"{folder / 'ncv.csv'}, {message}"
 
 
+BRACKETED = ("Animal,Day,Test,Distance (mm),Proximal latency (ms),Distal latency (ms),"
+             "Latency (ms),Amplitude (mV),Temperature (°C)\n")
+
+
+def test_ncv_headers_with_units_in_brackets_are_read(folder):
+    # 'Distance (mm)', 'Latency (ms)', 'Temperature (°C)' were refused (stranger47 #11)
+    text = BRACKETED + NCV.split("\n", 1)[1]
+    t = run(folder, {"ncv.csv": text}, "nerve-conduction").endpoints
+    assert value(t, "motor_ncv", "C1", "28")["value"] == pytest.approx(20.0)
+    assert value(t, "caudal_ncv", "C1", "28")["value"] == pytest.approx(40.0)
+    cm = BRACKETED.replace("Distance (mm)", "Distance (cm)") + NCV.split("\n", 1)[1].replace(
+        "ncv_motor,30,", "ncv_motor,3,").replace("ncv_caudal,50,", "ncv_caudal,5,")
+    res = run(folder, {"ncv.csv": cm}, "nerve-conduction")
+    assert value(res.endpoints, "caudal_ncv", "C1", "28")["value"] == pytest.approx(40.0)
+    assert "ncv.csv: column 'Distance (cm)' converted to mm (× 10)" in res.notes
+    with pytest.raises(InputError) as err:
+        run(folder, {"ncv.csv": BRACKETED.replace("(mm)", "(in)", 1) + NCV.split("\n", 1)[1]},
+            "nerve-conduction")
+    assert str(err.value) == (f"{folder / 'ncv.csv'}, row 1: column 'Distance (in)': unit 'in' "
+                              "is not one neurotox reads for distance; expected mm, cm or µm")
+
+
+@pytest.mark.parametrize("header, scale, note", [
+    ("latency (s)", 1, None),
+    ("Latency (ms)", 1000, "thermal.csv: column 'Latency (ms)' read as the latency of the "
+                           "thermal tests, converted from ms to s (÷ 1000)"),
+    ("latency_ms", 1000, "thermal.csv: column 'latency_ms' read as the latency of the thermal "
+                         "tests, converted from ms to s (÷ 1000)")])
+def test_thermal_latency_headers_with_a_unit(folder, header, scale, note):
+    want = run(folder, {"thermal.csv": THERMAL}).endpoints
+    lines = THERMAL.splitlines()
+    body = [",".join([*ln.split(",")[:-1], f"{float(ln.split(',')[-1]) * scale:g}"])
+            for ln in lines[1:]]
+    text = "\n".join([lines[0].replace(",value", f",{header}"), *body]) + "\n"
+    res = run(folder, {"thermal.csv": text})
+    pd.testing.assert_frame_equal(res.endpoints.drop(columns="source"),
+                                  want.drop(columns="source"))
+    assert note is None or note in res.notes
+
+
 def test_ncv_correction_needs_temperature(folder):
     text = NCV.replace(",35\n", ",\n")
     with pytest.raises(InputError, match="recorded temperature .* is needed") as err:

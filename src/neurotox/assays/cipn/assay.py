@@ -314,6 +314,7 @@ def _read(path: Path, params: CipnParameters, *, sheet: str | None = None,
           label: Path | None = None) -> tuple[pd.DataFrame, list[str]]:
     name = (label or path).name
     df = read_cipn(path, test=params.test, sheet=sheet or params.sheet)
+    read = [n.replace(path.name, name, 1) for n in df.attrs.get("unit_notes", [])]
     written = df["timepoint"].copy()
     df["timepoint"], respelt = session_labels(df["timepoint"], params.timepoint_prefix)
     check_session_columns(df, params.timepoint_prefix)
@@ -323,7 +324,7 @@ def _read(path: Path, params: CipnParameters, *, sheet: str | None = None,
              f"{', '.join(f'{heads.get(a, a)!r} as {b!r}' for a, b in respelt.items())}"
              f" (timepoint_prefix {params.timepoint_prefix!r})"] if respelt else []
     how = match_baseline(df, params.baseline, name)
-    return df, notes + ([how] if how else [])
+    return df, read + notes + ([how] if how else [])
 
 
 def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayResult:
