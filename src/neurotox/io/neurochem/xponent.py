@@ -49,12 +49,14 @@ from neurotox.io.neurochem.base import (
     Source,
     VendorCurve,
     check_series,
+    decimal_commas,
     dilution_cell,
     number,
     parse_value,
     register_reader,
     repair_note,
     wells_frame,
+    with_points,
 )
 
 NAME = "xponent"
@@ -77,14 +79,18 @@ def match(src: Source) -> bool:
 def read(src: Source, **_: Any) -> PlateExport:
     """Read an xPONENT CSV into a :class:`PlateExport`."""
     text = src.text()
-    sep = src.delimiter if src.delimiter in (",", ";") else ","
+    sep = src.delimiter if src.delimiter in (",", ";", "\t") else ","
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     notes: list[str] = []
-    comma_decimal = sep == ";" and _comma_decimals(rows)
+    if sep == ";":
+        comma_decimal = _comma_decimals(rows)
+    else:   # quoted ("862,5") or tab-delimited decimal commas; refused when mixed with points
+        comma_decimal = decimal_commas(((f"line {i + 1}", c) for i, r in enumerate(rows)
+                                        for c in r), src.path, least=6)
     if comma_decimal:
-        rows = [[c.replace(",", ".") if _COMMA_NUMBER.match(c.strip()) else c for c in r]
-                for r in rows]
-        notes.append(f"{src.path.name}: ';'-delimited with decimal commas (European locale)")
+        rows = [[with_points(c) for c in r] for r in rows]
+        notes.append(f"{src.path.name}: {_SEPARATORS[sep]}-delimited with decimal commas "
+                     "(European locale)")
     header, blocks = _split_blocks(rows, src.path)
     _check_complete(rows, blocks, src.path)
     if "Median" not in blocks and "Net MFI" not in blocks:
@@ -115,6 +121,7 @@ def read(src: Source, **_: Any) -> PlateExport:
 
 
 _COMMA_NUMBER = re.compile(r"^[+-]?\d+,\d+$")
+_SEPARATORS = {",": "','", ";": "';'", "\t": "tab"}
 
 
 def _comma_decimals(rows: list[list[str]]) -> bool:
