@@ -103,6 +103,15 @@ def test_xponent_standard_listed_twice_with_two_concentrations(tmp_path):
         read_export(p)
 
 
+def test_xponent_blank_expected_concentration_names_line_and_analyte(tmp_path):
+    p = _xp(tmp_path, XP.replace("Standard5,3.90625,7.8125,,", "Standard5,,7.8125,,", 1))
+    with pytest.raises(FormatError) as err:
+        read_export(p)
+    assert str(err.value) == (f"{p}, line 127: block 'Standard Expected Concentration': "
+                              "standard 'Standard5' of analyte 'IL6' has no expected "
+                              "concentration")
+
+
 def test_xponent_standard_listed_twice_identically_is_read(tmp_path):
     p = _xp(tmp_path, XP.replace("Standard5,3.90625,7.8125,,",
                                  "Standard5,3.90625,7.8125,,\nStandard3,62.5,125,,", 1))
