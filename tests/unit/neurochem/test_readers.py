@@ -111,7 +111,9 @@ def _edit(tmp_path: Path, old: str, new: str, name: str = "x.csv") -> Path:
      "expected a number or a vendor marker, found 'abc'"),
     ("DataType:,Net MFI", "DataType:,Median", "block 'DataType:,Median' appears twice"),
     ("Standard5,3.90625,7.8125,,", "Standard9,3.90625,7.8125,,",
-     "standards 'Standard5' have no expected concentration"),
+     re.escape("block 'Standard Expected Concentration': standard 'Standard5' of analyte "
+               "'IL6' (also 'IP10') has no expected concentration (the block has no "
+               "'Standard5' line)")),
 ])
 def test_xponent_damage_is_one_clear_error(tmp_path, old, new, match):
     with pytest.raises(FormatError, match=match) as err:

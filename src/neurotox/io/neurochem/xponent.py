@@ -268,7 +268,8 @@ def _refuse_blank_standards(wells: pd.DataFrame, blocks: dict[str, list], path: 
     others = sorted(set(std["analyte"]) - {r["analyte"]})
     more = f" (also {quoted(others, limit=4)})" if others else ""
     raise FormatError(f"block 'Standard Expected Concentration': standard {r['level']!r} of "
-                      f"analyte {r['analyte']!r}{more} has no expected concentration",
+                      f"analyte {r['analyte']!r}{more} has no expected concentration"
+                      + ("" if row else f" (the block has no {r['level']!r} line)"),
                       path=path, where=f"line {row['_line']}" if row else None)
 
 
