@@ -111,6 +111,34 @@ def test_plate_table_in_ng_per_ml_gives_the_same_values_as_in_pg_per_ml(invoke, 
     assert values[0][0] > 100       # pg/mg protein, not ng: the R01 value of the plain table
 
 
+@pytest.mark.parametrize("written", ["{} 1:10", "{}_x10", "{} (1/10)", "{} 10x"])
+def test_a_dilution_written_only_in_the_sample_id_is_read_and_noted(invoke, study, written):
+    """'R01-CTX 1:10' and no dilution column: 1:10, not 1:1 (values 10x low; stranger47 #5)."""
+    lines = (study / "plate_table_small.csv").read_text().splitlines()
+    named = [lines[0]]
+    for line in lines[1:]:
+        well, kind, sample, expected, dilution, od = line.split(",")
+        if kind == "sample":
+            sample, dilution = written.format(sample), ""
+        named.append(",".join((well, kind, sample, expected, dilution, od)))
+    (study / "named.csv").write_text("\n".join(named) + "\n")
+    values = []
+    for table in ("plate_table_small.csv", "named.csv"):
+        out = study / f"out-{table}"
+        r = invoke("-q", "neurochem", study / table, study / "ctx.csv", "--study",
+                   study / "study.yaml", "--protocol", "elisa-4pl", "--param", "analyte=gfap",
+                   "--param", "min_standard_levels=4", "--no-figures", "-o", out)
+        assert r.exit_code == 0, r.output
+        ep = pd.read_csv(out / "endpoints.csv").set_index("subject").sort_index()
+        values.append(ep["value"].to_numpy())
+    assert values[1] == pytest.approx(values[0], rel=1e-9)
+    notes = json.loads((study / "out-named.csv" / "manifest.json").read_text())["notes"]
+    first = written.format("R01-CTX")
+    assert (f"named.csv: no dilution column or value; the dilution written in 2 sample ID(s) "
+            f"is read: {first!r} 1:10, {written.format('R02-CTX')!r} 1:10 (a sample-sheet "
+            "dilution overrides)") in notes
+
+
 def test_sample_sheet_notes_unmeasured_rows_and_samples_without_matrix(invoke, study):
     """F14: no silent assumptions: a sheet row no export measured, a sample with no matrix."""
     (study / "nomatrix.csv").write_text("sample,subject,protein_mg_ml\nR01-CTX,R01,2.0\n"

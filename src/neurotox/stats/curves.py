@@ -367,10 +367,15 @@ def fit_curve(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray, 
     except ValueError as exc:
         return _failed(model, weighting, x, y, used, str(exc))
     n_levels = len(np.unique(x[used]))
-    if n_levels < model.n_params or used.sum() <= model.n_params - (model.n_params == 2):
+    if n_levels < model.n_params:
         return _failed(model, weighting, x, y, used,
-                       f"{n_levels} standard levels, {model.label} needs more than "
-                       f"{model.n_params - 1}")
+                       f"{n_levels} standard levels, {model.label} needs at least "
+                       f"{model.n_params}")
+    least = model.n_params - (model.n_params == 2)
+    if used.sum() <= least:
+        return _failed(model, weighting, x, y, used,
+                       f"{int(used.sum())} standard points ({n_levels} levels), {model.label} "
+                       f"needs more than {least} points (its {model.n_params} parameters)")
     if model.n_params == 2:
         curve = _fit_line(model, x[used], y[used], w)
     else:

@@ -50,11 +50,12 @@ def test_paclitaxel_panel_latencies_mpe_ncv_and_covariate():
     said = cipn_conventions(params, {"hargreaves", "tail_flick", "acetone", "ncv_caudal"})
     assert ("Latencies are averaged over the trials of an animal and session; a session with a "
             "trial at the cut-off is right-censored (cutoff_s: tail flick 10 s, hargreaves "
-            "15 s).") in said
+            "15 s); a session with fewer trials than most sessions of its sheet is noted.") in said
     assert ("%MPE (tail flick, hargreaves) = 100 × (latency − baseline) / (cut-off − baseline), "
             "against the animal's session 'day-1' (baseline).") in said
     assert ("Acetone test: the 0-3 scores of the applications are summed per animal and "
-            "session (acetone_aggregate: sum).") in said
+            "session (acetone_aggregate: sum); a session with fewer applications than most "
+            "sessions of its sheet is not summed but excluded.") in said
     assert ("Nerve conduction velocities are corrected linearly to 37 °C: v + 1.5 m/s per °C "
             "× (37 °C − recorded) (ncv_temperature_correction).") in said
     assert said[-1] == ("Thresholds after the baseline session 'day-1' are compared with "

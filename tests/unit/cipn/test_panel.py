@@ -45,6 +45,42 @@ def test_latency_mean_censoring_and_mpe(folder):
                             "range: C3 hargreaves_latency 20)") for n in res.notes)
 
 
+def test_a_session_missing_a_trial_is_noted_with_its_mean(folder):
+    # C1 day7 lost its second trial (a deleted row): the mean of one trial, noted
+    text = "".join(f"C{a},{d},hargreaves,{t},{v}\n" for a, d, t, v in (
+        (1, -1, 1, 10.0), (1, -1, 2, 12.0), (1, 7, 1, 14.0),
+        (2, -1, 1, 8.0), (2, -1, 2, 9.0), (2, 7, 1, 5.0), (2, 7, 2, 6.0)))
+    res = run(folder, {"thermal.csv": "subject,day,test,trial,value\n" + text})
+    assert value(res.endpoints, "hargreaves_latency", "C1", "day7")["value"] == 14.0
+    assert ("thermal.csv: hargreaves: 1 session(s) with fewer trials than the other sessions' "
+            "2 (a trial missing from the sheet), averaged over those present: C1 day7 (1, "
+            "row 4)") in res.notes
+
+
+def test_an_acetone_session_missing_an_application_is_not_summed(folder):
+    # C2 day7's application 1 (a score of 2) lost: a sum of 2 of 3 (1) is not the animal's
+    text = "subject,day,test,trial,value\n" + "".join(
+        f"C{a},7,acetone,{t},{v}\n" for a, t, v in (
+            (1, 1, 2), (1, 2, 3), (1, 3, 0), (2, 2, 1), (2, 3, 0), (3, 1, 1), (3, 2, 1),
+            (3, 3, 1)))
+    res = run(folder, {"acetone.csv": text})
+    assert value(res.endpoints, "acetone_score", "C1", "day7")["value"] == 5
+    c2 = value(res.endpoints, "acetone_score", "C2", "day7")
+    assert c2["excluded"] and math.isnan(c2["value"])
+    assert c2["exclusion_reason"] == ("2 of 3 acetone applications scored (sum of those 1): a "
+                                      "sum over fewer applications is not comparable")
+    assert ("warning: acetone.csv: acetone: 1 session(s) with fewer applications than the other "
+            "sessions' 3: sum not computed, excluded: C2 day7 (2 of 3, rows 5-6)") in res.notes
+    wide = ("subject,day7,day7_trial2,day7_trial3\nC1,2,3,0\nC2,,1,0\nC3,1,1,1\n")
+    got = run(folder, {"acetone.csv": wide}, test="acetone")      # an empty wide-sheet cell
+    c2 = value(got.endpoints, "acetone_score", "C2", "day7")
+    assert c2["excluded"] and c2["exclusion_reason"].startswith("2 of 3 acetone applications")
+    res = run(folder, {"acetone.csv": text}, acetone_aggregate="mean")
+    assert value(res.endpoints, "acetone_score", "C2", "day7")["value"] == 0.5
+    assert any("acetone: 1 session(s) with fewer applications than the other sessions' 3" in n
+               for n in res.notes)
+
+
 @pytest.mark.parametrize("cell, match", [
     ("-1.0", "negative latency"),
     ("20.5", "above the hargreaves cut-off of 20 s"),
@@ -93,6 +129,65 @@ def test_ncv_with_and_without_temperature_correction(folder):
 def test_bad_ncv(folder, old, new, match):
     with pytest.raises(InputError, match=match):
         run(folder, {"ncv.csv": NCV.replace(old, new)}, "nerve-conduction")
+
+
+@pytest.mark.parametrize("old, new, message", [
+    # latencies in s in the _ms columns gave 40 000 m/s, accepted (stranger47 #6)
+    (",1.25,", ",0.00125,", "row 3, column 'latency_ms': ncv_caudal: conduction velocity "
+     "40000.0 m/s (distance 50 mm, latency 0.00125 ms) is outside the rodent range 5-150 m/s: "
+     "latencies in s, not ms? (or the distance in µm)"),
+    ("2.5,1.0", "0.0025,0.001", "row 2, column 'proximal_latency_ms': ncv_motor: conduction "
+     "velocity 20000.0 m/s (distance 30 mm, proximal − distal latency 0.0015 ms) is outside "
+     "the rodent range 5-150 m/s: latencies in s, not ms? (or the distance in µm)"),
+    ("C1,28,ncv_caudal,50", "C1,28,ncv_caudal,5", "row 3, column 'latency_ms': ncv_caudal: "
+     "conduction velocity 4.0 m/s (distance 5 mm, latency 1.25 ms) is outside the rodent range "
+     "5-150 m/s: the distance in cm, not mm? (or latencies in µs)"),
+])
+def test_an_implausible_conduction_velocity_is_refused_naming_the_unit_slip(folder, old, new,
+                                                                            message):
+    with pytest.raises(InputError) as err:
+        run(folder, {"ncv.csv": NCV.replace(old, new)}, "nerve-conduction")
+    assert str(err.value) == f"{folder / 'ncv.csv'}, {message}"
+
+
+BRACKETED = ("Animal,Day,Test,Distance (mm),Proximal latency (ms),Distal latency (ms),"
+             "Latency (ms),Amplitude (mV),Temperature (°C)\n")
+
+
+def test_ncv_headers_with_units_in_brackets_are_read(folder):
+    # 'Distance (mm)', 'Latency (ms)', 'Temperature (°C)' were refused (stranger47 #11)
+    text = BRACKETED + NCV.split("\n", 1)[1]
+    t = run(folder, {"ncv.csv": text}, "nerve-conduction").endpoints
+    assert value(t, "motor_ncv", "C1", "28")["value"] == pytest.approx(20.0)
+    assert value(t, "caudal_ncv", "C1", "28")["value"] == pytest.approx(40.0)
+    cm = BRACKETED.replace("Distance (mm)", "Distance (cm)") + NCV.split("\n", 1)[1].replace(
+        "ncv_motor,30,", "ncv_motor,3,").replace("ncv_caudal,50,", "ncv_caudal,5,")
+    res = run(folder, {"ncv.csv": cm}, "nerve-conduction")
+    assert value(res.endpoints, "caudal_ncv", "C1", "28")["value"] == pytest.approx(40.0)
+    assert "ncv.csv: column 'Distance (cm)' converted to mm (× 10)" in res.notes
+    with pytest.raises(InputError) as err:
+        run(folder, {"ncv.csv": BRACKETED.replace("(mm)", "(in)", 1) + NCV.split("\n", 1)[1]},
+            "nerve-conduction")
+    assert str(err.value) == (f"{folder / 'ncv.csv'}, row 1: column 'Distance (in)': unit 'in' "
+                              "is not one neurotox reads for distance; expected mm, cm or µm")
+
+
+@pytest.mark.parametrize("header, scale, note", [
+    ("latency (s)", 1, None),
+    ("Latency (ms)", 1000, "thermal.csv: column 'Latency (ms)' read as the latency of the "
+                           "thermal tests, converted from ms to s (÷ 1000)"),
+    ("latency_ms", 1000, "thermal.csv: column 'latency_ms' read as the latency of the thermal "
+                         "tests, converted from ms to s (÷ 1000)")])
+def test_thermal_latency_headers_with_a_unit(folder, header, scale, note):
+    want = run(folder, {"thermal.csv": THERMAL}).endpoints
+    lines = THERMAL.splitlines()
+    body = [",".join([*ln.split(",")[:-1], f"{float(ln.split(',')[-1]) * scale:g}"])
+            for ln in lines[1:]]
+    text = "\n".join([lines[0].replace(",value", f",{header}"), *body]) + "\n"
+    res = run(folder, {"thermal.csv": text})
+    pd.testing.assert_frame_equal(res.endpoints.drop(columns="source"),
+                                  want.drop(columns="source"))
+    assert note is None or note in res.notes
 
 
 def test_ncv_correction_needs_temperature(folder):
@@ -230,8 +325,8 @@ def test_recording_temperature_at_the_limits_is_corrected(folder, temperature, m
 
 
 def test_corrected_velocity_not_positive_is_an_error(folder):
-    # 30 mm / 10 ms = 3 m/s at 40 °C, corrected to 37 °C: 3 - 1.5 × 3 = -1.5 m/s
-    text = NCV.replace("30,2.5,1.0,,12.5,35", "30,11.0,1.0,,12.5,40")
+    # 30 mm / 6 ms = 5 m/s at 42 °C, corrected to 37 °C: 5 - 1.5 × 5 = -2.5 m/s
+    text = NCV.replace("30,2.5,1.0,,12.5,35", "30,7.0,1.0,,12.5,42")
     with pytest.raises(InputError, match=r"row 2, column 'temperature_c': the velocity "
                                          r"corrected to 37 °C is not positive"):
         run(folder, {"ncv.csv": text})

@@ -138,17 +138,43 @@ def test_a_read_that_is_not_a_number_is_noted_with_its_well_and_time(study, bad)
     assert t.loc[("brain_che_activity", "R01"), "value"] == pytest.approx(_per_g(0.05), rel=1e-3)
 
 
-def test_unit_slips_are_warnings_naming_file_and_column(study):
-    k = study.folder / "kinetic.csv"           # minutes in a bare 'time' column
+def _minutes_in(study, header: str) -> None:
+    k = study.folder / "kinetic.csv"           # 30-s reads written in minutes
     lines = k.read_text().splitlines()
-    lines = ["time" + lines[0][len("time_s"):]] + [
+    lines = [header + lines[0][len("time_s"):]] + [
         f"{float(ln.split(',')[0]) / 60:g}," + ln.split(",", 1)[1] for ln in lines[1:]]
     k.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("header", ["time", "Time"])
+def test_a_bare_time_column_in_minutes_is_refused_naming_it(study, header):
+    # 1-min reads written 0, 1, 2 … under 'time' gave every activity 60x (stranger47 #3)
+    _minutes_in(study, header)
+    with pytest.raises(InputError, match=rf"kinetic.csv: column '{header}' names no time unit "
+                       r"and its reads are 0.5 apart \(median\): minutes\? \(Ellman reads are "
+                       r"10 s – 2 min apart; read as seconds every rate would be 60× too high\); "
+                       r"name it 'time \(min\)' or 'time \(s\)'"):
+        analyse(study, _files(study), PARAMS)
+
+
+def test_a_bare_time_column_of_seconds_is_read_and_noted(study):
+    k = study.folder / "kinetic.csv"
+    k.write_text(k.read_text().replace("time_s,", "time,", 1))
+    res = analyse(study, _files(study), PARAMS)
+    assert "kinetic.csv: kinetic table, column 'time' names no time unit; its reads 30 apart " \
+           "(median) taken as seconds (as minutes they would be beyond the 10 s – 2 min of " \
+           "Ellman reads)" in res.notes
+    t = res.endpoints.set_index(["endpoint", "subject"])
+    assert t.loc[("brain_che_activity", "R01"), "value"] == pytest.approx(_per_g(0.05), rel=1e-3)
+
+
+def test_unit_slips_are_warnings_naming_file_and_column(study):
+    _minutes_in(study, "time_s")               # minutes in a column that says seconds
     s = study.folder / "samples.csv"
     s.write_text(s.read_text().replace("R03-ctx,R03,cortex,week4,100,", "R03-ctx,R03,cortex,"
                                        "week4,0.1,"))
     notes = analyse(study, _files(study), PARAMS).notes
-    assert "warning: kinetic.csv, column 'time': reads are 0.5 s apart (median), under 1 s, " \
+    assert "warning: kinetic.csv, column 'time_s': reads are 0.5 s apart (median), under 3 s, " \
            "which no plate reader does: minutes in a column read as seconds? Name it 'time " \
            "(min)' (rates would be 60× too high)" in notes
     assert "warning: sample sheet samples.csv row 4, column 'tissue_mg': 0.1 mg for sample " \

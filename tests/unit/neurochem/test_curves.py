@@ -129,3 +129,15 @@ def test_inverse_is_the_inverse(slope, asym, mid):
     y = curve.predict(x)
     ok = (y > 1.0 + 1e-6) & (y < 30000.0 * (1 - 1e-9))
     assert curve.inverse(y[ok]) == pytest.approx(x[ok], rel=1e-6)
+
+
+def test_too_few_standards_say_what_is_missing():
+    # stranger47 #18: "5 standard levels, five-parameter logistic needs more than 4"
+    x = np.array([1000.0, 250.0, 62.5, 15.625, 3.90625])
+    y = logistic5(x, *TRUE5)
+    fit = fit_curve(x, y, model="5pl")
+    assert not fit.converged
+    assert fit.message == ("5 standard points (5 levels), five-parameter logistic needs more "
+                           "than 5 points (its 5 parameters)")
+    fit = fit_curve(x[:4], y[:4], model="5pl")
+    assert fit.message == "4 standard levels, five-parameter logistic needs at least 5"

@@ -11,7 +11,7 @@ import pytest
 
 from neurotox.errors import FormatError
 from neurotox.io.neurochem import read_export
-from neurotox.io.neurochem.base import resolve_dilutions
+from neurotox.io.neurochem.base import name_dilution, resolve_dilutions
 from neurotox.io.neurochem.plate_table import apply_plate_map, read_plate_map
 
 DATA = Path(__file__).resolve().parents[2] / "data" / "neurochem"
@@ -103,6 +103,15 @@ def test_xponent_standard_listed_twice_with_two_concentrations(tmp_path):
         read_export(p)
 
 
+def test_xponent_blank_expected_concentration_names_line_and_analyte(tmp_path):
+    p = _xp(tmp_path, XP.replace("Standard5,3.90625,7.8125,,", "Standard5,,7.8125,,", 1))
+    with pytest.raises(FormatError) as err:
+        read_export(p)
+    assert str(err.value) == (f"{p}, line 127: block 'Standard Expected Concentration': "
+                              "standard 'Standard5' of analyte 'IL6' has no expected "
+                              "concentration")
+
+
 def test_xponent_standard_listed_twice_identically_is_read(tmp_path):
     p = _xp(tmp_path, XP.replace("Standard5,3.90625,7.8125,,",
                                  "Standard5,3.90625,7.8125,,\nStandard3,62.5,125,,", 1))
@@ -138,6 +147,24 @@ def test_plate_table_without_dilutions_is_one_to_one_and_noted(tmp_path):
     assert e.wells["dilution"].tolist() == [1.0] * 5
     assert any(n.startswith("t.csv: no dilution factor given for any sample") for n in e.notes)
     assert not any(n.startswith("warning: ") for n in e.notes)
+
+
+@pytest.mark.parametrize("sample, expected", [
+    ("SG1M01_ctx 1:10", ("SG1M01_ctx", 10.0)), ("S1_1/10", ("S1", 10.0)),
+    ("S1 (x10)", ("S1", 10.0)), ("S1 10x", ("S1", 10.0)), ("S1(1:2.5)", ("S1", 2.5)),
+    ("S1x10", None), ("S1_10", None), ("Std 1", None), ("B_sid_13_CSP", None)])
+def test_a_dilution_at_the_end_of_a_sample_id(sample, expected):
+    assert name_dilution(sample) == expected
+
+
+def test_names_with_and_without_a_dilution_are_a_warning(tmp_path):
+    p = _table(tmp_path, [*STANDARDS, "E1,sample,R01 1:10,,,0.8", "F1,sample,R02,,,0.7"])
+    e = read_export(p, analyte="gfap")
+    w = e.wells.set_index("well")
+    assert w.loc[["E01", "F01"], "dilution"].tolist() == [10.0, 1.0]
+    assert ("warning: t.csv: no dilution column or value; the dilution written in 1 sample "
+            "ID(s) is read: 'R01 1:10' 1:10 (a sample-sheet dilution overrides); 1 other "
+            "sample(s) carry none and are taken as undiluted (1:1): 'R02'") in e.notes
 
 
 def test_plate_table_dilution_zero_message(tmp_path):

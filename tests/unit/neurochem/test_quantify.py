@@ -11,6 +11,7 @@ import pytest
 from neurotox.assays.neurochem import qc
 from neurotox.assays.neurochem.concentrations import (
     choose_dilution,
+    pool_same_dilution,
     sample_values,
     series_warnings,
     well_values,
@@ -231,6 +232,27 @@ def test_choose_dilution_and_hook_across_dilutions():
         {"dilution": 2.0, "value": 10.0, "censoring": "left", "reason": ""},
         {"dilution": 10.0, "value": 50.0, "censoring": "left", "reason": ""}])
     assert choose_dilution(only_censored, 1.3)[0]["value"] == 10.0
+
+
+def test_a_rerun_at_the_same_dilution_is_averaged_not_a_hook():
+    # a sample re-assayed on a second plate at 1:2 reads 1.5x higher: a replicate
+    # across plates (mean 25, warned), never "the highest dilution" of a hook
+    rows = pd.DataFrame([
+        {"dilution": 2.0, "value": 20.0, "censoring": "none", "reason": "", "where": "p1"},
+        {"dilution": 2.0, "value": 30.0, "censoring": "none", "reason": "", "where": "p2"}])
+    pooled, notes = pool_same_dilution(rows, 20.0)
+    pick, hook = choose_dilution(pooled, 1.3)
+    assert pick["value"] == 25.0 and pick["where"] == "p1 + p2" and hook == ""
+    assert notes == ["warning: measured on 2 plates at 1:2 (20, 30; CV 28 %); their mean 25 "
+                     "reported, the runs disagree (CV above cv_limit 20 %)"]
+    rows.loc[1, "value"] = 22.0                       # agreeing runs: a note only
+    pooled, notes = pool_same_dilution(rows, 20.0)
+    assert choose_dilution(pooled, 1.3)[0]["value"] == 21.0
+    assert notes == ["measured on 2 plates at 1:2 (20, 22; CV 7 %); their mean 21 reported"]
+    rows.loc[2] = {"dilution": 8.0, "value": 60.0, "censoring": "none", "reason": "",
+                   "where": "p3"}                     # a real rise with dilution stays a hook
+    pick, hook = choose_dilution(pool_same_dilution(rows, 20.0)[0], 1.3)
+    assert pick["value"] == 60.0 and "21 at 1:2 but 60 at 1:8" in hook
 
 
 def test_lod_above_the_lloq_raises_the_reporting_limit_and_is_flagged():

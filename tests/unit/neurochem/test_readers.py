@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 
 from neurotox.errors import FormatError, InputError
@@ -110,7 +111,9 @@ def _edit(tmp_path: Path, old: str, new: str, name: str = "x.csv") -> Path:
      "expected a number or a vendor marker, found 'abc'"),
     ("DataType:,Net MFI", "DataType:,Median", "block 'DataType:,Median' appears twice"),
     ("Standard5,3.90625,7.8125,,", "Standard9,3.90625,7.8125,,",
-     "standards 'Standard5' have no expected concentration"),
+     re.escape("block 'Standard Expected Concentration': standard 'Standard5' of analyte "
+               "'IL6' (also 'IP10') has no expected concentration (the block has no "
+               "'Standard5' line)")),
 ])
 def test_xponent_damage_is_one_clear_error(tmp_path, old, new, match):
     with pytest.raises(FormatError, match=match) as err:
@@ -287,6 +290,52 @@ def test_gen5_prefers_a_wavelength_corrected_read_without_blank_correction(tmp_p
     p.write_text(text)
     e = read_export(p)
     assert any("curve signal = 'Delta OD'" in n for n in e.notes)
+
+
+_POINT = re.compile(r"^([+-]?\d+)\.(\d+)$")
+
+
+def _commas(text: str, sep: str) -> str:
+    """Every decimal point of a delimited text as a decimal comma (quoted when sep is ',')."""
+    def cell(c: str) -> str:
+        m = _POINT.match(c)
+        return c if not m else (f'"{m[1]},{m[2]}"' if sep == "," else f"{m[1]},{m[2]}")
+    return "\n".join(sep.join(cell(c) for c in line.split(sep))
+                     for line in text.splitlines()) + "\n"
+
+
+def _same_wells(a, b):
+    cols = ["well", "type", "level", "expected", "dilution", "signal", "raw"]
+    pd.testing.assert_frame_equal(a.wells[cols], b.wells[cols])
+
+
+def test_gen5_with_decimal_commas_reads_as_with_points(tmp_path):
+    # a European-locale Gen5 export ('666,67') was refused (stranger47 #7)
+    p = tmp_path / "comma.txt"
+    p.write_text(_commas((DATA / "gen5_small.txt").read_text(), "\t"))
+    e = read_export(p, analyte="gfap")
+    _same_wells(e, read_export(DATA / "gen5_small.txt", analyte="gfap"))
+    assert "comma.txt: decimal commas (European locale) read as decimal points" in e.notes
+    lines = p.read_text().splitlines()
+    k = next(i for i, ln in enumerate(lines) if "2,512" in ln)
+    lines[k] = lines[k].replace("2,512", "2.512")
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(FormatError, match=r"mixed decimal separators: '.+' has a decimal comma "
+                       r"\(a European locale\) but '2\.512' \(line \d+\) a decimal point; "
+                       "export the file again with one separator"):
+        read_export(p, analyte="gfap")
+
+
+@pytest.mark.parametrize("sep, encoding", [(",", "utf-8"), ("\t", "utf-16")])
+def test_xponent_with_quoted_decimal_commas_or_utf16_tabs_reads_as_the_plain(tmp_path, sep,
+                                                                             encoding):
+    # '"862,5"' in a comma export and Excel's UTF-16 'Unicode text' were refused (#7, #12)
+    rows = list(csv.reader(io.StringIO((DATA / "xponent_small.csv").read_text())))
+    text = "\n".join("\t".join(r) if sep == "\t" else ",".join(
+        f'"{c}"' if "," in c else c for c in r) for r in rows) + "\n"
+    p = tmp_path / "x.csv"
+    p.write_text(_commas(text, sep) if sep == "," else text, encoding=encoding)
+    _same_wells(read_export(p), read_export(DATA / "xponent_small.csv"))
 
 
 def test_gen5_real_shape_damage(tmp_path):

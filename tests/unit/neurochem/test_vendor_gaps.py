@@ -314,3 +314,10 @@ def test_a_map_plate_that_names_no_export_plate_is_refused_or_warned():
         "warning: map.csv row 6: plate 'Extra9' of the plate map is no plate of the exports "
         "('Plate1', 'Plate2'): its 1 well(s) left unused"]
     assert unused_map_plates(None, {"Plate1"}) == []
+    # stranger47 #13: a map of two plates run with one of them: 'che_kinetic_rbc' is no
+    # near miss of 'che_kinetic_cortex', which the map maps already: a warning
+    two = pd.DataFrame({"plate": ["che_kinetic_cortex", "che_kinetic_rbc"],
+                        "well": ["A01", "A01"], "source": ["map.csv row 2", "map.csv row 3"]})
+    assert unused_map_plates(two, {"che_kinetic_cortex"}) == [
+        "warning: map.csv row 3: plate 'che_kinetic_rbc' of the plate map is no plate of the "
+        "exports ('che_kinetic_cortex'): its 1 well(s) left unused"]

@@ -70,6 +70,13 @@ class _Emitter:
         out.loc[(out["reason"] == "") & ~np.isfinite(out["value"]), "reason"] = "no value"
         self.rows.append(out)
 
+    def note(self, text: str) -> None:
+        """Add a note about this file (nothing when ``text`` is empty)."""
+        if text:
+            warn = text.startswith("warning: ")
+            body = text.removeprefix("warning: ")
+            self.notes.append(f"{'warning: ' if warn else ''}{self.name}: {body}")
+
     def detail(self, name: str, frame: pd.DataFrame) -> None:
         """Keep a detail table (concatenated over files)."""
         self.details.setdefault(name, []).append(frame.assign(file=self.name))
@@ -149,6 +156,7 @@ def _latency(df: pd.DataFrame, test: str, em: _Emitter) -> None:
                          path=df.attrs.get("path"))
     thermal.check_latencies(df, cutoff, test)
     sessions = thermal.session_latencies(df, cutoff)
+    em.note(thermal.short_sessions(sessions, test))
     em.emit(f"{test}_latency", sessions)
     em.detail(f"{test}_sessions", sessions)
     n_c = int((sessions["censoring"] == "right").sum())
@@ -169,6 +177,7 @@ def _evf(df: pd.DataFrame, em: _Emitter) -> None:
     fail_first(df, ~(df["value"].to_numpy(float) > 0), "value",
                "electronic von Frey force must be > 0 g")
     means = thermal.trial_means(df, em.params.evf_trim)
+    em.note(thermal.short_sessions(means, "electronic von Frey"))
     n_trim = int(means["n_trimmed"].sum())
     if n_trim:
         em.notes.append(f"{em.name}: electronic von Frey: {n_trim} trials trimmed (lowest "
@@ -190,6 +199,16 @@ def _ncv(df: pd.DataFrame, test: str, em: _Emitter) -> None:
                         f"({corr.per_degree:g} m/s per °C)")
 
 
+def _acetone(df: pd.DataFrame, em: _Emitter) -> None:
+    scores = thermal.acetone_scores(df, em.params.acetone_aggregate)
+    if em.params.acetone_aggregate == "sum":
+        scores, warning = thermal.incomplete_sums(scores)
+        em.note(warning)
+    else:
+        em.note(thermal.short_sessions(scores, "acetone", "applications"))
+    em.emit("acetone_score", scores)
+
+
 def _dispatch(df: pd.DataFrame, test: str, em: _Emitter) -> None:
     if test == "von_frey_updown":
         _updown(df, em)
@@ -200,7 +219,7 @@ def _dispatch(df: pd.DataFrame, test: str, em: _Emitter) -> None:
     elif test in LATENCY_TESTS:
         _latency(df, test, em)
     elif test == "acetone":
-        em.emit("acetone_score", thermal.acetone_scores(df, em.params.acetone_aggregate))
+        _acetone(df, em)
     elif test in nerve.NCV_ENDPOINTS:
         _ncv(df, test, em)
     else:  # ienfd
@@ -315,6 +334,7 @@ def _read(path: Path, params: CipnParameters, *, sheet: str | None = None,
           label: Path | None = None) -> tuple[pd.DataFrame, list[str]]:
     name = (label or path).name
     df = read_cipn(path, test=params.test, sheet=sheet or params.sheet)
+    read = [n.replace(path.name, name, 1) for n in df.attrs.get("unit_notes", [])]
     written = df["timepoint"].copy()
     df["timepoint"], respelt = session_labels(df["timepoint"], params.timepoint_prefix)
     check_session_columns(df, params.timepoint_prefix)
@@ -324,7 +344,7 @@ def _read(path: Path, params: CipnParameters, *, sheet: str | None = None,
              f"{', '.join(f'{heads.get(a, a)!r} as {b!r}' for a, b in respelt.items())}"
              f" (timepoint_prefix {params.timepoint_prefix!r})"] if respelt else []
     how = match_baseline(df, params.baseline, name)
-    return df, notes + ([how] if how else [])
+    return df, read + notes + ([how] if how else [])
 
 
 def analyse(study: Study, files: list[Path], params: CipnParameters) -> AssayResult:

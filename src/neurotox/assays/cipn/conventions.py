@@ -52,8 +52,11 @@ def cipn_conventions(params: CipnParameters, tests: Set[str], *,
                    "(cold_plate_measure: count).")
     if "acetone" in tests:
         how = "summed" if params.acetone_aggregate == "sum" else "averaged"
+        short = ("a session with fewer applications than most sessions of its sheet is "
+                 "not summed but excluded" if params.acetone_aggregate == "sum" else
+                 "a session with fewer applications than most sessions of its sheet is noted")
         out.append(f"Acetone test: the 0-3 scores of the applications are {how} per animal "
-                   f"and session (acetone_aggregate: {params.acetone_aggregate}).")
+                   f"and session (acetone_aggregate: {params.acetone_aggregate}); {short}.")
     if "electronic_von_frey" in tests:
         out.append("Electronic von Frey: forces are averaged per animal and session"
                    + (", after dropping the lowest and highest of sessions with 4 or more "
@@ -110,7 +113,8 @@ def _latencies(params: CipnParameters, tests: Set[str], baseline_found: bool) ->
     if not cuts:
         return []
     out = ["Latencies are averaged over the trials of an animal and session; a session with "
-           f"a trial at the cut-off is right-censored (cutoff_s: {', '.join(cuts)})."]
+           f"a trial at the cut-off is right-censored (cutoff_s: {', '.join(cuts)}); a "
+           "session with fewer trials than most sessions of its sheet is noted."]
     mpe = [t.replace("_", " ") for t in found if t != "cold_plate"]
     if mpe and params.baseline is not None and baseline_found:
         out.append(f"%MPE ({', '.join(mpe)}) = 100 × (latency − baseline) / (cut-off − "

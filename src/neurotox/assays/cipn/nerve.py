@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import InputError
-from neurotox.io.battery import where
+from neurotox.io.battery import header_of, where
 from neurotox.io.cipn import fail_first
 
 #: Test → (velocity endpoint, amplitude endpoint).
@@ -35,6 +35,30 @@ NCV_ENDPOINTS = {"ncv_motor": ("motor_ncv", "cmap_amplitude"),
 #: Plausible recording temperature (limb or tail, °C) of a nerve conduction study: a
 #: temperature outside is a typo (350 for 35.0) or a wrong unit (°F), not a recording.
 RECORDING_TEMPERATURE_C = (20.0, 42.0)
+
+
+#: Conduction velocities a rodent nerve can have (m/s); outside, a unit slip (latencies in
+#: s in a ``_ms`` column give thousands of m/s), not a recording.
+PLAUSIBLE_NCV_M_S = (5.0, 150.0)
+
+
+def _plausible(d: pd.DataFrame, test: str) -> None:
+    """Refuse the first velocity outside :data:`PLAUSIBLE_NCV_M_S`, naming the likely slip."""
+    lo, hi = PLAUSIBLE_NCV_M_S
+    v = d["velocity"].to_numpy(float)
+    bad = np.flatnonzero(~((v >= lo) & (v <= hi)))
+    if not len(bad):
+        return
+    i = int(bad[0])
+    col = "proximal_latency_ms" if test == "ncv_motor" else "latency_ms"
+    slip = ("latencies in s, not ms? (or the distance in µm)" if v[i] > hi else
+            "the distance in cm, not mm? (or latencies in µs)")
+    lat = "proximal − distal latency" if test == "ncv_motor" else "latency"
+    ms = d["latency_difference_ms" if test == "ncv_motor" else col].iloc[i]
+    raise InputError(f"{test}: conduction velocity {v[i]:.1f} m/s (distance "
+                     f"{d['distance_mm'].iloc[i]:g} mm, {lat} {ms:g} ms) is outside the "
+                     f"rodent range {lo:g}-{hi:g} m/s: {slip}",
+                     path=d.attrs.get("path"), where=where(d, i, header_of(d, col)))
 
 
 def _positive(df: pd.DataFrame, column: str, what: str) -> None:
@@ -71,6 +95,7 @@ def velocities(df: pd.DataFrame, test: str, correction: dict[str, float] | None)
     else:
         _positive(d, "latency_ms", "onset latency")
         d["velocity"] = d["distance_mm"] / d["latency_ms"]
+    _plausible(d, test)
     if "temperature_c" in d.columns:
         lo, hi = RECORDING_TEMPERATURE_C
         t = d["temperature_c"].to_numpy(float)

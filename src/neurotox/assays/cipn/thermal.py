@@ -117,3 +117,50 @@ def trial_means(df: pd.DataFrame, trim: str) -> pd.DataFrame:
                                                    sort=False)["_keep"].sum()
     out["rows"] = _rows(out["first"], out["last"])
     return out.drop(columns=["first", "last"]).reset_index()
+
+
+def usual_trials(sessions: pd.DataFrame) -> int:
+    """The number of trials most sessions of a test have (ties: the larger).
+
+    The protocol's trial or application count, as the sheet shows it: a session
+    with fewer lost a trial (an empty wide-sheet cell, a deleted row).
+    """
+    counts = sessions["n_trials"].value_counts()
+    return int(counts[counts == counts.max()].index.max())
+
+
+def short_sessions(sessions: pd.DataFrame, test: str, what: str = "trials") -> str:
+    """A note naming the sessions with fewer trials than the usual count ('' if none)."""
+    usual = usual_trials(sessions)
+    short = sessions[sessions["n_trials"] < usual]
+    if short.empty:
+        return ""
+    listed = "; ".join(f"{r.subject} {r.timepoint} ({r.n_trials}, {r.rows})"
+                       for r in short.head(10).itertuples())
+    more = f"; and {len(short) - 10} more" if len(short) > 10 else ""
+    return (f"{test}: {len(short)} session(s) with fewer {what} than the other sessions' "
+            f"{usual} (a trial missing from the sheet), averaged over those present: "
+            f"{listed}{more}")
+
+
+def incomplete_sums(scores: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """Acetone sums over fewer applications than the usual count: excluded, with a warning.
+
+    A sum over 2 of 3 applications is on another scale than the other animals'
+    (a missing score of 2 would read as 0): the value is not computed and the
+    session excluded with the reason and the partial sum.
+    """
+    usual = usual_trials(scores)
+    short = scores["n_trials"] < usual
+    out = scores.assign(reason="")
+    if not short.any():
+        return out, ""
+    out.loc[short, "reason"] = [
+        f"{n} of {usual} acetone applications scored (sum of those {v:g}): a sum over "
+        "fewer applications is not comparable" for n, v in
+        zip(out.loc[short, "n_trials"], out.loc[short, "value"], strict=True)]
+    out.loc[short, "value"] = np.nan
+    listed = "; ".join(f"{r.subject} {r.timepoint} ({r.n_trials} of {usual}, {r.rows})"
+                       for r in out[short].head(10).itertuples())
+    return out, (f"warning: acetone: {int(short.sum())} session(s) with fewer applications "
+                 f"than the other sessions' {usual}: sum not computed, excluded: {listed}")

@@ -211,3 +211,33 @@ def choose_dilution(rows: pd.DataFrame, ratio: float) -> tuple[pd.Series, str]:
     if len(right):
         return right.iloc[-1], ""
     return rows.iloc[0], ""
+
+
+def pool_same_dilution(rows: pd.DataFrame, cv_limit: float) -> tuple[pd.DataFrame, list[str]]:
+    """One row per dilution: quantified runs of a sample at one dilution averaged.
+
+    A sample re-assayed on another plate at the same dilution is a replicate
+    across plates, not a dilution series: its quantified values are averaged
+    (their ``where`` joined) so that :func:`choose_dilution` compares dilutions
+    only. Returns the rows and, per pooled dilution, a note — a ``warning:`` when
+    the runs' CV exceeds ``cv_limit`` (%).
+    """
+    value = pd.to_numeric(rows["value"], errors="coerce").astype(float)
+    ok = (rows["censoring"] == "none") & (rows["reason"] == "") & np.isfinite(value)
+    repeated = rows[ok].duplicated("dilution", keep=False)
+    if not repeated.any():
+        return rows, []
+    keep, notes = [rows[~ok], rows[ok][~repeated]], []
+    for dil, part in rows[ok][repeated].groupby("dilution", sort=True):
+        values = part["value"].astype(float)
+        mean = float(values.mean())
+        cv = 100 * float(values.std(ddof=1)) / abs(mean) if mean else math.inf
+        runs = ", ".join(f"{v:.4g}" for v in values)
+        text = (f"measured on {len(part)} plates at 1:{dil:g} ({runs}; CV {cv:.0f} %); "
+                f"their mean {mean:.4g} reported")
+        notes.append(f"warning: {text}, the runs disagree (CV above cv_limit "
+                     f"{cv_limit:g} %)" if cv > cv_limit else text)
+        row = part.iloc[0].copy()
+        row["value"], row["where"] = mean, " + ".join(part["where"].astype(str))
+        keep.append(row.to_frame().T)
+    return pd.concat(keep, ignore_index=True).astype(rows.dtypes.to_dict()), notes

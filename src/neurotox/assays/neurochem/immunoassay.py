@@ -33,6 +33,7 @@ from neurotox.assays.neurochem.analytes import (
 )
 from neurotox.assays.neurochem.concentrations import (
     choose_dilution,
+    pool_same_dilution,
     sample_values,
     series_warnings,
     well_values,
@@ -49,6 +50,7 @@ from neurotox.assays.neurochem.subjects import (
 )
 from neurotox.errors import InputError, quoted
 from neurotox.io.neurochem import PlateExport, read_export
+from neurotox.io.neurochem.base import name_dilution
 from neurotox.io.neurochem.plate_table import (
     apply_plate_map,
     is_plate_map,
@@ -324,18 +326,18 @@ def _endpoint_table(study: Study, rows: list[dict], params: ImmunoassayParameter
     repeated = df.duplicated(key, keep=False)
     chosen = [df[~repeated]]
     for (_, subject, tp), part in df[repeated].groupby(key, sort=False):
-        if part["sample"].nunique() > 1:
+        if part["sample"].map(lambda s: (name_dilution(s) or (s,))[0]).nunique() > 1:
             raise InputError(f"samples {quoted(part['sample'])} all map to subject {subject!r}, "
                              f"time point {tp!r}; give them their matrix or time point (sample "
                              "sheet, or samples.pattern groups 'matrix'/'timepoint')",
                              path=smap_path(part))
-        pick, hook = choose_dilution(part.assign(reason=part["reason"].fillna("")),
-                                     params.hook_dilution_ratio)
-        if hook:
-            col.notes.append(f"subject {subject}, {pick['endpoint']} ({tp}): {hook}")
-        if len(part) > 1 and not hook:
-            col.notes.append(f"subject {subject}, {pick['endpoint']} ({tp}): measured "
-                             f"{len(part)} times; reported {pick['where']}")
+        pooled, notes = pool_same_dilution(part.assign(reason=part["reason"].fillna("")),
+                                           params.cv_limit)
+        pick, hook = choose_dilution(pooled, params.hook_dilution_ratio)
+        what = f"subject {subject}, {pick['endpoint']} ({tp})"
+        col.notes += [_prefixed(n, what) for n in notes + [hook] if n]
+        if len(pooled) > 1 and not hook:
+            col.notes.append(f"{what}: measured {len(part)} times; reported {pick['where']}")
         chosen.append(pick.to_frame().T)
     out = pd.concat(chosen, ignore_index=True)
     subjects = study.subjects.set_index("subject", drop=False)
@@ -343,6 +345,13 @@ def _endpoint_table(study: Study, rows: list[dict], params: ImmunoassayParameter
     rec.add_frame(out[["subject", "endpoint", "value", "timepoint", "where", "reason",
                        "censoring"]].reset_index(drop=True))
     return with_time_order(rec.table(), df)
+
+
+def _prefixed(note: str, what: str) -> str:
+    """``note`` about ``what``, its ``warning:`` prefix kept first."""
+    if note.startswith("warning: "):
+        return f"warning: {what}: {note.removeprefix('warning: ')}"
+    return f"{what}: {note}"
 
 
 def _analyte_gaps(table: pd.DataFrame) -> list[str]:

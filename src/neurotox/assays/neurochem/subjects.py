@@ -17,6 +17,7 @@ from typing import Any
 
 from neurotox.assays.neurochem.params import CommonParameters
 from neurotox.errors import InputError, did_you_mean, quoted
+from neurotox.io.neurochem.base import name_dilution
 from neurotox.io.neurochem.samples import is_sample_sheet, label, read_sample_sheet
 from neurotox.study import Study
 from neurotox.timepoints import time_key, unordered
@@ -125,12 +126,17 @@ class SampleMap:
         """The sample's subject and matrix, or None (recorded as unmapped)."""
         key = (plate, sample)
         if key not in self._cache:
-            info = self._from_sheet(plate, sample) if self.table is not None \
-                else self._from_pattern(sample)
+            info = self._find(plate, sample)
+            if info is None and (bare := name_dilution(sample)) is not None:
+                info = self._find(plate, bare[0])    # 'S1 1:10': the sample S1, diluted
             self._cache[key] = info
             if info is None:
                 self.unmapped.setdefault(plate, []).append(sample)
         return self._cache[key]
+
+    def _find(self, plate: str, sample: str) -> SampleInfo | None:
+        return self._from_sheet(plate, sample) if self.table is not None \
+            else self._from_pattern(sample)
 
     def _from_sheet(self, plate: str, sample: str) -> SampleInfo | None:
         if not self._index:

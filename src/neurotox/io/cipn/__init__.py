@@ -106,6 +106,92 @@ def fail_first(df: pd.DataFrame, bad: np.ndarray | pd.Series, column: str, what:
                          where=where(df, i, column))
 
 
+#: A header with its unit in brackets, as read_sheet spells it: ``distance_(mm)``.
+_UNIT_HEADER = re.compile(r"^(?P<base>.+?)[\s_]*[(\[]\s*(?P<unit>[^()\[\]]+?)\s*[)\]]$")
+_LENGTHS = ({"mm": 1.0, "cm": 10.0, "µm": 1e-3, "um": 1e-3}, "mm, cm or µm")
+_TIMES_MS = ({"ms": 1.0, "s": 1e3, "sec": 1e3, "µs": 1e-3, "us": 1e-3}, "ms, s or µs")
+_CELSIUS = ({"°c": 1.0, "c": 1.0, "degc": 1.0, "deg_c": 1.0}, "°C")
+_AMPLITUDES = ({"mv": 1.0, "µv": 1.0, "uv": 1.0}, "mV or µV")
+_GRAMS = ({"g": 1.0}, "g")
+#: Base name of a bracketed header → (column, (units with their factor to the column's
+#: unit, the units as shown), the column's unit).
+UNIT_COLUMNS: dict[str, tuple[str, tuple[dict[str, float], str], str]] = {
+    "distance": ("distance_mm", _LENGTHS, "mm"), "length": ("length_mm", _LENGTHS, "mm"),
+    "epidermis_length": ("length_mm", _LENGTHS, "mm"),
+    "latency": ("latency_ms", _TIMES_MS, "ms"), "onset_latency": ("latency_ms", _TIMES_MS, "ms"),
+    "proximal_latency": ("proximal_latency_ms", _TIMES_MS, "ms"),
+    "distal_latency": ("distal_latency_ms", _TIMES_MS, "ms"),
+    "temperature": ("temperature_c", _CELSIUS, "°C"), "temp": ("temperature_c", _CELSIUS, "°C"),
+    "amplitude": ("amplitude", _AMPLITUDES, "mV or µV as recorded"),
+    "force": ("value", _GRAMS, "g"), "threshold": ("value", _GRAMS, "g")}
+#: Tests whose ``value`` is a latency in s (read from a latency column in ms when needed).
+_LATENCY_VALUE = ("hot_plate", "tail_flick", "hargreaves", "cold_plate")
+
+
+def _unit_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Headers with a unit in brackets (``Distance (mm)``) as the reader's columns.
+
+    ``attrs['scales']``: column → (factor, header, unit) for the units converted. An
+    unknown unit of a known quantity is refused naming the column and the unit.
+    """
+    renames, scales = {}, {}
+    headers = df.attrs.get("headers", {})
+    for col in df.columns:
+        m = _UNIT_HEADER.match(col)
+        if not m or m.group("base") not in UNIT_COLUMNS:
+            continue
+        target, (units, shown), unit = UNIT_COLUMNS[m.group("base")]
+        factor = units.get(m.group("unit").replace(" ", ""))
+        if m.group("base") == "latency" and factor == 1e3:    # 'latency (s)': a thermal test
+            target, factor = "value", 1.0
+        head = headers.get(col, col)
+        if factor is None:
+            written = (_UNIT_HEADER.match(head) or m).group("unit")
+            raise InputError(f"column {head!r}: unit {written!r} is not one neurotox "
+                             f"reads for {m.group('base').replace('_', ' ')}; expected "
+                             f"{shown}", path=df.attrs.get("path"),
+                             where=f"row {df.attrs.get('header_row', 1)}")
+        if target in df.columns or target in renames.values():
+            raise InputError(f"columns {head!r} and {headers.get(target, target)!r} both give "
+                             f"{target!r}; keep one", path=df.attrs.get("path"))
+        renames[col] = target
+        if factor != 1.0:
+            scales[target] = (factor, head, unit)
+    out = df.rename(columns=renames)
+    out.attrs["headers"] = {**headers, **{new: headers.get(old, old)
+                                          for old, new in renames.items()}}
+    out.attrs["scales"] = scales
+    return out
+
+
+def _scaled(df: pd.DataFrame) -> list[str]:
+    """Convert the columns of ``attrs['scales']`` and the latencies of thermal tests.
+
+    A latency column in ms (``latency_ms``, ``Latency (ms)``) of a latency test
+    without a ``value`` becomes its value in s. Returns the notes.
+    """
+    notes = []
+    name = Path(df.attrs.get("path", "")).name
+    for col, (factor, head, unit) in df.attrs.get("scales", {}).items():
+        df[col] = df[col] * factor
+        notes.append(f"{name}: column {head!r} converted to {unit} (× {factor:g})")
+    if df.attrs.get("value_from_ms"):
+        thermal = df["test"].isin(_LATENCY_VALUE).to_numpy()
+        df.loc[thermal, "value"] = df.loc[thermal, "latency_ms"] / 1000.0
+        notes.append(f"{name}: column {header_of(df, 'latency_ms')!r} read as the latency "
+                     "of the thermal tests, converted from ms to s (÷ 1000)")
+    return notes
+
+
+def _value_from_ms(df: pd.DataFrame) -> None:
+    """A thermal-test sheet whose latency column is in ms and that has no ``value``."""
+    if "value" in df.columns or "latency_ms" not in df.columns:
+        return
+    if df["test"].isin(_LATENCY_VALUE).all():
+        df["value"] = ""
+        df.attrs["value_from_ms"] = True
+
+
 def _aliased(df: pd.DataFrame) -> pd.DataFrame:
     renames = {c: ALIASES[c] for c in df.columns if c in ALIASES and ALIASES[c] not in df}
     out = df.rename(columns=renames)
@@ -142,7 +228,7 @@ def read_cipn(path: str | Path, *, test: str | None = None,
         Unknown test, missing column, bad number, empty subject or timepoint.
 
     """
-    df = _aliased(read_sheet(path, sheet=sheet))
+    df = _aliased(_unit_columns(read_sheet(path, sheet=sheet)))
     require_columns(df, ["subject"], what="subject")
     long = "timepoint" in df.columns
     if not long:
@@ -155,6 +241,7 @@ def read_cipn(path: str | Path, *, test: str | None = None,
     elif test is not None:  # blank test cells take the protocol's test
         df["test"] = df["test"].where(df["test"] != "", test)
     df["test"] = df["test"].str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    _value_from_ms(df)
     _check_tests(df)
     for col in ("subject", "timepoint"):
         empty = df[col] == ""
@@ -173,6 +260,7 @@ def read_cipn(path: str | Path, *, test: str | None = None,
     for col in NUMERIC:
         if col in df.columns:
             df[col] = numbers(df, col, allow_empty=True)
+    df.attrs["unit_notes"] = _scaled(df)
     return df.reset_index(drop=True)
 
 

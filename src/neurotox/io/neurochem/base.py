@@ -65,7 +65,7 @@ import functools
 import math
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -589,6 +589,41 @@ def check_wells(out: PlateExport) -> None:
     fail(dup, "expected each well once per analyte; this well appears again", "well")
 
 
+# ------------------------------------------------------------------ decimal commas
+
+_COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
+_POINT_DECIMAL = re.compile(r"^[+-]?\d*\.\d+$")
+
+
+def decimal_commas(cells: Iterable[tuple[str, str]], path: Path, *, least: int = 1) -> bool:
+    """True when a file's numbers use decimal commas (at least ``least`` of them).
+
+    ``cells``: (place, text) of the cells to judge. A file mixing ``666,67`` and
+    ``666.67`` is refused naming both places: which one is the locale's cannot be told.
+    """
+    comma, dot, n = None, None, 0
+    for place, text in cells:
+        text = text.strip().strip('"')
+        if _COMMA_DECIMAL.match(text):
+            n += 1
+            comma = comma or (place, text)
+        elif dot is None and _POINT_DECIMAL.match(text):
+            dot = (place, text)
+    if comma is None or n < least:
+        return False
+    if dot is not None:
+        raise FormatError(f"mixed decimal separators: {comma[1]!r} has a decimal comma (a "
+                          f"European locale) but {dot[1]!r} ({dot[0]}) a decimal point; "
+                          "export the file again with one separator", path=path,
+                          where=comma[0])
+    return True
+
+
+def with_points(text: str) -> str:
+    """A cell's decimal comma as a point (``'666,67'`` → ``'666.67'``); other text as is."""
+    return text.replace(",", ".") if _COMMA_DECIMAL.match(text.strip().strip('"')) else text
+
+
 # ------------------------------------------------------------------ dilutions and levels
 
 def shown(value: object) -> str:
@@ -625,6 +660,45 @@ def dilution_cell(cell: object, *, path: Path, where: str) -> float:
         raise FormatError(f"expected a dilution factor > 0, found {value:g}", path=path,
                           where=f"{where}, column 'dilution'")
     return value
+
+
+#: A dilution written at the end of a sample ID: ``S1 1:10``, ``S1_1/10``, ``S1 (x10)``,
+#: ``S1 10x`` (the token set off by a space, ``_`` or a bracket).
+_NAME_DILUTION = re.compile(
+    r"^(?P<id>.*?[^\s_(\[])(?:[\s_]+|(?=[(\[]))[(\[]?\s*(?:1\s*[:/]\s*(?P<a>\d+(?:\.\d+)?)"
+    r"|[x×]\s*(?P<b>\d+(?:\.\d+)?)|(?P<c>\d+(?:\.\d+)?)\s*[x×])\s*[)\]]?\s*$", re.I)
+
+
+def name_dilution(sample: str) -> tuple[str, float] | None:
+    """``(ID, factor)`` of a sample ID that ends in a dilution (``'S1 1:10'``), else None."""
+    m = _NAME_DILUTION.match(str(sample))
+    if not m:
+        return None
+    factor = float(m.group("a") or m.group("b") or m.group("c"))
+    return (m.group("id"), factor) if factor >= 1 else None
+
+
+def _dilutions_from_names(wells: pd.DataFrame, blank: np.ndarray, path: Path,
+                          d: pd.Series) -> tuple[pd.Series, list[str]]:
+    """Dilutions written in the IDs of samples that have none (noted; a warning if mixed)."""
+    found = {s: f for s in wells.loc[blank, "sample"].astype(str).unique()
+             if (f := (name_dilution(s) or (None, None))[1]) is not None}
+    if not found:
+        return d, []
+    take = blank & wells["sample"].astype(str).isin(found).to_numpy()
+    d = d.copy()
+    d[take] = wells.loc[take, "sample"].astype(str).map(found).to_numpy(float)
+    items = sorted(found.items())
+    shown_ = ", ".join(f"{s!r} 1:{f:g}" for s, f in items[:4]) + (
+        f" and {len(items) - 4} more" if len(items) > 4 else "")
+    text = (f"{path.name}: no dilution column or value; the dilution written in "
+            f"{len(found)} sample ID(s) is read: {shown_} (a sample-sheet dilution overrides)")
+    rest = blank & ~take
+    if rest.any():
+        text = (f"warning: {text}; {len(set(wells.loc[rest, 'sample']))} other sample(s) "
+                f"carry none and are taken as undiluted (1:1): "
+                f"{quoted(sorted(set(wells.loc[rest, 'sample'].astype(str))), limit=4)}")
+    return d, [text]
 
 
 def resolve_dilutions(wells: pd.DataFrame, path: Path, *,
@@ -678,6 +752,9 @@ def resolve_dilutions(wells: pd.DataFrame, path: Path, *,
                           "fill it (1 for an undiluted sample)", path=path,
                           where=f"{_place(r, path)}, column 'dilution'")
     if blank.any():
+        d, notes = _dilutions_from_names(wells, blank, path, d)
+        blank = blank & ~np.isfinite(d).to_numpy()
+    if blank.any() and not notes:
         text = (f"{path.name}: no dilution factor given for any sample; every sample taken "
                 "as undiluted (1:1) unless the sample sheet gives a dilution")
         notes.append(f"warning: {text}; {missing_warning}" if missing_warning else text)

@@ -51,6 +51,7 @@ from neurotox.io.neurochem.base import (
     Reader,
     Source,
     VendorCurve,
+    decimal_commas,
     dilution_cell,
     marker_note,
     number,
@@ -58,6 +59,7 @@ from neurotox.io.neurochem.base import (
     register_reader,
     resolve_dilutions,
     wells_frame,
+    with_points,
 )
 
 NAME = "gen5"
@@ -85,9 +87,19 @@ class Gen5Plate:
     lines: dict[str, int] = field(default_factory=dict)
 
 
-def parse_plates(src: Source) -> list[Gen5Plate]:
-    """Split a Gen5 export into plate sections and parse their grids and tables."""
+def parse_plates(src: Source, notes: list[str] | None = None) -> list[Gen5Plate]:
+    """Split a Gen5 export into plate sections and parse their grids and tables.
+
+    Decimal commas (a European locale's export) are read as points, noted in
+    ``notes``; a file mixing both separators is refused.
+    """
     lines = src.text().splitlines()
+    cells = ((f"line {i + 1}", c) for i, ln in enumerate(lines) for c in ln.split("\t"))
+    if decimal_commas(cells, src.path):
+        lines = ["\t".join(with_points(c) for c in ln.split("\t")) for ln in lines]
+        if notes is not None:
+            notes.append(f"{src.path.name}: decimal commas (European locale) read as decimal "
+                         "points")
     starts = [i for i, ln in enumerate(lines) if ln.split("\t")[0].strip() == "Plate Number"]
     if not starts:
         starts = [0]
@@ -279,8 +291,9 @@ def _curve(plate: Gen5Plate, path: Path) -> VendorCurve | None:
 def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
          **_: Any) -> PlateExport:
     """Read the endpoint (or kinetic-rate) plates of a Gen5 export into a PlateExport."""
-    plates = parse_plates(src)
-    frames, curves, notes = [], {}, []
+    notes: list[str] = []
+    plates = parse_plates(src, notes)
+    frames, curves = [], {}
     name = analyte or ""
     check_layout_dilutions({p.name: _layout(p, src.path) for p in plates}, src.path)
     for plate in plates:
@@ -371,7 +384,7 @@ def _marker_note(path: Path, plate: str, grid: str, mark: str, wells: list[str],
 def kinetic_reads(src: Source) -> tuple[pd.DataFrame, dict[str, dict[str, Any]], list[str]]:
     """Kinetic reads of every plate: (``plate, well, time_s, value``), layouts, notes."""
     frames, layouts, notes = [], {}, []
-    for plate in parse_plates(src):
+    for plate in parse_plates(src, notes):
         if plate.kinetic is None or plate.kinetic.empty:
             continue
         marked = plate.kinetic[plate.kinetic["marker"] != ""]

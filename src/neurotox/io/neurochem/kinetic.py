@@ -5,7 +5,9 @@ Accepted layouts:
 * a Gen5 text export with a kinetic table (``Time<TAB>T° …<TAB>A1 …``) and its
   ``Layout`` grid (see :mod:`neurotox.io.neurochem.gen5`);
 * a wide table: a time column (``time``, ``time_s``, ``time (min)``; seconds unless
-  the header says minutes; ``h:mm:ss`` accepted) and one column per well (``A1``,
+  the header says minutes; a bare ``time`` of numbers is seconds only when its reads
+  are 10 or more apart, else refused as a likely minutes column; ``h:mm:ss``
+  accepted) and one column per well (``A1``,
   ``A01``);
 * a long table: ``well``, ``time`` and a signal column (``od``, ``absorbance``,
   ``value``).
@@ -154,19 +156,53 @@ def _read_table(src: Source) -> KineticReads:
         data.append({"plate": src.path.stem, "well": well,
                      "time_s": _seconds(t, minutes, src.path, f"{where}, column {tcol!r}"),
                      "value": number(v, path=src.path, where=f"{where}, well {well}")})
-    notes.append(f"{src.path.name}: kinetic table, time in {'minutes' if minutes else 'seconds'}")
     reads = pd.DataFrame(data, columns=list(READ_COLUMNS))
+    if _bare(tcol) and not all(clock_seconds(str(t)) is not None for t in table[tcol]):
+        notes.append(_bare_time_note(reads, tcol, src.path))
+    else:
+        notes.append(f"{src.path.name}: kinetic table, time in "
+                     f"{'minutes' if minutes else 'seconds'}")
     return KineticReads(src.path, reads, {}, notes + _spacing_warning(reads, tcol, src.path))
 
 
 #: Plate reads closer than this (s) are implausible: a plate read takes several seconds.
-MIN_READ_INTERVAL_S = 1.0
+MIN_READ_INTERVAL_S = 3.0
+#: Ellman kinetic reads are 10 s – 2 min apart: a time column without a unit is taken
+#: as seconds only when its reads are at least this far apart (as minutes: 10 min).
+BARE_TIME_MIN_STEP = 10.0
+
+
+def _bare(tcol: str) -> bool:
+    return re.sub(r"\s+", " ", tcol.strip().lower()) == "time"
+
+
+def _median_step(reads: pd.DataFrame) -> float:
+    steps = reads.sort_values("time_s").groupby(["plate", "well"])["time_s"].diff().dropna()
+    return float(steps.median()) if len(steps) else float("nan")
+
+
+def _bare_time_note(reads: pd.DataFrame, tcol: str, path: Path) -> str:
+    """The unit of a time column that names none, from its spacing; refused when unclear.
+
+    Reads at least :data:`BARE_TIME_MIN_STEP` apart are seconds (as minutes they
+    would be 10 min or more apart, beyond an Ellman read interval); closer reads
+    (``0, 1, 2 …`` written by a reader set to 1-min intervals) would give rates
+    60× too high if they were minutes, so the unit must be named.
+    """
+    step = _median_step(reads)
+    if not step >= BARE_TIME_MIN_STEP:
+        raise FormatError(f"column {tcol!r} names no time unit and its reads are {step:g} "
+                          "apart (median): minutes? (Ellman reads are 10 s – 2 min apart; "
+                          f"read as seconds every rate would be 60× too high); name it "
+                          "'time (min)' or 'time (s)'", path=path)
+    return (f"{path.name}: kinetic table, column {tcol!r} names no time unit; its reads "
+            f"{step:g} apart (median) taken as seconds (as minutes they would be beyond the "
+            "10 s – 2 min of Ellman reads)")
 
 
 def _spacing_warning(reads: pd.DataFrame, tcol: str, path: Path) -> list[str]:
-    """A warning when the reads of a well are under 1 s apart (minutes read as seconds?)."""
-    steps = reads.sort_values("time_s").groupby(["plate", "well"])["time_s"].diff().dropna()
-    step = float(steps.median()) if len(steps) else float("nan")
+    """A warning when the reads of a well are under 3 s apart (minutes read as seconds?)."""
+    step = _median_step(reads)
     if not step < MIN_READ_INTERVAL_S:
         return []
     return [f"warning: {path.name}, column {tcol!r}: reads are {step:g} s apart (median), "

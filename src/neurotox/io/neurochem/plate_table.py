@@ -432,8 +432,10 @@ def unused_map_plates(plate_map: pd.DataFrame | None, plates: set[str]) -> list[
     """Warnings for plate-map plates that name no plate of the run's exports.
 
     Their wells would be left out without a word (a map written ``Plate 2`` for the
-    export's ``Plate2``): a name close to an export plate is an error naming both;
-    another (a map template listing more plates than were read) a warning.
+    export's ``Plate2``): a name close to an export plate that the map does not map
+    is an error naming both; another (a map listing more plates than were read, such
+    as the Ellman map of a cortex and an RBC plate run with the cortex plate only) a
+    warning.
 
     Raises
     ------
@@ -450,7 +452,7 @@ def unused_map_plates(plate_map: pd.DataFrame | None, plates: set[str]) -> list[
             continue
         text = (f"{rows['source'].iloc[0]}: plate {name!r} of the plate map is no plate of the "
                 f"exports ({quoted(sorted(plates))})")
-        hint = did_you_mean(name, plates)
+        hint = did_you_mean(name, plates - set(listed["plate"]))   # not a plate it maps
         if hint:
             raise InputError(f"{text}{hint}; its {len(rows)} well(s) would be left out")
         notes.append(f"warning: {text}: its {len(rows)} well(s) left unused")

@@ -39,6 +39,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, quoted
@@ -49,12 +50,14 @@ from neurotox.io.neurochem.base import (
     Source,
     VendorCurve,
     check_series,
+    decimal_commas,
     dilution_cell,
     number,
     parse_value,
     register_reader,
     repair_note,
     wells_frame,
+    with_points,
 )
 
 NAME = "xponent"
@@ -77,14 +80,18 @@ def match(src: Source) -> bool:
 def read(src: Source, **_: Any) -> PlateExport:
     """Read an xPONENT CSV into a :class:`PlateExport`."""
     text = src.text()
-    sep = src.delimiter if src.delimiter in (",", ";") else ","
+    sep = src.delimiter if src.delimiter in (",", ";", "\t") else ","
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     notes: list[str] = []
-    comma_decimal = sep == ";" and _comma_decimals(rows)
+    if sep == ";":
+        comma_decimal = _comma_decimals(rows)
+    else:   # quoted ("862,5") or tab-delimited decimal commas; refused when mixed with points
+        comma_decimal = decimal_commas(((f"line {i + 1}", c) for i, r in enumerate(rows)
+                                        for c in r), src.path, least=6)
     if comma_decimal:
-        rows = [[c.replace(",", ".") if _COMMA_NUMBER.match(c.strip()) else c for c in r]
-                for r in rows]
-        notes.append(f"{src.path.name}: ';'-delimited with decimal commas (European locale)")
+        rows = [[with_points(c) for c in r] for r in rows]
+        notes.append(f"{src.path.name}: {_SEPARATORS[sep]}-delimited with decimal commas "
+                     "(European locale)")
     header, blocks = _split_blocks(rows, src.path)
     _check_complete(rows, blocks, src.path)
     if "Median" not in blocks and "Net MFI" not in blocks:
@@ -98,6 +105,7 @@ def read(src: Source, **_: Any) -> PlateExport:
     notes += exp_notes
     signal_block, signal_note = _signal_block(per_well, len(analytes), src.path)
     wells = _wells(per_well, signal_block, analytes, expected, plate, src.path, notes)
+    _refuse_blank_standards(wells, blocks, src.path)
     if signal_block == "Median":
         wells, signal_note = _net_from_median(wells, signal_note)
     if "Dilution Factor" not in blocks:
@@ -115,6 +123,7 @@ def read(src: Source, **_: Any) -> PlateExport:
 
 
 _COMMA_NUMBER = re.compile(r"^[+-]?\d+,\d+$")
+_SEPARATORS = {",": "','", ";": "';'", "\t": "tab"}
 
 
 def _comma_decimals(rows: list[list[str]]) -> bool:
@@ -247,6 +256,23 @@ def _expected(blocks: dict[str, list], analytes: list[str],
     return out, repair_note(path, notes)
 
 
+def _refuse_blank_standards(wells: pd.DataFrame, blocks: dict[str, list], path: Path) -> None:
+    """A standard well whose level has no expected concentration: refused naming both."""
+    std = wells[(wells["type"] == "standard") & ~np.isfinite(wells["expected"].astype(float))]
+    if std.empty:
+        return
+    r = std.iloc[0]
+    table = _reagent_table(blocks, "Standard Expected Concentration", path)
+    row = next((v for k, v in table.items() if _STANDARD.match(k) and
+                f"Standard{int(_STANDARD.match(k).group(2))}" == r["level"]), None)
+    others = sorted(set(std["analyte"]) - {r["analyte"]})
+    more = f" (also {quoted(others, limit=4)})" if others else ""
+    raise FormatError(f"block 'Standard Expected Concentration': standard {r['level']!r} of "
+                      f"analyte {r['analyte']!r}{more} has no expected concentration"
+                      + ("" if row else f" (the block has no {r['level']!r} line)"),
+                      path=path, where=f"line {row['_line']}" if row else None)
+
+
 def _check_complete(rows: list[list[str]], blocks: dict[str, list], path: Path) -> None:
     """A cut export (no ``-- CRC --`` trailer) is refused, naming its last block."""
     if any(r and r[0].strip().startswith("-- CRC") for r in rows):
@@ -330,11 +356,6 @@ def _wells(per_well: dict, signal_block: str, analytes: list[str], expected: dic
                              plate if len(plates) == 1 else f"{plate}-{key.split(':')[0]}",
                              path))
     notes += _empty_signal_note(rows, signal_block, path)
-    missing = sorted({r["level"] for r in rows if r["type"] == "standard"
-                      and not math.isfinite(r["expected"])})
-    if missing:
-        raise FormatError(f"standards {quoted(missing)} have no expected concentration in the "
-                          "'Standard Expected Concentration' block", path=path)
     if not any(r["type"] == "standard" for r in rows):
         notes.append(f"{path.name}: no standard wells (xPONENT analysis off?)")
     return wells_frame(rows)
