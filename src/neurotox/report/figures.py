@@ -76,8 +76,57 @@ def _present_groups(results: pd.DataFrame, spec: StudySpec) -> list[tuple[int, A
     return [(i, g) for i, g in enumerate(spec.groups) if g.id in present]
 
 
-def _group_tick(g: Any) -> str:
-    return f"{g.id}\n{dose_label(g.dose, g.dose_unit)}".strip()
+def _group_tick(g: Any, width: int = 0) -> str:
+    """Group ID over its dose; an ID longer than ``width`` characters wrapped (0: never)."""
+    name = wrap_name(g.id, width) if width else g.id
+    return f"{name}\n{dose_label(g.dose, g.dose_unit)}".strip()
+
+
+def wrap_name(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width`` characters, broken after ``_``, ``-`` or spaces.
+
+    Group IDs are often one long word (``DRUG_10mgkg_ip_daily_day1_to_day21``):
+    they are broken after a separator where one lies in the line, else at ``width``.
+    No-break spaces hold a dose and its unit together.
+    """
+    lines: list[str] = []
+    line = ""
+    for piece in re.findall(r"[^ _\-]*[ _\-]*", text):
+        while len(line) + len(piece) > width and (line or len(piece) > width):
+            if line:
+                lines.append(line.rstrip())
+                line = ""
+            else:
+                lines.append(piece[:width])
+                piece = piece[width:]
+        line += piece
+    return "\n".join([*lines, line.rstrip()] if line.strip() else lines)
+
+
+def _unbroken(text: str) -> str:
+    """``text`` with no-break spaces (a dose with its unit is never wrapped apart)."""
+    return text.replace(" ", "\u00a0")
+
+
+def _grow_to_fit(fig: Any, ax: Any, top_in: float = 0.0) -> None:
+    """Make the figure taller so that the axes' labels and ``top_in`` inches above fit.
+
+    The axes keep their size in inches; the figure grows below (tick labels
+    wrapped onto more lines) and above (``top_in``: a legend's height), never
+    in width (text is wrapped to the width instead).
+    """
+    renderer = fig.canvas.get_renderer()
+    dpi = fig.dpi
+    width, height = fig.get_size_inches()
+    box = ax.get_position()
+    below = max(0.0, -ax.get_tightbbox(renderer).y0 / dpi + 0.04)
+    above = max(0.0, top_in - (1 - box.y1) * height)
+    if below <= 0 and above <= 0:
+        return
+    new = height + below + above
+    fig.set_size_inches(width, new)
+    fig.subplots_adjust(bottom=(box.y0 * height + below) / new,
+                        top=(box.y1 * height + below) / new)
 
 
 def _jitter(n: int, width: float = 0.16) -> np.ndarray:
@@ -117,6 +166,7 @@ def group_means_plot(results: pd.DataFrame, values: pd.DataFrame, spec: StudySpe
         ``sd`` or ``sem``: the error bar, as in the tables.
 
     """
+    own = ax is None
     fig, ax = _new_axes(ax)
     by_group = results.set_index("group")
     groups = _present_groups(results, spec)
@@ -145,12 +195,29 @@ def group_means_plot(results: pd.DataFrame, values: pd.DataFrame, spec: StudySpe
         bottoms.append(min(shown))
         if isinstance(r["flag"], str) and r["flag"]:
             marks.append((x, max(shown), f"{r['flag']}{ARROWS.get(r['direction'], '')}"))
-    ax.set_xticks(range(len(groups)), [_group_tick(g) for _, g in groups])
     ax.set_xlim(-0.6, len(groups) - 0.4)
     if tops:
         _marks_inside(ax, marks, max(tops), min(bottoms))
     ax.set_ylabel(ylabel)
+    _group_ticks(ax, [g for _, g in groups])
+    if own:
+        _grow_to_fit(fig, ax)
     return fig, ax
+
+
+def _group_ticks(ax: Any, groups: list[Any]) -> None:
+    """One tick per group (ID over dose), long IDs wrapped until the labels fit side by side.
+
+    Fit: no two labels overlap and none crosses the figure's left or right edge.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    right = ax.figure.bbox.width
+    for width in (0, 40, 32, 26, 22, 18, 15, 12, 10, 8, 6):
+        ax.set_xticks(range(len(groups)), [_group_tick(g, width) for g in groups])
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+        apart = all(a.x1 + 2 <= b.x0 for a, b in zip(boxes, boxes[1:], strict=False))
+        if apart and boxes[0].x0 >= 0 and boxes[-1].x1 <= right:
+            return
 
 
 def _sessions(tps: list[str], times: TimeOrder | None = None) -> list[tuple[str, list[str]]]:
@@ -195,6 +262,7 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
 
     """
     labels = labels or TimepointLabels()
+    own = ax is None
     fig, ax = _new_axes(ax, (6.4, 3.6), {**_MARGINS, "bottom": 0.26, "top": 0.84})
     res = results[results["timepoint"] != "ALL"]
     assay = str(res["assay"].iloc[0]) if "assay" in res and len(res) else ""
@@ -219,7 +287,8 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
             errs = np.nan_to_num(np.array([rows[t][spread] for t in here], float))
             ax.errorbar([pos[t] + off for t in here], means, yerr=errs, marker="o", ms=3,
                         capsize=2, lw=1, color=colour(i), ls="-" if len(here) > 1 else "none",
-                        label=f"{g.id} {dose_label(g.dose, g.dose_unit)}".strip() if s_idx == 0
+                        label=f"{g.id} {_unbroken(dose_label(g.dose, g.dose_unit))}".strip()
+                        if s_idx == 0
                         else None)
             tops += list(means + errs)
             bottoms += list(means - errs)
@@ -231,8 +300,35 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
     _time_marks(ax, pos, marks, tops, bottoms)
     _time_axis(ax, pos, sessions, labels, assay)
     ax.set_ylabel(ylabel)
-    fig.legend(loc="upper center", ncol=min(len(groups), 4), fontsize=7, frameon=False)
+    legend = _fitted_legend(fig, ax)
+    if own:
+        _grow_to_fit(fig, ax, legend.get_window_extent().height / fig.dpi + 0.08)
     return fig, ax
+
+
+#: Characters of legend text (fontsize 7) across the widest (6.4 in) figure, handles left out.
+_LEGEND_CHARS = 96
+
+
+def _fitted_legend(fig: Any, ax: Any, most: int = 4) -> Any:
+    """The groups' legend above the axes, within the figure's width.
+
+    In up to ``most`` columns as written; where that is wider than the figure,
+    in fewer columns with long entries wrapped (:func:`wrap_name`).
+    """
+    handles, texts = ax.get_legend_handles_labels()
+    renderer = fig.canvas.get_renderer()
+    scale = fig.get_size_inches()[0] / 6.4
+    start = max(min(len(texts), most), 1)
+    for ncol, wrapped in [(start, False), *((k, True) for k in range(start, 0, -1))]:
+        width = max(8, int(_LEGEND_CHARS * scale / ncol) - 4)
+        shown = [wrap_name(t, width) for t in texts] if wrapped else texts
+        legend = fig.legend(handles, shown, loc="upper center", ncol=ncol, fontsize=7,
+                            frameon=False)
+        if legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width or ncol == 1:
+            return legend
+        legend.remove()
+    return legend
 
 
 def _censored_mark(ax: Any, x: float, r: Mapping[str, Any], color: str = "0.3") -> None:
