@@ -245,6 +245,37 @@ def stamped(table, analysis, spec):
                         bmd=False, stamp=stamp)
 
 
+def test_docx_properties_name_the_study_the_run_and_neurotox(stamped, spec):
+    data = render_docx(stamped)
+    assert render_docx(stamped) == data  # the same run: the same bytes
+    z = zipfile.ZipFile(io.BytesIO(data))
+    app = z.read("docProps/app.xml").decode()
+    assert re.findall(r"<(\w+)>([^<]*)</", app) == [("Application", "neurotox 0.1.0"),
+                                                   ("DocSecurity", "0")]
+    assert "Macintosh" not in app and "<Pages>" not in app
+    assert "docProps/thumbnail.jpeg" not in z.namelist()
+    assert "thumbnail" not in z.read("_rels/.rels").decode()
+    props = Document(io.BytesIO(data)).core_properties
+    assert (props.title, props.subject, props.author) == ("Test study", "NTX-T-001", "")
+    assert props.comments == "Run ID 20260101T120000Z-0badc0de; neurotox 0.1.0"
+    assert props.last_modified_by == "neurotox 0.1.0"
+    assert props.created == props.modified == dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+    assert props.last_printed is None
+    assert "python-docx" not in z.read("docProps/core.xml").decode()
+
+
+def test_docx_author_is_the_study_director(table, analysis, spec):
+
+    spec = spec.model_copy(update={"study_director": "Dr. Émile Müller"})
+    results, decisions = analysis
+    rep = build_report(spec, table, results, decisions, software=SOFTWARE, figures=False,
+                       bmd=False)
+    props = Document(io.BytesIO(render_docx(rep))).core_properties
+    assert props.author == "Dr. Émile Müller"
+    assert props.comments == "neurotox 0.1.0"
+    assert props.created == dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
 def _parts(data: bytes, prefix: str) -> list[str]:
     z = zipfile.ZipFile(io.BytesIO(data))
     return [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith(prefix)]
