@@ -208,9 +208,10 @@ def test_a_complete_glp_report_is_signed_and_says_so(finalised, tmp_path):
     doc = Document(io.BytesIO(data))
     rows = {r.cells[0].text: r.cells[1].text for t in doc.tables[:2] for r in t.rows}
     assert rows["Report date"] == "2027-01-15"
-    assert rows["Signature"] == (f"signed: manifest.json is signed (HMAC-SHA256) with the key "
-                                 f"of key ID {key_id}; check with: neurotox verify FOLDER "
-                                 "--key KEYFILE")
+    assert rows["Integrity seal"].startswith(
+        "sealed: manifest.json, which lists every file of the report folder with its SHA-256, "
+        f"carries an HMAC-SHA256 made with the key of key ID {key_id}. A keyed integrity seal "
+        "of the folder, not a personal or electronic signature")
     texts = [p.text for p in doc.paragraphs]
     assert "Quality Assurance: B. Auditor" in texts
     assert "Study director: Dr. A. Director" in texts
