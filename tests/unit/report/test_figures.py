@@ -281,3 +281,38 @@ def test_wrap_name_breaks_after_separators_else_at_the_width(text, width, lines)
     from neurotox.report.figures import wrap_name
 
     assert wrap_name(text, width).split("\n") == lines
+
+
+def test_error_bars_are_cut_at_the_lowest_possible_value():
+    from neurotox.report.figures import error_bars
+
+    bars = error_bars(np.array([0.2, 1.0, 3.0]), np.array([0.5, 0.3, np.nan]), 0.0)
+    assert bars.tolist() == [[0.2, 0.3, 0.0], [0.5, 0.3, 0.0]]
+    assert error_bars(np.array([0.2]), np.array([0.5]), None).tolist() == [[0.5], [0.5]]
+
+
+def test_sd_bars_stop_at_zero_and_the_caption_defines_cut_bars_and_both_sided_marks(
+        analysis, table, spec):
+    """stranger45 #23: SD bars ran below 0 for a count; the mark "2<>" was not defined."""
+    from neurotox.report.context import Context
+    from neurotox.report.figures import plan_figures
+
+    results, decisions = analysis
+    wide = (results["endpoint"] == "motor_activity_counts") & (results["group"] == "G3") \
+        & (results["timepoint"] == "bin10") & (results["sex"] == "M")
+    results = results.assign(sd=results["sd"].where(~wide, 150.0),
+                             n_censored=np.where(wide, 2, 0),
+                             censoring=np.where(wide, "both", ""))
+    motor = results[(results["endpoint"] == "motor_activity_counts") & (results["sex"] == "M")]
+    fig, ax = time_course_plot(motor, spec, floor=0.0)
+    lows = [min(seg[0][1], seg[1][1]) for seg in _vertical(ax)]
+    g3 = motor[(motor["group"] == "G3") & (motor["timepoint"] == "bin10")]
+    assert float(g3["mean"].iloc[0]) - 150 < 0 and min(lows) == 0.0
+    assert "2<>" in [t.get_text() for t in ax.texts]
+    captions = {j.key: j.title for j in plan_figures(Context(spec, table), results, decisions)}
+    assert captions["time-course-motor-activity-motor-activity-counts-m"].startswith(
+        "Time course of Motor activity counts — Males (mean ± SD; n> / n<: values censored "
+        "above / below the limit, counted at it; n<>: n values censored, some below the lower "
+        "and some above the upper limit; SD bars cut at 0 (values cannot be negative)). ")
+    assert captions["time-course-motor-activity-motor-activity-counts-f"].startswith(
+        "Time course of Motor activity counts — Females (mean ± SD). ")
