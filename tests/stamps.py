@@ -23,7 +23,8 @@ def stamps(folder: Path) -> dict[bytes, bytes]:
     run_file = folder / "run.json"
     run = json.loads(run_file.read_text(encoding="utf-8"))
     date = run["date_utc"]
-    pairs = {run["run_id"]: "RUN-ID", hashlib.sha256(run_file.read_bytes()).hexdigest():
+    pairs = {date: "DATETIME",   # Office files' created / modified (before DATE masks its day)
+             run["run_id"]: "RUN-ID", hashlib.sha256(run_file.read_bytes()).hexdigest():
              "RUN-SHA256", shlex.join(run["command"]): "COMMAND", f"{date[11:19]} UTC": "TIME",
              date[:10]: "DATE"}
     return {k.encode(): v.encode() for k, v in pairs.items()}

@@ -76,8 +76,87 @@ def _present_groups(results: pd.DataFrame, spec: StudySpec) -> list[tuple[int, A
     return [(i, g) for i, g in enumerate(spec.groups) if g.id in present]
 
 
-def _group_tick(g: Any) -> str:
-    return f"{g.id}\n{dose_label(g.dose, g.dose_unit)}".strip()
+def _group_tick(g: Any, width: int = 0) -> str:
+    """Group ID over its dose; an ID longer than ``width`` characters wrapped (0: never)."""
+    name = wrap_name(g.id, width) if width else g.id
+    return f"{name}\n{dose_label(g.dose, g.dose_unit)}".strip()
+
+
+def wrap_name(text: str, width: int) -> str:
+    """``text`` in lines of at most ``width`` characters, broken after ``_``, ``-`` or spaces.
+
+    Group IDs are often one long word (``DRUG_10mgkg_ip_daily_day1_to_day21``):
+    they are broken after a separator where one lies in the line, else at ``width``.
+    No-break spaces hold a dose and its unit together.
+    """
+    lines: list[str] = []
+    line = ""
+    for piece in re.findall(r"[^ _\-]*[ _\-]*", text):
+        while len(line) + len(piece) > width and (line or len(piece) > width):
+            if line:
+                lines.append(line.rstrip())
+                line = ""
+            else:
+                lines.append(piece[:width])
+                piece = piece[width:]
+        line += piece
+    return "\n".join([*lines, line.rstrip()] if line.strip() else lines)
+
+
+def _unbroken(text: str) -> str:
+    """``text`` with no-break spaces (a dose with its unit is never wrapped apart)."""
+    return text.replace(" ", "\u00a0")
+
+
+def _grow_to_fit(fig: Any, ax: Any, top_in: float = 0.0) -> None:
+    """Make the figure taller so that the axes' labels and ``top_in`` inches above fit.
+
+    The axes keep their size in inches; the figure grows below (tick labels
+    wrapped onto more lines) and above (``top_in``: a legend's height), never
+    in width (text is wrapped to the width instead).
+    """
+    renderer = fig.canvas.get_renderer()
+    dpi = fig.dpi
+    width, height = fig.get_size_inches()
+    box = ax.get_position()
+    below = max(0.0, -ax.get_tightbbox(renderer).y0 / dpi + 0.04)
+    above = max(0.0, top_in - (1 - box.y1) * height)
+    if below <= 0 and above <= 0:
+        return
+    new = height + below + above
+    fig.set_size_inches(width, new)
+    fig.subplots_adjust(bottom=(box.y0 * height + below) / new,
+                        top=(box.y1 * height + below) / new)
+
+
+def error_bars(means: np.ndarray, errs: np.ndarray, floor: float | None) -> np.ndarray:
+    """Lower and upper error-bar lengths (matplotlib's ``yerr``), cut at ``floor``.
+
+    A quantity that cannot go below ``floor`` (the registry's ``minimum``: 0 for
+    a threshold in g or a concentration) has no bar below it: mean 0.2 ± 0.5
+    draws from 0 to 0.7. NaN spreads draw no bar.
+    """
+    means = np.asarray(means, float)
+    errs = np.nan_to_num(np.asarray(errs, float))
+    lower = errs if floor is None else np.clip(np.minimum(errs, means - floor), 0.0, None)
+    return np.vstack([np.nan_to_num(lower), errs])
+
+
+def bars_cut(rows: pd.DataFrame, spread: str, floor: float | None) -> bool:
+    """Whether any mean − spread of ``rows`` lies below ``floor`` (its bar is cut)."""
+    if floor is None or spread not in rows or not len(rows):
+        return False
+    low = pd.to_numeric(rows["mean"], errors="coerce") - pd.to_numeric(rows[spread],
+                                                                       errors="coerce")
+    return bool((low < floor).any())
+
+
+def value_floor(endpoint: str) -> float | None:
+    """The lowest value an endpoint can take (registry ``minimum``), or None."""
+    from neurotox import endpoints as ep_registry
+
+    reg = ep_registry.registry().get(endpoint)
+    return None if reg is None or reg.minimum is None else float(reg.minimum)
 
 
 def _jitter(n: int, width: float = 0.16) -> np.ndarray:
@@ -95,7 +174,8 @@ def _marks_inside(ax: Any, marks: list[tuple[float, float, str]], top: float,
 
 
 def group_means_plot(results: pd.DataFrame, values: pd.DataFrame, spec: StudySpec, *,
-                     ax: Any = None, ylabel: str = "", spread: str = "sd") -> tuple[Any, Any]:
+                     ax: Any = None, ylabel: str = "", spread: str = "sd",
+                     floor: float | None = None) -> tuple[Any, Any]:
     """Group scatter: individual values, mean ± SD (or SEM), significance marks.
 
     Parameters
@@ -115,8 +195,11 @@ def group_means_plot(results: pd.DataFrame, values: pd.DataFrame, spec: StudySpe
         Y-axis label.
     spread
         ``sd`` or ``sem``: the error bar, as in the tables.
+    floor
+        Lowest possible value (registry ``minimum``): error bars are cut there.
 
     """
+    own = ax is None
     fig, ax = _new_axes(ax)
     by_group = results.set_index("group")
     groups = _present_groups(results, spec)
@@ -135,22 +218,41 @@ def group_means_plot(results: pd.DataFrame, values: pd.DataFrame, spec: StudySpe
             ax.scatter(x + _jitter(len(dropped)), dropped, s=16, facecolors="none",
                        edgecolors="grey", linewidths=0.8, zorder=2)
         mean, err = float(r["mean"]), float(np.nan_to_num(float(r[spread])))
+        bar = error_bars(np.array([mean]), np.array([err]), floor)
         if math.isfinite(mean):
             ax.hlines(mean, x - 0.25, x + 0.25, color="black", lw=1.6, zorder=3)
-            ax.errorbar(x, mean, yerr=err, color="black", capsize=4, lw=1, zorder=3)
-        shown = [v for v in (mean + err, mean - err, *kept, *dropped) if math.isfinite(v)]
+            ax.errorbar(x, mean, yerr=bar, color="black", capsize=4, lw=1, zorder=3)
+        shown = [v for v in (mean + err, mean - float(bar[0, 0]), *kept, *dropped)
+                 if math.isfinite(v)]
         if not shown:
             continue
         tops.append(max(shown))
         bottoms.append(min(shown))
         if isinstance(r["flag"], str) and r["flag"]:
             marks.append((x, max(shown), f"{r['flag']}{ARROWS.get(r['direction'], '')}"))
-    ax.set_xticks(range(len(groups)), [_group_tick(g) for _, g in groups])
     ax.set_xlim(-0.6, len(groups) - 0.4)
     if tops:
         _marks_inside(ax, marks, max(tops), min(bottoms))
     ax.set_ylabel(ylabel)
+    _group_ticks(ax, [g for _, g in groups])
+    if own:
+        _grow_to_fit(fig, ax)
     return fig, ax
+
+
+def _group_ticks(ax: Any, groups: list[Any]) -> None:
+    """One tick per group (ID over dose), long IDs wrapped until the labels fit side by side.
+
+    Fit: no two labels overlap and none crosses the figure's left or right edge.
+    """
+    renderer = ax.figure.canvas.get_renderer()
+    right = ax.figure.bbox.width
+    for width in (0, 40, 32, 26, 22, 18, 15, 12, 10, 8, 6):
+        ax.set_xticks(range(len(groups)), [_group_tick(g, width) for g in groups])
+        boxes = [t.get_window_extent(renderer) for t in ax.get_xticklabels()]
+        apart = all(a.x1 + 2 <= b.x0 for a, b in zip(boxes, boxes[1:], strict=False))
+        if apart and boxes[0].x0 >= 0 and boxes[-1].x1 <= right:
+            return
 
 
 def _sessions(tps: list[str], times: TimeOrder | None = None) -> list[tuple[str, list[str]]]:
@@ -172,11 +274,13 @@ def _sessions(tps: list[str], times: TimeOrder | None = None) -> list[tuple[str,
 
 def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
                      ylabel: str = "", spread: str = "sd",
-                     labels: TimepointLabels | None = None) -> tuple[Any, Any]:
+                     labels: TimepointLabels | None = None,
+                     floor: float | None = None) -> tuple[Any, Any]:
     """Group means ± spread over timepoints; lines only within a session.
 
     Means with censored values are marked with their count and side (``2>``: two
-    values above the limit, entered at the limit).
+    values above the limit, entered at the limit; ``2<>``: two values censored,
+    on both sides).
 
     Parameters
     ----------
@@ -192,9 +296,12 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
         ``sd`` or ``sem``.
     labels
         Timepoint labels (bin minutes); codes are shown when None.
+    floor
+        Lowest possible value (registry ``minimum``): error bars are cut there.
 
     """
     labels = labels or TimepointLabels()
+    own = ax is None
     fig, ax = _new_axes(ax, (6.4, 3.6), {**_MARGINS, "bottom": 0.26, "top": 0.84})
     res = results[results["timepoint"] != "ALL"]
     assay = str(res["assay"].iloc[0]) if "assay" in res and len(res) else ""
@@ -217,12 +324,14 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
             here = [t for t in tps if t in rows]
             means = np.array([rows[t]["mean"] for t in here], float)
             errs = np.nan_to_num(np.array([rows[t][spread] for t in here], float))
-            ax.errorbar([pos[t] + off for t in here], means, yerr=errs, marker="o", ms=3,
+            bars = error_bars(means, errs, floor)
+            ax.errorbar([pos[t] + off for t in here], means, yerr=bars, marker="o", ms=3,
                         capsize=2, lw=1, color=colour(i), ls="-" if len(here) > 1 else "none",
-                        label=f"{g.id} {dose_label(g.dose, g.dose_unit)}".strip() if s_idx == 0
+                        label=f"{g.id} {_unbroken(dose_label(g.dose, g.dose_unit))}".strip()
+                        if s_idx == 0
                         else None)
             tops += list(means + errs)
-            bottoms += list(means - errs)
+            bottoms += list(means - bars[0])
             for t in here:
                 flag = rows[t].get("flag")
                 if isinstance(flag, str) and flag:
@@ -231,8 +340,35 @@ def time_course_plot(results: pd.DataFrame, spec: StudySpec, *, ax: Any = None,
     _time_marks(ax, pos, marks, tops, bottoms)
     _time_axis(ax, pos, sessions, labels, assay)
     ax.set_ylabel(ylabel)
-    fig.legend(loc="upper center", ncol=min(len(groups), 4), fontsize=7, frameon=False)
+    legend = _fitted_legend(fig, ax)
+    if own:
+        _grow_to_fit(fig, ax, legend.get_window_extent().height / fig.dpi + 0.08)
     return fig, ax
+
+
+#: Characters of legend text (fontsize 7) across the widest (6.4 in) figure, handles left out.
+_LEGEND_CHARS = 96
+
+
+def _fitted_legend(fig: Any, ax: Any, most: int = 4) -> Any:
+    """The groups' legend above the axes, within the figure's width.
+
+    In up to ``most`` columns as written; where that is wider than the figure,
+    in fewer columns with long entries wrapped (:func:`wrap_name`).
+    """
+    handles, texts = ax.get_legend_handles_labels()
+    renderer = fig.canvas.get_renderer()
+    scale = fig.get_size_inches()[0] / 6.4
+    start = max(min(len(texts), most), 1)
+    for ncol, wrapped in [(start, False), *((k, True) for k in range(start, 0, -1))]:
+        width = max(8, int(_LEGEND_CHARS * scale / ncol) - 4)
+        shown = [wrap_name(t, width) for t in texts] if wrapped else texts
+        legend = fig.legend(handles, shown, loc="upper center", ncol=ncol, fontsize=7,
+                            frameon=False)
+        if legend.get_window_extent(renderer).width <= 0.98 * fig.bbox.width or ncol == 1:
+            return legend
+        legend.remove()
+    return legend
 
 
 def _censored_mark(ax: Any, x: float, r: Mapping[str, Any], color: str = "0.3") -> None:
@@ -294,7 +430,7 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
                        curve: tuple[Sequence[float], Sequence[float]] | None = None,
                        markers: Sequence[tuple[str, float]] = (), ax: Any = None,
                        xlabel: str = "Concentration", ylabel: str = "", spread: str = "sd",
-                       note: str = "") -> tuple[Any, Any]:
+                       note: str = "", floor: float | None = None) -> tuple[Any, Any]:
     """Concentration- or dose-response: individual values, means ± spread, optional curve.
 
     Parameters
@@ -316,6 +452,8 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
         ``sd`` or ``sem`` (error bars).
     note
         Text written inside the frame (e.g. "no concentration–response").
+    floor
+        Lowest possible value (registry ``minimum``): error bars are cut there.
 
     """
     fig, ax = _new_axes(ax)
@@ -334,8 +472,10 @@ def dose_response_plot(results: pd.DataFrame, values: pd.DataFrame, *,
         ax.scatter(xpos(kept["dose"].to_numpy(dtype=float)), kept["value"], s=9,
                    color=PALETTE[7], alpha=0.8, linewidths=0, zorder=1)
     order = np.argsort(doses)
-    ax.errorbar(xpos(doses[order]), results["mean"].to_numpy(dtype=float)[order],
-                yerr=np.nan_to_num(results[spread].to_numpy(dtype=float)[order]), fmt="o",
+    means = results["mean"].to_numpy(dtype=float)[order]
+    ax.errorbar(xpos(doses[order]), means,
+                yerr=error_bars(means, results[spread].to_numpy(dtype=float)[order], floor),
+                fmt="o",
                 ms=4, color="black", capsize=3, zorder=3)
     if curve is not None and len(positive):
         ax.plot(xpos(np.asarray(curve[0], float)), curve[1], color=PALETTE[5], lw=1.3,
@@ -633,17 +773,17 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
             ylabel = with_unit(label_of(endpoint), str(rows["unit"].iloc[0]))
             title = " — ".join(t for t in (label_of(endpoint), ctx.sex(block.sex)) if t)
             base = f"{slug(block.assay)}-{slug(endpoint)}-{slug(block.sex)}"
+            floor = value_floor(endpoint)
             if block.by == "timepoint":
-                cens = ("; n> / n<: values censored above / below the limit, counted at it"
-                        if rows.get("n_censored", pd.Series(dtype=float)).fillna(0).gt(0).any()
-                        else "")
                 out.append(FigureJob(0, f"Time course of {title} (mean ± "
-                                     f"{ctx.spread_label}{cens})"
+                                     f"{ctx.spread_label}{_censored_note(rows)}"
+                                     f"{cut_note(ctx, rows, floor)})"
                                      + caption_notes(ctx, rows, block.decisions),
                                      f"time-course-{base}",
                                      block.category, "time-course",
                                      {"results": rows, "spec": ctx.spec, "ylabel": ylabel,
-                                      "spread": spread, "labels": ctx.timepoints}))
+                                      "spread": spread, "labels": ctx.timepoints,
+                                      "floor": floor}))
                 continue
             tp = str(rows["timepoint"].iloc[0])
             suffix = "" if tp == "NA" else f" — {ctx.tp(tp, block.assay)}"
@@ -652,13 +792,13 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
                         if "censoring" in values
                         and values["censoring"].isin(list(CENSOR_MARKERS)).any() else "")
             out.append(FigureJob(0, f"{title}{suffix}: individual values and group mean ± "
-                                 f"{ctx.spread_label}{censored}"
+                                 f"{ctx.spread_label}{censored}{cut_note(ctx, rows, floor)}"
                                  + caption_notes(ctx, rows, block.decisions, values),
                                  f"groups-{base}",
                                  block.category,
                                  "groups", {"results": rows, "values": values,
                                             "spec": ctx.spec, "ylabel": ylabel,
-                                            "spread": spread}))
+                                            "spread": spread, "floor": floor}))
             key = (block.assay, endpoint, block.sex, tp)
             bmd = (bmds or {}).get(key)
             if bmd is not None:
@@ -673,6 +813,25 @@ def plan_figures(ctx: Context, results: pd.DataFrame, decisions: pd.DataFrame,
     for i, job in enumerate(out, start=1):
         job.number = i
     return out
+
+
+def _censored_note(rows: pd.DataFrame) -> str:
+    """What the count-and-side marks of a time course mean (``2<``, ``2>``, ``2<>``)."""
+    if not rows.get("n_censored", pd.Series(dtype=float)).fillna(0).gt(0).any():
+        return ""
+    note = "; n> / n<: values censored above / below the limit, counted at it"
+    if (rows.get("censoring", pd.Series(dtype=str)).astype(str) == "both").any():
+        note += ("; n<>: n values censored, some below the lower and some above the upper "
+                 "limit")
+    return note
+
+
+def cut_note(ctx: Context, rows: pd.DataFrame, floor: float | None) -> str:
+    """``; SD bars cut at 0 (values cannot be negative)`` when a bar of ``rows`` is cut."""
+    if not bars_cut(rows, ctx.spread, floor):
+        return ""
+    why = "values cannot be negative" if floor == 0 else "the lowest possible value"
+    return f"; {ctx.spread_label} bars cut at {floor:g} ({why})"
 
 
 def caption_notes(ctx: Context, rows: pd.DataFrame, decisions: pd.DataFrame,
@@ -725,11 +884,12 @@ def _concentration_job(ctx: Context, rows: pd.DataFrame, values: pd.DataFrame, p
     else:
         how = potency.verdict if potency is not None else "no concentration–response fitted"
     lead = "" if how.startswith("no ") else "concentration–response, "
-    return FigureJob(0, f"{title}: {lead}{how}", key, category,
+    floor = value_floor(str(rows["endpoint"].iloc[0]))
+    return FigureJob(0, f"{title}: {lead}{how}{cut_note(ctx, rows, floor)}", key, category,
                      "dose-response", {"results": rows, "values": values, "curve": curve,
                                        "markers": markers, "ylabel": ylabel,
                                        "xlabel": f"Concentration ({unit})",
-                                       "spread": ctx.spread,
+                                       "spread": ctx.spread, "floor": floor,
                                        "note": "" if curve is not None else how})
 
 
@@ -749,11 +909,13 @@ def _bmd_job(ctx: Context, rows: pd.DataFrame, values: pd.DataFrame, bmd: Any, t
     how = (f"{bmd.model} model, BMD = {fmt_sig(bmd.bmd)}, BMDL = {fmt_sig(bmd.bmdl)} {unit}"
            if bmd.model else "no viable benchmark-dose model")
     how += f" ({flag})" if flag else ""
-    return FigureJob(0, f"{title}: dose–response, {how}", key, category, "dose-response",
+    floor = value_floor(str(rows["endpoint"].iloc[0])) if len(rows) else None
+    return FigureJob(0, f"{title}: dose–response, {how}{cut_note(ctx, rows, floor)}", key,
+                     category, "dose-response",
                      {"results": rows, "values": values, "curve": curve,
                       "markers": [("BMD", bmd.bmd), ("BMDL", bmd.bmdl)] if bmd.model else [],
                       "ylabel": ylabel, "xlabel": f"Dose ({unit})", "spread": ctx.spread,
-                      "note": flag})
+                      "note": flag, "floor": floor})
 
 
 def _incidence_bmd_jobs(ctx: Context, results: pd.DataFrame, bmds: dict) -> list[FigureJob]:

@@ -185,21 +185,33 @@ def traceability(stamp: RunStamp | None) -> list[tuple[str, str]]:
             (f"{stamp.record} SHA-256", stamp.record_sha256 or "–"),
             ("Verification", f"manifest.json of the report folder lists {stamp.record} with "
              "this SHA-256 and every output file; check with: neurotox verify FOLDER"),
-            ("Signature", signature_text(stamp))]
+            (SEAL_LABEL, signature_text(stamp))]
+
+
+#: Label of the traceability row saying whether the folder is sealed with a key.
+SEAL_LABEL = "Integrity seal"
 
 
 def signature_text(stamp: RunStamp) -> str:
-    """Whether the run signed its manifest, and with which key ID.
+    """Whether the run sealed its manifest with a key (``--sign-key``), and with which key ID.
 
-    Signing happens after the report is written, but the key is known when the
+    An HMAC of ``manifest.json`` is a keyed integrity seal of the output
+    folder: it shows that the files are those the run wrote, sealed by a holder
+    of the key; it names no person, meaning or time of approval, so it is worded
+    as a seal, never as a signature (the study director's and QA's signatures
+    are the signature lines of the statements, in ink or an e-signature).
+    Sealing happens after the report is written, but the key is known when the
     run starts; a reader holding only the printed report can tell a folder
-    whose signature was removed ("not signed" from ``neurotox verify``) from
-    one that was never signed.
+    whose seal was removed ("not signed" from ``neurotox verify``) from one
+    that was never sealed.
     """
     if not stamp.key_id:
-        return "not signed: manifest.json carries no signature"
-    return (f"signed: manifest.json is signed (HMAC-SHA256) with the key of key ID "
-            f"{stamp.key_id}; check with: neurotox verify FOLDER --key KEYFILE")
+        return "not sealed: manifest.json carries no keyed seal"
+    return (f"sealed: manifest.json, which lists every file of the report folder with its "
+            f"SHA-256, carries an HMAC-SHA256 made with the key of key ID {stamp.key_id}. "
+            "A keyed integrity seal of the folder, not a personal or electronic signature: "
+            "approval is signed on the signature lines. Check with: neurotox verify FOLDER "
+            "--key KEYFILE")
 
 
 def guideline_text(guideline: str | None) -> str:

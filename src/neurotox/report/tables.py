@@ -1032,6 +1032,14 @@ def _listing(ctx: Context, part: pd.DataFrame, assay: str, number: int) -> Table
 
 
 def _listing_decimals(values: pd.Series, endpoint: str) -> int:
+    """Decimals of one endpoint's column in a listing: one animal's value as it was recorded.
+
+    A whole-number endpoint (registry ``integer``: scores, counts) lists whole
+    numbers ("2", not "2.0"): the registry's ``decimals`` are those of its means.
+    """
+    reg = ep_registry.registry().get(endpoint)
+    if reg is not None and reg.integer:
+        return 0
     preferred = registry_decimals(endpoint)
     finite = values[np.isfinite(values.to_numpy(dtype=float))]
     if preferred is None and len(finite) and (finite == finite.round()).all():

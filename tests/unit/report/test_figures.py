@@ -196,3 +196,123 @@ def test_time_course_sessions_are_split_as_the_time_order_splits_them():
                       "bin1", "PND22_block2"]) == [
         ("day1", ["day1_trial1", "day1_trial2"]), ("day2", ["day2_trial1"]),
         ("", ["bin1", "bin2"]), ("PND22", ["PND22_BLOCK1", "PND22_block2"])]
+
+
+LONG_ID = ("DRUG_mu7_10mgkg_ip_daily_from_day_minus1_to_day21_all_cohorts_of_the_nerve_injury_"
+           "study_and_its_recovery_groups_2026_ABC")
+
+
+def _long_ids(analysis, table, spec):
+    """The hand-made study with group G3 renamed to a 120-character ID."""
+    results, _ = analysis
+    data = spec.model_dump(mode="json", exclude_unset=True)
+    for g in data["groups"]:
+        g["id"] = LONG_ID if g["id"] == "G3" else g["id"]
+    rename = {"G3": LONG_ID}
+    return (type(spec).model_validate(data), results.assign(group=results["group"].replace(rename)),
+            table.assign(group=table["group"].replace(rename)))
+
+
+def _texts_outside(fig):
+    """Every visible text of the figure whose box leaves the figure (pixels of the 300-dpi PNG)."""
+    from neurotox.report.figures import PNG_DPI
+
+    fig.set_dpi(PNG_DPI)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    width, height = fig.bbox.width, fig.bbox.height
+    texts = fig.findobj(lambda a: hasattr(a, "get_text") and a.get_visible() and a.get_text())
+    return [t.get_text() for t in texts
+            if not (0 <= t.get_window_extent(renderer).x0
+                    and t.get_window_extent(renderer).x1 <= width
+                    and 0 <= t.get_window_extent(renderer).y0
+                    and t.get_window_extent(renderer).y1 <= height)]
+
+
+def test_a_120_character_group_id_is_wrapped_inside_legend_and_axis(analysis, table, spec):
+    import io
+
+    import matplotlib
+    from PIL import Image
+
+    from neurotox.report.figures import _RC
+
+    assert len(LONG_ID) == 120
+    long_spec, res, vals = _long_ids(analysis, table, spec)
+    with matplotlib.rc_context(_RC):
+        motor = res[(res["endpoint"] == "motor_activity_counts") & (res["sex"] == "M")]
+        fig, _ = time_course_plot(motor, long_spec)
+        texts = [t.get_text() for t in fig.legends[0].get_texts()]
+        wrapped = ["DRUG_mu7_10mgkg_ip_daily_", "from_day_minus1_to_day21_",
+                   "all_cohorts_of_the_nerve_", "injury_study_and_its_", "recovery_groups_2026_ABC"]
+        assert texts == ["G1 0\u00a0mg/kg/day", "G2 10\u00a0mg/kg/day",
+                         "\n".join([*wrapped, "100\u00a0mg/kg/day"])]
+        assert _texts_outside(fig) == []
+        legend = fig.legends[0].get_window_extent()
+        assert legend.y0 > fig.axes[0].get_window_extent().y1  # above the axes, not on them
+        png, _ = render(fig)
+        with Image.open(io.BytesIO(png)) as im:
+            assert im.size[0] == 1920 and im.size[1] > 1080  # 6.4 in wide, taller than 3.6 in
+        res_g, vals_g = _grip((res, None), vals)
+        fig, ax = group_means_plot(res_g, vals_g, long_spec)
+        ticks = [t.get_text() for t in ax.get_xticklabels()]
+        assert ticks == ["G1\n0 mg/kg/day", "G2\n10 mg/kg/day",
+                         "\n".join([*wrapped, "100 mg/kg/day"])]
+        assert _texts_outside(fig) == []
+
+
+def test_short_group_ids_keep_the_figure_size_and_legend_in_one_row(analysis, spec):
+    results, _ = analysis
+    motor = results[(results["endpoint"] == "motor_activity_counts") & (results["sex"] == "M")]
+    fig, _ = time_course_plot(motor, spec)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == \
+        ["G1 0\u00a0mg/kg/day", "G2 10\u00a0mg/kg/day", "G3 100\u00a0mg/kg/day"]
+    assert tuple(fig.get_size_inches()) == (6.4, 3.6)
+
+
+@pytest.mark.parametrize(("text", "width", "lines"), [
+    ("DRUG_mu7_10mgkg_ip_daily", 12, ["DRUG_mu7_", "10mgkg_ip_", "daily"]),
+    ("SNI control", 40, ["SNI control"]),
+    ("ABCDEFGHIJKLMNOPQRST", 8, ["ABCDEFGH", "IJKLMNOP", "QRST"]),
+    ("G3 100\u00a0mg/kg/day", 8, ["G3", "100\u00a0mg/k", "g/day"]),
+])
+def test_wrap_name_breaks_after_separators_else_at_the_width(text, width, lines):
+    from neurotox.report.figures import wrap_name
+
+    assert wrap_name(text, width).split("\n") == lines
+
+
+def test_error_bars_are_cut_at_the_lowest_possible_value():
+    from neurotox.report.figures import error_bars
+
+    bars = error_bars(np.array([0.2, 1.0, 3.0]), np.array([0.5, 0.3, np.nan]), 0.0)
+    assert bars.tolist() == [[0.2, 0.3, 0.0], [0.5, 0.3, 0.0]]
+    assert error_bars(np.array([0.2]), np.array([0.5]), None).tolist() == [[0.5], [0.5]]
+
+
+def test_sd_bars_stop_at_zero_and_the_caption_defines_cut_bars_and_both_sided_marks(
+        analysis, table, spec):
+    """stranger45 #23: SD bars ran below 0 for a count; the mark "2<>" was not defined."""
+    from neurotox.report.context import Context
+    from neurotox.report.figures import plan_figures
+
+    results, decisions = analysis
+    wide = (results["endpoint"] == "motor_activity_counts") & (results["group"] == "G3") \
+        & (results["timepoint"] == "bin10") & (results["sex"] == "M")
+    results = results.assign(sd=results["sd"].where(~wide, 150.0),
+                             n_censored=np.where(wide, 2, 0),
+                             censoring=np.where(wide, "both", ""))
+    motor = results[(results["endpoint"] == "motor_activity_counts") & (results["sex"] == "M")]
+    fig, ax = time_course_plot(motor, spec, floor=0.0)
+    lows = [min(seg[0][1], seg[1][1]) for seg in _vertical(ax)]
+    g3 = motor[(motor["group"] == "G3") & (motor["timepoint"] == "bin10")]
+    assert float(g3["mean"].iloc[0]) - 150 < 0 and min(lows) == 0.0
+    assert "2<>" in [t.get_text() for t in ax.texts]
+    captions = {j.key: j.title for j in plan_figures(Context(spec, table), results, decisions)}
+    assert captions["time-course-motor-activity-motor-activity-counts-m"].startswith(
+        "Time course of Motor activity counts — Males (mean ± SD; n> / n<: values censored "
+        "above / below the limit, counted at it; n<>: n values censored, some below the lower "
+        "and some above the upper limit; SD bars cut at 0 (values cannot be negative)). ")
+    assert captions["time-course-motor-activity-motor-activity-counts-f"].startswith(
+        "Time course of Motor activity counts — Females (mean ± SD). ")

@@ -245,6 +245,43 @@ def stamped(table, analysis, spec):
                         bmd=False, stamp=stamp)
 
 
+def test_docx_properties_name_the_study_the_run_and_neurotox(stamped, spec):
+    data = render_docx(stamped)
+    assert render_docx(stamped) == data  # the same run: the same bytes
+    z = zipfile.ZipFile(io.BytesIO(data))
+    app = z.read("docProps/app.xml").decode()
+    assert re.findall(r"<(\w+)>([^<]*)</", app) == [("Application", "neurotox 0.1.0"),
+                                                   ("DocSecurity", "0")]
+    assert "Macintosh" not in app and "<Pages>" not in app
+    assert "docProps/thumbnail.jpeg" not in z.namelist()
+    assert "thumbnail" not in z.read("_rels/.rels").decode()
+    props = Document(io.BytesIO(data)).core_properties
+    assert (props.title, props.subject, props.author) == ("Test study", "NTX-T-001", "")
+    assert props.comments == "Run ID 20260101T120000Z-0badc0de; neurotox 0.1.0"
+    assert props.last_modified_by == "neurotox 0.1.0"
+    assert props.created == props.modified == dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+    assert props.last_printed is None
+    assert "python-docx" not in z.read("docProps/core.xml").decode()
+
+
+def test_an_unsealed_run_says_it_is_not_sealed(stamped):
+    doc = Document(io.BytesIO(render_docx(stamped)))
+    rows = {r.cells[0].text: r.cells[1].text for t in doc.tables[:2] for r in t.rows}
+    assert rows["Integrity seal"] == "not sealed: manifest.json carries no keyed seal"
+
+
+def test_docx_author_is_the_study_director(table, analysis, spec):
+
+    spec = spec.model_copy(update={"study_director": "Dr. Émile Müller"})
+    results, decisions = analysis
+    rep = build_report(spec, table, results, decisions, software=SOFTWARE, figures=False,
+                       bmd=False)
+    props = Document(io.BytesIO(render_docx(rep))).core_properties
+    assert props.author == "Dr. Émile Müller"
+    assert props.comments == "neurotox 0.1.0"
+    assert props.created == dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+
 def _parts(data: bytes, prefix: str) -> list[str]:
     z = zipfile.ZipFile(io.BytesIO(data))
     return [z.read(n).decode() for n in sorted(z.namelist()) if n.startswith(prefix)]
@@ -329,16 +366,22 @@ def test_docx_and_footers_print_the_study_files_report_date(table, analysis, spe
     rows = {r.cells[0].text: r.cells[1].text for t in doc.tables[:2] for r in t.rows}
     assert rows["Report date"] == "2027-01-15"
     assert rows["Report generated"] == "2026-12-05 12:00:00 UTC"   # the run, labelled so
-    assert rows["Signature"] == ("signed: manifest.json is signed (HMAC-SHA256) with the key "
-                                 "of key ID 0123456789abcdef; check with: neurotox verify "
-                                 "FOLDER --key KEYFILE")
+    seal = ("sealed: manifest.json, which lists every file of the report folder with its "
+            "SHA-256, carries an HMAC-SHA256 made with the key of key ID 0123456789abcdef. A "
+            "keyed integrity seal of the folder, not a personal or electronic signature: "
+            "approval is signed on the signature lines. Check with: neurotox verify FOLDER "
+            "--key KEYFILE")
+    assert rows["Integrity seal"] == seal and "Signature" not in rows
     footers = "".join(_parts(data, "word/footer"))
     assert "Report date 2027-01-15" in footers and "2026-12-05" not in footers
     html = render_html(rep).decode()
     assert "report date 2027-01-15" in html and "report date 2026-12-05" not in html
+    assert f"<dt>Integrity seal</dt><dd>{seal}</dd>" in html
     wb = load_workbook(io.BytesIO(render_xlsx(rep)))
     footer = wb.worksheets[1].oddFooter.right.text
     assert footer.startswith("2027-01-15")
+    contents = {r[0]: r[1] for r in wb["Contents"].iter_rows(values_only=True) if r and r[0]}
+    assert contents["Integrity seal"] == seal and "Signature" not in contents
 
 
 def test_docx_on_letter_paper(stamped):

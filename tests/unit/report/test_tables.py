@@ -484,3 +484,31 @@ def test_censoring_footnote_of_a_fitted_mixed_model_does_not_say_not_tested():
     summary = build_tables(found.results, unfit, table, spec)[0]
     assert ("ALL: censored values present; the mixed model was not fitted; the per-timepoint "
             "tests respect the censoring.") in summary.footnotes
+
+
+def test_listing_prints_whole_number_scores_without_decimals():
+    """fob_approach_response (ordinal 1-4, registry decimals 1 for its means) lists "2", not
+    "2.0"; body temperature (decimals 1, not whole numbers) keeps "37.7"."""
+    from neurotox.report import build_report
+    from neurotox.stats import analyse
+
+    from .conftest import GROUPS, make_spec
+
+    scores = {"G1": [2, 1, 2], "G2": [2, 3, 2], "G3": [3, 4, 3]}
+    temps = {"G1": [37.7, 37.3, 38.0], "G2": [37.5, 37.9, 37.6], "G3": [37.2, 37.0, 37.4]}
+    rows = [{"study_id": "NTX-T-001", "assay": "fob", "category": "neurobehavioral",
+             "endpoint": ep, "unit": unit, "subject": f"{g}M{i}", "group": g, "dose": d,
+             "dose_unit": "mg/kg/day", "sex": "M", "timepoint": "NA", "value": float(v[g][i]),
+             "excluded": False, "exclusion_reason": "", "batch": "NA", "source": "hand"}
+            for ep, unit, v in (("fob_approach_response", "score", scores),
+                                ("fob_body_temperature", "degC", temps))
+            for g, _, d, _ in GROUPS for i in range(3)]
+    table = pd.DataFrame(rows)
+    spec = make_spec()
+    found = analyse(table, spec.statistics, spec.groups)
+    report = build_report(spec, table, found.results, found.decisions,
+                          software={"neurotox": "0"}, figures=False, bmd=False)
+    listing = next(t for t in report.tables if t.kind == "listing")
+    by_subject = {r.labels[0]: [c.text for c in r.cells] for r in listing.rows}
+    assert by_subject["G1M0"] == ["2", "37.7"]
+    assert by_subject["G3M1"] == ["4", "37.0"]

@@ -32,7 +32,7 @@ from docx.text.paragraph import Paragraph
 from neurotox.report.front import COMPLIANCE, DRAFT_TEXT, QA_TEXT, SIGN_LINE, traceability
 from neurotox.report.materials import TITLE as MATERIALS_TITLE
 from neurotox.report.model import Figure, Report, Row, Table, by_category
-from neurotox.report.render._zip import freeze_zip
+from neurotox.report.render._zip import freeze_zip, run_time
 from neurotox.report.render.layout import MARGIN_MM, PAPER, Part, plan_parts, usable_width
 
 FIXED = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -368,14 +368,51 @@ def render_docx(report: Report) -> bytes:
         _section_text(doc, "Further outputs", [f"{label}: {path}" for label, path in
                                                report.links])
     _fill_contents(doc, contents)
-    props = doc.core_properties
-    props.created = props.modified = props.last_printed = FIXED
-    props.author = props.last_modified_by = "neurotox"
-    props.title = f"{report.study_id} report"
-    props.revision = 1
+    software = _properties(doc, report)
     buf = io.BytesIO()
     doc.save(buf)
-    return freeze_zip(buf.getvalue(), report.stamp.date if report.stamp else None)
+    return freeze_zip(buf.getvalue(), run_time(report.stamp),
+                      parts={"docProps/app.xml": app_properties(software)})
+
+
+def _properties(doc: DocxDocument, report: Report) -> str:
+    """Core properties of the report (what a document system lists); returns the software.
+
+    Title = study title, subject = study number, author = the study director
+    (empty when the study file names none), comments = run ID and software;
+    created and modified are set by :func:`freeze_zip` (the run's time).
+    The template's thumbnail (a picture of another document) is dropped.
+    """
+    stamp = report.stamp
+    software = stamp.software if stamp else " ".join(
+        ("neurotox", report.software.get("neurotox", ""))).strip()
+    props = doc.core_properties
+    props.created = props.modified = FIXED
+    props.title = report.title or f"{report.study_id} report"
+    props.subject = report.study_id
+    props.author = report.front.study_director if report.front else ""
+    props.last_modified_by = software
+    props.comments = (f"Run ID {stamp.run_id}; {software}" if stamp else software)
+    props.keywords = props.category = ""
+    props.revision = 1
+    package = doc.part.package
+    for rid, rel in list(package.rels.items()):
+        if rel.reltype.endswith("/metadata/thumbnail"):
+            package.rels.pop(rid)
+    return software
+
+
+def app_properties(software: str) -> bytes:
+    """``docProps/app.xml`` naming the application that wrote the file, nothing else.
+
+    Page and word counts are left out (Word computes them when it opens the
+    file; a count written here would be a guess).
+    """
+    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+            'extended-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/'
+            f'2006/docPropsVTypes"><Application>{escape(software)}</Application>'
+            '<DocSecurity>0</DocSecurity></Properties>').encode()
 
 
 def _tables(doc: DocxDocument, report: Report, tables: list[Table], paper: str,

@@ -35,7 +35,7 @@ from neurotox.report.front import (
 )
 from neurotox.report.materials import TITLE as MATERIALS_TITLE
 from neurotox.report.model import Report, Table
-from neurotox.report.render._zip import freeze_zip
+from neurotox.report.render._zip import freeze_zip, run_time
 from neurotox.report.render.layout import plan_parts
 
 BOLD = Font(bold=True)
@@ -317,4 +317,4 @@ def render_xlsx(report: Report) -> bytes:
     wb.properties.title = f"{report.study_id} report"
     buf = io.BytesIO()
     wb.save(buf)
-    return freeze_zip(buf.getvalue(), report.stamp.date if report.stamp else None)
+    return freeze_zip(buf.getvalue(), run_time(report.stamp))
