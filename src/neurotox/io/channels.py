@@ -29,6 +29,30 @@ ANNOTATION_GREY_SPREAD = 0.25
 GLYPH_GAP = 3
 
 
+#: Channel-name fragments (lower case, letters and digits only) of nuclear stains; checked
+#: first, so that a fusion such as ``H2B-GFP`` or ``NLS-GFP`` is nuclear.
+NUCLEAR_STAINS = ("dapi", "hoechst", "h33342", "h33258", "draq5", "draq7", "nucblue",
+                  "nucred", "nucspot", "sirdna", "topro", "h2b", "nls", "nucle")
+#: Channel-name fragments of neurite (cytoskeleton, whole-cell) markers.
+NEURITE_MARKERS = ("gfp", "tubulin", "tuj1", "tubb3", "map2", "neurofilament", "nf200",
+                   "smi31", "smi32", "gap43", "calcein", "cellmask", "neurite", "axon")
+
+
+def stain_role(name: str) -> str | None:
+    """``"nuclear"`` or ``"neurite"`` when a channel name says what it stains, else None.
+
+    ``"DAPI"``, ``"Hoechst 33342"``, ``"H2B-GFP"`` are nuclear; ``"GFP"``,
+    ``"beta-III tubulin"``, ``"MAP2"`` are neurite markers; filter names
+    (``"FITC"``, ``"Cy5"``) say nothing.
+    """
+    key = "".join(c for c in str(name).lower() if c.isascii() and c.isalnum())
+    if any(s in key for s in NUCLEAR_STAINS):
+        return "nuclear"
+    if any(m in key for m in NEURITE_MARKERS):
+        return "neurite"
+    return None
+
+
 def colour_index(name: str) -> int | None:
     """Sample index of a colour name (``"blue"`` → 2), None for anything else."""
     return COLOURS.get(str(name).strip().lower())

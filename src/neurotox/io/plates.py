@@ -571,6 +571,7 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
                                    None if nuc is None else
                                    PlaneSource(path, _plane(nuc, "--nuclei-channel", path), nuc),
                                    group))
+            _check_channel_names(path, neu=neu, nuc=nuc)
             continue
         missing = [c for c in (neu, nuc) if c is not None and c not in found]
         if missing:
@@ -588,6 +589,58 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
             PlaneSource(by_channel[neu], stack_plane=None if named else _number(neu))
         out.append(FieldSource(plate, well, int(fld), tp, neu_src, nuc_src, group))
     return out
+
+
+def _check_channel_names(path: Path, *, neu: str | None, nuc: str | None) -> None:
+    """InputError when the channel numbers given contradict the file's channel names.
+
+    An OME-TIFF that names its channels (``'GFP'``, ``'DAPI'``) read with
+    ``--nuclei-channel 1 --neurite-channel 2`` measured the neurite marker as
+    nuclei and the nuclei as neurites (-99 % length, only a "swapped?"
+    warning). A nuclear stain's name on the neurite number, or a neurite
+    marker's name on the nuclear number, is refused
+    (:func:`neurotox.io.channels.stain_role`); names that say nothing
+    (``'FITC'``, ``'Cy5'``) are not.
+    """
+    from neurotox.io.channels import stain_role
+
+    given = {r: c for r, c in (("neurite", neu), ("nuclear", nuc))
+             if c is not None and c.isdigit() and int(c) >= 1}
+    names = ome_channel_names(path) if given else []
+    if not names:
+        return
+    said = {r: names[int(c) - 1] for r, c in given.items() if int(c) <= len(names)}
+    if all(stain_role(n) in (None, r) for r, n in said.items()):
+        return
+    fix = _channels_by_name(names, given)
+    option = {"nuclear": "--nuclei-channel", "neurite": "--neurite-channel"}
+    kind = {"nuclear": "a nuclear stain", "neurite": "a neurite marker", None: "no stain name"}
+    read = ", ".join(f"{option[r]} {given[r]} is {n!r} ({kind[stain_role(n)]})"
+                     for r, n in sorted(said.items(), reverse=True))
+    raise InputError(f"the file names its channels {', '.join(map(repr, names))}, which "
+                     f"contradict the channel numbers given: {read}; give the channels by "
+                     "name, e.g. " + " ".join(f"{option[r]} {_shell_word(c)}" for r, c in
+                                             sorted(fix.items(), reverse=True)),
+                     path=path)
+
+
+def _channels_by_name(names: list[str], given: dict[str, str]) -> dict[str, str]:
+    """The channel name to give for each role, for messages.
+
+    The one stain that names the role, else the one unnamed channel left over
+    (``'FITC'`` beside ``'H2B-GFP'``), else the number given.
+    """
+    from neurotox.io.channels import stain_role
+
+    roles = [stain_role(n) for n in names]
+    fix = {r: names[roles.index(r)] for r in given if roles.count(r) == 1}
+    left = [n for n, r in zip(names, roles, strict=True) if r is None and n not in fix.values()]
+    return {r: fix.get(r) or (left[0] if len(left) == 1 else given[r]) for r in given}
+
+
+def _shell_word(text: str) -> str:
+    """``text`` as typed on a command line: quoted when it holds a space."""
+    return f'"{text}"' if " " in text else text
 
 
 def _number(channel: str) -> int | None:

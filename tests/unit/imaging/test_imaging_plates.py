@@ -373,6 +373,43 @@ def test_ome_channel_names_choose_the_planes(tmp_path):
         field_sources(index, neurite_channel="FTIC", nuclei_channel="DAPI")
 
 
+@pytest.mark.parametrize(("names", "neurite", "nuclei", "message"), [
+    (["GFP", "DAPI"], 2, 1, "--nuclei-channel 1 is 'GFP' (a neurite marker), --neurite-channel "
+     "2 is 'DAPI' (a nuclear stain); give the channels by name, e.g. --nuclei-channel DAPI "
+     "--neurite-channel GFP"),
+    (["beta-III tubulin", "Hoechst 33342"], 2, None, "--neurite-channel 2 is 'Hoechst 33342' "
+     "(a nuclear stain); give the channels by name, e.g. --neurite-channel \"beta-III "
+     "tubulin\""),
+    (["FITC", "H2B-GFP"], 2, 1, "--nuclei-channel 1 is 'FITC' (no stain name), "
+     "--neurite-channel 2 is 'H2B-GFP' (a nuclear stain); give the channels by name, e.g. "
+     "--nuclei-channel H2B-GFP --neurite-channel FITC"),
+], ids=["swapped", "neurite-on-hoechst", "fusion-is-nuclear"])
+def test_channel_numbers_contradicting_the_ome_names_are_refused(tmp_path, names, neurite,
+                                                                 nuclei, message):
+    # stranger48 #10: GFP first, read with --nuclei-channel 1 --neurite-channel 2, measured the
+    # nuclei as neurites (-99 % length) with only a "swapped?" warning
+    planes = np.stack([np.full((8, 8), 10, np.uint16), np.full((8, 8), 20, np.uint16)])
+    tifffile.imwrite(tmp_path / "f1.ome.tif", planes, ome=True,
+                     metadata={"axes": "CYX", "Channel": {"Name": names}})
+    index = scan_plate(tmp_path, pattern="f{field}.ome.tif")
+    with pytest.raises(InputError) as caught:
+        field_sources(index, neurite_channel=neurite, nuclei_channel=nuclei)
+    assert str(caught.value) == (f"{tmp_path / 'f1.ome.tif'}: the file names its channels "
+                                 f"{', '.join(map(repr, names))}, which contradict the channel "
+                                 f"numbers given: {message}")
+    (src,) = field_sources(index, neurite_channel=1, nuclei_channel=2)   # as the names say
+    assert read_plane(src.nuclei).max() == 20 and read_plane(src.neurite).max() == 10
+
+
+def test_channel_names_that_name_no_stain_are_read_by_number(tmp_path):
+    planes = np.stack([np.full((8, 8), 10, np.uint16), np.full((8, 8), 20, np.uint16)])
+    tifffile.imwrite(tmp_path / "f1.ome.tif", planes, ome=True,
+                     metadata={"axes": "CYX", "Channel": {"Name": ["Cy5", "FITC"]}})
+    (src,) = field_sources(scan_plate(tmp_path, pattern="f{field}.ome.tif"),
+                           neurite_channel=2, nuclei_channel=1)
+    assert read_plane(src.nuclei).max() == 10 and read_plane(src.neurite).max() == 20
+
+
 def test_a_pattern_may_name_the_folders_channel_per_folder_exports(tmp_path):
     # Incucyte and ZEN/Harmony export one folder per channel (Green/, Red/) with the same
     # file names: a pattern with '/' reads the path inside the plate folder (stranger's
