@@ -46,6 +46,8 @@ IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
 _THUMB = re.compile(r"thumb", re.IGNORECASE)
 #: MetaXpress time-lapse folders: ``TimePoint_3/``.
 _TIMEPOINT_DIR = re.compile(r"^TimePoint_(\d+)$", re.IGNORECASE)
+#: MetaXpress z-plane folders inside a time point's: ``TimePoint_1/ZStep_2/``.
+_Z_FOLDER = re.compile(r"^ZStep_(?P<z>\d+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -193,10 +195,11 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path,
     if channel.isdigit():
         channel = str(int(channel) + scheme.channel_base)
     timepoint = g.get("timepoint")
-    in_timepoint_dir = _TIMEPOINT_DIR.match(path.parent.name)
+    parent = path.parent.parent if _Z_FOLDER.match(path.parent.name) else path.parent
+    in_timepoint_dir = _TIMEPOINT_DIR.match(parent.name)
     if not timepoint and in_timepoint_dir:
         timepoint = in_timepoint_dir.group(1)
-    plate = g.get("plate") or _default_plate(scheme, path, folder,
+    plate = g.get("plate") or _default_plate(scheme, parent / path.name, folder,
                                              timepoint_dir=bool(in_timepoint_dir))
     field_no = int(g.get("field") or 1)
     if field_no > MAX_FIELD_NUMBER:
@@ -435,17 +438,56 @@ def _inside(path: Path, folder: Path) -> str:
         return path.name
 
 
+#: A z plane in a file name (Operetta/Phenix ``r01c01f01p02-ch1...``: plane 2); folders:
+#: :data:`_Z_FOLDER`.
+_Z_NAME = re.compile(r"^r\d+c\d+f\d+p(?P<z>\d+)-", re.IGNORECASE)
+
+
+def _z_plane(path: Path, folder: Path) -> str | None:
+    """The z-plane token of a file (``p02``, ``ZStep_2``), None when it names none."""
+    m = _Z_NAME.match(path.name)
+    if m:
+        return f"p{m.group('z')}"
+    inside = Path(_inside(path, folder)).parts[:-1]
+    return next((part for part in reversed(inside) if _Z_FOLDER.match(part)), None)
+
+
+def _z_planes_message(same: pd.Series, folder: Path, where: str) -> str | None:
+    """The message for files of one field that are its z planes, None when they are not."""
+    planes = {p: _z_plane(p, folder) for p in same}
+    tokens = [z for z in planes.values() if z is not None]
+    if len(set(tokens)) < 2 or len(tokens) != len(set(tokens)):
+        return None
+    ordered = sorted(set(tokens), key=lambda t: int(re.sub(r"\D", "", t)))
+    z_files = quoted(_inside(p, folder) for p, z in planes.items() if z is not None)
+    other = [_inside(p, folder) for p, z in planes.items() if z is None]
+    beside = (f"; {quoted(other)} beside them may be their projection: move the z-plane "
+              "files out of the plate folder") if other else ""
+    return (f"files {z_files} are z planes ({', '.join(ordered)}) of one field "
+            f"({where}), not separate fields; neurotox measures one 2-D plane per field and "
+            "channel: save a maximum-intensity projection of each field's planes (the imager's "
+            "export with maximum projection, or Fiji: Image > Stacks > Z Project) "
+            f"and analyse those files{beside}")
+
+
 def _check_unique_planes(df: pd.DataFrame, folder: Path, *, pattern: bool = False) -> None:
-    """FormatError when two files claim the same plate, well, field, time point and channel."""
+    """FormatError when two files claim the same plate, well, field, time point and channel.
+
+    Files that differ only in their z plane (Operetta/Phenix ``p01``, ``p02``;
+    MetaXpress ``ZStep_N/`` folders) are named as z planes, asking for a
+    projection.
+    """
     key = ["plate", "well", "field", "timepoint", "channel"]
     dup = df.duplicated(key, keep=False)
     if dup.any():
         first = df[dup].iloc[0]
         same = df[dup & (df[key] == first[key]).all(axis=1)]["path"]
+        where = f"well {first['well']}, field {first['field']}, channel {first['channel']}"
+        z_planes = _z_planes_message(same, folder, where)
+        if z_planes:
+            raise FormatError(z_planes, path=folder)
         raise FormatError(f"files {quoted(_inside(p, folder) for p in same)} are the same "
-                          "field "
-                          f"(well {first['well']}, field {first['field']}, channel "
-                          f"{first['channel']}); keep one"
+                          f"field ({where}); keep one"
                           + (", or tell them apart in --pattern ({well}, {field}, {group}; "
                              "without {well} and {field}, {*} names the field, e.g. '{*}.tif' "
                              "or '{group}/{*}.tif': each file one field)"

@@ -410,6 +410,47 @@ def test_channel_names_that_name_no_stain_are_read_by_number(tmp_path):
     assert read_plane(src.nuclei).max() == 10 and read_plane(src.neurite).max() == 20
 
 
+Z_FIX = ("not separate fields; neurotox measures one 2-D plane per field and channel: save a "
+         "maximum-intensity projection of each field's planes (the imager's export with maximum "
+         "projection, or Fiji: Image > Stacks > Z Project) and analyse those files")
+
+
+@pytest.mark.parametrize(("names", "message"), [
+    ([f"r01c01f01p{z:02d}-ch{c}sk1fk1fl1.tiff" for z in (1, 2, 3) for c in (1, 2)],
+     "files 'r01c01f01p01-ch1sk1fk1fl1.tiff', 'r01c01f01p02-ch1sk1fk1fl1.tiff', "
+     "'r01c01f01p03-ch1sk1fk1fl1.tiff' are z planes (p01, p02, p03) of one field (well A01, "
+     f"field 1, channel 1), {Z_FIX}"),
+    ([f"TimePoint_1/ZStep_{z}/PL_A01_s1_w{c}.TIF" for z in (2, 10) for c in (1, 2)],
+     "files 'TimePoint_1/ZStep_10/PL_A01_s1_w1.TIF', 'TimePoint_1/ZStep_2/PL_A01_s1_w1.TIF' "
+     f"are z planes (ZStep_2, ZStep_10) of one field (well A01, field 1, channel 1), {Z_FIX}"),
+    (["TimePoint_1/PL_A01_s1_w1.TIF"]
+     + [f"TimePoint_1/ZStep_{z}/PL_A01_s1_w1.TIF" for z in (1, 2)],
+     "files 'TimePoint_1/ZStep_1/PL_A01_s1_w1.TIF', 'TimePoint_1/ZStep_2/PL_A01_s1_w1.TIF' are "
+     f"z planes (ZStep_1, ZStep_2) of one field (well A01, field 1, channel 1), {Z_FIX}; "
+     "'TimePoint_1/PL_A01_s1_w1.TIF' beside them may be their projection: move the z-plane "
+     "files out of the plate folder"),
+], ids=["phenix-p", "imagexpress-zstep", "imagexpress-zstep-and-projection"])
+def test_z_planes_saved_as_files_are_named_as_z_planes(tmp_path, names, message):
+    # stranger48 #7: "are the same field ... keep one" (and, for ZStep folders, a pattern
+    # '{plate}/...' that made each z plane a plate)
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        _touch(tmp_path, [name])
+    with pytest.raises(FormatError) as caught:
+        scan_plate(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: {message}"
+
+
+def test_the_same_field_twice_without_z_planes_is_still_keep_one(tmp_path):
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        _touch(tmp_path / sub, ["PL_A01_s1_w1.TIF"])
+    with pytest.raises(FormatError, match=r"files 'a/PL_A01_s1_w1\.TIF', 'b/PL_A01_s1_w1\.TIF' "
+                                          r"are the same field \(well A01, field 1, channel 1\); "
+                                          r"keep one; they lie in different folders"):
+        scan_plate(tmp_path)
+
+
 def test_a_pattern_may_name_the_folders_channel_per_folder_exports(tmp_path):
     # Incucyte and ZEN/Harmony export one folder per channel (Green/, Red/) with the same
     # file names: a pattern with '/' reads the path inside the plate folder (stranger's
