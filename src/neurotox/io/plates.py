@@ -2,9 +2,9 @@
 
 A plate folder holds one TIFF (or PNG/JPEG) per well, field (site) and
 channel, named by the imager. Naming schemes are registered in
-:data:`SCHEMES` (ImageXpress, Operetta/Harmony, Cellomics/ArrayScan); a user
-pattern such as ``"{well}_f{field}_c{channel}.tif"`` adds one on the fly.
-:func:`scan_plate` picks the scheme matching most files and returns a tidy
+:data:`SCHEMES` (ImageXpress, Operetta/Harmony/Phenix, Cellomics/ArrayScan,
+OME-TIFF per field); a user pattern such as ``"{well}_f{field}_c{channel}.tif"``
+adds one on the fly. :func:`scan_plate` picks the scheme matching most files and returns a tidy
 index (one row per file); :func:`field_sources` groups it into fields with
 their nuclear and neurite channel planes. Images are read lazily, one field at
 a time, by :func:`read_plane`.
@@ -15,6 +15,8 @@ Example names::
     PLATE1_B03_s2_w2A1B2C3D4-....tif          ImageXpress with GUID
     PLATE1_B03_s2_w1_thumbA1B2....tif         ImageXpress thumbnail (skipped)
     r02c03f01p01-ch1sk1fk1fl1.tiff            Operetta/Harmony (row, column, field)
+    r02c03f001p01-ch1sk1fk1fl1.tiff           Phenix (3-digit fields)
+    PLATE1_B03_s2.ome.tif                     OME-TIFF, one file per field (channels inside)
     PLATE1_B03f00d0.TIF                       Cellomics (f = field, d = channel from 0)
 """
 
@@ -90,19 +92,27 @@ def register_scheme(scheme: NamingScheme) -> NamingScheme:
 register_scheme(NamingScheme(
     "imagexpress",
     re.compile(r"^(?P<plate>.+?)_(?P<well>[A-Pa-p]\d{1,2})(?:_s(?P<field>\d+))?_w(?P<channel>\d)"
-               r"(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f\-]{27})?\.tiff?$", re.IGNORECASE),
-    "MetaXpress/ImageXpress: <plate>_<well>[_s<site>]_w<channel>[<GUID>].tif (well A01 or A1)"))
+               r"(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f\-]{27})?\.(?:tiff?|png)$", re.IGNORECASE),
+    "MetaXpress/ImageXpress: <plate>_<well>[_s<site>]_w<channel>[<GUID>].tif or .png "
+    "(well A01 or A1)"))
 register_scheme(NamingScheme(
     "operetta",
-    re.compile(r"^r(?P<row>\d{2})c(?P<col>\d{2})f(?P<field>\d{2})p\d{2}-ch(?P<channel>\d+)"
-               r"sk(?P<timepoint>\d+)fk\d+fl\d+\.tiff?$", re.IGNORECASE),
-    "Operetta/Harmony: r<row>c<col>f<field>p<plane>-ch<channel>sk<time>fk1fl1.tiff"))
+    re.compile(r"^r(?P<row>\d{2})c(?P<col>\d{2})f(?P<field>\d{2,3})p\d{2,3}"
+               r"-ch(?P<channel>\d+)sk(?P<timepoint>\d+)fk\d+fl\d+\.tiff?$", re.IGNORECASE),
+    "Operetta/Harmony/Phenix: r<row>c<col>f<field>p<plane>-ch<channel>sk<time>fk1fl1.tiff "
+    "(field and plane of 2 or 3 digits)"))
 register_scheme(NamingScheme(
     "cellomics",
     re.compile(r"^(?P<plate>.+?)_(?P<well>[A-Pa-p]\d{2})f(?P<field>\d{2})d(?P<channel>\d)"
                r"\.tiff?$", re.IGNORECASE),
     "Cellomics/ArrayScan: <plate>_<well>f<field>d<channel>.TIF (channels from d0)",
     channel_base=1))
+register_scheme(NamingScheme(
+    "ome-tiff",
+    re.compile(r"^(?:(?P<plate>.+?)_)?(?P<well>[A-Pa-p]\d{1,2})(?:_[sf](?P<field>\d+))?"
+               r"(?:_w(?P<channel>\d+))?\.ome\.tiff?$", re.IGNORECASE),
+    "OME-TIFF, one file per field: [<plate>_]<well>[_s<site>][_w<channel>].ome.tif "
+    "(a file without a channel holds the field's channels)"))
 
 _PLACEHOLDERS = {
     "plate": r"(?P<plate>.+)", "well": r"(?P<well>[A-Pa-p]\d{1,2})",

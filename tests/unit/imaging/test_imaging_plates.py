@@ -39,8 +39,19 @@ def _touch(folder: Path, names: list[str], shape=(8, 8)) -> None:
      [(None, "B03", 1, "1"), (None, "B03", 1, "2")]),
     (["PL_B03f00d0.TIF", "PL_B03f00d1.TIF"], "cellomics",
      [("PL", "B03", 0, "1"), ("PL", "B03", 0, "2")]),
+    # stranger48 #11: Phenix 3-digit fields, ImageXpress names saved as PNG, one OME-TIFF
+    # per field (with or without a plate in the name) were "give --pattern"
+    (["r02c03f001p01-ch1sk1fk1fl1.tiff", "r02c03f012p001-ch2sk1fk1fl1.tiff"], "operetta",
+     [(None, "B03", 1, "1"), (None, "B03", 12, "2")]),
+    (["P1_B03_s2_w1.png", "P1_B03_s2_w2.PNG"], "imagexpress",
+     [("P1", "B03", 2, "1"), ("P1", "B03", 2, "2")]),
+    (["P1_B03_s2.ome.tif", "P1_B03_s10.ome.tif", "P1_B4_s1.OME.TIFF"], "ome-tiff",
+     [("P1", "B03", 2, "1"), ("P1", "B03", 10, "1"), ("P1", "B04", 1, "1")]),
+    (["B03_s1_w1.ome.tif", "B03_s1_w2.ome.tif"], "ome-tiff",
+     [(None, "B03", 1, "1"), (None, "B03", 1, "2")]),
 ], ids=["imagexpress", "imagexpress-guid-thumb", "imagexpress-single-site", "operetta",
-        "cellomics"])
+        "cellomics", "phenix-3-digit-fields", "imagexpress-png", "ome-per-field",
+        "ome-per-field-and-channel"])
 def test_naming_schemes(tmp_path, names, scheme, expected):
     _touch(tmp_path, names)
     idx = scan_plate(tmp_path)
@@ -449,6 +460,23 @@ def test_the_same_field_twice_without_z_planes_is_still_keep_one(tmp_path):
                                           r"are the same field \(well A01, field 1, channel 1\); "
                                           r"keep one; they lie in different folders"):
         scan_plate(tmp_path)
+
+
+def test_one_ome_tiff_per_field_is_detected_and_its_named_channels_chosen(tmp_path):
+    for site, level in ((1, 10), (2, 30)):
+        planes = np.stack([np.full((8, 8), level, np.uint16),
+                           np.full((8, 8), level + 1, np.uint16)])
+        tifffile.imwrite(tmp_path / f"Plate_A01_s{site}.ome.tif", planes, ome=True,
+                         metadata={"axes": "CYX", "Channel": {"Name": ["GFP", "DAPI"]},
+                                   "PhysicalSizeX": 0.65, "PhysicalSizeY": 0.65})
+    index = scan_plate(tmp_path)
+    assert index.scheme.name == "ome-tiff"
+    fields = field_sources(index, neurite_channel="GFP", nuclei_channel="DAPI")
+    assert [(f.plate, f.well, f.field) for f in fields] == [("Plate", "A01", 1),
+                                                            ("Plate", "A01", 2)]
+    assert [(read_plane(f.nuclei).max(), read_plane(f.neurite).max()) for f in fields] == \
+        [(11, 10), (31, 30)]
+    assert pixel_size_um(fields[0].neurite.path) == 0.65
 
 
 def test_a_pattern_may_name_the_folders_channel_per_folder_exports(tmp_path):
