@@ -7,6 +7,8 @@ Array helpers used by :mod:`neurotox.io.plates` when it reads a colour plane.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -32,7 +34,9 @@ GLYPH_GAP = 3
 #: Channel-name fragments (lower case, letters and digits only) of nuclear stains; checked
 #: first, so that a fusion such as ``H2B-GFP`` or ``NLS-GFP`` is nuclear.
 NUCLEAR_STAINS = ("dapi", "hoechst", "h33342", "h33258", "draq5", "draq7", "nucblue",
-                  "nucred", "nucspot", "sirdna", "topro", "h2b", "nls", "nucle")
+                  "nucred", "nucspot", "sirdna", "topro", "nucle")
+#: Nuclear tags that begin a word of the name (``H2B-GFP``; not "channels").
+NUCLEAR_TAGS = ("h2b", "nls")
 #: Channel-name fragments of neurite (cytoskeleton, whole-cell) markers.
 NEURITE_MARKERS = ("gfp", "tubulin", "tuj1", "tubb3", "map2", "neurofilament", "nf200",
                    "smi31", "smi32", "gap43", "calcein", "cellmask", "neurite", "axon")
@@ -45,8 +49,10 @@ def stain_role(name: str) -> str | None:
     ``"beta-III tubulin"``, ``"MAP2"`` are neurite markers; filter names
     (``"FITC"``, ``"Cy5"``) say nothing.
     """
-    key = "".join(c for c in str(name).lower() if c.isascii() and c.isalnum())
-    if any(s in key for s in NUCLEAR_STAINS):
+    words = re.split(r"[^a-z0-9]+", str(name).lower())
+    key = "".join(words)
+    if any(s in key for s in NUCLEAR_STAINS) or \
+            any(w.startswith(NUCLEAR_TAGS) for w in words):
         return "nuclear"
     if any(m in key for m in NEURITE_MARKERS):
         return "neurite"

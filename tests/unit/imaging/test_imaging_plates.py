@@ -569,3 +569,16 @@ def test_subfolders_a_pattern_does_not_name_are_no_plates_either(tmp_path):
         scan_plate(tmp_path, pattern="{well}_f{field}.tif")
     assert sorted(set(scan_plate(tmp_path, pattern="{plate}/{well}_f{field}.tif")
                       .files["plate"])) == ["run1", "run2"]
+
+
+@pytest.mark.parametrize(("name", "role"), [
+    ("DAPI", "nuclear"), ("Hoechst 33342", "nuclear"), ("H33342", "nuclear"),
+    ("H2B-GFP", "nuclear"), ("NLS-mCherry", "nuclear"), ("Nuclei", "nuclear"),
+    ("EGFP", "neurite"), ("beta-III Tubulin", "neurite"), ("\u03b2III-tubulin", "neurite"),
+    ("MAP2 (Cy3)", "neurite"), ("Calcein AM", "neurite"), ("FITC", None), ("Cy5", None),
+    ("Alexa 488", None), ("Channels", None), ("channel 1", None),
+])
+def test_stain_role_of_channel_names(name, role):
+    from neurotox.io.channels import stain_role
+
+    assert stain_role(name) == role
