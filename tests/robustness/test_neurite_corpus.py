@@ -72,6 +72,19 @@ def plate(**replace: bytes | None) -> dict:
     return files
 
 
+def _ome_plate(names: list[str], *, swap: bool = False) -> dict:
+    """The plate as one OME-TIFF per field, channels nuclei then neurites (``swap``: reversed)."""
+    files: dict = {"layout.csv": LAYOUT}
+    for i, w in enumerate(WELLS):
+        nuc, neu = (tifffile.imread(io.BytesIO(b)) for b in _field(i))
+        buf = io.BytesIO()
+        tifffile.imwrite(buf, np.stack([neu, nuc] if swap else [nuc, neu]), ome=True,
+                         metadata={"axes": "CYX", "Channel": {"Name": names},
+                                   "PhysicalSizeX": 0.65, "PhysicalSizeY": 0.65})
+        files[f"img/P1_{w}_s1.ome.tif"] = buf.getvalue()
+    return files
+
+
 def nt(*extra: str) -> tuple[str, ...]:
     return ("--quiet", "neurite", "{dir}/img", "--layout", "{dir}/layout.csv", "--workers",
             "1", "--overlays", "none", *extra, "-o", "{out}")
@@ -274,6 +287,22 @@ CASES = [
          "Input should be less than 100 (found 150)", "ec_levels[0]"),
     Case("opt-pattern-glob-star", plate(), nt("--pattern", "*_{well}_s{field}_w{channel}.tif"),
          "(in --pattern, 'anything' is written {*}, not *)", "img"),
+    # stranger48 #10: GFP first, read by number as nuclei 1 / neurites 2: -99 % length, warned
+    Case("img-channel-numbers-against-ome-names", _ome_plate(["GFP", "DAPI"], swap=True),
+         nt("--pattern", "P1_{well}_s{field}.ome.tif", "--nuclei-channel", "1",
+            "--neurite-channel", "2"),
+         "P1_A01_s1.ome.tif: the file names its channels 'GFP', 'DAPI', which contradict the "
+         "channel numbers given: --nuclei-channel 1 is 'GFP' (a neurite marker), "
+         "--neurite-channel 2 is 'DAPI' (a nuclear stain); give the channels by name, e.g. "
+         "--nuclei-channel DAPI --neurite-channel GFP", "img/P1_A01_s1.ome.tif"),
+    # stranger48 #7: z planes saved as files were "the same field ... keep one"
+    Case("img-z-planes-as-files", {"layout.csv": LAYOUT, **{
+        f"img/r01c0{c}f01p0{z}-ch{ch}sk1fk1fl1.tiff": _field(c)[ch - 1]
+        for c in range(1, 5) for z in (1, 2) for ch in (1, 2)}}, nt(),
+         "files 'r01c01f01p01-ch1sk1fk1fl1.tiff', 'r01c01f01p02-ch1sk1fk1fl1.tiff' are z "
+         "planes (p01, p02) of one field (well A01, field 1, channel 1), not separate fields; "
+         "neurotox measures one 2-D plane per field and channel: save a maximum-intensity "
+         "projection", "img"),
     Case("img-force-keeps-previous", plate(**{NEU: b"II*\x00" + b"\x07" * 400}), nt("--force"),
          "truncated or corrupt TIFF: no image header within the file (404 bytes)", f"img/{NEU}",
          previous=True),
@@ -492,6 +521,14 @@ VARIANTS = {
     # stranger26 F18: a reduced-resolution preview page was "2 images of different sizes"
     "tiff-preview-page": (lambda: _tiff_plate(_with_preview), ("--pixel-size", "0.65"),
                           plate, ()),
+    # stranger48 #11: one OME-TIFF per field was "give --pattern"
+    "ome-tiff-per-field": (lambda: _ome_plate(["DAPI", "GFP"]),
+                           ("--nuclei-channel", "DAPI", "--neurite-channel", "GFP"), plate, ()),
+    # stranger48 #11: Phenix 3-digit fields were "give --pattern" (no plate in the names:
+    # the folder, as for the variant's reference the layout has none either)
+    "phenix-3-digit-fields": (lambda: {("layout.csv" if k == "layout.csv" else
+                                        f"img/r01c0{k[9]}f001p01-ch{k[-5]}sk1fk1fl1.tiff"): v
+                                       for k, v in plate().items()}, (), plate, ()),
     # stranger26 F6: MetaXpress names with unpadded wells were skipped
     "imagexpress-unpadded-wells": (lambda: {k.replace("_A0", "_A"): v
                                             for k, v in plate().items()}, (), plate, ()),

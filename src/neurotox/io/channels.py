@@ -7,6 +7,8 @@ Array helpers used by :mod:`neurotox.io.plates` when it reads a colour plane.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 from scipy import ndimage as ndi
 
@@ -27,6 +29,34 @@ COLOURED_LEVEL = 0.25
 ANNOTATION_GREY_SPREAD = 0.25
 #: Largest gap (pixels) between the glyphs of one burned-in label ("100 µm": 2 px).
 GLYPH_GAP = 3
+
+
+#: Channel-name fragments (lower case, letters and digits only) of nuclear stains; checked
+#: first, so that a fusion such as ``H2B-GFP`` or ``NLS-GFP`` is nuclear.
+NUCLEAR_STAINS = ("dapi", "hoechst", "h33342", "h33258", "draq5", "draq7", "nucblue",
+                  "nucred", "nucspot", "sirdna", "topro", "nucle")
+#: Nuclear tags that begin a word of the name (``H2B-GFP``; not "channels").
+NUCLEAR_TAGS = ("h2b", "nls")
+#: Channel-name fragments of neurite (cytoskeleton, whole-cell) markers.
+NEURITE_MARKERS = ("gfp", "tubulin", "tuj1", "tubb3", "map2", "neurofilament", "nf200",
+                   "smi31", "smi32", "gap43", "calcein", "cellmask", "neurite", "axon")
+
+
+def stain_role(name: str) -> str | None:
+    """``"nuclear"`` or ``"neurite"`` when a channel name says what it stains, else None.
+
+    ``"DAPI"``, ``"Hoechst 33342"``, ``"H2B-GFP"`` are nuclear; ``"GFP"``,
+    ``"beta-III tubulin"``, ``"MAP2"`` are neurite markers; filter names
+    (``"FITC"``, ``"Cy5"``) say nothing.
+    """
+    words = re.split(r"[^a-z0-9]+", str(name).lower())
+    key = "".join(words)
+    if any(s in key for s in NUCLEAR_STAINS) or \
+            any(w.startswith(NUCLEAR_TAGS) for w in words):
+        return "nuclear"
+    if any(m in key for m in NEURITE_MARKERS):
+        return "neurite"
+    return None
 
 
 def colour_index(name: str) -> int | None:

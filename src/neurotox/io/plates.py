@@ -2,9 +2,9 @@
 
 A plate folder holds one TIFF (or PNG/JPEG) per well, field (site) and
 channel, named by the imager. Naming schemes are registered in
-:data:`SCHEMES` (ImageXpress, Operetta/Harmony, Cellomics/ArrayScan); a user
-pattern such as ``"{well}_f{field}_c{channel}.tif"`` adds one on the fly.
-:func:`scan_plate` picks the scheme matching most files and returns a tidy
+:data:`SCHEMES` (ImageXpress, Operetta/Harmony/Phenix, Cellomics/ArrayScan,
+OME-TIFF per field); a user pattern such as ``"{well}_f{field}_c{channel}.tif"``
+adds one on the fly. :func:`scan_plate` picks the scheme matching most files and returns a tidy
 index (one row per file); :func:`field_sources` groups it into fields with
 their nuclear and neurite channel planes. Images are read lazily, one field at
 a time, by :func:`read_plane`.
@@ -15,6 +15,8 @@ Example names::
     PLATE1_B03_s2_w2A1B2C3D4-....tif          ImageXpress with GUID
     PLATE1_B03_s2_w1_thumbA1B2....tif         ImageXpress thumbnail (skipped)
     r02c03f01p01-ch1sk1fk1fl1.tiff            Operetta/Harmony (row, column, field)
+    r02c03f001p01-ch1sk1fk1fl1.tiff           Phenix (3-digit fields)
+    PLATE1_B03_s2.ome.tif                     OME-TIFF, one file per field (channels inside)
     PLATE1_B03f00d0.TIF                       Cellomics (f = field, d = channel from 0)
 """
 
@@ -46,6 +48,8 @@ IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
 _THUMB = re.compile(r"thumb", re.IGNORECASE)
 #: MetaXpress time-lapse folders: ``TimePoint_3/``.
 _TIMEPOINT_DIR = re.compile(r"^TimePoint_(\d+)$", re.IGNORECASE)
+#: MetaXpress z-plane folders inside a time point's: ``TimePoint_1/ZStep_2/``.
+_Z_FOLDER = re.compile(r"^ZStep_(?P<z>\d+)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -88,19 +92,27 @@ def register_scheme(scheme: NamingScheme) -> NamingScheme:
 register_scheme(NamingScheme(
     "imagexpress",
     re.compile(r"^(?P<plate>.+?)_(?P<well>[A-Pa-p]\d{1,2})(?:_s(?P<field>\d+))?_w(?P<channel>\d)"
-               r"(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f\-]{27})?\.tiff?$", re.IGNORECASE),
-    "MetaXpress/ImageXpress: <plate>_<well>[_s<site>]_w<channel>[<GUID>].tif (well A01 or A1)"))
+               r"(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f\-]{27})?\.(?:tiff?|png)$", re.IGNORECASE),
+    "MetaXpress/ImageXpress: <plate>_<well>[_s<site>]_w<channel>[<GUID>].tif or .png "
+    "(well A01 or A1)"))
 register_scheme(NamingScheme(
     "operetta",
-    re.compile(r"^r(?P<row>\d{2})c(?P<col>\d{2})f(?P<field>\d{2})p\d{2}-ch(?P<channel>\d+)"
-               r"sk(?P<timepoint>\d+)fk\d+fl\d+\.tiff?$", re.IGNORECASE),
-    "Operetta/Harmony: r<row>c<col>f<field>p<plane>-ch<channel>sk<time>fk1fl1.tiff"))
+    re.compile(r"^r(?P<row>\d{2})c(?P<col>\d{2})f(?P<field>\d{2,3})p\d{2,3}"
+               r"-ch(?P<channel>\d+)sk(?P<timepoint>\d+)fk\d+fl\d+\.tiff?$", re.IGNORECASE),
+    "Operetta/Harmony/Phenix: r<row>c<col>f<field>p<plane>-ch<channel>sk<time>fk1fl1.tiff "
+    "(field and plane of 2 or 3 digits)"))
 register_scheme(NamingScheme(
     "cellomics",
     re.compile(r"^(?P<plate>.+?)_(?P<well>[A-Pa-p]\d{2})f(?P<field>\d{2})d(?P<channel>\d)"
                r"\.tiff?$", re.IGNORECASE),
     "Cellomics/ArrayScan: <plate>_<well>f<field>d<channel>.TIF (channels from d0)",
     channel_base=1))
+register_scheme(NamingScheme(
+    "ome-tiff",
+    re.compile(r"^(?:(?P<plate>.+?)_)?(?P<well>[A-Pa-p]\d{1,2})(?:_[sf](?P<field>\d+))?"
+               r"(?:_w(?P<channel>\d+))?\.ome\.tiff?$", re.IGNORECASE),
+    "OME-TIFF, one file per field: [<plate>_]<well>[_s<site>][_w<channel>].ome.tif "
+    "(a file without a channel holds the field's channels)"))
 
 _PLACEHOLDERS = {
     "plate": r"(?P<plate>.+)", "well": r"(?P<well>[A-Pa-p]\d{1,2})",
@@ -193,10 +205,11 @@ def _record(m: re.Match[str], scheme: NamingScheme, path: Path,
     if channel.isdigit():
         channel = str(int(channel) + scheme.channel_base)
     timepoint = g.get("timepoint")
-    in_timepoint_dir = _TIMEPOINT_DIR.match(path.parent.name)
+    parent = path.parent.parent if _Z_FOLDER.match(path.parent.name) else path.parent
+    in_timepoint_dir = _TIMEPOINT_DIR.match(parent.name)
     if not timepoint and in_timepoint_dir:
         timepoint = in_timepoint_dir.group(1)
-    plate = g.get("plate") or _default_plate(scheme, path, folder,
+    plate = g.get("plate") or _default_plate(scheme, parent / path.name, folder,
                                              timepoint_dir=bool(in_timepoint_dir))
     field_no = int(g.get("field") or 1)
     if field_no > MAX_FIELD_NUMBER:
@@ -435,17 +448,56 @@ def _inside(path: Path, folder: Path) -> str:
         return path.name
 
 
+#: A z plane in a file name (Operetta/Phenix ``r01c01f01p02-ch1...``: plane 2); folders:
+#: :data:`_Z_FOLDER`.
+_Z_NAME = re.compile(r"^r\d+c\d+f\d+p(?P<z>\d+)-", re.IGNORECASE)
+
+
+def _z_plane(path: Path, folder: Path) -> str | None:
+    """The z-plane token of a file (``p02``, ``ZStep_2``), None when it names none."""
+    m = _Z_NAME.match(path.name)
+    if m:
+        return f"p{m.group('z')}"
+    inside = Path(_inside(path, folder)).parts[:-1]
+    return next((part for part in reversed(inside) if _Z_FOLDER.match(part)), None)
+
+
+def _z_planes_message(same: pd.Series, folder: Path, where: str) -> str | None:
+    """The message for files of one field that are its z planes, None when they are not."""
+    planes = {p: _z_plane(p, folder) for p in same}
+    tokens = [z for z in planes.values() if z is not None]
+    if len(set(tokens)) < 2 or len(tokens) != len(set(tokens)):
+        return None
+    ordered = sorted(set(tokens), key=lambda t: int(re.sub(r"\D", "", t)))
+    z_files = quoted(_inside(p, folder) for p, z in planes.items() if z is not None)
+    other = [_inside(p, folder) for p, z in planes.items() if z is None]
+    beside = (f"; {quoted(other)} beside them may be their projection: move the z-plane "
+              "files out of the plate folder") if other else ""
+    return (f"files {z_files} are z planes ({', '.join(ordered)}) of one field "
+            f"({where}), not separate fields; neurotox measures one 2-D plane per field and "
+            "channel: save a maximum-intensity projection of each field's planes (the imager's "
+            "export with maximum projection, or Fiji: Image > Stacks > Z Project) "
+            f"and analyse those files{beside}")
+
+
 def _check_unique_planes(df: pd.DataFrame, folder: Path, *, pattern: bool = False) -> None:
-    """FormatError when two files claim the same plate, well, field, time point and channel."""
+    """FormatError when two files claim the same plate, well, field, time point and channel.
+
+    Files that differ only in their z plane (Operetta/Phenix ``p01``, ``p02``;
+    MetaXpress ``ZStep_N/`` folders) are named as z planes, asking for a
+    projection.
+    """
     key = ["plate", "well", "field", "timepoint", "channel"]
     dup = df.duplicated(key, keep=False)
     if dup.any():
         first = df[dup].iloc[0]
         same = df[dup & (df[key] == first[key]).all(axis=1)]["path"]
+        where = f"well {first['well']}, field {first['field']}, channel {first['channel']}"
+        z_planes = _z_planes_message(same, folder, where)
+        if z_planes:
+            raise FormatError(z_planes, path=folder)
         raise FormatError(f"files {quoted(_inside(p, folder) for p in same)} are the same "
-                          "field "
-                          f"(well {first['well']}, field {first['field']}, channel "
-                          f"{first['channel']}); keep one"
+                          f"field ({where}); keep one"
                           + (", or tell them apart in --pattern ({well}, {field}, {group}; "
                              "without {well} and {field}, {*} names the field, e.g. '{*}.tif' "
                              "or '{group}/{*}.tif': each file one field)"
@@ -571,6 +623,7 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
                                    None if nuc is None else
                                    PlaneSource(path, _plane(nuc, "--nuclei-channel", path), nuc),
                                    group))
+            _check_channel_names(path, neu=neu, nuc=nuc)
             continue
         missing = [c for c in (neu, nuc) if c is not None and c not in found]
         if missing:
@@ -588,6 +641,58 @@ def field_sources(index: PlateIndex, *, neurite_channel: str | int | None,
             PlaneSource(by_channel[neu], stack_plane=None if named else _number(neu))
         out.append(FieldSource(plate, well, int(fld), tp, neu_src, nuc_src, group))
     return out
+
+
+def _check_channel_names(path: Path, *, neu: str | None, nuc: str | None) -> None:
+    """InputError when the channel numbers given contradict the file's channel names.
+
+    An OME-TIFF that names its channels (``'GFP'``, ``'DAPI'``) read with
+    ``--nuclei-channel 1 --neurite-channel 2`` measured the neurite marker as
+    nuclei and the nuclei as neurites (-99 % length, only a "swapped?"
+    warning). A nuclear stain's name on the neurite number, or a neurite
+    marker's name on the nuclear number, is refused
+    (:func:`neurotox.io.channels.stain_role`); names that say nothing
+    (``'FITC'``, ``'Cy5'``) are not.
+    """
+    from neurotox.io.channels import stain_role
+
+    given = {r: c for r, c in (("neurite", neu), ("nuclear", nuc))
+             if c is not None and c.isdigit() and int(c) >= 1}
+    names = ome_channel_names(path) if given else []
+    if not names:
+        return
+    said = {r: names[int(c) - 1] for r, c in given.items() if int(c) <= len(names)}
+    if all(stain_role(n) in (None, r) for r, n in said.items()):
+        return
+    fix = _channels_by_name(names, given)
+    option = {"nuclear": "--nuclei-channel", "neurite": "--neurite-channel"}
+    kind = {"nuclear": "a nuclear stain", "neurite": "a neurite marker", None: "no stain name"}
+    read = ", ".join(f"{option[r]} {given[r]} is {n!r} ({kind[stain_role(n)]})"
+                     for r, n in sorted(said.items(), reverse=True))
+    raise InputError(f"the file names its channels {', '.join(map(repr, names))}, which "
+                     f"contradict the channel numbers given: {read}; give the channels by "
+                     "name, e.g. " + " ".join(f"{option[r]} {_shell_word(c)}" for r, c in
+                                             sorted(fix.items(), reverse=True)),
+                     path=path)
+
+
+def _channels_by_name(names: list[str], given: dict[str, str]) -> dict[str, str]:
+    """The channel name to give for each role, for messages.
+
+    The one stain that names the role, else the one unnamed channel left over
+    (``'FITC'`` beside ``'H2B-GFP'``), else the number given.
+    """
+    from neurotox.io.channels import stain_role
+
+    roles = [stain_role(n) for n in names]
+    fix = {r: names[roles.index(r)] for r in given if roles.count(r) == 1}
+    left = [n for n, r in zip(names, roles, strict=True) if r is None and n not in fix.values()]
+    return {r: fix.get(r) or (left[0] if len(left) == 1 else given[r]) for r in given}
+
+
+def _shell_word(text: str) -> str:
+    """``text`` as typed on a command line: quoted when it holds a space."""
+    return f'"{text}"' if " " in text else text
 
 
 def _number(channel: str) -> int | None:

@@ -39,8 +39,19 @@ def _touch(folder: Path, names: list[str], shape=(8, 8)) -> None:
      [(None, "B03", 1, "1"), (None, "B03", 1, "2")]),
     (["PL_B03f00d0.TIF", "PL_B03f00d1.TIF"], "cellomics",
      [("PL", "B03", 0, "1"), ("PL", "B03", 0, "2")]),
+    # stranger48 #11: Phenix 3-digit fields, ImageXpress names saved as PNG, one OME-TIFF
+    # per field (with or without a plate in the name) were "give --pattern"
+    (["r02c03f001p01-ch1sk1fk1fl1.tiff", "r02c03f012p001-ch2sk1fk1fl1.tiff"], "operetta",
+     [(None, "B03", 1, "1"), (None, "B03", 12, "2")]),
+    (["P1_B03_s2_w1.png", "P1_B03_s2_w2.PNG"], "imagexpress",
+     [("P1", "B03", 2, "1"), ("P1", "B03", 2, "2")]),
+    (["P1_B03_s2.ome.tif", "P1_B03_s10.ome.tif", "P1_B4_s1.OME.TIFF"], "ome-tiff",
+     [("P1", "B03", 2, "1"), ("P1", "B03", 10, "1"), ("P1", "B04", 1, "1")]),
+    (["B03_s1_w1.ome.tif", "B03_s1_w2.ome.tif"], "ome-tiff",
+     [(None, "B03", 1, "1"), (None, "B03", 1, "2")]),
 ], ids=["imagexpress", "imagexpress-guid-thumb", "imagexpress-single-site", "operetta",
-        "cellomics"])
+        "cellomics", "phenix-3-digit-fields", "imagexpress-png", "ome-per-field",
+        "ome-per-field-and-channel"])
 def test_naming_schemes(tmp_path, names, scheme, expected):
     _touch(tmp_path, names)
     idx = scan_plate(tmp_path)
@@ -373,6 +384,101 @@ def test_ome_channel_names_choose_the_planes(tmp_path):
         field_sources(index, neurite_channel="FTIC", nuclei_channel="DAPI")
 
 
+@pytest.mark.parametrize(("names", "neurite", "nuclei", "message"), [
+    (["GFP", "DAPI"], 2, 1, "--nuclei-channel 1 is 'GFP' (a neurite marker), --neurite-channel "
+     "2 is 'DAPI' (a nuclear stain); give the channels by name, e.g. --nuclei-channel DAPI "
+     "--neurite-channel GFP"),
+    (["beta-III tubulin", "Hoechst 33342"], 2, None, "--neurite-channel 2 is 'Hoechst 33342' "
+     "(a nuclear stain); give the channels by name, e.g. --neurite-channel \"beta-III "
+     "tubulin\""),
+    (["FITC", "H2B-GFP"], 2, 1, "--nuclei-channel 1 is 'FITC' (no stain name), "
+     "--neurite-channel 2 is 'H2B-GFP' (a nuclear stain); give the channels by name, e.g. "
+     "--nuclei-channel H2B-GFP --neurite-channel FITC"),
+], ids=["swapped", "neurite-on-hoechst", "fusion-is-nuclear"])
+def test_channel_numbers_contradicting_the_ome_names_are_refused(tmp_path, names, neurite,
+                                                                 nuclei, message):
+    # stranger48 #10: GFP first, read with --nuclei-channel 1 --neurite-channel 2, measured the
+    # nuclei as neurites (-99 % length) with only a "swapped?" warning
+    planes = np.stack([np.full((8, 8), 10, np.uint16), np.full((8, 8), 20, np.uint16)])
+    tifffile.imwrite(tmp_path / "f1.ome.tif", planes, ome=True,
+                     metadata={"axes": "CYX", "Channel": {"Name": names}})
+    index = scan_plate(tmp_path, pattern="f{field}.ome.tif")
+    with pytest.raises(InputError) as caught:
+        field_sources(index, neurite_channel=neurite, nuclei_channel=nuclei)
+    assert str(caught.value) == (f"{tmp_path / 'f1.ome.tif'}: the file names its channels "
+                                 f"{', '.join(map(repr, names))}, which contradict the channel "
+                                 f"numbers given: {message}")
+    (src,) = field_sources(index, neurite_channel=1, nuclei_channel=2)   # as the names say
+    assert read_plane(src.nuclei).max() == 20 and read_plane(src.neurite).max() == 10
+
+
+def test_channel_names_that_name_no_stain_are_read_by_number(tmp_path):
+    planes = np.stack([np.full((8, 8), 10, np.uint16), np.full((8, 8), 20, np.uint16)])
+    tifffile.imwrite(tmp_path / "f1.ome.tif", planes, ome=True,
+                     metadata={"axes": "CYX", "Channel": {"Name": ["Cy5", "FITC"]}})
+    (src,) = field_sources(scan_plate(tmp_path, pattern="f{field}.ome.tif"),
+                           neurite_channel=2, nuclei_channel=1)
+    assert read_plane(src.nuclei).max() == 10 and read_plane(src.neurite).max() == 20
+
+
+Z_FIX = ("not separate fields; neurotox measures one 2-D plane per field and channel: save a "
+         "maximum-intensity projection of each field's planes (the imager's export with maximum "
+         "projection, or Fiji: Image > Stacks > Z Project) and analyse those files")
+
+
+@pytest.mark.parametrize(("names", "message"), [
+    ([f"r01c01f01p{z:02d}-ch{c}sk1fk1fl1.tiff" for z in (1, 2, 3) for c in (1, 2)],
+     "files 'r01c01f01p01-ch1sk1fk1fl1.tiff', 'r01c01f01p02-ch1sk1fk1fl1.tiff', "
+     "'r01c01f01p03-ch1sk1fk1fl1.tiff' are z planes (p01, p02, p03) of one field (well A01, "
+     f"field 1, channel 1), {Z_FIX}"),
+    ([f"TimePoint_1/ZStep_{z}/PL_A01_s1_w{c}.TIF" for z in (2, 10) for c in (1, 2)],
+     "files 'TimePoint_1/ZStep_10/PL_A01_s1_w1.TIF', 'TimePoint_1/ZStep_2/PL_A01_s1_w1.TIF' "
+     f"are z planes (ZStep_2, ZStep_10) of one field (well A01, field 1, channel 1), {Z_FIX}"),
+    (["TimePoint_1/PL_A01_s1_w1.TIF"]
+     + [f"TimePoint_1/ZStep_{z}/PL_A01_s1_w1.TIF" for z in (1, 2)],
+     "files 'TimePoint_1/ZStep_1/PL_A01_s1_w1.TIF', 'TimePoint_1/ZStep_2/PL_A01_s1_w1.TIF' are "
+     f"z planes (ZStep_1, ZStep_2) of one field (well A01, field 1, channel 1), {Z_FIX}; "
+     "'TimePoint_1/PL_A01_s1_w1.TIF' beside them may be their projection: move the z-plane "
+     "files out of the plate folder"),
+], ids=["phenix-p", "imagexpress-zstep", "imagexpress-zstep-and-projection"])
+def test_z_planes_saved_as_files_are_named_as_z_planes(tmp_path, names, message):
+    # stranger48 #7: "are the same field ... keep one" (and, for ZStep folders, a pattern
+    # '{plate}/...' that made each z plane a plate)
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        _touch(tmp_path, [name])
+    with pytest.raises(FormatError) as caught:
+        scan_plate(tmp_path)
+    assert str(caught.value) == f"{tmp_path}: {message}"
+
+
+def test_the_same_field_twice_without_z_planes_is_still_keep_one(tmp_path):
+    for sub in ("a", "b"):
+        (tmp_path / sub).mkdir()
+        _touch(tmp_path / sub, ["PL_A01_s1_w1.TIF"])
+    with pytest.raises(FormatError, match=r"files 'a/PL_A01_s1_w1\.TIF', 'b/PL_A01_s1_w1\.TIF' "
+                                          r"are the same field \(well A01, field 1, channel 1\); "
+                                          r"keep one; they lie in different folders"):
+        scan_plate(tmp_path)
+
+
+def test_one_ome_tiff_per_field_is_detected_and_its_named_channels_chosen(tmp_path):
+    for site, level in ((1, 10), (2, 30)):
+        planes = np.stack([np.full((8, 8), level, np.uint16),
+                           np.full((8, 8), level + 1, np.uint16)])
+        tifffile.imwrite(tmp_path / f"Plate_A01_s{site}.ome.tif", planes, ome=True,
+                         metadata={"axes": "CYX", "Channel": {"Name": ["GFP", "DAPI"]},
+                                   "PhysicalSizeX": 0.65, "PhysicalSizeY": 0.65})
+    index = scan_plate(tmp_path)
+    assert index.scheme.name == "ome-tiff"
+    fields = field_sources(index, neurite_channel="GFP", nuclei_channel="DAPI")
+    assert [(f.plate, f.well, f.field) for f in fields] == [("Plate", "A01", 1),
+                                                            ("Plate", "A01", 2)]
+    assert [(read_plane(f.nuclei).max(), read_plane(f.neurite).max()) for f in fields] == \
+        [(11, 10), (31, 30)]
+    assert pixel_size_um(fields[0].neurite.path) == 0.65
+
+
 def test_a_pattern_may_name_the_folders_channel_per_folder_exports(tmp_path):
     # Incucyte and ZEN/Harmony export one folder per channel (Green/, Red/) with the same
     # file names: a pattern with '/' reads the path inside the plate folder (stranger's
@@ -463,3 +569,16 @@ def test_subfolders_a_pattern_does_not_name_are_no_plates_either(tmp_path):
         scan_plate(tmp_path, pattern="{well}_f{field}.tif")
     assert sorted(set(scan_plate(tmp_path, pattern="{plate}/{well}_f{field}.tif")
                       .files["plate"])) == ["run1", "run2"]
+
+
+@pytest.mark.parametrize(("name", "role"), [
+    ("DAPI", "nuclear"), ("Hoechst 33342", "nuclear"), ("H33342", "nuclear"),
+    ("H2B-GFP", "nuclear"), ("NLS-mCherry", "nuclear"), ("Nuclei", "nuclear"),
+    ("EGFP", "neurite"), ("beta-III Tubulin", "neurite"), ("\u03b2III-tubulin", "neurite"),
+    ("MAP2 (Cy3)", "neurite"), ("Calcein AM", "neurite"), ("FITC", None), ("Cy5", None),
+    ("Alexa 488", None), ("Channels", None), ("channel 1", None),
+])
+def test_stain_role_of_channel_names(name, role):
+    from neurotox.io.channels import stain_role
+
+    assert stain_role(name) == role
