@@ -382,7 +382,8 @@ def test_standard_output_that_cannot_be_written(tmp_path):
     done = run("-q", "simulate", "tmaze", "-o", out)
     assert done.returncode == 0
     assert done.stderr.splitlines() == [
-        "standard output: No space left on device; its last lines were not printed, but the "
+        "WARNING: standard output: No space left on device; its last lines were not printed, "
+        "but the "
         f"command completed: output folder {out}"]
     verified = subprocess.run([sys.executable, "-m", "neurotox", "verify", out],
                               capture_output=True, text=True, check=False)

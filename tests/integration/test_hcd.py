@@ -685,6 +685,7 @@ def test_an_add_whose_summary_cannot_be_printed_still_succeeds(runs, tmp_path):
                               stderr=subprocess.PIPE, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
-        "standard output: No space left on device; its last lines were not printed, but the "
+        "WARNING: standard output: No space left on device; its last lines were not printed, "
+        "but the "
         f"command completed: study NTX-SIM-424-101 (id 1) added to sqlite:///{sqlite}"]
     assert counts(f"sqlite:///{sqlite}")[0] == 1

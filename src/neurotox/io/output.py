@@ -1052,7 +1052,9 @@ class OutputDir:
                 if old is not None:
                     os.replace(old, self.target)
                 raise
-        output_committed(f"output folder {self.target}")
+            # said before the held signals are raised again: a SIGTERM from now on finds
+            # the output complete (the CLI then exits 0, see neurotox.cli.main)
+            output_committed(f"output folder {self.target}")
         if old is not None:
             _remove_replaced(old)
 
