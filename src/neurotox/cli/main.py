@@ -14,6 +14,7 @@ a program, the process ends as soon as the command has (:func:`_exit_now`).
 from __future__ import annotations
 
 import atexit
+import errno
 import importlib
 import io
 import logging
@@ -109,10 +110,30 @@ class Terminated(BaseException):
 
 
 def os_error_line(exc: OSError) -> str:
-    """One line for an OSError: the file(s) and the system's reason."""
+    """One line for an OSError: the file(s) and the system's reason.
+
+    Too many open files (EMFILE) says the limit and what to do: it is the
+    process's limit (``ulimit -n``), whichever file met it.
+    """
     reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    if exc.errno == errno.EMFILE:
+        reason += _descriptor_hint()
     files = [str(f) for f in (exc.filename, exc.filename2) if f is not None]
     return f"{' -> '.join(files)}: {reason}" if files else reason
+
+
+def _descriptor_hint() -> str:
+    """``; this process may have at most 16 files open (ulimit -n) …``."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return "; the limit of open files (ulimit -n) is too low: raise it or use --workers 1"
+    limit = "no" if soft == getattr(resource, "RLIM_INFINITY", -1) else str(soft)
+    return (f"; this process may have at most {limit} files open at once (ulimit -n), too "
+            "few for neurotox: raise the limit ('ulimit -n 1024') or, for a command with "
+            "--workers, give --workers 1")
 
 
 class UsageLine(click.UsageError):
