@@ -391,3 +391,24 @@ def test_standard_output_that_cannot_be_written(tmp_path):
     listed = run("endpoints", "list")            # what it prints is the product: lost
     assert listed.returncode == 2
     assert listed.stderr.splitlines() == ["Error: standard output: No space left on device"]
+
+
+def test_a_path_with_a_line_break_stays_on_one_line(invoke, tmp_path):
+    # stranger46 F4: `wrote … to out/o` + `nl`, and `verify` printed `out/o` / `nl: intact`
+    out = tmp_path / "o\nnl"
+    r = invoke("-q", "simulate", "tmaze", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert r.stdout == f"wrote tmaze to '{tmp_path}/o\\nnl'\n"
+    r = invoke("verify", out)
+    assert (r.exit_code, r.stdout) == (0, f"'{tmp_path}/o\\nnl': intact; not signed\n")
+
+
+def test_verify_of_an_empty_argument_is_an_error(invoke, tmp_path, monkeypatch):
+    # `neurotox verify "$OUT"` with OUT unset verified the current folder
+    invoke("-q", "simulate", "tmaze", "-o", tmp_path / "sim")
+    monkeypatch.chdir(tmp_path / "sim")               # the current folder is an output
+    r = invoke("verify", "")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
+        "Error: neurotox verify: Invalid value for 'FOLDER': no folder given (an empty argument: "
+        "an unset variable?); see 'neurotox verify --help'"]

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from neurotox.errors import shown
 from neurotox.files import output_committed
 
 log = logging.getLogger(__name__)
@@ -237,7 +238,8 @@ def export(db: str | None, output: Path, force: bool) -> None:
         engine.dispose()
     table_file.check_replaceable(output, command="hcd export", columns=list(df.columns))
     table_file.write(df, output, command="hcd export")
-    click.echo(f"wrote {len(df)} value(s) of {df['study_pk'].nunique()} stud(ies) to {output}")
+    click.echo(f"wrote {len(df)} value(s) of {df['study_pk'].nunique()} stud(ies) to "
+               f"{shown(output)}")
 
 
 def _database(db: str | None) -> list[Path]:
@@ -322,7 +324,7 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     if output is not None:
         table_file.check_replaceable(output, command="hcd ranges", columns=list(table.columns))
         table_file.write(table, output, command="hcd ranges")
-        click.echo(f"wrote {len(table)} range(s) ({query.describe()}) to {output}")
+        click.echo(f"wrote {len(table)} range(s) ({query.describe()}) to {shown(output)}")
     else:
         click.echo(f"{len(table)} range(s); {query.describe()}")
         if len(table):
