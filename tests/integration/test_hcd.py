@@ -670,6 +670,10 @@ def test_a_database_on_a_read_only_share_can_be_read(invoke, runs, tmp_path):
         # adding needs a writable database: one line naming it
         res = invoke("hcd", "add", runs[103], "--db", ro)
         assert res.exit_code == 2 and "Traceback" not in res.output
+        # stranger46: it said only "unable to open database file"
+        assert res.stderr.splitlines()[-1] == (
+            f"Error: cannot open database {ro}: unable to open database file: the file "
+            f"'{share / 'hcd.sqlite'}' is read-only for this user")
     finally:
         subprocess.run(["umount", str(share)], check=False)
 
@@ -689,3 +693,23 @@ def test_an_add_whose_summary_cannot_be_printed_still_succeeds(runs, tmp_path):
         "but the "
         f"command completed: study NTX-SIM-424-101 (id 1) added to sqlite:///{sqlite}"]
     assert counts(f"sqlite:///{sqlite}")[0] == 1
+
+
+def test_a_locked_database_says_how_long_it_waited(invoke, runs, tmp_path, monkeypatch):
+    # stranger46: "database is locked" came after a silent 60 s wait for another writer
+    url = f"sqlite:///{tmp_path / 'hcd.sqlite'}"
+    assert invoke("hcd", "add", runs[101], "--db", url).exit_code == 0
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 1)
+    import sqlite3
+
+    holder = sqlite3.connect(tmp_path / "hcd.sqlite", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")          # another process writing
+        res = invoke("hcd", "add", runs[102], "--db", url)
+    finally:
+        holder.close()
+    assert res.exit_code == 2
+    assert res.stderr.splitlines() == [
+        f"Error: cannot open database {url}: database is locked (waited 1 s for another "
+        "process to finish writing to it)"]
+    assert counts(url)[0] == 1

@@ -438,9 +438,9 @@ def _database_error(exc: BaseException) -> str:
     """
     if not type(exc).__module__.startswith("sqlalchemy"):
         return ""
-    orig = getattr(exc, "orig", None) or exc
-    lines = str(orig).strip().splitlines()
-    return lines[0] if lines else type(orig).__name__
+    from neurotox.hcd.db import failure_reason
+
+    return failure_reason(getattr(exc, "orig", None) or exc)
 
 
 def _internal_error(ctx: click.Context, exc: Exception) -> None:
