@@ -90,12 +90,18 @@ class _ProcessEnd:
 
     def __init__(self) -> None:
         self.owned = False
+        #: the command has ended (well or not): a signal now is only noted
+        self.ended = False
         #: signals that arrived once the command's output was complete
         self.late: list[str] = []
         #: what the command completed (:func:`~neurotox.files.committed_outputs`)
         self.done: list[str] = []
         #: the console's JSON formatter (``--log-format json``), kept past the command
         self.json: logging.Formatter | None = None
+
+    def begin(self) -> None:
+        """A command starts (a test runs several in one process)."""
+        self.ended, self.late, self.done, self.json = False, [], [], None
 
 
 _END = _ProcessEnd()
@@ -240,7 +246,18 @@ class NeurotoxGroup(click.Group):
         _exit_now(0)
 
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; report any failure as one line."""
+        """Run the command; report any failure as one line.
+
+        Once it has ended, SIGTERM and SIGHUP no longer stop it: its output, its
+        error line and exit status are said already (:func:`_on_sigterm`).
+        """
+        _END.begin()
+        try:
+            return self._invoke(ctx)
+        finally:
+            _END.ended = True
+
+    def _invoke(self, ctx: click.Context) -> Any:
         try:
             out = _counting_warnings(lambda: super(NeurotoxGroup, self).invoke(ctx))
             _command_ended()
@@ -668,7 +685,7 @@ def _on_sigterm(signum: int, frame: Any) -> None:
     the command ends as it would have (printing its last line), exit 0, and
     :func:`_late_note` says that the signal came.
     """
-    if committed_outputs():
+    if committed_outputs() or _END.ended:
         _record_late(signum, frame)
         return
     raise Terminated(signal.Signals(signum).name)
