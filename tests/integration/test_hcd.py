@@ -713,3 +713,25 @@ def test_a_locked_database_says_how_long_it_waited(invoke, runs, tmp_path, monke
         f"Error: cannot open database {url}: database is locked (waited 1 s for another "
         "process to finish writing to it)"]
     assert counts(url)[0] == 1
+
+
+def test_sigterm_once_a_study_is_stored_exits_0(invoke, runs, tmp_path, monkeypatch):
+    # stranger46 F5: `hcd add` printed "added study …", then a SIGTERM killed it (exit
+    # 143, no line) with the study stored; the retry was refused ("already as id 1")
+    import neurotox.cli.hcd as cli_hcd
+
+    stored = cli_hcd.output_committed
+
+    def then_terminated(what: str) -> None:
+        stored(what)
+        signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(cli_hcd, "output_committed", then_terminated)
+    url = f"sqlite:///{tmp_path / 'hcd.sqlite'}"
+    res = invoke("-q", "hcd", "add", runs[101], "--db", url)
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("added study NTX-SIM-424-101 (id 1) to ")
+    assert res.stderr.splitlines() == [
+        "WARNING: output complete; stopped by SIGTERM after it was written: study "
+        f"NTX-SIM-424-101 (id 1) added to {url}"]
+    assert counts(url)[0] == 1

@@ -58,14 +58,15 @@ def _add(db: str | None, batch: Any, source: Path, replace: str | None = None, *
     from neurotox.hcd import store
 
     engine = hdb.connect(db, inputs=(source,))
+    url = hdb.display_url(hdb.resolve_url(db))
     try:
         if said is not None:
             said()
         added = store.add(engine, batch, replace=replace)
+        # stored for good: from here a SIGTERM lets the command finish (exit 0)
+        output_committed(f"study {added.study_id} (id {added.id}) added to {url}")
     finally:
         engine.dispose()
-    url = hdb.display_url(hdb.resolve_url(db))
-    output_committed(f"study {added.study_id} (id {added.id}) added to {url}")
     for m in added.replaced:
         click.echo(f"replaced {m.describe()}: removed, reason recorded in the audit trail")
     click.echo(f"added study {added.study_id} (id {added.id}) to "
@@ -262,9 +263,9 @@ def remove(study: str, db: str | None, reason: str) -> None:
     engine = hdb.connect(db, create=False)
     try:
         done = store.remove(engine, study, reason)
+        output_committed(f"study {done['study_id']} (id {done['id']}) removed")
     finally:
         engine.dispose()
-    output_committed(f"study {done['study_id']} (id {done['id']}) removed")
     click.echo(f"removed study {done['study_id']} (id {done['id']}): {done['animals']} "
                f"animal(s), {done['results']} value(s); reason recorded in the audit trail")
 
