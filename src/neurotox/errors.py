@@ -56,6 +56,16 @@ class OutputExistsError(NeurotoxError):
     """An output already exists and ``--force`` was not given."""
 
 
+def shown(name: object) -> str:
+    r"""A name for a one-line output: as is, or quoted as Python writes a string.
+
+    Quoted when it holds a line break or another control character (``'out/a\\nb'``),
+    or is empty (``''``), so that the line stays one line a pipeline can read.
+    """
+    text = str(name)
+    return text if text.isprintable() and text else repr(text)
+
+
 def quoted(items: Iterable[object], *, limit: int | None = None) -> str:
     """Return the sorted items quoted and comma-separated, for error messages.
 

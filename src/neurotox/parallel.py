@@ -20,7 +20,9 @@ refuses a warning note, and the manifest records the notes, wherever the task ra
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+import errno
 import functools
 import logging
 import os
@@ -216,7 +218,11 @@ class TaskPool:
             return done
         if self._pool is None:
             self._pool = _executor(self.workers, self.initializer)
-        return TaskFuture(self._pool.submit(_in_worker, fn, _origin(), task))
+        try:
+            return TaskFuture(_submit(self._pool, _in_worker, fn, _origin(), task))
+        except BaseException:
+            self._pool = None    # ended by _submit
+            raise
 
     @property
     def running(self) -> bool:
@@ -264,10 +270,17 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(1)
 
 
+#: Why this worker's ``initializer`` failed: raised by every task it is given.
+_START_FAILED: list[BaseException] = []
+
+
 def _worker_start(parent: int, initializer: Callable[[], Any] | None = None) -> None:
     """First thing in every worker: default signals, a watch on the parent, ``initializer``.
 
     The watch (:func:`_exit_with_parent`) ends the worker when its run is killed.
+    A failing ``initializer`` is not left to the pool (a raw worker traceback on
+    standard error, then every task lost as "a process died"): the worker keeps
+    the error and its tasks raise it, so that the main process reports it once.
     """
     for sig in _WORKER_SIGNALS:
         if callable(signal.getsignal(sig)):
@@ -275,7 +288,37 @@ def _worker_start(parent: int, initializer: Callable[[], Any] | None = None) -> 
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True,
                      name="neurotox-parent-watch").start()
     if initializer is not None:
-        initializer()
+        try:
+            initializer()
+        except Exception as exc:
+            _START_FAILED.append(_start_failure(exc))
+
+
+def _start_failure(exc: Exception) -> BaseException:
+    """The error to report for a worker whose start failed.
+
+    Too few file descriptors (``ulimit -n``) show only as a library that could
+    not load (imagecodecs' ``DelayedImportError``): when the worker has almost none
+    left, that is the error, as :class:`OSError` EMFILE.
+    """
+    if _descriptors_exhausted():
+        return OSError(errno.EMFILE, f"{os.strerror(errno.EMFILE)}: a worker process could "
+                       "not load its libraries")
+    return exc
+
+
+def _descriptors_exhausted(margin: int = 8) -> bool:
+    """Whether this process could not open ``margin`` more files now."""
+    opened: list[int] = []
+    try:
+        for _ in range(margin):
+            opened.append(os.open(os.devnull, os.O_RDONLY))
+    except OSError as exc:
+        return exc.errno in (errno.EMFILE, errno.ENFILE)
+    finally:
+        for fd in opened:
+            os.close(fd)
+    return False
 
 
 def _executor(workers: int, initializer: Callable[[], Any] | None = None
@@ -286,6 +329,40 @@ def _executor(workers: int, initializer: Callable[[], Any] | None = None
     """
     return ProcessPoolExecutor(max_workers=workers, initializer=functools.partial(
         _worker_start, os.getpid(), initializer))
+
+
+def _submit(pool: ProcessPoolExecutor, *args: Any) -> Future:
+    """``pool.submit(*args)``; a pool that fails to start its processes ends those started.
+
+    The first submission forks the processes: one that fails (too many open files)
+    leaves the processes forked before it waiting for tasks that never come, and
+    this process waiting for them at exit.
+    """
+    try:
+        return pool.submit(*args)
+    except BaseException:
+        _abandon(pool)
+        raise
+
+
+def _abandon(pool: ProcessPoolExecutor) -> None:
+    """End a pool whose processes did not all start: kill them, close its pipes.
+
+    Its pipes are closed at once, not when the pool is collected: with too many
+    files open, removing the staging folder needs those descriptors.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pipes = [getattr(pool, name, None) for name in
+             ("_call_queue", "_result_queue", "_executor_manager_thread_wakeup")]
+    for process in processes:
+        process.kill()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.join()
+    for pipe in pipes:
+        if pipe is not None:
+            with contextlib.suppress(OSError, ValueError):
+                pipe.close()
 
 
 def _bounded(submit: Callable[[T], Any], done_of: Callable[[set], tuple[set, set]],
@@ -306,7 +383,7 @@ def _bounded(submit: Callable[[T], Any], done_of: Callable[[set], tuple[set, set
 def _pool_results(fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterator[R]:
     origin = _origin()
     with _executor(workers) as pool:
-        yield from _bounded(lambda t: pool.submit(_in_worker, fn, origin, t),
+        yield from _bounded(lambda t: _submit(pool, _in_worker, fn, origin, t),
                             lambda p: wait(p, return_when=FIRST_COMPLETED),
                             lambda f: _replay(f.result()), tasks, 2 * workers)
 
@@ -495,6 +572,8 @@ def _in_worker(fn: Callable[[T], R], origin: tuple[int, int], task: T) -> _Repor
     it logs (:func:`_origin`). A Dask worker thread in that same process logs there
     directly.
     """
+    if _START_FAILED:
+        raise _START_FAILED[0]
     pid, level = origin
     said = _Said()
     sink, token = NOTE_SINK.set(said.notes.append), None

@@ -382,7 +382,8 @@ def test_standard_output_that_cannot_be_written(tmp_path):
     done = run("-q", "simulate", "tmaze", "-o", out)
     assert done.returncode == 0
     assert done.stderr.splitlines() == [
-        "standard output: No space left on device; its last lines were not printed, but the "
+        "WARNING: standard output: No space left on device; its last lines were not printed, "
+        "but the "
         f"command completed: output folder {out}"]
     verified = subprocess.run([sys.executable, "-m", "neurotox", "verify", out],
                               capture_output=True, text=True, check=False)
@@ -406,3 +407,24 @@ def test_check_warns_of_qa_dates_that_cannot_be_so(invoke, tmp_path):
     assert r.stdout.splitlines()[-1] == "study is valid"
     r = invoke("--warnings-as-errors", "check", tmp_path / "study.yaml")
     assert r.exit_code == 2
+
+
+def test_a_path_with_a_line_break_stays_on_one_line(invoke, tmp_path):
+    # stranger46 F4: `wrote … to out/o` + `nl`, and `verify` printed `out/o` / `nl: intact`
+    out = tmp_path / "o\nnl"
+    r = invoke("-q", "simulate", "tmaze", "-o", out)
+    assert r.exit_code == 0, r.output
+    assert r.stdout == f"wrote tmaze to '{tmp_path}/o\\nnl'\n"
+    r = invoke("verify", out)
+    assert (r.exit_code, r.stdout) == (0, f"'{tmp_path}/o\\nnl': intact; not signed\n")
+
+
+def test_verify_of_an_empty_argument_is_an_error(invoke, tmp_path, monkeypatch):
+    # `neurotox verify "$OUT"` with OUT unset verified the current folder
+    invoke("-q", "simulate", "tmaze", "-o", tmp_path / "sim")
+    monkeypatch.chdir(tmp_path / "sim")               # the current folder is an output
+    r = invoke("verify", "")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines() == [
+        "Error: neurotox verify: Invalid value for 'FOLDER': no folder given (an empty argument: "
+        "an unset variable?); see 'neurotox verify --help'"]

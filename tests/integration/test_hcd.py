@@ -670,6 +670,10 @@ def test_a_database_on_a_read_only_share_can_be_read(invoke, runs, tmp_path):
         # adding needs a writable database: one line naming it
         res = invoke("hcd", "add", runs[103], "--db", ro)
         assert res.exit_code == 2 and "Traceback" not in res.output
+        # stranger46: it said only "unable to open database file"
+        assert res.stderr.splitlines()[-1] == (
+            f"Error: cannot open database {ro}: unable to open database file: the file "
+            f"'{share / 'hcd.sqlite'}' is read-only for this user")
     finally:
         subprocess.run(["umount", str(share)], check=False)
 
@@ -685,6 +689,49 @@ def test_an_add_whose_summary_cannot_be_printed_still_succeeds(runs, tmp_path):
                               stderr=subprocess.PIPE, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines() == [
-        "standard output: No space left on device; its last lines were not printed, but the "
+        "WARNING: standard output: No space left on device; its last lines were not printed, "
+        "but the "
         f"command completed: study NTX-SIM-424-101 (id 1) added to sqlite:///{sqlite}"]
     assert counts(f"sqlite:///{sqlite}")[0] == 1
+
+
+def test_a_locked_database_says_how_long_it_waited(invoke, runs, tmp_path, monkeypatch):
+    # stranger46: "database is locked" came after a silent 60 s wait for another writer
+    url = f"sqlite:///{tmp_path / 'hcd.sqlite'}"
+    assert invoke("hcd", "add", runs[101], "--db", url).exit_code == 0
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_S", 1)
+    import sqlite3
+
+    holder = sqlite3.connect(tmp_path / "hcd.sqlite", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")          # another process writing
+        res = invoke("hcd", "add", runs[102], "--db", url)
+    finally:
+        holder.close()
+    assert res.exit_code == 2
+    assert res.stderr.splitlines() == [
+        f"Error: cannot open database {url}: database is locked (waited 1 s for another "
+        "process to finish writing to it)"]
+    assert counts(url)[0] == 1
+
+
+def test_sigterm_once_a_study_is_stored_exits_0(invoke, runs, tmp_path, monkeypatch):
+    # stranger46 F5: `hcd add` printed "added study …", then a SIGTERM killed it (exit
+    # 143, no line) with the study stored; the retry was refused ("already as id 1")
+    import neurotox.cli.hcd as cli_hcd
+
+    stored = cli_hcd.output_committed
+
+    def then_terminated(what: str) -> None:
+        stored(what)
+        signal.raise_signal(signal.SIGTERM)
+
+    monkeypatch.setattr(cli_hcd, "output_committed", then_terminated)
+    url = f"sqlite:///{tmp_path / 'hcd.sqlite'}"
+    res = invoke("-q", "hcd", "add", runs[101], "--db", url)
+    assert res.exit_code == 0, res.output
+    assert res.stdout.startswith("added study NTX-SIM-424-101 (id 1) to ")
+    assert res.stderr.splitlines() == [
+        "WARNING: output complete; stopped by SIGTERM after it was written: study "
+        f"NTX-SIM-424-101 (id 1) added to {url}"]
+    assert counts(url)[0] == 1

@@ -8,6 +8,7 @@ import click
 
 from neurotox.cli.options import output_options
 from neurotox.cli.rodent import _INPUTS, _PARAM, _STUDY, _protocol_help, _run, _summary
+from neurotox.errors import shown
 
 
 @click.command()
@@ -33,4 +34,4 @@ def cipn(inputs: tuple[Path, ...], study_file: Path, protocol: str | None, param
     """
     _, result = _run(("cipn",), "cipn-paclitaxel-rat", inputs, study_file, protocol, params,
                      output, force)
-    click.echo(f"cipn: {_summary(result)}; wrote {output}")
+    click.echo(f"cipn: {_summary(result)}; wrote {shown(output)}")

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from neurotox.errors import shown
 from neurotox.files import output_committed
 
 log = logging.getLogger(__name__)
@@ -57,14 +58,15 @@ def _add(db: str | None, batch: Any, source: Path, replace: str | None = None, *
     from neurotox.hcd import store
 
     engine = hdb.connect(db, inputs=(source,))
+    url = hdb.display_url(hdb.resolve_url(db))
     try:
         if said is not None:
             said()
         added = store.add(engine, batch, replace=replace)
+        # stored for good: from here a SIGTERM lets the command finish (exit 0)
+        output_committed(f"study {added.study_id} (id {added.id}) added to {url}")
     finally:
         engine.dispose()
-    url = hdb.display_url(hdb.resolve_url(db))
-    output_committed(f"study {added.study_id} (id {added.id}) added to {url}")
     for m in added.replaced:
         click.echo(f"replaced {m.describe()}: removed, reason recorded in the audit trail")
     click.echo(f"added study {added.study_id} (id {added.id}) to "
@@ -237,7 +239,8 @@ def export(db: str | None, output: Path, force: bool) -> None:
         engine.dispose()
     table_file.check_replaceable(output, command="hcd export", columns=list(df.columns))
     table_file.write(df, output, command="hcd export")
-    click.echo(f"wrote {len(df)} value(s) of {df['study_pk'].nunique()} stud(ies) to {output}")
+    click.echo(f"wrote {len(df)} value(s) of {df['study_pk'].nunique()} stud(ies) to "
+               f"{shown(output)}")
 
 
 def _database(db: str | None) -> list[Path]:
@@ -260,9 +263,9 @@ def remove(study: str, db: str | None, reason: str) -> None:
     engine = hdb.connect(db, create=False)
     try:
         done = store.remove(engine, study, reason)
+        output_committed(f"study {done['study_id']} (id {done['id']}) removed")
     finally:
         engine.dispose()
-    output_committed(f"study {done['study_id']} (id {done['id']}) removed")
     click.echo(f"removed study {done['study_id']} (id {done['id']}): {done['animals']} "
                f"animal(s), {done['results']} value(s); reason recorded in the audit trail")
 
@@ -322,7 +325,7 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     if output is not None:
         table_file.check_replaceable(output, command="hcd ranges", columns=list(table.columns))
         table_file.write(table, output, command="hcd ranges")
-        click.echo(f"wrote {len(table)} range(s) ({query.describe()}) to {output}")
+        click.echo(f"wrote {len(table)} range(s) ({query.describe()}) to {shown(output)}")
     else:
         click.echo(f"{len(table)} range(s); {query.describe()}")
         if len(table):

@@ -5,11 +5,16 @@ machine (:class:`OSError`: disk full, read-only folder, name too long,
 permission denied; out of memory) print one line naming the file and the
 row/column/key, and exit with status 2 -- never a traceback. SIGTERM (what
 batch schedulers send) is handled like Ctrl-C: the run stops, its staging
-folder is removed, and the exit status is 143.
+folder is removed, and the exit status is 143. Once the command's output is
+complete (its folder renamed into place, its study stored), SIGTERM no longer
+stops it: the command ends normally, exit 0, with one ``WARNING:`` line. Run as
+a program, the process ends as soon as the command has (:func:`_exit_now`).
 """
 
 from __future__ import annotations
 
+import atexit
+import errno
 import importlib
 import io
 import logging
@@ -75,6 +80,33 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
 EXIT_BROKEN_PIPE = 128 + 13
 
 
+class _ProcessEnd:
+    """How the process ends when neurotox runs as a program rather than in a test.
+
+    ``owned`` is set by :meth:`NeurotoxGroup.main` called to run the program
+    (arguments from ``sys.argv``): SIGTERM and SIGHUP then keep a handler until the
+    process ends, and it ends at once after the command (:func:`_exit_now`).
+    """
+
+    def __init__(self) -> None:
+        self.owned = False
+        #: the command has ended (well or not): a signal now is only noted
+        self.ended = False
+        #: signals that arrived once the command's output was complete
+        self.late: list[str] = []
+        #: what the command completed (:func:`~neurotox.files.committed_outputs`)
+        self.done: list[str] = []
+        #: the console's JSON formatter (``--log-format json``), kept past the command
+        self.json: logging.Formatter | None = None
+
+    def begin(self) -> None:
+        """A command starts (a test runs several in one process)."""
+        self.ended, self.late, self.done, self.json = False, [], [], None
+
+
+_END = _ProcessEnd()
+
+
 class Terminated(BaseException):
     """Raised in the main thread when the process receives SIGTERM.
 
@@ -84,10 +116,30 @@ class Terminated(BaseException):
 
 
 def os_error_line(exc: OSError) -> str:
-    """One line for an OSError: the file(s) and the system's reason."""
+    """One line for an OSError: the file(s) and the system's reason.
+
+    Too many open files (EMFILE) says the limit and what to do: it is the
+    process's limit (``ulimit -n``), whichever file met it.
+    """
     reason = exc.strerror or " ".join(str(exc).split()) or type(exc).__name__
+    if exc.errno == errno.EMFILE:
+        reason += _descriptor_hint()
     files = [str(f) for f in (exc.filename, exc.filename2) if f is not None]
     return f"{' -> '.join(files)}: {reason}" if files else reason
+
+
+def _descriptor_hint() -> str:
+    """``; this process may have at most 16 files open (ulimit -n) …``."""
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    except (ImportError, OSError, ValueError):
+        return "; the limit of open files (ulimit -n) is too low: raise it or use --workers 1"
+    limit = "no" if soft == getattr(resource, "RLIM_INFINITY", -1) else str(soft)
+    return (f"; this process may have at most {limit} files open at once (ulimit -n), too "
+            "few for neurotox: raise the limit ('ulimit -n 1024') or, for a command with "
+            "--workers, give --workers 1")
 
 
 class UsageLine(click.UsageError):
@@ -174,20 +226,50 @@ class NeurotoxGroup(click.Group):
         ctx.meta["neurotox_command_args"] = list(rest)
         return rest
 
-    def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; report any failure as one line."""
+    def main(self, args: Any = None, prog_name: str | None = None,
+             complete_var: str | None = None, standalone_mode: bool = True,
+             **extra: Any) -> Any:
+        """Run the command line; as the program (``neurotox …``), end the process then.
+
+        Called with no ``args`` (they are read from ``sys.argv``) in standalone mode,
+        as the console script and ``python -m neurotox`` do, the process exits as soon
+        as the command has ended (:func:`_exit_now`). A test's ``CliRunner`` passes
+        the arguments and gets the usual return.
+        """
+        if args is not None or not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        _END.owned = True
         try:
-            return _counting_warnings(lambda: super(NeurotoxGroup, self).invoke(ctx))
+            super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        except SystemExit as exc:
+            _exit_now(exc.code)
+        _exit_now(0)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; report any failure as one line.
+
+        Once it has ended, SIGTERM and SIGHUP no longer stop it: its output, its
+        error line and exit status are said already (:func:`_on_sigterm`).
+        """
+        _END.begin()
+        try:
+            return self._invoke(ctx)
+        finally:
+            _END.ended = True
+
+    def _invoke(self, ctx: click.Context) -> Any:
+        try:
+            out = _counting_warnings(lambda: super(NeurotoxGroup, self).invoke(ctx))
+            _command_ended()
+            return out
         except UsageLine:
             raise
         except click.UsageError as exc:  # a sub-command's options or arguments
             raise UsageLine.of(exc) from None
         except NeurotoxError as exc:
             _fail(ctx, str(exc))
-        except BrokenPipeError:
-            # the reader of our output went away (``| head``): stop quietly
-            _discard_stdout()
-            ctx.exit(EXIT_BROKEN_PIPE)
+        except BrokenPipeError as exc:
+            _broken_pipe(ctx, exc)
         except OSError as exc:
             if exc.filename is None and _stdout_broken(exc):
                 _stdout_failed(ctx, exc)
@@ -207,6 +289,18 @@ class NeurotoxGroup(click.Group):
             code = 128 + signal.Signals[name].value
             _say(f"Error: terminated by {name}; no unfinished output is left behind", exit=code)
             ctx.exit(code)
+
+
+def _broken_pipe(ctx: click.Context, exc: BrokenPipeError) -> None:
+    """The reader of our output went away (``| head``): stop quietly, exit 141.
+
+    A command whose output is complete loses only its last line: exit 0 and the
+    note of :func:`_stdout_failed`, as for a full disk.
+    """
+    _discard_stdout()
+    if committed_outputs():
+        _stdout_failed(ctx, exc)
+    ctx.exit(EXIT_BROKEN_PIPE)
 
 
 def _discard_stdout() -> None:
@@ -251,12 +345,71 @@ def _stdout_failed(ctx: click.Context, exc: OSError) -> None:
     """
     _discard_stdout()
     reason = os_error_line(exc)
-    done = committed_outputs()
-    if not done:
+    if not committed_outputs():
         _fail(ctx, f"standard output: {reason}")
-    _say(f"standard output: {reason}; its last lines were not printed, but the command "
-         f"completed: {'; '.join(done)}", logging.WARNING, exit=0)
+    _unprinted(reason)
+    _command_ended()
     ctx.exit(0)
+
+
+def _unprinted(reason: str) -> None:
+    """The one note for a complete output whose last lines could not be printed."""
+    _say(f"WARNING: standard output: {reason}; its last lines were not printed, but the "
+         f"command completed: {'; '.join(committed_outputs())}", logging.WARNING, exit=0)
+
+
+def _command_ended() -> None:
+    """The command ended well: say what standard output could not, keep what it completed.
+
+    Standard output closed (``>&-``) prints nothing at all (``click.echo`` skips it):
+    the note says so, as for a full disk. A SIGTERM deferred since the output was
+    complete is said here (:func:`_late_note`).
+    """
+    _END.done = committed_outputs()
+    console = _json_console()
+    _END.json = console.formatter if console is not None else None
+    if _END.done and sys.stdout is None:
+        _unprinted("closed")
+    _late_note()
+
+
+def _late_note() -> None:
+    """``WARNING: output complete; stopped by SIGTERM after it was written: …``, once."""
+    if not _END.late or not _END.done:
+        return
+    names = " and ".join(dict.fromkeys(_END.late))
+    _END.late.clear()
+    _say(f"WARNING: output complete; stopped by {names} after it was written: "
+         f"{'; '.join(_END.done)}", logging.WARNING, formatter=_END.json, exit=0)
+
+
+def _exit_now(code: Any) -> None:
+    """End the process with ``code`` once the command has ended.
+
+    Python's own exit frees every module and object (pandas, scipy, numba ...):
+    1–1.5 s in which a SIGTERM would kill a process whose output is complete. The
+    exit handlers are run (log files closed, worker pools joined), the standard
+    streams flushed, and the process ends without that tear-down. Until then
+    SIGTERM and SIGHUP are only noted (:func:`_record_late`).
+    """
+    if code is None:
+        code = 0
+    elif not isinstance(code, int):        # sys.exit("text"), as Python reports it
+        click.echo(str(code), err=True)
+        code = 1
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:   # what the interpreter does first: join the pools' threads
+        shutdown()
+    atexit._run_exitfuncs()
+    if code == 0:
+        _late_note()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass   # said already (standard output that cannot be written)
+    os._exit(code)
 
 
 class _WarningCount(logging.Handler):
@@ -302,9 +455,9 @@ def _database_error(exc: BaseException) -> str:
     """
     if not type(exc).__module__.startswith("sqlalchemy"):
         return ""
-    orig = getattr(exc, "orig", None) or exc
-    lines = str(orig).strip().splitlines()
-    return lines[0] if lines else type(orig).__name__
+    from neurotox.hcd.db import failure_reason
+
+    return failure_reason(getattr(exc, "orig", None) or exc)
 
 
 def _internal_error(ctx: click.Context, exc: Exception) -> None:
@@ -462,21 +615,32 @@ def _log_unraisable(unraisable: Any) -> None:
               unraisable.exc_value)
 
 
-def _say(text: str, level: int = logging.ERROR, **fields: Any) -> None:
-    """A line of the CLI itself on standard error (``Error: …``, the warning count).
+def _json_console() -> logging.Handler | None:
+    """The console handler of ``--log-format json``, if that is the format."""
+    return next((h for h in logging.getLogger("neurotox").handlers
+                 if type(h) is logging.StreamHandler
+                 and isinstance(h.formatter, JsonFormatter)), None)
+
+
+def _say(text: str, level: int = logging.ERROR, formatter: logging.Formatter | None = None,
+         **fields: Any) -> None:
+    """A line of the CLI itself on standard error (``Error: …``, ``WARNING: …``).
 
     With ``--log-format json`` it is a JSON line like the log's (``fields`` added),
     also written to the log file, so that standard error holds only JSON lines.
+    ``formatter`` is that format's, kept for a line said after the command's log
+    handlers are closed.
     """
     handlers = logging.getLogger("neurotox").handlers
-    json_console = next((h for h in handlers if type(h) is logging.StreamHandler
-                         and isinstance(h.formatter, JsonFormatter)), None)
-    if json_console is None:
+    console = _json_console()
+    formatter = console.formatter if console is not None else formatter
+    if formatter is None:
         click.echo(text, err=True)
         return
-    record = log.makeRecord(log.name, level, "neurotox", 0, text.removeprefix("Error: "),
+    message = text.removeprefix("Error: ").removeprefix("WARNING: ")
+    record = log.makeRecord(log.name, level, "neurotox", 0, message,
                             None, None, extra={JSON_FIELDS: fields})
-    click.echo(json_console.format(record), err=True)
+    click.echo(formatter.format(record), err=True)
     for h in handlers:
         if isinstance(h, logging.FileHandler) and h.level <= level:
             try:
@@ -515,7 +679,21 @@ def _show_version(ctx: click.Context, value: bool) -> None:
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:
+    """Stop the command (:class:`Terminated`), unless its output is complete already.
+
+    A complete output (renamed into place, a study stored) stays the run's result:
+    the command ends as it would have (printing its last line), exit 0, and
+    :func:`_late_note` says that the signal came.
+    """
+    if committed_outputs() or _END.ended:
+        _record_late(signum, frame)
+        return
     raise Terminated(signal.Signals(signum).name)
+
+
+def _record_late(signum: int, frame: Any) -> None:
+    """Note a SIGTERM or SIGHUP that came after the command's output was complete."""
+    _END.late.append(signal.Signals(signum).name)
 
 
 def _handle_sigterm(ctx: click.Context) -> None:
@@ -530,7 +708,10 @@ def _handle_sigterm(ctx: click.Context) -> None:
         if sig is None or signal.getsignal(sig) is not signal.SIG_DFL:
             continue
         previous = signal.signal(sig, _on_sigterm)
-        ctx.call_on_close(lambda sig=sig, previous=previous: signal.signal(sig, previous))
+        # run as the program, the process ends right after the command: the signal
+        # only noted until then (a default action would kill it, exit 143, no line)
+        ctx.call_on_close(lambda sig=sig, previous=previous: signal.signal(
+            sig, _record_late if _END.owned else previous))
 
 
 def _limits(ctx: click.Context, max_file: str | None, max_unpacked: str | None) -> None:

@@ -17,6 +17,7 @@ from neurotox.cli.options import (
     overrides,
     param_option,
 )
+from neurotox.errors import shown
 
 #: Well metrics drawn as plate heatmaps, with the words and unit of each map's title.
 HEATMAPS = {"neurite_length_per_cell_um": "neurite length per cell (µm)",
@@ -186,7 +187,7 @@ def neurite(ctx: click.Context, plate_dir: Path, layout: Path | None, protocol: 
     skipped = f"; {run.unmatched} image file(s) matched no naming pattern (listed in the " \
         "manifest notes)" if run.unmatched else ""
     click.echo(f"{len(run.details['fields'])} fields, {len(run.details['wells'])} wells, "
-               f"{n_ex} field(s) excluded{skipped}; wrote {output}")
+               f"{n_ex} field(s) excluded{skipped}; wrote {shown(output)}")
 
 
 def _write(od: Any, run: Any) -> None:

@@ -16,6 +16,7 @@ import click
 
 from neurotox.cli.options import distinct_files, output_options, param_option
 from neurotox.cli.rodent import _protocol_help, _run
+from neurotox.errors import shown
 
 
 def _curve_figures(od: Any, result: Any) -> None:
@@ -57,4 +58,5 @@ def neurochem(inputs: tuple[Path, ...], study_file: Path, protocol: str | None,
     ep = result.endpoints
     censored = int((ep["censoring"] != "none").sum())
     click.echo(f"{assay}: {ep['subject'].nunique()} subjects, {len(ep)} endpoint values "
-               f"({censored} censored, {int(ep['excluded'].sum())} excluded); wrote {output}")
+               f"({censored} censored, {int(ep['excluded'].sum())} excluded); "
+               f"wrote {shown(output)}")

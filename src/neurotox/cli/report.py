@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from neurotox.cli.options import open_output, output_options
+from neurotox.errors import shown
 
 #: Report formats (kept here so that ``neurotox --help`` does not import matplotlib).
 FORMATS = ("xlsx", "docx", "pdf", "html", "csv")
@@ -67,4 +68,4 @@ def report(study_file: Path | None, study_opt: Path | None, endpoints_file: Path
                            paper=paper.lower() if paper else None, workers=workers)
     wrote = (f"{len(rep.tables)} tables and {len(rep.figures)} figures" if rep.tables else
              "the endpoint values, statistical results and decisions")
-    click.echo(f"wrote {wrote} ({', '.join(fmts)}) to {output}")
+    click.echo(f"wrote {wrote} ({', '.join(fmts)}) to {shown(output)}")

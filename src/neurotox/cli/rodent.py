@@ -22,6 +22,7 @@ from neurotox.cli.options import (
     overrides,
     param_option,
 )
+from neurotox.errors import shown
 
 if TYPE_CHECKING:
     from neurotox.assays.base import AssayResult
@@ -143,7 +144,7 @@ def nor(inputs: tuple[Path, ...], study_file: Path, protocol: str | None,
     """
     _, result = _run(("nor",), "nor-standard", inputs, study_file, protocol, params, output,
                      force)
-    click.echo(f"nor: {_summary(result)}; wrote {output}")
+    click.echo(f"nor: {_summary(result)}; wrote {shown(output)}")
 
 
 @click.command()
@@ -159,4 +160,4 @@ def tmaze(inputs: tuple[Path, ...], study_file: Path, protocol: str | None,
     """T-/Y-maze alternation from arm-entry sequences, trial tables or pose tracks."""
     _, result = _run(("tmaze",), "tmaze-spontaneous", inputs, study_file, protocol, params,
                      output, force)
-    click.echo(f"tmaze: {_summary(result)}; wrote {output}")
+    click.echo(f"tmaze: {_summary(result)}; wrote {shown(output)}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from neurotox.cli.options import open_output, output_options
+from neurotox.errors import shown
 
 
 @click.command()
@@ -31,4 +32,4 @@ def simulate(kind: str, seed: int, output: Path, force: bool) -> None:
             truth = sim.write(folder, seed)
             freeze_zip_files(folder)   # the same seed gives the same bytes, at any time
             od.write_json((Path(sim.kind) if kind == "all" else Path()) / "truth.json", truth)
-    click.echo(f"wrote {', '.join(s.kind for s in sims)} to {output}")
+    click.echo(f"wrote {', '.join(s.kind for s in sims)} to {shown(output)}")

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from neurotox.cli.options import open_output, output_options
+from neurotox.errors import shown
 
 
 @click.command()
@@ -102,4 +103,4 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
 def _summary(analysis, output: Path) -> None:
     n_sig = int((analysis.results["flag"] != "").sum())
     click.echo(f"{len(analysis.decisions)} analyses, {len(analysis.results)} group rows, "
-               f"{n_sig} significant vs control; wrote {output}")
+               f"{n_sig} significant vs control; wrote {shown(output)}")

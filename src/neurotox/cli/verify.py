@@ -7,10 +7,19 @@ from pathlib import Path
 import click
 
 from neurotox.cli.options import signing_key
+from neurotox.errors import shown
+
+
+def _folder(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    """FOLDER as a path; an empty argument (an unset ``$OUT``) is not the current folder."""
+    if not value:
+        raise click.BadParameter("no folder given (an empty argument: an unset variable?)",
+                                 ctx=ctx, param=param)
+    return Path(value)
 
 
 @click.command()
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder", type=click.Path(), callback=_folder)
 @click.option("--key", "key_file", default=None, metavar="FILE",
               type=click.Path(dir_okay=False, path_type=Path),
               help="Check the manifest's signature with this key file (env "
@@ -29,4 +38,4 @@ def verify(folder: Path, key_file: Path | None) -> None:
         click.echo(line)
     if result.problems:
         raise click.exceptions.Exit(1)
-    click.echo(f"{folder}: intact; {result.signature}")
+    click.echo(f"{shown(folder)}: intact; {result.signature}")

@@ -184,7 +184,7 @@ def connect(db: str | None = None, *, create: bool = True,
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise InputError(f"cannot open database {display_url(url)}: "
-                         f"{_first_line(exc.orig)}") from None
+                         f"{failure_reason(exc.orig, url)}") from None
     except sa.exc.DatabaseError as exc:
         engine.dispose()
         raise InputError(f"not a neurotox database {display_url(url)}: "
@@ -214,6 +214,30 @@ def _check_version(engine: sa.Engine, path: str) -> None:
         raise InputError(f"the database is read-only here and at schema version {version}, "
                          f"not {schema.SCHEMA_VERSION}: open it once where it can be written "
                          "(any neurotox hcd command updates it)", path=path)
+
+
+def failure_reason(exc: BaseException | None, url: str | None = None) -> str:
+    """The driver's one-line reason, with what SQLite leaves unsaid.
+
+    "database is locked" comes after waiting :data:`BUSY_TIMEOUT_S` for another
+    process's write lock; "unable to open database file" or "attempt to write a
+    readonly database" for a file or folder this user may not write (SQLite keeps its
+    journal files beside the database) names which is read-only.
+    """
+    text = _first_line(exc)
+    if "database is locked" in text:
+        return (f"{text} (waited {BUSY_TIMEOUT_S} s for another process to finish writing "
+                "to it)")
+    path = sqlite_path(url) if url else None
+    if path is None or not any(m in text for m in ("unable to open", "readonly")):
+        return text
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"{text}: the file {str(path)!r} is read-only for this user"
+    folder = path.parent
+    if folder.is_dir() and not os.access(folder, os.W_OK):
+        return (f"{text}: the folder {str(folder)!r} is read-only for this user (SQLite "
+                "writes its journal files beside the database)")
+    return text
 
 
 def _first_line(exc: BaseException | None) -> str:

@@ -46,7 +46,7 @@ from typing import Any
 
 import pandas as pd
 
-from neurotox.errors import InputError, OutputExistsError
+from neurotox.errors import InputError, OutputExistsError, shown
 from neurotox.files import (
     NOTE_SINK,
     FileState,
@@ -595,9 +595,6 @@ def _check_signature(doc: dict[str, Any], sig: dict[str, str] | None,
     return None, f"signature valid (key {key.key_id})"
 
 
-def shown(name: str) -> str:
-    """A path for a one-line message: as is, or quoted when it holds control characters."""
-    return name if name.isprintable() else repr(name)
 
 
 def _compare_tree(folder: Path, listed: dict[str, tuple[str, int | None]]) -> list[str]:
@@ -1052,7 +1049,9 @@ class OutputDir:
                 if old is not None:
                     os.replace(old, self.target)
                 raise
-        output_committed(f"output folder {self.target}")
+            # said before the held signals are raised again: a SIGTERM from now on finds
+            # the output complete (the CLI then exits 0, see neurotox.cli.main)
+            output_committed(f"output folder {shown(self.target)}")
         if old is not None:
             _remove_replaced(old)
 

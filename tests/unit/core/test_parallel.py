@@ -298,3 +298,20 @@ def test_a_cluster_of_another_installation_is_one_line():
                            r".* cannot load this run's tasks: its scheduler or workers run "
                            r"another neurotox version or Python environment"):
             list(parallel.run_tasks(cannot_load, [1, 2], scheduler=client))
+
+
+def _failing_start() -> None:
+    raise ValueError("could not load the codec")
+
+
+def test_a_failed_worker_start_is_the_error_of_its_tasks(capfd):
+    """stranger46 F3: the initializer's error, raised where the run collects the tasks.
+
+    Not a raw worker traceback on standard error followed by "a worker process died".
+    """
+    from neurotox.parallel import TaskPool
+
+    with pytest.raises(ValueError, match="^could not load the codec$"):
+        with TaskPool(2, initializer=_failing_start) as pool:
+            pool.submit(math.factorial, 5).result()
+    assert capfd.readouterr().err == ""
