@@ -284,6 +284,27 @@ def test_wide_lab_sheet_equals_long_table(folder, layout):
     assert list(got.sort_values("subject")["censoring"]) == ["none", "left", "right", "none"]
 
 
+@pytest.mark.parametrize("cells, kind", [
+    (["010011/5", "1111 (1)", "00000/8", "010010/5"], "0/1"),
+    (["-+--++/5", "++++ (1)", "-----/8", "-+--+-/5"], "+/-"),
+])
+def test_series_in_0_1_or_signs_equal_x_o(folder, cells, kind):
+    long = run(folder, {"vf.csv": UPDOWN_LONG.replace("oxoaxx", "oxooxo")},
+               "von-frey-up-down").endpoints
+    res = run(folder, {"vf.xlsx": _xlsx(pd.DataFrame({"Animal": ["C1", "C2", "C3", "T1"],
+                                                      "D-1": cells}))}, "von-frey-up-down")
+    got = res.endpoints.sort_values("subject")
+    np.testing.assert_allclose(got["value"], long.sort_values("subject")["value"])
+    # OXOOXX and OXOOXO on filament 5 (k = -0.169, +0.372), XXXX on
+    # the weakest filament and OOOOO on the strongest: censored at their forces
+    assert list(got["value"].round(4)) == [0.3432, 0.0045, 5.495, 0.5946]
+    assert list(got["censoring"]) == ["none", "left", "right", "none"]
+    assert [n.split(": ", 1)[1] for n in res.notes if "written with" in n] == [
+        f"4 response series written with {kind} read as X/O ({kind[-1] if kind == '0/1' else '+'}"
+        f" = withdrawal X, {kind[0] if kind == '0/1' else '-'} = no response O), first "
+        f"{cells[0].split('/')[0]!r} (row 2)"]
+
+
 def test_wide_sheet_needs_a_test(folder):
     wide = "subject,baseline,day7\nC1,10.5,8.0\n"
     with pytest.raises(InputError, match="no 'test' column: give the test"):

@@ -19,6 +19,7 @@ from neurotox.assays.cipn.updown import (
     FilamentSet,
     k_value,
     levels,
+    notation_notes,
     parse_series,
     sudo_threshold,
     updown_threshold,
@@ -136,7 +137,9 @@ def test_threshold_worked_example_of_the_calculator():
 
 
 @pytest.mark.parametrize("series, filament, match", [
-    ("oxoaxx", "5", r"character 'A' at position 4 is not X"),
+    ("oxoaxx", "5", r"character 'A' at position 4 is not X or 1 or \+ \(response\), "
+                    r"nor O or 0 or - \(no response\)"),
+    ("0120", "5", r"character '2' at position 3 is not X"),
     ("", "5", "empty response series"),
     ("oxooxx", "9", r"filament '9' is not in the set \(numbers 1-8"),
     ("oxooxx", "0.5", r"filament '0.5' is not in the set"),
@@ -201,3 +204,25 @@ def test_sudo_by_hand():
     assert top == pytest.approx(5.495 * math.sqrt(5.495 / 2.041))
     with pytest.raises(ValueError, match="response to the last stimulus"):
         sudo_threshold("5", "XO", MOUSE)
+
+
+@pytest.mark.parametrize("written", ["OXOOXX", "oxooxx", "010011", "0 1 0 0 1 1", "-+--++",
+                                     "\u2212+\u2212\u2212++", "\u2013+\u2013\u2013++",
+                                     "0x00xx", "o,1,o,o,x,1"])
+def test_one_reading_of_every_notation(written):
+    # 1 and + are a withdrawal (X), 0 and -/minus/en dash no response (O), as in the
+    # up-down literature's X = positive response (Chaplan 1994): the calculator's
+    # worked example OXOOXX on filament 5 whatever the notation
+    assert parse_series(written) == "OXOOXX"
+    th = updown_threshold(written, "5", MOUSE)
+    assert round(th.k, 3) == -0.169
+    assert th.grams == pytest.approx(10 ** (3.61 - 0.169_2 * MOUSE.delta) / 10000, rel=1e-3)
+
+
+def test_notation_notes_count_and_name_the_first_series():
+    notes = notation_notes(["oxooxx", "010011", "0110", "-+--++"], [2, 3, 4, 5])
+    assert notes == ["2 response series written with 0/1 read as X/O (1 = withdrawal X, "
+                     "0 = no response O), first '010011' (row 3)",
+                     "1 response series written with +/- read as X/O (+ = withdrawal X, "
+                     "- = no response O), first '-+--++' (row 5)"]
+    assert notation_notes(["oxooxx", "XXXX"], [2, 3]) == []

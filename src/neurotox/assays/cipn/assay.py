@@ -36,7 +36,7 @@ from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay'
     CipnParameters,
     TemperatureCorrection,
 )
-from neurotox.assays.cipn.updown import sudo_threshold, updown_threshold
+from neurotox.assays.cipn.updown import notation_notes, sudo_threshold, updown_threshold
 from neurotox.errors import FormatError, InputError
 from neurotox.io.battery import check_subjects, data_sheets, header_of, where
 from neurotox.io.cipn import fail_first, read_cipn
@@ -107,6 +107,7 @@ def _updown(df: pd.DataFrame, em: _Emitter) -> None:
         elif cens != "none" and p.out_of_range == "limit":
             cens = "none"
         out.append((th.grams, th.k, cens, reason, th.note))
+    em.notes += [f"{em.name}: {n}" for n in notation_notes(df["series"], df["row"])]
     res = pd.DataFrame(out, columns=["value", "k", "censoring", "reason", "note"],
                        index=df.index)
     frame = pd.concat([df[["subject", "timepoint", "series", "filament", "row"]], res], axis=1)
@@ -130,6 +131,7 @@ def _sudo(df: pd.DataFrame, em: _Emitter) -> None:
     read_as, how = column_reading(df, fs, em.params.filament_labels)
     if how:
         em.notes.append(f"{em.name}: {how}")
+    em.notes += [f"{em.name}: {n}" for n in notation_notes(df["response"], df["row"])]
     vals = []
     for i in range(len(df)):
         try:

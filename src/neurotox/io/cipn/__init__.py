@@ -84,8 +84,9 @@ NAMED_SESSIONS = (*PRE_DOSE_NAMES, "post", "terminal", "final", "recovery")
 #: A trial: a whole number, optionally after ``t``/``trial``/``rep`` (``1``, ``T2``).
 _TRIAL_LABEL = re.compile(r"^(?:t|trial|rep)?[\s_.-]*\d{1,3}$", re.I)
 
-_IN_CELL = re.compile(r"^\s*([XxOo0\s]+?)\s*(?:/|\(|@|;|,|\s)\s*([^\s()/@;,]+(?:\s*g)?)\s*\)?\s*$",
-                      re.I)
+#: An up-down cell: the series (X/O, 0/1 or +/-) and its last filament (``oxooxx/5``).
+_IN_CELL = re.compile(r"^\s*([XxOo01+\-\u2212\u2013\s]+?)\s*(?:/|\(|@|;|,|\s)\s*"
+                      r"([^\s()/@;,]+(?:\s*g)?)\s*\)?\s*$", re.I)
 _TRIAL = re.compile(r"^(.+?)_(?:trial|t|rep)_?(\d+)$")
 
 
