@@ -149,13 +149,14 @@ def _sudo(df: pd.DataFrame, em: _Emitter) -> None:
 
 def _latency(df: pd.DataFrame, test: str, em: _Emitter) -> None:
     p = em.params
-    if test == "cold_plate" and p.cold_plate_measure == "count":
-        _counts(df, em)
-        return
-    cutoff = p.cutoff_s.get(test)
-    if cutoff is None:
+    count, cutoff = test == "cold_plate" and p.cold_plate_measure == "count", p.cutoff_s.get(test)
+    if cutoff is None and not count:
         raise InputError(f"the protocol gives no cut-off for {test} (parameter 'cutoff_s')",
                          path=df.attrs.get("path"))
+    df, marks = thermal.cutoff_marks(df, None if count else cutoff, test)
+    em.note(marks)
+    if count:
+        return _counts(df, em)
     thermal.check_latencies(df, cutoff, test)
     sessions = thermal.session_latencies(df, cutoff)
     em.note(thermal.short_sessions(sessions, test))
