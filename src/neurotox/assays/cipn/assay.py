@@ -22,6 +22,7 @@ from neurotox.assays.base import AssayPlugin, AssayResult, refuse_repeats, regis
 from neurotox.assays.battery.common import Recorder, subjects_of
 from neurotox.assays.cipn import nerve, thermal
 from neurotox.assays.cipn.baseline import (
+    censored_baseline_note,
     check_repeats,
     check_session_columns,
     match_baseline,
@@ -265,24 +266,6 @@ def _baseline_rows(rows: pd.DataFrame, base: pd.DataFrame, baseline: str,
                       censoring="none", where=f"baseline {baseline}" + origin + bound)
     out = out[np.isfinite(out["value"].to_numpy(float))]
     return out.assign(reason="")
-
-
-def censored_baseline_note(base: pd.DataFrame, baseline: str) -> list[str]:
-    """A note naming the animals whose baseline threshold is censored (its bound is the covariate).
-
-    A naive animal that withdraws from no filament (all-O series) has a
-    threshold above the set's strongest filament: its baseline is that bound,
-    as its threshold is in the tables; the ANCOVA takes the bound as the value
-    rather than leaving the animal out (which it did, silently).
-    """
-    cens = base[base["censoring"] != "none"]
-    if cens.empty:
-        return []
-    shown = ", ".join(f"{r.subject} {r.endpoint} {r.value:g}"
-                      for r in cens.head(6).itertuples())
-    return [f"{len(cens)} baseline value(s) at {baseline} are censored (beyond the test's "
-            f"range: {shown}{' …' if len(cens) > 6 else ''}); as the baseline covariate each is "
-            "taken at its bound"]
 
 
 def _run_baselines(emitted: list[tuple[Path, _Emitter]], baseline: str) -> pd.DataFrame:
