@@ -140,6 +140,9 @@ def test_threshold_worked_example_of_the_calculator():
     ("oxoaxx", "5", r"character 'A' at position 4 is not X or 1 or \+ \(response\), "
                     r"nor O or 0 or - \(no response\)"),
     ("0120", "5", r"character '2' at position 3 is not X"),
+    ("-", "5", r"response series '-': a lone dash is no series \(a session not done\? "
+               r"leave the cell empty\)"),
+    (" \u2212 ", "5", r"a lone dash is no series"),
     ("", "5", "empty response series"),
     ("oxooxx", "9", r"filament '9' is not in the set \(numbers 1-8"),
     ("oxooxx", "0.5", r"filament '0.5' is not in the set"),

@@ -44,6 +44,8 @@ SERIES_CHARS = "XO"
 #: 1 and + a withdrawal (X), 0 and - none (O), as binary scoring sheets write them.
 _NOTATIONS = str.maketrans({"1": "X", "+": "X", "0": "O", "-": "O", "\u2212": "O",
                             "\u2013": "O"})
+#: A cell holding only a dash: "not done" on a lab sheet, never a one-response series.
+_DASHES = ("-", "\u2212", "\u2013")
 
 #: The two ways a sheet names its filaments: by number (1 = weakest) or by marking.
 NUMBER, MARKING = "number", "marking"
@@ -334,6 +336,9 @@ def updown_threshold(series: str, last_filament: str, filaments: FilamentSet, *,
         the strongest's (the caller's out-of-range policy decides what to keep).
 
     """
+    if str(series).strip() in _DASHES:
+        raise ValueError(f"response series {series!r}: a lone dash is no series (a session "
+                         "not done? leave the cell empty)")
     s = parse_series(series)
     i = filaments.index(last_filament, read_as)
     k = k_value(s)
