@@ -229,3 +229,18 @@ def test_notation_notes_count_and_name_the_first_series():
                      "1 response series written with +/- read as X/O (+ = withdrawal X, "
                      "- = no response O), first '-+--++' (row 5)"]
     assert notation_notes(["oxooxx", "XXXX"], [2, 3]) == []
+
+
+def test_bare_0_1_series_that_all_start_with_1_warn_of_lost_leading_zeros():
+    # 010011 typed into a spreadsheet cell formatted as a number is stored as 10011
+    notes = notation_notes(["10011", "1101", "10"], [2, 3, 4])
+    assert notes[1] == (
+        "warning: every one of the 3 response series written as a bare run of 0/1 digits "
+        "starts with 1: a spreadsheet that stored them as numbers drops leading 0s (010011 "
+        "becomes 10011, another threshold); thresholds computed as written; check the sheet, "
+        "or write the series as text, with X/O or with separators (0,1,0,0,1,1)")
+    # one run starting with 0 shows the column kept its zeros; separators are text;
+    # single SUDO responses cannot lose a zero
+    assert len(notation_notes(["10011", "0110"], [2, 3])) == 1
+    assert len(notation_notes(["1,0,0,1,1"], [2])) == 1
+    assert len(notation_notes(["1", "1", "0"], [2, 3, 4])) == 1

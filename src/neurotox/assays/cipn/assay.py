@@ -108,7 +108,8 @@ def _updown(df: pd.DataFrame, em: _Emitter) -> None:
         elif cens != "none" and p.out_of_range == "limit":
             cens = "none"
         out.append((th.grams, th.k, cens, reason, th.note))
-    em.notes += [f"{em.name}: {n}" for n in notation_notes(df["series"], df["row"])]
+    for said in notation_notes(df["series"], df["row"]):
+        em.note(said)
     res = pd.DataFrame(out, columns=["value", "k", "censoring", "reason", "note"],
                        index=df.index)
     frame = pd.concat([df[["subject", "timepoint", "series", "filament", "row"]], res], axis=1)
@@ -132,7 +133,8 @@ def _sudo(df: pd.DataFrame, em: _Emitter) -> None:
     read_as, how = column_reading(df, fs, em.params.filament_labels)
     if how:
         em.notes.append(f"{em.name}: {how}")
-    em.notes += [f"{em.name}: {n}" for n in notation_notes(df["response"], df["row"])]
+    for said in notation_notes(df["response"], df["row"]):
+        em.note(said)
     vals = []
     for i in range(len(df)):
         try:

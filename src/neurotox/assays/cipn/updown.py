@@ -220,6 +220,9 @@ def parse_series(text: str) -> str:
 def notation_notes(series: Iterable[str], rows: Iterable[object]) -> list[str]:
     """Run notes naming the series written in 0/1 or +/- rather than X/O, one per notation.
 
+    A warning when every bare 0/1 run starts with 1: the signature of leading
+    0s dropped by a spreadsheet that stored the series as numbers.
+
     Parameters
     ----------
     series
@@ -236,9 +239,17 @@ def notation_notes(series: Iterable[str], rows: Iterable[object]) -> list[str]:
             found.setdefault(kind, []).append((text, row))
     meaning = {"0/1": "1 = withdrawal X, 0 = no response O",
                "+/-": "+ = withdrawal X, - = no response O"}
-    return [f"{len(hits)} response series written with {kind} read as X/O ({meaning[kind]}), "
-            f"first {hits[0][0]!r} (row {hits[0][1]})"
-            for kind, hits in ((k, found[k]) for k in meaning if k in found)]
+    notes = [f"{len(hits)} response series written with {kind} read as X/O ({meaning[kind]}), "
+             f"first {hits[0][0]!r} (row {hits[0][1]})"
+             for kind, hits in ((k, found[k]) for k in meaning if k in found)]
+    bare = [t.strip() for t, _ in found.get("0/1", []) if re.fullmatch(r"\s*[01]{2,}\s*", str(t))]
+    if bare and all(t.startswith("1") for t in bare):
+        notes.append(f"warning: every one of the {len(bare)} response series written as a "
+                     "bare run of 0/1 digits starts with 1: a spreadsheet that stored them as "
+                     "numbers drops leading 0s (010011 becomes 10011, another threshold); "
+                     "thresholds computed as written; check the sheet, or write the series "
+                     "as text, with X/O or with separators (0,1,0,0,1,1)")
+    return notes
 
 
 def levels(series: str) -> np.ndarray:
