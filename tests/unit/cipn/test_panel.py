@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,40 @@ def test_latency_mean_censoring_and_mpe(folder):
     assert twin.to_dict() == {"C1": 11.0, "C2": 8.0, "C3": 20.0}
     assert any(n.startswith("1 baseline value(s) at day-1 are censored (beyond the test's "
                             "range: C3 hargreaves_latency 20)") for n in res.notes)
+
+
+@pytest.mark.parametrize("mark", [">20", "> 20", ">=20", "\u226520", "20+", "20*", "20.0+",
+                                  "cut-off", "Cutoff", "cut off", "CUT_OFF"])
+def test_a_latency_written_as_at_the_cut_off_is_the_cut_off(folder, mark):
+    # C1 day7 trial 1 and C3 day-1: as the sheet with 20 (the cut-off) in those cells
+    res = run(folder, {"thermal.csv": THERMAL.replace(",20\n", f",{mark}\n")})
+    t = res.endpoints
+    c1 = value(t, "hargreaves_latency", "C1", "day7")
+    assert c1["value"] == 17.0 and c1["censoring"] == "right"
+    assert value(t, "hargreaves_mpe", "C1", "day7")["value"] == pytest.approx(100 * 6 / 9)
+    assert value(t, "hargreaves_latency", "C3", "day-1")["censoring"] == "right"
+    assert f"thermal.csv: hargreaves: 2 latencies written as at the cut-off ({mark!r}) read " \
+           "as the cut-off, 20 s (right-censored)" in res.notes
+
+
+@pytest.mark.parametrize("mark, found", [(">15", "'>15'"), ("19*", "'19*'")])
+def test_a_cut_off_marker_at_another_cut_off_is_refused(folder, mark, found):
+    with pytest.raises(InputError, match=r"thermal.csv, row 4, column 'value': hargreaves: a "
+                       r"latency marked at a cut-off other than the protocol's 20 s "
+                       rf"\(parameter 'cutoff_s'\), found {re.escape(found)}$"):
+        run(folder, {"thermal.csv": THERMAL.replace("C1,7,hargreaves,1,20\n",
+                                                    f"C1,7,hargreaves,1,{mark}\n")})
+
+
+def test_cut_off_markers_only_in_latencies(folder):
+    # an electronic von Frey force or a cold-plate count has no cut-off: still not a number
+    with pytest.raises(InputError, match=r"row 2, column 'value': expected a number, "
+                       r"found '>20'"):
+        run(folder, {"evf.csv": "subject,day,test,value\nC1,1,electronic von frey,>20\n"})
+    with pytest.raises(InputError, match=r"row 2, column 'value': cold_plate: a cut-off "
+                       r"marker in a count \(cold_plate_measure: count\), found 'cut-off'"):
+        run(folder, {"cp.csv": "subject,day,test,value\nC1,1,cold plate,cut-off\n"},
+            cold_plate_measure="count")
 
 
 def test_a_session_missing_a_trial_is_noted_with_its_mean(folder):
@@ -282,6 +317,27 @@ def test_wide_lab_sheet_equals_long_table(folder, layout):
     np.testing.assert_allclose(got.sort_values("subject")["value"],
                                long.sort_values("subject")["value"])
     assert list(got.sort_values("subject")["censoring"]) == ["none", "left", "right", "none"]
+
+
+@pytest.mark.parametrize("cells, kind", [
+    (["010011/5", "1111 (1)", "00000/8", "010010/5"], "0/1"),
+    (["-+--++/5", "++++ (1)", "-----/8", "-+--+-/5"], "+/-"),
+])
+def test_series_in_0_1_or_signs_equal_x_o(folder, cells, kind):
+    long = run(folder, {"vf.csv": UPDOWN_LONG.replace("oxoaxx", "oxooxo")},
+               "von-frey-up-down").endpoints
+    res = run(folder, {"vf.xlsx": _xlsx(pd.DataFrame({"Animal": ["C1", "C2", "C3", "T1"],
+                                                      "D-1": cells}))}, "von-frey-up-down")
+    got = res.endpoints.sort_values("subject")
+    np.testing.assert_allclose(got["value"], long.sort_values("subject")["value"])
+    # OXOOXX and OXOOXO on filament 5 (k = -0.169, +0.372), XXXX on
+    # the weakest filament and OOOOO on the strongest: censored at their forces
+    assert list(got["value"].round(4)) == [0.3432, 0.0045, 5.495, 0.5946]
+    assert list(got["censoring"]) == ["none", "left", "right", "none"]
+    assert [n.split(": ", 1)[1] for n in res.notes if "written with" in n] == [
+        f"4 response series written with {kind} read as X/O ({kind[-1] if kind == '0/1' else '+'}"
+        f" = withdrawal X, {kind[0] if kind == '0/1' else '-'} = no response O), first "
+        f"{cells[0].split('/')[0]!r} (row 2)"]
 
 
 def test_wide_sheet_needs_a_test(folder):

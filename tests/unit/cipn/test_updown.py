@@ -19,6 +19,7 @@ from neurotox.assays.cipn.updown import (
     FilamentSet,
     k_value,
     levels,
+    notation_notes,
     parse_series,
     sudo_threshold,
     updown_threshold,
@@ -136,7 +137,12 @@ def test_threshold_worked_example_of_the_calculator():
 
 
 @pytest.mark.parametrize("series, filament, match", [
-    ("oxoaxx", "5", r"character 'A' at position 4 is not X"),
+    ("oxoaxx", "5", r"character 'A' at position 4 is not X or 1 or \+ \(response\), "
+                    r"nor O or 0 or - \(no response\)"),
+    ("0120", "5", r"character '2' at position 3 is not X"),
+    ("-", "5", r"response series '-': a lone dash is no series \(a session not done\? "
+               r"leave the cell empty\)"),
+    (" \u2212 ", "5", r"a lone dash is no series"),
     ("", "5", "empty response series"),
     ("oxooxx", "9", r"filament '9' is not in the set \(numbers 1-8"),
     ("oxooxx", "0.5", r"filament '0.5' is not in the set"),
@@ -201,3 +207,40 @@ def test_sudo_by_hand():
     assert top == pytest.approx(5.495 * math.sqrt(5.495 / 2.041))
     with pytest.raises(ValueError, match="response to the last stimulus"):
         sudo_threshold("5", "XO", MOUSE)
+
+
+@pytest.mark.parametrize("written", ["OXOOXX", "oxooxx", "010011", "0 1 0 0 1 1", "-+--++",
+                                     "\u2212+\u2212\u2212++", "\u2013+\u2013\u2013++",
+                                     "0x00xx", "o,1,o,o,x,1"])
+def test_one_reading_of_every_notation(written):
+    # 1 and + are a withdrawal (X), 0 and -/minus/en dash no response (O), as in the
+    # up-down literature's X = positive response (Chaplan 1994): the calculator's
+    # worked example OXOOXX on filament 5 whatever the notation
+    assert parse_series(written) == "OXOOXX"
+    th = updown_threshold(written, "5", MOUSE)
+    assert round(th.k, 3) == -0.169
+    assert th.grams == pytest.approx(10 ** (3.61 - 0.169_2 * MOUSE.delta) / 10000, rel=1e-3)
+
+
+def test_notation_notes_count_and_name_the_first_series():
+    notes = notation_notes(["oxooxx", "010011", "0110", "-+--++"], [2, 3, 4, 5])
+    assert notes == ["2 response series written with 0/1 read as X/O (1 = withdrawal X, "
+                     "0 = no response O), first '010011' (row 3)",
+                     "1 response series written with +/- read as X/O (+ = withdrawal X, "
+                     "- = no response O), first '-+--++' (row 5)"]
+    assert notation_notes(["oxooxx", "XXXX"], [2, 3]) == []
+
+
+def test_bare_0_1_series_that_all_start_with_1_warn_of_lost_leading_zeros():
+    # 010011 typed into a spreadsheet cell formatted as a number is stored as 10011
+    notes = notation_notes(["10011", "1101", "10"], [2, 3, 4])
+    assert notes[1] == (
+        "warning: every one of the 3 response series written as a bare run of 0/1 digits "
+        "starts with 1: a spreadsheet that stored them as numbers drops leading 0s (010011 "
+        "becomes 10011, another threshold); thresholds computed as written; check the sheet, "
+        "or write the series as text, with X/O or with separators (0,1,0,0,1,1)")
+    # one run starting with 0 shows the column kept its zeros; separators are text;
+    # single SUDO responses cannot lose a zero
+    assert len(notation_notes(["10011", "0110"], [2, 3])) == 1
+    assert len(notation_notes(["1,0,0,1,1"], [2])) == 1
+    assert len(notation_notes(["1", "1", "0"], [2, 3, 4])) == 1

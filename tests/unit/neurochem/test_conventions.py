@@ -16,13 +16,16 @@ def test_refit_acceptance_and_exclusion_rules_of_the_multiplex_template():
     assert said[2] == ("The sample values of an analyte on a plate that fails acceptance are "
                        "excluded (reject_failed_plates).")
     assert said[-1] == ("Samples with a replicate CV above 20 % are flagged and kept "
-                        "(exclude_high_cv_samples: false).")
+                        "(exclude_high_cv_samples: false). A run note counts them per plate "
+                        "and analyte, a warning when they are more than 10% of the samples "
+                        "with replicate wells (high_cv_share).")
 
 
 def test_changed_parameters_change_the_sentences():
     params = resolve_parameters("multiplex-cytokines", {
         "curve_source": "vendor", "control_recovery": [70, 130], "reject_failed_plates": False,
-        "above_uloq": "exclude", "exclude_high_cv_samples": True, "cv_limit": 25})[1]
+        "above_uloq": "exclude", "exclude_high_cv_samples": True, "cv_limit": 25,
+        "high_cv_share": 0.25})[1]
     said = immunoassay_conventions(params)
     assert said[0] == ("Concentrations are back-calculated with the reader software's own "
                        "standard curve (exported or printed) at the mean signal of a sample's "
@@ -31,4 +34,6 @@ def test_changed_parameters_change_the_sentences():
     assert said[2].endswith("are kept; the failure is noted (reject_failed_plates: false).")
     assert "Values above the ULOQ are excluded (above_uloq: exclude)." in said
     assert said[-1] == ("Samples with a replicate CV above 25 % are excluded "
-                        "(exclude_high_cv_samples).")
+                        "(exclude_high_cv_samples). A run note counts them per plate and "
+                        "analyte, a warning when they are more than 25% of the samples with "
+                        "replicate wells (high_cv_share).")

@@ -12,6 +12,7 @@ from neurotox.assays.neurochem import qc
 from neurotox.assays.neurochem.concentrations import (
     choose_dilution,
     pool_same_dilution,
+    replicate_cv_note,
     sample_values,
     series_warnings,
     well_values,
@@ -319,3 +320,27 @@ def test_flat_standards_give_no_numpy_warning():
     cal = calibrate(wells, P, names=NAMES)        # warnings are errors in pytest
     assert cal.rising and not cal.hook
     assert not math.isfinite(cal.lloq)
+
+
+def test_replicate_cv_above_the_limit_is_counted_per_plate():
+    """One note per plate: a warning when the flagged samples are over high_cv_share."""
+    agree = [(f"S{i:02d}", (1000.0 + i, 1000.0 + i), 1.0) for i in range(9)]
+    wells = plate(samples=[("A", (1000.0, 2000.0), 2.0), *agree,
+                           ("Z", 1500.0, 1.0)])              # 11 samples in duplicate
+    cal = calibrate(wells, P, names=NAMES)
+    s = sample_values(wells, cal, P)
+    cv = 100 * np.std([1000, 2000], ddof=1) / 1500            # 47.1 %
+    assert s.set_index("sample").loc["A", "cv"] == pytest.approx(cv)
+    # 1 of 11 samples with replicates (9 %): a note, not a warning
+    assert replicate_cv_note(s, P) == [
+        "plate P1, IL6: 1 of 11 samples with replicate wells (9%) have a replicate CV above "
+        "20% (flagged and kept; high_cv_share 10%): 'A' (1:2, CV 47%)"]
+    # over the share (1 of 3, 33 %), and with the samples excluded: a warning
+    few = plate(samples=[("A", (1000.0, 2000.0), 2.0), ("B", (900.0, 2100.0), 1.0),
+                         ("C", (800.0, 800.0), 1.0)])
+    strict = P.model_copy(update={"exclude_high_cv_samples": True})
+    got = sample_values(few, calibrate(few, strict, names=NAMES), strict)
+    assert replicate_cv_note(got, strict) == [
+        "warning: plate P1, IL6: 2 of 3 samples with replicate wells (67%) have a replicate "
+        "CV above 20% (excluded; high_cv_share 10%): 'A' (1:2, CV 47%); 'B' (1:1, CV 57%)"]
+    assert replicate_cv_note(sample_values(plate(samples=agree), cal, P), P) == []

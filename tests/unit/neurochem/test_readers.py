@@ -465,6 +465,60 @@ def test_samples_named_like_standards_without_a_type_column_say_so(tmp_path):
         read_export(p)
 
 
+_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+
+
+def _workbook(text: str, sep: str, path: Path, *, extra_sheet: bool = False) -> Path:
+    """A text export opened in Excel and saved as xlsx: one row per line, numbers as numbers."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Plate 1"
+    for r in csv.reader(io.StringIO(text), delimiter=sep):
+        ws.append([(int(float(c)) if float(c).is_integer() and "." not in c else float(c))
+                   if _PLAIN_NUMBER.match(c) else (c or None) for c in r])
+    if extra_sheet:
+        wb.create_sheet("Plate 2").append(["Software Version", "3.12"])
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("fixture, sep, options", [
+    ("gen5_small.txt", "\t", {"analyte": "gfap"}), ("xponent_small.csv", ",", {})])
+def test_a_text_export_saved_as_a_workbook_reads_as_the_text(tmp_path, fixture, sep, options):
+    # Gen5 "Export to Excel" and an xPONENT CSV re-saved as xlsx were refused as an
+    # unknown layout (stranger47 #8): the first sheet holds the text's cells, one row per line
+    text = (DATA / fixture).read_text()
+    book = read_export(_workbook(text, sep, tmp_path / "export.xlsx"), **options)
+    plain = read_export(DATA / fixture, **options)
+    assert book.format == plain.format
+    cols = ["plate", "analyte", "well", "type", "level", "sample", "expected", "dilution",
+            "signal", "raw", "vendor_value", "vendor_censoring", "vendor_flag"]
+    pd.testing.assert_frame_equal(book.wells[cols], plain.wells[cols])
+    assert {k: c.params for k, c in book.curves.items()} == \
+        {k: c.params for k, c in plain.curves.items()}
+    assert book.notes[:2] == [f"export.xlsx: format {plain.format} (detected)",
+                              "export.xlsx: sheet 'Plate 1' read as the lines of the "
+                              f"{plain.format} text export it holds (cells joined by tabs)"]
+    # given by name too
+    assert len(read_export(tmp_path / "export.xlsx", format=plain.format, **options).wells) \
+        == len(plain.wells)
+
+
+def test_a_workbook_export_with_more_sheets_warns_that_only_the_first_is_read(tmp_path):
+    text = (DATA / "gen5_small.txt").read_text()
+    e = read_export(_workbook(text, "\t", tmp_path / "two.xlsx", extra_sheet=True))
+    assert e.notes[1] == ("warning: two.xlsx: sheet 'Plate 1' read as the lines of the gen5 "
+                          "text export it holds (cells joined by tabs); sheet(s) 'Plate 2' not "
+                          "read: give each as its own file (the text export, or one sheet per "
+                          "workbook)")
+
+
+def test_a_workbook_holding_no_known_text_export_is_still_unknown(tmp_path):
+    p = _workbook("subject,weight\nA,1\n", ",", tmp_path / "u.xlsx")
+    with pytest.raises(FormatError, match="unknown plate-assay export layout"):
+        read_export(p)
+
+
 def test_unknown_layout_lists_the_formats(tmp_path):
     p = tmp_path / "u.csv"
     p.write_text("subject,weight\nA,1\n")

@@ -22,6 +22,7 @@ from neurotox.assays.base import AssayPlugin, AssayResult, refuse_repeats, regis
 from neurotox.assays.battery.common import Recorder, subjects_of
 from neurotox.assays.cipn import nerve, thermal
 from neurotox.assays.cipn.baseline import (
+    censored_baseline_note,
     check_repeats,
     check_session_columns,
     match_baseline,
@@ -36,7 +37,7 @@ from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay'
     CipnParameters,
     TemperatureCorrection,
 )
-from neurotox.assays.cipn.updown import sudo_threshold, updown_threshold
+from neurotox.assays.cipn.updown import notation_notes, sudo_threshold, updown_threshold
 from neurotox.errors import FormatError, InputError
 from neurotox.io.battery import check_subjects, data_sheets, header_of, where
 from neurotox.io.cipn import fail_first, read_cipn
@@ -107,6 +108,8 @@ def _updown(df: pd.DataFrame, em: _Emitter) -> None:
         elif cens != "none" and p.out_of_range == "limit":
             cens = "none"
         out.append((th.grams, th.k, cens, reason, th.note))
+    for said in notation_notes(df["series"], df["row"]):
+        em.note(said)
     res = pd.DataFrame(out, columns=["value", "k", "censoring", "reason", "note"],
                        index=df.index)
     frame = pd.concat([df[["subject", "timepoint", "series", "filament", "row"]], res], axis=1)
@@ -130,6 +133,8 @@ def _sudo(df: pd.DataFrame, em: _Emitter) -> None:
     read_as, how = column_reading(df, fs, em.params.filament_labels)
     if how:
         em.notes.append(f"{em.name}: {how}")
+    for said in notation_notes(df["response"], df["row"]):
+        em.note(said)
     vals = []
     for i in range(len(df)):
         try:
@@ -147,13 +152,14 @@ def _sudo(df: pd.DataFrame, em: _Emitter) -> None:
 
 def _latency(df: pd.DataFrame, test: str, em: _Emitter) -> None:
     p = em.params
-    if test == "cold_plate" and p.cold_plate_measure == "count":
-        _counts(df, em)
-        return
-    cutoff = p.cutoff_s.get(test)
-    if cutoff is None:
+    count, cutoff = test == "cold_plate" and p.cold_plate_measure == "count", p.cutoff_s.get(test)
+    if cutoff is None and not count:
         raise InputError(f"the protocol gives no cut-off for {test} (parameter 'cutoff_s')",
                          path=df.attrs.get("path"))
+    df, marks = thermal.cutoff_marks(df, None if count else cutoff, test)
+    em.note(marks)
+    if count:
+        return _counts(df, em)
     thermal.check_latencies(df, cutoff, test)
     sessions = thermal.session_latencies(df, cutoff)
     em.note(thermal.short_sessions(sessions, test))
@@ -262,24 +268,6 @@ def _baseline_rows(rows: pd.DataFrame, base: pd.DataFrame, baseline: str,
                       censoring="none", where=f"baseline {baseline}" + origin + bound)
     out = out[np.isfinite(out["value"].to_numpy(float))]
     return out.assign(reason="")
-
-
-def censored_baseline_note(base: pd.DataFrame, baseline: str) -> list[str]:
-    """A note naming the animals whose baseline threshold is censored (its bound is the covariate).
-
-    A naive animal that withdraws from no filament (all-O series) has a
-    threshold above the set's strongest filament: its baseline is that bound,
-    as its threshold is in the tables; the ANCOVA takes the bound as the value
-    rather than leaving the animal out (which it did, silently).
-    """
-    cens = base[base["censoring"] != "none"]
-    if cens.empty:
-        return []
-    shown = ", ".join(f"{r.subject} {r.endpoint} {r.value:g}"
-                      for r in cens.head(6).itertuples())
-    return [f"{len(cens)} baseline value(s) at {baseline} are censored (beyond the test's "
-            f"range: {shown}{' …' if len(cens) > 6 else ''}); as the baseline covariate each is "
-            "taken at its bound"]
 
 
 def _run_baselines(emitted: list[tuple[Path, _Emitter]], baseline: str) -> pd.DataFrame:

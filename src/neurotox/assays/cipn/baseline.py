@@ -201,3 +201,21 @@ def missing_baseline(parts: list[tuple[Path, pd.DataFrame]], baseline: str | Non
                            f"no baseline session in any file of the run ({', '.join(none)}): "
                            f"{'; '.join(lost)} for them")
     return out
+
+
+def censored_baseline_note(base: pd.DataFrame, baseline: str) -> list[str]:
+    """A note naming the animals whose baseline threshold is censored (its bound is the covariate).
+
+    A naive animal that withdraws from no filament (all-O series) has a
+    threshold above the set's strongest filament: its baseline is that bound,
+    as its threshold is in the tables; the ANCOVA takes the bound as the value
+    rather than leaving the animal out (which it did, silently).
+    """
+    cens = base[base["censoring"] != "none"]
+    if cens.empty:
+        return []
+    shown = ", ".join(f"{r.subject} {r.endpoint} {r.value:g}"
+                      for r in cens.head(6).itertuples())
+    return [f"{len(cens)} baseline value(s) at {baseline} are censored (beyond the test's "
+            f"range: {shown}{' …' if len(cens) > 6 else ''}); as the baseline covariate each is "
+            "taken at its bound"]

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from neurotox.errors import InputError
+from neurotox.io.battery import header_of, where
 from neurotox.io.cipn import fail_first
 
 
@@ -27,6 +29,51 @@ def check_latencies(df: pd.DataFrame, cutoff: float, test: str) -> None:
                       (v > cutoff, f"a latency above the {test} cut-off of {cutoff:g} s")):
         fail_first(df, bad, "value", f"{test}: {what}; latencies lie in [0, {cutoff:g}] s "
                    "(the cut-off means: no response)")
+
+
+def cutoff_marks(df: pd.DataFrame, cutoff: float | None,
+                 test: str) -> tuple[pd.DataFrame, str]:
+    """Latencies written as at the cut-off (``>20``, ``20+``, ``20*``, ``cut-off``) as it.
+
+    Parameters
+    ----------
+    df
+        Rows of one test, with the reader's ``cutoff_mark`` column when a cell was so written.
+    cutoff
+        The protocol's cut-off in s; ``None`` when the test is scored as counts.
+    test
+        Test name, for messages.
+
+    Returns
+    -------
+    tuple
+        The rows with those latencies set to the cut-off (right-censored by
+        :func:`session_latencies`, as a latency written ``20`` is), and a note ('' if none).
+
+    Raises
+    ------
+    InputError
+        A marker in a count, or a number in the marker other than the cut-off
+        (``>15`` with a 20 s cut-off).
+
+    """
+    marks = df["cutoff_mark"].fillna("") if "cutoff_mark" in df.columns else None
+    if marks is None or not (marks != "").any():
+        return df, ""
+    marked = (marks != "").to_numpy()
+    v = df["value"].to_numpy(float)
+    bad = marked if cutoff is None else marked & np.isfinite(v) & (v != cutoff)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        what = ("a cut-off marker in a count (cold_plate_measure: count)" if cutoff is None
+                else f"a latency marked at a cut-off other than the protocol's {cutoff:g} s "
+                     "(parameter 'cutoff_s')")
+        raise InputError(f"{test}: {what}, found {marks.iloc[i]!r}",
+                         path=df.attrs.get("path"), where=where(df, i, header_of(df, "value")))
+    out = df.assign(value=np.where(marked, cutoff, v))
+    shown = ", ".join(repr(m) for m in sorted(set(marks[marked])))
+    return out, (f"{test}: {int(marked.sum())} latencies written as at the cut-off ({shown}) "
+                 f"read as the cut-off, {cutoff:g} s (right-censored)")
 
 
 def session_latencies(df: pd.DataFrame, cutoff: float) -> pd.DataFrame:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,6 +40,12 @@ from scipy import optimize, special
 
 #: Characters accepted in a response series (case-insensitive; spaces ignored).
 SERIES_CHARS = "XO"
+#: Other notations of the two responses: 1/0 and +/- (also the minus sign and en dash),
+#: 1 and + a withdrawal (X), 0 and - none (O), as binary scoring sheets write them.
+_NOTATIONS = str.maketrans({"1": "X", "+": "X", "0": "O", "-": "O", "\u2212": "O",
+                            "\u2013": "O"})
+#: A cell holding only a dash: "not done" on a lab sheet, never a one-response series.
+_DASHES = ("-", "\u2212", "\u2013")
 
 #: The two ways a sheet names its filaments: by number (1 = weakest) or by marking.
 NUMBER, MARKING = "number", "marking"
@@ -189,20 +196,60 @@ def _same_marking(a: str, b: str) -> bool:
 def parse_series(text: str) -> str:
     """Normalise a response series to upper-case ``X``/``O`` (spaces and commas dropped).
 
+    ``1`` and ``+`` are read as ``X`` (withdrawal), ``0``, ``-``, ``\u2212`` and
+    ``\u2013`` as ``O`` (no response): one rule for every character, whatever notation
+    the sheet uses (:func:`notation_notes` names it in the run notes).
+
     Raises
     ------
     ValueError
-        Empty, or a character other than X/O (the message names it and its position).
+        Empty, or a character other than X/O/1/0/+/- (the message names it and its
+        position).
 
     """
-    clean = re.sub(r"[\s,;]+", "", str(text)).upper().replace("0", "O")
+    clean = re.sub(r"[\s,;]+", "", str(text)).upper()
     if not clean:
         raise ValueError("empty response series")
     for i, ch in enumerate(clean, start=1):
-        if ch not in SERIES_CHARS:
+        if ch.translate(_NOTATIONS) not in SERIES_CHARS:
             raise ValueError(f"response series {text!r}: character {ch!r} at position {i} "
-                             "is not X (response) or O (no response)")
-    return clean
+                             "is not X or 1 or + (response), nor O or 0 or - (no response)")
+    return clean.translate(_NOTATIONS)
+
+
+def notation_notes(series: Iterable[str], rows: Iterable[object]) -> list[str]:
+    """Run notes naming the series written in 0/1 or +/- rather than X/O, one per notation.
+
+    A warning when every bare 0/1 run starts with 1: the signature of leading
+    0s dropped by a spreadsheet that stored the series as numbers.
+
+    Parameters
+    ----------
+    series
+        Response series as the sheet writes them.
+    rows
+        Their spreadsheet rows, to name the first series of each notation.
+
+    """
+    found: dict[str, list] = {}
+    for text, row in zip(series, rows, strict=True):
+        chars = set(re.sub(r"[\s,;]+", "", str(text)))
+        kind = "+/-" if chars & set("+-\u2212\u2013") else "0/1" if chars & set("01") else ""
+        if kind:
+            found.setdefault(kind, []).append((text, row))
+    meaning = {"0/1": "1 = withdrawal X, 0 = no response O",
+               "+/-": "+ = withdrawal X, - = no response O"}
+    notes = [f"{len(hits)} response series written with {kind} read as X/O ({meaning[kind]}), "
+             f"first {hits[0][0]!r} (row {hits[0][1]})"
+             for kind, hits in ((k, found[k]) for k in meaning if k in found)]
+    bare = [t.strip() for t, _ in found.get("0/1", []) if re.fullmatch(r"\s*[01]{2,}\s*", str(t))]
+    if bare and all(t.startswith("1") for t in bare):
+        notes.append(f"warning: every one of the {len(bare)} response series written as a "
+                     "bare run of 0/1 digits starts with 1: a spreadsheet that stored them as "
+                     "numbers drops leading 0s (010011 becomes 10011, another threshold); "
+                     "thresholds computed as written; check the sheet, or write the series "
+                     "as text, with X/O or with separators (0,1,0,0,1,1)")
+    return notes
 
 
 def levels(series: str) -> np.ndarray:
@@ -300,6 +347,9 @@ def updown_threshold(series: str, last_filament: str, filaments: FilamentSet, *,
         the strongest's (the caller's out-of-range policy decides what to keep).
 
     """
+    if str(series).strip() in _DASHES:
+        raise ValueError(f"response series {series!r}: a lone dash is no series (a session "
+                         "not done? leave the cell empty)")
     s = parse_series(series)
     i = filaments.index(last_filament, read_as)
     k = k_value(s)

@@ -119,6 +119,30 @@ def series_warnings(samples: pd.DataFrame, limit: float) -> list[str]:
             "the plate map or the sample sheet) or check the layout"]
 
 
+def replicate_cv_note(samples: pd.DataFrame, params: ImmunoassayParameters) -> list[str]:
+    """One note per plate and analyte counting the samples flagged for replicate CV.
+
+    A **warning** when they are more than ``high_cv_share`` of the samples with
+    replicate wells (a plate-wide pipetting or washing problem), else a note; the
+    first five are named with their CV. The flag itself is in ``neurochem_samples``.
+    """
+    flagged = samples["flags"].str.contains("replicate CV", regex=False)
+    if not flagged.any():
+        return []
+    hit, n_rep = samples[flagged], int((samples["n"] > 1).sum())
+    shown = "; ".join(f"{r['sample']!r} (1:{r['dilution']:g}, " + (
+        f"CV {r['cv']:.0f}%)" if np.isfinite(r["cv"]) else "CV undefined, mean signal 0)")
+        for _, r in hit.head(5).iterrows())
+    more = f" and {len(hit) - 5} more" if len(hit) > 5 else ""
+    kept = "excluded" if params.exclude_high_cv_samples else "flagged and kept"
+    share = len(hit) / n_rep
+    warn = "warning: " if share > params.high_cv_share else ""
+    return [f"{warn}plate {hit['plate'].iloc[0]}, {hit['analyte'].iloc[0]}: {len(hit)} of "
+            f"{n_rep} samples with replicate wells ({share:.0%}) have a replicate CV above "
+            f"{params.cv_limit:g}% ({kept}; high_cv_share {params.high_cv_share:.0%}): "
+            f"{shown}{more}"]
+
+
 def _short(wells: str) -> str:
     parts = wells.split(",")
     return ",".join(parts) if len(parts) <= 4 else f"{parts[0]}…{parts[-1]}"

@@ -39,7 +39,10 @@ def immunoassay_conventions(params: ImmunoassayParameters) -> list[str]:
                    "standards are left out of the fit (exclude_hook_standards).")
     out.append(f"Samples with a replicate CV above {params.cv_limit:g} % are "
                + ("excluded (exclude_high_cv_samples)." if params.exclude_high_cv_samples
-                  else "flagged and kept (exclude_high_cv_samples: false)."))
+                  else "flagged and kept (exclude_high_cv_samples: false).")
+               + " A run note counts them per plate and analyte, a warning when they are "
+               f"more than {params.high_cv_share:.0%} of the samples with replicate wells "
+               "(high_cv_share).")
     return out
 
 

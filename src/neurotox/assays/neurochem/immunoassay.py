@@ -34,6 +34,7 @@ from neurotox.assays.neurochem.analytes import (
 from neurotox.assays.neurochem.concentrations import (
     choose_dilution,
     pool_same_dilution,
+    replicate_cv_note,
     sample_values,
     series_warnings,
     well_values,
@@ -244,7 +245,8 @@ def _plate_rows(wells: pd.DataFrame, export: PlateExport, analyte: Analyte, fact
     if reasons and params.reject_failed_plates:
         reject = f"plate {cal.plate} rejected for {name}: " + "; ".join(reasons)
         samples.loc[samples["reason"] == "", "reason"] = reject
-    col.notes += cal.notes + series_warnings(samples, params.cv_limit)
+    col.notes += (cal.notes + series_warnings(samples, params.cv_limit)
+                  + replicate_cv_note(samples, params))
     if reasons:
         col.notes.append(f"plate {cal.plate}, {name}: fails acceptance — " + "; ".join(reasons))
     col.curves.append(_curve_row(cal, export, analyte, reasons, controls, params))

@@ -107,6 +107,9 @@ class ImmunoassayParameters(CommonParameters):
         Exclude every sample value of an analyte on a plate that fails acceptance.
     exclude_high_cv_samples
         Exclude samples whose replicate CV exceeds ``cv_limit`` (else flag only).
+    high_cv_share
+        Share of a plate's samples with replicates above which the run note counting
+        those over ``cv_limit`` is a warning (else a note).
     exclude_hook_standards
         Leave the highest standards out of the fit when their signal falls (hook).
     hook_dilution_ratio
@@ -137,6 +140,7 @@ class ImmunoassayParameters(CommonParameters):
     min_controls_passing: float = Field(default=2 / 3, ge=0, le=1)
     reject_failed_plates: bool = True
     exclude_high_cv_samples: bool = False
+    high_cv_share: float = Field(default=0.1, ge=0, le=1)
     exclude_hook_standards: bool = True
     hook_dilution_ratio: float = Field(default=1.3, gt=1)
     above_uloq: Literal["censor", "exclude"] = "censor"

@@ -84,8 +84,9 @@ NAMED_SESSIONS = (*PRE_DOSE_NAMES, "post", "terminal", "final", "recovery")
 #: A trial: a whole number, optionally after ``t``/``trial``/``rep`` (``1``, ``T2``).
 _TRIAL_LABEL = re.compile(r"^(?:t|trial|rep)?[\s_.-]*\d{1,3}$", re.I)
 
-_IN_CELL = re.compile(r"^\s*([XxOo0\s]+?)\s*(?:/|\(|@|;|,|\s)\s*([^\s()/@;,]+(?:\s*g)?)\s*\)?\s*$",
-                      re.I)
+#: An up-down cell: the series (X/O, 0/1 or +/-) and its last filament (``oxooxx/5``).
+_IN_CELL = re.compile(r"^\s*([XxOo01+\-\u2212\u2013\s]+?)\s*(?:/|\(|@|;|,|\s)\s*"
+                      r"([^\s()/@;,]+(?:\s*g)?)\s*\)?\s*$", re.I)
 _TRIAL = re.compile(r"^(.+?)_(?:trial|t|rep)_?(\d+)$")
 
 
@@ -126,6 +127,27 @@ UNIT_COLUMNS: dict[str, tuple[str, tuple[dict[str, float], str], str]] = {
     "force": ("value", _GRAMS, "g"), "threshold": ("value", _GRAMS, "g")}
 #: Tests whose ``value`` is a latency in s (read from a latency column in ms when needed).
 _LATENCY_VALUE = ("hot_plate", "tail_flick", "hargreaves", "cold_plate")
+#: A latency written as at the cut-off: ``>20``, ``>=20``, ``≥20``, ``20+``, ``20*``,
+#: ``cut-off`` (``cutoff``, ``cut off``); the number, if any, in ``a`` or ``b``.
+_CUTOFF_MARK = re.compile(r"(?:>=?|\u2265)\s*(?P<a>\d+(?:\.\d+)?)|(?P<b>\d+(?:\.\d+)?)\s*[+*]"
+                          r"|cut[\s_-]?off", re.I)
+
+
+def _cutoff_marks(df: pd.DataFrame) -> None:
+    """Move latency cells written as at the cut-off (:data:`_CUTOFF_MARK`) aside.
+
+    The text goes to ``cutoff_mark``, its number (empty for ``cut-off``) stays in
+    ``value``; the assay reads them as the protocol's cut-off.
+    """
+    if "value" not in df.columns:
+        return
+    raw = df["value"].astype(str).str.strip()
+    marked = raw.str.fullmatch(_CUTOFF_MARK) & df["test"].isin(_LATENCY_VALUE)
+    if marked.any():
+        parts = raw.str.extract(_CUTOFF_MARK)
+        df["cutoff_mark"] = raw.where(marked, "")
+        number = parts["a"].where(parts["a"].notna(), parts["b"]).astype(object)
+        df.loc[marked, "value"] = number.where(number.notna(), "")[marked]
 
 
 def _unit_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -257,6 +279,7 @@ def read_cipn(path: str | Path, *, test: str | None = None,
                "expected a trial number (1, 2 ... or T1, T2 ...)")
     if "section" in df.columns:  # IENFD: one row per section (any section ID)
         df["trial"] = df["section"].where(df["section"] != "", df["trial"])
+    _cutoff_marks(df)
     for col in NUMERIC:
         if col in df.columns:
             df[col] = numbers(df, col, allow_empty=True)

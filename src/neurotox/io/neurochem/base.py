@@ -61,7 +61,9 @@ analyte; ``controls`` the expected ranges of controls.
 
 from __future__ import annotations
 
+import csv
 import functools
+import io
 import math
 import re
 import zipfile
@@ -206,6 +208,43 @@ class Source(ZebrafishSource):
     def workbook(self) -> dict[str, pd.DataFrame]:
         """Every sheet as a frame of raw cells (workbooks only; read once)."""
         return read_workbook(self.path, self.container)
+
+
+#: Text exports that labs also keep as workbooks (the software's "Export to Excel", or
+#: the text file opened and saved as xlsx): the first sheet holds the text's cells.
+TEXT_EXPORTS = ("xponent", "gen5", "softmax")
+
+
+class SheetText(Source):
+    """The first sheet of a workbook seen as the lines of a text export.
+
+    One row per line, its cells (as :func:`cell_text` writes them: ``2000``,
+    ``666.67``) joined by tabs up to the last non-empty one, so the text reader
+    reads it as it reads the exported text. ``others`` names the sheets not read.
+    """
+
+    def __init__(self, book: Source):
+        super().__init__(book.path)
+        (name, frame), *rest = book.workbook.items()
+        buf = io.StringIO()
+        writer = csv.writer(buf, delimiter="\t", lineterminator="\n")
+        for row in frame.itertuples(index=False):
+            cells = [" ".join(cell_text(c).splitlines()) for c in row]
+            writer.writerow(cells[:max((i + 1 for i, c in enumerate(cells) if c), default=0)])
+        text = buf.getvalue()
+        self.sheet = str(name)
+        self.others = [str(n) for n, f in rest if f.notna().to_numpy().any()]
+        self.__dict__.update(container="text", encoding="utf-8", _text=text, delimiter="\t",
+                             lines=text.splitlines()[:60])
+
+    def note(self, reader: str) -> str:
+        """Run note naming the sheet read (a warning when other sheets hold cells)."""
+        said = (f"{self.path.name}: sheet {self.sheet!r} read as the lines of the {reader} "
+                "text export it holds (cells joined by tabs)")
+        if not self.others:
+            return said
+        return (f"warning: {said}; sheet(s) {quoted(self.others)} not read: give each as "
+                "its own file (the text export, or one sheet per workbook)")
 
 
 def read_workbook(path: Path, container: str) -> dict[str, pd.DataFrame]:
@@ -463,12 +502,21 @@ list_formats = _REGISTRY.readers
 
 def detect_format(path: str | Path) -> Reader:
     """The reader whose layout check accepts ``path``; FormatError listing them otherwise."""
-    src = Source(path)
+    return _detect(Source(path))[0]
+
+
+def _detect(src: Source) -> tuple[Reader, Source]:
+    """Reader and the source it reads: a workbook's first sheet as text for :data:`TEXT_EXPORTS`."""
     reader = _REGISTRY.detect(src)
+    if reader is None and src.container in ("xlsx", "xls"):
+        view = SheetText(src)
+        found = _REGISTRY.detect(view)
+        if found is not None and found.name in TEXT_EXPORTS:
+            return found, view
     if reader is None:
         raise FormatError(f"unknown plate-assay export layout. Expected one of: "
                           f"{_REGISTRY.expected()}. Found: {src.describe()}", path=src.path)
-    return reader
+    return reader, src
 
 
 def read_export(path: str | Path, *, format: str | None = None, **options: Any) -> PlateExport:
@@ -489,12 +537,20 @@ def read_export(path: str | Path, *, format: str | None = None, **options: Any) 
     PlateExport
         Checked tidy wells; ``notes`` starts with the format and how it was chosen.
 
+    Notes
+    -----
+    A workbook holding a text export (:data:`TEXT_EXPORTS`) in its first sheet is
+    read as that text (:class:`SheetText`), and noted.
+
     """
+    src = Source(path)
     if format is None:
-        reader, how = detect_format(path), "detected"
+        (reader, src), how = _detect(src), "detected"
     else:
         reader, how = _REGISTRY.named(format), "given"
-    src = Source(path)
+        if (reader.name in TEXT_EXPORTS and src.container in ("xlsx", "xls")
+                and not reader.match(src)):
+            src = SheetText(src)
     if how == "given" and not reader.match(src):
         raise FormatError(f"not in the {reader.name} layout ({reader.description}); found: "
                           f"{src.describe()}", path=src.path)
@@ -508,6 +564,8 @@ def read_export(path: str | Path, *, format: str | None = None, **options: Any) 
                           path=src.path) from None
     if not out.meta.get("needs_map"):
         check_wells(out)
+    if isinstance(src, SheetText):
+        out.notes.insert(0, src.note(reader.name))
     out.notes.insert(0, f"{src.path.name}: format {reader.name} ({how})")
     return out
 
