@@ -328,9 +328,11 @@ def test_values_of_an_animal_of_another_cohort_are_excluded_with_the_reason(tg42
     folder = tmp_path / "sat"
     shutil.copytree(tg424, folder)
     subjects = (folder / "subjects.csv").read_text()
-    (folder / "subjects.csv").write_text(subjects + "G4M31,G4,M,satellite\n")
+    # G4M32's cohort cell left blank: not of the entry's cohorts either (stranger50)
+    (folder / "subjects.csv").write_text(subjects + "G4M31,G4,M,satellite\nG4M32,G4,M,\n")
     fob = (folder / "fob.csv").read_text().splitlines(keepends=True)
-    copied = [line.replace("G4M01,", "G4M31,", 1) for line in fob if line.startswith("G4M01,")]
+    copied = [line.replace("G4M01,", f"G4M{k},", 1) for k in (31, 32) for line in fob
+              if line.startswith("G4M01,")]
     (folder / "fob.csv").write_text("".join(fob + copied))
     text = (folder / "study.yaml").read_text()
     assert "  input: fob.csv\n" in text
@@ -342,9 +344,14 @@ def test_values_of_an_animal_of_another_cohort_are_excluded_with_the_reason(tg42
     theirs = ep[ep["subject"] == "G4M31"]
     assert len(theirs) == len(ep[ep["subject"] == "G4M01"]) and theirs["excluded"].all()
     assert set(theirs["exclusion_reason"]) == {
-        "cohort 'satellite' is not measured by this entry (cohorts: main, perfusion)"}
-    assert not ep.loc[ep["subject"] != "G4M31", "exclusion_reason"].str.contains("cohort").any()
-    assert f"warning: 1 animal(s) of cohort(s) 'satellite' (G4M31) have {len(theirs)} value(s) " \
-        "in this entry's input, which measures cohort(s) main, perfusion only: excluded" \
-        in result.notes
+        "cohort 'satellite': not measured by this entry (cohorts: main, perfusion)"}
+    blank = ep[ep["subject"] == "G4M32"]
+    assert len(blank) == len(theirs) and blank["excluded"].all()
+    assert set(blank["exclusion_reason"]) == {
+        "no cohort in the subjects file: not measured by this entry (cohorts: main, perfusion)"}
+    others = ~ep["subject"].isin(["G4M31", "G4M32"])
+    assert not ep.loc[others, "exclusion_reason"].str.contains("cohort").any()
+    assert f"warning: 2 animal(s) of cohort(s) none, 'satellite' (G4M31, G4M32) have " \
+        f"{2 * len(theirs)} value(s) in this entry's input, which measures cohort(s) main, " \
+        "perfusion only: excluded" in result.notes
     assert result.missing == []

@@ -27,28 +27,30 @@ def outside_cohorts(study: Study, table: pd.DataFrame,
 
     An entry with ``cohorts`` measures the animals of those cohorts only: a
     satellite (toxicokinetic) animal whose rows sit in the same FOB sheet must
-    not enter the main animals' statistics. Its values are kept in the table,
-    excluded with the reason; rows of subjects the subjects file does not list
-    (litter means) or lists without a cohort are left as they are.
+    not enter the main animals' statistics, nor one whose cohort cell was left
+    blank (the entry does not expect it either). Its values are kept in the
+    table, excluded with the reason; rows of subjects the subjects file does not
+    list (litter means) are left as they are.
     """
     if not cohorts or not len(study.subjects) or table.empty:
         return table, ""
     cohort = study.subjects.set_index("subject")["cohort"]
-    theirs = table["subject"].map(cohort).fillna("")
-    out = (theirs != "") & ~theirs.isin(cohorts) & ~table["excluded"]
+    listed = table["subject"].isin(cohort.index)
+    theirs = table["subject"].map(cohort).fillna("").astype(str)
+    out = listed & ~theirs.isin(cohorts) & ~table["excluded"]
     if not out.any():
         return table, ""
     table = table.copy()
     allowed = ", ".join(cohorts)
-    reason = "cohort " + theirs[out].map(repr) + f" is not measured by this entry (cohorts: " \
-        f"{allowed})"
+    named = theirs[out].map(lambda c: f"cohort {c!r}" if c else "no cohort in the subjects file")
+    reason = named + f": not measured by this entry (cohorts: {allowed})"
     old = table.loc[out, "exclusion_reason"]
     table.loc[out, "exclusion_reason"] = old.where(old == "", old + "; ").fillna("") + reason
     table.loc[out, "excluded"] = True
     animals = sorted(table.loc[out, "subject"].unique())
     shown = ", ".join(animals[:6]) + (f" and {len(animals) - 6} more" if len(animals) > 6 else "")
-    return table, (f"warning: {len(animals)} animal(s) of cohort(s) "
-                   f"{', '.join(map(repr, sorted(set(theirs[out]))))} ({shown}) have "
+    kinds = ", ".join(repr(c) if c else "none" for c in sorted(set(theirs[out])))
+    return table, (f"warning: {len(animals)} animal(s) of cohort(s) {kinds} ({shown}) have "
                    f"{int(out.sum())} value(s) in this entry's input, which measures cohort(s) "
                    f"{allowed} only: excluded")
 

@@ -431,8 +431,29 @@ def test_plain_table_unit_column_naming_the_signal_is_noted_not_used(tmp_path):
     p.write_text("well,type,expected,od,unit\nA1,standard,8,2.5,OD\nA2,sample,,1.2,OD\n")
     e = read_export(p, analyte="gfap")
     assert e.units == {}
-    assert "t.csv: column 'unit' says 'OD', not a mass concentration (the signal's unit?): " \
+    assert "t.csv: column 'unit' says 'OD', not a concentration (the signal's unit?): " \
         "not used as the concentration unit" in e.notes
+
+
+@pytest.mark.parametrize("unit", ["ng/dL", "pmol/L", "IU/mL"])
+def test_plain_table_any_per_volume_unit_is_the_stated_unit(tmp_path, unit):
+    """stranger50: 'ng/dL' was called no mass concentration and pmol/L, IU/mL were dropped:
+    all three then read as pg/mL. They are the table's unit, which the assay converts
+    (ng/dL) or refuses by name (molar, activity)."""
+    p = tmp_path / "t.csv"
+    p.write_text(f"well,type,expected,od,unit\nA1,standard,8,2.5,{unit}\nA2,sample,,1.2,{unit}\n")
+    assert read_export(p, analyte="gfap").units == {"gfap": unit}
+
+
+def test_concentration_units_convert_or_are_refused_by_name(tmp_path):
+    from neurotox.assays.neurochem.immunoassay import unit_factor
+
+    assert unit_factor("ng/dL", analyte="gfap", path=tmp_path) == 10.0    # 1 ng/dL = 10 pg/mL
+    assert unit_factor("µg/dL", analyte="gfap", path=tmp_path) == 1e4
+    with pytest.raises(InputError, match=r"analyte 'gfap': unknown concentration unit "
+                                         r"'pmol/L'; .*\(a molar or activity unit cannot be "
+                                         r"converted"):
+        unit_factor("pmol/L", analyte="gfap", path=tmp_path)
 
 
 def test_plain_table_types_inferred_from_ids_and_decimal_commas(tmp_path):

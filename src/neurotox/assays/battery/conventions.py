@@ -50,7 +50,8 @@ def brain_weight_conventions(params: Any, plausible: str) -> list[str]:
 _EXAMINED = {
     "listed": "the animals in the findings file were examined, for every tissue "
               "(examined: listed)",
-    "all": "every subject of the study was examined, for every tissue (examined: all)",
+    "all": "every subject the entry measures (of its cohorts, else of the study) was examined, "
+           "for every tissue (examined: all)",
     "per_tissue": "each tissue's examined animals are those with a row for it or a "
                   "tissue-less NAD row (examined: per_tissue)",
 }

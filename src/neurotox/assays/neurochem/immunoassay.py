@@ -64,7 +64,8 @@ ASSAY = "neurochem"
 
 #: Concentration units → factor to pg/mL (the registry's unit for body fluids).
 UNITS = {"pg/ml": 1.0, "ng/l": 1.0, "fg/ml": 1e-3, "pg/l": 1e-3, "ng/ml": 1e3, "ug/l": 1e3,
-         "µg/l": 1e3, "ug/ml": 1e6, "µg/ml": 1e6, "mg/l": 1e6}
+         "µg/l": 1e3, "ug/ml": 1e6, "µg/ml": 1e6, "mg/l": 1e6,
+         "pg/dl": 1e-2, "ng/dl": 10.0, "ug/dl": 1e4, "µg/dl": 1e4, "mg/dl": 1e7}
 
 
 def unit_factor(unit: str | None, *, analyte: str, path: Path) -> float:
@@ -73,8 +74,11 @@ def unit_factor(unit: str | None, *, analyte: str, path: Path) -> float:
         return 1.0
     key = unit.strip().lower().replace("μ", "µ")
     if key not in UNITS:
+        why = (" (a molar or activity unit cannot be converted to a mass concentration "
+               "without the analyte's molar mass or specific activity: convert the table)"
+               if "mol" in key or "iu" in key or key.startswith("u/") else "")
         raise InputError(f"analyte {analyte!r}: unknown concentration unit {unit!r}; expected "
-                         f"one of {quoted(UNITS)}", path=path)
+                         f"one of {quoted(UNITS)}{why}", path=path)
     return UNITS[key]
 
 

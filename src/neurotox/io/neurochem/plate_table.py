@@ -84,7 +84,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "unit": ("unit", "units", "concentration unit", "conc unit", "conc. unit"),
 }
 #: A mass concentration (``pg/mL``, ``ng/ml``, ``µg/L``): what ``unit`` may say.
-_MASS_UNIT = re.compile(r"^[fpnuµμm]?g\s*/\s*[mµμu]?l$", re.I)
+_MASS_UNIT = re.compile(r"^[fpnuµμm]?g\s*/\s*[mµμud]?l$", re.I)
 #: A unit at the end of a header cell: ``expected (ng/mL)``, ``conc [pg/mL]``,
 #: ``expected_ng_ml``, ``conc pg per ml``.
 _HEADER_UNIT = re.compile(r"^(.*?)\s*[(\[]\s*([^()\[\]]+?)\s*[)\]]\s*$"
@@ -323,7 +323,9 @@ def _units(table: pd.DataFrame, cols: dict[str, str], wells: pd.DataFrame,
 
     ``wells`` are the rows read (``source`` names each row): rows skipped as
     empty have no say. Two units for one analyte are an error naming a row of
-    each; a ``unit`` value that is no mass concentration is noted, not used.
+    each; a ``unit`` value without a ``/`` (``OD``, ``MFI``: the signal's unit) is
+    noted, not used; any other (``pmol/L``, ``IU/mL``) is the stated unit, which
+    the assay converts or refuses by name (never taken as pg/mL).
     """
     header = {c: u for c in (cols.get("expected"), cols.get("result"))
               if c and (u := _split_unit(c)[1])}
@@ -336,11 +338,12 @@ def _units(table: pd.DataFrame, cols: dict[str, str], wells: pd.DataFrame,
               if "unit" in cols else np.full(len(wells), ""))
     found = pd.DataFrame({"analyte": wells["analyte"].to_numpy(), "row": rows.to_numpy(),
                           "unit": stated})
-    other = found[(found["unit"] != "") & ~found["unit"].str.match(_MASS_UNIT)]
+    per_volume = found["unit"].str.contains("/", regex=False)
+    other = found[(found["unit"] != "") & ~per_volume]
     notes = ([f"{path.name}: column {cols['unit']!r} says {quoted(other['unit'].unique())}, "
-              "not a mass concentration (the signal's unit?): not used as the "
+              "not a concentration (the signal's unit?): not used as the "
               "concentration unit"] if len(other) else [])
-    found = found[found["unit"].str.match(_MASS_UNIT)]
+    found = found[per_volume]
     if head:
         found = pd.concat([found, pd.DataFrame({"analyte": wells["analyte"].unique(),
                                                 "row": 1, "unit": head})])
