@@ -1455,6 +1455,7 @@ def load_study(path: str | Path) -> Study:
                         subjects=None if spec.plate_layouts else study.known_subjects())
     if spec.report.amends is not None:
         study.amended_run = amended_run(spec, path)
+        study.notes += _amends_a_draft(spec, path)
     study.notes += [f"warning: {path.name}, {w}" for w in qa_warnings(spec)]
     return study
 
@@ -1554,6 +1555,22 @@ def amended_run(spec: StudySpec, path: Path) -> str:
                          f"which is amendment {before}; number it {before + 1} or higher",
                          path=path, where="key 'report.amends.number'")
     return run["run_id"]
+
+
+def _amends_a_draft(spec: StudySpec, path: Path) -> list[str]:
+    """A warning when the report folder ``report.amends.run`` names was never signed.
+
+    An amendment amends a final report; a draft is corrected by running it again.
+    A run given by its ID alone cannot be looked at, so it is not warned about.
+    """
+    import json
+
+    manifest = path.parent / spec.report.amends.run / "manifest.json"
+    if not manifest.is_file() or "signature" in json.loads(manifest.read_bytes()):
+        return []
+    return [f"warning: {path.name}, key 'report.amends.run': the report in "
+            f"{spec.report.amends.run!r} was not signed (a draft, not a final report); an "
+            "amendment amends a signed final report, a draft is simply run again"]
 
 
 EXCLUSION_COLUMNS = ("subject", "endpoint", "timepoint", "reason", "comment")

@@ -282,6 +282,10 @@ def test_an_amendment_says_which_report_it_amends_in_every_format(finalised, tmp
     res = CliRunner().invoke(cli, ["report", str(amended / "study.yaml"), "-o", str(out),
                                    "--no-bmd", "--format", "docx,html,xlsx"])
     assert res.exit_code == 0, res.output
+    # the fixture's report was never signed (stranger50: an amendment of a draft passed)
+    assert (f"WARNING: study.yaml, key 'report.amends.run': the report in {str(first)!r} was "
+            "not signed (a draft, not a final report); an amendment amends a signed final "
+            "report, a draft is simply run again") in res.output
     run_id = json.loads((first / "run.json").read_text())["run_id"]
     line = f"Amendment 1 to the report of run {run_id}: Table 2 corrected: animal T03 excluded"
     doc = Document(out / "report.docx")
