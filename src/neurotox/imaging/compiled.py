@@ -3,9 +3,12 @@
 :func:`gaussian` gives the values of :func:`scipy.ndimage.gaussian_filter`
 (mode ``reflect``), :func:`watershed` those of
 :func:`skimage.segmentation.watershed` (no compactness, no watershed lines),
-:func:`euclidean_distance` those of :func:`scipy.ndimage.distance_transform_edt`
-and :func:`chessboard_distance_at` those of
+:func:`euclidean_distance` those of :func:`scipy.ndimage.distance_transform_edt`,
+:func:`chessboard_distance_at` those of
 :func:`scipy.ndimage.distance_transform_cdt` (chessboard) at a few pixels,
+:func:`plateau_maxima` those of a comparison with
+:func:`scipy.ndimage.maximum_filter` and :func:`one_piece` that of counting
+:func:`scipy.ndimage.label`'s pieces,
 bit for bit (the unit tests compare them on random and real images), in a
 fraction of the time on large fields:
 
@@ -599,3 +602,79 @@ def _pop(heap, value, age, items):                # pragma: no cover - compiled
         heap[i], heap[smallest] = heap[smallest], heap[i]
         i = smallest
     return items
+
+
+def plateau_maxima(values: np.ndarray, size: int, *, above: float) -> np.ndarray:
+    """``(values == ndi.maximum_filter(values, size, mode="nearest")) & (values > above)``.
+
+    The maximum over a ``size`` x ``size`` box (odd ``size``) clipped at the
+    image edge, which is what mode ``nearest`` gives for a maximum; a pixel
+    equal to it is a (plateau) maximum. One compiled pass per axis, for the
+    small boxes around each nucleus, where SciPy's per-call cost dominates.
+    """
+    v = np.ascontiguousarray(values)
+    out = np.empty(v.shape, bool)
+    if v.ndim != 2 or v.size == 0 or size % 2 == 0:
+        return (v == ndi.maximum_filter(v, size=size, mode="nearest")) & (v > above)
+    _plateau_maxima(v, size // 2, v.dtype.type(above), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _plateau_maxima(v, half, above, out):         # pragma: no cover - compiled
+    n, m = v.shape
+    along = np.empty_like(v)
+    for i in range(n):
+        for j in range(m):
+            best = v[i, j]
+            for jj in range(max(0, j - half), min(m, j + half + 1)):
+                if v[i, jj] > best:
+                    best = v[i, jj]
+            along[i, j] = best
+    for i in range(n):
+        for j in range(m):
+            best = along[i, j]
+            for ii in range(max(0, i - half), min(n, i + half + 1)):
+                if along[ii, j] > best:
+                    best = along[ii, j]
+            out[i, j] = v[i, j] == best and v[i, j] > above
+
+
+def one_piece(mask: np.ndarray) -> bool:
+    """True if the pixels of ``mask`` form one 4-connected piece (``ndi.label(mask)[1] == 1``)."""
+    m = np.ascontiguousarray(mask, dtype=bool)
+    if m.ndim != 2:
+        return ndi.label(m)[1] == 1
+    return bool(_one_piece(m))
+
+
+@numba.njit(cache=True, nogil=True)
+def _one_piece(mask):                             # pragma: no cover - compiled
+    n, m = mask.shape
+    total = 0
+    start = -1
+    for i in range(n):
+        for j in range(m):
+            if mask[i, j]:
+                if start < 0:
+                    start = i * m + j
+                total += 1
+    if total == 0:
+        return False
+    seen = np.zeros(n * m, np.bool_)
+    stack = np.empty(total, np.int64)
+    stack[0] = start
+    seen[start] = True
+    top, reached = 1, 1
+    while top > 0:
+        top -= 1
+        p = stack[top]
+        i, j = p // m, p % m
+        for di, dj in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            a, b = i + di, j + dj
+            if 0 <= a < n and 0 <= b < m and mask[a, b] and not seen[a * m + b]:
+                seen[a * m + b] = True
+                stack[top] = a * m + b
+                top += 1
+                reached += 1
+    return reached == total

@@ -19,7 +19,14 @@ from skimage.filters import threshold_otsu
 from skimage.measure import label
 from skimage.segmentation import relabel_sequential
 
-from neurotox.imaging.compiled import above_own_level, gaussian, watershed
+from neurotox.imaging.compiled import (
+    above_own_level,
+    euclidean_distance,
+    gaussian,
+    one_piece,
+    plateau_maxima,
+    watershed,
+)
 from neurotox.imaging.preprocess import box_extreme, fill_holes, robust_sigma
 
 #: Minimum threshold, in robust noise sigmas of the smoothed image.
@@ -277,7 +284,7 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
         win = tuple(slice(max(b.start - margin, 0), min(b.stop + margin, n))
                     for b, n in zip(box, big, strict=True))
         crop = padded[win]
-        dist = ndi.distance_transform_edt(crop > 0).astype(np.float32)
+        dist = euclidean_distance(crop > 0).astype(np.float32)
         dist = gaussian(dist, sigma)
         own = crop == k
         dist[~own] = 0
@@ -318,14 +325,13 @@ def _split_one(dist: np.ndarray, own: np.ndarray,
 
     The maxima are those of ``peak_local_max`` (threshold 0.5 px, ``min_distance``).
     """
-    size = 2 * min_distance + 1
-    top = (dist == ndi.maximum_filter(dist, size=size, mode="nearest")) & (dist > 0.5)
+    top = plateau_maxima(dist, 2 * min_distance + 1, above=0.5)
     n_top = int(top.sum())
     if n_top == 0:
         return np.zeros(dist.shape, np.int32), np.zeros((0, 2), np.intp)
     if n_top == 1:
         peaks = np.argwhere(top)
-        if ndi.label(own)[1] == 1:          # one 4-connected piece: the watershed floods it all
+        if one_piece(own):                  # one 4-connected piece: the watershed floods it all
             return own.astype(np.int32), peaks
     else:
         peaks = peak_local_max(dist, min_distance=min_distance, threshold_abs=0.5,

@@ -21,6 +21,8 @@ from neurotox.imaging.compiled import (
     gaussian,
     grey_counts,
     grow_labels,
+    one_piece,
+    plateau_maxima,
     ridge_response,
     watershed,
 )
@@ -123,6 +125,36 @@ def test_euclidean_distance_equals_scipy_on_a_field(field):
     for mask in (field.neurites > np.percentile(field.neurites, 60), field.nuclei == 0):
         np.testing.assert_array_equal(euclidean_distance(mask),
                                       ndi.distance_transform_edt(mask))
+
+
+@pytest.mark.parametrize("shape", [(40, 60), (7, 3), (1, 9), (9, 1), (33, 31)])
+@pytest.mark.parametrize("size", [1, 3, 5, 15])
+def test_plateau_maxima_equal_scipy_s(shape, size):
+    # smoothed distances of a mask: plateaus and many equal values, as around nuclei
+    mask = ndi.binary_closing(RNG.random(shape) < 0.8, iterations=2) if min(shape) > 4 else \
+        RNG.random(shape) < 0.8
+    dist = ndi.gaussian_filter(ndi.distance_transform_edt(mask).astype(np.float32), 0.8)
+    dist[~mask] = 0
+    for values in (dist, np.round(dist), RNG.integers(0, 3, shape).astype(np.float32)):
+        want = (values == ndi.maximum_filter(values, size=size, mode="nearest")) & (values > 0.5)
+        np.testing.assert_array_equal(plateau_maxima(values, size, above=0.5), want)
+
+
+def test_plateau_maxima_of_a_field_s_nuclei(field):
+    dist = ndi.gaussian_filter(ndi.distance_transform_edt(field.nuclei > 300).astype(np.float32), 1)
+    want = (dist == ndi.maximum_filter(dist, size=13, mode="nearest")) & (dist > 0.5)
+    assert want.sum() > 5
+    np.testing.assert_array_equal(plateau_maxima(dist, 13, above=0.5), want)
+
+
+@pytest.mark.parametrize("fill", [0.2, 0.5, 0.7, 0.95])
+def test_one_piece_is_one_4_connected_label(fill):
+    for shape in [(1, 1), (1, 7), (6, 1), (5, 5), (12, 9), (30, 40)]:
+        for _ in range(40):
+            mask = RNG.random(shape) < fill
+            assert one_piece(mask) == (ndi.label(mask)[1] == 1)
+    diagonal = np.eye(4, dtype=bool)                 # 8- but not 4-connected
+    assert not one_piece(diagonal) and one_piece(np.ones((3, 4), bool))
 
 
 @pytest.mark.parametrize("factor", [2, 3, 4, 7])
