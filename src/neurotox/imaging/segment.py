@@ -273,31 +273,30 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
     # a pixel within ``reach`` of an object has background within reach * sqrt(2)
     margin = reach + int(np.ceil(reach * np.sqrt(2))) + 1
     min_distance = max(2, int(round(0.35 * diameter)))
-    # the distance transform of the original ran on the mask padded by two pixels
-    padded = np.pad(pieces, 2)
-    big = padded.shape
-    found = []          # (object's pixels in padded flat indices, watershed ids there)
+    # the distance transform of the original ran on the mask padded by two pixels:
+    # boxes reach up to two pixels past the image edge, which is background
+    width = shape[1]
+    found = []          # (object's pixels as flat indices, watershed ids there)
     peak_obj, peak_local, peak_val, peak_flat = [], [], [], []
-    for k, box in enumerate(ndi.find_objects(padded), start=1):
+    for k, box in enumerate(ndi.find_objects(pieces), start=1):
         if box is None:
             continue
-        win = tuple(slice(max(b.start - margin, 0), min(b.stop + margin, n))
-                    for b, n in zip(box, big, strict=True))
-        crop = padded[win]
+        (r0, r1), (c0, c1) = ((max(b.start - margin, -2), min(b.stop + margin, n + 2))
+                              for b, n in zip(box, shape, strict=True))
+        crop = _window(pieces, r0, r1, c0, c1)
         dist = euclidean_distance(crop > 0).astype(np.float32)
         dist = gaussian(dist, sigma)
         own = crop == k
         dist[~own] = 0
         ids, peaks = _split_one(dist, own, min_distance)
         rows, cols = np.nonzero(own)
-        flat = (rows + win[0].start) * big[1] + cols + win[1].start
-        found.append((flat, ids[rows, cols]))
+        found.append(((rows + r0) * width + cols + c0, ids[rows, cols]))
         if len(peaks):
             pr, pc = peaks[:, 0], peaks[:, 1]
             peak_obj.append(np.full(len(peaks), len(found) - 1))
             peak_local.append(np.arange(1, len(peaks) + 1))
             peak_val.append(dist[pr, pc])
-            peak_flat.append((pr + win[0].start) * big[1] + pc + win[1].start)
+            peak_flat.append((pr + r0) * width + pc + c0)
     n_peaks = 0
     number = {}
     if peak_val:
@@ -306,7 +305,7 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
         n_peaks = len(order)
         for rank, i in enumerate(order, start=1):
             number[(int(obj[i]), int(local[i]))] = rank
-    out = np.zeros(padded.size, np.int32)
+    out = np.zeros(pieces.size, np.int32)
     extra = n_peaks
     for j, (flat, ids) in enumerate(found):
         lut = np.zeros(int(ids.max()) + 1, np.int32)
@@ -316,7 +315,18 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
             extra += 1
             lut[0] = extra
         out[flat] = lut[ids]
-    return np.ascontiguousarray(out.reshape(big)[2:-2, 2:-2])
+    return out.reshape(shape)
+
+
+def _window(image: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+    """``image[r0:r1, c0:c1]`` where rows and columns outside the image read 0."""
+    n, m = image.shape
+    if r0 >= 0 and c0 >= 0 and r1 <= n and c1 <= m:
+        return image[r0:r1, c0:c1]
+    out = np.zeros((r1 - r0, c1 - c0), image.dtype)
+    out[max(-r0, 0):min(n, r1) - r0, max(-c0, 0):min(m, c1) - c0] = \
+        image[max(r0, 0):min(n, r1), max(c0, 0):min(m, c1)]
+    return out
 
 
 def _split_one(dist: np.ndarray, own: np.ndarray,
