@@ -678,3 +678,69 @@ def _one_piece(mask):                             # pragma: no cover - compiled
                 top += 1
                 reached += 1
     return reached == total
+
+
+def label_counts(labels: np.ndarray, minlength: int = 0) -> np.ndarray:
+    """``np.bincount(labels.ravel(), minlength=minlength)`` of non-negative integer labels.
+
+    Counted where the labels are, without the 64-bit copy of the whole image
+    NumPy makes of 32-bit labels first.
+    """
+    flat = np.ascontiguousarray(labels).ravel()
+    if flat.dtype.kind not in "iu" or (flat.size and flat.min() < 0):
+        return np.bincount(flat, minlength=minlength)
+    top = int(flat.max()) + 1 if flat.size else 0
+    counts = np.zeros(max(top, minlength), np.int64)
+    _count(flat, counts)
+    return counts
+
+
+def label_moments(labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixel count, sum of rows and sum of columns of labels 1..``n`` (index = label).
+
+    The values of ``np.bincount`` over the labelled pixels (weights: their row
+    and column numbers, in ``float64``, summed in raster order); labels above
+    ``n`` or below 1 are not counted.
+    """
+    lab = np.ascontiguousarray(labels)
+    counts = np.zeros(n + 1, np.int64)
+    rows = np.zeros(n + 1, np.float64)
+    cols = np.zeros(n + 1, np.float64)
+    if lab.ndim == 2 and n > 0:
+        _moments(lab, counts, rows, cols)
+    return counts, rows, cols
+
+
+@numba.njit(cache=True, nogil=True)
+def _moments(labels, counts, rows, cols):         # pragma: no cover - compiled
+    n = counts.size - 1
+    for i in range(labels.shape[0]):
+        for j in range(labels.shape[1]):
+            k = labels[i, j]
+            if 0 < k <= n:
+                counts[k] += 1
+                rows[k] += i
+                cols[k] += j
+
+
+def lookup(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``table[labels]`` for non-negative integer labels below ``len(table)``, in one pass."""
+    lab = np.ascontiguousarray(labels)
+    tab = np.ascontiguousarray(table)
+    if lab.dtype.kind not in "iu" or tab.ndim != 1 or not lab.size:
+        return tab[lab]
+    out = np.empty(lab.shape, tab.dtype)
+    if not _lookup(tab, lab.ravel(), out.ravel()):
+        return tab[lab]                          # NumPy's wrap-around or its error
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup(table, flat, out):                    # pragma: no cover - compiled
+    n = table.size
+    for i in range(flat.size):
+        k = flat[i]
+        if k < 0 or k >= n:
+            return False
+        out[i] = table[k]
+    return True

@@ -23,6 +23,8 @@ from neurotox.imaging.compiled import (
     above_own_level,
     euclidean_distance,
     gaussian,
+    label_counts,
+    lookup,
     one_piece,
     plateau_maxima,
     watershed,
@@ -140,11 +142,11 @@ def segment_nuclei(image: np.ndarray, *, diameter: float, min_area: float, max_a
                         factor=threshold_factor, values=values)
     cut_mask = fill_holes(above_own_level(smoothed, objects, cuts))     # cuts[0] = +inf
     pieces, n_pieces = label(cut_mask, return_num=True)
-    sizes = np.bincount(pieces.ravel(), minlength=n_pieces + 1)
+    sizes = label_counts(pieces, minlength=n_pieces + 1)
     tiny = sizes <= 3
     tiny[0] = True
     if tiny[1:].any():
-        pieces[tiny[pieces]] = 0
+        pieces = lookup(np.where(tiny, 0, np.arange(len(tiny))).astype(pieces.dtype), pieces)
     if int(np.ceil(DECLUMP_DIAMETER / diameter)) > 1:
         labels = _split_each(smoothed, objects, pieces, cuts, diameter=diameter)
     else:
@@ -176,7 +178,8 @@ class _ObjectValues:
         lab = objects.ravel()[inside]
         val = np.asarray(smoothed.ravel()[inside], np.float32)
         self.values = _sorted_by_object(lab, val)
-        self.counts = np.bincount(lab, minlength=int(objects.max()) + 1)
+        self.counts = label_counts(objects)          # the background's count set to 0
+        self.counts[0] = 0
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
 
     def keep(self, keep: np.ndarray) -> None:
@@ -227,7 +230,7 @@ def _drop_dim(objects: np.ndarray, smoothed: np.ndarray, *, med: float,
         return objects, 0
     keep = np.concatenate([[False], ~dim])
     values.keep(keep)
-    out = (np.cumsum(keep) * keep).astype(np.int32)[objects]        # renumbered in order
+    out = lookup((np.cumsum(keep) * keep).astype(np.int32), objects)    # renumbered in order
     return out, int(dim.sum())
 
 
@@ -445,13 +448,13 @@ def near_objects(labels: np.ndarray, margin: float) -> np.ndarray:
 
 def filter_by_area(labels: np.ndarray, *, min_area: float, max_area: float) -> NucleiResult:
     """Remove labelled objects outside ``[min_area, max_area]`` and relabel."""
-    areas = np.bincount(labels.ravel())
+    areas = label_counts(labels)
     areas[0] = 0
     small = (areas > 0) & (areas < min_area)
     large = areas > max_area
     drop = small | large
     kept = (areas > 0) & ~drop
-    keep = (np.cumsum(kept) * kept).astype(np.int32)[labels]      # renumbered in order
+    keep = lookup((np.cumsum(kept) * kept).astype(np.int32), labels)    # renumbered in order
     return NucleiResult(labels=keep, n_rejected_small=int(small.sum()),
                         n_rejected_large=int(large.sum()), rejected_area=int(areas[drop].sum()))
 

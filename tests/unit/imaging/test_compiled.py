@@ -21,6 +21,9 @@ from neurotox.imaging.compiled import (
     gaussian,
     grey_counts,
     grow_labels,
+    label_counts,
+    label_moments,
+    lookup,
     one_piece,
     plateau_maxima,
     ridge_response,
@@ -155,6 +158,34 @@ def test_one_piece_is_one_4_connected_label(fill):
             assert one_piece(mask) == (ndi.label(mask)[1] == 1)
     diagonal = np.eye(4, dtype=bool)                 # 8- but not 4-connected
     assert not one_piece(diagonal) and one_piece(np.ones((3, 4), bool))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint16])
+def test_label_counts_moments_and_lookup_equal_numpy_s(dtype):
+    labels = ndi.label(RNG.random((70, 90)) < 0.4)[0].astype(dtype)
+    n = int(labels.max())
+    assert n > 20
+    np.testing.assert_array_equal(label_counts(labels), np.bincount(labels.ravel()))
+    np.testing.assert_array_equal(label_counts(labels, minlength=n + 5),
+                                  np.bincount(labels.ravel(), minlength=n + 5))
+    inside = np.flatnonzero(labels)
+    lab = labels.ravel()[inside]
+    rows, cols = np.divmod(inside, labels.shape[1])
+    counts, row_sums, col_sums = label_moments(labels, n)
+    np.testing.assert_array_equal(counts, np.bincount(lab, minlength=n + 1))
+    np.testing.assert_array_equal(row_sums, np.bincount(lab, rows.astype(float), n + 1))
+    np.testing.assert_array_equal(col_sums, np.bincount(lab, cols.astype(float), n + 1))
+    table = RNG.integers(0, 1000, n + 1).astype(np.int32)
+    got = lookup(table, labels)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, table[labels])
+
+
+def test_lookup_outside_the_table_is_numpy_s():
+    labels = np.array([[0, 1], [2, -1]])
+    np.testing.assert_array_equal(lookup(np.array([5, 6, 7]), labels), [[5, 6], [7, 7]])
+    with pytest.raises(IndexError):
+        lookup(np.array([5, 6]), labels)
 
 
 @pytest.mark.parametrize("factor", [2, 3, 4, 7])
