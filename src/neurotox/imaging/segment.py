@@ -488,7 +488,7 @@ def segment_cell_bodies(image: np.ndarray, nuclei: np.ndarray, *, neurite_width:
     fg = open_mask(fg, radius)
     fg = (fg & near_objects(nuclei, margin)) | (nuclei > 0)
     bodies = watershed(-smoothed, nuclei, mask=fg)
-    return bodies.astype(np.int32)
+    return bodies.astype(np.int32, copy=False)
 
 
 def somata_without_nuclei(image: np.ndarray, *, min_diameter: float,
