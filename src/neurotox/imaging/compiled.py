@@ -744,3 +744,58 @@ def _lookup(table, flat, out):                    # pragma: no cover - compiled
             return False
         out[i] = table[k]
     return True
+
+
+def object_distance_maxima(labels: np.ndarray, k: int, *, sigma: float,
+                           size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Smoothed distance map of object ``k`` in a box of labels, and its plateau maxima.
+
+    The values of ``dist = gaussian(euclidean_distance(labels > 0).astype(np.float32),
+    sigma)`` set to 0 outside the object (``own = labels == k``) and of
+    ``plateau_maxima(dist, size, above=0.5)``, in one compiled call per
+    object (the per-call costs of the separate steps dominate in the small
+    boxes around nuclei). Returns ``dist``, ``own`` and the maxima.
+    """
+    lab = np.ascontiguousarray(labels)
+    radius = int(4.0 * float(sigma) + 0.5)
+    if lab.ndim == 2 and lab.dtype.kind in "iu" and float(sigma) > 1e-15 and \
+            min(lab.shape) >= max(radius, 1) and size % 2 == 1:
+        dist = np.empty(lab.shape, np.float32)
+        own = np.empty(lab.shape, bool)
+        top = np.empty(lab.shape, bool)
+        if _object_maxima(lab, k, _half_kernel(sigma, radius), size // 2, dist, own, top):
+            return dist, own, top
+    dist = gaussian(euclidean_distance(lab > 0).astype(np.float32), sigma)
+    own = lab == k
+    dist[~own] = 0
+    return dist, own, plateau_maxima(dist, size, above=0.5)
+
+
+@numba.njit(cache=True, nogil=True)
+def _object_maxima(labels, k, half, box_half, dist, own, top):   # pragma: no cover - compiled
+    n, m = labels.shape
+    inside = np.empty((n, m), np.bool_)
+    any_zero = False
+    for i in range(n):
+        for j in range(m):
+            v = labels[i, j]
+            inside[i, j] = v > 0
+            own[i, j] = v == k
+            if v <= 0:
+                any_zero = True
+    if not any_zero:
+        return False                             # no background: the library path
+    squared = np.empty((n, m), np.float64)
+    _squared_distance(inside, squared)
+    plain = np.empty((n, m), np.float32)
+    for i in range(n):
+        for j in range(m):
+            plain[i, j] = np.float32(np.sqrt(squared[i, j]))
+    _smooth_columns(plain, half, dist)
+    _smooth_rows(dist, half)
+    for i in range(n):
+        for j in range(m):
+            if not own[i, j]:
+                dist[i, j] = 0.0
+    _plateau_maxima(dist, box_half, np.float32(0.5), top)
+    return True

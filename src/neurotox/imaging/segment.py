@@ -21,12 +21,11 @@ from skimage.segmentation import relabel_sequential
 
 from neurotox.imaging.compiled import (
     above_own_level,
-    euclidean_distance,
     gaussian,
     label_counts,
     lookup,
+    object_distance_maxima,
     one_piece,
-    plateau_maxima,
     watershed,
 )
 from neurotox.imaging.preprocess import box_extreme, fill_holes, robust_sigma
@@ -286,12 +285,9 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
             continue
         (r0, r1), (c0, c1) = ((max(b.start - margin, -2), min(b.stop + margin, n + 2))
                               for b, n in zip(box, shape, strict=True))
-        crop = _window(pieces, r0, r1, c0, c1)
-        dist = euclidean_distance(crop > 0).astype(np.float32)
-        dist = gaussian(dist, sigma)
-        own = crop == k
-        dist[~own] = 0
-        ids, peaks = _split_one(dist, own, min_distance)
+        dist, own, top = object_distance_maxima(_window(pieces, r0, r1, c0, c1), k,
+                                                sigma=sigma, size=2 * min_distance + 1)
+        ids, peaks = _split_one(dist, own, top, min_distance)
         rows, cols = np.nonzero(own)
         found.append(((rows + r0) * width + cols + c0, ids[rows, cols]))
         if len(peaks):
@@ -332,13 +328,13 @@ def _window(image: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> np.ndarray
     return out
 
 
-def _split_one(dist: np.ndarray, own: np.ndarray,
+def _split_one(dist: np.ndarray, own: np.ndarray, top: np.ndarray,
                min_distance: int) -> tuple[np.ndarray, np.ndarray]:
     """Watershed ids (1..m, 0 unreached) of one object and its maxima (row, col), highest first.
 
-    The maxima are those of ``peak_local_max`` (threshold 0.5 px, ``min_distance``).
+    The maxima are those of ``peak_local_max`` (threshold 0.5 px, ``min_distance``);
+    ``top``: the plateau maxima of ``dist`` over its box of ``2 min_distance + 1``.
     """
-    top = plateau_maxima(dist, 2 * min_distance + 1, above=0.5)
     n_top = int(top.sum())
     if n_top == 0:
         return np.zeros(dist.shape, np.int32), np.zeros((0, 2), np.intp)

@@ -24,6 +24,7 @@ from neurotox.imaging.compiled import (
     label_counts,
     label_moments,
     lookup,
+    object_distance_maxima,
     one_piece,
     plateau_maxima,
     ridge_response,
@@ -148,6 +149,28 @@ def test_plateau_maxima_of_a_field_s_nuclei(field):
     want = (dist == ndi.maximum_filter(dist, size=13, mode="nearest")) & (dist > 0.5)
     assert want.sum() > 5
     np.testing.assert_array_equal(plateau_maxima(dist, 13, above=0.5), want)
+
+
+@pytest.mark.parametrize("sigma", [0.5, 5 / 6, 1.2])
+@pytest.mark.parametrize("size", [5, 15])
+def test_object_distance_maxima_are_those_of_the_separate_steps(sigma, size):
+    for _ in range(30):
+        shape = tuple(RNG.integers(3, 60, 2))
+        labels = ndi.label(ndi.binary_opening(RNG.random(shape) < 0.7))[0].astype(np.int32)
+        if labels.max() == 0:
+            continue
+        k = int(RNG.integers(1, labels.max() + 1))
+        dist, own, top = object_distance_maxima(labels, k, sigma=sigma, size=size)
+        want = ndi.gaussian_filter(ndi.distance_transform_edt(labels > 0).astype(np.float32),
+                                   sigma)
+        want[labels != k] = 0
+        np.testing.assert_array_equal(own, labels == k)
+        np.testing.assert_array_equal(dist, want)
+        np.testing.assert_array_equal(
+            top, (want == ndi.maximum_filter(want, size=size, mode="nearest")) & (want > 0.5))
+    full = np.ones((9, 9), np.int32)                   # no background: the library path
+    dist, own, top = object_distance_maxima(full, 1, sigma=1.0, size=5)
+    assert own.all() and top.sum() >= 1
 
 
 @pytest.mark.parametrize("fill", [0.2, 0.5, 0.7, 0.95])
