@@ -17,6 +17,7 @@ from skimage.segmentation import watershed as skimage_watershed
 from neurotox.imaging.compiled import (
     block_mean,
     chessboard_distance_at,
+    cross_extreme,
     euclidean_distance,
     gaussian,
     grey_counts,
@@ -171,6 +172,20 @@ def test_object_distance_maxima_are_those_of_the_separate_steps(sigma, size):
     full = np.ones((9, 9), np.int32)                   # no background: the library path
     dist, own, top = object_distance_maxima(full, 1, sigma=1.0, size=5)
     assert own.all() and top.sum() >= 1
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5), (5, 1), (2, 2), (37, 41)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_extreme_equals_numpy_s_shifted_copies(shape, dtype):
+    img = (RNG.random(shape) * 100).astype(dtype)
+    img[img > 95] = np.nan                            # NaN spreads as with np.minimum
+    p = np.pad(img, 1, mode="symmetric")
+    for minimum, op in ((True, np.minimum), (False, np.maximum)):
+        want = op(op(op(p[1:-1, 1:-1], p[:-2, 1:-1]), op(p[2:, 1:-1], p[1:-1, :-2])),
+                  p[1:-1, 2:])
+        got = cross_extreme(img, minimum=minimum)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("fill", [0.2, 0.5, 0.7, 0.95])
