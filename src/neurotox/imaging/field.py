@@ -435,12 +435,14 @@ def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
     if nuclei_image is not None:
         found = saturation_level(nuclei_image, level=s.saturation_level)
         nuclei_level = np.inf if found is None else found
+    # the measures below read the analysed channel in float32: converted once for all
+    analysed32 = np.asarray(analysed, dtype=np.float32)
     # the tiles large fields are judged on, ranked once for both measures
-    ranking = rank_tiles(analysed) if analysed.size > FINE_SAMPLE_PIXELS else None
-    out = {"focus_score": focus_score(analysed, noise=noise, ranking=ranking),
+    ranking = rank_tiles(analysed32) if analysed.size > FINE_SAMPLE_PIXELS else None
+    out = {"focus_score": focus_score(analysed32, noise=noise, ranking=ranking),
            # line structure: read on the neurite channel only (nuclei are blobs, not ridges)
            "fine_structure_fraction": fine_structure_fraction(
-               neurite_image, noise=noise, ranking=ranking)
+               analysed32, noise=noise, ranking=ranking)
            if neurite_image is not None else float("nan"),
            "grey_levels": grey_levels(analysed),
            "saturation_fraction": saturation_fraction(
