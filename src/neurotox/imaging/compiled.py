@@ -837,3 +837,42 @@ def _cross(a, minimum, out):                      # pragma: no cover - compiled
                 out[i, j] = np.maximum(np.maximum(np.maximum(a[i, j], a[up, j]),
                                                   np.maximum(a[down, j], a[i, left])),
                                        a[i, right])
+
+
+def labelled_values(labels: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The labels and the image's values at the labelled pixels, in raster order.
+
+    ``labels.ravel()[i]`` and ``image.ravel()[i]`` for ``i = np.flatnonzero(labels)``,
+    in two compiled passes (count, then gather) instead of an index array of
+    the whole field and two gathers through it.
+    """
+    lab = np.ascontiguousarray(labels)
+    img = np.ascontiguousarray(image)
+    if lab.shape != img.shape or lab.dtype.kind not in "iu":
+        inside = np.flatnonzero(lab)
+        return lab.ravel()[inside], img.ravel()[inside]
+    flat_lab, flat_img = lab.ravel(), img.ravel()
+    n = _count_nonzero(flat_lab)
+    out_lab = np.empty(n, lab.dtype)
+    out_val = np.empty(n, img.dtype)
+    _gather_labelled(flat_lab, flat_img, out_lab, out_val)
+    return out_lab, out_val
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_nonzero(flat):                         # pragma: no cover - compiled
+    n = 0
+    for v in flat:
+        if v != 0:
+            n += 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather_labelled(flat_lab, flat_img, out_lab, out_val):   # pragma: no cover - compiled
+    k = 0
+    for i in range(flat_lab.size):
+        if flat_lab[i] != 0:
+            out_lab[k] = flat_lab[i]
+            out_val[k] = flat_img[i]
+            k += 1

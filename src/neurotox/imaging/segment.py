@@ -23,6 +23,7 @@ from neurotox.imaging.compiled import (
     above_own_level,
     gaussian,
     label_counts,
+    labelled_values,
     lookup,
     object_distance_maxima,
     one_piece,
@@ -173,10 +174,8 @@ class _ObjectValues:
     """
 
     def __init__(self, objects: np.ndarray, smoothed: np.ndarray):
-        inside = np.flatnonzero(objects)
-        lab = objects.ravel()[inside]
-        val = np.asarray(smoothed.ravel()[inside], np.float32)
-        self.values = _sorted_by_object(lab, val)
+        lab, val = labelled_values(objects, smoothed)
+        self.values = _sorted_by_object(lab, np.asarray(val, np.float32))
         self.counts = label_counts(objects)          # the background's count set to 0
         self.counts[0] = 0
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])

@@ -24,6 +24,7 @@ from neurotox.imaging.compiled import (
     grow_labels,
     label_counts,
     label_moments,
+    labelled_values,
     lookup,
     object_distance_maxima,
     one_piece,
@@ -217,6 +218,17 @@ def test_label_counts_moments_and_lookup_equal_numpy_s(dtype):
     got = lookup(table, labels)
     assert got.dtype == np.int32
     np.testing.assert_array_equal(got, table[labels])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (120, 90)])
+def test_labelled_values_are_those_at_flatnonzero(shape):
+    labels = ndi.label(RNG.random(shape) < 0.3)[0].astype(np.int32)
+    image = RNG.random(shape).astype(np.float32)
+    inside = np.flatnonzero(labels)
+    lab, val = labelled_values(labels, image)
+    assert lab.dtype == labels.dtype and val.dtype == image.dtype
+    np.testing.assert_array_equal(lab, labels.ravel()[inside])
+    np.testing.assert_array_equal(val, image.ravel()[inside])
 
 
 def test_lookup_outside_the_table_is_numpy_s():
