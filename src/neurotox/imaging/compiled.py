@@ -3,9 +3,12 @@
 :func:`gaussian` gives the values of :func:`scipy.ndimage.gaussian_filter`
 (mode ``reflect``), :func:`watershed` those of
 :func:`skimage.segmentation.watershed` (no compactness, no watershed lines),
-:func:`euclidean_distance` those of :func:`scipy.ndimage.distance_transform_edt`
-and :func:`chessboard_distance_at` those of
+:func:`euclidean_distance` those of :func:`scipy.ndimage.distance_transform_edt`,
+:func:`chessboard_distance_at` those of
 :func:`scipy.ndimage.distance_transform_cdt` (chessboard) at a few pixels,
+:func:`plateau_maxima` those of a comparison with
+:func:`scipy.ndimage.maximum_filter` and :func:`one_piece` that of counting
+:func:`scipy.ndimage.label`'s pieces,
 bit for bit (the unit tests compare them on random and real images), in a
 fraction of the time on large fields:
 
@@ -599,3 +602,277 @@ def _pop(heap, value, age, items):                # pragma: no cover - compiled
         heap[i], heap[smallest] = heap[smallest], heap[i]
         i = smallest
     return items
+
+
+def plateau_maxima(values: np.ndarray, size: int, *, above: float) -> np.ndarray:
+    """``(values == ndi.maximum_filter(values, size, mode="nearest")) & (values > above)``.
+
+    The maximum over a ``size`` x ``size`` box (odd ``size``) clipped at the
+    image edge, which is what mode ``nearest`` gives for a maximum; a pixel
+    equal to it is a (plateau) maximum. One compiled pass per axis, for the
+    small boxes around each nucleus, where SciPy's per-call cost dominates.
+    """
+    v = np.ascontiguousarray(values)
+    out = np.empty(v.shape, bool)
+    if v.ndim != 2 or v.size == 0 or size % 2 == 0:
+        return (v == ndi.maximum_filter(v, size=size, mode="nearest")) & (v > above)
+    _plateau_maxima(v, size // 2, v.dtype.type(above), out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _plateau_maxima(v, half, above, out):         # pragma: no cover - compiled
+    n, m = v.shape
+    along = np.empty_like(v)
+    for i in range(n):
+        for j in range(m):
+            best = v[i, j]
+            for jj in range(max(0, j - half), min(m, j + half + 1)):
+                if v[i, jj] > best:
+                    best = v[i, jj]
+            along[i, j] = best
+    for i in range(n):
+        for j in range(m):
+            best = along[i, j]
+            for ii in range(max(0, i - half), min(n, i + half + 1)):
+                if along[ii, j] > best:
+                    best = along[ii, j]
+            out[i, j] = v[i, j] == best and v[i, j] > above
+
+
+def one_piece(mask: np.ndarray) -> bool:
+    """True if the pixels of ``mask`` form one 4-connected piece (``ndi.label(mask)[1] == 1``)."""
+    m = np.ascontiguousarray(mask, dtype=bool)
+    if m.ndim != 2:
+        return ndi.label(m)[1] == 1
+    return bool(_one_piece(m))
+
+
+@numba.njit(cache=True, nogil=True)
+def _one_piece(mask):                             # pragma: no cover - compiled
+    n, m = mask.shape
+    total = 0
+    start = -1
+    for i in range(n):
+        for j in range(m):
+            if mask[i, j]:
+                if start < 0:
+                    start = i * m + j
+                total += 1
+    if total == 0:
+        return False
+    seen = np.zeros(n * m, np.bool_)
+    stack = np.empty(total, np.int64)
+    stack[0] = start
+    seen[start] = True
+    top, reached = 1, 1
+    while top > 0:
+        top -= 1
+        p = stack[top]
+        i, j = p // m, p % m
+        for di, dj in ((-1, 0), (1, 0), (0, -1), (0, 1)):
+            a, b = i + di, j + dj
+            if 0 <= a < n and 0 <= b < m and mask[a, b] and not seen[a * m + b]:
+                seen[a * m + b] = True
+                stack[top] = a * m + b
+                top += 1
+                reached += 1
+    return reached == total
+
+
+def label_counts(labels: np.ndarray, minlength: int = 0) -> np.ndarray:
+    """``np.bincount(labels.ravel(), minlength=minlength)`` of non-negative integer labels.
+
+    Counted where the labels are, without the 64-bit copy of the whole image
+    NumPy makes of 32-bit labels first.
+    """
+    flat = np.ascontiguousarray(labels).ravel()
+    if flat.dtype.kind not in "iu" or (flat.size and flat.min() < 0):
+        return np.bincount(flat, minlength=minlength)
+    top = int(flat.max()) + 1 if flat.size else 0
+    counts = np.zeros(max(top, minlength), np.int64)
+    _count(flat, counts)
+    return counts
+
+
+def label_moments(labels: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pixel count, sum of rows and sum of columns of labels 1..``n`` (index = label).
+
+    The values of ``np.bincount`` over the labelled pixels (weights: their row
+    and column numbers, in ``float64``, summed in raster order); labels above
+    ``n`` or below 1 are not counted.
+    """
+    lab = np.ascontiguousarray(labels)
+    counts = np.zeros(n + 1, np.int64)
+    rows = np.zeros(n + 1, np.float64)
+    cols = np.zeros(n + 1, np.float64)
+    if lab.ndim == 2 and n > 0:
+        _moments(lab, counts, rows, cols)
+    return counts, rows, cols
+
+
+@numba.njit(cache=True, nogil=True)
+def _moments(labels, counts, rows, cols):         # pragma: no cover - compiled
+    n = counts.size - 1
+    for i in range(labels.shape[0]):
+        for j in range(labels.shape[1]):
+            k = labels[i, j]
+            if 0 < k <= n:
+                counts[k] += 1
+                rows[k] += i
+                cols[k] += j
+
+
+def lookup(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """``table[labels]`` for non-negative integer labels below ``len(table)``, in one pass."""
+    lab = np.ascontiguousarray(labels)
+    tab = np.ascontiguousarray(table)
+    if lab.dtype.kind not in "iu" or tab.ndim != 1 or not lab.size:
+        return tab[lab]
+    out = np.empty(lab.shape, tab.dtype)
+    if not _lookup(tab, lab.ravel(), out.ravel()):
+        return tab[lab]                          # NumPy's wrap-around or its error
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _lookup(table, flat, out):                    # pragma: no cover - compiled
+    n = table.size
+    for i in range(flat.size):
+        k = flat[i]
+        if k < 0 or k >= n:
+            return False
+        out[i] = table[k]
+    return True
+
+
+def object_distance_maxima(labels: np.ndarray, k: int, *, sigma: float,
+                           size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Smoothed distance map of object ``k`` in a box of labels, and its plateau maxima.
+
+    The values of ``dist = gaussian(euclidean_distance(labels > 0).astype(np.float32),
+    sigma)`` set to 0 outside the object (``own = labels == k``) and of
+    ``plateau_maxima(dist, size, above=0.5)``, in one compiled call per
+    object (the per-call costs of the separate steps dominate in the small
+    boxes around nuclei). Returns ``dist``, ``own`` and the maxima.
+    """
+    lab = np.ascontiguousarray(labels)
+    radius = int(4.0 * float(sigma) + 0.5)
+    if lab.ndim == 2 and lab.dtype.kind in "iu" and float(sigma) > 1e-15 and \
+            min(lab.shape) >= max(radius, 1) and size % 2 == 1:
+        dist = np.empty(lab.shape, np.float32)
+        own = np.empty(lab.shape, bool)
+        top = np.empty(lab.shape, bool)
+        if _object_maxima(lab, k, _half_kernel(sigma, radius), size // 2, dist, own, top):
+            return dist, own, top
+    dist = gaussian(euclidean_distance(lab > 0).astype(np.float32), sigma)
+    own = lab == k
+    dist[~own] = 0
+    return dist, own, plateau_maxima(dist, size, above=0.5)
+
+
+@numba.njit(cache=True, nogil=True)
+def _object_maxima(labels, k, half, box_half, dist, own, top):   # pragma: no cover - compiled
+    n, m = labels.shape
+    inside = np.empty((n, m), np.bool_)
+    any_zero = False
+    for i in range(n):
+        for j in range(m):
+            v = labels[i, j]
+            inside[i, j] = v > 0
+            own[i, j] = v == k
+            if v <= 0:
+                any_zero = True
+    if not any_zero:
+        return False                             # no background: the library path
+    squared = np.empty((n, m), np.float64)
+    _squared_distance(inside, squared)
+    plain = np.empty((n, m), np.float32)
+    for i in range(n):
+        for j in range(m):
+            plain[i, j] = np.float32(np.sqrt(squared[i, j]))
+    _smooth_columns(plain, half, dist)
+    _smooth_rows(dist, half)
+    for i in range(n):
+        for j in range(m):
+            if not own[i, j]:
+                dist[i, j] = 0.0
+    _plateau_maxima(dist, box_half, np.float32(0.5), top)
+    return True
+
+
+def cross_extreme(image: np.ndarray, *, minimum: bool) -> np.ndarray:
+    """Minimum (or maximum) over each pixel's 3 x 3 cross, borders reflected.
+
+    The values of ``op(op(op(p[1:-1, 1:-1], p[:-2, 1:-1]), op(p[2:, 1:-1], p[1:-1, :-2])),
+    p[1:-1, 2:])`` with ``p = np.pad(image, 1, mode="symmetric")`` and ``op`` =
+    ``np.minimum`` (``np.maximum``), in one pass instead of a padded copy and
+    four whole-image operations.
+    """
+    img = np.ascontiguousarray(image)
+    out = np.empty(img.shape, img.dtype)
+    if img.ndim != 2 or img.size == 0 or img.dtype.kind != "f":
+        p = np.pad(img, 1, mode="symmetric")
+        op = np.minimum if minimum else np.maximum
+        return op(op(op(p[1:-1, 1:-1], p[:-2, 1:-1]), op(p[2:, 1:-1], p[1:-1, :-2])),
+                  p[1:-1, 2:])
+    _cross(img, minimum, out)
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def _cross(a, minimum, out):                      # pragma: no cover - compiled
+    n, m = a.shape
+    for i in range(n):
+        up = i - 1 if i > 0 else 0
+        down = i + 1 if i < n - 1 else n - 1
+        for j in range(m):
+            left = j - 1 if j > 0 else 0
+            right = j + 1 if j < m - 1 else m - 1
+            if minimum:
+                out[i, j] = np.minimum(np.minimum(np.minimum(a[i, j], a[up, j]),
+                                                  np.minimum(a[down, j], a[i, left])),
+                                       a[i, right])
+            else:
+                out[i, j] = np.maximum(np.maximum(np.maximum(a[i, j], a[up, j]),
+                                                  np.maximum(a[down, j], a[i, left])),
+                                       a[i, right])
+
+
+def labelled_values(labels: np.ndarray, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The labels and the image's values at the labelled pixels, in raster order.
+
+    ``labels.ravel()[i]`` and ``image.ravel()[i]`` for ``i = np.flatnonzero(labels)``,
+    in two compiled passes (count, then gather) instead of an index array of
+    the whole field and two gathers through it.
+    """
+    lab = np.ascontiguousarray(labels)
+    img = np.ascontiguousarray(image)
+    if lab.shape != img.shape or lab.dtype.kind not in "iu":
+        inside = np.flatnonzero(lab)
+        return lab.ravel()[inside], img.ravel()[inside]
+    flat_lab, flat_img = lab.ravel(), img.ravel()
+    n = _count_nonzero(flat_lab)
+    out_lab = np.empty(n, lab.dtype)
+    out_val = np.empty(n, img.dtype)
+    _gather_labelled(flat_lab, flat_img, out_lab, out_val)
+    return out_lab, out_val
+
+
+@numba.njit(cache=True, nogil=True)
+def _count_nonzero(flat):                         # pragma: no cover - compiled
+    n = 0
+    for v in flat:
+        if v != 0:
+            n += 1
+    return n
+
+
+@numba.njit(cache=True, nogil=True)
+def _gather_labelled(flat_lab, flat_img, out_lab, out_val):   # pragma: no cover - compiled
+    k = 0
+    for i in range(flat_lab.size):
+        if flat_lab[i] != 0:
+            out_lab[k] = flat_lab[i]
+            out_val[k] = flat_img[i]
+            k += 1

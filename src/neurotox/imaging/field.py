@@ -379,17 +379,13 @@ def cell_table(pixels: SkeletonPixels, nuclei: np.ndarray, bodies: np.ndarray, *
     n = int(nuclei.max()) if nuclei.size else 0
     df = cell_metrics(pixels, bodies if outline is None else outline, n)
     area = pixel_size ** 2
-    # sums over the labelled pixels only (in raster order, as over the whole image)
-    inside = np.flatnonzero(nuclei)
-    lab = nuclei.ravel()[inside]
-    nuc_area = np.bincount(lab, minlength=n + 1)[1:]
-    body_area = np.bincount(bodies.ravel()[np.flatnonzero(bodies)], minlength=n + 1)[1:]
-    rows, cols = np.divmod(inside, nuclei.shape[1])
+    # areas and sums of row and column numbers over the labelled pixels, in one pass
+    counts, rows, cols = compiled.label_moments(nuclei, n)
+    nuc_area = counts[1:]
+    body_area = compiled.label_counts(bodies, minlength=n + 1)[1:]
     with np.errstate(invalid="ignore", divide="ignore"):
-        r = np.bincount(lab, weights=rows.astype(np.float64),
-                        minlength=n + 1)[1:] / np.maximum(nuc_area, 1)
-        c = np.bincount(lab, weights=cols.astype(np.float64),
-                        minlength=n + 1)[1:] / np.maximum(nuc_area, 1)
+        r = rows[1:] / np.maximum(nuc_area, 1)
+        c = cols[1:] / np.maximum(nuc_area, 1)
     df.insert(1, "row", r)
     df.insert(2, "col", c)
     df.insert(3, "nucleus_area_um2", nuc_area * area)
@@ -439,12 +435,14 @@ def _qc(neurite_image: np.ndarray | None, nuclei_image: np.ndarray | None,
     if nuclei_image is not None:
         found = saturation_level(nuclei_image, level=s.saturation_level)
         nuclei_level = np.inf if found is None else found
+    # the measures below read the analysed channel in float32: converted once for all
+    analysed32 = np.asarray(analysed, dtype=np.float32)
     # the tiles large fields are judged on, ranked once for both measures
-    ranking = rank_tiles(analysed) if analysed.size > FINE_SAMPLE_PIXELS else None
-    out = {"focus_score": focus_score(analysed, noise=noise, ranking=ranking),
+    ranking = rank_tiles(analysed32) if analysed.size > FINE_SAMPLE_PIXELS else None
+    out = {"focus_score": focus_score(analysed32, noise=noise, ranking=ranking),
            # line structure: read on the neurite channel only (nuclei are blobs, not ridges)
            "fine_structure_fraction": fine_structure_fraction(
-               neurite_image, noise=noise, ranking=ranking)
+               analysed32, noise=noise, ranking=ranking)
            if neurite_image is not None else float("nan"),
            "grey_levels": grey_levels(analysed),
            "saturation_fraction": saturation_fraction(

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage as ndi
 
-from neurotox.imaging.compiled import gaussian, grow_above, ridge_response
+from neurotox.imaging.compiled import cross_extreme, gaussian, grow_above, ridge_response
 from neurotox.imaging.preprocess import block_mean, box_extreme, estimate_noise, upsample_blocks
 
 #: A wide structure must be brighter than the background by this many pixel-noise sigmas.
@@ -267,10 +267,8 @@ def _grey(image: np.ndarray, footprints, op) -> np.ndarray:
             other.append((fp, reps))
     erode = op is np.minimum
     out = box_extreme(image, tuple(size), op)
-    for _ in range(crosses):
-        p = np.pad(out, 1, mode="symmetric")          # = ndimage's "reflect"
-        out = op(op(op(p[1:-1, 1:-1], p[:-2, 1:-1]), op(p[2:, 1:-1], p[1:-1, :-2])),
-                 p[1:-1, 2:])
+    for _ in range(crosses):                          # borders reflected, as ndimage's
+        out = cross_extreme(out, minimum=erode)
     for fp, reps in other:
         for _ in range(reps):
             out = (ndi.grey_erosion if erode else ndi.grey_dilation)(out, footprint=fp,

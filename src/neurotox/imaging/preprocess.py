@@ -339,7 +339,9 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     for edge in (background[0], background[-1], background[:, 0], background[:, -1]):
         outside[edge] = True
     outside[0] = False
-    return ~outside[background]
+    from neurotox.imaging.compiled import lookup
+
+    return lookup(~outside, background)
 
 
 def correct_background(image: np.ndarray, *, radius: float) -> np.ndarray:

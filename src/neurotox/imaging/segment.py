@@ -19,7 +19,16 @@ from skimage.filters import threshold_otsu
 from skimage.measure import label
 from skimage.segmentation import relabel_sequential
 
-from neurotox.imaging.compiled import above_own_level, gaussian, watershed
+from neurotox.imaging.compiled import (
+    above_own_level,
+    gaussian,
+    label_counts,
+    labelled_values,
+    lookup,
+    object_distance_maxima,
+    one_piece,
+    watershed,
+)
 from neurotox.imaging.preprocess import box_extreme, fill_holes, robust_sigma
 
 #: Minimum threshold, in robust noise sigmas of the smoothed image.
@@ -133,11 +142,11 @@ def segment_nuclei(image: np.ndarray, *, diameter: float, min_area: float, max_a
                         factor=threshold_factor, values=values)
     cut_mask = fill_holes(above_own_level(smoothed, objects, cuts))     # cuts[0] = +inf
     pieces, n_pieces = label(cut_mask, return_num=True)
-    sizes = np.bincount(pieces.ravel(), minlength=n_pieces + 1)
+    sizes = label_counts(pieces, minlength=n_pieces + 1)
     tiny = sizes <= 3
     tiny[0] = True
     if tiny[1:].any():
-        pieces[tiny[pieces]] = 0
+        pieces = lookup(np.where(tiny, 0, np.arange(len(tiny))).astype(pieces.dtype), pieces)
     if int(np.ceil(DECLUMP_DIAMETER / diameter)) > 1:
         labels = _split_each(smoothed, objects, pieces, cuts, diameter=diameter)
     else:
@@ -165,11 +174,10 @@ class _ObjectValues:
     """
 
     def __init__(self, objects: np.ndarray, smoothed: np.ndarray):
-        inside = np.flatnonzero(objects)
-        lab = objects.ravel()[inside]
-        val = np.asarray(smoothed.ravel()[inside], np.float32)
-        self.values = _sorted_by_object(lab, val)
-        self.counts = np.bincount(lab, minlength=int(objects.max()) + 1)
+        lab, val = labelled_values(objects, smoothed)
+        self.values = _sorted_by_object(lab, np.asarray(val, np.float32))
+        self.counts = label_counts(objects)          # the background's count set to 0
+        self.counts[0] = 0
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
 
     def keep(self, keep: np.ndarray) -> None:
@@ -220,7 +228,7 @@ def _drop_dim(objects: np.ndarray, smoothed: np.ndarray, *, med: float,
         return objects, 0
     keep = np.concatenate([[False], ~dim])
     values.keep(keep)
-    out = (np.cumsum(keep) * keep).astype(np.int32)[objects]        # renumbered in order
+    out = lookup((np.cumsum(keep) * keep).astype(np.int32), objects)    # renumbered in order
     return out, int(dim.sum())
 
 
@@ -266,31 +274,27 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
     # a pixel within ``reach`` of an object has background within reach * sqrt(2)
     margin = reach + int(np.ceil(reach * np.sqrt(2))) + 1
     min_distance = max(2, int(round(0.35 * diameter)))
-    # the distance transform of the original ran on the mask padded by two pixels
-    padded = np.pad(pieces, 2)
-    big = padded.shape
-    found = []          # (object's pixels in padded flat indices, watershed ids there)
+    # the distance transform of the original ran on the mask padded by two pixels:
+    # boxes reach up to two pixels past the image edge, which is background
+    width = shape[1]
+    found = []          # (object's pixels as flat indices, watershed ids there)
     peak_obj, peak_local, peak_val, peak_flat = [], [], [], []
-    for k, box in enumerate(ndi.find_objects(padded), start=1):
+    for k, box in enumerate(ndi.find_objects(pieces), start=1):
         if box is None:
             continue
-        win = tuple(slice(max(b.start - margin, 0), min(b.stop + margin, n))
-                    for b, n in zip(box, big, strict=True))
-        crop = padded[win]
-        dist = ndi.distance_transform_edt(crop > 0).astype(np.float32)
-        dist = gaussian(dist, sigma)
-        own = crop == k
-        dist[~own] = 0
-        ids, peaks = _split_one(dist, own, min_distance)
+        (r0, r1), (c0, c1) = ((max(b.start - margin, -2), min(b.stop + margin, n + 2))
+                              for b, n in zip(box, shape, strict=True))
+        dist, own, top = object_distance_maxima(_window(pieces, r0, r1, c0, c1), k,
+                                                sigma=sigma, size=2 * min_distance + 1)
+        ids, peaks = _split_one(dist, own, top, min_distance)
         rows, cols = np.nonzero(own)
-        flat = (rows + win[0].start) * big[1] + cols + win[1].start
-        found.append((flat, ids[rows, cols]))
+        found.append(((rows + r0) * width + cols + c0, ids[rows, cols]))
         if len(peaks):
             pr, pc = peaks[:, 0], peaks[:, 1]
             peak_obj.append(np.full(len(peaks), len(found) - 1))
             peak_local.append(np.arange(1, len(peaks) + 1))
             peak_val.append(dist[pr, pc])
-            peak_flat.append((pr + win[0].start) * big[1] + pc + win[1].start)
+            peak_flat.append((pr + r0) * width + pc + c0)
     n_peaks = 0
     number = {}
     if peak_val:
@@ -299,7 +303,7 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
         n_peaks = len(order)
         for rank, i in enumerate(order, start=1):
             number[(int(obj[i]), int(local[i]))] = rank
-    out = np.zeros(padded.size, np.int32)
+    out = np.zeros(pieces.size, np.int32)
     extra = n_peaks
     for j, (flat, ids) in enumerate(found):
         lut = np.zeros(int(ids.max()) + 1, np.int32)
@@ -309,23 +313,33 @@ def split_all(pieces: np.ndarray, *, diameter: float) -> np.ndarray:
             extra += 1
             lut[0] = extra
         out[flat] = lut[ids]
-    return np.ascontiguousarray(out.reshape(big)[2:-2, 2:-2])
+    return out.reshape(shape)
 
 
-def _split_one(dist: np.ndarray, own: np.ndarray,
+def _window(image: np.ndarray, r0: int, r1: int, c0: int, c1: int) -> np.ndarray:
+    """``image[r0:r1, c0:c1]`` where rows and columns outside the image read 0."""
+    n, m = image.shape
+    if r0 >= 0 and c0 >= 0 and r1 <= n and c1 <= m:
+        return image[r0:r1, c0:c1]
+    out = np.zeros((r1 - r0, c1 - c0), image.dtype)
+    out[max(-r0, 0):min(n, r1) - r0, max(-c0, 0):min(m, c1) - c0] = \
+        image[max(r0, 0):min(n, r1), max(c0, 0):min(m, c1)]
+    return out
+
+
+def _split_one(dist: np.ndarray, own: np.ndarray, top: np.ndarray,
                min_distance: int) -> tuple[np.ndarray, np.ndarray]:
     """Watershed ids (1..m, 0 unreached) of one object and its maxima (row, col), highest first.
 
-    The maxima are those of ``peak_local_max`` (threshold 0.5 px, ``min_distance``).
+    The maxima are those of ``peak_local_max`` (threshold 0.5 px, ``min_distance``);
+    ``top``: the plateau maxima of ``dist`` over its box of ``2 min_distance + 1``.
     """
-    size = 2 * min_distance + 1
-    top = (dist == ndi.maximum_filter(dist, size=size, mode="nearest")) & (dist > 0.5)
     n_top = int(top.sum())
     if n_top == 0:
         return np.zeros(dist.shape, np.int32), np.zeros((0, 2), np.intp)
     if n_top == 1:
         peaks = np.argwhere(top)
-        if ndi.label(own)[1] == 1:          # one 4-connected piece: the watershed floods it all
+        if one_piece(own):                  # one 4-connected piece: the watershed floods it all
             return own.astype(np.int32), peaks
     else:
         peaks = peak_local_max(dist, min_distance=min_distance, threshold_abs=0.5,
@@ -429,13 +443,13 @@ def near_objects(labels: np.ndarray, margin: float) -> np.ndarray:
 
 def filter_by_area(labels: np.ndarray, *, min_area: float, max_area: float) -> NucleiResult:
     """Remove labelled objects outside ``[min_area, max_area]`` and relabel."""
-    areas = np.bincount(labels.ravel())
+    areas = label_counts(labels)
     areas[0] = 0
     small = (areas > 0) & (areas < min_area)
     large = areas > max_area
     drop = small | large
     kept = (areas > 0) & ~drop
-    keep = (np.cumsum(kept) * kept).astype(np.int32)[labels]      # renumbered in order
+    keep = lookup((np.cumsum(kept) * kept).astype(np.int32), labels)    # renumbered in order
     return NucleiResult(labels=keep, n_rejected_small=int(small.sum()),
                         n_rejected_large=int(large.sum()), rejected_area=int(areas[drop].sum()))
 
@@ -469,7 +483,7 @@ def segment_cell_bodies(image: np.ndarray, nuclei: np.ndarray, *, neurite_width:
     fg = open_mask(fg, radius)
     fg = (fg & near_objects(nuclei, margin)) | (nuclei > 0)
     bodies = watershed(-smoothed, nuclei, mask=fg)
-    return bodies.astype(np.int32)
+    return bodies.astype(np.int32, copy=False)
 
 
 def somata_without_nuclei(image: np.ndarray, *, min_diameter: float,

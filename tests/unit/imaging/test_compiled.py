@@ -17,10 +17,18 @@ from skimage.segmentation import watershed as skimage_watershed
 from neurotox.imaging.compiled import (
     block_mean,
     chessboard_distance_at,
+    cross_extreme,
     euclidean_distance,
     gaussian,
     grey_counts,
     grow_labels,
+    label_counts,
+    label_moments,
+    labelled_values,
+    lookup,
+    object_distance_maxima,
+    one_piece,
+    plateau_maxima,
     ridge_response,
     watershed,
 )
@@ -123,6 +131,111 @@ def test_euclidean_distance_equals_scipy_on_a_field(field):
     for mask in (field.neurites > np.percentile(field.neurites, 60), field.nuclei == 0):
         np.testing.assert_array_equal(euclidean_distance(mask),
                                       ndi.distance_transform_edt(mask))
+
+
+@pytest.mark.parametrize("shape", [(40, 60), (7, 3), (1, 9), (9, 1), (33, 31)])
+@pytest.mark.parametrize("size", [1, 3, 5, 15])
+def test_plateau_maxima_equal_scipy_s(shape, size):
+    # smoothed distances of a mask: plateaus and many equal values, as around nuclei
+    mask = ndi.binary_closing(RNG.random(shape) < 0.8, iterations=2) if min(shape) > 4 else \
+        RNG.random(shape) < 0.8
+    dist = ndi.gaussian_filter(ndi.distance_transform_edt(mask).astype(np.float32), 0.8)
+    dist[~mask] = 0
+    for values in (dist, np.round(dist), RNG.integers(0, 3, shape).astype(np.float32)):
+        want = (values == ndi.maximum_filter(values, size=size, mode="nearest")) & (values > 0.5)
+        np.testing.assert_array_equal(plateau_maxima(values, size, above=0.5), want)
+
+
+def test_plateau_maxima_of_a_field_s_nuclei(field):
+    dist = ndi.gaussian_filter(ndi.distance_transform_edt(field.nuclei > 300).astype(np.float32), 1)
+    want = (dist == ndi.maximum_filter(dist, size=13, mode="nearest")) & (dist > 0.5)
+    assert want.sum() > 5
+    np.testing.assert_array_equal(plateau_maxima(dist, 13, above=0.5), want)
+
+
+@pytest.mark.parametrize("sigma", [0.5, 5 / 6, 1.2])
+@pytest.mark.parametrize("size", [5, 15])
+def test_object_distance_maxima_are_those_of_the_separate_steps(sigma, size):
+    for _ in range(30):
+        shape = tuple(RNG.integers(3, 60, 2))
+        labels = ndi.label(ndi.binary_opening(RNG.random(shape) < 0.7))[0].astype(np.int32)
+        if labels.max() == 0:
+            continue
+        k = int(RNG.integers(1, labels.max() + 1))
+        dist, own, top = object_distance_maxima(labels, k, sigma=sigma, size=size)
+        want = ndi.gaussian_filter(ndi.distance_transform_edt(labels > 0).astype(np.float32),
+                                   sigma)
+        want[labels != k] = 0
+        np.testing.assert_array_equal(own, labels == k)
+        np.testing.assert_array_equal(dist, want)
+        np.testing.assert_array_equal(
+            top, (want == ndi.maximum_filter(want, size=size, mode="nearest")) & (want > 0.5))
+    full = np.ones((9, 9), np.int32)                   # no background: the library path
+    dist, own, top = object_distance_maxima(full, 1, sigma=1.0, size=5)
+    assert own.all() and top.sum() >= 1
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5), (5, 1), (2, 2), (37, 41)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_cross_extreme_equals_numpy_s_shifted_copies(shape, dtype):
+    img = (RNG.random(shape) * 100).astype(dtype)
+    img[img > 95] = np.nan                            # NaN spreads as with np.minimum
+    p = np.pad(img, 1, mode="symmetric")
+    for minimum, op in ((True, np.minimum), (False, np.maximum)):
+        want = op(op(op(p[1:-1, 1:-1], p[:-2, 1:-1]), op(p[2:, 1:-1], p[1:-1, :-2])),
+                  p[1:-1, 2:])
+        got = cross_extreme(img, minimum=minimum)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("fill", [0.2, 0.5, 0.7, 0.95])
+def test_one_piece_is_one_4_connected_label(fill):
+    for shape in [(1, 1), (1, 7), (6, 1), (5, 5), (12, 9), (30, 40)]:
+        for _ in range(40):
+            mask = RNG.random(shape) < fill
+            assert one_piece(mask) == (ndi.label(mask)[1] == 1)
+    diagonal = np.eye(4, dtype=bool)                 # 8- but not 4-connected
+    assert not one_piece(diagonal) and one_piece(np.ones((3, 4), bool))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, np.uint16])
+def test_label_counts_moments_and_lookup_equal_numpy_s(dtype):
+    labels = ndi.label(RNG.random((70, 90)) < 0.4)[0].astype(dtype)
+    n = int(labels.max())
+    assert n > 20
+    np.testing.assert_array_equal(label_counts(labels), np.bincount(labels.ravel()))
+    np.testing.assert_array_equal(label_counts(labels, minlength=n + 5),
+                                  np.bincount(labels.ravel(), minlength=n + 5))
+    inside = np.flatnonzero(labels)
+    lab = labels.ravel()[inside]
+    rows, cols = np.divmod(inside, labels.shape[1])
+    counts, row_sums, col_sums = label_moments(labels, n)
+    np.testing.assert_array_equal(counts, np.bincount(lab, minlength=n + 1))
+    np.testing.assert_array_equal(row_sums, np.bincount(lab, rows.astype(float), n + 1))
+    np.testing.assert_array_equal(col_sums, np.bincount(lab, cols.astype(float), n + 1))
+    table = RNG.integers(0, 1000, n + 1).astype(np.int32)
+    got = lookup(table, labels)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, table[labels])
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 7), (120, 90)])
+def test_labelled_values_are_those_at_flatnonzero(shape):
+    labels = ndi.label(RNG.random(shape) < 0.3)[0].astype(np.int32)
+    image = RNG.random(shape).astype(np.float32)
+    inside = np.flatnonzero(labels)
+    lab, val = labelled_values(labels, image)
+    assert lab.dtype == labels.dtype and val.dtype == image.dtype
+    np.testing.assert_array_equal(lab, labels.ravel()[inside])
+    np.testing.assert_array_equal(val, image.ravel()[inside])
+
+
+def test_lookup_outside_the_table_is_numpy_s():
+    labels = np.array([[0, 1], [2, -1]])
+    np.testing.assert_array_equal(lookup(np.array([5, 6, 7]), labels), [[5, 6], [7, 7]])
+    with pytest.raises(IndexError):
+        lookup(np.array([5, 6]), labels)
 
 
 @pytest.mark.parametrize("factor", [2, 3, 4, 7])
