@@ -28,6 +28,7 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 import warnings
@@ -287,11 +288,19 @@ def _worker_start(parent: int, initializer: Callable[[], Any] | None = None) -> 
             signal.signal(sig, signal.SIG_DFL)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True,
                      name="neurotox-parent-watch").start()
+    # errors a compiled library prints instead of raising (scipy's Sobol tables failing
+    # to load when no file descriptor is left) go to the log, not the run's stderr
+    sys.excepthook = _log_printed_error
+    sys.unraisablehook = lambda u: _log_printed_error(type(u.exc_value), u.exc_value, None)
     if initializer is not None:
         try:
             initializer()
         except Exception as exc:
             _START_FAILED.append(_start_failure(exc))
+
+
+def _log_printed_error(kind: type, value: BaseException, tb: Any) -> None:
+    log.debug("a worker library reported %s: %s", kind.__name__, value)
 
 
 def _start_failure(exc: Exception) -> BaseException:
