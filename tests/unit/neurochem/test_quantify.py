@@ -333,14 +333,26 @@ def test_replicate_cv_above_the_limit_is_counted_per_plate():
     assert s.set_index("sample").loc["A", "cv"] == pytest.approx(cv)
     # 1 of 11 samples with replicates (9 %): a note, not a warning
     assert replicate_cv_note(s, P) == [
-        "plate P1, IL6: 1 of 11 samples with replicate wells (9%) have a replicate CV above "
-        "20% (flagged and kept; high_cv_share 10%): 'A' (1:2, CV 47%)"]
+        "plate P1, IL6: 1 of 11 quantified samples with replicate wells (9%) have a replicate "
+        "CV above 20% (flagged and kept; high_cv_share 10%): 'A' (1:2, CV 47%)"]
     # over the share (1 of 3, 33 %), and with the samples excluded: a warning
     few = plate(samples=[("A", (1000.0, 2000.0), 2.0), ("B", (900.0, 2100.0), 1.0),
                          ("C", (800.0, 800.0), 1.0)])
     strict = P.model_copy(update={"exclude_high_cv_samples": True})
     got = sample_values(few, calibrate(few, strict, names=NAMES), strict)
     assert replicate_cv_note(got, strict) == [
-        "warning: plate P1, IL6: 2 of 3 samples with replicate wells (67%) have a replicate "
-        "CV above 20% (excluded; high_cv_share 10%): 'A' (1:2, CV 47%); 'B' (1:1, CV 57%)"]
+        "warning: plate P1, IL6: 2 of 3 quantified samples with replicate wells (67%) have a "
+        "replicate CV above 20% (excluded; high_cv_share 10%): 'A' (1:2, CV 47%); 'B' (1:1, "
+        "CV 57%)"]
     assert replicate_cv_note(sample_values(plate(samples=agree), cal, P), P) == []
+    # samples below the LLOQ (mostly noise there) are named but not counted in the share:
+    # the simulated GM-CSF, all near the LLOQ, warned on every demo run
+    low = plate(samples=[("A", (1000.0, 2000.0), 2.0), *agree, ("L1", (1.0, 9.0), 1.0),
+                         ("L2", (2.0, 12.0), 1.0)])
+    got = sample_values(low, calibrate(low, P, names=NAMES), P)
+    assert set(got.loc[got["sample"].isin(["L1", "L2"]), "censoring"]) == {"left"}
+    assert replicate_cv_note(got, P) == [
+        "plate P1, IL6: 1 of 10 quantified samples with replicate wells (10%) have a replicate "
+        "CV above 20%; 2 more, censored at the curve's limits, are not counted in the share "
+        "(flagged and kept; high_cv_share 10%): 'A' (1:2, CV 47%); 'L1' (1:1, CV 113%); "
+        "'L2' (1:1, CV 101%)"]

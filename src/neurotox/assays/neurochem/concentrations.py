@@ -122,25 +122,34 @@ def series_warnings(samples: pd.DataFrame, limit: float) -> list[str]:
 def replicate_cv_note(samples: pd.DataFrame, params: ImmunoassayParameters) -> list[str]:
     """One note per plate and analyte counting the samples flagged for replicate CV.
 
-    A **warning** when they are more than ``high_cv_share`` of the samples with
-    replicate wells (a plate-wide pipetting or washing problem), else a note; the
-    first five are named with their CV. The flag itself is in ``neurochem_samples``.
+    A **warning** when they are more than ``high_cv_share`` of the quantified samples
+    with replicate wells (a plate-wide pipetting or washing problem), else a note;
+    the first five are named with their CV. Samples censored at the curve's limits
+    are named but do not count in that share: near or below the LLOQ the signal is
+    mostly noise and a high replicate CV is expected. The flag itself is in
+    ``neurochem_samples``.
     """
     flagged = samples["flags"].str.contains("replicate CV", regex=False)
     if not flagged.any():
         return []
-    hit, n_rep = samples[flagged], int((samples["n"] > 1).sum())
+    quantified = samples["censoring"].eq("none") if "censoring" in samples else flagged | True
+    hit = samples[flagged]
+    n_rep = int(((samples["n"] > 1) & quantified).sum())
+    n_hit = int((flagged & quantified).sum())
     shown = "; ".join(f"{r['sample']!r} (1:{r['dilution']:g}, " + (
         f"CV {r['cv']:.0f}%)" if np.isfinite(r["cv"]) else "CV undefined, mean signal 0)")
         for _, r in hit.head(5).iterrows())
     more = f" and {len(hit) - 5} more" if len(hit) > 5 else ""
     kept = "excluded" if params.exclude_high_cv_samples else "flagged and kept"
-    share = len(hit) / n_rep
+    share = n_hit / n_rep if n_rep else 0.0
     warn = "warning: " if share > params.high_cv_share else ""
-    return [f"{warn}plate {hit['plate'].iloc[0]}, {hit['analyte'].iloc[0]}: {len(hit)} of "
-            f"{n_rep} samples with replicate wells ({share:.0%}) have a replicate CV above "
-            f"{params.cv_limit:g}% ({kept}; high_cv_share {params.high_cv_share:.0%}): "
-            f"{shown}{more}"]
+    censored = len(hit) - n_hit
+    outside = (f"; {censored} more, censored at the curve's limits, are not counted in the "
+               "share" if censored else "")
+    return [f"{warn}plate {hit['plate'].iloc[0]}, {hit['analyte'].iloc[0]}: {n_hit} of "
+            f"{n_rep} quantified samples with replicate wells ({share:.0%}) have a replicate "
+            f"CV above {params.cv_limit:g}%{outside} ({kept}; high_cv_share "
+            f"{params.high_cv_share:.0%}): {shown}{more}"]
 
 
 def _short(wells: str) -> str:
