@@ -125,10 +125,8 @@ def litter_mean_subject(litter: str, sex: str) -> str:
 def is_litter_mean(rows: pd.DataFrame) -> np.ndarray:
     """Per EndpointTable row, True when it is a litter mean (:func:`litter_mean_subject`)."""
     batch = rows["batch"].astype(str)
-    made = [litter_mean_subject(b, s) for b, s in zip(batch, rows["sex"].astype(str),
-                                                      strict=True)]
-    return ((rows["subject"].astype(str).to_numpy() == np.asarray(made, dtype=object))
-            & (batch != "NA").to_numpy())
+    made = batch + "_" + rows["sex"].astype(str)       # litter_mean_subject, per row
+    return ((rows["subject"].astype(str) == made) & (batch != "NA")).to_numpy()
 
 
 class Endpoint(BaseModel):

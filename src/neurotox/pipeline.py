@@ -292,6 +292,14 @@ def missing_lines(missing: Iterable[dict[str, str]]) -> list[str]:
             for m in missing]
 
 
+def _assay_cohorts(study: Study, assay: str) -> tuple[str, ...]:
+    """Cohorts the study's entries of ``assay`` measure together (empty: every animal)."""
+    entries = [s for s in study.spec.assays if s.assay == assay]
+    if not entries or any(not s.cohorts for s in entries):
+        return ()
+    return tuple(sorted({c for s in entries for c in s.cohorts}))
+
+
 def table_coverage(study: Study, table: pd.DataFrame,
                    path: str | Path) -> tuple[list[dict[str, str]], list[str]]:
     """Subjects of the study without a value in an EndpointTable read from ``path``.
@@ -304,9 +312,7 @@ def table_coverage(study: Study, table: pd.DataFrame,
 
     missing, notes = [], []
     for assay, part in table.groupby("assay", sort=True):
-        entries = [s for s in study.spec.assays if s.assay == assay]
-        cohorts = () if not entries or any(not s.cohorts for s in entries) else \
-            tuple(sorted({c for s in entries for c in s.cohorts}))
+        cohorts = _assay_cohorts(study, str(assay))
         records, note = unaccounted_subjects(study, part, [Path(path)], cohorts=cohorts)
         missing += [{"assay": str(assay), **r} for r in records]
         notes += [keyed_note(str(assay), note)] if note else []
@@ -319,9 +325,7 @@ def table_cohorts(study: Study, table: pd.DataFrame) -> tuple[pd.DataFrame, list
 
     notes, parts = [], []
     for assay, part in table.groupby("assay", sort=False):
-        entries = [s for s in study.spec.assays if s.assay == assay]
-        cohorts = () if not entries or any(not s.cohorts for s in entries) else \
-            tuple(sorted({c for s in entries for c in s.cohorts}))
+        cohorts = _assay_cohorts(study, str(assay))
         part, note = outside_cohorts(study, part, cohorts)
         parts.append(part)
         notes += [keyed_note(str(assay), note)] if note else []
@@ -578,14 +582,8 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
             record.parameters.setdefault("protocols", {}).update(
                 {f"{prefix}:{k}" if prefix else k: v for k, v in collected.protocols.items()})
         analysis = analyse(collected.table, study, pool)
-        record.exclusions.extend(analysis.exclusions)     # censoring policy 'exclude'
-        record.exclusions.extend(analysis.left_out)
         step("statistics", f"{len(analysis.decisions)} analyses")
-        from neurotox.stats.analysis import analysis_warnings
-
-        for warning in analysis_warnings(analysis.decisions):
-            record.note(warning.replace("warning: ", f"warning: {study.study_id}: ", 1)
-                        if prefix else warning)
+        record_analysis(record, analysis, study.study_id if prefix else "")
         deviations = guideline_deviations(study, collected.table, collected.notes)
         record.deviations.extend(f"{study.study_id}: {d}" for d in deviations)
         historical = historical_controls(study, collected.table, record, collected.inputs)
@@ -634,6 +632,21 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
                            formats=("csv",))
         step("writing", f"{len(written)} files ({', '.join(formats)})")
     return report
+
+
+def record_analysis(record: RunRecord, analysis: Any, key: str = "") -> None:
+    """What the statistics left out (records) and warned of (notes), into ``record``.
+
+    The censoring policy's and the ANCOVA's exclusion records, and the run
+    warnings read from the decisions (dropped log transforms, unequal slopes),
+    prefixed with ``key`` (a study ID) when given; for ``report`` and ``stats``.
+    """
+    from neurotox.stats.analysis import analysis_warnings
+
+    record.exclusions.extend(analysis.exclusions)
+    record.exclusions.extend(analysis.left_out)
+    for warning in analysis_warnings(analysis.decisions):
+        record.note(warning.replace("warning: ", f"warning: {key}: ", 1) if key else warning)
 
 
 def glp_notes(study: Study, deviations: list[str], record: RunRecord) -> None:

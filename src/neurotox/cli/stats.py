@@ -33,9 +33,8 @@ def stats(endpoint_table: Path, study_file: Path | None, control: str | None, ou
     if control is not None:
         raise click.UsageError("--control is for tables analysed without --study; the study "
                                "file names its control group")
-    from neurotox.pipeline import prepare
+    from neurotox.pipeline import prepare, record_analysis
     from neurotox.stats import analyse
-    from neurotox.stats.analysis import analysis_warnings
     from neurotox.study import load_study
 
     study = load_study(study_file)
@@ -46,10 +45,7 @@ def stats(endpoint_table: Path, study_file: Path | None, control: str | None, ou
         # the study's manual exclusions file applies here as in 'neurotox report'
         table = prepare(study, endpoint_table, od.record).table
         analysis = analyse(table, plan, study.spec.groups)
-        od.record.exclusions.extend(analysis.exclusions)   # censoring policy 'exclude'
-        od.record.exclusions.extend(analysis.left_out)
-        for warning in analysis_warnings(analysis.decisions):
-            od.record.note(warning)
+        record_analysis(od.record, analysis)
         od.record.add_inputs([endpoint_table, *study.input_files()])
         od.write_table(analysis.results, "results")
         od.write_table(analysis.decisions, "decisions")
@@ -61,8 +57,9 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
     from neurotox import endpoints
     from neurotox.delimited import dialect_note
     from neurotox.errors import InputError
+    from neurotox.pipeline import record_analysis
     from neurotox.stats import analyse
-    from neurotox.stats.analysis import analysis_warnings, groups_from_table
+    from neurotox.stats.analysis import groups_from_table
     from neurotox.study import StatisticsPlan
 
     table = endpoints.read(endpoint_table)
@@ -91,10 +88,7 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
                      *table.attrs.get("notes", [])]:
             od.record.note(note)
         analysis = analyse(table, plan, groups)
-        od.record.exclusions.extend(analysis.exclusions)
-        od.record.exclusions.extend(analysis.left_out)
-        for warning in analysis_warnings(analysis.decisions):
-            od.record.note(warning)
+        record_analysis(od.record, analysis)
         od.write_table(analysis.results, "results")
         od.write_table(analysis.decisions, "decisions")
     _summary(analysis, output)
