@@ -70,7 +70,8 @@ def test_continuous_bmds_needs_three_concentrations():
                      "skipped"]
 
 
-# 1/5, 0/5, 0/5, 5/5 at 0/10/30/100: pybmds 25.2 fits Weibull with BMD 75.08 and a BMDL of 0;
+# 1/5, 0/5, 0/5, 5/5 at 0/10/30/100: pybmds 25.2 fits Weibull with BMD 75.08 and a BMDL of 0
+# (no value at all on some CPUs);
 # its Session.recommend() on the same eight fits picks LogLogistic (BMD 48.57, BMDL 24.00)
 # because a zero BMDL "does not exist"; the other BMDLs (9.9-24) are within 3-fold.
 ZERO_BMDL = ([0, 10, 30, 100], [5, 5, 5, 5], [1, 0, 0, 5])
@@ -81,7 +82,9 @@ def test_epa_choice_is_pybmds_recommender_and_never_a_zero_bmdl():
     r = benchmark_dose(doses, ns, kind="dichotomous", incidence=inc)
     t = r.models.set_index("model")
     assert t.loc["Weibull", "bmd"] == pytest.approx(75.08, rel=1e-3)
-    assert t.loc["Weibull", "bmdl"] == 0 and not t.loc["Weibull", "viable"]
+    # pybmds' BMDL search ends at 0 here, or on some CPUs at its -9999 "no value" (NaN):
+    # either way the bound does not exist and the model is not viable
+    assert not t.loc["Weibull", "bmdl"] > 0 and not t.loc["Weibull", "viable"]
     assert "BMDL does not exist" in t.loc["Weibull", "notes"]
     assert r.model == "LogLogistic"
     assert (r.bmd, r.bmdl) == (pytest.approx(48.571, rel=1e-4), pytest.approx(23.997, rel=1e-4))
