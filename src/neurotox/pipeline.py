@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,7 +23,15 @@ import pandas as pd
 from neurotox import endpoints
 from neurotox.delimited import dialect_note
 from neurotox.errors import InputError
-from neurotox.io.output import OutputDir, RunRecord, build_manifest, software_versions
+from neurotox.io.output import (
+    MANIFEST,
+    Manifest,
+    OutputDir,
+    RunRecord,
+    build_manifest,
+    read_manifest,
+    software_versions,
+)
 from neurotox.study import Study, check_signable, left_to_complete, load_study, read_exclusions
 
 if TYPE_CHECKING:
@@ -556,7 +565,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
     pool = TaskPool(workers, initializer=prepare_worker if needs_tables(formats) else None)
     with run_log(od, prefix), pool, threadpool_limits(1, user_api="blas"):
         step = Progress(f"report {Path(study_file).resolve().parent.name}")
-        study = load_study(study_file)
+        study, amended = load_amending_study(study_file)
         step.name = f"report {study.study_id}"
         if od.key is not None:   # a signed report is final: nothing may be left to complete
             check_signable(study.spec, study_file)
@@ -589,7 +598,7 @@ def report_study(od: OutputDir, study_file: str | Path, *, formats: Iterable[str
         historical = historical_controls(study, collected.table, record, collected.inputs)
         glp_notes(study, deviations, record)
         software = software_versions()
-        amendment = record_amendment(study, record)
+        amendment = record_amendment(study, amended, record)
         stamp = write_run_record(od, prefix, record, study_id=study.study_id, inputs=inputs,
                                  software=software, report_date=study.spec.dates.report,
                                  key=od.key, amendment=amendment)
@@ -663,7 +672,121 @@ def glp_notes(study: Study, deviations: list[str], record: RunRecord) -> None:
                     f"{', '.join(incomplete)}")
 
 
-def record_amendment(study: Study, record: RunRecord) -> str:
+#: A run ID as neurotox writes it (:func:`neurotox.logs.new_run_id`).
+RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
+
+
+@dataclass(frozen=True)
+class AmendedRun:
+    """The report that ``report.amends.run`` names, as :func:`amended_run` found it.
+
+    ``folder`` is None when the study file gave a run ID (taken as written);
+    ``signed`` whether that folder's manifest carries a signature (None without a folder).
+    """
+
+    run_id: str
+    folder: Path | None = None
+    signed: bool | None = None
+
+
+def amended_run(study: Study) -> AmendedRun | None:
+    """The report that ``report.amends.run`` names, checked (None when the study amends none).
+
+    A run ID is taken as written. A folder (relative to the study file) must be
+    a neurotox report folder of the same study: its ``manifest.json`` (read by
+    :func:`~neurotox.io.output.read_manifest`, any format version) lists its
+    ``run.json`` with that file's hash; the record gives the run ID. Another
+    study number, or an amendment number not above the one of the report
+    amended, is an error.
+
+    Raises
+    ------
+    InputError
+        Naming the key ``report.amends.run`` (or ``.number``) and what was found.
+
+    """
+    amends, path = study.spec.report.amends, study.path
+    if amends is None:
+        return None
+    if RUN_ID.fullmatch(amends.run):
+        return AmendedRun(amends.run)
+    folder, where = study.folder / amends.run, "key 'report.amends.run'"
+    if not folder.is_dir():
+        raise InputError(f"{amends.run!r} is neither a run ID (such as "
+                         "20261205T164753Z-1a2b3c4d) nor a report folder", path=path,
+                         where=where)
+    manifest, run = _amended_record(folder, amends.run, path)
+    if run.get("study_id") != study.study_id:
+        raise InputError(f"folder {amends.run!r} holds the report of study "
+                         f"{run.get('study_id')}, not of study {study.study_id}; an "
+                         "amendment amends a report of its own study", path=path, where=where)
+    before = (run.get("parameters", {}).get("amends") or {}).get("number", 0)
+    if amends.number <= before:
+        raise InputError(f"amendment {amends.number} does not follow the report it amends, "
+                         f"which is amendment {before}; number it {before + 1} or higher",
+                         path=path, where="key 'report.amends.number'")
+    return AmendedRun(run["run_id"], folder, signed=manifest.signature is not None)
+
+
+def _amended_record(folder: Path, name: str, path: Path) -> tuple[Manifest, dict[str, Any]]:
+    """The manifest and the ``run.json`` of the report folder ``name`` (``report.amends.run``)."""
+    import hashlib
+    import json
+
+    from neurotox.report.trace import RUN_RECORD
+
+    where = "key 'report.amends.run'"
+    record = folder / RUN_RECORD
+    if not (record.is_file() and (folder / MANIFEST).is_file()):
+        raise InputError(f"folder {name!r} is not a neurotox report folder (no "
+                         f"{RUN_RECORD} and {MANIFEST})", path=path, where=where)
+    try:
+        manifest = read_manifest(folder / MANIFEST, any_version=True)
+    except InputError as exc:
+        raise InputError(f"folder {name!r}: {MANIFEST} is not a neurotox manifest "
+                         f"({exc.detail if exc.where is None else f'{exc.where}: {exc.detail}'})",
+                         path=path, where=where) from None
+    data = record.read_bytes()
+    listed = manifest.outputs.get(RUN_RECORD, ("", None))[0]
+    if listed != hashlib.sha256(data).hexdigest():
+        raise InputError(f"{RUN_RECORD} of folder {name!r} is not the one its {MANIFEST} "
+                         "lists; check the folder with: neurotox verify", path=path,
+                         where=where)
+    try:
+        run = json.loads(data)
+    except ValueError as exc:
+        run = exc
+    if not isinstance(run, dict) or not isinstance(run.get("run_id"), str):
+        raise InputError(f"folder {name!r}: {RUN_RECORD} is not a neurotox run record",
+                         path=path, where=where)
+    return manifest, run
+
+
+def amendment_notes(study: Study, amended: AmendedRun | None) -> list[str]:
+    """A warning when the report folder ``report.amends.run`` names was never signed.
+
+    An amendment amends a final report; a draft is corrected by running it again.
+    A run given by its ID alone cannot be looked at, so it is not warned about.
+    """
+    if amended is None or amended.signed is not False:
+        return []
+    return [f"warning: {study.path.name}, key 'report.amends.run': the report in "
+            f"{study.spec.report.amends.run!r} was not signed (a draft, not a final report); "
+            "an amendment amends a signed final report, a draft is simply run again"]
+
+
+def load_amending_study(study_file: str | Path) -> tuple[Study, AmendedRun | None]:
+    """:func:`~neurotox.study.load_study`, and the report it amends checked (:func:`amended_run`).
+
+    A warning about an amended draft is added to the study's notes (the run's notes).
+    """
+    study = load_study(study_file)
+    amended = amended_run(study)
+    study.notes += amendment_notes(study, amended)
+    return study, amended
+
+
+def record_amendment(study: Study, amended: AmendedRun | None, record: RunRecord) -> str:
     """Record ``report.amends`` in the run's parameters (run.json, manifest); its report line.
 
     The parameters name the amended run's ID, its folder (absolute) when the
@@ -672,14 +795,13 @@ def record_amendment(study: Study, record: RunRecord) -> str:
     from neurotox.report.front import amendment_text
 
     amends = study.spec.report.amends
-    if amends is None:
+    if amends is None or amended is None:
         return ""
-    folder = None if amends.run == study.amended_run else \
-        str((study.folder / amends.run).resolve())
-    record.parameters["amends"] = {"study_id": study.study_id, "run_id": study.amended_run,
-                                   "folder": folder, "number": amends.number,
-                                   "reason": amends.reason}
-    return amendment_text(study.spec, study.amended_run)
+    record.parameters["amends"] = {
+        "study_id": study.study_id, "run_id": amended.run_id,
+        "folder": None if amended.folder is None else str(amended.folder.resolve()),
+        "number": amends.number, "reason": amends.reason}
+    return amendment_text(study.spec, amended.run_id)
 
 
 def run_demo(od: OutputDir, *, seed: int,

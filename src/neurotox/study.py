@@ -1178,8 +1178,6 @@ class Study:
     notes
         Decisions taken while loading (sex codes mapped to M/F/NA), for the run
         manifest.
-    amended_run
-        Run ID of the report that ``report.amends`` names ("" without it).
 
     """
 
@@ -1188,7 +1186,6 @@ class Study:
     subjects: pd.DataFrame = field(default_factory=pd.DataFrame)
     layouts: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
-    amended_run: str = ""
 
     @property
     def folder(self) -> Path:
@@ -1453,9 +1450,6 @@ def load_study(path: str | Path) -> Study:
     if spec.exclusions:
         read_exclusions(study.resolve(spec.exclusions, "exclusions"),
                         subjects=None if spec.plate_layouts else study.known_subjects())
-    if spec.report.amends is not None:
-        study.amended_run = amended_run(spec, path)
-        study.notes += _amends_a_draft(spec, path)
     study.notes += [f"warning: {path.name}, {w}" for w in qa_warnings(spec)]
     return study
 
@@ -1497,80 +1491,6 @@ def qa_warnings(spec: StudySpec, today: dt.date | None = None) -> list[str]:
 def reports_inspected(spec: StudySpec) -> bool:
     """Whether the QA inspections listed include one of the report (a phase naming it)."""
     return any("report" in q.phase.lower() for q in spec.report.qa_inspections)
-
-
-#: A run ID as neurotox writes it (:func:`neurotox.logs.new_run_id`).
-RUN_ID = re.compile(r"\d{8}T\d{6}Z-[0-9a-f]{8}")
-
-
-def amended_run(spec: StudySpec, path: Path) -> str:
-    """Run ID of the report that ``report.amends.run`` names, checked.
-
-    A run ID is taken as written. A folder (relative to the study file) must be
-    a neurotox report folder of the same study: its ``run.json``, as listed in
-    its ``manifest.json``, gives the run ID; another study number, or an
-    amendment number not above the one of the report amended, is an error.
-
-    Raises
-    ------
-    InputError
-        Naming the key ``report.amends.run`` (or ``.number``) and what was found.
-
-    """
-    import hashlib
-    import json
-
-    amends = spec.report.amends
-    where = "key 'report.amends.run'"
-    if RUN_ID.fullmatch(amends.run):
-        return amends.run
-    folder = path.parent / amends.run
-    if not folder.is_dir():
-        raise InputError(f"{amends.run!r} is neither a run ID (such as "
-                         "20261205T164753Z-1a2b3c4d) nor a report folder", path=path,
-                         where=where)
-    record, manifest = folder / "run.json", folder / "manifest.json"
-    if not (record.is_file() and manifest.is_file()):
-        raise InputError(f"folder {amends.run!r} is not a neurotox report folder (no "
-                         "run.json and manifest.json)", path=path, where=where)
-    data = record.read_bytes()
-    try:
-        listed = {o.get("path"): o.get("sha256")
-                  for o in json.loads(manifest.read_bytes()).get("outputs", [])}
-        run = json.loads(data)
-    except (ValueError, AttributeError) as exc:
-        raise InputError(f"folder {amends.run!r}: run.json or manifest.json is not a "
-                         f"neurotox record ({exc})", path=path, where=where) from None
-    if listed.get("run.json") != hashlib.sha256(data).hexdigest():
-        raise InputError(f"run.json of folder {amends.run!r} is not the one its manifest.json "
-                         "lists; check the folder with: neurotox verify", path=path,
-                         where=where)
-    if run.get("study_id") != spec.study_id:
-        raise InputError(f"folder {amends.run!r} holds the report of study "
-                         f"{run.get('study_id')}, not of study {spec.study_id}; an amendment "
-                         "amends a report of its own study", path=path, where=where)
-    before = (run.get("parameters", {}).get("amends") or {}).get("number", 0)
-    if amends.number <= before:
-        raise InputError(f"amendment {amends.number} does not follow the report it amends, "
-                         f"which is amendment {before}; number it {before + 1} or higher",
-                         path=path, where="key 'report.amends.number'")
-    return run["run_id"]
-
-
-def _amends_a_draft(spec: StudySpec, path: Path) -> list[str]:
-    """A warning when the report folder ``report.amends.run`` names was never signed.
-
-    An amendment amends a final report; a draft is corrected by running it again.
-    A run given by its ID alone cannot be looked at, so it is not warned about.
-    """
-    import json
-
-    manifest = path.parent / spec.report.amends.run / "manifest.json"
-    if not manifest.is_file() or "signature" in json.loads(manifest.read_bytes()):
-        return []
-    return [f"warning: {path.name}, key 'report.amends.run': the report in "
-            f"{spec.report.amends.run!r} was not signed (a draft, not a final report); an "
-            "amendment amends a signed final report, a draft is simply run again"]
 
 
 EXCLUSION_COLUMNS = ("subject", "endpoint", "timepoint", "reason", "comment")

@@ -33,11 +33,10 @@ def stats(endpoint_table: Path, study_file: Path | None, control: str | None, ou
     if control is not None:
         raise click.UsageError("--control is for tables analysed without --study; the study "
                                "file names its control group")
-    from neurotox.pipeline import prepare, record_analysis
+    from neurotox.pipeline import load_amending_study, prepare, record_analysis
     from neurotox.stats import analyse
-    from neurotox.study import load_study
 
-    study = load_study(study_file)
+    study = load_amending_study(study_file)[0]  # the report it amends checked, as 'report' does
     plan = study.spec.statistics
     with open_output(output, force, inputs=[endpoint_table, study_file],
                      endpoint_table=endpoint_table, study=study_file,

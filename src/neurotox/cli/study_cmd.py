@@ -22,10 +22,11 @@ def check(study_file: Path, run_assays: bool) -> None:
     """
     from neurotox.assays.base import study_assay_parameters
     from neurotox.files import log_note
+    from neurotox.pipeline import load_amending_study
     from neurotox.report.front import amendment_text
-    from neurotox.study import left_to_complete, load_study
+    from neurotox.study import left_to_complete
 
-    study = load_study(study_file)
+    study, amended = load_amending_study(study_file)
     spec = study.spec
     # everything is checked before anything is printed
     assays = [(a, study.assay_inputs(a), study_assay_parameters(study, a)[0])
@@ -47,7 +48,7 @@ def check(study_file: Path, run_assays: bool) -> None:
         click.echo(f"  assay {a.key}: protocol {proto.name}, {len(files)} input file(s)"
                    + (f", {values[a.key]} values" if values else ""))
     if spec.report.amends is not None:
-        click.echo(f"  {amendment_text(spec, study.amended_run)}")
+        click.echo(f"  {amendment_text(spec, amended.run_id)}")
     for note in study.notes:   # a warning on standard error (counted; refused under
         if note.startswith("warning: "):   # --warnings-as-errors)
             log_note(note)

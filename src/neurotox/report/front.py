@@ -75,7 +75,7 @@ def amendment_text(spec: StudySpec, run_id: str = "") -> str:
     """"Amendment 1 to the report of run X: reason" ("" when the report amends none).
 
     ``run_id`` is the amended run's ID read from its folder
-    (:func:`neurotox.study.amended_run`); without it, ``report.amends.run`` as written.
+    (:func:`neurotox.pipeline.amended_run`); without it, ``report.amends.run`` as written.
     """
     amends = spec.report.amends
     if amends is None:

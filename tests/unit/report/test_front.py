@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 
 from neurotox.errors import InputError
+from neurotox.pipeline import AmendedRun, load_amending_study
 from neurotox.report.front import BLANK, front_matter, title_block
 from neurotox.study import StudySpec, load_study
 
@@ -241,17 +242,19 @@ def test_study_dates_on_one_day_are_in_order():
     assert spec.dates.experimental_end == spec.dates.experimental_start
 
 
-def _report_folder(folder, study_id: str, run_id: str, amends: dict | None = None):
+def _report_folder(folder, study_id: str, run_id: str, amends: dict | None = None,
+                   key=None):
     """A report folder as neurotox leaves it: run.json listed in manifest.json with its hash."""
-    import hashlib
     import json
+
+    from neurotox.io.output import RunRecord, build_manifest
 
     folder.mkdir()
     record = json.dumps({"run_id": run_id, "study_id": study_id,
                          "parameters": {"amends": amends} if amends else {}}).encode()
     (folder / "run.json").write_bytes(record)
-    (folder / "manifest.json").write_text(json.dumps({"outputs": [
-        {"path": "run.json", "sha256": hashlib.sha256(record).hexdigest()}]}))
+    manifest = build_manifest(RunRecord(), folder, key=key)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
 
 
 def _amending_study(tmp_path, run: str, number: int = 1):
@@ -269,16 +272,17 @@ def test_an_amendment_names_the_run_it_amends_read_from_its_folder(tmp_path):
     from neurotox.report.front import amendment_text
 
     _report_folder(tmp_path / "final", "S-1", "20261205T164753Z-1a2b3c4d")
-    study = load_study(_amending_study(tmp_path, "../final"))
-    assert study.amended_run == "20261205T164753Z-1a2b3c4d"
-    text = amendment_text(study.spec, study.amended_run)
+    study, amended = load_amending_study(_amending_study(tmp_path, "../final"))
+    assert amended == AmendedRun("20261205T164753Z-1a2b3c4d", tmp_path / "study" / "../final",
+                                 signed=False)
+    text = amendment_text(study.spec, amended.run_id)
     assert text == ("Amendment 1 to the report of run 20261205T164753Z-1a2b3c4d: Table 3 "
                     "corrected: G2M4 belongs to G1")
     rows = title_block(study.spec, "2026-12-05", text)
     assert rows[:3] == [("Study number", "S-1"), ("Study title", "T"), ("Amendment", text)]
     # a run ID is taken as written
-    study = load_study(_amending_study(tmp_path, "20261205T164753Z-00ff00ff", 2))
-    assert study.amended_run == "20261205T164753Z-00ff00ff"
+    study, amended = load_amending_study(_amending_study(tmp_path, "20261205T164753Z-00ff00ff", 2))
+    assert amended == AmendedRun("20261205T164753Z-00ff00ff")
     assert dict(title_block(study.spec))["Amendment"] == (
         "Amendment 2 to the report of run 20261205T164753Z-00ff00ff: Table 3 corrected: "
         "G2M4 belongs to G1")
@@ -315,10 +319,17 @@ def test_traceability_block_prints_the_amendment():
                                 r"is not the one its manifest\.json lists"),
     ("empty", "../final", 1, r"key 'report\.amends\.run': folder '\.\./final' is not a "
                              r"neurotox report folder \(no run\.json and manifest\.json\)$"),
+    ("foreign", "../final", 1, r"key 'report\.amends\.run': folder '\.\./final': manifest\.json "
+                               r"is not a neurotox manifest \(key 'format': expected "
+                               r"'neurotox-manifest/2'\)$"),
 ])
 def test_the_amended_report_is_checked(make, run, number, message, tmp_path):
     if make == "empty":
         (tmp_path / "final").mkdir()
+    elif make == "foreign":   # a manifest.json some other tool wrote
+        (tmp_path / "final").mkdir()
+        (tmp_path / "final" / "run.json").write_text('{"run_id": "x", "study_id": "S-1"}')
+        (tmp_path / "final" / "manifest.json").write_text('{"outputs": []}')
     elif make == "tampered":
         _report_folder(tmp_path / "final", "S-1", "20261205T164753Z-1a2b3c4d")
         (tmp_path / "final" / "run.json").write_text(
@@ -326,7 +337,28 @@ def test_the_amended_report_is_checked(make, run, number, message, tmp_path):
     elif make is not None:
         _report_folder(tmp_path / "final", make[0], "20261205T164753Z-1a2b3c4d", make[1])
     with pytest.raises(InputError, match=message):
-        load_study(_amending_study(tmp_path, run, number))
+        load_amending_study(_amending_study(tmp_path, run, number))
+
+
+def test_an_amended_draft_is_warned_about_and_a_signed_report_is_not(tmp_path):
+    from neurotox.io.output import SigningKey
+
+    draft = "warning: study.yaml, key 'report.amends.run': the report in '../final' was not " \
+            "signed (a draft, not a final report); an amendment amends a signed final " \
+            "report, a draft is simply run again"
+    _report_folder(tmp_path / "final", "S-1", "20261205T164753Z-1a2b3c4d")
+    study, amended = load_amending_study(_amending_study(tmp_path, "../final"))
+    assert draft in study.notes
+    signed = tmp_path / "signed"
+    signed.mkdir()
+    _report_folder(signed / "final", "S-1", "20261205T164753Z-1a2b3c4d",
+                   key=SigningKey(b"0123456789abcdef0123"))
+    study, amended = load_amending_study(_amending_study(signed, "../final"))
+    assert amended.signed is True
+    assert not [n for n in study.notes if "report.amends" in n]
+    # the study layer itself does not open the other run's folder
+    assert not [n for n in load_study(_amending_study(tmp_path, "../final")).notes
+                if "report.amends" in n]
 
 
 QA_DATES = {"glp": True, "dates": {"initiation": "2026-01-01", "report": "2026-12-20"},
