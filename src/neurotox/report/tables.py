@@ -581,14 +581,9 @@ def _plan_footnotes(ctx: Context, kind: str, counts: tuple[int | None, int] | No
     return notes
 
 
-def further_controls(groups: Iterable[Group]) -> set[str]:
-    """Control groups after the first (lowest dose, then study order): shown, not compared."""
-    controls = [(i, g) for i, g in enumerate(groups) if g.control]
-    controls.sort(key=lambda ig: (ig[1].dose, ig[0]))
-    return {g.id for _, g in controls[1:]}
-
-
 def _group_footnotes(block: Block, groups: list[Group]) -> list[str]:
+    from neurotox.stats.analysis import further_controls
+
     notes = []
     if "trend_test" in block.results and block.results["trend_test"].map(_s).any():
         notes.append("Trend test row: p-value of the dose-related trend test (at the highest "
@@ -764,11 +759,11 @@ def _unit_values(ctx: Context, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _mostly_censored(r: pd.Series | dict | None) -> bool:
-    """More than half of the group's values censored (its mean rests on substitutes)."""
-    if r is None:
-        return False
-    n, n_cens = _num(r.get("n", math.nan)), _num(r.get("n_censored", 0))
-    return n > 0 and n_cens > n / 2
+    """The group's results: values mostly censored, as the statistics judge it (no % of it)."""
+    from neurotox.stats.analysis import mostly_censored
+
+    return r is not None and mostly_censored(_num(r.get("n_censored", 0)),
+                                             _num(r.get("n", math.nan)))
 
 
 def _adjusted_cell(r: pd.Series | None, adj: tuple[float, int] | None, control: float,

@@ -292,9 +292,34 @@ def _alternative(ep: Endpoint, plan: StatisticsPlan) -> str:
     return "greater" if ep.direction == Direction.INCREASE else "less"
 
 
+def ranked_groups(groups: Sequence[Group]) -> list[Group]:
+    """The groups in the order of the analysis: controls first, then by dose, then study order.
+
+    The first control (lowest dose, then study order) is the primary one, which every
+    group is compared with; further controls are shown, not compared.
+    """
+    return [g for _, g in sorted(enumerate(groups),
+                                 key=lambda ig: (not ig[1].control, ig[1].dose, ig[0]))]
+
+
+def further_controls(groups: Sequence[Group]) -> set[str]:
+    """Control groups after the primary one (:func:`ranked_groups`): shown, not compared."""
+    return {g.id for g in ranked_groups(groups)[1:] if g.control}
+
+
+#: A control group whose share of censored values is above this has a mean resting
+#: mostly on the censoring policy's substitutes: no percent of control is given.
+MOSTLY_CENSORED = 0.5
+
+
+def mostly_censored(n_censored: float, n: float) -> bool:
+    """More than :data:`MOSTLY_CENSORED` of ``n`` values censored (False when ``n`` is 0)."""
+    return n > 0 and n_censored / n > MOSTLY_CENSORED
+
+
 def _group_order(groups: Sequence[Group]) -> dict[str, tuple[int, float, str, bool]]:
-    ranked = sorted(enumerate(groups), key=lambda ig: (not ig[1].control, ig[1].dose, ig[0]))
-    return {g.id: (rank, g.dose, g.dose_unit, g.control) for rank, (_, g) in enumerate(ranked)}
+    return {g.id: (rank, g.dose, g.dose_unit, g.control)
+            for rank, g in enumerate(ranked_groups(groups))}
 
 
 def groups_from_table(table: pd.DataFrame, control: str | None = None, *,
@@ -664,7 +689,7 @@ def _censored_ratio(r: pd.DataFrame) -> np.ndarray:
     """
     share = r["n_censored"].astype(float) / r["n"].astype(float).where(r["n"] > 0)
     ctrl = share.where(r["is_control"]).groupby(r["_stratum"]).transform("first")
-    return ((r["n"] > 0) & (share >= 1) | (ctrl > 0.5)).to_numpy(bool)
+    return ((r["n"] > 0) & (share >= 1) | (ctrl > MOSTLY_CENSORED)).to_numpy(bool)
 
 
 def _empty(columns: list[str]) -> pd.DataFrame:

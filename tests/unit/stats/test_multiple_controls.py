@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from neurotox import endpoints, stats
-from neurotox.report.tables import further_controls
+from neurotox.stats.analysis import further_controls
 from neurotox.study import Group, StatisticsPlan
 
 GROUPS = [Group(id="C", label="Vehicle", dose=0, dose_unit="mg/kg", control=True),
