@@ -332,7 +332,7 @@ MAZE_CASES = [
          "row 6: subject(s) 'Q9' in the T-maze data are not in the study's subjects",
          "sheet.csv"),
     Case("sheet-group-disagrees", sheet(SHEET_ROW, "C2,H,M,ABCABC"), tm_args("sheet.csv"),
-         "row 6: subject 'C2': the sheet gives group 'H', the study says 'C' (Control)",
+         "row 6: subject 'C2': the sheet gives group 'H', the subjects file says 'C' (Control)",
          "sheet.csv"),
     Case("sheet-header-only", {**BASE, "sheet.csv": SHEET.split(SHEET_HEAD)[0] + SHEET_HEAD},
          tm_args("sheet.csv"), "maze-scoring-sheet: expected data rows below the header, "

@@ -1,4 +1,8 @@
-"""Every subject of the study accounted for: animals (or sessions) an assay's inputs lack."""
+"""Every subject of the study accounted for: animals (or sessions) an assay's inputs lack.
+
+And the group and sex a sheet writes of its animals checked against the subjects file
+(:func:`check_written_groups`, for every scoring sheet that writes them).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,67 @@ from pathlib import Path
 
 import pandas as pd
 
+from neurotox.errors import InputError, quoted
 from neurotox.study import Study
 from neurotox.timepoints import time_order
+from neurotox.vocab import parse_sex
 
 #: Subject IDs a "no data" warning names before "and N more" (the report lists them all).
 SHOWN_IDS = 5
+
+
+def check_written_groups(animals: pd.DataFrame, study: Study,
+                         locate: Callable[[int, str], tuple[str | Path | None, str]]) -> list[str]:
+    """InputError at the first animal whose written group or sex contradicts the subjects file.
+
+    The subjects file gives each animal's group and sex; a sheet's own columns are
+    not used, but one naming another group of the study (by ID or label, case and
+    surrounding spaces aside) or the other sex (:func:`~neurotox.vocab.parse_sex`)
+    is an animal mix-up or a typo in one of the two files. Entries that name no
+    group of the study (a group number, a dose) and empty ones are not checked.
+
+    Parameters
+    ----------
+    animals
+        ``subject`` and any of ``group``, ``sex``; ``sheet`` when a group was taken
+        from the name of a sheet per group (``group`` equal to ``sheet``).
+    study
+        The study, with its subjects file.
+    locate
+        ``(i, column)`` → (file, location) of row ``i`` of ``animals``, for the error.
+
+    Returns
+    -------
+    list of str
+        A note naming the sheets whose names are not group IDs or labels of the
+        study (the groups then come from the subjects file); empty otherwise.
+
+    """
+    names = {n.strip().casefold(): g.id for g in study.groups.values() for n in (g.id, g.label)}
+    known = study.subjects.set_index("subject").reindex(animals["subject"].astype(str))
+    unnamed: set[str] = set()
+    for col in ("group", "sex"):
+        if col not in animals.columns:
+            continue
+        raw = animals[col].fillna("").astype(str)
+        if col == "group":
+            written = raw.str.strip().str.casefold().map(names)
+            if "sheet" in animals.columns:
+                unnamed |= set(raw[written.isna() & (raw == animals["sheet"]) & (raw != "")])
+        else:
+            written = raw.map(lambda t: None if (x := parse_sex(t)) is None else x.value)
+        truth = known[col].astype(str).to_numpy()
+        bad = (written.notna() & known[col].notna().to_numpy()
+               & (written.astype(str) != truth)).to_numpy()
+        if bad.any():
+            i = int(bad.argmax())
+            said = f" ({study.groups[truth[i]].label})" if col == "group" else ""
+            path, where = locate(i, col)
+            raise InputError(f"subject {animals['subject'].iloc[i]!r}: the sheet gives {col} "
+                             f"{raw.iloc[i]!r}, the subjects file says {truth[i]!r}{said}; "
+                             "correct the sheet or the subjects file", path=path, where=where)
+    return [f"sheet name(s) {quoted(sorted(unnamed))} are not group IDs or labels of the "
+            "study: the groups come from the subjects file"] if unnamed else []
 
 
 def _file_names(files: list[Path], limit: int = 3) -> str:

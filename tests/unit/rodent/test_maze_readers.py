@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -99,12 +100,39 @@ def test_sheet_group_or_sex_disagreeing_with_the_study_is_an_error(tmp_path, mak
     study = make_study([("R1", "C", "M"), ("R2", "C", "F")])
     path = _write(study.folder, "sheet.csv", SHEET)
     with pytest.raises(InputError, match=r"sheet.csv, row 6: subject 'R2': the sheet gives "
-                                         r"group 'H', the study says 'C' \(C\)"):
+                                         r"group 'H', the subjects file says 'C' \(C\)"):
         analyse(study, [path], TmazeParameters())
     study = make_study([("R1", "C", "F"), ("R2", "H", "F")])
     with pytest.raises(InputError, match="row 5: subject 'R1': the sheet gives sex 'M', the "
-                                         "study says 'F'"):
+                                         "subjects file says 'F'"):
         analyse(study, [path], TmazeParameters())
+
+
+@pytest.mark.parametrize(("group", "sex", "message"), [
+    ("H", "F", None), (" h ", "weiblich", None),     # ID any case, a sex code parse_sex reads
+    ("3", "", None), ("", "?", None),                 # names no group / no sex: not checked
+    ("C", "F", "sheet.csv, row 7: subject 'R2': the sheet gives group 'C', the subjects file "
+               "says 'H' (H); correct the sheet or the subjects file"),
+    ("H", "male", "sheet.csv, row 7: subject 'R2': the sheet gives sex 'male', the subjects "
+                  "file says 'F'; correct the sheet or the subjects file"),
+])
+def test_one_check_of_written_groups_for_scoring_and_battery_sheets(make_study, group, sex,
+                                                                   message):
+    """fixAC 3: the rodent sheet and the battery sheets share one check (and one message)."""
+    from neurotox.assays.accounting import check_written_groups
+    from neurotox.assays.rodent.common import source_locator
+
+    study = make_study([("R1", "C", "M"), ("R2", "H", "F")])
+    animals = pd.DataFrame({"subject": ["R1", "R2"], "group": ["C", group], "sex": ["M", sex],
+                            "source": ["sheet.csv:row 6, column 'Arm entries'",
+                                       "sheet.csv:row 7, column 'Arm entries'"]})
+    files = [study.folder / "sheet.csv"]
+    if message is None:
+        assert check_written_groups(animals, study, source_locator(animals, files)) == []
+        return
+    with pytest.raises(InputError) as info:
+        check_written_groups(animals, study, source_locator(animals, files))
+    assert str(info.value) == f"{study.folder / message}"
 
 
 @pytest.mark.parametrize("old, new, message", [
@@ -491,7 +519,7 @@ def test_a_sheet_named_for_another_group_is_an_error(tmp_path, make_study):
                        groups=("Control", "Treated"))
     with pytest.raises(InputError, match=re.escape(
             "ym.xlsx, sheet 'Treated' row 2: subject 'R2': the sheet gives group 'Treated', "
-            "the study says 'Control' (Control)")):
+            "the subjects file says 'Control' (Control)")):
         analyse(study, [path], TmazeParameters())
 
 

@@ -17,14 +17,15 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, PositiveFloat, field_validator
 
+from neurotox.assays.accounting import check_written_groups
 from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery.ancova import ancova, singular
 from neurotox.assays.battery.common import (
     Recorder,
-    check_written_groups,
     one_input,
     plausible_range,
     refuse_outside,
+    row_locator,
     subjects_of,
 )
 from neurotox.assays.battery.conventions import brain_weight_conventions
@@ -168,7 +169,7 @@ def run(study: Study, spec: AssaySpec, params: BrainWeightParameters) -> AssayRe
     subjects = subjects_of(study, spec)
     df = io.read_organ_weights(path, sheet=params.sheet)
     io.check_subjects(df, subjects.index)
-    check_written_groups(df, study, subjects)
+    check_written_groups(df, study, row_locator(df))
     morph = morphometry_columns(df)
     plausible = check_plausible(df, study, params)
     rec = Recorder(study, subjects, ASSAY, path.name)

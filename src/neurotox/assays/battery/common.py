@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,6 @@ from neurotox import endpoints
 from neurotox.errors import InputError
 from neurotox.io.battery import where
 from neurotox.study import AssaySpec, Study, unit_batch
-from neurotox.vocab import parse_sex
 
 #: Plausible necropsy weights in g, neonate to old adult: species → (body, brain) ranges.
 #: Rat: about 6 g body / 0.25 g brain at birth, adult brain 1.8-2.3 g; mouse: about
@@ -85,34 +84,9 @@ def one_input(study: Study, spec: AssaySpec) -> Path:
     return paths[0]
 
 
-def check_written_groups(df: pd.DataFrame, study: Study, subjects: pd.DataFrame) -> None:
-    """InputError at the first row whose own ``group`` or ``sex`` contradicts the subjects file.
-
-    The subjects file gives each animal's group and sex; a sheet's own columns are
-    not used, but one naming another group of the study (by ID or label) or the
-    other sex is an animal mix-up or a typo in one of the two files. Entries that
-    name no group of the study (a group number, a dose) are not checked.
-    """
-    names = {n.strip().casefold(): g.id for g in study.groups.values() for n in (g.id, g.label)}
-    known = subjects.loc[df["subject"]]
-    for col in ("group", "sex"):
-        if col not in df.columns:
-            continue
-        raw = df[col].astype(str)
-        if col == "group":
-            written = raw.str.strip().str.casefold().map(names)
-        else:
-            written = raw.map(lambda t: None if (x := parse_sex(t)) is None else x.value)
-        truth = known[col].astype(str).to_numpy()
-        bad = (written.notna() & (written.astype(str) != truth)).to_numpy()
-        if bad.any():
-            i = int(bad.argmax())
-            said = study.groups[truth[i]].label if col == "group" else truth[i]
-            raise InputError(f"subject {df['subject'].iloc[i]!r}: the sheet gives {col} "
-                             f"{raw.iloc[i]!r}, the subjects file says {truth[i]!r}"
-                             + (f" ({said})" if col == "group" else "")
-                             + "; correct the sheet or the subjects file",
-                             path=df.attrs.get("path"), where=where(df, i, col))
+def row_locator(df: pd.DataFrame) -> Callable[[int, str], tuple[str | None, str]]:
+    """``(i, column)`` → (file, ``row N, column 'c'``) of a battery sheet's i-th data row."""
+    return lambda i, column: (df.attrs.get("path"), where(df, i, column))
 
 
 class Recorder:

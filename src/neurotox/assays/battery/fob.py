@@ -17,12 +17,13 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from neurotox.assays.accounting import check_written_groups
 from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery.common import (
     PLAUSIBLE_G,
     Recorder,
-    check_written_groups,
     one_input,
+    row_locator,
     species_key,
     subjects_of,
 )
@@ -273,7 +274,7 @@ def run(study: Study, spec: AssaySpec, params: FobParameters) -> AssayResult:
     subjects = subjects_of(study, spec)
     df = io.read_fob(path, sheet=params.sheet)
     io.check_subjects(df, subjects.index)
-    check_written_groups(df, study, subjects)
+    check_written_groups(df, study, row_locator(df))
     scores = score_sheet(df, params)
     check_body_weight(scores, study, str(path))
     check_species_ranges(df, params, study)

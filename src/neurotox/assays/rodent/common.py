@@ -5,6 +5,7 @@ Also the tracking losses of zone samples (NOR and T-maze apply the same rule).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,45 +79,17 @@ def match_numeric_subjects(tables: list[pd.DataFrame], numeric: list[str], study
     return [t.assign(subject=t["subject"].replace(mapping)) if len(t) else t for t in tables]
 
 
-def _same(value: str, *accepted: str) -> bool:
-    return not value or value.strip().casefold() in {a.strip().casefold() for a in accepted}
+def source_locator(animals: pd.DataFrame,
+                   files: list[Path]) -> Callable[[int, str], tuple[Path | str, str]]:
+    """``(i, column)`` → (file, location) of a scoring sheet's i-th animal, from its ``source``.
 
-
-_SEX_WORDS = {"male": "M", "female": "F", "m": "M", "f": "F"}
-
-
-def check_sheet_groups(animals: pd.DataFrame, study: Study, files: list[Path]) -> list[str]:
-    """Group and sex written on a scoring sheet must agree with the study's subjects file.
-
-    ``animals`` has ``subject``, ``group``, ``sex`` (empty = not given) and
-    ``source``; the group may be written as the group's ID or label. A group
-    taken from a sheet's name (``sheet`` equal to ``group``: a sheet per group) is
-    checked only when the name is a group ID or label of the study; otherwise the
-    returned note says that the subjects file gives the groups.
+    ``source`` reads ``<file name>:<location>, column ...``; the location is its
+    part before the column (``row 6``, ``sheet 'Treated' row 2``).
     """
-    names = [n for g in study.groups.values() for n in (g.id, g.label)]
-    unnamed = set()
-    for row in animals.itertuples(index=False):
-        info = study.subject_info(row.subject)
-        group = study.groups[info["group"]]
-        sex = _SEX_WORDS.get(str(row.sex).strip().lower(), str(row.sex))
-        written = str(row.group)
-        if getattr(row, "sheet", "") and written == row.sheet \
-                and not any(_same(written, n) for n in names):
-            unnamed.add(written)
-            written = ""
-        what = None
-        if not _same(written, group.id, group.label):
-            what = f"group {row.group!r}, the study says {group.id!r} ({group.label})"
-        elif not _same(sex, str(info["sex"])):
-            what = f"sex {row.sex!r}, the study says {info['sex']!r}"
-        if what:
-            name, _, where = str(row.source).partition(":")
-            path = next((p for p in files if p.name == name), name)
-            raise InputError(f"subject {row.subject!r}: the sheet gives {what}; correct the "
-                             "sheet or the subjects file", path=path, where=where.split(",")[0])
-    return [f"sheet name(s) {quoted(sorted(unnamed))} are not group IDs or labels of the "
-            "study: the groups come from the subjects file"] if unnamed else []
+    def locate(i: int, column: str) -> tuple[Path | str, str]:
+        name, _, where = str(animals["source"].iloc[i]).partition(":")
+        return next((p for p in files if p.name == name), name), where.split(",")[0]
+    return locate
 
 
 def subject_info(study: Study, subject: str) -> dict[str, Any]:

@@ -43,13 +43,14 @@ import numpy as np
 import pandas as pd
 
 from neurotox import endpoints
+from neurotox.assays.accounting import check_written_groups
 from neurotox.assays.base import AssayPlugin, AssayResult, register
 from neurotox.assays.rodent.common import (
-    check_sheet_groups,
     check_subjects,
     lost_tracking,
     match_numeric_subjects,
     one_sample_results,
+    source_locator,
     subject_info,
 )
 from neurotox.assays.rodent.conventions import tmaze_conventions
@@ -347,7 +348,8 @@ def analyse(study: Study, files: list[Path], params: TmazeParameters) -> AssayRe
     for kind in ("entries", "trials", "zone_bins"):
         if len(data[kind]):
             check_subjects(data[kind], study, files, "T-maze")
-    data["notes"] += check_sheet_groups(data["sheets"], study, files)
+    data["notes"] += check_written_groups(data["sheets"], study,
+                                          source_locator(data["sheets"], files))
     table, details, results = _MODES[params.mode](data, study, params)
     details["tmaze_one_sample"] = results
     chance = float(details["tmaze_animals"]["chance_pct"].iloc[0]) \
