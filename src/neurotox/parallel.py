@@ -33,12 +33,19 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, CancelledError, Future, ProcessPoolExecutor, wait
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    CancelledError,
+    Future,
+    ProcessPoolExecutor,
+    wait,
+)
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import urlsplit
 
-from neurotox.errors import InputError
+from neurotox.errors import InputError, NeurotoxError
 from neurotox.files import NOTE_SINK, run_note
 from neurotox.logs import quiet_third_party
 
@@ -147,7 +154,7 @@ def worker_wait() -> float:
 
 def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = None,
               scheduler: Any = None, progress: bool = False, unit: str = "task",
-              desc: str | None = None) -> Iterator[R]:
+              desc: str | None = None, label: Callable[[T], str] | None = None) -> Iterator[R]:
     """Yield ``fn(task)`` for every task, in the order the tasks finish.
 
     Parameters
@@ -167,6 +174,11 @@ def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = Non
         log file gets no carriage-return updates).
     unit, desc
         Labels of the progress bar (what a task is, what the run is).
+    label
+        Names a task (a field and its file) for an error: a task that fails with
+        an error neurotox did not foresee (a bug, not a :class:`NeurotoxError`,
+        which names its file) gets the note ``"<unit> <label>"`` (:func:`task_of`),
+        wherever it ran.
 
     """
     from tqdm import tqdm
@@ -175,15 +187,39 @@ def run_tasks(fn: Callable[[T], R], tasks: list[T], *, workers: int | None = Non
     # never more processes than tasks or cores (CPU-bound tasks: more only cost forks and
     # memory; --workers 999 forked 999 processes for 4 fields)
     workers = min(workers or cores, cores, max(len(tasks), 1))
+    named = functools.partial(_named, unit=unit, label=label)
     if scheduler is not None:
-        stream = _dask_results(fn, tasks, scheduler)
+        stream = _dask_results(fn, tasks, scheduler, named)
     elif workers <= 1 or len(tasks) <= 1:
-        stream = map(fn, tasks)
+        stream = (named(t, fn, t) for t in tasks)
     else:
-        stream = _pool_results(fn, tasks, workers)
+        stream = _pool_results(fn, tasks, workers, named)
     # disable=None: tqdm itself turns the bar off when its stream is not a terminal
     yield from tqdm(stream, total=len(tasks), disable=None if progress else True, unit=unit,
                     desc=desc)
+
+
+#: Start of the note that names the task an unforeseen error happened in (:func:`task_of`).
+TASK_NOTE = "in task: "
+
+
+def _named(task: T, get: Callable[[T], R], arg: Any, *, unit: str,
+           label: Callable[[T], str] | None) -> R:
+    """``get(arg)`` (the task run here, or its future's result); its error names ``task``."""
+    try:
+        return get(arg)
+    except (NeurotoxError, BrokenExecutor, CancelledError):
+        raise        # names its file already; not this task's own error
+    except Exception as exc:
+        if label is not None and not task_of(exc):
+            exc.add_note(f"{TASK_NOTE}{unit} {label(task)}")
+        raise
+
+
+def task_of(exc: BaseException) -> str:
+    """The task an error happened in, as :func:`run_tasks` noted it ("" when not noted)."""
+    notes = [n for n in getattr(exc, "__notes__", []) if n.startswith(TASK_NOTE)]
+    return notes[0].removeprefix(TASK_NOTE) if notes else ""
 
 
 class TaskPool:
@@ -300,7 +336,13 @@ def _worker_start(parent: int, initializer: Callable[[], Any] | None = None) -> 
 
 
 def _log_printed_error(kind: type, value: BaseException, tb: Any) -> None:
-    log.debug("a worker library reported %s: %s", kind.__name__, value)
+    """What a library prints as an error in a worker (at exit, too): DEBUG, its traceback kept.
+
+    Not a task's own error: that travels back with the task (:func:`run_tasks`,
+    :class:`TaskFuture`) and is raised where the run collects it, naming the task.
+    """
+    log.debug("a worker library reported %s: %s", kind.__name__, value,
+              exc_info=(kind, value, tb))
 
 
 def _start_failure(exc: Exception) -> BaseException:
@@ -376,28 +418,37 @@ def _abandon(pool: ProcessPoolExecutor) -> None:
 
 def _bounded(submit: Callable[[T], Any], done_of: Callable[[set], tuple[set, set]],
              result_of: Callable[[Any], R], tasks: Iterable[T],
-             in_flight: int) -> Iterator[R]:
-    """Keep at most ``in_flight`` tasks submitted; yield results as they finish."""
+             in_flight: int, named: Callable[..., R] | None = None) -> Iterator[R]:
+    """Keep at most ``in_flight`` tasks submitted; yield results as they finish.
+
+    ``named(task, result_of, future)``: a result whose error names its task (:func:`_named`).
+    """
+    named = named or (lambda _task, get, arg: get(arg))
+    task_of_future: dict[Any, T] = {}
     pending: set = set()
     for task in tasks:
-        pending.add(submit(task))
+        future = submit(task)
+        task_of_future[future] = task
+        pending.add(future)
         if len(pending) >= in_flight:
             done, pending = done_of(pending)
-            yield from (result_of(f) for f in done)
+            yield from (named(task_of_future.pop(f), result_of, f) for f in done)
     while pending:
         done, pending = done_of(pending)
-        yield from (result_of(f) for f in done)
+        yield from (named(task_of_future.pop(f), result_of, f) for f in done)
 
 
-def _pool_results(fn: Callable[[T], R], tasks: list[T], workers: int) -> Iterator[R]:
+def _pool_results(fn: Callable[[T], R], tasks: list[T], workers: int,
+                  named: Callable[..., R]) -> Iterator[R]:
     origin = _origin()
     with _executor(workers) as pool:
         yield from _bounded(lambda t: _submit(pool, _in_worker, fn, origin, t),
                             lambda p: wait(p, return_when=FIRST_COMPLETED),
-                            lambda f: _replay(f.result()), tasks, 2 * workers)
+                            lambda f: _replay(f.result()), tasks, 2 * workers, named)
 
 
-def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Iterator[R]:
+def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any,
+                  named: Callable[..., R]) -> Iterator[R]:
     try:
         from distributed import Client
     except ImportError:  # pragma: no cover - optional dependency
@@ -424,7 +475,7 @@ def _dask_results(fn: Callable[[T], R], tasks: list[T], scheduler: Any) -> Itera
         origin = _origin()
         yield from _bounded(lambda t: client.submit(_in_worker, fn, origin, t, pure=False),
                             lambda p: _first_done(client, address, p, wait),
-                            lambda f: _replay(f.result()), tasks, 2 * n)
+                            lambda f: _replay(f.result()), tasks, 2 * n, named)
     except (CancelledError, OSError) as exc:   # FuturesCancelledError, CommClosedError
         if client.status == "running" and not isinstance(exc, FuturesCancelledError):
             raise     # a task's own error (a file it could not read ...)

@@ -240,3 +240,37 @@ def test_the_study_entry_gives_the_layout(sim, result, tmp_path, invoke):
     assert "plate layout 'SIM01' of the study's neurite entry" in res.output
     ours, theirs = (pd.read_csv(p / "endpoints.csv") for p in (out, result))
     pd.testing.assert_frame_equal(ours.drop(columns="source"), theirs.drop(columns="source"))
+
+
+def _crashes_in_b03(task):
+    """A field analysis with a bug in well B03 (a stand-in for any unforeseen error)."""
+    from neurotox.assays.neurite import fields
+
+    if task.source.well == "B03":
+        raise ZeroDivisionError("float division by zero")
+    return fields.real_process_field(task)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_crash_in_a_field_worker_is_one_line_naming_the_field(sim, tmp_path, invoke,
+                                                                monkeypatch, capfd, workers):
+    """fixAC 4: one ERROR line naming the field, its file and the exception; exit 3 (a bug)."""
+    from neurotox.assays.neurite import fields
+
+    monkeypatch.setattr(fields, "real_process_field", fields.process_field, raising=False)
+    monkeypatch.setattr(fields, "process_field", _crashes_in_b03)
+    res = invoke("neurite", sim / "images", "--study", sim / "study.yaml", "--workers", workers,
+                 "--overlays", "none", "-o", tmp_path / "out")
+    assert res.exit_code == 3
+    assert res.output.strip().splitlines()[-1] == (
+        "Error: internal error in field SIM01/B03/s1 (SIM01_B03_s1_w2.tif) (ZeroDivisionError: "
+        "float division by zero); an unfinished output is not kept; this is a neurotox bug: "
+        "please report it with the traceback that -v or --log-file shows")
+    assert "Traceback" not in res.output + capfd.readouterr().err   # the workers' too
+    assert not (tmp_path / "out").exists()
+    # with -v the traceback is logged, the worker's frames included
+    res = invoke("-v", "neurite", sim / "images", "--study", sim / "study.yaml", "--workers",
+                 workers, "--overlays", "none", "-o", tmp_path / "out")
+    assert res.exit_code == 3
+    assert "in _crashes_in_b03" in res.output
+    assert "in task: field SIM01/B03/s1 (SIM01_B03_s1_w2.tif)" in res.output

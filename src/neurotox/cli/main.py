@@ -463,12 +463,18 @@ def _database_error(exc: BaseException) -> str:
 def _internal_error(ctx: click.Context, exc: Exception) -> None:
     """A failure no check foresaw (a neurotox bug): one line, exit 3, the traceback logged.
 
+    The line names the task it happened in (a field and its file) when a worker
+    task failed (:func:`neurotox.parallel.task_of`).
+
     Exit 3 keeps it apart from a failed ``verify`` (1) and from bad input (2), so that
     a pipeline can tell "fix the data" from "report this".
     """
+    from neurotox.parallel import task_of
+
     _debug_detail()
-    text = str(exc).strip().splitlines()
-    _say(f"Error: internal error ({type(exc).__name__}{': ' + text[0] if text else ''}); "
+    text, task = str(exc).strip().splitlines(), task_of(exc)
+    _say(f"Error: internal error{' in ' + task if task else ''} "
+         f"({type(exc).__name__}{': ' + text[0] if text else ''}); "
          "an unfinished output is not kept; this is a neurotox bug: please report it "
          "with the traceback that -v or --log-file shows", exit=EXIT_INTERNAL)
     ctx.exit(EXIT_INTERNAL)

@@ -315,3 +315,34 @@ def test_a_failed_worker_start_is_the_error_of_its_tasks(capfd):
         with TaskPool(2, initializer=_failing_start) as pool:
             pool.submit(math.factorial, 5).result()
     assert capfd.readouterr().err == ""
+
+
+def _divide(n: int) -> float:
+    return 1 / (n - 2)
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_task_that_raises_is_named_wherever_it_ran(workers):
+    """fixAC 4: a worker function's own error comes back as itself, with its task named."""
+    with pytest.raises(ZeroDivisionError, match=r"^division by zero\nin task: field F2 "
+                                                r"\(f2\.tif\)$") as info:
+        list(parallel.run_tasks(_divide, [0, 1, 2, 3], workers=workers, unit="field",
+                                label=lambda n: f"F{n} (f{n}.tif)"))
+    assert parallel.task_of(info.value) == "field F2 (f2.tif)"
+    # without a label nothing is noted; an error neurotox raised names its file itself
+    with pytest.raises(ZeroDivisionError) as info:
+        list(parallel.run_tasks(_divide, [2, 3], workers=workers))
+    assert parallel.task_of(info.value) == ""
+
+
+def test_what_a_library_prints_in_a_worker_is_logged_at_debug_with_its_traceback(caplog):
+    try:
+        raise OSError(24, "Too many open files")
+    except OSError as exc:
+        hook_args = (type(exc), exc, exc.__traceback__)
+    with caplog.at_level("DEBUG", logger="neurotox"):
+        parallel._log_printed_error(*hook_args)
+    (record,) = caplog.records
+    assert (record.levelname, record.getMessage()) == (
+        "DEBUG", "a worker library reported OSError: [Errno 24] Too many open files")
+    assert record.exc_info[2] is hook_args[2]

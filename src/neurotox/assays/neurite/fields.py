@@ -227,6 +227,11 @@ def qc_findings(row: Mapping[str, Any], holds: bool, focus_ref: float,
     return out
 
 
+def _field_label(task: FieldTask) -> str:
+    """``SIM01/B02/s1 (SIM01_B02_s1_w1.tif)``: the field and its (first) file, for an error."""
+    return f"{task.source.key} ({task.source.first.path.name})"
+
+
 def run_fields(tasks: list[FieldTask], *, workers: int | None = None, scheduler: Any = None,
                progress: bool = False,
                overlay_sink: Callable[[FieldOutput], None] | None = None) -> list[FieldOutput]:
@@ -250,7 +255,8 @@ def run_fields(tasks: list[FieldTask], *, workers: int | None = None, scheduler:
     """
     out = []
     for item in run_tasks(process_field, tasks, workers=workers, scheduler=scheduler,
-                          progress=progress, unit="field", desc="neurite fields"):
+                          progress=progress, unit="field", desc="neurite fields",
+                          label=_field_label):
         if overlay_sink is not None and item.overlay is not None:
             overlay_sink(item)
             item.overlay = None

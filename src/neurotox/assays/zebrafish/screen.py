@@ -234,6 +234,10 @@ def exclusions_by_rule(larvae: pd.DataFrame) -> pd.DataFrame:
     return t.groupby(["rule", "chemical"]).size().rename("n_larvae").reset_index()
 
 
+def _chemical_label(task: ChemicalTask) -> str:
+    return repr(task.chemical)
+
+
 def _per_chemical(ept, design, params, notes, workers, scheduler) -> dict[str, pd.DataFrame]:
     from neurotox.parallel import run_tasks
 
@@ -249,7 +253,8 @@ def _per_chemical(ept, design, params, notes, workers, scheduler) -> dict[str, p
         tasks.append(ChemicalTask(chem, d.reset_index(drop=True),
                                   use.iloc[np.sort(idx)].reset_index(drop=True), params))
     results = sorted(run_tasks(chemical_statistics, tasks, workers=workers,
-                               scheduler=scheduler, unit="chemical"), key=lambda r: r.chemical)
+                               scheduler=scheduler, unit="chemical", label=_chemical_label),
+                     key=lambda r: r.chemical)
     out: dict[str, pd.DataFrame] = {}
     for name in ("incidence", "morphology_bmd", "activity_statistics", "activity_bmd"):
         frames = [r.tables[name] for r in results if len(r.tables[name])]
