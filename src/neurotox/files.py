@@ -93,6 +93,16 @@ def warn_or_refuse(message: str) -> None:
     _NOTES.warning(message)
 
 
+def keyed_note(key: str, note: str) -> str:
+    """``note`` about ``key`` (an assay entry, a file, an analyte): ``key: note``.
+
+    A ``warning:`` note stays a warning: ``warning: key: …``.
+    """
+    if note.startswith("warning: "):
+        return f"warning: {key}: {note.removeprefix('warning: ')}"
+    return f"{key}: {note}"
+
+
 def log_note(message: str) -> None:
     """Say a run note: ``warning: …`` as a warning (:func:`warn_or_refuse`), else as info."""
     if message.startswith("warning: "):

@@ -23,6 +23,7 @@ import pandas as pd
 from neurotox import endpoints
 from neurotox.delimited import dialect_note
 from neurotox.errors import InputError
+from neurotox.files import keyed_note
 from neurotox.io.output import (
     MANIFEST,
     Manifest,
@@ -81,13 +82,6 @@ class Collected:
     protocols: dict[str, dict[str, Any]] = field(default_factory=dict)
     entry_inputs: dict[str, list[Path]] = field(default_factory=dict)
     entry_notes: dict[str, list[str]] = field(default_factory=dict)
-
-
-def keyed_note(key: str, note: str) -> str:
-    """An assay's note prefixed with its entry key; a ``warning:`` note stays a warning."""
-    if note.startswith("warning: "):
-        return f"warning: {key}: {note.removeprefix('warning: ')}"
-    return f"{key}: {note}"
 
 
 def collect_endpoints(study: Study) -> Collected:
@@ -655,7 +649,7 @@ def record_analysis(record: RunRecord, analysis: Any, key: str = "") -> None:
     record.exclusions.extend(analysis.exclusions)
     record.exclusions.extend(analysis.left_out)
     for warning in analysis_warnings(analysis.decisions):
-        record.note(warning.replace("warning: ", f"warning: {key}: ", 1) if key else warning)
+        record.note(keyed_note(key, warning) if key else warning)
 
 
 def glp_notes(study: Study, deviations: list[str], record: RunRecord) -> None:

@@ -70,8 +70,9 @@ def _run_assays(study) -> dict[str, int]:
     """
     from neurotox import endpoints
     from neurotox.assays.base import run_study_assay
+    from neurotox.files import keyed_note
     from neurotox.io.output import RunRecord
-    from neurotox.pipeline import historical_controls, keyed_note, study_exclusions
+    from neurotox.pipeline import historical_controls, study_exclusions
 
     out, tables, record = {}, [], RunRecord()
     for a in study.spec.assays:

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from neurotox.errors import OutputExistsError
+from neurotox.files import keyed_note
 from neurotox.io.output import MANIFEST, OutputDir, RunRecord, sha256_file, verify
 
 
@@ -297,3 +298,12 @@ def test_signals_wait_until_the_renames_are_done_with_other_threads_running():
     finally:
         idle.set()
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_a_keyed_warning_stays_a_warning_under_its_key():
+    # a note starting "warning: " is logged as a WARNING (an error under
+    # --warnings-as-errors); prefixed "key: warning: ..." it would be an INFO line.
+    # One rule for an assay entry (pipeline), a file (CIPN) and an analyte (neurochem)
+    assert keyed_note("tmaze", "warning: 1 of 30 ...") == "warning: tmaze: 1 of 30 ..."
+    assert keyed_note("tmaze", "convention: x") == "tmaze: convention: x"
+    assert keyed_note("vf.csv", "warning: 2 series") == "warning: vf.csv: 2 series"

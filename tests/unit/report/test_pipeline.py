@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from neurotox.errors import InputError
-from neurotox.pipeline import apply_exclusions, exclusion_lines, keyed_note, missing_lines
+from neurotox.pipeline import apply_exclusions, exclusion_lines, missing_lines
 
 
 @pytest.fixture
@@ -65,13 +65,6 @@ def test_exclusion_of_the_same_endpoints_in_every_subject_is_one_line(table):
         " — not measured: no scorer",
         "fob, subject G2M4 (group G2, sex M): 1 value(s) of grip_strength_forelimb excluded"
         " — animal moribund"]
-
-
-def test_an_assay_warning_stays_a_warning_under_its_entry_key():
-    # a note starting "warning: " is logged as a WARNING (an error under
-    # --warnings-as-errors); prefixed "key: warning: ..." it would be an INFO line
-    assert keyed_note("tmaze", "warning: 1 of 30 ...") == "warning: tmaze: 1 of 30 ..."
-    assert keyed_note("tmaze", "convention: x") == "tmaze: convention: x"
 
 
 def test_missing_lines_name_assay_subject_group_sex_and_files():

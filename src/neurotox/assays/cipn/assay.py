@@ -39,6 +39,7 @@ from neurotox.assays.cipn.params import (  # noqa: F401 (re-exported: the assay'
 )
 from neurotox.assays.cipn.updown import notation_notes, sudo_threshold, updown_threshold
 from neurotox.errors import FormatError, InputError
+from neurotox.files import keyed_note
 from neurotox.io.battery import check_subjects, data_sheets, header_of, where
 from neurotox.io.cipn import fail_first, read_cipn
 from neurotox.study import AssaySpec, Study
@@ -74,9 +75,7 @@ class _Emitter:
     def note(self, text: str) -> None:
         """Add a note about this file (nothing when ``text`` is empty)."""
         if text:
-            warn = text.startswith("warning: ")
-            body = text.removeprefix("warning: ")
-            self.notes.append(f"{'warning: ' if warn else ''}{self.name}: {body}")
+            self.notes.append(keyed_note(self.name, text))
 
     def detail(self, name: str, frame: pd.DataFrame) -> None:
         """Keep a detail table (concatenated over files)."""

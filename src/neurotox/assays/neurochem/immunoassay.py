@@ -50,6 +50,7 @@ from neurotox.assays.neurochem.subjects import (
     with_time_order,
 )
 from neurotox.errors import InputError, quoted
+from neurotox.files import keyed_note
 from neurotox.io.neurochem import PlateExport, read_export
 from neurotox.io.neurochem.base import name_dilution
 from neurotox.io.neurochem.plate_table import (
@@ -341,7 +342,7 @@ def _endpoint_table(study: Study, rows: list[dict], params: ImmunoassayParameter
                                            params.cv_limit)
         pick, hook = choose_dilution(pooled, params.hook_dilution_ratio)
         what = f"subject {subject}, {pick['endpoint']} ({tp})"
-        col.notes += [_prefixed(n, what) for n in notes + [hook] if n]
+        col.notes += [keyed_note(what, n) for n in notes + [hook] if n]
         if len(pooled) > 1 and not hook:
             col.notes.append(f"{what}: measured {len(part)} times; reported {pick['where']}")
         chosen.append(pick.to_frame().T)
@@ -351,13 +352,6 @@ def _endpoint_table(study: Study, rows: list[dict], params: ImmunoassayParameter
     rec.add_frame(out[["subject", "endpoint", "value", "timepoint", "where", "reason",
                        "censoring"]].reset_index(drop=True))
     return with_time_order(rec.table(), df)
-
-
-def _prefixed(note: str, what: str) -> str:
-    """``note`` about ``what``, its ``warning:`` prefix kept first."""
-    if note.startswith("warning: "):
-        return f"warning: {what}: {note.removeprefix('warning: ')}"
-    return f"{what}: {note}"
 
 
 def _analyte_gaps(table: pd.DataFrame) -> list[str]:
