@@ -9,7 +9,9 @@ The lowest layer's part of reading a CSV/TSV export, shared by the study tables
   on a Western-European Windows);
 * the delimiter from the header line (``,``, ``;`` or tab);
 * decimal commas in ``;``- and tab-delimited files (European locales), with
-  dots as thousands separators (``1.234,5``);
+  dots as thousands separators (``1.234,5``): judged column by column in a table
+  (:func:`decimal_commas`), cell by cell in the plate readers' exports
+  (:func:`uses_decimal_commas`, refusing a file that mixes both separators);
 * header cells that name one column twice, and a header line repeated further
   down (two exports joined), refused with the line named;
 * trailing columns with neither a name nor a value (Excel leaves them) dropped.
@@ -21,7 +23,7 @@ import codecs
 import csv
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -214,6 +216,41 @@ def check_repeated_header(df: pd.DataFrame, path: str | Path, *, first_row: int 
 def looks_like_decimal_comma(cell: str) -> bool:
     """True for ``21,5`` or ``1.234,5`` (a number with a decimal comma)."""
     return bool(_COMMA_NUMBER.match(cell))
+
+
+def uses_decimal_commas(cells: Iterable[tuple[str, str]], path: str | Path, *,
+                        least: int = 1) -> bool:
+    """True when a file's numbers use decimal commas (at least ``least`` of them).
+
+    ``cells``: (place, text) of the cells to judge, for files read cell by cell
+    (plate-reader exports with blocks and grids; :func:`decimal_commas` judges a
+    table column by column). A file mixing ``666,67`` and ``666.67`` is refused
+    naming both places: which one is the locale's cannot be told.
+    """
+    comma, dot, n = None, None, 0
+    for place, text in cells:
+        text = text.strip().strip('"')
+        if _COMMA_NUMBER.match(text):
+            n += 1
+            comma = comma or (place, text)
+        elif dot is None and _POINT_NUMBER.match(text):
+            dot = (place, text)
+    if comma is None or n < least:
+        return False
+    if dot is not None:
+        raise FormatError(f"mixed decimal separators: {comma[1]!r} has a decimal comma (a "
+                          f"European locale) but {dot[1]!r} ({dot[0]}) a decimal point; "
+                          "export the file again with one separator", path=path,
+                          where=comma[0])
+    return True
+
+
+def with_points(text: str) -> str:
+    """A cell's decimal comma as a point (``'1.234,5'`` → ``'1234.5'``); other text as is."""
+    cell = text.strip().strip('"')
+    if not _COMMA_NUMBER.match(cell):
+        return text
+    return cell.replace(".", "").replace(",", ".")
 
 
 def decimal_commas(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:

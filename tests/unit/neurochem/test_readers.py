@@ -326,6 +326,40 @@ def test_gen5_with_decimal_commas_reads_as_with_points(tmp_path):
         read_export(p, analyte="gfap")
 
 
+
+def test_plate_export_decimal_commas_with_thousands_dots_read_as_the_number(tmp_path):
+    # one rule with the delimited tables: '1.000,0' is 1000 (the plate readers' own
+    # copy of the check did not know the thousands dot and refused the cell)
+    text = _commas((DATA / "gen5_small.txt").read_text(), "\t")
+    p = tmp_path / "comma.txt"
+    p.write_text(text.replace("\t1000\t1000\t", "\t1.000,0\t1.000,0\t", 1))
+    e = read_export(p, analyte="gfap")
+    _same_wells(e, read_export(DATA / "gen5_small.txt", analyte="gfap"))
+    assert e.wells.loc[e.wells["well"] == "A01", "expected"].tolist() == [1000.0]
+
+
+def test_xponent_semicolon_export_mixing_separators_is_refused(tmp_path):
+    # the ';' export had an older check of its own that read '862,5' and '862.5' side by
+    # side; now refused naming both cells, as the ',' and tab exports are
+    rows = csv.reader(io.StringIO((DATA / "xponent_small.csv").read_text()))
+    buf = io.StringIO()
+    out = csv.writer(buf, delimiter=";", lineterminator="\n")
+    points = 0
+    for r in rows:
+        cells = []
+        for c in r:
+            if re.fullmatch(r"-?\d+\.\d+", c):
+                points += 1
+                c = c if points == 20 else c.replace(".", ",")
+            cells.append(c)
+        out.writerow(cells)
+    p = tmp_path / "eu.csv"
+    p.write_text(buf.getvalue(), encoding="utf-8")
+    with pytest.raises(FormatError, match=r"eu.csv, line \d+: mixed decimal separators: "
+                       r"'-?\d+,\d+' has a decimal comma \(a European locale\) but "
+                       r"'-?\d+\.\d+' \(line \d+\) a decimal point"):
+        read_export(p)
+
 @pytest.mark.parametrize("sep, encoding", [(",", "utf-8"), ("\t", "utf-16")])
 def test_xponent_with_quoted_decimal_commas_or_utf16_tabs_reads_as_the_plain(tmp_path, sep,
                                                                              encoding):

@@ -245,6 +245,7 @@ def test_mixed_decimal_separators_are_refused_naming_both_cells(tmp_path):
     p = _reduced_file(tmp_path, {"A04": "1,2345"})
     with pytest.raises(FormatError, match=r"elisa.txt, line 14, plate 'Plate1', read 'reduced', "
                                           r"well A04: mixed decimal separators: '1,2345' has a "
-                                          r"decimal comma but '1.001' \(line 4, plate 'Plate1', "
-                                          r"read '450 nm', well A01\) a decimal point"):
+                                          r"decimal comma \(a European locale\) but '1.001' "
+                                          r"\(line 4, plate 'Plate1', read '450 nm', well A01\) "
+                                          r"a decimal point"):
         read_export(p, analyte="gfap")

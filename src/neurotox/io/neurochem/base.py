@@ -67,7 +67,7 @@ import io
 import math
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -645,41 +645,6 @@ def check_wells(out: PlateExport) -> None:
     fail(w["signal"].abs() == np.inf, "expected a finite signal", "signal")
     dup = w.duplicated(["plate", "analyte", "well"], keep="first") & (w["well"] != "")
     fail(dup, "expected each well once per analyte; this well appears again", "well")
-
-
-# ------------------------------------------------------------------ decimal commas
-
-_COMMA_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")
-_POINT_DECIMAL = re.compile(r"^[+-]?\d*\.\d+$")
-
-
-def decimal_commas(cells: Iterable[tuple[str, str]], path: Path, *, least: int = 1) -> bool:
-    """True when a file's numbers use decimal commas (at least ``least`` of them).
-
-    ``cells``: (place, text) of the cells to judge. A file mixing ``666,67`` and
-    ``666.67`` is refused naming both places: which one is the locale's cannot be told.
-    """
-    comma, dot, n = None, None, 0
-    for place, text in cells:
-        text = text.strip().strip('"')
-        if _COMMA_DECIMAL.match(text):
-            n += 1
-            comma = comma or (place, text)
-        elif dot is None and _POINT_DECIMAL.match(text):
-            dot = (place, text)
-    if comma is None or n < least:
-        return False
-    if dot is not None:
-        raise FormatError(f"mixed decimal separators: {comma[1]!r} has a decimal comma (a "
-                          f"European locale) but {dot[1]!r} ({dot[0]}) a decimal point; "
-                          "export the file again with one separator", path=path,
-                          where=comma[0])
-    return True
-
-
-def with_points(text: str) -> str:
-    """A cell's decimal comma as a point (``'666,67'`` → ``'666.67'``); other text as is."""
-    return text.replace(",", ".") if _COMMA_DECIMAL.match(text.strip().strip('"')) else text
 
 
 # ------------------------------------------------------------------ dilutions and levels

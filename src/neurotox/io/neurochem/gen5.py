@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neurotox.delimited import uses_decimal_commas, with_points
 from neurotox.errors import FormatError, quoted
 from neurotox.io.clock import clock_seconds
 from neurotox.io.neurochem.base import (
@@ -51,7 +52,6 @@ from neurotox.io.neurochem.base import (
     Reader,
     Source,
     VendorCurve,
-    decimal_commas,
     dilution_cell,
     marker_note,
     number,
@@ -59,7 +59,6 @@ from neurotox.io.neurochem.base import (
     register_reader,
     resolve_dilutions,
     wells_frame,
-    with_points,
 )
 
 NAME = "gen5"
@@ -95,7 +94,7 @@ def parse_plates(src: Source, notes: list[str] | None = None) -> list[Gen5Plate]
     """
     lines = src.text().splitlines()
     cells = ((f"line {i + 1}", c) for i, ln in enumerate(lines) for c in ln.split("\t"))
-    if decimal_commas(cells, src.path):
+    if uses_decimal_commas(cells, src.path):
         lines = ["\t".join(with_points(c) for c in ln.split("\t")) for ln in lines]
         if notes is not None:
             notes.append(f"{src.path.name}: decimal commas (European locale) read as decimal "

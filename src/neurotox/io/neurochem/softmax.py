@@ -35,6 +35,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from neurotox.delimited import uses_decimal_commas, with_points
 from neurotox.errors import FormatError, quoted
 from neurotox.io.neurochem.base import (
     PlateExport,
@@ -50,8 +51,6 @@ from neurotox.io.neurochem.base import (
 NAME = "softmax"
 _BLOCKS = re.compile(r"^##BLOCKS=\s*(\d+)\s*$")
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_COMMA = re.compile(r"^[+-]?\d+,\d+$")
-_DOT = re.compile(r"^[+-]?\d*\.\d+([eE][+-]?\d+)?$")
 #: SoftMax Pro's markers in a read cell: canonical spelling and meaning (``#Sat`` is
 #: one of :data:`base.SATURATED`).
 MARKERS = {"#SAT": ("#Sat", "saturated: above the reader's range"),
@@ -263,7 +262,7 @@ def read(src: Source, *, analyte: str | None = None, signal: str | None = None,
         for well, text in plate.grids[chosen].items():
             where = f"line {plate.lines[chosen][well]}, plate {plate.name!r}, read " \
                     f"{chosen!r}, well {well}"
-            value, flag = _cell(text.replace(",", ".") if comma else text, src, where)
+            value, flag = _cell(with_points(text) if comma else text, src, where)
             if flag:
                 marked.setdefault(flag, []).append(well)
             rows.append({"plate": plate.name or src.path.stem, "analyte": analyte or "",
@@ -312,21 +311,10 @@ def _marker_note(src: Source, plate: str, grid: str, flag: str, wells: list[str]
 
 def _decimal_comma(plates: list[Plate], src: Source) -> bool:
     """True when the reads use decimal commas; a file mixing ``,`` and ``.`` is refused."""
-    comma = dot = None
-    for p in plates:
-        for name, grid in p.grids.items():
-            for well, v in grid.items():
-                place = f"line {p.lines[name][well]}, plate {p.name!r}, read {name!r}, " \
-                        f"well {well}"
-                if comma is None and _COMMA.match(v):
-                    comma = (place, v)
-                if dot is None and _DOT.match(v):
-                    dot = (place, v)
-    if comma and dot:
-        raise FormatError(f"mixed decimal separators: {comma[1]!r} has a decimal comma but "
-                          f"{dot[1]!r} ({dot[0]}) a decimal point; export the file again with "
-                          "one separator", path=src.path, where=comma[0])
-    return comma is not None
+    return uses_decimal_commas(((f"line {p.lines[name][well]}, plate {p.name!r}, read {name!r}, "
+                                 f"well {well}", v)
+                                for p in plates for name, grid in p.grids.items()
+                                for well, v in grid.items()), src.path)
 
 
 register_reader(Reader(NAME, "Molecular Devices SoftMax Pro text export ('##BLOCKS= N', "

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from neurotox.delimited import uses_decimal_commas, with_points
 from neurotox.errors import FormatError, quoted
 from neurotox.io.neurochem.base import (
     CONTROL_COLUMNS,
@@ -50,14 +51,12 @@ from neurotox.io.neurochem.base import (
     Source,
     VendorCurve,
     check_series,
-    decimal_commas,
     dilution_cell,
     number,
     parse_value,
     register_reader,
     repair_note,
     wells_frame,
-    with_points,
 )
 
 NAME = "xponent"
@@ -83,11 +82,10 @@ def read(src: Source, **_: Any) -> PlateExport:
     sep = src.delimiter if src.delimiter in (",", ";", "\t") else ","
     rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep))
     notes: list[str] = []
-    if sep == ";":
-        comma_decimal = _comma_decimals(rows)
-    else:   # quoted ("862,5") or tab-delimited decimal commas; refused when mixed with points
-        comma_decimal = decimal_commas(((f"line {i + 1}", c) for i, r in enumerate(rows)
-                                        for c in r), src.path, least=6)
+    # ';'-delimited, quoted ("862,5") or tab-delimited decimal commas; refused when mixed
+    # with points
+    comma_decimal = uses_decimal_commas(((f"line {i + 1}", c) for i, r in enumerate(rows)
+                                         for c in r), src.path, least=6)
     if comma_decimal:
         rows = [[with_points(c) for c in r] for r in rows]
         notes.append(f"{src.path.name}: {_SEPARATORS[sep]}-delimited with decimal commas "
@@ -122,13 +120,7 @@ def read(src: Source, **_: Any) -> PlateExport:
     return out
 
 
-_COMMA_NUMBER = re.compile(r"^[+-]?\d+,\d+$")
 _SEPARATORS = {",": "','", ";": "';'", "\t": "tab"}
-
-
-def _comma_decimals(rows: list[list[str]]) -> bool:
-    cells = [c.strip() for r in rows[:400] for c in r]
-    return sum(bool(_COMMA_NUMBER.match(c)) for c in cells) > 5
 
 
 def _split_blocks(rows: list[list[str]], path: Path) -> tuple[dict[str, str],
