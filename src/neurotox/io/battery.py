@@ -41,6 +41,7 @@ import pandas as pd
 from neurotox.delimited import check_header_names, decode, read_table
 from neurotox.errors import FormatError, InputError, did_you_mean, quoted
 from neurotox.files import check_frame_magnitudes, check_input, read_bytes
+from neurotox.io.header_units import Quantity, converted, unit_columns
 from neurotox.io.intervals import IntervalHeaderError, parse_interval
 from neurotox.io.output import note
 from neurotox.io.text import (
@@ -652,46 +653,27 @@ def read_organ_weights(path: str | Path, *, sheet: str | None = None) -> pd.Data
     or body weights become NaN (an animal found dead, a damaged brain); a weight must
     be > 0 (the assay checks the species' plausible range). An
     optional ``timepoint`` column names the necropsy (``PND22``, ``PND70``) when a
-    sheet holds several; it is ``NA`` otherwise.
+    sheet holds several; it is ``NA`` otherwise. Weight headers may carry their unit
+    (:data:`WEIGHT_UNITS`: ``Body weight (kg)``, ``Brain weight [mg]``): read in g, noted.
     """
-    df = read_sheet(path, sheet=sheet)
-    factors = _weight_units(df)
+    df = unit_columns(read_sheet(path, sheet=sheet), WEIGHT_UNITS)
     require_columns(df, ["subject", "body_weight", "brain_weight"], what="organ weight")
     if "timepoint" not in df.columns:
         df["timepoint"] = "NA"
     df["timepoint"] = df["timepoint"].replace("", "NA")
     check_unique(df, ["subject", "timepoint"], what="animal × timepoint")
     for col in ("body_weight", "brain_weight"):
-        df[col] = numbers(df, col, allow_empty=True, lower=0, lower_open=True) \
-            * factors.get(col, 1.0)
+        df[col] = numbers(df, col, allow_empty=True, lower=0, lower_open=True)
+    for text in converted(df):   # a weight in kg or mg, to g
+        note(text)
     return df
 
 
-#: A weight header carrying its unit: ``Brain weight (g)``, ``BW (kg)``, ``body_weight_kg``.
-_WEIGHT_HEADER = re.compile(r"^(?P<name>body_weight|brain_weight|bw)_?[(\[]?"
-                            r"(?P<unit>mg|g|kg)[)\]]?$")
-_TO_GRAMS = {"mg": 0.001, "g": 1.0, "kg": 1000.0}
-
-
-def _weight_units(df: pd.DataFrame) -> dict[str, float]:
-    """Rename unit-bearing weight headers in place; return column → factor to grams.
-
-    A weight in kg or mg is converted to g, and the conversion is noted.
-    """
-    factors, renames = {}, {}
-    for c in df.columns:
-        m = _WEIGHT_HEADER.match(c)
-        name = "body_weight" if m and m["name"] == "bw" else m and m["name"]
-        if not m or name in df.columns or name in factors:
-            continue
-        renames[c], factors[name] = name, _TO_GRAMS[m["unit"]]
-        if m["unit"] != "g":
-            note(f"{Path(df.attrs['path']).name}: column {header_of(df, c)!r} read in "
-                 f"{m['unit']} and converted to g")
-    headers = df.attrs.get("headers", {})
-    df.rename(columns=renames, inplace=True)
-    df.attrs["headers"] = {renames.get(c, c): h for c, h in headers.items()}
-    return factors
+#: Weight headers carrying their unit: ``Brain weight (g)``, ``BW (kg)``, ``body_weight_kg``.
+_GRAMS = {"mg": 0.001, "g": 1.0, "kg": 1000.0}
+WEIGHT_UNITS = {base: Quantity(column, _GRAMS, "g", "mg, g or kg")
+                for base, column in (("body_weight", "body_weight"), ("bw", "body_weight"),
+                                     ("brain_weight", "brain_weight"))}
 
 
 # -------------------------------------------------------------- neuropathology

@@ -130,3 +130,36 @@ def test_weight_headers_with_their_unit_are_read_in_grams(tmp_path, body, brain,
     assert value(t, "brain_weight", "A1")["value"] == pytest.approx(2.1)
     assert value(t, "brain_weight", "B1")["value"] == pytest.approx(2.0)
     assert value(t, "brain_weight_relative", "A1")["value"] == pytest.approx(100 * 2.1 / 300.5)
+
+
+def test_a_weight_in_kg_is_noted_with_its_header_and_factor(tmp_path):
+    from neurotox.files import NOTE_SINK
+
+    notes: list[str] = []
+    text = "subject,BW (kg),Brain weight [mg]\nA1,0.3005,2100\nB1,0.28,2000\n"
+    token = NOTE_SINK.set(notes.append)
+    try:
+        t = run_one(write_study(tmp_path, assays=[BW], files={"weights.csv": text})).endpoints
+    finally:
+        NOTE_SINK.reset(token)
+    assert value(t, "terminal_body_weight", "B1")["value"] == pytest.approx(280.0)
+    assert value(t, "brain_weight", "B1")["value"] == pytest.approx(2.0)
+    assert "weights.csv: column 'BW (kg)' converted to g (× 1000)" in notes
+    assert "weights.csv: column 'Brain weight [mg]' converted to g (× 0.001)" in notes
+
+
+@pytest.mark.parametrize("header, message", [
+    # an unknown unit in brackets was left as a column of its own: 'expected organ weight
+    # column(s) 'body_weight''; now named, as the CIPN readers name it
+    ("Body weight (lb)", ", row 1: column 'Body weight (lb)': unit 'lb' is not one neurotox "
+                         "reads for body weight; expected mg, g or kg"),
+    # a second body weight was ignored without a word
+    ("body_weight,BW (kg)", ": columns 'BW (kg)' and 'body_weight' both give 'body_weight'; "
+                            "keep one")])
+def test_a_weight_header_unit_that_cannot_be_read_is_refused(tmp_path, header, message):
+    cells = ",300" if "," in header else ""
+    text = f"subject,{header},brain_weight\nA1,0.3005{cells},2.1\nB1,0.28{cells},2.0\n"
+    path = write_study(tmp_path, assays=[BW], files={"weights.csv": text})
+    with pytest.raises(InputError) as err:
+        run_one(path)
+    assert str(err.value) == f"{path.parent / 'weights.csv'}{message}"

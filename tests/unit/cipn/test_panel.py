@@ -207,6 +207,61 @@ def test_ncv_headers_with_units_in_brackets_are_read(folder):
                               "is not one neurotox reads for distance; expected mm, cm or µm")
 
 
+
+# the NCV fixture in seconds, centimetres and µV, as a lab sheet writes the units in headers
+NCV_S_CM_UV = ("Animal,Day,Test,Distance (cm),Proximal latency (s),Distal latency (s),"
+               "Latency (s),Amplitude (µV),Temperature (°C)\n"
+               "C1,28,ncv_motor,3,0.0025,0.0010,,12500,35\n"
+               "C1,28,ncv_caudal,5,,,0.00125,40,37\n")
+
+
+def test_ncv_latency_in_s_and_amplitude_unit_are_read_from_the_headers(folder):
+    # 'Latency (s)' of an NCV sheet was taken as a thermal 'value' and the sheet refused
+    # naming a 'value' column it lacks (stranger50 N5); 'Amplitude (µV)' was stored as
+    # written, a CMAP of 12500 'mV' (N6)
+    res = run(folder, {"ncv.csv": NCV_S_CM_UV}, "nerve-conduction")
+    t = res.endpoints
+    assert value(t, "motor_ncv", "C1", "28")["value"] == pytest.approx(20.0)    # 30 mm / 1.5 ms
+    assert value(t, "caudal_ncv", "C1", "28")["value"] == pytest.approx(40.0)   # 50 / 1.25
+    motor = value(t, "cmap_amplitude", "C1", "28")
+    assert motor["value"] == pytest.approx(12.5) and motor["unit"] == "mV"
+    caudal = value(t, "caudal_amplitude", "C1", "28")
+    assert caudal["value"] == pytest.approx(40.0) and caudal["unit"] == "uV"
+    for note in ("ncv.csv: column 'Latency (s)' converted to ms (× 1000)",
+                 "ncv.csv: column 'Distance (cm)' converted to mm (× 10)",
+                 "ncv.csv: column 'Amplitude (µV)' converted to mV for ncv_motor (× 0.001)"):
+        assert note in res.notes
+    assert not any("Amplitude (µV)' converted to µV" in n for n in res.notes)
+
+
+@pytest.mark.parametrize("header, motor, caudal, note", [
+    ("Amplitude (mV)", "12.5", "0.04", "converted to µV for ncv_caudal (× 1000)"),
+    ("amplitude_uv", "12500", "40", "converted to mV for ncv_motor (× 0.001)"),
+    ("Amplitude", "12.5", "40", None)])     # no unit: as recorded, in the endpoint's unit
+def test_an_amplitude_header_unit_is_converted_to_each_test_s_unit(folder, header, motor,
+                                                                   caudal, note):
+    text = (NCV.replace("amplitude", header).replace(",12.5,", f",{motor},")
+            .replace(",40,", f",{caudal},"))
+    res = run(folder, {"ncv.csv": text}, "nerve-conduction")
+    assert value(res.endpoints, "cmap_amplitude", "C1", "28")["value"] == pytest.approx(12.5)
+    assert value(res.endpoints, "caudal_amplitude", "C1", "28")["value"] == pytest.approx(40.0)
+    said = [n for n in res.notes if "amplitude" in n.lower() and "converted" in n]
+    assert said == ([] if note is None else [f"ncv.csv: column {header!r} {note}"])
+
+
+def test_a_latency_in_s_shared_by_thermal_and_ncv_rows_is_refused_naming_the_headers(folder):
+    # one 'Latency (s)' column for a hargreaves and an NCV test: the thermal value, and the
+    # NCV rows lack their onset latency; the message names the file's headers
+    text = ("Animal,Day,Test,Distance (mm),Latency (s)\nC1,28,hargreaves,,12.0\n"
+            "C1,28,ncv_caudal,50,0.00125\n")
+    with pytest.raises(InputError) as err:
+        run(folder, {"mixed.csv": text}, "nerve-conduction")
+    assert str(err.value) == (
+        f"{folder / 'mixed.csv'}: expected ncv_caudal column(s) 'latency_ms' (or 'Latency (ms)', "
+        "'Onset latency (ms)'), found 'Animal', 'Day', 'Distance (mm)', 'Latency (s)', 'Test'; "
+        "'Latency (s)' is read as the latency in s ('value') of the sheet's hargreaves rows: "
+        "give the NCV onset latency a column of its own")
+
 @pytest.mark.parametrize("header, scale, note", [
     ("latency (s)", 1, None),
     ("Latency (ms)", 1000, "thermal.csv: column 'Latency (ms)' read as the latency of the "

@@ -30,8 +30,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from neurotox.errors import FormatError, InputError
+from neurotox.errors import FormatError, InputError, quoted
 from neurotox.io.battery import NOTE_COLUMNS, header_of, numbers, read_sheet, require_columns, where
+from neurotox.io.header_units import Quantity, converted, unit_columns
 from neurotox.timepoints import PRE_DOSE_NAMES, label_key
 
 #: Tests a sheet can hold, and the columns each needs (long layout).
@@ -66,7 +67,7 @@ ALIASES = {"mouse": "subject", "id": "subject", "animal_number": "subject",
            "temperature": "temperature_c", "temp_c": "temperature_c",
            "fibers": "fibres", "fibre_count": "fibres", "fiber_count": "fibres",
            "length": "length_mm", "epidermis_length_mm": "length_mm",
-           "amplitude_mv": "amplitude", "amplitude_uv": "amplitude", "rep": "trial",
+           "rep": "trial",
            "replicate": "trial", "age": "timepoint"}
 
 #: Columns of a wide sheet that are not sessions.
@@ -107,24 +108,33 @@ def fail_first(df: pd.DataFrame, bad: np.ndarray | pd.Series, column: str, what:
                          where=where(df, i, column))
 
 
-#: A header with its unit in brackets, as read_sheet spells it: ``distance_(mm)``.
-_UNIT_HEADER = re.compile(r"^(?P<base>.+?)[\s_]*[(\[]\s*(?P<unit>[^()\[\]]+?)\s*[)\]]$")
-_LENGTHS = ({"mm": 1.0, "cm": 10.0, "µm": 1e-3, "um": 1e-3}, "mm, cm or µm")
-_TIMES_MS = ({"ms": 1.0, "s": 1e3, "sec": 1e3, "µs": 1e-3, "us": 1e-3}, "ms, s or µs")
-_CELSIUS = ({"°c": 1.0, "c": 1.0, "degc": 1.0, "deg_c": 1.0}, "°C")
-_AMPLITUDES = ({"mv": 1.0, "µv": 1.0, "uv": 1.0}, "mV or µV")
-_GRAMS = ({"g": 1.0}, "g")
-#: Base name of a bracketed header → (column, (units with their factor to the column's
-#: unit, the units as shown), the column's unit).
-UNIT_COLUMNS: dict[str, tuple[str, tuple[dict[str, float], str], str]] = {
-    "distance": ("distance_mm", _LENGTHS, "mm"), "length": ("length_mm", _LENGTHS, "mm"),
-    "epidermis_length": ("length_mm", _LENGTHS, "mm"),
-    "latency": ("latency_ms", _TIMES_MS, "ms"), "onset_latency": ("latency_ms", _TIMES_MS, "ms"),
-    "proximal_latency": ("proximal_latency_ms", _TIMES_MS, "ms"),
-    "distal_latency": ("distal_latency_ms", _TIMES_MS, "ms"),
-    "temperature": ("temperature_c", _CELSIUS, "°C"), "temp": ("temperature_c", _CELSIUS, "°C"),
-    "amplitude": ("amplitude", _AMPLITUDES, "mV or µV as recorded"),
-    "force": ("value", _GRAMS, "g"), "threshold": ("value", _GRAMS, "g")}
+_LENGTHS = {"mm": 1.0, "cm": 10.0, "µm": 1e-3, "um": 1e-3}
+_TIMES_MS = {"ms": 1.0, "s": 1e3, "sec": 1e3, "µs": 1e-3, "us": 1e-3}
+#: Amplitude header units → factor to µV (converted per test: :data:`AMPLITUDE_UNITS`).
+_TO_UV = {"mv": 1e3, "µv": 1.0, "uv": 1.0}
+_LENGTH = Quantity("length_mm", _LENGTHS, "mm", "mm, cm or µm")
+_LATENCY = Quantity("latency_ms", _TIMES_MS, "ms", "ms, s or µs")
+_TEMPERATURE = Quantity("temperature_c", {"°c": 1.0, "c": 1.0, "degc": 1.0, "deg_c": 1.0},
+                        "°C", "°C")
+_FORCE = Quantity("value", {"g": 1.0}, "g", "g")
+#: Base name of a header with a unit (``Distance (mm)``) → what it is read as
+#: (:func:`neurotox.io.header_units.unit_columns`).
+UNIT_COLUMNS: dict[str, Quantity] = {
+    "distance": Quantity("distance_mm", _LENGTHS, "mm", "mm, cm or µm"),
+    "length": _LENGTH, "epidermis_length": _LENGTH,
+    # a thermal test's 'Latency (s)' is its value (an NCV sheet's: its onset latency)
+    "latency": Quantity("latency_ms", _TIMES_MS, "ms", "ms, s or µs",
+                        elsewhere={"s": "value", "sec": "value"}),
+    "onset_latency": _LATENCY,
+    "proximal_latency": Quantity("proximal_latency_ms", _TIMES_MS, "ms", "ms, s or µs"),
+    "distal_latency": Quantity("distal_latency_ms", _TIMES_MS, "ms", "ms, s or µs"),
+    "temperature": _TEMPERATURE, "temp": _TEMPERATURE,
+    "amplitude": Quantity("amplitude", dict.fromkeys(_TO_UV, 1.0), "mV or µV", "mV or µV"),
+    "force": _FORCE, "threshold": _FORCE}
+#: The unit of each NCV test's amplitude (its endpoint's: CMAP in mV, SNAP and caudal
+#: nerve action potential in µV), factor to µV.
+AMPLITUDE_UNITS = {"ncv_motor": ("mV", 1e3), "ncv_sensory": ("µV", 1.0),
+                   "ncv_caudal": ("µV", 1.0)}
 #: Tests whose ``value`` is a latency in s (read from a latency column in ms when needed).
 _LATENCY_VALUE = ("hot_plate", "tail_flick", "hargreaves", "cold_plate")
 #: A latency written as at the cut-off: ``>20``, ``>=20``, ``≥20``, ``20+``, ``20*``,
@@ -150,59 +160,59 @@ def _cutoff_marks(df: pd.DataFrame) -> None:
         df.loc[marked, "value"] = number.where(number.notna(), "")[marked]
 
 
-def _unit_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """Headers with a unit in brackets (``Distance (mm)``) as the reader's columns.
-
-    ``attrs['scales']``: column → (factor, header, unit) for the units converted. An
-    unknown unit of a known quantity is refused naming the column and the unit.
-    """
-    renames, scales = {}, {}
-    headers = df.attrs.get("headers", {})
-    for col in df.columns:
-        m = _UNIT_HEADER.match(col)
-        if not m or m.group("base") not in UNIT_COLUMNS:
-            continue
-        target, (units, shown), unit = UNIT_COLUMNS[m.group("base")]
-        factor = units.get(m.group("unit").replace(" ", ""))
-        if m.group("base") == "latency" and factor == 1e3:    # 'latency (s)': a thermal test
-            target, factor = "value", 1.0
-        head = headers.get(col, col)
-        if factor is None:
-            written = (_UNIT_HEADER.match(head) or m).group("unit")
-            raise InputError(f"column {head!r}: unit {written!r} is not one neurotox "
-                             f"reads for {m.group('base').replace('_', ' ')}; expected "
-                             f"{shown}", path=df.attrs.get("path"),
-                             where=f"row {df.attrs.get('header_row', 1)}")
-        if target in df.columns or target in renames.values():
-            raise InputError(f"columns {head!r} and {headers.get(target, target)!r} both give "
-                             f"{target!r}; keep one", path=df.attrs.get("path"))
-        renames[col] = target
-        if factor != 1.0:
-            scales[target] = (factor, head, unit)
-    out = df.rename(columns=renames)
-    out.attrs["headers"] = {**headers, **{new: headers.get(old, old)
-                                          for old, new in renames.items()}}
-    out.attrs["scales"] = scales
-    return out
-
-
 def _scaled(df: pd.DataFrame) -> list[str]:
-    """Convert the columns of ``attrs['scales']`` and the latencies of thermal tests.
+    """Convert the columns of ``attrs['scales']``, the amplitudes and the thermal latencies.
 
     A latency column in ms (``latency_ms``, ``Latency (ms)``) of a latency test
     without a ``value`` becomes its value in s. Returns the notes.
     """
-    notes = []
-    name = Path(df.attrs.get("path", "")).name
-    for col, (factor, head, unit) in df.attrs.get("scales", {}).items():
-        df[col] = df[col] * factor
-        notes.append(f"{name}: column {head!r} converted to {unit} (× {factor:g})")
+    notes = converted(df) + _amplitudes(df)
     if df.attrs.get("value_from_ms"):
         thermal = df["test"].isin(_LATENCY_VALUE).to_numpy()
         df.loc[thermal, "value"] = df.loc[thermal, "latency_ms"] / 1000.0
-        notes.append(f"{name}: column {header_of(df, 'latency_ms')!r} read as the latency "
-                     "of the thermal tests, converted from ms to s (÷ 1000)")
+        notes.append(f"{Path(df.attrs.get('path', '')).name}: column "
+                     f"{header_of(df, 'latency_ms')!r} read as the latency of the thermal "
+                     "tests, converted from ms to s (÷ 1000)")
     return notes
+
+
+def _amplitudes(df: pd.DataFrame) -> list[str]:
+    """Amplitudes under a header with a unit (``Amplitude (mV)``) in their test's unit.
+
+    One column may hold the CMAP (mV) of ``ncv_motor`` rows and the SNAP (µV) of
+    ``ncv_sensory`` rows: each test's rows are converted to its own unit, noted.
+    An amplitude header without a unit is read as recorded.
+    """
+    unit, head = df.attrs.get("header_units", {}).get("amplitude", ("", ""))
+    if unit not in _TO_UV:
+        return []
+    notes = []
+    name = Path(df.attrs.get("path", "")).name
+    for test, (shown, to_uv) in AMPLITUDE_UNITS.items():
+        rows = (df["test"] == test).to_numpy()
+        factor = _TO_UV[unit] / to_uv
+        if factor != 1.0 and rows.any():
+            df.loc[rows, "amplitude"] = df.loc[rows, "amplitude"] * factor
+            notes.append(f"{name}: column {head!r} converted to {shown} for {test} "
+                         f"(× {factor:g})")
+    return notes
+
+
+def _ncv_latency_in_s(df: pd.DataFrame) -> None:
+    """An NCV sheet's ``Latency (s)``, first read as a thermal value, as its onset latency.
+
+    Only when no test of the sheet reads a ``value``: else the column stays the
+    thermal tests' latency and an NCV test's missing onset latency is refused.
+    """
+    unit, head = df.attrs.get("header_units", {}).get("value", ("", ""))
+    tests = set(df["test"])
+    if (unit not in _LATENCY.units or "latency_ms" in df.columns
+            or any("value" in TEST_COLUMNS.get(t, ()) for t in tests)):
+        return
+    df.rename(columns={"value": "latency_ms"}, inplace=True)
+    df.attrs["headers"] = {**df.attrs.get("headers", {}), "latency_ms": head}
+    df.attrs["scales"] = {**df.attrs.get("scales", {}),
+                          "latency_ms": (_TIMES_MS[unit], head, "ms")}
 
 
 def _value_from_ms(df: pd.DataFrame) -> None:
@@ -250,7 +260,7 @@ def read_cipn(path: str | Path, *, test: str | None = None,
         Unknown test, missing column, bad number, empty subject or timepoint.
 
     """
-    df = _aliased(_unit_columns(read_sheet(path, sheet=sheet)))
+    df = _aliased(unit_columns(read_sheet(path, sheet=sheet), UNIT_COLUMNS))
     require_columns(df, ["subject"], what="subject")
     long = "timepoint" in df.columns
     if not long:
@@ -263,6 +273,7 @@ def read_cipn(path: str | Path, *, test: str | None = None,
     elif test is not None:  # blank test cells take the protocol's test
         df["test"] = df["test"].where(df["test"] != "", test)
     df["test"] = df["test"].str.strip().str.lower().str.replace(r"[\s\-]+", "_", regex=True)
+    _ncv_latency_in_s(df)
     _value_from_ms(df)
     _check_tests(df)
     for col in ("subject", "timepoint"):
@@ -322,8 +333,33 @@ def _check_tests(df: pd.DataFrame) -> None:
         raise InputError(f"unknown test {df['test'].iloc[i]!r}; known: "
                          f"{', '.join(sorted(TEST_COLUMNS))}", path=df.attrs.get("path"),
                          where=where(df, i, "test"))
+    headers = df.attrs.get("headers", {})
     for t in sorted(set(df["test"])):
-        require_columns(df, TEST_COLUMNS[t], what=f"{t}")
+        missing = [c for c in TEST_COLUMNS[t] if c not in df.columns]
+        if missing:
+            found = quoted(headers[c] for c in df.columns if c in headers and c != "row")
+            raise FormatError(f"expected {t} column(s) {_spelt(missing)}, found {found}"
+                              f"{_read_as_value(df, missing)}", path=df.attrs.get("path"))
+
+
+def _spelt(columns: list[str]) -> str:
+    """``'latency_ms' (or 'Latency (ms)', 'Onset latency (ms)')``: a column and its headers."""
+    out = []
+    for c in columns:
+        heads = sorted(f"{b.replace('_', ' ').capitalize()} ({q.unit})"
+                       for b, q in UNIT_COLUMNS.items() if q.column == c and c != "value")
+        out.append(f"{c!r}" + (f" (or {quoted(heads)})" if heads else ""))
+    return ", ".join(out)
+
+
+def _read_as_value(df: pd.DataFrame, missing: list[str]) -> str:
+    """Why a ``Latency (s)`` header is not an NCV test's onset latency, when it is missing."""
+    unit, head = df.attrs.get("header_units", {}).get("value", ("", ""))
+    if "latency_ms" not in missing or unit not in _LATENCY.units:
+        return ""
+    tests = sorted(t for t in set(df["test"]) if "value" in TEST_COLUMNS.get(t, ()))
+    return (f"; {head!r} is read as the latency in s ('value') of the sheet's "
+            f"{', '.join(tests)} rows: give the NCV onset latency a column of its own")
 
 
 def _wide_to_long(df: pd.DataFrame, test: str | None) -> pd.DataFrame:

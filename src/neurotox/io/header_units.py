@@ -1,0 +1,121 @@
+"""Units written in column headers (``Distance (cm)``, ``Body weight (kg)``): read, converted.
+
+One reader for the lab-sheet readers of :mod:`neurotox.io` (the battery's organ
+weights, the CIPN sheets). A header that names a quantity the reader knows, with
+its unit in brackets (``Distance (cm)``, ``Brain weight [mg]``; read by
+:func:`neurotox.io.battery.read_sheet` as ``distance_(cm)``) or after an
+underscore (``body_weight_kg``), becomes the reader's column
+(:func:`unit_columns`); once the cells are numbers, :func:`converted` brings
+them to the column's unit, each conversion in a note. A unit in brackets that
+the quantity is not read in (``Temperature (°F)``, ``Body weight (lb)``) is
+refused naming the column and the unit; a word after an underscore that is no
+unit of the quantity (``body_weight_day7``) leaves the header alone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from neurotox.errors import InputError
+
+#: A header with its unit: ``distance_(mm)``, ``brain_weight_[mg]`` or ``body_weight_kg``.
+HEADER_UNIT = re.compile(r"^(?P<base>.+?)(?:[\s_]*[(\[]\s*(?P<unit>[^()\[\]]+?)\s*[)\]]"
+                         r"|_(?P<bare>[a-zµ°]+))$")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """What a header names: the reader's column and the units it is read in.
+
+    Attributes
+    ----------
+    column
+        The reader's column.
+    units
+        Header unit (lower case, no spaces) → factor to :attr:`unit`.
+    unit
+        The column's unit, as notes show it.
+    expected
+        The units read, as an error shows them (``mm, cm or µm``).
+    elsewhere
+        Header units read as written into another column (a thermal test's
+        ``Latency (s)`` is its ``value``).
+
+    """
+
+    column: str
+    units: Mapping[str, float]
+    unit: str
+    expected: str
+    elsewhere: Mapping[str, str] = field(default_factory=dict)
+
+
+def unit_columns(df: pd.DataFrame, quantities: Mapping[str, Quantity]) -> pd.DataFrame:
+    """Headers with a unit as the reader's columns; the conversions kept for :func:`converted`.
+
+    ``quantities``: a header's base name (``distance``, ``body_weight``) → :class:`Quantity`.
+    The frame returned has ``attrs['scales']`` (column → factor, header, unit) for
+    the columns to convert and ``attrs['header_units']`` (column → header unit,
+    header) for every column renamed.
+
+    Raises
+    ------
+    InputError
+        A unit in brackets the quantity is not read in, naming the column and the
+        unit; two headers giving one column.
+
+    """
+    renames: dict[str, str] = {}
+    scales = dict(df.attrs.get("scales", {}))
+    written = dict(df.attrs.get("header_units", {}))
+    headers = df.attrs.get("headers", {})
+    for col in df.columns:
+        m = HEADER_UNIT.match(col)
+        q = quantities.get(m["base"]) if m else None
+        if q is None:
+            continue
+        unit = (m["unit"] or m["bare"]).replace(" ", "")
+        head = headers.get(col, col)
+        target = q.elsewhere.get(unit, q.column)
+        factor = 1.0 if unit in q.elsewhere else q.units.get(unit)
+        if factor is None and m["bare"]:
+            continue
+        if factor is None:
+            shown = (HEADER_UNIT.match(head) or m)["unit"]
+            raise InputError(f"column {head!r}: unit {shown!r} is not one neurotox reads for "
+                             f"{m['base'].replace('_', ' ')}; expected {q.expected}",
+                             path=df.attrs.get("path"),
+                             where=f"row {df.attrs.get('header_row', 1)}")
+        if target == col:
+            continue
+        if target in df.columns or target in renames.values():
+            raise InputError(f"columns {head!r} and {headers.get(target, target)!r} both give "
+                             f"{target!r}; keep one", path=df.attrs.get("path"))
+        renames[col] = target
+        written[target] = (unit, head)
+        if factor != 1.0:
+            scales[target] = (factor, head, q.unit)
+    out = df.rename(columns=renames)
+    out.attrs["headers"] = {**headers, **{new: headers.get(old, old)
+                                          for old, new in renames.items()}}
+    out.attrs["scales"] = scales
+    out.attrs["header_units"] = written
+    return out
+
+
+def converted(df: pd.DataFrame) -> list[str]:
+    """Bring the columns of ``attrs['scales']`` (numbers by now) to their unit, in place.
+
+    Returns a note per column converted: ``w.csv: column 'BW (kg)' converted to g (× 1000)``.
+    """
+    name = Path(df.attrs.get("path", "")).name
+    notes = []
+    for col, (factor, head, unit) in df.attrs.get("scales", {}).items():
+        df[col] = df[col] * factor
+        notes.append(f"{name}: column {head!r} converted to {unit} (× {factor:g})")
+    return notes
