@@ -450,6 +450,11 @@ def test_plain_table_below_a_block_of_reader_metadata(tmp_path):
     ("well,type,expected,od,unit\nA1,standard,8,2.5,ng/mL\nA2,sample,,1.2,pg/mL\n",
      r"analyte 'gfap' is given in two concentration units: 'ng/mL' \(row 2\) and "
      r"'pg/mL' \(row 3\)"),
+    # rows named as the file's rows below reader metadata and past an empty row
+    ("Plate reader,Synergy H1\n\nwell,type,expected,od,unit\nA1,standard,8,2.5,ng/mL\n"
+     ",,,,\nA2,sample,,1.2,pg/mL\n",
+     r"analyte 'gfap' is given in two concentration units: 'ng/mL' \(row 4\) and "
+     r"'pg/mL' \(row 6\)"),
     ("well,type,expected (ng/mL),od,result (pg/mL)\nA1,standard,8,2.5,8000\n",
      r"columns 'expected \(ng/mL\)', 'result \(pg/mL\)' state different concentration"),
 ])

@@ -243,7 +243,11 @@ def _type_of(value: str, sample: str, has_expected: bool, where: str, path: Path
 
 def table_rows(table: pd.DataFrame, cols: dict[str, str], path: Path, *,
                need_signal: bool) -> tuple[list[dict[str, Any]], list[str]]:
-    """Parsed rows (well, type, sample, level, expected, dilution, signal, result …)."""
+    """Parsed rows (well, type, sample, level, expected, dilution, signal, result …).
+
+    Each row carries ``line``, its row in the table (the file's row number), which
+    :func:`wells_frame` leaves out of the wells.
+    """
     rows, notes, inferred = [], [], False
     for line, r in table.iterrows():
         get = {c: str(r[name]) if name in r.index else "" for c, name in cols.items()}
@@ -265,7 +269,7 @@ def table_rows(table: pd.DataFrame, cols: dict[str, str], path: Path, *,
         if need_signal and not math.isfinite(signal) and kind != "blank":
             notes.append(f"{path.name} {where}: well {well} has no signal, skipped")
             continue
-        rows.append(_row(get, well, kind, expected, signal, where, path))
+        rows.append({**_row(get, well, kind, expected, signal, where, path), "line": line})
     if inferred:
         notes.append(f"{path.name}: no 'type' column; well types inferred from the sample IDs "
                      "(STDn/Sn/CALn standard, BLK/Blank blank, QC/CTL control, else sample)")
@@ -312,16 +316,16 @@ def read(src: Source, *, analyte: str | None = None, **_: Any) -> PlateExport:
     if unused:
         notes.append(f"{src.path.name}: columns not used: {quoted(unused)}")
     _check_standards(wells, src.path, inferred="type" not in cols)
-    units, more = _units(table, cols, wells, src.path)
+    units, more = _units(table, cols, wells, [r["line"] for r in rows], src.path)
     return PlateExport(format=NAME, path=src.path, wells=wells, units=units,
                        notes=notes + more)
 
 
-def _units(table: pd.DataFrame, cols: dict[str, str], wells: pd.DataFrame,
+def _units(table: pd.DataFrame, cols: dict[str, str], wells: pd.DataFrame, lines: list[int],
            path: Path) -> tuple[dict[str, str], list[str]]:
     """Concentration unit per analyte from the ``unit`` column and the column headers.
 
-    ``wells`` are the rows read (``source`` names each row): rows skipped as
+    ``wells`` are the rows read, ``lines`` their rows in ``table``: rows skipped as
     empty have no say. Two units for one analyte are an error naming a row of
     each; a ``unit`` value without a ``/`` (``OD``, ``MFI``: the signal's unit) is
     noted, not used; any other (``pmol/L``, ``IU/mL``) is the stated unit, which
@@ -333,10 +337,9 @@ def _units(table: pd.DataFrame, cols: dict[str, str], wells: pd.DataFrame,
         raise FormatError(f"columns {quoted(header)} state different concentration units "
                           f"({quoted(header.values())}); give both in one unit", path=path)
     head = next(iter(header.values()), "")
-    rows = wells["source"].str.extract(r"row (\d+)$")[0].astype(int)
-    stated = (table.loc[rows, cols["unit"]].astype(str).str.strip().to_numpy()
+    stated = (table.loc[lines, cols["unit"]].astype(str).str.strip().to_numpy()
               if "unit" in cols else np.full(len(wells), ""))
-    found = pd.DataFrame({"analyte": wells["analyte"].to_numpy(), "row": rows.to_numpy(),
+    found = pd.DataFrame({"analyte": wells["analyte"].to_numpy(), "row": lines,
                           "unit": stated})
     per_volume = found["unit"].str.contains("/", regex=False)
     other = found[(found["unit"] != "") & ~per_volume]
