@@ -223,10 +223,8 @@ def run(study: Study, spec: AssaySpec, params: DevelopmentalParameters) -> Assay
     rec = Recorder(study, subjects, ASSAY, path.name)
     left_out: list[dict[str, str]] = []
     if params.unit == "pup":
-        for r in values.itertuples(index=False):
-            rec.add(r.subject, r.endpoint, r.value, where=r.where, reason=r.reason)
-        rec.records = [{**d, "censoring": c} for d, c in
-                       zip(rec.records, values["censoring"], strict=True)]
+        rec.add_frame(values[["subject", "endpoint", "value", "where", "reason", "censoring"]]
+                      .assign(timepoint="NA"))
         table = rec.table()
     else:
         table = endpoints.from_records(litter_means(values, subjects, study),
