@@ -432,7 +432,7 @@ def _counting_warnings(run: Callable[[], Any]) -> Any:
     finally:
         root.removeHandler(counter)
     if counter.count:
-        _say(f"{counter.count} warning(s) above", logging.INFO, warnings=counter.count)
+        _say(f"INFO: {counter.count} warning(s) above", logging.INFO, warnings=counter.count)
     return out
 
 
@@ -630,7 +630,7 @@ def _json_console() -> logging.Handler | None:
 
 def _say(text: str, level: int = logging.ERROR, formatter: logging.Formatter | None = None,
          **fields: Any) -> None:
-    """A line of the CLI itself on standard error (``Error: …``, ``WARNING: …``).
+    """A line of the CLI itself on standard error (``Error: …``, ``WARNING: …``, ``INFO: …``).
 
     With ``--log-format json`` it is a JSON line like the log's (``fields`` added),
     also written to the log file, so that standard error holds only JSON lines.
@@ -643,7 +643,7 @@ def _say(text: str, level: int = logging.ERROR, formatter: logging.Formatter | N
     if formatter is None:
         click.echo(text, err=True)
         return
-    message = text.removeprefix("Error: ").removeprefix("WARNING: ")
+    message = re.sub(r"^(Error|WARNING|INFO): ", "", text)
     record = log.makeRecord(log.name, level, "neurotox", 0, message,
                             None, None, extra={JSON_FIELDS: fields})
     click.echo(formatter.format(record), err=True)
