@@ -478,9 +478,9 @@ def _second_row(df: pd.DataFrame, animal: str, pcol: str, phase: str, first: int
     how = (f"leave one stage out with --param \"phase_map={{{leave}: ignore}}\"" if a != b else
            "keep one row per animal and phase")
     if phase == "test" and a != b:
-        how += (f"; two tests (e.g. two delays) are two runs, each with the other test left "
-                f"out and its own timepoint: --param \"phase_map={{{yaml_key(b)}: ignore}}\" "
-                f"--param timepoint=..., then --param \"phase_map={{{yaml_key(a)}: ignore}}\"")
+        how += (f"; two tests (e.g. two delays) are analysed together, each its own "
+                f"timepoint, when phase_map names both: --param \"phase_map={{{yaml_key(a)}: "
+                f"test, {yaml_key(b)}: test}}\"")
     who = "animal" if animal.lower() == "animal" else "subject"
     return (f"{who} {df[animal].iloc[i]!r} has a second {phase} row ({pcol} {b!r}; the first "
             f"is row {first + 2}, {a!r}): {how}")
