@@ -188,9 +188,12 @@ def test_two_retention_tests_in_one_sheet_are_two_timepoints(make_study, tmp_pat
     study = make_study([("a1", "C", "M"), ("a2", "C", "M"), ("a3", "C", "M")])
     (tmp_path / "am.csv").write_text(TWO_TESTS)
     (tmp_path / "key.csv").write_text("subject,novel_side\na1,left\na2,right\na3,left\n")
+    # a technical exclusion of one test only, by its label
+    (tmp_path / "flags.csv").write_text("subject,phase,reason\na3,Test 1h,light failed\n")
     params = NorParameters(max_training_bias=0.35, phase_map={
         "Habituation": "ignore", "Test 1h": "test", "Test  24h": "test"})
-    res = analyse(study, [tmp_path / "am.csv", tmp_path / "key.csv"], params)
+    res = analyse(study, [tmp_path / "am.csv", tmp_path / "key.csv", tmp_path / "flags.csv"],
+                  params)
     e = res.endpoints.set_index(["endpoint", "subject", "timepoint"])
     di = e.xs("nor_discrimination_index")
     assert di["value"].to_dict() == pytest.approx({
@@ -202,6 +205,7 @@ def test_two_retention_tests_in_one_sheet_are_two_timepoints(make_study, tmp_pat
     assert di.loc[("a3", "Test 24h"), "exclusion_reason"] == \
         "total test exploration 5.000 s < 10 s"
     assert not di.loc[("a1", "Test 24h"), "excluded"]
+    assert di.loc[("a3", "Test 1h"), "exclusion_reason"] == "technical flag: light failed"
     # the training trial once per animal, with the protocol's timepoint
     tr = res.endpoints[res.endpoints["endpoint"] == "nor_training_total_exploration"]
     assert sorted(zip(tr["subject"], tr["timepoint"], tr["value"], strict=True)) == [
@@ -212,7 +216,7 @@ def test_two_retention_tests_in_one_sheet_are_two_timepoints(make_study, tmp_pat
     assert len(a) == 9 and sorted(set(a["timepoint"])) == ["NA", "Test 1h", "Test 24h"]
     one = res.details["nor_one_sample"]
     one = one[one["sex"] == "all"].set_index("timepoint")
-    assert one.loc["Test 1h", "n"] == 2 and one.loc["Test 1h", "mean"] == pytest.approx(0.45)
+    assert one.loc["Test 1h", "n"] == 1 and one.loc["Test 1h", "mean"] == pytest.approx(0.5)
     assert one.loc["Test 24h", "n"] == 1 and one.loc["Test 24h", "mean"] == pytest.approx(0.2)
     assert res.notes[0] == (
         "NOR: 2 retention tests in the inputs ('Test 1h', 'Test 24h', phase_map): each is "

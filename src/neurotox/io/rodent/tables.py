@@ -283,10 +283,13 @@ def read_flags(path: Path, *, video_regex: str | None = None, video_include: str
             notes.append(f"{path.name}: {len(skipped)} flagged video(s) not of this assay")
     else:
         for i, r in enumerate(df.itertuples(index=False)):
-            phase = phase_of(r.phase)
+            phase = phase_of(r.phase, phase_map)
             if phase is None:
-                raise FormatError(f"phase {r.phase!r} is not training or test", path=path,
+                raise FormatError(f"phase {r.phase!r} is not training or test; "
+                                  f"{phase_hint(r.phase)}", path=path,
                                   where=f"row {i + 2}, column 'phase'")
+            if phase == IGNORE_PHASE:   # a stage left out (or another retention test's)
+                continue
             rows.append({"subject": r.subject, "phase": phase, "reason": r.reason,
                          "source": f"{path.name}:row {i + 2}"})
     table, merged = merge_repeats(frame(rows, FLAG_COLUMNS), ["subject", "phase", "reason"],
