@@ -930,18 +930,26 @@ def check_study_doses(df: pd.DataFrame, doses: dict[str, tuple[float, str]]) -> 
 _LOCATION = re.compile(r"^\s*[cC]0*(\d{1,3})\s*$")
 
 
+def _location_numbers(values: pd.Series) -> pd.Series | None:
+    """The numbers of a column of ZebraLab location codes (``c01`` → 1), else None."""
+    found = values.astype(str).str.extract(_LOCATION, expand=False)
+    if found.isna().any() or not len(found):
+        return None
+    return found.astype(int)
+
+
 def _locations(values: pd.Series) -> list[str] | None:
     """Well names for a column of ZebraLab location codes (``c01`` … ``c96``), else None.
 
     ``c01`` is also the well C01: the codes are told apart only when every value
     is one and some number is beyond a plate's last column (``c25``); they are then
     numbered row-major as the exports' locations are (12 columns, 24 above 96).
+    Codes ``c01`` … ``c24`` alone stay wells of row C here; a zebrafish export that
+    numbers its larvae may still read them as its locations
+    (:func:`neurotox.assays.zebrafish.design.codes_as_locations`).
     """
-    found = values.astype(str).str.extract(_LOCATION, expand=False)
-    if found.isna().any() or not len(found):
-        return None
-    num = found.astype(int)
-    if num.max() <= 24:
+    num = _location_numbers(values)
+    if num is None or num.max() <= 24:
         return None
     return list(number_to_well(num, 12 if num.max() <= 96 else 24))
 
@@ -959,9 +967,12 @@ def _layout_wells(df: pd.DataFrame, path: Path, multi_plate: bool) -> list[str]:
         except ValueError as exc:
             raise InputError(str(exc), path=path,
                              where=f"row {_row(df, i)}, column 'well'") from None
+    if locations is None and _location_numbers(df["well"]) is not None:
+        df.attrs["location_codes"] = True   # c01 … c24: wells of row C, or locations
     if locations is not None:     # said with how the file was read (the run notes)
         df.attrs["dialect"] = (df.attrs.get("dialect") or "") + \
-            "; wells given as ZebraLab locations c01 ..., row-major (c01 = A01, c13 = B01)"
+            "; wells given as ZebraLab locations c01 ..., row-major (c01 = A01, c13 = B01 " \
+            "on a 96-well plate; a zebrafish export is joined on its own locations)"
         # the codes themselves: a zebrafish export with locations is joined on them
         df["location"] = df["well"].astype(str).str.extract(_LOCATION, expand=False).astype(int)
     df["well"] = wells

@@ -246,7 +246,7 @@ def test_library_warnings_are_one_log_line_not_raw_stderr(invoke, monkeypatch):
     assert result.exit_code == 0
     assert result.stderr.splitlines() == [
         "WARNING: statsmodels (RuntimeWarning): The design matrix is rank-deficient. "
-        "The model ...", "1 warning(s) above"]
+        "The model ...", "INFO: 1 warning(s) above"]
 
 
 def test_a_failure_no_check_foresaw_is_one_line_and_exit_3(invoke, tmp_path, monkeypatch):
@@ -306,7 +306,7 @@ def test_warnings_said_in_worker_processes_count_and_fail_under_strict(invoke, m
         "WARNING: a library default for field 1", "WARNING: a library default for field 2",
         "WARNING: field 1: the channels look swapped",
         "WARNING: field 2: the channels look swapped"]
-    assert lines[-1] == "4 warning(s) above"
+    assert lines[-1] == "INFO: 4 warning(s) above"
 
 
 def test_json_log_lines_carry_time_level_run_id_and_pid(invoke, tmp_path):

@@ -25,7 +25,8 @@ def _python(code: str, **kw) -> subprocess.CompletedProcess:
                           text=True, timeout=600, check=False, **kw)
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT],
+                         ids=lambda s: s.name)
 def test_a_signal_after_the_command_ended_exits_0_with_one_note(tmp_path, sig):
     # stranger46 F5: the process took 1.2-1.5 s to exit after `wrote … to OUT`; a SIGTERM
     # then killed it (exit 143, no line) although its output was complete. The signal is
@@ -45,17 +46,19 @@ def test_a_signal_after_the_command_ended_exits_0_with_one_note(tmp_path, sig):
     assert verify(out) == []
 
 
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
 def test_a_signal_once_the_output_is_in_place_lets_the_command_finish(invoke, tmp_path,
-                                                                      monkeypatch):
-    # SIGTERM between the rename that completes the output and the command's end: the
-    # command prints its last line, exits 0, and says the signal came
+                                                                      monkeypatch, sig):
+    # SIGTERM (or Ctrl-C: it gave 'Aborted!', exit 1) between the rename that completes
+    # the output and the command's end: the command prints its last line, exits 0, and
+    # says the signal came
     from neurotox.io import output
 
     committed = output.output_committed
 
     def then_terminated(what: str) -> None:
         committed(what)
-        signal.raise_signal(signal.SIGTERM)
+        signal.raise_signal(sig)
 
     monkeypatch.setattr(output, "output_committed", then_terminated)
     out = tmp_path / "sim"
@@ -63,9 +66,23 @@ def test_a_signal_once_the_output_is_in_place_lets_the_command_finish(invoke, tm
     assert r.exit_code == 0, r.output
     assert r.stdout == f"wrote tmaze to {out}\n"
     assert r.stderr.splitlines() == [
-        f"WARNING: output complete; stopped by SIGTERM after it was written: "
+        f"WARNING: output complete; stopped by {sig.name} after it was written: "
         f"output folder {out}"]
     assert verify(out) == []
+
+
+def test_ctrl_c_before_the_output_is_complete_still_aborts(invoke, tmp_path, monkeypatch):
+    from neurotox.io import output
+
+    def interrupted(*args, **kw):
+        signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(output, "build_manifest", interrupted)
+    r = invoke("-q", "simulate", "tmaze", "-o", tmp_path / "sim")
+    assert r.exit_code == 1
+    assert r.stderr.splitlines() == ["", "Aborted!"]
+    assert list(tmp_path.iterdir()) == []
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # given back
 
 
 def test_sigterm_before_the_output_is_complete_still_stops_the_run(invoke, tmp_path,

@@ -292,7 +292,7 @@ def test_a_note_taken_before_the_output_folder_opens_reaches_the_run(invoke, tmp
         assert not out.exists()
         return
     assert r.exit_code == 0, r.output
-    assert r.stderr.splitlines()[-1] == "1 warning(s) above"
+    assert r.stderr.splitlines()[-1] == "INFO: 1 warning(s) above"
     assert r.stderr.count(f"WARNING: {cut}") == 1
     notes = json.loads((out / "manifest.json").read_text())["notes"]
     assert notes.count(f"warning: {cut}") == 1

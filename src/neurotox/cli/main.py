@@ -5,10 +5,11 @@ machine (:class:`OSError`: disk full, read-only folder, name too long,
 permission denied; out of memory) print one line naming the file and the
 row/column/key, and exit with status 2 -- never a traceback. SIGTERM (what
 batch schedulers send) is handled like Ctrl-C: the run stops, its staging
-folder is removed, and the exit status is 143. Once the command's output is
-complete (its folder renamed into place, its study stored), SIGTERM no longer
-stops it: the command ends normally, exit 0, with one ``WARNING:`` line. Run as
-a program, the process ends as soon as the command has (:func:`_exit_now`).
+folder is removed, and the exit status is 143 (1 and click's ``Aborted!`` for
+Ctrl-C). Once the command's output is complete (its folder renamed into place,
+its study stored), neither SIGTERM, SIGHUP nor Ctrl-C (SIGINT) stops it: the
+command ends normally, exit 0, with one ``WARNING:`` line. Run as a program,
+the process ends as soon as the command has (:func:`_exit_now`).
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class _ProcessEnd:
     """How the process ends when neurotox runs as a program rather than in a test.
 
     ``owned`` is set by :meth:`NeurotoxGroup.main` called to run the program
-    (arguments from ``sys.argv``): SIGTERM and SIGHUP then keep a handler until the
+    (arguments from ``sys.argv``): SIGTERM, SIGHUP and SIGINT then keep a handler until the
     process ends, and it ends at once after the command (:func:`_exit_now`).
     """
 
@@ -248,7 +249,7 @@ class NeurotoxGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         """Run the command; report any failure as one line.
 
-        Once it has ended, SIGTERM and SIGHUP no longer stop it: its output, its
+        Once it has ended, SIGTERM, SIGHUP and SIGINT no longer stop it: its output, its
         error line and exit status are said already (:func:`_on_sigterm`).
         """
         _END.begin()
@@ -390,7 +391,7 @@ def _exit_now(code: Any) -> None:
     1–1.5 s in which a SIGTERM would kill a process whose output is complete. The
     exit handlers are run (log files closed, worker pools joined), the standard
     streams flushed, and the process ends without that tear-down. Until then
-    SIGTERM and SIGHUP are only noted (:func:`_record_late`).
+    SIGTERM, SIGHUP and SIGINT are only noted (:func:`_record_late`).
     """
     if code is None:
         code = 0
@@ -432,7 +433,7 @@ def _counting_warnings(run: Callable[[], Any]) -> Any:
     finally:
         root.removeHandler(counter)
     if counter.count:
-        _say(f"{counter.count} warning(s) above", logging.INFO, warnings=counter.count)
+        _say(f"INFO: {counter.count} warning(s) above", logging.INFO, warnings=counter.count)
     return out
 
 
@@ -630,7 +631,7 @@ def _json_console() -> logging.Handler | None:
 
 def _say(text: str, level: int = logging.ERROR, formatter: logging.Formatter | None = None,
          **fields: Any) -> None:
-    """A line of the CLI itself on standard error (``Error: …``, ``WARNING: …``).
+    """A line of the CLI itself on standard error (``Error: …``, ``WARNING: …``, ``INFO: …``).
 
     With ``--log-format json`` it is a JSON line like the log's (``fields`` added),
     also written to the log file, so that standard error holds only JSON lines.
@@ -643,7 +644,7 @@ def _say(text: str, level: int = logging.ERROR, formatter: logging.Formatter | N
     if formatter is None:
         click.echo(text, err=True)
         return
-    message = text.removeprefix("Error: ").removeprefix("WARNING: ")
+    message = re.sub(r"^(Error|WARNING|INFO): ", "", text)
     record = log.makeRecord(log.name, level, "neurotox", 0, message,
                             None, None, extra={JSON_FIELDS: fields})
     click.echo(formatter.format(record), err=True)
@@ -687,31 +688,43 @@ def _show_version(ctx: click.Context, value: bool) -> None:
 def _on_sigterm(signum: int, frame: Any) -> None:
     """Stop the command (:class:`Terminated`), unless its output is complete already.
 
-    A complete output (renamed into place, a study stored) stays the run's result:
-    the command ends as it would have (printing its last line), exit 0, and
-    :func:`_late_note` says that the signal came.
+    SIGINT (Ctrl-C) stops it as Python does by default (:class:`KeyboardInterrupt`:
+    click's ``Aborted!``, exit 1). A complete output (renamed into place, a study
+    stored) stays the run's result: the command ends as it would have (printing
+    its last line), exit 0, and :func:`_late_note` says that the signal came.
     """
     if committed_outputs() or _END.ended:
         _record_late(signum, frame)
         return
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise Terminated(signal.Signals(signum).name)
 
 
 def _record_late(signum: int, frame: Any) -> None:
-    """Note a SIGTERM or SIGHUP that came after the command's output was complete."""
+    """Note a SIGTERM, SIGHUP or SIGINT that came after the command's output was complete."""
     _END.late.append(signal.Signals(signum).name)
+
+
+#: Signals handled by :func:`_on_sigterm`, each with the handler it must have to be
+#: taken over (its default action; Python's KeyboardInterrupt for SIGINT).
+_HANDLED = tuple((getattr(signal, name), default) for name, default in (
+    ("SIGTERM", signal.SIG_DFL), ("SIGHUP", signal.SIG_DFL),
+    ("SIGINT", signal.default_int_handler)) if hasattr(signal, name))
 
 
 def _handle_sigterm(ctx: click.Context) -> None:
     """Turn SIGTERM (and SIGHUP) into :class:`Terminated` for this command.
 
-    Only in the main thread, and only where the signal has its default action: a
-    signal the caller chose to ignore (``nohup``) stays ignored.
+    SIGINT still raises KeyboardInterrupt; after the output is complete all three are
+    only noted (:func:`_on_sigterm`). Only in the main thread, and only where the
+    signal has its default action: a signal the caller chose to ignore (``nohup``, a
+    background job's SIGINT) stays ignored.
     """
     if threading.current_thread() is not threading.main_thread():
         return
-    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
-        if sig is None or signal.getsignal(sig) is not signal.SIG_DFL:
+    for sig, default in _HANDLED:
+        if signal.getsignal(sig) is not default:
             continue
         previous = signal.signal(sig, _on_sigterm)
         # run as the program, the process ends right after the command: the signal

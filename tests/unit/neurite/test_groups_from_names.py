@@ -216,7 +216,7 @@ def test_two_vehicle_groups_are_pooled_with_a_warning_or_one_is_named(named_fold
     assert pooled.exit_code == 0, pooled.output
     assert "groups 'DMSO' (3 well(s)), 'controle' (3 well(s)) are all read as vehicle " \
            "controls and pooled" in pooled.output
-    assert pooled.output.strip().endswith("\n1 warning(s) above")
+    assert pooled.output.strip().endswith("\nINFO: 1 warning(s) above")
     named = CliRunner().invoke(cli, [*base, "--control", "DMSO", "-o", str(tmp_path / "named")])
     assert named.exit_code == 0, named.output
     assert "vehicle controls" not in named.output

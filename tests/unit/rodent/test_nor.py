@@ -174,3 +174,60 @@ def test_objects_named_by_role_have_no_side_bias(make_study, tmp_path, header, b
     assert e.loc[("nor_discrimination_index", "a2"), "exclusion_reason"] == \
         "training side bias |0.400| > 0.35"
     assert not e.loc[("nor_discrimination_index", "a1"), "excluded"]
+
+
+# stranger40 A2: two retention tests in one ANY-maze sheet (1 h and 24 h) could not be run
+# in one analysis ("second test row"); phase_map now names both, each its own timepoint
+TWO_TESTS = ("Animal,Stage,Left object : time,Right object : time\n"
+             "a1,Habituation,0,0\na1,Training,10,10\na1,Test 1h,15,5\na1,Test 24h,12,8\n"
+             "a2,Training,6,14\na2,Test 1h,9,21\na2,Test 24h,10,10\n"
+             "a3,Training,9,11\na3,Test 1h,14,6\na3,Test 24h,3,2\n")
+
+
+def test_two_retention_tests_in_one_sheet_are_two_timepoints(make_study, tmp_path):
+    study = make_study([("a1", "C", "M"), ("a2", "C", "M"), ("a3", "C", "M")])
+    (tmp_path / "am.csv").write_text(TWO_TESTS)
+    (tmp_path / "key.csv").write_text("subject,novel_side\na1,left\na2,right\na3,left\n")
+    # a technical exclusion of one test only, by its label
+    (tmp_path / "flags.csv").write_text("subject,phase,reason\na3,Test 1h,light failed\n")
+    params = NorParameters(max_training_bias=0.35, phase_map={
+        "Habituation": "ignore", "Test 1h": "test", "Test  24h": "test"})
+    res = analyse(study, [tmp_path / "am.csv", tmp_path / "key.csv", tmp_path / "flags.csv"],
+                  params)
+    e = res.endpoints.set_index(["endpoint", "subject", "timepoint"])
+    di = e.xs("nor_discrimination_index")
+    assert di["value"].to_dict() == pytest.approx({
+        ("a1", "Test 1h"): 0.5, ("a1", "Test 24h"): 0.2,        # novel left: (L - R)/(L + R)
+        ("a2", "Test 1h"): 0.4, ("a2", "Test 24h"): 0.0,        # novel right
+        ("a3", "Test 1h"): 0.4, ("a3", "Test 24h"): 0.2})
+    # a2's training side bias |(6 - 14)/20| = 0.4 > 0.35 excludes both of its tests
+    assert di.loc[("a2", "Test 24h"), "exclusion_reason"] == "training side bias |0.400| > 0.35"
+    assert di.loc[("a3", "Test 24h"), "exclusion_reason"] == \
+        "total test exploration 5.000 s < 10 s"
+    assert not di.loc[("a1", "Test 24h"), "excluded"]
+    assert di.loc[("a3", "Test 1h"), "exclusion_reason"] == "technical flag: light failed"
+    # the training trial once per animal, with the protocol's timepoint
+    tr = res.endpoints[res.endpoints["endpoint"] == "nor_training_total_exploration"]
+    assert sorted(zip(tr["subject"], tr["timepoint"], tr["value"], strict=True)) == [
+        ("a1", "NA", 20.0), ("a2", "NA", 20.0), ("a3", "NA", 20.0)]
+    a = res.details["nor_animals"]
+    assert list(zip(a["phase"], a["timepoint"], a["subject"], strict=True))[:3] == [
+        ("training", "NA", "a1"), ("training", "NA", "a2"), ("training", "NA", "a3")]
+    assert len(a) == 9 and sorted(set(a["timepoint"])) == ["NA", "Test 1h", "Test 24h"]
+    one = res.details["nor_one_sample"]
+    one = one[one["sex"] == "all"].set_index("timepoint")
+    assert one.loc["Test 1h", "n"] == 1 and one.loc["Test 1h", "mean"] == pytest.approx(0.5)
+    assert one.loc["Test 24h", "n"] == 1 and one.loc["Test 24h", "mean"] == pytest.approx(0.2)
+    assert res.notes[0] == (
+        "NOR: 2 retention tests in the inputs ('Test 1h', 'Test 24h', phase_map): each is "
+        "compared with the animal's training trial and reported as its own timepoint; the "
+        "training endpoints once, timepoint 'NA'")
+    left_out = [n for n in res.notes if "left out (phase_map: ignore)" in n]
+    assert left_out == ["am.csv: 1 row(s) with Stage 'Habituation' left out (phase_map: "
+                        "ignore), rows 2"]
+    # a test label no input holds is an error, not a timepoint without data
+    params = NorParameters(phase_map={"Test 1h": "test", "Test 24h": "test",
+                                      "Test 7d": "test", "Habituation": "ignore"})
+    with pytest.raises(InputError, match="phase_map maps 'Test 7d' to test, but no NOR input "
+                       "holds a test trial labelled so"):
+        analyse(study, [tmp_path / "am.csv", tmp_path / "key.csv"], params)

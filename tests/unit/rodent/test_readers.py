@@ -210,9 +210,8 @@ def test_anymaze_results_clock_times_and_an_ignored_stage(tmp_path):
     (HABIT.replace("Habituation", "Test 1h"), {"test 1h": "test"},
      "row 4, column 'Stage': animal 'm1' has a second test row (Stage 'Test'; the first is row "
      "2, 'Test 1h'): leave one stage out with --param \"phase_map={Test 1h: ignore}\"; two "
-     "tests (e.g. two delays) are two runs, each with the other test left out and its own "
-     "timepoint: --param \"phase_map={Test: ignore}\" --param timepoint=..., then --param "
-     "\"phase_map={Test 1h: ignore}\""),
+     "tests (e.g. two delays) are analysed together, each its own timepoint, when phase_map "
+     "names both: --param \"phase_map={Test 1h: test, Test: test}\""),
 ])
 def test_anymaze_results_stage_messages_name_phase_map(tmp_path, text, phase_map, message):
     with pytest.raises(FormatError, match=re.escape(message)):

@@ -116,6 +116,80 @@ def test_48_well_plate_locations_are_placed_six_by_eight(tmp_path):
     assert t.loc["B01", "value"] == 20 and t.loc["D01", "group"] == "T"
 
 
+def _export_24(tmp_path, named: bool):
+    """A 24-well ZebraLab export as the daphnia plate's: locations ``c1-001`` …, ``an`` 0 and 1.
+
+    Location n (row-major, 6 columns) moves n mm + 1 mm in each of two 60-s periods;
+    ``animal`` names its well row-major (c1-007 = B01) or is empty.
+    """
+    lines = [HEAD]
+    for s in (0, 60):
+        for n in range(1, 25):
+            name = _row_major(n, 6) if named else ""
+            lines += [f"c1-{n:03d}\t{name}\t{an}\t{s}\t{s + 60}\t{n}\t1" for an in (0, 1)]
+    (tmp_path / "plate24.xls").write_text("\n".join(lines) + "\n")
+    return read_export(tmp_path / "plate24.xls")
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_24_well_layout_in_location_codes_c01_to_c24_joins_on_the_locations(tmp_path, named):
+    # c01 ... c24 are also the wells C01 ... C24 (they were read so, and the run refused:
+    # 'well(s) 'A01', ... are in the export but not in the layout'); the export numbers its
+    # larvae and only the locations fit, so the layout is joined on them
+    ex = _export_24(tmp_path, named)
+    groups = ["C" if n % 3 else "T" for n in range(1, 25)]          # c03, c06 ... treated
+    lay = _layout(tmp_path, [f"c{n:02d}" for n in range(1, 25)], groups)
+    r = analyse([ex], ZebrafishParameters(schedule=LIGHT, plate_format=24), layouts=lay)
+    assert "layout in ZebraLab location codes: joined on the exports' own location column " \
+        "(not on wells derived from the codes)" in r.notes
+    t = _total(r)
+    assert len(t) == 24 and sorted(t.index) == sorted(_row_major(n, 6) for n in range(1, 25))
+    assert t.loc["B01", "value"] == 2 * (7 + 1) and t.loc["B01", "group"] == "C"     # c07
+    assert t.loc["C03", "value"] == 2 * (15 + 1) and t.loc["C03", "group"] == "T"    # c15
+    assert t.loc["D06", "value"] == 2 * (24 + 1) and t.loc["D06", "group"] == "T"    # c24
+    assert (t["group"] == ["C" if n % 3 else "T" for n in
+                           t.index.map(lambda w: (ord(w[0]) - 65) * 6 + int(w[1:]))]).all()
+    if not named:   # without plate_format the larvae are named on 96 wells (c07 = A07)
+        t = _total(analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay))
+        assert t.loc["A07", "value"] == 16 and t.loc["A07", "group"] == "C"
+        assert t.loc["B12", "value"] == 50 and t.loc["B12", "group"] == "T"
+
+
+def test_codes_c01_to_c12_that_are_the_exports_wells_stay_wells(tmp_path):
+    # row C of a 96-well plate (locations c25 ... c36, named C01 ... C12), the layout
+    # written c01 ... c12: as wells it fits, so it is read as wells
+    lines = [HEAD] + [f"c{n + 24:02d}\t{_row_major(n + 24, 12)}\t1\t{s}\t{s + 60}\t{n}\t1"
+                      for s in (0, 60) for n in range(1, 13)]
+    (tmp_path / "rowc.xls").write_text("\n".join(lines) + "\n")
+    ex = read_export(tmp_path / "rowc.xls")
+    lay = _layout(tmp_path, [f"c{n:02d}" for n in range(1, 13)], ["C"] * 6 + ["T"] * 6)
+    r = analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
+    assert not any("joined on the exports' own location" in n for n in r.notes)
+    t = _total(r)
+    assert t.loc["C01", "value"] == 2 * (1 + 1) and t.loc["C07", "group"] == "T"
+
+
+def test_location_code_layout_for_an_export_naming_wells_uses_the_plates_rows(tmp_path):
+    # a 48-well export whose locations are saved as well names (A01 ... F08): the layout's
+    # codes c01 ... c48 are placed row-major on plate_format's 8 columns (c09 = B01)
+    lines = [HEAD] + [f"{_row_major(n, 8)}\t\t1\t{s}\t{s + 60}\t{n}\t1"
+                      for s in (0, 60) for n in range(1, 49)]
+    (tmp_path / "named48.xls").write_text("\n".join(lines) + "\n")
+    ex = read_export(tmp_path / "named48.xls")
+    lay = _layout(tmp_path, [f"c{n:02d}" for n in range(1, 49)],
+                  ["C" if n <= 12 else "T" for n in range(1, 49)])
+    t = _total(analyse([ex], ZebrafishParameters(schedule=LIGHT, plate_format=48),
+                       layouts=lay))
+    assert t.loc["B01", "value"] == 2 * (9 + 1) and t.loc["B04", "group"] == "C"      # c12
+    assert t.loc["B05", "group"] == "T" and t.loc["F08", "value"] == 2 * (48 + 1)    # c13
+    with pytest.raises(InputError, match=re.escape(
+            "well(s) 'E01', 'E02', 'E03', 'E04', 'E05', 'E06', 'E07', 'E08', 'F01', 'F02', "
+            "'F03', 'F04', 'F05', 'F06', 'F07', 'F08' of plate 'named48' are in the export but "
+            "not in the layout (list empty wells with group 'blank'); the layout's location "
+            "codes are placed row-major on a 96-well plate: set the protocol's plate_format")):
+        analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
+
+
 def _grid(rows: int, cols: int) -> set[str]:
     return {_row_major(n, cols) for n in range(1, rows * cols + 1)}
 

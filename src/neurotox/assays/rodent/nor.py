@@ -59,6 +59,7 @@ from neurotox.assays.rodent.nor_objects import (
     role_notes,
     unsided_note,
 )
+from neurotox.assays.rodent.nor_retention import several_tests, test_labels
 from neurotox.assays.rodent.params import NorParameters
 from neurotox.errors import InputError, quoted
 from neurotox.sidetables import unknown_names, unknown_note
@@ -305,7 +306,18 @@ def run(study: Study, spec: AssaySpec, params: NorParameters) -> AssayResult:
 
 
 def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResult:
-    """Analyse NOR input files for the subjects of ``study``."""
+    """Analyse NOR input files for the subjects of ``study``.
+
+    Several labels mapped to ``test`` by ``phase_map`` (``Test 1h``, ``Test 24h``) are
+    several retention tests, each its own timepoint (:mod:`.nor_retention`).
+    """
+    labels = test_labels(params)
+    if len(labels) > 1:
+        return several_tests(lambda p: _analyse(study, files, p), params, labels)
+    return _analyse(study, files, params)
+
+
+def _analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResult:
     data = collect(files, params)
     if not len(data["exploration"]):
         names = quoted(p.name for p in files)

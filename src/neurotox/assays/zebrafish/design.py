@@ -11,6 +11,7 @@ from neurotox.assays.zebrafish.inputs import file_wells
 from neurotox.assays.zebrafish.params import ZebrafishParameters
 from neurotox.errors import InputError, quoted
 from neurotox.io.zebrafish import Export
+from neurotox.study import PLATE_FORMATS, number_to_well
 
 
 def design_info(exports: list[Export], plate_map: pd.DataFrame | None) -> pd.DataFrame | None:
@@ -30,7 +31,7 @@ def design(larvae: pd.DataFrame, *, layouts: dict[str, pd.DataFrame] | None,
     (EPA, bmdrc, Tanguay tables) are used. Group IDs default to the
     concentration (``C0``, ``C2.16`` …) when the layout has none.
     """
-    lay = _layout_rows(larvae, layouts)
+    lay = _layout_rows(larvae, layouts, params.plate_format)
     if lay is None and file_info is not None:
         lay = larvae[["plate", "well"]].merge(
             file_info.drop_duplicates(["plate", "well"]), how="left", on=["plate", "well"])
@@ -76,8 +77,34 @@ def _layout_unit(layouts: dict[str, pd.DataFrame] | None, params: ZebrafishParam
     return units.pop() if units else params.concentration_unit
 
 
-def _layout_rows(larvae: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None
-                 ) -> pd.DataFrame | None:
+def codes_as_locations(larvae: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None
+                       ) -> dict[str, pd.DataFrame] | None:
+    """Layouts in codes ``c01`` … ``c24`` read as the export's locations when only that fits.
+
+    Such codes are also the wells C01 … C24 (:func:`neurotox.study.read_layout`
+    keeps them as wells). For an export that numbers its larvae (ZebraLab
+    locations: a 24-well plate is ``c01`` … ``c24``) they are its locations when
+    the tracked wells are not all among the layout's wells and the tracked
+    location numbers are all among the codes; the layout is then joined on the
+    export's own locations, as one with a code above ``c24`` is.
+    """
+    if not layouts or "location" not in larvae.columns or larvae["location"].isna().any() \
+            or not all(df.attrs.get("location_codes") for df in layouts.values()):
+        return layouts
+    wells = set().union(*(df["well"].astype(str) for df in layouts.values()))
+    codes = {int(w[1:]) for w in wells}
+    if set(larvae["well"].astype(str)) <= wells \
+            or not set(larvae["location"].astype(int)) <= codes:
+        return layouts
+    out = {}
+    for key, df in layouts.items():
+        out[key] = df.assign(location=df["well"].astype(str).str[1:].astype(int))
+        out[key].attrs = dict(df.attrs)
+    return out
+
+
+def _layout_rows(larvae: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None,
+                 plate_format: int | None = None) -> pd.DataFrame | None:
     if not layouts:
         return None
     plates = larvae["plate"].unique()
@@ -99,6 +126,11 @@ def _layout_rows(larvae: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None
     key = "location" if _by_location(larvae, table) else "well"
     if key == "well":
         _check_names_agree(larvae, path)
+        if "location" in table.columns and table["location"].notna().all():
+            # location codes, for an export that names its wells: on the plate's rows
+            n = plate_format or (96 if table["location"].max() <= 96 else 384)
+            table["well"] = number_to_well(table["location"].astype(int), PLATE_FORMATS[n][1])
+            table.attrs["code_plate"] = n
     else:   # a layout in the export's location codes: joined on the export's own locations
         table = table.drop(columns="well").assign(location=table["location"].astype(float))
         larvae = larvae.assign(location=larvae["location"].astype(float))
@@ -157,7 +189,11 @@ def _check_layout_wells(larvae: pd.DataFrame, table: pd.DataFrame, path: str | N
             plate = sorted(missing)[0][0]
             wells = [w for p, w in missing if p == plate]
             hint = ""
-            if key == "well" and "plate_format" in larvae.columns:
+            if "code_plate" in table.attrs:
+                hint = (f"; the layout's location codes are placed row-major on a "
+                        f"{table.attrs['code_plate']}-well plate: set the protocol's "
+                        "plate_format (6, 12, 24, 48, 96 or 384) if that is not the plate")
+            elif key == "well" and "plate_format" in larvae.columns:
                 n = larvae.loc[larvae["plate"].astype(str) == plate, "plate_format"].max()
                 hint = (f"; the export numbers its larvae, placed on a {n:g}-well plate: set "
                         "the protocol's plate_format (6, 12, 24, 48, 96 or 384) if that is "

@@ -283,10 +283,13 @@ def read_flags(path: Path, *, video_regex: str | None = None, video_include: str
             notes.append(f"{path.name}: {len(skipped)} flagged video(s) not of this assay")
     else:
         for i, r in enumerate(df.itertuples(index=False)):
-            phase = phase_of(r.phase)
+            phase = phase_of(r.phase, phase_map)
             if phase is None:
-                raise FormatError(f"phase {r.phase!r} is not training or test", path=path,
+                raise FormatError(f"phase {r.phase!r} is not training or test; "
+                                  f"{phase_hint(r.phase)}", path=path,
                                   where=f"row {i + 2}, column 'phase'")
+            if phase == IGNORE_PHASE:   # a stage left out (or another retention test's)
+                continue
             rows.append({"subject": r.subject, "phase": phase, "reason": r.reason,
                          "source": f"{path.name}:row {i + 2}"})
     table, merged = merge_repeats(frame(rows, FLAG_COLUMNS), ["subject", "phase", "reason"],
@@ -478,9 +481,9 @@ def _second_row(df: pd.DataFrame, animal: str, pcol: str, phase: str, first: int
     how = (f"leave one stage out with --param \"phase_map={{{leave}: ignore}}\"" if a != b else
            "keep one row per animal and phase")
     if phase == "test" and a != b:
-        how += (f"; two tests (e.g. two delays) are two runs, each with the other test left "
-                f"out and its own timepoint: --param \"phase_map={{{yaml_key(b)}: ignore}}\" "
-                f"--param timepoint=..., then --param \"phase_map={{{yaml_key(a)}: ignore}}\"")
+        how += (f"; two tests (e.g. two delays) are analysed together, each its own "
+                f"timepoint, when phase_map names both: --param \"phase_map={{{yaml_key(a)}: "
+                f"test, {yaml_key(b)}: test}}\"")
     who = "animal" if animal.lower() == "animal" else "subject"
     return (f"{who} {df[animal].iloc[i]!r} has a second {phase} row ({pcol} {b!r}; the first "
             f"is row {first + 2}, {a!r}): {how}")
