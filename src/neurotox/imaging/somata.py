@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.measure import label
 
-from neurotox.imaging.compiled import euclidean_distance, gaussian, label_counts, lookup, watershed
+from neurotox.imaging.compiled import bincount, euclidean_distance, gaussian, lookup, watershed
 from neurotox.imaging.preprocess import fill_holes
 
 
@@ -102,7 +102,7 @@ def find_somata(wide: np.ndarray, *, min_area: float,
     lab, n = label(wide, connectivity=2, return_num=True)
     if n == 0:
         return np.zeros(wide.shape, np.int32)
-    areas = label_counts(lab, minlength=n + 1)
+    areas = bincount(lab, minlength=n + 1)
     areas[0] = 0
     big = areas >= min_area
     big[0] = False

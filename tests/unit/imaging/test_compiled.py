@@ -15,14 +15,13 @@ from scipy import ndimage as ndi
 from skimage.segmentation import watershed as skimage_watershed
 
 from neurotox.imaging.compiled import (
+    bincount,
     block_mean,
     chessboard_distance_at,
     cross_extreme,
     euclidean_distance,
     gaussian,
-    grey_counts,
     grow_labels,
-    label_counts,
     label_moments,
     labelled_values,
     lookup,
@@ -204,8 +203,8 @@ def test_label_counts_moments_and_lookup_equal_numpy_s(dtype):
     labels = ndi.label(RNG.random((70, 90)) < 0.4)[0].astype(dtype)
     n = int(labels.max())
     assert n > 20
-    np.testing.assert_array_equal(label_counts(labels), np.bincount(labels.ravel()))
-    np.testing.assert_array_equal(label_counts(labels, minlength=n + 5),
+    np.testing.assert_array_equal(bincount(labels), np.bincount(labels.ravel()))
+    np.testing.assert_array_equal(bincount(labels, minlength=n + 5),
                                   np.bincount(labels.ravel(), minlength=n + 5))
     inside = np.flatnonzero(labels)
     lab = labels.ravel()[inside]
@@ -248,15 +247,23 @@ def test_block_mean_equals_numpy(factor):
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
-def test_grey_counts_equal_numpy_bincount(dtype):
+def test_bincount_of_grey_images_equals_numpy_s(dtype):
     top = np.iinfo(dtype).max
     img = RNG.integers(0, top // 3, (97, 61)).astype(dtype)
     img[5, 7] = top                                    # the full range, and gaps below it
-    np.testing.assert_array_equal(grey_counts(img), np.bincount(img.ravel()))
-    np.testing.assert_array_equal(grey_counts(img[::3, ::2]), np.bincount(img[::3, ::2].ravel()))
-    np.testing.assert_array_equal(grey_counts(img[:0]), np.bincount(img[:0].ravel()))
+    got = bincount(img)
+    assert got.dtype == np.int64 and len(got) == top + 1 and got[top] == 1
+    np.testing.assert_array_equal(got, np.bincount(img.ravel()))
+    np.testing.assert_array_equal(bincount(img[::3, ::2]), np.bincount(img[::3, ::2].ravel()))
+    np.testing.assert_array_equal(bincount(img[:0]), np.bincount(img[:0].ravel()))
+
+
+def test_bincount_leaves_what_it_cannot_count_to_numpy():
+    np.testing.assert_array_equal(bincount(np.array([[0, 3], [3, 1]], np.int8)), [1, 1, 0, 2])
+    with pytest.raises(ValueError):
+        bincount(np.array([1, -1]))
     with pytest.raises(TypeError):
-        grey_counts(img.astype(np.int32))
+        bincount(np.array([0.5, 1.0]))
 
 
 def test_ridge_response_is_the_hessian_eigenvalue_rule():
