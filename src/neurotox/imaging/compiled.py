@@ -723,6 +723,18 @@ def lookup(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return out
 
 
+def keep_labels(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The objects marked in ``keep`` (index = old label), renumbered 1..k in order; 0 elsewhere.
+
+    ``int32``; ``keep[0]`` (the background) is ignored. The labels of
+    ``skimage.segmentation.relabel_sequential`` after the dropped objects are
+    set to 0, in one pass.
+    """
+    kept = np.asarray(keep, bool).copy()
+    kept[:1] = False
+    return lookup((np.cumsum(kept) * kept).astype(np.int32), labels)
+
+
 @numba.njit(cache=True, nogil=True)
 def _lookup(table, flat, out):                    # pragma: no cover - compiled
     n = table.size

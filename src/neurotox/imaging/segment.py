@@ -23,6 +23,7 @@ from neurotox.imaging.compiled import (
     above_own_level,
     bincount,
     gaussian,
+    keep_labels,
     labelled_values,
     lookup,
     object_distance_maxima,
@@ -228,7 +229,7 @@ def _drop_dim(objects: np.ndarray, smoothed: np.ndarray, *, med: float,
         return objects, 0
     keep = np.concatenate([[False], ~dim])
     values.keep(keep)
-    out = lookup((np.cumsum(keep) * keep).astype(np.int32), objects)    # renumbered in order
+    out = keep_labels(objects, keep)
     return out, int(dim.sum())
 
 
@@ -449,7 +450,7 @@ def filter_by_area(labels: np.ndarray, *, min_area: float, max_area: float) -> N
     large = areas > max_area
     drop = small | large
     kept = (areas > 0) & ~drop
-    keep = lookup((np.cumsum(kept) * kept).astype(np.int32), labels)    # renumbered in order
+    keep = keep_labels(labels, kept)
     return NucleiResult(labels=keep, n_rejected_small=int(small.sum()),
                         n_rejected_large=int(large.sum()), rejected_area=int(areas[drop].sum()))
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
+from skimage.segmentation import relabel_sequential
 from skimage.segmentation import watershed as skimage_watershed
 
 from neurotox.imaging.compiled import (
@@ -22,6 +23,7 @@ from neurotox.imaging.compiled import (
     euclidean_distance,
     gaussian,
     grow_labels,
+    keep_labels,
     label_moments,
     labelled_values,
     lookup,
@@ -264,6 +266,18 @@ def test_bincount_leaves_what_it_cannot_count_to_numpy():
         bincount(np.array([1, -1]))
     with pytest.raises(TypeError):
         bincount(np.array([0.5, 1.0]))
+
+
+def test_keep_labels_are_relabel_sequential_s_of_the_kept_objects():
+    labels = ndi.label(RNG.random((80, 70)) < 0.4)[0].astype(np.int32)
+    n = int(labels.max())
+    keep = RNG.random(n + 1) < 0.5
+    keep[0] = True                                     # the background stays 0 all the same
+    got = keep_labels(labels, keep)
+    want, _, _ = relabel_sequential(np.where(keep[labels] & (labels > 0), labels, 0))
+    assert got.dtype == np.int32 and int(got.max()) == int(keep[1:].sum())
+    np.testing.assert_array_equal(got, want)
+    assert keep[0]                                     # the caller's array is not changed
 
 
 def test_ridge_response_is_the_hessian_eigenvalue_rule():
