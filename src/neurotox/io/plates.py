@@ -1250,6 +1250,28 @@ def _check_not_a_volume(axes: str, shape: tuple[int, ...], path: Path) -> None:
                               f"field or channels; {fix}", path=path)
 
 
+#: TIFF compression schemes that are lossy JPEG (tifffile's codes: old-style JPEG, JPEG,
+#: Adobe's lossy JPEG).
+JPEG_COMPRESSION = (6, 7, 34892)
+
+
+def lossy_jpeg(path: Path) -> bool:
+    """Whether an image file is lossy JPEG: a ``.jpg``/``.jpeg`` file or a JPEG-compressed TIFF.
+
+    A TIFF that cannot be read says False here (the file checks name it).
+    """
+    suffix = path.suffix.lower()
+    if suffix in (".jpg", ".jpeg"):
+        return True
+    if suffix not in (".tif", ".tiff"):
+        return False
+    try:
+        with tifffile.TiffFile(path) as tif:
+            return int(tif.pages.first.compression) in JPEG_COMPRESSION
+    except Exception:  # noqa: BLE001 - tifffile raises many types on damaged files
+        return False
+
+
 #: Pages of a TIFF whose image data are checked to lie within the file (the rest: a stack).
 CHECKED_PAGES = 256
 
