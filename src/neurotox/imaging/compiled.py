@@ -154,18 +154,6 @@ def _ridge_at(g, i, j, up, down, left, right, scale2, penalty, out):   # pragma:
         out[i, j] = resp
 
 
-def grey_counts(image: np.ndarray) -> np.ndarray:
-    """``np.bincount(image.ravel())`` of an 8- or 16-bit image, without NumPy's int64 copy."""
-    flat = np.ascontiguousarray(image).ravel()
-    if flat.dtype not in (np.uint8, np.uint16):
-        raise TypeError(f"grey_counts needs an 8- or 16-bit image, not {flat.dtype}")
-    if not flat.size:
-        return np.zeros(0, np.int64)
-    counts = np.zeros(int(np.iinfo(flat.dtype).max) + 1, np.int64)
-    _count(flat, counts)
-    return counts[:int(flat.max()) + 1]
-
-
 @numba.njit(cache=True, nogil=True)
 def _count(flat, counts):                         # pragma: no cover - compiled
     for v in flat:
@@ -680,14 +668,14 @@ def _one_piece(mask):                             # pragma: no cover - compiled
     return reached == total
 
 
-def label_counts(labels: np.ndarray, minlength: int = 0) -> np.ndarray:
-    """``np.bincount(labels.ravel(), minlength=minlength)`` of non-negative integer labels.
+def bincount(values: np.ndarray, minlength: int = 0) -> np.ndarray:
+    """``np.bincount(values.ravel(), minlength=minlength)`` of non-negative integer values.
 
-    Counted where the labels are, without the 64-bit copy of the whole image
-    NumPy makes of 32-bit labels first.
+    Labels, or the grey values of an 8- or 16-bit image, counted where they
+    are, without the 64-bit copy of the whole array NumPy makes first.
     """
-    flat = np.ascontiguousarray(labels).ravel()
-    if flat.dtype.kind not in "iu" or (flat.size and flat.min() < 0):
+    flat = np.ascontiguousarray(values).ravel()
+    if flat.dtype.kind not in "iu" or (flat.dtype.kind == "i" and flat.size and flat.min() < 0):
         return np.bincount(flat, minlength=minlength)
     top = int(flat.max()) + 1 if flat.size else 0
     counts = np.zeros(max(top, minlength), np.int64)
@@ -733,6 +721,18 @@ def lookup(table: np.ndarray, labels: np.ndarray) -> np.ndarray:
     if not _lookup(tab, lab.ravel(), out.ravel()):
         return tab[lab]                          # NumPy's wrap-around or its error
     return out
+
+
+def keep_labels(labels: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The objects marked in ``keep`` (index = old label), renumbered 1..k in order; 0 elsewhere.
+
+    ``int32``; ``keep[0]`` (the background) is ignored. The labels of
+    ``skimage.segmentation.relabel_sequential`` after the dropped objects are
+    set to 0, in one pass.
+    """
+    kept = np.asarray(keep, bool).copy()
+    kept[:1] = False
+    return lookup((np.cumsum(kept) * kept).astype(np.int32), labels)
 
 
 @numba.njit(cache=True, nogil=True)

@@ -382,7 +382,7 @@ def cell_table(pixels: SkeletonPixels, nuclei: np.ndarray, bodies: np.ndarray, *
     # areas and sums of row and column numbers over the labelled pixels, in one pass
     counts, rows, cols = compiled.label_moments(nuclei, n)
     nuc_area = counts[1:]
-    body_area = compiled.label_counts(bodies, minlength=n + 1)[1:]
+    body_area = compiled.bincount(bodies, minlength=n + 1)[1:]
     with np.errstate(invalid="ignore", divide="ignore"):
         r = rows[1:] / np.maximum(nuc_area, 1)
         c = cols[1:] / np.maximum(nuc_area, 1)

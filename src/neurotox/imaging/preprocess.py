@@ -95,9 +95,9 @@ def level_spacing(image: np.ndarray, step: float) -> float:
     if step <= 0:
         return 0.0
     if image.dtype in (np.uint8, np.uint16):     # a histogram instead of a sort
-        from neurotox.imaging.compiled import grey_counts
+        from neurotox.imaging.compiled import bincount
 
-        counts = grey_counts(image)
+        counts = bincount(image)
         cum = np.cumsum(counts)
         lo, hi = (_sorted_value(cum, q) for q in (0.01, 0.99))
         levels = np.flatnonzero(counts)
@@ -147,9 +147,9 @@ def grey_level_step(image: np.ndarray) -> float:
     """Smallest difference between distinct grey levels of ``image`` (0 if constant)."""
     sample = np.asarray(image)[::3, ::3]
     if sample.dtype in (np.uint8, np.uint16):
-        from neurotox.imaging.compiled import grey_counts
+        from neurotox.imaging.compiled import bincount
 
-        levels = np.flatnonzero(grey_counts(sample))     # sorted, no sort needed
+        levels = np.flatnonzero(bincount(sample))     # sorted, no sort needed
     else:
         levels = np.unique(sample)
     if len(levels) < 2:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from neurotox.imaging.compiled import gaussian, grey_counts, ridge_response
+from neurotox.imaging.compiled import bincount, gaussian, ridge_response
 from neurotox.imaging.preprocess import block_mean, estimate_noise
 
 #: Focus is measured on the strongest structure: pixels in the top 2 % of the
@@ -307,7 +307,7 @@ def _clipped_top(img: np.ndarray, top: int) -> bool:
     """Whether the histogram of an integer image ends in a spike at ``top``."""
     low = int(img.min())
     if img.dtype in (np.uint8, np.uint16):
-        counts = grey_counts(img)
+        counts = bincount(img)
         values = np.flatnonzero(counts)
         counts = counts[values]
     elif top - low > 1 << 20:           # 32-bit data spread wide: the grey values present
@@ -354,5 +354,5 @@ def grey_levels(image: np.ndarray) -> float:
     """
     sample = np.asarray(image)[::2, ::2]
     if sample.dtype in (np.uint8, np.uint16):
-        return float(np.count_nonzero(grey_counts(sample)))
+        return float(np.count_nonzero(bincount(sample)))
     return float(len(np.unique(sample)))

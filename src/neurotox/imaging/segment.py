@@ -21,8 +21,9 @@ from skimage.segmentation import relabel_sequential
 
 from neurotox.imaging.compiled import (
     above_own_level,
+    bincount,
     gaussian,
-    label_counts,
+    keep_labels,
     labelled_values,
     lookup,
     object_distance_maxima,
@@ -142,7 +143,7 @@ def segment_nuclei(image: np.ndarray, *, diameter: float, min_area: float, max_a
                         factor=threshold_factor, values=values)
     cut_mask = fill_holes(above_own_level(smoothed, objects, cuts))     # cuts[0] = +inf
     pieces, n_pieces = label(cut_mask, return_num=True)
-    sizes = label_counts(pieces, minlength=n_pieces + 1)
+    sizes = bincount(pieces, minlength=n_pieces + 1)
     tiny = sizes <= 3
     tiny[0] = True
     if tiny[1:].any():
@@ -176,7 +177,7 @@ class _ObjectValues:
     def __init__(self, objects: np.ndarray, smoothed: np.ndarray):
         lab, val = labelled_values(objects, smoothed)
         self.values = _sorted_by_object(lab, np.asarray(val, np.float32))
-        self.counts = label_counts(objects)          # the background's count set to 0
+        self.counts = bincount(objects)          # the background's count set to 0
         self.counts[0] = 0
         self.starts = np.concatenate([[0], np.cumsum(self.counts)[:-1]])
 
@@ -228,7 +229,7 @@ def _drop_dim(objects: np.ndarray, smoothed: np.ndarray, *, med: float,
         return objects, 0
     keep = np.concatenate([[False], ~dim])
     values.keep(keep)
-    out = lookup((np.cumsum(keep) * keep).astype(np.int32), objects)    # renumbered in order
+    out = keep_labels(objects, keep)
     return out, int(dim.sum())
 
 
@@ -443,13 +444,13 @@ def near_objects(labels: np.ndarray, margin: float) -> np.ndarray:
 
 def filter_by_area(labels: np.ndarray, *, min_area: float, max_area: float) -> NucleiResult:
     """Remove labelled objects outside ``[min_area, max_area]`` and relabel."""
-    areas = label_counts(labels)
+    areas = bincount(labels)
     areas[0] = 0
     small = (areas > 0) & (areas < min_area)
     large = areas > max_area
     drop = small | large
     kept = (areas > 0) & ~drop
-    keep = lookup((np.cumsum(kept) * kept).astype(np.int32), labels)    # renumbered in order
+    keep = keep_labels(labels, kept)
     return NucleiResult(labels=keep, n_rejected_small=int(small.sum()),
                         n_rejected_large=int(large.sum()), rejected_area=int(areas[drop].sum()))
 

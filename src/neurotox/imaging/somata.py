@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from skimage.measure import label
 
-from neurotox.imaging.compiled import euclidean_distance, gaussian, label_counts, lookup, watershed
+from neurotox.imaging.compiled import bincount, euclidean_distance, gaussian, keep_labels, watershed
 from neurotox.imaging.preprocess import fill_holes
 
 
@@ -102,7 +102,7 @@ def find_somata(wide: np.ndarray, *, min_area: float,
     lab, n = label(wide, connectivity=2, return_num=True)
     if n == 0:
         return np.zeros(wide.shape, np.int32)
-    areas = label_counts(lab, minlength=n + 1)
+    areas = bincount(lab, minlength=n + 1)
     areas[0] = 0
     big = areas >= min_area
     big[0] = False
@@ -114,7 +114,7 @@ def find_somata(wide: np.ndarray, *, min_area: float,
         whole_core = 2.0 * np.asarray(ndi.maximum(depth, whole_lab, np.arange(m + 1)))
         core = np.asarray(ndi.maximum(whole_core[whole_lab], lab, np.arange(n + 1)))
         big &= core >= min_core
-    somata = lookup((np.cumsum(big) * big).astype(np.int32), lab)    # kept renumbered 1..k
+    somata = keep_labels(lab, big)
     if fill or split is not None:
         somata = _fill_labels(somata, fill_holes(somata > 0))
     if split is not None:

@@ -1136,12 +1136,72 @@ def _tiff_palette(cmap: np.ndarray, data: np.ndarray, path: Path) -> np.ndarray:
     if data.max(initial=0) >= cmap.shape[-1]:
         raise FormatError(f"palette image uses colour {int(data.max())} of a palette of "
                           f"{cmap.shape[-1]}", path=path)
-    used = cmap[:, np.unique(data)]
-    if (used == used[:1]).all():            # a grey palette: one plane
+    kind = _palette_kind(cmap, data)
+    if kind == "grey":                      # a grey palette: one plane
         return cmap[0][data]
-    if display_lut(used.T):                 # an ImageJ LUT ("Fire"): indices are data
+    if kind == "lut":                       # an ImageJ LUT ("Fire"): indices are data
         return data
     return np.moveaxis(cmap[:, data], 0, -1)
+
+
+def _palette_kind(cmap: np.ndarray, data: np.ndarray) -> str:
+    """What the palette colours the image uses are: ``"grey"``, ``"lut"`` or ``"colour"``.
+
+    ``"lut"``: a display look-up table (:func:`display_lut`).
+    """
+    used = cmap[:, np.unique(data)]
+    if (used == used[:1]).all():
+        return "grey"
+    return "lut" if display_lut(used.T) else "colour"
+
+
+#: How a channel file read whole was turned into intensities, by what it stores.
+_READ_AS = {
+    "grey": "a palette image of greys: read as the palette's grey values",
+    "lut": "a palette image whose colours are a display look-up table (as ImageJ saves an "
+           "image shown in 'Fire' or 'Green'): read as its palette indices, the data",
+    "colour": "a palette image of colours: read as the red, green and blue of its palette",
+    "table": "a pseudo-coloured channel (one channel saved through a colour table as colour): "
+             "read as its brightest colour plane at each pixel, the channel's own values",
+}
+
+
+def colour_reading(source: PlaneSource) -> str | None:
+    """How a channel file read whole was turned into one grey plane; None for a grey image.
+
+    Said for palette images (:func:`_read_array`: through a grey palette, as
+    the indices of a display LUT, or as the palette's colours) and for colour
+    images that are one channel's colour table (:func:`_colour_table`, read
+    by :func:`_rgb_to_grey`); grey stored as equal red, green and blue is no
+    conversion. A merge of several channels is warned about elsewhere
+    (:func:`colours_mixed`).
+    """
+    if source.plane is not None:
+        return None
+    palette = _stored_palette(source.path)
+    said = [_READ_AS[_palette_kind(*palette)]] if palette is not None else []
+    data = np.squeeze(_read_array(source.path))
+    if data.ndim == 3 and data.shape[2] in (3, 4) and data.shape[0] > 4 and \
+            _colour_table(data) and not (data[..., :3] == data[..., :1]).all():
+        said.append(_READ_AS["table"])
+    return "; ".join(said) or None
+
+
+def _stored_palette(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The palette (colours by plane, 3 x n) and the indices of a palette image; else None."""
+    if path.suffix.lower() in (".tif", ".tiff"):
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages.first
+            if int(page.photometric) != 3 or page.colormap is None:
+                return None
+            return np.asarray(page.colormap), page.asarray()
+    from PIL import Image
+
+    with Image.open(path) as im:
+        if im.mode not in ("P", "PA") or not im.getpalette("RGB"):
+            return None
+        palette = np.asarray(im.getpalette("RGB"), np.uint8).reshape(-1, 3)
+        return palette.T, np.asarray(im.getchannel(0) if im.mode == "PA" else im)
 
 
 def _tiff_intensities(page: tifffile.TiffPage, data: np.ndarray, path: Path) -> np.ndarray:
@@ -1188,6 +1248,28 @@ def _check_not_a_volume(axes: str, shape: tuple[int, ...], path: Path) -> None:
             what, fix = _VOLUME_AXES[axis]
             raise FormatError(f"the file holds {what} of {size} planes (axes {axes}), not a 2-D "
                               f"field or channels; {fix}", path=path)
+
+
+#: TIFF compression schemes that are lossy JPEG (tifffile's codes: old-style JPEG, JPEG,
+#: Adobe's lossy JPEG).
+JPEG_COMPRESSION = (6, 7, 34892)
+
+
+def lossy_jpeg(path: Path) -> bool:
+    """Whether an image file is lossy JPEG: a ``.jpg``/``.jpeg`` file or a JPEG-compressed TIFF.
+
+    A TIFF that cannot be read says False here (the file checks name it).
+    """
+    suffix = path.suffix.lower()
+    if suffix in (".jpg", ".jpeg"):
+        return True
+    if suffix not in (".tif", ".tiff"):
+        return False
+    try:
+        with tifffile.TiffFile(path) as tif:
+            return int(tif.pages.first.compression) in JPEG_COMPRESSION
+    except Exception:  # noqa: BLE001 - tifffile raises many types on damaged files
+        return False
 
 
 #: Pages of a TIFF whose image data are checked to lie within the file (the rest: a stack).

@@ -12,17 +12,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from scipy import ndimage as ndi
+from skimage.segmentation import relabel_sequential
 from skimage.segmentation import watershed as skimage_watershed
 
 from neurotox.imaging.compiled import (
+    bincount,
     block_mean,
     chessboard_distance_at,
     cross_extreme,
     euclidean_distance,
     gaussian,
-    grey_counts,
     grow_labels,
-    label_counts,
+    keep_labels,
     label_moments,
     labelled_values,
     lookup,
@@ -204,8 +205,8 @@ def test_label_counts_moments_and_lookup_equal_numpy_s(dtype):
     labels = ndi.label(RNG.random((70, 90)) < 0.4)[0].astype(dtype)
     n = int(labels.max())
     assert n > 20
-    np.testing.assert_array_equal(label_counts(labels), np.bincount(labels.ravel()))
-    np.testing.assert_array_equal(label_counts(labels, minlength=n + 5),
+    np.testing.assert_array_equal(bincount(labels), np.bincount(labels.ravel()))
+    np.testing.assert_array_equal(bincount(labels, minlength=n + 5),
                                   np.bincount(labels.ravel(), minlength=n + 5))
     inside = np.flatnonzero(labels)
     lab = labels.ravel()[inside]
@@ -248,15 +249,35 @@ def test_block_mean_equals_numpy(factor):
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
-def test_grey_counts_equal_numpy_bincount(dtype):
+def test_bincount_of_grey_images_equals_numpy_s(dtype):
     top = np.iinfo(dtype).max
     img = RNG.integers(0, top // 3, (97, 61)).astype(dtype)
     img[5, 7] = top                                    # the full range, and gaps below it
-    np.testing.assert_array_equal(grey_counts(img), np.bincount(img.ravel()))
-    np.testing.assert_array_equal(grey_counts(img[::3, ::2]), np.bincount(img[::3, ::2].ravel()))
-    np.testing.assert_array_equal(grey_counts(img[:0]), np.bincount(img[:0].ravel()))
+    got = bincount(img)
+    assert got.dtype == np.int64 and len(got) == top + 1 and got[top] == 1
+    np.testing.assert_array_equal(got, np.bincount(img.ravel()))
+    np.testing.assert_array_equal(bincount(img[::3, ::2]), np.bincount(img[::3, ::2].ravel()))
+    np.testing.assert_array_equal(bincount(img[:0]), np.bincount(img[:0].ravel()))
+
+
+def test_bincount_leaves_what_it_cannot_count_to_numpy():
+    np.testing.assert_array_equal(bincount(np.array([[0, 3], [3, 1]], np.int8)), [1, 1, 0, 2])
+    with pytest.raises(ValueError):
+        bincount(np.array([1, -1]))
     with pytest.raises(TypeError):
-        grey_counts(img.astype(np.int32))
+        bincount(np.array([0.5, 1.0]))
+
+
+def test_keep_labels_are_relabel_sequential_s_of_the_kept_objects():
+    labels = ndi.label(RNG.random((80, 70)) < 0.4)[0].astype(np.int32)
+    n = int(labels.max())
+    keep = RNG.random(n + 1) < 0.5
+    keep[0] = True                                     # the background stays 0 all the same
+    got = keep_labels(labels, keep)
+    want, _, _ = relabel_sequential(np.where(keep[labels] & (labels > 0), labels, 0))
+    assert got.dtype == np.int32 and int(got.max()) == int(keep[1:].sum())
+    np.testing.assert_array_equal(got, want)
+    assert keep[0]                                     # the caller's array is not changed
 
 
 def test_ridge_response_is_the_hessian_eigenvalue_rule():

@@ -85,7 +85,48 @@ def test_a_plate_of_grey_jpegs_is_warned_about_as_lossy():
     assert jpeg_note(paths, colour=False) == (
         "warning: 4 field(s) are JPEG files ('P_A01_s1_w2.jpg', 'P_A02_s1_w2.jpg', "
         "'P_A03_s1_w2.jpg' and 1 more): their lossy compression artefacts can be traced as "
-        "faint neurite where the background is flat (grey JPEGs at quality 95 read +40..+45 % "
-        "neurite length against their 16-bit source); analyse the original TIFF or PNG files "
-        "if there are any")
+        "faint neurite where the background is flat, so neurite lengths may read high (grey "
+        "JPEGs at quality 95 read +40..+45 % neurite length against their 16-bit source); "
+        "analyse the original images, exported as TIFF or PNG (lossless), if there are any")
     assert jpeg_note([Path("x.png"), Path("y.tif")], colour=False) is None
+
+
+def test_a_plate_of_grey_jpegs_written_by_pillow_gets_one_warning(tmp_path):
+    # stranger48 #3: grey JPEG channel files (quality 95) read +40..+45 % neurite length
+    # against their 16-bit source; a JPEG-compressed TIFF is the same lossy data. One
+    # warning per run, counting the fields; lossless PNG and TIFF get none
+    import numpy as np
+    import tifffile
+    from PIL import Image
+
+    from neurotox.assays.neurite.plate import plan_fields
+    from neurotox.imaging.synthetic import synthetic_field
+
+    def plate(folder, save):
+        folder.mkdir()
+        for well, seed in (("A01", 1), ("A02", 2), ("A03", 3)):
+            f = synthetic_field(seed, shape=(128, 128))
+            for ch, plane in ((1, f.nuclei), (2, f.neurites)):
+                save(folder / f"P_{well}_s1_w{ch}", (plane / plane.max() * 255).astype(np.uint8))
+        params = NeuriteParameters(pixel_size_um=0.65, pattern="P_{well}_s{field}_w{channel}{*}",
+                                   nuclei_channel="1", neurite_channel="2")
+        _, notes = plan_fields(folder, params, overlays="none")
+        return [n for n in notes if "JPEG" in n]
+
+    jpeg = plate(tmp_path / "jpg", lambda p, g: Image.fromarray(g).save(
+        p.with_suffix(".jpg"), quality=95))
+    assert jpeg == [
+        "warning: 3 field(s) are JPEG files ('P_A01_s1_w2.jpg', 'P_A02_s1_w2.jpg', "
+        "'P_A03_s1_w2.jpg'): their lossy compression artefacts can be traced as faint neurite "
+        "where the background is flat, so neurite lengths may read high (grey JPEGs at "
+        "quality 95 read +40..+45 % neurite length against their 16-bit source); analyse the "
+        "original images, exported as TIFF or PNG (lossless), if there are any"]
+    in_tiff = plate(tmp_path / "jtif", lambda p, g: tifffile.imwrite(
+        p.with_suffix(".tif"), g, compression="jpeg"))
+    assert len(in_tiff) == 1 and in_tiff[0].startswith(
+        "warning: 3 field(s) are lossy JPEG (JPEG files or JPEG-compressed TIFFs) "
+        "('P_A01_s1_w2.tif', ")
+    assert plate(tmp_path / "png", lambda p, g: Image.fromarray(g).save(
+        p.with_suffix(".png"))) == []
+    assert plate(tmp_path / "tif", lambda p, g: tifffile.imwrite(
+        p.with_suffix(".tif"), g, compression="zlib")) == []

@@ -565,8 +565,9 @@ def test_colour_jpeg_merges_are_named_in_a_warning(tmp_path):
     _, notes = plan_fields(tmp_path / "img", params, overlays="none")
     lossy = [n for n in notes if "colour JPEG" in n]
     assert lossy == ["warning: 1 field(s) are colour JPEG merges ('a.jpg'): their compression "
-                     "artefacts can be traced as faint neurite where the background is flat; "
-                     "analyse the original TIFF or PNG files if there are any"]
+                     "artefacts can be traced as faint neurite where the background is flat, "
+                     "so neurite lengths may read high; analyse the original TIFF or PNG "
+                     "files if there are any"]
 
 
 def test_a_zero_padding_band_is_cropped_off(tmp_path):

@@ -18,6 +18,7 @@ import pandas as pd
 
 from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.errors import quoted
+from neurotox.io.plates import lossy_jpeg
 
 _SAME = {".tiff": ".tif", ".jpeg": ".jpg"}
 #: A treated group whose share of fields of one kind differs from the control's by at least
@@ -117,17 +118,25 @@ def _differ(kinds: pd.DataFrame, what: str) -> str | None:
 
 
 def jpeg_note(paths: list[Path], *, colour: bool) -> str | None:
-    """The warning that fields are JPEG files (lossy), None when none is."""
-    lossy = [p for p in paths if p.suffix.lower() in (".jpg", ".jpeg")]
+    """The warning that fields are lossy JPEG (:func:`~neurotox.io.plates.lossy_jpeg`), or None.
+
+    JPEG files and JPEG-compressed TIFFs, colour merges or grey channel files:
+    the compression artefacts are traced as faint neurite where the background
+    is flat, so neurite lengths read high.
+    """
+    lossy = [p for p in paths if lossy_jpeg(p)]
     if not lossy:
         return None
+    what = "JPEG files" if all(p.suffix.lower() in (".jpg", ".jpeg") for p in lossy) \
+        else "lossy JPEG (JPEG files or JPEG-compressed TIFFs)"
+    named = quoted((p.name for p in lossy), limit=3)
     if colour:      # a colour JPEG mixes the planes' compression errors into each other
-        return (f"warning: {len(lossy)} field(s) are colour JPEG merges "
-                f"({quoted((p.name for p in lossy), limit=3)}): their compression artefacts "
-                "can be traced as faint neurite where the background is flat; analyse the "
-                "original TIFF or PNG files if there are any")
-    return (f"warning: {len(lossy)} field(s) are JPEG files "
-            f"({quoted((p.name for p in lossy), limit=3)}): their lossy compression "
-            "artefacts can be traced as faint neurite where the background is flat (grey "
-            "JPEGs at quality 95 read +40..+45 % neurite length against their 16-bit "
-            "source); analyse the original TIFF or PNG files if there are any")
+        return (f"warning: {len(lossy)} field(s) are colour JPEG merges ({named}): their "
+                "compression artefacts can be traced as faint neurite where the background is "
+                "flat, so neurite lengths may read high; analyse the original TIFF or PNG "
+                "files if there are any")
+    return (f"warning: {len(lossy)} field(s) are {what} ({named}): their lossy compression "
+            "artefacts can be traced as faint neurite where the background is flat, so neurite "
+            "lengths may read high (grey JPEGs at quality 95 read +40..+45 % neurite length "
+            "against their 16-bit source); analyse the original images, exported as TIFF or "
+            "PNG (lossless), if there are any")

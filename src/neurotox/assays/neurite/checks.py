@@ -11,6 +11,7 @@ from neurotox.imaging.channels import binary_values, blank_reason, swapped_chann
 from neurotox.io.plates import (
     FieldSource,
     PlaneSource,
+    colour_reading,
     colours_mixed,
     header_problem,
     is_colour_merge,
@@ -148,6 +149,19 @@ def check_first_field(source: FieldSource) -> str | None:
                         f"structures than the neurite channel ({source.neurite.describe()}): "
                         "are --nuclei-channel and --neurite-channel swapped?")
     return "; ".join(warnings) or None
+
+
+def reading_notes(source: FieldSource) -> list[str]:
+    """Run notes on how a plate's first field's channel files were read as grey.
+
+    A palette image (through its greys, as a display LUT's indices, or as its
+    colours) or a pseudo-coloured channel (one channel saved through a colour
+    table as RGB) is read otherwise than it is stored: each such file is named
+    (:func:`~neurotox.io.plates.colour_reading`).
+    """
+    return [f"the {role} file {plane.path.name} of the first field is {how}"
+            for role, plane in (("neurite", source.neurite), ("nuclear", source.nuclei))
+            if plane is not None and (how := colour_reading(plane))]
 
 
 def check_files_open(sources: list[FieldSource]) -> None:

@@ -16,6 +16,7 @@ from neurotox.assays.neurite.checks import (
     check_files_open,
     check_folder_starts,
     check_plate_start,
+    reading_notes,
 )
 from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
 from neurotox.assays.neurite.layout import (
@@ -226,6 +227,7 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
         plates.setdefault(source.plate, []).append(source)
     for warning in filter(None, map(check_plate_start, plates.values())):
         notes.append("warning: " + warning)
+    notes += [n for group in plates.values() for n in reading_notes(group[0])]
     check_folder_starts(sources)
     if params.non_neuronal == "channel":
         raise InputError("non_neuronal 'channel' needs a third image channel, which plate runs "
