@@ -25,6 +25,27 @@ PLAUSIBLE_G: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
 }
 
 
+def slip_units(value: float, bounds: tuple[float, float],
+               slips: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The units (with their factor) in which ``value`` would fall inside ``bounds``."""
+    lo, hi = bounds
+    return [(u, f) for u, f in slips if lo <= value * f <= hi]
+
+
+def slip_hint(value: float, unit: str, bounds: tuple[float, float],
+              slips: Iterable[tuple[str, float]]) -> str:
+    """``"; written in kg or N? (1.579 kg = 1579 g; 1.579 N = 161 g)"``, or ``""``.
+
+    The units of ``slips`` (name, factor to ``unit``) in which ``value`` would
+    fall inside ``bounds``: the unit slip of a value outside its range.
+    """
+    fits = slip_units(value, bounds, slips)
+    if not fits:
+        return ""
+    said = "; ".join(f"{value:g} {u} = {value * f:.4g} {unit}" for u, f in fits)
+    return f"; written in {' or '.join(u for u, _ in fits)}? ({said})"
+
+
 def species_key(species: str | None) -> str:
     """``rat``, ``mouse`` or ``any`` for a study's ``species`` text (``Rat``, ``Mus musculus``)."""
     words = set("".join(ch if ch.isalpha() else " " for ch in (species or "").lower()).split())
