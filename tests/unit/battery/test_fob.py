@@ -158,7 +158,10 @@ def test_fob_body_weight_must_be_positive_and_plausible(tmp_path, weight):
 @pytest.mark.parametrize("species, weight, message", [
     ("mouse", "350", r"body weight '350' is outside the plausible range 0.5-150 g \(species "
                      r"'mouse'\)"),
-    ("rat", "1", r"body weight '1' is outside the plausible range 2-1500 g \(species 'rat'\)"),
+    ("rat", "1", r"body weight '1' is outside the plausible range 2-1500 g \(species 'rat'\); "
+                 r"written in kg\? \(1 kg = 1000 g\)$"),
+    ("rat", "0.352", r"body weight '0.352' is outside the plausible range 2-1500 g \(species "
+                     r"'rat'\); written in kg\? \(0.352 kg = 352 g\)$"),
     ("rat", "350", None), ("mouse", "25.5", None), (None, "1999", None),
 ])
 def test_fob_body_weight_against_the_species(tmp_path, species, weight, message):

@@ -25,6 +25,10 @@ PLAUSIBLE_G: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
 }
 
 
+#: Units a weight outside its range (g) was likely written in, and the factor to g.
+WEIGHT_SLIPS = (("kg", 1000.0), ("mg", 0.001))
+
+
 def slip_units(value: float, bounds: tuple[float, float],
                slips: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
     """The units (with their factor) in which ``value`` would fall inside ``bounds``."""
@@ -75,6 +79,9 @@ def refuse_outside(df: pd.DataFrame, column: str, rng: tuple[float, float],
                    source: str) -> None:
     """InputError at the first weight of ``column`` outside ``rng`` (g), naming its cell.
 
+    The message names a likely unit slip: ``body weight 0.1246 g is outside the
+    plausible range 2-1500 g (species 'rat'); written in kg? (0.1246 kg = 124.6 g)``.
+
     ``df`` is a sheet as read by :mod:`neurotox.io.battery` (``attrs['path']``,
     ``row``); empty weights (NaN) are left to the assay.
     """
@@ -85,7 +92,8 @@ def refuse_outside(df: pd.DataFrame, column: str, rng: tuple[float, float],
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"{column.replace('_', ' ')} {v[i]:g} g is outside the plausible "
-                         f"range {lo:g}-{hi:g} g ({source})", path=df.attrs.get("path"),
+                         f"range {lo:g}-{hi:g} g ({source})"
+                         f"{slip_hint(v[i], 'g', rng, WEIGHT_SLIPS)}", path=df.attrs.get("path"),
                          where=where(df, i, column))
 
 

@@ -20,9 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery.common import (
     PLAUSIBLE_G,
+    WEIGHT_SLIPS,
     Recorder,
     check_written_groups,
     one_input,
+    slip_hint,
     species_key,
     subjects_of,
 )
@@ -225,7 +227,8 @@ def check_body_weight(scores: pd.DataFrame, study: Study, path: str) -> None:
     if len(bad):
         r = bad.iloc[0]
         raise InputError(f"body weight {r['raw']!r} is outside the plausible range "
-                         f"{lo:g}-{hi:g} g (species {study.spec.species!r})", path=path,
+                         f"{lo:g}-{hi:g} g (species {study.spec.species!r})"
+                         f"{slip_hint(r['value'], 'g', (lo, hi), WEIGHT_SLIPS)}", path=path,
                          where=r["where"])
 
 
