@@ -297,3 +297,30 @@ def test_signals_wait_until_the_renames_are_done_with_other_threads_running():
     finally:
         idle.set()
         signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.parametrize("raised, filename, filename2, reason", [
+    # a writer naming no file (pandas, lxml under ulimit -f): the folder the user gave
+    (lambda od: OSError(27, "File too large"), "{out}", None,
+     "File too large (writing the output folder; nothing written)"),
+    # a file of the hidden staging folder: the same file in the output folder
+    (lambda od: OSError(28, "No space left on device", str(od.staging / "csv" / "t.csv.part")),
+     "{out}/csv/t.csv", None, "No space left on device"),
+    (lambda od: OSError(13, "Permission denied", str(od.staging), None,
+                        str(od.staging / "a.txt")),
+     "{out}", "{out}/a.txt", "Permission denied"),
+    # a file elsewhere (an input) as it is
+    (lambda od: FileNotFoundError(2, "No such file or directory", "/nonexistent/x.csv"),
+     "/nonexistent/x.csv", None, "No such file or directory"),
+])
+def test_write_errors_name_the_output_folder_given_not_the_staging(tmp_path, monkeypatch,
+                                                                    raised, filename, filename2,
+                                                                    reason):
+    """stranger50: 'Error: .ulf20.neurotox-tmp-18448: File too large' named a hidden folder."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OSError) as err, OutputDir("out") as od:
+        raise raised(od)
+    assert err.value.filename == filename.format(out="out")
+    assert err.value.filename2 == (filename2 and filename2.format(out="out"))
+    assert err.value.strerror == reason
+    assert os.listdir(tmp_path) == []
