@@ -283,11 +283,25 @@ def test_fob_unit_headers_in_kg_g_and_cm(tmp_path, header, cells, expected):
         assert value(t, "grip_strength_forelimb", "A1")["value"] == pytest.approx(expected)
 
 
-def test_fob_unit_header_with_an_unknown_unit_is_refused(tmp_path):
-    sheet = "subject,occasion,Grip fore 1 (lb)\nA1,week4,2.4\n"
-    with pytest.raises(InputError, match=r"fob.csv, row 1: column 'Grip fore 1 \(lb\)': unit "
-                                         r"'lb' is not one neurotox reads for item 'grip_fore'; "
-                                         r"expected g or kg or N$"):
+@pytest.mark.parametrize("header, endpoint, cell, expected", [
+    ("Body weight (kg)", "fob_body_weight", "0.3502", 350.2),
+    ("body_temperature (°C)", "fob_body_temperature", "37.5", 37.5),
+])
+def test_fob_unit_headers_of_single_items(tmp_path, header, endpoint, cell, expected):
+    sheet = f"subject,occasion,{header}\nA1,week4,{cell}\n"
+    t = run_one(write_study(tmp_path, assays=[FOB], files={"fob.csv": sheet})).endpoints
+    assert value(t, endpoint, "A1")["value"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("header, message", [
+    ("Grip fore 1 (lb)", r"column 'Grip fore 1 \(lb\)': unit 'lb' is not one neurotox reads "
+                         r"for item 'grip_fore'; expected g or kg or N$"),
+    ("body_weight (N)", r"column 'body_weight \(N\)': unit 'N' is not one neurotox reads for "
+                        r"item 'body_weight'; expected g or kg$"),
+])
+def test_fob_unit_header_with_an_unknown_unit_is_refused(tmp_path, header, message):
+    sheet = f"subject,occasion,{header}\nA1,week4,2.4\n"
+    with pytest.raises(InputError, match=r"fob.csv, row 1: " + message):
         run_one(write_study(tmp_path, assays=[FOB], files={"fob.csv": sheet}))
 
 

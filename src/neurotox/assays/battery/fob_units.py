@@ -30,6 +30,7 @@ from neurotox.study import Study
 #: A header with its unit in brackets, as :func:`neurotox.io.battery.read_sheet` spells
 #: it: ``grip_fore_1_(n)``.
 _UNIT_HEADER = re.compile(r"^(?P<base>.+?)_?[(\[](?P<unit>[^()\[\]]+)[)\]]$")
+_WRITTEN_UNIT = re.compile(r"[(\[]\s*(?P<unit>[^()\[\]]+?)\s*[)\]]\s*$")
 _TRIAL = re.compile(r"^(?P<item>[a-z_]+?)_(?:t|trial)?\d+$")
 
 
@@ -42,10 +43,15 @@ def _item_of(name: str, aliases: dict[str, str]) -> FobItem | None:
     return item if item is not None and item.unit else None
 
 
-def _factors(item: FobItem) -> dict[str, float]:
-    """Units a header may give for ``item`` (lower case) → factor to the item's unit."""
-    return {item.unit.lower(): 1.0,
-            **{u.lower(): f for u, f in SLIP_UNITS.get(item.unit, ())}}
+#: Other spellings of an item's own unit in a header.
+_SAME_UNIT = {"degC": ("°c", "c", "deg_c")}
+
+
+def _units(item: FobItem) -> dict[str, float]:
+    """Units a header may give for ``item`` → factor to the item's unit (N for grips only)."""
+    slips = {u: f for u, f in SLIP_UNITS.get(item.unit, ())
+             if u != "N" or item.column.startswith("grip")}
+    return {item.unit: 1.0, **slips}
 
 
 def unit_headers(df: pd.DataFrame, aliases: dict[str, str]) -> list[str]:
@@ -65,10 +71,13 @@ def unit_headers(df: pd.DataFrame, aliases: dict[str, str]) -> list[str]:
         if item is None:
             continue
         head, target, unit = headers.get(col, col), m.group("base"), m.group("unit")
-        factor = _factors(item).get(unit)
+        units = _units(item)
+        same = {u.lower() for u in (item.unit, *_SAME_UNIT.get(item.unit, ()))}
+        factor = 1.0 if unit in same else {u.lower(): f for u, f in units.items()}.get(unit)
         if factor is None:
-            shown = " or ".join([item.unit, *(u for u, _ in SLIP_UNITS.get(item.unit, ()))])
-            raise InputError(f"column {head!r}: unit {unit!r} is not one neurotox reads for "
+            shown = " or ".join(units)
+            written = (_WRITTEN_UNIT.search(head) or m).group("unit")
+            raise InputError(f"column {head!r}: unit {written!r} is not one neurotox reads for "
                              f"item {item.column!r}; expected {shown}",
                              path=df.attrs.get("path"), where=f"row {df.attrs['header_row']}")
         if target in df.columns:
