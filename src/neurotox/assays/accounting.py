@@ -148,7 +148,7 @@ def unaccounted_subjects(study: Study, table: pd.DataFrame, files: list[Path], *
     if expected is None:
         return [], ""
     # the exclusions file is read only when something is missing
-    declared = functools.cache(lambda: _declared_exclusions(study))
+    declared = functools.cache(lambda: declared_exclusions(study))
     gaps, gap_note = _session_gaps(table, expected, files, declared)
     missing = expected[~expected["subject"].isin(set(table["subject"].astype(str)))]
     if missing.empty:
@@ -244,7 +244,7 @@ def _declared_whole(declared: dict[str, dict[str, str]], sessions: set[str]) -> 
     return {**out, **declared.get("", {})}
 
 
-def _declared_exclusions(study: Study) -> dict[str, dict[str, str]]:
+def declared_exclusions(study: Study) -> dict[str, dict[str, str]]:
     """Timepoint → subject → reason of the exclusions file's rows for all endpoints.
 
     Timepoint ``""`` holds the rows that exclude a whole subject.

@@ -960,6 +960,9 @@ class OutputDir:
             self._sink = NOTE_SINK.set(self.record.note_once)
         except FileExistsError:
             raise   # not ours
+        except OSError as exc:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            raise self._as_given(exc) from exc
         except BaseException:
             shutil.rmtree(self.staging, ignore_errors=True)
             raise
@@ -971,16 +974,53 @@ class OutputDir:
             shutil.rmtree(self.staging, ignore_errors=True)
             if isinstance(exc, OSError) and exc.filename is None and exc.errno in _WRITE_ERRNOS:
                 # a writer (pandas, matplotlib ...) that names no file: name the folder
-                raise OSError(exc.errno, exc.strerror, str(self.staging)) from exc
+                raise self._folder_error(exc.errno, exc.strerror) from exc
             if (code := _libxml_write_errno(exc)) is not None:
                 # openpyxl/python-docx write through lxml, which says IO_EFBIG, not OSError
-                raise OSError(code, os.strerror(code), str(self.staging)) from exc
+                raise self._folder_error(code, os.strerror(code)) from exc
+            if isinstance(exc, OSError) and (named := self._as_given(exc)) is not exc:
+                raise named from exc
             return
         try:
             self.commit()
         except BaseException:
             shutil.rmtree(self.staging, ignore_errors=True)
             raise
+
+    def _folder_error(self, code: int, reason: str) -> OSError:
+        """``out: File too large (writing the output folder; nothing written)``."""
+        return OSError(code, f"{reason} (writing the output folder; nothing written)",
+                       str(self.target))
+
+    def _given_path(self, name: Any) -> Any:
+        """A path in the hidden staging folder as the same path in the output folder given.
+
+        ``.out.neurotox-tmp-123/csv/results.csv.part`` → ``out/csv/results.csv``; any
+        other path (or None) as it is.
+        """
+        if name is None:
+            return None
+        try:
+            rel = Path(os.path.abspath(os.fsdecode(name))).relative_to(
+                os.path.abspath(self.staging))
+        except ValueError:
+            return name
+        if not rel.parts:
+            return str(self.target)
+        return str(self.target / rel.with_name(rel.name.removesuffix(".part")))
+
+    def _as_given(self, exc: OSError) -> OSError:
+        """``exc`` naming the output folder given, not the staging folder (else ``exc`` itself).
+
+        The user never sees the staging folder; a full disk or ``ulimit -f`` is said
+        of the folder (and file) they asked for.
+        """
+        names = [self._given_path(exc.filename), self._given_path(exc.filename2)]
+        if names == [exc.filename, exc.filename2]:
+            return exc
+        if names[1] is None:
+            return OSError(exc.errno, exc.strerror, names[0])
+        return OSError(exc.errno, exc.strerror, names[0], None, names[1])
 
     def _clean_stale(self) -> None:
         """Remove what killed runs on this target left: never a folder holding an input."""

@@ -62,7 +62,14 @@ WEIGHTS = "subject,body_weight,brain_weight\nA1,300,2.1\nA2,250,1.9\nB1,280,2.0\
     (None, "240", "-2", "row 5, column 'brain_weight'", r"expected a number > 0"),
     # absurd magnitudes against the species' plausible range
     ("rat", "240", "99999", "row 5, column 'brain_weight'",
-     r"brain weight 99999 g is outside the plausible range 0.1-3.5 g \(species 'rat'\)"),
+     r"brain weight 99999 g is outside the plausible range 0.1-3.5 g \(species 'rat'\)$"),
+    # a unit slip is named: the brain in mg, the body in kg
+    ("rat", "240", "2010", "row 5, column 'brain_weight'",
+     r"brain weight 2010 g is outside the plausible range 0.1-3.5 g \(species 'rat'\); "
+     r"written in mg\? \(2010 mg = 2.01 g\)$"),
+    ("rat", "0.24", "2.0", "row 5, column 'body_weight'",
+     r"body weight 0.24 g is outside the plausible range 2-1500 g \(species 'rat'\); "
+     r"written in kg\? \(0.24 kg = 240 g\)$"),
     ("Rattus norvegicus", "240", "1e-300", "row 5, column 'brain_weight'",
      r"brain weight 1e-300 g is outside the plausible range 0.1-3.5 g"),
     # rat weights in a study of mice: the first animal is refused

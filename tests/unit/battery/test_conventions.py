@@ -52,3 +52,9 @@ def test_neuropathology_says_who_was_examined():
         _params("neuropathology-standard"))[0]
     assert "each tissue's examined animals" in neuropathology_conventions(
         _params("neuropathology-standard", examined="per_tissue"))[0]
+    every = _params("neuropathology-standard", examined="all")
+    assert "every animal of the study (the subjects file) was examined, for every tissue, an " \
+           "animal without a row in the findings file counting as examined without findings " \
+           "(examined: all)" in neuropathology_conventions(every)[0]
+    assert "every animal of the entry's cohort(s) perfusion was examined" in \
+        neuropathology_conventions(every, ("perfusion",))[0]

@@ -96,10 +96,14 @@ def test_litter_mean_rows_count_as_litters_and_their_pups_as_pups(tmp_path):
 @pytest.mark.parametrize("species, weight, params, message", [
     # a rat pup's weight at VO typed in kg (0.11 for 110 g): refused, not averaged
     ("rat", "0.11", {}, r"lm.csv, row 3, column 'body_weight': body weight 0.11 g is outside "
-                        r"the plausible range 2-1500 g \(species 'rat'\)"),
+                        r"the plausible range 2-1500 g \(species 'rat'\); written in kg\? "
+                        r"\(0.11 kg = 110 g\)$"),
+    # ... and in mg (110000 for 110 g)
+    ("rat", "110000", {}, r"body weight 110000 g is outside the plausible range 2-1500 g "
+                          r"\(species 'rat'\); written in mg\? \(110000 mg = 110 g\)$"),
     # a rat-sized weight in a mouse study: P1's 210 g at PS (row 2) is the first
     ("Mus musculus", "12", {}, r"row 2, column 'body_weight': body weight 210 g is outside "
-                               r"the plausible range 0.5-150 g \(species 'Mus musculus'\)"),
+                               r"the plausible range 0.5-150 g \(species 'Mus musculus'\)$"),
     ("rat", "95", {"body_weight_range_g": [100, 400]},
      r"row 3, column 'body_weight': body weight 95 g is outside the plausible range "
      r"100-400 g \(parameter 'body_weight_range_g'\)"),

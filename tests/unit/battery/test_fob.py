@@ -158,7 +158,10 @@ def test_fob_body_weight_must_be_positive_and_plausible(tmp_path, weight):
 @pytest.mark.parametrize("species, weight, message", [
     ("mouse", "350", r"body weight '350' is outside the plausible range 0.5-150 g \(species "
                      r"'mouse'\)"),
-    ("rat", "1", r"body weight '1' is outside the plausible range 2-1500 g \(species 'rat'\)"),
+    ("rat", "1", r"body weight '1' is outside the plausible range 2-1500 g \(species 'rat'\); "
+                 r"written in kg\? \(1 kg = 1000 g\)$"),
+    ("rat", "0.352", r"body weight '0.352' is outside the plausible range 2-1500 g \(species "
+                     r"'rat'\); written in kg\? \(0.352 kg = 352 g\)$"),
     ("rat", "350", None), ("mouse", "25.5", None), (None, "1999", None),
 ])
 def test_fob_body_weight_against_the_species(tmp_path, species, weight, message):
@@ -241,3 +244,97 @@ def test_fob_score_words_of_the_items_own_scale(tmp_path, cell, expected):
         return
     with pytest.raises(InputError, match=expected):
         run_one(study)
+
+
+GRIPS_G = {"A1": ("1000", "1100"), "A2": ("900", "950"), "B1": ("700", "650"),
+           "B2": ("800", "820")}
+
+
+def _grip_sheet(header: str, grips: dict[str, tuple[str, str]]) -> str:
+    rows = "".join(f"{s},week4,{a},{b}\n" for s, (a, b) in grips.items())
+    return f"subject,occasion,{header}\n{rows}"
+
+
+def test_grip_header_in_newtons_is_converted_with_a_note(tmp_path):
+    grips = {"A1": ("15.48", "12.5"), "B2": ("8.1", "7.9")}
+    sheet = _grip_sheet("grip_fore_1 (N),Grip fore 2 [N]", grips)
+    result = run_one(write_study(tmp_path, assays=[FOB], species="rat",
+                                 files={"fob.csv": sheet}))
+    # 1 N = 1000 / 9.80665 g (gram-force): (15.48 + 12.5) / 2 N = 1426.6 g
+    assert value(result.endpoints, "grip_strength_forelimb", "A1")["value"] == \
+        pytest.approx(13.99 * 1000 / 9.80665)
+    assert value(result.endpoints, "grip_strength_forelimb", "B2")["value"] == \
+        pytest.approx(8 * 1000 / 9.80665)
+    assert "fob.csv: column 'grip_fore_1 (N)' converted to g (× 101.972)" in result.notes
+    assert "fob.csv: column 'Grip fore 2 [N]' converted to g (× 101.972)" in result.notes
+
+
+@pytest.mark.parametrize("header, cells, expected", [
+    ("grip_fore_1 (kg)", ("1.1", "1.2"), 1150.0), ("grip_fore_1 (g)", ("1100", "1200"), 1150.0),
+    ("foot_splay_1 (cm)", ("8.1", "8.3"), None),
+])
+def test_fob_unit_headers_in_kg_g_and_cm(tmp_path, header, cells, expected):
+    sheet = f"subject,occasion,{header},{header.replace('_1', '_2')}\nA1,week4,{cells[0]}," \
+            f"{cells[1]}\n"
+    t = run_one(write_study(tmp_path, assays=[FOB], files={"fob.csv": sheet})).endpoints
+    if expected is None:
+        assert value(t, "landing_foot_splay", "A1")["value"] == pytest.approx(82.0)
+    else:
+        assert value(t, "grip_strength_forelimb", "A1")["value"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("header, endpoint, cell, expected", [
+    ("Body weight (kg)", "fob_body_weight", "0.3502", 350.2),
+    ("body_temperature (°C)", "fob_body_temperature", "37.5", 37.5),
+])
+def test_fob_unit_headers_of_single_items(tmp_path, header, endpoint, cell, expected):
+    sheet = f"subject,occasion,{header}\nA1,week4,{cell}\n"
+    t = run_one(write_study(tmp_path, assays=[FOB], files={"fob.csv": sheet})).endpoints
+    assert value(t, endpoint, "A1")["value"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("header, message", [
+    ("Grip fore 1 (lb)", r"column 'Grip fore 1 \(lb\)': unit 'lb' is not one neurotox reads "
+                         r"for item 'grip_fore'; expected g or kg or N$"),
+    ("body_weight (N)", r"column 'body_weight \(N\)': unit 'N' is not one neurotox reads for "
+                        r"item 'body_weight'; expected g or kg$"),
+])
+def test_fob_unit_header_with_an_unknown_unit_is_refused(tmp_path, header, message):
+    sheet = f"subject,occasion,{header}\nA1,week4,2.4\n"
+    with pytest.raises(InputError, match=r"fob.csv, row 1: " + message):
+        run_one(write_study(tmp_path, assays=[FOB], files={"fob.csv": sheet}))
+
+
+@pytest.mark.parametrize("species, grips, message", [
+    ("rat", {"A1": ("15.48", "15.84"), "A2": ("12.5", "13.1"), "B1": ("14.2", "13.9"),
+             "B2": ("15.1", "14.0")},
+     r"fob.csv, column 'grip_fore_1': the values of item 'grip_fore' \(median 14.65, grips of "
+     r"0 left out\) sit below the usual range 100-2500 g of a rat's grip; written in N\? "
+     r"\(14.65 N = 1494 g\); give the unit in the header \('grip_fore_1 \(N\)'\) or correct "
+     r"the values$"),
+    ("mouse", {"A1": ("2.1", "2.2"), "A2": ("2.3", "2.4"), "B1": ("2.2", "0"),
+               "B2": ("2.6", "2.5")},
+     r"fob.csv, column 'grip_fore_1': the values of item 'grip_fore' \(median 2.25, grips of "
+     r"0 left out\) sit below the usual range 20-500 g of a mouse's grip; written in N\? "
+     r"\(2.25 N = 229.4 g\)"),
+])
+def test_grip_column_in_newtons_is_refused(tmp_path, species, grips, message):
+    sheet = _grip_sheet("grip_fore_1,grip_fore_2", grips)
+    study = write_study(tmp_path, assays=[FOB], species=species, files={"fob.csv": sheet})
+    with pytest.raises(InputError, match=message):
+        run_one(study)
+
+
+def test_one_grip_row_in_newtons_is_warned(tmp_path):
+    grips = {**GRIPS_G, "B1": ("15.48", "15.84")}
+    result = run_one(write_study(tmp_path, assays=[FOB], species="rat",
+                                 files={"fob.csv": _grip_sheet("grip_fore_1,grip_fore_2",
+                                                               grips)}))
+    assert [n for n in result.notes if n.startswith("warning:")] == [
+        "warning: fob.csv, row 4: grip_fore of B1 (week4) averages 15.66 g, below the usual "
+        "range 100-2500 g; written in N? (15.66 N = 1597 g); analysed as written in g"]
+    assert value(result.endpoints, "grip_strength_forelimb", "B1")["value"] == 15.66
+    plain = run_one(write_study(tmp_path / "g", assays=[FOB], species="rat",
+                                files={"fob.csv": _grip_sheet("grip_fore_1,grip_fore_2",
+                                                              GRIPS_G)}))
+    assert not [n for n in plain.notes if n.startswith("warning:")]

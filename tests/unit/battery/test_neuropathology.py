@@ -67,6 +67,36 @@ def test_examined_all_means_every_animal_of_the_entrys_cohorts(tmp_path):
     assert result.missing == []
 
 
+@pytest.mark.parametrize("exclusions, warned", [
+    # A1 found dead in week 4, never listed: counted examined without findings, so named
+    ("A1,,week4,found dead on day 20\nA2,,week4,found dead on day 21\n",
+     ["warning: neuropathology findings.csv: 1 animal(s) of cohort(s) perfusion that the "
+      "exclusions file names have no row in the findings file and are counted examined, "
+      "without findings (examined: all): A1 (found dead on day 20); give an animal that was "
+      "examined a row (NAD), or use examined: listed"]),
+    # excluded whole (or at timepoint NA): its neuropathology values are excluded by that row
+    ("A1,,,died on day 2\n", []), ("A1,,NA,not perfused\n", []),
+    # named, but listed in the findings file: examined
+    ("B1,,week4,found dead on day 20\n", []),
+])
+def test_examined_all_names_unlisted_animals_of_the_exclusions_file(tmp_path, exclusions,
+                                                                    warned):
+    """A2 is not of the entry's cohort; A1 has no row in the findings file."""
+    text = "subject,tissue,lesion,grade\nB1,,NAD,\nB2,sciatic nerve,axonal degeneration,2\n"
+    subjects = SUBJECTS.assign(cohort=["perfusion", "main", "perfusion", "perfusion"])
+    entry = {**NP, "parameters": {"examined": "all"}, "cohorts": ["perfusion"]}
+    result = run_one(write_study(
+        tmp_path, assays=[entry], subjects=subjects, exclusions="exclusions.csv",
+        files={"findings.csv": text,
+               "exclusions.csv": "subject,endpoint,timepoint,reason\n" + exclusions}))
+    assert [n for n in result.notes if n.startswith("warning:")] == warned
+    assert value(result.endpoints, "np_any_finding", "A1")["value"] == 0
+    assert ("convention: Neuropathology: incidence denominators: every animal of the entry's "
+            "cohort(s) perfusion was examined, for every tissue, an animal without a row in the "
+            "findings file counting as examined without findings (examined: all); ") in \
+        " ".join(result.notes)
+
+
 @pytest.mark.parametrize("line, where, message", [
     ("A1,liver,necrosis,1", "row 2, column 'tissue'", "unknown tissue 'liver'"),
     ("A1,sciatic nerve,gliosis,1", "row 2, column 'lesion'",

@@ -307,3 +307,30 @@ def test_a_keyed_warning_stays_a_warning_under_its_key():
     assert keyed_note("tmaze", "warning: 1 of 30 ...") == "warning: tmaze: 1 of 30 ..."
     assert keyed_note("tmaze", "convention: x") == "tmaze: convention: x"
     assert keyed_note("vf.csv", "warning: 2 series") == "warning: vf.csv: 2 series"
+
+
+@pytest.mark.parametrize("raised, filename, filename2, reason", [
+    # a writer naming no file (pandas, lxml under ulimit -f): the folder the user gave
+    (lambda od: OSError(27, "File too large"), "{out}", None,
+     "File too large (writing the output folder; nothing written)"),
+    # a file of the hidden staging folder: the same file in the output folder
+    (lambda od: OSError(28, "No space left on device", str(od.staging / "csv" / "t.csv.part")),
+     "{out}/csv/t.csv", None, "No space left on device"),
+    (lambda od: OSError(13, "Permission denied", str(od.staging), None,
+                        str(od.staging / "a.txt")),
+     "{out}", "{out}/a.txt", "Permission denied"),
+    # a file elsewhere (an input) as it is
+    (lambda od: FileNotFoundError(2, "No such file or directory", "/nonexistent/x.csv"),
+     "/nonexistent/x.csv", None, "No such file or directory"),
+])
+def test_write_errors_name_the_output_folder_given_not_the_staging(tmp_path, monkeypatch,
+                                                                    raised, filename, filename2,
+                                                                    reason):
+    """stranger50: 'Error: .ulf20.neurotox-tmp-18448: File too large' named a hidden folder."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(OSError) as err, OutputDir("out") as od:
+        raise raised(od)
+    assert err.value.filename == filename.format(out="out")
+    assert err.value.filename2 == (filename2 and filename2.format(out="out"))
+    assert err.value.strerror == reason
+    assert os.listdir(tmp_path) == []

@@ -24,6 +24,31 @@ PLAUSIBLE_G: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
 }
 
 
+#: Units a weight outside its range (g) was likely written in, and the factor to g.
+WEIGHT_SLIPS = (("kg", 1000.0), ("mg", 0.001))
+
+
+def slip_units(value: float, bounds: tuple[float, float],
+               slips: Iterable[tuple[str, float]]) -> list[tuple[str, float]]:
+    """The units (with their factor) in which ``value`` would fall inside ``bounds``."""
+    lo, hi = bounds
+    return [(u, f) for u, f in slips if lo <= value * f <= hi]
+
+
+def slip_hint(value: float, unit: str, bounds: tuple[float, float],
+              slips: Iterable[tuple[str, float]]) -> str:
+    """``"; written in kg or N? (1.579 kg = 1579 g; 1.579 N = 161 g)"``, or ``""``.
+
+    The units of ``slips`` (name, factor to ``unit``) in which ``value`` would
+    fall inside ``bounds``: the unit slip of a value outside its range.
+    """
+    fits = slip_units(value, bounds, slips)
+    if not fits:
+        return ""
+    said = "; ".join(f"{value:g} {u} = {value * f:.4g} {unit}" for u, f in fits)
+    return f"; written in {' or '.join(u for u, _ in fits)}? ({said})"
+
+
 def species_key(species: str | None) -> str:
     """``rat``, ``mouse`` or ``any`` for a study's ``species`` text (``Rat``, ``Mus musculus``)."""
     words = set("".join(ch if ch.isalpha() else " " for ch in (species or "").lower()).split())
@@ -53,6 +78,9 @@ def refuse_outside(df: pd.DataFrame, column: str, rng: tuple[float, float],
                    source: str) -> None:
     """InputError at the first weight of ``column`` outside ``rng`` (g), naming its cell.
 
+    The message names a likely unit slip: ``body weight 0.1246 g is outside the
+    plausible range 2-1500 g (species 'rat'); written in kg? (0.1246 kg = 124.6 g)``.
+
     ``df`` is a sheet as read by :mod:`neurotox.io.battery` (``attrs['path']``,
     ``row``); empty weights (NaN) are left to the assay.
     """
@@ -63,7 +91,8 @@ def refuse_outside(df: pd.DataFrame, column: str, rng: tuple[float, float],
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InputError(f"{column.replace('_', ' ')} {v[i]:g} g is outside the plausible "
-                         f"range {lo:g}-{hi:g} g ({source})", path=df.attrs.get("path"),
+                         f"range {lo:g}-{hi:g} g ({source})"
+                         f"{slip_hint(v[i], 'g', rng, WEIGHT_SLIPS)}", path=df.attrs.get("path"),
                          where=where(df, i, column))
 
 

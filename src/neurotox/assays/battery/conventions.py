@@ -50,16 +50,23 @@ def brain_weight_conventions(params: Any, plausible: str) -> list[str]:
 _EXAMINED = {
     "listed": "the animals in the findings file were examined, for every tissue "
               "(examined: listed)",
-    "all": "every subject the entry measures (of its cohorts, else of the study) was examined, "
-           "for every tissue (examined: all)",
+    "all": "every animal of {whom} was examined, for every tissue, an animal without a row in "
+           "the findings file counting as examined without findings (examined: all)",
     "per_tissue": "each tissue's examined animals are those with a row for it or a "
                   "tissue-less NAD row (examined: per_tissue)",
 }
 
 
-def neuropathology_conventions(params: Any) -> list[str]:
-    """Neuropathology: who was examined (the incidence denominators)."""
-    return [f"Neuropathology: incidence denominators: {_EXAMINED[params.examined]}; every "
+def neuropathology_conventions(params: Any, cohorts: tuple[str, ...] = ()) -> list[str]:
+    """Neuropathology: who was examined (the incidence denominators).
+
+    ``cohorts``: the entry's cohorts, the animals ``examined: all`` counts (the
+    study's subjects when empty).
+    """
+    whom = (f"the entry's cohort(s) {', '.join(cohorts)}" if cohorts
+            else "the study (the subjects file)")
+    examined = _EXAMINED[params.examined].format(whom=whom)
+    return [f"Neuropathology: incidence denominators: {examined}; every "
             "tissue x lesion found in at least one animal gives each examined animal a 0/1 "
             "incidence value and, where graded, a severity grade (minimal 1 to severe 5)."]
 

@@ -21,19 +21,20 @@ from neurotox.assays.accounting import check_written_groups
 from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery.common import (
     PLAUSIBLE_G,
+    WEIGHT_SLIPS,
     Recorder,
     one_input,
     row_locator,
+    slip_hint,
     species_key,
     subjects_of,
 )
 from neurotox.assays.battery.conventions import fob_conventions
-from neurotox.assays.battery.fob_items import (
-    ITEMS,
-    SLIP_UNITS,
-    SPECIES_RANGES,
-    FobItem,
-    by_column,
+from neurotox.assays.battery.fob_items import ITEMS, FobItem, by_column
+from neurotox.assays.battery.fob_units import (
+    check_species_ranges,
+    check_usual_scale,
+    unit_headers,
 )
 from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.io import battery as io
@@ -227,45 +228,9 @@ def check_body_weight(scores: pd.DataFrame, study: Study, path: str) -> None:
     if len(bad):
         r = bad.iloc[0]
         raise InputError(f"body weight {r['raw']!r} is outside the plausible range "
-                         f"{lo:g}-{hi:g} g (species {study.spec.species!r})", path=path,
+                         f"{lo:g}-{hi:g} g (species {study.spec.species!r})"
+                         f"{slip_hint(r['value'], 'g', (lo, hi), WEIGHT_SLIPS)}", path=path,
                          where=r["where"])
-
-
-def check_species_ranges(df: pd.DataFrame, params: FobParameters, study: Study) -> None:
-    """InputError at the first grip or foot-splay trial outside the species' range.
-
-    The catalogue's bounds hold for any rodent; with the study's ``species`` known
-    (rat, mouse) :data:`~neurotox.assays.battery.fob_items.SPECIES_RANGES` apply,
-    so a rat's grip typed in kg (1.579) or its foot splay in cm (7.45) is refused
-    with the unit it was likely written in.
-    """
-    species = species_key(study.spec.species)
-    ranges = SPECIES_RANGES.get(species, {})
-    bad = []
-    for name, cols in map_columns(df, params).items():
-        if name not in ranges:
-            continue
-        lo, hi = ranges[name]
-        for col in cols:
-            v = io.parse_numbers(df[col])
-            out = (v < lo) | (v > hi)
-            if name.startswith("grip"):
-                out &= v != 0   # did not grip
-            bad += [(int(df.at[i, "row"]), col, name, float(v[i])) for i in v.index[out]]
-    if bad:
-        row, col, name, v = min(bad)
-        raise InputError(_range_message(by_column()[name], v, ranges[name], study),
-                         path=df.attrs["path"], where=f"row {row}, column {col!r}")
-
-
-def _range_message(item: FobItem, v: float, bounds: tuple[float, float], study: Study) -> str:
-    lo, hi = bounds
-    slips = [f"{v:g} {u} = {v * f:.4g} {item.unit}" for u, f in SLIP_UNITS[item.unit]
-             if lo <= v * f <= hi]
-    hint = f"; written in {' or '.join(u.split()[1] for u in slips)}? ({'; '.join(slips)})" \
-        if slips else ""
-    return (f"value {v:g} of item {item.column!r} is outside the plausible range {lo:g}-{hi:g} "
-            f"{item.unit} (species {study.spec.species!r}){hint}")
 
 
 def run(study: Study, spec: AssaySpec, params: FobParameters) -> AssayResult:
@@ -273,17 +238,21 @@ def run(study: Study, spec: AssaySpec, params: FobParameters) -> AssayResult:
     path = one_input(study, spec)
     subjects = subjects_of(study, spec)
     df = io.read_fob(path, sheet=params.sheet)
+    unit_notes = unit_headers(df, params.aliases)
     io.check_subjects(df, subjects.index)
     check_written_groups(df, study, row_locator(df))
     scores = score_sheet(df, params)
     check_body_weight(scores, study, str(path))
-    check_species_ranges(df, params, study)
+    columns = map_columns(df, params)
+    check_species_ranges(df, columns, study)
+    unit_notes += check_usual_scale(df, columns, study)
     rec = Recorder(study, subjects, ASSAY, path.name)
     for r in scores.itertuples(index=False):
         rec.add(r.subject, r.endpoint, r.value, timepoint=r.occasion, where=r.where,
                 reason=r.reason)
     notes = [f"FOB sheet {path.name}: {df['subject'].nunique()} animals, "
-             f"{df['occasion'].nunique()} occasion(s), {scores['item'].nunique()} items"]
+             f"{df['occasion'].nunique()} occasion(s), {scores['item'].nunique()} items",
+             *unit_notes]
     missing = sorted(i.column for i in ITEMS if i.column not in set(scores["item"]))
     if missing:
         notes.append(f"FOB items not in the sheet: {', '.join(missing)}")

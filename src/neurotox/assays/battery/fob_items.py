@@ -217,9 +217,18 @@ SPECIES_RANGES: dict[str, dict[str, tuple[float, float]]] = {
     "mouse": {"grip_fore": (2, 1000), "grip_hind": (2, 1000), "foot_splay": (5, 100)},
 }
 
-#: Units a value out of its range was likely written in, and the factor to the item unit.
+#: Usual grip strength (g) of healthy animals, weaning to adult (rat forelimb ~100-300 g
+#: at weaning, ~500-1500 g adult; mouse ~50-250 g): a grip column whose median is under
+#: it, and inside it once read in newtons (× 102), was written in N.
+USUAL_RANGES: dict[str, dict[str, tuple[float, float]]] = {
+    "rat": {"grip_fore": (100, 2500), "grip_hind": (100, 2500)},
+    "mouse": {"grip_fore": (20, 500), "grip_hind": (20, 500)},
+}
+
+#: Units a value out of its range was likely written in, and the factor to the item unit
+#: (1 N = 1000 / 9.80665 g, gram-force); a header may name them (``grip_fore_1 (N)``).
 SLIP_UNITS: dict[str, tuple[tuple[str, float], ...]] = {
-    "g": (("kg", 1000.0), ("N", 101.97)), "mm": (("cm", 10.0),)}
+    "g": (("kg", 1000.0), ("N", 1000 / 9.80665)), "mm": (("cm", 10.0),)}
 
 
 def by_column() -> dict[str, FobItem]:

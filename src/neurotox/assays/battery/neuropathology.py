@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
+from neurotox.assays.accounting import SHOWN_IDS, declared_exclusions
 from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery import neuropath_terms as terms
 from neurotox.assays.battery.common import Recorder, one_input, subjects_of
@@ -230,6 +231,36 @@ def slight_notes(df: pd.DataFrame, params: NeuropathologyParameters) -> list[str
     return [note]
 
 
+def unlisted_decedents(study: Study, spec: AssaySpec, findings: pd.DataFrame,
+                       examined: list[str]) -> list[str]:
+    """A warning naming the animals ``examined: all`` counts that the exclusions file names.
+
+    With ``examined: all`` an animal of the entry's cohorts without a row in the
+    findings file counts as examined without findings. One the study's exclusions
+    file names for all endpoints at a timepoint (found dead in week 4, killed
+    early) may never have been examined: such animals are named, never counted in
+    silence. One it excludes whole, or at timepoint ``NA``, has its neuropathology
+    values excluded by that row and is not named.
+    """
+    unlisted = set(examined) - set(findings["subject"])
+    rows = declared_exclusions(study)
+    excluded = set(rows.get("", {})) | set(rows.get("NA", {}))   # their values are excluded
+    declared: dict[str, str] = {}
+    for timepoint in sorted(set(rows) - {"", "NA"}):
+        declared |= {s: r for s, r in rows[timepoint].items()
+                     if s in unlisted - excluded and s not in declared}
+    if not declared:
+        return []
+    ids = sorted(declared)
+    shown = ", ".join(f"{s} ({declared[s]})" for s in ids[:SHOWN_IDS]) + (
+        f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else "")
+    whom = f"cohort(s) {', '.join(spec.cohorts)}" if spec.cohorts else "the study"
+    return [f"warning: neuropathology {Path(findings.attrs['path']).name}: {len(ids)} "
+            f"animal(s) of {whom} that the exclusions file names have no row in the findings "
+            f"file and are counted examined, without findings (examined: all): {shown}; give "
+            "an animal that was examined a row (NAD), or use examined: listed"]
+
+
 def run(study: Study, spec: AssaySpec, params: NeuropathologyParameters) -> AssayResult:
     """Read a findings list and emit incidence and severity per tissue × lesion."""
     path = one_input(study, spec)
@@ -246,13 +277,16 @@ def run(study: Study, spec: AssaySpec, params: NeuropathologyParameters) -> Assa
              f"{int(findings['finding'].sum())} findings in {len(summary)} tissue x lesion "
              "combinations"]
     notes += slight_notes(df, params)
+    if params.examined == "all":
+        notes += unlisted_decedents(study, spec, findings, examined)
     if params.examined == "per_tissue":
         notes.append(f"neuropathology {path.name}: examined per tissue: " + ", ".join(
             f"{t} {len(a)}" for t, a in by_tissue.items()))
     return said(AssayResult(endpoints=rec.table(),
                             details={"neuropathology_findings": findings,
                                      "neuropathology_summary": summary},
-                            notes=notes, inputs=[path]), neuropathology_conventions(params))
+                            notes=notes, inputs=[path]),
+                neuropathology_conventions(params, tuple(spec.cohorts or ())))
 
 
 register(AssayPlugin(ASSAY, NeuropathologyParameters, run,

@@ -59,11 +59,10 @@ from neurotox.assays.rodent.nor_objects import (
     role_notes,
     unsided_note,
 )
-from neurotox.assays.rodent.nor_retention import several_tests, test_labels
+from neurotox.assays.rodent.nor_retention import several_tests, sex_by_group, test_labels
 from neurotox.assays.rodent.params import NorParameters
 from neurotox.errors import InputError, quoted
 from neurotox.sidetables import unknown_names, unknown_note
-from neurotox.stats.one_sample import sex_by_group_anova
 from neurotox.study import AssaySpec, Study
 
 ASSAY = "nor"
@@ -266,16 +265,6 @@ def nor_endpoints(animals: pd.DataFrame, study: Study, params: NorParameters) ->
     for _, row in animals.iterrows():
         recs += _records(row, subject_info(study, row["subject"]), params.timepoint)
     return endpoints.from_records(recs, study_id=study.study_id, assay=ASSAY)
-
-
-def sex_by_group(table: pd.DataFrame) -> pd.DataFrame:
-    """Two-way ANOVA sex x group of the test-phase DI per timepoint (both sexes only)."""
-    di = table[(table["endpoint"] == "nor_discrimination_index") & ~table["excluded"]]
-    out = [sex_by_group_anova(part).assign(endpoint="nor_discrimination_index", timepoint=tp)
-           for tp, part in di.groupby("timepoint")]
-    out = [o for o in out if len(o)]
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
-        columns=["term", "df", "sum_sq", "F", "p_value", "endpoint", "timepoint"])
 
 
 def _side_table_subjects(data: dict[str, Any], study: Study, files: list[Path]) -> list[str]:

@@ -30,6 +30,7 @@ from neurotox.assays.base import AssayResult
 from neurotox.assays.rodent.common import one_sample_results
 from neurotox.assays.rodent.params import NorParameters
 from neurotox.errors import InputError, quoted
+from neurotox.stats.one_sample import sex_by_group_anova
 
 #: The EndpointTable rows of the training trial (kept from the first run only).
 TRAINING_ENDPOINTS = ("nor_training_total_exploration", "nor_training_side_bias")
@@ -67,11 +68,19 @@ def _detail(tables: list[pd.DataFrame], labels: list[str], base: str) -> pd.Data
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 
+def sex_by_group(table: pd.DataFrame) -> pd.DataFrame:
+    """Two-way ANOVA sex x group of the test-phase DI per timepoint (both sexes only)."""
+    di = table[(table["endpoint"] == "nor_discrimination_index") & ~table["excluded"]]
+    out = [sex_by_group_anova(part).assign(endpoint="nor_discrimination_index", timepoint=tp)
+           for tp, part in di.groupby("timepoint")]
+    out = [o for o in out if len(o)]
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        columns=["term", "df", "sum_sq", "F", "p_value", "endpoint", "timepoint"])
+
+
 def several_tests(run: Callable[[NorParameters], AssayResult], params: NorParameters,
                   labels: list[str]) -> AssayResult:
     """Run ``run`` once per test label (the others ignored) and merge (module docstring)."""
-    from neurotox.assays.rodent.nor import sex_by_group
-
     results = []
     for label in labels:
         others = {o: "ignore" for o in labels if o != label}
