@@ -338,3 +338,14 @@ def test_one_grip_row_in_newtons_is_warned(tmp_path):
                                 files={"fob.csv": _grip_sheet("grip_fore_1,grip_fore_2",
                                                               GRIPS_G)}))
     assert not [n for n in plain.notes if n.startswith("warning:")]
+
+
+def test_weak_grips_under_a_gram_header_are_taken_as_stated(tmp_path):
+    # young or weak rats gripping 12-16 g: the header says g, so no "written in N?" refusal
+    grips = {"A1": ("15.48", "15.84"), "A2": ("12.5", "13.1"), "B1": ("14.2", "13.9"),
+             "B2": ("15.1", "14.0")}
+    sheet = _grip_sheet("grip_fore_1 (g),grip_fore_2 (g)", grips)
+    result = run_one(write_study(tmp_path, assays=[FOB], species="rat",
+                                 files={"fob.csv": sheet}))
+    assert not [n for n in result.notes if n.startswith("warning:")]
+    assert value(result.endpoints, "grip_strength_forelimb", "A2")["value"] == pytest.approx(12.8)

@@ -63,7 +63,7 @@ def unit_headers(df: pd.DataFrame, aliases: dict[str, str]) -> list[str]:
         A unit the item cannot be read in, or two columns giving the same item column.
 
     """
-    notes, headers = [], df.attrs.get("headers", {})
+    notes, headers, stated = [], df.attrs.get("headers", {}), set()
     name = Path(df.attrs.get("path", "")).name
     for col in list(df.columns):
         m = _UNIT_HEADER.match(col)
@@ -89,7 +89,9 @@ def unit_headers(df: pd.DataFrame, aliases: dict[str, str]) -> list[str]:
             notes.append(f"{name}: column {head!r} converted to {item.unit} (× {factor:g})")
         df.rename(columns={col: target}, inplace=True)
         headers[target] = head
+        stated.add(target)
     df.attrs["headers"] = headers
+    df.attrs["stated_units"] = stated
     return notes
 
 
@@ -134,6 +136,7 @@ def check_usual_scale(df: pd.DataFrame, columns: dict[str, list[str]],
     (grips of 0 left out) is under the usual range and inside it once read in N
     (or kg) is an InputError naming the unit; one animal × occasion whose trials
     of an item average so (a lone row typed in N, or a very weak animal) is a warning.
+    Columns whose header states the unit (:func:`unit_headers`) are taken as stated.
     """
     species = species_key(study.spec.species)
     usual = USUAL_RANGES.get(species, {})
@@ -141,7 +144,11 @@ def check_usual_scale(df: pd.DataFrame, columns: dict[str, list[str]],
     warnings = []
     for name in sorted(set(columns) & set(usual)):
         item, (lo, hi) = by_column()[name], usual[name]
-        values = pd.DataFrame({c: io.parse_numbers(df[c]) for c in columns[name]})
+        stated = df.attrs.get("stated_units", set())
+        values = pd.DataFrame({c: io.parse_numbers(df[c]) for c in columns[name]
+                               if c not in stated})
+        if values.empty:
+            continue
         values = values.where(values != 0)
         for col in values.columns[values.notna().any()]:
             m = float(values[col].median())
