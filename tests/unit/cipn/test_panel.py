@@ -251,6 +251,15 @@ def test_an_amplitude_header_unit_is_converted_to_each_test_s_unit(folder, heade
     assert said == ([] if note is None else [f"ncv.csv: column {header!r} {note}"])
 
 
+def test_empty_brackets_in_a_header_are_refused_naming_the_column(folder):
+    # 'Distance ()' was no distance column: the sheet was refused for lacking 'distance_mm'
+    text = BRACKETED.replace("(mm)", "()", 1) + NCV.split("\n", 1)[1]
+    with pytest.raises(InputError) as err:
+        run(folder, {"ncv.csv": text}, "nerve-conduction")
+    assert str(err.value) == (f"{folder / 'ncv.csv'}, row 1: column 'Distance ()': unit '' "
+                              "is not one neurotox reads for distance; expected mm, cm or µm")
+
+
 _CAUDAL = "ncv_caudal: amplitude {} is outside the rodent range 5-300 µV of a caudal nerve " \
           "action potential: "
 _CMAP = "ncv_motor: amplitude {} is outside the rodent range 0.5-60 mV of a CMAP: "
