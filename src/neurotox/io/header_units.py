@@ -1,7 +1,8 @@
 """Units written in column headers (``Distance (cm)``, ``Body weight (kg)``): read, converted.
 
 One reader for the lab-sheet readers of :mod:`neurotox.io` (the battery's organ
-weights, the CIPN sheets). A header that names a quantity the reader knows, with
+weights, the CIPN sheets; the rodent readers' time columns split their headers
+with :func:`header_unit`). A header that names a quantity the reader knows, with
 its unit in brackets (``Distance (cm)``, ``Brain weight [mg]``; read by
 :func:`neurotox.io.battery.read_sheet` as ``distance_(cm)``) or after an
 underscore (``body_weight_kg``), becomes the reader's column
@@ -18,14 +19,47 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
 from neurotox.errors import InputError
 
-#: A header with its unit: ``distance_(mm)``, ``brain_weight_[mg]`` or ``body_weight_kg``.
-HEADER_UNIT = re.compile(r"^(?P<base>.+?)(?:[\s_]*[(\[]\s*(?P<unit>[^()\[\]]+?)\s*[)\]]"
-                         r"|_(?P<bare>[a-zµ°]+))$")
+#: A header with its unit: ``distance_(mm)``, ``brain_weight_[mg]`` or ``body_weight_kg``
+#: (empty brackets too: a unit no reader knows).
+HEADER_UNIT = re.compile(r"^(?P<base>.+?)(?:[\s_]*[(\[]\s*(?P<unit>[^()\[\]]*?)\s*[)\]]"
+                         r"|_(?P<bare>[a-zµ°]+))$", re.IGNORECASE)
+
+
+class HeaderUnit(NamedTuple):
+    """A header split at its unit: ``Time (ms)`` → ``('Time', 'ms', True)``."""
+
+    #: The header without its unit (``Time``, ``Object 1 : time``, ``time``).
+    base: str
+    #: The unit as written (``ms``, ``MS``, ``µV``).
+    unit: str
+    #: True for a unit in brackets; False after an underscore (``time_ms``), where the
+    #: word may be no unit at all (``trial_time``): the reader decides.
+    bracketed: bool
+
+    @property
+    def key(self) -> str:
+        """The unit to look up: lower case, no spaces (``Mill isec`` → ``millisec``)."""
+        return self.unit.replace(" ", "").lower()
+
+
+def header_unit(header: str) -> HeaderUnit | None:
+    """The unit at the end of a header (:data:`HEADER_UNIT`), None without one.
+
+    ``Time (ms)``, ``Object 1 : time [s]``, ``brain_weight_[mg]`` and ``time_ms``
+    have one; so has ``Time ()``, an empty one (no unit a reader knows); ``Time``
+    has none.
+    """
+    m = HEADER_UNIT.match(str(header).strip())
+    if m is None:
+        return None
+    bracketed = m["unit"] is not None
+    return HeaderUnit(m["base"], m["unit"] if bracketed else m["bare"], bracketed)
 
 
 @dataclass(frozen=True)
@@ -75,20 +109,20 @@ def unit_columns(df: pd.DataFrame, quantities: Mapping[str, Quantity]) -> pd.Dat
     written = dict(df.attrs.get("header_units", {}))
     headers = df.attrs.get("headers", {})
     for col in df.columns:
-        m = HEADER_UNIT.match(col)
-        q = quantities.get(m["base"]) if m else None
+        h = header_unit(col)
+        q = quantities.get(h.base) if h else None
         if q is None:
             continue
-        unit = (m["unit"] or m["bare"]).replace(" ", "")
+        unit = h.key
         head = headers.get(col, col)
         target = q.elsewhere.get(unit, q.column)
         factor = 1.0 if unit in q.elsewhere else q.units.get(unit)
-        if factor is None and m["bare"]:
+        if factor is None and not h.bracketed:
             continue
         if factor is None:
-            shown = (HEADER_UNIT.match(head) or m)["unit"]
+            shown = (header_unit(head) or h).unit
             raise InputError(f"column {head!r}: unit {shown!r} is not one neurotox reads for "
-                             f"{m['base'].replace('_', ' ')}; expected {q.expected}",
+                             f"{h.base.replace('_', ' ')}; expected {q.expected}",
                              path=df.attrs.get("path"),
                              where=f"row {df.attrs.get('header_row', 1)}")
         if target == col:

@@ -185,8 +185,10 @@ def test_an_implausible_conduction_velocity_is_refused_naming_the_unit_slip(fold
     assert str(err.value) == f"{folder / 'ncv.csv'}, {message}"
 
 
+# 'Amplitude' without a unit: the fixture's CMAP (12.5) is in mV, its caudal NAP (40) in µV
+# (under 'Amplitude (mV)' the caudal NAP is 40 000 µV, refused: see the amplitude tests)
 BRACKETED = ("Animal,Day,Test,Distance (mm),Proximal latency (ms),Distal latency (ms),"
-             "Latency (ms),Amplitude (mV),Temperature (°C)\n")
+             "Latency (ms),Amplitude,Temperature (°C)\n")
 
 
 def test_ncv_headers_with_units_in_brackets_are_read(folder):
@@ -247,6 +249,73 @@ def test_an_amplitude_header_unit_is_converted_to_each_test_s_unit(folder, heade
     assert value(res.endpoints, "caudal_amplitude", "C1", "28")["value"] == pytest.approx(40.0)
     said = [n for n in res.notes if "amplitude" in n.lower() and "converted" in n]
     assert said == ([] if note is None else [f"ncv.csv: column {header!r} {note}"])
+
+
+def test_empty_brackets_in_a_header_are_refused_naming_the_column(folder):
+    # 'Distance ()' was no distance column: the sheet was refused for lacking 'distance_mm'
+    text = BRACKETED.replace("(mm)", "()", 1) + NCV.split("\n", 1)[1]
+    with pytest.raises(InputError) as err:
+        run(folder, {"ncv.csv": text}, "nerve-conduction")
+    assert str(err.value) == (f"{folder / 'ncv.csv'}, row 1: column 'Distance ()': unit '' "
+                              "is not one neurotox reads for distance; expected mm, cm or µm")
+
+
+_CAUDAL = "ncv_caudal: amplitude {} is outside the rodent range 5-300 µV of a caudal nerve " \
+          "action potential: "
+_CMAP = "ncv_motor: amplitude {} is outside the rodent range 0.5-60 mV of a CMAP: "
+
+
+@pytest.mark.parametrize("header, motor, caudal, message", [
+    # the caudal NAP in µV under 'Amplitude (mV)' was stored as 44 500 µV
+    ("Amplitude (mV)", "12.5", "44.5", "row 3, column 'Amplitude (mV)': " + _CAUDAL.format(
+        "44500 µV (written 44.5 mV)") + "the ncv_caudal cells look like µV, not mV as the "
+     "header says (44.5 µV)"),
+    ("Amplitude (µV)", "12500", "0.04", "row 3, column 'Amplitude (µV)': " + _CAUDAL.format(
+        "0.04 µV") + "the ncv_caudal cells look like mV, not µV as the header says (40 µV)"),
+    ("Amplitude (µV)", "12.5", "40", "row 2, column 'Amplitude (µV)': " + _CMAP.format(
+        "0.0125 mV (written 12.5 µV)") + "the ncv_motor cells look like mV, not µV as the "
+     "header says (12.5 mV)"),
+    ("amplitude", "12500", "40", "row 2, column 'amplitude': " + _CMAP.format("12500 mV")
+     + "the ncv_motor cells look like µV, not mV as read without a unit in the header "
+     "(12.5 mV)"),
+    # 1000x the range but not a mV/µV slip: no unit to suggest
+    ("amplitude", "12.5", "400000", "row 3, column 'amplitude': " + _CAUDAL.format("400000 µV")
+     + "not an amplitude in µV; check the cells and the header's unit"),
+    # less than 10x outside, but read as µV (0.55 mV) inside the CMAP range: a slip
+    ("amplitude", "550", "40", "row 2, column 'amplitude': " + _CMAP.format("550 mV")
+     + "the ncv_motor cells look like µV, not mV as read without a unit in the header "
+     "(0.55 mV)"),
+])
+def test_an_amplitude_in_the_wrong_unit_is_refused_naming_the_likely_unit(folder, header,
+                                                                          motor, caudal,
+                                                                          message):
+    text = (NCV.replace("amplitude", header).replace(",12.5,", f",{motor},")
+            .replace(",40,", f",{caudal},"))
+    with pytest.raises(InputError) as err:
+        run(folder, {"ncv.csv": text}, "nerve-conduction")
+    assert str(err.value) == f"{folder / 'ncv.csv'}, {message}"
+
+
+def test_an_amplitude_moderately_outside_the_rodent_range_is_kept_with_a_warning(folder):
+    # a CMAP of 0.3 mV (a severe axonal neuropathy) and a caudal NAP of 420 µV: kept as
+    # recorded, one warning per test naming the rows
+    text = (NCV.replace(",12.5,", ",0.3,").replace(",40,", ",420,")
+            + "C2,28,ncv_caudal,50,,,1.25,2.5,37\n")
+    res = run(folder, {"ncv.csv": text}, "nerve-conduction")
+    assert value(res.endpoints, "cmap_amplitude", "C1", "28")["value"] == pytest.approx(0.3)
+    assert value(res.endpoints, "caudal_amplitude", "C1", "28")["value"] == pytest.approx(420)
+    assert value(res.endpoints, "caudal_amplitude", "C2", "28")["value"] == pytest.approx(2.5)
+    said = [n for n in res.notes if "rodent range" in n]
+    assert said == [
+        "warning: ncv.csv: ncv_motor: amplitude outside the rodent range 0.5-60 mV of a CMAP "
+        "(row 2: 0.3 mV), column 'amplitude'; kept as recorded: check the recordings and the "
+        "unit",
+        "warning: ncv.csv: ncv_caudal: amplitude outside the rodent range 5-300 µV of a caudal "
+        "nerve action potential (row 3: 420 µV; row 4: 2.5 µV), column 'amplitude'; kept as "
+        "recorded: check the recordings and the unit"]
+    # inside the ranges: no warning
+    assert not [n for n in run(folder, {"ncv.csv": NCV}, "nerve-conduction").notes
+                if "rodent range" in n]
 
 
 def test_a_latency_in_s_shared_by_thermal_and_ncv_rows_is_refused_naming_the_headers(folder):

@@ -271,6 +271,19 @@ def test_anymaze_times_in_milliseconds_are_read_as_seconds(tmp_path):
     np.testing.assert_allclose(e["exit_s"], [0.9, 1.05, 2.0 + 0.225])
 
 
+@pytest.mark.parametrize("header", ["Time [ms]", "Time_ms", "time_msec"])
+def test_anymaze_time_unit_written_other_ways_in_the_header(tmp_path, header):
+    # the header's unit is read by the shared io.header_units: 'Time_ms' (a unit after an
+    # underscore) was no time column and the file was not recognised
+    times = [0.0, 0.1, 0.9, 1.0, 1.05, 1.4, 2.0]
+    text = _in_ms(anymaze("TTXLXRR", times)).replace("Time (ms),", f"{header},", 1)
+    data = read_rodent(_write(tmp_path, "m1.csv", text))
+    assert data.fmt == "anymaze-zone-samples"
+    np.testing.assert_allclose(data.table["time_s"], times)
+    assert (f"m1.csv: times converted to s from the unit in the header of {header!r} "
+            "(x 0.001)") in data.notes
+
+
 @pytest.mark.parametrize("unit, row, message", [
     ("frames", None, "m.csv, column 'Time \\(frames\\)': unknown time unit 'frames' in the "
                      "header \\(expected s, ms, min or h\\)"),

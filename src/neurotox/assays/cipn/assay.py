@@ -197,6 +197,7 @@ def _ncv(df: pd.DataFrame, test: str, em: _Emitter) -> None:
     rows = rows.assign(value=rows["velocity"])
     em.emit(speed, thermal.trial_means(rows, "none"))
     if "amplitude" in rows.columns and rows["amplitude"].notna().any():
+        em.note(nerve.amplitude_check(rows, test))
         em.emit(amp, thermal.trial_means(rows.assign(value=rows["amplitude"]), "none"))
     em.detail(f"{test}_recordings", rows)
     if corr is not None:

@@ -24,7 +24,7 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.io.battery import header_of, where
-from neurotox.io.cipn import fail_first
+from neurotox.io.cipn import AMPLITUDE_UNITS, fail_first
 
 #: Test → (velocity endpoint, amplitude endpoint).
 NCV_ENDPOINTS = {"ncv_motor": ("motor_ncv", "cmap_amplitude"),
@@ -59,6 +59,106 @@ def _plausible(d: pd.DataFrame, test: str) -> None:
                      f"{d['distance_mm'].iloc[i]:g} mm, {lat} {ms:g} ms) is outside the "
                      f"rodent range {lo:g}-{hi:g} m/s: {slip}",
                      path=d.attrs.get("path"), where=where(d, i, header_of(d, col)))
+
+
+#: Amplitudes a rodent recording can have, in each test's unit (CMAP in mV, SNAP and caudal
+#: nerve action potential in µV): the normal values below, widened to leave room for
+#: young and small animals, mice, neuropathy (lower) and needle recordings (higher).
+#: Rat caudal sensory NAP 29 ± 6 µV at 8 weeks to 85 ± 13 µV at 15 weeks (surface clips,
+#: Wistar; Acta Cir Bras 2010;25:144, PMID 20305879); rat sciatic CMAP 5.98 ± 2.14 mV in
+#: controls, 2.91 ± 1.37 mV at 12 weeks of diabetes (gastrocnemius; Tian, Cheng et al.,
+#: MUNE in diabetic rats). Mouse normal values were not found in the sources searched;
+#: mouse tail SNAPs fall with paclitaxel (Leandri et al. 2012, J Neurosci Methods
+#: 209:403). Outside the range: a warning (a severe neuropathy, a recording fault); more
+#: than 10× outside, or inside once read in the other unit (÷ or × 1000): a unit slip,
+#: an error (a caudal NAP of 44.5 µV under a header in mV is 44 500 µV).
+PLAUSIBLE_AMPLITUDE = {"ncv_motor": (0.5, 60.0), "ncv_sensory": (5.0, 300.0),
+                       "ncv_caudal": (5.0, 300.0)}
+#: What each test's amplitude is, as messages name it.
+_POTENTIAL = {"ncv_motor": "a CMAP", "ncv_sensory": "a SNAP",
+              "ncv_caudal": "a caudal nerve action potential"}
+#: How far outside :data:`PLAUSIBLE_AMPLITUDE` a value is a unit slip, not a recording.
+_SLIP_FACTOR = 10.0
+
+
+def amplitude_check(d: pd.DataFrame, test: str) -> str:
+    """Refuse an amplitude far outside :data:`PLAUSIBLE_AMPLITUDE`; a warning for the others.
+
+    Returns
+    -------
+    str
+        A ``warning: …`` note naming the rows moderately outside the range ("" if none).
+
+    Raises
+    ------
+    InputError
+        The first amplitude more than 10× outside the range, naming the row, the
+        column and the likely unit (µV written under a header in mV, or mV in µV).
+
+    """
+    if "amplitude" not in d.columns:
+        return ""
+    lo, hi = PLAUSIBLE_AMPLITUDE[test]
+    unit = AMPLITUDE_UNITS[test][0]
+    a = d["amplitude"].to_numpy(float)
+    other = _other_reading(d, test, a)
+    with np.errstate(invalid="ignore"):
+        out = np.isfinite(a) & ~((a >= lo) & (a <= hi))
+        far = out & ((a < lo / _SLIP_FACTOR) | (a > hi * _SLIP_FACTOR)
+                     | ((other >= lo) & (other <= hi)))
+        out &= ~far
+    head = header_of(d, "amplitude")
+    span = f"the rodent range {lo:g}-{hi:g} {unit} of {_POTENTIAL[test]}"
+    if far.any():
+        i = int(np.flatnonzero(far)[0])
+        raise InputError(f"{test}: amplitude {a[i]:g} {unit}{_as_written(d, test, a[i])} is "
+                         f"outside {span}: {_amplitude_slip(d, test, a[i])}",
+                         path=d.attrs.get("path"), where=where(d, i, head))
+    if not out.any():
+        return ""
+    rows = [f"row {int(d['row'].iloc[i])}: {a[i]:g} {unit}" for i in np.flatnonzero(out)]
+    more = f" … ({len(rows)} in all)" if len(rows) > 5 else ""
+    return (f"warning: {test}: amplitude outside {span} ({'; '.join(rows[:5])}{more}), "
+            f"column {head!r}; kept as recorded: check the recordings and the unit")
+
+
+def _written_unit(d: pd.DataFrame, test: str) -> str:
+    """The unit the amplitude cells are written in: the header's, else the test's."""
+    unit = d.attrs.get("header_units", {}).get("amplitude", ("", ""))[0]
+    return {"mv": "mV", "µv": "µV", "uv": "µV"}.get(unit, AMPLITUDE_UNITS[test][0])
+
+
+def _factor(written: str, test: str) -> float:
+    """Factor from ``written`` (mV or µV) to the test's unit."""
+    return (1e3 if written == "mV" else 1.0) / AMPLITUDE_UNITS[test][1]
+
+
+def _as_written(d: pd.DataFrame, test: str, value: float) -> str:
+    """`` (written 44.5 mV)`` when the cell was converted, else ``""``."""
+    written = _written_unit(d, test)
+    factor = _factor(written, test)
+    return "" if factor == 1.0 else f" (written {value / factor:g} {written})"
+
+
+def _other_reading(d: pd.DataFrame, test: str, values: np.ndarray) -> np.ndarray:
+    """The amplitudes as they would be had the cells been written in the other unit."""
+    written = _written_unit(d, test)
+    other = "µV" if written == "mV" else "mV"
+    return values / _factor(written, test) * _factor(other, test)
+
+
+def _amplitude_slip(d: pd.DataFrame, test: str, value: float) -> str:
+    """The likely unit of an amplitude far out of range, when the other unit fits."""
+    lo, hi = PLAUSIBLE_AMPLITUDE[test]
+    written = _written_unit(d, test)
+    other = "µV" if written == "mV" else "mV"
+    fixed = float(_other_reading(d, test, np.array([value]))[0])
+    said = "as the header says" if d.attrs.get("header_units", {}).get("amplitude") else (
+        "as read without a unit in the header")
+    if lo / _SLIP_FACTOR <= fixed <= hi * _SLIP_FACTOR:
+        return (f"the {test} cells look like {other}, not {written} {said} "
+                f"({fixed:g} {AMPLITUDE_UNITS[test][0]})")
+    return f"not an amplitude in {written}; check the cells and the header's unit"
 
 
 def _positive(df: pd.DataFrame, column: str, what: str) -> None:

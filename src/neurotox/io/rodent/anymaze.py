@@ -36,11 +36,11 @@ from neurotox.io.rodent.base import (
     to_float,
 )
 from neurotox.io.rodent.samples import (
-    HEADER_UNIT,
     gap_steps,
     header_seconds_per,
     lost_per_point,
     samples_in_gaps,
+    time_unit,
 )
 
 _ZONE = re.compile(r"^(?:(?P<point>head|nose|tail|centre|center|body)\s+)?in\s+(?P<zone>.+)$",
@@ -64,7 +64,8 @@ def zone_columns(columns: list[str]) -> dict[str, str]:
 def _time_column(columns: list[str]) -> str | None:
     """The time column, its unit in the header set aside (``Time (ms)`` is a time column)."""
     for c in columns:
-        key = re.sub(r"[\s_\-]+", "_", HEADER_UNIT.sub("", str(c)).strip().lower())
+        unit = time_unit(c)
+        key = re.sub(r"[\s_\-]+", "_", (unit.base if unit else str(c)).strip().lower())
         if key in _TIME or re.sub(r"[\s_\-]+", "_", str(c).strip().lower()) in _TIME:
             return c
     return None

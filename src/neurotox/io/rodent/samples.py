@@ -2,7 +2,8 @@
 
 EthoVision XT raw data (:mod:`.ethovision`), ANY-maze zone samples
 (:mod:`.anymaze`) and ANY-maze results sheets (:mod:`.tables`, a unit in a
-column's header) read their time units from one table, and the two per-sample
+column's header, split off by :mod:`neurotox.io.header_units` as the battery and
+CIPN sheets' are) read their time units from one table, and the two per-sample
 readers find and count the samples absent from the time column (a gap) with one
 rule, parameterised by how regular each tracker's sampling is, and count the
 samples a body point was lost in (:func:`lost_per_point`).
@@ -10,13 +11,13 @@ samples a body point was lost in (:func:`lost_per_point`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 
 from neurotox.errors import FormatError
+from neurotox.io.header_units import HeaderUnit, header_unit
 
 #: Time units a tracking export may write (units row, or ``(ms)`` in a header), as s per unit.
 TIME_UNITS = {"s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
@@ -33,21 +34,30 @@ def seconds_per(unit: str) -> float | None:
     return 1.0 if not u else TIME_UNITS.get(u)
 
 
-#: A unit at the end of a column header: ``Time (ms)``, ``Object 1 : time [s]``.
-HEADER_UNIT = re.compile(r"[(\[]\s*(?P<unit>[^)\]]*?)\s*[)\]]\s*$")
+def time_unit(column: str) -> HeaderUnit | None:
+    """The time unit of a column header (:func:`neurotox.io.header_units.header_unit`).
+
+    In brackets (``Time (ms)``, ``Object 1 : time [min]``) whatever it says; after
+    an underscore only when it is a time unit (``time_ms``, not ``trial_time``).
+    """
+    unit = header_unit(column)
+    if unit is None or (not unit.bracketed and unit.key not in TIME_UNITS):
+        return None
+    return unit
 
 
 def header_seconds_per(column: str, path: Path) -> float:
     """Seconds per unit of a time column from the unit in its header (none: seconds).
 
-    An unknown unit (``Time (frames)``) is a FormatError naming the column and the unit.
+    An unknown unit in brackets (``Time (frames)``) is a FormatError naming the column
+    and the unit.
     """
-    m = HEADER_UNIT.search(str(column))
-    if m is None:
+    unit = time_unit(column)
+    if unit is None:
         return 1.0
-    scale = seconds_per(m.group("unit")) if m.group("unit").strip() else None
+    scale = TIME_UNITS.get(unit.key)
     if scale is None:
-        raise FormatError(f"unknown time unit {m.group('unit')!r} in the header (expected "
+        raise FormatError(f"unknown time unit {unit.unit!r} in the header (expected "
                           f"{TIME_UNIT_NAMES})", path=path, where=f"column {column!r}")
     return scale
 
