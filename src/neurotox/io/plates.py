@@ -1001,20 +1001,31 @@ def _read_array(path: Path) -> np.ndarray:
     inverted grey (TIFF min-is-white) back to min-is-black,
     CMYK/YCbCr/LAB/HSV colours to RGB; an alpha plane beside a grey plane is dropped.
     """
+    data, palette = _read_stored(path)
+    return data if palette is None else _tiff_palette(palette, data, path)
+
+
+def _read_stored(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """The pixels as :func:`_read_array` gives them, palette indices left as stored.
+
+    Returns the pixels and, for a palette image, its palette (colours by
+    plane, 3 x n): the pixels are then its indices. The file is decoded once,
+    within the unpacked-size limit.
+    """
     if path.suffix.lower() in (".tif", ".tiff"):
         with tifffile.TiffFile(path) as tif:
             images = _image_series(tif, path)
             if not images:   # a damaged file may have none: asarray says what it finds
                 data = tif.asarray()
-                return _tiff_intensities(tif.pages.first, data, path) if len(tif.pages) \
-                    else data
+                return _tiff_stored(tif.pages.first, data, path) if len(tif.pages) \
+                    else (data, None)
             series = images[0]
             check_unpacked(int(np.prod(series.shape, dtype=np.int64))
                            * series.dtype.itemsize, path, what="the image")
             _check_not_a_volume(series.axes, series.shape, path)
             dims = dict(zip(series.axes, series.shape, strict=False))
             _check_field_pixels(dims.get("Y", 1), dims.get("X", 1), path)
-            return _tiff_intensities(series.keyframe, _tiff_pixels(images, path), path)
+            return _tiff_stored(series.keyframe, _tiff_pixels(images, path), path)
     import warnings
 
     from PIL import Image
@@ -1032,10 +1043,9 @@ def _read_array(path: Path) -> np.ndarray:
                 palette = np.asarray(im.getpalette("RGB") or [], np.uint8).reshape(-1, 3) \
                     if im.mode in ("P", "PA") else None
                 if palette is not None and len(palette):    # grey, LUT indices or RGB
-                    index = np.asarray(im.getchannel(0) if im.mode == "PA" else im)
-                    return _tiff_palette(palette.T, index, path)
+                    return np.asarray(im.getchannel(0) if im.mode == "PA" else im), palette.T
                 mode = _PIL_CONVERT.get(im.mode)
-                return np.asarray(im.convert(mode) if mode else im)
+                return np.asarray(im.convert(mode) if mode else im), None
     finally:
         Image.MAX_IMAGE_PIXELS = limit
 
@@ -1133,10 +1143,11 @@ def _tiff_palette(cmap: np.ndarray, data: np.ndarray, path: Path) -> np.ndarray:
     ``cmap`` holds the colours by plane (3 x n), as TIFF colour maps do; PIL
     palette images (PNG) are read through it too.
     """
-    if data.max(initial=0) >= cmap.shape[-1]:
-        raise FormatError(f"palette image uses colour {int(data.max())} of a palette of "
-                          f"{cmap.shape[-1]}", path=path)
-    kind = _palette_kind(cmap, data)
+    return _through_palette(cmap, data, _palette_kind(cmap, data, path))
+
+
+def _through_palette(cmap: np.ndarray, data: np.ndarray, kind: str) -> np.ndarray:
+    """Palette indices as intensities, for a palette of ``kind`` (:func:`_palette_kind`)."""
     if kind == "grey":                      # a grey palette: one plane
         return cmap[0][data]
     if kind == "lut":                       # an ImageJ LUT ("Fire"): indices are data
@@ -1144,11 +1155,20 @@ def _tiff_palette(cmap: np.ndarray, data: np.ndarray, path: Path) -> np.ndarray:
     return np.moveaxis(cmap[:, data], 0, -1)
 
 
-def _palette_kind(cmap: np.ndarray, data: np.ndarray) -> str:
+def _palette_kind(cmap: np.ndarray, data: np.ndarray, path: Path) -> str:
     """What the palette colours the image uses are: ``"grey"``, ``"lut"`` or ``"colour"``.
 
     ``"lut"``: a display look-up table (:func:`display_lut`).
+
+    Raises
+    ------
+    FormatError
+        An index past the end of the palette.
+
     """
+    if data.max(initial=0) >= cmap.shape[-1]:
+        raise FormatError(f"palette image uses colour {int(data.max())} of a palette of "
+                          f"{cmap.shape[-1]}", path=path)
     used = cmap[:, np.unique(data)]
     if (used == used[:1]).all():
         return "grey"
@@ -1178,37 +1198,33 @@ def colour_reading(source: PlaneSource) -> str | None:
     """
     if source.plane is not None:
         return None
-    palette = _stored_palette(source.path)
-    said = [_READ_AS[_palette_kind(*palette)]] if palette is not None else []
-    data = np.squeeze(_read_array(source.path))
-    if data.ndim == 3 and data.shape[2] in (3, 4) and data.shape[0] > 4 and \
-            _colour_table(data) and not (data[..., :3] == data[..., :1]).all():
-        said.append(_READ_AS["table"])
-    return "; ".join(said) or None
+    data, palette = _read_stored(source.path)
+    if palette is None:
+        return _READ_AS["table"] if _pseudo_coloured(np.squeeze(data)) else None
+    kind = _palette_kind(palette, data, source.path)
+    if kind != "colour" or not _pseudo_coloured(np.squeeze(_through_palette(palette, data,
+                                                                            kind))):
+        return _READ_AS[kind]
+    return f"{_READ_AS[kind]}; {_READ_AS['table']}"
 
 
-def _stored_palette(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """The palette (colours by plane, 3 x n) and the indices of a palette image; else None."""
-    if path.suffix.lower() in (".tif", ".tiff"):
-        with tifffile.TiffFile(path) as tif:
-            page = tif.pages.first
-            if int(page.photometric) != 3 or page.colormap is None:
-                return None
-            return np.asarray(page.colormap), page.asarray()
-    from PIL import Image
+def _pseudo_coloured(data: np.ndarray) -> bool:
+    """Whether a colour image read whole is one channel's colour table, not grey as colour."""
+    return data.ndim == 3 and data.shape[2] in (3, 4) and data.shape[0] > 4 and \
+        _colour_table(data) and not (data[..., :3] == data[..., :1]).all()
 
-    with Image.open(path) as im:
-        if im.mode not in ("P", "PA") or not im.getpalette("RGB"):
-            return None
-        palette = np.asarray(im.getpalette("RGB"), np.uint8).reshape(-1, 3)
-        return palette.T, np.asarray(im.getchannel(0) if im.mode == "PA" else im)
+
+def _tiff_stored(page: tifffile.TiffPage, data: np.ndarray,
+                 path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """TIFF samples as :func:`_read_stored` gives them: palette indices and the palette."""
+    if int(page.photometric) == 3 and page.colormap is not None and data.dtype.kind == "u":
+        return data, np.asarray(page.colormap)
+    return _tiff_intensities(page, data, path), None
 
 
 def _tiff_intensities(page: tifffile.TiffPage, data: np.ndarray, path: Path) -> np.ndarray:
-    """TIFF samples as intensities (see :func:`_read_array`)."""
+    """TIFF samples that are no palette indices as intensities (see :func:`_read_array`)."""
     photometric = int(page.photometric)
-    if photometric == 3 and page.colormap is not None and data.dtype.kind == "u":   # palette
-        return _tiff_palette(np.asarray(page.colormap), data, path)
     if photometric == 5:
         raise FormatError("CMYK (print colour) TIFF: save the image as RGB or greyscale",
                           path=path)
