@@ -1271,81 +1271,91 @@ def _check_not_a_volume(axes: str, shape: tuple[int, ...], path: Path) -> None:
 JPEG_COMPRESSION = (6, 7, 34892)
 
 
-def lossy_jpeg(path: Path) -> bool:
-    """Whether an image file is lossy JPEG: a ``.jpg``/``.jpeg`` file or a JPEG-compressed TIFF.
-
-    A TIFF that cannot be read says False here (the file checks name it).
-    """
-    suffix = path.suffix.lower()
-    if suffix in (".jpg", ".jpeg"):
-        return True
-    if suffix not in (".tif", ".tiff"):
-        return False
-    try:
-        with tifffile.TiffFile(path) as tif:
-            return int(tif.pages.first.compression) in JPEG_COMPRESSION
-    except Exception:  # noqa: BLE001 - tifffile raises many types on damaged files
-        return False
-
-
 #: Pages of a TIFF whose image data are checked to lie within the file (the rest: a stack).
 CHECKED_PAGES = 256
 
 
-def header_problem(path: Path) -> tuple[str | None, tuple[int, int] | None]:
-    """Why an image file cannot be read whole, from its header alone; and its (rows, columns).
+@dataclass(frozen=True)
+class FileHeader:
+    """What an image file's header says (:func:`read_header`).
 
-    A cheap look before a plate is analysed, so that a file truncated by a copy
-    or a full disk is named at once, not when its field's turn comes (after
-    most of the run): a TIFF whose image data end past the end of the file (or
-    whose header does not parse), a PNG without its end chunk, a JPEG without
-    its end marker. ``(None, shape)`` when the file looks whole.
+    Attributes
+    ----------
+    problem
+        Why the file cannot be read whole; None when it looks whole.
+    shape
+        Its (rows, columns); None with a problem.
+    lossy
+        Whether it is lossy JPEG: a ``.jpg``/``.jpeg`` file or a JPEG-compressed
+        TIFF (False for a TIFF whose header does not parse).
+
+    """
+
+    problem: str | None
+    shape: tuple[int, int] | None
+    lossy: bool = False
+
+
+def read_header(path: Path) -> FileHeader:
+    """Why an image file cannot be read whole, its (rows, columns) and its compression.
+
+    From its header alone: a cheap look before a plate is analysed, so that a
+    file truncated by a copy or a full disk is named at once, not when its
+    field's turn comes (after most of the run): a TIFF whose image data end
+    past the end of the file (or whose header does not parse), a PNG without
+    its end chunk, a JPEG without its end marker. No problem and the shape
+    when the file looks whole.
     """
     kind = path.suffix.lower().lstrip(".")
     kind = {"tiff": "tif", "jpeg": "jpg"}.get(kind, kind)
     name = {"tif": "TIFF", "png": "PNG", "jpg": "JPEG"}.get(kind, kind.upper())
+    lossy = kind == "jpg"
     try:
         size = path.stat().st_size
         if size == 0:
-            return f"truncated or corrupt {name}: the file is empty (0 bytes)", None
+            return FileHeader(f"truncated or corrupt {name}: the file is empty (0 bytes)", None,
+                              lossy)
         if kind == "tif":
-            return _tiff_header_problem(path, size)
+            return _tiff_header(path, size)
         with open(path, "rb") as fh:
             fh.seek(max(size - 1024, 0))
             tail = fh.read()
         end = {"png": b"IEND", "jpg": b"\xff\xd9"}.get(kind)
         if end is not None and end not in tail:
-            return (f"truncated or corrupt {name}: the file ends before its end "
-                    f"{'chunk (IEND)' if kind == 'png' else 'marker'} ({size} bytes)"), None
+            return FileHeader(f"truncated or corrupt {name}: the file ends before its end "
+                              f"{'chunk (IEND)' if kind == 'png' else 'marker'} ({size} "
+                              "bytes)", None, lossy)
         from PIL import Image
 
         with Image.open(path) as im:
-            return None, (im.size[1], im.size[0])
+            return FileHeader(None, (im.size[1], im.size[0]), lossy)
     except InputError:      # a field too large to analyse, an OME file of several fields
         raise
     except Exception as exc:  # noqa: BLE001 - tifffile and PIL raise many types: one line
-        return (f"truncated or corrupt {name}: "
-                f"{' '.join(str(exc).split()) or type(exc).__name__}"), None
+        return FileHeader(f"truncated or corrupt {name}: "
+                          f"{' '.join(str(exc).split()) or type(exc).__name__}", None, lossy)
 
 
-def _tiff_header_problem(path: Path, size: int) -> tuple[str | None, tuple[int, int] | None]:
+def _tiff_header(path: Path, size: int) -> FileHeader:
     with tifffile.TiffFile(path) as tif:
         if not len(tif.pages):      # the image header is written after the pixels: cut off
-            return (f"truncated or corrupt TIFF: no image header within the file ({size} "
-                    "bytes)"), None
+            return FileHeader(f"truncated or corrupt TIFF: no image header within the file "
+                              f"({size} bytes)", None)
+        lossy = int(tif.pages.first.compression) in JPEG_COMPRESSION
         series = _image_series(tif, path)
         if not series:
-            return "truncated or corrupt TIFF: no image in the file", None
+            return FileHeader("truncated or corrupt TIFF: no image in the file", None, lossy)
         dims = dict(zip(series[0].axes, series[0].shape, strict=False))
         shape = (int(dims.get("Y", 1)), int(dims.get("X", 1)))
         if min(series[0].shape, default=0) == 0:
-            return f"image has no pixels (shape {shape})", None
+            return FileHeader(f"image has no pixels (shape {shape})", None, lossy)
         _check_field_pixels(*shape, path)      # too large to analyse: said before the rest
         for page in tif.pages[:CHECKED_PAGES]:
             ends = [o + c for o, c in zip(getattr(page, "dataoffsets", ()),
                                           getattr(page, "databytecounts", ()), strict=False)
                     if c]
             if ends and max(ends) > size:
-                return (f"truncated or corrupt TIFF: its image data end at byte {max(ends)}, "
-                        f"past the end of the file ({size} bytes)"), None
-        return None, shape
+                return FileHeader(f"truncated or corrupt TIFF: its image data end at byte "
+                                  f"{max(ends)}, past the end of the file ({size} bytes)",
+                                  None, lossy)
+        return FileHeader(None, shape, lossy)
