@@ -418,12 +418,11 @@ def _abandon(pool: ProcessPoolExecutor) -> None:
 
 def _bounded(submit: Callable[[T], Any], done_of: Callable[[set], tuple[set, set]],
              result_of: Callable[[Any], R], tasks: Iterable[T],
-             in_flight: int, named: Callable[..., R] | None = None) -> Iterator[R]:
+             in_flight: int, named: Callable[..., R]) -> Iterator[R]:
     """Keep at most ``in_flight`` tasks submitted; yield results as they finish.
 
     ``named(task, result_of, future)``: a result whose error names its task (:func:`_named`).
     """
-    named = named or (lambda _task, get, arg: get(arg))
     task_of_future: dict[Any, T] = {}
     pending: set = set()
     for task in tasks:

@@ -784,13 +784,14 @@ def record_amendment(study: Study, amended: AmendedRun | None, record: RunRecord
     """Record ``report.amends`` in the run's parameters (run.json, manifest); its report line.
 
     The parameters name the amended run's ID, its folder (absolute) when the
-    study file gave one, the amendment number and the reason.
+    study file gave one, the amendment number and the reason. ``amended`` is
+    :func:`amended_run` of the study: None exactly when it amends no report.
     """
     from neurotox.report.front import amendment_text
 
-    amends = study.spec.report.amends
-    if amends is None or amended is None:
+    if amended is None:
         return ""
+    amends = study.spec.report.amends
     record.parameters["amends"] = {
         "study_id": study.study_id, "run_id": amended.run_id,
         "folder": None if amended.folder is None else str(amended.folder.resolve()),

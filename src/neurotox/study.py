@@ -938,8 +938,11 @@ def _location_numbers(values: pd.Series) -> pd.Series | None:
     return found.astype(int)
 
 
-def _locations(values: pd.Series) -> list[str] | None:
+def _locations(num: pd.Series | None) -> list[str] | None:
     """Well names for a column of ZebraLab location codes (``c01`` … ``c96``), else None.
+
+    ``num``: the codes' numbers (:func:`_location_numbers`), None when the column
+    is not all codes.
 
     ``c01`` is also the well C01: the codes are told apart only when every value
     is one and some number is beyond a plate's last column (``c25``); they are then
@@ -948,7 +951,6 @@ def _locations(values: pd.Series) -> list[str] | None:
     numbers its larvae may still read them as its locations
     (:func:`neurotox.assays.zebrafish.design.codes_as_locations`).
     """
-    num = _location_numbers(values)
     if num is None or num.max() <= 24:
         return None
     return list(number_to_well(num, 12 if num.max() <= 96 else 24))
@@ -960,21 +962,22 @@ def _layout_wells(df: pd.DataFrame, path: Path, multi_plate: bool) -> list[str]:
     Returns the plates of a multi-plate layout (:func:`_layout_plates`), else [].
     """
     wells = []
-    locations = _locations(df["well"])
+    num = _location_numbers(df["well"])
+    locations = _locations(num)
     for i, w in enumerate(df["well"] if locations is None else locations):
         try:
             wells.append(normalise_well(w))
         except ValueError as exc:
             raise InputError(str(exc), path=path,
                              where=f"row {_row(df, i)}, column 'well'") from None
-    if locations is None and _location_numbers(df["well"]) is not None:
+    if locations is None and num is not None:
         df.attrs["location_codes"] = True   # c01 … c24: wells of row C, or locations
     if locations is not None:     # said with how the file was read (the run notes)
         df.attrs["dialect"] = (df.attrs.get("dialect") or "") + \
             "; wells given as ZebraLab locations c01 ..., row-major (c01 = A01, c13 = B01 " \
             "on a 96-well plate; a zebrafish export is joined on its own locations)"
         # the codes themselves: a zebrafish export with locations is joined on them
-        df["location"] = df["well"].astype(str).str.extract(_LOCATION, expand=False).astype(int)
+        df["location"] = num
     df["well"] = wells
     plates = _layout_plates(df, path) if multi_plate else []
     dup = df.duplicated(["plate", "well"]) if plates else df["well"].duplicated()

@@ -714,10 +714,11 @@ _HANDLED = tuple((getattr(signal, name), default) for name, default in (
 
 
 def _handle_sigterm(ctx: click.Context) -> None:
-    """Turn SIGTERM (and SIGHUP) into :class:`Terminated` for this command.
+    """Handle SIGTERM, SIGHUP and SIGINT for this command (:func:`_on_sigterm`).
 
-    SIGINT still raises KeyboardInterrupt; after the output is complete all three are
-    only noted (:func:`_on_sigterm`). Only in the main thread, and only where the
+    SIGTERM and SIGHUP become :class:`Terminated`; SIGINT still raises
+    KeyboardInterrupt (click's ``Aborted!``); after the output is complete all three
+    are only noted. Only in the main thread, and only where the
     signal has its default action: a signal the caller chose to ignore (``nohup``, a
     background job's SIGINT) stays ignored.
     """

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import ndimage as ndi
-from skimage.segmentation import relabel_sequential
 
 from neurotox.imaging import compiled
 from neurotox.imaging.neurites import NeuriteDetection, detect_neurites, ridge_sigmas
@@ -117,9 +116,7 @@ def _cells(nuclei_image: np.ndarray | None, neurite_bc: np.ndarray | None,
     other = non_neuronal[somata]
     n_other = int(non_neuronal.sum())
     if nuclei_image is None:
-        keep = np.where(non_neuronal[somata], 0, somata)
-        bodies, _, _ = relabel_sequential(keep)
-        bodies = bodies.astype(np.int32)
+        bodies = compiled.keep_labels(somata, ~non_neuronal)
         return _Cells(NucleiResult(labels=bodies), bodies, other, n_other)
     diameter = _pixels(s.nucleus_diameter_um, px)
     typical = np.pi * diameter ** 2 / 4

@@ -1001,20 +1001,31 @@ def _read_array(path: Path) -> np.ndarray:
     inverted grey (TIFF min-is-white) back to min-is-black,
     CMYK/YCbCr/LAB/HSV colours to RGB; an alpha plane beside a grey plane is dropped.
     """
+    data, palette = _read_stored(path)
+    return data if palette is None else _tiff_palette(palette, data, path)
+
+
+def _read_stored(path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """The pixels as :func:`_read_array` gives them, palette indices left as stored.
+
+    Returns the pixels and, for a palette image, its palette (colours by
+    plane, 3 x n): the pixels are then its indices. The file is decoded once,
+    within the unpacked-size limit.
+    """
     if path.suffix.lower() in (".tif", ".tiff"):
         with tifffile.TiffFile(path) as tif:
             images = _image_series(tif, path)
             if not images:   # a damaged file may have none: asarray says what it finds
                 data = tif.asarray()
-                return _tiff_intensities(tif.pages.first, data, path) if len(tif.pages) \
-                    else data
+                return _tiff_stored(tif.pages.first, data, path) if len(tif.pages) \
+                    else (data, None)
             series = images[0]
             check_unpacked(int(np.prod(series.shape, dtype=np.int64))
                            * series.dtype.itemsize, path, what="the image")
             _check_not_a_volume(series.axes, series.shape, path)
             dims = dict(zip(series.axes, series.shape, strict=False))
             _check_field_pixels(dims.get("Y", 1), dims.get("X", 1), path)
-            return _tiff_intensities(series.keyframe, _tiff_pixels(images, path), path)
+            return _tiff_stored(series.keyframe, _tiff_pixels(images, path), path)
     import warnings
 
     from PIL import Image
@@ -1032,10 +1043,9 @@ def _read_array(path: Path) -> np.ndarray:
                 palette = np.asarray(im.getpalette("RGB") or [], np.uint8).reshape(-1, 3) \
                     if im.mode in ("P", "PA") else None
                 if palette is not None and len(palette):    # grey, LUT indices or RGB
-                    index = np.asarray(im.getchannel(0) if im.mode == "PA" else im)
-                    return _tiff_palette(palette.T, index, path)
+                    return np.asarray(im.getchannel(0) if im.mode == "PA" else im), palette.T
                 mode = _PIL_CONVERT.get(im.mode)
-                return np.asarray(im.convert(mode) if mode else im)
+                return np.asarray(im.convert(mode) if mode else im), None
     finally:
         Image.MAX_IMAGE_PIXELS = limit
 
@@ -1133,10 +1143,11 @@ def _tiff_palette(cmap: np.ndarray, data: np.ndarray, path: Path) -> np.ndarray:
     ``cmap`` holds the colours by plane (3 x n), as TIFF colour maps do; PIL
     palette images (PNG) are read through it too.
     """
-    if data.max(initial=0) >= cmap.shape[-1]:
-        raise FormatError(f"palette image uses colour {int(data.max())} of a palette of "
-                          f"{cmap.shape[-1]}", path=path)
-    kind = _palette_kind(cmap, data)
+    return _through_palette(cmap, data, _palette_kind(cmap, data, path))
+
+
+def _through_palette(cmap: np.ndarray, data: np.ndarray, kind: str) -> np.ndarray:
+    """Palette indices as intensities, for a palette of ``kind`` (:func:`_palette_kind`)."""
     if kind == "grey":                      # a grey palette: one plane
         return cmap[0][data]
     if kind == "lut":                       # an ImageJ LUT ("Fire"): indices are data
@@ -1144,11 +1155,20 @@ def _tiff_palette(cmap: np.ndarray, data: np.ndarray, path: Path) -> np.ndarray:
     return np.moveaxis(cmap[:, data], 0, -1)
 
 
-def _palette_kind(cmap: np.ndarray, data: np.ndarray) -> str:
+def _palette_kind(cmap: np.ndarray, data: np.ndarray, path: Path) -> str:
     """What the palette colours the image uses are: ``"grey"``, ``"lut"`` or ``"colour"``.
 
     ``"lut"``: a display look-up table (:func:`display_lut`).
+
+    Raises
+    ------
+    FormatError
+        An index past the end of the palette.
+
     """
+    if data.max(initial=0) >= cmap.shape[-1]:
+        raise FormatError(f"palette image uses colour {int(data.max())} of a palette of "
+                          f"{cmap.shape[-1]}", path=path)
     used = cmap[:, np.unique(data)]
     if (used == used[:1]).all():
         return "grey"
@@ -1178,37 +1198,33 @@ def colour_reading(source: PlaneSource) -> str | None:
     """
     if source.plane is not None:
         return None
-    palette = _stored_palette(source.path)
-    said = [_READ_AS[_palette_kind(*palette)]] if palette is not None else []
-    data = np.squeeze(_read_array(source.path))
-    if data.ndim == 3 and data.shape[2] in (3, 4) and data.shape[0] > 4 and \
-            _colour_table(data) and not (data[..., :3] == data[..., :1]).all():
-        said.append(_READ_AS["table"])
-    return "; ".join(said) or None
+    data, palette = _read_stored(source.path)
+    if palette is None:
+        return _READ_AS["table"] if _pseudo_coloured(np.squeeze(data)) else None
+    kind = _palette_kind(palette, data, source.path)
+    if kind != "colour" or not _pseudo_coloured(np.squeeze(_through_palette(palette, data,
+                                                                            kind))):
+        return _READ_AS[kind]
+    return f"{_READ_AS[kind]}; {_READ_AS['table']}"
 
 
-def _stored_palette(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
-    """The palette (colours by plane, 3 x n) and the indices of a palette image; else None."""
-    if path.suffix.lower() in (".tif", ".tiff"):
-        with tifffile.TiffFile(path) as tif:
-            page = tif.pages.first
-            if int(page.photometric) != 3 or page.colormap is None:
-                return None
-            return np.asarray(page.colormap), page.asarray()
-    from PIL import Image
+def _pseudo_coloured(data: np.ndarray) -> bool:
+    """Whether a colour image read whole is one channel's colour table, not grey as colour."""
+    return data.ndim == 3 and data.shape[2] in (3, 4) and data.shape[0] > 4 and \
+        _colour_table(data) and not (data[..., :3] == data[..., :1]).all()
 
-    with Image.open(path) as im:
-        if im.mode not in ("P", "PA") or not im.getpalette("RGB"):
-            return None
-        palette = np.asarray(im.getpalette("RGB"), np.uint8).reshape(-1, 3)
-        return palette.T, np.asarray(im.getchannel(0) if im.mode == "PA" else im)
+
+def _tiff_stored(page: tifffile.TiffPage, data: np.ndarray,
+                 path: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """TIFF samples as :func:`_read_stored` gives them: palette indices and the palette."""
+    if int(page.photometric) == 3 and page.colormap is not None and data.dtype.kind == "u":
+        return data, np.asarray(page.colormap)
+    return _tiff_intensities(page, data, path), None
 
 
 def _tiff_intensities(page: tifffile.TiffPage, data: np.ndarray, path: Path) -> np.ndarray:
-    """TIFF samples as intensities (see :func:`_read_array`)."""
+    """TIFF samples that are no palette indices as intensities (see :func:`_read_array`)."""
     photometric = int(page.photometric)
-    if photometric == 3 and page.colormap is not None and data.dtype.kind == "u":   # palette
-        return _tiff_palette(np.asarray(page.colormap), data, path)
     if photometric == 5:
         raise FormatError("CMYK (print colour) TIFF: save the image as RGB or greyscale",
                           path=path)
@@ -1255,81 +1271,91 @@ def _check_not_a_volume(axes: str, shape: tuple[int, ...], path: Path) -> None:
 JPEG_COMPRESSION = (6, 7, 34892)
 
 
-def lossy_jpeg(path: Path) -> bool:
-    """Whether an image file is lossy JPEG: a ``.jpg``/``.jpeg`` file or a JPEG-compressed TIFF.
-
-    A TIFF that cannot be read says False here (the file checks name it).
-    """
-    suffix = path.suffix.lower()
-    if suffix in (".jpg", ".jpeg"):
-        return True
-    if suffix not in (".tif", ".tiff"):
-        return False
-    try:
-        with tifffile.TiffFile(path) as tif:
-            return int(tif.pages.first.compression) in JPEG_COMPRESSION
-    except Exception:  # noqa: BLE001 - tifffile raises many types on damaged files
-        return False
-
-
 #: Pages of a TIFF whose image data are checked to lie within the file (the rest: a stack).
 CHECKED_PAGES = 256
 
 
-def header_problem(path: Path) -> tuple[str | None, tuple[int, int] | None]:
-    """Why an image file cannot be read whole, from its header alone; and its (rows, columns).
+@dataclass(frozen=True)
+class FileHeader:
+    """What an image file's header says (:func:`read_header`).
 
-    A cheap look before a plate is analysed, so that a file truncated by a copy
-    or a full disk is named at once, not when its field's turn comes (after
-    most of the run): a TIFF whose image data end past the end of the file (or
-    whose header does not parse), a PNG without its end chunk, a JPEG without
-    its end marker. ``(None, shape)`` when the file looks whole.
+    Attributes
+    ----------
+    problem
+        Why the file cannot be read whole; None when it looks whole.
+    shape
+        Its (rows, columns); None with a problem.
+    lossy
+        Whether it is lossy JPEG: a ``.jpg``/``.jpeg`` file or a JPEG-compressed
+        TIFF (False for a TIFF whose header does not parse).
+
+    """
+
+    problem: str | None
+    shape: tuple[int, int] | None
+    lossy: bool = False
+
+
+def read_header(path: Path) -> FileHeader:
+    """Why an image file cannot be read whole, its (rows, columns) and its compression.
+
+    From its header alone: a cheap look before a plate is analysed, so that a
+    file truncated by a copy or a full disk is named at once, not when its
+    field's turn comes (after most of the run): a TIFF whose image data end
+    past the end of the file (or whose header does not parse), a PNG without
+    its end chunk, a JPEG without its end marker. No problem and the shape
+    when the file looks whole.
     """
     kind = path.suffix.lower().lstrip(".")
     kind = {"tiff": "tif", "jpeg": "jpg"}.get(kind, kind)
     name = {"tif": "TIFF", "png": "PNG", "jpg": "JPEG"}.get(kind, kind.upper())
+    lossy = kind == "jpg"
     try:
         size = path.stat().st_size
         if size == 0:
-            return f"truncated or corrupt {name}: the file is empty (0 bytes)", None
+            return FileHeader(f"truncated or corrupt {name}: the file is empty (0 bytes)", None,
+                              lossy)
         if kind == "tif":
-            return _tiff_header_problem(path, size)
+            return _tiff_header(path, size)
         with open(path, "rb") as fh:
             fh.seek(max(size - 1024, 0))
             tail = fh.read()
         end = {"png": b"IEND", "jpg": b"\xff\xd9"}.get(kind)
         if end is not None and end not in tail:
-            return (f"truncated or corrupt {name}: the file ends before its end "
-                    f"{'chunk (IEND)' if kind == 'png' else 'marker'} ({size} bytes)"), None
+            return FileHeader(f"truncated or corrupt {name}: the file ends before its end "
+                              f"{'chunk (IEND)' if kind == 'png' else 'marker'} ({size} "
+                              "bytes)", None, lossy)
         from PIL import Image
 
         with Image.open(path) as im:
-            return None, (im.size[1], im.size[0])
+            return FileHeader(None, (im.size[1], im.size[0]), lossy)
     except InputError:      # a field too large to analyse, an OME file of several fields
         raise
     except Exception as exc:  # noqa: BLE001 - tifffile and PIL raise many types: one line
-        return (f"truncated or corrupt {name}: "
-                f"{' '.join(str(exc).split()) or type(exc).__name__}"), None
+        return FileHeader(f"truncated or corrupt {name}: "
+                          f"{' '.join(str(exc).split()) or type(exc).__name__}", None, lossy)
 
 
-def _tiff_header_problem(path: Path, size: int) -> tuple[str | None, tuple[int, int] | None]:
+def _tiff_header(path: Path, size: int) -> FileHeader:
     with tifffile.TiffFile(path) as tif:
         if not len(tif.pages):      # the image header is written after the pixels: cut off
-            return (f"truncated or corrupt TIFF: no image header within the file ({size} "
-                    "bytes)"), None
+            return FileHeader(f"truncated or corrupt TIFF: no image header within the file "
+                              f"({size} bytes)", None)
+        lossy = int(tif.pages.first.compression) in JPEG_COMPRESSION
         series = _image_series(tif, path)
         if not series:
-            return "truncated or corrupt TIFF: no image in the file", None
+            return FileHeader("truncated or corrupt TIFF: no image in the file", None, lossy)
         dims = dict(zip(series[0].axes, series[0].shape, strict=False))
         shape = (int(dims.get("Y", 1)), int(dims.get("X", 1)))
         if min(series[0].shape, default=0) == 0:
-            return f"image has no pixels (shape {shape})", None
+            return FileHeader(f"image has no pixels (shape {shape})", None, lossy)
         _check_field_pixels(*shape, path)      # too large to analyse: said before the rest
         for page in tif.pages[:CHECKED_PAGES]:
             ends = [o + c for o, c in zip(getattr(page, "dataoffsets", ()),
                                           getattr(page, "databytecounts", ()), strict=False)
                     if c]
             if ends and max(ends) > size:
-                return (f"truncated or corrupt TIFF: its image data end at byte {max(ends)}, "
-                        f"past the end of the file ({size} bytes)"), None
-        return None, shape
+                return FileHeader(f"truncated or corrupt TIFF: its image data end at byte "
+                                  f"{max(ends)}, past the end of the file ({size} bytes)",
+                                  None, lossy)
+        return FileHeader(None, shape, lossy)

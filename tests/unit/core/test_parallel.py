@@ -32,8 +32,11 @@ def test_bounded_keeps_at_most_in_flight_pending():
         first = min(pending)
         return {first}, pending - {first}
 
-    got = list(parallel._bounded(lambda t: t, done_of, lambda f: f * 10, range(10), 3))
-    assert sorted(got) == [t * 10 for t in range(10)]
+    def named(task, get, future):            # each result with the task it came from
+        return task, get(future)
+
+    got = list(parallel._bounded(lambda t: t, done_of, lambda f: f * 10, range(10), 3, named))
+    assert sorted(got) == [(t, t * 10) for t in range(10)]
     assert max(pending_sizes) == 3
 
 

@@ -271,9 +271,13 @@ def test_layout_of_zebralab_locations_is_numbered_row_major(tmp_path):
     assert lay.set_index("well").loc[["B01", "D12", "E01", "H12"], "group"].tolist() == \
         ["C", "C", "X", "X"]
     assert "ZebraLab locations c01 ..., row-major" in lay.attrs["dialect"]
-    # codes that are also wells (c01 ... c12: row C of a plate) stay wells
+    assert lay["location"].tolist() == list(range(1, 97))     # the codes, to join on
+    assert "location_codes" not in lay.attrs
+    # codes that are also wells (c01 ... c12: row C of a plate) stay wells, marked as codes
     (tmp_path / "row.csv").write_text("well,group\nc01,C\nc12,X\n", encoding="utf-8")
-    assert read_layout(tmp_path / "row.csv")["well"].tolist() == ["C01", "C12"]
+    row = read_layout(tmp_path / "row.csv")
+    assert row["well"].tolist() == ["C01", "C12"]
+    assert row.attrs["location_codes"] is True and "location" not in row.columns
 
 
 @pytest.mark.parametrize("header", ["concentratoin", "conc (furlongs)", "Conc. µM extra"])

@@ -152,6 +152,21 @@ def test_non_neuronal_marker_channel_rule():
         non_neuronal_somata(somata, "channel")
 
 
+def test_without_nuclei_the_neuronal_somata_become_the_cells_numbered_in_order():
+    from neurotox.imaging.field import _cells
+
+    somata = np.zeros((60, 60), np.int32)
+    somata[5:15, 5:15] = 1
+    somata[20:40, 20:40] = 2        # non-neuronal
+    somata[45:55, 45:55] = 3
+    non_neuronal = np.array([False, False, True, False])
+    cells = _cells(None, None, somata, non_neuronal, FieldSettings(), PX)
+    assert cells.bodies.dtype == np.int32
+    assert cells.bodies[10, 10] == 1 and cells.bodies[50, 50] == 2
+    assert cells.bodies[30, 30] == 0 and int(cells.bodies.max()) == 2
+    assert cells.other.sum() == 400 and cells.n_other == 1
+
+
 def test_unknown_non_neuronal_rule_is_an_error():
     with pytest.raises(ValueError, match="'sometimes' is not a valid NonNeuronal"):
         FieldSettings(non_neuronal="sometimes")

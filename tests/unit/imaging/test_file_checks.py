@@ -17,7 +17,7 @@ from PIL import Image
 from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.assays.neurite.plate import plan_fields
 from neurotox.errors import FormatError
-from neurotox.io.plates import header_problem
+from neurotox.io.plates import FileHeader, read_header
 
 IMAGE = (np.arange(96 * 128, dtype=np.uint32).reshape(96, 128) % 4000).astype(np.uint16)
 
@@ -77,12 +77,19 @@ def _pil(fmt: str) -> bytes:
 def test_damaged_files_are_found_from_their_header(tmp_path, name, data, problem):
     path = tmp_path / name
     path.write_bytes(data)
-    found, shape = header_problem(path)
+    header = read_header(path)
     if problem is None:
-        assert (found, shape) == (None, (96, 128))
+        assert header == FileHeader(None, (96, 128), lossy=name == "a.jpg")
     else:
-        assert found is not None and shape is None
-        assert re.match(problem, found), found
+        assert header.problem is not None and header.shape is None
+        assert re.match(problem, header.problem), header.problem
+
+
+@pytest.mark.parametrize(("compression", "lossy"), [("jpeg", True), ("zlib", False),
+                                                     (None, False)])
+def test_the_header_says_whether_a_tiff_is_lossy_jpeg(tmp_path, compression, lossy):
+    tifffile.imwrite(tmp_path / "a.tif", (IMAGE // 16).astype(np.uint8), compression=compression)
+    assert read_header(tmp_path / "a.tif") == FileHeader(None, (96, 128), lossy)
 
 
 def test_a_truncated_last_file_stops_the_run_before_any_field_is_analysed(tmp_path):

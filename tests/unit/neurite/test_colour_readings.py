@@ -15,6 +15,8 @@ from PIL import Image
 
 from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.assays.neurite.plate import plan_fields
+from neurotox.errors import InputError
+from neurotox.files import reset_limits, set_limits
 from neurotox.imaging.synthetic import synthetic_field
 from neurotox.io.plates import PlaneSource, colour_reading, read_plane
 
@@ -83,3 +85,30 @@ def test_a_plate_of_pseudo_coloured_channel_files_gets_a_note_per_file(tmp_path)
     assert said == [f"the neurite file P_A01_s1_w2.png of the first field is {PSEUDO}",
                     f"the nuclear file P_A01_s1_w1.png of the first field is {PSEUDO}"]
     assert not [n for n in notes if n.startswith("warning:") and "colour" in n]
+
+
+def test_a_palette_of_one_colour_table_is_said_as_both(tmp_path):
+    # red shades in falling order: no display LUT, so read through the palette as colour,
+    # which is one channel's red colour table
+    image = Image.fromarray(GREY, "P")
+    image.putpalette([v for i in range(256) for v in (255 - i, 0, 0)])
+    image.save(tmp_path / "r.png")
+    assert colour_reading(PlaneSource(tmp_path / "r.png")) == (
+        "a palette image of colours: read as the red, green and blue of its palette; " + PSEUDO)
+    assert np.array_equal(read_plane(PlaneSource(tmp_path / "r.png")), 255 - GREY)
+
+
+@pytest.mark.parametrize(("kind", "name", "size"), [
+    ("fire", "f.tif", "more than"),             # 768 bytes of indices
+    ("categories", "c.png", "2.2 KiB, more than"),     # PIL's count: 3 bytes a pixel
+])
+def test_the_palette_file_is_read_for_its_note_within_the_unpacked_size_limit(
+        tmp_path, kind, name, size):
+    _write(tmp_path / name, kind)
+    token = set_limits(max_unpacked_bytes=GREY.size - 1)    # the 24 x 32 indices do not fit
+    try:
+        with pytest.raises(InputError, match=rf"{name}: the image unpacks to {size} the limit of "
+                                             r"767 bytes \(raise it with"):
+            colour_reading(PlaneSource(tmp_path / name))
+    finally:
+        reset_limits(token)

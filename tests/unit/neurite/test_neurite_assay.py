@@ -510,9 +510,9 @@ def test_study_plugin_honours_workers(sim_plate, monkeypatch):
     pools = []
     real = mod._pool_results
 
-    def counting(fn, tasks, workers):
+    def counting(fn, tasks, workers, named):
         pools.append(workers)
-        yield from real(fn, tasks, workers)
+        yield from real(fn, tasks, workers, named)
     monkeypatch.setattr(mod, "_pool_results", counting)
     one = run_study_assay(study, spec.model_copy(update={"parameters": {"workers": 1}}))
     assert pools == []

@@ -288,6 +288,29 @@ def test_an_amendment_names_the_run_it_amends_read_from_its_folder(tmp_path):
         "G2M4 belongs to G1")
 
 
+def test_the_amendment_is_recorded_in_the_run_parameters_only_when_there_is_one(tmp_path):
+    from neurotox.io.output import RunRecord
+    from neurotox.pipeline import record_amendment
+
+    study, amended = load_amending_study(_amending_study(tmp_path, "20261205T164753Z-00ff00ff", 2))
+    record = RunRecord()
+    assert record_amendment(study, amended, record) == (
+        "Amendment 2 to the report of run 20261205T164753Z-00ff00ff: Table 3 corrected: "
+        "G2M4 belongs to G1")
+    assert record.parameters["amends"] == {
+        "study_id": "S-1", "run_id": "20261205T164753Z-00ff00ff", "folder": None, "number": 2,
+        "reason": "Table 3 corrected: G2M4 belongs to G1"}
+    (tmp_path / "plain").mkdir()
+    (tmp_path / "plain" / "study.yaml").write_text(
+        "study_id: S-1\ntitle: T\ntest_item: X\nglp: true\ngroups:\n"
+        "  - {id: G1, label: C, dose: 0, dose_unit: mg/kg/day, control: true}\n")
+    study, amended = load_amending_study(tmp_path / "plain" / "study.yaml")
+    record = RunRecord()
+    assert amended is None
+    assert record_amendment(study, amended, record) == ""
+    assert "amends" not in record.parameters
+
+
 def test_traceability_block_prints_the_amendment():
     from neurotox.report.front import traceability
     from neurotox.report.model import RunStamp

@@ -18,7 +18,6 @@ import pandas as pd
 
 from neurotox.assays.neurite.params import NeuriteParameters
 from neurotox.errors import quoted
-from neurotox.io.plates import lossy_jpeg
 
 _SAME = {".tiff": ".tif", ".jpeg": ".jpg"}
 #: A treated group whose share of fields of one kind differs from the control's by at least
@@ -117,14 +116,13 @@ def _differ(kinds: pd.DataFrame, what: str) -> str | None:
             "come from the files, not the treatment")
 
 
-def jpeg_note(paths: list[Path], *, colour: bool) -> str | None:
-    """The warning that fields are lossy JPEG (:func:`~neurotox.io.plates.lossy_jpeg`), or None.
+def jpeg_note(lossy: list[Path], *, colour: bool) -> str | None:
+    """The warning that the fields' files ``lossy`` are lossy JPEG, or None when there are none.
 
-    JPEG files and JPEG-compressed TIFFs, colour merges or grey channel files:
-    the compression artefacts are traced as faint neurite where the background
-    is flat, so neurite lengths read high.
+    JPEG files and JPEG-compressed TIFFs (:attr:`~neurotox.io.plates.FileHeader.lossy`),
+    colour merges or grey channel files: the compression artefacts are traced
+    as faint neurite where the background is flat, so neurite lengths read high.
     """
-    lossy = [p for p in paths if lossy_jpeg(p)]
     if not lossy:
         return None
     what = "JPEG files" if all(p.suffix.lower() in (".jpg", ".jpeg") for p in lossy) \

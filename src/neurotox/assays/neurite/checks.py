@@ -10,12 +10,13 @@ from neurotox.errors import FormatError, InputError
 from neurotox.imaging.channels import binary_values, blank_reason, swapped_channels
 from neurotox.io.plates import (
     FieldSource,
+    FileHeader,
     PlaneSource,
     colour_reading,
     colours_mixed,
-    header_problem,
     is_colour_merge,
     is_colour_plane,
+    read_header,
     read_plane,
 )
 
@@ -164,23 +165,27 @@ def reading_notes(source: FieldSource) -> list[str]:
             if plane is not None and (how := colour_reading(plane))]
 
 
-def check_files_open(sources: list[FieldSource]) -> None:
+def check_files_open(sources: list[FieldSource]) -> dict[Path, FileHeader]:
     """FormatError naming the first file that cannot be read whole, before any is analysed.
 
-    Every file's header is read (:func:`~neurotox.io.plates.header_problem`):
+    Every file's header is read (:func:`~neurotox.io.plates.read_header`):
     a truncated or corrupt file ended the run only when its field was analysed
     (after 25 s of a 29 s run, on a 24-field plate). The planes of one field
-    must have the same size.
+    must have the same size. Returns the headers read, by file (whether a file
+    is lossy JPEG is said from them).
     """
+    headers: dict[Path, FileHeader] = {}
     for source in sources:
         shapes = {}
         for plane in source.planes:
             if plane.path not in shapes:
-                problem, shapes[plane.path] = header_problem(plane.path)
-                if problem:
-                    raise FormatError(problem, path=plane.path)
+                header = headers.get(plane.path) or read_header(plane.path)
+                if header.problem:
+                    raise FormatError(header.problem, path=plane.path)
+                headers[plane.path], shapes[plane.path] = header, header.shape
         found = {p: s for p, s in shapes.items() if s is not None}
         if len(set(found.values())) > 1:
             (a, first), (b, other) = list(found.items())[:2]
             raise FormatError(f"image size {first} differs from {other} of {b.name} in the "
                               "same field", path=a)
+    return headers

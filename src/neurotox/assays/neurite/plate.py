@@ -217,11 +217,11 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
     if any(s.nuclei is None for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
                      "neurite channel alone")
-    first = [s.neurite or s.nuclei for s in sources]
+    headers = check_files_open(sources)
+    first = [p for p in (s.neurite or s.nuclei for s in sources) if headers[p.path].lossy]
     lossy = jpeg_note([p.path for p in first if p.plane is not None], colour=True) or \
         jpeg_note([p.path for p in first if p.plane is None], colour=False)
     notes += [lossy] if lossy else []
-    check_files_open(sources)
     plates: dict[str, list[FieldSource]] = {}
     for source in sources:
         plates.setdefault(source.plate, []).append(source)
