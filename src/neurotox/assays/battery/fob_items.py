@@ -34,6 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from neurotox.io.battery import GRAMS
+
 ItemKind = Literal["ordinal", "categorical", "presence", "count", "continuous"]
 
 #: FOB domains, in the order a sheet is usually laid out.
@@ -228,7 +230,7 @@ USUAL_RANGES: dict[str, dict[str, tuple[float, float]]] = {
 #: Units a value out of its range was likely written in, and the factor to the item unit
 #: (1 N = 1000 / 9.80665 g, gram-force); a header may name them (``grip_fore_1 (N)``).
 SLIP_UNITS: dict[str, tuple[tuple[str, float], ...]] = {
-    "g": (("kg", 1000.0), ("N", 1000 / 9.80665)), "mm": (("cm", 10.0),)}
+    "g": (("kg", GRAMS["kg"]), ("N", 1000 / 9.80665)), "mm": (("cm", 10.0),)}
 
 
 def by_column() -> dict[str, FobItem]:
