@@ -31,6 +31,7 @@ References
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -233,11 +234,13 @@ SLIP_UNITS: dict[str, tuple[tuple[str, float], ...]] = {
     "g": (("kg", GRAMS["kg"]), ("N", 1000 / 9.80665)), "mm": (("cm", 10.0),)}
 
 
+@functools.cache
 def by_column() -> dict[str, FobItem]:
-    """Items keyed by their (lower-case) sheet column."""
+    """Items keyed by their (lower-case) sheet column (one dict, built once: read only)."""
     return {i.column: i for i in ITEMS}
 
 
+@functools.cache
 def by_endpoint() -> dict[str, FobItem]:
-    """Items keyed by registry endpoint."""
+    """Items keyed by registry endpoint (one dict, built once: read only)."""
     return {i.endpoint: i for i in ITEMS}
