@@ -355,3 +355,17 @@ def test_values_of_an_animal_of_another_cohort_are_excluded_with_the_reason(tg42
         f"{2 * len(theirs)} value(s) in this entry's input, which measures cohort(s) main, " \
         "perfusion only: excluded" in result.notes
     assert result.missing == []
+
+
+@pytest.mark.parametrize(("items", "kwargs", "expected"), [
+    (["A1", "A2", "A3", "A4", "A5"], {}, "A1, A2, A3, A4, A5"),
+    (["A1", "A2", "A3", "A4", "A5", "A6", "A7"], {}, "A1, A2, A3, A4, A5 and 2 more"),
+    (["A1", "A2", "A3"], {"limit": 2}, "A1, A2 and 1 more"),
+    (["a.csv", "b.csv", "c.csv", "d.csv"], {"limit": 3, "what": "file(s)"},
+     "a.csv, b.csv, c.csv and 1 more file(s)"),
+    ([], {}, ""),
+])
+def test_listed_names_the_first_ids_and_counts_the_rest(items, kwargs, expected):
+    from neurotox.assays.accounting import listed
+
+    assert listed(items, **kwargs) == expected

@@ -7,7 +7,7 @@ And the group and sex a sheet writes of its animals checked against the subjects
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -19,6 +19,15 @@ from neurotox.vocab import parse_sex
 
 #: Subject IDs a "no data" warning names before "and N more" (the report lists them all).
 SHOWN_IDS = 5
+
+
+def listed(items: Sequence[str], *, limit: int = SHOWN_IDS, what: str = "") -> str:
+    """The first ``limit`` items, comma-separated, then ``and N more`` (``N more <what>``).
+
+    ``listed(["A1", "A2", "A3"], limit=2)`` is ``'A1, A2 and 1 more'``.
+    """
+    more = f" and {len(items) - limit} more{what and ' ' + what}" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
 
 
 def check_written_groups(animals: pd.DataFrame, study: Study,
@@ -76,9 +85,7 @@ def check_written_groups(animals: pd.DataFrame, study: Study,
 
 
 def _file_names(files: list[Path], limit: int = 3) -> str:
-    names = sorted({p.name for p in files})
-    more = f" and {len(names) - limit} more file(s)" if len(names) > limit else ""
-    return ", ".join(names[:limit]) + more
+    return listed(sorted({p.name for p in files}), limit=limit, what="file(s)")
 
 
 def outside_cohorts(study: Study, table: pd.DataFrame,
@@ -95,9 +102,9 @@ def outside_cohorts(study: Study, table: pd.DataFrame,
     if not cohorts or not len(study.subjects) or table.empty:
         return table, ""
     cohort = study.subjects.set_index("subject")["cohort"]
-    listed = table["subject"].isin(cohort.index)
+    in_subjects = table["subject"].isin(cohort.index)
     theirs = table["subject"].map(cohort).fillna("").astype(str)
-    out = listed & ~theirs.isin(cohorts) & ~table["excluded"]
+    out = in_subjects & ~theirs.isin(cohorts) & ~table["excluded"]
     if not out.any():
         return table, ""
     table = table.copy()
@@ -108,7 +115,7 @@ def outside_cohorts(study: Study, table: pd.DataFrame,
     table.loc[out, "exclusion_reason"] = old.where(old == "", old + "; ").fillna("") + reason
     table.loc[out, "excluded"] = True
     animals = sorted(table.loc[out, "subject"].unique())
-    shown = ", ".join(animals[:6]) + (f" and {len(animals) - 6} more" if len(animals) > 6 else "")
+    shown = listed(animals, limit=6)
     kinds = ", ".join(repr(c) if c else "none" for c in sorted(set(theirs[out])))
     return table, (f"warning: {len(animals)} animal(s) of cohort(s) {kinds} ({shown}) have "
                    f"{int(out.sum())} value(s) in this entry's input, which measures cohort(s) "
@@ -163,8 +170,7 @@ def unaccounted_subjects(study: Study, table: pd.DataFrame, files: list[Path], *
     if missing.empty:       # each one accounted for by the exclusions file
         return records + gaps, gap_note
     ids = list(missing["subject"])
-    shown = ", ".join(ids[:SHOWN_IDS]) + (f" and {len(ids) - SHOWN_IDS} more"
-                                          if len(ids) > SHOWN_IDS else "")
+    shown = listed(ids)
     of = f"{len(expected)} subject(s)" + (f" of cohort(s) {', '.join(cohorts)}" if cohorts
                                           else " of the study")
     note = (f"warning: {len(ids)} of {of} have no value ({reason}): {shown}; not analysed, "
@@ -218,8 +224,7 @@ def _session_gaps(table: pd.DataFrame, expected: pd.DataFrame, files: list[Path]
             warned += [] if why else [f"{subject} at {tp}"]
     if not warned:
         return records, ""
-    shown = ", ".join(warned[:SHOWN_IDS]) + (f" and {len(warned) - SHOWN_IDS} more"
-                                             if len(warned) > SHOWN_IDS else "")
+    shown = listed(warned)
     return records, (f"warning: {len(warned)} session(s) of animals with data have no value "
                      f"where their group mates have one (no data in {where}): {shown}; "
                      "listed under exclusions")

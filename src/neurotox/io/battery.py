@@ -669,9 +669,13 @@ def read_organ_weights(path: str | Path, *, sheet: str | None = None) -> pd.Data
     return df
 
 
+#: Grams in one unit of weight: the one table of the weight headers read here
+#: (:data:`WEIGHT_UNITS`) and of the units the battery assays name for a weight or a
+#: grip out of range (:data:`neurotox.assays.battery.common.WEIGHT_SLIPS`,
+#: :data:`neurotox.assays.battery.fob_items.SLIP_UNITS`).
+GRAMS = {"mg": 0.001, "g": 1.0, "kg": 1000.0}
 #: Weight headers carrying their unit: ``Brain weight (g)``, ``BW (kg)``, ``body_weight_kg``.
-_GRAMS = {"mg": 0.001, "g": 1.0, "kg": 1000.0}
-WEIGHT_UNITS = {base: Quantity(column, _GRAMS, "g", "mg, g or kg")
+WEIGHT_UNITS = {base: Quantity(column, GRAMS, "g", "mg, g or kg")
                 for base, column in (("body_weight", "body_weight"), ("bw", "body_weight"),
                                      ("brain_weight", "brain_weight"))}
 

@@ -16,7 +16,7 @@ unit of the quantity (``body_weight_day7``) leaves the header alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -79,6 +79,9 @@ class Quantity:
     elsewhere
         Header units read as written into another column (a thermal test's
         ``Latency (s)`` is its ``value``).
+    name
+        What an error calls the quantity (``item 'grip_fore'``); default: the
+        header's base (``distance``, ``body weight``).
 
     """
 
@@ -87,6 +90,7 @@ class Quantity:
     unit: str
     expected: str
     elsewhere: Mapping[str, str] = field(default_factory=dict)
+    name: str = ""
 
 
 def unit_columns(df: pd.DataFrame, quantities: Mapping[str, Quantity]) -> pd.DataFrame:
@@ -122,13 +126,14 @@ def unit_columns(df: pd.DataFrame, quantities: Mapping[str, Quantity]) -> pd.Dat
         if factor is None:
             shown = (header_unit(head) or h).unit
             raise InputError(f"column {head!r}: unit {shown!r} is not one neurotox reads for "
-                             f"{h.base.replace('_', ' ')}; expected {q.expected}",
+                             f"{q.name or h.base.replace('_', ' ')}; expected {q.expected}",
                              path=df.attrs.get("path"),
                              where=f"row {df.attrs.get('header_row', 1)}")
         if target == col:
             continue
         if target in df.columns or target in renames.values():
-            raise InputError(f"columns {head!r} and {headers.get(target, target)!r} both give "
+            other = next((o for o, n in renames.items() if n == target), target)
+            raise InputError(f"columns {head!r} and {headers.get(other, other)!r} both give "
                              f"{target!r}; keep one", path=df.attrs.get("path"))
         renames[col] = target
         written[target] = (unit, head)
@@ -142,14 +147,22 @@ def unit_columns(df: pd.DataFrame, quantities: Mapping[str, Quantity]) -> pd.Dat
     return out
 
 
-def converted(df: pd.DataFrame) -> list[str]:
-    """Bring the columns of ``attrs['scales']`` (numbers by now) to their unit, in place.
+def converted(df: pd.DataFrame, *,
+              numbers: Callable[[pd.Series], pd.Series] | None = None) -> list[str]:
+    """Bring the columns of ``attrs['scales']`` to their unit, in place.
 
+    The columns are numbers by now; or text, read with ``numbers`` (NaN where a
+    cell is no number): the numbers are converted and written back as text
+    (``1426.6``), other cells left for the reader's own checks.
     Returns a note per column converted: ``w.csv: column 'BW (kg)' converted to g (× 1000)``.
     """
     name = Path(df.attrs.get("path", "")).name
     notes = []
     for col, (factor, head, unit) in df.attrs.get("scales", {}).items():
-        df[col] = df[col] * factor
+        if numbers is None:
+            df[col] = df[col] * factor
+        else:
+            v = numbers(df[col])
+            df[col] = df[col].where(v.isna(), (v * factor).map(lambda x: f"{x:.10g}"))
         notes.append(f"{name}: column {head!r} converted to {unit} (× {factor:g})")
     return notes

@@ -162,7 +162,10 @@ def test_a_weight_in_kg_is_noted_with_its_header_and_factor(tmp_path):
                          "reads for body weight; expected mg, g or kg"),
     # a second body weight was ignored without a word
     ("body_weight,BW (kg)", ": columns 'BW (kg)' and 'body_weight' both give 'body_weight'; "
-                            "keep one")])
+                            "keep one"),
+    # two headers with units: the first one's header is named (was 'body_weight')
+    ("Body weight (g),BW (kg)", ": columns 'BW (kg)' and 'Body weight (g)' both give "
+                                "'body_weight'; keep one")])
 def test_a_weight_header_unit_that_cannot_be_read_is_refused(tmp_path, header, message):
     cells = ",300" if "," in header else ""
     text = f"subject,{header},brain_weight\nA1,0.3005{cells},2.1\nB1,0.28{cells},2.0\n"

@@ -298,6 +298,11 @@ def test_fob_unit_headers_of_single_items(tmp_path, header, endpoint, cell, expe
                          r"for item 'grip_fore'; expected g or kg or N$"),
     ("body_weight (N)", r"column 'body_weight \(N\)': unit 'N' is not one neurotox reads for "
                         r"item 'body_weight'; expected g or kg$"),
+    # empty brackets: was 'unknown FOB item column 'grip_fore_1_()'' (the shared header reader)
+    ("grip_fore_1 ()", r"column 'grip_fore_1 \(\)': unit '' is not one neurotox reads for "
+                       r"item 'grip_fore'; expected g or kg or N$"),
+    ("Body temperature (°F)", r"column 'Body temperature \(°F\)': unit '°F' is not one "
+                              r"neurotox reads for item 'body_temperature'; expected degC$"),
 ])
 def test_fob_unit_header_with_an_unknown_unit_is_refused(tmp_path, header, message):
     sheet = f"subject,occasion,{header}\nA1,week4,2.4\n"
@@ -349,3 +354,31 @@ def test_weak_grips_under_a_gram_header_are_taken_as_stated(tmp_path):
                                  files={"fob.csv": sheet}))
     assert not [n for n in result.notes if n.startswith("warning:")]
     assert value(result.endpoints, "grip_strength_forelimb", "A2")["value"] == pytest.approx(12.8)
+
+
+@pytest.mark.parametrize("header", ["body_temperature (°C)", "Body temperature (deg C)",
+                                    "body_temperature (C)", "Body Temperature (DEGC)"])
+def test_body_temperature_header_in_degrees_celsius_is_read_as_is(tmp_path, header):
+    sheet = f"subject,occasion,{header}\nA1,week4,37.5\n"
+    result = run_one(write_study(tmp_path, assays=[FOB], files={"fob.csv": sheet}))
+    assert value(result.endpoints, "fob_body_temperature", "A1")["value"] == 37.5
+    assert not [n for n in result.notes if "converted" in n]
+
+
+def test_two_grip_headers_giving_one_trial_are_refused(tmp_path):
+    sheet = _grip_sheet("grip_fore_1 (N),grip_fore_1 (g)", {"A1": ("15", "1500")})
+    with pytest.raises(InputError, match=r"fob.csv: columns 'grip_fore_1 \(g\)' and "
+                                         r"'grip_fore_1 \(N\)' both give 'grip_fore_1'; "
+                                         r"keep one$"):
+        run_one(write_study(tmp_path, assays=[FOB], files={"fob.csv": sheet}))
+
+
+def test_grip_headers_in_a_lab_s_own_names_are_converted(tmp_path):
+    # aliases name the item; the header's unit still converts (15 N, 1.2 kg)
+    fob = {**FOB, "parameters": {"aliases": {"gf1": "grip_fore_1", "gf2": "grip_fore_2"}}}
+    sheet = _grip_sheet("gf1 (N),gf2 [kg]", {"A1": ("15", "1.2")})
+    result = run_one(write_study(tmp_path, assays=[fob], species="rat",
+                                 files={"fob.csv": sheet}))
+    assert value(result.endpoints, "grip_strength_forelimb", "A1")["value"] == \
+        pytest.approx((15 * 1000 / 9.80665 + 1200) / 2)
+    assert "fob.csv: column 'gf2 [kg]' converted to g (× 1000)" in result.notes

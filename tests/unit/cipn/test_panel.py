@@ -555,3 +555,23 @@ def test_comma_in_a_number_of_a_comma_file_is_an_error(folder):
     with pytest.raises(InputError, match=r"row 4, column 'value': expected a number, found "
                                          r"'1,150' \(a comma inside a number"):
         run(folder, {"thermal.csv": text})
+
+
+@pytest.mark.parametrize(("header", "cell", "column", "expected"), [
+    ("latency_s", "12.5", "value", 12.5),
+    ("force_g", "4.2", "value", 4.2),
+    ("onset_latency_ms", "1.5", "latency_ms", 1.5),
+    ("temp_c", "37.1", "temperature_c", 37.1),
+    ("epidermis_length_mm", "0.8", "length_mm", 0.8),
+])
+def test_unit_after_underscore_names_the_column(tmp_path, header, cell, column, expected):
+    # read by the shared header-unit reader (once also CIPN aliases of their own)
+    from neurotox.io.cipn import read_cipn
+
+    path = tmp_path / "s.csv"
+    value = "" if column == "value" else ",value"   # a hargreaves sheet needs its value
+    path.write_text(f"subject,day,test,{header}{value}\nC1,7,hargreaves,{cell}{value and ',9'}\n",
+                    encoding="utf-8")
+    df = read_cipn(path)
+    assert header not in df.columns
+    assert df.loc[0, column] == pytest.approx(expected)

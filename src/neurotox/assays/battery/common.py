@@ -11,7 +11,7 @@ import pandas as pd
 
 from neurotox import endpoints
 from neurotox.errors import InputError
-from neurotox.io.battery import where
+from neurotox.io.battery import GRAMS, where
 from neurotox.study import AssaySpec, Study, unit_batch
 
 #: Plausible necropsy weights in g, neonate to old adult: species → (body, brain) ranges.
@@ -25,7 +25,7 @@ PLAUSIBLE_G: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
 
 
 #: Units a weight outside its range (g) was likely written in, and the factor to g.
-WEIGHT_SLIPS = (("kg", 1000.0), ("mg", 0.001))
+WEIGHT_SLIPS = (("kg", GRAMS["kg"]), ("mg", GRAMS["mg"]))
 
 
 def slip_units(value: float, bounds: tuple[float, float],

@@ -238,7 +238,7 @@ def run(study: Study, spec: AssaySpec, params: FobParameters) -> AssayResult:
     path = one_input(study, spec)
     subjects = subjects_of(study, spec)
     df = io.read_fob(path, sheet=params.sheet)
-    unit_notes = unit_headers(df, params.aliases)
+    df, unit_notes = unit_headers(df, params.aliases)
     io.check_subjects(df, subjects.index)
     check_written_groups(df, study, row_locator(df))
     scores = score_sheet(df, params)

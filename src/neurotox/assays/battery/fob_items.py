@@ -31,8 +31,11 @@ References
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
+
+from neurotox.io.battery import GRAMS
 
 ItemKind = Literal["ordinal", "categorical", "presence", "count", "continuous"]
 
@@ -228,14 +231,16 @@ USUAL_RANGES: dict[str, dict[str, tuple[float, float]]] = {
 #: Units a value out of its range was likely written in, and the factor to the item unit
 #: (1 N = 1000 / 9.80665 g, gram-force); a header may name them (``grip_fore_1 (N)``).
 SLIP_UNITS: dict[str, tuple[tuple[str, float], ...]] = {
-    "g": (("kg", 1000.0), ("N", 1000 / 9.80665)), "mm": (("cm", 10.0),)}
+    "g": (("kg", GRAMS["kg"]), ("N", 1000 / 9.80665)), "mm": (("cm", 10.0),)}
 
 
+@functools.cache
 def by_column() -> dict[str, FobItem]:
-    """Items keyed by their (lower-case) sheet column."""
+    """Items keyed by their (lower-case) sheet column (one dict, built once: read only)."""
     return {i.column: i for i in ITEMS}
 
 
+@functools.cache
 def by_endpoint() -> dict[str, FobItem]:
-    """Items keyed by registry endpoint."""
+    """Items keyed by registry endpoint (one dict, built once: read only)."""
     return {i.endpoint: i for i in ITEMS}

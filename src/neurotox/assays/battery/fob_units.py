@@ -2,7 +2,8 @@
 
 A grip or foot-splay trial column may carry its unit in brackets
 (``grip_fore_1 (N)``, ``Foot splay 1 (cm)``): the values are converted to the
-item's unit (g, mm) with a note. Without a unit the values are checked against
+item's unit (g, mm) with a note, by the readers' shared
+:func:`neurotox.io.header_units.unit_columns`. Without a unit the values are checked against
 the study species' plausible range (:data:`~.fob_items.SPECIES_RANGES`) and the
 usual range of healthy animals (:data:`~.fob_items.USUAL_RANGES`), and a value or
 column that fits only once read in another unit is named with that unit.
@@ -25,12 +26,9 @@ from neurotox.assays.battery.fob_items import (
 )
 from neurotox.errors import InputError
 from neurotox.io import battery as io
+from neurotox.io.header_units import Quantity, converted, header_unit, unit_columns
 from neurotox.study import Study
 
-#: A header with its unit in brackets, as :func:`neurotox.io.battery.read_sheet` spells
-#: it: ``grip_fore_1_(n)``.
-_UNIT_HEADER = re.compile(r"^(?P<base>.+?)_?[(\[](?P<unit>[^()\[\]]+)[)\]]$")
-_WRITTEN_UNIT = re.compile(r"[(\[]\s*(?P<unit>[^()\[\]]+?)\s*[)\]]\s*$")
 _TRIAL = re.compile(r"^(?P<item>[a-z_]+?)_(?:t|trial)?\d+$")
 
 
@@ -47,15 +45,26 @@ def _item_of(name: str, aliases: dict[str, str]) -> FobItem | None:
 _SAME_UNIT = {"degC": ("°c", "c", "deg_c")}
 
 
-def _units(item: FobItem) -> dict[str, float]:
-    """Units a header may give for ``item`` → factor to the item's unit (N for grips only)."""
+def _quantity(item: FobItem, column: str) -> Quantity:
+    """What a header with a unit gives for ``item``: ``column`` in the item's unit.
+
+    Read in the item's unit and the units a slip names (:data:`SLIP_UNITS`;
+    newtons for grips only).
+    """
     slips = {u: f for u, f in SLIP_UNITS.get(item.unit, ())
              if u != "N" or item.column.startswith("grip")}
-    return {item.unit: 1.0, **slips}
+    units = {item.unit: 1.0, **slips}
+    same = dict.fromkeys(_SAME_UNIT.get(item.unit, ()), 1.0)
+    return Quantity(column, {**same, **{u.lower(): f for u, f in units.items()}}, item.unit,
+                    " or ".join(units), name=f"item {item.column!r}")
 
 
-def unit_headers(df: pd.DataFrame, aliases: dict[str, str]) -> list[str]:
-    """Read bracketed units of item columns in place (``grip_fore_1 (N)`` → g); the notes.
+def unit_headers(df: pd.DataFrame, aliases: dict[str, str]) -> tuple[pd.DataFrame, list[str]]:
+    """Item columns whose header gives a unit in brackets read in the item's unit; the notes.
+
+    ``grip_fore_1 (N)`` becomes ``grip_fore_1`` in g (:func:`~neurotox.io.header_units.\
+unit_columns`); the frame's ``attrs['header_units']`` names the columns whose
+    header stated the unit (:func:`check_usual_scale` takes them as stated).
 
     Raises
     ------
@@ -63,36 +72,10 @@ def unit_headers(df: pd.DataFrame, aliases: dict[str, str]) -> list[str]:
         A unit the item cannot be read in, or two columns giving the same item column.
 
     """
-    notes, headers, stated = [], df.attrs.get("headers", {}), set()
-    name = Path(df.attrs.get("path", "")).name
-    for col in list(df.columns):
-        m = _UNIT_HEADER.match(col)
-        item = _item_of(m.group("base"), aliases) if m else None
-        if item is None:
-            continue
-        head, target, unit = headers.get(col, col), m.group("base"), m.group("unit")
-        units = _units(item)
-        same = {u.lower() for u in (item.unit, *_SAME_UNIT.get(item.unit, ()))}
-        factor = 1.0 if unit in same else {u.lower(): f for u, f in units.items()}.get(unit)
-        if factor is None:
-            shown = " or ".join(units)
-            written = (_WRITTEN_UNIT.search(head) or m).group("unit")
-            raise InputError(f"column {head!r}: unit {written!r} is not one neurotox reads for "
-                             f"item {item.column!r}; expected {shown}",
-                             path=df.attrs.get("path"), where=f"row {df.attrs['header_row']}")
-        if target in df.columns:
-            raise InputError(f"columns {head!r} and {headers.get(target, target)!r} both give "
-                             f"{target!r}; keep one", path=df.attrs.get("path"))
-        if factor != 1.0:
-            v = io.parse_numbers(df[col])
-            df[col] = df[col].where(v.isna(), (v * factor).map(lambda x: f"{x:.10g}"))
-            notes.append(f"{name}: column {head!r} converted to {item.unit} (× {factor:g})")
-        df.rename(columns={col: target}, inplace=True)
-        headers[target] = head
-        stated.add(target)
-    df.attrs["headers"] = headers
-    df.attrs["stated_units"] = stated
-    return notes
+    heads = [h for h in map(header_unit, df.columns) if h is not None and h.bracketed]
+    items = {h.base: item for h in heads if (item := _item_of(h.base, aliases)) is not None}
+    out = unit_columns(df, {base: _quantity(item, base) for base, item in items.items()})
+    return out, converted(out, numbers=io.parse_numbers)
 
 
 def check_species_ranges(df: pd.DataFrame, columns: dict[str, list[str]],
@@ -141,10 +124,10 @@ def check_usual_scale(df: pd.DataFrame, columns: dict[str, list[str]],
     species = species_key(study.spec.species)
     usual = USUAL_RANGES.get(species, {})
     sheet = df.attrs.get("path", "")
+    stated = df.attrs.get("header_units", {})
     warnings = []
     for name in sorted(set(columns) & set(usual)):
         item, (lo, hi) = by_column()[name], usual[name]
-        stated = df.attrs.get("stated_units", set())
         values = pd.DataFrame({c: io.parse_numbers(df[c]) for c in columns[name]
                                if c not in stated})
         if values.empty:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 
-from neurotox.assays.accounting import SHOWN_IDS, declared_exclusions
+from neurotox.assays.accounting import declared_exclusions, listed
 from neurotox.assays.base import AssayPlugin, AssayResult, register, said
 from neurotox.assays.battery import neuropath_terms as terms
 from neurotox.assays.battery.common import Recorder, one_input, subjects_of
@@ -252,8 +252,7 @@ def unlisted_decedents(study: Study, spec: AssaySpec, findings: pd.DataFrame,
     if not declared:
         return []
     ids = sorted(declared)
-    shown = ", ".join(f"{s} ({declared[s]})" for s in ids[:SHOWN_IDS]) + (
-        f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else "")
+    shown = listed([f"{s} ({declared[s]})" for s in ids])
     whom = f"cohort(s) {', '.join(spec.cohorts)}" if spec.cohorts else "the study"
     return [f"warning: neuropathology {Path(findings.attrs['path']).name}: {len(ids)} "
             f"animal(s) of {whom} that the exclusions file names have no row in the findings "

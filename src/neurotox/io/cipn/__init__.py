@@ -61,14 +61,10 @@ ALIASES = {"mouse": "subject", "id": "subject", "animal_number": "subject",
            "timepoint_sni_day": "timepoint", "visit": "timepoint",
            "xo_series": "series", "responses": "series", "pattern": "series",
            "xo": "series", "last_filament": "filament", "final_filament": "filament",
-           "latency": "value", "latency_s": "value", "force_g": "value",
-           "threshold": "value", "score": "value", "count": "value",
-           "distance": "distance_mm", "onset_latency_ms": "latency_ms",
-           "temperature": "temperature_c", "temp_c": "temperature_c",
+           "latency": "value", "threshold": "value", "score": "value", "count": "value",
+           "distance": "distance_mm", "temperature": "temperature_c",
            "fibers": "fibres", "fibre_count": "fibres", "fiber_count": "fibres",
-           "length": "length_mm", "epidermis_length_mm": "length_mm",
-           "rep": "trial",
-           "replicate": "trial", "age": "timepoint"}
+           "length": "length_mm", "rep": "trial", "replicate": "trial", "age": "timepoint"}
 
 #: Columns of a wide sheet that are not sessions.
 WIDE_ID = ("subject", "group", "sex", "test", "comment", "comments", "notes", "cohort",
