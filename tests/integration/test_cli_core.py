@@ -86,6 +86,17 @@ def test_simulate_unknown_kind_exit_2(invoke, tmp_path):
     assert "unknown simulation kind 'oecd426' (did you mean 'oecd-426'?); known:" in r.output
 
 
+def test_an_error_quoting_a_huge_value_stays_a_short_line(invoke, tmp_path):
+    # stranger53 T7: a 200 MB cell was quoted whole, a 65 KB "line" on standard error
+    r = invoke("simulate", "x" * 3000, "-o", tmp_path / "o")
+    assert r.exit_code == 2
+    line, = r.output.splitlines()
+    # the run of 3 003 characters (quotes and ';' included) keeps its first 750 and last 100
+    assert line.startswith("Error: unknown simulation kind '" + "x" * 749 + "…[3,003 characters]…"
+                           + "x" * 98 + "'; known: ")
+    assert len(line) < 1100
+
+
 def test_verify_exit_codes(invoke, tmp_path):
     from neurotox.io.output import OutputDir
     out = tmp_path / "run"

@@ -481,10 +481,23 @@ def _internal_error(ctx: click.Context, exc: Exception) -> None:
     ctx.exit(EXIT_INTERNAL)
 
 
+#: An error line quotes a run of at most this many characters in full (a 200 MB cell is cut;
+#: paths are shorter).
+LONGEST_QUOTED = 1000
+
+
 def _fail(ctx: click.Context, message: str) -> None:
     _debug_detail()
-    _say(f"Error: {' '.join(message.split())}", exit=2)
+    _say(f"Error: {shorten_runs(' '.join(message.split()))}", exit=2)
     ctx.exit(2)
+
+
+def shorten_runs(text: str, longest: int = LONGEST_QUOTED) -> str:
+    """``text`` with every run of more than ``longest`` non-space characters cut in the middle."""
+    def cut(m: re.Match) -> str:
+        run = m.group(0)
+        return f"{run[:longest * 3 // 4]}…[{len(run):,} characters]…{run[-longest // 10:]}"
+    return re.sub(rf"\S{{{longest + 1},}}", cut, text)
 
 
 def _debug_detail() -> None:
