@@ -51,6 +51,7 @@ from neurotox.io.text import (
     check_row_lengths,
     container,
     guess_delimiter,
+    not_a_table,
 )
 
 SheetReader = Callable[[Path, str | None], pd.DataFrame]
@@ -191,6 +192,9 @@ def read_sheet(path: str | Path, *, sheet: str | None = None) -> pd.DataFrame:
     """
     path = Path(path)
     check_input(path)   # a regular file within the size limit
+    if (what := not_a_table(path)) is not None:
+        raise FormatError(f"{what}; expected a CSV/TSV text table or an xlsx/xls workbook",
+                          path=path)
     kind = container(path)
     reader = _READERS.get(kind)
     if reader is None:

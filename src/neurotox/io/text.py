@@ -112,6 +112,41 @@ OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_STREAM = "EncryptedPackage".encode("utf-16-le")
 
 
+#: First bytes of files that cannot be a table → what they are, for messages.
+_NOT_TABLES = ((b"%PDF", "a PDF document"), (b"\x89PNG", "a PNG image"),
+               (b"\xff\xd8\xff", "a JPEG image"), (b"II*\x00", "a TIFF image"),
+               (b"MM\x00*", "a TIFF image"), (b"GIF8", "a GIF image"),
+               (b"\x89HDF", "an HDF5 file"), (b"7z\xbc\xaf", "a 7-Zip archive"),
+               (b"Rar!", "a RAR archive"))
+
+
+def not_a_table(path: Path) -> str | None:
+    """What a file is when it cannot hold a table, for the first words of an error; else None.
+
+    Empty, an image, a PDF, an archive other than a workbook (a zip without the
+    ``xl/`` part of an xlsx): ``the file is a PDF document, not a table``.
+    """
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return "the file is empty (0 bytes)"
+    with open(path, "rb") as f:
+        head = f.read(8)
+    for magic, what in _NOT_TABLES:
+        if head.startswith(magic):
+            return f"the file is {what}, not a table"
+    if head.startswith(ZIP_MAGIC):
+        import zipfile
+
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = z.namelist()
+        except (zipfile.BadZipFile, OSError):
+            return None        # the workbook reader says what is damaged
+        if not any(n.startswith("xl/") for n in names):
+            return "the file is a ZIP archive but not an Excel workbook (no xl/ part)"
+    return None
+
+
 def container(path: Path) -> str:
     """What the first bytes say the file is, whatever it is named.
 

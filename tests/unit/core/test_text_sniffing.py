@@ -99,3 +99,53 @@ def test_a_file_cut_inside_its_last_value_is_warned_about(tmp_path, tail, warned
     # said with how the file was read (once per file, where the dialect is said)
     assert table.describe().endswith(", the last line without a line end") == \
         (not tail.endswith("\n"))
+
+
+def _foreign_files(folder):
+    """Files that cannot hold a table, each under a table's name, and what they are."""
+    import zipfile
+
+    (folder / "empty.csv").write_bytes(b"")
+    (folder / "report.xlsx").write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj")
+    (folder / "plot.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    (folder / "photo.txt").write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF")
+    with zipfile.ZipFile(folder / "notes.xlsx", "w") as z:
+        z.writestr("notes.txt", "not a workbook")
+    return {"empty.csv": "the file is empty (0 bytes)",
+            "report.xlsx": "the file is a PDF document, not a table",
+            "plot.csv": "the file is a PNG image, not a table",
+            "photo.txt": "the file is a JPEG image, not a table",
+            "notes.xlsx": "the file is a ZIP archive but not an Excel workbook (no xl/ part)"}
+
+
+def test_a_file_that_cannot_be_a_table_is_named_for_what_it_is(tmp_path):
+    from neurotox.io.text import not_a_table
+
+    for name, what in _foreign_files(tmp_path).items():
+        assert not_a_table(tmp_path / name) == what
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n")
+    assert not_a_table(tmp_path / "t.csv") is None
+
+
+@pytest.mark.parametrize("read, expected", [
+    ("neurotox.io.rodent.base:detect", "expected a rodent-cognition export or scoring sheet"),
+    ("neurotox.io.zebrafish.base:detect_format", "expected a zebrafish tracking export"),
+    ("neurotox.io.neurochem.base:detect_format", "expected a plate-reader or multiplex export"),
+    ("neurotox.io.battery:read_sheet",
+     "expected a CSV/TSV text table or an xlsx/xls workbook"),
+])
+def test_every_reader_says_what_a_foreign_file_is(tmp_path, read, expected):
+    # stranger53: an empty file, a PNG, a PDF or a zip given as an export got a long
+    # "not a recognised ... file; expected one of <10 formats>" line
+    import importlib
+
+    from neurotox.errors import InputError
+
+    module, name = read.split(":")
+    reader = getattr(importlib.import_module(module), name)
+    for file, what in _foreign_files(tmp_path).items():
+        if file == "notes.xlsx" and ("zebrafish" in module or "neurochem" in module):
+            continue      # their sniffer opens workbooks first: "cannot open as an xlsx workbook"
+        with pytest.raises(InputError) as err:
+            reader(tmp_path / file)
+        assert str(err.value) == f"{tmp_path / file}: {what}; {expected}"

@@ -79,6 +79,7 @@ import pandas as pd
 from neurotox.errors import FormatError, InputError, quoted
 from neurotox.files import check_frame_magnitudes, check_text
 from neurotox.io.registry import Registry
+from neurotox.io.text import not_a_table
 from neurotox.io.zebrafish.base import Source as ZebrafishSource
 
 WELL_COLUMNS = ("plate", "analyte", "well", "sample", "type", "level", "expected", "dilution",
@@ -513,6 +514,9 @@ def _detect(src: Source) -> tuple[Reader, Source]:
         found = _REGISTRY.detect(view)
         if found is not None and found.name in TEXT_EXPORTS:
             return found, view
+    if reader is None and (what := not_a_table(src.path)) is not None:
+        raise FormatError(f"{what}; expected a plate-reader or multiplex export",
+                          path=src.path)
     if reader is None:
         raise FormatError(f"unknown plate-assay export layout. Expected one of: "
                           f"{_REGISTRY.expected()}. Found: {src.describe()}", path=src.path)

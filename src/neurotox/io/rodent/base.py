@@ -86,6 +86,7 @@ from neurotox.io.text import (
     delimiter_name,
     guess_delimiter,
     guess_encoding,
+    not_a_table,
     scan_text,
 )
 
@@ -228,6 +229,9 @@ def detect(path: str | Path) -> Reader:
 
         check_xlsx(path)
     reader = _REGISTRY.detect(path, not_this_layout=_not_this_layout)
+    if reader is None and (what := not_a_table(path)) is not None:
+        raise FormatError(f"{what}; expected a rodent-cognition export or scoring sheet",
+                          path=path)
     if reader is None:
         raise FormatError("not a recognised rodent-cognition file; expected one of "
                           f"{quoted(r.description for r in list_readers())}", path=path)

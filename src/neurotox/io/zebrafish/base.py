@@ -51,6 +51,7 @@ from neurotox.io.text import (
     check_text,
     guess_delimiter,
     guess_encoding,
+    not_a_table,
     read_gzip,
     scan_text,
 )
@@ -268,6 +269,8 @@ def detect_format(path: str | Path) -> Reader:
     """
     src = Source(path)
     reader = _REGISTRY.detect(src)
+    if reader is None and (what := not_a_table(src.path)) is not None:
+        raise FormatError(f"{what}; expected a zebrafish tracking export", path=src.path)
     if reader is None:
         raise FormatError(f"unknown zebrafish export layout. Expected one of: "
                           f"{_REGISTRY.expected()}. Found: {src.describe()}", path=src.path)
