@@ -50,6 +50,8 @@ from neurotox.errors import InputError
 from neurotox.files import folder_name
 from neurotox.hcd.send_controls import (
     ControlSet,
+    animal_findings,
+    arm_problem,
     classify,
     dose,
     findings,
@@ -286,6 +288,10 @@ def control_animals(study: SendStudy, controls: StudyControls, *, include_recove
         raise InputError(f"dm.xpt names trial set(s) {unknown} that tx.xpt does not define",
                          path=study.files["dm"], where="column 'SETCD'")
     ts = ts_params(study.domains["ts"])
+    treated: dict[str, list[str]] = {}
+    for code, info in sets.items():
+        if not info.params.get("TCNTRL") and info.params.get("ARMCD", "").strip():
+            treated.setdefault(info.params["ARMCD"].strip(), []).append(code)
     rows = []
     for r in dm[dm["SETCD"].isin(verdicts)].itertuples(index=False):
         info = sets[r.SETCD]
@@ -294,7 +300,12 @@ def control_animals(study: SendStudy, controls: StudyControls, *, include_recove
             age = _age_text_days(getattr(r, "AGETXT", ""), getattr(r, "AGEU", ""))
         if not np.isfinite(age):
             age = _age_text_days(ts.get("AGETXT", ""), ts.get("AGEU", ""))
+        arm = "" if verdicts[r.SETCD].problem else arm_problem(
+            r.SETCD, info.params, getattr(r, "ARMCD", ""), getattr(r, "ARM", ""), treated)
         rows.append({"subject": r.USUBJID, "sex": SEX.get(r.SEX.upper(), "NA"),
+                     "animal_problem": arm,
+                     "flag": "their arm is a treated group's (dm ARMCD/ARM)"
+                             if arm else "",
                      "age_days": age, "role": role_of(info, getattr(r, "ARM", "")),
                      "group_id": r.ARMCD or r.SETCD, "control_type": info.params["TCNTRL"],
                      "vehicle": vehicles[r.SETCD],
@@ -316,7 +327,7 @@ def _include(animals: pd.DataFrame, include_recovery: bool) -> pd.DataFrame:
             why = f"recovery animal (set {r.set}); --include-recovery to include"
         else:
             why = ""
-        reasons.append("; ".join(w for w in (r.set_problem, why) if w))
+        reasons.append("; ".join(w for w in (r.set_problem, r.animal_problem, why) if w))
     animals["exclusion_reason"] = reasons
     ends = pd.to_datetime(animals["end"])
     for role, part in animals.groupby("role"):
@@ -479,6 +490,8 @@ def send_batch(study: SendStudy, controls: StudyControls | None = None, *,
     vehicles, vehicle_notes = control_vehicles(study, controls)
     animals = control_animals(study, controls, include_recovery=include_recovery,
                               vehicles=vehicles)
+    flagged = animal_findings(animals)
+    animals = animals.drop(columns=["animal_problem", "flag"])
     subjects = set(animals["subject"])
     skipped: Counter = Counter()
     parts = [domain_results(study, d, subjects, skipped) for d in ("bw", "om", "lb")
@@ -499,6 +512,6 @@ def send_batch(study: SendStudy, controls: StudyControls | None = None, *,
                  source_path=str(Path(study.folder).resolve()),
                  source_hash=study.source_hash, study={**study_fields(ts), **from_animals},
                  animals=animals, results=results, excluded=excluded,
-                 notes=[(False, note) for note in vehicle_notes] + field_notes,
+                 notes=flagged + [(False, note) for note in vehicle_notes] + field_notes,
                  inputs={str(Path(study.files[d]).resolve()): h
                          for d, h in sorted(study.file_sha256.items())})
