@@ -11,7 +11,8 @@ Rules (each animal or value left out is listed with its rule):
 * **Role** of a control animal: ``tk`` when its set's ``TKDESC`` is ``TK`` or the set
   or arm name says TK/toxicokinetic; ``satellite`` when set or arm name says
   satellite; ``recovery`` when set or arm name says recovery; else ``main``.
-* **Included** in ranges: main animals; recovery animals only with
+* **Included** in ranges: main animals with a sex (``dm.SEX`` ``M`` or ``F``; one
+  without is stored with sex ``NA``, not included, with a warning); recovery animals only with
   ``include_recovery`` (their necropsy is weeks later, so the default keeps them
   out of terminal ranges); TK and satellite animals never (they are bled or
   kept for other purposes). An animal whose disposition date (``RFENDTC``) is
@@ -66,6 +67,9 @@ UNSCHEDULED_DAYS = 7
 AGE_UNITS = {"DAYS": 1.0, "DAY": 1.0, "WEEKS": 7.0, "WEEK": 7.0, "MONTHS": 30.4375,
              "MONTH": 30.4375, "YEARS": 365.25, "YEAR": 365.25}
 SEX = {"M": "M", "F": "F"}
+#: Why an animal without sex (``dm.SEX`` blank, ``U``, ``UNDIFFERENTIATED``) is not used:
+#: ranges are per sex, and a range pooling both sexes would describe neither.
+NO_SEX = "no sex in dm (SEX blank or not M/F): ranges are per sex"
 _CENSORED = re.compile(r"^\s*([<>])\s*=?\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*$")
 #: Character results below a limit they do not state (spaces removed, upper case).
 _BELOW = frozenset({"LO", "LOW", "<LLOQ", "<LOQ", "<LOD", "BLQ", "BQL", "<LLQ", "BLOQ"})
@@ -302,10 +306,13 @@ def control_animals(study: SendStudy, controls: StudyControls, *, include_recove
             age = _age_text_days(ts.get("AGETXT", ""), ts.get("AGEU", ""))
         arm = "" if verdicts[r.SETCD].problem else arm_problem(
             r.SETCD, info.params, getattr(r, "ARMCD", ""), getattr(r, "ARM", ""), treated)
-        rows.append({"subject": r.USUBJID, "sex": SEX.get(r.SEX.upper(), "NA"),
-                     "animal_problem": arm,
-                     "flag": "their arm is a treated group's (dm ARMCD/ARM)"
-                             if arm else "",
+        sex = SEX.get(str(r.SEX).strip().upper(), "NA")
+        flags = [(kind, text) for kind, text in (
+            (NO_SEX, f"no sex (dm SEX {str(r.SEX).strip()!r})" if sex == "NA" else ""),
+            ("their arm is a treated group's (dm ARMCD/ARM)", arm)) if text]
+        rows.append({"subject": r.USUBJID, "sex": sex,
+                     "animal_problem": "; ".join(text for _, text in flags),
+                     "flag": flags[0][0] if flags else "",
                      "age_days": age, "role": role_of(info, getattr(r, "ARM", "")),
                      "group_id": r.ARMCD or r.SETCD, "control_type": info.params["TCNTRL"],
                      "vehicle": vehicles[r.SETCD],

@@ -382,3 +382,31 @@ def test_a_dosed_animal_put_in_the_control_set_is_left_out(tmp_path, arm_codes, 
                f"group's (dm ARMCD/ARM) (S-201: {why})")]
     # S-101 2.0 and S-102 2.2 (S-103 died early); with S-201 it was (3, 1.9)
     assert male_brain_range(tmp_path, batch) == (2, pytest.approx(2.1, abs=1e-12))
+
+
+def test_control_animals_without_sex_are_left_out_not_pooled(tmp_path):
+    """S-101 (M, brain 2.0 g) with SEX blank and S-111 (F, 1.8 g) with SEX 'U'."""
+    dm = {k: list(v) for k, v in tables()["dm"].items()}
+    dm["SEX"][dm["USUBJID"].index("S-101")] = ""
+    dm["SEX"][dm["USUBJID"].index("S-111")] = "U"
+    batch = send_batch(read_send(write_study(tmp_path / "s", {"dm": dm})))
+    a = batch.animals.set_index("subject")
+    assert a.loc[["S-101", "S-111"], ["sex", "included", "exclusion_reason"]].values.tolist() \
+        == [["NA", False, "no sex (dm SEX '')"], ["NA", False, "no sex (dm SEX 'U')"]]
+    assert [n for n in batch.notes if n[0]] == [
+        (True, "2 control animal(s) stored but not used in ranges — no sex in dm (SEX blank or "
+               "not M/F): ranges are per sex (S-101: no sex (dm SEX ''); S-111: no sex (dm "
+               "SEX 'U'))")]
+    engine = db.connect(str(tmp_path / "h.sqlite"))
+    try:
+        store.add(engine, batch)
+        rows = select_rows(store.fetch(engine, endpoints=["brain_weight"], included_only=True),
+                           Query())
+    finally:
+        engine.dispose()
+    table = ranges(rows).set_index("sex")
+    # M: S-102 2.2 (S-103 died early); F: S-112 1.9, S-113 2.0; no pooled 'NA' range
+    assert sorted(table.index) == ["F", "M"]
+    assert (int(table.loc["M", "n_animals"]), float(table.loc["M", "mean"])) == (1, 2.2)
+    assert int(table.loc["F", "n_animals"]) == 2
+    assert float(table.loc["F", "mean"]) == pytest.approx(1.95, abs=1e-12)
