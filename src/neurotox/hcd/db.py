@@ -19,6 +19,7 @@ import datetime as dt
 import getpass
 import logging
 import os
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -60,11 +61,36 @@ def resolve_url(db: str | None = None) -> str:
     return f"sqlite:///{path}"
 
 
+#: ``scheme://user:password@`` of a URL: the password is masked in messages.
+_PASSWORD = re.compile(r"^([^:/?#]+://[^:/@?#]*):[^@/?#]*@")
+_PORT = re.compile(r"^[^:/?#]+://(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)")
+
+
+def mask_password(url: str) -> str:
+    """``url`` with the password of ``user:password@`` replaced by ``***`` (text only)."""
+    return _PASSWORD.sub(r"\1:***@", url)
+
+
+def parse_url(url: str) -> sa.URL:
+    """``url`` parsed by SQLAlchemy; InputError naming it (password masked) when it cannot be.
+
+    A port that is not a number (``@host:543a2/hcd``) is named as such.
+    """
+    try:
+        return sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        port = _PORT.match(url)
+        bad = (f": the port {port.group(1)!r} is not a number"
+               if port and not port.group(1).isdigit() else "")
+        raise InputError(f"not a database URL: {mask_password(url)!r}{bad}",
+                         where="option '--db'") from None
+
+
 def sqlite_path(db: str | None = None) -> Path | None:
     """The SQLite file of ``db`` (see :func:`resolve_url`), None for a server database."""
     try:
         url = sa.make_url(resolve_url(db))
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         return None
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
@@ -75,8 +101,8 @@ def display_url(url: str) -> str:
     """The URL with any password hidden (for messages and manifests)."""
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url
+    except (sa.exc.ArgumentError, ValueError):
+        return mask_password(url)
 
 
 def report_name(url: str) -> str:
@@ -90,8 +116,8 @@ def report_name(url: str) -> str:
     """
     try:
         parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
-        return url
+    except (sa.exc.ArgumentError, ValueError):
+        return mask_password(url)
     if parsed.get_backend_name() == "sqlite":
         return Path(parsed.database).name if parsed.database else url
     return sa.URL.create(parsed.drivername, host=parsed.host, port=parsed.port,
@@ -157,10 +183,7 @@ def connect(db: str | None = None, *, create: bool = True,
 
     """
     url = resolve_url(db)
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
-        raise InputError(f"not a database URL: {url!r}", where="option '--db'") from None
+    parsed = parse_url(url)
     frozen = False
     file = parsed.database or ""
     if parsed.get_backend_name() == "sqlite":

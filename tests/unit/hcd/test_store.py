@@ -142,6 +142,25 @@ def test_missing_file_for_reading_and_bad_urls(tmp_path):
 
 def test_password_never_shown():
     assert db.display_url("postgresql+psycopg://u:secret@h/d") == "postgresql+psycopg://u:***@h/d"
+    assert db.display_url("postgresql+psycopg://u:secret@h:5x/d") == \
+        "postgresql+psycopg://u:***@h:5x/d"
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("postgresql+psycopg://nt:secretpw@127.0.0.1:543a54/hcd",
+     "option '--db': not a database URL: 'postgresql+psycopg://nt:***@127.0.0.1:543a54/hcd': "
+     "the port '543a54' is not a number"),
+    ("postgresql+psycopg://nt@[::1]:54x/hcd",
+     "option '--db': not a database URL: 'postgresql+psycopg://nt@[::1]:54x/hcd': the port "
+     "'54x' is not a number"),
+])
+def test_a_port_that_is_not_a_number_is_named(url, message, invoke):
+    with pytest.raises(InputError) as err:
+        db.connect(url)
+    assert str(err.value) == message
+    res = invoke("hcd", "list", "--db", url)
+    assert res.exit_code == 2 and res.output.strip() == f"Error: {message}"
+    assert "secretpw" not in res.output
 
 
 @pytest.mark.parametrize(("url", "name"), [
