@@ -298,30 +298,57 @@ def _animal_values(conn: sa.Connection, studies: list[int]) -> pd.DataFrame:
     return df[np.isfinite(df["value"])]
 
 
+def _value_key(value: pd.Series) -> pd.Series:
+    """``value`` to 9 significant digits as an integer key (equal values, equal keys)."""
+    scale = 10.0 ** (np.floor(np.log10(value.abs())) - 8)
+    return (value / scale).round().astype("int64").astype(str) + "e" + \
+        np.log10(scale).round().astype("int64").astype(str)
+
+
+def _pair_rows(pairs: pd.DataFrame, values: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """Values of study ``x`` beside those of study ``y`` with the same ``on``, for ``pairs``."""
+    left = pairs.merge(values.rename(columns={"study": "x"}), on="x")
+    right = values.rename(columns={"study": "y", "value": "value_y"})
+    return left.merge(right.drop(columns=[c for c in right if c not in [*on, "y", "value_y"]]),
+                      on=["y", *on])
+
+
 def _same_animal_pairs(conn: sa.Connection) -> dict[tuple[int, int], str]:
     """``(earlier, later) → reason`` for stored studies holding mostly the same animals.
 
     The rule of :func:`_same_animals` (same subject ID, more than half of the keys
     both hold with equal values), as :func:`matches` applies it to a new study,
     here counted against either study's animals: a renumbered re-run that an older
-    neurotox stored (schema 1 kept no data files to compare).
+    neurotox stored (schema 1 kept no data files to compare). Vectorised: pairs
+    whose animals share no value to 9 significant digits in most of either's
+    animals are dropped before their values are compared key by key.
     """
     pairs = _shared_subject_pairs(conn)
     if not pairs:
         return {}
     values = _animal_values(conn, sorted({s for p in pairs for s in p}))
-    by_study = {k: g.drop(columns="study") for k, g in values.groupby("study")}
-    out: dict[tuple[int, int], str] = {}
-    for x, y in pairs:
-        if x not in by_study or y not in by_study:
-            continue
-        both = by_study[x].merge(by_study[y], on=VALUE_COLUMNS[:3], suffixes=("_x", ""))
-        both["equal"] = np.isclose(both["value_x"], both["value"], rtol=1e-9, atol=0.0)
-        per_animal = both.groupby("subject")["equal"].agg(["sum", "size"])
-        n = int((2 * per_animal["sum"] > per_animal["size"]).sum())
-        if any(_mostly(n, int(by_study[s]["subject"].nunique())) for s in (x, y)):
-            out[(x, y)] = f"same control animals ({n})"
-    return out
+    if values.empty:
+        return {}
+    values["key"] = _value_key(values["value"])
+    animals = values.groupby("study")["subject"].nunique()
+    frame = pd.DataFrame(pairs, columns=["x", "y"])
+
+    def mostly(counts: pd.Series) -> pd.Series:
+        x = counts.index.get_level_values("x").map(animals).to_numpy()
+        y = counts.index.get_level_values("y").map(animals).to_numpy()
+        return counts[(2 * counts.to_numpy() > x) | (2 * counts.to_numpy() > y)]
+
+    keys = ["subject", "endpoint", "timepoint"]
+    hits = _pair_rows(frame, values, [*keys, "key"]).groupby(["x", "y"])["subject"].nunique()
+    frame = mostly(hits).index.to_frame(index=False)
+    if frame.empty:
+        return {}
+    both = _pair_rows(frame, values.drop(columns="key"), keys)
+    both["equal"] = np.isclose(both["value"], both["value_y"], rtol=1e-9, atol=0.0)
+    per_animal = both.groupby(["x", "y", "subject"])["equal"].agg(["sum", "size"])
+    same = per_animal[2 * per_animal["sum"] > per_animal["size"]]
+    found = mostly(same.groupby(level=["x", "y"]).size())
+    return {(int(x), int(y)): f"same control animals ({int(n)})" for (x, y), n in found.items()}
 
 
 def duplicates(conn: sa.Connection) -> list[Duplicate]:

@@ -14,7 +14,7 @@ import logging
 import pytest
 import sqlalchemy as sa
 from tests.hcd_backends import hcd_engine, hcd_url  # noqa: F401  (fixtures)
-from tests.send_files import write_study
+from tests.send_files import tables, write_study
 
 from neurotox.errors import InputError
 from neurotox.hcd import db, identity, schema, store
@@ -113,8 +113,12 @@ def test_upgrade_warns_and_ranges_count_the_copy_once(old_db, caplog):
 
 def test_a_renumbered_rerun_stored_by_schema_1_counts_once(tmp_path, invoke, caplog):
     """SYN-1A: SYN-1 re-run under an amended number (no data files stored to compare)."""
+    tb = tables()
+    other = {"changes": {"dm": {"STUDYID": ["SYN-3"] * 11},     # same subject IDs, own values
+                         "om": {"OMSTRESN": [v + 0.5 for v in tb["om"]["OMSTRESN"]]},
+                         "bw": {"BWSTRESN": [v + 5.0 for v in tb["bw"]["BWSTRESN"]]}}}
     path = _schema1(tmp_path / "renum.sqlite", [("a", {}), ("renum", RENUMBERED),
-                                                ("b", {"study_id": "SYN-2"})])
+                                                ("b", {"study_id": "SYN-2"}), ("c", other)])
     with caplog.at_level(logging.WARNING):
         engine = db.connect(str(path))
     try:
@@ -124,16 +128,18 @@ def test_a_renumbered_rerun_stored_by_schema_1_counts_once(tmp_path, invoke, cap
             "same control animals (9))); ranges leave the later copy out; 'neurotox hcd list' "
             "shows it (column same_as)"]
         assert _brain(store.fetch(engine, included_only=True)) == \
-            {"F": (3, 9, 1.9), "M": (3, 6, 2.1)}                     # as before: wrong
+            {"F": (4, 12, 2.025), "M": (4, 8, 2.225)}                # as before: wrong
         rows, copies = store.range_rows(engine)
-        assert [(d.copy, d.kept) for d in copies] == [(2, 1)]
-        assert _brain(rows) == {"F": (2, 6, 1.9), "M": (2, 4, 2.1)}
+        assert [(d.copy, d.kept) for d in copies] == [(2, 1)]      # SYN-3 is no copy
+        # SYN-1 and SYN-2: F 1.8, 1.9, 2.0 twice, M 2.0, 2.2 twice; SYN-3 0.5 g heavier
+        assert _brain(rows) == {"F": (3, 9, round((5.7 * 2 + 7.2) / 9, 6)),
+                                "M": (3, 6, round((4.2 * 2 + 5.2) / 6, 6))}
     finally:
         engine.dispose()
     engine = db.connect(str(path))                     # already upgraded: found again
     try:
         assert store.list_studies(engine)[["id", "study_id", "same_as"]].values.tolist() == \
-            [[1, "SYN-1", ""], [2, "SYN-1A", "1"], [3, "SYN-2", ""]]
+            [[1, "SYN-1", ""], [2, "SYN-1A", "1"], [3, "SYN-2", ""], [4, "SYN-3", ""]]
     finally:
         engine.dispose()
     res = invoke("hcd", "list", "--db", path)
@@ -142,7 +148,7 @@ def test_a_renumbered_rerun_stored_by_schema_1_counts_once(tmp_path, invoke, cap
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
     m = next(line.split() for line in lines if line.startswith("brain_weight   M"))
-    assert m[4:7] == ["continuous", "2", "4"]
+    assert m[4:7] == ["continuous", "3", "6"]
     assert "id 2 (study 'SYN-1A') is the same study as id 1 (study 'SYN-1'" in res.output
 
 
