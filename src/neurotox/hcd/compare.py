@@ -31,6 +31,7 @@ from neurotox.errors import InputError
 from neurotox.hcd import db, store
 from neurotox.hcd.identity import Duplicate, Match, duplicates_message, matches
 from neurotox.hcd.ranges import (
+    KEY,
     NEEDED,
     Query,
     Unrecorded,
@@ -232,7 +233,7 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
             studies = sources(conn, rows)
     finally:
         engine.dispose()
-    return Historical(ranges=ranges(rows), database=db.display_url(url),
+    return Historical(ranges=with_studies(ranges(rows), rows), database=db.display_url(url),
                       database_name=db.report_name(url), query=query,
                       n_studies=int(rows["study_pk"].nunique()), n_animals=_n_animals(rows),
                       n_values=len(rows), rows_sha256=rows_hash(rows), left_out=left_out,
@@ -242,6 +243,24 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
                           [m.id for m in same])], query)),
                       why_none="" if len(rows) else why_none(fetched, query),
                       unit_notes=tuple(unit_notes), copies=tuple(copies))
+
+
+def with_studies(table: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """``table`` (the ranges of ``rows``) with a column ``studies``: who each range rests on.
+
+    Each cell is a tuple of (study number, control animals in the range), in
+    database-id order, so that a report can name the studies behind a range
+    built from only some of the historical studies.
+    """
+    per: dict[tuple, list[tuple[int, str, int]]] = {}
+    if len(rows):
+        counts = rows.groupby([*KEY, "study_pk", "study_id"], sort=True).size()
+        for (*key, pk, sid), n in counts.items():
+            per.setdefault(tuple(key), []).append((int(pk), str(sid), int(n)))
+    out = table.copy()
+    out["studies"] = [tuple((sid, n) for _, sid, n in sorted(per.get(key, [])))
+                      for key in out[KEY].itertuples(index=False, name=None)]
+    return out
 
 
 #: Units whose conversion is exact and known: unit → factor to the base unit of its kind.

@@ -19,6 +19,7 @@ import datetime as dt
 import getpass
 import logging
 import os
+import re
 import socket
 from pathlib import Path
 from typing import Any
@@ -60,11 +61,36 @@ def resolve_url(db: str | None = None) -> str:
     return f"sqlite:///{path}"
 
 
+#: ``scheme://user:password@`` of a URL: the password is masked in messages.
+_PASSWORD = re.compile(r"^([^:/?#]+://[^:/@?#]*):[^@/?#]*@")
+_PORT = re.compile(r"^[^:/?#]+://(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)")
+
+
+def mask_password(url: str) -> str:
+    """``url`` with the password of ``user:password@`` replaced by ``***`` (text only)."""
+    return _PASSWORD.sub(r"\1:***@", url)
+
+
+def parse_url(url: str) -> sa.URL:
+    """``url`` parsed by SQLAlchemy; InputError naming it (password masked) when it cannot be.
+
+    A port that is not a number (``@host:543a2/hcd``) is named as such.
+    """
+    try:
+        return sa.make_url(url)
+    except (sa.exc.ArgumentError, ValueError):
+        port = _PORT.match(url)
+        bad = (f": the port {port.group(1)!r} is not a number"
+               if port and not port.group(1).isdigit() else "")
+        raise InputError(f"not a database URL: {mask_password(url)!r}{bad}",
+                         where="option '--db'") from None
+
+
 def sqlite_path(db: str | None = None) -> Path | None:
     """The SQLite file of ``db`` (see :func:`resolve_url`), None for a server database."""
     try:
         url = sa.make_url(resolve_url(db))
-    except sa.exc.ArgumentError:
+    except (sa.exc.ArgumentError, ValueError):
         return None
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         return None
@@ -75,8 +101,8 @@ def display_url(url: str) -> str:
     """The URL with any password hidden (for messages and manifests)."""
     try:
         return sa.make_url(url).render_as_string(hide_password=True)
-    except sa.exc.ArgumentError:
-        return url
+    except (sa.exc.ArgumentError, ValueError):
+        return mask_password(url)
 
 
 def report_name(url: str) -> str:
@@ -90,8 +116,8 @@ def report_name(url: str) -> str:
     """
     try:
         parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
-        return url
+    except (sa.exc.ArgumentError, ValueError):
+        return mask_password(url)
     if parsed.get_backend_name() == "sqlite":
         return Path(parsed.database).name if parsed.database else url
     return sa.URL.create(parsed.drivername, host=parsed.host, port=parsed.port,
@@ -157,10 +183,7 @@ def connect(db: str | None = None, *, create: bool = True,
 
     """
     url = resolve_url(db)
-    try:
-        parsed = sa.make_url(url)
-    except sa.exc.ArgumentError:
-        raise InputError(f"not a database URL: {url!r}", where="option '--db'") from None
+    parsed = parse_url(url)
     frozen = False
     file = parsed.database or ""
     if parsed.get_backend_name() == "sqlite":
@@ -180,7 +203,7 @@ def connect(db: str | None = None, *, create: bool = True,
     if parsed.get_backend_name() == "sqlite" and not frozen:
         _sqlite_setup(engine)
     try:
-        _check_version(engine, file) if frozen else migrate(engine)
+        _check_version(engine, file) if frozen else migrate(engine, create=create)
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise InputError(f"cannot open database {display_url(url)}: "
@@ -210,6 +233,10 @@ def _check_version(engine: sa.Engine, path: str) -> None:
     """Refuse a read-only database (SQLite file ``path``) whose schema would have to change."""
     with engine.connect() as conn:
         version = current_version(conn)
+        if version == schema.SCHEMA_VERSION:
+            _check_tables(conn, engine)
+    if version == 0:
+        raise InputError(NO_TABLES, path=path)
     if version != schema.SCHEMA_VERSION:
         raise InputError(f"the database is read-only here and at schema version {version}, "
                          f"not {schema.SCHEMA_VERSION}: open it once where it can be written "
@@ -257,11 +284,34 @@ def _sqlite_file(url: sa.URL, create: bool, inputs: tuple[Path, ...] = ()) -> No
     if path.exists() and not path.is_file():
         raise InputError(f"expected a SQLite database file, found "
                          f"{file_kind(path.stat().st_mode)}", path=path)
+    if not create and path.exists() and path.stat().st_size == 0:
+        raise InputError(f"{NO_TABLES}: the file is empty", path=path)
     if not path.exists():
         if not create:
             raise InputError("no historical control database here yet (add a study first)",
                              path=path)
         path.parent.mkdir(parents=True, exist_ok=True)
+
+
+#: A read command's refusal of a database without neurotox's tables (it creates none).
+NO_TABLES = "not a neurotox historical control database (no tables)"
+
+
+def _where(engine: sa.Engine) -> str:
+    """The database as messages name it: a SQLite file's path, else the URL (no password)."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite" and url.database:
+        return url.database
+    return display_url(url.render_as_string(hide_password=False))
+
+
+def _check_tables(conn: sa.Connection, engine: sa.Engine) -> None:
+    """A damaged database (a neurotox table dropped) is named, not met by a query later."""
+    have = set(sa.inspect(conn).get_table_names())
+    missing = sorted(t.name for t in schema.metadata.sorted_tables if t.name not in have)
+    if missing:
+        raise InputError(f"damaged neurotox database: table(s) {quoted(missing)} missing; "
+                         "restore it from a backup", path=_where(engine))
 
 
 def current_version(conn: sa.Connection) -> int:
@@ -272,15 +322,20 @@ def current_version(conn: sa.Connection) -> int:
                or 0)
 
 
-def migrate(engine: sa.Engine) -> int:
-    """Apply the migrations the database lacks, in one transaction; return its version."""
+def migrate(engine: sa.Engine, *, create: bool = True) -> int:
+    """Apply the migrations the database lacks, in one transaction; return its version.
+
+    With ``create=False`` (read commands) a database without tables is refused
+    (:data:`NO_TABLES`), not given neurotox's.
+    """
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": PG_LOCK_KEY})
         version = current_version(conn)
         if version > schema.SCHEMA_VERSION:
             raise InputError(f"database schema version {version} is newer than this neurotox "
-                             f"knows ({schema.SCHEMA_VERSION}); upgrade neurotox")
+                             f"knows ({schema.SCHEMA_VERSION}); upgrade neurotox",
+                             path=_where(engine))
         if version == 0:
             foreign = sorted(sa.inspect(conn).get_table_names())
             if foreign:
@@ -288,6 +343,9 @@ def migrate(engine: sa.Engine) -> int:
                                  f"({quoted(foreign, limit=5)}); give a new file or a neurotox "
                                  "database",
                                  path=display_url(engine.url.render_as_string(False)))
+            if not create:
+                raise InputError(f"{NO_TABLES}; add a study to it first, or check the "
+                                 "database name", path=_where(engine))
             schema.schema_table.create(conn)
         for m in schema.MIGRATIONS:
             if m.version > version:
@@ -296,6 +354,7 @@ def migrate(engine: sa.Engine) -> int:
                 m.apply(conn)
                 conn.execute(schema.schema_table.insert().values(
                     version=m.version, description=m.description, applied_utc=now_utc()))
+        _check_tables(conn, engine)
         if 0 < version < schema.SCHEMA_VERSION:
             _say_copies(conn, version)
         return max(version, schema.SCHEMA_VERSION)

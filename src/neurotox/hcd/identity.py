@@ -27,7 +27,8 @@ same study as a new one when
 ``neurotox hcd add``/``import-send`` refuse such a study (or, with ``--replace``,
 remove the earlier entries first); a report leaves its own study out of its
 historical control range. Among the stored studies the same rules find the
-copies an older neurotox (schema 1, which compared sources only) let in
+copies an older neurotox (schema 1, which compared sources only) let in, a
+renumbered re-run among them (by its control animals)
 (:func:`duplicates`): ranges keep the earliest entry and leave the later ones out.
 """
 
@@ -263,13 +264,101 @@ def _shared_data_pairs(conn: sa.Connection) -> dict[tuple[int, int], str]:
     return out
 
 
+def _shared_subject_pairs(conn: sa.Connection) -> list[tuple[int, int]]:
+    """``(earlier, later)`` stored studies whose animals' subject IDs mostly overlap.
+
+    A cheap pass over the animal table: only such pairs can hold the same control
+    animals (:func:`_same_animal_pairs` then compares their values).
+    """
+    a = schema.animal
+    other = a.alias("other")
+    shared = conn.execute(
+        sa.select(a.c.study, other.c.study, sa.func.count())
+        .select_from(a.join(other, sa.and_(a.c.subject == other.c.subject,
+                                           a.c.study < other.c.study)))
+        .group_by(a.c.study, other.c.study)).all()
+    if not shared:
+        return []
+    sizes = dict(conn.execute(sa.select(a.c.study, sa.func.count()).group_by(a.c.study)).all())
+    return [(x, y) for x, y, n in shared if _mostly(n, sizes[x]) or _mostly(n, sizes[y])]
+
+
+def _animal_values(conn: sa.Connection, studies: list[int]) -> pd.DataFrame:
+    """The identifying values (:func:`control_values`) of the animals of ``studies``."""
+    a, r = schema.animal, schema.result
+    rows = []
+    for part in _chunks(studies):
+        rows += conn.execute(
+            sa.select(a.c.study, a.c.subject, r.c.endpoint, r.c.timepoint, r.c.value)
+            .select_from(r.join(a, r.c.animal == a.c.id))
+            .where(a.c.study.in_(part), r.c.data_type.in_(VALUE_TYPES),
+                   r.c.value.is_not(None), r.c.value != 0)).all()
+    df = pd.DataFrame(rows, columns=["study", *VALUE_COLUMNS])
+    df["value"] = pd.to_numeric(df["value"], errors="coerce").astype(float)
+    return df[np.isfinite(df["value"])]
+
+
+def _value_key(value: pd.Series) -> pd.Series:
+    """``value`` to 9 significant digits as an integer key (equal values, equal keys)."""
+    scale = 10.0 ** (np.floor(np.log10(value.abs())) - 8)
+    return (value / scale).round().astype("int64").astype(str) + "e" + \
+        np.log10(scale).round().astype("int64").astype(str)
+
+
+def _pair_rows(pairs: pd.DataFrame, values: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """Values of study ``x`` beside those of study ``y`` with the same ``on``, for ``pairs``."""
+    left = pairs.merge(values.rename(columns={"study": "x"}), on="x")
+    right = values.rename(columns={"study": "y", "value": "value_y"})
+    return left.merge(right.drop(columns=[c for c in right if c not in [*on, "y", "value_y"]]),
+                      on=["y", *on])
+
+
+def _same_animal_pairs(conn: sa.Connection) -> dict[tuple[int, int], str]:
+    """``(earlier, later) → reason`` for stored studies holding mostly the same animals.
+
+    The rule of :func:`_same_animals` (same subject ID, more than half of the keys
+    both hold with equal values), as :func:`matches` applies it to a new study,
+    here counted against either study's animals: a renumbered re-run that an older
+    neurotox stored (schema 1 kept no data files to compare). Vectorised: pairs
+    whose animals share no value to 9 significant digits in most of either's
+    animals are dropped before their values are compared key by key.
+    """
+    pairs = _shared_subject_pairs(conn)
+    if not pairs:
+        return {}
+    values = _animal_values(conn, sorted({s for p in pairs for s in p}))
+    if values.empty:
+        return {}
+    values["key"] = _value_key(values["value"])
+    animals = values.groupby("study")["subject"].nunique()
+    frame = pd.DataFrame(pairs, columns=["x", "y"])
+
+    def mostly(counts: pd.Series) -> pd.Series:
+        x = counts.index.get_level_values("x").map(animals).to_numpy()
+        y = counts.index.get_level_values("y").map(animals).to_numpy()
+        return counts[(2 * counts.to_numpy() > x) | (2 * counts.to_numpy() > y)]
+
+    keys = ["subject", "endpoint", "timepoint"]
+    hits = _pair_rows(frame, values, [*keys, "key"]).groupby(["x", "y"])["subject"].nunique()
+    frame = mostly(hits).index.to_frame(index=False)
+    if frame.empty:
+        return {}
+    both = _pair_rows(frame, values.drop(columns="key"), keys)
+    both["equal"] = np.isclose(both["value"], both["value_y"], rtol=1e-9, atol=0.0)
+    per_animal = both.groupby(["x", "y", "subject"])["equal"].agg(["sum", "size"])
+    same = per_animal[2 * per_animal["sum"] > per_animal["size"]]
+    found = mostly(same.groupby(level=["x", "y"]).size())
+    return {(int(x), int(y)): f"same control animals ({int(n)})" for (x, y), n in found.items()}
+
+
 def duplicates(conn: sa.Connection) -> list[Duplicate]:
     """Stored studies that are the same study as an earlier stored one, by id.
 
-    The rules of :func:`matches` (same study number; same data files), applied
-    among the stored studies. Each later copy is named once, against the earliest
-    entry of its study. Cheap: one pass over the study table and the data-file
-    hashes, no values read.
+    The rules of :func:`matches` (same study number; same data files; same
+    control animals), applied among the stored studies. Each later copy is named
+    once, against the earliest entry of its study. The study number and data
+    files are compared for every pair; values are read only for studies whose
+    animals mostly share their subject IDs.
     """
     s = schema.study
     names = dict(conn.execute(sa.select(s.c.id, s.c.study_id)).all())
@@ -281,7 +370,7 @@ def duplicates(conn: sa.Connection) -> list[Duplicate]:
             reasons.setdefault((first[key], pk), []).append("same study number")
         else:
             first[key] = pk
-    for pair, why in _shared_data_pairs(conn).items():
+    for pair, why in [*_shared_data_pairs(conn).items(), *_same_animal_pairs(conn).items()]:
         reasons.setdefault(pair, []).append(why)
     root: dict[int, int] = {}
     for kept, copy in sorted(reasons):      # earliest entry of each study is kept

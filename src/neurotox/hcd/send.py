@@ -11,7 +11,8 @@ Rules (each animal or value left out is listed with its rule):
 * **Role** of a control animal: ``tk`` when its set's ``TKDESC`` is ``TK`` or the set
   or arm name says TK/toxicokinetic; ``satellite`` when set or arm name says
   satellite; ``recovery`` when set or arm name says recovery; else ``main``.
-* **Included** in ranges: main animals; recovery animals only with
+* **Included** in ranges: main animals with a sex (``dm.SEX`` ``M`` or ``F``; one
+  without is stored with sex ``NA``, not included, with a warning); recovery animals only with
   ``include_recovery`` (their necropsy is weeks later, so the default keeps them
   out of terminal ranges); TK and satellite animals never (they are bled or
   kept for other purposes). An animal whose disposition date (``RFENDTC``) is
@@ -50,6 +51,8 @@ from neurotox.errors import InputError
 from neurotox.files import folder_name
 from neurotox.hcd.send_controls import (
     ControlSet,
+    animal_findings,
+    arm_problem,
     classify,
     dose,
     findings,
@@ -64,6 +67,9 @@ UNSCHEDULED_DAYS = 7
 AGE_UNITS = {"DAYS": 1.0, "DAY": 1.0, "WEEKS": 7.0, "WEEK": 7.0, "MONTHS": 30.4375,
              "MONTH": 30.4375, "YEARS": 365.25, "YEAR": 365.25}
 SEX = {"M": "M", "F": "F"}
+#: Why an animal without sex (``dm.SEX`` blank, ``U``, ``UNDIFFERENTIATED``) is not used:
+#: ranges are per sex, and a range pooling both sexes would describe neither.
+NO_SEX = "no sex in dm (SEX blank or not M/F): ranges are per sex"
 _CENSORED = re.compile(r"^\s*([<>])\s*=?\s*([0-9]*\.?[0-9]+(?:[eE][-+]?\d+)?)\s*$")
 #: Character results below a limit they do not state (spaces removed, upper case).
 _BELOW = frozenset({"LO", "LOW", "<LLOQ", "<LOQ", "<LOD", "BLQ", "BQL", "<LLQ", "BLOQ"})
@@ -286,6 +292,10 @@ def control_animals(study: SendStudy, controls: StudyControls, *, include_recove
         raise InputError(f"dm.xpt names trial set(s) {unknown} that tx.xpt does not define",
                          path=study.files["dm"], where="column 'SETCD'")
     ts = ts_params(study.domains["ts"])
+    treated: dict[str, list[str]] = {}
+    for code, info in sets.items():
+        if not info.params.get("TCNTRL") and info.params.get("ARMCD", "").strip():
+            treated.setdefault(info.params["ARMCD"].strip(), []).append(code)
     rows = []
     for r in dm[dm["SETCD"].isin(verdicts)].itertuples(index=False):
         info = sets[r.SETCD]
@@ -294,7 +304,15 @@ def control_animals(study: SendStudy, controls: StudyControls, *, include_recove
             age = _age_text_days(getattr(r, "AGETXT", ""), getattr(r, "AGEU", ""))
         if not np.isfinite(age):
             age = _age_text_days(ts.get("AGETXT", ""), ts.get("AGEU", ""))
-        rows.append({"subject": r.USUBJID, "sex": SEX.get(r.SEX.upper(), "NA"),
+        arm = "" if verdicts[r.SETCD].problem else arm_problem(
+            r.SETCD, info.params, getattr(r, "ARMCD", ""), getattr(r, "ARM", ""), treated)
+        sex = SEX.get(str(r.SEX).strip().upper(), "NA")
+        flags = [(kind, text) for kind, text in (
+            (NO_SEX, f"no sex (dm SEX {str(r.SEX).strip()!r})" if sex == "NA" else ""),
+            ("their arm is a treated group's (dm ARMCD/ARM)", arm)) if text]
+        rows.append({"subject": r.USUBJID, "sex": sex,
+                     "animal_problem": "; ".join(text for _, text in flags),
+                     "flag": flags[0][0] if flags else "",
                      "age_days": age, "role": role_of(info, getattr(r, "ARM", "")),
                      "group_id": r.ARMCD or r.SETCD, "control_type": info.params["TCNTRL"],
                      "vehicle": vehicles[r.SETCD],
@@ -316,7 +334,7 @@ def _include(animals: pd.DataFrame, include_recovery: bool) -> pd.DataFrame:
             why = f"recovery animal (set {r.set}); --include-recovery to include"
         else:
             why = ""
-        reasons.append("; ".join(w for w in (r.set_problem, why) if w))
+        reasons.append("; ".join(w for w in (r.set_problem, r.animal_problem, why) if w))
     animals["exclusion_reason"] = reasons
     ends = pd.to_datetime(animals["end"])
     for role, part in animals.groupby("role"):
@@ -479,6 +497,8 @@ def send_batch(study: SendStudy, controls: StudyControls | None = None, *,
     vehicles, vehicle_notes = control_vehicles(study, controls)
     animals = control_animals(study, controls, include_recovery=include_recovery,
                               vehicles=vehicles)
+    flagged = animal_findings(animals)
+    animals = animals.drop(columns=["animal_problem", "flag"])
     subjects = set(animals["subject"])
     skipped: Counter = Counter()
     parts = [domain_results(study, d, subjects, skipped) for d in ("bw", "om", "lb")
@@ -499,6 +519,6 @@ def send_batch(study: SendStudy, controls: StudyControls | None = None, *,
                  source_path=str(Path(study.folder).resolve()),
                  source_hash=study.source_hash, study={**study_fields(ts), **from_animals},
                  animals=animals, results=results, excluded=excluded,
-                 notes=[(False, note) for note in vehicle_notes] + field_notes,
+                 notes=flagged + [(False, note) for note in vehicle_notes] + field_notes,
                  inputs={str(Path(study.files[d]).resolve()): h
                          for d, h in sorted(study.file_sha256.items())})

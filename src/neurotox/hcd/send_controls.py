@@ -24,8 +24,13 @@ Rules, in this order, for each set with a ``TCNTRL`` value:
 
 A negative control set is still not used when another parameter contradicts it:
 a dose above 0 (``TRTDOS``), or a set or group label (``SET``, ``GRPLBL``) that
-says positive or reference. Sets without ``TCNTRL`` are not control sets; one
-with dose 0 is named (its animals might be controls whose ``TCNTRL`` is missing).
+says positive or reference or gives a dose above 0 or a dose level (``Male, Low,
+20 mg/kg``: :func:`named_dose`). An animal of a control set whose arm is a
+treated set's (``dm.ARMCD``) or whose arm name gives a dose (``dm.ARM``) is not
+used either (a dosed animal put in the control set by mistake:
+:func:`arm_problem`). Sets without
+``TCNTRL`` are not control sets; one with dose 0 is named (its animals might be
+controls whose ``TCNTRL`` is missing).
 
 References
 ----------
@@ -160,8 +165,75 @@ def classify(setcd: str, label: str, params: dict[str, str],
     if _words(names) & POSITIVE_WORDS:
         return ControlSet(setcd, label, value, kind, f"set named {names.strip()!r} (SET/GRPLBL) "
                           f"though a negative control ({where})", warn=True)
+    named = named_dose(names)
+    if named:
+        return ControlSet(setcd, label, value, kind, f"set named {names.strip()!r} (SET/GRPLBL) "
+                          f"gives a dose ({named!r}) though a negative control ({where}"
+                          f"{', TRTDOS 0' if given == 0 else ''})", warn=True)
     return ControlSet(setcd, label, value, kind, "", warn=False,
                       named=control_kind(value) is not ControlKind.NEGATIVE)
+
+
+#: A dose above 0 in a set name: a number with a unit of substance per body weight, animal,
+#: area or day (not a dose volume such as ``10 mL/kg``, not a vehicle's ``0.5%``), or ppm.
+_NAMED_DOSE = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)\s*(?:(?:mg|g|ug|µg|μg|mcg|ng)\s*/\s*"
+                         r"(?:kg|animal|m2|m²|day)(?:\s*/\s*day)?|ppm)\b", re.IGNORECASE)
+#: A dose level in a set name: alone or after a sex code (``M-Low``), not ``high-fat``.
+_NAMED_LEVEL = re.compile(r"(?:^|[^a-z-])(?:[mf]-)?(low|mid|middle|medium|intermediate|high)"
+                          r"(?![a-z-])")
+
+
+def named_dose(names: str) -> str:
+    """The dose (``20 mg/kg``) or dose level (``Low``) a set's name gives, ``''`` if none.
+
+    A dose of 0 (``Vehicle, 0 mg/kg``) is none.
+    """
+    for m in _NAMED_DOSE.finditer(names):
+        if float(m.group(1)) > 0:
+            return " ".join(m.group(0).split())
+    level = _NAMED_LEVEL.search(names.lower())
+    return level.group(1).capitalize() if level else ""
+
+
+def arm_problem(setcd: str, params: dict[str, str], armcd: str, arm: str,
+                treated_arms: dict[str, list[str]]) -> str:
+    """Why an animal's arm says it is no control of its set, or ``''``.
+
+    A dosed animal put in a control set by mistake (``dm.SETCD``) keeps the arm of
+    its dose group: its arm code (``dm.ARMCD``) is that of a set without a control
+    type (``treated_arms``: arm code → such sets) and not its own set's
+    (``tx`` ``ARMCD``), or its arm name (``dm.ARM``) gives a dose
+    (:func:`named_dose`). Other arm codes (a recovery arm ``1R`` of set 1) are not
+    contradictions.
+    """
+    own, have = params.get("ARMCD", "").strip(), str(armcd or "").strip()
+    arm = str(arm or "").strip()
+    treated = treated_arms.get(have, []) if have.casefold() != own.casefold() else []
+    if treated:
+        return (f"its arm (dm ARMCD {have!r}, ARM {arm!r}) is that of treated set(s) "
+                f"{', '.join(treated)}, not of its control set {setcd}"
+                + (f" (tx ARMCD {own!r})" if own else ""))
+    named = named_dose(arm)
+    if named:
+        return (f"its arm name (dm ARM {arm!r}) gives a dose ({named!r}) though in control set "
+                f"{setcd}")
+    return ""
+
+
+def animal_findings(animals: pd.DataFrame) -> list[tuple[bool, str]]:
+    """One warning per kind of animal problem (``flag``): count and first animals.
+
+    ``animals`` has columns ``subject``, ``flag`` (the kind, ``''`` for none) and
+    ``animal_problem`` (the animal's own words).
+    """
+    out = []
+    for kind, part in animals[animals["flag"] != ""].groupby("flag", sort=True):
+        shown = "; ".join(f"{r.subject}: {r.animal_problem}"
+                          for r in part.head(3).itertuples(index=False))
+        more = f"; and {len(part) - 3} more" if len(part) > 3 else ""
+        out.append((True, f"{len(part)} control animal(s) stored but not used in ranges — "
+                    f"{kind} ({shown}{more})"))
+    return out
 
 
 def findings(sets: dict[str, ControlSet], dose_zero: dict[str, str],

@@ -242,15 +242,42 @@ def add_to_table(table: Table, columns: list[tuple[str, str] | None], sex: str,
                                                for r, d in zip(found, decimals, strict=True)))
     rows.insert(control_at + 1, hist_row)
     table.rows = rows
-    table.footnotes.append(footnote(kind, hist, censored=any(_n_censored(r) for r in found)))
+    table.footnotes.append(footnote(kind, hist, censored=any(_n_censored(r) for r in found),
+                                    used=[r for r in found if r is not None], sex=sex))
     return True
 
 
-def footnote(kind: str, hist: HistoricalRanges, *, censored: bool = False) -> str:
+#: How a table's sex is named in the footnote.
+SEX_WORDS = {"M": "males", "F": "females"}
+
+
+def studies_used(used: list[pd.Series], hist: HistoricalRanges, sex: str = "") -> str:
+    """``Ranges for females rest on 3 of the 4 historical studies: A (10 animals), …``.
+
+    Said only when the table's ranges (``used``, with their column ``studies``)
+    rest on fewer studies than the footnote's database sentence names; a study's
+    animals are the most any one range of the table holds of it.
+    """
+    animals: dict[str, int] = {}
+    for rng in used:
+        for sid, n in rng.get("studies", ()) or ():
+            animals[sid] = max(n, animals.get(sid, 0))
+    if not animals or len(animals) >= len(hist.studies):
+        return ""
+    who = f" for {SEX_WORDS.get(sex, 'sex ' + sex)}" if sex else ""
+    names = ", ".join(f"{sid} ({n} animal{'s' if n != 1 else ''})" for sid, n in animals.items())
+    return (f" Ranges{who} rest on {len(animals)} of the {len(hist.studies)} historical "
+            f"studies: {names}; the others hold no such animals or values.")
+
+
+def footnote(kind: str, hist: HistoricalRanges, *, censored: bool = False,
+             used: list[pd.Series] | None = None, sex: str = "") -> str:
     """The footnote explaining the historical row and the mark.
 
     ``censored``: some range counts animals whose results were censored (below or
-    above a limit); the footnote says they are not in the range.
+    above a limit); the footnote says they are not in the range. ``used``: the
+    ranges of the table (of ``sex``); when they rest on only some of the
+    historical studies, the footnote names those (:func:`studies_used`).
     """
     if kind == "incidence":
         what = ("Historical control row: range of the incidences of the historical studies "
@@ -268,4 +295,5 @@ def footnote(kind: str, hist: HistoricalRanges, *, censored: bool = False) -> st
                "limit; they are counted but not in the range or percentiles, which rest on "
                "the quantified animals only and lean away from the limit. " if censored
                else "")
-            + f"Historical controls: {hist.source}.")
+            + f"Historical controls: {hist.source}."
+            + studies_used(used or [], hist, sex))

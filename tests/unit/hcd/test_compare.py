@@ -247,3 +247,28 @@ def test_values_in_another_unit_are_converted_when_the_conversion_is_exact():
         "unit of this study",
         "warning: historical controls: lb_alt in 'U/L' (A; 1 value(s)) left out: this study "
         "gives lb_alt in 'IU/L' and no exact conversion is known"]
+
+
+def test_a_range_names_the_studies_it_rests_on(tmp_path):
+    """SYN-2's females have no sex in dm (left out): female ranges rest on SYN-1 alone."""
+    from tests.send_files import tables
+
+    from neurotox.report.historical import HistoricalRanges, footnote
+
+    engine = db.connect(str(tmp_path / "hcd.sqlite"))
+    store.add(engine, send_batch(read_send(write_study(tmp_path / "syn1"))))
+    no_sex = ["U" if s == "F" else s for s in tables()["dm"]["SEX"]]
+    store.add(engine, send_batch(read_send(write_study(
+        tmp_path / "syn2", {"dm": {"SEX": no_sex}}, study_id="SYN-2"))))
+    engine.dispose()
+    hist = for_study(HistoricalControls(database="hcd.sqlite"), tmp_path / "study.yaml",
+                     ["brain_weight"])
+    r = hist.ranges.set_index("sex")
+    assert r.loc["F", "studies"] == (("SYN-1", 3),)
+    assert r.loc["M", "studies"] == (("SYN-1", 2), ("SYN-2", 2))
+    shown = HistoricalRanges(hist.ranges, hist.describe(),
+                             studies=tuple(s.describe() for s in hist.studies))
+    assert footnote("summary", shown, used=[r.loc["F"]], sex="F").endswith(
+        "7 value(s). Ranges for females rest on 1 of the 2 historical studies: SYN-1 (3 "
+        "animals); the others hold no such animals or values.")
+    assert footnote("summary", shown, used=[r.loc["M"]], sex="M").endswith("7 value(s).")

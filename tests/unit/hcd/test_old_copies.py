@@ -14,7 +14,7 @@ import logging
 import pytest
 import sqlalchemy as sa
 from tests.hcd_backends import hcd_engine, hcd_url  # noqa: F401  (fixtures)
-from tests.send_files import write_study
+from tests.send_files import tables, write_study
 
 from neurotox.errors import InputError
 from neurotox.hcd import db, identity, schema, store
@@ -41,10 +41,8 @@ def _old_add(conn, batch):
     store._insert_results(conn, batch.results, ids)
 
 
-@pytest.fixture
-def old_db(tmp_path):
-    """A schema-1 SQLite file holding SYN-1 (id 1), SYN-2 (id 2) and SYN-1 again (id 3)."""
-    path = tmp_path / "old.sqlite"
+def _schema1(path, entries):
+    """A schema-1 SQLite file at ``path`` holding ``entries`` (folder, write_study kwargs)."""
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:
         schema.schema_table.create(conn)
@@ -52,12 +50,23 @@ def old_db(tmp_path):
         conn.execute(schema.schema_table.insert().values(
             version=1, description=schema.MIGRATIONS[0].description,
             applied_utc="2025-01-01T00:00:00Z"))
-        for folder, changes in (("a", None), ("b", {"dm": {"STUDYID": ["SYN-2"] * 11}}),
-                                ("rerun", RE_EXPORT)):
-            _old_add(conn, send_batch(read_send(write_study(tmp_path / folder, changes))))
+        for folder, kwargs in entries:
+            _old_add(conn, send_batch(read_send(write_study(path.parent / folder, **kwargs))))
         assert not sa.inspect(conn).has_table("study_input")
     engine.dispose()
     return path
+
+
+@pytest.fixture
+def old_db(tmp_path):
+    """A schema-1 SQLite file holding SYN-1 (id 1), SYN-2 (id 2) and SYN-1 again (id 3)."""
+    return _schema1(tmp_path / "old.sqlite", [("a", {}), ("b", {"study_id": "SYN-2"}),
+                                              ("rerun", {"changes": RE_EXPORT})])
+
+
+#: SYN-1 re-run under an amended number: the same subject IDs and values, other bytes.
+RENUMBERED = {"changes": {dom: {"STUDYID": ["SYN-1A"] * n} for dom, n in
+                          (("dm", 11), ("ts", 8))}}
 
 
 def _brain(rows):
@@ -75,17 +84,17 @@ def test_upgrade_warns_and_ranges_count_the_copy_once(old_db, caplog):
         assert upgrade == [
             "upgraded the historical control database from schema version 1: it holds a "
             "study twice (id 3 (study 'SYN-1') is the same study as id 1 (study 'SYN-1'; same "
-            "study number)); ranges leave the later copy out; 'neurotox hcd list' shows it "
-            "(column same_as)"]
+            "control animals (9), same study number)); ranges leave the later copy out; "
+            "'neurotox hcd list' shows it (column same_as)"]
         assert identity.duplicates_message(store.range_rows(engine)[1]) == (
             "the historical control database holds 1 later copy of studies stored before "
             "(added by an older neurotox): id 3 (study 'SYN-1') is the same study as id 1 "
-            "(study 'SYN-1'; same study number); ranges leave out id 3. Repair: 'neurotox hcd "
-            "remove ID --reason TEXT' for the copy that should go, or add the study again with "
-            "--replace --reason TEXT")
+            "(study 'SYN-1'; same control animals (9), same study number); ranges leave out id "
+            "3. Repair: 'neurotox hcd remove ID --reason TEXT' for the copy that should go, "
+            "or add the study again with --replace --reason TEXT")
         with engine.connect() as conn:
             assert [(d.copy, d.kept, d.reasons) for d in identity.duplicates(conn)] == \
-                [(3, 1, ("same study number",))]
+                [(3, 1, ("same control animals (9)", "same study number"))]
         everything = store.fetch(engine, included_only=True)
         assert _brain(everything) == {"F": (3, 9, 1.9), "M": (3, 6, 2.1)}   # as before: wrong
         rows, copies = store.range_rows(engine)
@@ -100,6 +109,47 @@ def test_upgrade_warns_and_ranges_count_the_copy_once(old_db, caplog):
         assert store.range_rows(engine)[1] == []
     finally:
         engine.dispose()
+
+
+def test_a_renumbered_rerun_stored_by_schema_1_counts_once(tmp_path, invoke, caplog):
+    """SYN-1A: SYN-1 re-run under an amended number (no data files stored to compare)."""
+    tb = tables()
+    other = {"changes": {"dm": {"STUDYID": ["SYN-3"] * 11},     # same subject IDs, own values
+                         "om": {"OMSTRESN": [v + 0.5 for v in tb["om"]["OMSTRESN"]]},
+                         "bw": {"BWSTRESN": [v + 5.0 for v in tb["bw"]["BWSTRESN"]]}}}
+    path = _schema1(tmp_path / "renum.sqlite", [("a", {}), ("renum", RENUMBERED),
+                                                ("b", {"study_id": "SYN-2"}), ("c", other)])
+    with caplog.at_level(logging.WARNING):
+        engine = db.connect(str(path))
+    try:
+        assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+            "upgraded the historical control database from schema version 1: it holds a "
+            "study twice (id 2 (study 'SYN-1A') is the same study as id 1 (study 'SYN-1'; "
+            "same control animals (9))); ranges leave the later copy out; 'neurotox hcd list' "
+            "shows it (column same_as)"]
+        assert _brain(store.fetch(engine, included_only=True)) == \
+            {"F": (4, 12, 2.025), "M": (4, 8, 2.225)}                # as before: wrong
+        rows, copies = store.range_rows(engine)
+        assert [(d.copy, d.kept) for d in copies] == [(2, 1)]      # SYN-3 is no copy
+        # SYN-1 and SYN-2: F 1.8, 1.9, 2.0 twice, M 2.0, 2.2 twice; SYN-3 0.5 g heavier
+        assert _brain(rows) == {"F": (3, 9, round((5.7 * 2 + 7.2) / 9, 6)),
+                                "M": (3, 6, round((4.2 * 2 + 5.2) / 6, 6))}
+    finally:
+        engine.dispose()
+    engine = db.connect(str(path))                     # already upgraded: found again
+    try:
+        assert store.list_studies(engine)[["id", "study_id", "same_as"]].values.tolist() == \
+            [[1, "SYN-1", ""], [2, "SYN-1A", "1"], [3, "SYN-2", ""], [4, "SYN-3", ""]]
+    finally:
+        engine.dispose()
+    res = invoke("hcd", "list", "--db", path)
+    assert res.exit_code == 0 and "ranges leave id 2 out" in res.output, res.output
+    res = invoke("hcd", "ranges", "--db", path, "--endpoint", "brain_weight")
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    m = next(line.split() for line in lines if line.startswith("brain_weight   M"))
+    assert m[4:7] == ["continuous", "3", "6"]
+    assert "id 2 (study 'SYN-1A') is the same study as id 1 (study 'SYN-1'" in res.output
 
 
 def test_cli_ranges_and_list_say_which_copy_is_left_out(old_db, invoke):

@@ -16,7 +16,7 @@ from neurotox.errors import InputError
 from neurotox.hcd import db, store
 from neurotox.hcd.ranges import Query, ranges, select_rows
 from neurotox.hcd.send import control_findings, control_vehicles, send_batch, study_controls
-from neurotox.hcd.send_controls import ControlKind, control_kind
+from neurotox.hcd.send_controls import ControlKind, control_kind, named_dose
 from neurotox.io.send import read_send
 
 SET4 = [("S-401", 1.0, 380.0), ("S-402", 1.2, 390.0)]
@@ -152,6 +152,12 @@ def test_unknown_control_type_named_by_the_user_is_used(tmp_path):
     ({"TCNTRL": "Vehicle Control"}, "Reference item 10 mg/kg",
      "set named 'Reference item 10 mg/kg' (SET/GRPLBL) though a negative control (set 4, "
      "TCNTRL 'Vehicle Control')"),
+    ({"TCNTRL": "Vehicle Control", "TRTDOS": "0", "GRPLBL": "M-Low"}, "Male, Low, 20 mg/kg",
+     "set named 'Male, Low, 20 mg/kg M-Low' (SET/GRPLBL) gives a dose ('20 mg/kg') though a "
+     "negative control (set 4, TCNTRL 'Vehicle Control', TRTDOS 0)"),
+    ({"TCNTRL": "Vehicle Control", "GRPLBL": "F-High"}, "Group 4",
+     "set named 'Group 4 F-High' (SET/GRPLBL) gives a dose ('High') though a negative control "
+     "(set 4, TCNTRL 'Vehicle Control')"),
 ])
 def test_negative_control_contradicted_by_another_parameter(tmp_path, params, label, problem):
     study = with_set4(tmp_path, params, label=label)
@@ -332,3 +338,75 @@ def test_a_mistyped_negative_control_is_named_in_the_error(tmp_path, invoke):
     res = invoke("hcd", "import-send", tmp_path / "s", "--db", tmp_path / "h.sqlite",
                  "--negative-control", "Contrl")
     assert res.exit_code == 2 and "(did you mean 'Control'?)" in res.output
+
+
+@pytest.mark.parametrize(("name", "dose"), [
+    ("Male, Low, 20 mg/kg , NON-TK", "20 mg/kg"), ("Group 2 0.5 mg/kg/day", "0.5 mg/kg/day"),
+    ("F - High", "High"), ("M-Mid", "Mid"), ("Intermediate Dose", "Intermediate"),
+    ("300 ppm", "300 ppm"), ("Male, Vehicle, 0 mg/kg , NON-TK", ""),
+    ("Vehicle 10 mL/kg", ""), ("0.5% methylcellulose", ""), ("High-fat diet control", ""),
+    ("Control", ""), ("Lowry control", ""),
+])
+def test_named_dose_table(name, dose):
+    assert named_dose(name) == dose
+
+
+def _dosed_male_in_control_set(tmp_path, arm_codes: bool):
+    """S-201 (treated set 2, 'High Dose', brain 1.5 g) put in control set 1 in dm."""
+    t = tables()
+    tx = {k: list(v) for k, v in t["tx"].items()}
+    if arm_codes:
+        for setcd, label in (("1", "Control"), ("2", "High"), ("3", "Control TK")):
+            for col, v in zip(("STUDYID", "SETCD", "SET", "TXPARMCD", "TXVAL"),
+                              ("SYN-1", setcd, label, "ARMCD", "1" if setcd == "3" else setcd),
+                              strict=True):
+                tx[col].append(v)
+    dm = {k: list(v) for k, v in t["dm"].items()}
+    dm["SETCD"][dm["USUBJID"].index("S-201")] = "1"
+    return read_send(write_study(tmp_path / "s", {"tx": tx, "dm": dm}))
+
+
+@pytest.mark.parametrize(("arm_codes", "why"), [
+    (True, "its arm (dm ARMCD '2', ARM 'High Dose') is that of treated set(s) 2, not of its "
+           "control set 1 (tx ARMCD '1')"),
+    (False, "its arm name (dm ARM 'High Dose') gives a dose ('High') though in control set 1"),
+])
+def test_a_dosed_animal_put_in_the_control_set_is_left_out(tmp_path, arm_codes, why):
+    batch = send_batch(_dosed_male_in_control_set(tmp_path, arm_codes))
+    a = batch.animals.set_index("subject")
+    assert a.loc["S-201", "exclusion_reason"] == why and not a.loc["S-201", "included"]
+    assert a.loc["S-121", "exclusion_reason"] == \
+        "recovery animal (set 1); --include-recovery to include"   # arm 1R: no contradiction
+    assert [n for n in batch.notes if n[0]] == [
+        (True, f"1 control animal(s) stored but not used in ranges — their arm is a treated "
+               f"group's (dm ARMCD/ARM) (S-201: {why})")]
+    # S-101 2.0 and S-102 2.2 (S-103 died early); with S-201 it was (3, 1.9)
+    assert male_brain_range(tmp_path, batch) == (2, pytest.approx(2.1, abs=1e-12))
+
+
+def test_control_animals_without_sex_are_left_out_not_pooled(tmp_path):
+    """S-101 (M, brain 2.0 g) with SEX blank and S-111 (F, 1.8 g) with SEX 'U'."""
+    dm = {k: list(v) for k, v in tables()["dm"].items()}
+    dm["SEX"][dm["USUBJID"].index("S-101")] = ""
+    dm["SEX"][dm["USUBJID"].index("S-111")] = "U"
+    batch = send_batch(read_send(write_study(tmp_path / "s", {"dm": dm})))
+    a = batch.animals.set_index("subject")
+    assert a.loc[["S-101", "S-111"], ["sex", "included", "exclusion_reason"]].values.tolist() \
+        == [["NA", False, "no sex (dm SEX '')"], ["NA", False, "no sex (dm SEX 'U')"]]
+    assert [n for n in batch.notes if n[0]] == [
+        (True, "2 control animal(s) stored but not used in ranges — no sex in dm (SEX blank or "
+               "not M/F): ranges are per sex (S-101: no sex (dm SEX ''); S-111: no sex (dm "
+               "SEX 'U'))")]
+    engine = db.connect(str(tmp_path / "h.sqlite"))
+    try:
+        store.add(engine, batch)
+        rows = select_rows(store.fetch(engine, endpoints=["brain_weight"], included_only=True),
+                           Query())
+    finally:
+        engine.dispose()
+    table = ranges(rows).set_index("sex")
+    # M: S-102 2.2 (S-103 died early); F: S-112 1.9, S-113 2.0; no pooled 'NA' range
+    assert sorted(table.index) == ["F", "M"]
+    assert (int(table.loc["M", "n_animals"]), float(table.loc["M", "mean"])) == (1, 2.2)
+    assert int(table.loc["F", "n_animals"]) == 2
+    assert float(table.loc["F", "mean"]) == pytest.approx(1.95, abs=1e-12)

@@ -102,8 +102,49 @@ def test_newer_schema_is_refused(engine, hcd_url):  # noqa: F811
         conn.execute(schema.schema_table.insert().values(version=99, description="future",
                                                          applied_utc="2099-01-01T00:00:00Z"))
     engine.dispose()
-    with pytest.raises(InputError, match="schema version 99 is newer than this neurotox"):
+    with pytest.raises(InputError) as err:
         db.connect(hcd_url)
+    where = sa.make_url(hcd_url).database if hcd_url.startswith("sqlite") else \
+        db.display_url(hcd_url)
+    assert str(err.value) == (f"{where}: database schema version 99 is newer than this "
+                              f"neurotox knows ({schema.SCHEMA_VERSION}); upgrade neurotox")
+
+
+def test_a_damaged_database_is_named(engine, hcd_url):  # noqa: F811
+    with engine.begin() as conn:
+        schema.study_input.drop(conn)
+    engine.dispose()
+    with pytest.raises(InputError) as err:
+        db.connect(hcd_url, create=False, readonly=True)
+    assert str(err.value).endswith(": damaged neurotox database: table(s) 'study_input' "
+                                   "missing; restore it from a backup")
+    assert str(err.value).startswith(sa.make_url(hcd_url).database if
+                                     hcd_url.startswith("sqlite") else db.display_url(hcd_url))
+
+
+def test_read_commands_create_no_tables_in_an_empty_database(hcd_url, tmp_path, invoke):  # noqa: F811
+    """A 0-byte SQLite file, an empty PostgreSQL database: refused, left without tables."""
+    if hcd_url.startswith("sqlite"):
+        path = tmp_path / "empty.sqlite"
+        path.touch()
+        for cmd in (["list"], ["ranges"], ["export", "-o", str(tmp_path / "e.csv")]):
+            res = invoke("hcd", *cmd, "--db", str(path))
+            assert res.exit_code == 2, res.output
+            assert res.output.strip() == (f"Error: {path}: not a neurotox historical control "
+                                          "database (no tables): the file is empty")
+        assert path.stat().st_size == 0 and not (tmp_path / "e.csv").exists()
+        return
+    with pytest.raises(InputError) as err:
+        db.connect(hcd_url, create=False, readonly=True)
+    assert str(err.value) == (f"{db.display_url(hcd_url)}: not a neurotox historical control "
+                              "database (no tables); add a study to it first, or check the "
+                              "database name")
+    engine = sa.create_engine(hcd_url)
+    try:
+        with engine.connect() as conn:
+            assert sa.inspect(conn).get_table_names() == []
+    finally:
+        engine.dispose()
 
 
 def test_sqlite_is_in_wal_mode(tmp_path):
@@ -142,6 +183,25 @@ def test_missing_file_for_reading_and_bad_urls(tmp_path):
 
 def test_password_never_shown():
     assert db.display_url("postgresql+psycopg://u:secret@h/d") == "postgresql+psycopg://u:***@h/d"
+    assert db.display_url("postgresql+psycopg://u:secret@h:5x/d") == \
+        "postgresql+psycopg://u:***@h:5x/d"
+
+
+@pytest.mark.parametrize(("url", "message"), [
+    ("postgresql+psycopg://nt:secretpw@127.0.0.1:543a54/hcd",
+     "option '--db': not a database URL: 'postgresql+psycopg://nt:***@127.0.0.1:543a54/hcd': "
+     "the port '543a54' is not a number"),
+    ("postgresql+psycopg://nt@[::1]:54x/hcd",
+     "option '--db': not a database URL: 'postgresql+psycopg://nt@[::1]:54x/hcd': the port "
+     "'54x' is not a number"),
+])
+def test_a_port_that_is_not_a_number_is_named(url, message, invoke):
+    with pytest.raises(InputError) as err:
+        db.connect(url)
+    assert str(err.value) == message
+    res = invoke("hcd", "list", "--db", url)
+    assert res.exit_code == 2 and res.output.strip() == f"Error: {message}"
+    assert "secretpw" not in res.output
 
 
 @pytest.mark.parametrize(("url", "name"), [
