@@ -664,6 +664,8 @@ def read_csv_table(path: Path, *, required: list[str], what: str) -> pd.DataFram
     """
     if not path.exists():
         raise InputError(f"{what} file not found", path=path)
+    if path.is_dir():
+        raise InputError(f"expected the {what} file, found a folder", path=path)
     table, titles, blank = _table_below_title(path, required)
     above = titles + blank
     df = table.data
@@ -1276,6 +1278,10 @@ class Study:
         if not p.exists():
             raise InputError(f"input {rel!r} not found", path=self.path,
                              where=f"key 'assays.{spec.key}.input[{k}]'")
+        if p.is_dir():
+            raise InputError(f"input {rel!r} is a folder; name its files or a pattern "
+                             f"('{rel.rstrip('/')}/*.csv')", path=self.path,
+                             where=f"key 'assays.{spec.key}.input[{k}]'")
         return [p]
 
     def subject_info(self, subject: str) -> dict[str, str]:
@@ -1433,9 +1439,12 @@ def load_study(path: str | Path) -> Study:
     """
     path = Path(path)
     data = load_yaml(path)
+    if data is None:
+        raise InputError("the study file is empty (no study keys)", path=path)
     if not isinstance(data, dict):
-        raise InputError(f"expected a mapping of study keys, found {type(data).__name__}",
-                         path=path)
+        found = {"list": "a list", "str": "a line of text"}.get(type(data).__name__,
+                                                                f"a {type(data).__name__}")
+        raise InputError(f"expected study keys ('key: value' lines), found {found}", path=path)
     quoted_scalar(data, StudySpec, path)     # dose: "10" is text, not a number
     try:
         spec = StudySpec.model_validate(data)

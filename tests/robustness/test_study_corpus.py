@@ -75,9 +75,11 @@ CASES = [
     Case("groups-not-list", study(STUDY[STUDY.index("groups:"):STUDY.index("subjects:")],
                                   "groups: C\n"), CHECK, "key 'groups'", "study.yaml"),
     Case("top-level-list", {**BASE, "study.yaml": "- a\n- b\n"}, CHECK,
-         "expected a mapping of study keys, found list", "study.yaml"),
+         "expected study keys ('key: value' lines), found a list", "study.yaml"),
     Case("empty-study", {**BASE, "study.yaml": ""}, CHECK,
-         "expected a mapping of study keys, found NoneType", "study.yaml"),
+         "the study file is empty (no study keys)", "study.yaml"),
+    Case("subjects-is-dir", study("subjects: subjects.csv", "subjects: ."), CHECK,
+         "expected the subjects file, found a folder", ""),
     Case("invalid-yaml", study("groups:", "groups: [\n"), CHECK, "invalid YAML", "study.yaml"),
     Case("tab-indent", study("  - {id: C", "\t- {id: C"), CHECK, "invalid YAML", "study.yaml"),
     Case("python-object-tag", study("title: Robustness study",
@@ -117,6 +119,12 @@ CASES = [
          {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: nor, protocol: nor-standard, "
                                         "input: nope.csv}\n"},
          CHECK, "key 'assays.nor.input[0]': input 'nope.csv' not found", "study.yaml"),
+    Case("assay-input-is-folder",
+         {**BASE, "raw/a.csv": "x\n",
+          "study.yaml": STUDY + "assays:\n  - {assay: nor, protocol: nor-standard, "
+                                "input: raw}\n"},
+         CHECK, "key 'assays.nor.input[0]': input 'raw' is a folder; name its files or a "
+                "pattern ('raw/*.csv')", "study.yaml"),
     Case("assay-glob-no-match",
          {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: nor, protocol: nor-standard, "
                                         "input: 'raw/*.xlsx'}\n"},
