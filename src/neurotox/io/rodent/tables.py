@@ -756,6 +756,7 @@ def read_zone_bins(path: Path, **_: Any) -> RodentData:
     First>/time:<bin>/phase:<phase>``, e.g. ``Novel arm Duration/time:1/phase:Novel``)
     and ``data``; ``mean_experimental_age`` (weeks), when present, becomes the
     timepoint ``age<weeks>wk``. Zone names are lower-cased (exports mix ``arm``/``Arm``).
+    Every value is a time, count or distance: a negative one is an error naming its row.
     """
     df = read_sheet(path)
     df.columns = [c.lower() for c in df.columns]   # as _match_zone_bins compares them
@@ -773,7 +774,7 @@ def read_zone_bins(path: Path, **_: Any) -> RodentData:
         "phase": parts["phase"].str.lower(), "bin": parts["bin"].astype(int),
         "zone": parts["zone"].str.strip().str.lower(),
         "measure": parts["measure"].fillna("value").str.lower(),
-        "value": to_float(df["data"], path=path, column="data"),
+        "value": to_float(df["data"], path=path, column="data", nonnegative=True),
         "source": [f"{path.name}:row {i + 2}" for i in range(len(df))]})
     # an export run twice into one file: the bins would be added up (40 s read as 80 s)
     out, notes = merge_repeats(out[list(ZONE_BIN_COLUMNS)],

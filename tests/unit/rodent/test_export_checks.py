@@ -1,0 +1,102 @@
+"""Rodent exports as labs save them: bins lost, impossible durations, values in ms.
+
+Synthetic files modelled on the real layouts (the LIMS long table of a two-trial
+Y-maze with 60-s bins; SimBA ``data_summary.csv`` with each video's length),
+with hand-computed values.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from neurotox.assays.rodent.novel_arm import gap_warning, novel_arm_table
+from neurotox.assays.rodent.params import TmazeParameters
+from neurotox.errors import FormatError, InputError
+from neurotox.io.rodent import read_rodent
+
+#: Per animal, (novel, familiar) arm time in test bins 1 and 2 (60-s bins, arena 60 s).
+YMAZE = {"m/1": ((20.0, 14.4), (20.0, 14.4)), "m/2": ((10.0, 30.0), (30.0, 10.0))}
+PARAMS = TmazeParameters(mode="novel_arm", bin_s=60)
+
+
+def lims_rows(scale: float = 1.0) -> list[str]:
+    rows = ["animal_name,sex,mean_experimental_age,parameter,data"]
+    for animal, bins in YMAZE.items():
+        for b, (novel, familiar) in enumerate(bins, start=1):
+            for zone, t in (("Arena", 60.0), ("Novel arm", novel), ("Familiar arm", familiar)):
+                rows += [f"{animal},Female,12.5,{zone} Duration/time:{b}/phase:Novel,{t * scale}",
+                         f"{animal},Female,12.5,{zone} Frequency/time:{b}/phase:Novel,2"]
+            rows.append(f"{animal},Female,12.5,Arena Duration/time:{b}/phase:Habituation,"
+                        f"{60 * scale}")
+    return rows
+
+
+def write_lims(tmp_path, rows, name="ymaze.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def novel_row(rows, animal="m/1", b=2):
+    return next(i for i, r in enumerate(rows)
+                if r.startswith(f"{animal},") and f"Novel arm Duration/time:{b}/" in r)
+
+
+def test_complete_bins_give_the_hand_computed_ratios(tmp_path):
+    per = novel_arm_table(read_rodent(write_lims(tmp_path, lims_rows())).table, PARAMS)
+    per = per.set_index("subject")
+    assert per.loc["m/1", "time_ratio"] == pytest.approx(40 / 68.8)
+    assert per.loc["m/2", "time_ratio"] == pytest.approx(0.5)
+    assert not per["excluded"].any()
+
+
+@pytest.mark.parametrize("how", ["missing", "blank"])
+def test_a_lost_test_bin_excludes_the_animal_with_a_warning(tmp_path, how):
+    rows = lims_rows()
+    i = novel_row(rows)
+    if how == "missing":
+        del rows[i]
+    else:
+        rows[i] = rows[i].rsplit(",", 1)[0] + ","
+    per = novel_arm_table(read_rodent(write_lims(tmp_path, rows)).table, PARAMS)
+    per = per.set_index("subject")
+    # bin 1 alone would give 20 / 48.8 = 0.41 instead of 40 / 68.8 = 0.58
+    reason = ("test bins incomplete in ymaze.csv: bin 2 of 'novel arm' duration "
+              "missing or blank")
+    assert per.loc["m/1", "excluded"] and per.loc["m/1", "exclusion_reason"] == reason
+    assert per.loc["m/1", ["time_ratio", "novel_time_s"]].isna().all()
+    assert per.loc["m/2", "time_ratio"] == pytest.approx(0.5)   # the other animal is kept
+    assert gap_warning(per.reset_index()) == [
+        "warning: 1 animal session(s) excluded from the novel-arm ratios because a test bin "
+        "is missing or blank (the other bins alone would give another ratio): m/1 at "
+        f"age12.5wk: {reason}"]
+
+
+def test_a_negative_bin_value_names_the_row(tmp_path):
+    rows = lims_rows()
+    i = novel_row(rows)
+    rows[i] = rows[i].replace(",20.0", ",-20.0")
+    with pytest.raises(FormatError, match=rf"ymaze.csv, row {i + 1}, column 'data': expected "
+                                          r"a finite number >= 0, found '-20.0'"):
+        read_rodent(write_lims(tmp_path, rows))
+
+
+def test_a_duration_longer_than_its_bin_names_the_row(tmp_path):
+    rows = lims_rows()
+    i = novel_row(rows)
+    rows[i] = rows[i].replace(",20.0", ",200.0")   # a typo x10
+    bins = read_rodent(write_lims(tmp_path, rows)).table
+    with pytest.raises(InputError, match=(
+            rf"^ymaze.csv, row {i + 1}, column 'data': novel arm duration 200 s in bin 2 of "
+            r"phase 'novel' of 'm/1' is longer than the 60-s bin \(bin_s\)$")):
+        novel_arm_table(bins, PARAMS)
+    assert novel_arm_table(bins, TmazeParameters(mode="novel_arm")).shape[0] == 2  # no bin_s
+
+
+def test_durations_in_ms_are_refused_with_the_unit_hint(tmp_path):
+    bins = read_rodent(write_lims(tmp_path, lims_rows(scale=1000))).table
+    with pytest.raises(InputError, match=(
+            r"row 2, column 'data': arena duration 60000 s in bin 1 .* longer than the 60-s "
+            r"bin \(bin_s\); 16 of 16 durations are longer and all fit the bin divided by "
+            r"1000: is the table in ms\?")):
+        novel_arm_table(bins, PARAMS)
