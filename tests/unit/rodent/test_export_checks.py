@@ -100,3 +100,61 @@ def test_durations_in_ms_are_refused_with_the_unit_hint(tmp_path):
             r"bin \(bin_s\); 16 of 16 durations are longer and all fit the bin divided by "
             r"1000: is the table in ms\?")):
         novel_arm_table(bins, PARAMS)
+
+
+# ------------------------------------------------------------ SimBA aggregates
+
+#: Per rat, test-video (Left, Right) event durations in s; every video is 624.958 s long.
+SIMBA = {"rat01": (13.25, 20.292), "rat02": (17.958, 36.25)}
+
+
+def simba_rows(scale: float = 1.0, length: bool = True) -> list[str]:
+    rows = ["VIDEO,CLASSIFIER,MEASUREMENT,VALUE"]
+    for rat, times in SIMBA.items():
+        for clf, t in zip(("Left", "Right"), times, strict=True):
+            rows += [f"Lab_NOR_P2_{rat},{clf},Event count,8",
+                     f"Lab_NOR_P2_{rat},{clf},Total event duration (s),{t * scale:g}"]
+            rows += [f"Lab_NOR_P2_{rat},{clf},Video length (s),624.958"] if length else []
+    return rows
+
+
+def write_simba(tmp_path, rows):
+    path = tmp_path / "data_summary.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_simba_durations_read_as_written(tmp_path):
+    t = read_rodent(write_simba(tmp_path, simba_rows())).table.set_index(["subject", "object"])
+    assert t.loc[("rat02", "Right"), "time_s"] == 36.25
+    assert t.loc[("rat01", "Left"), "bouts"] == 8
+
+
+@pytest.mark.parametrize(("line", "value", "expected"), [
+    (6, "700", r"row 6, column 'VALUE': video 'Lab_NOR_P2_rat01', classifier 'Right': event "
+               r"duration 700 s is longer than the video's 624.958 s \(its 'Video length \(s\)' "
+               r"row\)$"),
+    (6, "-20.292", r"row 6, column 'VALUE': expected a finite number >= 0, found '-20.292'$"),
+    (5, "-3", r"row 5, column 'VALUE': expected a finite number >= 0, found '-3'$"),
+])
+def test_simba_impossible_value_names_the_file_row(tmp_path, line, value, expected):
+    rows = simba_rows()
+    rows[line - 1] = rows[line - 1].rsplit(",", 1)[0] + f",{value}"
+    with pytest.raises(FormatError, match=rf"data_summary.csv, {expected}"):
+        read_rodent(write_simba(tmp_path, rows))
+
+
+def test_simba_durations_in_ms_under_the_s_label(tmp_path):
+    with pytest.raises(FormatError, match=(
+            r"row 3, column 'VALUE': .* event duration 13250 s is longer than the video's "
+            r"624.958 s .*; 4 of 4 durations are longer than their video and all fit it divided "
+            r"by 1000: durations in ms under the '\(s\)' label\?$")):
+        read_rodent(write_simba(tmp_path, simba_rows(scale=1000)))
+
+
+def test_simba_without_video_length_caps_at_an_hour(tmp_path):
+    rows = simba_rows(length=False)
+    rows[2] = rows[2].rsplit(",", 1)[0] + ",4000"
+    with pytest.raises(FormatError, match=r"row 3, column 'VALUE': .* event duration 4000 s is "
+                                          r"longer than 3600 s of exploration in one trial$"):
+        read_rodent(write_simba(tmp_path, rows))

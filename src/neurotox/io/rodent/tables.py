@@ -102,7 +102,8 @@ def read_simba_aggregates(path: Path, *, video_regex: str | None = None,
     """
     df = read_sheet(path)
     df.columns = [c.lower() for c in df.columns]
-    df["value_num"] = to_float(df["value"], path=path, column="VALUE")
+    df["value_num"] = to_float(df["value"], path=path, column="VALUE", nonnegative=True)
+    _check_durations(df, path)
     df, notes = _one_row_per_measure(df, ["video", "classifier", "measurement"], path)
     parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)
     rows = []
@@ -123,6 +124,34 @@ def read_simba_aggregates(path: Path, *, video_regex: str | None = None,
               ] if skipped else []
     return RodentData("exploration", path, "simba-aggregates",
                       table=frame(rows, EXPLORATION_COLUMNS), notes=notes)
+
+
+def _check_durations(df: pd.DataFrame, path: Path) -> None:
+    """Refuse an event duration longer than its video, naming the file row.
+
+    The limit is the video's own ``Video length (s)`` row, else
+    :data:`MAX_EXPLORATION_S`. When most durations are longer and all fit once
+    divided by 1000, the message says they are probably ms under the (s) label.
+    """
+    m = df["measurement"].str.lower()
+    dur = df[m == "total event duration (s)"]
+    length = df[m == "video length (s)"].groupby("video")["value_num"].max()
+    limit = dur["video"].map(length).fillna(MAX_EXPLORATION_S)
+    over = dur["value_num"] > limit * (1 + 1e-6)
+    if not over.any():
+        return
+    i = over.index[over.to_numpy()][0]
+    v, lim, video = dur.at[i, "value_num"], limit[i], dur.at[i, "video"]
+    what = (f"the video's {lim:g} s (its 'Video length (s)' row)" if video in length
+            else f"{lim:g} s of exploration in one trial")
+    nonzero = dur["value_num"] > 0
+    as_ms = (dur["value_num"] / 1000 <= limit).all() and over[nonzero].mean() > 0.5
+    hint = (f"; {int(over.sum())} of {int(nonzero.sum())} durations are longer than their "
+            "video and all fit it divided by 1000: durations in ms under the '(s)' label?"
+            if as_ms else "")
+    raise FormatError(f"video {video!r}, classifier {dur.at[i, 'classifier']!r}: event "
+                      f"duration {v:g} s is longer than {what}{hint}", path=path,
+                      where=f"row {i + 2}, column 'VALUE'")
 
 
 def _one_row_per_measure(df: pd.DataFrame, keys: list[str], path: Path
@@ -189,7 +218,8 @@ def read_simba_roi(path: Path, *, video_regex: str | None = None,
     if "animal" in df and df["animal"].nunique() > 1:
         raise FormatError(f"expected one animal per video, found {quoted(df['animal'])}",
                           path=path)
-    df["value_num"] = to_float(df["value"].replace("None", ""), path=path, column="VALUE")
+    df["value_num"] = to_float(df["value"].replace("None", ""), path=path, column="VALUE",
+                               nonnegative=True)
     df, chosen = _one_body_part(df, body_part, path)
     df, notes = _one_row_per_measure(
         df, ["video", "animal", "body-part", "shape", "measurement"], path)
