@@ -7,6 +7,7 @@ with hand-computed values.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from neurotox.assays.rodent.novel_arm import gap_warning, novel_arm_table
@@ -90,7 +91,7 @@ def test_a_duration_longer_than_its_bin_names_the_row(tmp_path):
             rf"^ymaze.csv, row {i + 1}, column 'data': novel arm duration 200 s in bin 2 of "
             r"phase 'novel' of 'm/1' is longer than the 60-s bin \(bin_s\)$")):
         novel_arm_table(bins, PARAMS)
-    assert novel_arm_table(bins, TmazeParameters(mode="novel_arm")).shape[0] == 2  # no bin_s
+    assert len(novel_arm_table(bins, TmazeParameters(mode="novel_arm", bin_s=None))) == 2
 
 
 def test_durations_in_ms_are_refused_with_the_unit_hint(tmp_path):
@@ -158,3 +159,52 @@ def test_simba_without_video_length_caps_at_an_hour(tmp_path):
     with pytest.raises(FormatError, match=r"row 3, column 'VALUE': .* event duration 4000 s is "
                                           r"longer than 3600 s of exploration in one trial$"):
         read_rodent(write_simba(tmp_path, rows))
+
+
+# ------------------------------------------------------------ long tables as labs save them
+
+def xlsx(path, rows, title=()):
+    """A workbook as Excel saves a csv: numbers as numbers, a title block above."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for line in title:
+        ws.append([line])
+    for r in rows:
+        ws.append([float(c) if c.replace(".", "").lstrip("-").isdigit() else c
+                   for c in r.split(",")])
+    if title:
+        ws.merge_cells("A1:D1")
+    wb.save(path)
+    return path
+
+
+def test_simba_workbook_with_a_title_block_reads_the_same(tmp_path):
+    csv_t = read_rodent(write_simba(tmp_path, simba_rows())).table
+    data = read_rodent(xlsx(tmp_path / "summary.xlsx", simba_rows(),
+                            title=("SimBA aggregates", "")))
+    assert data.fmt == "simba-aggregates"
+    assert data.table.drop(columns="source").equals(csv_t.drop(columns="source"))
+    assert "summary.xlsx: header in row 3 (2 title row(s) above it skipped)" in data.notes
+
+
+def test_simba_columns_reordered_read_the_same(tmp_path):
+    rows = [",".join(np.array(r.split(","))[[1, 0, 3, 2]]) for r in simba_rows()]
+    got = read_rodent(write_simba(tmp_path, rows)).table
+    assert got.set_index(["subject", "object"]).loc[("rat02", "Right"), "time_s"] == 36.25
+
+
+def test_a_title_block_keeps_file_row_numbers_in_messages(tmp_path):
+    rows = ["SimBA aggregates,,,", ",,,"] + simba_rows()
+    rows[7] = rows[7].rsplit(",", 1)[0] + ",-20.292"   # line 8 of the file
+    with pytest.raises(FormatError, match=r"row 8, column 'VALUE': expected a finite number"):
+        read_rodent(write_simba(tmp_path, rows))
+
+
+def test_ymaze_bins_workbook_gives_the_csv_ratios(tmp_path):
+    bins = read_rodent(xlsx(tmp_path / "ymaze.xlsx", lims_rows(), title=("LIMS export",)))
+    assert bins.fmt == "lims-zone-bins"
+    per = novel_arm_table(bins.table, PARAMS).set_index("subject")
+    assert per.loc["m/1", "time_ratio"] == pytest.approx(40 / 68.8)
+    assert bins.table["source"].iloc[0] == "ymaze.xlsx:row 3"

@@ -119,7 +119,7 @@ class TmazeParameters(BaseModel):
     chance_pct: float = Field(default=50.0, gt=0, lt=100)
     test_phase: str = "novel"
     test_bins: int | None = Field(default=2, ge=1)
-    bin_s: float | None = Field(default=None, gt=0)
+    bin_s: float | None = Field(default=60.0, gt=0)
     novel_zone: str = "novel arm"
     familiar_zone: str = "familiar arm"
     timepoint: str = "NA"

@@ -42,6 +42,7 @@ from neurotox.io.rodent.base import (
     is_excel,
     phase_hint,
     phase_of,
+    raw_rows,
     read_sheet,
     register_reader,
     side_of,
@@ -74,8 +75,33 @@ _SIMBA_MEASURES = {"total event duration (s)": "time_s", "event count": "bouts",
                    "first occurrence (s)": "latency_s"}
 
 
+#: Rows searched for the header of a long table (a title block above it is skipped).
+_HEADER_SEARCH_ROWS = 20
+
+
+def header_at(path: Path, need: set[str]) -> int | None:
+    """Rows above the first row holding every ``need`` cell (any order, any case), or None.
+
+    Long tables (SimBA aggregates, LIMS zone bins) are found the same way in a
+    text file and in a workbook's table sheet, below a title block.
+    """
+    for i, row in enumerate(raw_rows(path, max_rows=_HEADER_SEARCH_ROWS)):
+        if need <= {str(c).strip().lower() for c in row if c is not None}:
+            return i
+    return None
+
+
+def read_long(path: Path, need: set[str]) -> tuple[pd.DataFrame, list[str]]:
+    """A long table read below its title block (columns lower-cased), and the note on it."""
+    skip = header_at(path, need) or 0
+    df = read_sheet(path, skiprows=skip)
+    df.columns = [c.lower() for c in df.columns]
+    return df, [f"{path.name}: header in row {skip + 1} ({skip} title row(s) above it "
+                "skipped)"] if skip else []
+
+
 def _match_simba_aggregates(path: Path) -> bool:
-    return header_cells(path)[:4] == _SIMBA_AGG
+    return header_at(path, set(_SIMBA_AGG)) is not None
 
 
 def _video_filter(videos: pd.Series, include: str | None, regex: str | None,
@@ -96,15 +122,16 @@ def read_simba_aggregates(path: Path, *, video_regex: str | None = None,
     """Read SimBA classifier aggregates: one row per video × classifier × measurement.
 
     Each classifier is one object (``Left``/``Right``); ``Total event duration (s)``
-    is its exploration time, ``Event count`` its bouts. Videos are mapped to
+    is its exploration time, ``Event count`` its bouts. Columns in any order, csv or
+    workbook, below a title block (:func:`read_long`). Videos are mapped to
     subject and phase with ``video_regex`` (named groups ``subject`` and ``phase``);
     videos not matching it or ``video_include`` are skipped and listed in notes.
     """
-    df = read_sheet(path)
-    df.columns = [c.lower() for c in df.columns]
+    df, title = read_long(path, set(_SIMBA_AGG))
     df["value_num"] = to_float(df["value"], path=path, column="VALUE", nonnegative=True)
     _check_durations(df, path)
     df, notes = _one_row_per_measure(df, ["video", "classifier", "measurement"], path)
+    notes = title + notes
     parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)
     rows = []
     for (video, clf), part in df[df["video"].isin(list(parsed))].groupby(
@@ -161,7 +188,7 @@ def _one_row_per_measure(df: pd.DataFrame, keys: list[str], path: Path
     SimBA appends to ``data_summary.csv`` when an analysis is re-run: the same
     video × classifier × measurement twice. Taking either row would be a guess.
     """
-    rows = df.assign(source=[f"{path.name}:row {i + 2}" for i in range(len(df))],
+    rows = df.assign(source=[f"{path.name}:row {i + 2}" for i in df.index],
                      value=df["value_num"])
     rows, notes = merge_repeats(rows, [k for k in keys if k in rows], what="SimBA measurement",
                                 compare=["value"], files=[path])
@@ -774,9 +801,11 @@ _PARAMETER = re.compile(r"^(?P<zone>.+?)(?: (?P<measure>Duration|Frequency|Laten
                         r"/time:(?P<bin>\d+)/phase:(?P<phase>[^/]+)$", re.IGNORECASE)
 
 
+_ZONE_BIN_HEADER = {"animal_name", "parameter", "data"}
+
+
 def _match_zone_bins(path: Path) -> bool:
-    cells = set(header_cells(path))
-    return {"animal_name", "parameter", "data"} <= cells
+    return header_at(path, _ZONE_BIN_HEADER) is not None
 
 
 def read_zone_bins(path: Path, **_: Any) -> RodentData:
@@ -788,14 +817,13 @@ def read_zone_bins(path: Path, **_: Any) -> RodentData:
     timepoint ``age<weeks>wk``. Zone names are lower-cased (exports mix ``arm``/``Arm``).
     Every value is a time, count or distance: a negative one is an error naming its row.
     """
-    df = read_sheet(path)
-    df.columns = [c.lower() for c in df.columns]   # as _match_zone_bins compares them
+    df, title = read_long(path, _ZONE_BIN_HEADER)
     parts = df["parameter"].str.extract(_PARAMETER)
     bad = parts["zone"].isna()
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+        i = bad.index[bad.to_numpy()][0]
         raise FormatError(f"expected a parameter like '<zone> Duration/time:1/phase:<phase>', "
-                          f"found {df['parameter'].iloc[i]!r}", path=path,
+                          f"found {df.at[i, 'parameter']!r}", path=path,
                           where=f"row {i + 2}, column 'parameter'")
     age = df["mean_experimental_age"] if "mean_experimental_age" in df else None
     out = pd.DataFrame({
@@ -805,12 +833,12 @@ def read_zone_bins(path: Path, **_: Any) -> RodentData:
         "zone": parts["zone"].str.strip().str.lower(),
         "measure": parts["measure"].fillna("value").str.lower(),
         "value": to_float(df["data"], path=path, column="data", nonnegative=True),
-        "source": [f"{path.name}:row {i + 2}" for i in range(len(df))]})
+        "source": [f"{path.name}:row {i + 2}" for i in df.index]})
     # an export run twice into one file: the bins would be added up (40 s read as 80 s)
     out, notes = merge_repeats(out[list(ZONE_BIN_COLUMNS)],
                                ["subject", "timepoint", "phase", "bin", "zone", "measure"],
                                what="zone statistic", compare=["value"], files=[path])
-    return RodentData("zone_bins", path, "lims-zone-bins", table=out, notes=notes)
+    return RodentData("zone_bins", path, "lims-zone-bins", table=out, notes=title + notes)
 
 
 # ------------------------------------------------------------ DLCAnalyzer zones
@@ -833,7 +861,7 @@ def read_zoneinfo(path: Path, **_: Any) -> RodentData:
 
 for _r in (
     Reader("simba-aggregates", "exploration",
-           "SimBA aggregates csv (VIDEO,CLASSIFIER,MEASUREMENT,VALUE)",
+           "SimBA aggregates csv/xlsx (VIDEO,CLASSIFIER,MEASUREMENT,VALUE)",
            _match_simba_aggregates, read_simba_aggregates),
     Reader("simba-roi-aggregates", "exploration",
            "SimBA ROI aggregates csv (VIDEO,ANIMAL,SHAPE,MEASUREMENT,VALUE)",
@@ -851,7 +879,7 @@ for _r in (
            "object layout csv (video, object, x, y, radius or vertices; pixels)",
            _match_objects, read_objects),
     Reader("lims-zone-bins", "zone_bins",
-           "zone statistics per bin, long format (animal_name, parameter, data)",
+           "zone statistics per bin, long format csv/xlsx (animal_name, parameter, data)",
            _match_zone_bins, read_zone_bins),
     Reader("dlcanalyzer-zoneinfo", "zones", "DLCAnalyzer *_zoneinfo.csv (zones over landmarks)",
            _match_zoneinfo, read_zoneinfo),
