@@ -208,3 +208,17 @@ def test_ymaze_bins_workbook_gives_the_csv_ratios(tmp_path):
     per = novel_arm_table(bins.table, PARAMS).set_index("subject")
     assert per.loc["m/1", "time_ratio"] == pytest.approx(40 / 68.8)
     assert bins.table["source"].iloc[0] == "ymaze.xlsx:row 3"
+
+
+def test_a_second_session_in_one_simba_file_names_both_videos(tmp_path):
+    rows = simba_rows()
+    rows += [r.replace("Lab_NOR_P2_", "Lab_NOR24h_P2_") for r in simba_rows()[1:]]
+    path = write_simba(tmp_path, rows)
+    with pytest.raises(FormatError, match=(
+            r"data_summary.csv, row 14, column 'VIDEO': videos 'Lab_NOR_P2_rat01' and "
+            r"'Lab_NOR24h_P2_rat01' both give subject 'rat01', test \(two sessions in one file\?\)"
+            r": keep one with --param video_include=<pattern>")):
+        read_rodent(path)
+    kept = read_rodent(path, video_include="NOR_P").table
+    assert len(kept) == 4 and set(kept["source"].str.split(":").str[1]) == {"Lab_NOR_P2_rat01",
+                                                                          "Lab_NOR_P2_rat02"}

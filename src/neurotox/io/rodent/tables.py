@@ -105,7 +105,14 @@ def _match_simba_aggregates(path: Path) -> bool:
 
 
 def _video_filter(videos: pd.Series, include: str | None, regex: str | None,
-                  phase_map: dict[str, str] | None) -> tuple[dict[str, tuple[str, str]], list]:
+                  phase_map: dict[str, str] | None, path: Path | None = None
+                  ) -> tuple[dict[str, tuple[str, str]], list]:
+    """Videos mapped to (subject, phase), and those skipped; with ``path``, one per trial.
+
+    Two videos giving one subject's trial (a second session's videos in the same
+    file, ``Lab_NOR_P2_rat01`` and ``Lab_NOR24h_P2_rat01``) are an error naming
+    the file and both videos: their times would be pooled into one trial.
+    """
     parsed, skipped = {}, []
     for v in sorted(set(videos)):
         hit = parse_video(v, video_regex=regex, phase_map=phase_map)
@@ -113,6 +120,17 @@ def _video_filter(videos: pd.Series, include: str | None, regex: str | None,
             skipped.append(v)
         else:
             parsed[v] = hit
+    if path is not None:
+        seen: dict[tuple[str, str], str] = {}
+        for v in (v for v in pd.unique(videos) if v in parsed):   # in file order
+            hit = parsed[v]
+            if seen.setdefault(hit, v) != v:
+                raise FormatError(f"videos {seen[hit]!r} and {v!r} both give subject "
+                                  f"{hit[0]!r}, {hit[1]} (two sessions in one file?): keep "
+                                  "one with --param video_include=<pattern> or name the "
+                                  "subject and phase with video_regex", path=path,
+                                  where=f"row {videos.index[videos == v][0] + 2}, "
+                                        "column 'VIDEO'")
     return parsed, skipped
 
 
@@ -132,7 +150,7 @@ def read_simba_aggregates(path: Path, *, video_regex: str | None = None,
     _check_durations(df, path)
     df, notes = _one_row_per_measure(df, ["video", "classifier", "measurement"], path)
     notes = title + notes
-    parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)
+    parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map, path)
     rows = []
     for (video, clf), part in df[df["video"].isin(list(parsed))].groupby(
             ["video", "classifier"], sort=True):
@@ -251,7 +269,7 @@ def read_simba_roi(path: Path, *, video_regex: str | None = None,
     df, notes = _one_row_per_measure(
         df, ["video", "animal", "body-part", "shape", "measurement"], path)
     notes = chosen + notes
-    parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)
+    parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map, path)
     rows = []
     for (video, shape), part in df[df["video"].isin(list(parsed))].groupby(
             ["video", "shape"], sort=True):
