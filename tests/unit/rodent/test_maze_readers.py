@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from neurotox.assays.rodent.common import lost_tracking
 from neurotox.assays.rodent.nor import nor_animals
 from neurotox.assays.rodent.nor_inputs import collect as nor_collect
 from neurotox.assays.rodent.params import NorParameters, TmazeParameters
@@ -551,3 +552,19 @@ def test_sheets_per_group_with_other_columns_and_a_summary_sheet(tmp_path):
     assert animals["group"].to_dict() == {"R1": "Control", "R2": "T", "R3": "T"}
     seq = read_rodent(path).table.groupby("subject")["arm"].apply("".join).to_dict()
     assert seq == {"R1": "ABCACBBAC", "R2": "ABCABACCB", "R3": "ABCABCABC"}
+
+
+def test_zone_samples_ending_before_trial_s_are_excluded_with_a_warning(tmp_path):
+    # 15 samples of 0.25 s: the recording ends at 3.75 s
+    path = _write(tmp_path, "m7.csv", anymaze("TTXLLXRRXTTXLLX"))
+    arms = {"top": "T", "left": "L", "right": "R"}
+    full = collect([path], TmazeParameters(min_entries=3, zone_arms=arms, trial_s=3.75))
+    assert full["tracking"].empty and not any("trial_s" in n for n in full["notes"])
+    cut = collect([path], TmazeParameters(min_entries=3, zone_arms=arms, trial_s=10))
+    reason = "recording ends at 3.75 s, before the 10-s trial (trial_s)"
+    assert f"warning: m7.csv: {reason}; subject m7 excluded" in cut["notes"]
+    assert cut["tracking"].to_dict("records") == [
+        {"subject": "m7", "condition": "NA", "reason": reason}]
+    per = lost_tracking(alternation_table(cut["entries"], TmazeParameters(min_entries=3)),
+                        cut["tracking"]).iloc[0]
+    assert per["excluded"] and per["exclusion_reason"] == reason

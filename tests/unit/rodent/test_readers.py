@@ -44,7 +44,7 @@ def test_simba_aggregates_map_videos_to_subject_and_phase(tmp_path):
 
 def test_simba_bad_value_names_row(tmp_path):
     p = write(tmp_path, "agg.csv", SIMBA.replace("12.5", "twelve"))
-    with pytest.raises(FormatError, match=r"row 3, column 'VALUE': expected a number, "
+    with pytest.raises(FormatError, match=r"row 3, column 'VALUE': expected a finite number >= 0, "
                                           r"found 'twelve'"):
         read_rodent(p)
 

@@ -29,7 +29,8 @@ def tmaze_conventions(params: TmazeParameters, *, chance_pct: float | None = Non
     if params.mode == "novel_arm":
         bins = "all bins" if params.test_bins is None else f"the first {params.test_bins} bins"
         return [f"Novel-arm preference over {bins} of phase {params.test_phase!r} "
-                "(test_bins, test_phase)."]
+                "(test_bins, test_phase); an animal with one of these bins missing or blank "
+                "is excluded."]
     out = [_reentries(params, chance_pct),
            f"Animals with fewer than {params.min_entries} arm entries are excluded "
            "(min_entries)."]

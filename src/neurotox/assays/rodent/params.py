@@ -100,7 +100,10 @@ class TmazeParameters(BaseModel):
     scratch scores like the template. ``window: null`` scores windows of as many
     entries as the maze has arms. The maze has ``arms`` (names) if given, else
     ``n_arms`` (3: a T- or Y-maze) arms named as in the data; ``n_arms: null``
-    takes the arms seen in the data.
+    takes the arms seen in the data. ``bin_s`` (novel arm) is the length of a
+    zone-statistics bin: a zone duration longer than it is an error. ``trial_s``
+    (zone-sample exports) is the trial length: a recording ending earlier is
+    excluded with a warning.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -118,6 +121,8 @@ class TmazeParameters(BaseModel):
     chance_pct: float = Field(default=50.0, gt=0, lt=100)
     test_phase: str = "novel"
     test_bins: int | None = Field(default=2, ge=1)
+    bin_s: float | None = Field(default=60.0, gt=0)
+    trial_s: float | None = Field(default=None, gt=0)
     novel_zone: str = "novel arm"
     familiar_zone: str = "familiar arm"
     timepoint: str = "NA"

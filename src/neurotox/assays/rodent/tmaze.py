@@ -54,9 +54,10 @@ from neurotox.assays.rodent.common import (
     subject_info,
 )
 from neurotox.assays.rodent.conventions import tmaze_conventions
+from neurotox.assays.rodent.novel_arm import gap_warning, novel_arm_table
 from neurotox.assays.rodent.params import TmazeParameters
 from neurotox.assays.rodent.tmaze_inputs import collect, maze_arms
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError
 from neurotox.stats.one_sample import trial_level_glmm
 from neurotox.study import AssaySpec, Study
 
@@ -216,42 +217,6 @@ def trial_models(trials: pd.DataFrame, per: pd.DataFrame, study: Study,
     return pd.DataFrame(rows)
 
 
-# ------------------------------------------------------------ two-trial novel arm
-
-def novel_arm_table(bins: pd.DataFrame, params: TmazeParameters) -> pd.DataFrame:
-    """Per subject × timepoint novel-arm preference in the test phase of a two-trial Y-maze.
-
-    Time ratio = novel-arm time / (novel + familiar arm time) over test bins
-    ``1..test_bins`` (all bins when None); the entry ratio likewise from arm entries.
-    Chance is 0.5. A subject that entered neither arm is excluded.
-    """
-    t = bins[(bins["phase"] == params.test_phase.lower())]
-    if params.test_bins is not None:
-        t = t[t["bin"] <= params.test_bins]
-    if not len(t):
-        raise InputError(f"no bins of phase {params.test_phase!r} in the zone statistics")
-    wanted = {params.novel_zone.lower(): "novel", params.familiar_zone.lower(): "familiar"}
-    missing = sorted(set(wanted) - set(t["zone"]))
-    if missing:
-        raise InputError(f"zone(s) {quoted(missing)} not in the zone statistics; found "
-                         f"{quoted(t['zone'])}")
-    t = t[t["zone"].isin(list(wanted)) & t["measure"].isin(["duration", "frequency"])]
-    wide = t.assign(key=t["zone"].map(wanted) + "_" + t["measure"]).pivot_table(
-        index=["subject", "timepoint"], columns="key", values="value", aggfunc="sum")
-    rows = []
-    for (subj, tp), r in wide.iterrows():
-        n, f = r.get("novel_duration", np.nan), r.get("familiar_duration", np.nan)
-        ne, fe = r.get("novel_frequency", np.nan), r.get("familiar_frequency", np.nan)
-        reason = "" if n + f > 0 else "no time in the novel or familiar arm during the test"
-        rows.append({"subject": subj, "condition": tp, "novel_time_s": n,
-                     "familiar_time_s": f, "time_ratio": n / (n + f) if n + f > 0 else np.nan,
-                     "entry_ratio": ne / (ne + fe) if ne + fe > 0 else np.nan,
-                     "excluded": bool(reason), "exclusion_reason": reason,
-                     "source": t["source"].iloc[0].split(":")[0]})
-    return pd.DataFrame(rows)
-
-
-
 # ------------------------------------------------------------ EndpointTable
 
 _CONT = {"tmaze_alternation_pct": "alternation_pct", "tmaze_entries": "entries",
@@ -330,6 +295,7 @@ def _novel_arm(data: dict[str, Any], study: Study, params: TmazeParameters
         raise InputError("mode 'novel_arm' needs zone statistics per bin; none among the "
                          "inputs", path=study.path)
     per = novel_arm_table(data["zone_bins"], params)
+    data["notes"] += gap_warning(per)
     table = tmaze_endpoints(per, study, params, _NOVEL)
     results = one_sample_results(table, endpoint="tmaze_novel_arm_time_ratio", reference=0.5,
                                  normality_alpha=params.normality_alpha)

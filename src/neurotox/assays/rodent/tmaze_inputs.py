@@ -261,6 +261,26 @@ def entries_from_zone_samples(data: RodentData, params: TmazeParameters
     return out, note
 
 
+def cut_short(data: RodentData, trial_s: float | None) -> tuple[str, str] | None:
+    """(warning, exclusion reason) when a zone-sample recording ends before ``trial_s``.
+
+    The end is the last sample's time plus its duration; a recording shorter
+    than the protocol's trial by more than 1 % (and 1 s) was cut or stopped
+    early: fewer entries, another alternation %.
+    """
+    t = data.table["time_s"].to_numpy(float)
+    if trial_s is None or not len(t):
+        return None
+    durations = data.meta.get("sample_durations")
+    last = durations[-1] if durations is not None and len(durations) else \
+        data.meta.get("sample_interval_s", 0.0)
+    end = float(t[-1] + (last if np.isfinite(last) else 0.0))
+    if end >= trial_s - max(1.0, 0.01 * trial_s):
+        return None
+    reason = f"recording ends at {end:g} s, before the {trial_s:g}-s trial (trial_s)"
+    return f"warning: {data.name}: {reason}; subject {data.meta['subject']} excluded", reason
+
+
 def _pose_subject(path: Path) -> str:
     return re.split(r"DLC_|DeepCut_|\.analysis", path.stem)[0]
 
@@ -278,6 +298,7 @@ def _take(data: RodentData, params: TmazeParameters, got: dict[str, list]) -> No
         got["notes"].append(note)
         said = tracking_note(data, params.zone_point, params.max_missing_fraction,
                              f"subject {data.meta['subject']}")
+        said = cut_short(data, params.trial_s) or said
         if said:
             got["notes"].append(said[0])
             got["tracking"] += [{"subject": data.meta["subject"], "condition": "NA",

@@ -367,8 +367,11 @@ def is_excel(path: Path) -> bool:
     return container(path) == "xlsx"
 
 
-def read_sheet(path: Path) -> pd.DataFrame:
+def read_sheet(path: Path, *, skiprows: int = 0) -> pd.DataFrame:
     """Read a CSV or a workbook's table sheet as strings, columns stripped.
+
+    ``skiprows``: rows above the header (a title block); the index then counts
+    from it, so that ``index + 2`` is the row number in the file.
 
     Workbooks: the first visible sheet holding values (:func:`neurotox.workbook.data_sheet`).
 
@@ -381,14 +384,15 @@ def read_sheet(path: Path) -> pd.DataFrame:
         if is_excel(path):
             from neurotox.workbook import data_sheet, read_excel
 
-            df = read_excel(path, data_sheet(path) or 0, dtype=str, keep_default_na=False)
+            df = read_excel(path, data_sheet(path) or 0, dtype=str, keep_default_na=False,
+                            skiprows=skiprows or None)
         else:
             text, encoding = decode(path.read_bytes(), path)
             lines = text.splitlines()
-            sep = guess_delimiter(lines[0]) if lines else ","
+            sep = guess_delimiter(lines[min(skiprows, len(lines) - 1)]) if lines else ","
             check_nul(text, path, sep=sep)
-            check_row_lengths(text, sep, path)
-            df = read_table(path, text=text, encoding=encoding, sep=sep).data
+            check_row_lengths(text, sep, path, skiprows=skiprows)
+            df = read_table(path, text=text, encoding=encoding, sep=sep, skiprows=skiprows).data
     except (ValueError, OSError, UnicodeError, pd.errors.ParserError,
             zipfile.BadZipFile) as exc:
         if isinstance(exc, InputError):
@@ -396,6 +400,7 @@ def read_sheet(path: Path) -> pd.DataFrame:
         raise FormatError(f"cannot read as a table: {' '.join(str(exc).split())}",
                           path=path) from None
     df.columns = [str(c).strip() for c in df.columns]
+    df.index = pd.RangeIndex(skiprows, skiprows + len(df))
     check_distinct_columns(list(df.columns), [_column_key(c) for c in df.columns], path)
     return df.apply(lambda s: s.astype(str).str.strip())
 

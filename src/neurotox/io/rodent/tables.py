@@ -42,6 +42,7 @@ from neurotox.io.rodent.base import (
     is_excel,
     phase_hint,
     phase_of,
+    raw_rows,
     read_sheet,
     register_reader,
     side_of,
@@ -74,12 +75,44 @@ _SIMBA_MEASURES = {"total event duration (s)": "time_s", "event count": "bouts",
                    "first occurrence (s)": "latency_s"}
 
 
+#: Rows searched for the header of a long table (a title block above it is skipped).
+_HEADER_SEARCH_ROWS = 20
+
+
+def header_at(path: Path, need: set[str]) -> int | None:
+    """Rows above the first row holding every ``need`` cell (any order, any case), or None.
+
+    Long tables (SimBA aggregates, LIMS zone bins) are found the same way in a
+    text file and in a workbook's table sheet, below a title block.
+    """
+    for i, row in enumerate(raw_rows(path, max_rows=_HEADER_SEARCH_ROWS)):
+        if need <= {str(c).strip().lower() for c in row if c is not None}:
+            return i
+    return None
+
+
+def read_long(path: Path, need: set[str]) -> tuple[pd.DataFrame, list[str]]:
+    """A long table read below its title block (columns lower-cased), and the note on it."""
+    skip = header_at(path, need) or 0
+    df = read_sheet(path, skiprows=skip)
+    df.columns = [c.lower() for c in df.columns]
+    return df, [f"{path.name}: header in row {skip + 1} ({skip} title row(s) above it "
+                "skipped)"] if skip else []
+
+
 def _match_simba_aggregates(path: Path) -> bool:
-    return header_cells(path)[:4] == _SIMBA_AGG
+    return header_at(path, set(_SIMBA_AGG)) is not None
 
 
 def _video_filter(videos: pd.Series, include: str | None, regex: str | None,
-                  phase_map: dict[str, str] | None) -> tuple[dict[str, tuple[str, str]], list]:
+                  phase_map: dict[str, str] | None, path: Path | None = None
+                  ) -> tuple[dict[str, tuple[str, str]], list]:
+    """Videos mapped to (subject, phase), and those skipped; with ``path``, one per trial.
+
+    Two videos giving one subject's trial (a second session's videos in the same
+    file, ``Lab_NOR_P2_rat01`` and ``Lab_NOR24h_P2_rat01``) are an error naming
+    the file and both videos: their times would be pooled into one trial.
+    """
     parsed, skipped = {}, []
     for v in sorted(set(videos)):
         hit = parse_video(v, video_regex=regex, phase_map=phase_map)
@@ -87,6 +120,17 @@ def _video_filter(videos: pd.Series, include: str | None, regex: str | None,
             skipped.append(v)
         else:
             parsed[v] = hit
+    if path is not None:
+        seen: dict[tuple[str, str], str] = {}
+        for v in (v for v in pd.unique(videos) if v in parsed):   # in file order
+            hit = parsed[v]
+            if seen.setdefault(hit, v) != v:
+                raise FormatError(f"videos {seen[hit]!r} and {v!r} both give subject "
+                                  f"{hit[0]!r}, {hit[1]} (two sessions in one file?): keep "
+                                  "one with --param video_include=<pattern> or name the "
+                                  "subject and phase with video_regex", path=path,
+                                  where=f"row {videos.index[videos == v][0] + 2}, "
+                                        "column 'VIDEO'")
     return parsed, skipped
 
 
@@ -96,15 +140,17 @@ def read_simba_aggregates(path: Path, *, video_regex: str | None = None,
     """Read SimBA classifier aggregates: one row per video × classifier × measurement.
 
     Each classifier is one object (``Left``/``Right``); ``Total event duration (s)``
-    is its exploration time, ``Event count`` its bouts. Videos are mapped to
+    is its exploration time, ``Event count`` its bouts. Columns in any order, csv or
+    workbook, below a title block (:func:`read_long`). Videos are mapped to
     subject and phase with ``video_regex`` (named groups ``subject`` and ``phase``);
     videos not matching it or ``video_include`` are skipped and listed in notes.
     """
-    df = read_sheet(path)
-    df.columns = [c.lower() for c in df.columns]
-    df["value_num"] = to_float(df["value"], path=path, column="VALUE")
+    df, title = read_long(path, set(_SIMBA_AGG))
+    df["value_num"] = to_float(df["value"], path=path, column="VALUE", nonnegative=True)
+    _check_durations(df, path)
     df, notes = _one_row_per_measure(df, ["video", "classifier", "measurement"], path)
-    parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)
+    notes = title + notes
+    parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map, path)
     rows = []
     for (video, clf), part in df[df["video"].isin(list(parsed))].groupby(
             ["video", "classifier"], sort=True):
@@ -125,6 +171,34 @@ def read_simba_aggregates(path: Path, *, video_regex: str | None = None,
                       table=frame(rows, EXPLORATION_COLUMNS), notes=notes)
 
 
+def _check_durations(df: pd.DataFrame, path: Path) -> None:
+    """Refuse an event duration longer than its video, naming the file row.
+
+    The limit is the video's own ``Video length (s)`` row, else
+    :data:`MAX_EXPLORATION_S`. When most durations are longer and all fit once
+    divided by 1000, the message says they are probably ms under the (s) label.
+    """
+    m = df["measurement"].str.lower()
+    dur = df[m == "total event duration (s)"]
+    length = df[m == "video length (s)"].groupby("video")["value_num"].max()
+    limit = dur["video"].map(length).fillna(MAX_EXPLORATION_S)
+    over = dur["value_num"] > limit * (1 + 1e-6)
+    if not over.any():
+        return
+    i = over.index[over.to_numpy()][0]
+    v, lim, video = dur.at[i, "value_num"], limit[i], dur.at[i, "video"]
+    what = (f"the video's {lim:g} s (its 'Video length (s)' row)" if video in length
+            else f"{lim:g} s of exploration in one trial")
+    nonzero = dur["value_num"] > 0
+    as_ms = (dur["value_num"] / 1000 <= limit).all() and over[nonzero].mean() > 0.5
+    hint = (f"; {int(over.sum())} of {int(nonzero.sum())} durations are longer than their "
+            "video and all fit it divided by 1000: durations in ms under the '(s)' label?"
+            if as_ms else "")
+    raise FormatError(f"video {video!r}, classifier {dur.at[i, 'classifier']!r}: event "
+                      f"duration {v:g} s is longer than {what}{hint}", path=path,
+                      where=f"row {i + 2}, column 'VALUE'")
+
+
 def _one_row_per_measure(df: pd.DataFrame, keys: list[str], path: Path
                          ) -> tuple[pd.DataFrame, list[str]]:
     """A SimBA summary with each measure once: identical repeats merged, others refused.
@@ -132,7 +206,7 @@ def _one_row_per_measure(df: pd.DataFrame, keys: list[str], path: Path
     SimBA appends to ``data_summary.csv`` when an analysis is re-run: the same
     video × classifier × measurement twice. Taking either row would be a guess.
     """
-    rows = df.assign(source=[f"{path.name}:row {i + 2}" for i in range(len(df))],
+    rows = df.assign(source=[f"{path.name}:row {i + 2}" for i in df.index],
                      value=df["value_num"])
     rows, notes = merge_repeats(rows, [k for k in keys if k in rows], what="SimBA measurement",
                                 compare=["value"], files=[path])
@@ -189,12 +263,13 @@ def read_simba_roi(path: Path, *, video_regex: str | None = None,
     if "animal" in df and df["animal"].nunique() > 1:
         raise FormatError(f"expected one animal per video, found {quoted(df['animal'])}",
                           path=path)
-    df["value_num"] = to_float(df["value"].replace("None", ""), path=path, column="VALUE")
+    df["value_num"] = to_float(df["value"].replace("None", ""), path=path, column="VALUE",
+                               nonnegative=True)
     df, chosen = _one_body_part(df, body_part, path)
     df, notes = _one_row_per_measure(
         df, ["video", "animal", "body-part", "shape", "measurement"], path)
     notes = chosen + notes
-    parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map)
+    parsed, skipped = _video_filter(df["video"], video_include, video_regex, phase_map, path)
     rows = []
     for (video, shape), part in df[df["video"].isin(list(parsed))].groupby(
             ["video", "shape"], sort=True):
@@ -744,9 +819,11 @@ _PARAMETER = re.compile(r"^(?P<zone>.+?)(?: (?P<measure>Duration|Frequency|Laten
                         r"/time:(?P<bin>\d+)/phase:(?P<phase>[^/]+)$", re.IGNORECASE)
 
 
+_ZONE_BIN_HEADER = {"animal_name", "parameter", "data"}
+
+
 def _match_zone_bins(path: Path) -> bool:
-    cells = set(header_cells(path))
-    return {"animal_name", "parameter", "data"} <= cells
+    return header_at(path, _ZONE_BIN_HEADER) is not None
 
 
 def read_zone_bins(path: Path, **_: Any) -> RodentData:
@@ -756,15 +833,15 @@ def read_zone_bins(path: Path, **_: Any) -> RodentData:
     First>/time:<bin>/phase:<phase>``, e.g. ``Novel arm Duration/time:1/phase:Novel``)
     and ``data``; ``mean_experimental_age`` (weeks), when present, becomes the
     timepoint ``age<weeks>wk``. Zone names are lower-cased (exports mix ``arm``/``Arm``).
+    Every value is a time, count or distance: a negative one is an error naming its row.
     """
-    df = read_sheet(path)
-    df.columns = [c.lower() for c in df.columns]   # as _match_zone_bins compares them
+    df, title = read_long(path, _ZONE_BIN_HEADER)
     parts = df["parameter"].str.extract(_PARAMETER)
     bad = parts["zone"].isna()
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
+        i = bad.index[bad.to_numpy()][0]
         raise FormatError(f"expected a parameter like '<zone> Duration/time:1/phase:<phase>', "
-                          f"found {df['parameter'].iloc[i]!r}", path=path,
+                          f"found {df.at[i, 'parameter']!r}", path=path,
                           where=f"row {i + 2}, column 'parameter'")
     age = df["mean_experimental_age"] if "mean_experimental_age" in df else None
     out = pd.DataFrame({
@@ -773,13 +850,13 @@ def read_zone_bins(path: Path, **_: Any) -> RodentData:
         "phase": parts["phase"].str.lower(), "bin": parts["bin"].astype(int),
         "zone": parts["zone"].str.strip().str.lower(),
         "measure": parts["measure"].fillna("value").str.lower(),
-        "value": to_float(df["data"], path=path, column="data"),
-        "source": [f"{path.name}:row {i + 2}" for i in range(len(df))]})
+        "value": to_float(df["data"], path=path, column="data", nonnegative=True),
+        "source": [f"{path.name}:row {i + 2}" for i in df.index]})
     # an export run twice into one file: the bins would be added up (40 s read as 80 s)
     out, notes = merge_repeats(out[list(ZONE_BIN_COLUMNS)],
                                ["subject", "timepoint", "phase", "bin", "zone", "measure"],
                                what="zone statistic", compare=["value"], files=[path])
-    return RodentData("zone_bins", path, "lims-zone-bins", table=out, notes=notes)
+    return RodentData("zone_bins", path, "lims-zone-bins", table=out, notes=title + notes)
 
 
 # ------------------------------------------------------------ DLCAnalyzer zones
@@ -802,7 +879,7 @@ def read_zoneinfo(path: Path, **_: Any) -> RodentData:
 
 for _r in (
     Reader("simba-aggregates", "exploration",
-           "SimBA aggregates csv (VIDEO,CLASSIFIER,MEASUREMENT,VALUE)",
+           "SimBA aggregates csv/xlsx (VIDEO,CLASSIFIER,MEASUREMENT,VALUE)",
            _match_simba_aggregates, read_simba_aggregates),
     Reader("simba-roi-aggregates", "exploration",
            "SimBA ROI aggregates csv (VIDEO,ANIMAL,SHAPE,MEASUREMENT,VALUE)",
@@ -820,7 +897,7 @@ for _r in (
            "object layout csv (video, object, x, y, radius or vertices; pixels)",
            _match_objects, read_objects),
     Reader("lims-zone-bins", "zone_bins",
-           "zone statistics per bin, long format (animal_name, parameter, data)",
+           "zone statistics per bin, long format csv/xlsx (animal_name, parameter, data)",
            _match_zone_bins, read_zone_bins),
     Reader("dlcanalyzer-zoneinfo", "zones", "DLCAnalyzer *_zoneinfo.csv (zones over landmarks)",
            _match_zoneinfo, read_zoneinfo),
