@@ -1132,6 +1132,24 @@ def look_alike(ids: list[str]) -> tuple[int, int] | None:
     return None
 
 
+def check_table_ids(table: pd.DataFrame, *, path: Path, columns: tuple[str, ...]) -> None:
+    """Refuse a table's IDs that read alike (:func:`look_alike`), naming their first rows.
+
+    For an EndpointTable analysed without a study, whose subjects file would
+    otherwise refuse them. Rows count the header as row 1, as in the CSV.
+    """
+    for column in columns:
+        values = table[column].astype(str).tolist()
+        first = {v: i for i, v in reversed(list(enumerate(values)))}
+        ids = sorted(first, key=first.get)
+        if (pair := look_alike(ids)) is not None:
+            a, b = (ids[k] for k in pair)
+            raise InputError(f"{column} {a!r} (row {first[a] + 2}) and {b!r} (row "
+                             f"{first[b] + 2}) {READ_ALIKE}; give them IDs that read "
+                             "differently", path=path,
+                             where=f"row {first[a] + 2}, column {column!r}")
+
+
 def check_distinct_ids(ids: list[str], *, path: Path, column: str, first_row: int = 2) -> None:
     """Refuse IDs that a reader cannot tell apart.
 
