@@ -51,7 +51,8 @@ class PlateIds:
     def __init__(self, paths: Iterable[Path]):
         self.labels = file_labels(paths)
         self._owner: dict[tuple[str, str], Path] = {}
-        self._files: dict[str, list[Path]] = {}
+        #: IDs given by two or more files for one analyte → those files.
+        self._shared: dict[str, list[Path]] = {}
 
     def label(self, path: Path) -> str:
         """The file's shortest distinguishing path (for ``source`` columns and notes)."""
@@ -66,19 +67,22 @@ class PlateIds:
         its suffix.
         """
         path = Path(path)
-        files = self._files.setdefault(plate, [])
-        if path not in files:
-            files.append(path)
         owner = self._owner.setdefault((plate, analyte), path)
         if owner == path:
             return plate
+        files = self._shared.setdefault(plate, [owner])
+        if path not in files:
+            files.append(path)
         stem = self.label(path).rsplit(".", 1)[0]
         new = stem if plate == path.stem else f"{stem}:{plate}"
         self._owner.setdefault((new, analyte), path)
         return new
 
     def check_map(self, plate: str, plate_map: pd.DataFrame | None) -> None:
-        """Refuse a plate map that names an ID more than one file gives.
+        """Refuse a plate map that names an ID more than one file gives (for one analyte).
+
+        One plate exported per analyte into two files is one plate: its map rows
+        apply to both, as before.
 
         Raises
         ------
@@ -86,7 +90,7 @@ class PlateIds:
             The map has rows for ``plate`` and two or more files give that ID.
 
         """
-        files = self._files.get(plate, [])
+        files = self._shared.get(plate, [])
         if plate_map is None or len(files) < 2:
             return
         rows = plate_map[plate_map["plate"] == plate]
