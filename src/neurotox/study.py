@@ -524,11 +524,17 @@ class StudySpec(BaseModel):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"group id {dup[0]!r} is defined more than once")
-        labels = [g.label.strip().casefold() for g in self.groups]
-        same = [g for g in self.groups if labels.count(g.label.strip().casefold()) > 1]
+        if (pair := look_alike(ids)) is not None:
+            i, j = pair
+            raise ValueError(f"group ids {ids[i]!r} (groups[{i}]) and {ids[j]!r} (groups[{j}]) "
+                             f"{READ_ALIKE}; give the groups IDs that read differently")
+        labels = [id_key(g.label) for g in self.groups]
+        same = [g for g in self.groups if labels.count(id_key(g.label)) > 1]
         if same:   # tables and figures head their columns with the labels
             raise ValueError(f"groups {quoted(g.id for g in same)} have the same label "
-                             f"{same[0].label!r}; give each group its own label")
+                             f"{same[0].label!r} (or labels that differ only in letter case, "
+                             "invisible or look-alike characters); give each group its own "
+                             "label")
         n_control = sum(g.control for g in self.groups)
         if n_control == 0:
             raise ValueError("no group has 'control: true'")
@@ -1111,6 +1117,44 @@ def id_key(text: str) -> str:
     return shown.translate(LOOK_ALIKE).casefold()
 
 
+#: Why two IDs of :func:`look_alike` cannot be told apart (in error messages).
+READ_ALIKE = "differ only in letter case, invisible or look-alike characters"
+
+
+def look_alike(ids: list[str]) -> tuple[int, int] | None:
+    """Positions (later, earlier) of the first two different IDs that read the same.
+
+    Subject IDs, group IDs and group labels all go through this one check
+    (:func:`id_key`: letter case, character width, invisible characters, Latin
+    ``A2`` beside Cyrillic ``А2``).
+    """
+    seen: dict[str, int] = {}
+    for i, value in enumerate(ids):
+        key = id_key(value)
+        if key in seen and ids[seen[key]] != value:
+            return i, seen[key]
+        seen.setdefault(key, i)
+    return None
+
+
+def check_table_ids(table: pd.DataFrame, *, path: Path, columns: tuple[str, ...]) -> None:
+    """Refuse a table's IDs that read alike (:func:`look_alike`), naming their first rows.
+
+    For an EndpointTable analysed without a study, whose subjects file would
+    otherwise refuse them. Rows count the header as row 1, as in the CSV.
+    """
+    for column in columns:
+        values = table[column].astype(str).tolist()
+        first = {v: i for i, v in reversed(list(enumerate(values)))}
+        ids = sorted(first, key=first.get)
+        if (pair := look_alike(ids)) is not None:
+            a, b = (ids[k] for k in pair)
+            raise InputError(f"{column} {a!r} (row {first[a] + 2}) and {b!r} (row "
+                             f"{first[b] + 2}) {READ_ALIKE}; give them IDs that read "
+                             "differently", path=path,
+                             where=f"row {first[a] + 2}, column {column!r}")
+
+
 def check_distinct_ids(ids: list[str], *, path: Path, column: str, first_row: int = 2) -> None:
     """Refuse IDs that a reader cannot tell apart.
 
@@ -1118,17 +1162,11 @@ def check_distinct_ids(ids: list[str], *, path: Path, column: str, first_row: in
     characters (a BOM, a zero-width space ...) are an error naming both; so is
     an ID holding an invisible character.
     """
-    seen: dict[str, int] = {}
-    for i, sid in enumerate(ids):
-        key = id_key(sid)
-        if key in seen and ids[seen[key]] != sid:
-            j = seen[key]
-            raise InputError(f"subject {sid!r} (row {i + first_row}) and {ids[j]!r} (row "
-                             f"{j + first_row}) differ only in letter case, invisible or "
-                             "look-alike characters; give them IDs that read differently",
-                             path=path,
-                             where=f"row {i + first_row}, column {column!r}")
-        seen.setdefault(key, i)
+    if (pair := look_alike(ids)) is not None:
+        i, j = pair
+        raise InputError(f"subject {ids[i]!r} (row {i + first_row}) and {ids[j]!r} (row "
+                         f"{j + first_row}) {READ_ALIKE}; give them IDs that read differently",
+                         path=path, where=f"row {i + first_row}, column {column!r}")
     for i, sid in enumerate(ids):
         hidden = invisible_character(sid)
         if hidden:

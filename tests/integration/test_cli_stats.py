@@ -340,3 +340,24 @@ def test_a_time_order_against_the_labels_is_warned(invoke, tmp_path):
     table = _sessions(tmp_path, ranks={"day7": 1, "day21": 2})
     r = invoke("stats", table, "--study", tmp_path / "study.yaml", "-o", tmp_path / "out3")
     assert r.exit_code == 0 and "WARNING" not in r.output
+
+
+@pytest.mark.parametrize(("column", "i", "value", "expected"), [
+    ("subject", 16, "\u04211", "row 18, column 'subject': subject '\u04211' (row 18) and 'C1' "
+                               "(row 3) differ only in letter case, invisible or look-alike "
+                               "characters; give them IDs that read differently"),
+    ("group", 23, "\u041d", "row 25, column 'group': group '\u041d' (row 25) and 'H' (row 18) "
+                            "differ only in letter case"),
+])
+def test_stats_without_study_refuses_ids_that_read_alike(invoke, tmp_path, column, i, value,
+                                                         expected):
+    # stranger53 S7d: Latin 'G1M01' and Cyrillic 'G1М01' were two animals (rc 0); the
+    # subjects file of a study refuses them
+    _write_inputs(tmp_path)
+    t = pd.read_csv(tmp_path / "endpoints.csv")
+    t.loc[i, column] = value
+    t.to_csv(tmp_path / "alike.csv", index=False)
+    r = invoke("stats", tmp_path / "alike.csv", "--control", "C", "-o", tmp_path / "out")
+    assert r.exit_code == 2, r.output
+    assert f"{tmp_path / 'alike.csv'}, {expected}" in r.output
+    assert not (tmp_path / "out").exists()

@@ -59,9 +59,10 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
     from neurotox.pipeline import record_analysis
     from neurotox.stats import analyse
     from neurotox.stats.analysis import groups_from_table
-    from neurotox.study import StatisticsPlan
+    from neurotox.study import StatisticsPlan, check_table_ids
 
     table = endpoints.read(endpoint_table)
+    check_table_ids(table, path=endpoint_table, columns=("subject", "group"))
     names = sorted(set(table["group"]))
     if len(names) == 1:
         why = (" (a neurite run without a layout or {group} measures every image as group "

@@ -75,6 +75,15 @@ def test_valid_study_loads(study_dir):
      "{id: G2, label: Low, dose: 10, dose_unit: mg/kg/day, control: true}",
      r"2 groups have 'control: true'; set 'multiple_controls: true'"),
     ("{id: G2,", "{id: G1,", r"group id 'G1' is defined more than once"),
+    # stranger53 V14: Latin 'G2' and Cyrillic 'G2' read alike, as subject IDs do (V11)
+    ("{id: G3,", "{id: \uff272,", r"study\.yaml: group ids '\uff272' \(groups\[2\]\) and "
+     r"'G2' \(groups\[1\]\) differ only in letter case, invisible or look-alike "
+     r"characters; give the groups IDs that read differently$"),
+    ("{id: G3,", "{id: g2,", r"group ids 'g2' \(groups\[2\]\) and 'G2' \(groups\[1\]\) "
+                             r"differ only in letter case"),
+    ("label: High,", "label: L\u043ew,", r"groups 'G2', 'G3' have the same label 'Low' \(or "
+                                         r"labels that differ only in letter case, invisible "
+                                         r"or look-alike characters\)"),
     ("dose: 100,", "dose: -1,", r"key 'groups\[2\]\.dose': Input should be greater than or "
                                  r"equal to 0 \(found -1\)"),
     ("input: nor_scores.csv", "input: missing.csv",
@@ -96,6 +105,16 @@ def test_valid_study_loads(study_dir):
 def test_study_file_errors(study_dir, old, new, match):
     edit(study_dir, old, new)
     with pytest.raises(InputError, match=match):
+        load_study(study_dir / "study.yaml")
+
+
+def test_group_ids_with_a_cyrillic_look_alike_letter_are_refused(study_dir):
+    # stranger53 V14: Latin 'A2' (control) and Cyrillic 'А2' (treated) were two groups
+    # that read identically in statistics.csv
+    edit(study_dir, "{id: G1,", "{id: A2,")
+    edit(study_dir, "{id: G2,", "{id: \u04102,")
+    with pytest.raises(InputError, match=r"group ids '\u04102' \(groups\[1\]\) and 'A2' "
+                                         r"\(groups\[0\]\) differ only in letter case"):
         load_study(study_dir / "study.yaml")
 
 

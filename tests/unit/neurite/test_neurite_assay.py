@@ -712,3 +712,36 @@ def test_wells_not_imaged_are_named_and_blank_wells_noted(tmp_path):
     layout = read_layout(tmp_path / "layout.csv")
     _, notes = well_groups({"A01", "A02", "A03"}, layout, None, NeuriteParameters())
     assert notes == ["1 blank well(s) in the layout, not analysed: 'A04'"]
+
+
+@pytest.mark.parametrize("how", ["deleted", "folder"])
+def test_a_field_missing_its_nuclear_file_is_excluded_with_a_warning(sim_plate, plate_run,
+                                                                    tmp_path, how):
+    # stranger53 N10/N6: the field was analysed with cell bodies of the neurite channel
+    # (nuclei 14 -> 12, per-cell length +19 %) after only an INFO line
+    import shutil
+
+    folder, _ = sim_plate
+    images = tmp_path / "images"
+    shutil.copytree(folder / "images", images)
+    (images / "SIM01_B03_s1_w1.tif").unlink()
+    if how == "folder":
+        (images / "SIM01_B03_s1_w1.tif").mkdir()
+    _, params = resolve_parameters("neurite-outgrowth-shsy5y")
+    run = analyse_plate(images, read_layout(folder / "layout.csv"), params,
+                        study_id="SIM", workers=1, overlays="none")
+    assert ("warning: plate SIM01: 1 of 8 field(s) have no nuclear channel '1' image (file "
+            "missing, or a folder of that name): excluded, their per-cell values would come "
+            "from cell bodies of the neurite channel alone: 'SIM01/B03/s1'") in run.notes
+    assert not any(n.startswith("some fields have no nuclear channel") for n in run.notes)
+    fields = run.details["fields"].set_index("well")
+    assert bool(fields.loc["B03", "excluded"])
+    assert fields.loc["B03", "exclusion_reason"] == (
+        "field SIM01/B03/s1 (SIM01_B03_s1_w2.tif) has no nuclear channel '1' image; the "
+        "plate's other fields have one (acquisition failure, not measured)")
+    wells = run.details["wells"].set_index("well")
+    full = plate_run[0].details["wells"].set_index("well")
+    assert math.isnan(wells.loc["B03", "neurite_length_per_cell_um"])
+    assert wells.loc["B04", "neurite_length_per_cell_um"] == pytest.approx(
+        full.loc["B04", "neurite_length_per_cell_um"])
+    assert not fields.drop(index="B03")["excluded"].any()

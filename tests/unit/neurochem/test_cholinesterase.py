@@ -198,3 +198,48 @@ def test_replicate_rates_averaging_to_zero_have_no_cv(study):
     assert smp.loc["R04-ctx", "sd"] == pytest.approx(0.004 / np.sqrt(2), rel=1e-6)
     assert "plate kinetic, sample R04-ctx: replicate CV undefined (mean rate 0, SD 0.00283)" \
         in res.notes
+
+
+def _kinetic(path, slopes: dict[str, float]) -> None:
+    path.parent.mkdir(exist_ok=True)
+    lines = ["time_s," + ",".join(slopes)]
+    lines += [f"{t}," + ",".join(f"{0.1 + s * t / 60:.5f}" for s in slopes.values())
+              for t in np.arange(0, 181, 30)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _same_named_plates(study) -> list:
+    """a/kinetic.csv: cortex R01-R04; b/kinetic.csv: RBC R01 with its own, higher blank."""
+    d = study.folder
+    _kinetic(d / "a" / "kinetic.csv", {w: SLOPES[w] for w in SLOPES if w[0] in "ABCDE"})
+    _kinetic(d / "b" / "kinetic.csv", {"A1": 0.012, "A2": 0.012, "F1": 0.037, "F2": 0.037})
+    return [d / "a" / "kinetic.csv", d / "b" / "kinetic.csv", d / "map.csv", d / "samples.csv"]
+
+
+def test_same_named_kinetic_files_stay_two_plates(study):
+    # stranger53 D2: both files were plate 'kinetic', the blanks of both plates averaged
+    # into one blank rate and the wells of both read as one plate; each plate keeps its
+    # own blank now and the source tells the files apart
+    res = analyse(study, _same_named_plates(study), PARAMS)
+    t = res.endpoints.set_index(["endpoint", "subject"])
+    for s, rate in {"R01": 0.05, "R02": 0.06, "R03": 0.03, "R04": 0.02}.items():
+        row = t.loc[("brain_che_activity", s)]
+        assert row["value"] == pytest.approx(_per_g(rate), rel=1e-3)
+        assert row["source"].startswith("a/kinetic.csv plate kinetic sample ")
+    rbc = t.loc[("rbc_che_activity", "R01")]
+    assert rbc["value"] == pytest.approx(0.025 / 8490 * 20 * 50 * 1000, rel=1e-3)
+    assert rbc["source"].startswith("b/kinetic.csv plate b/kinetic sample R01-rbc ")
+    wells = res.details["cholinesterase_wells"]
+    assert sorted(set(zip(wells["plate"], wells["source"], strict=True))) == [
+        ("b/kinetic", "b/kinetic.csv"), ("kinetic", "a/kinetic.csv")]
+
+
+def test_a_plate_map_naming_a_shared_plate_id_is_refused(study):
+    files = _same_named_plates(study)
+    m = study.folder / "map.csv"
+    m.write_text("plate," + m.read_text().replace("\n", "\nkinetic,").removesuffix("kinetic,"))
+    with pytest.raises(InputError, match=r"b/kinetic\.csv: plate 'kinetic' is given by 2 files, "
+                                         r"'a/kinetic\.csv', 'b/kinetic\.csv', and the plate "
+                                         r"map names it \(map\.csv row 2\): it cannot tell "
+                                         r"which file it describes"):
+        analyse(study, files, PARAMS)

@@ -39,3 +39,19 @@ def test_the_same_data_under_another_plate_name_is_refused(plates, tmp_path):
 def test_two_plates_with_their_own_data_pass(plates):
     refuse_same_tracking(plates)
     assert len(plates[0].data) == len(plates[1].data) > 0
+
+
+def test_one_plate_in_two_same_named_files_names_both(plates, tmp_path):
+    # stranger53 D4: a/zebralab_P1.xls and b/zebralab_P1.xls (two recordings of plate P1)
+    # were refused naming neither file
+    from neurotox.assays.base import resolve_parameters
+    from neurotox.assays.zebrafish.inputs import bins_of
+
+    a, b = plates
+    b = dataclasses.replace(b, path=tmp_path / "b" / a.path.name)
+    _, params = resolve_parameters("zebrafish-lpr-tanguay")
+    with pytest.raises(InputError, match=rf"^{b.path}: larva zebralab_P1-A01 bin 0 appears in "
+                                         rf"more than one export row \(the exports {a.path} and "
+                                         rf"{b.path}\); give each plate once$"):
+        bins_of([a, b], params, [])
+    assert "export_file" not in bins_of([a], params, []).columns

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.neurite.params import NeuriteParameters, no_neuron_in_view
-from neurotox.errors import InputError
+from neurotox.errors import InputError, quoted
 from neurotox.imaging import FieldSettings, analyse_field
 from neurotox.imaging.overlay import overlay_png
 from neurotox.imaging.preprocess import fill_padding, unpadded_box
@@ -39,6 +39,8 @@ class FieldTask:
     params: NeuriteParameters | None = None
     #: Where ``pixel_size`` came from (:data:`.plate.PIXEL_SIZE_SOURCES`).
     pixel_size_source: str = ""
+    #: Why the field has no nuclear plane while its plate's other fields have one.
+    missing_nuclei: str = ""
 
 
 @dataclass
@@ -54,6 +56,7 @@ class FieldOutput:
     blank_nuclei: str = ""
     pixel_size_um: float = float("nan")
     pixel_size_source: str = ""
+    missing_nuclei: str = ""
 
 
 def process_field(task: FieldTask) -> FieldOutput:
@@ -83,11 +86,45 @@ def process_field(task: FieldTask) -> FieldOutput:
     return FieldOutput(src, res.cells, {**res.metrics, "masked_pixels": masked,
                                         "padding_pixels": padded, "scale_bar_pixels": erased},
                        flags, overlay, *blank,
-                       task.pixel_size, task.pixel_size_source)
+                       task.pixel_size, task.pixel_size_source, task.missing_nuclei)
 
 
 #: Field-table columns naming a plane not acquired beside one with signal (acquisition failure).
-BLANK_PLANE_COLUMNS = ("blank_neurite", "blank_nuclei")
+#: ``missing_nuclei``: no nuclear-channel file for a field of a plate whose other
+#: fields have one (see :func:`missing_nuclei`).
+BLANK_PLANE_COLUMNS = ("blank_neurite", "blank_nuclei", "missing_nuclei")
+
+
+def missing_nuclei(sources: list[FieldSource], nuclei_channel: str | int | None
+                   ) -> tuple[dict[str, str], list[str]]:
+    """Fields without a nuclear plane in a plate whose other fields have one.
+
+    Such a field (its nuclear file deleted, never copied, or a folder of that
+    name) would be analysed with cell bodies found in the neurite channel alone,
+    whose per-cell values are not comparable with those of its plate's other
+    fields (stranger53 N10: +19 % neurite length per cell). It is excluded as an
+    acquisition failure instead. Returns the reason per field key and a warning
+    per plate naming how many fields and the first few.
+    """
+    if nuclei_channel is None:
+        return {}, []
+    plates: dict[str, list[FieldSource]] = {}
+    for s in sources:
+        plates.setdefault(s.plate, []).append(s)
+    reasons, notes = {}, []
+    for plate, group in plates.items():
+        lacking = [s for s in group if s.nuclei is None]
+        if not lacking or len(lacking) == len(group):
+            continue
+        for s in lacking:
+            reasons[s.key] = (f"field {s.key} ({s.first.path.name}) has no nuclear channel "
+                              f"{nuclei_channel!r} image; the plate's other fields have one")
+        notes.append(f"warning: plate {plate}: {len(lacking)} of {len(group)} field(s) have no "
+                     f"nuclear channel {nuclei_channel!r} image (file missing, or a folder of "
+                     f"that name): excluded, their per-cell values would come from cell "
+                     f"bodies of the neurite channel alone: "
+                     f"{quoted((s.key for s in lacking), limit=5)}")
+    return reasons, notes
 
 #: Share of a plate's typical field length (:func:`typical_length`) under which a field
 #: whose nuclear plane is blank reads as empty (a dead well with debris), not as a

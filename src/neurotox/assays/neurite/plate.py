@@ -18,7 +18,7 @@ from neurotox.assays.neurite.checks import (
     check_plate_start,
     reading_notes,
 )
-from neurotox.assays.neurite.fields import FieldOutput, FieldTask, run_fields
+from neurotox.assays.neurite.fields import FieldOutput, FieldTask, missing_nuclei, run_fields
 from neurotox.assays.neurite.layout import (
     MEASURE_GROUP,
     GroupInfo,
@@ -214,7 +214,9 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
                  + ", nuclei = "
                  + (f"{kind} {params.nuclei_channel!r}"
                     if params.nuclei_channel is not None else "none (neurite channel only)"))
-    if any(s.nuclei is None for s in sources):
+    lacking, more = missing_nuclei(sources, params.nuclei_channel)
+    notes += more
+    if any(s.nuclei is None and s.key not in lacking for s in sources):
         notes.append("some fields have no nuclear channel: cell bodies detected from the "
                      "neurite channel alone")
     headers = check_files_open(sources)
@@ -235,7 +237,7 @@ def _plan(plate_dir: str | Path, params: NeuriteParameters,
                          "non_neuronal_image=...) from Python")
     sizes = _pixel_sizes(sources, params, notes, given_by)
     settings = params.settings()
-    return ([FieldTask(s, px, settings, overlays, params, origin)
+    return ([FieldTask(s, px, settings, overlays, params, origin, lacking.get(s.key, ""))
              for s, (px, origin) in zip(sources, sizes, strict=True)], notes,
             len(index.unmatched))
 

@@ -49,7 +49,8 @@ def field_table(outputs: list[FieldOutput], folder: Path | None = None) -> pd.Da
                      "nuclei_file": where(s.nuclei), "pixel_size_um": round(o.pixel_size_um, 6),
                      "pixel_size_source": o.pixel_size_source, **o.metrics,
                      "flags": ";".join(o.flags),
-                     "blank_neurite": o.blank_neurite, "blank_nuclei": o.blank_nuclei})
+                     "blank_neurite": o.blank_neurite, "blank_nuclei": o.blank_nuclei,
+                     "missing_nuclei": o.missing_nuclei})
     return pd.DataFrame(rows)
 
 

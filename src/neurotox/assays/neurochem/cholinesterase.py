@@ -51,6 +51,7 @@ from neurotox.errors import InputError, quoted
 from neurotox.io.neurochem import read_export
 from neurotox.io.neurochem.base import resolve_dilutions
 from neurotox.io.neurochem.kinetic import is_kinetic_table, layout_frame, rates, read_kinetic
+from neurotox.io.neurochem.plate_ids import PlateIds
 from neurotox.io.neurochem.plate_table import is_plate_map, read_plate_map, unused_map_plates
 from neurotox.study import AssaySpec, Study
 
@@ -93,31 +94,48 @@ def well_rates(kinetic: list[Path], tables: list[Path], maps: list[Path],
     plate_map = pd.concat([read_plate_map(p) for p in maps], ignore_index=True) if maps \
         else None
     plates: set[str] = set()
+    ids = PlateIds([*kinetic, *tables])
     for path in kinetic:
         k = read_kinetic(path)
         notes += k.notes + _lost_reads(k.reads, path)
         r = rates(k.reads, params.window_s)
         plates.update(r["plate"])
-        layout = layout_frame(k.layout) if k.layout else _from_map(plate_map, r, path)
-        layout = layout.assign(source=path.name)
+        rename = _claim(ids, r["plate"], path, plate_map)
+        r["plate"] = r["plate"].map(rename)
+        if k.layout:
+            layout = layout_frame(k.layout)
+            layout["plate"] = layout["plate"].map(rename)
+        else:
+            layout = _from_map(plate_map, r, path)
+        layout = layout.assign(source=ids.label(path))
         layout["dilution"], more = resolve_dilutions(layout, path)
         notes += more + _unmapped(r, layout, path)
         merged = r.merge(layout, on=["plate", "well"], how="inner")
-        frames.append(merged.assign(source=path.name))
+        frames.append(merged.assign(source=ids.label(path)))
     for path in tables:
         e = read_export(path, format="plate-table")
         notes += e.notes
         w = e.wells.drop_duplicates(["plate", "well"])
+        plates.update(w["plate"])
+        w = w.assign(plate=w["plate"].map(_claim(ids, w["plate"], path, plate_map)))
         frames.append(w.rename(columns={"signal": "rate_per_min"})
-                      .assign(r2=np.nan, n=np.nan, source=path.name)
+                      .assign(r2=np.nan, n=np.nan, source=ids.label(path))
                       [["plate", "well", "rate_per_min", "r2", "n", "type", "sample",
                         "dilution", "source"]])
-        plates.update(w["plate"])
     notes += unused_map_plates(plate_map, plates)
     if not frames:
         raise InputError("expected kinetic reads (Gen5 export or a table with a time column) "
                          "or a plate table of rates among the inputs")
     return pd.concat(frames, ignore_index=True)
+
+
+def _claim(ids: PlateIds, plates: pd.Series, path: Path,
+           plate_map: pd.DataFrame | None) -> dict[str, str]:
+    """Original → run-wide plate ID of the file's plates (see :class:`PlateIds`)."""
+    rename = {p: ids.claim(p, path) for p in dict.fromkeys(plates)}
+    for p in rename:
+        ids.check_map(p, plate_map)
+    return rename
 
 
 def _lost_reads(reads: pd.DataFrame, path: Path) -> list[str]:

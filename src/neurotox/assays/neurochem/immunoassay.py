@@ -53,6 +53,7 @@ from neurotox.errors import InputError, quoted
 from neurotox.files import keyed_note
 from neurotox.io.neurochem import PlateExport, read_export
 from neurotox.io.neurochem.base import name_dilution
+from neurotox.io.neurochem.plate_ids import PlateIds
 from neurotox.io.neurochem.plate_table import (
     apply_plate_map,
     is_plate_map,
@@ -93,7 +94,8 @@ class Collector:
     samples: list[pd.DataFrame] = field(default_factory=list)
     wells: list[pd.DataFrame] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    plates: set[tuple[str, str]] = field(default_factory=set)
+    ids: PlateIds = field(default_factory=lambda: PlateIds([]))
+    plate_map: pd.DataFrame | None = None
 
     def details(self) -> dict[str, pd.DataFrame]:
         """The detail tables (only those with rows)."""
@@ -132,7 +134,7 @@ def analyse(study: Study, files: list[Path], params: ImmunoassayParameters) -> A
     plate_map = pd.concat([read_plate_map(p) for p in maps], ignore_index=True) if maps \
         else None
     smap = SampleMap(study, sheet, params)
-    col = Collector()
+    col = Collector(ids=PlateIds(exports), plate_map=plate_map)
     rows: list[dict] = []
     names: set[str] = set()
     plates: set[str] = set()
@@ -211,18 +213,13 @@ def _export_rows(export: PlateExport, smap: SampleMap, params: ImmunoassayParame
                              "unit; pg/mL assumed (set parameter 'unit')")
         wells = export.wells[export.wells["analyte"] == name]
         for plate, part in wells.groupby("plate", sort=False):
-            plate = _unique_plate(str(plate), name, export.path, col)
+            new = col.ids.claim(str(plate), export.path, name)
+            col.ids.check_map(str(plate), col.plate_map)
+            plate = new
             part = _sheet_dilutions(part.assign(plate=plate), smap)
             rows += _plate_rows(part, export, analyte, factor, smap, params, col)
     col.notes += qc.unjudged_note(col.controls[first:], export.path.name)
     return rows
-
-
-def _unique_plate(plate: str, analyte: str, path: Path, col: Collector) -> str:
-    if (plate, analyte) in col.plates:
-        plate = f"{path.stem}:{plate}"
-    col.plates.add((plate, analyte))
-    return plate
 
 
 def _sheet_dilutions(wells: pd.DataFrame, smap: SampleMap) -> pd.DataFrame:
@@ -254,7 +251,8 @@ def _plate_rows(wells: pd.DataFrame, export: PlateExport, analyte: Analyte, fact
                   + replicate_cv_note(samples, params))
     if reasons:
         col.notes.append(f"plate {cal.plate}, {name}: fails acceptance — " + "; ".join(reasons))
-    col.curves.append(_curve_row(cal, export, analyte, reasons, controls, params))
+    col.curves.append(_curve_row(cal, export, analyte, reasons, controls, params,
+                                 label=col.ids.label(export.path)))
     col.standards.append(cal.standards.assign(analyte_key=analyte.key))
     col.controls.append(controls.assign(analyte_key=analyte.key))
     col.wells.append(well_values(wells, cal.curve).assign(analyte_key=analyte.key))
@@ -262,7 +260,8 @@ def _plate_rows(wells: pd.DataFrame, export: PlateExport, analyte: Analyte, fact
     for r in samples.to_dict("records"):
         info = smap.lookup(cal.plate, r["sample"])
         if info is not None:
-            out.append(_record(r, info, analyte, factor, export.path, params))
+            out.append(_record(r, info, analyte, factor, export.path, params,
+                               label=col.ids.label(export.path)))
         detail.append({**r, "subject": info.subject if info else "",
                        "timepoint": info.label if info else "", "analyte_key": analyte.key})
     col.samples.append(pd.DataFrame(detail))
@@ -270,13 +269,14 @@ def _plate_rows(wells: pd.DataFrame, export: PlateExport, analyte: Analyte, fact
 
 
 def _curve_row(cal: Calibration, export: PlateExport, analyte: Analyte, reasons: list[str],
-               controls: pd.DataFrame, params: ImmunoassayParameters) -> dict:
+               controls: pd.DataFrame, params: ImmunoassayParameters, *,
+               label: str) -> dict:
     vendor = export.curves.get(cal.analyte)
     fit = cal.fit
     p = list(cal.curve.params) + [math.nan] * (5 - len(cal.curve.params))
     return {
         "plate": cal.plate, "analyte": cal.analyte, "analyte_key": analyte.key,
-        "file": export.path.name, "format": export.format, "source": cal.source,
+        "file": label, "format": export.format, "source": cal.source,
         "model": cal.curve.model.value, "weighting": fit.weighting.value if fit else "vendor",
         "a": p[0], "b": p[1], "c": p[2], "d": p[3], "f": p[4],
         "equation": cal.curve.describe(),
@@ -299,7 +299,7 @@ def _curve_row(cal: Calibration, export: PlateExport, analyte: Analyte, reasons:
 
 
 def _record(r: dict, info, analyte: Analyte, factor: float, path: Path,
-            params: ImmunoassayParameters) -> dict:
+            params: ImmunoassayParameters, *, label: str) -> dict:
     fluid = is_fluid(info.matrix, params) or not info.matrix
     norm = "none" if fluid else params.normalisation
     if not fluid and norm == "none":
@@ -315,7 +315,7 @@ def _record(r: dict, info, analyte: Analyte, factor: float, path: Path,
             "matrix": info.matrix, "time_part": info.timepoint,
             "censoring": r["censoring"] if not reason else "none",
             "dilution": r["dilution"], "plate": r["plate"], "flags": r["flags"],
-            "where": f"{path.name} plate {r['plate']} sample {r['sample']} wells {r['wells']}"
+            "where": f"{label} plate {r['plate']} sample {r['sample']} wells {r['wells']}"
                      f" (1:{r['dilution']:g})"}
 
 

@@ -66,15 +66,21 @@ def bins_of(exports: list[Export], params: ZebrafishParameters,
         df = drop_after_schedule(df, ex, params, notes)
         if params.count_inactive_distance and "inadist" in df.columns:
             df = df.assign(distance=df["distance"] + df["inadist"])
-        parts.append(df.assign(source=ex.path.name))
+        parts.append(df.assign(source=ex.path.name, export_file=str(ex.path)))
     out = place_wells(pd.concat(parts, ignore_index=True), layouts,
                       params.plate_format, notes)
-    dup = out.duplicated(["plate", "animal", "bin"])
+    key = ["plate", "animal", "bin"]
+    dup = out.duplicated(key)
     if dup.any():
         r = out[dup].iloc[0]
+        rows = out[(out[key] == r[key]).all(axis=1)]
+        files = list(dict.fromkeys(rows["export_file"]))
+        where = (f"the exports {files[0]} and {files[1]}" if len(files) > 1 else
+                 f"the export {files[0]}")
         raise InputError(f"larva {r['plate']}-{r['animal']} bin {r['bin']} appears in more "
-                         "than one export row; give each plate once")
-    return out
+                         f"than one export row ({where}); give each plate once",
+                         path=files[-1])
+    return out.drop(columns="export_file")
 
 
 #: An export this many times longer than the light schedule is warned about: a time
