@@ -1316,10 +1316,6 @@ class Study:
         if not p.exists():
             raise InputError(f"input {rel!r} not found", path=self.path,
                              where=f"key 'assays.{spec.key}.input[{k}]'")
-        if p.is_dir():
-            raise InputError(f"input {rel!r} is a folder; name its files or a pattern "
-                             f"('{rel.rstrip('/')}/*.csv')", path=self.path,
-                             where=f"key 'assays.{spec.key}.input[{k}]'")
         return [p]
 
     def subject_info(self, subject: str) -> dict[str, str]:

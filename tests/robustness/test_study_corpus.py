@@ -119,12 +119,6 @@ CASES = [
          {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: nor, protocol: nor-standard, "
                                         "input: nope.csv}\n"},
          CHECK, "key 'assays.nor.input[0]': input 'nope.csv' not found", "study.yaml"),
-    Case("assay-input-is-folder",
-         {**BASE, "raw/a.csv": "x\n",
-          "study.yaml": STUDY + "assays:\n  - {assay: nor, protocol: nor-standard, "
-                                "input: raw}\n"},
-         CHECK, "key 'assays.nor.input[0]': input 'raw' is a folder; name its files or a "
-                "pattern ('raw/*.csv')", "study.yaml"),
     Case("assay-glob-no-match",
          {**BASE, "study.yaml": STUDY + "assays:\n  - {assay: nor, protocol: nor-standard, "
                                         "input: 'raw/*.xlsx'}\n"},
@@ -197,7 +191,8 @@ CASES = [
     Case("dose-true", study("dose: 5,", "dose: true,"), CHECK,
          "key 'groups[2].dose': expected a number, not a true/false value", "study.yaml"),
     Case("two-groups-one-label", study("label: Low", "label: high"), CHECK,
-         "groups 'H', 'L' have the same label 'high'; give each group its own label",
+         "groups 'H', 'L' have the same label 'high' (or labels that differ only in letter "
+         "case, invisible or look-alike characters); give each group its own label",
          "study.yaml"),
     # --- layout.csv
     Case("layout-no-well-column", with_file("layout.csv", "position,group\nA01,C\n"), CHECK,
