@@ -102,6 +102,54 @@ def test_epa_lightdark_csv_equals_xlsx(tmp_path):
         "Removed due to tracking issues/errors"
 
 
+
+def _epa_csv(df: pd.DataFrame, sep: str = ",", decimal: str = ".",
+             banner: str = "Data shown is distance moved (cm) in 2 minute intervals") -> str:
+    return (banner + "\n" if banner else "") + df.to_csv(index=False, sep=sep, decimal=decimal)
+
+
+def test_epa_concentrations_with_decimal_commas_or_units_are_read(tmp_path):
+    """stranger52 E1: a ';' file with decimal commas lost every larva below 1 µM."""
+    df = _epa_frame().assign(**{"Concentration (μM)": [0.3, 2.16, 0]})
+    semi = read_export(_write(tmp_path / "semi.csv", _epa_csv(df, ";", ",")))
+    assert semi.wells["concentration"].tolist() == [0.3, 2.16, 0.0]
+    assert semi.data["distance"].tolist()[:2] == [15.0, 2.5]
+    unit = df.astype({"Concentration (μM)": str})
+    unit.loc[0, "Concentration (μM)"] = "0.3 uM"
+    unit.loc[1, "Concentration (μM)"] = "2.16µM"
+    got = read_export(_write(tmp_path / "unit.csv", _epa_csv(unit)))
+    assert got.wells["concentration"].tolist() == [0.3, 2.16, 0.0]
+
+
+@pytest.mark.parametrize(("cell", "found"), [("0.3 mM", "'0.3 mM'"), ("high", "'high'"),
+                                             ("-1", "'-1'")])
+def test_epa_unreadable_concentration_is_refused_naming_the_row(tmp_path, cell, found):
+    df = _epa_frame().astype({"Concentration (μM)": str})
+    df.loc[1, "Concentration (μM)"] = cell
+    with pytest.raises(FormatError, match=r"c\.csv, line 4, column 'Concentration \(μM\)': "
+                       r"expected a concentration \(a number >= 0, or an empty cell for an "
+                       rf"empty well\), found {found}; 1 such cell"):
+        read_export(_write(tmp_path / "c.csv", _epa_csv(df)))
+
+
+def test_empty_concentration_beside_a_chemical_is_a_warning(tmp_path):
+    df = _epa_frame().astype({"Concentration (μM)": str})
+    df.loc[1, "Concentration (μM)"] = ""
+    ex = read_export(_write(tmp_path / "c.csv", _epa_csv(df)))
+    assert ex.wells["concentration"].isna().tolist() == [False, True, False]
+    assert ("warning: c.csv: 1 larva(e) with a chemical but an empty concentration cell "
+            "(line 4; e.g. 'Malathion') are not analysed") in "\n".join(ex.notes)
+
+
+def test_bmdrc_concentrations_with_decimal_commas(tmp_path):
+    text = ("chemical.id;conc;plate.id;well;variable;value\n"
+            "2;0;20544;A01;t0;0,5\n2;0;20544;A01;t1;1,25\n"
+            "2;2,16;20544;B01;t0;0\n2;2,16;20544;B01;t1;0,75\n")
+    ex = read_export(_write(tmp_path / "b.csv", text))
+    assert ex.format == "bmdrc-long"
+    assert ex.wells.set_index("well")["concentration"].to_dict() == {"A01": 0.0, "B01": 2.16}
+    assert ex.data["distance"].tolist() == [0.5, 1.25, 0.0, 0.75]
+
 MORPH = ("chemical.id,bottle.id,conc,plate.id,well,MO24,MORT,PE__,DNC_\n"
          "725,B1,0,22200,A01,0,0,0,0\n"
          "725,B1,5,22200,B01,0,0,1,0\n"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from neurotox.delimited import check_header_names
+from neurotox.delimited import check_header_names, with_points
 from neurotox.errors import FormatError
 from neurotox.files import check_frame_magnitudes
 from neurotox.io.text import (
@@ -257,6 +257,64 @@ def numeric(df: pd.DataFrame, columns: list[str], src: Source, *,
                                   where=f"{row_where(df, src, i)}, column {col!r}")
         df[col] = num
     return df
+
+
+#: Concentration units a cell may repeat after its number when the header states the same.
+_MICROMOLAR = r"(?:µM|μM|uM)"
+
+
+def concentrations(df: pd.DataFrame, col: str, src: Source, *,
+                   header: str | None = None) -> pd.Series:
+    """A concentration column as numbers; blank cells (empty wells) stay missing.
+
+    Decimal commas are read as in the file's other numbers (``;``/tab text files
+    and workbooks: ``2,16`` is 2.16); a number followed by the unit the header
+    states (``0.1 uM`` under ``Concentration (µM)``) is the number. Any other cell
+    (``0.1 mM``, ``high``, a negative number) is refused naming its row and the
+    column ``header`` (the file's own header text): a larva whose concentration
+    cannot be read is never dropped as an empty well.
+    """
+    s = df[col]
+    if s.dtype.kind in "fiub":
+        num = s.astype(float)
+        text = shown = None
+    else:
+        shown = s
+        text = s.astype("string").str.strip().fillna("")
+        if header is not None and re.search(_MICROMOLAR + r"\)?\s*$", header):
+            text = text.str.replace(r"\s*" + _MICROMOLAR + r"$", "", regex=True)
+        if not (src.container in ("text", "gzip") and src.delimiter == ","):
+            text = text.map(with_points)
+        blank = text.isin(NA_VALUES)
+        num = pd.to_numeric(text.where(~blank), errors="coerce").astype(float)
+    bad = (num.isna() & ~blank) if text is not None else pd.Series(False, index=s.index)
+    bad |= num.notna() & ~(np.isfinite(num.to_numpy()) & (num.to_numpy() >= 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        found = repr(shown.iloc[i]) if shown is not None else f"{num.iloc[i]:g}"
+        raise FormatError(f"expected a concentration (a number >= 0, or an empty cell for an "
+                          f"empty well), found {found}; {int(bad.sum())} such cell(s)",
+                          path=src.path,
+                          where=f"{row_where(df, src, i)}, column {header or col!r}")
+    return num
+
+
+def unassigned_chemicals(df: pd.DataFrame, conc: pd.Series, chem: str | None,
+                         src: Source) -> str | None:
+    """The warning for larvae whose chemical is named but whose concentration cell is empty."""
+    if chem is None:
+        return None
+    named = df[chem].astype("string").str.strip().fillna("")
+    gap = conc.isna() & ~named.isin(NA_VALUES)
+    if not gap.any():
+        return None
+    rows = rows_where(df[gap.to_numpy()].head(3), src)
+    more = ", …" if gap.sum() > 3 else ""
+    first = named[gap].iloc[0]
+    return (f"warning: {src.path.name}: {int(gap.sum())} larva(e) with a chemical but an empty "
+            f"concentration cell ({', '.join(rows)}{more}; e.g. {first!r}) are not analysed "
+            "unless the chemical is the vehicle: write 0 for vehicle wells and the "
+            "concentration for treated ones")
 
 
 def wells(values: pd.Series, src: Source, column: str) -> pd.Series:

@@ -27,10 +27,12 @@ import pandas as pd
 
 from neurotox.errors import FormatError
 from neurotox.io.zebrafish._tables import (
+    concentrations,
     load_table,
     normalise_columns,
     numeric,
     plate_id,
+    unassigned_chemicals,
     wells,
 )
 from neurotox.io.zebrafish.base import (
@@ -54,9 +56,12 @@ def _first_row(src: Source) -> list[str]:
 
 
 def _well_info(df: pd.DataFrame, plate: pd.Series, well: pd.Series, conc: str,
-               chem: str | None) -> pd.DataFrame:
+               chem: str | None, src: Source) -> pd.DataFrame:
+    values = concentrations(df, conc, src)
+    if note := unassigned_chemicals(df, values, chem, src):
+        src.notes.append(note)
     info = pd.DataFrame({"plate": plate.to_numpy(), "well": well.to_numpy(),
-                         "concentration": pd.to_numeric(df[conc], errors="coerce").to_numpy()})
+                         "concentration": values.to_numpy()})
     if chem is not None:
         info["chemical"] = df[chem].astype(str).to_numpy()
     return info.drop_duplicates(["plate", "well"]).reset_index(drop=True)
@@ -99,7 +104,7 @@ def _read_wide(src: Source) -> Export:
     notes = [f"bin numbers only: assumed {DEFAULT_BIN_S:g}-s bins, t{first} = bin 0",
              "empty cells are wells removed by the lab (kept as missing)"]
     return Export("tanguay-wide", "bins", out, src.path, notes,
-                  _well_info(df, plate, well, "conc", chem))
+                  _well_info(df, plate, well, "conc", chem, src))
 
 
 register_reader(Reader(
@@ -133,7 +138,7 @@ def _read_tlong(src: Source) -> Export:
     chem = "chemical_id" if "chemical_id" in df.columns else None
     return Export("tanguay-long", "bins", out, src.path,
                   ["distance per bin = vd_smldist + vd_lardist"],
-                  _well_info(df, plate, well, "conc", chem))
+                  _well_info(df, plate, well, "conc", chem, src))
 
 
 register_reader(Reader(
@@ -166,7 +171,7 @@ def _read_bmdrc(src: Source) -> Export:
     chem = "chemical_id" if "chemical_id" in df.columns else None
     return Export("bmdrc-long", "bins", out, src.path,
                   [f"bin numbers only: assumed {DEFAULT_BIN_S:g}-s bins"],
-                  _well_info(df, plate, well, "conc", chem))
+                  _well_info(df, plate, well, "conc", chem, src))
 
 
 register_reader(Reader(
@@ -219,7 +224,12 @@ def _read_epa(src: Source) -> Export:
                           f"{sorted(labels)}", path=src.path, where=where)
     df = df[df[key["well"]].notna()].copy()
     numeric(df, [c for c, _, _ in bins], src, nonnegative=True)   # cm per bin
-    df = df.reset_index(drop=True)
+    conc = concentrations(df, key["concentration_m"], src,
+                          header=str(key["concentration_m"]).strip())
+    chem = key.get("chemical")
+    if note := unassigned_chemicals(df, conc, chem, src):
+        src.notes.append(note)
+    df, conc = df.reset_index(drop=True), conc.reset_index(drop=True)
     values = df[[c for c, _, _ in bins]].to_numpy(float) * 10
     n, k = values.shape
     plate = df[key["plate"]].astype(str).str.strip()
@@ -231,11 +241,9 @@ def _read_epa(src: Source) -> Export:
                         "animal": np.repeat(well.to_numpy(), k),
                         "bin": np.tile(np.arange(k), n), "start_s": np.tile(start, n),
                         "end_s": np.tile(end, n), "distance": values.reshape(-1)})
-    info = pd.DataFrame({"plate": plate, "well": well,
-                         "concentration": pd.to_numeric(df[key["concentration_m"]],
-                                                        errors="coerce")})
-    if "chemical" in key:
-        info["chemical"] = df[key["chemical"]].astype(str)
+    info = pd.DataFrame({"plate": plate, "well": well, "concentration": conc})
+    if chem is not None:
+        info["chemical"] = df[chem].astype(str)
     info["exclusion_reason"] = _epa_reasons(df)
     notes = [f"{'sheet ' + repr(sheet) + ', ' if sheet is not None else ''}header on row "
              f"{hdr + 1}",
