@@ -141,6 +141,26 @@ def test_empty_concentration_beside_a_chemical_is_a_warning(tmp_path):
             "(line 4; e.g. 'Malathion') are not analysed") in "\n".join(ex.notes)
 
 
+
+@pytest.mark.parametrize("mark", ["X", "x", " X ", "1", "yes", "Yes", "TRUE"])
+def test_epa_removed_marks_as_labs_write_them(tmp_path, mark):
+    """stranger52 E2: '1' or 'yes' in a Removed column excluded no larva."""
+    df = _epa_frame()
+    df.loc[0, "Removed due to developmental issues"] = mark
+    df["Removed due to tracking issues/errors"] = [None, "0", mark]
+    reasons = read_export(_write(tmp_path / "m.csv", _epa_csv(df))).wells["exclusion_reason"]
+    assert reasons.tolist() == ["Removed due to developmental issues", "",
+                                "Removed due to tracking issues/errors"]
+
+
+def test_epa_unreadable_removed_mark_is_refused(tmp_path):
+    df = _epa_frame()
+    df.loc[1, "Removed due to developmental issues"] = "?"
+    with pytest.raises(FormatError, match=r"m\.csv, line 4, column 'Removed due to "
+                       r"developmental issues': expected X \(removed\) or an empty cell, "
+                       r"found '\?'; also read: 1, yes, true \(removed\)"):
+        read_export(_write(tmp_path / "m.csv", _epa_csv(df)))
+
 def test_bmdrc_concentrations_with_decimal_commas(tmp_path):
     text = ("chemical.id;conc;plate.id;well;variable;value\n"
             "2;0;20544;A01;t0;0,5\n2;0;20544;A01;t1;1,25\n"

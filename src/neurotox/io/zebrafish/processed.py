@@ -32,6 +32,7 @@ from neurotox.io.zebrafish._tables import (
     normalise_columns,
     numeric,
     plate_id,
+    row_where,
     unassigned_chemicals,
     wells,
 )
@@ -229,7 +230,9 @@ def _read_epa(src: Source) -> Export:
     chem = key.get("chemical")
     if note := unassigned_chemicals(df, conc, chem, src):
         src.notes.append(note)
+    reasons = _epa_reasons(df, src)
     df, conc = df.reset_index(drop=True), conc.reset_index(drop=True)
+    reasons = reasons.reset_index(drop=True)
     values = df[[c for c, _, _ in bins]].to_numpy(float) * 10
     n, k = values.shape
     plate = df[key["plate"]].astype(str).str.strip()
@@ -244,22 +247,51 @@ def _read_epa(src: Source) -> Export:
     info = pd.DataFrame({"plate": plate, "well": well, "concentration": conc})
     if chem is not None:
         info["chemical"] = df[chem].astype(str)
-    info["exclusion_reason"] = _epa_reasons(df)
+    info["exclusion_reason"] = reasons
     notes = [f"{'sheet ' + repr(sheet) + ', ' if sheet is not None else ''}header on row "
              f"{hdr + 1}",
              "distance converted from cm to mm (x10)",
-             f"{int((info['exclusion_reason'] != '').sum())} larvae marked removed (X)"]
+             f"{int((info['exclusion_reason'] != '').sum())} larvae marked removed (X, 1, "
+             "yes or true)"]
     out = out.sort_values(["plate", "animal", "bin"]).reset_index(drop=True)
     return Export("epa-lightdark", "bins", out, src.path, notes, info)
 
 
-def _epa_reasons(df: pd.DataFrame) -> pd.Series:
+#: Marks of a *Removed due to …* cell: removed, and kept (an empty cell keeps the larva too).
+REMOVED_MARKS = frozenset({"x", "1", "yes", "y", "true", "removed"})
+KEPT_MARKS = frozenset({"", "0", "no", "n", "false", "-"})
+
+
+def _epa_reasons(df: pd.DataFrame, src: Source) -> pd.Series:
+    """Each larva's removal reasons: the *Removed* columns marked ``X`` (or 1, yes, true).
+
+    Any other mark is an error naming the row and column: which larvae the lab
+    removed cannot be guessed.
+    """
     reasons = pd.Series("", index=df.index, dtype=object)
     for col in [c for c in df.columns if "removed" in norm(c)]:
-        marked = df[col].astype(str).str.strip().str.upper().eq("X")
+        mark = df[col].map(_mark_text)
+        bad = ~mark.isin(REMOVED_MARKS | KEPT_MARKS)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise FormatError(f"expected X (removed) or an empty cell, found "
+                              f"{df[col].iloc[i]!r}; also read: 1, yes, true (removed) and "
+                              "0, no, false (kept)", path=src.path,
+                              where=f"{row_where(df, src, i)}, column {str(col).strip()!r}")
+        marked = mark.isin(REMOVED_MARKS)
         label = str(col).strip()
         reasons = reasons.where(~marked, reasons.where(reasons == "", reasons + "; ") + label)
     return reasons
+
+
+def _mark_text(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float) and float(value) in (0.0, 1.0):
+        return str(int(value))
+    return str(value).strip().lower()
 
 
 register_reader(Reader(
