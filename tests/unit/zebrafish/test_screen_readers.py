@@ -161,6 +161,27 @@ def test_epa_unreadable_removed_mark_is_refused(tmp_path):
                        r"found '\?'; also read: 1, yes, true \(removed\)"):
         read_export(_write(tmp_path / "m.csv", _epa_csv(df)))
 
+
+@pytest.mark.parametrize(("banner", "first", "says"), [
+    ("Data shown is distance moved (mm) in 2 minute intervals", 1.5, "kept in mm"),
+    ("Data shown is distance moved (cm) in 2 minute intervals", 15.0,
+     "converted from cm to mm (x10), the unit of the banner row"),
+    ("", 15.0, "no banner row states the unit"),
+])
+def test_epa_distance_unit_from_the_banner(tmp_path, banner, first, says):
+    """stranger52 E3: a file in mm was multiplied by 10."""
+    ex = read_export(_write(tmp_path / "u.csv", _epa_csv(_epa_frame(), banner=banner)))
+    assert ex.data["distance"].tolist()[:2] == [first, first / 6]
+    assert any(says in n for n in ex.notes)
+
+
+def test_epa_unknown_banner_unit_is_refused(tmp_path):
+    text = _epa_csv(_epa_frame(), banner="Data shown is distance moved (px) in 2 minute "
+                    "intervals")
+    with pytest.raises(FormatError, match=r"u\.csv: the banner row 'Data shown is distance "
+                       r"moved \(px\) in 2 minute intervals' states the distance unit 'px'"):
+        read_export(_write(tmp_path / "u.csv", text))
+
 def test_bmdrc_concentrations_with_decimal_commas(tmp_path):
     text = ("chemical.id;conc;plate.id;well;variable;value\n"
             "2;0;20544;A01;t0;0,5\n2;0;20544;A01;t1;1,25\n"

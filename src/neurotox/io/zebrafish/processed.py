@@ -194,6 +194,32 @@ def _epa_header_row(rows: list[tuple]) -> int | None:
     return None
 
 
+_BANNER_UNIT = re.compile(r"distance\s+moved\s*\(\s*([^)\s]*)\s*\)", re.IGNORECASE)
+#: Millimetres per unit of the distance the EPA banner row states.
+_MM_PER = {"mm": 1.0, "cm": 10.0, "m": 1000.0}
+
+
+def _epa_unit(rows: list, hdr: int, src: Source, where: str | None) -> tuple[float, str]:
+    """Millimetres per unit of the bins (from the banner row above the header) and the note.
+
+    The EPA banner (``Data shown is distance moved (cm) in 2 minute intervals``) is
+    the file's only statement of the unit; without one, cm (the EPA's) is assumed.
+    """
+    for row in rows[:hdr]:
+        text = " ".join(str(c) for c in row if c is not None and str(c).strip())
+        if m := _BANNER_UNIT.search(text):
+            unit = m.group(1).lower()
+            if unit not in _MM_PER:
+                raise FormatError(f"the banner row {text.strip()!r} states the distance "
+                                  f"unit {m.group(1)!r}; expected one of 'mm', 'cm', 'm'",
+                                  path=src.path, where=where)
+            how = ("kept in mm" if unit == "mm" else
+                   f"converted from {unit} to mm (x{_MM_PER[unit]:g})")
+            return _MM_PER[unit], f"distance {how}, the unit of the banner row {text.strip()!r}"
+    return 10.0, ("distance converted from cm to mm (x10): no banner row states the unit "
+                  "('Data shown is distance moved (cm) …'), the EPA's cm assumed")
+
+
 def _epa_tables(src: Source) -> dict[str | None, list]:
     """Sheets of a workbook, or the first rows of a csv/txt (key None)."""
     return src.sheets if src.container in ("xlsx", "xls") else {None: src.first_rows()}
@@ -233,7 +259,8 @@ def _read_epa(src: Source) -> Export:
     reasons = _epa_reasons(df, src)
     df, conc = df.reset_index(drop=True), conc.reset_index(drop=True)
     reasons = reasons.reset_index(drop=True)
-    values = df[[c for c, _, _ in bins]].to_numpy(float) * 10
+    mm_per, unit_note = _epa_unit(tables[sheet], hdr, src, where)
+    values = df[[c for c, _, _ in bins]].to_numpy(float) * mm_per
     n, k = values.shape
     plate = df[key["plate"]].astype(str).str.strip()
     well = wells(df[key["well"]], src, "Well")
@@ -250,7 +277,7 @@ def _read_epa(src: Source) -> Export:
     info["exclusion_reason"] = reasons
     notes = [f"{'sheet ' + repr(sheet) + ', ' if sheet is not None else ''}header on row "
              f"{hdr + 1}",
-             "distance converted from cm to mm (x10)",
+             unit_note,
              f"{int((info['exclusion_reason'] != '').sum())} larvae marked removed (X, 1, "
              "yes or true)"]
     out = out.sort_values(["plate", "animal", "bin"]).reset_index(drop=True)
