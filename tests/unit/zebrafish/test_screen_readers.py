@@ -182,6 +182,33 @@ def test_epa_unknown_banner_unit_is_refused(tmp_path):
                        r"moved \(px\) in 2 minute intervals' states the distance unit 'px'"):
         read_export(_write(tmp_path / "u.csv", text))
 
+
+def test_epa_and_bmdrc_split_over_two_sheets_read_as_one_table(tmp_path):
+    """stranger52 E5: only the first sheet was read (1916 of 3832 larvae), nothing said."""
+    df = _epa_frame()
+    x = tmp_path / "split.xlsx"
+    with pd.ExcelWriter(x) as w:
+        for name, part in (("Data", df.iloc[:2]), ("Data (2)", df.iloc[2:])):
+            pd.DataFrame([["Data shown is distance moved (cm) in 2 minute intervals"]]).to_excel(
+                w, sheet_name=name, index=False, header=False)
+            part.to_excel(w, sheet_name=name, index=False, startrow=1)
+    ex = read_export(x)
+    assert ex.wells["well"].tolist() == ["A01", "A02", "H01"]
+    assert ex.data["distance"].tolist()[-2:] == [20.0, 0.0]
+    assert any("read sheets 'Data' (2 rows), 'Data (2)' (1 rows) as one table" in n
+               for n in ex.notes)
+    long = pd.DataFrame({"chemical.id": 2, "conc": [0, 0, 5, 5], "plate.id": 20544,
+                         "well": ["A01", "A01", "B01", "B01"], "variable": ["t0", "t1"] * 2,
+                         "value": [0.5, 1.0, 0.0, 2.0]})
+    b = tmp_path / "bmdrc.xlsx"
+    with pd.ExcelWriter(b) as w:
+        long.iloc[:2].to_excel(w, sheet_name="Data", index=False)
+        long.iloc[2:].to_excel(w, sheet_name="Data (2)", index=False)
+    ex = read_export(b)
+    assert ex.format == "bmdrc-long"
+    assert ex.wells.set_index("well")["concentration"].to_dict() == {"A01": 0.0, "B01": 5.0}
+    assert ex.data["distance"].tolist() == [0.5, 1.0, 0.0, 2.0]
+
 def test_bmdrc_concentrations_with_decimal_commas(tmp_path):
     text = ("chemical.id;conc;plate.id;well;variable;value\n"
             "2;0;20544;A01;t0;0,5\n2;0;20544;A01;t1;1,25\n"

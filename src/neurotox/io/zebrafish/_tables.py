@@ -111,24 +111,34 @@ def header_sets(src: Source, aliases: dict[str, str] | None = None) -> list[set[
 
 
 def load_sheets(src: Source, accept: Callable[[set[str]], bool], *,
-                aliases: dict[str, str] | None = None, **kwargs) -> pd.DataFrame:
+                aliases: dict[str, str] | None = None,
+                header_row: Callable[[list], int | None] | None = None,
+                **kwargs) -> pd.DataFrame:
     """:func:`load_table` of every sheet holding the export, as one table.
 
     A workbook may carry the export on several sheets with the same header (a
-    table split at the spreadsheet's row limit): their rows are read in sheet
-    order, as one table (duplicated larva/bin rows are refused afterwards, as in
-    one sheet). Sheets whose header ``accept`` refuses (notes, settings) are not
-    read, and said; a sheet with another export header is refused, naming it.
-    Text files: :func:`load_table`.
+    table split at the spreadsheet's row limit, or by plate): their rows are
+    read in sheet order, as one table (duplicated larva/bin rows are refused
+    afterwards, as in one sheet). Sheets whose header ``accept`` refuses (notes,
+    settings) are not read, and said; a sheet with another export header is
+    refused, naming both sheets. ``header_row`` finds the header among a sheet's
+    first rows (below banner rows; the first non-empty row without it). Text
+    files: :func:`load_table` (below ``header_row``'s row when given). The
+    sheets read and the rows above each header are in ``attrs["sheets"]``.
     """
-    heads = sheet_headers(src)
-    if None in heads:
-        return load_table(src, **kwargs)
     aliases = aliases or {}
-    ok = {n: h for n, h in heads.items()
-          if accept({aliases.get(norm(c), norm(c)) for c in h if c})}
+    if src.container not in ("xlsx", "xls"):
+        skip = header_row(src.first_rows()) if header_row else None
+        df = load_table(src, **({"skiprows": skip} if skip else {}), **kwargs)
+        df.attrs["sheets"] = {None: skip or 0}
+        return df
+    heads = _sheet_heads(src, header_row)
+    ok = {n: (at, h) for n, (at, h) in heads.items() if at is not None
+          and accept({aliases.get(norm(c), norm(c)) for c in h if c})}
+    if not ok:
+        raise FormatError("no sheet holds this export's header", path=src.path)
     first = next(iter(ok))
-    other = [n for n in ok if ok[n] != ok[first]]
+    other = [n for n in ok if ok[n][1] != ok[first][1]]
     if other:
         raise FormatError(f"sheets {first!r} and {other[0]!r} both hold this export with "
                           "different headers; cannot tell whether one continues the other "
@@ -138,21 +148,43 @@ def load_sheets(src: Source, accept: Callable[[set[str]], bool], *,
     if skipped:
         src.notes.append(f"sheet(s) {', '.join(map(repr, skipped))} not read: their first "
                          "row is not the export's header")
-    frames = [load_table(src, sheet=n, **kwargs) for n in ok]
+    if header_row is None:    # the first non-empty row, as load_table finds it
+        ok = {n: (0, h) for n, (_, h) in ok.items()}
+    frames = [load_table(src, sheet=n, skiprows=ok[n][0], **kwargs) for n in ok]
     sizes = ", ".join(f"{n!r} ({len(f)} rows)" for n, f in zip(ok, frames, strict=True))
     if len(frames) == 1:
         if len(heads) > 1:
             src.notes.append(f"read sheet {sizes}")
+        frames[0].attrs["sheets"] = {first: ok[first][0]}
         return frames[0]
     src.notes.append(f"read sheets {sizes} as one table (the same header)")
     offsets, parts, at = [], [], 0
     for name, f in zip(ok, frames, strict=True):
-        offsets.append((name, at))
+        offsets.append((name, at, ok[name][0]))
         parts.append(f.set_axis(np.arange(at, at + len(f))))
         at += len(f)
     df = pd.concat(parts)
     df.attrs["origin"] = ("sheets", offsets)
+    df.attrs["sheets"] = {n: ok[n][0] for n in ok}
     return df
+
+
+def _sheet_heads(src: Source, header_row: Callable[[list], int | None] | None
+                 ) -> dict[str, tuple[int | None, list[str]]]:
+    """Each visible sheet's header: its row (rows above it) and cells, trailing blanks cut."""
+    hidden = _hidden(src)
+    out = {}
+    for name, rows in src.sheets.items():
+        if name in hidden:
+            continue
+        cells = cell_rows(rows)
+        at = header_row(rows) if header_row else \
+            next((i for i, r in enumerate(cells) if any(r)), None)
+        head = cells[at] if at is not None else []
+        while head and not head[-1]:
+            head = head[:-1]
+        out[name] = (at, head)
+    return out
 
 
 def _not_empty(df: pd.DataFrame, src: Source, origin: tuple[str, int] | None = None
@@ -195,8 +227,8 @@ def rows_where(df: pd.DataFrame, src: Source, *, first: int = 0) -> list[str]:
     if kind == "sheets":      # several sheets read as one (load_sheets): skip = offsets
         out = []
         for v in map(int, labels):
-            name, at = next((n, a) for n, a in reversed(skip) if a <= v)
-            out.append(f"sheet {name!r} row {v - at + 2}")
+            name, at, above = next(o for o in reversed(skip) if o[1] <= v)
+            out.append(f"sheet {name!r} row {v - at + 2 + above}")
         return out
     if kind == "sheet":
         return [f"row {skip + 2 + int(v)}" for v in labels]

@@ -28,7 +28,7 @@ import pandas as pd
 from neurotox.errors import FormatError
 from neurotox.io.zebrafish._tables import (
     concentrations,
-    load_table,
+    load_sheets,
     normalise_columns,
     numeric,
     plate_id,
@@ -88,7 +88,8 @@ def _match_wide(src: Source) -> bool:
 
 
 def _read_wide(src: Source) -> Export:
-    df = normalise_columns(load_table(src, dtype=str), src=src)
+    df = normalise_columns(load_sheets(src, lambda h: {"well", "conc"} <= h, dtype=str),
+                           src=src)
     cols = list(df.columns)
     pcol = "plate" if "plate" in cols else "plate_id"
     require_columns(cols, ["well", "conc", pcol], path=src.path)
@@ -123,7 +124,8 @@ def _match_tlong(src: Source) -> bool:
 
 
 def _read_tlong(src: Source) -> Export:
-    df = normalise_columns(load_table(src, dtype={"plate.id": str, "well": str}), src=src)
+    df = normalise_columns(load_sheets(src, lambda h: {"well", "conc", "starttime"} <= h,
+                                       dtype={"plate.id": str, "well": str}), src=src)
     require_columns(list(df.columns), ["well", "plate_id", "conc", "starttime", "vd_smldist",
                                        "vd_lardist"], path=src.path)
     numeric(df, ["starttime"], src)
@@ -157,7 +159,8 @@ def _match_bmdrc(src: Source) -> bool:
 
 
 def _read_bmdrc(src: Source) -> Export:
-    df = normalise_columns(load_table(src, dtype=str), src=src)
+    df = normalise_columns(load_sheets(src, lambda h: {"conc", "well", "variable", "value"}
+                                       <= h, dtype=str), src=src)
     pcol = "plate_id" if "plate_id" in df.columns else "plate"
     require_columns(list(df.columns), ["conc", pcol, "well", "variable", "value"],
                     path=src.path)
@@ -231,10 +234,10 @@ def _match_epa(src: Source) -> bool:
 
 def _read_epa(src: Source) -> Export:
     tables = _epa_tables(src)
-    sheet = next(k for k, rows in tables.items() if _epa_header_row(rows) is not None)
-    hdr = _epa_header_row(tables[sheet])
-    df = load_table(src, skiprows=hdr, header=0, sheet=0 if sheet is None else sheet,
-                    dtype=str if sheet is None else None)
+    df = load_sheets(src, lambda _: True, header_row=_epa_header_row,
+                     dtype=None if src.sheets else str)
+    read = df.attrs["sheets"]
+    sheet, hdr = next(iter(read.items()))
     where = None if sheet is None else f"sheet {sheet!r}"
     df = df.loc[:, [c for c in df.columns if not str(c).startswith("Unnamed")]]
     labels = {str(c): c for c in df.columns}
@@ -259,7 +262,13 @@ def _read_epa(src: Source) -> Export:
     reasons = _epa_reasons(df, src)
     df, conc = df.reset_index(drop=True), conc.reset_index(drop=True)
     reasons = reasons.reset_index(drop=True)
-    mm_per, unit_note = _epa_unit(tables[sheet], hdr, src, where)
+    units = {n: _epa_unit(tables[n], at, src, f"sheet {n!r}" if n else None)
+             for n, at in read.items()}
+    mm_per, unit_note = units[sheet]
+    if differ := [n for n in units if units[n][0] != mm_per]:
+        raise FormatError(f"sheets {sheet!r} and {differ[0]!r} state different distance "
+                          f"units in their banner rows ({units[sheet][1]}; "
+                          f"{units[differ[0]][1]})", path=src.path)
     values = df[[c for c, _, _ in bins]].to_numpy(float) * mm_per
     n, k = values.shape
     plate = df[key["plate"]].astype(str).str.strip()
@@ -276,7 +285,7 @@ def _read_epa(src: Source) -> Export:
         info["chemical"] = df[chem].astype(str)
     info["exclusion_reason"] = reasons
     notes = [f"{'sheet ' + repr(sheet) + ', ' if sheet is not None else ''}header on row "
-             f"{hdr + 1}",
+             f"{hdr + 1}" + (" (each sheet)" if len(read) > 1 else ""),
              unit_note,
              f"{int((info['exclusion_reason'] != '').sum())} larvae marked removed (X, 1, "
              "yes or true)"]
