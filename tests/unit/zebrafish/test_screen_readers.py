@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 
 import numpy as np
 import pandas as pd
@@ -208,6 +209,32 @@ def test_epa_and_bmdrc_split_over_two_sheets_read_as_one_table(tmp_path):
     assert ex.format == "bmdrc-long"
     assert ex.wells.set_index("well")["concentration"].to_dict() == {"A01": 0.0, "B01": 5.0}
     assert ex.data["distance"].tolist() == [0.5, 1.0, 0.0, 2.0]
+
+
+def test_epa_messages_name_what_was_found(tmp_path):
+    """stranger52 M4: 'unknown layout', bins listed as the header, seconds read as minutes."""
+    nm = _epa_frame().rename(columns={"Concentration (μM)": "Concentration (nM)"})
+    with pytest.raises(FormatError, match=re.escape(
+            "missing 'Concentration (μM)'; the header's other columns are ['Chemical', "
+            "'Concentration (nM)', 'Link plates tested together', 'Plate #', 'Removed due to "
+            "developmental issues', 'Removed due to tracking issues/errors', 'Well'] (and 2 "
+            "bins '0-2' …): 'Concentration (nM)' is not read as µM")):
+        read_export(_write(tmp_path / "nm.csv", _epa_csv(nm)))
+    um = _epa_frame().rename(columns={"Concentration (μM)": "Concentration (uM)"})
+    assert read_export(_write(tmp_path / "um.csv", _epa_csv(um))).wells[
+        "concentration"].tolist() == [10.0, 10.0, 0.0]
+    sec = _epa_frame().rename(columns={"0-2": "1200-1320", "2-4": "1320-1440"})
+    with pytest.raises(FormatError, match=re.escape(
+            "s.csv: the bin labels are read as minutes: '1200-1320' is a 120-min bin, but the "
+            "banner row says 2-minute intervals (labels in seconds?)")):
+        read_export(_write(tmp_path / "s.csv", _epa_csv(sec)))
+    two = _epa_csv(_epa_frame(), banner="").replace(
+        "Removed due to developmental issues,Removed due to tracking issues/errors",
+        "developmental issues,tracking issues/errors")
+    with pytest.raises(FormatError, match=re.escape(
+            "t.csv: the EPA light/dark header is split over two rows (row 1: 'Removed', "
+            "'Time (min)' over merged cells; row 2: 'Plate #', 'Well' …)")):
+        read_export(_write(tmp_path / "t.csv", "Removed,,,,,,,Time (min),\n" + two))
 
 def test_bmdrc_concentrations_with_decimal_commas(tmp_path):
     text = ("chemical.id;conc;plate.id;well;variable;value\n"

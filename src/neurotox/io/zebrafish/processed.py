@@ -223,17 +223,76 @@ def _epa_unit(rows: list, hdr: int, src: Source, where: str | None) -> tuple[flo
                   "('Data shown is distance moved (cm) …'), the EPA's cm assumed")
 
 
+_EPA_NEED = {"plate": "Plate #", "well": "Well", "concentration_m": "Concentration (μM)"}
+_EPA_ALIASES = {"concentration_um": "concentration_m", "concentration_micromolar":
+                "concentration_m", "plate_id": "plate", "plate_no": "plate"}
+
+
+def _conc_hint(columns: list[str]) -> str:
+    other = [c for c in columns if norm(c).startswith("conc")]
+    if not other:
+        return ""
+    return (f": {other[0]!r} is not read as µM (the unit it states is not µM): give the "
+            "concentrations in µM under 'Concentration (μM)'")
+
+
 def _epa_tables(src: Source) -> dict[str | None, list]:
     """Sheets of a workbook, or the first rows of a csv/txt (key None)."""
     return src.sheets if src.container in ("xlsx", "xls") else {None: src.first_rows()}
 
 
+def _epa_two_row_header(rows: list[tuple]) -> int | None:
+    """The row of ``Plate #``/``Well`` below a row of ``Removed`` over merged cells, if any."""
+    for i, r in enumerate(rows[1:10], start=1):
+        cells = [norm(c) for c in r if c is not None]
+        above = [norm(c) for c in rows[i - 1] if c is not None]
+        if "well" in cells and "plate" in cells and any("removed" in c for c in above):
+            return i
+    return None
+
+
 def _match_epa(src: Source) -> bool:
-    return any(_epa_header_row(rows) is not None for rows in _epa_tables(src).values())
+    return any(_epa_header_row(rows) is not None or _epa_two_row_header(rows) is not None
+               for rows in _epa_tables(src).values())
+
+
+def _refuse_two_row_header(tables: dict[str | None, list], src: Source) -> None:
+    if any(_epa_header_row(rows) is not None for rows in tables.values()):
+        return
+    name, rows = next((n, r) for n, r in tables.items() if _epa_two_row_header(r) is not None)
+    i = _epa_two_row_header(rows)
+    top = [str(c).strip() for c in rows[i - 1] if c is not None and str(c).strip()]
+    raise FormatError(f"the EPA light/dark header is split over two rows (row {i}: "
+                      f"{', '.join(map(repr, top))} over merged cells; row {i + 1}: 'Plate #', "
+                      "'Well' …); expected one header row with 'Removed due to developmental "
+                      "issues', 'Removed due to tracking issues/errors', 'Plate #', 'Well', "
+                      "'Concentration (μM)' and the bins '20-22' …: unmerge the cells and put "
+                      "each column's full name in one row", path=src.path,
+                      where=None if name is None else f"sheet {name!r}")
+
+
+def _epa_bins(labels: dict[str, object], banner: str, src: Source, where: str | None
+              ) -> list[tuple[object, float, float]]:
+    """The bin columns ``20-22`` (minutes): start and end in minutes, checked against the banner."""
+    bins = [(c, _MINUTES.match(str(c))) for c in labels.values()]
+    bins = [(c, float(m.group(1)), float(m.group(2))) for c, m in bins if m]
+    if not bins:
+        raise FormatError(f"expected bin columns like '20-22' (minutes), found "
+                          f"{sorted(labels)}", path=src.path, where=where)
+    width = bins[0][2] - bins[0][1]
+    stated = re.search(r"in\s+(\d+(?:\.\d+)?)\s*-?\s*min", banner, re.IGNORECASE)
+    if stated and width != float(stated.group(1)) or not stated and bins[-1][2] > 24 * 60:
+        said = (f"the banner row says {stated.group(1)}-minute intervals" if stated else
+                f"that would be a {bins[-1][2] / 60:g}-h recording")
+        raise FormatError(f"the bin labels are read as minutes: {str(bins[0][0])!r} is a "
+                          f"{width:g}-min bin, but {said} (labels in seconds?); expected bins "
+                          "labelled in minutes ('20-22')", path=src.path, where=where)
+    return bins
 
 
 def _read_epa(src: Source) -> Export:
     tables = _epa_tables(src)
+    _refuse_two_row_header(tables, src)
     df = load_sheets(src, lambda _: True, header_row=_epa_header_row,
                      dtype=None if src.sheets else str)
     read = df.attrs["sheets"]
@@ -241,17 +300,18 @@ def _read_epa(src: Source) -> Export:
     where = None if sheet is None else f"sheet {sheet!r}"
     df = df.loc[:, [c for c in df.columns if not str(c).startswith("Unnamed")]]
     labels = {str(c): c for c in df.columns}
-    bins = [(c, _MINUTES.match(str(c))) for c in df.columns]
-    bins = [(c, float(m.group(1)), float(m.group(2))) for c, m in bins if m]
-    if not bins:
-        raise FormatError(f"expected bin columns like '20-22' (minutes), found "
-                          f"{sorted(labels)}", path=src.path, where=where)
-    key = {norm(c): c for c in df.columns}
-    need = {"plate": "plate", "well": "well", "concentration_m": "concentration"}
-    missing = [n for n in need if n not in key]
+    banner = " ".join(str(c) for r in tables[sheet][:hdr] for c in r if c is not None)
+    bins = _epa_bins(labels, banner, src, where)
+    key = {_EPA_ALIASES.get(norm(c), norm(c)): c for c in df.columns}
+    missing = [name for k, name in _EPA_NEED.items() if k not in key]
     if missing:
-        raise FormatError(f"expected columns 'Plate #', 'Well', 'Concentration (μM)', found "
-                          f"{sorted(labels)}", path=src.path, where=where)
+        binned = {str(c) for c, _, _ in bins}
+        others = sorted(n for n in labels if n not in binned)
+        raise FormatError(f"expected columns {', '.join(map(repr, _EPA_NEED.values()))}; "
+                          f"missing {', '.join(map(repr, missing))}; the header's other "
+                          f"columns are {others} (and {len(bins)} bins "
+                          f"{str(bins[0][0])!r} …){_conc_hint(others)}",
+                          path=src.path, where=where)
     df = df[df[key["well"]].notna()].copy()
     numeric(df, [c for c, _, _ in bins], src, nonnegative=True)   # cm per bin
     conc = concentrations(df, key["concentration_m"], src,
