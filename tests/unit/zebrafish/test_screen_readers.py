@@ -236,6 +236,19 @@ def test_epa_messages_name_what_was_found(tmp_path):
             "'Time (min)' over merged cells; row 2: 'Plate #', 'Well' …)")):
         read_export(_write(tmp_path / "t.csv", "Removed,,,,,,,Time (min),\n" + two))
 
+
+def test_epa_copied_sheet_is_refused_naming_both_sheets(tmp_path):
+    x = tmp_path / "copy.xlsx"
+    with pd.ExcelWriter(x) as w:
+        for name in ("Data", "Data (2)"):
+            pd.DataFrame([["Data shown is distance moved (cm) in 2 minute intervals"]]).to_excel(
+                w, sheet_name=name, index=False, header=False)
+            _epa_frame().to_excel(w, sheet_name=name, index=False, startrow=1)
+    with pytest.raises(FormatError, match=re.escape(
+            "copy.xlsx, sheet 'Data (2)': larva (Plate # 'OP-1', Well 'A01') is in sheet "
+            "'Data' row 3 and again in sheet 'Data (2)' row 3: the sheets repeat the same rows")):
+        read_export(x)
+
 def test_bmdrc_concentrations_with_decimal_commas(tmp_path):
     text = ("chemical.id;conc;plate.id;well;variable;value\n"
             "2;0;20544;A01;t0;0,5\n2;0;20544;A01;t1;1,25\n"

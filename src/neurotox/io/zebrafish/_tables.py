@@ -169,6 +169,34 @@ def load_sheets(src: Source, accept: Callable[[set[str]], bool], *,
     return df
 
 
+def refuse_sheet_repeats(df: pd.DataFrame, keys: list[str], src: Source, what: str) -> None:
+    """Refuse sheets (read as one table by :func:`load_sheets`) that repeat each other's rows.
+
+    A copied sheet, or a sheet per plate without the plate in its rows, repeats
+    the same ``keys`` (plate, well, bin …): read as one export continued it
+    would hold every larva twice. The error names both sheets and rows.
+    """
+    origin = df.attrs.get("origin")
+    if not origin or origin[0] != "sheets":
+        return
+    starts = np.array([o[1] for o in origin[1]])
+    sheet = np.searchsorted(starts, df.index.to_numpy(int), side="right") - 1
+    first = pd.Series(sheet, index=df.index).groupby([df[k] for k in keys], sort=False,
+                                                     dropna=False).transform("first")
+    other = np.flatnonzero(sheet != first.to_numpy())
+    if not len(other):
+        return
+    i = int(other[0])
+    same = (df[keys] == df[keys].iloc[i]).all(axis=1).to_numpy()
+    j = int(np.flatnonzero(same)[0])
+    here, there = row_where(df, src, i), row_where(df, src, j)
+    found = ", ".join(f"{k} {df[k].iloc[i]!r}" for k in keys)
+    raise FormatError(f"{what} ({found}) is in {there} and again in {here}: the sheets repeat "
+                      "the same rows (a copied sheet?); sheets with one header are read as one "
+                      "table continued: delete the copy, or give each sheet as its own file",
+                      path=src.path, where=here.split(" row ")[0])
+
+
 def _sheet_heads(src: Source, header_row: Callable[[list], int | None] | None
                  ) -> dict[str, tuple[int | None, list[str]]]:
     """Each visible sheet's header: its row (rows above it) and cells, trailing blanks cut."""

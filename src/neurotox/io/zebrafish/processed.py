@@ -32,6 +32,7 @@ from neurotox.io.zebrafish._tables import (
     normalise_columns,
     numeric,
     plate_id,
+    refuse_sheet_repeats,
     row_where,
     unassigned_chemicals,
     wells,
@@ -164,6 +165,7 @@ def _read_bmdrc(src: Source) -> Export:
     pcol = "plate_id" if "plate_id" in df.columns else "plate"
     require_columns(list(df.columns), ["conc", pcol, "well", "variable", "value"],
                     path=src.path)
+    refuse_sheet_repeats(df, [pcol, "well", "variable"], src, "larva and bin")
     numeric(df, ["value"], src, nonnegative=True)   # distance per bin
     num = df["variable"].astype(str).str.extract(r"(\d+)", expand=False)
     if num.isna().any():
@@ -313,6 +315,7 @@ def _read_epa(src: Source) -> Export:
                           f"{str(bins[0][0])!r} …){_conc_hint(others)}",
                           path=src.path, where=where)
     df = df[df[key["well"]].notna()].copy()
+    refuse_sheet_repeats(df, [key["plate"], key["well"]], src, "larva")
     numeric(df, [c for c, _, _ in bins], src, nonnegative=True)   # cm per bin
     conc = concentrations(df, key["concentration_m"], src,
                           header=str(key["concentration_m"]).strip())
