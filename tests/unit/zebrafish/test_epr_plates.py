@@ -102,6 +102,15 @@ def test_plate_map_larva_without_a_well_column_is_recorded(tmp_path):
                             "MotionTab (no well column): P1-A02, P2-A02") for n in r.notes)
 
 
+
+@pytest.mark.parametrize("extra", ["A13", "I01"])
+def test_motiontab_well_column_not_in_the_plate_map_is_a_warning(tmp_path, extra):
+    """stranger52 M7: an extra well column was ignored without a note."""
+    r = _run(_motiontab(tmp_path, wells=("A01", "A02", extra)), _plate_map())
+    assert sorted(r.details["larvae"]["subject"]) == ["P1-A01", "P1-A02", "P2-A01", "P2-A02"]
+    assert (f"warning: 2 exported well(s) are not in the plate map: P1-{extra}, P2-{extra}; "
+            "not analysed (no concentration)") in "\n".join(r.notes)
+
 def test_larva_seconds_without_a_value_are_left_out_and_counted():
     seconds = pd.DataFrame({"dose": [0.0, 0.0, 0.0, 1.0, 1.0], "second": [21, 22, 23, 21, 22],
                             "activity": [1.0, 2.0, np.nan, np.nan, np.nan]})

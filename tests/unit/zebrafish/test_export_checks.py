@@ -266,6 +266,17 @@ def test_plate_map_larva_missing_from_the_export_is_recorded(tmp_path):
            "excluded (no data in the export (the plate map lists it))" in r.notes
 
 
+
+def test_exported_well_missing_from_the_plate_map_is_a_warning(tmp_path):
+    """stranger52 M1: the larva was dropped with an INFO 'blank/unassigned' line only."""
+    pm = pd.DataFrame({"plate": "plate", "well": ["A01"], "concentration": [0.0], "calls": "",
+                       "dead": False, "malformed": False, "discard": False})
+    r = analyse([read_export(_export(tmp_path))],
+                ZebrafishParameters(schedule=SCHEDULE, viability_min=0), plate_map=pm)
+    assert r.details["larvae"]["subject"].tolist() == ["plate-A01"]
+    assert ("warning: 1 exported well(s) are not in the plate map: plate-A02; not analysed "
+            "(no concentration)") in "\n".join(r.notes)
+
 def test_time_grid_hole_in_any_format_is_a_missing_value():
     # a reader numbering its bins in order (EPA, Tanguay tables): 0, 1, 2 for 0, 120, 180 s
     from pathlib import Path

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 
 import numpy as np
 import pandas as pd
@@ -101,6 +102,161 @@ def test_epa_lightdark_csv_equals_xlsx(tmp_path):
     assert b.wells.set_index("well").loc["H01", "exclusion_reason"] == \
         "Removed due to tracking issues/errors"
 
+
+
+def _epa_csv(df: pd.DataFrame, sep: str = ",", decimal: str = ".",
+             banner: str = "Data shown is distance moved (cm) in 2 minute intervals") -> str:
+    return (banner + "\n" if banner else "") + df.to_csv(index=False, sep=sep, decimal=decimal)
+
+
+def test_epa_concentrations_with_decimal_commas_or_units_are_read(tmp_path):
+    """stranger52 E1: a ';' file with decimal commas lost every larva below 1 µM."""
+    df = _epa_frame().assign(**{"Concentration (μM)": [0.3, 2.16, 0]})
+    semi = read_export(_write(tmp_path / "semi.csv", _epa_csv(df, ";", ",")))
+    assert semi.wells["concentration"].tolist() == [0.3, 2.16, 0.0]
+    assert semi.data["distance"].tolist()[:2] == [15.0, 2.5]
+    unit = df.astype({"Concentration (μM)": str})
+    unit.loc[0, "Concentration (μM)"] = "0.3 uM"
+    unit.loc[1, "Concentration (μM)"] = "2.16µM"
+    got = read_export(_write(tmp_path / "unit.csv", _epa_csv(unit)))
+    assert got.wells["concentration"].tolist() == [0.3, 2.16, 0.0]
+
+
+@pytest.mark.parametrize(("cell", "found"), [("0.3 mM", "'0.3 mM'"), ("high", "'high'"),
+                                             ("-1", "'-1'")])
+def test_epa_unreadable_concentration_is_refused_naming_the_row(tmp_path, cell, found):
+    df = _epa_frame().astype({"Concentration (μM)": str})
+    df.loc[1, "Concentration (μM)"] = cell
+    with pytest.raises(FormatError, match=r"c\.csv, line 4, column 'Concentration \(μM\)': "
+                       r"expected a concentration \(a number >= 0, or an empty cell for an "
+                       rf"empty well\), found {found}; 1 such cell"):
+        read_export(_write(tmp_path / "c.csv", _epa_csv(df)))
+
+
+def test_empty_concentration_beside_a_chemical_is_a_warning(tmp_path):
+    df = _epa_frame().astype({"Concentration (μM)": str})
+    df.loc[1, "Concentration (μM)"] = ""
+    ex = read_export(_write(tmp_path / "c.csv", _epa_csv(df)))
+    assert ex.wells["concentration"].isna().tolist() == [False, True, False]
+    assert ("warning: c.csv: 1 larva(e) with a chemical but an empty concentration cell "
+            "(line 4; e.g. 'Malathion') are not analysed") in "\n".join(ex.notes)
+
+
+
+@pytest.mark.parametrize("mark", ["X", "x", " X ", "1", "yes", "Yes", "TRUE"])
+def test_epa_removed_marks_as_labs_write_them(tmp_path, mark):
+    """stranger52 E2: '1' or 'yes' in a Removed column excluded no larva."""
+    df = _epa_frame()
+    df.loc[0, "Removed due to developmental issues"] = mark
+    df["Removed due to tracking issues/errors"] = [None, "0", mark]
+    reasons = read_export(_write(tmp_path / "m.csv", _epa_csv(df))).wells["exclusion_reason"]
+    assert reasons.tolist() == ["Removed due to developmental issues", "",
+                                "Removed due to tracking issues/errors"]
+
+
+def test_epa_unreadable_removed_mark_is_refused(tmp_path):
+    df = _epa_frame()
+    df.loc[1, "Removed due to developmental issues"] = "?"
+    with pytest.raises(FormatError, match=r"m\.csv, line 4, column 'Removed due to "
+                       r"developmental issues': expected X \(removed\) or an empty cell, "
+                       r"found '\?'; also read: 1, yes, true \(removed\)"):
+        read_export(_write(tmp_path / "m.csv", _epa_csv(df)))
+
+
+@pytest.mark.parametrize(("banner", "first", "says"), [
+    ("Data shown is distance moved (mm) in 2 minute intervals", 1.5, "kept in mm"),
+    ("Data shown is distance moved (cm) in 2 minute intervals", 15.0,
+     "converted from cm to mm (x10), the unit of the banner row"),
+    ("", 15.0, "no banner row states the unit"),
+])
+def test_epa_distance_unit_from_the_banner(tmp_path, banner, first, says):
+    """stranger52 E3: a file in mm was multiplied by 10."""
+    ex = read_export(_write(tmp_path / "u.csv", _epa_csv(_epa_frame(), banner=banner)))
+    assert ex.data["distance"].tolist()[:2] == [first, first / 6]
+    assert any(says in n for n in ex.notes)
+
+
+def test_epa_unknown_banner_unit_is_refused(tmp_path):
+    text = _epa_csv(_epa_frame(), banner="Data shown is distance moved (px) in 2 minute "
+                    "intervals")
+    with pytest.raises(FormatError, match=r"u\.csv: the banner row 'Data shown is distance "
+                       r"moved \(px\) in 2 minute intervals' states the distance unit 'px'"):
+        read_export(_write(tmp_path / "u.csv", text))
+
+
+def test_epa_and_bmdrc_split_over_two_sheets_read_as_one_table(tmp_path):
+    """stranger52 E5: only the first sheet was read (1916 of 3832 larvae), nothing said."""
+    df = _epa_frame()
+    x = tmp_path / "split.xlsx"
+    with pd.ExcelWriter(x) as w:
+        for name, part in (("Data", df.iloc[:2]), ("Data (2)", df.iloc[2:])):
+            pd.DataFrame([["Data shown is distance moved (cm) in 2 minute intervals"]]).to_excel(
+                w, sheet_name=name, index=False, header=False)
+            part.to_excel(w, sheet_name=name, index=False, startrow=1)
+    ex = read_export(x)
+    assert ex.wells["well"].tolist() == ["A01", "A02", "H01"]
+    assert ex.data["distance"].tolist()[-2:] == [20.0, 0.0]
+    assert any("read sheets 'Data' (2 rows), 'Data (2)' (1 rows) as one table" in n
+               for n in ex.notes)
+    long = pd.DataFrame({"chemical.id": 2, "conc": [0, 0, 5, 5], "plate.id": 20544,
+                         "well": ["A01", "A01", "B01", "B01"], "variable": ["t0", "t1"] * 2,
+                         "value": [0.5, 1.0, 0.0, 2.0]})
+    b = tmp_path / "bmdrc.xlsx"
+    with pd.ExcelWriter(b) as w:
+        long.iloc[:2].to_excel(w, sheet_name="Data", index=False)
+        long.iloc[2:].to_excel(w, sheet_name="Data (2)", index=False)
+    ex = read_export(b)
+    assert ex.format == "bmdrc-long"
+    assert ex.wells.set_index("well")["concentration"].to_dict() == {"A01": 0.0, "B01": 5.0}
+    assert ex.data["distance"].tolist() == [0.5, 1.0, 0.0, 2.0]
+
+
+def test_epa_messages_name_what_was_found(tmp_path):
+    """stranger52 M4: 'unknown layout', bins listed as the header, seconds read as minutes."""
+    nm = _epa_frame().rename(columns={"Concentration (μM)": "Concentration (nM)"})
+    with pytest.raises(FormatError, match=re.escape(
+            "missing 'Concentration (μM)'; the header's other columns are ['Chemical', "
+            "'Concentration (nM)', 'Link plates tested together', 'Plate #', 'Removed due to "
+            "developmental issues', 'Removed due to tracking issues/errors', 'Well'] (and 2 "
+            "bins '0-2' …): 'Concentration (nM)' is not read as µM")):
+        read_export(_write(tmp_path / "nm.csv", _epa_csv(nm)))
+    um = _epa_frame().rename(columns={"Concentration (μM)": "Concentration (uM)"})
+    assert read_export(_write(tmp_path / "um.csv", _epa_csv(um))).wells[
+        "concentration"].tolist() == [10.0, 10.0, 0.0]
+    sec = _epa_frame().rename(columns={"0-2": "1200-1320", "2-4": "1320-1440"})
+    with pytest.raises(FormatError, match=re.escape(
+            "s.csv: the bin labels are read as minutes: '1200-1320' is a 120-min bin, but the "
+            "banner row says 2-minute intervals (labels in seconds?)")):
+        read_export(_write(tmp_path / "s.csv", _epa_csv(sec)))
+    two = _epa_csv(_epa_frame(), banner="").replace(
+        "Removed due to developmental issues,Removed due to tracking issues/errors",
+        "developmental issues,tracking issues/errors")
+    with pytest.raises(FormatError, match=re.escape(
+            "t.csv: the EPA light/dark header is split over two rows (row 1: 'Removed', "
+            "'Time (min)' over merged cells; row 2: 'Plate #', 'Well' …)")):
+        read_export(_write(tmp_path / "t.csv", "Removed,,,,,,,Time (min),\n" + two))
+
+
+def test_epa_copied_sheet_is_refused_naming_both_sheets(tmp_path):
+    x = tmp_path / "copy.xlsx"
+    with pd.ExcelWriter(x) as w:
+        for name in ("Data", "Data (2)"):
+            pd.DataFrame([["Data shown is distance moved (cm) in 2 minute intervals"]]).to_excel(
+                w, sheet_name=name, index=False, header=False)
+            _epa_frame().to_excel(w, sheet_name=name, index=False, startrow=1)
+    with pytest.raises(FormatError, match=re.escape(
+            "copy.xlsx, sheet 'Data (2)': larva (Plate # 'OP-1', Well 'A01') is in sheet "
+            "'Data' row 3 and again in sheet 'Data (2)' row 3: the sheets repeat the same rows")):
+        read_export(x)
+
+def test_bmdrc_concentrations_with_decimal_commas(tmp_path):
+    text = ("chemical.id;conc;plate.id;well;variable;value\n"
+            "2;0;20544;A01;t0;0,5\n2;0;20544;A01;t1;1,25\n"
+            "2;2,16;20544;B01;t0;0\n2;2,16;20544;B01;t1;0,75\n")
+    ex = read_export(_write(tmp_path / "b.csv", text))
+    assert ex.format == "bmdrc-long"
+    assert ex.wells.set_index("well")["concentration"].to_dict() == {"A01": 0.0, "B01": 2.16}
+    assert ex.data["distance"].tolist() == [0.5, 1.25, 0.0, 0.75]
 
 MORPH = ("chemical.id,bottle.id,conc,plate.id,well,MO24,MORT,PE__,DNC_\n"
          "725,B1,0,22200,A01,0,0,0,0\n"

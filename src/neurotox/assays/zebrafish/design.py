@@ -22,6 +22,29 @@ def design_info(exports: list[Export], plate_map: pd.DataFrame | None) -> pd.Dat
     return info
 
 
+def unmapped_notes(larvae: pd.DataFrame, exports: list[Export],
+                   plate_map: pd.DataFrame | None, layouts: dict | None) -> list[str]:
+    """The warning (none or one) naming exported larvae the plate map (the design) leaves out.
+
+    When the exports carry no concentrations, the plate map is the design: an
+    exported well it does not list (a row missing from the map, or a well
+    column off the plate such as ``A13``) has no concentration and is not
+    analysed — named here, as a layout's missing well is an error.
+    """
+    if layouts or plate_map is None or file_wells(exports) is not None:
+        return []   # a layout is checked on its own; export concentrations are the design
+    listed = set(zip(plate_map["plate"].astype(str), plate_map["well"], strict=True))
+    missing = [f"{p}-{w}" for p, w in zip(larvae["plate"].astype(str), larvae["well"],
+                                          strict=True) if (p, w) not in listed]
+    if not missing:
+        return []
+    more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
+    return [f"warning: {len(missing)} exported well(s) are not in the plate map: "
+            f"{', '.join(missing[:10])}{more}; not analysed (no concentration): add them to "
+            "the plate map (an empty well with no concentration), or check the export's well "
+            "columns"]
+
+
 def design(larvae: pd.DataFrame, *, layouts: dict[str, pd.DataFrame] | None,
            groups: dict[str, dict[str, Any]] | None, file_info: pd.DataFrame | None,
            params: ZebrafishParameters) -> pd.DataFrame:

@@ -23,7 +23,7 @@ import pandas as pd
 
 from neurotox import endpoints
 from neurotox.assays.base import AssayResult
-from neurotox.assays.zebrafish.design import design, design_info
+from neurotox.assays.zebrafish.design import design, design_info, unmapped_notes
 from neurotox.assays.zebrafish.exclusions import larva_exclusions
 from neurotox.assays.zebrafish.larvae import (
     LarvaMatrix,
@@ -114,6 +114,7 @@ def analyse_epr(exports, params, *, study_id, layouts, groups, plate_map, notes
     larvae, m, absent = with_mapped_larvae(larvae, m, None if layouts else plate_map)
     larvae = design(larvae, layouts=layouts, groups=groups,
                     file_info=design_info(exports, plate_map), params=params)
+    notes += unmapped_notes(larvae, exports, plate_map, layouts)
     keep = ~larvae["blank"].to_numpy()
     larvae, m, absent = larvae[keep].reset_index(drop=True), m.subset(keep), absent[keep]
     larvae["exclusion_reason"] = larva_exclusions(larvae, m, params, plate_map=plate_map)

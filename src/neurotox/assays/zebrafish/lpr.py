@@ -17,7 +17,12 @@ import pandas as pd
 from neurotox import endpoints
 from neurotox.assays.base import AssayResult
 from neurotox.assays.zebrafish.calls import stimulus_calls, tanguay_calls
-from neurotox.assays.zebrafish.design import codes_as_locations, design, design_info
+from neurotox.assays.zebrafish.design import (
+    codes_as_locations,
+    design,
+    design_info,
+    unmapped_notes,
+)
 from neurotox.assays.zebrafish.exclusions import larva_exclusions
 from neurotox.assays.zebrafish.inputs import bins_of, file_wells
 from neurotox.assays.zebrafish.larvae import (
@@ -62,6 +67,7 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     layouts = codes_as_locations(mapped, layouts)
     larvae = design(mapped, layouts=layouts, groups=groups,
                     file_info=design_info(exports, plate_map), params=params)
+    notes += unmapped_notes(mapped, exports, plate_map, layouts)
     if "location" in mapped.columns and any("location" in df.columns
                                             for df in (layouts or {}).values()):
         notes.append("layout in ZebraLab location codes: joined on the exports' own location "

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from neurotox.delimited import check_header_names
+from neurotox.delimited import check_header_names, with_points
 from neurotox.errors import FormatError
 from neurotox.files import check_frame_magnitudes
 from neurotox.io.text import (
@@ -111,24 +111,34 @@ def header_sets(src: Source, aliases: dict[str, str] | None = None) -> list[set[
 
 
 def load_sheets(src: Source, accept: Callable[[set[str]], bool], *,
-                aliases: dict[str, str] | None = None, **kwargs) -> pd.DataFrame:
+                aliases: dict[str, str] | None = None,
+                header_row: Callable[[list], int | None] | None = None,
+                **kwargs) -> pd.DataFrame:
     """:func:`load_table` of every sheet holding the export, as one table.
 
     A workbook may carry the export on several sheets with the same header (a
-    table split at the spreadsheet's row limit): their rows are read in sheet
-    order, as one table (duplicated larva/bin rows are refused afterwards, as in
-    one sheet). Sheets whose header ``accept`` refuses (notes, settings) are not
-    read, and said; a sheet with another export header is refused, naming it.
-    Text files: :func:`load_table`.
+    table split at the spreadsheet's row limit, or by plate): their rows are
+    read in sheet order, as one table (duplicated larva/bin rows are refused
+    afterwards, as in one sheet). Sheets whose header ``accept`` refuses (notes,
+    settings) are not read, and said; a sheet with another export header is
+    refused, naming both sheets. ``header_row`` finds the header among a sheet's
+    first rows (below banner rows; the first non-empty row without it). Text
+    files: :func:`load_table` (below ``header_row``'s row when given). The
+    sheets read and the rows above each header are in ``attrs["sheets"]``.
     """
-    heads = sheet_headers(src)
-    if None in heads:
-        return load_table(src, **kwargs)
     aliases = aliases or {}
-    ok = {n: h for n, h in heads.items()
-          if accept({aliases.get(norm(c), norm(c)) for c in h if c})}
+    if src.container not in ("xlsx", "xls"):
+        skip = header_row(src.first_rows()) if header_row else None
+        df = load_table(src, **({"skiprows": skip} if skip else {}), **kwargs)
+        df.attrs["sheets"] = {None: skip or 0}
+        return df
+    heads = _sheet_heads(src, header_row)
+    ok = {n: (at, h) for n, (at, h) in heads.items() if at is not None
+          and accept({aliases.get(norm(c), norm(c)) for c in h if c})}
+    if not ok:
+        raise FormatError("no sheet holds this export's header", path=src.path)
     first = next(iter(ok))
-    other = [n for n in ok if ok[n] != ok[first]]
+    other = [n for n in ok if ok[n][1] != ok[first][1]]
     if other:
         raise FormatError(f"sheets {first!r} and {other[0]!r} both hold this export with "
                           "different headers; cannot tell whether one continues the other "
@@ -138,21 +148,71 @@ def load_sheets(src: Source, accept: Callable[[set[str]], bool], *,
     if skipped:
         src.notes.append(f"sheet(s) {', '.join(map(repr, skipped))} not read: their first "
                          "row is not the export's header")
-    frames = [load_table(src, sheet=n, **kwargs) for n in ok]
+    if header_row is None:    # the first non-empty row, as load_table finds it
+        ok = {n: (0, h) for n, (_, h) in ok.items()}
+    frames = [load_table(src, sheet=n, skiprows=ok[n][0], **kwargs) for n in ok]
     sizes = ", ".join(f"{n!r} ({len(f)} rows)" for n, f in zip(ok, frames, strict=True))
     if len(frames) == 1:
         if len(heads) > 1:
             src.notes.append(f"read sheet {sizes}")
+        frames[0].attrs["sheets"] = {first: ok[first][0]}
         return frames[0]
     src.notes.append(f"read sheets {sizes} as one table (the same header)")
     offsets, parts, at = [], [], 0
     for name, f in zip(ok, frames, strict=True):
-        offsets.append((name, at))
+        offsets.append((name, at, ok[name][0]))
         parts.append(f.set_axis(np.arange(at, at + len(f))))
         at += len(f)
     df = pd.concat(parts)
     df.attrs["origin"] = ("sheets", offsets)
+    df.attrs["sheets"] = {n: ok[n][0] for n in ok}
     return df
+
+
+def refuse_sheet_repeats(df: pd.DataFrame, keys: list[str], src: Source, what: str) -> None:
+    """Refuse sheets (read as one table by :func:`load_sheets`) that repeat each other's rows.
+
+    A copied sheet, or a sheet per plate without the plate in its rows, repeats
+    the same ``keys`` (plate, well, bin …): read as one export continued it
+    would hold every larva twice. The error names both sheets and rows.
+    """
+    origin = df.attrs.get("origin")
+    if not origin or origin[0] != "sheets":
+        return
+    starts = np.array([o[1] for o in origin[1]])
+    sheet = np.searchsorted(starts, df.index.to_numpy(int), side="right") - 1
+    first = pd.Series(sheet, index=df.index).groupby([df[k] for k in keys], sort=False,
+                                                     dropna=False).transform("first")
+    other = np.flatnonzero(sheet != first.to_numpy())
+    if not len(other):
+        return
+    i = int(other[0])
+    same = (df[keys] == df[keys].iloc[i]).all(axis=1).to_numpy()
+    j = int(np.flatnonzero(same)[0])
+    here, there = row_where(df, src, i), row_where(df, src, j)
+    found = ", ".join(f"{k} {df[k].iloc[i]!r}" for k in keys)
+    raise FormatError(f"{what} ({found}) is in {there} and again in {here}: the sheets repeat "
+                      "the same rows (a copied sheet?); sheets with one header are read as one "
+                      "table continued: delete the copy, or give each sheet as its own file",
+                      path=src.path, where=here.split(" row ")[0])
+
+
+def _sheet_heads(src: Source, header_row: Callable[[list], int | None] | None
+                 ) -> dict[str, tuple[int | None, list[str]]]:
+    """Each visible sheet's header: its row (rows above it) and cells, trailing blanks cut."""
+    hidden = _hidden(src)
+    out = {}
+    for name, rows in src.sheets.items():
+        if name in hidden:
+            continue
+        cells = cell_rows(rows)
+        at = header_row(rows) if header_row else \
+            next((i for i, r in enumerate(cells) if any(r)), None)
+        head = cells[at] if at is not None else []
+        while head and not head[-1]:
+            head = head[:-1]
+        out[name] = (at, head)
+    return out
 
 
 def _not_empty(df: pd.DataFrame, src: Source, origin: tuple[str, int] | None = None
@@ -195,8 +255,8 @@ def rows_where(df: pd.DataFrame, src: Source, *, first: int = 0) -> list[str]:
     if kind == "sheets":      # several sheets read as one (load_sheets): skip = offsets
         out = []
         for v in map(int, labels):
-            name, at = next((n, a) for n, a in reversed(skip) if a <= v)
-            out.append(f"sheet {name!r} row {v - at + 2}")
+            name, at, above = next(o for o in reversed(skip) if o[1] <= v)
+            out.append(f"sheet {name!r} row {v - at + 2 + above}")
         return out
     if kind == "sheet":
         return [f"row {skip + 2 + int(v)}" for v in labels]
@@ -257,6 +317,64 @@ def numeric(df: pd.DataFrame, columns: list[str], src: Source, *,
                                   where=f"{row_where(df, src, i)}, column {col!r}")
         df[col] = num
     return df
+
+
+#: Concentration units a cell may repeat after its number when the header states the same.
+_MICROMOLAR = r"(?:µM|μM|uM)"
+
+
+def concentrations(df: pd.DataFrame, col: str, src: Source, *,
+                   header: str | None = None) -> pd.Series:
+    """A concentration column as numbers; blank cells (empty wells) stay missing.
+
+    Decimal commas are read as in the file's other numbers (``;``/tab text files
+    and workbooks: ``2,16`` is 2.16); a number followed by the unit the header
+    states (``0.1 uM`` under ``Concentration (µM)``) is the number. Any other cell
+    (``0.1 mM``, ``high``, a negative number) is refused naming its row and the
+    column ``header`` (the file's own header text): a larva whose concentration
+    cannot be read is never dropped as an empty well.
+    """
+    s = df[col]
+    if s.dtype.kind in "fiub":
+        num = s.astype(float)
+        text = shown = None
+    else:
+        shown = s
+        text = s.astype("string").str.strip().fillna("")
+        if header is not None and re.search(_MICROMOLAR + r"\)?\s*$", header):
+            text = text.str.replace(r"\s*" + _MICROMOLAR + r"$", "", regex=True)
+        if not (src.container in ("text", "gzip") and src.delimiter == ","):
+            text = text.map(with_points)
+        blank = text.isin(NA_VALUES)
+        num = pd.to_numeric(text.where(~blank), errors="coerce").astype(float)
+    bad = (num.isna() & ~blank) if text is not None else pd.Series(False, index=s.index)
+    bad |= num.notna() & ~(np.isfinite(num.to_numpy()) & (num.to_numpy() >= 0))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        found = repr(shown.iloc[i]) if shown is not None else f"{num.iloc[i]:g}"
+        raise FormatError(f"expected a concentration (a number >= 0, or an empty cell for an "
+                          f"empty well), found {found}; {int(bad.sum())} such cell(s)",
+                          path=src.path,
+                          where=f"{row_where(df, src, i)}, column {header or col!r}")
+    return num
+
+
+def unassigned_chemicals(df: pd.DataFrame, conc: pd.Series, chem: str | None,
+                         src: Source) -> str | None:
+    """The warning for larvae whose chemical is named but whose concentration cell is empty."""
+    if chem is None:
+        return None
+    named = df[chem].astype("string").str.strip().fillna("")
+    gap = conc.isna() & ~named.isin(NA_VALUES)
+    if not gap.any():
+        return None
+    rows = rows_where(df[gap.to_numpy()].head(3), src)
+    more = ", …" if gap.sum() > 3 else ""
+    first = named[gap].iloc[0]
+    return (f"warning: {src.path.name}: {int(gap.sum())} larva(e) with a chemical but an empty "
+            f"concentration cell ({', '.join(rows)}{more}; e.g. {first!r}) are not analysed "
+            "unless the chemical is the vehicle: write 0 for vehicle wells and the "
+            "concentration for treated ones")
 
 
 def wells(values: pd.Series, src: Source, column: str) -> pd.Series:

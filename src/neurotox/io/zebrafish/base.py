@@ -318,7 +318,8 @@ def read_export(path: str | Path, *, format: str | None = None) -> Export:
         raise FormatError(f"{reader.name}: expected data rows, found none", path=src.path)
     check_data(out)
     out.notes.insert(0, f"{src.path.name}: format {reader.name} ({how})")
-    out.notes[1:1] = [f"{src.path.name}: {n}" for n in src.notes]
+    out.notes[1:1] = [n if n.startswith("warning: ") else f"{src.path.name}: {n}"
+                      for n in src.notes]   # a warning names its file itself
     return out
 
 

@@ -27,10 +27,14 @@ import pandas as pd
 
 from neurotox.errors import FormatError
 from neurotox.io.zebrafish._tables import (
-    load_table,
+    concentrations,
+    load_sheets,
     normalise_columns,
     numeric,
     plate_id,
+    refuse_sheet_repeats,
+    row_where,
+    unassigned_chemicals,
     wells,
 )
 from neurotox.io.zebrafish.base import (
@@ -54,9 +58,12 @@ def _first_row(src: Source) -> list[str]:
 
 
 def _well_info(df: pd.DataFrame, plate: pd.Series, well: pd.Series, conc: str,
-               chem: str | None) -> pd.DataFrame:
+               chem: str | None, src: Source) -> pd.DataFrame:
+    values = concentrations(df, conc, src)
+    if note := unassigned_chemicals(df, values, chem, src):
+        src.notes.append(note)
     info = pd.DataFrame({"plate": plate.to_numpy(), "well": well.to_numpy(),
-                         "concentration": pd.to_numeric(df[conc], errors="coerce").to_numpy()})
+                         "concentration": values.to_numpy()})
     if chem is not None:
         info["chemical"] = df[chem].astype(str).to_numpy()
     return info.drop_duplicates(["plate", "well"]).reset_index(drop=True)
@@ -82,7 +89,8 @@ def _match_wide(src: Source) -> bool:
 
 
 def _read_wide(src: Source) -> Export:
-    df = normalise_columns(load_table(src, dtype=str), src=src)
+    df = normalise_columns(load_sheets(src, lambda h: {"well", "conc"} <= h, dtype=str),
+                           src=src)
     cols = list(df.columns)
     pcol = "plate" if "plate" in cols else "plate_id"
     require_columns(cols, ["well", "conc", pcol], path=src.path)
@@ -99,7 +107,7 @@ def _read_wide(src: Source) -> Export:
     notes = [f"bin numbers only: assumed {DEFAULT_BIN_S:g}-s bins, t{first} = bin 0",
              "empty cells are wells removed by the lab (kept as missing)"]
     return Export("tanguay-wide", "bins", out, src.path, notes,
-                  _well_info(df, plate, well, "conc", chem))
+                  _well_info(df, plate, well, "conc", chem, src))
 
 
 register_reader(Reader(
@@ -117,7 +125,8 @@ def _match_tlong(src: Source) -> bool:
 
 
 def _read_tlong(src: Source) -> Export:
-    df = normalise_columns(load_table(src, dtype={"plate.id": str, "well": str}), src=src)
+    df = normalise_columns(load_sheets(src, lambda h: {"well", "conc", "starttime"} <= h,
+                                       dtype={"plate.id": str, "well": str}), src=src)
     require_columns(list(df.columns), ["well", "plate_id", "conc", "starttime", "vd_smldist",
                                        "vd_lardist"], path=src.path)
     numeric(df, ["starttime"], src)
@@ -133,7 +142,7 @@ def _read_tlong(src: Source) -> Export:
     chem = "chemical_id" if "chemical_id" in df.columns else None
     return Export("tanguay-long", "bins", out, src.path,
                   ["distance per bin = vd_smldist + vd_lardist"],
-                  _well_info(df, plate, well, "conc", chem))
+                  _well_info(df, plate, well, "conc", chem, src))
 
 
 register_reader(Reader(
@@ -151,10 +160,12 @@ def _match_bmdrc(src: Source) -> bool:
 
 
 def _read_bmdrc(src: Source) -> Export:
-    df = normalise_columns(load_table(src, dtype=str), src=src)
+    df = normalise_columns(load_sheets(src, lambda h: {"conc", "well", "variable", "value"}
+                                       <= h, dtype=str), src=src)
     pcol = "plate_id" if "plate_id" in df.columns else "plate"
     require_columns(list(df.columns), ["conc", pcol, "well", "variable", "value"],
                     path=src.path)
+    refuse_sheet_repeats(df, [pcol, "well", "variable"], src, "larva and bin")
     numeric(df, ["value"], src, nonnegative=True)   # distance per bin
     num = df["variable"].astype(str).str.extract(r"(\d+)", expand=False)
     if num.isna().any():
@@ -166,7 +177,7 @@ def _read_bmdrc(src: Source) -> Export:
     chem = "chemical_id" if "chemical_id" in df.columns else None
     return Export("bmdrc-long", "bins", out, src.path,
                   [f"bin numbers only: assumed {DEFAULT_BIN_S:g}-s bins"],
-                  _well_info(df, plate, well, "conc", chem))
+                  _well_info(df, plate, well, "conc", chem, src))
 
 
 register_reader(Reader(
@@ -188,39 +199,140 @@ def _epa_header_row(rows: list[tuple]) -> int | None:
     return None
 
 
+_BANNER_UNIT = re.compile(r"distance\s+moved\s*\(\s*([^)\s]*)\s*\)", re.IGNORECASE)
+#: Millimetres per unit of the distance the EPA banner row states.
+_MM_PER = {"mm": 1.0, "cm": 10.0, "m": 1000.0}
+
+
+def _epa_unit(rows: list, hdr: int, src: Source, where: str | None) -> tuple[float, str]:
+    """Millimetres per unit of the bins (from the banner row above the header) and the note.
+
+    The EPA banner (``Data shown is distance moved (cm) in 2 minute intervals``) is
+    the file's only statement of the unit; without one, cm (the EPA's) is assumed.
+    """
+    for row in rows[:hdr]:
+        text = " ".join(str(c) for c in row if c is not None and str(c).strip())
+        if m := _BANNER_UNIT.search(text):
+            unit = m.group(1).lower()
+            if unit not in _MM_PER:
+                raise FormatError(f"the banner row {text.strip()!r} states the distance "
+                                  f"unit {m.group(1)!r}; expected one of 'mm', 'cm', 'm'",
+                                  path=src.path, where=where)
+            how = ("kept in mm" if unit == "mm" else
+                   f"converted from {unit} to mm (x{_MM_PER[unit]:g})")
+            return _MM_PER[unit], f"distance {how}, the unit of the banner row {text.strip()!r}"
+    return 10.0, ("distance converted from cm to mm (x10): no banner row states the unit "
+                  "('Data shown is distance moved (cm) …'), the EPA's cm assumed")
+
+
+_EPA_NEED = {"plate": "Plate #", "well": "Well", "concentration_m": "Concentration (μM)"}
+_EPA_ALIASES = {"concentration_um": "concentration_m", "concentration_micromolar":
+                "concentration_m", "plate_id": "plate", "plate_no": "plate"}
+
+
+def _conc_hint(columns: list[str]) -> str:
+    other = [c for c in columns if norm(c).startswith("conc")]
+    if not other:
+        return ""
+    return (f": {other[0]!r} is not read as µM (the unit it states is not µM): give the "
+            "concentrations in µM under 'Concentration (μM)'")
+
+
 def _epa_tables(src: Source) -> dict[str | None, list]:
     """Sheets of a workbook, or the first rows of a csv/txt (key None)."""
     return src.sheets if src.container in ("xlsx", "xls") else {None: src.first_rows()}
 
 
+def _epa_two_row_header(rows: list[tuple]) -> int | None:
+    """The row of ``Plate #``/``Well`` below a row of ``Removed`` over merged cells, if any."""
+    for i, r in enumerate(rows[1:10], start=1):
+        cells = [norm(c) for c in r if c is not None]
+        above = [norm(c) for c in rows[i - 1] if c is not None]
+        if "well" in cells and "plate" in cells and any("removed" in c for c in above):
+            return i
+    return None
+
+
 def _match_epa(src: Source) -> bool:
-    return any(_epa_header_row(rows) is not None for rows in _epa_tables(src).values())
+    return any(_epa_header_row(rows) is not None or _epa_two_row_header(rows) is not None
+               for rows in _epa_tables(src).values())
 
 
-def _read_epa(src: Source) -> Export:
-    tables = _epa_tables(src)
-    sheet = next(k for k, rows in tables.items() if _epa_header_row(rows) is not None)
-    hdr = _epa_header_row(tables[sheet])
-    df = load_table(src, skiprows=hdr, header=0, sheet=0 if sheet is None else sheet,
-                    dtype=str if sheet is None else None)
-    where = None if sheet is None else f"sheet {sheet!r}"
-    df = df.loc[:, [c for c in df.columns if not str(c).startswith("Unnamed")]]
-    labels = {str(c): c for c in df.columns}
-    bins = [(c, _MINUTES.match(str(c))) for c in df.columns]
+def _refuse_two_row_header(tables: dict[str | None, list], src: Source) -> None:
+    if any(_epa_header_row(rows) is not None for rows in tables.values()):
+        return
+    name, rows = next((n, r) for n, r in tables.items() if _epa_two_row_header(r) is not None)
+    i = _epa_two_row_header(rows)
+    top = [str(c).strip() for c in rows[i - 1] if c is not None and str(c).strip()]
+    raise FormatError(f"the EPA light/dark header is split over two rows (row {i}: "
+                      f"{', '.join(map(repr, top))} over merged cells; row {i + 1}: 'Plate #', "
+                      "'Well' …); expected one header row with 'Removed due to developmental "
+                      "issues', 'Removed due to tracking issues/errors', 'Plate #', 'Well', "
+                      "'Concentration (μM)' and the bins '20-22' …: unmerge the cells and put "
+                      "each column's full name in one row", path=src.path,
+                      where=None if name is None else f"sheet {name!r}")
+
+
+def _epa_bins(labels: dict[str, object], banner: str, src: Source, where: str | None
+              ) -> list[tuple[object, float, float]]:
+    """The bin columns ``20-22`` (minutes): start and end in minutes, checked against the banner."""
+    bins = [(c, _MINUTES.match(str(c))) for c in labels.values()]
     bins = [(c, float(m.group(1)), float(m.group(2))) for c, m in bins if m]
     if not bins:
         raise FormatError(f"expected bin columns like '20-22' (minutes), found "
                           f"{sorted(labels)}", path=src.path, where=where)
-    key = {norm(c): c for c in df.columns}
-    need = {"plate": "plate", "well": "well", "concentration_m": "concentration"}
-    missing = [n for n in need if n not in key]
+    width = bins[0][2] - bins[0][1]
+    stated = re.search(r"in\s+(\d+(?:\.\d+)?)\s*-?\s*min", banner, re.IGNORECASE)
+    if stated and width != float(stated.group(1)) or not stated and bins[-1][2] > 24 * 60:
+        said = (f"the banner row says {stated.group(1)}-minute intervals" if stated else
+                f"that would be a {bins[-1][2] / 60:g}-h recording")
+        raise FormatError(f"the bin labels are read as minutes: {str(bins[0][0])!r} is a "
+                          f"{width:g}-min bin, but {said} (labels in seconds?); expected bins "
+                          "labelled in minutes ('20-22')", path=src.path, where=where)
+    return bins
+
+
+def _read_epa(src: Source) -> Export:
+    tables = _epa_tables(src)
+    _refuse_two_row_header(tables, src)
+    df = load_sheets(src, lambda _: True, header_row=_epa_header_row,
+                     dtype=None if src.sheets else str)
+    read = df.attrs["sheets"]
+    sheet, hdr = next(iter(read.items()))
+    where = None if sheet is None else f"sheet {sheet!r}"
+    df = df.loc[:, [c for c in df.columns if not str(c).startswith("Unnamed")]]
+    labels = {str(c): c for c in df.columns}
+    banner = " ".join(str(c) for r in tables[sheet][:hdr] for c in r if c is not None)
+    bins = _epa_bins(labels, banner, src, where)
+    key = {_EPA_ALIASES.get(norm(c), norm(c)): c for c in df.columns}
+    missing = [name for k, name in _EPA_NEED.items() if k not in key]
     if missing:
-        raise FormatError(f"expected columns 'Plate #', 'Well', 'Concentration (μM)', found "
-                          f"{sorted(labels)}", path=src.path, where=where)
+        binned = {str(c) for c, _, _ in bins}
+        others = sorted(n for n in labels if n not in binned)
+        raise FormatError(f"expected columns {', '.join(map(repr, _EPA_NEED.values()))}; "
+                          f"missing {', '.join(map(repr, missing))}; the header's other "
+                          f"columns are {others} (and {len(bins)} bins "
+                          f"{str(bins[0][0])!r} …){_conc_hint(others)}",
+                          path=src.path, where=where)
     df = df[df[key["well"]].notna()].copy()
+    refuse_sheet_repeats(df, [key["plate"], key["well"]], src, "larva")
     numeric(df, [c for c, _, _ in bins], src, nonnegative=True)   # cm per bin
-    df = df.reset_index(drop=True)
-    values = df[[c for c, _, _ in bins]].to_numpy(float) * 10
+    conc = concentrations(df, key["concentration_m"], src,
+                          header=str(key["concentration_m"]).strip())
+    chem = key.get("chemical")
+    if note := unassigned_chemicals(df, conc, chem, src):
+        src.notes.append(note)
+    reasons = _epa_reasons(df, src)
+    df, conc = df.reset_index(drop=True), conc.reset_index(drop=True)
+    reasons = reasons.reset_index(drop=True)
+    units = {n: _epa_unit(tables[n], at, src, f"sheet {n!r}" if n else None)
+             for n, at in read.items()}
+    mm_per, unit_note = units[sheet]
+    if differ := [n for n in units if units[n][0] != mm_per]:
+        raise FormatError(f"sheets {sheet!r} and {differ[0]!r} state different distance "
+                          f"units in their banner rows ({units[sheet][1]}; "
+                          f"{units[differ[0]][1]})", path=src.path)
+    values = df[[c for c, _, _ in bins]].to_numpy(float) * mm_per
     n, k = values.shape
     plate = df[key["plate"]].astype(str).str.strip()
     well = wells(df[key["well"]], src, "Well")
@@ -231,27 +343,54 @@ def _read_epa(src: Source) -> Export:
                         "animal": np.repeat(well.to_numpy(), k),
                         "bin": np.tile(np.arange(k), n), "start_s": np.tile(start, n),
                         "end_s": np.tile(end, n), "distance": values.reshape(-1)})
-    info = pd.DataFrame({"plate": plate, "well": well,
-                         "concentration": pd.to_numeric(df[key["concentration_m"]],
-                                                        errors="coerce")})
-    if "chemical" in key:
-        info["chemical"] = df[key["chemical"]].astype(str)
-    info["exclusion_reason"] = _epa_reasons(df)
+    info = pd.DataFrame({"plate": plate, "well": well, "concentration": conc})
+    if chem is not None:
+        info["chemical"] = df[chem].astype(str)
+    info["exclusion_reason"] = reasons
     notes = [f"{'sheet ' + repr(sheet) + ', ' if sheet is not None else ''}header on row "
-             f"{hdr + 1}",
-             "distance converted from cm to mm (x10)",
-             f"{int((info['exclusion_reason'] != '').sum())} larvae marked removed (X)"]
+             f"{hdr + 1}" + (" (each sheet)" if len(read) > 1 else ""),
+             unit_note,
+             f"{int((info['exclusion_reason'] != '').sum())} larvae marked removed (X, 1, "
+             "yes or true)"]
     out = out.sort_values(["plate", "animal", "bin"]).reset_index(drop=True)
     return Export("epa-lightdark", "bins", out, src.path, notes, info)
 
 
-def _epa_reasons(df: pd.DataFrame) -> pd.Series:
+#: Marks of a *Removed due to …* cell: removed, and kept (an empty cell keeps the larva too).
+REMOVED_MARKS = frozenset({"x", "1", "yes", "y", "true", "removed"})
+KEPT_MARKS = frozenset({"", "0", "no", "n", "false", "-"})
+
+
+def _epa_reasons(df: pd.DataFrame, src: Source) -> pd.Series:
+    """Each larva's removal reasons: the *Removed* columns marked ``X`` (or 1, yes, true).
+
+    Any other mark is an error naming the row and column: which larvae the lab
+    removed cannot be guessed.
+    """
     reasons = pd.Series("", index=df.index, dtype=object)
     for col in [c for c in df.columns if "removed" in norm(c)]:
-        marked = df[col].astype(str).str.strip().str.upper().eq("X")
+        mark = df[col].map(_mark_text)
+        bad = ~mark.isin(REMOVED_MARKS | KEPT_MARKS)
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise FormatError(f"expected X (removed) or an empty cell, found "
+                              f"{df[col].iloc[i]!r}; also read: 1, yes, true (removed) and "
+                              "0, no, false (kept)", path=src.path,
+                              where=f"{row_where(df, src, i)}, column {str(col).strip()!r}")
+        marked = mark.isin(REMOVED_MARKS)
         label = str(col).strip()
         reasons = reasons.where(~marked, reasons.where(reasons == "", reasons + "; ") + label)
     return reasons
+
+
+def _mark_text(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int | float) and float(value) in (0.0, 1.0):
+        return str(int(value))
+    return str(value).strip().lower()
 
 
 register_reader(Reader(

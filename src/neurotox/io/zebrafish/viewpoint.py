@@ -112,7 +112,7 @@ def check_sheets_repeat(df: pd.DataFrame, src: Source) -> None:
     if not origin or origin[0] != "sheets":
         return
     keys = [c for c in ("samplecode", "location", "an", "start") if c in df.columns]
-    starts = np.array([at for _, at in origin[1]])
+    starts = np.array([o[1] for o in origin[1]])   # (sheet, first row, rows above)
     sheet = pd.Series(np.searchsorted(starts, df.index.to_numpy(int), side="right") - 1,
                       index=df.index)
     grouped = sheet.groupby([df[k] for k in keys], sort=False, dropna=False)
