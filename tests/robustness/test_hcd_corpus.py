@@ -72,6 +72,12 @@ CASES = [
     Case("two-files-one-domain", domains(raw={"DM.XPT": GOOD_DM}), ARGS,
          "two files for domain 'dm'", "send"),
     Case("no-folder", {"other.txt": "x"}, ARGS, "SEND study folder not found", "send"),
+    # stranger53 HS7: a domain file given for its folder said "SEND study folder not found"
+    Case("a-domain-file-not-its-folder", domains(),
+         ("hcd", "import-send", "{dir}/send/dm.xpt", "--db", "{out}"),
+         "expected a SEND study folder, found a SEND domain file: give its folder", "send/dm.xpt"),
+    Case("a-file-not-a-folder", {"send": "x"}, ARGS,
+         "send: expected a SEND study folder, found a file", "send"),
     # a folder or a broken link named bw.xpt was skipped silently: no body weights
     Case("domain-is-a-folder", {**domains(drop=("bw",)), "send/bw.xpt/x": "x"}, ARGS,
          "cannot read file: Is a directory", "send/bw.xpt"),
@@ -256,3 +262,16 @@ def test_ranges_that_match_nothing_warn_and_fail_under_warnings_as_errors(filled
     assert res.exit_code == 2 and res.output.strip() == (
         "Error: option '--age-weeks': age_weeks must be [low, high] with 0 <= low <= high, "
         "found [10.0, 7.0]")
+
+
+def test_a_domain_file_given_for_its_folder_names_the_folder(invoke, tmp_path, monkeypatch):
+    from tests.robustness.corpus import materialise
+
+    materialise(domains(), tmp_path)
+    (tmp_path / "send" / "dm.xpt").rename(tmp_path / "send" / "DM.XPT")     # any case
+    monkeypatch.chdir(tmp_path)
+    res = invoke("hcd", "import-send", "send/DM.XPT", "--db", "h.sqlite")
+    assert res.exit_code == 2 and res.output.strip() == (
+        "Error: send/DM.XPT: expected a SEND study folder, found a SEND domain file: give its "
+        "folder 'send'")
+    assert not (tmp_path / "h.sqlite").exists()
