@@ -206,6 +206,66 @@ def test_force_replaces_only_a_file_the_same_command_wrote(filled_db, invoke, co
     assert out.read_bytes() == first
 
 
+def _edit_cell(path):
+    """An analyst's edit: one value changed, the file's marks (header, metadata) kept."""
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".csv":
+        lines = path.read_text().splitlines(keepends=True)
+        cells = lines[1].split(",")
+        cells[-1] = "edited\n"
+        path.write_text("".join([lines[0], ",".join(cells), *lines[2:]]))
+    else:
+        table = pq.read_table(path)
+        pq.write_table(table.slice(1), path)           # schema metadata kept, a row gone
+
+
+@pytest.mark.parametrize("command", ["ranges", "export"])
+@pytest.mark.parametrize("name", ["out.csv", "out.parquet"])
+def test_force_never_replaces_an_output_edited_by_hand(filled_db, invoke, command, name):
+    """stranger53 HX10: only the header was checked, so '--force' replaced an export a
+    person had edited (a row added, a cell changed)."""
+    import hashlib
+
+    out = filled_db.parent / name
+    sidecar = filled_db.parent / f"{name}.sha256"
+    assert invoke("--quiet", "hcd", command, "--db", filled_db, "-o", out).exit_code == 0
+    assert sidecar.read_text() == f"{hashlib.sha256(out.read_bytes()).hexdigest()}  {name}\n"
+    _edit_cell(out)
+    edited = out.read_bytes()
+    res = invoke("hcd", command, "--db", filled_db, "-o", out, "--force")
+    assert res.exit_code == 2
+    assert res.output.strip() == (
+        f"Error: {out}: not replaced: --force replaces only a file 'neurotox hcd {command}' "
+        f"wrote, and it changed after it was written (SHA-256 differs from '{name}.sha256'); "
+        "remove it yourself or choose another name")
+    assert out.read_bytes() == edited
+    sidecar.unlink()                  # no record of what was written (an older neurotox)
+    res = invoke("hcd", command, "--db", filled_db, "-o", out, "--force")
+    assert res.exit_code == 2 and f"there is no checksum file '{name}.sha256' beside it to " \
+        "show it unchanged since;" in res.output
+    assert out.read_bytes() == edited and not sidecar.exists()
+
+
+@pytest.mark.parametrize("command", ["ranges", "export"])
+def test_a_checksum_file_is_replaced_only_when_it_is_the_outputs(filled_db, invoke, command):
+    out = filled_db.parent / "out.csv"
+    sidecar = filled_db.parent / "out.csv.sha256"
+    sidecar.write_text("my notes\n")
+    res = invoke("hcd", command, "--db", filled_db, "-o", out)
+    assert res.exit_code == 2
+    assert res.output.strip() == f"Error: {sidecar}: exists; use --force to replace it"
+    res = invoke("hcd", command, "--db", filled_db, "-o", out, "--force")
+    assert res.exit_code == 2 and res.output.strip() == (
+        f"Error: {sidecar}: not replaced: it is not the checksum file of 'out.csv'; remove it "
+        "yourself or choose another name")
+    assert sidecar.read_text() == "my notes\n" and not out.exists()
+    # the export deleted, its checksum file kept: replaced with --force
+    sidecar.write_text(f"{'0' * 64}  out.csv\n")
+    assert invoke("hcd", command, "--db", filled_db, "-o", out, "--force").exit_code == 0
+    assert sidecar.read_text().endswith("  out.csv\n") and out.exists()
+
+
 @pytest.mark.parametrize("command", ["ranges", "export"])
 def test_force_never_replaces_a_foreign_file(filled_db, invoke, command):
     subjects = filled_db.parent / "subjects.csv"
