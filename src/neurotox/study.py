@@ -439,6 +439,26 @@ class ReportSettings(BaseModel):
         return v.strip().lower() if isinstance(v, str) else v
 
 
+#: Oldest age at the start of a study that an age (option, key, stored animal) may give, in
+#: weeks (about 19 years: above any laboratory animal's age at the start of a study).
+MAX_AGE_WEEKS = 1000.0
+
+
+def age_weeks_problem(weeks: float) -> str | None:
+    """Why ``weeks`` is no age at the start of a study (None when it is one).
+
+    One rule for every age neurotox's historical controls take (``hcd add
+    --age-weeks``, ``hcd ranges --age-weeks``, the study key, a stored animal's
+    age): a finite number from 0 to :data:`MAX_AGE_WEEKS`. NaN, infinity and
+    1e300 would be stored for every animal of a study, or select nothing.
+    """
+    if math.isnan(weeks):
+        return f"expected an age in weeks, found {weeks!r} (not a number)"
+    if not 0 <= weeks <= MAX_AGE_WEEKS:
+        return (f"expected an age in weeks from 0 to {MAX_AGE_WEEKS:g}, found {weeks:g}")
+    return None
+
+
 class HistoricalStrata(BaseModel):
     """Strata of the historical controls a study is compared with (``None``: any).
 
@@ -461,8 +481,13 @@ class HistoricalStrata(BaseModel):
     @field_validator("age_weeks")
     @classmethod
     def _band(cls, band: tuple[float, float] | None) -> tuple[float, float] | None:
-        if band is not None and not (math.isfinite(band[0]) and math.isfinite(band[1])
-                                     and 0 <= band[0] <= band[1]):
+        if band is None:
+            return band
+        for end in band:
+            why = age_weeks_problem(end)
+            if why:
+                raise ValueError(f"age_weeks {list(band)}: {why}")
+        if not band[0] <= band[1]:
             raise ValueError(f"age_weeks must be [low, high] with 0 <= low <= high, found "
                              f"{list(band)}")
         return band
@@ -481,7 +506,7 @@ class HistoricalControls(BaseModel):
 
     database: str = Field(min_length=1)
     strata: HistoricalStrata = Field(default_factory=HistoricalStrata)
-    window_years: float | None = Field(default=None, gt=0, le=100)
+    window_years: float | None = Field(default=None, gt=0, le=100, allow_inf_nan=False)
     until: dt.date | None = None
     min_studies: int = Field(default=3, ge=2, le=100)
 

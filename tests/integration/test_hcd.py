@@ -127,6 +127,63 @@ def test_a_changed_run_folder_is_refused(invoke, runs, tmp_path):
     assert not (tmp_path / "h.sqlite").exists()     # nothing opened, nothing written
 
 
+def _journal_mode(path: Path) -> str:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        return con.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("command", [
+    ("add", "{run}"), ("list",), ("list", "--audit"), ("ranges",),
+    ("export", "-o", "{tmp}/x.csv"), ("remove", "1", "--reason", "test"),
+])
+def test_a_refused_sqlite_file_of_another_program_is_left_as_it_was(invoke, runs, tmp_path,
+                                                                  command):
+    """stranger53 H6: the refused file was first switched to WAL mode (header bytes 19/20
+    1 -> 2, a lasting change of another program's file)."""
+    import sqlite3
+
+    other = tmp_path / "lims.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE patients (id INTEGER, name TEXT)")
+    con.execute("INSERT INTO patients VALUES (1, 'kept')")
+    con.commit()
+    con.close()
+    before = other.read_bytes()
+    assert before[18:20] == b"\x01\x01"                       # rollback journal
+    args = [a.format(run=runs[101], tmp=tmp_path) for a in command]
+    res = invoke("hcd", *args, "--db", other)
+    assert res.exit_code == 2
+    assert res.output.strip().splitlines()[-1] == (
+        f"Error: sqlite:///{other}: not a neurotox database: it holds other tables "
+        "('patients'); give a new file or a neurotox database")
+    assert other.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lims.sqlite"]
+    assert _journal_mode(other) == "delete"
+
+
+def test_only_a_command_that_writes_sets_wal_mode(invoke, runs, tmp_path):
+    """A read command (list, ranges, export) leaves a neurotox database's journal mode."""
+    import sqlite3
+
+    path = tmp_path / "hcd.sqlite"
+    assert invoke("hcd", "add", runs[101], "--db", path).exit_code == 0
+    assert _journal_mode(path) == "wal"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode = DELETE")
+    con.close()
+    for args in (("list",), ("ranges", "--endpoint", "brain_weight"),
+                 ("export", "-o", tmp_path / "x.csv")):
+        assert invoke("hcd", *args, "--db", path).exit_code == 0
+        assert _journal_mode(path) == "delete"
+    assert invoke("hcd", "add", runs[102], "--db", path).exit_code == 0
+    assert _journal_mode(path) == "wal"
+
+
 def _rewrite_manifest(run: Path, key=None) -> None:
     """Recompute every output hash and the self-hash, as anyone can; sign with ``key``
     if given, else keep the signature the manifest has."""

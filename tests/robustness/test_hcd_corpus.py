@@ -72,6 +72,12 @@ CASES = [
     Case("two-files-one-domain", domains(raw={"DM.XPT": GOOD_DM}), ARGS,
          "two files for domain 'dm'", "send"),
     Case("no-folder", {"other.txt": "x"}, ARGS, "SEND study folder not found", "send"),
+    # stranger53 HS7: a domain file given for its folder said "SEND study folder not found"
+    Case("a-domain-file-not-its-folder", domains(),
+         ("hcd", "import-send", "{dir}/send/dm.xpt", "--db", "{out}"),
+         "expected a SEND study folder, found a SEND domain file: give its folder", "send/dm.xpt"),
+    Case("a-file-not-a-folder", {"send": "x"}, ARGS,
+         "send: expected a SEND study folder, found a file", "send"),
     # a folder or a broken link named bw.xpt was skipped silently: no body weights
     Case("domain-is-a-folder", {**domains(drop=("bw",)), "send/bw.xpt/x": "x"}, ARGS,
          "cannot read file: Is a directory", "send/bw.xpt"),
@@ -200,6 +206,66 @@ def test_force_replaces_only_a_file_the_same_command_wrote(filled_db, invoke, co
     assert out.read_bytes() == first
 
 
+def _edit_cell(path):
+    """An analyst's edit: one value changed, the file's marks (header, metadata) kept."""
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".csv":
+        lines = path.read_text().splitlines(keepends=True)
+        cells = lines[1].split(",")
+        cells[-1] = "edited\n"
+        path.write_text("".join([lines[0], ",".join(cells), *lines[2:]]))
+    else:
+        table = pq.read_table(path)
+        pq.write_table(table.slice(1), path)           # schema metadata kept, a row gone
+
+
+@pytest.mark.parametrize("command", ["ranges", "export"])
+@pytest.mark.parametrize("name", ["out.csv", "out.parquet"])
+def test_force_never_replaces_an_output_edited_by_hand(filled_db, invoke, command, name):
+    """stranger53 HX10: only the header was checked, so '--force' replaced an export a
+    person had edited (a row added, a cell changed)."""
+    import hashlib
+
+    out = filled_db.parent / name
+    sidecar = filled_db.parent / f"{name}.sha256"
+    assert invoke("--quiet", "hcd", command, "--db", filled_db, "-o", out).exit_code == 0
+    assert sidecar.read_text() == f"{hashlib.sha256(out.read_bytes()).hexdigest()}  {name}\n"
+    _edit_cell(out)
+    edited = out.read_bytes()
+    res = invoke("hcd", command, "--db", filled_db, "-o", out, "--force")
+    assert res.exit_code == 2
+    assert res.output.strip() == (
+        f"Error: {out}: not replaced: --force replaces only a file 'neurotox hcd {command}' "
+        f"wrote, and it changed after it was written (SHA-256 differs from '{name}.sha256'); "
+        "remove it yourself or choose another name")
+    assert out.read_bytes() == edited
+    sidecar.unlink()                  # no record of what was written (an older neurotox)
+    res = invoke("hcd", command, "--db", filled_db, "-o", out, "--force")
+    assert res.exit_code == 2 and f"there is no checksum file '{name}.sha256' beside it to " \
+        "show it unchanged since;" in res.output
+    assert out.read_bytes() == edited and not sidecar.exists()
+
+
+@pytest.mark.parametrize("command", ["ranges", "export"])
+def test_a_checksum_file_is_replaced_only_when_it_is_the_outputs(filled_db, invoke, command):
+    out = filled_db.parent / "out.csv"
+    sidecar = filled_db.parent / "out.csv.sha256"
+    sidecar.write_text("my notes\n")
+    res = invoke("hcd", command, "--db", filled_db, "-o", out)
+    assert res.exit_code == 2
+    assert res.output.strip() == f"Error: {sidecar}: exists; use --force to replace it"
+    res = invoke("hcd", command, "--db", filled_db, "-o", out, "--force")
+    assert res.exit_code == 2 and res.output.strip() == (
+        f"Error: {sidecar}: not replaced: it is not the checksum file of 'out.csv'; remove it "
+        "yourself or choose another name")
+    assert sidecar.read_text() == "my notes\n" and not out.exists()
+    # the export deleted, its checksum file kept: replaced with --force
+    sidecar.write_text(f"{'0' * 64}  out.csv\n")
+    assert invoke("hcd", command, "--db", filled_db, "-o", out, "--force").exit_code == 0
+    assert sidecar.read_text().endswith("  out.csv\n") and out.exists()
+
+
 @pytest.mark.parametrize("command", ["ranges", "export"])
 def test_force_never_replaces_a_foreign_file(filled_db, invoke, command):
     subjects = filled_db.parent / "subjects.csv"
@@ -256,3 +322,16 @@ def test_ranges_that_match_nothing_warn_and_fail_under_warnings_as_errors(filled
     assert res.exit_code == 2 and res.output.strip() == (
         "Error: option '--age-weeks': age_weeks must be [low, high] with 0 <= low <= high, "
         "found [10.0, 7.0]")
+
+
+def test_a_domain_file_given_for_its_folder_names_the_folder(invoke, tmp_path, monkeypatch):
+    from tests.robustness.corpus import materialise
+
+    materialise(domains(), tmp_path)
+    (tmp_path / "send" / "dm.xpt").rename(tmp_path / "send" / "DM.XPT")     # any case
+    monkeypatch.chdir(tmp_path)
+    res = invoke("hcd", "import-send", "send/DM.XPT", "--db", "h.sqlite")
+    assert res.exit_code == 2 and res.output.strip() == (
+        "Error: send/DM.XPT: expected a SEND study folder, found a SEND domain file: give its "
+        "folder 'send'")
+    assert not (tmp_path / "h.sqlite").exists()

@@ -12,6 +12,7 @@ from typing import Any
 
 import click
 
+from neurotox.cli.options import AGE_WEEKS, WINDOW_YEARS
 from neurotox.errors import shown
 from neurotox.files import output_committed
 
@@ -92,7 +93,7 @@ def hcd() -> None:
 @db_option
 @click.option("--all-groups/--controls-only", default=False, show_default=True,
               help="Also store treated animals (never included in ranges).")
-@click.option("--age-weeks", type=click.FloatRange(min=0), default=None,
+@click.option("--age-weeks", type=AGE_WEEKS, default=None,
               help="Age of the animals at the start of the study, in weeks.")
 @click.option("--apparatus", default="", help="Apparatus used for every value of the run.")
 @click.option("--session-length", default="", help="Session length, e.g. '60 min'.")
@@ -132,6 +133,8 @@ def add(report_dir: Path, db: str | None, all_groups: bool, age_weeks: float | N
 def _check_dates(study: dict[str, str]) -> None:
     import datetime as dt
 
+    from neurotox.hcd.store import future_date_problem
+
     for key in ("start_date", "end_date"):
         if study.get(key):
             try:
@@ -139,6 +142,9 @@ def _check_dates(study: dict[str, str]) -> None:
             except ValueError:
                 raise click.BadParameter(f"expected YYYY-MM-DD, found {study[key]!r}",
                                          param_hint=f"--{key.replace('_', '-')}") from None
+    future = future_date_problem(study.get("start_date", ""), "start date")
+    if future:
+        raise click.BadParameter(future, param_hint="--start-date")
     if study.get("start_date") and study.get("end_date") and \
             study["end_date"] < study["start_date"]:
         raise click.BadParameter(f"the end date {study['end_date']} is before the start date "
@@ -281,9 +287,9 @@ def remove(study: str, db: str | None, reason: str) -> None:
 @click.option("--facility", default=None, help="Stratum: test facility.")
 @click.option("--apparatus", default=None, help="Stratum: apparatus.")
 @click.option("--session-length", default=None, help="Stratum: session length.")
-@click.option("--age-weeks", nargs=2, type=float, default=None, metavar="LOW HIGH",
+@click.option("--age-weeks", nargs=2, type=AGE_WEEKS, default=None, metavar="LOW HIGH",
               help="Stratum: age band in weeks.")
-@click.option("--window-years", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--window-years", type=WINDOW_YEARS, default=None,
               help="Only studies started within this many years (before --until or today).")
 @click.option("--until", default=None, help="End of the window (YYYY-MM-DD).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,

@@ -68,7 +68,34 @@ class FiniteFloat(click.ParamType):
         return number
 
 
+class AgeWeeks(click.ParamType):
+    """An age in weeks at the start of a study (:func:`neurotox.study.age_weeks_problem`).
+
+    Every ``hcd`` command's ``--age-weeks`` takes the same rule: a finite number
+    from 0 to :data:`neurotox.study.MAX_AGE_WEEKS`.
+    """
+
+    name = "weeks"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        """The age; a usage error naming what was found."""
+        from neurotox.study import age_weeks_problem
+
+        try:
+            weeks = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"expected an age in weeks, found {value!r}", param, ctx)
+        why = age_weeks_problem(weeks)
+        if why:
+            self.fail(why, param, ctx)
+        return weeks
+
+
 FINITE_FLOAT = FiniteFloat()
+AGE_WEEKS = AgeWeeks()
+#: Time window of historical controls, in years: as the study key ``window_years``.
+WINDOW_YEARS = FiniteFloat(0.0, 100.0)
 #: Pixel size in µm: what the imaging parameters accept (neurotox.io.plates.PIXEL_SIZE_RANGE;
 #: far smaller sizes make every µm setting millions of pixels: a field would never end).
 PIXEL_SIZE = FiniteFloat(0.02, 50.0)

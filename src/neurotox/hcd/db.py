@@ -8,9 +8,12 @@ SQLite file. A laboratory server is named as
 ``postgresql+psycopg://user:password@host/dbname`` (``pip install neurotox[postgres]``).
 
 SQLite files run in WAL mode (readers do not block the writer) with foreign keys
-on; each write transaction takes the write lock at its start (``BEGIN
-IMMEDIATE``) and waits up to 60 s for another writer, so two imports at once
-queue rather than fail or interleave.
+on. WAL is a lasting property of the file, so it is set only by a command that
+writes, once the file is known to be neurotox's (new, or holding its tables):
+another program's SQLite file that is refused is left byte for byte as it was,
+and a read command never changes the journal mode. Each write transaction takes
+the write lock at its start (``BEGIN IMMEDIATE``) and waits up to 60 s for another
+writer, so two imports at once queue rather than fail or interleave.
 """
 
 from __future__ import annotations
@@ -144,7 +147,6 @@ def _sqlite_setup(engine: sa.Engine) -> None:
         dbapi_conn.isolation_level = None          # transactions are begun below
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}")
-        cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA foreign_keys = ON")
         cur.execute("PRAGMA synchronous = FULL")
         cur.close()
@@ -152,6 +154,15 @@ def _sqlite_setup(engine: sa.Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _use_wal(engine: sa.Engine) -> None:
+    """Switch a SQLite file known to be neurotox's to WAL mode (lasting; outside a transaction)."""
+    raw = engine.raw_connection()
+    try:
+        raw.driver_connection.execute("PRAGMA journal_mode = WAL").close()
+    finally:
+        raw.close()
 
 
 def connect(db: str | None = None, *, create: bool = True,
@@ -171,7 +182,9 @@ def connect(db: str | None = None, *, create: bool = True,
         A command that only reads (list, export, ranges, a report's ranges): a
         SQLite file in a folder this user cannot write (a read-only share) is
         opened as an unchanging file, without the lock and journal files SQLite
-        would create beside it; its schema must then be up to date.
+        would create beside it; its schema must then be up to date. A read
+        command never switches a SQLite file to WAL mode (a lasting change);
+        a writing one does, once the file is known to be neurotox's.
 
     Raises
     ------
@@ -203,7 +216,12 @@ def connect(db: str | None = None, *, create: bool = True,
     if parsed.get_backend_name() == "sqlite" and not frozen:
         _sqlite_setup(engine)
     try:
-        _check_version(engine, file) if frozen else migrate(engine, create=create)
+        if frozen:
+            _check_version(engine, file)
+        else:
+            migrate(engine, create=create)     # refuses a database that is not neurotox's
+            if parsed.get_backend_name() == "sqlite" and not readonly:
+                _use_wal(engine)
     except sa.exc.OperationalError as exc:
         engine.dispose()
         raise InputError(f"cannot open database {display_url(url)}: "

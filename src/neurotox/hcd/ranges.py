@@ -57,7 +57,7 @@ class Query(HistoricalStrata):
 
     """
 
-    window_years: float | None = Field(default=None, gt=0, le=100)
+    window_years: float | None = Field(default=None, gt=0, le=100, allow_inf_nan=False)
     until: dt.date | None = None
 
     @classmethod

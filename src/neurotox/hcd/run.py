@@ -199,7 +199,12 @@ def run_batch(folder: str | Path, *, all_groups: bool = False, age_weeks: float 
         not checked; ``Batch.verified`` says so.
 
     """
+    from neurotox.study import age_weeks_problem
+
     folder = Path(folder)
+    why = None if age_weeks is None else age_weeks_problem(age_weeks)
+    if why:
+        raise InputError(why, where="age_weeks")
     if not folder.is_dir():
         raise InputError("run folder not found", path=folder)
     manifest, signature = _manifest(folder, key)

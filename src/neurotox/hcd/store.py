@@ -154,6 +154,7 @@ def add(engine: sa.Engine, batch: Batch, *, replace: str | None = None) -> Added
     """
     batch.check()
     _check_dates(batch)
+    _check_ages(batch)
     if replace is not None and not replace.strip():
         raise InputError("a reason is required to replace a study", where="option '--reason'")
     try:
@@ -168,10 +169,39 @@ def add(engine: sa.Engine, batch: Batch, *, replace: str | None = None) -> Added
         raise _duplicate(batch, found) from None
 
 
-def _check_dates(batch: Batch) -> None:
-    """Refuse a study whose end date (ISO) lies before its start date, naming both fields."""
+def future_date_problem(text: str, what: str) -> str | None:
+    """Why the ISO date ``text`` cannot be a past study's ``what`` ("start date"), or None.
+
+    A date after tomorrow (UTC: a study that ended today east of Greenwich may be
+    dated tomorrow) has not come yet: no historical control can have started then.
+    """
     import datetime as dt
 
+    try:
+        day = dt.date.fromisoformat(str(text or ""))
+    except ValueError:              # not given (or not ISO): said elsewhere
+        return None
+    today = dt.datetime.now(dt.UTC).date()
+    if day > today + dt.timedelta(days=1):
+        return f"the study's {what} {day} lies in the future (today is {today}, UTC)"
+    return None
+
+
+def _check_dates(batch: Batch) -> None:
+    """Refuse a study that starts in the future or ends before it starts, naming the fields.
+
+    An end date in the future (a study still running) is a warning.
+    """
+    import datetime as dt
+
+    from neurotox.files import warn_or_refuse
+
+    future = future_date_problem(batch.study.get("start_date", ""), "start date")
+    if future:
+        raise InputError(future, path=batch.source_path, where="field 'start_date'")
+    future = future_date_problem(batch.study.get("end_date", ""), "end date")
+    if future:
+        warn_or_refuse(f"{batch.source_path}: {future}: is the study still running?")
     try:
         start, end = (dt.date.fromisoformat(str(batch.study.get(k) or ""))
                       for k in ("start_date", "end_date"))
@@ -180,6 +210,23 @@ def _check_dates(batch: Batch) -> None:
     if end < start:
         raise InputError(f"the study's end date {end} is before its start date {start}",
                          path=batch.source_path, where="fields 'start_date', 'end_date'")
+
+
+def _check_ages(batch: Batch) -> None:
+    """Refuse an animal whose age is no age at the start of a study (NaN: not recorded).
+
+    The same rule as every age option (:func:`neurotox.study.age_weeks_problem`),
+    for every source: infinity or 1e300 days would be stored for good.
+    """
+    from neurotox.study import MAX_AGE_WEEKS, age_weeks_problem
+
+    days = pd.to_numeric(batch.animals["age_days"], errors="coerce").astype(float)
+    bad = days.notna() & ~days.between(0, MAX_AGE_WEEKS * 7)
+    if bad.any():
+        subject, age = batch.animals.loc[bad, "subject"].iloc[0], days[bad].iloc[0]
+        raise InputError(f"animal {subject}: age {age:g} days: {age_weeks_problem(age / 7)}"
+                         + (f" (and {int(bad.sum()) - 1} more animal(s))" if bad.sum() > 1
+                            else ""), path=batch.source_path, where="field 'age_days'")
 
 
 def _duplicate(batch: Batch, found: list[Match]) -> InputError:

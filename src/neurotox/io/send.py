@@ -29,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
-from neurotox.files import check_array_magnitude
+from neurotox.files import check_array_magnitude, file_kind
 from neurotox.io.output import note, sha256_file
 
 #: Required columns per domain. ``dm``, ``tx`` and ``ts`` must be present; of the
@@ -98,6 +98,18 @@ def find_domains(folder: Path) -> dict[str, Path]:
     return found
 
 
+def _not_a_folder(path: Path) -> str:
+    """What ``path``, given as a SEND study folder, is instead (a domain file: its folder)."""
+    if not path.exists():
+        return "SEND study folder not found"
+    if not path.is_file():
+        return f"expected a SEND study folder, found {file_kind(path.stat().st_mode)}"
+    if path.suffix.lower() == ".xpt":
+        return (f"expected a SEND study folder, found a SEND domain file: give its folder "
+                f"{str(path.parent)!r}")
+    return "expected a SEND study folder, found a file"
+
+
 def read_send(folder: str | Path) -> SendStudy:
     """Read and check the SEND domains of a study folder.
 
@@ -122,7 +134,7 @@ def read_send(folder: str | Path) -> SendStudy:
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise InputError("SEND study folder not found", path=folder)
+        raise InputError(_not_a_folder(folder), path=folder)
     files = find_domains(folder)
     missing = [d for d in DESIGN_DOMAINS if d not in files]
     if missing:

@@ -105,6 +105,11 @@ def test_rows_hash_depends_on_values_only_not_order():
 @pytest.mark.parametrize(("options", "match"), [
     ({"age_weeks": (12, 8)}, "age_weeks must be"),
     ({"window_years": -1}, "window_years"),
+    ({"window_years": float("nan")}, "options: window_years: Input should be a finite number"),
+    ({"age_weeks": (8, float("inf"))}, r"options: age_weeks: age_weeks \[8.0, inf\]: expected "
+                                       r"an age in weeks from 0 to 1000, found inf"),
+    ({"age_weeks": (float("nan"), 8)}, r"age_weeks \[nan, 8.0\]: expected an age in weeks, "
+                                       r"found nan \(not a number\)"),
     ({"strian": "x"}, "strian"),
     ({"until": "2026-13-01"}, r"options: until: expected a date YYYY-MM-DD, found "
                               r"'2026-13-01' \(month value is outside expected range of 1-12\)"),

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 from tests.hcd_backends import hcd_engine, hcd_url  # noqa: F401  (fixtures)
-from tests.send_files import write_study
+from tests.send_files import ANIMALS, write_study
 
 from neurotox.errors import InputError
 from neurotox.hcd import db, schema, store
@@ -242,3 +242,79 @@ def test_an_end_date_before_the_start_date_is_refused(engine, batch, invoke, tmp
     assert res.exit_code == 2
     assert ("Invalid value for --start-date/--end-date: the end date 2025-01-01 is before the "
             "start date 2025-05-01") in res.output
+
+
+@pytest.mark.parametrize(("given", "found"), [
+    ("inf", "expected an age in weeks from 0 to 1000, found inf"),
+    ("1e300", "expected an age in weeks from 0 to 1000, found 1e+300"),
+    ("-1", "expected an age in weeks from 0 to 1000, found -1"),
+    ("nan", "expected an age in weeks, found nan (not a number)"),
+    ("8 weeks", "expected an age in weeks, found '8 weeks'"),
+])
+def test_every_hcd_command_takes_one_rule_for_ages(invoke, tmp_path, given, found):
+    """stranger53 M6a: 'hcd add --age-weeks inf' (or 1e300) stored age_days=inf for every
+    animal, whereas 'hcd ranges' refused the same values."""
+    res = invoke("hcd", "add", tmp_path / "run", "--db", tmp_path / "h.sqlite",
+                 f"--age-weeks={given}")
+    assert res.exit_code == 2
+    assert f"Invalid value for '--age-weeks': {found};" in res.output
+    assert not (tmp_path / "h.sqlite").exists()
+    res = invoke("hcd", "ranges", "--db", tmp_path / "h.sqlite", "--age-weeks", "8", given)
+    assert res.exit_code == 2
+    assert f"Invalid value for '--age-weeks': {found};" in res.output
+
+
+@pytest.mark.parametrize(("given", "found"), [
+    ("nan", "expected a finite number, found 'nan'"),     # said: 'less than or equal to 100'
+    ("inf", "expected a finite number, found 'inf'"),
+    ("1e300", "expected a number above 0 and at most 100, found '1e300'"),
+    ("0", "expected a number above 0 and at most 100, found '0'"),
+])
+def test_window_years_is_a_finite_number(invoke, tmp_path, given, found):
+    res = invoke("hcd", "ranges", "--db", tmp_path / "h.sqlite", "--window-years", given)
+    assert res.exit_code == 2
+    assert f"Invalid value for '--window-years': {found};" in res.output
+
+
+def test_a_stored_age_follows_the_same_rule_whatever_the_source(engine, tmp_path):
+    # SEND dm AGE 300 MONTHS = 9131 days = 1304 weeks at the start of the study
+    n = len(ANIMALS)
+    folder = write_study(tmp_path / "old", {"dm": {"AGE": [300.0] * n, "AGEU": ["MONTHS"] * n}})
+    batch = send_batch(read_send(folder))
+    with pytest.raises(InputError) as err:
+        store.add(engine, batch)
+    assert str(err.value) == (
+        f"{batch.source_path}, field 'age_days': animal S-101: age 9131.25 days: expected an "
+        "age in weeks from 0 to 1000, found 1304.46 (and 8 more animal(s))")
+    batch = send_batch(read_send(write_study(tmp_path / "syn")))
+    batch.animals.loc[batch.animals["subject"] == "S-112", "age_days"] = float("inf")
+    with pytest.raises(InputError, match=r"field 'age_days': animal S-112: age inf days: "
+                                         r"expected an age in weeks from 0 to 1000, found inf$"):
+        store.add(engine, batch)
+    assert counts(engine) == (0, 0, 0, 0)
+
+
+def test_a_study_starting_in_the_future_is_refused(engine, batch, invoke, tmp_path, caplog):
+    """stranger53 Q-futureadd: a study 'started' in 2099 entered the database."""
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC).date()
+    batch.study.update(start_date="2099-01-01")
+    with pytest.raises(InputError) as err:
+        store.add(engine, batch)
+    assert str(err.value) == (f"{batch.source_path}, field 'start_date': the study's start "
+                              f"date 2099-01-01 lies in the future (today is {today}, UTC)")
+    assert counts(engine) == (0, 0, 0, 0)
+    # tomorrow is today somewhere east of Greenwich; an end date to come is a warning
+    tomorrow = today + dt.timedelta(days=1)
+    batch.study.update(start_date=str(tomorrow), end_date="2099-06-30")
+    store.add(engine, batch)
+    assert counts(engine)[0] == 1
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"{batch.source_path}: the study's end date 2099-06-30 lies in the future (today is "
+        f"{today}, UTC): is the study still running?"]
+    res = invoke("hcd", "add", tmp_path / "run", "--db", tmp_path / "h.sqlite",
+                 "--start-date", "2099-01-01")
+    assert res.exit_code == 2 and ("Invalid value for --start-date: the study's start date "
+                                   f"2099-01-01 lies in the future (today is {today}, UTC)"
+                                   ) in res.output
