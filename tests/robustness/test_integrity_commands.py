@@ -285,7 +285,10 @@ def test_file_size_limit_is_one_line(tmp_path):
     assert res.returncode == 2, res.stderr
     lines = res.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), res.stderr
-    assert lines[0].endswith("File too large"), res.stderr
+    # named as the user gave it, not the hidden staging folder (stranger50)
+    assert lines[0].startswith(f"Error: {tmp_path / 'out'}"), res.stderr
+    assert "neurotox-tmp" not in lines[0], res.stderr
+    assert "File too large" in lines[0], res.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 
