@@ -8,10 +8,11 @@ previous complete one, never a half-written one. Stale staging folders of
 killed runs are removed by the next run on the same target.
 
 An existing target is replaced (``force``) only when it is the output of an
-earlier neurotox run -- its ``manifest.json`` says so and lists every file in
-it. The target, new or replaced, is never an input, never holds one (nothing
-holding an input is deleted) and never lies inside an input folder (a plate
-folder); a folder beside an input file (the study folder) is no input folder.
+earlier neurotox run -- its ``manifest.json`` says so, is intact (its self-hash
+matches) and lists every file in it. The target, new or replaced, is never an
+input, never holds one (nothing holding an input is deleted) and never lies
+inside an input folder (a plate folder); a folder beside an input file (the
+study folder) is no input folder.
 
 The manifest proves that the files have not changed since it was written,
 as far as its own self-hash goes: anyone able to edit files can also recompute
@@ -432,6 +433,12 @@ class Manifest:
     claimed: str
     signature: dict[str, str] | None
 
+    @property
+    def sealed(self) -> bool:
+        """True when the manifest's self-hash matches: not edited since it was written."""
+        doc = {k: v for k, v in self.doc.items() if k != "manifest_sha256"}
+        return hmac.compare_digest(hashlib.sha256(_canonical(doc)).hexdigest(), self.claimed)
+
 
 def read_manifest(path: Path, *, any_version: bool = False) -> Manifest:
     """Read and check the structure of a ``manifest.json``.
@@ -569,7 +576,7 @@ def verify_folder(folder: str | Path, *, key: SigningKey | None = None) -> Verif
     man = read_manifest(folder / MANIFEST)
     doc = {k: v for k, v in man.doc.items() if k != "manifest_sha256"}
     problems = []
-    if hashlib.sha256(_canonical(doc)).hexdigest() != man.claimed:
+    if not man.sealed:
         problems.append(f"{MANIFEST}: edited after it was written (self-hash differs)")
     signed, sentence = _check_signature(doc, man.signature, key)
     if signed:
@@ -780,6 +787,9 @@ def foreign_content(folder: Path) -> str | None:
     except InputError:
         return (f"the folder is not the output of an earlier neurotox run (no readable "
                 f"neurotox {MANIFEST})")
+    if not earlier.sealed:
+        return (f"the folder is not an intact neurotox output: its {MANIFEST} was edited after "
+                "it was written (self-hash differs), so its list of files cannot be trusted")
     if earlier.signature is not None:
         return (f"the folder is a signed output (key {earlier.signature['key_id']}): a signed "
                 "report is never replaced; write the new run (an amendment) to a new folder")

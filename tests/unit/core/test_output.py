@@ -1,5 +1,6 @@
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -334,3 +335,29 @@ def test_write_errors_name_the_output_folder_given_not_the_staging(tmp_path, mon
     assert err.value.filename2 == (filename2 and filename2.format(out="out"))
     assert err.value.strerror == reason
     assert os.listdir(tmp_path) == []
+
+
+def _notes(out: Path) -> str:
+    return (out / "notes.txt").read_text()
+
+
+def test_force_refuses_an_edited_manifest_listing_a_user_file(tmp_path):
+    """stranger53 M5: a file added by hand and listed in a hand-edited manifest was deleted
+    by --force, although verify calls that manifest edited (self-hash differs)."""
+    import hashlib
+
+    out = write_run(tmp_path / "out")
+    (out / "my_analysis.txt").write_text("years of work\n")
+    doc = json.loads((out / MANIFEST).read_text())
+    doc["outputs"].append({"path": "my_analysis.txt", "bytes": 14, "sha256": hashlib.sha256(
+        b"years of work\n").hexdigest()})
+    (out / MANIFEST).write_text(json.dumps(doc))
+    assert verify(out) == ["manifest.json: edited after it was written (self-hash differs)"]
+    with pytest.raises(OutputExistsError, match=r"^" + re.escape(
+            f"{out}: --force refused: the folder is not an intact neurotox output: its "
+            "manifest.json was edited after it was written (self-hash differs), so its list "
+            "of files cannot be trusted; move it away or remove it yourself") + "$"):
+        write_run(out, force=True, value=2)
+    assert (out / "my_analysis.txt").read_text() == "years of work\n"
+    assert _notes(out) == "value 1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
