@@ -157,6 +157,22 @@ def test_force_replaces_an_earlier_output_beside_the_inputs(tmp_path):
     assert not (tmp_path / "out" / "previous-run.txt").exists()
 
 
+def test_force_through_the_output_itself_replaces_it_end_to_end(tmp_path, monkeypatch):
+    """stranger53 L4: ``-o realout/../realout --force`` moved the earlier output aside, then
+    neither the new folder nor the old one could be renamed back (``realout/..`` was gone):
+    exit 2, nothing at realout, and the next run deleted the hidden earlier output."""
+    folder = study_case(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    r = invoke((*REPORT, "-o", "realout"), tmp_path, inputs=folder)
+    assert r.exit_code == 0, r.output
+    first = json.loads((tmp_path / "realout" / MANIFEST).read_text())["started_utc"]
+    r = invoke((*REPORT, "-o", "realout/../realout", "--force"), tmp_path, inputs=folder)
+    assert r.exit_code == 0, r.output
+    assert verify(tmp_path / "realout") == []
+    assert json.loads((tmp_path / "realout" / MANIFEST).read_text())["started_utc"] > first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "realout"]
+
+
 def test_force_replaces_an_earlier_output_in_the_study_folder(tmp_path):
     """stranger27 F2 / stranger26 F15: the first run creates ``out`` beside study.yaml;
     the re-run without --force says it exists, with --force replaces it."""

@@ -25,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import getpass
 import hashlib
 import hmac
@@ -938,25 +939,50 @@ class OutputDir:
                  record: RunRecord | None = None, inputs: Iterable[str | Path] = (),
                  key: SigningKey | None = None):
         self.target = Path(path)
+        #: Where the target is: every move uses it, never a path through the folder moved.
+        self.place = settled_path(self.target)
         self.force = force
         self.record = record or RunRecord()
         self.inputs = [Path(p) for p in inputs]
         self.key = key
+        self._restore_leftover()
         check_target(self.target, force=force, inputs=self.inputs)
         check_key(key, self.inputs)
         for p in self.inputs:   # input files as they are now, before anything reads them
             if os.path.exists(p):
                 for f in _files_in(p):
                     self.record.first_state(f)
-        parent = Path(os.path.abspath(self.target)).parent
+        self.staging = self.place.parent / f"{self._base}{_STAGING}{os.getpid()}"
+
+    @functools.cached_property
+    def _base(self) -> str:
+        """``.name`` of the target, shortened to leave room for the staging suffix."""
+        parent = self.place.parent
         suffix = len(_STAGING) + 2 + len(str(os.getpid())) + 12
-        self._base = "." + _short_name(self.target.name, suffix, _name_max(parent)
-                                        if parent.is_dir() else 255)
-        self.staging = self.target.parent / f"{self._base}{_STAGING}{os.getpid()}"
+        return "." + _short_name(self.place.name, suffix, _name_max(parent)
+                                 if parent.is_dir() else 255)
+
+    def _restore_leftover(self) -> None:
+        """Put back an earlier output a killed or failed run moved aside, when the target is gone.
+
+        ``.out.neurotox-old-PID`` is the target as it was before a run replaced it;
+        with no target left, it is the only copy, never removed (:meth:`_clean_stale`).
+        """
+        if os.path.lexists(self.place):
+            return
+        for p in sorted(self.place.parent.glob(f"{glob_escape(self._base)}{_OLD}*")):
+            pid = p.name.rsplit(_OLD, 1)[-1]
+            if not pid.isdigit() or _pid_alive(socket.gethostname(), int(pid)) \
+                    or not p.is_dir() or p.is_symlink() or input_conflict(p, self.inputs):
+                continue
+            os.replace(p, self.place)
+            log.info("restored %s, the earlier output a failed run had moved aside, to %s",
+                     p.name, self.target)
+            return
 
     # -- context management
     def __enter__(self) -> OutputDir:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.place.parent.mkdir(parents=True, exist_ok=True)
         self._clean_stale()
         # names the folder in the log (a shared JSON log tells runs apart by their run ID)
         log.debug("writing the output folder %s (staging %s)", self.target, self.staging.name)
@@ -1033,8 +1059,12 @@ class OutputDir:
         return OSError(exc.errno, exc.strerror, names[0], None, names[1])
 
     def _clean_stale(self) -> None:
-        """Remove what killed runs on this target left: never a folder holding an input."""
-        for p in self.target.parent.glob(f"{glob_escape(self._base)}.neurotox-*"):
+        """Remove what killed runs on this target left: never a folder holding an input.
+
+        A moved-aside earlier output (``-old-``) is removed only when the target
+        exists (else :meth:`_restore_leftover` has put it back).
+        """
+        for p in self.place.parent.glob(f"{glob_escape(self._base)}.neurotox-*"):
             if input_conflict(p, self.inputs):
                 continue
             if p.name.startswith(f"{self._base}{_STAGING}"):
@@ -1042,7 +1072,8 @@ class OutputDir:
                     log.info("removing leftover %s of an interrupted run", p)
                     shutil.rmtree(p, ignore_errors=True)
             elif p.name.startswith(f"{self._base}{_OLD}") and p.is_dir() \
-                    and not p.is_symlink() and foreign_content(p) is None:
+                    and not p.is_symlink() and os.path.lexists(self.place) \
+                    and foreign_content(p) is None:
                 log.info("removing leftover %s of an interrupted run", p)
                 _remove_replaced(p)
 
@@ -1086,18 +1117,18 @@ class OutputDir:
             raise OutputExistsError(f"{self.target}: refusing to use this output folder: "
                                     f"{conflict}; give a folder outside the inputs")
         old = None
-        if os.path.lexists(self.target):
+        if os.path.lexists(self.place):
             # the folder may have changed during the run: check again before replacing
             check_target(self.target, force=self.force, inputs=read)
-            old = self.target.parent / f"{self._base}{_OLD}{os.getpid()}"
+            old = self.place.parent / f"{self._base}{_OLD}{os.getpid()}"
         with _signals_deferred():   # the two renames are not split by SIGTERM
             if old is not None:
-                os.replace(self.target, old)
+                os.replace(self.place, old)
             try:
-                os.replace(self.staging, self.target)
+                os.replace(self.staging, self.place)
             except BaseException:
                 if old is not None:
-                    os.replace(old, self.target)
+                    os.replace(old, self.place)
                 raise
             # said before the held signals are raised again: a SIGTERM from now on finds
             # the output complete (the CLI then exits 0, see neurotox.cli.main)
@@ -1165,6 +1196,20 @@ class OutputDir:
             else:
                 raise ValueError(f"unknown table format {fmt!r}")
         return out
+
+
+def settled_path(path: str | Path) -> Path:
+    """``path`` absolute, with ``..`` and the links of its folder resolved; its last name kept.
+
+    ``out/../out`` is ``/abs/out`` and ``out/sub/..`` is ``/abs/out``: a path that
+    goes through the folder itself no longer leads anywhere once that folder is
+    moved aside, so every rename uses this form. A link as the last name stays a
+    link (it is refused as an output, not followed).
+    """
+    path = Path(path)
+    if path.name in ("", "..", "."):
+        return Path(os.path.realpath(path))
+    return Path(os.path.realpath(path.parent)) / path.name
 
 
 def glob_escape(name: str) -> str:
