@@ -73,6 +73,8 @@ _FORMAT_PREFIX = "neurotox-manifest/"
 KNOWN_FORMATS = ("neurotox-manifest/1", FORMAT)
 _STAGING = ".neurotox-tmp-"
 _OLD = ".neurotox-old-"
+#: A replaced output once the new one is in place: deleted, never put back.
+_REPLACED = ".neurotox-replaced-"
 _MARKER = ".neurotox-staging"
 #: Largest manifest ``verify`` reads.
 MAX_MANIFEST_BYTES = 256 << 20
@@ -1062,7 +1064,8 @@ class OutputDir:
         """Remove what killed runs on this target left: never a folder holding an input.
 
         A moved-aside earlier output (``-old-``) is removed only when the target
-        exists (else :meth:`_restore_leftover` has put it back).
+        exists (else :meth:`_restore_leftover` has put it back); a replaced one
+        (``-replaced-``) always.
         """
         for p in self.place.parent.glob(f"{glob_escape(self._base)}.neurotox-*"):
             if input_conflict(p, self.inputs):
@@ -1071,11 +1074,11 @@ class OutputDir:
                 if self._stale_staging(p):
                     log.info("removing leftover %s of an interrupted run", p)
                     shutil.rmtree(p, ignore_errors=True)
-            elif p.name.startswith(f"{self._base}{_OLD}") and p.is_dir() \
-                    and not p.is_symlink() and os.path.lexists(self.place) \
-                    and foreign_content(p) is None:
-                log.info("removing leftover %s of an interrupted run", p)
-                _remove_replaced(p)
+            elif (p.name.startswith(f"{self._base}{_REPLACED}") or (
+                    p.name.startswith(f"{self._base}{_OLD}") and os.path.lexists(self.place))) \
+                    and p.is_dir() and not p.is_symlink() and foreign_content(p) is None:
+                log.info("removing leftover %s of an earlier run (replaced by a later one)", p)
+                self._remove_old(p, what="the leftover of an earlier run")
 
     @staticmethod
     def _stale_staging(p: Path) -> bool:
@@ -1134,7 +1137,31 @@ class OutputDir:
             # the output complete (the CLI then exits 0, see neurotox.cli.main)
             output_committed(f"output folder {shown(self.target)}")
         if old is not None:
+            replaced = old.with_name(f"{self._base}{_REPLACED}{os.getpid()}")
+            with contextlib.suppress(OSError):   # its new name says: not to be restored
+                os.replace(old, replaced)
+                old = replaced
+            self._remove_old(old)
+
+    @staticmethod
+    def _remove_old(old: Path, *, what: str = "the output was written, but the earlier "
+                    "output it replaced") -> None:
+        """Delete a replaced earlier output; one that cannot be deleted is a warning, no failure.
+
+        The new output is in place by then: the run has succeeded. The folder left
+        (``.out.neurotox-replaced-PID``, or ``.out.neurotox-old-PID`` when even that
+        rename failed) is removed by a later run on the same target, or by hand; it
+        is never put back: :meth:`_restore_leftover` restores only an ``-old-``
+        folder, and only when the target is gone.
+        """
+        reason = "not everything in it could be deleted"
+        try:
             _remove_replaced(old)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+        if os.path.lexists(old):
+            log.warning("%s could not be deleted (%s): it is left as %s; delete it by hand",
+                        what, reason, shown(str(old)))
 
     # -- writers
     def path(self, relpath: str | Path) -> Path:

@@ -398,6 +398,32 @@ def test_an_earlier_output_moved_aside_by_a_running_run_is_left_alone(tmp_path):
     assert _notes(tmp_path / "out") == "value 2\n"
 
 
+def test_replaced_output_that_cannot_be_deleted_is_a_warning(tmp_path, monkeypatch, caplog):
+    """stranger53 R7: the new output was in place, deleting the old one failed (Permission
+    denied), and the run exited 2; a later run must not put that old output back."""
+    import neurotox.io.output as output
+
+    out = write_run(tmp_path / "out", value=1)
+
+    def denied(folder):
+        raise PermissionError(13, "Permission denied", str(folder / "notes.txt"))
+    monkeypatch.setattr(output, "_remove_replaced", denied)
+    caplog.set_level("INFO", logger="neurotox")
+    write_run(out, force=True, value=2)                       # no exception: the run succeeded
+    left = tmp_path / f".out.neurotox-replaced-{os.getpid()}"
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "the output was written, but the earlier output it replaced could not be deleted "
+        f"(Permission denied): it is left as {left}; delete it by hand"]
+    assert _notes(out) == "value 2\n" and verify(out) == []
+    assert _notes(left) == "value 1\n"
+    monkeypatch.undo()
+    import shutil
+    shutil.rmtree(out)                           # the user removes the new output by hand
+    write_run(out, value=3)                      # the replaced one is not put back: removed
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert _notes(out) == "value 3\n"
+
+
 def test_force_refuses_an_edited_manifest_listing_a_user_file(tmp_path):
     """stranger53 M5: a file added by hand and listed in a hand-edited manifest was deleted
     by --force, although verify calls that manifest edited (self-hash differs)."""
