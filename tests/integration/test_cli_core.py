@@ -439,3 +439,60 @@ def test_verify_of_an_empty_argument_is_an_error(invoke, tmp_path, monkeypatch):
     assert r.stderr.splitlines() == [
         "Error: neurotox verify: Invalid value for 'FOLDER': no folder given (an empty argument: "
         "an unset variable?); see 'neurotox verify --help'"]
+
+
+@pytest.mark.parametrize("args, expected", [
+    # stranger53 P12: the OECD-424 study was ignored, the second one run
+    (["tmaze", "--study", "a/study.yaml", "--study", "b/study.yaml", "-o", "out"],
+     "neurotox tmaze: option '--study' given twice: 'a/study.yaml', then 'b/study.yaml'; it "
+     "takes one value: give it once; see 'neurotox tmaze --help'"),
+    # stranger53 P11: only the second folder was written
+    (["tmaze", "--study", "a/study.yaml", "-o", "out1", "--output=out2"],
+     "neurotox tmaze: option '--output' given twice (as '-o' and '--output'): 'out1', then "
+     "'out2'; it takes one value: give it once; see 'neurotox tmaze --help'"),
+    (["--log-file", "a.log", "--log-file=b.log", "stats", "e.csv", "-o", "out"],
+     "neurotox: option '--log-file' given twice: 'a.log', then 'b.log'; it takes one value: "
+     "give it once; see 'neurotox --help'"),
+    (["hcd", "ranges", "--age-weeks", "8", "12", "--age-weeks", "1", "2"],
+     "neurotox hcd ranges: option '--age-weeks' given twice: '8 12', then '1 2'; it takes "
+     "one value: give it once; see 'neurotox hcd ranges --help'"),
+    # stranger53 P13: a folder named '--force' was created
+    (["tmaze", "--study", "a/study.yaml", "-o", "--force"],
+     "neurotox tmaze: option '-o': '--force' begins with '-' like an option (was the name "
+     "left out?); for a name that begins with '-' write './--force'; see "
+     "'neurotox tmaze --help'"),
+    (["hcd", "export", "-o-x.csv"],
+     "neurotox hcd export: option '-o': '-x.csv' begins with '-' like an option (was the "
+     "name left out?); for a name that begins with '-' write './-x.csv'; see "
+     "'neurotox hcd export --help'"),
+])
+def test_command_line_slips_are_one_line_and_write_nothing(invoke, tmp_path, monkeypatch,
+                                                           args, expected):
+    monkeypatch.chdir(tmp_path)
+    r = invoke(*args)
+    assert r.exit_code == 2
+    assert r.output.strip() == f"Error: {expected}"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_repeated_flags_and_lists_are_still_allowed(invoke, tmp_path, monkeypatch):
+    """Flags (--force --no-force) and options of many values (--param) may repeat."""
+    from neurotox.cli.main import cli
+    from neurotox.cli.tokens import command_line_slip
+
+    assert command_line_slip(cli, ["tmaze", "x.csv", "--force", "--no-force", "--param",
+                                   "a=1", "--param", "b=2", "-o", "./-out"]) is None
+    assert command_line_slip(cli, ["-q", "-v", "tmaze", "--", "-o", "a", "-o", "b"]) is None
+
+
+def test_log_file_named_like_the_output_is_refused_before_it_is_made(invoke, tmp_path,
+                                                                     monkeypatch):
+    """stranger53 SO14: the empty log file was made first, then -o refused as 'a file'."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "study.yaml").write_text(STUDY)
+    (tmp_path / "subjects.csv").write_text("subject,group,sex\nA,C,M\nB,H,F\n")
+    r = invoke("--log-file", "o-SO14", "tmaze", "--study", "study.yaml", "-o", "o-SO14")
+    assert r.exit_code == 2
+    assert r.output.strip() == ("Error: --log-file: o-SO14 is also given as 'o-SO14'; the "
+                                "log must be a file of its own")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["study.yaml", "subjects.csv"]

@@ -82,6 +82,9 @@ REPORT = ("--quiet", "report", "{dir}/study.yaml", "--format", "csv", "--no-bmd"
     ("{case}/old", "previous+same-size", "{case}/old/" + OLD_FILE + " (file) was changed "
      "after the earlier run wrote it"),
     ("{case}/link", "symlink-to-inputs", "it holds the input"),
+    # stranger53 M5: a user file listed by a hand-edited manifest (self-hash now wrong)
+    ("{case}/old", "previous+listed", "the folder is not an intact neurotox output: its "
+     "manifest.json was edited after it was written (self-hash differs)"),
 ])
 def test_force_never_replaces_inputs_or_foreign_folders(tmp_path, target, prepare, match):
     folder = study_case(tmp_path)
@@ -95,6 +98,12 @@ def test_force_never_replaces_inputs_or_foreign_folders(tmp_path, target, prepar
         if prepare.endswith("edited"):       # stranger39 F3: a table curated by hand
             with open(t / OLD_FILE, "a") as f:
                 f.write("x\n")
+        if prepare.endswith("listed"):
+            (t / "my_analysis.txt").write_text("my own analysis\n")
+            doc = json.loads((t / MANIFEST).read_text())
+            doc["outputs"].append({"path": "my_analysis.txt", "bytes": 16, "sha256":
+                                   hashlib.sha256(b"my own analysis\n").hexdigest()})
+            (t / MANIFEST).write_text(json.dumps(doc))
         if prepare.endswith("same-size"):
             text = (t / OLD_FILE).read_text()
             (t / OLD_FILE).write_text(text[:-2] + ("0" if text[-2] != "0" else "1") + text[-1])
@@ -146,6 +155,22 @@ def test_force_replaces_an_earlier_output_beside_the_inputs(tmp_path):
     assert r.exit_code == 0, r.output
     assert verify(tmp_path / "out") == []
     assert not (tmp_path / "out" / "previous-run.txt").exists()
+
+
+def test_force_through_the_output_itself_replaces_it_end_to_end(tmp_path, monkeypatch):
+    """stranger53 L4: ``-o realout/../realout --force`` moved the earlier output aside, then
+    neither the new folder nor the old one could be renamed back (``realout/..`` was gone):
+    exit 2, nothing at realout, and the next run deleted the hidden earlier output."""
+    folder = study_case(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    r = invoke((*REPORT, "-o", "realout"), tmp_path, inputs=folder)
+    assert r.exit_code == 0, r.output
+    first = json.loads((tmp_path / "realout" / MANIFEST).read_text())["started_utc"]
+    r = invoke((*REPORT, "-o", "realout/../realout", "--force"), tmp_path, inputs=folder)
+    assert r.exit_code == 0, r.output
+    assert verify(tmp_path / "realout") == []
+    assert json.loads((tmp_path / "realout" / MANIFEST).read_text())["started_utc"] > first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "realout"]
 
 
 def test_force_replaces_an_earlier_output_in_the_study_folder(tmp_path):

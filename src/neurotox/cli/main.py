@@ -208,6 +208,8 @@ class NeurotoxGroup(click.Group):
         """The group's context; a mistake in the global options is one line."""
         try:
             return super().make_context(info_name, args, parent, **extra)
+        except UsageLine:
+            raise
         except click.UsageError as exc:
             raise UsageLine.of(exc) from None
 
@@ -222,7 +224,18 @@ class NeurotoxGroup(click.Group):
         return super().resolve_command(ctx, args)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        """Parse the global options; keep the sub-command's arguments for the log check."""
+        """Parse the global options; keep the sub-command's arguments for the log check.
+
+        An option of one value given twice, here or to the sub-command, or an output
+        name that is an option (``-o --force``) is refused before anything runs
+        (click would keep the last value, or create a folder named ``--force``).
+        """
+        from neurotox.cli.tokens import command_line_slip
+
+        repeated = command_line_slip(self, list(args))
+        if repeated is not None:
+            path = " ".join([ctx.command_path, *repeated[0]])
+            raise UsageLine(f"{path}: {repeated[1]}; see '{path} --help'", ctx)
         rest = super().parse_args(ctx, args)
         ctx.meta["neurotox_command_args"] = list(rest)
         return rest
@@ -548,16 +561,7 @@ def check_log_file(log_file: Path, args: list[str]) -> None:
 
     """
     where = "--log-file"
-    for arg in _path_args(args):
-        p = Path(arg)
-        if not p.exists():
-            continue
-        if log_file.exists() and os.path.samefile(p, log_file):
-            raise InputError(f"{log_file} is also given as {arg!r}; the log must be a file "
-                             "of its own", where=where)
-        if p.is_dir() and lies_within(log_file, p):
-            raise InputError(f"{log_file} lies inside the folder {arg!r} given to the "
-                             "command; write the log elsewhere", where=where)
+    _check_not_an_argument(log_file, args)
     if not log_file.exists():
         if log_file.parent.exists() and not log_file.parent.is_dir():
             raise InputError(f"{log_file}: {str(log_file.parent)!r} is a file, not a folder",
@@ -578,6 +582,24 @@ def check_log_file(log_file: Path, args: list[str]) -> None:
     if head and not _LOG_LINE.match(head):
         raise InputError(f"{log_file} exists and is not a neurotox log; refusing to append "
                          "to it", where=where)
+
+
+def _check_not_an_argument(log_file: Path, args: list[str]) -> None:
+    """Refuse a log that is, or lies inside, a file or folder given to the command.
+
+    One not there yet is refused too: the command would create it (``-o``), and the
+    log, opened first, would take its name.
+    """
+    for arg in _path_args(args):
+        p = Path(arg)
+        same = os.path.abspath(p) == os.path.abspath(log_file) if not p.exists() else \
+            log_file.exists() and os.path.samefile(p, log_file)
+        if same:
+            raise InputError(f"{log_file} is also given as {arg!r}; the log must be a file "
+                             "of its own", where="--log-file")
+        if p.is_dir() and lies_within(log_file, p):
+            raise InputError(f"{log_file} lies inside the folder {arg!r} given to the "
+                             "command; write the log elsewhere", where="--log-file")
 
 
 def _check_not_in_an_output(log_file: Path) -> None:

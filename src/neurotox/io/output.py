@@ -8,10 +8,11 @@ previous complete one, never a half-written one. Stale staging folders of
 killed runs are removed by the next run on the same target.
 
 An existing target is replaced (``force``) only when it is the output of an
-earlier neurotox run -- its ``manifest.json`` says so and lists every file in
-it. The target, new or replaced, is never an input, never holds one (nothing
-holding an input is deleted) and never lies inside an input folder (a plate
-folder); a folder beside an input file (the study folder) is no input folder.
+earlier neurotox run -- its ``manifest.json`` says so, is intact (its self-hash
+matches) and lists every file in it. The target, new or replaced, is never an
+input, never holds one (nothing holding an input is deleted) and never lies
+inside an input folder (a plate folder); a folder beside an input file (the
+study folder) is no input folder.
 
 The manifest proves that the files have not changed since it was written,
 as far as its own self-hash goes: anyone able to edit files can also recompute
@@ -24,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import errno
+import functools
 import getpass
 import hashlib
 import hmac
@@ -71,6 +73,8 @@ _FORMAT_PREFIX = "neurotox-manifest/"
 KNOWN_FORMATS = ("neurotox-manifest/1", FORMAT)
 _STAGING = ".neurotox-tmp-"
 _OLD = ".neurotox-old-"
+#: A replaced output once the new one is in place: deleted, never put back.
+_REPLACED = ".neurotox-replaced-"
 _MARKER = ".neurotox-staging"
 #: Largest manifest ``verify`` reads.
 MAX_MANIFEST_BYTES = 256 << 20
@@ -432,6 +436,12 @@ class Manifest:
     claimed: str
     signature: dict[str, str] | None
 
+    @property
+    def sealed(self) -> bool:
+        """True when the manifest's self-hash matches: not edited since it was written."""
+        doc = {k: v for k, v in self.doc.items() if k != "manifest_sha256"}
+        return hmac.compare_digest(hashlib.sha256(_canonical(doc)).hexdigest(), self.claimed)
+
 
 def read_manifest(path: Path, *, any_version: bool = False) -> Manifest:
     """Read and check the structure of a ``manifest.json``.
@@ -569,7 +579,7 @@ def verify_folder(folder: str | Path, *, key: SigningKey | None = None) -> Verif
     man = read_manifest(folder / MANIFEST)
     doc = {k: v for k, v in man.doc.items() if k != "manifest_sha256"}
     problems = []
-    if hashlib.sha256(_canonical(doc)).hexdigest() != man.claimed:
+    if not man.sealed:
         problems.append(f"{MANIFEST}: edited after it was written (self-hash differs)")
     signed, sentence = _check_signature(doc, man.signature, key)
     if signed:
@@ -780,6 +790,9 @@ def foreign_content(folder: Path) -> str | None:
     except InputError:
         return (f"the folder is not the output of an earlier neurotox run (no readable "
                 f"neurotox {MANIFEST})")
+    if not earlier.sealed:
+        return (f"the folder is not an intact neurotox output: its {MANIFEST} was edited after "
+                "it was written (self-hash differs), so its list of files cannot be trusted")
     if earlier.signature is not None:
         return (f"the folder is a signed output (key {earlier.signature['key_id']}): a signed "
                 "report is never replaced; write the new run (an amendment) to a new folder")
@@ -928,25 +941,50 @@ class OutputDir:
                  record: RunRecord | None = None, inputs: Iterable[str | Path] = (),
                  key: SigningKey | None = None):
         self.target = Path(path)
+        #: Where the target is: every move uses it, never a path through the folder moved.
+        self.place = settled_path(self.target)
         self.force = force
         self.record = record or RunRecord()
         self.inputs = [Path(p) for p in inputs]
         self.key = key
+        self._restore_leftover()
         check_target(self.target, force=force, inputs=self.inputs)
         check_key(key, self.inputs)
         for p in self.inputs:   # input files as they are now, before anything reads them
             if os.path.exists(p):
                 for f in _files_in(p):
                     self.record.first_state(f)
-        parent = Path(os.path.abspath(self.target)).parent
+        self.staging = self.place.parent / f"{self._base}{_STAGING}{os.getpid()}"
+
+    @functools.cached_property
+    def _base(self) -> str:
+        """``.name`` of the target, shortened to leave room for the staging suffix."""
+        parent = self.place.parent
         suffix = len(_STAGING) + 2 + len(str(os.getpid())) + 12
-        self._base = "." + _short_name(self.target.name, suffix, _name_max(parent)
-                                        if parent.is_dir() else 255)
-        self.staging = self.target.parent / f"{self._base}{_STAGING}{os.getpid()}"
+        return "." + _short_name(self.place.name, suffix, _name_max(parent)
+                                 if parent.is_dir() else 255)
+
+    def _restore_leftover(self) -> None:
+        """Put back an earlier output a killed or failed run moved aside, when the target is gone.
+
+        ``.out.neurotox-old-PID`` is the target as it was before a run replaced it;
+        with no target left, it is the only copy, never removed (:meth:`_clean_stale`).
+        """
+        if os.path.lexists(self.place):
+            return
+        for p in sorted(self.place.parent.glob(f"{glob_escape(self._base)}{_OLD}*")):
+            pid = p.name.rsplit(_OLD, 1)[-1]
+            if not pid.isdigit() or _pid_alive(socket.gethostname(), int(pid)) \
+                    or not p.is_dir() or p.is_symlink() or input_conflict(p, self.inputs):
+                continue
+            os.replace(p, self.place)
+            log.info("restored %s, the earlier output a failed run had moved aside, to %s",
+                     p.name, self.target)
+            return
 
     # -- context management
     def __enter__(self) -> OutputDir:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.place.parent.mkdir(parents=True, exist_ok=True)
         self._clean_stale()
         # names the folder in the log (a shared JSON log tells runs apart by their run ID)
         log.debug("writing the output folder %s (staging %s)", self.target, self.staging.name)
@@ -1023,18 +1061,24 @@ class OutputDir:
         return OSError(exc.errno, exc.strerror, names[0], None, names[1])
 
     def _clean_stale(self) -> None:
-        """Remove what killed runs on this target left: never a folder holding an input."""
-        for p in self.target.parent.glob(f"{glob_escape(self._base)}.neurotox-*"):
+        """Remove what killed runs on this target left: never a folder holding an input.
+
+        A moved-aside earlier output (``-old-``) is removed only when the target
+        exists (else :meth:`_restore_leftover` has put it back); a replaced one
+        (``-replaced-``) always.
+        """
+        for p in self.place.parent.glob(f"{glob_escape(self._base)}.neurotox-*"):
             if input_conflict(p, self.inputs):
                 continue
             if p.name.startswith(f"{self._base}{_STAGING}"):
                 if self._stale_staging(p):
                     log.info("removing leftover %s of an interrupted run", p)
                     shutil.rmtree(p, ignore_errors=True)
-            elif p.name.startswith(f"{self._base}{_OLD}") and p.is_dir() \
-                    and not p.is_symlink() and foreign_content(p) is None:
-                log.info("removing leftover %s of an interrupted run", p)
-                _remove_replaced(p)
+            elif (p.name.startswith(f"{self._base}{_REPLACED}") or (
+                    p.name.startswith(f"{self._base}{_OLD}") and os.path.lexists(self.place))) \
+                    and p.is_dir() and not p.is_symlink() and foreign_content(p) is None:
+                log.info("removing leftover %s of an earlier run (replaced by a later one)", p)
+                self._remove_old(p, what="the leftover of an earlier run")
 
     @staticmethod
     def _stale_staging(p: Path) -> bool:
@@ -1076,24 +1120,48 @@ class OutputDir:
             raise OutputExistsError(f"{self.target}: refusing to use this output folder: "
                                     f"{conflict}; give a folder outside the inputs")
         old = None
-        if os.path.lexists(self.target):
+        if os.path.lexists(self.place):
             # the folder may have changed during the run: check again before replacing
             check_target(self.target, force=self.force, inputs=read)
-            old = self.target.parent / f"{self._base}{_OLD}{os.getpid()}"
+            old = self.place.parent / f"{self._base}{_OLD}{os.getpid()}"
         with _signals_deferred():   # the two renames are not split by SIGTERM
             if old is not None:
-                os.replace(self.target, old)
+                os.replace(self.place, old)
             try:
-                os.replace(self.staging, self.target)
+                os.replace(self.staging, self.place)
             except BaseException:
                 if old is not None:
-                    os.replace(old, self.target)
+                    os.replace(old, self.place)
                 raise
             # said before the held signals are raised again: a SIGTERM from now on finds
             # the output complete (the CLI then exits 0, see neurotox.cli.main)
             output_committed(f"output folder {shown(self.target)}")
         if old is not None:
+            replaced = old.with_name(f"{self._base}{_REPLACED}{os.getpid()}")
+            with contextlib.suppress(OSError):   # its new name says: not to be restored
+                os.replace(old, replaced)
+                old = replaced
+            self._remove_old(old)
+
+    @staticmethod
+    def _remove_old(old: Path, *, what: str = "the output was written, but the earlier "
+                    "output it replaced") -> None:
+        """Delete a replaced earlier output; one that cannot be deleted is a warning, no failure.
+
+        The new output is in place by then: the run has succeeded. The folder left
+        (``.out.neurotox-replaced-PID``, or ``.out.neurotox-old-PID`` when even that
+        rename failed) is removed by a later run on the same target, or by hand; it
+        is never put back: :meth:`_restore_leftover` restores only an ``-old-``
+        folder, and only when the target is gone.
+        """
+        reason = "not everything in it could be deleted"
+        try:
             _remove_replaced(old)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+        if os.path.lexists(old):
+            log.warning("%s could not be deleted (%s): it is left as %s; delete it by hand",
+                        what, reason, shown(str(old)))
 
     # -- writers
     def path(self, relpath: str | Path) -> Path:
@@ -1155,6 +1223,20 @@ class OutputDir:
             else:
                 raise ValueError(f"unknown table format {fmt!r}")
         return out
+
+
+def settled_path(path: str | Path) -> Path:
+    """``path`` absolute, with ``..`` and the links of its folder resolved; its last name kept.
+
+    ``out/../out`` is ``/abs/out`` and ``out/sub/..`` is ``/abs/out``: a path that
+    goes through the folder itself no longer leads anywhere once that folder is
+    moved aside, so every rename uses this form. A link as the last name stays a
+    link (it is refused as an output, not followed).
+    """
+    path = Path(path)
+    if path.name in ("", "..", "."):
+        return Path(os.path.realpath(path))
+    return Path(os.path.realpath(path.parent)) / path.name
 
 
 def glob_escape(name: str) -> str:

@@ -1,5 +1,6 @@
 import json
 import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -334,3 +335,112 @@ def test_write_errors_name_the_output_folder_given_not_the_staging(tmp_path, mon
     assert err.value.filename2 == (filename2 and filename2.format(out="out"))
     assert err.value.strerror == reason
     assert os.listdir(tmp_path) == []
+
+
+def _dead_pid() -> str:
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _notes(out: Path) -> str:
+    return (out / "notes.txt").read_text()
+
+
+@pytest.mark.parametrize("given", ["out/../out", "out/tables/..", "./out/./../out",
+                                   "out/tables/../../out"])
+def test_force_through_the_target_itself_replaces_it(tmp_path, monkeypatch, given):
+    """stranger53 L4/L9: a path through the folder being moved aside (``out/../out``,
+    ``out/tables/..``) stopped leading anywhere after the first rename; the earlier
+    output ended hidden in ``.out.neurotox-old-PID`` (and the next run deleted it), or
+    the staging folder was made inside the target and --force was refused."""
+    monkeypatch.chdir(tmp_path)
+    write_run(Path("out"))
+    write_run(Path(given), force=True, value=7)
+    assert _notes(tmp_path / "out") == "value 7\n"
+    assert verify(tmp_path / "out") == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]          # nothing hidden left
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["manifest.json",
+                                                                   "notes.txt", "tables"]
+
+
+def test_new_output_spelled_through_itself_is_created_once(tmp_path, monkeypatch):
+    """stranger53 L7: ``-o new/../new`` made an empty ``new``, then refused it as existing."""
+    monkeypatch.chdir(tmp_path)
+    write_run(Path("new/../new"), value=4)
+    assert _notes(tmp_path / "new") == "value 4\n"
+    assert verify(tmp_path / "new") == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new"]
+
+
+def test_an_earlier_output_moved_aside_is_restored_when_the_target_is_gone(tmp_path, caplog):
+    """stranger53 L4b: the only copy of the earlier output, left in ``.out.neurotox-old-PID``
+    by a run that failed between its renames, was deleted as a leftover by the next run."""
+    dead = _dead_pid()
+    write_run(tmp_path / f".out.neurotox-old-{dead}", value=1)
+    caplog.set_level("INFO", logger="neurotox")
+    with pytest.raises(OutputExistsError, match=r"out: output already exists; use --force"):
+        write_run(tmp_path / "out", value=2)
+    assert f"restored .out.neurotox-old-{dead}, the earlier output a failed run had moved " \
+           f"aside, to {tmp_path / 'out'}" in caplog.text
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert _notes(tmp_path / "out") == "value 1\n"
+    assert verify(tmp_path / "out") == []
+
+
+def test_an_earlier_output_moved_aside_by_a_running_run_is_left_alone(tmp_path):
+    aside = tmp_path / f".out.neurotox-old-{os.getpid()}"      # this process: still running
+    write_run(aside, value=1)
+    write_run(tmp_path / "out", value=2)
+    assert _notes(aside) == "value 1\n"
+    assert _notes(tmp_path / "out") == "value 2\n"
+
+
+def test_replaced_output_that_cannot_be_deleted_is_a_warning(tmp_path, monkeypatch, caplog):
+    """stranger53 R7: the new output was in place, deleting the old one failed (Permission
+    denied), and the run exited 2; a later run must not put that old output back."""
+    import neurotox.io.output as output
+
+    out = write_run(tmp_path / "out", value=1)
+
+    def denied(folder):
+        raise PermissionError(13, "Permission denied", str(folder / "notes.txt"))
+    monkeypatch.setattr(output, "_remove_replaced", denied)
+    caplog.set_level("INFO", logger="neurotox")
+    write_run(out, force=True, value=2)                       # no exception: the run succeeded
+    left = tmp_path / f".out.neurotox-replaced-{os.getpid()}"
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        "the output was written, but the earlier output it replaced could not be deleted "
+        f"(Permission denied): it is left as {left}; delete it by hand"]
+    assert _notes(out) == "value 2\n" and verify(out) == []
+    assert _notes(left) == "value 1\n"
+    monkeypatch.undo()
+    import shutil
+    shutil.rmtree(out)                           # the user removes the new output by hand
+    write_run(out, value=3)                      # the replaced one is not put back: removed
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+    assert _notes(out) == "value 3\n"
+
+
+def test_force_refuses_an_edited_manifest_listing_a_user_file(tmp_path):
+    """stranger53 M5: a file added by hand and listed in a hand-edited manifest was deleted
+    by --force, although verify calls that manifest edited (self-hash differs)."""
+    import hashlib
+
+    out = write_run(tmp_path / "out")
+    (out / "my_analysis.txt").write_text("years of work\n")
+    doc = json.loads((out / MANIFEST).read_text())
+    doc["outputs"].append({"path": "my_analysis.txt", "bytes": 14, "sha256": hashlib.sha256(
+        b"years of work\n").hexdigest()})
+    (out / MANIFEST).write_text(json.dumps(doc))
+    assert verify(out) == ["manifest.json: edited after it was written (self-hash differs)"]
+    with pytest.raises(OutputExistsError, match=r"^" + re.escape(
+            f"{out}: --force refused: the folder is not an intact neurotox output: its "
+            "manifest.json was edited after it was written (self-hash differs), so its list "
+            "of files cannot be trusted; move it away or remove it yourself") + "$"):
+        write_run(out, force=True, value=2)
+    assert (out / "my_analysis.txt").read_text() == "years of work\n"
+    assert _notes(out) == "value 1\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
