@@ -154,6 +154,21 @@ def test_epa_removed_marks_as_labs_write_them(tmp_path, mark):
                                 "Removed due to tracking issues/errors"]
 
 
+@pytest.mark.parametrize(("dev", "track"), [
+    ("Removed", "Tracking error"),
+    ("Excluded (developmental)", "Excluded (tracking)"),
+    ("Removed (dev)", "Tracking errors"),
+])
+def test_epa_removal_columns_as_labs_name_them(tmp_path, dev, track):
+    """stranger52 L1: the X under 'Tracking error' was not counted; 'Excluded …' unknown layout."""
+    df = _epa_frame().rename(columns={"Removed due to developmental issues": dev,
+                                      "Removed due to tracking issues/errors": track})
+    ex = read_export(_write(tmp_path / "r.csv", _epa_csv(df)))
+    assert ex.format == "epa-lightdark"
+    assert ex.wells["exclusion_reason"].tolist() == [dev, "", track]
+    assert "2 larvae marked removed (X, 1, yes or true)" in ex.notes
+
+
 def test_epa_unreadable_removed_mark_is_refused(tmp_path):
     df = _epa_frame()
     df.loc[1, "Removed due to developmental issues"] = "?"

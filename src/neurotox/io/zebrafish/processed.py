@@ -191,10 +191,20 @@ register_reader(Reader(
 _MINUTES = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*$")
 
 
+#: Words of the EPA's removal columns as labs spell them (*Removed due to tracking
+#: issues/errors*, *Tracking error*, *Excluded (developmental)*), normalised. A bare
+#: ``tracking issues/errors`` is the second row of a split header (refused), not one.
+_REMOVAL_WORDS = ("removed", "excluded", "tracking_error")
+
+
+def _is_removal(label: object) -> bool:
+    return any(w in norm(label) for w in _REMOVAL_WORDS)
+
+
 def _epa_header_row(rows: list[tuple]) -> int | None:
     for i, r in enumerate(rows[:10]):
         cells = [norm(c) for c in r if c is not None]
-        if "well" in cells and "plate" in cells and any("removed" in c for c in cells):
+        if "well" in cells and "plate" in cells and any(map(_is_removal, cells)):
             return i
     return None
 
@@ -248,7 +258,7 @@ def _epa_two_row_header(rows: list[tuple]) -> int | None:
     for i, r in enumerate(rows[1:10], start=1):
         cells = [norm(c) for c in r if c is not None]
         above = [norm(c) for c in rows[i - 1] if c is not None]
-        if "well" in cells and "plate" in cells and any("removed" in c for c in above):
+        if "well" in cells and "plate" in cells and any(map(_is_removal, above)):
             return i
     return None
 
@@ -364,11 +374,14 @@ KEPT_MARKS = frozenset({"", "0", "no", "n", "false", "-"})
 def _epa_reasons(df: pd.DataFrame, src: Source) -> pd.Series:
     """Each larva's removal reasons: the *Removed* columns marked ``X`` (or 1, yes, true).
 
+    A removal column is any spelling of the EPA's two (``Removed due to …``,
+    ``Tracking error``, ``Excluded (developmental)``); its header is the reason.
+
     Any other mark is an error naming the row and column: which larvae the lab
     removed cannot be guessed.
     """
     reasons = pd.Series("", index=df.index, dtype=object)
-    for col in [c for c in df.columns if "removed" in norm(c)]:
+    for col in [c for c in df.columns if _is_removal(c)]:
         mark = df[col].map(_mark_text)
         bad = ~mark.isin(REMOVED_MARKS | KEPT_MARKS)
         if bad.any():
