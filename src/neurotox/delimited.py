@@ -318,7 +318,7 @@ class Table:
     decimal_commas: int = 0
     notes: list[str] = field(default_factory=list)
     sheet: str | None = None
-    #: The last line has no line end (said with the dialect; see :func:`_check_line_end`).
+    #: The last line has no line end (said with the dialect; see :func:`check_line_end`).
     open_end: bool = False
 
     def describe(self) -> str:
@@ -395,10 +395,10 @@ def read_table(path: str | Path, *, text: str | None = None, encoding: str | Non
         df, n = decimal_commas(df)
     check_frame_magnitudes(df, path, first_row=skiprows + 2)
     return Table(df, encoding or "utf-8", sep, n,
-                 open_end=_check_line_end(text, path, sep=sep, skiprows=skiprows))
+                 open_end=check_line_end(text, path, sep=sep, skiprows=skiprows))
 
 
-def _check_line_end(text: str, path: Path, *, sep: str, skiprows: int = 0) -> bool:
+def check_line_end(text: str, path: Path, *, sep: str, skiprows: int = 0) -> bool:
     """Whether the last line has no line end; a warning when its last cell looks cut.
 
     A cut inside a number (``193.6`` → ``19``) leaves a row as long as the others,

@@ -14,6 +14,7 @@ from pathlib import Path
 from neurotox.delimited import (
     DELIMITERS,
     check_distinct_columns,
+    check_line_end,
     delimiter_name,
     guess_delimiter,
     guess_encoding,
@@ -21,7 +22,8 @@ from neurotox.delimited import (
 from neurotox.errors import FormatError
 from neurotox.files import check_magnitudes, check_nul, check_text, check_unpacked, limits
 
-__all__ = ["DELIMITERS", "check_distinct_columns", "check_nul", "check_row_lengths",
+__all__ = ["DELIMITERS", "check_distinct_columns", "check_line_end", "check_nul",
+           "check_row_lengths",
            "check_text", "delimiter_name", "guess_delimiter", "guess_encoding", "read_gzip"]
 
 

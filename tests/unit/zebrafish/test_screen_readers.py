@@ -342,3 +342,27 @@ def test_shared_rows_merge_to_one_well_with_the_same_calls(tmp_path, calls, owne
     want = np.array([[float(x) if x else np.nan for x in c] for c in calls])
     np.testing.assert_array_equal(got, want)
     assert set(t.calls["chemicals"]) == {"; ".join(f"C{k}" for k in range(owners))}
+
+
+@pytest.mark.parametrize(("tail", "warned"), [("0.13\n", False), ("0.13", False),
+                                              ("0.", True)])
+def test_epa_last_line_without_a_line_end_is_noted(tmp_path, tail, warned):
+    """stranger52 L2: a cut EPA csv (no final line end) got no note, unlike other readers."""
+    from neurotox.files import NOTE_SINK
+
+    df = pd.concat([_epa_frame()] * 2, ignore_index=True).assign(
+        Well=[f"A{k:02d}" for k in range(1, 7)], **{"2-4": [0.25, 1.5, 0.75, 2.25, 1.0, 9.0]})
+    text = _epa_csv(df).rstrip("\n").rsplit(",", 1)[0] + "," + tail
+    notes: list[str] = []
+    token = NOTE_SINK.set(notes.append)
+    try:
+        ex = read_export(_write(tmp_path / "cut.csv", text))
+    finally:
+        NOTE_SINK.reset(token)
+    said = "read as text: encoding utf-8, delimiter ',', decimal mark '.'"
+    end = "" if tail.endswith("\n") else ", the last line without a line end"
+    assert f"cut.csv: {said}{end}" in ex.notes
+    assert ex.data["distance"].iloc[-1] == pytest.approx(float(tail) * 10)
+    assert [n[:80] for n in notes] == ([
+        "warning: cut.csv: the last line (line 8) has no line end and its last value '0.'"
+        [:80]] if warned else [])

@@ -16,6 +16,7 @@ from neurotox.errors import FormatError
 from neurotox.files import check_frame_magnitudes
 from neurotox.io.text import (
     check_distinct_columns,
+    check_line_end,
     check_row_lengths,
     delimiter_name,
 )
@@ -59,9 +60,11 @@ def load_table(src: Source, *, skiprows: int | list[int] = 0, header: int | None
         return _not_empty(df, src, _origin("sheet", skiprows, header))
     first = skiprows if isinstance(skiprows, int) else 0
     dec = decimal_mark(src, skip=first + 1)
-    src.notes.append(f"read as text: encoding {src.encoding}, delimiter "
-                     f"{delimiter_name(src.delimiter)}, decimal mark {dec!r}")
     text = src.text
+    end = ", the last line without a line end" if check_line_end(
+        text, src.path, sep=src.delimiter, skiprows=first) else ""
+    src.notes.append(f"read as text: encoding {src.encoding}, delimiter "
+                     f"{delimiter_name(src.delimiter)}, decimal mark {dec!r}{end}")
     try:
         df = pd.read_csv(io.StringIO(text), sep=src.delimiter,
                          skiprows=skiprows, header=header, dtype=dtype, decimal=dec,
