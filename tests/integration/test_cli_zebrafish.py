@@ -172,3 +172,17 @@ def test_layout_concentration_unit_is_the_dose_unit(invoke, plate, tmp_path):
                  "--study-id", "S", "-o", out)
     assert res.exit_code == 0, res.output
     assert set(endpoints.read(out / "endpoints.csv")["dose_unit"]) == {"nM"}
+
+
+def test_layout_dose_column_is_named_when_no_well_has_a_dose(invoke, plate, tmp_path):
+    """stranger52 L6: a layout 'dose' column (not read) was not named in the error."""
+    folder, _ = plate
+    text = (folder / "plate_layout.csv").read_text()
+    header, rest = text.split("\n", 1)
+    (tmp_path / "dose.csv").write_text(header.replace("concentration", "dose") + "\n" + rest)
+    res = invoke("zebrafish", folder / "zebralab_P1.xls", "--layout", tmp_path / "dose.csv",
+                 "--study-id", "S", "-o", tmp_path / "out")
+    assert res.exit_code == 2, res.output
+    cols = sorted(header.replace("concentration", "dose").split(","))
+    assert (f"; layout 'dose.csv' has columns {', '.join(map(repr, cols))}, none "
+            "'concentration' ('dose' is not read: rename it 'concentration')") in res.output

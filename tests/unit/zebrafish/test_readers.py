@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -117,6 +119,21 @@ def test_bmdrc_long_and_tanguay_wide(tmp_path):
     assert ex.format == "tanguay-wide"
     assert ex.data["well"].tolist() == ["A01", "A01"]
     np.testing.assert_allclose(ex.data["start_s"], [0, 6])
+
+
+@pytest.mark.parametrize(("header", "found", "give"), [
+    ("conc_nM", "'conc_nM'", " and give --param concentration_unit=nM"),
+    ("Concentration (uM)", "'Concentration (uM)'", " and give --param concentration_unit=uM"),
+    ("concentration", "'concentration'", ""),
+])
+def test_bmdrc_concentration_with_a_unit_is_refused_naming_it(tmp_path, header, found, give):
+    """stranger52 L6: 'conc_nM' gave 'unknown zebrafish export layout' without a word of it."""
+    p = tmp_path / "nm.csv"
+    p.write_text(f"chemical.id,{header},plate.id,well,variable,value\n2,0,20544,H01,t0,1.5\n")
+    with pytest.raises(FormatError, match=re.escape(
+            f"nm.csv: expected a column 'conc' (numbers in the run's concentration_unit, uM "
+            f"unless set), found {found}: rename it 'conc'{give}")):
+        read_export(p)
 
 
 def test_epa_xlsx_banner_removals_and_cm_to_mm(tmp_path):

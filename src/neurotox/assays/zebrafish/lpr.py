@@ -9,6 +9,7 @@ statistics).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,8 +50,21 @@ from neurotox.assays.zebrafish.metrics import (
 )
 from neurotox.assays.zebrafish.params import ASSAY, ZebrafishParameters
 from neurotox.assays.zebrafish.stimulus import stimulus_analysis
-from neurotox.errors import InputError
+from neurotox.errors import InputError, quoted
 from neurotox.io.zebrafish import Export
+
+
+def _no_dose_hint(layouts: dict[str, pd.DataFrame] | None) -> str:
+    """What a layout without a ``concentration`` column holds instead (``dose``), for the error."""
+    for df in (layouts or {}).values():
+        if "concentration" in df.columns:
+            continue
+        cols = [str(c) for c in df.columns if c != "blank"]     # ``blank``: added on reading
+        name = Path(df.attrs.get("path", "layout")).name
+        dose = [c for c in cols if c.startswith(("dose", "conc"))]
+        unread = f" ({dose[0]!r} is not read: rename it 'concentration')" if dose else ""
+        return f"; layout {name!r} has columns {quoted(cols)}, none 'concentration'{unread}"
+    return ""
 
 
 def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id: str,
@@ -81,7 +95,7 @@ def analyse_lpr(exports: list[Export], params: ZebrafishParameters, *, study_id:
     if not keep.any():
         raise InputError(f"no larva to analyse: all {len(blanks)} wells are blank or have no "
                          "dose (give the layout a concentration column, or run from a study "
-                         "whose groups have doses)")
+                         f"whose groups have doses){_no_dose_hint(layouts)}")
     larvae, absent = larvae[keep].reset_index(drop=True), absent[keep]
     matrix = matrix.subset(keep)
     larvae["exclusion_reason"] = larva_exclusions(larvae, matrix, params, plate_map=plate_map,

@@ -57,6 +57,28 @@ def _first_row(src: Source) -> list[str]:
     return [norm(c) for c in next((r for r in rows if any(r)), []) if c]
 
 
+def _has_conc(cols) -> bool:
+    """A ``conc`` column, or one that states a unit (``conc_nM``, refused by :func:`_conc_only`)."""
+    return any(c == "conc" or c.startswith(("conc_", "concentration")) for c in cols)
+
+
+def _conc_only(src: Source, cols: list[str]) -> None:
+    """Refuse a concentration column stating a unit (``conc_nM``) where ``conc`` is expected.
+
+    These tables write bare numbers under ``conc``, read in the run's
+    ``concentration_unit``: a unit in the header is not converted, so that a
+    number is never read in a unit other than the one the file states.
+    """
+    if "conc" in cols or not _has_conc(cols):
+        return
+    said = next(str(c).strip() for c in next(r for r in src.first_rows() if any(r))
+                if c is not None and _has_conc([norm(c)]))
+    unit = re.sub(r"^conc(?:entration)?[\s._]*[(\[]?\s*|\s*[)\]]$", "", said, flags=re.I)
+    give = f" and give --param concentration_unit={unit}" if unit else ""
+    raise FormatError(f"expected a column 'conc' (numbers in the run's concentration_unit, "
+                      f"uM unless set), found {said!r}: rename it 'conc'{give}", path=src.path)
+
+
 def _well_info(df: pd.DataFrame, plate: pd.Series, well: pd.Series, conc: str,
                chem: str | None, src: Source) -> pd.DataFrame:
     values = concentrations(df, conc, src)
@@ -84,11 +106,12 @@ def _bins_frame(plate, well, bin_index, values, bin_s: float) -> pd.DataFrame:
 
 def _match_wide(src: Source) -> bool:
     cols = _first_row(src)
-    return ("well" in cols and "conc" in cols and any(c in cols for c in ("plate", "plate_id"))
+    return ("well" in cols and _has_conc(cols) and any(c in cols for c in ("plate", "plate_id"))
             and sum(bool(_T_COL.match(c)) for c in cols) >= 2)
 
 
 def _read_wide(src: Source) -> Export:
+    _conc_only(src, _first_row(src))
     df = normalise_columns(load_sheets(src, lambda h: {"well", "conc"} <= h, dtype=str),
                            src=src)
     cols = list(df.columns)
@@ -121,10 +144,11 @@ register_reader(Reader(
 
 def _match_tlong(src: Source) -> bool:
     cols = _first_row(src)
-    return {"well", "plate_id", "conc", "starttime", "vd_smldist"} <= set(cols)
+    return {"well", "plate_id", "starttime", "vd_smldist"} <= set(cols) and _has_conc(cols)
 
 
 def _read_tlong(src: Source) -> Export:
+    _conc_only(src, _first_row(src))
     df = normalise_columns(load_sheets(src, lambda h: {"well", "conc", "starttime"} <= h,
                                        dtype={"plate.id": str, "well": str}), src=src)
     require_columns(list(df.columns), ["well", "plate_id", "conc", "starttime", "vd_smldist",
@@ -156,10 +180,12 @@ register_reader(Reader(
 
 def _match_bmdrc(src: Source) -> bool:
     cols = set(_first_row(src))
-    return {"conc", "well", "variable", "value"} <= cols and bool(cols & {"plate_id", "plate"})
+    return ({"well", "variable", "value"} <= cols and bool(cols & {"plate_id", "plate"})
+            and _has_conc(cols))
 
 
 def _read_bmdrc(src: Source) -> Export:
+    _conc_only(src, _first_row(src))
     df = normalise_columns(load_sheets(src, lambda h: {"conc", "well", "variable", "value"}
                                        <= h, dtype=str), src=src)
     pcol = "plate_id" if "plate_id" in df.columns else "plate"
