@@ -115,10 +115,11 @@ CASES = [
     Case("zl-na-start", zl(ROW, ROW.replace(",60,120,", ",#N/A,120,")), zf(),
          "line 7, column 'start': expected a number, found '#N/A'", "zl.csv"),
     Case("zl-empty-start", zl(ROW, ROW.replace(",60,120,", ",,120,")), zf(),
-         "larva A02 (plate zl), bin 4, column 'start_s': expected a start time in every row",
+         "line 7, column 'start': expected the period's start time in s, found no number",
          "zl.csv"),
     Case("zl-dash-start", zl(ROW, ROW.replace(",60,120,", ",-,120,")), zf(),
-         "column 'start_s': expected a start time in every row, found nan", "zl.csv"),
+         "line 7, column 'start': expected the period's start time in s, found no number "
+         "(an empty cell, '-', 'NA' or 'nan')", "zl.csv"),
     Case("zl-inf-distance", zl(ROW, ROW.rsplit(",", 1)[0] + ",inf"), zf(),
          "line 7, column 'lardist': expected a finite number >= 0, found inf", "zl.csv"),
     Case("zl-negative-distance", zl(ROW, ROW.rsplit(",", 1)[0] + ",-3.5"), zf(),

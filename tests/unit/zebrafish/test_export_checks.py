@@ -114,6 +114,11 @@ def test_bin_missing_for_every_larva_is_a_missing_value(tmp_path):
 
 @pytest.mark.parametrize("line, column, found", [
     ("c01\tA01\t60\t60\t3\t1\t10\tmm", "end", "expected end > start (60 s), found 60"),
+    # stranger53 Z5: a 'nan' end time was read as missing and the bin kept
+    ("c01\tA01\t60\tnan\t3\t1\t10\tmm", "end", "expected the period's end time in s, "
+     "found no number (an empty cell, '-', 'NA' or 'nan')"),
+    ("c01\tA01\t\t120\t3\t1\t10\tmm", "start", "expected the period's start time in s, "
+     "found no number"),
     ("c01\tA01\t60\t120\t3\t1\t61.5\tmm", "smldur",
      "expected a duration <= the period's 60 s (end - start), found 61.5"),
     ("c01\tA01\t60\t120\t3\t1\t10\tpixel", "unit",

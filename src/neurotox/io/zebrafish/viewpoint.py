@@ -270,7 +270,9 @@ def distances_to_mm(df: pd.DataFrame, src: Source, notes: list[str]) -> None:
 
 
 def check_periods(df: pd.DataFrame, src: Source, rows: np.ndarray | None = None) -> None:
-    """Refuse a period whose end is not after its start, or a duration longer than it.
+    """Refuse a period without a start or end time, ending at or before its start, or too short.
+
+    Too short: a duration column (``inadur`` …) longer than ``end - start``.
 
     ``rows`` limits the check to the regular integration periods (stimulus rows
     may be instants). A duration may exceed ``end - start`` by 0.1 s plus 1 %
@@ -279,8 +281,11 @@ def check_periods(df: pd.DataFrame, src: Source, rows: np.ndarray | None = None)
     mask = np.ones(len(df), bool) if rows is None else np.asarray(rows, bool)
     start, end = df["start"].to_numpy(float), df["end"].to_numpy(float)
     width = end - start
-    checks = [("end", mask & (width <= 0), lambda i: f"expected end > start ({start[i]:g} s), "
-               f"found {end[i]:g}")]
+    missing = [(c, mask & np.isnan(v), lambda i, c=c: f"expected the period's {c} time in s, "
+                "found no number (an empty cell, '-', 'NA' or 'nan')")
+               for c, v in (("start", start), ("end", end))]
+    checks = [*missing, ("end", mask & (width <= 0), lambda i: f"expected end > start "
+                         f"({start[i]:g} s), found {end[i]:g}")]
     for c in (c for c in DURATION_COLUMNS if c in df.columns):
         v = df[c].to_numpy(float)
         checks.append((c, mask & (v > width + 0.1 + 0.01 * np.abs(width)),
