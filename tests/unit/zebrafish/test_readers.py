@@ -313,11 +313,23 @@ def test_ethovision_arena_number_maps_to_well(tmp_path):
     assert set(ex.data["well"]) == {"B01"}
 
 
-def test_single_larva_trajectory_well_from_file_name(tmp_path):
-    p = tmp_path / "larva_B07.csv"
+@pytest.mark.parametrize(("name", "well", "note"), [
+    ("larva_B07.csv", "B07", "no well column: one larva, well B07 taken from the file name "
+     "('B07' in 'larva_B07.csv'; read as a well name, not a ZebraLab location code); add a "
+     "well column if that is not its well"),
+    # stranger52: 'c01' is well C01 here (ZebraLab's location c01 would be A01): said
+    ("larva_c01.csv", "C01", "no well column: one larva, well C01 taken from the file name "
+     "('c01' in 'larva_c01.csv'"),
+    ("cadmium.csv", "A01", "no well column: one larva, assigned to well A01 (no well name "
+     "such as 'B07' in the file name)"),
+])
+def test_single_larva_trajectory_well_from_file_name(tmp_path, name, well, note):
+    p = tmp_path / name
     p.write_text("time,x,y\n0,0,0\n1,3,4\n")
     ex = read_export(p)
-    assert set(ex.data["well"]) == {"B07"}
+    assert set(ex.data["well"]) == {well}
+    assert [n for n in ex.notes if n.startswith(note)]
+    assert ex.data["x"].tolist() == [0.0, 3.0]
 
 
 def _stimulus_export() -> str:

@@ -219,10 +219,12 @@ def _read_plain(src: Source) -> Export:
     n = len(df[tcol])
     stem = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[src.path.stem])
     if acol is None:
-        well = _well_in_name(src.path.stem)
-        notes.append(f"no well column: one larva, well {well} (from the file name)"
-                     if well != "A01" or "A01" in src.path.stem.upper() else
-                     "no well column: one larva, assigned to well A01")
+        well, said = _well_in_name(src.path.stem)
+        notes.append(f"no well column: one larva, well {well} taken from the file name "
+                     f"({said!r} in {src.path.name!r}; read as a well name, not a ZebraLab "
+                     "location code); add a well column if that is not its well"
+                     if said else "no well column: one larva, assigned to well A01 (no well "
+                     "name such as 'B07' in the file name)")
         animal = pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), categories=[well])
     else:
         animal = df[acol]
@@ -240,9 +242,10 @@ def _read_plain(src: Source) -> Export:
     return Export("trajectory", "track", out, src.path, notes)
 
 
-def _well_in_name(stem: str) -> str:
+def _well_in_name(stem: str) -> tuple[str, str]:
+    """The well a file name names (``larva_B07`` → B07) and its text; A01 and "" if none."""
     m = re.search(r"(?<![A-Za-z0-9])([A-Pa-p])0?(\d{1,2})(?![0-9])", stem)
-    return f"{m.group(1).upper()}{int(m.group(2)):02d}" if m else "A01"
+    return (f"{m.group(1).upper()}{int(m.group(2)):02d}", m.group(0)) if m else ("A01", "")
 
 
 def _arrow_column(col) -> np.ndarray | pd.Categorical:
