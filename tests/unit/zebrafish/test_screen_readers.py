@@ -366,3 +366,16 @@ def test_epa_last_line_without_a_line_end_is_noted(tmp_path, tail, warned):
     assert [n[:80] for n in notes] == ([
         "warning: cut.csv: the last line (line 8) has no line end and its last value '0.'"
         [:80]] if warned else [])
+
+
+def test_epa_link_plates_column_is_said_not_read(tmp_path):
+    """stranger52 L1: 'Link plates tested together' was ignored without a word."""
+    df = pd.concat([_epa_frame(), _epa_frame().assign(**{"Plate #": "OP-2"})])
+    df["Link plates tested together"] = ["A", "A", "A", "A", "A", "B"]
+    df.loc[df["Plate #"].eq("OP-2") & df["Well"].eq("H01"), "Plate #"] = "OP-3"
+    ex = read_export(_write(tmp_path / "l.csv", _epa_csv(df)))
+    assert ("column 'Link plates tested together' (2 sets of plates tested together, 3 plates) "
+            "not read: the experimental groups are the plates (a chemical is compared with the "
+            "vehicle wells of the plates it was tested on; the vehicle check is per plate)"
+            ) in ex.notes
+    assert sorted(set(ex.wells["plate"])) == ["OP-1", "OP-2", "OP-3"]

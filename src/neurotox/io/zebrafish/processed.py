@@ -388,8 +388,19 @@ def _read_epa(src: Source) -> Export:
              unit_note,
              f"{int((info['exclusion_reason'] != '').sum())} larvae marked removed (X, 1, "
              "yes or true)"]
+    if link := next((c for c in df.columns if norm(c).startswith("link")), None):
+        notes.append(_link_note(df[link], plate, str(link).strip()))
     out = out.sort_values(["plate", "animal", "bin"]).reset_index(drop=True)
     return Export("epa-lightdark", "bins", out, src.path, notes, info)
+
+
+def _link_note(link: pd.Series, plate: pd.Series, name: str) -> str:
+    """The note that the EPA's *Link plates tested together* column is not read."""
+    letters = link.astype("string").str.strip().replace("", pd.NA)
+    n, plates = letters.nunique(), plate[letters.notna().to_numpy()].nunique()
+    return (f"column {name!r} ({n} sets of plates tested together, {plates} plates) not read: "
+            "the experimental groups are the plates (a chemical is compared with the vehicle "
+            "wells of the plates it was tested on; the vehicle check is per plate)")
 
 
 #: Marks of a *Removed due to …* cell: removed, and kept (an empty cell keeps the larva too).
