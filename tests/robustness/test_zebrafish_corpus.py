@@ -78,7 +78,7 @@ def _xlsx(text: str, path) -> None:
 
 CASES = [
     # --- empty and unreadable files
-    Case("zl-empty-file", zl_text(""), zf(), "unknown zebrafish export layout", "zl.csv"),
+    Case("zl-empty-file", zl_text(""), zf(), "the file is empty (0 bytes)", "zl.csv"),
     Case("zl-header-only", zl_text(ZL_HEAD + "\n"), zf(), "found none", "zl.csv"),
     Case("zl-binary-garbage", zl_text(bytes(range(256)) * 8), zf(),
          "unknown zebrafish export layout", "zl.csv"),

@@ -78,7 +78,7 @@ CASES = [
          zs("s.csv"), "expected each larva and bin once", "s.csv"),
     Case("lmr0-corrupt-gzip", {"s.csv.gz": b"\x1f\x8b\x08\x00" + b"\x00" * 30},
          zs("s.csv.gz"), "gzip", "s.csv.gz"),
-    Case("lmr0-empty", {"s.csv": ""}, zs("s.csv"), "unknown zebrafish export layout", "s.csv"),
+    Case("lmr0-empty", {"s.csv": ""}, zs("s.csv"), "the file is empty (0 bytes)", "s.csv"),
     Case("screen-unknown-chemical", {"s.csv": LMR0}, zs("s.csv", extra=("--set",
                                                                         "chemicals=[999]")),
          "chemical(s) '999' not in the screen", "chemicals"),
