@@ -76,8 +76,7 @@ def tri(old: str, new: str) -> dict:
 
 CASES = [
     # --- NOR scoring sheet
-    Case("nor-empty-file", nor_file(""), nor_args(),
-         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "nor.csv"),
+    Case("nor-empty-file", nor_file(""), nor_args(), "the file is empty (0 bytes)", "nor.csv"),
     Case("nor-header-only", nor_file(NOR_HEAD + "\n"), nor_args(),
          "nor-scoring-sheet: expected data rows below the header, found none", "nor.csv"),
     Case("nor-binary", nor_file(bytes(range(256)) * 4), nor_args(),
@@ -154,8 +153,8 @@ CASES = [
          nor_args(), "row 12: subject(s) 'H3' in the NOR data are not in the study's subject",
          "nor.csv"),
     # --- T-maze arm entries
-    Case("tm-empty-file", {**BASE, "entries.csv": ""}, tm_args(),
-         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "entries.csv"),
+    Case("tm-empty-file", {**BASE, "entries.csv": ""}, tm_args(), "the file is empty (0 bytes)",
+         "entries.csv"),
     Case("tm-header-only", {**BASE, "entries.csv": ENTRIES.splitlines()[0] + "\n"}, tm_args(),
          "arm-entry-sequence: expected data rows below the header, found none", "entries.csv"),
     Case("tm-text-in-enter", ent(ENTRY_ROW, "C2,2,B,soon,14.0"), tm_args(),
