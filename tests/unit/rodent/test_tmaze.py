@@ -231,3 +231,30 @@ def test_reference_values_from_the_parameters_alone(update, expected):
     for k, v in expected.items():
         assert got[k] == (pytest.approx(v) if v is not None else None)
     assert references(TmazeParameters(mode="novel_arm")) == {}
+
+
+def _entry_table(folder, rows):
+    """An arm-entry table (subject, order, arm, enter_s, exit_s) in ``folder``."""
+    folder.mkdir(exist_ok=True)
+    path = folder / "tmaze_entries.csv"
+    path.write_text("subject,order,arm,enter_s,exit_s\n" + "".join(
+        f"m1,{i + 1},{arm},{t0},{t1}\n" for i, (arm, t0, t1) in enumerate(rows)))
+    return path
+
+
+def test_overlapping_arm_entries_are_refused_naming_both_rows(tmp_path):
+    from neurotox.io.rodent import read_rodent
+
+    # the C entry starts at 14.0 s while the A entry lasts to 15.11 s: in two arms at once
+    path = _entry_table(tmp_path / "day1", [("A", 12.11, 15.11), ("C", 14.0, 36.41),
+                                            ("B", 51.72, 54.72)])
+    with pytest.raises(InputError) as err:
+        read_rodent(path)
+    assert str(err.value) == (
+        f"{path}, row 3: subject 'm1' enters arm 'C' at 14 s, before leaving arm 'A' (row 2, "
+        "exit 15.11 s): arm entries overlap in time")
+    # touching intervals (the next entry at the previous exit) are one animal's path
+    path = _entry_table(tmp_path / "day2", [("A", 12.11, 15.11), ("C", 15.11, 36.41),
+                                            ("B", 51.72, 54.72)])
+    assert read_rodent(path).table["arm"].tolist() == ["A", "C", "B"]
+

@@ -749,7 +749,10 @@ def read_entries(path: Path, *, subject: str | None = None, **_: Any) -> RodentD
 
 
 def _check_entries(out: pd.DataFrame, path: Path) -> None:
-    """Exit not before entry; entry order numbers unique; entry times follow the order."""
+    """Exit not before entry; order numbers unique; entries in order and not overlapping.
+
+    An entry may start at the previous exit (touching intervals), not before it.
+    """
     def fail(mask: pd.Series, message: str) -> None:
         if mask.any():
             raise FormatError(message, path=path,
@@ -761,6 +764,17 @@ def _check_entries(out: pd.DataFrame, path: Path) -> None:
              "entry order number repeats for this subject")
     earlier = out.groupby(["subject", "condition"])["enter_s"].diff() < 0
     fail(earlier, "entry time earlier than the previous entry of this subject")
+    # in two arms at once: an entry before the previous one's exit (touching is not)
+    prev = out.groupby(["subject", "condition"])[["arm", "exit_s", "source"]].shift()
+    overlap = out["enter_s"] < prev["exit_s"]
+    if overlap.any():
+        i = int(np.flatnonzero(overlap.to_numpy())[0])
+        row, before = out.iloc[i], prev.iloc[i]
+        raise FormatError(
+            f"subject {row['subject']!r} enters arm {row['arm']!r} at {row['enter_s']:g} s, "
+            f"before leaving arm {before['arm']!r} ({before['source'].split(':', 1)[1]}, exit "
+            f"{before['exit_s']:g} s): arm entries overlap in time", path=path,
+            where=row["source"].split(":", 1)[1])
 
 
 # ------------------------------------------------------------ per-video object layouts
