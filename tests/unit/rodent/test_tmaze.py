@@ -258,3 +258,15 @@ def test_overlapping_arm_entries_are_refused_naming_both_rows(tmp_path):
                                             ("B", 51.72, 54.72)])
     assert read_rodent(path).table["arm"].tolist() == ["A", "C", "B"]
 
+
+def test_arm_label_error_names_the_file_by_its_path(tmp_path, make_study):
+    from neurotox.assays.rodent.tmaze import analyse
+
+    study = make_study([("m1", "C", "M")])
+    path = _entry_table(tmp_path / "maze", [(a, 10.0 * i, 10.0 * i + 5)
+                                            for i, a in enumerate("ABCDABCAB")])
+    with pytest.raises(InputError) as err:
+        analyse(study, [path], TmazeParameters())
+    assert str(err.value).startswith(f"{path}, row 5: subject 'm1', entry 4: arm 'D' is not "
+                                     "one of the 3 arms of the maze")
+

@@ -5,7 +5,7 @@ Also the tracking losses of zone samples (NOR and T-maze apply the same rule).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -43,7 +43,7 @@ def check_subjects(table: pd.DataFrame, study: Study, files: list[Path], what: s
         return
     first = table[bad.to_numpy()].iloc[0]
     name, _, where = str(first["source"]).partition(":")
-    path = next((p for p in files if p.name == name), name or study.path)
+    path = source_file(name, files) or study.path
     hint = (f" (the subject {first['subject']!r} was taken from the file name: name it with "
             f"the parameter file_subjects, e.g. --param \"file_subjects={{{name}: ID}}\")"
             if name and str(first["subject"]) == Path(name).stem else "")
@@ -88,8 +88,17 @@ def source_locator(animals: pd.DataFrame,
     """
     def locate(i: int, column: str) -> tuple[Path | str, str]:
         name, _, where = str(animals["source"].iloc[i]).partition(":")
-        return next((p for p in files if p.name == name), name), where.split(",")[0]
+        return source_file(name, files), where.split(",")[0]
     return locate
+
+
+def source_file(name: str, files: Iterable[Path]) -> Path | str:
+    """The input of ``files`` a ``source`` cell's file ``name`` stands for (``name`` if none).
+
+    Messages name the input by its path, as the readers do, not by the bare file
+    name a ``source`` cell holds.
+    """
+    return next((p for p in files if p.name == name), name)
 
 
 def subject_info(study: Study, subject: str) -> dict[str, Any]:
