@@ -270,3 +270,17 @@ def test_arm_label_error_names_the_file_by_its_path(tmp_path, make_study):
     assert str(err.value).startswith(f"{path}, row 5: subject 'm1', entry 4: arm 'D' is not "
                                      "one of the 3 arms of the maze")
 
+
+@pytest.mark.parametrize("typed,meant", [("M1", "m1"), ("rat1", "rat01")])
+def test_subject_in_another_case_or_padding_suggests_the_study_id(tmp_path, make_study,
+                                                                  typed, meant):
+    from neurotox.assays.rodent.tmaze import analyse
+
+    study = make_study([(meant, "C", "M"), ("other", "C", "M")])
+    path = tmp_path / "trials.csv"
+    path.write_text(f"subject,trial,sample,choice\n{typed},1,L,R\n{typed},2,R,L\n")
+    with pytest.raises(InputError) as err:
+        analyse(study, [path], TmazeParameters(mode="discrete"))
+    assert str(err.value) == (
+        f"{path}, row 2: subject(s) '{typed}' in the T-maze data are not in the study's "
+        f"subjects file subjects.csv (did you mean '{meant}'?)")

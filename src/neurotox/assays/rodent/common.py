@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.base import tracking_error
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError, did_you_mean, quoted
 from neurotox.stats.one_sample import one_sample_table
 from neurotox.study import Study, unit_batch
 
@@ -47,6 +47,7 @@ def check_subjects(table: pd.DataFrame, study: Study, files: list[Path], what: s
     hint = (f" (the subject {first['subject']!r} was taken from the file name: name it with "
             f"the parameter file_subjects, e.g. --param \"file_subjects={{{name}: ID}}\")"
             if name and str(first["subject"]) == Path(name).stem else "")
+    hint = hint or did_you_mean(str(first["subject"]), sorted(map(str, known)))
     raise InputError(f"subject(s) {quoted(table.loc[bad, 'subject'])} in the {what} data are "
                      f"not in the study's subjects file {study.spec.subjects!s}{hint}",
                      path=path, where=where.split(",")[0] or None)
