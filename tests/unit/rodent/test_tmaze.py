@@ -284,3 +284,20 @@ def test_subject_in_another_case_or_padding_suggests_the_study_id(tmp_path, make
     assert str(err.value) == (
         f"{path}, row 2: subject(s) '{typed}' in the T-maze data are not in the study's "
         f"subjects file subjects.csv (did you mean '{meant}'?)")
+
+
+def test_same_trial_table_name_in_two_folders_is_told_apart_in_source(tmp_path, make_study):
+    from neurotox.assays.rodent.tmaze import analyse
+
+    study = make_study([("m1", "C", "M"), ("m2", "H", "M")])
+    paths = []
+    for folder, subject in (("day1", "m1"), ("day2", "m2")):
+        (tmp_path / folder).mkdir()
+        paths.append(tmp_path / folder / "trials.csv")
+        paths[-1].write_text("subject,trial,sample,choice\n" + "".join(
+            f"{subject},{k},L,{'R' if k % 4 else 'L'}\n" for k in range(1, 9)))
+    res = analyse(study, paths, TmazeParameters(mode="discrete"))
+    pct = res.endpoints[res.endpoints["endpoint"] == "tmaze_correct_pct"]
+    assert dict(zip(pct["subject"], pct["source"], strict=True)) == {
+        "m1": "day1/trials.csv", "m2": "day2/trials.csv"}
+    assert pct["value"].tolist() == pytest.approx([75.0, 75.0])

@@ -18,7 +18,7 @@ import pandas as pd
 from neurotox.assays.base import refuse_repeats
 from neurotox.assays.rodent import landmarks
 from neurotox.assays.rodent import pose as geo
-from neurotox.assays.rodent.common import concat, empty_table, tracking_note
+from neurotox.assays.rodent.common import concat, empty_table, label_sources, tracking_note
 from neurotox.assays.rodent.params import NorParameters, PoseSettings
 from neurotox.assays.rodent.trial_order import number_order_warnings, start_keys
 from neurotox.errors import InputError, quoted
@@ -314,7 +314,7 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
     tracking = tracking_flags(phased, params, notes, posed)
     explo += [(d.path, t) for d, t in phased]
     refuse_repeats(explo, ["subject", "phase"], "exploration")
-    explo = [_object_zones(t, params, notes) for _, t in explo]
+    explo = [_object_zones(t, params, notes) for _, t in label_sources(explo, files)]
     key, merged = one_key_per_subject(concat(keys, KEY_COLUMNS), files=files)
     flags, repeated = merge_repeats(concat(flags, FLAG_COLUMNS), ["subject", "phase", "reason"],
                                     what="technical exclusion", files=files)

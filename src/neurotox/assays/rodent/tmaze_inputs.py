@@ -18,7 +18,12 @@ import pandas as pd
 from neurotox.assays.base import refuse_repeats
 from neurotox.assays.rodent import landmarks
 from neurotox.assays.rodent import pose as geo
-from neurotox.assays.rodent.common import concat, source_file, tracking_note
+from neurotox.assays.rodent.common import (
+    concat,
+    label_sources,
+    source_file,
+    tracking_note,
+)
 from neurotox.assays.rodent.params import ArmSettings, TmazeParameters
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent_trials
@@ -349,6 +354,7 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
     refuse_repeats(entries, ["subject", "condition"], "arm entries")
     refuse_repeats(trials, ["subject", "condition", "session", "trial"], "trial")
     refuse_repeats(zone_bins, ["subject", "timepoint", "phase"], "zone time bins")
+    entries, trials, zone_bins = (label_sources(t, files) for t in (entries, trials, zone_bins))
     return {"entries": concat([t for _, t in entries], ENTRY_COLUMNS),
             "trials": concat([t for _, t in trials], TRIAL_COLUMNS),
             "zone_bins": concat([t for _, t in zone_bins], ZONE_BIN_COLUMNS), "notes": notes,
