@@ -155,10 +155,12 @@ def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
         by_subject.setdefault(data.meta["subject"], []).append((key, data, table))
     out = []
     for subject, trials in sorted(by_subject.items()):
-        if len(trials) > 2:
-            raise InputError(f"subject {subject!r} has {len(trials)} trials; expected a "
-                             "training and a test trial", path=trials[0][1].path)
         trials.sort(key=lambda x: x[0])
+        if len(trials) > 2:
+            raise InputError(f"subject {subject!r} has {len(trials)} trials, in "
+                             f"{_trial_list([d for _, d, _ in trials])}; expected a training "
+                             "and a test trial (a retest? analyse each session's files in "
+                             "its own run)", path=trials[-1][1].path)
         if len(trials) == 2 and trials[0][0] == trials[1][0] and trials[0][0] != (1, 0):
             raise InputError(f"subject {subject!r}: the same trial (start "
                              f"{trials[0][1].meta.get('start_time') or trials[0][1].meta['trial']}"
@@ -175,6 +177,12 @@ def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
             notes.append(f"{data.name}: subject {subject} trial {data.meta['trial']} taken "
                          f"as the {phase} phase (order of {by})")
     return out
+
+
+def _trial_list(trials: list[RodentData]) -> str:
+    """``A.xlsx (start 10:23:37), B.xlsx (…)`` in start order, for a message."""
+    return ", ".join(f"{d.where} (start {d.meta.get('start_time') or d.meta.get('trial')})"
+                     for d in trials)
 
 
 def _video_stem(path: Path) -> str:
