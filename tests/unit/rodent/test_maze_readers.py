@@ -150,6 +150,19 @@ def test_sheet_errors_name_row_and_column(tmp_path, old, new, message):
         read_rodent(path, fmt="maze-scoring-sheet")
 
 
+def test_second_table_below_the_first_is_refused_naming_its_header_row(tmp_path):
+    # stranger52 ri/r02: a retest scored below the first table under its own title and header
+    text = SHEET.replace(",,,,\n", ",,,,\nDay 2 retest,,,,\nAnimal ID,Group,Sex,Arm entries,\n"
+                                      "R1,C,M,BACBCACBA,\n", 1)
+    path = _write(tmp_path, "sheet.csv", text)
+    with pytest.raises(FormatError) as err:
+        read_rodent(path)
+    assert str(err.value) == (
+        f"{path}, row 9: the header of row 4 again: a second table under the title "
+        "'Day 2 retest' (row 8) below the first (a second session?); one table per sheet is "
+        "read: give the second its own sheet or file, or one table with a condition column")
+
+
 def test_sheet_xlsx_numeric_ids(tmp_path, make_study):
     import openpyxl
 
