@@ -656,3 +656,20 @@ class LogFileHandler(logging.FileHandler):
             raise OSError(code, exc.strerror or os.strerror(code), self.baseFilename) from None
         super().handleError(record)
 
+
+def file_labels(paths: Iterable[Path]) -> dict[Path, str]:
+    """The shortest path that tells each file apart from the others.
+
+    The file name, or as many of its folders in front of it as distinguish it
+    from same-named files (``a/plate.csv`` and ``b/plate.csv``).
+    """
+    paths = list(dict.fromkeys(Path(p) for p in paths))
+    parts = {p: Path(os.path.abspath(p)).parts for p in paths}
+    out = {}
+    for p in paths:
+        n = 1
+        while n < len(parts[p]) and any(q != p and parts[q][-n:] == parts[p][-n:]
+                                        for q in paths):
+            n += 1
+        out[p] = "/".join(parts[p][-n:])
+    return out

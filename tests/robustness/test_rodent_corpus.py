@@ -185,7 +185,8 @@ CASES = [
     # --- T-maze discrete trials
     Case("tt-missing-choice-col", {**BASE, "trials.csv": TRIALS.replace(",choice", ",pick")},
          tm_args("trials.csv", "--protocol", "tmaze-rewarded"),
-         'not a recognised rodent-cognition file; expected one of "ANY-maze resu', "trials.csv"),
+         "not a recognised rodent-cognition file: a T-maze trial table needs a choice column "
+         "named one of 'choice', 'choice_arm'; found ", "trials.csv"),
     Case("tt-empty-subject", tri("C2,2,", ",2,"),
          tm_args("trials.csv", "--protocol", "tmaze-rewarded"),
          "row 9, column 'subject': subject is empty", "trials.csv"),

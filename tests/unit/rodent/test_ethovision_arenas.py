@@ -203,3 +203,17 @@ def test_tmaze_reads_every_arena_like_its_single_file(tmp_path, make_study):
     assert got.loc["M1", "entries"] == 9 and not got.loc["M1", "excluded"]
     assert got.loc["M2", "entries"] == 5
     assert got.loc["M2", "exclusion_reason"].startswith("tracking error (44% of samples missing)")
+
+
+def test_a_third_trial_of_an_animal_names_every_file_in_start_order(tmp_path):
+    # stranger52 e22: a retest 24 h later (Trial 2b) given beside training and test
+    paths = [write(tmp_path / f"{name}.txt", ev_rows(subject="M1", start=start, trial=trial))
+             for name, start, trial in (("retest", "11/03/2025 10:05:00.000", "Trial     2b"),
+                                        ("test", TEST, "Trial     2"),
+                                        ("training", TRAINING, "Trial     1"))]
+    with pytest.raises(InputError) as err:
+        collect(paths, NorParameters(novel_default="L"))
+    assert str(err.value) == (
+        f"{paths[0]}: subject 'M1' has 3 trials, in {paths[2]} (start {TRAINING}), {paths[1]} "
+        f"(start {TEST}), {paths[0]} (start 11/03/2025 10:05:00.000); expected a training and "
+        "a test trial (a retest? analyse each session's files in its own run)")

@@ -150,6 +150,19 @@ def test_sheet_errors_name_row_and_column(tmp_path, old, new, message):
         read_rodent(path, fmt="maze-scoring-sheet")
 
 
+def test_second_table_below_the_first_is_refused_naming_its_header_row(tmp_path):
+    # stranger52 ri/r02: a retest scored below the first table under its own title and header
+    text = SHEET.replace(",,,,\n", ",,,,\nDay 2 retest,,,,\nAnimal ID,Group,Sex,Arm entries,\n"
+                                      "R1,C,M,BACBCACBA,\n", 1)
+    path = _write(tmp_path, "sheet.csv", text)
+    with pytest.raises(FormatError) as err:
+        read_rodent(path)
+    assert str(err.value) == (
+        f"{path}, row 9: the header of row 4 again: a second table under the title "
+        "'Day 2 retest' (row 8) below the first (a second session?); one table per sheet is "
+        "read: give the second its own sheet or file, or one table with a condition column")
+
+
 def test_sheet_xlsx_numeric_ids(tmp_path, make_study):
     import openpyxl
 
@@ -568,3 +581,19 @@ def test_zone_samples_ending_before_trial_s_are_excluded_with_a_warning(tmp_path
     per = lost_tracking(alternation_table(cut["entries"], TmazeParameters(min_entries=3)),
                         cut["tracking"]).iloc[0]
     assert per["excluded"] and per["exclusion_reason"] == reason
+
+
+@pytest.mark.parametrize("column", ["Animal", "Test"])
+def test_anymaze_second_animal_or_test_in_one_file_names_its_first_row(tmp_path, column):
+    # stranger52 am/y01, y03: two trials exported into one file, the clock starting again
+    first = anymaze("TTXLL", extra=",1").splitlines()
+    second = anymaze("RRXTT", extra=",2").splitlines()[1:]
+    text = "\n".join([first[0].replace(",Animal", f",{column}"), *first[1:], *second]) + "\n"
+    path = _write(tmp_path, "two.csv", text)
+    what = column.lower()
+    with pytest.raises(FormatError) as err:
+        read_rodent(path)
+    assert str(err.value) == (
+        f"{path}, row 7, column '{column}': a second {what} ('2', after '1') starts here; "
+        f"expected one value in column '{column}' (one test per file), found '1', '2': split "
+        f"the file by {what}")

@@ -231,3 +231,21 @@ def test_two_retention_tests_in_one_sheet_are_two_timepoints(make_study, tmp_pat
     with pytest.raises(InputError, match="phase_map maps 'Test 7d' to test, but no NOR input "
                        "holds a test trial labelled so"):
         analyse(study, [tmp_path / "am.csv", tmp_path / "key.csv"], params)
+
+
+def test_same_file_name_in_two_folders_is_told_apart_in_source(make_study, tmp_path):
+    # stranger53 D8: the scores split by group into a/ and b/, both named am.csv
+    study = make_study([("a1", "C", "M"), ("a2", "H", "M")])
+    for folder, rows in (("a", "a1,Training,10,10\na1,Test,15,5\n"),
+                         ("b", "a2,Training,6,14\na2,Test,9,21\n")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "am.csv").write_text(
+            "Animal,Stage,Left object : time,Right object : time\n" + rows)
+    (tmp_path / "key.csv").write_text("subject,novel_side\na1,left\na2,right\n")
+    res = analyse(study, [tmp_path / "a" / "am.csv", tmp_path / "b" / "am.csv",
+                          tmp_path / "key.csv"], NorParameters())
+    di = res.endpoints[res.endpoints["endpoint"] == "nor_discrimination_index"]
+    assert dict(zip(di["subject"], di["source"], strict=True)) == {
+        "a1": "a/am.csv:row 3", "a2": "b/am.csv:row 3"}
+    assert dict(zip(di["subject"], di["value"], strict=True)) == pytest.approx(
+        {"a1": 0.5, "a2": 0.4})

@@ -237,6 +237,43 @@ def test_trials_table_conditions(tmp_path):
     assert d.table["session"].tolist() == ["d1/1", "d2/1"]
 
 
+TRIAL_ROWS = "m1,d1,Saline,1,1,L,R\nm1,d1,Saline,1,2,R,R\nm2,d1,CNO,1,1,L,-\n"
+
+
+@pytest.mark.parametrize("head,first_row", [
+    ("mouse,date,injection,block,trialNo,sample,choice\n", 2),
+    # renamed headers, as another lab writes them
+    ("Animal,date,Condition,block,Trial,Sample arm,Choice arm\n", 2),
+    # a title block above the header
+    ("T-maze rewarded alternation,,,,,,\nScorer: KA,,,,,,\n,,,,,,\n"
+     "mouse,date,injection,block,trialNo,sample,choice\n", 5),
+])
+def test_trial_table_with_renamed_headers_or_title_rows(tmp_path, head, first_row):
+    d = read_rodent(write(tmp_path, "t.csv", head + TRIAL_ROWS))
+    assert d.fmt == "tmaze-trials"
+    assert d.table[["subject", "condition", "trial", "sample", "choice"]].values.tolist() == [
+        ["m1", "Saline", "1", "L", "R"], ["m1", "Saline", "2", "R", "R"],
+        ["m2", "CNO", "1", "L", "NA"]]
+    assert d.table["source"].tolist() == [f"t.csv:row {first_row + k}" for k in range(3)]
+
+
+def test_trial_table_without_a_choice_column_names_what_it_lacks(tmp_path):
+    p = write(tmp_path, "t.csv", "mouse,trial,Sample arm,Chosen\n" + "m1,1,L,R\n")
+    with pytest.raises(FormatError) as err:
+        detect(p)
+    assert str(err.value) == (
+        f"{p}: not a recognised rodent-cognition file: a T-maze trial table needs a choice "
+        "column named one of 'choice', 'choice_arm'; found 'Chosen', 'Sample arm', 'mouse', "
+        "'trial'")
+
+
+def test_unrecognised_file_names_its_first_row(tmp_path):
+    p = write(tmp_path, "x.csv", "weight,length\n1,2\n")
+    with pytest.raises(FormatError, match=r"expected one of .*; found a first row of "
+                                          r"'length', 'weight'$"):
+        detect(p)
+
+
 def test_simba_entry_sequence(tmp_path):
     p = write(tmp_path, "mouse7.csv", ",ARM_ENTRY_SEQUENCE,ENTRY FRAME,EXIT FRAME,ENTER TIME (s),"
                                       "EXIT TIME (s)\n0,B,5,20,0.1,0.6\n1,C,30,40,1.0,1.3\n")

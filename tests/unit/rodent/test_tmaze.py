@@ -231,3 +231,73 @@ def test_reference_values_from_the_parameters_alone(update, expected):
     for k, v in expected.items():
         assert got[k] == (pytest.approx(v) if v is not None else None)
     assert references(TmazeParameters(mode="novel_arm")) == {}
+
+
+def _entry_table(folder, rows):
+    """An arm-entry table (subject, order, arm, enter_s, exit_s) in ``folder``."""
+    folder.mkdir(exist_ok=True)
+    path = folder / "tmaze_entries.csv"
+    path.write_text("subject,order,arm,enter_s,exit_s\n" + "".join(
+        f"m1,{i + 1},{arm},{t0},{t1}\n" for i, (arm, t0, t1) in enumerate(rows)))
+    return path
+
+
+def test_overlapping_arm_entries_are_refused_naming_both_rows(tmp_path):
+    from neurotox.io.rodent import read_rodent
+
+    # the C entry starts at 14.0 s while the A entry lasts to 15.11 s: in two arms at once
+    path = _entry_table(tmp_path / "day1", [("A", 12.11, 15.11), ("C", 14.0, 36.41),
+                                            ("B", 51.72, 54.72)])
+    with pytest.raises(InputError) as err:
+        read_rodent(path)
+    assert str(err.value) == (
+        f"{path}, row 3: subject 'm1' enters arm 'C' at 14 s, before leaving arm 'A' (row 2, "
+        "exit 15.11 s): arm entries overlap in time")
+    # touching intervals (the next entry at the previous exit) are one animal's path
+    path = _entry_table(tmp_path / "day2", [("A", 12.11, 15.11), ("C", 15.11, 36.41),
+                                            ("B", 51.72, 54.72)])
+    assert read_rodent(path).table["arm"].tolist() == ["A", "C", "B"]
+
+
+def test_arm_label_error_names_the_file_by_its_path(tmp_path, make_study):
+    from neurotox.assays.rodent.tmaze import analyse
+
+    study = make_study([("m1", "C", "M")])
+    path = _entry_table(tmp_path / "maze", [(a, 10.0 * i, 10.0 * i + 5)
+                                            for i, a in enumerate("ABCDABCAB")])
+    with pytest.raises(InputError) as err:
+        analyse(study, [path], TmazeParameters())
+    assert str(err.value).startswith(f"{path}, row 5: subject 'm1', entry 4: arm 'D' is not "
+                                     "one of the 3 arms of the maze")
+
+
+@pytest.mark.parametrize("typed,meant", [("M1", "m1"), ("rat1", "rat01")])
+def test_subject_in_another_case_or_padding_suggests_the_study_id(tmp_path, make_study,
+                                                                  typed, meant):
+    from neurotox.assays.rodent.tmaze import analyse
+
+    study = make_study([(meant, "C", "M"), ("other", "C", "M")])
+    path = tmp_path / "trials.csv"
+    path.write_text(f"subject,trial,sample,choice\n{typed},1,L,R\n{typed},2,R,L\n")
+    with pytest.raises(InputError) as err:
+        analyse(study, [path], TmazeParameters(mode="discrete"))
+    assert str(err.value) == (
+        f"{path}, row 2: subject(s) '{typed}' in the T-maze data are not in the study's "
+        f"subjects file subjects.csv (did you mean '{meant}'?)")
+
+
+def test_same_trial_table_name_in_two_folders_is_told_apart_in_source(tmp_path, make_study):
+    from neurotox.assays.rodent.tmaze import analyse
+
+    study = make_study([("m1", "C", "M"), ("m2", "H", "M")])
+    paths = []
+    for folder, subject in (("day1", "m1"), ("day2", "m2")):
+        (tmp_path / folder).mkdir()
+        paths.append(tmp_path / folder / "trials.csv")
+        paths[-1].write_text("subject,trial,sample,choice\n" + "".join(
+            f"{subject},{k},L,{'R' if k % 4 else 'L'}\n" for k in range(1, 9)))
+    res = analyse(study, paths, TmazeParameters(mode="discrete"))
+    pct = res.endpoints[res.endpoints["endpoint"] == "tmaze_correct_pct"]
+    assert dict(zip(pct["subject"], pct["source"], strict=True)) == {
+        "m1": "day1/trials.csv", "m2": "day2/trials.csv"}
+    assert pct["value"].tolist() == pytest.approx([75.0, 75.0])

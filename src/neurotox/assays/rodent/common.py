@@ -5,7 +5,8 @@ Also the tracking losses of zone samples (NOR and T-maze apply the same rule).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from neurotox.assays.base import tracking_error
-from neurotox.errors import InputError, quoted
+from neurotox.errors import InputError, did_you_mean, quoted
+from neurotox.files import file_labels
 from neurotox.stats.one_sample import one_sample_table
 from neurotox.study import Study, unit_batch
 
@@ -43,10 +45,11 @@ def check_subjects(table: pd.DataFrame, study: Study, files: list[Path], what: s
         return
     first = table[bad.to_numpy()].iloc[0]
     name, _, where = str(first["source"]).partition(":")
-    path = next((p for p in files if p.name == name), name or study.path)
+    path = source_file(name, files) or study.path
     hint = (f" (the subject {first['subject']!r} was taken from the file name: name it with "
             f"the parameter file_subjects, e.g. --param \"file_subjects={{{name}: ID}}\")"
             if name and str(first["subject"]) == Path(name).stem else "")
+    hint = hint or did_you_mean(str(first["subject"]), sorted(map(str, known)))
     raise InputError(f"subject(s) {quoted(table.loc[bad, 'subject'])} in the {what} data are "
                      f"not in the study's subjects file {study.spec.subjects!s}{hint}",
                      path=path, where=where.split(",")[0] or None)
@@ -88,8 +91,39 @@ def source_locator(animals: pd.DataFrame,
     """
     def locate(i: int, column: str) -> tuple[Path | str, str]:
         name, _, where = str(animals["source"].iloc[i]).partition(":")
-        return next((p for p in files if p.name == name), name), where.split(",")[0]
+        return source_file(name, files), where.split(",")[0]
     return locate
+
+
+def source_file(name: str, files: Iterable[Path]) -> Path | str:
+    """The input of ``files`` a ``source`` cell's file ``name`` stands for (``name`` if none).
+
+    Messages name the input by its path, as the readers do, not by the bare file
+    name (or the distinguishing path, :func:`label_sources`) a ``source`` cell holds.
+    """
+    files = list(files)
+    return next((p for p in files if p.name == name), None) or next(
+        (p for p in files if Path(os.path.abspath(p)).as_posix().endswith(f"/{name}")), name)
+
+
+def label_sources(parts: list[tuple[Path, pd.DataFrame]], files: list[Path]
+                  ) -> list[tuple[Path, pd.DataFrame]]:
+    """``(file, table)`` pairs whose ``source`` names the file so that it is told apart.
+
+    A ``source`` cell starts with the file name; when two inputs of the run have
+    the same name (``a/nor_scores.xlsx``, ``b/nor_scores.xlsx``) it starts with
+    the shortest path that tells them apart (:func:`neurotox.files.file_labels`).
+    """
+    labels = file_labels(files)
+    out = []
+    for path, table in parts:
+        label = labels.get(Path(path), Path(path).name)
+        if label != Path(path).name and "source" in table and len(table):
+            src = table["source"].astype(str)
+            table = table.assign(source=src.where(~src.str.startswith(Path(path).name),
+                                                  label + src.str[len(Path(path).name):]))
+        out.append((path, table))
+    return out
 
 
 def subject_info(study: Study, subject: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ import pandas as pd
 from neurotox.assays.base import refuse_repeats
 from neurotox.assays.rodent import landmarks
 from neurotox.assays.rodent import pose as geo
-from neurotox.assays.rodent.common import concat, empty_table, tracking_note
+from neurotox.assays.rodent.common import concat, empty_table, label_sources, tracking_note
 from neurotox.assays.rodent.params import NorParameters, PoseSettings
 from neurotox.assays.rodent.trial_order import number_order_warnings, start_keys
 from neurotox.errors import InputError, quoted
@@ -155,10 +155,12 @@ def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
         by_subject.setdefault(data.meta["subject"], []).append((key, data, table))
     out = []
     for subject, trials in sorted(by_subject.items()):
-        if len(trials) > 2:
-            raise InputError(f"subject {subject!r} has {len(trials)} trials; expected a "
-                             "training and a test trial", path=trials[0][1].path)
         trials.sort(key=lambda x: x[0])
+        if len(trials) > 2:
+            raise InputError(f"subject {subject!r} has {len(trials)} trials, in "
+                             f"{_trial_list([d for _, d, _ in trials])}; expected a training "
+                             "and a test trial (a retest? analyse each session's files in "
+                             "its own run)", path=trials[-1][1].path)
         if len(trials) == 2 and trials[0][0] == trials[1][0] and trials[0][0] != (1, 0):
             raise InputError(f"subject {subject!r}: the same trial (start "
                              f"{trials[0][1].meta.get('start_time') or trials[0][1].meta['trial']}"
@@ -175,6 +177,12 @@ def _phased(parts: list[tuple[RodentData, pd.DataFrame]], notes: list[str]
             notes.append(f"{data.name}: subject {subject} trial {data.meta['trial']} taken "
                          f"as the {phase} phase (order of {by})")
     return out
+
+
+def _trial_list(trials: list[RodentData]) -> str:
+    """``A.xlsx (start 10:23:37), B.xlsx (…)`` in start order, for a message."""
+    return ", ".join(f"{d.where} (start {d.meta.get('start_time') or d.meta.get('trial')})"
+                     for d in trials)
 
 
 def _video_stem(path: Path) -> str:
@@ -314,7 +322,7 @@ def collect(files: list[Path], params: NorParameters) -> dict[str, Any]:
     tracking = tracking_flags(phased, params, notes, posed)
     explo += [(d.path, t) for d, t in phased]
     refuse_repeats(explo, ["subject", "phase"], "exploration")
-    explo = [_object_zones(t, params, notes) for _, t in explo]
+    explo = [_object_zones(t, params, notes) for _, t in label_sources(explo, files)]
     key, merged = one_key_per_subject(concat(keys, KEY_COLUMNS), files=files)
     flags, repeated = merge_repeats(concat(flags, FLAG_COLUMNS), ["subject", "phase", "reason"],
                                     what="technical exclusion", files=files)

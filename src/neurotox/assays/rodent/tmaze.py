@@ -126,9 +126,13 @@ def score_sequence(arms: list[str], *, window: int = 3) -> dict[str, int]:
             "alternate_arm_returns": windows - alt - same}
 
 
-def alternation_table(entries: pd.DataFrame, params: TmazeParameters) -> pd.DataFrame:
-    """Per subject × condition alternation %, entries, error counts, chance and exclusions."""
-    arms, n_arms = maze_arms(entries, params)
+def alternation_table(entries: pd.DataFrame, params: TmazeParameters,
+                      files: list[Path] | None = None) -> pd.DataFrame:
+    """Per subject × condition alternation %, entries, error counts, chance and exclusions.
+
+    ``files``: the run's inputs (messages name a file by its path).
+    """
+    arms, n_arms = maze_arms(entries, params, files or ())
     window = params.window or n_arms
     chance = 100 * chance_level(n_arms, window, reentries=params.reentries)
     rows = []
@@ -258,12 +262,12 @@ def run(study: Study, spec: AssaySpec, params: TmazeParameters) -> AssayResult:
     return analyse(study, study.assay_inputs(spec), params)
 
 
-def _continuous(data: dict[str, Any], study: Study, params: TmazeParameters
+def _continuous(data: dict[str, Any], study: Study, params: TmazeParameters, files: list[Path]
                 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
     if not len(data["entries"]):
         raise InputError("mode 'continuous' needs arm-entry sequences or pose tracks; "
                          "none among the inputs", path=study.path)
-    per = lost_tracking(alternation_table(data["entries"], params), data["tracking"])
+    per = lost_tracking(alternation_table(data["entries"], params, files), data["tracking"])
     if len(data["sheets"]):
         per = per.merge(data["sheets"][["subject", "condition", "notes"]],
                         on=["subject", "condition"], how="left").fillna({"notes": ""})
@@ -274,7 +278,7 @@ def _continuous(data: dict[str, Any], study: Study, params: TmazeParameters
     return table, {"tmaze_animals": per, "tmaze_entries": data["entries"]}, results
 
 
-def _discrete(data: dict[str, Any], study: Study, params: TmazeParameters
+def _discrete(data: dict[str, Any], study: Study, params: TmazeParameters, files: list[Path]
               ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
     if not len(data["trials"]):
         raise InputError("mode 'discrete' needs a trial table; none among the inputs",
@@ -289,7 +293,7 @@ def _discrete(data: dict[str, Any], study: Study, params: TmazeParameters
                    "tmaze_trial_model": trial_models(trials, per, study, params)}, results
 
 
-def _novel_arm(data: dict[str, Any], study: Study, params: TmazeParameters
+def _novel_arm(data: dict[str, Any], study: Study, params: TmazeParameters, files: list[Path]
                ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], pd.DataFrame]:
     if not len(data["zone_bins"]):
         raise InputError("mode 'novel_arm' needs zone statistics per bin; none among the "
@@ -316,7 +320,7 @@ def analyse(study: Study, files: list[Path], params: TmazeParameters) -> AssayRe
             check_subjects(data[kind], study, files, "T-maze")
     data["notes"] += check_written_groups(data["sheets"], study,
                                           source_locator(data["sheets"], files))
-    table, details, results = _MODES[params.mode](data, study, params)
+    table, details, results = _MODES[params.mode](data, study, params, files)
     details["tmaze_one_sample"] = results
     chance = float(details["tmaze_animals"]["chance_pct"].iloc[0]) \
         if params.mode == "continuous" and len(details["tmaze_animals"]) else None

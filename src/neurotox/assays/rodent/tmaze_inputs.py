@@ -8,6 +8,7 @@ here; hand-scored sheets and entry tables arrive as entries from
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,12 @@ import pandas as pd
 from neurotox.assays.base import refuse_repeats
 from neurotox.assays.rodent import landmarks
 from neurotox.assays.rodent import pose as geo
-from neurotox.assays.rodent.common import concat, tracking_note
+from neurotox.assays.rodent.common import (
+    concat,
+    label_sources,
+    source_file,
+    tracking_note,
+)
 from neurotox.assays.rodent.params import ArmSettings, TmazeParameters
 from neurotox.errors import InputError, quoted
 from neurotox.io.rodent import RodentData, read_rodent_trials
@@ -27,7 +33,8 @@ from neurotox.io.rodent.scoring import SHEET_COLUMNS
 from neurotox.io.rodent.tables import ZONE_BIN_COLUMNS
 
 
-def maze_arms(entries: pd.DataFrame, params: TmazeParameters) -> tuple[list[str], int]:
+def maze_arms(entries: pd.DataFrame, params: TmazeParameters, files: Iterable[Path] = ()
+              ) -> tuple[list[str], int]:
     """The maze's arm labels and its number of arms (which set the chance level).
 
     ``arms`` fixes the labels; else ``n_arms`` fixes the count and the labels are
@@ -35,15 +42,17 @@ def maze_arms(entries: pd.DataFrame, params: TmazeParameters) -> tuple[list[str]
     the maze's arms (a typo in a hand-scored sequence) is an error naming its
     file, row, subject and entry, and so are fewer labels than arms in the
     whole run (sequences of the goal arms only need ``n_arms: 2``): either would
-    change the chance level of every animal.
+    change the chance level of every animal. ``files``: the run's inputs, so that
+    the message names the file by its path.
     """
+    files = list(files)
     seen = sorted(set(entries["arm"].astype(str)))
     if params.arms:
         arms = list(params.arms)
         extra = [a for a in seen if a not in arms]
         if extra:
             raise _foreign_arm(entries, extra[0], f"the maze arms {quoted(arms)} (parameter "
-                               "'arms')")
+                               "'arms')", files)
         return arms, len(arms)
     if params.n_arms is None or len(seen) == params.n_arms:
         return seen, len(seen)
@@ -52,24 +61,25 @@ def maze_arms(entries: pd.DataFrame, params: TmazeParameters) -> tuple[list[str]
                          f"{params.n_arms}-arm maze (parameter 'n_arms'), which sets the chance "
                          "level; if the sequences record fewer arms (only the goal arms of a "
                          f"T-maze), set n_arms: {len(seen)} (and window), else give 'arms'",
-                         path=str(entries["source"].iloc[0]).partition(":")[0] or None)
+                         path=source_file(str(entries["source"].iloc[0]).partition(":")[0],
+                                          files) or None)
     # the label too many is the rarest: used by the fewest animals, then entries
     use = entries.groupby("arm")["subject"].agg(["nunique", "size"]).sort_values(
         ["nunique", "size"], kind="stable")
     rare = str(use.index[0])
     others = quoted(a for a in seen if a != rare)
     raise _foreign_arm(entries, rare, f"the {params.n_arms} arms of the maze (parameter "
-                       f"'n_arms'; the other labels seen: {others})")
+                       f"'n_arms'; the other labels seen: {others})", files)
 
 
-def _foreign_arm(entries: pd.DataFrame, arm: str, maze: str) -> InputError:
+def _foreign_arm(entries: pd.DataFrame, arm: str, maze: str, files: list[Path]) -> InputError:
     hits = entries[entries["arm"].astype(str) == arm]
     first = hits.iloc[0]
     file, _, where = str(first["source"]).partition(":")
     return InputError(f"subject {first['subject']!r}, entry {int(first['order'])}: arm {arm!r} "
                       f"is not one of {maze}; {len(hits)} entry(ies) of "
                       f"{hits['subject'].nunique()} animal(s) name it: correct the sequence, or "
-                      "give the maze's 'arms' (or 'n_arms')", path=file or None,
+                      "give the maze's 'arms' (or 'n_arms')", path=source_file(file, files) or None,
                       where=where or None)
 
 
@@ -344,6 +354,7 @@ def collect(files: list[Path], params: TmazeParameters) -> dict[str, Any]:
     refuse_repeats(entries, ["subject", "condition"], "arm entries")
     refuse_repeats(trials, ["subject", "condition", "session", "trial"], "trial")
     refuse_repeats(zone_bins, ["subject", "timepoint", "phase"], "zone time bins")
+    entries, trials, zone_bins = (label_sources(t, files) for t in (entries, trials, zone_bins))
     return {"entries": concat([t for _, t in entries], ENTRY_COLUMNS),
             "trials": concat([t for _, t in trials], TRIAL_COLUMNS),
             "zone_bins": concat([t for _, t in zone_bins], ZONE_BIN_COLUMNS), "notes": notes,

@@ -146,14 +146,25 @@ def _flags(df: pd.DataFrame, zones: dict[str, str], path: Path
 GAP_STEPS = 4.0
 
 
-def _one_value(df: pd.DataFrame, aliases: tuple[str, ...], path: Path) -> str | None:
+def _one_value(df: pd.DataFrame, aliases: tuple[str, ...], path: Path, what: str
+               ) -> str | None:
+    """The one value of the ``what`` column (animal, test), or None without the column.
+
+    A second value is an error naming the row where the second ``what`` starts
+    (two animals or tests exported into one file), before any check of the times,
+    which start again there.
+    """
     col = find_column(df, aliases, path=path, required=False)
     if col is None:
         return None
-    values = sorted(set(df[col]) - {""})
+    given = df[col][df[col] != ""]
+    values = sorted(set(given))
     if len(values) > 1:
-        raise FormatError(f"expected one value in column {col!r} (one test per file), found "
-                          f"{quoted(values)}", path=path)
+        i = int(np.flatnonzero((given != given.iloc[0]).to_numpy())[0])
+        raise FormatError(f"a second {what} ({given.iloc[i]!r}, after {given.iloc[0]!r}) starts "
+                          f"here; expected one value in column {col!r} (one test per file), "
+                          f"found {quoted(values)}: split the file by {what}", path=path,
+                          where=f"row {given.index[i] + 2}, column {col!r}")
     return values[0] if values else None
 
 
@@ -181,6 +192,8 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
     if df.empty:
         raise FormatError("anymaze-zone-samples: expected data rows below the header, found "
                           "none", path=path)
+    found = _one_value(df, _ANIMAL, path, "animal")
+    trial = _one_value(df, _TRIAL, path, "test") or path.stem
     times = time_seconds(df[tcol], path=path, column=tcol, scale=scale)
     flags, blanks, lost = _flags(df, zones, path)
     step = float(np.median(np.diff(times))) if len(times) > 1 else np.nan
@@ -188,8 +201,7 @@ def read_anymaze_samples(path: Path, *, subject: str | None = None, **_: Any) ->
     gap = gap_steps(durations, step, factor=GAP_STEPS, min_s=1.0)
     gap_samples = samples_in_gaps(durations, gap, step)
     durations[gap] = step     # the sample before a gap lasts one step: the gap is lost time
-    subj, how = identity(_one_value(df, _ANIMAL, path), subject, path, "subject")
-    trial = _one_value(df, _TRIAL, path) or path.stem
+    subj, how = identity(found, subject, path, "subject")
     notes = [f"{path.name}: {how}; {len(times)} samples, {times[-1] - times[0]:.2f} s, zones "
              f"{', '.join(zones.values())}"]
     if scale != 1.0:

@@ -199,6 +199,7 @@ class Reader:
 
     ``read`` returns the file's one trial; ``read_all``, for formats that may hold
     several trials in one file, returns them all (None: the file is one trial).
+    ``near_miss`` says what a file almost in this layout lacks.
     """
 
     name: str
@@ -207,6 +208,9 @@ class Reader:
     match: Callable[[Path], bool]
     read: Callable[..., RodentData]
     read_all: Callable[..., list[RodentData]] | None = None
+    #: What a file close to this layout lacks ("needs a choice column ...; found ..."),
+    #: or None: said when no reader accepts the file.
+    near_miss: Callable[[Path], str | None] | None = None
 
 
 _REGISTRY: Registry[Reader] = Registry("rodent")
@@ -233,9 +237,24 @@ def detect(path: str | Path) -> Reader:
         raise FormatError(f"{what}; expected a rodent-cognition export or scoring sheet",
                           path=path)
     if reader is None:
+        for r in list_readers():
+            if r.near_miss is not None and (lack := r.near_miss(path)):
+                raise FormatError(f"not a recognised rodent-cognition file: {lack}",
+                                  path=path)
         raise FormatError("not a recognised rodent-cognition file; expected one of "
-                          f"{quoted(r.description for r in list_readers())}", path=path)
+                          f"{quoted(r.description for r in list_readers())}; found a first "
+                          f"row of {quoted(_first_row(path), limit=12)}", path=path)
     return reader
+
+
+def _first_row(path: Path) -> list[str]:
+    """The non-empty cells of the file's first row, each cut to 40 characters (for a message)."""
+    try:
+        rows = raw_rows(path, max_rows=1)
+    except (OSError, ValueError, zipfile.BadZipFile):
+        return []
+    return [str(c).strip()[:40] for c in (rows[0] if rows else []) if c is not None
+            and str(c).strip()]
 
 
 def _not_this_layout(exc: Exception) -> bool:

@@ -225,6 +225,7 @@ def _read_table(path: Path, rows: list[list[Any]], sheet: str | None
                           f"{' of ' + on.strip() if on else ''}, found none", path=path)
     h, cols = found
     names = {k: str(rows[h][j]).strip() for k, j in cols.items()}
+    _refuse_second_block(path, rows, h, cols, on)
     animals, entries, numeric = [], [], []
     for i in range(h + 1, len(rows)):
         row, line = rows[i], i + 1
@@ -259,6 +260,28 @@ def _read_table(path: Path, rows: list[list[Any]], sheet: str | None
     note = (f"{path.name}: {on}header in row {h + 1} ({h} banner row(s) above it skipped); "
             f"sequences from column {names['sequence']!r}")
     return animals, entries, numeric, note
+
+
+def _refuse_second_block(path: Path, rows: list[list[Any]], h: int, cols: dict[str, int],
+                         on: str) -> None:
+    """FormatError naming a row below the table that repeats its header (a second block).
+
+    A second session scored below the first under its own title and header
+    would otherwise be read as animals named after its title and header cells.
+    """
+    head = [str(_cell(rows[h], cols[k])[0]).lower() for k in ("subject", "sequence")]
+    for i in range(h + 1, len(rows)):
+        if [str(_cell(rows[i], cols[k])[0]).lower() for k in ("subject", "sequence")] != head:
+            continue
+        above = next((j for j in range(i - 1, h, -1) if any(_cell_text(c)[0] for c in rows[j])),
+                     None)
+        title = [t for c in rows[above] if (t := _cell_text(c)[0])] if above is not None else []
+        titled = f" under the title {title[0]!r} (row {above + 1})" if len(title) == 1 else ""
+        raise FormatError(f"the header of row {h + 1} again: a second table"
+                          f"{titled} below the first (a second session?); one table per sheet "
+                          "is read: give the second its own sheet or file, or one table "
+                          "with a condition column", path=path,
+                          where=f"{on}row {i + 1}".strip() or None)
 
 
 #: A Notes cell asking for the animal to be left out ("EXCLUDE - animal fell", "invalid

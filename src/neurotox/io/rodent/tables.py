@@ -644,10 +644,51 @@ def _condition(values: pd.Series) -> pd.Series:
     return values.where(~values.str.lower().isin(["", "nan", "na", "none", "-"]), "NA")
 
 
+_SAMPLE_ALIASES = ("sample", "sample_arm", "forced_arm")
+_CHOICE_ALIASES = ("choice", "choice_arm")
+
+
+def _trials_header(path: Path) -> tuple[int | None, list[str]]:
+    """Rows above a trial table's header (None if none), and the cells of the row nearest one.
+
+    The header is the first row with a sample and a choice column (names compared
+    as :func:`column_key` folds them: ``Sample arm``); below the first row it must
+    name the subject too (title rows above the table). The cells returned are
+    those of the first row holding a subject and a sample or choice column (a
+    table whose other arm column is named otherwise), else of the first row.
+    """
+    rows = [[str(c).strip() for c in r if c is not None and str(c).strip()]
+            for r in raw_rows(path, max_rows=_HEADER_SEARCH_ROWS)]
+    near = None
+    for i, cells in enumerate(rows):
+        keys = {column_key(c) for c in cells}
+        named = bool(keys & set(SUBJECT_ALIASES))
+        arms = (bool(keys & set(_SAMPLE_ALIASES)), bool(keys & set(_CHOICE_ALIASES)))
+        if all(arms) and (named or i == 0):
+            return i, cells
+        if named and any(arms) and near is None:
+            near = cells
+    return None, near if near is not None else (rows[0] if rows else [])
+
+
 def _match_trials(path: Path) -> bool:
-    cells = set(_sheet_columns(path)) if is_excel(path) else set(header_cells(path))
-    cells = {c.lower() for c in cells}
-    return {"sample", "choice"} <= cells or {"sample_arm", "choice_arm"} <= cells
+    return _trials_header(path)[0] is not None
+
+
+def trials_near_miss(path: Path) -> str | None:
+    """What a table with a subject and one arm column of a trial table lacks, or None."""
+    skip, cells = _trials_header(path)
+    if skip is not None:
+        return None
+    keys = {column_key(c) for c in cells}
+    if not keys & set(SUBJECT_ALIASES):
+        return None
+    for have, need, what in ((_SAMPLE_ALIASES, _CHOICE_ALIASES, "choice"),
+                             (_CHOICE_ALIASES, _SAMPLE_ALIASES, "sample")):
+        if keys & set(have) and not keys & set(need):
+            return (f"a T-maze trial table needs a {what} column named one of "
+                    f"{quoted(need)}; found {quoted(sorted(cells))}")
+    return None
 
 
 def _session(df: pd.DataFrame, path: Path) -> pd.Series:
@@ -665,10 +706,11 @@ def read_trials(path: Path, **_: Any) -> RodentData:
     ``-`` or ``NA`` = no choice). Optional: trial number, condition (e.g.
     ``injection``), session columns (date/block, joined), ``latency`` (s).
     """
-    df = read_sheet(path)
+    skip = _trials_header(path)[0] or 0
+    df = read_sheet(path, skiprows=skip)
     subj = find_column(df, SUBJECT_ALIASES, path=path)
-    sample = find_column(df, ("sample", "sample_arm", "forced_arm"), path=path)
-    choice = find_column(df, ("choice", "choice_arm"), path=path)
+    sample = find_column(df, _SAMPLE_ALIASES, path=path)
+    choice = find_column(df, _CHOICE_ALIASES, path=path)
     trial = find_column(df, _TRIAL_ALIASES, path=path, required=False)
     cond = find_column(df, _CONDITION_ALIASES, path=path, required=False)
     lat = find_column(df, ("latency", "latency_s", "choice_latency"), path=path,
@@ -682,19 +724,23 @@ def read_trials(path: Path, **_: Any) -> RodentData:
         "choice": df[choice].str.upper().replace({"": "NA", "-": "NA"}),
         "latency_s": to_float(df[lat], path=path, column=lat, nonnegative=True)
         if lat else np.nan,
-        "source": [f"{path.name}:row {i + 2}" for i in range(len(df))],
+        "source": [f"{path.name}:row {i + 2}" for i in df.index],
     })
     empty = out["subject"] == ""
     if empty.any():
         i = int(np.flatnonzero(empty.to_numpy())[0])
-        raise FormatError("subject is empty", path=path, where=f"row {i + 2}, column {subj!r}")
+        raise FormatError("subject is empty", path=path,
+                          where=f"row {df.index[i] + 2}, column {subj!r}")
     dup = out.duplicated(["subject", "condition", "session", "trial"])
     if dup.any():
         i = int(np.flatnonzero(dup.to_numpy())[0])
         raise FormatError(f"trial {out['trial'].iloc[i]!r} of subject "
                           f"{out['subject'].iloc[i]!r} appears more than once", path=path,
-                          where=f"row {i + 2}, column {trial or 'trial'!r}")
-    return RodentData("trials", path, "tmaze-trials", table=out[list(TRIAL_COLUMNS)])
+                          where=f"row {df.index[i] + 2}, column {trial or 'trial'!r}")
+    notes = [f"{path.name}: header in row {skip + 1} ({skip} title row(s) above it "
+             "skipped)"] if skip else []
+    return RodentData("trials", path, "tmaze-trials", table=out[list(TRIAL_COLUMNS)],
+                      notes=notes)
 
 
 # ------------------------------------------------------------ arm-entry sequences
@@ -749,7 +795,10 @@ def read_entries(path: Path, *, subject: str | None = None, **_: Any) -> RodentD
 
 
 def _check_entries(out: pd.DataFrame, path: Path) -> None:
-    """Exit not before entry; entry order numbers unique; entry times follow the order."""
+    """Exit not before entry; order numbers unique; entries in order and not overlapping.
+
+    An entry may start at the previous exit (touching intervals), not before it.
+    """
     def fail(mask: pd.Series, message: str) -> None:
         if mask.any():
             raise FormatError(message, path=path,
@@ -761,6 +810,17 @@ def _check_entries(out: pd.DataFrame, path: Path) -> None:
              "entry order number repeats for this subject")
     earlier = out.groupby(["subject", "condition"])["enter_s"].diff() < 0
     fail(earlier, "entry time earlier than the previous entry of this subject")
+    # in two arms at once: an entry before the previous one's exit (touching is not)
+    prev = out.groupby(["subject", "condition"])[["arm", "exit_s", "source"]].shift()
+    overlap = out["enter_s"] < prev["exit_s"]
+    if overlap.any():
+        i = int(np.flatnonzero(overlap.to_numpy())[0])
+        row, before = out.iloc[i], prev.iloc[i]
+        raise FormatError(
+            f"subject {row['subject']!r} enters arm {row['arm']!r} at {row['enter_s']:g} s, "
+            f"before leaving arm {before['arm']!r} ({before['source'].split(':', 1)[1]}, exit "
+            f"{before['exit_s']:g} s): arm entries overlap in time", path=path,
+            where=row["source"].split(":", 1)[1])
 
 
 # ------------------------------------------------------------ per-video object layouts
@@ -889,7 +949,7 @@ for _r in (
     Reader("novel-object-key", "key", "novel-object key csv (subject + NovelSide/novel_object)",
            _match_key, read_key),
     Reader("tmaze-trials", "trials", "T-maze trial table (subject, sample, choice)",
-           _match_trials, read_trials),
+           _match_trials, read_trials, near_miss=trials_near_miss),
     Reader("arm-entry-sequence", "entries",
            "arm-entry sequence (SimBA ARM_ENTRY_SEQUENCE or subject, arm, order)",
            _match_entries, read_entries),
