@@ -394,7 +394,8 @@ def list_studies(engine: sa.Engine) -> pd.DataFrame:
 
     ``same_as`` is the id of the earlier entry of the same study for a copy that
     an older neurotox stored (:func:`neurotox.hcd.identity.duplicates`; ranges
-    leave it out), else empty. ``excluded`` with
+    leave it out), else empty. ``age_weeks`` is the age of the included animals at
+    the start (``8`` or ``8–9.43``; empty when not recorded); ``excluded`` with
     ``exclusion_reason``, ``excluded_utc`` and ``excluded_by`` says whether the
     laboratory left the study out of ranges (``hcd exclude``), why, when and who.
     """
@@ -404,8 +405,11 @@ def list_studies(engine: sa.Engine) -> pd.DataFrame:
                                               a.c.included.is_(True)).scalar_subquery()
     n_res = (sa.select(sa.func.count()).select_from(r.join(a, r.c.animal == a.c.id))
              .where(a.c.study == s.c.id).scalar_subquery())
-    q = sa.select(s.c.id, s.c.study_id, s.c.species, s.c.strain, s.c.guideline, s.c.vehicle,
-                  s.c.start_date, s.c.source_kind, s.c.source_hash,
+    ages = [sa.select(f(a.c.age_days)).where(a.c.study == s.c.id, a.c.included.is_(True))
+            .scalar_subquery().label(name)
+            for f, name in ((sa.func.min, "_age_min"), (sa.func.max, "_age_max"))]
+    q = sa.select(s.c.id, s.c.study_id, s.c.facility, s.c.species, s.c.strain, s.c.guideline,
+                  s.c.vehicle, s.c.start_date, *ages, s.c.source_kind, s.c.source_hash,
                   n_animals.label("animals"), n_incl.label("animals_included"),
                   n_res.label("results"), s.c.added_utc, s.c.added_by, s.c.excluded,
                   s.c.exclusion_reason, s.c.excluded_utc, s.c.excluded_by).order_by(s.c.id)
@@ -414,8 +418,18 @@ def list_studies(engine: sa.Engine) -> pd.DataFrame:
                           columns=[c.name for c in q.selected_columns])
         same = {d.copy: d.kept for d in duplicates(conn)}
     df["same_as"] = [str(same[pk]) if pk in same else "" for pk in df["id"]]
+    df.insert(df.columns.get_loc("_age_min"), "age_weeks",
+              [_weeks(lo, hi) for lo, hi in zip(df["_age_min"], df["_age_max"], strict=True)])
     df["excluded"] = df["excluded"].astype(bool)
-    return df
+    return df.drop(columns=["_age_min", "_age_max"])
+
+
+def _weeks(low: float | None, high: float | None) -> str:
+    """An age span in days as weeks: ``8``, ``8–9.43``, or empty when not recorded."""
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return ""
+    lo, hi = f"{float(low) / 7:.3g}", f"{float(high) / 7:.3g}"
+    return lo if lo == hi else f"{lo}–{hi}"
 
 
 def audit_log(engine: sa.Engine) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 Studies SYN-1 and SYN-2 of :mod:`tests.send_files`: included controls' brain weights
 SYN-1 M 2.0, 2.2 and F 1.8, 1.9, 2.0 (g); SYN-2 every brain 0.5 g heavier
-(M 2.5, 2.7; F 2.3, 2.4, 2.5).
+(M 2.5, 2.7; F 2.3, 2.4, 2.5). Animals are 56 days (8 weeks) old; facility 'Test Lab'.
 """
 
 from __future__ import annotations
@@ -67,6 +67,14 @@ def test_exclude_leaves_the_study_out_and_include_takes_it_back(hcd_engine, tmp_
     assert json.loads(log["detail"].iloc[2])["id"] == 1
 
 
+def test_list_shows_facility_and_age(hcd_engine, tmp_path):  # noqa: F811
+    _add_two(hcd_engine, tmp_path)
+    listed = store.list_studies(hcd_engine)
+    assert listed["facility"].tolist() == ["Test Lab", "Test Lab"]
+    assert listed["age_weeks"].tolist() == ["8", "8"]                         # 56 days
+    assert store._weeks(56, 66) == "8–9.43" and store._weeks(None, None) == ""
+
+
 def test_a_schema_3_database_gets_the_columns(hcd_url, tmp_path):  # noqa: F811
     engine = db.connect(hcd_url)
     _add_two(engine, tmp_path)
@@ -98,7 +106,7 @@ def test_cli_exclude_include_list_and_ranges(tmp_path, invoke):
     assert "left study SYN-2 (id 2) out of ranges; its values stay stored" in res.output
     res = invoke("hcd", "list", "--db", path)
     header, first, second = res.output.splitlines()[:3]
-    for col in ("excluded", "exclusion_reason", "excluded_by"):
+    for col in ("facility", "age_weeks", "excluded", "exclusion_reason", "excluded_by"):
         assert col in header
     assert "contaminated batch" in second and "yes" in second and "yes" not in first
     res = invoke("hcd", "ranges", "--db", path, "--endpoint", "brain_weight")
