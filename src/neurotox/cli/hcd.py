@@ -343,6 +343,7 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     from neurotox.files import warn_or_refuse
     from neurotox.hcd import db as hdb
     from neurotox.hcd import store, table_file
+    from neurotox.hcd.exclusion import shared_vehicle_entries
     from neurotox.hcd.ranges import (
         query_from_options,
         ranges,
@@ -360,12 +361,16 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
         data = store.range_data(engine, endpoints=endpoints or None)
         rows, copies = data.rows, data.copies
         selected = select_rows(rows, query)
+        with engine.connect() as conn:
+            shared = shared_vehicle_entries(conn, sorted(set(selected["study_pk"])))
     finally:
         engine.dispose()
     if copies:
         from neurotox.hcd.identity import duplicates_message
 
         warn_or_refuse(duplicates_message(copies))
+    for entry in shared:
+        warn_or_refuse(entry.describe())
     _say_excluded(data.excluded, data.excluded_rows, query)
     table = ranges(selected)
     for left in unrecorded(rows, query):

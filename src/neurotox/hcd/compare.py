@@ -32,7 +32,7 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.hcd import db, store
-from neurotox.hcd.exclusion import Excluded
+from neurotox.hcd.exclusion import Excluded, SharedVehicle, shared_vehicle_entries
 from neurotox.hcd.identity import Duplicate, Match, duplicates_message, matches
 from neurotox.hcd.ranges import (
     KEY,
@@ -108,6 +108,7 @@ class Historical:
     unit_notes: tuple[str, ...] = ()
     copies: tuple[Duplicate, ...] = ()
     excluded: tuple[Excluded, ...] = ()
+    shared_vehicle: tuple[SharedVehicle, ...] = ()
 
     def describe(self) -> str:
         """One sentence for the report footnote: database, strata, studies, window and counts."""
@@ -136,7 +137,9 @@ class Historical:
 
         No range at all, studies a stratum or the window left out for want of the
         field it needs (:func:`neurotox.hcd.ranges.unrecorded`), and
-        stored entries of this study under another study number.
+        stored entries of this study under another study number, and SEND entries
+        stored before schema version 3 that pool control sets under the study's
+        vehicle (:func:`neurotox.hcd.exclusion.shared_vehicle_entries`).
         """
         out = []
         if not self.n_studies:
@@ -149,6 +152,7 @@ class Historical:
                 out.append(f"historical controls: database {m.describe()} is this study "
                            f"under another study number; left out of its historical controls "
                            f"(a study is never part of its own historical controls)")
+        out += [e.describe() for e in self.shared_vehicle]
         return out
 
     def manifest(self) -> dict[str, Any]:
@@ -243,6 +247,7 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
         out = set(select_rows(data.excluded_rows, query)["study_pk"])
         with engine.connect() as conn:
             studies = sources(conn, rows)
+            shared = shared_vehicle_entries(conn, sorted(set(rows["study_pk"])))
     finally:
         engine.dispose()
     return Historical(ranges=with_studies(ranges(rows), rows), database=db.display_url(url),
@@ -255,7 +260,8 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
                           [m.id for m in same])], query)),
                       why_none="" if len(rows) else why_none(fetched, query),
                       unit_notes=tuple(unit_notes), copies=tuple(copies),
-                      excluded=tuple(e for e in data.excluded if e.id in out))
+                      excluded=tuple(e for e in data.excluded if e.id in out),
+                      shared_vehicle=tuple(shared))
 
 
 def with_studies(table: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""A study left out of ranges by the laboratory (hcd exclude/include).
+"""A study left out of ranges by the laboratory (hcd exclude/include), and pre-schema-3 vehicles.
 
 Studies SYN-1 and SYN-2 of :mod:`tests.send_files`: included controls' brain weights
 SYN-1 M 2.0, 2.2 and F 1.8, 1.9, 2.0 (g); SYN-2 every brain 0.5 g heavier
@@ -17,7 +17,7 @@ from tests.send_files import BRAIN, write_study
 from neurotox.errors import InputError
 from neurotox.hcd import db, schema, store
 from neurotox.hcd.compare import for_study
-from neurotox.hcd.exclusion import set_excluded
+from neurotox.hcd.exclusion import set_excluded, shared_vehicle_entries
 from neurotox.hcd.ranges import Query, ranges, select_rows
 from neurotox.hcd.send import send_batch
 from neurotox.io.send import read_send
@@ -141,3 +141,78 @@ def test_a_report_names_the_excluded_study_and_why(tmp_path):
                       tmp_path / "study.yaml", ["brain_weight"])
     assert "hcd exclude" not in other.describe() and "excluded_by_laboratory" not in \
         other.manifest()
+
+
+# ------------------------------------------------- entries stored before schema 3
+
+def _old_db(path, tmp_path, second_set):
+    """A database whose SYN-1 entry was added at schema 2 (no per-set vehicle).
+
+    With ``second_set`` male S-102 is in a second vehicle-control set (group 4), as
+    the Instem study's water males beside its saline males.
+    """
+    engine = sa.create_engine(f"sqlite:///{path}")
+    batch = send_batch(read_send(write_study(tmp_path / "syn1")))
+    animals = batch.animals.assign(vehicle="")
+    if second_set:
+        animals.loc[animals["subject"] == "S-102", "group_id"] = "4"
+    with engine.begin() as conn:
+        schema.schema_table.create(conn)
+        for m in schema.MIGRATIONS[:2]:
+            m.apply(conn)
+            conn.execute(schema.schema_table.insert().values(
+                version=m.version, description=m.description, applied_utc="2025-01-01T00:00:00Z"))
+        pk = conn.execute(schema.study.insert().values(
+            study_id=batch.study_id, source_kind="send", source_path=batch.source_path,
+            source_hash=batch.source_hash, added_utc="2025-01-01T00:00:01Z", added_by="old@lab",
+            **{k: str(batch.study.get(k) or "") for k in store.STUDY_FIELDS})
+            .returning(schema.study.c.id)).scalar_one()
+        conn.execute(schema.animal.insert(), [{**a, "study": pk} for a in
+                                              store._records(animals, store.ANIMAL_COLUMNS)])
+        ids = dict(conn.execute(sa.select(schema.animal.c.subject, schema.animal.c.id)).all())
+        store._insert_results(conn, batch.results, ids)
+    engine.dispose()
+    return path
+
+
+def test_schema_2_send_entry_with_two_control_sets_is_warned(tmp_path, invoke):
+    path = _old_db(tmp_path / "old.sqlite", tmp_path, second_set=True)
+    engine = db.connect(str(path))                         # migrations 3 and 4 applied now
+    try:
+        with engine.connect() as conn:
+            found = shared_vehicle_entries(conn, [1])
+    finally:
+        engine.dispose()
+    assert [(e.id, e.study_id, e.vehicle, e.sets) for e in found] == \
+        [(1, "SYN-1", "Water", ("1", "4"))]
+    assert "import the SEND folder again with 'neurotox hcd import-send FOLDER --replace " \
+        "--reason TEXT'" in found[0].describe()
+    res = invoke("hcd", "ranges", "--db", path)
+    assert res.exit_code == 0, res.output
+    assert "database id 1 (SEND study SYN-1) was added before schema version 3, which stored " \
+        "the study's vehicle 'Water' for each of its control sets (1, 4)" in res.output
+    res = invoke("--warnings-as-errors", "hcd", "ranges", "--db", path)
+    assert res.exit_code == 2 and "before schema version 3" in res.output
+    hist = for_study(HistoricalControls(database=str(path)), tmp_path / "study.yaml",
+                     ["brain_weight"])                 # a report's ranges warn too
+    assert [w for w in hist.warnings() if "before schema version 3" in w] == \
+        [found[0].describe()]
+    assert hist.ranges.set_index("sex").loc["M", "n_animals"] == 2      # S-101, S-102
+    # imported again: the new entry has per-set vehicles, no warning
+    engine = db.connect(str(path))
+    try:
+        store.add(engine, send_batch(read_send(tmp_path / "syn1")), replace="per-set vehicles")
+        with engine.connect() as conn:
+            assert shared_vehicle_entries(conn, [2]) == []
+    finally:
+        engine.dispose()
+
+
+def test_schema_2_entry_with_one_control_set_per_sex_is_not_warned(tmp_path):
+    path = _old_db(tmp_path / "old.sqlite", tmp_path, second_set=False)
+    engine = db.connect(str(path))
+    try:
+        with engine.connect() as conn:
+            assert shared_vehicle_entries(conn, [1]) == []
+    finally:
+        engine.dispose()
