@@ -1,6 +1,6 @@
 """``neurotox hcd``: the historical control database.
 
-Sub-commands: add, import-send, list, ranges, export, remove.
+Sub-commands: add, import-send, list, ranges, export, remove, exclude, include.
 """
 
 from __future__ import annotations
@@ -216,6 +216,7 @@ def list_cmd(db: str | None, audit: bool) -> None:
         return
     if not audit:
         df["source_hash"] = df["source_hash"].str[:12]
+        df["excluded"] = df["excluded"].map({True: "yes", False: ""})
     click.echo(df.to_string(index=False))
     if not audit and df["same_as"].astype(bool).any():
         copies = df[df["same_as"].astype(bool)]
@@ -276,6 +277,46 @@ def remove(study: str, db: str | None, reason: str) -> None:
                f"animal(s), {done['results']} value(s); reason recorded in the audit trail")
 
 
+def _set_excluded(study: str, db: str | None, reason: str, *, excluded: bool) -> None:
+    from neurotox.hcd import db as hdb
+    from neurotox.hcd.exclusion import set_excluded
+
+    engine = hdb.connect(db, create=False)
+    try:
+        done = set_excluded(engine, study, reason, excluded=excluded)
+        output_committed(f"study {done.study_id} (id {done.id}) "
+                         + ("excluded" if excluded else "included"))
+    finally:
+        engine.dispose()
+    click.echo(f"{'left' if excluded else 'took'} study {done.study_id} (id {done.id}) "
+               f"{'out of' if excluded else 'back into'} ranges; its values stay stored; "
+               "reason recorded in the audit trail")
+
+
+@hcd.command("exclude")
+@click.argument("study")
+@db_option
+@click.option("--reason", required=True,
+              help="Why the study is left out of ranges (kept with it and in the audit).")
+def exclude(study: str, db: str | None, reason: str) -> None:
+    """Leave STUDY (id, study number or source-hash prefix) out of ranges, keeping its values.
+
+    'hcd ranges' and reports leave it out and name it with the reason;
+    'hcd include' takes it back in.
+    """
+    _set_excluded(study, db, reason, excluded=True)
+
+
+@hcd.command("include")
+@click.argument("study")
+@db_option
+@click.option("--reason", required=True,
+              help="Why the study is taken back into ranges (kept in the audit).")
+def include(study: str, db: str | None, reason: str) -> None:
+    """Take STUDY, left out by 'hcd exclude', back into ranges."""
+    _set_excluded(study, db, reason, excluded=False)
+
+
 @hcd.command("ranges")
 @db_option
 @click.option("--endpoint", "endpoints", multiple=True, help="Only this endpoint (repeatable).")
@@ -302,6 +343,7 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     from neurotox.files import warn_or_refuse
     from neurotox.hcd import db as hdb
     from neurotox.hcd import store, table_file
+    from neurotox.hcd.exclusion import shared_vehicle_entries
     from neurotox.hcd.ranges import (
         query_from_options,
         ranges,
@@ -316,14 +358,21 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
     engine = hdb.connect(db, create=False, readonly=True)
     try:
         store.check_endpoints(engine, endpoints)
-        rows, copies = store.range_rows(engine, endpoints=endpoints or None)
+        data = store.range_data(engine, endpoints=endpoints or None)
+        rows, copies = data.rows, data.copies
+        selected = select_rows(rows, query)
+        with engine.connect() as conn:
+            shared = shared_vehicle_entries(conn, sorted(set(selected["study_pk"])))
     finally:
         engine.dispose()
     if copies:
         from neurotox.hcd.identity import duplicates_message
 
         warn_or_refuse(duplicates_message(copies))
-    table = ranges(select_rows(rows, query))
+    for entry in shared:
+        warn_or_refuse(entry.describe())
+    _say_excluded(data.excluded, data.excluded_rows, query)
+    table = ranges(selected)
     for left in unrecorded(rows, query):
         warn_or_refuse(left.describe(f"--{left.stratum.replace('_', '-')}"))
     if table.empty:
@@ -336,3 +385,13 @@ def ranges_cmd(db: str | None, endpoints: tuple[str, ...], output: Path | None, 
         click.echo(f"{len(table)} range(s); {query.describe()}")
         if len(table):
             click.echo(table.dropna(axis=1, how="all").to_string(index=False))
+
+
+def _say_excluded(excluded: list[Any], rows: Any, query: Any) -> None:
+    """Log the studies left out by 'hcd exclude' that the strata would have used."""
+    from neurotox.hcd.ranges import select_rows
+
+    within = set(select_rows(rows, query)["study_pk"])
+    named = [e.describe() for e in excluded if e.id in within]
+    if named:
+        log.info("left out of ranges by 'hcd exclude': %s", "; ".join(named))

@@ -16,6 +16,9 @@ The study being reported is left out of its own historical controls: entries wit
 its study number or its data files (:mod:`neurotox.hcd.identity`, as for ``hcd
 add``) would otherwise put the concurrent controls into the range they are
 compared with. The footnote says how many studies and animals were left out.
+Studies the laboratory left out (``hcd exclude``) that the strata would have used
+are named in the footnote with the reason, who and when, and in the manifest
+(``excluded_by_laboratory``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import pandas as pd
 
 from neurotox.errors import InputError
 from neurotox.hcd import db, store
+from neurotox.hcd.exclusion import Excluded, SharedVehicle, shared_vehicle_entries
 from neurotox.hcd.identity import Duplicate, Match, duplicates_message, matches
 from neurotox.hcd.ranges import (
     KEY,
@@ -103,6 +107,8 @@ class Historical:
     why_none: str = ""
     unit_notes: tuple[str, ...] = ()
     copies: tuple[Duplicate, ...] = ()
+    excluded: tuple[Excluded, ...] = ()
+    shared_vehicle: tuple[SharedVehicle, ...] = ()
 
     def describe(self) -> str:
         """One sentence for the report footnote: database, strata, studies, window and counts."""
@@ -117,7 +123,10 @@ class Historical:
                 + "".join(f"; left out by {u.stratum} for want of {NEEDED[u.stratum]}: "
                           f"{u.counts()}" for u in self.unrecorded)
                 + (f"; left out as later copies of stored studies: database id "
-                   f"{', '.join(str(d.copy) for d in self.copies)}" if self.copies else ""))
+                   f"{', '.join(str(d.copy) for d in self.copies)}" if self.copies else "")
+                + (f"; left out by the laboratory ('hcd exclude'): "
+                   f"{'; '.join(e.describe() for e in self.excluded)}" if self.excluded
+                   else ""))
 
     def copies_warning(self) -> str | None:
         """``warning: …`` naming the stored copies left out (an older neurotox stored them)."""
@@ -128,7 +137,9 @@ class Historical:
 
         No range at all, studies a stratum or the window left out for want of the
         field it needs (:func:`neurotox.hcd.ranges.unrecorded`), and
-        stored entries of this study under another study number.
+        stored entries of this study under another study number, and SEND entries
+        stored before schema version 3 that pool control sets under the study's
+        vehicle (:func:`neurotox.hcd.exclusion.shared_vehicle_entries`).
         """
         out = []
         if not self.n_studies:
@@ -141,6 +152,7 @@ class Historical:
                 out.append(f"historical controls: database {m.describe()} is this study "
                            f"under another study number; left out of its historical controls "
                            f"(a study is never part of its own historical controls)")
+        out += [e.describe() for e in self.shared_vehicle]
         return out
 
     def manifest(self) -> dict[str, Any]:
@@ -160,6 +172,8 @@ class Historical:
             out["copies_left_out"] = [{"id": d.copy, "study_id": d.copy_study_id,
                                        "same_as": d.kept, "why": list(d.reasons)}
                                       for d in self.copies]
+        if self.excluded:
+            out["excluded_by_laboratory"] = [e.manifest() for e in self.excluded]
         if self.left_out.entries:
             out["left_out"] = {
                 "entries": [{"id": m.id, "study_id": m.study_id, "source": m.source_path,
@@ -223,14 +237,17 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
         with engine.connect() as conn:
             same = matches(conn, study_id=study_id, inputs=inputs, controls=controls) \
                 if study_id or inputs or controls is not None else []
-        fetched, copies = store.range_rows(engine, endpoints=endpoints)
+        data = store.range_data(engine, endpoints=endpoints)
+        fetched, copies = data.rows, data.copies
         rows, unit_notes = in_units(select_rows(fetched, query), units or {})
         mine = rows["study_pk"].isin([m.id for m in same])
         within = tuple(sorted(int(i) for i in rows.loc[mine, "study_pk"].unique()))
         left_out = LeftOut(tuple(same), len(within), _n_animals(rows[mine]), within)
         rows = rows[~mine].reset_index(drop=True)
+        out = set(select_rows(data.excluded_rows, query)["study_pk"])
         with engine.connect() as conn:
             studies = sources(conn, rows)
+            shared = shared_vehicle_entries(conn, sorted(set(rows["study_pk"])))
     finally:
         engine.dispose()
     return Historical(ranges=with_studies(ranges(rows), rows), database=db.display_url(url),
@@ -242,7 +259,9 @@ def for_study(spec: HistoricalControls, study_file: Path, endpoints: list[str], 
                       unrecorded=tuple(unrecorded(fetched[~fetched["study_pk"].isin(
                           [m.id for m in same])], query)),
                       why_none="" if len(rows) else why_none(fetched, query),
-                      unit_notes=tuple(unit_notes), copies=tuple(copies))
+                      unit_notes=tuple(unit_notes), copies=tuple(copies),
+                      excluded=tuple(e for e in data.excluded if e.id in out),
+                      shared_vehicle=tuple(shared))
 
 
 def with_studies(table: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:

@@ -11,7 +11,9 @@ Tables
 ------
 ``study``
     One row per study added: identity (``source_hash``, unique), design (facility,
-    guideline, species, strain, supplier, route, vehicle, dates) and provenance.
+    guideline, species, strain, supplier, route, vehicle, dates) and provenance;
+    whether the laboratory left it out of ranges (``excluded``, with the reason,
+    when and by whom; ``hcd exclude``/``hcd include``; version 4).
 ``animal``
     One row per control animal: sex, age, role (main / recovery / tk / satellite),
     control type, vehicle (its control set's when that differs from the study's,
@@ -67,6 +69,10 @@ study = sa.Table(
     sa.Column("software_version", sa.Text, nullable=False, server_default=""),
     sa.Column("added_utc", sa.Text, nullable=False),
     sa.Column("added_by", sa.Text, nullable=False),
+    sa.Column("excluded", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("exclusion_reason", sa.Text, nullable=False, server_default=""),
+    sa.Column("excluded_utc", sa.Text, nullable=False, server_default=""),
+    sa.Column("excluded_by", sa.Text, nullable=False, server_default=""),
 )
 
 animal = sa.Table(
@@ -158,11 +164,28 @@ def _v3(conn: sa.Connection) -> None:
         conn.execute(sa.text("ALTER TABLE animal ADD COLUMN vehicle TEXT NOT NULL DEFAULT ''"))
 
 
+#: Columns of ``study`` added in version 4 (the laboratory's exclusion), as ALTER TABLE adds them.
+_V4_COLUMNS = {"excluded": "BOOLEAN NOT NULL DEFAULT FALSE",
+               "exclusion_reason": "TEXT NOT NULL DEFAULT ''",
+               "excluded_utc": "TEXT NOT NULL DEFAULT ''",
+               "excluded_by": "TEXT NOT NULL DEFAULT ''"}
+
+
+def _v4(conn: sa.Connection) -> None:
+    # version 1 creates ``study`` from the current table, which has the columns
+    have = {c["name"] for c in sa.inspect(conn).get_columns("study")}
+    for name, ddl in _V4_COLUMNS.items():
+        if name not in have:
+            conn.execute(sa.text(f"ALTER TABLE study ADD COLUMN {name} {ddl}"))
+
+
 #: Every migration, in order. Append; never edit one that has been released.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "study, animal, result and audit tables", _v1),
     Migration(2, "study_input: SHA-256 of the data files of each study", _v2),
     Migration(3, "animal.vehicle: the vehicle of the animal's control set when not the "
                  "study's", _v3),
+    Migration(4, "study.excluded: a study the laboratory leaves out of ranges, with the "
+                 "reason, when and by whom", _v4),
 )
 SCHEMA_VERSION = MIGRATIONS[-1].version

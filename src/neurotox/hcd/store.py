@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from neurotox.errors import InputError, did_you_mean
 from neurotox.hcd import schema
 from neurotox.hcd.db import now_utc, who
+from neurotox.hcd.exclusion import Excluded, excluded_studies
 from neurotox.hcd.identity import (
     Duplicate,
     Match,
@@ -393,7 +394,10 @@ def list_studies(engine: sa.Engine) -> pd.DataFrame:
 
     ``same_as`` is the id of the earlier entry of the same study for a copy that
     an older neurotox stored (:func:`neurotox.hcd.identity.duplicates`; ranges
-    leave it out), else empty.
+    leave it out), else empty. ``age_weeks`` is the age of the included animals at
+    the start (``8`` or ``8–9.43``; empty when not recorded); ``excluded`` with
+    ``exclusion_reason``, ``excluded_utc`` and ``excluded_by`` says whether the
+    laboratory left the study out of ranges (``hcd exclude``), why, when and who.
     """
     s, a, r = schema.study, schema.animal, schema.result
     n_animals = sa.select(sa.func.count()).where(a.c.study == s.c.id).scalar_subquery()
@@ -401,16 +405,31 @@ def list_studies(engine: sa.Engine) -> pd.DataFrame:
                                               a.c.included.is_(True)).scalar_subquery()
     n_res = (sa.select(sa.func.count()).select_from(r.join(a, r.c.animal == a.c.id))
              .where(a.c.study == s.c.id).scalar_subquery())
-    q = sa.select(s.c.id, s.c.study_id, s.c.species, s.c.strain, s.c.guideline, s.c.vehicle,
-                  s.c.start_date, s.c.source_kind, s.c.source_hash,
+    ages = [sa.select(f(a.c.age_days)).where(a.c.study == s.c.id, a.c.included.is_(True))
+            .scalar_subquery().label(name)
+            for f, name in ((sa.func.min, "_age_min"), (sa.func.max, "_age_max"))]
+    q = sa.select(s.c.id, s.c.study_id, s.c.facility, s.c.species, s.c.strain, s.c.guideline,
+                  s.c.vehicle, s.c.start_date, *ages, s.c.source_kind, s.c.source_hash,
                   n_animals.label("animals"), n_incl.label("animals_included"),
-                  n_res.label("results"), s.c.added_utc, s.c.added_by).order_by(s.c.id)
+                  n_res.label("results"), s.c.added_utc, s.c.added_by, s.c.excluded,
+                  s.c.exclusion_reason, s.c.excluded_utc, s.c.excluded_by).order_by(s.c.id)
     with engine.connect() as conn:
         df = pd.DataFrame(conn.execute(q).mappings().all(),
                           columns=[c.name for c in q.selected_columns])
         same = {d.copy: d.kept for d in duplicates(conn)}
     df["same_as"] = [str(same[pk]) if pk in same else "" for pk in df["id"]]
-    return df
+    df.insert(df.columns.get_loc("_age_min"), "age_weeks",
+              [_weeks(lo, hi) for lo, hi in zip(df["_age_min"], df["_age_max"], strict=True)])
+    df["excluded"] = df["excluded"].astype(bool)
+    return df.drop(columns=["_age_min", "_age_max"])
+
+
+def _weeks(low: float | None, high: float | None) -> str:
+    """An age span in days as weeks: ``8``, ``8–9.43``, or empty when not recorded."""
+    if low is None or high is None or pd.isna(low) or pd.isna(high):
+        return ""
+    lo, hi = f"{float(low) / 7:.3g}", f"{float(high) / 7:.3g}"
+    return lo if lo == hi else f"{lo}–{hi}"
 
 
 def audit_log(engine: sa.Engine) -> pd.DataFrame:
@@ -485,17 +504,44 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
     return df
 
 
+@dataclass(frozen=True)
+class RangeData:
+    """The values ranges are computed from, and the stored studies left out of them.
+
+    ``rows`` are :func:`fetch` rows (included values of included animals) less
+    those of ``copies`` (later copies of a study an older neurotox stored twice)
+    and of ``excluded`` (studies the laboratory left out, ``hcd exclude``), whose
+    values are ``excluded_rows`` (so that a caller can say which fell within its
+    strata).
+    """
+
+    rows: pd.DataFrame
+    copies: list[Duplicate]
+    excluded: list[Excluded]
+    excluded_rows: pd.DataFrame
+
+
+def range_data(engine: sa.Engine, *, endpoints: Iterable[str] | None = None) -> RangeData:
+    """:class:`RangeData` of ``endpoints`` (all when None): one study counts once, if at all."""
+    with engine.connect() as conn:
+        found = duplicates(conn)
+        out = excluded_studies(conn)
+    rows = fetch(engine, endpoints=endpoints, included_only=True)
+    rows = rows[~rows["study_pk"].isin([d.copy for d in found])]
+    gone = rows["study_pk"].isin([e.id for e in out])
+    return RangeData(rows[~gone].reset_index(drop=True), found, out,
+                     rows[gone].reset_index(drop=True))
+
+
 def range_rows(engine: sa.Engine, *, endpoints: Iterable[str] | None = None
                ) -> tuple[pd.DataFrame, list[Duplicate]]:
     """The included values ranges are computed from, and the stored copies left out.
 
     :func:`fetch` with ``included_only``, less the values of the later copies of
     a study stored twice by an older neurotox (:func:`neurotox.hcd.identity.duplicates`):
-    one study counts once. The caller warns with
+    one study counts once; and less those of studies the laboratory left out
+    (:func:`range_data` says which). The caller warns with
     :func:`neurotox.hcd.identity.duplicates_message`.
     """
-    with engine.connect() as conn:
-        found = duplicates(conn)
-    rows = fetch(engine, endpoints=endpoints, included_only=True)
-    copies = [d.copy for d in found]
-    return rows[~rows["study_pk"].isin(copies)].reset_index(drop=True), found
+    data = range_data(engine, endpoints=endpoints)
+    return data.rows, data.copies
