@@ -1561,7 +1561,39 @@ def load_study(path: str | Path) -> Study:
         read_exclusions(study.resolve(spec.exclusions, "exclusions"),
                         subjects=None if spec.plate_layouts else study.known_subjects())
     study.notes += [f"warning: {path.name}, {w}" for w in qa_warnings(spec)]
+    for w in date_warnings(spec):   # said by every command that reads the study
+        run_note(f"warning: {path.name}, {w}")
     return study
+
+
+def future_date(value: object, what: str, today: dt.date | None = None) -> str | None:
+    """Why the date ``value`` (a date or ISO text) has not come yet, or None.
+
+    The one rule for every date a study is said to have: a day after tomorrow
+    (UTC: a study that ended today east of Greenwich may be dated tomorrow) lies
+    in the future. Text that is no ISO date (or nothing) is said elsewhere: None.
+    """
+    try:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+    today = today or dt.datetime.now(dt.UTC).date()
+    if day > today + dt.timedelta(days=1):
+        return f"{what} {day} lies in the future (today is {today}, UTC)"
+    return None
+
+
+def date_warnings(spec: StudySpec, today: dt.date | None = None) -> list[str]:
+    """The study's ``dates`` that lie in the future (:func:`future_date`), one line each.
+
+    A warning, not an error: a study plan may be written before its dates come.
+    """
+    out = []
+    for name in ("initiation", "experimental_start", "experimental_end", "report"):
+        problem = future_date(getattr(spec.dates, name), f"key 'dates.{name}':", today)
+        if problem:
+            out.append(f"{problem}: a study still planned, or a typo?")
+    return out
 
 
 def qa_warnings(spec: StudySpec, today: dt.date | None = None) -> list[str]:
