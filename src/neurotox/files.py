@@ -41,6 +41,10 @@ DEFAULT_MAX_FILE_BYTES = 4 << 30
 DEFAULT_MAX_UNPACKED_BYTES = 512 << 20
 #: Largest YAML file (study, protocol): these are hand-written settings.
 MAX_YAML_BYTES = 16 << 20
+#: Longest first line (the header) of a text table: a table export's header names its
+#: columns; a file with no line break in its first MiB is no table (or one line of data),
+#: refused before it is split into millions of cells.
+DEFAULT_MAX_LINE_BYTES = 1 << 20
 
 ENV_MAX_FILE = "NEUROTOX_MAX_FILE_SIZE"
 ENV_MAX_UNPACKED = "NEUROTOX_MAX_UNPACKED_SIZE"
@@ -55,6 +59,7 @@ class Limits:
 
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
 
 
 _LIMITS: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("neurotox_limits",
@@ -207,12 +212,13 @@ def limits() -> Limits:
         if env[ENV_MAX_UNPACKED] else DEFAULT_MAX_UNPACKED_BYTES)
 
 
-def set_limits(*, max_file_bytes: int | None = None,
-               max_unpacked_bytes: int | None = None) -> contextvars.Token:
+def set_limits(*, max_file_bytes: int | None = None, max_unpacked_bytes: int | None = None,
+               max_line_bytes: int | None = None) -> contextvars.Token:
     """Override limits (``None`` keeps the current value); returns a token to reset."""
     now = limits()
     return _LIMITS.set(Limits(max_file_bytes or now.max_file_bytes,
-                              max_unpacked_bytes or now.max_unpacked_bytes))
+                              max_unpacked_bytes or now.max_unpacked_bytes,
+                              max_line_bytes or now.max_line_bytes))
 
 
 def reset_limits(token: contextvars.Token) -> None:
@@ -451,6 +457,26 @@ def is_output_folder(folder: str | Path) -> bool:
             return bool(_MANIFEST_HEAD.match(fh.read(4096)))
     except OSError:
         return False
+
+
+_LINE_BREAK = re.compile(rb"[\r\n]")
+
+
+def check_first_line(head: bytes, path: str | Path) -> None:
+    """Refuse a text table whose first line is longer than the limit (:func:`limits`).
+
+    ``head``: the whole file, or at least its first limit + 1 bytes (of its unpacked
+    text). Looked for before the text is decoded and split: a header of 10^8 cells
+    would take minutes and gigabytes before any check on its names.
+    """
+    cap = limits().max_line_bytes
+    if len(head) > cap and _LINE_BREAK.search(head, 0, cap + 1) is None:
+        from neurotox.errors import FormatError
+
+        raise FormatError(f"the first line (the header) is longer than {human_size(cap)} "
+                          f"(no line break in the first {human_size(cap)}); a table export's "
+                          "header names its columns: is this a table?", path=path,
+                          where="line 1")
 
 
 def check_unpacked(total: int, path: str | Path, *, what: str = "content") -> None:
