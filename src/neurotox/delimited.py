@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from neurotox.errors import FormatError, InputError
-from neurotox.files import check_frame_magnitudes, check_nul, read_bytes, run_note
+from neurotox.files import (
+    check_first_line,
+    check_frame_magnitudes,
+    check_nul,
+    read_bytes,
+    run_note,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,7 +154,11 @@ def delimiter_name(sep: str) -> str:
 
 
 def decode(raw: bytes, path: str | Path) -> tuple[str, str]:
-    """The text of a whole file (byte-order marks removed) and the encoding used."""
+    """The text of a whole file (byte-order marks removed) and the encoding used.
+
+    A first line longer than the limit is refused first (:func:`~neurotox.files.check_first_line`).
+    """
+    check_first_line(raw, path)
     encoding = guess_encoding(raw)
     try:
         text = raw.decode(encoding)

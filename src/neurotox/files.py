@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import errno
+import fnmatch
 import logging
 import os
 import re
@@ -40,6 +41,10 @@ DEFAULT_MAX_FILE_BYTES = 4 << 30
 DEFAULT_MAX_UNPACKED_BYTES = 512 << 20
 #: Largest YAML file (study, protocol): these are hand-written settings.
 MAX_YAML_BYTES = 16 << 20
+#: Longest first line (the header) of a text table: a table export's header names its
+#: columns; a file with no line break in its first MiB is no table (or one line of data),
+#: refused before it is split into millions of cells.
+DEFAULT_MAX_LINE_BYTES = 1 << 20
 
 ENV_MAX_FILE = "NEUROTOX_MAX_FILE_SIZE"
 ENV_MAX_UNPACKED = "NEUROTOX_MAX_UNPACKED_SIZE"
@@ -54,6 +59,7 @@ class Limits:
 
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES
     max_unpacked_bytes: int = DEFAULT_MAX_UNPACKED_BYTES
+    max_line_bytes: int = DEFAULT_MAX_LINE_BYTES
 
 
 _LIMITS: contextvars.ContextVar[Limits | None] = contextvars.ContextVar("neurotox_limits",
@@ -84,6 +90,11 @@ _COMMITTED: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
 #: no longer holds them.
 _SEEN: contextvars.ContextVar[dict[Path, FileState] | None] = contextvars.ContextVar(
     "neurotox_inputs_seen", default=None)
+#: The file patterns (``entries/**/*.csv``) the running command's study reads its inputs
+#: by, with the folder they are relative to and where they are given: an output folder
+#: whose files a pattern would match is refused (:func:`pattern_conflict`).
+_PATTERNS: contextvars.ContextVar[list[tuple[Path, str, str]] | None] = \
+    contextvars.ContextVar("neurotox_input_patterns", default=None)
 
 
 def warn_or_refuse(message: str) -> None:
@@ -141,9 +152,11 @@ def command_scope() -> Iterator[None]:
     meets are hashed before they are read (:func:`register_input`).
     """
     notes, done, seen = _PENDING.set([]), _COMMITTED.set([]), _SEEN.set({})
+    patterns = _PATTERNS.set([])
     try:
         yield
     finally:
+        _PATTERNS.reset(patterns)
         _SEEN.reset(seen)
         _COMMITTED.reset(done)
         _PENDING.reset(notes)
@@ -199,12 +212,13 @@ def limits() -> Limits:
         if env[ENV_MAX_UNPACKED] else DEFAULT_MAX_UNPACKED_BYTES)
 
 
-def set_limits(*, max_file_bytes: int | None = None,
-               max_unpacked_bytes: int | None = None) -> contextvars.Token:
+def set_limits(*, max_file_bytes: int | None = None, max_unpacked_bytes: int | None = None,
+               max_line_bytes: int | None = None) -> contextvars.Token:
     """Override limits (``None`` keeps the current value); returns a token to reset."""
     now = limits()
     return _LIMITS.set(Limits(max_file_bytes or now.max_file_bytes,
-                              max_unpacked_bytes or now.max_unpacked_bytes))
+                              max_unpacked_bytes or now.max_unpacked_bytes,
+                              max_line_bytes or now.max_line_bytes))
 
 
 def reset_limits(token: contextvars.Token) -> None:
@@ -379,6 +393,90 @@ def register_inputs(paths: Iterable[str | Path]) -> None:
                     register_input(Path(top) / name)
         else:
             register_input(p)
+
+
+def register_pattern(folder: str | Path, pattern: str, where: str) -> None:
+    """Remember that the running command reads the files ``pattern`` matches below ``folder``.
+
+    ``where`` names the pattern for a message (the study file and key). Outside a
+    command (:func:`command_scope`) nothing is kept.
+    """
+    kept = _PATTERNS.get()
+    if kept is not None and (Path(folder), pattern, where) not in kept:
+        kept.append((Path(folder), pattern, where))
+
+
+def pattern_reaches(folder: str | Path, pattern: str, target: str | Path) -> bool:
+    """True when ``pattern`` (relative to ``folder``) would match ``target`` or files in it.
+
+    Part by part: each name of ``target`` below ``folder`` must match the pattern's
+    part at the same place; a ``**`` part matches any depth, so every folder below
+    the parts before it is reached. A target outside ``folder`` is never reached.
+    """
+    parts = [p for p in Path(pattern).parts if p != "."]
+    for t in path_forms(target):
+        for f in path_forms(folder):
+            if t.is_relative_to(f) and _reaches(parts, t.relative_to(f).parts):
+                return True
+    return False
+
+
+def _reaches(pattern: list[str], names: tuple[str, ...]) -> bool:
+    for k, name in enumerate(names):
+        if k >= len(pattern):
+            return False
+        if pattern[k] == "**":
+            return True
+        if not fnmatch.fnmatchcase(name, pattern[k]):
+            return False
+    return True
+
+
+def pattern_conflict(target: str | Path) -> str | None:
+    """Why the running command's input patterns forbid the output folder ``target``, or None."""
+    for folder, pattern, where in _PATTERNS.get() or ():
+        if pattern_reaches(folder, pattern, target):
+            return (f"the input pattern {pattern!r} ({where}) would match the files written "
+                    "into it, and the next run would read them as inputs")
+    return None
+
+
+_MANIFEST_HEAD = re.compile(rb'^\s*\{\s*"format"\s*:\s*"neurotox-manifest/')
+
+
+def is_output_folder(folder: str | Path) -> bool:
+    """True when ``folder`` holds a neurotox ``manifest.json`` (an earlier run's output).
+
+    Only the start of the file is read: neurotox writes the ``format`` key first.
+    """
+    manifest = Path(folder) / "manifest.json"
+    try:
+        if not manifest.is_file():
+            return False
+        with open(manifest, "rb") as fh:
+            return bool(_MANIFEST_HEAD.match(fh.read(4096)))
+    except OSError:
+        return False
+
+
+_LINE_BREAK = re.compile(rb"[\r\n]")
+
+
+def check_first_line(head: bytes, path: str | Path) -> None:
+    """Refuse a text table whose first line is longer than the limit (:func:`limits`).
+
+    ``head``: the whole file, or at least its first limit + 1 bytes (of its unpacked
+    text). Looked for before the text is decoded and split: a header of 10^8 cells
+    would take minutes and gigabytes before any check on its names.
+    """
+    cap = limits().max_line_bytes
+    if len(head) > cap and _LINE_BREAK.search(head, 0, cap + 1) is None:
+        from neurotox.errors import FormatError
+
+        raise FormatError(f"the first line (the header) is longer than {human_size(cap)} "
+                          f"(no line break in the first {human_size(cap)}); a table export's "
+                          "header names its columns: is this a table?", path=path,
+                          where="line 1")
 
 
 def check_unpacked(total: int, path: str | Path, *, what: str = "content") -> None:

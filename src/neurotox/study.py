@@ -61,7 +61,13 @@ from neurotox.delimited import (
     read_table,
 )
 from neurotox.errors import FormatError, InputError, did_you_mean, quoted
-from neurotox.files import register_inputs, same_content
+from neurotox.files import (
+    is_output_folder,
+    register_inputs,
+    register_pattern,
+    run_note,
+    same_content,
+)
 from neurotox.vocab import Sex, normalise_unit, parse_sex
 from neurotox.yamlio import load_yaml, pydantic_message, quoted_scalar
 
@@ -1327,7 +1333,9 @@ class Study:
         """The files one entry of an assay's ``input`` list names."""
         if any(ch in rel for ch in "*?["):
             self.resolve(rel.split("*")[0] or ".", f"assays.{spec.key}.input[{k}]")
-            matches = sorted(self.folder.glob(rel))
+            register_pattern(self.folder, rel,
+                             f"{self.path}, key 'assays.{spec.key}.input[{k}]'")
+            matches = self._skip_outputs(sorted(self.folder.glob(rel)), rel)
             outside = [p for p in matches if not p.resolve().is_relative_to(self.folder.resolve())]
             if outside:     # as a path naming it would be: never dropped without a word
                 raise InputError(f"pattern {rel!r} matches '{outside[0].name}', a link that "
@@ -1342,6 +1350,26 @@ class Study:
             raise InputError(f"input {rel!r} not found", path=self.path,
                              where=f"key 'assays.{spec.key}.input[{k}]'")
         return [p]
+
+    def _skip_outputs(self, matches: list[Path], pattern: str) -> list[Path]:
+        """``matches`` without the files inside a neurotox output folder (earlier results)."""
+        top = self.folder.resolve()
+        kept, skipped = [], set()
+        for p in matches:
+            below = [d for d in p.parents if d.resolve() != top
+                     and d.resolve().is_relative_to(top)]
+            hit = next((d for d in below if is_output_folder(d)), None)
+            if hit is None:
+                kept.append(p)
+            else:
+                skipped.add(hit)
+        if skipped:
+            names = ", ".join(sorted(repr(d.relative_to(self.folder).as_posix())
+                                     for d in skipped))
+            run_note(f"input pattern {pattern!r} of {self.path.name}: skipped the files in "
+                     f"the neurotox output folder(s) {names} (results of an earlier run, "
+                     "not inputs)")
+        return kept
 
     def subject_info(self, subject: str) -> dict[str, str]:
         """Group, sex and batch/litter of one subject; InputError if unknown."""
@@ -1533,7 +1561,39 @@ def load_study(path: str | Path) -> Study:
         read_exclusions(study.resolve(spec.exclusions, "exclusions"),
                         subjects=None if spec.plate_layouts else study.known_subjects())
     study.notes += [f"warning: {path.name}, {w}" for w in qa_warnings(spec)]
+    for w in date_warnings(spec):   # said by every command that reads the study
+        run_note(f"warning: {path.name}, {w}")
     return study
+
+
+def future_date(value: object, what: str, today: dt.date | None = None) -> str | None:
+    """Why the date ``value`` (a date or ISO text) has not come yet, or None.
+
+    The one rule for every date a study is said to have: a day after tomorrow
+    (UTC: a study that ended today east of Greenwich may be dated tomorrow) lies
+    in the future. Text that is no ISO date (or nothing) is said elsewhere: None.
+    """
+    try:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value or ""))
+    except ValueError:
+        return None
+    today = today or dt.datetime.now(dt.UTC).date()
+    if day > today + dt.timedelta(days=1):
+        return f"{what} {day} lies in the future (today is {today}, UTC)"
+    return None
+
+
+def date_warnings(spec: StudySpec, today: dt.date | None = None) -> list[str]:
+    """The study's ``dates`` that lie in the future (:func:`future_date`), one line each.
+
+    A warning, not an error: a study plan may be written before its dates come.
+    """
+    out = []
+    for name in ("initiation", "experimental_start", "experimental_end", "report"):
+        problem = future_date(getattr(spec.dates, name), f"key 'dates.{name}':", today)
+        if problem:
+            out.append(f"{problem}: a study still planned, or a typo?")
+    return out
 
 
 def qa_warnings(spec: StudySpec, today: dt.date | None = None) -> list[str]:

@@ -496,3 +496,53 @@ def test_log_file_named_like_the_output_is_refused_before_it_is_made(invoke, tmp
     assert r.output.strip() == ("Error: --log-file: o-SO14 is also given as 'o-SO14'; the "
                                 "log must be a file of its own")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["study.yaml", "subjects.csv"]
+
+
+def _closed_folder(monkeypatch, folder):
+    """``folder`` as a user sees a mode-700 folder of another owner: nothing in it stats.
+
+    The tests run as root, whom permissions never stop: ``os.stat`` and ``os.access``
+    answer as they would for that user.
+    """
+    import os
+
+    stat, access = os.stat, os.access
+    inside = str(folder) + os.sep
+
+    def closed_stat(path, *args, **kw):
+        if str(os.fspath(path)).startswith(inside):
+            raise PermissionError(13, "Permission denied", str(path))
+        return stat(path, *args, **kw)
+
+    def closed_access(path, mode, *args, **kw):
+        return False if str(os.fspath(path)) == str(folder) else access(path, mode, *args, **kw)
+
+    monkeypatch.setattr(os, "stat", closed_stat)
+    monkeypatch.setattr(os, "access", closed_access)
+
+
+@pytest.mark.parametrize(("args", "param", "kind"), [
+    (("tmaze", "--study", "{f}/study.yaml", "-o", "{t}/out"), "'--study'", "File"),
+    (("nor", "{f}/nor.csv", "--study", "{t}/study.yaml", "-o", "{t}/out"), "'[INPUTS]...'",
+     "File"),
+    (("check", "{f}/study.yaml"), "'STUDY_FILE'", "Path"),
+])
+def test_an_input_in_a_folder_one_may_not_enter_is_not_called_missing(invoke, tmp_path,
+                                                                       monkeypatch, args,
+                                                                       param, kind):
+    """stranger53 R4: a study file in a folder of mode 700 (another owner) -> click said
+    "File 'r4/study.yaml' does not exist"; it exists and cannot be read."""
+    closed = tmp_path / "r4"
+    closed.mkdir()
+    (closed / "study.yaml").write_text(STUDY)
+    (closed / "nor.csv").write_text("subject,phase\n")
+    (tmp_path / "study.yaml").write_text(STUDY)
+    _closed_folder(monkeypatch, closed)
+    argv = [a.replace("{f}", str(closed)).replace("{t}", str(tmp_path)) for a in args]
+    name = next(a for a in argv if a.startswith(str(closed)))
+    r = invoke(*argv)
+    assert r.exit_code == 2
+    assert r.output.strip().splitlines() == [
+        f"Error: neurotox {args[0]}: Invalid value for {param}: {kind} '{name}' cannot be read "
+        f"(permission denied: the folder '{closed}' may not be entered); see 'neurotox "
+        f"{args[0]} --help'"]

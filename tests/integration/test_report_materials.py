@@ -182,7 +182,7 @@ def test_a_complete_glp_report_is_signed_and_says_so(finalised, tmp_path):
     spec.update({"sponsor": "Example Pharma AG", "test_facility": "Example Lab",
                  "study_director": "Dr. A. Director",
                  "dates": {"initiation": "2026-01-05", "experimental_start": "2026-01-12",
-                           "experimental_end": "2026-02-09", "report": "2027-01-15"},
+                           "experimental_end": "2026-02-09", "report": "2026-03-16"},
                  "noael": {"dose": None, "basis": "not established"},
                  "loael": {"dose": None, "basis": "not established"}})
     spec["report"].update({"qa_name": "B. Auditor", "qa_inspections": [
@@ -203,11 +203,11 @@ def test_a_complete_glp_report_is_signed_and_says_so(finalised, tmp_path):
     res = CliRunner().invoke(cli, ["verify", str(out), "--key", str(key)])
     assert res.output.strip() == f"{out}: intact; signature valid (key {key_id})"
     record = json.loads((out / "run.json").read_text())
-    assert record["signing_key_id"] == key_id and record["report_date"] == "2027-01-15"
+    assert record["signing_key_id"] == key_id and record["report_date"] == "2026-03-16"
     data = (out / "report.docx").read_bytes()
     doc = Document(io.BytesIO(data))
     rows = {r.cells[0].text: r.cells[1].text for t in doc.tables[:2] for r in t.rows}
-    assert rows["Report date"] == "2027-01-15"
+    assert rows["Report date"] == "2026-03-16"
     assert rows["Integrity seal"].startswith(
         "sealed: manifest.json, which lists every file of the report folder with its SHA-256, "
         f"carries an HMAC-SHA256 made with the key of key ID {key_id}. A keyed integrity seal "
@@ -222,9 +222,9 @@ def test_a_complete_glp_report_is_signed_and_says_so(finalised, tmp_path):
     assert not any("____" in c or "to be entered" in c for c in cells)
     for section in doc.sections:   # one report date: the footers print the title page's
         footer = "".join(p.text for p in section.footer.paragraphs)
-        assert "Report date 2027-01-15" in footer
+        assert "Report date 2026-03-16" in footer
     html = (out / "report.html").read_text(encoding="utf-8")
-    assert f"key ID {key_id}" in html and "report date 2027-01-15" in html
+    assert f"key ID {key_id}" in html and "report date 2026-03-16" in html
 
 
 def test_blank_statements_are_not_signed_but_a_draft_is_written(finalised, tmp_path):
@@ -237,7 +237,7 @@ def test_blank_statements_are_not_signed_but_a_draft_is_written(finalised, tmp_p
     spec = yaml.safe_load((study / "study.yaml").read_text(encoding="utf-8"))
     spec.update({"sponsor": "", "test_facility": "Example Lab", "study_director": "  ",
                  "dates": {"initiation": "2026-01-05", "experimental_start": "2026-01-12",
-                           "experimental_end": "2026-02-09", "report": "2027-01-15"},
+                           "experimental_end": "2026-02-09", "report": "2026-03-16"},
                  "noael": {"dose": None, "basis": "not established"},
                  "loael": {"dose": None, "basis": "not established"}})
     spec["report"].update({"qa_name": "   ", "qa_inspections": [

@@ -205,6 +205,64 @@ def test_force_never_replaces_an_earlier_output_holding_a_file_the_study_reads(t
     assert snapshot(tmp_path) == before
 
 
+def _pattern_study(tmp_path: Path) -> Path:
+    """The T-maze study reading its entries by the recursive pattern ``entries/**/*.csv``."""
+    folder = tmp_path / "in"
+    materialise({**TMAZE, "entries/day1.csv": rodent.ENTRIES}, folder)
+    (folder / "entries.csv").unlink()
+    study = folder / "study.yaml"
+    study.write_text(study.read_text().replace("input: entries.csv",
+                                               "input: 'entries/**/*.csv'"))
+    return folder
+
+
+@pytest.mark.parametrize("sub", ["entries/run1", "entries/a/b", "entries/.hidden"])
+def test_output_where_an_input_pattern_would_read_it_is_refused(tmp_path, sub):
+    """stranger53 G1/G2: an output inside the folder a study pattern scans is refused at
+    the first run (every later run would read its tables as inputs); nothing is written."""
+    folder = _pattern_study(tmp_path)
+    before = snapshot(tmp_path)
+    r = invoke(("tmaze", "--study", "{dir}/study.yaml", "-o", f"{{dir}}/{sub}"), tmp_path,
+               inputs=folder)
+    assert one_line_error(r) == (
+        f"Error: {folder}/{sub}: refusing to use this output folder: the input pattern "
+        f"'entries/**/*.csv' ({folder}/study.yaml, key 'assays.tmaze.input[0]') would match "
+        "the files written into it, and the next run would read them as inputs; give a "
+        "folder outside the inputs")
+    assert snapshot(tmp_path) == before
+
+
+def test_output_beside_what_an_input_pattern_reads_is_allowed(tmp_path):
+    """``entries/*.csv`` reads no folder below ``entries``; ``results`` is outside the pattern."""
+    folder = _pattern_study(tmp_path)
+    study = folder / "study.yaml"
+    study.write_text(study.read_text().replace("entries/**/*.csv", "entries/*.csv"))
+    for out in ("entries/run1", "results"):
+        r = invoke(("--quiet", "tmaze", "--study", "{dir}/study.yaml", "-o", f"{{dir}}/{out}"),
+                   tmp_path, inputs=folder)
+        assert r.exit_code == 0, r.output
+        assert verify(folder / out) == []
+
+
+def test_input_pattern_skips_an_earlier_output(tmp_path):
+    """Files inside a neurotox output folder (its manifest.json) are results, never matched
+    by a study pattern: the run reads only the real export and says what it skipped."""
+    folder = _pattern_study(tmp_path)
+    with OutputDir(folder / "entries" / "old", record=RunRecord(command=["earlier"])) as od:
+        od.write_text("entries.csv", rodent.ENTRIES)      # same bytes: read, it would be a twin
+        od.write_text("endpoints.csv", "not an export\n")
+    r = invoke(("tmaze", "--study", "{dir}/study.yaml", "-o", str(tmp_path / "out")), tmp_path,
+               inputs=folder)
+    assert r.exit_code == 0, r.output
+    note = ("input pattern 'entries/**/*.csv' of study.yaml: skipped the files in the "
+            "neurotox output folder(s) 'entries/old' (results of an earlier run, not inputs)")
+    assert f"INFO: {note}" in r.output
+    manifest = json.loads((tmp_path / "out" / MANIFEST).read_text())
+    assert note in manifest["notes"]
+    assert sorted(i["path"] for i in manifest["inputs"]
+                  if i["path"].endswith(".csv")) == ["../in/entries/day1.csv", "../in/subjects.csv"]
+
+
 def test_output_inside_an_input_folder_is_refused(tmp_path):
     """A plate folder is read whole: the output may not be written inside it."""
     plate = tmp_path / "plate"

@@ -155,6 +155,17 @@ CASES = [
     # --- T-maze arm entries
     Case("tm-empty-file", {**BASE, "entries.csv": ""}, tm_args(), "the file is empty (0 bytes)",
          "entries.csv"),
+    # stranger53 T6: a 200 MB one-line file took 70 s and 2.2 GB before "column 'x' appears
+    # twice"; a first line longer than 1 MiB is refused before it is split into cells
+    Case("tm-header-longer-than-a-mib",
+         {**BASE, "entries.csv": ENTRIES.splitlines()[0] + ",x" * 600_000 + "\n"
+          + "".join(ENTRIES.splitlines(keepends=True)[1:])}, tm_args(),
+         "line 1: the first line (the header) is longer than 1.0 MiB (no line break in the "
+         "first 1.0 MiB); a table export's header names its columns: is this a table?",
+         "entries.csv"),
+    Case("tm-one-line-file", {**BASE, "entries.csv": ENTRIES.splitlines()[0] + ",x" * 600_000},
+         tm_args(),
+         "line 1: the first line (the header) is longer than 1.0 MiB", "entries.csv"),
     Case("tm-header-only", {**BASE, "entries.csv": ENTRIES.splitlines()[0] + "\n"}, tm_args(),
          "arm-entry-sequence: expected data rows below the header, found none", "entries.csv"),
     Case("tm-text-in-enter", ent(ENTRY_ROW, "C2,2,B,soon,14.0"), tm_args(),

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from neurotox.cli.options import InputPath
+
 
 @click.group()
 def guidelines() -> None:
@@ -23,7 +25,7 @@ def guidelines_list() -> None:
 
 
 @guidelines.command("check")
-@click.argument("study_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("study_file", type=InputPath(dir_okay=False))
 @click.option("--guideline", "guideline", default=None,
               help="Template name or citation to check against (default: the study's "
                    "'guideline' key).")

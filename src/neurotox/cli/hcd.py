@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from neurotox.cli.options import AGE_WEEKS, WINDOW_YEARS
+from neurotox.cli.options import AGE_WEEKS, WINDOW_YEARS, InputPath
 from neurotox.errors import shown
 from neurotox.files import output_committed
 
@@ -89,7 +89,7 @@ def hcd() -> None:
 
 
 @hcd.command("add")
-@click.argument("report_dir", type=click.Path(path_type=Path))
+@click.argument("report_dir", type=InputPath(exists=False))
 @db_option
 @click.option("--all-groups/--controls-only", default=False, show_default=True,
               help="Also store treated animals (never included in ranges).")
@@ -153,7 +153,7 @@ def _check_dates(study: dict[str, str]) -> None:
 
 
 @hcd.command("import-send")
-@click.argument("folder", type=click.Path(path_type=Path))
+@click.argument("folder", type=InputPath(exists=False))
 @db_option
 @click.option("--include-recovery/--main-only", default=False, show_default=True,
               help="Include recovery-group control animals in ranges (TK and satellite "

@@ -11,6 +11,7 @@ import click
 from neurotox.cli.options import (
     PARAM_OPTION,
     PIXEL_SIZE,
+    InputPath,
     check_scheduler,
     open_output,
     output_options,
@@ -82,14 +83,13 @@ def _groups_and_id(study: Any, study_id: str | None, plate_dir: Path):
 
 
 @click.command()
-@click.argument("plate_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--layout", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.argument("plate_dir", type=InputPath(file_okay=False))
+@click.option("--layout", type=InputPath(dir_okay=False),
               help="Plate layout (CSV or xlsx): well, group and/or concentration (not needed when "
               "--pattern has {group}; without either, each image is measured alone).")
 @click.option("--protocol", default="neurite-outgrowth-shsy5y", show_default=True,
               help="Protocol template name or YAML file.")
-@click.option("--study", "study_path", type=click.Path(exists=True, dir_okay=False,
-                                                      path_type=Path),
+@click.option("--study", "study_path", type=InputPath(dir_okay=False),
               help="Study YAML: study number and groups (doses, control).")
 @click.option("--study-id", help="Study number when no --study is given (default: folder name).")
 @click.option("--pattern", multiple=True, help='File-name pattern, e.g. '

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from neurotox.cli.options import distinct_files, output_options, param_option
+from neurotox.cli.options import InputPath, distinct_files, output_options, param_option
 from neurotox.cli.rodent import _protocol_help, _run
 from neurotox.errors import shown
 
@@ -29,10 +29,9 @@ def _curve_figures(od: Any, result: Any) -> None:
 
 
 @click.command()
-@click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False,
-                                                    path_type=Path), callback=distinct_files)
+@click.argument("inputs", nargs=-1, type=InputPath(dir_okay=False), callback=distinct_files)
 @click.option("--study", "study_file", required=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              type=InputPath(dir_okay=False),
               help="Study YAML (groups, subjects).")
 @click.option("--protocol", default=None,
               help=_protocol_help("multiplex-cytokines, elisa-4pl, cholinesterase-ellman or a "

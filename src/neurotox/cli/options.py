@@ -40,6 +40,49 @@ def distinct_files(ctx: click.Context, param: click.Parameter,
     return value
 
 
+def denied(path: str | os.PathLike[str]) -> str | None:
+    """Why ``path`` cannot be reached for want of permission, or None.
+
+    ``os.stat`` of a file inside a folder the user may not enter fails with EACCES,
+    which ``click.Path(exists=True)`` reports as "does not exist"; this names the
+    folder that keeps the user out when there is one.
+    """
+    try:
+        os.stat(path)
+    except PermissionError:
+        absolute = Path(os.path.abspath(path))
+        closed = next((p for p in reversed(absolute.parents)
+                       if p.is_dir() and not os.access(p, os.X_OK)), None)
+        where = f": the folder '{closed}' may not be entered" if closed is not None else ""
+        return f"cannot be read (permission denied{where})"
+    except OSError:
+        return None
+    return None
+
+
+class InputPath(click.Path):
+    """The type of every input path option and argument (a :class:`~pathlib.Path`).
+
+    A :class:`click.Path` that says "cannot be read (permission denied)" where click
+    would say "does not exist" (a file in a folder the user may not enter).
+    ``exists`` is true by default (inputs are read).
+    """
+
+    def __init__(self, *, exists: bool = True, **kwargs: Any) -> None:
+        super().__init__(exists=exists, path_type=Path, **kwargs)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        """The path; a usage error when it is missing, unreadable or of the wrong kind."""
+        if isinstance(value, str | os.PathLike):
+            why = denied(value)
+            if why:
+                what = "File" if not self.dir_okay else "Directory" if not self.file_okay \
+                    else "Path"
+                self.fail(f"{what} {click.format_filename(value)!r} {why}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class FiniteFloat(click.ParamType):
     """A float option that refuses ``inf``, ``nan`` and numbers overflowing to infinity.
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from neurotox.cli.options import open_output, output_options
+from neurotox.cli.options import InputPath, open_output, output_options
 from neurotox.errors import shown
 
 #: Report formats (kept here so that ``neurotox --help`` does not import matplotlib).
@@ -16,12 +16,11 @@ DEFAULT_FORMATS = ("xlsx", "docx", "html", "csv")
 
 @click.command()
 @click.argument("study_file", required=False,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--study", "study_opt", type=click.Path(exists=True, dir_okay=False,
-                                                      path_type=Path),
+                type=InputPath(dir_okay=False))
+@click.option("--study", "study_opt", type=InputPath(dir_okay=False),
               help="Study file (alternative to the STUDY_FILE argument).")
 @click.option("--endpoints", "endpoints_file",
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              type=InputPath(dir_okay=False),
               help="Report this EndpointTable (csv/parquet) instead of running the assays.")
 @click.option("--format", "formats", default=",".join(DEFAULT_FORMATS), show_default=True,
               help="Comma-separated formats: " + ", ".join(FORMATS) + " (pdf: the Word "

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from neurotox.cli.options import (
+    InputPath,
     distinct_files,
     open_output,
     output_options,
@@ -114,11 +115,10 @@ def _summary(result: AssayResult) -> str:
             f"{int(ep['excluded'].sum())} excluded{missing}")
 
 
-_INPUTS = click.argument("inputs", nargs=-1, type=click.Path(exists=True, dir_okay=False,
-                                                              path_type=Path),
+_INPUTS = click.argument("inputs", nargs=-1, type=InputPath(dir_okay=False),
                          callback=distinct_files)
 _STUDY = click.option("--study", "study_file", required=True,
-                      type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                      type=InputPath(dir_okay=False),
                       help="Study YAML (groups, subjects).")
 _PARAM = param_option()
 

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import click
 
-from neurotox.cli.options import open_output, output_options
+from neurotox.cli.options import InputPath, open_output, output_options
 from neurotox.errors import shown
 
 
 @click.command()
-@click.argument("endpoint_table", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--study", "study_file", type=click.Path(dir_okay=False, path_type=Path),
+@click.argument("endpoint_table", type=InputPath(exists=False, dir_okay=False))
+@click.option("--study", "study_file", type=InputPath(exists=False, dir_okay=False),
               help="Study YAML: groups, doses and the statistical plan.")
 @click.option("--control", help="Without --study: the control group (default: the group with "
               "the lowest dose).")

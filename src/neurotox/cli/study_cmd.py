@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from neurotox.cli.options import InputPath
+
 
 @click.command()
-@click.argument("study_file", type=click.Path(path_type=Path))
+@click.argument("study_file", type=InputPath(exists=False))
 @click.option("--assays/--no-assays", "run_assays", default=True, show_default=True,
               help="Also read and analyse every assay's raw data, as 'report' will "
               "(catches bad columns and values before a report run).")

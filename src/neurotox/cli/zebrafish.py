@@ -8,6 +8,7 @@ import click
 
 from neurotox.cli.options import (
     PARAM_OPTION,
+    InputPath,
     distinct_files,
     open_output,
     output_options,
@@ -39,12 +40,12 @@ def _plate_ids(items: tuple[str, ...], exports: tuple[Path, ...]) -> dict[str, s
 
 @click.command()
 @click.argument("exports", nargs=-1, required=True, callback=distinct_files,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--layout", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                type=InputPath(dir_okay=False))
+@click.option("--layout", type=InputPath(dir_okay=False),
               default=None, help="Plate layout (CSV or xlsx): well, group and/or concentration "
               "[, plate, mortality/morphology calls]. Optional when the export carries "
               "concentrations.")
-@click.option("--plate-map", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--plate-map", type=InputPath(dir_okay=False),
               default=None, help="Tanguay plate map / morphology table (dead, malformed).")
 @click.option("--protocol", default="zebrafish-lpr-tanguay", show_default=True,
               help="Protocol template name or YAML file.")

@@ -8,6 +8,7 @@ import click
 
 from neurotox.cli.options import (
     PARAM_OPTION,
+    InputPath,
     distinct_files,
     open_output,
     output_options,
@@ -19,7 +20,7 @@ from neurotox.cli.zebrafish import _write
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, callback=distinct_files,
-                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+                type=InputPath(dir_okay=False))
 @click.option("--protocol", default="zebrafish-screen-epa", show_default=True,
               help="Protocol template name or YAML file (zebrafish-screen-epa, "
               "zebrafish-morphology-tanguay).")

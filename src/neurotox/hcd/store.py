@@ -173,19 +173,12 @@ def add(engine: sa.Engine, batch: Batch, *, replace: str | None = None) -> Added
 def future_date_problem(text: str, what: str) -> str | None:
     """Why the ISO date ``text`` cannot be a past study's ``what`` ("start date"), or None.
 
-    A date after tomorrow (UTC: a study that ended today east of Greenwich may be
-    dated tomorrow) has not come yet: no historical control can have started then.
+    The rule of :func:`neurotox.study.future_date` (after tomorrow, UTC): no historical
+    control can have started then.
     """
-    import datetime as dt
+    from neurotox.study import future_date
 
-    try:
-        day = dt.date.fromisoformat(str(text or ""))
-    except ValueError:              # not given (or not ISO): said elsewhere
-        return None
-    today = dt.datetime.now(dt.UTC).date()
-    if day > today + dt.timedelta(days=1):
-        return f"the study's {what} {day} lies in the future (today is {today}, UTC)"
-    return None
+    return future_date(text, f"the study's {what}")
 
 
 def _check_dates(batch: Batch) -> None:

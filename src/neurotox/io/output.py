@@ -58,6 +58,7 @@ from neurotox.files import (
     log_note,
     output_committed,
     path_forms,
+    pattern_conflict,
     register_input,
     run_note,
     sha256_file,
@@ -674,7 +675,9 @@ def input_conflict(target: Path, inputs: Iterable[str | Path]) -> str | None:
     be read as part of it). The folder that merely holds an input *file* (the
     study folder beside ``study.yaml``, the project folder beside a layout) is
     no input: a new output may be written there, and an earlier one replaced,
-    alike.
+    alike -- unless an input pattern of the study (``entries/**/*.csv``) would
+    match the files written into it (:func:`neurotox.files.pattern_conflict`):
+    the next run would read them as inputs.
     """
     for raw in inputs:
         inp = Path(raw)
@@ -687,7 +690,7 @@ def input_conflict(target: Path, inputs: Iterable[str | Path]) -> str | None:
                     return f"it holds the input {str(raw)!r}"
                 if is_dir and t.is_relative_to(i):
                     return f"it lies inside the input folder {str(raw)!r}"
-    return None
+    return pattern_conflict(target)
 
 
 def file_above(path: str | Path) -> Path | None:

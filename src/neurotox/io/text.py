@@ -20,7 +20,14 @@ from neurotox.delimited import (
     guess_encoding,
 )
 from neurotox.errors import FormatError
-from neurotox.files import check_magnitudes, check_nul, check_text, check_unpacked, limits
+from neurotox.files import (
+    check_first_line,
+    check_magnitudes,
+    check_nul,
+    check_text,
+    check_unpacked,
+    limits,
+)
 
 __all__ = ["DELIMITERS", "check_distinct_columns", "check_line_end", "check_nul",
            "check_row_lengths",
@@ -62,6 +69,8 @@ def scan_text(path: Path, encoding: str, *, gzip: bool = False, sep: str | None 
     seen, line, tail = 0, 1, ""
     try:
         with (gz.open(path, "rb") if gzip else open(path, "rb")) as f:
+            check_first_line(f.read(limits().max_line_bytes + 1), path)
+            f.seek(0)
             for chunk in iter(lambda: f.read(1 << 20), b""):
                 seen += len(chunk)
                 if gzip and seen > cap:   # stop reading: "more than the limit"

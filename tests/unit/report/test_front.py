@@ -242,6 +242,44 @@ def test_study_dates_on_one_day_are_in_order():
     assert spec.dates.experimental_end == spec.dates.experimental_start
 
 
+def test_study_dates_in_the_future_are_warnings():
+    """stranger53 V6: a study 'started' in 2099 was accepted without a word. The rule of
+    the historical control database (after tomorrow, UTC), as a warning: a planned study."""
+    from neurotox.study import date_warnings, future_date
+
+    today = dt.date(2026, 12, 5)
+    spec = _spec(dates={"initiation": "2026-12-06", "experimental_start": "2026-12-07",
+                        "experimental_end": "2099-02-01"})
+    assert date_warnings(spec, today) == [
+        "key 'dates.experimental_start': 2026-12-07 lies in the future (today is 2026-12-05, "
+        "UTC): a study still planned, or a typo?",
+        "key 'dates.experimental_end': 2099-02-01 lies in the future (today is 2026-12-05, "
+        "UTC): a study still planned, or a typo?"]
+    assert future_date("2026-12-06", "x", today) is None          # tomorrow: east of UTC
+    assert future_date("2026-13-01", "x", today) is None          # no date: said elsewhere
+    assert date_warnings(_spec(), today) == []
+
+
+def test_check_warns_of_future_study_dates(tmp_path):
+    from click.testing import CliRunner
+
+    from neurotox.cli.main import cli
+
+    (tmp_path / "study.yaml").write_text(
+        "study_id: S-1\ntitle: T\ntest_item: X\n"
+        "dates: {initiation: 2026-01-05, experimental_start: 2099-01-01}\n"
+        "groups:\n  - {id: G1, label: C, dose: 0, dose_unit: mg/kg/day, control: true}\n")
+    today = dt.datetime.now(dt.UTC).date()
+    line = (f"study.yaml, key 'dates.experimental_start': 2099-01-01 lies in the future (today "
+            f"is {today}, UTC): a study still planned, or a typo?")
+    r = CliRunner().invoke(cli, ["check", str(tmp_path / "study.yaml")])
+    assert r.exit_code == 0, r.output
+    assert f"WARNING: {line}" in r.output and "study is valid" in r.output
+    r = CliRunner().invoke(cli, ["--warnings-as-errors", "check", str(tmp_path / "study.yaml")])
+    assert r.exit_code == 2
+    assert f"Error: {line} (a warning, an error under --warnings-as-errors)" in r.output
+
+
 def _report_folder(folder, study_id: str, run_id: str, amends: dict | None = None,
                    key=None):
     """A report folder as neurotox leaves it: run.json listed in manifest.json with its hash."""

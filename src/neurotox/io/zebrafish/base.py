@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from neurotox.errors import FormatError, InputError, quoted
-from neurotox.files import check_input
+from neurotox.files import check_first_line, check_input
 from neurotox.io.registry import Registry
 from neurotox.io.text import (
     check_not_encrypted,
@@ -158,6 +158,7 @@ class Source:
         Read once: the table and the row labels of its messages both come from it.
         """
         raw = read_gzip(self.path) if self.container == "gzip" else self.path.read_bytes()
+        check_first_line(raw, self.path)
         try:
             text = raw.decode(self.encoding)
         except UnicodeDecodeError as exc:
