@@ -263,3 +263,22 @@ def test_two_animals_in_one_well_are_warned_about(tmp_path):
     assert sorted(set(ex.data["animal"])) == ["A01-1", "A01-2"]
     assert any(n.startswith("warning: 1 well(s) hold more than one animal (column 'an'): "
                             "A01;") for n in ex.notes)
+
+
+def test_larva_beyond_plate_format_names_the_export_row_and_column(tmp_path):
+    ex = _export(tmp_path, 48)                    # c48 first on line 49 (header on line 1)
+    with pytest.raises(InputError, match=re.escape(
+            "plate.xls, line 49, column 'location': the export numbers a larva 48, beyond "
+            "plate_format 24: set plate_format to the plate the export is from")):
+        analyse([ex], ZebrafishParameters(schedule=LIGHT, plate_format=24))
+
+
+def test_numbered_larvae_notes_agree_on_the_plate(tmp_path):
+    ex = _export(tmp_path, 24)                    # no animal names: c01 ... c24
+    assert "wells from ZebraLab locations, row-major (c01 = A01), on a 96-well plate unless " \
+        "a note below places them on another" in ex.notes
+    lay = _layout(tmp_path, [_row_major(n, 6) for n in range(1, 25)], ["C"] * 24)
+    r = analyse([ex], ZebrafishParameters(schedule=LIGHT), layouts=lay)
+    assert any("larvae numbered by the export placed on a 24-well plate (4 x 6" in n
+               for n in r.notes)
+    assert not any("12-column" in n for n in [*ex.notes, *r.notes])

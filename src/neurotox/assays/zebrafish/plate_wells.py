@@ -47,7 +47,8 @@ def plate_format(numbers: np.ndarray, wells: set[str] | None,
     top = int(np.max(numbers))
     if given is not None:
         if top > given:
-            raise InputError(f"the export numbers a larva {top}, beyond plate_format {given}")
+            raise InputError(f"the export numbers a larva {top}, beyond plate_format {given}: "
+                             f"set plate_format to the plate the export is from")
         return given, "as given (plate_format)"
     for n in PLATE_FORMATS:
         if n >= top and wells is not None and _whole_plate(wells, n):
@@ -75,7 +76,10 @@ def place_wells(bins: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None,
         if not len(rows):
             continue
         numbers = bins.loc[rows, "location"].to_numpy(int)
-        n, why = plate_format(numbers, layout_wells(layouts, str(plate)), given)
+        try:
+            n, why = plate_format(numbers, layout_wells(layouts, str(plate)), given)
+        except InputError as err:
+            raise _where(err, bins.loc[rows[np.argmax(numbers)]]) from None
         cols = PLATE_FORMATS[n][1]
         wells = number_to_well(numbers, cols)
         bins.loc[rows, "location_well"] = wells
@@ -93,4 +97,13 @@ def place_wells(bins: pd.DataFrame, layouts: dict[str, pd.DataFrame] | None,
             notes.append(f"plate {plate!r}: larvae numbered by the export placed on a {n}-well "
                          f"plate ({PLATE_FORMATS[n][0]} x {cols}, row-major: 1 = A01, "
                          f"{cols + 1} = B01), {why}")
-    return bins
+    return bins.drop(columns="location_row", errors="ignore")
+
+
+def _where(err: InputError, row: pd.Series) -> InputError:
+    """``err`` naming the export and where the larva's number is in it (row and column)."""
+    path = row.get("export_file", row.get("source"))
+    at = row.get("location_row")
+    where = (f"{at}, column 'location'" if isinstance(at, str) else
+             f"larva {row['animal']!r} (numbered by its arena)")
+    return InputError(err.detail, path=None if pd.isna(path) else path, where=where)

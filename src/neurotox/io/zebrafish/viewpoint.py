@@ -41,6 +41,7 @@ from neurotox.io.zebrafish._tables import (
     numeric,
     plate_id,
     row_where,
+    rows_where,
     wells,
 )
 from neurotox.io.zebrafish.base import (
@@ -172,6 +173,7 @@ def _read_tracking(src: Source) -> Export:
     out["distance"] = movement_distance(df)
     if location is not None:   # the export's own location numbers, for c-code layouts
         out["location"] = location.to_numpy()
+        out["location_row"] = rows_where(df, src)   # where each number is, for errors
         out["well_by_location"] = not _animal_wells(df)
     notes.append("distance per bin = smldist + lardist (inactive distance not counted)"
                  if "smldist" in cols and "lardist" in cols else
@@ -224,8 +226,8 @@ def _tracking_wells(df: pd.DataFrame, src: Source, notes: list[str]
     if named:
         return wells(df["animal"], src, "animal"), numbers
     ncol = 24 if int(numbers.max()) > 96 else 12
-    notes.append(f"wells from ZebraLab locations, row-major (c01 = A01), on a {ncol}-column "
-                 "plate unless the analysis names another plate format")
+    notes.append(f"wells from ZebraLab locations, row-major (c01 = A01), on a "
+                 f"{8 * ncol}-well plate unless a note below places them on another")
     return location_to_well(df["location"], n_columns=ncol), numbers
 
 
