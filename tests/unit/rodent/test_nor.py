@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -228,8 +230,9 @@ def test_two_retention_tests_in_one_sheet_are_two_timepoints(make_study, tmp_pat
     # a test label no input holds is an error, not a timepoint without data
     params = NorParameters(phase_map={"Test 1h": "test", "Test 24h": "test",
                                       "Test 7d": "test", "Habituation": "ignore"})
-    with pytest.raises(InputError, match="phase_map maps 'Test 7d' to test, but no NOR input "
-                       "holds a test trial labelled so"):
+    with pytest.raises(InputError, match=re.escape(
+            "phase_map maps 'Test 7d' to test, but no NOR input ('am.csv', 'key.csv') holds a "
+            "test trial labelled so; the test labels in the inputs are 'Test 1h', 'Test 24h'")):
         analyse(study, [tmp_path / "am.csv", tmp_path / "key.csv"], params)
 
 

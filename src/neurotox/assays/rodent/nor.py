@@ -302,7 +302,7 @@ def analyse(study: Study, files: list[Path], params: NorParameters) -> AssayResu
     """
     labels = test_labels(params)
     if len(labels) > 1:
-        return several_tests(lambda p: _analyse(study, files, p), params, labels)
+        return several_tests(lambda p: _analyse(study, files, p), params, labels, files)
     return _analyse(study, files, params)
 
 

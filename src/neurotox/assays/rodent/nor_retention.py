@@ -20,7 +20,8 @@ in both.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -68,6 +69,18 @@ def _detail(tables: list[pd.DataFrame], labels: list[str], base: str) -> pd.Data
     return pd.concat([p for p in parts if len(p)], ignore_index=True)
 
 
+def _refuse_missing(labels: list[str], held: list[bool], files: Sequence[Path]) -> None:
+    missing = [x for x, h in zip(labels, held, strict=True) if not h]
+    found = [x for x, h in zip(labels, held, strict=True) if h]
+    names = sorted(Path(f).name for f in files)
+    inputs = f"NOR input ({quoted(names)})" if len(names) > 1 else "NOR input"
+    holds = (f"the test labels in the inputs are {quoted(found)}" if found else
+             "the inputs hold no test trial under any of them")
+    raise InputError(f"phase_map maps {quoted(missing)} to test, but no {inputs} holds a test "
+                     f"trial labelled so; {holds}",
+                     path=files[0] if len(files) == 1 else None)
+
+
 def sex_by_group(table: pd.DataFrame) -> pd.DataFrame:
     """Two-way ANOVA sex x group of the test-phase DI per timepoint (both sexes only)."""
     di = table[(table["endpoint"] == "nor_discrimination_index") & ~table["excluded"]]
@@ -79,18 +92,21 @@ def sex_by_group(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def several_tests(run: Callable[[NorParameters], AssayResult], params: NorParameters,
-                  labels: list[str]) -> AssayResult:
-    """Run ``run`` once per test label (the others ignored) and merge (module docstring)."""
+                  labels: list[str], files: Sequence[Path] = ()) -> AssayResult:
+    """Run ``run`` once per test label (the others ignored) and merge (module docstring).
+
+    A label that no input (``files``) holds a test trial of is an error naming the
+    inputs and the test labels they do hold.
+    """
     results = []
     for label in labels:
         others = {o: "ignore" for o in labels if o != label}
         keep = {k: v for k, v in params.phase_map.items() if _norm(k) not in map(_norm, others)}
-        res = run(params.model_copy(update={"phase_map": {**keep, **others},
-                                            "timepoint": label}))
-        if not (res.details["nor_animals"]["phase"] == "test").any():
-            raise InputError(f"phase_map maps {label!r} to test, but no NOR input holds a "
-                             f"test trial labelled so (the test labels are {quoted(labels)})")
-        results.append(res)
+        results.append(run(params.model_copy(update={"phase_map": {**keep, **others},
+                                                     "timepoint": label})))
+    held = [(res.details["nor_animals"]["phase"] == "test").any() for res in results]
+    if not all(held):
+        _refuse_missing(labels, held, files)
     table = pd.concat([r.endpoints for r in results], ignore_index=True)
     training = table["endpoint"].isin(TRAINING_ENDPOINTS)
     first = table.index < len(results[0].endpoints)
