@@ -169,13 +169,13 @@ def test_bad_ncv(folder, old, new, match):
 @pytest.mark.parametrize("old, new, message", [
     # latencies in s in the _ms columns gave 40 000 m/s, accepted (stranger47 #6)
     (",1.25,", ",0.00125,", "row 3, column 'latency_ms': ncv_caudal: conduction velocity "
-     "40000.0 m/s (distance 50 mm, latency 0.00125 ms) is outside the rodent range 5-150 m/s: "
+     "40000 m/s (distance 50 mm, latency 0.00125 ms) is outside the rodent range 5-150 m/s: "
      "latencies in s, not ms? (or the distance in µm)"),
     ("2.5,1.0", "0.0025,0.001", "row 2, column 'proximal_latency_ms': ncv_motor: conduction "
-     "velocity 20000.0 m/s (distance 30 mm, proximal − distal latency 0.0015 ms) is outside "
+     "velocity 20000 m/s (distance 30 mm, proximal − distal latency 0.0015 ms) is outside "
      "the rodent range 5-150 m/s: latencies in s, not ms? (or the distance in µm)"),
     ("C1,28,ncv_caudal,50", "C1,28,ncv_caudal,5", "row 3, column 'latency_ms': ncv_caudal: "
-     "conduction velocity 4.0 m/s (distance 5 mm, latency 1.25 ms) is outside the rodent range "
+     "conduction velocity 4 m/s (distance 5 mm, latency 1.25 ms) is outside the rodent range "
      "5-150 m/s: the distance in cm, not mm? (or latencies in µs)"),
 ])
 def test_an_implausible_conduction_velocity_is_refused_naming_the_unit_slip(folder, old, new,
@@ -575,3 +575,15 @@ def test_unit_after_underscore_names_the_column(tmp_path, header, cell, column, 
     df = read_cipn(path)
     assert header not in df.columns
     assert df.loc[0, column] == pytest.approx(expected)
+
+
+def test_latencies_in_ms_under_a_header_in_s_are_named_as_the_slip(folder):
+    # stranger56: 'Latency (s)' over ms values gave "0.0 m/s ... distance in cm, not mm?"
+    text = NCV_S_CM_UV.replace("0.00125", "1.25")       # 50 mm / 1250 ms = 0.04 m/s
+    with pytest.raises(InputError) as err:
+        run(folder, {"ncv.csv": text}, "nerve-conduction")
+    assert str(err.value) == (
+        f"{folder / 'ncv.csv'}, row 3, column 'Latency (s)': ncv_caudal: conduction velocity "
+        "0.04 m/s (distance 50 mm, latency 1250 ms) is outside the rodent range 5-150 m/s: "
+        "latencies in ms under the header 'Latency (s)' (converted × 1000)? Read as ms they "
+        "give 40 m/s")

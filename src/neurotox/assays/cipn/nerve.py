@@ -53,12 +53,21 @@ def _plausible(d: pd.DataFrame, test: str) -> None:
     col = "proximal_latency_ms" if test == "ncv_motor" else "latency_ms"
     slip = ("latencies in s, not ms? (or the distance in µm)" if v[i] > hi else
             "the distance in cm, not mm? (or latencies in µs)")
+    factor, head, _ = d.attrs.get("scales", {}).get(col, (1.0, "", "ms"))
+    if factor != 1.0 and lo <= v[i] * factor <= hi:   # the header's unit is the slip
+        slip = (f"latencies in ms under the header {head!r} (converted × {factor:g})? "
+                f"Read as ms they give {_sig(v[i] * factor)} m/s")
     lat = "proximal − distal latency" if test == "ncv_motor" else "latency"
     ms = d["latency_difference_ms" if test == "ncv_motor" else col].iloc[i]
-    raise InputError(f"{test}: conduction velocity {v[i]:.1f} m/s (distance "
+    raise InputError(f"{test}: conduction velocity {_sig(v[i])} m/s (distance "
                      f"{d['distance_mm'].iloc[i]:g} mm, {lat} {ms:g} ms) is outside the "
                      f"rodent range {lo:g}-{hi:g} m/s: {slip}",
                      path=d.attrs.get("path"), where=where(d, i, header_of(d, col)))
+
+
+def _sig(v: float) -> str:
+    """``v`` to 3 significant digits, without an exponent below 1e6 (0.0381, 40000)."""
+    return f"{float(f'{v:.3g}'):g}"
 
 
 #: Amplitudes a rodent recording can have, in each test's unit (CMAP in mV, SNAP and caudal
