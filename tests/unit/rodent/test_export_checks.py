@@ -94,6 +94,27 @@ def test_a_duration_longer_than_its_bin_names_the_row(tmp_path):
     assert len(novel_arm_table(bins, TmazeParameters(mode="novel_arm", bin_s=None))) == 2
 
 
+def test_arm_durations_adding_up_to_more_than_the_bin_are_refused(tmp_path):
+    # stranger56: each arm fit the 60-s bin but novel + familiar + start held ~75 s
+    rows = lims_rows()
+    i = novel_row(rows, "m/2", 1)             # m/2 bin 1: novel 10, familiar 30
+    rows.insert(i, "m/2,Female,12.5,Start Arm Duration/time:1/phase:Novel,35.5")
+    rows.append("m/1,Female,12.5,Center-point / Moving Duration/time:1/phase:Novel,60")
+    bins = read_rodent(write_lims(tmp_path, rows)).table
+    with pytest.raises(InputError) as err:
+        novel_arm_table(bins, PARAMS)
+    assert str(err.value) == (
+        f"ymaze.csv, row {i + 1}, column 'data': the arm durations of bin 1 of phase 'novel' "
+        "of 'm/2' add up to 75.5 s, longer than the 60-s bin (bin_s): familiar arm 30 s "
+        f"(row {i + 4}), novel arm 10 s (row {i + 2}), start arm 35.5 s (row {i + 1}); an "
+        "animal is in one arm at a time")
+    # arms that fit the bin, with the arena and a centre-point zone overlapping them: no error
+    rows[i] = rows[i].replace(",35.5", ",20")    # 10 + 30 + 20 = 60 s
+    per = novel_arm_table(read_rodent(write_lims(tmp_path, rows)).table, PARAMS)
+    assert per.set_index("subject").loc["m/2", "time_ratio"] == pytest.approx(0.5)
+    assert len(novel_arm_table(bins, TmazeParameters(mode="novel_arm", bin_s=None))) == 2
+
+
 def test_durations_in_ms_are_refused_with_the_unit_hint(tmp_path):
     bins = read_rodent(write_lims(tmp_path, lims_rows(scale=1000))).table
     with pytest.raises(InputError, match=(

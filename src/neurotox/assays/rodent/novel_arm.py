@@ -1,7 +1,8 @@
 """Two-trial Y-maze (novel arm): per-animal preference from zone statistics per time bin.
 
 The bins are checked before they are added up: a zone duration outside
-``0..bin_s`` is an error naming the file row (a typo, or a table in ms), and an
+``0..bin_s`` is an error naming the file row (a typo, or a table in ms), so is a bin
+whose arm durations add up to more than ``bin_s`` (:func:`check_arm_sums`), and an
 animal whose test bins do not all hold a value for the novel and familiar arm
 (a bin row lost or left blank) is excluded with the reason, said as a warning:
 added up, the bins it has would give another ratio.
@@ -32,6 +33,7 @@ def check_bin_durations(bins: pd.DataFrame, params: TmazeParameters) -> None:
     limit = params.bin_s * (1 + BIN_TOLERANCE)
     over = dur[dur["value"] > limit]
     if not len(over):
+        check_arm_sums(dur, params)
         return
     r = over.iloc[0]
     nonzero = dur.loc[dur["value"] > 0, "value"]
@@ -42,6 +44,36 @@ def check_bin_durations(bins: pd.DataFrame, params: TmazeParameters) -> None:
     raise InputError(f"{r['zone']} duration {r['value']:g} s in bin {r['bin']} of phase "
                      f"{r['phase']!r} of {r['subject']!r} is longer than the {params.bin_s:g}-s "
                      f"bin (bin_s){hint}", path=path, where=f"{row}, column 'data'")
+
+
+#: Arm zones of a Y-maze (``Novel arm``, ``Start Arm``): an animal is in one arm at a time,
+#: so their durations in a bin add up to at most the bin. Other zones overlap them
+#: (``Arena``, ``Center-point / Moving``) and are not added.
+ARM_ZONE = r"\barm$"
+
+
+def check_arm_sums(dur: pd.DataFrame, params: TmazeParameters) -> None:
+    """Refuse a bin whose arm durations add up to more than ``bin_s`` (:data:`ARM_ZONE`).
+
+    The arms are the zones named ``… arm`` and ``novel_zone`` / ``familiar_zone``;
+    the error names the file, the bin's arm rows and their durations.
+    """
+    arms = {params.novel_zone.lower(), params.familiar_zone.lower()}
+    arm = dur[dur["zone"].str.contains(ARM_ZONE, case=False) | dur["zone"].isin(arms)]
+    key = ["subject", "timepoint", "phase", "bin"]
+    sums = arm.groupby(key, sort=True)["value"].sum()
+    over = sums[sums > params.bin_s * (1 + BIN_TOLERANCE)]
+    if not len(over):
+        return
+    subject, _, phase, b = over.index[0]
+    rows = arm[(arm[key] == list(over.index[0])).all(axis=1)].sort_values("zone")
+    path, _, first = str(rows.sort_index()["source"].iloc[0]).partition(":")   # file order
+    parts = ", ".join(f"{z} {v:g} s ({str(src).partition(':')[2]})" for z, v, src in
+                      zip(rows["zone"], rows["value"], rows["source"], strict=True))
+    raise InputError(f"the arm durations of bin {b} of phase {phase!r} of {subject!r} add up "
+                     f"to {over.iloc[0]:g} s, longer than the {params.bin_s:g}-s bin (bin_s): "
+                     f"{parts}; an animal is in one arm at a time", path=path,
+                     where=f"{first}, column 'data'")
 
 
 def _gaps(part: pd.DataFrame, expected: list[int], zones: list[str], measures: list[str]
