@@ -73,6 +73,12 @@ def _add(db: str | None, batch: Any, source: Path, replace: str | None = None, *
     click.echo(f"added study {added.study_id} (id {added.id}) to "
                f"{url}: {added.animals} animal(s), "
                f"{added.animals_included} included in ranges, {added.results} value(s)")
+    if added.excluded is not None:
+        e = added.excluded
+        log.warning("study %s (id %d) stays left out of ranges: the entry it replaces was "
+                    "excluded by the laboratory (%r, by %s, %s); 'neurotox hcd include %d "
+                    "--reason TEXT' takes it back in", e.study_id, e.id, e.reason, e.by,
+                    e.at_utc, e.id)
     if batch.excluded:
         animals = sum(line.startswith("animal ") for line in batch.excluded)
         values = sum(int(line.split(" ", 1)[0]) for line in batch.excluded

@@ -123,6 +123,8 @@ class Added:
     animals_included: int
     results: int
     replaced: tuple[Match, ...] = ()
+    #: The laboratory's exclusion carried over from a replaced entry (``hcd exclude``), if any.
+    excluded: Excluded | None = None
 
 
 def _records(df: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]]:
@@ -246,9 +248,13 @@ def _add(conn: sa.Connection, batch: Batch, replace: str | None) -> Added:
                     inputs=batch.inputs, controls=batch.control_values())
     if found and replace is None:
         raise _duplicate(batch, found)
+    carried = _carried_exclusion(conn, [m.id for m in found])
     for m in found:
         _remove(conn, m.id, f"replaced by {batch.source_path}: {replace.strip()}")
     values = {k: str(batch.study.get(k) or "") for k in STUDY_FIELDS}
+    if carried is not None:
+        values |= {"excluded": True, "exclusion_reason": carried.reason,
+                   "excluded_utc": carried.at_utc, "excluded_by": carried.by}
     study_pk = conn.execute(schema.study.insert().values(
         **_fresh_id(conn), study_id=batch.study_id, source_kind=batch.source_kind,
         source_path=batch.source_path, source_hash=batch.source_hash,
@@ -274,9 +280,37 @@ def _add(conn: sa.Connection, batch: Batch, replace: str | None) -> Added:
                            "animals": len(animals), "animals_included": n_included,
                            "results": n_results, "data_files": len(files),
                            **({"verified": batch.verified} if batch.verified else {}),
-                           **({"replaces": [m.id for m in found]} if found else {})},
+                           **({"replaces": [m.id for m in found]} if found else {}),
+                           **({"excluded": _exclusion_detail(carried)} if carried else {})},
                           sort_keys=True)))
-    return Added(study_pk, batch.study_id, len(animals), n_included, n_results, tuple(found))
+    return Added(study_pk, batch.study_id, len(animals), n_included, n_results, tuple(found),
+                 None if carried is None else Excluded(study_pk, batch.study_id, carried.reason,
+                                                       carried.at_utc, carried.by))
+
+
+def _carried_exclusion(conn: sa.Connection, ids: list[int]) -> Excluded | None:
+    """The laboratory's exclusion of the first excluded entry among ``ids`` (being replaced).
+
+    A re-analysis or re-import of a study is not a decision to take it back into
+    ranges: the replacement keeps the exclusion (reason, when, who) of the entry it
+    replaces (the lowest id, when several replaced entries were excluded) until
+    ``hcd include`` takes it back in.
+    """
+    if not ids:
+        return None
+    s = schema.study
+    row = conn.execute(sa.select(s.c.id, s.c.study_id, s.c.exclusion_reason, s.c.excluded_utc,
+                                 s.c.excluded_by)
+                       .where(s.c.id.in_(sorted(ids)), s.c.excluded.is_(True))
+                       .order_by(s.c.id).limit(1)).first()
+    return None if row is None else Excluded(int(row.id), row.study_id, row.exclusion_reason,
+                                             row.excluded_utc, row.excluded_by)
+
+
+def _exclusion_detail(e: Excluded) -> dict[str, object]:
+    """The audit detail of an exclusion carried over: from which id, why, when, who."""
+    return {"from_id": e.id, "reason": e.reason, "excluded_utc": e.at_utc,
+            "excluded_by": e.by}
 
 
 def _fresh_id(conn: sa.Connection) -> dict[str, int]:
@@ -374,6 +408,9 @@ def _remove(conn: sa.Connection, pk: int, reason: str) -> dict[str, Any]:
     conn.execute(schema.study.delete().where(schema.study.c.id == pk))
     detail = {"id": pk, "source": row.source_path, "animals": n_ani, "results": n_res,
               "added_utc": row.added_utc, "added_by": row.added_by}
+    if row.excluded:
+        detail["excluded"] = {"reason": row.exclusion_reason, "excluded_utc": row.excluded_utc,
+                              "excluded_by": row.excluded_by}
     conn.execute(schema.audit.insert().values(
         at_utc=now_utc(), who=who(), action="remove", study_id=row.study_id,
         source_hash=row.source_hash, reason=reason, detail=json.dumps(detail, sort_keys=True)))
