@@ -250,7 +250,8 @@ def export(db: str | None, output: Path, force: bool) -> None:
         df = store.fetch(engine)
     finally:
         engine.dispose()
-    table_file.check_replaceable(output, command="hcd export", columns=list(df.columns))
+    table_file.check_replaceable(output, command="hcd export", columns=list(df.columns),
+                                 earlier=store.EARLIER_EXPORT_HEADERS)
     table_file.write(df, output, command="hcd export")
     click.echo(f"wrote {len(df)} value(s) of {df['study_pk'].nunique()} stud(ies) to "
                f"{shown(output)}")

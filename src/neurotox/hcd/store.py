@@ -487,10 +487,15 @@ def check_endpoints(engine: sa.Engine, names: Iterable[str]) -> None:
 #: Columns of :func:`fetch` (study, animal and result fields of every value).
 FETCH_COLUMNS = (
     "study_pk", "study_id", "source_hash", "facility", "guideline", "species", "strain",
-    "supplier", "route", "vehicle", "start_date", "subject", "sex", "age_days", "role",
+    "supplier", "route", "vehicle", "start_date", "study_excluded", "study_exclusion_reason",
+    "study_excluded_utc", "study_excluded_by", "subject", "sex", "age_days", "role",
     "group_id", "control_type", "animal_included", "animal_exclusion_reason", "endpoint",
     "category", "data_type", "timepoint", "study_day", "value", "unit", "censoring", "method",
     "apparatus", "session_length", "software_version", "included", "exclusion_reason")
+
+#: Headers an earlier ``hcd export`` wrote (before the study's exclusion columns): its
+#: CSV files may be replaced with ``--force`` too.
+EARLIER_EXPORT_HEADERS = (tuple(c for c in FETCH_COLUMNS if not c.startswith("study_excl")),)
 
 
 def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
@@ -498,6 +503,10 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
     """Every value with its animal and study fields (:data:`FETCH_COLUMNS`), in a stable order.
 
     ``vehicle`` is the animal's (its control set's) when recorded, else the study's.
+    ``study_excluded`` (with ``study_exclusion_reason``, ``study_excluded_utc`` and
+    ``study_excluded_by``) says whether the laboratory left the whole study out of
+    ranges (``hcd exclude``); ``included`` and ``exclusion_reason`` are the value's
+    own (and ``animal_included`` the animal's), as stored.
 
     Parameters
     ----------
@@ -513,7 +522,11 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
     vehicle = sa.case((a.c.vehicle != "", a.c.vehicle), else_=s.c.vehicle).label("vehicle")
     cols = [s.c.id.label("study_pk"), s.c.study_id, s.c.source_hash, s.c.facility,
             s.c.guideline, s.c.species, s.c.strain, s.c.supplier, s.c.route, vehicle,
-            s.c.start_date, a.c.subject, a.c.sex, a.c.age_days, a.c.role, a.c.group_id,
+            s.c.start_date, s.c.excluded.label("study_excluded"),
+            s.c.exclusion_reason.label("study_exclusion_reason"),
+            s.c.excluded_utc.label("study_excluded_utc"),
+            s.c.excluded_by.label("study_excluded_by"), a.c.subject, a.c.sex, a.c.age_days,
+            a.c.role, a.c.group_id,
             a.c.control_type, a.c.included.label("animal_included"),
             a.c.exclusion_reason.label("animal_exclusion_reason"), r.c.endpoint, r.c.category,
             r.c.data_type, r.c.timepoint, r.c.study_day, r.c.value, r.c.unit, r.c.censoring,
@@ -529,7 +542,7 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
         df = pd.DataFrame(conn.execute(q).all(), columns=list(FETCH_COLUMNS))
     for c in ("value", "age_days", "study_day"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-    for c in ("animal_included", "included"):
+    for c in ("study_excluded", "animal_included", "included"):
         df[c] = df[c].astype(bool)
     return df
 

@@ -270,3 +270,36 @@ def test_cli_import_send_replace_warns_that_the_exclusion_is_kept(tmp_path, invo
     m = next(line.split() for line in res.output.splitlines()
              if line.startswith("brain_weight   M"))
     assert m[4:8] == ["continuous", "1", "2", "2.1"]                          # SYN-1 only
+
+
+def test_export_says_which_study_the_laboratory_left_out(tmp_path, invoke):
+    import pandas as pd
+
+    path, out = tmp_path / "hcd.sqlite", tmp_path / "ex.csv"
+    engine = db.connect(str(path))
+    _add_two(engine, tmp_path)
+    done = set_excluded(engine, "SYN-2", "contaminated batch", excluded=True)
+    engine.dispose()
+    res = invoke("hcd", "export", "--db", path, "-o", out)
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out, keep_default_na=False)
+    cols = list(df.columns)
+    assert cols[cols.index("start_date") + 1:cols.index("subject")] == [
+        "study_excluded", "study_exclusion_reason", "study_excluded_utc", "study_excluded_by"]
+    by = df.groupby("study_id")
+    assert by["study_excluded"].unique().to_dict() == {"SYN-1": [False], "SYN-2": [True]}
+    assert set(by.get_group("SYN-2")["study_exclusion_reason"]) == {"contaminated batch"}
+    assert set(by.get_group("SYN-2")["study_excluded_utc"]) == {done.at_utc}
+    assert set(by.get_group("SYN-2")["study_excluded_by"]) == {done.by}
+    assert set(by.get_group("SYN-1")["study_exclusion_reason"]) == {""}
+    brains = df[(df["endpoint"] == "brain_weight") & df["included"] & df["animal_included"]]
+    assert sorted(brains.loc[brains["study_id"] == "SYN-2", "value"]) == [2.3, 2.4, 2.5, 2.5,
+                                                                          2.7]
+    # an export written before the columns existed (its header, unchanged since) is replaced
+    old = df.drop(columns=[c for c in cols if c.startswith("study_excl")])
+    old.to_csv(out, index=False, lineterminator="\n")
+    from neurotox.io.output import sha256_file
+    (tmp_path / "ex.csv.sha256").write_text(f"{sha256_file(out)}  ex.csv\n")
+    res = invoke("hcd", "export", "--db", path, "-o", out, "--force")
+    assert res.exit_code == 0, res.output
+    assert list(pd.read_csv(out, nrows=1).columns) == cols
