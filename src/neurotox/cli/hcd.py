@@ -222,7 +222,7 @@ def list_cmd(db: str | None, audit: bool) -> None:
         return
     if not audit:
         df["source_hash"] = df["source_hash"].str[:12]
-        df["excluded"] = df["excluded"].map({True: "yes", False: ""})
+        df["excluded"] = df["excluded"].map({True: "yes", False: "no"})
     click.echo(df.to_string(index=False))
     if not audit and df["same_as"].astype(bool).any():
         copies = df[df["same_as"].astype(bool)]

@@ -110,6 +110,8 @@ def test_cli_exclude_include_list_and_ranges(tmp_path, invoke):
     for col in ("facility", "age_weeks", "excluded", "exclusion_reason", "excluded_by"):
         assert col in header
     assert "contaminated batch" in second and "yes" in second and "yes" not in first
+    col = header.split().index("excluded")
+    assert (first.split()[col], second.split()[col]) == ("no", "yes")
     res = invoke("hcd", "ranges", "--db", path, "--endpoint", "brain_weight")
     assert res.exit_code == 0, res.output
     assert "left out of ranges by 'hcd exclude': id 2 (SYN-2: 'contaminated batch'" in res.output
@@ -303,3 +305,26 @@ def test_export_says_which_study_the_laboratory_left_out(tmp_path, invoke):
     res = invoke("hcd", "export", "--db", path, "-o", out, "--force")
     assert res.exit_code == 0, res.output
     assert list(pd.read_csv(out, nrows=1).columns) == cols
+
+
+def test_a_new_database_says_created_and_an_old_one_names_its_migrations(tmp_path, caplog):
+    import logging
+
+    path = tmp_path / "hcd.sqlite"
+    with caplog.at_level(logging.INFO, logger="neurotox.hcd.db"):
+        db.connect(str(path)).dispose()
+    said = [r.getMessage() for r in caplog.records if r.name == "neurotox.hcd.db"]
+    assert said == ["historical control database: created (schema version 4)"]
+    engine = db.connect(str(path))
+    with engine.begin() as conn:                                # as schema 3 left it
+        for name in ("excluded", "exclusion_reason", "excluded_utc", "excluded_by"):
+            conn.execute(sa.text(f"ALTER TABLE study DROP COLUMN {name}"))
+        conn.execute(schema.schema_table.delete().where(schema.schema_table.c.version == 4))
+    engine.dispose()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="neurotox.hcd.db"):
+        db.connect(str(path)).dispose()
+    said = [r.getMessage() for r in caplog.records if r.name == "neurotox.hcd.db"]
+    assert said == ["historical control database: applying migration 4 (study.excluded: a "
+                    "study the laboratory leaves out of ranges, with the reason, when and by "
+                    "whom)"]
