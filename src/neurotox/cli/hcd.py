@@ -73,6 +73,12 @@ def _add(db: str | None, batch: Any, source: Path, replace: str | None = None, *
     click.echo(f"added study {added.study_id} (id {added.id}) to "
                f"{url}: {added.animals} animal(s), "
                f"{added.animals_included} included in ranges, {added.results} value(s)")
+    if added.excluded is not None:
+        e = added.excluded
+        log.warning("study %s (id %d) stays left out of ranges: the entry it replaces was "
+                    "excluded by the laboratory (%r, by %s, %s); 'neurotox hcd include %d "
+                    "--reason TEXT' takes it back in", e.study_id, e.id, e.reason, e.by,
+                    e.at_utc, e.id)
     if batch.excluded:
         animals = sum(line.startswith("animal ") for line in batch.excluded)
         values = sum(int(line.split(" ", 1)[0]) for line in batch.excluded
@@ -216,7 +222,7 @@ def list_cmd(db: str | None, audit: bool) -> None:
         return
     if not audit:
         df["source_hash"] = df["source_hash"].str[:12]
-        df["excluded"] = df["excluded"].map({True: "yes", False: ""})
+        df["excluded"] = df["excluded"].map({True: "yes", False: "no"})
     click.echo(df.to_string(index=False))
     if not audit and df["same_as"].astype(bool).any():
         copies = df[df["same_as"].astype(bool)]
@@ -244,7 +250,8 @@ def export(db: str | None, output: Path, force: bool) -> None:
         df = store.fetch(engine)
     finally:
         engine.dispose()
-    table_file.check_replaceable(output, command="hcd export", columns=list(df.columns))
+    table_file.check_replaceable(output, command="hcd export", columns=list(df.columns),
+                                 earlier=store.EARLIER_EXPORT_HEADERS)
     table_file.write(df, output, command="hcd export")
     click.echo(f"wrote {len(df)} value(s) of {df['study_pk'].nunique()} stud(ies) to "
                f"{shown(output)}")

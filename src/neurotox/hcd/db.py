@@ -365,10 +365,14 @@ def migrate(engine: sa.Engine, *, create: bool = True) -> int:
                 raise InputError(f"{NO_TABLES}; add a study to it first, or check the "
                                  "database name", path=_where(engine))
             schema.schema_table.create(conn)
+        if version == 0:        # a new database is created at the current schema
+            log.info("historical control database: created (schema version %d)",
+                     schema.SCHEMA_VERSION)
         for m in schema.MIGRATIONS:
             if m.version > version:
-                log.info("historical control database: applying migration %d (%s)",
-                         m.version, m.description)
+                if version:
+                    log.info("historical control database: applying migration %d (%s)",
+                             m.version, m.description)
                 m.apply(conn)
                 conn.execute(schema.schema_table.insert().values(
                     version=m.version, description=m.description, applied_utc=now_utc()))

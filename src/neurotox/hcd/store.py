@@ -123,6 +123,8 @@ class Added:
     animals_included: int
     results: int
     replaced: tuple[Match, ...] = ()
+    #: The laboratory's exclusion carried over from a replaced entry (``hcd exclude``), if any.
+    excluded: Excluded | None = None
 
 
 def _records(df: pd.DataFrame, columns: Iterable[str]) -> list[dict[str, Any]]:
@@ -246,9 +248,13 @@ def _add(conn: sa.Connection, batch: Batch, replace: str | None) -> Added:
                     inputs=batch.inputs, controls=batch.control_values())
     if found and replace is None:
         raise _duplicate(batch, found)
+    carried = _carried_exclusion(conn, [m.id for m in found])
     for m in found:
         _remove(conn, m.id, f"replaced by {batch.source_path}: {replace.strip()}")
     values = {k: str(batch.study.get(k) or "") for k in STUDY_FIELDS}
+    if carried is not None:
+        values |= {"excluded": True, "exclusion_reason": carried.reason,
+                   "excluded_utc": carried.at_utc, "excluded_by": carried.by}
     study_pk = conn.execute(schema.study.insert().values(
         **_fresh_id(conn), study_id=batch.study_id, source_kind=batch.source_kind,
         source_path=batch.source_path, source_hash=batch.source_hash,
@@ -274,9 +280,37 @@ def _add(conn: sa.Connection, batch: Batch, replace: str | None) -> Added:
                            "animals": len(animals), "animals_included": n_included,
                            "results": n_results, "data_files": len(files),
                            **({"verified": batch.verified} if batch.verified else {}),
-                           **({"replaces": [m.id for m in found]} if found else {})},
+                           **({"replaces": [m.id for m in found]} if found else {}),
+                           **({"excluded": _exclusion_detail(carried)} if carried else {})},
                           sort_keys=True)))
-    return Added(study_pk, batch.study_id, len(animals), n_included, n_results, tuple(found))
+    return Added(study_pk, batch.study_id, len(animals), n_included, n_results, tuple(found),
+                 None if carried is None else Excluded(study_pk, batch.study_id, carried.reason,
+                                                       carried.at_utc, carried.by))
+
+
+def _carried_exclusion(conn: sa.Connection, ids: list[int]) -> Excluded | None:
+    """The laboratory's exclusion of the first excluded entry among ``ids`` (being replaced).
+
+    A re-analysis or re-import of a study is not a decision to take it back into
+    ranges: the replacement keeps the exclusion (reason, when, who) of the entry it
+    replaces (the lowest id, when several replaced entries were excluded) until
+    ``hcd include`` takes it back in.
+    """
+    if not ids:
+        return None
+    s = schema.study
+    row = conn.execute(sa.select(s.c.id, s.c.study_id, s.c.exclusion_reason, s.c.excluded_utc,
+                                 s.c.excluded_by)
+                       .where(s.c.id.in_(sorted(ids)), s.c.excluded.is_(True))
+                       .order_by(s.c.id).limit(1)).first()
+    return None if row is None else Excluded(int(row.id), row.study_id, row.exclusion_reason,
+                                             row.excluded_utc, row.excluded_by)
+
+
+def _exclusion_detail(e: Excluded) -> dict[str, object]:
+    """The audit detail of an exclusion carried over: from which id, why, when, who."""
+    return {"from_id": e.id, "reason": e.reason, "excluded_utc": e.at_utc,
+            "excluded_by": e.by}
 
 
 def _fresh_id(conn: sa.Connection) -> dict[str, int]:
@@ -374,6 +408,9 @@ def _remove(conn: sa.Connection, pk: int, reason: str) -> dict[str, Any]:
     conn.execute(schema.study.delete().where(schema.study.c.id == pk))
     detail = {"id": pk, "source": row.source_path, "animals": n_ani, "results": n_res,
               "added_utc": row.added_utc, "added_by": row.added_by}
+    if row.excluded:
+        detail["excluded"] = {"reason": row.exclusion_reason, "excluded_utc": row.excluded_utc,
+                              "excluded_by": row.excluded_by}
     conn.execute(schema.audit.insert().values(
         at_utc=now_utc(), who=who(), action="remove", study_id=row.study_id,
         source_hash=row.source_hash, reason=reason, detail=json.dumps(detail, sort_keys=True)))
@@ -450,10 +487,15 @@ def check_endpoints(engine: sa.Engine, names: Iterable[str]) -> None:
 #: Columns of :func:`fetch` (study, animal and result fields of every value).
 FETCH_COLUMNS = (
     "study_pk", "study_id", "source_hash", "facility", "guideline", "species", "strain",
-    "supplier", "route", "vehicle", "start_date", "subject", "sex", "age_days", "role",
+    "supplier", "route", "vehicle", "start_date", "study_excluded", "study_exclusion_reason",
+    "study_excluded_utc", "study_excluded_by", "subject", "sex", "age_days", "role",
     "group_id", "control_type", "animal_included", "animal_exclusion_reason", "endpoint",
     "category", "data_type", "timepoint", "study_day", "value", "unit", "censoring", "method",
     "apparatus", "session_length", "software_version", "included", "exclusion_reason")
+
+#: Headers an earlier ``hcd export`` wrote (before the study's exclusion columns): its
+#: CSV files may be replaced with ``--force`` too.
+EARLIER_EXPORT_HEADERS = (tuple(c for c in FETCH_COLUMNS if not c.startswith("study_excl")),)
 
 
 def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
@@ -461,6 +503,10 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
     """Every value with its animal and study fields (:data:`FETCH_COLUMNS`), in a stable order.
 
     ``vehicle`` is the animal's (its control set's) when recorded, else the study's.
+    ``study_excluded`` (with ``study_exclusion_reason``, ``study_excluded_utc`` and
+    ``study_excluded_by``) says whether the laboratory left the whole study out of
+    ranges (``hcd exclude``); ``included`` and ``exclusion_reason`` are the value's
+    own (and ``animal_included`` the animal's), as stored.
 
     Parameters
     ----------
@@ -476,7 +522,11 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
     vehicle = sa.case((a.c.vehicle != "", a.c.vehicle), else_=s.c.vehicle).label("vehicle")
     cols = [s.c.id.label("study_pk"), s.c.study_id, s.c.source_hash, s.c.facility,
             s.c.guideline, s.c.species, s.c.strain, s.c.supplier, s.c.route, vehicle,
-            s.c.start_date, a.c.subject, a.c.sex, a.c.age_days, a.c.role, a.c.group_id,
+            s.c.start_date, s.c.excluded.label("study_excluded"),
+            s.c.exclusion_reason.label("study_exclusion_reason"),
+            s.c.excluded_utc.label("study_excluded_utc"),
+            s.c.excluded_by.label("study_excluded_by"), a.c.subject, a.c.sex, a.c.age_days,
+            a.c.role, a.c.group_id,
             a.c.control_type, a.c.included.label("animal_included"),
             a.c.exclusion_reason.label("animal_exclusion_reason"), r.c.endpoint, r.c.category,
             r.c.data_type, r.c.timepoint, r.c.study_day, r.c.value, r.c.unit, r.c.censoring,
@@ -492,7 +542,7 @@ def fetch(engine: sa.Engine, *, endpoints: Iterable[str] | None = None,
         df = pd.DataFrame(conn.execute(q).all(), columns=list(FETCH_COLUMNS))
     for c in ("value", "age_days", "study_day"):
         df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
-    for c in ("animal_included", "included"):
+    for c in ("study_excluded", "animal_included", "included"):
         df[c] = df[c].astype(bool)
     return df
 

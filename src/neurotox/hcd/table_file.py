@@ -78,8 +78,12 @@ def check_target(path: Path, *, force: bool, protected: Sequence[Path] = ()) -> 
             raise OutputExistsError(f"{p}: exists; use --force to replace it")
 
 
-def check_replaceable(path: Path, *, command: str, columns: Sequence[str]) -> None:
+def check_replaceable(path: Path, *, command: str, columns: Sequence[str],
+                      earlier: Sequence[Sequence[str]] = ()) -> None:
     """Refuse to replace an existing ``path`` unless ``neurotox {command}`` wrote it.
+
+    A CSV file is recognised by its header: ``columns``, or one of the ``earlier``
+    headers the command wrote before its table gained columns.
 
     Raises
     ------
@@ -96,15 +100,16 @@ def check_replaceable(path: Path, *, command: str, columns: Sequence[str]) -> No
         return
     if path.is_symlink() or not path.is_file():
         raise OutputExistsError(f"{path}: not replaced: it is not a regular file")
-    why = _not_written_by(path, command, columns)
+    why = _not_written_by(path, command, [columns, *earlier])
     if why:
         raise OutputExistsError(f"{path}: not replaced: --force replaces only a file "
                                 f"'neurotox {command}' wrote, and {why}; remove it yourself "
                                 "or choose another name")
 
 
-def _not_written_by(path: Path, command: str, columns: Sequence[str]) -> str | None:
-    why = _not_marked(path, command, columns)
+def _not_written_by(path: Path, command: str,
+                    headers: Sequence[Sequence[str]]) -> str | None:
+    why = _not_marked(path, command, headers)
     if why:
         return why
     recorded = _recorded(path)
@@ -117,11 +122,11 @@ def _not_written_by(path: Path, command: str, columns: Sequence[str]) -> str | N
     return None
 
 
-def _not_marked(path: Path, command: str, columns: Sequence[str]) -> str | None:
+def _not_marked(path: Path, command: str, headers: Sequence[Sequence[str]]) -> str | None:
     if path.suffix.lower() == ".csv":
         with open(path, "rb") as f:
             first = f.readline(64 * 1024).rstrip(b"\r\n")
-        if first == ",".join(columns).encode():
+        if first in {",".join(columns).encode() for columns in headers}:
             return None
         return "its first line is not that table's header"
     import pyarrow as pa

@@ -8,6 +8,7 @@ SYN-1 M 2.0, 2.2 and F 1.8, 1.9, 2.0 (g); SYN-2 every brain 0.5 g heavier
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -109,6 +110,8 @@ def test_cli_exclude_include_list_and_ranges(tmp_path, invoke):
     for col in ("facility", "age_weeks", "excluded", "exclusion_reason", "excluded_by"):
         assert col in header
     assert "contaminated batch" in second and "yes" in second and "yes" not in first
+    col = header.split().index("excluded")
+    assert (first.split()[col], second.split()[col]) == ("no", "yes")
     res = invoke("hcd", "ranges", "--db", path, "--endpoint", "brain_weight")
     assert res.exit_code == 0, res.output
     assert "left out of ranges by 'hcd exclude': id 2 (SYN-2: 'contaminated batch'" in res.output
@@ -216,3 +219,112 @@ def test_schema_2_entry_with_one_control_set_per_sex_is_not_warned(tmp_path):
             assert shared_vehicle_entries(conn, [1]) == []
     finally:
         engine.dispose()
+
+
+def test_replacing_an_excluded_study_keeps_it_out(hcd_engine, tmp_path):  # noqa: F811
+    _add_two(hcd_engine, tmp_path)
+    done = set_excluded(hcd_engine, "SYN-1", "contaminated diet batch", excluded=True)
+    again = send_batch(read_send(write_study(tmp_path / "syn1-again")))
+    added = store.add(hcd_engine, again, replace="re-import of the SEND folder")
+    assert (added.id, [m.id for m in added.replaced]) == (3, [1])
+    e = added.excluded
+    assert (e.id, e.study_id, e.reason, e.at_utc, e.by) == (
+        3, "SYN-1", "contaminated diet batch", done.at_utc, done.by)
+    assert _brain(hcd_engine) == {"F": (1, 3, 2.4), "M": (1, 2, 2.6)}        # SYN-2 only
+    listed = store.list_studies(hcd_engine).set_index("id")
+    assert listed.loc[3, "excluded"] and listed.loc[3, "exclusion_reason"] == e.reason
+    assert listed.loc[3, "excluded_utc"] == done.at_utc and listed.loc[3, "excluded_by"] == done.by
+    log = store.audit_log(hcd_engine)
+    assert log["action"].tolist() == ["add", "add", "exclude", "remove", "add"]
+    carried = {"reason": "contaminated diet batch", "excluded_utc": done.at_utc,
+               "excluded_by": done.by}
+    assert json.loads(log["detail"].iloc[3])["excluded"] == carried
+    assert json.loads(log["detail"].iloc[4])["excluded"] == {"from_id": 1, **carried}
+    assert json.loads(log["detail"].iloc[4])["replaces"] == [1]
+    set_excluded(hcd_engine, "3", "diet batch cleared", excluded=False)
+    assert _brain(hcd_engine) == {"F": (2, 6, 2.15), "M": (2, 4, 2.35)}
+    # an included study replaced stays included, and its audit rows say nothing of exclusion
+    added = store.add(hcd_engine, send_batch(read_send(write_study(tmp_path / "syn2-again",
+                                                                   HEAVIER, study_id="SYN-2"))),
+                      replace="re-import")
+    assert added.excluded is None and not store.list_studies(hcd_engine)["excluded"].any()
+    log = store.audit_log(hcd_engine)
+    assert "excluded" not in json.loads(log["detail"].iloc[-1])
+    assert "excluded" not in json.loads(log["detail"].iloc[-2])
+
+
+def test_cli_import_send_replace_warns_that_the_exclusion_is_kept(tmp_path, invoke):
+    path = tmp_path / "hcd.sqlite"
+    engine = db.connect(str(path))
+    _add_two(engine, tmp_path)
+    engine.dispose()
+    res = invoke("hcd", "exclude", "SYN-2", "--db", path, "--reason", "contaminated batch")
+    assert res.exit_code == 0, res.output
+    folder = write_study(tmp_path / "syn2-again", HEAVIER, study_id="SYN-2")
+    res = invoke("hcd", "import-send", folder, "--db", path, "--replace", "--reason", "re-run")
+    assert res.exit_code == 0, res.output
+    assert "added study SYN-2 (id 3)" in res.output
+    assert re.search(r"WARNING: study SYN-2 \(id 3\) stays left out of ranges: the entry it "
+                     r"replaces was excluded by the laboratory \('contaminated batch', by \S+@"
+                     r"\S+, 20\d\d-[^)]+\); 'neurotox hcd include 3 --reason TEXT' takes it "
+                     r"back in", res.output), res.output
+    res = invoke("hcd", "ranges", "--db", path, "--endpoint", "brain_weight")
+    m = next(line.split() for line in res.output.splitlines()
+             if line.startswith("brain_weight   M"))
+    assert m[4:8] == ["continuous", "1", "2", "2.1"]                          # SYN-1 only
+
+
+def test_export_says_which_study_the_laboratory_left_out(tmp_path, invoke):
+    import pandas as pd
+
+    path, out = tmp_path / "hcd.sqlite", tmp_path / "ex.csv"
+    engine = db.connect(str(path))
+    _add_two(engine, tmp_path)
+    done = set_excluded(engine, "SYN-2", "contaminated batch", excluded=True)
+    engine.dispose()
+    res = invoke("hcd", "export", "--db", path, "-o", out)
+    assert res.exit_code == 0, res.output
+    df = pd.read_csv(out, keep_default_na=False)
+    cols = list(df.columns)
+    assert cols[cols.index("start_date") + 1:cols.index("subject")] == [
+        "study_excluded", "study_exclusion_reason", "study_excluded_utc", "study_excluded_by"]
+    by = df.groupby("study_id")
+    assert by["study_excluded"].unique().to_dict() == {"SYN-1": [False], "SYN-2": [True]}
+    assert set(by.get_group("SYN-2")["study_exclusion_reason"]) == {"contaminated batch"}
+    assert set(by.get_group("SYN-2")["study_excluded_utc"]) == {done.at_utc}
+    assert set(by.get_group("SYN-2")["study_excluded_by"]) == {done.by}
+    assert set(by.get_group("SYN-1")["study_exclusion_reason"]) == {""}
+    brains = df[(df["endpoint"] == "brain_weight") & df["included"] & df["animal_included"]]
+    assert sorted(brains.loc[brains["study_id"] == "SYN-2", "value"]) == [2.3, 2.4, 2.5, 2.5,
+                                                                          2.7]
+    # an export written before the columns existed (its header, unchanged since) is replaced
+    old = df.drop(columns=[c for c in cols if c.startswith("study_excl")])
+    old.to_csv(out, index=False, lineterminator="\n")
+    from neurotox.io.output import sha256_file
+    (tmp_path / "ex.csv.sha256").write_text(f"{sha256_file(out)}  ex.csv\n")
+    res = invoke("hcd", "export", "--db", path, "-o", out, "--force")
+    assert res.exit_code == 0, res.output
+    assert list(pd.read_csv(out, nrows=1).columns) == cols
+
+
+def test_a_new_database_says_created_and_an_old_one_names_its_migrations(tmp_path, caplog):
+    import logging
+
+    path = tmp_path / "hcd.sqlite"
+    with caplog.at_level(logging.INFO, logger="neurotox.hcd.db"):
+        db.connect(str(path)).dispose()
+    said = [r.getMessage() for r in caplog.records if r.name == "neurotox.hcd.db"]
+    assert said == ["historical control database: created (schema version 4)"]
+    engine = db.connect(str(path))
+    with engine.begin() as conn:                                # as schema 3 left it
+        for name in ("excluded", "exclusion_reason", "excluded_utc", "excluded_by"):
+            conn.execute(sa.text(f"ALTER TABLE study DROP COLUMN {name}"))
+        conn.execute(schema.schema_table.delete().where(schema.schema_table.c.version == 4))
+    engine.dispose()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="neurotox.hcd.db"):
+        db.connect(str(path)).dispose()
+    said = [r.getMessage() for r in caplog.records if r.name == "neurotox.hcd.db"]
+    assert said == ["historical control database: applying migration 4 (study.excluded: a "
+                    "study the laboratory leaves out of ranges, with the reason, when and by "
+                    "whom)"]
