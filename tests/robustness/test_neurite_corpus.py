@@ -86,8 +86,10 @@ def _ome_plate(names: list[str], *, swap: bool = False) -> dict:
 
 
 def nt(*extra: str) -> tuple[str, ...]:
+    """The base command; no overlays unless ``extra`` asks (an option is given once)."""
+    overlays = () if "--overlays" in extra else ("--overlays", "none")
     return ("--quiet", "neurite", "{dir}/img", "--layout", "{dir}/layout.csv", "--workers",
-            "1", "--overlays", "none", *extra, "-o", "{out}")
+            "1", *overlays, *extra, "-o", "{out}")
 
 
 def _pages(*planes: np.ndarray) -> bytes:

@@ -286,7 +286,7 @@ def remove(study: str, db: str | None, reason: str) -> None:
 
 def _set_excluded(study: str, db: str | None, reason: str, *, excluded: bool) -> None:
     from neurotox.hcd import db as hdb
-    from neurotox.hcd.exclusion import set_excluded
+    from neurotox.hcd.store import set_excluded
 
     engine = hdb.connect(db, create=False)
     try:

@@ -2,7 +2,7 @@
 
 A study may have to stay out of the historical control ranges without being
 deleted (a contaminated diet batch, a protocol deviation found at audit):
-:func:`set_excluded` marks it (``hcd exclude``) or takes it back in (``hcd
+:func:`neurotox.hcd.store.set_excluded` marks it (``hcd exclude``) or takes it back in (``hcd
 include``), with a reason, in one transaction with an audit row (who, when, why).
 Its animals and values stay stored; ranges and reports leave it out and say so.
 
@@ -14,14 +14,11 @@ the study's vehicle until the SEND folder is imported again with ``--replace``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from neurotox.errors import InputError
 from neurotox.hcd import schema
-from neurotox.hcd.db import now_utc, who
 
 
 @dataclass(frozen=True)
@@ -43,53 +40,6 @@ class Excluded:
         """What a run manifest records of it."""
         return {"id": self.id, "study_id": self.study_id, "reason": self.reason,
                 "excluded_utc": self.at_utc, "excluded_by": self.by}
-
-
-def set_excluded(engine: sa.Engine, key: str, reason: str, *, excluded: bool) -> Excluded:
-    """Leave study ``key`` out of ranges (``excluded``) or take it back in; audit it.
-
-    Parameters
-    ----------
-    engine
-        The database.
-    key
-        The study's id, study number or source-hash prefix
-        (:func:`neurotox.hcd.store.find_study`).
-    reason
-        Why (required; kept with the study while excluded, and in the audit trail).
-    excluded
-        True to leave the study out, False to take it back in.
-
-    Raises
-    ------
-    InputError
-        No reason, no such study (or several), or the study is already out
-        (``excluded``) or already in.
-
-    """
-    from neurotox.hcd.store import find_study
-
-    action = "exclude" if excluded else "include"
-    if not reason.strip():
-        raise InputError(f"a reason is required to {action} a study", where="option '--reason'")
-    s = schema.study
-    with engine.begin() as conn:
-        row = find_study(conn, key)
-        if bool(row.excluded) == excluded:
-            state = (f"already left out of ranges ({row.exclusion_reason!r}, by "
-                     f"{row.excluded_by}, {row.excluded_utc})" if excluded
-                     else "not left out of ranges")
-            raise InputError(f"study {row.study_id} (id {row.id}) is {state}",
-                             where="argument 'STUDY'")
-        at, by = now_utc(), who()
-        conn.execute(s.update().where(s.c.id == row.id).values(
-            excluded=excluded, exclusion_reason=reason.strip() if excluded else "",
-            excluded_utc=at if excluded else "", excluded_by=by if excluded else ""))
-        conn.execute(schema.audit.insert().values(
-            at_utc=at, who=by, action=action, study_id=row.study_id,
-            source_hash=row.source_hash, reason=reason.strip(),
-            detail=json.dumps({"id": row.id, "source": row.source_path}, sort_keys=True)))
-    return Excluded(row.id, row.study_id, reason.strip(), at, by)
 
 
 def excluded_studies(conn: sa.Connection) -> list[Excluded]:

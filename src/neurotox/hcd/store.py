@@ -588,3 +588,48 @@ def range_rows(engine: sa.Engine, *, endpoints: Iterable[str] | None = None
     """
     data = range_data(engine, endpoints=endpoints)
     return data.rows, data.copies
+
+
+def set_excluded(engine: sa.Engine, key: str, reason: str, *, excluded: bool) -> Excluded:
+    """Leave study ``key`` out of ranges (``excluded``) or take it back in; audit it.
+
+    Parameters
+    ----------
+    engine
+        The database.
+    key
+        The study's id, study number or source-hash prefix
+        (:func:`neurotox.hcd.store.find_study`).
+    reason
+        Why (required; kept with the study while excluded, and in the audit trail).
+    excluded
+        True to leave the study out, False to take it back in.
+
+    Raises
+    ------
+    InputError
+        No reason, no such study (or several), or the study is already out
+        (``excluded``) or already in.
+
+    """
+    action = "exclude" if excluded else "include"
+    if not reason.strip():
+        raise InputError(f"a reason is required to {action} a study", where="option '--reason'")
+    s = schema.study
+    with engine.begin() as conn:
+        row = find_study(conn, key)
+        if bool(row.excluded) == excluded:
+            state = (f"already left out of ranges ({row.exclusion_reason!r}, by "
+                     f"{row.excluded_by}, {row.excluded_utc})" if excluded
+                     else "not left out of ranges")
+            raise InputError(f"study {row.study_id} (id {row.id}) is {state}",
+                             where="argument 'STUDY'")
+        at, by = now_utc(), who()
+        conn.execute(s.update().where(s.c.id == row.id).values(
+            excluded=excluded, exclusion_reason=reason.strip() if excluded else "",
+            excluded_utc=at if excluded else "", excluded_by=by if excluded else ""))
+        conn.execute(schema.audit.insert().values(
+            at_utc=at, who=by, action=action, study_id=row.study_id,
+            source_hash=row.source_hash, reason=reason.strip(),
+            detail=json.dumps({"id": row.id, "source": row.source_path}, sort_keys=True)))
+    return Excluded(row.id, row.study_id, reason.strip(), at, by)

@@ -18,9 +18,10 @@ from tests.send_files import BRAIN, write_study
 from neurotox.errors import InputError
 from neurotox.hcd import db, schema, store
 from neurotox.hcd.compare import for_study
-from neurotox.hcd.exclusion import set_excluded, shared_vehicle_entries
+from neurotox.hcd.exclusion import shared_vehicle_entries
 from neurotox.hcd.ranges import Query, ranges, select_rows
 from neurotox.hcd.send import send_batch
+from neurotox.hcd.store import set_excluded
 from neurotox.io.send import read_send
 from neurotox.study import HistoricalControls
 

@@ -42,8 +42,9 @@ def _params(**kw):
 
 def _neurite(folder, out, pattern, *options):
     """``neurotox neurite FOLDER --pattern PATTERN OPTIONS -o OUT`` (one worker, no overlays)."""
+    overlays = [] if "--overlays" in options else ["--overlays", "none"]
     return CliRunner().invoke(cli, ["neurite", str(folder), "--pattern", pattern, "--workers",
-                                    "1", "--overlays", "none", *options, "-o", str(out)])
+                                    "1", *overlays, *options, "-o", str(out)])
 
 
 def test_each_image_is_a_replicate_of_the_group_in_its_name(named_folder):
