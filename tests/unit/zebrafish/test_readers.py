@@ -121,6 +121,23 @@ def test_bmdrc_long_and_tanguay_wide(tmp_path):
     np.testing.assert_allclose(ex.data["start_s"], [0, 6])
 
 
+@pytest.mark.parametrize(("cells", "message"), [
+    ("2,2.16,20544,H01,t1,2", "larva 20544-H01 has more than one concentration in column "
+                              "'conc' ('0.0' on 2 row(s), '2.16' on 1 row(s))"),
+    ("3,0,20544,H01,t1,2", "larva 20544-H01 has more than one chemical in column "
+                           "'chemical_id' ('2' on 2 row(s), '3' on 1 row(s))"),
+])
+def test_bmdrc_long_larva_with_two_concentrations_is_refused(tmp_path, cells, message):
+    # stranger55: one bin row of a control larva at 2.16 put it in a 2.16-uM group silently
+    p = tmp_path / "lpr_long.csv"
+    p.write_text("chemical.id,conc,plate.id,well,variable,value\n"
+                 f"2,0,20544,H01,t0,1.5\n{cells}\n2,0,20544,H01,t2,3\n"
+                 "2,0,20544,H02,t0,1\n2,0,20544,H02,t1,1\n2,0,20544,H02,t2,1\n")
+    with pytest.raises(FormatError, match=re.escape(f"lpr_long.csv: {message}; each row of a "
+                                                    "larva gives the same")):
+        read_export(p)
+
+
 @pytest.mark.parametrize(("header", "found", "give"), [
     ("conc_nM", "'conc_nM'", " and give --param concentration_unit=nM"),
     ("Concentration (uM)", "'Concentration (uM)'", " and give --param concentration_unit=uM"),

@@ -88,7 +88,28 @@ def _well_info(df: pd.DataFrame, plate: pd.Series, well: pd.Series, conc: str,
                          "concentration": values.to_numpy()})
     if chem is not None:
         info["chemical"] = df[chem].astype(str).to_numpy()
+    for column in info.columns[2:]:
+        _one_per_larva(info, column, {"concentration": conc, "chemical": chem}[column], src)
     return info.drop_duplicates(["plate", "well"]).reset_index(drop=True)
+
+
+def _one_per_larva(info: pd.DataFrame, column: str, header: str | None, src: Source) -> None:
+    """FormatError when a larva's rows (one per bin) give it two concentrations or chemicals.
+
+    A long table repeats each larva's concentration and chemical on every bin row; a
+    row that differs is a typo or a row of another larva, and taking the first would
+    put the larva in another group without a word.
+    """
+    shown = info[column].astype(str)
+    kinds = shown.groupby([info["plate"], info["well"]], sort=False).nunique()
+    if not (kinds > 1).any():
+        return
+    plate, well = kinds.index[(kinds > 1).argmax()]
+    values = shown[(info["plate"] == plate) & (info["well"] == well)].value_counts()
+    said = ", ".join(f"{v!r} on {n} row(s)" for v, n in values.items())
+    raise FormatError(f"larva {plate}-{well} has more than one {column} in column {header!r} "
+                      f"({said}); each row of a larva gives the same {column} "
+                      f"({int((kinds > 1).sum())} larva(e) so)", path=src.path)
 
 
 def _bins_frame(plate, well, bin_index, values, bin_s: float) -> pd.DataFrame:
