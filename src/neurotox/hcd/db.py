@@ -65,7 +65,7 @@ def resolve_url(db: str | None = None) -> str:
 
 
 #: ``scheme://user:password@`` of a URL: the password is masked in messages.
-_PASSWORD = re.compile(r"^([^:/?#]+://[^:/@?#]*):[^@/?#]*@")
+_PASSWORD = re.compile(r"^([^:/?#]+://[^:/@?#]*):[^/?#]*@")   # to the last @: one in a password
 _PORT = re.compile(r"^[^:/?#]+://(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):([^/?#]*)")
 
 

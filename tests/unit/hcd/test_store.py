@@ -318,3 +318,17 @@ def test_a_study_starting_in_the_future_is_refused(engine, batch, invoke, tmp_pa
     assert res.exit_code == 2 and ("Invalid value for --start-date: the study's start date "
                                    f"2099-01-01 lies in the future (today is {today}, UTC)"
                                    ) in res.output
+
+
+@pytest.mark.parametrize("url, shown", [
+    ("postgresql+psycopg://nt:se@cret@127.0.0.1:5432/hcd",
+     "postgresql+psycopg://nt:***@127.0.0.1:5432/hcd"),     # an unescaped @ in the password
+    ("postgresql://nt:pw@h/db?x=a@b", "postgresql://nt:***@h/db?x=a@b"),
+    ("postgresql://nt@h/db", "postgresql://nt@h/db"),
+    ("sqlite:///a@b.sqlite", "sqlite:///a@b.sqlite"),
+])
+def test_a_password_is_masked_whole(url, shown):
+    # stranger55: 'nt:se@cret@host' printed 'nt:***@cret@host'
+    from neurotox.hcd.db import mask_password
+
+    assert mask_password(url) == shown
