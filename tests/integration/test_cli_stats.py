@@ -348,13 +348,16 @@ def test_a_time_order_against_the_labels_is_warned(invoke, tmp_path):
                                "characters; give them IDs that read differently"),
     ("group", 23, "\u041d", "row 25, column 'group': group '\u041d' (row 25) and 'H' (row 18) "
                             "differ only in letter case"),
+    # stranger55: a Cyrillic letter in one timepoint label made a third timepoint of n 1
+    ("timepoint", 5, "N\u0410", "row 7, column 'timepoint': timepoint 'N\u0410' (row 7) and "
+                                "'NA' (row 2) differ only in letter case"),
 ])
 def test_stats_without_study_refuses_ids_that_read_alike(invoke, tmp_path, column, i, value,
                                                          expected):
     # stranger53 S7d: Latin 'G1M01' and Cyrillic 'G1М01' were two animals (rc 0); the
     # subjects file of a study refuses them
     _write_inputs(tmp_path)
-    t = pd.read_csv(tmp_path / "endpoints.csv")
+    t = pd.read_csv(tmp_path / "endpoints.csv", dtype=str, keep_default_na=False)
     t.loc[i, column] = value
     t.to_csv(tmp_path / "alike.csv", index=False)
     r = invoke("stats", tmp_path / "alike.csv", "--control", "C", "-o", tmp_path / "out")

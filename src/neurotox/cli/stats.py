@@ -62,7 +62,8 @@ def _without_study(endpoint_table: Path, control: str | None, output: Path,
     from neurotox.study import StatisticsPlan, check_table_ids
 
     table = endpoints.read(endpoint_table)
-    check_table_ids(table, path=endpoint_table, columns=("subject", "group"))
+    check_table_ids(table, path=endpoint_table,
+                    columns=("subject", "group", "timepoint", "endpoint"))
     names = sorted(set(table["group"]))
     if len(names) == 1:
         why = (" (a neurite run without a layout or {group} measures every image as group "
