@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from neurotox.errors import InputError
+from neurotox.errors import FormatError, InputError
 
 #: Largest input file read (bytes): tables, images, workbooks, YAML.
 DEFAULT_MAX_FILE_BYTES = 4 << 30
@@ -471,8 +471,6 @@ def check_first_line(head: bytes, path: str | Path) -> None:
     """
     cap = limits().max_line_bytes
     if len(head) > cap and _LINE_BREAK.search(head, 0, cap + 1) is None:
-        from neurotox.errors import FormatError
-
         raise FormatError(f"the first line (the header) is longer than {human_size(cap)} "
                           f"(no line break in the first {human_size(cap)}); a table export's "
                           "header names its columns: is this a table?", path=path,

@@ -30,6 +30,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import os
 import re
@@ -1355,10 +1356,14 @@ class Study:
         """``matches`` without the files inside a neurotox output folder (earlier results)."""
         top = self.folder.resolve()
         kept, skipped = [], set()
+
+        @functools.cache
+        def output(d: Path) -> bool:        # each folder resolved and looked at once
+            r = d.resolve()
+            return r != top and r.is_relative_to(top) and is_output_folder(d)
+
         for p in matches:
-            below = [d for d in p.parents if d.resolve() != top
-                     and d.resolve().is_relative_to(top)]
-            hit = next((d for d in below if is_output_folder(d)), None)
+            hit = next((d for d in p.parents if output(d)), None)
             if hit is None:
                 kept.append(p)
             else:

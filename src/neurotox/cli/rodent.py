@@ -40,14 +40,14 @@ def _inputs(study: Any, entry: Any, assay: str, inputs: tuple[Path, ...]) -> lis
 
 def _group_statistics(od: Any, study: Any, result: AssayResult) -> None:
     """Comparisons with control (decision tree per endpoint x sex x timepoint)."""
+    from neurotox.pipeline import record_analysis
     from neurotox.stats.analysis import analyse
 
     if len(study.groups) < 2 or result.endpoints.empty:
         od.record.note("one group only: no comparisons with control")
         return
     analysis = analyse(result.endpoints, study.spec.statistics, study.spec.groups)
-    od.record.exclusions.extend(analysis.exclusions)   # censoring policy 'exclude'
-    od.record.exclusions.extend(analysis.left_out)
+    record_analysis(od.record, analysis)   # its exclusions and warnings, as report and stats
     od.write_table(analysis.results, "statistics")
     od.write_table(analysis.decisions, "statistics_decisions")
 

@@ -42,11 +42,13 @@ class Excluded:
                 "excluded_utc": self.at_utc, "excluded_by": self.by}
 
 
-def excluded_studies(conn: sa.Connection) -> list[Excluded]:
-    """Every study the laboratory left out of ranges, by database id."""
+def excluded_studies(conn: sa.Connection, ids: list[int] | None = None) -> list[Excluded]:
+    """Every study the laboratory left out of ranges (of ``ids`` when given), by database id."""
     s = schema.study
     q = (sa.select(s.c.id, s.c.study_id, s.c.exclusion_reason, s.c.excluded_utc,
                    s.c.excluded_by).where(s.c.excluded.is_(True)).order_by(s.c.id))
+    if ids is not None:
+        q = q.where(s.c.id.in_(sorted(ids)))
     return [Excluded(int(r.id), r.study_id, r.exclusion_reason, r.excluded_utc, r.excluded_by)
             for r in conn.execute(q)]
 

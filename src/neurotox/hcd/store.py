@@ -296,15 +296,7 @@ def _carried_exclusion(conn: sa.Connection, ids: list[int]) -> Excluded | None:
     replaces (the lowest id, when several replaced entries were excluded) until
     ``hcd include`` takes it back in.
     """
-    if not ids:
-        return None
-    s = schema.study
-    row = conn.execute(sa.select(s.c.id, s.c.study_id, s.c.exclusion_reason, s.c.excluded_utc,
-                                 s.c.excluded_by)
-                       .where(s.c.id.in_(sorted(ids)), s.c.excluded.is_(True))
-                       .order_by(s.c.id).limit(1)).first()
-    return None if row is None else Excluded(int(row.id), row.study_id, row.exclusion_reason,
-                                             row.excluded_utc, row.excluded_by)
+    return next(iter(excluded_studies(conn, ids)), None) if ids else None
 
 
 def _exclusion_detail(e: Excluded) -> dict[str, object]:

@@ -601,9 +601,9 @@ def plateau_maxima(values: np.ndarray, size: int, *, above: float) -> np.ndarray
     small boxes around each nucleus, where SciPy's per-call cost dominates.
     """
     v = np.ascontiguousarray(values)
-    out = np.empty(v.shape, bool)
     if v.ndim != 2 or v.size == 0 or size % 2 == 0:
         return (v == ndi.maximum_filter(v, size=size, mode="nearest")) & (v > above)
+    out = np.empty(v.shape, bool)
     _plateau_maxima(v, size // 2, v.dtype.type(above), out)
     return out
 

@@ -439,7 +439,8 @@ def repeated_measures_tasks(df: pd.DataFrame, registry: Mapping, plan: Statistic
     tasks = []
     for key, sub in inc.groupby(["study_id", "assay", "endpoint", "sex"], sort=False):
         # further controls are not compared: they stay out of the model that gates the comparisons
-        left_out = tuple(g for g in controls if g in further and g in set(sub["group"]))
+        present = set(sub["group"])
+        left_out = tuple(g for g in controls[1:] if g in present)
         sub = sub[~sub["group"].isin(further)]
         if sub["timepoint"].nunique() >= 2:
             tasks.append((key, sub, registry[key[2]], plan, control, left_out))

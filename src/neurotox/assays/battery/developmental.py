@@ -182,11 +182,11 @@ def litter_means(values: pd.DataFrame, subjects: pd.DataFrame, study: Study) -> 
 def left_out_pups(values: pd.DataFrame, subjects: pd.DataFrame) -> list[dict[str, str]]:
     """Exclusion records of the pups left out of a litter mean that still has a value.
 
-    One record per pup and reason, naming the litter mean(s) and endpoints.
+    One record per pup and reason, naming the litter mean(s) and endpoints;
+    ``values`` carry each pup's ``sex`` and litter (``batch``) already.
     """
-    v = values.assign(litter=subjects.loc[values["subject"], "litter"].to_numpy(),
-                      sex=subjects.loc[values["subject"], "sex"].to_numpy(),
-                      group=subjects.loc[values["subject"], "group"].to_numpy())
+    v = values.rename(columns={"batch": "litter"}).assign(
+        group=subjects.loc[values["subject"], "group"].to_numpy())
     cell = ["litter", "sex", "endpoint"]
     kept = v[v["reason"] == ""].groupby(cell).size()
     total = v.groupby(cell).size()

@@ -189,8 +189,9 @@ def score_row(item: FobItem, cols: list[str], row: pd.Series, path: str,
     return float(np.mean(values)), "", where
 
 
-def score_sheet(df: pd.DataFrame, params: FobParameters) -> pd.DataFrame:
-    """Score every item of a FOB sheet into a long frame.
+def score_sheet(df: pd.DataFrame, params: FobParameters,
+                columns: dict[str, list[str]]) -> pd.DataFrame:
+    """Score every item of a FOB sheet (its :func:`map_columns`) into a long frame.
 
     Returns
     -------
@@ -199,7 +200,6 @@ def score_sheet(df: pd.DataFrame, params: FobParameters) -> pd.DataFrame:
         ``raw``, ``value``, ``reason``, ``where``.
 
     """
-    columns = map_columns(df, params)
     items = {i.column: i for i in ITEMS if i.column in columns}
     rows = []
     for _, r in df.iterrows():
@@ -241,9 +241,9 @@ def run(study: Study, spec: AssaySpec, params: FobParameters) -> AssayResult:
     df, unit_notes = unit_headers(df, params.aliases)
     io.check_subjects(df, subjects.index)
     check_written_groups(df, study, row_locator(df))
-    scores = score_sheet(df, params)
-    check_body_weight(scores, study, str(path))
     columns = map_columns(df, params)
+    scores = score_sheet(df, params, columns)
+    check_body_weight(scores, study, str(path))
     check_species_ranges(df, columns, study)
     unit_notes += check_usual_scale(df, columns, study)
     rec = Recorder(study, subjects, ASSAY, path.name)
